@@ -1,0 +1,65 @@
+"""Errors the engine raises. Plain Python: the service layer maps them to HTTP."""
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class ValidationIssue:
+    """One problem found in a model, pointing at the element that has it."""
+
+    code: str  # short stable identifier, e.g. "doctype", "duplicate-id", "missing-form"
+    message: str  # human-readable, names the element and the reason
+    element_id: str | None = None
+    line: int | None = None
+    file: str | None = None
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.line:
+            where.append(f"line {self.line}")
+        if self.element_id:
+            where.append(f"element {self.element_id!r}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class EngineError(Exception):
+    """Base class of everything the engine raises on purpose."""
+
+
+class BpmnValidationError(EngineError):
+    """A model was refused at deploy time. Carries every issue found, not only the first."""
+
+    def __init__(self, issues: list[ValidationIssue]):
+        if not issues:
+            raise ValueError("BpmnValidationError needs at least one issue")
+        self.issues = list(issues)
+        super().__init__("; ".join(str(issue) for issue in self.issues))
+
+
+class UnsafeExpressionError(EngineError):
+    """An expression or script uses something outside the restricted environment."""
+
+
+class ExpressionError(EngineError):
+    """An expression failed while running (bad data, unknown name, limit exceeded).
+
+    Carries the element that evaluated it so an incident can point at it.
+    """
+
+    def __init__(self, message: str, *, element_id: str | None = None):
+        self.element_id = element_id
+        super().__init__(message)
+
+
+class TaskStateError(EngineError):
+    """The task asked for is not a ready user or manual task of this workflow."""
+
+
+class StepLimitExceeded(EngineError):
+    """The engine ran more steps than allowed without reaching a wait state."""
