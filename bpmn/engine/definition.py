@@ -1,0 +1,232 @@
+"""Deploy-time compilation of a BPMN model: harden, normalise, lint, parse fully, serialize.
+
+``compile_definition`` either returns everything a definition version stores, or raises
+``BpmnValidationError`` with every problem found, each naming its element. It never
+executes anything from the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
+from .expressions import validate_expression
+from .lanes import resolve_lane_kind, validate_lane_map
+from .lint import lint_definitions
+from .runtime import serialize_spec
+from .timers import normalize_timer_expressions
+from .xml import parse_bpmn_xml
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+UNCATEGORISED = "restricted"
+
+
+@dataclass(frozen=True)
+class CompiledDefinition:
+    process_id: str
+    name: str
+    spec_json: str
+    lanes: dict[str, str]  # lane name -> agency kind
+    user_tasks: dict[str, dict]  # element id -> {name, lane, agency_kind, form, due_in}
+    fields: dict[str, str]  # form field -> data category ("restricted" when none)
+    messages: list[str] = field(default_factory=list)  # message names the process waits for
+
+
+def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None) -> str:
+    """Identical content (model, forms and lane map) gives the identical checksum."""
+    if isinstance(bpmn_xml, str):
+        bpmn_xml = bpmn_xml.encode("utf-8")
+    digest = hashlib.sha256(bpmn_xml)
+    digest.update(json.dumps(forms, sort_keys=True, separators=(",", ":")).encode())
+    digest.update(json.dumps(lanes or {}, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()
+
+
+def compile_definition(
+    bpmn_xml: bytes | str,
+    *,
+    forms: dict[str, dict] | None = None,
+    lanes: dict[str, str] | None = None,
+    filename: str = "model.bpmn",
+) -> CompiledDefinition:
+    forms = forms or {}
+    root = parse_bpmn_xml(bpmn_xml, filename=filename)
+    issues = validate_lane_map(lanes)
+    issues += normalize_timer_expressions(root, filename=filename)
+    issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes)
+    issues += _check_expressions(root, filename)
+    if issues:
+        raise BpmnValidationError(issues)
+
+    process_id = _main_process_id(root, filename)
+    spec, subprocess_specs = _parse_with_spiff(root, process_id, filename)
+    compiled_tasks = _user_tasks(spec, subprocess_specs, lanes)
+    fields, field_issues = _form_fields(compiled_tasks, forms, filename)
+    if field_issues:
+        raise BpmnValidationError(field_issues)
+    return CompiledDefinition(
+        process_id=process_id,
+        name=spec.description or process_id,
+        spec_json=serialize_spec(spec, subprocess_specs),
+        lanes={task["lane"]: task["agency_kind"] for task in compiled_tasks.values() if task["lane"]},
+        user_tasks=compiled_tasks,
+        fields=fields,
+        messages=sorted(_message_names(root)),
+    )
+
+
+def _issue(code, message, element=None, filename=None) -> ValidationIssue:
+    return ValidationIssue(
+        code=code,
+        message=message,
+        element_id=element.get("id") if element is not None else None,
+        line=element.sourceline if element is not None else None,
+        file=filename,
+    )
+
+
+def _check_expressions(root, filename) -> list[ValidationIssue]:
+    """Refuse at deploy what the sandbox would refuse at run time."""
+    issues = []
+    expression_tags = ("conditionExpression", "timeDate", "timeDuration", "timeCycle")
+    for tag in expression_tags:
+        for node in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            text = (node.text or "").strip()
+            if not text:
+                continue
+            owner = node.getparent()
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            try:
+                validate_expression(text, mode="eval")
+            except UnsafeExpressionError as exc:
+                issues.append(_issue("unsafe-expression", f"{tag} {text!r}: {exc}", owner, filename))
+            except SyntaxError as exc:
+                issues.append(_issue("invalid-expression", f"{tag} {text!r}: {exc.msg}", owner, filename))
+    for node in root.iter(f"{{{BPMN_NS}}}script"):
+        owner = node.getparent()
+        try:
+            validate_expression(node.text or "", mode="exec")
+        except UnsafeExpressionError as exc:
+            issues.append(_issue("unsafe-script", f"script: {exc}", owner, filename))
+        except SyntaxError as exc:
+            issues.append(_issue("invalid-script", f"script: {exc.msg} (line {exc.lineno})", owner, filename))
+    return issues
+
+
+def _called_elements(root) -> set[str]:
+    return {node.get("calledElement") for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
+
+
+def _main_process_id(root, filename) -> str:
+    executable = [
+        node for node in root.iter(f"{{{BPMN_NS}}}process") if node.get("isExecutable") == "true"
+    ]
+    called = _called_elements(root)
+    candidates = [node for node in executable if node.get("id") not in called]
+    if len(candidates) == 1:
+        return candidates[0].get("id")
+    ids = ", ".join(repr(node.get("id")) for node in candidates)
+    raise BpmnValidationError([
+        _issue(
+            "several-executable-processes",
+            f"the file has {len(candidates)} executable top-level processes ({ids}); "
+            "Brobygger deploys one process per file",
+            candidates[1] if len(candidates) > 1 else None,
+            filename,
+        )
+    ])
+
+
+def _line_of(root, element_id):
+    if not element_id:
+        return None
+    for node in root.iterfind(f".//*[@id='{element_id}']"):
+        return node.sourceline
+    return None
+
+
+def _parse_with_spiff(root, process_id, filename):
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        element_id = getattr(exc, "id", None) or None
+        raise BpmnValidationError([
+            ValidationIssue(
+                code="bpmn-invalid",
+                message=str(exc).splitlines()[0],
+                element_id=element_id,
+                line=_line_of(root, element_id) or (getattr(exc, "line_number", None) or None),
+                file=filename,
+            )
+        ]) from exc
+    except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError,
+            IndexError, NotImplementedError) as exc:
+        # SpiffWorkflow raises plain Python errors for constructs it does not support
+        # (e.g. unknown event types in another tool's export): refuse, naming the reason.
+        raise BpmnValidationError([
+            ValidationIssue(
+                code="unsupported",
+                message=f"SpiffWorkflow cannot parse this model: {type(exc).__name__}: {exc}",
+                file=filename,
+            )
+        ]) from exc
+    return spec, subprocess_specs
+
+
+def _user_tasks(spec, subprocess_specs, lane_map) -> dict[str, dict]:
+    tasks = {}
+    for process_spec in [spec, *subprocess_specs.values()]:
+        for task_spec in process_spec.task_specs.values():
+            if not getattr(task_spec, "manual", False):
+                continue
+            properties = getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+            tasks[task_spec.bpmn_id] = {
+                "name": task_spec.bpmn_name or task_spec.bpmn_id,
+                "lane": task_spec.lane,
+                "agency_kind": resolve_lane_kind(task_spec.lane, lane_map) if task_spec.lane else None,
+                "form": properties.get("formJsonSchemaFilename"),
+                "due_in": properties.get("dueIn"),
+            }
+    return tasks
+
+
+def _form_fields(user_tasks, forms, filename) -> tuple[dict[str, str], list[ValidationIssue]]:
+    fields: dict[str, str] = {}
+    issues = []
+    for element_id, task in user_tasks.items():
+        schema = forms.get(task["form"]) if task["form"] else None
+        for name, prop in (schema or {}).get("properties", {}).items():
+            category = prop.get("x-category", UNCATEGORISED)
+            if fields.setdefault(name, category) != category:
+                issues.append(ValidationIssue(
+                    code="conflicting-category",
+                    message=(
+                        f"field {name!r} is {fields[name]!r} in one form and {category!r} in "
+                        f"form {task['form']!r}; a field has one data category"
+                    ),
+                    element_id=element_id,
+                    file=filename,
+                ))
+    return fields, issues
+
+
+def _message_names(root) -> set[str]:
+    messages = {node.get("id"): node.get("name") or node.get("id")
+                for node in root.iter(f"{{{BPMN_NS}}}message")}
+    names = set()
+    for node in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+        ref = node.get("messageRef")
+        if ref in messages:
+            names.add(messages[ref])
+    return names

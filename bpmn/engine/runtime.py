@@ -1,0 +1,326 @@
+"""Running workflows: load, save, advance, complete user tasks, read timers.
+
+The only module that creates or restores SpiffWorkflow workflows. Two traps it closes:
+
+* the script engine is not saved with a workflow, so every workflow, also one restored
+  from the database, is a ``SafeBpmnWorkflow`` whose default engine is the restricted one;
+* the spec is stored once per definition version (``serialize_spec``) and instances are
+  saved without it, as JSON *text*: jsonb would reorder the task-data deltas.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.version import __version__ as SPIFF_VERSION  # noqa: N812
+
+from .errors import StepLimitExceeded, TaskStateError
+from .expressions import SCRIPT_ENGINE
+
+SERIALIZER_VERSION = "1.5"
+SPIFFWORKFLOW_VERSION = SPIFF_VERSION
+
+
+class SafeBpmnWorkflow(BpmnWorkflow):
+    """A BpmnWorkflow whose default script engine is the restricted one."""
+
+    def __init__(self, spec, subprocess_specs=None, script_engine=None, **kwargs):
+        super().__init__(spec, subprocess_specs, script_engine=script_engine or SCRIPT_ENGINE, **kwargs)
+
+
+class SpecApartWorkflowConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec; restores it onto a cached spec."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        if spec is None:
+            raise ValueError("a stored instance is restored onto its definition's spec")
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config.pop(BpmnWorkflow)
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Stored under the standard type name, so states stay readable by plain SpiffWorkflow.
+    SpecApartWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+_SERIALIZER = _build_serializer()
+
+
+def _dumps(dct: dict) -> str:
+    return json.dumps(dct, cls=_SERIALIZER._encoder_cls, separators=(",", ":"))
+
+
+# --- specs -----------------------------------------------------------------------------
+
+
+def serialize_spec(spec, subprocess_specs: dict) -> str:
+    """The JSON text stored once per definition version."""
+    registry = _SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = {
+            "spec": registry.convert(spec),
+            "subprocess_specs": {name: registry.convert(sub) for name, sub in subprocess_specs.items()},
+            "serializer_version": SERIALIZER_VERSION,
+        }
+        return _dumps(dct)
+    finally:
+        registry._encoder_mode = False
+
+
+@dataclass(frozen=True)
+class SpecBundle:
+    spec: object
+    subprocess_specs: dict
+
+
+def restore_spec(spec_json: str) -> SpecBundle:
+    dct = json.loads(spec_json)
+    registry = _SERIALIZER.registry
+    return SpecBundle(
+        spec=registry.restore(dct["spec"]),
+        subprocess_specs={name: registry.restore(sub) for name, sub in dct["subprocess_specs"].items()},
+    )
+
+
+class SpecCache:
+    """Restored specs per definition version, shared by every request of this process.
+
+    Restoring costs far more than a step, so it happens once. Spec objects are read-only
+    while workflows run; the lock only guards the cache itself.
+    """
+
+    def __init__(self, max_size: int = 256):
+        self._items: OrderedDict[object, SpecBundle] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max_size = max_size
+
+    def get(self, key, load_spec_json: Callable[[], str]) -> SpecBundle:
+        with self._lock:
+            bundle = self._items.get(key)
+            if bundle is not None:
+                self._items.move_to_end(key)
+                return bundle
+        bundle = restore_spec(load_spec_json())
+        with self._lock:
+            self._items[key] = bundle
+            while len(self._items) > self._max_size:
+                self._items.popitem(last=False)
+        return bundle
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+SPEC_CACHE = SpecCache()
+
+
+# --- instances -------------------------------------------------------------------------
+
+
+def new_workflow(bundle: SpecBundle, data: dict | None = None) -> SafeBpmnWorkflow:
+    workflow = SafeBpmnWorkflow(bundle.spec, bundle.subprocess_specs)
+    if data:
+        # Start data goes on the root task so that every task inherits it.
+        workflow.task_tree.data.update(data)
+        for task in workflow.get_tasks(state=TaskState.ANY_MASK):
+            task.data.update(data)
+    return workflow
+
+
+def dump_workflow(workflow: SafeBpmnWorkflow) -> str:
+    registry = _SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = registry.convert(workflow)
+        dct["serializer_version"] = SERIALIZER_VERSION
+        return _dumps(dct)
+    finally:
+        registry._encoder_mode = False
+
+
+def load_workflow(bundle: SpecBundle, state_json: str) -> SafeBpmnWorkflow:
+    dct = json.loads(state_json)
+    version = dct.pop("serializer_version", None)
+    if version != SERIALIZER_VERSION:
+        # SpiffWorkflow's own migrations are not chained and break on subprocesses
+        # (engine-notes 8): a stored state of another version is migrated by us, never
+        # silently by the library.
+        raise ValueError(f"stored state has serializer version {version!r}, expected {SERIALIZER_VERSION}")
+    return _SERIALIZER.registry.restore(
+        dct, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs
+    )
+
+
+def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
+    """Run engine steps (gateways, scripts, events) until only people or timers are awaited.
+
+    Returns the number of tasks run. Raises StepLimitExceeded past ``step_cap`` so a model
+    that spins cannot hang a request.
+    """
+    steps = 0
+
+    def count_step(task):
+        nonlocal steps
+        steps += 1
+        if steps > step_cap:
+            raise StepLimitExceeded(
+                f"more than {step_cap} engine steps without waiting for a person or a timer "
+                f"(last element {task.task_spec.bpmn_id!r})"
+            )
+
+    workflow.refresh_timers()
+    workflow.do_engine_steps(will_complete_task=count_step)
+    return steps
+
+
+# --- user tasks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A user or manual task waiting for a person."""
+
+    id: str
+    element_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    due_in: str | None
+    kind: str  # "user" or "manual"
+
+
+def _properties(task_spec) -> dict:
+    return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+def _as_ready_task(task) -> ReadyTask:
+    spec = task.task_spec
+    properties = _properties(spec)
+    return ReadyTask(
+        id=str(task.id),
+        element_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        form=properties.get("formJsonSchemaFilename"),
+        due_in=properties.get("dueIn"),
+        kind="manual" if spec.__class__.__name__ == "ManualTask" else "user",
+    )
+
+
+def ready_user_tasks(workflow: SafeBpmnWorkflow) -> list[ReadyTask]:
+    return [_as_ready_task(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict) -> ReadyTask:
+    """Complete a ready user/manual task with ``data`` merged into its task data.
+
+    SpiffWorkflow's ``task.run()`` completes tasks in any state (engine-notes 4): check first.
+    """
+    try:
+        task = workflow.get_task_from_id(UUID(str(task_id)))
+    except (ValueError, KeyError):
+        task = None
+    if task is None:
+        raise TaskStateError(f"task {task_id} does not exist in this workflow")
+    if not task.task_spec.manual:
+        raise TaskStateError(f"task {task.task_spec.bpmn_id!r} is not a user or manual task")
+    if task.state != TaskState.READY:
+        raise TaskStateError(
+            f"task {task.task_spec.bpmn_id!r} is {TaskState.get_name(task.state)}, not READY"
+        )
+    ready = _as_ready_task(task)
+    task.data.update(data)
+    task.run()
+    return ready
+
+
+def workflow_data(workflow: SafeBpmnWorkflow) -> dict:
+    """The data of the most recently completed task, or the workflow's data when finished."""
+    if workflow.is_completed():
+        return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})
+    return dict(workflow.last_task.data) if workflow.last_task else {}
+
+
+def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
+    """(completed element ids, active element ids) for drawing on the diagram."""
+    completed, active = set(), set()
+    for task in workflow.get_tasks(state=TaskState.ANY_MASK):
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            completed.add(bpmn_id)
+        elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR):
+            active.add(bpmn_id)
+    return completed, active
+
+
+# --- timers ----------------------------------------------------------------------------
+
+
+def _timer_due(task) -> datetime | None:
+    event_value = task._get_internal_data("event_value")
+    if event_value is None:
+        return None
+    if isinstance(event_value, dict):  # cycle timer: {"cycles", "next", "duration"}
+        if event_value.get("cycles") == 0:
+            return None
+        return datetime.fromisoformat(event_value["next"]).astimezone(UTC)
+    value = TimerEventDefinition.parse_time_or_duration(event_value)
+    return value if isinstance(value, datetime) else None
+
+
+def next_timer_due(workflow: SafeBpmnWorkflow) -> datetime | None:
+    """The earliest due time among the workflow's waiting timers (also behind event gateways)."""
+    due_times = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        definitions = getattr(definition, "event_definitions", None) or [definition]
+        if any(isinstance(d, TimerEventDefinition | CycleTimerEventDefinition) for d in definitions):
+            due = _timer_due(task)
+            if due is not None:
+                due_times.append(due)
+    return min(due_times, default=None)
+
+
+def rerun_errored_tasks(workflow: SafeBpmnWorkflow) -> int:
+    """Run again every task left in ERROR (after its cause was fixed). Raises if one fails."""
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    for task in errored:
+        task.run()
+    return len(errored)

@@ -1,0 +1,70 @@
+"""Per-process cache of what running a definition version needs.
+
+Definition versions are immutable, so everything derived from one (the restored spec,
+the form validators) is computed once per process and shared by every request.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
+
+from .models import ProcessDefinition
+
+
+@dataclass(frozen=True)
+class DefinitionRuntime:
+    definition_id: int
+    key: str
+    version: int
+    forms: dict[str, dict]
+    validators: dict[str, Draft202012Validator]
+    user_tasks: dict[str, dict]
+    fields: dict[str, str]
+
+    @property
+    def bundle(self) -> SpecBundle:
+        return SPEC_CACHE.get(self.definition_id, lambda: _load_spec_json(self.definition_id))
+
+    def form_for(self, element_id: str) -> tuple[dict | None, Draft202012Validator | None]:
+        form_name = (self.user_tasks.get(element_id) or {}).get("form")
+        if not form_name:
+            return None, None
+        return self.forms[form_name], self.validators[form_name]
+
+
+def _load_spec_json(definition_id: int) -> str:
+    return ProcessDefinition.objects.values_list("spec_json", flat=True).get(pk=definition_id)
+
+
+_runtimes: dict[int, DefinitionRuntime] = {}
+_lock = threading.Lock()
+
+
+def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
+    definition_id = definition if isinstance(definition, int) else definition.pk
+    runtime = _runtimes.get(definition_id)
+    if runtime is not None:
+        return runtime
+    if isinstance(definition, int) or "forms_json" in definition.get_deferred_fields():
+        definition = ProcessDefinition.objects.defer("spec_json", "bpmn_xml").get(pk=definition_id)
+    forms = definition.forms
+    runtime = DefinitionRuntime(
+        definition_id=definition.pk,
+        key=definition.key,
+        version=definition.version,
+        forms=forms,
+        validators={
+            name: Draft202012Validator(schema, format_checker=FormatChecker())
+            for name, schema in forms.items()
+        },
+        user_tasks=definition.metadata.get("user_tasks", {}),
+        fields=definition.metadata.get("fields", {}),
+    )
+    with _lock:
+        _runtimes[definition_id] = runtime
+    return runtime

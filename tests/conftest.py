@@ -1,0 +1,72 @@
+"""Shared fixtures: the demo cast, the shipped processes, and the PostgreSQL guard."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+PROCESSES = REPO / "bpmn" / "processes"
+
+
+def _database_is_postgres() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgres`` need row locks and real concurrency.
+
+    Locally on SQLite they are skipped with the reason; in CI (BROBYGGER_REQUIRE_POSTGRES)
+    a missing PostgreSQL is an error, never a silent skip.
+    """
+    if _database_is_postgres():
+        return
+    if os.environ.get("BROBYGGER_REQUIRE_POSTGRES"):
+        raise pytest.UsageError("BROBYGGER_REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI always does)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def cast(db):
+    """The demo cast of design §9: returns {username: User} and {kind: Agency}."""
+    from django.contrib.auth import get_user_model
+
+    from permissions.models import Agency
+    from workflows.demo import seed_demo_cast
+
+    seed_demo_cast("test-password")
+    users = {user.username: user for user in get_user_model().objects.all()}
+    agencies = {agency.kind: agency for agency in Agency.objects.all()}
+    return users, agencies
+
+
+@pytest.fixture
+def users(cast):
+    return cast[0]
+
+
+@pytest.fixture
+def agencies(cast):
+    return cast[1]
+
+
+@pytest.fixture
+def shipped(db):
+    """Deploy the shipped processes; returns {key: ProcessDefinition}."""
+    from bpmn.loading import bpmn_files, forms_for
+    from bpmn.services import deploy_definition
+
+    definitions = {}
+    for path in bpmn_files([PROCESSES]):
+        result = deploy_definition(
+            actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path), filename=path.name,
+            check_permission=False,
+        )
+        definitions[result.definition.key] = result.definition
+    return definitions

@@ -1,0 +1,210 @@
+from django.conf import settings
+from django.db import models
+
+from .national_id import mask_national_id
+
+
+class Person(models.Model):
+    """The person a case is about. The national id is shown only with the identity category."""
+
+    name = models.CharField(max_length=200)
+    national_id = models.CharField(max_length=11, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.name} ({mask_national_id(self.national_id)})"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Case(models.Model):
+    reference = models.CharField(max_length=32, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    process_key = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    coordinator_agency = models.ForeignKey(
+        "permissions.Agency", on_delete=models.PROTECT, related_name="coordinated_cases"
+    )
+    # Current value of every form field, and which agency wrote it (the "own data" rule).
+    data = models.JSONField(default=dict)
+    data_sources = models.JSONField(default=dict)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self):
+        return self.reference
+
+
+class CaseParticipant(models.Model):
+    """Which agency plays each agency kind (lane) in a case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participants")
+    kind = models.CharField(max_length=20)
+    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="participations")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="unique_case_kind")]
+
+
+class CaseReferenceCounter(models.Model):
+    """Per-year sequence for readable case references (BK-2026-000123)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class InstanceStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    INCIDENT = "incident", "Incident"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ProcessInstance(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="instances")
+    definition = models.ForeignKey("bpmn.ProcessDefinition", on_delete=models.PROTECT, related_name="instances")
+    # JSON as text, never jsonb: jsonb reorders keys and SpiffWorkflow's data deltas
+    # depend on their order (engine-notes 5).
+    state = models.TextField()
+    serializer_version = models.CharField(max_length=16)
+    spiff_version = models.CharField(max_length=16)
+    status = models.CharField(max_length=20, choices=InstanceStatus.choices, default=InstanceStatus.RUNNING)
+    next_timer_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    version = models.PositiveIntegerField(default=1, help_text="Incremented on every state change")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.case} {self.definition}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLAIMED = "claimed", "Claimed"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
+
+
+class Task(models.Model):
+    """Relational projection of a ready user/manual task: inboxes never load engine state."""
+
+    spiff_task_id = models.UUIDField()
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    element_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300)
+    lane = models.CharField(max_length=200, blank=True)
+    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_tasks"
+    )
+    status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    form = models.CharField(max_length=200, blank=True)
+    handed_over_by = models.ForeignKey(
+        "permissions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The agency whose completed work created this task",
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "spiff_task_id"], name="unique_spiff_task"),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "status", "due_at"], name="task_inbox"),
+            models.Index(fields=["assignee", "status"], name="task_assignee"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.case})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_TASK_STATUSES
+
+
+class EventKind(models.TextChoices):
+    CASE_STARTED = "case_started", "Case started"
+    CASE_COMPLETED = "case_completed", "Case completed"
+    TASK_CREATED = "task_created", "Task created"
+    TASK_CLAIMED = "task_claimed", "Task claimed"
+    TASK_UNCLAIMED = "task_unclaimed", "Task unclaimed"
+    TASK_COMPLETED = "task_completed", "Task completed"
+    TASK_CANCELLED = "task_cancelled", "Task cancelled"
+    HANDOFF = "handoff", "Handoff"
+    TIMER_FIRED = "timer_fired", "Timer fired"
+    MESSAGE_RECEIVED = "message_received", "Message received"
+    INCIDENT = "incident", "Incident"
+    INCIDENT_RESOLVED = "incident_resolved", "Incident resolved"
+    CONSENT_GIVEN = "consent_given", "Consent given"
+    CONSENT_REVOKED = "consent_revoked", "Consent revoked"
+
+
+class Event(models.Model):
+    """Append-only case history: the timeline and the source of analytics."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    instance = models.ForeignKey(ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    kind = models.CharField(max_length=30, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    agency = models.ForeignKey("permissions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_agency = models.ForeignKey(
+        "permissions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_agency = models.ForeignKey(
+        "permissions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    element_id = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+
+    def __str__(self):
+        return f"{self.case} {self.kind}"
+
+
+class Incident(models.Model):
+    """A step that failed: an expression error, an engine step limit, a lane with no participant."""
+
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="incidents")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="incidents")
+    element_id = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=40)
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} at {self.element_id} ({self.case})"

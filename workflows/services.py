@@ -1,0 +1,300 @@
+"""One function per use case, shared by the web UI, the API and the commands.
+
+Each state change is one transaction: lock the instance row, re-check under the lock,
+act, advance the engine, save, sync the task projection, append events.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from bpmn.engine import runtime as engine
+from bpmn.engine.errors import TaskStateError
+from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
+from permissions import rules
+from permissions.models import Agency, AgencyKind
+
+from . import steps
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .forms import form_errors
+from .models import (
+    Case,
+    CaseParticipant,
+    CaseReferenceCounter,
+    Event,
+    EventKind,
+    Incident,
+    InstanceStatus,
+    Person,
+    ProcessInstance,
+    Task,
+    TaskStatus,
+)
+from .national_id import InvalidNationalId, validate_national_id
+
+
+# --- starting a case -------------------------------------------------------------------
+
+
+def start_case(*, actor, process_key: str, person: dict, participants: dict, data: dict | None = None) -> Case:
+    """Open a case for ``person`` on the latest version of ``process_key``.
+
+    ``participants`` maps agency kind -> Agency or agency id. Every lane of the process
+    needs a participant of its kind.
+    """
+    definition = (
+        ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml")
+        .order_by("-version").first()
+    )
+    if definition is None:
+        raise InvalidInput(f"no process {process_key!r} is deployed",
+                           errors=[{"field": "process_key", "message": "unknown process"}])
+    name, national_id = _valid_person(person)
+    agencies = _valid_participants(participants, definition)
+    if not rules.can_start_case(actor, list(agencies.values())):
+        raise Forbidden("you may start cases only for an agency you work in, as one of its participants")
+    runtime = runtime_for(definition)
+    start_data = _valid_start_data(runtime, data)
+    starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
+
+    with transaction.atomic():
+        person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
+        case = Case.objects.create(
+            reference=_next_reference(),
+            person=person_row,
+            process_key=definition.key,
+            coordinator_agency=agencies.get(AgencyKind.HOUSING, starter_agency),
+            data=start_data,
+            data_sources={field: starter_agency.pk for field in start_data},
+            opened_by=actor,
+        )
+        CaseParticipant.objects.bulk_create(
+            [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
+        )
+        workflow = engine.new_workflow(runtime.bundle, start_data)
+        instance = ProcessInstance.objects.create(
+            case=case, definition=definition, state="{}",
+            serializer_version=engine.SERIALIZER_VERSION, spiff_version=engine.SPIFFWORKFLOW_VERSION,
+            version=0,
+        )
+        Event.objects.create(
+            case=case, instance=instance, kind=EventKind.CASE_STARTED, actor=actor, agency=starter_agency,
+            detail={"process_key": definition.key, "version": definition.version},
+        )
+        steps.advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=starter_agency)
+    return case
+
+
+def _valid_person(person) -> tuple[str, str]:
+    if not isinstance(person, dict):
+        raise InvalidInput("person must be an object", errors=[{"field": "person", "message": "expected an object"}])
+    errors = []
+    name = person.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append({"field": "person.name", "message": "this field is required"})
+    national_id = None
+    try:
+        national_id = validate_national_id(person.get("national_id") or "")
+    except InvalidNationalId as exc:
+        errors.append({"field": "person.national_id", "message": str(exc)})
+    if errors:
+        raise InvalidInput("the person is not valid", errors=errors)
+    return name.strip(), national_id
+
+
+def _valid_participants(participants, definition) -> dict[str, Agency]:
+    if not isinstance(participants, dict):
+        raise InvalidInput("participants must map agency kinds to agencies",
+                           errors=[{"field": "participants", "message": "expected an object"}])
+    errors, agencies = [], {}
+    for kind, agency in participants.items():
+        if kind not in AgencyKind.values:
+            errors.append({"field": f"participants.{kind}", "message": f"unknown agency kind {kind!r}"})
+            continue
+        agency_row = agency if isinstance(agency, Agency) else Agency.objects.filter(pk=_as_int(agency)).first()
+        if agency_row is None:
+            errors.append({"field": f"participants.{kind}", "message": f"no agency with id {agency!r}"})
+        elif agency_row.kind != kind:
+            errors.append({"field": f"participants.{kind}",
+                           "message": f"{agency_row.name} is a {agency_row.kind} agency, not {kind}"})
+        else:
+            agencies[kind] = agency_row
+    needed = {kind for kind in definition.metadata.get("lanes", {}).values() if kind}
+    for kind in sorted(needed - set(participants)):
+        lanes = [lane for lane, k in definition.metadata["lanes"].items() if k == kind]
+        errors.append({"field": f"participants.{kind}",
+                       "message": f"the process has lane {', '.join(lanes)}: a {kind} agency must participate"})
+    if errors:
+        raise InvalidInput("the participants are not valid", errors=errors)
+    return agencies
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _valid_start_data(runtime, data) -> dict:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be an object", errors=[{"field": "data", "message": "expected an object"}])
+    unknown = [name for name in data if name not in runtime.fields]
+    if unknown:
+        raise InvalidInput("data has fields that no form of this process has",
+                           errors=[{"field": f"data.{name}", "message": "unknown field"} for name in unknown])
+    return dict(data)
+
+
+def _next_reference() -> str:
+    from django.conf import settings
+
+    year = timezone.localdate().year
+    CaseReferenceCounter.objects.bulk_create([CaseReferenceCounter(year=year)], ignore_conflicts=True)
+    counter = CaseReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-{counter.last:06d}"
+
+
+# --- tasks -----------------------------------------------------------------------------
+
+
+def _task_for(actor, task_id) -> Task:
+    """The task if the actor may see it; NotFound otherwise (no existence leak)."""
+    task = Task.objects.select_related("case", "agency").filter(pk=_as_int(task_id)).first()
+    if task is None or not rules.can_view_task(actor, task):
+        raise NotFound("no such task")
+    if not rules.can_work_task(actor, task):
+        raise Forbidden(f"this task is for {task.agency.name}; you do not work there")
+    return task
+
+
+def _lock_instance(task: Task) -> ProcessInstance:
+    instance = ProcessInstance.objects.select_for_update().get(pk=task.instance_id)
+    task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
+    return instance
+
+
+def _ensure_workable(task: Task, actor) -> None:
+    if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
+        raise Conflict(f"the task is no longer open: it is {task.status}")
+    if task.status == TaskStatus.CLAIMED and task.assignee_id != actor.pk:
+        raise Conflict(f"the task is claimed by {task.assignee.get_username() if task.assignee else 'someone else'}")
+
+
+def claim_task(*, actor, task_id) -> Task:
+    task = _task_for(actor, task_id)
+    with transaction.atomic():
+        _lock_instance(task)
+        _ensure_workable(task, actor)
+        if task.status == TaskStatus.CLAIMED:
+            return task  # already ours: claiming twice is harmless
+        task.status, task.assignee, task.claimed_at = TaskStatus.CLAIMED, actor, timezone.now()
+        task.save(update_fields=["status", "assignee", "claimed_at"])
+        Event.objects.create(case=task.case, instance_id=task.instance_id, task=task, kind=EventKind.TASK_CLAIMED,
+                             actor=actor, agency=task.agency, element_id=task.element_id)
+    return task
+
+
+def unclaim_task(*, actor, task_id) -> Task:
+    task = _task_for(actor, task_id)
+    with transaction.atomic():
+        _lock_instance(task)
+        _ensure_workable(task, actor)
+        if task.status != TaskStatus.CLAIMED:
+            raise Conflict("the task is not claimed")
+        task.status, task.assignee, task.claimed_at = TaskStatus.OPEN, None, None
+        task.save(update_fields=["status", "assignee", "claimed_at"])
+        Event.objects.create(case=task.case, instance_id=task.instance_id, task=task, kind=EventKind.TASK_UNCLAIMED,
+                             actor=actor, agency=task.agency, element_id=task.element_id)
+    return task
+
+
+def complete_task(*, actor, task_id, data: dict) -> Task:
+    """Complete an open user task of the actor's agency with the data of its form."""
+    task = _task_for(actor, task_id)
+    instance_definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
+    runtime = runtime_for(instance_definition_id)
+    schema, validator = runtime.form_for(task.element_id)
+    errors = form_errors(schema, validator, data)
+    if errors:
+        raise InvalidInput("the form has errors", errors=errors)
+
+    with transaction.atomic():
+        instance = _lock_instance(task)
+        _ensure_workable(task, actor)
+
+        def act(workflow):
+            try:
+                engine.complete_user_task(workflow, str(task.spiff_task_id), data)
+            except TaskStateError as exc:
+                # The projection said open but the engine disagrees: the state moved on.
+                raise Conflict(f"the task is no longer open: {exc}") from exc
+
+        now = timezone.now()
+        task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, actor
+        if task.assignee_id is None:
+            task.assignee = actor
+        task.save(update_fields=["status", "completed_at", "completed_by", "assignee"])
+        Event.objects.create(
+            case=task.case, instance=instance, task=task, kind=EventKind.TASK_COMPLETED, actor=actor,
+            agency=task.agency, element_id=task.element_id, detail={"fields": sorted(data)},
+        )
+        _merge_case_data(task.case, data, task.agency_id)
+        steps.run_step(instance, act, actor=actor, acting_agency=task.agency)
+    return task
+
+
+def _merge_case_data(case: Case, data: dict, agency_id: int) -> None:
+    if not data:
+        return
+    case.data = {**case.data, **data}
+    case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
+    case.save(update_fields=["data", "data_sources"])
+
+
+# --- incidents -------------------------------------------------------------------------
+
+
+def retry_incident(*, actor, incident_id) -> Incident:
+    """Run the failed step again (after the cause was fixed). Resolves it when it passes."""
+    if not rules.can_retry_incident(actor):
+        raise NotFound("no such incident")
+    incident = Incident.objects.filter(pk=_as_int(incident_id)).first()
+    if incident is None:
+        raise NotFound("no such incident")
+    failure = None
+    with transaction.atomic():
+        instance = ProcessInstance.objects.select_for_update().get(pk=incident.instance_id)
+        incident.refresh_from_db()
+        if incident.resolved_at is not None:
+            raise Conflict("the incident is already resolved")
+        runtime, workflow = steps.load(instance)
+        try:
+            engine.rerun_errored_tasks(workflow)
+        except Exception as exc:  # noqa: BLE001 - any failure of the step is kept on the incident
+            failure = steps.error_text(exc)
+        if failure is not None:
+            # Nothing of the workflow is saved; only the attempt is counted.
+            incident.attempts += 1
+            incident.error = failure
+            incident.save(update_fields=["attempts", "error"])
+        else:
+            outcome = steps.advance_and_save(instance, runtime, workflow, actor=actor)
+            incident.resolved_at, incident.resolved_by = timezone.now(), actor
+            incident.save(update_fields=["resolved_at", "resolved_by"])
+            Event.objects.create(
+                case_id=instance.case_id, instance=instance, kind=EventKind.INCIDENT_RESOLVED,
+                actor=actor, element_id=incident.element_id, detail={"incident": incident.pk},
+            )
+            if outcome.incident is None and instance.status == InstanceStatus.INCIDENT:
+                instance.status = InstanceStatus.RUNNING
+                instance.save(update_fields=["status"])
+    if failure is not None:
+        raise Conflict(f"the step failed again: {failure}")
+    return incident

@@ -1,0 +1,219 @@
+"""One engine step of one instance: load, act, advance, save, project, record.
+
+Callers hold the instance row lock (``select_for_update``) inside ``transaction.atomic``;
+everything written here commits or rolls back with the caller's action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.exceptions import WorkflowException
+
+from bpmn.engine import runtime as engine
+from bpmn.engine.errors import EngineError, StepLimitExceeded
+from bpmn.engine.timers import parse_iso_duration_text
+from bpmn.registry import DefinitionRuntime, runtime_for
+
+from .models import (
+    ACTIVE_TASK_STATUSES,
+    CaseParticipant,
+    CaseStatus,
+    Event,
+    EventKind,
+    Incident,
+    InstanceStatus,
+    ProcessInstance,
+    Task,
+    TaskStatus,
+)
+
+
+@dataclass
+class StepOutcome:
+    created: list[Task] = field(default_factory=list)
+    cancelled: list[Task] = field(default_factory=list)
+    incident: Incident | None = None
+    completed: bool = False
+
+
+def step_cap() -> int:
+    return settings.BROBYGGER["ENGINE_STEP_CAP"]
+
+
+def load(instance: ProcessInstance) -> tuple[DefinitionRuntime, engine.SafeBpmnWorkflow]:
+    runtime = runtime_for(instance.definition_id)
+    return runtime, engine.load_workflow(runtime.bundle, instance.state)
+
+
+def run_step(
+    instance: ProcessInstance,
+    act: Callable[[engine.SafeBpmnWorkflow], None],
+    *,
+    actor=None,
+    acting_agency=None,
+) -> StepOutcome:
+    """Load the instance, ``act`` on the workflow, advance, save and sync the projection.
+
+    An expression error or a runaway loop while advancing does not lose what ``act`` did:
+    SpiffWorkflow leaves the failing task in ERROR, the state is saved and the instance
+    goes to ``incident``. Errors raised by ``act`` itself propagate and roll back.
+    """
+    runtime, workflow = load(instance)
+    act(workflow)
+    return advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=acting_agency)
+
+
+def advance_and_save(instance, runtime, workflow, *, actor=None, acting_agency=None) -> StepOutcome:
+    outcome = StepOutcome()
+    failure = None
+    try:
+        engine.advance(workflow, step_cap=step_cap())
+    except WorkflowTaskException as exc:
+        element = exc.task.task_spec.bpmn_id if exc.task is not None else ""
+        failure = ("expression-error", element or "", error_text(exc))
+    except StepLimitExceeded as exc:
+        failure = ("step-limit", "", str(exc))
+    except (WorkflowException, EngineError) as exc:
+        failure = ("engine-error", "", error_text(exc))
+
+    instance.state = engine.dump_workflow(workflow)
+    instance.version += 1
+    instance.next_timer_at = engine.next_timer_due(workflow)
+    if failure is None and workflow.is_completed():
+        instance.status = InstanceStatus.COMPLETED
+        outcome.completed = True
+    elif failure is not None:
+        instance.status = InstanceStatus.INCIDENT
+    else:
+        instance.status = InstanceStatus.RUNNING
+    instance.save(update_fields=["state", "version", "next_timer_at", "status", "updated_at"])
+
+    if failure is None:
+        outcome.created, outcome.cancelled = sync_tasks(
+            instance, runtime, workflow, acting_agency=acting_agency, actor=actor
+        )
+    if failure is not None:
+        kind, element_id, error = failure
+        outcome.incident = record_incident(instance, kind=kind, element_id=element_id, error=error, actor=actor)
+    if outcome.completed:
+        _complete_case(instance, actor)
+    return outcome
+
+
+def error_text(exc) -> str:
+    text = str(exc)
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        text += " (" + "; ".join(notes) + ")"
+    return text[:2000]
+
+
+def record_incident(instance, *, kind, element_id, error, actor=None) -> Incident:
+    incident = Incident.objects.create(
+        instance=instance, case_id=instance.case_id, element_id=element_id, kind=kind, error=error
+    )
+    Event.objects.create(
+        case_id=instance.case_id, instance=instance, kind=EventKind.INCIDENT, actor=actor,
+        element_id=element_id, detail={"incident": incident.pk, "kind": kind, "error": error},
+    )
+    return incident
+
+
+def _complete_case(instance, actor) -> None:
+    case = instance.case
+    others_running = case.instances.exclude(pk=instance.pk).exclude(
+        status__in=[InstanceStatus.COMPLETED, InstanceStatus.CANCELLED]
+    )
+    if others_running.exists():
+        return
+    case.status = CaseStatus.COMPLETED
+    case.closed_at = timezone.now()
+    case.save(update_fields=["status", "closed_at"])
+    Event.objects.create(case=case, instance=instance, kind=EventKind.CASE_COMPLETED, actor=actor)
+
+
+def due_at_for(due_in: str | None, start):
+    if not due_in:
+        return None
+    return start + parse_iso_duration_text(due_in)
+
+
+def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None):
+    """Make the Task rows match the workflow's ready user tasks; record created/handoff events.
+
+    A ready task whose lane's agency kind has no participant becomes an incident instead
+    of a task nobody can see.
+    """
+    ready = {task.id: task for task in engine.ready_user_tasks(workflow)}
+    active = {
+        str(task.spiff_task_id): task
+        for task in Task.objects.filter(instance=instance, status__in=ACTIVE_TASK_STATUSES)
+    }
+    now = timezone.now()
+    cancelled = []
+    for spiff_id, row in active.items():
+        if spiff_id not in ready:
+            row.status = TaskStatus.CANCELLED
+            row.save(update_fields=["status"])
+            cancelled.append(row)
+    new_ready = [task for spiff_id, task in ready.items() if spiff_id not in active]
+    if not new_ready:
+        if cancelled:
+            _record_cancellations(instance, cancelled, actor)
+        return [], cancelled
+
+    agencies = {p.kind: p.agency for p in CaseParticipant.objects.filter(case_id=instance.case_id).select_related("agency")}
+    created = []
+    for ready_task in new_ready:
+        kind = (runtime.user_tasks.get(ready_task.element_id) or {}).get("agency_kind")
+        agency = agencies.get(kind)
+        if agency is None:
+            record_incident(
+                instance, kind="lane-without-participant", element_id=ready_task.element_id,
+                error=f"task {ready_task.name!r} is in lane {ready_task.lane!r} ({kind}), "
+                      f"but no {kind} agency participates in the case",
+                actor=actor,
+            )
+            instance.status = InstanceStatus.INCIDENT
+            instance.save(update_fields=["status"])
+            continue
+        created.append(Task(
+            spiff_task_id=ready_task.id, instance=instance, case_id=instance.case_id,
+            element_id=ready_task.element_id, name=ready_task.name, lane=ready_task.lane or "",
+            agency=agency, form=ready_task.form or "", handed_over_by=acting_agency,
+            due_at=due_at_for(ready_task.due_in, now),
+        ))
+    Task.objects.bulk_create(created)
+    events = []
+    for task in created:
+        events.append(Event(
+            case_id=instance.case_id, instance=instance, task=task, kind=EventKind.TASK_CREATED,
+            actor=actor, agency=task.agency, element_id=task.element_id,
+            detail={"name": task.name, "due_at": task.due_at.isoformat() if task.due_at else None},
+        ))
+    handed_to = {task.agency_id: task for task in created}
+    if acting_agency is not None:
+        for agency_id, task in handed_to.items():
+            if agency_id != acting_agency.pk:
+                events.append(Event(
+                    case_id=instance.case_id, instance=instance, task=task, kind=EventKind.HANDOFF,
+                    actor=actor, agency=acting_agency, from_agency=acting_agency, to_agency=task.agency,
+                    element_id=task.element_id, detail={"task": task.name},
+                ))
+    Event.objects.bulk_create(events)
+    if cancelled:
+        _record_cancellations(instance, cancelled, actor)
+    return created, cancelled
+
+
+def _record_cancellations(instance, cancelled, actor) -> None:
+    Event.objects.bulk_create([
+        Event(case_id=instance.case_id, instance=instance, task=task, kind=EventKind.TASK_CANCELLED,
+              actor=actor, agency=task.agency, element_id=task.element_id, detail={"name": task.name})
+        for task in cancelled
+    ])
