@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import timezone
 
 
 class AgencyKind(models.TextChoices):
@@ -42,14 +43,216 @@ CASE_ROLES = (Role.MEMBER, Role.LEAD, Role.COORDINATOR)
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "agency", "role"], name="unique_membership_role"),
+            models.UniqueConstraint(
+                fields=["user", "agency", "role"], name="unique_membership_role"
+            ),
         ]
 
     def __str__(self):
         return f"{self.user} {self.role} @ {self.agency}"
+
+
+# --- data categories -------------------------------------------------------------------
+
+# The categories of design §6 / domain.md. Kept here (not imported from bpmn.engine) so
+# that the access rules do not depend on the engine; a test keeps both lists equal.
+CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
+# A form field without x-category: only the agency that wrote it and the coordinator see it.
+RESTRICTED = "restricted"
+ALL_CATEGORIES = (*CATEGORIES, RESTRICTED)
+
+
+# --- consent ---------------------------------------------------------------------------
+
+CONSENT_BASIS = "consent"
+
+
+class ConsentQuerySet(models.QuerySet):
+    def active(self, at=None):
+        """Consents in force at ``at`` (default: now): given, not expired, not revoked."""
+        at = at or timezone.now()
+        return self.filter(given_at__lte=at).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at),
+            models.Q(revoked_at__isnull=True) | models.Q(revoked_at__gt=at),
+        )
+
+
+class Consent(models.Model):
+    """The person's consent (or a recorded legal basis) to share categories with an agency.
+
+    The recipient is either one agency or every agency of a kind (a DB check constraint
+    keeps exactly one of the two). A consent is recorded in a case and covers that case
+    only: the purpose limits it (domain.md: consent covers agency, category and purpose).
+    ``basis`` is ``"consent"`` or the name of a legal basis, e.g.
+    ``"straffegjennomføringsloven § 4"``. Never deleted: it is revoked.
+    """
+
+    person = models.ForeignKey(
+        "workflows.Person", on_delete=models.PROTECT, related_name="consents"
+    )
+    case = models.ForeignKey("workflows.Case", on_delete=models.PROTECT, related_name="consents")
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
+    )
+    agency_kind = models.CharField(max_length=20, choices=AgencyKind.choices, blank=True)
+    categories = models.JSONField(default=list, help_text="Names of the data categories covered")
+    purpose = models.TextField()
+    basis = models.CharField(max_length=200, default=CONSENT_BASIS)
+    note = models.TextField(blank=True)
+    given_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    (models.Q(agency__isnull=False) & models.Q(agency_kind=""))
+                    | (models.Q(agency__isnull=True) & ~models.Q(agency_kind=""))
+                ),
+                name="consent_agency_xor_kind",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(expires_at__isnull=True)
+                    | models.Q(expires_at__gt=models.F("given_at"))
+                ),
+                name="consent_expires_after_given",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "person"], name="consent_case_person")]
+
+    def __str__(self):
+        recipient = self.agency.name if self.agency_id else self.agency_kind
+        return f"{self.basis}: {', '.join(self.categories)} -> {recipient}"
+
+    @property
+    def is_legal_basis(self) -> bool:
+        return self.basis != CONSENT_BASIS
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        if self.given_at > at:
+            return False
+        if self.expires_at is not None and self.expires_at <= at:
+            return False
+        return self.revoked_at is None or self.revoked_at > at
+
+    def covers(self, agency: Agency, category: str) -> bool:
+        """Whether this consent names ``agency`` (or its kind) and ``category``."""
+        if category not in (self.categories or []):
+            return False
+        if self.agency_id is not None:
+            return self.agency_id == agency.pk
+        return self.agency_kind == agency.kind
+
+    @property
+    def access_basis(self) -> str:
+        """How an access granted through this consent is written in the access log."""
+        if self.is_legal_basis:
+            return f"legal:{self.basis} (#{self.pk})"
+        return f"consent:{self.pk}"
+
+
+# --- access log ------------------------------------------------------------------------
+
+
+class AppendOnlyError(Exception):
+    """An access-log row was about to be changed or deleted: the log is append-only."""
+
+
+class AccessAction(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Write"
+    EXPORT = "export", "Export"
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("the access log is append-only: rows cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("the access log is append-only: rows cannot be deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("the access log is append-only: rows cannot be updated")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AppendOnlyError("the access log is append-only: rows cannot be updated")
+
+
+class AccessLog(models.Model):
+    """Who saw which category of whose data, when and on what basis. Append-only.
+
+    The model refuses to update or delete rows (also through the queryset), the admin
+    is read-only, and on PostgreSQL a trigger refuses UPDATE and DELETE as well.
+    Foreign keys PROTECT: a user, case or person with access-log rows cannot be
+    deleted (deactivate users instead).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(max_length=150, help_text="Copied: the log outlives renames")
+    role = models.CharField(max_length=20, blank=True)
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    case = models.ForeignKey(
+        "workflows.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="access_log"
+    )
+    person = models.ForeignKey(
+        "workflows.Person", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="access_log",
+    )
+    category = models.CharField(max_length=20)
+    action = models.CharField(
+        max_length=10, choices=AccessAction.choices, default=AccessAction.READ
+    )
+    basis = models.CharField(
+        max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"'
+    )
+    consent = models.ForeignKey(
+        Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["case", "at"], name="accesslog_case_time"),
+            models.Index(fields=["person", "at"], name="accesslog_person_time"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.category} "
+            f"({self.basis})"
+        )
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or kwargs.get("force_update"):
+            raise AppendOnlyError("the access log is append-only: rows cannot be updated")
+        # Always INSERT: an explicit pk of an existing row must not turn into an UPDATE.
+        kwargs["force_insert"] = True
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("the access log is append-only: rows cannot be deleted")

@@ -2,49 +2,220 @@
 
 Views, API permission classes and services call these; they never inspect memberships
 themselves. Superusers get no bypass: case data is sensitive and the law asks for a
-role and an assignment, not a flag.
+role and an assignment, not a flag. (django-guardian's own checker answers True for
+superusers, so it is never used here: the object permission is read straight from
+``GroupObjectPermission``.)
+
+Seeing a case needs both (design §6):
+- a case role (member, lead, coordinator) in an agency, and
+- that agency participates in the case *and* its group holds the django-guardian
+  object permission ``workflows.view_case`` on it (granted by ``permissions.grants``
+  when the case starts or the agency joins).
+Membership is the source of truth for who works where; the agency's group is the
+holder of the object permission, so a process admin or auditor who is in the group
+still sees nothing.
+
+Seeing a category of case data (``can_see_category``) additionally needs one of:
+``own-data`` (the agency wrote the value), ``participant`` (identity, coordination,
+safety), ``own-service`` (the category is the agency kind's own service),
+``coordinator`` (economy and restricted fields for the case's coordinator agency), or
+an active consent / recorded legal basis of the person for that agency and category.
+Consents are read from the database on every call: a consent takes effect and is
+withdrawn immediately.
 """
 
 from __future__ import annotations
 
-from .models import CASE_ROLES, Agency, Membership, Role
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    ALL_CATEGORIES,
+    CASE_ROLES,
+    RESTRICTED,
+    Agency,
+    AgencyKind,
+    Consent,
+    Membership,
+    Role,
+)
+
+# --- the category table (design §6, domain.md "Data categories and access") -----------
+
+# Open to every participating agency (the national id excepted: see policy.person_for).
+OPEN_CATEGORIES = frozenset({"identity", "coordination", "safety"})
+# The agency kinds whose own service a category is.
+OWN_SERVICE_KINDS = {
+    "economy": frozenset({AgencyKind.NAV}),
+    "health": frozenset({AgencyKind.HEALTH, AgencyKind.HOSPITAL}),
+    "justice": frozenset({AgencyKind.PRISON}),
+    "housing": frozenset({AgencyKind.HOUSING}),
+}
+# Categories the case's coordinator agency sees without consent.
+COORDINATOR_CATEGORIES = frozenset({"economy", RESTRICTED})
+
+CATEGORY_LABELS = {
+    "identity": _("identity"),
+    "housing": _("housing"),
+    "economy": _("economy"),
+    "health": _("health"),
+    "justice": _("justice"),
+    "coordination": _("coordination"),
+    "safety": _("safety"),
+    RESTRICTED: _("restricted"),
+}
+
+# Access bases as written in the access log.
+BASIS_OWN_DATA = "own-data"
+BASIS_OWN_SERVICE = "own-service"
+BASIS_PARTICIPANT = "participant"
+BASIS_COORDINATOR = "coordinator"
+
+ROLE_RANK = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer of a data rule. ``basis`` says why it is allowed, ``reason`` why not.
+
+    ``agency``/``role``/``consent`` name the membership and consent through which the
+    access was granted (for the access log).
+    """
+
+    allowed: bool
+    basis: str | None = None
+    reason: str | None = None
+    agency: Agency | None = field(default=None, compare=False)
+    role: str | None = None
+    consent: Consent | None = field(default=None, compare=False)
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """The user's standing in one case: the memberships through which they see it."""
+
+    case: object
+    acting: tuple[tuple[Agency, str], ...]  # (agency, best case role), participating only
+    has_memberships: bool  # any membership at all (to explain a refusal)
+
+    @property
+    def agency_ids(self) -> set[int]:
+        return {agency.pk for agency, _role in self.acting}
+
+    def __bool__(self) -> bool:
+        return bool(self.acting)
+
+
+# --- memberships (cached per request on the user object) -------------------------------
+
+
+def _memberships(user) -> list[tuple[int, str]]:
+    if not user or not getattr(user, "is_authenticated", False):
+        return []
+    cache = getattr(user, "_brobygger_memberships", None)
+    if cache is None:
+        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role"))
+        user._brobygger_memberships = cache
+    return cache
 
 
 def case_agency_ids(user) -> set[int]:
     """Agencies in which the user works cases (member, lead or coordinator)."""
-    if not user or not user.is_authenticated:
-        return set()
-    cache = getattr(user, "_case_agency_ids", None)
-    if cache is None:
-        cache = set(
-            Membership.objects.filter(user=user, role__in=CASE_ROLES).values_list("agency_id", flat=True)
-        )
-        user._case_agency_ids = cache
-    return cache
+    return {agency_id for agency_id, role in _memberships(user) if role in CASE_ROLES}
+
+
+def agency_ids_with_role(user, *roles) -> set[int]:
+    return {agency_id for agency_id, role in _memberships(user) if role in roles}
 
 
 def is_process_admin(user) -> bool:
-    return bool(user and user.is_authenticated) and Membership.objects.filter(
-        user=user, role=Role.PROCESS_ADMIN
-    ).exists()
+    return bool(agency_ids_with_role(user, Role.PROCESS_ADMIN))
 
 
-def can_deploy_process(user) -> bool:
-    return is_process_admin(user)
+def is_auditor(user) -> bool:
+    return bool(agency_ids_with_role(user, Role.AUDITOR))
 
 
-def can_start_case(user, participant_agencies: list[Agency]) -> bool:
-    """A case is started by someone who works cases in one of its participating agencies."""
+# --- the guardian object permission -----------------------------------------------------
+
+
+def _view_case_permissions():
+    from guardian.models import GroupObjectPermission
+
+    return GroupObjectPermission.objects.filter(
+        permission__codename="view_case",
+        permission__content_type__app_label="workflows",
+        content_type__app_label="workflows",
+        content_type__model="case",
+    )
+
+
+def _participating_memberships(user, case_pk, roles):
+    """Memberships of ``user`` with one of ``roles`` in an agency that participates in the
+    case and whose group holds ``view_case`` on it. One query."""
+    from workflows.models import CaseParticipant
+
+    granted = _view_case_permissions().filter(
+        group_id=OuterRef("agency__group_id"), object_pk=str(case_pk)
+    )
+    participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
+    return Membership.objects.filter(user=user, role__in=roles).filter(
+        Exists(granted), Exists(participates)
+    )
+
+
+def case_access(user, case) -> CaseAccess:
+    """Through which of the user's agencies (and with which role) they see ``case``."""
+    memberships = _memberships(user)
+    if not any(role in CASE_ROLES for _agency, role in memberships):
+        return CaseAccess(case=case, acting=(), has_memberships=bool(memberships))
+    best: dict[int, tuple[Agency, str]] = {}
+    rows = _participating_memberships(user, case.pk, CASE_ROLES).select_related("agency")
+    for membership in rows:
+        current = best.get(membership.agency_id)
+        if current is None or ROLE_RANK[membership.role] > ROLE_RANK[current[1]]:
+            best[membership.agency_id] = (membership.agency, membership.role)
+    acting = tuple(sorted(best.values(), key=lambda item: item[0].pk))
+    return CaseAccess(case=case, acting=acting, has_memberships=True)
+
+
+def visible_cases(user, queryset=None):
+    """``queryset`` (default: all cases) narrowed to the cases ``user`` may see. One query."""
+    from django.db.models import BigIntegerField
+    from django.db.models.functions import Cast
+
+    from workflows.models import Case, CaseParticipant
+
+    queryset = Case.objects.all() if queryset is None else queryset
     mine = case_agency_ids(user)
-    return any(agency.pk in mine for agency in participant_agencies)
+    if not mine:
+        return queryset.none()
+    groups = Agency.objects.filter(pk__in=mine).values("group_id")
+    granted = (
+        _view_case_permissions()
+        .filter(group_id__in=groups)
+        .annotate(case_id=Cast("object_pk", BigIntegerField()))
+        .filter(case_id=OuterRef("pk"))
+    )
+    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=mine)
+    return queryset.filter(Exists(granted), Exists(participates))
+
+
+# --- cases and tasks --------------------------------------------------------------------
 
 
 def can_view_case(user, case) -> bool:
-    """The user's agency participates in the case and the user has a case role there."""
-    mine = case_agency_ids(user)
-    if not mine:
+    """A case role in an agency that participates in the case and holds ``view_case``."""
+    if not case_agency_ids(user):
         return False
-    return case.participants.filter(agency_id__in=mine).exists()
+    return _participating_memberships(user, case.pk, CASE_ROLES).exists()
 
 
 def can_view_task(user, task) -> bool:
@@ -56,5 +227,197 @@ def can_work_task(user, task) -> bool:
     return task.agency_id in case_agency_ids(user)
 
 
-def can_retry_incident(user) -> bool:
+def can_start_case(user, participant_agencies: list[Agency]) -> bool:
+    """A case is started by someone who works cases in one of its participating agencies."""
+    mine = case_agency_ids(user)
+    return any(agency.pk in mine for agency in participant_agencies)
+
+
+def can_deploy_process(user) -> bool:
     return is_process_admin(user)
+
+
+def can_view_incidents(user) -> bool:
+    return is_process_admin(user)
+
+
+def can_retry_incident(user, incident=None) -> bool:
+    return is_process_admin(user)
+
+
+def can_view_access_log(user, case) -> bool:
+    """The case's access log: coordinators of its coordinator agency, and auditors of an
+    agency that participates in it. (Auditors read the log, never the case data.)"""
+    memberships = _memberships(user)
+    coordinator = any(
+        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR
+        for agency_id, role in memberships
+    )
+    if coordinator:
+        return _participating_memberships(user, case.pk, (Role.COORDINATOR,)).exists()
+    if not is_auditor(user):
+        return False
+    return _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
+
+
+def can_view_consents(user, case) -> bool:
+    return can_view_case(user, case)
+
+
+def can_record_consent(user, case) -> bool:
+    """Members of the coordinator agency and of any participating agency (the coordinator
+    agency always participates) record the person's consent."""
+    return can_view_case(user, case)
+
+
+def can_revoke_consent(user, consent) -> bool:
+    """Withdrawal is recorded by anyone who works the consent's case: it must be easy."""
+    return can_view_case(user, consent.case)
+
+
+# --- categories of case data ------------------------------------------------------------
+
+
+def _agency_name(agency: Agency | None) -> str:
+    return agency.name if agency is not None else ""
+
+
+def refusal(access: CaseAccess, category: str) -> Decision:
+    """Why ``category`` is masked for this user (no grant found)."""
+    label = CATEGORY_LABELS.get(category, category)
+    if not access:
+        return Decision(False, reason=_no_case_reason(access))
+    agency = access.acting[0][0]
+    if category == RESTRICTED:
+        return Decision(False, reason=format_lazy(
+            _("this field has no data category: only the agency that wrote it and the "
+              "coordinating agency see it"),
+        ), agency=agency, role=access.acting[0][1])
+    return Decision(False, reason=format_lazy(
+        _("no consent from the person to share {category} data with {agency}"),
+        category=label, agency=_agency_name(agency),
+    ), agency=agency, role=access.acting[0][1])
+
+
+def _no_case_reason(access: CaseAccess):
+    if access.has_memberships:
+        return _("your role does not give access to the data of this case: process "
+                 "administrators and auditors never see case data, and your agency must "
+                 "take part in the case")
+    return _("you work in no agency that takes part in this case")
+
+
+def decide_category(access: CaseAccess, category: str, consents, *, sources=None) -> Decision:
+    """The category rule for one user standing (``case_access``) and the person's active
+    consents for the case. Pure: no queries. ``sources`` is the set of agency ids that
+    wrote the values in question (own-data applies when all of them are the user's)."""
+    if category not in ALL_CATEGORIES:
+        category = RESTRICTED
+    if not access:
+        return refusal(access, category)
+    case = access.case
+    grants: list[Decision] = []
+    for agency, role in access.acting:
+        if sources and set(sources) <= {agency.pk}:
+            grants.append(Decision(True, BASIS_OWN_DATA, agency=agency, role=role))
+        elif category in OPEN_CATEGORIES:
+            grants.append(Decision(True, BASIS_PARTICIPANT, agency=agency, role=role))
+        elif agency.kind in OWN_SERVICE_KINDS.get(category, ()):
+            grants.append(Decision(True, BASIS_OWN_SERVICE, agency=agency, role=role))
+        elif category in COORDINATOR_CATEGORIES and agency.pk == case.coordinator_agency_id:
+            grants.append(Decision(True, BASIS_COORDINATOR, agency=agency, role=role))
+        elif category != RESTRICTED:
+            for consent in consents:
+                if consent.covers(agency, category):
+                    grants.append(Decision(True, consent.access_basis, agency=agency, role=role,
+                                           consent=consent))
+                    break
+    if grants:
+        return grants[0]
+    return refusal(access, category)
+
+
+def active_consents(case, at=None) -> list[Consent]:
+    """The person's consents in force for this case, read fresh (never cached)."""
+    return list(
+        Consent.objects.active(at or timezone.now())
+        .filter(case_id=case.pk, person_id=case.person_id)
+        .order_by("given_at", "id")
+    )
+
+
+def can_see_category(user, case, category: str, *, field: str | None = None) -> Decision:
+    """Whether ``user`` sees ``category`` of ``case``'s data, and on what basis.
+
+    With ``field`` the own-data rule is checked for that field (the agency wrote it);
+    without, it applies when every value of the category in the case was written by
+    the user's agency.
+    """
+    access = case_access(user, case)
+    if not access:
+        return refusal(access, category)
+    if field is not None:
+        source = (case.data_sources or {}).get(field)
+        sources = {source} if source is not None else None
+    else:
+        sources = _category_sources(case, category)
+    decision = decide_category(access, category, (), sources=sources)
+    if decision or category == RESTRICTED:
+        return decision
+    return decide_category(access, category, active_consents(case), sources=sources)
+
+
+def _category_sources(case, category) -> set[int] | None:
+    from .policy import field_categories
+
+    fields = field_categories(case)
+    sources = {
+        source for name, source in (case.data_sources or {}).items()
+        if name in (case.data or {}) and fields.get(name, RESTRICTED) == category
+    }
+    return sources or None
+
+
+def can_see_national_id(user, case, task=None) -> Decision:
+    """The full national id: only for someone working an active task of the case whose
+    form needs identity in full (see ``policy.task_needs_full_identity``)."""
+    from .policy import task_needs_full_identity
+
+    reason = _("the national id is shown only to whoever works a task that needs it")
+    if task is None or task.case_id != case.pk or not task.is_active:
+        return Decision(False, reason=reason)
+    if not can_work_task(user, task) or not task_needs_full_identity(task):
+        return Decision(False, reason=reason)
+    access = case_access(user, case)
+    for agency, role in access.acting:
+        if agency.pk == task.agency_id:
+            return Decision(True, f"task:{task.pk}", agency=agency, role=role)
+    return Decision(False, reason=reason)
+
+
+__all__ = [
+    "ALL_CATEGORIES",
+    "CaseAccess",
+    "Decision",
+    "active_consents",
+    "agency_ids_with_role",
+    "can_deploy_process",
+    "can_record_consent",
+    "can_retry_incident",
+    "can_revoke_consent",
+    "can_see_category",
+    "can_see_national_id",
+    "can_start_case",
+    "can_view_access_log",
+    "can_view_case",
+    "can_view_consents",
+    "can_view_incidents",
+    "can_view_task",
+    "can_work_task",
+    "case_access",
+    "case_agency_ids",
+    "decide_category",
+    "is_auditor",
+    "is_process_admin",
+    "visible_cases",
+]

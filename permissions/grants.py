@@ -1,0 +1,103 @@
+"""django-guardian object permissions on cases for the participating agencies' groups.
+
+The object permission ``workflows.view_case`` on a case is held by the Django group of
+every agency that participates in it. It is granted when the case starts
+(``workflows.services.start_case`` calls ``grant_case_access``) and when an agency
+joins (``add_participant``), and removed when an agency leaves. ``permissions.rules``
+reads it (together with the participation and a case role); nothing else does.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from .models import Agency
+
+VIEW_CASE = "view_case"
+
+
+def _case_content_type():
+    return ContentType.objects.get_by_natural_key("workflows", "case")
+
+
+def _view_case_permission(content_type) -> Permission:
+    return Permission.objects.get(content_type=content_type, codename=VIEW_CASE)
+
+
+def grant_agency_access(case, agencies) -> None:
+    """Give each agency's group ``workflows.view_case`` on ``case`` (idempotent)."""
+    from guardian.models import GroupObjectPermission
+
+    content_type = _case_content_type()
+    permission = _view_case_permission(content_type)
+    GroupObjectPermission.objects.bulk_create(
+        [
+            GroupObjectPermission(
+                group_id=agency.group_id, permission=permission,
+                content_type=content_type, object_pk=str(case.pk),
+            )
+            for agency in agencies
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def revoke_agency_access(case, agencies) -> int:
+    """Take ``workflows.view_case`` on ``case`` away from each agency's group."""
+    from guardian.models import GroupObjectPermission
+
+    content_type = _case_content_type()
+    deleted, _ = GroupObjectPermission.objects.filter(
+        group_id__in=[agency.group_id for agency in agencies],
+        permission__codename=VIEW_CASE, permission__content_type=content_type,
+        content_type=content_type, object_pk=str(case.pk),
+    ).delete()
+    return deleted
+
+
+def grant_case_access(case) -> None:
+    """Grant ``view_case`` on ``case`` to the group of every participating agency."""
+    agencies = Agency.objects.filter(participations__case=case).distinct()
+    grant_agency_access(case, list(agencies))
+
+
+def sync_case_access(case) -> None:
+    """Make the object permissions match the participants exactly (repair tool)."""
+    from guardian.models import GroupObjectPermission
+
+    participating = list(Agency.objects.filter(participations__case=case).distinct())
+    content_type = _case_content_type()
+    with transaction.atomic():
+        GroupObjectPermission.objects.filter(
+            permission__codename=VIEW_CASE, content_type=content_type, object_pk=str(case.pk),
+        ).exclude(group_id__in=[agency.group_id for agency in participating]).delete()
+        grant_agency_access(case, participating)
+
+
+def add_participant(case, kind: str, agency: Agency):
+    """Let ``agency`` take part in ``case`` as ``kind`` and grant it access.
+
+    Low level: no permission check and no event. The use case that calls it (an
+    "add agency to case" service) checks the actor and records the event.
+    """
+    from workflows.models import CaseParticipant
+
+    if agency.kind != kind:
+        raise ValueError(f"{agency.name} is a {agency.kind} agency, not {kind}")
+    with transaction.atomic():
+        participant, _ = CaseParticipant.objects.update_or_create(
+            case=case, kind=kind, defaults={"agency": agency}
+        )
+        sync_case_access(case)
+    return participant
+
+
+def remove_participant(case, kind: str) -> None:
+    """The agency playing ``kind`` leaves ``case``; its group loses access at once."""
+    from workflows.models import CaseParticipant
+
+    with transaction.atomic():
+        CaseParticipant.objects.filter(case=case, kind=kind).delete()
+        sync_case_access(case)
