@@ -32,8 +32,7 @@ run: migrate
 test: install
 	$(VENV)/bin/pytest
 
-bench: migrate
-	$(MANAGE) deploy_bpmn bpmn/processes
+bench: install
 	$(MANAGE) bench
 
 lint: install

@@ -175,4 +175,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # SpiffWorkflow logs every task state change at INFO: our events are the history.
+    "loggers": {"spiff": {"level": "WARNING"}},
 }

@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(config, items):
     Locally on SQLite they are skipped with the reason; in CI (BROBYGGER_REQUIRE_POSTGRES)
     a missing PostgreSQL is an error, never a silent skip.
     """
-    if _database_is_postgres():
+    if not config.pluginmanager.hasplugin("django") or _database_is_postgres():
         return
     if os.environ.get("BROBYGGER_REQUIRE_POSTGRES"):
         raise pytest.UsageError("BROBYGGER_REQUIRE_POSTGRES is set but DATABASE_URL is not PostgreSQL")

@@ -56,12 +56,18 @@ class CaseParticipant(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="unique_case_kind")]
 
+    def __str__(self):
+        return f"{self.case} {self.kind}: {self.agency}"
+
 
 class CaseReferenceCounter(models.Model):
     """Per-year sequence for readable case references (BK-2026-000123)."""
 
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
 
 
 class InstanceStatus(models.TextChoices):
@@ -165,10 +171,14 @@ class Event(models.Model):
     """Append-only case history: the timeline and the source of analytics."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    instance = models.ForeignKey(ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    instance = models.ForeignKey(
+        ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     agency = models.ForeignKey("permissions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     from_agency = models.ForeignKey(
         "permissions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -14,6 +14,7 @@ from bpmn.engine.errors import TaskStateError
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from permissions import rules
+from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind
 
 from . import steps
@@ -34,7 +35,6 @@ from .models import (
 )
 from .national_id import InvalidNationalId, validate_national_id
 
-
 # --- starting a case -------------------------------------------------------------------
 
 
@@ -51,8 +51,17 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
     if definition is None:
         raise InvalidInput(f"no process {process_key!r} is deployed",
                            errors=[{"field": "process_key", "message": "unknown process"}])
-    name, national_id = _valid_person(person)
-    agencies = _valid_participants(participants, definition)
+    errors = []
+    try:
+        name, national_id = _valid_person(person)
+    except InvalidInput as exc:
+        errors += exc.errors
+    try:
+        agencies = _valid_participants(participants, definition)
+    except InvalidInput as exc:
+        errors += exc.errors
+    if errors:  # all problems at once, not one per round trip
+        raise InvalidInput("the case cannot be started", errors=errors)
     if not rules.can_start_case(actor, list(agencies.values())):
         raise Forbidden("you may start cases only for an agency you work in, as one of its participants")
     runtime = runtime_for(definition)
@@ -73,6 +82,7 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         CaseParticipant.objects.bulk_create(
             [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
         )
+        grant_case_access(case)
         workflow = engine.new_workflow(runtime.bundle, start_data)
         instance = ProcessInstance.objects.create(
             case=case, definition=definition, state="{}",
@@ -277,7 +287,7 @@ def retry_incident(*, actor, incident_id) -> Incident:
         runtime, workflow = steps.load(instance)
         try:
             engine.rerun_errored_tasks(workflow)
-        except Exception as exc:  # noqa: BLE001 - any failure of the step is kept on the incident
+        except Exception as exc:
             failure = steps.error_text(exc)
         if failure is not None:
             # Nothing of the workflow is saved; only the attempt is counted.

@@ -167,7 +167,8 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None):
             _record_cancellations(instance, cancelled, actor)
         return [], cancelled
 
-    agencies = {p.kind: p.agency for p in CaseParticipant.objects.filter(case_id=instance.case_id).select_related("agency")}
+    participants = CaseParticipant.objects.filter(case_id=instance.case_id).select_related("agency")
+    agencies = {participant.kind: participant.agency for participant in participants}
     created = []
     for ready_task in new_ready:
         kind = (runtime.user_tasks.get(ready_task.element_id) or {}).get("agency_kind")

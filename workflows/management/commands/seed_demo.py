@@ -15,6 +15,6 @@ class Command(BaseCommand):
             raise CommandError("DEBUG is off: this looks like production. Use --force to seed demo users anyway.")
         password = settings.BROBYGGER["DEMO_PASSWORD"]
         rows = seed_demo_cast(password)
-        self.stdout.write("Demo logins (password: %s)" % password)
+        self.stdout.write(f"Demo logins (password: {password})")
         for username, agency, role in rows:
             self.stdout.write(f"  {username:<6} {role:<14} {agency}")

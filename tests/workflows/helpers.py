@@ -1,0 +1,52 @@
+"""Walking cases through the services the way the agencies would."""
+
+from bpmn.registry import runtime_for
+from permissions.models import CASE_ROLES, Membership
+from workflows import services
+from workflows.models import ACTIVE_TASK_STATUSES, Task
+from workflows.samples import sample_form_data
+
+PRISON_PARTICIPANTS = ("prison", "nav", "health", "housing")
+PERSON = {"name": "Ola Nordmann", "national_id": "17912099997"}
+
+
+def start_prison_case(users, agencies, **kwargs):
+    return services.start_case(
+        actor=users["kari"],
+        process_key="prison_release_to_housing",
+        person=kwargs.pop("person", PERSON),
+        participants={kind: agencies[kind].pk for kind in PRISON_PARTICIPANTS},
+        **kwargs,
+    )
+
+
+def worker_for(task):
+    """A user with a case role in the agency the task landed on."""
+    membership = Membership.objects.filter(agency=task.agency, role__in=CASE_ROLES).select_related("user").first()
+    return membership.user
+
+
+def form_data(task, overrides=None):
+    runtime = runtime_for(task.instance.definition_id)
+    schema, _ = runtime.form_for(task.element_id)
+    return sample_form_data(schema, overrides)
+
+
+def open_tasks(case):
+    return list(Task.objects.filter(case=case, status__in=ACTIVE_TASK_STATUSES).order_by("id"))
+
+
+def complete(task, overrides=None, actor=None):
+    return services.complete_task(actor=actor or worker_for(task), task_id=task.pk, data=form_data(task, overrides))
+
+
+def run_to_end(case, overrides=None, limit=50):
+    """Complete open tasks until none is left; returns the element ids in completion order."""
+    done = []
+    for _ in range(limit):
+        tasks = open_tasks(case)
+        if not tasks:
+            return done
+        complete(tasks[0], overrides)
+        done.append(tasks[0].element_id)
+    raise AssertionError(f"case {case} still has open tasks after {limit} completions")
