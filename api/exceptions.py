@@ -1,0 +1,92 @@
+"""The API's one exception handler: domain errors and DRF errors become the error shape
+of design §7, ``{"detail": "...", "errors": [{"field" | "element_id": ..., "message": ...}]}``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from bpmn.engine.errors import BpmnValidationError
+from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+
+SERVICE_STATUS = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    Conflict: status.HTTP_409_CONFLICT,
+    InvalidInput: status.HTTP_400_BAD_REQUEST,
+}
+BODY = "body"
+
+
+class RequestBodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "the request body is too large"
+    default_code = "too_large"
+
+
+def error_body(detail: str, errors: list[dict] | None = None) -> dict:
+    return {"detail": str(detail), "errors": [_clean(error) for error in errors or []]}
+
+
+def _clean(error: dict) -> dict:
+    return {key: (str(value) if key in ("field", "element_id", "message", "code", "file") else value)
+            for key, value in error.items() if value is not None}
+
+
+def flatten(detail, prefix: str = "") -> list[dict]:
+    """DRF's nested ``ValidationError.detail`` as ``[{"field": "a.b", "message": ...}]``."""
+    if isinstance(detail, dict):
+        errors = []
+        for key, value in detail.items():
+            name = BODY if key == api_settings.NON_FIELD_ERRORS_KEY and not prefix else str(key)
+            errors += flatten(value, f"{prefix}.{name}" if prefix else name)
+        return errors
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [{"field": prefix or BODY, "message": str(item)} for item in detail]
+        errors = []
+        for index, item in enumerate(detail):
+            errors += flatten(item, f"{prefix}.{index}" if prefix else str(index))
+        return errors
+    return [{"field": prefix or BODY, "message": str(detail)}]
+
+
+def _summary(errors: list[dict]) -> str:
+    if len(errors) == 1:
+        error = errors[0]
+        where = error.get("field") or error.get("element_id")
+        return f"{where}: {error['message']}" if where else error["message"]
+    return f"the request has {len(errors)} errors"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        code = next((code for cls, code in SERVICE_STATUS.items() if isinstance(exc, cls)), 400)
+        return Response(error_body(exc.detail, exc.errors), status=code)
+    if isinstance(exc, BpmnValidationError):
+        errors = [{**issue.as_dict()} for issue in exc.issues]
+        detail = f"the BPMN model was refused: {_summary(errors)}" if errors else "the BPMN model was refused"
+        return Response(error_body(detail, errors), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        exc = RequestBodyTooLarge(str(exc))
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten(exc.detail)
+        return Response(error_body(_summary(errors), errors), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.ParseError):
+        return Response(error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]),
+                        status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestBodyTooLarge):
+        return Response(error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]),
+                        status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        detail = exc.detail if isinstance(exc.detail, str) else _summary(flatten(exc.detail))
+        response.data = error_body(detail)
+    return response

@@ -1,0 +1,67 @@
+"""``Idempotency-Key`` for unsafe requests: the first successful answer is replayed.
+
+The key row is written in the same transaction as the action, keyed per user with a
+unique constraint. A concurrent second request with the same key blocks on the unique
+index until the first commits, then finds its row and replays the stored answer; if the
+first failed (nothing happened), its key is gone and the second simply runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from rest_framework.response import Response
+
+from workflows.errors import Conflict, InvalidInput
+
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+def _fingerprint(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _replay(row: IdempotencyKey, fingerprint: str) -> Response:
+    if row.fingerprint != fingerprint:
+        raise Conflict(f"this {HEADER} was already used for a different request",
+                       errors=[{"field": HEADER, "message": "use a new key for a new request"}])
+    response = Response(row.response_body, status=row.status_code)
+    response["Idempotency-Replayed"] = "true"
+    return response
+
+
+def idempotent(request, action) -> Response:
+    """Run ``action()`` (returning a Response) at most once per (user, key)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return action()
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(f"the {HEADER} header must have 1 to {MAX_KEY_LENGTH} characters",
+                           errors=[{"field": HEADER, "message": "invalid key"}])
+    fingerprint = _fingerprint(request)
+    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            # Claim the key first: a concurrent request with the same key waits here.
+            row = IdempotencyKey.objects.create(
+                user=request.user, key=key, method=request.method, path=request.path[:500],
+                fingerprint=fingerprint, status_code=0, response_body={},
+            )
+            response = action()
+            row.status_code, row.response_body = response.status_code, response.data
+            row.save(update_fields=["status_code", "response_body"])
+            return response
+    except IntegrityError:
+        existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if existing is None:  # pragma: no cover - the other request failed and rolled back
+            raise Conflict(f"a request with this {HEADER} is in progress; try again") from None
+        return _replay(existing, fingerprint)

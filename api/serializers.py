@@ -1,0 +1,343 @@
+"""Explicit input and output serializers. Input serializers refuse unknown fields;
+output serializers only shape what a selector or policy already decided to show."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+
+from permissions.models import CATEGORIES, AgencyKind
+from workflows.models import CaseStatus, TaskStatus
+
+# --- input -----------------------------------------------------------------------------
+
+
+class StrictInputMixin:
+    """Refuse fields the serializer does not declare (400 naming each of them)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"unknown field; allowed: {', '.join(self.fields) or 'none'}"] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class InputSerializer(StrictInputMixin, serializers.Serializer):
+    def create(self, validated_data):  # pragma: no cover - input serializers never save
+        raise NotImplementedError
+
+    def update(self, instance, validated_data):  # pragma: no cover
+        raise NotImplementedError
+
+
+class TokenInput(StrictInputMixin, AuthTokenSerializer):
+    """{username, password} -> the user's API token."""
+
+
+class PersonInput(InputSerializer):
+    name = serializers.CharField(max_length=200)
+    national_id = serializers.CharField(max_length=32, help_text="11-digit Norwegian national id (fnr/D-number)")
+
+
+class CaseInput(InputSerializer):
+    process_key = serializers.CharField(max_length=200)
+    person = PersonInput()
+    participants = serializers.DictField(
+        child=serializers.IntegerField(min_value=1),
+        help_text="agency kind -> agency id, one per lane kind of the process",
+    )
+    data = serializers.DictField(required=False, help_text="initial values of form fields of the process")
+
+
+class DeployInput(InputSerializer):
+    bpmn_xml = serializers.CharField(trim_whitespace=False, help_text="the BPMN 2.0 XML document")
+    forms = serializers.DictField(
+        child=serializers.DictField(), required=False, default=dict,
+        help_text="form file name -> JSON schema",
+    )
+    lanes = serializers.DictField(
+        child=serializers.ChoiceField(choices=AgencyKind.choices), required=False, allow_null=True,
+        help_text="lane name -> agency kind, for lanes whose name is not a known alias",
+    )
+
+
+class CompleteInput(InputSerializer):
+    data = serializers.DictField(required=False, default=dict, help_text="the values of the task's form fields")
+
+
+class ConsentInput(InputSerializer):
+    agency = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                      help_text="the receiving agency (or give agency_kind)")
+    agency_kind = serializers.ChoiceField(choices=AgencyKind.choices, required=False, allow_blank=True,
+                                          help_text="every agency of this kind in the case")
+    categories = serializers.ListField(child=serializers.ChoiceField(choices=CATEGORIES), min_length=1)
+    purpose = serializers.CharField(max_length=2000)
+    basis = serializers.CharField(max_length=200, required=False, default="consent",
+                                  help_text='"consent" or the name of a legal basis')
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+# --- query parameters (validated, then handed to a selector) ------------------------------
+
+
+class CaseQuery(InputSerializer):
+    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
+    process_key = serializers.CharField(required=False, max_length=200)
+    agency = serializers.IntegerField(required=False, min_value=1, help_text="a participating agency's id")
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                       help_text="has an open task past its due date")
+
+    def to_internal_value(self, data):  # query strings carry other parameters (page)
+        return serializers.Serializer.to_internal_value(self, data)
+
+
+class TaskQuery(InputSerializer):
+    assigned = serializers.ChoiceField(choices=[("me", "me"), ("agency", "agency")], required=False)
+    status = serializers.ChoiceField(choices=[*TaskStatus.choices, ("active", "Open or claimed")], required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    case = serializers.IntegerField(required=False, min_value=1)
+
+    def to_internal_value(self, data):
+        return serializers.Serializer.to_internal_value(self, data)
+
+
+class IncidentQuery(InputSerializer):
+    resolved = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def to_internal_value(self, data):
+        return serializers.Serializer.to_internal_value(self, data)
+
+
+# --- output ----------------------------------------------------------------------------
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    field = serializers.CharField(required=False, help_text="the input field, dotted for nested fields")
+    element_id = serializers.CharField(required=False, help_text="the BPMN element the problem is in")
+    message = serializers.CharField()
+    code = serializers.CharField(required=False)
+    line = serializers.IntegerField(required=False)
+    file = serializers.CharField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ErrorItemSerializer(many=True)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class AgencySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class ProcessDefinitionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    version = serializers.IntegerField()
+    name = serializers.CharField()
+    checksum = serializers.CharField()
+    deployed_at = serializers.DateTimeField()
+    lanes = serializers.SerializerMethodField(help_text="lane name -> agency kind")
+    user_tasks = serializers.SerializerMethodField(help_text="element id -> name, lane, agency kind, form")
+
+    def get_lanes(self, definition) -> dict[str, str]:
+        return (definition.metadata or {}).get("lanes", {})
+
+    def get_user_tasks(self, definition) -> dict[str, dict]:
+        return (definition.metadata or {}).get("user_tasks", {})
+
+
+class ProcessDefinitionDetailSerializer(ProcessDefinitionSerializer):
+    bpmn_xml = serializers.CharField()
+    forms = serializers.DictField(child=serializers.DictField(), help_text="form file name -> JSON schema")
+    fields = serializers.SerializerMethodField(method_name="field_categories", help_text="form field -> data category")
+    messages = serializers.SerializerMethodField()
+
+    def field_categories(self, definition) -> dict[str, str]:
+        return (definition.metadata or {}).get("fields", {})
+
+    def get_messages(self, definition) -> list[str]:
+        return list((definition.metadata or {}).get("messages", []))
+
+
+class CaseRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
+class TaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    element_id = serializers.CharField()
+    lane = serializers.CharField()
+    status = serializers.CharField()
+    agency = AgencySerializer()
+    case = CaseRefSerializer()
+    assignee = serializers.SerializerMethodField()
+    form = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    claimed_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+    def get_assignee(self, task) -> str | None:
+        return task.assignee.get_username() if task.assignee_id else None
+
+    def get_overdue(self, task) -> bool:
+        from django.utils import timezone
+
+        return bool(task.is_active and task.due_at and task.due_at < timezone.now())
+
+
+class CategoryViewSerializer(serializers.Serializer):
+    visible = serializers.BooleanField(help_text="values of this category are shown (all, or only your own)")
+    values = serializers.DictField(help_text="field -> value; empty when masked")
+    reason = serializers.CharField(allow_null=True, help_text="why values are masked")
+    basis = serializers.CharField(allow_null=True, help_text="on what ground values are shown")
+
+
+class PersonSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_null=True)
+    national_id = serializers.CharField(allow_null=True, help_text="masked (170920*****) unless a task needs it")
+    national_id_masked = serializers.BooleanField()
+
+
+class ParticipantSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    agency = AgencySerializer()
+
+
+class CaseSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    process_key = serializers.CharField()
+    status = serializers.CharField()
+    coordinator_agency = AgencySerializer()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    open_task_count = serializers.IntegerField()
+
+
+class CaseDetailSerializer(serializers.Serializer):
+    """A ``selectors.CaseView``: the data went through ``permissions.policy``."""
+
+    id = serializers.IntegerField(source="case.id")
+    reference = serializers.CharField(source="case.reference")
+    process_key = serializers.CharField(source="case.process_key")
+    status = serializers.CharField(source="case.status")
+    coordinator_agency = AgencySerializer(source="case.coordinator_agency")
+    opened_at = serializers.DateTimeField(source="case.opened_at")
+    closed_at = serializers.DateTimeField(source="case.closed_at", allow_null=True)
+    participants = ParticipantSerializer(many=True)
+    person = PersonSerializer()
+    data = serializers.DictField(child=CategoryViewSerializer(), help_text="category -> shown or masked values")
+    open_tasks = TaskSerializer(many=True)
+
+
+class CaseCreatedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    process_key = serializers.CharField()
+    status = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    open_tasks = TaskSerializer(many=True)
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    at = serializers.DateTimeField(source="created_at")
+    actor = serializers.SerializerMethodField()
+    agency = AgencySerializer(allow_null=True)
+    from_agency = AgencySerializer(allow_null=True)
+    to_agency = AgencySerializer(allow_null=True)
+    element_id = serializers.CharField()
+    task = serializers.IntegerField(source="task_id", allow_null=True)
+    detail = serializers.DictField()
+
+    def get_actor(self, event) -> str | None:
+        return event.actor.get_username() if event.actor_id else None
+
+
+class DiagramSerializer(serializers.Serializer):
+    process_key = serializers.CharField()
+    version = serializers.IntegerField()
+    bpmn_xml = serializers.CharField()
+    completed = serializers.ListField(child=serializers.CharField(), help_text="element ids done")
+    active = serializers.ListField(child=serializers.CharField(), help_text="element ids in progress")
+
+
+class TaskDetailSerializer(serializers.Serializer):
+    task = TaskSerializer()
+    form_schema = serializers.DictField(allow_null=True, help_text="JSON schema of the task's form")
+    person = PersonSerializer()
+    case_data = serializers.DictField(child=CategoryViewSerializer(), help_text="the case data your agency may see")
+
+
+class CompletedSerializer(serializers.Serializer):
+    task = TaskSerializer()
+    case = CaseRefSerializer()
+    case_status = serializers.CharField()
+    open_tasks = TaskSerializer(many=True, help_text="the case's open tasks after this one")
+
+
+class ConsentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    agency = AgencySerializer(allow_null=True)
+    agency_kind = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    purpose = serializers.CharField()
+    basis = serializers.CharField()
+    note = serializers.CharField()
+    given_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    active = serializers.SerializerMethodField()
+    recorded_by = serializers.SerializerMethodField()
+    revoked_by = serializers.SerializerMethodField()
+
+    def get_active(self, consent) -> bool:
+        return consent.is_active()
+
+    def get_recorded_by(self, consent) -> str | None:
+        return consent.recorded_by.get_username() if consent.recorded_by_id else None
+
+    def get_revoked_by(self, consent) -> str | None:
+        return consent.revoked_by.get_username() if consent.revoked_by_id else None
+
+
+class AccessLogSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    username = serializers.CharField()
+    role = serializers.CharField()
+    agency = AgencySerializer(allow_null=True)
+    category = serializers.CharField()
+    action = serializers.CharField()
+    basis = serializers.CharField()
+    consent = serializers.IntegerField(source="consent_id", allow_null=True)
+
+
+class IncidentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = CaseRefSerializer()
+    element_id = serializers.CharField()
+    kind = serializers.CharField()
+    error = serializers.CharField()
+    attempts = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolved_by = serializers.SerializerMethodField()
+
+    def get_resolved_by(self, incident) -> str | None:
+        return incident.resolved_by.get_username() if incident.resolved_by_id else None

@@ -1,0 +1,31 @@
+"""API v1 routes (design §7), mounted at ``/api/v1/``."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("agencies/", views.AgencyList.as_view(), name="api-agencies"),
+    path("process-definitions/", views.ProcessDefinitionList.as_view(), name="api-process-definitions"),
+    path("process-definitions/<str:key>/", views.ProcessDefinitionDetail.as_view(), name="api-process-definition"),
+    path("process-definitions/<str:key>/versions/<int:version>/", views.ProcessDefinitionVersion.as_view(),
+         name="api-process-definition-version"),
+    path("cases/", views.CaseList.as_view(), name="api-cases"),
+    path("cases/<int:pk>/", views.CaseDetail.as_view(), name="api-case"),
+    path("cases/<int:pk>/timeline/", views.CaseTimeline.as_view(), name="api-case-timeline"),
+    path("cases/<int:pk>/diagram/", views.CaseDiagram.as_view(), name="api-case-diagram"),
+    path("cases/<int:pk>/consents/", views.CaseConsents.as_view(), name="api-case-consents"),
+    path("cases/<int:pk>/access-log/", views.CaseAccessLog.as_view(), name="api-case-access-log"),
+    path("consents/<int:pk>/revoke/", views.ConsentRevoke.as_view(), name="api-consent-revoke"),
+    path("tasks/", views.TaskList.as_view(), name="api-tasks"),
+    path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),
+    path("tasks/<int:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),
+    path("tasks/<int:pk>/unclaim/", views.TaskUnclaim.as_view(), name="api-task-unclaim"),
+    path("tasks/<int:pk>/complete/", views.TaskComplete.as_view(), name="api-task-complete"),
+    path("incidents/", views.IncidentList.as_view(), name="api-incidents"),
+    path("incidents/<int:pk>/retry/", views.IncidentRetry.as_view(), name="api-incident-retry"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

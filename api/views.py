@@ -1,0 +1,322 @@
+"""API v1 views (design §7). Thin: validate input, make one service or selector call,
+shape the answer. Access is decided in ``permissions.rules``; errors are mapped to HTTP
+by ``api.exceptions.exception_handler``."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bpmn.models import ProcessDefinition
+from bpmn.services import deploy_definition
+from permissions import services as consent_services
+from permissions.models import AccessLog, Agency, Consent
+from workflows import selectors, services
+from workflows.models import Case, Event, Incident, Task
+
+from . import serializers as s
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import idempotent
+from .parsers import LimitedJSONParser
+
+
+def _errors(*codes: int) -> dict:
+    described = {
+        400: "invalid input: `errors` names each field (or BPMN element) and what is wrong",
+        401: "not authenticated",
+        403: "you see the object but may not do this",
+        404: "no such object, or not visible to you",
+        409: "the object is no longer in a state that allows this",
+        413: "the request body is too large",
+    }
+    return {code: OpenApiResponse(s.ErrorSerializer, description=described[code]) for code in codes}
+
+
+READ = (401,)
+LIST = (400, 401, 404)  # 400: bad filter; 404: page out of range
+OBJECT = (401, 404)
+ACTION = (400, 401, 403, 404, 409, 413)
+ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+
+
+def _query(serializer_class, request) -> dict:
+    query = serializer_class(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return {name: value for name, value in query.validated_data.items() if value is not None}
+
+
+def _input(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ListView(generics.ListAPIView):
+    """A paginated list whose rows come from one selector call (``select``)."""
+
+    model = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request data
+            return self.model.objects.none()
+        return self.select(self.request.user)
+
+    def select(self, user):  # pragma: no cover - every list defines it
+        raise NotImplementedError
+
+
+# --- auth and directory ----------------------------------------------------------------
+
+
+class TokenView(ObtainAuthToken):
+    serializer_class = s.TokenInput
+    parser_classes = [LimitedJSONParser]
+
+    @extend_schema(request=s.TokenInput, responses={200: s.TokenSerializer, **_errors(400, 413)},
+                   auth=[], tags=["auth"])
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class AgencyList(ListView):
+    serializer_class = s.AgencySerializer
+    model = Agency
+
+    def select(self, user):
+        return selectors.agencies_for(user)
+
+    @extend_schema(responses={200: s.AgencySerializer(many=True), **_errors(*LIST)}, tags=["directory"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+# --- process definitions ---------------------------------------------------------------
+
+
+class ProcessDefinitionList(ListView):
+    serializer_class = s.ProcessDefinitionSerializer
+    model = ProcessDefinition
+
+    def select(self, user):
+        return selectors.process_definitions_for(user)
+
+    @extend_schema(responses={200: s.ProcessDefinitionSerializer(many=True), **_errors(*LIST)},
+                   tags=["process definitions"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.DeployInput,
+        responses={
+            201: OpenApiResponse(s.ProcessDefinitionDetailSerializer, description="a new version was deployed"),
+            200: OpenApiResponse(s.ProcessDefinitionDetailSerializer,
+                                 description="identical to the latest version, which is returned"),
+            **_errors(400, 401, 403, 409, 413),
+        },
+        tags=["process definitions"],
+    )
+    def post(self, request):
+        data = _input(s.DeployInput, request)
+        result = deploy_definition(actor=request.user, bpmn_xml=data["bpmn_xml"], forms=data["forms"],
+                                   lanes=data.get("lanes") or None)
+        return Response(s.ProcessDefinitionDetailSerializer(result.definition).data,
+                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+
+class ProcessDefinitionDetail(APIView):
+    @extend_schema(responses={200: s.ProcessDefinitionDetailSerializer, **_errors(*OBJECT)},
+                   tags=["process definitions"])
+    def get(self, request, key):
+        definition = selectors.process_definition_for(request.user, key)
+        return Response(s.ProcessDefinitionDetailSerializer(definition).data)
+
+
+class ProcessDefinitionVersion(APIView):
+    @extend_schema(responses={200: s.ProcessDefinitionDetailSerializer, **_errors(*OBJECT)},
+                   tags=["process definitions"])
+    def get(self, request, key, version):
+        definition = selectors.process_definition_for(request.user, key, version)
+        return Response(s.ProcessDefinitionDetailSerializer(definition).data)
+
+
+# --- cases -----------------------------------------------------------------------------
+
+
+class CaseList(ListView):
+    serializer_class = s.CaseSummarySerializer
+    model = Case
+
+    def select(self, user):
+        return selectors.cases_for(user, **_query(s.CaseQuery, self.request))
+
+    @extend_schema(parameters=[s.CaseQuery], responses={200: s.CaseSummarySerializer(many=True), **_errors(*LIST)},
+                   tags=["cases"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=s.CaseInput, responses={201: s.CaseCreatedSerializer, **_errors(400, 401, 403, 413)},
+                   tags=["cases"])
+    def post(self, request):
+        data = _input(s.CaseInput, request)
+        case = services.start_case(actor=request.user, process_key=data["process_key"], person=dict(data["person"]),
+                                   participants=data["participants"], data=data.get("data"))
+        body = {
+            "id": case.pk, "reference": case.reference, "process_key": case.process_key, "status": case.status,
+            "opened_at": case.opened_at, "open_tasks": selectors.case_tasks(case),
+        }
+        return Response(s.CaseCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class CaseDetail(APIView):
+    @extend_schema(parameters=[ID], responses={200: s.CaseDetailSerializer, **_errors(*OBJECT)}, tags=["cases"])
+    def get(self, request, pk):
+        return Response(s.CaseDetailSerializer(selectors.case_view_for(request.user, pk)).data)
+
+
+class CaseTimeline(ListView):
+    serializer_class = s.EventSerializer
+    model = Event
+
+    def select(self, user):
+        return selectors.case_timeline_for(selectors.case_for(user, self.kwargs["pk"]), user)
+
+    @extend_schema(parameters=[ID], responses={200: s.EventSerializer(many=True), **_errors(*LIST)}, tags=["cases"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CaseDiagram(APIView):
+    @extend_schema(parameters=[ID], responses={200: s.DiagramSerializer, **_errors(*OBJECT)}, tags=["cases"])
+    def get(self, request, pk):
+        user = request.user
+        return Response(s.DiagramSerializer(selectors.case_diagram_for(selectors.case_for(user, pk), user)).data)
+
+
+# --- consents and the access log ----------------------------------------------------------
+
+
+class CaseConsents(ListView):
+    serializer_class = s.ConsentSerializer
+    model = Consent
+
+    def select(self, user):
+        return consent_services.consents_for_case(actor=user, case=self.kwargs["pk"])
+
+    @extend_schema(parameters=[ID], responses={200: s.ConsentSerializer(many=True), **_errors(*LIST)},
+                   tags=["consents"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(parameters=[ID], request=s.ConsentInput,
+                   responses={201: s.ConsentSerializer, **_errors(400, 401, 403, 404, 413)}, tags=["consents"])
+    def post(self, request, pk):
+        data = _input(s.ConsentInput, request)
+        consent = consent_services.record_consent(actor=request.user, case=pk, **data)
+        return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentRevoke(APIView):
+    @extend_schema(parameters=[ID], request=None, responses={200: s.ConsentSerializer, **_errors(401, 403, 404, 409)},
+                   tags=["consents"])
+    def post(self, request, pk):
+        return Response(s.ConsentSerializer(consent_services.revoke_consent(actor=request.user, consent_id=pk)).data)
+
+
+class CaseAccessLog(ListView):
+    serializer_class = s.AccessLogSerializer
+    model = AccessLog
+
+    def select(self, user):
+        return consent_services.access_log_for_case(actor=user, case=self.kwargs["pk"])
+
+    @extend_schema(parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)},
+                   tags=["consents"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+# --- tasks -----------------------------------------------------------------------------
+
+
+class TaskList(ListView):
+    serializer_class = s.TaskSerializer
+    model = Task
+
+    def select(self, user):
+        return selectors.task_inbox_for(user, **_query(s.TaskQuery, self.request))
+
+    @extend_schema(parameters=[s.TaskQuery], responses={200: s.TaskSerializer(many=True), **_errors(*LIST)},
+                   tags=["tasks"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class TaskDetail(APIView):
+    @extend_schema(parameters=[ID], responses={200: s.TaskDetailSerializer, **_errors(*OBJECT)}, tags=["tasks"])
+    def get(self, request, pk):
+        return Response(s.TaskDetailSerializer(selectors.task_view_for(request.user, pk)).data)
+
+
+class TaskClaim(APIView):
+    @extend_schema(parameters=[ID], request=None, responses={200: s.TaskSerializer, **_errors(401, 403, 404, 409)},
+                   tags=["tasks"])
+    def post(self, request, pk):
+        return Response(s.TaskSerializer(services.claim_task(actor=request.user, task_id=pk)).data)
+
+
+class TaskUnclaim(APIView):
+    @extend_schema(parameters=[ID], request=None, responses={200: s.TaskSerializer, **_errors(401, 403, 404, 409)},
+                   tags=["tasks"])
+    def post(self, request, pk):
+        return Response(s.TaskSerializer(services.unclaim_task(actor=request.user, task_id=pk)).data)
+
+
+class TaskComplete(APIView):
+    @extend_schema(
+        parameters=[ID, OpenApiParameter(
+            IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+            description="repeat a request safely: the first successful answer is replayed",
+        )],
+        request=s.CompleteInput,
+        responses={200: s.CompletedSerializer, **_errors(*ACTION)},
+        tags=["tasks"],
+    )
+    def post(self, request, pk):
+        def complete():
+            data = _input(s.CompleteInput, request)
+            task = services.complete_task(actor=request.user, task_id=pk, data=data["data"])
+            case = selectors.case_for(request.user, task.case_id)  # fresh: the case may have ended
+            body = {"task": task, "case": case, "case_status": case.status, "open_tasks": selectors.case_tasks(case)}
+            return Response(s.CompletedSerializer(body).data)
+
+        return idempotent(request, complete)
+
+
+# --- incidents -------------------------------------------------------------------------
+
+
+class IncidentList(ListView):
+    serializer_class = s.IncidentSerializer
+    model = Incident
+
+    def select(self, user):
+        return selectors.incidents_for(user, **_query(s.IncidentQuery, self.request))
+
+    @extend_schema(parameters=[s.IncidentQuery],
+                   responses={200: s.IncidentSerializer(many=True), **_errors(*LIST, 403)}, tags=["incidents"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class IncidentRetry(APIView):
+    @extend_schema(parameters=[ID], request=None,
+                   responses={200: s.IncidentSerializer, **_errors(401, 403, 404, 409)}, tags=["incidents"])
+    def post(self, request, pk):
+        return Response(s.IncidentSerializer(services.retry_incident(actor=request.user, incident_id=pk)).data)

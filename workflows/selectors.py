@@ -1,0 +1,269 @@
+"""Read queries that already know who is asking (style.md 3).
+
+Every list here is narrowed through ``permissions.rules`` (``visible_cases``,
+``case_agency_ids`` ...) in the database, never by loading rows and filtering them in
+Python. Lookups of one object raise ``NotFound`` when the object is invisible to the
+user, so callers never leak whether it exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from bpmn.engine import runtime as engine
+from bpmn.models import ProcessDefinition
+from permissions import rules
+from permissions.models import Agency, Membership
+
+from . import steps
+from .errors import Forbidden, NotFound
+from .models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
+
+TASK_STATUS_ACTIVE = "active"
+
+
+def _as_int(value):
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _has_any_membership(user) -> bool:
+    if not user or not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(user=user).exists()
+
+
+# --- directory -------------------------------------------------------------------------
+
+
+def agencies_for(user):
+    """The agency directory, for people who work in an agency (others see nothing)."""
+    if not _has_any_membership(user):
+        return Agency.objects.none()
+    return Agency.objects.order_by("name")
+
+
+def process_definitions_for(user):
+    """The latest version of every deployed process (same audience as the directory)."""
+    if not _has_any_membership(user):
+        return ProcessDefinition.objects.none()
+    newer = ProcessDefinition.objects.filter(key=OuterRef("key"), version__gt=OuterRef("version"))
+    return (
+        ProcessDefinition.objects.defer("spec_json")
+        .filter(~Exists(newer))
+        .order_by("key")
+    )
+
+
+def process_definition_for(user, key: str, version: int | None = None) -> ProcessDefinition:
+    """One version of ``key`` (the latest when ``version`` is None); NotFound otherwise."""
+    queryset = ProcessDefinition.objects.defer("spec_json").filter(key=key)
+    if version is not None:
+        queryset = queryset.filter(version=version)
+    definition = queryset.order_by("-version").first() if _has_any_membership(user) else None
+    if definition is None:
+        raise NotFound("no such process definition")
+    return definition
+
+
+# --- cases -----------------------------------------------------------------------------
+
+
+def _overdue_task_exists():
+    return Exists(
+        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
+    )
+
+
+def cases_for(user, *, status=None, process_key=None, agency=None, overdue=None):
+    """The cases ``user`` may see, newest first, with ``open_task_count``."""
+    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency"))
+    if status:
+        queryset = queryset.filter(status=status)
+    if process_key:
+        queryset = queryset.filter(process_key=process_key)
+    if agency is not None:
+        queryset = queryset.filter(participants__agency_id=agency)
+    if overdue is not None:
+        queryset = queryset.filter(_overdue_task_exists()) if overdue else queryset.exclude(_overdue_task_exists())
+    return queryset.annotate(
+        open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True)
+    ).order_by("-opened_at", "-id")
+
+
+def case_for(user, case_id) -> Case:
+    """The case if ``user`` may see it; NotFound otherwise (no existence leak)."""
+    case = (
+        Case.objects.select_related("person", "coordinator_agency")
+        .filter(pk=_as_int(case_id)).first()
+    )
+    if case is None or not rules.can_view_case(user, case):
+        raise NotFound("no such case")
+    return case
+
+
+def case_tasks(case, *, active_only=True):
+    queryset = Task.objects.filter(case=case).select_related("agency", "assignee", "case")
+    if active_only:
+        queryset = queryset.filter(status__in=ACTIVE_TASK_STATUSES)
+    return queryset.order_by("id")
+
+
+def case_participants(case):
+    return case.participants.select_related("agency").order_by("kind")
+
+
+def case_timeline_for(case, user):
+    """The case's events in order (handoffs included), for someone who sees the case."""
+    if not rules.can_view_case(user, case):
+        raise NotFound("no such case")
+    return (
+        Event.objects.filter(case=case)
+        .select_related("actor", "agency", "from_agency", "to_agency")
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Diagram:
+    process_key: str
+    version: int
+    bpmn_xml: str
+    completed: list[str]
+    active: list[str]
+
+
+def case_diagram_for(case, user) -> Diagram:
+    """The case's BPMN model with the elements done and in progress marked."""
+    if not rules.can_view_case(user, case):
+        raise NotFound("no such case")
+    instance = (
+        ProcessInstance.objects.select_related("definition").filter(case=case).order_by("-id").first()
+    )
+    if instance is None:
+        raise NotFound("the case has no process instance")
+    _runtime, workflow = steps.load(instance)
+    completed, active = engine.element_states(workflow)
+    return Diagram(
+        process_key=instance.definition.key, version=instance.definition.version,
+        bpmn_xml=instance.definition.bpmn_xml, completed=sorted(completed), active=sorted(active - completed),
+    )
+
+
+# --- tasks -----------------------------------------------------------------------------
+
+
+def task_inbox_for(user, assigned=None, status=None, overdue=None, case=None):
+    """Tasks of the cases ``user`` sees.
+
+    ``assigned``: ``"me"`` (claimed by or completed by the user) or ``"agency"`` (landed on
+    one of the user's agencies). ``status``: a task status or ``"active"`` (open or
+    claimed). ``overdue``: active and past the due date. ``case``: a case id.
+    """
+    visible = rules.visible_cases(user)
+    queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case")
+    if assigned == "me":
+        queryset = queryset.filter(Q(assignee=user) | Q(completed_by=user))
+    elif assigned == "agency":
+        queryset = queryset.filter(agency_id__in=rules.case_agency_ids(user))
+    if status == TASK_STATUS_ACTIVE:
+        queryset = queryset.filter(status__in=ACTIVE_TASK_STATUSES)
+    elif status:
+        queryset = queryset.filter(status=status)
+    now = timezone.now()
+    if overdue is True:
+        queryset = queryset.filter(status__in=ACTIVE_TASK_STATUSES, due_at__lt=now)
+    elif overdue is False:
+        queryset = queryset.exclude(status__in=ACTIVE_TASK_STATUSES, due_at__lt=now)
+    if case is not None:
+        queryset = queryset.filter(case_id=case)
+    return queryset.order_by("due_at", "id")
+
+
+def task_for(user, task_id) -> Task:
+    """The task if ``user`` sees its case; NotFound otherwise."""
+    task = Task.objects.select_related("case", "case__person", "agency", "assignee").filter(
+        pk=_as_int(task_id)
+    ).first()
+    if task is None or not rules.can_view_task(user, task):
+        raise NotFound("no such task")
+    return task
+
+
+def task_form(task) -> dict | None:
+    """The JSON schema of the task's form (None for a task without one)."""
+    from bpmn.registry import runtime_for
+
+    definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
+    schema, _validator = runtime_for(definition_id).form_for(task.element_id)
+    return schema
+
+
+# --- incidents -------------------------------------------------------------------------
+
+
+def incidents_for(user, *, resolved=None):
+    """Incidents, for process admins; Forbidden for everyone else."""
+    if not rules.can_view_incidents(user):
+        raise Forbidden("only process admins see incidents")
+    queryset = Incident.objects.select_related("case", "resolved_by")
+    if resolved is True:
+        queryset = queryset.filter(resolved_at__isnull=False)
+    elif resolved is False:
+        queryset = queryset.filter(resolved_at__isnull=True)
+    return queryset.order_by("-created_at", "-id")
+
+
+# --- what one user sees of one case or task (through permissions.policy: logged) ---------
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    participants: list
+    person: dict
+    data: dict
+    open_tasks: list
+
+
+def case_view_for(user, case_id) -> CaseView:
+    """The case with its data grouped by category, shown or masked for ``user``. Every
+    revealed category is written to the access log by ``permissions.policy``."""
+    from permissions import policy
+
+    case = case_for(user, case_id)
+    return CaseView(
+        case=case,
+        participants=list(case_participants(case)),
+        person=policy.person_for(user, case),
+        data=policy.case_data_for(user, case),
+        open_tasks=list(case_tasks(case)),
+    )
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: Task
+    form_schema: dict | None
+    person: dict
+    case_data: dict
+
+
+def task_view_for(user, task_id) -> TaskView:
+    """The task, its form and the case data ``user`` may see while working it (logged)."""
+    from permissions import policy
+
+    task = task_for(user, task_id)
+    return TaskView(
+        task=task,
+        form_schema=task_form(task),
+        person=policy.person_for(user, task.case, task=task),
+        case_data=policy.case_data_for(user, task.case, task=task),
+    )
