@@ -318,14 +318,14 @@ def decide_category(access: CaseAccess, category: str, consents, *, sources=None
     case = access.case
     grants: list[Decision] = []
     for agency, role in access.acting:
-        if sources and set(sources) <= {agency.pk}:
-            grants.append(Decision(True, BASIS_OWN_DATA, agency=agency, role=role))
-        elif category in OPEN_CATEGORIES:
+        if category in OPEN_CATEGORIES:
             grants.append(Decision(True, BASIS_PARTICIPANT, agency=agency, role=role))
         elif agency.kind in OWN_SERVICE_KINDS.get(category, ()):
             grants.append(Decision(True, BASIS_OWN_SERVICE, agency=agency, role=role))
         elif category in COORDINATOR_CATEGORIES and agency.pk == case.coordinator_agency_id:
             grants.append(Decision(True, BASIS_COORDINATOR, agency=agency, role=role))
+        elif sources and set(sources) <= {agency.pk}:
+            grants.append(Decision(True, BASIS_OWN_DATA, agency=agency, role=role))
         elif category != RESTRICTED:
             for consent in consents:
                 if consent.covers(agency, category):
