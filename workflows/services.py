@@ -6,7 +6,8 @@ act, advance the engine, save, sync the task projection, append events.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
@@ -173,20 +174,38 @@ def _next_reference() -> str:
 
 # --- tasks -----------------------------------------------------------------------------
 
+# Lock only the instance row, not the joined case row, where the database can say so.
+_LOCK_OF = ("self",) if connection.features.has_select_for_update_of else ()
+
 
 def _task_for(actor, task_id) -> Task:
-    """The task if the actor may see it; NotFound otherwise (no existence leak)."""
-    task = Task.objects.select_related("case", "agency").filter(pk=_as_int(task_id)).first()
-    if task is None or not rules.can_view_task(actor, task):
+    """The task if the actor may work it: NotFound when invisible (no existence leak),
+    Forbidden when visible but another agency's. Carries ``definition_id``."""
+    task = (
+        Task.objects.select_related("agency")
+        .annotate(definition_id=F("instance__definition_id"))
+        .filter(pk=_as_int(task_id))
+        .first()
+    )
+    if task is None:
         raise NotFound("no such task")
-    if not rules.can_work_task(actor, task):
+    # The agency a task landed on always participates in its case, so working it implies
+    # seeing it; the costlier visibility rule only decides between 403 and 404.
+    if rules.can_work_task(actor, task):
+        return task
+    if rules.can_view_task(actor, task):
         raise Forbidden(f"this task is for {task.agency.name}; you do not work there")
-    return task
+    raise NotFound("no such task")
 
 
 def _lock_instance(task: Task) -> ProcessInstance:
-    instance = ProcessInstance.objects.select_for_update().get(pk=task.instance_id)
+    """Lock the instance row (every change of a case's work goes through it), then re-read
+    what may have changed while we waited: the task's status and the case's data."""
+    instance = (
+        ProcessInstance.objects.select_for_update(of=_LOCK_OF).select_related("case").get(pk=task.instance_id)
+    )
     task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
+    task.case = instance.case
     return instance
 
 
@@ -228,8 +247,7 @@ def unclaim_task(*, actor, task_id) -> Task:
 def complete_task(*, actor, task_id, data: dict) -> Task:
     """Complete an open user task of the actor's agency with the data of its form."""
     task = _task_for(actor, task_id)
-    instance_definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
-    runtime = runtime_for(instance_definition_id)
+    runtime = runtime_for(task.definition_id)
     schema, validator = runtime.form_for(task.element_id)
     errors = form_errors(schema, validator, data)
     if errors:
@@ -251,16 +269,20 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
         if task.assignee_id is None:
             task.assignee = actor
         task.save(update_fields=["status", "completed_at", "completed_by", "assignee"])
-        Event.objects.create(
-            case=task.case, instance=instance, task=task, kind=EventKind.TASK_COMPLETED, actor=actor,
-            agency=task.agency, element_id=task.element_id, detail={"fields": sorted(data)},
+        _merge_case_data(instance.case, data, task.agency_id)
+        completed = Event(
+            case_id=task.case_id, instance=instance, task=task, kind=EventKind.TASK_COMPLETED, actor=actor,
+            agency_id=task.agency_id, element_id=task.element_id, detail={"fields": sorted(data)},
         )
-        _merge_case_data(task.case, data, task.agency_id)
-        steps.run_step(instance, act, actor=actor, acting_agency=task.agency)
+        steps.run_step(
+            instance, act, actor=actor, acting_agency=task.agency, events=[completed],
+            completes=str(task.spiff_task_id),
+        )
     return task
 
 
 def _merge_case_data(case: Case, data: dict, agency_id: int) -> None:
+    """Called under the instance lock with the case row read under it: no lost update."""
     if not data:
         return
     case.data = {**case.data, **data}

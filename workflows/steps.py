@@ -56,6 +56,8 @@ def run_step(
     *,
     actor=None,
     acting_agency=None,
+    events: list[Event] | None = None,
+    completes: str | None = None,
 ) -> StepOutcome:
     """Load the instance, ``act`` on the workflow, advance, save and sync the projection.
 
@@ -64,11 +66,21 @@ def run_step(
     goes to ``incident``. Errors raised by ``act`` itself propagate and roll back.
     """
     runtime, workflow = load(instance)
+    # The projection mirrors the ready tasks of the loaded state, so the difference after
+    # the step tells what to create and cancel without reading the Task rows back.
+    # ``completes`` is the task ``act`` completes: its row is already marked completed.
+    ready_before = {task.id for task in engine.ready_user_tasks(workflow)} - {completes}
     act(workflow)
-    return advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=acting_agency)
+    return advance_and_save(
+        instance, runtime, workflow, actor=actor, acting_agency=acting_agency, events=events,
+        ready_before=ready_before,
+    )
 
 
-def advance_and_save(instance, runtime, workflow, *, actor=None, acting_agency=None) -> StepOutcome:
+def advance_and_save(
+    instance, runtime, workflow, *, actor=None, acting_agency=None, events=None, ready_before=None
+) -> StepOutcome:
+    """``events`` (already built by the caller) are written with the step's own, in one insert."""
     outcome = StepOutcome()
     failure = None
     try:
@@ -93,11 +105,14 @@ def advance_and_save(instance, runtime, workflow, *, actor=None, acting_agency=N
         instance.status = InstanceStatus.RUNNING
     instance.save(update_fields=["state", "version", "next_timer_at", "status", "updated_at"])
 
+    events = list(events or [])
     if failure is None:
         outcome.created, outcome.cancelled = sync_tasks(
-            instance, runtime, workflow, acting_agency=acting_agency, actor=actor
+            instance, runtime, workflow, acting_agency=acting_agency, actor=actor, events=events,
+            ready_before=ready_before,
         )
-    if failure is not None:
+    else:
+        Event.objects.bulk_create(events)
         kind, element_id, error = failure
         outcome.incident = record_incident(instance, kind=kind, element_id=element_id, error=error, actor=actor)
     if outcome.completed:
@@ -143,29 +158,37 @@ def due_at_for(due_in: str | None, start):
     return start + parse_iso_duration_text(due_in)
 
 
-def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None):
+def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, events=None, ready_before=None):
     """Make the Task rows match the workflow's ready user tasks; record created/handoff events.
 
-    A ready task whose lane's agency kind has no participant becomes an incident instead
-    of a task nobody can see.
+    ``ready_before`` (the ready task ids of the state as loaded) spares reading the active
+    rows; without it they are read. A ready task whose lane's agency kind has no
+    participant becomes an incident instead of a task nobody can see. ``events`` from the
+    caller are inserted with these.
     """
+    events = list(events or [])
     ready = {task.id: task for task in engine.ready_user_tasks(workflow)}
-    active = {
-        str(task.spiff_task_id): task
-        for task in Task.objects.filter(instance=instance, status__in=ACTIVE_TASK_STATUSES)
-    }
-    now = timezone.now()
+    active_rows = Task.objects.filter(instance=instance, status__in=ACTIVE_TASK_STATUSES)
+    if ready_before is None:
+        known = {str(spiff_id) for spiff_id in active_rows.values_list("spiff_task_id", flat=True)}
+        gone = known - set(ready)
+    else:
+        known, gone = ready_before, ready_before - set(ready)
     cancelled = []
-    for spiff_id, row in active.items():
-        if spiff_id not in ready:
-            row.status = TaskStatus.CANCELLED
-            row.save(update_fields=["status"])
-            cancelled.append(row)
-    new_ready = [task for spiff_id, task in ready.items() if spiff_id not in active]
-    if not new_ready:
+    if gone:
+        # Completed tasks are no longer active, so only those withdrawn by the engine
+        # (an interrupting boundary event, a terminate end) are found here.
+        cancelled = list(active_rows.filter(spiff_task_id__in=gone).only(
+            "id", "case_id", "agency_id", "element_id", "name"
+        ))
         if cancelled:
-            _record_cancellations(instance, cancelled, actor)
+            Task.objects.filter(pk__in=[row.pk for row in cancelled]).update(status=TaskStatus.CANCELLED)
+            events += _cancellation_events(instance, cancelled, actor)
+    new_ready = [task for spiff_id, task in ready.items() if spiff_id not in known]
+    if not new_ready:
+        Event.objects.bulk_create(events)
         return [], cancelled
+    now = timezone.now()
 
     participants = CaseParticipant.objects.filter(case_id=instance.case_id).select_related("agency")
     agencies = {participant.kind: participant.agency for participant in participants}
@@ -190,7 +213,6 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None):
             due_at=due_at_for(ready_task.due_in, now),
         ))
     Task.objects.bulk_create(created)
-    events = []
     for task in created:
         events.append(Event(
             case_id=instance.case_id, instance=instance, task=task, kind=EventKind.TASK_CREATED,
@@ -207,14 +229,12 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None):
                     element_id=task.element_id, detail={"task": task.name},
                 ))
     Event.objects.bulk_create(events)
-    if cancelled:
-        _record_cancellations(instance, cancelled, actor)
     return created, cancelled
 
 
-def _record_cancellations(instance, cancelled, actor) -> None:
-    Event.objects.bulk_create([
+def _cancellation_events(instance, cancelled, actor) -> list[Event]:
+    return [
         Event(case_id=instance.case_id, instance=instance, task=task, kind=EventKind.TASK_CANCELLED,
-              actor=actor, agency=task.agency, element_id=task.element_id, detail={"name": task.name})
+              actor=actor, agency_id=task.agency_id, element_id=task.element_id, detail={"name": task.name})
         for task in cancelled
-    ])
+    ]
