@@ -6,7 +6,7 @@ act, advance the engine, save, sync the task projection, append events.
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -174,9 +174,6 @@ def _next_reference() -> str:
 
 # --- tasks -----------------------------------------------------------------------------
 
-# Lock only the instance row, not the joined case row, where the database can say so.
-_LOCK_OF = ("self",) if connection.features.has_select_for_update_of else ()
-
 
 def _task_for(actor, task_id) -> Task:
     """The task if the actor may work it: NotFound when invisible (no existence leak),
@@ -200,10 +197,13 @@ def _task_for(actor, task_id) -> Task:
 
 def _lock_instance(task: Task) -> ProcessInstance:
     """Lock the instance row (every change of a case's work goes through it), then re-read
-    what may have changed while we waited: the task's status and the case's data."""
-    instance = (
-        ProcessInstance.objects.select_for_update(of=_LOCK_OF).select_related("case").get(pk=task.instance_id)
-    )
+    what may have changed while we waited: the task's status and the case's data.
+
+    The case row is locked in the same statement on purpose: after waiting for a lock,
+    PostgreSQL re-reads only the rows it locks, so an unlocked joined case row would be
+    the stale version and a parallel branch's data would be overwritten.
+    """
+    instance = ProcessInstance.objects.select_for_update().select_related("case").get(pk=task.instance_id)
     task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
     task.case = instance.case
     return instance

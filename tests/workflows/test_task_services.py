@@ -130,3 +130,39 @@ def test_two_users_complete_the_same_task_at_once_exactly_one_wins(shipped, user
     assert {t.agency.kind for t in open_tasks(case)} == {"health", "housing"}
     assert Task.objects.filter(case=case).count() == 4
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_branches_completed_at_once_lose_no_case_data(shipped, users, agencies):
+    case = start_prison_case(users, agencies)
+    (intake,) = open_tasks(case)
+    complete(intake, {"has_home": False}, actor=users["kari"])
+    by_kind = {t.agency.kind: t for t in open_tasks(case)}
+    work = {"nils": by_kind["nav"], "helga": by_kind["health"], "bjorn": by_kind["housing"]}
+    payloads = {name: form_data(task) for name, task in work.items()}
+    barrier = threading.Barrier(len(work))
+    errors = []
+
+    def attempt(username):
+        try:
+            barrier.wait()
+            services.complete_task(actor=users[username], task_id=work[username].pk, data=payloads[username])
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(name,)) for name in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    data = Case.objects.get(pk=case.pk).data
+    for payload in payloads.values():
+        for field, value in payload.items():
+            assert data[field] == value, field
+    # The join fired once: exactly one "find a home" task follows the three branches.
+    assert [t.element_id for t in open_tasks(case)] == ["Task_find_home"]
