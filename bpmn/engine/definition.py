@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
@@ -126,13 +127,29 @@ def _called_elements(root) -> set[str]:
 
 
 def _main_process_id(root, filename) -> str:
-    executable = [
-        node for node in root.iter(f"{{{BPMN_NS}}}process") if node.get("isExecutable") == "true"
-    ]
+    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
+    executable = [node for node in processes if node.get("isExecutable") == "true"]
+    if not executable:
+        # No process says isExecutable="true": use the lint's and SpiffWorkflow's rule (the
+        # attribute defaults to true), so a process without it (ARIS, IBM exports) is the
+        # one to deploy rather than "0 executable processes".
+        executable = [node for node in processes if node.get("isExecutable", "true") == "true"]
     called = _called_elements(root)
     candidates = [node for node in executable if node.get("id") not in called]
     if len(candidates) == 1:
         return candidates[0].get("id")
+    if not candidates:
+        ids = ", ".join(repr(node.get("id")) for node in executable)
+        raise BpmnValidationError([
+            _issue(
+                "no-executable-process",
+                f"every executable process in the file ({ids}) is the target of a call "
+                "activity, so none of them is the top-level process to start; Brobygger "
+                "deploys one top-level process per file",
+                executable[0] if executable else None,
+                filename,
+            )
+        ])
     ids = ", ".join(repr(node.get("id")) for node in candidates)
     raise BpmnValidationError([
         _issue(
@@ -148,8 +165,10 @@ def _main_process_id(root, filename) -> str:
 def _line_of(root, element_id):
     if not element_id:
         return None
-    for node in root.iterfind(f".//*[@id='{element_id}']"):
-        return node.sourceline
+    # Compared, not put into an XPath: an id with a quote would be an XPath syntax error.
+    for node in root.iter(etree.Element):
+        if node.get("id") == element_id:
+            return node.sourceline
     return None
 
 
@@ -158,7 +177,7 @@ def _parse_with_spiff(root, process_id, filename):
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        subprocess_specs = _subprocess_specs(parser, spec)
     except ValidationException as exc:
         element_id = getattr(exc, "id", None) or None
         raise BpmnValidationError([
@@ -181,7 +200,55 @@ def _parse_with_spiff(root, process_id, filename):
                 file=filename,
             )
         ]) from exc
+    missing = _missing_called_processes(root, spec, subprocess_specs, filename)
+    if missing:
+        raise BpmnValidationError(missing)
     return spec, subprocess_specs
+
+
+def _subprocess_specs(parser, spec) -> dict:
+    """``parser.get_subprocess_specs`` without its error for a missing called process.
+
+    SpiffWorkflow's version passes ``require_call_activity_specs`` only one level down, so
+    a missing process called from a sub-process still raises an error that names no
+    element; here every missing process is kept as ``None`` and reported by call activity.
+    """
+    used: dict = {}
+    pending = [spec]
+    while pending:
+        current = pending.pop()
+        for task_spec in current.task_specs.values():
+            if isinstance(task_spec, SubWorkflowTaskMixin) and task_spec.spec not in used:
+                called = parser.get_spec(task_spec.spec, required=False)
+                used[task_spec.spec] = called
+                if called is not None:
+                    pending.append(called)
+    return used
+
+
+def _missing_called_processes(root, spec, subprocess_specs, filename) -> list[ValidationIssue]:
+    """Call activities whose process is not in the file, each named (SpiffWorkflow's own
+    error names only the missing process, not the call activity)."""
+    missing = {name for name, sub in subprocess_specs.items() if sub is None}
+    issues = []
+    for process_spec in [spec, *(sub for sub in subprocess_specs.values() if sub is not None)]:
+        for task_spec in process_spec.task_specs.values():
+            called = getattr(task_spec, "spec", None)
+            if not isinstance(task_spec, SubWorkflowTaskMixin) or called not in missing:
+                continue
+            element_id = getattr(task_spec, "bpmn_id", None)
+            issues.append(ValidationIssue(
+                code="missing-called-process",
+                message=(
+                    f"call activity {element_id!r} calls the process {called!r}, which is not in "
+                    "the file; Brobygger deploys one file at a time, so put the called process "
+                    "in the same file"
+                ),
+                element_id=element_id,
+                line=_line_of(root, element_id),
+                file=filename,
+            ))
+    return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
 
 
 def _user_tasks(spec, subprocess_specs, lane_map) -> dict[str, dict]:
