@@ -1,0 +1,117 @@
+"""Two people complete one task at once over HTTP; a replayed Idempotency-Key."""
+
+import threading
+
+import pytest
+from django.db import connections
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from api.models import IdempotencyKey
+from tests.workflows.helpers import complete, form_data, open_tasks
+from workflows.models import Event, EventKind, Task, TaskStatus
+
+from .conftest import PRISON_KINDS, start
+
+
+def _nav_task(users, agencies):
+    case = start(users["kari"], "prison_release_to_housing",
+                 {"name": "Ola Nordmann", "national_id": "17912099997"}, agencies, PRISON_KINDS)
+    (intake,) = open_tasks(case)
+    complete(intake, {"has_home": False}, actor=users["kari"])
+    return next(task for task in open_tasks(case) if task.agency.kind == "nav")
+
+
+def _in_threads(calls):
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _token_client(user, **headers):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}", **headers)
+    return client
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_nav_users_complete_the_same_task_at_once_one_200_one_409(shipped, users, agencies):
+    task = _nav_task(users, agencies)
+    body = {"data": form_data(task)}
+    clients = [_token_client(users["nils"]), _token_client(users["nora"])]
+    url = f"/api/v1/tasks/{task.pk}/complete/"
+
+    responses = _in_threads([lambda c=c: c.post(url, body, format="json") for c in clients])
+
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    loser = next(r for r in responses if r.status_code == 409).json()
+    assert "no longer open" in loser["detail"] or "claimed" in loser["detail"]
+    assert Event.objects.filter(task=task, kind=EventKind.TASK_COMPLETED).count() == 1
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.COMPLETED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_idempotency_key_sent_twice_at_once_completes_once(shipped, users, agencies):
+    task = _nav_task(users, agencies)
+    body = {"data": form_data(task)}
+    url = f"/api/v1/tasks/{task.pk}/complete/"
+    clients = [_token_client(users["nils"], HTTP_IDEMPOTENCY_KEY="same-key") for _ in range(2)]
+
+    responses = _in_threads([lambda c=c: c.post(url, body, format="json") for c in clients])
+
+    assert [r.status_code for r in responses] == [200, 200]
+    assert responses[0].json() == responses[1].json()
+    assert Event.objects.filter(task=task, kind=EventKind.TASK_COMPLETED).count() == 1
+    assert IdempotencyKey.objects.filter(user=users["nils"], key="same-key").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_replayed_idempotency_key_returns_the_first_answer_without_completing_again(
+    shipped, users, agencies, client_for
+):
+    task = _nav_task(users, agencies)
+    client = client_for("nils")
+    url = f"/api/v1/tasks/{task.pk}/complete/"
+    body = {"data": form_data(task)}
+
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    without_key = client.post(url, body, format="json")
+
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again["Idempotency-Replayed"] == "true"
+    assert without_key.status_code == 409
+    assert Event.objects.filter(task=task, kind=EventKind.TASK_COMPLETED).count() == 1
+    # The key is the user's: nora's same key is hers, and her attempt really runs.
+    assert client_for("nora").post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1").status_code == 409
+    # The same key for another request is refused.
+    other = client.post(url, {"data": {}}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert other.status_code == 409 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+@pytest.mark.django_db
+def test_a_failed_request_does_not_use_up_its_idempotency_key(shipped, users, agencies, client_for):
+    task = _nav_task(users, agencies)
+    client = client_for("nils")
+    url = f"/api/v1/tasks/{task.pk}/complete/"
+
+    bad = client.post(url, {"data": {"benefits_applied": "yes"}}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert bad.status_code == 400
+    assert not IdempotencyKey.objects.filter(key="k-2").exists()
+    good = client.post(url, {"data": form_data(task)}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
+    assert good.status_code == 200
