@@ -69,7 +69,9 @@ def exception_handler(exc, context):
         code = next((code for cls, code in SERVICE_STATUS.items() if isinstance(exc, cls)), 400)
         return Response(error_body(exc.detail, exc.errors), status=code)
     if isinstance(exc, BpmnValidationError):
-        errors = [{**issue.as_dict()} for issue in exc.issues]
+        # Issues without an element (a refused DOCTYPE, broken XML) are about the upload itself.
+        errors = [issue.as_dict() if issue.element_id else {"field": "bpmn_xml", **issue.as_dict()}
+                  for issue in exc.issues]
         detail = f"the BPMN model was refused: {_summary(errors)}" if errors else "the BPMN model was refused"
         return Response(error_body(detail, errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RequestDataTooBig):

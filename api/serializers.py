@@ -16,13 +16,19 @@ class StrictInputMixin:
     """Refuse fields the serializer does not declare (400 naming each of them)."""
 
     def to_internal_value(self, data):
+        unknown = {}
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: [f"unknown field; allowed: {', '.join(self.fields) or 'none'}"] for name in unknown}
-                )
-        return super().to_internal_value(data)
+            allowed = ", ".join(self.fields) or "none"
+            unknown = {name: [f"unknown field; allowed: {allowed}"] for name in sorted(set(data) - set(self.fields))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**unknown, **exc.detail}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
 
 
 class InputSerializer(StrictInputMixin, serializers.Serializer):
