@@ -30,7 +30,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from SpiffWorkflow.version import __version__ as SPIFF_VERSION  # noqa: N812
+from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
 from .errors import StepLimitExceeded, TaskStateError
 from .expressions import SCRIPT_ENGINE
