@@ -1,6 +1,6 @@
 """API v1 routes (design §7), mounted at ``/api/v1/``."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
@@ -28,4 +28,5 @@ urlpatterns = [
     path("incidents/<int:pk>/retry/", views.IncidentRetry.as_view(), name="api-incident-retry"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^(?s:.*)/$", views.not_found),  # last: JSON 404 for unknown paths (no slash: APPEND_SLASH first)
 ]

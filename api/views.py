@@ -4,6 +4,7 @@ by ``api.exceptions.exception_handler``."""
 
 from __future__ import annotations
 
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
@@ -320,3 +321,15 @@ class IncidentRetry(APIView):
                    responses={200: s.IncidentSerializer, **_errors(401, 403, 404, 409)}, tags=["incidents"])
     def post(self, request, pk):
         return Response(s.IncidentSerializer(services.retry_incident(actor=request.user, incident_id=pk)).data)
+
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Paths under /api/v1/ that match no route (``/cases/abc/``) answer 404 in the API's
+    error shape, also with DEBUG on (Django's own 404 page is HTML)."""
+    from django.http import JsonResponse
+
+    from .exceptions import error_body
+
+    return JsonResponse(error_body("no such endpoint or object"), status=404)
