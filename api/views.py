@@ -57,7 +57,8 @@ def _input(serializer_class, request) -> dict:
 
 
 class ListView(generics.ListAPIView):
-    """A paginated list whose rows come from one selector call (``select``)."""
+    # A paginated list whose rows come from one selector call (``select``). (A comment, not
+    # a docstring: drf-spectacular would show it as every list's description.)
 
     model = None
 
