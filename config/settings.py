@@ -176,7 +176,28 @@ BROBYGGER = {
     "ENGINE_STEP_CAP": env_int("ENGINE_STEP_CAP", 1000),
     "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "brobygger-demo"),
     "CASE_REFERENCE_PREFIX": os.environ.get("CASE_REFERENCE_PREFIX", "BK"),
+    # Background jobs (docs/workers.md): how often an idle worker polls (LISTEN/NOTIFY
+    # wakes it sooner on PostgreSQL), how long an external call may hold its job, and how
+    # failures back off: base * 2**(attempt-1) seconds, at most the cap, then an incident.
+    "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
+    "JOB_POLL_SECONDS": env_int("JOB_POLL_SECONDS", 5),
+    "JOB_LEASE_SECONDS": env_int("JOB_LEASE_SECONDS", 120),
+    "JOB_MAX_ATTEMPTS": env_int("JOB_MAX_ATTEMPTS", 6),
+    "JOB_BACKOFF_BASE_SECONDS": env_int("JOB_BACKOFF_BASE_SECONDS", 30),
+    "JOB_BACKOFF_CAP_SECONDS": env_int("JOB_BACKOFF_CAP_SECONDS", 6 * 3600),
+    "WEBHOOK_TIMEOUT_SECONDS": env_int("WEBHOOK_TIMEOUT_SECONDS", 10),
 }
+if BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"] >= BROBYGGER["JOB_LEASE_SECONDS"]:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be shorter than JOB_LEASE_SECONDS")
+
+# Notifications: the console in development, SMTP (EMAIL_HOST...) in production.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "brobygger@localhost")
 
 LOGGING = {
     "version": 1,

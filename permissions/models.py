@@ -20,6 +20,10 @@ class Agency(models.Model):
     kind = models.CharField(max_length=20, choices=AgencyKind.choices)
     municipality = models.CharField(max_length=100, blank=True)
     notification_email = models.EmailField(blank=True)
+    # Optional: the agency's own system is called (signed with HMAC-SHA256) when a task
+    # lands in its inbox or runs late. Carries only the case reference and a link.
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(max_length=200, blank=True)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
 
     class Meta:

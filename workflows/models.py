@@ -87,6 +87,9 @@ class ProcessInstance(models.Model):
     spiff_version = models.CharField(max_length=16)
     status = models.CharField(max_length=20, choices=InstanceStatus.choices, default=InstanceStatus.RUNNING)
     next_timer_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # An external system's key for this instance (e.g. the prison's own case number):
+    # messages may name it instead of the case reference.
+    correlation_key = models.CharField(max_length=200, blank=True, db_index=True)
     version = models.PositiveIntegerField(default=1, help_text="Incremented on every state change")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -161,6 +164,7 @@ class EventKind(models.TextChoices):
     HANDOFF = "handoff", "Handoff"
     TIMER_FIRED = "timer_fired", "Timer fired"
     MESSAGE_RECEIVED = "message_received", "Message received"
+    MESSAGE_THROWN = "message_thrown", "Message sent"
     INCIDENT = "incident", "Incident"
     INCIDENT_RESOLVED = "incident_resolved", "Incident resolved"
     CONSENT_GIVEN = "consent_given", "Consent given"
@@ -207,6 +211,8 @@ class Incident(models.Model):
     kind = models.CharField(max_length=40)
     error = models.TextField()
     attempts = models.PositiveIntegerField(default=1)
+    # Set when a job (a notification, a webhook, a timer) gave up: retry runs the job again.
+    job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents")
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -218,3 +224,21 @@ class Incident(models.Model):
 
     def __str__(self):
         return f"{self.kind} at {self.element_id} ({self.case})"
+
+
+# The job table and the message tables live in their own module (imported for Django).
+from .job_models import (  # noqa: E402
+    Job,
+    JobKind,
+    JobStatus,
+    OutboxMessage,
+    OutboxStatus,
+    ReceivedMessage,
+    WorkerHeartbeat,
+)
+
+__all__ = [
+    "ACTIVE_TASK_STATUSES", "Case", "CaseParticipant", "CaseReferenceCounter", "CaseStatus", "Event",
+    "EventKind", "Incident", "InstanceStatus", "Job", "JobKind", "JobStatus", "OutboxMessage",
+    "OutboxStatus", "Person", "ProcessInstance", "ReceivedMessage", "Task", "TaskStatus", "WorkerHeartbeat",
+]

@@ -300,6 +300,8 @@ def retry_incident(*, actor, incident_id) -> Incident:
     incident = Incident.objects.filter(pk=_as_int(incident_id)).first()
     if incident is None:
         raise NotFound("no such incident")
+    if incident.job_id is not None:
+        return _retry_job_incident(incident, actor)
     failure = None
     with transaction.atomic():
         instance = ProcessInstance.objects.select_for_update().get(pk=incident.instance_id)
@@ -330,3 +332,33 @@ def retry_incident(*, actor, incident_id) -> Incident:
     if failure is not None:
         raise Conflict(f"the step failed again: {failure}")
     return incident
+
+
+def _retry_job_incident(incident, actor) -> Incident:
+    from .worker import retry_job_incident
+
+    if incident.resolved_at is not None:
+        raise Conflict("the incident is already resolved")
+    error = retry_job_incident(incident, actor)
+    incident.refresh_from_db()
+    if error is not None:
+        raise Conflict(f"the job failed again: {error}")
+    if incident.resolved_by_id is None:
+        incident.resolved_by = actor
+        incident.save(update_fields=["resolved_by"])
+    Event.objects.create(
+        case_id=incident.case_id, instance_id=incident.instance_id, kind=EventKind.INCIDENT_RESOLVED, actor=actor,
+        element_id=incident.element_id, detail={"incident": incident.pk, "job": incident.job_id},
+    )
+    return incident
+
+
+# --- background work and messages (their own modules; exposed here as services) ---------
+
+from .messages import correlate_message  # noqa: E402
+from .timer_jobs import fire_timer  # noqa: E402
+
+__all__ = [
+    "claim_task", "complete_task", "correlate_message", "fire_timer", "retry_incident", "start_case",
+    "unclaim_task",
+]

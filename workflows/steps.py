@@ -14,11 +14,13 @@ from django.utils import timezone
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import WorkflowException
 
+from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.engine.errors import EngineError, StepLimitExceeded
 from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.registry import DefinitionRuntime, runtime_for
 
+from . import jobs
 from .models import (
     ACTIVE_TASK_STATUSES,
     CaseParticipant,
@@ -27,6 +29,7 @@ from .models import (
     EventKind,
     Incident,
     InstanceStatus,
+    OutboxMessage,
     ProcessInstance,
     Task,
     TaskStatus,
@@ -83,6 +86,8 @@ def advance_and_save(
     """``events`` (already built by the caller) are written with the step's own, in one insert."""
     outcome = StepOutcome()
     failure = None
+    previous_due = instance.next_timer_at
+    timers_before = engine_events.waiting_timers(workflow)
     try:
         engine.advance(workflow, step_cap=step_cap())
     except WorkflowTaskException as exc:
@@ -93,6 +98,8 @@ def advance_and_save(
     except (WorkflowException, EngineError) as exc:
         failure = ("engine-error", "", error_text(exc))
 
+    fired = engine_events.fired_timers(workflow, timers_before)
+    thrown = engine_events.thrown_messages(workflow)
     instance.state = engine.dump_workflow(workflow)
     instance.version += 1
     instance.next_timer_at = engine.next_timer_due(workflow)
@@ -105,7 +112,8 @@ def advance_and_save(
         instance.status = InstanceStatus.RUNNING
     instance.save(update_fields=["state", "version", "next_timer_at", "status", "updated_at"])
 
-    events = list(events or [])
+    jobs.sync_timer_job(instance, previous_due)
+    events = list(events or []) + _timer_and_outbox_events(instance, fired, thrown, actor)
     if failure is None:
         outcome.created, outcome.cancelled = sync_tasks(
             instance, runtime, workflow, acting_agency=acting_agency, actor=actor, events=events,
@@ -115,9 +123,31 @@ def advance_and_save(
         Event.objects.bulk_create(events)
         kind, element_id, error = failure
         outcome.incident = record_incident(instance, kind=kind, element_id=element_id, error=error, actor=actor)
+    if outcome.created:
+        jobs.enqueue_task_notifications(outcome.created)
     if outcome.completed:
         _complete_case(instance, actor)
     return outcome
+
+
+def _timer_and_outbox_events(instance, fired, thrown, actor) -> list[Event]:
+    """Timeline events for the timers that fired; thrown messages go to the outbox."""
+    events = [
+        Event(case_id=instance.case_id, instance=instance, kind=EventKind.TIMER_FIRED, element_id=element_id)
+        for element_id in fired
+    ]
+    if thrown:
+        OutboxMessage.objects.bulk_create([
+            OutboxMessage(name=message.name, payload=message.payload, correlations=message.correlations,
+                          instance=instance, case_id=instance.case_id)
+            for message in thrown
+        ])
+        events += [
+            Event(case_id=instance.case_id, instance=instance, kind=EventKind.MESSAGE_THROWN, actor=actor,
+                  detail={"name": message.name})
+            for message in thrown
+        ]
+    return events
 
 
 def error_text(exc) -> str:

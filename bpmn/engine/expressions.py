@@ -41,6 +41,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import (
 )
 
 from bpmn.engine.errors import EngineError, ExpressionError, UnsafeExpressionError
+from bpmn.engine.timefuncs import TIMER_FUNCTIONS
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
@@ -583,6 +584,8 @@ _SAFE_FUNCTIONS: dict[str, Any] = {
     "add_months": add_months,
     "now": now,
     "today": today,
+    # Deadlines relative to case data, as aware ISO text (timers.py, timefuncs.py).
+    **TIMER_FUNCTIONS,
 }
 SAFE_FUNCTION_NAMES: frozenset[str] = frozenset(_SAFE_FUNCTIONS)
 

@@ -1,0 +1,184 @@
+"""Timers and messages of a running workflow: what waits, what fired, delivering events.
+
+Plain SpiffWorkflow helpers (no Django). The application decides *when* (jobs, the
+messages API); these functions say *what* changes in the workflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError
+
+
+class NoWaitingEvent(EngineError):
+    """Nothing in the workflow waits for this message now."""
+
+
+def _definitions(task) -> list:
+    definition = getattr(task.task_spec, "event_definition", None)
+    return getattr(definition, "event_definitions", None) or [definition]
+
+
+def _timer_definition(task):
+    for definition in _definitions(task):
+        if isinstance(definition, TimerEventDefinition | CycleTimerEventDefinition):
+            return definition
+    return None
+
+
+# --- timers ----------------------------------------------------------------------------
+
+
+def waiting_timers(workflow) -> dict:
+    """Snapshot ``{task id: (element id, cycles left or None)}`` of the waiting timers."""
+    snapshot = {}
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = _timer_definition(task)
+        if definition is None:
+            continue
+        cycles = None
+        if isinstance(definition, CycleTimerEventDefinition):
+            value = task._get_internal_data("event_value")
+            cycles = value.get("cycles") if isinstance(value, dict) else None
+        snapshot[task.id] = (task.task_spec.bpmn_id, cycles)
+    return snapshot
+
+
+def fired_timers(workflow, snapshot: dict) -> list[str]:
+    """Element ids of the timers of ``snapshot`` that fired since (a cycle once per round)."""
+    fired = []
+    for task_id, (element_id, cycles) in snapshot.items():
+        task = workflow.get_task_from_id(task_id)
+        if task is None:
+            continue
+        if cycles is not None:
+            value = task._get_internal_data("event_value")
+            left = value.get("cycles", 0) if isinstance(value, dict) else 0
+            fired += [element_id] * max(cycles - left, 0)
+        elif task.state != TaskState.CANCELLED and task._get_internal_data("event_fired"):
+            fired.append(element_id)
+    return fired
+
+
+def reschedule_date_timers(workflow) -> list[str]:
+    """Forget the computed due time of waiting timers that depend on data, so the next
+    ``advance`` evaluates them again (after the case data they read changed).
+
+    SpiffWorkflow caches a timer's due time in the waiting task on its first evaluation.
+    Date timers are re-evaluated. A cycle is re-evaluated only while none of its rounds
+    has fired (its count is still the one its expression gives); a duration keeps
+    counting from when it started. Returns the element ids rescheduled.
+    """
+    rescheduled = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = _timer_definition(task)
+        if definition is None or task._get_internal_data("event_fired"):
+            continue
+        if isinstance(definition, TimeDateEventDefinition):
+            task.internal_data.pop("event_value", None)
+            rescheduled.append(task.task_spec.bpmn_id)
+        elif isinstance(definition, CycleTimerEventDefinition):
+            value = task._get_internal_data("event_value")
+            expression = workflow.script_engine.evaluate(task, definition.expression)
+            cycles, _, _ = TimerEventDefinition.parse_iso_recurring_interval(expression)
+            if isinstance(value, dict) and value.get("cycles") == cycles:
+                task.internal_data.pop("event_value", None)
+                rescheduled.append(task.task_spec.bpmn_id)
+    return rescheduled
+
+
+def timer_due(task) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return None if value.get("cycles") == 0 else datetime.fromisoformat(value["next"]).astimezone(UTC)
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    return parsed if isinstance(parsed, datetime) else None
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+def update_active_data(workflow, fields: dict) -> None:
+    """Put ``fields`` into the data of every task not yet finished (what runs next reads it)."""
+    for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+        task.data.update(fields)
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThrownMessage:
+    name: str
+    payload: dict
+    correlations: dict
+
+
+def waiting_message_tasks(workflow, name: str) -> list:
+    tasks = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if any(isinstance(d, MessageEventDefinition) and d.name == name for d in _definitions(task)):
+            tasks.append(task)
+    return tasks
+
+
+def waiting_message_names(workflow) -> set[str]:
+    names = set()
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        names |= {d.name for d in _definitions(task) if isinstance(d, MessageEventDefinition)}
+    return names
+
+
+def deliver_message(workflow, name: str, payload: dict, correlations: dict | None = None) -> list[str]:
+    """Deliver message ``name`` to the tasks waiting for it; returns their element ids.
+
+    A non-interrupting boundary event stays armed while its activity runs (BPMN), which
+    SpiffWorkflow does not do by itself: a fresh waiting copy is added after it catches.
+    """
+    waiting = waiting_message_tasks(workflow, name)
+    if not waiting:
+        raise NoWaitingEvent(f"nothing in this process waits for the message {name!r} now")
+    definition = next(d for d in _definitions(waiting[0]) if isinstance(d, MessageEventDefinition))
+    workflow.send_event(BpmnEvent(definition, dict(payload), correlations or {}))
+    caught = [task for task in waiting if task.state != TaskState.WAITING]
+    for task in caught:
+        _rearm_boundary(task)
+    return [task.task_spec.bpmn_id for task in caught]
+
+
+def _rearm_boundary(task) -> None:
+    spec = task.task_spec
+    if not isinstance(spec, BoundaryEvent) or spec.cancel_activity:
+        return
+    split = task.parent
+    main = next((t for t in split.children if not isinstance(t.task_spec, BoundaryEvent)), None)
+    if main is None or main.has_state(TaskState.FINISHED_MASK):
+        return
+    fresh = split._add_child(spec, TaskState.FUTURE)
+    fresh.data = dict(split.data)
+    spec._predict(fresh, mask=TaskState.NOT_FINISHED_MASK)
+    spec._update(fresh)
+
+
+def thrown_messages(workflow) -> list[ThrownMessage]:
+    """Messages thrown by the process that no task of it caught (for the outbox)."""
+    thrown = []
+    for event in workflow.get_events():
+        definition = event.event_definition
+        if isinstance(definition, MessageEventDefinition):
+            thrown.append(ThrownMessage(definition.name, dict(event.payload or {}), dict(event.correlations)))
+    return thrown

@@ -1,0 +1,107 @@
+"""Safe functions for timer expressions relative to case data.
+
+SpiffWorkflow parses a ``timeDate`` value with ``datetime.fromisoformat`` and gives a
+naive value the *server's* offset at start-up (engine-notes 9). These helpers always
+return aware ISO-8601 text in Europe/Oslo (or the zone asked for), so a deadline such as
+"two months before the release date at 09:00" lands on the right local hour on both
+sides of a daylight-saving change:
+
+    local_datetime(months_before(expected_release_date, 2), "09:00")
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ExpressionError
+
+DEFAULT_ZONE = "Europe/Oslo"
+_ZONES = {DEFAULT_ZONE: ZoneInfo(DEFAULT_ZONE), "UTC": ZoneInfo("UTC")}
+
+
+def _as_date(value, what: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise ExpressionError(f"{what} expects a date or an ISO-8601 date text such as '2027-03-01', got {value!r}")
+
+
+def _zone(name: str) -> ZoneInfo:
+    if not isinstance(name, str) or len(name) > 64:
+        raise ExpressionError("the time zone must be a name such as 'Europe/Oslo'")
+    zone = _ZONES.get(name)
+    if zone is None:
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ExpressionError(f"unknown time zone {name!r}") from exc
+    return zone
+
+
+def _shift_months(value: date, months: int) -> date:
+    if not isinstance(months, int) or isinstance(months, bool) or abs(months) > 12 * 100:
+        raise ExpressionError("the number of months must be a whole number up to 1200")
+    index = value.year * 12 + value.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise ExpressionError("the date is outside the supported years 1-9999")
+    day = min(value.day, calendar.monthrange(year, month + 1)[1])
+    return date(year, month + 1, day)
+
+
+def months_before(value, months: int) -> str:
+    """The date ``months`` calendar months before ``value`` (day clamped), as ISO text."""
+    return _shift_months(_as_date(value, "months_before()"), -months).isoformat()
+
+
+def months_after(value, months: int) -> str:
+    """The date ``months`` calendar months after ``value`` (day clamped), as ISO text."""
+    return _shift_months(_as_date(value, "months_after()"), months).isoformat()
+
+
+def days_before(value, days: int) -> str:
+    if not isinstance(days, int) or isinstance(days, bool) or abs(days) > 36600:
+        raise ExpressionError("days_before() expects a whole number of days up to 36600")
+    return (_as_date(value, "days_before()") - timedelta(days=days)).isoformat()
+
+
+def days_after(value, days: int) -> str:
+    if not isinstance(days, int) or isinstance(days, bool) or abs(days) > 36600:
+        raise ExpressionError("days_after() expects a whole number of days up to 36600")
+    return (_as_date(value, "days_after()") + timedelta(days=days)).isoformat()
+
+
+def local_datetime(value, clock: str = "00:00", zone: str = DEFAULT_ZONE) -> str:
+    """The wall-clock time ``clock`` (HH:MM) on date ``value`` in ``zone``, as aware ISO text.
+
+    A wall-clock time that does not exist (skipped by the spring change) moves forward by
+    the gap; an ambiguous one (the autumn change) is the first occurrence.
+    """
+    day = _as_date(value, "local_datetime()")
+    if not isinstance(clock, str) or len(clock) > 8:
+        raise ExpressionError("local_datetime() expects the time as 'HH:MM'")
+    try:
+        at = time.fromisoformat(clock.strip())
+    except ValueError as exc:
+        raise ExpressionError(f"local_datetime() expects the time as 'HH:MM', got {clock!r}") from exc
+    tz = _zone(zone)
+    moment = datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz)
+    # Round trip through UTC normalises a non-existent local time to a real instant.
+    return moment.astimezone(ZoneInfo("UTC")).astimezone(tz).isoformat()
+
+
+TIMER_FUNCTIONS = {
+    "local_datetime": local_datetime,
+    "months_before": months_before,
+    "months_after": months_after,
+    "days_before": days_before,
+    "days_after": days_after,
+}

@@ -1,0 +1,156 @@
+"""Correlating incoming messages to waiting processes (design §7 ``POST /messages/``).
+
+A message names its case by reference (or by an instance's correlation key). It is
+delivered to a message catch event, boundary or event-gateway branch waiting for its
+name; its payload fields (only fields the process's forms know, validated like form
+input) update the case data and the waiting tasks' data, and timers that read the data
+are computed again. A repeated ``message_id`` is ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from jsonschema import Draft202012Validator, FormatChecker
+
+from bpmn.engine import events as engine_events
+from bpmn.engine import runtime as engine
+from permissions import rules
+
+from . import steps
+from .errors import Conflict, InvalidInput, NotFound
+from .models import (
+    Case,
+    CaseParticipant,
+    Event,
+    EventKind,
+    InstanceStatus,
+    ProcessInstance,
+    ReceivedMessage,
+)
+
+LIVE = (InstanceStatus.RUNNING, InstanceStatus.INCIDENT)
+
+
+@dataclass
+class MessageResult:
+    status: str  # "delivered" or "duplicate"
+    case: Case
+    message_id: str | None
+    element_ids: list[str] = field(default_factory=list)
+
+
+def correlate_message(*, actor, name, case_reference=None, correlation_key=None, payload=None,
+                      message_id=None) -> MessageResult:
+    name, payload, message_id = _valid_input(name, case_reference, correlation_key, payload, message_id)
+    case = _target_case(case_reference, correlation_key)
+    agency = _sender_agency(actor, case)
+    with transaction.atomic():
+        instances = list(
+            ProcessInstance.objects.select_for_update().select_related("case")
+            .filter(case=case, status__in=LIVE).order_by("pk")
+        )
+        if message_id and ReceivedMessage.objects.filter(message_id=message_id).exists():
+            return MessageResult("duplicate", case, message_id)
+        for instance in instances:
+            runtime, workflow = steps.load(instance)
+            if name in engine_events.waiting_message_names(workflow):
+                break
+        else:
+            raise NotFound(f"nothing in case {case.reference} waits for the message {name!r} now")
+        fields = _valid_payload(runtime, payload)
+        if message_id and not _remember(message_id, name, case, actor):
+            return MessageResult("duplicate", case, message_id)
+        case = instance.case  # read under the lock
+        if fields:
+            case.data = {**case.data, **fields}
+            case.data_sources = {**case.data_sources, **dict.fromkeys(fields, agency.pk)}
+            case.save(update_fields=["data", "data_sources"])
+        ready_before = {task.id for task in engine.ready_user_tasks(workflow)}
+        engine_events.update_active_data(workflow, fields)
+        engine_events.reschedule_date_timers(workflow)
+        element_ids = engine_events.deliver_message(workflow, name, fields)
+        received = Event(
+            case_id=case.pk, instance=instance, kind=EventKind.MESSAGE_RECEIVED, actor=actor, agency=agency,
+            element_id=element_ids[0] if element_ids else "",
+            detail={"name": name, "message_id": message_id, "fields": sorted(fields)},
+        )
+        steps.advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=agency,
+                               events=[received], ready_before=ready_before)
+    return MessageResult("delivered", case, message_id, element_ids)
+
+
+def _valid_input(name, case_reference, correlation_key, payload, message_id):
+    errors = []
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        errors.append({"field": "name", "message": "the message name is required (at most 200 characters)"})
+    if bool(case_reference) == bool(correlation_key):
+        errors.append({"field": "case_reference", "message": "give either case_reference or correlation_key"})
+    if payload is not None and not isinstance(payload, dict):
+        errors.append({"field": "payload", "message": "expected an object"})
+    if message_id is not None and (not isinstance(message_id, str) or not message_id.strip() or len(message_id) > 200):
+        errors.append({"field": "message_id", "message": "expected a non-empty text of at most 200 characters"})
+    if errors:
+        raise InvalidInput("the message is not valid", errors=errors)
+    return name.strip(), dict(payload or {}), (message_id.strip() if message_id else None)
+
+
+def _target_case(case_reference, correlation_key) -> Case:
+    if case_reference:
+        case = Case.objects.filter(reference=case_reference).first()
+    else:
+        case_ids = set(
+            ProcessInstance.objects.filter(correlation_key=correlation_key, status__in=LIVE)
+            .values_list("case_id", flat=True)
+        )
+        if len(case_ids) > 1:
+            raise Conflict(f"the correlation key matches {len(case_ids)} cases; send the case reference")
+        case = Case.objects.filter(pk__in=case_ids).first()
+    if case is None:
+        raise NotFound("no such case")
+    return case
+
+
+def _sender_agency(actor, case):
+    """The sender must work (case role) in an agency that participates in the case; others
+    learn nothing about the case (404)."""
+    mine = rules.case_agency_ids(actor)
+    participant = (
+        CaseParticipant.objects.filter(case=case, agency_id__in=mine).select_related("agency").order_by("pk").first()
+    )
+    if participant is None:
+        raise NotFound("no such case")
+    return participant.agency
+
+
+def _property_schema(runtime, name):
+    for schema in runtime.forms.values():
+        prop = (schema or {}).get("properties", {}).get(name)
+        if prop is not None:
+            return prop
+    return None
+
+
+def _valid_payload(runtime, payload: dict) -> dict:
+    errors = []
+    for key, value in payload.items():
+        prop = _property_schema(runtime, key) if key in runtime.fields else None
+        if prop is None:
+            errors.append({"field": f"payload.{key}", "message": "unknown field: no form of this process has it"})
+            continue
+        validator = Draft202012Validator(prop, format_checker=FormatChecker())
+        errors += [{"field": f"payload.{key}", "message": error.message} for error in validator.iter_errors(value)]
+    if errors:
+        raise InvalidInput("the message payload is not valid", errors=errors)
+    return payload
+
+
+def _remember(message_id, name, case, actor) -> bool:
+    """Record the message id; False when another request recorded it first."""
+    try:
+        with transaction.atomic():
+            ReceivedMessage.objects.create(message_id=message_id, name=name, case=case, sender=actor)
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,165 @@
+"""The job worker behind ``manage.py worker`` (design §5).
+
+Any number of workers on any number of machines: jobs are claimed with
+``SELECT ... FOR UPDATE SKIP LOCKED``. An idle worker sleeps until the next job is due,
+at most the poll interval; on PostgreSQL a ``NOTIFY brobygger_jobs`` (sent after the
+commit that created a job) wakes it at once. SIGTERM/SIGINT: finish the current job,
+then exit. A heartbeat row tells which workers are alive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+
+from django.db import close_old_connections, connection
+
+from . import jobs, notifications, timer_jobs
+from .models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 10
+
+
+class Listener:
+    """LISTEN on a dedicated autocommit connection (PostgreSQL only)."""
+
+    def __init__(self):
+        import psycopg
+
+        params = connection.settings_dict
+        self.conn = psycopg.connect(
+            dbname=params["NAME"], user=params.get("USER") or None, password=params.get("PASSWORD") or None,
+            host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True,
+        )
+        self.conn.execute(f"LISTEN {jobs.NOTIFY_CHANNEL}")
+
+    def wait(self, timeout: float) -> bool:
+        """True when woken by a notification within ``timeout`` seconds."""
+        woken = False
+        for _ in self.conn.notifies(timeout=max(timeout, 0.0), stop_after=1):
+            woken = True
+        if woken:  # several jobs may have been announced: drain without waiting
+            for _ in self.conn.notifies(timeout=0.0):
+                pass
+        return woken
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Worker:
+    def __init__(self, *, name: str | None = None, poll_seconds: float | None = None):
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.poll_seconds = poll_seconds if poll_seconds is not None else jobs.conf("JOB_POLL_SECONDS")
+        self.stopping = False
+        self.jobs_done = 0
+        self._last_beat = 0.0
+        self._started = jobs.now()
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    # -- the loop
+    def run(self, *, once: bool = False) -> int:
+        """Work until stopped (or, with ``once``, until nothing is due). Returns jobs done."""
+        listener = None
+        if not once and connection.vendor == "postgresql":
+            listener = Listener()
+        self.heartbeat(force=True)
+        try:
+            while not self.stopping:
+                close_old_connections()
+                done = self.run_due()
+                self.heartbeat()
+                if once:
+                    break
+                if not done:
+                    self.idle(listener)
+        finally:
+            if listener is not None:
+                listener.close()
+            self.heartbeat(force=True, stopped=True)
+        return self.jobs_done
+
+    def run_due(self) -> int:
+        """Process jobs until none is due. Returns how many were processed."""
+        count, skipped = 0, set()
+        while not self.stopping:
+            outcome, job_id = timer_jobs.fire_timer(self.name, exclude=skipped)
+            if outcome == timer_jobs.SKIPPED:
+                skipped.add(job_id)
+            worked = outcome in (timer_jobs.FIRED, timer_jobs.FAILED)
+            if not self.stopping:
+                worked = self.run_external() or worked
+            if not worked and outcome != timer_jobs.SKIPPED:
+                break
+            count += int(worked)
+            self.heartbeat()
+        self.jobs_done += count
+        return count
+
+    def run_external(self) -> bool:
+        """Claim one due e-mail/webhook job, perform it outside any transaction, record it."""
+        claimed = jobs.claim_external(self.name, limit=1)
+        for job in claimed:
+            error = notifications.perform(job)
+            jobs.finish_external(job, self.name, error)
+            if error:
+                log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, error)
+        return bool(claimed)
+
+    def idle(self, listener) -> None:
+        """Sleep until the next job is due, a notification arrives, or the poll interval ends."""
+        next_due = jobs.next_due_at()
+        timeout = self.poll_seconds
+        if next_due is not None:
+            timeout = min(timeout, max((next_due - jobs.now()).total_seconds(), 0.0))
+        deadline = time.monotonic() + timeout
+        while not self.stopping:  # in slices, so SIGTERM is honoured within a second
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if listener is not None:
+                if listener.wait(min(left, 1.0)):
+                    return
+            else:
+                time.sleep(min(left, 1.0))
+
+    def heartbeat(self, *, force: bool = False, stopped: bool = False) -> None:
+        if not force and time.monotonic() - self._last_beat < HEARTBEAT_SECONDS:
+            return
+        self._last_beat = time.monotonic()
+        moment = jobs.now()
+        WorkerHeartbeat.objects.update_or_create(name=self.name, defaults={
+            "hostname": socket.gethostname(), "pid": os.getpid(), "started_at": self._started,
+            "beat_at": moment, "jobs_done": self.jobs_done, "stopped_at": moment if stopped else None,
+        })
+
+
+def retry_job_incident(incident, actor) -> str | None:
+    """Run the failed job of ``incident`` once more, now. Returns None when it passed
+    (the incident is then resolved), else the error."""
+    worker = f"retry:{actor.get_username() if actor else 'system'}"
+    job = incident.job
+    if job.kind == "timer":
+        outcome, _ = timer_jobs.fire_timer(worker, job_id=job.pk)
+        job.refresh_from_db()
+        if outcome == timer_jobs.FIRED:
+            jobs.record_outcome_resolved(job)
+            return None
+        return job.last_error or "the timer could not be fired now (its instance is busy); try again"
+    claimed = jobs.claim_external(worker, job_id=job.pk)
+    if not claimed:
+        return "the job is not failed any more (it was retried or is running)"
+    error = notifications.perform(claimed[0])
+    jobs.finish_external(claimed[0], worker, error)
+    return error
