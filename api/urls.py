@@ -28,5 +28,7 @@ urlpatterns = [
     path("incidents/<int:pk>/retry/", views.IncidentRetry.as_view(), name="api-incident-retry"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^(?s:.*)/$", views.not_found),  # last: JSON 404 for unknown paths (no slash: APPEND_SLASH first)
+    # Last: JSON 404 for unknown paths (no slash: APPEND_SLASH first). [\s\S] rather than
+    # (?s:.) so that reverse() of every other URL still works (Django cannot reverse (?s:).
+    re_path(r"^[\s\S]*/$", views.not_found),
 ]
