@@ -1,8 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("workflows.urls")),
 ]
+
+handler404 = "api.views.not_found"

@@ -1,0 +1,249 @@
+"""Web UI: case list, start a case, case page, consents (design §8).
+
+Same rules as ``views``: selectors and ``permissions.policy`` to read (logged), one
+service call per change, domain errors mapped to pages and messages.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from permissions import rules
+from permissions import services as consent_services
+from permissions.models import CATEGORIES, CONSENT_BASIS, AgencyKind
+
+from . import forms_ui, selectors, services
+from .errors import Conflict, Forbidden, InvalidInput
+from .models import CaseStatus, EventKind
+from .swimlanes import build_chart
+from .views import data_sections, diagram_data, refused, runtime_of_case, ui_view, works_cases
+
+EVENT_LABELS = {
+    EventKind.CASE_STARTED: gettext_lazy("Case started"),
+    EventKind.CASE_COMPLETED: gettext_lazy("Case completed"),
+    EventKind.TASK_CREATED: gettext_lazy("Task created"),
+    EventKind.TASK_CLAIMED: gettext_lazy("Task taken"),
+    EventKind.TASK_UNCLAIMED: gettext_lazy("Task released"),
+    EventKind.TASK_COMPLETED: gettext_lazy("Task completed"),
+    EventKind.TASK_CANCELLED: gettext_lazy("Task cancelled"),
+    EventKind.HANDOFF: gettext_lazy("Handoff"),
+    EventKind.TIMER_FIRED: gettext_lazy("Timer fired"),
+    EventKind.MESSAGE_RECEIVED: gettext_lazy("Message received"),
+    EventKind.INCIDENT: gettext_lazy("Incident"),
+    EventKind.INCIDENT_RESOLVED: gettext_lazy("Incident resolved"),
+    EventKind.CONSENT_GIVEN: gettext_lazy("Consent given"),
+    EventKind.CONSENT_REVOKED: gettext_lazy("Consent revoked"),
+}
+STATUS_LABELS = {
+    CaseStatus.OPEN: gettext_lazy("Open"),
+    CaseStatus.COMPLETED: gettext_lazy("Completed"),
+    CaseStatus.CANCELLED: gettext_lazy("Cancelled"),
+}
+KIND_LABELS = {
+    AgencyKind.PRISON: gettext_lazy("Correctional service"),
+    AgencyKind.NAV: gettext_lazy("NAV"),
+    AgencyKind.HEALTH: gettext_lazy("Health"),
+    AgencyKind.HOUSING: gettext_lazy("Housing contact"),
+    AgencyKind.HOSPITAL: gettext_lazy("Hospital"),
+    AgencyKind.MUNICIPALITY: gettext_lazy("Municipality"),
+}
+# Service field names -> the names of the start-case form's inputs.
+START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.national_id": "national_id"}
+
+
+def _errors_by_field(errors, rename=None) -> dict[str, list[str]]:
+    by_field: dict[str, list[str]] = {}
+    for error in errors or []:
+        name = str(error.get("field", ""))
+        name = (rename or {}).get(name, name)
+        if name.startswith("participants."):
+            name = "participant_" + name.split(".", 1)[1]
+        by_field.setdefault(name.split(".")[0], []).append(_(str(error.get("message", ""))))
+    return by_field
+
+
+# --- case list ------------------------------------------------------------------------------
+
+
+@ui_view
+def case_list(request):
+    user = request.user
+    status = request.GET.get("status") if request.GET.get("status") in CaseStatus.values else ""
+    process = request.GET.get("process", "")
+    overdue = request.GET.get("overdue") == "1"
+    processes = list(selectors.process_definitions_for(user))
+    if process not in {p.key for p in processes}:
+        process = ""
+    cases = selectors.cases_for(user, status=status or None, process_key=process or None,
+                                overdue=True if overdue else None)[:200]
+    return render(request, "cases/list.html", {
+        "cases": cases, "processes": processes, "status": status, "process": process, "overdue": overdue,
+        "statuses": STATUS_LABELS, "works_cases": works_cases(user),
+    })
+
+
+# --- start a case ---------------------------------------------------------------------------
+
+
+def _needed_kinds(definition) -> list[str]:
+    kinds = []
+    for kind in (definition.metadata or {}).get("lanes", {}).values():
+        if kind and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def _start_form(request, *, values, errors=None, status=200):
+    user = request.user
+    processes = list(selectors.process_definitions_for(user))
+    chosen = next((p for p in processes if p.key == values.get("process")), processes[0] if processes else None)
+    mine = rules.case_agency_ids(user)
+    participants = []
+    for kind in _needed_kinds(chosen) if chosen else []:
+        choices = list(selectors.agencies_for(user).filter(kind=kind))
+        default = next((a.pk for a in choices if a.pk in mine), choices[0].pk if len(choices) == 1 else "")
+        participants.append({
+            "kind": kind, "label": KIND_LABELS.get(kind, kind), "name": f"participant_{kind}", "choices": choices,
+            "value": str(values.get(f"participant_{kind}", default)),
+        })
+    by_field = _errors_by_field(errors, START_FIELDS)
+    known = {"process", "person_name", "national_id", *(p["name"] for p in participants)}
+    return render(request, "cases/new.html", {
+        "processes": processes, "chosen": chosen, "participants": participants, "values": values,
+        "errors": by_field, "other_errors": [m for name, ms in by_field.items() if name not in known for m in ms],
+    }, status=status)
+
+
+@ui_view
+def case_new(request):
+    if not works_cases(request.user):
+        raise Forbidden("you work in no agency, so you cannot start cases")
+    if request.method != "POST":
+        return _start_form(request, values=request.GET.dict())
+    values = request.POST.dict()
+    definition = next((p for p in selectors.process_definitions_for(request.user) if p.key == values.get("process")),
+                      None)
+    participants = {}
+    for kind in _needed_kinds(definition) if definition else []:
+        if values.get(f"participant_{kind}"):
+            participants[kind] = values[f"participant_{kind}"]
+    try:
+        case = services.start_case(
+            actor=request.user, process_key=values.get("process", ""),
+            person={"name": values.get("person_name", ""), "national_id": values.get("national_id", "")},
+            participants=participants,
+        )
+    except InvalidInput as exc:
+        return _start_form(request, values=values, errors=exc.errors, status=400)
+    except Forbidden as exc:
+        return _start_form(request, values=values, errors=[{"field": "", "message": exc.detail}], status=403)
+    messages.success(request, _("Case %(reference)s is started.") % {"reference": case.reference})
+    return redirect("case", pk=case.pk)
+
+
+# --- case page ------------------------------------------------------------------------------
+
+
+def _ball_holders(open_tasks) -> list[dict]:
+    holders: dict[int, dict] = {}
+    for task in open_tasks:
+        holder = holders.setdefault(task.agency_id, {"agency": task.agency, "since": task.created_at, "tasks": []})
+        holder["since"] = min(holder["since"], task.created_at)
+        holder["tasks"].append(task)
+    return sorted(holders.values(), key=lambda h: h["since"])
+
+
+def _row_order(participants, tasks) -> list[tuple[int, str]]:
+    order: dict[int, str] = {}
+    for task in sorted(tasks, key=lambda t: (t.created_at, t.pk)):
+        order.setdefault(task.agency_id, task.agency.name)
+    for participant in participants:
+        order.setdefault(participant.agency_id, participant.agency.name)
+    return list(order.items())
+
+
+def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=200):
+    user = request.user
+    view = selectors.case_view_for(user, pk)
+    case = view.case
+    events = list(selectors.case_timeline_for(case, user))
+    tasks = list(selectors.case_tasks(case, active_only=False))
+    now = timezone.now()
+    runtime = runtime_of_case(case)
+    access_log = None
+    if rules.can_view_access_log(user, case):
+        access_log = consent_services.access_log_for_case(actor=user, case=case).order_by("-at", "-id")[:100]
+    return render(request, "cases/detail.html", {
+        "case": case, "view": view, "person": view.person, "status_label": STATUS_LABELS.get(case.status),
+        "holders": _ball_holders(view.open_tasks),
+        "chart": build_chart(agencies=_row_order(view.participants, tasks), tasks=tasks,
+                             handoffs=[e for e in events if e.kind == EventKind.HANDOFF],
+                             start=case.opened_at, now=now),
+        "events": [(event, EVENT_LABELS.get(event.kind, event.kind)) for event in events],
+        "sections": data_sections(view.data, forms_ui.field_titles(runtime.forms if runtime else {})),
+        "diagram": diagram_data(case, user),
+        "consents": consent_services.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
+        "can_record_consent": rules.can_record_consent(user, case),
+        "categories": [(c, rules.CATEGORY_LABELS[c]) for c in CATEGORIES],
+        "consent_values": consent_values or {"basis": CONSENT_BASIS, "categories": []},
+        "consent_errors": _errors_by_field(consent_errors),
+        "access_log": access_log,
+        "now": now,
+    }, status=status)
+
+
+@ui_view
+def case_detail(request, pk):
+    return _case_page(request, pk)
+
+
+def _expiry(text: str):
+    if not text:
+        return None
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return text  # the service reports it
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
+
+
+@require_POST
+@ui_view
+def consent_record(request, pk):
+    post = request.POST
+    values = {"agency": post.get("agency", ""), "categories": post.getlist("categories"),
+              "purpose": post.get("purpose", ""), "basis": post.get("basis", "") or CONSENT_BASIS,
+              "expires": post.get("expires", ""), "note": post.get("note", "")}
+    try:
+        consent_services.record_consent(
+            actor=request.user, case=pk, agency=values["agency"] or None, categories=values["categories"],
+            purpose=values["purpose"], basis=values["basis"], expires_at=_expiry(values["expires"]),
+            note=values["note"],
+        )
+    except InvalidInput as exc:
+        return _case_page(request, pk, consent_values=values, consent_errors=exc.errors, status=400)
+    messages.success(request, _("The consent is recorded and applies at once."))
+    return redirect("case", pk=pk)
+
+
+@require_POST
+@ui_view
+def consent_revoke(request, pk, consent_pk):
+    selectors.case_for(request.user, pk)
+    try:
+        consent_services.revoke_consent(actor=request.user, consent_id=consent_pk)
+    except Conflict as exc:
+        messages.error(request, _(exc.detail))
+    else:
+        messages.success(request, _("The consent is withdrawn and no longer applies."))
+    return redirect("case", pk=pk)
+
+
+__all__ = ["case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]
