@@ -23,10 +23,14 @@ def form_errors(schema: dict | None, validator: Draft202012Validator | None, dat
         for name in data
         if name not in allowed
     ]
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
-        if error.validator == "required":
-            missing = [name for name in error.validator_value if name not in data]
-            errors.extend({"field": name, "message": "this field is required"} for name in missing)
+    errors += [
+        {"field": name, "message": "this field is required"}
+        for name in schema.get("required", [])
+        if name not in data
+    ]
+    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]):
+        if error.validator == "required" and not error.path:
+            continue  # reported above, once per missing field
         elif error.validator == "additionalProperties":
             continue  # reported above as unknown fields
         else:

@@ -33,6 +33,7 @@ def test_invalid_data_answers_per_field_and_changes_nothing(case, users):
     with pytest.raises(InvalidInput) as raised:
         services.complete_task(actor=users["kari"], task_id=task.pk, data=data)
     fields = {error["field"]: error["message"] for error in raised.value.errors}
+    assert len(raised.value.errors) == len(fields) == 3  # one error per field, no repeats
     assert set(fields) == {"has_home", "expected_release_date", "favourite_colour"}
     assert "boolean" in fields["has_home"]
     assert "required" in fields["expected_release_date"]
