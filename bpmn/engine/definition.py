@@ -21,6 +21,7 @@ from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
 from .expressions import validate_expression
 from .lanes import resolve_lane_kind, validate_lane_map
 from .lint import lint_definitions
+from .lint_events import lint_start_events
 from .runtime import serialize_spec
 from .timers import normalize_timer_expressions
 from .xml import parse_bpmn_xml
@@ -62,6 +63,7 @@ def compile_definition(
     issues = validate_lane_map(lanes)
     issues += normalize_timer_expressions(root, filename=filename)
     issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes)
+    issues += lint_start_events(root, filename=filename)
     issues += _check_expressions(root, filename)
     if issues:
         raise BpmnValidationError(issues)

@@ -7,7 +7,8 @@ Plain pytest, no Django: run with
 import ast
 import itertools
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
+
+from tests.clock import Clock
 
 try:  # the colleague's restricted environment, once it exists
     from bpmn.engine.expressions import SCRIPT_ENGINE
@@ -85,7 +88,10 @@ PRISON = {
     ],
     "keep_value": True,  # has_home == True -> keep-home branch
     "boundary_host": "Task_find_home",
-    "timer": ("BoundaryEvent_no_home_timer", timedelta(days=30)),
+    # 09:00 Oslo time two months before the expected release date (a date field)
+    "timer": ("BoundaryEvent_no_home_timer", "release"),
+    # after moving in: a visit every month for six months (a bounded cycle)
+    "follow_up": ("Event_monthly_follow_up", "Task_follow_up_visit", 6),
     "escalation": ("Task_escalation_no_home", "Boligkontakt"),
     "message": ("release_date_changed", "Task_adjust_housing_plan", "Boligkontakt"),
 }
@@ -156,6 +162,41 @@ def load_form(name):
     return json.loads((FORM_DIR / name).read_text(encoding="utf-8"))
 
 
+# A date well ahead, so that deadlines relative to it lie in the future.
+SAMPLE_DATE = (date.today() + timedelta(days=365)).isoformat()
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def expected_due(proc):
+    """When the process's escalation timer should fire for the sample data."""
+    _, rule = proc["timer"]
+    if rule == "release":
+        release = date.fromisoformat(SAMPLE_DATE)
+        month, year = release.month - 2, release.year
+        if month < 1:
+            month, year = month + 12, year - 1
+        return datetime(year, month, min(release.day, 28), 9, 0, tzinfo=OSLO).astimezone(UTC)
+    return datetime.now(UTC) + rule
+
+
+def run_follow_up(wf, proc, monkeypatch):
+    """Let the follow-up cycle fire every round (a month apart) and do each visit."""
+    if "follow_up" not in proc:
+        return
+    event_id, visit_id, rounds = proc["follow_up"]
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    for _ in range(rounds):
+        waiting = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id]
+        assert waiting == [event_id]
+        assert ready_map(wf) == {}
+        clock.advance(days=32)
+        wf.refresh_timers()
+        wf.do_engine_steps()
+        assert ready_map(wf) == {visit_id: "Boligkontakt"}
+        complete(wf, ready_user_tasks(wf)[0], proc, {})
+    assert not [t for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id]
+
+
 def sample_data(schema, overrides=None):
     """Data valid for a form: every property filled with a plausible value."""
     data = {}
@@ -167,7 +208,7 @@ def sample_data(schema, overrides=None):
         elif prop["type"] == "integer":
             data[name] = max(prop.get("minimum", 0), 3)
         elif prop.get("format") == "date":
-            data[name] = "2026-09-15"
+            data[name] = SAMPLE_DATE
         else:
             data[name] = "Avtalt i møte med personen."
     for key, value in (overrides or {}).items():
@@ -343,10 +384,20 @@ def test_events_timers_and_messages(proc):
         assert event.get("attachedToRef") == proc["boundary_host"]
     for timer in timers:
         duration = timer.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS)
+        if duration is None:  # a date computed from case data, always time-zone aware
+            date_el = timer.find("bpmn:timerEventDefinition/bpmn:timeDate", NS)
+            assert date_el.get(f"{{{NS['xsi']}}}type") == "bpmn:tFormalExpression"
+            value = SCRIPT_ENGINE.environment.evaluate(date_el.text.strip(), {"expected_release_date": SAMPLE_DATE})
+            assert datetime.fromisoformat(value).tzinfo is not None
+            continue
         assert duration.get(f"{{{NS['xsi']}}}type") == "bpmn:tFormalExpression"
         literal = ast.literal_eval(duration.text.strip())  # a quoted Python string
         assert isinstance(literal, str)
         TimerEventDefinition.parse_iso_duration(literal)
+    for cycle in process.iterfind("bpmn:intermediateCatchEvent/bpmn:timerEventDefinition/bpmn:timeCycle", NS):
+        literal = ast.literal_eval(cycle.text.strip())
+        count, _, _ = TimerEventDefinition.parse_iso_recurring_interval(literal)
+        assert 0 < count <= 12, "a follow-up cycle is bounded"
     for catch in catches:
         ref = catch.find("bpmn:messageEventDefinition", NS).get("messageRef")
         assert messages.get(ref) == proc["message"][0]
@@ -457,11 +508,12 @@ def test_run_keep_branch(proc):
 
 
 @pytest.mark.parametrize("proc", PROCESSES, ids=ids)
-def test_run_default_branch(proc):
+def test_run_default_branch(proc, monkeypatch):
     wf = new_workflow(proc)
     parallel = [step for step in proc["branch_other"] if len(step) == 3]
     assert len(parallel) == 1 and len(set(parallel[0].values())) == 3
     run_steps(wf, proc, proc["branch_other"], {proc["gateway_field"]: not proc["keep_value"]})
+    run_follow_up(wf, proc, monkeypatch)
     assert wf.is_completed()
     assert wf.last_task.data[proc["gateway_field"]] is (not proc["keep_value"])
 
@@ -481,13 +533,13 @@ def _waiting_boundary(wf, bpmn_id):
 
 
 @pytest.mark.parametrize("proc", PROCESSES, ids=ids)
-def test_timer_escalates_without_interrupting(proc):
+def test_timer_escalates_without_interrupting(proc, monkeypatch):
     wf = new_workflow(proc)
     rest = _advance_to_boundary_host(wf, proc)
-    timer_id, duration = proc["timer"]
+    timer_id, _ = proc["timer"]
     timer = _waiting_boundary(wf, timer_id)
     due = datetime.fromisoformat(timer._get_internal_data("event_value"))
-    assert abs(due - (datetime.now(UTC) + duration)) < timedelta(minutes=5)
+    assert abs(due - expected_due(proc)) < timedelta(minutes=5)
 
     timer._set_internal_data(event_value=(datetime.now(UTC) - timedelta(seconds=1)).isoformat())
     wf.refresh_timers()
@@ -498,11 +550,12 @@ def test_timer_escalates_without_interrupting(proc):
     for task in ready_user_tasks(wf):
         complete(wf, task, proc, {})
     run_steps(wf, proc, rest, {})
+    run_follow_up(wf, proc, monkeypatch)
     assert wf.is_completed()
 
 
 @pytest.mark.parametrize("proc", PROCESSES, ids=ids)
-def test_message_is_caught_without_interrupting(proc):
+def test_message_is_caught_without_interrupting(proc, monkeypatch):
     wf = new_workflow(proc)
     rest = _advance_to_boundary_host(wf, proc)
     message_name, task_id, lane = proc["message"]
@@ -519,4 +572,5 @@ def test_message_is_caught_without_interrupting(proc):
     for task in ready_user_tasks(wf):
         complete(wf, task, proc, {})
     run_steps(wf, proc, rest, {})
+    run_follow_up(wf, proc, monkeypatch)
     assert wf.is_completed()

@@ -1,5 +1,7 @@
 """Walking cases through the services the way the agencies would."""
 
+from datetime import UTC, datetime
+
 from bpmn.registry import runtime_for
 from permissions.models import CASE_ROLES, Membership
 from workflows import services
@@ -50,3 +52,20 @@ def run_to_end(case, overrides=None, limit=50):
         complete(tasks[0], overrides)
         done.append(tasks[0].element_id)
     raise AssertionError(f"case {case} still has open tasks after {limit} completions")
+
+
+def do_follow_up_visits(case, monkeypatch, rounds=6):
+    """Move the clock a month at a time: the follow-up cycle fires (through the timer job,
+    as the worker does) and each monthly visit is done. Returns the visits' element ids."""
+    from tests.clock import Clock
+
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    done = []
+    for _ in range(rounds):
+        assert not open_tasks(case)
+        clock.advance(days=32)
+        assert services.fire_timer("test")[0] == "fired"
+        (visit,) = open_tasks(case)
+        complete(visit)
+        done.append(visit.element_id)
+    return done

@@ -12,7 +12,7 @@ from workflows.models import (
     TaskStatus,
 )
 
-from .helpers import complete, open_tasks, run_to_end, start_prison_case
+from .helpers import complete, do_follow_up_visits, open_tasks, run_to_end, start_prison_case
 
 LANE_KIND = {"Kriminalomsorgen": "prison", "NAV": "nav", "Helse": "health", "Boligkontakt": "housing"}
 
@@ -50,8 +50,14 @@ def test_no_home_path_splits_to_three_agencies_with_handoffs(case, agencies, use
 
 
 @pytest.mark.parametrize("has_home", [False, True])
-def test_whole_case_runs_to_completion_on_both_branches(case, has_home):
+def test_whole_case_runs_to_completion_on_both_branches(case, has_home, monkeypatch):
     done = run_to_end(case, {"has_home": has_home, "home_found": True})
+    if not has_home:  # after moving in: a follow-up visit every month for six months
+        assert ProcessInstance.objects.get(case=case).next_timer_at is not None
+        visits = do_follow_up_visits(case, monkeypatch)
+        assert visits == ["Task_follow_up_visit"] * 6
+        done += visits
+        assert Event.objects.filter(case=case, kind=EventKind.TIMER_FIRED).count() == 6
     case.refresh_from_db()
     instance = ProcessInstance.objects.get(case=case)
     assert case.status == CaseStatus.COMPLETED and case.closed_at is not None
