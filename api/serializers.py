@@ -341,9 +341,17 @@ class IncidentSerializer(serializers.Serializer):
     kind = serializers.CharField()
     error = serializers.CharField()
     attempts = serializers.IntegerField()
+    job = serializers.SerializerMethodField(help_text="the failed job (notification, webhook, timer), if any")
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolved_by = serializers.SerializerMethodField()
+
+    def get_job(self, incident) -> dict | None:
+        job = incident.job
+        if job is None:
+            return None
+        return {"id": job.pk, "kind": job.kind, "status": job.status, "attempts": job.attempts,
+                "last_error": job.last_error}
 
     def get_resolved_by(self, incident) -> str | None:
         return incident.resolved_by.get_username() if incident.resolved_by_id else None

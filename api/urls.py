@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import messages, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("tasks/<int:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),
     path("tasks/<int:pk>/unclaim/", views.TaskUnclaim.as_view(), name="api-task-unclaim"),
     path("tasks/<int:pk>/complete/", views.TaskComplete.as_view(), name="api-task-complete"),
+    path("messages/", messages.MessageCreate.as_view(), name="api-messages"),
     path("incidents/", views.IncidentList.as_view(), name="api-incidents"),
     path("incidents/<int:pk>/retry/", views.IncidentRetry.as_view(), name="api-incident-retry"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,13 +1,46 @@
 from django.contrib import admin
 
-from .models import Incident
+from .models import Incident, Job, OutboxMessage, ReceivedMessage, WorkerHeartbeat
 
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
     """Incidents carry no case data: the error, the element and the attempts."""
 
-    list_display = ["id", "kind", "element_id", "attempts", "created_at", "resolved_at"]
+    list_display = ["id", "kind", "element_id", "attempts", "job", "created_at", "resolved_at"]
     list_filter = ["kind", "resolved_at"]
-    readonly_fields = ["instance", "case", "element_id", "kind", "error", "attempts", "created_at",
+    readonly_fields = ["instance", "case", "element_id", "kind", "error", "attempts", "job", "created_at",
                        "resolved_at", "resolved_by"]
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """The job table: what the workers owe. Payloads hold ids only, never case data."""
+
+    list_display = ["id", "kind", "status", "due_at", "attempts", "max_attempts", "locked_by", "lease_until", "case"]
+    list_filter = ["kind", "status"]
+    search_fields = ["=id", "case__reference", "locked_by"]
+    date_hierarchy = "due_at"
+    readonly_fields = ["kind", "instance", "case", "payload", "created_at", "finished_at", "locked_by",
+                       "lease_until", "last_error"]
+    raw_id_fields = ["instance", "case"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "hostname", "pid", "started_at", "beat_at", "jobs_done", "stopped_at"]
+    readonly_fields = list_display
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "case", "status", "created_at", "delivered_at"]
+    list_filter = ["status", "name"]
+    readonly_fields = ["name", "payload", "correlations", "instance", "case", "element_id", "created_at"]
+
+
+@admin.register(ReceivedMessage)
+class ReceivedMessageAdmin(admin.ModelAdmin):
+    list_display = ["message_id", "name", "case", "sender", "received_at"]
+    search_fields = ["message_id"]
+    readonly_fields = list_display

@@ -213,7 +213,7 @@ def incidents_for(user, *, resolved=None):
     """Incidents, for process admins; Forbidden for everyone else."""
     if not rules.can_view_incidents(user):
         raise Forbidden("only process admins see incidents")
-    queryset = Incident.objects.select_related("case", "resolved_by")
+    queryset = Incident.objects.select_related("case", "resolved_by", "job")
     if resolved is True:
         queryset = queryset.filter(resolved_at__isnull=False)
     elif resolved is False:

@@ -77,7 +77,8 @@ class Worker:
         self.heartbeat(force=True)
         try:
             while not self.stopping:
-                close_old_connections()
+                if not connection.in_atomic_block:  # (tests run the worker inside one)
+                    close_old_connections()
                 done = self.run_due()
                 self.heartbeat()
                 if once:
@@ -97,17 +98,17 @@ class Worker:
             outcome, job_id = timer_jobs.fire_timer(self.name, exclude=skipped)
             if outcome == timer_jobs.SKIPPED:
                 skipped.add(job_id)
-            worked = outcome in (timer_jobs.FIRED, timer_jobs.FAILED)
+            worked = int(outcome in (timer_jobs.FIRED, timer_jobs.FAILED))
             if not self.stopping:
-                worked = self.run_external() or worked
+                worked += self.run_external()
             if not worked and outcome != timer_jobs.SKIPPED:
                 break
-            count += int(worked)
+            count += worked
             self.heartbeat()
         self.jobs_done += count
         return count
 
-    def run_external(self) -> bool:
+    def run_external(self) -> int:
         """Claim one due e-mail/webhook job, perform it outside any transaction, record it."""
         claimed = jobs.claim_external(self.name, limit=1)
         for job in claimed:
@@ -115,7 +116,7 @@ class Worker:
             jobs.finish_external(job, self.name, error)
             if error:
                 log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, error)
-        return bool(claimed)
+        return len(claimed)
 
     def idle(self, listener) -> None:
         """Sleep until the next job is due, a notification arrives, or the poll interval ends."""

@@ -67,7 +67,10 @@ def fired_timers(workflow, snapshot: dict) -> list[str]:
             value = task._get_internal_data("event_value")
             left = value.get("cycles", 0) if isinstance(value, dict) else 0
             fired += [element_id] * max(cycles - left, 0)
-        elif task.state != TaskState.CANCELLED and task._get_internal_data("event_fired"):
+        elif task.has_state(TaskState.READY | TaskState.STARTED | TaskState.COMPLETED | TaskState.ERROR) or (
+            task.state == TaskState.WAITING and task._get_internal_data("event_fired")
+        ):
+            # Left WAITING other than by being cancelled (running resets its event data).
             fired.append(element_id)
     return fired
 
