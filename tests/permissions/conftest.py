@@ -60,3 +60,13 @@ def fresh():
         return get_user_model().objects.get(pk=user.pk)
 
     return load
+
+
+@pytest.fixture(autouse=True)
+def english_reasons():
+    """These tests assert the English wording of masking reasons; outside a request Django
+    speaks LANGUAGE_CODE, which is bokmål (locale/nb translates the reasons for the UI)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
