@@ -116,9 +116,15 @@ def timer_due(task) -> datetime | None:
 
 
 def update_active_data(workflow, fields: dict) -> None:
-    """Put ``fields`` into the data of every task not yet finished (what runs next reads it)."""
+    """Put ``fields`` into the data of every task not yet finished (what runs next reads it).
+
+    A waiting task merges its parent's data into its own on every update (SpiffWorkflow's
+    ``_inherit_data``), so the parents get the fields too, or the old values would return.
+    """
     for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
         task.data.update(fields)
+        if task.parent is not None:
+            task.parent.data.update(fields)
 
 
 # --- messages --------------------------------------------------------------------------
@@ -172,7 +178,7 @@ def _rearm_boundary(task) -> None:
     if main is None or main.has_state(TaskState.FINISHED_MASK):
         return
     fresh = split._add_child(spec, TaskState.FUTURE)
-    fresh.data = dict(split.data)
+    fresh.data = dict(task.data)
     spec._predict(fresh, mask=TaskState.NOT_FINISHED_MASK)
     spec._update(fresh)
 
