@@ -1,0 +1,100 @@
+"""Form and due-date checks of user and manual tasks: form files, data categories, dueIn."""
+
+from __future__ import annotations
+
+import jsonschema
+
+from ..timers import TimerValueError, parse_iso_duration_text
+from .model import DUE_IN_PROPERTY, FORM_PROPERTY, _describe, _human_tasks, _property, _property_value, _quoted_list
+
+DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
+
+
+class FormChecks:
+    """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
+
+    def _check_form(self, form_name: str) -> list[tuple[str, str]]:
+        """Problems of one form, as (code, reason) pairs; cached per form."""
+        if form_name in self._form_problems:
+            return self._form_problems[form_name]
+        problems: list[tuple[str, str]] = []
+        schema = self.forms[form_name]
+        if not isinstance(schema, dict):
+            problems.append(("invalid-form", f"is a {type(schema).__name__}, not a JSON object"))
+        else:
+            try:
+                jsonschema.Draft202012Validator.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                where = "/".join(str(part) for part in exc.absolute_path)
+                at = f" at '{where}'" if where else ""
+                problems.append(
+                    (
+                        "invalid-form",
+                        f"is not a valid JSON Schema (draft 2020-12){at}: {exc.message}",
+                    )
+                )
+            else:
+                properties = schema.get("properties")
+                if schema.get("type") != "object" or not isinstance(properties, dict):
+                    problems.append(
+                        ("invalid-form", 'must be a schema with "type": "object" and "properties"')
+                    )
+                else:
+                    for prop_name, prop in properties.items():
+                        if not isinstance(prop, dict) or "x-category" not in prop:
+                            continue  # no category: the field is restricted
+                        category = prop["x-category"]
+                        if category not in DATA_CATEGORIES:
+                            problems.append(
+                                (
+                                    "invalid-category",
+                                    f"gives the field '{prop_name}' the category "
+                                    f"{category!r}, which is not a data category; use one of "
+                                    f"{', '.join(DATA_CATEGORIES)} (or leave x-category out "
+                                    "to keep the field restricted)",
+                                )
+                            )
+        self._form_problems[form_name] = problems
+        return problems
+
+    def check_task_properties(self, process) -> None:
+        for task in _human_tasks(process):
+            form_prop = _property(task, FORM_PROPERTY)
+            if form_prop is not None:
+                form_name = _property_value(task, FORM_PROPERTY)
+                if not form_name:
+                    self.add(
+                        "missing-form",
+                        f"{_describe(task)} has an empty {FORM_PROPERTY}; name the form file "
+                        "or remove the property",
+                        task,
+                    )
+                elif form_name not in self.forms:
+                    given = _quoted_list(sorted(self.forms)) or "none"
+                    self.add(
+                        "missing-form",
+                        f"{_describe(task)} uses the form '{form_name}', which was not "
+                        f"deployed with the model (forms given: {given})",
+                        task,
+                    )
+                else:
+                    for code, reason in self._check_form(form_name):
+                        self.add(
+                            code,
+                            f"the form '{form_name}' of {_describe(task)} {reason}",
+                            task,
+                        )
+            if _property(task, DUE_IN_PROPERTY) is not None:
+                due_in = _property_value(task, DUE_IN_PROPERTY) or ""
+                try:
+                    parse_iso_duration_text(due_in)
+                except TimerValueError as exc:
+                    detail = str(exc)
+                    reason = (
+                        "which is not an ISO-8601 duration such as P5D or PT4H"
+                        if "not an ISO-8601 duration" in detail
+                        else f"which cannot be used: {detail}"
+                    )
+                    self.add(
+                        "invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task
+                    )
