@@ -168,7 +168,7 @@ def display_value(value) -> str:
     if isinstance(value, bool):
         return str(gettext_lazy("Yes") if value else gettext_lazy("No"))
     if value is None:
-        return "–"
+        return "\u2013"
     if isinstance(value, list | tuple):
         return ", ".join(display_value(v) for v in value)
     if isinstance(value, str) and "_" in value and " " not in value:
