@@ -49,6 +49,10 @@ class Bar:
     ended: datetime | None
 
     @property
+    def text_x(self) -> float:
+        return self.x + 6  # clear of a handoff arrow drawn where the task arrived
+
+    @property
     def text_y(self) -> float:
         return self.y - 4
 

@@ -1,0 +1,82 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against ``live_server``.
+
+No browser is downloaded: Chromium comes from the system (``apt-get install chromium``;
+``.ci/run`` does it). Without it the tests are skipped locally, and fail in CI, where
+BROBYGGER_REQUIRE_BROWSER is set.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("BROBYGGER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run",
+]
+PASSWORD = "test-password"  # the cast fixture's password
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+# Playwright's sync API runs an event loop in this thread; the tests still call Django's
+# ORM (fixtures, assertions) synchronously between browser steps, which is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _missing_browser(reason):
+    if os.environ.get("BROBYGGER_REQUIRE_BROWSER"):
+        pytest.fail(f"BROBYGGER_REQUIRE_BROWSER is set but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _missing_browser(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing_browser("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def as_user(browser, live_server, cast):
+    """``as_user("kari")``: a page in its own browser context, logged in through the form."""
+    contexts = []
+
+    def make(username, *, width=1280, height=900):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="nb-NO")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Brukernavn").fill(username)
+        page.get_by_label("Passord").fill(PASSWORD)
+        page.get_by_role("button", name="Logg inn").click()
+        page.wait_for_url(f"{live_server.url}/tasks/")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(tmp_path):
+    """Save a full-page PNG; to docs/screenshots when BROBYGGER_SCREENSHOTS=docs."""
+    target = SCREENSHOTS if os.environ.get("BROBYGGER_SCREENSHOTS") == "docs" else tmp_path
+
+    def take(page, name):
+        target.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(target / f"{name}.png"), full_page=True)
+
+    return take
