@@ -37,7 +37,7 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def run(*, cases: int = 200, processes_dir) -> dict:
+def run(*, cases: int = 200, processes_dir, timer_count: int = 500) -> dict:
     for path in bpmn_files([processes_dir]):
         deploy_definition(actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path),
                           filename=path.name, check_permission=False)
@@ -75,6 +75,9 @@ def run(*, cases: int = 200, processes_dir) -> dict:
             complete_times.append(time.perf_counter() - began)
 
     bare = _bare_engine_loop(definition_runtime, data_for, rounds=cases)
+    from .bench_timers import run as timer_throughput
+
+    timers = timer_throughput(timers=timer_count, user=users["kari"]) if timer_count else None
     return {
         "database": connection.vendor,
         "process": PROCESS,
@@ -86,6 +89,7 @@ def run(*, cases: int = 200, processes_dir) -> dict:
         "complete_task_p50_ms": _ms(statistics.median(complete_times)),
         "complete_task_p95_ms": _ms(_percentile(complete_times, 95)),
         "bare_engine": bare,
+        "timer_throughput": timers,
     }
 
 

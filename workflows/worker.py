@@ -23,6 +23,7 @@ from .models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
+EXTERNAL_EVERY = 5
 
 
 class Listener:
@@ -93,13 +94,15 @@ class Worker:
 
     def run_due(self) -> int:
         """Process jobs until none is due. Returns how many were processed."""
-        count, skipped = 0, set()
+        count, skipped, rounds = 0, set(), 0
         while not self.stopping:
             outcome, job_id = timer_jobs.fire_timer(self.name, exclude=skipped)
             if outcome == timer_jobs.SKIPPED:
                 skipped.add(job_id)
             worked = int(outcome in (timer_jobs.FIRED, timer_jobs.FAILED))
-            if not self.stopping:
+            rounds += 1
+            # During a burst of timers, look for e-mails and webhooks every few rounds.
+            if not self.stopping and (not worked or rounds % EXTERNAL_EVERY == 0):
                 worked += self.run_external()
             if not worked and outcome != timer_jobs.SKIPPED:
                 break
