@@ -26,7 +26,10 @@ migrate: install
 run: migrate
 	$(MANAGE) deploy_bpmn bpmn/processes
 	$(MANAGE) seed_demo
-	@echo "Brobygger on http://$(HOST)/  (Ctrl-C stops it)"
+	@echo "Brobygger on http://$(HOST)/  (Ctrl-C stops it and its job worker)"
+	@# One job worker (timers, e-mail, webhooks) beside the web server; stopped with it.
+	@$(MANAGE) worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST)
 
 test: install
