@@ -128,3 +128,35 @@ def test_correlation_key_finds_the_case(case, users):
     answer = send(api(users["kari"]), name="release_date_changed", correlation_key="KDI-2026-88",
                   payload={"expected_release_date": "2027-02-01"})
     assert answer.status_code == 202 and answer.json()["case_reference"] == case.reference
+
+
+def test_a_thrown_message_goes_to_the_outbox(db, users, agencies):
+    from bpmn.services import deploy_definition
+    from tests.engine.bpmn_snippets import definitions, lane_set, properties
+    from workflows.models import OutboxMessage
+
+    form = {"type": "object", "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
+            "additionalProperties": False}
+    xml = definitions(f"""
+        <bpmn:message id="Message_1" name="housing_found"/>
+        <bpmn:process id="Proc_throw" isExecutable="true">
+          {lane_set({"Kriminalomsorgen": ["StartEvent_1", "Throw_1", "Task_1", "EndEvent_1"]})}
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Throw_1"/>
+          <bpmn:intermediateThrowEvent id="Throw_1"><bpmn:messageEventDefinition messageRef="Message_1"/>
+          </bpmn:intermediateThrowEvent>
+          <bpmn:sequenceFlow id="Flow_2" sourceRef="Throw_1" targetRef="Task_1"/>
+          <bpmn:userTask id="Task_1" name="Next">{properties(formJsonSchemaFilename="f.schema.json")}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_1" targetRef="EndEvent_1"/>
+          <bpmn:endEvent id="EndEvent_1"/>
+        </bpmn:process>
+    """)
+    deploy_definition(actor=None, bpmn_xml=xml, forms={"f.schema.json": form}, filename="throw.bpmn",
+                      check_permission=False)
+    case = services.start_case(actor=users["kari"], process_key="Proc_throw",
+                               person={"name": "Ola Nordmann", "national_id": "17912099997"},
+                               participants={"prison": agencies["prison"].pk})
+    (message,) = OutboxMessage.objects.filter(case=case)
+    assert message.name == "housing_found" and message.status == "pending"
+    assert Event.objects.filter(case=case, kind=EventKind.MESSAGE_THROWN, detail__name="housing_found").count() == 1
+    assert [t.element_id for t in open_tasks(case)] == ["Task_1"]
