@@ -4,6 +4,7 @@ Bad values fail loudly at start-up rather than being silently replaced by defaul
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -154,6 +155,8 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True  # no collectstatic step needed for `make run` or the tests
+# STATIC_ROOT exists only after an optional collectstatic; the finders serve without it.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Request bodies above this are refused before they reach a view (BPMN uploads are capped

@@ -21,7 +21,8 @@ def _task(case, element_id):
 def _case_with_parallel_work(users, agencies, *, health_done=True, **kwargs):
     """Started by kari, intake done without a home: NAV, health and housing work in parallel."""
     case = start_prison_case(users, agencies, **kwargs)
-    complete(open_tasks(case)[0], {"has_home": False, "housing_situation": "uten_bolig"})
+    complete(open_tasks(case)[0], {"has_home": False, "housing_situation": "uten_bolig", "consent_nav": True,
+                                   "consent_municipality": True})
     if health_done:
         complete(_task(case, "Task_health_follow_up_plan"), {"treatment_plan": HEALTH_PLAN})
     return case
