@@ -41,3 +41,58 @@ class ProcessDefinition(models.Model):
     @property
     def lanes(self) -> dict:
         return json.loads(self.lanes_json)
+
+
+class ProcessDraft(models.Model):
+    """Work in progress from the process editor: saved on the server so it survives a reload.
+
+    One draft per process key, shared by its admins (the last save wins); a process that is
+    not deployed yet has ``key=""`` and one draft per admin who started it.
+    """
+
+    key = models.CharField(max_length=200, blank=True, help_text="The process being edited; empty for a new one")
+    bpmn_xml = models.TextField()
+    forms_json = models.TextField(default="{}")
+    lanes_json = models.TextField(default="{}")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=~models.Q(key=""), name="one_draft_per_process"),
+            models.UniqueConstraint(fields=["created_by"], condition=models.Q(key=""),
+                                    name="one_new_process_draft_per_admin"),
+        ]
+
+    def __str__(self):
+        return f"draft of {self.key or 'a new process'}"
+
+    @property
+    def forms(self) -> dict:
+        return json.loads(self.forms_json)
+
+    @property
+    def lanes(self) -> dict:
+        return json.loads(self.lanes_json)
+
+
+class DeployRecord(models.Model):
+    """Audit trail: every deploy, including those that changed nothing. Append-only."""
+
+    definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="deploys")
+    key = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    checksum = models.CharField(max_length=64)
+    created = models.BooleanField(help_text="False when the content was identical to the latest version")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["key", "-at"], name="deploy_record_key_at")]
+
+    def __str__(self):
+        return f"{self.key} v{self.version} {'deployed' if self.created else 'unchanged'}"

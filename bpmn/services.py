@@ -1,4 +1,4 @@
-"""Deploying process definitions."""
+"""Deploying process definitions, the editor's drafts and validation, and the deploy audit trail."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bpmn.engine.errors import BpmnValidationError
 from permissions import rules
 from workflows.errors import Conflict, Forbidden, InvalidInput
 
-from .models import ProcessDefinition
+from .models import DeployRecord, ProcessDefinition, ProcessDraft
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> Deploy
             .first()
         )
         if latest is not None and latest.checksum == checksum:
+            _record_deploy(actor, latest, created=False)
             return DeployResult(latest, created=False)
         definition = ProcessDefinition.objects.create(
             key=compiled.process_id,
@@ -87,13 +88,120 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> Deploy
                 "fields": compiled.fields,
                 "messages": compiled.messages,
             },
-            deployed_by=actor if actor is not None and actor.is_authenticated else None,
+            deployed_by=_user_or_none(actor),
         )
+        _record_deploy(actor, definition, created=True)
     return DeployResult(definition, created=True)
+
+
+def _user_or_none(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def _record_deploy(actor, definition, *, created: bool) -> None:
+    """The audit row, written in the deploy's own transaction (an unchanged deploy too)."""
+    DeployRecord.objects.create(
+        definition=definition, key=definition.key, version=definition.version,
+        checksum=definition.checksum, created=created, actor=_user_or_none(actor),
+    )
 
 
 def latest_definition(key: str) -> ProcessDefinition | None:
     return ProcessDefinition.objects.filter(key=key).order_by("-version").first()
 
 
-__all__ = ["BpmnValidationError", "DeployResult", "deploy_definition", "latest_definition"]
+
+
+# --- the editor: drafts and validation ---------------------------------------------------
+
+
+def _require_admin(actor) -> None:
+    if not rules.can_deploy_process(actor):
+        raise Forbidden("only process admins edit process definitions")
+
+
+def _checked_content(bpmn_xml, forms, lanes) -> tuple[str, dict, dict]:
+    errors = []
+    if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
+        errors.append({"field": "bpmn_xml", "message": "give the BPMN XML as text"})
+    if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
+        errors.append({"field": "forms", "message": "expected an object of objects"})
+    if lanes is not None and not (isinstance(lanes, dict) and all(isinstance(v, str) for v in lanes.values())):
+        errors.append({"field": "lanes", "message": "expected lane names mapped to agency kinds"})
+    if errors:
+        raise InvalidInput("the draft is not well-formed", errors=errors)
+    return bpmn_xml, forms, lanes or {}
+
+
+def save_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> ProcessDraft:
+    """Store the editor's work for ``key`` (``""``: a process not deployed yet).
+
+    Nothing is validated beyond the shape: a draft may be as broken as work in progress is.
+    """
+    _require_admin(actor)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    content = {
+        "bpmn_xml": bpmn_xml,
+        "forms_json": json.dumps(forms, ensure_ascii=False),
+        "lanes_json": json.dumps(lanes, ensure_ascii=False),
+        "updated_by": actor,
+    }
+    lookup = {"key": key} if key else {"key": "", "created_by": actor}
+    with transaction.atomic():
+        draft, _created = ProcessDraft.objects.select_for_update().update_or_create(
+            **lookup, defaults=content, create_defaults={**content, "created_by": actor},
+        )
+    return draft
+
+
+def draft_for(*, actor, key: str) -> ProcessDraft | None:
+    _require_admin(actor)
+    lookup = {"key": key} if key else {"key": "", "created_by": actor}
+    return ProcessDraft.objects.filter(**lookup).first()
+
+
+def discard_draft(*, actor, key: str) -> bool:
+    _require_admin(actor)
+    lookup = {"key": key} if key else {"key": "", "created_by": actor}
+    deleted, _ = ProcessDraft.objects.filter(**lookup).delete()
+    return bool(deleted)
+
+
+@dataclass(frozen=True)
+class Validation:
+    process_id: str | None
+    issues: list[dict]
+
+    @property
+    def valid(self) -> bool:
+        return not self.issues
+
+
+def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> Validation:
+    """The deploy-time checks (``compile_definition``, as ``deploy_definition`` runs them)
+    without deploying: every issue with its element id and line."""
+    _require_admin(actor)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    try:
+        compiled = compile_definition(bpmn_xml.encode("utf-8"), forms=forms, lanes=lanes or None,
+                                      filename="model.bpmn")
+    except BpmnValidationError as exc:
+        return Validation(process_id=None, issues=[issue.as_dict() for issue in exc.issues])
+    return Validation(process_id=compiled.process_id, issues=[])
+
+
+def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> DeployResult:
+    """Deploy the editor's content (``deploy_definition``), then drop the draft it came from."""
+    _require_admin(actor)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    result = deploy_definition(actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None)
+    discard_draft(actor=actor, key=key)
+    if key != result.definition.key:
+        discard_draft(actor=actor, key=result.definition.key)
+    return result
+
+
+__all__ = [
+    "BpmnValidationError", "DeployResult", "Validation", "deploy_definition", "deploy_draft", "discard_draft",
+    "draft_for", "latest_definition", "save_draft", "validate_draft",
+]

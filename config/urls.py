@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("processes/", include("bpmn.urls")),
     path("", include("workflows.urls")),
 ]
 

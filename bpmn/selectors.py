@@ -1,0 +1,54 @@
+"""Read queries for the process admin pages. Process admins see definitions and counts of
+the instances on each version, never case data."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from permissions import rules
+from workflows.errors import Forbidden, NotFound
+
+from .models import DeployRecord, ProcessDefinition
+
+
+def _require_admin(user) -> None:
+    if not rules.is_process_admin(user):
+        raise Forbidden("only process admins manage process definitions")
+
+
+def _with_instance_counts(queryset):
+    return queryset.annotate(
+        instance_count=Count("instances", distinct=True),
+        running_count=Count("instances", filter=Q(instances__status="running"), distinct=True),
+    )
+
+
+def process_overview_for(user) -> list[dict]:
+    """Every process key with its versions (newest first), instance counts and deployer."""
+    _require_admin(user)
+    versions = _with_instance_counts(
+        ProcessDefinition.objects.defer("spec_json", "bpmn_xml", "forms_json")
+        .select_related("deployed_by").order_by("key", "-version")
+    )
+    processes: dict[str, dict] = {}
+    for definition in versions:
+        entry = processes.setdefault(definition.key, {"key": definition.key, "latest": definition, "versions": []})
+        entry["versions"].append(definition)
+    return list(processes.values())
+
+
+def process_versions_for(user, key: str) -> list[ProcessDefinition]:
+    """The versions of ``key``, newest first, with instance counts; NotFound when none."""
+    _require_admin(user)
+    versions = list(_with_instance_counts(
+        ProcessDefinition.objects.filter(key=key).defer("spec_json").select_related("deployed_by")
+        .order_by("-version")
+    ))
+    if not versions:
+        raise NotFound("no such process definition")
+    return versions
+
+
+def deploy_records_for(user, key: str, limit: int = 50):
+    _require_admin(user)
+    return DeployRecord.objects.filter(key=key).select_related("actor")[:limit]

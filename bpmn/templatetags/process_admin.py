@@ -1,0 +1,21 @@
+"""``{% processes_nav_item %}``: the menu entry to the process pages, for process admins only."""
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from permissions import rules
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def processes_nav_item(context):
+    request = context.get("request")
+    if request is None or not rules.is_process_admin(request.user):
+        return ""
+    match = request.resolver_match
+    current = mark_safe(' aria-current="page"') if match and (match.url_name or "").startswith("process") else ""
+    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("processes"), current, _("Processes"))

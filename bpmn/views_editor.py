@@ -1,0 +1,115 @@
+"""The editor's JSON endpoints: save and discard a draft, validate, deploy, preview a form.
+
+Each is a POST with a JSON body and the CSRF token in ``X-CSRFToken``; each calls one
+service, the same the REST API uses for deploying. Answers are JSON in the API's error
+shape (``detail`` and ``errors``), except the form preview, which is an HTML fragment.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats
+from django.views.decorators.http import require_POST
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from bpmn.engine.errors import BpmnValidationError
+from permissions import rules
+from workflows import forms_ui
+from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+
+from . import services
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400}
+
+
+def _error(detail: str, errors=None, status=400) -> JsonResponse:
+    return JsonResponse({"detail": detail, "errors": errors or []}, status=status)
+
+
+def editor_endpoint(view):
+    """POST only, login required, process admins only; the JSON body is passed as ``data``."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not rules.is_process_admin(request.user):
+            return _error("only process admins edit process definitions", status=403)
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return _error("the body is not JSON", [{"field": "body", "message": "expected a JSON object"}])
+        if not isinstance(data, dict):
+            return _error("the body is not a JSON object", [{"field": "body", "message": "expected a JSON object"}])
+        try:
+            return view(request, data, *args, **kwargs)
+        except BpmnValidationError as exc:
+            return _error("the model has errors", [issue.as_dict() for issue in exc.issues])
+        except ServiceError as exc:
+            return _error(exc.detail, exc.errors, status=STATUS.get(type(exc), 400))
+
+    return login_required(require_POST(wrapper))
+
+
+def _content(data) -> dict:
+    return {"bpmn_xml": data.get("bpmn_xml"), "forms": data.get("forms", {}), "lanes": data.get("lanes") or {}}
+
+
+def _key(data) -> str:
+    key = data.get("key") or ""
+    if not isinstance(key, str):
+        raise InvalidInput("the key must be text", errors=[{"field": "key", "message": "expected text"}])
+    return key
+
+
+@editor_endpoint
+def draft_save(request, data):
+    draft = services.save_draft(actor=request.user, key=_key(data), **_content(data))
+    return JsonResponse({"saved": True, "updated_at": draft.updated_at.isoformat(),
+                         "updated_at_display": formats.date_format(draft.updated_at, "SHORT_DATETIME_FORMAT")})
+
+
+@editor_endpoint
+def draft_discard(request, data):
+    return JsonResponse({"discarded": services.discard_draft(actor=request.user, key=_key(data))})
+
+
+@editor_endpoint
+def validate(request, data):
+    result = services.validate_draft(actor=request.user, **_content(data))
+    return JsonResponse({"valid": result.valid, "process_id": result.process_id, "issues": result.issues})
+
+
+@editor_endpoint
+def deploy(request, data):
+    result = services.deploy_draft(actor=request.user, key=_key(data), **_content(data))
+    definition = result.definition
+    return JsonResponse({
+        "created": result.created, "key": definition.key, "version": definition.version,
+        "checksum": definition.checksum,
+        "url": reverse("process", kwargs={"key": definition.key}),
+        "edit_url": reverse("process-edit", kwargs={"key": definition.key}),
+    }, status=201 if result.created else 200)
+
+
+@editor_endpoint
+def form_preview(request, data):
+    """The form as the agency will see it: the task page's own field partial."""
+    schema = data.get("schema")
+    problems = []
+    if not isinstance(schema, dict):
+        problems.append("the form is not a JSON object")
+        schema = {}
+    else:
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            problems.append(f"not a valid JSON Schema: {exc.message}")
+    return render(request, "bpmn/_form_preview.html", {
+        "fields": forms_ui.fields_for(schema if not problems else {}), "problems": problems,
+    })
