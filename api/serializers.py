@@ -231,6 +231,8 @@ class CaseSummarySerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
     open_task_count = serializers.IntegerField()
+    next_timer_at = serializers.DateTimeField(allow_null=True, default=None,
+                                              help_text="when the case's next timer (deadline) fires")
 
 
 class CaseDetailSerializer(serializers.Serializer):
@@ -247,6 +249,12 @@ class CaseDetailSerializer(serializers.Serializer):
     person = PersonSerializer()
     data = serializers.DictField(child=CategoryViewSerializer(), help_text="category -> shown or masked values")
     open_tasks = TaskSerializer(many=True)
+    next_timer_at = serializers.SerializerMethodField(help_text="when the case's next timer (deadline) fires")
+
+    def get_next_timer_at(self, view) -> str | None:
+        due = min(view.case.instances.exclude(next_timer_at=None).values_list("next_timer_at", flat=True),
+                  default=None)
+        return serializers.DateTimeField().to_representation(due) if due else None
 
 
 class CaseCreatedSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
@@ -94,7 +94,8 @@ def cases_for(user, *, status=None, process_key=None, agency=None, overdue=None)
     if overdue is not None:
         queryset = queryset.filter(_overdue_task_exists()) if overdue else queryset.exclude(_overdue_task_exists())
     return queryset.annotate(
-        open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True)
+        open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True),
+        next_timer_at=Min("instances__next_timer_at"),  # the case's next deadline (a timer)
     ).order_by("-opened_at", "-id")
 
 

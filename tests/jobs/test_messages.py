@@ -160,3 +160,12 @@ def test_a_thrown_message_goes_to_the_outbox(db, users, agencies):
     assert message.name == "housing_found" and message.status == "pending"
     assert Event.objects.filter(case=case, kind=EventKind.MESSAGE_THROWN, detail__name="housing_found").count() == 1
     assert [t.element_id for t in open_tasks(case)] == ["Task_1"]
+
+
+def test_the_api_shows_the_next_deadline_of_a_case(case, users):
+    client = api(users["bjorn"])
+    deadline = ProcessInstance.objects.get(case=case).next_timer_at
+    listed = next(row for row in client.get("/api/v1/cases/").json()["results"] if row["id"] == case.pk)
+    detail = client.get(f"/api/v1/cases/{case.pk}/").json()
+    assert datetime.fromisoformat(listed["next_timer_at"]) == deadline
+    assert datetime.fromisoformat(detail["next_timer_at"]) == deadline == datetime(2026, 11, 15, 9, tzinfo=OSLO)
