@@ -61,6 +61,7 @@ class DefinitionInfo:
     fields: dict[str, str]  # form field -> category
     categories: tuple[str, ...]  # categories the definition uses, in ALL_CATEGORIES order
     full_identity_tasks: frozenset[str]  # element ids whose form needs identity in full
+    shared_fields: frozenset[str] = frozenset()  # "x-share": "participants" in their form
 
 
 EMPTY_DEFINITION = DefinitionInfo({}, (), frozenset())
@@ -88,7 +89,13 @@ def _compile_definition(definition) -> DefinitionInfo:
                 break
     used = set(fields.values())
     categories = tuple(c for c in ALL_CATEGORIES if c in used)
-    return DefinitionInfo(fields, categories, frozenset(full))
+    shared = {
+        name
+        for schema in forms.values()
+        for name, prop in ((schema or {}).get("properties") or {}).items()
+        if (prop or {}).get("x-share") == "participants"
+    }
+    return DefinitionInfo(fields, categories, frozenset(full), frozenset(shared))
 
 
 def definition_info(case) -> DefinitionInfo:
@@ -169,7 +176,13 @@ def case_data_for(
                 name: value for name, value in values.items()
                 if sources.get(name) is not None and sources.get(name) in access.agency_ids
             }
-            if own:
+            shared = {name: value for name, value in values.items() if access and name in info.shared_fields}
+            if shared:
+                agency, role = access.acting[0]
+                decision = rules.Decision(True, rules.BASIS_SHARED_FIELD, agency=agency, role=role)
+                rest = _text(rules.refusal(access, category).reason)
+                view = CategoryView(category, True, {**own, **shared}, rest, rules.BASIS_SHARED_FIELD)
+            elif own:
                 owner = next(
                     (agency, role) for agency, role in access.acting
                     if any(sources.get(name) == agency.pk for name in own)

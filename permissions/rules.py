@@ -74,6 +74,9 @@ BASIS_OWN_DATA = "own-data"
 BASIS_OWN_SERVICE = "own-service"
 BASIS_PARTICIPANT = "participant"
 BASIS_COORDINATOR = "coordinator"
+# A field its form marks ``"x-share": "participants"``: domain.md shares the release date and
+# the housing conditions of parole with every participant, though justice is the prison's.
+BASIS_SHARED_FIELD = "shared-field"
 
 ROLE_RANK = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 

@@ -642,3 +642,15 @@ def test_issues_come_sorted_by_line():
     )
     lines = [issue.line for issue in _lint(xml)]
     assert lines == sorted(lines)
+
+
+def test_x_share_names_who_else_sees_a_field():
+    schema = copy.deepcopy(SIMPLE_FORM)
+    schema["properties"]["release_date"] = {"type": "string", "x-category": "justice", "x-share": "participants"}
+    xml = _task_model(formJsonSchemaFilename="check.schema.json")
+    assert _lint(xml, forms={"check.schema.json": schema}) == []
+
+    schema["properties"]["release_date"]["x-share"] = "everyone"
+    issue = _only(_lint(xml, forms={"check.schema.json": schema}), "invalid-share")
+    assert issue.element_id == "Task_form"
+    assert "'release_date'" in issue.message and "'everyone'" in issue.message

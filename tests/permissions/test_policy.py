@@ -16,7 +16,9 @@ def test_grouping_by_category(users, prison_case):
     assert views["economy"].values == {"rent_arrears_nok": 12000}
     assert views["restricted"].values == {"internal_note": "kun for helse"}
     assert views["coordination"].values == {"consent_nav": True}
-    assert not views["health"].visible and not views["justice"].visible
+    assert not views["health"].visible
+    # Only the shared release date of justice; the rest of it stays the prison's.
+    assert views["justice"].values == {"expected_release_date": "2027-03-01"} and views["justice"].reason
 
 
 def test_masked_categories_are_listed_even_without_values(users, discharge_case):
@@ -119,3 +121,27 @@ def test_compile_definition_identity_declarations():
     }
     info = policy._compile_definition(definition(forms, tasks))
     assert info.full_identity_tasks == {"A", "B", "E"}
+
+
+def test_release_date_is_shared_with_every_participant_but_the_rest_of_justice_is_not(
+    users, agencies, prison_case
+):
+    """domain.md: justice is the prison's; others see by default only the release date and
+    the housing conditions of parole (form fields marked "x-share": "participants")."""
+    from permissions.models import AccessLog
+    from permissions.policy import case_data_for
+
+    prison_case.data = {**prison_case.data, "released_on_parole": True}
+    prison_case.data_sources = {**prison_case.data_sources, "released_on_parole": agencies["prison"].pk}
+    prison_case.save(update_fields=["data", "data_sources"])
+
+    for username in ("bjorn", "nils", "helga"):
+        justice = case_data_for(users[username], prison_case)["justice"]
+        assert justice.values == {"expected_release_date": "2027-03-01"}, username
+        assert justice.basis == "shared-field" and justice.reason  # the rest stays masked
+    assert AccessLog.objects.filter(case=prison_case, category="justice", basis="shared-field").count() == 3
+
+    prison = case_data_for(users["kari"], prison_case)["justice"]
+    assert prison.values == {"expected_release_date": "2027-03-01", "released_on_parole": True}
+    for outsider in ("siri", "ada", "aud", "oscar"):
+        assert case_data_for(users[outsider], prison_case)["justice"].values == {}

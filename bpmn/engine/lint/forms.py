@@ -8,6 +8,8 @@ from ..timers import TimerValueError, parse_iso_duration_text
 from .model import DUE_IN_PROPERTY, FORM_PROPERTY, _describe, _human_tasks, _property, _property_value, _quoted_list
 
 DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
+# "x-share" on a form field widens who sees it beyond its category (e.g. the release date).
+SHARE_WITH = ("participants",)
 
 
 class FormChecks:
@@ -41,6 +43,15 @@ class FormChecks:
                     )
                 else:
                     for prop_name, prop in properties.items():
+                        if isinstance(prop, dict) and prop.get("x-share", SHARE_WITH[0]) not in SHARE_WITH:
+                            problems.append(
+                                (
+                                    "invalid-share",
+                                    f"gives the field '{prop_name}' \"x-share\": {prop['x-share']!r}; "
+                                    f"the only value is {SHARE_WITH[0]!r} (every participating agency "
+                                    "sees the field whatever its category)",
+                                )
+                            )
                         if not isinstance(prop, dict) or "x-category" not in prop:
                             continue  # no category: the field is restricted
                         category = prop["x-category"]
