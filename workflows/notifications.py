@@ -39,8 +39,8 @@ def perform(job) -> str | None:
         payload = job.payload or {}
         event = payload.get("event", "")
         task = Task.objects.select_related("agency", "case").filter(pk=payload.get("task_id")).first()
-        if task is None or (event == "task_overdue" and not task.is_active):
-            return None  # the task is gone or was done in time: nothing to tell
+        if task is None or not task.is_active:
+            return None  # the task is gone or already done: nothing to tell
         if job.kind == JobKind.NOTIFICATION:
             return _send_email(task, event)
         if job.kind == JobKind.WEBHOOK:

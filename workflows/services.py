@@ -301,7 +301,9 @@ def retry_incident(*, actor, incident_id) -> Incident:
     if incident is None:
         raise NotFound("no such incident")
     if incident.job_id is not None:
-        return _retry_job_incident(incident, actor)
+        from .job_incidents import retry_job_incident
+
+        return retry_job_incident(incident, actor)
     failure = None
     with transaction.atomic():
         instance = ProcessInstance.objects.select_for_update().get(pk=incident.instance_id)
@@ -331,25 +333,6 @@ def retry_incident(*, actor, incident_id) -> Incident:
                 instance.save(update_fields=["status"])
     if failure is not None:
         raise Conflict(f"the step failed again: {failure}")
-    return incident
-
-
-def _retry_job_incident(incident, actor) -> Incident:
-    from .worker import retry_job_incident
-
-    if incident.resolved_at is not None:
-        raise Conflict("the incident is already resolved")
-    error = retry_job_incident(incident, actor)
-    incident.refresh_from_db()
-    if error is not None:
-        raise Conflict(f"the job failed again: {error}")
-    if incident.resolved_by_id is None:
-        incident.resolved_by = actor
-        incident.save(update_fields=["resolved_by"])
-    Event.objects.create(
-        case_id=incident.case_id, instance_id=incident.instance_id, kind=EventKind.INCIDENT_RESOLVED, actor=actor,
-        element_id=incident.element_id, detail={"incident": incident.pk, "job": incident.job_id},
-    )
     return incident
 
 

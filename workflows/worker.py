@@ -24,6 +24,8 @@ from .models import WorkerHeartbeat
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
 EXTERNAL_EVERY = 5
+LIBPQ_OPTIONS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
+                 "options", "service", "passfile", "target_session_attrs"}
 
 
 class Listener:
@@ -33,9 +35,10 @@ class Listener:
         import psycopg
 
         params = connection.settings_dict
+        libpq = {key: value for key, value in (params.get("OPTIONS") or {}).items() if key in LIBPQ_OPTIONS}
         self.conn = psycopg.connect(
             dbname=params["NAME"], user=params.get("USER") or None, password=params.get("PASSWORD") or None,
-            host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True,
+            host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True, **libpq,
         )
         self.conn.execute(f"LISTEN {jobs.NOTIFY_CHANNEL}")
 
@@ -148,22 +151,3 @@ class Worker:
             "beat_at": moment, "jobs_done": self.jobs_done, "stopped_at": moment if stopped else None,
         })
 
-
-def retry_job_incident(incident, actor) -> str | None:
-    """Run the failed job of ``incident`` once more, now. Returns None when it passed
-    (the incident is then resolved), else the error."""
-    worker = f"retry:{actor.get_username() if actor else 'system'}"
-    job = incident.job
-    if job.kind == "timer":
-        outcome, _ = timer_jobs.fire_timer(worker, job_id=job.pk)
-        job.refresh_from_db()
-        if outcome == timer_jobs.FIRED:
-            jobs.record_outcome_resolved(job)
-            return None
-        return job.last_error or "the timer could not be fired now (its instance is busy); try again"
-    claimed = jobs.claim_external(worker, job_id=job.pk)
-    if not claimed:
-        return "the job is not failed any more (it was retried or is running)"
-    error = notifications.perform(claimed[0])
-    jobs.finish_external(claimed[0], worker, error)
-    return error

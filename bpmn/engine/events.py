@@ -94,8 +94,11 @@ def reschedule_date_timers(workflow) -> list[str]:
             rescheduled.append(task.task_spec.bpmn_id)
         elif isinstance(definition, CycleTimerEventDefinition):
             value = task._get_internal_data("event_value")
-            expression = workflow.script_engine.evaluate(task, definition.expression)
-            cycles, _, _ = TimerEventDefinition.parse_iso_recurring_interval(expression)
+            try:
+                expression = workflow.script_engine.evaluate(task, definition.expression)
+                cycles, _, _ = TimerEventDefinition.parse_iso_recurring_interval(expression)
+            except Exception:  # noqa: S112 - keep the schedule it has; the data is not for it
+                continue
             if isinstance(value, dict) and value.get("cycles") == cycles:
                 task.internal_data.pop("event_value", None)
                 rescheduled.append(task.task_spec.bpmn_id)
