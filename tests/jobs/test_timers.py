@@ -117,3 +117,45 @@ def test_a_timer_that_fails_backs_off_then_becomes_an_incident(timer_process, us
     incident.refresh_from_db()
     assert incident.resolved_at is not None
     assert [t.element_id for t in open_tasks(case)] == ["Task_after"]
+
+
+def test_an_interrupting_boundary_timer_withdraws_the_task(db, users, agencies, monkeypatch):
+    from bpmn.services import deploy_definition
+    from tests.engine.bpmn_snippets import definitions, lane_set, properties
+    from workflows.models import TaskStatus
+
+    form = {"type": "object", "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
+            "additionalProperties": False}
+    task_props = properties(formJsonSchemaFilename="f.schema.json")
+    xml = definitions(f"""
+        <bpmn:process id="Proc_deadline" isExecutable="true">
+          {lane_set({"Kriminalomsorgen": ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1",
+                                          "EndEvent_2"]})}
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
+          <bpmn:userTask id="Task_1" name="In time">{task_props}</bpmn:userTask>
+          <bpmn:boundaryEvent id="Boundary_1" attachedToRef="Task_1" cancelActivity="true">
+            <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+          </bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="EndEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_3" sourceRef="Boundary_1" targetRef="Task_late"/>
+          <bpmn:userTask id="Task_late" name="Too late">{task_props}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_late" targetRef="EndEvent_2"/>
+          <bpmn:endEvent id="EndEvent_1"/>
+          <bpmn:endEvent id="EndEvent_2"/>
+        </bpmn:process>
+    """)
+    deploy_definition(actor=None, bpmn_xml=xml, forms={"f.schema.json": form}, filename="deadline.bpmn",
+                      check_permission=False)
+    clock = Clock(monkeypatch, datetime(2026, 3, 28, 23, 30, tzinfo=UTC))  # the night summer time starts
+    case = services.start_case(actor=users["kari"], process_key="Proc_deadline",
+                               person={"name": "Ola Nordmann", "national_id": "17912099997"},
+                               participants={"prison": agencies["prison"].pk})
+    (task,) = open_tasks(case)
+    assert ProcessInstance.objects.get(case=case).next_timer_at == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    clock.advance(hours=1, seconds=1)
+    assert services.fire_timer("w")[0] == "fired"
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CANCELLED
+    assert [t.element_id for t in open_tasks(case)] == ["Task_late"]
+    assert Event.objects.filter(case=case, kind=EventKind.TASK_CANCELLED, task=task).count() == 1
