@@ -39,11 +39,13 @@ from .national_id import InvalidNationalId, validate_national_id
 # --- starting a case -------------------------------------------------------------------
 
 
-def start_case(*, actor, process_key: str, person: dict, participants: dict, data: dict | None = None) -> Case:
+def start_case(*, actor, process_key: str, person: dict, participants: dict, data: dict | None = None,
+               correlation_key: str = "") -> Case:
     """Open a case for ``person`` on the latest version of ``process_key``.
 
     ``participants`` maps agency kind -> Agency or agency id. Every lane of the process
-    needs a participant of its kind.
+    needs a participant of its kind. ``correlation_key``: an external system's own number
+    for the case, which messages may name instead of the reference.
     """
     definition = (
         ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml")
@@ -88,7 +90,7 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         instance = ProcessInstance.objects.create(
             case=case, definition=definition, state="{}",
             serializer_version=engine.SERIALIZER_VERSION, spiff_version=engine.SPIFFWORKFLOW_VERSION,
-            version=0,
+            version=0, correlation_key=(correlation_key or "")[:200],
         )
         Event.objects.create(
             case=case, instance=instance, kind=EventKind.CASE_STARTED, actor=actor, agency=starter_agency,

@@ -123,8 +123,10 @@ def test_payload_fields_are_validated(case, users):
     assert not Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED).exists()
 
 
-def test_correlation_key_finds_the_case(case, users):
+def test_correlation_key_finds_the_case(case, users, agencies):
     ProcessInstance.objects.filter(case=case).update(correlation_key="KDI-2026-88")
+    other = start_prison_case(users, agencies, correlation_key="KDI-2026-99")
+    assert ProcessInstance.objects.get(case=other).correlation_key == "KDI-2026-99"
     answer = send(api(users["kari"]), name="release_date_changed", correlation_key="KDI-2026-88",
                   payload={"expected_release_date": "2027-02-01"})
     assert answer.status_code == 202 and answer.json()["case_reference"] == case.reference
