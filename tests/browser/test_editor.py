@@ -1,0 +1,169 @@
+"""Issue 6 in headless Chromium: ada edits the prison-release process in the bpmn-js
+modeler, sees a validation error on its element, fixes it and deploys version 2; nils
+cannot open the editor."""
+
+import re
+
+import pytest
+
+from bpmn.models import DeployRecord, ProcessDefinition
+from tests.workflows.helpers import start_prison_case
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PRISON = "prison_release_to_housing"
+
+
+def _screen_point(page, x, y):
+    """Where the diagram point (x, y) is on the page."""
+    return page.evaluate("""([x, y]) => {
+        const canvas = window.brobyggerEditor.modeler.get("canvas");
+        const box = canvas.viewbox();
+        const modeler = document.getElementById("modeler");
+        modeler.scrollIntoView({block: "nearest"});
+        const rect = modeler.getBoundingClientRect();
+        return [rect.left + (x - box.x) * box.scale, rect.top + (y - box.y) * box.scale];
+    }""", [x, y])
+
+
+def _element_center(page, element_id):
+    x, y = page.evaluate("""(id) => {
+        const e = window.brobyggerEditor.modeler.get("elementRegistry").get(id);
+        return [e.x + e.width / 2, e.y + e.height / 2];
+    }""", element_id)
+    return _screen_point(page, x, y)
+
+
+def _show_region(page, x, y, width, height):
+    page.evaluate("""([x, y, width, height]) =>
+        window.brobyggerEditor.modeler.get("canvas").viewbox({x, y, width, height})""", [x, y, width, height])
+
+
+def _errors(page):
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # A refused deploy answers 400 on purpose: the console's note about it is no error.
+    page.on("console", lambda message: message.type == "error" and "status of 400" not in message.text
+            and errors.append(message.text))
+    return errors
+
+
+def test_ada_adds_a_nav_task_with_a_form_fixes_a_gateway_and_deploys_version_2(
+        as_user, live_server, users, agencies, shipped, screenshot):
+    earlier = start_prison_case(users, agencies)
+    ada = as_user("ada")
+    errors = _errors(ada)
+    ada.get_by_role("link", name="Processes").click()
+    ada.locator(f"#process-{PRISON}").get_by_role("link", name="Edit").click()
+    ada.wait_for_url(f"{live_server.url}/processes/{PRISON}/edit/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    assert not errors
+
+    # A task from the palette, dropped on the flow from the economy assessment (NAV lane) to
+    # the join: bpmn-js splits the flow around it. The sidebar makes it a user task.
+    _show_region(ada, 700, 150, 1000, 560)
+    ada.locator('.djs-palette [data-action="create.task"]').click()
+    x, y = _screen_point(ada, 1115, 400)
+    ada.mouse.move(x - 40, y - 40, steps=4)
+    ada.mouse.move(x, y, steps=4)
+    ada.mouse.click(x, y)
+    ada.locator("#bb-task-type").select_option("bpmn:UserTask")
+    task_id = ada.evaluate("""() => window.brobyggerEditor.modeler.get("selection").get()[0].id""")
+    assert ada.locator("#sidebar h2").inner_text() == "UserTask"
+    assert "NAV → nav" in ada.locator("#sidebar").inner_text()
+
+    # Name, a new form and its fields, and a deadline, through the sidebar and form editor.
+    ada.locator("#bb-name").fill("Avklar bostøtte")
+    ada.locator("#bb-name").press("Tab")
+    ada.locator("#bb-form").select_option("__new__")
+    form_name = f"{task_id.lower()}.schema.json"
+    ada.locator("#form-editor-card").wait_for()
+    ada.locator("#ff-add").click()
+    ada.locator("#ff-field_1-name").fill("housing_allowance_applied")
+    ada.locator("#ff-field_1-name").press("Tab")
+    ada.locator("#ff-housing_allowance_applied-title").fill("Bostøtte søkt")
+    ada.locator("#ff-housing_allowance_applied-title").press("Tab")
+    ada.locator("#ff-housing_allowance_applied-type").select_option("boolean")
+    ada.locator("#ff-housing_allowance_applied-required").check()
+    ada.locator("#ff-housing_allowance_applied-category").select_option("economy")
+    ada.locator("#ff-add").click()
+    ada.locator("#ff-field_2-name").fill("allowance_amount")
+    ada.locator("#ff-field_2-name").press("Tab")
+    ada.locator("#ff-allowance_amount-type").select_option("integer")
+    ada.locator("#ff-allowance_amount-category").select_option("economy")
+    # The live preview is the task page's own form: a required yes/no and a number field.
+    ada.locator("#form-preview #field-housing_allowance_applied-yes").wait_for()
+    ada.locator("#form-preview #field-allowance_amount").wait_for()
+    assert "Bostøtte søkt" in ada.locator("#form-preview").inner_text()
+    ada.locator("#bb-due-in").fill("P5D")
+    ada.locator("#bb-due-in").press("Tab")
+
+    # The gateway loses its default flow: Validate marks it and lists the problem.
+    _show_region(ada, 150, 0, 1400, 700)
+    ada.mouse.click(*_element_center(ada, "Gateway_has_home"))
+    ada.locator("#bb-gateway-default").select_option("")
+    ada.get_by_role("button", name="Validate").click()
+    ada.locator('.bb-issue[data-element-id="Gateway_has_home"]').wait_for()
+    assert "bb-error" in ada.locator('g.djs-element[data-element-id="Gateway_has_home"]').get_attribute("class")
+    assert "missing-default-flow" in ada.locator("#issues").inner_text()
+    assert "Gateway_has_home" in ada.locator("#issues").inner_text()
+    ada.mouse.click(*_element_center(ada, task_id))  # the new task again: its form beside the error
+    ada.locator("#form-preview #field-allowance_amount").wait_for()
+    screenshot(ada, "editor")
+
+    # Deploy refuses while the error stands; the fix is the default flow back on the gateway.
+    ada.get_by_role("button", name="Deploy").click()
+    ada.locator(".editor-result.bad", has_text="nothing was deployed").wait_for()
+    assert ProcessDefinition.objects.filter(key=PRISON).count() == 1
+    ada.mouse.click(*_element_center(ada, "Gateway_has_home"))
+    ada.locator("#bb-gateway-default").select_option("Flow_no_home")
+    ada.get_by_role("button", name="Validate").click()
+    ada.locator(".editor-result.ok", has_text="valid").wait_for()
+    assert ada.locator(".bb-issue").count() == 0
+    ada.get_by_role("button", name="Deploy").click()
+    ada.locator(".editor-result.ok", has_text=f"{PRISON} v2").wait_for()
+    assert not errors
+
+    v2 = ProcessDefinition.objects.get(key=PRISON, version=2)
+    task = v2.metadata["user_tasks"][task_id]
+    assert (task["name"], task["agency_kind"], task["form"], task["due_in"]) == (
+        "Avklar bostøtte", "nav", form_name, "P5D")
+    schema = v2.forms[form_name]
+    assert schema["required"] == ["housing_allowance_applied"]
+    amount = schema["properties"]["allowance_amount"]
+    assert amount == {"type": "integer", "title": "New field", "x-category": "economy"}
+    record = DeployRecord.objects.filter(key=PRISON).first()
+    assert (record.actor.username, record.version, record.created) == ("ada", 2, True)
+
+    later = start_prison_case(users, agencies, person={"name": "Per Hansen", "national_id": "17912099997"})
+    assert earlier.instances.get().definition.version == 1
+    assert later.instances.get().definition.version == 2
+
+    # The detail page shows the new task as added and the deploy in the history.
+    ada.goto(f"{live_server.url}/processes/{PRISON}/")
+    ada.locator("#diagram-shown[data-drawn=true]").wait_for()
+    assert "bb-added" in ada.locator(f'g.djs-element[data-element-id="{task_id}"]').get_attribute("class")
+    assert re.search(r"ada\s+v2\s+new version", ada.locator("#deploys").inner_text())
+
+
+def test_a_draft_survives_a_reload(as_user, live_server, shipped):
+    ada = as_user("ada")
+    ada.goto(f"{live_server.url}/processes/{PRISON}/edit/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    ada.mouse.click(*_element_center(ada, "Task_find_home"))
+    ada.locator("#bb-name").fill("Finn en bolig")
+    ada.locator("#bb-name").press("Tab")
+    ada.get_by_role("button", name="Save draft").click()
+    ada.locator("#draft-status", has_text="Draft saved").wait_for()
+    ada.reload()
+    ada.locator("#editor[data-ready=true]").wait_for()
+    name = ada.evaluate("""() => window.brobyggerEditor.modeler.get("elementRegistry")
+        .get("Task_find_home").businessObject.name""")
+    assert name == "Finn en bolig"
+
+
+def test_nils_cannot_open_the_editor(as_user, live_server, shipped):
+    nils = as_user("nils")
+    response = nils.goto(f"{live_server.url}/processes/{PRISON}/edit/")
+    assert response.status == 403
+    assert nils.get_by_role("link", name="Processes").count() == 0
