@@ -167,3 +167,28 @@ def test_nils_cannot_open_the_editor(as_user, live_server, shipped):
     response = nils.goto(f"{live_server.url}/processes/{PRISON}/edit/")
     assert response.status == 403
     assert nils.get_by_role("link", name="Processes").count() == 0
+
+
+def test_ada_imports_a_file_from_another_modeler_validates_it_and_exports_it(as_user, live_server, shipped, tmp_path):
+    from tests.conftest import SHARED
+
+    path = SHARED / "bpmn-corpus" / "miwg" / "exports" / "SAP_Signavio_Process_Manager_19.9.0" / "A.2.0-export.bpmn"
+    if not path.exists():
+        pytest.skip(f"BPMN corpus file not found: {path} (../shared/bpmn-corpus beside the repo)")
+    ada = as_user("ada")
+    errors = _errors(ada)
+    ada.goto(f"{live_server.url}/processes/new/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    ada.locator("#import-file").set_input_files(str(path))
+    ada.locator(".editor-result.ok", has_text="A.2.0-export.bpmn").wait_for()
+    tasks = ada.evaluate("""() => window.brobyggerEditor.modeler.get("elementRegistry")
+        .filter((e) => e.type.endsWith("Task")).length""")
+    assert tasks >= 3
+    ada.get_by_role("button", name="Validate").click()
+    ada.locator(".editor-result.ok, .editor-result.bad").filter(has_not_text="Validating").wait_for()
+    with ada.expect_download() as download:
+        ada.get_by_role("button", name="Export .bpmn").click()
+    exported = tmp_path / "exported.bpmn"
+    download.value.save_as(exported)
+    assert "bpmn:definitions" in exported.read_text(encoding="utf-8") or "definitions" in exported.read_text()
+    assert not errors
