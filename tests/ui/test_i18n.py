@@ -23,5 +23,5 @@ def test_compiled_catalog_is_up_to_date():
     with translation.override("nb"):
         stale = [msgid for msgid, msgstr in entries if msgstr and translation.gettext(msgid) != msgstr]
         untranslated = [msgid for msgid, msgstr in entries if not msgstr]
-    assert stale == [], "run: manage.py compilemessages -l nb (see README-ui.md)"
+    assert stale == [], "run: manage.py compilemessages -l nb (see docs/ui.md)"
     assert untranslated == []
