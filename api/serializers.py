@@ -7,7 +7,6 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from permissions.models import CATEGORIES, AgencyKind
-from workflows.models import CaseStatus, TaskStatus
 
 # --- input -----------------------------------------------------------------------------
 
@@ -85,37 +84,6 @@ class ConsentInput(InputSerializer):
                                   help_text='"consent" or the name of a legal basis')
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
-
-
-# --- query parameters (validated, then handed to a selector) ------------------------------
-
-
-class CaseQuery(InputSerializer):
-    status = serializers.ChoiceField(choices=CaseStatus.choices, required=False)
-    process_key = serializers.CharField(required=False, max_length=200)
-    agency = serializers.IntegerField(required=False, min_value=1, help_text="a participating agency's id")
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None,
-                                       help_text="has an open task past its due date")
-
-    def to_internal_value(self, data):  # query strings carry other parameters (page)
-        return serializers.Serializer.to_internal_value(self, data)
-
-
-class TaskQuery(InputSerializer):
-    assigned = serializers.ChoiceField(choices=[("me", "me"), ("agency", "agency")], required=False)
-    status = serializers.ChoiceField(choices=[*TaskStatus.choices, ("active", "Open or claimed")], required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
-    case = serializers.IntegerField(required=False, min_value=1)
-
-    def to_internal_value(self, data):
-        return serializers.Serializer.to_internal_value(self, data)
-
-
-class IncidentQuery(InputSerializer):
-    resolved = serializers.BooleanField(required=False, allow_null=True, default=None)
-
-    def to_internal_value(self, data):
-        return serializers.Serializer.to_internal_value(self, data)
 
 
 # --- output ----------------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""django-filter ``FilterSet``s for the API's lists (design §7).
+
+Each list's queryset comes from a ``workflows.selectors`` function that already holds only
+what the user may see; these filters only narrow it. A bad value answers 400 naming the
+parameter (``DjangoFilterBackend`` raises a DRF ``ValidationError``, which
+``api.exceptions`` turns into the error shape). Empty values (``?status=``) filter nothing.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework.fields import BooleanField as DRFBooleanField
+
+from permissions import rules
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseParticipant, CaseStatus, Incident, Task, TaskStatus
+from workflows.selectors import TASK_STATUS_ACTIVE
+
+# --- strict filter fields: a value that cannot be read is an error, never ignored --------
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (and DRF's other spellings: ``1``, ``yes``, ``on`` ...); anything
+    else is refused. django-filter's own boolean widget silently ignores unknown values."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": "Must be a valid boolean (true or false)."}
+
+    def to_python(self, value):
+        if value in self.empty_values or value in DRFBooleanField.NULL_VALUES:
+            return None
+        if value in DRFBooleanField.TRUE_VALUES:
+            return True
+        if value in DRFBooleanField.FALSE_VALUES:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class IdFilter(django_filters.Filter):
+    """A positive integer id, documented as such (with its ``help_text``) in the schema."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
+        schema = {"type": "integer", "minimum": 1}
+        if kwargs.get("help_text"):
+            schema["description"] = kwargs["help_text"]  # an override replaces the filter's own text
+        extend_schema_field(schema)(self)
+
+
+def _active_overdue(now=None) -> Q:
+    return Q(status__in=ACTIVE_TASK_STATUSES, due_at__lt=now or timezone.now())
+
+
+# --- the lists -----------------------------------------------------------------------------
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices, help_text="the case's status")
+    process_key = django_filters.CharFilter(max_length=200, help_text="the key of the case's process")
+    agency = IdFilter(method="filter_agency", help_text="a participating agency's id")
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text="has an open task past its due date")
+
+    class Meta:
+        model = Case
+        fields = ["status", "process_key", "agency", "overdue"]
+
+    def filter_agency(self, queryset, name, value):
+        return queryset.filter(Exists(CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id=value)))
+
+    def filter_overdue(self, queryset, name, value):
+        overdue_task = Exists(Task.objects.filter(_active_overdue(), case_id=OuterRef("pk")))
+        return queryset.filter(overdue_task) if value else queryset.exclude(overdue_task)
+
+
+class TaskFilter(django_filters.FilterSet):
+    assigned = django_filters.ChoiceFilter(
+        choices=[("me", "me"), ("agency", "agency")], method="filter_assigned",
+        help_text="`me`: claimed or completed by you; `agency`: landed on one of your agencies",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[*TaskStatus.choices, (TASK_STATUS_ACTIVE, "Open or claimed")], method="filter_status",
+        help_text="a task status, or `active` (open or claimed)",
+    )
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text="active and past its due date")
+    case = IdFilter(field_name="case_id", help_text="a case's id")
+
+    class Meta:
+        model = Task
+        fields = ["assigned", "status", "overdue", "case"]
+
+    def filter_assigned(self, queryset, name, value):
+        user = self.request.user
+        if value == "me":
+            return queryset.filter(Q(assignee=user) | Q(completed_by=user))
+        return queryset.filter(agency_id__in=rules.case_agency_ids(user))
+
+    def filter_status(self, queryset, name, value):
+        if value == TASK_STATUS_ACTIVE:
+            return queryset.filter(status__in=ACTIVE_TASK_STATUSES)
+        return queryset.filter(status=value)
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(_active_overdue()) if value else queryset.exclude(_active_overdue())
+
+
+class IncidentFilter(django_filters.FilterSet):
+    resolved = StrictBooleanFilter(method="filter_resolved", help_text="resolved (true) or still open (false)")
+
+    class Meta:
+        model = Incident
+        fields = ["resolved"]
+
+    def filter_resolved(self, queryset, name, value):
+        return queryset.filter(resolved_at__isnull=not value)
