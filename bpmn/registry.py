@@ -68,3 +68,11 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
     with _lock:
         _runtimes[definition_id] = runtime
     return runtime
+
+
+def clear_caches() -> None:
+    """Forget every cached definition. Tests need it: SQLite reuses the ids of rolled-back
+    rows, and these caches are keyed by id (a committed definition never changes)."""
+    with _lock:
+        _runtimes.clear()
+    SPEC_CACHE.clear()

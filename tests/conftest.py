@@ -32,6 +32,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_definition_caches():
+    """Each test starts with empty per-process definition caches (see registry.clear_caches)."""
+    from bpmn.registry import clear_caches
+
+    clear_caches()
+
+
 @pytest.fixture
 def cast(db):
     """The demo cast of design §9: returns {username: User} and {kind: Agency}."""

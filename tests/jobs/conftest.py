@@ -37,17 +37,6 @@ def timer_model():
     )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_definition_caches():
-    """SQLite reuses the ids of rolled-back rows, and the per-process definition caches are
-    keyed by id: start every test with empty caches (PostgreSQL never reuses ids)."""
-    from bpmn import registry
-    from bpmn.engine.runtime import SPEC_CACHE
-
-    registry._runtimes.clear()
-    SPEC_CACHE.clear()
-
-
 @pytest.fixture
 def timer_process(db):
     from bpmn.services import deploy_definition
