@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import BpmnValidationError
@@ -35,16 +36,16 @@ def deploy_definition(
     ``check_permission=False`` is for the trusted deploy command, which runs as no user.
     """
     if check_permission and not rules.can_deploy_process(actor):
-        raise Forbidden("only process admins deploy process definitions")
+        raise Forbidden(gettext_noop("only process admins deploy process definitions"))
     forms = forms or {}
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
-        raise InvalidInput("forms must map file names to JSON schemas",
-                           errors=[{"field": "forms", "message": "expected an object of objects"}])
+        raise InvalidInput(gettext_noop("forms must map file names to JSON schemas"),
+                           errors=[{"field": "forms", "message": gettext_noop("expected an object of objects")}])
     if isinstance(bpmn_xml, bytes):
         try:
             bpmn_text = bpmn_xml.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidInput("the BPMN file is not UTF-8",
+            raise InvalidInput(gettext_noop("the BPMN file is not UTF-8"),
                                errors=[{"field": "bpmn_xml", "message": str(exc)}]) from exc
     else:
         bpmn_text = bpmn_xml
@@ -117,19 +118,19 @@ def latest_definition(key: str) -> ProcessDefinition | None:
 
 def _require_admin(actor) -> None:
     if not rules.can_deploy_process(actor):
-        raise Forbidden("only process admins edit process definitions")
+        raise Forbidden(gettext_noop("only process admins edit process definitions"))
 
 
 def _checked_content(bpmn_xml, forms, lanes) -> tuple[str, dict, dict]:
     errors = []
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
-        errors.append({"field": "bpmn_xml", "message": "give the BPMN XML as text"})
+        errors.append({"field": "bpmn_xml", "message": gettext_noop("give the BPMN XML as text")})
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
-        errors.append({"field": "forms", "message": "expected an object of objects"})
+        errors.append({"field": "forms", "message": gettext_noop("expected an object of objects")})
     if lanes is not None and not (isinstance(lanes, dict) and all(isinstance(v, str) for v in lanes.values())):
-        errors.append({"field": "lanes", "message": "expected lane names mapped to agency kinds"})
+        errors.append({"field": "lanes", "message": gettext_noop("expected lane names mapped to agency kinds")})
     if errors:
-        raise InvalidInput("the draft is not well-formed", errors=errors)
+        raise InvalidInput(gettext_noop("the draft is not well-formed"), errors=errors)
     return bpmn_xml, forms, lanes or {}
 
 

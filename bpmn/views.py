@@ -13,7 +13,9 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.html import escape
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_noop
 
 from bpmn.engine.lanes import AGENCY_KINDS, DEFAULT_LANE_ALIASES
 from permissions import rules
@@ -29,7 +31,7 @@ NEW_PROCESS_XML = """<?xml version="1.0" encoding="UTF-8"?>
 xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" \
 xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Definitions_new" \
 targetNamespace="http://brobygger.no/bpmn/new">
-  <bpmn:process id="new_process" name="Ny prosess" isExecutable="true">
+  <bpmn:process id="new_process" name="{name}" isExecutable="true">
     <bpmn:startEvent id="StartEvent_1" name="Start"/>
   </bpmn:process>
   <bpmndi:BPMNDiagram id="BPMNDiagram_1">
@@ -41,6 +43,106 @@ targetNamespace="http://brobygger.no/bpmn/new">
   </bpmndi:BPMNDiagram>
 </bpmn:definitions>
 """
+
+# The strings the editor's scripts show (bpmn/static/bpmn/*.js, through ``Brobygger.t``):
+# the editor page passes them translated as a json_script dict, English text -> the
+# user's language. tests/editor/test_i18n.py checks that every string the scripts use is here.
+EDITOR_STRINGS = (
+    # editor.js
+    gettext_noop("Form %(form)s"),
+    gettext_noop("Draft saved %(when)s"),
+    gettext_noop("Draft not saved"),
+    gettext_noop("Unsaved changes…"),
+    gettext_noop("line %(line)s"),
+    gettext_noop("Show %(element)s"),
+    gettext_noop("Validating…"),
+    gettext_noop("The model is valid: process %(process)s can be deployed."),
+    gettext_noop("One problem: fix it before deploying (marked on the diagram and listed below)."),
+    gettext_noop("%(n)s problems: fix them before deploying (marked on the diagram and listed below)."),
+    gettext_noop("Deploying…"),
+    gettext_noop("%(reason)s: nothing was deployed."),
+    gettext_noop("Deployed as a new version:"),
+    gettext_noop("Identical to the deployed version, nothing new:"),
+    gettext_noop("No draft: this is the deployed version"),
+    gettext_noop("Imported %(files)s"),
+    gettext_noop("%(n)s import warning"),
+    gettext_noop("%(n)s import warnings"),
+    gettext_noop("The file could not be imported: %(error)s"),
+    gettext_noop("The diagram could not be drawn: %(error)s"),
+    # form-editor.js
+    gettext_noop("Field name"),
+    gettext_noop("Title"),
+    gettext_noop("Type"),
+    gettext_noop("Choices"),
+    gettext_noop("Choices (comma-separated)"),
+    gettext_noop("Required"),
+    gettext_noop("Data category"),
+    gettext_noop("restricted (none)"),
+    gettext_noop("Remove"),
+    gettext_noop("Remove %(field)s"),
+    gettext_noop("Add a field"),
+    gettext_noop("New field"),
+    gettext_noop("Form title"),
+    gettext_noop("text"),
+    gettext_noop("long text"),
+    gettext_noop("date"),
+    gettext_noop("whole number"),
+    gettext_noop("number"),
+    gettext_noop("yes/no"),
+    gettext_noop("choice"),
+    # sidebar.js
+    gettext_noop("Name"),
+    gettext_noop("Process"),
+    gettext_noop("Process id (the key)"),
+    gettext_noop("Letters, digits and _ . -; a new id deploys as a new process."),
+    gettext_noop("Process name"),
+    gettext_noop("from the name: %(kind)s"),
+    gettext_noop("– unknown: choose –"),  # noqa: RUF001 (the en dashes are meant)
+    gettext_noop("Agency kind of this lane"),
+    gettext_noop("Tasks in the lane go to the case's agency of this kind."),
+    gettext_noop("Task type"),
+    gettext_noop("task (no type)"),
+    gettext_noop("user task (a form)"),
+    gettext_noop("manual task (done outside)"),
+    gettext_noop("service task"),
+    gettext_noop("script task"),
+    gettext_noop("send task"),
+    gettext_noop("receive task"),
+    gettext_noop("Agencies get user and manual tasks in their inbox."),
+    gettext_noop("– no form –"),  # noqa: RUF001 (the en dashes are meant)
+    gettext_noop("%(form)s (missing)"),
+    gettext_noop("+ new form for this task"),
+    gettext_noop("Lane: %(lane)s"),
+    gettext_noop("Form file"),
+    gettext_noop("Edit the form"),
+    gettext_noop("Due in (dueIn)"),
+    gettext_noop("ISO-8601 duration, e.g. P5D or PT12H"),
+    gettext_noop("Timer"),
+    gettext_noop("Kind"),
+    gettext_noop("duration (P14D)"),
+    gettext_noop("date (2026-12-01T09:00:00+01:00)"),
+    gettext_noop("cycle (R3/P30D)"),
+    gettext_noop("Value or expression"),
+    gettext_noop("Message"),
+    gettext_noop("Message name"),
+    gettext_noop("Condition"),
+    gettext_noop("A Python expression over the case data, e.g. has_home == False"),
+    gettext_noop("Default flow of the gateway"),
+    gettext_noop("– none –"),  # noqa: RUF001 (the en dashes are meant)
+    gettext_noop("Default flow"),
+    gettext_noop("Taken when no condition holds; an exclusive gateway needs one."),
+)
+
+# Messages these pages raise in English; listed so that the refusal page shows them translated.
+PAGE_MESSAGES = (
+    gettext_noop("only process admins manage process definitions"),
+    gettext_noop("no such version"),
+)
+
+
+def editor_strings() -> dict[str, str]:
+    """EDITOR_STRINGS and the data categories' names (translated in permissions), translated."""
+    return {text: gettext(text) for text in (*EDITOR_STRINGS, *CATEGORIES)}
 
 
 def admin_page(view):
@@ -119,7 +221,7 @@ def _editor(request, key: str):
     elif latest is not None:
         content = {"bpmn_xml": latest.bpmn_xml, "forms": latest.forms, "lanes": latest.lanes}
     else:
-        content = {"bpmn_xml": NEW_PROCESS_XML, "forms": {}, "lanes": {}}
+        content = {"bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))), "forms": {}, "lanes": {}}
     config = {
         **content,
         "key": key,
@@ -130,7 +232,7 @@ def _editor(request, key: str):
         "lane_aliases": DEFAULT_LANE_ALIASES,
     }
     return render(request, "bpmn/editor.html", {
-        "key": key, "latest": latest, "draft": draft, "config": config,
+        "key": key, "latest": latest, "draft": draft, "config": config, "strings": editor_strings(),
     })
 
 

@@ -15,6 +15,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -33,25 +35,32 @@ def _error(detail: str, errors=None, status=400) -> JsonResponse:
     return JsonResponse({"detail": detail, "errors": errors or []}, status=status)
 
 
+def _translated(errors: list[dict]) -> list[dict]:
+    """The services' per-field messages (English msgids) in the user's language."""
+    return [{**error, "message": _(error["message"])} if isinstance(error.get("message"), str) else error
+            for error in errors]
+
+
 def editor_endpoint(view):
     """POST only, login required, process admins only; the JSON body is passed as ``data``."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         if not rules.is_process_admin(request.user):
-            return _error("only process admins edit process definitions", status=403)
+            return _error(_("only process admins edit process definitions"), status=403)
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
-            return _error("the body is not JSON", [{"field": "body", "message": "expected a JSON object"}])
+            return _error(_("the body is not JSON"), [{"field": "body", "message": _("expected a JSON object")}])
         if not isinstance(data, dict):
-            return _error("the body is not a JSON object", [{"field": "body", "message": "expected a JSON object"}])
+            return _error(_("the body is not a JSON object"),
+                          [{"field": "body", "message": _("expected a JSON object")}])
         try:
             return view(request, data, *args, **kwargs)
         except BpmnValidationError as exc:
-            return _error("the model has errors", [issue.as_dict() for issue in exc.issues])
+            return _error(_("the model has errors"), [issue.as_dict() for issue in exc.issues])
         except ServiceError as exc:
-            return _error(exc.detail, exc.errors, status=STATUS.get(type(exc), 400))
+            return _error(_(exc.detail), _translated(exc.errors), status=STATUS.get(type(exc), 400))
 
     return login_required(require_POST(wrapper))
 
@@ -63,7 +72,8 @@ def _content(data) -> dict:
 def _key(data) -> str:
     key = data.get("key") or ""
     if not isinstance(key, str):
-        raise InvalidInput("the key must be text", errors=[{"field": "key", "message": "expected text"}])
+        raise InvalidInput(gettext_noop("the key must be text"),
+                           errors=[{"field": "key", "message": gettext_noop("expected text")}])
     return key
 
 
@@ -103,13 +113,13 @@ def form_preview(request, data):
     schema = data.get("schema")
     problems = []
     if not isinstance(schema, dict):
-        problems.append("the form is not a JSON object")
+        problems.append(_("the form is not a JSON object"))
         schema = {}
     else:
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
-            problems.append(f"not a valid JSON Schema: {exc.message}")
+            problems.append(_("not a valid JSON Schema: %(reason)s") % {"reason": exc.message})
     return render(request, "bpmn/_form_preview.html", {
         "fields": forms_ui.fields_for(schema if not problems else {}), "problems": problems,
     })

@@ -161,4 +161,5 @@ def test_the_form_preview_renders_the_fields_as_the_task_page_does(web, shipped)
 def test_the_form_preview_explains_a_schema_that_is_not_valid(web, shipped):
     page = post_json(web("ada"), reverse("process-form-preview"),
                      {"schema": {"type": "object", "properties": {"a": {"type": "texty"}}}}).content.decode()
-    assert "not a valid JSON Schema" in page
+    problem = page[page.index('class="field-error"'):]
+    assert "JSON Schema" in problem[:problem.index("</p>")] and "texty" in problem[:problem.index("</p>")]

@@ -51,13 +51,16 @@
     ctx.openForm = (name, element) => {
       formCard.hidden = !name;
       if (!name) { return; }
-      document.getElementById("form-editor-title").textContent = B.t("Form") + " " + name +
+      document.getElementById("form-editor-title").textContent = B.t("Form %(form)s", { form: name }) +
         (element ? " – " + (element.businessObject.name || element.id) : "");
       formEditor.open(name);
     };
 
-    function show(message, kind) {
+    // ``outcome`` names the result for programs and tests, whatever the language: validating,
+    // valid, invalid, deploying, deployed, unchanged, refused, imported, import-failed.
+    function show(message, kind, outcome) {
       result.className = "editor-result " + (kind || "");
+      result.dataset.outcome = outcome || "";
       result.replaceChildren(...(Array.isArray(message) ? message : [document.createTextNode(message)]));
     }
 
@@ -74,7 +77,7 @@
       clearTimeout(saveTimer);
       saveTimer = null;
       return content().then((body) => ctx.post(ctx.urls.draft, body)).then(({ status: code, data }) => {
-        status.textContent = code === 200 ? B.t("Draft saved ") + data.updated_at_display : (data.detail || B.t("Draft not saved"));
+        status.textContent = code === 200 ? B.t("Draft saved %(when)s", { when: data.updated_at_display }) : (data.detail || B.t("Draft not saved"));
         status.dataset.saved = code === 200 ? data.updated_at : "";
       });
     }
@@ -106,7 +109,7 @@
         const item = document.createElement("li");
         item.dataset.elementId = issue.element_id || "";
         item.append(Object.assign(document.createElement("span"), { className: "code", textContent: issue.code }), " ",
-          issue.message + (issue.line ? " (" + B.t("line") + " " + issue.line + ")" : ""), " ");
+          issue.message + (issue.line ? " (" + B.t("line %(line)s", { line: issue.line }) + ")" : ""), " ");
         if (element) {
           canvas.addMarker(element, "bb-error");
           const badge = document.createElement("div");
@@ -116,7 +119,7 @@
           badge.title = issue.message;
           overlays.add(element, "bb-issue", { position: { bottom: 4, left: 0 }, html: badge });
           const go = Object.assign(document.createElement("button"), { type: "button", className: "secondary small",
-            textContent: B.t("Show") + " " + issue.element_id });
+            textContent: B.t("Show %(element)s", { element: issue.element_id }) });
           go.addEventListener("click", () => {
             modeler.get("selection").select(element);
             canvas.scrollToElement(element);
@@ -129,27 +132,32 @@
     }
 
     function validate() {
-      show(B.t("Validating…"));
+      show(B.t("Validating…"), "", "validating");
       return content().then((body) => ctx.post(ctx.urls.validate, body)).then(({ status: code, data }) => {
-        if (code !== 200) { showIssues(data.errors || []); show(data.detail, "bad"); return false; }
+        if (code !== 200) { showIssues(data.errors || []); show(data.detail, "bad", "invalid"); return false; }
         showIssues(data.issues);
-        if (data.valid) { show(B.t("The model is valid: process ") + data.process_id + B.t(" can be deployed."), "ok"); }
-        else { show(data.issues.length + " " + B.t("problems: fix them before deploying (marked on the diagram and listed below)."), "bad"); }
+        if (data.valid) {
+          show(B.t("The model is valid: process %(process)s can be deployed.", { process: data.process_id }), "ok", "valid");
+        } else {
+          show(B.tn("One problem: fix it before deploying (marked on the diagram and listed below).",
+            "%(n)s problems: fix them before deploying (marked on the diagram and listed below).", data.issues.length), "bad", "invalid");
+        }
         return data.valid;
       });
     }
 
     function deploy() {
-      show(B.t("Deploying…"));
+      show(B.t("Deploying…"), "", "deploying");
       return content().then((body) => ctx.post(ctx.urls.deploy, body)).then(({ status: code, data }) => {
         if (code !== 200 && code !== 201) {
           showIssues((data.errors || []).filter((e) => e.code || e.element_id));
-          show(data.detail + ": " + B.t("nothing was deployed."), "bad");
+          show(B.t("%(reason)s: nothing was deployed.", { reason: data.detail }), "bad", "refused");
           return null;
         }
         clearIssues();
         const link = Object.assign(document.createElement("a"), { href: data.url, textContent: data.key + " v" + data.version });
-        show([document.createTextNode(data.created ? B.t("Deployed as a new version: ") : B.t("Identical to the deployed version, nothing new: ")), link], "ok");
+        show([document.createTextNode((data.created ? B.t("Deployed as a new version:") : B.t("Identical to the deployed version, nothing new:")) + " "), link],
+          "ok", data.created ? "deployed" : "unchanged");
         status.textContent = B.t("No draft: this is the deployed version");
         if (ctx.key !== data.key) {
           ctx.key = data.key;
@@ -181,11 +189,12 @@
       files.reduce((chain, file) => chain.then((done) => readFile(file).then((r) => done.concat([[file.name, r]]))), Promise.resolve([]))
         .then((done) => {
           const warnings = done.reduce((n, [, r]) => n + ((r.warnings || []).length), 0);
-          show(B.t("Imported ") + done.map(([n]) => n).join(", ") + (warnings ? " (" + warnings + " " + B.t("import warnings") + ")" : ""), "ok");
+          show(B.t("Imported %(files)s", { files: done.map(([n]) => n).join(", ") }) +
+            (warnings ? " (" + B.tn("%(n)s import warning", "%(n)s import warnings", warnings) + ")" : ""), "ok", "imported");
           clearIssues();
           scheduleSave();
         })
-        .catch((error) => show(B.t("The file could not be imported: ") + error.message, "bad"))
+        .catch((error) => show(B.t("The file could not be imported: %(error)s", { error: error.message }), "bad", "import-failed"))
         .finally(() => { event.target.value = ""; });
     });
 
@@ -220,8 +229,8 @@
       modeler.get("canvas").zoom("fit-viewport", "auto");
       sidebar.render(null);
       root.dataset.ready = "true";
-      if (warnings && warnings.length) { show(warnings.length + " " + B.t("import warnings"), ""); }
-    }).catch((error) => show(B.t("The diagram could not be drawn: ") + error.message, "bad"));
+      if (warnings && warnings.length) { show(B.tn("%(n)s import warning", "%(n)s import warnings", warnings.length), "", "imported"); }
+    }).catch((error) => show(B.t("The diagram could not be drawn: %(error)s", { error: error.message }), "bad", "import-failed"));
 
     B.editor = { modeler, ctx, validate, deploy, saveDraft, sidebar };
     window.brobyggerEditor = B.editor;

@@ -86,14 +86,14 @@
             if (e.target.checked) { s.required.push(fieldName); }
           }),
         })]),
-        sel("category", B.t("Data category"), [["", B.t("restricted (none)")]].concat(ctx.categories.map((c) => [c, c])),
+        sel("category", B.t("Data category"), [["", B.t("restricted (none)")]].concat(ctx.categories.map((c) => [c, B.t(c)])),
           prop["x-category"] || "", (value) => setProp((p) => {
             const next = Object.assign({}, p);
             if (value) { next["x-category"] = value; } else { delete next["x-category"]; }
             return next;
           })),
         el("td", {}, [el("button", {
-          type: "button", class: "secondary small danger", text: B.t("Remove"), "aria-label": B.t("Remove") + " " + fieldName,
+          type: "button", class: "secondary small danger", text: B.t("Remove"), "aria-label": B.t("Remove %(field)s", { field: fieldName }),
           onclick: () => { update((s) => { delete s.properties[fieldName]; s.required = (s.required || []).filter((r) => r !== fieldName); }); render(); },
         })]),
       ]);
@@ -104,7 +104,7 @@
       const s = schema();
       s.properties = s.properties || {};
       const required = new Set(s.required || []);
-      const head = ["Field name", "Title", "Type", "Choices", "Required", "Data category", ""].map((h) => el("th", { scope: "col", text: B.t(h) }));
+      const head = ["Field name", "Title", "Type", "Choices", "Required", "Data category", ""].map((h) => el("th", { scope: "col", text: h && B.t(h) }));
       const table = el("table", { class: "form-fields" }, [el("thead", {}, [el("tr", {}, head)]),
         el("tbody", {}, Object.entries(s.properties).map(([key, prop]) => row(key, prop || {}, required.has(key))))]);
       const add = el("button", { type: "button", class: "secondary", id: "ff-add", text: B.t("Add a field"), onclick: () => {

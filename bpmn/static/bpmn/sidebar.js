@@ -120,7 +120,7 @@
       const name = element.businessObject.name || "";
       const explicit = ctx.lanes[name] || "";
       const aliased = ctx.laneAliases[B.normalizeLaneName(name)];
-      const options = [["", aliased ? B.t("from the name: ") + aliased : B.t("– unknown: choose –")]]
+      const options = [["", aliased ? B.t("from the name: %(kind)s", { kind: aliased }) : B.t("– unknown: choose –")]]
         .concat(ctx.agencyKinds.map((kind) => [kind, kind]));
       return field("bb-lane-kind", B.t("Agency kind of this lane"), select("bb-lane-kind", options, explicit, (value) => {
         if (value) { ctx.lanes[name] = value; } else { delete ctx.lanes[name]; }
@@ -131,7 +131,8 @@
 
     function taskTypeSection(element) {
       const types = ["Task", "UserTask", "ManualTask", "ServiceTask", "ScriptTask", "SendTask", "ReceiveTask"];
-      const labels = { Task: "task (no type)", UserTask: "user task (a form)", ManualTask: "manual task (done outside)" };
+      const labels = { Task: "task (no type)", UserTask: "user task (a form)", ManualTask: "manual task (done outside)",
+        ServiceTask: "service task", ScriptTask: "script task", SendTask: "send task", ReceiveTask: "receive task" };
       return field("bb-task-type", B.t("Task type"), select("bb-task-type",
         types.map((t) => ["bpmn:" + t, B.t(labels[t] || t)]), element.type, (value) => {
           const replaced = modeler.get("bpmnReplace").replaceElement(element, { type: value });
@@ -144,13 +145,13 @@
       const form = getProperty(bo, "formJsonSchemaFilename");
       const names = Object.keys(ctx.forms).sort();
       const options = [["", B.t("– no form –")]].concat(names.map((n) => [n, n]));
-      if (form && !ctx.forms[form]) { options.push([form, form + " " + B.t("(missing)")]); }
+      if (form && !ctx.forms[form]) { options.push([form, B.t("%(form)s (missing)", { form: form })]); }
       options.push(["__new__", B.t("+ new form for this task")]);
       const lane = registry.filter((shape) => shape.type === "bpmn:Lane" &&
         (shape.businessObject.flowNodeRef || []).includes(bo))[0];
       const laneName = lane ? lane.businessObject.name : "";
       return [
-        el("p", { class: "hint", text: B.t("Lane: ") + (laneName ? laneName + " → " + (B.laneKind(ctx, laneName) || "?") : "–") }),
+        el("p", { class: "hint", text: B.t("Lane: %(lane)s", { lane: laneName ? laneName + " → " + (B.laneKind(ctx, laneName) || "?") : "–" }) }),
         field("bb-form", B.t("Form file"), select("bb-form", options, form, (value) => {
           if (value === "__new__") {
             value = (bo.id || "task").toLowerCase() + ".schema.json";
@@ -269,5 +270,20 @@
     return { render: render, setProperty: setProperty, getProperty: getProperty };
   };
 
-  B.t = (text) => (B.catalog && B.catalog[text]) || text;
+  // The page's translations (a json_script dict built by bpmn.views from EDITOR_STRINGS):
+  // English text -> the user's language; %(name)s placeholders are filled from ``values``.
+  function catalog() {
+    if (!B.catalog) {
+      const node = document.getElementById("brobygger-strings");
+      B.catalog = node ? JSON.parse(node.textContent) : {};
+    }
+    return B.catalog;
+  }
+  B.t = (text, values) => {
+    const translated = catalog()[text] || text;
+    if (!values) { return translated; }
+    return translated.replace(/%\((\w+)\)s/g, (match, key) => (key in values ? String(values[key]) : match));
+  };
+  // Singular for 1, plural otherwise: the rule of both English and bokmål.
+  B.tn = (singular, plural, n, values) => B.t(n === 1 ? singular : plural, Object.assign({ n: n }, values || {}));
 })();
