@@ -180,14 +180,14 @@ def _next_reference() -> str:
 def _task_for(actor, task_id) -> Task:
     """The task if the actor may work it: NotFound when invisible (no existence leak),
     Forbidden when visible but another agency's. Carries ``definition_id``."""
-    task = (
-        Task.objects.select_related("agency")
-        .annotate(definition_id=F("instance__definition_id"))
-        .filter(pk=_as_int(task_id))
-        .first()
-    )
-    if task is None:
-        raise NotFound("no such task")
+    try:
+        task = (
+            Task.objects.select_related("agency")
+            .annotate(definition_id=F("instance__definition_id"))
+            .get(pk=_as_int(task_id))
+        )
+    except Task.DoesNotExist:
+        raise NotFound("no such task") from None
     # The agency a task landed on always participates in its case, so working it implies
     # seeing it; the costlier visibility rule only decides between 403 and 404.
     if rules.can_work_task(actor, task):
