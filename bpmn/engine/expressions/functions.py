@@ -1,0 +1,153 @@
+"""The safe functions exposed to expressions: bounded builtins and date helpers.
+
+Plain Python: this module must never import Django.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..errors import ExpressionError
+from ..timefuncs import TIMER_FUNCTIONS
+from .guards import _charge, _check_int, _check_len, _check_text_size
+from .limits import MAX_ROUND_DIGITS, MAX_SEQUENCE_LEN, TIMEZONE
+
+
+def _bounded_range(*args: int) -> range:
+    result = range(*args)
+    try:
+        length = len(result)
+    except OverflowError:
+        length = MAX_SEQUENCE_LEN + 1
+    _check_len(length, "range")
+    return result
+
+
+def _collect(kind: type) -> Callable[..., Any]:
+    def build(*args: Any, **kwargs: Any) -> Any:
+        if args and hasattr(args[0], "__len__"):
+            _check_len(len(args[0]), f"{kind.__name__}() input")
+        result = kind(*args, **kwargs)
+        _charge(len(result))
+        return result
+
+    build.__name__ = kind.__name__
+    return build
+
+
+def _safe_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list:
+    result = sorted(iterable, key=key, reverse=reverse)
+    _check_len(len(result), "sorted() result")
+    _charge(len(result))
+    return result
+
+
+def _safe_sum(iterable: Any, /, start: Any = 0) -> Any:
+    if not isinstance(start, int | float):
+        raise ExpressionError("sum() adds numbers only; use join() for text")
+    return _check_int(sum(iterable, start), "integer result of sum()")
+
+
+def _safe_round(number: Any, ndigits: int | None = None) -> Any:
+    if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
+        raise ExpressionError(f"round() digits exceed the limit of {MAX_ROUND_DIGITS}")
+    return round(number) if ndigits is None else round(number, ndigits)
+
+
+def _safe_str(value: Any = "") -> str:
+    _check_text_size(value)
+    result = str(value)
+    _charge(len(result))
+    return result
+
+
+def _safe_int(value: Any = 0, base: int | None = None) -> int:
+    if isinstance(value, str) and len(value) > 5000:
+        raise ExpressionError("int() of text longer than 5,000 characters exceeds the limit")
+    result = int(value) if base is None else int(value, base)
+    return _check_int(result, "int() result")
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=TIMEZONE) if moment.tzinfo is None else moment
+
+
+def parse_date(text: str) -> date:
+    """ISO-8601 calendar date, e.g. ``'2024-05-17'``."""
+    if not isinstance(text, str) or len(text) > 64:
+        raise ExpressionError("parse_date() expects an ISO-8601 date text")
+    return date.fromisoformat(text.strip())
+
+
+def parse_datetime(text: str) -> datetime:
+    """ISO-8601 date and time; always aware (no offset means Europe/Oslo local time)."""
+    if not isinstance(text, str) or len(text) > 64:
+        raise ExpressionError("parse_datetime() expects an ISO-8601 date-time text")
+    return _aware(datetime.fromisoformat(text.strip()))
+
+
+def add_months(value: date, months: int) -> date:
+    """Add calendar months, clamping the day (31 January + 1 month = 28/29 February)."""
+    if not isinstance(value, date) or not isinstance(months, int):
+        raise ExpressionError("add_months() expects a date and a whole number of months")
+    index = value.year * 12 + value.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise ExpressionError("add_months() result is outside the supported years 1-9999")
+    day = min(value.day, calendar.monthrange(year, month + 1)[1])
+    return value.replace(year=year, month=month + 1, day=day)
+
+
+def now() -> datetime:
+    """The current time, aware, in Europe/Oslo."""
+    return datetime.now(TIMEZONE)
+
+
+def today() -> date:
+    """Today's date in Europe/Oslo."""
+    return datetime.now(TIMEZONE).date()
+
+
+def _aware_datetime(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+    microsecond: int = 0,
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=TIMEZONE)
+
+
+_aware_datetime.__name__ = "datetime"
+
+_SAFE_FUNCTIONS: dict[str, Any] = {
+    "len": len,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "round": _safe_round,
+    "int": _safe_int,
+    "float": float,
+    "str": _safe_str,
+    "bool": bool,
+    "sum": _safe_sum,
+    "any": any,
+    "all": all,
+    "sorted": _safe_sorted,
+    "list": _collect(list),
+    "dict": _collect(dict),
+    "set": _collect(set),
+    "tuple": _collect(tuple),
+    "range": _bounded_range,
+    "date": date,
+    "datetime": _aware_datetime,
+    "timedelta": timedelta,
+    "parse_date": parse_date,
+    "parse_datetime": parse_datetime,
+    "add_months": add_months,
+    "now": now,
+    "today": today,
+    # Deadlines relative to case data, as aware ISO text (timers.py, timefuncs.py).
+    **TIMER_FUNCTIONS,
+}
+SAFE_FUNCTION_NAMES: frozenset[str] = frozenset(_SAFE_FUNCTIONS)

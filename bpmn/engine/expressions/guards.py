@@ -1,0 +1,269 @@
+"""Run-time guards the rewritten code calls: budget accounting and size checks.
+
+Every operation that can grow memory or run long is routed here by the rewriter
+(:mod:`.rewrite`); each guard checks the size of the result *before* computing it and
+charges the per-execution iteration, allocation and wall-clock budget.
+
+Plain Python: this module must never import Django.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..errors import ExpressionError
+from .limits import (
+    MAX_FORMAT_WIDTH,
+    MAX_INT_BITS,
+    MAX_SEQUENCE_LEN,
+    MAX_TEXT_ITEMS,
+)
+
+# --------------------------------------------------------------------------- budget
+
+
+class _Budget:
+    __slots__ = ("allocated", "deadline", "iterations", "max_allocated", "max_iterations",
+                 "time_limit")
+
+    def __init__(self, time_limit: float, max_iterations: int, max_allocated: int):
+        self.time_limit = time_limit
+        self.deadline = time.monotonic() + time_limit
+        self.iterations = 0
+        self.max_iterations = max_iterations
+        self.allocated = 0
+        self.max_allocated = max_allocated
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ExpressionError(f"run time exceeds the limit of {self.time_limit} s")
+
+    def tick(self) -> None:
+        self.iterations += 1
+        if self.iterations > self.max_iterations:
+            raise ExpressionError(
+                f"loop iterations exceed the limit of {self.max_iterations:,} per execution"
+            )
+        self.check_time()
+
+    def charge(self, items: int) -> None:
+        self.allocated += items
+        if self.allocated > self.max_allocated:
+            raise ExpressionError(
+                f"data created exceeds the limit of {self.max_allocated:,} items per execution"
+            )
+        self.check_time()
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "brobygger_expression_budget", default=None
+)
+
+
+def _charge(items: int) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.charge(items)
+
+
+def _check_len(length: int, what: str) -> None:
+    if length > MAX_SEQUENCE_LEN:
+        raise ExpressionError(
+            f"{what} of {length:,} items exceeds the limit of {MAX_SEQUENCE_LEN:,}"
+        )
+
+
+def _check_int(value: Any, what: str) -> Any:
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise ExpressionError(f"{what} exceeds the limit of {MAX_INT_BITS} bits")
+    return value
+
+
+_SEQUENCES = (str, list, tuple)
+_SCALARS = frozenset({str, int, float, bool, type(None), date, datetime, timedelta})
+
+
+def _check_text_size(value: Any) -> None:
+    """Refuse to turn a container into text when the text would be huge.
+
+    Shared references make ``[[0] * 10**5] * 10**5`` cheap to build and 10**10
+    characters long as text, so walk it (bounded) before ``str``/``repr``/format.
+    """
+    if type(value) in _SCALARS:
+        return
+    count = chars = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > MAX_TEXT_ITEMS:
+            raise ExpressionError(
+                f"converting a structure of more than {MAX_TEXT_ITEMS:,} items to text "
+                "exceeds the limit"
+            )
+        if isinstance(item, str):
+            chars += len(item)
+            if chars > MAX_SEQUENCE_LEN:
+                _check_len(chars, "text")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+
+
+# --------------------------------------------------------------------------- operator guards
+
+
+def _int_too_big(operator: str) -> ExpressionError:
+    return ExpressionError(
+        f"integer result of '{operator}' exceeds the limit of {MAX_INT_BITS} bits"
+    )
+
+
+def _g_add(a: Any, b: Any) -> Any:
+    if type(a) is int and type(b) is int:
+        return _check_int(a + b, "integer result of '+'")
+    if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
+        _check_len(len(a) + len(b), "result of '+'")
+        result = a + b
+        _charge(len(result))
+        return result
+    return _check_int(a + b, "integer result of '+'")
+
+
+def _repeat_len(seq: Any, times: int) -> int:
+    return len(seq) * max(times, 0)
+
+
+def _g_mul(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        if a.bit_length() + b.bit_length() > MAX_INT_BITS + 1:
+            raise _int_too_big("*")
+        return _check_int(a * b, "integer result of '*'")
+    if isinstance(a, _SEQUENCES) and isinstance(b, int):
+        _check_len(_repeat_len(a, b), "result of '*'")
+    elif isinstance(b, _SEQUENCES) and isinstance(a, int):
+        _check_len(_repeat_len(b, a), "result of '*'")
+    else:
+        return a * b
+    result = a * b
+    _charge(len(result))
+    return result
+
+
+def _g_pow(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int):
+        if b > 0 and abs(a) > 1 and (a.bit_length() - 1) * b + 1 > MAX_INT_BITS:
+            raise _int_too_big("**")
+        return _check_int(a**b, "integer result of '**'")
+    return a**b
+
+
+def _g_lshift(a: Any, b: Any) -> Any:
+    ints = isinstance(a, int) and isinstance(b, int)
+    if ints and a and b > 0 and a.bit_length() + b > MAX_INT_BITS:
+        raise _int_too_big("<<")
+    return a << b
+
+
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?(.|$)", re.S)
+
+
+def _check_width(text: str | None, what: str) -> None:
+    if text == "*":
+        raise ExpressionError(f"'*' width or precision in {what} is not supported")
+    if text and int(text) > MAX_FORMAT_WIDTH:
+        raise ExpressionError(
+            f"width or precision {int(text):,} in {what} exceeds the limit of {MAX_FORMAT_WIDTH:,}"
+        )
+
+
+def _g_mod(a: Any, b: Any) -> Any:
+    if not isinstance(a, str):
+        return a % b
+    for match in _PERCENT_SPEC.finditer(a):
+        _check_width(match.group(1), "a %-format")
+        _check_width(match.group(2), "a %-format")
+    if isinstance(b, tuple):
+        for item in b:
+            _check_text_size(item)
+    elif isinstance(b, Mapping):
+        for item in b.values():
+            _check_text_size(item)
+    else:
+        _check_text_size(b)
+    result = a % b
+    _charge(len(result))
+    return result
+
+
+def _inplace(guard: Callable[[Any, Any], Any], op: Callable[[Any, Any], Any]):
+    """Checked in-place operator: refuse like ``guard`` would, then keep list identity."""
+
+    def run(a: Any, b: Any) -> Any:
+        if isinstance(a, list):
+            # In place (other references to the list see the change), sized first.
+            if isinstance(b, int):  # list *= n
+                _check_len(_repeat_len(a, b), "result of '*='")
+            elif isinstance(b, _SEQUENCES):
+                _check_len(len(a) + len(b), "result of '+='")
+            result = op(a, b)
+            _charge(len(result))
+            return result
+        return guard(a, b)
+
+    return run
+
+
+def _iadd(a: Any, b: Any) -> Any:
+    a += b
+    return a
+
+
+def _imul(a: Any, b: Any) -> Any:
+    a *= b
+    return a
+
+
+_g_iadd = _inplace(_g_add, _iadd)
+_g_imul = _inplace(_g_mul, _imul)
+
+
+def _g_slice(obj: Any, lower: Any, upper: Any, step: Any) -> Any:
+    result = obj[lower:upper:step]
+    if isinstance(result, _SEQUENCES):
+        _charge(len(result))
+    return result
+
+
+def _g_format(value: Any, conversion: int, spec: str) -> str:
+    _check_text_size(value)
+    if conversion == 115:  # !s
+        value = str(value)
+    elif conversion == 114:  # !r
+        value = repr(value)
+    elif conversion == 97:  # !a
+        value = ascii(value)
+    if spec:
+        if len(spec) > 200:
+            raise ExpressionError("format spec longer than 200 characters exceeds the limit")
+        for digits in re.findall(r"\d+", spec):
+            _check_width(digits, "a format spec")
+    result = format(value, spec)
+    _charge(len(result))
+    return result
+
+
+def _guard_iter(iterable: Any):
+    budget = _BUDGET.get()
+    if budget is None:  # only reachable if a generator outlives its execution
+        raise ExpressionError("a generator cannot be used outside the expression that made it")
+    for item in iterable:
+        budget.tick()
+        yield item

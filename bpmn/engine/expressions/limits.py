@@ -1,0 +1,20 @@
+"""Limits and fixed settings of the expression sandbox.
+
+Plain Python: this module must never import Django.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+TIMEZONE = ZoneInfo("Europe/Oslo")
+MAX_SOURCE_CHARS = 100_000  # longest expression or script accepted
+MAX_INT_BITS = 4096  # largest integer an operation may produce
+MAX_SEQUENCE_LEN = 1_000_000  # longest str/list/tuple an operation may produce
+MAX_TEXT_ITEMS = 100_000  # largest container str()/f-string/% may turn into text
+MAX_FORMAT_WIDTH = 10_000  # largest width/precision in a format spec or %-format
+MAX_ROUND_DIGITS = 1_000
+MAX_ITERATIONS = 100_000  # loop and comprehension iterations per execution, in total
+MAX_ALLOCATED_ITEMS = 10_000_000  # items created by guarded operations per execution
+TIME_LIMIT_SECONDS = 0.5  # wall clock per execution, checked in loops and guards
+CACHE_SIZE = 2048  # compiled (source, mode) entries kept
