@@ -16,10 +16,9 @@ from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
 from permissions import services as consent_services
 from permissions.models import AccessLog, Agency, Consent
-from workflows import selectors, services
+from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
 
-from . import filters
 from . import serializers as s
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
@@ -53,7 +52,7 @@ def _input(serializer_class, request) -> dict:
 
 class ListView(generics.ListAPIView):
     # A paginated list whose rows come from one selector call (``select``): only what the
-    # user may see. A ``filterset_class`` (api.filters) may narrow it; a bad filter value
+    # user may see. A ``filterset_class`` (workflows.filters) may narrow it; a bad filter value
     # answers 400. (A comment, not a docstring: drf-spectacular would show it as every
     # list's description.)
 

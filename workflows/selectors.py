@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
-from django.utils import timezone
 
 from bpmn.engine import runtime as engine
 from bpmn.models import ProcessDefinition
@@ -21,8 +20,6 @@ from permissions.models import Agency, Membership
 from . import steps
 from .errors import Forbidden, NotFound
 from .models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
-
-TASK_STATUS_ACTIVE = "active"
 
 
 def _as_int(value):
@@ -76,23 +73,10 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
 # --- cases -----------------------------------------------------------------------------
 
 
-def _overdue_task_exists():
-    return Exists(
-        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
-    )
-
-
-def cases_for(user, *, status=None, process_key=None, agency=None, overdue=None):
-    """The cases ``user`` may see, newest first, with ``open_task_count``."""
+def cases_for(user):
+    """The cases ``user`` may see, newest first, with ``open_task_count`` and ``next_timer_at``.
+    Narrow it with ``workflows.filters.CaseFilter``."""
     queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency"))
-    if status:
-        queryset = queryset.filter(status=status)
-    if process_key:
-        queryset = queryset.filter(process_key=process_key)
-    if agency is not None:
-        queryset = queryset.filter(participants__agency_id=agency)
-    if overdue is not None:
-        queryset = queryset.filter(_overdue_task_exists()) if overdue else queryset.exclude(_overdue_task_exists())
     return queryset.annotate(
         open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True),
         next_timer_at=Min("instances__next_timer_at"),  # the case's next deadline (a timer)
@@ -161,30 +145,11 @@ def case_diagram_for(case, user) -> Diagram:
 # --- tasks -----------------------------------------------------------------------------
 
 
-def task_inbox_for(user, assigned=None, status=None, overdue=None, case=None):
-    """Tasks of the cases ``user`` sees.
-
-    ``assigned``: ``"me"`` (claimed by or completed by the user) or ``"agency"`` (landed on
-    one of the user's agencies). ``status``: a task status or ``"active"`` (open or
-    claimed). ``overdue``: active and past the due date. ``case``: a case id.
-    """
+def task_inbox_for(user):
+    """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
+    ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
     visible = rules.visible_cases(user)
     queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case")
-    if assigned == "me":
-        queryset = queryset.filter(Q(assignee=user) | Q(completed_by=user))
-    elif assigned == "agency":
-        queryset = queryset.filter(agency_id__in=rules.case_agency_ids(user))
-    if status == TASK_STATUS_ACTIVE:
-        queryset = queryset.filter(status__in=ACTIVE_TASK_STATUSES)
-    elif status:
-        queryset = queryset.filter(status=status)
-    now = timezone.now()
-    if overdue is True:
-        queryset = queryset.filter(status__in=ACTIVE_TASK_STATUSES, due_at__lt=now)
-    elif overdue is False:
-        queryset = queryset.exclude(status__in=ACTIVE_TASK_STATUSES, due_at__lt=now)
-    if case is not None:
-        queryset = queryset.filter(case_id=case)
     return queryset.order_by("due_at", "id")
 
 

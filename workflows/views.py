@@ -22,10 +22,16 @@ from permissions import rules
 
 from . import forms_ui, selectors, services
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from .filters import TASK_STATUS_ACTIVE, TaskFilter
 from .forms import form_errors
 from .models import ProcessInstance, TaskStatus
 
 INBOX_TABS = ("mine", "agency", "overdue")
+INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
+    "mine": {"assigned": "me", "status": TASK_STATUS_ACTIVE},
+    "agency": {"assigned": "agency", "status": TASK_STATUS_ACTIVE},
+    "overdue": {"overdue": "true"},
+}
 INBOX_LIMIT = 200
 
 
@@ -95,12 +101,7 @@ def inbox(request):
     descending = request.GET.get("sort") == "-due"
     tasks = []
     if works_cases(user):
-        if tab == "mine":
-            queryset = selectors.task_inbox_for(user, assigned="me", status=selectors.TASK_STATUS_ACTIVE)
-        elif tab == "overdue":
-            queryset = selectors.task_inbox_for(user, overdue=True)
-        else:
-            queryset = selectors.task_inbox_for(user, assigned="agency", status=selectors.TASK_STATUS_ACTIVE)
+        queryset = TaskFilter(INBOX_FILTERS[tab], selectors.task_inbox_for(user), request=request).qs
         queryset = queryset.select_related("handed_over_by")
         if descending:
             queryset = queryset.order_by("-due_at", "-id")

@@ -21,6 +21,7 @@ from permissions.models import CATEGORIES, CONSENT_BASIS, AgencyKind
 
 from . import forms_ui, selectors, services
 from .errors import Conflict, Forbidden, InvalidInput
+from .filters import CaseFilter
 from .models import CaseStatus, EventKind
 from .swimlanes import build_chart
 from .views import data_sections, diagram_data, refused, runtime_of_case, ui_view, works_cases
@@ -75,14 +76,15 @@ def _errors_by_field(errors, rename=None) -> dict[str, list[str]]:
 @ui_view
 def case_list(request):
     user = request.user
-    status = request.GET.get("status") if request.GET.get("status") in CaseStatus.values else ""
-    process = request.GET.get("process", "")
-    overdue = request.GET.get("overdue") == "1"
     processes = list(selectors.process_definitions_for(user))
+    process = request.GET.get("process", "")
     if process not in {p.key for p in processes}:
-        process = ""
-    cases = selectors.cases_for(user, status=status or None, process_key=process or None,
-                                overdue=True if overdue else None)[:200]
+        process = ""  # only the processes offered in the form
+    overdue = request.GET.get("overdue") == "1"  # a checkbox: ticked or "all"
+    data = {"status": request.GET.get("status", ""), "process_key": process, "overdue": "true" if overdue else ""}
+    filterset = CaseFilter(data, selectors.cases_for(user), request=request)
+    cases = filterset.qs[:200]  # a bad value is ignored (``.qs`` narrows by the valid ones)
+    status = filterset.form.cleaned_data.get("status", "")
     return render(request, "cases/list.html", {
         "cases": cases, "processes": processes, "status": status, "process": process, "overdue": overdue,
         "statuses": STATUS_LABELS, "works_cases": works_cases(user),

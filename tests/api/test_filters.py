@@ -1,6 +1,6 @@
-"""The list filters of ``api.filters`` (django-filter): each narrows what the user already
-sees, never widens it; a bad value answers 400 naming the parameter; the schema documents
-every parameter."""
+"""The list filters of ``workflows.filters`` (django-filter) as the API serves them: each
+narrows what the user already sees, never widens it; a bad value answers 400 naming the
+parameter; the schema documents every parameter."""
 
 from datetime import timedelta
 

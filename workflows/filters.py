@@ -1,9 +1,12 @@
-"""django-filter ``FilterSet``s for the API's lists (design §7).
+"""The filters of the case, task and incident lists: one definition for the API and the web.
 
 Each list's queryset comes from a ``workflows.selectors`` function that already holds only
-what the user may see; these filters only narrow it. A bad value answers 400 naming the
-parameter (``DjangoFilterBackend`` raises a DRF ``ValidationError``, which
-``api.exceptions`` turns into the error shape). Empty values (``?status=``) filter nothing.
+what the user may see; these filters only narrow it. Empty values (``?status=``) filter nothing.
+
+A bad value: the API answers 400 naming the parameter (``DjangoFilterBackend`` raises a DRF
+``ValidationError``, which ``api.exceptions`` turns into the error shape); the web pages read
+``.qs``, which narrows by the valid values only, so a bad one is ignored.
+``TaskFilter``'s ``assigned`` needs the ``request`` (its user).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.fields import BooleanField as DRFBooleanField
 
 from permissions import rules
-from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseParticipant, CaseStatus, Incident, Task, TaskStatus
-from workflows.selectors import TASK_STATUS_ACTIVE
 
-# --- strict filter fields: a value that cannot be read is an error, never ignored --------
+from .models import ACTIVE_TASK_STATUSES, Case, CaseParticipant, CaseStatus, Incident, Task, TaskStatus
+
+TASK_STATUS_ACTIVE = "active"  # the task filter's status for "open or claimed"
+
+# --- strict filter fields: a value that cannot be read is invalid, never read as "all" ---
 
 
 class StrictBooleanField(forms.Field):
