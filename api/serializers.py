@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from permissions.models import CATEGORIES, AgencyKind
+from workflows.models import ProcessInstance
 
 # --- input -----------------------------------------------------------------------------
 
@@ -55,6 +56,12 @@ class CaseInput(InputSerializer):
         help_text="agency kind -> agency id, one per lane kind of the process",
     )
     data = serializers.DictField(required=False, help_text="initial values of form fields of the process")
+    correlation_key = serializers.CharField(
+        max_length=ProcessInstance._meta.get_field("correlation_key").max_length, required=False, allow_blank=True,
+        default="",
+        help_text="your system's own number for the case (e.g. the prison's case number): messages may name it "
+                  "instead of the reference. No other running case may have it (400 naming `correlation_key`).",
+    )
 
 
 class DeployInput(InputSerializer):

@@ -159,12 +159,23 @@ class CaseList(ListView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=s.CaseInput, responses={201: s.CaseCreatedSerializer, **_errors(400, 401, 403, 413)},
-                   tags=["cases"])
+    @extend_schema(
+        request=s.CaseInput,
+        responses={
+            201: s.CaseCreatedSerializer,
+            400: OpenApiResponse(s.ErrorSerializer, description=(
+                "invalid input: `errors` names each field and what is wrong; `correlation_key` when another "
+                "running case already has the key (a message naming it must find one case)"
+            )),
+            **_errors(401, 403, 413),
+        },
+        tags=["cases"],
+    )
     def post(self, request):
         data = _input(s.CaseInput, request)
         case = services.start_case(actor=request.user, process_key=data["process_key"], person=dict(data["person"]),
-                                   participants=data["participants"], data=data.get("data"))
+                                   participants=data["participants"], data=data.get("data"),
+                                   correlation_key=data["correlation_key"])
         body = {
             "id": case.pk, "reference": case.reference, "process_key": case.process_key, "status": case.status,
             "opened_at": case.opened_at, "open_tasks": selectors.case_tasks(case),

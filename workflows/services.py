@@ -21,6 +21,7 @@ from permissions.models import Agency, AgencyKind
 from . import steps
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .forms import form_errors
+from .messages import LIVE  # the instance statuses a message may reach
 from .models import (
     Case,
     CaseParticipant,
@@ -45,7 +46,8 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
 
     ``participants`` maps agency kind -> Agency or agency id. Every lane of the process
     needs a participant of its kind. ``correlation_key``: an external system's own number
-    for the case, which messages may name instead of the reference.
+    for the case, which messages may name instead of the reference; no other live (running
+    or stopped on an incident) case may have it, else a message could not find its case.
     """
     definition = (
         ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml")
@@ -63,6 +65,8 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         agencies = _valid_participants(participants, definition)
     except InvalidInput as exc:
         errors += exc.errors
+    correlation_key = (correlation_key or "").strip()
+    errors += _correlation_key_errors(correlation_key)
     if errors:  # all problems at once, not one per round trip
         raise InvalidInput("the case cannot be started", errors=errors)
     if not rules.can_start_case(actor, list(agencies.values())):
@@ -73,8 +77,11 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
 
     with transaction.atomic():
         person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
+        reference = _next_reference()  # locks the year's counter: case starts queue up here
+        if correlation_key and (errors := _correlation_key_errors(correlation_key)):  # again, under the lock
+            raise InvalidInput("the case cannot be started", errors=errors)
         case = Case.objects.create(
-            reference=_next_reference(),
+            reference=reference,
             person=person_row,
             process_key=definition.key,
             coordinator_agency=agencies.get(AgencyKind.HOUSING, starter_agency),
@@ -90,7 +97,7 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         instance = ProcessInstance.objects.create(
             case=case, definition=definition, state="{}",
             serializer_version=engine.SERIALIZER_VERSION, spiff_version=engine.SPIFFWORKFLOW_VERSION,
-            version=0, correlation_key=(correlation_key or "")[:200],
+            version=0, correlation_key=correlation_key,
         )
         Event.objects.create(
             case=case, instance=instance, kind=EventKind.CASE_STARTED, actor=actor, agency=starter_agency,
@@ -98,6 +105,19 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         )
         steps.advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=starter_agency)
     return case
+
+
+CORRELATION_KEY_MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").max_length
+
+
+def _correlation_key_errors(correlation_key: str) -> list[dict]:
+    if len(correlation_key) > CORRELATION_KEY_MAX_LENGTH:
+        return [{"field": "correlation_key", "message": f"at most {CORRELATION_KEY_MAX_LENGTH} characters"}]
+    if correlation_key and ProcessInstance.objects.filter(
+        correlation_key=correlation_key, status__in=LIVE
+    ).exists():
+        return [{"field": "correlation_key", "message": "a running case already has this correlation key"}]
+    return []
 
 
 def _valid_person(person) -> tuple[str, str]:

@@ -1,0 +1,138 @@
+"""``POST /api/v1/cases/`` with a ``correlation_key``: stored on the case's instance, found
+by messages, and unique among running cases (a message naming it must find one case)."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from workflows.models import Case, InstanceStatus, ProcessInstance
+
+from .conftest import OTHER_PERSON, PERSON, PRISON_KINDS
+from .test_concurrency_and_idempotency import _in_threads
+
+MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").max_length
+
+
+def _body(agencies, person=PERSON, **extra):
+    return {"process_key": "prison_release_to_housing", "person": person,
+            "participants": {kind: agencies[kind].pk for kind in PRISON_KINDS}, **extra}
+
+
+def _fields(response):
+    return {error.get("field") for error in response.json()["errors"]}
+
+
+@pytest.mark.django_db
+def test_the_key_is_stored_and_messages_find_the_case_by_it(shipped, users, agencies, client_for):
+    kari = client_for("kari")
+    started = kari.post("/api/v1/cases/", _body(agencies, correlation_key=" KDI-2026-17 "), format="json")
+    assert started.status_code == 201, started.json()
+    case_id = started.json()["id"]
+    assert ProcessInstance.objects.get(case_id=case_id).correlation_key == "KDI-2026-17"  # trimmed
+
+    answer = kari.post("/api/v1/messages/", {"name": "release_date_changed", "correlation_key": "KDI-2026-17",
+                                             "payload": {"expected_release_date": "2027-02-01"}}, format="json")
+    # The key leads to the case; nothing in it waits for the message yet (only after the intake).
+    assert answer.status_code == 404
+    assert f"nothing in case {started.json()['reference']} waits" in answer.json()["detail"]
+    unknown = kari.post("/api/v1/messages/", {"name": "release_date_changed", "correlation_key": "KDI-0",
+                                              "payload": {}}, format="json")
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "no such case"
+
+
+@pytest.mark.django_db
+def test_the_key_is_optional(shipped, agencies, client_for):
+    started = client_for("kari").post("/api/v1/cases/", _body(agencies), format="json")
+    assert started.status_code == 201, started.json()
+    assert ProcessInstance.objects.get(case_id=started.json()["id"]).correlation_key == ""
+    blank = client_for("kari").post("/api/v1/cases/", _body(agencies, OTHER_PERSON, correlation_key=""),
+                                    format="json")
+    assert blank.status_code == 201, blank.json()  # many cases without a key are fine
+
+
+@pytest.mark.django_db
+def test_a_key_of_a_running_case_is_refused_with_400_naming_it(shipped, agencies, client_for):
+    kari = client_for("kari")
+    assert kari.post("/api/v1/cases/", _body(agencies, correlation_key="KDI-1"), format="json").status_code == 201
+
+    again = kari.post("/api/v1/cases/", _body(agencies, OTHER_PERSON, correlation_key="KDI-1"), format="json")
+
+    assert again.status_code == 400
+    assert _fields(again) == {"correlation_key"}
+    assert "running case" in again.json()["errors"][0]["message"]
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_key_is_free_again_once_the_case_no_longer_runs(shipped, agencies, client_for):
+    kari = client_for("kari")
+    first = kari.post("/api/v1/cases/", _body(agencies, correlation_key="KDI-2"), format="json").json()
+    ProcessInstance.objects.filter(case_id=first["id"]).update(status=InstanceStatus.COMPLETED)
+
+    again = kari.post("/api/v1/cases/", _body(agencies, OTHER_PERSON, correlation_key="KDI-2"), format="json")
+
+    assert again.status_code == 201, again.json()
+    assert ProcessInstance.objects.filter(correlation_key="KDI-2").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_case_stopped_on_an_incident_still_holds_its_key(shipped, agencies, client_for):
+    kari = client_for("kari")
+    first = kari.post("/api/v1/cases/", _body(agencies, correlation_key="KDI-3"), format="json").json()
+    ProcessInstance.objects.filter(case_id=first["id"]).update(status=InstanceStatus.INCIDENT)
+
+    again = kari.post("/api/v1/cases/", _body(agencies, OTHER_PERSON, correlation_key="KDI-3"), format="json")
+
+    assert again.status_code == 400 and _fields(again) == {"correlation_key"}
+
+
+@pytest.mark.django_db
+def test_a_too_long_or_non_text_key_is_400_naming_it(shipped, agencies, client_for):
+    kari = client_for("kari")
+    for bad in ("x" * (MAX_LENGTH + 1), {"a": 1}, None):
+        response = kari.post("/api/v1/cases/", _body(agencies, correlation_key=bad), format="json")
+        assert response.status_code == 400, bad
+        assert "correlation_key" in _fields(response)
+    assert kari.post("/api/v1/cases/", _body(agencies, correlation_key="x" * MAX_LENGTH),
+                     format="json").status_code == 201
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_other_errors_and_the_key_are_reported_together(shipped, agencies, client_for):
+    kari = client_for("kari")
+    kari.post("/api/v1/cases/", _body(agencies, correlation_key="KDI-4"), format="json")
+    bad_person = {"name": "Per", "national_id": "12345678901"}
+
+    response = kari.post("/api/v1/cases/", _body(agencies, bad_person, correlation_key="KDI-4"), format="json")
+
+    assert response.status_code == 400
+    assert {"person.national_id", "correlation_key"} <= _fields(response)
+
+
+def test_the_schema_documents_the_key(client_for, db, users):
+    schema = client_for("nils").get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    case_input = schema["components"]["schemas"]["CaseInputRequest"]
+    key = case_input["properties"]["correlation_key"]
+    assert key["type"] == "string" and key["maxLength"] == MAX_LENGTH and key["description"]
+    assert "correlation_key" not in case_input.get("required", [])
+    bad_request = schema["paths"]["/api/v1/cases/"]["post"]["responses"]["400"]
+    assert "correlation_key" in bad_request["description"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_cases_started_at_once_with_one_key_one_201_one_400(shipped, users, agencies):
+    clients = []
+    for name in ("kari", "kari"):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=users[name])[0].key}")
+        clients.append(client)
+    bodies = [_body(agencies, PERSON, correlation_key="KDI-race"), _body(agencies, OTHER_PERSON,
+                                                                          correlation_key="KDI-race")]
+
+    responses = _in_threads([lambda c=c, b=b: c.post("/api/v1/cases/", b, format="json")
+                             for c, b in zip(clients, bodies, strict=True)])
+
+    assert sorted(r.status_code for r in responses) == [201, 400]
+    assert ProcessInstance.objects.filter(correlation_key="KDI-race").count() == 1
