@@ -4,7 +4,6 @@ Bad values fail loudly at start-up rather than being silently replaced by defaul
 """
 
 import os
-import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -147,7 +146,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production: set STATIC_ROOT and run collectstatic; whitenoise then serves the collected
+# files. Unset (make run, tests) the finders below serve them without that step.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # Front-end packages come from npm (package.json, `npm ci`), never copied into the repo:
 # whitenoise serves them straight from node_modules through the finders.
 STATICFILES_DIRS = [
@@ -156,8 +157,6 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = True  # no collectstatic step needed for `make run` or the tests
-# STATIC_ROOT exists only after an optional collectstatic; the finders serve without it.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Request bodies above this are refused before they reach a view (BPMN uploads are capped
