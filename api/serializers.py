@@ -224,12 +224,8 @@ class CaseDetailSerializer(serializers.Serializer):
     person = PersonSerializer()
     data = serializers.DictField(child=CategoryViewSerializer(), help_text="category -> shown or masked values")
     open_tasks = TaskSerializer(many=True)
-    next_timer_at = serializers.SerializerMethodField(help_text="when the case's next timer (deadline) fires")
-
-    def get_next_timer_at(self, view) -> str | None:
-        due = min(view.case.instances.exclude(next_timer_at=None).values_list("next_timer_at", flat=True),
-                  default=None)
-        return serializers.DateTimeField().to_representation(due) if due else None
+    next_timer_at = serializers.DateTimeField(allow_null=True,
+                                              help_text="when the case's next timer (deadline) fires")
 
 
 class CaseCreatedSerializer(serializers.Serializer):

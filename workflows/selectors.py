@@ -8,6 +8,7 @@ user, so callers never leak whether it exists.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
@@ -92,6 +93,12 @@ def case_for(user, case_id) -> Case:
     if case is None or not rules.can_view_case(user, case):
         raise NotFound("no such case")
     return case
+
+
+def case_next_timer_at(case):
+    """When the case's next timer (deadline) fires: the earliest ``next_timer_at`` of its
+    instances, as ``cases_for`` annotates it; None when no timer waits."""
+    return ProcessInstance.objects.filter(case=case).aggregate(at=Min("next_timer_at"))["at"]
 
 
 def case_tasks(case, *, active_only=True):
@@ -197,6 +204,7 @@ class CaseView:
     person: dict
     data: dict
     open_tasks: list
+    next_timer_at: datetime.datetime | None  # the case's next deadline (timer)
 
 
 def case_view_for(user, case_id) -> CaseView:
@@ -211,6 +219,7 @@ def case_view_for(user, case_id) -> CaseView:
         person=policy.person_for(user, case),
         data=policy.case_data_for(user, case),
         open_tasks=list(case_tasks(case)),
+        next_timer_at=case_next_timer_at(case),
     )
 
 
