@@ -62,7 +62,9 @@ def _due_soon(due_at) -> bool:
 def sync_timer_job(instance, previous_due=None) -> None:
     """Keep exactly one pending timer job per instance, due at its ``next_timer_at``."""
     due = instance.next_timer_at
-    if due is None and previous_due is None:
+    if due == previous_due:
+        # Unchanged (most steps): the instance's one pending timer job already has this due
+        # time. fire_timer clears ``next_timer_at`` first, as its job is done by then.
         return
     pending = Job.objects.filter(instance_id=instance.pk, kind=JobKind.TIMER, status=JobStatus.PENDING)
     if due is None:

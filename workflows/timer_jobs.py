@@ -40,6 +40,8 @@ def fire_timer(worker: str, *, exclude=(), job_id=None) -> tuple[str, int | None
             job.attempts += 1
             job.save(update_fields=["status", "locked_by", "finished_at", "attempts"])
             if instance.status in (InstanceStatus.RUNNING, InstanceStatus.INCIDENT):
+                # The job is done: no pending timer job is left, whatever the next due time.
+                instance.next_timer_at = None
                 steps.run_step(instance, lambda workflow: None)
             return FIRED, job.pk
     except Exception as exc:  # the step rolled back: count the attempt, back off
