@@ -182,16 +182,12 @@ def task_form(task) -> dict | None:
 # --- incidents -------------------------------------------------------------------------
 
 
-def incidents_for(user, *, resolved=None):
-    """Incidents, for process admins; Forbidden for everyone else."""
+def incidents_for(user):
+    """Incidents, newest first, for process admins; Forbidden for everyone else. Narrow it
+    with ``workflows.filters.IncidentFilter`` (resolved or still open)."""
     if not rules.can_view_incidents(user):
         raise Forbidden("only process admins see incidents")
-    queryset = Incident.objects.select_related("case", "resolved_by", "job")
-    if resolved is True:
-        queryset = queryset.filter(resolved_at__isnull=False)
-    elif resolved is False:
-        queryset = queryset.filter(resolved_at__isnull=True)
-    return queryset.order_by("-created_at", "-id")
+    return Incident.objects.select_related("case", "resolved_by", "job").order_by("-created_at", "-id")
 
 
 # --- what one user sees of one case or task (through permissions.policy: logged) ---------
