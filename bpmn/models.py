@@ -4,7 +4,19 @@ from django.conf import settings
 from django.db import models
 
 
-class ProcessDefinition(models.Model):
+class FormsAndLanesText:
+    """Forms and lane map kept as JSON text (key order is field order), read as dicts."""
+
+    @property
+    def forms(self) -> dict:
+        return json.loads(self.forms_json)
+
+    @property
+    def lanes(self) -> dict:
+        return json.loads(self.lanes_json)
+
+
+class ProcessDefinition(FormsAndLanesText, models.Model):
     """One immutable version of a deployed process model.
 
     Forms and lane map are stored as JSON *text*: jsonb would reorder the keys, and the
@@ -34,16 +46,8 @@ class ProcessDefinition(models.Model):
     def __str__(self):
         return f"{self.key} v{self.version}"
 
-    @property
-    def forms(self) -> dict:
-        return json.loads(self.forms_json)
 
-    @property
-    def lanes(self) -> dict:
-        return json.loads(self.lanes_json)
-
-
-class ProcessDraft(models.Model):
+class ProcessDraft(FormsAndLanesText, models.Model):
     """Work in progress from the process editor: saved on the server so it survives a reload.
 
     One draft per process key, shared by its admins (the last save wins); a process that is
@@ -67,14 +71,6 @@ class ProcessDraft(models.Model):
 
     def __str__(self):
         return f"draft of {self.key or 'a new process'}"
-
-    @property
-    def forms(self) -> dict:
-        return json.loads(self.forms_json)
-
-    @property
-    def lanes(self) -> dict:
-        return json.loads(self.lanes_json)
 
 
 class DeployRecord(models.Model):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows.ids import parse_id
 
 from . import rules
 from .models import CATEGORIES, CONSENT_BASIS, AccessLog, Agency, AgencyKind, Consent
@@ -23,13 +24,6 @@ MAX_NOTE = 4000
 MAX_BASIS = 200
 
 
-def _as_int(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _visible_case(actor, case):
@@ -37,7 +31,7 @@ def _visible_case(actor, case):
     from workflows.models import Case
 
     if not isinstance(case, Case):
-        case = Case.objects.select_related("person").filter(pk=_as_int(case)).first()
+        case = Case.objects.select_related("person").filter(pk=parse_id(case)).first()
     if case is None or not rules.can_view_case(actor, case):
         raise NotFound("no such case")
     return case
@@ -61,7 +55,7 @@ def _recipient(case, agency, agency_kind, errors) -> tuple[Agency | None, str]:
                        "message": "give either an agency or an agency kind, not both"})
         return None, ""
     if agency is not None:
-        agency_id = agency.pk if isinstance(agency, Agency) else _as_int(agency)
+        agency_id = agency.pk if isinstance(agency, Agency) else parse_id(agency)
         match = next((p.agency for p in participants if p.agency_id == agency_id), None)
         if match is None:
             errors.append({"field": "agency",
@@ -170,7 +164,7 @@ def record_consent(
 def revoke_consent(*, actor, consent_id) -> Consent:
     """Withdraw a consent; it stops counting at once. Revoking twice is a Conflict."""
     consent = (
-        Consent.objects.select_related("case", "agency").filter(pk=_as_int(consent_id)).first()
+        Consent.objects.select_related("case", "agency").filter(pk=parse_id(consent_id)).first()
     )
     if consent is None or not rules.can_view_consents(actor, consent.case):
         raise NotFound("no such consent")
@@ -204,7 +198,7 @@ def access_log_for_case(*, actor, case):
     from workflows.models import Case
 
     if not isinstance(case, Case):
-        case = Case.objects.filter(pk=_as_int(case)).first()
+        case = Case.objects.filter(pk=parse_id(case)).first()
     if case is None:
         raise NotFound("no such case")
     if rules.can_view_access_log(actor, case):

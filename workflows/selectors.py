@@ -20,16 +20,8 @@ from permissions.models import Agency, Membership
 
 from . import steps
 from .errors import Forbidden, NotFound
+from .ids import parse_id
 from .models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
-
-
-def _as_int(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _has_any_membership(user) -> bool:
@@ -88,7 +80,7 @@ def case_for(user, case_id) -> Case:
     """The case if ``user`` may see it; NotFound otherwise (no existence leak)."""
     case = (
         Case.objects.select_related("person", "coordinator_agency")
-        .filter(pk=_as_int(case_id)).first()
+        .filter(pk=parse_id(case_id)).first()
     )
     if case is None or not rules.can_view_case(user, case):
         raise NotFound("no such case")
@@ -163,7 +155,7 @@ def task_inbox_for(user):
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
     task = Task.objects.select_related("case", "case__person", "agency", "assignee").filter(
-        pk=_as_int(task_id)
+        pk=parse_id(task_id)
     ).first()
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("no such task")

@@ -21,6 +21,7 @@ from permissions.models import Agency, AgencyKind
 from . import steps
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .forms import form_errors
+from .ids import parse_id
 from .messages import LIVE  # the instance statuses a message may reach
 from .models import (
     Case,
@@ -146,7 +147,7 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
         if kind not in AgencyKind.values:
             errors.append({"field": f"participants.{kind}", "message": f"unknown agency kind {kind!r}"})
             continue
-        agency_row = agency if isinstance(agency, Agency) else Agency.objects.filter(pk=_as_int(agency)).first()
+        agency_row = agency if isinstance(agency, Agency) else Agency.objects.filter(pk=parse_id(agency)).first()
         if agency_row is None:
             errors.append({"field": f"participants.{kind}", "message": f"no agency with id {agency!r}"})
         elif agency_row.kind != kind:
@@ -164,11 +165,6 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
     return agencies
 
 
-def _as_int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _valid_start_data(runtime, data) -> dict:
@@ -204,7 +200,7 @@ def _task_for(actor, task_id) -> Task:
         task = (
             Task.objects.select_related("agency")
             .annotate(definition_id=F("instance__definition_id"))
-            .get(pk=_as_int(task_id))
+            .get(pk=parse_id(task_id))
         )
     except Task.DoesNotExist:
         raise NotFound("no such task") from None
@@ -319,7 +315,7 @@ def retry_incident(*, actor, incident_id) -> Incident:
     """Run the failed step again (after the cause was fixed). Resolves it when it passes."""
     if not rules.can_retry_incident(actor):
         raise NotFound("no such incident")
-    incident = Incident.objects.filter(pk=_as_int(incident_id)).first()
+    incident = Incident.objects.filter(pk=parse_id(incident_id)).first()
     if incident is None:
         raise NotFound("no such incident")
     if incident.job_id is not None:

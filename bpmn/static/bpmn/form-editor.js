@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   const B = (window.Brobygger = window.Brobygger || {});
+  const el = B.el; // sidebar.js, loaded first
   const TYPES = [
     ["text", "text"], ["longtext", "long text"], ["date", "date"], ["integer", "whole number"],
     ["number", "number"], ["boolean", "yes/no"], ["choice", "choice"],
@@ -121,17 +122,6 @@
       refreshPreview();
     }
 
-    function el(tag, attrs, children) {
-      const node = document.createElement(tag);
-      Object.entries(attrs || {}).forEach(([key, value]) => {
-        if (value === undefined || value === null || value === false) { return; }
-        if (key === "text") { node.textContent = value; } else if (key.startsWith("on")) {
-          node.addEventListener(key.slice(2), value);
-        } else { node.setAttribute(key, value === true ? "" : value); }
-      });
-      (children || []).forEach((child) => child && node.appendChild(child));
-      return node;
-    }
 
     return {
       open(formName) { name = formName; render(); return name; },

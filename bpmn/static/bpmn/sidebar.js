@@ -20,6 +20,7 @@
     (children || []).forEach((child) => child && node.appendChild(child));
     return node;
   }
+  B.el = el; // shared with form-editor.js
 
   function field(id, label, control, hint) {
     return el("div", { class: "field" }, [
