@@ -3,6 +3,10 @@
 Who may send: a user with a case role (member, lead, coordinator) in an agency that
 participates in the case, e.g. the prison's system account for "release date changed".
 Others get 404, as for a case they cannot see.
+
+A message that names no case but carries ``start`` (the person and the participating
+agencies) starts a case of the process whose start event waits for it, as
+``POST /cases/`` would (403 when the sender works in none of the agencies).
 """
 
 from __future__ import annotations
@@ -14,7 +18,15 @@ from rest_framework.views import APIView
 
 from workflows import services
 
-from .serializers import ErrorSerializer, InputSerializer
+from .serializers import ErrorSerializer, InputSerializer, PersonInput
+
+
+class MessageStartInput(InputSerializer):
+    person = PersonInput()
+    participants = serializers.DictField(
+        child=serializers.IntegerField(min_value=1),
+        help_text="agency kind -> agency id, one per lane kind of the process",
+    )
 
 
 class MessageInput(InputSerializer):
@@ -25,29 +37,36 @@ class MessageInput(InputSerializer):
                                     help_text="case data fields the process knows, e.g. expected_release_date")
     message_id = serializers.CharField(max_length=200, required=False, allow_blank=False,
                                        help_text="the sender's id: a repeated id is ignored (answered 202)")
+    start = MessageStartInput(required=False, help_text=(
+        "for a message that starts a case (the process's start event waits for it): the person and the "
+        "participating agencies; then no case_reference or correlation_key"))
 
     def validate(self, attrs):
-        if bool(attrs.get("case_reference")) == bool(attrs.get("correlation_key")):
+        if attrs.get("case_reference") and attrs.get("correlation_key"):
             raise serializers.ValidationError({"case_reference": ["give either case_reference or correlation_key"]})
+        if "start" in attrs and (attrs.get("case_reference") or attrs.get("correlation_key")):
+            raise serializers.ValidationError({"start": ["a message either names its case or starts one, not both"]})
         return attrs
 
 
 class MessageAccepted(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["delivered", "duplicate"])
+    status = serializers.ChoiceField(choices=["delivered", "started", "duplicate"])
+    case_id = serializers.IntegerField(source="case.pk")
     case_reference = serializers.CharField(source="case.reference")
     message_id = serializers.CharField(allow_null=True)
     element_ids = serializers.ListField(child=serializers.CharField(), help_text="the events that caught it")
 
 
 def _errors(*codes):
-    described = {400: "invalid message or payload field", 401: "not authenticated",
-                 404: "no such case, or nothing in it waits for this message now",
-                 409: "the correlation key matches several cases"}
+    described = {400: "invalid message, payload or start field", 401: "not authenticated",
+                 403: "start: the sender works in none of the participating agencies",
+                 404: "no such case, nothing in it waits for this message now, or no process starts on it",
+                 409: "the correlation key matches several cases, or several processes start on the message"}
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}
 
 
 class MessageCreate(APIView):
-    @extend_schema(request=MessageInput, responses={202: MessageAccepted, **_errors(400, 401, 404, 409)},
+    @extend_schema(request=MessageInput, responses={202: MessageAccepted, **_errors(400, 401, 403, 404, 409)},
                    tags=["messages"])
     def post(self, request):
         serializer = MessageInput(data=request.data)
@@ -56,6 +75,6 @@ class MessageCreate(APIView):
         result = services.correlate_message(
             actor=request.user, name=data["name"], case_reference=data.get("case_reference"),
             correlation_key=data.get("correlation_key"), payload=data.get("payload") or {},
-            message_id=data.get("message_id"),
+            message_id=data.get("message_id"), start=data.get("start"),
         )
         return Response(MessageAccepted(result).data, status=status.HTTP_202_ACCEPTED)

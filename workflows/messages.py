@@ -5,6 +5,11 @@ delivered to a message catch event, boundary or event-gateway branch waiting for
 name; its payload fields (only fields the process's forms know, validated like form
 input) update the case data and the waiting tasks' data, and timers that read the data
 are computed again. A repeated ``message_id`` is ignored.
+
+A message may also *start* a case: when it names no case but carries ``start`` (the
+person and the participating agencies), it starts a new case of the one process whose
+top-level start event waits for its name, through ``start_case`` (same checks), with
+the payload as the start data.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
+from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
 from permissions import rules
 
 from . import steps
@@ -35,15 +42,17 @@ LIVE = (InstanceStatus.RUNNING, InstanceStatus.INCIDENT)
 
 @dataclass
 class MessageResult:
-    status: str  # "delivered" or "duplicate"
+    status: str  # "delivered", "started" or "duplicate"
     case: Case
     message_id: str | None
     element_ids: list[str] = field(default_factory=list)
 
 
 def correlate_message(*, actor, name, case_reference=None, correlation_key=None, payload=None,
-                      message_id=None) -> MessageResult:
-    name, payload, message_id = _valid_input(name, case_reference, correlation_key, payload, message_id)
+                      message_id=None, start=None) -> MessageResult:
+    name, payload, message_id = _valid_input(name, case_reference, correlation_key, payload, message_id, start)
+    if not (case_reference or correlation_key):
+        return _start_case(actor, name, payload, message_id, start)
     case = _target_case(case_reference, correlation_key)
     agency = _sender_agency(actor, case)
     with transaction.atomic():
@@ -81,12 +90,19 @@ def correlate_message(*, actor, name, case_reference=None, correlation_key=None,
     return MessageResult("delivered", case, message_id, element_ids)
 
 
-def _valid_input(name, case_reference, correlation_key, payload, message_id):
+def _valid_input(name, case_reference, correlation_key, payload, message_id, start=None):
     errors = []
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         errors.append({"field": "name", "message": "the message name is required (at most 200 characters)"})
-    if bool(case_reference) == bool(correlation_key):
+    if case_reference and correlation_key:
         errors.append({"field": "case_reference", "message": "give either case_reference or correlation_key"})
+    if start is not None and (case_reference or correlation_key):
+        errors.append({"field": "start", "message": "a message either names its case or starts one, not both"})
+    elif start is not None and not isinstance(start, dict):
+        errors.append({"field": "start", "message": "expected an object"})
+    elif start is not None:
+        errors += [{"field": f"start.{key}", "message": "unknown field; allowed: person, participants"}
+                   for key in sorted(set(start) - {"person", "participants"})]
     if payload is not None and not isinstance(payload, dict):
         errors.append({"field": "payload", "message": "expected an object"})
     if message_id is not None and (not isinstance(message_id, str) or not message_id.strip() or len(message_id) > 200):
@@ -94,6 +110,65 @@ def _valid_input(name, case_reference, correlation_key, payload, message_id):
     if errors:
         raise InvalidInput("the message is not valid", errors=errors)
     return name.strip(), dict(payload or {}), (message_id.strip() if message_id else None)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _start_case(actor, name, payload, message_id, start) -> MessageResult:
+    from .services import start_case  # services imports this module
+
+    definitions = _start_definitions(name)
+    if start is None:
+        if definitions:
+            raise InvalidInput("the message starts a case: give start", errors=[{
+                "field": "start",
+                "message": f"the message {name!r} starts a case of {definitions[0].key}: give start "
+                           "{person: {name, national_id}, participants: {kind: agency id}}",
+            }])
+        raise InvalidInput("the message is not valid", errors=[
+            {"field": "case_reference", "message": "give case_reference or correlation_key (or start)"}])
+    if not definitions:
+        raise NotFound(f"no process starts on the message {name!r}")
+    if len(definitions) > 1:
+        keys = ", ".join(sorted(d.key for d in definitions))
+        raise Conflict(f"several processes start on the message {name!r}: {keys}")
+    (definition,) = definitions
+    if message_id and (earlier := _earlier(message_id)) is not None:
+        return MessageResult("duplicate", earlier, message_id)
+    fields = _valid_payload(runtime_for(definition), payload)
+    try:
+        with transaction.atomic():
+            case = start_case(actor=actor, process_key=definition.key, person=start.get("person"),
+                              participants=start.get("participants"), data=fields, start_message=name,
+                              message_id=message_id)
+            if message_id and not _remember(message_id, name, case, actor):
+                raise _Duplicate  # a parallel request with the same id won: undo this case
+    except _Duplicate:
+        return MessageResult("duplicate", _earlier(message_id), message_id)
+    except InvalidInput as exc:
+        for error in exc.errors:
+            if error.get("field", "").split(".")[0] in ("person", "participants"):
+                error["field"] = f"start.{error['field']}"
+        raise
+    received = Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED).values_list("element_id", flat=True)
+    return MessageResult("started", case, message_id, [element for element in received if element])
+
+
+def _earlier(message_id) -> Case | None:
+    received = ReceivedMessage.objects.filter(message_id=message_id).select_related("case").first()
+    return received.case if received else None
+
+
+def _start_definitions(name) -> list:
+    """The latest version of every process whose top-level start event waits for ``name``."""
+    latest = {}
+    for pk, key in ProcessDefinition.objects.order_by("key", "-version").values_list("pk", "key"):
+        latest.setdefault(key, pk)
+    candidates = (ProcessDefinition.objects.filter(pk__in=latest.values(), bpmn_xml__contains="messageEventDefinition")
+                  .defer("spec_json", "bpmn_xml").order_by("key"))
+    return [d for d in candidates if name in engine_events.start_message_names(runtime_for(d).bundle.spec)]
 
 
 def _target_case(case_reference, correlation_key) -> Case:

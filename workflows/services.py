@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.engine.errors import TaskStateError
 from bpmn.models import ProcessDefinition
@@ -42,13 +43,17 @@ from .national_id import InvalidNationalId, validate_national_id
 
 
 def start_case(*, actor, process_key: str, person: dict, participants: dict, data: dict | None = None,
-               correlation_key: str = "") -> Case:
+               correlation_key: str = "", start_message: str = "", message_id: str | None = None) -> Case:
     """Open a case for ``person`` on the latest version of ``process_key``.
 
     ``participants`` maps agency kind -> Agency or agency id. Every lane of the process
     needs a participant of its kind. ``correlation_key``: an external system's own number
     for the case, which messages may name instead of the reference; no other live (running
     or stopped on an incident) case may have it, else a message could not find its case.
+
+    ``start_message``: for a process whose start event waits for a message, its name
+    (``correlate_message`` with ``start``); ``data`` is then the message's payload and
+    ``message_id`` is recorded with it. Such a process starts only this way.
     """
     definition = (
         ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml")
@@ -57,6 +62,12 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
     if definition is None:
         raise InvalidInput(f"no process {process_key!r} is deployed",
                            errors=[{"field": "process_key", "message": "unknown process"}])
+    runtime = runtime_for(definition)
+    starts_on = engine_events.start_message_names(runtime.bundle.spec)
+    if (start_message or starts_on) and start_message not in starts_on:
+        message = (f"the process starts when the message {sorted(starts_on)[0]!r} arrives: it is started by "
+                   "POST /api/v1/messages/ with `start`") if starts_on else "the process has no message start event"
+        raise InvalidInput(message, errors=[{"field": "process_key", "message": message}])
     errors = []
     try:
         name, national_id = _valid_person(person)
@@ -72,7 +83,6 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         raise InvalidInput("the case cannot be started", errors=errors)
     if not rules.can_start_case(actor, list(agencies.values())):
         raise Forbidden("you may start cases only for an agency you work in, as one of its participants")
-    runtime = runtime_for(definition)
     start_data = _valid_start_data(runtime, data)
     starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
 
@@ -95,6 +105,7 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         )
         grant_case_access(case)
         workflow = engine.new_workflow(runtime.bundle, start_data)
+        caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
         instance = ProcessInstance.objects.create(
             case=case, definition=definition, state="{}",
             serializer_version=engine.SERIALIZER_VERSION, spiff_version=engine.SPIFFWORKFLOW_VERSION,
@@ -104,7 +115,13 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
             case=case, instance=instance, kind=EventKind.CASE_STARTED, actor=actor, agency=starter_agency,
             detail={"process_key": definition.key, "version": definition.version},
         )
-        steps.advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=starter_agency)
+        received = [Event(
+            case_id=case.pk, instance=instance, kind=EventKind.MESSAGE_RECEIVED, actor=actor, agency=starter_agency,
+            element_id=caught[0] if caught else "",
+            detail={"name": start_message, "message_id": message_id, "fields": sorted(start_data)},
+        )] if start_message else []
+        steps.advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=starter_agency,
+                               events=received)
     return case
 
 

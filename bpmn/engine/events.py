@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError
@@ -153,6 +154,27 @@ def waiting_message_names(workflow) -> set[str]:
     for task in workflow.get_tasks(state=TaskState.WAITING):
         names |= {d.name for d in _definitions(task) if isinstance(d, MessageEventDefinition)}
     return names
+
+
+def start_message_names(spec) -> set[str]:
+    """Names of the messages the top-level start events of a process spec wait for.
+
+    Event sub-processes have specs of their own, so their start events are not counted.
+    """
+    names = set()
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, StartEvent):
+            definition = getattr(task_spec, "event_definition", None)
+            definitions = getattr(definition, "event_definitions", None) or [definition]
+            names |= {d.name for d in definitions if isinstance(d, MessageEventDefinition)}
+    return names
+
+
+def deliver_start_message(workflow, name: str, payload: dict) -> list[str]:
+    """Start a new workflow whose start event waits for message ``name`` with ``payload``
+    (it lands in the start event's data, so every task after it inherits it)."""
+    workflow.do_engine_steps()  # up to the message start event, which then waits
+    return deliver_message(workflow, name, payload)
 
 
 def deliver_message(workflow, name: str, payload: dict, correlations: dict | None = None) -> list[str]:

@@ -46,8 +46,8 @@ def test_release_date_changed_moves_the_escalation_deadline(case, users, agencie
     answer = send(api(users["kari"]), name="release_date_changed", case_reference=case.reference,
                   payload={"expected_release_date": "2027-03-01"}, message_id="prison-4711")
     assert answer.status_code == 202, answer.json()
-    assert answer.json() == {"status": "delivered", "case_reference": case.reference, "message_id": "prison-4711",
-                             "element_ids": ["BoundaryEvent_release_date_changed"]}
+    assert answer.json() == {"status": "delivered", "case_id": case.pk, "case_reference": case.reference,
+                             "message_id": "prison-4711", "element_ids": ["BoundaryEvent_release_date_changed"]}
 
     instance.refresh_from_db()
     new_deadline = datetime(2027, 1, 1, 9, tzinfo=OSLO)
