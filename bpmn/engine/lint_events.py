@@ -6,7 +6,10 @@ agency's system sending the process's start message with them (``POST /messages/
 ``start``). A top-level timer start event would have to invent both, so it is refused
 with the way to model it instead. A top-level message start event is allowed, alone: the
 process then starts only through the messages API. Timer and message start events of
-*event sub-processes* are fine: they react inside a running case.
+*event sub-processes* are fine: they react inside a running case, as long as they do not
+interrupt it: SpiffWorkflow 3.2 runs an interrupting event sub-process beside the main
+flow without cancelling it (its ``EventSubprocess`` is a plain sub-workflow), so such a
+model would silently do something other than it says and is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ _TIMER_ADVICE = (
     "participating agencies are needed), so start with a plain start event followed "
     "by a timer intermediate catch event to wait. Only message start events are allowed, "
     "started by POST /api/v1/messages/ with `start` (the person and the agencies)"
+)
+_INTERRUPTING = (
+    "starts an interrupting event sub-process, which SpiffWorkflow 3.2 does not interrupt "
+    "with: the main flow would go on beside it. Set isInterrupting=\"false\" on the start "
+    "event, or use an interrupting boundary event on the task to stop"
 )
 _NOT_ALONE = (
     "is a message start event beside other start events; a process that starts on a "
@@ -42,5 +50,16 @@ def lint_start_events(root, *, filename: str) -> list[ValidationIssue]:
                 issues.append(ValidationIssue(
                     "message-start-event", f"start event '{element_id}' {_NOT_ALONE}", element_id,
                     start.sourceline, filename,
+                ))
+    for sub_process in root.iter(f"{{{BPMN}}}subProcess"):
+        if sub_process.get("triggeredByEvent") != "true":
+            continue
+        for start in sub_process.findall(f"{{{BPMN}}}startEvent"):
+            # BPMN's default is interrupting: only an explicit "false" is safe.
+            if start.get("isInterrupting", "true") != "false":
+                element_id = start.get("id")
+                issues.append(ValidationIssue(
+                    "interrupting-event-subprocess", f"start event '{element_id}' {_INTERRUPTING}",
+                    element_id, start.sourceline, filename,
                 ))
     return issues
