@@ -25,6 +25,7 @@ class DefinitionRuntime:
     validators: dict[str, Draft202012Validator]
     user_tasks: dict[str, dict]
     fields: dict[str, str]
+    start_messages: frozenset[str]  # messages the process's start event waits for
 
     @property
     def bundle(self) -> SpecBundle:
@@ -64,6 +65,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         },
         user_tasks=definition.metadata.get("user_tasks", {}),
         fields=definition.metadata.get("fields", {}),
+        start_messages=frozenset(definition.metadata.get("start_messages", ())),
     )
     with _lock:
         _runtimes[definition_id] = runtime

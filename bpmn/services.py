@@ -88,6 +88,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> Deploy
                 "user_tasks": compiled.user_tasks,
                 "fields": compiled.fields,
                 "messages": compiled.messages,
+                "start_messages": compiled.start_messages,
             },
             deployed_by=_user_or_none(actor),
         )

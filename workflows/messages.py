@@ -164,11 +164,11 @@ def _earlier(message_id) -> Case | None:
 def _start_definitions(name) -> list:
     """The latest version of every process whose top-level start event waits for ``name``."""
     latest = {}
-    for pk, key in ProcessDefinition.objects.order_by("key", "-version").values_list("pk", "key"):
-        latest.setdefault(key, pk)
-    candidates = (ProcessDefinition.objects.filter(pk__in=latest.values(), bpmn_xml__contains="messageEventDefinition")
-                  .defer("spec_json", "bpmn_xml").order_by("key"))
-    return [d for d in candidates if name in engine_events.start_message_names(runtime_for(d).bundle.spec)]
+    rows = ProcessDefinition.objects.order_by("key", "-version").only("key", "version", "metadata")
+    for definition in rows:
+        latest.setdefault(definition.key, definition)
+    # Compiled at deploy (metadata "start_messages"): no spec is restored to answer this.
+    return [d for d in latest.values() if name in d.metadata.get("start_messages", ())]
 
 
 def _target_case(case_reference, correlation_key) -> Case:

@@ -63,7 +63,7 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         raise InvalidInput(f"no process {process_key!r} is deployed",
                            errors=[{"field": "process_key", "message": "unknown process"}])
     runtime = runtime_for(definition)
-    starts_on = engine_events.start_message_names(runtime.bundle.spec)
+    starts_on = runtime.start_messages
     if (start_message or starts_on) and start_message not in starts_on:
         message = (f"the process starts when the message {sorted(starts_on)[0]!r} arrives: it is started by "
                    "POST /api/v1/messages/ with `start`") if starts_on else "the process has no message start event"

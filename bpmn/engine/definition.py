@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
+from .events import start_message_names
 from .expressions import validate_expression
 from .lanes import resolve_lane_kind, validate_lane_map
 from .lint import lint_definitions
@@ -39,6 +40,7 @@ class CompiledDefinition:
     user_tasks: dict[str, dict]  # element id -> {name, lane, agency_kind, form, due_in}
     fields: dict[str, str]  # form field -> data category ("restricted" when none)
     messages: list[str] = field(default_factory=list)  # message names the process waits for
+    start_messages: list[str] = field(default_factory=list)  # messages its start event waits for
 
 
 def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None) -> str:
@@ -82,6 +84,7 @@ def compile_definition(
         user_tasks=compiled_tasks,
         fields=fields,
         messages=sorted(_message_names(root)),
+        start_messages=sorted(start_message_names(spec)),
     )
 
 
