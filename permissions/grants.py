@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
 from .models import Agency
+from .rules import forget_case_access
 
 VIEW_CASE = "view_case"
 
@@ -28,6 +29,7 @@ def _view_case_permission(content_type) -> Permission:
 
 def grant_agency_access(case, agencies) -> None:
     """Give each agency's group ``workflows.view_case`` on ``case`` (idempotent)."""
+    forget_case_access(case)
     from guardian.models import GroupObjectPermission
 
     content_type = _case_content_type()
@@ -46,6 +48,7 @@ def grant_agency_access(case, agencies) -> None:
 
 def revoke_agency_access(case, agencies) -> int:
     """Take ``workflows.view_case`` on ``case`` away from each agency's group."""
+    forget_case_access(case)
     from guardian.models import GroupObjectPermission
 
     content_type = _case_content_type()
@@ -65,6 +68,7 @@ def grant_case_access(case) -> None:
 
 def sync_case_access(case) -> None:
     """Make the object permissions match the participants exactly (repair tool)."""
+    forget_case_access(case)
     from guardian.models import GroupObjectPermission
 
     participating = list(Agency.objects.filter(participations__case=case).distinct())

@@ -175,7 +175,24 @@ def _participating_memberships(user, case_pk, roles):
 
 
 def case_access(user, case) -> CaseAccess:
-    """Through which of the user's agencies (and with which role) they see ``case``."""
+    """Through which of the user's agencies (and with which role) they see ``case``.
+
+    Remembered on the case object per user, so a page that checks the case, shows the
+    person and masks the data asks the database once; ``permissions.grants`` forgets it
+    when participation or grants change (``forget_case_access``).
+    """
+    remembered = case.__dict__.setdefault("_brobygger_access", {})
+    key = getattr(user, "pk", None)
+    if key not in remembered:
+        remembered[key] = _case_access(user, case)
+    return remembered[key]
+
+
+def forget_case_access(case) -> None:
+    case.__dict__.pop("_brobygger_access", None)
+
+
+def _case_access(user, case) -> CaseAccess:
     memberships = _memberships(user)
     if not any(role in CASE_ROLES for _agency, role in memberships):
         return CaseAccess(case=case, acting=(), has_memberships=bool(memberships))
@@ -216,9 +233,7 @@ def visible_cases(user, queryset=None):
 
 def can_view_case(user, case) -> bool:
     """A case role in an agency that participates in the case and holds ``view_case``."""
-    if not case_agency_ids(user):
-        return False
-    return _participating_memberships(user, case.pk, CASE_ROLES).exists()
+    return bool(case_access(user, case))
 
 
 def can_view_task(user, task) -> bool:
