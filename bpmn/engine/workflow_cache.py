@@ -1,0 +1,70 @@
+"""Live workflows of recently stepped instances, so the next step skips deserializing.
+
+Restoring a workflow from its state text costs about as much as the rest of an engine
+step (make bench: 0.45 ms of 1.1 ms), and the process that stepped an instance is often
+the one to step it next (the next task of a case, a timer after a completion).
+
+The stored state text stays the only truth. An entry is handed out only for the exact
+text it was saved as, so any change made elsewhere (another process, a migration, a
+restore) is a miss, never a stale workflow. ``take`` removes the entry: the caller owns
+the object and mutates it, and gives it back with ``put`` only once the state it saved
+is committed. A step that rolls back never gives it back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class _Entry:
+    state_text: str
+    spec: object
+    workflow: object
+
+
+class WorkflowCache:
+    def __init__(self, max_size: int = 256):
+        self._items: OrderedDict[object, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max_size = max_size
+        self.hits = 0
+        self.misses = 0
+
+    def take(self, key, state_text: str, spec):
+        """The workflow saved as ``state_text`` on ``spec`` for ``key``, or None."""
+        with self._lock:
+            entry = self._items.pop(key, None)
+            hit = entry is not None and entry.spec is spec and entry.state_text == state_text
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
+        return entry.workflow if hit else None
+
+    def put(self, key, state_text: str, workflow) -> None:
+        """Keep ``workflow``, whose committed state is ``state_text``."""
+        if self._max_size <= 0:
+            return
+        with self._lock:
+            self._items[key] = _Entry(state_text, workflow.spec, workflow)
+            self._items.move_to_end(key)
+            while len(self._items) > self._max_size:
+                self._items.popitem(last=False)
+
+    def discard(self, key) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+WORKFLOW_CACHE = WorkflowCache()
