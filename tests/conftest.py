@@ -16,6 +16,15 @@ def _database_is_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
+def pytest_configure(config):
+    """Passwords hashed with a fast hasher: the demo cast (nine users) is seeded by many
+    tests, and the production PBKDF2 costs 0.2 s per password here (2 s per test)."""
+    from django.conf import settings
+
+    if settings.configured:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgres`` need row locks and real concurrency.
 
