@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from jsonschema import Draft202012Validator, FormatChecker
 
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
+from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 
 from .models import ProcessDefinition
 
@@ -78,3 +79,4 @@ def clear_caches() -> None:
     with _lock:
         _runtimes.clear()
     SPEC_CACHE.clear()
+    WORKFLOW_CACHE.clear()

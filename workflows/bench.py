@@ -7,9 +7,10 @@ real database (PostgreSQL when DATABASE_URL points to it) and no demo data is to
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 
-from django.db import connection
+from django.db import connection, connections
 
 from bpmn.engine import runtime as engine
 from bpmn.loading import bpmn_files, forms_for
@@ -37,7 +38,7 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def run(*, cases: int = 200, processes_dir, timer_count: int = 500) -> dict:
+def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int = 4) -> dict:
     for path in bpmn_files([processes_dir]):
         deploy_definition(actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path),
                           filename=path.name, check_permission=False)
@@ -74,6 +75,9 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500) -> dict:
             services.complete_task(actor=worker[task.agency_id], task_id=task.pk, data=data_for[task.element_id])
             complete_times.append(time.perf_counter() - began)
 
+    concurrent = _concurrent_completions(
+        users=users, worker=worker, participants=participants, data_for=data_for, cases=cases, threads=threads,
+    ) if threads > 1 else None
     bare = _bare_engine_loop(definition_runtime, data_for, rounds=cases)
     from .bench_timers import run as timer_throughput
 
@@ -88,8 +92,60 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500) -> dict:
         "task_completions_per_second": round(len(complete_times) / sum(complete_times), 1),
         "complete_task_p50_ms": _ms(statistics.median(complete_times)),
         "complete_task_p95_ms": _ms(_percentile(complete_times, 95)),
+        "concurrent": concurrent,
         "bare_engine": bare,
         "timer_throughput": timers,
+    }
+
+
+def _concurrent_completions(*, users, worker, participants, data_for, cases: int, threads: int) -> dict:
+    """Throughput of one process serving several callers at once, as a threaded web server
+    does: ``threads`` callers, each working its own cases to the end, each on its own
+    database connection. Asking for the case's next task is part of each caller's loop."""
+    case_ids = [
+        services.start_case(actor=users["kari"], process_key=PROCESS, participants=participants,
+                            person={"name": f"Concurrent {i}", "national_id": PERSON_IDS[i % len(PERSON_IDS)]}).pk
+        for i in range(cases)
+    ]
+    completions, latencies, failures = [0] * threads, [[] for _ in range(threads)], []
+    barrier = threading.Barrier(threads + 1)
+
+    def caller(index: int) -> None:
+        try:
+            barrier.wait()
+            for case_id in case_ids[index::threads]:
+                while True:
+                    task = (Task.objects.filter(case_id=case_id, status__in=ACTIVE_TASK_STATUSES)
+                            .only("id", "element_id", "agency_id").order_by("id").first())
+                    if task is None:
+                        break
+                    began = time.perf_counter()
+                    services.complete_task(actor=worker[task.agency_id], task_id=task.pk,
+                                           data=data_for[task.element_id])
+                    latencies[index].append(time.perf_counter() - began)
+                    completions[index] += 1
+        except Exception as exc:  # reported below: a failed bench must not look fast
+            failures.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=caller, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    barrier.wait()
+    began = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"concurrent callers failed: {failures[:3]}")
+    every = [latency for per_thread in latencies for latency in per_thread]
+    return {
+        "threads": threads,
+        "task_completions": sum(completions),
+        "task_completions_per_second": round(sum(completions) / elapsed, 1),
+        "complete_task_p50_ms": _ms(statistics.median(every)),
+        "complete_task_p95_ms": _ms(_percentile(every, 95)),
     }
 
 

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from . import rows
 from .models import Incident, Job, JobKind, JobStatus
 
 NOTIFY_CHANNEL = "brobygger_jobs"
@@ -66,15 +67,15 @@ def sync_timer_job(instance, previous_due=None) -> None:
         # Unchanged (most steps): the instance's one pending timer job already has this due
         # time. fire_timer clears ``next_timer_at`` first, as its job is done by then.
         return
-    pending = Job.objects.filter(instance_id=instance.pk, kind=JobKind.TIMER, status=JobStatus.PENDING)
     if due is None:
-        pending.delete()
+        # Through the ORM: it also unlinks incidents that name the job (rare, not hot).
+        Job.objects.filter(instance_id=instance.pk, kind=JobKind.TIMER, status=JobStatus.PENDING).delete()
         return
-    if not pending.update(due_at=due):
-        Job.objects.create(
+    if not rows.move_pending_timer(instance.pk, due):
+        rows.insert([Job(
             kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
             max_attempts=conf("JOB_MAX_ATTEMPTS"),
-        )
+        )])
     if _due_soon(due):
         wake_workers_after_commit()
 
@@ -96,7 +97,7 @@ def enqueue_task_notifications(tasks) -> list[Job]:
                              "element_id": task.element_id},
                 ))
     if jobs:
-        Job.objects.bulk_create(jobs)
+        rows.insert(jobs)
         wake_workers_after_commit()
     return jobs
 

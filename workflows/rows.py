@@ -23,7 +23,17 @@ from django.db.models import Model
 
 from permissions.models import Agency
 
-from .models import ACTIVE_TASK_STATUSES, Case, CaseParticipant, ProcessInstance, Task, TaskStatus
+from .models import (
+    ACTIVE_TASK_STATUSES,
+    Case,
+    CaseParticipant,
+    Job,
+    JobKind,
+    JobStatus,
+    ProcessInstance,
+    Task,
+    TaskStatus,
+)
 
 
 def update(obj: Model, field_names: tuple[str, ...]) -> int:
@@ -71,6 +81,15 @@ def complete_open_task(task_id: int, actor_id: int, now) -> bool:
         return cursor.rowcount == 1
 
 
+def move_pending_timer(instance_id: int, due) -> bool:
+    """Move the instance's pending timer job to ``due``; False when it has none."""
+    sql = _move_timer_sql(connection.vendor)
+    due_at = Job._meta.get_field("due_at").get_db_prep_save(due, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [due_at, instance_id, JobKind.TIMER, JobStatus.PENDING])
+        return cursor.rowcount > 0
+
+
 def locked_task(task_id: int) -> Task | None:
     """The task with its agency, and its instance and case rows locked (``FOR UPDATE OF``).
 
@@ -108,7 +127,8 @@ def _pk(meta) -> str:
     return _column(meta.pk.column)
 
 
-def _fk(meta, name: str) -> str:
+def _field(meta, name: str) -> str:
+    """The quoted column of field ``name`` (a foreign key's ``*_id`` column too)."""
     return _column(meta.get_field(name).column)
 
 
@@ -158,6 +178,13 @@ def _attach_saved_parents(obj: Model, fields) -> None:
                 raise ValueError(f"{type(obj).__name__}.{field.name} refers to an unsaved {type(parent).__name__}")
             if getattr(obj, field.attname) is None:
                 setattr(obj, field.attname, parent.pk)
+
+
+@cache
+def _move_timer_sql(vendor: str) -> str:
+    meta = Job._meta
+    return (f"UPDATE {_column(meta.db_table)} SET {_field(meta, 'due_at')} = %s WHERE {_field(meta, 'instance')} = %s "
+            f"AND {_field(meta, 'kind')} = %s AND {_field(meta, 'status')} = %s")
 
 
 @dataclass(frozen=True)
@@ -212,9 +239,9 @@ def _locked_task_select(vendor: str) -> _Select:
             ("c", Case, ("id", "data", "data_sources", "status")),
         ],
         f"FROM {_column(task.db_table)} t "
-        f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = t.{_fk(task, 'agency')} "
-        f"JOIN {_column(instance.db_table)} i ON i.{_pk(instance)} = t.{_fk(task, 'instance')} "
-        f"JOIN {_column(case.db_table)} c ON c.{_pk(case)} = i.{_fk(instance, 'case')} "
+        f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = t.{_field(task, 'agency')} "
+        f"JOIN {_column(instance.db_table)} i ON i.{_pk(instance)} = t.{_field(task, 'instance')} "
+        f"JOIN {_column(case.db_table)} c ON c.{_pk(case)} = i.{_field(instance, 'case')} "
         f"WHERE t.{_pk(task)} = %s{lock}",
     )
 
@@ -225,6 +252,6 @@ def _participants_select(vendor: str) -> _Select:
     return _select(
         [("p", CaseParticipant, ("id", "kind")), ("a", Agency, None)],
         f"FROM {_column(participant.db_table)} p "
-        f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = p.{_fk(participant, 'agency')} "
-        f"WHERE p.{_fk(participant, 'case')} = %s",
+        f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = p.{_field(participant, 'agency')} "
+        f"WHERE p.{_field(participant, 'case')} = %s",
     )

@@ -15,10 +15,10 @@ from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from bpmn.engine import runtime as engine
 from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
 from permissions import rules
 from permissions.models import Agency, Membership
 
-from . import steps
 from .errors import Forbidden, NotFound
 from .ids import parse_id
 from .models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
@@ -133,7 +133,8 @@ def case_diagram_for(case, user) -> Diagram:
     )
     if instance is None:
         raise NotFound("the case has no process instance")
-    _runtime, workflow = steps.load(instance)
+    # Read only: restored from the text, never taken from the cache of workflows to step.
+    workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
     completed, active = engine.element_states(workflow)
     return Diagram(
         process_key=instance.definition.key, version=instance.definition.version,

@@ -19,7 +19,7 @@ from permissions import rules
 from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind
 
-from . import steps
+from . import rows, steps
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .forms import form_errors
 from .ids import parse_id
@@ -280,17 +280,32 @@ def unclaim_task(*, actor, task_id) -> Task:
 
 
 def complete_task(*, actor, task_id, data: dict) -> Task:
-    """Complete an open user task of the actor's agency with the data of its form."""
-    task = _task_for(actor, task_id)
-    runtime = runtime_for(task.definition_id)
-    schema, validator = runtime.form_for(task.element_id)
-    errors = form_errors(schema, validator, data)
-    if errors:
-        raise InvalidInput("the form has errors", errors=errors)
+    """Complete an open user task of the actor's agency with the data of its form.
 
+    The hot path of the whole system, so it reads once and writes each row once: one
+    statement reads the task and locks its instance and case; one conditional update marks
+    the task completed only if it is still open and not claimed by someone else (the
+    re-check under the lock, done by the database with the row's latest version).
+    """
     with transaction.atomic():
-        instance = _lock_instance(task)
-        _ensure_workable(task, actor)
+        task = _locked_task_for(actor, task_id)
+        instance = task.instance
+        runtime = runtime_for(instance.definition_id)
+        schema, validator = runtime.form_for(task.element_id)
+        errors = form_errors(schema, validator, data)
+        if errors:
+            raise InvalidInput("the form has errors", errors=errors)
+
+        now = timezone.now()
+        still_workable = rows.complete_open_task(task.pk, actor.pk, now)
+        if not still_workable:
+            # Someone else completed or claimed it while we waited for the lock: say which.
+            task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
+            _ensure_workable(task, actor)
+            raise Conflict("the task is no longer open")
+        task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, actor
+        if task.assignee_id is None:
+            task.assignee = actor
 
         def act(workflow):
             try:
@@ -299,11 +314,6 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
                 # The projection said open but the engine disagrees: the state moved on.
                 raise Conflict(f"the task is no longer open: {exc}") from exc
 
-        now = timezone.now()
-        task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, actor
-        if task.assignee_id is None:
-            task.assignee = actor
-        task.save(update_fields=["status", "completed_at", "completed_by", "assignee"])
         _merge_case_data(instance.case, data, task.agency_id)
         completed = Event(
             case_id=task.case_id, instance=instance, task=task, kind=EventKind.TASK_COMPLETED, actor=actor,
@@ -316,13 +326,26 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     return task
 
 
+def _locked_task_for(actor, task_id) -> Task:
+    """The task with its instance and case rows locked (``rows.locked_task``), if the
+    actor may work it: NotFound when invisible, Forbidden when visible but another agency's."""
+    task = rows.locked_task(parse_id(task_id))
+    if task is None:
+        raise NotFound("no such task")
+    if rules.can_work_task(actor, task):
+        return task
+    if rules.can_view_task(actor, task):
+        raise Forbidden(f"this task is for {task.agency.name}; you do not work there")
+    raise NotFound("no such task")
+
+
 def _merge_case_data(case: Case, data: dict, agency_id: int) -> None:
     """Called under the instance lock with the case row read under it: no lost update."""
     if not data:
         return
     case.data = {**case.data, **data}
     case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
-    case.save(update_fields=["data", "data_sources"])
+    rows.update(case, ("data", "data_sources"))
 
 
 # --- incidents -------------------------------------------------------------------------

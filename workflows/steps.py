@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import WorkflowException
@@ -18,12 +20,12 @@ from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.engine.errors import EngineError, StepLimitExceeded
 from bpmn.engine.timers import parse_iso_duration_text
+from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
 
-from . import jobs
+from . import jobs, rows
 from .models import (
     ACTIVE_TASK_STATUSES,
-    CaseParticipant,
     CaseStatus,
     Event,
     EventKind,
@@ -49,8 +51,14 @@ def step_cap() -> int:
 
 
 def load(instance: ProcessInstance) -> tuple[DefinitionRuntime, engine.SafeBpmnWorkflow]:
+    """The instance's workflow, to step it: ``advance_and_save`` keeps it after the commit,
+    so the next step of this instance in this process skips restoring it."""
     runtime = runtime_for(instance.definition_id)
-    return runtime, engine.load_workflow(runtime.bundle, instance.state)
+    bundle = runtime.bundle
+    workflow = WORKFLOW_CACHE.take(instance.pk, instance.state, bundle.spec)
+    if workflow is None:
+        workflow = engine.load_workflow(bundle, instance.state)
+    return runtime, workflow
 
 
 def run_step(
@@ -110,7 +118,8 @@ def advance_and_save(
         instance.status = InstanceStatus.INCIDENT
     else:
         instance.status = InstanceStatus.RUNNING
-    instance.save(update_fields=["state", "version", "next_timer_at", "status", "updated_at"])
+    rows.update(instance, ("state", "version", "next_timer_at", "status", "updated_at"))
+    transaction.on_commit(partial(WORKFLOW_CACHE.put, instance.pk, instance.state, workflow))
 
     jobs.sync_timer_job(instance, previous_due)
     events = list(events or []) + _timer_and_outbox_events(instance, fired, thrown, actor)
@@ -120,7 +129,7 @@ def advance_and_save(
             ready_before=ready_before,
         )
     else:
-        Event.objects.bulk_create(events)
+        rows.insert(events)
         kind, element_id, error = failure
         outcome.incident = record_incident(instance, kind=kind, element_id=element_id, error=error, actor=actor)
     if outcome.created:
@@ -216,12 +225,11 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, e
             events += _cancellation_events(instance, cancelled, actor)
     new_ready = [task for spiff_id, task in ready.items() if spiff_id not in known]
     if not new_ready:
-        Event.objects.bulk_create(events)
+        rows.insert(events)
         return [], cancelled
     now = timezone.now()
 
-    participants = CaseParticipant.objects.filter(case_id=instance.case_id).select_related("agency")
-    agencies = {participant.kind: participant.agency for participant in participants}
+    agencies = rows.participant_agencies(instance.case_id)
     created = []
     for ready_task in new_ready:
         kind = (runtime.user_tasks.get(ready_task.element_id) or {}).get("agency_kind")
@@ -242,7 +250,7 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, e
             agency=agency, form=ready_task.form or "", handed_over_by=acting_agency,
             due_at=due_at_for(ready_task.due_in, now),
         ))
-    Task.objects.bulk_create(created)
+    rows.insert(created)
     for task in created:
         events.append(Event(
             case_id=instance.case_id, instance=instance, task=task, kind=EventKind.TASK_CREATED,
@@ -258,7 +266,7 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, e
                     actor=actor, agency=acting_agency, from_agency=acting_agency, to_agency=task.agency,
                     element_id=task.element_id, detail={"task": task.name},
                 ))
-    Event.objects.bulk_create(events)
+    rows.insert(events)
     return created, cancelled
 
 

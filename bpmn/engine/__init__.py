@@ -6,4 +6,5 @@
 - ``expressions``: the restricted environment every workflow runs in
 - ``definition``: compile a model for deployment (all of the above, then a full parse)
 - ``runtime``: load/save (spec stored apart, state as text), advance, user tasks, timers
+- ``workflow_cache``: live workflows of recently stepped instances (skips a restore)
 """
