@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,21 +36,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, conf("JOB_BACKOFF_CAP_SECONDS")))
 
 
-# --- waking workers ---------------------------------------------------------------------
-
-
-def _send_notify() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
-
-
-def wake_workers_after_commit() -> None:
-    """NOTIFY once after this transaction commits (PostgreSQL); polling covers the rest."""
-    if connection.vendor != "postgresql":
-        return
-    if any(entry[1] is _send_notify for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(_send_notify)
+# --- waking workers: a NOTIFY in the transaction (Batch.notify), polling covers the rest --
 
 
 def _due_soon(due_at) -> bool:
@@ -60,8 +46,11 @@ def _due_soon(due_at) -> bool:
 # --- enqueue (inside the state change's transaction) -------------------------------------
 
 
-def sync_timer_job(instance, previous_due=None) -> None:
-    """Keep exactly one pending timer job per instance, due at its ``next_timer_at``."""
+def sync_timer_job(instance, previous_due=None, batch=None) -> None:
+    """Keep exactly one pending timer job per instance, due at its ``next_timer_at``.
+
+    Written through ``batch`` when given (sent with the rest of the step), else now.
+    """
     due = instance.next_timer_at
     if due == previous_due:
         # Unchanged (most steps): the instance's one pending timer job already has this due
@@ -71,17 +60,23 @@ def sync_timer_job(instance, previous_due=None) -> None:
         # Through the ORM: it also unlinks incidents that name the job (rare, not hot).
         Job.objects.filter(instance_id=instance.pk, kind=JobKind.TIMER, status=JobStatus.PENDING).delete()
         return
-    if not rows.move_pending_timer(instance.pk, due):
-        rows.insert([Job(
-            kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
-            max_attempts=conf("JOB_MAX_ATTEMPTS"),
-        )])
+    own_batch = batch is None
+    batch = rows.Batch() if own_batch else batch
+    rows.upsert_pending_timer(batch, Job(
+        kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
+        max_attempts=conf("JOB_MAX_ATTEMPTS"),
+    ))
     if _due_soon(due):
-        wake_workers_after_commit()
+        batch.notify(NOTIFY_CHANNEL)
+    if own_batch:
+        batch.flush()
 
 
-def enqueue_task_notifications(tasks) -> list[Job]:
-    """A task landed in an agency's inbox: tell the agency now, and again if it runs late."""
+def enqueue_task_notifications(tasks, batch=None) -> list[Job]:
+    """A task landed in an agency's inbox: tell the agency now, and again if it runs late.
+
+    Written through ``batch`` when given (sent with the rest of the step), else now.
+    """
     jobs = []
     for task in tasks:
         agency = task.agency
@@ -97,8 +92,12 @@ def enqueue_task_notifications(tasks) -> list[Job]:
                              "element_id": task.element_id},
                 ))
     if jobs:
-        rows.insert(jobs)
-        wake_workers_after_commit()
+        own_batch = batch is None
+        batch = rows.Batch() if own_batch else batch
+        batch.insert(jobs)
+        batch.notify(NOTIFY_CHANNEL)  # inside the transaction: PostgreSQL delivers it at commit
+        if own_batch:
+            batch.flush()
     return jobs
 
 

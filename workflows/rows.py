@@ -1,20 +1,24 @@
-"""Writing a step's rows without the ORM's per-statement overhead.
+"""A step's reads and writes in few round trips, without the ORM's per-statement overhead.
 
-Completing a task writes five to seven rows (the task, the case, the instance, new tasks,
-their events and jobs). Building each of those statements through the ORM cost more
-Python time than the database spent executing it (make bench: 0.2-0.3 ms per statement
-on a 2-vCPU machine), so the hot path compiles each INSERT and UPDATE once per model and
-column list and keeps it.
+Completing a task touches seven to ten rows (the task, the case, the instance, a timer
+job, new tasks, their events and jobs). Through the ORM that was eleven statements,
+each one a round trip (about 0.25 ms here: two process wake-ups on a shared 2-vCPU
+machine) plus 0.2-0.3 ms of Python building it. So the hot path compiles each statement
+once per model and column list, and a ``Batch`` sends a step's statements together: one
+round trip on PostgreSQL (several statements in one query text, which psycopg's
+client-side binding cursor allows); one after the other on SQLite, which has no round
+trips to save.
 
 The statements come from the model's own metadata (table, columns, quoting) and the
 values are prepared by the fields themselves (``pre_save`` and ``get_db_prep_save``), so
-they write what ``save(update_fields=...)`` and ``bulk_create()`` would write, on
-PostgreSQL and SQLite alike. Model signals are not sent: nothing listens on these models
-(``tests/workflows/test_rows.py`` keeps it so).
+they write what ``save(update_fields=...)`` and ``bulk_create()`` would write. Model
+signals are not sent: nothing listens on these models (``tests/workflows/test_rows.py``
+keeps it so).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -36,76 +40,117 @@ from .models import (
 )
 
 
-def update(obj: Model, field_names: tuple[str, ...]) -> int:
-    """UPDATE ``field_names`` of ``obj``'s row; ``auto_now`` fields among them are stamped."""
-    sql, fields = _update_sql(connection.vendor, type(obj), tuple(field_names))
-    params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in fields]
-    params.append(obj.pk)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+class Batch:
+    """Statements sent together at ``flush``; each may hand its result to a callback.
 
-
-def insert(objs: list[Model]) -> None:
-    """INSERT ``objs`` (one model) in one statement and set their primary keys."""
-    if not objs:
-        return
-    model = type(objs[0])
-    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
-        model.objects.bulk_create(objs)
-        return
-    sql, fields = _insert_sql(connection.vendor, model, len(objs))
-    params = []
-    for obj in objs:
-        _attach_saved_parents(obj, fields)
-        params += [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
-
-
-def complete_open_task(task_id: int, actor_id: int, now) -> bool:
-    """Mark the task completed by ``actor_id`` if it is still open or claimed by them.
-
-    The condition is evaluated on the row's latest version under the row lock, so of two
-    people completing one task exactly one gets True.
+    Nothing is sent before ``flush``: a caller that reads what it queued must flush first.
     """
-    sql = _complete_task_sql(connection.vendor)
-    completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [TaskStatus.COMPLETED, completed_at, actor_id, actor_id, task_id,
-                             *ACTIVE_TASK_STATUSES, actor_id])
-        return cursor.rowcount == 1
+
+    def __init__(self):
+        self._statements: list[tuple[str, list, Callable | None]] = []
+        self._notified = False
+
+    def add(self, sql: str, params: list, on_result: Callable | None = None) -> None:
+        """``on_result(cursor)`` is called with the cursor at this statement's result."""
+        self._statements.append((sql, params, on_result))
+
+    def update(self, obj: Model, field_names: tuple[str, ...]) -> None:
+        """UPDATE ``field_names`` of ``obj``'s row; ``auto_now`` fields among them are stamped."""
+        sql, fields = _update_sql(connection.vendor, type(obj), tuple(field_names))
+        params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in fields]
+        self.add(sql, [*params, obj.pk])
+
+    def insert(self, objs: list[Model], *, on_conflict: str = "") -> None:
+        """INSERT ``objs`` (one model) in one statement; their keys are set at ``flush``.
+
+        ``on_conflict``: an ``ON CONFLICT`` clause (an upsert), instead of returning keys.
+        """
+        if not objs:
+            return
+        if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+            self.flush()
+            type(objs[0]).objects.bulk_create(objs)
+            return
+        sql, fields = _insert_sql(connection.vendor, type(objs[0]), len(objs))
+        params = []
+        for obj in objs:
+            _attach_saved_parents(obj, fields)
+            params += [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+        if on_conflict:
+            self.add(f"{sql} {on_conflict}", params)
+            return
+        self.add(f"{sql} RETURNING {_pk(type(objs[0])._meta)}", params, lambda cursor: _saved(objs, cursor))
+
+    def notify(self, channel: str) -> None:
+        """PostgreSQL NOTIFY, delivered when the transaction commits (once per batch)."""
+        if connection.vendor == "postgresql" and not self._notified:
+            self._notified = True
+            self.add(f"NOTIFY {channel}", [])
+
+    def flush(self) -> None:
+        statements, self._statements = self._statements, []
+        if not statements:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor != "postgresql":
+                for sql, params, on_result in statements:
+                    cursor.execute(sql, params)
+                    if on_result is not None:
+                        on_result(cursor)
+                return
+            cursor.execute("; ".join(sql for sql, _, _ in statements),
+                           [param for _, params, _ in statements for param in params])
+            for index, (_, _, on_result) in enumerate(statements):
+                if index:
+                    cursor.nextset()
+                if on_result is not None:
+                    on_result(cursor)
 
 
-def move_pending_timer(instance_id: int, due) -> bool:
-    """Move the instance's pending timer job to ``due``; False when it has none."""
-    sql = _move_timer_sql(connection.vendor)
-    due_at = Job._meta.get_field("due_at").get_db_prep_save(due, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [due_at, instance_id, JobKind.TIMER, JobStatus.PENDING])
-        return cursor.rowcount > 0
+@dataclass
+class Completion:
+    """What completing a task reads and does in its first round trip."""
+
+    task: Task | None = None  # with .agency, .instance and .case (instance and case locked)
+    completed: bool = False  # the task was open (or claimed by the actor) and is now completed
+    participants: dict[str, Agency] | None = None  # agency kind -> agency of the case
 
 
-def locked_task(task_id: int) -> Task | None:
-    """The task with its agency, and its instance and case rows locked (``FOR UPDATE OF``).
+def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
+    """Lock the task's instance and case rows and read them, mark the task completed if it
+    is still open or claimed by the actor, and read the case's participants: one trip.
 
-    The task row is not locked: every writer of tasks locks the instance first, so
-    locking both in one statement could deadlock. Its status may therefore be older than
-    the lock; ``complete_open_task`` re-checks it.
+    The task row is not locked by the read (every writer of tasks locks the instance
+    first, so locking both in one statement could deadlock); the conditional UPDATE that
+    follows under the instance lock sees its latest version, so of two people completing
+    one task exactly one gets ``completed``. The caller decides with what it read, and
+    raises (rolling the completion back) when the actor may not complete it.
     """
-    select = _locked_task_select(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(select.sql, [task_id])
+    completion = Completion()
+    select, participants = _locked_task_select(connection.vendor), _participants_select(connection.vendor)
+
+    def read_task(cursor):
         row = cursor.fetchone()
-    if row is None:
-        return None
-    task, agency, instance, case = select.build(row)
-    task.agency, task.instance, task.case, instance.case = agency, instance, case, case
-    return task
+        if row is not None:
+            task, agency, instance, case = select.build(row)
+            task.agency, task.instance, task.case, instance.case = agency, instance, case, case
+            completion.task = task
+
+    def read_completed(cursor):
+        completion.completed = cursor.rowcount == 1
+
+    def read_participants(cursor):
+        completion.participants = {p.kind: agency for p, agency in map(participants.build, cursor.fetchall())}
+
+    completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, connection)
+    batch = Batch()
+    batch.add(select.sql, [task_id], read_task)
+    batch.add(_complete_task_sql(connection.vendor), [
+        TaskStatus.COMPLETED, completed_at, actor_id, actor_id, task_id, *ACTIVE_TASK_STATUSES, actor_id,
+    ], read_completed)
+    batch.add(participants.sql_by_task, [task_id], read_participants)
+    batch.flush()
+    return completion
 
 
 def participant_agencies(case_id: int) -> dict[str, Agency]:
@@ -116,7 +161,34 @@ def participant_agencies(case_id: int) -> dict[str, Agency]:
         return {participant.kind: agency for participant, agency in map(select.build, cursor.fetchall())}
 
 
+def upsert_pending_timer(batch: Batch, job: Job) -> None:
+    """Insert the instance's pending timer job, or move the one it has to ``job.due_at``."""
+    batch.insert([job], on_conflict=_timer_conflict_clause(connection.vendor))
+
+
+def _saved(objs, cursor) -> None:
+    for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _attach_saved_parents(obj: Model, fields) -> None:
+    """A foreign key set to an object saved after this one was built gets its id now
+    (what bulk_create does); an unsaved parent is a bug, not a NULL."""
+    for field in fields:
+        if field.is_relation and field.is_cached(obj):
+            parent = field.get_cached_value(obj)
+            if parent is None:
+                continue
+            if parent.pk is None:
+                raise ValueError(f"{type(obj).__name__}.{field.name} refers to an unsaved {type(parent).__name__}")
+            if getattr(obj, field.attname) is None:
+                setattr(obj, field.attname, parent.pk)
+
+
 # --- statements, built once per database vendor --------------------------------------------
+# Only quoted names from the models' metadata and constants of this module are formatted
+# into them; every value is a parameter.
 
 
 def _column(name: str) -> str:
@@ -137,9 +209,7 @@ def _update_sql(vendor: str, model: type[Model], field_names: tuple[str, ...]):
     meta = model._meta
     fields = tuple(meta.get_field(name) for name in field_names)
     assignments = ", ".join(f"{_column(field.column)} = %s" for field in fields)
-    # Only quoted names from the model's metadata are formatted in; values are parameters.
-    sql = f"UPDATE {_column(meta.db_table)} SET {assignments} WHERE {_column(meta.pk.column)} = %s"
-    return sql, fields
+    return f"UPDATE {_column(meta.db_table)} SET {assignments} WHERE {_pk(meta)} = %s", fields
 
 
 @lru_cache(maxsize=256)
@@ -148,43 +218,32 @@ def _insert_sql(vendor: str, model: type[Model], rows: int):
     fields = tuple(field for field in meta.concrete_fields if field is not meta.pk)
     columns = ", ".join(_column(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (f"INSERT INTO {_column(meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)} "
-           f"RETURNING {_column(meta.pk.column)}")
-    return sql, fields
+    return f"INSERT INTO {_column(meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)}", fields
 
 
 @cache
 def _complete_task_sql(vendor: str) -> str:
     meta = Task._meta
-    column = {name: _column(meta.get_field(name).column) for name in
-              ("status", "completed_at", "completed_by", "assignee")}
+    status, completed_at, completed_by, assignee = (
+        _field(meta, name) for name in ("status", "completed_at", "completed_by", "assignee")
+    )
     return (
-        f"UPDATE {_column(meta.db_table)} SET {column['status']} = %s, {column['completed_at']} = %s, "
-        f"{column['completed_by']} = %s, {column['assignee']} = COALESCE({column['assignee']}, %s) "
-        f"WHERE {_column(meta.pk.column)} = %s AND {column['status']} IN (%s, %s) "
-        f"AND ({column['assignee']} IS NULL OR {column['assignee']} = %s)"
+        f"UPDATE {_column(meta.db_table)} SET {status} = %s, {completed_at} = %s, {completed_by} = %s, "
+        f"{assignee} = COALESCE({assignee}, %s) WHERE {_pk(meta)} = %s AND {status} IN (%s, %s) "
+        f"AND ({assignee} IS NULL OR {assignee} = %s)"
     )
 
 
-def _attach_saved_parents(obj: Model, fields) -> None:
-    """A foreign key set to an object saved after this one was built gets its id now
-    (what bulk_create does); an unsaved parent is a bug, not a NULL."""
-    for field in fields:
-        if field.is_relation and field.is_cached(obj):
-            parent = field.get_cached_value(obj)
-            if parent is None:
-                continue
-            if parent.pk is None:
-                raise ValueError(f"{type(obj).__name__}.{field.name} refers to an unsaved {type(parent).__name__}")
-            if getattr(obj, field.attname) is None:
-                setattr(obj, field.attname, parent.pk)
-
-
 @cache
-def _move_timer_sql(vendor: str) -> str:
+def _timer_conflict_clause(vendor: str) -> str:
+    # The target repeats the partial unique index one_pending_timer_job word for word
+    # (SQLite matches it literally), so the constants are written in, not bound.
     meta = Job._meta
-    return (f"UPDATE {_column(meta.db_table)} SET {_field(meta, 'due_at')} = %s WHERE {_field(meta, 'instance')} = %s "
-            f"AND {_field(meta, 'kind')} = %s AND {_field(meta, 'status')} = %s")
+    return (
+        f"ON CONFLICT ({_field(meta, 'instance')}) WHERE ({_field(meta, 'kind')} = '{JobKind.TIMER.value}' "
+        f"AND {_field(meta, 'status')} = '{JobStatus.PENDING.value}') "
+        f"DO UPDATE SET {_field(meta, 'due_at')} = excluded.{_field(meta, 'due_at')}"
+    )
 
 
 @dataclass(frozen=True)
@@ -194,6 +253,7 @@ class _Select:
 
     sql: str
     parts: tuple  # (model, attnames, [(column expression, converters)])
+    sql_by_task: str = ""
 
     def build(self, row) -> list[Model]:
         objs, index = [], 0
@@ -209,8 +269,9 @@ class _Select:
         return objs
 
 
-def _select(models: list[tuple[str, type[Model], tuple[str, ...] | None]], rest: str) -> _Select:
-    """``models``: (table alias, model, field names or None for all concrete fields)."""
+def _select(models: list[tuple[str, type[Model], tuple[str, ...] | None]]) -> tuple[str, tuple]:
+    """``SELECT`` and the columns of ``models`` (table alias, model, field names or None for
+    all concrete fields), and how to build the objects back."""
     columns, parts = [], []
     for alias, model, names in models:
         # In the model's field order: Model.from_db() matches a partial row by that order.
@@ -223,35 +284,37 @@ def _select(models: list[tuple[str, type[Model], tuple[str, ...] | None]], rest:
                                  + column.get_db_converters(connection)))
             columns.append(f"{_column(alias)}.{_column(field.column)}")
         parts.append((model, [field.attname for field in fields], part_columns))
-    return _Select(sql=f"SELECT {', '.join(columns)} {rest}", parts=tuple(parts))
+    return f"SELECT {', '.join(columns)}", tuple(parts)
 
 
 @cache
 def _locked_task_select(vendor: str) -> _Select:
     task, agency, instance, case = (model._meta for model in (Task, Agency, ProcessInstance, Case))
     lock = " FOR UPDATE OF i, c" if connection.features.has_select_for_update_of else ""
-    return _select(
-        [
-            ("t", Task, ("id", "spiff_task_id", "instance", "case", "element_id", "name", "agency", "status",
-                         "assignee")),
-            ("a", Agency, None),
-            ("i", ProcessInstance, ("id", "case", "definition", "state", "status", "next_timer_at", "version")),
-            ("c", Case, ("id", "data", "data_sources", "status")),
-        ],
-        f"FROM {_column(task.db_table)} t "
+    head, parts = _select([
+        ("t", Task, ("id", "spiff_task_id", "instance", "case", "element_id", "name", "agency", "status", "assignee")),
+        ("a", Agency, None),
+        ("i", ProcessInstance, ("id", "case", "definition", "state", "status", "next_timer_at", "version")),
+        ("c", Case, ("id", "data", "data_sources", "status")),
+    ])
+    sql = (
+        f"{head} FROM {_column(task.db_table)} t "
         f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = t.{_field(task, 'agency')} "
         f"JOIN {_column(instance.db_table)} i ON i.{_pk(instance)} = t.{_field(task, 'instance')} "
         f"JOIN {_column(case.db_table)} c ON c.{_pk(case)} = i.{_field(instance, 'case')} "
-        f"WHERE t.{_pk(task)} = %s{lock}",
+        f"WHERE t.{_pk(task)} = %s{lock}"
     )
+    return _Select(sql, parts)
 
 
 @cache
 def _participants_select(vendor: str) -> _Select:
-    participant, agency = CaseParticipant._meta, Agency._meta
-    return _select(
-        [("p", CaseParticipant, ("id", "kind")), ("a", Agency, None)],
-        f"FROM {_column(participant.db_table)} p "
+    participant, agency, task = CaseParticipant._meta, Agency._meta, Task._meta
+    head, parts = _select([("p", CaseParticipant, ("id", "kind")), ("a", Agency, None)])
+    sql = (
+        f"{head} FROM {_column(participant.db_table)} p "
         f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = p.{_field(participant, 'agency')} "
-        f"WHERE p.{_field(participant, 'case')} = %s",
+        f"WHERE p.{_field(participant, 'case')} = "
     )
+    by_task = f"(SELECT {_field(task, 'case')} FROM {_column(task.db_table)} WHERE {_pk(task)} = %s)"
+    return _Select(sql + "%s", parts, sql_by_task=sql + by_task)

@@ -7,7 +7,6 @@ act, advance the engine, save, sync the task projection, append events.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -211,23 +210,9 @@ def _next_reference() -> str:
 
 
 def _task_for(actor, task_id) -> Task:
-    """The task if the actor may work it: NotFound when invisible (no existence leak),
-    Forbidden when visible but another agency's. Carries ``definition_id``."""
-    try:
-        task = (
-            Task.objects.select_related("agency")
-            .annotate(definition_id=F("instance__definition_id"))
-            .get(pk=parse_id(task_id))
-        )
-    except Task.DoesNotExist:
-        raise NotFound("no such task") from None
-    # The agency a task landed on always participates in its case, so working it implies
-    # seeing it; the costlier visibility rule only decides between 403 and 404.
-    if rules.can_work_task(actor, task):
-        return task
-    if rules.can_view_task(actor, task):
-        raise Forbidden(f"this task is for {task.agency.name}; you do not work there")
-    raise NotFound("no such task")
+    """The task if the actor may work it (see ``_workable``); claiming and unclaiming."""
+    task = Task.objects.select_related("agency").filter(pk=parse_id(task_id)).first()
+    return _workable(task, actor)
 
 
 def _lock_instance(task: Task) -> ProcessInstance:
@@ -282,23 +267,23 @@ def unclaim_task(*, actor, task_id) -> Task:
 def complete_task(*, actor, task_id, data: dict) -> Task:
     """Complete an open user task of the actor's agency with the data of its form.
 
-    The hot path of the whole system, so it reads once and writes each row once: one
-    statement reads the task and locks its instance and case; one conditional update marks
-    the task completed only if it is still open and not claimed by someone else (the
-    re-check under the lock, done by the database with the row's latest version).
+    The hot path of the whole system: three round trips to the database. The first locks
+    the instance and case rows, reads them with the task, and marks the task completed if
+    it is still open and not claimed by someone else (``rows.lock_and_complete``); the
+    checks below decide, and any refusal rolls that back. The step's writes go in one
+    batch (two when it creates tasks), then the commit.
     """
     with transaction.atomic():
-        task = _locked_task_for(actor, task_id)
+        now = timezone.now()
+        completion = rows.lock_and_complete(parse_id(task_id), actor.pk, now)
+        task = _workable(completion.task, actor)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)
         schema, validator = runtime.form_for(task.element_id)
         errors = form_errors(schema, validator, data)
         if errors:
             raise InvalidInput("the form has errors", errors=errors)
-
-        now = timezone.now()
-        still_workable = rows.complete_open_task(task.pk, actor.pk, now)
-        if not still_workable:
+        if not completion.completed:
             # Someone else completed or claimed it while we waited for the lock: say which.
             task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
             _ensure_workable(task, actor)
@@ -314,24 +299,26 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
                 # The projection said open but the engine disagrees: the state moved on.
                 raise Conflict(f"the task is no longer open: {exc}") from exc
 
-        _merge_case_data(instance.case, data, task.agency_id)
+        batch = rows.Batch()
+        _merge_case_data(instance.case, data, task.agency_id, batch)
         completed = Event(
             case_id=task.case_id, instance=instance, task=task, kind=EventKind.TASK_COMPLETED, actor=actor,
             agency_id=task.agency_id, element_id=task.element_id, detail={"fields": sorted(data)},
         )
         steps.run_step(
             instance, act, actor=actor, acting_agency=task.agency, events=[completed],
-            completes=str(task.spiff_task_id),
+            completes=str(task.spiff_task_id), batch=batch, participants=completion.participants,
         )
     return task
 
 
-def _locked_task_for(actor, task_id) -> Task:
-    """The task with its instance and case rows locked (``rows.locked_task``), if the
-    actor may work it: NotFound when invisible, Forbidden when visible but another agency's."""
-    task = rows.locked_task(parse_id(task_id))
+def _workable(task: Task | None, actor) -> Task:
+    """``task`` if the actor may work it: NotFound when invisible (no existence leak),
+    Forbidden when visible but another agency's."""
     if task is None:
         raise NotFound("no such task")
+    # The agency a task landed on always participates in its case, so working it implies
+    # seeing it; the costlier visibility rule only decides between 403 and 404.
     if rules.can_work_task(actor, task):
         return task
     if rules.can_view_task(actor, task):
@@ -339,13 +326,13 @@ def _locked_task_for(actor, task_id) -> Task:
     raise NotFound("no such task")
 
 
-def _merge_case_data(case: Case, data: dict, agency_id: int) -> None:
+def _merge_case_data(case: Case, data: dict, agency_id: int, batch) -> None:
     """Called under the instance lock with the case row read under it: no lost update."""
     if not data:
         return
     case.data = {**case.data, **data}
     case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
-    rows.update(case, ("data", "data_sources"))
+    batch.update(case, ("data", "data_sources"))
 
 
 # --- incidents -------------------------------------------------------------------------

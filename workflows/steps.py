@@ -69,6 +69,8 @@ def run_step(
     acting_agency=None,
     events: list[Event] | None = None,
     completes: str | None = None,
+    batch: rows.Batch | None = None,
+    participants: dict | None = None,
 ) -> StepOutcome:
     """Load the instance, ``act`` on the workflow, advance, save and sync the projection.
 
@@ -84,14 +86,22 @@ def run_step(
     act(workflow)
     return advance_and_save(
         instance, runtime, workflow, actor=actor, acting_agency=acting_agency, events=events,
-        ready_before=ready_before,
+        ready_before=ready_before, batch=batch, participants=participants,
     )
 
 
 def advance_and_save(
-    instance, runtime, workflow, *, actor=None, acting_agency=None, events=None, ready_before=None
+    instance, runtime, workflow, *, actor=None, acting_agency=None, events=None, ready_before=None,
+    batch=None, participants=None,
 ) -> StepOutcome:
-    """``events`` (already built by the caller) are written with the step's own, in one insert."""
+    """Advance the engine and write the step: the instance, its timer job, the task rows,
+    the events (the caller's ``events`` with the step's own) and notification jobs.
+
+    The writes go in one ``rows.Batch`` (the caller's ``batch``, with what it queued), sent
+    once, or twice when new tasks need their ids for events. ``participants`` (agency kind
+    -> agency) spares reading them when the caller already has.
+    """
+    batch = batch if batch is not None else rows.Batch()
     outcome = StepOutcome()
     failure = None
     previous_due = instance.next_timer_at
@@ -118,22 +128,23 @@ def advance_and_save(
         instance.status = InstanceStatus.INCIDENT
     else:
         instance.status = InstanceStatus.RUNNING
-    rows.update(instance, ("state", "version", "next_timer_at", "status", "updated_at"))
+    batch.update(instance, ("state", "version", "next_timer_at", "status", "updated_at"))
     transaction.on_commit(partial(WORKFLOW_CACHE.put, instance.pk, instance.state, workflow))
 
-    jobs.sync_timer_job(instance, previous_due)
+    jobs.sync_timer_job(instance, previous_due, batch)
     events = list(events or []) + _timer_and_outbox_events(instance, fired, thrown, actor)
     if failure is None:
-        outcome.created, outcome.cancelled = sync_tasks(
+        outcome.created, outcome.cancelled, events = sync_tasks(
             instance, runtime, workflow, acting_agency=acting_agency, actor=actor, events=events,
-            ready_before=ready_before,
+            ready_before=ready_before, batch=batch, participants=participants,
         )
-    else:
-        rows.insert(events)
+    batch.insert(events)
+    if outcome.created:
+        jobs.enqueue_task_notifications(outcome.created, batch)
+    batch.flush()
+    if failure is not None:
         kind, element_id, error = failure
         outcome.incident = record_incident(instance, kind=kind, element_id=element_id, error=error, actor=actor)
-    if outcome.created:
-        jobs.enqueue_task_notifications(outcome.created)
     if outcome.completed:
         _complete_case(instance, actor)
     return outcome
@@ -197,14 +208,18 @@ def due_at_for(due_in: str | None, start):
     return start + parse_iso_duration_text(due_in)
 
 
-def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, events=None, ready_before=None):
-    """Make the Task rows match the workflow's ready user tasks; record created/handoff events.
+def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, events=None, ready_before=None,
+               batch=None, participants=None):
+    """Make the Task rows match the workflow's ready user tasks. Returns the created and
+    the cancelled tasks, and ``events`` with the created/handoff/cancelled events added
+    (for the caller to insert: they go in its batch).
 
     ``ready_before`` (the ready task ids of the state as loaded) spares reading the active
     rows; without it they are read. A ready task whose lane's agency kind has no
-    participant becomes an incident instead of a task nobody can see. ``events`` from the
-    caller are inserted with these.
+    participant becomes an incident instead of a task nobody can see. New tasks are
+    inserted through ``batch``, which is sent then: their events need the ids.
     """
+    batch = batch if batch is not None else rows.Batch()
     events = list(events or [])
     ready = {task.id: task for task in engine.ready_user_tasks(workflow)}
     active_rows = Task.objects.filter(instance=instance, status__in=ACTIVE_TASK_STATUSES)
@@ -225,11 +240,10 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, e
             events += _cancellation_events(instance, cancelled, actor)
     new_ready = [task for spiff_id, task in ready.items() if spiff_id not in known]
     if not new_ready:
-        rows.insert(events)
-        return [], cancelled
+        return [], cancelled, events
     now = timezone.now()
 
-    agencies = rows.participant_agencies(instance.case_id)
+    agencies = participants if participants is not None else rows.participant_agencies(instance.case_id)
     created = []
     for ready_task in new_ready:
         kind = (runtime.user_tasks.get(ready_task.element_id) or {}).get("agency_kind")
@@ -242,7 +256,7 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, e
                 actor=actor,
             )
             instance.status = InstanceStatus.INCIDENT
-            instance.save(update_fields=["status"])
+            batch.update(instance, ("status",))  # after the step's own update of the row
             continue
         created.append(Task(
             spiff_task_id=ready_task.id, instance=instance, case_id=instance.case_id,
@@ -250,7 +264,10 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, e
             agency=agency, form=ready_task.form or "", handed_over_by=acting_agency,
             due_at=due_at_for(ready_task.due_in, now),
         ))
-    rows.insert(created)
+    if not created:
+        return [], cancelled, events
+    batch.insert(created)
+    batch.flush()
     for task in created:
         events.append(Event(
             case_id=instance.case_id, instance=instance, task=task, kind=EventKind.TASK_CREATED,
@@ -266,8 +283,7 @@ def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, e
                     actor=actor, agency=acting_agency, from_agency=acting_agency, to_agency=task.agency,
                     element_id=task.element_id, detail={"task": task.name},
                 ))
-    rows.insert(events)
-    return created, cancelled
+    return created, cancelled, events
 
 
 def _cancellation_events(instance, cancelled, actor) -> list[Event]:
