@@ -56,18 +56,17 @@ def sync_timer_job(instance, previous_due=None, batch=None) -> None:
         # Unchanged (most steps): the instance's one pending timer job already has this due
         # time. fire_timer clears ``next_timer_at`` first, as its job is done by then.
         return
-    if due is None:
-        # Through the ORM: it also unlinks incidents that name the job (rare, not hot).
-        Job.objects.filter(instance_id=instance.pk, kind=JobKind.TIMER, status=JobStatus.PENDING).delete()
-        return
     own_batch = batch is None
     batch = rows.Batch() if own_batch else batch
-    rows.upsert_pending_timer(batch, Job(
-        kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
-        max_attempts=conf("JOB_MAX_ATTEMPTS"),
-    ))
-    if _due_soon(due):
-        batch.notify(NOTIFY_CHANNEL)
+    if due is None:
+        rows.delete_pending_timer(batch, instance.pk)
+    else:
+        rows.upsert_pending_timer(batch, Job(
+            kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
+            max_attempts=conf("JOB_MAX_ATTEMPTS"),
+        ))
+        if _due_soon(due):
+            batch.notify(NOTIFY_CHANNEL)
     if own_batch:
         batch.flush()
 

@@ -31,6 +31,7 @@ from .models import (
     ACTIVE_TASK_STATUSES,
     Case,
     CaseParticipant,
+    Incident,
     Job,
     JobKind,
     JobStatus,
@@ -166,6 +167,14 @@ def upsert_pending_timer(batch: Batch, job: Job) -> None:
     batch.insert([job], on_conflict=_timer_conflict_clause(connection.vendor))
 
 
+def delete_pending_timer(batch: Batch, instance_id: int) -> None:
+    """Delete the instance's pending timer job; incidents naming it keep their row (the
+    job foreign key is SET_NULL, which the ORM's delete would do in Python)."""
+    unlink, delete = _delete_timer_sql(connection.vendor)
+    batch.add(unlink, [instance_id])
+    batch.add(delete, [instance_id])
+
+
 def _saved(objs, cursor) -> None:
     for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
         obj.pk = pk
@@ -243,6 +252,18 @@ def _timer_conflict_clause(vendor: str) -> str:
         f"ON CONFLICT ({_field(meta, 'instance')}) WHERE ({_field(meta, 'kind')} = '{JobKind.TIMER.value}' "
         f"AND {_field(meta, 'status')} = '{JobStatus.PENDING.value}') "
         f"DO UPDATE SET {_field(meta, 'due_at')} = excluded.{_field(meta, 'due_at')}"
+    )
+
+
+@cache
+def _delete_timer_sql(vendor: str) -> tuple[str, str]:
+    job, incident = Job._meta, Incident._meta
+    pending = (f"{_field(job, 'instance')} = %s AND {_field(job, 'kind')} = '{JobKind.TIMER.value}' "
+               f"AND {_field(job, 'status')} = '{JobStatus.PENDING.value}'")
+    return (
+        f"UPDATE {_column(incident.db_table)} SET {_field(incident, 'job')} = NULL WHERE {_field(incident, 'job')} "
+        f"IN (SELECT {_pk(job)} FROM {_column(job.db_table)} WHERE {pending})",
+        f"DELETE FROM {_column(job.db_table)} WHERE {pending}",
     )
 
 

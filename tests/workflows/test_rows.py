@@ -8,7 +8,18 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from workflows import rows
-from workflows.models import Case, Event, EventKind, Job, JobKind, JobStatus, ProcessInstance, Task, TaskStatus
+from workflows.models import (
+    Case,
+    Event,
+    EventKind,
+    Incident,
+    Job,
+    JobKind,
+    JobStatus,
+    ProcessInstance,
+    Task,
+    TaskStatus,
+)
 
 from .helpers import open_tasks, start_prison_case
 
@@ -160,3 +171,20 @@ def test_the_pending_timer_job_is_inserted_then_moved(case):
 
     (job,) = Job.objects.filter(instance=instance, kind=JobKind.TIMER, status=JobStatus.PENDING)
     assert job.due_at == later
+
+
+def test_deleting_the_pending_timer_job_unlinks_its_incidents(case):
+    instance = case.instances.get()
+    Job.objects.filter(instance=instance).delete()
+    job = Job.objects.create(kind=JobKind.TIMER, due_at=timezone.now(), instance=instance, case=case)
+    other = Job.objects.create(kind=JobKind.TIMER, status=JobStatus.DONE, due_at=timezone.now(), instance=instance,
+                               case=case)
+    incident = Incident.objects.create(instance=instance, case=case, kind="job-failed", error="x", job=job)
+
+    batch = rows.Batch()
+    rows.delete_pending_timer(batch, instance.pk)
+    batch.flush()
+
+    assert not Job.objects.filter(pk=job.pk).exists() and Job.objects.filter(pk=other.pk).exists()
+    incident.refresh_from_db()
+    assert incident.job is None
