@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 from permissions.models import Agency
@@ -48,6 +48,9 @@ class Batch:
     """
 
     def __init__(self):
+        # The connection itself, not the ``django.db.connection`` proxy: every attribute
+        # read through the proxy is a thread-local lookup, and a step makes a hundred.
+        self.db = connections[DEFAULT_DB_ALIAS]
         self._statements: list[tuple[str, list, Callable | None]] = []
         self._notified = False
 
@@ -57,8 +60,9 @@ class Batch:
 
     def update(self, obj: Model, field_names: tuple[str, ...]) -> None:
         """UPDATE ``field_names`` of ``obj``'s row; ``auto_now`` fields among them are stamped."""
-        sql, fields = _update_sql(connection.vendor, type(obj), tuple(field_names))
-        params = [field.get_db_prep_save(field.pre_save(obj, False), connection) for field in fields]
+        db = self.db
+        sql, fields = _update_sql(db.vendor, type(obj), tuple(field_names))
+        params = [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields]
         self.add(sql, [*params, obj.pk])
 
     def insert(self, objs: list[Model], *, on_conflict: str = "") -> None:
@@ -68,23 +72,24 @@ class Batch:
         """
         if not objs:
             return
-        if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+        db = self.db
+        if not db.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
             self.flush()
             type(objs[0]).objects.bulk_create(objs)
             return
-        sql, fields = _insert_sql(connection.vendor, type(objs[0]), len(objs))
+        sql, fields = _insert_sql(db.vendor, type(objs[0]), len(objs))
         params = []
         for obj in objs:
             _attach_saved_parents(obj, fields)
-            params += [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+            params += [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
         if on_conflict:
             self.add(f"{sql} {on_conflict}", params)
             return
-        self.add(f"{sql} RETURNING {_pk(type(objs[0])._meta)}", params, lambda cursor: _saved(objs, cursor))
+        self.add(f"{sql} RETURNING {_pk(type(objs[0])._meta)}", params, lambda cursor: _saved(objs, cursor, db))
 
     def notify(self, channel: str) -> None:
         """PostgreSQL NOTIFY, delivered when the transaction commits (once per batch)."""
-        if connection.vendor == "postgresql" and not self._notified:
+        if self.db.vendor == "postgresql" and not self._notified:
             self._notified = True
             self.add(f"NOTIFY {channel}", [])
 
@@ -92,8 +97,8 @@ class Batch:
         statements, self._statements = self._statements, []
         if not statements:
             return
-        with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":
+        with self.db.cursor() as cursor:
+            if self.db.vendor != "postgresql":
                 for sql, params, on_result in statements:
                     cursor.execute(sql, params)
                     if on_result is not None:
@@ -128,12 +133,14 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     raises (rolling the completion back) when the actor may not complete it.
     """
     completion = Completion()
-    select, participants = _locked_task_select(connection.vendor), _participants_select(connection.vendor)
+    batch = Batch()
+    db = batch.db
+    select, participants = _locked_task_select(db.vendor), _participants_select(db.vendor)
 
     def read_task(cursor):
         row = cursor.fetchone()
         if row is not None:
-            task, agency, instance, case = select.build(row)
+            task, agency, instance, case = select.build(row, db)
             task.agency, task.instance, task.case, instance.case = agency, instance, case, case
             completion.task = task
 
@@ -141,12 +148,14 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
         completion.completed = cursor.rowcount == 1
 
     def read_participants(cursor):
-        completion.participants = {p.kind: agency for p, agency in map(participants.build, cursor.fetchall())}
+        completion.participants = {
+            participant.kind: agency
+            for participant, agency in (participants.build(row, db) for row in cursor.fetchall())
+        }
 
-    completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, connection)
-    batch = Batch()
+    completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, db)
     batch.add(select.sql, [task_id], read_task)
-    batch.add(_complete_task_sql(connection.vendor), [
+    batch.add(_complete_task_sql(db.vendor), [
         TaskStatus.COMPLETED, completed_at, actor_id, actor_id, task_id, *ACTIVE_TASK_STATUSES, actor_id,
     ], read_completed)
     batch.add(participants.sql_by_task, [task_id], read_participants)
@@ -156,29 +165,30 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
 
 def participant_agencies(case_id: int) -> dict[str, Agency]:
     """The agency playing each agency kind (lane) in the case."""
-    select = _participants_select(connection.vendor)
-    with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]
+    select = _participants_select(db.vendor)
+    with db.cursor() as cursor:
         cursor.execute(select.sql, [case_id])
-        return {participant.kind: agency for participant, agency in map(select.build, cursor.fetchall())}
+        return {participant.kind: agency for participant, agency in (select.build(row, db) for row in cursor)}
 
 
 def upsert_pending_timer(batch: Batch, job: Job) -> None:
     """Insert the instance's pending timer job, or move the one it has to ``job.due_at``."""
-    batch.insert([job], on_conflict=_timer_conflict_clause(connection.vendor))
+    batch.insert([job], on_conflict=_timer_conflict_clause(batch.db.vendor))
 
 
 def delete_pending_timer(batch: Batch, instance_id: int) -> None:
     """Delete the instance's pending timer job; incidents naming it keep their row (the
     job foreign key is SET_NULL, which the ORM's delete would do in Python)."""
-    unlink, delete = _delete_timer_sql(connection.vendor)
+    unlink, delete = _delete_timer_sql(batch.db.vendor)
     batch.add(unlink, [instance_id])
     batch.add(delete, [instance_id])
 
 
-def _saved(objs, cursor) -> None:
+def _saved(objs, cursor, db) -> None:
     for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
         obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, db.alias
 
 
 def _attach_saved_parents(obj: Model, fields) -> None:
@@ -276,7 +286,7 @@ class _Select:
     parts: tuple  # (model, attnames, [(column expression, converters)])
     sql_by_task: str = ""
 
-    def build(self, row) -> list[Model]:
+    def build(self, row, db) -> list[Model]:
         objs, index = [], 0
         for model, attnames, columns in self.parts:
             values = []
@@ -284,9 +294,9 @@ class _Select:
                 value = row[index]
                 index += 1
                 for converter in converters:
-                    value = converter(value, column, connection)
+                    value = converter(value, column, db)
                 values.append(value)
-            objs.append(model.from_db(connection.alias, attnames, values))
+            objs.append(model.from_db(db.alias, attnames, values))
         return objs
 
 
