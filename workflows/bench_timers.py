@@ -102,7 +102,7 @@ def _round(actor, agency, workers: int, timers: int) -> dict:
         time.sleep(0.5)  # all idle and listening
         released = datetime.now(UTC)
         pending.update(due_at=released)
-        jobs._send_notify()
+        jobs.wake_workers()
         while pending.filter(status=JobStatus.PENDING).exists() and time.monotonic() < deadline + 600:
             time.sleep(0.01)
         last = pending.aggregate(last=Max("finished_at"))["last"]

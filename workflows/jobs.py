@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -37,6 +37,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 # --- waking workers: a NOTIFY in the transaction (Batch.notify), polling covers the rest --
+
+
+def wake_workers() -> None:
+    """NOTIFY now, outside a step (a step sends it in its batch: ``Batch.notify``)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
 def _due_soon(due_at) -> bool:
