@@ -78,6 +78,11 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int
     concurrent = _concurrent_completions(
         users=users, worker=worker, participants=participants, data_for=data_for, cases=cases, threads=threads,
     ) if threads > 1 else None
+    from .bench_floor import run as database_floor
+
+    floor_case = services.start_case(actor=users["kari"], process_key=PROCESS, participants=participants,
+                                     person={"name": "Floor", "national_id": PERSON_IDS[0]})
+    floor = database_floor(Task.objects.select_related("instance", "case").get(case=floor_case), rounds=cases)
     bare = _bare_engine_loop(definition_runtime, data_for, rounds=cases)
     from .bench_timers import run as timer_throughput
 
@@ -93,6 +98,7 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int
         "complete_task_p50_ms": _ms(statistics.median(complete_times)),
         "complete_task_p95_ms": _ms(_percentile(complete_times, 95)),
         "concurrent": concurrent,
+        "database_floor": floor,
         "bare_engine": bare,
         "timer_throughput": timers,
     }

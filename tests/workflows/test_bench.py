@@ -17,6 +17,7 @@ def test_the_benchmark_runs_every_part_and_reports_each_figure():
     assert result["task_completions"] == 14 and result["task_completions_per_second"] > 0
     assert result["complete_task_p95_ms"] >= result["complete_task_p50_ms"] > 0
     assert result["concurrent"]["threads"] == 2 and result["concurrent"]["task_completions"] == 14
+    assert result["database_floor"]["transactions"] == 2 and result["database_floor"]["per_second"] > 0
     assert result["bare_engine"]["steps"] == 14
     assert [r["workers"] for r in result["timer_throughput"]["rounds"]] == [1, 2]
     assert all(r["timers_per_second"] > 0 for r in result["timer_throughput"]["rounds"])
