@@ -117,7 +117,7 @@ class _Duplicate(Exception):
 
 
 def _start_case(actor, name, payload, message_id, start) -> MessageResult:
-    from .services import start_case  # services imports this module
+    from .case_start import start_case  # case_start imports this module
 
     definitions = _start_definitions(name)
     if start is None:
