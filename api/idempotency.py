@@ -4,14 +4,20 @@ The key row is written in the same transaction as the action, keyed per user wit
 unique constraint. A concurrent second request with the same key blocks on the unique
 index until the first commits, then finds its row and replays the stored answer; if the
 first failed (nothing happened), its key is gone and the second simply runs.
+
+A key answers replays for ``IDEMPOTENCY_KEY_HOURS`` (24 by default, as payment APIs
+do); after that it is free for a new request, and ``purge_expired`` deletes the rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework.response import Response
 
 from workflows.errors import Conflict, InvalidInput
@@ -46,9 +52,12 @@ def idempotent(request, action) -> Response:
         raise InvalidInput(f"the {HEADER} header must have 1 to {MAX_KEY_LENGTH} characters",
                            errors=[{"field": HEADER, "message": "invalid key"}])
     fingerprint = _fingerprint(request)
-    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
-    if existing is not None:
+    mine = IdempotencyKey.objects.filter(user=request.user, key=key)
+    existing = mine.first()
+    if existing is not None and existing.created_at >= expiry_cutoff():
         return _replay(existing, fingerprint)
+    if existing is not None:
+        mine.filter(created_at__lt=expiry_cutoff()).delete()  # expired: the key is free again
     try:
         with transaction.atomic():
             # Claim the key first: a concurrent request with the same key waits here.
@@ -65,3 +74,14 @@ def idempotent(request, action) -> Response:
         if existing is None:  # pragma: no cover - the other request failed and rolled back
             raise Conflict(f"a request with this {HEADER} is in progress; try again") from None
         return _replay(existing, fingerprint)
+
+
+def expiry_cutoff():
+    """Keys created before this no longer answer replays."""
+    return timezone.now() - timedelta(hours=settings.BROBYGGER["IDEMPOTENCY_KEY_HOURS"])
+
+
+def purge_expired() -> int:
+    """Delete the keys that no longer answer replays; returns how many."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=expiry_cutoff()).delete()
+    return deleted

@@ -22,6 +22,7 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key_per_user")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_age")]  # the daily purge
 
     def __str__(self):
         return f"{self.user_id} {self.key}"

@@ -209,6 +209,9 @@ BROBYGGER = {
     "JOB_BACKOFF_BASE_SECONDS": env_int("JOB_BACKOFF_BASE_SECONDS", 30),
     "JOB_BACKOFF_CAP_SECONDS": env_int("JOB_BACKOFF_CAP_SECONDS", 6 * 3600),
     "WEBHOOK_TIMEOUT_SECONDS": env_int("WEBHOOK_TIMEOUT_SECONDS", 10),
+    # An Idempotency-Key answers replays this long; after it a key is free again, and
+    # `manage.py purge_idempotency_keys` (daily, from cron) deletes the expired rows.
+    "IDEMPOTENCY_KEY_HOURS": env_int("IDEMPOTENCY_KEY_HOURS", 24),
 }
 if BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"] >= BROBYGGER["JOB_LEASE_SECONDS"]:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be shorter than JOB_LEASE_SECONDS")

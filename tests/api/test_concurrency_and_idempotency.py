@@ -1,9 +1,13 @@
 """Two people complete one task at once over HTTP; a replayed Idempotency-Key."""
 
 import threading
+from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -115,3 +119,41 @@ def test_a_failed_request_does_not_use_up_its_idempotency_key(shipped, users, ag
     assert not IdempotencyKey.objects.filter(key="k-2").exists()
     good = client.post(url, {"data": form_data(task)}, format="json", HTTP_IDEMPOTENCY_KEY="k-3")
     assert good.status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_expired_idempotency_key_is_free_for_a_new_request(shipped, users, agencies, client_for, settings):
+    settings.BROBYGGER = {**settings.BROBYGGER, "IDEMPOTENCY_KEY_HOURS": 24}
+    first, second = _nav_task(users, agencies), _nav_task(users, agencies)
+    client = client_for("nils")
+
+    answer = client.post(f"/api/v1/tasks/{first.pk}/complete/", {"data": form_data(first)}, format="json",
+                         HTTP_IDEMPOTENCY_KEY="daily-1")
+    assert answer.status_code == 200
+    # Within the day the key belongs to that request: another request with it is refused.
+    other = {"data": form_data(second)}
+    url = f"/api/v1/tasks/{second.pk}/complete/"
+    assert client.post(url, other, format="json", HTTP_IDEMPOTENCY_KEY="daily-1").status_code == 409
+
+    IdempotencyKey.objects.filter(key="daily-1").update(created_at=timezone.now() - timedelta(hours=25))
+    again = client.post(url, other, format="json", HTTP_IDEMPOTENCY_KEY="daily-1")
+
+    assert again.status_code == 200 and "Idempotency-Replayed" not in again
+    assert Task.objects.get(pk=second.pk).status == TaskStatus.COMPLETED
+    (row,) = IdempotencyKey.objects.filter(key="daily-1")
+    assert row.path == url
+
+
+@pytest.mark.django_db
+def test_purge_deletes_only_expired_keys(users):
+    old = IdempotencyKey.objects.create(user=users["nils"], key="old", method="POST", path="/x", fingerprint="f",
+                                        status_code=200, response_body={})
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    fresh = IdempotencyKey.objects.create(user=users["nils"], key="fresh", method="POST", path="/x",
+                                          fingerprint="f", status_code=200, response_body={})
+    out = StringIO()
+
+    call_command("purge_idempotency_keys", stdout=out)
+
+    assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert out.getvalue().strip() == "1 expired idempotency keys deleted"
