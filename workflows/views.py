@@ -25,6 +25,7 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from .filters import TASK_STATUS_ACTIVE, TaskFilter
 from .forms import form_errors
 from .models import ProcessInstance, TaskStatus
+from .paging import page_of
 
 INBOX_TABS = ("mine", "agency", "overdue")
 INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
@@ -32,7 +33,6 @@ INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
     "agency": {"assigned": "agency", "status": TASK_STATUS_ACTIVE},
     "overdue": {"overdue": "true"},
 }
-INBOX_LIMIT = 200
 
 
 def refused(request, exc: ServiceError):
@@ -99,16 +99,17 @@ def inbox(request):
     user = request.user
     tab = request.GET.get("tab") if request.GET.get("tab") in INBOX_TABS else "agency"
     descending = request.GET.get("sort") == "-due"
-    tasks = []
+    tasks, page, query = [], None, ""
     if works_cases(user):
         queryset = TaskFilter(INBOX_FILTERS[tab], selectors.task_inbox_for(user), request=request).qs
         queryset = queryset.select_related("handed_over_by")
         if descending:
             queryset = queryset.order_by("-due_at", "-id")
-        tasks = list(queryset[:INBOX_LIMIT])
+        page, query = page_of(request, queryset)
+        tasks = page.object_list
     return render(request, "tasks/inbox.html", {
-        "tab": tab, "tabs": INBOX_TABS, "tasks": tasks, "descending": descending, "now": timezone.now(),
-        "works_cases": works_cases(user), "limit": INBOX_LIMIT,
+        "tab": tab, "tabs": INBOX_TABS, "tasks": tasks, "page": page, "query": query, "descending": descending,
+        "now": timezone.now(), "works_cases": works_cases(user),
     })
 
 

@@ -23,6 +23,7 @@ from . import forms_ui, selectors, services
 from .errors import Conflict, Forbidden, InvalidInput
 from .filters import CaseFilter
 from .models import CaseStatus, EventKind
+from .paging import page_of
 from .swimlanes import build_chart
 from .views import data_sections, diagram_data, refused, runtime_of_case, ui_view, works_cases
 
@@ -83,10 +84,12 @@ def case_list(request):
     overdue = request.GET.get("overdue") == "1"  # a checkbox: ticked or "all"
     data = {"status": request.GET.get("status", ""), "process_key": process, "overdue": "true" if overdue else ""}
     filterset = CaseFilter(data, selectors.cases_for(user), request=request)
-    cases = filterset.qs[:200]  # a bad value is ignored (``.qs`` narrows by the valid ones)
+    # A bad filter value is ignored (``.qs`` narrows by the valid ones).
+    page, query = page_of(request, filterset.qs)
     status = filterset.form.cleaned_data.get("status", "")
     return render(request, "cases/list.html", {
-        "cases": cases, "processes": processes, "status": status, "process": process, "overdue": overdue,
+        "cases": page.object_list, "page": page, "query": query,
+        "processes": processes, "status": status, "process": process, "overdue": overdue,
         "statuses": STATUS_LABELS, "works_cases": works_cases(user),
     })
 
