@@ -50,8 +50,9 @@ class ProcessDefinition(FormsAndLanesText, models.Model):
 class ProcessDraft(FormsAndLanesText, models.Model):
     """Work in progress from the process editor: saved on the server so it survives a reload.
 
-    One draft per process key, shared by its admins (the last save wins); a process that is
-    not deployed yet has ``key=""`` and one draft per admin who started it.
+    One draft per process key, shared by its admins (a save made from an older draft is
+    refused: ``bpmn.services.save_draft``); a process that is not deployed yet has
+    ``key=""`` and one draft per admin who started it.
     """
 
     key = models.CharField(max_length=200, blank=True, help_text="The process being edited; empty for a new one")

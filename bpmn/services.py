@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_noop
@@ -135,13 +136,31 @@ def _checked_content(bpmn_xml, forms, lanes) -> tuple[str, dict, dict]:
     return bpmn_xml, forms, lanes or {}
 
 
-def save_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> ProcessDraft:
+UNCHECKED = object()  # save_draft(base=...) not given: a caller that does not edit (tests, scripts)
+
+
+class DraftConflict(Conflict):
+    """Another save of the draft came after the one the editor started from."""
+
+    def __init__(self, draft: ProcessDraft):
+        super().__init__(gettext_noop("the draft was saved again after you opened it"))
+        self.draft = draft
+
+
+def save_draft(
+    *, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None, base=UNCHECKED,
+) -> ProcessDraft:
     """Store the editor's work for ``key`` (``""``: a process not deployed yet).
 
     Nothing is validated beyond the shape: a draft may be as broken as work in progress is.
+    ``base``: the ``updated_at`` (ISO 8601) of the draft the editor opened or last saved,
+    None when it opened without one. When the stored draft has moved on since (another
+    admin saved, or the same admin in another tab), nothing is saved and ``DraftConflict``
+    says who saved it and when; saving again with the new ``base`` replaces it.
     """
     _require_admin(actor)
     bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    base_time = _base_time(base)
     content = {
         "bpmn_xml": bpmn_xml,
         "forms_json": json.dumps(forms, ensure_ascii=False),
@@ -150,10 +169,25 @@ def save_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | Non
     }
     lookup = {"key": key} if key else {"key": "", "created_by": actor}
     with transaction.atomic():
-        draft, _created = ProcessDraft.objects.select_for_update().update_or_create(
+        current = ProcessDraft.objects.select_for_update().select_related("updated_by").filter(**lookup).first()
+        if base is not UNCHECKED and current is not None and current.updated_at != base_time:
+            raise DraftConflict(current)
+        draft, _created = ProcessDraft.objects.update_or_create(
             **lookup, defaults=content, create_defaults={**content, "created_by": actor},
         )
     return draft
+
+
+def _base_time(base):
+    if base is UNCHECKED or base is None:
+        return None
+    if isinstance(base, str):
+        try:
+            return datetime.fromisoformat(base)
+        except ValueError:
+            pass
+    raise InvalidInput(gettext_noop("base must be the time the draft was saved (ISO 8601)"),
+                       errors=[{"field": "base", "message": gettext_noop("expected an ISO 8601 date and time")}])
 
 
 def draft_for(*, actor, key: str) -> ProcessDraft | None:
@@ -204,6 +238,6 @@ def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | N
 
 
 __all__ = [
-    "BpmnValidationError", "DeployResult", "Validation", "deploy_definition", "deploy_draft", "discard_draft",
-    "draft_for", "latest_definition", "save_draft", "validate_draft",
+    "BpmnValidationError", "DeployResult", "DraftConflict", "Validation", "deploy_definition", "deploy_draft",
+    "discard_draft", "draft_for", "latest_definition", "save_draft", "validate_draft",
 ]

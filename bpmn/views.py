@@ -226,6 +226,7 @@ def _editor(request, key: str):
         **content,
         "key": key,
         "from_draft": draft is not None,
+        "draft_saved_at": draft.updated_at.isoformat() if draft is not None else None,
         "base_version": latest.version if latest else None,
         "categories": list(CATEGORIES),
         "agency_kinds": list(AGENCY_KINDS),

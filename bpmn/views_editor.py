@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
@@ -79,7 +79,20 @@ def _key(data) -> str:
 
 @editor_endpoint
 def draft_save(request, data):
-    draft = services.save_draft(actor=request.user, key=_key(data), **_content(data))
+    """``base`` in the body: the ``updated_at`` of the draft the editor started from (None:
+    it opened without a draft). A later save by someone else answers 409 and saves nothing."""
+    base = {"base": data["base"]} if "base" in data else {}
+    try:
+        draft = services.save_draft(actor=request.user, key=_key(data), **_content(data), **base)
+    except services.DraftConflict as exc:
+        other = exc.draft
+        detail = _("%(name)s saved this draft at %(time)s, after you opened it. Reload the page to see that "
+                   "work, or save again to replace it with yours.") % {
+            "name": other.updated_by.get_full_name() or other.updated_by.get_username(),
+            "time": formats.date_format(timezone.localtime(other.updated_at), "SHORT_DATETIME_FORMAT"),
+        }
+        return JsonResponse({"detail": detail, "errors": [{"field": "base", "message": detail}],
+                             "current": other.updated_at.isoformat()}, status=409)
     return JsonResponse({"saved": True, "updated_at": draft.updated_at.isoformat(),
                          "updated_at_display": formats.date_format(draft.updated_at, "SHORT_DATETIME_FORMAT")})
 

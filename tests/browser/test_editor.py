@@ -222,3 +222,31 @@ def test_the_editor_speaks_bokmal_by_default(as_user, live_server, shipped):
     assert "Oppgavetype" in ada.locator("#sidebar").inner_text()
     ada.locator("#validate").click()
     ada.locator(".editor-result[data-outcome=valid]", has_text="Modellen er gyldig").wait_for()
+
+
+def test_a_save_after_another_admins_is_refused_until_ada_chooses_to_replace_it(as_user, live_server, users, shipped):
+    from bpmn.models import ProcessDraft
+    from bpmn.services import save_draft
+
+    ada = as_user("ada")
+    errors = _errors(ada)
+    ada.goto(f"{live_server.url}/processes/{PRISON}/edit/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    # Meanwhile, in another tab, a draft is saved (as ada here; another admin is the same).
+    theirs = shipped[PRISON].bpmn_xml + "\n<!-- the other tab -->"
+    save_draft(actor=users["ada"], key=PRISON, bpmn_xml=theirs, forms=shipped[PRISON].forms)
+
+    ada.mouse.click(*_element_center(ada, "Task_find_home"))
+    ada.locator("#bb-name").fill("Finn en bolig")
+    ada.locator("#bb-name").press("Tab")
+    ada.locator("#save-draft").click()
+    ada.locator("#draft-status[data-conflict=true]").wait_for()
+    assert "etter at du åpnet det" in ada.locator("#draft-status").inner_text()
+    assert ProcessDraft.objects.get().bpmn_xml == theirs  # their work is kept
+
+    ada.locator("#save-draft").click()  # she chooses to replace it
+    ada.locator('#draft-status[data-saved]:not([data-saved=""])').wait_for()
+    assert ada.locator("#draft-status").get_attribute("data-conflict") == ""
+    assert "Finn en bolig" in ProcessDraft.objects.get().bpmn_xml
+    # The 409 is an answer, not an error of the page.
+    assert [error for error in errors if "409" not in error] == []

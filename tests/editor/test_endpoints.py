@@ -163,3 +163,52 @@ def test_the_form_preview_explains_a_schema_that_is_not_valid(web, shipped):
                      {"schema": {"type": "object", "properties": {"a": {"type": "texty"}}}}).content.decode()
     problem = page[page.index('class="field-error"'):]
     assert "JSON Schema" in problem[:problem.index("</p>")] and "texty" in problem[:problem.index("</p>")]
+
+
+def _second_admin(users):
+    from django.contrib.auth import get_user_model
+
+    from permissions.models import Membership, Role
+
+    other = get_user_model().objects.create_user("ida", first_name="Ida", last_name="Modellerer")
+    Membership.objects.create(user=other, agency=users["ada"].memberships.first().agency, role=Role.PROCESS_ADMIN)
+    return other
+
+
+def test_a_save_after_someone_elses_answers_409_and_keeps_their_work(web, prison_content, users):
+    ida = web(None)
+    ida.force_login(_second_admin(users))
+    url = reverse("process-draft-save")
+    ada_opened = web("ada").get(reverse("process-edit", kwargs={"key": PRISON})).context["config"]
+    assert ada_opened["draft_saved_at"] is None  # no draft when ada opened the editor
+    ida_saved = post_json(ida, url, {**prison_content, "bpmn_xml": prison_content["bpmn_xml"] + " ", "base": None})
+    assert ida_saved.status_code == 200
+
+    refused = post_json(web("ada"), url, {**prison_content, "bpmn_xml": "<ada/>", "base": None})
+
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["current"] == ida_saved.json()["updated_at"]
+    assert body["detail"].startswith("Ida Modellerer lagret dette utkastet")
+    assert ProcessDraft.objects.get().bpmn_xml == prison_content["bpmn_xml"] + " "  # ida's work is kept
+
+    # Ada chooses to replace it: she saves again from the draft the 409 named.
+    replaced = post_json(web("ada"), url, {**prison_content, "bpmn_xml": "<ada/>", "base": body["current"]})
+    assert replaced.status_code == 200
+    draft = ProcessDraft.objects.get()
+    assert draft.bpmn_xml == "<ada/>" and draft.updated_by == users["ada"]
+    # ...and her next save builds on her own.
+    again = post_json(web("ada"), url, {**prison_content, "bpmn_xml": "<ada2/>",
+                                        "base": replaced.json()["updated_at"]})
+    assert again.status_code == 200
+
+
+def test_the_editor_is_told_which_draft_it_opened(web, prison_content):
+    saved = post_json(web("ada"), reverse("process-draft-save"), prison_content).json()
+    config = web("ada").get(reverse("process-edit", kwargs={"key": PRISON})).context["config"]
+    assert config["from_draft"] is True and config["draft_saved_at"] == saved["updated_at"]
+
+
+def test_a_base_that_is_not_a_time_is_400_naming_it(web, prison_content):
+    response = post_json(web("ada"), reverse("process-draft-save"), {**prison_content, "base": 12})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "base"

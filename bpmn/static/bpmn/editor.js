@@ -31,6 +31,10 @@
     const formCard = document.getElementById("form-editor-card");
     let saveTimer = null;
     let pristine = { xml: config.bpmn_xml, fromDraft: config.from_draft };
+    // The draft this editor started from (null: none). A save after someone else's answers
+    // 409: autosave stops, and only a click on "Save draft" replaces their work.
+    let draftBase = config.draft_saved_at;
+    let conflicted = false;
 
     const ctx = {
       key: config.key, forms: config.forms || {}, lanes: config.lanes || {}, categories: config.categories,
@@ -76,14 +80,23 @@
     function saveDraft() {
       clearTimeout(saveTimer);
       saveTimer = null;
-      return content().then((body) => ctx.post(ctx.urls.draft, body)).then(({ status: code, data }) => {
+      return content().then((body) => ctx.post(ctx.urls.draft, { ...body, base: draftBase })).then(({ status: code, data }) => {
+        if (code === 200) {
+          draftBase = data.updated_at;
+          conflicted = false;
+        } else if (code === 409 && data.current) {
+          draftBase = data.current;
+          conflicted = true;
+        }
         status.textContent = code === 200 ? B.t("Draft saved %(when)s", { when: data.updated_at_display }) : (data.detail || B.t("Draft not saved"));
         status.dataset.saved = code === 200 ? data.updated_at : "";
+        status.dataset.conflict = conflicted ? "true" : "";
       });
     }
 
     function scheduleSave() {
       pristine.xml = null;
+      if (conflicted) { return; }
       status.textContent = B.t("Unsaved changes…");
       clearTimeout(saveTimer);
       saveTimer = setTimeout(saveDraft, AUTOSAVE_MS);
@@ -159,6 +172,8 @@
         show([document.createTextNode((data.created ? B.t("Deployed as a new version:") : B.t("Identical to the deployed version, nothing new:")) + " "), link],
           "ok", data.created ? "deployed" : "unchanged");
         status.textContent = B.t("No draft: this is the deployed version");
+        draftBase = null;
+        conflicted = false;
         if (ctx.key !== data.key) {
           ctx.key = data.key;
           window.history.replaceState(null, "", data.edit_url);
@@ -211,7 +226,7 @@
 
     document.getElementById("validate").addEventListener("click", validate);
     document.getElementById("deploy").addEventListener("click", deploy);
-    document.getElementById("save-draft").addEventListener("click", saveDraft);
+    document.getElementById("save-draft").addEventListener("click", () => saveDraft());
     document.getElementById("discard-draft").addEventListener("click", () => {
       clearTimeout(saveTimer);
       ctx.post(ctx.urls.discard, { key: ctx.key }).then(() => window.location.reload());
