@@ -53,36 +53,28 @@ def _due_soon(due_at) -> bool:
 # --- enqueue (inside the state change's transaction) -------------------------------------
 
 
-def sync_timer_job(instance, previous_due=None, batch=None) -> None:
-    """Keep exactly one pending timer job per instance, due at its ``next_timer_at``.
-
-    Written through ``batch`` when given (sent with the rest of the step), else now.
-    """
+def sync_timer_job(instance, previous_due, batch) -> None:
+    """Keep exactly one pending timer job per instance, due at its ``next_timer_at``;
+    written through the step's ``batch``."""
     due = instance.next_timer_at
     if due == previous_due:
         # Unchanged (most steps): the instance's one pending timer job already has this due
         # time. fire_timer clears ``next_timer_at`` first, as its job is done by then.
         return
-    own_batch = batch is None
-    batch = rows.Batch() if own_batch else batch
     if due is None:
         rows.delete_pending_timer(batch, instance.pk)
-    else:
-        rows.upsert_pending_timer(batch, Job(
-            kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
-            max_attempts=conf("JOB_MAX_ATTEMPTS"),
-        ))
-        if _due_soon(due):
-            batch.notify(NOTIFY_CHANNEL)
-    if own_batch:
-        batch.flush()
+        return
+    rows.upsert_pending_timer(batch, Job(
+        kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
+        max_attempts=conf("JOB_MAX_ATTEMPTS"),
+    ))
+    if _due_soon(due):
+        batch.notify(NOTIFY_CHANNEL)
 
 
-def enqueue_task_notifications(tasks, batch=None) -> list[Job]:
+def enqueue_task_notifications(tasks, batch) -> list[Job]:
     """A task landed in an agency's inbox: tell the agency now, and again if it runs late.
-
-    Written through ``batch`` when given (sent with the rest of the step), else now.
-    """
+    Written through the step's ``batch``."""
     jobs = []
     for task in tasks:
         agency = task.agency
@@ -98,12 +90,8 @@ def enqueue_task_notifications(tasks, batch=None) -> list[Job]:
                              "element_id": task.element_id},
                 ))
     if jobs:
-        own_batch = batch is None
-        batch = rows.Batch() if own_batch else batch
         batch.insert(jobs)
         batch.notify(NOTIFY_CHANNEL)  # inside the transaction: PostgreSQL delivers it at commit
-        if own_batch:
-            batch.flush()
     return jobs
 
 

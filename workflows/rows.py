@@ -148,10 +148,7 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
         completion.completed = cursor.rowcount == 1
 
     def read_participants(cursor):
-        completion.participants = {
-            participant.kind: agency
-            for participant, agency in (participants.build(row, db) for row in cursor.fetchall())
-        }
+        completion.participants = _agencies_by_kind(participants, cursor, db)
 
     completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, db)
     batch.add(select.sql, [task_id], read_task)
@@ -169,7 +166,11 @@ def participant_agencies(case_id: int) -> dict[str, Agency]:
     select = _participants_select(db.vendor)
     with db.cursor() as cursor:
         cursor.execute(select.sql, [case_id])
-        return {participant.kind: agency for participant, agency in (select.build(row, db) for row in cursor)}
+        return _agencies_by_kind(select, cursor, db)
+
+
+def _agencies_by_kind(select, cursor, db) -> dict[str, Agency]:
+    return {participant.kind: agency for participant, agency in (select.build(row, db) for row in cursor.fetchall())}
 
 
 def upsert_pending_timer(batch: Batch, job: Job) -> None:

@@ -208,18 +208,17 @@ def due_at_for(due_in: str | None, start):
     return start + parse_iso_duration_text(due_in)
 
 
-def sync_tasks(instance, runtime, workflow, *, acting_agency=None, actor=None, events=None, ready_before=None,
-               batch=None, participants=None):
+def sync_tasks(instance, runtime, workflow, *, batch, acting_agency=None, actor=None, events=None,
+               ready_before=None, participants=None):
     """Make the Task rows match the workflow's ready user tasks. Returns the created and
     the cancelled tasks, and ``events`` with the created/handoff/cancelled events added
     (for the caller to insert: they go in its batch).
 
     ``ready_before`` (the ready task ids of the state as loaded) spares reading the active
     rows; without it they are read. A ready task whose lane's agency kind has no
-    participant becomes an incident instead of a task nobody can see. New tasks are
-    inserted through ``batch``, which is sent then: their events need the ids.
+    participant becomes an incident instead of a task nobody can see. Writes go in the
+    step's ``batch``; when there are new tasks it is sent at once (their events need the ids).
     """
-    batch = batch if batch is not None else rows.Batch()
     events = list(events or [])
     ready = {task.id: task for task in engine.ready_user_tasks(workflow)}
     active_rows = Task.objects.filter(instance=instance, status__in=ACTIVE_TASK_STATUSES)
