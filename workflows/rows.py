@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
@@ -73,10 +74,8 @@ class Batch:
         if not objs:
             return
         db = self.db
-        if not db.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
-            self.flush()
-            type(objs[0]).objects.bulk_create(objs)
-            return
+        if not db.features.can_return_rows_from_bulk_insert:
+            raise ImproperlyConfigured("Brobygger needs SQLite 3.35 or newer (INSERT ... RETURNING)")
         sql, fields = _insert_sql(db.vendor, type(objs[0]), len(objs))
         params = []
         for obj in objs:
