@@ -8,6 +8,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from permissions.models import CATEGORIES, AgencyKind
 from workflows.models import ProcessInstance
+from workflows.national_id import mask_national_id
 
 # --- input -----------------------------------------------------------------------------
 
@@ -311,6 +312,28 @@ class AccessLogSerializer(serializers.Serializer):
     action = serializers.CharField()
     basis = serializers.CharField()
     consent = serializers.IntegerField(source="consent_id", allow_null=True)
+
+
+class PersonAccessEntrySerializer(AccessLogSerializer):
+    case = CaseRefSerializer(allow_null=True)
+
+
+class MaskedPersonSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    national_id = serializers.SerializerMethodField(help_text="masked (170920*****)")
+
+    def get_national_id(self, person) -> str:
+        return mask_national_id(person.national_id)
+
+
+class PersonAccessReportSerializer(serializers.Serializer):
+    person = MaskedPersonSerializer()
+    generated_at = serializers.DateTimeField()
+    cases = CaseRefSerializer(many=True, help_text="the person's cases whose access log is in the report")
+    withheld_cases = serializers.IntegerField(
+        help_text="the person's other cases: their access logs are given by their own coordinators")
+    complete = serializers.BooleanField(help_text="true when no case of the person is withheld")
+    entries = PersonAccessEntrySerializer(many=True, help_text="newest first")
 
 
 class IncidentSerializer(serializers.Serializer):

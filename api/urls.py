@@ -18,6 +18,8 @@ urlpatterns = [
     path("cases/<int:pk>/diagram/", views.CaseDiagram.as_view(), name="api-case-diagram"),
     path("cases/<int:pk>/consents/", views.CaseConsents.as_view(), name="api-case-consents"),
     path("cases/<int:pk>/access-log/", views.CaseAccessLog.as_view(), name="api-case-access-log"),
+    path("cases/<int:pk>/person-access-report/", views.PersonAccessReport.as_view(),
+         name="api-person-access-report"),
     path("consents/<int:pk>/revoke/", views.ConsentRevoke.as_view(), name="api-consent-revoke"),
     path("tasks/", views.TaskList.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),

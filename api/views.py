@@ -251,6 +251,14 @@ class CaseAccessLog(ListView):
         return super().get(request, *args, **kwargs)
 
 
+class PersonAccessReport(APIView):
+    @extend_schema(parameters=[ID], responses={200: s.PersonAccessReportSerializer, **_errors(401, 403, 404)},
+                   tags=["consents"], summary="Who saw the data of this case's person, in all their cases")
+    def get(self, request, pk):
+        report = consent_services.person_access_report(actor=request.user, case=pk)
+        return Response(s.PersonAccessReportSerializer(report).data)
+
+
 # --- tasks -----------------------------------------------------------------------------
 
 

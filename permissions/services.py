@@ -9,6 +9,7 @@ per-field ``errors``.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -195,14 +196,56 @@ def consents_for_case(*, actor, case):
 
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
+    case = _case_whose_log_actor_reads(actor, case)
+    return AccessLog.objects.filter(case=case).select_related("agency")
+
+
+@dataclass(frozen=True)
+class PersonAccessReport:
+    """Who saw the data of a person, when and on what basis: the person's right to know
+    (domain.md), given to them by a coordinator or auditor of one of their cases."""
+
+    person: object  # workflows.Person
+    cases: list  # the person's cases whose access log is in the report
+    withheld_cases: int  # the person's other cases: their logs are not the reader's to give
+    entries: object  # AccessLog rows, newest first
+    generated_at: datetime.datetime
+
+    @property
+    def complete(self) -> bool:
+        return self.withheld_cases == 0
+
+
+def person_access_report(*, actor, case) -> PersonAccessReport:
+    """The access report of the person of ``case``: every access-log row about them in
+    each of their cases whose log ``actor`` may read (``rules.can_view_access_log``).
+
+    The person's other cases are counted, not shown: they may be with agencies that the
+    reader must not learn of (that someone is in treatment is itself confidential), so the
+    report says it is incomplete and their coordinators give the rest.
+    """
+    from workflows.models import Case
+
+    case = _case_whose_log_actor_reads(actor, case)
+    theirs = list(Case.objects.filter(person_id=case.person_id).order_by("opened_at", "pk"))
+    readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
+    entries = (
+        AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
+        .select_related("agency", "case").order_by("-at", "-pk")
+    )
+    return PersonAccessReport(person=case.person, cases=readable, withheld_cases=len(theirs) - len(readable),
+                              entries=entries, generated_at=timezone.now())
+
+
+def _case_whose_log_actor_reads(actor, case):
     from workflows.models import Case
 
     if not isinstance(case, Case):
-        case = Case.objects.filter(pk=parse_id(case)).first()
+        case = Case.objects.filter(pk=parse_id(case)).select_related("person").first()
     if case is None:
         raise NotFound("no such case")
     if rules.can_view_access_log(actor, case):
-        return AccessLog.objects.filter(case=case).select_related("agency")
+        return case
     if not rules.can_view_case(actor, case):
         raise NotFound("no such case")
     raise Forbidden("only the case's coordinators and auditors read its access log")
