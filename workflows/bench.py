@@ -1,4 +1,6 @@
-"""`make bench`: the prison-release process through the service layer, and the bare engine.
+"""`make bench`: the prison-release process through the service layer (one caller, then
+several at once in one process), beside its two floors: the bare engine loop and the
+database's share alone (``bench_floor``); then timers fired by worker processes.
 
 Runs in a throw-away test database on the configured server, so the figures are for the
 real database (PostgreSQL when DATABASE_URL points to it) and no demo data is touched.

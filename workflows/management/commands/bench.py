@@ -11,7 +11,8 @@ PROCESSES = Path(__file__).resolve().parents[3] / "bpmn" / "processes"
 
 
 class Command(BaseCommand):
-    help = "Measure the service layer and the bare engine on the configured database; prints JSON."
+    help = ("Measure the service layer, its floors (bare engine, database alone) and timer workers on the "
+            "configured database; prints JSON.")
 
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=int, default=200)
