@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/", views_cases.case_list, name="cases"),
     path("cases/new/", views_cases.case_new, name="case-new"),
     path("cases/<int:pk>/", views_cases.case_detail, name="case"),
+    path("cases/<int:pk>/person-access-report/", views_cases.person_access_report, name="person-access-report"),
     path("cases/<int:pk>/consents/", views_cases.consent_record, name="consent-record"),
     path("cases/<int:pk>/consents/<int:consent_pk>/revoke/", views_cases.consent_revoke, name="consent-revoke"),
 ]

@@ -23,6 +23,7 @@ from . import forms_ui, selectors, services
 from .errors import Conflict, Forbidden, InvalidInput
 from .filters import CaseFilter
 from .models import CaseStatus, EventKind
+from .national_id import mask_national_id
 from .paging import page_of
 from .swimlanes import build_chart
 from .views import data_sections, diagram_data, refused, runtime_of_case, ui_view, works_cases
@@ -207,6 +208,16 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
 @ui_view
 def case_detail(request, pk):
     return _case_page(request, pk)
+
+
+@ui_view
+def person_access_report(request, pk):
+    """The person's access report, for the coordinator to give them (printable)."""
+    report = consent_services.person_access_report(actor=request.user, case=pk)
+    return render(request, "cases/person_access_report.html", {
+        "report": report, "case_pk": pk, "national_id": mask_national_id(report.person.national_id),
+        "category_labels": rules.CATEGORY_LABELS,
+    })
 
 
 def _expiry(text: str):

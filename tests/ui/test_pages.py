@@ -10,9 +10,14 @@ PARTICIPANTS = {"kari", "nils", "nora", "helga", "bjorn"}  # their agencies take
 CASE_WORKERS = PARTICIPANTS | {"siri"}  # a case role in some agency
 
 
+LOG_READERS = {"bjorn", "aud"}  # the coordinator of the prison case, an auditor of its coordinator agency
+
+
 def expected(username, page):
     if page in ("inbox", "cases"):
         return 200
+    if page == "access-report":
+        return 200 if username in LOG_READERS else 403 if username in PARTICIPANTS else 404
     if page == "new":
         return 200 if username in CASE_WORKERS else 403
     return 200 if username in PARTICIPANTS else 404  # case and task: invisible otherwise
@@ -25,6 +30,7 @@ def test_every_page_answers_each_demo_user_by_the_rules(username, web, prison_ca
     pages = {
         "inbox": "/tasks/", "cases": "/cases/", "new": "/cases/new/",
         "case": f"/cases/{prison_case.pk}/", "task": f"/tasks/{intake.pk}/",
+        "access-report": f"/cases/{prison_case.pk}/person-access-report/",
     }
     for page, url in pages.items():
         assert client.get(url).status_code == expected(username, page), (username, page)
