@@ -1,17 +1,16 @@
 """Two people complete one task at once over HTTP; a replayed Idempotency-Key."""
 
-import threading
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api.models import IdempotencyKey
+from tests.threads import all_at_once
 from tests.workflows.helpers import complete, form_data, open_tasks
 from workflows.models import Event, EventKind, Task, TaskStatus
 
@@ -24,25 +23,6 @@ def _nav_task(users, agencies):
     (intake,) = open_tasks(case)
     complete(intake, {"has_home": False}, actor=users["kari"])
     return next(task for task in open_tasks(case) if task.agency.kind == "nav")
-
-
-def _in_threads(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _token_client(user, **headers):
@@ -59,7 +39,7 @@ def test_two_nav_users_complete_the_same_task_at_once_one_200_one_409(shipped, u
     clients = [_token_client(users["nils"]), _token_client(users["nora"])]
     url = f"/api/v1/tasks/{task.pk}/complete/"
 
-    responses = _in_threads([lambda c=c: c.post(url, body, format="json") for c in clients])
+    responses = all_at_once([lambda c=c: c.post(url, body, format="json") for c in clients])
 
     assert sorted(r.status_code for r in responses) == [200, 409]
     loser = next(r for r in responses if r.status_code == 409).json()
@@ -76,7 +56,7 @@ def test_the_same_idempotency_key_sent_twice_at_once_completes_once(shipped, use
     url = f"/api/v1/tasks/{task.pk}/complete/"
     clients = [_token_client(users["nils"], HTTP_IDEMPOTENCY_KEY="same-key") for _ in range(2)]
 
-    responses = _in_threads([lambda c=c: c.post(url, body, format="json") for c in clients])
+    responses = all_at_once([lambda c=c: c.post(url, body, format="json") for c in clients])
 
     assert [r.status_code for r in responses] == [200, 200]
     assert responses[0].json() == responses[1].json()

@@ -6,11 +6,9 @@ times over, so that a wrong lock order or a lost update shows up as a failure he
 rather than in an agency's inbox.
 """
 
-import threading
-
 import pytest
-from django.db import connections
 
+from tests.threads import all_at_once
 from workflows import services
 from workflows.errors import Conflict, NotFound
 from workflows.models import Case, Event, EventKind, ProcessInstance, Task, TaskStatus
@@ -20,28 +18,6 @@ from .helpers import complete, form_data, open_tasks, start_prison_case
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WORKERS = {"nav": "nils", "health": "helga", "housing": "bjorn"}
-
-
-def _all_at_once(calls):
-    """Run every call in its own thread and connection, released together; their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except Exception as exc:  # the outcome is asserted by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def test_every_parallel_branch_of_eight_cases_completed_at_the_same_moment(shipped, users, agencies):
@@ -56,7 +32,7 @@ def test_every_parallel_branch_of_eight_cases_completed_at_the_same_moment(shipp
             calls.append(lambda actor=actor, task=task, data=data: services.complete_task(
                 actor=actor, task_id=task.pk, data=data))
 
-    outcomes = _all_at_once(calls)
+    outcomes = all_at_once(calls)
 
     assert [o for o in outcomes if isinstance(o, Exception)] == []
     for case in cases:
@@ -74,7 +50,7 @@ def test_five_people_completing_one_task_exactly_one_wins_every_time(shipped, us
         (intake,) = open_tasks(case)
         data = form_data(intake, {"has_home": False})
         prison_staff = [users["kari"]] * 5  # the same person five times over: a double click
-        outcomes = _all_at_once([
+        outcomes = all_at_once([
             lambda actor=actor: services.complete_task(actor=actor, task_id=intake.pk, data=data)
             for actor in prison_staff
         ])
@@ -93,7 +69,7 @@ def test_a_completion_and_a_release_date_message_at_the_same_moment(shipped, use
         case = walk_to_find_home(users, agencies, "2027-12-15")
         (find_home,) = open_tasks(case)
         data = form_data(find_home, {"home_found": True})
-        done, message = _all_at_once([
+        done, message = all_at_once([
             lambda: services.complete_task(actor=users["bjorn"], task_id=find_home.pk, data=data),
             lambda attempt=attempt: services.correlate_message(
                 actor=users["kari"], name="release_date_changed", case_reference=case.reference,

@@ -1,10 +1,10 @@
 """complete/claim/unclaim: checks, per-field errors, conflicts, atomicity."""
 
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
+from tests.threads import all_at_once
 from workflows import services, steps
 from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.models import Case, Event, EventKind, ProcessInstance, Task, TaskStatus
@@ -103,26 +103,13 @@ def test_two_users_complete_the_same_task_at_once_exactly_one_wins(shipped, user
     task = next(t for t in open_tasks(case) if t.agency.kind == "nav")
     data = form_data(task)
     version_before = ProcessInstance.objects.get(case=case).version
-    barrier = threading.Barrier(2)
-    results = {}
 
-    def attempt(username):
-        try:
-            barrier.wait()
-            services.complete_task(actor=users[username], task_id=task.pk, data=data)
-            results[username] = "ok"
-        except Conflict as exc:
-            results[username] = exc
-        finally:
-            connections.close_all()
+    outcomes = all_at_once([
+        lambda name=name: services.complete_task(actor=users[name], task_id=task.pk, data=data)
+        for name in ("nils", "nora")
+    ])
 
-    threads = [threading.Thread(target=attempt, args=(name,)) for name in ("nils", "nora")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert sorted(str(type(r).__name__) if r != "ok" else "ok" for r in results.values()) == ["Conflict", "ok"]
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Conflict", "Task"]
     task.refresh_from_db()
     assert task.status == TaskStatus.COMPLETED
     assert Event.objects.filter(task=task, kind=EventKind.TASK_COMPLETED).count() == 1
@@ -142,25 +129,13 @@ def test_parallel_branches_completed_at_once_lose_no_case_data(shipped, users, a
     by_kind = {t.agency.kind: t for t in open_tasks(case)}
     work = {"nils": by_kind["nav"], "helga": by_kind["health"], "bjorn": by_kind["housing"]}
     payloads = {name: form_data(task) for name, task in work.items()}
-    barrier = threading.Barrier(len(work))
-    errors = []
 
-    def attempt(username):
-        try:
-            barrier.wait()
-            services.complete_task(actor=users[username], task_id=work[username].pk, data=payloads[username])
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    outcomes = all_at_once([
+        lambda name=name: services.complete_task(actor=users[name], task_id=work[name].pk, data=payloads[name])
+        for name in work
+    ])
 
-    threads = [threading.Thread(target=attempt, args=(name,)) for name in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert errors == []
+    assert [outcome for outcome in outcomes if isinstance(outcome, Exception)] == []
     data = Case.objects.get(pk=case.pk).data
     for payload in payloads.values():
         for field, value in payload.items():
