@@ -5,10 +5,10 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.threads import all_at_once
 from workflows.models import Case, InstanceStatus, ProcessInstance
 
 from .conftest import OTHER_PERSON, PERSON, PRISON_KINDS
-from .test_concurrency_and_idempotency import _in_threads
 
 MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").max_length
 
@@ -131,7 +131,7 @@ def test_two_cases_started_at_once_with_one_key_one_201_one_400(shipped, users, 
     bodies = [_body(agencies, PERSON, correlation_key="KDI-race"), _body(agencies, OTHER_PERSON,
                                                                           correlation_key="KDI-race")]
 
-    responses = _in_threads([lambda c=c, b=b: c.post("/api/v1/cases/", b, format="json")
+    responses = all_at_once([lambda c=c, b=b: c.post("/api/v1/cases/", b, format="json")
                              for c, b in zip(clients, bodies, strict=True)])
 
     assert sorted(r.status_code for r in responses) == [201, 400]
