@@ -52,12 +52,11 @@ def idempotent(request, action) -> Response:
         raise InvalidInput(f"the {HEADER} header must have 1 to {MAX_KEY_LENGTH} characters",
                            errors=[{"field": HEADER, "message": "invalid key"}])
     fingerprint = _fingerprint(request)
-    mine = IdempotencyKey.objects.filter(user=request.user, key=key)
-    existing = mine.first()
-    if existing is not None and existing.created_at >= expiry_cutoff():
-        return _replay(existing, fingerprint)
+    existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
     if existing is not None:
-        mine.filter(created_at__lt=expiry_cutoff()).delete()  # expired: the key is free again
+        if existing.created_at >= expiry_cutoff():
+            return _replay(existing, fingerprint)
+        existing.delete()  # expired: the key is free again
     try:
         with transaction.atomic():
             # Claim the key first: a concurrent request with the same key waits here.

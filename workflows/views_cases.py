@@ -216,7 +216,7 @@ def person_access_report(request, pk):
     report = consent_services.person_access_report(actor=request.user, case=pk)
     return render(request, "cases/person_access_report.html", {
         "report": report, "case_pk": pk, "national_id": mask_national_id(report.person.national_id),
-        "category_labels": rules.CATEGORY_LABELS,
+        "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
     })
 
 

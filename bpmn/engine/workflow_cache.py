@@ -54,10 +54,6 @@ class WorkflowCache:
             while len(self._items) > self._max_size:
                 self._items.popitem(last=False)
 
-    def discard(self, key) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
