@@ -16,9 +16,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.serializers import ErrorSerializer, InputSerializer, PersonInput
 from workflows import services
-
-from .serializers import ErrorSerializer, InputSerializer, PersonInput
 
 
 class MessageStartInput(InputSerializer):

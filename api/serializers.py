@@ -6,9 +6,9 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
+from core.national_id import mask_national_id
 from permissions.models import CATEGORIES, AgencyKind
 from workflows.models import ProcessInstance
-from workflows.national_id import mask_national_id
 
 # --- input -----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import messages, views
+from api import messages, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

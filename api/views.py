@@ -4,6 +4,7 @@ by ``api.exceptions.exception_handler``."""
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -12,17 +13,16 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import serializers as s
+from api.exceptions import error_body
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
-from permissions import services as consent_services
 from permissions.models import AccessLog, Agency, Consent
 from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
-
-from . import serializers as s
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import idempotent
-from .parsers import LimitedJSONParser
 
 
 def _errors(*codes: int) -> dict:
@@ -216,7 +216,7 @@ class CaseConsents(ListView):
     model = Consent
 
     def select(self, user):
-        return consent_services.consents_for_case(actor=user, case=self.kwargs["pk"])
+        return selectors.consents_for_case(actor=user, case=self.kwargs["pk"])
 
     @extend_schema(parameters=[ID], responses={200: s.ConsentSerializer(many=True), **_errors(*LIST)},
                    tags=["consents"])
@@ -227,7 +227,7 @@ class CaseConsents(ListView):
                    responses={201: s.ConsentSerializer, **_errors(400, 401, 403, 404, 413)}, tags=["consents"])
     def post(self, request, pk):
         data = _input(s.ConsentInput, request)
-        consent = consent_services.record_consent(actor=request.user, case=pk, **data)
+        consent = services.record_consent(actor=request.user, case=pk, **data)
         return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
@@ -235,7 +235,7 @@ class ConsentRevoke(APIView):
     @extend_schema(parameters=[ID], request=None, responses={200: s.ConsentSerializer, **_errors(401, 403, 404, 409)},
                    tags=["consents"])
     def post(self, request, pk):
-        return Response(s.ConsentSerializer(consent_services.revoke_consent(actor=request.user, consent_id=pk)).data)
+        return Response(s.ConsentSerializer(services.revoke_consent(actor=request.user, consent_id=pk)).data)
 
 
 class CaseAccessLog(ListView):
@@ -243,7 +243,7 @@ class CaseAccessLog(ListView):
     model = AccessLog
 
     def select(self, user):
-        return consent_services.access_log_for_case(actor=user, case=self.kwargs["pk"])
+        return selectors.access_log_for_case(actor=user, case=self.kwargs["pk"])
 
     @extend_schema(parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)},
                    tags=["consents"])
@@ -255,7 +255,7 @@ class PersonAccessReport(APIView):
     @extend_schema(parameters=[ID], responses={200: s.PersonAccessReportSerializer, **_errors(401, 403, 404)},
                    tags=["consents"], summary="Who saw the data of this case's person, in all their cases")
     def get(self, request, pk):
-        report = consent_services.person_access_report(actor=request.user, case=pk)
+        report = selectors.person_access_report(actor=request.user, case=pk)
         return Response(s.PersonAccessReportSerializer(report).data)
 
 
@@ -344,8 +344,4 @@ class IncidentRetry(APIView):
 def not_found(request, *args, **kwargs):
     """Paths under /api/v1/ that match no route (``/cases/abc/``) answer 404 in the API's
     error shape, also with DEBUG on (Django's own 404 page is HTML)."""
-    from django.http import JsonResponse
-
-    from .exceptions import error_body
-
-    return JsonResponse(error_body("no such endpoint or object"), status=404)
+    return JsonResponse(error_body("no such endpoint or object", code="not_found"), status=404)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
+from bpmn.engine.lanes import AGENCY_KINDS, DEFAULT_LANE_ALIASES
+from bpmn.models import DeployRecord, ProcessDefinition
+from core.errors import Forbidden, NotFound
 from permissions import rules
-from workflows.errors import Forbidden, NotFound
-
-from .models import DeployRecord, ProcessDefinition
 
 
 def _require_admin(user) -> None:
     if not rules.is_process_admin(user):
-        raise Forbidden("only process admins manage process definitions")
+        raise Forbidden("process.manage_forbidden")
 
 
 def _with_instance_counts(queryset):
@@ -45,10 +45,15 @@ def process_versions_for(user, key: str) -> list[ProcessDefinition]:
         .order_by("-version")
     ))
     if not versions:
-        raise NotFound("no such process definition")
+        raise NotFound("process.not_found")
     return versions
 
 
 def deploy_records_for(user, key: str, limit: int = 50):
     _require_admin(user)
     return DeployRecord.objects.filter(key=key).select_related("actor")[:limit]
+
+
+def lane_vocabulary() -> dict:
+    """What the editor offers for routing: the agency kinds and the lane names known by default."""
+    return {"agency_kinds": list(AGENCY_KINDS), "lane_aliases": DEFAULT_LANE_ALIASES}

@@ -7,14 +7,30 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_noop
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import BpmnValidationError
+from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
+from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from permissions import rules
-from workflows.errors import Conflict, Forbidden, InvalidInput
 
-from .models import DeployRecord, ProcessDefinition, ProcessDraft
+
+class InvalidModel(InvalidInput):
+    """The model was refused at deploy: ``errors`` has one entry per problem, with the
+    ``element_id`` and ``line`` it is about (those without an element are about the upload:
+    a refused DOCTYPE, broken XML, and name the field ``bpmn_xml``)."""
+
+    def __init__(self, exc: BpmnValidationError):
+        errors = [{**({} if issue.element_id else {"field": "bpmn_xml"}), **issue.as_dict()} for issue in exc.issues]
+        super().__init__("process.model_refused", errors=errors)
+        self.issues = exc.issues
+
+
+def _compiled(bpmn_text: str, forms, lanes, filename):
+    try:
+        return compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename)
+    except BpmnValidationError as exc:
+        raise InvalidModel(exc) from exc
 
 
 @dataclass(frozen=True)
@@ -37,20 +53,18 @@ def deploy_definition(
     ``check_permission=False`` is for the trusted deploy command, which runs as no user.
     """
     if check_permission and not rules.can_deploy_process(actor):
-        raise Forbidden(gettext_noop("only process admins deploy process definitions"))
+        raise Forbidden("process.deploy_forbidden")
     forms = forms or {}
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
-        raise InvalidInput(gettext_noop("forms must map file names to JSON schemas"),
-                           errors=[{"field": "forms", "message": gettext_noop("expected an object of objects")}])
+        raise InvalidInput("process.forms_invalid", errors=[field_error("forms", "field.expected_objects")])
     if isinstance(bpmn_xml, bytes):
         try:
             bpmn_text = bpmn_xml.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidInput(gettext_noop("the BPMN file is not UTF-8"),
-                               errors=[{"field": "bpmn_xml", "message": str(exc)}]) from exc
+            raise InvalidInput("process.not_utf8", errors=[field_error("bpmn_xml", "field.not_utf8")]) from exc
     else:
         bpmn_text = bpmn_xml
-    compiled = compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename)
+    compiled = _compiled(bpmn_text, forms, lanes, filename)
     checksum = definition_checksum(bpmn_text, forms, lanes)
 
     try:
@@ -58,8 +72,7 @@ def deploy_definition(
     except IntegrityError as exc:
         # The first version of a key has no row to lock: two simultaneous first deploys
         # meet at the unique constraint instead.
-        raise Conflict(f"another deploy of {compiled.process_id!r} happened at the same time; "
-                       "try again") from exc
+        raise Conflict("process.deploy_race", key=compiled.process_id) from exc
 
 
 def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> DeployResult:
@@ -120,19 +133,19 @@ def latest_definition(key: str) -> ProcessDefinition | None:
 
 def _require_admin(actor) -> None:
     if not rules.can_deploy_process(actor):
-        raise Forbidden(gettext_noop("only process admins edit process definitions"))
+        raise Forbidden("process.edit_forbidden")
 
 
 def _checked_content(bpmn_xml, forms, lanes) -> tuple[str, dict, dict]:
     errors = []
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
-        errors.append({"field": "bpmn_xml", "message": gettext_noop("give the BPMN XML as text")})
+        errors.append(field_error("bpmn_xml", "field.bpmn_text"))
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
-        errors.append({"field": "forms", "message": gettext_noop("expected an object of objects")})
+        errors.append(field_error("forms", "field.expected_objects"))
     if lanes is not None and not (isinstance(lanes, dict) and all(isinstance(v, str) for v in lanes.values())):
-        errors.append({"field": "lanes", "message": gettext_noop("expected lane names mapped to agency kinds")})
+        errors.append(field_error("lanes", "field.lane_map"))
     if errors:
-        raise InvalidInput(gettext_noop("the draft is not well-formed"), errors=errors)
+        raise InvalidInput("draft.malformed", errors=errors)
     return bpmn_xml, forms, lanes or {}
 
 
@@ -143,7 +156,7 @@ class DraftConflict(Conflict):
     """Another save of the draft came after the one the editor started from."""
 
     def __init__(self, draft: ProcessDraft):
-        super().__init__(gettext_noop("the draft was saved again after you opened it"))
+        super().__init__("draft.changed")
         self.draft = draft
 
 
@@ -186,8 +199,7 @@ def _base_time(base):
             return datetime.fromisoformat(base)
         except ValueError:
             pass
-    raise InvalidInput(gettext_noop("base must be the time the draft was saved (ISO 8601)"),
-                       errors=[{"field": "base", "message": gettext_noop("expected an ISO 8601 date and time")}])
+    raise InvalidInput("draft.bad_base", errors=[field_error("base", "field.expected_iso_datetime")])
 
 
 def draft_for(*, actor, key: str) -> ProcessDraft | None:
@@ -219,10 +231,9 @@ def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = No
     _require_admin(actor)
     bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
     try:
-        compiled = compile_definition(bpmn_xml.encode("utf-8"), forms=forms, lanes=lanes or None,
-                                      filename="model.bpmn")
-    except BpmnValidationError as exc:
-        return Validation(process_id=None, issues=[issue.as_dict() for issue in exc.issues])
+        compiled = _compiled(bpmn_xml, forms, lanes or None, "model.bpmn")
+    except InvalidModel as exc:
+        return Validation(process_id=None, issues=exc.errors)
     return Validation(process_id=compiled.process_id, issues=[])
 
 
@@ -238,6 +249,15 @@ def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | N
 
 
 __all__ = [
-    "BpmnValidationError", "DeployResult", "DraftConflict", "Validation", "deploy_definition", "deploy_draft",
-    "discard_draft", "draft_for", "latest_definition", "save_draft", "validate_draft",
+    "DeployResult",
+    "DraftConflict",
+    "InvalidModel",
+    "Validation",
+    "deploy_definition",
+    "deploy_draft",
+    "discard_draft",
+    "draft_for",
+    "latest_definition",
+    "save_draft",
+    "validate_draft",
 ]

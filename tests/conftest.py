@@ -54,8 +54,8 @@ def cast(db):
     """The demo cast of design §9: returns {username: User} and {kind: Agency}."""
     from django.contrib.auth import get_user_model
 
+    from permissions.demo import seed_demo_cast
     from permissions.models import Agency
-    from workflows.demo import seed_demo_cast
 
     seed_demo_cast("test-password")
     users = {user.username: user for user in get_user_model().objects.all()}

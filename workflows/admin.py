@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Incident, Job, OutboxMessage, ReceivedMessage, WorkerHeartbeat
+from workflows.models import Incident, Job, OutboxMessage, ReceivedMessage, WorkerHeartbeat
 
 
 @admin.register(Incident)

@@ -63,3 +63,17 @@ class TaskStateError(EngineError):
 
 class StepLimitExceeded(EngineError):
     """The engine ran more steps than allowed without reaching a wait state."""
+
+
+class StepFailed(EngineError):
+    """An engine step failed: a script or condition raised, or SpiffWorkflow refused a rule.
+
+    ``kind`` is ``"expression-error"`` (a script or condition, at ``element_id``) or
+    ``"engine-error"``; the message carries SpiffWorkflow's text and notes. SpiffWorkflow's
+    own exception types never leave ``bpmn.engine``.
+    """
+
+    def __init__(self, message: str, *, kind: str, element_id: str = ""):
+        self.kind = kind
+        self.element_id = element_id
+        super().__init__(message)

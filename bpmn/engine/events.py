@@ -7,7 +7,6 @@ messages API); these functions say *what* changes in the workflow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -20,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import EngineError
+from bpmn.engine.errors import EngineError
 
 
 class NoWaitingEvent(EngineError):
@@ -104,16 +103,6 @@ def reschedule_date_timers(workflow) -> list[str]:
                 task.internal_data.pop("event_value", None)
                 rescheduled.append(task.task_spec.bpmn_id)
     return rescheduled
-
-
-def timer_due(task) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return None if value.get("cycles") == 0 else datetime.fromisoformat(value["next"]).astimezone(UTC)
-    parsed = TimerEventDefinition.parse_time_or_duration(value)
-    return parsed if isinstance(parsed, datetime) else None
 
 
 # --- data ------------------------------------------------------------------------------

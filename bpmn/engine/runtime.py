@@ -10,15 +10,17 @@ The only module that creates or restores SpiffWorkflow workflows. Two traps it c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
@@ -28,12 +30,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
-from .errors import StepLimitExceeded, TaskStateError
-from .expressions import SCRIPT_ENGINE
+from bpmn.engine.errors import EngineError, StepFailed, StepLimitExceeded, TaskStateError
+from bpmn.engine.expressions import SCRIPT_ENGINE
 
 SERIALIZER_VERSION = "1.5"
 SPIFFWORKFLOW_VERSION = SPIFF_VERSION
@@ -203,9 +206,33 @@ def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
                 f"(last element {task.task_spec.bpmn_id!r})"
             )
 
-    workflow.refresh_timers()
-    workflow.do_engine_steps(will_complete_task=count_step)
+    with _step_failures():
+        workflow.refresh_timers()
+        workflow.do_engine_steps(will_complete_task=count_step)
     return steps
+
+
+@contextlib.contextmanager
+def _step_failures() -> Iterator[None]:
+    """SpiffWorkflow's exceptions as ``StepFailed`` (a step limit stays what it is)."""
+    try:
+        yield
+    except StepLimitExceeded:
+        raise
+    except WorkflowTaskException as exc:
+        element = exc.task.task_spec.bpmn_id if exc.task is not None else ""
+        raise StepFailed(describe(exc), kind="expression-error", element_id=element or "") from exc
+    except (WorkflowException, EngineError) as exc:
+        raise StepFailed(describe(exc), kind="engine-error") from exc
+
+
+def describe(exc: BaseException) -> str:
+    """An exception's text with the notes SpiffWorkflow adds ("did you mean ..."), bounded."""
+    text = str(exc)
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        text += " (" + "; ".join(notes) + ")"
+    return text[:2000]
 
 
 # --- user tasks ------------------------------------------------------------------------
@@ -269,13 +296,6 @@ def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict) -> 
     return ready
 
 
-def workflow_data(workflow: SafeBpmnWorkflow) -> dict:
-    """The data of the most recently completed task, or the workflow's data when finished."""
-    if workflow.is_completed():
-        return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})
-    return dict(workflow.last_task.data) if workflow.last_task else {}
-
-
 def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
     """(completed element ids, active element ids) for drawing on the diagram."""
     completed, active = set(), set()
@@ -319,8 +339,10 @@ def next_timer_due(workflow: SafeBpmnWorkflow) -> datetime | None:
 
 
 def rerun_errored_tasks(workflow: SafeBpmnWorkflow) -> int:
-    """Run again every task left in ERROR (after its cause was fixed). Raises if one fails."""
+    """Run again every task left in ERROR (after its cause was fixed). Raises ``StepFailed``
+    if one fails."""
     errored = workflow.get_tasks(state=TaskState.ERROR)
-    for task in errored:
-        task.run()
+    with _step_failures():
+        for task in errored:
+            task.run()
     return len(errored)

@@ -9,7 +9,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 
 CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "ada", "aud", "oscar")
 PERSON = {"name": "Ola Nordmann", "national_id": "17912099997"}

@@ -2,11 +2,11 @@
 
 from datetime import UTC, datetime
 
+from bench.samples import sample_form_data
 from bpmn.registry import runtime_for
 from permissions.models import CASE_ROLES, Membership
 from workflows import services
 from workflows.models import ACTIVE_TASK_STATUSES, Task
-from workflows.samples import sample_form_data
 
 PRISON_PARTICIPANTS = ("prison", "nav", "health", "housing")
 PERSON = {"name": "Ola Nordmann", "national_id": "17912099997"}

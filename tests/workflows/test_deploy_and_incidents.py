@@ -5,11 +5,10 @@ import json
 import pytest
 
 from bpmn.engine import runtime as engine
-from bpmn.engine.errors import BpmnValidationError
 from bpmn.models import ProcessDefinition
-from bpmn.services import deploy_definition
+from bpmn.services import InvalidModel, deploy_definition
+from core.errors import Conflict, Forbidden, InvalidInput
 from workflows import services, steps
-from workflows.errors import Conflict, Forbidden, InvalidInput
 from workflows.models import Event, EventKind, Incident, InstanceStatus, ProcessInstance
 
 from ..conftest import PROCESSES
@@ -50,7 +49,7 @@ def test_only_process_admins_deploy(shipped, users):
 
 
 def test_refused_model_stores_nothing(db):
-    with pytest.raises(BpmnValidationError) as raised:
+    with pytest.raises(InvalidModel) as raised:
         _deploy(PRISON_BPMN.read_text().replace('name="Helse"', 'name="Ukjent etat"'))
     (issue,) = raised.value.issues
     assert (issue.code, issue.element_id) == ("unknown-lane", "Lane_health")

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from bpmn.engine.errors import BpmnValidationError
 from bpmn.loading import bpmn_files, forms_for
-from bpmn.services import deploy_definition
-from workflows.errors import ServiceError
+from bpmn.services import InvalidModel, deploy_definition
+from core.errors import ServiceError
 
 
 class Command(BaseCommand):
@@ -26,7 +25,7 @@ class Command(BaseCommand):
                     actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path),
                     filename=path.name, check_permission=False,
                 )
-            except BpmnValidationError as exc:
+            except InvalidModel as exc:
                 failed += 1
                 self.stderr.write(f"{path}: refused")
                 for issue in exc.issues:

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from workflows.worker import Worker
+from workflows.jobs.worker import Worker
 
 
 class Command(BaseCommand):
