@@ -144,3 +144,42 @@ def supply_missing_score(instance, score=5):
     for task in workflow.get_tasks():
         task.data.setdefault("score", score)
     ProcessInstance.objects.filter(pk=instance.pk).update(state=engine.dump_workflow(workflow))
+
+
+# --- a task withdrawn by the process ------------------------------------------------------
+
+DEADLINE_FORM = {"type": "object", "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
+                 "additionalProperties": False}
+
+
+def withdrawn_task_model():
+    """A prison task withdrawn by an interrupting boundary timer after an hour."""
+    from tests.engine.bpmn_snippets import definitions, lane_set, properties
+
+    form = properties(formJsonSchemaFilename="f.schema.json")
+    return definitions(f"""
+        <bpmn:process id="Proc_withdrawn" isExecutable="true">
+          {lane_set({"Kriminalomsorgen": ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1",
+                                          "EndEvent_2"]})}
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
+          <bpmn:userTask id="Task_1" name="In time">{form}</bpmn:userTask>
+          <bpmn:boundaryEvent id="Boundary_1" attachedToRef="Task_1" cancelActivity="true">
+            <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+          </bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="EndEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_3" sourceRef="Boundary_1" targetRef="Task_late"/>
+          <bpmn:userTask id="Task_late" name="Too late">{form}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_late" targetRef="EndEvent_2"/>
+          <bpmn:endEvent id="EndEvent_1"/>
+          <bpmn:endEvent id="EndEvent_2"/>
+        </bpmn:process>
+    """)
+
+
+def deploy_withdrawn_task_model():
+    """Deploy ``Proc_withdrawn``: its prison task is cancelled when its hour is up."""
+    from bpmn.services import deploy_definition
+
+    return deploy_definition(actor=None, bpmn_xml=withdrawn_task_model(), forms={"f.schema.json": DEADLINE_FORM},
+                             filename="withdrawn.bpmn", check_permission=False).definition
