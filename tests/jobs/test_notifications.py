@@ -118,6 +118,8 @@ def test_failing_webhook_backs_off_becomes_an_incident_and_retry_completes_it(
     assert answer.json()["resolved_at"] is not None
     hook.refresh_from_db()
     assert hook.status == JobStatus.DONE and hook.attempts == 4
+    again = admin.post(f"/api/v1/incidents/{incident.pk}/retry/")  # resolved: nothing is sent again
+    assert (again.status_code, again.json()) == (409, {"detail": "the incident is already resolved", "errors": []})
     clock.advance(days=1)
     Worker(name="w").run(once=True)  # nothing is sent again
     assert receiver.accepted_ids() == [str(hook.pk)]
