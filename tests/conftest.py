@@ -7,6 +7,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "bpmn-corpus"
 PROCESSES = REPO / "bpmn" / "processes"
 
 
@@ -23,6 +24,21 @@ def pytest_configure(config):
 
     if settings.configured:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _require_corpus()
+
+
+def _require_corpus():
+    """The corpus tests (tests/engine/test_corpus.py, tests/editor/test_corpus_import.py, one
+    browser test) read ``../shared/bpmn-corpus``. Locally they skip without it, naming the
+    path; in CI (BROBYGGER_REQUIRE_CORPUS) a missing corpus is an error, so that hundreds
+    of skipped tests never pass for a green run."""
+    if not os.environ.get("BROBYGGER_REQUIRE_CORPUS"):
+        return
+    if not CORPUS.is_dir() or next(CORPUS.rglob("*.bpmn"), None) is None:
+        raise pytest.UsageError(
+            f"BROBYGGER_REQUIRE_CORPUS is set but the BPMN corpus is missing or holds no .bpmn file: {CORPUS} "
+            "(check out the shared corpus beside the repository as ../shared/bpmn-corpus)"
+        )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ from workflows.models import (
     Task,
     TaskStatus,
 )
-from workflows.steps import rows
+from workflows.steps.runner import rows
 
 from .helpers import open_tasks, start_prison_case
 
@@ -156,7 +157,7 @@ def test_a_failing_statement_fails_the_flush(case):
     batch = rows.Batch()
     batch.insert([Event(case=case, kind=EventKind.HANDOFF)])
     batch.add("UPDATE workflows_task SET no_such_column = 1", [])
-    with pytest.raises(Exception, match="no_such_column"):
+    with pytest.raises(DatabaseError, match="no_such_column"):
         batch.flush()
 
 

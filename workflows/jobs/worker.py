@@ -15,6 +15,7 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
@@ -73,8 +74,12 @@ class Worker:
         signal.signal(signal.SIGINT, self.stop)
 
     # -- the loop
-    def run(self, *, once: bool = False) -> int:
-        """Work until stopped (or, with ``once``, until nothing is due). Returns jobs done."""
+    def run(self, *, once: bool = False, on_ready: Callable[[], None] | None = None) -> int:
+        """Work until stopped (or, with ``once``, until nothing is due). Returns jobs done.
+
+        ``on_ready`` is called once, when the worker first goes idle: it listens for
+        NOTIFY (PostgreSQL) and nothing is due, so a job created from then on wakes it.
+        """
         listener = None
         if not once and connection.vendor == "postgresql":
             listener = Listener()
@@ -88,6 +93,9 @@ class Worker:
                 if once:
                     break
                 if not done:
+                    if on_ready is not None:
+                        on_ready()
+                        on_ready = None
                     self.idle(listener)
         finally:
             if listener is not None:

@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 from rest_framework.test import APIClient
+from workflows.jobs.worker import Worker
 
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks, start_prison_case
-from workflows.jobs.worker import Worker
 from workflows.models import Incident, Job, JobKind, JobStatus
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +118,10 @@ def test_failing_webhook_backs_off_becomes_an_incident_and_retry_completes_it(
     assert answer.json()["resolved_at"] is not None
     hook.refresh_from_db()
     assert hook.status == JobStatus.DONE and hook.attempts == 4
+    again = admin.post(f"/api/v1/incidents/{incident.pk}/retry/")  # resolved: nothing is sent again
+    assert (again.status_code, again.json()) == (
+        409, {"detail": "the incident is already resolved", "errors": [], "code": "incident.resolved"}
+    )
     clock.advance(days=1)
     Worker(name="w").run(once=True)  # nothing is sent again
     assert receiver.accepted_ids() == [str(hook.pk)]

@@ -3,9 +3,11 @@ once with several workers and one killed half-way; NOTIFY wakes an idle worker; 
 stops a worker cleanly."""
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -31,11 +33,28 @@ def worker_env():
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
 
 
-def start_worker(name, poll="0.5"):
+def start_worker(name, poll="0.5", stdout=subprocess.DEVNULL):
     return subprocess.Popen(
         [sys.executable, "manage.py", "worker", "--name", name, "--poll", poll],
-        cwd=REPO, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=REPO, env=worker_env(), stdout=stdout, stderr=subprocess.PIPE, text=True,
     )
+
+
+def wait_until_ready(process, timeout=30.0) -> str:
+    """Wait for the worker's readiness line (``manage.py worker`` prints it once it listens
+    and nothing is due); its stdout is drained on a thread so no read can hang the test."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if " ready: " in line:
+            return line.strip()
+    stopped = process.poll() is not None
+    raise AssertionError(f"no readiness line within {timeout} s" + (f": {process.stderr.read()}" if stopped else ""))
 
 
 def wait_for(condition, timeout=60.0, every=0.02):
@@ -94,10 +113,10 @@ def test_every_timer_fires_exactly_once_with_three_workers_and_one_killed(timer_
 
 
 def test_notify_wakes_an_idle_worker_and_sigterm_stops_it(timer_process, users, agencies):
-    worker = start_worker("sleepy", poll="60")
+    worker = start_worker("sleepy", poll="60", stdout=subprocess.PIPE)
     try:
-        assert wait_for(lambda: WorkerHeartbeat.objects.filter(name="sleepy").exists(), timeout=30)
-        time.sleep(0.5)  # idle now, listening
+        assert wait_until_ready(worker) == "worker sleepy ready: waiting for jobs"  # idle now, listening
+        assert WorkerHeartbeat.objects.filter(name="sleepy", stopped_at__isnull=True).exists()
         # The timer is already due: the case goes straight to its task, whose e-mail job
         # is announced with NOTIFY after the commit.
         case = start_timer_case(users, agencies, (datetime.now(UTC) - timedelta(minutes=1)).isoformat())
