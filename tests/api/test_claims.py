@@ -127,7 +127,8 @@ def test_a_cancelled_task_is_409_for_claim_and_unclaim(client_for, users, agenci
 def test_another_agencys_task_is_403_and_an_invisible_one_404(client_for, nav_task):
     for action in ("claim", "unclaim"):
         assert error(post(client_for, "kari", nav_task, action), 403) == {
-            "detail": "this task is for NAV Sarpsborg; you do not work there", "errors": [], "code": "task.other_agency"}
+            "detail": "this task is for NAV Sarpsborg; you do not work there", "errors": [],
+            "code": "task.other_agency"}
         for outsider in ("siri", "ada", "aud", "oscar"):
             assert error(post(client_for, outsider, nav_task, action), 404) == {
                 "detail": "no such task", "errors": [], "code": "task.not_found"}, outsider

@@ -63,7 +63,8 @@ def test_the_api_answers_403_and_writes_nothing(username, users, participants, n
     response = client.post("/api/v1/cases/", {
         "process_key": "prison_release_to_housing", "person": PERSON, "participants": participants,
     }, format="json")
-    assert (response.status_code, response.json()) == (403, {"detail": REFUSAL, "errors": [], "code": "case.start_forbidden"})
+    expected = {"detail": REFUSAL, "errors": [], "code": "case.start_forbidden"}
+    assert (response.status_code, response.json()) == (403, expected)
 
 
 def web_form(participants):

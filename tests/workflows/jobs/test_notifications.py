@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 from rest_framework.test import APIClient
-from workflows.jobs.worker import Worker
 
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks, start_prison_case
+from workflows.jobs.worker import Worker
 from workflows.models import Incident, Job, JobKind, JobStatus
 
 pytestmark = pytest.mark.django_db
