@@ -93,7 +93,8 @@ def setup(request):
         error = _("The code is wrong or has expired. Try the newest code from the app.")
     secret = b32encode(device.bin_key).decode()
     context = {
-        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=4, title=_("QR code for the authenticator app")),
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(
+            scale=4, title=_("QR code for the authenticator app")),
         "secret": _grouped(secret),
         "error": error,
         "next": _next_url(request),

@@ -7,12 +7,11 @@ from __future__ import annotations
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.response import Response
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import sign_in
-
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
 from permissions import services as consent_services
