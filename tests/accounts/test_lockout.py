@@ -49,7 +49,7 @@ def test_a_lock_on_one_username_leaves_the_others_alone(users, api, settings):
 def test_the_lock_is_visible_to_admins_and_lifting_it_lets_the_user_in(users, api, settings, django_user_model):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         token_login(api, "helga", "wrong-password")
-    admin = django_user_model.objects.create_superuser("root-admin", password="x")  # noqa: S106
+    admin = django_user_model.objects.create_superuser("root-admin", password="x")
     from django.test import Client
 
     site = Client()
