@@ -84,7 +84,8 @@ INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
 
 
 def test_no_template_has_an_inline_script_or_event_handler():
-    templates = [p for p in REPO.glob("**/templates/**/*.html") if ".venv" not in p.parts and "node_modules" not in p.parts]
+    templates = [p for p in REPO.glob("**/templates/**/*.html")
+                 if ".venv" not in p.parts and "node_modules" not in p.parts]
     assert templates
     for path in templates:
         text = path.read_text()
