@@ -358,6 +358,17 @@ if OIDC_RP_CLIENT_ID and not all((OIDC_OP_ISSUER, OIDC_OP_AUTHORIZATION_ENDPOINT
         "(OIDC_OP_*_ENDPOINT) must be set too"
     )
 
+# Webhooks go only to public addresses (resolved at send time); internal networks an
+# agency's system lives on are listed here, e.g. "10.20.0.0/16" (workflows/webhook_transport.py).
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", "")
+try:
+    import ipaddress as _ipaddress
+
+    for _network in WEBHOOK_ALLOWED_NETWORKS:
+        _ipaddress.ip_network(_network, strict=False)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {_exc}") from _exc
+
 # Django's debug page shows the local variables of every frame, the workflow state among
 # them: the reporter below shows the stack only (config/error_reporter.py), with DEBUG on too.
 DEFAULT_EXCEPTION_REPORTER = "config.error_reporter.StatelessExceptionReporter"
