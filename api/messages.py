@@ -36,7 +36,8 @@ class MessageInput(InputSerializer):
     payload = serializers.DictField(required=False, default=dict,
                                     help_text="case data fields the process knows, e.g. expected_release_date")
     message_id = serializers.CharField(max_length=200, required=False, allow_blank=False,
-                                       help_text="the sender's id, unique per sender agency: a repeated id is ignored (202 duplicate)")
+                                       help_text=("the sender's id, unique per sender agency: a repeated id is "
+                                                  "ignored (202 duplicate)"))
     start = MessageStartInput(required=False, help_text=(
         "for a message that starts a case (the process's start event waits for it): the person and the "
         "participating agencies; then no case_reference or correlation_key"))
