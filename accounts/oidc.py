@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousOperation
@@ -80,7 +81,13 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
     def authenticate(self, request, **kwargs):
         if not oidc_enabled():
             return None
-        return super().authenticate(request, **kwargs)
+        try:
+            return super().authenticate(request, **kwargs)
+        except (SuspiciousOperation, requests.RequestException) as exc:
+            # A refused token or an unreachable provider is a failed login (the login page
+            # says so), not a 400 or 500 page.
+            logger.warning("single sign-on refused: %s", exc)
+            return None
 
     def verify_token(self, token, **kwargs):
         payload = super().verify_token(token, **kwargs)
