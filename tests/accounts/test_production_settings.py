@@ -24,7 +24,8 @@ PRODUCTION = {
 
 
 def _manage(*args, **env):
-    environment = {**os.environ, **env}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production does not.
+    environment = {**{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}, **env}
     return subprocess.run([sys.executable, "manage.py", *args], env=environment, cwd=REPO,
                           capture_output=True, text=True)
 
