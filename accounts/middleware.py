@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from .two_factor import has_confirmed_device, session_needs_second_factor
 
 # Reachable before the second factor: the two-factor pages themselves, logging out,
-# changing language, and the static files those pages need.
-OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/")
+# changing language, the static files those pages need, and the token endpoints (they
+# ask for the code themselves and never use the session).
+OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", "/api/v1/auth/token/")
 
 
 class SecondFactorMiddleware:

@@ -31,6 +31,10 @@ def test_a_password_login_is_sent_to_enrolment_and_nothing_else_opens(users, bro
         assert response.status_code == 302 and response["Location"].startswith("/accounts/two-factor/setup/"), path
     api = browser_like.get("/api/v1/tasks/")
     assert api.status_code == 403 and api.json()["errors"] == []
+    # The token endpoint asks for the code itself, whatever the session owes.
+    token = browser_like.post("/api/v1/auth/token/", {"username": "helga", "password": "test-password"},
+                              content_type="application/json")
+    assert token.status_code == 400 and token.json()["errors"][0]["field"] == "otp"
 
 
 def test_enrolment_shows_a_qr_code_and_a_key_and_a_right_code_opens_the_inbox(users, browser_like):
