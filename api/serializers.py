@@ -4,7 +4,6 @@ output serializers only shape what a selector or policy already decided to show.
 from __future__ import annotations
 
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from core.national_id import mask_national_id
 from permissions.models import CATEGORIES, AgencyKind
@@ -40,8 +39,13 @@ class InputSerializer(StrictInputMixin, serializers.Serializer):
         raise NotImplementedError
 
 
-class TokenInput(StrictInputMixin, AuthTokenSerializer):
-    """{username, password} -> the user's API token."""
+class TokenInput(InputSerializer):
+    """{username, password[, otp]} -> a new API token."""
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.RegexField(r"^[0-9]{6,8}$", required=False, allow_blank=True,
+                                 help_text="the authenticator app's code, when the user must give a second factor")
 
 
 class PersonInput(InputSerializer):
@@ -112,7 +116,8 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="send as `Authorization: Token <token>`; shown once")
+    expiry = serializers.DateTimeField(help_text="the token stops working then (API_TOKEN_HOURS after issue)")
 
 
 class AgencySerializer(serializers.Serializer):

@@ -8,11 +8,11 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import sign_in
 from api import serializers as s
 from api.exceptions import error_body
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -70,17 +70,26 @@ class ListView(generics.ListAPIView):
 # --- auth and directory ----------------------------------------------------------------
 
 
-class TokenView(ObtainAuthToken):
-    serializer_class = s.TokenInput
+class TokenView(APIView):
+    # Password sign-in: django-axes locks a username out after too many failures (429),
+    # and a user who must give a second factor sends ``otp`` (accounts.sign_in).
+    authentication_classes = []
+    permission_classes = []
     parser_classes = [LimitedJSONParser]
 
-    @extend_schema(request=s.TokenInput, responses={200: s.TokenSerializer, **_errors(400, 413)},
+    @extend_schema(request=s.TokenInput,
+                   responses={200: s.TokenSerializer, **_errors(400, 413),
+                              429: OpenApiResponse(s.ErrorSerializer, description="too many failed sign-ins")},
                    auth=[], tags=["auth"])
     def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        data = _input(s.TokenInput, request)
+        try:
+            # The HttpRequest, not DRF's wrapper: django-axes marks a lockout on it.
+            user = sign_in.password_sign_in(request._request, data["username"], data["password"], data.get("otp", ""))
+        except sign_in.SignInRefused as refused:
+            raise ValidationError({refused.field: [refused.message]}) from None
+        token, expiry = sign_in.issue_token(request._request, user)
+        return Response({"token": token, "expiry": expiry})
 
 
 class AgencyList(ListView):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("accounts/", include("accounts.urls")),  # before Django's own: its login view is replaced
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("processes/", include("web.process_urls")),

@@ -295,6 +295,17 @@ def can_revoke_consent(user, consent) -> bool:
     return can_view_case(user, consent.case)
 
 
+def needs_second_factor(user) -> bool:
+    """Who gives a second factor when signing in with a password (docs/security.md): every
+    user with any role, and staff. Case roles can be shown health and justice data (their
+    agency's own service, or any agency through the person's consent); a process admin
+    deploys the scripts that run on case data; an auditor reads who saw whose health data;
+    staff reach the database rows through the admin. Only a user with no role sees nothing."""
+    return bool(user.is_staff or user.is_superuser or _memberships(user))
+
+
+
+
 # --- acting in a case -------------------------------------------------------------------
 
 

@@ -19,11 +19,15 @@ def _database_is_postgres() -> bool:
 
 def pytest_configure(config):
     """Passwords hashed with a fast hasher: the demo cast (nine users) is seeded by many
-    tests, and the production PBKDF2 costs 0.2 s per password here (2 s per test)."""
+    tests, and the production PBKDF2 costs 0.2 s per password here (2 s per test).
+    Two-factor sign-in is off (the suite runs with DEBUG off, where it defaults on)."""
     from django.conf import settings
 
     if settings.configured:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        # The suite signs the cast in with passwords only; tests/accounts turns the second
+        # factor on where it is what they test.
+        settings.REQUIRE_TWO_FACTOR = False
     _require_corpus()
 
 

@@ -79,15 +79,23 @@ class WorkerHeartbeat(models.Model):
 
 
 class ReceivedMessage(models.Model):
-    """Message ids already delivered: a repeated ``message_id`` is ignored."""
+    """Message ids already delivered: a repeated ``message_id`` of the same sender agency is
+    ignored. Each agency has its own id namespace: another agency's ids neither block its
+    messages nor tell it anything."""
 
-    message_id = models.CharField(max_length=200, unique=True)
+    message_id = models.CharField(max_length=200)
     name = models.CharField(max_length=200)
     case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="received_messages")
     received_at = models.DateTimeField(auto_now_add=True)
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    sender_agency = models.ForeignKey("permissions.Agency", null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sender_agency", "message_id"], name="unique_message_id_per_sender_agency"),
+        ]
 
     def __str__(self):
         return f"{self.name} {self.message_id}"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
-import urllib.error
-import urllib.request
 
 from django.conf import settings
 from django.core.mail import send_mail
 
+from workflows.jobs import webhook_transport
 from workflows.models import JobKind, Task
 
 SIGNATURE_HEADER = "X-Brobygger-Signature"
@@ -78,13 +78,14 @@ def _call_webhook(job, task, event: str) -> str | None:
         SIGNATURE_HEADER: sign(agency.webhook_secret or "", body),
         "User-Agent": "Brobygger-webhook/1",
     }
-    request = urllib.request.Request(agency.webhook_url, data=body, method="POST", headers=headers)  # noqa: S310
     timeout = settings.BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"]
+    allowed = webhook_transport.parse_networks(settings.WEBHOOK_ALLOWED_NETWORKS)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) URL field
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        return f"webhook answered HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        return f"webhook unreachable: {getattr(exc, 'reason', exc)}"
+        status = webhook_transport.post(agency.webhook_url, body, headers, timeout=timeout, allowed_networks=allowed)
+    except webhook_transport.WebhookRefused as exc:
+        return f"webhook refused: {exc}"
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        return f"webhook unreachable: {exc}"
+    if 300 <= status < 400:
+        return f"webhook answered HTTP {status} (redirects are not followed)"
     return None if 200 <= status < 300 else f"webhook answered HTTP {status}"

@@ -41,7 +41,7 @@ from workflows.services.cases import start_case
 @dataclass
 class MessageResult:
     status: str  # "delivered", "started" or "duplicate"
-    case: Case
+    case: Case | None  # None: a duplicate whose earlier case the sender may not see
     message_id: str | None
     element_ids: list[str] = field(default_factory=list)
 
@@ -55,8 +55,8 @@ def correlate_message(*, actor, name, case_reference=None, correlation_key=None,
     agency = _sender_agency(actor, case)
     with transaction.atomic():
         instances = list(steps.locked_instances().filter(case=case, status__in=LIVE_INSTANCE_STATUSES).order_by("pk"))
-        if message_id and ReceivedMessage.objects.filter(message_id=message_id).exists():
-            return MessageResult("duplicate", case, message_id)
+        if message_id and ReceivedMessage.objects.filter(sender_agency=agency, message_id=message_id).exists():
+            return MessageResult("duplicate", case, message_id)  # the case the sender named: nothing new
         for instance in instances:
             runtime, workflow = steps.load(instance)
             if name in engine_events.waiting_message_names(workflow):
@@ -64,7 +64,7 @@ def correlate_message(*, actor, name, case_reference=None, correlation_key=None,
         else:
             raise NotFound("message.nothing_waits", reference=case.reference, name=name)
         fields = _valid_payload(runtime, payload)
-        if message_id and not _remember(message_id, name, case, actor):
+        if message_id and not _remember(message_id, name, case, actor, agency):
             return MessageResult("duplicate", case, message_id)
         case = instance.case  # read under the lock
         step = steps.Step(instance, actor=actor, acting_agency=agency,
@@ -120,18 +120,19 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
     if len(definitions) > 1:
         raise Conflict("message.several_start_processes", name=name, keys=", ".join(sorted(d.key for d in definitions)))
     (definition,) = definitions
-    if message_id and (earlier := _earlier(message_id)) is not None:
-        return MessageResult("duplicate", earlier, message_id)
+    sender_agency_id = _start_sender_agency_id(actor, start)
+    if message_id and sender_agency_id and (earlier := _earlier(message_id, sender_agency_id)) is not None:
+        return _duplicate_start(actor, earlier, message_id)
     fields = _valid_payload(runtime_for(definition), payload)
     try:
         with transaction.atomic():
             case = start_case(actor=actor, process_key=definition.key, person=start.get("person"),
                               participants=start.get("participants"), data=fields, start_message=name,
                               message_id=message_id)
-            if message_id and not _remember(message_id, name, case, actor):
+            if message_id and not _remember(message_id, name, case, actor, _sender_agency(actor, case)):
                 raise _Duplicate  # a parallel request with the same id won: undo this case
     except _Duplicate:
-        return MessageResult("duplicate", _earlier(message_id), message_id)
+        return _duplicate_start(actor, _earlier(message_id, sender_agency_id), message_id)
     except InvalidInput as exc:
         for error in exc.errors:
             if error.get("field", "").split(".")[0] in ("person", "participants"):
@@ -141,9 +142,26 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
     return MessageResult("started", case, message_id, [element for element in received if element])
 
 
-def _earlier(message_id) -> Case | None:
-    received = ReceivedMessage.objects.filter(message_id=message_id).select_related("case").first()
+def _earlier(message_id, sender_agency_id) -> Case | None:
+    received = (ReceivedMessage.objects.filter(sender_agency_id=sender_agency_id, message_id=message_id)
+                .select_related("case").first())
     return received.case if received else None
+
+
+def _start_sender_agency_id(actor, start) -> int | None:
+    """The agency whose id namespace a case-starting message uses: the sender's first
+    agency (by id) among the participants it names, as ``_sender_agency`` is for a case."""
+    participants = start.get("participants") if isinstance(start, dict) else None
+    named = {value for value in (participants or {}).values() if isinstance(value, int)} \
+        if isinstance(participants, dict) else set()
+    mine = sorted(rules.case_agency_ids(actor) & named)
+    return mine[0] if mine else None
+
+
+def _duplicate_start(actor, earlier: Case | None, message_id) -> MessageResult:
+    # The earlier case is named only to someone who may see it.
+    visible = earlier is not None and rules.can_view_case(actor, earlier)
+    return MessageResult("duplicate", earlier if visible else None, message_id)
 
 
 def _start_definitions(name) -> list:
@@ -203,11 +221,13 @@ def _valid_payload(runtime, payload: dict) -> dict:
     return payload
 
 
-def _remember(message_id, name, case, actor) -> bool:
-    """Record the message id; False when another request recorded it first."""
+def _remember(message_id, name, case, actor, sender_agency) -> bool:
+    """Record the message id in the sender agency's namespace; False when another request
+    recorded it first."""
     try:
         with transaction.atomic():
-            ReceivedMessage.objects.create(message_id=message_id, name=name, case=case, sender=actor)
+            ReceivedMessage.objects.create(message_id=message_id, name=name, case=case, sender=actor,
+                                           sender_agency=sender_agency)
     except IntegrityError:
         return False
     return True
