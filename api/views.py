@@ -123,7 +123,7 @@ class ProcessDefinitionList(ListView):
     def post(self, request):
         data = _input(s.DeployInput, request)
         result = deploy_definition(actor=request.user, bpmn_xml=data["bpmn_xml"], forms=data["forms"],
-                                   lanes=data.get("lanes") or None)
+                                   lanes=data.get("lanes") or None, routing=data.get("routing") or None)
         return Response(s.ProcessDefinitionDetailSerializer(result.definition).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

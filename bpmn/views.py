@@ -217,11 +217,13 @@ def _editor(request, key: str):
     draft = services.draft_for(actor=request.user, key=key)
     latest = selectors.process_versions_for(request.user, key)[0] if key else None
     if draft is not None:
-        content = {"bpmn_xml": draft.bpmn_xml, "forms": draft.forms, "lanes": draft.lanes}
+        content = {"bpmn_xml": draft.bpmn_xml, "forms": draft.forms, "lanes": draft.lanes, "routing": draft.routing}
     elif latest is not None:
-        content = {"bpmn_xml": latest.bpmn_xml, "forms": latest.forms, "lanes": latest.lanes}
+        content = {"bpmn_xml": latest.bpmn_xml, "forms": latest.forms, "lanes": latest.lanes,
+                   "routing": latest.routing}
     else:
-        content = {"bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))), "forms": {}, "lanes": {}}
+        content = {"bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))), "forms": {}, "lanes": {},
+                   "routing": {}}
     config = {
         **content,
         "key": key,

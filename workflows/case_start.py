@@ -161,11 +161,18 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
                            "message": f"{agency_row.name} is a {agency_row.kind} agency, not {kind}"})
         else:
             agencies[kind] = agency_row
-    needed = {kind for kind in definition.metadata.get("lanes", {}).values() if kind}
-    for kind in sorted(needed - set(participants)):
-        lanes = [lane for lane, k in definition.metadata["lanes"].items() if k == kind]
+    # Every agency kind a task is routed to (by lane, candidate group, assignee, pool or
+    # the routing map's default) must participate: else the task would reach nobody.
+    routed = {}
+    for element_id, task in definition.metadata.get("user_tasks", {}).items():
+        if task.get("agency_kind"):
+            routed.setdefault(task["agency_kind"], []).append(task.get("lane") or element_id)
+    for lane, kind in definition.metadata.get("lanes", {}).items():
+        routed.setdefault(kind, []).append(lane)
+    for kind in sorted(set(routed) - set(participants)):
+        names = ", ".join(sorted(set(routed[kind]))[:3])
         errors.append({"field": f"participants.{kind}",
-                       "message": f"the process has lane {', '.join(lanes)}: a {kind} agency must participate"})
+                       "message": f"the process routes tasks to {kind} ({names}): a {kind} agency must participate"})
     if errors:
         raise InvalidInput("the participants are not valid", errors=errors)
     return agencies

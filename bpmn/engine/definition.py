@@ -20,9 +20,18 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
 from .events import start_message_names
 from .expressions import validate_expression
-from .lanes import resolve_lane_kind, validate_lane_map
+from .lanes import validate_lane_map
 from .lint import lint_definitions
 from .lint_events import lint_start_events
+from .routing import (
+    ROUTED_TASKS,
+    RoutingMap,
+    pool_names,
+    route,
+    task_assignee,
+    task_groups,
+    validate_routing,
+)
 from .runtime import serialize_spec
 from .timers import normalize_timer_expressions
 from .xml import parse_bpmn_xml
@@ -43,13 +52,19 @@ class CompiledDefinition:
     start_messages: list[str] = field(default_factory=list)  # messages its start event waits for
 
 
-def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None) -> str:
-    """Identical content (model, forms and lane map) gives the identical checksum."""
+def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None, routing: dict | None = None) -> str:
+    """Identical content (model, forms, lane map and routing map) gives the identical checksum.
+
+    Without a routing map the checksum is what it was before routing maps existed, so
+    redeploying an unchanged model does not make a new version.
+    """
     if isinstance(bpmn_xml, str):
         bpmn_xml = bpmn_xml.encode("utf-8")
     digest = hashlib.sha256(bpmn_xml)
     digest.update(json.dumps(forms, sort_keys=True, separators=(",", ":")).encode())
     digest.update(json.dumps(lanes or {}, sort_keys=True, separators=(",", ":")).encode())
+    if routing:
+        digest.update(json.dumps(routing, sort_keys=True, separators=(",", ":")).encode())
     return digest.hexdigest()
 
 
@@ -59,12 +74,18 @@ def compile_definition(
     forms: dict[str, dict] | None = None,
     lanes: dict[str, str] | None = None,
     filename: str = "model.bpmn",
+    routing: dict | None = None,
 ) -> CompiledDefinition:
+    """``lanes``: the flat lane map (lane name -> kind); ``routing``: the whole routing map
+    (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import."""
     forms = forms or {}
     root = parse_bpmn_xml(bpmn_xml, filename=filename)
-    issues = validate_lane_map(lanes)
+    issues = validate_lane_map(lanes) + validate_routing(routing)
+    if issues:
+        raise BpmnValidationError(issues)
+    routing_map = RoutingMap.from_parts(routing, lanes)
     issues += normalize_timer_expressions(root, filename=filename)
-    issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes)
+    issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes, routing=routing_map)
     issues += lint_start_events(root, filename=filename)
     issues += _check_expressions(root, filename)
     if issues:
@@ -72,7 +93,7 @@ def compile_definition(
 
     process_id = _main_process_id(root, filename)
     spec, subprocess_specs = _parse_with_spiff(root, process_id, filename)
-    compiled_tasks = _user_tasks(spec, subprocess_specs, lanes)
+    compiled_tasks = _user_tasks(spec, subprocess_specs, routing_map, _routing_attributes(root))
     fields, field_issues = _form_fields(compiled_tasks, forms, filename)
     if field_issues:
         raise BpmnValidationError(field_issues)
@@ -256,17 +277,31 @@ def _missing_called_processes(root, spec, subprocess_specs, filename) -> list[Va
     return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
 
 
-def _user_tasks(spec, subprocess_specs, lane_map) -> dict[str, dict]:
+def _routing_attributes(root) -> dict[str, tuple]:
+    """Element id -> (candidate groups, assignee, pool name) of every task a person does."""
+    pools = pool_names(root)
+    result = {}
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        pool = pools.get(process.get("id") or "")
+        for el in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in ROUTED_TASKS)):
+            result.setdefault(el.get("id"), (task_groups(el), task_assignee(el), pool))
+    return result
+
+
+def _user_tasks(spec, subprocess_specs, routing_map, attributes) -> dict[str, dict]:
     tasks = {}
-    for process_spec in [spec, *subprocess_specs.values()]:
+    for process_spec in [spec, *(sub for sub in subprocess_specs.values() if sub is not None)]:
         for task_spec in process_spec.task_specs.values():
             if not getattr(task_spec, "manual", False):
                 continue
             properties = getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+            groups, assignee, pool = attributes.get(task_spec.bpmn_id, ((), None, None))
+            routed = route(task_spec.lane, groups, assignee, pool, routing_map)
             tasks[task_spec.bpmn_id] = {
                 "name": task_spec.bpmn_name or task_spec.bpmn_id,
                 "lane": task_spec.lane,
-                "agency_kind": resolve_lane_kind(task_spec.lane, lane_map) if task_spec.lane else None,
+                "agency_kind": routed.kind,
+                "routed_by": routed.source,
                 "form": properties.get("formJsonSchemaFilename"),
                 "due_in": properties.get("dueIn"),
             }
