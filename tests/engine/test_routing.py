@@ -1,0 +1,138 @@
+"""Routing that fits the model (issue 14): lanes, pools, candidate groups, assignees, a default."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bpmn.engine.definition import compile_definition
+from bpmn.engine.errors import BpmnValidationError
+from bpmn.engine.routing import RoutingMap, route, routing_names, suggested_routing_map, validate_routing
+from tests.engine.bpmn_snippets import definitions, lane_set, line_of
+
+CAMUNDA = 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
+
+
+def _flow(*tasks: str, pid="P", extra="", attrs="") -> str:
+    """start -> each task (given as XML) in turn -> end; task ids are taken from the XML."""
+    ids = [task.split('id="', 1)[1].split('"', 1)[0] for task in tasks]
+    chain = ["S", *ids, "E"]
+    flows = "\n".join(
+        f'<bpmn:sequenceFlow id="F{n}" sourceRef="{a}" targetRef="{b}"/>'
+        for n, (a, b) in enumerate(itertools.pairwise(chain))
+    )
+    body = f"""
+    {extra}
+    <bpmn:process id="{pid}" isExecutable="true" {attrs}>
+      <bpmn:startEvent id="S"/>
+      {''.join(tasks)}
+      <bpmn:endEvent id="E"/>
+      {flows}
+    </bpmn:process>"""
+    return definitions(body).replace("<bpmn:definitions ", f"<bpmn:definitions {CAMUNDA} ", 1)
+
+
+def _compile(xml, **kwargs):
+    return compile_definition(xml, forms={}, filename="routing.bpmn", **kwargs)
+
+
+def test_candidate_group_routes_by_the_map():
+    xml = _flow('<bpmn:userTask id="Approve" camunda:candidateGroups="accounting"/>')
+    compiled = _compile(xml, routing={"groups": {"accounting": "nav"}})
+    assert compiled.user_tasks["Approve"]["agency_kind"] == "nav"
+    assert compiled.user_tasks["Approve"]["routed_by"] == "group"
+
+
+def test_unmapped_candidate_group_is_refused_naming_the_task_and_the_entry_to_add():
+    xml = _flow('<bpmn:userTask id="Approve" camunda:candidateGroups="management, accounting"/>')
+    with pytest.raises(BpmnValidationError) as caught:
+        _compile(xml)
+    (issue,) = caught.value.issues
+    assert (issue.code, issue.element_id) == ("unknown-group", "Approve")
+    assert issue.line == line_of(xml, 'id="Approve"')
+    assert "'management', 'accounting'" in issue.message
+    assert '"groups": {"accounting": "<kind>"}' in issue.message and '"default"' in issue.message
+
+
+def test_second_candidate_group_routes_when_the_first_is_unknown():
+    xml = _flow('<bpmn:userTask id="Approve" camunda:candidateGroups="management, accounting"/>')
+    compiled = _compile(xml, routing={"groups": {"accounting": "health"}})
+    assert compiled.user_tasks["Approve"]["agency_kind"] == "health"
+
+
+def test_assignee_routes_by_the_map():
+    xml = _flow('<bpmn:userTask id="Review" camunda:assignee="demo"/>')
+    with pytest.raises(BpmnValidationError) as caught:
+        _compile(xml)
+    assert '"assignees": {"demo": "<kind>"}' in caught.value.issues[0].message
+    assert _compile(xml, routing={"assignees": {"demo": "housing"}}).user_tasks["Review"]["agency_kind"] == "housing"
+
+
+def test_default_kind_routes_a_model_without_any_routing():
+    xml = _flow('<bpmn:userTask id="A"/>', '<bpmn:manualTask id="B"/>', '<bpmn:task id="C"/>', pid="Bare")
+    with pytest.raises(BpmnValidationError) as caught:
+        _compile(xml)
+    (issue,) = caught.value.issues
+    assert (issue.code, issue.element_id) == ("no-lanes", "Bare")
+    assert "'A', 'B', 'C'" in issue.message and '"default": "<kind>"' in issue.message
+    compiled = _compile(xml, routing={"default": "municipality"})
+    assert {task["agency_kind"] for task in compiled.user_tasks.values()} == {"municipality"}
+    assert set(compiled.user_tasks) == {"A", "B", "C"}  # a plain task waits for a person: routed
+
+
+def test_lane_wins_over_groups_and_default():
+    xml = _flow('<bpmn:userTask id="A" camunda:candidateGroups="accounting"/>').replace(
+        '<bpmn:startEvent id="S"/>', lane_set({"NAV": ["A", "S", "E"]}) + '<bpmn:startEvent id="S"/>'
+    )
+    compiled = _compile(xml, routing={"groups": {"accounting": "health"}, "default": "housing"})
+    assert compiled.user_tasks["A"]["agency_kind"] == "nav"
+
+
+def test_unknown_lane_names_the_lane_map_entry_to_add():
+    xml = _flow('<bpmn:userTask id="A"/>').replace(
+        '<bpmn:startEvent id="S"/>', lane_set({"Lane 1": ["A"]}) + '<bpmn:startEvent id="S"/>'
+    )
+    with pytest.raises(BpmnValidationError) as caught:
+        _compile(xml)
+    (issue,) = caught.value.issues
+    assert (issue.code, issue.element_id) == ("unknown-lane", "Lane_1")
+    assert '"lanes": {"Lane 1": "<' in issue.message
+    assert _compile(xml, routing={"lanes": {"Lane 1": "prison"}}).user_tasks["A"]["agency_kind"] == "prison"
+    assert _compile(xml, lanes={"Lane 1": "prison"}).user_tasks["A"]["agency_kind"] == "prison"  # the flat map
+
+
+def test_pool_name_routes_tasks_of_its_process():
+    collaboration = """<bpmn:collaboration id="C">
+      <bpmn:participant id="Pool_nav" name="NAV Sarpsborg" processRef="P"/>
+    </bpmn:collaboration>"""
+    xml = _flow('<bpmn:userTask id="A"/>', extra=collaboration)
+    assert _compile(xml, routing={"pools": {"NAV Sarpsborg": "nav"}}).user_tasks["A"]["agency_kind"] == "nav"
+    with pytest.raises(BpmnValidationError) as caught:
+        _compile(xml)
+    assert '"pools": {"NAV Sarpsborg": "<kind>"}' in caught.value.issues[0].message
+
+
+def test_routing_map_is_checked():
+    assert validate_routing({"groups": {"x": "police"}})[0].code == "unknown-lane-kind"
+    assert validate_routing({"default": "police"})[0].code == "unknown-lane-kind"
+    assert validate_routing({"teams": {}})[0].code == "invalid-lane-map"
+    assert validate_routing(["nav"])[0].code == "invalid-lane-map"
+    assert validate_routing({"lanes": {"A": "NAV"}, "default": "housing"}) == []
+    with pytest.raises(BpmnValidationError) as caught:
+        _compile(_flow('<bpmn:userTask id="A"/>'), routing={"default": "police"})
+    assert "'police' is not an agency kind" in caught.value.issues[0].message
+
+
+def test_route_order_and_names():
+    routing = RoutingMap.from_parts({"groups": {"g": "nav"}, "assignees": {"u": "health"}, "default": "housing"})
+    assert route(None, ["g"], "u", None, routing).source == "group"
+    assert route(None, [], "u", None, routing).source == "assignee"
+    assert route(None, [], None, None, routing).source == "default"
+    assert route("Helse", ["g"], None, None, routing).kind == "health"
+    xml = _flow('<bpmn:userTask id="A" camunda:candidateGroups="g1" camunda:assignee="u1"/>', '<bpmn:task id="B"/>')
+    names = routing_names(xml)
+    assert names["groups"] == ["g1"] and names["assignees"] == ["u1"] and names["needs_default"] is True
+    suggested = suggested_routing_map(names)
+    assert validate_routing(suggested) == [] and suggested["default"]
+    assert _compile(xml, routing=suggested).user_tasks["B"]["routed_by"] == "default"
