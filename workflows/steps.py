@@ -13,12 +13,10 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.exceptions import WorkflowException
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
-from bpmn.engine.errors import EngineError, StepLimitExceeded
+from bpmn.engine.errors import EngineError, StepLimitExceeded, TaskFailed
 from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
@@ -83,16 +81,22 @@ def run_step(
     # the step tells what to create and cancel without reading the Task rows back.
     # ``completes`` is the task ``act`` completes: its row is already marked completed.
     ready_before = {task.id for task in engine.ready_user_tasks(workflow)} - {completes}
-    act(workflow)
+    failed = None
+    try:
+        act(workflow)
+    except TaskFailed as exc:
+        # The action was taken (a task's data given) but the model's own data handling
+        # failed on it: saved, and an incident names the element (retried after a fix).
+        failed = exc
     return advance_and_save(
         instance, runtime, workflow, actor=actor, acting_agency=acting_agency, events=events,
-        ready_before=ready_before, batch=batch, participants=participants,
+        ready_before=ready_before, batch=batch, participants=participants, failed=failed,
     )
 
 
 def advance_and_save(
     instance, runtime, workflow, *, actor=None, acting_agency=None, events=None, ready_before=None,
-    batch=None, participants=None,
+    batch=None, participants=None, failed: TaskFailed | None = None,
 ) -> StepOutcome:
     """Advance the engine and write the step: the instance, its timer job, the task rows,
     the events (the caller's ``events`` with the step's own) and notification jobs.
@@ -107,13 +111,14 @@ def advance_and_save(
     previous_due = instance.next_timer_at
     timers_before = engine_events.waiting_timers(workflow)
     try:
+        if failed is not None:
+            raise failed
         engine.advance(workflow, step_cap=step_cap())
-    except WorkflowTaskException as exc:
-        element = exc.task.task_spec.bpmn_id if exc.task is not None else ""
-        failure = ("expression-error", element or "", error_text(exc))
+    except TaskFailed as exc:
+        failure = (exc.kind, exc.element_id or "", error_text(exc))
     except StepLimitExceeded as exc:
         failure = ("step-limit", "", str(exc))
-    except (WorkflowException, EngineError) as exc:
+    except EngineError as exc:
         failure = ("engine-error", "", error_text(exc))
 
     fired = engine_events.fired_timers(workflow, timers_before)
