@@ -85,6 +85,10 @@ class DeployInput(InputSerializer):
     )
 
 
+class IncidentDataInput(InputSerializer):
+    data = serializers.DictField(help_text="field -> value, merged into the data of the failed task")
+
+
 class CompleteInput(InputSerializer):
     data = serializers.DictField(required=False, default=dict, help_text="the values of the task's form fields")
 

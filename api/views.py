@@ -17,6 +17,7 @@ from bpmn.services import deploy_definition
 from permissions import services as consent_services
 from permissions.models import AccessLog, Agency, Consent
 from workflows import filters, selectors, services
+from workflows.incident_data import set_incident_data
 from workflows.models import Case, Event, Incident, Task
 
 from . import serializers as s
@@ -337,6 +338,19 @@ class IncidentRetry(APIView):
                    responses={200: s.IncidentSerializer, **_errors(401, 403, 404, 409)}, tags=["incidents"])
     def post(self, request, pk):
         return Response(s.IncidentSerializer(services.retry_incident(actor=request.user, incident_id=pk)).data)
+
+
+class IncidentData(APIView):
+    @extend_schema(
+        parameters=[ID], request=s.IncidentDataInput,
+        responses={200: s.IncidentSerializer, **_errors(400, 401, 403, 404, 409, 413)}, tags=["incidents"],
+        description=("Set the data the failed task needs (a missing input collection, data output or data "
+                     "object), then retry the incident. The timeline records which fields, never the values."),
+    )
+    def post(self, request, pk):
+        data = _input(s.IncidentDataInput, request)
+        incident = set_incident_data(actor=request.user, incident_id=pk, data=data["data"])
+        return Response(s.IncidentSerializer(incident).data)
 
 
 

@@ -167,6 +167,7 @@ class EventKind(models.TextChoices):
     MESSAGE_THROWN = "message_thrown", "Message sent"
     INCIDENT = "incident", "Incident"
     INCIDENT_RESOLVED = "incident_resolved", "Incident resolved"
+    INCIDENT_DATA_SET = "incident_data_set", "Data set for a retry"
     CONSENT_GIVEN = "consent_given", "Consent given"
     CONSENT_REVOKED = "consent_revoked", "Consent revoked"
 

@@ -41,6 +41,7 @@ EVENT_LABELS = {
     EventKind.MESSAGE_RECEIVED: gettext_lazy("Message received"),
     EventKind.INCIDENT: gettext_lazy("Incident"),
     EventKind.INCIDENT_RESOLVED: gettext_lazy("Incident resolved"),
+    EventKind.INCIDENT_DATA_SET: gettext_lazy("Data set for a retry"),
     EventKind.CONSENT_GIVEN: gettext_lazy("Consent given"),
     EventKind.CONSENT_REVOKED: gettext_lazy("Consent revoked"),
 }

@@ -218,16 +218,20 @@ def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
 
 def task_failure(exc: Exception, running=None) -> TaskFailed:
     """SpiffWorkflow's exception (or a plain TypeError from deep inside it) as a TaskFailed
-    naming the element, with the failed task left in ERROR so that it can run again.
+    naming the element that failed, with a task left in ERROR so that a retry runs it again.
 
-    A task whose completion hook failed (a data output or data object missing from its
-    data) is already marked COMPLETED by SpiffWorkflow with its successors never set up:
-    it is put back to ERROR, else the workflow would be stuck with nothing to retry.
+    ``running``: the task whose run raised. The element that failed may be another: a
+    multi-instance task reads its input collection while it is set up, inside the run of
+    the task before it. Then that earlier task goes back to ERROR (a retry runs it again
+    and sets its successors up anew), and the incident names the failed element. A task
+    whose completion hook failed (a data output or data object missing from its data) is
+    already marked COMPLETED, its successors never set up: it is put back to ERROR too.
     """
-    task = getattr(exc, "task", None) or running
-    element_id = getattr(exc, "element_id", None) or getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-    if task is not None and task.state in (TaskState.COMPLETED, TaskState.STARTED, TaskState.READY):
-        task._set_state(TaskState.ERROR)
+    failed = getattr(exc, "task", None) or _deepest_task(exc) or running
+    retried = running if running is not None else failed
+    element_id = getattr(exc, "element_id", None) or getattr(getattr(failed, "task_spec", None), "bpmn_id", None)
+    if retried is not None and retried.state in (TaskState.COMPLETED, TaskState.STARTED, TaskState.READY):
+        retried._set_state(TaskState.ERROR)
     if isinstance(exc, WorkflowDataException | TypeError | KeyError):
         kind = "data-error"
     elif isinstance(exc, WorkflowTaskException | ExpressionError):
@@ -375,10 +379,30 @@ def rerun_errored_tasks(workflow: SafeBpmnWorkflow) -> int:
 
 
 def set_errored_task_data(workflow: SafeBpmnWorkflow, element_id: str, data: dict) -> int:
-    """Merge ``data`` into the data of the tasks of ``element_id`` that wait in ERROR (the
-    missing input collection, data output or variable an incident names). Returns how many."""
-    errored = [task for task in workflow.get_tasks(state=TaskState.ERROR)
-               if getattr(task.task_spec, "bpmn_id", None) == element_id]
-    for task in errored:
+    """Merge ``data`` (the missing input collection, data output or variable an incident
+    names) into the data of the tasks that wait in ERROR, where a retry starts, and of the
+    unfinished tasks of ``element_id``. Returns how many tasks of ``element_id`` there were
+    (0: nothing of that element waits for a retry)."""
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    if not errored:
+        return 0
+    of_element = [task for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK | TaskState.ERROR)
+                  if getattr(task.task_spec, "bpmn_id", None) == element_id]
+    for task in {id(t): t for t in [*errored, *of_element]}.values():
         task.data.update(data)
-    return len(errored)
+    return len(of_element)
+
+
+def _deepest_task(exc: BaseException):
+    """The innermost SpiffWorkflow task being worked on where ``exc`` was raised."""
+    from SpiffWorkflow.task import Task as SpiffTask
+
+    found = None
+    trace = exc.__traceback__
+    while trace is not None:
+        for name in ("my_task", "task"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if isinstance(candidate, SpiffTask):
+                found = candidate
+        trace = trace.tb_next
+    return found
