@@ -137,6 +137,7 @@ def _check_expressions(root, filename) -> list[ValidationIssue]:
                 issues.append(_issue("unsafe-expression", f"{tag} {text!r}: {exc}", owner, filename))
             except SyntaxError as exc:
                 issues.append(_issue("invalid-expression", f"{tag} {text!r}: {exc.msg}", owner, filename))
+    issues += _missing_scripts(root, filename)
     for node in root.iter(f"{{{BPMN_NS}}}script"):
         owner = node.getparent()
         try:
@@ -145,6 +146,29 @@ def _check_expressions(root, filename) -> list[ValidationIssue]:
             issues.append(_issue("unsafe-script", f"script: {exc}", owner, filename))
         except SyntaxError as exc:
             issues.append(_issue("invalid-script", f"script: {exc.msg} (line {exc.lineno})", owner, filename))
+    return issues
+
+
+def _missing_scripts(root, filename) -> list[ValidationIssue]:
+    """A script task of an executable process must carry its script: Brobygger runs only
+    scripts written in the model (one in an external resource would fail at run time)."""
+    issues = []
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "true") != "true":
+            continue
+        for task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
+            script = task.find(f"{{{BPMN_NS}}}script")
+            if script is not None and (script.text or "").strip():
+                continue
+            resource = next((value for key, value in task.attrib.items()
+                             if isinstance(key, str) and key.endswith("}resource")), None)
+            where = f"in the external resource {resource!r}, which Brobygger does not load" if resource else "empty"
+            issues.append(_issue(
+                "missing-script",
+                f"script task '{task.get('id')}' has no inline script (it is {where}); write the script "
+                "into the task (its Script field), or make the task a user or manual task",
+                task, filename,
+            ))
     return issues
 
 

@@ -136,3 +136,34 @@ def test_route_order_and_names():
     suggested = suggested_routing_map(names)
     assert validate_routing(suggested) == [] and suggested["default"]
     assert _compile(xml, routing=suggested).user_tasks["B"]["routed_by"] == "default"
+
+
+# --- every element works or is refused at deploy --------------------------------------------
+
+
+def test_script_task_without_an_inline_script_is_refused_naming_it():
+    xml = _flow('<bpmn:scriptTask id="Calc" scriptFormat="groovy" camunda:resource="calc.groovy"/>',
+                '<bpmn:userTask id="A"/>')
+    with pytest.raises(BpmnValidationError) as caught:
+        _compile(xml, routing={"default": "nav"})
+    (issue,) = caught.value.issues
+    assert (issue.code, issue.element_id) == ("missing-script", "Calc")
+    assert "'calc.groovy'" in issue.message and "write the script into the task" in issue.message
+    inline = xml.replace('<bpmn:scriptTask id="Calc" scriptFormat="groovy" camunda:resource="calc.groovy"/>',
+                         '<bpmn:scriptTask id="Calc"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>')
+    assert _compile(inline, routing={"default": "nav"}).process_id == "P"
+
+
+def test_plain_task_is_a_manual_task_at_deploy_and_at_run():
+    from bpmn.engine import runtime as engine
+
+    xml = _flow('<bpmn:task id="Plain" name="Look it over"/>')
+    compiled = _compile(xml, routing={"default": "health"})
+    assert compiled.user_tasks["Plain"]["agency_kind"] == "health"
+    workflow = engine.new_workflow(engine.restore_spec(compiled.spec_json))
+    engine.advance(workflow)
+    (ready,) = engine.ready_user_tasks(workflow)
+    assert (ready.element_id, ready.kind) == ("Plain", "user")
+    engine.complete_user_task(workflow, ready.id, {})
+    engine.advance(workflow)
+    assert workflow.is_completed()
