@@ -57,6 +57,9 @@ def deploy_definition(
     compiled = compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename,
                                   routing=routing)
     checksum = definition_checksum(bpmn_text, forms, lanes, routing)
+    # The forms converted from camunda:formData are stored like given ones (the task pages
+    # and validation read them from the version); a form given under the same name won.
+    forms = {**compiled.converted_forms, **forms}
 
     try:
         return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing)

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from .camunda_forms import camunda_form_schemas, form_name_for
 from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
 from .events import start_message_names
 from .expressions import validate_expression
@@ -50,6 +51,9 @@ class CompiledDefinition:
     fields: dict[str, str]  # form field -> data category ("restricted" when none)
     messages: list[str] = field(default_factory=list)  # message names the process waits for
     start_messages: list[str] = field(default_factory=list)  # messages its start event waits for
+    # Forms converted from camunda:formData (form file name -> JSON schema), stored with
+    # the forms given at import; a given form of the same name wins.
+    converted_forms: dict[str, dict] = field(default_factory=dict)
 
 
 def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None, routing: dict | None = None) -> str:
@@ -78,8 +82,9 @@ def compile_definition(
 ) -> CompiledDefinition:
     """``lanes``: the flat lane map (lane name -> kind); ``routing``: the whole routing map
     (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import."""
-    forms = forms or {}
     root = parse_bpmn_xml(bpmn_xml, filename=filename)
+    converted = {form_name_for(element_id): schema for element_id, schema in camunda_form_schemas(root).items()}
+    forms = {**converted, **(forms or {})}
     issues = validate_lane_map(lanes) + validate_routing(routing)
     if issues:
         raise BpmnValidationError(issues)
@@ -94,6 +99,9 @@ def compile_definition(
     process_id = _main_process_id(root, filename)
     spec, subprocess_specs = _parse_with_spiff(root, process_id, filename)
     compiled_tasks = _user_tasks(spec, subprocess_specs, routing_map, _routing_attributes(root))
+    for element_id, task in compiled_tasks.items():
+        if not task["form"] and form_name_for(element_id) in forms:
+            task["form"] = form_name_for(element_id)
     fields, field_issues = _form_fields(compiled_tasks, forms, filename)
     if field_issues:
         raise BpmnValidationError(field_issues)
@@ -106,6 +114,7 @@ def compile_definition(
         fields=fields,
         messages=sorted(_message_names(root)),
         start_messages=sorted(start_message_names(spec)),
+        converted_forms={name: forms[name] for name in converted},
     )
 
 

@@ -114,3 +114,30 @@ def test_deploy_bpmn_takes_the_map_as_json_text_or_a_file(tmp_path, capsys):
     assert latest.version == 2 and latest.metadata["user_tasks"]["Archive"]["agency_kind"] == "municipality"
     with pytest.raises(CommandError, match="not JSON"):
         call_command("deploy_bpmn", str(model), "--map", "{nope")
+
+
+FORM_MODEL = CAMUNDA_MODEL.replace(
+    '<bpmn:userTask id="Approve" name="Approve invoice" camunda:candidateGroups="accounting"/>',
+    '<bpmn:userTask id="Approve" name="Approve invoice" camunda:candidateGroups="accounting">'
+    '<bpmn:extensionElements><camunda:formData>'
+    '<camunda:formField id="amount" label="Amount" type="long">'
+    '<camunda:validation><camunda:constraint name="required"/></camunda:validation></camunda:formField>'
+    '</camunda:formData></bpmn:extensionElements></bpmn:userTask>',
+)
+
+
+def test_camunda_form_is_stored_with_the_version_and_validates_the_task(client_for, agencies):
+    deployed = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": FORM_MODEL, "routing": ROUTING},
+                                      format="json")
+    assert deployed.status_code == 201, deployed.json()
+    assert deployed.json()["forms"]["Approve.form.json"]["properties"]["amount"]["type"] == "integer"
+    assert deployed.json()["user_tasks"]["Approve"]["form"] == "Approve.form.json"
+    case = client_for("bjorn").post("/api/v1/cases/", {
+        "process_key": "invoice", "person": PERSON,
+        "participants": {kind: agencies[kind].pk for kind in ("nav", "health", "housing")},
+    }, format="json")
+    task = Task.objects.get(case_id=case.json()["id"], status="open")
+    wrong = client_for("nils").post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {"amount": "many"}}, format="json")
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "amount"
+    right = client_for("nils").post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {"amount": 5}}, format="json")
+    assert right.status_code == 200, right.json()

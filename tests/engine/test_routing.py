@@ -33,8 +33,8 @@ def _flow(*tasks: str, pid="P", extra="", attrs="") -> str:
     return definitions(body).replace("<bpmn:definitions ", f"<bpmn:definitions {CAMUNDA} ", 1)
 
 
-def _compile(xml, **kwargs):
-    return compile_definition(xml, forms={}, filename="routing.bpmn", **kwargs)
+def _compile(xml, forms=None, **kwargs):
+    return compile_definition(xml, forms=forms or {}, filename="routing.bpmn", **kwargs)
 
 
 def test_candidate_group_routes_by_the_map():
@@ -167,3 +167,47 @@ def test_plain_task_is_a_manual_task_at_deploy_and_at_run():
     engine.complete_user_task(workflow, ready.id, {})
     engine.advance(workflow)
     assert workflow.is_completed()
+
+
+# --- forms people already wrote ----------------------------------------------------------------
+
+CAMUNDA_FORM_TASK = """<bpmn:userTask id="Approve" name="Approve invoice" camunda:candidateGroups="accounting">
+  <bpmn:extensionElements><camunda:formData>
+    <camunda:formField id="amount" label="Amount" type="long" defaultValue="100">
+      <camunda:validation><camunda:constraint name="required"/><camunda:constraint name="min" config="1"/>
+      </camunda:validation>
+    </camunda:formField>
+    <camunda:formField id="approved" label="Approved?" type="boolean" defaultValue="true"/>
+    <camunda:formField id="decision" type="enum" defaultValue="reject">
+      <camunda:value id="approve" name="Approve"/><camunda:value id="reject" name="Reject"/>
+    </camunda:formField>
+    <camunda:formField id="due" type="date"/>
+    <camunda:formField id="note" type="string" defaultValue="${initiator}">
+      <camunda:validation><camunda:constraint name="maxlength" config="200"/></camunda:validation>
+    </camunda:formField>
+  </camunda:formData></bpmn:extensionElements>
+</bpmn:userTask>"""
+
+
+def test_camunda_form_data_becomes_a_json_schema_form():
+    import jsonschema
+
+    compiled = _compile(_flow(CAMUNDA_FORM_TASK), routing={"groups": {"accounting": "nav"}})
+    assert compiled.user_tasks["Approve"]["form"] == "Approve.form.json"
+    schema = compiled.converted_forms["Approve.form.json"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+    props = schema["properties"]
+    assert list(props) == ["amount", "approved", "decision", "due", "note"]  # field order kept
+    assert props["amount"] == {"type": "integer", "title": "Amount", "default": 100, "minimum": 1}
+    assert props["approved"]["default"] is True
+    assert props["decision"]["enum"] == ["approve", "reject"] and props["decision"]["default"] == "reject"
+    assert props["decision"]["x-enum-labels"] == {"approve": "Approve", "reject": "Reject"}
+    assert props["due"] == {"type": "string", "format": "date"}
+    assert props["note"] == {"type": "string", "maxLength": 200}  # an expression is no default
+    assert schema["required"] == ["amount"]
+    # No category yet: restricted until the admin gives one (a form of the same name wins).
+    assert set(compiled.fields.values()) == {"restricted"}
+    reviewed = {**schema, "properties": {**props, "amount": {**props["amount"], "x-category": "economy"}}}
+    recompiled = _compile(_flow(CAMUNDA_FORM_TASK), routing={"groups": {"accounting": "nav"}},
+                          forms={"Approve.form.json": reviewed})
+    assert recompiled.fields["amount"] == "economy"
