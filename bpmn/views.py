@@ -17,7 +17,10 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_noop
 
+from bpmn.engine.camunda_forms import camunda_form_schemas, form_name_for
+from bpmn.engine.errors import BpmnValidationError
 from bpmn.engine.lanes import AGENCY_KINDS, DEFAULT_LANE_ALIASES
+from bpmn.engine.xml import parse_bpmn_xml
 from permissions import rules
 from permissions.models import CATEGORIES
 from workflows.errors import Forbidden, NotFound
@@ -48,6 +51,10 @@ targetNamespace="http://brobygger.no/bpmn/new">
 # the editor page passes them translated as a json_script dict, English text -> the
 # user's language. tests/editor/test_i18n.py checks that every string the scripts use is here.
 EDITOR_STRINGS = (
+    # sidebar.js: forms converted from camunda:formData (issue 14)
+    gettext_noop("%(form)s (from Camunda: review)"),
+    gettext_noop("This task's fields come from its Camunda form: give each field a data category before you "
+                 "deploy (a field without one is restricted)."),
     # editor.js
     gettext_noop("Form %(form)s"),
     gettext_noop("Draft saved %(when)s"),
@@ -224,8 +231,11 @@ def _editor(request, key: str):
     else:
         content = {"bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))), "forms": {}, "lanes": {},
                    "routing": {}}
+    converted = _converted_forms(content["bpmn_xml"], content["forms"])
     config = {
         **content,
+        "forms": {**converted, **content["forms"]},
+        "converted_forms": sorted(converted),
         "key": key,
         "from_draft": draft is not None,
         "draft_saved_at": draft.updated_at.isoformat() if draft is not None else None,
@@ -237,6 +247,17 @@ def _editor(request, key: str):
     return render(request, "bpmn/editor.html", {
         "key": key, "latest": latest, "draft": draft, "config": config, "strings": editor_strings(),
     })
+
+
+def _converted_forms(bpmn_xml: str, forms: dict) -> dict:
+    """The forms a deploy would convert from camunda:formData that the content does not
+    have yet: listed in the editor so the admin reviews them and gives categories."""
+    try:
+        root = parse_bpmn_xml(bpmn_xml.encode("utf-8"), filename="model.bpmn")
+    except BpmnValidationError:
+        return {}  # the draft does not parse yet: validation says why
+    return {form_name_for(element_id): schema for element_id, schema in camunda_form_schemas(root).items()
+            if form_name_for(element_id) not in forms}
 
 
 @admin_page
