@@ -79,6 +79,18 @@ class DeployInput(InputSerializer):
         child=serializers.ChoiceField(choices=AgencyKind.choices), required=False, allow_null=True,
         help_text="lane name -> agency kind, for lanes whose name is not a known alias",
     )
+    routing = serializers.DictField(
+        required=False, allow_null=True,
+        help_text=(
+            "the routing map: {\"lanes\": {lane name: kind}, \"pools\": {pool name: kind}, "
+            "\"groups\": {candidate group: kind}, \"assignees\": {assignee: kind}, \"default\": kind}; "
+            "a task goes by its lane, candidate groups, assignee, pool, then the default"
+        ),
+    )
+
+
+class IncidentDataInput(InputSerializer):
+    data = serializers.DictField(help_text="field -> value, merged into the data of the failed task")
 
 
 class CompleteInput(InputSerializer):
@@ -133,10 +145,14 @@ class ProcessDefinitionSerializer(serializers.Serializer):
     checksum = serializers.CharField()
     deployed_at = serializers.DateTimeField()
     lanes = serializers.SerializerMethodField(help_text="lane name -> agency kind")
+    routing = serializers.SerializerMethodField(help_text="the routing map given at import")
     user_tasks = serializers.SerializerMethodField(help_text="element id -> name, lane, agency kind, form")
 
     def get_lanes(self, definition) -> dict[str, str]:
         return (definition.metadata or {}).get("lanes", {})
+
+    def get_routing(self, definition) -> dict:
+        return definition.routing
 
     def get_user_tasks(self, definition) -> dict[str, dict]:
         return (definition.metadata or {}).get("user_tasks", {})

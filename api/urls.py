@@ -31,6 +31,7 @@ urlpatterns = [
     path("messages/", messages.MessageCreate.as_view(), name="api-messages"),
     path("incidents/", views.IncidentList.as_view(), name="api-incidents"),
     path("incidents/<int:pk>/retry/", views.IncidentRetry.as_view(), name="api-incident-retry"),
+    path("incidents/<int:pk>/data/", views.IncidentData.as_view(), name="api-incident-data"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: JSON 404 for unknown paths (no slash: APPEND_SLASH first). [\s\S] rather than

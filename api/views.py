@@ -132,7 +132,7 @@ class ProcessDefinitionList(ListView):
     def post(self, request):
         data = _input(s.DeployInput, request)
         result = deploy_definition(actor=request.user, bpmn_xml=data["bpmn_xml"], forms=data["forms"],
-                                   lanes=data.get("lanes") or None)
+                                   lanes=data.get("lanes") or None, routing=data.get("routing") or None)
         return Response(s.ProcessDefinitionDetailSerializer(result.definition).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
@@ -346,6 +346,19 @@ class IncidentRetry(APIView):
                    responses={200: s.IncidentSerializer, **_errors(401, 403, 404, 409)}, tags=["incidents"])
     def post(self, request, pk):
         return Response(s.IncidentSerializer(services.retry_incident(actor=request.user, incident_id=pk)).data)
+
+
+class IncidentData(APIView):
+    @extend_schema(
+        parameters=[ID], request=s.IncidentDataInput,
+        responses={200: s.IncidentSerializer, **_errors(400, 401, 403, 404, 409, 413)}, tags=["incidents"],
+        description=("Set the data the failed task needs (a missing input collection, data output or data "
+                     "object), then retry the incident. The timeline records which fields, never the values."),
+    )
+    def post(self, request, pk):
+        data = _input(s.IncidentDataInput, request)
+        incident = services.set_incident_data(actor=request.user, incident_id=pk, data=data["data"])
+        return Response(s.IncidentSerializer(incident).data)
 
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
+from bpmn.engine.camunda_forms import camunda_form_schemas, form_name_for
+from bpmn.engine.errors import BpmnValidationError
 from bpmn.engine.lanes import AGENCY_KINDS, DEFAULT_LANE_ALIASES
+from bpmn.engine.xml import parse_bpmn_xml
 from bpmn.models import DeployRecord, ProcessDefinition
 from core.errors import Forbidden, NotFound
 from permissions import rules
@@ -57,3 +60,14 @@ def deploy_records_for(user, key: str, limit: int = 50):
 def lane_vocabulary() -> dict:
     """What the editor offers for routing: the agency kinds and the lane names known by default."""
     return {"agency_kinds": list(AGENCY_KINDS), "lane_aliases": DEFAULT_LANE_ALIASES}
+
+
+def converted_forms(bpmn_xml: str, forms: dict) -> dict:
+    """The forms a deploy would convert from camunda:formData that the content does not
+    have yet: listed in the editor so the admin reviews them and gives categories."""
+    try:
+        root = parse_bpmn_xml(bpmn_xml.encode("utf-8"), filename="model.bpmn")
+    except BpmnValidationError:
+        return {}  # the draft does not parse yet: validation says why
+    return {form_name_for(element_id): schema for element_id, schema in camunda_form_schemas(root).items()
+            if form_name_for(element_id) not in forms}

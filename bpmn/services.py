@@ -26,9 +26,10 @@ class InvalidModel(InvalidInput):
         self.issues = exc.issues
 
 
-def _compiled(bpmn_text: str, forms, lanes, filename):
+def _compiled(bpmn_text: str, forms, lanes, filename, routing=None):
     try:
-        return compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename)
+        return compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename,
+                                  routing=routing)
     except BpmnValidationError as exc:
         raise InvalidModel(exc) from exc
 
@@ -47,9 +48,12 @@ def deploy_definition(
     lanes: dict[str, str] | None = None,
     filename: str = "model.bpmn",
     check_permission: bool = True,
+    routing: dict | None = None,
 ) -> DeployResult:
     """Validate and deploy a model. Identical content to the latest version returns it.
 
+    ``routing``: the routing map (``bpmn.engine.routing``: lanes, pools, candidate groups,
+    assignees -> agency kind, and a default kind), stored with the version.
     ``check_permission=False`` is for the trusted deploy command, which runs as no user.
     """
     if check_permission and not rules.can_deploy_process(actor):
@@ -64,18 +68,22 @@ def deploy_definition(
             raise InvalidInput("process.not_utf8", errors=[field_error("bpmn_xml", "field.not_utf8")]) from exc
     else:
         bpmn_text = bpmn_xml
-    compiled = _compiled(bpmn_text, forms, lanes, filename)
-    checksum = definition_checksum(bpmn_text, forms, lanes)
+    routing = routing or None
+    compiled = _compiled(bpmn_text, forms, lanes, filename, routing)
+    checksum = definition_checksum(bpmn_text, forms, lanes, routing)
+    # The forms converted from camunda:formData are stored like given ones (the task pages
+    # and validation read them from the version); a form given under the same name won.
+    forms = {**compiled.converted_forms, **forms}
 
     try:
-        return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum)
+        return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing)
     except IntegrityError as exc:
         # The first version of a key has no row to lock: two simultaneous first deploys
         # meet at the unique constraint instead.
         raise Conflict("process.deploy_race", key=compiled.process_id) from exc
 
 
-def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> DeployResult:
+def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=None) -> DeployResult:
     with transaction.atomic():
         # Serialize deploys of one key so two admins cannot both create version n+1.
         latest = (
@@ -95,6 +103,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> Deploy
             bpmn_xml=bpmn_text,
             forms_json=json.dumps(forms, ensure_ascii=False),
             lanes_json=json.dumps(lanes or {}, ensure_ascii=False),
+            routing_json=json.dumps(routing or {}, ensure_ascii=False),
             checksum=checksum,
             spec_json=compiled.spec_json,
             metadata={
@@ -136,8 +145,10 @@ def _require_admin(actor) -> None:
         raise Forbidden("process.edit_forbidden")
 
 
-def _checked_content(bpmn_xml, forms, lanes) -> tuple[str, dict, dict]:
+def _checked_content(bpmn_xml, forms, lanes, routing=None) -> tuple[str, dict, dict]:
     errors = []
+    if routing is not None and not isinstance(routing, dict):
+        errors.append(field_error("routing", "field.routing_map"))
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
         errors.append(field_error("bpmn_xml", "field.bpmn_text"))
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
@@ -162,6 +173,7 @@ class DraftConflict(Conflict):
 
 def save_draft(
     *, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None, base=UNCHECKED,
+    routing: dict | None = None,
 ) -> ProcessDraft:
     """Store the editor's work for ``key`` (``""``: a process not deployed yet).
 
@@ -172,12 +184,13 @@ def save_draft(
     says who saved it and when; saving again with the new ``base`` replaces it.
     """
     _require_admin(actor)
-    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
     base_time = _base_time(base)
     content = {
         "bpmn_xml": bpmn_xml,
         "forms_json": json.dumps(forms, ensure_ascii=False),
         "lanes_json": json.dumps(lanes, ensure_ascii=False),
+        "routing_json": json.dumps(routing or {}, ensure_ascii=False),
         "updated_by": actor,
     }
     lookup = {"key": key} if key else {"key": "", "created_by": actor}
@@ -225,23 +238,26 @@ class Validation:
         return not self.issues
 
 
-def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> Validation:
+def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None,
+                   routing: dict | None = None) -> Validation:
     """The deploy-time checks (``compile_definition``, as ``deploy_definition`` runs them)
     without deploying: every issue with its element id and line."""
     _require_admin(actor)
-    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
     try:
-        compiled = _compiled(bpmn_xml, forms, lanes or None, "model.bpmn")
+        compiled = _compiled(bpmn_xml, forms, lanes or None, "model.bpmn", routing or None)
     except InvalidModel as exc:
         return Validation(process_id=None, issues=exc.errors)
     return Validation(process_id=compiled.process_id, issues=[])
 
 
-def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> DeployResult:
+def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None,
+                 routing: dict | None = None) -> DeployResult:
     """Deploy the editor's content (``deploy_definition``), then drop the draft it came from."""
     _require_admin(actor)
-    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
-    result = deploy_definition(actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
+    result = deploy_definition(actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None,
+                               routing=routing or None)
     discard_draft(actor=actor, key=key)
     if key != result.definition.key:
         discard_draft(actor=actor, key=result.definition.key)

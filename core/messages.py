@@ -50,6 +50,8 @@ MESSAGES: dict[str, str] = {
     "incident.resolved": gettext_noop("the incident is already resolved"),
     "incident.failed_again": gettext_noop("the step failed again: %(error)s"),
     "incident.job_failed_again": gettext_noop("the job failed again: %(error)s"),
+    "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
+    "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
     "process.deploy_race": gettext_noop("another deploy of %(key)s happened at the same time; try again"),
     "draft.changed": gettext_noop("the draft was saved again after you opened it"),
@@ -81,6 +83,7 @@ MESSAGES: dict[str, str] = {
     "draft.bad_base": gettext_noop("base must be the time the draft was saved (ISO 8601)"),
     "draft.bad_key": gettext_noop("the key must be text"),
     "body.not_json_object": gettext_noop("the body is not a JSON object"),
+    "incident.data_invalid": gettext_noop("the data cannot be set"),
     "idempotency.bad_key": gettext_noop("the %(header)s header must have 1 to %(limit)s characters"),
     # --- per field ---
     "field.required": gettext_noop("this field is required"),
@@ -90,6 +93,10 @@ MESSAGES: dict[str, str] = {
     "field.expected_nonempty_text": gettext_noop("expected a non-empty text of at most %(limit)s characters"),
     "field.too_long": gettext_noop("at most %(limit)s characters"),
     "field.unknown": gettext_noop("unknown field"),
+    "field.expected_nonempty_object": gettext_noop("expected a non-empty object"),
+    "field.identifier": gettext_noop("a field name is a Python identifier (letters, digits, _)"),
+    "field.too_many_fields": gettext_noop("at most %(limit)s fields at once"),
+    "field.expected_json": gettext_noop("values must be JSON"),
     "field.unknown_in_form": gettext_noop("unknown field; this form has: %(fields)s"),
     "field.unknown_in_process": gettext_noop("unknown field: no form of this process has it"),
     "field.task_has_no_form": gettext_noop("this task has no form; it takes no data"),
@@ -101,6 +108,9 @@ MESSAGES: dict[str, str] = {
     "field.bpmn_text": gettext_noop("give the BPMN XML as text"),
     "field.not_utf8": gettext_noop("the file is not valid UTF-8"),
     "field.lane_map": gettext_noop("expected lane names mapped to agency kinds"),
+    "field.routing_map": gettext_noop(
+        "expected an object: lanes, pools, groups, assignees (name -> agency kind) and default"
+    ),
     "field.new_key": gettext_noop("use a new key for a new request"),
     "field.invalid_key": gettext_noop("invalid key"),
     "case.unknown_process_field": gettext_noop("unknown process"),
@@ -108,8 +118,8 @@ MESSAGES: dict[str, str] = {
     "agency.unknown_kind": gettext_noop("unknown agency kind %(kind)s"),
     "agency.not_found": gettext_noop("no agency with id %(id)s"),
     "agency.wrong_kind": gettext_noop("%(agency)s is not an agency of the kind %(kind)s"),
-    "agency.lane_needs_participant": gettext_noop(
-        "the process has lane %(lanes)s: an agency of this kind must take part"
+    "agency.routed_needs_participant": gettext_noop(
+        "the process routes tasks here (%(names)s): an agency of this kind must take part"
     ),
     "consent.agency_or_kind": gettext_noop("choose the agency that receives the data"),
     "consent.agency_not_participating": gettext_noop("this agency does not take part in the case"),

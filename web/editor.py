@@ -58,7 +58,8 @@ def editor_endpoint(view):
 
 
 def _content(data) -> dict:
-    return {"bpmn_xml": data.get("bpmn_xml"), "forms": data.get("forms", {}), "lanes": data.get("lanes") or {}}
+    return {"bpmn_xml": data.get("bpmn_xml"), "forms": data.get("forms", {}), "lanes": data.get("lanes") or {},
+            "routing": data.get("routing") or None}
 
 
 def _key(data) -> str:

@@ -46,6 +46,10 @@ targetNamespace="http://brobygger.no/bpmn/new">
 # the editor page passes them translated as a json_script dict, English text -> the
 # user's language. tests/editor/test_i18n.py checks that every string the scripts use is here.
 EDITOR_STRINGS = (
+    # sidebar.js: forms converted from camunda:formData (issue 14)
+    gettext_noop("%(form)s (from Camunda: review)"),
+    gettext_noop("This task's fields come from its Camunda form: give each field a data category before you "
+                 "deploy (a field without one is restricted)."),
     # editor.js
     gettext_noop("Form %(form)s"),
     gettext_noop("Draft saved %(when)s"),
@@ -215,13 +219,18 @@ def _editor(request, key: str):
     draft = services.draft_for(actor=request.user, key=key)
     latest = selectors.process_versions_for(request.user, key)[0] if key else None
     if draft is not None:
-        content = {"bpmn_xml": draft.bpmn_xml, "forms": draft.forms, "lanes": draft.lanes}
+        content = {"bpmn_xml": draft.bpmn_xml, "forms": draft.forms, "lanes": draft.lanes, "routing": draft.routing}
     elif latest is not None:
-        content = {"bpmn_xml": latest.bpmn_xml, "forms": latest.forms, "lanes": latest.lanes}
+        content = {"bpmn_xml": latest.bpmn_xml, "forms": latest.forms, "lanes": latest.lanes,
+                   "routing": latest.routing}
     else:
-        content = {"bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))), "forms": {}, "lanes": {}}
+        content = {"bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))), "forms": {}, "lanes": {},
+                   "routing": {}}
+    converted = selectors.converted_forms(content["bpmn_xml"], content["forms"])
     config = {
         **content,
+        "forms": {**converted, **content["forms"]},
+        "converted_forms": sorted(converted),
         "key": key,
         "from_draft": draft is not None,
         "draft_saved_at": draft.updated_at.isoformat() if draft is not None else None,

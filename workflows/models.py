@@ -169,6 +169,7 @@ class EventKind(models.TextChoices):
     MESSAGE_THROWN = "message_thrown", _("Message sent")
     INCIDENT = "incident", _("Incident")
     INCIDENT_RESOLVED = "incident_resolved", _("Incident resolved")
+    INCIDENT_DATA_SET = "incident_data_set", _("Data set for a retry")
     CONSENT_GIVEN = "consent_given", _("Consent given")
     CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
 

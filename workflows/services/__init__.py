@@ -9,11 +9,11 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 from workflows.jobs.timers import fire_timer
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
-from workflows.services.incidents import retry_incident
+from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
 from workflows.services.tasks import claim_task, complete_task, unclaim_task
 
 __all__ = [
     "claim_task", "complete_task", "correlate_message", "fire_timer", "record_consent", "retry_incident",
-    "revoke_consent", "start_case", "unclaim_task",
+    "revoke_consent", "set_incident_data", "start_case", "unclaim_task",
 ]

@@ -156,10 +156,17 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
             errors.append(field_error(f"participants.{kind}", "agency.wrong_kind", agency=agency_row.name, kind=kind))
         else:
             agencies[kind] = agency_row
-    needed = {kind for kind in definition.metadata.get("lanes", {}).values() if kind}
-    for kind in sorted(needed - set(participants)):
-        lanes = [lane for lane, k in definition.metadata["lanes"].items() if k == kind]
-        errors.append(field_error(f"participants.{kind}", "agency.lane_needs_participant", lanes=", ".join(lanes)))
+    # Every agency kind a task is routed to (by lane, candidate group, assignee, pool or
+    # the routing map's default) must participate: else the task would reach nobody.
+    routed = {}
+    for element_id, task in definition.metadata.get("user_tasks", {}).items():
+        if task.get("agency_kind"):
+            routed.setdefault(task["agency_kind"], []).append(task.get("lane") or element_id)
+    for lane, kind in definition.metadata.get("lanes", {}).items():
+        routed.setdefault(kind, []).append(lane)
+    for kind in sorted(set(routed) - set(participants)):
+        names = ", ".join(sorted(set(routed[kind]))[:3])
+        errors.append(field_error(f"participants.{kind}", "agency.routed_needs_participant", names=names))
     if errors:
         raise InvalidInput("case.invalid", errors=errors)
     return agencies

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
-from bpmn.engine.errors import StepFailed, StepLimitExceeded
+from bpmn.engine.errors import EngineError, StepLimitExceeded, TaskFailed
 from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
@@ -141,11 +141,19 @@ def run_step(
     # The projection mirrors the ready tasks of the loaded state, so the difference after
     # the step tells what to create and cancel without reading the Task rows back.
     step.ready_before = {task.id for task in engine.ready_user_tasks(workflow)} - {completes}
-    act(workflow)
-    return advance(step, runtime, workflow)
+    failed = None
+    try:
+        act(workflow)
+    except TaskFailed as exc:
+        # The action was taken (a task's data given) but the model's own data handling
+        # failed on it: saved, and an incident names the element (retried after a fix).
+        failed = exc
+    return advance(step, runtime, workflow, failed=failed)
 
 
-def advance(step: Step, runtime: DefinitionRuntime, workflow: engine.SafeBpmnWorkflow) -> StepOutcome:
+def advance(
+    step: Step, runtime: DefinitionRuntime, workflow: engine.SafeBpmnWorkflow, *, failed: TaskFailed | None = None
+) -> StepOutcome:
     """Advance the engine and write the step: the instance, its timer job, the task rows,
     the outbox, an incident, the events and notification jobs, in one batch (two when new
     rows need their ids)."""
@@ -155,11 +163,15 @@ def advance(step: Step, runtime: DefinitionRuntime, workflow: engine.SafeBpmnWor
     previous_due = instance.next_timer_at
     timers_before = engine_events.waiting_timers(workflow)
     try:
+        if failed is not None:
+            raise failed
         engine.advance(workflow, step_cap=step_cap())
-    except StepFailed as exc:
-        failure = (exc.kind, exc.element_id, str(exc))
+    except TaskFailed as exc:
+        failure = (exc.kind, exc.element_id or "", str(exc))
     except StepLimitExceeded as exc:
         failure = ("step-limit", "", str(exc))
+    except EngineError as exc:
+        failure = ("engine-error", "", engine.describe(exc))
 
     fired = engine_events.fired_timers(workflow, timers_before)
     thrown = engine_events.thrown_messages(workflow)

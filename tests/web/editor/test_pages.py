@@ -106,3 +106,18 @@ def test_process_admins_see_the_nav_link_others_do_not(web, shipped):
     link = b'<a href="/processes/" aria-current="page">'
     assert link in web("ada").get(reverse("processes")).content
     assert b'href="/processes/"' not in web("nils").get(reverse("tasks")).content
+
+
+def test_the_editor_lists_forms_converted_from_camunda_for_review(web, users):
+    from bpmn import services
+    from tests.api.test_routing_map import FORM_MODEL
+
+    services.save_draft(actor=users["ada"], key="", bpmn_xml=FORM_MODEL, forms={},
+                        routing={"default": "nav"})
+    config = web("ada").get(reverse("process-new")).context["config"]
+    assert config["converted_forms"] == ["Approve.form.json"]
+    assert config["forms"]["Approve.form.json"]["properties"]["amount"]["type"] == "integer"
+    assert config["routing"] == {"default": "nav"}
+    reviewed = {"Approve.form.json": {**config["forms"]["Approve.form.json"]}}
+    services.save_draft(actor=users["ada"], key="", bpmn_xml=FORM_MODEL, forms=reviewed)
+    assert web("ada").get(reverse("process-new")).context["config"]["converted_forms"] == []  # now the admin's

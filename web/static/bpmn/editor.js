@@ -38,6 +38,7 @@
 
     const ctx = {
       key: config.key, forms: config.forms || {}, lanes: config.lanes || {}, categories: config.categories,
+      routing: config.routing || {}, converted: config.converted_forms || [],
       agencyKinds: config.agency_kinds, laneAliases: config.lane_aliases, urls: JSON.parse(root.dataset.urls),
       changed: () => scheduleSave(),
       post(url, body, as) {
@@ -73,7 +74,7 @@
         key: ctx.key,
         // Unchanged since it was loaded: send the stored text, so an unchanged deploy is recognised.
         bpmn_xml: pristine.xml !== null ? pristine.xml : xml,
-        forms: ctx.forms, lanes: ctx.lanes,
+        forms: ctx.forms, lanes: ctx.lanes, routing: ctx.routing,
       }));
     }
 

@@ -143,9 +143,12 @@
 
     function humanTaskSection(element) {
       const bo = element.businessObject;
-      const form = getProperty(bo, "formJsonSchemaFilename");
+      const convertedName = (bo.id || "") + ".form.json";
+      const converted = ctx.converted.includes(convertedName) ? convertedName : null;
+      const form = getProperty(bo, "formJsonSchemaFilename") || converted;
       const names = Object.keys(ctx.forms).sort();
-      const options = [["", B.t("– no form –")]].concat(names.map((n) => [n, n]));
+      const options = [["", B.t("– no form –")]].concat(names.map((n) => [n,
+        ctx.converted.includes(n) ? B.t("%(form)s (from Camunda: review)", { form: n }) : n]));
       if (form && !ctx.forms[form]) { options.push([form, B.t("%(form)s (missing)", { form: form })]); }
       options.push(["__new__", B.t("+ new form for this task")]);
       const lane = registry.filter((shape) => shape.type === "bpmn:Lane" &&
@@ -168,6 +171,7 @@
         })),
         form ? el("button", { type: "button", class: "secondary small", id: "bb-edit-form", text: B.t("Edit the form"),
           onclick: () => ctx.openForm(form, element) }) : null,
+        form && form === converted ? el("p", { class: "hint", id: "bb-converted-form", text: B.t("This task's fields come from its Camunda form: give each field a data category before you deploy (a field without one is restricted).") }) : null,
         field("bb-due-in", B.t("Due in (dueIn)"), textInput("bb-due-in", getProperty(bo, "dueIn"),
           (value) => setProperty(element, "dueIn", value), { placeholder: "P5D" }), B.t("ISO-8601 duration, e.g. P5D or PT12H")),
       ];
