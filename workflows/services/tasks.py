@@ -15,7 +15,7 @@ from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.ids import parse_id
 from permissions import rules
-from workflows import steps
+from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.models import (
     Case,
@@ -89,6 +89,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     checks below decide, and any refusal rolls that back. The step's writes go in one
     batch (two when it creates tasks), then the commit.
     """
+    input_limits.check_data(data)
     with transaction.atomic():
         now = timezone.now()
         completion = rows.lock_and_complete(parse_id(task_id), actor.pk, now)

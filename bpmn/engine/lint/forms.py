@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jsonschema
 
+from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
 from .model import DUE_IN_PROPERTY, FORM_PROPERTY, _describe, _human_tasks, _property, _property_value, _quoted_list
 
@@ -36,6 +37,8 @@ class FormChecks:
                     )
                 )
             else:
+                # Remote or recursive $ref, patterns RE2 cannot run: what would attack the server.
+                problems += [(problem.code, problem.describe()) for problem in schema_problems(schema)]
                 properties = schema.get("properties")
                 if schema.get("type") != "object" or not isinstance(properties, dict):
                     problems.append(
