@@ -9,6 +9,7 @@ back with the caller's action.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -151,10 +152,8 @@ def run_step(
 
     def acted_on_saved_state():
         acted = engine.load_workflow(runtime.bundle, step.instance.state)
-        try:
+        with contextlib.suppress(TaskFailed):  # failed the same way the first time: the incident says so
             act(acted)
-        except TaskFailed:
-            pass  # failed the same way the first time: the incident says so
         return acted
 
     return advance(step, runtime, workflow, failed=failed, before_advance=acted_on_saved_state)
