@@ -95,7 +95,13 @@ def check_saved_size(values: Iterable[Any], limit: int = MAX_SEQUENCE_LEN) -> No
     sizes: dict[int, int] = {}
     total = 0
     for value in values:
-        total += _size(value, sizes, set()) if isinstance(value, _CONTAINERS) else _scalar_size(value)
+        kind = type(value)
+        if kind not in _CONTAINER_TYPES and not isinstance(value, _CONTAINERS):
+            total += _scalar_size(value)
+        elif len(value) > _SMALL or (flat := _small_flat_size(value)) is None:
+            total += _size(value, sizes, set())
+        else:
+            total += flat
     if total > limit:
         amount = f"{total:,}" if total < _CEILING else f"more than {_CEILING:,}"
         raise ExpressionError(
