@@ -236,9 +236,11 @@ from .job_models import (  # noqa: E402
     ReceivedMessage,
     WorkerHeartbeat,
 )
+from .outcomes import CaseOutcome, OutcomeKind, Tenure  # noqa: E402
 
 __all__ = [
-    "ACTIVE_TASK_STATUSES", "Case", "CaseParticipant", "CaseReferenceCounter", "CaseStatus", "Event",
-    "EventKind", "Incident", "InstanceStatus", "Job", "JobKind", "JobStatus", "OutboxMessage",
-    "OutboxStatus", "Person", "ProcessInstance", "ReceivedMessage", "Task", "TaskStatus", "WorkerHeartbeat",
+    "ACTIVE_TASK_STATUSES", "Case", "CaseOutcome", "CaseParticipant", "CaseReferenceCounter", "CaseStatus",
+    "Event", "EventKind", "Incident", "InstanceStatus", "Job", "JobKind", "JobStatus", "OutboxMessage",
+    "OutboxStatus", "OutcomeKind", "Person", "ProcessInstance", "ReceivedMessage", "Task", "TaskStatus", "Tenure",
+    "WorkerHeartbeat",
 ]
