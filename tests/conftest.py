@@ -74,8 +74,23 @@ def agencies(cast):
 
 
 @pytest.fixture
-def shipped(db):
-    """Deploy the shipped processes; returns {key: ProcessDefinition}."""
+def outcome_kinds(db):
+    """The standard outcome kinds, as the data migration seeds them (a transactional
+    test's flush empties the table for the tests after it); returns {code: OutcomeKind}."""
+    import importlib
+
+    from django.apps import apps
+
+    from workflows.models import OutcomeKind
+
+    importlib.import_module("workflows.migrations.0004_seed_outcome_kinds").seed(apps, None)
+    return {kind.code: kind for kind in OutcomeKind.objects.all()}
+
+
+@pytest.fixture
+def shipped(db, outcome_kinds):
+    """Deploy the shipped processes (each ends in the outcome form, hence the outcome
+    kinds); returns {key: ProcessDefinition}."""
     from bpmn.loading import bpmn_files, forms_for
     from bpmn.services import deploy_definition
 

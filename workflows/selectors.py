@@ -19,6 +19,7 @@ from bpmn.registry import runtime_for
 from permissions import rules
 from permissions.models import Agency, Membership
 
+from . import case_outcomes
 from .errors import Forbidden, NotFound
 from .ids import parse_id
 from .models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
@@ -168,7 +169,7 @@ def task_form(task) -> dict | None:
     from bpmn.registry import runtime_for
 
     definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
-    schema, _validator = runtime_for(definition_id).form_for(task.element_id)
+    schema, _validator = case_outcomes.live_form(*runtime_for(definition_id).form_for(task.element_id))
     return schema
 
 

@@ -23,7 +23,7 @@ from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
 
-from . import jobs, rows
+from . import case_outcomes, jobs, rows
 from .models import (
     ACTIVE_TASK_STATUSES,
     CaseStatus,
@@ -199,6 +199,7 @@ def _complete_case(instance, actor) -> None:
     case.status = CaseStatus.COMPLETED
     case.closed_at = timezone.now()
     case.save(update_fields=["status", "closed_at"])
+    case_outcomes.close_outcome(case)
     Event.objects.create(case=case, instance=instance, kind=EventKind.CASE_COMPLETED, actor=actor)
 
 

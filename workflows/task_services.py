@@ -14,7 +14,7 @@ from bpmn.engine.errors import TaskStateError
 from bpmn.registry import runtime_for
 from permissions import rules
 
-from . import rows, steps
+from . import case_outcomes, rows, steps
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .forms import form_errors
 from .ids import parse_id
@@ -98,8 +98,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
         task = _workable(completion.task, actor)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)
-        schema, validator = runtime.form_for(task.element_id)
-        errors = form_errors(schema, validator, data)
+        schema, validator = case_outcomes.live_form(*runtime.form_for(task.element_id))
+        errors = form_errors(schema, validator, data) + case_outcomes.rule_errors(schema, data)
         if errors:
             raise InvalidInput("the form has errors", errors=errors)
         if not completion.completed:
@@ -120,6 +120,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
 
         batch = rows.Batch()
         _merge_case_data(instance.case, data, task.agency_id, batch)
+        case_outcomes.record_outcome(schema, data, case=instance.case, actor=actor, agency_id=task.agency_id,
+                                     element_id=task.element_id)
         completed = Event(
             case_id=task.case_id, instance=instance, task=task, kind=EventKind.TASK_COMPLETED, actor=actor,
             agency_id=task.agency_id, element_id=task.element_id, detail={"fields": sorted(data)},
