@@ -17,7 +17,7 @@ def _database_is_postgres() -> bool:
 
 
 def pytest_configure(config):
-    """Passwords hashed with a fast hasher: the demo cast (nine users) is seeded by many
+    """Passwords hashed with a fast hasher: the demo cast (ten users) is seeded by many
     tests, and the production PBKDF2 costs 0.2 s per password here (2 s per test)."""
     from django.conf import settings
 

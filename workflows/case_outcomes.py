@@ -153,3 +153,57 @@ def record_outcome(schema: dict | None, data: dict, *, case, actor, agency_id, e
 def close_outcome(case) -> None:
     """The case completed: its outcome (if any) gets the closing date."""
     CaseOutcome.objects.filter(case=case).update(closed_date=timezone.localdate(case.closed_at))
+
+
+# --- what a user sees of it ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutcomeView:
+    """The case's outcome as one user sees it: shown exactly when the policy shows them
+    the outcome form's kind field (category ``housing``: consent, own data, own service),
+    so it is masked, with the same reason, wherever the rest of that data is."""
+
+    visible: bool
+    values: dict
+    reason: str | None = None
+    basis: str | None = None
+
+    @property
+    def values_or_none(self) -> dict | None:
+        return self.values or None
+
+
+def _kind_fields(case) -> set[str]:
+    from bpmn.registry import runtime_for
+
+    from .models import ProcessInstance
+
+    definition_id = ProcessInstance.objects.filter(case=case).order_by("id").values_list(
+        "definition_id", flat=True).first()
+    if definition_id is None:
+        return set()
+    forms = runtime_for(definition_id).forms
+    return {name for schema in forms.values() for role, name in outcome_fields(schema).items() if role == "kind"}
+
+
+def outcome_view(case, data_views: dict) -> OutcomeView | None:
+    """``data_views``: the case's data as ``permissions.policy.case_data_for`` gave it to
+    the user (and logged); None when the case has no outcome."""
+    outcome = CaseOutcome.objects.select_related("kind").filter(case=case).first()
+    if outcome is None:
+        return None
+    housing = data_views.get("housing")
+    if housing is None or not (_kind_fields(case) & set(housing.values)):
+        return OutcomeView(False, {}, getattr(housing, "reason", None), None)
+    return OutcomeView(True, {
+        "kind": outcome.kind.code,
+        "kind_label": outcome.kind.label,
+        "has_home": outcome.kind.has_home,
+        "tenure": outcome.tenure or None,
+        "tenure_label": str(Tenure(outcome.tenure).label) if outcome.tenure else None,
+        "reason": outcome.reason or None,
+        "referral_date": outcome.referral_date,
+        "housed_date": outcome.housed_date,
+        "closed_date": outcome.closed_date,
+    }, housing.reason, housing.basis)

@@ -195,6 +195,7 @@ class CaseView:
     data: dict
     open_tasks: list
     next_timer_at: datetime.datetime | None  # the case's next deadline (timer)
+    outcome: case_outcomes.OutcomeView | None = None  # masked as its housing data is
 
 
 def case_view_for(user, case_id) -> CaseView:
@@ -203,13 +204,15 @@ def case_view_for(user, case_id) -> CaseView:
     from permissions import policy
 
     case = case_for(user, case_id)
+    data = policy.case_data_for(user, case)
     return CaseView(
         case=case,
         participants=list(case_participants(case)),
         person=policy.person_for(user, case),
-        data=policy.case_data_for(user, case),
+        data=data,
         open_tasks=list(case_tasks(case)),
         next_timer_at=case_next_timer_at(case),
+        outcome=case_outcomes.outcome_view(case, data),
     )
 
 
