@@ -46,6 +46,7 @@ class FormChecks:
                     )
                 else:
                     problems += _outcome_role_problems(properties)
+                    problems += _enum_label_problems(properties)
                     for prop_name, prop in properties.items():
                         if isinstance(prop, dict) and prop.get("x-share", SHARE_WITH[0]) not in SHARE_WITH:
                             problems.append(
@@ -146,4 +147,22 @@ def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
             "invalid-outcome-role",
             f"marks '{roles['kind']}' as the outcome kind, which must be a string field (the kind's code)",
         ))
+    return problems
+
+
+def _enum_label_problems(properties: dict) -> list[tuple[str, str]]:
+    """``"x-enum-labels"``: the text shown for each choice of an ``enum`` (the stored value
+    stays the code), so only for choices the field has, and only text."""
+    problems = []
+    for prop_name, prop in properties.items():
+        if not isinstance(prop, dict) or "x-enum-labels" not in prop:
+            continue
+        labels, choices = prop["x-enum-labels"], prop.get("enum")
+        if not isinstance(labels, dict) or not all(isinstance(v, str) and v.strip() for v in labels.values()):
+            problems.append(("invalid-enum-labels", f"gives the field '{prop_name}' \"x-enum-labels\" that are "
+                                                    "not an object of texts (choice -> label)"))
+        elif not isinstance(choices, list) or set(labels) - {str(c) for c in choices}:
+            unknown = sorted(set(labels) - {str(c) for c in choices or []})
+            problems.append(("invalid-enum-labels", f"labels choices the field '{prop_name}' does not have "
+                                                    f"({', '.join(unknown) or 'it has no enum'})"))
     return problems
