@@ -165,6 +165,16 @@ def field_titles(forms: dict[str, dict]) -> dict[str, str]:
     return titles
 
 
+def field_choice_labels(forms: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """Field name -> {choice: label} from the forms' ``x-enum-labels`` (for showing case data)."""
+    labels: dict[str, dict[str, str]] = {}
+    for schema in forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            if isinstance((prop or {}).get("x-enum-labels"), dict):
+                labels.setdefault(name, prop["x-enum-labels"])
+    return labels
+
+
 def display_value(value) -> str:
     if isinstance(value, bool):
         return str(gettext_lazy("Yes") if value else gettext_lazy("No"))

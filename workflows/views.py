@@ -67,15 +67,19 @@ def runtime_of_case(case):
     return runtime_for(definition_id) if definition_id else None
 
 
-def data_sections(case_data: dict, titles: dict[str, str]) -> list[dict]:
-    """The policy's category views, ready to show: titles and readable values."""
+def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None = None) -> list[dict]:
+    """The policy's category views, ready to show: titles and readable values (a choice
+    by its label where the form gives one)."""
+    labels = labels or {}
     sections = []
     for category, view in case_data.items():
         sections.append({
             "category": category,
             "label": rules.CATEGORY_LABELS.get(category, category),
             "visible": view.visible,
-            "values": [(titles.get(name, forms_ui.option_label(name)), forms_ui.display_value(value))
+            "values": [(titles.get(name, forms_ui.option_label(name)),
+                        forms_ui.display_value(labels.get(name, {}).get(value, value) if isinstance(value, str)
+                                               else value))
                        for name, value in view.values.items()],
             "reason": view.reason,
             "basis": view.basis,
@@ -125,7 +129,8 @@ def _task_page(request, task_id, *, values=None, errors=None, status=200):
     return render(request, "tasks/detail.html", {
         "task": task,
         "person": view.person,
-        "sections": data_sections(view.case_data, forms_ui.field_titles(runtime.forms if runtime else {})),
+        "sections": data_sections(view.case_data, forms_ui.field_titles(runtime.forms if runtime else {}),
+                                  forms_ui.field_choice_labels(runtime.forms if runtime else {})),
         "form_schema": view.form_schema,
         "fields": fields,
         "form_errors": forms_ui.form_level_errors(errors, fields),
