@@ -37,7 +37,7 @@ test: install
 
 bench: install
 	# DEBUG off: Django records every query with DEBUG on, which is not what production pays.
-	DEBUG=false SECRET_KEY=bench-only $(MANAGE) bench
+	DEBUG=false SECRET_KEY=bench-only $(PY) -m bench
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -19,19 +19,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 from jsonschema import Draft202012Validator, FormatChecker
 
 from bpmn.engine.lint.forms import OUTCOME_ROLES
-
-from .outcomes import CaseOutcome, OutcomeKind, Tenure
+from core.errors import FieldError, field_error
+from workflows.outcomes import CaseOutcome, OutcomeKind, Tenure
 
 ROLE_KEY = "x-outcome"
 LABELS_KEY = "x-enum-labels"  # value -> label, read by the task page's select
-REQUIRED = gettext_noop("this field is required")
-UNKNOWN_KIND = gettext_noop("choose one of the outcome kinds in the list")
-TENURE_WITHOUT_HOME = gettext_noop("give the form of tenure only for an outcome where the person has a home")
-HOUSED_BEFORE_REFERRAL = gettext_noop("the date moved in cannot be before the referral date")
 
 
 def outcome_fields(schema: dict | None) -> dict[str, str]:
@@ -84,7 +79,7 @@ def _date(value) -> datetime.date | None:
         return None  # the schema's format check reports it
 
 
-def _read(schema: dict | None, data: dict) -> tuple[dict[str, str], OutcomeValues | None, list[dict]]:
+def _read(schema: dict | None, data: dict) -> tuple[dict[str, str], OutcomeValues | None, list[FieldError]]:
     roles = outcome_fields(schema)
     if "kind" not in roles or not isinstance(data, dict):
         return roles, None, []
@@ -93,7 +88,7 @@ def _read(schema: dict | None, data: dict) -> tuple[dict[str, str], OutcomeValue
         return roles, None, []  # "this field is required" comes from the schema
     kind = OutcomeKind.objects.filter(code=code, active=True).first() if isinstance(code, str) else None
     if kind is None:
-        return roles, None, [{"field": roles["kind"], "message": UNKNOWN_KIND}]
+        return roles, None, [field_error(roles["kind"], "outcome.unknown_kind")]
     text = {role: data.get(roles[role]) for role in ("tenure", "reason") if role in roles}
     values = OutcomeValues(
         kind=kind,
@@ -105,16 +100,16 @@ def _read(schema: dict | None, data: dict) -> tuple[dict[str, str], OutcomeValue
     return roles, values, []
 
 
-def rule_errors(schema: dict | None, data: dict) -> list[dict]:
+def rule_errors(schema: dict | None, data: dict) -> list[FieldError]:
     """The outcome rules the schema cannot say; empty for any other form."""
     roles, values, errors = _read(schema, data)
     if values is None:
         return errors
     kind = values.kind
 
-    def missing(role: str) -> list[dict]:
+    def missing(role: str) -> list[FieldError]:
         # A form that lacks the role cannot satisfy the kind: name the kind field then.
-        return [{"field": roles.get(role, roles["kind"]), "message": REQUIRED}]
+        return [field_error(roles.get(role, roles["kind"]), "field.required")]
 
     if kind.needs_tenure and not values.tenure:
         errors += missing("tenure")
@@ -123,9 +118,9 @@ def rule_errors(schema: dict | None, data: dict) -> list[dict]:
     if kind.needs_reason and not values.reason:
         errors += missing("reason")
     if values.tenure and not kind.has_home:
-        errors.append({"field": roles["tenure"], "message": TENURE_WITHOUT_HOME})
+        errors.append(field_error(roles["tenure"], "outcome.tenure_without_home"))
     if values.housed_date and values.referral_date and values.housed_date < values.referral_date:
-        errors.append({"field": roles["housed_date"], "message": HOUSED_BEFORE_REFERRAL})
+        errors.append(field_error(roles["housed_date"], "outcome.housed_before_referral"))
     return errors
 
 
@@ -174,27 +169,18 @@ class OutcomeView:
         return self.values or None
 
 
-def _kind_fields(case) -> set[str]:
-    from bpmn.registry import runtime_for
-
-    from .models import ProcessInstance
-
-    definition_id = ProcessInstance.objects.filter(case=case).order_by("id").values_list(
-        "definition_id", flat=True).first()
-    if definition_id is None:
-        return set()
-    forms = runtime_for(definition_id).forms
+def _kind_fields(forms: dict[str, dict]) -> set[str]:
     return {name for schema in forms.values() for role, name in outcome_fields(schema).items() if role == "kind"}
 
 
-def outcome_view(case, data_views: dict) -> OutcomeView | None:
+def outcome_view(case, data_views: dict, forms: dict[str, dict]) -> OutcomeView | None:
     """``data_views``: the case's data as ``permissions.policy.case_data_for`` gave it to
-    the user (and logged); None when the case has no outcome."""
+    the user (and logged); ``forms``: its process's forms. None when the case has no outcome."""
     outcome = CaseOutcome.objects.select_related("kind").filter(case=case).first()
     if outcome is None:
         return None
     housing = data_views.get("housing")
-    if housing is None or not (_kind_fields(case) & set(housing.values)):
+    if housing is None or not (_kind_fields(forms) & set(housing.values)):
         return OutcomeView(False, {}, getattr(housing, "reason", None), None)
     return OutcomeView(True, {
         "kind": outcome.kind.code,

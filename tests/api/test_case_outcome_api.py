@@ -44,7 +44,8 @@ def test_a_missing_reason_answers_400_naming_the_field_and_records_nothing(outco
     bjorn = client_for("bjorn")
     answer = finish(bjorn, outcome_task, {"outcome": "ikke_bosatt"})
     assert answer.status_code == 400
-    assert answer.json()["errors"] == [{"field": "outcome_reason", "message": "this field is required"}]
+    assert [(e["field"], e["code"], e["message"]) for e in answer.json()["errors"]] == [
+        ("outcome_reason", "field.required", "this field is required")]
     assert bjorn.get(f"/api/v1/cases/{outcome_task.case_id}/").json()["outcome"] is None
 
 

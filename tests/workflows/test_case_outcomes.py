@@ -10,9 +10,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from core.errors import InvalidInput
 from tests.api.conftest import SMALL_FORM, small_model
 from workflows import selectors, services
-from workflows.errors import InvalidInput
 from workflows.models import CaseOutcome, CaseStatus, OutcomeKind, Task
 
 from .helpers import complete, open_tasks, start_prison_case
@@ -83,7 +83,7 @@ def test_an_unknown_kind_is_refused(outcome_task, users, kind):
 
 
 def test_only_the_housing_contact_records_it(outcome_task, users):
-    from workflows.errors import Forbidden
+    from core.errors import Forbidden
 
     with pytest.raises(Forbidden):
         close(outcome_task, users["nils"], HOUSED)
