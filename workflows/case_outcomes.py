@@ -180,7 +180,11 @@ def outcome_view(case, data_views: dict, forms: dict[str, dict]) -> OutcomeView 
     if outcome is None:
         return None
     housing = data_views.get("housing")
-    if housing is None or not (_kind_fields(forms) & set(housing.values)):
+    shown = _kind_fields(forms) & set(housing.values) if housing is not None else set()
+    # Shown through the field the outcome task wrote, not through a later write of the same
+    # field by another agency (a message payload, start data): that would be their own data.
+    sources = case.data_sources or {}
+    if not any(sources.get(name) == outcome.recorded_by_agency_id for name in shown):
         return OutcomeView(False, {}, getattr(housing, "reason", None), None)
     return OutcomeView(True, {
         "kind": outcome.kind.code,

@@ -86,3 +86,17 @@ def test_outsiders_learn_nothing(outcome_task, client_for):
     assert finish(client_for("bjorn"), outcome_task, NOT_HOUSED).status_code == 200
     for name in ("siri", "mona", "ada", "oscar"):
         assert client_for(name).get(f"/api/v1/cases/{outcome_task.case_id}/").status_code == 404
+
+
+def test_a_later_write_of_the_outcome_field_by_another_agency_does_not_reveal_it(outcome_task, client_for, agencies):
+    """NAV never sees the outcome through its own-data rule by writing the kind field
+    itself (a message payload or start data could): it shows through the recorder's field."""
+    assert finish(client_for("bjorn"), outcome_task, NOT_HOUSED).status_code == 200
+    case = outcome_task.case
+    case.refresh_from_db()
+    case.data = {**case.data, "outcome": "bosatt"}
+    case.data_sources = {**case.data_sources, "outcome": agencies["nav"].pk}
+    case.save(update_fields=["data", "data_sources"])
+    seen = client_for("nils").get(f"/api/v1/cases/{case.pk}/").json()
+    assert seen["data"]["housing"]["values"] == {"outcome": "bosatt"}  # NAV's own value, as the policy says
+    assert seen["outcome"]["visible"] is False and "ikke_bosatt" not in json.dumps(seen)
