@@ -44,3 +44,23 @@ def test_a_missing_reason_is_shown_at_the_field_and_the_outcome_on_the_case_page
     nav_page = web("nils").get(f"/cases/{outcome_task.case_id}/").content.decode()
     assert "Venter på kommunal bolig" not in nav_page and "Ikke bosatt" not in nav_page
     assert re.search(r'<dd id="outcome"><span class="muted">[^<]*samtykket[^<]*</span></dd>', nav_page)
+
+
+def test_an_admin_adds_an_outcome_kind_and_may_retire_but_not_delete_one(db, client, django_user_model):
+    from workflows.models import OutcomeKind
+
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(admin)
+    assert client.get("/admin/workflows/outcomekind/").status_code == 200
+    added = client.post("/admin/workflows/outcomekind/add/", {
+        "code": "institusjon", "label": "Fikk plass i institusjon", "description": "", "needs_reason": "on",
+        "position": 55, "active": "on",
+    })
+    assert added.status_code == 302, added.content.decode()[:2000]
+    kind = OutcomeKind.objects.get(code="institusjon")
+    assert kind.needs_reason and not kind.has_home and kind.active
+    # the code of a saved kind is read-only; a kind is never deleted
+    change = client.get(f"/admin/workflows/outcomekind/{kind.pk}/change/").content.decode()
+    assert 'name="code"' not in change
+    assert client.post(f"/admin/workflows/outcomekind/{kind.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert OutcomeKind.objects.filter(code="institusjon").exists()
