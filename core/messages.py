@@ -128,6 +128,11 @@ MESSAGES: dict[str, str] = {
     ),
     "field.new_key": gettext_noop("use a new key for a new request"),
     "field.invalid_key": gettext_noop("invalid key"),
+    "outcome.unknown_kind": gettext_noop("choose one of the outcome kinds in the list"),
+    "outcome.tenure_without_home": gettext_noop(
+        "give the form of tenure only for an outcome where the person has a home"
+    ),
+    "outcome.housed_before_referral": gettext_noop("the date moved in cannot be before the referral date"),
     "case.unknown_process_field": gettext_noop("unknown process"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),
     "agency.unknown_kind": gettext_noop("unknown agency kind %(kind)s"),

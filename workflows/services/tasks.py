@@ -15,7 +15,7 @@ from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.ids import parse_id
 from permissions import rules
-from workflows import input_limits, steps
+from workflows import case_outcomes, input_limits, steps
 from workflows.forms import form_errors
 from workflows.models import (
     Case,
@@ -96,8 +96,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
         task = _workable(completion.task, actor)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)
-        schema, validator = runtime.form_for(task.element_id)
-        errors = form_errors(schema, validator, data)
+        schema, validator = case_outcomes.live_form(*runtime.form_for(task.element_id))
+        errors = form_errors(schema, validator, data) + case_outcomes.rule_errors(schema, data)
         if errors:
             raise InvalidInput("form.invalid", errors=errors)
         if not completion.completed:
@@ -118,6 +118,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
 
         step = steps.Step(instance, actor=actor, acting_agency=task.agency, participants=completion.participants)
         _merge_case_data(instance.case, data, task.agency_id, step.batch)
+        case_outcomes.record_outcome(schema, data, case=instance.case, actor=actor, agency_id=task.agency_id,
+                                     element_id=task.element_id)
         step.event(EventKind.TASK_COMPLETED, task=task, agency_id=task.agency_id, element_id=task.element_id,
                    detail={"fields": sorted(data)})
         steps.run_step(step, act, completes=str(task.spiff_task_id))

@@ -26,6 +26,7 @@ from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
 from permissions.models import Agency
+from workflows import case_outcomes
 from workflows.jobs import queue
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -251,6 +252,7 @@ def _complete_case(step: Step) -> None:
     case = instance.case
     case.status, case.closed_at = CaseStatus.COMPLETED, timezone.now()
     step.batch.update(case, ("status", "closed_at"))
+    case_outcomes.close_outcome(case)
     step.event(EventKind.CASE_COMPLETED)
 
 
