@@ -385,3 +385,39 @@ except ValueError as _exc:
 # them: the reporter below shows the stack only (config/error_reporter.py), with DEBUG on too.
 DEFAULT_EXCEPTION_REPORTER = "config.error_reporter.StatelessExceptionReporter"
 # === end of sign-in and security ===
+
+
+# === Notes and attachments on a case (workflows/notes.py) ===
+# Largest attachment accepted (a signed consent, a tenancy contract: PDF, PNG or JPEG). A
+# multipart request larger than this and ATTACHMENT_FORM_SLACK_BYTES for the other fields
+# is refused with 413 before it is read (config/upload_guard.py).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+ATTACHMENT_FORM_SLACK_BYTES = 64 * 1024
+if ATTACHMENT_MAX_BYTES < 1:
+    raise ImproperlyConfigured("ATTACHMENT_MAX_BYTES must be a positive integer")
+# Where the bytes live: the database by default (workflows/attachment_storage.py says why),
+# or this folder, which must be absolute and outside anything a web server serves.
+ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
+if ATTACHMENT_DIR:
+    _attachment_dir = Path(ATTACHMENT_DIR)
+    if not _attachment_dir.is_absolute():
+        raise ImproperlyConfigured("ATTACHMENT_DIR must be an absolute path")
+    for _served in (BASE_DIR / "static", STATIC_ROOT and Path(STATIC_ROOT)):
+        if _served and (_attachment_dir == Path(_served) or Path(_served) in _attachment_dir.parents):
+            raise ImproperlyConfigured("ATTACHMENT_DIR must not be inside a folder the web server serves")
+    _ATTACHMENT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": ATTACHMENT_DIR, "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+else:
+    _ATTACHMENT_STORAGE = {"BACKEND": "workflows.attachment_storage.DatabaseStorage"}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": _ATTACHMENT_STORAGE,
+}
+# Before anything reads a posted form: multipart bodies get the attachment limit.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                  "config.upload_guard.UploadLimitMiddleware")
+# === end of notes and attachments ===

@@ -186,6 +186,35 @@ MESSAGES: dict[str, str] = {
     "input.yes_no": gettext_noop("choose yes or no"),
     "input.whole_number": gettext_noop("enter a whole number"),
     "input.number": gettext_noop("enter a number"),
+    # --- notes and attachments on a case (never their text, file name or bytes) ---
+    "note.not_found": gettext_noop("no such note in this case"),
+    "attachment.not_found": gettext_noop("no such attachment in this case"),
+    "attachment.withdrawn": gettext_noop("the attachment is withdrawn and its file deleted"),
+    "attachment.forbidden": gettext_noop(
+        "you may not open this attachment: its data category is not shared with your agency in this case"
+    ),
+    "note.change_forbidden": gettext_noop("only the one who wrote the note corrects or withdraws it"),
+    "attachment.withdraw_forbidden": gettext_noop("only the one who added the attachment withdraws it"),
+    "note.case_closed": gettext_noop("the case is closed: notes and attachments can no longer be added"),
+    "note.add_forbidden": gettext_noop("you may not write notes or add attachments in this case"),
+    "note.withdrawn": gettext_noop("the note is withdrawn"),
+    "note.changed": gettext_noop("the note was changed after you opened it; open it again to see the new text"),
+    "attachment.already_withdrawn": gettext_noop("the attachment is already withdrawn"),
+    "note.invalid": gettext_noop("the note is not valid"),
+    "attachment.invalid": gettext_noop("the attachment is not valid"),
+    "note.unknown_category": gettext_noop("unknown category"),
+    "note.category_not_allowed": gettext_noop(
+        "your agency may not write this category in this case; choose one of the categories offered"
+    ),
+    "note.agency_not_yours": gettext_noop("you do not work in this agency, or it does not take part in the case"),
+    "note.version_required": gettext_noop("give the version of the note you correct"),
+    "attachment.file_required": gettext_noop("choose a file"),
+    "attachment.empty": gettext_noop("the file is empty"),
+    "attachment.too_large": gettext_noop("the file is larger than %(megabytes)s MB"),
+    "attachment.request_too_large": gettext_noop("the upload is larger than %(megabytes)s MB"),
+    "attachment.type_refused": gettext_noop(
+        "only PDF, PNG and JPEG files are accepted, and this file's content is none of them"
+    ),
 }
 
 # Names of JSON-schema types and formats that messages name (``schema.type``, ``schema.format``).

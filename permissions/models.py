@@ -252,6 +252,9 @@ class AccessLog(models.Model):
     consent = models.ForeignKey(
         Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    item = models.CharField(
+        max_length=40, blank=True, help_text='what was read when not the case data: "notes", "attachment:12"'
+    )
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AccessLogQuerySet.as_manager()

@@ -459,6 +459,87 @@ def can_see_national_id(user, case, task, *, needs_full_identity: bool) -> Decis
     return Decision(False, reason=reason)
 
 
+# --- notes and attachments --------------------------------------------------------------
+# A note or an attachment is a value of its category written by its agency: shown on the
+# grounds of its category (``decide_category``) or as the writer's own data
+# (``decide_own_value``), through ``decide_value`` like any value of case data.
+
+# Not ``identity``: reads of identity are not logged, and a free text is never only a name.
+NOTE_CATEGORIES = tuple(category for category in ALL_CATEGORIES if category != "identity")
+# What a note of each agency kind is about unless the writer chooses otherwise.
+DEFAULT_NOTE_CATEGORY = {
+    AgencyKind.PRISON: "justice",
+    AgencyKind.NAV: "economy",
+    AgencyKind.HEALTH: "health",
+    AgencyKind.HOSPITAL: "health",
+    AgencyKind.HOUSING: "housing",
+}
+FALLBACK_NOTE_CATEGORY = "coordination"
+
+
+def decide_note(access: CaseAccess, category: str, consents, *, author_agency_id: int | None) -> Decision:
+    """One note or attachment: its category's grounds, else own-data (the writer's agency)."""
+    return decide_value(access, category, consents, field_name="", source_agency_id=author_agency_id)
+
+
+def note_agencies(access: CaseAccess) -> list[Agency]:
+    """The agencies a user may write a note as in the case: theirs that take part in it."""
+    return [agency for agency, _role in access.acting] if access else []
+
+
+def note_categories(access: CaseAccess, agency: Agency, consents) -> list[str]:
+    """The categories ``agency`` may write a note or attach a file in: those its own standing
+    in the case opens (its own service, the open categories, the coordinator's, the person's
+    consent to it), and ``restricted`` always (only the writer and the coordinator read it).
+
+    An agency records what its mandate lets it know in this case (data minimisation); a
+    writer who finds no fitting category has the closed one, never only more open ones.
+    """
+    own = CaseAccess(
+        case=access.case,
+        acting=tuple((a, role) for a, role in access.acting if a.pk == agency.pk) if access else (),
+        has_memberships=True,
+    )
+    if not own:
+        return []
+    return [c for c in NOTE_CATEGORIES if c == RESTRICTED or decide_category(own, c, consents)]
+
+
+def default_note_category(agency: Agency, writable) -> str:
+    """The category a note of ``agency`` gets unless the writer chooses (a NAV note is economy)."""
+    for category in (DEFAULT_NOTE_CATEGORY.get(agency.kind), FALLBACK_NOTE_CATEGORY, RESTRICTED):
+        if category in writable:
+            return category
+    return RESTRICTED
+
+
+def can_add_note(user, case) -> bool:
+    """Notes and attachments are written by anyone who works the case (a case role in an
+    agency that takes part in it); process admins and auditors never."""
+    return bool(case_access(user, case))
+
+
+def can_add_attachment(user, case) -> bool:
+    return can_add_note(user, case)
+
+
+def can_change_note(user, note) -> bool:
+    """Correct or withdraw a note: only its author, while still working the case in the
+    agency that wrote it."""
+    return (
+        note.author_id is not None and note.author_id == getattr(user, "pk", None)
+        and note.agency_id in case_access(user, note.case).agency_ids
+    )
+
+
+def can_withdraw_attachment(user, attachment) -> bool:
+    """Withdraw an attachment (a wrong file): only who added it, while working the case in that agency."""
+    return (
+        attachment.uploaded_by_id is not None and attachment.uploaded_by_id == getattr(user, "pk", None)
+        and attachment.agency_id in case_access(user, attachment.case).agency_ids
+    )
+
+
 __all__ = [
     "ALL_CATEGORIES",
     "CaseAccess",
@@ -466,6 +547,9 @@ __all__ = [
     "acting_agency",
     "active_consents",
     "agency_ids_with_role",
+    "can_add_attachment",
+    "can_add_note",
+    "can_change_note",
     "can_deploy_process",
     "can_record_consent",
     "can_retry_incident",
@@ -479,14 +563,19 @@ __all__ = [
     "can_view_consents",
     "can_view_incidents",
     "can_view_task",
+    "can_withdraw_attachment",
     "can_work_task",
     "case_access",
     "case_agency_ids",
     "decide_category",
+    "decide_note",
     "decide_own_value",
     "decide_shared_field",
     "decide_value",
+    "default_note_category",
     "is_auditor",
     "is_process_admin",
+    "note_agencies",
+    "note_categories",
     "visible_cases",
 ]

@@ -172,6 +172,12 @@ class EventKind(models.TextChoices):
     INCIDENT_DATA_SET = "incident_data_set", _("Data set for a retry")
     CONSENT_GIVEN = "consent_given", _("Consent given")
     CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+    # Notes and attachments: the event names the item and its category, never its content.
+    NOTE_ADDED = "note_added", _("Note added")
+    NOTE_CORRECTED = "note_corrected", _("Note corrected")
+    NOTE_WITHDRAWN = "note_withdrawn", _("Note withdrawn")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    ATTACHMENT_WITHDRAWN = "attachment_withdrawn", _("Attachment withdrawn")
 
 
 class Event(models.Model):
@@ -239,11 +245,14 @@ from workflows.jobs.models import (  # noqa: E402
     ReceivedMessage,
     WorkerHeartbeat,
 )
+from workflows.notes import Attachment, AttachmentBlob, Note, NoteRevision  # noqa: E402
 from workflows.outcomes import CaseOutcome, OutcomeKind, Tenure  # noqa: E402
 
 __all__ = [
     "ACTIVE_TASK_STATUSES",
     "LIVE_INSTANCE_STATUSES",
+    "Attachment",
+    "AttachmentBlob",
     "Case",
     "CaseOutcome",
     "CaseReferenceCounter",
@@ -255,6 +264,8 @@ __all__ = [
     "Job",
     "JobKind",
     "JobStatus",
+    "Note",
+    "NoteRevision",
     "OutboxMessage",
     "OutboxStatus",
     "OutcomeKind",

@@ -7,13 +7,16 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 """
 
 from workflows.jobs.timers import fire_timer
+from workflows.services.attachments import add_attachment, withdraw_attachment
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
 from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
+from workflows.services.notes import add_note, correct_note, withdraw_note
 from workflows.services.tasks import claim_task, complete_task, unclaim_task
 
 __all__ = [
-    "claim_task", "complete_task", "correlate_message", "fire_timer", "record_consent", "retry_incident",
-    "revoke_consent", "set_incident_data", "start_case", "unclaim_task",
+    "add_attachment", "add_note", "claim_task", "complete_task", "correct_note", "correlate_message", "fire_timer",
+    "record_consent", "retry_incident", "revoke_consent", "set_incident_data", "start_case", "unclaim_task",
+    "withdraw_attachment", "withdraw_note",
 ]

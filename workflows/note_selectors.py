@@ -1,0 +1,105 @@
+"""Reads of a case's notes and attachments, already shown or masked for who asks.
+
+Every function first finds the case through ``selectors.case_for`` (404 when invisible),
+then shows each item through ``permissions.notes_policy`` (masked with a reason, logged).
+An item id is looked up inside the case given: another case's attachment is "not found"
+here even for someone who sees that other case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from core.errors import Forbidden, NotFound
+from core.ids import parse_id
+from permissions import notes_policy, rules
+from workflows import selectors
+from workflows.attachment_storage import storage
+from workflows.notes import Attachment, Note, NoteRevision
+
+
+def notes_of(case):
+    """The case's notes, newest first, with what showing them needs."""
+    revisions = Prefetch("revisions", queryset=NoteRevision.objects.select_related("replaced_by").order_by("-version"))
+    return (
+        Note.objects.filter(case=case).select_related("agency", "author")
+        .prefetch_related(revisions).order_by("-created_at", "-id")
+    )
+
+
+def attachments_of(case):
+    return (
+        Attachment.objects.filter(case=case).select_related("agency", "uploaded_by", "withdrawn_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def notes_for_case(*, actor, case, page=None) -> list[notes_policy.ItemView]:
+    """The case's notes as ``actor`` may see them (``page``: a slice of ``notes_of``)."""
+    case = selectors.case_for(actor, case)
+    return notes_policy.notes_for(actor, case, notes_of(case) if page is None else page)
+
+
+def note_for(*, actor, case, note_id) -> notes_policy.ItemView:
+    case = selectors.case_for(actor, case)
+    note = notes_of(case).filter(pk=parse_id(note_id)).first()
+    if note is None:
+        raise NotFound("note.not_found")
+    return notes_policy.notes_for(actor, case, [note])[0]
+
+
+def attachments_for_case(*, actor, case, page=None) -> list[notes_policy.ItemView]:
+    case = selectors.case_for(actor, case)
+    return notes_policy.attachments_for(actor, case, attachments_of(case) if page is None else page)
+
+
+@dataclass(frozen=True)
+class Download:
+    attachment: Attachment
+    content: bytes
+
+
+def attachment_download(*, actor, case, attachment_id) -> Download:
+    """The bytes of one attachment of ``case``, decided on every call: 404 when the case or
+    the attachment (in this case) is invisible or withdrawn, 403 when its category is masked
+    for ``actor``. The download is written to the access log (action ``export``)."""
+    case = selectors.case_for(actor, case)
+    attachment = attachments_of(case).filter(pk=parse_id(attachment_id)).first()
+    if attachment is None:
+        raise NotFound("attachment.not_found")
+    if attachment.is_withdrawn:
+        raise NotFound("attachment.withdrawn")
+    decision = notes_policy.attachment_decision(actor, case, attachment)
+    if not decision:
+        raise Forbidden("attachment.forbidden")
+    with storage().open(attachment.stored_as) as stored:
+        content = stored.read()
+    notes_policy.log_export(actor, case, attachment, decision)
+    return Download(attachment, content)
+
+
+@dataclass(frozen=True)
+class NoteForm:
+    """What a user may choose when writing a note or attaching a file in a case."""
+
+    agencies: list  # the user's agencies in the case
+    categories: dict  # agency id -> the categories it may write, in order
+    defaults: dict  # agency id -> its default category
+
+    @property
+    def can_write(self) -> bool:
+        return bool(self.agencies)
+
+
+def note_form_for(*, actor, case) -> NoteForm:
+    case = selectors.case_for(actor, case)
+    access = rules.case_access(actor, case)
+    if not rules.can_add_note(actor, case):
+        return NoteForm([], {}, {})
+    consents = rules.active_consents(case)
+    agencies = rules.note_agencies(access)
+    categories = {agency.pk: rules.note_categories(access, agency, consents) for agency in agencies}
+    defaults = {agency.pk: rules.default_note_category(agency, categories[agency.pk]) for agency in agencies}
+    return NoteForm(agencies, categories, defaults)

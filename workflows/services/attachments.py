@@ -1,0 +1,112 @@
+"""Attachments on a case (a signed consent, a tenancy contract): add one, withdraw your own.
+
+An attachment is a value of its category written by its agency, like a note
+(``workflows.services.notes`` decides the agency and the category the same way). The file
+is checked here whatever the interface: at most ``ATTACHMENT_MAX_BYTES``, not empty, and
+its bytes a PDF, PNG or JPEG (``workflows.uploads.sniff``; the client's content type and
+name are never believed). The bytes go to the ``attachments`` storage under a name the
+server makes up, in the transaction that writes the row, its event and its access-log row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.ids import parse_id
+from permissions import notes_policy, rules
+from workflows import selectors, uploads
+from workflows.attachment_storage import discard, storage
+from workflows.models import Event, EventKind
+from workflows.notes import Attachment
+from workflows.services.notes import require_open, valid_category, writer_agency
+
+
+def _read_upload(upload, errors: list) -> tuple[bytes, str]:
+    """The bytes of ``upload`` (a Django ``UploadedFile`` or any object with ``size`` and
+    ``read``) and their sniffed type; ``b""`` after recording what is wrong."""
+    if upload is None:
+        errors.append(field_error("file", "attachment.file_required"))
+        return b"", ""
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        errors.append(field_error("file", "attachment.too_large", megabytes=uploads.megabytes(limit)))
+        return b"", ""
+    upload.seek(0)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        errors.append(field_error("file", "attachment.too_large", megabytes=uploads.megabytes(limit)))
+        return b"", ""
+    if not data:
+        errors.append(field_error("file", "attachment.empty"))
+        return b"", ""
+    mime = uploads.sniff(data)
+    if mime is None:
+        errors.append(field_error("file", "attachment.type_refused"))
+        return b"", ""
+    return data, mime
+
+
+def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attachment:
+    """Attach a file to ``case`` for one of the actor's agencies there."""
+    case = selectors.case_for(actor, case)
+    if not rules.can_add_attachment(actor, case):
+        raise Forbidden("note.add_forbidden")
+    require_open(case)
+    errors: list = []
+    data, mime = _read_upload(upload, errors)
+    writer = writer_agency(actor, case, agency, errors)
+    category = valid_category(actor, case, writer, category, errors)
+    if errors:
+        raise InvalidInput("attachment.invalid", errors=errors)
+    files = storage()
+    name = None
+    try:
+        with transaction.atomic():
+            name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
+            attachment = Attachment.objects.create(
+                case=case, agency=writer, uploaded_by=actor, category=category,
+                filename=uploads.display_name(getattr(upload, "name", ""), mime), content_type=mime,
+                size=len(data), sha256=hashlib.sha256(data).hexdigest(), stored_as=name, created_at=timezone.now(),
+            )
+            _event(attachment, EventKind.ATTACHMENT_ADDED, actor, content_type=mime, size=len(data))
+            notes_policy.log_write(actor, case, category=category, agency_id=writer.pk,
+                                   item=f"attachment:{attachment.pk}")
+    except Exception:
+        if name is not None:  # a folder keeps what a rolled-back transaction wrote: remove it
+            files.delete(name)
+        raise
+    return attachment
+
+
+def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
+    """Withdraw the actor's own attachment (a wrong file): its bytes are deleted, its row
+    and timeline event stay. Twice is a Conflict."""
+    case = selectors.case_for(actor, case)
+    attachment = Attachment.objects.select_related("case").filter(case=case, pk=parse_id(attachment_id)).first()
+    if attachment is None:
+        raise NotFound("attachment.not_found")
+    if not rules.can_withdraw_attachment(actor, attachment):
+        raise Forbidden("attachment.withdraw_forbidden")
+    with transaction.atomic():
+        locked = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        if locked.is_withdrawn:
+            raise Conflict("attachment.already_withdrawn")
+        name = locked.stored_as
+        locked.withdrawn_at, locked.withdrawn_by, locked.stored_as = timezone.now(), actor, ""
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "stored_as"])
+        discard(name)
+        _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor)
+        notes_policy.log_write(actor, case, category=locked.category, agency_id=locked.agency_id,
+                               item=f"attachment:{locked.pk}")
+    return locked
+
+
+def _event(attachment: Attachment, kind, actor, **detail) -> None:
+    Event.objects.create(case_id=attachment.case_id, kind=kind, actor=actor, agency_id=attachment.agency_id,
+                         detail={"attachment": attachment.pk, "category": attachment.category, **detail})

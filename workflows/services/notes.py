@@ -1,0 +1,161 @@
+"""Notes on a case: add one, correct your own (the old text kept), withdraw your own.
+
+A note is a value of its category written by its agency (``rules.decide_note``): the
+writer's agency is one of theirs that takes part in the case, the category is one that
+agency may write (``rules.note_categories``; by default its kind's: a NAV note is
+``economy``). Each change is one transaction with its timeline event (the note's id and
+category, never its text) and its access-log row (action ``write``).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.ids import parse_id
+from permissions import notes_policy, rules
+from workflows import selectors
+from workflows.input_limits import text_error
+from workflows.models import Case, CaseStatus, Event, EventKind
+from workflows.notes import Note, NoteRevision
+
+NOTE_MAX_CHARS = 4000
+
+
+def writer_agency(actor, case: Case, agency, errors: list, field: str = "agency"):
+    """The agency ``actor`` writes for: ``agency`` (an id) when it is one of theirs in the
+    case, else their first one there."""
+    mine = rules.note_agencies(rules.case_access(actor, case))
+    if agency in (None, ""):
+        return mine[0] if mine else None
+    chosen = next((a for a in mine if a.pk == parse_id(agency)), None)
+    if chosen is None:
+        errors.append(field_error(field, "note.agency_not_yours"))
+    return chosen
+
+
+def valid_category(actor, case: Case, writer, category, errors: list) -> str:
+    """``category`` if ``writer`` may write it in ``case``; the writer's default when none is given."""
+    if writer is None:
+        return ""
+    writable = rules.note_categories(rules.case_access(actor, case), writer, rules.active_consents(case))
+    if category in (None, ""):
+        return rules.default_note_category(writer, writable)
+    if category not in rules.NOTE_CATEGORIES:
+        errors.append(field_error("category", "note.unknown_category"))
+    elif category not in writable:
+        errors.append(field_error("category", "note.category_not_allowed"))
+    return category
+
+
+def _valid_text(text, errors: list) -> str:
+    if not isinstance(text, str) or not text.strip():
+        errors.append(field_error("text", "field.required"))
+        return ""
+    if (problem := text_error("text", text)) is not None:
+        errors.append(problem)
+    elif len(text) > NOTE_MAX_CHARS:
+        errors.append(field_error("text", "field.too_long", limit=NOTE_MAX_CHARS))
+    return text.strip()
+
+
+def require_open(case: Case) -> None:
+    if case.status != CaseStatus.OPEN:
+        raise Conflict("note.case_closed")
+
+
+def add_note(*, actor, case, text, category=None, agency=None) -> Note:
+    """Write a note in ``case`` for one of the actor's agencies there."""
+    case = selectors.case_for(actor, case)
+    if not rules.can_add_note(actor, case):
+        raise Forbidden("note.add_forbidden")
+    require_open(case)
+    errors: list = []
+    text = _valid_text(text, errors)
+    writer = writer_agency(actor, case, agency, errors)
+    category = valid_category(actor, case, writer, category, errors)
+    if errors:
+        raise InvalidInput("note.invalid", errors=errors)
+    with transaction.atomic():
+        note = Note.objects.create(case=case, agency=writer, author=actor, category=category, text=text,
+                                   created_at=timezone.now())
+        _event(note, EventKind.NOTE_ADDED, actor)
+        notes_policy.log_write(actor, case, category=category, agency_id=writer.pk, item=f"note:{note.pk}")
+    return note
+
+
+def _own_note(actor, case, note_id) -> Note:
+    case = selectors.case_for(actor, case)
+    note = Note.objects.select_related("case", "agency").filter(case=case, pk=parse_id(note_id)).first()
+    if note is None:
+        raise NotFound("note.not_found")
+    if not rules.can_change_note(actor, note):
+        raise Forbidden("note.change_forbidden")
+    return note
+
+
+def _locked(note: Note, version) -> Note:
+    locked = Note.objects.select_for_update().select_related("case").get(pk=note.pk)
+    if locked.is_withdrawn:
+        raise Conflict("note.withdrawn")
+    if version is not None and parse_id(version) != locked.version:
+        raise Conflict("note.changed")
+    return locked
+
+
+def _keep(note: Note, actor, now, change) -> None:
+    NoteRevision.objects.create(
+        note=note, version=note.version, category=note.category, text=note.text,
+        written_at=note.corrected_at or note.created_at, replaced_at=now, replaced_by=actor, change=change,
+    )
+
+
+def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
+    """Replace the text (and, if given, the category) of the actor's own note. ``version`` is
+    the version the actor corrects: of two corrections at once exactly one wins, the other
+    gets a Conflict. The old text stays in the note's history."""
+    note = _own_note(actor, case, note_id)
+    errors: list = []
+    text = _valid_text(text, errors)
+    if parse_id(version) is None:
+        errors.append(field_error("version", "note.version_required"))
+    category = valid_category(actor, note.case, note.agency, category or note.category, errors)
+    if errors:
+        raise InvalidInput("note.invalid", errors=errors)
+    with transaction.atomic():
+        locked = _locked(note, version)
+        if locked.text == text and locked.category == category:
+            return locked
+        now = timezone.now()
+        _keep(locked, actor, now, NoteRevision.Change.CORRECTED)
+        earlier = locked.category
+        locked.text, locked.category, locked.corrected_at = text, category, now
+        locked.version += 1
+        locked.save(update_fields=["text", "category", "corrected_at", "version"])
+        _event(locked, EventKind.NOTE_CORRECTED, actor, **({"from_category": earlier} if earlier != category else {}))
+        notes_policy.log_write(actor, locked.case, category=category, agency_id=locked.agency_id,
+                               item=f"note:{locked.pk}")
+    return locked
+
+
+def withdraw_note(*, actor, case, note_id, version=None) -> Note:
+    """Withdraw the actor's own note: nobody reads it in the list any more; its text is kept
+    in the history, for those who could read it. Twice is a Conflict."""
+    note = _own_note(actor, case, note_id)
+    with transaction.atomic():
+        locked = _locked(note, version)
+        now = timezone.now()
+        _keep(locked, actor, now, NoteRevision.Change.WITHDRAWN)
+        locked.text, locked.withdrawn_at = "", now
+        locked.version += 1
+        locked.save(update_fields=["text", "withdrawn_at", "version"])
+        _event(locked, EventKind.NOTE_WITHDRAWN, actor)
+        notes_policy.log_write(actor, locked.case, category=locked.category, agency_id=locked.agency_id,
+                               item=f"note:{locked.pk}")
+    return locked
+
+
+def _event(note: Note, kind, actor, **detail) -> None:
+    Event.objects.create(case_id=note.case_id, kind=kind, actor=actor, agency_id=note.agency_id,
+                         detail={"note": note.pk, "category": note.category, **detail})
