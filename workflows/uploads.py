@@ -10,7 +10,6 @@ path: the storage name is made up by the server.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import unicodedata
@@ -46,15 +45,14 @@ def display_name(client_name: str | None, mime: str) -> str:
     whatever path the client sent, without unsafe characters, at most ``MAX_NAME_CHARS``,
     ending in an extension of the sniffed type."""
     name = unicodedata.normalize("NFC", client_name or "")
-    name = _SEPARATORS.split(name)[-1]
-    name = _UNSAFE.sub("", name).strip().strip(".").strip()
-    stem, dot_ext = os.path.splitext(name)
+    name = _UNSAFE.sub("", _SEPARATORS.split(name)[-1]).strip()
+    stem, _dot, ext = name.rpartition(".")
     extensions = ALLOWED_TYPES[mime]
-    if dot_ext[1:].lower() in extensions:
-        stem, ext = stem, dot_ext[1:].lower()
+    if ext.lower() in extensions:
+        ext = ext.lower()
     else:
         stem, ext = name, extensions[0]
-    stem = stem.strip() or FALLBACK_NAME
+    stem = stem.strip().strip(".").strip() or FALLBACK_NAME
     return f"{stem[: MAX_NAME_CHARS - len(ext) - 1]}.{ext}"
 
 
