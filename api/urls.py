@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import auth_views, messages, views
+from api import auth_views, messages, notes, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -22,6 +22,15 @@ urlpatterns = [
     path("cases/<int:pk>/access-log/", views.CaseAccessLog.as_view(), name="api-case-access-log"),
     path("cases/<int:pk>/person-access-report/", views.PersonAccessReport.as_view(),
          name="api-person-access-report"),
+    path("cases/<int:pk>/notes/", notes.CaseNotes.as_view(), name="api-case-notes"),
+    path("cases/<int:pk>/notes/<int:note_pk>/", notes.CaseNote.as_view(), name="api-case-note"),
+    path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.NoteCorrect.as_view(), name="api-note-correct"),
+    path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.NoteWithdraw.as_view(), name="api-note-withdraw"),
+    path("cases/<int:pk>/attachments/", notes.CaseAttachments.as_view(), name="api-case-attachments"),
+    path("cases/<int:pk>/attachments/<int:attachment_pk>/content/", notes.AttachmentContent.as_view(),
+         name="api-attachment-content"),
+    path("cases/<int:pk>/attachments/<int:attachment_pk>/withdraw/", notes.AttachmentWithdraw.as_view(),
+         name="api-attachment-withdraw"),
     path("consents/<int:pk>/revoke/", views.ConsentRevoke.as_view(), name="api-consent-revoke"),
     path("tasks/", views.TaskList.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),

@@ -42,17 +42,19 @@ def notes_for_case(*, actor, case, page=None) -> list[notes_policy.ItemView]:
     return notes_policy.notes_for(actor, case, notes_of(case) if page is None else page)
 
 
-def note_for(*, actor, case, note_id) -> notes_policy.ItemView:
+def note_for(*, actor, case, note_id, log: bool = True) -> notes_policy.ItemView:
+    """One note as ``actor`` may see it. ``log=False`` only to echo a note back to the one
+    who just wrote it (no read of anyone else's data)."""
     case = selectors.case_for(actor, case)
     note = notes_of(case).filter(pk=parse_id(note_id)).first()
     if note is None:
         raise NotFound("note.not_found")
-    return notes_policy.notes_for(actor, case, [note])[0]
+    return notes_policy.notes_for(actor, case, [note], log=log)[0]
 
 
-def attachments_for_case(*, actor, case, page=None) -> list[notes_policy.ItemView]:
+def attachments_for_case(*, actor, case, page=None, log: bool = True) -> list[notes_policy.ItemView]:
     case = selectors.case_for(actor, case)
-    return notes_policy.attachments_for(actor, case, attachments_of(case) if page is None else page)
+    return notes_policy.attachments_for(actor, case, attachments_of(case) if page is None else page, log=log)
 
 
 @dataclass(frozen=True)

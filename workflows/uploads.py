@@ -15,6 +15,8 @@ import secrets
 import unicodedata
 
 import filetype
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 
 # Sniffed MIME type -> the extensions a file of it may be named with (the first is added
 # when the name has none of them).
@@ -22,6 +24,14 @@ ALLOWED_TYPES = {
     "application/pdf": ("pdf",),
     "image/png": ("png",),
     "image/jpeg": ("jpg", "jpeg"),
+}
+# A downloaded file is never a page of this site: no script, no plugin, no frame, whatever
+# its bytes hold (a PDF with HTML inside, say), and never cached on a shared computer.
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "no-store, private",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 SNIFF_BYTES = 8192  # filetype reads at most this much of the head
 MAX_NAME_CHARS = 120
@@ -64,3 +74,13 @@ def storage_name(case_id: int, mime: str) -> str:
 def megabytes(limit: int) -> str:
     """A byte limit in MB as error messages name it (10485760 -> "10")."""
     return f"{limit / (1024 * 1024):.3g}"
+
+
+def file_response(attachment, content: bytes) -> HttpResponse:
+    """The bytes as a download (``Content-Disposition: attachment``) with the sniffed type."""
+    response = HttpResponse(content, content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    response["Content-Length"] = str(len(content))
+    for header, value in DOWNLOAD_HEADERS.items():
+        response[header] = value
+    return response
