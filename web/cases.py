@@ -18,6 +18,7 @@ from core.errors import Conflict, Forbidden, InvalidInput
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import CATEGORIES, CONSENT_BASIS, AgencyKind
+from web.notes import notes_section
 from web.pages import (
     data_sections,
     diagram_data,
@@ -179,6 +180,7 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
         "consent_values": consent_values or {"basis": CONSENT_BASIS, "categories": []},
         "consent_errors": _errors_by_field(consent_errors),
         "access_log": access_log,
+        "notes_section": notes_section(request, case),
         "now": now,
     }, status=status)
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web import cases, tasks
+from web import cases, notes, tasks
 
 urlpatterns = [
     path("tasks/", tasks.inbox, name="tasks"),
@@ -15,4 +15,11 @@ urlpatterns = [
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),
     path("cases/<int:pk>/consents/", cases.consent_record, name="consent-record"),
     path("cases/<int:pk>/consents/<int:consent_pk>/revoke/", cases.consent_revoke, name="consent-revoke"),
+    path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
+    path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
+    path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),
+    path("cases/<int:pk>/attachments/", notes.attachment_add, name="attachment-add"),
+    path("cases/<int:pk>/attachments/<int:attachment_pk>/", notes.attachment_download, name="attachment"),
+    path("cases/<int:pk>/attachments/<int:attachment_pk>/withdraw/", notes.attachment_withdraw,
+         name="attachment-withdraw"),
 ]
