@@ -355,6 +355,8 @@ class AccessLogSerializer(serializers.Serializer):
     action = serializers.CharField()
     basis = serializers.CharField()
     consent = serializers.IntegerField(source="consent_id", allow_null=True)
+    item = serializers.CharField(help_text='what was read when not the case data: "notes", "attachments", '
+                                           '"attachment:<id>" (a download), "note:<id>" (a write)')
 
 
 class PersonAccessEntrySerializer(AccessLogSerializer):
