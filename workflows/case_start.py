@@ -11,6 +11,7 @@ from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
+from core import hooks
 from permissions import rules
 from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind
@@ -111,6 +112,7 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         )] if start_message else []
         steps.advance_and_save(instance, runtime, workflow, actor=actor, acting_agency=starter_agency,
                                events=received)
+        transaction.on_commit(lambda: hooks.emit(hooks.CASE_STARTED, process=definition.key))
     return case
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from bpmn.engine import runtime as engine
 from bpmn.engine.errors import TaskStateError
 from bpmn.registry import runtime_for
+from core import hooks
 from permissions import rules
 
 from . import rows, steps
@@ -128,6 +129,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
             instance, act, actor=actor, acting_agency=task.agency, events=[completed],
             completes=str(task.spiff_task_id), batch=batch, participants=completion.participants,
         )
+        facts = {"process": task.case.process_key, "agency_kind": task.agency.kind}
+        transaction.on_commit(lambda: hooks.emit(hooks.TASK_COMPLETED, **facts))
     return task
 
 

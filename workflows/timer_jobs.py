@@ -13,7 +13,9 @@ import logging
 
 from django.db import transaction
 
-from . import jobs, steps
+from core import hooks
+
+from . import jobs, reconnect, steps
 from .models import InstanceStatus, Job, JobKind, JobStatus, ProcessInstance
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,12 @@ def fire_timer(worker: str, *, exclude=(), job_id=None) -> tuple[str, int | None
                 # The job is done: no pending timer job is left, whatever the next due time.
                 instance.next_timer_at = None
                 steps.run_step(instance, lambda workflow: None)
+            lag = (job.finished_at - job.due_at).total_seconds()
+            transaction.on_commit(lambda: hooks.emit(hooks.TIMER_FIRED, lag_seconds=lag))
             return FIRED, job.pk
     except Exception as exc:  # the step rolled back: count the attempt, back off
-        if job is None:
-            raise
+        if job is None or reconnect.connection_lost(exc):
+            raise  # a lost connection rolled the step back: the job is still pending, no attempt counted
         log.exception("timer job %s failed", job.pk)
         jobs.record_failed_attempt(job.pk, steps.error_text(exc))
         return FAILED, job.pk

@@ -9,6 +9,7 @@ then exit. A heartbeat row tells which workers are alive.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -18,7 +19,7 @@ import uuid
 
 from django.db import close_old_connections, connection
 
-from . import jobs, notifications, timer_jobs
+from . import jobs, notifications, reconnect, timer_jobs
 from .models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -74,26 +75,52 @@ class Worker:
 
     # -- the loop
     def run(self, *, once: bool = False) -> int:
-        """Work until stopped (or, with ``once``, until nothing is due). Returns jobs done."""
-        listener = None
-        if not once and connection.vendor == "postgresql":
-            listener = Listener()
-        self.heartbeat(force=True)
+        """Work until stopped (or, with ``once``, until nothing is due). Returns jobs done.
+
+        A lost database connection never ends the loop (``once`` aside): the worker drops
+        it, backs off and carries on, so a PostgreSQL restart or failover only pauses it.
+        """
+        listener, backoff = None, reconnect.Backoff()
         try:
             while not self.stopping:
-                if not connection.in_atomic_block:  # (tests run the worker inside one)
-                    close_old_connections()
-                done = self.run_due()
-                self.heartbeat()
-                if once:
-                    break
-                if not done:
-                    self.idle(listener)
+                try:
+                    if listener is None and not once and connection.vendor == "postgresql":
+                        listener = Listener()
+                    if not connection.in_atomic_block:  # (tests run the worker inside one)
+                        close_old_connections()
+                    self.heartbeat(force=self._last_beat == 0.0)
+                    done = self.run_due()
+                    self.heartbeat()
+                    backoff.reset()
+                    if once:
+                        break
+                    if not done:
+                        self.idle(listener)
+                except reconnect.UNAVAILABLE as exc:
+                    if once or connection.in_atomic_block:
+                        raise
+                    listener = self._close(listener)
+                    reconnect.wait_after(exc, backoff, sleep=self.sleep)
         finally:
-            if listener is not None:
-                listener.close()
-            self.heartbeat(force=True, stopped=True)
+            self._close(listener)
+            try:
+                self.heartbeat(force=True, stopped=True)
+            except reconnect.UNAVAILABLE:
+                log.warning("worker %s stopped without recording it: the database is unavailable", self.name)
         return self.jobs_done
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep in slices, so SIGTERM is honoured within a second."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 1.0))
+
+    @staticmethod
+    def _close(listener) -> None:
+        if listener is not None:
+            with contextlib.suppress(*reconnect.UNAVAILABLE):
+                listener.close()
+        return None
 
     def run_due(self) -> int:
         """Process jobs until none is due. Returns how many were processed."""
