@@ -26,11 +26,13 @@ migrate: install
 run: migrate
 	$(MANAGE) deploy_bpmn bpmn/processes
 	$(MANAGE) seed_demo
-	@echo "Brobygger on http://$(HOST)/  (Ctrl-C stops it and its job worker)"
-	@# One job worker (timers, e-mail, webhooks) beside the web server; stopped with it.
-	@$(MANAGE) worker & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(MANAGE) runserver $(HOST)
+	@# runserver and one job worker (timers, e-mail, webhooks), started again if it dies.
+	$(MANAGE) serve --dev --bind $(HOST)
+
+# Production node (docs/deploy.md): DEBUG off, PostgreSQL only (DATABASE_URL), SECRET_KEY set;
+# migrate, collectstatic, then gunicorn (WEB_WORKERS x WEB_THREADS) beside JOB_WORKERS workers.
+serve: install
+	DEBUG=false STATIC_ROOT="$${STATIC_ROOT:-$(CURDIR)/staticfiles}" $(MANAGE) serve --bind $(HOST)
 
 test: install
 	$(VENV)/bin/pytest

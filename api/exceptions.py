@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from django_guid import get_guid
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -30,7 +31,10 @@ class RequestBodyTooLarge(exceptions.APIException):
 
 
 def error_body(detail: str, errors: list[dict] | None = None) -> dict:
-    return {"detail": str(detail), "errors": [_clean(error) for error in errors or []]}
+    body = {"detail": str(detail), "errors": [_clean(error) for error in errors or []]}
+    if request_id := get_guid():  # the X-Request-ID of this answer, to find its log lines
+        body["request_id"] = request_id
+    return body
 
 
 def _clean(error: dict) -> dict:

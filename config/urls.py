@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics (ops/)
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
