@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 export DEBUG ?= true
 
-.PHONY: run test bench lint install serve migrate clean
+.PHONY: run test bench bench-http lint install serve migrate clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ test: install
 bench: install
 	# DEBUG off: Django records every query with DEBUG on, which is not what production pays.
 	DEBUG=false SECRET_KEY=bench-only $(MANAGE) bench
+
+# The production server (manage.py serve) on a throw-away PostgreSQL database, 8 clients (locust)
+# working whole cases over the REST API; JSON on stdout. Needs DATABASE_URL=postgres://...
+bench-http: install
+	$(PY) -m bench.http
 
 lint: install
 	$(VENV)/bin/ruff check .
