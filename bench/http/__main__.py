@@ -37,7 +37,7 @@ def main(argv=None) -> int:
         node = server.Node(env)
         try:
             node.wait_ready()
-            result = measure(node, users=args.users, seconds=args.seconds, warmup=args.warmup)
+            result = measure(node, database_url, users=args.users, seconds=args.seconds, warmup=args.warmup)
             result["server"] = {key: env.get(key, "") for key in (
                 "WEB_WORKERS", "WEB_THREADS", "JOB_WORKERS", "DB_POOL", "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE",
                 "DB_CONN_HEALTH_CHECKS", "LOG_REQUESTS")}
@@ -67,7 +67,7 @@ def _get_json(url: str, token: str) -> dict:
         return json.load(answer)
 
 
-def measure(node: server.Node, *, users: int, seconds: float, warmup: float) -> dict:
+def measure(node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float) -> dict:
     api = f"{node.base}/api/v1"
     tokens = {name: _post_json(f"{api}/auth/token/", {"username": name, "password": server.PASSWORD})["token"]
               for name in clients.WORKER_OF.values()}
@@ -96,17 +96,26 @@ def measure(node: server.Node, *, users: int, seconds: float, warmup: float) -> 
     failures.clear()
     environment.stats.reset_all()
     runner.exceptions.clear()
-    processes = node.processes()
-    cpu_before = {p.pid: _cpu(p) for p in processes}
+    processes, backends = node.processes(), server.postgres_backends(database_url)
+    cpu_before = {p.pid: _cpu(p) for p in processes + backends}
     own_before = _cpu(psutil.Process())
+    load_before = os.getloadavg()[0]
     began = time.monotonic()
     gevent.sleep(seconds)
     elapsed = time.monotonic() - began
     cpu = {p.pid: round(_cpu(p) - cpu_before[p.pid], 2) for p in processes if p.is_running()}
+    postgres_cpu = sum(_cpu(p) - cpu_before[p.pid] for p in backends if p.is_running())
     own_cpu = _cpu(psutil.Process()) - own_before
+    load = (load_before, os.getloadavg()[0])
     runner.quit()
     rss = node.rss_mb()
-    return _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu)
+    result = _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu)
+    completions = max(result["task_completions"], 1)
+    result["postgres_cpu_ms_per_completion_round"] = round(postgres_cpu * 1000 / completions, 2)
+    result["postgres_backends_measured"] = len(backends)
+    result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
+    result["machine_load_average_1min"] = [round(value, 2) for value in load]
+    return result
 
 
 def _cpu(process: psutil.Process) -> float:

@@ -122,6 +122,17 @@ class Node:
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
 
 
+def postgres_backends(database_url: str) -> list[psutil.Process]:
+    """The PostgreSQL server processes serving ``database_url``'s database (when on this machine)."""
+    name = urlsplit(database_url).path.lstrip("/")
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if command.startswith("postgres:") and f" {name} " in f"{command} ":
+            found.append(process)
+    return found
+
+
 def _role(process: psutil.Process, root_pid: int) -> str:
     command = " ".join(process.cmdline())
     if process.pid == root_pid:
