@@ -29,9 +29,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="measured time (default 60)")
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured time first (default 10)")
     parser.add_argument("--out", help="also write the JSON here")
+    parser.add_argument("--keep-database", action="store_true", help="keep the database afterwards, to look into")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
-    with server.throwaway_database(url) as database_url, tempfile.TemporaryDirectory() as static_root:
+    keep = args.keep_database
+    with server.throwaway_database(url, keep=keep) as database_url, tempfile.TemporaryDirectory() as static_root:
         env = server.server_env(database_url, static_root)
         server.prepare(env)
         node = server.Node(env)
@@ -96,6 +98,7 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     failures.clear()
     environment.stats.reset_all()
     runner.exceptions.clear()
+    clients.CaseWorkers.inbox_page_races = 0
     processes, backends = node.processes(), server.postgres_backends(database_url)
     cpu_before = {p.pid: _cpu(p) for p in processes + backends}
     own_before = _cpu(psutil.Process())
@@ -114,6 +117,7 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     result["postgres_cpu_ms_per_completion_round"] = round(postgres_cpu * 1000 / completions, 2)
     result["postgres_backends_measured"] = len(backends)
     result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
+    result["inbox_page_races"] = clients.CaseWorkers.inbox_page_races
     result["machine_load_average_1min"] = [round(value, 2) for value in load]
     return result
 

@@ -34,8 +34,8 @@ def with_database(url: str, name: str) -> str:
 
 
 @contextlib.contextmanager
-def throwaway_database(url: str):
-    """A new empty database on the server of ``url``; dropped afterwards."""
+def throwaway_database(url: str, *, keep: bool = False):
+    """A new empty database on the server of ``url``; dropped afterwards unless ``keep``."""
     if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
         raise SystemExit("DATABASE_URL must point to PostgreSQL (postgres://...): the bench measures production")
     name = f"brob_bench_http_{uuid.uuid4().hex[:8]}"
@@ -44,8 +44,11 @@ def throwaway_database(url: str):
     try:
         yield with_database(url, name)
     finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept the database {name}", file=sys.stderr)
+        else:
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def server_env(database_url: str, static_root: str, extra: dict | None = None) -> dict:
