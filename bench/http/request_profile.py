@@ -29,15 +29,17 @@ class Queries:
     """Counts statements and the time spent in them (``connection.execute_wrapper``)."""
 
     def __init__(self):
-        self.count, self.seconds = 0, 0.0
+        self.count, self.seconds, self.statements = 0, 0.0, []
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            self.seconds += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            self.seconds += elapsed
             self.count += 1
+            self.statements.append(f"{elapsed * 1000:6.2f} ms  {' '.join(sql.split())[:150]}")
 
 
 def main(argv=None) -> int:
@@ -79,6 +81,7 @@ def profile(rounds: int, top: int) -> str:
     participants = {a.kind: a.pk for a in Agency.objects.filter(kind__in=list(WORKER_OF))}
     figures: dict[str, list[tuple[float, int, float]]] = {}
     profiles = {"inbox": cProfile.Profile(), "complete": cProfile.Profile()}
+    last_statements: dict[str, list[str]] = {}
 
     def timed(route, call, record, profiler=None):
         queries = Queries()
@@ -93,6 +96,7 @@ def profile(rounds: int, top: int) -> str:
         assert response.status_code in (200, 201), response.content[:300]
         if record:
             figures.setdefault(route, []).append((elapsed, queries.count, queries.seconds))
+            last_statements[route] = queries.statements
         return response.json()
 
     # Warm-up rounds (caches), timed rounds, then profiled rounds (cProfile doubles Python's time).
@@ -127,6 +131,8 @@ def profile(rounds: int, top: int) -> str:
     } for route, rows in figures.items()}
     out = io.StringIO()
     out.write(json.dumps(summary, indent=2) + "\n")
+    for route, statements in last_statements.items():
+        out.write(f"\n=== SQL of one {route} ===\n" + "\n".join(statements) + "\n")
     for name, profiler in profiles.items():
         out.write(f"\n=== cProfile: {name} (cumulative) ===\n")
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
