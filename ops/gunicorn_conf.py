@@ -11,7 +11,7 @@ import os
 
 from prometheus_client import multiprocess
 
-from config.logs import logging_config
+from ops.logs import logging_config
 
 
 def _int(name: str, default: int) -> int:

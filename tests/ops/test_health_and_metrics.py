@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 from pythonjsonlogger.json import JsonFormatter
 
-from config.logs import logging_config
+from ops.logs import logging_config
 from ops import health
 from ops.middleware import RequestMetrics
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
