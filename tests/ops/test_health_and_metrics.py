@@ -12,8 +12,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 from pythonjsonlogger.json import JsonFormatter
 
-from ops.logs import logging_config
 from ops import health
+from ops.logs import logging_config
 from ops.middleware import RequestMetrics
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
 from workflows.errors import InvalidInput
