@@ -44,7 +44,7 @@ bench: install
 # The production server (manage.py serve) on a throw-away PostgreSQL database, 8 clients (locust)
 # working whole cases over the REST API; JSON on stdout. Needs DATABASE_URL=postgres://...
 bench-http: install
-	$(PY) -m bench.http
+	@$(PY) -m bench.http
 
 lint: install
 	$(VENV)/bin/ruff check .
