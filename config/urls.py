@@ -14,3 +14,4 @@ urlpatterns = [
 ]
 
 handler404 = "api.views.not_found"
+handler500 = "ops.errors.server_error"

@@ -185,3 +185,18 @@ def test_log_lines_are_json_with_the_request_id():
     line = json.loads(formatter.format(record))
     assert line["request_id"] == "abc123" and line["level"] == "INFO" and line["logger"] == "brobygger.request"
     assert line["message"] == "request" and line["route"] == "api/v1/tasks/" and line["status"] == 200
+
+
+def test_an_unexpected_api_error_answers_500_with_the_request_id(client, users, monkeypatch):
+    from api import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug, with a value that must not leak: 17912099997")
+
+    monkeypatch.setattr(views.AgencyList, "get", broken)
+    client.raise_request_exception = False
+    client.force_login(users["kari"])
+    response = client.get("/api/v1/agencies/")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["request_id"] == response["X-Request-ID"] and "17912099997" not in response.content.decode()
