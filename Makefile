@@ -32,7 +32,7 @@ run: migrate
 # Production node (docs/deploy.md): DEBUG off, PostgreSQL only (DATABASE_URL), SECRET_KEY set;
 # migrate, collectstatic, then gunicorn (WEB_WORKERS x WEB_THREADS) beside JOB_WORKERS workers.
 serve: install
-	DEBUG=false STATIC_ROOT="$${STATIC_ROOT:-$(CURDIR)/staticfiles}" $(MANAGE) serve --bind $(HOST)
+	DEBUG=false STATIC_ROOT="$${STATIC_ROOT:-$(CURDIR)/staticfiles}" $(MANAGE) serve --bind "$${WEB_BIND:-$(HOST)}"
 
 test: install
 	$(VENV)/bin/pytest
