@@ -39,7 +39,7 @@ test: install
 
 bench: install
 	# DEBUG off: Django records every query with DEBUG on, which is not what production pays.
-	DEBUG=false SECRET_KEY=bench-only $(MANAGE) bench
+	DEBUG=false SECRET_KEY=bench-only $(PY) -m bench
 
 # The production server (manage.py serve) on a throw-away PostgreSQL database, 8 clients (locust)
 # working whole cases over the REST API; JSON on stdout. Needs DATABASE_URL=postgres://...

@@ -12,16 +12,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from bpmn.engine.errors import BpmnValidationError
-from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
+from core.errors import ServiceError
 
-SERVICE_STATUS = {
-    NotFound: status.HTTP_404_NOT_FOUND,
-    Forbidden: status.HTTP_403_FORBIDDEN,
-    Conflict: status.HTTP_409_CONFLICT,
-    InvalidInput: status.HTTP_400_BAD_REQUEST,
-}
 BODY = "body"
+MODEL_REFUSED = "process.model_refused"
 
 
 class RequestBodyTooLarge(exceptions.APIException):
@@ -30,8 +24,10 @@ class RequestBodyTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def error_body(detail: str, errors: list[dict] | None = None) -> dict:
+def error_body(detail: str, errors: list[dict] | None = None, code: str | None = None) -> dict:
     body = {"detail": str(detail), "errors": [_clean(error) for error in errors or []]}
+    if code:
+        body["code"] = code
     if request_id := get_guid():  # the X-Request-ID of this answer, to find its log lines
         body["request_id"] = request_id
     return body
@@ -39,7 +35,7 @@ def error_body(detail: str, errors: list[dict] | None = None) -> dict:
 
 def _clean(error: dict) -> dict:
     return {key: (str(value) if key in ("field", "element_id", "message", "code", "file") else value)
-            for key, value in error.items() if value is not None}
+            for key, value in error.items() if value is not None and key != "params"}
 
 
 def flatten(detail, prefix: str = "") -> list[dict]:
@@ -70,14 +66,8 @@ def _summary(errors: list[dict]) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        code = next((code for cls, code in SERVICE_STATUS.items() if isinstance(exc, cls)), 400)
-        return Response(error_body(exc.detail, exc.errors), status=code)
-    if isinstance(exc, BpmnValidationError):
-        # Issues without an element (a refused DOCTYPE, broken XML) are about the upload itself.
-        errors = [issue.as_dict() if issue.element_id else {"field": "bpmn_xml", **issue.as_dict()}
-                  for issue in exc.issues]
-        detail = f"the BPMN model was refused: {_summary(errors)}" if errors else "the BPMN model was refused"
-        return Response(error_body(detail, errors), status=status.HTTP_400_BAD_REQUEST)
+        detail = f"{exc.detail}: {_summary(exc.errors)}" if exc.code == MODEL_REFUSED else exc.detail
+        return Response(error_body(detail, exc.errors, exc.code), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         exc = RequestBodyTooLarge(str(exc))
     if isinstance(exc, exceptions.ValidationError):

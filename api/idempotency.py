@@ -20,9 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
-from workflows.errors import Conflict, InvalidInput
-
-from .models import IdempotencyKey
+from api.models import IdempotencyKey
+from core.errors import Conflict, InvalidInput, field_error
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -35,8 +34,7 @@ def _fingerprint(request) -> str:
 
 def _replay(row: IdempotencyKey, fingerprint: str) -> Response:
     if row.fingerprint != fingerprint:
-        raise Conflict(f"this {HEADER} was already used for a different request",
-                       errors=[{"field": HEADER, "message": "use a new key for a new request"}])
+        raise Conflict("idempotency.reused", header=HEADER, errors=[field_error(HEADER, "field.new_key")])
     response = Response(row.response_body, status=row.status_code)
     response["Idempotency-Replayed"] = "true"
     return response
@@ -49,8 +47,8 @@ def idempotent(request, action) -> Response:
         return action()
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(f"the {HEADER} header must have 1 to {MAX_KEY_LENGTH} characters",
-                           errors=[{"field": HEADER, "message": "invalid key"}])
+        raise InvalidInput("idempotency.bad_key", header=HEADER, limit=MAX_KEY_LENGTH,
+                           errors=[field_error(HEADER, "field.invalid_key")])
     fingerprint = _fingerprint(request)
     existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
     if existing is not None:
@@ -71,7 +69,7 @@ def idempotent(request, action) -> Response:
     except IntegrityError:
         existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if existing is None:  # pragma: no cover - the other request failed and rolled back
-            raise Conflict(f"a request with this {HEADER} is in progress; try again") from None
+            raise Conflict("idempotency.in_progress", header=HEADER) from None
         return _replay(existing, fingerprint)
 
 

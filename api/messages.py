@@ -16,9 +16,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.serializers import ErrorSerializer, InputSerializer, PersonInput
 from workflows import services
-
-from .serializers import ErrorSerializer, InputSerializer, PersonInput
 
 
 class MessageStartInput(InputSerializer):
@@ -36,7 +35,8 @@ class MessageInput(InputSerializer):
     payload = serializers.DictField(required=False, default=dict,
                                     help_text="case data fields the process knows, e.g. expected_release_date")
     message_id = serializers.CharField(max_length=200, required=False, allow_blank=False,
-                                       help_text="the sender's id: a repeated id is ignored (answered 202)")
+                                       help_text=("the sender's id, unique per sender agency: a repeated id is "
+                                                  "ignored (202 duplicate)"))
     start = MessageStartInput(required=False, help_text=(
         "for a message that starts a case (the process's start event waits for it): the person and the "
         "participating agencies; then no case_reference or correlation_key"))
@@ -51,8 +51,9 @@ class MessageInput(InputSerializer):
 
 class MessageAccepted(serializers.Serializer):
     status = serializers.ChoiceField(choices=["delivered", "started", "duplicate"])
-    case_id = serializers.IntegerField(source="case.pk")
-    case_reference = serializers.CharField(source="case.reference")
+    case_id = serializers.IntegerField(source="case.pk", allow_null=True,
+                                       help_text="null for a duplicate whose case the sender may not see")
+    case_reference = serializers.CharField(source="case.reference", allow_null=True)
     message_id = serializers.CharField(allow_null=True)
     element_ids = serializers.ListField(child=serializers.CharField(), help_text="the events that caught it")
 

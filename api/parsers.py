@@ -13,7 +13,7 @@ import json
 from django.conf import settings
 from rest_framework import exceptions, parsers
 
-from .exceptions import RequestBodyTooLarge
+from api.exceptions import RequestBodyTooLarge
 
 
 def max_body_bytes() -> int:

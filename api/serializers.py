@@ -4,11 +4,10 @@ output serializers only shape what a selector or policy already decided to show.
 from __future__ import annotations
 
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 
+from core.national_id import mask_national_id
 from permissions.models import CATEGORIES, AgencyKind
 from workflows.models import ProcessInstance
-from workflows.national_id import mask_national_id
 
 # --- input -----------------------------------------------------------------------------
 
@@ -40,8 +39,13 @@ class InputSerializer(StrictInputMixin, serializers.Serializer):
         raise NotImplementedError
 
 
-class TokenInput(StrictInputMixin, AuthTokenSerializer):
-    """{username, password} -> the user's API token."""
+class TokenInput(InputSerializer):
+    """{username, password[, otp]} -> a new API token."""
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp = serializers.RegexField(r"^[0-9]{6,8}$", required=False, allow_blank=True,
+                                 help_text="the authenticator app's code, when the user must give a second factor")
 
 
 class PersonInput(InputSerializer):
@@ -75,6 +79,18 @@ class DeployInput(InputSerializer):
         child=serializers.ChoiceField(choices=AgencyKind.choices), required=False, allow_null=True,
         help_text="lane name -> agency kind, for lanes whose name is not a known alias",
     )
+    routing = serializers.DictField(
+        required=False, allow_null=True,
+        help_text=(
+            "the routing map: {\"lanes\": {lane name: kind}, \"pools\": {pool name: kind}, "
+            "\"groups\": {candidate group: kind}, \"assignees\": {assignee: kind}, \"default\": kind}; "
+            "a task goes by its lane, candidate groups, assignee, pool, then the default"
+        ),
+    )
+
+
+class IncidentDataInput(InputSerializer):
+    data = serializers.DictField(help_text="field -> value, merged into the data of the failed task")
 
 
 class CompleteInput(InputSerializer):
@@ -114,7 +130,8 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="send as `Authorization: Token <token>`; shown once")
+    expiry = serializers.DateTimeField(help_text="the token stops working then (API_TOKEN_HOURS after issue)")
 
 
 class AgencySerializer(serializers.Serializer):
@@ -130,10 +147,14 @@ class ProcessDefinitionSerializer(serializers.Serializer):
     checksum = serializers.CharField()
     deployed_at = serializers.DateTimeField()
     lanes = serializers.SerializerMethodField(help_text="lane name -> agency kind")
+    routing = serializers.SerializerMethodField(help_text="the routing map given at import")
     user_tasks = serializers.SerializerMethodField(help_text="element id -> name, lane, agency kind, form")
 
     def get_lanes(self, definition) -> dict[str, str]:
         return (definition.metadata or {}).get("lanes", {})
+
+    def get_routing(self, definition) -> dict:
+        return definition.routing
 
     def get_user_tasks(self, definition) -> dict[str, dict]:
         return (definition.metadata or {}).get("user_tasks", {})

@@ -1,12 +1,14 @@
 """API v1 routes (design §7), mounted at ``/api/v1/``."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import messages, views
+from api import auth_views, messages, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/revoke/", auth_views.TokenRevoke.as_view(), name="api-token-revoke"),
+    path("auth/token/revoke-all/", auth_views.TokenRevokeAll.as_view(), name="api-token-revoke-all"),
     path("agencies/", views.AgencyList.as_view(), name="api-agencies"),
     path("process-definitions/", views.ProcessDefinitionList.as_view(), name="api-process-definitions"),
     path("process-definitions/<str:key>/", views.ProcessDefinitionDetail.as_view(), name="api-process-definition"),
@@ -29,8 +31,9 @@ urlpatterns = [
     path("messages/", messages.MessageCreate.as_view(), name="api-messages"),
     path("incidents/", views.IncidentList.as_view(), name="api-incidents"),
     path("incidents/<int:pk>/retry/", views.IncidentRetry.as_view(), name="api-incident-retry"),
+    path("incidents/<int:pk>/data/", views.IncidentData.as_view(), name="api-incident-data"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: JSON 404 for unknown paths (no slash: APPEND_SLASH first). [\s\S] rather than
     # (?s:.) so that reverse() of every other URL still works (Django cannot reverse (?s:).
     re_path(r"^[\s\S]*/$", views.not_found),

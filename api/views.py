@@ -4,25 +4,25 @@ by ``api.exceptions.exception_handler``."""
 
 from __future__ import annotations
 
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import sign_in
+from api import serializers as s
+from api.exceptions import error_body
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
-from permissions import services as consent_services
 from permissions.models import AccessLog, Agency, Consent
 from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
-
-from . import serializers as s
-from .idempotency import HEADER as IDEMPOTENCY_HEADER
-from .idempotency import idempotent
-from .parsers import LimitedJSONParser
 
 
 def _errors(*codes: int) -> dict:
@@ -70,17 +70,26 @@ class ListView(generics.ListAPIView):
 # --- auth and directory ----------------------------------------------------------------
 
 
-class TokenView(ObtainAuthToken):
-    serializer_class = s.TokenInput
+class TokenView(APIView):
+    # Password sign-in: django-axes locks a username out after too many failures (429),
+    # and a user who must give a second factor sends ``otp`` (accounts.sign_in).
+    authentication_classes = []
+    permission_classes = []
     parser_classes = [LimitedJSONParser]
 
-    @extend_schema(request=s.TokenInput, responses={200: s.TokenSerializer, **_errors(400, 413)},
+    @extend_schema(request=s.TokenInput,
+                   responses={200: s.TokenSerializer, **_errors(400, 413),
+                              429: OpenApiResponse(s.ErrorSerializer, description="too many failed sign-ins")},
                    auth=[], tags=["auth"])
     def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        data = _input(s.TokenInput, request)
+        try:
+            # The HttpRequest, not DRF's wrapper: django-axes marks a lockout on it.
+            user = sign_in.password_sign_in(request._request, data["username"], data["password"], data.get("otp", ""))
+        except sign_in.SignInRefused as refused:
+            raise ValidationError({refused.field: [refused.message]}) from None
+        token, expiry = sign_in.issue_token(request._request, user)
+        return Response({"token": token, "expiry": expiry})
 
 
 class AgencyList(ListView):
@@ -123,7 +132,7 @@ class ProcessDefinitionList(ListView):
     def post(self, request):
         data = _input(s.DeployInput, request)
         result = deploy_definition(actor=request.user, bpmn_xml=data["bpmn_xml"], forms=data["forms"],
-                                   lanes=data.get("lanes") or None)
+                                   lanes=data.get("lanes") or None, routing=data.get("routing") or None)
         return Response(s.ProcessDefinitionDetailSerializer(result.definition).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
@@ -216,7 +225,7 @@ class CaseConsents(ListView):
     model = Consent
 
     def select(self, user):
-        return consent_services.consents_for_case(actor=user, case=self.kwargs["pk"])
+        return selectors.consents_for_case(actor=user, case=self.kwargs["pk"])
 
     @extend_schema(parameters=[ID], responses={200: s.ConsentSerializer(many=True), **_errors(*LIST)},
                    tags=["consents"])
@@ -227,7 +236,7 @@ class CaseConsents(ListView):
                    responses={201: s.ConsentSerializer, **_errors(400, 401, 403, 404, 413)}, tags=["consents"])
     def post(self, request, pk):
         data = _input(s.ConsentInput, request)
-        consent = consent_services.record_consent(actor=request.user, case=pk, **data)
+        consent = services.record_consent(actor=request.user, case=pk, **data)
         return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
@@ -235,7 +244,7 @@ class ConsentRevoke(APIView):
     @extend_schema(parameters=[ID], request=None, responses={200: s.ConsentSerializer, **_errors(401, 403, 404, 409)},
                    tags=["consents"])
     def post(self, request, pk):
-        return Response(s.ConsentSerializer(consent_services.revoke_consent(actor=request.user, consent_id=pk)).data)
+        return Response(s.ConsentSerializer(services.revoke_consent(actor=request.user, consent_id=pk)).data)
 
 
 class CaseAccessLog(ListView):
@@ -243,7 +252,7 @@ class CaseAccessLog(ListView):
     model = AccessLog
 
     def select(self, user):
-        return consent_services.access_log_for_case(actor=user, case=self.kwargs["pk"])
+        return selectors.access_log_for_case(actor=user, case=self.kwargs["pk"])
 
     @extend_schema(parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)},
                    tags=["consents"])
@@ -255,7 +264,7 @@ class PersonAccessReport(APIView):
     @extend_schema(parameters=[ID], responses={200: s.PersonAccessReportSerializer, **_errors(401, 403, 404)},
                    tags=["consents"], summary="Who saw the data of this case's person, in all their cases")
     def get(self, request, pk):
-        report = consent_services.person_access_report(actor=request.user, case=pk)
+        report = selectors.person_access_report(actor=request.user, case=pk)
         return Response(s.PersonAccessReportSerializer(report).data)
 
 
@@ -339,13 +348,22 @@ class IncidentRetry(APIView):
         return Response(s.IncidentSerializer(services.retry_incident(actor=request.user, incident_id=pk)).data)
 
 
+class IncidentData(APIView):
+    @extend_schema(
+        parameters=[ID], request=s.IncidentDataInput,
+        responses={200: s.IncidentSerializer, **_errors(400, 401, 403, 404, 409, 413)}, tags=["incidents"],
+        description=("Set the data the failed task needs (a missing input collection, data output or data "
+                     "object), then retry the incident. The timeline records which fields, never the values."),
+    )
+    def post(self, request, pk):
+        data = _input(s.IncidentDataInput, request)
+        incident = services.set_incident_data(actor=request.user, incident_id=pk, data=data["data"])
+        return Response(s.IncidentSerializer(incident).data)
+
+
 
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Paths under /api/v1/ that match no route (``/cases/abc/``) answer 404 in the API's
     error shape, also with DEBUG on (Django's own 404 page is HTML)."""
-    from django.http import JsonResponse
-
-    from .exceptions import error_body
-
-    return JsonResponse(error_body("no such endpoint or object"), status=404)
+    return JsonResponse(error_body("no such endpoint or object", code="not_found"), status=404)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ProcessDefinition
+from bpmn.models import ProcessDefinition
 
 
 @admin.register(ProcessDefinition)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .engine.xml import parse_bpmn_xml
+from bpmn.engine.xml import parse_bpmn_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 LAYOUT_NS = "http://www.omg.org/spec/BPMN/20100524/DI"

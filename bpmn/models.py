@@ -15,6 +15,10 @@ class FormsAndLanesText:
     def lanes(self) -> dict:
         return json.loads(self.lanes_json)
 
+    @property
+    def routing(self) -> dict:
+        return json.loads(self.routing_json)
+
 
 class ProcessDefinition(FormsAndLanesText, models.Model):
     """One immutable version of a deployed process model.
@@ -29,6 +33,9 @@ class ProcessDefinition(FormsAndLanesText, models.Model):
     bpmn_xml = models.TextField()
     forms_json = models.TextField(default="{}")
     lanes_json = models.TextField(default="{}", help_text="Explicit lane name -> agency kind map")
+    routing_json = models.TextField(
+        default="{}", help_text="Routing map given at import: lanes, pools, groups, assignees -> kind; default kind"
+    )
     checksum = models.CharField(max_length=64)
     spec_json = models.TextField(help_text="Serialized SpiffWorkflow spec, stored once per version")
     metadata = models.JSONField(default=dict, help_text="Compiled: lanes, user tasks, field categories")
@@ -59,6 +66,7 @@ class ProcessDraft(FormsAndLanesText, models.Model):
     bpmn_xml = models.TextField()
     forms_json = models.TextField(default="{}")
     lanes_json = models.TextField(default="{}")
+    routing_json = models.TextField(default="{}")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)

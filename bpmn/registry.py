@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
-
-from .models import ProcessDefinition
+from bpmn.models import ProcessDefinition
+from permissions.policy import FieldRules, field_rules
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class DefinitionRuntime:
     user_tasks: dict[str, dict]
     fields: dict[str, str]
     start_messages: frozenset[str]  # messages the process's start event waits for
+    field_rules: FieldRules  # categories, shared fields, tasks that need identity in full
 
     @property
     def bundle(self) -> SpecBundle:
@@ -67,6 +68,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         user_tasks=definition.metadata.get("user_tasks", {}),
         fields=definition.metadata.get("fields", {}),
         start_messages=frozenset(definition.metadata.get("start_messages", ())),
+        field_rules=field_rules(definition.metadata, forms),
     )
     with _lock:
         _runtimes[definition_id] = runtime

@@ -7,14 +7,31 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext_noop
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import BpmnValidationError
+from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
+from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from permissions import rules
-from workflows.errors import Conflict, Forbidden, InvalidInput
 
-from .models import DeployRecord, ProcessDefinition, ProcessDraft
+
+class InvalidModel(InvalidInput):
+    """The model was refused at deploy: ``errors`` has one entry per problem, with the
+    ``element_id`` and ``line`` it is about (those without an element are about the upload:
+    a refused DOCTYPE, broken XML, and name the field ``bpmn_xml``)."""
+
+    def __init__(self, exc: BpmnValidationError):
+        errors = [{**({} if issue.element_id else {"field": "bpmn_xml"}), **issue.as_dict()} for issue in exc.issues]
+        super().__init__("process.model_refused", errors=errors)
+        self.issues = exc.issues
+
+
+def _compiled(bpmn_text: str, forms, lanes, filename, routing=None):
+    try:
+        return compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename,
+                                  routing=routing)
+    except BpmnValidationError as exc:
+        raise InvalidModel(exc) from exc
 
 
 @dataclass(frozen=True)
@@ -31,38 +48,42 @@ def deploy_definition(
     lanes: dict[str, str] | None = None,
     filename: str = "model.bpmn",
     check_permission: bool = True,
+    routing: dict | None = None,
 ) -> DeployResult:
     """Validate and deploy a model. Identical content to the latest version returns it.
 
+    ``routing``: the routing map (``bpmn.engine.routing``: lanes, pools, candidate groups,
+    assignees -> agency kind, and a default kind), stored with the version.
     ``check_permission=False`` is for the trusted deploy command, which runs as no user.
     """
     if check_permission and not rules.can_deploy_process(actor):
-        raise Forbidden(gettext_noop("only process admins deploy process definitions"))
+        raise Forbidden("process.deploy_forbidden")
     forms = forms or {}
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
-        raise InvalidInput(gettext_noop("forms must map file names to JSON schemas"),
-                           errors=[{"field": "forms", "message": gettext_noop("expected an object of objects")}])
+        raise InvalidInput("process.forms_invalid", errors=[field_error("forms", "field.expected_objects")])
     if isinstance(bpmn_xml, bytes):
         try:
             bpmn_text = bpmn_xml.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidInput(gettext_noop("the BPMN file is not UTF-8"),
-                               errors=[{"field": "bpmn_xml", "message": str(exc)}]) from exc
+            raise InvalidInput("process.not_utf8", errors=[field_error("bpmn_xml", "field.not_utf8")]) from exc
     else:
         bpmn_text = bpmn_xml
-    compiled = compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename)
-    checksum = definition_checksum(bpmn_text, forms, lanes)
+    routing = routing or None
+    compiled = _compiled(bpmn_text, forms, lanes, filename, routing)
+    checksum = definition_checksum(bpmn_text, forms, lanes, routing)
+    # The forms converted from camunda:formData are stored like given ones (the task pages
+    # and validation read them from the version); a form given under the same name won.
+    forms = {**compiled.converted_forms, **forms}
 
     try:
-        return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum)
+        return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing)
     except IntegrityError as exc:
         # The first version of a key has no row to lock: two simultaneous first deploys
         # meet at the unique constraint instead.
-        raise Conflict(f"another deploy of {compiled.process_id!r} happened at the same time; "
-                       "try again") from exc
+        raise Conflict("process.deploy_race", key=compiled.process_id) from exc
 
 
-def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> DeployResult:
+def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=None) -> DeployResult:
     with transaction.atomic():
         # Serialize deploys of one key so two admins cannot both create version n+1.
         latest = (
@@ -82,6 +103,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum) -> Deploy
             bpmn_xml=bpmn_text,
             forms_json=json.dumps(forms, ensure_ascii=False),
             lanes_json=json.dumps(lanes or {}, ensure_ascii=False),
+            routing_json=json.dumps(routing or {}, ensure_ascii=False),
             checksum=checksum,
             spec_json=compiled.spec_json,
             metadata={
@@ -120,19 +142,21 @@ def latest_definition(key: str) -> ProcessDefinition | None:
 
 def _require_admin(actor) -> None:
     if not rules.can_deploy_process(actor):
-        raise Forbidden(gettext_noop("only process admins edit process definitions"))
+        raise Forbidden("process.edit_forbidden")
 
 
-def _checked_content(bpmn_xml, forms, lanes) -> tuple[str, dict, dict]:
+def _checked_content(bpmn_xml, forms, lanes, routing=None) -> tuple[str, dict, dict]:
     errors = []
+    if routing is not None and not isinstance(routing, dict):
+        errors.append(field_error("routing", "field.routing_map"))
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
-        errors.append({"field": "bpmn_xml", "message": gettext_noop("give the BPMN XML as text")})
+        errors.append(field_error("bpmn_xml", "field.bpmn_text"))
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
-        errors.append({"field": "forms", "message": gettext_noop("expected an object of objects")})
+        errors.append(field_error("forms", "field.expected_objects"))
     if lanes is not None and not (isinstance(lanes, dict) and all(isinstance(v, str) for v in lanes.values())):
-        errors.append({"field": "lanes", "message": gettext_noop("expected lane names mapped to agency kinds")})
+        errors.append(field_error("lanes", "field.lane_map"))
     if errors:
-        raise InvalidInput(gettext_noop("the draft is not well-formed"), errors=errors)
+        raise InvalidInput("draft.malformed", errors=errors)
     return bpmn_xml, forms, lanes or {}
 
 
@@ -143,12 +167,13 @@ class DraftConflict(Conflict):
     """Another save of the draft came after the one the editor started from."""
 
     def __init__(self, draft: ProcessDraft):
-        super().__init__(gettext_noop("the draft was saved again after you opened it"))
+        super().__init__("draft.changed")
         self.draft = draft
 
 
 def save_draft(
     *, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None, base=UNCHECKED,
+    routing: dict | None = None,
 ) -> ProcessDraft:
     """Store the editor's work for ``key`` (``""``: a process not deployed yet).
 
@@ -159,12 +184,13 @@ def save_draft(
     says who saved it and when; saving again with the new ``base`` replaces it.
     """
     _require_admin(actor)
-    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
     base_time = _base_time(base)
     content = {
         "bpmn_xml": bpmn_xml,
         "forms_json": json.dumps(forms, ensure_ascii=False),
         "lanes_json": json.dumps(lanes, ensure_ascii=False),
+        "routing_json": json.dumps(routing or {}, ensure_ascii=False),
         "updated_by": actor,
     }
     lookup = {"key": key} if key else {"key": "", "created_by": actor}
@@ -186,8 +212,7 @@ def _base_time(base):
             return datetime.fromisoformat(base)
         except ValueError:
             pass
-    raise InvalidInput(gettext_noop("base must be the time the draft was saved (ISO 8601)"),
-                       errors=[{"field": "base", "message": gettext_noop("expected an ISO 8601 date and time")}])
+    raise InvalidInput("draft.bad_base", errors=[field_error("base", "field.expected_iso_datetime")])
 
 
 def draft_for(*, actor, key: str) -> ProcessDraft | None:
@@ -213,24 +238,26 @@ class Validation:
         return not self.issues
 
 
-def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> Validation:
+def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None,
+                   routing: dict | None = None) -> Validation:
     """The deploy-time checks (``compile_definition``, as ``deploy_definition`` runs them)
     without deploying: every issue with its element id and line."""
     _require_admin(actor)
-    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
     try:
-        compiled = compile_definition(bpmn_xml.encode("utf-8"), forms=forms, lanes=lanes or None,
-                                      filename="model.bpmn")
-    except BpmnValidationError as exc:
-        return Validation(process_id=None, issues=[issue.as_dict() for issue in exc.issues])
+        compiled = _compiled(bpmn_xml, forms, lanes or None, "model.bpmn", routing or None)
+    except InvalidModel as exc:
+        return Validation(process_id=None, issues=exc.errors)
     return Validation(process_id=compiled.process_id, issues=[])
 
 
-def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None) -> DeployResult:
+def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None,
+                 routing: dict | None = None) -> DeployResult:
     """Deploy the editor's content (``deploy_definition``), then drop the draft it came from."""
     _require_admin(actor)
-    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes)
-    result = deploy_definition(actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None)
+    bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
+    result = deploy_definition(actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None,
+                               routing=routing or None)
     discard_draft(actor=actor, key=key)
     if key != result.definition.key:
         discard_draft(actor=actor, key=result.definition.key)
@@ -238,6 +265,15 @@ def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | N
 
 
 __all__ = [
-    "BpmnValidationError", "DeployResult", "DraftConflict", "Validation", "deploy_definition", "deploy_draft",
-    "discard_draft", "draft_for", "latest_definition", "save_draft", "validate_draft",
+    "DeployResult",
+    "DraftConflict",
+    "InvalidModel",
+    "Validation",
+    "deploy_definition",
+    "deploy_draft",
+    "discard_draft",
+    "draft_for",
+    "latest_definition",
+    "save_draft",
+    "validate_draft",
 ]

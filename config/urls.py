@@ -1,17 +1,31 @@
+"""The site's routes: the web pages at the root, the REST API under /api/v1/, the admin."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+
+from api import views as api_views
+from web import pages
 
 urlpatterns = [
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (ops/)
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("accounts/", include("accounts.urls")),  # before Django's own: its login view is replaced
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("processes/", include("bpmn.urls")),
-    path("", include("workflows.urls")),
+    path("processes/", include("web.process_urls")),
+    path("", include("web.urls")),
 ]
 
-handler404 = "api.views.not_found"
+
+def not_found(request, exception=None):
+    """404: JSON in the API's error shape under /api/, the HTML page everywhere else."""
+    if request.path.startswith("/api/"):
+        return api_views.not_found(request)
+    return pages.not_found(request, exception)
+
+
+handler404 = not_found
 handler500 = "ops.errors.server_error"

@@ -32,7 +32,7 @@ def unsubscribe(event: str, observer: Callable[..., None]) -> None:
         _observers[event].remove(observer)
 
 
-def emit(event: str, **facts) -> None:
+def emit(event: str, **facts: object) -> None:
     """Tell every observer of ``event``. ``facts`` carry kinds and numbers, never personal data."""
     for observer in _observers.get(event, ()):
         try:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AccessLog, Agency, Consent, Membership
+from permissions.models import AccessLog, Agency, Consent, Membership
 
 
 class MembershipInline(admin.TabularInline):

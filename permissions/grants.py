@@ -12,9 +12,10 @@ from __future__ import annotations
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from guardian.models import GroupObjectPermission
 
-from .models import Agency
-from .rules import forget_case_access
+from permissions.models import Agency, CaseParticipant
+from permissions.rules import forget_case_access
 
 VIEW_CASE = "view_case"
 
@@ -30,8 +31,6 @@ def _view_case_permission(content_type) -> Permission:
 def grant_agency_access(case, agencies) -> None:
     """Give each agency's group ``workflows.view_case`` on ``case`` (idempotent)."""
     forget_case_access(case)
-    from guardian.models import GroupObjectPermission
-
     content_type = _case_content_type()
     permission = _view_case_permission(content_type)
     GroupObjectPermission.objects.bulk_create(
@@ -49,8 +48,6 @@ def grant_agency_access(case, agencies) -> None:
 def revoke_agency_access(case, agencies) -> int:
     """Take ``workflows.view_case`` on ``case`` away from each agency's group."""
     forget_case_access(case)
-    from guardian.models import GroupObjectPermission
-
     content_type = _case_content_type()
     deleted, _ = GroupObjectPermission.objects.filter(
         group_id__in=[agency.group_id for agency in agencies],
@@ -69,8 +66,6 @@ def grant_case_access(case) -> None:
 def sync_case_access(case) -> None:
     """Make the object permissions match the participants exactly (repair tool)."""
     forget_case_access(case)
-    from guardian.models import GroupObjectPermission
-
     participating = list(Agency.objects.filter(participations__case=case).distinct())
     content_type = _case_content_type()
     with transaction.atomic():
@@ -86,8 +81,6 @@ def add_participant(case, kind: str, agency: Agency):
     Low level: no permission check and no event. The use case that calls it (an
     "add agency to case" service) checks the actor and records the event.
     """
-    from workflows.models import CaseParticipant
-
     if agency.kind != kind:
         raise ValueError(f"{agency.name} is a {agency.kind} agency, not {kind}")
     with transaction.atomic():
@@ -100,8 +93,6 @@ def add_participant(case, kind: str, agency: Agency):
 
 def remove_participant(case, kind: str) -> None:
     """The agency playing ``kind`` leaves ``case``; its group loses access at once."""
-    from workflows.models import CaseParticipant
-
     with transaction.atomic():
         CaseParticipant.objects.filter(case=case, kind=kind).delete()
         sync_case_access(case)

@@ -2,15 +2,16 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AgencyKind(models.TextChoices):
-    PRISON = "prison", "Kriminalomsorgen"
-    NAV = "nav", "NAV"
-    HEALTH = "health", "Helse"
-    HOUSING = "housing", "Boligkontakt"
-    HOSPITAL = "hospital", "Sykehus"
-    MUNICIPALITY = "municipality", "Kommune"
+    PRISON = "prison", _("Correctional service")
+    NAV = "nav", _("NAV")
+    HEALTH = "health", _("Health")
+    HOUSING = "housing", _("Housing contact")
+    HOSPITAL = "hospital", _("Hospital")
+    MUNICIPALITY = "municipality", _("Municipality")
 
 
 class Agency(models.Model):
@@ -35,11 +36,11 @@ class Agency(models.Model):
 
 
 class Role(models.TextChoices):
-    MEMBER = "member", "Member"
-    LEAD = "lead", "Lead"
-    COORDINATOR = "coordinator", "Coordinator"
-    PROCESS_ADMIN = "process_admin", "Process admin"
-    AUDITOR = "auditor", "Auditor"
+    MEMBER = "member", _("Member")
+    LEAD = "lead", _("Lead")
+    COORDINATOR = "coordinator", _("Coordinator")
+    PROCESS_ADMIN = "process_admin", _("Process admin")
+    AUDITOR = "auditor", _("Auditor")
 
 
 # Roles that work cases; process admins and auditors never see case data.
@@ -62,6 +63,23 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.role} @ {self.agency}"
+
+
+class CaseParticipant(models.Model):
+    """Which agency plays each agency kind (lane) in a case: an access fact (with the grant
+    of ``permissions.grants`` it decides who sees the case), so it lives here."""
+
+    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="participants")
+    kind = models.CharField(max_length=20)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="participations")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "workflows_caseparticipant"  # the table it had in workflows; moved in state only
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="unique_case_kind")]
+
+    def __str__(self):
+        return f"{self.case_id} {self.kind}: {self.agency}"
 
 
 # --- data categories -------------------------------------------------------------------
@@ -183,9 +201,9 @@ class AppendOnlyError(Exception):
 
 
 class AccessAction(models.TextChoices):
-    READ = "read", "Read"
-    WRITE = "write", "Write"
-    EXPORT = "export", "Export"
+    READ = "read", _("Read")
+    WRITE = "write", _("Write")
+    EXPORT = "export", _("Export")
 
 
 class AccessLogQuerySet(models.QuerySet):

@@ -15,11 +15,15 @@ Membership is the source of truth for who works where; the agency's group is the
 holder of the object permission, so a process admin or auditor who is in the group
 still sees nothing.
 
-Seeing a category of case data (``can_see_category``) additionally needs one of:
-``own-data`` (the agency wrote the value), ``participant`` (identity, coordination,
-safety), ``own-service`` (the category is the agency kind's own service),
-``coordinator`` (economy and restricted fields for the case's coordinator agency), or
-an active consent / recorded legal basis of the person for that agency and category.
+Seeing a value of case data needs one of these grounds, each a named predicate below:
+- for the whole category (``decide_category``): ``participant`` (identity, coordination,
+  safety), ``own-service`` (the category is the agency kind's own service),
+  ``coordinator`` (economy and restricted fields for the case's coordinator agency), or an
+  active consent / recorded legal basis of the person for that agency and category;
+- for one value (``decide_value``): those, or ``own-data`` (the user's agency wrote the
+  value: ``decide_own_value``), or ``shared-field`` (its form shares the field with every
+  participant: ``decide_shared_field``).
+``permissions.policy`` shows and logs case data through exactly these functions.
 Consents are read from the database on every call: a consent takes effect and is
 withdrawn immediately.
 """
@@ -28,17 +32,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef
+from django.db.models import BigIntegerField, Exists, OuterRef
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermission
 
-from .models import (
+from permissions.models import (
     ALL_CATEGORIES,
     CASE_ROLES,
     RESTRICTED,
     Agency,
     AgencyKind,
+    CaseParticipant,
     Consent,
     Membership,
     Role,
@@ -146,12 +153,15 @@ def is_auditor(user) -> bool:
     return bool(agency_ids_with_role(user, Role.AUDITOR))
 
 
+def can_use_directory(user) -> bool:
+    """The agency directory and the list of processes: for anyone who works in an agency."""
+    return bool(_memberships(user))
+
+
 # --- the guardian object permission -----------------------------------------------------
 
 
 def _view_case_permissions():
-    from guardian.models import GroupObjectPermission
-
     return GroupObjectPermission.objects.filter(
         permission__codename="view_case",
         permission__content_type__app_label="workflows",
@@ -163,8 +173,6 @@ def _view_case_permissions():
 def _participating_memberships(user, case_pk, roles):
     """Memberships of ``user`` with one of ``roles`` in an agency that participates in the
     case and whose group holds ``view_case`` on it. One query."""
-    from workflows.models import CaseParticipant
-
     granted = _view_case_permissions().filter(
         group_id=OuterRef("agency__group_id"), object_pk=str(case_pk)
     )
@@ -206,14 +214,8 @@ def _case_access(user, case) -> CaseAccess:
     return CaseAccess(case=case, acting=acting, has_memberships=True)
 
 
-def visible_cases(user, queryset=None):
-    """``queryset`` (default: all cases) narrowed to the cases ``user`` may see. One query."""
-    from django.db.models import BigIntegerField
-    from django.db.models.functions import Cast
-
-    from workflows.models import Case, CaseParticipant
-
-    queryset = Case.objects.all() if queryset is None else queryset
+def visible_cases(user, queryset):
+    """``queryset`` (of cases) narrowed to the cases ``user`` may see. One query."""
     mine = case_agency_ids(user)
     if not mine:
         return queryset.none()
@@ -293,7 +295,35 @@ def can_revoke_consent(user, consent) -> bool:
     return can_view_case(user, consent.case)
 
 
-# --- categories of case data ------------------------------------------------------------
+def needs_second_factor(user) -> bool:
+    """Who gives a second factor when signing in with a password (docs/security.md): every
+    user with any role, and staff. Case roles can be shown health and justice data (their
+    agency's own service, or any agency through the person's consent); a process admin
+    deploys the scripts that run on case data; an auditor reads who saw whose health data;
+    staff reach the database rows through the admin. Only a user with no role sees nothing."""
+    return bool(user.is_staff or user.is_superuser or _memberships(user))
+
+
+
+
+# --- acting in a case -------------------------------------------------------------------
+
+
+def acting_agency(user, case, *, prefer_coordinator: bool = False) -> Agency | None:
+    """The agency through which ``user`` acts in ``case`` (sends a message, records a
+    consent): one of theirs that participates and holds the grant; None when they have none.
+    ``prefer_coordinator``: the case's coordinator agency when the user works there."""
+    access = case_access(user, case)
+    if not access:
+        return None
+    if prefer_coordinator:
+        for agency, _role in access.acting:
+            if agency.pk == case.coordinator_agency_id:
+                return agency
+    return access.acting[0][0]
+
+
+# --- values of case data ----------------------------------------------------------------
 
 
 def _agency_name(agency: Agency | None) -> str:
@@ -325,34 +355,59 @@ def _no_case_reason(access: CaseAccess):
     return _("you work in no agency that takes part in this case")
 
 
-def decide_category(access: CaseAccess, category: str, consents, *, sources=None) -> Decision:
-    """The category rule for one user standing (``case_access``) and the person's active
-    consents for the case. Pure: no queries. ``sources`` is the set of agency ids that
-    wrote the values in question (own-data applies when all of them are the user's)."""
-    if category not in ALL_CATEGORIES:
-        category = RESTRICTED
+def category_of(category: str) -> str:
+    """A known category, or ``restricted`` for anything else (a field without one)."""
+    return category if category in ALL_CATEGORIES else RESTRICTED
+
+
+def decide_category(access: CaseAccess, category: str, consents) -> Decision:
+    """The grounds that open a whole category for one user standing (``case_access``), given
+    the person's active consents for the case (``active_consents``). Pure: no queries."""
+    category = category_of(category)
     if not access:
         return refusal(access, category)
     case = access.case
-    grants: list[Decision] = []
     for agency, role in access.acting:
         if category in OPEN_CATEGORIES:
-            grants.append(Decision(True, BASIS_PARTICIPANT, agency=agency, role=role))
-        elif agency.kind in OWN_SERVICE_KINDS.get(category, ()):
-            grants.append(Decision(True, BASIS_OWN_SERVICE, agency=agency, role=role))
-        elif category in COORDINATOR_CATEGORIES and agency.pk == case.coordinator_agency_id:
-            grants.append(Decision(True, BASIS_COORDINATOR, agency=agency, role=role))
-        elif sources and set(sources) <= {agency.pk}:
-            grants.append(Decision(True, BASIS_OWN_DATA, agency=agency, role=role))
-        elif category != RESTRICTED:
+            return Decision(True, BASIS_PARTICIPANT, agency=agency, role=role)
+        if agency.kind in OWN_SERVICE_KINDS.get(category, ()):
+            return Decision(True, BASIS_OWN_SERVICE, agency=agency, role=role)
+        if category in COORDINATOR_CATEGORIES and agency.pk == case.coordinator_agency_id:
+            return Decision(True, BASIS_COORDINATOR, agency=agency, role=role)
+    if category != RESTRICTED:
+        for agency, role in access.acting:
             for consent in consents:
                 if consent.covers(agency, category):
-                    grants.append(Decision(True, consent.access_basis, agency=agency, role=role,
-                                           consent=consent))
-                    break
-    if grants:
-        return grants[0]
+                    return Decision(True, consent.access_basis, agency=agency, role=role, consent=consent)
     return refusal(access, category)
+
+
+def decide_own_value(access: CaseAccess, source_agency_id: int | None) -> Decision:
+    """``own-data``: a value the user's own agency wrote is theirs to see, whatever its category."""
+    for agency, role in access.acting if access else ():
+        if source_agency_id is not None and agency.pk == source_agency_id:
+            return Decision(True, BASIS_OWN_DATA, agency=agency, role=role)
+    return Decision(False)
+
+
+def decide_shared_field(access: CaseAccess, field_name: str, shared_fields) -> Decision:
+    """``shared-field``: a field its form marks ``"x-share": "participants"`` is shown to every
+    participant (domain.md: the release date and the housing conditions of parole)."""
+    if access and field_name in shared_fields:
+        agency, role = access.acting[0]
+        return Decision(True, BASIS_SHARED_FIELD, agency=agency, role=role)
+    return Decision(False)
+
+
+def decide_value(access: CaseAccess, category: str, consents, *, field_name: str, source_agency_id: int | None,
+                 shared_fields=frozenset()) -> Decision:
+    """One value of case data: its category's grounds, else own-data, else a shared field."""
+    return (
+        decide_category(access, category, consents)
+        or decide_own_value(access, source_agency_id)
+        or decide_shared_field(access, field_name, shared_fields)
+        or refusal(access, category_of(category))
+    )
 
 
 def active_consents(case, at=None) -> list[Consent]:
@@ -364,47 +419,38 @@ def active_consents(case, at=None) -> list[Consent]:
     )
 
 
-def can_see_category(user, case, category: str, *, field: str | None = None) -> Decision:
-    """Whether ``user`` sees ``category`` of ``case``'s data, and on what basis.
+def can_see_category(user, case, category: str, fields, *, field: str | None = None) -> Decision:
+    """Whether ``user`` sees ``category`` of ``case``'s data, and on what basis. ``fields``
+    is the process's ``policy.FieldRules``.
 
-    With ``field`` the own-data rule is checked for that field (the agency wrote it);
-    without, it applies when every value of the category in the case was written by
-    the user's agency.
+    With ``field``: that one value (``decide_value``). Without: the whole category, which
+    own-data also opens when every value of it in the case was written by the user's agency.
     """
     access = case_access(user, case)
     if not access:
         return refusal(access, category)
+    consents = () if category_of(category) == RESTRICTED else active_consents(case)
+    sources = case.data_sources or {}
     if field is not None:
-        source = (case.data_sources or {}).get(field)
-        sources = {source} if source is not None else None
-    else:
-        sources = _category_sources(case, category)
-    decision = decide_category(access, category, (), sources=sources)
-    if decision or category == RESTRICTED:
+        return decide_value(access, category, consents, field_name=field, source_agency_id=sources.get(field),
+                            shared_fields=fields.shared_fields)
+    decision = decide_category(access, category, consents)
+    if decision:
         return decision
-    return decide_category(access, category, active_consents(case), sources=sources)
+    names = [name for name in (case.data or {}) if category_of(fields.fields.get(name, RESTRICTED)) == category]
+    owned = [decide_own_value(access, sources.get(name)) for name in names]
+    if owned and all(owned) and len({d.agency.pk for d in owned}) == 1:
+        return owned[0]
+    return decision
 
 
-def _category_sources(case, category) -> set[int] | None:
-    from .policy import field_categories
-
-    fields = field_categories(case)
-    sources = {
-        source for name, source in (case.data_sources or {}).items()
-        if name in (case.data or {}) and fields.get(name, RESTRICTED) == category
-    }
-    return sources or None
-
-
-def can_see_national_id(user, case, task=None) -> Decision:
+def can_see_national_id(user, case, task, *, needs_full_identity: bool) -> Decision:
     """The full national id: only for someone working an active task of the case whose
-    form needs identity in full (see ``policy.task_needs_full_identity``)."""
-    from .policy import task_needs_full_identity
-
+    form needs identity in full (``policy.FieldRules.full_identity_tasks``)."""
     reason = _("the national id is shown only to whoever works a task that needs it")
     if task is None or task.case_id != case.pk or not task.is_active:
         return Decision(False, reason=reason)
-    if not can_work_task(user, task) or not task_needs_full_identity(task):
+    if not needs_full_identity or not can_work_task(user, task):
         return Decision(False, reason=reason)
     access = case_access(user, case)
     for agency, role in access.acting:
@@ -417,6 +463,7 @@ __all__ = [
     "ALL_CATEGORIES",
     "CaseAccess",
     "Decision",
+    "acting_agency",
     "active_consents",
     "agency_ids_with_role",
     "can_deploy_process",
@@ -426,6 +473,7 @@ __all__ = [
     "can_see_category",
     "can_see_national_id",
     "can_start_case",
+    "can_use_directory",
     "can_view_access_log",
     "can_view_case",
     "can_view_consents",
@@ -435,6 +483,9 @@ __all__ = [
     "case_access",
     "case_agency_ids",
     "decide_category",
+    "decide_own_value",
+    "decide_shared_field",
+    "decide_value",
     "is_auditor",
     "is_process_admin",
     "visible_cases",

@@ -1,7 +1,7 @@
 """A movable clock for timer tests: SpiffWorkflow's timers and the job table read it.
 
 SpiffWorkflow's timer module calls ``datetime.now(timezone.utc)``; the job table calls
-``workflows.jobs.now()``. ``Clock`` replaces both (the latter only when Django is set up).
+``workflows.jobs.queue.now()``. ``Clock`` replaces both (the latter only when Django is set up).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class Clock:
                 return clock.moment.astimezone(tz) if tz else clock.moment.replace(tzinfo=None)
 
         monkeypatch.setattr(spiff_timer, "datetime", FrozenDatetime)
-        jobs = sys.modules.get("workflows.jobs")
+        jobs = sys.modules.get("workflows.jobs.queue")
         if jobs is not None:
             monkeypatch.setattr(jobs, "now", lambda: clock.moment)
 

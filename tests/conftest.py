@@ -7,6 +7,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "bpmn-corpus"
 PROCESSES = REPO / "bpmn" / "processes"
 
 
@@ -18,11 +19,30 @@ def _database_is_postgres() -> bool:
 
 def pytest_configure(config):
     """Passwords hashed with a fast hasher: the demo cast (nine users) is seeded by many
-    tests, and the production PBKDF2 costs 0.2 s per password here (2 s per test)."""
+    tests, and the production PBKDF2 costs 0.2 s per password here (2 s per test).
+    Two-factor sign-in is off (the suite runs with DEBUG off, where it defaults on)."""
     from django.conf import settings
 
     if settings.configured:
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        # The suite signs the cast in with passwords only; tests/accounts turns the second
+        # factor on where it is what they test.
+        settings.REQUIRE_TWO_FACTOR = False
+    _require_corpus()
+
+
+def _require_corpus():
+    """The corpus tests (tests/engine/test_corpus.py, tests/editor/test_corpus_import.py, one
+    browser test) read ``../shared/bpmn-corpus``. Locally they skip without it, naming the
+    path; in CI (BROBYGGER_REQUIRE_CORPUS) a missing corpus is an error, so that hundreds
+    of skipped tests never pass for a green run."""
+    if not os.environ.get("BROBYGGER_REQUIRE_CORPUS"):
+        return
+    if not CORPUS.is_dir() or next(CORPUS.rglob("*.bpmn"), None) is None:
+        raise pytest.UsageError(
+            f"BROBYGGER_REQUIRE_CORPUS is set but the BPMN corpus is missing or holds no .bpmn file: {CORPUS} "
+            "(check out the shared corpus beside the repository as ../shared/bpmn-corpus)"
+        )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -54,8 +74,8 @@ def cast(db):
     """The demo cast of design §9: returns {username: User} and {kind: Agency}."""
     from django.contrib.auth import get_user_model
 
+    from permissions.demo import seed_demo_cast
     from permissions.models import Agency
-    from workflows.demo import seed_demo_cast
 
     seed_demo_cast("test-password")
     users = {user.username: user for user in get_user_model().objects.all()}

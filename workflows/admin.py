@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Incident, Job, OutboxMessage, ReceivedMessage, WorkerHeartbeat
+from workflows.models import Incident, Job, OutboxMessage, ReceivedMessage, WorkerHeartbeat
 
 
 @admin.register(Incident)
@@ -41,6 +41,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 @admin.register(ReceivedMessage)
 class ReceivedMessageAdmin(admin.ModelAdmin):
-    list_display = ["message_id", "name", "case", "sender", "received_at"]
+    list_display = ["message_id", "sender_agency", "name", "case", "sender", "received_at"]
     search_fields = ["message_id"]
     readonly_fields = list_display

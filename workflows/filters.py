@@ -19,8 +19,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.fields import BooleanField as DRFBooleanField
 
 from permissions import rules
-
-from .models import ACTIVE_TASK_STATUSES, Case, CaseParticipant, CaseStatus, Incident, Task, TaskStatus
+from permissions.models import CaseParticipant
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Incident, Task, TaskStatus
 
 TASK_STATUS_ACTIVE = "active"  # the task filter's status for "open or claimed"
 

@@ -1,39 +1,70 @@
-"""Validating submitted task data against the task's JSON-schema form."""
+"""Validating submitted task data against the task's JSON-schema form.
+
+Errors carry a code per JSON-schema keyword (``schema.minimum`` ...) with params taken from
+the schema (the limit, the type), never from the submitted value: jsonschema's own texts
+quote the value ("'-500' is less than ..."), and a value must not travel in an error.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from core.errors import FieldError, field_error
+
+# keyword -> the name of its param (None: the message needs none)
+SCHEMA_KEYWORDS: dict[str, str | None] = {
+    "type": "type", "enum": None, "const": None, "minimum": "limit", "maximum": "limit",
+    "exclusiveMinimum": "limit", "exclusiveMaximum": "limit", "multipleOf": "limit", "minLength": "limit",
+    "maxLength": "limit", "pattern": None, "format": "format", "minItems": "limit", "maxItems": "limit",
+    "uniqueItems": None,
+}
 
 
-def form_errors(schema: dict | None, validator: Draft202012Validator | None, data) -> list[dict]:
-    """Per-field errors, ``[{"field": ..., "message": ...}]``; empty when the data is valid.
+def form_errors(schema: dict | None, validator: Draft202012Validator | None, data) -> list[FieldError]:
+    """Per-field errors; empty when the data is valid.
 
     Only the form's own fields may be written by a task, whatever the schema says about
     additional properties.
     """
     if not isinstance(data, dict):
-        return [{"field": "data", "message": "must be an object of form fields"}]
+        return [field_error("data", "field.expected_form_object")]
     if schema is None:
-        return [
-            {"field": name, "message": "this task has no form; it takes no data"} for name in data
-        ]
+        return [field_error(name, "field.task_has_no_form") for name in data]
     allowed = schema.get("properties", {})
     errors = [
-        {"field": name, "message": f"unknown field; this form has: {', '.join(allowed) or 'none'}"}
+        field_error(name, "field.unknown_in_form", fields=", ".join(allowed) or "-")
         for name in data
         if name not in allowed
     ]
-    errors += [
-        {"field": name, "message": "this field is required"}
-        for name in schema.get("required", [])
-        if name not in data
-    ]
-    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path]):
-        if error.validator == "required" and not error.path:
-            continue  # reported above, once per missing field
-        elif error.validator == "additionalProperties":
-            continue  # reported above as unknown fields
-        else:
-            field = ".".join(str(part) for part in error.path) or "data"
-            errors.append({"field": field, "message": error.message})
-    return errors
+    errors += [field_error(name, "field.required") for name in schema.get("required", []) if name not in data]
+    return errors + schema_errors(
+        error for error in validator.iter_errors(data)
+        # required and unknown fields are reported above, once per field
+        if not ((error.validator == "required" and not error.path) or error.validator == "additionalProperties")
+    )
+
+
+def schema_errors(errors: Iterable[ValidationError], prefix: str = "") -> list[FieldError]:
+    """jsonschema's errors as field errors with codes, in field order."""
+    found = []
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.path]):
+        path = ".".join(str(part) for part in error.path)
+        field = ".".join(part for part in (prefix, path) if part) or "data"
+        found.append(_keyword_error(field, error))
+    return found
+
+
+def _keyword_error(field: str, error: ValidationError) -> FieldError:
+    keyword = str(error.validator)
+    if keyword == "required":  # inside a nested object (top-level ones are reported per field)
+        return field_error(field, "field.required")
+    if keyword not in SCHEMA_KEYWORDS:
+        return field_error(field, "schema.other")
+    param = SCHEMA_KEYWORDS[keyword]
+    value = error.validator_value
+    if param == "type" and isinstance(value, list):
+        value = value[0] if value else "string"
+    return field_error(field, f"schema.{keyword}", **({param: value} if param else {}))

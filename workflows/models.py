@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from .national_id import mask_national_id
+from core.national_id import mask_national_id
 
 
 class Person(models.Model):
@@ -16,9 +17,9 @@ class Person(models.Model):
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("Open")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Case(models.Model):
@@ -45,21 +46,6 @@ class Case(models.Model):
         return self.reference
 
 
-class CaseParticipant(models.Model):
-    """Which agency plays each agency kind (lane) in a case."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participants")
-    kind = models.CharField(max_length=20)
-    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="participations")
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="unique_case_kind")]
-
-    def __str__(self):
-        return f"{self.case} {self.kind}: {self.agency}"
-
-
 class CaseReferenceCounter(models.Model):
     """Per-year sequence for readable case references (BK-2026-000123)."""
 
@@ -71,10 +57,10 @@ class CaseReferenceCounter(models.Model):
 
 
 class InstanceStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    INCIDENT = "incident", "Incident"
-    CANCELLED = "cancelled", "Cancelled"
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    INCIDENT = "incident", _("Incident")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ProcessInstance(models.Model):
@@ -98,11 +84,15 @@ class ProcessInstance(models.Model):
         return f"{self.case} {self.definition}"
 
 
+# The instance statuses a message may reach and a correlation key must be unique among.
+LIVE_INSTANCE_STATUSES = (InstanceStatus.RUNNING, InstanceStatus.INCIDENT)
+
+
 class TaskStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLAIMED = "claimed", "Claimed"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    OPEN = "open", _("open")
+    CLAIMED = "claimed", _("taken")
+    COMPLETED = "completed", _("completed")
+    CANCELLED = "cancelled", _("cancelled")
 
 
 ACTIVE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)
@@ -152,23 +142,36 @@ class Task(models.Model):
     def is_active(self) -> bool:
         return self.status in ACTIVE_TASK_STATUSES
 
+    # What "still workable by this user" means, once for the database and once for Python
+    # (``tests/workflows/test_rows.py`` checks that both agree on every status and assignee).
+    @staticmethod
+    def open_to(user_id) -> models.Q:
+        """Tasks that ``user_id`` may still claim or complete: active, and not claimed by another."""
+        return models.Q(status__in=ACTIVE_TASK_STATUSES) & (
+            models.Q(assignee__isnull=True) | models.Q(assignee_id=user_id)
+        )
+
+    def is_open_to(self, user_id) -> bool:
+        return self.status in ACTIVE_TASK_STATUSES and self.assignee_id in (None, user_id)
+
 
 class EventKind(models.TextChoices):
-    CASE_STARTED = "case_started", "Case started"
-    CASE_COMPLETED = "case_completed", "Case completed"
-    TASK_CREATED = "task_created", "Task created"
-    TASK_CLAIMED = "task_claimed", "Task claimed"
-    TASK_UNCLAIMED = "task_unclaimed", "Task unclaimed"
-    TASK_COMPLETED = "task_completed", "Task completed"
-    TASK_CANCELLED = "task_cancelled", "Task cancelled"
-    HANDOFF = "handoff", "Handoff"
-    TIMER_FIRED = "timer_fired", "Timer fired"
-    MESSAGE_RECEIVED = "message_received", "Message received"
-    MESSAGE_THROWN = "message_thrown", "Message sent"
-    INCIDENT = "incident", "Incident"
-    INCIDENT_RESOLVED = "incident_resolved", "Incident resolved"
-    CONSENT_GIVEN = "consent_given", "Consent given"
-    CONSENT_REVOKED = "consent_revoked", "Consent revoked"
+    CASE_STARTED = "case_started", _("Case started")
+    CASE_COMPLETED = "case_completed", _("Case completed")
+    TASK_CREATED = "task_created", _("Task created")
+    TASK_CLAIMED = "task_claimed", _("Task taken")
+    TASK_UNCLAIMED = "task_unclaimed", _("Task released")
+    TASK_COMPLETED = "task_completed", _("Task completed")
+    TASK_CANCELLED = "task_cancelled", _("Task cancelled")
+    HANDOFF = "handoff", _("Handoff")
+    TIMER_FIRED = "timer_fired", _("Timer fired")
+    MESSAGE_RECEIVED = "message_received", _("Message received")
+    MESSAGE_THROWN = "message_thrown", _("Message sent")
+    INCIDENT = "incident", _("Incident")
+    INCIDENT_RESOLVED = "incident_resolved", _("Incident resolved")
+    INCIDENT_DATA_SET = "incident_data_set", _("Data set for a retry")
+    CONSENT_GIVEN = "consent_given", _("Consent given")
+    CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
 
 
 class Event(models.Model):
@@ -227,7 +230,7 @@ class Incident(models.Model):
 
 
 # The job table and the message tables live in their own module (imported for Django).
-from .job_models import (  # noqa: E402
+from workflows.jobs.models import (  # noqa: E402
     Job,
     JobKind,
     JobStatus,
@@ -238,7 +241,24 @@ from .job_models import (  # noqa: E402
 )
 
 __all__ = [
-    "ACTIVE_TASK_STATUSES", "Case", "CaseParticipant", "CaseReferenceCounter", "CaseStatus", "Event",
-    "EventKind", "Incident", "InstanceStatus", "Job", "JobKind", "JobStatus", "OutboxMessage",
-    "OutboxStatus", "Person", "ProcessInstance", "ReceivedMessage", "Task", "TaskStatus", "WorkerHeartbeat",
+    "ACTIVE_TASK_STATUSES",
+    "LIVE_INSTANCE_STATUSES",
+    "Case",
+    "CaseReferenceCounter",
+    "CaseStatus",
+    "Event",
+    "EventKind",
+    "Incident",
+    "InstanceStatus",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "ProcessInstance",
+    "ReceivedMessage",
+    "Task",
+    "TaskStatus",
+    "WorkerHeartbeat",
 ]

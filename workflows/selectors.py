@@ -12,37 +12,30 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.utils import timezone
 
 from bpmn.engine import runtime as engine
 from bpmn.models import ProcessDefinition
-from bpmn.registry import runtime_for
-from permissions import rules
-from permissions.models import Agency, Membership
-
-from .errors import Forbidden, NotFound
-from .ids import parse_id
-from .models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
-
-
-def _has_any_membership(user) -> bool:
-    if not user or not getattr(user, "is_authenticated", False):
-        return False
-    return Membership.objects.filter(user=user).exists()
-
+from bpmn.registry import DefinitionRuntime, runtime_for
+from core.errors import Forbidden, NotFound
+from core.ids import parse_id
+from permissions import policy, rules
+from permissions.models import AccessLog, Agency, Consent
+from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
 
 
 def agencies_for(user):
     """The agency directory, for people who work in an agency (others see nothing)."""
-    if not _has_any_membership(user):
+    if not rules.can_use_directory(user):
         return Agency.objects.none()
     return Agency.objects.order_by("name")
 
 
 def process_definitions_for(user):
     """The latest version of every deployed process (same audience as the directory)."""
-    if not _has_any_membership(user):
+    if not rules.can_use_directory(user):
         return ProcessDefinition.objects.none()
     newer = ProcessDefinition.objects.filter(key=OuterRef("key"), version__gt=OuterRef("version"))
     return (
@@ -57,9 +50,9 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
     queryset = ProcessDefinition.objects.defer("spec_json").filter(key=key)
     if version is not None:
         queryset = queryset.filter(version=version)
-    definition = queryset.order_by("-version").first() if _has_any_membership(user) else None
+    definition = queryset.order_by("-version").first() if rules.can_use_directory(user) else None
     if definition is None:
-        raise NotFound("no such process definition")
+        raise NotFound("process.not_found")
     return definition
 
 
@@ -76,15 +69,17 @@ def cases_for(user):
     ).order_by("-opened_at", "-id")
 
 
-def case_for(user, case_id) -> Case:
-    """The case if ``user`` may see it; NotFound otherwise (no existence leak)."""
-    case = (
-        Case.objects.select_related("person", "coordinator_agency")
-        .filter(pk=parse_id(case_id)).first()
-    )
+def case_for(user, case: Case | int | str) -> Case:
+    """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
+    if not isinstance(case, Case):
+        case = _case_by_id(case)
     if case is None or not rules.can_view_case(user, case):
-        raise NotFound("no such case")
+        raise NotFound("case.not_found")
     return case
+
+
+def _case_by_id(case_id) -> Case | None:
+    return Case.objects.select_related("person", "coordinator_agency").filter(pk=parse_id(case_id)).first()
 
 
 def case_next_timer_at(case):
@@ -107,7 +102,7 @@ def case_participants(case):
 def case_timeline_for(case, user):
     """The case's events in order (handoffs included), for someone who sees the case."""
     if not rules.can_view_case(user, case):
-        raise NotFound("no such case")
+        raise NotFound("case.not_found")
     return (
         Event.objects.filter(case=case)
         .select_related("actor", "agency", "from_agency", "to_agency")
@@ -127,12 +122,12 @@ class Diagram:
 def case_diagram_for(case, user) -> Diagram:
     """The case's BPMN model with the elements done and in progress marked."""
     if not rules.can_view_case(user, case):
-        raise NotFound("no such case")
+        raise NotFound("case.not_found")
     instance = (
         ProcessInstance.objects.select_related("definition").filter(case=case).order_by("-id").first()
     )
     if instance is None:
-        raise NotFound("the case has no process instance")
+        raise NotFound("case.no_instance")
     # Read only: restored from the text, never taken from the cache of workflows to step.
     workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
     completed, active = engine.element_states(workflow)
@@ -148,7 +143,7 @@ def case_diagram_for(case, user) -> Diagram:
 def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
-    visible = rules.visible_cases(user)
+    visible = rules.visible_cases(user, Case.objects.all())
     queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case")
     return queryset.order_by("due_at", "id")
 
@@ -159,17 +154,19 @@ def task_for(user, task_id) -> Task:
         pk=parse_id(task_id)
     ).first()
     if task is None or not rules.can_view_task(user, task):
-        raise NotFound("no such task")
+        raise NotFound("task.not_found")
     return task
+
+
+def task_runtime(task) -> DefinitionRuntime:
+    """The process version the task's instance runs."""
+    definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
+    return runtime_for(definition_id)
 
 
 def task_form(task) -> dict | None:
     """The JSON schema of the task's form (None for a task without one)."""
-    from bpmn.registry import runtime_for
-
-    definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
-    schema, _validator = runtime_for(definition_id).form_for(task.element_id)
-    return schema
+    return task_runtime(task).form_for(task.element_id)[0]
 
 
 # --- incidents -------------------------------------------------------------------------
@@ -179,7 +176,7 @@ def incidents_for(user):
     """Incidents, newest first, for process admins; Forbidden for everyone else. Narrow it
     with ``workflows.filters.IncidentFilter`` (resolved or still open)."""
     if not rules.can_view_incidents(user):
-        raise Forbidden("only process admins see incidents")
+        raise Forbidden("incident.view_forbidden")
     return Incident.objects.select_related("case", "resolved_by", "job").order_by("-created_at", "-id")
 
 
@@ -196,17 +193,31 @@ class CaseView:
     next_timer_at: datetime.datetime | None  # the case's next deadline (timer)
 
 
+def case_runtime(case) -> DefinitionRuntime | None:
+    """The process version the case runs (its latest instance); remembered on the case object."""
+    if "_brobygger_runtime" not in case.__dict__:
+        definition_id = (
+            ProcessInstance.objects.filter(case=case).order_by("-id").values_list("definition_id", flat=True).first()
+        )
+        case.__dict__["_brobygger_runtime"] = runtime_for(definition_id) if definition_id else None
+    return case.__dict__["_brobygger_runtime"]
+
+
+def case_field_rules(case) -> policy.FieldRules:
+    runtime = case_runtime(case)
+    return runtime.field_rules if runtime is not None else policy.NO_FIELDS
+
+
 def case_view_for(user, case_id) -> CaseView:
     """The case with its data grouped by category, shown or masked for ``user``. Every
     revealed category is written to the access log by ``permissions.policy``."""
-    from permissions import policy
-
     case = case_for(user, case_id)
+    fields = case_field_rules(case)
     return CaseView(
         case=case,
         participants=list(case_participants(case)),
-        person=policy.person_for(user, case),
-        data=policy.case_data_for(user, case),
+        person=policy.person_for(user, case, fields),
+        data=policy.case_data_for(user, case, fields),
         open_tasks=list(case_tasks(case)),
         next_timer_at=case_next_timer_at(case),
     )
@@ -222,12 +233,74 @@ class TaskView:
 
 def task_view_for(user, task_id) -> TaskView:
     """The task, its form and the case data ``user`` may see while working it (logged)."""
-    from permissions import policy
-
     task = task_for(user, task_id)
+    runtime = task_runtime(task)
+    fields = runtime.field_rules
     return TaskView(
         task=task,
-        form_schema=task_form(task),
-        person=policy.person_for(user, task.case, task=task),
-        case_data=policy.case_data_for(user, task.case, task=task),
+        form_schema=runtime.form_for(task.element_id)[0],
+        person=policy.person_for(user, task.case, fields, task=task),
+        case_data=policy.case_data_for(user, task.case, fields, task=task),
     )
+
+
+# --- consents and the access log ---------------------------------------------------------
+
+
+def consents_for_case(*, actor, case):
+    """All consents recorded in the case (active, expired and revoked), newest first."""
+    case = case_for(actor, case)
+    return Consent.objects.filter(case=case).select_related("agency", "recorded_by", "revoked_by")
+
+
+def access_log_for_case(*, actor, case):
+    """The case's access log, for its coordinators and auditors (design §7)."""
+    case = _case_whose_log_actor_reads(actor, case)
+    return AccessLog.objects.filter(case=case).select_related("agency")
+
+
+@dataclass(frozen=True)
+class PersonAccessReport:
+    """Who saw the data of a person, when and on what basis: the person's right to know
+    (domain.md), given to them by a coordinator or auditor of one of their cases."""
+
+    person: object  # workflows.Person
+    cases: list  # the person's cases whose access log is in the report
+    withheld_cases: int  # the person's other cases: their logs are not the reader's to give
+    entries: object  # AccessLog rows, newest first
+    generated_at: datetime.datetime
+
+    @property
+    def complete(self) -> bool:
+        return self.withheld_cases == 0
+
+
+def person_access_report(*, actor, case) -> PersonAccessReport:
+    """The access report of the person of ``case``: every access-log row about them in
+    each of their cases whose log ``actor`` may read (``rules.can_view_access_log``).
+
+    The person's other cases are counted, not shown: they may be with agencies that the
+    reader must not learn of (that someone is in treatment is itself confidential), so the
+    report says it is incomplete and their coordinators give the rest.
+    """
+    case = _case_whose_log_actor_reads(actor, case)
+    theirs = list(Case.objects.filter(person_id=case.person_id).order_by("opened_at", "pk"))
+    readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
+    entries = (
+        AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
+        .select_related("agency", "case").order_by("-at", "-pk")
+    )
+    return PersonAccessReport(person=case.person, cases=readable, withheld_cases=len(theirs) - len(readable),
+                              entries=entries, generated_at=timezone.now())
+
+
+def _case_whose_log_actor_reads(actor, case):
+    if not isinstance(case, Case):
+        case = _case_by_id(case)
+    if case is None:
+        raise NotFound("case.not_found")
+    if rules.can_view_access_log(actor, case):
+        return case
+    if not rules.can_view_case(actor, case):
+        raise NotFound("case.not_found")
+    raise Forbidden("access_log.forbidden")

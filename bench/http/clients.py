@@ -12,7 +12,7 @@ import itertools
 
 from locust import FastHttpUser, task
 
-from workflows.samples import sample_form_data
+from bench.samples import sample_form_data
 
 from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF
 

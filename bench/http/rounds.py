@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from bench.samples import sample_form_data
 from permissions.models import Agency
-from workflows.samples import sample_form_data
 
 from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF
 from .server import PASSWORD

@@ -57,6 +57,9 @@ def server_env(database_url: str, static_root: str, extra: dict | None = None) -
         "DATABASE_URL": database_url, "DEBUG": "false", "SECRET_KEY": "bench-http-only-" + "x" * 40,
         "STATIC_ROOT": static_root, "DEMO_PASSWORD": PASSWORD, "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend", "PYTHONUNBUFFERED": "1",
+        # The clients sign in once with a password before the measured window; the second
+        # factor (docs/security.md) is not what is measured, so the demo cast has none.
+        "REQUIRE_TWO_FACTOR": "false",
     })
     env.update(extra or {})
     return env

@@ -17,12 +17,22 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from .camunda_forms import camunda_form_schemas, form_name_for
 from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
 from .events import start_message_names
 from .expressions import validate_expression
-from .lanes import resolve_lane_kind, validate_lane_map
+from .lanes import validate_lane_map
 from .lint import lint_definitions
 from .lint_events import lint_start_events
+from .routing import (
+    ROUTED_TASKS,
+    RoutingMap,
+    pool_names,
+    route,
+    task_assignee,
+    task_groups,
+    validate_routing,
+)
 from .runtime import serialize_spec
 from .timers import normalize_timer_expressions
 from .xml import parse_bpmn_xml
@@ -41,15 +51,24 @@ class CompiledDefinition:
     fields: dict[str, str]  # form field -> data category ("restricted" when none)
     messages: list[str] = field(default_factory=list)  # message names the process waits for
     start_messages: list[str] = field(default_factory=list)  # messages its start event waits for
+    # Forms converted from camunda:formData (form file name -> JSON schema), stored with
+    # the forms given at import; a given form of the same name wins.
+    converted_forms: dict[str, dict] = field(default_factory=dict)
 
 
-def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None) -> str:
-    """Identical content (model, forms and lane map) gives the identical checksum."""
+def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None, routing: dict | None = None) -> str:
+    """Identical content (model, forms, lane map and routing map) gives the identical checksum.
+
+    Without a routing map the checksum is what it was before routing maps existed, so
+    redeploying an unchanged model does not make a new version.
+    """
     if isinstance(bpmn_xml, str):
         bpmn_xml = bpmn_xml.encode("utf-8")
     digest = hashlib.sha256(bpmn_xml)
     digest.update(json.dumps(forms, sort_keys=True, separators=(",", ":")).encode())
     digest.update(json.dumps(lanes or {}, sort_keys=True, separators=(",", ":")).encode())
+    if routing:
+        digest.update(json.dumps(routing, sort_keys=True, separators=(",", ":")).encode())
     return digest.hexdigest()
 
 
@@ -59,12 +78,19 @@ def compile_definition(
     forms: dict[str, dict] | None = None,
     lanes: dict[str, str] | None = None,
     filename: str = "model.bpmn",
+    routing: dict | None = None,
 ) -> CompiledDefinition:
-    forms = forms or {}
+    """``lanes``: the flat lane map (lane name -> kind); ``routing``: the whole routing map
+    (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import."""
     root = parse_bpmn_xml(bpmn_xml, filename=filename)
-    issues = validate_lane_map(lanes)
+    converted = {form_name_for(element_id): schema for element_id, schema in camunda_form_schemas(root).items()}
+    forms = {**converted, **(forms or {})}
+    issues = validate_lane_map(lanes) + validate_routing(routing)
+    if issues:
+        raise BpmnValidationError(issues)
+    routing_map = RoutingMap.from_parts(routing, lanes)
     issues += normalize_timer_expressions(root, filename=filename)
-    issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes)
+    issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes, routing=routing_map)
     issues += lint_start_events(root, filename=filename)
     issues += _check_expressions(root, filename)
     if issues:
@@ -72,7 +98,10 @@ def compile_definition(
 
     process_id = _main_process_id(root, filename)
     spec, subprocess_specs = _parse_with_spiff(root, process_id, filename)
-    compiled_tasks = _user_tasks(spec, subprocess_specs, lanes)
+    compiled_tasks = _user_tasks(spec, subprocess_specs, routing_map, _routing_attributes(root))
+    for element_id, task in compiled_tasks.items():
+        if not task["form"] and form_name_for(element_id) in forms:
+            task["form"] = form_name_for(element_id)
     fields, field_issues = _form_fields(compiled_tasks, forms, filename)
     if field_issues:
         raise BpmnValidationError(field_issues)
@@ -85,6 +114,7 @@ def compile_definition(
         fields=fields,
         messages=sorted(_message_names(root)),
         start_messages=sorted(start_message_names(spec)),
+        converted_forms={name: forms[name] for name in converted},
     )
 
 
@@ -116,6 +146,7 @@ def _check_expressions(root, filename) -> list[ValidationIssue]:
                 issues.append(_issue("unsafe-expression", f"{tag} {text!r}: {exc}", owner, filename))
             except SyntaxError as exc:
                 issues.append(_issue("invalid-expression", f"{tag} {text!r}: {exc.msg}", owner, filename))
+    issues += _missing_scripts(root, filename)
     for node in root.iter(f"{{{BPMN_NS}}}script"):
         owner = node.getparent()
         try:
@@ -124,6 +155,29 @@ def _check_expressions(root, filename) -> list[ValidationIssue]:
             issues.append(_issue("unsafe-script", f"script: {exc}", owner, filename))
         except SyntaxError as exc:
             issues.append(_issue("invalid-script", f"script: {exc.msg} (line {exc.lineno})", owner, filename))
+    return issues
+
+
+def _missing_scripts(root, filename) -> list[ValidationIssue]:
+    """A script task of an executable process must carry its script: Brobygger runs only
+    scripts written in the model (one in an external resource would fail at run time)."""
+    issues = []
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "true") != "true":
+            continue
+        for task in process.iter(f"{{{BPMN_NS}}}scriptTask"):
+            script = task.find(f"{{{BPMN_NS}}}script")
+            if script is not None and (script.text or "").strip():
+                continue
+            resource = next((value for key, value in task.attrib.items()
+                             if isinstance(key, str) and key.endswith("}resource")), None)
+            where = f"in the external resource {resource!r}, which Brobygger does not load" if resource else "empty"
+            issues.append(_issue(
+                "missing-script",
+                f"script task '{task.get('id')}' has no inline script (it is {where}); write the script "
+                "into the task (its Script field), or make the task a user or manual task",
+                task, filename,
+            ))
     return issues
 
 
@@ -256,17 +310,31 @@ def _missing_called_processes(root, spec, subprocess_specs, filename) -> list[Va
     return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
 
 
-def _user_tasks(spec, subprocess_specs, lane_map) -> dict[str, dict]:
+def _routing_attributes(root) -> dict[str, tuple]:
+    """Element id -> (candidate groups, assignee, pool name) of every task a person does."""
+    pools = pool_names(root)
+    result = {}
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        pool = pools.get(process.get("id") or "")
+        for el in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in ROUTED_TASKS)):
+            result.setdefault(el.get("id"), (task_groups(el), task_assignee(el), pool))
+    return result
+
+
+def _user_tasks(spec, subprocess_specs, routing_map, attributes) -> dict[str, dict]:
     tasks = {}
-    for process_spec in [spec, *subprocess_specs.values()]:
+    for process_spec in [spec, *(sub for sub in subprocess_specs.values() if sub is not None)]:
         for task_spec in process_spec.task_specs.values():
             if not getattr(task_spec, "manual", False):
                 continue
             properties = getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+            groups, assignee, pool = attributes.get(task_spec.bpmn_id, ((), None, None))
+            routed = route(task_spec.lane, groups, assignee, pool, routing_map)
             tasks[task_spec.bpmn_id] = {
                 "name": task_spec.bpmn_name or task_spec.bpmn_id,
                 "lane": task_spec.lane,
-                "agency_kind": resolve_lane_kind(task_spec.lane, lane_map) if task_spec.lane else None,
+                "agency_kind": routed.kind,
+                "routed_by": routed.source,
                 "form": properties.get("formJsonSchemaFilename"),
                 "due_in": properties.get("dueIn"),
             }

@@ -63,3 +63,19 @@ class TaskStateError(EngineError):
 
 class StepLimitExceeded(EngineError):
     """The engine ran more steps than allowed without reaching a wait state."""
+
+
+class TaskFailed(EngineError):
+    """A task of the model failed while it ran: an expression, missing or wrong data (a
+    multi-instance input collection, a data output, a data object), or a construct the
+    engine cannot run. The task is left in ERROR and the workflow can still be saved: an
+    incident names ``element_id``; after the data is fixed the task runs again.
+
+    ``kind``: "expression-error" or "data-error" (fixable by setting data) or "engine-error".
+    SpiffWorkflow's own exception types never leave ``bpmn.engine``: they become this.
+    """
+
+    def __init__(self, message: str, *, element_id: str | None = None, kind: str = "engine-error"):
+        self.element_id = element_id
+        self.kind = kind
+        super().__init__(message)

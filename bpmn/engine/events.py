@@ -7,7 +7,6 @@ messages API); these functions say *what* changes in the workflow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -20,7 +19,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
-from .errors import EngineError
+from .errors import EngineError, StepLimitExceeded, TaskFailed
+from .runtime import task_failure
 
 
 class NoWaitingEvent(EngineError):
@@ -106,16 +106,6 @@ def reschedule_date_timers(workflow) -> list[str]:
     return rescheduled
 
 
-def timer_due(task) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return None if value.get("cycles") == 0 else datetime.fromisoformat(value["next"]).astimezone(UTC)
-    parsed = TimerEventDefinition.parse_time_or_duration(value)
-    return parsed if isinstance(parsed, datetime) else None
-
-
 # --- data ------------------------------------------------------------------------------
 
 
@@ -173,7 +163,12 @@ def start_message_names(spec) -> set[str]:
 def deliver_start_message(workflow, name: str, payload: dict) -> list[str]:
     """Start a new workflow whose start event waits for message ``name`` with ``payload``
     (it lands in the start event's data, so every task after it inherits it)."""
-    workflow.do_engine_steps()  # up to the message start event, which then waits
+    try:
+        workflow.do_engine_steps()  # up to the message start event, which then waits
+    except (TaskFailed, StepLimitExceeded):
+        raise
+    except Exception as exc:
+        raise task_failure(exc) from exc
     return deliver_message(workflow, name, payload)
 
 
@@ -187,7 +182,12 @@ def deliver_message(workflow, name: str, payload: dict, correlations: dict | Non
     if not waiting:
         raise NoWaitingEvent(f"nothing in this process waits for the message {name!r} now")
     definition = next(d for d in _definitions(waiting[0]) if isinstance(d, MessageEventDefinition))
-    workflow.send_event(BpmnEvent(definition, dict(payload), correlations or {}))
+    try:
+        workflow.send_event(BpmnEvent(definition, dict(payload), correlations or {}))
+    except (TaskFailed, StepLimitExceeded):
+        raise
+    except Exception as exc:  # a correlation expression or the catch itself failed on the data
+        raise task_failure(exc, waiting[0]) from exc
     caught = [task for task in waiting if task.state != TaskState.WAITING]
     for task in caught:
         _rearm_boundary(task)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowDataException, WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
@@ -32,7 +33,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
-from .errors import StepLimitExceeded, TaskStateError
+from .errors import ExpressionError, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
 
 SERIALIZER_VERSION = "1.5"
@@ -193,19 +194,66 @@ def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
     that spins cannot hang a request.
     """
     steps = 0
+    running = [None]
 
     def count_step(task):
         nonlocal steps
         steps += 1
+        running[0] = task
         if steps > step_cap:
             raise StepLimitExceeded(
                 f"more than {step_cap} engine steps without waiting for a person or a timer "
                 f"(last element {task.task_spec.bpmn_id!r})"
             )
 
-    workflow.refresh_timers()
-    workflow.do_engine_steps(will_complete_task=count_step)
+    try:
+        workflow.refresh_timers()
+        workflow.do_engine_steps(will_complete_task=count_step)
+    except (StepLimitExceeded, TaskFailed):
+        raise
+    except Exception as exc:
+        raise task_failure(exc, running[0]) from exc
     return steps
+
+
+def task_failure(exc: Exception, running=None) -> TaskFailed:
+    """SpiffWorkflow's exception (or a plain TypeError from deep inside it) as a TaskFailed
+    naming the element that failed, with a task left in ERROR so that a retry runs it again.
+
+    ``running``: the task whose run raised. The element that failed may be another: a
+    multi-instance task reads its input collection while it is set up, inside the run of
+    the task before it. Then that earlier task goes back to ERROR (a retry runs it again
+    and sets its successors up anew), and the incident names the failed element. A task
+    whose completion hook failed (a data output or data object missing from its data) is
+    already marked COMPLETED, its successors never set up: it is put back to ERROR too.
+    """
+    failed = getattr(exc, "task", None) or _deepest_task(exc) or running
+    retried = running if running is not None else failed
+    element_id = getattr(exc, "element_id", None) or getattr(getattr(failed, "task_spec", None), "bpmn_id", None)
+    if retried is not None and retried.state in (TaskState.COMPLETED, TaskState.STARTED, TaskState.READY):
+        retried._set_state(TaskState.ERROR)
+    if isinstance(exc, WorkflowDataException | TypeError | KeyError):
+        kind = "data-error"
+    elif isinstance(exc, WorkflowTaskException | ExpressionError):
+        kind = "expression-error"
+    else:
+        kind = "engine-error"
+    message = str(exc) or type(exc).__name__
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        message += " (" + "; ".join(notes) + ")"
+    if kind == "data-error" and not isinstance(exc, WorkflowDataException):
+        message = f"the data the task needs is missing or of the wrong type: {type(exc).__name__}: {message}"
+    return TaskFailed(message[:2000], element_id=element_id, kind=kind)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception's text with the notes SpiffWorkflow adds ("did you mean ..."), bounded."""
+    text = str(exc) or type(exc).__name__
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        text += " (" + "; ".join(notes) + ")"
+    return text[:2000]
 
 
 # --- user tasks ------------------------------------------------------------------------
@@ -265,15 +313,15 @@ def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict) -> 
         )
     ready = _as_ready_task(task)
     task.data.update(data)
-    task.run()
+    try:
+        task.run()
+    except TaskFailed:
+        raise
+    except Exception as exc:
+        # The data was taken; the model's own data handling failed (e.g. a data object
+        # the task should set is not in the data): the task waits in ERROR for a retry.
+        raise task_failure(exc, task) from exc
     return ready
-
-
-def workflow_data(workflow: SafeBpmnWorkflow) -> dict:
-    """The data of the most recently completed task, or the workflow's data when finished."""
-    if workflow.is_completed():
-        return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})
-    return dict(workflow.last_task.data) if workflow.last_task else {}
 
 
 def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
@@ -319,8 +367,44 @@ def next_timer_due(workflow: SafeBpmnWorkflow) -> datetime | None:
 
 
 def rerun_errored_tasks(workflow: SafeBpmnWorkflow) -> int:
-    """Run again every task left in ERROR (after its cause was fixed). Raises if one fails."""
+    """Run again every task left in ERROR (after its cause was fixed). Raises TaskFailed if
+    one fails again."""
     errored = workflow.get_tasks(state=TaskState.ERROR)
     for task in errored:
-        task.run()
+        try:
+            task.run()
+        except TaskFailed:
+            raise
+        except Exception as exc:
+            raise task_failure(exc, task) from exc
     return len(errored)
+
+
+def set_errored_task_data(workflow: SafeBpmnWorkflow, element_id: str, data: dict) -> int:
+    """Merge ``data`` (the missing input collection, data output or variable an incident
+    names) into the data of the tasks that wait in ERROR, where a retry starts, and of the
+    unfinished tasks of ``element_id``. Returns how many tasks of ``element_id`` there were
+    (0: nothing of that element waits for a retry)."""
+    errored = workflow.get_tasks(state=TaskState.ERROR)
+    if not errored:
+        return 0
+    of_element = [task for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK | TaskState.ERROR)
+                  if getattr(task.task_spec, "bpmn_id", None) == element_id]
+    for task in {id(t): t for t in [*errored, *of_element]}.values():
+        task.data.update(data)
+    return len(of_element)
+
+
+def _deepest_task(exc: BaseException):
+    """The innermost SpiffWorkflow task being worked on where ``exc`` was raised."""
+    from SpiffWorkflow.task import Task as SpiffTask
+
+    found = None
+    trace = exc.__traceback__
+    while trace is not None:
+        for name in ("my_task", "task"):
+            candidate = trace.tb_frame.f_locals.get(name)
+            if isinstance(candidate, SpiffTask):
+                found = candidate
+        trace = trace.tb_next
+    return found

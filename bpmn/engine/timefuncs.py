@@ -15,7 +15,7 @@ import calendar
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ExpressionError
+from bpmn.engine.errors import ExpressionError
 
 DEFAULT_ZONE = "Europe/Oslo"
 _ZONES = {DEFAULT_ZONE: ZoneInfo(DEFAULT_ZONE), "UTC": ZoneInfo("UTC")}
@@ -46,25 +46,30 @@ def _zone(name: str) -> ZoneInfo:
     return zone
 
 
-def _shift_months(value: date, months: int) -> date:
-    if not isinstance(months, int) or isinstance(months, bool) or abs(months) > 12 * 100:
+def add_months(value: date, months: int) -> date:
+    """Add calendar months, clamping the day (31 January + 1 month = 28/29 February).
+
+    ``True`` is not a month count, though Python says ``True == 1``."""
+    if not isinstance(value, date) or not isinstance(months, int) or isinstance(months, bool):
+        raise ExpressionError("add_months() expects a date and a whole number of months")
+    if abs(months) > 12 * 100:
         raise ExpressionError("the number of months must be a whole number up to 1200")
     index = value.year * 12 + value.month - 1 + months
     year, month = divmod(index, 12)
     if not 1 <= year <= 9999:
         raise ExpressionError("the date is outside the supported years 1-9999")
     day = min(value.day, calendar.monthrange(year, month + 1)[1])
-    return date(year, month + 1, day)
+    return value.replace(year=year, month=month + 1, day=day)
 
 
 def months_before(value, months: int) -> str:
     """The date ``months`` calendar months before ``value`` (day clamped), as ISO text."""
-    return _shift_months(_as_date(value, "months_before()"), -months).isoformat()
+    return add_months(_as_date(value, "months_before()"), -months).isoformat()
 
 
 def months_after(value, months: int) -> str:
     """The date ``months`` calendar months after ``value`` (day clamped), as ISO text."""
-    return _shift_months(_as_date(value, "months_after()"), months).isoformat()
+    return add_months(_as_date(value, "months_after()"), months).isoformat()
 
 
 def days_before(value, days: int) -> str:

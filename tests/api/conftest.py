@@ -9,7 +9,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 
 CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "ada", "aud", "oscar")
 PERSON = {"name": "Ola Nordmann", "national_id": "17912099997"}
@@ -51,13 +51,13 @@ def small_model(process_id="Proc_small"):
 @pytest.fixture
 def client_for(users):
     """``client_for("nils")``: an APIClient authenticated with nils's token."""
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import issue
 
     def make(username):
         client = APIClient()
         if username is not None:
-            token, _ = Token.objects.get_or_create(user=users[username])
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            token, _expiry = issue(users[username])
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

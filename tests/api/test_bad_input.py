@@ -4,7 +4,7 @@ the BPMN element, and stores nothing."""
 import pytest
 
 from bpmn.models import ProcessDefinition
-from tests.engine.bpmn_snippets import definitions
+from tests.bpmn.engine.bpmn_snippets import definitions
 from workflows.models import Case, Task
 
 from .conftest import PERSON, PRISON_KINDS, SMALL_FORM, small_model

@@ -2,9 +2,9 @@
 by messages, and unique among running cases (a message naming it must find one case)."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import issue
 from tests.threads import all_at_once
 from workflows.models import Case, InstanceStatus, ProcessInstance
 
@@ -126,7 +126,7 @@ def test_two_cases_started_at_once_with_one_key_one_201_one_400(shipped, users, 
     clients = []
     for name in ("kari", "kari"):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=users[name])[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue(users[name])[0]}")
         clients.append(client)
     bodies = [_body(agencies, PERSON, correlation_key="KDI-race"), _body(agencies, OTHER_PERSON,
                                                                           correlation_key="KDI-race")]

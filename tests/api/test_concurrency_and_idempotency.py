@@ -6,9 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import issue
 from api.models import IdempotencyKey
 from tests.threads import all_at_once
 from tests.workflows.helpers import complete, form_data, open_tasks
@@ -27,7 +27,7 @@ def _nav_task(users, agencies):
 
 def _token_client(user, **headers):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}", **headers)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user)[0]}", **headers)
     return client
 
 

@@ -6,8 +6,8 @@ import inspect
 import pytest
 from django.utils import timezone
 
+from core.errors import Forbidden
 from workflows import selectors
-from workflows.errors import Forbidden
 from workflows.filters import IncidentFilter
 from workflows.models import Incident, ProcessInstance
 

@@ -27,10 +27,10 @@ def prepare(timer_cases: int, first_in: float, spread: float) -> dict:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
+    from permissions.demo import seed_demo_cast
     from permissions.models import Agency
     from tests.conftest import PROCESSES
-    from tests.jobs.conftest import TIMER_FORM, start_timer_case, timer_model
-    from workflows.demo import seed_demo_cast
+    from tests.workflows.jobs.conftest import TIMER_FORM, start_timer_case, timer_model
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("deploy_bpmn", str(PROCESSES), verbosity=0)

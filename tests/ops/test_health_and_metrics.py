@@ -12,11 +12,11 @@ from django.test import RequestFactory
 from django.utils import timezone
 from pythonjsonlogger.json import JsonFormatter
 
+from core.errors import InvalidInput
 from ops import health
 from ops.logs import logging_config
 from ops.middleware import RequestMetrics
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
-from workflows.errors import InvalidInput
 from workflows.models import Incident, Job, JobKind, JobStatus, WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db

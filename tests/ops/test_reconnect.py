@@ -7,9 +7,10 @@ import pytest
 from django.db import OperationalError
 
 from tests.clock import Clock
-from tests.jobs.conftest import start_timer_case
-from tests.jobs.conftest import timer_process as timer_process  # a fixture
-from workflows import reconnect, services, steps
+from tests.workflows.jobs.conftest import start_timer_case
+from tests.workflows.jobs.conftest import timer_process as timer_process  # a fixture
+from workflows import services, steps
+from workflows.jobs import reconnect
 from workflows.models import Job, JobKind, JobStatus
 
 pytestmark = pytest.mark.django_db

@@ -16,10 +16,10 @@ from django.db.models import Count
 
 from bench.http.cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF
 from bench.http.server import Node
-from tests.jobs.conftest import start_timer_case
-from tests.jobs.conftest import timer_process as timer_process  # a fixture
+from bench.samples import sample_form_data
+from tests.workflows.jobs.conftest import start_timer_case
+from tests.workflows.jobs.conftest import timer_process as timer_process  # a fixture
 from workflows.models import Event, EventKind, Job, JobKind, JobStatus, Task, TaskStatus
-from workflows.samples import sample_form_data
 
 from .helpers import node_env, wait_for
 

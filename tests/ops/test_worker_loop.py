@@ -2,7 +2,7 @@
 
 from django.db import OperationalError
 
-from workflows import reconnect, worker
+from workflows.jobs import reconnect, worker
 
 
 def test_the_worker_loop_backs_off_on_a_lost_connection_and_goes_on(monkeypatch):

@@ -6,17 +6,14 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from core.errors import Conflict, InvalidInput, NotFound
 from permissions import rules
 from permissions.models import AccessLog, Consent
 from permissions.policy import case_data_for
-from permissions.services import (
-    access_log_for_case,
-    consents_for_case,
-    record_consent,
-    revoke_consent,
-)
-from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.models import Event, EventKind
+from workflows.selectors import access_log_for_case, consents_for_case
+from workflows.selectors import case_field_rules as fields_of
+from workflows.services import record_consent, revoke_consent
 
 
 def _consent(actor, case, **kwargs):
@@ -28,7 +25,7 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
     nils, bjorn = users["nils"], users["bjorn"]
     nav = agencies["nav"]
 
-    views = case_data_for(nils, prison_case)
+    views = case_data_for(nils, prison_case, fields_of(prison_case))
     assert not views["housing"].visible and views["housing"].values == {}
     assert not views["health"].visible
     assert views["health"].reason == "no consent from the person to share health data with NAV Sarpsborg"
@@ -36,7 +33,7 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
 
     # Consent for housing to NAV (by kind): housing shows, health never does.
     housing_consent = _consent(bjorn, prison_case, agency_kind="nav", categories=["housing"])
-    views = case_data_for(nils, prison_case)
+    views = case_data_for(nils, prison_case, fields_of(prison_case))
     assert views["housing"].visible
     assert views["housing"].values == {"housing_situation": "uten_bolig"}
     assert views["housing"].basis == f"consent:{housing_consent.pk}"
@@ -48,9 +45,9 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
 
     # Consent for health to NAV Sarpsborg (the agency itself): now health shows.
     health_consent = _consent(bjorn, prison_case, agency=nav, categories=["health"])
-    decision = rules.can_see_category(nils, prison_case, "health")
+    decision = rules.can_see_category(nils, prison_case, "health", fields_of(prison_case))
     assert decision.allowed and decision.basis == f"consent:{health_consent.pk}"
-    views = case_data_for(nils, prison_case)
+    views = case_data_for(nils, prison_case, fields_of(prison_case))
     assert views["health"].values == {"treatment_plan": "LAR, oppfølging hver uke"}
     row = AccessLog.objects.get(user=nils, category="health")
     assert row.basis == f"consent:{health_consent.pk}" and row.consent == health_consent
@@ -59,8 +56,8 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
 
     # Revoked: masked again at once, for the very same user object.
     revoke_consent(actor=nils, consent_id=health_consent.pk)
-    assert not rules.can_see_category(nils, prison_case, "health")
-    views = case_data_for(nils, prison_case)
+    assert not rules.can_see_category(nils, prison_case, "health", fields_of(prison_case))
+    views = case_data_for(nils, prison_case, fields_of(prison_case))
     assert not views["health"].visible and views["health"].values == {}
     assert views["housing"].visible  # the other consent still stands
     assert AccessLog.objects.filter(user=nils, category="health").count() == 1
@@ -75,9 +72,9 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
 
 def test_consent_for_nav_does_not_reach_other_agencies(users, agencies, prison_case):
     _consent(users["bjorn"], prison_case, agency=agencies["nav"], categories=["health"])
-    assert rules.can_see_category(users["nora"], prison_case, "health")  # same agency
-    assert not rules.can_see_category(users["kari"], prison_case, "health")
-    assert not rules.can_see_category(users["bjorn"], prison_case, "health")
+    assert rules.can_see_category(users["nora"], prison_case, "health", fields_of(prison_case))  # same agency
+    assert not rules.can_see_category(users["kari"], prison_case, "health", fields_of(prison_case))
+    assert not rules.can_see_category(users["bjorn"], prison_case, "health", fields_of(prison_case))
 
 
 def test_consent_is_bound_to_its_case(users, agencies, prison_case, shipped):
@@ -91,8 +88,8 @@ def test_consent_is_bound_to_its_case(users, agencies, prison_case, shipped):
     )
     assert other.person_id == prison_case.person_id
     _consent(users["bjorn"], prison_case, agency=agencies["nav"], categories=["health"])
-    assert rules.can_see_category(users["nils"], prison_case, "health")
-    assert not rules.can_see_category(users["nils"], other, "health")
+    assert rules.can_see_category(users["nils"], prison_case, "health", fields_of(prison_case))
+    assert not rules.can_see_category(users["nils"], other, "health", fields_of(other))
 
 
 def test_expired_and_future_consents_do_not_count(users, agencies, prison_case):
@@ -111,15 +108,15 @@ def test_expired_and_future_consents_do_not_count(users, agencies, prison_case):
     assert expired.is_active(now - datetime.timedelta(days=2))
     assert not Consent.objects.active().exists()
     assert list(Consent.objects.active(now - datetime.timedelta(days=2))) == [expired]
-    assert not rules.can_see_category(users["nils"], prison_case, "health")
-    assert not case_data_for(users["nils"], prison_case)["health"].visible
+    assert not rules.can_see_category(users["nils"], prison_case, "health", fields_of(prison_case))
+    assert not case_data_for(users["nils"], prison_case, fields_of(prison_case))["health"].visible
 
 
 def test_consent_that_expires_later_counts_until_then(users, agencies, prison_case):
     consent = _consent(users["bjorn"], prison_case, agency=agencies["nav"], categories=["health"],
                        expires_at=timezone.now() + datetime.timedelta(days=90))
     assert consent.is_active()
-    assert rules.can_see_category(users["nils"], prison_case, "health")
+    assert rules.can_see_category(users["nils"], prison_case, "health", fields_of(prison_case))
     assert not consent.is_active(consent.expires_at)
 
 
@@ -127,7 +124,7 @@ def test_legal_basis(users, agencies, prison_case):
     consent = _consent(users["kari"], prison_case, agency_kind="nav", categories=["justice"],
                        basis="straffegjennomføringsloven § 4",
                        purpose="Melding til NAV ved innsettelse")
-    views = case_data_for(users["nils"], prison_case)
+    views = case_data_for(users["nils"], prison_case, fields_of(prison_case))
     assert views["justice"].visible
     assert views["justice"].basis == f"legal:straffegjennomføringsloven § 4 (#{consent.pk})"
     assert AccessLog.objects.get(user=users["nils"], category="justice").consent == consent
@@ -193,9 +190,9 @@ def test_any_participant_records_consent_by_case_id(users, prison_case):
 
 
 def test_access_log_for_case(users, prison_case):
-    from workflows.errors import Forbidden
+    from core.errors import Forbidden
 
-    case_data_for(users["kari"], prison_case)
+    case_data_for(users["kari"], prison_case, fields_of(prison_case))
     assert access_log_for_case(actor=users["bjorn"], case=prison_case).count() == 3
     assert access_log_for_case(actor=users["aud"], case=prison_case.pk).count() == 3
     with pytest.raises(Forbidden):

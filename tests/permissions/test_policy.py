@@ -1,16 +1,16 @@
 """case_data_for / person_for: grouping, masking, access-log rows, the national id."""
 
-from types import SimpleNamespace
 
 import pytest
 
 from permissions import policy
 from permissions.models import AccessLog
 from permissions.policy import case_data_for, person_for
+from workflows.selectors import case_field_rules as fields_of
 
 
 def test_grouping_by_category(users, prison_case):
-    views = case_data_for(users["bjorn"], prison_case, log=False)
+    views = case_data_for(users["bjorn"], prison_case, fields_of(prison_case), log=False)
     # Every category the process uses appears, masked or not, in a fixed order.
     assert list(views) == ["housing", "economy", "health", "justice", "coordination", "restricted"]
     assert views["economy"].values == {"rent_arrears_nok": 12000}
@@ -22,7 +22,7 @@ def test_grouping_by_category(users, prison_case):
 
 
 def test_masked_categories_are_listed_even_without_values(users, discharge_case):
-    views = case_data_for(users["nils"], discharge_case)
+    views = case_data_for(users["nils"], discharge_case, fields_of(discharge_case))
     assert "health" in views and not views["health"].visible
     assert views["health"].reason
     assert not AccessLog.objects.exists()  # nothing revealed, nothing logged
@@ -30,25 +30,25 @@ def test_masked_categories_are_listed_even_without_values(users, discharge_case)
 
 def test_one_log_row_per_revealed_category_per_call(users, agencies, prison_case):
     kari = users["kari"]
-    case_data_for(kari, prison_case)
+    case_data_for(kari, prison_case, fields_of(prison_case))
     rows = AccessLog.objects.filter(user=kari)
     assert sorted(rows.values_list("category", "basis")) == [
         ("coordination", "participant"), ("housing", "own-data"), ("justice", "own-service"),
     ]
     assert set(rows.values_list("agency", flat=True)) == {agencies["prison"].pk}
-    case_data_for(kari, prison_case)
+    case_data_for(kari, prison_case, fields_of(prison_case))
     assert AccessLog.objects.filter(user=kari).count() == 6
-    case_data_for(kari, prison_case, log=False)
+    case_data_for(kari, prison_case, fields_of(prison_case), log=False)
     assert AccessLog.objects.filter(user=kari).count() == 6
-    case_data_for(kari, prison_case, action="export")
+    case_data_for(kari, prison_case, fields_of(prison_case), action="export")
     assert AccessLog.objects.filter(user=kari, action="export").count() == 3
 
 
 def test_outsiders_get_everything_masked_and_nothing_logged(users, prison_case):
     for username in ("siri", "ada", "aud", "oscar"):
-        views = case_data_for(users[username], prison_case)
+        views = case_data_for(users[username], prison_case, fields_of(prison_case))
         assert all(not view.visible and view.values == {} and view.reason for view in views.values())
-        assert person_for(users[username], prison_case) == {
+        assert person_for(users[username], prison_case, fields_of(prison_case)) == {
             "name": None, "national_id": None, "national_id_masked": True,
         }
     assert not AccessLog.objects.exists()
@@ -57,7 +57,7 @@ def test_outsiders_get_everything_masked_and_nothing_logged(users, prison_case):
 def test_national_id_masked(users, prison_case):
     task = prison_case.tasks.get(element_id="Task_intake_interview")
     for username in ("kari", "nils", "helga", "bjorn"):
-        person = person_for(users[username], prison_case, task=task)
+        person = person_for(users[username], prison_case, fields_of(prison_case), task=task)
         assert person == {"name": "Ola Nordmann", "national_id": "179120*****",
                           "national_id_masked": True}
     assert not AccessLog.objects.exists()
@@ -65,24 +65,20 @@ def test_national_id_masked(users, prison_case):
 
 @pytest.fixture
 def intake_needs_identity(prison_case, monkeypatch):
-    """Pretend the intake form asks for the national id (no shipped form does yet)."""
-    info = policy.definition_info(prison_case)
-    definition = prison_case.instances.first().definition
-    patched = policy.DefinitionInfo(
+    """Field rules as if the intake form asked for the national id (no shipped form does yet)."""
+    info = fields_of(prison_case)
+    return policy.FieldRules(
         {**info.fields, "national_id": "identity"}, ("identity", *info.categories),
         frozenset({"Task_intake_interview"}),
     )
-    monkeypatch.setitem(policy._DEFINITIONS, (definition.pk, definition.checksum), patched)
-    prison_case.__dict__.pop("_brobygger_definition_info", None)
-    return patched
 
 
 def test_national_id_in_full_for_the_task_that_needs_it(users, prison_case, intake_needs_identity):
     task = prison_case.tasks.get(element_id="Task_intake_interview")
     kari, nils = users["kari"], users["nils"]
-    assert person_for(kari, prison_case)["national_id"] == "179120*****"  # no task
-    assert person_for(nils, prison_case, task=task)["national_id"] == "179120*****"  # not his
-    full = person_for(kari, prison_case, task=task)
+    assert person_for(kari, prison_case, intake_needs_identity)["national_id"] == "179120*****"  # no task
+    assert person_for(nils, prison_case, intake_needs_identity, task=task)["national_id"] == "179120*****"  # not his
+    full = person_for(kari, prison_case, intake_needs_identity, task=task)
     assert full == {"name": "Ola Nordmann", "national_id": "17912099997", "national_id_masked": False}
     row = AccessLog.objects.get(category="identity")
     assert row.user == kari and row.basis == f"task:{task.pk}"
@@ -90,24 +86,21 @@ def test_national_id_in_full_for_the_task_that_needs_it(users, prison_case, inta
     # A national id in the case data follows the same rule.
     prison_case.data = {**prison_case.data, "national_id": "17912099997"}
     prison_case.save()
-    prison_case.__dict__.pop("_brobygger_definition_info", None)
-    assert case_data_for(nils, prison_case, task=task)["identity"].values == {
+    assert case_data_for(nils, prison_case, intake_needs_identity, task=task)["identity"].values == {
         "national_id": "179120*****"
     }
-    assert case_data_for(kari, prison_case, task=task)["identity"].values == {
+    assert case_data_for(kari, prison_case, intake_needs_identity, task=task)["identity"].values == {
         "national_id": "17912099997"
     }
-    assert case_data_for(kari, prison_case)["identity"].values == {"national_id": "179120*****"}
+    assert case_data_for(kari, prison_case, intake_needs_identity)["identity"].values == {"national_id": "179120*****"}
 
     # Once the task is done, the need is gone.
     task.status = "completed"
     task.save()
-    assert person_for(kari, prison_case, task=task)["national_id_masked"] is True
+    assert person_for(kari, prison_case, intake_needs_identity, task=task)["national_id_masked"] is True
 
 
-def test_compile_definition_identity_declarations():
-    def definition(forms, tasks):
-        return SimpleNamespace(metadata={"fields": {}, "user_tasks": tasks}, forms=forms)
+def test_field_rules_identity_declarations():
 
     forms = {
         "a.json": {"properties": {"national_id": {"type": "string", "x-category": "identity"}}},
@@ -119,7 +112,7 @@ def test_compile_definition_identity_declarations():
         "A": {"form": "a.json"}, "B": {"form": "b.json"}, "C": {"form": "c.json"},
         "D": {"form": "d.json"}, "E": {"form": None, "identity": "full"}, "F": {"form": None},
     }
-    info = policy._compile_definition(definition(forms, tasks))
+    info = policy.field_rules({"fields": {}, "user_tasks": tasks}, forms)
     assert info.full_identity_tasks == {"A", "B", "E"}
 
 
@@ -136,12 +129,12 @@ def test_release_date_is_shared_with_every_participant_but_the_rest_of_justice_i
     prison_case.save(update_fields=["data", "data_sources"])
 
     for username in ("bjorn", "nils", "helga"):
-        justice = case_data_for(users[username], prison_case)["justice"]
+        justice = case_data_for(users[username], prison_case, fields_of(prison_case))["justice"]
         assert justice.values == {"expected_release_date": "2027-03-01"}, username
         assert justice.basis == "shared-field" and justice.reason  # the rest stays masked
     assert AccessLog.objects.filter(case=prison_case, category="justice", basis="shared-field").count() == 3
 
-    prison = case_data_for(users["kari"], prison_case)["justice"]
+    prison = case_data_for(users["kari"], prison_case, fields_of(prison_case))["justice"]
     assert prison.values == {"expected_release_date": "2027-03-01", "released_on_parole": True}
     for outsider in ("siri", "ada", "aud", "oscar"):
-        assert case_data_for(users[outsider], prison_case)["justice"].values == {}
+        assert case_data_for(users[outsider], prison_case, fields_of(prison_case))["justice"].values == {}

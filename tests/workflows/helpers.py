@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime
 
+from bench.samples import sample_form_data
+from bpmn.engine import runtime as engine
 from bpmn.registry import runtime_for
 from permissions.models import CASE_ROLES, Membership
-from workflows import services
-from workflows.models import ACTIVE_TASK_STATUSES, Task
-from workflows.samples import sample_form_data
+from workflows import services, steps
+from workflows.models import ACTIVE_TASK_STATUSES, Incident, ProcessInstance, Task
 
 PRISON_PARTICIPANTS = ("prison", "nav", "health", "housing")
 PERSON = {"name": "Ola Nordmann", "national_id": "17912099997"}
@@ -69,3 +70,116 @@ def do_follow_up_visits(case, monkeypatch, rounds=6):
         complete(visit)
         done.append(visit.element_id)
     return done
+
+
+# --- a case stopped on an incident -------------------------------------------------------
+
+# One NAV lane: "assess", then a gateway on ``score``, which the form leaves optional.
+GATEWAY_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_score">
+  <bpmn:process id="score_check" name="Score check" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_nav" name="NAV">
+        <bpmn:flowNodeRef>StartEvent_1</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Task_assess</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Gateway_score</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Task_follow_up</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>End_high</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>End_low</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Task_assess" name="Assess">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="assess.schema.json"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="Gateway_score" default="F_low">
+      <bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F_high</bpmn:outgoing><bpmn:outgoing>F_low</bpmn:outgoing>
+    </bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="Gateway_score"/>
+    <bpmn:sequenceFlow id="F_high" sourceRef="Gateway_score" targetRef="Task_follow_up">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">score &gt; 3</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="F_low" sourceRef="Gateway_score" targetRef="End_low"/>
+    <bpmn:userTask id="Task_follow_up" name="Follow up">
+      <bpmn:incoming>F_high</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="F3" sourceRef="Task_follow_up" targetRef="End_high"/>
+    <bpmn:endEvent id="End_high"><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="End_low"><bpmn:incoming>F_low</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+ASSESS_FORM = {
+    "type": "object",
+    "properties": {
+        "note": {"type": "string", "x-category": "economy"},
+        "score": {"type": "integer", "x-category": "economy"},
+    },
+    "required": ["note"],
+}
+
+
+def stop_on_gateway_incident(users, agencies) -> Incident:
+    """A NAV case whose gateway met an unknown name (``score``): its incident, unresolved."""
+    from bpmn.services import deploy_definition
+
+    deploy_definition(actor=None, bpmn_xml=GATEWAY_MODEL, forms={"assess.schema.json": ASSESS_FORM},
+                      check_permission=False)
+    case = services.start_case(actor=users["nils"], process_key="score_check", person=PERSON,
+                               participants={"nav": agencies["nav"].pk})
+    (task,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=task.pk, data={"note": "first visit"})
+    return Incident.objects.get(case=case)
+
+
+def supply_missing_score(instance, score=5):
+    """The fix an admin makes before retrying: the missing value is put into the state."""
+    _, workflow = steps.load(instance)
+    for task in workflow.get_tasks():
+        task.data.setdefault("score", score)
+    ProcessInstance.objects.filter(pk=instance.pk).update(state=engine.dump_workflow(workflow))
+
+
+# --- a task withdrawn by the process ------------------------------------------------------
+
+DEADLINE_FORM = {"type": "object", "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
+                 "additionalProperties": False}
+
+
+def withdrawn_task_model():
+    """A prison task withdrawn by an interrupting boundary timer after an hour."""
+    from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+
+    form = properties(formJsonSchemaFilename="f.schema.json")
+    return definitions(f"""
+        <bpmn:process id="Proc_withdrawn" isExecutable="true">
+          {lane_set({"Kriminalomsorgen": ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1",
+                                          "EndEvent_2"]})}
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
+          <bpmn:userTask id="Task_1" name="In time">{form}</bpmn:userTask>
+          <bpmn:boundaryEvent id="Boundary_1" attachedToRef="Task_1" cancelActivity="true">
+            <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+          </bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="EndEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_3" sourceRef="Boundary_1" targetRef="Task_late"/>
+          <bpmn:userTask id="Task_late" name="Too late">{form}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_late" targetRef="EndEvent_2"/>
+          <bpmn:endEvent id="EndEvent_1"/>
+          <bpmn:endEvent id="EndEvent_2"/>
+        </bpmn:process>
+    """)
+
+
+def deploy_withdrawn_task_model():
+    """Deploy ``Proc_withdrawn``: its prison task is cancelled when its hour is up."""
+    from bpmn.services import deploy_definition
+
+    return deploy_definition(actor=None, bpmn_xml=withdrawn_task_model(), forms={"f.schema.json": DEADLINE_FORM},
+                             filename="withdrawn.bpmn", check_permission=False).definition

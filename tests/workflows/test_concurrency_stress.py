@@ -1,16 +1,16 @@
 """Many people at once on PostgreSQL: no lost data, no deadlock, exactly one winner.
 
 The completion path locks and completes in one round trip and writes in batches
-(``workflows.rows``); these tests run it against itself and against messages, many
+(``workflows.steps.rows``); these tests run it against itself and against messages, many
 times over, so that a wrong lock order or a lost update shows up as a failure here
 rather than in an agency's inbox.
 """
 
 import pytest
 
+from core.errors import Conflict, NotFound
 from tests.threads import all_at_once
 from workflows import services
-from workflows.errors import Conflict, NotFound
 from workflows.models import Case, Event, EventKind, ProcessInstance, Task, TaskStatus
 
 from .helpers import complete, form_data, open_tasks, start_prison_case
@@ -63,7 +63,7 @@ def test_five_people_completing_one_task_exactly_one_wins_every_time(shipped, us
 
 
 def test_a_completion_and_a_release_date_message_at_the_same_moment(shipped, users, agencies):
-    from tests.jobs.conftest import walk_to_find_home
+    from tests.workflows.jobs.conftest import walk_to_find_home
 
     for attempt in range(4):
         case = walk_to_find_home(users, agencies, "2027-12-15")

@@ -4,16 +4,14 @@ import json
 
 import pytest
 
-from bpmn.engine import runtime as engine
-from bpmn.engine.errors import BpmnValidationError
 from bpmn.models import ProcessDefinition
-from bpmn.services import deploy_definition
+from bpmn.services import InvalidModel, deploy_definition
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows import services, steps
-from workflows.errors import Conflict, Forbidden, InvalidInput
-from workflows.models import Event, EventKind, Incident, InstanceStatus, ProcessInstance
+from workflows.models import Event, EventKind, InstanceStatus, ProcessInstance
 
 from ..conftest import PROCESSES
-from .helpers import PERSON, open_tasks, start_prison_case
+from .helpers import PERSON, open_tasks, start_prison_case, stop_on_gateway_incident, supply_missing_score
 
 PRISON_BPMN = PROCESSES / "prison_release_to_housing.bpmn"
 
@@ -50,7 +48,7 @@ def test_only_process_admins_deploy(shipped, users):
 
 
 def test_refused_model_stores_nothing(db):
-    with pytest.raises(BpmnValidationError) as raised:
+    with pytest.raises(InvalidModel) as raised:
         _deploy(PRISON_BPMN.read_text().replace('name="Helse"', 'name="Ukjent etat"'))
     (issue,) = raised.value.issues
     assert (issue.code, issue.element_id) == ("unknown-lane", "Lane_health")
@@ -72,67 +70,9 @@ def test_start_case_names_the_missing_participant_and_the_bad_national_id(shippe
     assert raised.value.errors[0]["field"] == "process_key"
 
 
-GATEWAY_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_score">
-  <bpmn:process id="score_check" name="Score check" isExecutable="true">
-    <bpmn:laneSet id="LaneSet_1">
-      <bpmn:lane id="Lane_nav" name="NAV">
-        <bpmn:flowNodeRef>StartEvent_1</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>Task_assess</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>Gateway_score</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>Task_follow_up</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>End_high</bpmn:flowNodeRef>
-        <bpmn:flowNodeRef>End_low</bpmn:flowNodeRef>
-      </bpmn:lane>
-    </bpmn:laneSet>
-    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="Task_assess" name="Assess">
-      <bpmn:extensionElements><spiffworkflow:properties>
-        <spiffworkflow:property name="formJsonSchemaFilename" value="assess.schema.json"/>
-      </spiffworkflow:properties></bpmn:extensionElements>
-      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
-    </bpmn:userTask>
-    <bpmn:exclusiveGateway id="Gateway_score" default="F_low">
-      <bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F_high</bpmn:outgoing><bpmn:outgoing>F_low</bpmn:outgoing>
-    </bpmn:exclusiveGateway>
-    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
-    <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="Gateway_score"/>
-    <bpmn:sequenceFlow id="F_high" sourceRef="Gateway_score" targetRef="Task_follow_up">
-      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">score &gt; 3</bpmn:conditionExpression>
-    </bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="F_low" sourceRef="Gateway_score" targetRef="End_low"/>
-    <bpmn:userTask id="Task_follow_up" name="Follow up">
-      <bpmn:incoming>F_high</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing>
-    </bpmn:userTask>
-    <bpmn:sequenceFlow id="F3" sourceRef="Task_follow_up" targetRef="End_high"/>
-    <bpmn:endEvent id="End_high"><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>
-    <bpmn:endEvent id="End_low"><bpmn:incoming>F_low</bpmn:incoming></bpmn:endEvent>
-  </bpmn:process>
-</bpmn:definitions>
-"""
-ASSESS_FORM = {
-    "type": "object",
-    "properties": {
-        "note": {"type": "string", "x-category": "economy"},
-        "score": {"type": "integer", "x-category": "economy"},
-    },
-    "required": ["note"],
-}
-
-
 def test_expression_error_in_a_gateway_is_an_incident_that_keeps_the_data(db, users, agencies):
-    deploy_definition(actor=None, bpmn_xml=GATEWAY_MODEL, forms={"assess.schema.json": ASSESS_FORM},
-                      check_permission=False)
-    case = services.start_case(actor=users["nils"], process_key="score_check", person=PERSON,
-                               participants={"nav": agencies["nav"].pk})
-    (task,) = open_tasks(case)
-    # "score" is optional in the form, so the gateway meets an unknown name.
-    services.complete_task(actor=users["nils"], task_id=task.pk, data={"note": "first visit"})
-
-    instance = ProcessInstance.objects.get(case=case)
-    incident = Incident.objects.get(case=case)
+    incident = stop_on_gateway_incident(users, agencies)
+    case, instance = incident.case, incident.instance
     assert instance.status == InstanceStatus.INCIDENT
     assert incident.element_id == "Gateway_score" and "score" in incident.error
     assert Event.objects.filter(case=case, kind=EventKind.INCIDENT).count() == 1
@@ -145,9 +85,7 @@ def test_expression_error_in_a_gateway_is_an_incident_that_keeps_the_data(db, us
     assert incident.attempts == 2 and incident.resolved_at is None
 
     # The fix: the missing value is supplied (later issues do this through messages).
-    for errored in workflow.get_tasks():
-        errored.data.setdefault("score", 5)
-    ProcessInstance.objects.filter(pk=instance.pk).update(state=engine.dump_workflow(workflow))
+    supply_missing_score(instance)
     services.retry_incident(actor=users["ada"], incident_id=incident.pk)
 
     incident.refresh_from_db()
@@ -155,6 +93,54 @@ def test_expression_error_in_a_gateway_is_an_incident_that_keeps_the_data(db, us
     assert incident.resolved_at is not None and incident.resolved_by == users["ada"]
     assert instance.status == InstanceStatus.RUNNING
     assert [t.element_id for t in open_tasks(case)] == ["Task_follow_up"]
-    with pytest.raises(Exception):
-        services.retry_incident(actor=users["nils"], incident_id=incident.pk)
     assert json.loads(instance.state)["typename"] == "BpmnWorkflow"
+
+
+NOT_PROCESS_ADMINS = ("kari", "nils", "nora", "helga", "bjorn", "siri", "aud", "oscar")
+
+
+def _incident_row(incident):
+    incident.refresh_from_db()
+    return incident.attempts, incident.error, incident.resolved_at, incident.resolved_by_id
+
+
+def test_only_process_admins_retry_an_incident_for_everyone_else_it_does_not_exist(db, users, agencies):
+    incident = stop_on_gateway_incident(users, agencies)
+    before = _incident_row(incident)
+    # nils started the case and works its task: he still may not retry it.
+    for name in NOT_PROCESS_ADMINS:
+        with pytest.raises(NotFound) as raised:
+            services.retry_incident(actor=users[name], incident_id=incident.pk)
+        assert (name, raised.value.detail, raised.value.errors) == (name, "no such incident", [])
+    assert _incident_row(incident) == before  # not even an attempt was counted
+    with pytest.raises(NotFound) as raised:
+        services.retry_incident(actor=users["ada"], incident_id=incident.pk + 1000)
+    assert raised.value.detail == "no such incident"
+
+    supply_missing_score(incident.instance)
+    for name in NOT_PROCESS_ADMINS:
+        with pytest.raises(NotFound):
+            services.retry_incident(actor=users[name], incident_id=incident.pk)
+    assert _incident_row(incident) == before
+    assert not Event.objects.filter(case=incident.case, kind=EventKind.INCIDENT_RESOLVED).exists()
+
+
+def test_a_resolved_incident_is_not_retried_again(db, users, agencies):
+    incident = stop_on_gateway_incident(users, agencies)
+    supply_missing_score(incident.instance)
+    services.retry_incident(actor=users["ada"], incident_id=incident.pk)
+    resolved = _incident_row(incident)
+    version = ProcessInstance.objects.get(pk=incident.instance_id).version
+    events = Event.objects.filter(case=incident.case).count()
+
+    with pytest.raises(Conflict) as raised:
+        services.retry_incident(actor=users["ada"], incident_id=incident.pk)
+
+    assert (raised.value.detail, raised.value.errors) == ("the incident is already resolved", [])
+    assert _incident_row(incident) == resolved
+    assert ProcessInstance.objects.get(pk=incident.instance_id).version == version
+    assert Event.objects.filter(case=incident.case).count() == events
+    assert [t.element_id for t in open_tasks(incident.case)] == ["Task_follow_up"]
+    for name in NOT_PROCESS_ADMINS:  # and for everyone else it still does not exist
+        with pytest.raises(NotFound):
+            services.retry_incident(actor=users[name], incident_id=incident.pk)

@@ -4,10 +4,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from workflows import rows
 from workflows.models import (
     Case,
     Event,
@@ -20,6 +20,7 @@ from workflows.models import (
     Task,
     TaskStatus,
 )
+from workflows.steps.runner import rows
 
 from .helpers import open_tasks, start_prison_case
 
@@ -156,7 +157,7 @@ def test_a_failing_statement_fails_the_flush(case):
     batch = rows.Batch()
     batch.insert([Event(case=case, kind=EventKind.HANDOFF)])
     batch.add("UPDATE workflows_task SET no_such_column = 1", [])
-    with pytest.raises(Exception, match="no_such_column"):
+    with pytest.raises(DatabaseError, match="no_such_column"):
         batch.flush()
 
 
@@ -188,3 +189,42 @@ def test_deleting_the_pending_timer_job_unlinks_its_incidents(case):
     assert not Job.objects.filter(pk=job.pk).exists() and Job.objects.filter(pk=other.pk).exists()
     incident.refresh_from_db()
     assert incident.job is None
+
+
+def test_open_to_means_the_same_in_sql_and_in_python(case, users):
+    """``Task.open_to`` (compiled into the completion's UPDATE) and ``Task.is_open_to`` (the
+    Python check that explains a refusal) agree on every status and assignee."""
+    (task,) = open_tasks(case)
+    kari, nora = users["kari"], users["nora"]
+    for status in TaskStatus.values:
+        for assignee in (None, kari, nora):
+            Task.objects.filter(pk=task.pk).update(status=status, assignee=assignee)
+            task.refresh_from_db()
+            in_sql = Task.objects.filter(Task.open_to(kari.pk), pk=task.pk).exists()
+            assert in_sql == task.is_open_to(kari.pk), (status, assignee)
+
+
+def test_completing_updates_only_a_task_still_open_to_the_actor(case, users):
+    (task,) = open_tasks(case)
+    kari, nora = users["kari"], users["nora"]
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.CLAIMED, assignee=nora)
+    from django.db import transaction
+
+    with transaction.atomic():
+        completion = rows.lock_and_complete(task.pk, kari.pk, timezone.now())
+        assert completion.task.pk == task.pk and not completion.completed
+        transaction.set_rollback(True)
+    Task.objects.filter(pk=task.pk).update(assignee=kari)
+    with transaction.atomic():
+        assert rows.lock_and_complete(task.pk, kari.pk, timezone.now()).completed
+        transaction.set_rollback(True)
+
+
+def test_server_side_binding_is_refused_at_start_up(settings):
+    from workflows.checks import client_side_binding
+
+    assert client_side_binding() == []
+    settings.DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql",
+                                      "OPTIONS": {"server_side_binding": True}}}
+    (error,) = client_side_binding()
+    assert error.id == "brobygger.E001" and "client-side binding" in error.msg

@@ -4,9 +4,9 @@
 import pytest
 from django.db import connection
 
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.threads import all_at_once
 from workflows import services, steps
-from workflows.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows.models import Case, Event, EventKind, ProcessInstance, Task, TaskStatus
 
 from .helpers import complete, form_data, open_tasks, start_prison_case
@@ -82,7 +82,7 @@ def test_failure_in_the_middle_of_a_step_leaves_no_partial_state(case, users, mo
     def broken_sync(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(steps, "sync_tasks", broken_sync)
+    monkeypatch.setattr(steps.runner, "sync_tasks", broken_sync)
     with pytest.raises(RuntimeError):
         complete(task, {"has_home": False}, actor=users["kari"])
 

@@ -5,15 +5,14 @@ Plain Python: this module must never import Django.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ..errors import ExpressionError
-from ..timefuncs import TIMER_FUNCTIONS
-from .guards import _charge, _check_int, _check_len, _check_text_size
-from .limits import MAX_ROUND_DIGITS, MAX_SEQUENCE_LEN, TIMEZONE
+from bpmn.engine.errors import ExpressionError
+from bpmn.engine.expressions.guards import _charge, _check_int, _check_len, _check_text_size
+from bpmn.engine.expressions.limits import MAX_ROUND_DIGITS, MAX_SEQUENCE_LEN, TIMEZONE
+from bpmn.engine.timefuncs import TIMER_FUNCTIONS, add_months
 
 
 def _bounded_range(*args: int) -> range:
@@ -87,18 +86,6 @@ def parse_datetime(text: str) -> datetime:
     if not isinstance(text, str) or len(text) > 64:
         raise ExpressionError("parse_datetime() expects an ISO-8601 date-time text")
     return _aware(datetime.fromisoformat(text.strip()))
-
-
-def add_months(value: date, months: int) -> date:
-    """Add calendar months, clamping the day (31 January + 1 month = 28/29 February)."""
-    if not isinstance(value, date) or not isinstance(months, int):
-        raise ExpressionError("add_months() expects a date and a whole number of months")
-    index = value.year * 12 + value.month - 1 + months
-    year, month = divmod(index, 12)
-    if not 1 <= year <= 9999:
-        raise ExpressionError("add_months() result is outside the supported years 1-9999")
-    day = min(value.day, calendar.monthrange(year, month + 1)[1])
-    return value.replace(year=year, month=month + 1, day=day)
 
 
 def now() -> datetime:

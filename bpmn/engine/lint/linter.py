@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import ValidationIssue
+from ..routing import RoutingMap
 from .forms import FormChecks
 from .gateways import GatewayChecks
 from .loops import LoopChecks
@@ -17,11 +18,12 @@ class _Linter(StructureChecks, GatewayChecks, LoopChecks, RoutingChecks, FormChe
     """One lint run over one file. The checks live in the mixins, one module per concern;
     they share the state set up here and report through ``add``."""
 
-    def __init__(self, root, filename, forms, lane_map):
+    def __init__(self, root, filename, forms, lane_map, routing=None):
         self.root = root
         self.filename = filename
         self.forms = forms or {}
         self.lane_map = lane_map
+        self.routing = routing if routing is not None else RoutingMap.from_parts(None, lane_map)
         self.issues: list[ValidationIssue] = []
         self.processes = _processes(root)
         self.executable = [p for p in self.processes if _is_executable(p)]
@@ -64,10 +66,12 @@ def lint_definitions(
     filename: str,
     forms: dict[str, dict],
     lane_map: dict[str, str] | None,
+    routing: RoutingMap | None = None,
 ) -> list[ValidationIssue]:
     """Deploy-time checks beyond SpiffWorkflow's own; returns every issue found.
 
     ``forms`` maps form file names to JSON schemas; ``lane_map`` maps lane names to
-    agency kinds (it takes precedence over the default aliases).
+    agency kinds (it takes precedence over the default aliases); ``routing`` is the whole
+    routing map (``routing.RoutingMap``), which includes the lane map when given.
     """
-    return _Linter(root, filename, forms, lane_map).run()
+    return _Linter(root, filename, forms, lane_map, routing).run()

@@ -13,9 +13,11 @@ NSMAP = {"bpmn": BPMN_MODEL_NS, "spiffworkflow": SPIFF_NS}
 FORM_PROPERTY = "formJsonSchemaFilename"
 DUE_IN_PROPERTY = "dueIn"
 
-HUMAN_TASKS = ("userTask", "manualTask")
+# A plain bpmn:task waits for a person too: SpiffWorkflow runs it as a manual task, so it
+# is routed, given a form and counted as a wait state like one.
+HUMAN_TASKS = ("userTask", "manualTask", "task")
 WAIT_STATES = frozenset(
-    {"userTask", "manualTask", "receiveTask", "intermediateCatchEvent", "eventBasedGateway"}
+    {"userTask", "manualTask", "task", "receiveTask", "intermediateCatchEvent", "eventBasedGateway"}
 )
 SUBPROCESSES = frozenset({"subProcess", "transaction", "adHocSubProcess"})
 FLOW_CONTAINERS = frozenset({"process"}) | SUBPROCESSES

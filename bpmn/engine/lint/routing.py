@@ -6,7 +6,8 @@ from collections.abc import Mapping
 
 from lxml import etree
 
-from ..lanes import AGENCY_KINDS, resolve_lane_kind
+from ..lanes import AGENCY_KINDS
+from ..routing import pool_names, route, task_assignee, task_groups, unrouted_fix
 from .model import SUBPROCESSES, _describe, _human_tasks, _local, _q, _quoted_list
 
 # --- lanes (mirrors SpiffWorkflow's lane lookup) -------------------------------------------
@@ -45,58 +46,92 @@ def _effective_lane(node: etree._Element, doc_lanes: Mapping[str, str | None]) -
 
 
 class RoutingChecks:
-    """Lane checks of ``_Linter`` (see ``linter.py``)."""
+    """Routing checks of ``_Linter`` (see ``linter.py``): every task that waits for a
+    person must reach an agency kind, by lane, candidate group, assignee, pool or the
+    routing map's default (``routing.route``). Each problem names what to add to the map."""
 
     def check_lanes(self, process) -> None:
-        lanes = list(process.iter(_q("lane")))
-        tasks = list(_human_tasks(process))
+        routing = self.routing
         kinds = ", ".join(AGENCY_KINDS)
-        if not lanes:
-            if tasks:
-                names = _quoted_list(t.get("id") for t in tasks[:5])
-                more = f" and {len(tasks) - 5} more" if len(tasks) > 5 else ""
-                self.add(
-                    "no-lanes",
-                    f"process '{process.get('id')}' has user or manual tasks ({names}{more}) "
-                    "but no lanes; Brobygger routes every task to an agency by its lane, so "
-                    "put each task in a lane named after the agency that does it",
-                    process,
-                )
+        pool = pool_names(self.root).get(process.get("id") or "")
+        has_lanes = any(True for _ in process.iter(_q("lane")))
+        unrouted = []
+        for task in _human_tasks(process):
+            lane = _effective_lane(task, self.doc_lanes)
+            result = route(lane, task_groups(task), task_assignee(task), pool, routing)
+            if result.kind is None:
+                unrouted.append((task, result))
+        if not unrouted:
             return
-        for lane in lanes:
-            name = lane.get("name")
-            if name and name.strip() and resolve_lane_kind(name, self.lane_map) is not None:
-                continue
-            is_leaf = lane.find(_q("childLaneSet")) is None
-            routes = any(
-                self.doc_lanes.get((ref.text or "").strip()) == name
-                for ref in lane.findall(_q("flowNodeRef"))
-            )
-            if not (is_leaf or routes):
-                continue  # a parent lane whose own name never reaches a task
-            if not name or not name.strip():
+        lanes_by_name = {}
+        for lane in self.root.iter(_q("lane")):
+            lanes_by_name.setdefault(lane.get("name"), lane)
+        reported_lanes = set()
+        nameless = []
+        for task, result in unrouted:
+            if result.lane is not None and result.lane.strip():
+                if result.lane in reported_lanes:
+                    continue
+                reported_lanes.add(result.lane)
+                lane = lanes_by_name.get(result.lane)
                 self.add(
                     "unknown-lane",
-                    f"lane '{lane.get('id')}' has no name; Brobygger routes tasks by the lane "
-                    f"name to an agency kind ({kinds}); name the lane or give a lane map at "
-                    "deploy",
-                    lane,
+                    f"lane '{lane.get('id') if lane is not None else result.lane}' is named "
+                    f"{' '.join(result.lane.split())!r}, which is not a known agency; Brobygger routes "
+                    f"tasks to one of {kinds}; rename the lane (e.g. NAV, Helse, Boligkontakt, "
+                    f"Kriminalomsorgen, Sykehus, Kommune) or {unrouted_fix(result)} "
+                    "(the lane map: lane name -> kind)",
+                    lane if lane is not None else task,
                 )
-            else:
+            elif task.get("id") in self.doc_lanes:  # in a lane that has no name
+                lane = _lane_holding(self.root, task.get("id"))
+                if lane is not None and lane.get("id") not in reported_lanes:
+                    reported_lanes.add(lane.get("id"))
+                    self.add(
+                        "unknown-lane",
+                        f"lane '{lane.get('id')}' has no name; Brobygger routes tasks by the lane name to "
+                        f"an agency kind ({kinds}); name the lane or {unrouted_fix(result)} (the lane map)",
+                        lane,
+                    )
+            elif result.groups or result.assignee:
                 self.add(
-                    "unknown-lane",
-                    f"lane '{lane.get('id')}' is named {' '.join(name.split())!r}, which is not a "
-                    f"known agency; Brobygger routes tasks by lane to one of {kinds}; rename "
-                    "the lane (e.g. NAV, Helse, Boligkontakt, Kriminalomsorgen, Sykehus, "
-                    "Kommune) or give a lane map at deploy (lane name -> kind)",
-                    lane,
-                )
-        for task in tasks:
-            if _effective_lane(task, self.doc_lanes) is None:
-                self.add(
-                    "task-without-lane",
-                    f"{_describe(task)} is in process '{process.get('id')}', which has "
-                    "lanes, but the task is in none of them; put it in the lane of the agency "
-                    "that does it",
+                    "unknown-group",
+                    f"{_describe(task)} is for {_who(result)}, which is not an agency kind; "
+                    f"{unrouted_fix(result)}",
                     task,
                 )
+            elif has_lanes:
+                self.add(
+                    "task-without-lane",
+                    f"{_describe(task)} is in process '{process.get('id')}', which has lanes, but the "
+                    f"task is in none of them; put it in the lane of the agency that does it, or "
+                    f"{unrouted_fix(result)}",
+                    task,
+                )
+            else:
+                nameless.append((task, result))
+        if nameless:
+            tasks = [task for task, _ in nameless]
+            names = _quoted_list(t.get("id") for t in tasks[:5])
+            more = f" and {len(tasks) - 5} more" if len(tasks) > 5 else ""
+            self.add(
+                "no-lanes",
+                f"process '{process.get('id')}' has tasks that wait for a person ({names}{more}) but no lane, "
+                "candidate group or assignee says which agency does them; put each task in a lane "
+                "named after its agency, or " + unrouted_fix(nameless[0][1]),
+                process,
+            )
+
+
+def _lane_holding(root, element_id):
+    for lane in root.iter(_q("lane")):
+        if any((ref.text or "").strip() == element_id for ref in lane.findall(_q("flowNodeRef"))):
+            return lane
+    return None
+
+
+def _who(result) -> str:
+    parts = [f"candidate group(s) {_quoted_list(result.groups)}"] if result.groups else []
+    if result.assignee:
+        parts.append(f"assignee '{result.assignee}'")
+    return " and ".join(parts)

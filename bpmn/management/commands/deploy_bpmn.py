@@ -1,9 +1,11 @@
+import json
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
-from bpmn.engine.errors import BpmnValidationError
 from bpmn.loading import bpmn_files, forms_for
-from bpmn.services import deploy_definition
-from workflows.errors import ServiceError
+from bpmn.services import InvalidModel, deploy_definition
+from core.errors import ServiceError
 
 
 class Command(BaseCommand):
@@ -11,8 +13,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help=".bpmn files or folders")
+        parser.add_argument(
+            "--map", dest="routing", metavar="FILE_OR_JSON",
+            help='the routing map for every file: a JSON file or JSON text, e.g. '
+                 '\'{"lanes": {"Lane 1": "nav"}, "groups": {"accounting": "nav"}, "default": "housing"}\'',
+        )
 
-    def handle(self, *args, paths, **options):
+    def handle(self, *args, paths, routing=None, **options):
+        routing = _routing_map(routing)
         try:
             files = bpmn_files(paths)
         except FileNotFoundError as exc:
@@ -24,9 +32,9 @@ class Command(BaseCommand):
             try:
                 result = deploy_definition(
                     actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path),
-                    filename=path.name, check_permission=False,
+                    filename=path.name, check_permission=False, routing=routing,
                 )
-            except BpmnValidationError as exc:
+            except InvalidModel as exc:
                 failed += 1
                 self.stderr.write(f"{path}: refused")
                 for issue in exc.issues:
@@ -41,3 +49,22 @@ class Command(BaseCommand):
             self.stdout.write(f"{path}: {definition.key} version {definition.version} ({state})")
         if failed:
             raise CommandError(f"{failed} of {len(files)} file(s) refused")
+
+
+def _routing_map(value: str | None) -> dict | None:
+    """``--map``: JSON text (starts with ``{``) or the path of a JSON file."""
+    if not value:
+        return None
+    text = value
+    if not value.lstrip().startswith("{"):
+        try:
+            text = Path(value).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"--map: cannot read {value}: {exc.strerror}") from exc
+    try:
+        routing = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"--map: not JSON: {exc}") from exc
+    if not isinstance(routing, dict):
+        raise CommandError("--map: the routing map must be a JSON object")
+    return routing

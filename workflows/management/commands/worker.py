@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from workflows.worker import Worker
+from workflows.jobs.worker import Worker
 
 
 class Command(BaseCommand):
@@ -18,5 +18,10 @@ class Command(BaseCommand):
         worker.install_signal_handlers()
         if not once:
             self.stdout.write(f"worker {worker.name} started (Ctrl-C or SIGTERM stops it)")
-        done = worker.run(once=once)
+        done = worker.run(once=once, on_ready=lambda: self._ready(worker))
         self.stdout.write(f"worker {worker.name}: {done} jobs done")
+
+    def _ready(self, worker) -> None:
+        # Supervisors and tests wait for this line: the worker is listening and idle.
+        self.stdout.write(f"worker {worker.name} ready: waiting for jobs")
+        self.stdout.flush()

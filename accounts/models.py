@@ -1,0 +1,58 @@
+"""Sign-in data: how identity-provider groups map to agencies and roles, and which
+identity-provider account a local user is."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from permissions.models import Agency, Role
+
+
+class GroupMapping(models.Model):
+    """One identity-provider group gives one role in one agency.
+
+    A model, not a setting: agencies are rows whose ids differ per installation, and an
+    agency joins or a group is renamed without a deploy. The admin's change history
+    records who changed a mapping. Applied at every single sign-on login
+    (``accounts.oidc.sync_memberships``).
+    """
+
+    group = models.CharField(
+        _("identity-provider group"), max_length=255,
+        help_text=_("The exact value in the groups claim of the ID token or userinfo answer."),
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="group_mappings")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("identity-provider group mapping")
+        ordering = ["group", "agency__name", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "agency", "role"], name="unique_group_mapping"),
+        ]
+
+    def __str__(self):
+        return f"{self.group} → {self.role} @ {self.agency}"
+
+
+class ExternalIdentity(models.Model):
+    """The identity-provider account (issuer and subject) a local user signs in as.
+
+    Users are found by the provider's stable subject, never by e-mail address: an
+    address can be changed by its holder at some providers, a subject cannot.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identity")
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    last_login_groups = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("single sign-on identity")
+        verbose_name_plural = _("single sign-on identities")
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="unique_external_identity"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.subject})"

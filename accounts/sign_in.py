@@ -1,0 +1,59 @@
+"""Password sign-in for the API's token endpoint: the same lockout (django-axes) and
+the same second-factor rule as the web login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate, user_logged_in, user_logged_out, user_login_failed
+from django.utils.translation import gettext_lazy as _
+from django_otp import match_token
+
+from accounts import tokens
+from accounts.two_factor import has_confirmed_device, second_factor_required
+
+
+@dataclass
+class SignInRefused(Exception):
+    field: str
+    message: str
+
+
+def password_sign_in(request, username: str, password: str, otp: str = ""):
+    """The user, or ``SignInRefused`` naming the field. ``request`` is the HttpRequest
+    (not DRF's wrapper): django-axes marks a locked-out request on it, and its
+    middleware then answers 429 whatever the view returns."""
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise SignInRefused("body", str(_("unable to log in with the given username and password")))
+    if second_factor_required(user):
+        _check_one_time_code(request, user, username, otp)
+    return user
+
+
+def _check_one_time_code(request, user, username: str, otp: str) -> None:
+    if not has_confirmed_device(user):
+        raise SignInRefused("otp", str(_("set up two-factor sign-in in the web app first")))
+    if not otp:
+        raise SignInRefused("otp", str(_("a one-time code from your authenticator app is required")))
+    if match_token(user, otp) is None:
+        # Counted by django-axes like a wrong password.
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+        raise SignInRefused("otp", str(_("the one-time code is wrong or has expired")))
+
+
+def issue_token(request, user) -> tuple[str, object]:
+    token, expiry = tokens.issue(user)
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return token, expiry
+
+
+def revoke_token(request, user, token_instance) -> None:
+    tokens.revoke(token_instance)
+    user_logged_out.send(sender=user.__class__, request=request, user=user)
+
+
+def revoke_all_tokens(request, user) -> int:
+    count = tokens.revoke_all(user)
+    user_logged_out.send(sender=user.__class__, request=request, user=user)
+    return count

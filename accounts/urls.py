@@ -1,0 +1,11 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("login/", views.login, name="login"),
+    path("two-factor/", views.verify, name="two-factor-verify"),
+    path("two-factor/setup/", views.setup, name="two-factor-setup"),
+    path("sso/", views.SingleSignOnStart.as_view(), name="oidc_authentication_init"),
+    path("sso/callback/", views.SingleSignOnCallback.as_view(), name="oidc_authentication_callback"),
+]

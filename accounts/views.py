@@ -1,0 +1,122 @@
+"""Sign-in pages: the login page (password, and single sign-on when configured), the
+two-factor enrolment and verification pages, and the single sign-on entry points."""
+
+from __future__ import annotations
+
+from base64 import b32encode
+from urllib.parse import urlencode
+
+import django_otp
+import segno
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from mozilla_django_oidc import views as oidc_views
+
+from accounts.oidc import oidc_enabled
+from accounts.two_factor import has_confirmed_device
+
+DEVICE_NAME = "authenticator"
+
+
+class LoginView(auth_views.LoginView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = oidc_enabled()
+        context["sso_failed"] = self.request.GET.get("sso") == "failed"
+        return context
+
+
+class SingleSignOnStart(oidc_views.OIDCAuthenticationRequestView):
+    def get(self, request):
+        if not oidc_enabled():
+            raise Http404
+        return super().get(request)
+
+
+class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
+    def get(self, request):
+        if not oidc_enabled():
+            raise Http404
+        return super().get(request)
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return "/"
+
+
+def _page(name: str, request) -> str:
+    return f"{reverse(name)}?{urlencode({'next': _next_url(request)})}"
+
+
+def _verified(request, device) -> HttpResponseRedirect:
+    # A new session id once the second factor is given: an id seen before it is worthless.
+    request.session.cycle_key()
+    django_otp.login(request, device)
+    return HttpResponseRedirect(_next_url(request))
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    """Enrolment: a new secret shown as a QR code and as text; confirmed by a first code."""
+    if has_confirmed_device(request.user):
+        return HttpResponseRedirect(_page("two-factor-verify", request))
+    device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False,
+                                                        defaults={"name": DEVICE_NAME})
+    error = None
+    if request.method == "POST":
+        if device.verify_token(request.POST.get("otp", "").strip()):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            messages.success(request, _("Two-factor sign-in is set up."))
+            return _verified(request, device)
+        error = _("The code is wrong or has expired. Try the newest code from the app.")
+    secret = b32encode(device.bin_key).decode()
+    context = {
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(
+            scale=4, title=_("QR code for the authenticator app")),
+        "secret": _grouped(secret),
+        "error": error,
+        "next": _next_url(request),
+    }
+    return render(request, "accounts/two_factor_setup.html", context, status=400 if error else 200)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    if not has_confirmed_device(request.user):
+        return HttpResponseRedirect(_page("two-factor-setup", request))
+    error = None
+    if request.method == "POST":
+        token = request.POST.get("otp", "").strip()
+        for device in devices_for_user(request.user, confirmed=True):
+            if device.verify_token(token):
+                return _verified(request, device)
+        error = _("The code is wrong or has expired. Try the newest code from the app.")
+    return render(request, "accounts/two_factor_verify.html", {"error": error, "next": _next_url(request)},
+                  status=400 if error else 200)
+
+
+login = method_decorator(never_cache, name="dispatch")(LoginView).as_view()

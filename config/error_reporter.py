@@ -1,0 +1,44 @@
+"""An exception reporter that shows where an error happened, never the data it happened on.
+
+Django's debug page (DEBUG on, as under `make run`) and its error e-mails list every
+frame's local variables, the request's body and the settings: a failing step would show
+the whole workflow state, categories the reader may not see among them. This reporter
+keeps the exception class and the stack (file, line, function, source line), and drops
+the exception's message (it may quote a value), the locals, the request data and settings.
+"""
+
+from __future__ import annotations
+
+import html
+import traceback
+
+from django.views.debug import ExceptionReporter
+
+
+class StatelessExceptionReporter(ExceptionReporter):
+    def _stack(self) -> list[traceback.FrameSummary]:
+        if self.tb is None:
+            return []
+        # lookup_lines: read the source line now; capture_locals stays off.
+        return list(traceback.extract_tb(self.tb))
+
+    def _summary(self) -> str:
+        name = self.exc_type.__name__ if self.exc_type else "Error"
+        where = f"{self.request.method} {self.request.path}" if self.request is not None else ""
+        return f"{name} at {where}".strip()
+
+    def get_traceback_text(self) -> str:
+        lines = [self._summary(), "", "Traceback (values left out):"]
+        for frame in self._stack():
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line}")
+        return "\n".join(lines) + "\n"
+
+    def get_traceback_html(self) -> str:
+        body = html.escape(self.get_traceback_text())
+        return (
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Server error</title></head>"
+            f"<body><h1>Server error (500)</h1><p>{html.escape(self._summary())}</p>"
+            f"<pre>{body}</pre></body></html>"
+        )

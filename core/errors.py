@@ -1,0 +1,75 @@
+"""Errors of the use cases: what went wrong, said so that a caller can act on it.
+
+Every error has a stable ``code`` (API clients may branch on it; the web pages translate
+it), an HTTP ``status_code`` and ``params``: the values its message names. Params never
+carry case data (values travel in no error text). ``errors`` lists the problems per field
+(or per BPMN element) as dicts made by ``field_error``: ``{"field", "code", "message",
+"params"}``, plus ``element_id``/``line`` for a model's problems.
+
+``detail`` and each ``message`` are the English text of the code (``core.messages``):
+what the API answers. The pages translate the code with its params instead
+(``web.errors``), so a bokmål page never shows English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from core.messages import MESSAGES, render
+
+FieldError = dict[str, Any]
+
+
+def field_error(field: str | None, code: str, **params: Any) -> FieldError:
+    """One problem with one field of the input (``field`` None: the input as a whole)."""
+    return {"field": field, "code": code, "message": render(code, params), "params": params}
+
+
+class ServiceError(Exception):
+    """Base class. ``code`` names the message in ``core.messages``; unknown codes are a bug
+    that a test finds (``tests/core/test_errors.py`` walks every code used in the source)."""
+
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, code: str, *, errors: list[FieldError] | None = None, **params: Any):
+        if code not in MESSAGES:
+            raise KeyError(f"no message for error code {code!r}: add it to core.messages")
+        self.code = code
+        self.params: Mapping[str, Any] = params
+        self.errors: list[FieldError] = list(errors or [])
+        super().__init__(self.detail)
+
+    @property
+    def detail(self) -> str:
+        """The English text (what the API answers)."""
+        return render(self.code, self.params)
+
+
+class NotFound(ServiceError):
+    """The object does not exist or is invisible to the caller (no existence leak)."""
+
+    status_code = 404
+
+
+class Forbidden(ServiceError):
+    """The caller sees the object but may not do this to it."""
+
+    status_code = 403
+
+
+class Conflict(ServiceError):
+    """The object is no longer in a state that allows this (completed, claimed by another)."""
+
+    status_code = 409
+
+
+class InvalidInput(ServiceError):
+    """The request data is wrong; ``errors`` says where."""
+
+    status_code = 400
+
+
+def combined(code: str, problems: list[InvalidInput]) -> InvalidInput:
+    """One ``InvalidInput`` carrying the field errors of several: every problem at once."""
+    return InvalidInput(code, errors=[error for problem in problems for error in problem.errors])

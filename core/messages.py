@@ -1,0 +1,203 @@
+"""The text of every error code, in English (the msgids the pages translate).
+
+``gettext_noop`` only marks each text for ``makemessages``: core knows no Django. A page
+shows ``gettext(MESSAGES[code]) % params`` (``web.errors``); the API answers the English
+text. ``tests/web/test_error_translations.py`` fails when a code has no bokmål entry.
+
+Params name what the message needs (a limit, a field's title, an agency's name), never a
+value of case data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def gettext_noop(message: str) -> str:
+    return message
+
+
+MESSAGES: dict[str, str] = {
+    # --- not found (also: invisible to the caller; no existence leak) ---
+    "not_found": gettext_noop("not found"),
+    "case.not_found": gettext_noop("no such case"),
+    "case.no_instance": gettext_noop("the case has no process instance"),
+    "task.not_found": gettext_noop("no such task"),
+    "consent.not_found": gettext_noop("no such consent"),
+    "incident.not_found": gettext_noop("no such incident"),
+    "process.not_found": gettext_noop("no such process definition"),
+    "process.version_not_found": gettext_noop("no such version"),
+    # --- forbidden ---
+    "process.deploy_forbidden": gettext_noop("only process admins deploy process definitions"),
+    "process.edit_forbidden": gettext_noop("only process admins edit process definitions"),
+    "process.manage_forbidden": gettext_noop("only process admins manage process definitions"),
+    "incident.view_forbidden": gettext_noop("only process admins see incidents"),
+    "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
+    "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
+    "access_log.forbidden": gettext_noop("only the case's coordinators and auditors read its access log"),
+    "case.start_forbidden": gettext_noop(
+        "you may start cases only for an agency you work in, as one of its participants"
+    ),
+    "case.start_no_agency": gettext_noop("you work in no agency, so you cannot start cases"),
+    "task.other_agency": gettext_noop("this task is for %(agency)s; you do not work there"),
+    # --- conflicts ---
+    "task.completed": gettext_noop("the task is no longer open: it is completed"),
+    "task.cancelled": gettext_noop("the task is no longer open: it is cancelled"),
+    "task.not_open": gettext_noop("the task is no longer open"),
+    "task.claimed_by_other": gettext_noop("the task is claimed by %(name)s"),
+    "task.not_claimed": gettext_noop("the task is not claimed"),
+    "incident.resolved": gettext_noop("the incident is already resolved"),
+    "incident.failed_again": gettext_noop("the step failed again: %(error)s"),
+    "incident.job_failed_again": gettext_noop("the job failed again: %(error)s"),
+    "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
+    "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
+    "consent.already_revoked": gettext_noop("the consent is already revoked"),
+    "process.deploy_race": gettext_noop("another deploy of %(key)s happened at the same time; try again"),
+    "draft.changed": gettext_noop("the draft was saved again after you opened it"),
+    "message.ambiguous_correlation": gettext_noop(
+        "the correlation key matches %(count)s cases; send the case reference"
+    ),
+    "message.several_start_processes": gettext_noop("several processes start on the message %(name)s: %(keys)s"),
+    "idempotency.reused": gettext_noop("this %(header)s was already used for a different request"),
+    "idempotency.in_progress": gettext_noop("a request with this %(header)s is in progress; try again"),
+    # --- invalid input: summaries ---
+    "form.invalid": gettext_noop("the form has errors"),
+    "case.invalid": gettext_noop("the case cannot be started"),
+    "case.unknown_process": gettext_noop("no process %(key)s is deployed"),
+    "case.process_starts_on_message": gettext_noop(
+        "the process starts when the message %(name)s arrives: it is started by POST /api/v1/messages/ with `start`"
+    ),
+    "case.process_has_no_message_start": gettext_noop("the process has no message start event"),
+    "case.data_unknown_fields": gettext_noop("data has fields that no form of this process has"),
+    "consent.invalid": gettext_noop("the consent is not valid"),
+    "message.invalid": gettext_noop("the message is not valid"),
+    "message.start_required": gettext_noop("the message starts a case: give start"),
+    "message.payload_invalid": gettext_noop("the message payload is not valid"),
+    "message.nothing_waits": gettext_noop("nothing in case %(reference)s waits for the message %(name)s now"),
+    "message.no_start_process": gettext_noop("no process starts on the message %(name)s"),
+    "process.forms_invalid": gettext_noop("forms must map file names to JSON schemas"),
+    "process.not_utf8": gettext_noop("the BPMN file is not UTF-8"),
+    "process.model_refused": gettext_noop("the BPMN model was refused"),
+    "draft.malformed": gettext_noop("the draft is not well-formed"),
+    "draft.bad_base": gettext_noop("base must be the time the draft was saved (ISO 8601)"),
+    "draft.bad_key": gettext_noop("the key must be text"),
+    "body.not_json_object": gettext_noop("the body is not a JSON object"),
+    "incident.data_invalid": gettext_noop("the data cannot be set"),
+    "idempotency.bad_key": gettext_noop("the %(header)s header must have 1 to %(limit)s characters"),
+    # --- per field ---
+    "field.required": gettext_noop("this field is required"),
+    "field.expected_object": gettext_noop("expected an object"),
+    "field.expected_objects": gettext_noop("expected an object of objects"),
+    "field.expected_text": gettext_noop("expected text"),
+    "field.expected_nonempty_text": gettext_noop("expected a non-empty text of at most %(limit)s characters"),
+    "field.too_long": gettext_noop("at most %(limit)s characters"),
+    "field.unknown": gettext_noop("unknown field"),
+    "field.expected_nonempty_object": gettext_noop("expected a non-empty object"),
+    "field.identifier": gettext_noop("a field name is a Python identifier (letters, digits, _)"),
+    "field.too_many_fields": gettext_noop("at most %(limit)s fields at once"),
+    "field.expected_json": gettext_noop("values must be JSON"),
+    "field.unknown_in_form": gettext_noop("unknown field; this form has: %(fields)s"),
+    "field.unknown_in_process": gettext_noop("unknown field: no form of this process has it"),
+    "field.task_has_no_form": gettext_noop("this task has no form; it takes no data"),
+    "field.expected_form_object": gettext_noop("must be an object of form fields"),
+    "field.expected_datetime": gettext_noop("expected an ISO 8601 date-time"),
+    "field.needs_timezone": gettext_noop("give a time zone (e.g. +01:00)"),
+    "field.must_be_future": gettext_noop("must be in the future"),
+    "field.expected_iso_datetime": gettext_noop("expected an ISO 8601 date and time"),
+    "field.bpmn_text": gettext_noop("give the BPMN XML as text"),
+    "field.not_utf8": gettext_noop("the file is not valid UTF-8"),
+    "field.lane_map": gettext_noop("expected lane names mapped to agency kinds"),
+    "field.routing_map": gettext_noop(
+        "expected an object: lanes, pools, groups, assignees (name -> agency kind) and default"
+    ),
+    "field.new_key": gettext_noop("use a new key for a new request"),
+    "field.invalid_key": gettext_noop("invalid key"),
+    "case.unknown_process_field": gettext_noop("unknown process"),
+    "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),
+    "agency.unknown_kind": gettext_noop("unknown agency kind %(kind)s"),
+    "agency.not_found": gettext_noop("no agency with id %(id)s"),
+    "agency.wrong_kind": gettext_noop("%(agency)s is not an agency of the kind %(kind)s"),
+    "agency.routed_needs_participant": gettext_noop(
+        "the process routes tasks here (%(names)s): an agency of this kind must take part"
+    ),
+    "consent.agency_or_kind": gettext_noop("choose the agency that receives the data"),
+    "consent.agency_not_participating": gettext_noop("this agency does not take part in the case"),
+    "consent.no_agency_of_kind": gettext_noop("no agency of this kind takes part in the case"),
+    "consent.categories_required": gettext_noop("choose at least one category"),
+    "consent.unknown_category": gettext_noop("unknown category %(category)s"),
+    "message.name_required": gettext_noop("the message name is required (at most 200 characters)"),
+    "message.reference_or_key": gettext_noop("give either case_reference or correlation_key"),
+    "message.names_or_starts": gettext_noop("a message either names its case or starts one, not both"),
+    "message.start_fields": gettext_noop("unknown field; allowed: person, participants"),
+    "message.give_start": gettext_noop(
+        "the message %(name)s starts a case of %(key)s: give start "
+        "{person: {name, national_id}, participants: {kind: agency id}}"
+    ),
+    "message.give_reference": gettext_noop("give case_reference or correlation_key (or start)"),
+    # --- national identity numbers (never the number itself) ---
+    "national_id.not_text": gettext_noop("National identity number must be text."),
+    "national_id.empty": gettext_noop("National identity number is empty; it must be 11 digits."),
+    "national_id.not_digits": gettext_noop(
+        "National identity number must contain only the digits 0-9 (spaces are ignored)."
+    ),
+    "national_id.length": gettext_noop("National identity number must be 11 digits, got %(count)s."),
+    "national_id.check_digit_1": gettext_noop("National identity number is invalid: check digit 1 is wrong."),
+    "national_id.check_digit_2": gettext_noop("National identity number is invalid: check digit 2 is wrong."),
+    "national_id.bad_date": gettext_noop("National identity number is not a valid date of birth."),
+    # --- form fields checked against their JSON schema (params from the schema, never the value) ---
+    "schema.type": gettext_noop("expected %(type)s"),
+    "schema.enum": gettext_noop("choose one of the options"),
+    "schema.const": gettext_noop("this value is not allowed"),
+    "schema.minimum": gettext_noop("must be at least %(limit)s"),
+    "schema.maximum": gettext_noop("must be at most %(limit)s"),
+    "schema.exclusiveMinimum": gettext_noop("must be more than %(limit)s"),
+    "schema.exclusiveMaximum": gettext_noop("must be less than %(limit)s"),
+    "schema.multipleOf": gettext_noop("must be a multiple of %(limit)s"),
+    "schema.minLength": gettext_noop("must be at least %(limit)s characters"),
+    "schema.maxLength": gettext_noop("must be at most %(limit)s characters"),
+    "schema.pattern": gettext_noop("does not have the expected form"),
+    "schema.format": gettext_noop("expected %(format)s"),
+    "schema.minItems": gettext_noop("choose at least %(limit)s"),
+    "schema.maxItems": gettext_noop("choose at most %(limit)s"),
+    "schema.uniqueItems": gettext_noop("each value may appear only once"),
+    "schema.other": gettext_noop("the value is not valid"),
+    # --- conversions of posted web forms ---
+    "input.yes_no": gettext_noop("choose yes or no"),
+    "input.whole_number": gettext_noop("enter a whole number"),
+    "input.number": gettext_noop("enter a number"),
+}
+
+# Names of JSON-schema types and formats that messages name (``schema.type``, ``schema.format``).
+TYPE_NAMES: dict[str, str] = {
+    "string": gettext_noop("text"),
+    "integer": gettext_noop("a whole number"),
+    "number": gettext_noop("a number"),
+    "boolean": gettext_noop("yes or no"),
+    "object": gettext_noop("an object"),
+    "array": gettext_noop("a list"),
+    "null": gettext_noop("nothing"),
+    "date": gettext_noop("a date (YYYY-MM-DD)"),
+    "date-time": gettext_noop("a date and time"),
+    "email": gettext_noop("an e-mail address"),
+    "time": gettext_noop("a time of day"),
+    "uri": gettext_noop("a web address"),
+}
+
+
+def render(code: str, params: Mapping[str, Any], translate: Callable[[str], str] | None = None) -> str:
+    """The message of ``code`` with its ``params``: English (the API's words, JSON-schema
+    type names as they are), or through ``translate`` (a page: type names in words too)."""
+    if translate is None:
+        text = MESSAGES[code]
+        return text % dict(params) if params else text
+    text = translate(MESSAGES[code])
+    if not params:
+        return text
+    return text % {name: _param(name, value, translate) for name, value in params.items()}
+
+
+def _param(name: str, value: Any, translate: Callable[[str], str]) -> Any:
+    if name in ("type", "format") and isinstance(value, str) and value in TYPE_NAMES:
+        return translate(TYPE_NAMES[value])
+    return value

@@ -1,0 +1,106 @@
+"""API tokens expire, can be revoked (endpoint and admin), die with a password change, and
+are stored only as digests (django-rest-knox)."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from knox.models import AuthToken
+
+from .conftest import token_login
+
+pytestmark = pytest.mark.django_db
+
+
+def _authed(api, token):
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return api
+
+
+def test_a_token_expires_after_the_configured_hours(users, api, settings):
+    answer = token_login(api, "nils")
+    assert answer.status_code == 200
+    expiry = timezone.datetime.fromisoformat(answer.json()["expiry"])
+    expected = timezone.now() + timedelta(hours=settings.API_TOKEN_HOURS)
+    assert abs((expiry - expected).total_seconds()) < 60
+    token = answer.json()["token"]
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 200
+    AuthToken.objects.filter(user=users["nils"]).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
+
+
+def test_the_token_is_stored_only_as_a_digest(users, api):
+    token = token_login(api, "nils").json()["token"]
+    row = AuthToken.objects.get(user=users["nils"])
+    assert token not in row.digest and len(row.digest) == 128
+    assert row.token_key == token[:15]  # the lookup prefix only
+
+
+def test_revoking_the_token_in_use_ends_it_and_only_it(users, api):
+    first = token_login(api, "nils").json()["token"]
+    second = token_login(api, "nils").json()["token"]
+    assert _authed(api, first).post("/api/v1/auth/token/revoke/").status_code == 204
+    assert _authed(api, first).get("/api/v1/tasks/").status_code == 401
+    assert _authed(api, second).get("/api/v1/tasks/").status_code == 200
+
+
+def test_revoke_all_ends_every_token_of_the_user_and_no_one_elses(users, api):
+    nils_tokens = [token_login(api, "nils").json()["token"] for _ in range(3)]
+    nora = token_login(api, "nora").json()["token"]
+    assert _authed(api, nils_tokens[0]).post("/api/v1/auth/token/revoke-all/").status_code == 204
+    for token in nils_tokens:
+        assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
+    assert _authed(api, nora).get("/api/v1/tasks/").status_code == 200
+
+
+def test_revoking_needs_a_token(users, api):
+    api.credentials()
+    assert api.post("/api/v1/auth/token/revoke/").status_code == 401
+
+
+def test_a_password_change_ends_every_token(users, api):
+    token = token_login(api, "helga").json()["token"]
+    helga = users["helga"]
+    helga.set_password("a-new-long-password")
+    helga.save()
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
+    assert not AuthToken.objects.filter(user=helga).exists()
+
+
+def test_a_password_change_in_the_admin_ends_every_token(users, api, django_user_model):
+    token = token_login(api, "kari").json()["token"]
+    admin = django_user_model.objects.create_superuser("root-admin", password="x")
+    site = Client()
+    site.force_login(admin)
+    changed = site.post(f"/admin/auth/user/{users['kari'].pk}/password/",
+                        {"password1": "Another-long-pass-1", "password2": "Another-long-pass-1",
+                         "usable_password": "true"})
+    assert changed.status_code == 302, changed.content[:500]
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
+
+
+def test_saving_a_user_without_a_password_change_keeps_the_tokens(users, api):
+    token = token_login(api, "kari").json()["token"]
+    kari = users["kari"]
+    kari.first_name = "Kari"
+    kari.save()
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 200
+
+
+def test_an_admin_revokes_a_token_in_the_admin(users, api, django_user_model):
+    token = token_login(api, "nils").json()["token"]
+    admin = django_user_model.objects.create_superuser("root-admin", password="x")
+    site = Client()
+    site.force_login(admin)
+    listing = site.get("/admin/knox/authtoken/")
+    assert listing.status_code == 200 and "nils" in listing.content.decode()
+    row = AuthToken.objects.get(user=users["nils"])
+    assert site.post(f"/admin/knox/authtoken/{row.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
+
+
+def test_an_inactive_user_cannot_use_a_token(users, api):
+    token = token_login(api, "nils").json()["token"]
+    type(users["nils"]).objects.filter(pk=users["nils"].pk).update(is_active=False)
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 401

@@ -1,0 +1,242 @@
+"""Web UI: case list, start a case, case page, consents (design §8).
+
+Same rules as ``views``: selectors and ``permissions.policy`` to read (logged), one
+service call per change, domain errors mapped to pages and messages.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import Conflict, Forbidden, InvalidInput
+from core.national_id import mask_national_id
+from permissions import rules
+from permissions.models import CATEGORIES, CONSENT_BASIS, AgencyKind
+from web.pages import (
+    data_sections,
+    diagram_data,
+    error_text,
+    field_errors,
+    form_titles,
+    refused,
+    ui_view,
+    works_cases,
+)
+from web.paging import page_of
+from web.swimlanes import build_chart
+from workflows import selectors, services
+from workflows.filters import CaseFilter
+from workflows.models import CaseStatus, EventKind
+
+# Service field names -> the names of the start-case form's inputs.
+START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.national_id": "national_id"}
+
+
+def _errors_by_field(errors, rename=None) -> dict[str, list[str]]:
+    by_field: dict[str, list[str]] = {}
+    for error in field_errors(errors):
+        name = str(error.get("field", ""))
+        name = (rename or {}).get(name, name)
+        if name.startswith("participants."):
+            name = "participant_" + name.split(".", 1)[1]
+        by_field.setdefault(name.split(".")[0], []).append(str(error.get("message", "")))
+    return by_field
+
+
+# --- case list ------------------------------------------------------------------------------
+
+
+@ui_view
+def case_list(request):
+    user = request.user
+    processes = list(selectors.process_definitions_for(user))
+    process = request.GET.get("process", "")
+    if process not in {p.key for p in processes}:
+        process = ""  # only the processes offered in the form
+    overdue = request.GET.get("overdue") == "1"  # a checkbox: ticked or "all"
+    data = {"status": request.GET.get("status", ""), "process_key": process, "overdue": "true" if overdue else ""}
+    filterset = CaseFilter(data, selectors.cases_for(user), request=request)
+    # A bad filter value is ignored (``.qs`` narrows by the valid ones).
+    page, query = page_of(request, filterset.qs)
+    status = filterset.form.cleaned_data.get("status", "")
+    return render(request, "cases/list.html", {
+        "cases": page.object_list, "page": page, "query": query,
+        "processes": processes, "status": status, "process": process, "overdue": overdue,
+        "statuses": dict(CaseStatus.choices), "works_cases": works_cases(user),
+    })
+
+
+# --- start a case ---------------------------------------------------------------------------
+
+
+def _needed_kinds(definition) -> list[str]:
+    kinds = []
+    for kind in (definition.metadata or {}).get("lanes", {}).values():
+        if kind and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def _start_form(request, *, values, errors=None, status=200):
+    user = request.user
+    processes = list(selectors.process_definitions_for(user))
+    chosen = next((p for p in processes if p.key == values.get("process")), processes[0] if processes else None)
+    mine = rules.case_agency_ids(user)
+    participants = []
+    for kind in _needed_kinds(chosen) if chosen else []:
+        choices = list(selectors.agencies_for(user).filter(kind=kind))
+        default = next((a.pk for a in choices if a.pk in mine), choices[0].pk if len(choices) == 1 else "")
+        participants.append({
+            "kind": kind, "label": AgencyKind(kind).label if kind in AgencyKind.values else kind,
+            "name": f"participant_{kind}", "choices": choices,
+            "value": str(values.get(f"participant_{kind}", default)),
+        })
+    by_field = _errors_by_field(errors, START_FIELDS)
+    known = {"process", "person_name", "national_id", *(p["name"] for p in participants)}
+    return render(request, "cases/new.html", {
+        "processes": processes, "chosen": chosen, "participants": participants, "values": values,
+        "errors": by_field, "other_errors": [m for name, ms in by_field.items() if name not in known for m in ms],
+    }, status=status)
+
+
+@ui_view
+def case_new(request):
+    if not works_cases(request.user):
+        raise Forbidden("case.start_no_agency")
+    if request.method != "POST":
+        return _start_form(request, values=request.GET.dict())
+    values = request.POST.dict()
+    definition = next((p for p in selectors.process_definitions_for(request.user) if p.key == values.get("process")),
+                      None)
+    participants = {}
+    for kind in _needed_kinds(definition) if definition else []:
+        if values.get(f"participant_{kind}"):
+            participants[kind] = values[f"participant_{kind}"]
+    try:
+        case = services.start_case(
+            actor=request.user, process_key=values.get("process", ""),
+            person={"name": values.get("person_name", ""), "national_id": values.get("national_id", "")},
+            participants=participants,
+        )
+    except InvalidInput as exc:
+        return _start_form(request, values=values, errors=exc.errors, status=400)
+    except Forbidden as exc:
+        return _start_form(request, values=values, errors=[{"field": "", "message": error_text(exc)}], status=403)
+    messages.success(request, _("Case %(reference)s is started.") % {"reference": case.reference})
+    return redirect("case", pk=case.pk)
+
+
+# --- case page ------------------------------------------------------------------------------
+
+
+def _ball_holders(open_tasks) -> list[dict]:
+    holders: dict[int, dict] = {}
+    for task in open_tasks:
+        holder = holders.setdefault(task.agency_id, {"agency": task.agency, "since": task.created_at, "tasks": []})
+        holder["since"] = min(holder["since"], task.created_at)
+        holder["tasks"].append(task)
+    return sorted(holders.values(), key=lambda h: h["since"])
+
+
+def _row_order(participants, tasks) -> list[tuple[int, str]]:
+    order: dict[int, str] = {}
+    for task in sorted(tasks, key=lambda t: (t.created_at, t.pk)):
+        order.setdefault(task.agency_id, task.agency.name)
+    for participant in participants:
+        order.setdefault(participant.agency_id, participant.agency.name)
+    return list(order.items())
+
+
+def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=200):
+    user = request.user
+    view = selectors.case_view_for(user, pk)
+    case = view.case
+    events = list(selectors.case_timeline_for(case, user))
+    tasks = list(selectors.case_tasks(case, active_only=False))
+    now = timezone.now()
+    access_log = None
+    if rules.can_view_access_log(user, case):
+        access_log = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")[:100]
+    return render(request, "cases/detail.html", {
+        "case": case, "view": view, "person": view.person, "status_label": case.get_status_display(),
+        "holders": _ball_holders(view.open_tasks),
+        "chart": build_chart(agencies=_row_order(view.participants, tasks), tasks=tasks,
+                             handoffs=[e for e in events if e.kind == EventKind.HANDOFF],
+                             start=case.opened_at, now=now),
+        "events": [(event, event.get_kind_display()) for event in events],
+        "sections": data_sections(view.data, form_titles(case)),
+        "diagram": diagram_data(case, user),
+        "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
+        "can_record_consent": rules.can_record_consent(user, case),
+        "categories": [(c, rules.CATEGORY_LABELS[c]) for c in CATEGORIES],
+        "consent_values": consent_values or {"basis": CONSENT_BASIS, "categories": []},
+        "consent_errors": _errors_by_field(consent_errors),
+        "access_log": access_log,
+        "now": now,
+    }, status=status)
+
+
+@ui_view
+def case_detail(request, pk):
+    return _case_page(request, pk)
+
+
+@ui_view
+def person_access_report(request, pk):
+    """The person's access report, for the coordinator to give them (printable)."""
+    report = selectors.person_access_report(actor=request.user, case=pk)
+    return render(request, "cases/person_access_report.html", {
+        "report": report, "case_pk": pk, "national_id": mask_national_id(report.person.national_id),
+        "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
+    })
+
+
+def _expiry(text: str):
+    if not text:
+        return None
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        return text  # the service reports it
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
+
+
+@require_POST
+@ui_view
+def consent_record(request, pk):
+    post = request.POST
+    values = {"agency": post.get("agency", ""), "categories": post.getlist("categories"),
+              "purpose": post.get("purpose", ""), "basis": post.get("basis", "") or CONSENT_BASIS,
+              "expires": post.get("expires", ""), "note": post.get("note", "")}
+    try:
+        services.record_consent(
+            actor=request.user, case=pk, agency=values["agency"] or None, categories=values["categories"],
+            purpose=values["purpose"], basis=values["basis"], expires_at=_expiry(values["expires"]),
+            note=values["note"],
+        )
+    except InvalidInput as exc:
+        return _case_page(request, pk, consent_values=values, consent_errors=exc.errors, status=400)
+    messages.success(request, _("The consent is recorded and applies at once."))
+    return redirect("case", pk=pk)
+
+
+@require_POST
+@ui_view
+def consent_revoke(request, pk, consent_pk):
+    selectors.case_for(request.user, pk)
+    try:
+        services.revoke_consent(actor=request.user, consent_id=consent_pk)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The consent is withdrawn and no longer applies."))
+    return redirect("case", pk=pk)
+
+
+__all__ = ["case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]

@@ -1,0 +1,99 @@
+"""What every page shares: login and refusals, errors in the user's language, the pieces
+the task, case and process pages all show.
+
+Domain errors become pages in one place: ``NotFound`` -> the 404 page, ``Forbidden`` ->
+the 403 page (``ui_view``), the others a message or the form again (each view decides,
+through ``error_text`` and ``field_errors``). Errors are translated by their code with
+their params (``core.messages``), never by their English text.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext
+
+from core.errors import FieldError, Forbidden, NotFound, ServiceError
+from core.messages import MESSAGES
+from core.messages import render as render_message
+from permissions import rules
+from web import schema_forms
+from workflows import selectors
+
+
+def error_text(exc: ServiceError) -> str:
+    """The error's message in the user's language."""
+    return translate(exc.code, exc.params)
+
+
+def translate(code: str, params=None) -> str:
+    return render_message(code, params or {}, translate=gettext)
+
+
+def field_errors(errors: list[FieldError] | None) -> list[FieldError]:
+    """The errors with each ``message`` in the user's language (those with a code)."""
+    return [
+        {**error, "message": translate(error["code"], error.get("params"))} if error.get("code") in MESSAGES else error
+        for error in errors or []
+    ]
+
+
+def refused(request, exc: ServiceError):
+    status = exc.status_code if isinstance(exc, NotFound | Forbidden) else 403
+    return render(request, "errors/refused.html", {"status": status, "detail": error_text(exc)}, status=status)
+
+
+def not_found(request, exception=None):
+    """The site's HTML 404 page (``config.urls`` sends paths under ``/api/`` to the API's)."""
+    return render(request, "404.html", {"status": 404}, status=404)
+
+
+def ui_view(view):
+    """Login required; invisible objects answer 404, forbidden actions 403."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (NotFound, Forbidden) as exc:
+            return refused(request, exc)
+
+    return login_required(wrapper)
+
+
+def works_cases(user) -> bool:
+    return bool(rules.case_agency_ids(user))
+
+
+# --- pieces of the task and case pages ----------------------------------------------------
+
+
+def form_titles(case) -> dict[str, str]:
+    runtime = selectors.case_runtime(case)
+    return schema_forms.field_titles(runtime.forms if runtime else {})
+
+
+def data_sections(case_data: dict, titles: dict[str, str]) -> list[dict]:
+    """The policy's category views, ready to show: titles and readable values."""
+    sections = []
+    for category, view in case_data.items():
+        sections.append({
+            "category": category,
+            "label": rules.CATEGORY_LABELS.get(category, category),
+            "visible": view.visible,
+            "values": [(titles.get(name, schema_forms.option_label(name)), schema_forms.display_value(value))
+                       for name, value in view.values.items()],
+            "reason": view.reason,
+            "basis": view.basis,
+        })
+    return sections
+
+
+def diagram_data(case, user, current: str | None = None) -> dict | None:
+    try:
+        diagram = selectors.case_diagram_for(case, user)
+    except NotFound:
+        return None
+    return {"xml": diagram.bpmn_xml, "completed": diagram.completed, "active": diagram.active, "current": current}

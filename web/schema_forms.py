@@ -1,0 +1,165 @@
+"""HTML form fields built from a task's JSON schema, and the POST read back into data.
+
+Only presentation lives here: the submitted data is validated by the same service as
+the API (``services.complete_task`` with the schema), whose per-field errors are shown
+next to the fields. Reading the POST only turns browser strings into JSON types; a
+value that cannot be converted is left out and reported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy
+
+from core.errors import field_error
+
+YES, NO = "true", "false"
+TEXTAREA_FROM = 300  # strings allowed to be longer than this get a text area
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    widget: str  # text, textarea, select, yesno, checkbox, date, integer, number
+    required: bool
+    category: str
+    value: str = ""
+    options: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def html_id(self) -> str:
+        return f"field-{self.name}"
+
+
+def _kind(prop: dict) -> str:
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    return kind or "string"
+
+
+def _widget(prop: dict, required: bool) -> str:
+    kind = _kind(prop)
+    if "enum" in prop:
+        return "select"
+    if kind == "boolean":
+        return "yesno" if required else "checkbox"
+    if kind in ("integer", "number"):
+        return kind
+    if prop.get("format") == "date":
+        return "date"
+    if (prop.get("maxLength") or 0) > TEXTAREA_FROM:
+        return "textarea"
+    return "text"
+
+
+def option_label(value) -> str:
+    return str(value).replace("_", " ").capitalize()
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return YES if value else NO
+    return str(value)
+
+
+def fields_for(schema: dict | None, values: dict | None = None, errors: list[dict] | None = None) -> list[Field]:
+    """One ``Field`` per schema property, in schema order, with values and errors (whose
+    messages are in the user's language already: ``web.pages.field_errors``)."""
+    if not schema:
+        return []
+    values = values or {}
+    required = set(schema.get("required") or [])
+    by_field: dict[str, list[str]] = {}
+    for error in errors or []:
+        name = str(error.get("field", "")).split(".")[0]
+        by_field.setdefault(name, []).append(str(error.get("message", "")))
+    fields = []
+    for name, prop in (schema.get("properties") or {}).items():
+        prop = prop or {}
+        fields.append(Field(
+            name=name,
+            label=prop.get("title") or option_label(name),
+            widget=_widget(prop, name in required),
+            required=name in required,
+            category=prop.get("x-category", "restricted"),
+            value=_as_text(values.get(name)),
+            options=[(str(v), option_label(v)) for v in prop.get("enum") or []],
+            errors=by_field.pop(name, []),
+            max_length=prop.get("maxLength"),
+            minimum=prop.get("minimum"),
+            maximum=prop.get("maximum"),
+        ))
+    return fields
+
+
+def form_level_errors(errors: list[dict] | None, fields: list[Field]) -> list[str]:
+    """Errors that name no field of the form (shown above it)."""
+    names = {f.name for f in fields}
+    return [str(e.get("message")) for e in errors or [] if str(e.get("field", "")).split(".")[0] not in names]
+
+
+def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
+    """(data for the service, conversion errors, raw values to show again)."""
+    data, errors, raw = {}, [], {}
+    if not schema:
+        return data, errors, raw
+    required = set(schema.get("required") or [])
+    for name, prop in (schema.get("properties") or {}).items():
+        prop = prop or {}
+        widget = _widget(prop, name in required)
+        text = (post.get(name) or "").strip()
+        raw[name] = text
+        if widget == "checkbox":
+            data[name] = text in ("on", YES)
+            raw[name] = YES if data[name] else NO
+            continue
+        if text == "":
+            continue  # left out: the schema's "required" reports it
+        if widget == "yesno":
+            if text in (YES, NO):
+                data[name] = text == YES
+            else:
+                errors.append(field_error(name, "input.yes_no"))
+        elif widget == "integer":
+            try:
+                data[name] = int(text)
+            except ValueError:
+                errors.append(field_error(name, "input.whole_number"))
+        elif widget == "number":
+            try:
+                data[name] = float(text.replace(",", "."))
+            except ValueError:
+                errors.append(field_error(name, "input.number"))
+        else:
+            data[name] = text
+    return data, errors, raw
+
+
+def field_titles(forms: dict[str, dict]) -> dict[str, str]:
+    """Field name -> title across all forms of a definition (for showing case data)."""
+    titles = {}
+    for schema in forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            titles.setdefault(name, (prop or {}).get("title") or option_label(name))
+    return titles
+
+
+def display_value(value) -> str:
+    if isinstance(value, bool):
+        return str(gettext_lazy("Yes") if value else gettext_lazy("No"))
+    if value is None:
+        return "\u2013"
+    if isinstance(value, list | tuple):
+        return ", ".join(display_value(v) for v in value)
+    if isinstance(value, str) and "_" in value and " " not in value:
+        return option_label(value)
+    return str(value)

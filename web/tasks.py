@@ -1,0 +1,131 @@
+"""Web UI: inbox and task page (design §8). Case pages are in ``web.cases``.
+
+Thin like the API views: every read is a selector (which writes the access log through
+``permissions.policy``), every change one service call. Domain errors become pages
+(``web.pages``): ``NotFound`` -> 404, ``Forbidden`` -> 403, ``Conflict`` -> a message,
+``InvalidInput`` -> the form again with each error next to its field.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import Conflict, InvalidInput
+from permissions import rules
+from web import schema_forms
+from web.pages import data_sections, diagram_data, error_text, field_errors, form_titles, ui_view, works_cases
+from web.paging import page_of
+from workflows import selectors, services
+from workflows.filters import TASK_STATUS_ACTIVE, TaskFilter
+from workflows.forms import form_errors
+from workflows.models import TaskStatus
+
+INBOX_TABS = ("mine", "agency", "overdue")
+INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
+    "mine": {"assigned": "me", "status": TASK_STATUS_ACTIVE},
+    "agency": {"assigned": "agency", "status": TASK_STATUS_ACTIVE},
+    "overdue": {"overdue": "true"},
+}
+
+
+# --- inbox --------------------------------------------------------------------------------
+
+
+@ui_view
+def inbox(request):
+    user = request.user
+    tab = request.GET.get("tab") if request.GET.get("tab") in INBOX_TABS else "agency"
+    descending = request.GET.get("sort") == "-due"
+    tasks, page, query = [], None, ""
+    if works_cases(user):
+        queryset = TaskFilter(INBOX_FILTERS[tab], selectors.task_inbox_for(user), request=request).qs
+        queryset = queryset.select_related("handed_over_by")
+        if descending:
+            queryset = queryset.order_by("-due_at", "-id")
+        page, query = page_of(request, queryset)
+        tasks = page.object_list
+    return render(request, "tasks/inbox.html", {
+        "tab": tab, "tabs": INBOX_TABS, "tasks": tasks, "page": page, "query": query, "descending": descending,
+        "now": timezone.now(), "works_cases": works_cases(user),
+    })
+
+
+# --- task page ----------------------------------------------------------------------------
+
+
+def _task_page(request, task_id, *, values=None, errors=None, status=200):
+    user = request.user
+    view = selectors.task_view_for(user, task_id)
+    task = view.task
+    errors = field_errors(errors)
+    fields = schema_forms.fields_for(view.form_schema, values if values is not None else {}, errors)
+    return render(request, "tasks/detail.html", {
+        "task": task,
+        "person": view.person,
+        "sections": data_sections(view.case_data, form_titles(task.case)),
+        "form_schema": view.form_schema,
+        "fields": fields,
+        "form_errors": schema_forms.form_level_errors(errors, fields),
+        "can_work": rules.can_work_task(user, task),
+        "claimed_by_me": task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk,
+        "diagram": diagram_data(task.case, user, current=task.element_id),
+        "now": timezone.now(),
+    }, status=status)
+
+
+@ui_view
+def task_detail(request, pk):
+    if request.method != "POST":
+        return _task_page(request, pk)
+    return _complete(request, pk)
+
+
+def _complete(request, pk):
+    task = selectors.task_for(request.user, pk)
+    schema, validator = selectors.task_runtime(task).form_for(task.element_id)
+    data, conversion_errors, raw = schema_forms.data_from_post(schema, request.POST)
+    if conversion_errors:
+        bad = {e["field"] for e in conversion_errors}
+        others = [e for e in form_errors(schema, validator, data) if e["field"] not in bad]
+        return _task_page(request, pk, values=raw, errors=conversion_errors + others, status=400)
+    try:
+        services.complete_task(actor=request.user, task_id=pk, data=data)
+    except InvalidInput as exc:
+        return _task_page(request, pk, values=raw, errors=exc.errors, status=400)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+        return redirect("task", pk=pk)
+    case = selectors.case_for(request.user, task.case_id)
+    next_agencies = sorted({t.agency.name for t in selectors.case_tasks(case)})
+    if next_agencies:
+        messages.success(request, _("“%(task)s” is completed. The case is now with: %(agencies)s.")
+                         % {"task": task.name, "agencies": ", ".join(next_agencies)})
+    else:
+        messages.success(request, _("“%(task)s” is completed.") % {"task": task.name})
+    return redirect("tasks")
+
+
+def _task_action(request, pk, action, done_message):
+    try:
+        task = action(actor=request.user, task_id=pk)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, done_message % {"task": task.name})
+    return redirect("task", pk=pk)
+
+
+@require_POST
+@ui_view
+def task_claim(request, pk):
+    return _task_action(request, pk, services.claim_task, _("You have taken “%(task)s”."))
+
+
+@require_POST
+@ui_view
+def task_unclaim(request, pk):
+    return _task_action(request, pk, services.unclaim_task, _("You have released “%(task)s” to your agency."))

@@ -1,0 +1,18 @@
+"""Web UI routes (design §8), mounted at the site root."""
+
+from django.urls import path
+
+from web import cases, tasks
+
+urlpatterns = [
+    path("tasks/", tasks.inbox, name="tasks"),
+    path("tasks/<int:pk>/", tasks.task_detail, name="task"),
+    path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),
+    path("tasks/<int:pk>/unclaim/", tasks.task_unclaim, name="task-unclaim"),
+    path("cases/", cases.case_list, name="cases"),
+    path("cases/new/", cases.case_new, name="case-new"),
+    path("cases/<int:pk>/", cases.case_detail, name="case"),
+    path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),
+    path("cases/<int:pk>/consents/", cases.consent_record, name="consent-record"),
+    path("cases/<int:pk>/consents/<int:consent_pk>/revoke/", cases.consent_revoke, name="consent-revoke"),
+]

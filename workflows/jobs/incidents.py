@@ -1,0 +1,44 @@
+"""Retrying the incident of a failed job (a notification, a webhook, a timer)."""
+
+from __future__ import annotations
+
+from core.errors import Conflict
+from workflows.jobs import notify, queue, timers
+from workflows.models import Event, EventKind, Incident, JobKind
+
+
+def retry_job_incident(incident: Incident, actor) -> Incident:
+    """Run the failed job once more, now. Resolves the incident when it passes; Conflict
+    (and one more attempt counted on the incident) when it fails again."""
+    if incident.resolved_at is not None:
+        raise Conflict("incident.resolved")
+    error = _run_again(incident, actor)
+    incident.refresh_from_db()
+    if error is not None:
+        raise Conflict("incident.job_failed_again", error=error)
+    if incident.resolved_by_id is None:
+        incident.resolved_by = actor
+        incident.save(update_fields=["resolved_by"])
+    Event.objects.create(
+        case_id=incident.case_id, instance_id=incident.instance_id, kind=EventKind.INCIDENT_RESOLVED, actor=actor,
+        element_id=incident.element_id, detail={"incident": incident.pk, "job": incident.job_id},
+    )
+    return incident
+
+
+def _run_again(incident, actor) -> str | None:
+    worker = f"retry:{actor.get_username() if actor else 'system'}"
+    job = incident.job
+    if job.kind == JobKind.TIMER:
+        outcome, _ = timers.fire_timer(worker, job_id=job.pk)
+        job.refresh_from_db()
+        if outcome == timers.FIRED:
+            queue.record_outcome_resolved(job)
+            return None
+        return job.last_error or "the timer could not be fired now (its instance is busy); try again"
+    claimed = queue.claim_external(worker, job_id=job.pk)
+    if not claimed:
+        return "the job is not failed any more (it was retried or is running)"
+    error = notify.perform(claimed[0])
+    queue.finish_external(claimed[0], worker, error)
+    return error

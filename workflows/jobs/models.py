@@ -1,0 +1,127 @@
+"""The engine's own job table (design §5) and the message tables.
+
+Imported by ``workflows.models``: these are models of the ``workflows`` app.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class JobKind(models.TextChoices):
+    TIMER = "timer", "Timer"
+    NOTIFICATION = "notification", "E-mail notification"
+    WEBHOOK = "webhook", "Webhook"
+    SERVICE = "service", "Service call"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running (leased)"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed (incident)"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Job(models.Model):
+    """Work the engine owes: written in the transaction of the state change that caused it.
+
+    The job id is the idempotency key of every external call it makes.
+    """
+
+    kind = models.CharField(max_length=20, choices=JobKind.choices)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
+    due_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=5)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    locked_by = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+    # Ids and the event only: never case data (notifications carry a reference and a link).
+    payload = models.JSONField(default=dict, blank=True)
+    instance = models.ForeignKey(
+        "workflows.ProcessInstance", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    case = models.ForeignKey("workflows.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["status", "due_at"], name="job_due")]
+        constraints = [
+            # One pending timer job per instance: it is due at the instance's next_timer_at.
+            models.UniqueConstraint(
+                fields=["instance"], condition=Q(kind="timer", status="pending"), name="one_pending_timer_job"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per worker process: when it last looked for work and what it has done."""
+
+    name = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+    jobs_done = models.PositiveIntegerField(default=0)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-beat_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class ReceivedMessage(models.Model):
+    """Message ids already delivered: a repeated ``message_id`` of the same sender agency is
+    ignored. Each agency has its own id namespace: another agency's ids neither block its
+    messages nor tell it anything."""
+
+    message_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="received_messages")
+    received_at = models.DateTimeField(auto_now_add=True)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender_agency = models.ForeignKey("permissions.Agency", null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sender_agency", "message_id"], name="unique_message_id_per_sender_agency"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.message_id}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Nothing waited for it"
+
+
+class OutboxMessage(models.Model):
+    """A message thrown by a process that it did not catch itself; routed by a job."""
+
+    name = models.CharField(max_length=200)
+    payload = models.JSONField(default=dict, blank=True)
+    correlations = models.JSONField(default=dict, blank=True)
+    instance = models.ForeignKey("workflows.ProcessInstance", on_delete=models.CASCADE, related_name="outbox")
+    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="outbox")
+    element_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.name} from {self.case_id}"

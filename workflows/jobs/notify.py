@@ -1,0 +1,91 @@
+"""External calls of notification and webhook jobs, made outside any transaction.
+
+They carry the case reference and a link, never case data: no person, no category.
+The job id is the idempotency key (``Idempotency-Key`` header, and in the body).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from workflows.jobs import webhook_transport
+from workflows.models import JobKind, Task
+
+SIGNATURE_HEADER = "X-Brobygger-Signature"
+SUBJECTS = {
+    "task_created": "Ny oppgave i sak {reference}",
+    "task_overdue": "Oppgave over frist i sak {reference}",
+}
+
+
+def task_link(task) -> str:
+    return f"{settings.BROBYGGER['SITE_URL'].rstrip('/')}/tasks/{task.pk}/"
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def perform(job) -> str | None:
+    """Make the call of ``job``. Returns None when done (or nothing is left to do), else
+    the error text. Never raises."""
+    try:
+        payload = job.payload or {}
+        event = payload.get("event", "")
+        task = Task.objects.select_related("agency", "case").filter(pk=payload.get("task_id")).first()
+        if task is None or not task.is_active:
+            return None  # the task is gone or already done: nothing to tell
+        if job.kind == JobKind.NOTIFICATION:
+            return _send_email(task, event)
+        if job.kind == JobKind.WEBHOOK:
+            return _call_webhook(job, task, event)
+        return f"unknown job kind {job.kind!r}"
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _send_email(task, event: str) -> str | None:
+    address = task.agency.notification_email
+    if not address:
+        return None
+    reference = task.case.reference
+    subject = SUBJECTS.get(event, "Sak {reference}").format(reference=reference)
+    body = f"{subject}.\n\nÅpne oppgaven i Brobygger: {task_link(task)}\n"
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    return None
+
+
+def _call_webhook(job, task, event: str) -> str | None:
+    agency = task.agency
+    if not agency.webhook_url:
+        return None
+    if not agency.webhook_url.startswith(("https://", "http://")):
+        return "the agency's webhook URL must start with https:// or http://"
+    body = json.dumps({
+        "id": str(job.pk), "event": event, "case_reference": task.case.reference,
+        "task_id": task.pk, "link": task_link(task),
+    }, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": str(job.pk),
+        "X-Brobygger-Event": event,
+        SIGNATURE_HEADER: sign(agency.webhook_secret or "", body),
+        "User-Agent": "Brobygger-webhook/1",
+    }
+    timeout = settings.BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"]
+    allowed = webhook_transport.parse_networks(settings.WEBHOOK_ALLOWED_NETWORKS)
+    try:
+        status = webhook_transport.post(agency.webhook_url, body, headers, timeout=timeout, allowed_networks=allowed)
+    except webhook_transport.WebhookRefused as exc:
+        return f"webhook refused: {exc}"
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        return f"webhook unreachable: {exc}"
+    if 300 <= status < 400:
+        return f"webhook answered HTTP {status} (redirects are not followed)"
+    return None if 200 <= status < 300 else f"webhook answered HTTP {status}"

@@ -1,0 +1,180 @@
+"""The job table (design §5): enqueue in the caller's transaction, claim, finish, back off.
+
+Timer jobs are fired by ``workflows.jobs.worker`` inside the transaction that holds the
+instance lock. External jobs (e-mail, webhooks) are claimed with a lease, performed
+outside any transaction by ``workflows.jobs.notify`` and recorded here afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from workflows.models import Incident, Job, JobKind, JobStatus
+from workflows.steps import rows
+
+NOTIFY_CHANNEL = "brobygger_jobs"
+EXTERNAL_KINDS = (JobKind.NOTIFICATION, JobKind.WEBHOOK)
+
+
+def now():
+    """The job clock (one place, so tests can move it)."""
+    return timezone.now()
+
+
+def conf(name: str):
+    return settings.BROBYGGER[name]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: base * 2**(attempts-1), at most the cap."""
+    seconds = conf("JOB_BACKOFF_BASE_SECONDS") * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, conf("JOB_BACKOFF_CAP_SECONDS")))
+
+
+# --- waking workers: a NOTIFY in the transaction (Batch.notify), polling covers the rest --
+
+
+def wake_workers() -> None:
+    """NOTIFY now, outside a step (a step sends it in its batch: ``Batch.notify``)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+def _due_soon(due_at) -> bool:
+    return due_at <= now() + timedelta(seconds=conf("JOB_POLL_SECONDS"))
+
+
+# --- enqueue (inside the state change's transaction) -------------------------------------
+
+
+def sync_timer_job(instance, previous_due, batch) -> None:
+    """Keep exactly one pending timer job per instance, due at its ``next_timer_at``;
+    written through the step's ``batch``."""
+    due = instance.next_timer_at
+    if due == previous_due:
+        # Unchanged (most steps): the instance's one pending timer job already has this due
+        # time. fire_timer clears ``next_timer_at`` first, as its job is done by then.
+        return
+    if due is None:
+        rows.delete_pending_timer(batch, instance.pk)
+        return
+    rows.upsert_pending_timer(batch, Job(
+        kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
+        max_attempts=conf("JOB_MAX_ATTEMPTS"),
+    ))
+    if _due_soon(due):
+        batch.notify(NOTIFY_CHANNEL)
+
+
+def enqueue_task_notifications(tasks, batch) -> list[Job]:
+    """A task landed in an agency's inbox: tell the agency now, and again if it runs late.
+    Written through the step's ``batch``."""
+    jobs = []
+    for task in tasks:
+        agency = task.agency
+        kinds = [kind for kind, wanted in ((JobKind.NOTIFICATION, agency.notification_email),
+                                           (JobKind.WEBHOOK, agency.webhook_url)) if wanted]
+        moments = [("task_created", now())] + ([("task_overdue", task.due_at)] if task.due_at else [])
+        for kind in kinds:
+            for event, due_at in moments:
+                jobs.append(Job(
+                    kind=kind, due_at=due_at, instance_id=task.instance_id, case_id=task.case_id,
+                    max_attempts=conf("JOB_MAX_ATTEMPTS"),
+                    payload={"event": event, "task_id": task.pk, "agency_id": agency.pk,
+                             "element_id": task.element_id},
+                ))
+    if jobs:
+        batch.insert(jobs)
+        batch.notify(NOTIFY_CHANNEL)  # inside the transaction: PostgreSQL delivers it at commit
+    return jobs
+
+
+# --- external jobs: claim with a lease, record afterwards --------------------------------
+
+
+def claim_external(worker: str, *, limit: int = 10, job_id=None) -> list[Job]:
+    """Lease due external jobs (or one failed job by id, for a retry) to ``worker``."""
+    moment = now()
+    with transaction.atomic():
+        if job_id is not None:
+            candidates = Job.objects.select_for_update().filter(pk=job_id, status=JobStatus.FAILED)
+        else:
+            candidates = (
+                Job.objects.select_for_update(skip_locked=True)
+                .filter(kind__in=EXTERNAL_KINDS)
+                .filter(Q(status=JobStatus.PENDING, due_at__lte=moment)
+                        | Q(status=JobStatus.RUNNING, lease_until__lt=moment))
+                .order_by("due_at", "id")[:limit]
+            )
+        jobs = list(candidates)
+        for job in jobs:
+            job.status, job.locked_by = JobStatus.RUNNING, worker
+            job.attempts += 1
+            job.max_attempts = max(job.max_attempts, job.attempts)
+            job.lease_until = moment + timedelta(seconds=conf("JOB_LEASE_SECONDS"))
+        Job.objects.bulk_update(jobs, ["status", "locked_by", "attempts", "max_attempts", "lease_until"])
+    return jobs
+
+
+def finish_external(job: Job, worker: str, error: str | None) -> Job | None:
+    """Record the outcome of a leased job. None when the lease was lost meanwhile."""
+    with transaction.atomic():
+        row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
+        if row is None:
+            return None
+        record_outcome(row, error)
+    return row
+
+
+def record_outcome(row: Job, error: str | None) -> None:
+    """Done, or back off, or (after the last attempt) failed with an incident. Row locked."""
+    moment = now()
+    row.lease_until, row.locked_by = None, ""
+    if error is None:
+        row.status, row.finished_at, row.last_error = JobStatus.DONE, moment, ""
+        row.save()
+        Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=moment)
+        return
+    row.last_error = error[:2000]
+    if row.attempts < row.max_attempts:
+        row.status, row.due_at = JobStatus.PENDING, moment + backoff(row.attempts)
+        row.save()
+        return
+    row.status, row.finished_at = JobStatus.FAILED, moment
+    row.save()
+    open_incident = Incident.objects.filter(job=row, resolved_at__isnull=True).first()
+    if open_incident is not None:
+        open_incident.attempts, open_incident.error = row.attempts, row.last_error
+        open_incident.save(update_fields=["attempts", "error"])
+    elif row.instance_id is not None:
+        Incident.objects.create(
+            instance_id=row.instance_id, case_id=row.case_id, job=row, kind=f"{row.kind}-failed",
+            element_id=(row.payload or {}).get("element_id", ""), error=row.last_error, attempts=row.attempts,
+        )
+
+
+def record_outcome_resolved(row: Job) -> None:
+    Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=now())
+
+
+def record_failed_attempt(job_id: int, error: str) -> None:
+    """A job that failed inside a rolled-back transaction (a timer): count the attempt."""
+    with transaction.atomic():
+        row = Job.objects.select_for_update().filter(pk=job_id).first()
+        if row is None or row.status not in (JobStatus.PENDING, JobStatus.RUNNING):
+            return
+        row.attempts += 1
+        record_outcome(row, error)
+
+
+def next_due_at():
+    """When the earliest pending job is due (None: nothing pending)."""
+    return (
+        Job.objects.filter(status=JobStatus.PENDING).order_by("due_at").values_list("due_at", flat=True).first()
+    )

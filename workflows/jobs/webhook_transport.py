@@ -1,0 +1,94 @@
+"""Sending a webhook so that it cannot be turned against the network it runs in.
+
+- The host is resolved when the call is made, and every address it resolves to must be
+  public (not loopback, private, link-local, shared, multicast or reserved) unless it is
+  in ``WEBHOOK_ALLOWED_NETWORKS``; the connection then goes to the address that was
+  checked, so a second DNS answer cannot swap in another (DNS rebinding).
+- Redirects are never followed: a 3xx is a failed call, and the signed body and its
+  signature go nowhere else.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass
+class WebhookRefused(Exception):
+    reason: str
+
+    def __str__(self):
+        return self.reason
+
+
+def parse_networks(values: list[str]) -> list[Network]:
+    return [ipaddress.ip_network(value, strict=False) for value in values]
+
+
+def is_public(address: Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (address.is_multicast or address.is_reserved)
+
+
+def _allowed(address: Address, allowed_networks: list[Network]) -> bool:
+    return is_public(address) or any(address in network for network in allowed_networks)
+
+
+def resolve_checked(host: str, port: int, allowed_networks: list[Network]) -> str:
+    """The address to connect to, after checking every address ``host`` resolves to."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise WebhookRefused(f"the webhook host does not resolve ({exc.strerror})") from None
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    refused = [address for address in addresses if not _allowed(address, allowed_networks)]
+    if refused or not addresses:
+        raise WebhookRefused(f"the webhook host resolves to a non-public address ({refused[0] if refused else '-'}); "
+                             "WEBHOOK_ALLOWED_NETWORKS lists the internal networks that may be called")
+    return str(addresses[0])
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, address, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    # Connects to the checked address; the certificate is still checked against the host name (SNI).
+    def __init__(self, host, port, address, **kwargs):
+        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
+        self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float,
+         allowed_networks: list[Network]) -> int:
+    """POST ``body`` to ``url`` and return the HTTP status (3xx included: not followed)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookRefused("the webhook URL must be http:// or https:// with a host")
+    if parts.username or parts.password:
+        raise WebhookRefused("the webhook URL must not carry a user name or password")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = resolve_checked(parts.hostname, port, allowed_networks)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(parts.hostname, port, address, timeout=timeout)
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)  # the answer is not used; read a little so the server is not cut off
+        return response.status
+    finally:
+        connection.close()

@@ -1,0 +1,186 @@
+"""The job worker behind ``manage.py worker`` (design §5).
+
+Any number of workers on any number of machines: jobs are claimed with
+``SELECT ... FOR UPDATE SKIP LOCKED``. An idle worker sleeps until the next job is due,
+at most the poll interval; on PostgreSQL a ``NOTIFY brobygger_jobs`` (sent after the
+commit that created a job) wakes it at once. SIGTERM/SIGINT: finish the current job,
+then exit. A heartbeat row tells which workers are alive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+from django.db import close_old_connections, connection
+
+from workflows.jobs import notify, queue, reconnect, timers
+from workflows.models import WorkerHeartbeat
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 10
+EXTERNAL_EVERY = 5
+LIBPQ_OPTIONS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
+                 "options", "service", "passfile", "target_session_attrs"}
+
+
+class Listener:
+    """LISTEN on a dedicated autocommit connection (PostgreSQL only)."""
+
+    def __init__(self):
+        import psycopg
+
+        params = connection.settings_dict
+        libpq = {key: value for key, value in (params.get("OPTIONS") or {}).items() if key in LIBPQ_OPTIONS}
+        self.conn = psycopg.connect(
+            dbname=params["NAME"], user=params.get("USER") or None, password=params.get("PASSWORD") or None,
+            host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True, **libpq,
+        )
+        self.conn.execute(f"LISTEN {queue.NOTIFY_CHANNEL}")
+
+    def wait(self, timeout: float) -> bool:
+        """True when woken by a notification within ``timeout`` seconds."""
+        woken = False
+        for _ in self.conn.notifies(timeout=max(timeout, 0.0), stop_after=1):
+            woken = True
+        if woken:  # several jobs may have been announced: drain without waiting
+            for _ in self.conn.notifies(timeout=0.0):
+                pass
+        return woken
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Worker:
+    def __init__(self, *, name: str | None = None, poll_seconds: float | None = None):
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.poll_seconds = poll_seconds if poll_seconds is not None else queue.conf("JOB_POLL_SECONDS")
+        self.stopping = False
+        self.jobs_done = 0
+        self._last_beat = 0.0
+        self._started = queue.now()
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    # -- the loop
+    def run(self, *, once: bool = False, on_ready: Callable[[], None] | None = None) -> int:
+        """Work until stopped (or, with ``once``, until nothing is due). Returns jobs done.
+
+        ``on_ready`` is called once, when the worker first goes idle: it listens for
+        NOTIFY (PostgreSQL) and nothing is due, so a job created from then on wakes it.
+        A lost database connection never ends the loop (``once`` aside): the worker drops
+        it, backs off and carries on, so a PostgreSQL restart or failover only pauses it.
+        """
+        listener, backoff = None, reconnect.Backoff()
+        try:
+            while not self.stopping:
+                try:
+                    if listener is None and not once and connection.vendor == "postgresql":
+                        listener = Listener()
+                    if not connection.in_atomic_block:  # (tests run the worker inside one)
+                        close_old_connections()
+                    self.heartbeat(force=self._last_beat == 0.0)
+                    done = self.run_due()
+                    self.heartbeat()
+                    backoff.reset()
+                    if once:
+                        break
+                    if not done:
+                        if on_ready is not None:
+                            on_ready()
+                            on_ready = None
+                        self.idle(listener)
+                except reconnect.UNAVAILABLE as exc:
+                    if once or connection.in_atomic_block:
+                        raise
+                    listener = self._close(listener)
+                    reconnect.wait_after(exc, backoff, sleep=self.sleep)
+        finally:
+            self._close(listener)
+            try:
+                self.heartbeat(force=True, stopped=True)
+            except reconnect.UNAVAILABLE:
+                log.warning("worker %s stopped without recording it: the database is unavailable", self.name)
+        return self.jobs_done
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep in slices, so SIGTERM is honoured within a second."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 1.0))
+
+    @staticmethod
+    def _close(listener) -> None:
+        if listener is not None:
+            with contextlib.suppress(*reconnect.UNAVAILABLE):
+                listener.close()
+        return None
+
+    def run_due(self) -> int:
+        """Process jobs until none is due. Returns how many were processed."""
+        count, skipped, rounds = 0, set(), 0
+        while not self.stopping:
+            outcome, job_id = timers.fire_timer(self.name, exclude=skipped)
+            if outcome == timers.SKIPPED:
+                skipped.add(job_id)
+            worked = int(outcome in (timers.FIRED, timers.FAILED))
+            rounds += 1
+            # During a burst of timers, look for e-mails and webhooks every few rounds.
+            if not self.stopping and (not worked or rounds % EXTERNAL_EVERY == 0):
+                worked += self.run_external()
+            if not worked and outcome != timers.SKIPPED:
+                break
+            count += worked
+            self.heartbeat()
+        self.jobs_done += count
+        return count
+
+    def run_external(self) -> int:
+        """Claim one due e-mail/webhook job, perform it outside any transaction, record it."""
+        claimed = queue.claim_external(self.name, limit=1)
+        for job in claimed:
+            error = notify.perform(job)
+            queue.finish_external(job, self.name, error)
+            if error:
+                log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, error)
+        return len(claimed)
+
+    def idle(self, listener) -> None:
+        """Sleep until the next job is due, a notification arrives, or the poll interval ends."""
+        next_due = queue.next_due_at()
+        timeout = self.poll_seconds
+        if next_due is not None:
+            timeout = min(timeout, max((next_due - queue.now()).total_seconds(), 0.0))
+        deadline = time.monotonic() + timeout
+        while not self.stopping:  # in slices, so SIGTERM is honoured within a second
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if listener is not None:
+                if listener.wait(min(left, 1.0)):
+                    return
+            else:
+                time.sleep(min(left, 1.0))
+
+    def heartbeat(self, *, force: bool = False, stopped: bool = False) -> None:
+        if not force and time.monotonic() - self._last_beat < HEARTBEAT_SECONDS:
+            return
+        self._last_beat = time.monotonic()
+        moment = queue.now()
+        WorkerHeartbeat.objects.update_or_create(name=self.name, defaults={
+            "hostname": socket.gethostname(), "pid": os.getpid(), "started_at": self._started,
+            "beat_at": moment, "jobs_done": self.jobs_done, "stopped_at": moment if stopped else None,
+        })
+

@@ -1,0 +1,19 @@
+"""One function per use case, shared by the web UI, the API and the commands.
+
+Each state change is one transaction: lock the instance row, re-check under the lock, act,
+advance the engine, save, sync the task projection, append events (``workflows.steps``).
+Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
+``Forbidden`` (visible but not allowed), ``Conflict`` and ``InvalidInput``.
+"""
+
+from workflows.jobs.timers import fire_timer
+from workflows.services.cases import start_case
+from workflows.services.consents import record_consent, revoke_consent
+from workflows.services.incidents import retry_incident, set_incident_data
+from workflows.services.messages import correlate_message
+from workflows.services.tasks import claim_task, complete_task, unclaim_task
+
+__all__ = [
+    "claim_task", "complete_task", "correlate_message", "fire_timer", "record_consent", "retry_incident",
+    "revoke_consent", "set_incident_data", "start_case", "unclaim_task",
+]

@@ -1,0 +1,199 @@
+"""Starting a case: validate the person, the participants and the start data, open the
+case with its reference, grant the participating agencies access, and run the process to
+its first tasks, in one transaction. ``workflows.services.start_case`` is the entry."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bpmn.engine import events as engine_events
+from bpmn.engine import runtime as engine
+from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
+from core import hooks
+from core.errors import Forbidden, InvalidInput, field_error
+from core.ids import parse_id
+from core.national_id import InvalidNationalId, validate_national_id
+from permissions import rules
+from permissions.grants import grant_case_access
+from permissions.models import Agency, AgencyKind, CaseParticipant
+from workflows import steps
+from workflows.models import (
+    LIVE_INSTANCE_STATUSES,
+    Case,
+    CaseReferenceCounter,
+    EventKind,
+    Person,
+    ProcessInstance,
+)
+
+
+def start_case(*, actor, process_key: str, person: dict, participants: dict, data: dict | None = None,
+               correlation_key: str = "", start_message: str = "", message_id: str | None = None) -> Case:
+    """Open a case for ``person`` on the latest version of ``process_key``.
+
+    ``participants`` maps agency kind -> Agency or agency id. Every lane of the process
+    needs a participant of its kind. ``correlation_key``: an external system's own number
+    for the case, which messages may name instead of the reference; no other live (running
+    or stopped on an incident) case may have it, else a message could not find its case.
+
+    ``start_message``: for a process whose start event waits for a message, its name
+    (``correlate_message`` with ``start``); ``data`` is then the message's payload and
+    ``message_id`` is recorded with it. Such a process starts only this way.
+    """
+    definition = (
+        ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml")
+        .order_by("-version").first()
+    )
+    if definition is None:
+        raise InvalidInput("case.unknown_process", key=str(process_key),
+                           errors=[field_error("process_key", "case.unknown_process_field")])
+    runtime = runtime_for(definition)
+    starts_on = runtime.start_messages
+    if (start_message or starts_on) and start_message not in starts_on:
+        if starts_on:
+            problem = {"code": "case.process_starts_on_message", "name": sorted(starts_on)[0]}
+        else:
+            problem = {"code": "case.process_has_no_message_start"}
+        raise InvalidInput(**problem, errors=[field_error("process_key", **problem)])
+    errors = []
+    try:
+        name, national_id = _valid_person(person)
+    except InvalidInput as exc:
+        errors += exc.errors
+    try:
+        agencies = _valid_participants(participants, definition)
+    except InvalidInput as exc:
+        errors += exc.errors
+    correlation_key = (correlation_key or "").strip()
+    errors += _correlation_key_errors(correlation_key)
+    if errors:  # all problems at once, not one per round trip
+        raise InvalidInput("case.invalid", errors=errors)
+    if not rules.can_start_case(actor, list(agencies.values())):
+        raise Forbidden("case.start_forbidden")
+    start_data = _valid_start_data(runtime, data)
+    starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
+
+    with transaction.atomic():
+        person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
+        reference = _next_reference()  # locks the year's counter: case starts queue up here
+        if correlation_key and (errors := _correlation_key_errors(correlation_key)):  # again, under the lock
+            raise InvalidInput("case.invalid", errors=errors)
+        case = Case.objects.create(
+            reference=reference,
+            person=person_row,
+            process_key=definition.key,
+            coordinator_agency=agencies.get(AgencyKind.HOUSING, starter_agency),
+            data=start_data,
+            data_sources={field: starter_agency.pk for field in start_data},
+            opened_by=actor,
+        )
+        CaseParticipant.objects.bulk_create(
+            [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
+        )
+        grant_case_access(case)
+        workflow = engine.new_workflow(runtime.bundle, start_data)
+        caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
+        instance = ProcessInstance.objects.create(
+            case=case, definition=definition, state="{}",
+            serializer_version=engine.SERIALIZER_VERSION, spiff_version=engine.SPIFFWORKFLOW_VERSION,
+            version=0, correlation_key=correlation_key,
+        )
+        instance.case = case
+        step = steps.Step(instance, actor=actor, acting_agency=starter_agency, participants=agencies)
+        step.event(EventKind.CASE_STARTED, agency=starter_agency,
+                   detail={"process_key": definition.key, "version": definition.version})
+        if start_message:
+            step.event(EventKind.MESSAGE_RECEIVED, agency=starter_agency, element_id=caught[0] if caught else "",
+                       detail={"name": start_message, "message_id": message_id, "fields": sorted(start_data)})
+        steps.advance(step, runtime, workflow)
+        transaction.on_commit(lambda: hooks.emit(hooks.CASE_STARTED, process=definition.key))
+    return case
+
+
+CORRELATION_KEY_MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").max_length
+
+
+def _correlation_key_errors(correlation_key: str) -> list[dict]:
+    if len(correlation_key) > CORRELATION_KEY_MAX_LENGTH:
+        return [field_error("correlation_key", "field.too_long", limit=CORRELATION_KEY_MAX_LENGTH)]
+    if correlation_key and ProcessInstance.objects.filter(
+        correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES
+    ).exists():
+        return [field_error("correlation_key", "case.correlation_key_taken")]
+    return []
+
+
+def _valid_person(person) -> tuple[str, str]:
+    if not isinstance(person, dict):
+        raise InvalidInput("case.invalid", errors=[field_error("person", "field.expected_object")])
+    errors = []
+    name = person.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(field_error("person.name", "field.required"))
+    national_id = None
+    try:
+        national_id = validate_national_id(person.get("national_id") or "")
+    except InvalidNationalId as exc:
+        errors.append(field_error("person.national_id", exc.code, **exc.params))
+    if errors:
+        raise InvalidInput("case.invalid", errors=errors)
+    return name.strip(), national_id
+
+
+def _valid_participants(participants, definition) -> dict[str, Agency]:
+    if not isinstance(participants, dict):
+        raise InvalidInput("case.invalid", errors=[field_error("participants", "field.expected_object")])
+    errors, agencies = [], {}
+    for kind, agency in participants.items():
+        if kind not in AgencyKind.values:
+            errors.append(field_error(f"participants.{kind}", "agency.unknown_kind", kind=str(kind)))
+            continue
+        agency_row = agency if isinstance(agency, Agency) else Agency.objects.filter(pk=parse_id(agency)).first()
+        if agency_row is None:
+            errors.append(field_error(f"participants.{kind}", "agency.not_found", id=str(agency)))
+        elif agency_row.kind != kind:
+            errors.append(field_error(f"participants.{kind}", "agency.wrong_kind", agency=agency_row.name, kind=kind))
+        else:
+            agencies[kind] = agency_row
+    # Every agency kind a task is routed to (by lane, candidate group, assignee, pool or
+    # the routing map's default) must participate: else the task would reach nobody.
+    routed = {}
+    for element_id, task in definition.metadata.get("user_tasks", {}).items():
+        if task.get("agency_kind"):
+            routed.setdefault(task["agency_kind"], []).append(task.get("lane") or element_id)
+    for lane, kind in definition.metadata.get("lanes", {}).items():
+        routed.setdefault(kind, []).append(lane)
+    for kind in sorted(set(routed) - set(participants)):
+        names = ", ".join(sorted(set(routed[kind]))[:3])
+        errors.append(field_error(f"participants.{kind}", "agency.routed_needs_participant", names=names))
+    if errors:
+        raise InvalidInput("case.invalid", errors=errors)
+    return agencies
+
+
+
+
+def _valid_start_data(runtime, data) -> dict:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput("case.invalid", errors=[field_error("data", "field.expected_object")])
+    unknown = [name for name in data if name not in runtime.fields]
+    if unknown:
+        raise InvalidInput("case.data_unknown_fields",
+                           errors=[field_error(f"data.{name}", "field.unknown") for name in unknown])
+    return dict(data)
+
+
+def _next_reference() -> str:
+    year = timezone.localdate().year
+    CaseReferenceCounter.objects.bulk_create([CaseReferenceCounter(year=year)], ignore_conflicts=True)
+    counter = CaseReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-{counter.last:06d}"
+
+

@@ -1,0 +1,156 @@
+"""Consent use cases, shared by the web UI and the API: record and revoke.
+
+Each change is one transaction together with its ``Event`` on the case timeline.
+The reads (the case's consents, its access log, the person's access report) are selectors.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.ids import parse_id
+from permissions import rules
+from permissions.models import CATEGORIES, CONSENT_BASIS, Agency, AgencyKind, Consent
+from workflows import selectors
+from workflows.models import Event, EventKind
+
+MAX_PURPOSE = 2000
+MAX_NOTE = 4000
+MAX_BASIS = 200
+
+
+
+
+def _recipient(case, agency, agency_kind, errors) -> tuple[Agency | None, str]:
+    participants = list(case.participants.select_related("agency"))
+    if (agency is None) == (agency_kind in (None, "")):
+        errors.append(field_error("agency", "consent.agency_or_kind"))
+        return None, ""
+    if agency is not None:
+        agency_id = agency.pk if isinstance(agency, Agency) else parse_id(agency)
+        match = next((p.agency for p in participants if p.agency_id == agency_id), None)
+        if match is None:
+            errors.append(field_error("agency", "consent.agency_not_participating"))
+        return match, ""
+    if agency_kind not in AgencyKind.values:
+        errors.append(field_error("agency_kind", "agency.unknown_kind", kind=str(agency_kind)))
+        return None, ""
+    if not any(p.kind == agency_kind for p in participants):
+        errors.append(field_error("agency_kind", "consent.no_agency_of_kind"))
+    return None, agency_kind
+
+
+def _valid_categories(categories, errors) -> list[str]:
+    if not isinstance(categories, list | tuple) or not categories:
+        errors.append(field_error("categories", "consent.categories_required"))
+        return []
+    valid = []
+    for index, category in enumerate(categories):
+        if category not in CATEGORIES:
+            errors.append(field_error(f"categories.{index}", "consent.unknown_category", category=str(category)))
+        elif category not in valid:
+            valid.append(category)
+    return valid
+
+
+def _valid_text(value, name, limit, errors, *, required) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        errors.append(field_error(name, "field.required" if required else "field.expected_text"))
+        return ""
+    if len(value) > limit:
+        errors.append(field_error(name, "field.too_long", limit=limit))
+    return value.strip()
+
+
+def _valid_expiry(expires_at, now, errors):
+    if expires_at is None:
+        return None
+    if isinstance(expires_at, str):
+        try:
+            expires_at = datetime.datetime.fromisoformat(expires_at)
+        except ValueError:
+            errors.append(field_error("expires_at", "field.expected_datetime"))
+            return None
+    if not isinstance(expires_at, datetime.datetime):
+        errors.append(field_error("expires_at", "field.expected_datetime"))
+        return None
+    if timezone.is_naive(expires_at):
+        errors.append(field_error("expires_at", "field.needs_timezone"))
+        return None
+    if expires_at <= now:
+        errors.append(field_error("expires_at", "field.must_be_future"))
+    return expires_at
+
+
+def record_consent(
+    *, actor, case, agency=None, agency_kind=None, categories, purpose,
+    basis: str = CONSENT_BASIS, expires_at=None, note: str = "",
+) -> Consent:
+    """Record the person's consent (or a named legal basis) to share ``categories`` of
+    this case with ``agency`` or with the case's agency of kind ``agency_kind``.
+
+    Takes effect at once. Who may: people with a case role in an agency that takes
+    part in the case (the coordinator agency always does).
+    """
+    case = selectors.case_for(actor, case)
+    if not rules.can_record_consent(actor, case):
+        raise Forbidden("consent.record_forbidden")
+    now = timezone.now()
+    errors: list[dict] = []
+    recipient, kind = _recipient(case, agency, agency_kind, errors)
+    valid_categories = _valid_categories(categories, errors)
+    purpose = _valid_text(purpose, "purpose", MAX_PURPOSE, errors, required=True)
+    basis = _valid_text(basis, "basis", MAX_BASIS, errors, required=True)
+    note = _valid_text(note, "note", MAX_NOTE, errors, required=False)
+    expires_at = _valid_expiry(expires_at, now, errors)
+    if errors:
+        raise InvalidInput("consent.invalid", errors=errors)
+
+    with transaction.atomic():
+        consent = Consent.objects.create(
+            person_id=case.person_id, case=case, agency=recipient, agency_kind=kind,
+            categories=valid_categories, purpose=purpose, basis=basis, note=note,
+            given_at=now, expires_at=expires_at, recorded_by=actor,
+        )
+        Event.objects.create(
+            case=case, kind=EventKind.CONSENT_GIVEN, actor=actor,
+            agency=rules.acting_agency(actor, case, prefer_coordinator=True), to_agency=recipient,
+            detail={
+                "consent": consent.pk, "categories": valid_categories, "basis": basis,
+                "agency_kind": kind or (recipient.kind if recipient else ""),
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+    return consent
+
+
+def revoke_consent(*, actor, consent_id) -> Consent:
+    """Withdraw a consent; it stops counting at once. Revoking twice is a Conflict."""
+    consent = (
+        Consent.objects.select_related("case", "agency").filter(pk=parse_id(consent_id)).first()
+    )
+    if consent is None or not rules.can_view_consents(actor, consent.case):
+        raise NotFound("consent.not_found")
+    if not rules.can_revoke_consent(actor, consent):
+        raise Forbidden("consent.revoke_forbidden")
+
+    with transaction.atomic():
+        consent = Consent.objects.select_for_update().get(pk=consent.pk)
+        if consent.revoked_at is not None:
+            raise Conflict("consent.already_revoked")
+        consent.revoked_at, consent.revoked_by = timezone.now(), actor
+        consent.save(update_fields=["revoked_at", "revoked_by"])
+        Event.objects.create(
+            case=consent.case, kind=EventKind.CONSENT_REVOKED, actor=actor,
+            agency=rules.acting_agency(actor, consent.case, prefer_coordinator=True), to_agency=consent.agency,
+            detail={"consent": consent.pk, "categories": consent.categories},
+        )
+    return consent
+
+

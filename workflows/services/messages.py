@@ -1,0 +1,233 @@
+"""Correlating incoming messages to waiting processes (design §7 ``POST /messages/``).
+
+A message names its case by reference (or by an instance's correlation key). It is
+delivered to a message catch event, boundary or event-gateway branch waiting for its
+name; its payload fields (only fields the process's forms know, validated like form
+input) update the case data and the waiting tasks' data, and timers that read the data
+are computed again. A repeated ``message_id`` is ignored.
+
+A message may also *start* a case: when it names no case but carries ``start`` (the
+person and the participating agencies), it starts a new case of the one process whose
+top-level start event waits for its name, through ``start_case`` (same checks), with
+the payload as the start data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from jsonschema import Draft202012Validator, FormatChecker
+
+from bpmn.engine import events as engine_events
+from bpmn.engine import runtime as engine
+from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
+from core.errors import Conflict, InvalidInput, NotFound, field_error
+from permissions import rules
+from workflows import steps
+from workflows.forms import schema_errors
+from workflows.models import (
+    LIVE_INSTANCE_STATUSES,
+    Case,
+    Event,
+    EventKind,
+    ProcessInstance,
+    ReceivedMessage,
+)
+from workflows.services.cases import start_case
+
+
+@dataclass
+class MessageResult:
+    status: str  # "delivered", "started" or "duplicate"
+    case: Case | None  # None: a duplicate whose earlier case the sender may not see
+    message_id: str | None
+    element_ids: list[str] = field(default_factory=list)
+
+
+def correlate_message(*, actor, name, case_reference=None, correlation_key=None, payload=None,
+                      message_id=None, start=None) -> MessageResult:
+    name, payload, message_id = _valid_input(name, case_reference, correlation_key, payload, message_id, start)
+    if not (case_reference or correlation_key):
+        return _start_case(actor, name, payload, message_id, start)
+    case = _target_case(case_reference, correlation_key)
+    agency = _sender_agency(actor, case)
+    with transaction.atomic():
+        instances = list(steps.locked_instances().filter(case=case, status__in=LIVE_INSTANCE_STATUSES).order_by("pk"))
+        if message_id and ReceivedMessage.objects.filter(sender_agency=agency, message_id=message_id).exists():
+            return MessageResult("duplicate", case, message_id)  # the case the sender named: nothing new
+        for instance in instances:
+            runtime, workflow = steps.load(instance)
+            if name in engine_events.waiting_message_names(workflow):
+                break
+        else:
+            raise NotFound("message.nothing_waits", reference=case.reference, name=name)
+        fields = _valid_payload(runtime, payload)
+        if message_id and not _remember(message_id, name, case, actor, agency):
+            return MessageResult("duplicate", case, message_id)
+        case = instance.case  # read under the lock
+        step = steps.Step(instance, actor=actor, acting_agency=agency,
+                          ready_before={task.id for task in engine.ready_user_tasks(workflow)})
+        if fields:
+            case.data = {**case.data, **fields}
+            case.data_sources = {**case.data_sources, **dict.fromkeys(fields, agency.pk)}
+            step.batch.update(case, ("data", "data_sources"))
+        engine_events.update_active_data(workflow, fields)
+        engine_events.reschedule_date_timers(workflow)
+        element_ids = engine_events.deliver_message(workflow, name, fields)
+        step.event(EventKind.MESSAGE_RECEIVED, agency=agency, element_id=element_ids[0] if element_ids else "",
+                   detail={"name": name, "message_id": message_id, "fields": sorted(fields)})
+        steps.advance(step, runtime, workflow)
+    return MessageResult("delivered", case, message_id, element_ids)
+
+
+def _valid_input(name, case_reference, correlation_key, payload, message_id, start=None):
+    errors = []
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        errors.append(field_error("name", "message.name_required"))
+    if case_reference and correlation_key:
+        errors.append(field_error("case_reference", "message.reference_or_key"))
+    if start is not None and (case_reference or correlation_key):
+        errors.append(field_error("start", "message.names_or_starts"))
+    elif start is not None and not isinstance(start, dict):
+        errors.append(field_error("start", "field.expected_object"))
+    elif start is not None:
+        unknown = sorted(set(start) - {"person", "participants"})
+        errors += [field_error(f"start.{key}", "message.start_fields") for key in unknown]
+    if payload is not None and not isinstance(payload, dict):
+        errors.append(field_error("payload", "field.expected_object"))
+    if message_id is not None and (not isinstance(message_id, str) or not message_id.strip() or len(message_id) > 200):
+        errors.append(field_error("message_id", "field.expected_nonempty_text", limit=200))
+    if errors:
+        raise InvalidInput("message.invalid", errors=errors)
+    return name.strip(), dict(payload or {}), (message_id.strip() if message_id else None)
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _start_case(actor, name, payload, message_id, start) -> MessageResult:
+    definitions = _start_definitions(name)
+    if start is None:
+        if definitions:
+            raise InvalidInput("message.start_required", errors=[
+                field_error("start", "message.give_start", name=name, key=definitions[0].key)])
+        raise InvalidInput("message.invalid", errors=[field_error("case_reference", "message.give_reference")])
+    if not definitions:
+        raise NotFound("message.no_start_process", name=name)
+    if len(definitions) > 1:
+        raise Conflict("message.several_start_processes", name=name, keys=", ".join(sorted(d.key for d in definitions)))
+    (definition,) = definitions
+    sender_agency_id = _start_sender_agency_id(actor, start)
+    if message_id and sender_agency_id and (earlier := _earlier(message_id, sender_agency_id)) is not None:
+        return _duplicate_start(actor, earlier, message_id)
+    fields = _valid_payload(runtime_for(definition), payload)
+    try:
+        with transaction.atomic():
+            case = start_case(actor=actor, process_key=definition.key, person=start.get("person"),
+                              participants=start.get("participants"), data=fields, start_message=name,
+                              message_id=message_id)
+            if message_id and not _remember(message_id, name, case, actor, _sender_agency(actor, case)):
+                raise _Duplicate  # a parallel request with the same id won: undo this case
+    except _Duplicate:
+        return _duplicate_start(actor, _earlier(message_id, sender_agency_id), message_id)
+    except InvalidInput as exc:
+        for error in exc.errors:
+            if error.get("field", "").split(".")[0] in ("person", "participants"):
+                error["field"] = f"start.{error['field']}"
+        raise
+    received = Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED).values_list("element_id", flat=True)
+    return MessageResult("started", case, message_id, [element for element in received if element])
+
+
+def _earlier(message_id, sender_agency_id) -> Case | None:
+    received = (ReceivedMessage.objects.filter(sender_agency_id=sender_agency_id, message_id=message_id)
+                .select_related("case").first())
+    return received.case if received else None
+
+
+def _start_sender_agency_id(actor, start) -> int | None:
+    """The agency whose id namespace a case-starting message uses: the sender's first
+    agency (by id) among the participants it names, as ``_sender_agency`` is for a case."""
+    participants = start.get("participants") if isinstance(start, dict) else None
+    named = {value for value in (participants or {}).values() if isinstance(value, int)} \
+        if isinstance(participants, dict) else set()
+    mine = sorted(rules.case_agency_ids(actor) & named)
+    return mine[0] if mine else None
+
+
+def _duplicate_start(actor, earlier: Case | None, message_id) -> MessageResult:
+    # The earlier case is named only to someone who may see it.
+    visible = earlier is not None and rules.can_view_case(actor, earlier)
+    return MessageResult("duplicate", earlier if visible else None, message_id)
+
+
+def _start_definitions(name) -> list:
+    """The latest version of every process whose top-level start event waits for ``name``."""
+    latest = {}
+    rows = ProcessDefinition.objects.order_by("key", "-version").only("key", "version", "metadata")
+    for definition in rows:
+        latest.setdefault(definition.key, definition)
+    # Compiled at deploy (metadata "start_messages"): no spec is restored to answer this.
+    return [d for d in latest.values() if name in d.metadata.get("start_messages", ())]
+
+
+def _target_case(case_reference, correlation_key) -> Case:
+    if case_reference:
+        case = Case.objects.filter(reference=case_reference).first()
+    else:
+        case_ids = set(
+            ProcessInstance.objects.filter(correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES)
+            .values_list("case_id", flat=True)
+        )
+        if len(case_ids) > 1:
+            raise Conflict("message.ambiguous_correlation", count=len(case_ids))
+        case = Case.objects.filter(pk__in=case_ids).first()
+    if case is None:
+        raise NotFound("case.not_found")
+    return case
+
+
+def _sender_agency(actor, case):
+    """The sender acts through an agency of theirs that takes part in the case
+    (``rules.acting_agency``); others learn nothing about the case (404)."""
+    agency = rules.acting_agency(actor, case)
+    if agency is None:
+        raise NotFound("case.not_found")
+    return agency
+
+
+def _property_schema(runtime, name):
+    for schema in runtime.forms.values():
+        prop = (schema or {}).get("properties", {}).get(name)
+        if prop is not None:
+            return prop
+    return None
+
+
+def _valid_payload(runtime, payload: dict) -> dict:
+    errors = []
+    for key, value in payload.items():
+        prop = _property_schema(runtime, key) if key in runtime.fields else None
+        if prop is None:
+            errors.append(field_error(f"payload.{key}", "field.unknown_in_process"))
+            continue
+        validator = Draft202012Validator(prop, format_checker=FormatChecker())
+        errors += schema_errors(validator.iter_errors(value), prefix=f"payload.{key}")
+    if errors:
+        raise InvalidInput("message.payload_invalid", errors=errors)
+    return payload
+
+
+def _remember(message_id, name, case, actor, sender_agency) -> bool:
+    """Record the message id in the sender agency's namespace; False when another request
+    recorded it first."""
+    try:
+        with transaction.atomic():
+            ReceivedMessage.objects.create(message_id=message_id, name=name, case=case, sender=actor,
+                                           sender_agency=sender_agency)
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,151 @@
+"""Working a task: claim, unclaim, complete. ``workflows.services`` is the entry.
+
+Each is one transaction with the instance row locked; completing is the hot path of the
+whole system (see ``complete_task`` and ``workflows.steps.rows``).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from bpmn.engine import runtime as engine
+from bpmn.engine.errors import TaskStateError
+from bpmn.registry import runtime_for
+from core import hooks
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.ids import parse_id
+from permissions import rules
+from workflows import steps
+from workflows.forms import form_errors
+from workflows.models import (
+    Case,
+    Event,
+    EventKind,
+    ProcessInstance,
+    Task,
+    TaskStatus,
+)
+from workflows.steps import rows
+
+
+def _task_for(actor, task_id) -> Task:
+    """The task if the actor may work it (see ``_workable``); claiming and unclaiming."""
+    task = Task.objects.select_related("agency").filter(pk=parse_id(task_id)).first()
+    return _workable(task, actor)
+
+
+def _lock_instance(task: Task) -> ProcessInstance:
+    """Lock the task's instance and case (``steps.lock_instance``), then re-read what may
+    have changed while we waited: the task's status and assignee."""
+    instance = steps.lock_instance(task.instance_id)
+    task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
+    task.case = instance.case
+    return instance
+
+
+def _ensure_open_to(task: Task, actor) -> None:
+    """Conflict, saying why, unless the task is still ``Task.is_open_to`` the actor."""
+    if task.is_open_to(actor.pk):
+        return
+    if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
+        raise Conflict("task.completed" if task.status == TaskStatus.COMPLETED else "task.cancelled")
+    raise Conflict("task.claimed_by_other", name=task.assignee.get_username() if task.assignee else "?")
+
+
+def claim_task(*, actor, task_id) -> Task:
+    task = _task_for(actor, task_id)
+    with transaction.atomic():
+        _lock_instance(task)
+        _ensure_open_to(task, actor)
+        if task.status == TaskStatus.CLAIMED:
+            return task  # already ours: claiming twice is harmless
+        task.status, task.assignee, task.claimed_at = TaskStatus.CLAIMED, actor, timezone.now()
+        task.save(update_fields=["status", "assignee", "claimed_at"])
+        Event.objects.create(case=task.case, instance_id=task.instance_id, task=task, kind=EventKind.TASK_CLAIMED,
+                             actor=actor, agency=task.agency, element_id=task.element_id)
+    return task
+
+
+def unclaim_task(*, actor, task_id) -> Task:
+    task = _task_for(actor, task_id)
+    with transaction.atomic():
+        _lock_instance(task)
+        _ensure_open_to(task, actor)
+        if task.status != TaskStatus.CLAIMED:
+            raise Conflict("task.not_claimed")
+        task.status, task.assignee, task.claimed_at = TaskStatus.OPEN, None, None
+        task.save(update_fields=["status", "assignee", "claimed_at"])
+        Event.objects.create(case=task.case, instance_id=task.instance_id, task=task, kind=EventKind.TASK_UNCLAIMED,
+                             actor=actor, agency=task.agency, element_id=task.element_id)
+    return task
+
+
+def complete_task(*, actor, task_id, data: dict) -> Task:
+    """Complete an open user task of the actor's agency with the data of its form.
+
+    The hot path of the whole system: three round trips to the database. The first locks
+    the instance and case rows, reads them with the task, and marks the task completed if
+    it is still open and not claimed by someone else (``rows.lock_and_complete``); the
+    checks below decide, and any refusal rolls that back. The step's writes go in one
+    batch (two when it creates tasks), then the commit.
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        completion = rows.lock_and_complete(parse_id(task_id), actor.pk, now)
+        task = _workable(completion.task, actor)
+        instance = task.instance
+        runtime = runtime_for(instance.definition_id)
+        schema, validator = runtime.form_for(task.element_id)
+        errors = form_errors(schema, validator, data)
+        if errors:
+            raise InvalidInput("form.invalid", errors=errors)
+        if not completion.completed:
+            # Someone else completed or claimed it while we waited for the lock: say which.
+            task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
+            _ensure_open_to(task, actor)
+            raise Conflict("task.not_open")
+        task.status, task.completed_at, task.completed_by = TaskStatus.COMPLETED, now, actor
+        if task.assignee_id is None:
+            task.assignee = actor
+
+        def act(workflow):
+            try:
+                engine.complete_user_task(workflow, str(task.spiff_task_id), data)
+            except TaskStateError as exc:
+                # The projection said open but the engine disagrees: the state moved on.
+                raise Conflict("task.not_open") from exc
+
+        step = steps.Step(instance, actor=actor, acting_agency=task.agency, participants=completion.participants)
+        _merge_case_data(instance.case, data, task.agency_id, step.batch)
+        step.event(EventKind.TASK_COMPLETED, task=task, agency_id=task.agency_id, element_id=task.element_id,
+                   detail={"fields": sorted(data)})
+        steps.run_step(step, act, completes=str(task.spiff_task_id))
+        facts = {"process": task.case.process_key, "agency_kind": task.agency.kind}
+        transaction.on_commit(lambda: hooks.emit(hooks.TASK_COMPLETED, **facts))
+    return task
+
+
+def _workable(task: Task | None, actor) -> Task:
+    """``task`` if the actor may work it: NotFound when invisible (no existence leak),
+    Forbidden when visible but another agency's."""
+    if task is None:
+        raise NotFound("task.not_found")
+    # The agency a task landed on always participates in its case, so working it implies
+    # seeing it; the costlier visibility rule only decides between 403 and 404.
+    if rules.can_work_task(actor, task):
+        return task
+    if rules.can_view_task(actor, task):
+        raise Forbidden("task.other_agency", agency=task.agency.name)
+    raise NotFound("task.not_found")
+
+
+def _merge_case_data(case: Case, data: dict, agency_id: int, batch) -> None:
+    """Called under the instance lock with the case row read under it: no lost update."""
+    if not data:
+        return
+    case.data = {**case.data, **data}
+    case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
+    batch.update(case, ("data", "data_sources"))
+
+

@@ -1,0 +1,20 @@
+"""The step machinery: one locked engine step of one instance (``runner``), written in few
+round trips (``rows``)."""
+
+from workflows.steps.runner import (
+    Step,
+    StepOutcome,
+    advance,
+    due_at_for,
+    load,
+    lock_instance,
+    locked_instances,
+    run_step,
+    step_cap,
+    sync_tasks,
+)
+
+__all__ = [
+    "Step", "StepOutcome", "advance", "due_at_for", "load", "lock_instance", "locked_instances", "run_step",
+    "step_cap", "sync_tasks",
+]

@@ -1,0 +1,308 @@
+"""One engine step of one instance: load, act, advance, save, project, record.
+
+A ``Step`` is the unit of work: the locked instance, who acts, what the caller knows
+already (the case's participants, the ready tasks of the loaded state) and the writes it
+queues in one ``rows.Batch``. Callers lock the instance with ``lock_instance`` (its case
+row with it) inside ``transaction.atomic``; everything written here commits or rolls
+back with the caller's action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bpmn.engine import events as engine_events
+from bpmn.engine import runtime as engine
+from bpmn.engine.errors import EngineError, StepLimitExceeded, TaskFailed
+from bpmn.engine.timers import parse_iso_duration_text
+from bpmn.engine.workflow_cache import WORKFLOW_CACHE
+from bpmn.registry import DefinitionRuntime, runtime_for
+from permissions.models import Agency
+from workflows.jobs import queue
+from workflows.models import (
+    ACTIVE_TASK_STATUSES,
+    CaseStatus,
+    Event,
+    EventKind,
+    Incident,
+    InstanceStatus,
+    OutboxMessage,
+    ProcessInstance,
+    Task,
+    TaskStatus,
+)
+from workflows.steps import rows
+
+FINISHED_INSTANCE_STATUSES = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
+
+
+def locked_instances(*, skip_locked: bool = False):
+    """Instances with their case row, both locked (``FOR UPDATE`` covers the joined row).
+
+    Every change of a case's work goes through this lock. The case row is locked in the same
+    statement on purpose: after waiting for a lock, PostgreSQL re-reads only the rows it
+    locks, so an unlocked joined case row would be the stale version and a parallel branch's
+    data would be overwritten.
+    """
+    return ProcessInstance.objects.select_for_update(skip_locked=skip_locked).select_related("case")
+
+
+def lock_instance(instance_id: int) -> ProcessInstance:
+    return locked_instances().get(pk=instance_id)
+
+
+@dataclass
+class Step:
+    """One engine step of one locked instance, and the writes it queues.
+
+    ``participants`` (agency kind -> agency) and ``ready_before`` (the ready task ids of the
+    state as loaded, less the one being completed) spare the step reading them when the
+    caller knows them already. Events go in ``events`` (written at the end, in order).
+    """
+
+    instance: ProcessInstance
+    actor: Any = None
+    acting_agency: Agency | None = None
+    events: list[Event] = field(default_factory=list)
+    batch: rows.Batch = field(default_factory=rows.Batch)
+    participants: dict[str, Agency] | None = None
+    ready_before: set[str] | None = None
+
+    def agencies(self) -> dict[str, Agency]:
+        if self.participants is None:
+            self.participants = rows.participant_agencies(self.instance.case_id)
+        return self.participants
+
+    def event(self, kind: str, **fields) -> Event:
+        """Queue a timeline event of this step's case and instance (by the acting user)."""
+        fields.setdefault("actor", self.actor)
+        event = Event(case_id=self.instance.case_id, instance=self.instance, kind=kind, **fields)
+        self.events.append(event)
+        return event
+
+    def incident(self, *, kind: str, element_id: str, error: str) -> Incident:
+        """Record an incident of this instance; sent at once, since its event names its id."""
+        incident = Incident(instance=self.instance, case_id=self.instance.case_id, element_id=element_id,
+                            kind=kind, error=error)
+        self.batch.insert([incident])
+        self.batch.flush()
+        self.event(EventKind.INCIDENT, element_id=element_id,
+                   detail={"incident": incident.pk, "kind": kind, "error": error})
+        return incident
+
+    def write(self) -> None:
+        """Send what is queued: the events last, in the order they happened."""
+        self.batch.insert(self.events)
+        self.events = []
+        self.batch.flush()
+
+
+@dataclass
+class StepOutcome:
+    created: list[Task] = field(default_factory=list)
+    cancelled: list[Task] = field(default_factory=list)
+    incident: Incident | None = None
+    completed: bool = False
+
+
+def step_cap() -> int:
+    return settings.BROBYGGER["ENGINE_STEP_CAP"]
+
+
+def load(instance: ProcessInstance) -> tuple[DefinitionRuntime, engine.SafeBpmnWorkflow]:
+    """The instance's workflow, to step it: ``advance`` keeps it after the commit, so the
+    next step of this instance in this process skips restoring it."""
+    runtime = runtime_for(instance.definition_id)
+    bundle = runtime.bundle
+    workflow = WORKFLOW_CACHE.take(instance.pk, instance.state, bundle.spec)
+    if workflow is None:
+        workflow = engine.load_workflow(bundle, instance.state)
+    return runtime, workflow
+
+
+def run_step(
+    step: Step, act: Callable[[engine.SafeBpmnWorkflow], None], *, completes: str | None = None
+) -> StepOutcome:
+    """Load the instance, ``act`` on the workflow, advance, save and sync the projection.
+
+    ``completes`` is the task ``act`` completes: its row is already marked completed.
+    An expression error or a runaway loop while advancing does not lose what ``act`` did:
+    SpiffWorkflow leaves the failing task in ERROR, the state is saved and the instance
+    goes to ``incident``. Errors raised by ``act`` itself propagate and roll back.
+    """
+    runtime, workflow = load(step.instance)
+    # The projection mirrors the ready tasks of the loaded state, so the difference after
+    # the step tells what to create and cancel without reading the Task rows back.
+    step.ready_before = {task.id for task in engine.ready_user_tasks(workflow)} - {completes}
+    failed = None
+    try:
+        act(workflow)
+    except TaskFailed as exc:
+        # The action was taken (a task's data given) but the model's own data handling
+        # failed on it: saved, and an incident names the element (retried after a fix).
+        failed = exc
+    return advance(step, runtime, workflow, failed=failed)
+
+
+def advance(
+    step: Step, runtime: DefinitionRuntime, workflow: engine.SafeBpmnWorkflow, *, failed: TaskFailed | None = None
+) -> StepOutcome:
+    """Advance the engine and write the step: the instance, its timer job, the task rows,
+    the outbox, an incident, the events and notification jobs, in one batch (two when new
+    rows need their ids)."""
+    instance, batch = step.instance, step.batch
+    outcome = StepOutcome()
+    failure = None
+    previous_due = instance.next_timer_at
+    timers_before = engine_events.waiting_timers(workflow)
+    try:
+        if failed is not None:
+            raise failed
+        engine.advance(workflow, step_cap=step_cap())
+    except TaskFailed as exc:
+        failure = (exc.kind, exc.element_id or "", str(exc))
+    except StepLimitExceeded as exc:
+        failure = ("step-limit", "", str(exc))
+    except EngineError as exc:
+        failure = ("engine-error", "", engine.describe(exc))
+
+    fired = engine_events.fired_timers(workflow, timers_before)
+    thrown = engine_events.thrown_messages(workflow)
+    instance.state = engine.dump_workflow(workflow)
+    instance.version += 1
+    instance.next_timer_at = engine.next_timer_due(workflow)
+    if failure is None and workflow.is_completed():
+        instance.status = InstanceStatus.COMPLETED
+        outcome.completed = True
+    elif failure is not None:
+        instance.status = InstanceStatus.INCIDENT
+    else:
+        instance.status = InstanceStatus.RUNNING
+    batch.update(instance, ("state", "version", "next_timer_at", "status", "updated_at"))
+    transaction.on_commit(partial(WORKFLOW_CACHE.put, instance.pk, instance.state, workflow))
+
+    queue.sync_timer_job(instance, previous_due, batch)
+    for element_id in fired:
+        step.event(EventKind.TIMER_FIRED, actor=None, element_id=element_id)
+    _send_to_outbox(step, thrown)
+    if failure is None:
+        outcome.created, outcome.cancelled = sync_tasks(step, runtime, workflow)
+    if outcome.created:
+        queue.enqueue_task_notifications(outcome.created, batch)
+    if failure is not None:
+        kind, element_id, error = failure
+        outcome.incident = step.incident(kind=kind, element_id=element_id, error=error)
+    if outcome.completed:
+        _complete_case(step)
+    step.write()
+    return outcome
+
+
+def _send_to_outbox(step: Step, thrown) -> None:
+    """Thrown messages go to the outbox, each with its timeline event."""
+    instance = step.instance
+    step.batch.insert([
+        OutboxMessage(name=message.name, payload=message.payload, correlations=message.correlations,
+                      instance=instance, case_id=instance.case_id)
+        for message in thrown
+    ])
+    for message in thrown:
+        step.event(EventKind.MESSAGE_THROWN, detail={"name": message.name})
+
+
+def _complete_case(step: Step) -> None:
+    """The case completes with its last running instance."""
+    instance = step.instance
+    others_running = (
+        ProcessInstance.objects.filter(case_id=instance.case_id).exclude(pk=instance.pk)
+        .exclude(status__in=FINISHED_INSTANCE_STATUSES)
+    )
+    if others_running.exists():
+        return
+    case = instance.case
+    case.status, case.closed_at = CaseStatus.COMPLETED, timezone.now()
+    step.batch.update(case, ("status", "closed_at"))
+    step.event(EventKind.CASE_COMPLETED)
+
+
+def due_at_for(due_in: str | None, start):
+    if not due_in:
+        return None
+    return start + parse_iso_duration_text(due_in)
+
+
+def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[Task], list[Task]]:
+    """Make the Task rows match the workflow's ready user tasks; returns the created and the
+    cancelled tasks (their events queued on the step).
+
+    Without ``step.ready_before`` the active rows are read. A ready task whose lane's agency
+    kind has no participant becomes an incident instead of a task nobody can see. New tasks
+    are sent at once: their events need the ids.
+    """
+    instance, batch = step.instance, step.batch
+    ready = {task.id: task for task in engine.ready_user_tasks(workflow)}
+    active_rows = Task.objects.filter(instance=instance, status__in=ACTIVE_TASK_STATUSES)
+    if step.ready_before is None:
+        known = {str(spiff_id) for spiff_id in active_rows.values_list("spiff_task_id", flat=True)}
+    else:
+        known = step.ready_before
+    cancelled = _cancel_withdrawn(step, active_rows, known - set(ready))
+    new_ready = [task for spiff_id, task in ready.items() if spiff_id not in known]
+    if not new_ready:
+        return [], cancelled
+    now = timezone.now()
+    created = []
+    for ready_task in new_ready:
+        kind = (runtime.user_tasks.get(ready_task.element_id) or {}).get("agency_kind")
+        agency = step.agencies().get(kind)
+        if agency is None:
+            step.incident(
+                kind="lane-without-participant", element_id=ready_task.element_id,
+                error=f"task {ready_task.name!r} is in lane {ready_task.lane!r} ({kind}), "
+                      f"but no {kind} agency participates in the case",
+            )
+            instance.status = InstanceStatus.INCIDENT
+            batch.update(instance, ("status",))  # after the step's own update of the row
+            continue
+        created.append(Task(
+            spiff_task_id=ready_task.id, instance=instance, case_id=instance.case_id,
+            element_id=ready_task.element_id, name=ready_task.name, lane=ready_task.lane or "",
+            agency=agency, form=ready_task.form or "", handed_over_by=step.acting_agency,
+            due_at=due_at_for(ready_task.due_in, now),
+        ))
+    if not created:
+        return [], cancelled
+    batch.insert(created)
+    batch.flush()
+    for task in created:
+        step.event(EventKind.TASK_CREATED, task=task, agency=task.agency, element_id=task.element_id,
+                   detail={"name": task.name, "due_at": task.due_at.isoformat() if task.due_at else None})
+    acting = step.acting_agency
+    if acting is not None:
+        for agency_id, task in {task.agency_id: task for task in created}.items():
+            if agency_id != acting.pk:
+                step.event(EventKind.HANDOFF, task=task, agency=acting, from_agency=acting, to_agency=task.agency,
+                           element_id=task.element_id, detail={"task": task.name})
+    return created, cancelled
+
+
+def _cancel_withdrawn(step: Step, active_rows, gone: set[str]) -> list[Task]:
+    """Completed tasks are no longer active, so only those withdrawn by the engine (an
+    interrupting boundary event, a terminate end) are found here."""
+    if not gone:
+        return []
+    cancelled = list(active_rows.filter(spiff_task_id__in=gone).only("id", "case_id", "agency_id", "element_id",
+                                                                      "name"))
+    for task in cancelled:
+        task.status = TaskStatus.CANCELLED
+        step.batch.update(task, ("status",))
+        step.event(EventKind.TASK_CANCELLED, task=task, agency_id=task.agency_id, element_id=task.element_id,
+                   detail={"name": task.name})
+    return cancelled
