@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from api.models import IdempotencyKey
 from core.errors import Conflict, InvalidInput, field_error
+from workflows import input_limits
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -46,7 +47,7 @@ def idempotent(request, action) -> Response:
     if key is None:
         return action()
     key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not key or len(key) > MAX_KEY_LENGTH or not input_limits.storable(key):
         raise InvalidInput("idempotency.bad_key", header=HEADER, limit=MAX_KEY_LENGTH,
                            errors=[field_error(HEADER, "field.invalid_key")])
     fingerprint = _fingerprint(request)

@@ -1,8 +1,12 @@
-"""A JSON parser that refuses bodies above ``API_MAX_BODY_BYTES``.
+"""A JSON parser that refuses bodies above ``API_MAX_BODY_BYTES``, and text no database
+column can hold.
 
 DRF reads the request stream itself, which bypasses Django's
 ``DATA_UPLOAD_MAX_MEMORY_SIZE`` check on ``request.body``; this parser applies the
 limit to the declared length and to what is actually read (chunked bodies too).
+A NUL character or an unpaired surrogate anywhere in the body (a key or a value), or
+nesting deeper than submitted data may go, is refused here for every route at once,
+naming the field, before PostgreSQL would refuse it with a 500.
 """
 
 from __future__ import annotations
@@ -14,6 +18,13 @@ from django.conf import settings
 from rest_framework import exceptions, parsers
 
 from api.exceptions import RequestBodyTooLarge
+from core.errors import InvalidInput
+from workflows import input_limits
+
+# Deepest a body may nest: enough for deploy bodies (forms nest several levels inside
+# "forms") and for data wrapped in its envelope; the data's own, smaller limit is checked by
+# the service, which names the field exactly.
+MIN_BODY_DEPTH = 64
 
 
 def max_body_bytes() -> int:
@@ -41,11 +52,16 @@ class LimitedJSONParser(parsers.JSONParser):
         except (UnicodeDecodeError, LookupError) as exc:
             raise exceptions.ParseError(f"the request body is not valid {encoding}: {exc}") from exc
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
+            body = json.loads(text, parse_constant=_refuse_constant)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error: {exc}") from exc
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error: the document is nested too deeply") from exc
+        max_depth = max(MIN_BODY_DEPTH, input_limits.limits()["depth"] + 2)
+        errors = input_limits.character_errors(body, max_depth=max_depth)
+        if errors:
+            raise InvalidInput("request.unstorable_text", errors=errors)
+        return body
 
 
 def _refuse_constant(name):

@@ -210,6 +210,27 @@ class CategoryViewSerializer(serializers.Serializer):
     basis = serializers.CharField(allow_null=True, help_text="on what ground values are shown")
 
 
+class OutcomeValuesSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="the outcome kind's code (an admin keeps the list)")
+    kind_label = serializers.CharField()
+    has_home = serializers.BooleanField(help_text="the person has a home of their own when the case closed")
+    tenure = serializers.CharField(allow_null=True, help_text="form of tenure when housed")
+    tenure_label = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True, help_text="e.g. why the person was not housed")
+    referral_date = serializers.DateField()
+    housed_date = serializers.DateField(allow_null=True)
+    closed_date = serializers.DateField(allow_null=True, help_text="set when the case completed")
+
+
+class OutcomeSerializer(serializers.Serializer):
+    """``case_outcomes.OutcomeView``: category housing, masked as the case's housing data is."""
+
+    visible = serializers.BooleanField()
+    values = OutcomeValuesSerializer(allow_null=True, required=False, source="values_or_none")
+    reason = serializers.CharField(allow_null=True, help_text="why the outcome is masked")
+    basis = serializers.CharField(allow_null=True, help_text="on what ground it is shown")
+
+
 class PersonSerializer(serializers.Serializer):
     name = serializers.CharField(allow_null=True)
     national_id = serializers.CharField(allow_null=True, help_text="masked (170920*****) unless a task needs it")
@@ -250,6 +271,7 @@ class CaseDetailSerializer(serializers.Serializer):
     open_tasks = TaskSerializer(many=True)
     next_timer_at = serializers.DateTimeField(allow_null=True,
                                               help_text="when the case's next timer (deadline) fires")
+    outcome = OutcomeSerializer(allow_null=True, help_text="what came of the case; null until it is recorded")
 
 
 class CaseCreatedSerializer(serializers.Serializer):

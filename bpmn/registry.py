@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from jsonschema import Draft202012Validator, FormatChecker
-
+from bpmn.engine.forms_validation import FormValidator, field_validator, form_validator, schema_problems
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
@@ -23,7 +22,8 @@ class DefinitionRuntime:
     key: str
     version: int
     forms: dict[str, dict]
-    validators: dict[str, Draft202012Validator]
+    validators: dict[str, FormValidator]
+    field_validators: dict[str, FormValidator]  # field -> its schema in the first form that has it
     user_tasks: dict[str, dict]
     fields: dict[str, str]
     start_messages: frozenset[str]  # messages the process's start event waits for
@@ -33,7 +33,7 @@ class DefinitionRuntime:
     def bundle(self) -> SpecBundle:
         return SPEC_CACHE.get(self.definition_id, lambda: _load_spec_json(self.definition_id))
 
-    def form_for(self, element_id: str) -> tuple[dict | None, Draft202012Validator | None]:
+    def form_for(self, element_id: str) -> tuple[dict | None, FormValidator | None]:
         form_name = (self.user_tasks.get(element_id) or {}).get("form")
         if not form_name:
             return None, None
@@ -56,15 +56,14 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
     if isinstance(definition, int) or "forms_json" in definition.get_deferred_fields():
         definition = ProcessDefinition.objects.defer("spec_json", "bpmn_xml").get(pk=definition_id)
     forms = definition.forms
+    validators = {name: form_validator(schema) for name, schema in forms.items()}
     runtime = DefinitionRuntime(
         definition_id=definition.pk,
         key=definition.key,
         version=definition.version,
         forms=forms,
-        validators={
-            name: Draft202012Validator(schema, format_checker=FormatChecker())
-            for name, schema in forms.items()
-        },
+        validators=validators,
+        field_validators=_field_validators(forms, validators),
         user_tasks=definition.metadata.get("user_tasks", {}),
         fields=definition.metadata.get("fields", {}),
         start_messages=frozenset(definition.metadata.get("start_messages", ())),
@@ -73,6 +72,22 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
     with _lock:
         _runtimes[definition_id] = runtime
     return runtime
+
+
+def _field_validators(forms: dict[str, dict], validators: dict[str, FormValidator]) -> dict[str, FormValidator]:
+    """Message payloads are checked field by field, against the first form with the field."""
+    by_field: dict[str, FormValidator] = {}
+    for name, schema in forms.items():
+        for field, prop in ((schema or {}).get("properties") or {}).items():
+            if field not in by_field:
+                by_field[field] = field_validator(validators[name], prop)
+    return by_field
+
+
+def form_problems(schema) -> list[str]:
+    """Why deploy would refuse this form as an attack on the server (remote or recursive
+    ``$ref``, a pattern RE2 cannot run), each naming its field; for the editor's preview."""
+    return [problem.describe() for problem in schema_problems(schema)]
 
 
 def clear_caches() -> None:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import BpmnValidationError
+from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from permissions import rules
@@ -151,6 +152,9 @@ def _checked_content(bpmn_xml, forms, lanes, routing=None) -> tuple[str, dict, d
         errors.append(field_error("routing", "field.routing_map"))
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
         errors.append(field_error("bpmn_xml", "field.bpmn_text"))
+    elif len(bpmn_xml) > MAX_BPMN_BYTES or len(bpmn_xml.encode("utf-8", "surrogatepass")) > MAX_BPMN_BYTES:
+        # The limit deploy enforces: a draft that could never be deployed is not stored either.
+        errors.append(field_error("bpmn_xml", "draft.model_too_large", limit=MAX_BPMN_BYTES))
     if not isinstance(forms, dict) or not all(isinstance(v, dict) for v in forms.values()):
         errors.append(field_error("forms", "field.expected_objects"))
     if lanes is not None and not (isinstance(lanes, dict) and all(isinstance(v, str) for v in lanes.values())):

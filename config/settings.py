@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.input_guard.InputGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -204,6 +205,14 @@ BROBYGGER = {
     # Engine steps per state change: a model that loops without waiting for a person
     # stops here and becomes an incident instead of hanging a web request.
     "ENGINE_STEP_CAP": env_int("ENGINE_STEP_CAP", 1000),
+    # A step whose saved workflow state would be larger than this becomes an incident
+    # (kind state-too-large) instead of a row that makes every later read slow.
+    "ENGINE_STATE_MAX_BYTES": env_int("ENGINE_STATE_MAX_BYTES", 4 * 1024 * 1024),
+    # Submitted data (task data, message payloads, start data), whatever the form allows:
+    # nesting depth, size as JSON, characters per text (workflows/input_limits.py).
+    "SUBMITTED_DATA_MAX_DEPTH": env_int("SUBMITTED_DATA_MAX_DEPTH", 20),
+    "SUBMITTED_DATA_MAX_BYTES": env_int("SUBMITTED_DATA_MAX_BYTES", 1024 * 1024),
+    "SUBMITTED_TEXT_MAX_CHARS": env_int("SUBMITTED_TEXT_MAX_CHARS", 100_000),
     "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "brobygger-demo"),
     "CASE_REFERENCE_PREFIX": os.environ.get("CASE_REFERENCE_PREFIX", "BK"),
     # Background jobs (docs/workers.md): how often an idle worker polls (LISTEN/NOTIFY
@@ -220,6 +229,10 @@ BROBYGGER = {
     # `manage.py purge_idempotency_keys` (daily, from cron) deletes the expired rows.
     "IDEMPOTENCY_KEY_HOURS": env_int("IDEMPOTENCY_KEY_HOURS", 24),
 }
+for _name in ("ENGINE_STATE_MAX_BYTES", "SUBMITTED_DATA_MAX_DEPTH", "SUBMITTED_DATA_MAX_BYTES",
+              "SUBMITTED_TEXT_MAX_CHARS"):
+    if BROBYGGER[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a positive integer")
 if BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"] >= BROBYGGER["JOB_LEASE_SECONDS"]:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be shorter than JOB_LEASE_SECONDS")
 

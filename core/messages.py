@@ -84,6 +84,12 @@ MESSAGES: dict[str, str] = {
     "draft.bad_key": gettext_noop("the key must be text"),
     "body.not_json_object": gettext_noop("the body is not a JSON object"),
     "incident.data_invalid": gettext_noop("the data cannot be set"),
+    "body.too_deep": gettext_noop("the body is nested too deeply"),
+    "request.unstorable_text": gettext_noop("the request has text that cannot be stored or is nested too deeply"),
+    "data.over_limits": gettext_noop(
+        "the data breaks a limit (nesting, size, length of a text) or has text that cannot be stored"
+    ),
+    "draft.model_too_large": gettext_noop("the model is larger than the %(limit)s bytes deploy accepts"),
     "idempotency.bad_key": gettext_noop("the %(header)s header must have 1 to %(limit)s characters"),
     # --- per field ---
     "field.required": gettext_noop("this field is required"),
@@ -92,6 +98,15 @@ MESSAGES: dict[str, str] = {
     "field.expected_text": gettext_noop("expected text"),
     "field.expected_nonempty_text": gettext_noop("expected a non-empty text of at most %(limit)s characters"),
     "field.too_long": gettext_noop("at most %(limit)s characters"),
+    "field.too_deep": gettext_noop("is nested more than %(limit)s levels deep"),
+    "field.too_large": gettext_noop("is larger than %(limit)s bytes as JSON"),
+    "field.nul": gettext_noop("contains a NUL character (U+0000), which cannot be stored"),
+    "field.surrogate": gettext_noop("contains half of a UTF-16 surrogate pair (U+D800 to U+DFFF), which is not text"),
+    "field.not_finite": gettext_noop("is not a finite number"),
+    "form.unusable": gettext_noop(
+        "this form cannot be used: it fails the checks every form must pass; a process admin must deploy a "
+        "corrected version"
+    ),
     "field.unknown": gettext_noop("unknown field"),
     "field.expected_nonempty_object": gettext_noop("expected a non-empty object"),
     "field.identifier": gettext_noop("a field name is a Python identifier (letters, digits, _)"),
@@ -113,6 +128,11 @@ MESSAGES: dict[str, str] = {
     ),
     "field.new_key": gettext_noop("use a new key for a new request"),
     "field.invalid_key": gettext_noop("invalid key"),
+    "outcome.unknown_kind": gettext_noop("choose one of the outcome kinds in the list"),
+    "outcome.tenure_without_home": gettext_noop(
+        "give the form of tenure only for an outcome where the person has a home"
+    ),
+    "outcome.housed_before_referral": gettext_noop("the date moved in cannot be before the referral date"),
     "case.unknown_process_field": gettext_noop("unknown process"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),
     "agency.unknown_kind": gettext_noop("unknown agency kind %(kind)s"),

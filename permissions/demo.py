@@ -14,6 +14,8 @@ AGENCIES = [
     ("Sarpsborg kommune rus og psykisk helse", AgencyKind.HEALTH, "Sarpsborg", "rus.psykisk@sarpsborg.example"),
     ("Boligkontaktene Sarpsborg", AgencyKind.HOUSING, "Sarpsborg", "boligkontakt@sarpsborg.example"),
     ("Sykehuset Østfold", AgencyKind.HOSPITAL, "Sarpsborg", "utskriving@so-hf.example"),
+    # Allocation of municipal homes, startlån, tilskudd and bostøtte: the decisions (enkeltvedtak).
+    ("Sarpsborg kommune tildelingskontor", AgencyKind.MUNICIPALITY, "Sarpsborg", "tildeling@sarpsborg.example"),
 ]
 
 # username, full name, agency kind (None: no agency), role
@@ -24,6 +26,7 @@ USERS = [
     ("helga", "Helga Helsearbeider", AgencyKind.HEALTH, Role.MEMBER),
     ("bjorn", "Bjørn Boligkontakt", AgencyKind.HOUSING, Role.COORDINATOR),
     ("siri", "Siri Sykepleier", AgencyKind.HOSPITAL, Role.MEMBER),
+    ("mona", "Mona Saksbehandler", AgencyKind.MUNICIPALITY, Role.MEMBER),
     ("ada", "Ada Prosessadministrator", AgencyKind.HOUSING, Role.PROCESS_ADMIN),
     ("aud", "Aud Revisor", AgencyKind.HOUSING, Role.AUDITOR),
     ("oscar", "Oscar Uten Etat", None, None),

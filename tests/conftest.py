@@ -18,7 +18,7 @@ def _database_is_postgres() -> bool:
 
 
 def pytest_configure(config):
-    """Passwords hashed with a fast hasher: the demo cast (nine users) is seeded by many
+    """Passwords hashed with a fast hasher: the demo cast (ten users) is seeded by many
     tests, and the production PBKDF2 costs 0.2 s per password here (2 s per test).
     Two-factor sign-in is off (the suite runs with DEBUG off, where it defaults on)."""
     from django.conf import settings
@@ -94,8 +94,23 @@ def agencies(cast):
 
 
 @pytest.fixture
-def shipped(db):
-    """Deploy the shipped processes; returns {key: ProcessDefinition}."""
+def outcome_kinds(db):
+    """The standard outcome kinds, as the data migration seeds them (a transactional
+    test's flush empties the table for the tests after it); returns {code: OutcomeKind}."""
+    import importlib
+
+    from django.apps import apps
+
+    from workflows.models import OutcomeKind
+
+    importlib.import_module("workflows.migrations.0008_seed_outcome_kinds").seed(apps, None)
+    return {kind.code: kind for kind in OutcomeKind.objects.all()}
+
+
+@pytest.fixture
+def shipped(db, outcome_kinds):
+    """Deploy the shipped processes (each ends in the outcome form, hence the outcome
+    kinds); returns {key: ProcessDefinition}."""
     from bpmn.loading import bpmn_files, forms_for
     from bpmn.services import deploy_definition
 

@@ -21,10 +21,16 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from bpmn import services
+from bpmn.registry import form_problems
 from core.errors import InvalidInput, ServiceError, field_error
 from permissions import rules
 from web import schema_forms
 from web.pages import error_text, field_errors, translate
+from workflows import input_limits
+
+# Deepest nesting an editor body may have: forms nest a few levels inside "forms"; far
+# deeper JSON is an attack on the parser or on what walks the forms later.
+EDITOR_MAX_DEPTH = 64
 
 
 def _error(detail: str, errors=None, status=400) -> JsonResponse:
@@ -46,9 +52,15 @@ def editor_endpoint(view):
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError):
             data = None
+        except RecursionError:
+            too_deep = field_error("body", "field.too_deep", limit=EDITOR_MAX_DEPTH)
+            return _error(translate("body.too_deep"), field_errors([too_deep]))
         if not isinstance(data, dict):
             expected = field_error("body", "field.expected_object")
             return _error(translate("body.not_json_object"), field_errors([expected]))
+        errors = input_limits.character_errors(data, max_depth=EDITOR_MAX_DEPTH)
+        if errors:
+            return _error(translate("request.unstorable_text"), field_errors(errors))
         try:
             return view(request, data, *args, **kwargs)
         except ServiceError as exc:
@@ -125,6 +137,9 @@ def form_preview(request, data):
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             problems.append(_("not a valid JSON Schema: %(reason)s") % {"reason": exc.message})
+        else:
+            problems += [_("the form cannot be used: %(problem)s") % {"problem": problem}
+                         for problem in form_problems(schema)]
     return render(request, "bpmn/_form_preview.html", {
         "fields": schema_forms.fields_for(schema if not problems else {}), "problems": problems,
     })

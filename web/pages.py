@@ -75,15 +75,24 @@ def form_titles(case) -> dict[str, str]:
     return schema_forms.field_titles(runtime.forms if runtime else {})
 
 
-def data_sections(case_data: dict, titles: dict[str, str]) -> list[dict]:
-    """The policy's category views, ready to show: titles and readable values."""
+def form_choice_labels(case) -> dict[str, dict[str, str]]:
+    runtime = selectors.case_runtime(case)
+    return schema_forms.field_choice_labels(runtime.forms if runtime else {})
+
+
+def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None = None) -> list[dict]:
+    """The policy's category views, ready to show: titles and readable values (a choice by
+    its label where the form gives one)."""
+    labels = labels or {}
     sections = []
     for category, view in case_data.items():
         sections.append({
             "category": category,
             "label": rules.CATEGORY_LABELS.get(category, category),
             "visible": view.visible,
-            "values": [(titles.get(name, schema_forms.option_label(name)), schema_forms.display_value(value))
+            "values": [(titles.get(name, schema_forms.option_label(name)),
+                        schema_forms.display_value(labels.get(name, {}).get(value, value)
+                                                   if isinstance(value, str) else value))
                        for name, value in view.values.items()],
             "reason": view.reason,
             "basis": view.basis,

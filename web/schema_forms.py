@@ -85,6 +85,7 @@ def fields_for(schema: dict | None, values: dict | None = None, errors: list[dic
     fields = []
     for name, prop in (schema.get("properties") or {}).items():
         prop = prop or {}
+        labels = prop.get("x-enum-labels") or {}  # value -> label, e.g. the outcome kinds
         fields.append(Field(
             name=name,
             label=prop.get("title") or option_label(name),
@@ -92,7 +93,7 @@ def fields_for(schema: dict | None, values: dict | None = None, errors: list[dic
             required=name in required,
             category=prop.get("x-category", "restricted"),
             value=_as_text(values.get(name)),
-            options=[(str(v), option_label(v)) for v in prop.get("enum") or []],
+            options=[(str(v), labels.get(str(v)) or option_label(v)) for v in prop.get("enum") or []],
             errors=by_field.pop(name, []),
             max_length=prop.get("maxLength"),
             minimum=prop.get("minimum"),
@@ -151,6 +152,16 @@ def field_titles(forms: dict[str, dict]) -> dict[str, str]:
         for name, prop in (schema.get("properties") or {}).items():
             titles.setdefault(name, (prop or {}).get("title") or option_label(name))
     return titles
+
+
+def field_choice_labels(forms: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """Field name -> {choice: label} from the forms' ``x-enum-labels`` (for showing case data)."""
+    labels: dict[str, dict[str, str]] = {}
+    for schema in forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            if isinstance((prop or {}).get("x-enum-labels"), dict):
+                labels.setdefault(name, prop["x-enum-labels"])
+    return labels
 
 
 def display_value(value) -> str:

@@ -17,7 +17,16 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, InvalidInput
 from permissions import rules
 from web import schema_forms
-from web.pages import data_sections, diagram_data, error_text, field_errors, form_titles, ui_view, works_cases
+from web.pages import (
+    data_sections,
+    diagram_data,
+    error_text,
+    field_errors,
+    form_choice_labels,
+    form_titles,
+    ui_view,
+    works_cases,
+)
 from web.paging import page_of
 from workflows import selectors, services
 from workflows.filters import TASK_STATUS_ACTIVE, TaskFilter
@@ -66,7 +75,7 @@ def _task_page(request, task_id, *, values=None, errors=None, status=200):
     return render(request, "tasks/detail.html", {
         "task": task,
         "person": view.person,
-        "sections": data_sections(view.case_data, form_titles(task.case)),
+        "sections": data_sections(view.case_data, form_titles(task.case), form_choice_labels(task.case)),
         "form_schema": view.form_schema,
         "fields": fields,
         "form_errors": schema_forms.form_level_errors(errors, fields),

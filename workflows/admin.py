@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from workflows.models import Incident, Job, OutboxMessage, ReceivedMessage, WorkerHeartbeat
+from workflows.models import Incident, Job, OutboxMessage, OutcomeKind, ReceivedMessage, WorkerHeartbeat
 
 
 @admin.register(Incident)
@@ -44,3 +44,23 @@ class ReceivedMessageAdmin(admin.ModelAdmin):
     list_display = ["message_id", "sender_agency", "name", "case", "sender", "received_at"]
     search_fields = ["message_id"]
     readonly_fields = list_display
+
+
+@admin.register(OutcomeKind)
+class OutcomeKindAdmin(admin.ModelAdmin):
+    """Outcome kinds are the admin's list; recorded outcomes (case data) are not shown here.
+
+    A kind is retired (``active`` off), never deleted: outcomes already recorded keep it.
+    Its code cannot change once saved, as recorded outcomes and forms refer to it.
+    """
+
+    list_display = ["label", "code", "has_home", "needs_tenure", "needs_reason", "position", "active"]
+    list_editable = ["position", "active"]
+    list_filter = ["active", "has_home"]
+    search_fields = ["code", "label"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -239,11 +239,13 @@ from workflows.jobs.models import (  # noqa: E402
     ReceivedMessage,
     WorkerHeartbeat,
 )
+from workflows.outcomes import CaseOutcome, OutcomeKind, Tenure  # noqa: E402
 
 __all__ = [
     "ACTIVE_TASK_STATUSES",
     "LIVE_INSTANCE_STATUSES",
     "Case",
+    "CaseOutcome",
     "CaseReferenceCounter",
     "CaseStatus",
     "Event",
@@ -255,10 +257,12 @@ __all__ = [
     "JobStatus",
     "OutboxMessage",
     "OutboxStatus",
+    "OutcomeKind",
     "Person",
     "ProcessInstance",
     "ReceivedMessage",
     "Task",
     "TaskStatus",
+    "Tenure",
     "WorkerHeartbeat",
 ]

@@ -21,6 +21,7 @@ from core.errors import Forbidden, NotFound
 from core.ids import parse_id
 from permissions import policy, rules
 from permissions.models import AccessLog, Agency, Consent
+from workflows import case_outcomes
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def task_runtime(task) -> DefinitionRuntime:
 
 def task_form(task) -> dict | None:
     """The JSON schema of the task's form (None for a task without one)."""
-    return task_runtime(task).form_for(task.element_id)[0]
+    return case_outcomes.live_form(*task_runtime(task).form_for(task.element_id))[0]
 
 
 # --- incidents -------------------------------------------------------------------------
@@ -191,6 +192,7 @@ class CaseView:
     data: dict
     open_tasks: list
     next_timer_at: datetime.datetime | None  # the case's next deadline (timer)
+    outcome: case_outcomes.OutcomeView | None = None  # masked as its housing data is
 
 
 def case_runtime(case) -> DefinitionRuntime | None:
@@ -213,13 +215,15 @@ def case_view_for(user, case_id) -> CaseView:
     revealed category is written to the access log by ``permissions.policy``."""
     case = case_for(user, case_id)
     fields = case_field_rules(case)
+    data = policy.case_data_for(user, case, fields)
     return CaseView(
         case=case,
         participants=list(case_participants(case)),
         person=policy.person_for(user, case, fields),
-        data=policy.case_data_for(user, case, fields),
+        data=data,
         open_tasks=list(case_tasks(case)),
         next_timer_at=case_next_timer_at(case),
+        outcome=case_outcomes.outcome_view(case, data, runtime.forms if (runtime := case_runtime(case)) else {}),
     )
 
 
@@ -238,7 +242,7 @@ def task_view_for(user, task_id) -> TaskView:
     fields = runtime.field_rules
     return TaskView(
         task=task,
-        form_schema=runtime.form_for(task.element_id)[0],
+        form_schema=case_outcomes.live_form(*runtime.form_for(task.element_id))[0],
         person=policy.person_for(user, task.case, fields, task=task),
         case_data=policy.case_data_for(user, task.case, fields, task=task),
     )

@@ -79,3 +79,16 @@ class TaskFailed(EngineError):
         self.element_id = element_id
         self.kind = kind
         super().__init__(message)
+
+
+class StateTooLarge(EngineError):
+    """A workflow's saved state would be larger than allowed. ``element_id``: the element
+    whose task holds the most data (the likely cause), when one does."""
+
+    def __init__(self, size: int, limit: int, element_id: str | None = None):
+        self.size, self.limit, self.element_id = size, limit, element_id
+        where = f"; the most data is held by element {element_id!r}" if element_id else ""
+        super().__init__(
+            f"the workflow state would be {size:,} bytes, more than the {limit:,} allowed "
+            f"(ENGINE_STATE_MAX_BYTES){where}; the step's engine work is not saved"
+        )

@@ -33,7 +33,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
-from .errors import ExpressionError, StepLimitExceeded, TaskFailed, TaskStateError
+from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
 
 SERIALIZER_VERSION = "1.5"
@@ -163,15 +163,36 @@ def new_workflow(bundle: SpecBundle, data: dict | None = None) -> SafeBpmnWorkfl
     return workflow
 
 
-def dump_workflow(workflow: SafeBpmnWorkflow) -> str:
+def dump_workflow(workflow: SafeBpmnWorkflow, *, max_bytes: int | None = None) -> str:
+    """The state as JSON text; ``StateTooLarge`` when it is longer than ``max_bytes``."""
     registry = _SERIALIZER.registry
     registry._encoder_mode = True
     try:
         dct = registry.convert(workflow)
         dct["serializer_version"] = SERIALIZER_VERSION
-        return _dumps(dct)
+        text = _dumps(dct)
     finally:
         registry._encoder_mode = False
+    if max_bytes is not None and len(text) > max_bytes:  # ASCII text: characters are bytes
+        raise StateTooLarge(len(text), max_bytes, _element_with_most_data(workflow, dct))
+    return text
+
+
+def _element_with_most_data(workflow: SafeBpmnWorkflow, dct: dict) -> str | None:
+    """The element of the task whose own saved data (the delta it added) is largest."""
+    tasks = dict(dct.get("tasks", {}))
+    for subprocess in dct.get("subprocesses", {}).values():
+        tasks.update(subprocess.get("tasks", {}))
+    sizes = {
+        task_id: len(_dumps({"data": task.get("data"), "delta": task.get("delta")}))
+        for task_id, task in tasks.items()
+    }
+    for task_id in sorted(sizes, key=sizes.get, reverse=True):
+        task = workflow.get_task_from_id(UUID(task_id))
+        element_id = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
+        if element_id:
+            return element_id
+    return None
 
 
 def load_workflow(bundle: SpecBundle, state_json: str) -> SafeBpmnWorkflow:

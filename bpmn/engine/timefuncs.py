@@ -12,12 +12,15 @@ sides of a daylight-saving change:
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bpmn.engine.errors import ExpressionError
 
 DEFAULT_ZONE = "Europe/Oslo"
+# Whole days, weeks, months or years (at least a day: visits, not a busy loop).
+_DAY_DURATION = re.compile(r"^P(?:[1-9]\d{0,2}[DWMY])$")
 _ZONES = {DEFAULT_ZONE: ZoneInfo(DEFAULT_ZONE), "UTC": ZoneInfo("UTC")}
 
 
@@ -103,7 +106,28 @@ def local_datetime(value, clock: str = "00:00", zone: str = DEFAULT_ZONE) -> str
     return moment.astimezone(ZoneInfo("UTC")).astimezone(tz).isoformat()
 
 
+# A cycle repeats at most this often: follow-up visits for a few years, not a loop
+# (engine-notes 11: the task tree grows with every round).
+MAX_REPEATS = 52
+
+
+def repeat(times, every) -> str:
+    """A bounded cycle ``R<times>/<every>`` from case data, e.g. visits the housing contact
+    plans: ``repeat(visit_count, visit_interval)`` -> ``"R6/P14D"``.
+
+    Refuses what a form should never let through (an unbounded or runaway count, an
+    interval that is not an ISO-8601 duration of at least a day), so a cycle read from
+    data cannot spin: the step stops on an incident instead.
+    """
+    if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= MAX_REPEATS:
+        raise ExpressionError(f"repeat() expects a whole number of times from 1 to {MAX_REPEATS}, got {times!r}")
+    if not isinstance(every, str) or not _DAY_DURATION.match(every.strip()):
+        raise ExpressionError(f"repeat() expects an interval such as 'P14D', 'P2W' or 'P1M', got {every!r}")
+    return f"R{times}/{every.strip()}"
+
+
 TIMER_FUNCTIONS = {
+    "repeat": repeat,
     "local_datetime": local_datetime,
     "months_before": months_before,
     "months_after": months_after,

@@ -95,5 +95,5 @@ def small_case(users, agencies, small_definition):
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    """The cast's nine passwords hashed with PBKDF2 cost seconds per test; MD5 is enough here."""
+    """The cast's passwords hashed with PBKDF2 cost seconds per test; MD5 is enough here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

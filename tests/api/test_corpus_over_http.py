@@ -7,11 +7,9 @@ The corpus (``../shared/bpmn-corpus/``) is read in place; without it the test is
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from bench.samples import sample_form_data
-from permissions.models import Agency, Membership, Role
 from tests.bpmn.engine import corpus_report as report
 from tests.bpmn.engine.corpus_run import KINDS, routing_map_for
 from workflows.models import ACTIVE_TASK_STATUSES, Task
@@ -26,20 +24,14 @@ WORKER_OF_KIND = {"prison": "kari", "nav": "nils", "health": "helga", "housing":
 
 
 @pytest.fixture
-def clients(users, agencies):
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+def clients(users):
+    """A client per agency kind, each its demo user's (mona works for the municipality)."""
+    from accounts.tokens import issue
 
-    group = Group.objects.create(name="agency:Corpus kommune")
-    agencies["municipality"] = Agency.objects.create(name="Corpus kommune", kind="municipality", group=group)
-    mona = get_user_model().objects.create(username="mona")
-    Membership.objects.create(user=mona, agency=agencies["municipality"], role=Role.MEMBER)
-    mona.groups.add(group)
-    users["mona"] = mona
     made = {}
     for username in (*WORKER_OF_KIND.values(), "ada"):
         client = APIClient(raise_request_exception=False)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=users[username])[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue(users[username])[0]}")
         made[username] = client
     return made
 

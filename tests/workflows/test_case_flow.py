@@ -1,8 +1,10 @@
 """A whole prison-release case through the services, on the real database."""
 
 import pytest
+from django.utils import timezone
 
 from workflows.models import (
+    CaseOutcome,
     CaseStatus,
     Event,
     EventKind,
@@ -58,10 +60,16 @@ def test_whole_case_runs_to_completion_on_both_branches(case, has_home, monkeypa
         assert visits == ["Task_follow_up_visit"] * 6
         done += visits
         assert Event.objects.filter(case=case, kind=EventKind.TIMER_FIRED).count() == 6
+        done += run_to_end(case)  # the outcome
+    assert done[-1] == "Task_record_outcome"
     case.refresh_from_db()
     instance = ProcessInstance.objects.get(case=case)
     assert case.status == CaseStatus.COMPLETED and case.closed_at is not None
     assert instance.status == InstanceStatus.COMPLETED
+    # one structured outcome, closed the day the case completed
+    assert CaseOutcome.objects.filter(case=case).count() == 1
+    assert case.outcome.kind.code == "bosatt" and case.outcome.tenure == "kommunal_utleiebolig"
+    assert case.outcome.closed_date == timezone.localdate(case.closed_at)
     assert done[0] == "Task_intake_interview"
     if has_home:
         assert "Task_secure_rent" in done and "Task_find_home" not in done

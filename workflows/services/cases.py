@@ -19,7 +19,7 @@ from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind, CaseParticipant
-from workflows import steps
+from workflows import input_limits, steps
 from workflows.models import (
     LIVE_INSTANCE_STATUSES,
     Case,
@@ -43,6 +43,8 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
     (``correlate_message`` with ``start``); ``data`` is then the message's payload and
     ``message_id`` is recorded with it. Such a process starts only this way.
     """
+    input_limits.check_texts(process_key=process_key, correlation_key=correlation_key,
+                             **{"person.name": person.get("name") if isinstance(person, dict) else None})
     definition = (
         ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml")
         .order_by("-version").first()
@@ -181,6 +183,7 @@ def _valid_start_data(runtime, data) -> dict:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput("case.invalid", errors=[field_error("data", "field.expected_object")])
+    input_limits.check_data(data, "data")
     unknown = [name for name in data if name not in runtime.fields]
     if unknown:
         raise InvalidInput("case.data_unknown_fields",

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from jsonschema import Draft202012Validator, FormatChecker
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
@@ -25,7 +24,7 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from permissions import rules
-from workflows import steps
+from workflows import input_limits, steps
 from workflows.forms import schema_errors
 from workflows.models import (
     LIVE_INSTANCE_STATUSES,
@@ -99,6 +98,10 @@ def _valid_input(name, case_reference, correlation_key, payload, message_id, sta
         errors.append(field_error("payload", "field.expected_object"))
     if message_id is not None and (not isinstance(message_id, str) or not message_id.strip() or len(message_id) > 200):
         errors.append(field_error("message_id", "field.expected_nonempty_text", limit=200))
+    errors += input_limits.text_errors(name=name, case_reference=case_reference, correlation_key=correlation_key,
+                                       message_id=message_id)
+    if isinstance(payload, dict):
+        errors += input_limits.data_errors(payload, "payload")
     if errors:
         raise InvalidInput("message.invalid", errors=errors)
     return name.strip(), dict(payload or {}), (message_id.strip() if message_id else None)
@@ -199,22 +202,13 @@ def _sender_agency(actor, case):
     return agency
 
 
-def _property_schema(runtime, name):
-    for schema in runtime.forms.values():
-        prop = (schema or {}).get("properties", {}).get(name)
-        if prop is not None:
-            return prop
-    return None
-
-
 def _valid_payload(runtime, payload: dict) -> dict:
     errors = []
     for key, value in payload.items():
-        prop = _property_schema(runtime, key) if key in runtime.fields else None
-        if prop is None:
+        validator = runtime.field_validators.get(key) if key in runtime.fields else None
+        if validator is None:
             errors.append(field_error(f"payload.{key}", "field.unknown_in_process"))
             continue
-        validator = Draft202012Validator(prop, format_checker=FormatChecker())
         errors += schema_errors(validator.iter_errors(value), prefix=f"payload.{key}")
     if errors:
         raise InvalidInput("message.payload_invalid", errors=errors)

@@ -16,7 +16,7 @@ from core import hooks
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.ids import parse_id
 from permissions import rules
-from workflows import steps
+from workflows import case_outcomes, input_limits, steps
 from workflows.forms import form_errors
 from workflows.models import (
     Case,
@@ -90,14 +90,15 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     checks below decide, and any refusal rolls that back. The step's writes go in one
     batch (two when it creates tasks), then the commit.
     """
+    input_limits.check_data(data)
     with transaction.atomic():
         now = timezone.now()
         completion = rows.lock_and_complete(parse_id(task_id), actor.pk, now)
         task = _workable(completion.task, actor)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)
-        schema, validator = runtime.form_for(task.element_id)
-        errors = form_errors(schema, validator, data)
+        schema, validator = case_outcomes.live_form(*runtime.form_for(task.element_id))
+        errors = form_errors(schema, validator, data) + case_outcomes.rule_errors(schema, data)
         if errors:
             raise InvalidInput("form.invalid", errors=errors)
         if not completion.completed:
@@ -118,6 +119,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
 
         step = steps.Step(instance, actor=actor, acting_agency=task.agency, participants=completion.participants)
         _merge_case_data(instance.case, data, task.agency_id, step.batch)
+        case_outcomes.record_outcome(schema, data, case=instance.case, actor=actor, agency_id=task.agency_id,
+                                     element_id=task.element_id)
         step.event(EventKind.TASK_COMPLETED, task=task, agency_id=task.agency_id, element_id=task.element_id,
                    detail={"fields": sorted(data)})
         steps.run_step(step, act, completes=str(task.spiff_task_id))

@@ -9,6 +9,7 @@ back with the caller's action.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,11 +21,12 @@ from django.utils import timezone
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
-from bpmn.engine.errors import EngineError, StepLimitExceeded, TaskFailed
+from bpmn.engine.errors import EngineError, StateTooLarge, StepLimitExceeded, TaskFailed
 from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
 from permissions.models import Agency
+from workflows import case_outcomes
 from workflows.jobs import queue
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -148,15 +150,24 @@ def run_step(
         # The action was taken (a task's data given) but the model's own data handling
         # failed on it: saved, and an incident names the element (retried after a fix).
         failed = exc
-    return advance(step, runtime, workflow, failed=failed)
+
+    def acted_on_saved_state():
+        acted = engine.load_workflow(runtime.bundle, step.instance.state)
+        with contextlib.suppress(TaskFailed):  # failed the same way the first time: the incident says so
+            act(acted)
+        return acted
+
+    return advance(step, runtime, workflow, failed=failed, before_advance=acted_on_saved_state)
 
 
 def advance(
-    step: Step, runtime: DefinitionRuntime, workflow: engine.SafeBpmnWorkflow, *, failed: TaskFailed | None = None
+    step: Step, runtime: DefinitionRuntime, workflow: engine.SafeBpmnWorkflow, *, failed: TaskFailed | None = None,
+    before_advance: Callable[[], engine.SafeBpmnWorkflow] | None = None,
 ) -> StepOutcome:
     """Advance the engine and write the step: the instance, its timer job, the task rows,
     the outbox, an incident, the events and notification jobs, in one batch (two when new
-    rows need their ids)."""
+    rows need their ids). A state over ``ENGINE_STATE_MAX_BYTES`` is not written: the state
+    before the advance is (``before_advance()``, by default the saved one), with an incident."""
     instance, batch = step.instance, step.batch
     outcome = StepOutcome()
     failure = None
@@ -175,7 +186,12 @@ def advance(
 
     fired = engine_events.fired_timers(workflow, timers_before)
     thrown = engine_events.thrown_messages(workflow)
-    instance.state = engine.dump_workflow(workflow)
+    try:
+        instance.state = engine.dump_workflow(workflow, max_bytes=settings.BROBYGGER["ENGINE_STATE_MAX_BYTES"])
+    except StateTooLarge as exc:  # the advance is dropped, its timers and messages with it
+        failure, fired, thrown = ("state-too-large", exc.element_id or "", str(exc)), [], []
+        workflow = before_advance() if before_advance else saved_workflow(instance, runtime)
+        instance.state = engine.dump_workflow(workflow)
     instance.version += 1
     instance.next_timer_at = engine.next_timer_due(workflow)
     if failure is None and workflow.is_completed():
@@ -205,6 +221,13 @@ def advance(
     return outcome
 
 
+def saved_workflow(instance: ProcessInstance, runtime: DefinitionRuntime) -> engine.SafeBpmnWorkflow:
+    """The workflow as last saved; a new instance's as its case data starts it."""
+    if instance.state == "{}":
+        return engine.new_workflow(runtime.bundle, instance.case.data)
+    return engine.load_workflow(runtime.bundle, instance.state)
+
+
 def _send_to_outbox(step: Step, thrown) -> None:
     """Thrown messages go to the outbox, each with its timeline event."""
     instance = step.instance
@@ -229,6 +252,7 @@ def _complete_case(step: Step) -> None:
     case = instance.case
     case.status, case.closed_at = CaseStatus.COMPLETED, timezone.now()
     step.batch.update(case, ("status", "closed_at"))
+    case_outcomes.close_outcome(case)
     step.event(EventKind.CASE_COMPLETED)
 
 

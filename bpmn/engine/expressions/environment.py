@@ -39,6 +39,7 @@ from .guards import (
 from .limits import MAX_ALLOCATED_ITEMS, MAX_ITERATIONS, TIME_LIMIT_SECONDS
 from .methods import _g_attr, _g_method
 from .rewrite import _HELPER_PREFIX
+from .saved_size import check_saved_size
 
 _HELPERS: dict[str, Any] = {
     _HELPER_PREFIX + "add": _g_add,
@@ -108,6 +109,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         namespace = self._namespace(context, external_context)
         visible = {key for key, _ in _visible_items(context)}
         external = set(external_context or ())
+        written: dict[str, Any] = {}
         try:
             self._run(compiled, compiled.code, namespace, None, mode="exec")
         finally:
@@ -120,9 +122,12 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
                 )):
                     continue
                 if _is_data(value):
-                    context[key] = value
+                    written[key] = value
                 elif key in context:
                     del context[key]
+            # Measured as saved before any of it reaches the task data: too much is never kept.
+            check_saved_size(written.values())
+            context.update(written)
         return True
 
     def call_service(self, context: Mapping, **kwargs: Any):

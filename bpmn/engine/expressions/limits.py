@@ -16,5 +16,6 @@ MAX_FORMAT_WIDTH = 10_000  # largest width/precision in a format spec or %-forma
 MAX_ROUND_DIGITS = 1_000
 MAX_ITERATIONS = 100_000  # loop and comprehension iterations per execution, in total
 MAX_ALLOCATED_ITEMS = 10_000_000  # items created by guarded operations per execution
+MAX_SAVED_DEPTH = 100  # nesting of the data a script leaves (JSON encoding recurses)
 TIME_LIMIT_SECONDS = 0.5  # wall clock per execution, checked in loops and guards
 CACHE_SIZE = 2048  # compiled (source, mode) entries kept

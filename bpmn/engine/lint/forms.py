@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import jsonschema
 
+from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
 from .model import DUE_IN_PROPERTY, FORM_PROPERTY, _describe, _human_tasks, _property, _property_value, _quoted_list
 
 DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
 # "x-share" on a form field widens who sees it beyond its category (e.g. the release date).
 SHARE_WITH = ("participants",)
+# "x-outcome" marks the fields of an outcome form (the case's structured outcome, issue 15):
+# the outcome kind, the form of tenure, the reason, the referral date and the date moved in.
+OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
 
 
 class FormChecks:
@@ -36,12 +40,16 @@ class FormChecks:
                     )
                 )
             else:
+                # Remote or recursive $ref, patterns RE2 cannot run: what would attack the server.
+                problems += [(problem.code, problem.describe()) for problem in schema_problems(schema)]
                 properties = schema.get("properties")
                 if schema.get("type") != "object" or not isinstance(properties, dict):
                     problems.append(
                         ("invalid-form", 'must be a schema with "type": "object" and "properties"')
                     )
                 else:
+                    problems += _outcome_role_problems(properties)
+                    problems += _enum_label_problems(properties)
                     for prop_name, prop in properties.items():
                         if isinstance(prop, dict) and prop.get("x-share", SHARE_WITH[0]) not in SHARE_WITH:
                             problems.append(
@@ -109,3 +117,55 @@ class FormChecks:
                     self.add(
                         "invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task
                     )
+
+
+def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
+    """An outcome form names each role once, and always the kind (the rest is about it)."""
+    problems = []
+    roles: dict[str, str] = {}
+    for prop_name, prop in properties.items():
+        if not isinstance(prop, dict) or "x-outcome" not in prop:
+            continue
+        role = prop["x-outcome"]
+        if role not in OUTCOME_ROLES:
+            problems.append((
+                "invalid-outcome-role",
+                f"gives the field '{prop_name}' \"x-outcome\": {role!r}; use one of {', '.join(OUTCOME_ROLES)}",
+            ))
+        elif role in roles:
+            problems.append((
+                "invalid-outcome-role",
+                f"marks both '{roles[role]}' and '{prop_name}' as the outcome's {role}; mark one field per role",
+            ))
+        else:
+            roles[role] = prop_name
+    if roles and "kind" not in roles:
+        problems.append((
+            "invalid-outcome-role",
+            "has outcome fields but none marked \"x-outcome\": \"kind\"; an outcome form records the kind",
+        ))
+    kind = properties.get(roles.get("kind", ""))
+    if isinstance(kind, dict) and kind.get("type") != "string":
+        problems.append((
+            "invalid-outcome-role",
+            f"marks '{roles['kind']}' as the outcome kind, which must be a string field (the kind's code)",
+        ))
+    return problems
+
+
+def _enum_label_problems(properties: dict) -> list[tuple[str, str]]:
+    """``"x-enum-labels"``: the text shown for each choice of an ``enum`` (the stored value
+    stays the code), so only for choices the field has, and only text."""
+    problems = []
+    for prop_name, prop in properties.items():
+        if not isinstance(prop, dict) or "x-enum-labels" not in prop:
+            continue
+        labels, choices = prop["x-enum-labels"], prop.get("enum")
+        if not isinstance(labels, dict) or not all(isinstance(v, str) and v.strip() for v in labels.values()):
+            problems.append(("invalid-enum-labels", f"gives the field '{prop_name}' \"x-enum-labels\" that are "
+                                                    "not an object of texts (choice -> label)"))
+        elif not isinstance(choices, list) or set(labels) - {str(c) for c in choices}:
+            unknown = sorted(set(labels) - {str(c) for c in choices or []})
+            problems.append(("invalid-enum-labels", f"labels choices the field '{prop_name}' does not have "
+                                                    f"({', '.join(unknown) or 'it has no enum'})"))
+    return problems

@@ -28,11 +28,11 @@ def test_a_renamed_task_a_removed_default_and_a_new_timer_value_are_changes():
 
 
 def test_added_and_removed_elements_are_listed_by_id_and_type():
-    new = XML.replace('<bpmn:endEvent id="EndEvent_home_kept"', '<bpmn:endEvent id="EndEvent_home_kept_2"')
+    new = XML.replace('<bpmn:endEvent id="EndEvent_closed"', '<bpmn:endEvent id="EndEvent_closed_2"')
     diff = diff_versions(XML, new)
-    assert [(c.element_id, c.kind) for c in diff.added] == [("EndEvent_home_kept_2", "endEvent")]
-    assert [c.element_id for c in diff.removed] == ["EndEvent_home_kept"]
-    assert diff.as_dict()["added"] == ["EndEvent_home_kept_2"]
+    assert [(c.element_id, c.kind) for c in diff.added] == [("EndEvent_closed_2", "endEvent")]
+    assert [c.element_id for c in diff.removed] == ["EndEvent_closed"]
+    assert diff.as_dict()["added"] == ["EndEvent_closed_2"]
 
 
 def test_a_changed_form_marks_the_user_task_that_uses_it():

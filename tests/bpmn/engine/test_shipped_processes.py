@@ -1,7 +1,8 @@
 """The process library shipped in bpmn/processes: static checks and full runs.
 
-Plain pytest, no Django: run with
-    .venv/bin/pytest -p no:django tests/engine/test_shipped_processes.py
+The engine alone (SpiffWorkflow with the restricted environment), no database. The three
+housing-work processes of issue 15 have their runs in ``test_housing_processes.py``; the
+static checks here cover every shipped process.
 """
 
 import ast
@@ -45,7 +46,9 @@ LANE_KINDS = {
     "Helse": "health",
     "Boligkontakt": "housing",
     "Sykehus": "hospital",
+    "Kommune": "municipality",
 }
+OUTCOME_FORM = "case_outcome.schema.json"
 FLOW_NODES = (
     "startEvent",
     "endEvent",
@@ -75,6 +78,8 @@ PRISON = {
         {"Task_intake_interview": "Kriminalomsorgen"},
         {"Task_secure_rent": "NAV"},
     ],
+    # every path ends with the housing contact recording the outcome
+    "closing": [{"Task_record_outcome": "Boligkontakt"}],
     "branch_other": [
         {"Task_intake_interview": "Kriminalomsorgen"},
         {
@@ -109,6 +114,7 @@ DISCHARGE = {
         {"Task_discharge": "Sykehus"},
         {"Task_follow_up": "Helse"},
     ],
+    "closing": [{"Task_record_outcome": "Boligkontakt"}],
     "branch_other": [
         {"Task_notify_municipality": "Sykehus"},
         {"Task_cooperation_meeting": "Sykehus"},
@@ -131,6 +137,15 @@ DISCHARGE = {
 }
 PROCESSES = [PRISON, DISCHARGE]
 ids = [p["process_id"] for p in PROCESSES]
+# The housing-work processes (issue 15): static checks here, runs in test_housing_processes.py.
+REFERRAL = {"file": "housing_referral.bpmn", "process_id": "housing_referral", "name": "Henvendelse om bolig",
+            "lanes": ["Boligkontakt", "NAV", "Kommune"]}
+SETTLING_IN = {"file": "settling_in.bpmn", "process_id": "settling_in", "name": "Etablering og oppfølging i bolig",
+               "lanes": ["Boligkontakt", "NAV", "Helse"]}
+EVICTION = {"file": "eviction_prevention.bpmn", "process_id": "eviction_prevention",
+            "name": "Forebygging av utkastelse", "lanes": ["Boligkontakt", "NAV", "Helse"]}
+ALL = [*PROCESSES, *(p for p in (REFERRAL, SETTLING_IN, EVICTION) if (PROCESS_DIR / p["file"]).exists())]
+all_ids = [p["process_id"] for p in ALL]
 
 
 # ----------------------------------------------------------------- helpers
@@ -148,7 +163,7 @@ def process_el(proc):
 def user_task_forms(proc):
     """user task id -> form file name."""
     forms = {}
-    for task in process_el(proc).iterfind("bpmn:userTask", NS):
+    for task in process_el(proc).iterfind(".//bpmn:userTask", NS):
         prop = task.find(
             "bpmn:extensionElements/spiffworkflow:properties/"
             "spiffworkflow:property[@name='formJsonSchemaFilename']",
@@ -187,7 +202,7 @@ def run_follow_up(wf, proc, monkeypatch):
     clock = Clock(monkeypatch, datetime.now(UTC))
     for _ in range(rounds):
         waiting = [t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id]
-        assert waiting == [event_id]
+        assert waiting == [event_id], waiting
         assert ready_map(wf) == {}
         clock.advance(days=32)
         wf.refresh_timers()
@@ -257,7 +272,7 @@ def run_steps(wf, proc, steps, overrides):
 # ----------------------------------------------------------------- static checks
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_xml_conventions(proc):
     raw = (PROCESS_DIR / proc["file"]).read_bytes()
     assert b"<!DOCTYPE" not in raw
@@ -272,11 +287,11 @@ def test_xml_conventions(proc):
     assert [p.get("processRef") for p in participants] == [proc["process_id"]]
     all_ids = [el.get("id") for el in root.iter() if el.get("id")]
     assert len(all_ids) == len(set(all_ids)), "duplicate ids"
-    assert not process.findall("bpmn:scriptTask", NS)
-    assert not process.findall("bpmn:serviceTask", NS)
+    assert not process.findall(".//bpmn:scriptTask", NS)
+    assert not process.findall(".//bpmn:serviceTask", NS)
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_lanes_cover_every_flow_node(proc):
     process = process_el(proc)
     lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
@@ -287,9 +302,9 @@ def test_lanes_cover_every_flow_node(proc):
     assert sorted(refs) == sorted(nodes)
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_user_tasks_have_form_and_due_date(proc):
-    for task in process_el(proc).iterfind("bpmn:userTask", NS):
+    for task in process_el(proc).iterfind(".//bpmn:userTask", NS):
         props = {
             p.get("name"): p.get("value")
             for p in task.iterfind(
@@ -303,7 +318,7 @@ def test_user_tasks_have_form_and_due_date(proc):
         assert task.get("name"), task.get("id")
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_forms_are_valid_and_categorised(proc):
     owner = {}
     for task_id, name in user_task_forms(proc).items():
@@ -319,16 +334,18 @@ def test_forms_are_valid_and_categorised(proc):
             assert prop.get("x-category") in CATEGORIES, (name, field)
             assert prop.get("title"), (name, field)
             assert "type" in prop, (name, field)
+            if "x-enum-labels" in prop:  # a bokmål label for every choice, and no other
+                assert list(prop["x-enum-labels"]) == prop["enum"], (name, field)
             # one meaning per field name within a process
             assert field not in owner, f"{field} in both {owner.get(field)} and {name}"
             owner[field] = name
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_gateways_have_defaults_and_simple_conditions(proc):
     process = process_el(proc)
-    flows = {f.get("id"): f for f in process.iterfind("bpmn:sequenceFlow", NS)}
-    exclusive = process.findall("bpmn:exclusiveGateway", NS)
+    flows = {f.get("id"): f for f in process.iterfind(".//bpmn:sequenceFlow", NS)}
+    exclusive = process.findall(".//bpmn:exclusiveGateway", NS)
     assert exclusive
     fields = {
         field for name in user_task_forms(proc).values() for field in load_form(name)["properties"]
@@ -394,7 +411,7 @@ def test_events_timers_and_messages(proc):
         literal = ast.literal_eval(duration.text.strip())  # a quoted Python string
         assert isinstance(literal, str)
         TimerEventDefinition.parse_iso_duration(literal)
-    for cycle in process.iterfind("bpmn:intermediateCatchEvent/bpmn:timerEventDefinition/bpmn:timeCycle", NS):
+    for cycle in process.iterfind(".//bpmn:intermediateCatchEvent/bpmn:timerEventDefinition/bpmn:timeCycle", NS):
         literal = ast.literal_eval(cycle.text.strip())
         count, _, _ = TimerEventDefinition.parse_iso_recurring_interval(literal)
         assert 0 < count <= 12, "a follow-up cycle is bounded"
@@ -403,13 +420,13 @@ def test_events_timers_and_messages(proc):
         assert messages.get(ref) == proc["message"][0]
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_flow_has_no_loops(proc):
     process = process_el(proc)
     edges = {}
-    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+    for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
         edges.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
-    for event in process.iterfind("bpmn:boundaryEvent", NS):
+    for event in process.iterfind(".//bpmn:boundaryEvent", NS):
         edges.setdefault(event.get("attachedToRef"), []).append(event.get("id"))
     state = {}
 
@@ -421,8 +438,39 @@ def test_flow_has_no_loops(proc):
                 visit(nxt)
         state[node] = "done"
 
-    for start in process.iterfind("bpmn:startEvent", NS):
+    for start in process.iterfind(".//bpmn:startEvent", NS):
         visit(start.get("id"))
+
+
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
+def test_every_path_ends_with_the_outcome_form(proc):
+    """The housing contact closes every case with the outcome form (issue 15): each end
+    event of the main flow follows the one outcome task; the side paths of boundary
+    events end on their own."""
+    process = process_el(proc)
+    forms = user_task_forms(proc)
+    (outcome_task,) = [task_id for task_id, form in forms.items() if form == OUTCOME_FORM]
+    lane_of = {ref.text: lane.get("name") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
+               for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+    assert lane_of[outcome_task] == "Boligkontakt"
+    edges = {}
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        edges.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    side = set()
+    stack = [b.get("id") for b in process.iterfind("bpmn:boundaryEvent", NS)]
+    while stack:
+        node = stack.pop()
+        if node not in side:
+            side.add(node)
+            stack.extend(edges.get(node, []))
+    assert outcome_task not in side
+    incoming = {}
+    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+        incoming.setdefault(flow.get("targetRef"), []).append(flow.get("sourceRef"))
+    main_ends = [e.get("id") for e in process.iterfind("bpmn:endEvent", NS) if e.get("id") not in side]
+    assert main_ends
+    for end in main_ends:
+        assert incoming[end] == [outcome_task], end
 
 
 def _bounds(shape):
@@ -440,10 +488,11 @@ def _overlap(a, b):
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_every_element_has_a_diagram_shape_or_edge(proc):
     root = load_tree(proc).getroot()
     process = process_el(proc)
+    subprocesses = process.findall(".//bpmn:subProcess", NS)
     plane = root.find("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS)
     shapes = {s.get("bpmnElement"): s for s in plane.iterfind("bpmndi:BPMNShape", NS)}
     edges = {e.get("bpmnElement"): e for e in plane.iterfind("bpmndi:BPMNEdge", NS)}
@@ -451,12 +500,12 @@ def test_every_element_has_a_diagram_shape_or_edge(proc):
 
     participant = root.find("bpmn:collaboration/bpmn:participant", NS).get("id")
     lanes = process.findall("bpmn:laneSet/bpmn:lane", NS)
-    nodes = [el for tag in FLOW_NODES for el in process.iterfind(f"bpmn:{tag}", NS)]
+    nodes = [el for tag in FLOW_NODES for el in process.iterfind(f".//bpmn:{tag}", NS)]
     element_ids = [participant, *(lane.get("id") for lane in lanes), *(n.get("id") for n in nodes)]
     for element_id in element_ids:
         assert element_id in shapes, f"no shape for {element_id}"
         assert _bounds(shapes[element_id])[2] > 0
-    for flow in process.iterfind("bpmn:sequenceFlow", NS):
+    for flow in process.iterfind(".//bpmn:sequenceFlow", NS):
         edge = edges.get(flow.get("id"))
         assert edge is not None, f"no edge for {flow.get('id')}"
         points = [(float(p.get("x")), float(p.get("y"))) for p in edge.iterfind("di:waypoint", NS)]
@@ -477,13 +526,29 @@ def test_every_element_has_a_diagram_shape_or_edge(proc):
             node_box = _bounds(shapes[ref.text])
             assert _inside(node_box, lane_bounds[lane.get("id")]), ref.text
     hosts = {
-        b.get("id"): b.get("attachedToRef") for b in process.iterfind("bpmn:boundaryEvent", NS)
+        b.get("id"): b.get("attachedToRef") for b in process.iterfind(".//bpmn:boundaryEvent", NS)
     }
     boxes = {n.get("id"): _bounds(shapes[n.get("id")]) for n in nodes}
+    # an expanded sub-process is drawn around its own elements, inside its lane
+    inside = {}
+    for sub in subprocesses:
+        assert shapes[sub.get("id")].get("isExpanded") == "true", sub.get("id")
+        for tag in FLOW_NODES:
+            for node in sub.iterfind(f"bpmn:{tag}", NS):
+                inside[node.get("id")] = sub.get("id")
+                assert _inside(boxes[node.get("id")], boxes[sub.get("id")]), node.get("id")
+
+    def nested(a, b):
+        while a in inside:
+            a = inside[a]
+            if a == b:
+                return True
+        return False
+
     names = sorted(boxes)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            if hosts.get(a) == b or hosts.get(b) == a:
+            if hosts.get(a) == b or hosts.get(b) == a or nested(a, b) or nested(b, a):
                 continue
             assert not _overlap(boxes[a], boxes[b]), f"{a} overlaps {b}"
 
@@ -491,12 +556,16 @@ def test_every_element_has_a_diagram_shape_or_edge(proc):
 # ----------------------------------------------------------------- runs
 
 
-@pytest.mark.parametrize("proc", PROCESSES, ids=ids)
+@pytest.mark.parametrize("proc", ALL, ids=all_ids)
 def test_spiff_parses_fully(proc):
     spec, subprocesses = parse(proc)
     assert spec.name == proc["process_id"]
-    assert subprocesses == {}
-    lanes = {t.lane for t in spec.task_specs.values() if getattr(t, "manual", False)}
+    # only embedded sub-processes (no call activity reaching outside the file)
+    embedded = {sub.get("id") for sub in process_el(proc).iterfind(".//bpmn:subProcess", NS)}
+    assert set(subprocesses) == embedded
+    lanes = {
+        t.lane for sp in (spec, *subprocesses.values()) for t in sp.task_specs.values() if getattr(t, "manual", False)
+    }
     assert lanes == set(proc["lanes"])
 
 
@@ -504,6 +573,8 @@ def test_spiff_parses_fully(proc):
 def test_run_keep_branch(proc):
     wf = new_workflow(proc)
     run_steps(wf, proc, proc["branch_keep"], {proc["gateway_field"]: proc["keep_value"]})
+    assert not wf.is_completed()  # the outcome is still to be recorded
+    run_steps(wf, proc, proc["closing"], {})
     assert wf.is_completed()
 
 
@@ -514,8 +585,10 @@ def test_run_default_branch(proc, monkeypatch):
     assert len(parallel) == 1 and len(set(parallel[0].values())) == 3
     run_steps(wf, proc, proc["branch_other"], {proc["gateway_field"]: not proc["keep_value"]})
     run_follow_up(wf, proc, monkeypatch)
+    run_steps(wf, proc, proc["closing"], {})
     assert wf.is_completed()
     assert wf.last_task.data[proc["gateway_field"]] is (not proc["keep_value"])
+    assert wf.last_task.data["outcome"] == "bosatt"
 
 
 def _advance_to_boundary_host(wf, proc):
@@ -551,6 +624,7 @@ def test_timer_escalates_without_interrupting(proc, monkeypatch):
         complete(wf, task, proc, {})
     run_steps(wf, proc, rest, {})
     run_follow_up(wf, proc, monkeypatch)
+    run_steps(wf, proc, proc["closing"], {})
     assert wf.is_completed()
 
 
@@ -573,4 +647,5 @@ def test_message_is_caught_without_interrupting(proc, monkeypatch):
         complete(wf, task, proc, {})
     run_steps(wf, proc, rest, {})
     run_follow_up(wf, proc, monkeypatch)
+    run_steps(wf, proc, proc["closing"], {})
     assert wf.is_completed()

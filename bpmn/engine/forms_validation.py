@@ -1,0 +1,348 @@
+"""JSON-schema forms that cannot attack the server: the one place that builds form validators.
+
+Deploy (``lint/forms.py``) and run time (``bpmn.registry``) both use this module, so a form
+is refused at deploy for exactly what would hurt at run time:
+
+* a ``$ref`` that leaves the form (``http:``, ``file:``, any URI that is not ``#/...``): the
+  validator would fetch it on submit (SSRF). Retrieval is also switched off in the
+  validator's registry, so a schema that got in some other way still fetches nothing;
+* a ``$ref`` that leads back to itself, directly or through other references: validation
+  would recurse until the interpreter gives up, and the task could never be completed;
+* ``pattern`` and ``patternProperties`` that RE2 cannot compile (backreferences,
+  lookaround): RE2 matches in time linear in the input, Python's ``re`` backtracks
+  (``^(a+)+$`` takes seconds on thirty characters).
+
+Plain Python: this module must never import Django.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import re2
+import referencing
+import referencing.exceptions
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from jsonschema.exceptions import _WrappedReferencingError
+
+# Keywords of draft 2020-12 whose values are schemas, lists of schemas or maps of schemas.
+_ONE_SCHEMA = ("additionalProperties", "contains", "contentSchema", "else", "if", "items", "not",
+               "propertyNames", "then", "unevaluatedItems", "unevaluatedProperties")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_MAPS = ("$defs", "definitions", "dependentSchemas", "patternProperties", "properties")
+_REFERENCES = ("$ref", "$dynamicRef")
+
+UNUSABLE_FORM_KEYWORD = "x-brobygger-unusable-form"
+UNUSABLE_FORM_MESSAGE = (
+    "this form cannot be used: it fails the checks every form must pass; a process admin must "
+    "deploy a corrected version"
+)
+
+
+@dataclass(frozen=True)
+class FormProblem:
+    code: str  # "remote-ref", "recursive-ref", "unresolvable-ref", "invalid-pattern", ...
+    field: str | None  # the form field (dotted for nested ones), None when outside any field
+    where: str  # JSON pointer of the schema that has the problem, "" for the form itself
+    what: str  # "has the pattern '(a)\\1'"
+    why: str  # what is wrong with it and what to do instead
+
+    def describe(self) -> str:
+        """'has X in the field 'f': why' (or 'at '/$defs/a'' outside the fields)."""
+        if self.field:
+            place = f" in the field '{self.field}'"
+        elif self.where:
+            place = f" at '{self.where}'"
+        else:
+            place = ""
+        return f"{self.what}{place}: {self.why}"
+
+
+# --------------------------------------------------------------------------- patterns
+
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a refused pattern is reported to the caller, not to stderr
+    return options
+
+
+_OPTIONS = _re2_options()
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_pattern(pattern: str):
+    """``pattern`` compiled by RE2; raises ``re2.error`` when RE2 cannot compile it."""
+    return re2.compile(pattern, _OPTIONS)
+
+
+def pattern_error(pattern) -> str | None:
+    """Why RE2 cannot use ``pattern``, or None when it can."""
+    if not isinstance(pattern, str):
+        return None  # the meta-schema check reports the type
+    try:
+        compile_pattern(pattern)
+    except re2.error as exc:
+        detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        return detail or "not a regular expression"
+    return None
+
+
+def _matches(pattern: str, text: str) -> bool:
+    return compile_pattern(pattern).search(text) is not None
+
+
+# --------------------------------------------------------------------------- static checks
+
+
+def _subschemas(node: dict, pointer: tuple) -> Iterator[tuple[tuple, object]]:
+    for keyword in _ONE_SCHEMA:
+        if keyword in node:
+            yield (*pointer, keyword), node[keyword]
+    for keyword in _SCHEMA_LISTS:
+        value = node.get(keyword)
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield (*pointer, keyword, str(index)), item
+    for keyword in _SCHEMA_MAPS:
+        value = node.get(keyword)
+        if isinstance(value, dict):
+            for name, item in value.items():
+                yield (*pointer, keyword, name), item
+
+
+def _walk(root, start: tuple) -> Iterator[tuple[tuple, dict]]:
+    """Every schema object below ``start`` (itself included), with its pointer; iterative, so
+    a deeply nested form cannot exhaust the stack."""
+    stack = [(start, root)]
+    while stack:
+        pointer, node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        yield pointer, node
+        stack.extend(reversed(list(_subschemas(node, pointer))))
+
+
+def _pointer_text(pointer: tuple) -> str:
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in pointer)
+
+
+def _field_of(pointer: tuple) -> str | None:
+    names = []
+    index = 0
+    while index + 1 < len(pointer) and pointer[index] == "properties":
+        names.append(pointer[index + 1])
+        index += 2
+        if index < len(pointer) and pointer[index] == "items":
+            index += 1  # a list field's items belong to the field
+    return ".".join(names) or None
+
+
+def _resolve(schema, fragment: str) -> tuple[tuple, object] | None:
+    """The node a local JSON pointer fragment names (``""`` or ``"/a/b"``), or None."""
+    if fragment == "":
+        return (), schema
+    node = schema
+    pointer = []
+    for raw in fragment[1:].split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+        pointer.append(part)
+    return tuple(pointer), node
+
+
+def _reference_problem(ref: str) -> tuple[str, str, str] | None:
+    """(code, what, why) when a reference is not a local JSON pointer."""
+    if not ref.startswith("#"):
+        return ("remote-ref", f"has a $ref to {ref!r}",
+                "a form may refer only to its own parts (such as '#/$defs/address'); the server never fetches "
+                "schemas")
+    fragment = unquote(ref[1:])
+    if fragment and not fragment.startswith("/"):
+        return ("invalid-ref", f"has a $ref to the anchor {ref!r}",
+                "refer to a part of the form by its JSON pointer (such as '#/$defs/address')")
+    return None
+
+
+def schema_problems(schema) -> list[FormProblem]:
+    """What would let this form attack the server; empty when it is safe to run."""
+    if not isinstance(schema, dict):
+        return []
+    problems: list[FormProblem] = []
+    references: dict[tuple, tuple] = {}  # pointer of a schema with $ref -> pointer it refers to
+    walked: set[tuple] = set()
+    queue = [((), schema)]
+    has_pattern_properties = has_unevaluated_properties = False
+
+    def problem(code, pointer, what, why):
+        problems.append(FormProblem(code, _field_of(pointer), _pointer_text(pointer), what, why))
+
+    no_backtracking = "patterns are matched in linear time, without backreferences or lookaround"
+
+    while queue:
+        start, root = queue.pop()
+        for pointer, node in _walk(root, start):
+            if pointer in walked:
+                continue
+            walked.add(pointer)
+            if pointer and "$id" in node:
+                problem("embedded-id", pointer, 'has "$id"', "only the form itself may have one")
+            if isinstance(node.get("patternProperties"), dict):
+                has_pattern_properties = True
+                for key in node["patternProperties"]:
+                    if (error := pattern_error(key)) is not None:
+                        problem("invalid-pattern", pointer, f"has the patternProperties key {key!r}",
+                                f"{error}; {no_backtracking}")
+            if "unevaluatedProperties" in node:
+                has_unevaluated_properties = True
+            if (error := pattern_error(node.get("pattern"))) is not None:
+                problem("invalid-pattern", pointer, f"has the pattern {node['pattern']!r}",
+                        f"{error}; {no_backtracking}")
+            for keyword in _REFERENCES:
+                ref = node.get(keyword)
+                if not isinstance(ref, str):
+                    continue
+                if (refused := _reference_problem(ref)) is not None:
+                    problem(refused[0], pointer, *refused[1:])
+                    continue
+                target = _resolve(schema, unquote(ref[1:]))
+                if target is None:
+                    problem("unresolvable-ref", pointer, f"has a $ref to {ref!r}", "it points at nothing in the form")
+                    continue
+                references[pointer] = target[0]
+                if target[0] not in walked:
+                    queue.append(target)
+    if has_pattern_properties and has_unevaluated_properties:
+        problem("invalid-pattern", (), 'uses "unevaluatedProperties" together with "patternProperties"',
+                "the two cannot be checked in linear time; use additionalProperties instead")
+    for pointer in _recursive_references(references):
+        problem("recursive-ref", pointer, f"has a $ref to '#{_pointer_text(references[pointer])}'",
+                "it leads back to itself, directly or through other references; a form may not refer to "
+                "itself or to a part that contains the reference")
+    return problems
+
+
+def _recursive_references(references: dict[tuple, tuple]) -> list[tuple]:
+    """The schemas whose $ref leads back to themselves: following a reference from ``p`` to
+    ``t`` evaluates every schema below ``t``, so ``p`` reaches each reference below ``t``."""
+    below: dict[tuple, list[tuple]] = {
+        source: [other for other in references if other[: len(target)] == target]
+        for source, target in references.items()
+    }
+    on_cycle = []
+    for start in references:
+        seen, stack = set(), list(below[start])
+        while stack:
+            current = stack.pop()
+            if current == start:
+                on_cycle.append(start)
+                break
+            if current not in seen:
+                seen.add(current)
+                stack.extend(below[current])
+    return sorted(on_cycle)
+
+
+# --------------------------------------------------------------------------- run time
+
+
+def _refuse_retrieval(uri: str):
+    raise referencing.exceptions.NoSuchResource(ref=uri)
+
+
+# Schemas are never fetched: every reference must resolve inside the form.
+REGISTRY = referencing.Registry(retrieve=_refuse_retrieval)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _matches(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, pattern_properties, instance, schema):
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_properties.items():
+        for key, value in instance.items():
+            if _matches(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+def _additional_properties(validator, additional, instance, schema):
+    """jsonschema's own, with the patternProperties keys matched by RE2."""
+    if not validator.is_type(instance, "object"):
+        return
+    properties = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    extras = {key for key in instance
+              if key not in properties and not any(_matches(pattern, key) for pattern in patterns)}
+    if validator.is_type(additional, "object"):
+        for extra in extras:
+            yield from validator.descend(instance[extra], additional, path=extra)
+    elif not additional and extras:
+        listed = ", ".join(repr(extra) for extra in sorted(extras, key=str))
+        yield ValidationError(f"Additional properties are not allowed ({listed} unexpected)")
+
+
+def _reference(validator, ref, instance, schema):
+    try:
+        errors = validator._validate_reference(ref=ref, instance=instance)
+    except (_WrappedReferencingError, referencing.exceptions.Unresolvable):
+        yield ValidationError(UNUSABLE_FORM_MESSAGE)
+        return
+    yield from errors
+
+
+def _unusable(validator, reason, instance, schema):
+    yield ValidationError(UNUSABLE_FORM_MESSAGE)
+
+
+FormValidator = validators.extend(
+    Draft202012Validator,
+    validators={
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "additionalProperties": _additional_properties,
+        "$ref": _reference,
+        "$dynamicRef": _reference,
+        UNUSABLE_FORM_KEYWORD: _unusable,
+    },
+)  # no ``version``: that would register this class for the draft 2020-12 meta-schema globally
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker()
+
+    @checker.checks("regex", raises=re2.error)
+    def is_regex(instance) -> bool:
+        return not isinstance(instance, str) or bool(re2.compile(instance, _OPTIONS))
+
+    return checker
+
+
+FORMAT_CHECKER = _format_checker()
+
+
+def form_validator(schema) -> FormValidator:
+    """The validator of one form. A form that fails ``schema_problems`` (deployed before these
+    checks existed) gets a validator that refuses every submission instead of one that could
+    fetch, recurse or backtrack."""
+    if schema_problems(schema):
+        schema = {UNUSABLE_FORM_KEYWORD: True}
+    return FormValidator(schema, registry=REGISTRY, format_checker=FORMAT_CHECKER)
+
+
+def field_validator(form: FormValidator, field_schema) -> FormValidator:
+    """A validator for one field's schema that resolves references against its whole form
+    (an unusable form's fields are unusable too)."""
+    if UNUSABLE_FORM_KEYWORD in form.schema:
+        return form
+    return form.evolve(schema=field_schema)

@@ -1,0 +1,52 @@
+"""Refuse text no database column can hold before any view sees it.
+
+A NUL character (``%00``) or an unpaired surrogate in the path, a query parameter or a
+posted form field would reach PostgreSQL through whatever lookup or write the view makes,
+and PostgreSQL answers with an error (a 500). This middleware answers 400 naming the
+parameter instead, for every route: the API's JSON bodies are checked by its parser
+(``api.parsers``), and the services check the data they store (``workflows.input_limits``).
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from config.locale import API_PREFIX
+from core.errors import FieldError, InvalidInput
+from web.pages import field_errors, translate
+from workflows.input_limits import shown, storable, text_error
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def request_text_errors(request) -> list[FieldError]:
+    errors = []
+    if (error := text_error("path", request.path_info)) is not None:
+        errors.append(error)
+    sources = [request.GET]
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        sources.append(request.POST)
+    for source in sources:
+        for key, values in source.lists():
+            bad = next((text for text in (key, *values) if not storable(text)), None)
+            if bad is not None:
+                errors.append(text_error(shown(key), bad))
+    return errors
+
+
+class InputGuardMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        errors = request_text_errors(request)
+        if not errors:
+            return self.get_response(request)
+        refused = InvalidInput("request.unstorable_text", errors=errors)
+        if request.path_info.startswith(API_PREFIX):
+            errors = [{key: value for key, value in error.items() if key != "params"} for error in errors]
+            return JsonResponse({"detail": refused.detail, "errors": errors, "code": refused.code}, status=400)
+        detail = "; ".join(f"{error['field']}: {error['message']}" for error in field_errors(errors))
+        return render(request, "errors/refused.html", {"status": 400, "detail": detail or translate(refused.code)},
+                      status=400)

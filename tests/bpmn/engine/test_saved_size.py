@@ -1,0 +1,43 @@
+"""The sandbox counts the data a script leaves as it will be saved: shared references count
+each time they occur (issue 11, finding 6)."""
+
+import time
+
+import pytest
+
+from bpmn.engine.errors import ExpressionError
+from bpmn.engine.expressions import RestrictedEnvironment
+
+ENV = RestrictedEnvironment()
+
+
+def test_the_issues_example_is_counted_as_ten_million_items_and_nothing_is_kept():
+    context = {"kept": 1}
+    with pytest.raises(ExpressionError, match=r"11,012,014 items when saved.*limit of 1,000,000"):
+        ENV.execute("a = [0] * 1000\nb = [a] * 1000\nc = [b] * 10", context)
+    assert context == {"kept": 1}  # refused before any of it reached the task data
+
+
+@pytest.mark.parametrize("script", [
+    "a = [0]\nfor i in range(60):\n    a = [a, a]",  # 2**60 items, built in 60 steps
+    "s = 'x' * 10**6\nd = {}\nfor i in range(10**4):\n    d[i] = s",  # one text, ten thousand times
+    "row = {'note': 'x' * 1000}\nrows = [row] * 5000",
+])
+def test_shared_structures_are_refused_quickly(script):
+    started = time.perf_counter()
+    with pytest.raises(ExpressionError, match="when saved"):
+        ENV.execute(script, {})
+    assert time.perf_counter() - started < 0.5
+
+
+def test_data_that_contains_itself_or_nests_too_deep_is_refused():
+    with pytest.raises(ExpressionError, match="contains itself"):
+        ENV.execute("d = {}\nd['me'] = d", {})
+    with pytest.raises(ExpressionError, match="nested more than 100 levels"):
+        ENV.execute("a = []\nfor i in range(150):\n    a = [a]", {})
+
+
+def test_ordinary_data_passes_and_is_written_back():
+    context = {"items": [1, 2, 3]}
+    ENV.execute("rows = [{'n': i, 'name': 'x' * 10} for i in range(1000)]\nshared = [items] * 100", context)
+    assert len(context["rows"]) == 1000 and context["shared"][99] == [1, 2, 3]
