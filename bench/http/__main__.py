@@ -44,10 +44,11 @@ def main(argv=None) -> int:
                 "WEB_WORKERS", "WEB_THREADS", "JOB_WORKERS", "DB_POOL", "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE",
                 "DB_CONN_HEALTH_CHECKS", "LOG_REQUESTS")}
         except BaseException:
-            print(node.tail(), file=sys.stderr)
-            raise
-        finally:
             node.stop()
+            print(f"{node.tail()}\n(the node's log: {node.log.name})", file=sys.stderr)
+            raise
+        node.stop()
+        node.remove_log()
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

@@ -123,6 +123,10 @@ class Node:
         self.log.close()
         return self.process.returncode
 
+    def remove_log(self) -> None:
+        """After a clean run: the log only matters when something went wrong."""
+        Path(self.log.name).unlink(missing_ok=True)
+
     def tail(self, lines: int = 40) -> str:
         self.log.flush()
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])

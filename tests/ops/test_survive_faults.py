@@ -98,3 +98,4 @@ def test_a_postgres_restart_mid_run_loses_no_timer_and_fires_none_twice(private_
         assert replaced, node.tail()
     finally:
         assert node.stop() == 0, node.tail()
+    node.remove_log()

@@ -149,6 +149,8 @@ def test_two_nodes_one_database_lose_nothing_and_do_nothing_twice(shipped, users
     finally:
         codes = [node.stop() for node in nodes]
     assert codes == [0, 0]
+    for node in nodes:
+        node.remove_log()
 
     # Nothing lost: every completion the clients were told of is in the database, once.
     completions = sum(client.completed for client in clients) + 1
