@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 export DEBUG ?= true
 
-.PHONY: run test bench lint install serve migrate clean
+.PHONY: run test bench bench-http lint install serve migrate clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,11 +26,13 @@ migrate: install
 run: migrate
 	$(MANAGE) deploy_bpmn bpmn/processes
 	$(MANAGE) seed_demo
-	@echo "Brobygger on http://$(HOST)/  (Ctrl-C stops it and its job worker)"
-	@# One job worker (timers, e-mail, webhooks) beside the web server; stopped with it.
-	@$(MANAGE) worker & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(MANAGE) runserver $(HOST)
+	@# runserver and one job worker (timers, e-mail, webhooks), started again if it dies.
+	$(MANAGE) serve --dev --bind $(HOST)
+
+# Production node (docs/deploy.md): DEBUG off, PostgreSQL only (DATABASE_URL), SECRET_KEY set;
+# migrate, collectstatic, then gunicorn (WEB_WORKERS x WEB_THREADS) beside JOB_WORKERS workers.
+serve: install
+	DEBUG=false STATIC_ROOT="$${STATIC_ROOT:-$(CURDIR)/staticfiles}" $(MANAGE) serve --bind "$${WEB_BIND:-$(HOST)}"
 
 test: install
 	$(VENV)/bin/pytest
@@ -38,6 +40,11 @@ test: install
 bench: install
 	# DEBUG off: Django records every query with DEBUG on, which is not what production pays.
 	DEBUG=false SECRET_KEY=bench-only $(PY) -m bench
+
+# The production server (manage.py serve) on a throw-away PostgreSQL database, 8 clients (locust)
+# working whole cases over the REST API; JSON on stdout. Needs DATABASE_URL=postgres://...
+bench-http: install
+	@$(PY) -m bench.http
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from django_guid import get_guid
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -27,6 +28,8 @@ def error_body(detail: str, errors: list[dict] | None = None, code: str | None =
     body = {"detail": str(detail), "errors": [_clean(error) for error in errors or []]}
     if code:
         body["code"] = code
+    if request_id := get_guid():  # the X-Request-ID of this answer, to find its log lines
+        body["request_id"] = request_id
     return body
 
 

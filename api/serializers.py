@@ -125,6 +125,8 @@ class ErrorItemSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = ErrorItemSerializer(many=True)
+    request_id = serializers.CharField(required=False, help_text="also in the X-Request-ID header; names the "
+                                       "request in the server's logs")
 
 
 class TokenSerializer(serializers.Serializer):

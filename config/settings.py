@@ -9,6 +9,9 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.database import POSTGRESQL, postgres_settings
+from ops.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -102,7 +105,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] == POSTGRESQL:
+        DATABASES["default"] = postgres_settings(DATABASE_URL, env_bool=env_bool, env_int=env_int)
         DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
             "TEST_DATABASE_NAME"
         ) or None
@@ -157,7 +161,10 @@ STATICFILES_DIRS = [
     ("vendor/bpmn-js", BASE_DIR / "node_modules" / "bpmn-js" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
-WHITENOISE_USE_FINDERS = True  # no collectstatic step needed for `make run` or the tests
+# No collectstatic step needed for `make run` or the tests; `manage.py serve` collects them
+# into STATIC_ROOT and serves only those (the proxy compresses: docs/deploy.md; whitenoise's
+# compressing storage took 45 s per start here).
+WHITENOISE_USE_FINDERS = not STATIC_ROOT
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Request bodies above this are refused before they reach a view (BPMN uploads are capped
@@ -238,14 +245,11 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "brobygger@localhost")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # SpiffWorkflow logs every task state change at INFO: our events are the history.
-    "loggers": {"spiff": {"level": "WARNING"}},
-}
+# JSON lines unless DEBUG (ops/logs.py); LOG_FORMAT=json|text overrides.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
+LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=os.environ.get("LOG_LEVEL", "INFO"))
 
 
 # === Sign-in and security (issue 11; what each does and what to set: docs/security.md) ===
@@ -385,6 +389,24 @@ except ValueError as _exc:
 # them: the reporter below shows the stack only (config/error_reporter.py), with DEBUG on too.
 DEFAULT_EXCEPTION_REPORTER = "config.error_reporter.StatelessExceptionReporter"
 # === end of sign-in and security ===
+
+
+# === Operations (issue 12): server, database connections, request ids, health, metrics;
+# docs/deploy.md ===
+INSTALLED_APPS += ["django_guid", "ops"]
+# First: every later middleware, view and log line sees the request id; then the timing of
+# the whole request for the latency metrics and the one log line per request.
+MIDDLEWARE[:0] = ["django_guid.middleware.guid_middleware", "ops.middleware.RequestMetrics"]
+# X-Request-ID from the proxy (nginx's $request_id) is kept when it is a UUID, else a new one.
+DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "VALIDATE_GUID": True, "EXPOSE_HEADER": False}
+# One JSON line per request (method, route, status, milliseconds, request id; no user data).
+LOG_REQUESTS = env_bool("LOG_REQUESTS", not DEBUG)
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; unset, it is off (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 24 characters (or unset to turn /metrics off)")
+# Load balancers probe the nodes directly over plain HTTP: health and metrics never redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 
 # === Notes and attachments on a case (workflows/notes.py) ===

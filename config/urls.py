@@ -8,6 +8,7 @@ from api import views as api_views
 from web import pages
 
 urlpatterns = [
+    path("", include("ops.urls")),  # /healthz, /readyz, /metrics (ops/)
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
@@ -27,3 +28,4 @@ def not_found(request, exception=None):
 
 
 handler404 = not_found
+handler500 = "ops.errors.server_error"

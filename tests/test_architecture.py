@@ -37,7 +37,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "web": frozenset({"core", "bpmn", "permissions", "accounts", "workflows"}),
     "api": frozenset({"core", "bpmn", "permissions", "accounts", "workflows"}),
     "bench": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "workflows"}),
-    "config": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "accounts", "workflows", "web", "api"}),
+    # Running it (server, health, metrics, logs): reads the job and incident tables.
+    "ops": frozenset({"core", "workflows"}),
+    "config": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "accounts", "workflows", "web", "api", "ops"}),
 }
 UNITS = tuple(ALLOWED)
 PLAIN_PYTHON = ("core", "bpmn.engine")

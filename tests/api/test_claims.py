@@ -3,6 +3,7 @@ the exact answers (200 with the task; 409, 403 and 404 in the error shape)."""
 
 import pytest
 
+from tests.request_ids import without_request_id
 from tests.workflows.helpers import complete, open_tasks
 from workflows.models import Event, EventKind, Task
 
@@ -39,7 +40,7 @@ def ok(response):
 
 def error(response, status):
     assert response.status_code == status, response.content
-    return response.json()
+    return without_request_id(response)
 
 
 def stored(task):

@@ -21,7 +21,7 @@ def _bad(response, field):
     """400 in the error shape, naming ``field``."""
     assert response.status_code == 400, response.content
     body = response.json()
-    assert set(body) == {"detail", "errors"}
+    assert set(body) == {"detail", "errors", "request_id"}
     assert [error["field"] for error in body["errors"]] == [field]
     assert body["errors"][0]["message"] and body["detail"].startswith(f"{field}: ")
 

@@ -2,6 +2,7 @@
 (htmx), bjorn attaches a signed consent and downloads it, helga sees both masked."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_notes_and_an_attachment_on_a_phone(as_user, live_server, users, agencie
     assert bjorn.locator("#notes .note-text", has_text=SECRET).is_visible()  # the coordinator reads economy
     with bjorn.expect_download() as download:
         link.click()
-    assert open(download.value.path(), "rb").read() == PDF
+    assert Path(download.value.path()).read_bytes() == PDF
     assert Attachment.objects.get().category == "housing"
     bjorn.locator("#notes summary", has_text="Skriv et notat").click()
     bjorn.locator("#notes").screenshot(path=str(SCREENSHOTS if os.environ.get("BROBYGGER_SCREENSHOTS") == "docs"

@@ -14,14 +14,9 @@ from workflows.models import (
     TaskStatus,
 )
 
-from .helpers import complete, do_follow_up_visits, open_tasks, run_to_end, start_prison_case
+from .helpers import complete, do_follow_up_visits, open_tasks, run_to_end
 
 LANE_KIND = {"Kriminalomsorgen": "prison", "NAV": "nav", "Helse": "health", "Boligkontakt": "housing"}
-
-
-@pytest.fixture
-def case(shipped, users, agencies):
-    return start_prison_case(users, agencies)
 
 
 def test_case_starts_with_the_intake_interview_in_the_prison_inbox(case, agencies):

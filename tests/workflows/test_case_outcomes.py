@@ -15,15 +15,10 @@ from tests.api.conftest import SMALL_FORM, small_model
 from workflows import selectors, services
 from workflows.models import CaseOutcome, CaseStatus, OutcomeKind, Task
 
-from .helpers import complete, open_tasks, start_prison_case
+from .helpers import complete, open_tasks
 
 HOUSED = {"outcome": "bosatt", "outcome_tenure": "kommunal_utleiebolig",
           "outcome_housed_date": date.today().isoformat()}
-
-
-@pytest.fixture
-def case(shipped, users, agencies):
-    return start_prison_case(users, agencies)
 
 
 @pytest.fixture

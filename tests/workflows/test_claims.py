@@ -18,19 +18,6 @@ CLAIM_EVENTS = (EventKind.TASK_CLAIMED, EventKind.TASK_UNCLAIMED)
 ACTIONS = {"claim": services.claim_task, "unclaim": services.unclaim_task}
 
 
-@pytest.fixture
-def case(shipped, users, agencies):
-    return start_prison_case(users, agencies)
-
-
-@pytest.fixture
-def nav_task(case, users):
-    """NAV's open task of the prison case (nils and nora work at NAV)."""
-    (intake,) = open_tasks(case)
-    complete(intake, {"has_home": False}, actor=users["kari"])
-    return next(task for task in open_tasks(case) if task.agency.kind == "nav")
-
-
 def stored(task):
     row = Task.objects.get(pk=task.pk)
     return row.status, row.assignee.username if row.assignee else None, row.claimed_at

@@ -22,14 +22,9 @@ from workflows.models import (
 )
 from workflows.steps.runner import rows
 
-from .helpers import open_tasks, start_prison_case
+from .helpers import open_tasks
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def case(shipped, users, agencies):
-    return start_prison_case(users, agencies)
 
 
 def test_no_signal_receiver_listens_on_the_models_written_without_save():

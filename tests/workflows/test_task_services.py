@@ -12,18 +12,6 @@ from workflows.models import Case, Event, EventKind, ProcessInstance, Task, Task
 from .helpers import complete, form_data, open_tasks, start_prison_case
 
 
-@pytest.fixture
-def case(shipped, users, agencies):
-    return start_prison_case(users, agencies)
-
-
-@pytest.fixture
-def nav_task(case, users):
-    (intake,) = open_tasks(case)
-    complete(intake, {"has_home": False}, actor=users["kari"])
-    return next(task for task in open_tasks(case) if task.agency.kind == "nav")
-
-
 def test_invalid_data_answers_per_field_and_changes_nothing(case, users):
     (task,) = open_tasks(case)
     data = form_data(task)

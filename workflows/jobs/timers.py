@@ -14,8 +14,9 @@ import logging
 from django.db import transaction
 
 from bpmn.engine import runtime as engine
+from core import hooks
 from workflows import steps
-from workflows.jobs import queue
+from workflows.jobs import queue, reconnect
 from workflows.models import InstanceStatus, Job, JobKind, JobStatus
 
 log = logging.getLogger(__name__)
@@ -42,10 +43,12 @@ def fire_timer(worker: str, *, exclude=(), job_id=None) -> tuple[str, int | None
                 # The job is done: no pending timer job is left, whatever the next due time.
                 instance.next_timer_at = None
                 steps.run_step(steps.Step(instance), lambda workflow: None)
+            lag = (job.finished_at - job.due_at).total_seconds()
+            transaction.on_commit(lambda: hooks.emit(hooks.TIMER_FIRED, lag_seconds=lag))
             return FIRED, job.pk
     except Exception as exc:  # the step rolled back: count the attempt, back off
-        if job is None:
-            raise
+        if job is None or reconnect.connection_lost(exc):
+            raise  # a lost connection rolled the step back: the job is still pending, no attempt counted
         log.exception("timer job %s failed", job.pk)
         queue.record_failed_attempt(job.pk, engine.describe(exc))
         return FAILED, job.pk

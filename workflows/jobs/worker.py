@@ -9,6 +9,7 @@ then exit. A heartbeat row tells which workers are alive.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -19,7 +20,7 @@ from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
-from workflows.jobs import notify, queue, timers
+from workflows.jobs import notify, queue, reconnect, timers
 from workflows.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -79,29 +80,53 @@ class Worker:
 
         ``on_ready`` is called once, when the worker first goes idle: it listens for
         NOTIFY (PostgreSQL) and nothing is due, so a job created from then on wakes it.
+        A lost database connection never ends the loop (``once`` aside): the worker drops
+        it, backs off and carries on, so a PostgreSQL restart or failover only pauses it.
         """
-        listener = None
-        if not once and connection.vendor == "postgresql":
-            listener = Listener()
-        self.heartbeat(force=True)
+        listener, backoff = None, reconnect.Backoff()
         try:
             while not self.stopping:
-                if not connection.in_atomic_block:  # (tests run the worker inside one)
-                    close_old_connections()
-                done = self.run_due()
-                self.heartbeat()
-                if once:
-                    break
-                if not done:
-                    if on_ready is not None:
-                        on_ready()
-                        on_ready = None
-                    self.idle(listener)
+                try:
+                    if listener is None and not once and connection.vendor == "postgresql":
+                        listener = Listener()
+                    if not connection.in_atomic_block:  # (tests run the worker inside one)
+                        close_old_connections()
+                    self.heartbeat(force=self._last_beat == 0.0)
+                    done = self.run_due()
+                    self.heartbeat()
+                    backoff.reset()
+                    if once:
+                        break
+                    if not done:
+                        if on_ready is not None:
+                            on_ready()
+                            on_ready = None
+                        self.idle(listener)
+                except reconnect.UNAVAILABLE as exc:
+                    if once or connection.in_atomic_block:
+                        raise
+                    listener = self._close(listener)
+                    reconnect.wait_after(exc, backoff, sleep=self.sleep)
         finally:
-            if listener is not None:
-                listener.close()
-            self.heartbeat(force=True, stopped=True)
+            self._close(listener)
+            try:
+                self.heartbeat(force=True, stopped=True)
+            except reconnect.UNAVAILABLE:
+                log.warning("worker %s stopped without recording it: the database is unavailable", self.name)
         return self.jobs_done
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep in slices, so SIGTERM is honoured within a second."""
+        deadline = time.monotonic() + seconds
+        while not self.stopping and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 1.0))
+
+    @staticmethod
+    def _close(listener) -> None:
+        if listener is not None:
+            with contextlib.suppress(*reconnect.UNAVAILABLE):
+                listener.close()
+        return None
 
     def run_due(self) -> int:
         """Process jobs until none is due. Returns how many were processed."""

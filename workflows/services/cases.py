@@ -12,6 +12,7 @@ from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
+from core import hooks
 from core.errors import Forbidden, InvalidInput, field_error
 from core.ids import parse_id
 from core.national_id import InvalidNationalId, validate_national_id
@@ -110,6 +111,7 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
             step.event(EventKind.MESSAGE_RECEIVED, agency=starter_agency, element_id=caught[0] if caught else "",
                        detail={"name": start_message, "message_id": message_id, "fields": sorted(start_data)})
         steps.advance(step, runtime, workflow)
+        transaction.on_commit(lambda: hooks.emit(hooks.CASE_STARTED, process=definition.key))
     return case
 
 

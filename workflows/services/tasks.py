@@ -12,6 +12,7 @@ from django.utils import timezone
 from bpmn.engine import runtime as engine
 from bpmn.engine.errors import TaskStateError
 from bpmn.registry import runtime_for
+from core import hooks
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.ids import parse_id
 from permissions import rules
@@ -123,6 +124,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
         step.event(EventKind.TASK_COMPLETED, task=task, agency_id=task.agency_id, element_id=task.element_id,
                    detail={"fields": sorted(data)})
         steps.run_step(step, act, completes=str(task.spiff_task_id))
+        facts = {"process": task.case.process_key, "agency_kind": task.agency.kind}
+        transaction.on_commit(lambda: hooks.emit(hooks.TASK_COMPLETED, **facts))
     return task
 
 

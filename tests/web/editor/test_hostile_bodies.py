@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import ProcessDraft
-from tests.web.editor.conftest import PRISON, post_json
+from tests.bpmn.editor.conftest import PRISON, post_json
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,170 @@
+"""``python -m bench.http``: load the production server with locust, print the figures as JSON.
+
+Environment: DATABASE_URL (PostgreSQL; a throw-away database is made on that server and
+dropped), and the server's own knobs passed through as ``make serve`` reads them
+(WEB_WORKERS, WEB_THREADS, DB_POOL, DB_CONN_MAX_AGE, JOB_WORKERS ...).
+"""
+
+# locust patches the standard library for gevent on import: it comes first.
+import locust  # noqa: I001
+import gevent
+from locust.env import Environment
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+
+import psutil
+
+from . import clients, server
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.http", description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--seconds", type=float, default=60, help="measured time (default 60)")
+    parser.add_argument("--warmup", type=float, default=10, help="unmeasured time first (default 10)")
+    parser.add_argument("--out", help="also write the JSON here")
+    parser.add_argument("--keep-database", action="store_true", help="keep the database afterwards, to look into")
+    args = parser.parse_args(argv)
+    url = os.environ.get("DATABASE_URL", "")
+    keep = args.keep_database
+    with server.throwaway_database(url, keep=keep) as database_url, tempfile.TemporaryDirectory() as static_root:
+        env = server.server_env(database_url, static_root)
+        server.prepare(env)
+        node = server.Node(env)
+        try:
+            node.wait_ready()
+            result = measure(node, database_url, users=args.users, seconds=args.seconds, warmup=args.warmup)
+            result["server"] = {key: env.get(key, "") for key in (
+                "WEB_WORKERS", "WEB_THREADS", "JOB_WORKERS", "DB_POOL", "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE",
+                "DB_CONN_HEALTH_CHECKS", "LOG_REQUESTS")}
+        except BaseException:
+            node.stop()
+            print(f"{node.tail()}\n(the node's log: {node.log.name})", file=sys.stderr)
+            raise
+        node.stop()
+        node.remove_log()
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w") as out:
+            out.write(text + "\n")
+    return 0 if result["errors"] == 0 else 1
+
+
+def _post_json(url: str, body: dict, token: str | None = None) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",  # noqa: S310 (loopback)
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (loopback)
+        return json.load(answer)
+
+
+def _get_json(url: str, token: str) -> dict:
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})  # noqa: S310 (loopback)
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (loopback)
+        return json.load(answer)
+
+
+def measure(node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float) -> dict:
+    api = f"{node.base}/api/v1"
+    tokens = {name: _post_json(f"{api}/auth/token/", {"username": name, "password": server.PASSWORD})["token"]
+              for name in clients.WORKER_OF.values()}
+    agencies = _get_json(f"{api}/agencies/", tokens["kari"])
+    rows = agencies["results"] if isinstance(agencies, dict) else agencies
+    clients.CaseWorkers.tokens = tokens
+    clients.CaseWorkers.participants = {row["kind"]: row["id"] for row in rows if row["kind"] in clients.WORKER_OF}
+    clients.CaseWorkers.host = node.base
+
+    timings: dict[str, list[float]] = {}
+    failures: dict[str, int] = {}
+
+    def record(request_type, name, response_time, response_length, exception=None, **_):
+        if exception is not None:
+            failures[name] = failures.get(name, 0) + 1
+        else:
+            timings.setdefault(name, []).append(response_time)
+
+    environment = Environment(user_classes=[clients.CaseWorkers])
+    environment.events.request.add_listener(record)
+    runner = environment.create_local_runner()
+    runner.start(users, spawn_rate=users)
+    gevent.sleep(warmup)
+    # The measured window starts here: empty the records, note the CPU each process has used.
+    timings.clear()
+    failures.clear()
+    environment.stats.reset_all()
+    runner.exceptions.clear()
+    clients.CaseWorkers.inbox_page_races = 0
+    processes, backends = node.processes(), server.postgres_backends(database_url)
+    cpu_before = {p.pid: _cpu(p) for p in processes + backends}
+    own_before = _cpu(psutil.Process())
+    load_before = os.getloadavg()[0]
+    began = time.monotonic()
+    gevent.sleep(seconds)
+    elapsed = time.monotonic() - began
+    cpu = {p.pid: round(_cpu(p) - cpu_before[p.pid], 2) for p in processes if p.is_running()}
+    postgres_cpu = sum(_cpu(p) - cpu_before[p.pid] for p in backends if p.is_running())
+    own_cpu = _cpu(psutil.Process()) - own_before
+    load = (load_before, os.getloadavg()[0])
+    runner.quit()
+    rss = node.rss_mb()
+    result = _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu)
+    completions = max(result["task_completions"], 1)
+    result["postgres_cpu_ms_per_completion_round"] = round(postgres_cpu * 1000 / completions, 2)
+    result["postgres_backends_measured"] = len(backends)
+    result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
+    result["inbox_page_races"] = clients.CaseWorkers.inbox_page_races
+    result["machine_load_average_1min"] = [round(value, 2) for value in load]
+    return result
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu) -> dict:
+    requests = sum(len(values) for values in timings.values())
+    completions = len(timings.get(clients.ROUTES["complete"], []))
+    routes = {
+        name: {"requests": len(values), "p50_ms": round(_percentile(values, 50), 1),
+               "p95_ms": round(_percentile(values, 95), 1), "p99_ms": round(_percentile(values, 99), 1),
+               "max_ms": round(max(values), 1), "failures": failures.get(name, 0)}
+        for name, values in sorted(timings.items())
+    }
+    errors = sum(failures.values()) + sum(error["count"] for error in runner.exceptions.values())
+    server_cpu = sum(cpu.values())
+    for row in rss:
+        row["cpu_seconds"] = cpu.get(row["pid"])
+    return {
+        "users": users,
+        "seconds": round(elapsed, 1),
+        "requests": requests,
+        "requests_per_second": round(requests / elapsed, 1),
+        "task_completions": completions,
+        "task_completions_per_second": round(completions / elapsed, 1),
+        "routes": routes,
+        "errors": errors,
+        "error_samples": [error["msg"][:300] for error in list(runner.exceptions.values())[:5]],
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / max(requests, 1), 2),
+        "server_cpu_ms_per_completion_round": round(server_cpu * 1000 / max(completions, 1), 2),
+        "load_generator_cpu_seconds": round(own_cpu, 1),
+        "processes": rss,
+        "max_rss_mb": max(row["rss_mb"] for row in rss),
+        "machine_cpus": psutil.cpu_count(),
+    }
+
+
+if __name__ == "__main__":
+    locust.__name__  # imported first for its gevent patching  # noqa: B018
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""A production node on a throw-away database, started as ``make serve`` starts it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+import psycopg
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "bench-http-password"  # noqa: S105 (the throw-away demo cast's)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@contextlib.contextmanager
+def throwaway_database(url: str, *, keep: bool = False):
+    """A new empty database on the server of ``url``; dropped afterwards unless ``keep``."""
+    if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise SystemExit("DATABASE_URL must point to PostgreSQL (postgres://...): the bench measures production")
+    name = f"brob_bench_http_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(url, name)
+    finally:
+        if keep:
+            print(f"kept the database {name}", file=sys.stderr)
+        else:
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_env(database_url: str, static_root: str, extra: dict | None = None) -> dict:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROMETHEUS_")}
+    env.update({
+        "DATABASE_URL": database_url, "DEBUG": "false", "SECRET_KEY": "bench-http-only-" + "x" * 40,
+        "STATIC_ROOT": static_root, "DEMO_PASSWORD": PASSWORD, "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend", "PYTHONUNBUFFERED": "1",
+        # The clients sign in once with a password before the measured window; the second
+        # factor (docs/security.md) is not what is measured, so the demo cast has none.
+        "REQUIRE_TWO_FACTOR": "false",
+    })
+    env.update(extra or {})
+    return env
+
+
+def prepare(env: dict) -> None:
+    """The schema, the shipped processes and the demo cast, as an operator installs them."""
+    for argv in (["migrate", "--noinput", "-v0"], ["deploy_bpmn", "bpmn/processes"], ["seed_demo", "--force"]):
+        subprocess.run([sys.executable, "manage.py", *argv], cwd=REPO, env=env, check=True,  # noqa: S603
+                       stdout=subprocess.DEVNULL)
+
+
+class Node:
+    """``manage.py serve`` on a free port; its log goes to a file."""
+
+    def __init__(self, env: dict, *, port: int | None = None, args: tuple[str, ...] = ()):
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="brobygger-node-", suffix=".log", delete=False)  # noqa: SIM115
+        self.process = subprocess.Popen(  # noqa: S603 (our own command)
+            [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{self.port}", *args],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the node exited with {self.process.returncode}:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/readyz", timeout=2) as answer:  # noqa: S310 (loopback)
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the node was not ready within {timeout} s:\n{self.tail()}")
+
+    def processes(self) -> list[psutil.Process]:
+        """The supervisor, gunicorn's master and its workers, the job workers."""
+        root = psutil.Process(self.process.pid)
+        return [root, *root.children(recursive=True)]
+
+    def rss_mb(self) -> list[dict]:
+        rows = []
+        for process in self.processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                command = " ".join(process.cmdline()[1:4])
+                rows.append({"pid": process.pid, "role": _role(process, self.process.pid), "command": command,
+                             "rss_mb": round(process.memory_info().rss / 2**20, 1)})
+        return rows
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
+    def remove_log(self) -> None:
+        """After a clean run: the log only matters when something went wrong."""
+        Path(self.log.name).unlink(missing_ok=True)
+
+    def tail(self, lines: int = 40) -> str:
+        self.log.flush()
+        return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+
+
+def postgres_backends(database_url: str) -> list[psutil.Process]:
+    """The PostgreSQL server processes serving ``database_url``'s database (when on this machine)."""
+    name = urlsplit(database_url).path.lstrip("/")
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if command.startswith("postgres:") and f" {name} " in f"{command} ":
+            found.append(process)
+    return found
+
+
+def _role(process: psutil.Process, root_pid: int) -> str:
+    command = " ".join(process.cmdline())
+    if process.pid == root_pid:
+        return "supervisor (manage.py serve)"
+    if "gunicorn" in command:
+        return "gunicorn master" if process.ppid() == root_pid else "gunicorn worker"
+    if "manage.py worker" in command:
+        return "job worker"
+    return "other"

@@ -1,0 +1,72 @@
+"""Health checks for load balancers and orchestrators; they reveal no personal data.
+
+``/healthz``: the process answers (liveness; restart it when this fails).
+``/readyz``: it can do useful work (readiness; send it traffic only while this passes):
+the database answers, every migration is applied, and a job worker has a heartbeat
+younger than the job lease (else timers and notifications stand still).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from workflows.models import WorkerHeartbeat
+
+_migrations_seen_applied = False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    checks = {"database": _database(), "migrations": "skipped", "worker": "skipped"}
+    if checks["database"] == "ok":
+        checks["migrations"] = _migrations()
+        checks["worker"] = _worker()
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+def _database() -> str:
+    try:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except DatabaseError:
+        return "unreachable"
+
+
+def _migrations() -> str:
+    """Once all were applied they stay applied (a rollback of migrations is a redeploy)."""
+    global _migrations_seen_applied
+    if _migrations_seen_applied:
+        return "ok"
+    try:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError:
+        return "unreachable"
+    _migrations_seen_applied = not pending
+    return "ok" if not pending else "pending"
+
+
+def _worker() -> str:
+    lease = timedelta(seconds=settings.BROBYGGER["JOB_LEASE_SECONDS"])
+    try:
+        alive = WorkerHeartbeat.objects.filter(stopped_at__isnull=True, beat_at__gte=timezone.now() - lease).exists()
+    except DatabaseError:
+        return "unreachable"
+    return "ok" if alive else "no-live-worker"

@@ -1,0 +1,52 @@
+"""Per request: latency by route for the metrics, one log line, and a 503 (not a 500) with
+the request id while the database is unreachable."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from django_guid import get_guid
+
+from .metrics import REQUEST_LATENCY
+
+log = logging.getLogger("brobygger.request")
+UNMATCHED = "<unmatched>"
+
+
+def route_of(request) -> str:
+    """The URL pattern (``api/v1/tasks/<int:pk>/``), never the path with its ids."""
+    match = getattr(request, "resolver_match", None)
+    return match.route if match is not None and match.route else UNMATCHED
+
+
+class RequestMetrics:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.log_requests = settings.LOG_REQUESTS
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        route = route_of(request)
+        REQUEST_LATENCY.labels(route=route, method=request.method, status=f"{response.status_code // 100}xx").observe(
+            seconds
+        )
+        if self.log_requests:
+            log.info("request", extra={"method": request.method, "route": route, "status": response.status_code,
+                                       "ms": round(seconds * 1000, 2)})
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, OperationalError | InterfaceError):
+            # PostgreSQL restarting or failing over: tell the client to come back, not that we broke.
+            log.warning("database unavailable: %s", type(exception).__name__)
+            response = JsonResponse({"detail": "the database is unavailable; try again shortly",
+                                     "errors": [], "request_id": get_guid()}, status=503)
+            response["Retry-After"] = "2"
+            return response
+        return None
