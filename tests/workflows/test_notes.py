@@ -120,7 +120,7 @@ def test_a_restricted_note_is_for_the_writer_and_the_coordinator_only(users, cas
     assert shown(users["helga"], case)[note.pk][:2] == (True, "Internt")
     assert shown(users["bjorn"], case)[note.pk][:2] == (True, "Internt")
     visible, text, reason = shown(users["nils"], case)[note.pk]
-    assert (visible, text) == (False, None) and "restricted entry" in reason
+    assert (visible, text) == (False, None) and "bare etaten som skrev det" in reason
 
 
 def test_nobody_writes_for_an_agency_they_do_not_act_for(users, agencies, case):
