@@ -4,6 +4,7 @@ selectors show or mask every item through ``permissions.notes_policy`` (and log 
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -119,8 +120,7 @@ class AttachmentSerializer(ItemSerializer):
     def get_download(self, view) -> str | None:
         if not self._shown(view):
             return None
-        item = view.item
-        return f"/api/v1/cases/{item.case_id}/attachments/{item.pk}/content/"
+        return reverse("api-attachment-content", args=[view.item.case_id, view.item.pk])
 
 
 # --- views -----------------------------------------------------------------------------
