@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import Conflict, InvalidInput
 from permissions import rules
@@ -157,6 +157,7 @@ def attachment_add(request, pk):
     return _done(request, pk, _("The attachment is saved."))
 
 
+@require_GET
 @ui_view
 def attachment_download(request, pk, attachment_pk):
     download = note_selectors.attachment_download(actor=request.user, case=pk, attachment_id=attachment_pk)
