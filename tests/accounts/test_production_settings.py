@@ -1,12 +1,8 @@
-"""Production settings: `check --deploy` clean with the production environment, HTTPS
-headers and cookies behind HTTPS=true, a Content-Security-Policy on every page, and no
-debug page with case data (finding 7)."""
+"""Production settings: HTTPS headers and cookies behind HTTPS=true, a Content-Security-Policy
+on every page, and no debug page with case data (finding 7). `check --deploy` with the
+production environment: tests/ops/test_production_settings.py."""
 
-import os
 import re
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,34 +11,6 @@ from django.test import Client
 from tests.workflows.helpers import start_prison_case
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCTION = {
-    "DEBUG": "false",
-    "SECRET_KEY": secrets.token_urlsafe(50),
-    "ALLOWED_HOSTS": "brobygger.sarpsborg.kommune.no",
-    "HTTPS": "true",
-}
-
-
-def _manage(*args, **env):
-    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production does not.
-    environment = {**{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}, **env}
-    return subprocess.run([sys.executable, "manage.py", *args], env=environment, cwd=REPO,
-                          capture_output=True, text=True)
-
-
-def test_check_deploy_is_clean_with_the_production_environment():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
-
-
-def test_check_deploy_names_what_is_missing_without_https():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "HTTPS": "false"})
-    assert result.returncode != 0
-    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
-        assert warning in result.stderr + result.stdout
-
-
 @pytest.fixture
 def https_on(settings):
     settings.SECURE_SSL_REDIRECT = True

@@ -11,7 +11,9 @@ from tests.conftest import REPO
 
 
 def production_env(**overrides) -> dict:
-    env = {key: value for key, value in os.environ.items() if key not in {"TEST_DATABASE_NAME", "METRICS_TOKEN"}}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production does not.
+    dropped = {"TEST_DATABASE_NAME", "METRICS_TOKEN", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
     env.update({
         "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "brobygger.kommune.example",
         "HTTPS": "true", "SECURE_PROXY_SSL_HEADER": "true", "DATABASE_URL": os.environ.get(
