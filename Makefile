@@ -48,6 +48,7 @@ bench-http: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
 
 clean:

@@ -18,7 +18,8 @@ class GroupMapping(models.Model):
     """
 
     group = models.CharField(
-        _("identity-provider group"), max_length=255,
+        _("identity-provider group"),
+        max_length=255,
         help_text=_("The exact value in the groups claim of the ID token or userinfo answer."),
     )
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="group_mappings")

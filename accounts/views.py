@@ -53,8 +53,7 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
 
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return "/"
 
@@ -71,7 +70,7 @@ def _verified(request, device) -> HttpResponseRedirect:
 
 
 def _grouped(secret: str) -> str:
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 @never_cache
@@ -81,8 +80,9 @@ def setup(request):
     """Enrolment: a new secret shown as a QR code and as text; confirmed by a first code."""
     if has_confirmed_device(request.user):
         return HttpResponseRedirect(_page("two-factor-verify", request))
-    device, _created = TOTPDevice.objects.get_or_create(user=request.user, confirmed=False,
-                                                        defaults={"name": DEVICE_NAME})
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=request.user, confirmed=False, defaults={"name": DEVICE_NAME}
+    )
     error = None
     if request.method == "POST":
         if device.verify_token(request.POST.get("otp", "").strip()):
@@ -94,7 +94,8 @@ def setup(request):
     secret = b32encode(device.bin_key).decode()
     context = {
         "qr_svg": segno.make(device.config_url, error="m").svg_inline(
-            scale=4, title=_("QR code for the authenticator app")),
+            scale=4, title=_("QR code for the authenticator app")
+        ),
         "secret": _grouped(secret),
         "error": error,
         "next": _next_url(request),
@@ -115,8 +116,12 @@ def verify(request):
             if device.verify_token(token):
                 return _verified(request, device)
         error = _("The code is wrong or has expired. Try the newest code from the app.")
-    return render(request, "accounts/two_factor_verify.html", {"error": error, "next": _next_url(request)},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"error": error, "next": _next_url(request)},
+        status=400 if error else 200,
+    )
 
 
 login = method_decorator(never_cache, name="dispatch")(LoginView).as_view()

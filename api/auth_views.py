@@ -16,8 +16,12 @@ from .serializers import ErrorSerializer
 class TokenRevoke(APIView):
     authentication_classes = [TokenAuthentication]
 
-    @extend_schema(request=None, responses={204: None, 401: OpenApiResponse(ErrorSerializer)}, tags=["auth"],
-                   summary="Revoke the token this request is made with")
+    @extend_schema(
+        request=None,
+        responses={204: None, 401: OpenApiResponse(ErrorSerializer)},
+        tags=["auth"],
+        summary="Revoke the token this request is made with",
+    )
     def post(self, request):
         sign_in.revoke_token(request._request, request.user, request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -26,8 +30,12 @@ class TokenRevoke(APIView):
 class TokenRevokeAll(APIView):
     authentication_classes = [TokenAuthentication]
 
-    @extend_schema(request=None, responses={204: None, 401: OpenApiResponse(ErrorSerializer)}, tags=["auth"],
-                   summary="Revoke every token of the requesting user")
+    @extend_schema(
+        request=None,
+        responses={204: None, 401: OpenApiResponse(ErrorSerializer)},
+        tags=["auth"],
+        summary="Revoke every token of the requesting user",
+    )
     def post(self, request):
         sign_in.revoke_all_tokens(request._request, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -34,8 +34,11 @@ def error_body(detail: str, errors: list[dict] | None = None, code: str | None =
 
 
 def _clean(error: dict) -> dict:
-    return {key: (str(value) if key in ("field", "element_id", "message", "code", "file") else value)
-            for key, value in error.items() if value is not None and key != "params"}
+    return {
+        key: (str(value) if key in ("field", "element_id", "message", "code", "file") else value)
+        for key, value in error.items()
+        if value is not None and key != "params"
+    }
 
 
 def flatten(detail, prefix: str = "") -> list[dict]:
@@ -74,11 +77,11 @@ def exception_handler(exc, context):
         errors = flatten(exc.detail)
         return Response(error_body(_summary(errors), errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ParseError):
-        return Response(error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]),
-                        status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]), status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, RequestBodyTooLarge):
-        return Response(error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]),
-                        status=exc.status_code)
+        return Response(error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)

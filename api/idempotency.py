@@ -48,8 +48,12 @@ def idempotent(request, action) -> Response:
         return action()
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not input_limits.storable(key):
-        raise InvalidInput("idempotency.bad_key", header=HEADER, limit=MAX_KEY_LENGTH,
-                           errors=[field_error(HEADER, "field.invalid_key")])
+        raise InvalidInput(
+            "idempotency.bad_key",
+            header=HEADER,
+            limit=MAX_KEY_LENGTH,
+            errors=[field_error(HEADER, "field.invalid_key")],
+        )
     fingerprint = _fingerprint(request)
     existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
     if existing is not None:
@@ -60,8 +64,13 @@ def idempotent(request, action) -> Response:
         with transaction.atomic():
             # Claim the key first: a concurrent request with the same key waits here.
             row = IdempotencyKey.objects.create(
-                user=request.user, key=key, method=request.method, path=request.path[:500],
-                fingerprint=fingerprint, status_code=0, response_body={},
+                user=request.user,
+                key=key,
+                method=request.method,
+                path=request.path[:500],
+                fingerprint=fingerprint,
+                status_code=0,
+                response_body={},
             )
             response = action()
             row.status_code, row.response_body = response.status_code, response.data

@@ -22,8 +22,10 @@ from workflows.services.notes import NOTE_MAX_CHARS
 CASE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="the case")
 NOTE_ID = OpenApiParameter("note_pk", int, OpenApiParameter.PATH, description="the note")
 ATTACHMENT_ID = OpenApiParameter("attachment_pk", int, OpenApiParameter.PATH, description="the attachment")
-CATEGORY_HELP = ("the data category of the note; by default the writing agency's own (NAV: economy, health: "
-                 "health, prison: justice, housing: housing); one the agency may write in the case, else 400")
+CATEGORY_HELP = (
+    "the data category of the note; by default the writing agency's own (NAV: economy, health: "
+    "health, prison: justice, housing: housing); one the agency may write in the case, else 400"
+)
 AGENCY_HELP = "the agency you write for, when you work in several that take part (default: the first)"
 
 
@@ -38,19 +40,25 @@ class NoteInput(InputSerializer):
 
 class NoteCorrectionInput(InputSerializer):
     text = serializers.CharField(max_length=NOTE_MAX_CHARS, trim_whitespace=False)
-    category = serializers.ChoiceField(choices=NOTE_CATEGORIES, required=False,
-                                       help_text="a new category, when the note was filed under the wrong one")
+    category = serializers.ChoiceField(
+        choices=NOTE_CATEGORIES, required=False, help_text="a new category, when the note was filed under the wrong one"
+    )
     version = serializers.IntegerField(min_value=1, help_text="the version you correct (409 if it changed since)")
 
 
 class NoteWithdrawalInput(InputSerializer):
-    version = serializers.IntegerField(min_value=1, required=False,
-                                       help_text="the version you withdraw (409 if it changed since)")
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="the version you withdraw (409 if it changed since)"
+    )
 
 
 class AttachmentInput(InputSerializer):
-    file = serializers.FileField(required=False, allow_empty_file=True, use_url=False,
-                                 help_text="a PDF, PNG or JPEG (judged by its bytes) of at most ATTACHMENT_MAX_BYTES")
+    file = serializers.FileField(
+        required=False,
+        allow_empty_file=True,
+        use_url=False,
+        help_text="a PDF, PNG or JPEG (judged by its bytes) of at most ATTACHMENT_MAX_BYTES",
+    )
     category = serializers.ChoiceField(choices=NOTE_CATEGORIES, required=False, help_text=CATEGORY_HELP)
     agency = serializers.IntegerField(required=False, min_value=1, help_text=AGENCY_HELP)
 
@@ -137,14 +145,22 @@ class _Paged(APIView):
 
 
 class CaseNotes(_Paged):
-    @extend_schema(parameters=[CASE_ID], responses={200: NoteSerializer(many=True), **_errors(400, 401, 404)},
-                   tags=["notes"], summary="The case's notes, newest first, each shown or masked (reads are logged)")
+    @extend_schema(
+        parameters=[CASE_ID],
+        responses={200: NoteSerializer(many=True), **_errors(400, 401, 404)},
+        tags=["notes"],
+        summary="The case's notes, newest first, each shown or masked (reads are logged)",
+    )
     def get(self, request, pk):
         return self.paged(request, pk, note_selectors.notes_of, note_selectors.notes_for_case, NoteSerializer)
 
-    @extend_schema(parameters=[CASE_ID], request=NoteInput,
-                   responses={201: NoteSerializer, **_errors(400, 401, 403, 404, 409, 413)}, tags=["notes"],
-                   summary="Write a note (409: the case is closed)")
+    @extend_schema(
+        parameters=[CASE_ID],
+        request=NoteInput,
+        responses={201: NoteSerializer, **_errors(400, 401, 403, 404, 409, 413)},
+        tags=["notes"],
+        summary="Write a note (409: the case is closed)",
+    )
     def post(self, request, pk):
         data = _input(NoteInput, request)
         note = services.add_note(actor=request.user, case=pk, **data)
@@ -153,53 +169,74 @@ class CaseNotes(_Paged):
 
 
 class CaseNote(APIView):
-    @extend_schema(parameters=[CASE_ID, NOTE_ID], responses={200: NoteSerializer, **_errors(401, 404)},
-                   tags=["notes"])
+    @extend_schema(parameters=[CASE_ID, NOTE_ID], responses={200: NoteSerializer, **_errors(401, 404)}, tags=["notes"])
     def get(self, request, pk, note_pk):
         return Response(NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk)).data)
 
 
 class NoteCorrect(APIView):
-    @extend_schema(parameters=[CASE_ID, NOTE_ID], request=NoteCorrectionInput,
-                   responses={200: NoteSerializer, **_errors(400, 401, 403, 404, 409, 413)}, tags=["notes"],
-                   summary="Correct your own note; the old text stays in its history")
+    @extend_schema(
+        parameters=[CASE_ID, NOTE_ID],
+        request=NoteCorrectionInput,
+        responses={200: NoteSerializer, **_errors(400, 401, 403, 404, 409, 413)},
+        tags=["notes"],
+        summary="Correct your own note; the old text stays in its history",
+    )
     def post(self, request, pk, note_pk):
         data = _input(NoteCorrectionInput, request)
         services.correct_note(actor=request.user, case=pk, note_id=note_pk, **data)
-        return Response(NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk,
-                                                             log=False)).data)
+        return Response(
+            NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)).data
+        )
 
 
 class NoteWithdraw(APIView):
-    @extend_schema(parameters=[CASE_ID, NOTE_ID], request=NoteWithdrawalInput,
-                   responses={200: NoteSerializer, **_errors(400, 401, 403, 404, 409)}, tags=["notes"],
-                   summary="Withdraw your own note; its text stays in its history")
+    @extend_schema(
+        parameters=[CASE_ID, NOTE_ID],
+        request=NoteWithdrawalInput,
+        responses={200: NoteSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["notes"],
+        summary="Withdraw your own note; its text stays in its history",
+    )
     def post(self, request, pk, note_pk):
         data = _input(NoteWithdrawalInput, request)
         services.withdraw_note(actor=request.user, case=pk, note_id=note_pk, **data)
-        return Response(NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk,
-                                                             log=False)).data)
+        return Response(
+            NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)).data
+        )
 
 
 class CaseAttachments(_Paged):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(parameters=[CASE_ID], responses={200: AttachmentSerializer(many=True), **_errors(400, 401, 404)},
-                   tags=["attachments"], summary="The case's attachments, each shown or masked (reads are logged)")
+    @extend_schema(
+        parameters=[CASE_ID],
+        responses={200: AttachmentSerializer(many=True), **_errors(400, 401, 404)},
+        tags=["attachments"],
+        summary="The case's attachments, each shown or masked (reads are logged)",
+    )
     def get(self, request, pk):
-        return self.paged(request, pk, note_selectors.attachments_of, note_selectors.attachments_for_case,
-                          AttachmentSerializer)
+        return self.paged(
+            request, pk, note_selectors.attachments_of, note_selectors.attachments_for_case, AttachmentSerializer
+        )
 
     @extend_schema(
-        parameters=[CASE_ID], request={"multipart/form-data": AttachmentInput},
-        responses={201: AttachmentSerializer, **_errors(400, 401, 403, 404, 409),
-                   413: OpenApiResponse(ErrorSerializer, description=(
-                       "the request is larger than ATTACHMENT_MAX_BYTES and 64 KiB for the other fields"))},
+        parameters=[CASE_ID],
+        request={"multipart/form-data": AttachmentInput},
+        responses={
+            201: AttachmentSerializer,
+            **_errors(400, 401, 403, 404, 409),
+            413: OpenApiResponse(
+                ErrorSerializer,
+                description=("the request is larger than ATTACHMENT_MAX_BYTES and 64 KiB for the other fields"),
+            ),
+        },
         tags=["attachments"],
         description=(
             "Upload one file as multipart/form-data field `file`. Its type is judged by its bytes, never by "
             "the name or the Content-Type sent: PDF, PNG and JPEG are accepted, anything else is 400 naming "
-            f"`file`. At most {settings.ATTACHMENT_MAX_BYTES} bytes by default (ATTACHMENT_MAX_BYTES)."),
+            f"`file`. At most {settings.ATTACHMENT_MAX_BYTES} bytes by default (ATTACHMENT_MAX_BYTES)."
+        ),
     )
     def post(self, request, pk):
         data = _input(AttachmentInput, request)
@@ -211,12 +248,17 @@ class CaseAttachments(_Paged):
 class AttachmentContent(APIView):
     @extend_schema(
         parameters=[CASE_ID, ATTACHMENT_ID],
-        responses={(200, mime): OpenApiResponse(OpenApiTypes.BINARY, description="the file, as a download")
-                   for mime in uploads.ALLOWED_TYPES} | _errors(401, 403, 404),
+        responses={
+            (200, mime): OpenApiResponse(OpenApiTypes.BINARY, description="the file, as a download")
+            for mime in uploads.ALLOWED_TYPES
+        }
+        | _errors(401, 403, 404),
         tags=["attachments"],
         summary="Download an attachment (checked on every download; logged as an export)",
-        description=("404 when the case is not visible to you, the attachment is not in this case, or it was "
-                     "withdrawn; 403 when its category is masked for you."),
+        description=(
+            "404 when the case is not visible to you, the attachment is not in this case, or it was "
+            "withdrawn; 403 when its category is masked for you."
+        ),
     )
     def get(self, request, pk, attachment_pk):
         download = note_selectors.attachment_download(actor=request.user, case=pk, attachment_id=attachment_pk)
@@ -228,9 +270,13 @@ class AttachmentContent(APIView):
 
 
 class AttachmentWithdraw(APIView):
-    @extend_schema(parameters=[CASE_ID, ATTACHMENT_ID], request=None,
-                   responses={200: AttachmentSerializer, **_errors(401, 403, 404, 409)}, tags=["attachments"],
-                   summary="Withdraw your own attachment: its file is deleted, its record stays")
+    @extend_schema(
+        parameters=[CASE_ID, ATTACHMENT_ID],
+        request=None,
+        responses={200: AttachmentSerializer, **_errors(401, 403, 404, 409)},
+        tags=["attachments"],
+        summary="Withdraw your own attachment: its file is deleted, its record stays",
+    )
     def post(self, request, pk, attachment_pk):
         attachment = services.withdraw_attachment(actor=request.user, case=pk, attachment_id=attachment_pk)
         views = note_selectors.attachments_for_case(actor=request.user, case=pk, page=[attachment], log=False)

@@ -44,8 +44,12 @@ class TokenInput(InputSerializer):
 
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-    otp = serializers.RegexField(r"^[0-9]{6,8}$", required=False, allow_blank=True,
-                                 help_text="the authenticator app's code, when the user must give a second factor")
+    otp = serializers.RegexField(
+        r"^[0-9]{6,8}$",
+        required=False,
+        allow_blank=True,
+        help_text="the authenticator app's code, when the user must give a second factor",
+    )
 
 
 class PersonInput(InputSerializer):
@@ -62,28 +66,35 @@ class CaseInput(InputSerializer):
     )
     data = serializers.DictField(required=False, help_text="initial values of form fields of the process")
     correlation_key = serializers.CharField(
-        max_length=ProcessInstance._meta.get_field("correlation_key").max_length, required=False, allow_blank=True,
+        max_length=ProcessInstance._meta.get_field("correlation_key").max_length,
+        required=False,
+        allow_blank=True,
         default="",
         help_text="your system's own number for the case (e.g. the prison's case number): messages may name it "
-                  "instead of the reference. No other running case may have it (400 naming `correlation_key`).",
+        "instead of the reference. No other running case may have it (400 naming `correlation_key`).",
     )
 
 
 class DeployInput(InputSerializer):
     bpmn_xml = serializers.CharField(trim_whitespace=False, help_text="the BPMN 2.0 XML document")
     forms = serializers.DictField(
-        child=serializers.DictField(), required=False, default=dict,
+        child=serializers.DictField(),
+        required=False,
+        default=dict,
         help_text="form file name -> JSON schema",
     )
     lanes = serializers.DictField(
-        child=serializers.ChoiceField(choices=AgencyKind.choices), required=False, allow_null=True,
+        child=serializers.ChoiceField(choices=AgencyKind.choices),
+        required=False,
+        allow_null=True,
         help_text="lane name -> agency kind, for lanes whose name is not a known alias",
     )
     routing = serializers.DictField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text=(
-            "the routing map: {\"lanes\": {lane name: kind}, \"pools\": {pool name: kind}, "
-            "\"groups\": {candidate group: kind}, \"assignees\": {assignee: kind}, \"default\": kind}; "
+            'the routing map: {"lanes": {lane name: kind}, "pools": {pool name: kind}, '
+            '"groups": {candidate group: kind}, "assignees": {assignee: kind}, "default": kind}; '
             "a task goes by its lane, candidate groups, assignee, pool, then the default"
         ),
     )
@@ -98,14 +109,17 @@ class CompleteInput(InputSerializer):
 
 
 class ConsentInput(InputSerializer):
-    agency = serializers.IntegerField(required=False, allow_null=True, min_value=1,
-                                      help_text="the receiving agency (or give agency_kind)")
-    agency_kind = serializers.ChoiceField(choices=AgencyKind.choices, required=False, allow_blank=True,
-                                          help_text="every agency of this kind in the case")
+    agency = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="the receiving agency (or give agency_kind)"
+    )
+    agency_kind = serializers.ChoiceField(
+        choices=AgencyKind.choices, required=False, allow_blank=True, help_text="every agency of this kind in the case"
+    )
     categories = serializers.ListField(child=serializers.ChoiceField(choices=CATEGORIES), min_length=1)
     purpose = serializers.CharField(max_length=2000)
-    basis = serializers.CharField(max_length=200, required=False, default="consent",
-                                  help_text='"consent" or the name of a legal basis')
+    basis = serializers.CharField(
+        max_length=200, required=False, default="consent", help_text='"consent" or the name of a legal basis'
+    )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
@@ -125,8 +139,9 @@ class ErrorItemSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = ErrorItemSerializer(many=True)
-    request_id = serializers.CharField(required=False, help_text="also in the X-Request-ID header; names the "
-                                       "request in the server's logs")
+    request_id = serializers.CharField(
+        required=False, help_text="also in the X-Request-ID header; names the request in the server's logs"
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -251,8 +266,9 @@ class CaseSummarySerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
     open_task_count = serializers.IntegerField()
-    next_timer_at = serializers.DateTimeField(allow_null=True, default=None,
-                                              help_text="when the case's next timer (deadline) fires")
+    next_timer_at = serializers.DateTimeField(
+        allow_null=True, default=None, help_text="when the case's next timer (deadline) fires"
+    )
 
 
 class CaseDetailSerializer(serializers.Serializer):
@@ -269,8 +285,7 @@ class CaseDetailSerializer(serializers.Serializer):
     person = PersonSerializer()
     data = serializers.DictField(child=CategoryViewSerializer(), help_text="category -> shown or masked values")
     open_tasks = TaskSerializer(many=True)
-    next_timer_at = serializers.DateTimeField(allow_null=True,
-                                              help_text="when the case's next timer (deadline) fires")
+    next_timer_at = serializers.DateTimeField(allow_null=True, help_text="when the case's next timer (deadline) fires")
     outcome = OutcomeSerializer(allow_null=True, help_text="what came of the case; null until it is recorded")
 
 
@@ -357,8 +372,10 @@ class AccessLogSerializer(serializers.Serializer):
     action = serializers.CharField()
     basis = serializers.CharField()
     consent = serializers.IntegerField(source="consent_id", allow_null=True)
-    item = serializers.CharField(help_text='what was read when not the case data: "notes", "attachments", '
-                                           '"attachment:<id>" (a download), "note:<id>" (a write)')
+    item = serializers.CharField(
+        help_text='what was read when not the case data: "notes", "attachments", '
+        '"attachment:<id>" (a download), "note:<id>" (a write)'
+    )
 
 
 class PersonAccessEntrySerializer(AccessLogSerializer):
@@ -378,7 +395,8 @@ class PersonAccessReportSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     cases = CaseRefSerializer(many=True, help_text="the person's cases whose access log is in the report")
     withheld_cases = serializers.IntegerField(
-        help_text="the person's other cases: their access logs are given by their own coordinators")
+        help_text="the person's other cases: their access logs are given by their own coordinators"
+    )
     complete = serializers.BooleanField(help_text="true when no case of the person is withheld")
     entries = PersonAccessEntrySerializer(many=True, help_text="newest first")
 
@@ -399,8 +417,13 @@ class IncidentSerializer(serializers.Serializer):
         job = incident.job
         if job is None:
             return None
-        return {"id": job.pk, "kind": job.kind, "status": job.status, "attempts": job.attempts,
-                "last_error": job.last_error}
+        return {
+            "id": job.pk,
+            "kind": job.kind,
+            "status": job.status,
+            "attempts": job.attempts,
+            "last_error": job.last_error,
+        }
 
     def get_resolved_by(self, incident) -> str | None:
         return incident.resolved_by.get_username() if incident.resolved_by_id else None

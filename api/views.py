@@ -77,10 +77,16 @@ class TokenView(APIView):
     permission_classes = []
     parser_classes = [LimitedJSONParser]
 
-    @extend_schema(request=s.TokenInput,
-                   responses={200: s.TokenSerializer, **_errors(400, 413),
-                              429: OpenApiResponse(s.ErrorSerializer, description="too many failed sign-ins")},
-                   auth=[], tags=["auth"])
+    @extend_schema(
+        request=s.TokenInput,
+        responses={
+            200: s.TokenSerializer,
+            **_errors(400, 413),
+            429: OpenApiResponse(s.ErrorSerializer, description="too many failed sign-ins"),
+        },
+        auth=[],
+        tags=["auth"],
+    )
     def post(self, request, *args, **kwargs):
         data = _input(s.TokenInput, request)
         try:
@@ -114,8 +120,9 @@ class ProcessDefinitionList(ListView):
     def select(self, user):
         return selectors.process_definitions_for(user)
 
-    @extend_schema(responses={200: s.ProcessDefinitionSerializer(many=True), **_errors(*LIST)},
-                   tags=["process definitions"])
+    @extend_schema(
+        responses={200: s.ProcessDefinitionSerializer(many=True), **_errors(*LIST)}, tags=["process definitions"]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -123,31 +130,41 @@ class ProcessDefinitionList(ListView):
         request=s.DeployInput,
         responses={
             201: OpenApiResponse(s.ProcessDefinitionDetailSerializer, description="a new version was deployed"),
-            200: OpenApiResponse(s.ProcessDefinitionDetailSerializer,
-                                 description="identical to the latest version, which is returned"),
+            200: OpenApiResponse(
+                s.ProcessDefinitionDetailSerializer, description="identical to the latest version, which is returned"
+            ),
             **_errors(400, 401, 403, 409, 413),
         },
         tags=["process definitions"],
     )
     def post(self, request):
         data = _input(s.DeployInput, request)
-        result = deploy_definition(actor=request.user, bpmn_xml=data["bpmn_xml"], forms=data["forms"],
-                                   lanes=data.get("lanes") or None, routing=data.get("routing") or None)
-        return Response(s.ProcessDefinitionDetailSerializer(result.definition).data,
-                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        result = deploy_definition(
+            actor=request.user,
+            bpmn_xml=data["bpmn_xml"],
+            forms=data["forms"],
+            lanes=data.get("lanes") or None,
+            routing=data.get("routing") or None,
+        )
+        return Response(
+            s.ProcessDefinitionDetailSerializer(result.definition).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
 
 
 class ProcessDefinitionDetail(APIView):
-    @extend_schema(responses={200: s.ProcessDefinitionDetailSerializer, **_errors(*OBJECT)},
-                   tags=["process definitions"])
+    @extend_schema(
+        responses={200: s.ProcessDefinitionDetailSerializer, **_errors(*OBJECT)}, tags=["process definitions"]
+    )
     def get(self, request, key):
         definition = selectors.process_definition_for(request.user, key)
         return Response(s.ProcessDefinitionDetailSerializer(definition).data)
 
 
 class ProcessDefinitionVersion(APIView):
-    @extend_schema(responses={200: s.ProcessDefinitionDetailSerializer, **_errors(*OBJECT)},
-                   tags=["process definitions"])
+    @extend_schema(
+        responses={200: s.ProcessDefinitionDetailSerializer, **_errors(*OBJECT)}, tags=["process definitions"]
+    )
     def get(self, request, key, version):
         definition = selectors.process_definition_for(request.user, key, version)
         return Response(s.ProcessDefinitionDetailSerializer(definition).data)
@@ -172,22 +189,34 @@ class CaseList(ListView):
         request=s.CaseInput,
         responses={
             201: s.CaseCreatedSerializer,
-            400: OpenApiResponse(s.ErrorSerializer, description=(
-                "invalid input: `errors` names each field and what is wrong; `correlation_key` when another "
-                "running case already has the key (a message naming it must find one case)"
-            )),
+            400: OpenApiResponse(
+                s.ErrorSerializer,
+                description=(
+                    "invalid input: `errors` names each field and what is wrong; `correlation_key` when another "
+                    "running case already has the key (a message naming it must find one case)"
+                ),
+            ),
             **_errors(401, 403, 413),
         },
         tags=["cases"],
     )
     def post(self, request):
         data = _input(s.CaseInput, request)
-        case = services.start_case(actor=request.user, process_key=data["process_key"], person=dict(data["person"]),
-                                   participants=data["participants"], data=data.get("data"),
-                                   correlation_key=data["correlation_key"])
+        case = services.start_case(
+            actor=request.user,
+            process_key=data["process_key"],
+            person=dict(data["person"]),
+            participants=data["participants"],
+            data=data.get("data"),
+            correlation_key=data["correlation_key"],
+        )
         body = {
-            "id": case.pk, "reference": case.reference, "process_key": case.process_key, "status": case.status,
-            "opened_at": case.opened_at, "open_tasks": selectors.case_tasks(case),
+            "id": case.pk,
+            "reference": case.reference,
+            "process_key": case.process_key,
+            "status": case.status,
+            "opened_at": case.opened_at,
+            "open_tasks": selectors.case_tasks(case),
         }
         return Response(s.CaseCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -227,13 +256,18 @@ class CaseConsents(ListView):
     def select(self, user):
         return selectors.consents_for_case(actor=user, case=self.kwargs["pk"])
 
-    @extend_schema(parameters=[ID], responses={200: s.ConsentSerializer(many=True), **_errors(*LIST)},
-                   tags=["consents"])
+    @extend_schema(
+        parameters=[ID], responses={200: s.ConsentSerializer(many=True), **_errors(*LIST)}, tags=["consents"]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(parameters=[ID], request=s.ConsentInput,
-                   responses={201: s.ConsentSerializer, **_errors(400, 401, 403, 404, 413)}, tags=["consents"])
+    @extend_schema(
+        parameters=[ID],
+        request=s.ConsentInput,
+        responses={201: s.ConsentSerializer, **_errors(400, 401, 403, 404, 413)},
+        tags=["consents"],
+    )
     def post(self, request, pk):
         data = _input(s.ConsentInput, request)
         consent = services.record_consent(actor=request.user, case=pk, **data)
@@ -241,8 +275,12 @@ class CaseConsents(ListView):
 
 
 class ConsentRevoke(APIView):
-    @extend_schema(parameters=[ID], request=None, responses={200: s.ConsentSerializer, **_errors(401, 403, 404, 409)},
-                   tags=["consents"])
+    @extend_schema(
+        parameters=[ID],
+        request=None,
+        responses={200: s.ConsentSerializer, **_errors(401, 403, 404, 409)},
+        tags=["consents"],
+    )
     def post(self, request, pk):
         return Response(s.ConsentSerializer(services.revoke_consent(actor=request.user, consent_id=pk)).data)
 
@@ -254,15 +292,20 @@ class CaseAccessLog(ListView):
     def select(self, user):
         return selectors.access_log_for_case(actor=user, case=self.kwargs["pk"])
 
-    @extend_schema(parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)},
-                   tags=["consents"])
+    @extend_schema(
+        parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
 
 class PersonAccessReport(APIView):
-    @extend_schema(parameters=[ID], responses={200: s.PersonAccessReportSerializer, **_errors(401, 403, 404)},
-                   tags=["consents"], summary="Who saw the data of this case's person, in all their cases")
+    @extend_schema(
+        parameters=[ID],
+        responses={200: s.PersonAccessReportSerializer, **_errors(401, 403, 404)},
+        tags=["consents"],
+        summary="Who saw the data of this case's person, in all their cases",
+    )
     def get(self, request, pk):
         report = selectors.person_access_report(actor=request.user, case=pk)
         return Response(s.PersonAccessReportSerializer(report).data)
@@ -291,25 +334,33 @@ class TaskDetail(APIView):
 
 
 class TaskClaim(APIView):
-    @extend_schema(parameters=[ID], request=None, responses={200: s.TaskSerializer, **_errors(401, 403, 404, 409)},
-                   tags=["tasks"])
+    @extend_schema(
+        parameters=[ID], request=None, responses={200: s.TaskSerializer, **_errors(401, 403, 404, 409)}, tags=["tasks"]
+    )
     def post(self, request, pk):
         return Response(s.TaskSerializer(services.claim_task(actor=request.user, task_id=pk)).data)
 
 
 class TaskUnclaim(APIView):
-    @extend_schema(parameters=[ID], request=None, responses={200: s.TaskSerializer, **_errors(401, 403, 404, 409)},
-                   tags=["tasks"])
+    @extend_schema(
+        parameters=[ID], request=None, responses={200: s.TaskSerializer, **_errors(401, 403, 404, 409)}, tags=["tasks"]
+    )
     def post(self, request, pk):
         return Response(s.TaskSerializer(services.unclaim_task(actor=request.user, task_id=pk)).data)
 
 
 class TaskComplete(APIView):
     @extend_schema(
-        parameters=[ID, OpenApiParameter(
-            IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
-            description="repeat a request safely: the first successful answer is replayed",
-        )],
+        parameters=[
+            ID,
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="repeat a request safely: the first successful answer is replayed",
+            ),
+        ],
         request=s.CompleteInput,
         responses={200: s.CompletedSerializer, **_errors(*ACTION)},
         tags=["tasks"],
@@ -342,24 +393,31 @@ class IncidentList(ListView):
 
 
 class IncidentRetry(APIView):
-    @extend_schema(parameters=[ID], request=None,
-                   responses={200: s.IncidentSerializer, **_errors(401, 403, 404, 409)}, tags=["incidents"])
+    @extend_schema(
+        parameters=[ID],
+        request=None,
+        responses={200: s.IncidentSerializer, **_errors(401, 403, 404, 409)},
+        tags=["incidents"],
+    )
     def post(self, request, pk):
         return Response(s.IncidentSerializer(services.retry_incident(actor=request.user, incident_id=pk)).data)
 
 
 class IncidentData(APIView):
     @extend_schema(
-        parameters=[ID], request=s.IncidentDataInput,
-        responses={200: s.IncidentSerializer, **_errors(400, 401, 403, 404, 409, 413)}, tags=["incidents"],
-        description=("Set the data the failed task needs (a missing input collection, data output or data "
-                     "object), then retry the incident. The timeline records which fields, never the values."),
+        parameters=[ID],
+        request=s.IncidentDataInput,
+        responses={200: s.IncidentSerializer, **_errors(400, 401, 403, 404, 409, 413)},
+        tags=["incidents"],
+        description=(
+            "Set the data the failed task needs (a missing input collection, data output or data "
+            "object), then retry the incident. The timeline records which fields, never the values."
+        ),
     )
     def post(self, request, pk):
         data = _input(s.IncidentDataInput, request)
         incident = services.set_incident_data(actor=request.user, incident_id=pk, data=data["data"])
         return Response(s.IncidentSerializer(incident).data)
-
 
 
 @csrf_exempt

@@ -37,8 +37,13 @@ def run(task: Task, *, rounds: int = 300) -> dict | None:
             with raw.transaction():
                 new_task_id = None
                 for sql, params, returns_task_id in trips:
-                    cursor.execute(sql, [uuid.uuid4() if param is _NEW_UUID else new_task_id
-                                         if param is _NEW_TASK else param for param in params])
+                    cursor.execute(
+                        sql,
+                        [
+                            uuid.uuid4() if param is _NEW_UUID else new_task_id if param is _NEW_TASK else param
+                            for param in params
+                        ],
+                    )
                     while True:  # read every result, as the service layer does
                         if cursor.description is not None:
                             last_rows = cursor.fetchall()
@@ -71,18 +76,30 @@ def _round_trips(db, task: Task) -> list[tuple[str, list, bool]]:
         (f"UPDATE {task_table} SET {status} = {status} WHERE {task_pk} = %s", [task.pk]),  # writes, stays open
         (participants.sql_by_task, [task.pk]),
     ]
-    new_task = Task(spiff_task_id=uuid.uuid4(), instance=instance, case=case, element_id=task.element_id,
-                    name=task.name, agency_id=task.agency_id, due_at=now)
+    new_task = Task(
+        spiff_task_id=uuid.uuid4(),
+        instance=instance,
+        case=case,
+        element_id=task.element_id,
+        name=task.name,
+        agency_id=task.agency_id,
+        due_at=now,
+    )
     second = [
         _update(db, case, ("data", "data_sources")),
         _update(db, instance, ("state", "version", "updated_at")),
         _insert(db, [new_task], new_uuid_field="spiff_task_id", returning=True),
     ]
-    events = [Event(case=case, instance=instance, task=new_task, kind=kind, agency_id=task.agency_id,
-                    detail={"name": task.name}) for kind in (EventKind.TASK_COMPLETED, EventKind.TASK_CREATED,
-                                                             EventKind.HANDOFF)]
-    notifications = [Job(kind=JobKind.NOTIFICATION, due_at=now, instance=instance, case=case,
-                         payload={"event": "task_created"}) for _ in range(2)]
+    events = [
+        Event(
+            case=case, instance=instance, task=new_task, kind=kind, agency_id=task.agency_id, detail={"name": task.name}
+        )
+        for kind in (EventKind.TASK_COMPLETED, EventKind.TASK_CREATED, EventKind.HANDOFF)
+    ]
+    notifications = [
+        Job(kind=JobKind.NOTIFICATION, due_at=now, instance=instance, case=case, payload={"event": "task_created"})
+        for _ in range(2)
+    ]
     third = [_insert(db, events, new_task_field="task"), _insert(db, notifications), ("NOTIFY bench_floor", [])]
     return [(*_joined(first), False), (*_joined(second), True), (*_joined(third), False)]
 

@@ -27,8 +27,11 @@ def sample_value(name: str, prop: dict):
         items = prop.get("items", {})
         return [sample_value(name, items)] if prop.get("minItems") else []
     if kind == "object":
-        return {key: sample_value(key, sub) for key, sub in prop.get("properties", {}).items()
-                if key in prop.get("required", [])}
+        return {
+            key: sample_value(key, sub)
+            for key, sub in prop.get("properties", {}).items()
+            if key in prop.get("required", [])
+        }
     if kind == "null":
         return None
     fmt = prop.get("format")

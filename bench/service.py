@@ -42,23 +42,29 @@ def _ms(seconds: float) -> float:
 
 def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int = 4) -> dict:
     for path in bpmn_files([processes_dir]):
-        deploy_definition(actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path),
-                          filename=path.name, check_permission=False)
+        deploy_definition(
+            actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path), filename=path.name, check_permission=False
+        )
     seed_demo_cast("bench-password")
     from django.contrib.auth import get_user_model
 
     users = {u.username: u for u in get_user_model().objects.all()}
     agencies = {a.kind: a for a in Agency.objects.all()}
-    worker = {agencies["prison"].pk: users["kari"], agencies["nav"].pk: users["nils"],
-              agencies["health"].pk: users["helga"], agencies["housing"].pk: users["bjorn"]}
+    worker = {
+        agencies["prison"].pk: users["kari"],
+        agencies["nav"].pk: users["nils"],
+        agencies["health"].pk: users["helga"],
+        agencies["housing"].pk: users["bjorn"],
+    }
     participants = {kind: agencies[kind].pk for kind in KINDS}
 
     start_times, case_rows = [], []
     for i in range(cases):
         person = {"name": f"Bench Person {i}", "national_id": PERSON_IDS[i % len(PERSON_IDS)]}
         began = time.perf_counter()
-        case_rows.append(services.start_case(actor=users["kari"], process_key=PROCESS, person=person,
-                                             participants=participants))
+        case_rows.append(
+            services.start_case(actor=users["kari"], process_key=PROCESS, person=person, participants=participants)
+        )
         start_times.append(time.perf_counter() - began)
 
     definition_runtime = runtime_for(Task.objects.filter(case=case_rows[0]).first().instance.definition_id)
@@ -77,13 +83,26 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int
             services.complete_task(actor=worker[task.agency_id], task_id=task.pk, data=data_for[task.element_id])
             complete_times.append(time.perf_counter() - began)
 
-    concurrent = _concurrent_completions(
-        users=users, worker=worker, participants=participants, data_for=data_for, cases=cases, threads=threads,
-    ) if threads > 1 else None
+    concurrent = (
+        _concurrent_completions(
+            users=users,
+            worker=worker,
+            participants=participants,
+            data_for=data_for,
+            cases=cases,
+            threads=threads,
+        )
+        if threads > 1
+        else None
+    )
     from bench.floor import run as database_floor
 
-    floor_case = services.start_case(actor=users["kari"], process_key=PROCESS, participants=participants,
-                                     person={"name": "Floor", "national_id": PERSON_IDS[0]})
+    floor_case = services.start_case(
+        actor=users["kari"],
+        process_key=PROCESS,
+        participants=participants,
+        person={"name": "Floor", "national_id": PERSON_IDS[0]},
+    )
     floor = database_floor(Task.objects.select_related("instance", "case").get(case=floor_case), rounds=cases)
     bare = _bare_engine_loop(definition_runtime, data_for, rounds=cases)
     from bench.timers import run as timer_throughput
@@ -111,8 +130,12 @@ def _concurrent_completions(*, users, worker, participants, data_for, cases: int
     does: ``threads`` callers, each working its own cases to the end, each on its own
     database connection. Asking for the case's next task is part of each caller's loop."""
     case_ids = [
-        services.start_case(actor=users["kari"], process_key=PROCESS, participants=participants,
-                            person={"name": f"Concurrent {i}", "national_id": PERSON_IDS[i % len(PERSON_IDS)]}).pk
+        services.start_case(
+            actor=users["kari"],
+            process_key=PROCESS,
+            participants=participants,
+            person={"name": f"Concurrent {i}", "national_id": PERSON_IDS[i % len(PERSON_IDS)]},
+        ).pk
         for i in range(cases)
     ]
     completions, latencies, failures = [0] * threads, [[] for _ in range(threads)], []
@@ -123,13 +146,18 @@ def _concurrent_completions(*, users, worker, participants, data_for, cases: int
             barrier.wait()
             for case_id in case_ids[index::threads]:
                 while True:
-                    task = (Task.objects.filter(case_id=case_id, status__in=ACTIVE_TASK_STATUSES)
-                            .only("id", "element_id", "agency_id").order_by("id").first())
+                    task = (
+                        Task.objects.filter(case_id=case_id, status__in=ACTIVE_TASK_STATUSES)
+                        .only("id", "element_id", "agency_id")
+                        .order_by("id")
+                        .first()
+                    )
                     if task is None:
                         break
                     began = time.perf_counter()
-                    services.complete_task(actor=worker[task.agency_id], task_id=task.pk,
-                                           data=data_for[task.element_id])
+                    services.complete_task(
+                        actor=worker[task.agency_id], task_id=task.pk, data=data_for[task.element_id]
+                    )
                     latencies[index].append(time.perf_counter() - began)
                     completions[index] += 1
         except Exception as exc:  # reported below: a failed bench must not look fast

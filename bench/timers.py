@@ -28,9 +28,15 @@ from workflows.jobs import queue
 from workflows.models import Job, JobKind, JobStatus, WorkerHeartbeat
 
 REPO = Path(__file__).resolve().parent.parent
-FORM = {"type": "object", "additionalProperties": False, "required": ["done"],
-        "properties": {"fire_at": {"type": "string", "x-category": "coordination"},
-                       "done": {"type": "boolean", "x-category": "coordination"}}}
+FORM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["done"],
+    "properties": {
+        "fire_at": {"type": "string", "x-category": "coordination"},
+        "done": {"type": "boolean", "x-category": "coordination"},
+    },
+}
 MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_bench" targetNamespace="bench">
@@ -70,16 +76,27 @@ def _round(actor, agency, workers: int, timers: int) -> dict:
     fire_at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     with _yesterday():
         cases = [
-            services.start_case(actor=actor, process_key="bench_timer", person={
-                "name": f"Bench {i}", "national_id": "17912099997"}, participants={"prison": agency.pk},
-                data={"fire_at": fire_at}).pk
+            services.start_case(
+                actor=actor,
+                process_key="bench_timer",
+                person={"name": f"Bench {i}", "national_id": "17912099997"},
+                participants={"prison": agency.pk},
+                data={"fire_at": fire_at},
+            ).pk
             for i in range(timers)
         ]
     pending = Job.objects.filter(kind=JobKind.TIMER, case_id__in=cases)
     pending.update(due_at=HELD_BACK)
     names = [f"bench-{workers}-{n}" for n in range(workers)]
-    processes = [subprocess.Popen([sys.executable, "manage.py", "worker", "--name", name, "--poll", "1"],  # noqa: S603
-                                  cwd=REPO, env=_worker_env(), stdout=subprocess.DEVNULL) for name in names]
+    processes = [
+        subprocess.Popen(  # noqa: S603 (our own manage.py)
+            [sys.executable, "manage.py", "worker", "--name", name, "--poll", "1"],
+            cwd=REPO,
+            env=_worker_env(),
+            stdout=subprocess.DEVNULL,
+        )
+        for name in names
+    ]
     try:
         deadline = time.monotonic() + 60
         while WorkerHeartbeat.objects.filter(name__in=names).count() < workers and time.monotonic() < deadline:
@@ -98,19 +115,26 @@ def _round(actor, agency, workers: int, timers: int) -> dict:
             process.wait(30)
     seconds = (last - released).total_seconds()
     done = pending.filter(status=JobStatus.DONE).count()
-    return {"workers": workers, "timers": done, "seconds": round(seconds, 3),
-            "timers_per_second": round(done / seconds, 1)}
+    return {
+        "workers": workers,
+        "timers": done,
+        "seconds": round(seconds, 3),
+        "timers_per_second": round(done / seconds, 1),
+    }
 
 
 def run(*, timers: int = 500, user) -> dict:
     if connection.vendor != "postgresql":
         return {"skipped": "timer throughput with worker processes needs PostgreSQL (DATABASE_URL)"}
-    deploy_definition(actor=None, bpmn_xml=MODEL, forms={"work.schema.json": FORM}, filename="bench.bpmn",
-                      check_permission=False)
+    deploy_definition(
+        actor=None, bpmn_xml=MODEL, forms={"work.schema.json": FORM}, filename="bench.bpmn", check_permission=False
+    )
     # Timers only: no new e-mail jobs, and the notifications the earlier parts of the bench
     # queued are not sent by these workers (they would be measured as timer time).
     Agency.objects.update(notification_email="", webhook_url="")
     Job.objects.filter(kind__in=queue.EXTERNAL_KINDS).delete()
     agency = Agency.objects.get(kind="prison")
-    return {"rounds": [_round(user, agency, workers, timers) for workers in (1, 2)],
-            "note": "each timer: lock, load, fire, advance, save, create the next task, events; one commit"}
+    return {
+        "rounds": [_round(user, agency, workers, timers) for workers in (1, 2)],
+        "note": "each timer: lock, load, fire, advance, save, create the next task, events; one commit",
+    }

@@ -52,7 +52,8 @@ def _local(tag) -> str:
 def _is_own_element(node) -> bool:
     """An element of its own (compared by id). Event definitions belong to their event."""
     return (
-        isinstance(node.tag, str) and bool(node.get("id"))
+        isinstance(node.tag, str)
+        and bool(node.get("id"))
         and etree.QName(node).namespace == BPMN_NS
         and not etree.QName(node).localname.endswith("EventDefinition")
     )
@@ -100,12 +101,14 @@ def _form_name(node) -> str | None:
 
 
 def _change(node, details=()) -> ElementChange:
-    return ElementChange(element_id=node.get("id"), kind=_local(node.tag), name=node.get("name") or "",
-                         details=tuple(details))
+    return ElementChange(
+        element_id=node.get("id"), kind=_local(node.tag), name=node.get("name") or "", details=tuple(details)
+    )
 
 
-def diff_versions(old_xml: str, new_xml: str, old_forms: dict | None = None,
-                  new_forms: dict | None = None) -> VersionDiff:
+def diff_versions(
+    old_xml: str, new_xml: str, old_forms: dict | None = None, new_forms: dict | None = None
+) -> VersionDiff:
     old = _semantic_elements(parse_bpmn_xml(old_xml))
     new = _semantic_elements(parse_bpmn_xml(new_xml))
     old_forms, new_forms = old_forms or {}, new_forms or {}

@@ -74,8 +74,9 @@ class ProcessDraft(FormsAndLanesText, models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["key"], condition=~models.Q(key=""), name="one_draft_per_process"),
-            models.UniqueConstraint(fields=["created_by"], condition=models.Q(key=""),
-                                    name="one_new_process_draft_per_admin"),
+            models.UniqueConstraint(
+                fields=["created_by"], condition=models.Q(key=""), name="one_new_process_draft_per_admin"
+            ),
         ]
 
     def __str__(self):

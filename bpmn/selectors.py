@@ -31,7 +31,8 @@ def process_overview_for(user) -> list[dict]:
     _require_admin(user)
     versions = _with_instance_counts(
         ProcessDefinition.objects.defer("spec_json", "bpmn_xml", "forms_json")
-        .select_related("deployed_by").order_by("key", "-version")
+        .select_related("deployed_by")
+        .order_by("key", "-version")
     )
     processes: dict[str, dict] = {}
     for definition in versions:
@@ -43,10 +44,14 @@ def process_overview_for(user) -> list[dict]:
 def process_versions_for(user, key: str) -> list[ProcessDefinition]:
     """The versions of ``key``, newest first, with instance counts; NotFound when none."""
     _require_admin(user)
-    versions = list(_with_instance_counts(
-        ProcessDefinition.objects.filter(key=key).defer("spec_json").select_related("deployed_by")
-        .order_by("-version")
-    ))
+    versions = list(
+        _with_instance_counts(
+            ProcessDefinition.objects.filter(key=key)
+            .defer("spec_json")
+            .select_related("deployed_by")
+            .order_by("-version")
+        )
+    )
     if not versions:
         raise NotFound("process.not_found")
     return versions
@@ -69,5 +74,8 @@ def converted_forms(bpmn_xml: str, forms: dict) -> dict:
         root = parse_bpmn_xml(bpmn_xml.encode("utf-8"), filename="model.bpmn")
     except BpmnValidationError:
         return {}  # the draft does not parse yet: validation says why
-    return {form_name_for(element_id): schema for element_id, schema in camunda_form_schemas(root).items()
-            if form_name_for(element_id) not in forms}
+    return {
+        form_name_for(element_id): schema
+        for element_id, schema in camunda_form_schemas(root).items()
+        if form_name_for(element_id) not in forms
+    }

@@ -29,8 +29,9 @@ class InvalidModel(InvalidInput):
 
 def _compiled(bpmn_text: str, forms, lanes, filename, routing=None):
     try:
-        return compile_definition(bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename,
-                                  routing=routing)
+        return compile_definition(
+            bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename, routing=routing
+        )
     except BpmnValidationError as exc:
         raise InvalidModel(exc) from exc
 
@@ -127,15 +128,17 @@ def _user_or_none(actor):
 def _record_deploy(actor, definition, *, created: bool) -> None:
     """The audit row, written in the deploy's own transaction (an unchanged deploy too)."""
     DeployRecord.objects.create(
-        definition=definition, key=definition.key, version=definition.version,
-        checksum=definition.checksum, created=created, actor=_user_or_none(actor),
+        definition=definition,
+        key=definition.key,
+        version=definition.version,
+        checksum=definition.checksum,
+        created=created,
+        actor=_user_or_none(actor),
     )
 
 
 def latest_definition(key: str) -> ProcessDefinition | None:
     return ProcessDefinition.objects.filter(key=key).order_by("-version").first()
-
-
 
 
 # --- the editor: drafts and validation ---------------------------------------------------
@@ -176,7 +179,13 @@ class DraftConflict(Conflict):
 
 
 def save_draft(
-    *, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None, base=UNCHECKED,
+    *,
+    actor,
+    key: str,
+    bpmn_xml: str,
+    forms: dict,
+    lanes: dict | None = None,
+    base=UNCHECKED,
     routing: dict | None = None,
 ) -> ProcessDraft:
     """Store the editor's work for ``key`` (``""``: a process not deployed yet).
@@ -203,7 +212,9 @@ def save_draft(
         if base is not UNCHECKED and current is not None and current.updated_at != base_time:
             raise DraftConflict(current)
         draft, _created = ProcessDraft.objects.update_or_create(
-            **lookup, defaults=content, create_defaults={**content, "created_by": actor},
+            **lookup,
+            defaults=content,
+            create_defaults={**content, "created_by": actor},
         )
     return draft
 
@@ -242,8 +253,9 @@ class Validation:
         return not self.issues
 
 
-def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None,
-                   routing: dict | None = None) -> Validation:
+def validate_draft(
+    *, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None, routing: dict | None = None
+) -> Validation:
     """The deploy-time checks (``compile_definition``, as ``deploy_definition`` runs them)
     without deploying: every issue with its element id and line."""
     _require_admin(actor)
@@ -255,13 +267,15 @@ def validate_draft(*, actor, bpmn_xml: str, forms: dict, lanes: dict | None = No
     return Validation(process_id=compiled.process_id, issues=[])
 
 
-def deploy_draft(*, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None,
-                 routing: dict | None = None) -> DeployResult:
+def deploy_draft(
+    *, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None, routing: dict | None = None
+) -> DeployResult:
     """Deploy the editor's content (``deploy_definition``), then drop the draft it came from."""
     _require_admin(actor)
     bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
-    result = deploy_definition(actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None,
-                               routing=routing or None)
+    result = deploy_definition(
+        actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None, routing=routing or None
+    )
     discard_draft(actor=actor, key=key)
     if key != result.definition.key:
         discard_draft(actor=actor, key=result.definition.key)

@@ -21,9 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 POSTGRESQL = "django.db.backends.postgresql"
 
 
-def postgres_settings(
-    url: str, *, env_bool: Callable[[str, bool], bool], env_int: Callable[[str, int], int]
-) -> dict:
+def postgres_settings(url: str, *, env_bool: Callable[[str, bool], bool], env_int: Callable[[str, int], int]) -> dict:
     """The ``default`` database for a ``postgres://`` URL, with reuse and timeouts applied."""
     database = dj_database_url.parse(url)
     options = database.setdefault("OPTIONS", {})
@@ -36,7 +34,8 @@ def postgres_settings(
             raise ImproperlyConfigured("DB_POOL_MIN_SIZE must be between 0 and DB_POOL_MAX_SIZE (at least 1)")
         database["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django refuses both at once
         options["pool"] = {
-            "min_size": min_size, "max_size": max_size,
+            "min_size": min_size,
+            "max_size": max_size,
             # A request waits this long for a free connection, then fails (503) instead of hanging.
             "timeout": env_int("DB_POOL_TIMEOUT", 10),
         }

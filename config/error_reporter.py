@@ -38,7 +38,7 @@ class StatelessExceptionReporter(ExceptionReporter):
     def get_traceback_html(self) -> str:
         body = html.escape(self.get_traceback_text())
         return (
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Server error</title></head>"
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Server error</title></head>'
             f"<body><h1>Server error (500)</h1><p>{html.escape(self._summary())}</p>"
             f"<pre>{body}</pre></body></html>"
         )

@@ -48,5 +48,6 @@ class InputGuardMiddleware:
             errors = [{key: value for key, value in error.items() if key != "params"} for error in errors]
             return JsonResponse({"detail": refused.detail, "errors": errors, "code": refused.code}, status=400)
         detail = "; ".join(f"{error['field']}: {error['message']}" for error in field_errors(errors))
-        return render(request, "errors/refused.html", {"status": 400, "detail": detail or translate(refused.code)},
-                      status=400)
+        return render(
+            request, "errors/refused.html", {"status": 400, "detail": detail or translate(refused.code)}, status=400
+        )

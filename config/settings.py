@@ -107,9 +107,7 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == POSTGRESQL:
         DATABASES["default"] = postgres_settings(DATABASE_URL, env_bool=env_bool, env_int=env_int)
-        DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
-            "TEST_DATABASE_NAME"
-        ) or None
+        DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME") or None
 else:
     DATABASES = {
         "default": {
@@ -119,10 +117,7 @@ else:
                 # Writers queue instead of failing with "database is locked".
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON;"
-                ),
+                "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"),
             },
         }
     }
@@ -229,8 +224,12 @@ BROBYGGER = {
     # `manage.py purge_idempotency_keys` (daily, from cron) deletes the expired rows.
     "IDEMPOTENCY_KEY_HOURS": env_int("IDEMPOTENCY_KEY_HOURS", 24),
 }
-for _name in ("ENGINE_STATE_MAX_BYTES", "SUBMITTED_DATA_MAX_DEPTH", "SUBMITTED_DATA_MAX_BYTES",
-              "SUBMITTED_TEXT_MAX_CHARS"):
+for _name in (
+    "ENGINE_STATE_MAX_BYTES",
+    "SUBMITTED_DATA_MAX_DEPTH",
+    "SUBMITTED_DATA_MAX_BYTES",
+    "SUBMITTED_TEXT_MAX_CHARS",
+):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
 if BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"] >= BROBYGGER["JOB_LEASE_SECONDS"]:
@@ -273,8 +272,12 @@ INSTALLED_APPS += [
     "accounts",
 ]
 _insert_after(MIDDLEWARE, "django.middleware.security.SecurityMiddleware", "csp.middleware.CSPMiddleware")
-_insert_after(MIDDLEWARE, "django.contrib.auth.middleware.AuthenticationMiddleware",
-              "django_otp.middleware.OTPMiddleware", "accounts.middleware.SecondFactorMiddleware")
+_insert_after(
+    MIDDLEWARE,
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
+)
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
 
 # HTTPS: on in production (HTTPS=true sets all of these; each can be set on its own).
@@ -367,8 +370,15 @@ OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
 OIDC_AUTHENTICATE_CLASS = "accounts.views.SingleSignOnStart"
 OIDC_CALLBACK_CLASS = "accounts.views.SingleSignOnCallback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
-if OIDC_RP_CLIENT_ID and not all((OIDC_OP_ISSUER, OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT,
-                                  OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT)):
+if OIDC_RP_CLIENT_ID and not all(
+    (
+        OIDC_OP_ISSUER,
+        OIDC_OP_AUTHORIZATION_ENDPOINT,
+        OIDC_OP_TOKEN_ENDPOINT,
+        OIDC_OP_USER_ENDPOINT,
+        OIDC_OP_JWKS_ENDPOINT,
+    )
+):
     raise ImproperlyConfigured(
         "OIDC_RP_CLIENT_ID is set: OIDC_OP_ISSUER and the authorization, token, user and JWKS endpoints "
         "(OIDC_OP_*_ENDPOINT) must be set too"
@@ -429,8 +439,12 @@ if ATTACHMENT_DIR:
             raise ImproperlyConfigured("ATTACHMENT_DIR must not be inside a folder the web server serves")
     _ATTACHMENT_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": ATTACHMENT_DIR, "base_url": None,
-                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+        "OPTIONS": {
+            "location": ATTACHMENT_DIR,
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     }
 else:
     _ATTACHMENT_STORAGE = {"BACKEND": "workflows.attachment_storage.DatabaseStorage"}
@@ -440,6 +454,8 @@ STORAGES = {
     "attachments": _ATTACHMENT_STORAGE,
 }
 # Before anything reads a posted form: multipart bodies get the attachment limit.
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
-                  "config.upload_guard.UploadLimitMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+    "config.upload_guard.UploadLimitMiddleware",
+)
 # === end of notes and attachments ===

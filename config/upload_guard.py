@@ -52,8 +52,13 @@ class LimitedUploadHandler(FileUploadHandler):
     def file_complete(self, file_size):
         self.buffer.seek(0)
         return InMemoryUploadedFile(
-            file=self.buffer, field_name=self.field_name, name=self.file_name, content_type=self.content_type,
-            size=self.received, charset=self.charset, content_type_extra=self.content_type_extra,
+            file=self.buffer,
+            field_name=self.field_name,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=self.received,
+            charset=self.charset,
+            content_type_extra=self.content_type_extra,
         )
 
 
@@ -78,7 +83,10 @@ class UploadLimitMiddleware:
     def _too_large(self, request):
         refused = InvalidInput("attachment.request_too_large", megabytes=megabytes(settings.ATTACHMENT_MAX_BYTES))
         if request.path_info.startswith(API_PREFIX):
-            body = {"detail": refused.detail, "errors": [{"field": "body", "message": refused.detail}],
-                    "code": refused.code}
+            body = {
+                "detail": refused.detail,
+                "errors": [{"field": "body", "message": refused.detail}],
+                "code": refused.code,
+            }
             return JsonResponse(body, status=413)
         return render(request, "errors/refused.html", {"status": 413, "detail": error_text(refused)}, status=413)

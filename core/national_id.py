@@ -169,8 +169,7 @@ def _decode(digits: str) -> tuple[datetime.date, str]:
         birth_date = datetime.date(year, month, day)
     except ValueError:
         raise InvalidNationalId(
-            f"National identity number is not a valid date: {day:02d}.{month:02d}.{year} "
-            "does not exist.",
+            f"National identity number is not a valid date: {day:02d}.{month:02d}.{year} does not exist.",
             code="national_id.bad_date",
         ) from None
 

@@ -10,6 +10,12 @@ from django_guid import get_guid
 
 def server_error(request, *args, **kwargs):
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "internal error: report the request id to the operators", "errors": [],
-                             "request_id": get_guid()}, status=500)
+        return JsonResponse(
+            {
+                "detail": "internal error: report the request id to the operators",
+                "errors": [],
+                "request_id": get_guid(),
+            },
+            status=500,
+        )
     return html_server_error(request, *args, **kwargs)

@@ -37,8 +37,9 @@ forwarded_allow_ips = os.environ.get("WEB_FORWARDED_ALLOW_IPS", "127.0.0.1")
 control_socket_disable = True
 # Requests are logged by ops.middleware (with the route and the request id), not twice.
 accesslog = None
-logconfig_dict = logging_config(json_lines=(os.environ.get("LOG_FORMAT") or "json") == "json",
-                                level=os.environ.get("LOG_LEVEL", "INFO"))
+logconfig_dict = logging_config(
+    json_lines=(os.environ.get("LOG_FORMAT") or "json") == "json", level=os.environ.get("LOG_LEVEL", "INFO")
+)
 proc_name = "brobygger-web"
 
 

@@ -10,20 +10,24 @@ JSON_FIELDS = "{asctime}{levelname}{name}{message}{request_id}{process}"
 
 
 def logging_config(*, json_lines: bool, level: str) -> dict:
-    formatter = {
-        "()": "pythonjsonlogger.json.JsonFormatter",
-        "fmt": JSON_FIELDS,
-        "style": "{",
-        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
-    } if json_lines else {"format": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"}
+    formatter = (
+        {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": JSON_FIELDS,
+            "style": "{",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+        }
+        if json_lines
+        else {"format": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId",
-                                   "correlation_id_field": "request_id"}},
+        "filters": {
+            "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"}
+        },
         "formatters": {"default": formatter},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default",
-                                 "filters": ["request_id"]}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["request_id"]}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # SpiffWorkflow logs every task state change at INFO: our events are the history.

@@ -29,14 +29,17 @@ from workflows.models import Incident, Job, JobStatus, WorkerHeartbeat
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 REQUEST_LATENCY = Histogram(
-    "brobygger_http_request_duration_seconds", "Time to answer an HTTP request, by route",
-    ["route", "method", "status"], buckets=LATENCY_BUCKETS,
+    "brobygger_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route",
+    ["route", "method", "status"],
+    buckets=LATENCY_BUCKETS,
 )
 CASES_STARTED = Counter("brobygger_cases_started_total", "Cases started", ["process"])
 TASKS_COMPLETED = Counter("brobygger_task_completions_total", "User tasks completed", ["process", "agency_kind"])
 TIMERS_FIRED = Counter("brobygger_timers_fired_total", "Timer jobs fired by workers")
 TIMER_FIRING_LAG = Histogram(
-    "brobygger_timer_firing_lag_seconds", "How long after its due time a timer fired",
+    "brobygger_timer_firing_lag_seconds",
+    "How long after its due time a timer fired",
     buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0),
 )
 
@@ -60,30 +63,42 @@ class QueueCollector:
     def collect(self):
         moment = timezone.now()
         due = GaugeMetricFamily("brobygger_jobs_due", "Pending jobs whose due time has come", labels=["kind"])
-        age = GaugeMetricFamily("brobygger_jobs_oldest_due_age_seconds",
-                                "How long the oldest due pending job has waited", labels=["kind"])
-        rows = (Job.objects.filter(status=JobStatus.PENDING, due_at__lte=moment).values("kind")
-                .annotate(n=Count("id"), oldest=Min("due_at")).order_by())
+        age = GaugeMetricFamily(
+            "brobygger_jobs_oldest_due_age_seconds", "How long the oldest due pending job has waited", labels=["kind"]
+        )
+        rows = (
+            Job.objects.filter(status=JobStatus.PENDING, due_at__lte=moment)
+            .values("kind")
+            .annotate(n=Count("id"), oldest=Min("due_at"))
+            .order_by()
+        )
         for row in rows:
             due.add_metric([row["kind"]], row["n"])
             age.add_metric([row["kind"]], (moment - row["oldest"]).total_seconds())
         yield due
         yield age
-        running = GaugeMetricFamily("brobygger_jobs_leased", "E-mail and webhook jobs a worker holds now",
-                                    labels=["kind"])
+        running = GaugeMetricFamily(
+            "brobygger_jobs_leased", "E-mail and webhook jobs a worker holds now", labels=["kind"]
+        )
         for row in Job.objects.filter(status=JobStatus.RUNNING).values("kind").annotate(n=Count("id")).order_by():
             running.add_metric([row["kind"]], row["n"])
         yield running
         timer = next((row for row in rows if row["kind"] == "timer"), None)
-        yield GaugeMetricFamily("brobygger_timer_lag_seconds",
-                                "How late the most overdue timer not yet fired is (0: none overdue)",
-                                value=(moment - timer["oldest"]).total_seconds() if timer else 0.0)
-        yield GaugeMetricFamily("brobygger_incidents_open", "Incidents not yet resolved",
-                                value=Incident.objects.filter(resolved_at__isnull=True).count())
+        yield GaugeMetricFamily(
+            "brobygger_timer_lag_seconds",
+            "How late the most overdue timer not yet fired is (0: none overdue)",
+            value=(moment - timer["oldest"]).total_seconds() if timer else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "brobygger_incidents_open",
+            "Incidents not yet resolved",
+            value=Incident.objects.filter(resolved_at__isnull=True).count(),
+        )
         lease = timedelta(seconds=settings.BROBYGGER["JOB_LEASE_SECONDS"])
         alive = WorkerHeartbeat.objects.filter(Q(stopped_at__isnull=True), beat_at__gte=moment - lease).count()
-        yield GaugeMetricFamily("brobygger_workers_alive", "Workers whose heartbeat is younger than the job lease",
-                                value=alive)
+        yield GaugeMetricFamily(
+            "brobygger_workers_alive", "Workers whose heartbeat is younger than the job lease", value=alive
+        )
 
 
 def registry() -> CollectorRegistry:

@@ -37,16 +37,25 @@ class RequestMetrics:
             seconds
         )
         if self.log_requests:
-            log.info("request", extra={"method": request.method, "route": route, "status": response.status_code,
-                                       "ms": round(seconds * 1000, 2)})
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "ms": round(seconds * 1000, 2),
+                },
+            )
         return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, OperationalError | InterfaceError):
             # PostgreSQL restarting or failing over: tell the client to come back, not that we broke.
             log.warning("database unavailable: %s", type(exception).__name__)
-            response = JsonResponse({"detail": "the database is unavailable; try again shortly",
-                                     "errors": [], "request_id": get_guid()}, status=503)
+            response = JsonResponse(
+                {"detail": "the database is unavailable; try again shortly", "errors": [], "request_id": get_guid()},
+                status=503,
+            )
             response["Retry-After"] = "2"
             return response
         return None

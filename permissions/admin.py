@@ -39,8 +39,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "person", "case", "agency", "agency_kind", "basis", "given_at",
-                    "expires_at", "revoked_at"]
+    list_display = ["id", "person", "case", "agency", "agency_kind", "basis", "given_at", "expires_at", "revoked_at"]
     list_filter = ["basis", "agency_kind"]
     raw_id_fields = ["person", "case"]
 

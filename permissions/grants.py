@@ -36,8 +36,10 @@ def grant_agency_access(case, agencies) -> None:
     GroupObjectPermission.objects.bulk_create(
         [
             GroupObjectPermission(
-                group_id=agency.group_id, permission=permission,
-                content_type=content_type, object_pk=str(case.pk),
+                group_id=agency.group_id,
+                permission=permission,
+                content_type=content_type,
+                object_pk=str(case.pk),
             )
             for agency in agencies
         ],
@@ -51,8 +53,10 @@ def revoke_agency_access(case, agencies) -> int:
     content_type = _case_content_type()
     deleted, _ = GroupObjectPermission.objects.filter(
         group_id__in=[agency.group_id for agency in agencies],
-        permission__codename=VIEW_CASE, permission__content_type=content_type,
-        content_type=content_type, object_pk=str(case.pk),
+        permission__codename=VIEW_CASE,
+        permission__content_type=content_type,
+        content_type=content_type,
+        object_pk=str(case.pk),
     ).delete()
     return deleted
 
@@ -70,7 +74,9 @@ def sync_case_access(case) -> None:
     content_type = _case_content_type()
     with transaction.atomic():
         GroupObjectPermission.objects.filter(
-            permission__codename=VIEW_CASE, content_type=content_type, object_pk=str(case.pk),
+            permission__codename=VIEW_CASE,
+            content_type=content_type,
+            object_pk=str(case.pk),
         ).exclude(group_id__in=[agency.group_id for agency in participating]).delete()
         grant_agency_access(case, participating)
 
@@ -84,9 +90,7 @@ def add_participant(case, kind: str, agency: Agency):
     if agency.kind != kind:
         raise ValueError(f"{agency.name} is a {agency.kind} agency, not {kind}")
     with transaction.atomic():
-        participant, _ = CaseParticipant.objects.update_or_create(
-            case=case, kind=kind, defaults={"agency": agency}
-        )
+        participant, _ = CaseParticipant.objects.update_or_create(case=case, kind=kind, defaults={"agency": agency})
         sync_case_access(case)
     return participant
 

@@ -48,17 +48,13 @@ CASE_ROLES = (Role.MEMBER, Role.LEAD, Role.COORDINATOR)
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "agency", "role"], name="unique_membership_role"
-            ),
+            models.UniqueConstraint(fields=["user", "agency", "role"], name="unique_membership_role"),
         ]
 
     def __str__(self):
@@ -117,13 +113,9 @@ class Consent(models.Model):
     ``"straffegjennomføringsloven § 4"``. Never deleted: it is revoked.
     """
 
-    person = models.ForeignKey(
-        "workflows.Person", on_delete=models.PROTECT, related_name="consents"
-    )
+    person = models.ForeignKey("workflows.Person", on_delete=models.PROTECT, related_name="consents")
     case = models.ForeignKey("workflows.Case", on_delete=models.PROTECT, related_name="consents")
-    agency = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
-    )
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="consents")
     agency_kind = models.CharField(max_length=20, choices=AgencyKind.choices, blank=True)
     categories = models.JSONField(default=list, help_text="Names of the data categories covered")
     purpose = models.TextField()
@@ -152,10 +144,7 @@ class Consent(models.Model):
                 name="consent_agency_xor_kind",
             ),
             models.CheckConstraint(
-                condition=(
-                    models.Q(expires_at__isnull=True)
-                    | models.Q(expires_at__gt=models.F("given_at"))
-                ),
+                condition=(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=models.F("given_at"))),
                 name="consent_expires_after_given",
             ),
         ]
@@ -232,26 +221,21 @@ class AccessLog(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     username = models.CharField(max_length=150, help_text="Copied: the log outlives renames")
     role = models.CharField(max_length=20, blank=True)
-    agency = models.ForeignKey(
-        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(
         "workflows.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="access_log"
     )
     person = models.ForeignKey(
-        "workflows.Person", null=True, blank=True, on_delete=models.PROTECT,
+        "workflows.Person",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="access_log",
     )
     category = models.CharField(max_length=20)
-    action = models.CharField(
-        max_length=10, choices=AccessAction.choices, default=AccessAction.READ
-    )
-    basis = models.CharField(
-        max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"'
-    )
-    consent = models.ForeignKey(
-        Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    action = models.CharField(max_length=10, choices=AccessAction.choices, default=AccessAction.READ)
+    basis = models.CharField(max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"')
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     item = models.CharField(
         max_length=40, blank=True, help_text='what was read when not the case data: "notes", "attachment:12"'
     )
@@ -267,10 +251,7 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self):
-        return (
-            f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.category} "
-            f"({self.basis})"
-        )
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.category} ({self.basis})"
 
     def save(self, *args, **kwargs):
         if not self._state.adding or kwargs.get("force_update"):

@@ -67,9 +67,18 @@ class _Log:
 
 def _row(user, case, decision, category, action, item, at=None):
     return AccessLog(
-        user=user, username=user.get_username(), role=decision.role or "", agency=decision.agency, case=case,
-        person_id=case.person_id, category=rules.category_of(category), action=action, basis=decision.basis or "",
-        consent=decision.consent, item=item, at=at or timezone.now(),
+        user=user,
+        username=user.get_username(),
+        role=decision.role or "",
+        agency=decision.agency,
+        case=case,
+        person_id=case.person_id,
+        category=rules.category_of(category),
+        action=action,
+        basis=decision.basis or "",
+        consent=decision.consent,
+        item=item,
+        at=at or timezone.now(),
     )
 
 
@@ -96,8 +105,7 @@ def notes_for(user, case, notes, *, log: bool = True) -> list[ItemView]:
                     entries.add(older, revision.category)
             if not note.is_withdrawn:
                 entries.add(decision, note.category)
-        views.append(ItemView(note, bool(decision), _reason(decision, note.category), decision.basis,
-                              tuple(history)))
+        views.append(ItemView(note, bool(decision), _reason(decision, note.category), decision.basis, tuple(history)))
     if log:
         entries.write()
     return views

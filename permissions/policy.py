@@ -102,9 +102,17 @@ def _form_needs_full_identity(schema) -> bool:
 
 def _log_row(user, case, decision, category, action, at):
     return AccessLog(
-        user=user, username=user.get_username(), role=decision.role or "",
-        agency=decision.agency, case=case, person_id=case.person_id, category=category,
-        action=action, basis=decision.basis or "", consent=decision.consent, at=at,
+        user=user,
+        username=user.get_username(),
+        role=decision.role or "",
+        agency=decision.agency,
+        case=case,
+        person_id=case.person_id,
+        category=category,
+        action=action,
+        basis=decision.basis or "",
+        consent=decision.consent,
+        at=at,
     )
 
 
@@ -148,8 +156,11 @@ def case_data_for(
                 decisions.append(reveal)
         views[category] = view
         if log and view.values:
-            logged += [_log_row(user, case, d, category, action, now) for d in decisions
-                       if category not in UNLOGGED_CATEGORIES or d.basis.startswith("task:")]
+            logged += [
+                _log_row(user, case, d, category, action, now)
+                for d in decisions
+                if category not in UNLOGGED_CATEGORIES or d.basis.startswith("task:")
+            ]
     if logged:
         AccessLog.objects.bulk_create(logged)
     return views
@@ -158,8 +169,14 @@ def case_data_for(
 def _values_one_by_one(access, category, values, sources, fields, refusal):
     shown, decisions = {}, {}
     for name, value in values.items():
-        decision = rules.decide_value(access, category, (), field_name=name, source_agency_id=sources.get(name),
-                                      shared_fields=fields.shared_fields)
+        decision = rules.decide_value(
+            access,
+            category,
+            (),
+            field_name=name,
+            source_agency_id=sources.get(name),
+            shared_fields=fields.shared_fields,
+        )
         if decision:
             shown[name] = value
             decisions.setdefault(decision.basis, decision)
@@ -172,8 +189,9 @@ def _values_one_by_one(access, category, values, sources, fields, refusal):
 def _national_id_as_allowed(user, case, view, fields, task):
     """The identity view with the national id masked unless ``rules.can_see_national_id``."""
     full = rules.can_see_national_id(user, case, task, needs_full_identity=fields.needs_full_identity(task))
-    values = {name: (value if full or name not in NATIONAL_ID_FIELDS else _mask(value))
-              for name, value in view.values.items()}
+    values = {
+        name: (value if full or name not in NATIONAL_ID_FIELDS else _mask(value)) for name, value in view.values.items()
+    }
     reveal = full if full and NATIONAL_ID_FIELDS & set(view.values) else None
     return CategoryView(view.category, view.visible, values, view.reason, view.basis), reveal
 
@@ -193,14 +211,18 @@ def person_for(user, case, fields: FieldRules, *, task=None, log=True) -> dict:
     if decision:
         if log:
             AccessLog.objects.create(
-                user=user, username=user.get_username(), role=decision.role or "",
-                agency=decision.agency, case=case, person=person, category="identity",
-                action=AccessAction.READ, basis=decision.basis,
+                user=user,
+                username=user.get_username(),
+                role=decision.role or "",
+                agency=decision.agency,
+                case=case,
+                person=person,
+                category="identity",
+                action=AccessAction.READ,
+                basis=decision.basis,
             )
-        return {"name": person.name, "national_id": person.national_id,
-                "national_id_masked": False}
-    return {"name": person.name, "national_id": _mask(person.national_id),
-            "national_id_masked": True}
+        return {"name": person.name, "national_id": person.national_id, "national_id_masked": False}
+    return {"name": person.name, "national_id": _mask(person.national_id), "national_id_masked": True}
 
 
 def _mask(value):

@@ -173,13 +173,9 @@ def _view_case_permissions():
 def _participating_memberships(user, case_pk, roles):
     """Memberships of ``user`` with one of ``roles`` in an agency that participates in the
     case and whose group holds ``view_case`` on it. One query."""
-    granted = _view_case_permissions().filter(
-        group_id=OuterRef("agency__group_id"), object_pk=str(case_pk)
-    )
+    granted = _view_case_permissions().filter(group_id=OuterRef("agency__group_id"), object_pk=str(case_pk))
     participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
-    return Membership.objects.filter(user=user, role__in=roles).filter(
-        Exists(granted), Exists(participates)
-    )
+    return Membership.objects.filter(user=user, role__in=roles).filter(Exists(granted), Exists(participates))
 
 
 def case_access(user, case) -> CaseAccess:
@@ -270,8 +266,7 @@ def can_view_access_log(user, case) -> bool:
     agency that participates in it. (Auditors read the log, never the case data.)"""
     memberships = _memberships(user)
     coordinator = any(
-        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR
-        for agency_id, role in memberships
+        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in memberships
     )
     if coordinator:
         return _participating_memberships(user, case.pk, (Role.COORDINATOR,)).exists()
@@ -302,8 +297,6 @@ def needs_second_factor(user) -> bool:
     deploys the scripts that run on case data; an auditor reads who saw whose health data;
     staff reach the database rows through the admin. Only a user with no role sees nothing."""
     return bool(user.is_staff or user.is_superuser or _memberships(user))
-
-
 
 
 # --- acting in a case -------------------------------------------------------------------
@@ -337,21 +330,33 @@ def refusal(access: CaseAccess, category: str) -> Decision:
         return Decision(False, reason=_no_case_reason(access))
     agency = access.acting[0][0]
     if category == RESTRICTED:
-        return Decision(False, reason=format_lazy(
-            _("this field has no data category: only the agency that wrote it and the "
-              "coordinating agency see it"),
-        ), agency=agency, role=access.acting[0][1])
-    return Decision(False, reason=format_lazy(
-        _("no consent from the person to share {category} data with {agency}"),
-        category=label, agency=_agency_name(agency),
-    ), agency=agency, role=access.acting[0][1])
+        return Decision(
+            False,
+            reason=format_lazy(
+                _("this field has no data category: only the agency that wrote it and the coordinating agency see it"),
+            ),
+            agency=agency,
+            role=access.acting[0][1],
+        )
+    return Decision(
+        False,
+        reason=format_lazy(
+            _("no consent from the person to share {category} data with {agency}"),
+            category=label,
+            agency=_agency_name(agency),
+        ),
+        agency=agency,
+        role=access.acting[0][1],
+    )
 
 
 def _no_case_reason(access: CaseAccess):
     if access.has_memberships:
-        return _("your role does not give access to the data of this case: process "
-                 "administrators and auditors never see case data, and your agency must "
-                 "take part in the case")
+        return _(
+            "your role does not give access to the data of this case: process "
+            "administrators and auditors never see case data, and your agency must "
+            "take part in the case"
+        )
     return _("you work in no agency that takes part in this case")
 
 
@@ -399,8 +404,15 @@ def decide_shared_field(access: CaseAccess, field_name: str, shared_fields) -> D
     return Decision(False)
 
 
-def decide_value(access: CaseAccess, category: str, consents, *, field_name: str, source_agency_id: int | None,
-                 shared_fields=frozenset()) -> Decision:
+def decide_value(
+    access: CaseAccess,
+    category: str,
+    consents,
+    *,
+    field_name: str,
+    source_agency_id: int | None,
+    shared_fields=frozenset(),
+) -> Decision:
     """One value of case data: its category's grounds, else own-data, else a shared field."""
     return (
         decide_category(access, category, consents)
@@ -432,8 +444,14 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
     consents = () if category_of(category) == RESTRICTED else active_consents(case)
     sources = case.data_sources or {}
     if field is not None:
-        return decide_value(access, category, consents, field_name=field, source_agency_id=sources.get(field),
-                            shared_fields=fields.shared_fields)
+        return decide_value(
+            access,
+            category,
+            consents,
+            field_name=field,
+            source_agency_id=sources.get(field),
+            shared_fields=fields.shared_fields,
+        )
     decision = decide_category(access, category, consents)
     if decision:
         return decision
@@ -527,7 +545,8 @@ def can_change_note(user, note) -> bool:
     """Correct or withdraw a note: only its author, while still working the case in the
     agency that wrote it."""
     return (
-        note.author_id is not None and note.author_id == getattr(user, "pk", None)
+        note.author_id is not None
+        and note.author_id == getattr(user, "pk", None)
         and note.agency_id in case_access(user, note.case).agency_ids
     )
 
@@ -535,7 +554,8 @@ def can_change_note(user, note) -> bool:
 def can_withdraw_attachment(user, attachment) -> bool:
     """Withdraw an attachment (a wrong file): only who added it, while working the case in that agency."""
     return (
-        attachment.uploaded_by_id is not None and attachment.uploaded_by_id == getattr(user, "pk", None)
+        attachment.uploaded_by_id is not None
+        and attachment.uploaded_by_id == getattr(user, "pk", None)
         and attachment.agency_id in case_access(user, attachment.case).agency_ids
     )
 

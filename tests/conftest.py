@@ -117,7 +117,10 @@ def shipped(db, outcome_kinds):
     definitions = {}
     for path in bpmn_files([PROCESSES]):
         result = deploy_definition(
-            actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path), filename=path.name,
+            actor=None,
+            bpmn_xml=path.read_bytes(),
+            forms=forms_for(path),
+            filename=path.name,
             check_permission=False,
         )
         definitions[result.definition.key] = result.definition

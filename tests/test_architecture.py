@@ -177,22 +177,38 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({"permissions/rules.py": "from workflows.models import Case\n"},
-         "permissions/rules.py:1: permissions imports workflows.models (workflows is not below permissions)"),
-        ({"permissions/rules.py": "def f():\n    from workflows import models\n"},
-         "permissions/rules.py:2: permissions imports workflows (workflows is not below permissions)"),
-        ({"bpmn/views.py": "from ..workflows.selectors import case_for\n"},
-         "bpmn/views.py:1: bpmn imports workflows.selectors (workflows is not below bpmn)"),
-        ({"bpmn/services.py": "from bpmn import engine\nfrom web import pages\n"},
-         "bpmn/services.py:2: bpmn imports web (web is not below bpmn)"),
-        ({"workflows/steps.py": "from SpiffWorkflow.exceptions import WorkflowException\n"},
-         "workflows/steps.py:1: workflows imports SpiffWorkflow; only bpmn/engine may"),
-        ({"core/errors.py": "from django.conf import settings\n"},
-         "core/errors.py:1: core is plain Python and imports django.conf"),
-        ({"workflows/services.py": "def f():\n    from permissions import rules\n"},
-         "workflows/services.py:2: workflows imports permissions inside a function"),
-        ({"config/urls.py": "from api import views\n", "api/views.py": "from web import pages\n"},
-         "api/views.py:1: api imports web (web is not below api)"),
+        (
+            {"permissions/rules.py": "from workflows.models import Case\n"},
+            "permissions/rules.py:1: permissions imports workflows.models (workflows is not below permissions)",
+        ),
+        (
+            {"permissions/rules.py": "def f():\n    from workflows import models\n"},
+            "permissions/rules.py:2: permissions imports workflows (workflows is not below permissions)",
+        ),
+        (
+            {"bpmn/views.py": "from ..workflows.selectors import case_for\n"},
+            "bpmn/views.py:1: bpmn imports workflows.selectors (workflows is not below bpmn)",
+        ),
+        (
+            {"bpmn/services.py": "from bpmn import engine\nfrom web import pages\n"},
+            "bpmn/services.py:2: bpmn imports web (web is not below bpmn)",
+        ),
+        (
+            {"workflows/steps.py": "from SpiffWorkflow.exceptions import WorkflowException\n"},
+            "workflows/steps.py:1: workflows imports SpiffWorkflow; only bpmn/engine may",
+        ),
+        (
+            {"core/errors.py": "from django.conf import settings\n"},
+            "core/errors.py:1: core is plain Python and imports django.conf",
+        ),
+        (
+            {"workflows/services.py": "def f():\n    from permissions import rules\n"},
+            "workflows/services.py:2: workflows imports permissions inside a function",
+        ),
+        (
+            {"config/urls.py": "from api import views\n", "api/views.py": "from web import pages\n"},
+            "api/views.py:1: api imports web (web is not below api)",
+        ),
     ],
 )
 def test_the_checker_refuses(tmp_path, files, expected):
@@ -200,12 +216,16 @@ def test_the_checker_refuses(tmp_path, files, expected):
 
 
 def test_the_checker_allows_downward_and_relative_imports(tmp_path):
-    root = _tree(tmp_path, {
-        "workflows/services/tasks.py": (
-            "from ..models import Task\nfrom . import steps\nfrom permissions import rules\n"
-        ),
-        "workflows/models.py": "", "workflows/services/steps.py": "",
-        "bpmn/engine/runtime.py": "from SpiffWorkflow.bpmn import BpmnWorkflow\nfrom core.errors import X\n",
-        "permissions/apps.py": "def ready():\n    from core import ids\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "workflows/services/tasks.py": (
+                "from ..models import Task\nfrom . import steps\nfrom permissions import rules\n"
+            ),
+            "workflows/models.py": "",
+            "workflows/services/steps.py": "",
+            "bpmn/engine/runtime.py": "from SpiffWorkflow.bpmn import BpmnWorkflow\nfrom core.errors import X\n",
+            "permissions/apps.py": "def ready():\n    from core import ids\n",
+        },
+    )
     assert violations(root) == []

@@ -67,11 +67,21 @@ def case_list(request):
     # A bad filter value is ignored (``.qs`` narrows by the valid ones).
     page, query = page_of(request, filterset.qs)
     status = filterset.form.cleaned_data.get("status", "")
-    return render(request, "cases/list.html", {
-        "cases": page.object_list, "page": page, "query": query,
-        "processes": processes, "status": status, "process": process, "overdue": overdue,
-        "statuses": dict(CaseStatus.choices), "works_cases": works_cases(user),
-    })
+    return render(
+        request,
+        "cases/list.html",
+        {
+            "cases": page.object_list,
+            "page": page,
+            "query": query,
+            "processes": processes,
+            "status": status,
+            "process": process,
+            "overdue": overdue,
+            "statuses": dict(CaseStatus.choices),
+            "works_cases": works_cases(user),
+        },
+    )
 
 
 # --- start a case ---------------------------------------------------------------------------
@@ -94,17 +104,30 @@ def _start_form(request, *, values, errors=None, status=200):
     for kind in _needed_kinds(chosen) if chosen else []:
         choices = list(selectors.agencies_for(user).filter(kind=kind))
         default = next((a.pk for a in choices if a.pk in mine), choices[0].pk if len(choices) == 1 else "")
-        participants.append({
-            "kind": kind, "label": AgencyKind(kind).label if kind in AgencyKind.values else kind,
-            "name": f"participant_{kind}", "choices": choices,
-            "value": str(values.get(f"participant_{kind}", default)),
-        })
+        participants.append(
+            {
+                "kind": kind,
+                "label": AgencyKind(kind).label if kind in AgencyKind.values else kind,
+                "name": f"participant_{kind}",
+                "choices": choices,
+                "value": str(values.get(f"participant_{kind}", default)),
+            }
+        )
     by_field = _errors_by_field(errors, START_FIELDS)
     known = {"process", "person_name", "national_id", *(p["name"] for p in participants)}
-    return render(request, "cases/new.html", {
-        "processes": processes, "chosen": chosen, "participants": participants, "values": values,
-        "errors": by_field, "other_errors": [m for name, ms in by_field.items() if name not in known for m in ms],
-    }, status=status)
+    return render(
+        request,
+        "cases/new.html",
+        {
+            "processes": processes,
+            "chosen": chosen,
+            "participants": participants,
+            "values": values,
+            "errors": by_field,
+            "other_errors": [m for name, ms in by_field.items() if name not in known for m in ms],
+        },
+        status=status,
+    )
 
 
 @ui_view
@@ -114,15 +137,17 @@ def case_new(request):
     if request.method != "POST":
         return _start_form(request, values=request.GET.dict())
     values = request.POST.dict()
-    definition = next((p for p in selectors.process_definitions_for(request.user) if p.key == values.get("process")),
-                      None)
+    definition = next(
+        (p for p in selectors.process_definitions_for(request.user) if p.key == values.get("process")), None
+    )
     participants = {}
     for kind in _needed_kinds(definition) if definition else []:
         if values.get(f"participant_{kind}"):
             participants[kind] = values[f"participant_{kind}"]
     try:
         case = services.start_case(
-            actor=request.user, process_key=values.get("process", ""),
+            actor=request.user,
+            process_key=values.get("process", ""),
             person={"name": values.get("person_name", ""), "national_id": values.get("national_id", "")},
             participants=participants,
         )
@@ -165,24 +190,36 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
     access_log = None
     if rules.can_view_access_log(user, case):
         access_log = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")[:100]
-    return render(request, "cases/detail.html", {
-        "case": case, "view": view, "person": view.person, "status_label": case.get_status_display(),
-        "holders": _ball_holders(view.open_tasks),
-        "chart": build_chart(agencies=_row_order(view.participants, tasks), tasks=tasks,
-                             handoffs=[e for e in events if e.kind == EventKind.HANDOFF],
-                             start=case.opened_at, now=now),
-        "events": [(event, event.get_kind_display()) for event in events],
-        "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
-        "diagram": diagram_data(case, user),
-        "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
-        "can_record_consent": rules.can_record_consent(user, case),
-        "categories": [(c, rules.CATEGORY_LABELS[c]) for c in CATEGORIES],
-        "consent_values": consent_values or {"basis": CONSENT_BASIS, "categories": []},
-        "consent_errors": _errors_by_field(consent_errors),
-        "access_log": access_log,
-        "notes_section": notes_section(request, case),
-        "now": now,
-    }, status=status)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "view": view,
+            "person": view.person,
+            "status_label": case.get_status_display(),
+            "holders": _ball_holders(view.open_tasks),
+            "chart": build_chart(
+                agencies=_row_order(view.participants, tasks),
+                tasks=tasks,
+                handoffs=[e for e in events if e.kind == EventKind.HANDOFF],
+                start=case.opened_at,
+                now=now,
+            ),
+            "events": [(event, event.get_kind_display()) for event in events],
+            "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
+            "diagram": diagram_data(case, user),
+            "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
+            "can_record_consent": rules.can_record_consent(user, case),
+            "categories": [(c, rules.CATEGORY_LABELS[c]) for c in CATEGORIES],
+            "consent_values": consent_values or {"basis": CONSENT_BASIS, "categories": []},
+            "consent_errors": _errors_by_field(consent_errors),
+            "access_log": access_log,
+            "notes_section": notes_section(request, case),
+            "now": now,
+        },
+        status=status,
+    )
 
 
 @ui_view
@@ -194,10 +231,16 @@ def case_detail(request, pk):
 def person_access_report(request, pk):
     """The person's access report, for the coordinator to give them (printable)."""
     report = selectors.person_access_report(actor=request.user, case=pk)
-    return render(request, "cases/person_access_report.html", {
-        "report": report, "case_pk": pk, "national_id": mask_national_id(report.person.national_id),
-        "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
-    })
+    return render(
+        request,
+        "cases/person_access_report.html",
+        {
+            "report": report,
+            "case_pk": pk,
+            "national_id": mask_national_id(report.person.national_id),
+            "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
+        },
+    )
 
 
 def _expiry(text: str):
@@ -214,13 +257,23 @@ def _expiry(text: str):
 @ui_view
 def consent_record(request, pk):
     post = request.POST
-    values = {"agency": post.get("agency", ""), "categories": post.getlist("categories"),
-              "purpose": post.get("purpose", ""), "basis": post.get("basis", "") or CONSENT_BASIS,
-              "expires": post.get("expires", ""), "note": post.get("note", "")}
+    values = {
+        "agency": post.get("agency", ""),
+        "categories": post.getlist("categories"),
+        "purpose": post.get("purpose", ""),
+        "basis": post.get("basis", "") or CONSENT_BASIS,
+        "expires": post.get("expires", ""),
+        "note": post.get("note", ""),
+    }
     try:
         services.record_consent(
-            actor=request.user, case=pk, agency=values["agency"] or None, categories=values["categories"],
-            purpose=values["purpose"], basis=values["basis"], expires_at=_expiry(values["expires"]),
+            actor=request.user,
+            case=pk,
+            agency=values["agency"] or None,
+            categories=values["categories"],
+            purpose=values["purpose"],
+            basis=values["basis"],
+            expires_at=_expiry(values["expires"]),
             note=values["note"],
         )
     except InvalidInput as exc:

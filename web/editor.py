@@ -70,8 +70,12 @@ def editor_endpoint(view):
 
 
 def _content(data) -> dict:
-    return {"bpmn_xml": data.get("bpmn_xml"), "forms": data.get("forms", {}), "lanes": data.get("lanes") or {},
-            "routing": data.get("routing") or None}
+    return {
+        "bpmn_xml": data.get("bpmn_xml"),
+        "forms": data.get("forms", {}),
+        "lanes": data.get("lanes") or {},
+        "routing": data.get("routing") or None,
+    }
 
 
 def _key(data) -> str:
@@ -90,15 +94,28 @@ def draft_save(request, data):
         draft = services.save_draft(actor=request.user, key=_key(data), **_content(data), **base)
     except services.DraftConflict as exc:
         other = exc.draft
-        detail = _("%(name)s saved this draft at %(time)s, after you opened it. Reload the page to see that "
-                   "work, or save again to replace it with yours.") % {
+        detail = _(
+            "%(name)s saved this draft at %(time)s, after you opened it. Reload the page to see that "
+            "work, or save again to replace it with yours."
+        ) % {
             "name": other.updated_by.get_full_name() or other.updated_by.get_username(),
             "time": formats.date_format(timezone.localtime(other.updated_at), "SHORT_DATETIME_FORMAT"),
         }
-        return JsonResponse({"detail": detail, "errors": [{"field": "base", "message": detail}],
-                             "current": other.updated_at.isoformat()}, status=409)
-    return JsonResponse({"saved": True, "updated_at": draft.updated_at.isoformat(),
-                         "updated_at_display": formats.date_format(draft.updated_at, "SHORT_DATETIME_FORMAT")})
+        return JsonResponse(
+            {
+                "detail": detail,
+                "errors": [{"field": "base", "message": detail}],
+                "current": other.updated_at.isoformat(),
+            },
+            status=409,
+        )
+    return JsonResponse(
+        {
+            "saved": True,
+            "updated_at": draft.updated_at.isoformat(),
+            "updated_at_display": formats.date_format(draft.updated_at, "SHORT_DATETIME_FORMAT"),
+        }
+    )
 
 
 @editor_endpoint
@@ -116,12 +133,17 @@ def validate(request, data):
 def deploy(request, data):
     result = services.deploy_draft(actor=request.user, key=_key(data), **_content(data))
     definition = result.definition
-    return JsonResponse({
-        "created": result.created, "key": definition.key, "version": definition.version,
-        "checksum": definition.checksum,
-        "url": reverse("process", kwargs={"key": definition.key}),
-        "edit_url": reverse("process-edit", kwargs={"key": definition.key}),
-    }, status=201 if result.created else 200)
+    return JsonResponse(
+        {
+            "created": result.created,
+            "key": definition.key,
+            "version": definition.version,
+            "checksum": definition.checksum,
+            "url": reverse("process", kwargs={"key": definition.key}),
+            "edit_url": reverse("process-edit", kwargs={"key": definition.key}),
+        },
+        status=201 if result.created else 200,
+    )
 
 
 @editor_endpoint
@@ -138,8 +160,14 @@ def form_preview(request, data):
         except SchemaError as exc:
             problems.append(_("not a valid JSON Schema: %(reason)s") % {"reason": exc.message})
         else:
-            problems += [_("the form cannot be used: %(problem)s") % {"problem": problem}
-                         for problem in form_problems(schema)]
-    return render(request, "bpmn/_form_preview.html", {
-        "fields": schema_forms.fields_for(schema if not problems else {}), "problems": problems,
-    })
+            problems += [
+                _("the form cannot be used: %(problem)s") % {"problem": problem} for problem in form_problems(schema)
+            ]
+    return render(
+        request,
+        "bpmn/_form_preview.html",
+        {
+            "fields": schema_forms.fields_for(schema if not problems else {}),
+            "problems": problems,
+        },
+    )

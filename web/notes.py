@@ -48,25 +48,40 @@ def _category_choices(form) -> list[tuple[str, str]]:
     return [(c, str(rules.CATEGORY_LABELS.get(c, c))) for c in rules.NOTE_CATEGORIES if c in seen]
 
 
-def notes_section(request, case, *, page_number=None, per_page=CASE_PAGE_NOTES, note_values=None,
-                  note_errors=None, upload_values=None, upload_errors=None) -> dict:
+def notes_section(
+    request,
+    case,
+    *,
+    page_number=None,
+    per_page=CASE_PAGE_NOTES,
+    note_values=None,
+    note_errors=None,
+    upload_values=None,
+    upload_errors=None,
+) -> dict:
     """What ``cases/_notes.html`` shows: the notes (one page), the attachments, the forms."""
     user = request.user
     paginator = Paginator(note_selectors.notes_of(case), per_page)
     page = paginator.get_page(page_number)
     notes = note_selectors.notes_for_case(actor=user, case=case, page=list(page.object_list))
     attachments = note_selectors.attachments_for_case(
-        actor=user, case=case, page=list(note_selectors.attachments_of(case)[:ATTACHMENTS_SHOWN]))
+        actor=user, case=case, page=list(note_selectors.attachments_of(case)[:ATTACHMENTS_SHOWN])
+    )
     for view in (*notes, *attachments):
         view.item.case = case  # the rules below ask about the case already checked
     form = note_selectors.note_form_for(actor=user, case=case)
     first = form.agencies[0].pk if form.agencies else None
     return {
-        "case": case, "page": page, "notes": notes, "attachments": attachments,
+        "case": case,
+        "page": page,
+        "notes": notes,
+        "attachments": attachments,
         "more_notes": paginator.count - len(notes) if per_page == CASE_PAGE_NOTES else 0,
         "changeable": {v.item.pk for v in notes if rules.can_change_note(user, v.item)},
         "withdrawable": {v.item.pk for v in attachments if rules.can_withdraw_attachment(user, v.item)},
-        "form": form, "agencies": form.agencies, "categories": _category_choices(form),
+        "form": form,
+        "agencies": form.agencies,
+        "categories": _category_choices(form),
         "open": case.status == CaseStatus.OPEN,
         "note_values": note_values or {"category": form.defaults.get(first, ""), "agency": str(first or "")},
         "note_errors": _errors_by_field(note_errors),
@@ -109,8 +124,13 @@ def _conflict(request, pk, exc):
 def _add_note(request, pk):
     values = {key: request.POST.get(key, "") for key in ("text", "category", "agency")}
     try:
-        services.add_note(actor=request.user, case=pk, text=values["text"], category=values["category"] or None,
-                          agency=values["agency"] or None)
+        services.add_note(
+            actor=request.user,
+            case=pk,
+            text=values["text"],
+            category=values["category"] or None,
+            agency=values["agency"] or None,
+        )
     except InvalidInput as exc:
         return _refused(request, pk, note_values=values, note_errors=exc.errors)
     except Conflict as exc:
@@ -123,8 +143,14 @@ def _add_note(request, pk):
 def note_correct(request, pk, note_pk):
     post = request.POST
     try:
-        services.correct_note(actor=request.user, case=pk, note_id=note_pk, text=post.get("text", ""),
-                              category=post.get("category") or None, version=post.get("version"))
+        services.correct_note(
+            actor=request.user,
+            case=pk,
+            note_id=note_pk,
+            text=post.get("text", ""),
+            category=post.get("category") or None,
+            version=post.get("version"),
+        )
     except InvalidInput as exc:
         messages.error(request, "; ".join(e["message"] for e in field_errors(exc.errors)) or error_text(exc))
         return _refused(request, pk)
@@ -148,8 +174,13 @@ def note_withdraw(request, pk, note_pk):
 def attachment_add(request, pk):
     values = {key: request.POST.get(key, "") for key in ("category", "agency")}
     try:
-        services.add_attachment(actor=request.user, case=pk, upload=request.FILES.get("file"),
-                                category=values["category"] or None, agency=values["agency"] or None)
+        services.add_attachment(
+            actor=request.user,
+            case=pk,
+            upload=request.FILES.get("file"),
+            category=values["category"] or None,
+            agency=values["agency"] or None,
+        )
     except InvalidInput as exc:
         return _refused(request, pk, upload_values=values, upload_errors=exc.errors)
     except Conflict as exc:

@@ -86,17 +86,24 @@ def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None =
     labels = labels or {}
     sections = []
     for category, view in case_data.items():
-        sections.append({
-            "category": category,
-            "label": rules.CATEGORY_LABELS.get(category, category),
-            "visible": view.visible,
-            "values": [(titles.get(name, schema_forms.option_label(name)),
-                        schema_forms.display_value(labels.get(name, {}).get(value, value)
-                                                   if isinstance(value, str) else value))
-                       for name, value in view.values.items()],
-            "reason": view.reason,
-            "basis": view.basis,
-        })
+        sections.append(
+            {
+                "category": category,
+                "label": rules.CATEGORY_LABELS.get(category, category),
+                "visible": view.visible,
+                "values": [
+                    (
+                        titles.get(name, schema_forms.option_label(name)),
+                        schema_forms.display_value(
+                            labels.get(name, {}).get(value, value) if isinstance(value, str) else value
+                        ),
+                    )
+                    for name, value in view.values.items()
+                ],
+                "reason": view.reason,
+                "basis": view.basis,
+            }
+        )
     return sections
 
 

@@ -19,6 +19,10 @@ urlpatterns = [
     path("<str:key>/", processes.process_detail, name="process"),
     path("<str:key>/edit/", processes.process_edit, name="process-edit"),
     path("<str:key>/versions/<int:version>/export/", processes.export_version, name="process-export"),
-    path("<str:key>/versions/<int:version>/export/forms/", processes.export_version, {"what": "forms"},
-         name="process-export-forms"),
+    path(
+        "<str:key>/versions/<int:version>/export/forms/",
+        processes.export_version,
+        {"what": "forms"},
+        name="process-export-forms",
+    ),
 ]

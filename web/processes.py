@@ -48,8 +48,10 @@ targetNamespace="http://brobygger.no/bpmn/new">
 EDITOR_STRINGS = (
     # sidebar.js: forms converted from camunda:formData (issue 14)
     gettext_noop("%(form)s (from Camunda: review)"),
-    gettext_noop("This task's fields come from its Camunda form: give each field a data category before you "
-                 "deploy (a field without one is restricted)."),
+    gettext_noop(
+        "This task's fields come from its Camunda form: give each field a data category before you "
+        "deploy (a field without one is restricted)."
+    ),
     # editor.js
     gettext_noop("Form %(form)s"),
     gettext_noop("Draft saved %(when)s"),
@@ -192,11 +194,20 @@ def process_detail(request, key):
     diagrams = {"shown": {"xml": shown.bpmn_xml, **(diff.as_dict() if diff else {})}}
     if diff and diff.removed:
         diagrams["compare"] = {"xml": compare.bpmn_xml, "removed": diff.as_dict()["removed"]}
-    return render(request, "bpmn/detail.html", {
-        "key": key, "versions": versions, "shown": shown, "compare": compare, "diff": diff,
-        "diagrams": diagrams, "deploys": selectors.deploy_records_for(request.user, key),
-        "draft": services.draft_for(actor=request.user, key=key),
-    })
+    return render(
+        request,
+        "bpmn/detail.html",
+        {
+            "key": key,
+            "versions": versions,
+            "shown": shown,
+            "compare": compare,
+            "diff": diff,
+            "diagrams": diagrams,
+            "deploys": selectors.deploy_records_for(request.user, key),
+            "draft": services.draft_for(actor=request.user, key=key),
+        },
+    )
 
 
 @admin_page
@@ -221,11 +232,14 @@ def _editor(request, key: str):
     if draft is not None:
         content = {"bpmn_xml": draft.bpmn_xml, "forms": draft.forms, "lanes": draft.lanes, "routing": draft.routing}
     elif latest is not None:
-        content = {"bpmn_xml": latest.bpmn_xml, "forms": latest.forms, "lanes": latest.lanes,
-                   "routing": latest.routing}
+        content = {"bpmn_xml": latest.bpmn_xml, "forms": latest.forms, "lanes": latest.lanes, "routing": latest.routing}
     else:
-        content = {"bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))), "forms": {}, "lanes": {},
-                   "routing": {}}
+        content = {
+            "bpmn_xml": NEW_PROCESS_XML.format(name=escape(gettext("New process"))),
+            "forms": {},
+            "lanes": {},
+            "routing": {},
+        }
     converted = selectors.converted_forms(content["bpmn_xml"], content["forms"])
     config = {
         **content,
@@ -238,9 +252,17 @@ def _editor(request, key: str):
         "categories": list(CATEGORIES),
         **selectors.lane_vocabulary(),
     }
-    return render(request, "bpmn/editor.html", {
-        "key": key, "latest": latest, "draft": draft, "config": config, "strings": editor_strings(),
-    })
+    return render(
+        request,
+        "bpmn/editor.html",
+        {
+            "key": key,
+            "latest": latest,
+            "draft": draft,
+            "config": config,
+            "strings": editor_strings(),
+        },
+    )
 
 
 @admin_page

@@ -86,19 +86,21 @@ def fields_for(schema: dict | None, values: dict | None = None, errors: list[dic
     for name, prop in (schema.get("properties") or {}).items():
         prop = prop or {}
         labels = prop.get("x-enum-labels") or {}  # value -> label, e.g. the outcome kinds
-        fields.append(Field(
-            name=name,
-            label=prop.get("title") or option_label(name),
-            widget=_widget(prop, name in required),
-            required=name in required,
-            category=prop.get("x-category", "restricted"),
-            value=_as_text(values.get(name)),
-            options=[(str(v), labels.get(str(v)) or option_label(v)) for v in prop.get("enum") or []],
-            errors=by_field.pop(name, []),
-            max_length=prop.get("maxLength"),
-            minimum=prop.get("minimum"),
-            maximum=prop.get("maximum"),
-        ))
+        fields.append(
+            Field(
+                name=name,
+                label=prop.get("title") or option_label(name),
+                widget=_widget(prop, name in required),
+                required=name in required,
+                category=prop.get("x-category", "restricted"),
+                value=_as_text(values.get(name)),
+                options=[(str(v), labels.get(str(v)) or option_label(v)) for v in prop.get("enum") or []],
+                errors=by_field.pop(name, []),
+                max_length=prop.get("maxLength"),
+                minimum=prop.get("minimum"),
+                maximum=prop.get("maximum"),
+            )
+        )
     return fields
 
 

@@ -134,17 +134,23 @@ def build_chart(*, agencies, tasks, handoffs, start: datetime, now: datetime) ->
         chart.rows.append(row)
         for task, lane, x1, x2 in placed:
             bar_y = y + ROW_PAD + lane * SUBLANE + (SUBLANE - BAR_HEIGHT) - 4
-            chart.bars.append(Bar(task.pk, task.name, _status(task, now), x1, bar_y, x2 - x1,
-                                  task.created_at, task.completed_at))
+            chart.bars.append(
+                Bar(task.pk, task.name, _status(task, now), x1, bar_y, x2 - x1, task.created_at, task.completed_at)
+            )
         y += height
 
     for event in handoffs:
         source, target = rows.get(event.from_agency_id), rows.get(event.to_agency_id)
         if source is None or target is None or source is target:
             continue
-        chart.arrows.append(Arrow(
-            x=x_of(event.created_at), y1=source.y + source.height / 2, y2=target.y + target.height / 2,
-            label=f"{source.label} → {target.label}", at=event.created_at,
-        ))
+        chart.arrows.append(
+            Arrow(
+                x=x_of(event.created_at),
+                y1=source.y + source.height / 2,
+                y2=target.y + target.height / 2,
+                label=f"{source.label} → {target.label}",
+                at=event.created_at,
+            )
+        )
     chart.height = y + 24
     return chart

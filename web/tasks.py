@@ -57,10 +57,20 @@ def inbox(request):
             queryset = queryset.order_by("-due_at", "-id")
         page, query = page_of(request, queryset)
         tasks = page.object_list
-    return render(request, "tasks/inbox.html", {
-        "tab": tab, "tabs": INBOX_TABS, "tasks": tasks, "page": page, "query": query, "descending": descending,
-        "now": timezone.now(), "works_cases": works_cases(user),
-    })
+    return render(
+        request,
+        "tasks/inbox.html",
+        {
+            "tab": tab,
+            "tabs": INBOX_TABS,
+            "tasks": tasks,
+            "page": page,
+            "query": query,
+            "descending": descending,
+            "now": timezone.now(),
+            "works_cases": works_cases(user),
+        },
+    )
 
 
 # --- task page ----------------------------------------------------------------------------
@@ -72,18 +82,23 @@ def _task_page(request, task_id, *, values=None, errors=None, status=200):
     task = view.task
     errors = field_errors(errors)
     fields = schema_forms.fields_for(view.form_schema, values if values is not None else {}, errors)
-    return render(request, "tasks/detail.html", {
-        "task": task,
-        "person": view.person,
-        "sections": data_sections(view.case_data, form_titles(task.case), form_choice_labels(task.case)),
-        "form_schema": view.form_schema,
-        "fields": fields,
-        "form_errors": schema_forms.form_level_errors(errors, fields),
-        "can_work": rules.can_work_task(user, task),
-        "claimed_by_me": task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk,
-        "diagram": diagram_data(task.case, user, current=task.element_id),
-        "now": timezone.now(),
-    }, status=status)
+    return render(
+        request,
+        "tasks/detail.html",
+        {
+            "task": task,
+            "person": view.person,
+            "sections": data_sections(view.case_data, form_titles(task.case), form_choice_labels(task.case)),
+            "form_schema": view.form_schema,
+            "fields": fields,
+            "form_errors": schema_forms.form_level_errors(errors, fields),
+            "can_work": rules.can_work_task(user, task),
+            "claimed_by_me": task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk,
+            "diagram": diagram_data(task.case, user, current=task.element_id),
+            "now": timezone.now(),
+        },
+        status=status,
+    )
 
 
 @ui_view
@@ -111,8 +126,11 @@ def _complete(request, pk):
     case = selectors.case_for(request.user, task.case_id)
     next_agencies = sorted({t.agency.name for t in selectors.case_tasks(case)})
     if next_agencies:
-        messages.success(request, _("“%(task)s” is completed. The case is now with: %(agencies)s.")
-                         % {"task": task.name, "agencies": ", ".join(next_agencies)})
+        messages.success(
+            request,
+            _("“%(task)s” is completed. The case is now with: %(agencies)s.")
+            % {"task": task.name, "agencies": ", ".join(next_agencies)},
+        )
     else:
         messages.success(request, _("“%(task)s” is completed.") % {"task": task.name})
     return redirect("tasks")

@@ -20,6 +20,9 @@ urlpatterns = [
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),
     path("cases/<int:pk>/attachments/", notes.attachment_add, name="attachment-add"),
     path("cases/<int:pk>/attachments/<int:attachment_pk>/", notes.attachment_download, name="attachment"),
-    path("cases/<int:pk>/attachments/<int:attachment_pk>/withdraw/", notes.attachment_withdraw,
-         name="attachment-withdraw"),
+    path(
+        "cases/<int:pk>/attachments/<int:attachment_pk>/withdraw/",
+        notes.attachment_withdraw,
+        name="attachment-withdraw",
+    ),
 ]

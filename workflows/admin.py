@@ -9,8 +9,18 @@ class IncidentAdmin(admin.ModelAdmin):
 
     list_display = ["id", "kind", "element_id", "attempts", "job", "created_at", "resolved_at"]
     list_filter = ["kind", "resolved_at"]
-    readonly_fields = ["instance", "case", "element_id", "kind", "error", "attempts", "job", "created_at",
-                       "resolved_at", "resolved_by"]
+    readonly_fields = [
+        "instance",
+        "case",
+        "element_id",
+        "kind",
+        "error",
+        "attempts",
+        "job",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    ]
 
 
 @admin.register(Job)
@@ -21,8 +31,17 @@ class JobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["=id", "case__reference", "locked_by"]
     date_hierarchy = "due_at"
-    readonly_fields = ["kind", "instance", "case", "payload", "created_at", "finished_at", "locked_by",
-                       "lease_until", "last_error"]
+    readonly_fields = [
+        "kind",
+        "instance",
+        "case",
+        "payload",
+        "created_at",
+        "finished_at",
+        "locked_by",
+        "lease_until",
+        "last_error",
+    ]
     raw_id_fields = ["instance", "case"]
 
 

@@ -134,16 +134,19 @@ def record_outcome(schema: dict | None, data: dict, *, case, actor, agency_id, e
     _roles, values, errors = _read(schema, data)
     if values is None or errors:
         return None
-    outcome, _ = CaseOutcome.objects.update_or_create(case=case, defaults={
-        "kind": values.kind,
-        "tenure": values.tenure if values.tenure in Tenure.values else "",
-        "reason": values.reason,
-        "referral_date": values.referral_date or timezone.localdate(case.opened_at),
-        "housed_date": values.housed_date,
-        "recorded_by": actor,
-        "recorded_by_agency_id": agency_id,
-        "element_id": element_id,
-    })
+    outcome, _ = CaseOutcome.objects.update_or_create(
+        case=case,
+        defaults={
+            "kind": values.kind,
+            "tenure": values.tenure if values.tenure in Tenure.values else "",
+            "reason": values.reason,
+            "referral_date": values.referral_date or timezone.localdate(case.opened_at),
+            "housed_date": values.housed_date,
+            "recorded_by": actor,
+            "recorded_by_agency_id": agency_id,
+            "element_id": element_id,
+        },
+    )
     return outcome
 
 
@@ -188,14 +191,19 @@ def outcome_view(case, data_views: dict, forms: dict[str, dict]) -> OutcomeView 
     sources = case.data_sources or {}
     if not any(sources.get(name) == outcome.recorded_by_agency_id for name in shown):
         return OutcomeView(False, {}, getattr(housing, "reason", None), None)
-    return OutcomeView(True, {
-        "kind": outcome.kind.code,
-        "kind_label": outcome.kind.label,
-        "has_home": outcome.kind.has_home,
-        "tenure": outcome.tenure or None,
-        "tenure_label": str(Tenure(outcome.tenure).label) if outcome.tenure else None,
-        "reason": outcome.reason or None,
-        "referral_date": outcome.referral_date,
-        "housed_date": outcome.housed_date,
-        "closed_date": outcome.closed_date,
-    }, housing.reason, housing.basis)
+    return OutcomeView(
+        True,
+        {
+            "kind": outcome.kind.code,
+            "kind_label": outcome.kind.label,
+            "has_home": outcome.kind.has_home,
+            "tenure": outcome.tenure or None,
+            "tenure_label": str(Tenure(outcome.tenure).label) if outcome.tenure else None,
+            "reason": outcome.reason or None,
+            "referral_date": outcome.referral_date,
+            "housed_date": outcome.housed_date,
+            "closed_date": outcome.closed_date,
+        },
+        housing.reason,
+        housing.basis,
+    )

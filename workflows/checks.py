@@ -13,13 +13,15 @@ def client_side_binding(app_configs=None, **kwargs):
     first step would fail with a syntax error. Say so at start-up instead."""
     problems = []
     for alias, database in settings.DATABASES.items():
-        if database.get("ENGINE") == "django.db.backends.postgresql" and (
-            database.get("OPTIONS") or {}
-        ).get("server_side_binding"):
-            problems.append(Error(
-                f"DATABASES[{alias!r}] has OPTIONS server_side_binding on; Brobygger sends a step's statements "
-                "together, which needs client-side binding",
-                hint="remove server_side_binding from the database OPTIONS",
-                id="brobygger.E001",
-            ))
+        if database.get("ENGINE") == "django.db.backends.postgresql" and (database.get("OPTIONS") or {}).get(
+            "server_side_binding"
+        ):
+            problems.append(
+                Error(
+                    f"DATABASES[{alias!r}] has OPTIONS server_side_binding on; Brobygger sends a step's statements "
+                    "together, which needs client-side binding",
+                    hint="remove server_side_binding from the database OPTIONS",
+                    id="brobygger.E001",
+                )
+            )
     return problems

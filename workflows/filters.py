@@ -89,11 +89,13 @@ class CaseFilter(django_filters.FilterSet):
 
 class TaskFilter(django_filters.FilterSet):
     assigned = django_filters.ChoiceFilter(
-        choices=[("me", "me"), ("agency", "agency")], method="filter_assigned",
+        choices=[("me", "me"), ("agency", "agency")],
+        method="filter_assigned",
         help_text="`me`: claimed or completed by you; `agency`: landed on one of your agencies",
     )
     status = django_filters.ChoiceFilter(
-        choices=[*TaskStatus.choices, (TASK_STATUS_ACTIVE, "Open or claimed")], method="filter_status",
+        choices=[*TaskStatus.choices, (TASK_STATUS_ACTIVE, "Open or claimed")],
+        method="filter_status",
         help_text="a task status, or `active` (open or claimed)",
     )
     overdue = StrictBooleanFilter(method="filter_overdue", help_text="active and past its due date")

@@ -17,9 +17,20 @@ from core.errors import FieldError, field_error
 
 # keyword -> the name of its param (None: the message needs none)
 SCHEMA_KEYWORDS: dict[str, str | None] = {
-    "type": "type", "enum": None, "const": None, "minimum": "limit", "maximum": "limit",
-    "exclusiveMinimum": "limit", "exclusiveMaximum": "limit", "multipleOf": "limit", "minLength": "limit",
-    "maxLength": "limit", "pattern": None, "format": "format", "minItems": "limit", "maxItems": "limit",
+    "type": "type",
+    "enum": None,
+    "const": None,
+    "minimum": "limit",
+    "maximum": "limit",
+    "exclusiveMinimum": "limit",
+    "exclusiveMaximum": "limit",
+    "multipleOf": "limit",
+    "minLength": "limit",
+    "maxLength": "limit",
+    "pattern": None,
+    "format": "format",
+    "minItems": "limit",
+    "maxItems": "limit",
     "uniqueItems": None,
 }
 
@@ -42,7 +53,8 @@ def form_errors(schema: dict | None, validator: Draft202012Validator | None, dat
     ]
     errors += [field_error(name, "field.required") for name in schema.get("required", []) if name not in data]
     return errors + schema_errors(
-        error for error in validator.iter_errors(data)
+        error
+        for error in validator.iter_errors(data)
         # required and unknown fields are reported above, once per field
         if not ((error.validator == "required" and not error.path) or error.validator == "additionalProperties")
     )

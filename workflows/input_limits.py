@@ -136,8 +136,9 @@ def check_data(data, field: str = "") -> None:
 
 def text_errors(**texts) -> list[FieldError]:
     """Errors of single text fields (a name, a key) that cannot be stored."""
-    return [error for name, text in texts.items()
-            if isinstance(text, str) and (error := text_error(name, text)) is not None]
+    return [
+        error for name, text in texts.items() if isinstance(text, str) and (error := text_error(name, text)) is not None
+    ]
 
 
 def check_texts(**texts) -> None:

@@ -33,9 +33,7 @@ class Case(models.Model):
     # Current value of every form field, and which agency wrote it (the "own data" rule).
     data = models.JSONField(default=dict)
     data_sources = models.JSONField(default=dict)
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -114,7 +112,11 @@ class Task(models.Model):
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     form = models.CharField(max_length=200, blank=True)
     handed_over_by = models.ForeignKey(
-        "permissions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "permissions.Agency",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The agency whose completed work created this task",
     )
     due_at = models.DateTimeField(null=True, blank=True)
@@ -184,9 +186,7 @@ class Event(models.Model):
     """Append-only case history: the timeline and the source of analytics."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    instance = models.ForeignKey(
-        ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
+    instance = models.ForeignKey(ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(

@@ -24,14 +24,17 @@ def notes_of(case):
     """The case's notes, newest first, with what showing them needs."""
     revisions = Prefetch("revisions", queryset=NoteRevision.objects.select_related("replaced_by").order_by("-version"))
     return (
-        Note.objects.filter(case=case).select_related("agency", "author")
-        .prefetch_related(revisions).order_by("-created_at", "-id")
+        Note.objects.filter(case=case)
+        .select_related("agency", "author")
+        .prefetch_related(revisions)
+        .order_by("-created_at", "-id")
     )
 
 
 def attachments_of(case):
     return (
-        Attachment.objects.filter(case=case).select_related("agency", "uploaded_by", "withdrawn_by")
+        Attachment.objects.filter(case=case)
+        .select_related("agency", "uploaded_by", "withdrawn_by")
         .order_by("-created_at", "-id")
     )
 

@@ -20,8 +20,12 @@ from django.db import models
 
 class Note(models.Model):
     case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="notes")
-    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="+",
-                               help_text="the writing agency: its own data, whatever the category")
+    agency = models.ForeignKey(
+        "permissions.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the writing agency: its own data, whatever the category",
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     category = models.CharField(max_length=20)
     text = models.TextField()
@@ -57,8 +61,7 @@ class NoteRevision(models.Model):
     text = models.TextField()
     written_at = models.DateTimeField(help_text="when this text was written")
     replaced_at = models.DateTimeField()
-    replaced_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    replaced_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     change = models.CharField(max_length=20, choices=Change.choices)
 
     class Meta:
@@ -72,8 +75,7 @@ class NoteRevision(models.Model):
 class Attachment(models.Model):
     case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="attachments")
     agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="+")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     category = models.CharField(max_length=20)
     filename = models.CharField(max_length=160, help_text="a display name made safe; never a path")
     content_type = models.CharField(max_length=100, help_text="sniffed from the bytes, never the client's")
@@ -86,8 +88,9 @@ class Attachment(models.Model):
     stored_as = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -28,20 +28,28 @@ class OutcomeKind(models.Model):
     kinds; an admin adds more or retires one (``active``) but never deletes a kind, so
     every recorded outcome keeps its meaning."""
 
-    code = models.SlugField(_("code"), max_length=50, unique=True,
-                            help_text=_("Stored with each outcome and used in forms and the API; never change it."))
+    code = models.SlugField(
+        _("code"),
+        max_length=50,
+        unique=True,
+        help_text=_("Stored with each outcome and used in forms and the API; never change it."),
+    )
     label = models.CharField(_("label"), max_length=200, help_text=_("What caseworkers read, in bokmål."))
     description = models.TextField(_("description"), blank=True)
     has_home = models.BooleanField(
-        _("the person has a home"), default=False,
+        _("the person has a home"),
+        default=False,
         help_text=_("The person lives in a home of their own when the case closes (counted as housed or kept)."),
     )
     needs_tenure = models.BooleanField(
-        _("needs the form of tenure"), default=False,
+        _("needs the form of tenure"),
+        default=False,
         help_text=_("The outcome form must give the form of tenure and the date the person moved in."),
     )
     needs_reason = models.BooleanField(
-        _("needs a reason"), default=False, help_text=_("The outcome form must say why (e.g. not housed)."),
+        _("needs a reason"),
+        default=False,
+        help_text=_("The outcome form must say why (e.g. not housed)."),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=100, help_text=_("Order in the list."))
     active = models.BooleanField(_("active"), default=True, help_text=_("Offered in outcome forms."))

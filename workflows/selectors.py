@@ -39,11 +39,7 @@ def process_definitions_for(user):
     if not rules.can_use_directory(user):
         return ProcessDefinition.objects.none()
     newer = ProcessDefinition.objects.filter(key=OuterRef("key"), version__gt=OuterRef("version"))
-    return (
-        ProcessDefinition.objects.defer("spec_json")
-        .filter(~Exists(newer))
-        .order_by("key")
-    )
+    return ProcessDefinition.objects.defer("spec_json").filter(~Exists(newer)).order_by("key")
 
 
 def process_definition_for(user, key: str, version: int | None = None) -> ProcessDefinition:
@@ -124,17 +120,18 @@ def case_diagram_for(case, user) -> Diagram:
     """The case's BPMN model with the elements done and in progress marked."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    instance = (
-        ProcessInstance.objects.select_related("definition").filter(case=case).order_by("-id").first()
-    )
+    instance = ProcessInstance.objects.select_related("definition").filter(case=case).order_by("-id").first()
     if instance is None:
         raise NotFound("case.no_instance")
     # Read only: restored from the text, never taken from the cache of workflows to step.
     workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
     completed, active = engine.element_states(workflow)
     return Diagram(
-        process_key=instance.definition.key, version=instance.definition.version,
-        bpmn_xml=instance.definition.bpmn_xml, completed=sorted(completed), active=sorted(active - completed),
+        process_key=instance.definition.key,
+        version=instance.definition.version,
+        bpmn_xml=instance.definition.bpmn_xml,
+        completed=sorted(completed),
+        active=sorted(active - completed),
     )
 
 
@@ -151,9 +148,9 @@ def task_inbox_for(user):
 
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
-    task = Task.objects.select_related("case", "case__person", "agency", "assignee").filter(
-        pk=parse_id(task_id)
-    ).first()
+    task = (
+        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=parse_id(task_id)).first()
+    )
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
@@ -292,10 +289,16 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
-        .select_related("agency", "case").order_by("-at", "-pk")
+        .select_related("agency", "case")
+        .order_by("-at", "-pk")
     )
-    return PersonAccessReport(person=case.person, cases=readable, withheld_cases=len(theirs) - len(readable),
-                              entries=entries, generated_at=timezone.now())
+    return PersonAccessReport(
+        person=case.person,
+        cases=readable,
+        withheld_cases=len(theirs) - len(readable),
+        entries=entries,
+        generated_at=timezone.now(),
+    )
 
 
 def _case_whose_log_actor_reads(actor, case):

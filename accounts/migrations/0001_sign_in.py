@@ -6,42 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('permissions', '0003_agency_webhook'),
+        ("permissions", "0003_agency_webhook"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExternalIdentity',
+            name="ExternalIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(max_length=500)),
-                ('subject', models.CharField(max_length=255)),
-                ('last_login_groups', models.JSONField(blank=True, default=list)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='external_identity', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("issuer", models.CharField(max_length=500)),
+                ("subject", models.CharField(max_length=255)),
+                ("last_login_groups", models.JSONField(blank=True, default=list)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="external_identity",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'single sign-on identity',
-                'verbose_name_plural': 'single sign-on identities',
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'subject'), name='unique_external_identity')],
+                "verbose_name": "single sign-on identity",
+                "verbose_name_plural": "single sign-on identities",
+                "constraints": [models.UniqueConstraint(fields=("issuer", "subject"), name="unique_external_identity")],
             },
         ),
         migrations.CreateModel(
-            name='GroupMapping',
+            name="GroupMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('group', models.CharField(help_text='The exact value in the groups claim of the ID token or userinfo answer.', max_length=255, verbose_name='identity-provider group')),
-                ('role', models.CharField(choices=[('member', 'Member'), ('lead', 'Lead'), ('coordinator', 'Coordinator'), ('process_admin', 'Process admin'), ('auditor', 'Auditor')], max_length=20)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='group_mappings', to='permissions.agency')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "group",
+                    models.CharField(
+                        help_text="The exact value in the groups claim of the ID token or userinfo answer.",
+                        max_length=255,
+                        verbose_name="identity-provider group",
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("member", "Member"),
+                            ("lead", "Lead"),
+                            ("coordinator", "Coordinator"),
+                            ("process_admin", "Process admin"),
+                            ("auditor", "Auditor"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="group_mappings",
+                        to="permissions.agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'identity-provider group mapping',
-                'ordering': ['group', 'agency__name', 'role'],
-                'constraints': [models.UniqueConstraint(fields=('group', 'agency', 'role'), name='unique_group_mapping')],
+                "verbose_name": "identity-provider group mapping",
+                "ordering": ["group", "agency__name", "role"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("group", "agency", "role"), name="unique_group_mapping")
+                ],
             },
         ),
     ]

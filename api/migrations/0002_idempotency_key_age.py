@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('api', '0001_idempotency_key'),
+        ("api", "0001_idempotency_key"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='idempotencykey',
-            index=models.Index(fields=['created_at'], name='idempotency_key_age'),
+            model_name="idempotencykey",
+            index=models.Index(fields=["created_at"], name="idempotency_key_age"),
         ),
     ]

@@ -40,9 +40,19 @@ def main(argv=None) -> int:
         try:
             node.wait_ready()
             result = measure(node, database_url, users=args.users, seconds=args.seconds, warmup=args.warmup)
-            result["server"] = {key: env.get(key, "") for key in (
-                "WEB_WORKERS", "WEB_THREADS", "JOB_WORKERS", "DB_POOL", "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE",
-                "DB_CONN_HEALTH_CHECKS", "LOG_REQUESTS")}
+            result["server"] = {
+                key: env.get(key, "")
+                for key in (
+                    "WEB_WORKERS",
+                    "WEB_THREADS",
+                    "JOB_WORKERS",
+                    "DB_POOL",
+                    "DB_POOL_MAX_SIZE",
+                    "DB_CONN_MAX_AGE",
+                    "DB_CONN_HEALTH_CHECKS",
+                    "LOG_REQUESTS",
+                )
+            }
         except BaseException:
             node.stop()
             print(f"{node.tail()}\n(the node's log: {node.log.name})", file=sys.stderr)
@@ -58,8 +68,12 @@ def main(argv=None) -> int:
 
 
 def _post_json(url: str, body: dict, token: str | None = None) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",  # noqa: S310 (loopback)
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (loopback)
         return json.load(answer)
 
@@ -72,8 +86,10 @@ def _get_json(url: str, token: str) -> dict:
 
 def measure(node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float) -> dict:
     api = f"{node.base}/api/v1"
-    tokens = {name: _post_json(f"{api}/auth/token/", {"username": name, "password": server.PASSWORD})["token"]
-              for name in clients.WORKER_OF.values()}
+    tokens = {
+        name: _post_json(f"{api}/auth/token/", {"username": name, "password": server.PASSWORD})["token"]
+        for name in clients.WORKER_OF.values()
+    }
     agencies = _get_json(f"{api}/agencies/", tokens["kari"])
     rows = agencies["results"] if isinstance(agencies, dict) else agencies
     clients.CaseWorkers.tokens = tokens
@@ -137,9 +153,14 @@ def _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu) -> dic
     requests = sum(len(values) for values in timings.values())
     completions = len(timings.get(clients.ROUTES["complete"], []))
     routes = {
-        name: {"requests": len(values), "p50_ms": round(_percentile(values, 50), 1),
-               "p95_ms": round(_percentile(values, 95), 1), "p99_ms": round(_percentile(values, 99), 1),
-               "max_ms": round(max(values), 1), "failures": failures.get(name, 0)}
+        name: {
+            "requests": len(values),
+            "p50_ms": round(_percentile(values, 50), 1),
+            "p95_ms": round(_percentile(values, 95), 1),
+            "p99_ms": round(_percentile(values, 99), 1),
+            "max_ms": round(max(values), 1),
+            "failures": failures.get(name, 0),
+        }
         for name, values in sorted(timings.items())
     }
     errors = sum(failures.values()) + sum(error["count"] for error in runner.exceptions.values())

@@ -45,18 +45,27 @@ class CaseWorkers(FastHttpUser):
     @task
     def work_a_case(self) -> None:
         number = next(_numbers)
-        started = self._json(self.client.post(
-            "/api/v1/cases/", name=ROUTES["start"], headers=self._headers("prison"),
-            json={"process_key": PROCESS, "participants": self.participants,
-                  "person": {"name": f"Last Testperson {number}", "national_id": NATIONAL_IDS[number % 3]}},
-        ), 201)
+        started = self._json(
+            self.client.post(
+                "/api/v1/cases/",
+                name=ROUTES["start"],
+                headers=self._headers("prison"),
+                json={
+                    "process_key": PROCESS,
+                    "participants": self.participants,
+                    "person": {"name": f"Last Testperson {number}", "national_id": NATIONAL_IDS[number % 3]},
+                },
+            ),
+            201,
+        )
         open_tasks = started["open_tasks"]
         while open_tasks:
             open_tasks = self._work(open_tasks[0], started["id"])
 
     def _find_in_inbox(self, task_id: int, headers: dict) -> dict | None:
-        inbox = self._json(self.client.get("/api/v1/tasks/?assigned=agency&status=active", name=ROUTES["inbox"],
-                                           headers=headers), 200)["results"]
+        inbox = self._json(
+            self.client.get("/api/v1/tasks/?assigned=agency&status=active", name=ROUTES["inbox"], headers=headers), 200
+        )["results"]
         return next((row for row in inbox if row["id"] == task_id), None)
 
     def _work(self, listed: dict, case_id: int) -> list[dict]:
@@ -74,8 +83,12 @@ class CaseWorkers(FastHttpUser):
             raise CaseBroken(f"the task of case {case_id} is not in the {kind} inbox")
         opened = self._json(self.client.get(f"/api/v1/tasks/{mine['id']}/", name=ROUTES["open"], headers=headers), 200)
         data = sample_form_data(opened["form_schema"], OVERRIDES)
-        done = self._json(self.client.post(f"/api/v1/tasks/{mine['id']}/complete/", name=ROUTES["complete"],
-                                           headers=headers, json={"data": data}), 200)
+        done = self._json(
+            self.client.post(
+                f"/api/v1/tasks/{mine['id']}/complete/", name=ROUTES["complete"], headers=headers, json={"data": data}
+            ),
+            200,
+        )
         return done["open_tasks"]
 
     @staticmethod

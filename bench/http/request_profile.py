@@ -21,9 +21,16 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=25, help="functions listed per profile (default 25)")
     args = parser.parse_args(argv)
     with throwaway_database(os.environ.get("DATABASE_URL", "")) as url:
-        os.environ.update({"DATABASE_URL": url, "DEBUG": "false", "DEMO_PASSWORD": PASSWORD, "LOG_REQUESTS": "false",
-                           "REQUIRE_TWO_FACTOR": "false",  # signed in once, before the measured rounds
-                           "SECRET_KEY": os.environ.get("SECRET_KEY") or "profile-only-" + "x" * 40})
+        os.environ.update(
+            {
+                "DATABASE_URL": url,
+                "DEBUG": "false",
+                "DEMO_PASSWORD": PASSWORD,
+                "LOG_REQUESTS": "false",
+                "REQUIRE_TWO_FACTOR": "false",  # signed in once, before the measured rounds
+                "SECRET_KEY": os.environ.get("SECRET_KEY") or "profile-only-" + "x" * 40,
+            }
+        )
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         import django
 

@@ -44,8 +44,12 @@ def profile(rounds: int, top: int) -> str:
     for command, args in (("migrate", ["-v0"]), ("deploy_bpmn", ["bpmn/processes"]), ("seed_demo", ["--force"])):
         call_command(command, *args, stdout=io.StringIO())
     anonymous = Client()
-    tokens = {name: anonymous.post("/api/v1/auth/token/", {"username": name, "password": PASSWORD},
-                                   content_type="application/json").json()["token"] for name in WORKER_OF.values()}
+    tokens = {
+        name: anonymous.post(
+            "/api/v1/auth/token/", {"username": name, "password": PASSWORD}, content_type="application/json"
+        ).json()["token"]
+        for name in WORKER_OF.values()
+    }
     clients = {kind: Client(HTTP_AUTHORIZATION=f"Token {tokens[name]}") for kind, name in WORKER_OF.items()}
     participants = {a.kind: a.pk for a in Agency.objects.filter(kind__in=list(WORKER_OF))}
     figures: dict[str, list[tuple[float, int, float]]] = {}
@@ -72,32 +76,54 @@ def profile(rounds: int, top: int) -> str:
     for number in range(WARMUP_ROUNDS + rounds + PROFILED_ROUNDS):
         record = WARMUP_ROUNDS <= number < WARMUP_ROUNDS + rounds
         profiled = number >= WARMUP_ROUNDS + rounds
-        case = timed("POST /api/v1/cases/", lambda n=number: clients["prison"].post("/api/v1/cases/", {
-            "process_key": PROCESS, "participants": participants,
-            "person": {"name": f"Profil Person {n}", "national_id": NATIONAL_IDS[n % 3]}},
-            content_type="application/json"), record)
+        case = timed(
+            "POST /api/v1/cases/",
+            lambda n=number: clients["prison"].post(
+                "/api/v1/cases/",
+                {
+                    "process_key": PROCESS,
+                    "participants": participants,
+                    "person": {"name": f"Profil Person {n}", "national_id": NATIONAL_IDS[n % 3]},
+                },
+                content_type="application/json",
+            ),
+            record,
+        )
         tasks = case["open_tasks"]
         while tasks:
             kind = tasks[0]["agency"]["kind"]
             client = clients[kind]
-            inbox = timed("GET /api/v1/tasks/?assigned=agency", lambda c=client: c.get(
-                "/api/v1/tasks/?assigned=agency&status=active"), record, profiles["inbox"] if profiled else None)
+            inbox = timed(
+                "GET /api/v1/tasks/?assigned=agency",
+                lambda c=client: c.get("/api/v1/tasks/?assigned=agency&status=active"),
+                record,
+                profiles["inbox"] if profiled else None,
+            )
             mine = next(r for r in inbox["results"] if r["case"]["id"] == case["id"] and r["agency"]["kind"] == kind)
-            opened = timed("GET /api/v1/tasks/{id}/", lambda c=client, t=mine["id"]: c.get(f"/api/v1/tasks/{t}/"),
-                           record)
+            opened = timed(
+                "GET /api/v1/tasks/{id}/", lambda c=client, t=mine["id"]: c.get(f"/api/v1/tasks/{t}/"), record
+            )
             data = sample_form_data(opened["form_schema"], OVERRIDES)
-            done = timed("POST /api/v1/tasks/{id}/complete/", lambda c=client, t=mine["id"], d=data: c.post(
-                f"/api/v1/tasks/{t}/complete/", {"data": d}, content_type="application/json"),
-                record, profiles["complete"] if profiled else None)
+            done = timed(
+                "POST /api/v1/tasks/{id}/complete/",
+                lambda c=client, t=mine["id"], d=data: c.post(
+                    f"/api/v1/tasks/{t}/complete/", {"data": d}, content_type="application/json"
+                ),
+                record,
+                profiles["complete"] if profiled else None,
+            )
             tasks = done["open_tasks"]
 
-    summary = {route: {
-        "requests": len(rows),
-        "wall_ms_p50": round(statistics.median(r[0] for r in rows) * 1000, 2),
-        "sql_statements_p50": statistics.median(r[1] for r in rows),
-        "sql_ms_p50": round(statistics.median(r[2] for r in rows) * 1000, 2),
-        "python_ms_p50": round(statistics.median(r[0] - r[2] for r in rows) * 1000, 2),
-    } for route, rows in figures.items()}
+    summary = {
+        route: {
+            "requests": len(rows),
+            "wall_ms_p50": round(statistics.median(r[0] for r in rows) * 1000, 2),
+            "sql_statements_p50": statistics.median(r[1] for r in rows),
+            "sql_ms_p50": round(statistics.median(r[2] for r in rows) * 1000, 2),
+            "python_ms_p50": round(statistics.median(r[0] - r[2] for r in rows) * 1000, 2),
+        }
+        for route, rows in figures.items()
+    }
     out = io.StringIO()
     out.write(json.dumps(summary, indent=2) + "\n")
     for route, statements in last_statements.items():
@@ -108,5 +134,3 @@ def profile(rounds: int, top: int) -> str:
         out.write(f"\n=== cProfile: {name} (own time) ===\n")
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(top)
     return out.getvalue()
-
-

@@ -53,14 +53,21 @@ def throwaway_database(url: str, *, keep: bool = False):
 
 def server_env(database_url: str, static_root: str, extra: dict | None = None) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PROMETHEUS_")}
-    env.update({
-        "DATABASE_URL": database_url, "DEBUG": "false", "SECRET_KEY": "bench-http-only-" + "x" * 40,
-        "STATIC_ROOT": static_root, "DEMO_PASSWORD": PASSWORD, "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend", "PYTHONUNBUFFERED": "1",
-        # The clients sign in once with a password before the measured window; the second
-        # factor (docs/security.md) is not what is measured, so the demo cast has none.
-        "REQUIRE_TWO_FACTOR": "false",
-    })
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-http-only-" + "x" * 40,
+            "STATIC_ROOT": static_root,
+            "DEMO_PASSWORD": PASSWORD,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "PYTHONUNBUFFERED": "1",
+            # The clients sign in once with a password before the measured window; the second
+            # factor (docs/security.md) is not what is measured, so the demo cast has none.
+            "REQUIRE_TWO_FACTOR": "false",
+        }
+    )
     env.update(extra or {})
     return env
 
@@ -68,8 +75,13 @@ def server_env(database_url: str, static_root: str, extra: dict | None = None) -
 def prepare(env: dict) -> None:
     """The schema, the shipped processes and the demo cast, as an operator installs them."""
     for argv in (["migrate", "--noinput", "-v0"], ["deploy_bpmn", "bpmn/processes"], ["seed_demo", "--force"]):
-        subprocess.run([sys.executable, "manage.py", *argv], cwd=REPO, env=env, check=True,  # noqa: S603
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(  # noqa: S603 (our own manage.py)
+            [sys.executable, "manage.py", *argv],
+            cwd=REPO,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 class Node:
@@ -81,7 +93,11 @@ class Node:
         self.log = tempfile.NamedTemporaryFile(prefix="brobygger-node-", suffix=".log", delete=False)  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603 (our own command)
             [sys.executable, "manage.py", "serve", "--bind", f"127.0.0.1:{self.port}", *args],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
@@ -108,8 +124,14 @@ class Node:
         for process in self.processes():
             with contextlib.suppress(psutil.NoSuchProcess):
                 command = " ".join(process.cmdline()[1:4])
-                rows.append({"pid": process.pid, "role": _role(process, self.process.pid), "command": command,
-                             "rss_mb": round(process.memory_info().rss / 2**20, 1)})
+                rows.append(
+                    {
+                        "pid": process.pid,
+                        "role": _role(process, self.process.pid),
+                        "command": command,
+                        "rss_mb": round(process.memory_info().rss / 2**20, 1),
+                    }
+                )
         return rows
 
     def stop(self, timeout: float = 30.0) -> int:

@@ -71,8 +71,9 @@ def _property(field: etree._Element) -> tuple[dict, bool]:
     if kind == "date":
         prop["format"] = "date"
     if kind == "enum":
-        values = [(value.get("id"), value.get("name")) for value in field.iter(f"{{{CAMUNDA_NS}}}value")
-                  if value.get("id")]
+        values = [
+            (value.get("id"), value.get("name")) for value in field.iter(f"{{{CAMUNDA_NS}}}value") if value.get("id")
+        ]
         if values:
             prop["enum"] = [value_id for value_id, _ in values]
             prop["x-enum-labels"] = {value_id: name or value_id for value_id, name in values}

@@ -169,15 +169,20 @@ def _missing_scripts(root, filename) -> list[ValidationIssue]:
             script = task.find(f"{{{BPMN_NS}}}script")
             if script is not None and (script.text or "").strip():
                 continue
-            resource = next((value for key, value in task.attrib.items()
-                             if isinstance(key, str) and key.endswith("}resource")), None)
+            resource = next(
+                (value for key, value in task.attrib.items() if isinstance(key, str) and key.endswith("}resource")),
+                None,
+            )
             where = f"in the external resource {resource!r}, which Brobygger does not load" if resource else "empty"
-            issues.append(_issue(
-                "missing-script",
-                f"script task '{task.get('id')}' has no inline script (it is {where}); write the script "
-                "into the task (its Script field), or make the task a user or manual task",
-                task, filename,
-            ))
+            issues.append(
+                _issue(
+                    "missing-script",
+                    f"script task '{task.get('id')}' has no inline script (it is {where}); write the script "
+                    "into the task (its Script field), or make the task a user or manual task",
+                    task,
+                    filename,
+                )
+            )
     return issues
 
 
@@ -199,26 +204,30 @@ def _main_process_id(root, filename) -> str:
         return candidates[0].get("id")
     if not candidates:
         ids = ", ".join(repr(node.get("id")) for node in executable)
-        raise BpmnValidationError([
+        raise BpmnValidationError(
+            [
+                _issue(
+                    "no-executable-process",
+                    f"every executable process in the file ({ids}) is the target of a call "
+                    "activity, so none of them is the top-level process to start; Brobygger "
+                    "deploys one top-level process per file",
+                    executable[0] if executable else None,
+                    filename,
+                )
+            ]
+        )
+    ids = ", ".join(repr(node.get("id")) for node in candidates)
+    raise BpmnValidationError(
+        [
             _issue(
-                "no-executable-process",
-                f"every executable process in the file ({ids}) is the target of a call "
-                "activity, so none of them is the top-level process to start; Brobygger "
-                "deploys one top-level process per file",
-                executable[0] if executable else None,
+                "several-executable-processes",
+                f"the file has {len(candidates)} executable top-level processes ({ids}); "
+                "Brobygger deploys one process per file",
+                candidates[1] if len(candidates) > 1 else None,
                 filename,
             )
-        ])
-    ids = ", ".join(repr(node.get("id")) for node in candidates)
-    raise BpmnValidationError([
-        _issue(
-            "several-executable-processes",
-            f"the file has {len(candidates)} executable top-level processes ({ids}); "
-            "Brobygger deploys one process per file",
-            candidates[1] if len(candidates) > 1 else None,
-            filename,
-        )
-    ])
+        ]
+    )
 
 
 def _line_of(root, element_id):
@@ -239,26 +248,37 @@ def _parse_with_spiff(root, process_id, filename):
         subprocess_specs = _subprocess_specs(parser, spec)
     except ValidationException as exc:
         element_id = getattr(exc, "id", None) or None
-        raise BpmnValidationError([
-            ValidationIssue(
-                code="bpmn-invalid",
-                message=str(exc).splitlines()[0],
-                element_id=element_id,
-                line=_line_of(root, element_id) or (getattr(exc, "line_number", None) or None),
-                file=filename,
-            )
-        ]) from exc
-    except (SpiffWorkflowException, KeyError, ValueError, TypeError, AttributeError,
-            IndexError, NotImplementedError) as exc:
+        raise BpmnValidationError(
+            [
+                ValidationIssue(
+                    code="bpmn-invalid",
+                    message=str(exc).splitlines()[0],
+                    element_id=element_id,
+                    line=_line_of(root, element_id) or (getattr(exc, "line_number", None) or None),
+                    file=filename,
+                )
+            ]
+        ) from exc
+    except (
+        SpiffWorkflowException,
+        KeyError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        NotImplementedError,
+    ) as exc:
         # SpiffWorkflow raises plain Python errors for constructs it does not support
         # (e.g. unknown event types in another tool's export): refuse, naming the reason.
-        raise BpmnValidationError([
-            ValidationIssue(
-                code="unsupported",
-                message=f"SpiffWorkflow cannot parse this model: {type(exc).__name__}: {exc}",
-                file=filename,
-            )
-        ]) from exc
+        raise BpmnValidationError(
+            [
+                ValidationIssue(
+                    code="unsupported",
+                    message=f"SpiffWorkflow cannot parse this model: {type(exc).__name__}: {exc}",
+                    file=filename,
+                )
+            ]
+        ) from exc
     missing = _missing_called_processes(root, spec, subprocess_specs, filename)
     if missing:
         raise BpmnValidationError(missing)
@@ -296,17 +316,19 @@ def _missing_called_processes(root, spec, subprocess_specs, filename) -> list[Va
             if not isinstance(task_spec, SubWorkflowTaskMixin) or called not in missing:
                 continue
             element_id = getattr(task_spec, "bpmn_id", None)
-            issues.append(ValidationIssue(
-                code="missing-called-process",
-                message=(
-                    f"call activity {element_id!r} calls the process {called!r}, which is not in "
-                    "the file; Brobygger deploys one file at a time, so put the called process "
-                    "in the same file"
-                ),
-                element_id=element_id,
-                line=_line_of(root, element_id),
-                file=filename,
-            ))
+            issues.append(
+                ValidationIssue(
+                    code="missing-called-process",
+                    message=(
+                        f"call activity {element_id!r} calls the process {called!r}, which is not in "
+                        "the file; Brobygger deploys one file at a time, so put the called process "
+                        "in the same file"
+                    ),
+                    element_id=element_id,
+                    line=_line_of(root, element_id),
+                    file=filename,
+                )
+            )
     return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
 
 
@@ -349,21 +371,22 @@ def _form_fields(user_tasks, forms, filename) -> tuple[dict[str, str], list[Vali
         for name, prop in (schema or {}).get("properties", {}).items():
             category = prop.get("x-category", UNCATEGORISED)
             if fields.setdefault(name, category) != category:
-                issues.append(ValidationIssue(
-                    code="conflicting-category",
-                    message=(
-                        f"field {name!r} is {fields[name]!r} in one form and {category!r} in "
-                        f"form {task['form']!r}; a field has one data category"
-                    ),
-                    element_id=element_id,
-                    file=filename,
-                ))
+                issues.append(
+                    ValidationIssue(
+                        code="conflicting-category",
+                        message=(
+                            f"field {name!r} is {fields[name]!r} in one form and {category!r} in "
+                            f"form {task['form']!r}; a field has one data category"
+                        ),
+                        element_id=element_id,
+                        file=filename,
+                    )
+                )
     return fields, issues
 
 
 def _message_names(root) -> set[str]:
-    messages = {node.get("id"): node.get("name") or node.get("id")
-                for node in root.iter(f"{{{BPMN_NS}}}message")}
+    messages = {node.get("id"): node.get("name") or node.get("id") for node in root.iter(f"{{{BPMN_NS}}}message")}
     names = set()
     for node in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
         ref = node.get("messageRef")

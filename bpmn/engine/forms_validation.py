@@ -29,8 +29,19 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError, val
 from jsonschema.exceptions import _WrappedReferencingError
 
 # Keywords of draft 2020-12 whose values are schemas, lists of schemas or maps of schemas.
-_ONE_SCHEMA = ("additionalProperties", "contains", "contentSchema", "else", "if", "items", "not",
-               "propertyNames", "then", "unevaluatedItems", "unevaluatedProperties")
+_ONE_SCHEMA = (
+    "additionalProperties",
+    "contains",
+    "contentSchema",
+    "else",
+    "if",
+    "items",
+    "not",
+    "propertyNames",
+    "then",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+)
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_MAPS = ("$defs", "definitions", "dependentSchemas", "patternProperties", "properties")
 _REFERENCES = ("$ref", "$dynamicRef")
@@ -162,13 +173,18 @@ def _resolve(schema, fragment: str) -> tuple[tuple, object] | None:
 def _reference_problem(ref: str) -> tuple[str, str, str] | None:
     """(code, what, why) when a reference is not a local JSON pointer."""
     if not ref.startswith("#"):
-        return ("remote-ref", f"has a $ref to {ref!r}",
-                "a form may refer only to its own parts (such as '#/$defs/address'); the server never fetches "
-                "schemas")
+        return (
+            "remote-ref",
+            f"has a $ref to {ref!r}",
+            "a form may refer only to its own parts (such as '#/$defs/address'); the server never fetches schemas",
+        )
     fragment = unquote(ref[1:])
     if fragment and not fragment.startswith("/"):
-        return ("invalid-ref", f"has a $ref to the anchor {ref!r}",
-                "refer to a part of the form by its JSON pointer (such as '#/$defs/address')")
+        return (
+            "invalid-ref",
+            f"has a $ref to the anchor {ref!r}",
+            "refer to a part of the form by its JSON pointer (such as '#/$defs/address')",
+        )
     return None
 
 
@@ -199,13 +215,18 @@ def schema_problems(schema) -> list[FormProblem]:
                 has_pattern_properties = True
                 for key in node["patternProperties"]:
                     if (error := pattern_error(key)) is not None:
-                        problem("invalid-pattern", pointer, f"has the patternProperties key {key!r}",
-                                f"{error}; {no_backtracking}")
+                        problem(
+                            "invalid-pattern",
+                            pointer,
+                            f"has the patternProperties key {key!r}",
+                            f"{error}; {no_backtracking}",
+                        )
             if "unevaluatedProperties" in node:
                 has_unevaluated_properties = True
             if (error := pattern_error(node.get("pattern"))) is not None:
-                problem("invalid-pattern", pointer, f"has the pattern {node['pattern']!r}",
-                        f"{error}; {no_backtracking}")
+                problem(
+                    "invalid-pattern", pointer, f"has the pattern {node['pattern']!r}", f"{error}; {no_backtracking}"
+                )
             for keyword in _REFERENCES:
                 ref = node.get(keyword)
                 if not isinstance(ref, str):
@@ -221,12 +242,20 @@ def schema_problems(schema) -> list[FormProblem]:
                 if target[0] not in walked:
                     queue.append(target)
     if has_pattern_properties and has_unevaluated_properties:
-        problem("invalid-pattern", (), 'uses "unevaluatedProperties" together with "patternProperties"',
-                "the two cannot be checked in linear time; use additionalProperties instead")
+        problem(
+            "invalid-pattern",
+            (),
+            'uses "unevaluatedProperties" together with "patternProperties"',
+            "the two cannot be checked in linear time; use additionalProperties instead",
+        )
     for pointer in _recursive_references(references):
-        problem("recursive-ref", pointer, f"has a $ref to '#{_pointer_text(references[pointer])}'",
-                "it leads back to itself, directly or through other references; a form may not refer to "
-                "itself or to a part that contains the reference")
+        problem(
+            "recursive-ref",
+            pointer,
+            f"has a $ref to '#{_pointer_text(references[pointer])}'",
+            "it leads back to itself, directly or through other references; a form may not refer to "
+            "itself or to a part that contains the reference",
+        )
     return problems
 
 
@@ -282,8 +311,9 @@ def _additional_properties(validator, additional, instance, schema):
         return
     properties = schema.get("properties", {})
     patterns = list(schema.get("patternProperties", {}))
-    extras = {key for key in instance
-              if key not in properties and not any(_matches(pattern, key) for pattern in patterns)}
+    extras = {
+        key for key in instance if key not in properties and not any(_matches(pattern, key) for pattern in patterns)
+    }
     if validator.is_type(additional, "object"):
         for extra in extras:
             yield from validator.descend(instance[extra], additional, path=extra)

@@ -75,8 +75,7 @@ def validate_lane_map(lane_map: Mapping[str, str] | None) -> list[ValidationIssu
         return [
             ValidationIssue(
                 "invalid-lane-map",
-                f"the lane map must map lane names to agency kinds ({kinds}), "
-                f"not be a {type(lane_map).__name__}",
+                f"the lane map must map lane names to agency kinds ({kinds}), not be a {type(lane_map).__name__}",
             )
         ]
     issues = []
@@ -92,8 +91,7 @@ def validate_lane_map(lane_map: Mapping[str, str] | None) -> list[ValidationIssu
             issues.append(
                 ValidationIssue(
                     "unknown-lane-kind",
-                    f"the lane map sends lane {name!r} to {kind!r}, which is not an agency "
-                    f"kind; use one of {kinds}",
+                    f"the lane map sends lane {name!r} to {kind!r}, which is not an agency kind; use one of {kinds}",
                 )
             )
     return issues

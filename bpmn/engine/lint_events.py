@@ -25,7 +25,7 @@ _TIMER_ADVICE = (
 )
 _INTERRUPTING = (
     "starts an interrupting event sub-process, which SpiffWorkflow 3.2 does not interrupt "
-    "with: the main flow would go on beside it. Set isInterrupting=\"false\" on the start "
+    'with: the main flow would go on beside it. Set isInterrupting="false" on the start '
     "event, or use an interrupting boundary event on the task to stop"
 )
 _NOT_ALONE = (
@@ -42,15 +42,25 @@ def lint_start_events(root, *, filename: str) -> list[ValidationIssue]:
         for start in starts:
             element_id = start.get("id")
             if start.find(f"{{{BPMN}}}timerEventDefinition") is not None:
-                issues.append(ValidationIssue(
-                    "timer-start-event", f"start event '{element_id}' {_TIMER_ADVICE}", element_id,
-                    start.sourceline, filename,
-                ))
+                issues.append(
+                    ValidationIssue(
+                        "timer-start-event",
+                        f"start event '{element_id}' {_TIMER_ADVICE}",
+                        element_id,
+                        start.sourceline,
+                        filename,
+                    )
+                )
             elif start.find(f"{{{BPMN}}}messageEventDefinition") is not None and len(starts) > 1:
-                issues.append(ValidationIssue(
-                    "message-start-event", f"start event '{element_id}' {_NOT_ALONE}", element_id,
-                    start.sourceline, filename,
-                ))
+                issues.append(
+                    ValidationIssue(
+                        "message-start-event",
+                        f"start event '{element_id}' {_NOT_ALONE}",
+                        element_id,
+                        start.sourceline,
+                        filename,
+                    )
+                )
     for sub_process in root.iter(f"{{{BPMN}}}subProcess"):
         if sub_process.get("triggeredByEvent") != "true":
             continue
@@ -58,8 +68,13 @@ def lint_start_events(root, *, filename: str) -> list[ValidationIssue]:
             # BPMN's default is interrupting: only an explicit "false" is safe.
             if start.get("isInterrupting", "true") != "false":
                 element_id = start.get("id")
-                issues.append(ValidationIssue(
-                    "interrupting-event-subprocess", f"start event '{element_id}' {_INTERRUPTING}",
-                    element_id, start.sourceline, filename,
-                ))
+                issues.append(
+                    ValidationIssue(
+                        "interrupting-event-subprocess",
+                        f"start event '{element_id}' {_INTERRUPTING}",
+                        element_id,
+                        start.sourceline,
+                        filename,
+                    )
+                )
     return issues

@@ -96,39 +96,56 @@ def validate_routing(routing: object) -> list[ValidationIssue]:
         return []
     kinds = ", ".join(AGENCY_KINDS)
     if not isinstance(routing, Mapping):
-        return [ValidationIssue("invalid-lane-map", f"the routing map must be an object with {', '.join(SECTIONS)} "
-                                                    f"and default, not a {type(routing).__name__}")]
+        return [
+            ValidationIssue(
+                "invalid-lane-map",
+                f"the routing map must be an object with {', '.join(SECTIONS)} "
+                f"and default, not a {type(routing).__name__}",
+            )
+        ]
     issues = []
     unknown = sorted(str(key) for key in routing if key not in (*SECTIONS, "default"))
     if unknown:
-        issues.append(ValidationIssue(
-            "invalid-lane-map",
-            f"the routing map has the part(s) {', '.join(map(repr, unknown))}; its parts are "
-            f"{', '.join(SECTIONS)} (name -> agency kind) and default (an agency kind)",
-        ))
+        issues.append(
+            ValidationIssue(
+                "invalid-lane-map",
+                f"the routing map has the part(s) {', '.join(map(repr, unknown))}; its parts are "
+                f"{', '.join(SECTIONS)} (name -> agency kind) and default (an agency kind)",
+            )
+        )
     for section in SECTIONS:
         entries = routing.get(section)
         if entries is None:
             continue
         if not isinstance(entries, Mapping):
-            issues.append(ValidationIssue("invalid-lane-map", f"the routing map's {section!r} must map names to "
-                                                              f"agency kinds ({kinds})"))
+            issues.append(
+                ValidationIssue(
+                    "invalid-lane-map", f"the routing map's {section!r} must map names to agency kinds ({kinds})"
+                )
+            )
             continue
         for name, kind in entries.items():
             if not isinstance(name, str) or not name.strip():
-                issues.append(ValidationIssue("invalid-lane-map", f"the routing map's {section!r} has the entry "
-                                                                  f"{name!r}, which is not a name"))
+                issues.append(
+                    ValidationIssue(
+                        "invalid-lane-map", f"the routing map's {section!r} has the entry {name!r}, which is not a name"
+                    )
+                )
             elif _kind(kind) is None:
-                issues.append(ValidationIssue(
-                    "unknown-lane-kind",
-                    f"the routing map sends {section[:-1]} {name!r} to {kind!r}, which is not an agency kind; "
-                    f"use one of {kinds}",
-                ))
+                issues.append(
+                    ValidationIssue(
+                        "unknown-lane-kind",
+                        f"the routing map sends {section[:-1]} {name!r} to {kind!r}, which is not an agency kind; "
+                        f"use one of {kinds}",
+                    )
+                )
     default = routing.get("default")
     if default not in (None, "") and _kind(default) is None:
-        issues.append(ValidationIssue(
-            "unknown-lane-kind", f"the routing map's default {default!r} is not an agency kind; use one of {kinds}"
-        ))
+        issues.append(
+            ValidationIssue(
+                "unknown-lane-kind", f"the routing map's default {default!r} is not an agency kind; use one of {kinds}"
+            )
+        )
     return issues
 
 

@@ -184,8 +184,7 @@ def _element_with_most_data(workflow: SafeBpmnWorkflow, dct: dict) -> str | None
     for subprocess in dct.get("subprocesses", {}).values():
         tasks.update(subprocess.get("tasks", {}))
     sizes = {
-        task_id: len(_dumps({"data": task.get("data"), "delta": task.get("delta")}))
-        for task_id, task in tasks.items()
+        task_id: len(_dumps({"data": task.get("data"), "delta": task.get("delta")})) for task_id, task in tasks.items()
     }
     for task_id in sorted(sizes, key=sizes.get, reverse=True):
         task = workflow.get_task_from_id(UUID(task_id))
@@ -203,9 +202,7 @@ def load_workflow(bundle: SpecBundle, state_json: str) -> SafeBpmnWorkflow:
         # (engine-notes 8): a stored state of another version is migrated by us, never
         # silently by the library.
         raise ValueError(f"stored state has serializer version {version!r}, expected {SERIALIZER_VERSION}")
-    return _SERIALIZER.registry.restore(
-        dct, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs
-    )
+    return _SERIALIZER.registry.restore(dct, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs)
 
 
 def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
@@ -329,9 +326,7 @@ def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict) -> 
     if not task.task_spec.manual:
         raise TaskStateError(f"task {task.task_spec.bpmn_id!r} is not a user or manual task")
     if task.state != TaskState.READY:
-        raise TaskStateError(
-            f"task {task.task_spec.bpmn_id!r} is {TaskState.get_name(task.state)}, not READY"
-        )
+        raise TaskStateError(f"task {task.task_spec.bpmn_id!r} is {TaskState.get_name(task.state)}, not READY")
     ready = _as_ready_task(task)
     task.data.update(data)
     try:
@@ -409,8 +404,11 @@ def set_errored_task_data(workflow: SafeBpmnWorkflow, element_id: str, data: dic
     errored = workflow.get_tasks(state=TaskState.ERROR)
     if not errored:
         return 0
-    of_element = [task for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK | TaskState.ERROR)
-                  if getattr(task.task_spec, "bpmn_id", None) == element_id]
+    of_element = [
+        task
+        for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK | TaskState.ERROR)
+        if getattr(task.task_spec, "bpmn_id", None) == element_id
+    ]
     for task in {id(t): t for t in [*errored, *of_element]}.values():
         task.data.update(data)
     return len(of_element)

@@ -100,9 +100,7 @@ def parse_iso_duration_text(text: str, *, start: datetime | None = None) -> time
     except (OverflowError, ValueError) as exc:
         raise TimerValueError("invalid-timer", f"the duration {text!r} is too long") from exc
     if delta > _MAX_DURATION:
-        raise TimerValueError(
-            "invalid-timer", f"the duration {text!r} is longer than {MAX_DURATION_YEARS} years"
-        )
+        raise TimerValueError("invalid-timer", f"the duration {text!r} is longer than {MAX_DURATION_YEARS} years")
     return delta
 
 
@@ -171,8 +169,7 @@ def parse_iso_cycle_text(text: str) -> tuple[int, datetime, timedelta]:
     text = text.strip()
     invalid = TimerValueError(
         "invalid-timer",
-        f"{text!r} is not an ISO-8601 repeating interval (write it like R3/P30D or "
-        "R3/2026-12-01T09:00:00+01:00/P1D)",
+        f"{text!r} is not an ISO-8601 repeating interval (write it like R3/P30D or R3/2026-12-01T09:00:00+01:00/P1D)",
     )
     components = text.upper().replace("--", "/").split("/")
     if len(components) not in (2, 3) or not components[0].startswith("R"):
@@ -181,8 +178,7 @@ def parse_iso_cycle_text(text: str) -> tuple[int, datetime, timedelta]:
     if count_text == "" or count_text.startswith("-"):
         raise TimerValueError(
             "unbounded-timer-cycle",
-            f"has the cycle {text} which repeats forever; Brobygger needs a bounded count "
-            "such as R3/P30D",
+            f"has the cycle {text} which repeats forever; Brobygger needs a bounded count such as R3/P30D",
         )
     if not count_text.isdigit():
         raise invalid
@@ -202,9 +198,7 @@ def parse_iso_cycle_text(text: str) -> tuple[int, datetime, timedelta]:
     except Exception as exc:
         raise invalid from exc
     if interval > _MAX_DURATION:
-        raise TimerValueError(
-            "invalid-timer", f"the interval of {text!r} is longer than {MAX_DURATION_YEARS} years"
-        )
+        raise TimerValueError("invalid-timer", f"the interval of {text!r} is longer than {MAX_DURATION_YEARS} years")
     return count, first, interval
 
 
@@ -230,8 +224,7 @@ def check_timer_value(kind: str, value: str) -> None:
         if not value.upper().startswith("R"):
             raise TimerValueError(
                 "invalid-timer",
-                f"is a cycle timer but {value!r} is not an ISO-8601 repeating interval (write "
-                "it like R3/P30D)",
+                f"is a cycle timer but {value!r} is not an ISO-8601 repeating interval (write it like R3/P30D)",
             )
         parse_iso_cycle_text(value)
     else:  # pragma: no cover - callers pass one of TIMER_KINDS
@@ -241,9 +234,7 @@ def check_timer_value(kind: str, value: str) -> None:
 def looks_like_iso_literal(text: str) -> bool:
     """True when ``text`` is meant as an unquoted ISO-8601 value rather than Python."""
     text = text.strip()
-    return bool(
-        _LOOKS_DURATION_RE.match(text) or _LOOKS_DATE_RE.match(text) or _LOOKS_CYCLE_RE.match(text)
-    )
+    return bool(_LOOKS_DURATION_RE.match(text) or _LOOKS_DATE_RE.match(text) or _LOOKS_CYCLE_RE.match(text))
 
 
 # --- the tree walk -----------------------------------------------------------------------
@@ -277,9 +268,7 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
         def issue(code: str, reason: str, *, _id=element_id, _line=line) -> None:
             issues.append(ValidationIssue(code, f"timer '{_id}' {reason}", _id, _line, filename))
 
-        children = [
-            child for kind in TIMER_KINDS for child in definition.findall(f"bpmn:{kind}", _NS)
-        ]
+        children = [child for kind in TIMER_KINDS for child in definition.findall(f"bpmn:{kind}", _NS)]
         if not children:
             issue(
                 "empty-timer",
@@ -317,8 +306,7 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
                 if not isinstance(body.value, str):
                     issue(
                         "invalid-timer",
-                        f"has the {kind} {text}, which is not text; write an ISO-8601 value "
-                        "such as P14D",
+                        f"has the {kind} {text}, which is not text; write an ISO-8601 value such as P14D",
                     )
                     continue
                 value = body.value.strip()

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,24 +14,33 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ProcessDefinition',
+            name="ProcessDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='The BPMN process id', max_length=200)),
-                ('version', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=300)),
-                ('bpmn_xml', models.TextField()),
-                ('forms_json', models.TextField(default='{}')),
-                ('lanes_json', models.TextField(default='{}', help_text='Explicit lane name -> agency kind map')),
-                ('checksum', models.CharField(max_length=64)),
-                ('spec_json', models.TextField(help_text='Serialized SpiffWorkflow spec, stored once per version')),
-                ('metadata', models.JSONField(default=dict, help_text='Compiled: lanes, user tasks, field categories')),
-                ('deployed_at', models.DateTimeField(auto_now_add=True)),
-                ('deployed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(help_text="The BPMN process id", max_length=200)),
+                ("version", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=300)),
+                ("bpmn_xml", models.TextField()),
+                ("forms_json", models.TextField(default="{}")),
+                ("lanes_json", models.TextField(default="{}", help_text="Explicit lane name -> agency kind map")),
+                ("checksum", models.CharField(max_length=64)),
+                ("spec_json", models.TextField(help_text="Serialized SpiffWorkflow spec, stored once per version")),
+                ("metadata", models.JSONField(default=dict, help_text="Compiled: lanes, user tasks, field categories")),
+                ("deployed_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "deployed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key', '-version'],
-                'constraints': [models.UniqueConstraint(fields=('key', 'version'), name='unique_definition_version')],
+                "ordering": ["key", "-version"],
+                "constraints": [models.UniqueConstraint(fields=("key", "version"), name="unique_definition_version")],
             },
         ),
     ]

@@ -6,44 +6,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bpmn', '0001_initial'),
+        ("bpmn", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeployRecord',
+            name="DeployRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('version', models.PositiveIntegerField()),
-                ('checksum', models.CharField(max_length=64)),
-                ('created', models.BooleanField(help_text='False when the content was identical to the latest version')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('definition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deploys', to='bpmn.processdefinition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=200)),
+                ("version", models.PositiveIntegerField()),
+                ("checksum", models.CharField(max_length=64)),
+                (
+                    "created",
+                    models.BooleanField(help_text="False when the content was identical to the latest version"),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "definition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deploys", to="bpmn.processdefinition"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['key', '-at'], name='deploy_record_key_at')],
+                "ordering": ["-at", "-id"],
+                "indexes": [models.Index(fields=["key", "-at"], name="deploy_record_key_at")],
             },
         ),
         migrations.CreateModel(
-            name='ProcessDraft',
+            name="ProcessDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(blank=True, help_text='The process being edited; empty for a new one', max_length=200)),
-                ('bpmn_xml', models.TextField()),
-                ('forms_json', models.TextField(default='{}')),
-                ('lanes_json', models.TextField(default='{}')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.CharField(
+                        blank=True, help_text="The process being edited; empty for a new one", max_length=200
+                    ),
+                ),
+                ("bpmn_xml", models.TextField()),
+                ("forms_json", models.TextField(default="{}")),
+                ("lanes_json", models.TextField(default="{}")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('key', ''), _negated=True), fields=('key',), name='one_draft_per_process'), models.UniqueConstraint(condition=models.Q(('key', '')), fields=('created_by',), name='one_new_process_draft_per_admin')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("key", ""), _negated=True), fields=("key",), name="one_draft_per_process"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("key", "")), fields=("created_by",), name="one_new_process_draft_per_admin"
+                    ),
+                ],
             },
         ),
     ]

@@ -4,20 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bpmn', '0002_drafts_and_deploy_records'),
+        ("bpmn", "0002_drafts_and_deploy_records"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='processdefinition',
-            name='routing_json',
-            field=models.TextField(default='{}', help_text='Routing map given at import: lanes, pools, groups, assignees -> kind; default kind'),
+            model_name="processdefinition",
+            name="routing_json",
+            field=models.TextField(
+                default="{}",
+                help_text="Routing map given at import: lanes, pools, groups, assignees -> kind; default kind",
+            ),
         ),
         migrations.AddField(
-            model_name='processdraft',
-            name='routing_json',
-            field=models.TextField(default='{}'),
+            model_name="processdraft",
+            name="routing_json",
+            field=models.TextField(default="{}"),
         ),
     ]

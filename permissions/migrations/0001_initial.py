@@ -6,40 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('kind', models.CharField(choices=[('prison', 'Kriminalomsorgen'), ('nav', 'NAV'), ('health', 'Helse'), ('housing', 'Boligkontakt'), ('hospital', 'Sykehus'), ('municipality', 'Kommune')], max_length=20)),
-                ('municipality', models.CharField(blank=True, max_length=100)),
-                ('notification_email', models.EmailField(blank=True, max_length=254)),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='agency', to='auth.group')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("prison", "Kriminalomsorgen"),
+                            ("nav", "NAV"),
+                            ("health", "Helse"),
+                            ("housing", "Boligkontakt"),
+                            ("hospital", "Sykehus"),
+                            ("municipality", "Kommune"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("municipality", models.CharField(blank=True, max_length=100)),
+                ("notification_email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="agency", to="auth.group"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('member', 'Member'), ('lead', 'Lead'), ('coordinator', 'Coordinator'), ('process_admin', 'Process admin'), ('auditor', 'Auditor')], max_length=20)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='permissions.agency')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("member", "Member"),
+                            ("lead", "Lead"),
+                            ("coordinator", "Coordinator"),
+                            ("process_admin", "Process admin"),
+                            ("auditor", "Auditor"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="memberships", to="permissions.agency"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'agency', 'role'), name='unique_membership_role')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "agency", "role"), name="unique_membership_role")
+                ],
             },
         ),
     ]

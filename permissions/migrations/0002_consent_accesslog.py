@@ -35,75 +35,185 @@ def drop_append_only_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0001_initial'),
-        ('workflows', '0001_initial'),
+        ("permissions", "0001_initial"),
+        ("workflows", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agency_kind', models.CharField(blank=True, choices=[('prison', 'Kriminalomsorgen'), ('nav', 'NAV'), ('health', 'Helse'), ('housing', 'Boligkontakt'), ('hospital', 'Sykehus'), ('municipality', 'Kommune')], max_length=20)),
-                ('categories', models.JSONField(default=list, help_text='Names of the data categories covered')),
-                ('purpose', models.TextField()),
-                ('basis', models.CharField(default='consent', max_length=200)),
-                ('note', models.TextField(blank=True)),
-                ('given_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='permissions.agency')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='workflows.case')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='consents', to='workflows.person')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "agency_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("prison", "Kriminalomsorgen"),
+                            ("nav", "NAV"),
+                            ("health", "Helse"),
+                            ("housing", "Boligkontakt"),
+                            ("hospital", "Sykehus"),
+                            ("municipality", "Kommune"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("categories", models.JSONField(default=list, help_text="Names of the data categories covered")),
+                ("purpose", models.TextField()),
+                ("basis", models.CharField(default="consent", max_length=200)),
+                ("note", models.TextField(blank=True)),
+                ("given_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consents",
+                        to="permissions.agency",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="consents", to="workflows.case"
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="consents", to="workflows.person"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-given_at', '-id'],
+                "ordering": ["-given_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username', models.CharField(help_text='Copied: the log outlives renames', max_length=150)),
-                ('role', models.CharField(blank=True, max_length=20)),
-                ('category', models.CharField(max_length=20)),
-                ('action', models.CharField(choices=[('read', 'Read'), ('write', 'Write'), ('export', 'Export')], default='read', max_length=10)),
-                ('basis', models.CharField(help_text='e.g. "consent:12", "own-data", "own-service"', max_length=300)),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permissions.agency')),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='access_log', to='workflows.case')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='access_log', to='workflows.person')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('consent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permissions.consent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("username", models.CharField(help_text="Copied: the log outlives renames", max_length=150)),
+                ("role", models.CharField(blank=True, max_length=20)),
+                ("category", models.CharField(max_length=20)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("read", "Read"), ("write", "Write"), ("export", "Export")],
+                        default="read",
+                        max_length=10,
+                    ),
+                ),
+                ("basis", models.CharField(help_text='e.g. "consent:12", "own-data", "own-service"', max_length=300)),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="permissions.agency",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="access_log",
+                        to="workflows.case",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="access_log",
+                        to="workflows.person",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "consent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="permissions.consent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='consent',
-            index=models.Index(fields=['case', 'person'], name='consent_case_person'),
+            model_name="consent",
+            index=models.Index(fields=["case", "person"], name="consent_case_person"),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('agency__isnull', False), ('agency_kind', '')), models.Q(('agency__isnull', True), models.Q(('agency_kind', ''), _negated=True)), _connector='OR'), name='consent_agency_xor_kind'),
+            model_name="consent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("agency__isnull", False), ("agency_kind", "")),
+                    models.Q(("agency__isnull", True), models.Q(("agency_kind", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="consent_agency_xor_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consent',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__isnull', True), ('expires_at__gt', models.F('given_at')), _connector='OR'), name='consent_expires_after_given'),
+            model_name="consent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("expires_at__isnull", True), ("expires_at__gt", models.F("given_at")), _connector="OR"
+                ),
+                name="consent_expires_after_given",
+            ),
         ),
         migrations.AddIndex(
-            model_name='accesslog',
-            index=models.Index(fields=['case', 'at'], name='accesslog_case_time'),
+            model_name="accesslog",
+            index=models.Index(fields=["case", "at"], name="accesslog_case_time"),
         ),
         migrations.AddIndex(
-            model_name='accesslog',
-            index=models.Index(fields=['person', 'at'], name='accesslog_person_time'),
+            model_name="accesslog",
+            index=models.Index(fields=["person", "at"], name="accesslog_person_time"),
         ),
         migrations.RunPython(add_append_only_trigger, drop_append_only_trigger),
     ]

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0002_consent_accesslog'),
+        ("permissions", "0002_consent_accesslog"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agency',
-            name='webhook_secret',
+            model_name="agency",
+            name="webhook_secret",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='agency',
-            name='webhook_url',
+            model_name="agency",
+            name="webhook_url",
             field=models.URLField(blank=True),
         ),
     ]

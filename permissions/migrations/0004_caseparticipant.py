@@ -17,14 +17,30 @@ class Migration(migrations.Migration):
                 migrations.CreateModel(
                     name="CaseParticipant",
                     fields=[
-                        ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False,
-                                                   verbose_name="ID")),
+                        (
+                            "id",
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
+                        ),
                         ("kind", models.CharField(max_length=20)),
                         ("added_at", models.DateTimeField(auto_now_add=True)),
-                        ("agency", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT,
-                                                     related_name="participations", to="permissions.agency")),
-                        ("case", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE,
-                                                   related_name="participants", to="workflows.case")),
+                        (
+                            "agency",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.PROTECT,
+                                related_name="participations",
+                                to="permissions.agency",
+                            ),
+                        ),
+                        (
+                            "case",
+                            models.ForeignKey(
+                                on_delete=django.db.models.deletion.CASCADE,
+                                related_name="participants",
+                                to="workflows.case",
+                            ),
+                        ),
                     ],
                     options={
                         "db_table": "workflows_caseparticipant",

@@ -4,20 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0004_caseparticipant'),
+        ("permissions", "0004_caseparticipant"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='agency',
-            name='kind',
-            field=models.CharField(choices=[('prison', 'Correctional service'), ('nav', 'NAV'), ('health', 'Health'), ('housing', 'Housing contact'), ('hospital', 'Hospital'), ('municipality', 'Municipality')], max_length=20),
+            model_name="agency",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("prison", "Correctional service"),
+                    ("nav", "NAV"),
+                    ("health", "Health"),
+                    ("housing", "Housing contact"),
+                    ("hospital", "Hospital"),
+                    ("municipality", "Municipality"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='consent',
-            name='agency_kind',
-            field=models.CharField(blank=True, choices=[('prison', 'Correctional service'), ('nav', 'NAV'), ('health', 'Health'), ('housing', 'Housing contact'), ('hospital', 'Hospital'), ('municipality', 'Municipality')], max_length=20),
+            model_name="consent",
+            name="agency_kind",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("prison", "Correctional service"),
+                    ("nav", "NAV"),
+                    ("health", "Health"),
+                    ("housing", "Housing contact"),
+                    ("hospital", "Hospital"),
+                    ("municipality", "Municipality"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0005_choice_labels_translated'),
+        ("permissions", "0005_choice_labels_translated"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accesslog',
-            name='item',
-            field=models.CharField(blank=True, help_text='what was read when not the case data: "notes", "attachment:12"', max_length=40),
+            model_name="accesslog",
+            name="item",
+            field=models.CharField(
+                blank=True, help_text='what was read when not the case data: "notes", "attachment:12"', max_length=40
+            ),
         ),
     ]

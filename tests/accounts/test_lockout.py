@@ -71,8 +71,10 @@ def test_the_lock_ends_after_the_cool_off(users, api, settings):
         token_login(api, "bjorn", "wrong-password")
     assert token_login(api, "bjorn").status_code == 429
     AccessAttempt.objects.filter(username="bjorn").update(
-        attempt_time=AccessAttempt.objects.get(username="bjorn").attempt_time - settings.AXES_COOLOFF_TIME
-        - timedelta(seconds=1))
+        attempt_time=AccessAttempt.objects.get(username="bjorn").attempt_time
+        - settings.AXES_COOLOFF_TIME
+        - timedelta(seconds=1)
+    )
     assert token_login(api, "bjorn").status_code == 200
 
 
@@ -80,7 +82,8 @@ def test_the_admin_login_locks_too(users, browser_like, settings, django_user_mo
     django_user_model.objects.create_superuser("root-admin", password="right-password")
     for _ in range(settings.AXES_FAILURE_LIMIT):
         browser_like.post("/admin/login/", {"username": "root-admin", "password": "wrong", "next": "/admin/"})
-    locked = browser_like.post("/admin/login/", {"username": "root-admin", "password": "right-password",
-                                                 "next": "/admin/"})
+    locked = browser_like.post(
+        "/admin/login/", {"username": "root-admin", "password": "right-password", "next": "/admin/"}
+    )
     assert locked.status_code == 429
     assert browser_like.get("/admin/").status_code == 302  # still not signed in

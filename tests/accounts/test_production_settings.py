@@ -11,6 +11,8 @@ from django.test import Client
 from tests.workflows.helpers import start_prison_case
 
 REPO = Path(__file__).resolve().parents[2]
+
+
 @pytest.fixture
 def https_on(settings):
     settings.SECURE_SSL_REDIRECT = True
@@ -53,8 +55,9 @@ INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
 
 
 def test_no_template_has_an_inline_script_or_event_handler():
-    templates = [p for p in REPO.glob("**/templates/**/*.html")
-                 if ".venv" not in p.parts and "node_modules" not in p.parts]
+    templates = [
+        p for p in REPO.glob("**/templates/**/*.html") if ".venv" not in p.parts and "node_modules" not in p.parts
+    ]
     assert templates
     for path in templates:
         text = path.read_text()
@@ -64,10 +67,12 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("reporter", ["config.error_reporter.StatelessExceptionReporter",
-                                      "django.views.debug.ExceptionReporter"])
-def test_a_server_error_under_make_run_settings_shows_no_case_data(users, agencies, shipped, settings,
-                                                                     monkeypatch, reporter):
+@pytest.mark.parametrize(
+    "reporter", ["config.error_reporter.StatelessExceptionReporter", "django.views.debug.ExceptionReporter"]
+)
+def test_a_server_error_under_make_run_settings_shows_no_case_data(
+    users, agencies, shipped, settings, monkeypatch, reporter
+):
     """`make run` has DEBUG on. A 500 on nils's case page, raised where the raw case data
     (health among it, masked for NAV) is a local variable and in the message."""
     from web import cases as views_cases

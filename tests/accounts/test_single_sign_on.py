@@ -49,9 +49,16 @@ def test_the_rules_see_the_new_memberships_at_once(agencies, django_user_model):
     assert rules.case_agency_ids(user) == {agencies["nav"].pk}
 
 
-@pytest.mark.parametrize(("claim", "groups"), [
-    (["b", "a", "a"], ["a", "b"]), ("single", ["single"]), (None, []), ({"a": 1}, []), ([1, "x", None], ["x"]),
-])
+@pytest.mark.parametrize(
+    ("claim", "groups"),
+    [
+        (["b", "a", "a"], ["a", "b"]),
+        ("single", ["single"]),
+        (None, []),
+        ({"a": 1}, []),
+        ([1, "x", None], ["x"]),
+    ],
+)
 def test_the_groups_claim_is_read_defensively(claim, groups):
     assert groups_from({"groups": claim} if claim is not None else {}) == groups
 
@@ -64,9 +71,13 @@ def test_without_configuration_there_is_no_single_sign_on(client, settings):
 
 
 def test_a_half_configuration_stops_start_up():
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], capture_output=True, text=True,
-                            cwd=REPO, env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
-                                           "OIDC_RP_CLIENT_ID": "brobygger"})
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "OIDC_RP_CLIENT_ID": "brobygger"},
+    )
     assert result.returncode != 0 and "OIDC_OP_ISSUER" in result.stderr
 
 

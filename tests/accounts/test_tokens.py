@@ -73,9 +73,10 @@ def test_a_password_change_in_the_admin_ends_every_token(users, api, django_user
     admin = django_user_model.objects.create_superuser("root-admin", password="x")
     site = Client()
     site.force_login(admin)
-    changed = site.post(f"/admin/auth/user/{users['kari'].pk}/password/",
-                        {"password1": "Another-long-pass-1", "password2": "Another-long-pass-1",
-                         "usable_password": "true"})
+    changed = site.post(
+        f"/admin/auth/user/{users['kari'].pk}/password/",
+        {"password1": "Another-long-pass-1", "password2": "Another-long-pass-1", "usable_password": "true"},
+    )
     assert changed.status_code == 302, changed.content[:500]
     assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
 

@@ -32,8 +32,9 @@ def test_a_password_login_is_sent_to_enrolment_and_nothing_else_opens(users, bro
     api = browser_like.get("/api/v1/tasks/")
     assert api.status_code == 403 and api.json()["errors"] == []
     # The token endpoint asks for the code itself, whatever the session owes.
-    token = browser_like.post("/api/v1/auth/token/", {"username": "helga", "password": "test-password"},
-                              content_type="application/json")
+    token = browser_like.post(
+        "/api/v1/auth/token/", {"username": "helga", "password": "test-password"}, content_type="application/json"
+    )
     assert token.status_code == 400 and token.json()["errors"][0]["field"] == "otp"
 
 
@@ -137,8 +138,9 @@ def test_a_token_session_is_not_held_by_the_session_rule(users, api):
 def _setting(name, **env):
     code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
-    return subprocess.run([sys.executable, "-c", code], env=environment, cwd=REPO, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], env=environment, cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_on_by_default_in_production_and_off_for_make_run():

@@ -66,8 +66,9 @@ def client_for(users):
 def start(actor, process_key, person, agencies, kinds):
     from workflows.services import start_case
 
-    return start_case(actor=actor, process_key=process_key, person=person,
-                      participants={kind: agencies[kind].pk for kind in kinds})
+    return start_case(
+        actor=actor, process_key=process_key, person=person, participants={kind: agencies[kind].pk for kind in kinds}
+    )
 
 
 @pytest.fixture
@@ -84,8 +85,9 @@ def discharge_case(users, agencies, shipped):
 def small_definition(db):
     from bpmn.services import deploy_definition
 
-    return deploy_definition(actor=None, bpmn_xml=small_model(), forms={"small.schema.json": SMALL_FORM},
-                             check_permission=False).definition
+    return deploy_definition(
+        actor=None, bpmn_xml=small_model(), forms={"small.schema.json": SMALL_FORM}, check_permission=False
+    ).definition
 
 
 @pytest.fixture

@@ -71,21 +71,32 @@ def test_a_body_that_is_not_an_object_is_400(users, client_for, shipped):
 
 
 def test_wrong_types_name_each_field(users, agencies, client_for, shipped):
-    response = client_for("kari").post("/api/v1/cases/", {
-        "process_key": 12, "person": "Ola", "participants": {"prison": "one"}, "data": [],
-    }, format="json")
+    response = client_for("kari").post(
+        "/api/v1/cases/",
+        {
+            "process_key": 12,
+            "person": "Ola",
+            "participants": {"prison": "one"},
+            "data": [],
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert _fields(response) == {"person.non_field_errors", "participants.prison", "data"}
     assert not Case.objects.exists()
 
 
 def test_unknown_fields_are_refused_at_every_level(users, agencies, client_for, shipped):
-    response = client_for("kari").post("/api/v1/cases/", {
-        "process_key": "prison_release_to_housing",
-        "person": {**PERSON, "shoe_size": 44},
-        "participants": {kind: agencies[kind].pk for kind in PRISON_KINDS},
-        "is_admin": True,
-    }, format="json")
+    response = client_for("kari").post(
+        "/api/v1/cases/",
+        {
+            "process_key": "prison_release_to_housing",
+            "person": {**PERSON, "shoe_size": 44},
+            "participants": {kind: agencies[kind].pk for kind in PRISON_KINDS},
+            "is_admin": True,
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert _fields(response) == {"is_admin", "person.shoe_size"}
     assert "unknown field" in response.json()["errors"][0]["message"]
@@ -93,20 +104,29 @@ def test_unknown_fields_are_refused_at_every_level(users, agencies, client_for, 
 
 
 def test_service_validation_names_the_field(users, agencies, client_for, shipped):
-    response = client_for("kari").post("/api/v1/cases/", {
-        "process_key": "prison_release_to_housing",
-        "person": {"name": "Ola", "national_id": "12345678901"},
-        "participants": {"prison": agencies["prison"].pk},
-    }, format="json")
+    response = client_for("kari").post(
+        "/api/v1/cases/",
+        {
+            "process_key": "prison_release_to_housing",
+            "person": {"name": "Ola", "national_id": "12345678901"},
+            "participants": {"prison": agencies["prison"].pk},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert {"person.national_id", "participants.nav", "participants.health", "participants.housing"} <= _fields(
-        response)
+        response
+    )
 
 
 def test_task_data_outside_the_form_is_refused_per_field(nav_task, client_for):
-    response = client_for("nils").post(f"/api/v1/tasks/{nav_task.pk}/complete/", {
-        "data": {"benefits_applied": "yes", "treatment_plan": "sneaky"},
-    }, format="json")
+    response = client_for("nils").post(
+        f"/api/v1/tasks/{nav_task.pk}/complete/",
+        {
+            "data": {"benefits_applied": "yes", "treatment_plan": "sneaky"},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     assert {"benefits_applied", "treatment_plan", "social_assistance_applied"} <= _fields(response)
     assert Task.objects.get(pk=nav_task.pk).status == "open"
@@ -127,8 +147,9 @@ def test_an_xxe_upload_is_400_and_nothing_is_stored(users, client_for, db):
     response = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": XXE, "forms": {}}, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert body["errors"] == [{"field": "bpmn_xml", "code": "doctype", "file": "model.bpmn",
-                               "message": body["errors"][0]["message"]}]
+    assert body["errors"] == [
+        {"field": "bpmn_xml", "code": "doctype", "file": "model.bpmn", "message": body["errors"][0]["message"]}
+    ]
     assert "DOCTYPE" in body["detail"]
     with open("/etc/hostname") as hostname:
         assert hostname.read().strip() not in response.content.decode()
@@ -136,8 +157,7 @@ def test_an_xxe_upload_is_400_and_nothing_is_stored(users, client_for, db):
 
 
 def test_a_script_injection_in_a_condition_is_400_naming_the_flow(users, client_for, db):
-    response = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": _injection_model()},
-                                      format="json")
+    response = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": _injection_model()}, format="json")
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert any(error.get("element_id") == "Flow_evil" and error.get("line") for error in errors), errors
@@ -147,12 +167,12 @@ def test_a_script_injection_in_a_condition_is_400_naming_the_flow(users, client_
 
 def test_a_model_with_lint_errors_is_400_with_element_ids(users, client_for, db):
     broken = small_model("Proc_broken")
-    response = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": broken, "forms": {}},
-                                      format="json")
+    response = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": broken, "forms": {}}, format="json")
     assert response.status_code == 400
     assert {e.get("element_id") for e in response.json()["errors"]} >= {"Task_prison", "Task_hospital"}
-    ok = client_for("ada").post("/api/v1/process-definitions/",
-                                {"bpmn_xml": broken, "forms": {"small.schema.json": SMALL_FORM}}, format="json")
+    ok = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": broken, "forms": {"small.schema.json": SMALL_FORM}}, format="json"
+    )
     assert ok.status_code == 201
 
 

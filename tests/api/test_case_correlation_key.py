@@ -14,8 +14,12 @@ MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").max_length
 
 
 def _body(agencies, person=PERSON, **extra):
-    return {"process_key": "prison_release_to_housing", "person": person,
-            "participants": {kind: agencies[kind].pk for kind in PRISON_KINDS}, **extra}
+    return {
+        "process_key": "prison_release_to_housing",
+        "person": person,
+        "participants": {kind: agencies[kind].pk for kind in PRISON_KINDS},
+        **extra,
+    }
 
 
 def _fields(response):
@@ -30,13 +34,21 @@ def test_the_key_is_stored_and_messages_find_the_case_by_it(shipped, users, agen
     case_id = started.json()["id"]
     assert ProcessInstance.objects.get(case_id=case_id).correlation_key == "KDI-2026-17"  # trimmed
 
-    answer = kari.post("/api/v1/messages/", {"name": "release_date_changed", "correlation_key": "KDI-2026-17",
-                                             "payload": {"expected_release_date": "2027-02-01"}}, format="json")
+    answer = kari.post(
+        "/api/v1/messages/",
+        {
+            "name": "release_date_changed",
+            "correlation_key": "KDI-2026-17",
+            "payload": {"expected_release_date": "2027-02-01"},
+        },
+        format="json",
+    )
     # The key leads to the case; nothing in it waits for the message yet (only after the intake).
     assert answer.status_code == 404
     assert f"nothing in case {started.json()['reference']} waits" in answer.json()["detail"]
-    unknown = kari.post("/api/v1/messages/", {"name": "release_date_changed", "correlation_key": "KDI-0",
-                                              "payload": {}}, format="json")
+    unknown = kari.post(
+        "/api/v1/messages/", {"name": "release_date_changed", "correlation_key": "KDI-0", "payload": {}}, format="json"
+    )
     assert unknown.status_code == 404 and unknown.json()["detail"] == "no such case"
 
 
@@ -45,8 +57,7 @@ def test_the_key_is_optional(shipped, agencies, client_for):
     started = client_for("kari").post("/api/v1/cases/", _body(agencies), format="json")
     assert started.status_code == 201, started.json()
     assert ProcessInstance.objects.get(case_id=started.json()["id"]).correlation_key == ""
-    blank = client_for("kari").post("/api/v1/cases/", _body(agencies, OTHER_PERSON, correlation_key=""),
-                                    format="json")
+    blank = client_for("kari").post("/api/v1/cases/", _body(agencies, OTHER_PERSON, correlation_key=""), format="json")
     assert blank.status_code == 201, blank.json()  # many cases without a key are fine
 
 
@@ -93,8 +104,9 @@ def test_a_too_long_or_non_text_key_is_400_naming_it(shipped, agencies, client_f
         response = kari.post("/api/v1/cases/", _body(agencies, correlation_key=bad), format="json")
         assert response.status_code == 400, bad
         assert "correlation_key" in _fields(response)
-    assert kari.post("/api/v1/cases/", _body(agencies, correlation_key="x" * MAX_LENGTH),
-                     format="json").status_code == 201
+    assert (
+        kari.post("/api/v1/cases/", _body(agencies, correlation_key="x" * MAX_LENGTH), format="json").status_code == 201
+    )
     assert Case.objects.count() == 1
 
 
@@ -128,11 +140,14 @@ def test_two_cases_started_at_once_with_one_key_one_201_one_400(shipped, users, 
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {issue(users[name])[0]}")
         clients.append(client)
-    bodies = [_body(agencies, PERSON, correlation_key="KDI-race"), _body(agencies, OTHER_PERSON,
-                                                                          correlation_key="KDI-race")]
+    bodies = [
+        _body(agencies, PERSON, correlation_key="KDI-race"),
+        _body(agencies, OTHER_PERSON, correlation_key="KDI-race"),
+    ]
 
-    responses = all_at_once([lambda c=c, b=b: c.post("/api/v1/cases/", b, format="json")
-                             for c, b in zip(clients, bodies, strict=True)])
+    responses = all_at_once(
+        [lambda c=c, b=b: c.post("/api/v1/cases/", b, format="json") for c, b in zip(clients, bodies, strict=True)]
+    )
 
     assert sorted(r.status_code for r in responses) == [201, 400]
     assert ProcessInstance.objects.filter(correlation_key="KDI-race").count() == 1

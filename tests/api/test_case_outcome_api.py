@@ -45,7 +45,8 @@ def test_a_missing_reason_answers_400_naming_the_field_and_records_nothing(outco
     answer = finish(bjorn, outcome_task, {"outcome": "ikke_bosatt"})
     assert answer.status_code == 400
     assert [(e["field"], e["code"], e["message"]) for e in answer.json()["errors"]] == [
-        ("outcome_reason", "field.required", "this field is required")]
+        ("outcome_reason", "field.required", "this field is required")
+    ]
     assert bjorn.get(f"/api/v1/cases/{outcome_task.case_id}/").json()["outcome"] is None
 
 
@@ -64,22 +65,29 @@ def test_participants_see_the_outcome_as_they_see_housing_data(outcome_task, cli
 
     # NAV takes part but has no consent for housing data: masked, the reason said, nothing leaks.
     masked = nils.get(url).json()
-    assert masked["outcome"] == {"visible": False, "values": None, "reason": masked["data"]["housing"]["reason"],
-                                 "basis": None}
+    assert masked["outcome"] == {
+        "visible": False,
+        "values": None,
+        "reason": masked["data"]["housing"]["reason"],
+        "basis": None,
+    }
     assert "ikke_bosatt" not in json.dumps(masked) and "sentrum" not in json.dumps(masked)
     # The prison sees the housing data it wrote itself, not the housing contact's outcome.
     prison = kari.get(url).json()
     assert prison["data"]["housing"]["visible"] is True and prison["outcome"]["visible"] is False
 
-    consent = bjorn.post(f"/api/v1/cases/{outcome_task.case_id}/consents/", {
-        "agency": agencies["nav"].pk, "categories": ["housing"], "purpose": "Oppfølging av boligsaken"},
-        format="json")
+    consent = bjorn.post(
+        f"/api/v1/cases/{outcome_task.case_id}/consents/",
+        {"agency": agencies["nav"].pk, "categories": ["housing"], "purpose": "Oppfølging av boligsaken"},
+        format="json",
+    )
     assert consent.status_code == 201
     shown = nils.get(url).json()["outcome"]
     assert shown["visible"] is True and shown["values"]["kind"] == "ikke_bosatt"
     assert shown["basis"] == f"consent:{consent.json()['id']}"
-    assert AccessLog.objects.filter(user=users["nils"], case_id=outcome_task.case_id, category="housing",
-                                    consent_id=consent.json()["id"]).exists()
+    assert AccessLog.objects.filter(
+        user=users["nils"], case_id=outcome_task.case_id, category="housing", consent_id=consent.json()["id"]
+    ).exists()
 
 
 def test_outsiders_learn_nothing(outcome_task, client_for):

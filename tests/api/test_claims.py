@@ -49,8 +49,9 @@ def stored(task):
 
 
 def claim_events(task):
-    return list(Event.objects.filter(task=task, kind__in=CLAIM_EVENTS).order_by("id")
-                .values_list("kind", "actor__username"))
+    return list(
+        Event.objects.filter(task=task, kind__in=CLAIM_EVENTS).order_by("id").values_list("kind", "actor__username")
+    )
 
 
 def test_open_claimed_open_over_http(client_for, nav_task):
@@ -67,7 +68,9 @@ def test_open_claimed_open_over_http(client_for, nav_task):
 
     assert ok(post(client_for, "nora", nav_task, "claim"))["assignee"] == "nora"
     assert claim_events(nav_task) == [
-        (EventKind.TASK_CLAIMED, "nils"), (EventKind.TASK_UNCLAIMED, "nils"), (EventKind.TASK_CLAIMED, "nora"),
+        (EventKind.TASK_CLAIMED, "nils"),
+        (EventKind.TASK_UNCLAIMED, "nils"),
+        (EventKind.TASK_CLAIMED, "nora"),
     ]
 
 
@@ -83,14 +86,20 @@ def test_a_task_claimed_by_someone_else_is_409_naming_only_the_username(client_f
     before = stored(nav_task)
     for action in ("claim", "unclaim"):
         assert error(post(client_for, "nora", nav_task, action), 409) == {
-            "detail": "the task is claimed by nils", "errors": [], "code": "task.claimed_by_other"}
+            "detail": "the task is claimed by nils",
+            "errors": [],
+            "code": "task.claimed_by_other",
+        }
     assert stored(nav_task) == before
     assert claim_events(nav_task) == [(EventKind.TASK_CLAIMED, "nils")]
 
 
 def test_unclaiming_an_open_task_is_409(client_for, nav_task):
     assert error(post(client_for, "nils", nav_task, "unclaim"), 409) == {
-        "detail": "the task is not claimed", "errors": [], "code": "task.not_claimed"}
+        "detail": "the task is not claimed",
+        "errors": [],
+        "code": "task.not_claimed",
+    }
     assert stored(nav_task) == ("open", None, None)
 
 
@@ -100,7 +109,10 @@ def test_a_completed_task_is_409_for_claim_and_unclaim(client_for, users, intake
     done = stored(intake)
     for action in ("claim", "unclaim", "claim"):
         assert error(post(client_for, "kari", intake, action), 409) == {
-            "detail": "the task is no longer open: it is completed", "errors": [], "code": "task.completed"}
+            "detail": "the task is no longer open: it is completed",
+            "errors": [],
+            "code": "task.completed",
+        }
     assert stored(intake) == done and done[0] == "completed"
     assert claim_events(intake) == [(EventKind.TASK_CLAIMED, "kari")]
 
@@ -120,7 +132,10 @@ def test_a_cancelled_task_is_409_for_claim_and_unclaim(client_for, users, agenci
     assert services.fire_timer("w")[0] == "fired"
     for action in ("claim", "unclaim"):
         assert error(post(client_for, "kari", task, action), 409) == {
-            "detail": "the task is no longer open: it is cancelled", "errors": [], "code": "task.cancelled"}
+            "detail": "the task is no longer open: it is cancelled",
+            "errors": [],
+            "code": "task.cancelled",
+        }
     assert stored(task) == ("cancelled", None, None)
     assert claim_events(task) == []
 
@@ -128,11 +143,16 @@ def test_a_cancelled_task_is_409_for_claim_and_unclaim(client_for, users, agenci
 def test_another_agencys_task_is_403_and_an_invisible_one_404(client_for, nav_task):
     for action in ("claim", "unclaim"):
         assert error(post(client_for, "kari", nav_task, action), 403) == {
-            "detail": "this task is for NAV Sarpsborg; you do not work there", "errors": [],
-            "code": "task.other_agency"}
+            "detail": "this task is for NAV Sarpsborg; you do not work there",
+            "errors": [],
+            "code": "task.other_agency",
+        }
         for outsider in ("siri", "ada", "aud", "oscar"):
             assert error(post(client_for, outsider, nav_task, action), 404) == {
-                "detail": "no such task", "errors": [], "code": "task.not_found"}, outsider
+                "detail": "no such task",
+                "errors": [],
+                "code": "task.not_found",
+            }, outsider
         missing = client_for("nils").post(f"/api/v1/tasks/{nav_task.pk + 1000}/{action}/")
         assert error(missing, 404) == {"detail": "no such task", "errors": [], "code": "task.not_found"}
         assert error(post(client_for, None, nav_task, action), 401)["errors"] == []

@@ -18,8 +18,13 @@ from .conftest import PRISON_KINDS, start
 
 
 def _nav_task(users, agencies):
-    case = start(users["kari"], "prison_release_to_housing",
-                 {"name": "Ola Nordmann", "national_id": "17912099997"}, agencies, PRISON_KINDS)
+    case = start(
+        users["kari"],
+        "prison_release_to_housing",
+        {"name": "Ola Nordmann", "national_id": "17912099997"},
+        agencies,
+        PRISON_KINDS,
+    )
     (intake,) = open_tasks(case)
     complete(intake, {"has_home": False}, actor=users["kari"])
     return next(task for task in open_tasks(case) if task.agency.kind == "nav")
@@ -107,8 +112,9 @@ def test_an_expired_idempotency_key_is_free_for_a_new_request(shipped, users, ag
     first, second = _nav_task(users, agencies), _nav_task(users, agencies)
     client = client_for("nils")
 
-    answer = client.post(f"/api/v1/tasks/{first.pk}/complete/", {"data": form_data(first)}, format="json",
-                         HTTP_IDEMPOTENCY_KEY="daily-1")
+    answer = client.post(
+        f"/api/v1/tasks/{first.pk}/complete/", {"data": form_data(first)}, format="json", HTTP_IDEMPOTENCY_KEY="daily-1"
+    )
     assert answer.status_code == 200
     # Within the day the key belongs to that request: another request with it is refused.
     other = {"data": form_data(second)}
@@ -126,11 +132,13 @@ def test_an_expired_idempotency_key_is_free_for_a_new_request(shipped, users, ag
 
 @pytest.mark.django_db
 def test_purge_deletes_only_expired_keys(users):
-    old = IdempotencyKey.objects.create(user=users["nils"], key="old", method="POST", path="/x", fingerprint="f",
-                                        status_code=200, response_body={})
+    old = IdempotencyKey.objects.create(
+        user=users["nils"], key="old", method="POST", path="/x", fingerprint="f", status_code=200, response_body={}
+    )
     IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=25))
-    fresh = IdempotencyKey.objects.create(user=users["nils"], key="fresh", method="POST", path="/x",
-                                          fingerprint="f", status_code=200, response_body={})
+    fresh = IdempotencyKey.objects.create(
+        user=users["nils"], key="fresh", method="POST", path="/x", fingerprint="f", status_code=200, response_body={}
+    )
     out = StringIO()
 
     call_command("purge_idempotency_keys", stdout=out)

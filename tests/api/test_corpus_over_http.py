@@ -19,8 +19,14 @@ if not report.corpus_available():
 
 pytestmark = pytest.mark.django_db
 ROUNDS = 15
-WORKER_OF_KIND = {"prison": "kari", "nav": "nils", "health": "helga", "housing": "bjorn", "hospital": "siri",
-                  "municipality": "mona"}
+WORKER_OF_KIND = {
+    "prison": "kari",
+    "nav": "nils",
+    "health": "helga",
+    "housing": "bjorn",
+    "hospital": "siri",
+    "municipality": "mona",
+}
 
 
 @pytest.fixture
@@ -52,18 +58,35 @@ def test_no_corpus_file_gets_a_server_error_over_http(clients, agencies):
         name = report.relative(path)
         text = path.read_bytes().decode("utf-8", errors="replace")
         forms = report.forms_beside(path)
-        check(clients["ada"].post("/api/v1/process-definitions/", {"bpmn_xml": text, "forms": forms},
-                                  format="json"), "deploy", name)
-        deployed = check(clients["ada"].post(
-            "/api/v1/process-definitions/",
-            {"bpmn_xml": text, "forms": forms, "routing": routing_map_for(path.read_bytes())}, format="json",
-        ), "deploy with a routing map", name)
+        check(
+            clients["ada"].post("/api/v1/process-definitions/", {"bpmn_xml": text, "forms": forms}, format="json"),
+            "deploy",
+            name,
+        )
+        deployed = check(
+            clients["ada"].post(
+                "/api/v1/process-definitions/",
+                {"bpmn_xml": text, "forms": forms, "routing": routing_map_for(path.read_bytes())},
+                format="json",
+            ),
+            "deploy with a routing map",
+            name,
+        )
         if deployed.status_code not in (200, 201):
             continue
-        case = check(clients["bjorn"].post("/api/v1/cases/", {
-            "process_key": deployed.json()["key"], "person": {"name": "Corpus Person", "national_id": "17912099997"},
-            "participants": participants,
-        }, format="json"), "start", name)
+        case = check(
+            clients["bjorn"].post(
+                "/api/v1/cases/",
+                {
+                    "process_key": deployed.json()["key"],
+                    "person": {"name": "Corpus Person", "national_id": "17912099997"},
+                    "participants": participants,
+                },
+                format="json",
+            ),
+            "start",
+            name,
+        )
         if case.status_code != 201:
             continue
         started += 1
@@ -72,9 +95,15 @@ def test_no_corpus_file_gets_a_server_error_over_http(clients, agencies):
             if task is None:
                 break
             schema, _ = runtime_for(task.instance.definition_id).form_for(task.element_id)
-            done = check(clients[WORKER_OF_KIND[task.agency.kind]].post(
-                f"/api/v1/tasks/{task.pk}/complete/", {"data": sample_form_data(schema)}, format="json",
-            ), f"complete {task.element_id}", name)
+            done = check(
+                clients[WORKER_OF_KIND[task.agency.kind]].post(
+                    f"/api/v1/tasks/{task.pk}/complete/",
+                    {"data": sample_form_data(schema)},
+                    format="json",
+                ),
+                f"complete {task.element_id}",
+                name,
+            )
             if done.status_code != 200:
                 break
     assert server_errors == []

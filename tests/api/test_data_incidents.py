@@ -13,8 +13,7 @@ from .conftest import PERSON
 
 pytestmark = pytest.mark.django_db
 
-NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" '
-      'targetNamespace="http://bpmn.io/schema/bpmn"')
+NS = 'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="http://bpmn.io/schema/bpmn"'
 
 MULTI_INSTANCE = f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions {NS}>
@@ -57,15 +56,22 @@ ROUTING = {"default": "nav"}
 
 
 def _deploy(client_for, xml):
-    response = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": xml, "routing": ROUTING},
-                                      format="json")
+    response = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": xml, "routing": ROUTING}, format="json"
+    )
     assert response.status_code == 201, response.json()
 
 
 def _start(client_for, agencies, key):
-    response = client_for("nils").post("/api/v1/cases/", {
-        "process_key": key, "person": PERSON, "participants": {"nav": agencies["nav"].pk},
-    }, format="json")
+    response = client_for("nils").post(
+        "/api/v1/cases/",
+        {
+            "process_key": key,
+            "person": PERSON,
+            "participants": {"nav": agencies["nav"].pk},
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     return response.json()["id"]
 
@@ -80,10 +86,16 @@ def test_multi_instance_without_its_collection_is_an_incident_fixed_by_setting_t
     admin = client_for("ada")
     again = admin.post(f"/api/v1/incidents/{incident.pk}/retry/")
     assert again.status_code == 409  # nothing fixed yet: the step fails again, nothing saved
-    assert client_for("nils").post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"items": [1]}},
-                                   format="json").status_code == 404  # only process admins
-    assert admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"__class__": 1}},
-                      format="json").status_code == 400
+    assert (
+        client_for("nils")
+        .post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"items": [1]}}, format="json")
+        .status_code
+        == 404
+    )  # only process admins
+    assert (
+        admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"__class__": 1}}, format="json").status_code
+        == 400
+    )
     response = admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"items": [1, 2, 3]}}, format="json")
     assert response.status_code == 200, response.json()
     logged = Event.objects.get(case_id=case_id, kind="incident_data_set")
@@ -108,13 +120,16 @@ def test_missing_data_object_on_completion_is_an_incident_not_a_500(client_for, 
 
     admin = client_for("ada")
     assert admin.post(f"/api/v1/incidents/{incident.pk}/retry/").status_code == 409
-    assert admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"obj_1": "report"}},
-                      format="json").status_code == 200
+    assert (
+        admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"obj_1": "report"}}, format="json").status_code
+        == 200
+    )
     assert admin.post(f"/api/v1/incidents/{incident.pk}/retry/").status_code == 200
     (check,) = Task.objects.filter(case_id=case_id, status="open")
     assert check.element_id == "check"
-    assert client_for("nils").post(f"/api/v1/tasks/{check.pk}/complete/", {"data": {}},
-                                   format="json").status_code == 200
+    assert (
+        client_for("nils").post(f"/api/v1/tasks/{check.pk}/complete/", {"data": {}}, format="json").status_code == 200
+    )
     assert ProcessInstance.objects.get(case_id=case_id).status == InstanceStatus.COMPLETED
     resolved = admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"obj_1": "x"}}, format="json")
     assert resolved.status_code == 409

@@ -89,8 +89,10 @@ def test_case_filters_never_widen_what_the_user_sees(client_for, agencies, two_c
 
 def test_case_filters_combine_and_keep_the_annotations(client_for, agencies, two_cases):
     prison, _discharge = two_cases
-    response = client_for("nils").get("/api/v1/cases/", {"agency": agencies["nav"].pk, "status": "open",
-                                                         "process_key": prison.process_key, "overdue": "false"})
+    response = client_for("nils").get(
+        "/api/v1/cases/",
+        {"agency": agencies["nav"].pk, "status": "open", "process_key": prison.process_key, "overdue": "false"},
+    )
     rows = response.json()["results"]
     assert [row["id"] for row in rows] == [prison.pk]
     assert rows[0]["open_task_count"] == prison.tasks.filter(status__in=["open", "claimed"]).count()
@@ -174,8 +176,9 @@ def test_several_bad_task_filters_are_each_named(client_for, db, users):
 def incidents(prison_case):
     instance = ProcessInstance.objects.get(case=prison_case)
     open_one = Incident.objects.create(instance=instance, case=prison_case, kind="expression", error="boom")
-    resolved = Incident.objects.create(instance=instance, case=prison_case, kind="expression", error="fixed",
-                                       resolved_at=timezone.now())
+    resolved = Incident.objects.create(
+        instance=instance, case=prison_case, kind="expression", error="fixed", resolved_at=timezone.now()
+    )
     return open_one, resolved
 
 

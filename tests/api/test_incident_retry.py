@@ -48,8 +48,11 @@ def test_a_process_admin_retries_and_a_resolved_incident_answers_409(client_for,
     response = retry(ada, incident.pk)
     incident.refresh_from_db()
     assert response.status_code == 409
-    assert without_request_id(response) == {"detail": f"the step failed again: {incident.error}", "errors": [],
-                               "code": "incident.failed_again"}
+    assert without_request_id(response) == {
+        "detail": f"the step failed again: {incident.error}",
+        "errors": [],
+        "code": "incident.failed_again",
+    }
     assert incident.attempts == 2 and incident.resolved_at is None
 
     supply_missing_score(incident.instance)
@@ -60,8 +63,10 @@ def test_a_process_admin_retries_and_a_resolved_incident_answers_409(client_for,
     assert incident.resolved_by == users["ada"]
 
     response = retry(ada, incident.pk)
-    assert (response.status_code, without_request_id(response)) == (409, {"detail": "the incident is already resolved",
-                                                             "errors": [], "code": "incident.resolved"})
+    assert (response.status_code, without_request_id(response)) == (
+        409,
+        {"detail": "the incident is already resolved", "errors": [], "code": "incident.resolved"},
+    )
     assert snapshot(incident) == resolved
     assert Event.objects.filter(case=incident.case_id, kind=EventKind.INCIDENT_RESOLVED).count() == 1
     assert [task.element_id for task in open_tasks(incident.case)] == ["Task_follow_up"]

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 def incidents(prison_case):
     instance = ProcessInstance.objects.get(case=prison_case)
     open_one = Incident.objects.create(instance=instance, case=prison_case, kind="expression", error="boom")
-    resolved = Incident.objects.create(instance=instance, case=prison_case, kind="expression", error="fixed",
-                                       resolved_at=timezone.now())
+    resolved = Incident.objects.create(
+        instance=instance, case=prison_case, kind="expression", error="fixed", resolved_at=timezone.now()
+    )
     return open_one, resolved
 
 

@@ -30,12 +30,15 @@ def fill_task(users, agencies):
     return Task.objects.get(case=case, element_id="Task_fill")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ('{"data": {"note": "a\\u0000b"}}', "data.note"),
-    ('{"data": {"no\\u0000te": "x"}}', "data.no\\u0000te"),
-    ('{"data": {"note": "\\ud800"}}', "data.note"),
-    ('{"data": {"note": ["ok", "\\udfff"]}}', "data.note.1"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"data": {"note": "a\\u0000b"}}', "data.note"),
+        ('{"data": {"no\\u0000te": "x"}}', "data.no\\u0000te"),
+        ('{"data": {"note": "\\ud800"}}', "data.note"),
+        ('{"data": {"note": ["ok", "\\udfff"]}}', "data.note.1"),
+    ],
+)
 def test_a_nul_or_a_lone_surrogate_in_task_data_is_400_naming_the_field(client_for, fill_task, body, field):
     response = _post_raw(client_for("nils"), f"/api/v1/tasks/{fill_task.pk}/complete/", body)
     assert response.status_code == 400, response.content
@@ -69,9 +72,12 @@ def test_task_data_nested_or_sized_past_the_limits_is_400(client_for, fill_task,
 
 def test_a_nul_in_start_data_or_the_person_is_400(client_for, users, agencies, shipped):
     client = client_for("kari")
-    body = {"process_key": "prison_release_to_housing", "person": {**PERSON, "name": "Ola\x00"},
-            "participants": {kind: agencies[kind].pk for kind in PRISON_KINDS},
-            "data": {"expected_release_date": "2027-03-01\x00"}}
+    body = {
+        "process_key": "prison_release_to_housing",
+        "person": {**PERSON, "name": "Ola\x00"},
+        "participants": {kind: agencies[kind].pk for kind in PRISON_KINDS},
+        "data": {"expected_release_date": "2027-03-01\x00"},
+    }
     response = client.post("/api/v1/cases/", body, format="json")
     assert response.status_code == 400
     assert _fields(response) == {"person.name", "data.expected_release_date"}
@@ -79,28 +85,37 @@ def test_a_nul_in_start_data_or_the_person_is_400(client_for, users, agencies, s
 
 
 def test_a_nul_in_the_idempotency_key_is_400(client_for, fill_task):
-    response = client_for("nils").post(f"/api/v1/tasks/{fill_task.pk}/complete/", {"data": {"note": "x"}},
-                                       format="json", HTTP_IDEMPOTENCY_KEY="k\x00")
+    response = client_for("nils").post(
+        f"/api/v1/tasks/{fill_task.pk}/complete/", {"data": {"note": "x"}}, format="json", HTTP_IDEMPOTENCY_KEY="k\x00"
+    )
     assert response.status_code == 400 and _fields(response) == {"Idempotency-Key"}
     fill_task.refresh_from_db()
     assert fill_task.status == TaskStatus.OPEN
 
 
 def test_a_nul_in_a_message_payload_is_400(client_for, prison_case):
-    response = client_for("kari").post("/api/v1/messages/", {
-        "name": "release_date_changed", "case_reference": prison_case.reference,
-        "payload": {"expected_release_date": "2027-03-01\x00"},
-    }, format="json")
+    response = client_for("kari").post(
+        "/api/v1/messages/",
+        {
+            "name": "release_date_changed",
+            "case_reference": prison_case.reference,
+            "payload": {"expected_release_date": "2027-03-01\x00"},
+        },
+        format="json",
+    )
     assert response.status_code == 400 and _fields(response) == {"payload.expected_release_date"}
     assert not Event.objects.filter(kind=EventKind.MESSAGE_RECEIVED).exists()
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/process-definitions/%00/",
-    "/api/v1/process-definitions/a%00b/versions/1/",
-    "/api/v1/tasks/?search=%00",
-    "/api/v1/cases/?reference=BK%00",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/process-definitions/%00/",
+        "/api/v1/process-definitions/a%00b/versions/1/",
+        "/api/v1/tasks/?search=%00",
+        "/api/v1/cases/?reference=BK%00",
+    ],
+)
 def test_a_nul_in_the_path_or_the_query_is_400(client_for, shipped, path):
     response = client_for("nils").get(path)
     assert response.status_code == 400
@@ -110,9 +125,14 @@ def test_a_nul_in_the_path_or_the_query_is_400(client_for, shipped, path):
 
 def test_a_form_with_a_remote_ref_is_refused_at_deploy(client_for, db):
     form = {"type": "object", "properties": {"note": {"$ref": "http://169.254.169.254/latest/meta-data"}}}
-    response = client_for("ada").post("/api/v1/process-definitions/", {
-        "bpmn_xml": form_safety.model(), "forms": {"fill.schema.json": form},
-    }, format="json")
+    response = client_for("ada").post(
+        "/api/v1/process-definitions/",
+        {
+            "bpmn_xml": form_safety.model(),
+            "forms": {"fill.schema.json": form},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert (error["code"], error["element_id"]) == ("remote-ref", "Task_fill")
@@ -122,8 +142,9 @@ def test_a_form_with_a_remote_ref_is_refused_at_deploy(client_for, db):
 
 def test_a_catastrophic_pattern_is_answered_at_once_over_http(client_for, fill_task):
     started = time.perf_counter()
-    response = client_for("nils").post(f"/api/v1/tasks/{fill_task.pk}/complete/",
-                                       {"data": {"code": "a" * 40 + "!"}}, format="json")
+    response = client_for("nils").post(
+        f"/api/v1/tasks/{fill_task.pk}/complete/", {"data": {"code": "a" * 40 + "!"}}, format="json"
+    )
     assert time.perf_counter() - started < 0.5
     assert response.status_code == 400 and _fields(response) == {"code"}
     assert json.loads(response.content)["errors"][0]["code"] == "schema.pattern"

@@ -35,8 +35,9 @@ def post_note(client, case, **body):
 
 
 def post_file(client, case, content=PDF, name="kontrakt.pdf", content_type="application/pdf", **fields):
-    return client.post(attachments_url(case), {"file": upload_file(content, name, content_type), **fields},
-                       format="multipart")
+    return client.post(
+        attachments_url(case), {"file": upload_file(content, name, content_type), **fields}, format="multipart"
+    )
 
 
 def fields_of(response):
@@ -48,7 +49,12 @@ def test_a_participant_writes_a_note_and_another_agency_reads_it_masked(client_f
     assert created.status_code == 201, created.json()
     body = created.json()
     assert (body["category"], body["agency"]["kind"], body["text"], body["author"], body["version"]) == (
-        "economy", "nav", SECRET, "nils", 1)
+        "economy",
+        "nav",
+        SECRET,
+        "nils",
+        1,
+    )
 
     theirs = client_for("helga").get(notes_url(prison_case)).json()
     assert theirs["count"] == 1
@@ -102,8 +108,9 @@ def test_corrections_and_withdrawals_are_the_authors_and_answer_409_when_stale(c
     note = post_note(client_for("nils"), prison_case).json()
     base = f"{notes_url(prison_case)}{note['id']}/"
     for name in ("nora", "bjorn", "helga"):
-        assert client_for(name).post(f"{base}correct/", {"text": "Endret", "version": 1},
-                                     format="json").status_code == 403
+        assert (
+            client_for(name).post(f"{base}correct/", {"text": "Endret", "version": 1}, format="json").status_code == 403
+        )
         assert client_for(name).post(f"{base}withdraw/", {}, format="json").status_code == 403
 
     nils = client_for("nils")
@@ -126,7 +133,11 @@ def test_an_upload_is_judged_by_its_bytes_and_downloaded_only_as_an_attachment(c
     assert created.status_code == 201, created.json()
     body = created.json()
     assert (body["filename"], body["content_type"], body["size"], body["category"]) == (
-        "Leiekontrakt.pdf", "application/pdf", len(PDF), "housing")
+        "Leiekontrakt.pdf",
+        "application/pdf",
+        len(PDF),
+        "housing",
+    )
     assert body["download"] == content_url(prison_case, body["id"])
 
     response = client_for("bjorn").get(body["download"], HTTP_ACCEPT="application/pdf")
@@ -141,10 +152,16 @@ def test_an_upload_is_judged_by_its_bytes_and_downloaded_only_as_an_attachment(c
     assert (row.username, row.item, row.category) == ("bjorn", f"attachment:{body['id']}", "housing")
 
 
-@pytest.mark.parametrize("content, name, claimed", [
-    (HTML, "side.html", "text/html"), (HTML, "kontrakt.pdf", "application/pdf"),
-    (SVG, "logo.svg", "image/svg+xml"), (SVG, "logo.png", "image/png"), (b"", "tom.pdf", "application/pdf"),
-])
+@pytest.mark.parametrize(
+    "content, name, claimed",
+    [
+        (HTML, "side.html", "text/html"),
+        (HTML, "kontrakt.pdf", "application/pdf"),
+        (SVG, "logo.svg", "image/svg+xml"),
+        (SVG, "logo.png", "image/png"),
+        (b"", "tom.pdf", "application/pdf"),
+    ],
+)
 def test_html_svg_and_empty_uploads_are_400_naming_the_file(client_for, prison_case, content, name, claimed):
     response = post_file(client_for("bjorn"), prison_case, content, name, claimed)
     assert response.status_code == 400 and fields_of(response) == {"file"}
@@ -153,8 +170,7 @@ def test_html_svg_and_empty_uploads_are_400_naming_the_file(client_for, prison_c
 
 def test_an_upload_without_a_file_or_with_unknown_fields_is_400(client_for, prison_case):
     client = client_for("bjorn")
-    assert fields_of(client.post(attachments_url(prison_case), {"category": "housing"}, format="multipart")) == {
-        "file"}
+    assert fields_of(client.post(attachments_url(prison_case), {"category": "housing"}, format="multipart")) == {"file"}
     assert "filename" in fields_of(post_file(client, prison_case, filename="x.pdf"))
     json_body = client.post(attachments_url(prison_case), {"file": "JVBERi0="}, format="json")
     assert json_body.status_code == 415
@@ -195,8 +211,7 @@ def test_every_attachment_route_is_404_for_who_does_not_work_the_case(client_for
     assert Attachment.objects.count() == 1 and AttachmentBlob.objects.count() == 1
 
 
-def test_another_cases_attachment_cannot_be_downloaded_by_its_id(client_for, prison_case, discharge_case,
-                                                                small_case):
+def test_another_cases_attachment_cannot_be_downloaded_by_its_id(client_for, prison_case, discharge_case, small_case):
     # nils takes part in the prison and the discharge case, not in the small one
     theirs = post_file(client_for("siri"), discharge_case, name="epikrise.pdf").json()
     hidden = post_file(client_for("siri"), small_case, name="dom.pdf").json()

@@ -15,12 +15,28 @@ IN_CASE = {"kari": "prison", "siri": "discharge"}
 OUT_CASE = {"kari": "discharge", "siri": "prison"}
 
 HIDDEN = {
-    "detail": 404, "timeline": 404, "diagram": 404, "task": 404, "claim": 404, "complete": 404,
-    "complete_done": 404, "consents": 404, "consent_create": 404, "access_log": 404,
+    "detail": 404,
+    "timeline": 404,
+    "diagram": 404,
+    "task": 404,
+    "claim": 404,
+    "complete": 404,
+    "complete_done": 404,
+    "consents": 404,
+    "consent_create": 404,
+    "access_log": 404,
 }
 MEMBER = {
-    "detail": 200, "timeline": 200, "diagram": 200, "task": 200, "claim": 200, "complete": 200,
-    "complete_done": 403, "consents": 200, "consent_create": 201, "access_log": 403,
+    "detail": 200,
+    "timeline": 200,
+    "diagram": 200,
+    "task": 200,
+    "claim": 200,
+    "complete": 200,
+    "complete_done": 403,
+    "consents": 200,
+    "consent_create": 201,
+    "access_log": 403,
 }
 EXPECTED_IN = {
     # kari's prison has no open task after the intake: she tries NAV's, and her own done one.
@@ -37,16 +53,22 @@ EXPECTED_IN = {
 EXPECTED_OUT = {name: HIDDEN for name in CAST}
 EXPECTED_OUT["kari"] = {**HIDDEN, "complete_done": None}
 EXPECTED_OUT["nils"] = EXPECTED_OUT["nora"] = EXPECTED_OUT["helga"] = EXPECTED_OUT["bjorn"] = {
-    **HIDDEN, "complete_done": None}
-EXPECTED_OUT.update({name: {**HIDDEN, "complete_done": None} for name in ("ada", "aud", "oscar")})
-EXPECTED_GLOBAL = {
-    name: {"incidents": 403, "deploy": 403} for name in CAST
+    **HIDDEN,
+    "complete_done": None,
 }
+EXPECTED_OUT.update({name: {**HIDDEN, "complete_done": None} for name in ("ada", "aud", "oscar")})
+EXPECTED_GLOBAL = {name: {"incidents": 403, "deploy": 403} for name in CAST}
 EXPECTED_GLOBAL["ada"] = {"incidents": 200, "deploy": 201}
 VISIBLE_CASES = {
-    "kari": {"prison", "small"}, "nils": {"prison", "discharge"}, "nora": {"prison", "discharge"},
-    "helga": {"prison", "discharge"}, "bjorn": {"prison", "discharge"}, "siri": {"discharge", "small"},
-    "ada": set(), "aud": set(), "oscar": set(),
+    "kari": {"prison", "small"},
+    "nils": {"prison", "discharge"},
+    "nora": {"prison", "discharge"},
+    "helga": {"prison", "discharge"},
+    "bjorn": {"prison", "discharge"},
+    "siri": {"discharge", "small"},
+    "ada": set(),
+    "aud": set(),
+    "oscar": set(),
 }
 
 
@@ -76,15 +98,24 @@ def _statuses(client, case, user, agencies):
         "diagram": client.get(f"{base}/diagram/").status_code,
         "task": client.get(f"/api/v1/tasks/{task.pk}/").status_code,
         "claim": client.post(f"/api/v1/tasks/{task.pk}/claim/").status_code,
-        "complete": client.post(f"/api/v1/tasks/{task.pk}/complete/", {"data": form_data(task)},
-                                format="json").status_code,
-        "complete_done": None if done is None else client.post(
-            f"/api/v1/tasks/{done.pk}/complete/", {"data": form_data(done)}, format="json").status_code,
+        "complete": client.post(
+            f"/api/v1/tasks/{task.pk}/complete/", {"data": form_data(task)}, format="json"
+        ).status_code,
+        "complete_done": None
+        if done is None
+        else client.post(f"/api/v1/tasks/{done.pk}/complete/", {"data": form_data(done)}, format="json").status_code,
         "consents": client.get(f"{base}/consents/").status_code,
-        "consent_create": client.post(f"{base}/consents/", {
-            "agency": agencies["nav"].pk if case.participants.filter(kind="nav").exists() else agencies["prison"].pk,
-            "categories": ["housing"], "purpose": "finne bolig",
-        }, format="json").status_code,
+        "consent_create": client.post(
+            f"{base}/consents/",
+            {
+                "agency": agencies["nav"].pk
+                if case.participants.filter(kind="nav").exists()
+                else agencies["prison"].pk,
+                "categories": ["housing"],
+                "purpose": "finne bolig",
+            },
+            format="json",
+        ).status_code,
         "access_log": client.get(f"{base}/access-log/").status_code,
     }
     return result
@@ -96,9 +127,14 @@ def test_permission_matrix(username, users, agencies, world, client_for):
     "out" case, the admin endpoints and the lists."""
     user, client = users[username], client_for(username)
     in_case, out_case = world[IN_CASE.get(username, "prison")], world[OUT_CASE.get(username, "small")]
-    deploy = client.post("/api/v1/process-definitions/", {
-        "bpmn_xml": small_model("Proc_matrix"), "forms": {"small.schema.json": SMALL_FORM},
-    }, format="json")
+    deploy = client.post(
+        "/api/v1/process-definitions/",
+        {
+            "bpmn_xml": small_model("Proc_matrix"),
+            "forms": {"small.schema.json": SMALL_FORM},
+        },
+        format="json",
+    )
     names = {case.pk: name for name, case in world.items()}
     actual = {
         "in": _statuses(client, in_case, user, agencies),
@@ -108,8 +144,11 @@ def test_permission_matrix(username, users, agencies, world, client_for):
         "tasks": {names[row["case"]["id"]] for row in client.get("/api/v1/tasks/").json()["results"]},
     }
     expected = {
-        "in": EXPECTED_IN[username], "out": EXPECTED_OUT[username], "global": EXPECTED_GLOBAL[username],
-        "cases": VISIBLE_CASES[username], "tasks": VISIBLE_CASES[username],
+        "in": EXPECTED_IN[username],
+        "out": EXPECTED_OUT[username],
+        "global": EXPECTED_GLOBAL[username],
+        "cases": VISIBLE_CASES[username],
+        "tasks": VISIBLE_CASES[username],
     }
     assert actual == expected
     for path in ("/api/v1/tasks/?assigned=me", "/api/v1/tasks/?assigned=agency&status=active"):

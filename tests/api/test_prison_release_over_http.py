@@ -28,11 +28,15 @@ def _complete(client, task_id, overrides=None):
 
 def test_prison_release_over_http(shipped, users, agencies, client_for):
     kari, nils, helga, bjorn = (client_for(name) for name in ("kari", "nils", "helga", "bjorn"))
-    started = kari.post("/api/v1/cases/", {
-        "process_key": "prison_release_to_housing",
-        "person": PERSON,
-        "participants": {kind: agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
-    }, format="json")
+    started = kari.post(
+        "/api/v1/cases/",
+        {
+            "process_key": "prison_release_to_housing",
+            "person": PERSON,
+            "participants": {kind: agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
+        },
+        format="json",
+    )
     assert started.status_code == 201, started.json()
     case = started.json()
     assert case["reference"].startswith("BK-") and case["status"] == "open"
@@ -71,8 +75,9 @@ def test_prison_release_over_http(shipped, users, agencies, client_for):
 
     # The person consents to share housing with NAV: housing shows, health still never.
     consents = f"/api/v1/cases/{case['id']}/consents/"
-    housing = bjorn.post(consents, {"agency": agencies["nav"].pk, "categories": ["housing"],
-                                    "purpose": "finne bolig"}, format="json")
+    housing = bjorn.post(
+        consents, {"agency": agencies["nav"].pk, "categories": ["housing"], "purpose": "finne bolig"}, format="json"
+    )
     assert housing.status_code == 201, housing.json()
     data = nils.get(url).json()["data"]
     assert data["housing"]["values"]["housing_situation"] == "uten_bolig"
@@ -80,13 +85,15 @@ def test_prison_release_over_http(shipped, users, agencies, client_for):
     assert data["health"]["visible"] is False
 
     # Then health to NAV: NAV sees it at once, and the read is logged with the consent.
-    health = bjorn.post(consents, {"agency_kind": "nav", "categories": ["health"], "purpose": "oppfølging"},
-                        format="json")
+    health = bjorn.post(
+        consents, {"agency_kind": "nav", "categories": ["health"], "purpose": "oppfølging"}, format="json"
+    )
     assert health.status_code == 201, health.json()
     data = nils.get(url).json()["data"]
     assert data["health"]["values"]["treatment_plan"] == "LAR, oppfølging hver uke"
-    assert AccessLog.objects.filter(user=users["nils"], case_id=case["id"], category="health",
-                                    consent_id=health.json()["id"]).exists()
+    assert AccessLog.objects.filter(
+        user=users["nils"], case_id=case["id"], category="health", consent_id=health.json()["id"]
+    ).exists()
     assert [c["id"] for c in nils.get(consents).json()["results"]] == [health.json()["id"], housing.json()["id"]]
 
     # Withdrawn: masked again on the very next request.

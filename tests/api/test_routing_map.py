@@ -52,23 +52,34 @@ def test_deploy_with_a_routing_map_routes_each_task_to_its_agency(client_for, us
     body = response.json()
     assert body["routing"] == ROUTING
     assert {key: task["agency_kind"] for key, task in body["user_tasks"].items()} == {
-        "Approve": "nav", "Check": "health", "Archive": "housing"
+        "Approve": "nav",
+        "Check": "health",
+        "Archive": "housing",
     }
     again = client_for("ada").post(
         "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": ROUTING}, format="json"
     )
     assert again.status_code == 200  # the same content with the same map: no new version
     changed = client_for("ada").post(
-        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": {**ROUTING, "default": "nav"}},
+        "/api/v1/process-definitions/",
+        {"bpmn_xml": CAMUNDA_MODEL, "routing": {**ROUTING, "default": "nav"}},
         format="json",
     )
     assert changed.status_code == 201 and changed.json()["version"] == 2
 
-    case = client_for("bjorn").post("/api/v1/cases/", {
-        "process_key": "invoice", "person": PERSON,
-        "participants": {"nav": agencies["nav"].pk, "health": agencies["health"].pk,
-                         "housing": agencies["housing"].pk},
-    }, format="json")
+    case = client_for("bjorn").post(
+        "/api/v1/cases/",
+        {
+            "process_key": "invoice",
+            "person": PERSON,
+            "participants": {
+                "nav": agencies["nav"].pk,
+                "health": agencies["health"].pk,
+                "housing": agencies["housing"].pk,
+            },
+        },
+        format="json",
+    )
     assert case.status_code == 201, case.json()
     walked = []
     for username in ("nils", "helga", "nils"):  # version 2: the default is nav
@@ -88,11 +99,18 @@ def test_routing_map_with_an_unknown_kind_is_refused(client_for):
 
 
 def test_start_needs_every_kind_the_map_routes_to(client_for, agencies):
-    client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": ROUTING},
-                           format="json")
-    response = client_for("bjorn").post("/api/v1/cases/", {
-        "process_key": "invoice", "person": PERSON, "participants": {"housing": agencies["housing"].pk},
-    }, format="json")
+    client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": ROUTING}, format="json"
+    )
+    response = client_for("bjorn").post(
+        "/api/v1/cases/",
+        {
+            "process_key": "invoice",
+            "person": PERSON,
+            "participants": {"housing": agencies["housing"].pk},
+        },
+        format="json",
+    )
     assert response.status_code == 400
     fields = {error["field"] for error in response.json()["errors"]}
     assert {"participants.nav", "participants.health"} <= fields
@@ -119,23 +137,29 @@ def test_deploy_bpmn_takes_the_map_as_json_text_or_a_file(tmp_path, capsys):
 FORM_MODEL = CAMUNDA_MODEL.replace(
     '<bpmn:userTask id="Approve" name="Approve invoice" camunda:candidateGroups="accounting"/>',
     '<bpmn:userTask id="Approve" name="Approve invoice" camunda:candidateGroups="accounting">'
-    '<bpmn:extensionElements><camunda:formData>'
+    "<bpmn:extensionElements><camunda:formData>"
     '<camunda:formField id="amount" label="Amount" type="long">'
     '<camunda:validation><camunda:constraint name="required"/></camunda:validation></camunda:formField>'
-    '</camunda:formData></bpmn:extensionElements></bpmn:userTask>',
+    "</camunda:formData></bpmn:extensionElements></bpmn:userTask>",
 )
 
 
 def test_camunda_form_is_stored_with_the_version_and_validates_the_task(client_for, agencies):
-    deployed = client_for("ada").post("/api/v1/process-definitions/", {"bpmn_xml": FORM_MODEL, "routing": ROUTING},
-                                      format="json")
+    deployed = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": FORM_MODEL, "routing": ROUTING}, format="json"
+    )
     assert deployed.status_code == 201, deployed.json()
     assert deployed.json()["forms"]["Approve.form.json"]["properties"]["amount"]["type"] == "integer"
     assert deployed.json()["user_tasks"]["Approve"]["form"] == "Approve.form.json"
-    case = client_for("bjorn").post("/api/v1/cases/", {
-        "process_key": "invoice", "person": PERSON,
-        "participants": {kind: agencies[kind].pk for kind in ("nav", "health", "housing")},
-    }, format="json")
+    case = client_for("bjorn").post(
+        "/api/v1/cases/",
+        {
+            "process_key": "invoice",
+            "person": PERSON,
+            "participants": {kind: agencies[kind].pk for kind in ("nav", "health", "housing")},
+        },
+        format="json",
+    )
     task = Task.objects.get(case_id=case.json()["id"], status="open")
     wrong = client_for("nils").post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {"amount": "many"}}, format="json")
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "amount"

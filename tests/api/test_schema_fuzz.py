@@ -21,8 +21,13 @@ from config.wsgi import application
 
 from .conftest import PERSON, PRISON_KINDS, start
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 MAX_EXAMPLES = 20
 CALLS = []  # every request made, for the closing summary
 
@@ -43,8 +48,14 @@ def world(db, users, agencies, shipped):
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
 
 
-FUZZ = settings(max_examples=MAX_EXAMPLES, phases=[Phase.explicit, Phase.generate], deadline=None,
-                derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=MAX_EXAMPLES,
+    phases=[Phase.explicit, Phase.generate],
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def _call(case, user):

@@ -12,7 +12,10 @@ import pytest
 
 CHROMIUM = os.environ.get("BROBYGGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
     "--no-first-run",
 ]
 PASSWORD = "test-password"  # the cast fixture's password

@@ -31,8 +31,10 @@ def _violations(page, console):
 
 def test_case_page_diagram_and_htmx_claim_work_under_the_policy(as_user, live_server, users, agencies, shipped):
     case = start_prison_case(users, agencies)
-    complete(open_tasks(case)[0], {"has_home": False, "housing_situation": "uten_bolig", "consent_nav": True,
-                                   "consent_municipality": True})
+    complete(
+        open_tasks(case)[0],
+        {"has_home": False, "housing_situation": "uten_bolig", "consent_nav": True, "consent_municipality": True},
+    )
     bjorn = as_user("bjorn")
     console = _watch(bjorn)
 

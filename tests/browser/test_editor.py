@@ -23,40 +23,52 @@ def _nb(text):
 
 def _screen_point(page, x, y):
     """Where the diagram point (x, y) is on the page."""
-    return page.evaluate("""([x, y]) => {
+    return page.evaluate(
+        """([x, y]) => {
         const canvas = window.brobyggerEditor.modeler.get("canvas");
         const box = canvas.viewbox();
         const modeler = document.getElementById("modeler");
         modeler.scrollIntoView({block: "nearest"});
         const rect = modeler.getBoundingClientRect();
         return [rect.left + (x - box.x) * box.scale, rect.top + (y - box.y) * box.scale];
-    }""", [x, y])
+    }""",
+        [x, y],
+    )
 
 
 def _element_center(page, element_id):
-    x, y = page.evaluate("""(id) => {
+    x, y = page.evaluate(
+        """(id) => {
         const e = window.brobyggerEditor.modeler.get("elementRegistry").get(id);
         return [e.x + e.width / 2, e.y + e.height / 2];
-    }""", element_id)
+    }""",
+        element_id,
+    )
     return _screen_point(page, x, y)
 
 
 def _show_region(page, x, y, width, height):
-    page.evaluate("""([x, y, width, height]) =>
-        window.brobyggerEditor.modeler.get("canvas").viewbox({x, y, width, height})""", [x, y, width, height])
+    page.evaluate(
+        """([x, y, width, height]) =>
+        window.brobyggerEditor.modeler.get("canvas").viewbox({x, y, width, height})""",
+        [x, y, width, height],
+    )
 
 
 def _errors(page):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     # A refused deploy answers 400 on purpose: the console's note about it is no error.
-    page.on("console", lambda message: message.type == "error" and "status of 400" not in message.text
-            and errors.append(message.text))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and "status of 400" not in message.text and errors.append(message.text),
+    )
     return errors
 
 
 def test_ada_adds_a_nav_task_with_a_form_fixes_a_gateway_and_deploys_version_2(
-        as_user, live_server, users, agencies, shipped, screenshot):
+    as_user, live_server, users, agencies, shipped, screenshot
+):
     earlier = start_prison_case(users, agencies)
     ada = as_user("ada")
     errors = _errors(ada)
@@ -135,7 +147,11 @@ def test_ada_adds_a_nav_task_with_a_form_fixes_a_gateway_and_deploys_version_2(
     v2 = ProcessDefinition.objects.get(key=PRISON, version=2)
     task = v2.metadata["user_tasks"][task_id]
     assert (task["name"], task["agency_kind"], task["form"], task["due_in"]) == (
-        "Avklar bostøtte", "nav", form_name, "P5D")
+        "Avklar bostøtte",
+        "nav",
+        form_name,
+        "P5D",
+    )
     schema = v2.forms[form_name]
     assert schema["required"] == ["housing_allowance_applied"]
     amount = schema["properties"]["allowance_amount"]

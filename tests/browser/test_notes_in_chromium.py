@@ -47,8 +47,10 @@ def test_notes_and_an_attachment_on_a_phone(as_user, live_server, users, agencie
     assert Path(download.value.path()).read_bytes() == PDF
     assert Attachment.objects.get().category == "housing"
     bjorn.locator("#notes summary", has_text="Skriv et notat").click()
-    bjorn.locator("#notes").screenshot(path=str(SCREENSHOTS if os.environ.get("BROBYGGER_SCREENSHOTS") == "docs"
-                                                else tmp_path) + "/case-notes-phone.png")
+    bjorn.locator("#notes").screenshot(
+        path=str(SCREENSHOTS if os.environ.get("BROBYGGER_SCREENSHOTS") == "docs" else tmp_path)
+        + "/case-notes-phone.png"
+    )
 
     helga = as_user("helga", **PHONE)
     helga.goto(case_url)

@@ -52,25 +52,43 @@ def test_a_referral_from_nav_to_an_owned_home(as_user, live_server, shipped, scr
     row = bjorn.locator("tr", has_text="Registrer henvendelsen")
     assert case.reference in row.inner_text()
     row.get_by_role("link", name="Registrer henvendelsen").click()
-    fill_and_complete(bjorn, live_server, {"referred_by": "nav", "referral_date": TODAY,
-                                           "current_housing": "uten_bolig", "urgent": True})
+    fill_and_complete(
+        bjorn,
+        live_server,
+        {"referred_by": "nav", "referral_date": TODAY, "current_housing": "uten_bolig", "urgent": True},
+    )
     open_task_page(bjorn, live_server, case, "Task_needs_assessment")
-    fill_and_complete(bjorn, live_server, {
-        "household_size": 1, "children_in_household": False, "referral_housing_needs": "Ett rom, nær bussen",
-        "follow_up_need": "noe", "referral_consent_nav": True, "referral_consent_municipality": True,
-    })
+    fill_and_complete(
+        bjorn,
+        live_server,
+        {
+            "household_size": 1,
+            "children_in_household": False,
+            "referral_housing_needs": "Ett rom, nær bussen",
+            "follow_up_need": "noe",
+            "referral_consent_nav": True,
+            "referral_consent_municipality": True,
+        },
+    )
     nils.goto(f"{live_server.url}/tasks/")
     nils.get_by_role("link", name="Kartlegg økonomi").click()
-    fill_and_complete(nils, live_server, {"monthly_income": 23000, "income_source": "arbeid",
-                                          "debt_problems": False, "startlan_candidate": True})
+    fill_and_complete(
+        nils,
+        live_server,
+        {"monthly_income": 23000, "income_source": "arbeid", "debt_problems": False, "startlan_candidate": True},
+    )
 
     open_task_page(bjorn, live_server, case, "Task_choose_path")
     assert bjorn.locator("#field-housing_path option", has_text="Kjøpe med startlån og tilskudd fra Husbanken").count()
-    fill_and_complete(bjorn, live_server, {"housing_path": "eid_med_startlan",
-                                           "path_reason": "Fast inntekt, aktuell for startlån"})
+    fill_and_complete(
+        bjorn, live_server, {"housing_path": "eid_med_startlan", "path_reason": "Fast inntekt, aktuell for startlån"}
+    )
     open_task_page(bjorn, live_server, case, "Task_apply_startlan")
-    fill_and_complete(bjorn, live_server, {"startlan_amount_applied": 2400000, "grant_applied": True,
-                                           "startlan_application_date": TODAY})
+    fill_and_complete(
+        bjorn,
+        live_server,
+        {"startlan_amount_applied": 2400000, "grant_applied": True, "startlan_application_date": TODAY},
+    )
 
     # The municipality decides; it sees the application once the person's consent covers it.
     mona = as_user("mona")
@@ -86,15 +104,25 @@ def test_a_referral_from_nav_to_an_owned_home(as_user, live_server, shipped, scr
     bjorn.locator("#messages", has_text="Samtykket er registrert").wait_for()
     mona.goto(f"{live_server.url}/tasks/{decision.pk}/")
     assert "2400000" in mona.locator("#category-economy").inner_text()
-    fill_and_complete(mona, live_server, {"startlan_granted": True, "startlan_amount_granted": 2400000,
-                                          "grant_amount": 150000, "startlan_decision_date": TODAY})
+    fill_and_complete(
+        mona,
+        live_server,
+        {
+            "startlan_granted": True,
+            "startlan_amount_granted": 2400000,
+            "grant_amount": 150000,
+            "startlan_decision_date": TODAY,
+        },
+    )
 
     open_task_page(bjorn, live_server, case, "Task_viewing_contract")
-    fill_and_complete(bjorn, live_server, {"home_secured": True, "new_home_address": "Storgata 1, 1706 Sarpsborg",
-                                           "apply_housing_allowance": True})
+    fill_and_complete(
+        bjorn,
+        live_server,
+        {"home_secured": True, "new_home_address": "Storgata 1, 1706 Sarpsborg", "apply_housing_allowance": True},
+    )
     open_task_page(mona, live_server, case, "Task_decide_housing_allowance")
-    fill_and_complete(mona, live_server, {"housing_allowance_granted": True,
-                                          "housing_allowance_decision_date": TODAY})
+    fill_and_complete(mona, live_server, {"housing_allowance_granted": True, "housing_allowance_decision_date": TODAY})
 
     # The housing contact closes the case with its outcome: housed, owned with startlån.
     open_task_page(bjorn, live_server, case, "Task_record_outcome")
@@ -110,4 +138,7 @@ def test_a_referral_from_nav_to_an_owned_home(as_user, live_server, shipped, scr
     screenshot(bjorn, "referral-case")
     recorded = CaseOutcome.objects.get(case=case)
     assert (recorded.kind.code, recorded.tenure, recorded.housed_date.isoformat()) == (
-        "bosatt", "eid_med_startlan", MOVE_IN)
+        "bosatt",
+        "eid_med_startlan",
+        MOVE_IN,
+    )

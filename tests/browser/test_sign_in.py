@@ -14,11 +14,20 @@ from tests.oidc_idp.provider import OidcProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ANNE = {"password": "anne-at-the-provider", "given_name": "Anne", "family_name": "Berg",
-        "email": "anne.berg@sarpsborg.kommune.no", "groups": ["brobygger-nav"]}
+ANNE = {
+    "password": "anne-at-the-provider",
+    "given_name": "Anne",
+    "family_name": "Berg",
+    "email": "anne.berg@sarpsborg.kommune.no",
+    "groups": ["brobygger-nav"],
+}
 # Another person at the provider whose username is a local demo user's.
-NILS_AT_PROVIDER = {"password": "another-nils", "given_name": "Nils", "family_name": "Dahl",
-                    "groups": ["brobygger-bolig-koordinator"]}
+NILS_AT_PROVIDER = {
+    "password": "another-nils",
+    "given_name": "Nils",
+    "family_name": "Dahl",
+    "groups": ["brobygger-bolig-koordinator"],
+}
 PROVIDER_USERS = {"anne": ANNE, "nils": NILS_AT_PROVIDER}
 
 
@@ -26,8 +35,11 @@ PROVIDER_USERS = {"anne": ANNE, "nils": NILS_AT_PROVIDER}
 def provider(live_server, tmp_path_factory):
     callback = "/accounts/sso/callback/"
     port = live_server.url.rsplit(":", 1)[1]
-    idp = OidcProvider(tmp_path_factory.mktemp("idp"), PROVIDER_USERS,
-                       [f"http://localhost:{port}{callback}", f"http://127.0.0.1:{port}{callback}"])
+    idp = OidcProvider(
+        tmp_path_factory.mktemp("idp"),
+        PROVIDER_USERS,
+        [f"http://localhost:{port}{callback}", f"http://127.0.0.1:{port}{callback}"],
+    )
     yield idp
     idp.stop()
 
@@ -37,8 +49,7 @@ def sso(provider, settings, agencies):
     provider.set_users(PROVIDER_USERS)
     provider.configure(settings)
     GroupMapping.objects.create(group="brobygger-nav", agency=agencies["nav"], role=Role.MEMBER)
-    GroupMapping.objects.create(group="brobygger-bolig-koordinator", agency=agencies["housing"],
-                                role=Role.COORDINATOR)
+    GroupMapping.objects.create(group="brobygger-bolig-koordinator", agency=agencies["housing"], role=Role.COORDINATOR)
     return provider
 
 
@@ -66,7 +77,8 @@ def _memberships(user):
 
 
 def test_single_sign_on_maps_groups_to_agencies_and_follows_them_at_each_login(
-        sso, page, live_server, users, agencies, settings):
+    sso, page, live_server, users, agencies, settings
+):
     settings.REQUIRE_TWO_FACTOR = True  # the provider checks the second factor, not Brobygger
     _sso_login(page, live_server)
     page.wait_for_url(f"{live_server.url}/tasks/")
@@ -144,8 +156,7 @@ def test_a_password_login_enrols_totp_then_asks_for_a_code(page, live_server, us
     assert "Koden er feil eller utløpt" in page.get_by_role("alert").inner_text()
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    TOTPDevice.objects.filter(user=users["helga"]).update(throttling_failure_count=0,
-                                                           throttling_failure_timestamp=None)
+    TOTPDevice.objects.filter(user=users["helga"]).update(throttling_failure_count=0, throttling_failure_timestamp=None)
     page.get_by_label("Kode fra appen").fill(_code(secret))
     page.get_by_role("button", name="Bekreft").click()
     page.wait_for_url(f"{live_server.url}/tasks/")

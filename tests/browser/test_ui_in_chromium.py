@@ -21,8 +21,10 @@ def _task(case, element_id):
 def _case_with_parallel_work(users, agencies, *, health_done=True, **kwargs):
     """Started by kari, intake done without a home: NAV, health and housing work in parallel."""
     case = start_prison_case(users, agencies, **kwargs)
-    complete(open_tasks(case)[0], {"has_home": False, "housing_situation": "uten_bolig", "consent_nav": True,
-                                   "consent_municipality": True})
+    complete(
+        open_tasks(case)[0],
+        {"has_home": False, "housing_situation": "uten_bolig", "consent_nav": True, "consent_municipality": True},
+    )
     if health_done:
         complete(_task(case, "Task_health_follow_up_plan"), {"treatment_plan": HEALTH_PLAN})
     return case
@@ -80,8 +82,9 @@ def test_a_kari_starts_a_case_and_bjorn_completes_the_housing_task(as_user, live
     assert housing.status == "completed" and housing.completed_by.username == "bjorn"
 
 
-def test_b_nils_sees_health_masked_until_bjorn_records_consent(as_user, live_server, users, agencies, shipped,
-                                                              screenshot):
+def test_b_nils_sees_health_masked_until_bjorn_records_consent(
+    as_user, live_server, users, agencies, shipped, screenshot
+):
     case = _case_with_parallel_work(users, agencies)
     nav_task = _task(case, "Task_economy_assessment")
     nils = as_user("nils")
@@ -107,8 +110,9 @@ def test_b_nils_sees_health_masked_until_bjorn_records_consent(as_user, live_ser
     assert "skjult" not in nils.locator("#category-health").inner_text()
 
 
-def test_c_case_page_draws_the_handoffs_and_marks_the_diagram(as_user, live_server, users, agencies, shipped,
-                                                             screenshot):
+def test_c_case_page_draws_the_handoffs_and_marks_the_diagram(
+    as_user, live_server, users, agencies, shipped, screenshot
+):
     case = _case_with_parallel_work(users, agencies)
     for name, national_id in (("Kari Nordmann", "29822099635"), ("Per Hansen", "05840399895")):
         _case_with_parallel_work(users, agencies, person={"name": name, "national_id": national_id})

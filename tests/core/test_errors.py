@@ -10,8 +10,17 @@ from core.messages import MESSAGES, render
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCT = ("core", "bpmn", "permissions", "workflows", "web", "api", "config")
-RAISERS = {"NotFound", "Forbidden", "Conflict", "InvalidInput", "ServiceError", "InvalidModel", "field_error",
-           "translate", "__init__"}
+RAISERS = {
+    "NotFound",
+    "Forbidden",
+    "Conflict",
+    "InvalidInput",
+    "ServiceError",
+    "InvalidModel",
+    "field_error",
+    "translate",
+    "__init__",
+}
 
 
 def _codes_in_source() -> dict[str, list[str]]:
@@ -25,14 +34,17 @@ def _codes_in_source() -> dict[str, list[str]]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
             for node in ast.walk(tree):
                 if isinstance(node, ast.Dict):
-                    args = [value for key, value in zip(node.keys, node.values, strict=True)
-                            if isinstance(key, ast.Constant) and key.value == "code"]
+                    args = [
+                        value
+                        for key, value in zip(node.keys, node.values, strict=True)
+                        if isinstance(key, ast.Constant) and key.value == "code"
+                    ]
                 elif isinstance(node, ast.Call):
                     name = getattr(node.func, "id", getattr(node.func, "attr", None))
                     args = []
                     if name in RAISERS:
                         position = 1 if name == "field_error" else 0
-                        args = node.args[position:position + 1]
+                        args = node.args[position : position + 1]
                     if name in RAISERS or name in ("InvalidNationalId", "error_body"):
                         args += [kw.value for kw in node.keywords if kw.arg == "code"]
                 else:
@@ -69,7 +81,10 @@ def test_every_message_is_used_somewhere():
 
 def test_each_error_type_has_its_status():
     assert [cls("not_found").status_code for cls in (NotFound, Forbidden, Conflict, InvalidInput)] == [
-        404, 403, 409, 400,
+        404,
+        403,
+        409,
+        400,
     ]
 
 

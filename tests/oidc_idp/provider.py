@@ -37,12 +37,21 @@ class OidcProvider:
             "IDP_USERS_FILE": str(self.users_file),
             "PYTHONPATH": str(REPO),
         }
-        subprocess.run([sys.executable, "-m", "tests.oidc_idp.setup", CLIENT_ID, CLIENT_SECRET, *redirect_uris],
-                       env=self.env, cwd=REPO, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "tests.oidc_idp.setup", CLIENT_ID, CLIENT_SECRET, *redirect_uris],
+            env=self.env,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
         self.log = open(workdir / "idp.log", "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
-            env=self.env, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+            env=self.env,
+            cwd=REPO,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.discovery = self._wait_for_discovery()
 
     def set_users(self, users: dict) -> None:

@@ -18,9 +18,15 @@ def main(client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("creatersakey")
-    client = Client.objects.create(name="Brobygger", client_type="confidential", client_id=client_id,
-                                   client_secret=client_secret, jwt_alg="RS256", require_consent=False,
-                                   reuse_consent=True)
+    client = Client.objects.create(
+        name="Brobygger",
+        client_type="confidential",
+        client_id=client_id,
+        client_secret=client_secret,
+        jwt_alg="RS256",
+        require_consent=False,
+        reuse_consent=True,
+    )
     client.redirect_uris = redirect_uris
     client.scope = ["openid", "profile", "email", "groups"]
     client.save()

@@ -32,8 +32,20 @@ class PrivatePostgres:
         self.log = self.root / "server.log"
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
-        self._run(BIN / "initdb", "-D", self.data, "-U", "root", "-A", "trust", "--no-sync", "-E", "UTF8",
-                  "--locale", "C.UTF-8")
+        self._run(
+            BIN / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            "root",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
+        )
 
     @property
     def url(self) -> str:

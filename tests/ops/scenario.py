@@ -36,8 +36,13 @@ def prepare(timer_cases: int, first_in: float, spread: float) -> dict:
     call_command("deploy_bpmn", str(PROCESSES), verbosity=0)
     from bpmn.services import deploy_definition
 
-    deploy_definition(actor=None, bpmn_xml=timer_model(), forms={"after.schema.json": TIMER_FORM},
-                      filename="timer.bpmn", check_permission=False)
+    deploy_definition(
+        actor=None,
+        bpmn_xml=timer_model(),
+        forms={"after.schema.json": TIMER_FORM},
+        filename="timer.bpmn",
+        check_permission=False,
+    )
     seed_demo_cast(os.environ.get("DEMO_PASSWORD", "brobygger-demo"))
     users = {user.username: user for user in get_user_model().objects.all()}
     agencies = {agency.kind: agency for agency in Agency.objects.all()}
@@ -55,8 +60,12 @@ def timers(case_ids: list[int]) -> dict:
 
     from workflows.models import Event, EventKind, Job, JobKind, JobStatus, Task
 
-    fired = dict(Event.objects.filter(case__in=case_ids, kind=EventKind.TIMER_FIRED).values_list("case")
-                 .annotate(n=Count("id")).order_by())
+    fired = dict(
+        Event.objects.filter(case__in=case_ids, kind=EventKind.TIMER_FIRED)
+        .values_list("case")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     tasks = dict(Task.objects.filter(case__in=case_ids).values_list("case").annotate(n=Count("id")).order_by())
     jobs = Job.objects.filter(kind=JobKind.TIMER, case__in=case_ids)
     return {
@@ -77,8 +86,11 @@ def finish_case(case_id: int) -> dict:
     case = Case.objects.get(pk=case_id)
     done = run_to_end(case, {"has_home": False, "home_found": True})
     case.refresh_from_db()
-    return {"completed": done, "status": case.status,
-            "events": Event.objects.filter(case=case, kind=EventKind.TASK_COMPLETED).count()}
+    return {
+        "completed": done,
+        "status": case.status,
+        "events": Event.objects.filter(case=case, kind=EventKind.TASK_COMPLETED).count(),
+    }
 
 
 def main(argv: list[str]) -> None:

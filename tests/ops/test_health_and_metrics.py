@@ -25,8 +25,9 @@ TOKEN = "metrics-test-token-0123456789abcdef"
 
 def _beat(name="w1", *, age_seconds=1, stopped=False):
     moment = timezone.now() - timedelta(seconds=age_seconds)
-    return WorkerHeartbeat.objects.create(name=name, hostname="node1", pid=1, started_at=moment, beat_at=moment,
-                                          stopped_at=moment if stopped else None)
+    return WorkerHeartbeat.objects.create(
+        name=name, hostname="node1", pid=1, started_at=moment, beat_at=moment, stopped_at=moment if stopped else None
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +45,10 @@ def test_healthz_answers_without_the_database(client, django_assert_num_queries)
 def test_readyz_needs_a_live_worker(client, settings):
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable",
-                               "checks": {"database": "ok", "migrations": "ok", "worker": "no-live-worker"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "migrations": "ok", "worker": "no-live-worker"},
+    }
     # A worker that stopped cleanly, or whose heartbeat is older than the job lease, is not alive.
     _beat("stopped", stopped=True)
     _beat("stale", age_seconds=settings.BROBYGGER["JOB_LEASE_SECONDS"] + 5)
@@ -59,8 +62,10 @@ def test_readyz_needs_a_live_worker(client, settings):
 
 def test_readyz_fails_on_unapplied_migrations(client, monkeypatch):
     _beat()
-    monkeypatch.setattr("django.db.migrations.executor.MigrationExecutor.migration_plan",
-                        lambda self, targets: [("workflows", "9999_not_applied")])
+    monkeypatch.setattr(
+        "django.db.migrations.executor.MigrationExecutor.migration_plan",
+        lambda self, targets: [("workflows", "9999_not_applied")],
+    )
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["migrations"] == "pending"
 
@@ -75,12 +80,15 @@ def test_readyz_fails_when_the_database_is_unreachable(client, monkeypatch):
     assert response.json()["checks"] == {"database": "unreachable", "migrations": "skipped", "worker": "skipped"}
 
 
-@pytest.mark.parametrize(("token", "header", "status"), [
-    ("", f"Bearer {TOKEN}", 404),  # no token configured: metrics are off
-    (TOKEN, None, 401),
-    (TOKEN, "Bearer wrong-token-wrong-token-wrong", 403),
-    (TOKEN, f"Token {TOKEN}", 401),
-])
+@pytest.mark.parametrize(
+    ("token", "header", "status"),
+    [
+        ("", f"Bearer {TOKEN}", 404),  # no token configured: metrics are off
+        (TOKEN, None, 401),
+        (TOKEN, "Bearer wrong-token-wrong-token-wrong", 403),
+        (TOKEN, f"Token {TOKEN}", 401),
+    ],
+)
 def test_metrics_are_not_public(client, settings, token, header, status):
     settings.METRICS_TOKEN = token
     headers = {"Authorization": header} if header else {}
@@ -116,8 +124,12 @@ def test_metrics_count_the_work_and_tell_the_queue_without_personal_data(
         complete(intake, {"has_home": False})
     # A timer ten minutes overdue and an open incident, as an operator would be paged for.
     instance = case.instances.get()
-    Job.objects.update_or_create(kind=JobKind.TIMER, status=JobStatus.PENDING, instance=instance,
-                                 defaults={"case": case, "due_at": timezone.now() - timedelta(minutes=10)})
+    Job.objects.update_or_create(
+        kind=JobKind.TIMER,
+        status=JobStatus.PENDING,
+        instance=instance,
+        defaults={"case": case, "due_at": timezone.now() - timedelta(minutes=10)},
+    )
     Incident.objects.create(instance=instance, case=case, kind="test", element_id="Task_x", error="boom")
     _beat()
     client.get("/api/v1/tasks/")  # an unauthenticated request: latency is counted by route, 4xx
@@ -125,24 +137,29 @@ def test_metrics_count_the_work_and_tell_the_queue_without_personal_data(
 
     started = _value(text, "brobygger_cases_started_total", process="prison_release_to_housing")
     assert started - _value(before, "brobygger_cases_started_total", process="prison_release_to_housing") == 1
-    done = _value(text, "brobygger_task_completions_total", process="prison_release_to_housing",
-                  agency_kind="prison")
-    assert done - _value(before, "brobygger_task_completions_total", process="prison_release_to_housing",
-                         agency_kind="prison") == 1
+    done = _value(text, "brobygger_task_completions_total", process="prison_release_to_housing", agency_kind="prison")
+    assert (
+        done
+        - _value(before, "brobygger_task_completions_total", process="prison_release_to_housing", agency_kind="prison")
+        == 1
+    )
     assert _value(text, "brobygger_jobs_due", kind="timer") >= 1
     assert _value(text, "brobygger_timer_lag_seconds") >= 590
     assert _value(text, "brobygger_jobs_oldest_due_age_seconds", kind="timer") >= 590
     assert _value(text, "brobygger_incidents_open") == 1
     assert _value(text, "brobygger_workers_alive") == 1
-    assert _value(text, "brobygger_http_request_duration_seconds_count", route="api/v1/tasks/", method="GET",
-                  status="4xx") >= 1
+    assert (
+        _value(text, "brobygger_http_request_duration_seconds_count", route="api/v1/tasks/", method="GET", status="4xx")
+        >= 1
+    )
     # Routes, never paths with ids; no person, case or user.
     for secret in (PERSON["name"], PERSON["national_id"], case.reference, "kari", f"/tasks/{intake.pk}"):
         assert secret not in text
 
 
-def test_a_rolled_back_completion_is_not_counted(client, settings, shipped, users, agencies,
-                                                 django_capture_on_commit_callbacks):
+def test_a_rolled_back_completion_is_not_counted(
+    client, settings, shipped, users, agencies, django_capture_on_commit_callbacks
+):
     settings.METRICS_TOKEN = TOKEN
     case = start_prison_case(users, agencies)
     (intake,) = open_tasks(case)

@@ -14,19 +14,26 @@ def production_env(**overrides) -> dict:
     # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; production does not.
     dropped = {"TEST_DATABASE_NAME", "METRICS_TOKEN", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {key: value for key, value in os.environ.items() if key not in dropped}
-    env.update({
-        "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "brobygger.kommune.example",
-        "HTTPS": "true", "SECURE_PROXY_SSL_HEADER": "true", "DATABASE_URL": os.environ.get(
-            "DATABASE_URL", "postgres://root@127.0.0.1:5432/postgres"),
-        "METRICS_TOKEN": secrets.token_urlsafe(32), "DB_POOL": "false",
-    })
+    env.update(
+        {
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "brobygger.kommune.example",
+            "HTTPS": "true",
+            "SECURE_PROXY_SSL_HEADER": "true",
+            "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://root@127.0.0.1:5432/postgres"),
+            "METRICS_TOKEN": secrets.token_urlsafe(32),
+            "DB_POOL": "false",
+        }
+    )
     env.update(overrides)
     return env
 
 
 def manage(*args, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_is_clean_with_the_production_environment():
@@ -42,22 +49,28 @@ def test_check_deploy_fails_without_https():
     assert "SECURE_HSTS_SECONDS" in result.stderr
 
 
-@pytest.mark.parametrize(("overrides", "says"), [
-    ({"DEBUG": "true"}, "DEBUG is on"),
-    ({"DATABASE_URL": "sqlite:////tmp/brobygger-not-production.sqlite3"}, "must point to PostgreSQL"),
-    ({"STATIC_ROOT": ""}, "STATIC_ROOT must be set"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ({"DEBUG": "true"}, "DEBUG is on"),
+        ({"DATABASE_URL": "sqlite:////tmp/brobygger-not-production.sqlite3"}, "must point to PostgreSQL"),
+        ({"STATIC_ROOT": ""}, "STATIC_ROOT must be set"),
+    ],
+)
 def test_serve_refuses_to_start_unsafely(overrides, says):
     result = manage("serve", "--bind", "127.0.0.1:1", env=production_env(**{"STATIC_ROOT": "/tmp/static", **overrides}))
     assert result.returncode != 0
     assert says in result.stderr
 
 
-@pytest.mark.parametrize(("overrides", "says"), [
-    ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must be at least 24 characters"),
-    ({"DB_POOL": "true", "DB_POOL_MIN_SIZE": "9", "DB_POOL_MAX_SIZE": "4"}, "DB_POOL_MIN_SIZE"),
-    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN must be at least 24 characters"),
+        ({"DB_POOL": "true", "DB_POOL_MIN_SIZE": "9", "DB_POOL_MAX_SIZE": "4"}, "DB_POOL_MIN_SIZE"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"),
+    ],
+)
 def test_bad_operations_settings_stop_start_up(overrides, says):
     result = manage("check", env=production_env(**overrides))
     assert result.returncode != 0 and says in result.stderr

@@ -40,8 +40,11 @@ def test_a_case_dumped_midway_is_finished_in_the_restored_database(shipped, user
     with psycopg.connect(_url("postgres"), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{restored}"')
     try:
-        subprocess.run([cluster.BIN / "pg_restore", "--no-owner", "--exit-on-error", f"--dbname={_url(restored)}",
-                        dump], check=True, timeout=120)
+        subprocess.run(
+            [cluster.BIN / "pg_restore", "--no-owner", "--exit-on-error", f"--dbname={_url(restored)}", dump],
+            check=True,
+            timeout=120,
+        )
         env = {**os.environ, "DATABASE_URL": _url(restored), "DEBUG": "false"}
         finished = scenario(env, "finish-case", case.pk)
     finally:

@@ -41,9 +41,12 @@ def _get(url: str, token: str | None = None) -> tuple[int, dict]:
 
 
 def _token(base: str) -> str:
-    request = urllib.request.Request(f"{base}/api/v1/auth/token/", method="POST",
-                                     data=json.dumps({"username": "kari", "password": "brobygger-demo"}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/token/",
+        method="POST",
+        data=json.dumps({"username": "kari", "password": "brobygger-demo"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)["token"]
 
@@ -93,8 +96,9 @@ def test_a_postgres_restart_mid_run_loses_no_timer_and_fires_none_twice(private_
         # A worker that dies anyway is started again by its node.
         victim = sorted(workers_before)[0]
         psutil.Process(victim).send_signal(signal.SIGKILL)
-        replaced = wait_for(lambda: len(_job_workers(node) - workers_before) == 1 and victim not in _job_workers(node),
-                            timeout=15)
+        replaced = wait_for(
+            lambda: len(_job_workers(node) - workers_before) == 1 and victim not in _job_workers(node), timeout=15
+        )
         assert replaced, node.tail()
     finally:
         assert node.stop() == 0, node.tail()

@@ -37,8 +37,12 @@ def _url() -> str:
 
 def _call(base, method, path, token=None, body=None) -> tuple[int, dict]:
     headers = {"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})}
-    request = urllib.request.Request(f"{base}/api/v1{path}", method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        f"{base}/api/v1{path}",
+        method=method,
+        headers=headers,
+        data=json.dumps(body).encode() if body is not None else None,
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, json.load(answer)
@@ -66,9 +70,16 @@ class Client:
         return [row for row in inbox.get("results", []) if row["id"] == task_id] if status == 200 else []
 
     def work_a_case(self, number: int) -> None:
-        status, case = self.call("POST", "/cases/", "prison", {
-            "process_key": PROCESS, "participants": self.participants,
-            "person": {"name": f"To Noder {number}", "national_id": NATIONAL_IDS[number % 3]}})
+        status, case = self.call(
+            "POST",
+            "/cases/",
+            "prison",
+            {
+                "process_key": PROCESS,
+                "participants": self.participants,
+                "person": {"name": f"To Noder {number}", "national_id": NATIONAL_IDS[number % 3]},
+            },
+        )
         if status != 201:
             self.problems.append((status, case))
             return
@@ -99,14 +110,20 @@ def test_two_nodes_one_database_lose_nothing_and_do_nothing_twice(shipped, users
     try:
         for node in nodes:
             node.wait_ready()
-        tokens = {name: _call(nodes[0].base, "POST", "/auth/token/", body={"username": name, "password": PASSWORD})
-                  [1]["token"] for name in WORKER_OF.values()}
+        tokens = {
+            name: _call(nodes[0].base, "POST", "/auth/token/", body={"username": name, "password": PASSWORD})[1][
+                "token"
+            ]
+            for name in WORKER_OF.values()
+        }
         participants = {kind: agencies[kind].pk for kind in WORKER_OF}
 
         # Timers fall due while the cases are worked: both nodes' workers share them.
         fire_at = datetime.now(UTC) + timedelta(seconds=2)
-        timer_cases = [start_timer_case(users, agencies, (fire_at + timedelta(milliseconds=100 * n)).isoformat()).pk
-                       for n in range(TIMERS)]
+        timer_cases = [
+            start_timer_case(users, agencies, (fire_at + timedelta(milliseconds=100 * n)).isoformat()).pk
+            for n in range(TIMERS)
+        ]
 
         clients = [Client(nodes, tokens, participants) for _ in range(CASES)]
         threads = [threading.Thread(target=client.work_a_case, args=(n,)) for n, client in enumerate(clients)]
@@ -114,9 +131,17 @@ def test_two_nodes_one_database_lose_nothing_and_do_nothing_twice(shipped, users
             thread.start()
 
         # Meanwhile two people complete one task at the same moment, one on each node.
-        status, race = _call(nodes[0].base, "POST", "/cases/", tokens["kari"], {
-            "process_key": PROCESS, "participants": participants,
-            "person": {"name": "Samtidig Person", "national_id": NATIONAL_IDS[0]}})
+        status, race = _call(
+            nodes[0].base,
+            "POST",
+            "/cases/",
+            tokens["kari"],
+            {
+                "process_key": PROCESS,
+                "participants": participants,
+                "person": {"name": "Samtidig Person", "national_id": NATIONAL_IDS[0]},
+            },
+        )
         assert status == 201, race
         intake = race["open_tasks"][0]["id"]
         _, opened = _call(nodes[1].base, "GET", f"/tasks/{intake}/", tokens["kari"])
@@ -138,8 +163,9 @@ def test_two_nodes_one_database_lose_nothing_and_do_nothing_twice(shipped, users
         assert [client.problems for client in clients] == [[]] * CASES
         assert all(len(client.sent) == 2 for client in clients), "every client used both nodes"
         timer_jobs = Job.objects.filter(kind=JobKind.TIMER, case__in=timer_cases)
-        assert wait_for(lambda: timer_jobs.filter(status=JobStatus.DONE).count() == TIMERS, timeout=30), \
+        assert wait_for(lambda: timer_jobs.filter(status=JobStatus.DONE).count() == TIMERS, timeout=30), (
             nodes[0].tail() + nodes[1].tail()
+        )
 
         # An error on node B names its request; node B's log has the same id on a JSON line.
         status, refused = _call(nodes[1].base, "POST", f"/tasks/{intake}/complete/", tokens["kari"], {"data": {}})
@@ -159,10 +185,12 @@ def test_two_nodes_one_database_lose_nothing_and_do_nothing_twice(shipped, users
     assert Task.objects.filter(status=TaskStatus.COMPLETED).count() == completions
     assert not events.values("task").annotate(n=Count("id")).filter(n__gt=1).exists()
     # Nothing done twice: one timer fired per timer case, one task after it, no job left claimed.
-    fired = (Event.objects.filter(case__in=timer_cases, kind=EventKind.TIMER_FIRED).values("case")
-             .annotate(n=Count("id")))
+    fired = (
+        Event.objects.filter(case__in=timer_cases, kind=EventKind.TIMER_FIRED).values("case").annotate(n=Count("id"))
+    )
     assert sorted(row["n"] for row in fired) == [1] * TIMERS
     assert Task.objects.filter(case__in=timer_cases).count() == TIMERS
     assert not Job.objects.filter(status=JobStatus.RUNNING).exists()
     assert set(Job.objects.filter(kind=JobKind.TIMER, case__in=timer_cases).values_list("status", flat=True)) == {
-        JobStatus.DONE}
+        JobStatus.DONE
+    }

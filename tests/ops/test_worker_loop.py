@@ -10,8 +10,12 @@ def test_the_worker_loop_backs_off_on_a_lost_connection_and_goes_on(monkeypatch)
     database call of the loop is replaced: what is tested is the decision to back off and
     carry on, and to stop only when told."""
     w = worker.Worker(name="steady", poll_seconds=0)
-    failures = iter([OperationalError("terminating connection due to administrator command"),
-                     OperationalError("connection refused")])
+    failures = iter(
+        [
+            OperationalError("terminating connection due to administrator command"),
+            OperationalError("connection refused"),
+        ]
+    )
     rounds, slept = [], []
 
     def run_due():

@@ -15,7 +15,9 @@ def _start(actor, process_key, person, agencies, kinds):
     from workflows.services import start_case
 
     return start_case(
-        actor=actor, process_key=process_key, person=person,
+        actor=actor,
+        process_key=process_key,
+        person=person,
         participants={kind: agency.pk for kind, agency in agencies.items() if kind in kinds},
     )
 
@@ -47,8 +49,7 @@ def prison_case(users, agencies, shipped):
 
 @pytest.fixture
 def discharge_case(users, agencies, shipped):
-    return _start(users["siri"], "institution_discharge_to_housing", OTHER_PERSON, agencies,
-                  DISCHARGE_KINDS)
+    return _start(users["siri"], "institution_discharge_to_housing", OTHER_PERSON, agencies, DISCHARGE_KINDS)
 
 
 @pytest.fixture

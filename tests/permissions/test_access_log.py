@@ -11,15 +11,30 @@ from rest_framework.test import APIClient
 from permissions.models import AccessLog, AppendOnlyError
 from workflows.services import record_consent
 
-LOGGED = ("user__username", "username", "agency__kind", "role", "category", "basis", "consent_id", "action",
-          "case_id", "person_id")
+LOGGED = (
+    "user__username",
+    "username",
+    "agency__kind",
+    "role",
+    "category",
+    "basis",
+    "consent_id",
+    "action",
+    "case_id",
+    "person_id",
+)
 
 
 @pytest.fixture
 def health_consent(users, agencies, prison_case):
     """The person lets NAV see health data (recorded by the housing coordinator)."""
-    return record_consent(actor=users["bjorn"], case=prison_case.pk, agency=agencies["nav"].pk,
-                          categories=["health"], purpose="Oppfølging av bolig og helse")
+    return record_consent(
+        actor=users["bjorn"],
+        case=prison_case.pk,
+        agency=agencies["nav"].pk,
+        categories=["health"],
+        purpose="Oppfølging av bolig og helse",
+    )
 
 
 def read_over_api(user, case):
@@ -48,12 +63,14 @@ def expected_nav_rows(case, consent, username="nils"):
     it with every participant) and, with the consent, the treatment plan."""
     row = (username, username, "nav", "member")
     at = ("read", case.pk, case.person_id)
-    return sorted([
-        (*row, "coordination", "participant", None, *at),
-        (*row, "economy", "own-service", None, *at),
-        (*row, "health", f"consent:{consent.pk}", consent.pk, *at),
-        (*row, "justice", "shared-field", None, *at),
-    ])
+    return sorted(
+        [
+            (*row, "coordination", "participant", None, *at),
+            (*row, "economy", "own-service", None, *at),
+            (*row, "health", f"consent:{consent.pk}", consent.pk, *at),
+            (*row, "justice", "shared-field", None, *at),
+        ]
+    )
 
 
 @pytest.fixture
@@ -93,13 +110,15 @@ def test_the_coordinator_is_logged_with_her_own_role_and_bases(users, prison_cas
     read_over_api(users["bjorn"], prison_case)
     at = ("read", prison_case.pk, prison_case.person_id)
     bjorn = ("bjorn", "bjorn", "housing", "coordinator")
-    assert logged() == sorted([
-        (*bjorn, "coordination", "participant", None, *at),
-        (*bjorn, "economy", "coordinator", None, *at),
-        (*bjorn, "housing", "own-service", None, *at),
-        (*bjorn, "justice", "shared-field", None, *at),
-        (*bjorn, "restricted", "coordinator", None, *at),
-    ])
+    assert logged() == sorted(
+        [
+            (*bjorn, "coordination", "participant", None, *at),
+            (*bjorn, "economy", "coordinator", None, *at),
+            (*bjorn, "housing", "own-service", None, *at),
+            (*bjorn, "justice", "shared-field", None, *at),
+            (*bjorn, "restricted", "coordinator", None, *at),
+        ]
+    )
 
 
 def test_who_does_not_see_the_case_reads_nothing_and_is_not_logged(users, prison_case, health_consent):
@@ -153,8 +172,7 @@ def test_database_refuses_raw_update_and_delete(row):
         "UPDATE permissions_accesslog SET basis = 'x' WHERE id = %s",
         "DELETE FROM permissions_accesslog WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-                connection.cursor() as cursor:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [row.pk])
     row.refresh_from_db()
     assert row.basis == f"consent:{row.consent_id}"

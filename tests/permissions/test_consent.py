@@ -51,8 +51,9 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
     assert views["health"].values == {"treatment_plan": "LAR, oppfølging hver uke"}
     row = AccessLog.objects.get(user=nils, category="health")
     assert row.basis == f"consent:{health_consent.pk}" and row.consent == health_consent
-    assert Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_GIVEN,
-                                detail__consent=health_consent.pk).exists()
+    assert Event.objects.filter(
+        case=prison_case, kind=EventKind.CONSENT_GIVEN, detail__consent=health_consent.pk
+    ).exists()
 
     # Revoked: masked again at once, for the very same user object.
     revoke_consent(actor=nils, consent_id=health_consent.pk)
@@ -61,8 +62,9 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
     assert not views["health"].visible and views["health"].values == {}
     assert views["housing"].visible  # the other consent still stands
     assert AccessLog.objects.filter(user=nils, category="health").count() == 1
-    assert Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_REVOKED,
-                                detail__consent=health_consent.pk, actor=nils).exists()
+    assert Event.objects.filter(
+        case=prison_case, kind=EventKind.CONSENT_REVOKED, detail__consent=health_consent.pk, actor=nils
+    ).exists()
     health_consent.refresh_from_db()
     assert health_consent.revoked_by == nils and not health_consent.is_active()
 
@@ -82,7 +84,8 @@ def test_consent_is_bound_to_its_case(users, agencies, prison_case, shipped):
     from workflows.services import start_case
 
     other = start_case(
-        actor=users["kari"], process_key="prison_release_to_housing",
+        actor=users["kari"],
+        process_key="prison_release_to_housing",
         person={"name": "Ola Nordmann", "national_id": "17912099997"},
         participants={kind: agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
     )
@@ -96,13 +99,23 @@ def test_expired_and_future_consents_do_not_count(users, agencies, prison_case):
     now = timezone.now()
     nav = agencies["nav"]
     expired = Consent.objects.create(
-        person=prison_case.person, case=prison_case, agency=nav, categories=["health"],
-        purpose="x", given_at=now - datetime.timedelta(days=30),
-        expires_at=now - datetime.timedelta(days=1), recorded_by=users["bjorn"],
+        person=prison_case.person,
+        case=prison_case,
+        agency=nav,
+        categories=["health"],
+        purpose="x",
+        given_at=now - datetime.timedelta(days=30),
+        expires_at=now - datetime.timedelta(days=1),
+        recorded_by=users["bjorn"],
     )
     future = Consent.objects.create(
-        person=prison_case.person, case=prison_case, agency=nav, categories=["health"],
-        purpose="x", given_at=now + datetime.timedelta(days=1), recorded_by=users["bjorn"],
+        person=prison_case.person,
+        case=prison_case,
+        agency=nav,
+        categories=["health"],
+        purpose="x",
+        given_at=now + datetime.timedelta(days=1),
+        recorded_by=users["bjorn"],
     )
     assert not expired.is_active() and not future.is_active()
     assert expired.is_active(now - datetime.timedelta(days=2))
@@ -113,17 +126,27 @@ def test_expired_and_future_consents_do_not_count(users, agencies, prison_case):
 
 
 def test_consent_that_expires_later_counts_until_then(users, agencies, prison_case):
-    consent = _consent(users["bjorn"], prison_case, agency=agencies["nav"], categories=["health"],
-                       expires_at=timezone.now() + datetime.timedelta(days=90))
+    consent = _consent(
+        users["bjorn"],
+        prison_case,
+        agency=agencies["nav"],
+        categories=["health"],
+        expires_at=timezone.now() + datetime.timedelta(days=90),
+    )
     assert consent.is_active()
     assert rules.can_see_category(users["nils"], prison_case, "health", fields_of(prison_case))
     assert not consent.is_active(consent.expires_at)
 
 
 def test_legal_basis(users, agencies, prison_case):
-    consent = _consent(users["kari"], prison_case, agency_kind="nav", categories=["justice"],
-                       basis="straffegjennomføringsloven § 4",
-                       purpose="Melding til NAV ved innsettelse")
+    consent = _consent(
+        users["kari"],
+        prison_case,
+        agency_kind="nav",
+        categories=["justice"],
+        basis="straffegjennomføringsloven § 4",
+        purpose="Melding til NAV ved innsettelse",
+    )
     views = case_data_for(users["nils"], prison_case, fields_of(prison_case))
     assert views["justice"].visible
     assert views["justice"].basis == f"legal:straffegjennomføringsloven § 4 (#{consent.pk})"
@@ -135,8 +158,14 @@ def test_db_constraint_agency_xor_kind(users, agencies, prison_case):
 
     for agency, kind in ((agencies["nav"], "nav"), (None, "")):
         with pytest.raises(IntegrityError), transaction.atomic():
-            Consent.objects.create(person=prison_case.person, case=prison_case, agency=agency,
-                                   agency_kind=kind, categories=["health"], purpose="x")
+            Consent.objects.create(
+                person=prison_case.person,
+                case=prison_case,
+                agency=agency,
+                agency_kind=kind,
+                categories=["health"],
+                purpose="x",
+            )
 
 
 def test_record_consent_validation(users, agencies, prison_case):
@@ -153,8 +182,10 @@ def test_record_consent_validation(users, agencies, prison_case):
         (dict(agency_kind="police", categories=["health"]), "agency_kind"),
         (dict(agency_kind="nav", categories=["health"], purpose="  "), "purpose"),
         (dict(agency_kind="nav", categories=["health"], expires_at=past), "expires_at"),
-        (dict(agency_kind="nav", categories=["health"],
-              expires_at=datetime.datetime(2099, 1, 1)), "expires_at"),  # naive
+        (
+            dict(agency_kind="nav", categories=["health"], expires_at=datetime.datetime(2099, 1, 1)),
+            "expires_at",
+        ),  # naive
         (dict(agency_kind="nav", categories=["health"], basis=""), "basis"),
     ]
     for kwargs, field in cases:
@@ -179,8 +210,9 @@ def test_outsiders_cannot_record_or_revoke(username, users, agencies, prison_cas
 
 
 def test_any_participant_records_consent_by_case_id(users, prison_case):
-    consent = _consent(users["helga"], prison_case.pk, agency_kind="housing",
-                       categories=["health"], note="Gitt muntlig i møte")
+    consent = _consent(
+        users["helga"], prison_case.pk, agency_kind="housing", categories=["health"], note="Gitt muntlig i møte"
+    )
     assert consent.recorded_by == users["helga"] and consent.person_id == prison_case.person_id
     assert list(consents_for_case(actor=users["nils"], case=prison_case)) == [consent]
     with pytest.raises(NotFound):

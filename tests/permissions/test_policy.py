@@ -1,6 +1,5 @@
 """case_data_for / person_for: grouping, masking, access-log rows, the national id."""
 
-
 import pytest
 
 from permissions import policy
@@ -33,7 +32,9 @@ def test_one_log_row_per_revealed_category_per_call(users, agencies, prison_case
     case_data_for(kari, prison_case, fields_of(prison_case))
     rows = AccessLog.objects.filter(user=kari)
     assert sorted(rows.values_list("category", "basis")) == [
-        ("coordination", "participant"), ("housing", "own-data"), ("justice", "own-service"),
+        ("coordination", "participant"),
+        ("housing", "own-data"),
+        ("justice", "own-service"),
     ]
     assert set(rows.values_list("agency", flat=True)) == {agencies["prison"].pk}
     case_data_for(kari, prison_case, fields_of(prison_case))
@@ -49,7 +50,9 @@ def test_outsiders_get_everything_masked_and_nothing_logged(users, prison_case):
         views = case_data_for(users[username], prison_case, fields_of(prison_case))
         assert all(not view.visible and view.values == {} and view.reason for view in views.values())
         assert person_for(users[username], prison_case, fields_of(prison_case)) == {
-            "name": None, "national_id": None, "national_id_masked": True,
+            "name": None,
+            "national_id": None,
+            "national_id_masked": True,
         }
     assert not AccessLog.objects.exists()
 
@@ -58,8 +61,7 @@ def test_national_id_masked(users, prison_case):
     task = prison_case.tasks.get(element_id="Task_intake_interview")
     for username in ("kari", "nils", "helga", "bjorn"):
         person = person_for(users[username], prison_case, fields_of(prison_case), task=task)
-        assert person == {"name": "Ola Nordmann", "national_id": "179120*****",
-                          "national_id_masked": True}
+        assert person == {"name": "Ola Nordmann", "national_id": "179120*****", "national_id_masked": True}
     assert not AccessLog.objects.exists()
 
 
@@ -68,7 +70,8 @@ def intake_needs_identity(prison_case, monkeypatch):
     """Field rules as if the intake form asked for the national id (no shipped form does yet)."""
     info = fields_of(prison_case)
     return policy.FieldRules(
-        {**info.fields, "national_id": "identity"}, ("identity", *info.categories),
+        {**info.fields, "national_id": "identity"},
+        ("identity", *info.categories),
         frozenset({"Task_intake_interview"}),
     )
 
@@ -109,16 +112,18 @@ def test_field_rules_identity_declarations():
         "d.json": {"properties": {"name": {"type": "string", "x-category": "identity"}}},
     }
     tasks = {
-        "A": {"form": "a.json"}, "B": {"form": "b.json"}, "C": {"form": "c.json"},
-        "D": {"form": "d.json"}, "E": {"form": None, "identity": "full"}, "F": {"form": None},
+        "A": {"form": "a.json"},
+        "B": {"form": "b.json"},
+        "C": {"form": "c.json"},
+        "D": {"form": "d.json"},
+        "E": {"form": None, "identity": "full"},
+        "F": {"form": None},
     }
     info = policy.field_rules({"fields": {}, "user_tasks": tasks}, forms)
     assert info.full_identity_tasks == {"A", "B", "E"}
 
 
-def test_release_date_is_shared_with_every_participant_but_the_rest_of_justice_is_not(
-    users, agencies, prison_case
-):
+def test_release_date_is_shared_with_every_participant_but_the_rest_of_justice_is_not(users, agencies, prison_case):
     """domain.md: justice is the prison's; others see by default only the release date and
     the housing conditions of parole (form fields marked "x-share": "participants")."""
     from permissions.models import AccessLog

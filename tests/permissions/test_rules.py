@@ -22,8 +22,12 @@ PRISON_CASE_CATEGORIES = {
     "nils": {"economy": "own-service", "coordination": "participant"},
     "nora": {"economy": "own-service", "coordination": "participant"},
     "helga": {"health": "own-service", "coordination": "participant", "restricted": "own-data"},
-    "bjorn": {"housing": "own-service", "economy": "coordinator", "coordination": "participant",
-              "restricted": "coordinator"},
+    "bjorn": {
+        "housing": "own-service",
+        "economy": "coordinator",
+        "coordination": "participant",
+        "restricted": "coordinator",
+    },
     "siri": {},
     "ada": {},
     "aud": {},
@@ -37,9 +41,11 @@ def test_view_case_matrix(username, users, prison_case, discharge_case):
     assert rules.can_view_case(user, prison_case) is (username in VIEWS_PRISON_CASE)
     assert rules.can_view_case(user, discharge_case) is (username in VIEWS_DISCHARGE_CASE)
     visible = set(rules.visible_cases(user, Case.objects.all()).values_list("pk", flat=True))
-    expected = {case.pk for case, viewers in ((prison_case, VIEWS_PRISON_CASE),
-                                              (discharge_case, VIEWS_DISCHARGE_CASE))
-                if username in viewers}
+    expected = {
+        case.pk
+        for case, viewers in ((prison_case, VIEWS_PRISON_CASE), (discharge_case, VIEWS_DISCHARGE_CASE))
+        if username in viewers
+    }
     assert visible == expected
 
 
@@ -74,7 +80,10 @@ def test_category_matrix_discharge_case(username, users, discharge_case):
     """The discharge case has no data yet: only kind and participation decide."""
     user = users[username]
     own_service = {
-        "siri": {"health"}, "helga": {"health"}, "nils": {"economy"}, "nora": {"economy"},
+        "siri": {"health"},
+        "helga": {"health"},
+        "nils": {"economy"},
+        "nora": {"economy"},
         "bjorn": {"housing", "economy", "restricted"},
     }
     for category in ALL_CATEGORIES:
@@ -150,10 +159,19 @@ def test_process_admin_and_auditor_never_see_case_data(users, prison_case):
     assert rules.can_view_access_log(users["aud"], prison_case)
 
 
-@pytest.mark.parametrize("username,allowed", [
-    ("bjorn", True), ("aud", True), ("kari", False), ("nils", False), ("helga", False),
-    ("siri", False), ("ada", False), ("oscar", False),
-])
+@pytest.mark.parametrize(
+    "username,allowed",
+    [
+        ("bjorn", True),
+        ("aud", True),
+        ("kari", False),
+        ("nils", False),
+        ("helga", False),
+        ("siri", False),
+        ("ada", False),
+        ("oscar", False),
+    ],
+)
 def test_access_log_readers(username, allowed, users, prison_case):
     assert rules.can_view_access_log(users[username], prison_case) is allowed
 
@@ -162,10 +180,7 @@ def test_guardian_permission_is_required(users, agencies, prison_case, fresh):
     """Participation alone is not enough: the group must hold view_case on the case."""
     from guardian.models import GroupObjectPermission
 
-    groups = set(
-        GroupObjectPermission.objects.filter(object_pk=str(prison_case.pk))
-        .values_list("group_id", flat=True)
-    )
+    groups = set(GroupObjectPermission.objects.filter(object_pk=str(prison_case.pk)).values_list("group_id", flat=True))
     assert groups == {agencies[kind].group_id for kind in ("prison", "nav", "health", "housing")}
     grants.revoke_agency_access(prison_case, [agencies["nav"]])
     assert not rules.can_view_case(fresh(users["nils"]), prison_case)

@@ -38,8 +38,11 @@ def open_task(case, element_id):
 
 
 INTAKE_NO_HOME = {
-    "housing_situation": "uten_bolig", "has_home": "false", "consent_municipality": "true",
-    "consent_nav": "true", "expected_release_date": "2027-03-01",
+    "housing_situation": "uten_bolig",
+    "has_home": "false",
+    "consent_municipality": "true",
+    "consent_nav": "true",
+    "expected_release_date": "2027-03-01",
 }
 HEALTH_PLAN = {"treatment_plan": "LAR, oppfølging hver uke", "substance_use_follow_up": "true", "gp_assigned": "false"}
 

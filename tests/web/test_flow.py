@@ -22,20 +22,30 @@ def test_kari_starts_a_case_from_the_form(web, agencies, shipped):
     for kind in ("prison", "nav", "health", "housing"):
         assert f'name="participant_{kind}"' in form
     assert 'name="participant_hospital"' not in form  # only the kinds the process needs
-    response = kari.post("/cases/new/", {
-        "process": "prison_release_to_housing", "person_name": "Ola Nordmann", "national_id": "17912099997",
-        **{f"participant_{kind}": agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
-    })
+    response = kari.post(
+        "/cases/new/",
+        {
+            "process": "prison_release_to_housing",
+            "person_name": "Ola Nordmann",
+            "national_id": "17912099997",
+            **{f"participant_{kind}": agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
+        },
+    )
     case = Case.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
     assert open_task(case, "Task_intake_interview").agency == agencies["prison"]
 
 
 def test_start_form_shows_the_services_errors_next_to_the_fields(web, agencies, shipped):
-    response = web("kari").post("/cases/new/", {
-        "process": "prison_release_to_housing", "person_name": "", "national_id": "12345678901",
-        "participant_prison": agencies["prison"].pk,
-    })
+    response = web("kari").post(
+        "/cases/new/",
+        {
+            "process": "prison_release_to_housing",
+            "person_name": "",
+            "national_id": "12345678901",
+            "participant_prison": agencies["prison"].pk,
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 400 and not Case.objects.exists()
     assert 'id="person_name-error"' in html and 'id="national_id-error"' in html
@@ -90,10 +100,15 @@ def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agenc
     assert "ikke samtykket til å dele opplysninger om helse med NAV Sarpsborg" in page
     assert not AccessLog.objects.filter(user__username="nils", category="health").exists()
 
-    response = web("bjorn").post(f"/cases/{prison_case.pk}/consents/", {
-        "agency": agencies["nav"].pk, "categories": ["health"], "purpose": "Oppfølging etter løslatelse",
-        "basis": "consent",
-    })
+    response = web("bjorn").post(
+        f"/cases/{prison_case.pk}/consents/",
+        {
+            "agency": agencies["nav"].pk,
+            "categories": ["health"],
+            "purpose": "Oppfølging etter løslatelse",
+            "basis": "consent",
+        },
+    )
     assert response.status_code == 302
     consent = Consent.objects.get()
     page = nils.get(f"/tasks/{nav_task.pk}/").content.decode()

@@ -41,20 +41,28 @@ def test_a_nul_in_a_posted_task_field_is_400_naming_it(web, prison_case):
 
 
 def test_a_nul_in_the_start_form_is_400(web, agencies, shipped):
-    response = web("kari").post("/cases/new/", {
-        "process": "prison_release_to_housing", "person_name": "Ola\x00", "national_id": "17912099997",
-        **{f"participant_{kind}": agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
-    })
+    response = web("kari").post(
+        "/cases/new/",
+        {
+            "process": "prison_release_to_housing",
+            "person_name": "Ola\x00",
+            "national_id": "17912099997",
+            **{f"participant_{kind}": agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
+        },
+    )
     assert response.status_code == 400 and f"person_name: {NUL_NB}" in response.content.decode()
     assert not Case.objects.exists()
 
 
-@pytest.mark.parametrize(("user", "path"), [
-    ("ada", "/processes/%00/"),
-    ("ada", "/processes/prison_release_to_housing%00/edit/"),
-    ("nils", "/tasks/?q=%00"),
-    ("nils", "/cases/?q=a%00"),
-])
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [
+        ("ada", "/processes/%00/"),
+        ("ada", "/processes/prison_release_to_housing%00/edit/"),
+        ("nils", "/tasks/?q=%00"),
+        ("nils", "/cases/?q=a%00"),
+    ],
+)
 def test_a_nul_in_a_path_or_a_query_is_400(web, shipped, user, path):
     response = web(user).get(path)
     assert response.status_code == 400
@@ -66,7 +74,8 @@ def test_text_past_the_limit_is_shown_next_to_the_field(web, fill_task, settings
     response = web("nils").post(f"/tasks/{fill_task.pk}/", {"note": "x" * 11})
     assert response.status_code == 400
     assert {name: text.strip() for name, text in _field_errors(response.content.decode()).items()} == {
-        "note": "høyst 10 tegn"}
+        "note": "høyst 10 tegn"
+    }
     fill_task.refresh_from_db()
     assert fill_task.status == TaskStatus.OPEN
 

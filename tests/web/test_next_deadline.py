@@ -52,8 +52,9 @@ def test_the_case_list_has_a_next_deadline_column(web, prison_case, users, agenc
     page = web("kari").get("/cases/").content.decode()
 
     assert '<th scope="col">Neste frist</th>' in page
-    assert ('<td data-label="Neste frist"><time datetime="2027-07-01T08:00:00+02:00">1. Jul 2027 08:00</time></td>'
-            in page)
+    assert (
+        '<td data-label="Neste frist"><time datetime="2027-07-01T08:00:00+02:00">1. Jul 2027 08:00</time></td>' in page
+    )
     assert f'<td data-label="Neste frist">{DASH}</td>' in page
 
 

@@ -73,8 +73,9 @@ def test_the_form_offers_only_the_categories_the_agency_may_write(web, prison_ca
 @pytest.mark.parametrize("name", ["ada", "aud", "oscar", "siri"])
 def test_who_does_not_work_the_case_gets_404_on_every_notes_route(web, users, prison_case, name):
     note = services.add_note(actor=users["nils"], case=prison_case.pk, text=SECRET)
-    attachment = services.add_attachment(actor=users["nils"], case=prison_case.pk,
-                                         upload=SimpleUploadedFile("k.pdf", PDF))
+    attachment = services.add_attachment(
+        actor=users["nils"], case=prison_case.pk, upload=SimpleUploadedFile("k.pdf", PDF)
+    )
     client = web(name)
     base = f"/cases/{prison_case.pk}"
     assert client.get(notes_url(prison_case)).status_code == 404
@@ -99,10 +100,14 @@ def test_an_upload_with_the_csrf_token_from_the_page_is_stored_and_downloaded_as
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', section(html)).group(1)
     without = client.post(f"/cases/{prison_case.pk}/attachments/", {"file": SimpleUploadedFile("k.pdf", PDF)})
     assert without.status_code == 403
-    response = client.post(f"/cases/{prison_case.pk}/attachments/", {
-        "csrfmiddlewaretoken": token, "category": "housing",
-        "file": SimpleUploadedFile("../../Leiekontrakt.pdf", PDF, content_type="text/html"),
-    })
+    response = client.post(
+        f"/cases/{prison_case.pk}/attachments/",
+        {
+            "csrfmiddlewaretoken": token,
+            "category": "housing",
+            "file": SimpleUploadedFile("../../Leiekontrakt.pdf", PDF, content_type="text/html"),
+        },
+    )
     assert response.status_code == 302
     attachment = Attachment.objects.get()
     assert (attachment.filename, attachment.content_type) == ("Leiekontrakt.pdf", "application/pdf")
@@ -130,16 +135,18 @@ def test_html_svg_and_empty_files_are_refused_in_bokmal_by_the_field(web, prison
 
 def test_a_huge_upload_gets_the_413_page_in_bokmal(web, prison_case):
     with override_settings(ATTACHMENT_MAX_BYTES=1000, ATTACHMENT_FORM_SLACK_BYTES=1000):
-        response = web("bjorn").post(f"/cases/{prison_case.pk}/attachments/",
-                                     {"file": SimpleUploadedFile("stor.pdf", PDF + b"0" * 5000)})
+        response = web("bjorn").post(
+            f"/cases/{prison_case.pk}/attachments/", {"file": SimpleUploadedFile("stor.pdf", PDF + b"0" * 5000)}
+        )
     assert response.status_code == 413
     assert "Opplastingen er for stor" in response.content.decode()
     assert not Attachment.objects.exists()
 
 
 def test_a_masked_attachment_is_a_403_page_and_another_cases_attachment_a_404(web, users, agencies, prison_case):
-    attachment = services.add_attachment(actor=users["nils"], case=prison_case.pk,
-                                         upload=SimpleUploadedFile("gjeld.pdf", PDF))
+    attachment = services.add_attachment(
+        actor=users["nils"], case=prison_case.pk, upload=SimpleUploadedFile("gjeld.pdf", PDF)
+    )
     masked = section(page(web, "helga", prison_case))
     assert "gjeld.pdf" not in masked and f"/attachments/{attachment.pk}/" not in masked
     assert web("helga").get(f"/cases/{prison_case.pk}/attachments/{attachment.pk}/").status_code == 403
@@ -161,8 +168,7 @@ def test_the_author_corrects_and_withdraws_a_note_from_the_page(web, users, pris
     html = section(client.get(f"/cases/{prison_case.pk}/").content.decode())
     assert "Rettet" in html and "Tidligere versjon (1)" in html and "Første" in html
 
-    stale = client.post(f"/cases/{prison_case.pk}/notes/{note.pk}/correct/", {"text": "x", "version": 1},
-                        follow=True)
+    stale = client.post(f"/cases/{prison_case.pk}/notes/{note.pk}/correct/", {"text": "x", "version": 1}, follow=True)
     assert "endret etter at du åpnet" in stale.content.decode()
     withdrawn = client.post(f"/cases/{prison_case.pk}/notes/{note.pk}/withdraw/", {"version": 2, "confirm": "on"})
     assert withdrawn.status_code == 302

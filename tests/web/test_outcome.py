@@ -31,8 +31,9 @@ def test_a_missing_reason_is_shown_at_the_field_and_the_outcome_on_the_case_page
     url = f"/tasks/{outcome_task.pk}/"
     refused = bjorn.post(url, {"outcome": "ikke_bosatt"})
     assert refused.status_code == 400
-    errors = dict(re.findall(r'<p class="field-error" id="field-([a-z_]+)-error">([^<]*)</p>',
-                             refused.content.decode()))
+    errors = dict(
+        re.findall(r'<p class="field-error" id="field-([a-z_]+)-error">([^<]*)</p>', refused.content.decode())
+    )
     assert errors["outcome_reason"].strip() == "feltet må fylles ut"
     assert not CaseOutcome.objects.exists()
 
@@ -52,10 +53,17 @@ def test_an_admin_adds_an_outcome_kind_and_may_retire_but_not_delete_one(db, cli
     admin = django_user_model.objects.create_superuser("root", "root@example.org", "x")
     client.force_login(admin)
     assert client.get("/admin/workflows/outcomekind/").status_code == 200
-    added = client.post("/admin/workflows/outcomekind/add/", {
-        "code": "institusjon", "label": "Fikk plass i institusjon", "description": "", "needs_reason": "on",
-        "position": 55, "active": "on",
-    })
+    added = client.post(
+        "/admin/workflows/outcomekind/add/",
+        {
+            "code": "institusjon",
+            "label": "Fikk plass i institusjon",
+            "description": "",
+            "needs_reason": "on",
+            "position": 55,
+            "active": "on",
+        },
+    )
     assert added.status_code == 302, added.content.decode()[:2000]
     kind = OutcomeKind.objects.get(code="institusjon")
     assert kind.needs_reason and not kind.has_home and kind.active

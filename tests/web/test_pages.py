@@ -28,8 +28,11 @@ def test_every_page_answers_each_demo_user_by_the_rules(username, web, prison_ca
     intake = open_task(prison_case, "Task_intake_interview")
     client = web(username)
     pages = {
-        "inbox": "/tasks/", "cases": "/cases/", "new": "/cases/new/",
-        "case": f"/cases/{prison_case.pk}/", "task": f"/tasks/{intake.pk}/",
+        "inbox": "/tasks/",
+        "cases": "/cases/",
+        "new": "/cases/new/",
+        "case": f"/cases/{prison_case.pk}/",
+        "task": f"/tasks/{intake.pk}/",
         "access-report": f"/cases/{prison_case.pk}/person-access-report/",
     }
     for page, url in pages.items():

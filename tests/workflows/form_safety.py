@@ -49,10 +49,12 @@ def model(script: str = "made = 1") -> str:
 
 
 def deploy(form=None, script: str = "made = 1"):
-    return deploy_definition(actor=None, bpmn_xml=model(script), forms={"fill.schema.json": form or FILL_FORM},
-                             check_permission=False).definition
+    return deploy_definition(
+        actor=None, bpmn_xml=model(script), forms={"fill.schema.json": form or FILL_FORM}, check_permission=False
+    ).definition
 
 
 def start(users, agencies, **kwargs):
-    return services.start_case(actor=users["nils"], process_key=KEY, person=PERSON,
-                               participants={"nav": agencies["nav"].pk}, **kwargs)
+    return services.start_case(
+        actor=users["nils"], process_key=KEY, person=PERSON, participants={"nav": agencies["nav"].pk}, **kwargs
+    )

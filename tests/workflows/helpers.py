@@ -129,10 +129,12 @@ def stop_on_gateway_incident(users, agencies) -> Incident:
     """A NAV case whose gateway met an unknown name (``score``): its incident, unresolved."""
     from bpmn.services import deploy_definition
 
-    deploy_definition(actor=None, bpmn_xml=GATEWAY_MODEL, forms={"assess.schema.json": ASSESS_FORM},
-                      check_permission=False)
-    case = services.start_case(actor=users["nils"], process_key="score_check", person=PERSON,
-                               participants={"nav": agencies["nav"].pk})
+    deploy_definition(
+        actor=None, bpmn_xml=GATEWAY_MODEL, forms={"assess.schema.json": ASSESS_FORM}, check_permission=False
+    )
+    case = services.start_case(
+        actor=users["nils"], process_key="score_check", person=PERSON, participants={"nav": agencies["nav"].pk}
+    )
     (task,) = open_tasks(case)
     services.complete_task(actor=users["nils"], task_id=task.pk, data={"note": "first visit"})
     return Incident.objects.get(case=case)
@@ -148,8 +150,11 @@ def supply_missing_score(instance, score=5):
 
 # --- a task withdrawn by the process ------------------------------------------------------
 
-DEADLINE_FORM = {"type": "object", "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
-                 "additionalProperties": False}
+DEADLINE_FORM = {
+    "type": "object",
+    "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
+    "additionalProperties": False,
+}
 
 
 def withdrawn_task_model():
@@ -159,8 +164,11 @@ def withdrawn_task_model():
     form = properties(formJsonSchemaFilename="f.schema.json")
     return definitions(f"""
         <bpmn:process id="Proc_withdrawn" isExecutable="true">
-          {lane_set({"Kriminalomsorgen": ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1",
-                                          "EndEvent_2"]})}
+          {
+        lane_set(
+            {"Kriminalomsorgen": ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1", "EndEvent_2"]}
+        )
+    }
           <bpmn:startEvent id="StartEvent_1"/>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
           <bpmn:userTask id="Task_1" name="In time">{form}</bpmn:userTask>
@@ -181,5 +189,10 @@ def deploy_withdrawn_task_model():
     """Deploy ``Proc_withdrawn``: its prison task is cancelled when its hour is up."""
     from bpmn.services import deploy_definition
 
-    return deploy_definition(actor=None, bpmn_xml=withdrawn_task_model(), forms={"f.schema.json": DEADLINE_FORM},
-                             filename="withdrawn.bpmn", check_permission=False).definition
+    return deploy_definition(
+        actor=None,
+        bpmn_xml=withdrawn_task_model(),
+        forms={"f.schema.json": DEADLINE_FORM},
+        filename="withdrawn.bpmn",
+        check_permission=False,
+    ).definition

@@ -34,13 +34,19 @@ def file_codes(excinfo):
     return {(error["field"], error["code"]) for error in excinfo.value.errors}
 
 
-@pytest.mark.parametrize("content, mime, name", [
-    (PDF, "application/pdf", "samtykke.pdf"), (PNG, "image/png", "samtykke.png"), (JPEG, "image/jpeg", "samtykke.jpg"),
-])
+@pytest.mark.parametrize(
+    "content, mime, name",
+    [
+        (PDF, "application/pdf", "samtykke.pdf"),
+        (PNG, "image/png", "samtykke.png"),
+        (JPEG, "image/jpeg", "samtykke.jpg"),
+    ],
+)
 def test_pdf_png_and_jpeg_are_stored_with_the_sniffed_type_in_the_database(users, case, content, mime, name):
     # the client claims text/html: never believed
-    attachment = services.add_attachment(actor=users["bjorn"], case=case.pk,
-                                         upload=upload(content, name="samtykke", content_type="text/html"))
+    attachment = services.add_attachment(
+        actor=users["bjorn"], case=case.pk, upload=upload(content, name="samtykke", content_type="text/html")
+    )
     assert (attachment.content_type, attachment.filename, attachment.size) == (mime, name, len(content))
     assert attachment.category == "housing" and attachment.agency.kind == "housing"
     assert attachment.sha256 == hashlib.sha256(content).hexdigest()
@@ -49,17 +55,21 @@ def test_pdf_png_and_jpeg_are_stored_with_the_sniffed_type_in_the_database(users
     assert attachment.stored_as.startswith(f"case-{case.pk}/") and "samtykke" not in attachment.stored_as
 
 
-@pytest.mark.parametrize("content, name, claimed", [
-    (HTML, "kontrakt.pdf", "application/pdf"),
-    (SVG, "bilde.png", "image/png"),
-    (SVG, "bilde.svg", "image/svg+xml"),
-    (ZIP, "kontrakt.docx", "application/pdf"),
-    (b"MZ\x90\x00" + b"\x00" * 60, "kontrakt.pdf", "application/pdf"),
-    (b"GIF89a" + b"\x00" * 20, "bilde.gif", "image/gif"),
-    (b"just text", "notat.txt", "text/plain"),
-])
-def test_anything_but_pdf_png_and_jpeg_is_refused_whatever_its_name_and_claimed_type(users, case, content, name,
-                                                                                    claimed):
+@pytest.mark.parametrize(
+    "content, name, claimed",
+    [
+        (HTML, "kontrakt.pdf", "application/pdf"),
+        (SVG, "bilde.png", "image/png"),
+        (SVG, "bilde.svg", "image/svg+xml"),
+        (ZIP, "kontrakt.docx", "application/pdf"),
+        (b"MZ\x90\x00" + b"\x00" * 60, "kontrakt.pdf", "application/pdf"),
+        (b"GIF89a" + b"\x00" * 20, "bilde.gif", "image/gif"),
+        (b"just text", "notat.txt", "text/plain"),
+    ],
+)
+def test_anything_but_pdf_png_and_jpeg_is_refused_whatever_its_name_and_claimed_type(
+    users, case, content, name, claimed
+):
     with pytest.raises(InvalidInput) as refused:
         services.add_attachment(actor=users["bjorn"], case=case.pk, upload=upload(content, name, claimed))
     assert file_codes(refused) == {("file", "attachment.type_refused")}
@@ -79,31 +89,39 @@ def test_an_empty_a_missing_and_a_too_large_file_are_refused(users, case, settin
     assert not Attachment.objects.exists()
 
 
-@pytest.mark.parametrize("client_name, stored", [
-    ("../../../etc/passwd", "passwd.pdf"),
-    ("..\\..\\windows\\system32\\kontrakt.pdf", "kontrakt.pdf"),
-    ("/var/www/static/x.pdf", "x.pdf"),
-    ("C:kontrakt.pdf", "kontrakt.pdf"),
-    ("kontrakt.exe", "kontrakt.exe.pdf"),
-    ("kontrakt\u202efdp.exe", "kontraktfdp.exe.pdf"),
-    ("\x00\x01.pdf", "vedlegg.pdf"),
-    ("..", "vedlegg.pdf"),
-    ("", "vedlegg.pdf"),
-    ("a" * 500 + ".pdf", "a" * 116 + ".pdf"),
-    ("Leiekontrakt Ærlig Øst.PDF", "Leiekontrakt Ærlig Øst.pdf"),
-])
+@pytest.mark.parametrize(
+    "client_name, stored",
+    [
+        ("../../../etc/passwd", "passwd.pdf"),
+        ("..\\..\\windows\\system32\\kontrakt.pdf", "kontrakt.pdf"),
+        ("/var/www/static/x.pdf", "x.pdf"),
+        ("C:kontrakt.pdf", "kontrakt.pdf"),
+        ("kontrakt.exe", "kontrakt.exe.pdf"),
+        ("kontrakt\u202efdp.exe", "kontraktfdp.exe.pdf"),
+        ("\x00\x01.pdf", "vedlegg.pdf"),
+        ("..", "vedlegg.pdf"),
+        ("", "vedlegg.pdf"),
+        ("a" * 500 + ".pdf", "a" * 116 + ".pdf"),
+        ("Leiekontrakt Ærlig Øst.PDF", "Leiekontrakt Ærlig Øst.pdf"),
+    ],
+)
 def test_a_client_file_name_becomes_a_safe_display_name_and_never_a_path(client_name, stored):
     assert uploads.display_name(client_name, "application/pdf") == stored
 
 
 def test_a_file_name_with_a_path_reaches_neither_the_storage_nor_the_timeline(users, case):
-    attachment = services.add_attachment(actor=users["bjorn"], case=case.pk,
-                                         upload=upload(PDF, name="../../etc/epikrise.pdf"))
+    attachment = services.add_attachment(
+        actor=users["bjorn"], case=case.pk, upload=upload(PDF, name="../../etc/epikrise.pdf")
+    )
     assert attachment.filename == "epikrise.pdf"
     assert ".." not in attachment.stored_as and "epikrise" not in attachment.stored_as
     event = Event.objects.get(case=case, kind=EventKind.ATTACHMENT_ADDED)
-    assert event.detail == {"attachment": attachment.pk, "category": "housing", "content_type": "application/pdf",
-                            "size": len(PDF)}
+    assert event.detail == {
+        "attachment": attachment.pk,
+        "category": "housing",
+        "content_type": "application/pdf",
+        "size": len(PDF),
+    }
 
 
 def test_downloads_follow_the_category_rules_and_each_is_logged_as_an_export(users, agencies, case):
@@ -114,7 +132,11 @@ def test_downloads_follow_the_category_rules_and_each_is_logged_as_an_export(use
     assert download.content == PDF
     row = AccessLog.objects.get(action=AccessAction.EXPORT)
     assert (row.username, row.category, row.basis, row.item) == (
-        "bjorn", "economy", "coordinator", f"attachment:{attachment.pk}")
+        "bjorn",
+        "economy",
+        "coordinator",
+        f"attachment:{attachment.pk}",
+    )
     note_selectors.attachment_download(actor=users["bjorn"], case=case.pk, attachment_id=attachment.pk)
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == 2
 
@@ -127,10 +149,13 @@ def test_downloads_follow_the_category_rules_and_each_is_logged_as_an_export(use
             note_selectors.attachment_download(actor=users[name], case=case.pk, attachment_id=attachment.pk)
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == 2
 
-    services.record_consent(actor=users["bjorn"], case=case.pk, agency=agencies["health"].pk,
-                            categories=["economy"], purpose="P")
-    assert note_selectors.attachment_download(actor=users["helga"], case=case.pk,
-                                              attachment_id=attachment.pk).content == PDF
+    services.record_consent(
+        actor=users["bjorn"], case=case.pk, agency=agencies["health"].pk, categories=["economy"], purpose="P"
+    )
+    assert (
+        note_selectors.attachment_download(actor=users["helga"], case=case.pk, attachment_id=attachment.pk).content
+        == PDF
+    )
 
 
 def test_another_cases_attachment_is_not_found_through_a_case_one_sees(users, agencies, case):
@@ -160,19 +185,26 @@ def test_withdrawing_deletes_the_bytes_keeps_the_row_and_is_for_the_uploader_onl
     assert Event.objects.filter(case=case, kind=EventKind.ATTACHMENT_WITHDRAWN).count() == 1
 
 
-def test_a_folder_storage_keeps_files_under_server_made_names(users, case, settings, tmp_path,
-                                                           django_capture_on_commit_callbacks):
-    settings.STORAGES = {**settings.STORAGES, "attachments": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path), "base_url": None},
-    }}
-    attachment = services.add_attachment(actor=users["nils"], case=case.pk,
-                                         upload=upload(PDF, name="../../../../tmp/evil.pdf"))
+def test_a_folder_storage_keeps_files_under_server_made_names(
+    users, case, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
+    attachment = services.add_attachment(
+        actor=users["nils"], case=case.pk, upload=upload(PDF, name="../../../../tmp/evil.pdf")
+    )
     files = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert files == [tmp_path / attachment.stored_as] and files[0].read_bytes() == PDF
     assert not AttachmentBlob.objects.exists()
-    assert note_selectors.attachment_download(actor=users["nils"], case=case.pk,
-                                              attachment_id=attachment.pk).content == PDF
+    assert (
+        note_selectors.attachment_download(actor=users["nils"], case=case.pk, attachment_id=attachment.pk).content
+        == PDF
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         services.withdraw_attachment(actor=users["nils"], case=case.pk, attachment_id=attachment.pk)

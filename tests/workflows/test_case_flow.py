@@ -39,7 +39,9 @@ def test_no_home_path_splits_to_three_agencies_with_handoffs(case, agencies, use
         assert task.handed_over_by == agencies["prison"]
     handoffs = Event.objects.filter(case=case, kind=EventKind.HANDOFF)
     assert {(e.from_agency.kind, e.to_agency.kind) for e in handoffs} == {
-        ("prison", "nav"), ("prison", "health"), ("prison", "housing"),
+        ("prison", "nav"),
+        ("prison", "health"),
+        ("prison", "housing"),
     }
     case.refresh_from_db()
     assert case.data["has_home"] is False
@@ -69,8 +71,12 @@ def test_whole_case_runs_to_completion_on_both_branches(case, has_home, monkeypa
     if has_home:
         assert "Task_secure_rent" in done and "Task_find_home" not in done
     else:
-        assert {"Task_economy_assessment", "Task_health_follow_up_plan", "Task_housing_application",
-                "Task_find_home"} <= set(done)
+        assert {
+            "Task_economy_assessment",
+            "Task_health_follow_up_plan",
+            "Task_housing_application",
+            "Task_find_home",
+        } <= set(done)
     # Every task landed on the agency of its lane, and the history has every step.
     for task in Task.objects.filter(case=case):
         assert LANE_KIND[task.lane] == task.agency.kind

@@ -17,8 +17,11 @@ from workflows.models import CaseOutcome, CaseStatus, OutcomeKind, Task
 
 from .helpers import complete, open_tasks
 
-HOUSED = {"outcome": "bosatt", "outcome_tenure": "kommunal_utleiebolig",
-          "outcome_housed_date": date.today().isoformat()}
+HOUSED = {
+    "outcome": "bosatt",
+    "outcome_tenure": "kommunal_utleiebolig",
+    "outcome_housed_date": date.today().isoformat(),
+}
 
 
 @pytest.fixture
@@ -49,7 +52,8 @@ def test_the_outcome_form_requires_the_kind(outcome_task, users):
 
 def test_housed_needs_the_form_of_tenure_and_the_date_moved_in(outcome_task, users):
     assert refused(outcome_task, users["bjorn"], {"outcome": "bosatt"}) == {
-        "outcome_tenure": "this field is required", "outcome_housed_date": "this field is required",
+        "outcome_tenure": "this field is required",
+        "outcome_housed_date": "this field is required",
     }
 
 
@@ -64,10 +68,15 @@ def test_tenure_only_where_the_person_has_a_home(outcome_task, users):
 
 
 def test_the_date_moved_in_is_not_before_the_referral(outcome_task, users):
-    errors = refused(outcome_task, users["bjorn"], {
-        **HOUSED, "outcome_referral_date": date.today().isoformat(),
-        "outcome_housed_date": (date.today() - timedelta(days=1)).isoformat(),
-    })
+    errors = refused(
+        outcome_task,
+        users["bjorn"],
+        {
+            **HOUSED,
+            "outcome_referral_date": date.today().isoformat(),
+            "outcome_housed_date": (date.today() - timedelta(days=1)).isoformat(),
+        },
+    )
     assert errors == {"outcome_housed_date": "the date moved in cannot be before the referral date"}
 
 
@@ -112,7 +121,8 @@ def test_a_kind_added_by_the_admin_is_offered_and_recorded_and_a_retired_one_is_
     assert kind["enum"].index("institusjon") == kind["enum"].index("utkastet") + 1  # by position
 
     assert refused(outcome_task, bjorn, {"outcome": "samtykke_trukket"}) == {
-        "outcome": "choose one of the outcome kinds in the list"}
+        "outcome": "choose one of the outcome kinds in the list"
+    }
     assert refused(outcome_task, bjorn, {"outcome": "institusjon"}) == {"outcome_reason": "this field is required"}
     close(outcome_task, bjorn, {"outcome": "institusjon", "outcome_reason": "Langtidsplass i TSB"})
     outcome = CaseOutcome.objects.get(case=outcome_task.case)
@@ -121,14 +131,18 @@ def test_a_kind_added_by_the_admin_is_offered_and_recorded_and_a_retired_one_is_
 
 def test_the_outcome_of_an_open_case_has_no_closing_date_yet(shipped, users, agencies, monkeypatch):
     """The settling-in process: the outcome form is done while an early warning is still open."""
-    case = services.start_case(actor=users["bjorn"], process_key="settling_in", person={
-        "name": "Ola Nordmann", "national_id": "17912099997"}, participants={
-        kind: agencies[kind].pk for kind in ("housing", "nav", "health")})
+    case = services.start_case(
+        actor=users["bjorn"],
+        process_key="settling_in",
+        person={"name": "Ola Nordmann", "national_id": "17912099997"},
+        participants={kind: agencies[kind].pk for kind in ("housing", "nav", "health")},
+    )
     for _ in range(3):
         for task in open_tasks(case):
             complete(task, {"visit_count": 1, "visit_interval": "P1W"})
-    services.correlate_message(actor=users["nils"], name="rent_arrears_reported", case_reference=case.reference,
-                               payload={})
+    services.correlate_message(
+        actor=users["nils"], name="rent_arrears_reported", case_reference=case.reference, payload={}
+    )
     from tests.clock import Clock
 
     clock = Clock(monkeypatch, timezone.now())
@@ -151,11 +165,15 @@ def test_the_outcome_of_an_open_case_has_no_closing_date_yet(shipped, users, age
 def test_a_process_without_an_outcome_form_completes_without_an_outcome(users, agencies):
     from bpmn.services import deploy_definition
 
-    definition = deploy_definition(actor=None, bpmn_xml=small_model(), forms={"small.schema.json": SMALL_FORM},
-                                   check_permission=False).definition
-    case = services.start_case(actor=users["kari"], process_key=definition.key, person={
-        "name": "Per Hansen", "national_id": "05840399895"}, participants={
-        "prison": agencies["prison"].pk, "hospital": agencies["hospital"].pk})
+    definition = deploy_definition(
+        actor=None, bpmn_xml=small_model(), forms={"small.schema.json": SMALL_FORM}, check_permission=False
+    ).definition
+    case = services.start_case(
+        actor=users["kari"],
+        process_key=definition.key,
+        person={"name": "Per Hansen", "national_id": "05840399895"},
+        participants={"prison": agencies["prison"].pk, "hospital": agencies["hospital"].pk},
+    )
     complete(open_tasks(case)[0], {"ready": True}, actor=users["kari"])
     complete(open_tasks(case)[0], {"ready": True}, actor=users["siri"])
     case.refresh_from_db()

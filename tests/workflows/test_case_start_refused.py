@@ -31,8 +31,17 @@ OUTSIDERS = ("siri", "ada", "aud")
 def rows_written():
     from guardian.models import GroupObjectPermission
 
-    models = (Case, Person, CaseParticipant, ProcessInstance, Task, Event, Job, CaseReferenceCounter,
-              GroupObjectPermission)
+    models = (
+        Case,
+        Person,
+        CaseParticipant,
+        ProcessInstance,
+        Task,
+        Event,
+        Job,
+        CaseReferenceCounter,
+        GroupObjectPermission,
+    )
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -52,8 +61,9 @@ def nothing_written(participants):
 @pytest.mark.parametrize("username", (*OUTSIDERS, "oscar"))
 def test_the_service_refuses_and_writes_nothing(username, users, participants, nothing_written):
     with pytest.raises(Forbidden) as raised:
-        services.start_case(actor=users[username], process_key="prison_release_to_housing", person=PERSON,
-                            participants=participants)
+        services.start_case(
+            actor=users[username], process_key="prison_release_to_housing", person=PERSON, participants=participants
+        )
     assert (raised.value.detail, raised.value.errors) == (REFUSAL, [])
 
 
@@ -61,17 +71,26 @@ def test_the_service_refuses_and_writes_nothing(username, users, participants, n
 def test_the_api_answers_403_and_writes_nothing(username, users, participants, nothing_written):
     client = APIClient()
     client.force_authenticate(users[username])
-    response = client.post("/api/v1/cases/", {
-        "process_key": "prison_release_to_housing", "person": PERSON, "participants": participants,
-    }, format="json")
+    response = client.post(
+        "/api/v1/cases/",
+        {
+            "process_key": "prison_release_to_housing",
+            "person": PERSON,
+            "participants": participants,
+        },
+        format="json",
+    )
     expected = {"detail": REFUSAL, "errors": [], "code": "case.start_forbidden"}
     assert (response.status_code, without_request_id(response)) == (403, expected)
 
 
 def web_form(participants):
-    return {"process": "prison_release_to_housing", "person_name": PERSON["name"],
-            "national_id": PERSON["national_id"],
-            **{f"participant_{kind}": str(pk) for kind, pk in participants.items()}}
+    return {
+        "process": "prison_release_to_housing",
+        "person_name": PERSON["name"],
+        "national_id": PERSON["national_id"],
+        **{f"participant_{kind}": str(pk) for kind, pk in participants.items()},
+    }
 
 
 def test_the_web_form_answers_403_with_the_form_and_writes_nothing(users, participants, nothing_written):

@@ -24,8 +24,11 @@ def stored(task):
 
 
 def claim_events(task):
-    return list(Event.objects.filter(task=task, kind__in=CLAIM_EVENTS).order_by("id")
-                .values_list("kind", "actor__username", "agency__kind"))
+    return list(
+        Event.objects.filter(task=task, kind__in=CLAIM_EVENTS)
+        .order_by("id")
+        .values_list("kind", "actor__username", "agency__kind")
+    )
 
 
 def refused(action, actor, task, error):
@@ -51,7 +54,8 @@ def test_open_claimed_open(nav_task, users):
     services.claim_task(actor=users["nora"], task_id=nav_task.pk)
     assert stored(nav_task)[:2] == (TaskStatus.CLAIMED, "nora")
     assert claim_events(nav_task) == [
-        (EventKind.TASK_CLAIMED, "nils", "nav"), (EventKind.TASK_UNCLAIMED, "nils", "nav"),
+        (EventKind.TASK_CLAIMED, "nils", "nav"),
+        (EventKind.TASK_UNCLAIMED, "nils", "nav"),
         (EventKind.TASK_CLAIMED, "nora", "nav"),
     ]
 
@@ -111,8 +115,9 @@ def test_a_completed_task_nobody_claimed_is_not_claimed_either(case, users):
 def test_a_cancelled_task_is_never_claimed_or_unclaimed(db, users, agencies, monkeypatch):
     deploy_withdrawn_task_model()
     clock = Clock(monkeypatch, datetime(2026, 5, 4, 9, tzinfo=UTC))
-    case = services.start_case(actor=users["kari"], process_key="Proc_withdrawn", person=PERSON,
-                               participants={"prison": agencies["prison"].pk})
+    case = services.start_case(
+        actor=users["kari"], process_key="Proc_withdrawn", person=PERSON, participants={"prison": agencies["prison"].pk}
+    )
     (task,) = open_tasks(case)
     services.claim_task(actor=users["kari"], task_id=task.pk)
     clock.advance(hours=1, seconds=1)
@@ -131,7 +136,8 @@ def test_another_agencys_task_is_forbidden_and_an_invisible_one_does_not_exist(n
     for action in ACTIONS:
         # The prison takes part in the case, so kari sees NAV's task but may not work it.
         assert refused(action, users["kari"], nav_task, Forbidden) == (
-            "this task is for NAV Sarpsborg; you do not work there")
+            "this task is for NAV Sarpsborg; you do not work there"
+        )
         for outsider in ("siri", "ada", "aud", "oscar"):  # no case role in a participating agency
             assert refused(action, users[outsider], nav_task, NotFound) == "no such task"
         with pytest.raises(NotFound) as raised:
@@ -151,9 +157,9 @@ def test_two_colleagues_claim_one_task_at_the_same_moment_exactly_one_wins(shipp
 
     # Each round races for the task again once the winner has let it go.
     for round_number in range(10):
-        outcomes = all_at_once([
-            lambda name=name: services.claim_task(actor=users[name], task_id=task.pk) for name in ("nils", "nora")
-        ])
+        outcomes = all_at_once(
+            [lambda name=name: services.claim_task(actor=users[name], task_id=task.pk) for name in ("nils", "nora")]
+        )
 
         winners = [outcome for outcome in outcomes if isinstance(outcome, Task)]
         losers = [outcome for outcome in outcomes if not isinstance(outcome, Task)]

@@ -29,8 +29,11 @@ def test_every_parallel_branch_of_eight_cases_completed_at_the_same_moment(shipp
         for task in open_tasks(case):
             actor, data = users[WORKERS[task.agency.kind]], form_data(task)
             payloads.setdefault(case.pk, {}).update(data)
-            calls.append(lambda actor=actor, task=task, data=data: services.complete_task(
-                actor=actor, task_id=task.pk, data=data))
+            calls.append(
+                lambda actor=actor, task=task, data=data: services.complete_task(
+                    actor=actor, task_id=task.pk, data=data
+                )
+            )
 
     outcomes = all_at_once(calls)
 
@@ -50,10 +53,12 @@ def test_five_people_completing_one_task_exactly_one_wins_every_time(shipped, us
         (intake,) = open_tasks(case)
         data = form_data(intake, {"has_home": False})
         prison_staff = [users["kari"]] * 5  # the same person five times over: a double click
-        outcomes = all_at_once([
-            lambda actor=actor: services.complete_task(actor=actor, task_id=intake.pk, data=data)
-            for actor in prison_staff
-        ])
+        outcomes = all_at_once(
+            [
+                lambda actor=actor: services.complete_task(actor=actor, task_id=intake.pk, data=data)
+                for actor in prison_staff
+            ]
+        )
 
         assert sum(isinstance(o, Task) for o in outcomes) == 1
         assert all(isinstance(o, Conflict) for o in outcomes if not isinstance(o, Task))
@@ -69,12 +74,18 @@ def test_a_completion_and_a_release_date_message_at_the_same_moment(shipped, use
         case = walk_to_find_home(users, agencies, "2027-12-15")
         (find_home,) = open_tasks(case)
         data = form_data(find_home, {"home_found": True})
-        done, message = all_at_once([
-            lambda: services.complete_task(actor=users["bjorn"], task_id=find_home.pk, data=data),
-            lambda attempt=attempt: services.correlate_message(
-                actor=users["kari"], name="release_date_changed", case_reference=case.reference,
-                payload={"expected_release_date": "2027-10-01"}, message_id=f"stress-{case.pk}-{attempt}"),
-        ])
+        done, message = all_at_once(
+            [
+                lambda: services.complete_task(actor=users["bjorn"], task_id=find_home.pk, data=data),
+                lambda attempt=attempt: services.correlate_message(
+                    actor=users["kari"],
+                    name="release_date_changed",
+                    case_reference=case.reference,
+                    payload={"expected_release_date": "2027-10-01"},
+                    message_id=f"stress-{case.pk}-{attempt}",
+                ),
+            ]
+        )
 
         assert isinstance(done, Task), done
         if isinstance(message, NotFound):

@@ -20,7 +20,9 @@ def _deploy(xml, forms=None, actor=None):
     from bpmn.loading import forms_for
 
     return deploy_definition(
-        actor=actor, bpmn_xml=xml, forms=forms if forms is not None else forms_for(PRISON_BPMN),
+        actor=actor,
+        bpmn_xml=xml,
+        forms=forms if forms is not None else forms_for(PRISON_BPMN),
         check_permission=actor is not None,
     )
 
@@ -59,7 +61,8 @@ def test_refused_model_stores_nothing(db):
 def test_start_case_names_the_missing_participant_and_the_bad_national_id(shipped, users, agencies):
     with pytest.raises(InvalidInput) as raised:
         services.start_case(
-            actor=users["kari"], process_key="prison_release_to_housing",
+            actor=users["kari"],
+            process_key="prison_release_to_housing",
             person={"name": "Ola", "national_id": "17912099998"},
             participants={"prison": agencies["prison"].pk, "nav": agencies["housing"].pk},
         )

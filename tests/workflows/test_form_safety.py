@@ -33,10 +33,13 @@ def _fill_task(case) -> Task:
 # --- forms: remote and recursive $ref -----------------------------------------------------
 
 
-@pytest.mark.parametrize(("field_schema", "code"), [
-    ({"$ref": "http://127.0.0.1:9/schema.json"}, "remote-ref"),
-    ({"$ref": "#/properties/note"}, "recursive-ref"),
-])
+@pytest.mark.parametrize(
+    ("field_schema", "code"),
+    [
+        ({"$ref": "http://127.0.0.1:9/schema.json"}, "remote-ref"),
+        ({"$ref": "#/properties/note"}, "recursive-ref"),
+    ],
+)
 def test_deploy_refuses_a_form_with_a_remote_or_recursive_ref(db, field_schema, code):
     form = {"type": "object", "properties": {"note": field_schema}}
     with pytest.raises(InvalidModel) as raised:
@@ -62,8 +65,9 @@ def test_a_stored_remote_ref_is_never_fetched_and_refuses_the_submit(users, agen
         with pytest.raises(InvalidInput) as raised:
             services.complete_task(actor=users["nils"], task_id=task.pk, data={"note": "x"})
         with pytest.raises(InvalidInput):
-            services.correlate_message(actor=users["nils"], name="note_changed", case_reference=case.reference,
-                                       payload={"note": "x"})
+            services.correlate_message(
+                actor=users["nils"], name="note_changed", case_reference=case.reference, payload={"note": "x"}
+            )
     assert hits == []
     assert [(error["field"], error["code"]) for error in raised.value.errors] == [("data", "form.unusable")]
     task.refresh_from_db()
@@ -95,8 +99,9 @@ def test_a_catastrophic_pattern_is_answered_at_once_by_the_completion_service(us
 
     started = time.perf_counter()
     with pytest.raises(InvalidInput) as raised:
-        services.correlate_message(actor=users["nils"], name="note_changed", case_reference=case.reference,
-                                   payload={"code": "a" * 40 + "!"})
+        services.correlate_message(
+            actor=users["nils"], name="note_changed", case_reference=case.reference, payload={"code": "a" * 40 + "!"}
+        )
     assert time.perf_counter() - started < 0.1
     assert _fields(raised) == {"payload.code"}
 
@@ -114,14 +119,17 @@ def _nested(depth):
     return value
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"note": "a\x00b"}, "note", "NUL"),
-    ({"no\x00te": "x"}, "no\\u0000te", "NUL"),
-    ({"note": "\ud800"}, "note", "surrogate"),
-    ({"note": _nested(25)}, "note" + ".n" * 19, "is nested more than 20 levels deep"),
-    ({"note": "x" * 100_001}, "note", "at most 100000 characters"),
-    ({"note": ["y" * 90_000] * 12}, "data", "is larger than 1048576 bytes as JSON"),
-])
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"note": "a\x00b"}, "note", "NUL"),
+        ({"no\x00te": "x"}, "no\\u0000te", "NUL"),
+        ({"note": "\ud800"}, "note", "surrogate"),
+        ({"note": _nested(25)}, "note" + ".n" * 19, "is nested more than 20 levels deep"),
+        ({"note": "x" * 100_001}, "note", "at most 100000 characters"),
+        ({"note": ["y" * 90_000] * 12}, "data", "is larger than 1048576 bytes as JSON"),
+    ],
+)
 def test_task_data_breaking_a_limit_is_refused_naming_the_field(users, agencies, data, field, message):
     form_safety.deploy()
     case = form_safety.start(users, agencies)
@@ -152,8 +160,13 @@ def test_start_data_and_person_with_a_nul_are_refused(users, agencies):
         form_safety.start(users, agencies, data={"note": "a\x00"})
     assert _fields(raised) == {"data.note"}
     with pytest.raises(InvalidInput) as raised:
-        services.start_case(actor=users["nils"], process_key=form_safety.KEY, participants={"nav": agencies["nav"].pk},
-                            person={"name": "Ola\x00", "national_id": "17912099997"}, correlation_key="k\x00")
+        services.start_case(
+            actor=users["nils"],
+            process_key=form_safety.KEY,
+            participants={"nav": agencies["nav"].pk},
+            person={"name": "Ola\x00", "national_id": "17912099997"},
+            correlation_key="k\x00",
+        )
     assert _fields(raised) == {"person.name", "correlation_key"}
     with pytest.raises(InvalidInput) as raised:
         services.start_case(actor=users["nils"], process_key="x\x00", person={}, participants={})
@@ -165,8 +178,13 @@ def test_a_message_with_a_nul_is_refused(users, agencies):
     form_safety.deploy()
     case = form_safety.start(users, agencies)
     with pytest.raises(InvalidInput) as raised:
-        services.correlate_message(actor=users["nils"], name="note_changed", case_reference=case.reference,
-                                   payload={"note": "a\x00", "code": _nested(30)}, message_id="m\x00")
+        services.correlate_message(
+            actor=users["nils"],
+            name="note_changed",
+            case_reference=case.reference,
+            payload={"note": "a\x00", "code": _nested(30)},
+            message_id="m\x00",
+        )
     assert _fields(raised) == {"message_id", "payload.code" + ".n" * 19, "payload.note"}
     with pytest.raises(InvalidInput) as raised:
         services.correlate_message(actor=users["nils"], name="note_changed", case_reference="BK\x00")

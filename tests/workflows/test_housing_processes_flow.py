@@ -23,8 +23,13 @@ LANE_KIND = {"Boligkontakt": "housing", "NAV": "nav", "Helse": "health", "Kommun
 
 
 def start(users, agencies, process_key, starter, kinds, data=None):
-    return services.start_case(actor=users[starter], process_key=process_key, person=PERSON,
-                               participants={kind: agencies[kind].pk for kind in kinds}, data=data)
+    return services.start_case(
+        actor=users[starter],
+        process_key=process_key,
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in kinds},
+        data=data,
+    )
 
 
 def work(case, users, expected, overrides=None):
@@ -56,8 +61,9 @@ def assert_closed_with(case, kind, tenure=""):
 def test_a_referral_from_nav_ends_in_an_owned_home_with_startlan(shipped, users, agencies):
     case = start(users, agencies, "housing_referral", "nils", ("housing", "nav", "municipality"))
     referral_date = date.today().isoformat()
-    work(case, users, {"Task_register_referral": "Boligkontakt"}, {"referred_by": "nav",
-                                                                   "referral_date": referral_date})
+    work(
+        case, users, {"Task_register_referral": "Boligkontakt"}, {"referred_by": "nav", "referral_date": referral_date}
+    )
     work(case, users, {"Task_needs_assessment": "Boligkontakt"})
     work(case, users, {"Task_economy_assessment": "NAV"}, {"monthly_income": 23000, "startlan_candidate": True})
     work(case, users, {"Task_choose_path": "Boligkontakt"}, {"housing_path": "eid_med_startlan"})
@@ -68,26 +74,48 @@ def test_a_referral_from_nav_ends_in_an_owned_home_with_startlan(shipped, users,
     mona = users["mona"]
     seen = selectors.task_view_for(mona, decision.pk).case_data
     assert seen["economy"].visible is False and "tildelingskontor" in seen["economy"].reason
-    record_consent(actor=users["bjorn"], case=case, agency=agencies["municipality"],
-                   categories=["housing", "economy"], purpose="Søknad om startlån og tilskudd")
+    record_consent(
+        actor=users["bjorn"],
+        case=case,
+        agency=agencies["municipality"],
+        categories=["housing", "economy"],
+        purpose="Søknad om startlån og tilskudd",
+    )
     seen = selectors.task_view_for(mona, decision.pk).case_data
     assert seen["economy"].values["startlan_amount_applied"] == 2_400_000
-    work(case, users, {"Task_decide_startlan": "Kommune"}, {"startlan_granted": True,
-                                                           "startlan_amount_granted": 2_400_000})
+    work(
+        case,
+        users,
+        {"Task_decide_startlan": "Kommune"},
+        {"startlan_granted": True, "startlan_amount_granted": 2_400_000},
+    )
 
-    work(case, users, {"Task_viewing_contract": "Boligkontakt"}, {"home_secured": True,
-                                                                  "apply_housing_allowance": True})
+    work(
+        case, users, {"Task_viewing_contract": "Boligkontakt"}, {"home_secured": True, "apply_housing_allowance": True}
+    )
     work(case, users, {"Task_decide_housing_allowance": "Kommune"}, {"housing_allowance_granted": True})
     moved_in = (date.today() + timedelta(days=30)).isoformat()
-    work(case, users, {"Task_record_outcome": "Boligkontakt"}, {
-        "outcome": "bosatt", "outcome_tenure": "eid_med_startlan", "outcome_housed_date": moved_in,
-        "outcome_referral_date": referral_date, "outcome_reason": "",
-    })
+    work(
+        case,
+        users,
+        {"Task_record_outcome": "Boligkontakt"},
+        {
+            "outcome": "bosatt",
+            "outcome_tenure": "eid_med_startlan",
+            "outcome_housed_date": moved_in,
+            "outcome_referral_date": referral_date,
+            "outcome_reason": "",
+        },
+    )
     outcome = assert_closed_with(case, "bosatt", "eid_med_startlan")
     assert (outcome.referral_date.isoformat(), outcome.housed_date.isoformat()) == (referral_date, moved_in)
     handoffs = {(e.from_agency.kind, e.to_agency.kind) for e in Event.objects.filter(case=case, kind="handoff")}
-    assert {("housing", "nav"), ("nav", "housing"), ("housing", "municipality"), ("municipality", "housing")} \
-        <= handoffs
+    assert {
+        ("housing", "nav"),
+        ("nav", "housing"),
+        ("housing", "municipality"),
+        ("municipality", "housing"),
+    } <= handoffs
 
 
 def test_a_referral_refused_a_home_is_closed_as_not_housed_with_the_reason(shipped, users, agencies):
@@ -99,10 +127,18 @@ def test_a_referral_refused_a_home_is_closed_as_not_housed_with_the_reason(shipp
     work(case, users, {"Task_apply_municipal": "Boligkontakt"})
     work(case, users, {"Task_decide_municipal": "Kommune"}, {"municipal_housing_granted": False})
     work(case, users, {"Task_viewing_contract": "Boligkontakt"}, {"home_secured": False})
-    work(case, users, {"Task_record_outcome": "Boligkontakt"}, {
-        "outcome": "ikke_bosatt", "outcome_reason": "Står på venteliste for kommunal bolig",
-        "outcome_tenure": None, "outcome_housed_date": None, "outcome_referral_date": None,
-    })
+    work(
+        case,
+        users,
+        {"Task_record_outcome": "Boligkontakt"},
+        {
+            "outcome": "ikke_bosatt",
+            "outcome_reason": "Står på venteliste for kommunal bolig",
+            "outcome_tenure": None,
+            "outcome_housed_date": None,
+            "outcome_referral_date": None,
+        },
+    )
     outcome = assert_closed_with(case, "ikke_bosatt")
     assert outcome.reason == "Står på venteliste for kommunal bolig" and outcome.housed_date is None
     assert outcome.referral_date == timezone.localdate(case.opened_at)
@@ -122,21 +158,36 @@ def test_settling_in_with_visits_an_arrears_warning_and_the_home_kept(shipped, u
     assert instance.next_timer_at - clock.moment == timedelta(days=14)
 
     # NAV reports rent arrears during the follow-up: NAV's task, then the housing contact's.
-    result = services.correlate_message(actor=users["nils"], name="rent_arrears_reported",
-                                        case_reference=case.reference, payload={"arrears_amount": 9800},
-                                        message_id="nav-restanse-1")
+    result = services.correlate_message(
+        actor=users["nils"],
+        name="rent_arrears_reported",
+        case_reference=case.reference,
+        payload={"arrears_amount": 9800},
+        message_id="nav-restanse-1",
+    )
     assert result.element_ids == ["BoundaryEvent_rent_arrears"]
-    work(case, users, {"Task_arrears_plan": "NAV"}, {"arrears_amount": 9800, "arrears_covered": False,
-                                                     "arrears_payment_plan": False})
+    work(
+        case,
+        users,
+        {"Task_arrears_plan": "NAV"},
+        {"arrears_amount": 9800, "arrears_covered": False, "arrears_payment_plan": False},
+    )
     work(case, users, {"Task_arrears_risk": "Boligkontakt"})
 
     for _ in range(2):  # the visits, a fortnight apart, fired by the timer job as the worker does
         clock.advance(days=14, seconds=1)
         assert services.fire_timer("test")[0] == "fired"
         work(case, users, {"Task_follow_up_visit": "Boligkontakt"})
-    work(case, users, {"Task_record_outcome": "Boligkontakt"}, {
-        "outcome": "bolig_beholdt", "outcome_tenure": "kommunal_utleiebolig", "outcome_housed_date": None,
-    })
+    work(
+        case,
+        users,
+        {"Task_record_outcome": "Boligkontakt"},
+        {
+            "outcome": "bolig_beholdt",
+            "outcome_tenure": "kommunal_utleiebolig",
+            "outcome_housed_date": None,
+        },
+    )
     assert_closed_with(case, "bolig_beholdt", "kommunal_utleiebolig")
     assert Event.objects.filter(case=case, kind=EventKind.TIMER_FIRED, element_id="Event_visit_cycle").count() == 2
     assert Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED).count() == 1
@@ -147,8 +198,9 @@ def test_a_complaint_before_the_follow_up_starts_waits_for_nothing(shipped, user
     from core.errors import NotFound
 
     with pytest.raises(NotFound):
-        services.correlate_message(actor=users["bjorn"], name="tenancy_complaint_reported",
-                                   case_reference=case.reference, payload={})
+        services.correlate_message(
+            actor=users["bjorn"], name="tenancy_complaint_reported", case_reference=case.reference, payload={}
+        )
 
 
 # ----------------------------------------------------------------- Forebygging av utkastelse
@@ -157,29 +209,51 @@ def test_a_complaint_before_the_follow_up_starts_waits_for_nothing(shipped, user
 def test_eviction_prevention_with_a_new_date_ends_evicted_with_emergency_housing(shipped, users, agencies):
     case = start(users, agencies, "eviction_prevention", "nils", ("housing", "nav", "health"))
     eviction_date = date.today() + timedelta(days=30)
-    work(case, users, {"Task_register_notice": "Boligkontakt"}, {
-        "notice_from": "namsfogd", "eviction_date": eviction_date.isoformat(), "arrears_total": 31000,
-    })
-    work(case, users, {"Task_assess_arrears": "NAV", "Task_assess_follow_up": "Helse"},
-         {"nav_covers_arrears": False})
+    work(
+        case,
+        users,
+        {"Task_register_notice": "Boligkontakt"},
+        {
+            "notice_from": "namsfogd",
+            "eviction_date": eviction_date.isoformat(),
+            "arrears_total": 31000,
+        },
+    )
+    work(case, users, {"Task_assess_arrears": "NAV", "Task_assess_follow_up": "Helse"}, {"nav_covers_arrears": False})
     instance = case.instances.get()
-    week_before = datetime.combine(eviction_date - timedelta(days=7), datetime.min.time().replace(hour=9),
-                                   tzinfo=timezone.get_default_timezone())
+    week_before = datetime.combine(
+        eviction_date - timedelta(days=7), datetime.min.time().replace(hour=9), tzinfo=timezone.get_default_timezone()
+    )
     assert instance.next_timer_at == week_before
 
     # The enforcement officer moves the date: NAV passes it on, the deadline follows.
     later = eviction_date + timedelta(days=14)
-    services.correlate_message(actor=users["nils"], name="eviction_date_changed", case_reference=case.reference,
-                               payload={"eviction_date": later.isoformat()})
+    services.correlate_message(
+        actor=users["nils"],
+        name="eviction_date_changed",
+        case_reference=case.reference,
+        payload={"eviction_date": later.isoformat()},
+    )
     instance.refresh_from_db()
     assert instance.next_timer_at == week_before + timedelta(days=14)
-    work(case, users, {"Task_negotiate": "Boligkontakt", "Task_adjust_plan": "Boligkontakt"},
-         {"agreement_reached": False})
+    work(
+        case,
+        users,
+        {"Task_negotiate": "Boligkontakt", "Task_adjust_plan": "Boligkontakt"},
+        {"agreement_reached": False},
+    )
     work(case, users, {"Task_find_other_home": "Boligkontakt"}, {"other_home_found": False})
     work(case, users, {"Task_emergency_housing": "NAV"}, {"emergency_housing_arranged": True})
-    work(case, users, {"Task_record_outcome": "Boligkontakt"}, {
-        "outcome": "utkastet", "outcome_tenure": None, "outcome_housed_date": None,
-    })
+    work(
+        case,
+        users,
+        {"Task_record_outcome": "Boligkontakt"},
+        {
+            "outcome": "utkastet",
+            "outcome_tenure": None,
+            "outcome_housed_date": None,
+        },
+    )
     assert_closed_with(case, "utkastet")
     case.refresh_from_db()
     assert case.data["eviction_date"] == later.isoformat()
@@ -188,13 +262,24 @@ def test_eviction_prevention_with_a_new_date_ends_evicted_with_emergency_housing
 
 def test_eviction_prevented_keeps_the_home(shipped, users, agencies):
     case = start(users, agencies, "eviction_prevention", "bjorn", ("housing", "nav", "health"))
-    work(case, users, {"Task_register_notice": "Boligkontakt"},
-         {"eviction_date": (date.today() + timedelta(days=20)).isoformat()})
+    work(
+        case,
+        users,
+        {"Task_register_notice": "Boligkontakt"},
+        {"eviction_date": (date.today() + timedelta(days=20)).isoformat()},
+    )
     work(case, users, {"Task_assess_arrears": "NAV", "Task_assess_follow_up": "Helse"}, {"nav_covers_arrears": True})
     work(case, users, {"Task_negotiate": "Boligkontakt"}, {"agreement_reached": True})
-    work(case, users, {"Task_record_outcome": "Boligkontakt"}, {
-        "outcome": "bolig_beholdt", "outcome_tenure": "privat_leie", "outcome_housed_date": None,
-    })
+    work(
+        case,
+        users,
+        {"Task_record_outcome": "Boligkontakt"},
+        {
+            "outcome": "bolig_beholdt",
+            "outcome_tenure": "privat_leie",
+            "outcome_housed_date": None,
+        },
+    )
     assert_closed_with(case, "bolig_beholdt", "privat_leie")
 
 

@@ -26,8 +26,10 @@ def case(users, agencies, shipped):
 
 def shown(user, case):
     """{note id: (visible, text, reason)} as ``user`` sees the case's notes."""
-    return {view.item.pk: (view.visible, view.text, view.reason)
-            for view in note_selectors.notes_for_case(actor=user, case=case.pk)}
+    return {
+        view.item.pk: (view.visible, view.text, view.reason)
+        for view in note_selectors.notes_for_case(actor=user, case=case.pk)
+    }
 
 
 def field_codes(excinfo):
@@ -54,8 +56,9 @@ def test_consent_opens_a_note_and_its_withdrawal_closes_it_at_once(users, agenci
     assert shown(users["nils"], case)[note.pk][0] is False
     assert shown(users["bjorn"], case)[note.pk][0] is False  # the coordinator sees no health without consent
 
-    consent = services.record_consent(actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk,
-                                      categories=["health"], purpose="Oppfølging")
+    consent = services.record_consent(
+        actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk, categories=["health"], purpose="Oppfølging"
+    )
     assert shown(users["nils"], case)[note.pk] == (True, HEALTH_SECRET, None)
     row = AccessLog.objects.filter(user=users["nils"], item="notes").latest("id")
     assert (row.category, row.basis, row.consent_id) == ("health", f"consent:{consent.pk}", consent.pk)
@@ -73,7 +76,8 @@ def test_every_read_of_a_visible_note_is_logged_and_masked_reads_are_not(users, 
     rows = list(AccessLog.objects.order_by("id")[before:])
     # one row per category and basis of one answer, as for case data
     assert [(r.username, r.category, r.basis, r.action, r.item) for r in rows] == [
-        ("bjorn", "economy", "coordinator", AccessAction.READ, "notes")]
+        ("bjorn", "economy", "coordinator", AccessAction.READ, "notes")
+    ]
 
     note_selectors.notes_for_case(actor=users["bjorn"], case=case.pk)
     assert AccessLog.objects.count() == before + 2  # every read, not only the first
@@ -98,8 +102,13 @@ def test_the_writer_chooses_among_the_categories_its_agency_may_write(users, age
     assert form.defaults[nav] == "economy"
     assert form.categories[nav] == ["economy", "coordination", "safety", "restricted"]
     coordinator = note_selectors.note_form_for(actor=users["bjorn"], case=case.pk)
-    assert coordinator.categories[agencies["housing"].pk] == ["housing", "economy", "coordination", "safety",
-                                                             "restricted"]
+    assert coordinator.categories[agencies["housing"].pk] == [
+        "housing",
+        "economy",
+        "coordination",
+        "safety",
+        "restricted",
+    ]
 
     with pytest.raises(InvalidInput) as refused:
         services.add_note(actor=users["nils"], case=case.pk, text="Går til lege", category="health")
@@ -129,10 +138,17 @@ def test_nobody_writes_for_an_agency_they_do_not_act_for(users, agencies, case):
     assert field_codes(refused) == {("agency", "note.agency_not_yours")}
 
 
-@pytest.mark.parametrize("text, code", [
-    ("", "field.required"), ("   ", "field.required"), (None, "field.required"), (["x"], "field.required"),
-    ("x" * 4001, "field.too_long"), ("a\x00b", "field.nul"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("", "field.required"),
+        ("   ", "field.required"),
+        (None, "field.required"),
+        (["x"], "field.required"),
+        ("x" * 4001, "field.too_long"),
+        ("a\x00b", "field.nul"),
+    ],
+)
 def test_bad_text_is_refused_naming_the_field(users, case, text, code):
     with pytest.raises(InvalidInput) as refused:
         services.add_note(actor=users["nils"], case=case.pk, text=text)
@@ -177,7 +193,9 @@ def test_only_the_author_corrects_and_the_old_text_is_kept(users, case):
     assert view.text == "Rettet"
     assert [(r.version, r.text, r.change) for r in view.history] == [(1, "Første tekst", "corrected")]
     assert Event.objects.filter(case=case, kind=EventKind.NOTE_CORRECTED).get().detail == {
-        "note": note.pk, "category": "economy"}
+        "note": note.pk,
+        "category": "economy",
+    }
 
     with pytest.raises(Conflict) as stale:
         services.correct_note(actor=users["nils"], case=case.pk, note_id=note.pk, text="Gammel visning", version=1)
@@ -188,12 +206,14 @@ def test_only_the_author_corrects_and_the_old_text_is_kept(users, case):
 
 
 def test_a_note_moved_to_a_closer_category_no_longer_shows_its_old_text_to_the_wider_audience(users, agencies, case):
-    services.record_consent(actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk,
-                            categories=["health"], purpose="P")
+    services.record_consent(
+        actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk, categories=["health"], purpose="P"
+    )
     note = services.add_note(actor=users["nils"], case=case.pk, text=HEALTH_SECRET, category="coordination")
     assert shown(users["kari"], case)[note.pk][1] == HEALTH_SECRET  # coordination: every participant
-    services.correct_note(actor=users["nils"], case=case.pk, note_id=note.pk, text=HEALTH_SECRET,
-                          category="health", version=1)
+    services.correct_note(
+        actor=users["nils"], case=case.pk, note_id=note.pk, text=HEALTH_SECRET, category="health", version=1
+    )
 
     kari = note_selectors.note_for(actor=users["kari"], case=case.pk, note_id=note.pk)
     assert (kari.visible, kari.text, kari.history) == (False, None, ())
@@ -234,8 +254,7 @@ def test_of_two_corrections_at_once_exactly_one_wins(users, agencies, shipped):
     note = services.add_note(actor=users["nils"], case=case.pk, text="Start")
 
     def correct(text):
-        return lambda: services.correct_note(actor=users["nils"], case=case.pk, note_id=note.pk, text=text,
-                                             version=1)
+        return lambda: services.correct_note(actor=users["nils"], case=case.pk, note_id=note.pk, text=text, version=1)
 
     outcomes = all_at_once([correct("A"), correct("B"), correct("C")])
     winners = [o for o in outcomes if isinstance(o, Note)]

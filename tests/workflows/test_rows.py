@@ -55,11 +55,15 @@ def test_update_writes_json_and_stamps_auto_now(case):
 def test_insert_sets_keys_defaults_and_parents_saved_after_the_object_was_built(case, agencies):
     (task,) = open_tasks(case)
     new_task = Task(
-        spiff_task_id=uuid.uuid4(), instance=task.instance, case=case, element_id="Task_x", name="X",
-        agency=agencies["nav"], due_at=timezone.now() + timedelta(days=3),
+        spiff_task_id=uuid.uuid4(),
+        instance=task.instance,
+        case=case,
+        element_id="Task_x",
+        name="X",
+        agency=agencies["nav"],
+        due_at=timezone.now() + timedelta(days=3),
     )
-    event = Event(case=case, instance=task.instance, task=new_task, kind=EventKind.TASK_CREATED,
-                  detail={"name": "X"})
+    event = Event(case=case, instance=task.instance, task=new_task, kind=EventKind.TASK_CREATED, detail={"name": "X"})
     batch = rows.Batch()
     batch.insert([new_task])
     batch.flush()  # the event's task gets its id now
@@ -105,8 +109,9 @@ def test_lock_and_complete_of_an_unknown_task(case, users):
 
 
 def test_participant_agencies_by_kind(case, agencies):
-    assert rows.participant_agencies(case.pk) == {kind: agencies[kind] for kind in
-                                                  ("prison", "nav", "health", "housing")}
+    assert rows.participant_agencies(case.pk) == {
+        kind: agencies[kind] for kind in ("prison", "nav", "health", "housing")
+    }
 
 
 def test_a_task_claimed_by_someone_else_is_not_completed(case, users):
@@ -173,8 +178,9 @@ def test_deleting_the_pending_timer_job_unlinks_its_incidents(case):
     instance = case.instances.get()
     Job.objects.filter(instance=instance).delete()
     job = Job.objects.create(kind=JobKind.TIMER, due_at=timezone.now(), instance=instance, case=case)
-    other = Job.objects.create(kind=JobKind.TIMER, status=JobStatus.DONE, due_at=timezone.now(), instance=instance,
-                               case=case)
+    other = Job.objects.create(
+        kind=JobKind.TIMER, status=JobStatus.DONE, due_at=timezone.now(), instance=instance, case=case
+    )
     incident = Incident.objects.create(instance=instance, case=case, kind="job-failed", error="x", job=job)
 
     batch = rows.Batch()
@@ -219,7 +225,8 @@ def test_server_side_binding_is_refused_at_start_up(settings):
     from workflows.checks import client_side_binding
 
     assert client_side_binding() == []
-    settings.DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql",
-                                      "OPTIONS": {"server_side_binding": True}}}
+    settings.DATABASES = {
+        "default": {"ENGINE": "django.db.backends.postgresql", "OPTIONS": {"server_side_binding": True}}
+    }
     (error,) = client_side_binding()
     assert error.id == "brobygger.E001" and "client-side binding" in error.msg

@@ -1,6 +1,5 @@
 """complete/claim/unclaim: checks, per-field errors, conflicts, atomicity."""
 
-
 import pytest
 from django.db import connection
 
@@ -92,10 +91,12 @@ def test_two_users_complete_the_same_task_at_once_exactly_one_wins(shipped, user
     data = form_data(task)
     version_before = ProcessInstance.objects.get(case=case).version
 
-    outcomes = all_at_once([
-        lambda name=name: services.complete_task(actor=users[name], task_id=task.pk, data=data)
-        for name in ("nils", "nora")
-    ])
+    outcomes = all_at_once(
+        [
+            lambda name=name: services.complete_task(actor=users[name], task_id=task.pk, data=data)
+            for name in ("nils", "nora")
+        ]
+    )
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Conflict", "Task"]
     task.refresh_from_db()
@@ -118,10 +119,12 @@ def test_parallel_branches_completed_at_once_lose_no_case_data(shipped, users, a
     work = {"nils": by_kind["nav"], "helga": by_kind["health"], "bjorn": by_kind["housing"]}
     payloads = {name: form_data(task) for name, task in work.items()}
 
-    outcomes = all_at_once([
-        lambda name=name: services.complete_task(actor=users[name], task_id=work[name].pk, data=payloads[name])
-        for name in work
-    ])
+    outcomes = all_at_once(
+        [
+            lambda name=name: services.complete_task(actor=users[name], task_id=work[name].pk, data=payloads[name])
+            for name in work
+        ]
+    )
 
     assert [outcome for outcome in outcomes if isinstance(outcome, Exception)] == []
     data = Case.objects.get(pk=case.pk).data

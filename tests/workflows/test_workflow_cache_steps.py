@@ -25,9 +25,7 @@ def test_each_step_after_a_commit_reuses_the_live_workflow(shipped, users, agenc
     case.refresh_from_db()
     assert case.status == CaseStatus.COMPLETED
     instance.refresh_from_db()
-    assert engine.load_workflow(
-        engine.restore_spec(instance.definition.spec_json), instance.state
-    ).is_completed()
+    assert engine.load_workflow(engine.restore_spec(instance.definition.spec_json), instance.state).is_completed()
 
 
 def test_a_step_that_rolls_back_leaves_no_workflow_behind(shipped, users, agencies, monkeypatch):

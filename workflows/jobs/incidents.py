@@ -20,8 +20,12 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
         incident.resolved_by = actor
         incident.save(update_fields=["resolved_by"])
     Event.objects.create(
-        case_id=incident.case_id, instance_id=incident.instance_id, kind=EventKind.INCIDENT_RESOLVED, actor=actor,
-        element_id=incident.element_id, detail={"incident": incident.pk, "job": incident.job_id},
+        case_id=incident.case_id,
+        instance_id=incident.instance_id,
+        kind=EventKind.INCIDENT_RESOLVED,
+        actor=actor,
+        element_id=incident.element_id,
+        detail={"incident": incident.pk, "job": incident.job_id},
     )
     return incident
 

@@ -67,10 +67,16 @@ def _call_webhook(job, task, event: str) -> str | None:
         return None
     if not agency.webhook_url.startswith(("https://", "http://")):
         return "the agency's webhook URL must start with https:// or http://"
-    body = json.dumps({
-        "id": str(job.pk), "event": event, "case_reference": task.case.reference,
-        "task_id": task.pk, "link": task_link(task),
-    }, separators=(",", ":")).encode()
+    body = json.dumps(
+        {
+            "id": str(job.pk),
+            "event": event,
+            "case_reference": task.case.reference,
+            "task_id": task.pk,
+            "link": task_link(task),
+        },
+        separators=(",", ":"),
+    ).encode()
     headers = {
         "Content-Type": "application/json",
         "Idempotency-Key": str(job.pk),

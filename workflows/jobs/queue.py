@@ -64,10 +64,16 @@ def sync_timer_job(instance, previous_due, batch) -> None:
     if due is None:
         rows.delete_pending_timer(batch, instance.pk)
         return
-    rows.upsert_pending_timer(batch, Job(
-        kind=JobKind.TIMER, due_at=due, instance_id=instance.pk, case_id=instance.case_id,
-        max_attempts=conf("JOB_MAX_ATTEMPTS"),
-    ))
+    rows.upsert_pending_timer(
+        batch,
+        Job(
+            kind=JobKind.TIMER,
+            due_at=due,
+            instance_id=instance.pk,
+            case_id=instance.case_id,
+            max_attempts=conf("JOB_MAX_ATTEMPTS"),
+        ),
+    )
     if _due_soon(due):
         batch.notify(NOTIFY_CHANNEL)
 
@@ -78,17 +84,32 @@ def enqueue_task_notifications(tasks, batch) -> list[Job]:
     jobs = []
     for task in tasks:
         agency = task.agency
-        kinds = [kind for kind, wanted in ((JobKind.NOTIFICATION, agency.notification_email),
-                                           (JobKind.WEBHOOK, agency.webhook_url)) if wanted]
+        kinds = [
+            kind
+            for kind, wanted in (
+                (JobKind.NOTIFICATION, agency.notification_email),
+                (JobKind.WEBHOOK, agency.webhook_url),
+            )
+            if wanted
+        ]
         moments = [("task_created", now())] + ([("task_overdue", task.due_at)] if task.due_at else [])
         for kind in kinds:
             for event, due_at in moments:
-                jobs.append(Job(
-                    kind=kind, due_at=due_at, instance_id=task.instance_id, case_id=task.case_id,
-                    max_attempts=conf("JOB_MAX_ATTEMPTS"),
-                    payload={"event": event, "task_id": task.pk, "agency_id": agency.pk,
-                             "element_id": task.element_id},
-                ))
+                jobs.append(
+                    Job(
+                        kind=kind,
+                        due_at=due_at,
+                        instance_id=task.instance_id,
+                        case_id=task.case_id,
+                        max_attempts=conf("JOB_MAX_ATTEMPTS"),
+                        payload={
+                            "event": event,
+                            "task_id": task.pk,
+                            "agency_id": agency.pk,
+                            "element_id": task.element_id,
+                        },
+                    )
+                )
     if jobs:
         batch.insert(jobs)
         batch.notify(NOTIFY_CHANNEL)  # inside the transaction: PostgreSQL delivers it at commit
@@ -108,8 +129,10 @@ def claim_external(worker: str, *, limit: int = 10, job_id=None) -> list[Job]:
             candidates = (
                 Job.objects.select_for_update(skip_locked=True)
                 .filter(kind__in=EXTERNAL_KINDS)
-                .filter(Q(status=JobStatus.PENDING, due_at__lte=moment)
-                        | Q(status=JobStatus.RUNNING, lease_until__lt=moment))
+                .filter(
+                    Q(status=JobStatus.PENDING, due_at__lte=moment)
+                    | Q(status=JobStatus.RUNNING, lease_until__lt=moment)
+                )
                 .order_by("due_at", "id")[:limit]
             )
         jobs = list(candidates)
@@ -154,8 +177,13 @@ def record_outcome(row: Job, error: str | None) -> None:
         open_incident.save(update_fields=["attempts", "error"])
     elif row.instance_id is not None:
         Incident.objects.create(
-            instance_id=row.instance_id, case_id=row.case_id, job=row, kind=f"{row.kind}-failed",
-            element_id=(row.payload or {}).get("element_id", ""), error=row.last_error, attempts=row.attempts,
+            instance_id=row.instance_id,
+            case_id=row.case_id,
+            job=row,
+            kind=f"{row.kind}-failed",
+            element_id=(row.payload or {}).get("element_id", ""),
+            error=row.last_error,
+            attempts=row.attempts,
         )
 
 
@@ -175,6 +203,4 @@ def record_failed_attempt(job_id: int, error: str) -> None:
 
 def next_due_at():
     """When the earliest pending job is due (None: nothing pending)."""
-    return (
-        Job.objects.filter(status=JobStatus.PENDING).order_by("due_at").values_list("due_at", flat=True).first()
-    )
+    return Job.objects.filter(status=JobStatus.PENDING).order_by("due_at").values_list("due_at", flat=True).first()

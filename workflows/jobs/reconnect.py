@@ -46,7 +46,7 @@ class Backoff:
         self.first, self.cap, self.failures = first, cap, 0
 
     def next_delay(self) -> float:
-        delay = min(self.first * 2 ** self.failures, self.cap)
+        delay = min(self.first * 2**self.failures, self.cap)
         self.failures += 1
         return delay * random.uniform(0.75, 1.25)  # noqa: S311 (jitter, not a secret)
 
@@ -58,7 +58,11 @@ def wait_after(exc: BaseException, backoff: Backoff, sleep=time.sleep) -> float:
     """Drop the connection, log why, sleep the next backoff delay. Returns the delay."""
     drop_connection()
     delay = backoff.next_delay()
-    log.warning("database unavailable (%s: %s); retrying in %.1f s", type(exc).__name__,
-                str(exc).strip().splitlines()[0] if str(exc).strip() else "", delay)
+    log.warning(
+        "database unavailable (%s: %s); retrying in %.1f s",
+        type(exc).__name__,
+        str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+        delay,
+    )
     sleep(delay)
     return delay

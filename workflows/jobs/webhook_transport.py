@@ -52,8 +52,10 @@ def resolve_checked(host: str, port: int, allowed_networks: list[Network]) -> st
     addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
     refused = [address for address in addresses if not _allowed(address, allowed_networks)]
     if refused or not addresses:
-        raise WebhookRefused(f"the webhook host resolves to a non-public address ({refused[0] if refused else '-'}); "
-                             "WEBHOOK_ALLOWED_NETWORKS lists the internal networks that may be called")
+        raise WebhookRefused(
+            f"the webhook host resolves to a non-public address ({refused[0] if refused else '-'}); "
+            "WEBHOOK_ALLOWED_NETWORKS lists the internal networks that may be called"
+        )
     return str(addresses[0])
 
 
@@ -70,8 +72,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float,
-         allowed_networks: list[Network]) -> int:
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allowed_networks: list[Network]) -> int:
     """POST ``body`` to ``url`` and return the HTTP status (3xx included: not followed)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

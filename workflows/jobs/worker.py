@@ -26,8 +26,18 @@ from workflows.models import WorkerHeartbeat
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
 EXTERNAL_EVERY = 5
-LIBPQ_OPTIONS = {"sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name",
-                 "options", "service", "passfile", "target_session_attrs"}
+LIBPQ_OPTIONS = {
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "connect_timeout",
+    "application_name",
+    "options",
+    "service",
+    "passfile",
+    "target_session_attrs",
+}
 
 
 class Listener:
@@ -39,8 +49,13 @@ class Listener:
         params = connection.settings_dict
         libpq = {key: value for key, value in (params.get("OPTIONS") or {}).items() if key in LIBPQ_OPTIONS}
         self.conn = psycopg.connect(
-            dbname=params["NAME"], user=params.get("USER") or None, password=params.get("PASSWORD") or None,
-            host=params.get("HOST") or None, port=params.get("PORT") or None, autocommit=True, **libpq,
+            dbname=params["NAME"],
+            user=params.get("USER") or None,
+            password=params.get("PASSWORD") or None,
+            host=params.get("HOST") or None,
+            port=params.get("PORT") or None,
+            autocommit=True,
+            **libpq,
         )
         self.conn.execute(f"LISTEN {queue.NOTIFY_CHANNEL}")
 
@@ -179,8 +194,14 @@ class Worker:
             return
         self._last_beat = time.monotonic()
         moment = queue.now()
-        WorkerHeartbeat.objects.update_or_create(name=self.name, defaults={
-            "hostname": socket.gethostname(), "pid": os.getpid(), "started_at": self._started,
-            "beat_at": moment, "jobs_done": self.jobs_done, "stopped_at": moment if stopped else None,
-        })
-
+        WorkerHeartbeat.objects.update_or_create(
+            name=self.name,
+            defaults={
+                "hostname": socket.gethostname(),
+                "pid": os.getpid(),
+                "started_at": self._started,
+                "beat_at": moment,
+                "jobs_done": self.jobs_done,
+                "stopped_at": moment if stopped else None,
+            },
+        )

@@ -4,20 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0003_caseparticipant_moves_to_permissions'),
+        ("workflows", "0003_caseparticipant_moves_to_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('case_started', 'Case started'), ('case_completed', 'Case completed'), ('task_created', 'Task created'), ('task_claimed', 'Task taken'), ('task_unclaimed', 'Task released'), ('task_completed', 'Task completed'), ('task_cancelled', 'Task cancelled'), ('handoff', 'Handoff'), ('timer_fired', 'Timer fired'), ('message_received', 'Message received'), ('message_thrown', 'Message sent'), ('incident', 'Incident'), ('incident_resolved', 'Incident resolved'), ('consent_given', 'Consent given'), ('consent_revoked', 'Consent revoked')], max_length=30),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("case_started", "Case started"),
+                    ("case_completed", "Case completed"),
+                    ("task_created", "Task created"),
+                    ("task_claimed", "Task taken"),
+                    ("task_unclaimed", "Task released"),
+                    ("task_completed", "Task completed"),
+                    ("task_cancelled", "Task cancelled"),
+                    ("handoff", "Handoff"),
+                    ("timer_fired", "Timer fired"),
+                    ("message_received", "Message received"),
+                    ("message_thrown", "Message sent"),
+                    ("incident", "Incident"),
+                    ("incident_resolved", "Incident resolved"),
+                    ("consent_given", "Consent given"),
+                    ("consent_revoked", "Consent revoked"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='task',
-            name='status',
-            field=models.CharField(choices=[('open', 'open'), ('claimed', 'taken'), ('completed', 'completed'), ('cancelled', 'cancelled')], default='open', max_length=20),
+            model_name="task",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("open", "open"),
+                    ("claimed", "taken"),
+                    ("completed", "completed"),
+                    ("cancelled", "cancelled"),
+                ],
+                default="open",
+                max_length=20,
+            ),
         ),
     ]

@@ -16,35 +16,39 @@ def fill_sender_agency(apps, schema_editor):
     Membership = apps.get_model("permissions", "Membership")
     for received in ReceivedMessage.objects.filter(sender__isnull=False).iterator():
         mine = Membership.objects.filter(user_id=received.sender_id, role__in=CASE_ROLES).values("agency_id")
-        participant = (CaseParticipant.objects.filter(case_id=received.case_id, agency_id__in=mine)
-                       .order_by("pk").first())
+        participant = (
+            CaseParticipant.objects.filter(case_id=received.case_id, agency_id__in=mine).order_by("pk").first()
+        )
         if participant is not None:
             received.sender_agency_id = participant.agency_id
             received.save(update_fields=["sender_agency"])
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("permissions", "0004_caseparticipant"),
-        ('workflows', '0004_choice_labels_translated'),
+        ("workflows", "0004_choice_labels_translated"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='receivedmessage',
-            name='sender_agency',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='permissions.agency'),
+            model_name="receivedmessage",
+            name="sender_agency",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="permissions.agency"
+            ),
         ),
         migrations.AlterField(
-            model_name='receivedmessage',
-            name='message_id',
+            model_name="receivedmessage",
+            name="message_id",
             field=models.CharField(max_length=200),
         ),
         migrations.RunPython(fill_sender_agency, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='receivedmessage',
-            constraint=models.UniqueConstraint(fields=('sender_agency', 'message_id'), name='unique_message_id_per_sender_agency'),
+            model_name="receivedmessage",
+            constraint=models.UniqueConstraint(
+                fields=("sender_agency", "message_id"), name="unique_message_id_per_sender_agency"
+            ),
         ),
     ]

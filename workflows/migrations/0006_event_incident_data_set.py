@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0005_received_message_id_per_sender_agency'),
+        ("workflows", "0005_received_message_id_per_sender_agency"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('case_started', 'Case started'), ('case_completed', 'Case completed'), ('task_created', 'Task created'), ('task_claimed', 'Task taken'), ('task_unclaimed', 'Task released'), ('task_completed', 'Task completed'), ('task_cancelled', 'Task cancelled'), ('handoff', 'Handoff'), ('timer_fired', 'Timer fired'), ('message_received', 'Message received'), ('message_thrown', 'Message sent'), ('incident', 'Incident'), ('incident_resolved', 'Incident resolved'), ('incident_data_set', 'Data set for a retry'), ('consent_given', 'Consent given'), ('consent_revoked', 'Consent revoked')], max_length=30),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("case_started", "Case started"),
+                    ("case_completed", "Case completed"),
+                    ("task_created", "Task created"),
+                    ("task_claimed", "Task taken"),
+                    ("task_unclaimed", "Task released"),
+                    ("task_completed", "Task completed"),
+                    ("task_cancelled", "Task cancelled"),
+                    ("handoff", "Handoff"),
+                    ("timer_fired", "Timer fired"),
+                    ("message_received", "Message received"),
+                    ("message_thrown", "Message sent"),
+                    ("incident", "Incident"),
+                    ("incident_resolved", "Incident resolved"),
+                    ("incident_data_set", "Data set for a retry"),
+                    ("consent_given", "Consent given"),
+                    ("consent_revoked", "Consent revoked"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

@@ -6,51 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0005_choice_labels_translated'),
-        ('workflows', '0006_event_incident_data_set'),
+        ("permissions", "0005_choice_labels_translated"),
+        ("workflows", "0006_event_incident_data_set"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutcomeKind',
+            name="OutcomeKind",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(help_text='Stored with each outcome and used in forms and the API; never change it.', unique=True, verbose_name='code')),
-                ('label', models.CharField(help_text='What caseworkers read, in bokmål.', max_length=200, verbose_name='label')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('has_home', models.BooleanField(default=False, help_text='The person lives in a home of their own when the case closes (counted as housed or kept).', verbose_name='the person has a home')),
-                ('needs_tenure', models.BooleanField(default=False, help_text='The outcome form must give the form of tenure and the date the person moved in.', verbose_name='needs the form of tenure')),
-                ('needs_reason', models.BooleanField(default=False, help_text='The outcome form must say why (e.g. not housed).', verbose_name='needs a reason')),
-                ('position', models.PositiveSmallIntegerField(default=100, help_text='Order in the list.', verbose_name='position')),
-                ('active', models.BooleanField(default=True, help_text='Offered in outcome forms.', verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.SlugField(
+                        help_text="Stored with each outcome and used in forms and the API; never change it.",
+                        unique=True,
+                        verbose_name="code",
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(
+                        help_text="What caseworkers read, in bokmål.", max_length=200, verbose_name="label"
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "has_home",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The person lives in a home of their own when the case closes (counted as housed or kept).",
+                        verbose_name="the person has a home",
+                    ),
+                ),
+                (
+                    "needs_tenure",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The outcome form must give the form of tenure and the date the person moved in.",
+                        verbose_name="needs the form of tenure",
+                    ),
+                ),
+                (
+                    "needs_reason",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The outcome form must say why (e.g. not housed).",
+                        verbose_name="needs a reason",
+                    ),
+                ),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(
+                        default=100, help_text="Order in the list.", verbose_name="position"
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(default=True, help_text="Offered in outcome forms.", verbose_name="active"),
+                ),
             ],
             options={
-                'verbose_name': 'outcome kind',
-                'verbose_name_plural': 'outcome kinds',
-                'ordering': ['position', 'code'],
+                "verbose_name": "outcome kind",
+                "verbose_name_plural": "outcome kinds",
+                "ordering": ["position", "code"],
             },
         ),
         migrations.CreateModel(
-            name='CaseOutcome',
+            name="CaseOutcome",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenure', models.CharField(blank=True, choices=[('kommunal_utleiebolig', 'Municipal rental home'), ('privat_leie', 'Private rental'), ('eid_med_startlan', 'Owned with start loan (startlån)'), ('omsorgsbolig', 'Supported housing'), ('annet', 'Other')], max_length=30)),
-                ('reason', models.TextField(blank=True)),
-                ('referral_date', models.DateField(help_text="When the person was referred (the case's opening date if not given)")),
-                ('housed_date', models.DateField(blank=True, help_text='When the person moved in', null=True)),
-                ('closed_date', models.DateField(blank=True, help_text='When the case completed', null=True)),
-                ('element_id', models.CharField(blank=True, help_text='The task whose form recorded it', max_length=200)),
-                ('recorded_at', models.DateTimeField(auto_now=True)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='outcome', to='workflows.case')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by_agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='permissions.agency')),
-                ('kind', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outcomes', to='workflows.outcomekind')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "tenure",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("kommunal_utleiebolig", "Municipal rental home"),
+                            ("privat_leie", "Private rental"),
+                            ("eid_med_startlan", "Owned with start loan (startlån)"),
+                            ("omsorgsbolig", "Supported housing"),
+                            ("annet", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                (
+                    "referral_date",
+                    models.DateField(help_text="When the person was referred (the case's opening date if not given)"),
+                ),
+                ("housed_date", models.DateField(blank=True, help_text="When the person moved in", null=True)),
+                ("closed_date", models.DateField(blank=True, help_text="When the case completed", null=True)),
+                (
+                    "element_id",
+                    models.CharField(blank=True, help_text="The task whose form recorded it", max_length=200),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="outcome", to="workflows.case"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by_agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="permissions.agency",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="outcomes", to="workflows.outcomekind"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['kind', 'closed_date'], name='outcome_kind_closed')],
+                "indexes": [models.Index(fields=["kind", "closed_date"], name="outcome_kind_closed")],
             },
         ),
     ]

@@ -6,92 +6,183 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0006_accesslog_item'),
-        ('workflows', '0008_seed_outcome_kinds'),
+        ("permissions", "0006_accesslog_item"),
+        ("workflows", "0008_seed_outcome_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AttachmentBlob',
+            name="AttachmentBlob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('content', models.BinaryField()),
-                ('size', models.PositiveBigIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("content", models.BinaryField()),
+                ("size", models.PositiveBigIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('case_started', 'Case started'), ('case_completed', 'Case completed'), ('task_created', 'Task created'), ('task_claimed', 'Task taken'), ('task_unclaimed', 'Task released'), ('task_completed', 'Task completed'), ('task_cancelled', 'Task cancelled'), ('handoff', 'Handoff'), ('timer_fired', 'Timer fired'), ('message_received', 'Message received'), ('message_thrown', 'Message sent'), ('incident', 'Incident'), ('incident_resolved', 'Incident resolved'), ('incident_data_set', 'Data set for a retry'), ('consent_given', 'Consent given'), ('consent_revoked', 'Consent revoked'), ('note_added', 'Note added'), ('note_corrected', 'Note corrected'), ('note_withdrawn', 'Note withdrawn'), ('attachment_added', 'Attachment added'), ('attachment_withdrawn', 'Attachment withdrawn')], max_length=30),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("case_started", "Case started"),
+                    ("case_completed", "Case completed"),
+                    ("task_created", "Task created"),
+                    ("task_claimed", "Task taken"),
+                    ("task_unclaimed", "Task released"),
+                    ("task_completed", "Task completed"),
+                    ("task_cancelled", "Task cancelled"),
+                    ("handoff", "Handoff"),
+                    ("timer_fired", "Timer fired"),
+                    ("message_received", "Message received"),
+                    ("message_thrown", "Message sent"),
+                    ("incident", "Incident"),
+                    ("incident_resolved", "Incident resolved"),
+                    ("incident_data_set", "Data set for a retry"),
+                    ("consent_given", "Consent given"),
+                    ("consent_revoked", "Consent revoked"),
+                    ("note_added", "Note added"),
+                    ("note_corrected", "Note corrected"),
+                    ("note_withdrawn", "Note withdrawn"),
+                    ("attachment_added", "Attachment added"),
+                    ("attachment_withdrawn", "Attachment withdrawn"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(max_length=20)),
-                ('text', models.TextField()),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('corrected_at', models.DateTimeField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('agency', models.ForeignKey(help_text='the writing agency: its own data, whatever the category', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permissions.agency')),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='workflows.case')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("category", models.CharField(max_length=20)),
+                ("text", models.TextField()),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("corrected_at", models.DateTimeField(blank=True, null=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        help_text="the writing agency: its own data, whatever the category",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="permissions.agency",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notes", to="workflows.case"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='NoteRevision',
+            name="NoteRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(help_text="the note's version this text was")),
-                ('category', models.CharField(max_length=20)),
-                ('text', models.TextField()),
-                ('written_at', models.DateTimeField(help_text='when this text was written')),
-                ('replaced_at', models.DateTimeField()),
-                ('change', models.CharField(choices=[('corrected', 'Corrected'), ('withdrawn', 'Withdrawn')], max_length=20)),
-                ('note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='workflows.note')),
-                ('replaced_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(help_text="the note's version this text was")),
+                ("category", models.CharField(max_length=20)),
+                ("text", models.TextField()),
+                ("written_at", models.DateTimeField(help_text="when this text was written")),
+                ("replaced_at", models.DateTimeField()),
+                (
+                    "change",
+                    models.CharField(choices=[("corrected", "Corrected"), ("withdrawn", "Withdrawn")], max_length=20),
+                ),
+                (
+                    "note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="workflows.note"
+                    ),
+                ),
+                (
+                    "replaced_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['note', '-version'],
+                "ordering": ["note", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(max_length=20)),
-                ('filename', models.CharField(help_text='a display name made safe; never a path', max_length=160)),
-                ('content_type', models.CharField(help_text="sniffed from the bytes, never the client's", max_length=100)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('stored_as', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permissions.agency')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='workflows.case')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('withdrawn_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("category", models.CharField(max_length=20)),
+                ("filename", models.CharField(help_text="a display name made safe; never a path", max_length=160)),
+                (
+                    "content_type",
+                    models.CharField(help_text="sniffed from the bytes, never the client's", max_length=100),
+                ),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("stored_as", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="permissions.agency"
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="workflows.case"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "withdrawn_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['case', 'created_at'], name='attachment_case_time')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["case", "created_at"], name="attachment_case_time")],
             },
         ),
         migrations.AddIndex(
-            model_name='note',
-            index=models.Index(fields=['case', 'created_at'], name='note_case_time'),
+            model_name="note",
+            index=models.Index(fields=["case", "created_at"], name="note_case_time"),
         ),
         migrations.AddConstraint(
-            model_name='noterevision',
-            constraint=models.UniqueConstraint(fields=('note', 'version'), name='unique_note_revision'),
+            model_name="noterevision",
+            constraint=models.UniqueConstraint(fields=("note", "version"), name="unique_note_revision"),
         ),
     ]

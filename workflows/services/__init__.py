@@ -16,7 +16,19 @@ from workflows.services.notes import add_note, correct_note, withdraw_note
 from workflows.services.tasks import claim_task, complete_task, unclaim_task
 
 __all__ = [
-    "add_attachment", "add_note", "claim_task", "complete_task", "correct_note", "correlate_message", "fire_timer",
-    "record_consent", "retry_incident", "revoke_consent", "set_incident_data", "start_case", "unclaim_task",
-    "withdraw_attachment", "withdraw_note",
+    "add_attachment",
+    "add_note",
+    "claim_task",
+    "complete_task",
+    "correct_note",
+    "correlate_message",
+    "fire_timer",
+    "record_consent",
+    "retry_incident",
+    "revoke_consent",
+    "set_incident_data",
+    "start_case",
+    "unclaim_task",
+    "withdraw_attachment",
+    "withdraw_note",
 ]

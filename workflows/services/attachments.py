@@ -70,13 +70,21 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
         with transaction.atomic():
             name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
             attachment = Attachment.objects.create(
-                case=case, agency=writer, uploaded_by=actor, category=category,
-                filename=uploads.display_name(getattr(upload, "name", ""), mime), content_type=mime,
-                size=len(data), sha256=hashlib.sha256(data).hexdigest(), stored_as=name, created_at=timezone.now(),
+                case=case,
+                agency=writer,
+                uploaded_by=actor,
+                category=category,
+                filename=uploads.display_name(getattr(upload, "name", ""), mime),
+                content_type=mime,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                stored_as=name,
+                created_at=timezone.now(),
             )
             _event(attachment, EventKind.ATTACHMENT_ADDED, actor, content_type=mime, size=len(data))
-            notes_policy.log_write(actor, case, category=category, agency_id=writer.pk,
-                                   item=f"attachment:{attachment.pk}")
+            notes_policy.log_write(
+                actor, case, category=category, agency_id=writer.pk, item=f"attachment:{attachment.pk}"
+            )
     except Exception:
         if name is not None:  # a folder keeps what a rolled-back transaction wrote: remove it
             files.delete(name)
@@ -102,11 +110,17 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "stored_as"])
         discard(name)
         _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor)
-        notes_policy.log_write(actor, case, category=locked.category, agency_id=locked.agency_id,
-                               item=f"attachment:{locked.pk}")
+        notes_policy.log_write(
+            actor, case, category=locked.category, agency_id=locked.agency_id, item=f"attachment:{locked.pk}"
+        )
     return locked
 
 
 def _event(attachment: Attachment, kind, actor, **detail) -> None:
-    Event.objects.create(case_id=attachment.case_id, kind=kind, actor=actor, agency_id=attachment.agency_id,
-                         detail={"attachment": attachment.pk, "category": attachment.category, **detail})
+    Event.objects.create(
+        case_id=attachment.case_id,
+        kind=kind,
+        actor=actor,
+        agency_id=attachment.agency_id,
+        detail={"attachment": attachment.pk, "category": attachment.category, **detail},
+    )

@@ -30,8 +30,17 @@ from workflows.models import (
 )
 
 
-def start_case(*, actor, process_key: str, person: dict, participants: dict, data: dict | None = None,
-               correlation_key: str = "", start_message: str = "", message_id: str | None = None) -> Case:
+def start_case(
+    *,
+    actor,
+    process_key: str,
+    person: dict,
+    participants: dict,
+    data: dict | None = None,
+    correlation_key: str = "",
+    start_message: str = "",
+    message_id: str | None = None,
+) -> Case:
     """Open a case for ``person`` on the latest version of ``process_key``.
 
     ``participants`` maps agency kind -> Agency or agency id. Every lane of the process
@@ -43,15 +52,20 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
     (``correlate_message`` with ``start``); ``data`` is then the message's payload and
     ``message_id`` is recorded with it. Such a process starts only this way.
     """
-    input_limits.check_texts(process_key=process_key, correlation_key=correlation_key,
-                             **{"person.name": person.get("name") if isinstance(person, dict) else None})
+    input_limits.check_texts(
+        process_key=process_key,
+        correlation_key=correlation_key,
+        **{"person.name": person.get("name") if isinstance(person, dict) else None},
+    )
     definition = (
-        ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml")
-        .order_by("-version").first()
+        ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml").order_by("-version").first()
     )
     if definition is None:
-        raise InvalidInput("case.unknown_process", key=str(process_key),
-                           errors=[field_error("process_key", "case.unknown_process_field")])
+        raise InvalidInput(
+            "case.unknown_process",
+            key=str(process_key),
+            errors=[field_error("process_key", "case.unknown_process_field")],
+        )
     runtime = runtime_for(definition)
     starts_on = runtime.start_messages
     if (start_message or starts_on) and start_message not in starts_on:
@@ -99,17 +113,28 @@ def start_case(*, actor, process_key: str, person: dict, participants: dict, dat
         workflow = engine.new_workflow(runtime.bundle, start_data)
         caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
         instance = ProcessInstance.objects.create(
-            case=case, definition=definition, state="{}",
-            serializer_version=engine.SERIALIZER_VERSION, spiff_version=engine.SPIFFWORKFLOW_VERSION,
-            version=0, correlation_key=correlation_key,
+            case=case,
+            definition=definition,
+            state="{}",
+            serializer_version=engine.SERIALIZER_VERSION,
+            spiff_version=engine.SPIFFWORKFLOW_VERSION,
+            version=0,
+            correlation_key=correlation_key,
         )
         instance.case = case
         step = steps.Step(instance, actor=actor, acting_agency=starter_agency, participants=agencies)
-        step.event(EventKind.CASE_STARTED, agency=starter_agency,
-                   detail={"process_key": definition.key, "version": definition.version})
+        step.event(
+            EventKind.CASE_STARTED,
+            agency=starter_agency,
+            detail={"process_key": definition.key, "version": definition.version},
+        )
         if start_message:
-            step.event(EventKind.MESSAGE_RECEIVED, agency=starter_agency, element_id=caught[0] if caught else "",
-                       detail={"name": start_message, "message_id": message_id, "fields": sorted(start_data)})
+            step.event(
+                EventKind.MESSAGE_RECEIVED,
+                agency=starter_agency,
+                element_id=caught[0] if caught else "",
+                detail={"name": start_message, "message_id": message_id, "fields": sorted(start_data)},
+            )
         steps.advance(step, runtime, workflow)
         transaction.on_commit(lambda: hooks.emit(hooks.CASE_STARTED, process=definition.key))
     return case
@@ -121,9 +146,10 @@ CORRELATION_KEY_MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").
 def _correlation_key_errors(correlation_key: str) -> list[dict]:
     if len(correlation_key) > CORRELATION_KEY_MAX_LENGTH:
         return [field_error("correlation_key", "field.too_long", limit=CORRELATION_KEY_MAX_LENGTH)]
-    if correlation_key and ProcessInstance.objects.filter(
-        correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES
-    ).exists():
+    if (
+        correlation_key
+        and ProcessInstance.objects.filter(correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES).exists()
+    ):
         return [field_error("correlation_key", "case.correlation_key_taken")]
     return []
 
@@ -176,8 +202,6 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
     return agencies
 
 
-
-
 def _valid_start_data(runtime, data) -> dict:
     if data is None:
         return {}
@@ -186,8 +210,9 @@ def _valid_start_data(runtime, data) -> dict:
     input_limits.check_data(data, "data")
     unknown = [name for name in data if name not in runtime.fields]
     if unknown:
-        raise InvalidInput("case.data_unknown_fields",
-                           errors=[field_error(f"data.{name}", "field.unknown") for name in unknown])
+        raise InvalidInput(
+            "case.data_unknown_fields", errors=[field_error(f"data.{name}", "field.unknown") for name in unknown]
+        )
     return dict(data)
 
 
@@ -198,5 +223,3 @@ def _next_reference() -> str:
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-{counter.last:06d}"
-
-

@@ -23,8 +23,6 @@ MAX_NOTE = 4000
 MAX_BASIS = 200
 
 
-
-
 def _recipient(case, agency, agency_kind, errors) -> tuple[Agency | None, str]:
     participants = list(case.participants.select_related("agency"))
     if (agency is None) == (agency_kind in (None, "")):
@@ -89,8 +87,16 @@ def _valid_expiry(expires_at, now, errors):
 
 
 def record_consent(
-    *, actor, case, agency=None, agency_kind=None, categories, purpose,
-    basis: str = CONSENT_BASIS, expires_at=None, note: str = "",
+    *,
+    actor,
+    case,
+    agency=None,
+    agency_kind=None,
+    categories,
+    purpose,
+    basis: str = CONSENT_BASIS,
+    expires_at=None,
+    note: str = "",
 ) -> Consent:
     """Record the person's consent (or a named legal basis) to share ``categories`` of
     this case with ``agency`` or with the case's agency of kind ``agency_kind``.
@@ -114,15 +120,28 @@ def record_consent(
 
     with transaction.atomic():
         consent = Consent.objects.create(
-            person_id=case.person_id, case=case, agency=recipient, agency_kind=kind,
-            categories=valid_categories, purpose=purpose, basis=basis, note=note,
-            given_at=now, expires_at=expires_at, recorded_by=actor,
+            person_id=case.person_id,
+            case=case,
+            agency=recipient,
+            agency_kind=kind,
+            categories=valid_categories,
+            purpose=purpose,
+            basis=basis,
+            note=note,
+            given_at=now,
+            expires_at=expires_at,
+            recorded_by=actor,
         )
         Event.objects.create(
-            case=case, kind=EventKind.CONSENT_GIVEN, actor=actor,
-            agency=rules.acting_agency(actor, case, prefer_coordinator=True), to_agency=recipient,
+            case=case,
+            kind=EventKind.CONSENT_GIVEN,
+            actor=actor,
+            agency=rules.acting_agency(actor, case, prefer_coordinator=True),
+            to_agency=recipient,
             detail={
-                "consent": consent.pk, "categories": valid_categories, "basis": basis,
+                "consent": consent.pk,
+                "categories": valid_categories,
+                "basis": basis,
                 "agency_kind": kind or (recipient.kind if recipient else ""),
                 "expires_at": expires_at.isoformat() if expires_at else None,
             },
@@ -132,9 +151,7 @@ def record_consent(
 
 def revoke_consent(*, actor, consent_id) -> Consent:
     """Withdraw a consent; it stops counting at once. Revoking twice is a Conflict."""
-    consent = (
-        Consent.objects.select_related("case", "agency").filter(pk=parse_id(consent_id)).first()
-    )
+    consent = Consent.objects.select_related("case", "agency").filter(pk=parse_id(consent_id)).first()
     if consent is None or not rules.can_view_consents(actor, consent.case):
         raise NotFound("consent.not_found")
     if not rules.can_revoke_consent(actor, consent):
@@ -147,10 +164,11 @@ def revoke_consent(*, actor, consent_id) -> Consent:
         consent.revoked_at, consent.revoked_by = timezone.now(), actor
         consent.save(update_fields=["revoked_at", "revoked_by"])
         Event.objects.create(
-            case=consent.case, kind=EventKind.CONSENT_REVOKED, actor=actor,
-            agency=rules.acting_agency(actor, consent.case, prefer_coordinator=True), to_agency=consent.agency,
+            case=consent.case,
+            kind=EventKind.CONSENT_REVOKED,
+            actor=actor,
+            agency=rules.acting_agency(actor, consent.case, prefer_coordinator=True),
+            to_agency=consent.agency,
             detail={"consent": consent.pk, "categories": consent.categories},
         )
     return consent
-
-

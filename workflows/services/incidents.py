@@ -86,8 +86,11 @@ def set_incident_data(*, actor, incident_id, data) -> Incident:
         instance.version += 1
         step = steps.Step(instance, actor=actor)
         step.batch.update(instance, ("state", "version", "updated_at"))
-        step.event(EventKind.INCIDENT_DATA_SET, element_id=incident.element_id,
-                   detail={"incident": incident.pk, "fields": sorted(data)})
+        step.event(
+            EventKind.INCIDENT_DATA_SET,
+            element_id=incident.element_id,
+            detail={"incident": incident.pk, "fields": sorted(data)},
+        )
         step.write()
     return incident
 
@@ -95,8 +98,11 @@ def set_incident_data(*, actor, incident_id, data) -> Incident:
 def _check_incident_data(data) -> None:
     if not isinstance(data, dict) or not data:
         raise InvalidInput("incident.data_invalid", errors=[field_error("data", "field.expected_nonempty_object")])
-    errors = [field_error(f"data.{name}", "field.identifier")
-              for name in data if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_"))]
+    errors = [
+        field_error(f"data.{name}", "field.identifier")
+        for name in data
+        if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_"))
+    ]
     if len(data) > MAX_DATA_FIELDS:
         errors.append(field_error("data", "field.too_many_fields", limit=MAX_DATA_FIELDS))
     try:

@@ -45,8 +45,9 @@ class MessageResult:
     element_ids: list[str] = field(default_factory=list)
 
 
-def correlate_message(*, actor, name, case_reference=None, correlation_key=None, payload=None,
-                      message_id=None, start=None) -> MessageResult:
+def correlate_message(
+    *, actor, name, case_reference=None, correlation_key=None, payload=None, message_id=None, start=None
+) -> MessageResult:
     name, payload, message_id = _valid_input(name, case_reference, correlation_key, payload, message_id, start)
     if not (case_reference or correlation_key):
         return _start_case(actor, name, payload, message_id, start)
@@ -66,8 +67,12 @@ def correlate_message(*, actor, name, case_reference=None, correlation_key=None,
         if message_id and not _remember(message_id, name, case, actor, agency):
             return MessageResult("duplicate", case, message_id)
         case = instance.case  # read under the lock
-        step = steps.Step(instance, actor=actor, acting_agency=agency,
-                          ready_before={task.id for task in engine.ready_user_tasks(workflow)})
+        step = steps.Step(
+            instance,
+            actor=actor,
+            acting_agency=agency,
+            ready_before={task.id for task in engine.ready_user_tasks(workflow)},
+        )
         if fields:
             case.data = {**case.data, **fields}
             case.data_sources = {**case.data_sources, **dict.fromkeys(fields, agency.pk)}
@@ -75,8 +80,12 @@ def correlate_message(*, actor, name, case_reference=None, correlation_key=None,
         engine_events.update_active_data(workflow, fields)
         engine_events.reschedule_date_timers(workflow)
         element_ids = engine_events.deliver_message(workflow, name, fields)
-        step.event(EventKind.MESSAGE_RECEIVED, agency=agency, element_id=element_ids[0] if element_ids else "",
-                   detail={"name": name, "message_id": message_id, "fields": sorted(fields)})
+        step.event(
+            EventKind.MESSAGE_RECEIVED,
+            agency=agency,
+            element_id=element_ids[0] if element_ids else "",
+            detail={"name": name, "message_id": message_id, "fields": sorted(fields)},
+        )
         steps.advance(step, runtime, workflow)
     return MessageResult("delivered", case, message_id, element_ids)
 
@@ -98,8 +107,9 @@ def _valid_input(name, case_reference, correlation_key, payload, message_id, sta
         errors.append(field_error("payload", "field.expected_object"))
     if message_id is not None and (not isinstance(message_id, str) or not message_id.strip() or len(message_id) > 200):
         errors.append(field_error("message_id", "field.expected_nonempty_text", limit=200))
-    errors += input_limits.text_errors(name=name, case_reference=case_reference, correlation_key=correlation_key,
-                                       message_id=message_id)
+    errors += input_limits.text_errors(
+        name=name, case_reference=case_reference, correlation_key=correlation_key, message_id=message_id
+    )
     if isinstance(payload, dict):
         errors += input_limits.data_errors(payload, "payload")
     if errors:
@@ -115,8 +125,10 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
     definitions = _start_definitions(name)
     if start is None:
         if definitions:
-            raise InvalidInput("message.start_required", errors=[
-                field_error("start", "message.give_start", name=name, key=definitions[0].key)])
+            raise InvalidInput(
+                "message.start_required",
+                errors=[field_error("start", "message.give_start", name=name, key=definitions[0].key)],
+            )
         raise InvalidInput("message.invalid", errors=[field_error("case_reference", "message.give_reference")])
     if not definitions:
         raise NotFound("message.no_start_process", name=name)
@@ -129,9 +141,15 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
     fields = _valid_payload(runtime_for(definition), payload)
     try:
         with transaction.atomic():
-            case = start_case(actor=actor, process_key=definition.key, person=start.get("person"),
-                              participants=start.get("participants"), data=fields, start_message=name,
-                              message_id=message_id)
+            case = start_case(
+                actor=actor,
+                process_key=definition.key,
+                person=start.get("person"),
+                participants=start.get("participants"),
+                data=fields,
+                start_message=name,
+                message_id=message_id,
+            )
             if message_id and not _remember(message_id, name, case, actor, _sender_agency(actor, case)):
                 raise _Duplicate  # a parallel request with the same id won: undo this case
     except _Duplicate:
@@ -146,8 +164,11 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
 
 
 def _earlier(message_id, sender_agency_id) -> Case | None:
-    received = (ReceivedMessage.objects.filter(sender_agency_id=sender_agency_id, message_id=message_id)
-                .select_related("case").first())
+    received = (
+        ReceivedMessage.objects.filter(sender_agency_id=sender_agency_id, message_id=message_id)
+        .select_related("case")
+        .first()
+    )
     return received.case if received else None
 
 
@@ -155,8 +176,11 @@ def _start_sender_agency_id(actor, start) -> int | None:
     """The agency whose id namespace a case-starting message uses: the sender's first
     agency (by id) among the participants it names, as ``_sender_agency`` is for a case."""
     participants = start.get("participants") if isinstance(start, dict) else None
-    named = {value for value in (participants or {}).values() if isinstance(value, int)} \
-        if isinstance(participants, dict) else set()
+    named = (
+        {value for value in (participants or {}).values() if isinstance(value, int)}
+        if isinstance(participants, dict)
+        else set()
+    )
     mine = sorted(rules.case_agency_ids(actor) & named)
     return mine[0] if mine else None
 
@@ -182,8 +206,9 @@ def _target_case(case_reference, correlation_key) -> Case:
         case = Case.objects.filter(reference=case_reference).first()
     else:
         case_ids = set(
-            ProcessInstance.objects.filter(correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES)
-            .values_list("case_id", flat=True)
+            ProcessInstance.objects.filter(
+                correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES
+            ).values_list("case_id", flat=True)
         )
         if len(case_ids) > 1:
             raise Conflict("message.ambiguous_correlation", count=len(case_ids))
@@ -220,8 +245,9 @@ def _remember(message_id, name, case, actor, sender_agency) -> bool:
     recorded it first."""
     try:
         with transaction.atomic():
-            ReceivedMessage.objects.create(message_id=message_id, name=name, case=case, sender=actor,
-                                           sender_agency=sender_agency)
+            ReceivedMessage.objects.create(
+                message_id=message_id, name=name, case=case, sender=actor, sender_agency=sender_agency
+            )
     except IntegrityError:
         return False
     return True

@@ -78,8 +78,9 @@ def add_note(*, actor, case, text, category=None, agency=None) -> Note:
     if errors:
         raise InvalidInput("note.invalid", errors=errors)
     with transaction.atomic():
-        note = Note.objects.create(case=case, agency=writer, author=actor, category=category, text=text,
-                                   created_at=timezone.now())
+        note = Note.objects.create(
+            case=case, agency=writer, author=actor, category=category, text=text, created_at=timezone.now()
+        )
         _event(note, EventKind.NOTE_ADDED, actor)
         notes_policy.log_write(actor, case, category=category, agency_id=writer.pk, item=f"note:{note.pk}")
     return note
@@ -106,8 +107,14 @@ def _locked(note: Note, version) -> Note:
 
 def _keep(note: Note, actor, now, change) -> None:
     NoteRevision.objects.create(
-        note=note, version=note.version, category=note.category, text=note.text,
-        written_at=note.corrected_at or note.created_at, replaced_at=now, replaced_by=actor, change=change,
+        note=note,
+        version=note.version,
+        category=note.category,
+        text=note.text,
+        written_at=note.corrected_at or note.created_at,
+        replaced_at=now,
+        replaced_by=actor,
+        change=change,
     )
 
 
@@ -134,8 +141,9 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
         locked.version += 1
         locked.save(update_fields=["text", "category", "corrected_at", "version"])
         _event(locked, EventKind.NOTE_CORRECTED, actor, **({"from_category": earlier} if earlier != category else {}))
-        notes_policy.log_write(actor, locked.case, category=category, agency_id=locked.agency_id,
-                               item=f"note:{locked.pk}")
+        notes_policy.log_write(
+            actor, locked.case, category=category, agency_id=locked.agency_id, item=f"note:{locked.pk}"
+        )
     return locked
 
 
@@ -151,11 +159,17 @@ def withdraw_note(*, actor, case, note_id, version=None) -> Note:
         locked.version += 1
         locked.save(update_fields=["text", "withdrawn_at", "version"])
         _event(locked, EventKind.NOTE_WITHDRAWN, actor)
-        notes_policy.log_write(actor, locked.case, category=locked.category, agency_id=locked.agency_id,
-                               item=f"note:{locked.pk}")
+        notes_policy.log_write(
+            actor, locked.case, category=locked.category, agency_id=locked.agency_id, item=f"note:{locked.pk}"
+        )
     return locked
 
 
 def _event(note: Note, kind, actor, **detail) -> None:
-    Event.objects.create(case_id=note.case_id, kind=kind, actor=actor, agency_id=note.agency_id,
-                         detail={"note": note.pk, "category": note.category, **detail})
+    Event.objects.create(
+        case_id=note.case_id,
+        kind=kind,
+        actor=actor,
+        agency_id=note.agency_id,
+        detail={"note": note.pk, "category": note.category, **detail},
+    )

@@ -62,8 +62,15 @@ def claim_task(*, actor, task_id) -> Task:
             return task  # already ours: claiming twice is harmless
         task.status, task.assignee, task.claimed_at = TaskStatus.CLAIMED, actor, timezone.now()
         task.save(update_fields=["status", "assignee", "claimed_at"])
-        Event.objects.create(case=task.case, instance_id=task.instance_id, task=task, kind=EventKind.TASK_CLAIMED,
-                             actor=actor, agency=task.agency, element_id=task.element_id)
+        Event.objects.create(
+            case=task.case,
+            instance_id=task.instance_id,
+            task=task,
+            kind=EventKind.TASK_CLAIMED,
+            actor=actor,
+            agency=task.agency,
+            element_id=task.element_id,
+        )
     return task
 
 
@@ -76,8 +83,15 @@ def unclaim_task(*, actor, task_id) -> Task:
             raise Conflict("task.not_claimed")
         task.status, task.assignee, task.claimed_at = TaskStatus.OPEN, None, None
         task.save(update_fields=["status", "assignee", "claimed_at"])
-        Event.objects.create(case=task.case, instance_id=task.instance_id, task=task, kind=EventKind.TASK_UNCLAIMED,
-                             actor=actor, agency=task.agency, element_id=task.element_id)
+        Event.objects.create(
+            case=task.case,
+            instance_id=task.instance_id,
+            task=task,
+            kind=EventKind.TASK_UNCLAIMED,
+            actor=actor,
+            agency=task.agency,
+            element_id=task.element_id,
+        )
     return task
 
 
@@ -119,10 +133,16 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
 
         step = steps.Step(instance, actor=actor, acting_agency=task.agency, participants=completion.participants)
         _merge_case_data(instance.case, data, task.agency_id, step.batch)
-        case_outcomes.record_outcome(schema, data, case=instance.case, actor=actor, agency_id=task.agency_id,
-                                     element_id=task.element_id)
-        step.event(EventKind.TASK_COMPLETED, task=task, agency_id=task.agency_id, element_id=task.element_id,
-                   detail={"fields": sorted(data)})
+        case_outcomes.record_outcome(
+            schema, data, case=instance.case, actor=actor, agency_id=task.agency_id, element_id=task.element_id
+        )
+        step.event(
+            EventKind.TASK_COMPLETED,
+            task=task,
+            agency_id=task.agency_id,
+            element_id=task.element_id,
+            detail={"fields": sorted(data)},
+        )
         steps.run_step(step, act, completes=str(task.spiff_task_id))
         facts = {"process": task.case.process_key, "agency_kind": task.agency.kind}
         transaction.on_commit(lambda: hooks.emit(hooks.TASK_COMPLETED, **facts))
@@ -150,5 +170,3 @@ def _merge_case_data(case: Case, data: dict, agency_id: int, batch) -> None:
     case.data = {**case.data, **data}
     case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
     batch.update(case, ("data", "data_sources"))
-
-

@@ -15,6 +15,14 @@ from workflows.steps.runner import (
 )
 
 __all__ = [
-    "Step", "StepOutcome", "advance", "due_at_for", "load", "lock_instance", "locked_instances", "run_step",
-    "step_cap", "sync_tasks",
+    "Step",
+    "StepOutcome",
+    "advance",
+    "due_at_for",
+    "load",
+    "lock_instance",
+    "locked_instances",
+    "run_step",
+    "step_cap",
+    "sync_tasks",
 ]

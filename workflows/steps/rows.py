@@ -100,8 +100,9 @@ class Batch:
                     if on_result is not None:
                         on_result(cursor)
                 return
-            cursor.execute("; ".join(sql for sql, _, _ in statements),
-                           [param for _, params, _ in statements for param in params])
+            cursor.execute(
+                "; ".join(sql for sql, _, _ in statements), [param for _, params, _ in statements for param in params]
+            )
             for index, (_, _, on_result) in enumerate(statements):
                 if index:
                     cursor.nextset()
@@ -148,8 +149,11 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
 
     completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, db)
     batch.add(select.sql, [task_id], read_task)
-    batch.add(_complete_task_sql(db.vendor)[0], _complete_task_params(db.vendor, task_id, actor_id, completed_at),
-              read_completed)
+    batch.add(
+        _complete_task_sql(db.vendor)[0],
+        _complete_task_params(db.vendor, task_id, actor_id, completed_at),
+        read_completed,
+    )
     batch.add(participants.sql_by_task, [task_id], read_participants)
     batch.flush()
     return completion
@@ -260,8 +264,13 @@ def _complete_task_sql(vendor: str) -> tuple[str, tuple]:
 def _complete_task_params(vendor: str, task_id: int, actor_id: int, completed_at) -> list:
     _, where_params = _complete_task_sql(vendor)
     ids = {_TASK_ID: task_id, _ACTOR_ID: actor_id}
-    return [TaskStatus.COMPLETED, completed_at, actor_id, actor_id,
-            *(ids.get(param, param) if type(param) is int else param for param in where_params)]
+    return [
+        TaskStatus.COMPLETED,
+        completed_at,
+        actor_id,
+        actor_id,
+        *(ids.get(param, param) if type(param) is int else param for param in where_params),
+    ]
 
 
 @cache
@@ -279,8 +288,10 @@ def _timer_conflict_clause(vendor: str) -> str:
 @cache
 def _delete_timer_sql(vendor: str) -> tuple[str, str]:
     job, incident = Job._meta, Incident._meta
-    pending = (f"{_field(job, 'instance')} = %s AND {_field(job, 'kind')} = '{JobKind.TIMER.value}' "
-               f"AND {_field(job, 'status')} = '{JobStatus.PENDING.value}'")
+    pending = (
+        f"{_field(job, 'instance')} = %s AND {_field(job, 'kind')} = '{JobKind.TIMER.value}' "
+        f"AND {_field(job, 'status')} = '{JobStatus.PENDING.value}'"
+    )
     return (
         f"UPDATE {_column(incident.db_table)} SET {_field(incident, 'job')} = NULL WHERE {_field(incident, 'job')} "
         f"IN (SELECT {_pk(job)} FROM {_column(job.db_table)} WHERE {pending})",
@@ -322,8 +333,9 @@ def _select(models: list[tuple[str, type[Model], tuple[str, ...] | None]]) -> tu
         part_columns = []
         for field in fields:
             column = field.get_col(alias)
-            part_columns.append((column, connection.ops.get_db_converters(column)
-                                 + column.get_db_converters(connection)))
+            part_columns.append(
+                (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+            )
             columns.append(f"{_column(alias)}.{_column(field.column)}")
         parts.append((model, [field.attname for field in fields], part_columns))
     return f"SELECT {', '.join(columns)}", tuple(parts)
@@ -333,12 +345,18 @@ def _select(models: list[tuple[str, type[Model], tuple[str, ...] | None]]) -> tu
 def _locked_task_select(vendor: str) -> _Select:
     task, agency, instance, case = (model._meta for model in (Task, Agency, ProcessInstance, Case))
     lock = " FOR UPDATE OF i, c" if connection.features.has_select_for_update_of else ""
-    head, parts = _select([
-        ("t", Task, ("id", "spiff_task_id", "instance", "case", "element_id", "name", "agency", "status", "assignee")),
-        ("a", Agency, None),
-        ("i", ProcessInstance, ("id", "case", "definition", "state", "status", "next_timer_at", "version")),
-        ("c", Case, ("id", "data", "data_sources", "status")),
-    ])
+    head, parts = _select(
+        [
+            (
+                "t",
+                Task,
+                ("id", "spiff_task_id", "instance", "case", "element_id", "name", "agency", "status", "assignee"),
+            ),
+            ("a", Agency, None),
+            ("i", ProcessInstance, ("id", "case", "definition", "state", "status", "next_timer_at", "version")),
+            ("c", Case, ("id", "data", "data_sources", "status")),
+        ]
+    )
     sql = (
         f"{head} FROM {_column(task.db_table)} t "
         f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = t.{_field(task, 'agency')} "

@@ -91,12 +91,14 @@ class Step:
 
     def incident(self, *, kind: str, element_id: str, error: str) -> Incident:
         """Record an incident of this instance; sent at once, since its event names its id."""
-        incident = Incident(instance=self.instance, case_id=self.instance.case_id, element_id=element_id,
-                            kind=kind, error=error)
+        incident = Incident(
+            instance=self.instance, case_id=self.instance.case_id, element_id=element_id, kind=kind, error=error
+        )
         self.batch.insert([incident])
         self.batch.flush()
-        self.event(EventKind.INCIDENT, element_id=element_id,
-                   detail={"incident": incident.pk, "kind": kind, "error": error})
+        self.event(
+            EventKind.INCIDENT, element_id=element_id, detail={"incident": incident.pk, "kind": kind, "error": error}
+        )
         return incident
 
     def write(self) -> None:
@@ -161,7 +163,11 @@ def run_step(
 
 
 def advance(
-    step: Step, runtime: DefinitionRuntime, workflow: engine.SafeBpmnWorkflow, *, failed: TaskFailed | None = None,
+    step: Step,
+    runtime: DefinitionRuntime,
+    workflow: engine.SafeBpmnWorkflow,
+    *,
+    failed: TaskFailed | None = None,
     before_advance: Callable[[], engine.SafeBpmnWorkflow] | None = None,
 ) -> StepOutcome:
     """Advance the engine and write the step: the instance, its timer job, the task rows,
@@ -231,11 +237,18 @@ def saved_workflow(instance: ProcessInstance, runtime: DefinitionRuntime) -> eng
 def _send_to_outbox(step: Step, thrown) -> None:
     """Thrown messages go to the outbox, each with its timeline event."""
     instance = step.instance
-    step.batch.insert([
-        OutboxMessage(name=message.name, payload=message.payload, correlations=message.correlations,
-                      instance=instance, case_id=instance.case_id)
-        for message in thrown
-    ])
+    step.batch.insert(
+        [
+            OutboxMessage(
+                name=message.name,
+                payload=message.payload,
+                correlations=message.correlations,
+                instance=instance,
+                case_id=instance.case_id,
+            )
+            for message in thrown
+        ]
+    )
     for message in thrown:
         step.event(EventKind.MESSAGE_THROWN, detail={"name": message.name})
 
@@ -244,7 +257,8 @@ def _complete_case(step: Step) -> None:
     """The case completes with its last running instance."""
     instance = step.instance
     others_running = (
-        ProcessInstance.objects.filter(case_id=instance.case_id).exclude(pk=instance.pk)
+        ProcessInstance.objects.filter(case_id=instance.case_id)
+        .exclude(pk=instance.pk)
         .exclude(status__in=FINISHED_INSTANCE_STATUSES)
     )
     if others_running.exists():
@@ -288,32 +302,53 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
         agency = step.agencies().get(kind)
         if agency is None:
             step.incident(
-                kind="lane-without-participant", element_id=ready_task.element_id,
+                kind="lane-without-participant",
+                element_id=ready_task.element_id,
                 error=f"task {ready_task.name!r} is in lane {ready_task.lane!r} ({kind}), "
-                      f"but no {kind} agency participates in the case",
+                f"but no {kind} agency participates in the case",
             )
             instance.status = InstanceStatus.INCIDENT
             batch.update(instance, ("status",))  # after the step's own update of the row
             continue
-        created.append(Task(
-            spiff_task_id=ready_task.id, instance=instance, case_id=instance.case_id,
-            element_id=ready_task.element_id, name=ready_task.name, lane=ready_task.lane or "",
-            agency=agency, form=ready_task.form or "", handed_over_by=step.acting_agency,
-            due_at=due_at_for(ready_task.due_in, now),
-        ))
+        created.append(
+            Task(
+                spiff_task_id=ready_task.id,
+                instance=instance,
+                case_id=instance.case_id,
+                element_id=ready_task.element_id,
+                name=ready_task.name,
+                lane=ready_task.lane or "",
+                agency=agency,
+                form=ready_task.form or "",
+                handed_over_by=step.acting_agency,
+                due_at=due_at_for(ready_task.due_in, now),
+            )
+        )
     if not created:
         return [], cancelled
     batch.insert(created)
     batch.flush()
     for task in created:
-        step.event(EventKind.TASK_CREATED, task=task, agency=task.agency, element_id=task.element_id,
-                   detail={"name": task.name, "due_at": task.due_at.isoformat() if task.due_at else None})
+        step.event(
+            EventKind.TASK_CREATED,
+            task=task,
+            agency=task.agency,
+            element_id=task.element_id,
+            detail={"name": task.name, "due_at": task.due_at.isoformat() if task.due_at else None},
+        )
     acting = step.acting_agency
     if acting is not None:
         for agency_id, task in {task.agency_id: task for task in created}.items():
             if agency_id != acting.pk:
-                step.event(EventKind.HANDOFF, task=task, agency=acting, from_agency=acting, to_agency=task.agency,
-                           element_id=task.element_id, detail={"task": task.name})
+                step.event(
+                    EventKind.HANDOFF,
+                    task=task,
+                    agency=acting,
+                    from_agency=acting,
+                    to_agency=task.agency,
+                    element_id=task.element_id,
+                    detail={"task": task.name},
+                )
     return created, cancelled
 
 
@@ -322,11 +357,17 @@ def _cancel_withdrawn(step: Step, active_rows, gone: set[str]) -> list[Task]:
     interrupting boundary event, a terminate end) are found here."""
     if not gone:
         return []
-    cancelled = list(active_rows.filter(spiff_task_id__in=gone).only("id", "case_id", "agency_id", "element_id",
-                                                                      "name"))
+    cancelled = list(
+        active_rows.filter(spiff_task_id__in=gone).only("id", "case_id", "agency_id", "element_id", "name")
+    )
     for task in cancelled:
         task.status = TaskStatus.CANCELLED
         step.batch.update(task, ("status",))
-        step.event(EventKind.TASK_CANCELLED, task=task, agency_id=task.agency_id, element_id=task.element_id,
-                   detail={"name": task.name})
+        step.event(
+            EventKind.TASK_CANCELLED,
+            task=task,
+            agency_id=task.agency_id,
+            element_id=task.element_id,
+            detail={"name": task.name},
+        )
     return cancelled

@@ -36,9 +36,7 @@ def _parse(source: str, mode: str) -> ast.AST:
     try:
         return ast.parse(text, filename="<string>", mode=mode)
     except SyntaxError as err:
-        error = ExpressionSyntaxError(
-            f"line {err.lineno}, column {err.offset}: syntax error: {err.msg}"
-        )
+        error = ExpressionSyntaxError(f"line {err.lineno}, column {err.offset}: syntax error: {err.msg}")
         error.lineno, error.offset, error.text = err.lineno, err.offset, err.text
         raise error from None
     except (RecursionError, MemoryError):

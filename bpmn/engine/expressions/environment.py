@@ -61,10 +61,7 @@ _GLOBALS: dict[str, Any] = {**_SAFE_FUNCTIONS, **_HELPERS, "__builtins__": _NO_B
 
 
 def _visible_items(source: Mapping) -> list[tuple[str, Any]]:
-    return [
-        (key, value) for key, value in source.items()
-        if isinstance(key, str) and not key.startswith("_")
-    ]
+    return [(key, value) for key, value in source.items() if isinstance(key, str) and not key.startswith("_")]
 
 
 def _is_data(value: Any) -> bool:
@@ -117,9 +114,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             for key in visible - namespace.keys():
                 context.pop(key, None)
             for key, value in namespace.items():
-                if key.startswith("_") or (key not in visible and (
-                    key in _GLOBALS or key in external
-                )):
+                if key.startswith("_") or (key not in visible and (key in _GLOBALS or key in external)):
                     continue
                 if _is_data(value):
                     written[key] = value
@@ -148,8 +143,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         namespace["__builtins__"] = _NO_BUILTINS
         return namespace
 
-    def _run(self, compiled: _Compiled, code: types.CodeType, namespace: dict,
-             local_map: Mapping | None, *, mode: str) -> Any:
+    def _run(
+        self, compiled: _Compiled, code: types.CodeType, namespace: dict, local_map: Mapping | None, *, mode: str
+    ) -> Any:
         token = None
         if compiled.needs_budget:
             token = _BUDGET.set(_Budget(self.time_limit, self.max_iterations, self.max_allocated))
@@ -185,9 +181,7 @@ class RestrictedScriptEngine(PythonScriptEngine):
         try:
             return self.environment.call_service(task.data, **kwargs)
         except Exception as err:
-            raise WorkflowTaskException(
-                f"{type(err).__name__}: {err}", task=task, exception=err
-            ) from err
+            raise WorkflowTaskException(f"{type(err).__name__}: {err}", task=task, exception=err) from err
 
 
 SCRIPT_ENGINE = RestrictedScriptEngine()

@@ -99,7 +99,12 @@ def today() -> date:
 
 
 def _aware_datetime(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
+    year: int,
+    month: int,
+    day: int,
+    hour: int = 0,
+    minute: int = 0,
+    second: int = 0,
     microsecond: int = 0,
 ) -> datetime:
     return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=TIMEZONE)

@@ -28,8 +28,7 @@ from .limits import (
 
 
 class _Budget:
-    __slots__ = ("allocated", "deadline", "iterations", "max_allocated", "max_iterations",
-                 "time_limit")
+    __slots__ = ("allocated", "deadline", "iterations", "max_allocated", "max_iterations", "time_limit")
 
     def __init__(self, time_limit: float, max_iterations: int, max_allocated: int):
         self.time_limit = time_limit
@@ -46,23 +45,17 @@ class _Budget:
     def tick(self) -> None:
         self.iterations += 1
         if self.iterations > self.max_iterations:
-            raise ExpressionError(
-                f"loop iterations exceed the limit of {self.max_iterations:,} per execution"
-            )
+            raise ExpressionError(f"loop iterations exceed the limit of {self.max_iterations:,} per execution")
         self.check_time()
 
     def charge(self, items: int) -> None:
         self.allocated += items
         if self.allocated > self.max_allocated:
-            raise ExpressionError(
-                f"data created exceeds the limit of {self.max_allocated:,} items per execution"
-            )
+            raise ExpressionError(f"data created exceeds the limit of {self.max_allocated:,} items per execution")
         self.check_time()
 
 
-_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
-    "brobygger_expression_budget", default=None
-)
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("brobygger_expression_budget", default=None)
 
 
 def _charge(items: int) -> None:
@@ -73,9 +66,7 @@ def _charge(items: int) -> None:
 
 def _check_len(length: int, what: str) -> None:
     if length > MAX_SEQUENCE_LEN:
-        raise ExpressionError(
-            f"{what} of {length:,} items exceeds the limit of {MAX_SEQUENCE_LEN:,}"
-        )
+        raise ExpressionError(f"{what} of {length:,} items exceeds the limit of {MAX_SEQUENCE_LEN:,}")
 
 
 def _check_int(value: Any, what: str) -> Any:
@@ -103,8 +94,7 @@ def _check_text_size(value: Any) -> None:
         count += 1
         if count > MAX_TEXT_ITEMS:
             raise ExpressionError(
-                f"converting a structure of more than {MAX_TEXT_ITEMS:,} items to text "
-                "exceeds the limit"
+                f"converting a structure of more than {MAX_TEXT_ITEMS:,} items to text exceeds the limit"
             )
         if isinstance(item, str):
             chars += len(item)
@@ -121,9 +111,7 @@ def _check_text_size(value: Any) -> None:
 
 
 def _int_too_big(operator: str) -> ExpressionError:
-    return ExpressionError(
-        f"integer result of '{operator}' exceeds the limit of {MAX_INT_BITS} bits"
-    )
+    return ExpressionError(f"integer result of '{operator}' exceeds the limit of {MAX_INT_BITS} bits")
 
 
 def _g_add(a: Any, b: Any) -> Any:
@@ -179,9 +167,7 @@ def _check_width(text: str | None, what: str) -> None:
     if text == "*":
         raise ExpressionError(f"'*' width or precision in {what} is not supported")
     if text and int(text) > MAX_FORMAT_WIDTH:
-        raise ExpressionError(
-            f"width or precision {int(text):,} in {what} exceeds the limit of {MAX_FORMAT_WIDTH:,}"
-        )
+        raise ExpressionError(f"width or precision {int(text):,} in {what} exceeds the limit of {MAX_FORMAT_WIDTH:,}")
 
 
 def _g_mod(a: Any, b: Any) -> Any:

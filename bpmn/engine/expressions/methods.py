@@ -56,8 +56,7 @@ _STR_GUARDS: dict[str, Callable[..., Any]] = {
 }
 
 _STR_METHODS = frozenset(
-    {"lower", "upper", "strip", "startswith", "endswith", "split", "join", "replace",
-     "count", "index"}
+    {"lower", "upper", "strip", "startswith", "endswith", "split", "join", "replace", "count", "index"}
 )
 _DICT_METHODS = frozenset({"get", "keys", "values", "items"})
 _SEQ_METHODS = frozenset({"count", "index"})

@@ -27,10 +27,8 @@ def _as_load(target: ast.expr) -> ast.expr:
     return loaded
 
 
-_GUARDED_BINOPS = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift",
-                   ast.Mod: "mod"}
-_GUARDED_AUGOPS = {ast.Add: "iadd", ast.Mult: "imul", ast.Pow: "pow", ast.LShift: "lshift",
-                   ast.Mod: "mod"}
+_GUARDED_BINOPS = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}
+_GUARDED_AUGOPS = {ast.Add: "iadd", ast.Mult: "imul", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}
 
 
 class _Guarder(ast.NodeTransformer):
@@ -39,12 +37,11 @@ class _Guarder(ast.NodeTransformer):
     def __init__(self) -> None:
         self.used = False
 
-    def call(self, name: str, node: ast.AST, args: list[ast.expr],
-             keywords: list[ast.keyword] | None = None) -> ast.Call:
+    def call(
+        self, name: str, node: ast.AST, args: list[ast.expr], keywords: list[ast.keyword] | None = None
+    ) -> ast.Call:
         self.used = True
-        return ast.copy_location(
-            ast.Call(func=_helper(name, node), args=args, keywords=keywords or []), node
-        )
+        return ast.copy_location(ast.Call(func=_helper(name, node), args=args, keywords=keywords or []), node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
@@ -100,6 +97,4 @@ class _Guarder(ast.NodeTransformer):
         self.generic_visit(node)
         spec = node.format_spec or ast.Constant("")
         value = self.call("format", node, [node.value, ast.Constant(node.conversion), spec])
-        return ast.copy_location(
-            ast.FormattedValue(value=value, conversion=-1, format_spec=None), node
-        )
+        return ast.copy_location(ast.FormattedValue(value=value, conversion=-1, format_spec=None), node)

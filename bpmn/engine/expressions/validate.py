@@ -39,24 +39,80 @@ _REFUSED_NAMES = {
 }
 
 _BINOPS = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-    ast.Mod: "%", ast.Pow: "**", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
-    ast.BitOr: "|", ast.BitXor: "^",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
 }
 
-_COMMON_NODES = frozenset({
-    ast.Constant, ast.Name, ast.Load, ast.Store, ast.Tuple, ast.List, ast.Set, ast.Dict,
-    ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.Not, ast.USub,
-    ast.UAdd, ast.Invert, ast.IfExp, ast.Subscript, ast.Slice, ast.JoinedStr,
-    ast.FormattedValue, ast.Call, ast.Attribute, ast.keyword, ast.ListComp, ast.SetComp,
-    ast.DictComp, ast.GeneratorExp, ast.comprehension,
-    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
-    *_BINOPS,
-})
+_COMMON_NODES = frozenset(
+    {
+        ast.Constant,
+        ast.Name,
+        ast.Load,
+        ast.Store,
+        ast.Tuple,
+        ast.List,
+        ast.Set,
+        ast.Dict,
+        ast.Compare,
+        ast.BoolOp,
+        ast.And,
+        ast.Or,
+        ast.BinOp,
+        ast.UnaryOp,
+        ast.Not,
+        ast.USub,
+        ast.UAdd,
+        ast.Invert,
+        ast.IfExp,
+        ast.Subscript,
+        ast.Slice,
+        ast.JoinedStr,
+        ast.FormattedValue,
+        ast.Call,
+        ast.Attribute,
+        ast.keyword,
+        ast.ListComp,
+        ast.SetComp,
+        ast.DictComp,
+        ast.GeneratorExp,
+        ast.comprehension,
+        ast.Eq,
+        ast.NotEq,
+        ast.Lt,
+        ast.LtE,
+        ast.Gt,
+        ast.GtE,
+        ast.In,
+        ast.NotIn,
+        ast.Is,
+        ast.IsNot,
+        *_BINOPS,
+    }
+)
 _EVAL_NODES = _COMMON_NODES | {ast.Expression}
 _EXEC_NODES = _COMMON_NODES | {
-    ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.If, ast.For,
-    ast.Pass, ast.Break, ast.Continue, ast.Delete, ast.Del,
+    ast.Module,
+    ast.Expr,
+    ast.Assign,
+    ast.AugAssign,
+    ast.AnnAssign,
+    ast.If,
+    ast.For,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+    ast.Delete,
+    ast.Del,
 }
 _CONSTANT_TYPES = (str, int, float, bool, type(None))
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -70,10 +126,7 @@ class _Validator(ast.NodeVisitor):
 
     # -- reporting
     def refuse(self, node: ast.AST | None, what: str, why: str = "") -> None:
-        line, col = (
-            (node.lineno, node.col_offset) if node is not None and hasattr(node, "lineno")
-            else self.position
-        )
+        line, col = (node.lineno, node.col_offset) if node is not None and hasattr(node, "lineno") else self.position
         message = f"line {line}, column {col + 1}: {what} is not allowed"
         raise UnsafeExpressionError(f"{message} ({why})" if why else message)
 
@@ -111,12 +164,13 @@ class _Validator(ast.NodeVisitor):
     def check_attribute_name(self, node: ast.Attribute) -> None:
         self.at_attr(node)
         if node.attr.startswith("_"):
-            self.refuse(None, f"the attribute {node.attr!r}",
-                        "names starting with '_' are never accessible")
+            self.refuse(None, f"the attribute {node.attr!r}", "names starting with '_' are never accessible")
         if node.attr in ("format", "format_map"):
-            self.refuse(None, f"the method {node.attr!r}",
-                        "format strings can reach attributes of their arguments; "
-                        "use an f-string")
+            self.refuse(
+                None,
+                f"the method {node.attr!r}",
+                "format strings can reach attributes of their arguments; use an f-string",
+            )
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self.visit(node.value)  # innermost problem first: report `__class__` before `mro`
@@ -126,22 +180,23 @@ class _Validator(ast.NodeVisitor):
         if node.attr in ALLOWED_METHODS and node.attr not in DATA_ATTRIBUTES:
             self.refuse(None, f"using the method {node.attr!r} without calling it")
         if node.attr not in DATA_ATTRIBUTES:
-            self.refuse(None, f"the attribute {node.attr!r}",
-                        f"allowed: {', '.join(sorted(DATA_ATTRIBUTES))}")
+            self.refuse(None, f"the attribute {node.attr!r}", f"allowed: {', '.join(sorted(DATA_ATTRIBUTES))}")
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name):
             self.visit(func)
             if func.id not in SAFE_FUNCTION_NAMES:
-                self.refuse(node, f"calling {func.id!r}",
-                            f"callable functions: {', '.join(sorted(SAFE_FUNCTION_NAMES))}")
+                self.refuse(
+                    node, f"calling {func.id!r}", f"callable functions: {', '.join(sorted(SAFE_FUNCTION_NAMES))}"
+                )
         elif isinstance(func, ast.Attribute):
             self.visit(func.value)  # innermost problem first
             self.check_attribute_name(func)
             if func.attr not in ALLOWED_METHODS:
-                self.refuse(None, f"calling the method {func.attr!r}",
-                            f"callable methods: {', '.join(sorted(ALLOWED_METHODS))}")
+                self.refuse(
+                    None, f"calling the method {func.attr!r}", f"callable methods: {', '.join(sorted(ALLOWED_METHODS))}"
+                )
         else:
             self.visit(func)  # e.g. report `lambda` in `(lambda: 1)()`
             self.refuse(node, "calling the result of an expression")

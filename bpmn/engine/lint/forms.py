@@ -44,9 +44,7 @@ class FormChecks:
                 problems += [(problem.code, problem.describe()) for problem in schema_problems(schema)]
                 properties = schema.get("properties")
                 if schema.get("type") != "object" or not isinstance(properties, dict):
-                    problems.append(
-                        ("invalid-form", 'must be a schema with "type": "object" and "properties"')
-                    )
+                    problems.append(("invalid-form", 'must be a schema with "type": "object" and "properties"'))
                 else:
                     problems += _outcome_role_problems(properties)
                     problems += _enum_label_problems(properties)
@@ -84,8 +82,7 @@ class FormChecks:
                 if not form_name:
                     self.add(
                         "missing-form",
-                        f"{_describe(task)} has an empty {FORM_PROPERTY}; name the form file "
-                        "or remove the property",
+                        f"{_describe(task)} has an empty {FORM_PROPERTY}; name the form file or remove the property",
                         task,
                     )
                 elif form_name not in self.forms:
@@ -114,9 +111,7 @@ class FormChecks:
                         if "not an ISO-8601 duration" in detail
                         else f"which cannot be used: {detail}"
                     )
-                    self.add(
-                        "invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task
-                    )
+                    self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task)
 
 
 def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
@@ -128,28 +123,36 @@ def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
             continue
         role = prop["x-outcome"]
         if role not in OUTCOME_ROLES:
-            problems.append((
-                "invalid-outcome-role",
-                f"gives the field '{prop_name}' \"x-outcome\": {role!r}; use one of {', '.join(OUTCOME_ROLES)}",
-            ))
+            problems.append(
+                (
+                    "invalid-outcome-role",
+                    f"gives the field '{prop_name}' \"x-outcome\": {role!r}; use one of {', '.join(OUTCOME_ROLES)}",
+                )
+            )
         elif role in roles:
-            problems.append((
-                "invalid-outcome-role",
-                f"marks both '{roles[role]}' and '{prop_name}' as the outcome's {role}; mark one field per role",
-            ))
+            problems.append(
+                (
+                    "invalid-outcome-role",
+                    f"marks both '{roles[role]}' and '{prop_name}' as the outcome's {role}; mark one field per role",
+                )
+            )
         else:
             roles[role] = prop_name
     if roles and "kind" not in roles:
-        problems.append((
-            "invalid-outcome-role",
-            "has outcome fields but none marked \"x-outcome\": \"kind\"; an outcome form records the kind",
-        ))
+        problems.append(
+            (
+                "invalid-outcome-role",
+                'has outcome fields but none marked "x-outcome": "kind"; an outcome form records the kind',
+            )
+        )
     kind = properties.get(roles.get("kind", ""))
     if isinstance(kind, dict) and kind.get("type") != "string":
-        problems.append((
-            "invalid-outcome-role",
-            f"marks '{roles['kind']}' as the outcome kind, which must be a string field (the kind's code)",
-        ))
+        problems.append(
+            (
+                "invalid-outcome-role",
+                f"marks '{roles['kind']}' as the outcome kind, which must be a string field (the kind's code)",
+            )
+        )
     return problems
 
 
@@ -162,10 +165,19 @@ def _enum_label_problems(properties: dict) -> list[tuple[str, str]]:
             continue
         labels, choices = prop["x-enum-labels"], prop.get("enum")
         if not isinstance(labels, dict) or not all(isinstance(v, str) and v.strip() for v in labels.values()):
-            problems.append(("invalid-enum-labels", f"gives the field '{prop_name}' \"x-enum-labels\" that are "
-                                                    "not an object of texts (choice -> label)"))
+            problems.append(
+                (
+                    "invalid-enum-labels",
+                    f"gives the field '{prop_name}' \"x-enum-labels\" that are "
+                    "not an object of texts (choice -> label)",
+                )
+            )
         elif not isinstance(choices, list) or set(labels) - {str(c) for c in choices}:
             unknown = sorted(set(labels) - {str(c) for c in choices or []})
-            problems.append(("invalid-enum-labels", f"labels choices the field '{prop_name}' does not have "
-                                                    f"({', '.join(unknown) or 'it has no enum'})"))
+            problems.append(
+                (
+                    "invalid-enum-labels",
+                    f"labels choices the field '{prop_name}' does not have ({', '.join(unknown) or 'it has no enum'})",
+                )
+            )
     return problems

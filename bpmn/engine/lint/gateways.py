@@ -57,7 +57,6 @@ class GatewayChecks:
                 shown = shown[:77] + "..."
             self.add(
                 "invalid-condition",
-                f"{_describe(flow)} has the condition {shown!r}, which is not a valid "
-                f"expression: {exc.msg}",
+                f"{_describe(flow)} has the condition {shown!r}, which is not a valid expression: {exc.msg}",
                 flow,
             )

@@ -65,8 +65,7 @@ class LoopChecks:
             elif not maximum.isdigit() or int(maximum) < 1:
                 self.add(
                     "unbounded-loop",
-                    f"{_describe(activity)} has loopMaximum '{maximum}', which is not a "
-                    "positive whole number",
+                    f"{_describe(activity)} has loopMaximum '{maximum}', which is not a positive whole number",
                     activity,
                 )
 
@@ -117,8 +116,7 @@ class LoopChecks:
                 if cid == pid:
                     self.add(
                         "recursive-call-activity",
-                        f"{_describe(call)} calls its own process '{pid}', which would start "
-                        "itself again without end",
+                        f"{_describe(call)} calls its own process '{pid}', which would start itself again without end",
                         call,
                     )
                 elif reaches(cid, pid):

@@ -116,9 +116,7 @@ def _processes(root: etree._Element) -> list[etree._Element]:
 
 
 def _property(el: etree._Element, name: str) -> etree._Element | None:
-    for prop in el.iterfind(
-        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NSMAP
-    ):
+    for prop in el.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NSMAP):
         if prop.get("name") == name:
             return prop
     return None

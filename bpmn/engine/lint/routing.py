@@ -96,8 +96,7 @@ class RoutingChecks:
             elif result.groups or result.assignee:
                 self.add(
                     "unknown-group",
-                    f"{_describe(task)} is for {_who(result)}, which is not an agency kind; "
-                    f"{unrouted_fix(result)}",
+                    f"{_describe(task)} is for {_who(result)}, which is not an agency kind; {unrouted_fix(result)}",
                     task,
                 )
             elif has_lanes:

@@ -115,8 +115,7 @@ class StructureChecks:
                 if not ref:
                     self.add(
                         "dangling-flow",
-                        f"{_describe(flow)} has no {attr}; a sequence flow must connect two "
-                        f"elements of {where}",
+                        f"{_describe(flow)} has no {attr}; a sequence flow must connect two elements of {where}",
                         flow,
                     )
                 elif ref not in nodes:
@@ -150,9 +149,7 @@ class StructureChecks:
             return f"{base}, but no element with that id exists in {where}"
         container = target.getparent()
         if _local(target) not in FLOW_NODES:
-            return (
-                f"{base}, which is a {etree.QName(target).localname}, not a task, event or gateway"
-            )
+            return f"{base}, which is a {etree.QName(target).localname}, not a task, event or gateway"
         elsewhere = _container_label(container) if _local(container) in FLOW_CONTAINERS else None
         return (
             f"{base}, but that element is in {elsewhere or 'another part of the file'}, not in "

@@ -14,9 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help=".bpmn files or folders")
         parser.add_argument(
-            "--map", dest="routing", metavar="FILE_OR_JSON",
-            help='the routing map for every file: a JSON file or JSON text, e.g. '
-                 '\'{"lanes": {"Lane 1": "nav"}, "groups": {"accounting": "nav"}, "default": "housing"}\'',
+            "--map",
+            dest="routing",
+            metavar="FILE_OR_JSON",
+            help="the routing map for every file: a JSON file or JSON text, e.g. "
+            '\'{"lanes": {"Lane 1": "nav"}, "groups": {"accounting": "nav"}, "default": "housing"}\'',
         )
 
     def handle(self, *args, paths, routing=None, **options):
@@ -31,8 +33,12 @@ class Command(BaseCommand):
         for path in files:
             try:
                 result = deploy_definition(
-                    actor=None, bpmn_xml=path.read_bytes(), forms=forms_for(path),
-                    filename=path.name, check_permission=False, routing=routing,
+                    actor=None,
+                    bpmn_xml=path.read_bytes(),
+                    forms=forms_for(path),
+                    filename=path.name,
+                    check_permission=False,
+                    routing=routing,
                 )
             except InvalidModel as exc:
                 failed += 1

@@ -32,8 +32,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--bind", help="address:port for the web server (default WEB_BIND or 127.0.0.1:8000)")
         parser.add_argument("--job-workers", type=int, help="job worker processes (default JOB_WORKERS or 1)")
-        parser.add_argument("--skip-setup", action="store_true",
-                            help="no migrate/collectstatic (a further node, once the first one has done them)")
+        parser.add_argument(
+            "--skip-setup",
+            action="store_true",
+            help="no migrate/collectstatic (a further node, once the first one has done them)",
+        )
         parser.add_argument("--dev", action="store_true", help="runserver instead of gunicorn, no production checks")
 
     def handle(self, *args, bind=None, job_workers=None, skip_setup=False, dev=False, **options):
@@ -69,8 +72,10 @@ class Command(BaseCommand):
         if settings.DEBUG:
             raise CommandError("DEBUG is on: set DEBUG=false to serve in production (make run is for the demo)")
         if connection.vendor != "postgresql":
-            raise CommandError("DATABASE_URL must point to PostgreSQL (postgres://...) to serve in production, "
-                               f"not {connection.vendor}")
+            raise CommandError(
+                "DATABASE_URL must point to PostgreSQL (postgres://...) to serve in production, "
+                f"not {connection.vendor}"
+            )
         if not settings.STATIC_ROOT:
             raise CommandError("STATIC_ROOT must be set: collectstatic copies the static files there")
 

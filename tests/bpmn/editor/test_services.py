@@ -24,8 +24,9 @@ def test_a_refused_deploy_writes_no_audit_row(users, shipped):
     from bpmn.services import InvalidModel
 
     with pytest.raises(InvalidModel):
-        deploy_definition(actor=users["ada"], bpmn_xml=without_default(shipped[PRISON].bpmn_xml),
-                          forms=shipped[PRISON].forms)
+        deploy_definition(
+            actor=users["ada"], bpmn_xml=without_default(shipped[PRISON].bpmn_xml), forms=shipped[PRISON].forms
+        )
     assert DeployRecord.objects.filter(key=PRISON).count() == 1
 
 

@@ -35,13 +35,9 @@ def line_of(xml: str, needle: str) -> int:
 
 
 def properties(**props: str) -> str:
-    items = "".join(
-        f'<spiffworkflow:property name="{name}" value="{value}"/>' for name, value in props.items()
-    )
+    items = "".join(f'<spiffworkflow:property name="{name}" value="{value}"/>' for name, value in props.items())
     return (
-        "<bpmn:extensionElements><spiffworkflow:properties>"
-        f"{items}"
-        "</spiffworkflow:properties></bpmn:extensionElements>"
+        f"<bpmn:extensionElements><spiffworkflow:properties>{items}</spiffworkflow:properties></bpmn:extensionElements>"
     )
 
 

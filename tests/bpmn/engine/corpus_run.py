@@ -119,9 +119,9 @@ def run_file(path: Path, cast, *, use_map: bool = True) -> RunOutcome:
             transaction.set_rollback(True)  # each file on its own: nothing of it stays
     except Exception as exc:
         outcome.outcome = "crashed"
-        outcome.detail = f"{type(exc).__name__}: {exc}"[:500] + "\n" + "".join(
-            traceback.format_exception(exc, limit=-4)
-        )[-1500:]
+        outcome.detail = (
+            f"{type(exc).__name__}: {exc}"[:500] + "\n" + "".join(traceback.format_exception(exc, limit=-4))[-1500:]
+        )
     return outcome
 
 
@@ -135,8 +135,12 @@ def _run(path: Path, cast, outcome: RunOutcome, use_map: bool) -> None:
     outcome.routing = routing
     try:
         result = deploy_definition(
-            actor=admin, bpmn_xml=data, forms=report.forms_beside(path), filename=path.name,
-            check_permission=False, **({"routing": routing} if routing else {}),
+            actor=admin,
+            bpmn_xml=data,
+            forms=report.forms_beside(path),
+            filename=path.name,
+            check_permission=False,
+            **({"routing": routing} if routing else {}),
         )
     except InvalidModel as exc:
         outcome.outcome = "refused"
@@ -155,7 +159,9 @@ def _run(path: Path, cast, outcome: RunOutcome, use_map: bool) -> None:
         from workflows import services
 
         case = services.start_case(
-            actor=starter, process_key=definition.key, person=PERSON,
+            actor=starter,
+            process_key=definition.key,
+            person=PERSON,
             participants={kind: agency.pk for kind, agency in agencies.items()},
         )
     except ServiceError as exc:
@@ -195,8 +201,7 @@ def _drive(case, workers, outcome: RunOutcome) -> None:
                     )
                 except ServiceError as exc:
                     outcome.outcome, outcome.element_id = "task-refused", task.element_id
-                    outcome.detail = exc.detail + "".join(f"; {e.get('field')}: {e.get('message')}"
-                                                          for e in exc.errors)
+                    outcome.detail = exc.detail + "".join(f"; {e.get('field')}: {e.get('message')}" for e in exc.errors)
                     outcome.codes = [type(exc).__name__]
                     return
                 outcome.tasks_completed += 1
@@ -291,8 +296,10 @@ def format_report(outcomes: list[RunOutcome], *, verbose: bool = False) -> str:
         spiff = spiff_completed_set()
         for outcome in outcomes:
             if outcome.path in spiff and outcome.outcome != "completed":
-                lines.append(f"  {outcome.outcome:13} {','.join(outcome.codes):30} {outcome.path}: "
-                             f"{outcome.element_id} {outcome.detail.splitlines()[0][:160] if outcome.detail else ''}")
+                lines.append(
+                    f"  {outcome.outcome:13} {','.join(outcome.codes):30} {outcome.path}: "
+                    f"{outcome.element_id} {outcome.detail.splitlines()[0][:160] if outcome.detail else ''}"
+                )
     return "\n".join(lines)
 
 

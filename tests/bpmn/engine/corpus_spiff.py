@@ -221,9 +221,11 @@ def _run(spec, subprocesses, outcome: SpiffOutcome) -> None:
             due = _next_timer(workflow)
             if due is None:
                 outcome.outcome = "waiting"
-                outcome.detail = ", ".join(sorted({
-                    t.task_spec.bpmn_id or t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)
-                }))[:300]
+                outcome.detail = ", ".join(
+                    sorted(
+                        {t.task_spec.bpmn_id or t.task_spec.name for t in workflow.get_tasks(state=TaskState.WAITING)}
+                    )
+                )[:300]
                 return
             clock.jump_to(due)
             outcome.timers_fired += 1
@@ -257,13 +259,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([asdict(outcome) for outcome in outcomes], indent=1))
         return 0
     counts = Counter(outcome.outcome for outcome in outcomes)
-    print(f"bare SpiffWorkflow on {len(outcomes)} corpus files: "
-          + ", ".join(f"{kind} {count}" for kind, count in counts.most_common()))
+    print(
+        f"bare SpiffWorkflow on {len(outcomes)} corpus files: "
+        + ", ".join(f"{kind} {count}" for kind, count in counts.most_common())
+    )
     from tests.bpmn.engine.corpus_run import spiff_completed_set
 
     recorded = spiff_completed_set()
-    print(f"of the {len(recorded)} the manifest records as completed, {len(recorded & set(completed_paths(outcomes)))} "
-          "complete here too (the clock moved to due timers here, so a few more complete)")
+    print(
+        f"of the {len(recorded)} the manifest records as completed, {len(recorded & set(completed_paths(outcomes)))} "
+        "complete here too (the clock moved to due timers here, so a few more complete)"
+    )
     return 0
 
 

@@ -133,8 +133,7 @@ def test_scripts_assign_into_task_data(script):
 def test_script_semantics_match_task_data_environment():
     context = data()
     ENV.execute(
-        "data['seen'] = True\nitems += [4]\nlabel = f'{name} ({len(items)})'\n"
-        "fn = len\ndel has_home\n",
+        "data['seen'] = True\nitems += [4]\nlabel = f'{name} ({len(items)})'\nfn = len\ndel has_home\n",
         context,
         {"external": 1},
     )
@@ -351,8 +350,7 @@ def test_nothing_executed(tmp_path):
     attempts = [
         f"__import__('pathlib').Path({str(target)!r}).write_text('x')",
         f"open({str(target)!r}, 'w').write('x')",
-        f"[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'Popen'][0]"
-        f"(['touch', {str(target)!r}])",
+        f"[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == 'Popen'][0](['touch', {str(target)!r}])",
     ]
     for attempt in attempts:
         with pytest.raises(UnsafeExpressionError):
@@ -438,9 +436,7 @@ def run_workflow(condition=GOOD_CONDITION, script=GOOD_SCRIPT, **start_data):
 
 def finished_end(workflow):
     return {
-        t.task_spec.name
-        for t in workflow.get_tasks()
-        if t.task_spec.name in ("urgent", "other") and t.state == 64
+        t.task_spec.name for t in workflow.get_tasks() if t.task_spec.name in ("urgent", "other") and t.state == 64
     }  # TaskState.COMPLETED
 
 
@@ -495,9 +491,7 @@ def test_environment_is_used_for_direct_calls():
     # script_engine.environment.evaluate(expr, ctx) directly.
     with pytest.raises(UnsafeExpressionError):
         SCRIPT_ENGINE.environment.evaluate("payload.__class__", {"payload": {}})
-    assert (
-        SCRIPT_ENGINE.environment.evaluate("payload['case_id']", {"payload": {"case_id": 7}}) == 7
-    )
+    assert SCRIPT_ENGINE.environment.evaluate("payload['case_id']", {"payload": {"case_id": 7}}) == 7
 
 
 def test_engine_is_shareable_and_errors_are_engine_errors():

@@ -37,8 +37,9 @@ def _lint_form(form):
           <bpmn:endEvent id="End_1"/>
         </bpmn:process>
         """)
-    return lint_definitions(parse_bpmn_xml(xml, filename=FILE), filename=FILE, forms={"f.schema.json": form},
-                            lane_map=None)
+    return lint_definitions(
+        parse_bpmn_xml(xml, filename=FILE), filename=FILE, forms={"f.schema.json": form}, lane_map=None
+    )
 
 
 def _form(**fields):
@@ -54,14 +55,17 @@ def _only_issue(form, code):
     return issue
 
 
-@pytest.mark.parametrize("ref", [
-    "http://127.0.0.1:8000/schema.json",
-    "https://example.org/address.schema.json#/properties/street",
-    "file:///etc/passwd",
-    "urn:example:address",
-    "address.schema.json",
-    "//example.org/x",
-])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "http://127.0.0.1:8000/schema.json",
+        "https://example.org/address.schema.json#/properties/street",
+        "file:///etc/passwd",
+        "urn:example:address",
+        "address.schema.json",
+        "//example.org/x",
+    ],
+)
 def test_a_remote_ref_is_refused_at_deploy_naming_element_form_and_field(ref):
     issue = _only_issue(_form(address={"$ref": ref}), "remote-ref")
     assert "in the field 'address'" in issue.message and repr(ref) in issue.message
@@ -72,14 +76,29 @@ def test_a_remote_ref_deep_inside_a_field_names_the_nested_field():
     assert "in the field 'home.street'" in _only_issue(form, "remote-ref").message
 
 
-@pytest.mark.parametrize(("form", "field"), [
-    (_form(x={"$ref": "#/properties/x"}), "x"),  # itself
-    (_form(x={"allOf": [{"$ref": "#"}]}), "x"),  # the whole form, an ancestor
-    ({"type": "object", "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"anyOf": [{"$ref": "#/$defs/a"}]}},
-      "properties": {"x": {"$ref": "#/$defs/a"}}}, None),  # a cycle through two definitions
-    ({"type": "object", "$defs": {"node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/node"}}}},
-      "properties": {"tree": {"$ref": "#/$defs/node"}}}, None),  # a recursive structure
-])
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        (_form(x={"$ref": "#/properties/x"}), "x"),  # itself
+        (_form(x={"allOf": [{"$ref": "#"}]}), "x"),  # the whole form, an ancestor
+        (
+            {
+                "type": "object",
+                "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"anyOf": [{"$ref": "#/$defs/a"}]}},
+                "properties": {"x": {"$ref": "#/$defs/a"}},
+            },
+            None,
+        ),  # a cycle through two definitions
+        (
+            {
+                "type": "object",
+                "$defs": {"node": {"type": "object", "properties": {"child": {"$ref": "#/$defs/node"}}}},
+                "properties": {"tree": {"$ref": "#/$defs/node"}},
+            },
+            None,
+        ),  # a recursive structure
+    ],
+)
 def test_a_recursive_ref_is_refused_at_deploy(form, field):
     issues = _lint_form(form)
     assert issues and {issue.code for issue in issues} == {"recursive-ref"}, issues
@@ -94,19 +113,25 @@ def test_a_ref_to_nothing_or_to_an_anchor_is_refused():
 
 
 def test_local_refs_that_do_not_loop_are_accepted():
-    form = {"type": "object", "$defs": {"text": {"type": "string", "maxLength": 5}},
-            "properties": {"a": {"$ref": "#/$defs/text"}, "b": {"$ref": "#/properties/a"}}}
+    form = {
+        "type": "object",
+        "$defs": {"text": {"type": "string", "maxLength": 5}},
+        "properties": {"a": {"$ref": "#/$defs/text"}, "b": {"$ref": "#/properties/a"}},
+    }
     assert _lint_form(form) == []
     validator = form_validator(form)
     assert [e.message for e in validator.iter_errors({"a": "abc", "b": "abcdef"})] == ["'abcdef' is too long"]
 
 
-@pytest.mark.parametrize(("form", "field", "fragment"), [
-    (_form(code={"type": "string", "pattern": r"^(a)\1$"}), "code", "backreferences"),
-    (_form(code={"type": "string", "pattern": "^(?=a)"}), "code", "lookaround"),
-    (_form(code={"type": "string", "pattern": "(?<!x)y"}), "code", "lookaround"),
-    (_form(map={"type": "object", "patternProperties": {r"^(\w)\1": {}}}), "map", "patternProperties"),
-])
+@pytest.mark.parametrize(
+    ("form", "field", "fragment"),
+    [
+        (_form(code={"type": "string", "pattern": r"^(a)\1$"}), "code", "backreferences"),
+        (_form(code={"type": "string", "pattern": "^(?=a)"}), "code", "lookaround"),
+        (_form(code={"type": "string", "pattern": "(?<!x)y"}), "code", "lookaround"),
+        (_form(map={"type": "object", "patternProperties": {r"^(\w)\1": {}}}), "map", "patternProperties"),
+    ],
+)
 def test_a_pattern_re2_cannot_run_is_refused_at_deploy(form, field, fragment):
     issue = _only_issue(form, "invalid-pattern")
     assert f"in the field '{field}'" in issue.message and fragment in issue.message
@@ -118,9 +143,16 @@ def test_pattern_properties_with_unevaluated_properties_are_refused():
 
 
 def test_a_catastrophic_pattern_is_matched_in_linear_time():
-    validator = form_validator(_form(code={"type": "string", "pattern": "^(a+)+$"},
-                                     map={"type": "object", "patternProperties": {"^(a+)+$": {"type": "integer"}},
-                                          "additionalProperties": False}))
+    validator = form_validator(
+        _form(
+            code={"type": "string", "pattern": "^(a+)+$"},
+            map={
+                "type": "object",
+                "patternProperties": {"^(a+)+$": {"type": "integer"}},
+                "additionalProperties": False,
+            },
+        )
+    )
     attack = "a" * 40 + "!"
     started = time.perf_counter()
     errors = list(validator.iter_errors({"code": attack, "map": {attack: 1, "a" * 30: "x"}}))
@@ -144,7 +176,8 @@ def test_the_validator_never_fetches_a_remote_schema():
         guarded = form_validator(_form(x={"$ref": f"{base}/x.json"}))
         assert [e.message for e in guarded.iter_errors({"x": 1})] == [UNUSABLE_FORM_MESSAGE]
         assert [e.message for e in field_validator(guarded, {"type": "integer"}).iter_errors(1)] == [
-            UNUSABLE_FORM_MESSAGE]
+            UNUSABLE_FORM_MESSAGE
+        ]
     assert hits == []
 
 
@@ -154,8 +187,11 @@ def test_a_self_referencing_form_refuses_instead_of_recursing():
 
 
 def test_field_validators_resolve_refs_against_their_form():
-    form = {"type": "object", "$defs": {"day": {"type": "string", "format": "date"}},
-            "properties": {"when": {"$ref": "#/$defs/day"}}}
+    form = {
+        "type": "object",
+        "$defs": {"day": {"type": "string", "format": "date"}},
+        "properties": {"when": {"$ref": "#/$defs/day"}},
+    }
     validator = field_validator(form_validator(form), form["properties"]["when"])
     assert [e.message for e in validator.iter_errors("soon")] == ["'soon' is not a 'date'"]
     assert not list(validator.iter_errors("2027-01-15"))

@@ -72,8 +72,7 @@ PATHS = {
 def test_referral_runs_every_housing_path_to_the_outcome(path):
     wf = new_workflow(REFERRAL)
     data = {"housing_path": path, "home_secured": True, "apply_housing_allowance": True}
-    steps = [*REFERRAL_START, *PATHS[path], {"Task_viewing_contract": H}, {"Task_decide_housing_allowance": K},
-             OUTCOME]
+    steps = [*REFERRAL_START, *PATHS[path], {"Task_viewing_contract": H}, {"Task_decide_housing_allowance": K}, OUTCOME]
     run_steps(wf, REFERRAL, steps, data)
     assert wf.is_completed()
     assert wf.last_task.data["housing_path"] == path
@@ -157,8 +156,12 @@ def test_rent_arrears_reported_during_follow_up_warns_nav_and_the_visits_go_on(m
     assert _deliver(wf, "rent_arrears_reported", {"arrears_amount": 14500}) == ["BoundaryEvent_rent_arrears"]
     assert ready_map(wf) == {"Task_arrears_plan": N}
     # NAV cannot solve it: the housing contact agrees measures (an early warning, no interruption)
-    run_steps(wf, SETTLING_IN, [{"Task_arrears_plan": N}, {"Task_arrears_risk": H}],
-              {"arrears_amount": 14500, "arrears_covered": False, "arrears_payment_plan": False})
+    run_steps(
+        wf,
+        SETTLING_IN,
+        [{"Task_arrears_plan": N}, {"Task_arrears_risk": H}],
+        {"arrears_amount": 14500, "arrears_covered": False, "arrears_payment_plan": False},
+    )
     # a second report while following up is caught again (the boundary stays armed)
     assert _deliver(wf, "rent_arrears_reported", {}) == ["BoundaryEvent_rent_arrears"]
     run_steps(wf, SETTLING_IN, [{"Task_arrears_plan": N}], {"arrears_covered": True})
@@ -218,16 +221,23 @@ EVICTION_START = [
 
 
 def seven_days_before_at_nine(day: str) -> datetime:
-    return datetime.combine(date.fromisoformat(day) - timedelta(days=7), datetime.min.time().replace(hour=9),
-                            tzinfo=OSLO).astimezone(UTC)
+    return datetime.combine(
+        date.fromisoformat(day) - timedelta(days=7), datetime.min.time().replace(hour=9), tzinfo=OSLO
+    ).astimezone(UTC)
 
 
-@pytest.mark.parametrize(("data", "rest"), [
-    ({"agreement_reached": True}, []),
-    ({"agreement_reached": False, "other_home_found": True}, [{"Task_find_other_home": H}]),
-    ({"agreement_reached": False, "other_home_found": False},
-     [{"Task_find_other_home": H}, {"Task_emergency_housing": N}]),
-], ids=["home-kept", "moved", "emergency-housing"])
+@pytest.mark.parametrize(
+    ("data", "rest"),
+    [
+        ({"agreement_reached": True}, []),
+        ({"agreement_reached": False, "other_home_found": True}, [{"Task_find_other_home": H}]),
+        (
+            {"agreement_reached": False, "other_home_found": False},
+            [{"Task_find_other_home": H}, {"Task_emergency_housing": N}],
+        ),
+    ],
+    ids=["home-kept", "moved", "emergency-housing"],
+)
 def test_eviction_prevention_reaches_the_outcome_on_every_path(data, rest):
     wf = new_workflow(EVICTION)
     run_steps(wf, EVICTION, [*EVICTION_START, *rest, OUTCOME], {"eviction_date": EVICTION_DATE, **data})

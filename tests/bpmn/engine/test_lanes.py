@@ -38,9 +38,7 @@ def test_default_aliases(name, kind):
     assert resolve_lane_kind(name) == kind
 
 
-@pytest.mark.parametrize(
-    "name", ["  nav  ", "BOLIGKONTAKT", "rus  og\npsykisk   HELSE", "\tSykehus"]
-)
+@pytest.mark.parametrize("name", ["  nav  ", "BOLIGKONTAKT", "rus  og\npsykisk   HELSE", "\tSykehus"])
 def test_aliases_ignore_case_and_white_space(name):
     assert resolve_lane_kind(name) is not None
 

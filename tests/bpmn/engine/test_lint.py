@@ -21,9 +21,7 @@ FORMS = {"check.schema.json": SIMPLE_FORM}
 
 def _lint(xml: str, *, forms=None, lane_map=None):
     root = parse_bpmn_xml(xml, filename=FILE)
-    return lint_definitions(
-        root, filename=FILE, forms=FORMS if forms is None else forms, lane_map=lane_map
-    )
+    return lint_definitions(root, filename=FILE, forms=FORMS if forms is None else forms, lane_map=lane_map)
 
 
 def _only(issues, code):
@@ -38,9 +36,7 @@ def _codes(issues):
 
 
 def _process(body: str, *, pid: str = "P", executable: str = "true") -> str:
-    return definitions(
-        f'<bpmn:process id="{pid}" isExecutable="{executable}">\n{body}\n</bpmn:process>'
-    )
+    return definitions(f'<bpmn:process id="{pid}" isExecutable="{executable}">\n{body}\n</bpmn:process>')
 
 
 # --- the valid model -----------------------------------------------------------------------
@@ -263,9 +259,7 @@ def test_missing_default_flow(kind, word):
     issue = _only(issues, "missing-default-flow")
     assert issue.element_id == "Gateway_has_home"
     assert issue.line == line_of(xml, 'id="Gateway_has_home"/>')
-    assert issue.message.startswith(
-        f"{word} 'Gateway_has_home' has 2 outgoing flows but no default flow"
-    )
+    assert issue.message.startswith(f"{word} 'Gateway_has_home' has 2 outgoing flows but no default flow")
     assert len(issues) == 1
 
 
@@ -443,10 +437,7 @@ def test_standard_loop_without_maximum():
 
 
 def test_standard_loop_with_maximum_is_fine():
-    xml = _process(
-        '<bpmn:scriptTask id="T"><bpmn:standardLoopCharacteristics loopMaximum="5"/>'
-        "</bpmn:scriptTask>"
-    )
+    xml = _process('<bpmn:scriptTask id="T"><bpmn:standardLoopCharacteristics loopMaximum="5"/></bpmn:scriptTask>')
     assert _lint(xml) == []
 
 

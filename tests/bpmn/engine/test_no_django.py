@@ -24,8 +24,7 @@ def _django_imports(path: Path, base: Path = REPO) -> list[str]:
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name | ast.Attribute)
-            and getattr(node.func, "id", getattr(node.func, "attr", None))
-            in ("__import__", "import_module")
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) in ("__import__", "import_module")
             and node.args
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
@@ -52,8 +51,7 @@ def test_no_engine_module_imports_django():
 def test_the_checker_sees_django_imports(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text(
-        "import os\nimport django.conf\nfrom django.db import models\n"
-        "from .django import x\n__import__('django')\n"
+        "import os\nimport django.conf\nfrom django.db import models\nfrom .django import x\n__import__('django')\n"
     )
     hits = [hit.split(": ", 1)[1] for hit in _django_imports(sample, tmp_path)]
     assert hits == ["django.conf", "django.db", "django"]
@@ -61,8 +59,7 @@ def test_the_checker_sees_django_imports(tmp_path):
 
 def test_importing_the_engine_loads_no_django():
     modules = sorted(
-        "bpmn.engine" + ("." + ".".join(path.relative_to(ENGINE).with_suffix("").parts))
-        for path in _engine_files()
+        "bpmn.engine" + ("." + ".".join(path.relative_to(ENGINE).with_suffix("").parts)) for path in _engine_files()
     )
     modules = [name.removesuffix(".__init__") for name in modules]
     code = (

@@ -15,8 +15,13 @@ from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 OUTCOME = {
     "type": "object",
     "properties": {
-        "outcome": {"type": "string", "enum": ["bosatt", "dod"], "x-category": "housing", "x-outcome": "kind",
-                    "x-enum-labels": {"bosatt": "Bosatt i egen bolig", "dod": "Død"}},
+        "outcome": {
+            "type": "string",
+            "enum": ["bosatt", "dod"],
+            "x-category": "housing",
+            "x-outcome": "kind",
+            "x-enum-labels": {"bosatt": "Bosatt i egen bolig", "dod": "Død"},
+        },
         "outcome_reason": {"type": "string", "x-category": "housing", "x-outcome": "reason"},
         "moved_in": {"type": "string", "format": "date", "x-category": "housing", "x-outcome": "housed_date"},
     },
@@ -40,24 +45,33 @@ def model():
 
 def lint(schema):
     root = parse_bpmn_xml(model(), filename="outcome.bpmn")
-    return [(i.code, i.element_id, i.message) for i in
-            lint_definitions(root, filename="outcome.bpmn", forms={"outcome.schema.json": schema}, lane_map=None)]
+    return [
+        (i.code, i.element_id, i.message)
+        for i in lint_definitions(root, filename="outcome.bpmn", forms={"outcome.schema.json": schema}, lane_map=None)
+    ]
 
 
 def test_a_valid_outcome_form_passes():
     assert lint(OUTCOME) == []
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (lambda s: s["properties"]["outcome_reason"].update({"x-outcome": "why"}), "'why'; use one of kind, tenure"),
-    (lambda s: s["properties"]["moved_in"].update({"x-outcome": "reason"}), "marks both 'outcome_reason' and"),
-    (lambda s: s["properties"]["outcome"].pop("x-outcome"), "none marked \"x-outcome\": \"kind\""),
-    (lambda s: s["properties"]["outcome"].update({"type": "integer", "enum": [1, 2], "x-enum-labels": {}}),
-     "must be a string field"),
-    (lambda s: s["properties"]["outcome"]["x-enum-labels"].update({"flyttet": "Flyttet"}),
-     "does not have (flyttet)"),
-    (lambda s: s["properties"]["outcome"].update({"x-enum-labels": ["Bosatt"]}), "not an object of texts"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda s: s["properties"]["outcome_reason"].update({"x-outcome": "why"}), "'why'; use one of kind, tenure"),
+        (lambda s: s["properties"]["moved_in"].update({"x-outcome": "reason"}), "marks both 'outcome_reason' and"),
+        (lambda s: s["properties"]["outcome"].pop("x-outcome"), 'none marked "x-outcome": "kind"'),
+        (
+            lambda s: s["properties"]["outcome"].update({"type": "integer", "enum": [1, 2], "x-enum-labels": {}}),
+            "must be a string field",
+        ),
+        (
+            lambda s: s["properties"]["outcome"]["x-enum-labels"].update({"flyttet": "Flyttet"}),
+            "does not have (flyttet)",
+        ),
+        (lambda s: s["properties"]["outcome"].update({"x-enum-labels": ["Bosatt"]}), "not an object of texts"),
+    ],
+)
 def test_outcome_roles_and_labels_are_checked_naming_the_task(change, expected):
     schema = copy.deepcopy(OUTCOME)
     change(schema)
@@ -72,10 +86,23 @@ def test_repeat_gives_a_bounded_cycle_the_timer_parser_accepts():
     assert count == 3 and interval.days == 7
 
 
-@pytest.mark.parametrize(("times", "every"), [
-    (0, "P1D"), (MAX_REPEATS + 1, "P1D"), (-1, "P1D"), (True, "P1D"), (2.0, "P1D"), ("3", "P1D"),
-    (3, "PT1H"), (3, "P0D"), (3, "R/P1D"), (3, "P1D/P1D"), (3, None), (3, "P1DT1H"),
-])
+@pytest.mark.parametrize(
+    ("times", "every"),
+    [
+        (0, "P1D"),
+        (MAX_REPEATS + 1, "P1D"),
+        (-1, "P1D"),
+        (True, "P1D"),
+        (2.0, "P1D"),
+        ("3", "P1D"),
+        (3, "PT1H"),
+        (3, "P0D"),
+        (3, "R/P1D"),
+        (3, "P1D/P1D"),
+        (3, None),
+        (3, "P1DT1H"),
+    ],
+)
 def test_repeat_refuses_what_would_spin_or_run_away(times, every):
     with pytest.raises(ExpressionError, match="repeat"):
         repeat(times, every)

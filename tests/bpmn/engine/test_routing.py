@@ -26,7 +26,7 @@ def _flow(*tasks: str, pid="P", extra="", attrs="") -> str:
     {extra}
     <bpmn:process id="{pid}" isExecutable="true" {attrs}>
       <bpmn:startEvent id="S"/>
-      {''.join(tasks)}
+      {"".join(tasks)}
       <bpmn:endEvent id="E"/>
       {flows}
     </bpmn:process>"""
@@ -142,15 +142,18 @@ def test_route_order_and_names():
 
 
 def test_script_task_without_an_inline_script_is_refused_naming_it():
-    xml = _flow('<bpmn:scriptTask id="Calc" scriptFormat="groovy" camunda:resource="calc.groovy"/>',
-                '<bpmn:userTask id="A"/>')
+    xml = _flow(
+        '<bpmn:scriptTask id="Calc" scriptFormat="groovy" camunda:resource="calc.groovy"/>', '<bpmn:userTask id="A"/>'
+    )
     with pytest.raises(BpmnValidationError) as caught:
         _compile(xml, routing={"default": "nav"})
     (issue,) = caught.value.issues
     assert (issue.code, issue.element_id) == ("missing-script", "Calc")
     assert "'calc.groovy'" in issue.message and "write the script into the task" in issue.message
-    inline = xml.replace('<bpmn:scriptTask id="Calc" scriptFormat="groovy" camunda:resource="calc.groovy"/>',
-                         '<bpmn:scriptTask id="Calc"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>')
+    inline = xml.replace(
+        '<bpmn:scriptTask id="Calc" scriptFormat="groovy" camunda:resource="calc.groovy"/>',
+        '<bpmn:scriptTask id="Calc"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+    )
     assert _compile(inline, routing={"default": "nav"}).process_id == "P"
 
 
@@ -208,6 +211,7 @@ def test_camunda_form_data_becomes_a_json_schema_form():
     # No category yet: restricted until the admin gives one (a form of the same name wins).
     assert set(compiled.fields.values()) == {"restricted"}
     reviewed = {**schema, "properties": {**props, "amount": {**props["amount"], "x-category": "economy"}}}
-    recompiled = _compile(_flow(CAMUNDA_FORM_TASK), routing={"groups": {"accounting": "nav"}},
-                          forms={"Approve.form.json": reviewed})
+    recompiled = _compile(
+        _flow(CAMUNDA_FORM_TASK), routing={"groups": {"accounting": "nav"}}, forms={"Approve.form.json": reviewed}
+    )
     assert recompiled.fields["amount"] == "economy"

@@ -34,8 +34,13 @@ def prison_bundle():
     return engine.restore_spec(compiled.spec_json)
 
 
-INTAKE = {"housing_situation": "uten_bolig", "has_home": False, "consent_municipality": True,
-          "consent_nav": True, "expected_release_date": "2027-03-01"}
+INTAKE = {
+    "housing_situation": "uten_bolig",
+    "has_home": False,
+    "consent_municipality": True,
+    "consent_nav": True,
+    "expected_release_date": "2027-03-01",
+}
 
 
 def _snapshot(workflow):
@@ -54,7 +59,9 @@ def test_round_trip_keeps_every_task_and_its_data(prison_bundle):
 
     assert _snapshot(restored) == _snapshot(workflow)
     assert {t.element_id for t in engine.ready_user_tasks(restored)} == {
-        "Task_economy_assessment", "Task_health_follow_up_plan", "Task_housing_application",
+        "Task_economy_assessment",
+        "Task_health_follow_up_plan",
+        "Task_housing_application",
     }
     stored = json.loads(state)
     assert "spec" not in stored and stored["typename"] == "BpmnWorkflow"
@@ -68,7 +75,10 @@ def test_ready_tasks_carry_lane_form_and_due_in(prison_bundle):
     engine.advance(workflow)
     (intake,) = engine.ready_user_tasks(workflow)
     assert (intake.element_id, intake.lane, intake.form, intake.kind) == (
-        "Task_intake_interview", "Kriminalomsorgen", "prison_intake_interview.schema.json", "user",
+        "Task_intake_interview",
+        "Kriminalomsorgen",
+        "prison_intake_interview.schema.json",
+        "user",
     )
     assert intake.due_in and intake.due_in.startswith("P")
 

@@ -18,11 +18,14 @@ def test_the_issues_example_is_counted_as_ten_million_items_and_nothing_is_kept(
     assert context == {"kept": 1}  # refused before any of it reached the task data
 
 
-@pytest.mark.parametrize("script", [
-    "a = [0]\nfor i in range(60):\n    a = [a, a]",  # 2**60 items, built in 60 steps
-    "s = 'x' * 10**6\nd = {}\nfor i in range(10**4):\n    d[i] = s",  # one text, ten thousand times
-    "row = {'note': 'x' * 1000}\nrows = [row] * 5000",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "a = [0]\nfor i in range(60):\n    a = [a, a]",  # 2**60 items, built in 60 steps
+        "s = 'x' * 10**6\nd = {}\nfor i in range(10**4):\n    d[i] = s",  # one text, ten thousand times
+        "row = {'note': 'x' * 1000}\nrows = [row] * 5000",
+    ],
+)
 def test_shared_structures_are_refused_quickly(script):
     started = time.perf_counter()
     with pytest.raises(ExpressionError, match="when saved"):

@@ -138,12 +138,24 @@ DISCHARGE = {
 PROCESSES = [PRISON, DISCHARGE]
 ids = [p["process_id"] for p in PROCESSES]
 # The housing-work processes (issue 15): static checks here, runs in test_housing_processes.py.
-REFERRAL = {"file": "housing_referral.bpmn", "process_id": "housing_referral", "name": "Henvendelse om bolig",
-            "lanes": ["Boligkontakt", "NAV", "Kommune"]}
-SETTLING_IN = {"file": "settling_in.bpmn", "process_id": "settling_in", "name": "Etablering og oppfølging i bolig",
-               "lanes": ["Boligkontakt", "NAV", "Helse"]}
-EVICTION = {"file": "eviction_prevention.bpmn", "process_id": "eviction_prevention",
-            "name": "Forebygging av utkastelse", "lanes": ["Boligkontakt", "NAV", "Helse"]}
+REFERRAL = {
+    "file": "housing_referral.bpmn",
+    "process_id": "housing_referral",
+    "name": "Henvendelse om bolig",
+    "lanes": ["Boligkontakt", "NAV", "Kommune"],
+}
+SETTLING_IN = {
+    "file": "settling_in.bpmn",
+    "process_id": "settling_in",
+    "name": "Etablering og oppfølging i bolig",
+    "lanes": ["Boligkontakt", "NAV", "Helse"],
+}
+EVICTION = {
+    "file": "eviction_prevention.bpmn",
+    "process_id": "eviction_prevention",
+    "name": "Forebygging av utkastelse",
+    "lanes": ["Boligkontakt", "NAV", "Helse"],
+}
 ALL = [*PROCESSES, *(p for p in (REFERRAL, SETTLING_IN, EVICTION) if (PROCESS_DIR / p["file"]).exists())]
 all_ids = [p["process_id"] for p in ALL]
 
@@ -165,8 +177,7 @@ def user_task_forms(proc):
     forms = {}
     for task in process_el(proc).iterfind(".//bpmn:userTask", NS):
         prop = task.find(
-            "bpmn:extensionElements/spiffworkflow:properties/"
-            "spiffworkflow:property[@name='formJsonSchemaFilename']",
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='formJsonSchemaFilename']",
             NS,
         )
         forms[task.get("id")] = prop.get("value") if prop is not None else None
@@ -307,9 +318,7 @@ def test_user_tasks_have_form_and_due_date(proc):
     for task in process_el(proc).iterfind(".//bpmn:userTask", NS):
         props = {
             p.get("name"): p.get("value")
-            for p in task.iterfind(
-                "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS
-            )
+            for p in task.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
         }
         assert props.get("formJsonSchemaFilename", "").endswith(".schema.json"), task.get("id")
         form = props["formJsonSchemaFilename"]
@@ -347,9 +356,7 @@ def test_gateways_have_defaults_and_simple_conditions(proc):
     flows = {f.get("id"): f for f in process.iterfind(".//bpmn:sequenceFlow", NS)}
     exclusive = process.findall(".//bpmn:exclusiveGateway", NS)
     assert exclusive
-    fields = {
-        field for name in user_task_forms(proc).values() for field in load_form(name)["properties"]
-    }
+    fields = {field for name in user_task_forms(proc).values() for field in load_form(name)["properties"]}
     allowed = (
         ast.Expression,
         ast.Name,
@@ -450,8 +457,11 @@ def test_every_path_ends_with_the_outcome_form(proc):
     process = process_el(proc)
     forms = user_task_forms(proc)
     (outcome_task,) = [task_id for task_id, form in forms.items() if form == OUTCOME_FORM]
-    lane_of = {ref.text: lane.get("name") for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
-               for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
+    lane_of = {
+        ref.text: lane.get("name")
+        for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS)
+    }
     assert lane_of[outcome_task] == "Boligkontakt"
     edges = {}
     for flow in process.iterfind("bpmn:sequenceFlow", NS):
@@ -525,9 +535,7 @@ def test_every_element_has_a_diagram_shape_or_edge(proc):
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             node_box = _bounds(shapes[ref.text])
             assert _inside(node_box, lane_bounds[lane.get("id")]), ref.text
-    hosts = {
-        b.get("id"): b.get("attachedToRef") for b in process.iterfind(".//bpmn:boundaryEvent", NS)
-    }
+    hosts = {b.get("id"): b.get("attachedToRef") for b in process.iterfind(".//bpmn:boundaryEvent", NS)}
     boxes = {n.get("id"): _bounds(shapes[n.get("id")]) for n in nodes}
     # an expanded sub-process is drawn around its own elements, inside its lane
     inside = {}

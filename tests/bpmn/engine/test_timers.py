@@ -21,19 +21,11 @@ FILE = "timers.bpmn"
 
 
 def _model(kind: str, text: str, *, event: str = "boundary") -> str:
-    timer = (
-        f'<bpmn:timerEventDefinition id="TimerDef_1">'
-        f"<bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition>"
-    )
+    timer = f'<bpmn:timerEventDefinition id="TimerDef_1"><bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition>'
     if event == "boundary":
-        element = (
-            '<bpmn:boundaryEvent id="Timer_wait" attachedToRef="Task_1">'
-            f"{timer}</bpmn:boundaryEvent>"
-        )
+        element = f'<bpmn:boundaryEvent id="Timer_wait" attachedToRef="Task_1">{timer}</bpmn:boundaryEvent>'
     elif event == "catch":
-        element = (
-            f'<bpmn:intermediateCatchEvent id="Timer_wait">{timer}</bpmn:intermediateCatchEvent>'
-        )
+        element = f'<bpmn:intermediateCatchEvent id="Timer_wait">{timer}</bpmn:intermediateCatchEvent>'
     else:
         element = f'<bpmn:startEvent id="Timer_wait">{timer}</bpmn:startEvent>'
     return definitions(
@@ -91,8 +83,7 @@ def test_naive_date_is_refused_with_a_plain_message():
     issues, text = _run("timeDate", "2026-12-01T09:00")
     assert [issue.code for issue in issues] == ["naive-timer-date"]
     assert issues[0].message == (
-        "timer 'Timer_wait' has the date 2026-12-01T09:00 without a time zone; "
-        "write it with an offset such as +01:00"
+        "timer 'Timer_wait' has the date 2026-12-01T09:00 without a time zone; write it with an offset such as +01:00"
     )
     assert text == "2026-12-01T09:00"  # left untouched when refused
 
@@ -266,9 +257,7 @@ def test_parse_iso_duration_text():
 
 
 def test_parse_iso_datetime_text_and_awareness():
-    assert parse_iso_datetime_text("2026-12-01T09:00:00+01:00") == datetime(
-        2026, 12, 1, 8, 0, tzinfo=UTC
-    )
+    assert parse_iso_datetime_text("2026-12-01T09:00:00+01:00") == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
     assert is_timezone_aware_iso("2026-12-01T09:00:00Z")
     assert not is_timezone_aware_iso("2026-12-01T09:00:00")
     assert not is_timezone_aware_iso("P1D")

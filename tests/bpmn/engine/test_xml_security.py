@@ -88,10 +88,7 @@ def test_billion_laughs_is_refused_quickly():
 
 
 def test_plain_doctype_is_refused():
-    xml = (
-        '<?xml version="1.0"?>\n<!DOCTYPE definitions>\n'
-        f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}" id="D"/>\n'
-    )
+    xml = f'<?xml version="1.0"?>\n<!DOCTYPE definitions>\n<bpmn:definitions xmlns:bpmn="{BPMN_NS}" id="D"/>\n'
     _, issue = _refused(xml)
     assert issue.code == "doctype"
     assert "DOCTYPE" in issue.message

@@ -9,8 +9,13 @@ from tests.workflows.helpers import start_prison_case
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = ["process-draft-save", "process-draft-discard", "process-validate", "process-deploy",
-             "process-form-preview"]
+ENDPOINTS = [
+    "process-draft-save",
+    "process-draft-discard",
+    "process-validate",
+    "process-deploy",
+    "process-form-preview",
+]
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
@@ -67,14 +72,16 @@ def test_validate_reports_a_missing_form_and_an_unknown_lane(web, prison_content
     forms = dict(prison_content["forms"])
     del forms["prison_secure_rent.schema.json"]
     xml = prison_content["bpmn_xml"].replace('name="NAV"', 'name="Trygdekontoret"')
-    body = post_json(web("ada"), reverse("process-validate"),
-                     {**prison_content, "bpmn_xml": xml, "forms": forms}).json()
+    body = post_json(
+        web("ada"), reverse("process-validate"), {**prison_content, "bpmn_xml": xml, "forms": forms}
+    ).json()
     issues = {(issue["code"], issue.get("element_id")) for issue in body["issues"]}
     assert ("missing-form", "Task_secure_rent") in issues
     assert any(element == "Lane_nav" for _code, element in issues)
     # The lane map the editor sends fixes the lane.
-    body = post_json(web("ada"), reverse("process-validate"),
-                     {**prison_content, "bpmn_xml": xml, "lanes": {"Trygdekontoret": "nav"}}).json()
+    body = post_json(
+        web("ada"), reverse("process-validate"), {**prison_content, "bpmn_xml": xml, "lanes": {"Trygdekontoret": "nav"}}
+    ).json()
     assert body["valid"] is True
 
 
@@ -146,7 +153,8 @@ def test_deploying_a_new_process_drops_the_new_process_draft(web, prison_content
 
 def test_the_form_preview_renders_the_fields_as_the_task_page_does(web, shipped):
     schema = {
-        "type": "object", "required": ["move_in"],
+        "type": "object",
+        "required": ["move_in"],
         "properties": {
             "move_in": {"type": "string", "format": "date", "title": "Innflytting", "x-category": "housing"},
             "benefit": {"type": "string", "enum": ["sosialhjelp", "uføretrygd"], "x-category": "economy"},
@@ -159,10 +167,13 @@ def test_the_form_preview_renders_the_fields_as_the_task_page_does(web, shipped)
 
 
 def test_the_form_preview_explains_a_schema_that_is_not_valid(web, shipped):
-    page = post_json(web("ada"), reverse("process-form-preview"),
-                     {"schema": {"type": "object", "properties": {"a": {"type": "texty"}}}}).content.decode()
-    problem = page[page.index('class="field-error"'):]
-    assert "JSON Schema" in problem[:problem.index("</p>")] and "texty" in problem[:problem.index("</p>")]
+    page = post_json(
+        web("ada"),
+        reverse("process-form-preview"),
+        {"schema": {"type": "object", "properties": {"a": {"type": "texty"}}}},
+    ).content.decode()
+    problem = page[page.index('class="field-error"') :]
+    assert "JSON Schema" in problem[: problem.index("</p>")] and "texty" in problem[: problem.index("</p>")]
 
 
 def _second_admin(users):
@@ -198,8 +209,7 @@ def test_a_save_after_someone_elses_answers_409_and_keeps_their_work(web, prison
     draft = ProcessDraft.objects.get()
     assert draft.bpmn_xml == "<ada/>" and draft.updated_by == users["ada"]
     # ...and her next save builds on her own.
-    again = post_json(web("ada"), url, {**prison_content, "bpmn_xml": "<ada2/>",
-                                        "base": replaced.json()["updated_at"]})
+    again = post_json(web("ada"), url, {**prison_content, "bpmn_xml": "<ada2/>", "base": replaced.json()["updated_at"]})
     assert again.status_code == 200
 
 

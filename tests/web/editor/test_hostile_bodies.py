@@ -10,8 +10,13 @@ from tests.bpmn.editor.conftest import PRISON, post_json
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = ["process-draft-save", "process-draft-discard", "process-validate", "process-deploy",
-             "process-form-preview"]
+ENDPOINTS = [
+    "process-draft-save",
+    "process-draft-discard",
+    "process-validate",
+    "process-deploy",
+    "process-form-preview",
+]
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)

@@ -33,8 +33,9 @@ def _script_strings():
 
 def _strings_of(response):
     page = response.content.decode()
-    return json.loads(re.search(r'<script id="brobygger-strings" type="application/json">(.*?)</script>',
-                                page, re.S).group(1))
+    return json.loads(
+        re.search(r'<script id="brobygger-strings" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )
 
 
 def test_every_string_the_scripts_translate_is_in_the_page_catalog():
@@ -43,8 +44,9 @@ def test_every_string_the_scripts_translate_is_in_the_page_catalog():
 
 def test_every_editor_string_has_a_bokmal_translation():
     with translation.override("nb"):
-        untranslated = [text for text in EDITOR_STRINGS
-                        if translation.gettext(text) == text and text not in SAME_IN_BOKMAL]
+        untranslated = [
+            text for text in EDITOR_STRINGS if translation.gettext(text) == text and text not in SAME_IN_BOKMAL
+        ]
     assert untranslated == []
 
 
@@ -56,7 +58,8 @@ def test_the_editor_is_in_bokmal_by_default_and_passes_the_scripts_their_strings
     assert set(strings) == {*EDITOR_STRINGS, *CATEGORIES}
     assert strings["New field"] == "Nytt felt" and strings["economy"] == "økonomi"
     assert strings["%(n)s problems: fix them before deploying (marked on the diagram and listed below)."].startswith(
-        "%(n)s problemer")
+        "%(n)s problemer"
+    )
 
 
 def test_english_is_selectable(web, shipped):
@@ -86,7 +89,9 @@ def test_endpoint_errors_follow_the_users_language(web, prison_content):
     assert refused["detail"] == "bare prosessadministratorer kan redigere prosessdefinisjoner"
     broken = post_json(web("ada"), reverse("process-validate"), {"bpmn_xml": "", "forms": []}).json()
     assert {e["field"]: e["message"] for e in broken["errors"]} == {
-        "bpmn_xml": "oppgi BPMN-XML-en som tekst", "forms": "forventet et objekt av objekter"}
+        "bpmn_xml": "oppgi BPMN-XML-en som tekst",
+        "forms": "forventet et objekt av objekter",
+    }
     english = web("ada")
     english.post(reverse("set_language"), {"language": "en", "next": "/"})
     broken = post_json(english, reverse("process-validate"), {"bpmn_xml": "", "forms": []}).json()

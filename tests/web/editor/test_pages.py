@@ -52,8 +52,8 @@ def test_the_list_shows_versions_with_case_counts_and_deployer(web, users, agenc
     xml = shipped[PRISON].bpmn_xml.replace("Innkomstsamtale: bosituasjon", "Innkomstsamtale: bolig")
     deploy_definition(actor=users["ada"], bpmn_xml=xml, forms=shipped[PRISON].forms)
     page = web("ada").get(reverse("processes")).content.decode()
-    section = page[page.index(f'id="process-{PRISON}"'):]
-    section = section[:section.index("</section>")]
+    section = page[page.index(f'id="process-{PRISON}"') :]
+    section = section[: section.index("</section>")]
     assert "v2" in section and "v1" in section and "ada" in section
     rows = section.split("<tr>")[2:]  # header row first
     assert rows[0].count("<td") == 5 and ">0<" in rows[0]  # v2: no cases yet
@@ -112,8 +112,7 @@ def test_the_editor_lists_forms_converted_from_camunda_for_review(web, users):
     from bpmn import services
     from tests.api.test_routing_map import FORM_MODEL
 
-    services.save_draft(actor=users["ada"], key="", bpmn_xml=FORM_MODEL, forms={},
-                        routing={"default": "nav"})
+    services.save_draft(actor=users["ada"], key="", bpmn_xml=FORM_MODEL, forms={}, routing={"default": "nav"})
     config = web("ada").get(reverse("process-new")).context["config"]
     assert config["converted_forms"] == ["Approve.form.json"]
     assert config["forms"]["Approve.form.json"]["properties"]["amount"]["type"] == "integer"

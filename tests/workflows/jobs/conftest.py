@@ -42,8 +42,11 @@ def timer_process(db):
     from bpmn.services import deploy_definition
 
     return deploy_definition(
-        actor=None, bpmn_xml=timer_model(), forms={"after.schema.json": TIMER_FORM},
-        filename="timer.bpmn", check_permission=False,
+        actor=None,
+        bpmn_xml=timer_model(),
+        forms={"after.schema.json": TIMER_FORM},
+        filename="timer.bpmn",
+        check_permission=False,
     ).definition
 
 
@@ -51,9 +54,11 @@ def start_timer_case(users, agencies, fire_at: str, person=None):
     from workflows import services
 
     return services.start_case(
-        actor=users["kari"], process_key="Proc_timer",
+        actor=users["kari"],
+        process_key="Proc_timer",
         person=person or {"name": "Ola Nordmann", "national_id": "17912099997"},
-        participants={"prison": agencies["prison"].pk}, data={"fire_at": fire_at},
+        participants={"prison": agencies["prison"].pk},
+        data={"fire_at": fire_at},
     )
 
 

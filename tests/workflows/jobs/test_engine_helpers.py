@@ -33,10 +33,12 @@ def test_month_arithmetic_clamps_the_day():
 
 def test_timer_helpers_in_the_sandbox_refuse_bad_input():
     assert evaluate('local_datetime(months_before(d, 2), "09:00")', d="2026-12-26") == "2026-10-26T09:00:00+01:00"
-    for expression, data in [('local_datetime(d, "9 o\'clock")', {"d": "2026-10-26"}),
-                             ("months_before(d, 2)", {"d": None}),
-                             ("months_before(d, 2)", {"d": "soon"}),
-                             ('local_datetime(d, "09:00", "Mars/Olympus")', {"d": "2026-10-26"})]:
+    for expression, data in [
+        ('local_datetime(d, "9 o\'clock")', {"d": "2026-10-26"}),
+        ("months_before(d, 2)", {"d": None}),
+        ("months_before(d, 2)", {"d": "soon"}),
+        ('local_datetime(d, "09:00", "Mars/Olympus")', {"d": "2026-10-26"}),
+    ]:
         with pytest.raises(ExpressionError):
             evaluate(expression, **data)
 

@@ -58,10 +58,15 @@ def test_an_interrupting_event_subprocess_is_refused_at_deploy():
 def test_timer_start_event_of_an_event_subprocess_fires_once_a_week_later(users, agencies, monkeypatch):
     start = datetime(2026, 9, 1, 10, tzinfo=UTC)
     clock = Clock(monkeypatch, start)
-    deploy_definition(actor=None, bpmn_xml=reminder_model(interrupting=False), forms={"note.schema.json": FORM},
-                      check_permission=False)
-    case = services.start_case(actor=users["kari"], process_key="Proc_reminder", person=PERSON,
-                               participants={"prison": agencies["prison"].pk})
+    deploy_definition(
+        actor=None,
+        bpmn_xml=reminder_model(interrupting=False),
+        forms={"note.schema.json": FORM},
+        check_permission=False,
+    )
+    case = services.start_case(
+        actor=users["kari"], process_key="Proc_reminder", person=PERSON, participants={"prison": agencies["prison"].pk}
+    )
     instance = ProcessInstance.objects.get(case=case)
     assert instance.next_timer_at == start + timedelta(days=7)
     assert [t.element_id for t in open_tasks(case)] == ["Task_work"]

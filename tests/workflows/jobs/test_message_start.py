@@ -46,8 +46,9 @@ def admission_model(process_id="Proc_admission", message="patient_admitted"):
 def deploy(xml, filename="admission.bpmn"):
     from bpmn.services import deploy_definition
 
-    return deploy_definition(actor=None, bpmn_xml=xml, forms={"plan.schema.json": FORM}, filename=filename,
-                             check_permission=False).definition
+    return deploy_definition(
+        actor=None, bpmn_xml=xml, forms={"plan.schema.json": FORM}, filename=filename, check_permission=False
+    ).definition
 
 
 @pytest.fixture
@@ -66,18 +67,27 @@ def send(client, **body):
 
 
 def start_body(agencies):
-    return {"person": PERSON, "participants": {"hospital": agencies["hospital"].pk,
-                                               "housing": agencies["housing"].pk}}
+    return {"person": PERSON, "participants": {"hospital": agencies["hospital"].pk, "housing": agencies["housing"].pk}}
 
 
 def test_a_start_message_starts_a_case_on_the_right_agency(admission, users, agencies):
-    answer = send(api(users["siri"]), name="patient_admitted", message_id="dips-1",
-                  payload={"ward": "Psykiatri", "admitted_on": "2026-11-02"}, start=start_body(agencies))
+    answer = send(
+        api(users["siri"]),
+        name="patient_admitted",
+        message_id="dips-1",
+        payload={"ward": "Psykiatri", "admitted_on": "2026-11-02"},
+        start=start_body(agencies),
+    )
     assert answer.status_code == 202, answer.json()
     body = answer.json()
     case = Case.objects.get(pk=body["case_id"])
-    assert body == {"status": "started", "case_id": case.pk, "case_reference": case.reference,
-                    "message_id": "dips-1", "element_ids": ["StartEvent_admitted"]}
+    assert body == {
+        "status": "started",
+        "case_id": case.pk,
+        "case_reference": case.reference,
+        "message_id": "dips-1",
+        "element_ids": ["StartEvent_admitted"],
+    }
     assert case.process_key == "Proc_admission" and case.person.national_id == PERSON["national_id"]
     assert case.data == {"ward": "Psykiatri", "admitted_on": "2026-11-02"}
     assert set(case.data_sources.values()) == {agencies["hospital"].pk}
@@ -100,11 +110,17 @@ def test_a_start_message_starts_a_case_on_the_right_agency(admission, users, age
 
 
 def test_a_repeated_message_id_starts_nothing(admission, users, agencies):
-    first = send(api(users["siri"]), name="patient_admitted", message_id="dips-2", payload={},
-                 start=start_body(agencies))
+    first = send(
+        api(users["siri"]), name="patient_admitted", message_id="dips-2", payload={}, start=start_body(agencies)
+    )
     assert first.status_code == 202
-    again = send(api(users["siri"]), name="patient_admitted", message_id="dips-2", payload={"ward": "B"},
-                 start=start_body(agencies))
+    again = send(
+        api(users["siri"]),
+        name="patient_admitted",
+        message_id="dips-2",
+        payload={"ward": "B"},
+        start=start_body(agencies),
+    )
     assert again.status_code == 202
     assert again.json()["status"] == "duplicate"
     assert again.json()["case_id"] == first.json()["case_id"]
@@ -125,26 +141,35 @@ def test_a_start_message_without_start_answers_400_naming_start(admission, users
 
 
 def test_start_and_payload_are_validated_per_field(admission, users, agencies):
-    answer = send(api(users["siri"]), name="patient_admitted", payload={"admitted_on": "soon", "colour": "blue"},
-                  start=start_body(agencies))
+    answer = send(
+        api(users["siri"]),
+        name="patient_admitted",
+        payload={"admitted_on": "soon", "colour": "blue"},
+        start=start_body(agencies),
+    )
     assert answer.status_code == 400
     assert {e["field"] for e in answer.json()["errors"]} == {"payload.admitted_on", "payload.colour"}
     with pytest.raises(InvalidInput) as raised:
-        services.correlate_message(actor=users["siri"], name="patient_admitted", payload={},
-                                   start={"person": {"name": "", "national_id": "123"},
-                                          "participants": {"hospital": agencies["hospital"].pk}})
+        services.correlate_message(
+            actor=users["siri"],
+            name="patient_admitted",
+            payload={},
+            start={"person": {"name": "", "national_id": "123"}, "participants": {"hospital": agencies["hospital"].pk}},
+        )
     fields = {error["field"] for error in raised.value.errors}
     assert fields == {"start.person.name", "start.person.national_id", "start.participants.housing"}
-    both = send(api(users["siri"]), name="patient_admitted", case_reference="BK-2026-000001",
-                start=start_body(agencies))
+    both = send(
+        api(users["siri"]), name="patient_admitted", case_reference="BK-2026-000001", start=start_body(agencies)
+    )
     assert both.status_code == 400 and [e["field"] for e in both.json()["errors"]] == ["start"]
     assert not Case.objects.exists()
 
 
 def test_a_sender_without_a_role_in_the_participants_is_refused(admission, users, agencies):
     # kari works at the prison, which is not among the participants
-    answer = send(api(users["kari"]), name="patient_admitted", payload={}, message_id="dips-4",
-                  start=start_body(agencies))
+    answer = send(
+        api(users["kari"]), name="patient_admitted", payload={}, message_id="dips-4", start=start_body(agencies)
+    )
     assert answer.status_code in (403, 404)
     assert not Case.objects.exists() and not ReceivedMessage.objects.exists()
 
@@ -158,8 +183,12 @@ def test_several_processes_starting_on_the_message_answer_409(admission, users, 
 
 def test_a_message_started_process_is_not_started_without_its_message(admission, users, agencies):
     with pytest.raises(InvalidInput) as raised:
-        services.start_case(actor=users["siri"], process_key="Proc_admission", person=PERSON,
-                            participants=start_body(agencies)["participants"])
+        services.start_case(
+            actor=users["siri"],
+            process_key="Proc_admission",
+            person=PERSON,
+            participants=start_body(agencies)["participants"],
+        )
     assert [error["field"] for error in raised.value.errors] == ["process_key"]
     assert "patient_admitted" in raised.value.detail
 

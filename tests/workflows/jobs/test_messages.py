@@ -43,11 +43,21 @@ def test_release_date_changed_moves_the_escalation_deadline(case, users, agencie
     instance = ProcessInstance.objects.get(case=case)
     assert instance.next_timer_at == datetime(2026, 11, 15, 9, tzinfo=OSLO)
 
-    answer = send(api(users["kari"]), name="release_date_changed", case_reference=case.reference,
-                  payload={"expected_release_date": "2027-03-01"}, message_id="prison-4711")
+    answer = send(
+        api(users["kari"]),
+        name="release_date_changed",
+        case_reference=case.reference,
+        payload={"expected_release_date": "2027-03-01"},
+        message_id="prison-4711",
+    )
     assert answer.status_code == 202, answer.json()
-    assert answer.json() == {"status": "delivered", "case_id": case.pk, "case_reference": case.reference,
-                             "message_id": "prison-4711", "element_ids": ["BoundaryEvent_release_date_changed"]}
+    assert answer.json() == {
+        "status": "delivered",
+        "case_id": case.pk,
+        "case_reference": case.reference,
+        "message_id": "prison-4711",
+        "element_ids": ["BoundaryEvent_release_date_changed"],
+    }
 
     instance.refresh_from_db()
     new_deadline = datetime(2027, 1, 1, 9, tzinfo=OSLO)
@@ -58,21 +68,33 @@ def test_release_date_changed_moves_the_escalation_deadline(case, users, agencie
     # the housing contact adjusts the plan; finding a home goes on
     assert sorted(t.element_id for t in open_tasks(case)) == ["Task_adjust_housing_plan", "Task_find_home"]
     received = Event.objects.get(case=case, kind=EventKind.MESSAGE_RECEIVED)
-    assert received.detail == {"name": "release_date_changed", "message_id": "prison-4711",
-                               "fields": ["expected_release_date"]}
+    assert received.detail == {
+        "name": "release_date_changed",
+        "message_id": "prison-4711",
+        "fields": ["expected_release_date"],
+    }
 
     # the same message again is ignored: nothing changes
-    again = send(api(users["kari"]), name="release_date_changed", case_reference=case.reference,
-                 payload={"expected_release_date": "2027-05-01"}, message_id="prison-4711")
+    again = send(
+        api(users["kari"]),
+        name="release_date_changed",
+        case_reference=case.reference,
+        payload={"expected_release_date": "2027-05-01"},
+        message_id="prison-4711",
+    )
     assert again.status_code == 202 and again.json()["status"] == "duplicate"
     assert Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED).count() == 1
     instance.refresh_from_db()
     assert instance.next_timer_at == new_deadline
 
     # a new change is caught again (the boundary event stays armed while the task runs)
-    result = services.correlate_message(actor=users["kari"], name="release_date_changed",
-                                        case_reference=case.reference,
-                                        payload={"expected_release_date": "2026-12-31"}, message_id="prison-4712")
+    result = services.correlate_message(
+        actor=users["kari"],
+        name="release_date_changed",
+        case_reference=case.reference,
+        payload={"expected_release_date": "2026-12-31"},
+        message_id="prison-4712",
+    )
     assert result.status == "delivered"
     instance.refresh_from_db()
     assert instance.next_timer_at == datetime(2026, 10, 31, 9, tzinfo=OSLO)
@@ -80,8 +102,12 @@ def test_release_date_changed_moves_the_escalation_deadline(case, users, agencie
 
 
 def test_an_earlier_release_date_escalates_at_once(case, users):
-    services.correlate_message(actor=users["kari"], name="release_date_changed", case_reference=case.reference,
-                               payload={"expected_release_date": "2026-09-01"})
+    services.correlate_message(
+        actor=users["kari"],
+        name="release_date_changed",
+        case_reference=case.reference,
+        payload={"expected_release_date": "2026-09-01"},
+    )
     assert "Task_escalation_no_home" in {t.element_id for t in open_tasks(case)}
     fired = Event.objects.get(case=case, kind=EventKind.TIMER_FIRED)
     assert fired.element_id == "BoundaryEvent_no_home_timer"
@@ -90,32 +116,48 @@ def test_an_earlier_release_date_escalates_at_once(case, users):
 
 def test_a_message_nothing_waits_for_answers_404(shipped, users, agencies):
     waiting_at_intake = start_prison_case(users, agencies)
-    answer = send(api(users["kari"]), name="release_date_changed", case_reference=waiting_at_intake.reference,
-                  payload={"expected_release_date": "2027-03-01"}, message_id="m-1")
+    answer = send(
+        api(users["kari"]),
+        name="release_date_changed",
+        case_reference=waiting_at_intake.reference,
+        payload={"expected_release_date": "2027-03-01"},
+        message_id="m-1",
+    )
     assert answer.status_code == 404
     assert "waits for the message" in answer.json()["detail"]
     # nothing was recorded: the same id may be sent again once the process waits
     assert not waiting_at_intake.received_messages.exists()
     waiting_at_intake.refresh_from_db()
     assert "expected_release_date" not in waiting_at_intake.data
-    assert send(api(users["kari"]), name="release_date_changed", case_reference="BK-1999-000001",
-                payload={}).status_code == 404
+    assert (
+        send(api(users["kari"]), name="release_date_changed", case_reference="BK-1999-000001", payload={}).status_code
+        == 404
+    )
 
 
 def test_unknown_message_name_and_outsiders_answer_404(case, users):
     with pytest.raises(NotFound):
-        services.correlate_message(actor=users["kari"], name="no_such_message", case_reference=case.reference,
-                                   payload={})
+        services.correlate_message(
+            actor=users["kari"], name="no_such_message", case_reference=case.reference, payload={}
+        )
     # siri (hospital) takes no part in the case: it does not exist for her
-    answer = send(api(users["siri"]), name="release_date_changed", case_reference=case.reference,
-                  payload={"expected_release_date": "2027-03-01"})
+    answer = send(
+        api(users["siri"]),
+        name="release_date_changed",
+        case_reference=case.reference,
+        payload={"expected_release_date": "2027-03-01"},
+    )
     assert answer.status_code == 404
 
 
 def test_payload_fields_are_validated(case, users):
     with pytest.raises(InvalidInput) as raised:
-        services.correlate_message(actor=users["kari"], name="release_date_changed", case_reference=case.reference,
-                                   payload={"expected_release_date": "soon", "favourite_colour": "blue"})
+        services.correlate_message(
+            actor=users["kari"],
+            name="release_date_changed",
+            case_reference=case.reference,
+            payload={"expected_release_date": "soon", "favourite_colour": "blue"},
+        )
     fields = {error["field"] for error in raised.value.errors}
     assert fields == {"payload.expected_release_date", "payload.favourite_colour"}
     answer = send(api(users["kari"]), name="release_date_changed", payload={})
@@ -127,8 +169,12 @@ def test_correlation_key_finds_the_case(case, users, agencies):
     ProcessInstance.objects.filter(case=case).update(correlation_key="KDI-2026-88")
     other = start_prison_case(users, agencies, correlation_key="KDI-2026-99")
     assert ProcessInstance.objects.get(case=other).correlation_key == "KDI-2026-99"
-    answer = send(api(users["kari"]), name="release_date_changed", correlation_key="KDI-2026-88",
-                  payload={"expected_release_date": "2027-02-01"})
+    answer = send(
+        api(users["kari"]),
+        name="release_date_changed",
+        correlation_key="KDI-2026-88",
+        payload={"expected_release_date": "2027-02-01"},
+    )
     assert answer.status_code == 202 and answer.json()["case_reference"] == case.reference
 
 
@@ -137,8 +183,11 @@ def test_a_thrown_message_goes_to_the_outbox(db, users, agencies):
     from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
     from workflows.models import OutboxMessage
 
-    form = {"type": "object", "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
-            "additionalProperties": False}
+    form = {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
+        "additionalProperties": False,
+    }
     xml = definitions(f"""
         <bpmn:message id="Message_1" name="housing_found"/>
         <bpmn:process id="Proc_throw" isExecutable="true">
@@ -153,11 +202,15 @@ def test_a_thrown_message_goes_to_the_outbox(db, users, agencies):
           <bpmn:endEvent id="EndEvent_1"/>
         </bpmn:process>
     """)
-    deploy_definition(actor=None, bpmn_xml=xml, forms={"f.schema.json": form}, filename="throw.bpmn",
-                      check_permission=False)
-    case = services.start_case(actor=users["kari"], process_key="Proc_throw",
-                               person={"name": "Ola Nordmann", "national_id": "17912099997"},
-                               participants={"prison": agencies["prison"].pk})
+    deploy_definition(
+        actor=None, bpmn_xml=xml, forms={"f.schema.json": form}, filename="throw.bpmn", check_permission=False
+    )
+    case = services.start_case(
+        actor=users["kari"],
+        process_key="Proc_throw",
+        person={"name": "Ola Nordmann", "national_id": "17912099997"},
+        participants={"prison": agencies["prison"].pk},
+    )
     (message,) = OutboxMessage.objects.filter(case=case)
     assert message.name == "housing_found" and message.status == "pending"
     assert Event.objects.filter(case=case, kind=EventKind.MESSAGE_THROWN, detail__name="housing_found").count() == 1

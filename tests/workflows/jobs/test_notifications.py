@@ -59,8 +59,13 @@ def receiver(settings):
 
 @pytest.fixture
 def fast_backoff(settings):
-    settings.BROBYGGER = {**settings.BROBYGGER, "JOB_MAX_ATTEMPTS": 3, "JOB_BACKOFF_BASE_SECONDS": 10,
-                          "JOB_BACKOFF_CAP_SECONDS": 15, "WEBHOOK_TIMEOUT_SECONDS": 5}
+    settings.BROBYGGER = {
+        **settings.BROBYGGER,
+        "JOB_MAX_ATTEMPTS": 3,
+        "JOB_BACKOFF_BASE_SECONDS": 10,
+        "JOB_BACKOFF_CAP_SECONDS": 15,
+        "WEBHOOK_TIMEOUT_SECONDS": 5,
+    }
 
 
 def test_task_email_carries_only_the_reference_and_a_link(shipped, users, agencies):
@@ -122,7 +127,8 @@ def test_failing_webhook_backs_off_becomes_an_incident_and_retry_completes_it(
     assert hook.status == JobStatus.DONE and hook.attempts == 4
     again = admin.post(f"/api/v1/incidents/{incident.pk}/retry/")  # resolved: nothing is sent again
     assert (again.status_code, without_request_id(again)) == (
-        409, {"detail": "the incident is already resolved", "errors": [], "code": "incident.resolved"}
+        409,
+        {"detail": "the incident is already resolved", "errors": [], "code": "incident.resolved"},
     )
     clock.advance(days=1)
     Worker(name="w").run(once=True)  # nothing is sent again
@@ -133,8 +139,13 @@ def test_failing_webhook_backs_off_becomes_an_incident_and_retry_completes_it(
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert headers["X-Brobygger-Signature"] == expected
     payload = json.loads(body)
-    assert payload == {"id": str(hook.pk), "event": "task_created", "case_reference": case.reference,
-                       "task_id": open_tasks(case)[0].pk, "link": payload["link"]}
+    assert payload == {
+        "id": str(hook.pk),
+        "event": "task_created",
+        "case_reference": case.reference,
+        "task_id": open_tasks(case)[0].pk,
+        "link": payload["link"],
+    }
     assert PERSON["name"] not in body.decode() and PERSON["national_id"] not in body.decode()
 
 

@@ -53,14 +53,17 @@ def test_a_finished_task_withdraws_its_boundary_timer_job(shipped, users, agenci
     assert ProcessInstance.objects.get(case=case).next_timer_at is None
 
 
-@pytest.mark.parametrize(("release", "deadline_utc"), [
-    # two months before: 26 October 2026 is the day after summer time ends (UTC+1)
-    ("2026-12-26", datetime(2026, 10, 26, 8, 0, tzinfo=UTC)),
-    # 24 October 2026 is still summer time (UTC+2)
-    ("2026-12-24", datetime(2026, 10, 24, 7, 0, tzinfo=UTC)),
-    # 30 March 2027 is after summer time starts (28 March)
-    ("2027-05-30", datetime(2027, 3, 30, 7, 0, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("release", "deadline_utc"),
+    [
+        # two months before: 26 October 2026 is the day after summer time ends (UTC+1)
+        ("2026-12-26", datetime(2026, 10, 26, 8, 0, tzinfo=UTC)),
+        # 24 October 2026 is still summer time (UTC+2)
+        ("2026-12-24", datetime(2026, 10, 24, 7, 0, tzinfo=UTC)),
+        # 30 March 2027 is after summer time starts (28 March)
+        ("2027-05-30", datetime(2027, 3, 30, 7, 0, tzinfo=UTC)),
+    ],
+)
 def test_escalation_fires_at_nine_oslo_time_across_daylight_saving(
     shipped, users, agencies, monkeypatch, release, deadline_utc
 ):
@@ -124,13 +127,19 @@ def test_an_interrupting_boundary_timer_withdraws_the_task(db, users, agencies, 
     from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
     from workflows.models import TaskStatus
 
-    form = {"type": "object", "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
-            "additionalProperties": False}
+    form = {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
+        "additionalProperties": False,
+    }
     task_props = properties(formJsonSchemaFilename="f.schema.json")
     xml = definitions(f"""
         <bpmn:process id="Proc_deadline" isExecutable="true">
-          {lane_set({"Kriminalomsorgen": ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1",
-                                          "EndEvent_2"]})}
+          {
+        lane_set(
+            {"Kriminalomsorgen": ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1", "EndEvent_2"]}
+        )
+    }
           <bpmn:startEvent id="StartEvent_1"/>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
           <bpmn:userTask id="Task_1" name="In time">{task_props}</bpmn:userTask>
@@ -145,12 +154,16 @@ def test_an_interrupting_boundary_timer_withdraws_the_task(db, users, agencies, 
           <bpmn:endEvent id="EndEvent_2"/>
         </bpmn:process>
     """)
-    deploy_definition(actor=None, bpmn_xml=xml, forms={"f.schema.json": form}, filename="deadline.bpmn",
-                      check_permission=False)
+    deploy_definition(
+        actor=None, bpmn_xml=xml, forms={"f.schema.json": form}, filename="deadline.bpmn", check_permission=False
+    )
     clock = Clock(monkeypatch, datetime(2026, 3, 28, 23, 30, tzinfo=UTC))  # the night summer time starts
-    case = services.start_case(actor=users["kari"], process_key="Proc_deadline",
-                               person={"name": "Ola Nordmann", "national_id": "17912099997"},
-                               participants={"prison": agencies["prison"].pk})
+    case = services.start_case(
+        actor=users["kari"],
+        process_key="Proc_deadline",
+        person={"name": "Ola Nordmann", "national_id": "17912099997"},
+        participants={"prison": agencies["prison"].pk},
+    )
     (task,) = open_tasks(case)
     assert ProcessInstance.objects.get(case=case).next_timer_at == datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     clock.advance(hours=1, seconds=1)

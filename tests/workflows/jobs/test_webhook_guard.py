@@ -59,10 +59,26 @@ def server():
         each.close()
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.3.4.5", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-    "0.0.0.0", "224.0.0.1", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.3.4.5",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::",
+    ],
+)
 def test_internal_addresses_are_refused(address):
     assert not webhook_transport.is_public(ipaddress.ip_address(address))
     host = f"[{address}]" if ":" in address else address
@@ -100,8 +116,9 @@ def test_a_name_is_resolved_when_sent_and_every_answer_is_checked(monkeypatch, s
 def test_a_redirect_is_not_followed(server):
     target = server()
     redirecting = server(status=307, location=target.url)
-    status = webhook_transport.post(redirecting.url, b"{}", {"X-Brobygger-Signature": "sha256=x"}, timeout=2,
-                                    allowed_networks=LOOPBACK)
+    status = webhook_transport.post(
+        redirecting.url, b"{}", {"X-Brobygger-Signature": "sha256=x"}, timeout=2, allowed_networks=LOOPBACK
+    )
     assert status == 307 and target.calls == []
 
 
@@ -127,7 +144,8 @@ def test_the_webhook_job_refuses_loopback_unless_allowed(shipped, users, agencie
 
 @pytest.mark.django_db
 def test_the_webhook_job_fails_on_a_redirect_and_the_signature_goes_nowhere_else(
-        shipped, users, agencies, server, settings):
+    shipped, users, agencies, server, settings
+):
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     elsewhere = server()
     redirecting = server(status=302, location=elsewhere.url)
@@ -146,7 +164,10 @@ def test_a_bad_allowed_network_stops_start_up():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], capture_output=True, text=True,
-                            env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings",
-                                 "WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/33"})
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "WEBHOOK_ALLOWED_NETWORKS": "10.0.0.0/33"},
+    )
     assert result.returncode != 0 and "WEBHOOK_ALLOWED_NETWORKS" in result.stderr

@@ -29,14 +29,23 @@ def worker_env():
     db = connection.settings_dict
     url = f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}@{db['HOST'] or 'localhost'}"
     url += f":{db['PORT'] or 5432}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url, "DEBUG": "true", "PYTHONUNBUFFERED": "1",
-            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    }
 
 
 def start_worker(name, poll="0.5", stdout=subprocess.DEVNULL):
     return subprocess.Popen(
         [sys.executable, "manage.py", "worker", "--name", name, "--poll", poll],
-        cwd=REPO, env=worker_env(), stdout=stdout, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=worker_env(),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -72,8 +81,7 @@ def stop(process, timeout=15):
     return process.wait(timeout=timeout)
 
 
-def test_every_timer_fires_exactly_once_with_three_workers_and_one_killed(timer_process, users, agencies,
-                                                                         monkeypatch):
+def test_every_timer_fires_exactly_once_with_three_workers_and_one_killed(timer_process, users, agencies, monkeypatch):
     real_now = datetime.now(UTC)
     # Started "yesterday", waiting for an hour ago: due as soon as a worker looks.
     clock = Clock(monkeypatch, real_now - timedelta(days=1))
@@ -88,8 +96,9 @@ def test_every_timer_fires_exactly_once_with_three_workers_and_one_killed(timer_
     try:
         # Kill the first worker with SIGKILL as soon as it has fired a timer: it is then
         # most likely half-way through the next one, its transaction open.
-        assert wait_for(lambda: timers.filter(locked_by="w0", status=JobStatus.DONE).exists()), \
+        assert wait_for(lambda: timers.filter(locked_by="w0", status=JobStatus.DONE).exists()), (
             workers[0].stderr.read() if workers[0].poll() is not None else "w0 fired nothing"
+        )
         workers[0].send_signal(signal.SIGKILL)
         assert wait_for(lambda: not timers.filter(status=JobStatus.PENDING).exists(), timeout=120)
     finally:
