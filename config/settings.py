@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "permissions",
     "bpmn",
     "workflows",
+    "insight",
     "web",
     "api",
 ]
