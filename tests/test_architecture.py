@@ -34,12 +34,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "accounts": frozenset({"core", "permissions"}),
     "bpmn": frozenset({"core", "bpmn.engine", "permissions"}),
     "workflows": frozenset({"core", "bpmn.engine", "bpmn", "permissions"}),
-    "web": frozenset({"core", "bpmn", "permissions", "accounts", "workflows"}),
-    "api": frozenset({"core", "bpmn", "permissions", "accounts", "workflows"}),
+    # Retention and erasure of closed cases: reads and rewrites what workflows stored.
+    "retention": frozenset({"core", "permissions", "bpmn", "workflows"}),
+    "web": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention"}),
+    "api": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention"}),
     "bench": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "workflows"}),
     # Running it (server, health, metrics, logs): reads the job and incident tables.
     "ops": frozenset({"core", "workflows"}),
-    "config": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "accounts", "workflows", "web", "api", "ops"}),
+    "config": frozenset(
+        {"core", "bpmn.engine", "bpmn", "permissions", "accounts", "workflows", "retention", "web", "api", "ops"}
+    ),
 }
 UNITS = tuple(ALLOWED)
 PLAIN_PYTHON = ("core", "bpmn.engine")
