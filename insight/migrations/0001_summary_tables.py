@@ -5,89 +5,122 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('bpmn', '0003_routing_map'),
-        ('permissions', '0006_accesslog_item'),
+        ("bpmn", "0003_routing_map"),
+        ("permissions", "0006_accesslog_item"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseFlow',
+            name="CaseFlow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.PositiveIntegerField(help_text='0: the whole municipality; else an agency id')),
-                ('month', models.DateField(help_text='First day of the month')),
-                ('process_key', models.CharField(max_length=200)),
-                ('outcome', models.CharField(blank=True, help_text='Outcome kind code; empty for openings', max_length=50)),
-                ('tenure', models.CharField(blank=True, max_length=30)),
-                ('opened', models.PositiveIntegerField(default=0)),
-                ('closed', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")),
+                ("month", models.DateField(help_text="First day of the month")),
+                ("process_key", models.CharField(max_length=200)),
+                (
+                    "outcome",
+                    models.CharField(blank=True, help_text="Outcome kind code; empty for openings", max_length=50),
+                ),
+                ("tenure", models.CharField(blank=True, max_length=30)),
+                ("opened", models.PositiveIntegerField(default=0)),
+                ("closed", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'month', 'process_key', 'outcome', 'tenure'), name='insight_caseflow_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("scope", "month", "process_key", "outcome", "tenure"), name="insight_caseflow_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DischargeWait',
+            name="DischargeWait",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.PositiveIntegerField(help_text='0: the whole municipality; else an agency id')),
-                ('month', models.DateField()),
-                ('discharges', models.PositiveIntegerField(default=0)),
-                ('days', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")),
+                ("month", models.DateField()),
+                ("discharges", models.PositiveIntegerField(default=0)),
+                ("days", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'month'), name='insight_discharge_key')],
+                "constraints": [models.UniqueConstraint(fields=("scope", "month"), name="insight_discharge_key")],
             },
         ),
         migrations.CreateModel(
-            name='HousingTime',
+            name="HousingTime",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.PositiveIntegerField(help_text='0: the whole municipality; else an agency id')),
-                ('quarter', models.DateField(help_text='First day of the quarter the person moved in')),
-                ('process_key', models.CharField(max_length=200)),
-                ('days', models.PositiveIntegerField()),
-                ('cases', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")),
+                ("quarter", models.DateField(help_text="First day of the quarter the person moved in")),
+                ("process_key", models.CharField(max_length=200)),
+                ("days", models.PositiveIntegerField()),
+                ("cases", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'quarter', 'process_key', 'days'), name='insight_housingtime_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("scope", "quarter", "process_key", "days"), name="insight_housingtime_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TaskTime',
+            name="TaskTime",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.PositiveIntegerField(help_text='0: the whole municipality; else an agency id')),
-                ('month', models.DateField(help_text='First day of the month the task was completed')),
-                ('element_id', models.CharField(max_length=200)),
-                ('completed', models.PositiveIntegerField(default=0)),
-                ('seconds', models.BigIntegerField(default=0, help_text='Sum of the times from created to completed')),
-                ('with_deadline', models.PositiveIntegerField(default=0)),
-                ('late', models.PositiveIntegerField(default=0, help_text='Completed after their deadline')),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='permissions.agency')),
-                ('definition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='bpmn.processdefinition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")),
+                ("month", models.DateField(help_text="First day of the month the task was completed")),
+                ("element_id", models.CharField(max_length=200)),
+                ("completed", models.PositiveIntegerField(default=0)),
+                ("seconds", models.BigIntegerField(default=0, help_text="Sum of the times from created to completed")),
+                ("with_deadline", models.PositiveIntegerField(default=0)),
+                ("late", models.PositiveIntegerField(default=0, help_text="Completed after their deadline")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="permissions.agency"
+                    ),
+                ),
+                (
+                    "definition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="bpmn.processdefinition"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['scope', 'definition', 'month'], name='insight_tasktime_version')],
-                'constraints': [models.UniqueConstraint(fields=('scope', 'month', 'definition', 'element_id', 'agency'), name='insight_tasktime_key')],
+                "indexes": [models.Index(fields=["scope", "definition", "month"], name="insight_tasktime_version")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("scope", "month", "definition", "element_id", "agency"), name="insight_tasktime_key"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TimerFired',
+            name="TimerFired",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.PositiveIntegerField(help_text='0: the whole municipality; else an agency id')),
-                ('month', models.DateField()),
-                ('element_id', models.CharField(max_length=200)),
-                ('fired', models.PositiveIntegerField(default=0)),
-                ('definition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='bpmn.processdefinition')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("scope", models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")),
+                ("month", models.DateField()),
+                ("element_id", models.CharField(max_length=200)),
+                ("fired", models.PositiveIntegerField(default=0)),
+                (
+                    "definition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="bpmn.processdefinition"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'month', 'definition', 'element_id'), name='insight_timer_key')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("scope", "month", "definition", "element_id"), name="insight_timer_key"
+                    )
+                ],
             },
         ),
     ]
