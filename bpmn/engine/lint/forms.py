@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jsonschema
+from lxml import etree
 
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
@@ -16,6 +19,7 @@ from .model import (
     _q,
     _quoted_list,
 )
+from .state import LintState
 
 DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
 # "x-share" on a form field widens who sees it beyond its category (e.g. the release date).
@@ -25,7 +29,7 @@ SHARE_WITH = ("participants",)
 OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
 
 
-class FormChecks:
+class FormChecks(LintState):
     """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
 
     def _check_form(self, form_name: str) -> list[tuple[str, str]]:
@@ -83,7 +87,7 @@ class FormChecks:
         self._form_problems[form_name] = problems
         return problems
 
-    def _check_form_property(self, el) -> None:
+    def _check_form_property(self, el: etree._Element) -> None:
         if _property(el, FORM_PROPERTY) is None:
             return
         form_name = _property_value(el, FORM_PROPERTY)
@@ -105,7 +109,7 @@ class FormChecks:
             for code, reason in self._check_form(form_name):
                 self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el)
 
-    def check_task_properties(self, process) -> None:
+    def check_task_properties(self, process: etree._Element) -> None:
         # A top-level start event may name the start form: the fields a case start writes.
         for start in process.iterfind(_q("startEvent")):
             self._check_form_property(start)
@@ -125,7 +129,7 @@ class FormChecks:
                     self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task)
 
 
-def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
+def _outcome_role_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
     """An outcome form names each role once, and always the kind (the rest is about it)."""
     problems = []
     roles: dict[str, str] = {}
@@ -167,7 +171,7 @@ def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def _enum_label_problems(properties: dict) -> list[tuple[str, str]]:
+def _enum_label_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
     """``"x-enum-labels"``: the text shown for each choice of an ``enum`` (the stored value
     stays the code), so only for choices the field has, and only text."""
     problems = []
