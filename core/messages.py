@@ -53,6 +53,28 @@ MESSAGES: dict[str, str] = {
     "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
     "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
+    "migration.forbidden": gettext_noop("only process admins move cases to another version"),
+    "migration.no_target": gettext_noop("the process has no such version to move to"),
+    "migration.same_version": gettext_noop("the cases are on that version already"),
+    # why a running case cannot move to another version (per element)
+    "migration.reason.waiting-element-removed": gettext_noop(
+        "the case waits on %(element)s, which the new version does not have"
+    ),
+    "migration.reason.finished-element-removed": gettext_noop(
+        "the case has passed %(element)s, which the new version does not have"
+    ),
+    "migration.reason.subprocess-removed": gettext_noop(
+        "the case runs the subprocess %(element)s, which the new version does not have"
+    ),
+    "migration.reason.not-aligned": gettext_noop(
+        "%(element)s of the case cannot be matched with an element of the new version"
+    ),
+    "migration.reason.instance-has-incident": gettext_noop(
+        "the case stopped on an incident: retry or resolve it first"
+    ),
+    "migration.reason.lane-without-participant": gettext_noop(
+        "the new version routes %(element)s to an agency kind that does not take part in the case"
+    ),
     "process.deploy_race": gettext_noop("another deploy of %(key)s happened at the same time; try again"),
     "draft.changed": gettext_noop("the draft was saved again after you opened it"),
     "message.ambiguous_correlation": gettext_noop(
