@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "case.no_instance": gettext_noop("the case has no process instance"),
     "task.not_found": gettext_noop("no such task"),
     "consent.not_found": gettext_noop("no such consent"),
+    "break_glass.not_found": gettext_noop("no such emergency access"),
     "incident.not_found": gettext_noop("no such incident"),
     "process.not_found": gettext_noop("no such process definition"),
     "process.version_not_found": gettext_noop("no such version"),
@@ -35,6 +36,8 @@ MESSAGES: dict[str, str] = {
     "incident.view_forbidden": gettext_noop("only process admins see incidents"),
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
+    "break_glass.forbidden": gettext_noop("only people who work the case may open data in an emergency"),
+    "break_glass.review_forbidden": gettext_noop("only auditors review emergency access"),
     "consent.recipient_records": gettext_noop(
         "an agency never records a sharing with itself: the coordinator or the agency that holds the data records it"
     ),
@@ -59,6 +62,7 @@ MESSAGES: dict[str, str] = {
     "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
     "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
+    "break_glass.already_reviewed": gettext_noop("this emergency access is already reviewed"),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
     "migration.same_version": gettext_noop("the cases are on that version already"),
@@ -99,6 +103,7 @@ MESSAGES: dict[str, str] = {
     "case.process_has_no_message_start": gettext_noop("the process has no message start event"),
     "case.data_invalid": gettext_noop("the start data is not valid"),
     "consent.invalid": gettext_noop("the consent is not valid"),
+    "break_glass.invalid": gettext_noop("the emergency access cannot be opened"),
     "message.invalid": gettext_noop("the message is not valid"),
     "message.start_required": gettext_noop("the message starts a case: give start"),
     "message.payload_invalid": gettext_noop("the message payload is not valid"),
@@ -176,6 +181,10 @@ MESSAGES: dict[str, str] = {
     "consent.categories_required": gettext_noop("choose at least one category"),
     "consent.unknown_category": gettext_noop("unknown category %(category)s"),
     "consent.unknown_legal_basis": gettext_noop("choose a legal basis from the list"),
+    "break_glass.reason_too_short": gettext_noop(
+        "write the danger to life or health you avert, in at least %(limit)s characters"
+    ),
+    "break_glass.category_not_masked": gettext_noop("choose a category of this case that is masked for you"),
     "consent.basis_not_for_kind": gettext_noop("this legal basis does not cover agencies of the kind %(kind)s"),
     "consent.basis_not_for_category": gettext_noop("this legal basis does not cover %(category)s data"),
     "consent.category_open": gettext_noop("%(category)s data is shared with every participant without consent"),

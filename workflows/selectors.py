@@ -20,7 +20,7 @@ from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import parse_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis, Role
 from workflows import case_outcomes
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
 
@@ -264,7 +264,29 @@ def consents_for_case(*, actor, case):
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency")
+    return AccessLog.objects.filter(case=case).select_related("agency", "break_glass")
+
+
+def break_glass_for_case(*, actor, case):
+    """The case's break-glass openings with their reasons, for its coordinators and auditors
+    (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
+    case = _case_whose_log_actor_reads(actor, case)
+    return BreakGlass.objects.filter(case=case).select_related("user", "agency", "reviewed_by")
+
+
+def break_glass_to_review(actor) -> list[BreakGlass]:
+    """The auditor's review list: openings not yet reviewed in cases where an agency in
+    which ``actor`` is an auditor takes part (``rules.can_review_break_glass``), oldest first."""
+    if not rules.is_auditor(actor):
+        raise Forbidden("break_glass.review_forbidden")
+    auditing = rules.agency_ids_with_role(actor, Role.AUDITOR)
+    candidates = (
+        BreakGlass.objects.filter(reviewed_at__isnull=True, case__participants__agency_id__in=auditing)
+        .distinct()
+        .select_related("case", "user", "agency")
+        .order_by("opened_at", "id")
+    )
+    return [grant for grant in candidates if rules.can_review_break_glass(actor, grant)]
 
 
 @dataclass(frozen=True)
@@ -296,7 +318,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
-        .select_related("agency", "case")
+        .select_related("agency", "case", "break_glass")
         .order_by("-at", "-pk")
     )
     return PersonAccessReport(
