@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web import cases, notes, tasks
+from web import break_glass, cases, notes, tasks
 
 urlpatterns = [
     path("tasks/", tasks.inbox, name="tasks"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),
     path("cases/<int:pk>/consents/", cases.consent_record, name="consent-record"),
     path("cases/<int:pk>/consents/<int:consent_pk>/revoke/", cases.consent_revoke, name="consent-revoke"),
+    path("cases/<int:pk>/break-glass/", cases.break_glass_open, name="break-glass-open"),
+    path("break-glass/", break_glass.review_list, name="break-glass-review"),
+    path("break-glass/<int:grant_pk>/review/", break_glass.review, name="break-glass-reviewed"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),

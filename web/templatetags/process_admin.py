@@ -19,3 +19,14 @@ def processes_nav_item(context):
     match = request.resolver_match
     current = mark_safe(' aria-current="page"') if match and (match.url_name or "").startswith("process") else ""
     return format_html('<li><a href="{}"{}>{}</a></li>', reverse("processes"), current, _("Processes"))
+
+
+@register.simple_tag(takes_context=True)
+def review_nav_item(context):
+    """The auditors' review list of emergency accesses (web.break_glass)."""
+    request = context.get("request")
+    if request is None or not rules.is_auditor(request.user):
+        return ""
+    match = request.resolver_match
+    current = mark_safe(' aria-current="page"') if match and match.url_name == "break-glass-review" else ""
+    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("break-glass-review"), current, _("Emergency access"))
