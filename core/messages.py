@@ -35,6 +35,8 @@ MESSAGES: dict[str, str] = {
     "incident.view_forbidden": gettext_noop("only process admins see incidents"),
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
+    "case.assign_forbidden": gettext_noop("only the lead of the case's housing agency changes who is responsible"),
+    "caseload.forbidden": gettext_noop("only the lead of a housing agency sees its caseload"),
     "access_log.forbidden": gettext_noop("only the case's coordinators and auditors read its access log"),
     "case.start_forbidden": gettext_noop(
         "you may start cases only for an agency you work in, as one of its participants"
@@ -52,6 +54,7 @@ MESSAGES: dict[str, str] = {
     "incident.job_failed_again": gettext_noop("the job failed again: %(error)s"),
     "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
     "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
+    "case.closed": gettext_noop("the case is closed"),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
@@ -156,6 +159,8 @@ MESSAGES: dict[str, str] = {
     ),
     "outcome.housed_before_referral": gettext_noop("the date moved in cannot be before the referral date"),
     "case.unknown_process_field": gettext_noop("unknown process"),
+    "case.responsible_not_contact": gettext_noop("the responsible must be a housing contact of %(agency)s"),
+    "case.responsible_chosen_by_housing": gettext_noop("only the case's housing agency chooses who is responsible"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),
     "agency.unknown_kind": gettext_noop("unknown agency kind %(kind)s"),
     "agency.not_found": gettext_noop("no agency with id %(id)s"),

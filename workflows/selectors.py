@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from core.ids import parse_id
 from permissions import policy, rules
 from permissions.models import AccessLog, Agency, Consent
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
 
@@ -59,7 +60,7 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
 def cases_for(user):
     """The cases ``user`` may see, newest first, with ``open_task_count`` and ``next_timer_at``.
     Narrow it with ``workflows.filters.CaseFilter``."""
-    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency"))
+    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "responsible"))
     return queryset.annotate(
         open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True),
         next_timer_at=Min("instances__next_timer_at"),  # the case's next deadline (a timer)
@@ -76,7 +77,9 @@ def case_for(user, case: Case | int | str) -> Case:
 
 
 def _case_by_id(case_id) -> Case | None:
-    return Case.objects.select_related("person", "coordinator_agency").filter(pk=parse_id(case_id)).first()
+    return (
+        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=parse_id(case_id)).first()
+    )
 
 
 def case_next_timer_at(case):
@@ -311,3 +314,65 @@ def _case_whose_log_actor_reads(actor, case):
     if not rules.can_view_case(actor, case):
         raise NotFound("case.not_found")
     raise Forbidden("access_log.forbidden")
+
+
+# --- caseload -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    user: object | None  # None: the open cases nobody is responsible for
+    open_cases: int
+    open_tasks: int
+    overdue_tasks: int
+    closed_last_year: int
+
+
+@dataclass(frozen=True)
+class Caseload:
+    agency: Agency
+    rows: list[CaseloadRow]
+
+
+def caseload_for(user, *, now=None) -> list[Caseload]:
+    """Per housing agency the user leads: each contact's open cases, the open and overdue
+    tasks of those cases, and the cases closed in the past year. Counts only: no case data,
+    no person; the cases counted are those the lead may see."""
+    if not rules.can_view_caseload(user):
+        raise Forbidden("caseload.forbidden")
+    now = now or timezone.now()
+    loads = []
+    for agency in rules.caseload_agencies(user).order_by("name"):
+        cases = rules.visible_cases(user, Case.objects.filter(participants__agency=agency)).order_by()
+        open_cases = cases.filter(status=CaseStatus.OPEN)
+        by_user = _counts(open_cases, "responsible")
+        closed = _counts(
+            cases.filter(status=CaseStatus.COMPLETED, closed_at__gte=now - datetime.timedelta(days=365)), "responsible"
+        )
+        tasks = (
+            Task.objects.filter(case__in=open_cases, status__in=ACTIVE_TASK_STATUSES)
+            .order_by()
+            .values_list("case__responsible")
+            .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
+        )
+        task_counts = {responsible: (n, late) for responsible, n, late in tasks}
+        contacts = list(rules.housing_contacts(agency))
+        known = {contact.pk for contact in contacts}
+        others = [pk for pk in {*by_user, *closed} if pk is not None and pk not in known]  # left the agency
+        contacts += list(get_user_model().objects.filter(pk__in=others).order_by("username"))
+        rows = [
+            CaseloadRow(
+                contact,
+                by_user.get(contact.pk, 0),
+                *task_counts.get(contact.pk, (0, 0)),
+                closed.get(contact.pk, 0),
+            )
+            for contact in contacts
+        ]
+        rows.append(CaseloadRow(None, by_user.get(None, 0), *task_counts.get(None, (0, 0)), closed.get(None, 0)))
+        loads.append(Caseload(agency, rows))
+    return loads
+
+
+def _counts(cases, field: str) -> dict:
+    return dict(cases.values_list(field).annotate(n=Count("id", distinct=True)).values_list(field, "n"))
