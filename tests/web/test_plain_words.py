@@ -2,7 +2,6 @@
 
 import pytest
 
-from permissions.models import Consent
 from workflows.services import record_consent
 
 from .conftest import INTAKE_NO_HOME, open_task
@@ -24,43 +23,18 @@ def test_the_language_picker_names_each_language_in_itself(web, users):
     assert "Engelsk" not in page
 
 
-def test_saved_consents_name_the_categories_in_words_and_the_form_has_no_english_default(
-    web, users, agencies, prison_case
-):
+def test_saved_consents_name_the_categories_in_words(web, users, agencies, prison_case, consent_basis):
     record_consent(
         actor=users["bjorn"],
         case=prison_case.pk,
         agency=agencies["nav"].pk,
         categories=["housing", "health"],
         purpose="Økonomisk rådgivning",
+        legal_basis=consent_basis,
     )
     page = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
     consents = page[page.index('id="consents"') : page.index('id="record-consent"')]
     assert "bolig, helse" in consents and "housing, health" not in consents
-    form = consents.split("<form")[-1].replace('value="consent" id="consent-basis-consent"', "")
-    assert 'value="consent"' not in form
-
-
-def test_a_legal_basis_is_chosen_by_a_radio_and_named_in_words(web, agencies, prison_case):
-    response = web("bjorn").post(
-        f"/cases/{prison_case.pk}/consents/",
-        {
-            "agency": agencies["nav"].pk,
-            "categories": ["economy"],
-            "purpose": "Gjeldsrådgivning",
-            "basis_kind": "legal",
-            "legal_basis": "sosialtjenesteloven § 17",
-        },
-    )
-    assert response.status_code == 302
-    assert Consent.objects.get(case=prison_case).basis == "sosialtjenesteloven § 17"
-    bjorn = web("bjorn")
-    empty = bjorn.post(
-        f"/cases/{prison_case.pk}/consents/",
-        {"agency": agencies["nav"].pk, "categories": ["economy"], "purpose": "x", "basis_kind": "legal"},
-    )
-    assert empty.status_code == 302
-    assert 'id="consent-basis-error"' in bjorn.get(empty["Location"]).content.decode()
 
 
 def test_dates_in_data_cards_are_written_the_norwegian_way_and_choices_by_their_label(web, prison_case):
