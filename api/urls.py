@@ -17,6 +17,11 @@ urlpatterns = [
         views.ProcessDefinitionVersion.as_view(),
         name="api-process-definition-version",
     ),
+    path(
+        "process-definitions/<str:key>/versions/<int:version>/migration/",
+        views.VersionMigrationView.as_view(),
+        name="api-process-version-migration",
+    ),
     path("cases/", views.CaseList.as_view(), name="api-cases"),
     path("cases/<int:pk>/", views.CaseDetail.as_view(), name="api-case"),
     path("cases/<int:pk>/timeline/", views.CaseTimeline.as_view(), name="api-case-timeline"),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "bpmn",
     "workflows",
     "retention",
+    "insight",
     "web",
     "api",
 ]

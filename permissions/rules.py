@@ -253,6 +253,12 @@ def can_deploy_process(user) -> bool:
     return is_process_admin(user)
 
 
+def can_migrate_cases(user) -> bool:
+    """Moving running cases to another version of their process: the process admin's (who
+    sees element ids and case references, never case data)."""
+    return is_process_admin(user)
+
+
 def can_view_incidents(user) -> bool:
     return is_process_admin(user)
 
@@ -314,6 +320,21 @@ def acting_agency(user, case, *, prefer_coordinator: bool = False) -> Agency | N
             if agency.pk == case.coordinator_agency_id:
                 return agency
     return access.acting[0][0]
+
+
+def message_sender_agency(user, case, senders) -> Agency | None:
+    """The agency through which ``user`` may send a message into ``case`` that the model
+    lets the agency kinds ``senders`` send: one of theirs that participates and is of such
+    a kind (``bpmn.engine.write_rules``). None: they may not send it."""
+    access = case_access(user, case)
+    return next((agency for agency, _role in (access.acting if access else ()) if agency.kind in senders), None)
+
+
+def message_starter_agency(user, participants, senders) -> Agency | None:
+    """Of the agencies a message would start a case with, the one through which ``user``
+    may send it: theirs, with a case role, and of a kind in ``senders``."""
+    mine = case_agency_ids(user)
+    return next((a for a in participants if a.pk in mine and a.kind in senders), None)
 
 
 # --- values of case data ----------------------------------------------------------------

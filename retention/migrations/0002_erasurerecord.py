@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("retention", "0001_initial"),
-        ("workflows", "0010_erasure_job"),
+        ("workflows", "0011_erasure_job"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

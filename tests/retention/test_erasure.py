@@ -4,6 +4,7 @@ leaves the person's name and national id in no table and no column."""
 from collections import Counter
 
 import pytest
+from django.apps import apps
 
 from permissions.models import AccessLog
 from retention.erasure import TOMBSTONE_NAME
@@ -20,10 +21,20 @@ from .helpers import NATIONAL_ID, PERSON, TRACES, age, full_prison_case, traces
 pytestmark = pytest.mark.postgres
 
 
+def insight_tables():
+    """Every row of every insight summary table (the leaders' figures), without ids."""
+    return {
+        model.__name__: sorted(
+            (tuple(sorted((k, str(v)) for k, v in row.items() if k != "id")) for row in model.objects.values()),
+        )
+        for model in apps.get_app_config("insight").get_models()
+    }
+
+
 def figures():
-    """What leaders' figures count (until the insight tables land on main: the same
-    counts from the columns they are made of): outcomes per year, kind and tenure with
-    their dates, events per kind and agency, tasks per agency and status with their times."""
+    """The leaders' figures (the insight tables), and the columns figures are made of:
+    outcomes per year, kind and tenure with their dates, events per kind and agency,
+    tasks per agency and status with their times, cases."""
     outcomes = Counter(
         CaseOutcome.objects.values_list("kind__code", "tenure", "closed_date__year", "referral_date", "housed_date")
     )
@@ -32,7 +43,7 @@ def figures():
     cases = Counter(
         Case.objects.values_list("process_key", "status", "opened_at", "closed_at", "coordinator_agency_id")
     )
-    return outcomes, events, tasks, cases
+    return insight_tables(), outcomes, events, tasks, cases
 
 
 def run_erasure_jobs():
@@ -60,6 +71,7 @@ def test_an_erased_case_leaves_no_trace_of_the_person(shipped, users, agencies, 
     assert enqueue_due_erasures() == 0  # closed today: kept 5 years
     age(case, 5)
     figures_before = figures()
+    assert sum(len(rows) for rows in figures_before[0].values()) > 5  # the case is counted
     assert enqueue_due_erasures() == 1
     assert enqueue_due_erasures() in (0, 1)  # a second sweep queues no second job
     assert Job.objects.filter(kind=JobKind.ERASURE, case=case, status=JobStatus.PENDING).count() == 1

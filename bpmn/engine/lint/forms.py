@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jsonschema
+from lxml import etree
 
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
-from .model import DUE_IN_PROPERTY, FORM_PROPERTY, _describe, _human_tasks, _property, _property_value, _quoted_list
+from .model import (
+    DUE_IN_PROPERTY,
+    FORM_PROPERTY,
+    _describe,
+    _human_tasks,
+    _property,
+    _property_value,
+    _q,
+    _quoted_list,
+)
+from .state import LintState
 
 DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
 # "x-share" on a form field widens who sees it beyond its category (e.g. the release date).
@@ -16,7 +29,7 @@ SHARE_WITH = ("participants",)
 OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
 
 
-class FormChecks:
+class FormChecks(LintState):
     """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
 
     def _check_form(self, form_name: str) -> list[tuple[str, str]]:
@@ -74,32 +87,34 @@ class FormChecks:
         self._form_problems[form_name] = problems
         return problems
 
-    def check_task_properties(self, process) -> None:
+    def _check_form_property(self, el: etree._Element) -> None:
+        if _property(el, FORM_PROPERTY) is None:
+            return
+        form_name = _property_value(el, FORM_PROPERTY)
+        if not form_name:
+            self.add(
+                "missing-form",
+                f"{_describe(el)} has an empty {FORM_PROPERTY}; name the form file or remove the property",
+                el,
+            )
+        elif form_name not in self.forms:
+            given = _quoted_list(sorted(self.forms)) or "none"
+            self.add(
+                "missing-form",
+                f"{_describe(el)} uses the form '{form_name}', which was not "
+                f"deployed with the model (forms given: {given})",
+                el,
+            )
+        else:
+            for code, reason in self._check_form(form_name):
+                self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el)
+
+    def check_task_properties(self, process: etree._Element) -> None:
+        # A top-level start event may name the start form: the fields a case start writes.
+        for start in process.iterfind(_q("startEvent")):
+            self._check_form_property(start)
         for task in _human_tasks(process):
-            form_prop = _property(task, FORM_PROPERTY)
-            if form_prop is not None:
-                form_name = _property_value(task, FORM_PROPERTY)
-                if not form_name:
-                    self.add(
-                        "missing-form",
-                        f"{_describe(task)} has an empty {FORM_PROPERTY}; name the form file or remove the property",
-                        task,
-                    )
-                elif form_name not in self.forms:
-                    given = _quoted_list(sorted(self.forms)) or "none"
-                    self.add(
-                        "missing-form",
-                        f"{_describe(task)} uses the form '{form_name}', which was not "
-                        f"deployed with the model (forms given: {given})",
-                        task,
-                    )
-                else:
-                    for code, reason in self._check_form(form_name):
-                        self.add(
-                            code,
-                            f"the form '{form_name}' of {_describe(task)} {reason}",
-                            task,
-                        )
+            self._check_form_property(task)
             if _property(task, DUE_IN_PROPERTY) is not None:
                 due_in = _property_value(task, DUE_IN_PROPERTY) or ""
                 try:
@@ -114,7 +129,7 @@ class FormChecks:
                     self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task)
 
 
-def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
+def _outcome_role_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
     """An outcome form names each role once, and always the kind (the rest is about it)."""
     problems = []
     roles: dict[str, str] = {}
@@ -156,7 +171,7 @@ def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def _enum_label_problems(properties: dict) -> list[tuple[str, str]]:
+def _enum_label_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
     """``"x-enum-labels"``: the text shown for each choice of an ``enum`` (the stored value
     stays the code), so only for choices the field has, and only text."""
     problems = []

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0009_case_notes_and_attachments"),
+        ("workflows", "0010_version_migration"),
     ]
 
     operations = [
