@@ -119,8 +119,8 @@ class ConsentInput(InputSerializer):
     )
     categories = serializers.ListField(child=serializers.ChoiceField(choices=CATEGORIES), min_length=1)
     purpose = serializers.CharField(max_length=2000)
-    basis = serializers.CharField(
-        max_length=200, required=False, default="consent", help_text='"consent" or the name of a legal basis'
+    legal_basis = serializers.IntegerField(
+        min_value=1, help_text="the id of the provision it rests on (GET /api/v1/legal-bases/): consent or law"
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
@@ -338,6 +338,16 @@ class CompletedSerializer(serializers.Serializer):
     open_tasks = TaskSerializer(many=True, help_text="the case's open tasks after this one")
 
 
+class LegalBasisSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    law = serializers.CharField()
+    paragraph = serializers.CharField()
+    title = serializers.CharField()
+    is_consent = serializers.BooleanField(help_text="the person's consent (else a provision of law)")
+    categories = serializers.ListField(child=serializers.CharField(), help_text="the categories it covers")
+    agency_kinds = serializers.ListField(child=serializers.CharField(), help_text="the kinds of agency it lets receive")
+
+
 class ConsentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
@@ -345,7 +355,7 @@ class ConsentSerializer(serializers.Serializer):
     agency_kind = serializers.CharField()
     categories = serializers.ListField(child=serializers.CharField())
     purpose = serializers.CharField()
-    basis = serializers.CharField()
+    legal_basis = LegalBasisSerializer()
     note = serializers.CharField()
     given_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)

@@ -36,6 +36,12 @@ MESSAGES: dict[str, str] = {
     "incident.view_forbidden": gettext_noop("only process admins see incidents"),
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
+    "consent.recipient_records": gettext_noop(
+        "an agency never records a sharing with itself: the coordinator or the agency that holds the data records it"
+    ),
+    "consent.not_holder": gettext_noop(
+        "only the coordinator (for the person's consent) or the agency that holds the data records this sharing"
+    ),
     "access_log.forbidden": gettext_noop("only the case's coordinators and auditors read its access log"),
     "case.start_forbidden": gettext_noop(
         "you may start cases only for an agency you work in, as one of its participants"
@@ -170,6 +176,13 @@ MESSAGES: dict[str, str] = {
     "consent.no_agency_of_kind": gettext_noop("no agency of this kind takes part in the case"),
     "consent.categories_required": gettext_noop("choose at least one category"),
     "consent.unknown_category": gettext_noop("unknown category %(category)s"),
+    "consent.unknown_legal_basis": gettext_noop("choose a legal basis from the list"),
+    "consent.basis_not_for_kind": gettext_noop("this legal basis does not cover agencies of the kind %(kind)s"),
+    "consent.basis_not_for_category": gettext_noop("this legal basis does not cover %(category)s data"),
+    "consent.category_open": gettext_noop("%(category)s data is shared with every participant without consent"),
+    "consent.category_not_needed": gettext_noop(
+        "%(category)s data is not something the receiving agency needs to know in this process"
+    ),
     "message.name_required": gettext_noop("the message name is required (at most 200 characters)"),
     "message.reference_or_key": gettext_noop("give either case_reference or correlation_key"),
     "message.names_or_starts": gettext_noop("a message either names its case or starts one, not both"),

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bpmn.registry import runtime_for
-from permissions.models import AccessLog
+from permissions.models import AccessLog, LegalBasis
 from tests.workflows.helpers import (
     PRISON_PARTICIPANTS,
     do_follow_up_visits,
@@ -84,6 +84,7 @@ def full_prison_case(users, agencies, monkeypatch, person=PERSON) -> Case:
         agency=agencies["nav"],
         categories=["housing", "health"],
         purpose=f"Bolig for {person['name']}",
+        legal_basis=LegalBasis.objects.get(law="forvaltningsloven", paragraph="§ 13 a nr. 1"),
         note=f"signert av {person['name']}",
     )
     note = services.add_note(actor=bjorn, case=case.pk, text=f"Møtte {person['name']} ({person['national_id']})")

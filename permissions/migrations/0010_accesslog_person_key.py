@@ -43,7 +43,7 @@ def refuse_every_update(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("permissions", "0006_accesslog_item"),
+        ("permissions", "0009_consent_legal_basis_required"),
     ]
 
     operations = [
