@@ -33,7 +33,7 @@ from bpmn.engine.clock import moved_clock
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core.national_id import validate_national_id
-from permissions.models import Agency
+from permissions.models import Agency, LegalBasis
 from workflows import services
 from workflows.jobs.queue import EXTERNAL_KINDS
 from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Job, JobKind, JobStatus, Person, Task
@@ -405,15 +405,19 @@ class _Seeder:
     def _consents(self, case: Case, clock: SimulatedClock, kinds: set[str]) -> None:
         """Most people consent at the first meeting to sharing what the others need."""
         clock.advance_to(clock.moment + dt.timedelta(minutes=self.rng.randrange(10, 90)))
+        # The person's consent (the first active consent provision of the list: samtykke),
+        # recorded by the coordinator; coordination needs none (every participant sees it).
+        consent = LegalBasis.objects.filter(is_consent=True, active=True).first()
         for kind in sorted(kinds - {"housing"}):
             if self.rng.random() < 0.85:
-                categories = ["housing", "coordination"] + (["economy"] if kind == "municipality" else [])
+                categories = ["housing"] + (["economy"] if kind == "municipality" else [])
                 services.record_consent(
                     actor=case.responsible,
                     case=case,
                     agency=self.agencies[kind],
                     categories=categories,
                     purpose="Samarbeid om bolig og oppfølging",
+                    legal_basis=consent,
                 )
 
     def _work(self, case: Case, plan: PlannedCase, clock: SimulatedClock) -> None:
