@@ -6,26 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0010_accesslog_person_key'),
-        ('workflows', '0011_erasure_job'),
+        ("permissions", "0010_accesslog_person_key"),
+        ("workflows", "0011_erasure_job"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='responsible',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responsible_cases', to=settings.AUTH_USER_MODEL),
+            model_name="case",
+            name="responsible",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="responsible_cases",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('case_started', 'Case started'), ('case_completed', 'Case completed'), ('task_created', 'Task created'), ('task_claimed', 'Task taken'), ('task_unclaimed', 'Task released'), ('task_completed', 'Task completed'), ('task_cancelled', 'Task cancelled'), ('handoff', 'Handoff'), ('timer_fired', 'Timer fired'), ('message_received', 'Message received'), ('message_thrown', 'Message sent'), ('incident', 'Incident'), ('incident_resolved', 'Incident resolved'), ('incident_data_set', 'Data set for a retry'), ('consent_given', 'Consent given'), ('consent_revoked', 'Consent revoked'), ('responsible_changed', 'Responsible housing contact changed'), ('note_added', 'Note added'), ('note_corrected', 'Note corrected'), ('note_withdrawn', 'Note withdrawn'), ('attachment_added', 'Attachment added'), ('attachment_withdrawn', 'Attachment withdrawn'), ('version_migrated', 'Moved to a new process version')], max_length=30),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("case_started", "Case started"),
+                    ("case_completed", "Case completed"),
+                    ("task_created", "Task created"),
+                    ("task_claimed", "Task taken"),
+                    ("task_unclaimed", "Task released"),
+                    ("task_completed", "Task completed"),
+                    ("task_cancelled", "Task cancelled"),
+                    ("handoff", "Handoff"),
+                    ("timer_fired", "Timer fired"),
+                    ("message_received", "Message received"),
+                    ("message_thrown", "Message sent"),
+                    ("incident", "Incident"),
+                    ("incident_resolved", "Incident resolved"),
+                    ("incident_data_set", "Data set for a retry"),
+                    ("consent_given", "Consent given"),
+                    ("consent_revoked", "Consent revoked"),
+                    ("responsible_changed", "Responsible housing contact changed"),
+                    ("note_added", "Note added"),
+                    ("note_corrected", "Note corrected"),
+                    ("note_withdrawn", "Note withdrawn"),
+                    ("attachment_added", "Attachment added"),
+                    ("attachment_withdrawn", "Attachment withdrawn"),
+                    ("version_migrated", "Moved to a new process version"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['responsible', 'status'], name='case_caseload'),
+            model_name="case",
+            index=models.Index(fields=["responsible", "status"], name="case_caseload"),
         ),
     ]
