@@ -2,9 +2,13 @@
 
 from django.urls import path
 
-from web import cases, notes, tasks
+from web import cases, insight, notes, tasks
 
 urlpatterns = [
+    path("insight/", insight.insight_page, name="insight"),
+    path("insight/annual/", insight.annual_report, name="insight-annual"),
+    path("insight/heatmap/", insight.heatmap_page, name="insight-heatmap"),
+    path("insight/export/<slug:key>.<str:fmt>", insight.insight_export, name="insight-export"),
     path("tasks/", tasks.inbox, name="tasks"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),
