@@ -2,7 +2,7 @@
 
 The figures of a year are read as a leader reads them: the table on the page, its CSV and
 its XLSX. The attacker knows how the table adds up (each row to its total, each column to
-the year's total row), that "<5" is 1 to 4 and "×" anything from 0, and tries every value
+the year's total row), that "<5" is 1 to 4 and the hidden mark anything from 0, and tries every value
 the sums allow for the hidden cells. A hidden count is recovered when only one value fits.
 """
 
@@ -76,7 +76,6 @@ def solutions(table: list[list[str]], limit: int = 200) -> dict[tuple[int, int],
 
     def consistent(values, complete):
         for line in lines:
-            *parts, total = line
             known = [values.get(cell, None if cell in domain else int(grid[cell[0]][cell[1]])) for cell in line]
             if None in known:
                 if complete:
