@@ -88,6 +88,34 @@ BASIS_SHARED_FIELD = "shared-field"
 
 ROLE_RANK = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 
+BASIS_LABELS = {
+    BASIS_OWN_DATA: _("data their agency wrote"),
+    BASIS_OWN_SERVICE: _("their agency's own service"),
+    BASIS_PARTICIPANT: _("takes part in the case"),
+    BASIS_COORDINATOR: _("coordinates the case"),
+    BASIS_SHARED_FIELD: _("shared with everyone in the case"),
+}
+
+
+def basis_label(basis: str):
+    """An access-log basis in words: ``consent:7`` -> "the person's consent (no. 7)",
+    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>"."""
+    if basis in BASIS_LABELS:
+        return BASIS_LABELS[basis]
+    kind, _sep, rest = (basis or "").partition(":")
+    if kind == "consent" and rest:
+        return format_lazy(_("the person's consent (no. {number})"), number=rest)
+    if kind == "task" and rest:
+        return format_lazy(_("works a task that needs it (no. {number})"), number=rest)
+    if kind == "legal" and rest:
+        return format_lazy(_("legal basis: {law}"), law=rest)
+    return basis
+
+
+def role_label(role: str):
+    """A membership role in words (``coordinator`` -> "koordinator")."""
+    return Role(role).label if role in Role.values else role
+
 
 @dataclass(frozen=True)
 class Decision:

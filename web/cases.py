@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
@@ -62,7 +64,12 @@ def case_list(request):
     if process not in {p.key for p in processes}:
         process = ""  # only the processes offered in the form
     overdue = request.GET.get("overdue") == "1"  # a checkbox: ticked or "all"
-    data = {"status": request.GET.get("status", ""), "process_key": process, "overdue": "true" if overdue else ""}
+    data = {
+        "status": request.GET.get("status", ""),
+        "process_key": process,
+        "overdue": "true" if overdue else "",
+        "q": request.GET.get("q", "")[:200],
+    }
     filterset = CaseFilter(data, selectors.cases_for(user), request=request)
     # A bad filter value is ignored (``.qs`` narrows by the valid ones).
     page, query = page_of(request, filterset.qs)
@@ -77,6 +84,7 @@ def case_list(request):
             "processes": processes,
             "status": status,
             "process": process,
+            "q": request.GET.get("q", "")[:200],
             "overdue": overdue,
             "statuses": dict(CaseStatus.choices),
             "works_cases": works_cases(user),
@@ -195,6 +203,7 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
         "cases/detail.html",
         {
             "case": case,
+            "process_name": selectors.process_name(case.process_key),
             "view": view,
             "person": view.person,
             "status_label": case.get_status_display(),
@@ -238,8 +247,16 @@ def _consent_form(user, view, values, errors) -> dict:
     }
 
 
+# A consent form with errors is shown again after a redirect (Post/Redirect/Get): a reload
+# of the page then shows it, and never records the consent a second time.
+CONSENT_FORM_SESSION_KEY = "brobygger.consent_form"
+
+
 @ui_view
 def case_detail(request, pk):
+    kept = request.session.pop(CONSENT_FORM_SESSION_KEY, None)
+    if kept and kept.get("case") == pk:
+        return _case_page(request, pk, consent_values=kept["values"], consent_errors=kept["errors"])
     return _case_page(request, pk)
 
 
@@ -293,7 +310,8 @@ def consent_record(request, pk):
             note=values["note"],
         )
     except InvalidInput as exc:
-        return _case_page(request, pk, consent_values=values, consent_errors=exc.errors, status=400)
+        request.session[CONSENT_FORM_SESSION_KEY] = {"case": pk, "values": values, "errors": exc.errors}
+        return HttpResponseRedirect(reverse("case", args=[pk]) + "#consents")
     except Forbidden as exc:
         errors = [{"field": "agency", "message": error_text(exc)}]
         return _case_page(request, pk, consent_values=values, consent_errors=errors, status=403)
@@ -301,10 +319,16 @@ def consent_record(request, pk):
     return redirect("case", pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @ui_view
 def consent_revoke(request, pk, consent_pk):
-    selectors.case_for(request.user, pk)
+    """GET: ask "withdraw this consent?"; POST: withdraw it."""
+    case = selectors.case_for(request.user, pk)
+    if request.method != "POST":
+        consent = selectors.consents_for_case(actor=request.user, case=case).filter(pk=consent_pk).first()
+        if consent is None or not rules.can_revoke_consent(request.user, consent) or consent.revoked_at:
+            raise NotFound("consent.not_found")
+        return render(request, "cases/consent_revoke.html", {"case": case, "consent": consent})
     try:
         services.revoke_consent(actor=request.user, consent_id=consent_pk)
     except Conflict as exc:

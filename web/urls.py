@@ -1,6 +1,8 @@
 """Web UI routes (design §8), mounted at the site root."""
 
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from web import cases, insight, notes, tasks
 
@@ -9,6 +11,8 @@ urlpatterns = [
     path("insight/annual/", insight.annual_report, name="insight-annual"),
     path("insight/heatmap/", insight.heatmap_page, name="insight-heatmap"),
     path("insight/export/<slug:key>.<str:fmt>", insight.insight_export, name="insight-export"),
+    # Browsers ask for /favicon.ico on every page whatever the page links: answer, not 404.
+    path("favicon.ico", RedirectView.as_view(url=static("brobygger/favicon.svg"), permanent=True)),
     path("tasks/", tasks.inbox, name="tasks"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),
