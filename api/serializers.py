@@ -8,6 +8,7 @@ from rest_framework import serializers
 from core.messages import render
 from core.national_id import mask_national_id
 from permissions.models import CATEGORIES, AgencyKind
+from workflows import selectors
 from workflows.models import ProcessInstance
 from workflows.services import versions
 
@@ -310,10 +311,15 @@ class EventSerializer(serializers.Serializer):
     to_agency = AgencySerializer(allow_null=True)
     element_id = serializers.CharField()
     task = serializers.IntegerField(source="task_id", allow_null=True)
-    detail = serializers.DictField()
+    detail = serializers.SerializerMethodField(
+        help_text="what happened; an incident's error text only for the process admin"
+    )
 
     def get_actor(self, event) -> str | None:
         return event.actor.get_username() if event.actor_id else None
+
+    def get_detail(self, event) -> dict:
+        return selectors.event_detail_for(event, self.context["request"].user)
 
 
 class DiagramSerializer(serializers.Serializer):
@@ -418,12 +424,15 @@ class IncidentSerializer(serializers.Serializer):
     case = CaseRefSerializer()
     element_id = serializers.CharField()
     kind = serializers.CharField()
-    error = serializers.CharField()
+    error = serializers.SerializerMethodField(help_text="what failed, without values of case data")
     attempts = serializers.IntegerField()
     job = serializers.SerializerMethodField(help_text="the failed job (notification, webhook, timer), if any")
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolved_by = serializers.SerializerMethodField()
+
+    def get_error(self, incident) -> str:
+        return selectors.incident_error(incident)
 
     def get_job(self, incident) -> dict | None:
         job = incident.job

@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "not_found": gettext_noop("not found"),
     "case.not_found": gettext_noop("no such case"),
     "case.no_instance": gettext_noop("the case has no process instance"),
+    "retention.case_open": gettext_noop("the case is still open: only a closed case can be erased"),
     "task.not_found": gettext_noop("no such task"),
     "consent.not_found": gettext_noop("no such consent"),
     "incident.not_found": gettext_noop("no such incident"),

@@ -325,6 +325,13 @@ def can_retry_incident(user, incident=None) -> bool:
     return is_process_admin(user)
 
 
+def can_see_incident_errors(user) -> bool:
+    """The text of an incident's error (values already scrubbed from it) is for the process
+    admin, who fixes the model; a case participant sees that a step failed, where, and the
+    error class, in the timeline."""
+    return is_process_admin(user)
+
+
 def can_view_access_log(user, case) -> bool:
     """The case's access log: coordinators of its coordinator agency, and auditors of an
     agency that participates in it. (Auditors read the log, never the case data.)"""

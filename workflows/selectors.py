@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
+from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
@@ -23,7 +24,7 @@ from core.ids import parse_id
 from permissions import policy, rules
 from permissions.models import AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
+from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, EventKind, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
 
@@ -135,6 +136,24 @@ def case_timeline_for(case, user):
         .select_related("actor", "agency", "from_agency", "to_agency")
         .order_by("created_at", "id")
     )
+
+
+# Event detail only some readers get: an incident's error text (rules.can_see_incident_errors).
+INCIDENT_ERROR_KEYS = ("error",)
+
+
+def event_detail_for(event, user) -> dict:
+    """An event's detail as ``user`` may read it (timeline answers and pages)."""
+    detail = event.detail or {}
+    if event.kind == EventKind.INCIDENT and not rules.can_see_incident_errors(user):
+        return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
+    return detail
+
+
+def incident_error(incident) -> str:
+    """The incident's error text for the process admin, scrubbed again of the case's data
+    (rows written before errors were scrubbed where they were raised, a job's error)."""
+    return scrub.scrub(incident.error, scrub.literals(incident.case.data if incident.case_id else {}))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("permissions", "0009_consent_legal_basis_required"),
+        ("permissions", "0010_accesslog_person_key"),
     ]
 
     operations = [
