@@ -34,6 +34,8 @@ MESSAGES: dict[str, str] = {
     "process.edit_forbidden": gettext_noop("only process admins edit process definitions"),
     "process.manage_forbidden": gettext_noop("only process admins manage process definitions"),
     "incident.view_forbidden": gettext_noop("only process admins see incidents"),
+    "insight.forbidden": gettext_noop("only leaders see the figures"),
+    "insight.heatmap_forbidden": gettext_noop("only leaders and process admins see wait times on the diagram"),
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
     "case.assign_forbidden": gettext_noop("only the lead of the case's housing agency changes who is responsible"),
@@ -160,6 +162,11 @@ MESSAGES: dict[str, str] = {
         "expected an object: lanes, pools, groups, assignees (name -> agency kind) and default"
     ),
     "field.new_key": gettext_noop("use a new key for a new request"),
+    "insight.invalid_filter": gettext_noop("the filter is not valid"),
+    "insight.unknown_choice": gettext_noop("choose one of the values in the list"),
+    "insight.group_too_small": gettext_noop(
+        "this choice narrows the figures to fewer than %(limit)s: choose a wider one"
+    ),
     "field.invalid_key": gettext_noop("invalid key"),
     "outcome.unknown_kind": gettext_noop("choose one of the outcome kinds in the list"),
     "outcome.tenure_without_home": gettext_noop(

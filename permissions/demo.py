@@ -33,6 +33,8 @@ USERS = [
     ("mona", "Mona Saksbehandler", AgencyKind.MUNICIPALITY, Role.MEMBER),
     ("ada", "Ada Prosessadministrator", AgencyKind.HOUSING, Role.PROCESS_ADMIN),
     ("aud", "Aud Revisor", AgencyKind.HOUSING, Role.AUDITOR),
+    ("leif", "Leif Kommunalsjef", AgencyKind.MUNICIPALITY, Role.MUNICIPAL_LEADER),
+    ("nina", "Nina NAV-leder", AgencyKind.NAV, Role.LEADER),
     ("oscar", "Oscar Uten Etat", None, None),
 ]
 

@@ -183,6 +183,35 @@ def is_auditor(user) -> bool:
     return bool(agency_ids_with_role(user, Role.AUDITOR))
 
 
+# --- insight: aggregates for leaders ----------------------------------------------------
+
+# The scope of the whole municipality's figures (``insight.models.WHOLE_MUNICIPALITY``).
+WHOLE_MUNICIPALITY_SCOPE = 0
+
+
+def insight_scopes(user) -> list[int]:
+    """Whose figures the user may read: ``[0]`` (the whole municipality) for a municipality
+    leader, else the ids of the agencies they lead. Leaders see aggregates only: neither
+    role is a case role, so every case, task and person predicate refuses them."""
+    if agency_ids_with_role(user, Role.MUNICIPAL_LEADER):
+        return [WHOLE_MUNICIPALITY_SCOPE]
+    return sorted(agency_ids_with_role(user, Role.LEADER))
+
+
+def can_view_insight(user) -> bool:
+    return bool(insight_scopes(user))
+
+
+def can_view_insight_scope(user, scope: int) -> bool:
+    return scope in insight_scopes(user)
+
+
+def can_view_process_heatmap(user) -> bool:
+    """Wait times on a process diagram: leaders, and process admins on their process pages
+    (aggregates of the whole municipality, no case)."""
+    return can_view_insight(user) or is_process_admin(user)
+
+
 def can_use_directory(user) -> bool:
     """The agency directory and the list of processes: for anyone who works in an agency."""
     return bool(_memberships(user))

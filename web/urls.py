@@ -4,9 +4,13 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import cases, notes, tasks
+from web import cases, insight, notes, tasks
 
 urlpatterns = [
+    path("insight/", insight.insight_page, name="insight"),
+    path("insight/annual/", insight.annual_report, name="insight-annual"),
+    path("insight/heatmap/", insight.heatmap_page, name="insight-heatmap"),
+    path("insight/export/<slug:key>.<str:fmt>", insight.insight_export, name="insight-export"),
     # Browsers ask for /favicon.ico on every page whatever the page links: answer, not 404.
     path("favicon.ico", RedirectView.as_view(url=static("brobygger/favicon.svg"), permanent=True)),
     path("tasks/", tasks.inbox, name="tasks"),

@@ -30,3 +30,14 @@ def caseload_nav_item(context):
     match = request.resolver_match
     current = mark_safe(' aria-current="page"') if match and match.url_name == "caseload" else ""
     return format_html('<li><a href="{}"{}>{}</a></li>', reverse("caseload"), current, _("Caseload"))
+
+
+@register.simple_tag(takes_context=True)
+def insight_nav_item(context):
+    """The menu entry to the figures, for leaders only."""
+    request = context.get("request")
+    if request is None or not rules.can_view_insight(request.user):
+        return ""
+    match = request.resolver_match
+    current = mark_safe(' aria-current="page"') if match and (match.url_name or "").startswith("insight") else ""
+    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("insight"), current, _("Insight"))
