@@ -111,6 +111,8 @@ def basis_label(basis: str):
         return format_lazy(_("works a task that needs it (no. {number})"), number=rest)
     if kind == "legal" and rest:
         return format_lazy(_("legal basis: {law}"), law=rest)
+    if kind == "break-glass" and rest:
+        return format_lazy(_("emergency access (no. {number})"), number=rest)
     return basis
 
 
