@@ -98,7 +98,9 @@ def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
     grant = BreakGlass.objects.filter(pk=parse_id(grant_id)).first()
     if grant is None or not rules.can_review_break_glass(actor, grant):
         raise NotFound("break_glass.not_found")
-    if not isinstance(note, str) or len(note) > MAX_NOTE:
+    if not isinstance(note, str):
+        raise InvalidInput("break_glass.invalid", errors=[field_error("note", "field.expected_text")])
+    if len(note) > MAX_NOTE:
         raise InvalidInput("break_glass.invalid", errors=[field_error("note", "field.too_long", limit=MAX_NOTE)])
     auditor_agencies = rules.agency_ids_with_role(actor, Role.AUDITOR)
     participating = (
