@@ -255,6 +255,24 @@ def visible_cases(user, queryset):
     return queryset.filter(Exists(granted), Exists(participates))
 
 
+def audited_cases(user, queryset):
+    """``queryset`` (of cases) narrowed to those whose access log ``user`` reads as an auditor
+    (``can_view_access_log``: an auditor of a participating agency whose group holds
+    ``view_case``). One query; empty for everyone who is not an auditor."""
+    audits = agency_ids_with_role(user, Role.AUDITOR)
+    if not audits:
+        return queryset.none()
+    groups = Agency.objects.filter(pk__in=audits).values("group_id")
+    granted = (
+        _view_case_permissions()
+        .filter(group_id__in=groups)
+        .annotate(case_id=Cast("object_pk", BigIntegerField()))
+        .filter(case_id=OuterRef("pk"))
+    )
+    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=audits)
+    return queryset.filter(Exists(granted), Exists(participates))
+
+
 # --- cases and tasks --------------------------------------------------------------------
 
 

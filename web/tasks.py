@@ -69,6 +69,8 @@ def inbox(request):
             "descending": descending,
             "now": timezone.now(),
             "works_cases": works_cases(user),
+            "is_auditor": rules.is_auditor(user),
+            "is_process_admin": rules.is_process_admin(user),
         },
     )
 

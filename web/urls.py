@@ -14,6 +14,7 @@ urlpatterns = [
     path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),
     path("tasks/<int:pk>/unclaim/", tasks.task_unclaim, name="task-unclaim"),
     path("cases/", cases.case_list, name="cases"),
+    path("audit/", cases.audit_list, name="audit"),
     path("cases/new/", cases.case_new, name="case-new"),
     path("cases/<int:pk>/", cases.case_detail, name="case"),
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),

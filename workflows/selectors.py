@@ -96,6 +96,12 @@ def process_name(key: str) -> str:
     return name or key
 
 
+def audited_cases_for(user):
+    """The cases whose access log an auditor reads, newest first: reference and person (the
+    report names the person), nothing of the case data."""
+    return rules.audited_cases(user, Case.objects.select_related("person")).order_by("-opened_at", "-id")
+
+
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
     if not isinstance(case, Case):
@@ -144,6 +150,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
+    waiting: list = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
@@ -162,6 +169,7 @@ def case_diagram_for(case, user) -> Diagram:
         bpmn_xml=instance.definition.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
+        waiting=engine.waiting_events(workflow),
     )
 
 
