@@ -290,6 +290,19 @@ def can_work_task(user, task) -> bool:
     return task.agency_id in case_agency_ids(user)
 
 
+def can_take_over_task(user, task) -> bool:
+    """A task someone else has claimed is taken over by a colleague in its agency (the
+    claimant may be away): the same people who may work it."""
+    return can_work_task(user, task)
+
+
+def can_assign_task(user, task, assignee) -> bool:
+    """Handing a task to a named colleague: the agency's lead (or coordinator) does that, to
+    someone with a case role in the agency the task landed on."""
+    leads = agency_ids_with_role(user, Role.LEAD, Role.COORDINATOR)
+    return task.agency_id in leads and task.agency_id in case_agency_ids(assignee)
+
+
 def can_start_case(user, participant_agencies: list[Agency]) -> bool:
     """A case is started by someone who works cases in one of its participating agencies."""
     mine = case_agency_ids(user)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),
     path("tasks/<int:pk>/unclaim/", tasks.task_unclaim, name="task-unclaim"),
+    path("tasks/<int:pk>/reassign/", tasks.task_reassign, name="task-reassign"),
     path("cases/", cases.case_list, name="cases"),
     path("audit/", cases.audit_list, name="audit"),
     path("cases/new/", cases.case_new, name="case-new"),

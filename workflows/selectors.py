@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
@@ -21,7 +22,7 @@ from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import parse_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
 
@@ -192,6 +193,17 @@ def task_for(user, task_id) -> Task:
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
+
+
+def task_colleagues_for(user, task) -> list:
+    """Whom ``user`` may give ``task`` to: the people with a case role in its agency, for the
+    agency's lead (``rules.can_assign_task``); nobody for everyone else."""
+    if not rules.can_assign_task(user, task, user):
+        return []
+    users = get_user_model().objects.filter(
+        is_active=True, memberships__agency_id=task.agency_id, memberships__role__in=CASE_ROLES
+    )
+    return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
 def task_runtime(task) -> DefinitionRuntime:
