@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from core.ids import parse_id
+from core.ids import lookup_id, parse_id
 from permissions import rules
 from permissions.models import CATEGORIES, CONSENT_BASIS, Agency, AgencyKind, Consent
 from workflows import selectors
@@ -151,7 +151,7 @@ def record_consent(
 
 def revoke_consent(*, actor, consent_id) -> Consent:
     """Withdraw a consent; it stops counting at once. Revoking twice is a Conflict."""
-    consent = Consent.objects.select_related("case", "agency").filter(pk=parse_id(consent_id)).first()
+    consent = Consent.objects.select_related("case", "agency").filter(pk=lookup_id(consent_id)).first()
     if consent is None or not rules.can_view_consents(actor, consent.case):
         raise NotFound("consent.not_found")
     if not rules.can_revoke_consent(actor, consent):
