@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "bpmn",
     "workflows",
     "retention",
+    "insight",
     "web",
     "api",
 ]

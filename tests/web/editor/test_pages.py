@@ -16,6 +16,7 @@ PAGES = [
     reverse("process", kwargs={"key": PRISON}),
     reverse("process-edit", kwargs={"key": PRISON}),
     reverse("process-export", kwargs={"key": PRISON, "version": 1}),
+    reverse("process-migrate", kwargs={"key": PRISON, "version": 1}),
 ]
 
 
@@ -44,6 +45,7 @@ def test_an_unknown_process_or_version_is_404(web, shipped):
     assert ada.get(reverse("process-edit", kwargs={"key": "nope"})).status_code == 404
     assert ada.get(reverse("process", kwargs={"key": PRISON}) + "?version=9").status_code == 404
     assert ada.get(reverse("process-export", kwargs={"key": PRISON, "version": 9})).status_code == 404
+    assert ada.get(reverse("process-migrate", kwargs={"key": PRISON, "version": 9})).status_code == 404
 
 
 def test_the_list_shows_versions_with_case_counts_and_deployer(web, users, agencies, shipped):
@@ -54,7 +56,7 @@ def test_the_list_shows_versions_with_case_counts_and_deployer(web, users, agenc
     page = web("ada").get(reverse("processes")).content.decode()
     section = page[page.index(f'id="process-{PRISON}"') :]
     section = section[: section.index("</section>")]
-    assert "v2" in section and "v1" in section and "ada" in section
+    assert "v2" in section and "v1" in section and "Ada Prosessadministrator" in section
     rows = section.split("<tr>")[2:]  # header row first
     assert rows[0].count("<td") == 5 and ">0<" in rows[0]  # v2: no cases yet
     assert ">2<" in rows[1]  # v1: the two cases
