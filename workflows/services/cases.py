@@ -96,11 +96,10 @@ def start_case(
         starter_agency = rules.message_starter_agency(actor, agencies.values(), rule["senders"])
         if starter_agency is None:
             raise Forbidden("message.sender_not_allowed", name=start_message)
-        writable, code = frozenset(rule["fields"]), "message.field_not_declared"
+        start_data = _valid_start_data(runtime, data, frozenset(rule["fields"]), code="message.field_not_declared")
     else:
         starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
-        writable, code = runtime.start_fields, "field.not_in_start_form"
-    start_data = _valid_start_data(runtime, data, writable, code)
+        start_data = _valid_start_data(runtime, data, runtime.start_fields, code="field.not_in_start_form")
 
     with transaction.atomic():
         person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
@@ -212,7 +211,7 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
     return agencies
 
 
-def _valid_start_data(runtime, data, writable: frozenset[str], code: str) -> dict:
+def _valid_start_data(runtime, data, writable: frozenset[str], *, code: str) -> dict:
     """The start data: only ``writable`` fields (the start form's, or the start message's),
     each valid; 400 naming every other field."""
     if data is None:
