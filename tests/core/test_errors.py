@@ -9,7 +9,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceErro
 from core.messages import MESSAGES, render
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = ("core", "bpmn", "permissions", "workflows", "web", "api", "config")
+PRODUCT = ("core", "bpmn", "permissions", "workflows", "retention", "web", "api", "config")
 RAISERS = {
     "NotFound",
     "Forbidden",
@@ -26,8 +26,8 @@ RAISERS = {
 def _codes_in_source() -> dict[str, list[str]]:
     """Every string literal given as a code: the first argument of the error types (and of a
     subclass's ``super().__init__``), of ``web.pages.translate``, the second of
-    ``field_error``, ``code=`` of ``InvalidNationalId``, of the error types and of the helpers that hand a code on, and the value
-    of a ``"code"`` key in a dict of keyword arguments."""
+    ``field_error``, ``code=`` of ``InvalidNationalId``, of the error types and of the helpers
+    that hand a code on, and the value of a ``"code"`` key in a dict of keyword arguments."""
     found: dict[str, list[str]] = {}
     for top in PRODUCT:
         for path in (REPO / top).rglob("*.py"):
