@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
@@ -171,7 +172,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
-    waiting: list = ()  # engine.WaitingEvent: the timers and messages the case waits on
+    waiting: tuple[Any, ...] | list[Any] = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
