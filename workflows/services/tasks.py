@@ -142,7 +142,7 @@ def reassign_task(*, actor, task_id, assignee=None) -> Task:
 def _colleague(assignee):
     if not isinstance(assignee, int | str):
         return assignee
-    return get_user_model().objects.filter(pk=parse_id(assignee), is_active=True).first()
+    return get_user_model().objects.filter(pk=lookup_id(assignee), is_active=True).first()
 
 
 def complete_task(*, actor, task_id, data: dict) -> Task:
