@@ -141,8 +141,7 @@ def case_diagram_for(case, user) -> Diagram:
 def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
-    visible = rules.visible_cases(user, Case.objects.all())
-    queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case")
+    queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case"))
     return queryset.order_by("due_at", "id")
 
 
@@ -285,8 +284,8 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     report says it is incomplete and their coordinators give the rest.
     """
     case = _case_whose_log_actor_reads(actor, case)
-    theirs = list(Case.objects.filter(person_id=case.person_id).order_by("opened_at", "pk"))
-    readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
+    theirs = Case.objects.filter(person_id=case.person_id)
+    readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
         .select_related("agency", "case")
@@ -295,7 +294,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     return PersonAccessReport(
         person=case.person,
         cases=readable,
-        withheld_cases=len(theirs) - len(readable),
+        withheld_cases=theirs.count() - len(readable),
         entries=entries,
         generated_at=timezone.now(),
     )
