@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "permissions",
     "bpmn",
     "workflows",
+    "retention",
+    "insight",
     "web",
     "api",
 ]
@@ -223,12 +225,23 @@ BROBYGGER = {
     # An Idempotency-Key answers replays this long; after it a key is free again, and
     # `manage.py purge_idempotency_keys` (daily, from cron) deletes the expired rows.
     "IDEMPOTENCY_KEY_HOURS": env_int("IDEMPOTENCY_KEY_HOURS", 24),
+    # Retention (docs/data-protection.md): the defaults where no retention rule is set.
+    # A closed case's data is kept this many years, then erased; the access log describing
+    # it is kept this many years more with the person as a pseudonymous key; the fields of
+    # these categories form the case file handed to the archive.
+    "RETENTION_CASE_YEARS": env_int("RETENTION_CASE_YEARS", 5),
+    "RETENTION_ACCESS_LOG_YEARS": env_int("RETENTION_ACCESS_LOG_YEARS", 5),
+    "RETENTION_CASE_FILE_CATEGORIES": tuple(
+        env_list("RETENTION_CASE_FILE_CATEGORIES", "identity,housing,coordination")
+    ),
 }
 for _name in (
     "ENGINE_STATE_MAX_BYTES",
     "SUBMITTED_DATA_MAX_DEPTH",
     "SUBMITTED_DATA_MAX_BYTES",
     "SUBMITTED_TEXT_MAX_CHARS",
+    "RETENTION_CASE_YEARS",
+    "RETENTION_ACCESS_LOG_YEARS",
 ):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")

@@ -4,6 +4,11 @@ Plain Python on purpose: services call ``emit`` without knowing who listens, so 
 audit feeds or tests subscribe without the services importing them (``ops`` subscribes
 in its ``AppConfig.ready``). An observer that raises is logged and never breaks the
 state change that was already committed.
+
+*Writers* are the other kind: called inside the transaction of the state change, before
+its events are written, to keep derived rows current in that same transaction (the
+summary tables of ``insight``). A writer that raises rolls the whole change back, so a
+figure never disagrees with the events it counts.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ log = logging.getLogger(__name__)
 CASE_STARTED = "case_started"
 TASK_COMPLETED = "task_completed"
 TIMER_FIRED = "timer_fired"
+# Writers: a step is about to write its events (facts: ``step``, ``events``).
+STEP_EVENTS = "step_events"
 
 _observers: dict[str, list[Callable[..., None]]] = defaultdict(list)
+_writers: dict[str, list[Callable[..., None]]] = defaultdict(list)
 
 
 def subscribe(event: str, observer: Callable[..., None]) -> None:
@@ -39,3 +47,20 @@ def emit(event: str, **facts: object) -> None:
             observer(**facts)
         except Exception:
             log.exception("observer %r of %s failed", observer, event)
+
+
+def subscribe_writer(event: str, writer: Callable[..., None]) -> None:
+    """Call ``writer(**facts)`` inside the transaction of each ``write(event, **facts)``."""
+    if writer not in _writers[event]:
+        _writers[event].append(writer)
+
+
+def unsubscribe_writer(event: str, writer: Callable[..., None]) -> None:
+    if writer in _writers[event]:
+        _writers[event].remove(writer)
+
+
+def write(event: str, **facts: object) -> None:
+    """Let every writer of ``event`` add its rows; an error propagates and rolls back."""
+    for writer in _writers.get(event, ()):
+        writer(**facts)

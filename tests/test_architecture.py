@@ -34,12 +34,31 @@ ALLOWED: dict[str, frozenset[str]] = {
     "accounts": frozenset({"core", "permissions"}),
     "bpmn": frozenset({"core", "bpmn.engine", "permissions"}),
     "workflows": frozenset({"core", "bpmn.engine", "bpmn", "permissions"}),
-    "web": frozenset({"core", "bpmn", "permissions", "accounts", "workflows"}),
-    "api": frozenset({"core", "bpmn", "permissions", "accounts", "workflows"}),
-    "bench": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "workflows"}),
+    # Retention and erasure of closed cases: reads and rewrites what workflows stored.
+    "retention": frozenset({"core", "permissions", "bpmn", "workflows"}),
+    # Figures for leaders: summary tables fed by the steps (through core.hooks writers) and
+    # read by the pages; above workflows, whose events it counts, below the interfaces.
+    "insight": frozenset({"core", "bpmn", "permissions", "workflows"}),
+    "web": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention", "insight"}),
+    "api": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention", "insight"}),
+    "bench": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "workflows", "insight"}),
     # Running it (server, health, metrics, logs): reads the job and incident tables.
     "ops": frozenset({"core", "workflows"}),
-    "config": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "accounts", "workflows", "web", "api", "ops"}),
+    "config": frozenset(
+        {
+            "core",
+            "bpmn.engine",
+            "bpmn",
+            "permissions",
+            "accounts",
+            "workflows",
+            "retention",
+            "insight",
+            "web",
+            "api",
+            "ops",
+        }
+    ),
 }
 UNITS = tuple(ALLOWED)
 PLAIN_PYTHON = ("core", "bpmn.engine")

@@ -22,6 +22,8 @@ and is ``restricted`` like every uncategorised field (see README).
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -34,7 +36,7 @@ def form_name_for(element_id: str) -> str:
     return f"{element_id}{FORM_SUFFIX}"
 
 
-def camunda_form_schemas(root: etree._Element) -> dict[str, dict]:
+def camunda_form_schemas(root: etree._Element) -> dict[str, dict[str, Any]]:
     """Element id -> the JSON schema converted from its ``camunda:formData`` (tasks with
     at least one field; a field of a type with no JSON equivalent becomes text)."""
     schemas = {}
@@ -63,9 +65,9 @@ def camunda_form_schemas(root: etree._Element) -> dict[str, dict]:
     return schemas
 
 
-def _property(field: etree._Element) -> tuple[dict, bool]:
+def _property(field: etree._Element) -> tuple[dict[str, Any], bool]:
     kind = (field.get("type") or "string").strip()
-    prop: dict = {"type": TYPES.get(kind, "string")}
+    prop: dict[str, Any] = {"type": TYPES.get(kind, "string")}
     if field.get("label"):
         prop["title"] = field.get("label")
     if kind == "date":
@@ -98,14 +100,16 @@ def _property(field: etree._Element) -> tuple[dict, bool]:
     return prop, is_required
 
 
-def _number(text):
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
     try:
         return float(text)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
-def _default(text: str | None, prop: dict):
+def _default(text: str | None, prop: dict[str, Any]) -> object:
     """The default in the property's own type; None when it cannot be one (an expression)."""
     if text is None or text == "" or "${" in text or "#{" in text:
         return None

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 
 
 def clock_class(now: Callable[[], datetime]) -> type[datetime]:
     """A ``datetime`` whose ``now()`` answers ``now()`` (an aware moment)."""
-    real = datetime
 
-    class MovedDatetime(real):
+    class MovedDatetime(datetime):
         @classmethod
-        def now(cls, tz=None):  # type: ignore[override]
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
             moment = now()
             return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
 

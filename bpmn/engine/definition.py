@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -47,16 +48,18 @@ class CompiledDefinition:
     name: str
     spec_json: str
     lanes: dict[str, str]  # lane name -> agency kind
-    user_tasks: dict[str, dict]  # element id -> {name, lane, agency_kind, form, due_in}
+    user_tasks: dict[str, dict[str, Any]]  # element id -> {name, lane, agency_kind, form, due_in}
     fields: dict[str, str]  # form field -> data category ("restricted" when none)
     messages: list[str] = field(default_factory=list)  # message names the process waits for
     start_messages: list[str] = field(default_factory=list)  # messages its start event waits for
     # Forms converted from camunda:formData (form file name -> JSON schema), stored with
     # the forms given at import; a given form of the same name wins.
-    converted_forms: dict[str, dict] = field(default_factory=dict)
+    converted_forms: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
 
 
-def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None, routing: dict | None = None) -> str:
+def definition_checksum(
+    bpmn_xml: bytes | str, forms: dict[str, Any], lanes: dict[str, Any] | None, routing: dict[str, Any] | None = None
+) -> str:
     """Identical content (model, forms, lane map and routing map) gives the identical checksum.
 
     Without a routing map the checksum is what it was before routing maps existed, so
@@ -75,10 +78,10 @@ def definition_checksum(bpmn_xml: bytes | str, forms: dict, lanes: dict | None, 
 def compile_definition(
     bpmn_xml: bytes | str,
     *,
-    forms: dict[str, dict] | None = None,
+    forms: dict[str, dict[str, Any]] | None = None,
     lanes: dict[str, str] | None = None,
     filename: str = "model.bpmn",
-    routing: dict | None = None,
+    routing: dict[str, Any] | None = None,
 ) -> CompiledDefinition:
     """``lanes``: the flat lane map (lane name -> kind); ``routing``: the whole routing map
     (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import."""
@@ -118,7 +121,9 @@ def compile_definition(
     )
 
 
-def _issue(code, message, element=None, filename=None) -> ValidationIssue:
+def _issue(
+    code: str, message: str, element: etree._Element | None = None, filename: str | None = None
+) -> ValidationIssue:
     return ValidationIssue(
         code=code,
         message=message,
@@ -128,7 +133,7 @@ def _issue(code, message, element=None, filename=None) -> ValidationIssue:
     )
 
 
-def _check_expressions(root, filename) -> list[ValidationIssue]:
+def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIssue]:
     """Refuse at deploy what the sandbox would refuse at run time."""
     issues = []
     expression_tags = ("conditionExpression", "timeDate", "timeDuration", "timeCycle")
@@ -158,7 +163,7 @@ def _check_expressions(root, filename) -> list[ValidationIssue]:
     return issues
 
 
-def _missing_scripts(root, filename) -> list[ValidationIssue]:
+def _missing_scripts(root: etree._Element, filename: str) -> list[ValidationIssue]:
     """A script task of an executable process must carry its script: Brobygger runs only
     scripts written in the model (one in an external resource would fail at run time)."""
     issues = []
@@ -186,11 +191,11 @@ def _missing_scripts(root, filename) -> list[ValidationIssue]:
     return issues
 
 
-def _called_elements(root) -> set[str]:
+def _called_elements(root: etree._Element) -> set[str]:
     return {node.get("calledElement") for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
 
 
-def _main_process_id(root, filename) -> str:
+def _main_process_id(root: etree._Element, filename: str) -> str:
     processes = list(root.iter(f"{{{BPMN_NS}}}process"))
     executable = [node for node in processes if node.get("isExecutable") == "true"]
     if not executable:
@@ -201,7 +206,7 @@ def _main_process_id(root, filename) -> str:
     called = _called_elements(root)
     candidates = [node for node in executable if node.get("id") not in called]
     if len(candidates) == 1:
-        return candidates[0].get("id")
+        return str(candidates[0].get("id"))
     if not candidates:
         ids = ", ".join(repr(node.get("id")) for node in executable)
         raise BpmnValidationError(
@@ -230,17 +235,18 @@ def _main_process_id(root, filename) -> str:
     )
 
 
-def _line_of(root, element_id):
+def _line_of(root: etree._Element, element_id: str | None) -> int | None:
     if not element_id:
         return None
     # Compared, not put into an XPath: an id with a quote would be an XPath syntax error.
     for node in root.iter(etree.Element):
         if node.get("id") == element_id:
-            return node.sourceline
+            line: int | None = node.sourceline
+            return line
     return None
 
 
-def _parse_with_spiff(root, process_id, filename):
+def _parse_with_spiff(root: etree._Element, process_id: str, filename: str) -> tuple[Any, dict[str, Any]]:
     parser = SpiffBpmnParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
@@ -285,14 +291,14 @@ def _parse_with_spiff(root, process_id, filename):
     return spec, subprocess_specs
 
 
-def _subprocess_specs(parser, spec) -> dict:
+def _subprocess_specs(parser: Any, spec: Any) -> dict[str, Any]:
     """``parser.get_subprocess_specs`` without its error for a missing called process.
 
     SpiffWorkflow's version passes ``require_call_activity_specs`` only one level down, so
     a missing process called from a sub-process still raises an error that names no
     element; here every missing process is kept as ``None`` and reported by call activity.
     """
-    used: dict = {}
+    used: dict[str, Any] = {}
     pending = [spec]
     while pending:
         current = pending.pop()
@@ -305,7 +311,9 @@ def _subprocess_specs(parser, spec) -> dict:
     return used
 
 
-def _missing_called_processes(root, spec, subprocess_specs, filename) -> list[ValidationIssue]:
+def _missing_called_processes(
+    root: etree._Element, spec: Any, subprocess_specs: dict[str, Any], filename: str
+) -> list[ValidationIssue]:
     """Call activities whose process is not in the file, each named (SpiffWorkflow's own
     error names only the missing process, not the call activity)."""
     missing = {name for name, sub in subprocess_specs.items() if sub is None}
@@ -332,10 +340,10 @@ def _missing_called_processes(root, spec, subprocess_specs, filename) -> list[Va
     return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
 
 
-def _routing_attributes(root) -> dict[str, tuple]:
+def _routing_attributes(root: etree._Element) -> dict[str, tuple[Any, ...]]:
     """Element id -> (candidate groups, assignee, pool name) of every task a person does."""
     pools = pool_names(root)
-    result = {}
+    result: dict[str, tuple[Any, ...]] = {}
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         pool = pools.get(process.get("id") or "")
         for el in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in ROUTED_TASKS)):
@@ -343,7 +351,9 @@ def _routing_attributes(root) -> dict[str, tuple]:
     return result
 
 
-def _user_tasks(spec, subprocess_specs, routing_map, attributes) -> dict[str, dict]:
+def _user_tasks(
+    spec: Any, subprocess_specs: dict[str, Any], routing_map: RoutingMap, attributes: dict[str, tuple[Any, ...]]
+) -> dict[str, dict[str, Any]]:
     tasks = {}
     for process_spec in [spec, *(sub for sub in subprocess_specs.values() if sub is not None)]:
         for task_spec in process_spec.task_specs.values():
@@ -363,7 +373,9 @@ def _user_tasks(spec, subprocess_specs, routing_map, attributes) -> dict[str, di
     return tasks
 
 
-def _form_fields(user_tasks, forms, filename) -> tuple[dict[str, str], list[ValidationIssue]]:
+def _form_fields(
+    user_tasks: dict[str, dict[str, Any]], forms: dict[str, dict[str, Any]], filename: str
+) -> tuple[dict[str, str], list[ValidationIssue]]:
     fields: dict[str, str] = {}
     issues = []
     for element_id, task in user_tasks.items():
@@ -385,7 +397,7 @@ def _form_fields(user_tasks, forms, filename) -> tuple[dict[str, str], list[Vali
     return fields, issues
 
 
-def _message_names(root) -> set[str]:
+def _message_names(root: etree._Element) -> set[str]:
     messages = {node.get("id"): node.get("name") or node.get("id") for node in root.iter(f"{{{BPMN_NS}}}message")}
     names = set()
     for node in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):

@@ -1,6 +1,7 @@
 """Errors the engine raises. Plain Python: the service layer maps them to HTTP."""
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class ValidationIssue:
     line: int | None = None
     file: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ messages API); these functions say *what* changes in the workflow.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -27,12 +28,12 @@ class NoWaitingEvent(EngineError):
     """Nothing in the workflow waits for this message now."""
 
 
-def _definitions(task) -> list:
+def _definitions(task: Any) -> list[Any]:
     definition = getattr(task.task_spec, "event_definition", None)
     return getattr(definition, "event_definitions", None) or [definition]
 
 
-def _timer_definition(task):
+def _timer_definition(task: Any) -> Any:
     for definition in _definitions(task):
         if isinstance(definition, TimerEventDefinition | CycleTimerEventDefinition):
             return definition
@@ -42,7 +43,7 @@ def _timer_definition(task):
 # --- timers ----------------------------------------------------------------------------
 
 
-def waiting_timers(workflow) -> dict:
+def waiting_timers(workflow: Any) -> dict[str, Any]:
     """Snapshot ``{task id: (element id, cycles left or None)}`` of the waiting timers."""
     snapshot = {}
     for task in workflow.get_tasks(state=TaskState.WAITING):
@@ -57,7 +58,7 @@ def waiting_timers(workflow) -> dict:
     return snapshot
 
 
-def fired_timers(workflow, snapshot: dict) -> list[str]:
+def fired_timers(workflow: Any, snapshot: dict[str, Any]) -> list[str]:
     """Element ids of the timers of ``snapshot`` that fired since (a cycle once per round)."""
     fired = []
     for task_id, (element_id, cycles) in snapshot.items():
@@ -76,7 +77,7 @@ def fired_timers(workflow, snapshot: dict) -> list[str]:
     return fired
 
 
-def reschedule_date_timers(workflow) -> list[str]:
+def reschedule_date_timers(workflow: Any) -> list[str]:
     """Forget the computed due time of waiting timers that depend on data, so the next
     ``advance`` evaluates them again (after the case data they read changed).
 
@@ -109,7 +110,7 @@ def reschedule_date_timers(workflow) -> list[str]:
 # --- data ------------------------------------------------------------------------------
 
 
-def update_active_data(workflow, fields: dict) -> None:
+def update_active_data(workflow: Any, fields: dict[str, Any]) -> None:
     """Put ``fields`` into the data of every task not yet finished (what runs next reads it).
 
     A waiting task merges its parent's data into its own on every update (SpiffWorkflow's
@@ -127,11 +128,11 @@ def update_active_data(workflow, fields: dict) -> None:
 @dataclass(frozen=True)
 class ThrownMessage:
     name: str
-    payload: dict
-    correlations: dict
+    payload: dict[str, Any]
+    correlations: dict[str, Any]
 
 
-def waiting_message_tasks(workflow, name: str) -> list:
+def waiting_message_tasks(workflow: Any, name: str) -> list[Any]:
     tasks = []
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if any(isinstance(d, MessageEventDefinition) and d.name == name for d in _definitions(task)):
@@ -139,14 +140,14 @@ def waiting_message_tasks(workflow, name: str) -> list:
     return tasks
 
 
-def waiting_message_names(workflow) -> set[str]:
+def waiting_message_names(workflow: Any) -> set[str]:
     names = set()
     for task in workflow.get_tasks(state=TaskState.WAITING):
         names |= {d.name for d in _definitions(task) if isinstance(d, MessageEventDefinition)}
     return names
 
 
-def start_message_names(spec) -> set[str]:
+def start_message_names(spec: Any) -> set[str]:
     """Names of the messages the top-level start events of a process spec wait for.
 
     Event sub-processes have specs of their own, so their start events are not counted.
@@ -160,7 +161,7 @@ def start_message_names(spec) -> set[str]:
     return names
 
 
-def deliver_start_message(workflow, name: str, payload: dict) -> list[str]:
+def deliver_start_message(workflow: Any, name: str, payload: dict[str, Any]) -> list[str]:
     """Start a new workflow whose start event waits for message ``name`` with ``payload``
     (it lands in the start event's data, so every task after it inherits it)."""
     try:
@@ -172,7 +173,9 @@ def deliver_start_message(workflow, name: str, payload: dict) -> list[str]:
     return deliver_message(workflow, name, payload)
 
 
-def deliver_message(workflow, name: str, payload: dict, correlations: dict | None = None) -> list[str]:
+def deliver_message(
+    workflow: Any, name: str, payload: dict[str, Any], correlations: dict[str, Any] | None = None
+) -> list[str]:
     """Deliver message ``name`` to the tasks waiting for it; returns their element ids.
 
     A non-interrupting boundary event stays armed while its activity runs (BPMN), which
@@ -194,7 +197,7 @@ def deliver_message(workflow, name: str, payload: dict, correlations: dict | Non
     return [task.task_spec.bpmn_id for task in caught]
 
 
-def _rearm_boundary(task) -> None:
+def _rearm_boundary(task: Any) -> None:
     spec = task.task_spec
     if not isinstance(spec, BoundaryEvent) or spec.cancel_activity:
         return
@@ -208,7 +211,7 @@ def _rearm_boundary(task) -> None:
     spec._update(fresh)
 
 
-def thrown_messages(workflow) -> list[ThrownMessage]:
+def thrown_messages(workflow: Any) -> list[ThrownMessage]:
     """Messages thrown by the process that no task of it caught (for the outbox)."""
     thrown = []
     for event in workflow.get_events():

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, NoReturn
 from urllib.parse import unquote
 
 import re2
@@ -27,6 +28,11 @@ import referencing
 import referencing.exceptions
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.exceptions import _WrappedReferencingError
+from jsonschema.protocols import Validator
+
+# A JSON pointer into a form, as its parts.
+Pointer = tuple[str, ...]
+Schema = dict[str, Any]
 
 # Keywords of draft 2020-12 whose values are schemas, lists of schemas or maps of schemas.
 _ONE_SCHEMA = (
@@ -85,12 +91,12 @@ _OPTIONS = _re2_options()
 
 
 @functools.lru_cache(maxsize=4096)
-def compile_pattern(pattern: str):
+def compile_pattern(pattern: str) -> Any:
     """``pattern`` compiled by RE2; raises ``re2.error`` when RE2 cannot compile it."""
     return re2.compile(pattern, _OPTIONS)
 
 
-def pattern_error(pattern) -> str | None:
+def pattern_error(pattern: object) -> str | None:
     """Why RE2 cannot use ``pattern``, or None when it can."""
     if not isinstance(pattern, str):
         return None  # the meta-schema check reports the type
@@ -109,7 +115,7 @@ def _matches(pattern: str, text: str) -> bool:
 # --------------------------------------------------------------------------- static checks
 
 
-def _subschemas(node: dict, pointer: tuple) -> Iterator[tuple[tuple, object]]:
+def _subschemas(node: dict[str, Any], pointer: Pointer) -> Iterator[tuple[Pointer, object]]:
     for keyword in _ONE_SCHEMA:
         if keyword in node:
             yield (*pointer, keyword), node[keyword]
@@ -125,7 +131,7 @@ def _subschemas(node: dict, pointer: tuple) -> Iterator[tuple[tuple, object]]:
                 yield (*pointer, keyword, name), item
 
 
-def _walk(root, start: tuple) -> Iterator[tuple[tuple, dict]]:
+def _walk(root: object, start: Pointer) -> Iterator[tuple[Pointer, dict[str, Any]]]:
     """Every schema object below ``start`` (itself included), with its pointer; iterative, so
     a deeply nested form cannot exhaust the stack."""
     stack = [(start, root)]
@@ -137,11 +143,11 @@ def _walk(root, start: tuple) -> Iterator[tuple[tuple, dict]]:
         stack.extend(reversed(list(_subschemas(node, pointer))))
 
 
-def _pointer_text(pointer: tuple) -> str:
+def _pointer_text(pointer: Pointer) -> str:
     return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in pointer)
 
 
-def _field_of(pointer: tuple) -> str | None:
+def _field_of(pointer: Pointer) -> str | None:
     names = []
     index = 0
     while index + 1 < len(pointer) and pointer[index] == "properties":
@@ -152,12 +158,12 @@ def _field_of(pointer: tuple) -> str | None:
     return ".".join(names) or None
 
 
-def _resolve(schema, fragment: str) -> tuple[tuple, object] | None:
+def _resolve(schema: object, fragment: str) -> tuple[Pointer, object] | None:
     """The node a local JSON pointer fragment names (``""`` or ``"/a/b"``), or None."""
     if fragment == "":
         return (), schema
     node = schema
-    pointer = []
+    pointer: list[str] = []
     for raw in fragment[1:].split("/"):
         part = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and part in node:
@@ -188,17 +194,17 @@ def _reference_problem(ref: str) -> tuple[str, str, str] | None:
     return None
 
 
-def schema_problems(schema) -> list[FormProblem]:
+def schema_problems(schema: object) -> list[FormProblem]:
     """What would let this form attack the server; empty when it is safe to run."""
     if not isinstance(schema, dict):
         return []
     problems: list[FormProblem] = []
-    references: dict[tuple, tuple] = {}  # pointer of a schema with $ref -> pointer it refers to
-    walked: set[tuple] = set()
-    queue = [((), schema)]
+    references: dict[Pointer, Pointer] = {}  # pointer of a schema with $ref -> pointer it refers to
+    walked: set[Pointer] = set()
+    queue: list[tuple[Pointer, object]] = [((), schema)]
     has_pattern_properties = has_unevaluated_properties = False
 
-    def problem(code, pointer, what, why):
+    def problem(code: str, pointer: Pointer, what: str, why: str) -> None:
         problems.append(FormProblem(code, _field_of(pointer), _pointer_text(pointer), what, why))
 
     no_backtracking = "patterns are matched in linear time, without backreferences or lookaround"
@@ -259,16 +265,17 @@ def schema_problems(schema) -> list[FormProblem]:
     return problems
 
 
-def _recursive_references(references: dict[tuple, tuple]) -> list[tuple]:
+def _recursive_references(references: dict[Pointer, Pointer]) -> list[Pointer]:
     """The schemas whose $ref leads back to themselves: following a reference from ``p`` to
     ``t`` evaluates every schema below ``t``, so ``p`` reaches each reference below ``t``."""
-    below: dict[tuple, list[tuple]] = {
+    below: dict[Pointer, list[Pointer]] = {
         source: [other for other in references if other[: len(target)] == target]
         for source, target in references.items()
     }
     on_cycle = []
     for start in references:
-        seen, stack = set(), list(below[start])
+        seen: set[Pointer] = set()
+        stack = list(below[start])
         while stack:
             current = stack.pop()
             if current == start:
@@ -283,20 +290,22 @@ def _recursive_references(references: dict[tuple, tuple]) -> list[tuple]:
 # --------------------------------------------------------------------------- run time
 
 
-def _refuse_retrieval(uri: str):
-    raise referencing.exceptions.NoSuchResource(ref=uri)
+def _refuse_retrieval(uri: str) -> NoReturn:
+    raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs alias
 
 
 # Schemas are never fetched: every reference must resolve inside the form.
-REGISTRY = referencing.Registry(retrieve=_refuse_retrieval)
+REGISTRY: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_retrieval)  # type: ignore[call-arg]
 
 
-def _pattern(validator, pattern, instance, schema):
-    if validator.is_type(instance, "string") and not _matches(pattern, instance):
+def _pattern(validator: Validator, pattern: str, instance: object, schema: Schema) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _matches(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def _pattern_properties(validator, pattern_properties, instance, schema):
+def _pattern_properties(
+    validator: Validator, pattern_properties: dict[str, Any], instance: Any, schema: Schema
+) -> Iterator[ValidationError]:
     if not validator.is_type(instance, "object"):
         return
     for pattern, subschema in pattern_properties.items():
@@ -305,7 +314,9 @@ def _pattern_properties(validator, pattern_properties, instance, schema):
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
-def _additional_properties(validator, additional, instance, schema):
+def _additional_properties(
+    validator: Validator, additional: Any, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
     """jsonschema's own, with the patternProperties keys matched by RE2."""
     if not validator.is_type(instance, "object"):
         return
@@ -322,7 +333,7 @@ def _additional_properties(validator, additional, instance, schema):
         yield ValidationError(f"Additional properties are not allowed ({listed} unexpected)")
 
 
-def _reference(validator, ref, instance, schema):
+def _reference(validator: Any, ref: str, instance: object, schema: Schema) -> Iterator[ValidationError]:
     try:
         errors = validator._validate_reference(ref=ref, instance=instance)
     except (_WrappedReferencingError, referencing.exceptions.Unresolvable):
@@ -331,11 +342,11 @@ def _reference(validator, ref, instance, schema):
     yield from errors
 
 
-def _unusable(validator, reason, instance, schema):
+def _unusable(validator: Validator, reason: object, instance: object, schema: Schema) -> Iterator[ValidationError]:
     yield ValidationError(UNUSABLE_FORM_MESSAGE)
 
 
-FormValidator = validators.extend(
+FormValidator: type[Validator] = validators.extend(
     Draft202012Validator,
     validators={
         "pattern": _pattern,
@@ -351,8 +362,8 @@ FormValidator = validators.extend(
 def _format_checker() -> FormatChecker:
     checker = FormatChecker()
 
-    @checker.checks("regex", raises=re2.error)
-    def is_regex(instance) -> bool:
+    @checker.checks("regex", raises=re2.error)  # type: ignore[untyped-decorator]
+    def is_regex(instance: object) -> bool:
         return not isinstance(instance, str) or bool(re2.compile(instance, _OPTIONS))
 
     return checker
@@ -361,7 +372,7 @@ def _format_checker() -> FormatChecker:
 FORMAT_CHECKER = _format_checker()
 
 
-def form_validator(schema) -> FormValidator:
+def form_validator(schema: object) -> Validator:
     """The validator of one form. A form that fails ``schema_problems`` (deployed before these
     checks existed) gets a validator that refuses every submission instead of one that could
     fetch, recurse or backtrack."""
@@ -370,7 +381,7 @@ def form_validator(schema) -> FormValidator:
     return FormValidator(schema, registry=REGISTRY, format_checker=FORMAT_CHECKER)
 
 
-def field_validator(form: FormValidator, field_schema) -> FormValidator:
+def field_validator(form: Validator, field_schema: object) -> Validator:
     """A validator for one field's schema that resolves references against its whole form
     (an unusable form's fields are unusable too)."""
     if UNUSABLE_FORM_KEYWORD in form.schema:

@@ -14,6 +14,8 @@ model would silently do something other than it says and is refused.
 
 from __future__ import annotations
 
+from lxml import etree
+
 from .errors import ValidationIssue
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -35,7 +37,7 @@ _NOT_ALONE = (
 )
 
 
-def lint_start_events(root, *, filename: str) -> list[ValidationIssue]:
+def lint_start_events(root: etree._Element, *, filename: str) -> list[ValidationIssue]:
     issues = []
     for process in root.iter(f"{{{BPMN}}}process"):
         starts = process.findall(f"{{{BPMN}}}startEvent")

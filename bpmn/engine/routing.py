@@ -20,8 +20,9 @@ the default. The older flat lane map (lane name -> kind) is the ``lanes`` part.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -47,7 +48,7 @@ class RoutingMap:
     default: str | None = None
 
     @classmethod
-    def from_parts(cls, routing: Mapping | None = None, lanes: Mapping | None = None) -> RoutingMap:
+    def from_parts(cls, routing: Mapping[str, Any] | None = None, lanes: Mapping[str, Any] | None = None) -> RoutingMap:
         """From the structured map and/or the older flat lane map (both optional).
 
         Call ``validate_routing`` first: entries with unknown kinds are kept as given here.
@@ -62,9 +63,9 @@ class RoutingMap:
             default=_kind(routing.get("default")),
         )
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The stored form: only the parts that say something."""
-        result = {name: dict(getattr(self, name)) for name in SECTIONS if getattr(self, name)}
+        result: dict[str, Any] = {name: dict(getattr(self, name)) for name in SECTIONS if getattr(self, name)}
         if self.default:
             result["default"] = self.default
         return result
@@ -159,7 +160,7 @@ def _q(name: str) -> str:
 def _extension_attribute(el: etree._Element, local_name: str) -> str | None:
     for key, value in el.attrib.items():
         if isinstance(key, str) and key.startswith("{") and key.rsplit("}", 1)[1] == local_name:
-            return value
+            return str(value)
     return None
 
 
@@ -193,7 +194,9 @@ class TaskRouting:
     pool: str | None
 
 
-def route(lane: str | None, groups, assignee: str | None, pool: str | None, routing: RoutingMap) -> TaskRouting:
+def route(
+    lane: str | None, groups: Iterable[str] | None, assignee: str | None, pool: str | None, routing: RoutingMap
+) -> TaskRouting:
     """The agency kind of one task, by the first of lane, groups, assignee, pool, default."""
     groups = tuple(groups or ())
     if lane and lane.strip():
@@ -251,23 +254,24 @@ def routing_names(bpmn_xml: bytes | str) -> dict[str, list[str]]:
             if lane and lane.strip():
                 lanes_with_tasks.add(lane)
             names["groups"].update(task_groups(el))
-            if task_assignee(el):
-                names["assignees"].add(task_assignee(el))
+            assignee = task_assignee(el)
+            if assignee:
+                names["assignees"].add(assignee)
             if pool:
                 names["pools"].add(pool)
             if not (lane and lane.strip()) and not task_groups(el) and not task_assignee(el) and not pool:
                 needs_default = True
     names["lanes"] = lanes_with_tasks
-    result = {section: sorted(values) for section, values in names.items()}
+    result: dict[str, Any] = {section: sorted(values) for section, values in names.items()}
     result["needs_default"] = needs_default
     return result
 
 
-def suggested_routing_map(names: Mapping, kinds=AGENCY_KINDS) -> dict:
+def suggested_routing_map(names: Mapping[str, Any], kinds: Iterable[str] = AGENCY_KINDS) -> dict[str, Any]:
     """A routing map that sends every name of ``routing_names`` to an agency kind, in turn,
     and sets a default: what an admin fills in first, to be corrected by hand."""
     kinds = list(kinds)
-    routing: dict = {}
+    routing: dict[str, Any] = {}
     index = 0
     for section in SECTIONS:
         entries = {}

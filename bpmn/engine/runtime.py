@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -43,20 +44,20 @@ SPIFFWORKFLOW_VERSION = SPIFF_VERSION
 class SafeBpmnWorkflow(BpmnWorkflow):
     """A BpmnWorkflow whose default script engine is the restricted one."""
 
-    def __init__(self, spec, subprocess_specs=None, script_engine=None, **kwargs):
+    def __init__(self, spec: Any, subprocess_specs: Any = None, script_engine: Any = None, **kwargs: Any) -> None:
         super().__init__(spec, subprocess_specs, script_engine=script_engine or SCRIPT_ENGINE, **kwargs)
 
 
 class SpecApartWorkflowConverter(BpmnWorkflowConverter):
     """Serializes a workflow without its spec; restores it onto a cached spec."""
 
-    def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, spec=None, subprocess_specs=None):
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
         if spec is None:
             raise ValueError("a stored instance is restored onto its definition's spec")
         workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
@@ -80,14 +81,14 @@ def _build_serializer() -> BpmnWorkflowSerializer:
 _SERIALIZER = _build_serializer()
 
 
-def _dumps(dct: dict) -> str:
+def _dumps(dct: dict[str, Any]) -> str:
     return json.dumps(dct, cls=_SERIALIZER._encoder_cls, separators=(",", ":"))
 
 
 # --- specs -----------------------------------------------------------------------------
 
 
-def serialize_spec(spec, subprocess_specs: dict) -> str:
+def serialize_spec(spec: Any, subprocess_specs: dict[str, Any]) -> str:
     """The JSON text stored once per definition version."""
     registry = _SERIALIZER.registry
     registry._encoder_mode = True
@@ -105,7 +106,7 @@ def serialize_spec(spec, subprocess_specs: dict) -> str:
 @dataclass(frozen=True)
 class SpecBundle:
     spec: object
-    subprocess_specs: dict
+    subprocess_specs: dict[str, Any]
 
 
 def restore_spec(spec_json: str) -> SpecBundle:
@@ -129,7 +130,7 @@ class SpecCache:
         self._lock = threading.Lock()
         self._max_size = max_size
 
-    def get(self, key, load_spec_json: Callable[[], str]) -> SpecBundle:
+    def get(self, key: object, load_spec_json: Callable[[], str]) -> SpecBundle:
         with self._lock:
             bundle = self._items.get(key)
             if bundle is not None:
@@ -153,7 +154,7 @@ SPEC_CACHE = SpecCache()
 # --- instances -------------------------------------------------------------------------
 
 
-def new_workflow(bundle: SpecBundle, data: dict | None = None) -> SafeBpmnWorkflow:
+def new_workflow(bundle: SpecBundle, data: dict[str, Any] | None = None) -> SafeBpmnWorkflow:
     workflow = SafeBpmnWorkflow(bundle.spec, bundle.subprocess_specs)
     if data:
         # Start data goes on the root task so that every task inherits it.
@@ -178,7 +179,7 @@ def dump_workflow(workflow: SafeBpmnWorkflow, *, max_bytes: int | None = None) -
     return text
 
 
-def _element_with_most_data(workflow: SafeBpmnWorkflow, dct: dict) -> str | None:
+def _element_with_most_data(workflow: SafeBpmnWorkflow, dct: dict[str, Any]) -> str | None:
     """The element of the task whose own saved data (the delta it added) is largest."""
     tasks = dict(dct.get("tasks", {}))
     for subprocess in dct.get("subprocesses", {}).values():
@@ -186,11 +187,11 @@ def _element_with_most_data(workflow: SafeBpmnWorkflow, dct: dict) -> str | None
     sizes = {
         task_id: len(_dumps({"data": task.get("data"), "delta": task.get("delta")})) for task_id, task in tasks.items()
     }
-    for task_id in sorted(sizes, key=sizes.get, reverse=True):
+    for task_id in sorted(sizes, key=lambda task_id: sizes[task_id], reverse=True):
         task = workflow.get_task_from_id(UUID(task_id))
         element_id = getattr(task.task_spec, "bpmn_id", None) if task is not None else None
         if element_id:
-            return element_id
+            return str(element_id)
     return None
 
 
@@ -202,7 +203,10 @@ def load_workflow(bundle: SpecBundle, state_json: str) -> SafeBpmnWorkflow:
         # (engine-notes 8): a stored state of another version is migrated by us, never
         # silently by the library.
         raise ValueError(f"stored state has serializer version {version!r}, expected {SERIALIZER_VERSION}")
-    return _SERIALIZER.registry.restore(dct, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs)
+    workflow: SafeBpmnWorkflow = _SERIALIZER.registry.restore(
+        dct, spec=bundle.spec, subprocess_specs=bundle.subprocess_specs
+    )
+    return workflow
 
 
 def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
@@ -214,7 +218,7 @@ def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
     steps = 0
     running = [None]
 
-    def count_step(task):
+    def count_step(task: Any) -> None:
         nonlocal steps
         steps += 1
         running[0] = task
@@ -234,7 +238,7 @@ def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
     return steps
 
 
-def task_failure(exc: Exception, running=None) -> TaskFailed:
+def task_failure(exc: Exception, running: Any = None) -> TaskFailed:
     """SpiffWorkflow's exception (or a plain TypeError from deep inside it) as a TaskFailed
     naming the element that failed, with a task left in ERROR so that a retry runs it again.
 
@@ -290,11 +294,12 @@ class ReadyTask:
     kind: str  # "user" or "manual"
 
 
-def _properties(task_spec) -> dict:
-    return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+def _properties(task_spec: Any) -> dict[str, Any]:
+    properties: dict[str, Any] = getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+    return properties
 
 
-def _as_ready_task(task) -> ReadyTask:
+def _as_ready_task(task: Any) -> ReadyTask:
     spec = task.task_spec
     properties = _properties(spec)
     return ReadyTask(
@@ -312,7 +317,7 @@ def ready_user_tasks(workflow: SafeBpmnWorkflow) -> list[ReadyTask]:
     return [_as_ready_task(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
 
 
-def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict) -> ReadyTask:
+def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str, Any]) -> ReadyTask:
     """Complete a ready user/manual task with ``data`` merged into its task data.
 
     SpiffWorkflow's ``task.run()`` completes tasks in any state (engine-notes 4): check first.
@@ -357,7 +362,7 @@ def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
 # --- timers ----------------------------------------------------------------------------
 
 
-def _timer_due(task) -> datetime | None:
+def _timer_due(task: Any) -> datetime | None:
     event_value = task._get_internal_data("event_value")
     if event_value is None:
         return None
@@ -396,7 +401,7 @@ def rerun_errored_tasks(workflow: SafeBpmnWorkflow) -> int:
     return len(errored)
 
 
-def set_errored_task_data(workflow: SafeBpmnWorkflow, element_id: str, data: dict) -> int:
+def set_errored_task_data(workflow: SafeBpmnWorkflow, element_id: str, data: dict[str, Any]) -> int:
     """Merge ``data`` (the missing input collection, data output or variable an incident
     names) into the data of the tasks that wait in ERROR, where a retry starts, and of the
     unfinished tasks of ``element_id``. Returns how many tasks of ``element_id`` there were
@@ -414,7 +419,7 @@ def set_errored_task_data(workflow: SafeBpmnWorkflow, element_id: str, data: dic
     return len(of_element)
 
 
-def _deepest_task(exc: BaseException):
+def _deepest_task(exc: BaseException) -> Any:
     """The innermost SpiffWorkflow task being worked on where ``exc`` was raised."""
     from SpiffWorkflow.task import Task as SpiffTask
 

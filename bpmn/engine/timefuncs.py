@@ -24,7 +24,7 @@ _DAY_DURATION = re.compile(r"^P(?:[1-9]\d{0,2}[DWMY])$")
 _ZONES = {DEFAULT_ZONE: ZoneInfo(DEFAULT_ZONE), "UTC": ZoneInfo("UTC")}
 
 
-def _as_date(value, what: str) -> date:
+def _as_date(value: object, what: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -65,29 +65,29 @@ def add_months(value: date, months: int) -> date:
     return value.replace(year=year, month=month + 1, day=day)
 
 
-def months_before(value, months: int) -> str:
+def months_before(value: object, months: int) -> str:
     """The date ``months`` calendar months before ``value`` (day clamped), as ISO text."""
     return add_months(_as_date(value, "months_before()"), -months).isoformat()
 
 
-def months_after(value, months: int) -> str:
+def months_after(value: object, months: int) -> str:
     """The date ``months`` calendar months after ``value`` (day clamped), as ISO text."""
     return add_months(_as_date(value, "months_after()"), months).isoformat()
 
 
-def days_before(value, days: int) -> str:
+def days_before(value: object, days: int) -> str:
     if not isinstance(days, int) or isinstance(days, bool) or abs(days) > 36600:
         raise ExpressionError("days_before() expects a whole number of days up to 36600")
     return (_as_date(value, "days_before()") - timedelta(days=days)).isoformat()
 
 
-def days_after(value, days: int) -> str:
+def days_after(value: object, days: int) -> str:
     if not isinstance(days, int) or isinstance(days, bool) or abs(days) > 36600:
         raise ExpressionError("days_after() expects a whole number of days up to 36600")
     return (_as_date(value, "days_after()") + timedelta(days=days)).isoformat()
 
 
-def local_datetime(value, clock: str = "00:00", zone: str = DEFAULT_ZONE) -> str:
+def local_datetime(value: object, clock: str = "00:00", zone: str = DEFAULT_ZONE) -> str:
     """The wall-clock time ``clock`` (HH:MM) on date ``value`` in ``zone``, as aware ISO text.
 
     A wall-clock time that does not exist (skipped by the spring change) moves forward by
@@ -111,7 +111,7 @@ def local_datetime(value, clock: str = "00:00", zone: str = DEFAULT_ZONE) -> str
 MAX_REPEATS = 52
 
 
-def repeat(times, every) -> str:
+def repeat(times: object, every: object) -> str:
     """A bounded cycle ``R<times>/<every>`` from case data, e.g. visits the housing contact
     plans: ``repeat(visit_count, visit_interval)`` -> ``"R6/P14D"``.
 

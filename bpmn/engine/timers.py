@@ -17,6 +17,7 @@ import ast
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -63,14 +64,14 @@ class TimerValueError(ValueError):
 # --- plain helpers -----------------------------------------------------------------------
 
 
-def _parse_duration_dict(text: str) -> dict:
+def _parse_duration_dict(text: str) -> dict[str, Any]:
     if not isinstance(text, str) or not _DURATION_RE.match(text):
         raise TimerValueError(
             "invalid-timer",
             f"{text!r} is not an ISO-8601 duration (write it like P14D, PT1H or P1Y2M)",
         )
     try:
-        parsed = TimerEventDefinition.parse_iso_duration(text)
+        parsed: dict[str, Any] = TimerEventDefinition.parse_iso_duration(text)
     except Exception as exc:  # Spiff raises a bare Exception
         raise TimerValueError(
             "invalid-timer",
@@ -96,7 +97,7 @@ def parse_iso_duration_text(text: str, *, start: datetime | None = None) -> time
     if start is None:
         start = datetime.now(UTC)
     try:
-        delta = TimerEventDefinition.get_timedelta_from_start(dict(parsed), start)
+        delta: timedelta = TimerEventDefinition.get_timedelta_from_start(dict(parsed), start)
     except (OverflowError, ValueError) as exc:
         raise TimerValueError("invalid-timer", f"the duration {text!r} is too long") from exc
     if delta > _MAX_DURATION:
@@ -265,7 +266,7 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
         element_id = owner.get("id") or definition.get("id")
         line = owner.sourceline
 
-        def issue(code: str, reason: str, *, _id=element_id, _line=line) -> None:
+        def issue(code: str, reason: str, *, _id: str | None = element_id, _line: int | None = line) -> None:
             issues.append(ValidationIssue(code, f"timer '{_id}' {reason}", _id, _line, filename))
 
         children = [child for kind in TIMER_KINDS for child in definition.findall(f"bpmn:{kind}", _NS)]

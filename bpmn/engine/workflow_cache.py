@@ -16,13 +16,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
 class _Entry:
     state_text: str
-    spec: object
-    workflow: object
+    spec: Any
+    workflow: Any
 
 
 class WorkflowCache:
@@ -33,7 +34,7 @@ class WorkflowCache:
         self.hits = 0
         self.misses = 0
 
-    def take(self, key, state_text: str, spec):
+    def take(self, key: object, state_text: str, spec: object) -> Any:
         """The workflow saved as ``state_text`` on ``spec`` for ``key``, or None."""
         with self._lock:
             entry = self._items.pop(key, None)
@@ -42,9 +43,9 @@ class WorkflowCache:
                 self.hits += 1
             else:
                 self.misses += 1
-        return entry.workflow if hit else None
+        return entry.workflow if hit and entry is not None else None
 
-    def put(self, key, state_text: str, workflow) -> None:
+    def put(self, key: object, state_text: str, workflow: Any) -> None:
         """Keep ``workflow``, whose committed state is ``state_text``."""
         if self._max_size <= 0:
             return

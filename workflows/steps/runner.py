@@ -25,6 +25,7 @@ from bpmn.engine.errors import EngineError, StateTooLarge, StepLimitExceeded, Ta
 from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
+from core import hooks
 from permissions.models import Agency
 from workflows import case_outcomes
 from workflows.jobs import queue
@@ -102,7 +103,10 @@ class Step:
         return incident
 
     def write(self) -> None:
-        """Send what is queued: the events last, in the order they happened."""
+        """Send what is queued: the events last, in the order they happened. Writers of
+        derived rows (the insight summary tables) queue theirs in the same batch first."""
+        if self.events:
+            hooks.write(hooks.STEP_EVENTS, step=self, events=self.events)
         self.batch.insert(self.events)
         self.events = []
         self.batch.flush()

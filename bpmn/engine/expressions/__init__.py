@@ -28,7 +28,6 @@ from .compiler import validate_expression
 from .environment import SCRIPT_ENGINE, RestrictedEnvironment, RestrictedScriptEngine
 from .exceptions import ExpressionNameError, ExpressionSyntaxError, expression_error_of
 from .functions import SAFE_FUNCTION_NAMES
-from .functions import add_months as add_months
 from .functions import now as now
 from .functions import parse_date as parse_date
 from .functions import parse_datetime as parse_datetime

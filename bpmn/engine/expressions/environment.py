@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
@@ -60,7 +60,7 @@ _NO_BUILTINS: dict[str, Any] = {}
 _GLOBALS: dict[str, Any] = {**_SAFE_FUNCTIONS, **_HELPERS, "__builtins__": _NO_BUILTINS}
 
 
-def _visible_items(source: Mapping) -> list[tuple[str, Any]]:
+def _visible_items(source: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(key, value) for key, value in source.items() if isinstance(key, str) and not key.startswith("_")]
 
 
@@ -80,14 +80,16 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         time_limit: float = TIME_LIMIT_SECONDS,
         max_iterations: int = MAX_ITERATIONS,
         max_allocated: int = MAX_ALLOCATED_ITEMS,
-    ):
+    ) -> None:
         super().__init__({})
         self.time_limit = time_limit
         self.max_iterations = max_iterations
         self.max_allocated = max_allocated
 
     # -- SpiffWorkflow API
-    def evaluate(self, expression: str, context: Mapping, external_context: Mapping | None = None):
+    def evaluate(
+        self, expression: str, context: Mapping[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> Any:
         compiled = _compile(expression, "eval")
         if (
             not compiled.needs_namespace
@@ -101,7 +103,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         namespace = self._namespace(context, external_context)
         return self._run(compiled, compiled.code, namespace, None, mode="eval")
 
-    def execute(self, script: str, context: dict, external_context: Mapping | None = None) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
         compiled = _compile(script, "exec")
         namespace = self._namespace(context, external_context)
         visible = {key for key, _ in _visible_items(context)}
@@ -125,7 +127,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             context.update(written)
         return True
 
-    def call_service(self, context: Mapping, **kwargs: Any):
+    def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> NoReturn:
         raise UnsafeExpressionError(
             "service tasks are not run by the script engine: the application runs them as "
             f"jobs and completes the task (operation {kwargs.get('operation_name')!r})"
@@ -133,7 +135,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     # -- internals
     @staticmethod
-    def _namespace(context: Any, external_context: Mapping | None) -> dict[str, Any]:
+    def _namespace(context: Any, external_context: Mapping[str, Any] | None) -> dict[str, Any]:
         if not isinstance(context, Mapping):
             raise ExpressionError(f"task data must be a mapping, not {type(context).__name__}")
         namespace = dict(_GLOBALS)
@@ -144,7 +146,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return namespace
 
     def _run(
-        self, compiled: _Compiled, code: types.CodeType, namespace: dict, local_map: Mapping | None, *, mode: str
+        self,
+        compiled: _Compiled,
+        code: types.CodeType,
+        namespace: dict[str, Any],
+        local_map: Mapping[str, Any] | None,
+        *,
+        mode: str,
     ) -> Any:
         token = None
         if compiled.needs_budget:
@@ -170,14 +178,14 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 class RestrictedScriptEngine(PythonScriptEngine):
     """``PythonScriptEngine`` running everything through :class:`RestrictedEnvironment`."""
 
-    def __init__(self, environment: RestrictedEnvironment | None = None):
+    def __init__(self, environment: RestrictedEnvironment | None = None) -> None:
         super().__init__(environment=environment or RestrictedEnvironment())
 
     def validate(self, expression: str) -> None:
         """Used by the DMN engine: must raise ``SyntaxError`` for text that does not parse."""
         validate_expression(expression, mode="eval")
 
-    def call_service(self, task, **kwargs: Any):
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
         try:
             return self.environment.call_service(task.data, **kwargs)
         except Exception as err:

@@ -37,7 +37,7 @@ def _collect(kind: type) -> Callable[..., Any]:
     return build
 
 
-def _safe_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list:
+def _safe_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list[Any]:
     result = sorted(iterable, key=key, reverse=reverse)
     _check_len(len(result), "sorted() result")
     _charge(len(result))
@@ -67,7 +67,8 @@ def _safe_int(value: Any = 0, base: int | None = None) -> int:
     if isinstance(value, str) and len(value) > 5000:
         raise ExpressionError("int() of text longer than 5,000 characters exceeds the limit")
     result = int(value) if base is None else int(value, base)
-    return _check_int(result, "int() result")
+    _check_int(result, "int() result")
+    return result
 
 
 def _aware(moment: datetime) -> datetime:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextvars
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ExpressionError
 from .limits import (
@@ -119,7 +119,7 @@ def _g_add(a: Any, b: Any) -> Any:
         return _check_int(a + b, "integer result of '+'")
     if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
         _check_len(len(a) + len(b), "result of '+'")
-        result = a + b
+        result: Any = cast(Any, a) + b  # same kind of sequence: Python refuses the rest
         _charge(len(result))
         return result
     return _check_int(a + b, "integer result of '+'")
@@ -189,7 +189,7 @@ def _g_mod(a: Any, b: Any) -> Any:
     return result
 
 
-def _inplace(guard: Callable[[Any, Any], Any], op: Callable[[Any, Any], Any]):
+def _inplace(guard: Callable[[Any, Any], Any], op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """Checked in-place operator: refuse like ``guard`` would, then keep list identity."""
 
     def run(a: Any, b: Any) -> Any:
@@ -246,7 +246,7 @@ def _g_format(value: Any, conversion: int, spec: str) -> str:
     return result
 
 
-def _guard_iter(iterable: Any):
+def _guard_iter(iterable: Any) -> Iterator[Any]:
     budget = _BUDGET.get()
     if budget is None:  # only reachable if a generator outlives its execution
         raise ExpressionError("a generator cannot be used outside the expression that made it")

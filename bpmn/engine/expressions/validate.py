@@ -126,13 +126,17 @@ class _Validator(ast.NodeVisitor):
 
     # -- reporting
     def refuse(self, node: ast.AST | None, what: str, why: str = "") -> None:
-        line, col = (node.lineno, node.col_offset) if node is not None and hasattr(node, "lineno") else self.position
+        line, col = (
+            (node.lineno, getattr(node, "col_offset", 0))
+            if node is not None and hasattr(node, "lineno")
+            else self.position
+        )
         message = f"line {line}, column {col + 1}: {what} is not allowed"
         raise UnsafeExpressionError(f"{message} ({why})" if why else message)
 
     def visit(self, node: ast.AST) -> None:
         if hasattr(node, "lineno"):
-            self.position = (node.lineno, node.col_offset)
+            self.position = (node.lineno, getattr(node, "col_offset", 0))
         kind = type(node)
         if kind in _REFUSED_NAMES:
             self.refuse(node, _REFUSED_NAMES[kind])

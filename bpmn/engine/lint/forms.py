@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jsonschema
+from lxml import etree
 
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
 from .model import DUE_IN_PROPERTY, FORM_PROPERTY, _describe, _human_tasks, _property, _property_value, _quoted_list
+from .state import LintState
 
 DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
 # "x-share" on a form field widens who sees it beyond its category (e.g. the release date).
@@ -16,7 +20,7 @@ SHARE_WITH = ("participants",)
 OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
 
 
-class FormChecks:
+class FormChecks(LintState):
     """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
 
     def _check_form(self, form_name: str) -> list[tuple[str, str]]:
@@ -74,7 +78,7 @@ class FormChecks:
         self._form_problems[form_name] = problems
         return problems
 
-    def check_task_properties(self, process) -> None:
+    def check_task_properties(self, process: etree._Element) -> None:
         for task in _human_tasks(process):
             form_prop = _property(task, FORM_PROPERTY)
             if form_prop is not None:
@@ -114,7 +118,7 @@ class FormChecks:
                     self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task)
 
 
-def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
+def _outcome_role_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
     """An outcome form names each role once, and always the kind (the rest is about it)."""
     problems = []
     roles: dict[str, str] = {}
@@ -156,7 +160,7 @@ def _outcome_role_problems(properties: dict) -> list[tuple[str, str]]:
     return problems
 
 
-def _enum_label_problems(properties: dict) -> list[tuple[str, str]]:
+def _enum_label_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
     """``"x-enum-labels"``: the text shown for each choice of an ``enum`` (the stored value
     stays the code), so only for choices the field has, and only text."""
     problems = []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ast
 
+from lxml import etree
+
 from .model import CONDITIONAL_GATEWAYS, _describe, _local, _q
+from .state import LintState
 
 
-class GatewayChecks:
+class GatewayChecks(LintState):
     """Gateway and condition checks of ``_Linter`` (see ``linter.py``)."""
 
-    def check_gateway(self, gateway, outgoing) -> None:
+    def check_gateway(self, gateway: etree._Element, outgoing: list[etree._Element]) -> None:
         if len(outgoing) <= 1:
             return
         default = (gateway.get("default") or "").strip()
@@ -34,7 +37,7 @@ class GatewayChecks:
                     flow,
                 )
 
-    def check_condition_syntax(self, flow) -> None:
+    def check_condition_syntax(self, flow: etree._Element) -> None:
         condition = flow.find(_q("conditionExpression"))
         if condition is None:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from ..errors import ValidationIssue
@@ -18,33 +20,29 @@ class _Linter(StructureChecks, GatewayChecks, LoopChecks, RoutingChecks, FormChe
     """One lint run over one file. The checks live in the mixins, one module per concern;
     they share the state set up here and report through ``add``."""
 
-    def __init__(self, root, filename, forms, lane_map, routing=None):
+    def __init__(
+        self,
+        root: etree._Element,
+        filename: str,
+        forms: dict[str, dict[str, Any]] | None,
+        lane_map: dict[str, str] | None,
+        routing: RoutingMap | None = None,
+    ) -> None:
         self.root = root
         self.filename = filename
         self.forms = forms or {}
         self.lane_map = lane_map
         self.routing = routing if routing is not None else RoutingMap.from_parts(None, lane_map)
-        self.issues: list[ValidationIssue] = []
+        self.issues = []
         self.processes = _processes(root)
         self.executable = [p for p in self.processes if _is_executable(p)]
         self.doc_lanes = _document_lanes(root)
-        self.ids: dict[str, etree._Element] = {}
+        self.ids = {}
         for el in root.iter(etree.Element):
             el_id = el.get("id")
             if el_id is not None and el_id not in self.ids:
                 self.ids[el_id] = el
         self._form_problems: dict[str, list[tuple[str, str]]] = {}
-
-    def add(self, code: str, message: str, el: etree._Element | None = None) -> None:
-        self.issues.append(
-            ValidationIssue(
-                code,
-                message,
-                element_id=el.get("id") if el is not None else None,
-                line=el.sourceline if el is not None else None,
-                file=self.filename,
-            )
-        )
 
     def run(self) -> list[ValidationIssue]:
         self.check_duplicate_ids()
@@ -64,7 +62,7 @@ def lint_definitions(
     root: etree._Element,
     *,
     filename: str,
-    forms: dict[str, dict],
+    forms: dict[str, dict[str, Any]],
     lane_map: dict[str, str] | None,
     routing: RoutingMap | None = None,
 ) -> list[ValidationIssue]:

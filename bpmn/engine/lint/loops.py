@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from lxml import etree
 
 from .model import SUBPROCESSES, WAIT_STATES, _container_label, _describe, _local, _q
+from .state import LintState
 
 
-class LoopChecks:
+class LoopChecks(LintState):
     """Loop and call-activity checks of ``_Linter`` (see ``linter.py``)."""
 
     def _waits(self, node: etree._Element, seen: set[str]) -> bool:
@@ -31,7 +32,9 @@ class LoopChecks:
             self._waits(call, seen) for call in scope.iter(_q("callActivity"))
         )
 
-    def check_cycles(self, container, nodes, edges) -> None:
+    def check_cycles(
+        self, container: etree._Element, nodes: dict[str, etree._Element], edges: dict[str, set[str]]
+    ) -> None:
         spinning = {node_id for node_id, node in nodes.items() if not self._waits(node, set())}
         graph = {n: {m for m in edges[n] if m in spinning} for n in spinning}
         order = {node_id: index for index, node_id in enumerate(nodes)}
@@ -51,7 +54,7 @@ class LoopChecks:
                 first,
             )
 
-    def check_standard_loops(self, process) -> None:
+    def check_standard_loops(self, process: etree._Element) -> None:
         for loop in process.iter(_q("standardLoopCharacteristics")):
             activity = loop.getparent()
             maximum = (loop.get("loopMaximum") or "").strip()

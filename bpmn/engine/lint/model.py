@@ -108,11 +108,11 @@ def _children(container: etree._Element) -> Iterator[tuple[str, etree._Element]]
 
 def _is_executable(process: etree._Element) -> bool:
     # Exactly SpiffWorkflow's rule (ProcessParser.process_executable).
-    return process.get("isExecutable", "true") == "true"
+    return bool(process.get("isExecutable", "true") == "true")
 
 
 def _processes(root: etree._Element) -> list[etree._Element]:
-    return root.findall(_q("process"))
+    return list(root.findall(_q("process")))
 
 
 def _property(el: etree._Element, name: str) -> etree._Element | None:

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from lxml import etree
 
 from ..lanes import AGENCY_KINDS
-from ..routing import pool_names, route, task_assignee, task_groups, unrouted_fix
+from ..routing import TaskRouting, pool_names, route, task_assignee, task_groups, unrouted_fix
 from .model import SUBPROCESSES, _describe, _human_tasks, _local, _q, _quoted_list
+from .state import LintState
 
 # --- lanes (mirrors SpiffWorkflow's lane lookup) -------------------------------------------
 
@@ -45,12 +46,12 @@ def _effective_lane(node: etree._Element, doc_lanes: Mapping[str, str | None]) -
     return doc_lanes.get(node.get("id") or "")
 
 
-class RoutingChecks:
+class RoutingChecks(LintState):
     """Routing checks of ``_Linter`` (see ``linter.py``): every task that waits for a
     person must reach an agency kind, by lane, candidate group, assignee, pool or the
     routing map's default (``routing.route``). Each problem names what to add to the map."""
 
-    def check_lanes(self, process) -> None:
+    def check_lanes(self, process: etree._Element) -> None:
         routing = self.routing
         kinds = ", ".join(AGENCY_KINDS)
         pool = pool_names(self.root).get(process.get("id") or "")
@@ -63,7 +64,7 @@ class RoutingChecks:
                 unrouted.append((task, result))
         if not unrouted:
             return
-        lanes_by_name = {}
+        lanes_by_name: dict[str | None, etree._Element] = {}
         for lane in self.root.iter(_q("lane")):
             lanes_by_name.setdefault(lane.get("name"), lane)
         reported_lanes = set()
@@ -122,14 +123,14 @@ class RoutingChecks:
             )
 
 
-def _lane_holding(root, element_id):
+def _lane_holding(root: etree._Element, element_id: str) -> etree._Element | None:
     for lane in root.iter(_q("lane")):
         if any((ref.text or "").strip() == element_id for ref in lane.findall(_q("flowNodeRef"))):
             return lane
     return None
 
 
-def _who(result) -> str:
+def _who(result: TaskRouting) -> str:
     parts = [f"candidate group(s) {_quoted_list(result.groups)}"] if result.groups else []
     if result.assignee:
         parts.append(f"assignee '{result.assignee}'")

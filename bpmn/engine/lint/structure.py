@@ -19,6 +19,7 @@ from .model import (
     _q,
     _quoted_list,
 )
+from .state import LintState
 
 # Task spec names SpiffWorkflow creates itself: a flow node with such an id is silently
 # replaced by (or collides with) the built-in spec, e.g. a start event with id "Start".
@@ -26,7 +27,7 @@ RESERVED_IDS = frozenset({"Start", "End", "StartEventSplit", "StartEventJoin"})
 RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin", " [child]")
 
 
-class StructureChecks:
+class StructureChecks(LintState):
     """File-wide and per-container checks of ``_Linter`` (see ``linter.py``)."""
 
     # file-wide ---------------------------------------------------------------------------
@@ -142,7 +143,7 @@ class StructureChecks:
             self.check_condition_syntax(flow)
         self.check_cycles(container, nodes, edges)
 
-    def _dangling(self, flow, word, ref, where) -> str:
+    def _dangling(self, flow: etree._Element, word: str, ref: str, where: str) -> str:
         target = self.ids.get(ref)
         base = f"{_describe(flow)} has the {word} '{ref}'"
         if target is None:
@@ -156,7 +157,9 @@ class StructureChecks:
             f"{where}; a sequence flow cannot leave its process or sub-process"
         )
 
-    def check_default(self, node, outgoing, flows_by_id) -> None:
+    def check_default(
+        self, node: etree._Element, outgoing: list[etree._Element], flows_by_id: dict[str, etree._Element]
+    ) -> None:
         default = node.get("default")
         if default is None:
             return

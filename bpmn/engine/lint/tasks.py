@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from .model import (
@@ -16,7 +18,7 @@ from .model import (
 from .routing import _document_lanes, _effective_lane
 
 
-def extract_user_tasks(root: etree._Element) -> dict[str, dict]:
+def extract_user_tasks(root: etree._Element) -> dict[str, dict[str, Any]]:
     """Every user and manual task of the executable processes, by element id.
 
     Each value: ``name`` (or None), ``lane`` (lane name as SpiffWorkflow sees it, or
@@ -24,7 +26,7 @@ def extract_user_tasks(root: etree._Element) -> dict[str, dict]:
     ``line``, plus ``process`` (process id) and ``type`` (userTask / manualTask).
     """
     doc_lanes = _document_lanes(root)
-    tasks: dict[str, dict] = {}
+    tasks: dict[str, dict[str, Any]] = {}
     for process in _processes(root):
         if not _is_executable(process):
             continue

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class InsightConfig(AppConfig):
+    """Figures for leaders: summary tables kept in the events' transaction, and their reading."""
+
+    name = "insight"
+    verbose_name = "Insight"
+
+    def ready(self):
+        from core import hooks
+
+        from . import recording
+
+        hooks.subscribe_writer(hooks.STEP_EVENTS, recording.record_step)

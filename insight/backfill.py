@@ -1,0 +1,93 @@
+"""Rebuilding the summary tables from what is recorded: cases, outcomes, tasks, timer events.
+
+For an installation that had cases before the tables existed. It replaces every summary
+row, so it must not run after people have been erased (their cases gone, their figures
+only in these tables): ``insight_backfill`` refuses non-empty tables without ``--replace``.
+On PostgreSQL the tables are locked for the run: a step that commits meanwhile waits and
+adds its increments after the rebuild, so nothing is counted twice or lost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from insight.recording import DISCHARGE_FIELD, READY_FOR_DISCHARGE_FIELD, TABLES, Tally, scopes_of
+from permissions.models import CaseParticipant
+from workflows.models import Case, CaseOutcome, CaseStatus, Event, EventKind, Task, TaskStatus
+
+INSERT_CHUNK = 2000
+
+
+def has_rows() -> bool:
+    return any(model.objects.exists() for model in TABLES)
+
+
+def _scopes_by_case() -> dict[int, list[int]]:
+    agencies = defaultdict(set)
+    for case_id, agency_id in CaseParticipant.objects.values_list("case_id", "agency_id").iterator(chunk_size=5000):
+        agencies[case_id].add(agency_id)
+    return {case_id: scopes_of(ids) for case_id, ids in agencies.items()}
+
+
+def tally_history() -> Tally:
+    tally = Tally()
+    scopes = _scopes_by_case()
+    outcomes = {outcome.case_id: outcome for outcome in CaseOutcome.objects.select_related("kind")}
+    cases = Case.objects.values_list("pk", "process_key", "status", "opened_at", "closed_at")
+    for case_id, process_key, status, opened_at, closed_at in cases.iterator(chunk_size=5000):
+        own = scopes.get(case_id, scopes_of(()))
+        tally.case_opened(own, day=timezone.localdate(opened_at), process_key=process_key)
+        if status == CaseStatus.COMPLETED and closed_at is not None:
+            day = timezone.localdate(closed_at)
+            tally.case_closed(own, day=day, process_key=process_key, outcome=outcomes.get(case_id))
+    tasks = Task.objects.filter(status=TaskStatus.COMPLETED, completed_at__isnull=False).values_list(
+        "case_id", "instance__definition_id", "element_id", "agency_id", "created_at", "completed_at", "due_at"
+    )
+    for case_id, definition_id, element_id, agency_id, created_at, completed_at, due_at in tasks.iterator(
+        chunk_size=5000
+    ):
+        tally.task_completed(
+            scopes.get(case_id, scopes_of(())),
+            definition_id=definition_id,
+            element_id=element_id,
+            agency_id=agency_id,
+            created_at=created_at,
+            completed_at=completed_at,
+            due_at=due_at,
+        )
+    timers = Event.objects.filter(kind=EventKind.TIMER_FIRED, instance__isnull=False).values_list(
+        "case_id", "instance__definition_id", "element_id", "created_at"
+    )
+    for case_id, definition_id, element_id, created_at in timers.iterator(chunk_size=5000):
+        tally.timer_fired(
+            scopes.get(case_id, scopes_of(())),
+            day=timezone.localdate(created_at),
+            definition_id=definition_id,
+            element_id=element_id,
+        )
+    discharged = Case.objects.filter(
+        **{f"data__{DISCHARGE_FIELD}__isnull": False, f"data__{READY_FOR_DISCHARGE_FIELD}__isnull": False}
+    ).values_list("pk", "data")
+    for case_id, data in discharged.iterator(chunk_size=1000):
+        tally.discharged(scopes.get(case_id, scopes_of(())), data)
+    return tally
+
+
+def rebuild() -> dict[str, int]:
+    """Replace every summary row by the counts of the recorded history; rows per table."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in TABLES)
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+        for model in TABLES:
+            model.objects.all().delete()
+        tally = tally_history()
+        written = {}
+        for model in TABLES:
+            objects = model.objects.bulk_create(tally.objects(model), batch_size=INSERT_CHUNK)
+            written[model._meta.model_name] = len(objects)
+    return written

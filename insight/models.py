@@ -1,0 +1,109 @@
+"""The summary tables behind the insight pages.
+
+Each row is a count (or a sum) for a period and a few dimensions, kept current in the
+transaction that writes the events it counts (``insight.recording``) and rebuilt from the
+events and outcomes by ``manage.py insight_backfill``. No row names a case, a task or a
+person: the figures must survive the erasure of the people they count.
+
+``scope`` is whose figures a row belongs to: ``0`` for the whole municipality, else the id
+of an agency taking part in the cases counted (an agency leader sees the cases of their
+own agency). A case with five participants adds to six scopes. It is a plain integer, not
+a key: ``0`` has no agency row.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+WHOLE_MUNICIPALITY = 0
+
+
+class SummaryRow(models.Model):
+    scope = models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self._meta.model_name} {self.pk} (scope {self.scope})"
+
+
+class CaseFlow(SummaryRow):
+    """Cases opened (``outcome`` empty) and closed (with their outcome and tenure) per month."""
+
+    month = models.DateField(help_text="First day of the month")
+    process_key = models.CharField(max_length=200)
+    outcome = models.CharField(max_length=50, blank=True, help_text="Outcome kind code; empty for openings")
+    tenure = models.CharField(max_length=30, blank=True)
+    opened = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "month", "process_key", "outcome", "tenure"], name="insight_caseflow_key"
+            )
+        ]
+
+
+class HousingTime(SummaryRow):
+    """How many cases were housed after how many days from referral, per quarter housed:
+    a histogram, so medians and percentiles come out exact."""
+
+    quarter = models.DateField(help_text="First day of the quarter the person moved in")
+    process_key = models.CharField(max_length=200)
+    days = models.PositiveIntegerField()
+    cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "quarter", "process_key", "days"], name="insight_housingtime_key")
+        ]
+
+
+class TaskTime(SummaryRow):
+    """Completed tasks per month, process version, element and the agency that held them:
+    how long the ball was held (``seconds``), and how many had a deadline and missed it."""
+
+    month = models.DateField(help_text="First day of the month the task was completed")
+    definition = models.ForeignKey("bpmn.ProcessDefinition", on_delete=models.PROTECT, related_name="+")
+    element_id = models.CharField(max_length=200)
+    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="+")
+    completed = models.PositiveIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0, help_text="Sum of the times from created to completed")
+    with_deadline = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0, help_text="Completed after their deadline")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "month", "definition", "element_id", "agency"], name="insight_tasktime_key"
+            )
+        ]
+        indexes = [models.Index(fields=["scope", "definition", "month"], name="insight_tasktime_version")]
+
+
+class TimerFired(SummaryRow):
+    """Timers fired per month and element (the boundary timers among them are escalations)."""
+
+    month = models.DateField()
+    definition = models.ForeignKey("bpmn.ProcessDefinition", on_delete=models.PROTECT, related_name="+")
+    element_id = models.CharField(max_length=200)
+    fired = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "month", "definition", "element_id"], name="insight_timer_key")
+        ]
+
+
+class DischargeWait(SummaryRow):
+    """Hospital discharges per month of discharge, and the days between "ready for
+    discharge" and discharge that the municipality pays for."""
+
+    month = models.DateField()
+    discharges = models.PositiveIntegerField(default=0)
+    days = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "month"], name="insight_discharge_key")]
