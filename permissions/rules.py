@@ -611,6 +611,7 @@ __all__ = [
     "can_work_task",
     "case_access",
     "case_agency_ids",
+    "cases_with_readable_access_log",
     "decide_category",
     "decide_note",
     "decide_own_value",
@@ -621,7 +622,6 @@ __all__ = [
     "is_process_admin",
     "note_agencies",
     "note_categories",
-    "visible_cases",
     "visible_case_rows",
-    "cases_with_readable_access_log",
+    "visible_cases",
 ]
