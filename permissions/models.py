@@ -261,7 +261,7 @@ class AccessLog(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
-            models.Index(fields=["case", "at"], name="accesslog_case_time"),
+            models.Index(fields=["case", "at", "id"], name="accesslog_case_time_id"),
             models.Index(fields=["person", "at"], name="accesslog_person_time"),
         ]
 

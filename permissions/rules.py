@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -125,14 +126,23 @@ class CaseAccess:
 # --- memberships (cached per request on the user object) -------------------------------
 
 
-def _memberships(user) -> list[tuple[int, str]]:
+def _membership_rows(user) -> list[tuple[int, str, int]]:
+    """(agency id, role, the agency's group id) of each membership: one query per request."""
     if not user or not getattr(user, "is_authenticated", False):
         return []
     cache = getattr(user, "_brobygger_memberships", None)
     if cache is None:
-        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role"))
+        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role", "agency__group_id"))
         user._brobygger_memberships = cache
     return cache
+
+
+def _memberships(user) -> list[tuple[int, str]]:
+    return [(agency_id, role) for agency_id, role, _group in _membership_rows(user)]
+
+
+def _agency_groups(user) -> set[tuple[int, int]]:
+    return {(agency_id, group_id) for agency_id, _role, group_id in _membership_rows(user)}
 
 
 def case_agency_ids(user) -> set[int]:
@@ -179,15 +189,20 @@ def _participating_memberships(user, case_pk, roles):
     return Membership.objects.filter(user=user, role__in=roles).filter(Exists(granted), Exists(participates))
 
 
-def _participates_with_grant(agency_ids, case_id=None) -> Exists:
+def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     """For a list's rows: one of ``agency_ids`` participates in the row's case (``case_id``,
-    by default the row itself) and its group holds ``view_case`` on it. A few index lookups
-    on integer keys per row (the case's participations, then the grant), so a list read in
-    the order of an index stops after a page."""
-    participations = CaseParticipant.objects.filter(
-        case_id=OuterRef("pk") if case_id is None else case_id, agency_id__in=agency_ids
-    ).filter(Exists(_granted(OuterRef("case_id"), OuterRef("agency__group_id"))))
-    return Exists(participations)
+    by default the row itself) and one of their groups holds ``view_case`` on it, two
+    independent conditions as before the grants had a foreign key. Each is an index lookup
+    on integer keys per row (the case's participations; its grants), so a list read in the
+    order of an index stops after a page."""
+    case_id = OuterRef("pk") if case_id is None else case_id
+    groups = [group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids]
+    view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
+    participates = CaseParticipant.objects.filter(case_id=case_id, agency_id__in=agency_ids)
+    granted = CaseGroupObjectPermission.objects.filter(
+        content_object_id=case_id, group_id__in=groups, permission_id=Subquery(view_case[:1])
+    )
+    return Q(Exists(participates), Exists(granted))
 
 
 def case_access(user, case) -> CaseAccess:
@@ -228,7 +243,7 @@ def visible_cases(user, queryset):
     mine = case_agency_ids(user)
     if not mine:
         return queryset.none()
-    return queryset.filter(_participates_with_grant(mine))
+    return queryset.filter(_participates_with_grant(user, mine))
 
 
 def visible_case_rows(user, queryset):
@@ -237,7 +252,7 @@ def visible_case_rows(user, queryset):
     mine = case_agency_ids(user)
     if not mine:
         return queryset.none()
-    return queryset.filter(_participates_with_grant(mine, OuterRef("case_id")))
+    return queryset.filter(_participates_with_grant(user, mine, OuterRef("case_id")))
 
 
 def cases_with_readable_access_log(user, queryset):
@@ -245,8 +260,8 @@ def cases_with_readable_access_log(user, queryset):
     ``can_view_access_log`` decides for one case. One query."""
     coordinating = agency_ids_with_role(user, Role.COORDINATOR)
     auditing = agency_ids_with_role(user, Role.AUDITOR)
-    as_coordinator = Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(coordinating)
-    as_auditor = ~Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(auditing)
+    as_coordinator = Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, coordinating)
+    as_auditor = ~Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, auditing)
     return queryset.filter(as_coordinator | as_auditor)
 
 
