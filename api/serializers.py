@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.messages import render
 from core.national_id import mask_national_id
 from permissions.models import CATEGORIES, AgencyKind
 from workflows.models import ProcessInstance
+from workflows.services import versions
 
 # --- input -----------------------------------------------------------------------------
 
@@ -117,8 +119,8 @@ class ConsentInput(InputSerializer):
     )
     categories = serializers.ListField(child=serializers.ChoiceField(choices=CATEGORIES), min_length=1)
     purpose = serializers.CharField(max_length=2000)
-    basis = serializers.CharField(
-        max_length=200, required=False, default="consent", help_text='"consent" or the name of a legal basis'
+    legal_basis = serializers.IntegerField(
+        min_value=1, help_text="the id of the provision it rests on (GET /api/v1/legal-bases/): consent or law"
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
@@ -336,6 +338,16 @@ class CompletedSerializer(serializers.Serializer):
     open_tasks = TaskSerializer(many=True, help_text="the case's open tasks after this one")
 
 
+class LegalBasisSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    law = serializers.CharField()
+    paragraph = serializers.CharField()
+    title = serializers.CharField()
+    is_consent = serializers.BooleanField(help_text="the person's consent (else a provision of law)")
+    categories = serializers.ListField(child=serializers.CharField(), help_text="the categories it covers")
+    agency_kinds = serializers.ListField(child=serializers.CharField(), help_text="the kinds of agency it lets receive")
+
+
 class ConsentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
@@ -343,7 +355,7 @@ class ConsentSerializer(serializers.Serializer):
     agency_kind = serializers.CharField()
     categories = serializers.ListField(child=serializers.CharField())
     purpose = serializers.CharField()
-    basis = serializers.CharField()
+    legal_basis = LegalBasisSerializer()
     note = serializers.CharField()
     given_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
@@ -427,3 +439,74 @@ class IncidentSerializer(serializers.Serializer):
 
     def get_resolved_by(self, incident) -> str | None:
         return incident.resolved_by.get_username() if incident.resolved_by_id else None
+
+
+# --- moving running cases to another version ---------------------------------------------
+
+
+class MigrationInput(InputSerializer):
+    to_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="the version to move to (default: the latest)"
+    )
+    case = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="only this case's instances (default: every case)"
+    )
+
+
+class MigrationProblemSerializer(serializers.Serializer):
+    element_id = serializers.CharField(help_text="the element that keeps the case from moving ('' for the case)")
+    reason = serializers.CharField(help_text="a stable code: waiting-element-removed, finished-element-removed, ...")
+    message = serializers.SerializerMethodField()
+
+    def get_message(self, problem) -> str:
+        return render(versions.reason_code(problem), {"element": problem.element_id})
+
+
+class TaskMappingSerializer(serializers.Serializer):
+    task_id = serializers.CharField(help_text="the engine's task id")
+    element_id = serializers.CharField()
+    name = serializers.CharField()
+    state = serializers.CharField(help_text="READY (a person's), WAITING (a timer or message), STARTED, ERROR")
+    new_element_id = serializers.CharField(allow_null=True, help_text="its element in the target version")
+    changed = serializers.ListField(child=serializers.CharField(), help_text="attributes of the element that differ")
+
+
+class InstancePreviewSerializer(serializers.Serializer):
+    instance = serializers.IntegerField(source="instance_id")
+    case = serializers.SerializerMethodField()
+    possible = serializers.BooleanField()
+    waiting = TaskMappingSerializer(many=True)
+    problems = MigrationProblemSerializer(many=True)
+
+    def get_case(self, preview) -> dict:
+        return {"id": preview.case_id, "reference": preview.case_reference}
+
+
+class MigrationPlanSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    from_version = serializers.IntegerField()
+    to_version = serializers.IntegerField()
+    instances = InstancePreviewSerializer(many=True)
+
+
+class VersionMigrationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    from_version = serializers.IntegerField(source="from_definition.version")
+    to_version = serializers.IntegerField(source="to_definition.version")
+    actor = serializers.CharField(source="actor.username", allow_null=True)
+    created_at = serializers.DateTimeField()
+    migrated = serializers.ListField(child=serializers.IntegerField(), help_text="the instances moved")
+    refused = serializers.SerializerMethodField(help_text="the instances that stayed, with every reason")
+
+    def get_refused(self, record) -> list[dict]:
+        return [
+            {
+                **entry,
+                "problems": [
+                    {**p, "message": render(f"migration.reason.{p['reason']}", {"element": p["element_id"]})}
+                    for p in entry["problems"]
+                ],
+            }
+            for entry in record.refused
+        ]

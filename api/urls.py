@@ -10,12 +10,18 @@ urlpatterns = [
     path("auth/token/revoke/", auth_views.TokenRevoke.as_view(), name="api-token-revoke"),
     path("auth/token/revoke-all/", auth_views.TokenRevokeAll.as_view(), name="api-token-revoke-all"),
     path("agencies/", views.AgencyList.as_view(), name="api-agencies"),
+    path("legal-bases/", views.LegalBasisList.as_view(), name="api-legal-bases"),
     path("process-definitions/", views.ProcessDefinitionList.as_view(), name="api-process-definitions"),
     path("process-definitions/<str:key>/", views.ProcessDefinitionDetail.as_view(), name="api-process-definition"),
     path(
         "process-definitions/<str:key>/versions/<int:version>/",
         views.ProcessDefinitionVersion.as_view(),
         name="api-process-definition-version",
+    ),
+    path(
+        "process-definitions/<str:key>/versions/<int:version>/migration/",
+        views.VersionMigrationView.as_view(),
+        name="api-process-version-migration",
     ),
     path("cases/", views.CaseList.as_view(), name="api-cases"),
     path("cases/<int:pk>/", views.CaseDetail.as_view(), name="api-case"),

@@ -20,7 +20,7 @@ from api.idempotency import idempotent
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
-from permissions.models import AccessLog, Agency, Consent
+from permissions.models import AccessLog, Agency, Consent, LegalBasis
 from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
 
@@ -110,6 +110,22 @@ class AgencyList(ListView):
         return super().get(request, *args, **kwargs)
 
 
+class LegalBasisList(ListView):
+    serializer_class = s.LegalBasisSerializer
+    model = LegalBasis
+
+    def select(self, user):
+        return selectors.legal_bases_for(user)
+
+    @extend_schema(
+        responses={200: s.LegalBasisSerializer(many=True), **_errors(*LIST)},
+        tags=["consents"],
+        summary="The provisions a consent or sharing can rest on (kept by process admins)",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
 # --- process definitions ---------------------------------------------------------------
 
 
@@ -168,6 +184,54 @@ class ProcessDefinitionVersion(APIView):
     def get(self, request, key, version):
         definition = selectors.process_definition_for(request.user, key, version)
         return Response(s.ProcessDefinitionDetailSerializer(definition).data)
+
+
+class VersionMigrationView(APIView):
+    """Moving the running cases of one version to another (process admins)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("to_version", int, description="the version to move to (default: the latest)"),
+            OpenApiParameter("case", int, description="only this case (default: every running case)"),
+        ],
+        responses={200: s.MigrationPlanSerializer, **_errors(400, 401, 403, 404)},
+        tags=["process definitions"],
+        description=(
+            "Preview: per running case of this version, which waiting task goes to which element of the "
+            "target version, and every reason it cannot move. Changes nothing."
+        ),
+    )
+    def get(self, request, key, version):
+        query = s.MigrationInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        plan = services.preview_migration(
+            actor=request.user,
+            key=key,
+            from_version=version,
+            to_version=query.validated_data.get("to_version"),
+            case_id=query.validated_data.get("case"),
+        )
+        return Response(s.MigrationPlanSerializer(plan).data)
+
+    @extend_schema(
+        request=s.MigrationInput,
+        responses={200: s.VersionMigrationSerializer, **_errors(400, 401, 403, 404, 413)},
+        tags=["process definitions"],
+        description=(
+            "Move every running case of this version (or one, with `case`) to the target version in one "
+            "audited action. Cases that cannot move stay, listed in `refused` with their reasons."
+        ),
+    )
+    def post(self, request, key, version):
+        data = _input(s.MigrationInput, request)
+        record = services.migrate_instances(
+            actor=request.user,
+            key=key,
+            from_version=version,
+            to_version=data.get("to_version"),
+            case_id=data.get("case"),
+        )
+        return Response(s.VersionMigrationSerializer(record).data)
 
 
 # --- cases -----------------------------------------------------------------------------

@@ -114,6 +114,8 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "fields": compiled.fields,
                 "messages": compiled.messages,
                 "start_messages": compiled.start_messages,
+                "message_rules": compiled.message_rules,
+                "start_form": compiled.start_form,
             },
             deployed_by=_user_or_none(actor),
         )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.national_id import mask_national_id
 from permissions import rules
-from permissions.models import CATEGORIES, CONSENT_BASIS, AgencyKind
+from permissions.models import AgencyKind
 from web.notes import notes_section
 from web.pages import (
     data_sections,
@@ -209,17 +209,33 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
             "events": [(event, event.get_kind_display()) for event in events],
             "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
             "diagram": diagram_data(case, user),
-            "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
-            "can_record_consent": rules.can_record_consent(user, case),
-            "categories": [(c, rules.CATEGORY_LABELS[c]) for c in CATEGORIES],
-            "consent_values": consent_values or {"basis": CONSENT_BASIS, "categories": []},
-            "consent_errors": _errors_by_field(consent_errors),
+            **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
             "now": now,
         },
         status=status,
     )
+
+
+def _consent_form(user, view, values, errors) -> dict:
+    """The consents and the form that records one: the recipients are the other participating
+    agencies, the categories those the process can share, the bases the admins' list."""
+    case = view.case
+    bases = list(selectors.legal_bases_for(user))
+    mine = rules.case_access(user, case).agency_ids
+    default_basis = next((b.pk for b in bases if b.is_consent), "")
+    return {
+        "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
+        "can_record_consent": rules.can_record_consent(user, case),
+        "recipients": [p for p in view.participants if p.agency_id not in mine],
+        "categories": [
+            (c, rules.CATEGORY_LABELS[c]) for c in rules.consentable_categories(selectors.case_field_rules(case))
+        ],
+        "legal_bases": bases,
+        "consent_values": values or {"legal_basis": str(default_basis), "categories": []},
+        "consent_errors": _errors_by_field(errors),
+    }
 
 
 @ui_view
@@ -261,7 +277,7 @@ def consent_record(request, pk):
         "agency": post.get("agency", ""),
         "categories": post.getlist("categories"),
         "purpose": post.get("purpose", ""),
-        "basis": post.get("basis", "") or CONSENT_BASIS,
+        "legal_basis": post.get("legal_basis", ""),
         "expires": post.get("expires", ""),
         "note": post.get("note", ""),
     }
@@ -272,12 +288,15 @@ def consent_record(request, pk):
             agency=values["agency"] or None,
             categories=values["categories"],
             purpose=values["purpose"],
-            basis=values["basis"],
+            legal_basis=values["legal_basis"],
             expires_at=_expiry(values["expires"]),
             note=values["note"],
         )
     except InvalidInput as exc:
         return _case_page(request, pk, consent_values=values, consent_errors=exc.errors, status=400)
+    except Forbidden as exc:
+        errors = [{"field": "agency", "message": error_text(exc)}]
+        return _case_page(request, pk, consent_values=values, consent_errors=errors, status=403)
     messages.success(request, _("The consent is recorded and applies at once."))
     return redirect("case", pk=pk)
 

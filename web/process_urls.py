@@ -6,7 +6,7 @@ starts with "-", so they cannot collide with a process key.
 
 from django.urls import path
 
-from web import editor, processes
+from web import editor, processes, version_migration
 
 urlpatterns = [
     path("", processes.process_list, name="processes"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("<str:key>/", processes.process_detail, name="process"),
     path("<str:key>/edit/", processes.process_edit, name="process-edit"),
     path("<str:key>/versions/<int:version>/export/", processes.export_version, name="process-export"),
+    path("<str:key>/versions/<int:version>/migrate/", version_migration.migrate_version, name="process-migrate"),
     path(
         "<str:key>/versions/<int:version>/export/forms/",
         processes.export_version,

@@ -202,6 +202,8 @@ class EventKind(models.TextChoices):
     NOTE_WITHDRAWN = "note_withdrawn", _("Note withdrawn")
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     ATTACHMENT_WITHDRAWN = "attachment_withdrawn", _("Attachment withdrawn")
+    # A process admin moved the case to a new version of its process (element ids only).
+    VERSION_MIGRATED = "version_migrated", _("Moved to a new process version")
 
 
 class Event(models.Model):
@@ -263,6 +265,26 @@ class Incident(models.Model):
         return f"{self.kind} at {self.element_id} ({self.case})"
 
 
+class VersionMigration(models.Model):
+    """One migration of running cases to a new version of their process, by a process
+    admin: the audit record of the action as a whole (each case's timeline has its own
+    event). ``refused`` lists the instances that stayed, with element ids and reason codes."""
+
+    key = models.CharField(max_length=200)
+    from_definition = models.ForeignKey("bpmn.ProcessDefinition", on_delete=models.PROTECT, related_name="+")
+    to_definition = models.ForeignKey("bpmn.ProcessDefinition", on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    migrated = models.JSONField(default=list, blank=True, help_text="Instance ids moved")
+    refused = models.JSONField(default=list, blank=True, help_text="[{instance, case, problems}]")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.key} v{self.from_definition_id} -> {self.to_definition_id}"
+
+
 # The job table and the message tables live in their own module (imported for Django).
 from workflows.jobs.models import (  # noqa: E402
     Job,
@@ -303,5 +325,6 @@ __all__ = [
     "Task",
     "TaskStatus",
     "Tenure",
+    "VersionMigration",
     "WorkerHeartbeat",
 ]

@@ -21,7 +21,7 @@ from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import parse_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent
+from permissions.models import AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
 
@@ -33,6 +33,13 @@ def agencies_for(user):
     if not rules.can_use_directory(user):
         return Agency.objects.none()
     return Agency.objects.order_by("name")
+
+
+def legal_bases_for(user):
+    """The active legal bases a sharing can rest on (same audience as the directory)."""
+    if not rules.can_use_directory(user):
+        return LegalBasis.objects.none()
+    return LegalBasis.objects.filter(active=True)
 
 
 def process_definitions_for(user):
@@ -259,7 +266,7 @@ def task_view_for(user, task_id) -> TaskView:
 def consents_for_case(*, actor, case):
     """All consents recorded in the case (active, expired and revoked), newest first."""
     case = case_for(actor, case)
-    return Consent.objects.filter(case=case).select_related("agency", "recorded_by", "revoked_by")
+    return Consent.objects.filter(case=case).select_related("agency", "legal_basis", "recorded_by", "revoked_by")
 
 
 def access_log_for_case(*, actor, case):

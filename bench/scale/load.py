@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the statements are built from integers and names computed here, never from input
 """Rows at scale for the read paths, written by PostgreSQL itself (``generate_series``).
 
 ``load(cases=300_000, tasks=1_000_000)`` adds agencies (20 NAV offices, 10 prisons, 10 health

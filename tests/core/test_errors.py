@@ -76,6 +76,8 @@ def test_every_message_is_used_somewhere():
     # Codes built from the source's own structure rather than written out:
     used |= {f"schema.{keyword}" for keyword in __import__("workflows.forms").forms.SCHEMA_KEYWORDS}
     used |= {"schema.other"}
+    versions = __import__("workflows.services.versions").services.versions
+    used |= {f"migration.reason.{reason}" for reason in versions.REASONS}
     assert set(MESSAGES) - used == set()
 
 

@@ -89,7 +89,7 @@ def test_claim_unclaim_and_conflicts(web, prison_case):
     assert Task.objects.get(pk=nav_task.pk).status == "open"
 
 
-def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agencies, prison_case):
+def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agencies, prison_case, consent_basis):
     web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
     web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
     nav_task = open_task(prison_case, "Task_economy_assessment")
@@ -106,7 +106,7 @@ def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agenc
             "agency": agencies["nav"].pk,
             "categories": ["health"],
             "purpose": "Oppfølging etter løslatelse",
-            "basis": "consent",
+            "legal_basis": consent_basis.pk,
         },
     )
     assert response.status_code == 302
@@ -117,6 +117,32 @@ def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agenc
 
     response = web("bjorn").post(f"/cases/{prison_case.pk}/consents/{consent.pk}/revoke/")
     assert response.status_code == 302
+    assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{nav_task.pk}/").content.decode()
+
+
+def test_nav_cannot_grant_itself_consent_through_the_case_page(web, agencies, prison_case, consent_basis):
+    """Issue 11, point 1, through the web page: NAV is not offered as its own recipient, and a
+    forged post for NAV is refused (403, the reason on the page) with health still masked."""
+    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
+    web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
+    nav_task = open_task(prison_case, "Task_economy_assessment")
+    nils = web("nils")
+    page = nils.get(f"/cases/{prison_case.pk}/").content.decode()
+    form = page[page.index('id="consent-agency"') :]
+    form = form[: form.index("</select>")]
+    assert "NAV Sarpsborg" not in form and "Halden fengsel" in form
+    assert 'name="legal_basis"' in page and "forvaltningsloven § 13 a nr. 1" in page
+
+    forged = {
+        "agency": agencies["nav"].pk,
+        "categories": ["health", "housing", "justice"],
+        "purpose": "x",
+        "legal_basis": consent_basis.pk,
+    }
+    response = nils.post(f"/cases/{prison_case.pk}/consents/", forged)
+    assert response.status_code == 403
+    assert "registrerer aldri deling med seg selv" in response.content.decode()
+    assert not Consent.objects.exists()
     assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{nav_task.pk}/").content.decode()
 
 

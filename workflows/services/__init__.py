@@ -14,6 +14,7 @@ from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
 from workflows.services.tasks import claim_task, complete_task, unclaim_task
+from workflows.services.versions import migrate_instances, preview_migration
 
 __all__ = [
     "add_attachment",
@@ -23,6 +24,8 @@ __all__ = [
     "correct_note",
     "correlate_message",
     "fire_timer",
+    "migrate_instances",
+    "preview_migration",
     "record_consent",
     "retry_incident",
     "revoke_consent",

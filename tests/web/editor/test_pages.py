@@ -16,6 +16,7 @@ PAGES = [
     reverse("process", kwargs={"key": PRISON}),
     reverse("process-edit", kwargs={"key": PRISON}),
     reverse("process-export", kwargs={"key": PRISON, "version": 1}),
+    reverse("process-migrate", kwargs={"key": PRISON, "version": 1}),
 ]
 
 
@@ -44,6 +45,7 @@ def test_an_unknown_process_or_version_is_404(web, shipped):
     assert ada.get(reverse("process-edit", kwargs={"key": "nope"})).status_code == 404
     assert ada.get(reverse("process", kwargs={"key": PRISON}) + "?version=9").status_code == 404
     assert ada.get(reverse("process-export", kwargs={"key": PRISON, "version": 9})).status_code == 404
+    assert ada.get(reverse("process-migrate", kwargs={"key": PRISON, "version": 9})).status_code == 404
 
 
 def test_the_list_shows_versions_with_case_counts_and_deployer(web, users, agencies, shipped):

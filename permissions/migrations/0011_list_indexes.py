@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("permissions", "0007_case_grants_by_foreign_key"),
-        ("workflows", "0009_case_notes_and_attachments"),
+        ("permissions", "0010_case_grants_by_foreign_key"),
+        ("workflows", "0010_version_migration"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

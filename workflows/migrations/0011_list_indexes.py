@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("permissions", "0008_list_indexes"),
-        ("workflows", "0009_case_notes_and_attachments"),
+        ("permissions", "0011_list_indexes"),
+        ("workflows", "0010_version_migration"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

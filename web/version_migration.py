@@ -1,0 +1,78 @@
+"""The process admin's page for moving running cases to another version of their process:
+the preview per case (``GET``) and the move of one case or of all (``POST``), through the
+same services as the API (``workflows.services.versions``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from bpmn import selectors
+from core.errors import InvalidInput
+from core.ids import parse_id
+from web.pages import field_errors, translate
+from web.processes import admin_page
+from workflows import services
+from workflows.services import versions
+
+
+def _problem_text(problem) -> str:
+    return translate(versions.reason_code(problem), {"element": problem.element_id})
+
+
+@admin_page
+@require_http_methods(["GET", "POST"])
+def migrate_version(request, key, version):
+    all_versions = selectors.process_versions_for(request.user, key)
+    targets = [definition for definition in all_versions if definition.version != version]
+    wanted = request.POST.get("to_version") or request.GET.get("to_version")
+    to_version = parse_id(wanted) if wanted else (targets[0].version if targets else None)
+    errors = []
+    if request.method == "POST":
+        case_id = request.POST.get("case") or None
+        try:
+            record = services.migrate_instances(
+                actor=request.user, key=key, from_version=version, to_version=to_version, case_id=case_id
+            )
+        except InvalidInput as exc:
+            errors = field_errors(exc.errors)
+        else:
+            messages.success(
+                request,
+                _("%(moved)s cases moved to version %(to)s; %(stayed)s stayed on version %(from)s.")
+                % {
+                    "moved": len(record.migrated),
+                    "to": record.to_definition.version,
+                    "stayed": len(record.refused),
+                    "from": version,
+                },
+            )
+            url = reverse("process-migrate", args=[key, version])
+            return redirect(f"{url}?to_version={record.to_definition.version}")
+    plan = None
+    if to_version is not None and not errors:
+        try:
+            plan = services.preview_migration(actor=request.user, key=key, from_version=version, to_version=to_version)
+        except InvalidInput as exc:
+            errors = field_errors(exc.errors)
+    rows = [
+        {"preview": preview, "problems": [_problem_text(problem) for problem in preview.problems]}
+        for preview in (plan.instances if plan else [])
+    ]
+    return render(
+        request,
+        "bpmn/migrate.html",
+        {
+            "key": key,
+            "version": version,
+            "targets": targets,
+            "to_version": to_version,
+            "plan": plan,
+            "rows": rows,
+            "movable": sum(1 for row in rows if row["preview"].possible),
+            "errors": errors,
+        },
+    )

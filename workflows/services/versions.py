@@ -1,0 +1,223 @@
+"""Moving running cases to a new version of their process (a process admin's action).
+
+``preview_migration`` says, per running instance, which waiting task goes to which
+element of the target version and what keeps it from moving; ``migrate_instances`` moves
+one case or every case of a version in one audited action (``VersionMigration``): each
+instance is locked, moved with SpiffWorkflow's own diff and migration
+(``bpmn.engine.migration``), advanced, and its task rows, timer job and timeline brought
+up to date, in one transaction. An instance that cannot move stays where it is and is
+listed with its reasons; nothing of a refused instance is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from bpmn.engine import migration as engine_migration
+from bpmn.engine import runtime as engine
+from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
+from core.errors import Forbidden, InvalidInput, NotFound, field_error
+from core.ids import parse_id
+from permissions import rules
+from workflows import steps
+from workflows.models import (
+    ACTIVE_TASK_STATUSES,
+    EventKind,
+    InstanceStatus,
+    ProcessInstance,
+    Task,
+    VersionMigration,
+)
+from workflows.steps import rows
+
+# An instance on an incident is fixed first: its failed task's element may be what changed.
+INCIDENT_REASON = "instance-has-incident"
+# A waiting task whose element the new version routes to an agency kind the case lacks.
+NO_PARTICIPANT_REASON = "lane-without-participant"
+REASONS = (*engine_migration.REASONS, INCIDENT_REASON, NO_PARTICIPANT_REASON)
+
+
+def reason_code(problem: engine_migration.MigrationProblem) -> str:
+    """The message code of a problem (``core.messages``; its param is ``element``)."""
+    return f"migration.reason.{problem.reason}"
+
+
+@dataclass
+class InstancePreview:
+    instance_id: int
+    case_id: int
+    case_reference: str
+    from_version: int
+    waiting: list[engine_migration.TaskMapping] = field(default_factory=list)
+    problems: list[engine_migration.MigrationProblem] = field(default_factory=list)
+
+    @property
+    def possible(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class MigrationPlan:
+    key: str
+    from_version: int
+    to_version: int
+    instances: list[InstancePreview]
+
+
+def _require_admin(actor) -> None:
+    if not rules.can_use_directory(actor):
+        raise NotFound("process.not_found")  # who sees no process learns nothing of them
+    if not rules.can_migrate_cases(actor):
+        raise Forbidden("migration.forbidden")
+
+
+def _versions(key: str, from_version, to_version) -> tuple[ProcessDefinition, ProcessDefinition]:
+    definitions = ProcessDefinition.objects.defer("spec_json", "bpmn_xml").filter(key=key)
+    source = definitions.filter(version=parse_id(from_version) or 0).first()
+    if source is None:
+        raise NotFound("process.not_found")
+    if to_version is None:
+        target = definitions.order_by("-version").first()
+    else:
+        target = definitions.filter(version=parse_id(to_version) or 0).first()
+        if target is None:
+            raise InvalidInput("migration.no_target", errors=[field_error("to_version", "migration.no_target")])
+    if target.pk == source.pk:
+        raise InvalidInput("migration.same_version", errors=[field_error("to_version", "migration.same_version")])
+    return source, target
+
+
+def _candidates(source: ProcessDefinition, case_id=None):
+    instances = ProcessInstance.objects.filter(
+        definition=source, status__in=(InstanceStatus.RUNNING, InstanceStatus.INCIDENT)
+    ).select_related("case")
+    if case_id is not None:
+        instances = instances.filter(case_id=parse_id(case_id) or 0)
+    return instances.order_by("id")
+
+
+def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) -> InstancePreview:
+    result = engine_migration.preview(workflow, target_runtime.bundle)
+    preview = InstancePreview(
+        instance_id=instance.pk,
+        case_id=instance.case_id,
+        case_reference=instance.case.reference,
+        from_version=source.version,
+        waiting=result.waiting,
+        problems=list(result.problems),
+    )
+    if instance.status == InstanceStatus.INCIDENT:
+        preview.problems.insert(0, engine_migration.MigrationProblem("", INCIDENT_REASON))
+    participants = None
+    for mapping in result.waiting:
+        routed = target_runtime.user_tasks.get(mapping.new_element_id or "")
+        if routed is None:
+            continue
+        if participants is None:
+            participants = rows.participant_agencies(instance.case_id)
+        if routed.get("agency_kind") not in participants:
+            preview.problems.append(engine_migration.MigrationProblem(mapping.new_element_id, NO_PARTICIPANT_REASON))
+    return preview
+
+
+def preview_migration(*, actor, key: str, from_version, to_version=None, case_id=None) -> MigrationPlan:
+    """Per running instance of ``key`` version ``from_version`` (of one case, with
+    ``case_id``): its waiting tasks with their element in the target version (the latest
+    when ``to_version`` is None) and the reasons it cannot move. Writes nothing."""
+    _require_admin(actor)
+    source, target = _versions(key, from_version, to_version)
+    target_runtime, source_bundle = runtime_for(target), runtime_for(source).bundle
+    previews = []
+    for instance in _candidates(source, case_id):
+        workflow = engine.load_workflow(source_bundle, instance.state)
+        previews.append(_preview_one(instance, workflow, source, target_runtime))
+    return MigrationPlan(key=key, from_version=source.version, to_version=target.version, instances=previews)
+
+
+def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id=None) -> VersionMigration:
+    """Move every running instance of ``key`` version ``from_version`` (or those of one
+    case) to the target version, in one transaction with its audit record. Instances that
+    cannot move stay and are listed in ``refused`` with their reasons."""
+    _require_admin(actor)
+    source, target = _versions(key, from_version, to_version)
+    source_bundle, target_runtime = runtime_for(source).bundle, runtime_for(target)
+    record = VersionMigration(key=key, from_definition=source, to_definition=target, actor=actor)
+    with transaction.atomic():
+        for candidate_id in _candidates(source, case_id).values_list("id", flat=True):
+            instance = steps.lock_instance(candidate_id)
+            if instance.definition_id != source.pk or instance.status not in (
+                InstanceStatus.RUNNING,
+                InstanceStatus.INCIDENT,
+            ):
+                continue  # moved or finished meanwhile
+            workflow = engine.load_workflow(source_bundle, instance.state)
+            refused = _preview_one(instance, workflow, source, target_runtime).problems
+            if not refused:
+                try:
+                    mapping = engine_migration.migrate(workflow, target_runtime.bundle)
+                    # The state must restore onto the new version before anything is written.
+                    engine.load_workflow(target_runtime.bundle, engine.dump_workflow(workflow))
+                except engine_migration.MigrationRefused as exc:
+                    refused = exc.problems
+            if refused:
+                record.refused.append(
+                    {
+                        "instance": instance.pk,
+                        "case": instance.case.reference,
+                        "problems": [{"element_id": p.element_id, "reason": p.reason} for p in refused],
+                    }
+                )
+                continue
+            _write_migrated(instance, workflow, mapping, actor=actor, source=source, target_runtime=target_runtime)
+            record.migrated.append(instance.pk)
+        record.save()
+    return record
+
+
+def _write_migrated(instance, workflow, mapping, *, actor, source, target_runtime) -> None:
+    instance.definition_id = target_runtime.definition_id
+    step = steps.Step(instance, actor=actor)
+    step.batch.update(instance, ("definition",))
+    step.event(
+        EventKind.VERSION_MIGRATED,
+        detail={
+            "from_version": source.version,
+            "to_version": target_runtime.version,
+            "tasks": [{"from": m.element_id, "to": m.new_element_id} for m in mapping.waiting],
+        },
+    )
+    _reproject_open_tasks(step, workflow, target_runtime)
+    # Advance on the new version: the timer job, the task rows (created and cancelled
+    # against the rows that are open) and the instance are written like any step's.
+    steps.advance(step, target_runtime, workflow)
+
+
+def _reproject_open_tasks(step, workflow, target_runtime) -> None:
+    """Open task rows whose engine task is still ready take the element, name, form and
+    agency of its element in the new version (the engine task keeps its id)."""
+    ready = {task.id: task for task in engine.ready_user_tasks(workflow)}
+    participants = step.agencies()
+    for row in Task.objects.filter(instance=step.instance, status__in=ACTIVE_TASK_STATUSES):
+        ready_task = ready.get(str(row.spiff_task_id))
+        if ready_task is None:
+            continue  # withdrawn: the advance cancels the row
+        kind = (target_runtime.user_tasks.get(ready_task.element_id) or {}).get("agency_kind")
+        agency = participants.get(kind, row.agency)
+        changes = {
+            "element_id": ready_task.element_id,
+            "name": ready_task.name,
+            "lane": ready_task.lane or "",
+            "form": ready_task.form or "",
+            "agency": agency,
+        }
+        if agency.pk != row.agency_id:
+            changes["assignee"] = None  # another agency's inbox: nobody there holds it yet
+        changed = [name for name, value in changes.items() if getattr(row, name) != value]
+        if not changed:
+            continue
+        for name in changed:
+            setattr(row, name, changes[name])
+        row.save(update_fields=changed)
