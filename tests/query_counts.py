@@ -26,8 +26,8 @@ NATIONAL_IDS = ("17912099997", "29822099635", "05840399895")
 
 
 class Growth:
-    def __init__(self, users, agencies):
-        self.users, self.agencies, self.cases = users, agencies, []
+    def __init__(self, users, agencies, legal_basis):
+        self.users, self.agencies, self.legal_basis, self.cases = users, agencies, legal_basis, []
         self.subject = self._start("kari", "prison_release_to_housing", PRISON)
         self.open_task = open_tasks(self.subject)[0]
         complete(self.open_task, {"has_home": False}, actor=users["kari"])
@@ -64,6 +64,7 @@ class Growth:
                 agency=self.agencies["nav"],
                 categories=["housing"],
                 purpose="Bolig",
+                legal_basis=self.legal_basis,
             )
             policy.case_data_for(users["nils"], subject, policy.NO_FIELDS)  # access-log rows
             instance = ProcessInstance.objects.filter(case=subject).first()

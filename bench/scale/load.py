@@ -10,9 +10,10 @@ per hundred open cases. Cases are spread unevenly over the agencies of a kind (t
 busy, the last quiet: a share of about (i+1)^(1/3) - i^(1/3) of the kind's cases), as
 offices of different size are.
 
-The rows are for reading: an instance's ``state`` is not a workflow (nothing here steps
-it); the tasks name the real user tasks, lanes and forms of the shipped processes, so the
-task page finds its form. PostgreSQL only. Needs the shipped processes deployed.
+The rows are for reading: every instance of a process carries the saved state of one case
+just started on it (the case page draws its diagram from it; nothing here steps them), and
+the tasks name the real user tasks, lanes and forms of the shipped processes, so the task
+page finds its form. PostgreSQL only. Needs the shipped processes deployed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from django.db import connection, transaction
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from permissions.models import Agency, AgencyKind, Membership, Role
+from workflows import services
+from workflows.models import ProcessInstance
 
 AGENCY_COUNTS = {
     AgencyKind.NAV: 20,
@@ -101,6 +104,24 @@ def _templates() -> list[tuple]:
     return rows
 
 
+def _started_states(cast) -> dict[str, tuple[str, str, str]]:
+    """The saved state of a case just started on each process (state, serializer and
+    SpiffWorkflow versions): every generated instance of that process gets it, so the case
+    page draws its diagram from a real workflow."""
+    users = get_user_model().objects
+    states = {}
+    for number, (key, kinds) in enumerate(PROCESS_KINDS.items()):
+        case = services.start_case(
+            actor=users.get(pk=cast[kinds[0]][0][2]),
+            process_key=key,
+            person={"name": "Mal", "national_id": ("17912099997", "29822099635")[number]},
+            participants={kind: cast[kind][0][0] for kind in kinds},
+        )
+        instance = ProcessInstance.objects.get(case=case)
+        states[key] = (instance.state, instance.serializer_version, instance.spiff_version)
+    return states
+
+
 def _pick(kind: str, cast, salt: int) -> str:
     """SQL: the index (1-based) of the agency of ``kind`` for case ``g``, skewed to the first."""
     count = len(cast[kind])
@@ -119,8 +140,9 @@ def load(*, cases: int, tasks: int, password: str) -> Loaded:
             for key in PROCESS_KINDS
         }
         view_case = Permission.objects.get(codename="view_case", content_type__app_label="workflows").pk
+        states = _started_states(cast)
         with connection.cursor() as cursor:
-            _write(cursor, cases, cast, templates, definitions, view_case, every_fourth)
+            _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states)
             cursor.execute("SELECT count(*) FROM workflows_task")
             total_tasks = cursor.fetchone()[0]
     with connection.cursor() as cursor:
@@ -136,7 +158,7 @@ def _array(values) -> str:
     return "ARRAY[" + ",".join(str(int(value)) for value in values) + "]::bigint[]"
 
 
-def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth) -> None:
+def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states) -> None:
     agency = {kind: _array(row[0] for row in rows) for kind, rows in cast.items()}
     group = {kind: _array(row[1] for row in rows) for kind, rows in cast.items()}
     user = {kind: _array(row[2] for row in rows) for kind, rows in cast.items()}
@@ -176,11 +198,12 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth)
     cursor.execute(
         f"""INSERT INTO workflows_processinstance (id, case_id, definition_id, state, serializer_version,
                spiff_version, status, next_timer_at, correlation_key, version, created_at, updated_at)
-        SELECT {instance_base} + g, {case_base} + g,
-               CASE WHEN process = '{discharge}' THEN {definitions[discharge]} ELSE {definitions[prison]} END,
-               '{{}}', '', '', CASE WHEN closed THEN 'completed' ELSE 'running' END,
+        SELECT {instance_base} + g, {case_base} + g, d.definition_id, d.state, d.serializer_version,
+               d.spiff_version, CASE WHEN closed THEN 'completed' ELSE 'running' END,
                CASE WHEN closed THEN NULL ELSE opened_at + interval '30 days' END, '', 1, opened_at, opened_at
-        FROM scale_case"""
+        FROM scale_case JOIN (VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s))
+             AS d(process, definition_id, state, serializer_version, spiff_version) ON d.process = scale_case.process""",
+        [value for key in (discharge, prison) for value in (key, definitions[key], *states[key])],
     )
     for process, kinds in PROCESS_KINDS.items():
         for kind in kinds:

@@ -21,6 +21,7 @@ CASE = "/api/v1/cases/{g.subject.pk}/"
 
 ROUTES = {
     "api-agencies": [("nils", "/api/v1/agencies/")],
+    "api-legal-bases": [("bjorn", "/api/v1/legal-bases/")],
     "api-process-definitions": [("nils", "/api/v1/process-definitions/")],
     "api-process-definition": [("nils", "/api/v1/process-definitions/prison_release_to_housing/")],
     "api-process-definition-version": [("nils", "/api/v1/process-definitions/prison_release_to_housing/versions/1/")],
@@ -50,8 +51,10 @@ ROUTES = {
     "api-task": [("nils", "/api/v1/tasks/{g.open_task.pk}/")],
     "api-incidents": [("ada", "/api/v1/incidents/"), ("ada", "/api/v1/incidents/?resolved=false")],
 }
-# Not lists of rows: the schema and its documentation page are built from the code.
-NOT_COUNTED = {"api-schema", "api-docs"}
+# Not lists of rows: the schema and its documentation page are built from the code. The
+# migration preview is a plan over every running case of a version, not a paged list: its
+# answer grows with them by design (its owner's issue, not counted here).
+NOT_COUNTED = {"api-schema", "api-docs", "api-process-version-migration"}
 # POST only.
 WRITES = {
     "api-token",
@@ -84,15 +87,15 @@ def test_every_read_route_is_counted():
     assert api - WRITES - NOT_COUNTED == set(ROUTES)
 
 
-def test_no_api_read_grows_with_the_rows(users, agencies, shipped, client_for):
+def test_no_api_read_grows_with_the_rows(users, agencies, shipped, consent_basis, client_for):
     routes = [route for lines in ROUTES.values() for route in lines]
-    assert_counts_do_not_grow(Growth(users, agencies), client_for, routes)
+    assert_counts_do_not_grow(Growth(users, agencies, consent_basis), client_for, routes)
 
 
-def test_completing_a_task_reads_no_field_again(users, agencies, shipped, client_for):
+def test_completing_a_task_reads_no_field_again(users, agencies, shipped, consent_basis, client_for):
     """The answer is built from the rows the service locked and read: before, it read six
     deferred fields of the task and the case one query each (16 queries)."""
-    growth = Growth(users, agencies)
+    growth = Growth(users, agencies, consent_basis)
     task = growth.open_task
     client = client_for("nils")
     with CaptureQueriesContext(connection) as context:
@@ -105,7 +108,7 @@ def test_completing_a_task_reads_no_field_again(users, agencies, shipped, client
     assert response.json()["task"]["lane"] and response.json()["case"]["reference"] == growth.subject.reference
 
 
-def test_counting_sees_a_query_per_row(users, agencies, shipped, client_for, monkeypatch):
+def test_counting_sees_a_query_per_row(users, agencies, shipped, consent_basis, client_for, monkeypatch):
     """The check can fail: a serializer that reads each task's case again is caught."""
     from api import serializers
 
@@ -114,5 +117,5 @@ def test_counting_sees_a_query_per_row(users, agencies, shipped, client_for, mon
 
     monkeypatch.setattr(serializers.TaskSerializer, "get_overdue", reference_read_again)
     with pytest.raises(AssertionError, match="grew with the rows"):
-        assert_counts_do_not_grow(Growth(users, agencies), client_for, [("nils", "/api/v1/tasks/")])
+        assert_counts_do_not_grow(Growth(users, agencies, consent_basis), client_for, [("nils", "/api/v1/tasks/")])
     assert count_queries(client_for("nils"), "/api/v1/agencies/") > 0
