@@ -42,6 +42,10 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Coordinator")
     PROCESS_ADMIN = "process_admin", _("Process admin")
     AUDITOR = "auditor", _("Auditor")
+    # Aggregates only, never a case or a person: the figures of the cases the agency takes
+    # part in, or (municipality leader) of every case of the municipality.
+    LEADER = "leader", _("Leader")
+    MUNICIPAL_LEADER = "municipal_leader", _("Municipality leader")
 
 
 # Roles that work cases; process admins and auditors never see case data.
@@ -266,6 +270,16 @@ class AccessLogQuerySet(models.QuerySet):
     def update_or_create(self, *args, **kwargs):
         raise AppendOnlyError("the access log is append-only: rows cannot be updated")
 
+    def pseudonymise(self, person_key: str) -> int:
+        """The one change the log allows: the person of rows that still name one is replaced
+        by ``person_key``, a keyed hash of their national id (``retention.pseudonyms``), when
+        the data the rows describe is erased. Everything else of the rows stays; the
+        PostgreSQL trigger refuses any other update. Returns the number of rows changed."""
+        if not person_key:
+            raise AppendOnlyError("pseudonymising needs a key")
+        rows = self.filter(person__isnull=False, person_key="")
+        return models.QuerySet.update(rows, person=None, person_key=person_key)
+
 
 class AccessLog(models.Model):
     """Who saw which category of whose data, when and on what basis. Append-only.
@@ -273,7 +287,9 @@ class AccessLog(models.Model):
     The model refuses to update or delete rows (also through the queryset), the admin
     is read-only, and on PostgreSQL a trigger refuses UPDATE and DELETE as well.
     Foreign keys PROTECT: a user, case or person with access-log rows cannot be
-    deleted (deactivate users instead).
+    deleted (deactivate users instead). The one exception is erasure (issue 17): when a
+    case's data is erased, its rows keep who, when, what and why, and the person becomes
+    ``person_key`` (``AccessLogQuerySet.pseudonymise``); the trigger allows exactly that.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -290,6 +306,9 @@ class AccessLog(models.Model):
         on_delete=models.PROTECT,
         related_name="access_log",
     )
+    # Set (and ``person`` cleared) when the data this row describes was erased: a keyed
+    # hash of the person's national id, so the person can still learn who saw their data.
+    person_key = models.CharField(max_length=64, blank=True, db_index=True)
     category = models.CharField(max_length=20)
     action = models.CharField(max_length=10, choices=AccessAction.choices, default=AccessAction.READ)
     basis = models.CharField(max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"')

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
+from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
@@ -23,7 +25,7 @@ from core.ids import parse_id
 from permissions import policy, rules
 from permissions.models import AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
 
@@ -65,21 +67,38 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
 
 
 def cases_for(user):
-    """The cases ``user`` may see, newest first, with ``open_task_count`` and ``next_timer_at``.
-    Narrow it with ``workflows.filters.CaseFilter``."""
-    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency"))
+    """The cases ``user`` may see, newest first, with ``open_task_count``, ``next_timer_at``,
+    ``next_deadline`` (the earlier of the next timer and the earliest due date of an open
+    task) and ``process_name``. The person comes along: their name is identity, open to
+    every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
+    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
     # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
     # rows of the page only, after reading the cases in the order of an index.
     open_tasks = Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES)
     timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
-    return queryset.annotate(
+    queryset = queryset.annotate(
         open_task_count=Coalesce(
             Subquery(open_tasks.order_by().values("case_id").annotate(n=Count("pk")).values("n")),
             0,
             output_field=IntegerField(),
         ),
-        next_timer_at=Subquery(timers.order_by("next_timer_at").values("next_timer_at")[:1]),  # the next deadline
-    ).order_by("-opened_at", "-id")
+        next_timer_at=Subquery(timers.order_by("next_timer_at").values("next_timer_at")[:1]),  # the next timer
+        next_task_due=Subquery(open_tasks.filter(due_at__isnull=False).order_by("due_at").values("due_at")[:1]),
+        process_name=Subquery(
+            ProcessDefinition.objects.filter(key=OuterRef("process_key")).order_by("-version").values("name")[:1]
+        ),
+    )
+    # PostgreSQL's LEAST skips NULLs, SQLite's returns NULL: the COALESCE makes both agree.
+    queryset = queryset.annotate(
+        next_deadline=Coalesce(Least("next_timer_at", "next_task_due"), "next_timer_at", "next_task_due")
+    )
+    return queryset.order_by("-opened_at", "-id")
+
+
+def process_name(key: str) -> str:
+    """The name of a process as its latest version gives it (the key when it has none)."""
+    name = ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("name", flat=True).first()
+    return name or key
 
 
 def case_for(user, case: Case | int | str) -> Case:
@@ -92,7 +111,9 @@ def case_for(user, case: Case | int | str) -> Case:
 
 
 def _case_by_id(case_id) -> Case | None:
-    return Case.objects.select_related("person", "coordinator_agency").filter(pk=parse_id(case_id)).first()
+    return (
+        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=parse_id(case_id)).first()
+    )
 
 
 def case_next_timer_at(case):
@@ -121,6 +142,24 @@ def case_timeline_for(case, user):
         .select_related("actor", "agency", "from_agency", "to_agency")
         .order_by("created_at", "id")
     )
+
+
+# Event detail only some readers get: an incident's error text (rules.can_see_incident_errors).
+INCIDENT_ERROR_KEYS = ("error",)
+
+
+def event_detail_for(event, user) -> dict:
+    """An event's detail as ``user`` may read it (timeline answers and pages)."""
+    detail = event.detail or {}
+    if event.kind == EventKind.INCIDENT and not rules.can_see_incident_errors(user):
+        return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
+    return detail
+
+
+def incident_error(incident) -> str:
+    """The incident's error text for the process admin, scrubbed again of the case's data
+    (rows written before errors were scrubbed where they were raised, a job's error)."""
+    return scrub.scrub(incident.error, scrub.literals(incident.case.data if incident.case_id else {}))
 
 
 @dataclass(frozen=True)
@@ -157,7 +196,7 @@ def case_diagram_for(case, user) -> Diagram:
 def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
-    queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case"))
+    queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
     return queryset.order_by("due_at", "id")
 
 
@@ -203,8 +242,14 @@ class CaseView:
     person: dict
     data: dict
     open_tasks: list
-    next_timer_at: datetime.datetime | None  # the case's next deadline (timer)
+    next_timer_at: datetime.datetime | None  # the case's next timer
     outcome: case_outcomes.OutcomeView | None = None  # masked as its housing data is
+
+    @property
+    def next_deadline(self) -> datetime.datetime | None:
+        """The case's next deadline: its next timer or an open task's due date, the earlier."""
+        dates = [task.due_at for task in self.open_tasks if task.due_at] + [self.next_timer_at]
+        return min((d for d in dates if d), default=None)
 
 
 def case_runtime(case) -> DefinitionRuntime | None:
@@ -272,7 +317,7 @@ def consents_for_case(*, actor, case):
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency")
+    return AccessLog.objects.filter(case=case).select_related("agency", "user")
 
 
 @dataclass(frozen=True)
@@ -304,7 +349,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
-        .select_related("agency", "case")
+        .select_related("agency", "case", "user")
         .order_by("-at", "-pk")
     )
     return PersonAccessReport(
@@ -326,3 +371,65 @@ def _case_whose_log_actor_reads(actor, case):
     if not rules.can_view_case(actor, case):
         raise NotFound("case.not_found")
     raise Forbidden("access_log.forbidden")
+
+
+# --- caseload -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    user: object | None  # None: the open cases nobody is responsible for
+    open_cases: int
+    open_tasks: int
+    overdue_tasks: int
+    closed_last_year: int
+
+
+@dataclass(frozen=True)
+class Caseload:
+    agency: Agency
+    rows: list[CaseloadRow]
+
+
+def caseload_for(user, *, now=None) -> list[Caseload]:
+    """Per housing agency the user leads: each contact's open cases, the open and overdue
+    tasks of those cases, and the cases closed in the past year. Counts only: no case data,
+    no person; the cases counted are those the lead may see."""
+    if not rules.can_view_caseload(user):
+        raise Forbidden("caseload.forbidden")
+    now = now or timezone.now()
+    loads = []
+    for agency in rules.caseload_agencies(user).order_by("name"):
+        cases = rules.visible_cases(user, Case.objects.filter(participants__agency=agency)).order_by()
+        open_cases = cases.filter(status=CaseStatus.OPEN)
+        by_user = _counts(open_cases, "responsible")
+        closed = _counts(
+            cases.filter(status=CaseStatus.COMPLETED, closed_at__gte=now - datetime.timedelta(days=365)), "responsible"
+        )
+        tasks = (
+            Task.objects.filter(case__in=open_cases, status__in=ACTIVE_TASK_STATUSES)
+            .order_by()
+            .values_list("case__responsible")
+            .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
+        )
+        task_counts = {responsible: (n, late) for responsible, n, late in tasks}
+        contacts = list(rules.housing_contacts(agency))
+        known = {contact.pk for contact in contacts}
+        others = [pk for pk in {*by_user, *closed} if pk is not None and pk not in known]  # left the agency
+        contacts += list(get_user_model().objects.filter(pk__in=others).order_by("username"))
+        rows = [
+            CaseloadRow(
+                contact,
+                by_user.get(contact.pk, 0),
+                *task_counts.get(contact.pk, (0, 0)),
+                closed.get(contact.pk, 0),
+            )
+            for contact in contacts
+        ]
+        rows.append(CaseloadRow(None, by_user.get(None, 0), *task_counts.get(None, (0, 0)), closed.get(None, 0)))
+        loads.append(Caseload(agency, rows))
+    return loads
+
+
+def _counts(cases, field: str) -> dict:
+    return dict(cases.values_list(field).annotate(n=Count("id", distinct=True)).values_list(field, "n"))

@@ -201,8 +201,8 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         SELECT {instance_base} + g, {case_base} + g, d.definition_id, d.state, d.serializer_version,
                d.spiff_version, CASE WHEN closed THEN 'completed' ELSE 'running' END,
                CASE WHEN closed THEN NULL ELSE opened_at + interval '30 days' END, '', 1, opened_at, opened_at
-        FROM scale_case JOIN (VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s))
-             AS d(process, definition_id, state, serializer_version, spiff_version) ON d.process = scale_case.process""",
+        FROM scale_case c JOIN (VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s))
+             AS d(process, definition_id, state, serializer_version, spiff_version) ON d.process = c.process""",
         [value for key in (discharge, prison) for value in (key, definitions[key], *states[key])],
     )
     for process, kinds in PROCESS_KINDS.items():

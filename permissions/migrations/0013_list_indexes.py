@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("permissions", "0010_case_grants_by_foreign_key"),
-        ("workflows", "0010_version_migration"),
+        ("permissions", "0012_case_grants_by_foreign_key"),
+        ("workflows", "0012_case_responsible"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("permissions", "0011_list_indexes"),
-        ("workflows", "0010_version_migration"),
+        ("permissions", "0013_list_indexes"),
+        ("workflows", "0012_case_responsible"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -46,8 +46,8 @@ def move_case_grants_back(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("permissions", "0009_consent_legal_basis_required"),
-        ("workflows", "0010_version_migration"),
+        ("permissions", "0011_leader_roles"),
+        ("workflows", "0012_case_responsible"),
         ("guardian", "0003_remove_groupobjectpermission_guardian_gr_content_ae6aec_idx_and_more"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
