@@ -249,10 +249,10 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         FROM workflows_task t WHERE t.case_id > {case_base}"""
     )
     cursor.execute(
-        f"""INSERT INTO permissions_accesslog (user_id, username, role, agency_id, case_id, person_id, category,
-               action, basis, consent_id, item, at)
+        f"""INSERT INTO permissions_accesslog (user_id, username, role, agency_id, case_id, person_id, person_key,
+               category, action, basis, consent_id, item, at)
         SELECT ({user["housing"]})[housing], 'scale', 'coordinator', ({agency["housing"]})[housing], {case_base} + g,
-               {person_base} + g, 'housing', 'read', 'own-service', NULL, '', opened_at + interval '1 hour'
+               {person_base} + g, '', 'housing', 'read', 'own-service', NULL, '', opened_at + interval '1 hour'
         FROM scale_case"""
     )
     cursor.execute(
