@@ -31,11 +31,13 @@ withdrawn immediately.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -87,7 +89,7 @@ BASIS_COORDINATOR = "coordinator"
 # the housing conditions of parole with every participant, though justice is the prison's.
 BASIS_SHARED_FIELD = "shared-field"
 
-ROLE_RANK = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
+ROLE_RANK: dict[str, int] = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 
 BASIS_LABELS = {
     BASIS_OWN_DATA: _("data their agency wrote"),
@@ -128,7 +130,7 @@ class Decision:
 
     allowed: bool
     basis: str | None = None
-    reason: str | None = None
+    reason: str | Promise | None = None  # lazily translated: shown in the reader's language
     agency: Agency | None = field(default=None, compare=False)
     role: str | None = None
     consent: Consent | None = field(default=None, compare=False)
@@ -141,7 +143,7 @@ class Decision:
 class CaseAccess:
     """The user's standing in one case: the memberships through which they see it."""
 
-    case: object
+    case: Any  # a workflows.Case: a higher layer, so named by what is read of it
     acting: tuple[tuple[Agency, str], ...]  # (agency, best case role), participating only
     has_memberships: bool  # any membership at all (to explain a refusal)
 
@@ -324,6 +326,24 @@ def cases_with_readable_access_log(user, queryset):
     return queryset.filter(as_coordinator | as_auditor)
 
 
+def audited_cases(user, queryset):
+    """``queryset`` (of cases) narrowed to those whose access log ``user`` reads as an auditor
+    (``can_view_access_log``: an auditor of a participating agency whose group holds
+    ``view_case``). One query; empty for everyone who is not an auditor."""
+    audits = agency_ids_with_role(user, Role.AUDITOR)
+    if not audits:
+        return queryset.none()
+    groups = Agency.objects.filter(pk__in=audits).values("group_id")
+    granted = (
+        _view_case_permissions()
+        .filter(group_id__in=groups)
+        .annotate(case_id=Cast("object_pk", BigIntegerField()))
+        .filter(case_id=OuterRef("pk"))
+    )
+    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=audits)
+    return queryset.filter(Exists(granted), Exists(participates))
+
+
 # --- cases and tasks --------------------------------------------------------------------
 
 
@@ -339,6 +359,19 @@ def can_view_task(user, task) -> bool:
 def can_work_task(user, task) -> bool:
     """Claim, unclaim and complete: only people of the agency the task landed on."""
     return task.agency_id in case_agency_ids(user)
+
+
+def can_take_over_task(user, task) -> bool:
+    """A task someone else has claimed is taken over by a colleague in its agency (the
+    claimant may be away): the same people who may work it."""
+    return can_work_task(user, task)
+
+
+def can_assign_task(user, task, assignee) -> bool:
+    """Handing a task to a named colleague: the agency's lead (or coordinator) does that, to
+    someone with a case role in the agency the task landed on."""
+    leads = agency_ids_with_role(user, Role.LEAD, Role.COORDINATOR)
+    return task.agency_id in leads and task.agency_id in case_agency_ids(assignee)
 
 
 def can_start_case(user, participant_agencies: list[Agency]) -> bool:
@@ -695,7 +728,7 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
         return decision
     names = [name for name in (case.data or {}) if category_of(fields.fields.get(name, RESTRICTED)) == category]
     owned = [decide_own_value(access, sources.get(name)) for name in names]
-    if owned and all(owned) and len({d.agency.pk for d in owned}) == 1:
+    if owned and all(owned) and len({d.agency.pk if d.agency else None for d in owned}) == 1:
         return owned[0]
     return decision
 
@@ -723,7 +756,7 @@ def can_see_national_id(user, case, task, *, needs_full_identity: bool) -> Decis
 # Not ``identity``: reads of identity are not logged, and a free text is never only a name.
 NOTE_CATEGORIES = tuple(category for category in ALL_CATEGORIES if category != "identity")
 # What a note of each agency kind is about unless the writer chooses otherwise.
-DEFAULT_NOTE_CATEGORY = {
+DEFAULT_NOTE_CATEGORY: dict[str, str] = {
     AgencyKind.PRISON: "justice",
     AgencyKind.NAV: "economy",
     AgencyKind.HEALTH: "health",
@@ -764,7 +797,7 @@ def note_categories(access: CaseAccess, agency: Agency, consents) -> list[str]:
 def default_note_category(agency: Agency, writable) -> str:
     """The category a note of ``agency`` gets unless the writer chooses (a NAV note is economy)."""
     for category in (DEFAULT_NOTE_CATEGORY.get(agency.kind), FALLBACK_NOTE_CATEGORY, RESTRICTED):
-        if category in writable:
+        if category is not None and category in writable:
             return category
     return RESTRICTED
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, IntegerField, Min, OuterRef, Q, Subquery
@@ -21,9 +22,9 @@ from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
 from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
 
@@ -101,18 +102,23 @@ def process_name(key: str) -> str:
     return name or key
 
 
+def audited_cases_for(user):
+    """The cases whose access log an auditor reads, newest first: reference and person (the
+    report names the person), nothing of the case data."""
+    return rules.audited_cases(user, Case.objects.select_related("person")).order_by("-opened_at", "-id")
+
+
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
-    if not isinstance(case, Case):
-        case = _case_by_id(case)
-    if case is None or not rules.can_view_case(user, case):
+    found = case if isinstance(case, Case) else _case_by_id(case)
+    if found is None or not rules.can_view_case(user, found):
         raise NotFound("case.not_found")
-    return case
+    return found
 
 
 def _case_by_id(case_id) -> Case | None:
     return (
-        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=parse_id(case_id)).first()
+        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=lookup_id(case_id)).first()
     )
 
 
@@ -169,6 +175,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
+    waiting: tuple[Any, ...] | list[Any] = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
@@ -187,6 +194,7 @@ def case_diagram_for(case, user) -> Diagram:
         bpmn_xml=instance.definition.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
+        waiting=engine.waiting_events(workflow),
     )
 
 
@@ -203,11 +211,22 @@ def task_inbox_for(user):
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
     task = (
-        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=parse_id(task_id)).first()
+        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=lookup_id(task_id)).first()
     )
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
+
+
+def task_colleagues_for(user, task) -> list:
+    """Whom ``user`` may give ``task`` to: the people with a case role in its agency, for the
+    agency's lead (``rules.can_assign_task``); nobody for everyone else."""
+    if not rules.can_assign_task(user, task, user):
+        return []
+    users = get_user_model().objects.filter(
+        is_active=True, memberships__agency_id=task.agency_id, memberships__role__in=CASE_ROLES
+    )
+    return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
 def task_runtime(task) -> DefinitionRuntime:
