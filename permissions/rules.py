@@ -333,15 +333,7 @@ def audited_cases(user, queryset):
     audits = agency_ids_with_role(user, Role.AUDITOR)
     if not audits:
         return queryset.none()
-    groups = Agency.objects.filter(pk__in=audits).values("group_id")
-    granted = (
-        _view_case_permissions()
-        .filter(group_id__in=groups)
-        .annotate(case_id=Cast("object_pk", BigIntegerField()))
-        .filter(case_id=OuterRef("pk"))
-    )
-    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=audits)
-    return queryset.filter(Exists(granted), Exists(participates))
+    return queryset.filter(_participates_with_grant(user, audits))
 
 
 # --- cases and tasks --------------------------------------------------------------------
