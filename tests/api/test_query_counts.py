@@ -71,6 +71,7 @@ WRITES = {
     "api-task-unclaim",
     "api-task-complete",
     "api-case-responsible",
+    "api-task-reassign",
     "api-messages",
     "api-incident-retry",
     "api-incident-data",

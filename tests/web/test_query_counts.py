@@ -41,6 +41,7 @@ PAGES = {
     "process-new": [("ada", "/processes/new/")],
     "process-export": [("ada", PROCESS + "versions/1/export/")],
     "caseload": [("bjorn", "/caseload/")],
+    "audit": [("aud", "/audit/")],
     "insight": [("leif", "/insight/"), ("nina", "/insight/")],
     "insight-annual": [("leif", "/insight/annual/")],
     "insight-heatmap": [("leif", "/insight/heatmap/")],
@@ -53,6 +54,7 @@ NOT_COUNTED = {"process-migrate", "insight-export"}
 WRITES = {
     "task-claim",
     "case-responsible",
+    "task-reassign",
     "task-unclaim",
     "consent-record",
     "consent-revoke",
