@@ -42,6 +42,7 @@ PAGES = {
     "process-export": [("ada", PROCESS + "versions/1/export/")],
     "caseload": [("bjorn", "/caseload/")],
     "audit": [("aud", "/audit/")],
+    "today": [("bjorn", "/today/")],
     "insight": [("leif", "/insight/"), ("nina", "/insight/")],
     "insight-annual": [("leif", "/insight/annual/")],
     "insight-heatmap": [("leif", "/insight/heatmap/")],
