@@ -46,14 +46,18 @@ LISTS = [
 ]
 
 
+def _connect(base: str) -> http.client.HTTPConnection:
+    parts = urlsplit(base)
+    return http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
 
 
 def time_route(base: str, reader: dict, path: str, requests: int) -> dict:
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    connection = _connect(base)
     if path.startswith(API):
         headers = {"Authorization": f"Token {reader['token']}"}
     else:
@@ -79,8 +83,7 @@ def time_route(base: str, reader: dict, path: str, requests: int) -> dict:
 
 
 def _token(base: str, username: str) -> str:
-    parts = urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    connection = _connect(base)
     body = json.dumps({"username": username, "password": server.PASSWORD})
     connection.request("POST", API + "/auth/token/", body=body, headers={"Content-Type": "application/json"})
     response = connection.getresponse()
