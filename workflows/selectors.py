@@ -24,7 +24,7 @@ from core.errors import Forbidden, NotFound
 from core.ids import parse_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -109,6 +109,12 @@ def process_name(key: str) -> str:
     return name or key
 
 
+def audited_cases_for(user):
+    """The cases whose access log an auditor reads, newest first: reference and person (the
+    report names the person), nothing of the case data."""
+    return rules.audited_cases(user, Case.objects.select_related("person")).order_by("-opened_at", "-id")
+
+
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
     if not isinstance(case, Case):
@@ -177,6 +183,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
+    waiting: list = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
@@ -195,6 +202,7 @@ def case_diagram_for(case, user) -> Diagram:
         bpmn_xml=instance.definition.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
+        waiting=engine.waiting_events(workflow),
     )
 
 
@@ -217,6 +225,17 @@ def task_for(user, task_id) -> Task:
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
+
+
+def task_colleagues_for(user, task) -> list:
+    """Whom ``user`` may give ``task`` to: the people with a case role in its agency, for the
+    agency's lead (``rules.can_assign_task``); nobody for everyone else."""
+    if not rules.can_assign_task(user, task, user):
+        return []
+    users = get_user_model().objects.filter(
+        is_active=True, memberships__agency_id=task.agency_id, memberships__role__in=CASE_ROLES
+    )
+    return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
 def task_runtime(task) -> DefinitionRuntime:
