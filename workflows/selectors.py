@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
@@ -21,7 +22,7 @@ from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
 from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
@@ -117,16 +118,15 @@ def audited_cases_for(user):
 
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
-    if not isinstance(case, Case):
-        case = _case_by_id(case)
-    if case is None or not rules.can_view_case(user, case):
+    found = case if isinstance(case, Case) else _case_by_id(case)
+    if found is None or not rules.can_view_case(user, found):
         raise NotFound("case.not_found")
-    return case
+    return found
 
 
 def _case_by_id(case_id) -> Case | None:
     return (
-        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=parse_id(case_id)).first()
+        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=lookup_id(case_id)).first()
     )
 
 
@@ -183,7 +183,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
-    waiting: list = ()  # engine.WaitingEvent: the timers and messages the case waits on
+    waiting: tuple[Any, ...] | list[Any] = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
@@ -220,7 +220,7 @@ def task_inbox_for(user):
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
     task = (
-        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=parse_id(task_id)).first()
+        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=lookup_id(task_id)).first()
     )
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
@@ -476,7 +476,7 @@ class PersonPath:
 def person_path_for(user, person_id) -> PersonPath:
     """The person's cases over time that ``user`` may see (the same rules as each case page),
     each listing written to the access log; NotFound when the user sees none of them."""
-    person = Person.objects.filter(pk=parse_id(person_id)).first()
+    person = Person.objects.filter(pk=lookup_id(person_id)).first()
     cases = []
     if person is not None:
         cases = list(
