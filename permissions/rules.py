@@ -499,6 +499,19 @@ def is_housing_contact(user, agency: Agency | None) -> bool:
     return agency is not None and agency.kind == AgencyKind.HOUSING and agency.pk in case_agency_ids(user)
 
 
+def housing_agency_ids(user) -> set[int]:
+    """The housing agencies in which ``user`` works cases (member, lead or coordinator)."""
+    mine = case_agency_ids(user)
+    return (
+        set(Agency.objects.filter(pk__in=mine, kind=AgencyKind.HOUSING).values_list("pk", flat=True)) if mine else set()
+    )
+
+
+def can_use_today(user) -> bool:
+    """The "today" page is the housing contact's: people who work cases in a housing agency."""
+    return bool(housing_agency_ids(user))
+
+
 def can_assign_responsible(user, case, housing_agency: Agency | None) -> bool:
     """The lead of the case's housing agency reassigns its responsible contact, when that
     agency takes part in the case and holds its grant."""

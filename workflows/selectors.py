@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -102,6 +102,28 @@ def cases_for(user):
         next_deadline=Coalesce(Least("next_timer_at", "next_task_due"), "next_timer_at", "next_task_due")
     )
     return queryset.order_by("-opened_at", "-id")
+
+
+def today_for(user):
+    """The housing contact's open cases for "today": those they are responsible for, and
+    those of their housing agency that nobody is responsible for yet; each with its open
+    tasks (``open_task_list``, soonest due first) and ``next_deadline`` (as ``cases_for``).
+    Overdue cases first, then by deadline. Empty for anyone who is not a housing contact."""
+    housing = rules.housing_agency_ids(user)
+    if not housing:
+        return Case.objects.none()
+    mine = Q(responsible=user) | Q(responsible__isnull=True, coordinator_agency_id__in=housing)
+    open_tasks = Task.objects.filter(status__in=ACTIVE_TASK_STATUSES).select_related("agency", "assignee")
+    overdue = Exists(
+        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
+    )
+    return (
+        cases_for(user)
+        .filter(mine, status=CaseStatus.OPEN)
+        .annotate(is_overdue=overdue)
+        .prefetch_related(Prefetch("tasks", queryset=open_tasks.order_by("due_at", "id"), to_attr="open_task_list"))
+        .order_by("-is_overdue", F("next_deadline").asc(nulls_last=True), "-opened_at", "-id")
+    )
 
 
 def process_name(key: str) -> str:
