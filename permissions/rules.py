@@ -535,7 +535,7 @@ def can_view_caseload(user) -> bool:
 def can_start_follow_on(user, case, housing_agency: Agency | None) -> bool:
     """A housing contact of the case's housing agency (who owns the person's path) starts the
     next case of it, when that agency takes part in the case and holds its grant."""
-    if not is_housing_contact(user, housing_agency):
+    if housing_agency is None or not is_housing_contact(user, housing_agency):
         return False
     return _participating_memberships(user, case.pk, CASE_ROLES).filter(agency_id=housing_agency.pk).exists()
 

@@ -506,7 +506,7 @@ def person_path_for(user, person_id) -> PersonPath:
             .select_related("coordinator_agency", "responsible", "follows")
             .order_by("opened_at", "id")
         )
-    if not cases:
+    if person is None or not cases:
         raise NotFound("person.not_found")
     names = dict(
         ProcessDefinition.objects.filter(key__in={c.process_key for c in cases})

@@ -54,7 +54,7 @@ def inherited_fields(definition: ProcessDefinition) -> dict[str, list[str]]:
 
 def follow_on_processes() -> list[ProcessDefinition]:
     """The latest version of each process whose start form inherits fields."""
-    latest = {}
+    latest: dict[str, ProcessDefinition] = {}
     for definition in ProcessDefinition.objects.defer("spec_json", "bpmn_xml").order_by("key", "-version"):
         latest.setdefault(definition.key, definition)
     return [d for d in latest.values() if inherited_fields(d)]
@@ -78,7 +78,7 @@ def start_follow_on(
         else None
     )
     plan = inherited_fields(definition) if definition is not None else {}
-    if not plan:
+    if definition is None or not plan:
         problem = {"code": "case.not_a_follow_on"}
         raise InvalidInput(**problem, errors=[field_error("process_key", **problem)])
     agencies = _participants(source, definition, participants or {})
@@ -140,7 +140,9 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     recipients = [a if isinstance(a, Agency) else Agency.objects.filter(pk=a).first() for a in agencies.values()]
     consents = rules.active_consents(source)
     earlier = {p.agency_id for p in selectors.case_participants(source)}
-    carried, withheld, needs_consent = {}, [], {}
+    carried: dict = {}
+    withheld: list[str] = []
+    needs_consent: dict[Agency, set[str]] = {}
     for target, names in plan.items():
         name = next((n for n in names if visible.get(n) not in (None, "")), None)
         if name is None:
