@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("permissions", "0013_list_indexes"),
-        ("workflows", "0012_case_responsible"),
+        ("workflows", "0013_case_follows"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
