@@ -12,6 +12,7 @@ from workflows.services.break_glass import open_break_glass, review_break_glass
 from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
+from workflows.services.follow_on import start_follow_on
 from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
@@ -37,6 +38,7 @@ __all__ = [
     "revoke_consent",
     "set_incident_data",
     "start_case",
+    "start_follow_on",
     "unclaim_task",
     "withdraw_attachment",
     "withdraw_note",

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("permissions", "0011_leader_roles"),
+        ("permissions", "0013_list_indexes"),
         ("workflows", "0010_version_migration"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
