@@ -777,6 +777,15 @@ def can_view_break_glass(user, case) -> bool:
     return can_view_access_log(user, case)
 
 
+def reviewable_break_glass(user, queryset):
+    """``queryset`` of break-glass openings narrowed to those ``user`` reviews, as
+    ``can_review_break_glass`` decides for one. One query."""
+    auditing = agency_ids_with_role(user, Role.AUDITOR)
+    if not auditing:
+        return queryset.none()
+    return queryset.filter(_participates_with_grant(user, auditing, OuterRef("case_id")))
+
+
 def can_review_break_glass(user, grant) -> bool:
     """Reviewing an opening: an auditor of an agency that takes part in its case."""
     return is_auditor(user) and _participating_memberships(user, grant.case_id, (Role.AUDITOR,)).exists()
@@ -972,6 +981,7 @@ __all__ = [
     "need_to_know",
     "note_agencies",
     "note_categories",
+    "reviewable_break_glass",
     "sharing_recorder",
     "visible_case_rows",
     "visible_cases",

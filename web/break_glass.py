@@ -49,7 +49,7 @@ def _openings(user, case):
 @ui_view
 def review_list(request):
     grants = selectors.break_glass_to_review(request.user)
-    rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants]
+    rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants[:200]]
     return render(request, "cases/break_glass_review.html", {"rows": rows})
 
 

@@ -25,7 +25,7 @@ from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
-from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis, Role
+from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -379,19 +379,16 @@ def break_glass_for_case(*, actor, case):
     return BreakGlass.objects.filter(case=case).select_related("user", "agency", "reviewed_by")
 
 
-def break_glass_to_review(actor) -> list[BreakGlass]:
+def break_glass_to_review(actor):
     """The auditor's review list: openings not yet reviewed in cases where an agency in
-    which ``actor`` is an auditor takes part (``rules.can_review_break_glass``), oldest first."""
+    which ``actor`` is an auditor takes part (``rules.reviewable_break_glass``), oldest first."""
     if not rules.is_auditor(actor):
         raise Forbidden("break_glass.review_forbidden")
-    auditing = rules.agency_ids_with_role(actor, Role.AUDITOR)
-    candidates = (
-        BreakGlass.objects.filter(reviewed_at__isnull=True, case__participants__agency_id__in=auditing)
-        .distinct()
+    return (
+        rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
         .select_related("case", "user", "agency")
         .order_by("opened_at", "id")
     )
-    return [grant for grant in candidates if rules.can_review_break_glass(actor, grant)]
 
 
 @dataclass(frozen=True)

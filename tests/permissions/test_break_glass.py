@@ -106,7 +106,7 @@ def test_the_coordinator_sees_it_on_the_case_and_the_person_in_the_report(users,
 def test_the_auditor_reviews_each_opening_once(users, agencies, prison_case):
     grant = open_break_glass(actor=users["nils"], case=prison_case.pk, category="health", reason=REASON)
     aud = users["aud"]
-    assert break_glass_to_review(aud) == [grant]
+    assert list(break_glass_to_review(aud)) == [grant]
     for username in ("bjorn", "nils", "ada", "oscar"):
         if username != "ada" and username != "oscar":
             with pytest.raises(Forbidden):
@@ -120,7 +120,7 @@ def test_the_auditor_reviews_each_opening_once(users, agencies, prison_case):
     assert reviewed.reviewed_by == aud and reviewed.reviewed_at is not None
     row = AccessLog.objects.get(action=AccessAction.REVIEW)
     assert (row.user, row.break_glass, row.agency, row.role) == (aud, grant, agencies["housing"], "auditor")
-    assert break_glass_to_review(aud) == []
+    assert not break_glass_to_review(aud).exists()
     with pytest.raises(Conflict):
         review_break_glass(actor=aud, grant_id=grant.pk)
 
