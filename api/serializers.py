@@ -8,6 +8,7 @@ from rest_framework import serializers
 from core.messages import render
 from core.national_id import mask_national_id
 from permissions.models import CATEGORIES, AgencyKind
+from workflows import selectors
 from workflows.models import ProcessInstance
 from workflows.services import versions
 
@@ -75,6 +76,16 @@ class CaseInput(InputSerializer):
         help_text="your system's own number for the case (e.g. the prison's case number): messages may name it "
         "instead of the reference. No other running case may have it (400 naming `correlation_key`).",
     )
+    responsible = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="the user id of the housing contact responsible for the case (only someone of the case's "
+        "housing agency chooses; default: the starter when a housing contact there, else its coordinator)",
+    )
+
+
+class ResponsibleInput(InputSerializer):
+    responsible = serializers.IntegerField(min_value=1, help_text="the user id of a contact of the housing agency")
 
 
 class DeployInput(InputSerializer):
@@ -259,12 +270,19 @@ class ParticipantSerializer(serializers.Serializer):
     agency = AgencySerializer()
 
 
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
 class CaseSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     process_key = serializers.CharField()
     status = serializers.CharField()
     coordinator_agency = AgencySerializer()
+    responsible = UserRefSerializer(allow_null=True, help_text="the housing contact responsible for the case")
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
     open_task_count = serializers.IntegerField()
@@ -281,6 +299,9 @@ class CaseDetailSerializer(serializers.Serializer):
     process_key = serializers.CharField(source="case.process_key")
     status = serializers.CharField(source="case.status")
     coordinator_agency = AgencySerializer(source="case.coordinator_agency")
+    responsible = UserRefSerializer(
+        source="case.responsible", allow_null=True, help_text="the housing contact responsible for the case"
+    )
     opened_at = serializers.DateTimeField(source="case.opened_at")
     closed_at = serializers.DateTimeField(source="case.closed_at", allow_null=True)
     participants = ParticipantSerializer(many=True)
@@ -310,10 +331,15 @@ class EventSerializer(serializers.Serializer):
     to_agency = AgencySerializer(allow_null=True)
     element_id = serializers.CharField()
     task = serializers.IntegerField(source="task_id", allow_null=True)
-    detail = serializers.DictField()
+    detail = serializers.SerializerMethodField(
+        help_text="what happened; an incident's error text only for the process admin"
+    )
 
     def get_actor(self, event) -> str | None:
         return event.actor.get_username() if event.actor_id else None
+
+    def get_detail(self, event) -> dict:
+        return selectors.event_detail_for(event, self.context["request"].user)
 
 
 class DiagramSerializer(serializers.Serializer):
@@ -418,12 +444,15 @@ class IncidentSerializer(serializers.Serializer):
     case = CaseRefSerializer()
     element_id = serializers.CharField()
     kind = serializers.CharField()
-    error = serializers.CharField()
+    error = serializers.SerializerMethodField(help_text="what failed, without values of case data")
     attempts = serializers.IntegerField()
     job = serializers.SerializerMethodField(help_text="the failed job (notification, webhook, timer), if any")
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolved_by = serializers.SerializerMethodField()
+
+    def get_error(self, incident) -> str:
+        return selectors.incident_error(incident)
 
     def get_job(self, incident) -> dict | None:
         job = incident.job
@@ -510,3 +539,22 @@ class VersionMigrationSerializer(serializers.Serializer):
             }
             for entry in record.refused
         ]
+
+
+class CaseResponsibleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    responsible = UserRefSerializer(allow_null=True)
+
+
+class CaseloadRowSerializer(serializers.Serializer):
+    user = UserRefSerializer(allow_null=True, help_text="null: the open cases nobody is responsible for")
+    open_cases = serializers.IntegerField()
+    open_tasks = serializers.IntegerField(help_text="active tasks of those open cases, any agency's")
+    overdue_tasks = serializers.IntegerField()
+    closed_last_year = serializers.IntegerField(help_text="cases completed in the past 365 days")
+
+
+class CaseloadSerializer(serializers.Serializer):
+    agency = AgencySerializer()
+    rows = CaseloadRowSerializer(many=True)

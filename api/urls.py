@@ -25,6 +25,8 @@ urlpatterns = [
     ),
     path("cases/", views.CaseList.as_view(), name="api-cases"),
     path("cases/<int:pk>/", views.CaseDetail.as_view(), name="api-case"),
+    path("cases/<int:pk>/responsible/", views.CaseResponsible.as_view(), name="api-case-responsible"),
+    path("caseload/", views.CaseloadView.as_view(), name="api-caseload"),
     path("cases/<int:pk>/timeline/", views.CaseTimeline.as_view(), name="api-case-timeline"),
     path("cases/<int:pk>/diagram/", views.CaseDiagram.as_view(), name="api-case-diagram"),
     path("cases/<int:pk>/consents/", views.CaseConsents.as_view(), name="api-case-consents"),

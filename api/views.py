@@ -273,6 +273,7 @@ class CaseList(ListView):
             participants=data["participants"],
             data=data.get("data"),
             correlation_key=data["correlation_key"],
+            responsible=data.get("responsible"),
         )
         body = {
             "id": case.pk,
@@ -289,6 +290,32 @@ class CaseDetail(APIView):
     @extend_schema(parameters=[ID], responses={200: s.CaseDetailSerializer, **_errors(*OBJECT)}, tags=["cases"])
     def get(self, request, pk):
         return Response(s.CaseDetailSerializer(selectors.case_view_for(request.user, pk)).data)
+
+
+class CaseResponsible(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.ResponsibleInput,
+        responses={200: s.CaseResponsibleSerializer, **_errors(*ACTION)},
+        tags=["cases"],
+        description="The lead of the case's housing agency makes another of its contacts responsible (403 for "
+        "anyone else who sees the case; 409 when the case is closed). Recorded in the timeline.",
+    )
+    def post(self, request, pk):
+        data = _input(s.ResponsibleInput, request)
+        case = services.assign_responsible(actor=request.user, case=pk, responsible=data["responsible"])
+        return Response(s.CaseResponsibleSerializer(case).data)
+
+
+class CaseloadView(APIView):
+    @extend_schema(
+        responses={200: s.CaseloadSerializer(many=True), **_errors(401, 403)},
+        tags=["cases"],
+        description="Per housing agency you lead: each contact's open cases, their open and overdue tasks and "
+        "the cases closed in the past year. Counts only.",
+    )
+    def get(self, request):
+        return Response(s.CaseloadSerializer(selectors.caseload_for(request.user), many=True).data)
 
 
 class CaseTimeline(ListView):

@@ -25,10 +25,16 @@ USERS = [
     ("nora", "Nora NAV-veileder", AgencyKind.NAV, Role.MEMBER),
     ("helga", "Helga Helsearbeider", AgencyKind.HEALTH, Role.MEMBER),
     ("bjorn", "Bjørn Boligkontakt", AgencyKind.HOUSING, Role.COORDINATOR),
+    ("hanne", "Hanne Boligkontakt", AgencyKind.HOUSING, Role.MEMBER),
+    ("tore", "Tore Boligkontakt", AgencyKind.HOUSING, Role.MEMBER),
+    # Leads the housing contacts: reassigns cases, sees each contact's caseload.
+    ("lise", "Lise Leder", AgencyKind.HOUSING, Role.LEAD),
     ("siri", "Siri Sykepleier", AgencyKind.HOSPITAL, Role.MEMBER),
     ("mona", "Mona Saksbehandler", AgencyKind.MUNICIPALITY, Role.MEMBER),
     ("ada", "Ada Prosessadministrator", AgencyKind.HOUSING, Role.PROCESS_ADMIN),
     ("aud", "Aud Revisor", AgencyKind.HOUSING, Role.AUDITOR),
+    ("leif", "Leif Kommunalsjef", AgencyKind.MUNICIPALITY, Role.MUNICIPAL_LEADER),
+    ("nina", "Nina NAV-leder", AgencyKind.NAV, Role.LEADER),
     ("oscar", "Oscar Uten Etat", None, None),
 ]
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.db.models import BigIntegerField, Exists, OuterRef
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -182,6 +183,35 @@ def is_auditor(user) -> bool:
     return bool(agency_ids_with_role(user, Role.AUDITOR))
 
 
+# --- insight: aggregates for leaders ----------------------------------------------------
+
+# The scope of the whole municipality's figures (``insight.models.WHOLE_MUNICIPALITY``).
+WHOLE_MUNICIPALITY_SCOPE = 0
+
+
+def insight_scopes(user) -> list[int]:
+    """Whose figures the user may read: ``[0]`` (the whole municipality) for a municipality
+    leader, else the ids of the agencies they lead. Leaders see aggregates only: neither
+    role is a case role, so every case, task and person predicate refuses them."""
+    if agency_ids_with_role(user, Role.MUNICIPAL_LEADER):
+        return [WHOLE_MUNICIPALITY_SCOPE]
+    return sorted(agency_ids_with_role(user, Role.LEADER))
+
+
+def can_view_insight(user) -> bool:
+    return bool(insight_scopes(user))
+
+
+def can_view_insight_scope(user, scope: int) -> bool:
+    return scope in insight_scopes(user)
+
+
+def can_view_process_heatmap(user) -> bool:
+    """Wait times on a process diagram: leaders, and process admins on their process pages
+    (aggregates of the whole municipality, no case)."""
+    return can_view_insight(user) or is_process_admin(user)
+
+
 def can_use_directory(user) -> bool:
     """The agency directory and the list of processes: for anyone who works in an agency."""
     return bool(_memberships(user))
@@ -293,6 +323,13 @@ def can_view_incidents(user) -> bool:
 
 
 def can_retry_incident(user, incident=None) -> bool:
+    return is_process_admin(user)
+
+
+def can_see_incident_errors(user) -> bool:
+    """The text of an incident's error (values already scrubbed from it) is for the process
+    admin, who fixes the model; a case participant sees that a step failed, where, and the
+    error class, in the timeline."""
     return is_process_admin(user)
 
 
@@ -440,6 +477,39 @@ def needs_second_factor(user) -> bool:
     deploys the scripts that run on case data; an auditor reads who saw whose health data;
     staff reach the database rows through the admin. Only a user with no role sees nothing."""
     return bool(user.is_staff or user.is_superuser or _memberships(user))
+
+
+# --- caseload: the housing contact responsible for a case ------------------------------
+
+
+def housing_contacts(agency: Agency | None):
+    """Who may be responsible for a case of the housing agency ``agency``: its members,
+    leads and coordinators (never its process admins or auditors). Users, by name."""
+    if agency is None or agency.kind != AgencyKind.HOUSING:
+        return get_user_model().objects.none()
+    people = Membership.objects.filter(agency=agency, role__in=CASE_ROLES).values("user_id")
+    return get_user_model().objects.filter(pk__in=people).order_by("first_name", "last_name", "username")
+
+
+def is_housing_contact(user, agency: Agency | None) -> bool:
+    return agency is not None and agency.kind == AgencyKind.HOUSING and agency.pk in case_agency_ids(user)
+
+
+def can_assign_responsible(user, case, housing_agency: Agency | None) -> bool:
+    """The lead of the case's housing agency reassigns its responsible contact, when that
+    agency takes part in the case and holds its grant."""
+    if housing_agency is None or housing_agency.pk not in agency_ids_with_role(user, Role.LEAD):
+        return False
+    return _participating_memberships(user, case.pk, (Role.LEAD,)).filter(agency_id=housing_agency.pk).exists()
+
+
+def caseload_agencies(user):
+    """The housing agencies whose caseload ``user`` sees: those they lead."""
+    return Agency.objects.filter(pk__in=agency_ids_with_role(user, Role.LEAD), kind=AgencyKind.HOUSING)
+
+
+def can_view_caseload(user) -> bool:
+    return bool(agency_ids_with_role(user, Role.LEAD)) and caseload_agencies(user).exists()
 
 
 # --- acting in a case -------------------------------------------------------------------

@@ -37,6 +37,7 @@ from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
 from workflows.models import CaseStatus, EventKind
+from workflows.services.caseload import housing_agency_of
 
 # Service field names -> the names of the start-case form's inputs.
 START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.national_id": "national_id"}
@@ -68,6 +69,7 @@ def case_list(request):
         "status": request.GET.get("status", ""),
         "process_key": process,
         "overdue": "true" if overdue else "",
+        "responsible": request.GET.get("responsible", ""),  # the caseload page's links
         "q": request.GET.get("q", "")[:200],
     }
     filterset = CaseFilter(data, selectors.cases_for(user), request=request)
@@ -188,13 +190,15 @@ def _row_order(participants, tasks) -> list[tuple[int, str]]:
     return list(order.items())
 
 
-def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=200):
+def _case_page(request, pk, *, consent_values=None, consent_errors=None, responsible_errors=None, status=200):
     user = request.user
     view = selectors.case_view_for(user, pk)
     case = view.case
     events = list(selectors.case_timeline_for(case, user))
     tasks = list(selectors.case_tasks(case, active_only=False))
     now = timezone.now()
+    housing = housing_agency_of(case)
+    reassigns = case.status == CaseStatus.OPEN and rules.can_assign_responsible(user, case, housing)
     access_log = None
     if rules.can_view_access_log(user, case):
         access_log = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")[:100]
@@ -221,6 +225,8 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
             **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
+            "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
+            "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
             "now": now,
         },
         status=status,
@@ -284,6 +290,28 @@ def _expiry(text: str):
     except ValueError:
         return text  # the service reports it
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
+
+
+@require_POST
+@ui_view
+def case_responsible(request, pk):
+    """The lead makes another housing contact responsible (``services.assign_responsible``)."""
+    try:
+        case = services.assign_responsible(actor=request.user, case=pk, responsible=request.POST.get("responsible"))
+    except InvalidInput as exc:
+        return _case_page(request, pk, responsible_errors=exc.errors, status=400)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+        return redirect("case", pk=pk)
+    name = case.responsible.get_full_name() or case.responsible.get_username()
+    messages.success(request, _("%(name)s is now responsible for the case.") % {"name": name})
+    return redirect("case", pk=pk)
+
+
+@ui_view
+def caseload(request):
+    """Each housing contact's caseload, for the lead: counts only."""
+    return render(request, "cases/caseload.html", {"loads": selectors.caseload_for(request.user)})
 
 
 @require_POST

@@ -33,9 +33,10 @@ from workflows.filters import TASK_STATUS_ACTIVE, TaskFilter
 from workflows.forms import form_errors
 from workflows.models import TaskStatus
 
-INBOX_TABS = ("mine", "agency", "overdue")
+INBOX_TABS = ("mine", "agency", "responsible", "overdue")
 INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
     "mine": {"assigned": "me", "status": TASK_STATUS_ACTIVE},
+    "responsible": {"responsible": "me", "status": TASK_STATUS_ACTIVE},
     "agency": {"assigned": "agency", "status": TASK_STATUS_ACTIVE},
     "overdue": {"overdue": "true"},
 }

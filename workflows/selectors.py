@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
+from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
@@ -23,7 +25,7 @@ from core.ids import parse_id
 from permissions import policy, rules
 from permissions.models import AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
 
@@ -69,7 +71,7 @@ def cases_for(user):
     ``next_deadline`` (the earlier of the next timer and the earliest due date of an open
     task) and ``process_name``. The person comes along: their name is identity, open to
     every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
-    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person"))
+    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
     next_task_due = Subquery(
         Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__isnull=False)
         .order_by("due_at")
@@ -106,7 +108,9 @@ def case_for(user, case: Case | int | str) -> Case:
 
 
 def _case_by_id(case_id) -> Case | None:
-    return Case.objects.select_related("person", "coordinator_agency").filter(pk=parse_id(case_id)).first()
+    return (
+        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=parse_id(case_id)).first()
+    )
 
 
 def case_next_timer_at(case):
@@ -135,6 +139,24 @@ def case_timeline_for(case, user):
         .select_related("actor", "agency", "from_agency", "to_agency")
         .order_by("created_at", "id")
     )
+
+
+# Event detail only some readers get: an incident's error text (rules.can_see_incident_errors).
+INCIDENT_ERROR_KEYS = ("error",)
+
+
+def event_detail_for(event, user) -> dict:
+    """An event's detail as ``user`` may read it (timeline answers and pages)."""
+    detail = event.detail or {}
+    if event.kind == EventKind.INCIDENT and not rules.can_see_incident_errors(user):
+        return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
+    return detail
+
+
+def incident_error(incident) -> str:
+    """The incident's error text for the process admin, scrubbed again of the case's data
+    (rows written before errors were scrubbed where they were raised, a job's error)."""
+    return scrub.scrub(incident.error, scrub.literals(incident.case.data if incident.case_id else {}))
 
 
 @dataclass(frozen=True)
@@ -347,3 +369,65 @@ def _case_whose_log_actor_reads(actor, case):
     if not rules.can_view_case(actor, case):
         raise NotFound("case.not_found")
     raise Forbidden("access_log.forbidden")
+
+
+# --- caseload -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    user: object | None  # None: the open cases nobody is responsible for
+    open_cases: int
+    open_tasks: int
+    overdue_tasks: int
+    closed_last_year: int
+
+
+@dataclass(frozen=True)
+class Caseload:
+    agency: Agency
+    rows: list[CaseloadRow]
+
+
+def caseload_for(user, *, now=None) -> list[Caseload]:
+    """Per housing agency the user leads: each contact's open cases, the open and overdue
+    tasks of those cases, and the cases closed in the past year. Counts only: no case data,
+    no person; the cases counted are those the lead may see."""
+    if not rules.can_view_caseload(user):
+        raise Forbidden("caseload.forbidden")
+    now = now or timezone.now()
+    loads = []
+    for agency in rules.caseload_agencies(user).order_by("name"):
+        cases = rules.visible_cases(user, Case.objects.filter(participants__agency=agency)).order_by()
+        open_cases = cases.filter(status=CaseStatus.OPEN)
+        by_user = _counts(open_cases, "responsible")
+        closed = _counts(
+            cases.filter(status=CaseStatus.COMPLETED, closed_at__gte=now - datetime.timedelta(days=365)), "responsible"
+        )
+        tasks = (
+            Task.objects.filter(case__in=open_cases, status__in=ACTIVE_TASK_STATUSES)
+            .order_by()
+            .values_list("case__responsible")
+            .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
+        )
+        task_counts = {responsible: (n, late) for responsible, n, late in tasks}
+        contacts = list(rules.housing_contacts(agency))
+        known = {contact.pk for contact in contacts}
+        others = [pk for pk in {*by_user, *closed} if pk is not None and pk not in known]  # left the agency
+        contacts += list(get_user_model().objects.filter(pk__in=others).order_by("username"))
+        rows = [
+            CaseloadRow(
+                contact,
+                by_user.get(contact.pk, 0),
+                *task_counts.get(contact.pk, (0, 0)),
+                closed.get(contact.pk, 0),
+            )
+            for contact in contacts
+        ]
+        rows.append(CaseloadRow(None, by_user.get(None, 0), *task_counts.get(None, (0, 0)), closed.get(None, 0)))
+        loads.append(Caseload(agency, rows))
+    return loads
+
+
+def _counts(cases, field: str) -> dict:
+    return dict(cases.values_list(field).annotate(n=Count("id", distinct=True)).values_list(field, "n"))

@@ -8,6 +8,7 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 
 from workflows.jobs.timers import fire_timer
 from workflows.services.attachments import add_attachment, withdraw_attachment
+from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
 from workflows.services.incidents import retry_incident, set_incident_data
@@ -19,6 +20,7 @@ from workflows.services.versions import migrate_instances, preview_migration
 __all__ = [
     "add_attachment",
     "add_note",
+    "assign_responsible",
     "claim_task",
     "complete_task",
     "correct_note",

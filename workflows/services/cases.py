@@ -29,6 +29,7 @@ from workflows.models import (
     Person,
     ProcessInstance,
 )
+from workflows.services.caseload import responsible_at_start
 
 
 def start_case(
@@ -41,6 +42,7 @@ def start_case(
     correlation_key: str = "",
     start_message: str = "",
     message_id: str | None = None,
+    responsible=None,
 ) -> Case:
     """Open a case for ``person`` on the latest version of ``process_key``.
 
@@ -52,6 +54,9 @@ def start_case(
     ``start_message``: for a process whose start event waits for a message, its name
     (``correlate_message`` with ``start``); ``data`` is then the message's payload and
     ``message_id`` is recorded with it. Such a process starts only this way.
+
+    ``responsible``: the housing contact (a user or id) who owns the case, chosen by someone
+    of its housing agency; by default the starter, when a contact there, else its coordinator.
     """
     input_limits.check_texts(
         process_key=process_key,
@@ -101,6 +106,7 @@ def start_case(
         starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
         writable, code = runtime.start_fields, "field.not_in_start_form"
     start_data = _valid_start_data(runtime, data, writable, code)
+    responsible = responsible_at_start(actor, agencies.get(AgencyKind.HOUSING), responsible)
 
     with transaction.atomic():
         person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
@@ -115,6 +121,7 @@ def start_case(
             data=start_data,
             data_sources={field: starter_agency.pk for field in start_data},
             opened_by=actor,
+            responsible=responsible,
         )
         CaseParticipant.objects.bulk_create(
             [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]

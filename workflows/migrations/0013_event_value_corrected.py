@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0011_erasure_job"),
+        ("workflows", "0012_case_responsible"),
     ]
 
     operations = [
