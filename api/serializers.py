@@ -117,6 +117,12 @@ class IncidentDataInput(InputSerializer):
     data = serializers.DictField(help_text="field -> value, merged into the data of the failed task")
 
 
+class TaskReassignInput(InputSerializer):
+    assignee = serializers.IntegerField(
+        required=False, min_value=1, help_text="the colleague's user id (the agency's lead); leave out to take it over"
+    )
+
+
 class CompleteInput(InputSerializer):
     data = serializers.DictField(required=False, default=dict, help_text="the values of the task's form fields")
 

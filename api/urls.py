@@ -56,6 +56,7 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),
     path("tasks/<int:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),
     path("tasks/<int:pk>/unclaim/", views.TaskUnclaim.as_view(), name="api-task-unclaim"),
+    path("tasks/<int:pk>/reassign/", views.TaskReassign.as_view(), name="api-task-reassign"),
     path("tasks/<int:pk>/complete/", views.TaskComplete.as_view(), name="api-task-complete"),
     path("messages/", messages.MessageCreate.as_view(), name="api-messages"),
     path("incidents/", views.IncidentList.as_view(), name="api-incidents"),

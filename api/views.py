@@ -440,6 +440,22 @@ class TaskUnclaim(APIView):
         return Response(s.TaskSerializer(services.unclaim_task(actor=request.user, task_id=pk)).data)
 
 
+class TaskReassign(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.TaskReassignInput,
+        responses={200: s.TaskSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["tasks"],
+        description="Take over a task a colleague has claimed (no `assignee`), or, as the agency's lead, "
+        "give it to a colleague (`assignee`: their user id). 409 when the task is not claimed or no longer open.",
+    )
+    def post(self, request, pk):
+        data = s.TaskReassignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.reassign_task(actor=request.user, task_id=pk, assignee=data.validated_data.get("assignee"))
+        return Response(s.TaskSerializer(task).data)
+
+
 class TaskComplete(APIView):
     @extend_schema(
         parameters=[

@@ -71,6 +71,9 @@ MESSAGES: dict[str, str] = {
     "task.not_open": gettext_noop("the task is no longer open"),
     "task.claimed_by_other": gettext_noop("the task is claimed by %(name)s"),
     "task.not_claimed": gettext_noop("the task is not claimed"),
+    "task.assign_forbidden": gettext_noop(
+        "only the agency's lead hands a task to a colleague, and only to someone who works in the agency"
+    ),
     "incident.resolved": gettext_noop("the incident is already resolved"),
     "incident.failed_again": gettext_noop("the step failed again: %(error)s"),
     "incident.job_failed_again": gettext_noop("the job failed again: %(error)s"),

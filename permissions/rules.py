@@ -285,6 +285,24 @@ def visible_cases(user, queryset):
     return queryset.filter(Exists(granted), Exists(participates))
 
 
+def audited_cases(user, queryset):
+    """``queryset`` (of cases) narrowed to those whose access log ``user`` reads as an auditor
+    (``can_view_access_log``: an auditor of a participating agency whose group holds
+    ``view_case``). One query; empty for everyone who is not an auditor."""
+    audits = agency_ids_with_role(user, Role.AUDITOR)
+    if not audits:
+        return queryset.none()
+    groups = Agency.objects.filter(pk__in=audits).values("group_id")
+    granted = (
+        _view_case_permissions()
+        .filter(group_id__in=groups)
+        .annotate(case_id=Cast("object_pk", BigIntegerField()))
+        .filter(case_id=OuterRef("pk"))
+    )
+    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=audits)
+    return queryset.filter(Exists(granted), Exists(participates))
+
+
 # --- cases and tasks --------------------------------------------------------------------
 
 
@@ -300,6 +318,19 @@ def can_view_task(user, task) -> bool:
 def can_work_task(user, task) -> bool:
     """Claim, unclaim and complete: only people of the agency the task landed on."""
     return task.agency_id in case_agency_ids(user)
+
+
+def can_take_over_task(user, task) -> bool:
+    """A task someone else has claimed is taken over by a colleague in its agency (the
+    claimant may be away): the same people who may work it."""
+    return can_work_task(user, task)
+
+
+def can_assign_task(user, task, assignee) -> bool:
+    """Handing a task to a named colleague: the agency's lead (or coordinator) does that, to
+    someone with a case role in the agency the task landed on."""
+    leads = agency_ids_with_role(user, Role.LEAD, Role.COORDINATOR)
+    return task.agency_id in leads and task.agency_id in case_agency_ids(assignee)
 
 
 def can_start_case(user, participant_agencies: list[Agency]) -> bool:

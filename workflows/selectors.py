@@ -23,7 +23,7 @@ from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import parse_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
 from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
 
@@ -98,6 +98,12 @@ def process_name(key: str) -> str:
     return name or key
 
 
+def audited_cases_for(user):
+    """The cases whose access log an auditor reads, newest first: reference and person (the
+    report names the person), nothing of the case data."""
+    return rules.audited_cases(user, Case.objects.select_related("person")).order_by("-opened_at", "-id")
+
+
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
     if not isinstance(case, Case):
@@ -166,6 +172,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
+    waiting: list = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
@@ -184,6 +191,7 @@ def case_diagram_for(case, user) -> Diagram:
         bpmn_xml=instance.definition.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
+        waiting=engine.waiting_events(workflow),
     )
 
 
@@ -206,6 +214,17 @@ def task_for(user, task_id) -> Task:
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
+
+
+def task_colleagues_for(user, task) -> list:
+    """Whom ``user`` may give ``task`` to: the people with a case role in its agency, for the
+    agency's lead (``rules.can_assign_task``); nobody for everyone else."""
+    if not rules.can_assign_task(user, task, user):
+        return []
+    users = get_user_model().objects.filter(
+        is_active=True, memberships__agency_id=task.agency_id, memberships__role__in=CASE_ROLES
+    )
+    return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
 def task_runtime(task) -> DefinitionRuntime:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0013_event_value_corrected"),
+        ("workflows", "0012_case_responsible"),
     ]
 
     operations = [

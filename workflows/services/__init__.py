@@ -14,7 +14,7 @@ from workflows.services.consents import record_consent, revoke_consent
 from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
-from workflows.services.tasks import claim_task, complete_task, unclaim_task
+from workflows.services.tasks import claim_task, complete_task, reassign_task, unclaim_task
 from workflows.services.versions import migrate_instances, preview_migration
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "fire_timer",
     "migrate_instances",
     "preview_migration",
+    "reassign_task",
     "record_consent",
     "retry_incident",
     "revoke_consent",
