@@ -4,6 +4,7 @@ by ``api.exceptions.exception_handler``."""
 
 from __future__ import annotations
 
+from django.db.models import Model
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -56,7 +57,7 @@ class ListView(generics.ListAPIView):
     # answers 400. (A comment, not a docstring: drf-spectacular would show it as every
     # list's description.)
 
-    model = None
+    model: type[Model] | None = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request data
@@ -73,8 +74,8 @@ class ListView(generics.ListAPIView):
 class TokenView(APIView):
     # Password sign-in: django-axes locks a username out after too many failures (429),
     # and a user who must give a second factor sends ``otp`` (accounts.sign_in).
-    authentication_classes = []
-    permission_classes = []
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
     parser_classes = [LimitedJSONParser]
 
     @extend_schema(

@@ -5,6 +5,7 @@ Bad values fail loudly at start-up rather than being silently replaced by defaul
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -210,7 +211,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Brobygger's own settings.
-BROBYGGER = {
+BROBYGGER: dict[str, Any] = {
     # Engine steps per state change: a model that loops without waiting for a person
     # stops here and becomes an incident instead of hanging a web request.
     "ENGINE_STEP_CAP": env_int("ENGINE_STEP_CAP", 1000),

@@ -71,6 +71,7 @@ MESSAGES: dict[str, str] = {
     "task.not_open": gettext_noop("the task is no longer open"),
     "task.claimed_by_other": gettext_noop("the task is claimed by %(name)s"),
     "task.not_claimed": gettext_noop("the task is not claimed"),
+    "today.not_housing_contact": gettext_noop("the today page is for the housing contacts of a housing agency"),
     "task.assign_forbidden": gettext_noop(
         "only the agency's lead hands a task to a colleague, and only to someone who works in the agency"
     ),

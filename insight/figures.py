@@ -15,6 +15,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max, Min, Sum
@@ -61,7 +62,7 @@ class Figure:
     chart_columns: list[int] = field(default_factory=list)  # which columns the chart draws
     chart: str = "bars"  # "bars" (categories down, series across) or "hbars"
     note: str = ""
-    ledger: Ledger | None = None
+    ledger: Ledger = field(default_factory=Ledger)
 
     def text(self, value) -> str:
         if isinstance(value, Count):
@@ -207,7 +208,9 @@ def case_flow(scope: int) -> CaseFlowFamily:
     if any(row["outcome"] == "" and row["closed_sum"] for row in rows):
         kind_codes.append("")
     tenures = [value for value in Tenure.values if any(row["tenure"] == value for row in rows)] + [""]
-    opened_v, closed_v, yearly_v = defaultdict(int), defaultdict(int), defaultdict(int)
+    opened_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    closed_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    yearly_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
     for row in rows:
         opened_v[row["month"], row["process_key"]] += row["opened_sum"]
         closed_v[row["month"], row["outcome"]] += row["closed_sum"]
@@ -472,8 +475,11 @@ def task_family(scope: int) -> TaskFamily:
     agency_ids = sorted({row["agency_id"] for row in rows}, key=lambda pk: agencies.get(pk, ""))
     months = _span(rows)
     years = sorted({m.year for m in months})
-    held, seconds, late = defaultdict(int), defaultdict(int), defaultdict(int)
-    version_held, version_seconds = defaultdict(int), defaultdict(int)
+    held: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    seconds: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    late: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    version_held: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    version_seconds: defaultdict[tuple[Any, ...], int] = defaultdict(int)
     for row in rows:
         name = elements_of(row["definition_id"]).get(row["element_id"], ("", row["element_id"]))[1]
         year, agency = row["month"].year, row["agency_id"]
@@ -490,7 +496,8 @@ def task_family(scope: int) -> TaskFamily:
         (y, a): ledger.total([per_task[y, a2, e] for (a2, e) in elements if a2 == a]) for y in years for a in agency_ids
     }
     per_year = {y: ledger.total([per_agency[y, a] for a in agency_ids]) for y in years}
-    on_diagram, parts = {}, defaultdict(list)
+    on_diagram: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    parts: defaultdict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for (y, definition, element, a, name), n in sorted(version_held.items()):
         cell = ledger.count(n)
         on_diagram[y, definition, element, a] = (cell, version_seconds[y, definition, element, a, name])
@@ -625,7 +632,7 @@ def escalations(scope: int, year: int) -> Figure:
         TimerFired.objects.filter(scope=scope).values("month", "definition_id", "element_id").annotate(n=Sum("fired"))
     )
     names, definitions = process_names(), dict(ProcessDefinition.objects.values_list("pk", "key"))
-    counts = defaultdict(int)
+    counts: defaultdict[Any, int] = defaultdict(int)
     for row in rows:
         if elements_of(row["definition_id"]).get(row["element_id"], ("",))[0] == "boundaryEvent":
             counts[row["month"], definitions[row["definition_id"]]] += row["n"]

@@ -31,11 +31,13 @@ withdrawn immediately.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import BigIntegerField, Exists, OuterRef
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermission
@@ -87,7 +89,7 @@ BASIS_COORDINATOR = "coordinator"
 # the housing conditions of parole with every participant, though justice is the prison's.
 BASIS_SHARED_FIELD = "shared-field"
 
-ROLE_RANK = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
+ROLE_RANK: dict[str, int] = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 
 BASIS_LABELS = {
     BASIS_OWN_DATA: _("data their agency wrote"),
@@ -128,7 +130,7 @@ class Decision:
 
     allowed: bool
     basis: str | None = None
-    reason: str | None = None
+    reason: str | Promise | None = None  # lazily translated: shown in the reader's language
     agency: Agency | None = field(default=None, compare=False)
     role: str | None = None
     consent: Consent | None = field(default=None, compare=False)
@@ -141,7 +143,7 @@ class Decision:
 class CaseAccess:
     """The user's standing in one case: the memberships through which they see it."""
 
-    case: object
+    case: Any  # a workflows.Case: a higher layer, so named by what is read of it
     acting: tuple[tuple[Agency, str], ...]  # (agency, best case role), participating only
     has_memberships: bool  # any membership at all (to explain a refusal)
 
@@ -526,6 +528,19 @@ def is_housing_contact(user, agency: Agency | None) -> bool:
     return agency is not None and agency.kind == AgencyKind.HOUSING and agency.pk in case_agency_ids(user)
 
 
+def housing_agency_ids(user) -> set[int]:
+    """The housing agencies in which ``user`` works cases (member, lead or coordinator)."""
+    mine = case_agency_ids(user)
+    return (
+        set(Agency.objects.filter(pk__in=mine, kind=AgencyKind.HOUSING).values_list("pk", flat=True)) if mine else set()
+    )
+
+
+def can_use_today(user) -> bool:
+    """The "today" page is the housing contact's: people who work cases in a housing agency."""
+    return bool(housing_agency_ids(user))
+
+
 def can_assign_responsible(user, case, housing_agency: Agency | None) -> bool:
     """The lead of the case's housing agency reassigns its responsible contact, when that
     agency takes part in the case and holds its grant."""
@@ -716,7 +731,7 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
         return decision
     names = [name for name in (case.data or {}) if category_of(fields.fields.get(name, RESTRICTED)) == category]
     owned = [decide_own_value(access, sources.get(name)) for name in names]
-    if owned and all(owned) and len({d.agency.pk for d in owned}) == 1:
+    if owned and all(owned) and len({d.agency.pk if d.agency else None for d in owned}) == 1:
         return owned[0]
     return decision
 
@@ -744,7 +759,7 @@ def can_see_national_id(user, case, task, *, needs_full_identity: bool) -> Decis
 # Not ``identity``: reads of identity are not logged, and a free text is never only a name.
 NOTE_CATEGORIES = tuple(category for category in ALL_CATEGORIES if category != "identity")
 # What a note of each agency kind is about unless the writer chooses otherwise.
-DEFAULT_NOTE_CATEGORY = {
+DEFAULT_NOTE_CATEGORY: dict[str, str] = {
     AgencyKind.PRISON: "justice",
     AgencyKind.NAV: "economy",
     AgencyKind.HEALTH: "health",
@@ -785,7 +800,7 @@ def note_categories(access: CaseAccess, agency: Agency, consents) -> list[str]:
 def default_note_category(agency: Agency, writable) -> str:
     """The category a note of ``agency`` gets unless the writer chooses (a NAV note is economy)."""
     for category in (DEFAULT_NOTE_CATEGORY.get(agency.kind), FALLBACK_NOTE_CATEGORY, RESTRICTED):
-        if category in writable:
+        if category is not None and category in writable:
             return category
     return RESTRICTED
 

@@ -288,6 +288,18 @@ def case_detail(request, pk):
 
 
 @ui_view
+def today(request):
+    """The housing contact's day on one screen (a phone at a meeting with the person): the
+    cases they coordinate, who holds the ball, what is overdue, what waits on a date."""
+    if not rules.can_use_today(request.user):
+        raise Forbidden("today.not_housing_contact")
+    page, query = page_of(request, selectors.today_for(request.user))
+    return render(
+        request, "cases/today.html", {"cases": page.object_list, "page": page, "query": query, "now": timezone.now()}
+    )
+
+
+@ui_view
 def audit_list(request):
     """An auditor's way in: the cases whose access log they read, each with its report."""
     page, query = page_of(request, selectors.audited_cases_for(request.user))

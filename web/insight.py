@@ -14,6 +14,7 @@ import datetime
 import functools
 import io
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -58,7 +59,11 @@ def insight_view(view):
     return require_GET(ui_view(wrapper))
 
 
-def _choice(request, name: str, allowed: list[int], default: int | None) -> int | None:
+# The default of a filter: a number, or None where "all" is a choice.
+_Default = TypeVar("_Default", int, None)
+
+
+def _choice(request, name: str, allowed: list[int], default: _Default) -> int | _Default:
     raw = request.GET.get(name, "")
     if raw == "":
         return default
@@ -186,9 +191,9 @@ def export(figure: figures.Figure, name: str, fmt: str) -> HttpResponse:
             sheet.append([_cell_value(text) for text in row])
         sheet.append([])
         sheet.append([note])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+        binary = io.BytesIO()
+        workbook.save(binary)
+        response = HttpResponse(binary.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 

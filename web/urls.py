@@ -20,6 +20,7 @@ urlpatterns = [
     path("tasks/<int:pk>/reassign/", tasks.task_reassign, name="task-reassign"),
     path("cases/", cases.case_list, name="cases"),
     path("audit/", cases.audit_list, name="audit"),
+    path("today/", cases.today, name="today"),
     path("cases/new/", cases.case_new, name="case-new"),
     path("cases/<int:pk>/", cases.case_detail, name="case"),
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),

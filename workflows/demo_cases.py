@@ -383,6 +383,7 @@ class _Seeder:
         clock = SimulatedClock(plan.opens_at)
         with simulated_clock(clock), transaction.atomic():
             definition = ProcessDefinition.objects.filter(key=plan.process_key).order_by("-version").first()
+            assert definition is not None, "seed_demo deploys the shipped processes first"
             kinds = set(definition.metadata.get("lanes", {}).values())
             contact = self.users[_weighted(rng, CONTACTS)]
             starter = self.users[plan.starter]
@@ -560,7 +561,7 @@ class _Seeder:
         case.refresh_from_db()
         outcome = getattr(case, "outcome", None) if case.status == CaseStatus.COMPLETED else None
         next_process = FOLLOW_ON.get(case.process_key)
-        if outcome is None or next_process is None or not outcome.kind.has_home:
+        if outcome is None or next_process is None or not outcome.kind.has_home or case.closed_at is None:
             return None
         process_key, probability = next_process
         if self.rng.random() >= probability:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -21,7 +22,7 @@ from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import policy, rules
 from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
@@ -92,6 +93,28 @@ def cases_for(user):
     return queryset.order_by("-opened_at", "-id")
 
 
+def today_for(user):
+    """The housing contact's open cases for "today": those they are responsible for, and
+    those of their housing agency that nobody is responsible for yet; each with its open
+    tasks (``open_task_list``, soonest due first) and ``next_deadline`` (as ``cases_for``).
+    Overdue cases first, then by deadline. Empty for anyone who is not a housing contact."""
+    housing = rules.housing_agency_ids(user)
+    if not housing:
+        return Case.objects.none()
+    mine = Q(responsible=user) | Q(responsible__isnull=True, coordinator_agency_id__in=housing)
+    open_tasks = Task.objects.filter(status__in=ACTIVE_TASK_STATUSES).select_related("agency", "assignee")
+    overdue = Exists(
+        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
+    )
+    return (
+        cases_for(user)
+        .filter(mine, status=CaseStatus.OPEN)
+        .annotate(is_overdue=overdue)
+        .prefetch_related(Prefetch("tasks", queryset=open_tasks.order_by("due_at", "id"), to_attr="open_task_list"))
+        .order_by("-is_overdue", F("next_deadline").asc(nulls_last=True), "-opened_at", "-id")
+    )
+
+
 def process_name(key: str) -> str:
     """The name of a process as its latest version gives it (the key when it has none)."""
     name = ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("name", flat=True).first()
@@ -106,16 +129,15 @@ def audited_cases_for(user):
 
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
-    if not isinstance(case, Case):
-        case = _case_by_id(case)
-    if case is None or not rules.can_view_case(user, case):
+    found = case if isinstance(case, Case) else _case_by_id(case)
+    if found is None or not rules.can_view_case(user, found):
         raise NotFound("case.not_found")
-    return case
+    return found
 
 
 def _case_by_id(case_id) -> Case | None:
     return (
-        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=parse_id(case_id)).first()
+        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=lookup_id(case_id)).first()
     )
 
 
@@ -172,7 +194,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
-    waiting: list = ()  # engine.WaitingEvent: the timers and messages the case waits on
+    waiting: tuple[Any, ...] | list[Any] = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
@@ -209,7 +231,7 @@ def task_inbox_for(user):
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
     task = (
-        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=parse_id(task_id)).first()
+        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=lookup_id(task_id)).first()
     )
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")

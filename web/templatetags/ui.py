@@ -55,6 +55,12 @@ def may_start_cases(user) -> bool:
 
 
 @register.filter
+def uses_today(user) -> bool:
+    """Whether the menu offers the housing contact's "today" page."""
+    return rules.can_use_today(user)
+
+
+@register.filter
 def audits(user) -> bool:
     """Whether the menu offers the access logs (auditors)."""
     return rules.is_auditor(user)

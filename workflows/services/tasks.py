@@ -15,7 +15,7 @@ from bpmn.engine.errors import TaskStateError
 from bpmn.registry import runtime_for
 from core import hooks
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import rules
 from workflows import case_outcomes, input_limits, steps
 from workflows.forms import form_errors
@@ -32,7 +32,7 @@ from workflows.steps import rows
 
 def _task_for(actor, task_id) -> Task:
     """The task if the actor may work it (see ``_workable``); claiming and unclaiming."""
-    task = Task.objects.select_related("agency").filter(pk=parse_id(task_id)).first()
+    task = Task.objects.select_related("agency").filter(pk=lookup_id(task_id)).first()
     return _workable(task, actor)
 
 
@@ -142,7 +142,7 @@ def reassign_task(*, actor, task_id, assignee=None) -> Task:
 def _colleague(assignee):
     if not isinstance(assignee, int | str):
         return assignee
-    return get_user_model().objects.filter(pk=parse_id(assignee), is_active=True).first()
+    return get_user_model().objects.filter(pk=lookup_id(assignee), is_active=True).first()
 
 
 def complete_task(*, actor, task_id, data: dict) -> Task:
@@ -157,7 +157,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     input_limits.check_data(data)
     with transaction.atomic():
         now = timezone.now()
-        completion = rows.lock_and_complete(parse_id(task_id), actor.pk, now)
+        completion = rows.lock_and_complete(lookup_id(task_id), actor.pk, now)
         task = _workable(completion.task, actor)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)
