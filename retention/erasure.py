@@ -48,7 +48,7 @@ EVENT_DETAIL_VALUES = ("message_id", "error")
 # and workflow data, data objects, and the task-data deltas its serializer writes instead
 # of a task's full data), each with its empty value; the structure around them stays so
 # that the diagram of the case can still show what was done.
-STATE_DATA_KEYS = {
+STATE_DATA_KEYS: dict[str, dict] = {
     "data": {},
     "data_objects": {},
     "internal_data": {},

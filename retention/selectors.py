@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import rules
 from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger
 from retention.rules import Rule, retention_of, unmet_archive_duty
@@ -31,7 +31,7 @@ class RetentionView:
 
 
 def retention_view_for(user, case_id) -> RetentionView:
-    case = Case.objects.filter(pk=parse_id(case_id)).first()
+    case = Case.objects.filter(pk=lookup_id(case_id)).first()
     if case is None or not may_read(user, case):
         raise NotFound("case.not_found")
     retention = retention_of(case)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from core.ids import parse_id
+from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.models import RESTRICTED, AccessAction, AccessLog, Role
@@ -27,7 +27,7 @@ PERSON_FIELDS = ("person.name", "person.national_id")
 def _case(actor, case_id, allowed) -> Case:
     """The case, when ``actor`` may do this to it: 404 when they cannot see it at all, 403
     when they see it but may not."""
-    case = Case.objects.filter(pk=parse_id(case_id)).first()
+    case = Case.objects.filter(pk=lookup_id(case_id)).first()
     if case is None:
         raise NotFound("case.not_found")
     if allowed(actor, case):
@@ -62,7 +62,7 @@ def erase_on_request(*, actor, case_id, reason) -> ErasureRecord:
 def review_erasure(*, actor, erasure_id, note) -> ErasureRecord:
     """An auditor confirms an erasure on request was made on a ground that holds (or notes
     why not). Once per erasure."""
-    record = ErasureRecord.objects.select_related("case").filter(pk=parse_id(erasure_id)).first()
+    record = ErasureRecord.objects.select_related("case").filter(pk=lookup_id(erasure_id)).first()
     if record is None or not rules.can_review_retention(actor, record.case):
         raise NotFound("retention.erasure_not_found")
     note = _reason(note) if note else ""
@@ -89,6 +89,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
         case = Case.objects.select_for_update().get(pk=case.pk)
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
+        old: object
         if field in PERSON_FIELDS:
             old, category = _correct_person(case, field, value)
         else:
@@ -150,7 +151,7 @@ def _correct_person(case: Case, field: str, value) -> tuple[str, str]:
     return old, "identity"
 
 
-def _correct_data(case: Case, field: str, value) -> tuple[object, str]:
+def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old value, category)
     data = dict(case.data or {})
     if field not in data:
         raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
