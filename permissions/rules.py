@@ -558,6 +558,27 @@ def can_view_caseload(user) -> bool:
     return bool(agency_ids_with_role(user, Role.LEAD)) and caseload_agencies(user).exists()
 
 
+# --- a follow-on case: what may be carried into it --------------------------------------
+
+
+def can_start_follow_on(user, case, housing_agency: Agency | None) -> bool:
+    """A housing contact of the case's housing agency (who owns the person's path) starts the
+    next case of it, when that agency takes part in the case and holds its grant."""
+    if housing_agency is None or not is_housing_contact(user, housing_agency):
+        return False
+    return _participating_memberships(user, case.pk, CASE_ROLES).filter(agency_id=housing_agency.pk).exists()
+
+
+def may_carry(source_case, agency: Agency, category: str, consents) -> Decision:
+    """Whether a value of ``category`` of ``source_case`` may be carried into a follow-on case
+    in which ``agency`` takes part: only what that agency could already see there on its own
+    standing (an open category, its own service, the coordinator's) or through the person's
+    consent or a legal basis recorded there (``consents``: ``active_consents(source_case)``).
+    Consent is given per case: a new participant gets nothing the person has not agreed to."""
+    standing = CaseAccess(case=source_case, acting=((agency, Role.MEMBER),), has_memberships=True)
+    return decide_category(standing, category, consents)
+
+
 # --- acting in a case -------------------------------------------------------------------
 
 

@@ -39,6 +39,9 @@ class Case(models.Model):
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="responsible_cases"
     )
+    # The case this one continues on the person's path (prison release -> settling in ->
+    # keeping the home): ``services.start_follow_on`` sets it.
+    follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ons")
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -181,6 +184,7 @@ class EventKind(models.TextChoices):
     CONSENT_GIVEN = "consent_given", _("Consent given")
     CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
     RESPONSIBLE_CHANGED = "responsible_changed", _("Responsible housing contact changed")
+    FOLLOW_ON_STARTED = "follow_on_started", _("Follow-on case started")
     # Notes and attachments: the event names the item and its category, never its content.
     NOTE_ADDED = "note_added", _("Note added")
     NOTE_CORRECTED = "note_corrected", _("Note corrected")

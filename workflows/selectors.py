@@ -23,10 +23,21 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
+from core.national_id import mask_national_id
 from permissions import policy, rules
 from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
+from workflows.models import (
+    ACTIVE_TASK_STATUSES,
+    Case,
+    CaseStatus,
+    Event,
+    EventKind,
+    Incident,
+    Person,
+    ProcessInstance,
+    Task,
+)
 
 # --- directory -------------------------------------------------------------------------
 
@@ -472,3 +483,37 @@ def caseload_for(user, *, now=None) -> list[Caseload]:
 
 def _counts(cases, field: str) -> dict:
     return dict(cases.values_list(field).annotate(n=Count("id", distinct=True)).values_list(field, "n"))
+
+
+# --- one person, one path -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonPath:
+    person: Person
+    national_id: str  # masked
+    cases: list  # the person's cases the user sees, oldest first, with ``process_name``
+
+
+def person_path_for(user, person_id) -> PersonPath:
+    """The person's cases over time that ``user`` may see (the same rules as each case page),
+    each listing written to the access log; NotFound when the user sees none of them."""
+    person = Person.objects.filter(pk=lookup_id(person_id)).first()
+    cases = []
+    if person is not None:
+        cases = list(
+            rules.visible_cases(user, Case.objects.filter(person=person))
+            .select_related("coordinator_agency", "responsible", "follows")
+            .order_by("opened_at", "id")
+        )
+    if person is None or not cases:
+        raise NotFound("person.not_found")
+    names = dict(
+        ProcessDefinition.objects.filter(key__in={c.process_key for c in cases})
+        .order_by("key", "version")
+        .values_list("key", "name")
+    )
+    for case in cases:
+        case.process_name = names.get(case.process_key) or case.process_key
+    policy.log_person_path(user, cases)
+    return PersonPath(person, mask_national_id(person.national_id), cases)
