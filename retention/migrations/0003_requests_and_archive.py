@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("retention", "0002_erasurerecord"),
-        ("workflows", "0014_event_value_corrected"),
+        ("workflows", "0015_event_value_corrected"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0013_case_follows"),
+        ("workflows", "0014_list_indexes"),
     ]
 
     operations = [
