@@ -47,7 +47,13 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["responsible", "status"], name="case_caseload")]
+        # The case lists, newest first (README "Read paths"): each filter with the order.
+        indexes = [
+            models.Index(fields=["responsible", "status"], name="case_caseload"),
+            models.Index(fields=["opened_at", "id"], name="case_opened"),
+            models.Index(fields=["status", "opened_at", "id"], name="case_status_opened"),
+            models.Index(fields=["process_key", "opened_at", "id"], name="case_process_opened"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -141,9 +147,25 @@ class Task(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["instance", "spiff_task_id"], name="unique_spiff_task"),
         ]
+        # The task lists in their order (due_at, id), README "Read paths": the inboxes read
+        # active tasks only, so their indexes hold only those (a tenth of the rows).
         indexes = [
             models.Index(fields=["agency", "status", "due_at"], name="task_inbox"),
             models.Index(fields=["assignee", "status"], name="task_assignee"),
+            models.Index(
+                fields=["agency", "due_at", "id"],
+                name="task_agency_active",
+                condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
+            ),
+            models.Index(
+                fields=["assignee", "due_at", "id"],
+                name="task_assignee_active",
+                condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
+            ),
+            models.Index(
+                fields=["due_at", "id"], name="task_active_due", condition=models.Q(status__in=ACTIVE_TASK_STATUSES)
+            ),
+            models.Index(fields=["due_at", "id"], name="task_due"),
         ]
 
     def __str__(self):
@@ -218,7 +240,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="event_case_time_id")]
 
     def __str__(self):
         return f"{self.case} {self.kind}"
@@ -243,6 +265,12 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="incident_created"),
+            models.Index(
+                fields=["created_at", "id"], name="incident_open", condition=models.Q(resolved_at__isnull=True)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} at {self.element_id} ({self.case})"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -84,15 +84,18 @@ def cases_for(user):
     task) and ``process_name``. The person comes along: their name is identity, open to
     every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
     queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
-    next_task_due = Subquery(
-        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__isnull=False)
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
+    # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
+    # rows of the page only, after reading the cases in the order of an index.
+    open_tasks = Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES)
+    timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
     queryset = queryset.annotate(
-        open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True),
-        next_timer_at=Min("instances__next_timer_at"),  # the case's next timer
-        next_task_due=next_task_due,
+        open_task_count=Coalesce(
+            Subquery(open_tasks.order_by().values("case_id").annotate(n=Count("pk")).values("n")),
+            0,
+            output_field=IntegerField(),
+        ),
+        next_timer_at=Subquery(timers.order_by("next_timer_at").values("next_timer_at")[:1]),  # the next timer
+        next_task_due=Subquery(open_tasks.filter(due_at__isnull=False).order_by("due_at").values("due_at")[:1]),
         process_name=Subquery(
             ProcessDefinition.objects.filter(key=OuterRef("process_key")).order_by("-version").values("name")[:1]
         ),
@@ -234,8 +237,7 @@ def case_diagram_for(case, user) -> Diagram:
 def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
-    visible = rules.visible_cases(user, Case.objects.all())
-    queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case", "case__person")
+    queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
     return queryset.order_by("due_at", "id")
 
 
@@ -395,8 +397,8 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     report says it is incomplete and their coordinators give the rest.
     """
     case = _case_whose_log_actor_reads(actor, case)
-    theirs = list(Case.objects.filter(person_id=case.person_id).order_by("opened_at", "pk"))
-    readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
+    theirs = Case.objects.filter(person_id=case.person_id)
+    readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
         .select_related("agency", "case", "user")
@@ -405,7 +407,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     return PersonAccessReport(
         person=case.person,
         cases=readable,
-        withheld_cases=len(theirs) - len(readable),
+        withheld_cases=theirs.count() - len(readable),
         entries=entries,
         generated_at=timezone.now(),
     )
