@@ -19,6 +19,7 @@ LOOK_AHEAD = 10  # pages counted past the one shown
 class CappedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, page_asked=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
         try:
             asked = max(1, int(page_asked))
         except (TypeError, ValueError):
@@ -27,7 +28,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        return self.queryset[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:
