@@ -483,7 +483,9 @@ class TaskComplete(APIView):
         def complete():
             data = _input(s.CompleteInput, request)
             task = services.complete_task(actor=request.user, task_id=pk, data=data["data"])
-            case = selectors.case_for(request.user, task.case_id)  # fresh: the case may have ended
+            # The case row the service locked and read, its status as the step left it (the
+            # case may have ended): nothing of the task or the case is read again.
+            case = selectors.case_for(request.user, task.case)
             body = {"task": task, "case": case, "case_status": case.status, "open_tasks": selectors.case_tasks(case)}
             return Response(s.CompletedSerializer(body).data)
 

@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "case.no_instance": gettext_noop("the case has no process instance"),
     "retention.case_open": gettext_noop("the case is still open: only a closed case can be erased"),
     "task.not_found": gettext_noop("no such task"),
+    "person.not_found": gettext_noop("no such person"),
     "consent.not_found": gettext_noop("no such consent"),
     "incident.not_found": gettext_noop("no such incident"),
     "process.not_found": gettext_noop("no such process definition"),
@@ -39,6 +40,7 @@ MESSAGES: dict[str, str] = {
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
     "case.assign_forbidden": gettext_noop("only the lead of the case's housing agency changes who is responsible"),
+    "case.follow_on_forbidden": gettext_noop("only a housing contact of the case starts the next case of the path"),
     "caseload.forbidden": gettext_noop("only the lead of a housing agency sees its caseload"),
     "consent.recipient_records": gettext_noop(
         "an agency never records a sharing with itself: the coordinator or the agency that holds the data records it"
@@ -178,6 +180,8 @@ MESSAGES: dict[str, str] = {
     ),
     "outcome.housed_before_referral": gettext_noop("the date moved in cannot be before the referral date"),
     "case.unknown_process_field": gettext_noop("unknown process"),
+    "consent.categories_invalid": gettext_noop("a list of data categories is expected"),
+    "case.not_a_follow_on": gettext_noop("this process takes nothing over from an earlier case"),
     "case.responsible_not_contact": gettext_noop("the responsible must be a housing contact of %(agency)s"),
     "case.responsible_chosen_by_housing": gettext_noop("only the case's housing agency chooses who is responsible"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),

@@ -126,6 +126,19 @@ def _log_row(user, case, decision, category, action, at):
     )
 
 
+def log_person_path(user, cases) -> None:
+    """The person page lists the person's cases that ``user`` sees (the fact of each case, its
+    process and dates: coordination): one access-log row per case, ``item`` "person"."""
+    now = timezone.now()
+    rows = []
+    for case in cases:
+        decision = rules.decide_category(rules.case_access(user, case), "coordination", ())
+        row = _log_row(user, case, decision, "coordination", AccessAction.READ, now)
+        row.item = "person"
+        rows.append(row)
+    AccessLog.objects.bulk_create(rows)
+
+
 def case_data_for(
     user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ
 ) -> dict[str, CategoryView]:

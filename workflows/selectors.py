@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -23,10 +23,21 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
+from core.national_id import mask_national_id
 from permissions import policy, rules
 from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
+from workflows.models import (
+    ACTIVE_TASK_STATUSES,
+    Case,
+    CaseStatus,
+    Event,
+    EventKind,
+    Incident,
+    Person,
+    ProcessInstance,
+    Task,
+)
 
 # --- directory -------------------------------------------------------------------------
 
@@ -73,15 +84,18 @@ def cases_for(user):
     task) and ``process_name``. The person comes along: their name is identity, open to
     every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
     queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
-    next_task_due = Subquery(
-        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__isnull=False)
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
+    # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
+    # rows of the page only, after reading the cases in the order of an index.
+    open_tasks = Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES)
+    timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
     queryset = queryset.annotate(
-        open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True),
-        next_timer_at=Min("instances__next_timer_at"),  # the case's next timer
-        next_task_due=next_task_due,
+        open_task_count=Coalesce(
+            Subquery(open_tasks.order_by().values("case_id").annotate(n=Count("pk")).values("n")),
+            0,
+            output_field=IntegerField(),
+        ),
+        next_timer_at=Subquery(timers.order_by("next_timer_at").values("next_timer_at")[:1]),  # the next timer
+        next_task_due=Subquery(open_tasks.filter(due_at__isnull=False).order_by("due_at").values("due_at")[:1]),
         process_name=Subquery(
             ProcessDefinition.objects.filter(key=OuterRef("process_key")).order_by("-version").values("name")[:1]
         ),
@@ -281,8 +295,7 @@ def case_diagram_for(case, user) -> Diagram:
 def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
-    visible = rules.visible_cases(user, Case.objects.all())
-    queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case", "case__person")
+    queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
     return queryset.order_by("due_at", "id")
 
 
@@ -442,8 +455,8 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     report says it is incomplete and their coordinators give the rest.
     """
     case = _case_whose_log_actor_reads(actor, case)
-    theirs = list(Case.objects.filter(person_id=case.person_id).order_by("opened_at", "pk"))
-    readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
+    theirs = Case.objects.filter(person_id=case.person_id)
+    readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
         .select_related("agency", "case", "user")
@@ -452,7 +465,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     return PersonAccessReport(
         person=case.person,
         cases=readable,
-        withheld_cases=len(theirs) - len(readable),
+        withheld_cases=theirs.count() - len(readable),
         entries=entries,
         generated_at=timezone.now(),
     )
@@ -530,3 +543,37 @@ def caseload_for(user, *, now=None) -> list[Caseload]:
 
 def _counts(cases, field: str) -> dict:
     return dict(cases.values_list(field).annotate(n=Count("id", distinct=True)).values_list(field, "n"))
+
+
+# --- one person, one path -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonPath:
+    person: Person
+    national_id: str  # masked
+    cases: list  # the person's cases the user sees, oldest first, with ``process_name``
+
+
+def person_path_for(user, person_id) -> PersonPath:
+    """The person's cases over time that ``user`` may see (the same rules as each case page),
+    each listing written to the access log; NotFound when the user sees none of them."""
+    person = Person.objects.filter(pk=lookup_id(person_id)).first()
+    cases = []
+    if person is not None:
+        cases = list(
+            rules.visible_cases(user, Case.objects.filter(person=person))
+            .select_related("coordinator_agency", "responsible", "follows")
+            .order_by("opened_at", "id")
+        )
+    if person is None or not cases:
+        raise NotFound("person.not_found")
+    names = dict(
+        ProcessDefinition.objects.filter(key__in={c.process_key for c in cases})
+        .order_by("key", "version")
+        .values_list("key", "name")
+    )
+    for case in cases:
+        case.process_name = names.get(case.process_key) or case.process_key
+    policy.log_person_path(user, cases)
+    return PersonPath(person, mask_national_id(person.national_id), cases)
