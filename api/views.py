@@ -358,7 +358,13 @@ class CaseTimeline(ListView):
     model = Event
 
     def select(self, user):
-        return selectors.case_timeline_for(selectors.case_for(user, self.kwargs["pk"]), user)
+        case = selectors.case_for(user, self.kwargs["pk"])
+        self.path_view = selectors.path_view_for(user, case)
+        return selectors.case_timeline_for(case, user)
+
+    def paginate_queryset(self, queryset):
+        # Events of elements whose state would show a gateway's path the reader may not infer.
+        return self.path_view.events(super().paginate_queryset(queryset))
 
     @extend_schema(parameters=[ID], responses={200: s.EventSerializer(many=True), **_errors(*LIST)}, tags=["cases"])
     def get(self, request, *args, **kwargs):

@@ -238,8 +238,9 @@ def _case_page(
     user = request.user
     view = selectors.case_view_for(user, pk)
     case = view.case
-    events = list(selectors.case_timeline_for(case, user))
-    tasks = list(selectors.case_tasks(case, active_only=False))
+    path_view = selectors.path_view_for(user, case, view.data)
+    events = path_view.events(selectors.case_timeline_for(case, user))
+    tasks = path_view.tasks(selectors.case_tasks(case, active_only=False))
     now = timezone.now()
     diagram, waiting = diagram_and_waits(case, user)
     housing = housing_agency_of(case)
