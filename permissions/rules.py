@@ -415,6 +415,35 @@ def can_view_access_log(user, case) -> bool:
     return _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
 
 
+# --- retention (issue 17): erasure and correction on request, their review ---------------
+
+
+def is_case_coordinator(user, case) -> bool:
+    """A coordinator of the case's coordinating agency, which takes part in the case."""
+    if not any(
+        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in _memberships(user)
+    ):
+        return False
+    return _participating_memberships(user, case.pk, (Role.COORDINATOR,)).exists()
+
+
+def can_erase_on_request(user, case) -> bool:
+    """Erasing a person's data before its retention ends, on their request (GDPR art. 17):
+    the coordinator of the case, who knows the person and the grounds."""
+    return is_case_coordinator(user, case)
+
+
+def can_correct_case_data(user, case) -> bool:
+    """Correcting a wrong value on the person's request (GDPR art. 16): the coordinator."""
+    return is_case_coordinator(user, case)
+
+
+def can_review_retention(user, case) -> bool:
+    """Reading and reviewing what was erased, corrected and exported in a case: auditors of
+    an agency taking part in it (never its data)."""
+    return is_auditor(user) and _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
+
+
 def can_view_consents(user, case) -> bool:
     return can_view_case(user, case)
 

@@ -213,6 +213,8 @@ class EventKind(models.TextChoices):
     NOTE_WITHDRAWN = "note_withdrawn", _("Note withdrawn")
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     ATTACHMENT_WITHDRAWN = "attachment_withdrawn", _("Attachment withdrawn")
+    # A value corrected on the person's request: names the field, never a value.
+    VALUE_CORRECTED = "value_corrected", _("Value corrected")
     # A process admin moved the case to a new version of its process (element ids only).
     VERSION_MIGRATED = "version_migrated", _("Moved to a new process version")
 
