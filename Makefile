@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1:8000
 export DEBUG ?= true
 
-.PHONY: run test bench bench-http lint install serve migrate clean
+.PHONY: run test bench bench-http bench-insight lint install serve migrate clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: install
 # working whole cases over the REST API; JSON on stdout. Needs DATABASE_URL=postgres://...
 bench-http: install
 	@$(PY) -m bench.http
+
+# The insight pages over summary tables filled as 1,000,000 completed tasks would (TASKS=...);
+# a throw-away database; JSON with p50 and p95 per page on stdout.
+bench-insight: install
+	DEBUG=false SECRET_KEY=bench-only $(PY) -m bench.insight --tasks $(or $(TASKS),1000000)
 
 lint: install
 	$(VENV)/bin/ruff check .
