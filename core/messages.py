@@ -24,7 +24,21 @@ MESSAGES: dict[str, str] = {
     "case.not_found": gettext_noop("no such case"),
     "case.no_instance": gettext_noop("the case has no process instance"),
     "retention.case_open": gettext_noop("the case is still open: only a closed case can be erased"),
+    "retention.archive_duty": gettext_noop(
+        "the case cannot be erased yet: its case file (%(categories)s) must be handed to the archive first"
+    ),
+    "retention.erasure_not_found": gettext_noop("no such erasure"),
+    "retention.invalid": gettext_noop("the request has errors"),
+    "retention.erased": gettext_noop("the case's personal data has been erased"),
+    "retention.not_coordinator": gettext_noop("only the coordinator of the case may do this"),
+    "retention.not_request": gettext_noop("only an erasure on request is reviewed"),
+    "retention.reviewed": gettext_noop("this erasure has been reviewed already"),
+    "retention.unknown_field": gettext_noop("the case has no such value"),
+    "retention.same_value": gettext_noop("the new value is the same as the old one"),
+    "retention.wrong_type": gettext_noop("the new value must be of the same type as the old one"),
+    "retention.national_id_taken": gettext_noop("another person has this national id"),
     "task.not_found": gettext_noop("no such task"),
+    "person.not_found": gettext_noop("no such person"),
     "consent.not_found": gettext_noop("no such consent"),
     "incident.not_found": gettext_noop("no such incident"),
     "process.not_found": gettext_noop("no such process definition"),
@@ -39,6 +53,7 @@ MESSAGES: dict[str, str] = {
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
     "case.assign_forbidden": gettext_noop("only the lead of the case's housing agency changes who is responsible"),
+    "case.follow_on_forbidden": gettext_noop("only a housing contact of the case starts the next case of the path"),
     "caseload.forbidden": gettext_noop("only the lead of a housing agency sees its caseload"),
     "consent.recipient_records": gettext_noop(
         "an agency never records a sharing with itself: the coordinator or the agency that holds the data records it"
@@ -178,6 +193,8 @@ MESSAGES: dict[str, str] = {
     ),
     "outcome.housed_before_referral": gettext_noop("the date moved in cannot be before the referral date"),
     "case.unknown_process_field": gettext_noop("unknown process"),
+    "consent.categories_invalid": gettext_noop("a list of data categories is expected"),
+    "case.not_a_follow_on": gettext_noop("this process takes nothing over from an earlier case"),
     "case.responsible_not_contact": gettext_noop("the responsible must be a housing contact of %(agency)s"),
     "case.responsible_chosen_by_housing": gettext_noop("only the case's housing agency chooses who is responsible"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),

@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase
 
 
 class AgencyKind(models.TextChoices):
@@ -77,9 +78,23 @@ class CaseParticipant(models.Model):
     class Meta:
         db_table = "workflows_caseparticipant"  # the table it had in workflows; moved in state only
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="unique_case_kind")]
+        # The case list of an agency, newest first: its participations in case order.
+        indexes = [models.Index(fields=["agency", "case"], name="participant_agency_case")]
 
     def __str__(self):
         return f"{self.case_id} {self.kind}: {self.agency}"
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    """django-guardian's object permission on a case, with a real foreign key (guardian's
+    "direct foreign keys"): every list joins it on integer keys, where the generic
+    ``GroupObjectPermission`` kept the case id as text (``object_pk``) that each row cast.
+    guardian's own ``assign_perm``/``get_perms`` find this model for cases."""
+
+    content_object = models.ForeignKey("workflows.Case", on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
 
 
 # --- data categories -------------------------------------------------------------------
@@ -308,7 +323,7 @@ class AccessLog(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
-            models.Index(fields=["case", "at"], name="accesslog_case_time"),
+            models.Index(fields=["case", "at", "id"], name="accesslog_case_time_id"),
             models.Index(fields=["person", "at"], name="accesslog_person_time"),
         ]
 

@@ -126,6 +126,19 @@ def _log_row(user, case, decision, category, action, at):
     )
 
 
+def log_person_path(user, cases) -> None:
+    """The person page lists the person's cases that ``user`` sees (the fact of each case, its
+    process and dates: coordination): one access-log row per case, ``item`` "person"."""
+    now = timezone.now()
+    rows = []
+    for case in cases:
+        decision = rules.decide_category(rules.case_access(user, case), "coordination", ())
+        row = _log_row(user, case, decision, "coordination", AccessAction.READ, now)
+        row.item = "person"
+        rows.append(row)
+    AccessLog.objects.bulk_create(rows)
+
+
 def case_data_for(
     user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ
 ) -> dict[str, CategoryView]:
@@ -174,6 +187,16 @@ def case_data_for(
     if logged:
         AccessLog.objects.bulk_create(logged)
     return views
+
+
+def sees_field(views: Mapping[str, CategoryView], fields: FieldRules, name: str) -> bool:
+    """Whether the user whose ``views`` (``case_data_for``) these are sees the value of the
+    field ``name``: its whole category is shown, or this value is (own data, shared). A
+    name no form has (a script's variable) is restricted."""
+    view = views.get(rules.category_of(fields.fields.get(name, RESTRICTED)))
+    if view is None or not view.visible:
+        return False
+    return view.reason is None or name in view.values
 
 
 def _values_one_by_one(access, category, values, sources, fields, refusal):

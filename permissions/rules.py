@@ -3,8 +3,8 @@
 Views, API permission classes and services call these; they never inspect memberships
 themselves. Superusers get no bypass: case data is sensitive and the law asks for a
 role and an assignment, not a flag. (django-guardian's own checker answers True for
-superusers, so it is never used here: the object permission is read straight from
-``GroupObjectPermission``.)
+superusers, so it is never used here: the object permission is read straight from its
+table, ``CaseGroupObjectPermission``, guardian's direct foreign-key model for cases.)
 
 Seeing a case needs both (design §6):
 - a case role (member, lead, coordinator) in an agency, and
@@ -34,13 +34,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, Exists, OuterRef
-from django.db.models.functions import Cast
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermission
 
 from permissions.models import (
     ALL_CATEGORIES,
@@ -49,6 +48,7 @@ from permissions.models import (
     RESTRICTED,
     Agency,
     AgencyKind,
+    CaseGroupObjectPermission,
     CaseParticipant,
     Consent,
     Membership,
@@ -158,14 +158,23 @@ class CaseAccess:
 # --- memberships (cached per request on the user object) -------------------------------
 
 
-def _memberships(user) -> list[tuple[int, str]]:
+def _membership_rows(user) -> list[tuple[int, str, int]]:
+    """(agency id, role, the agency's group id) of each membership: one query per request."""
     if not user or not getattr(user, "is_authenticated", False):
         return []
     cache = getattr(user, "_brobygger_memberships", None)
     if cache is None:
-        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role"))
+        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role", "agency__group_id"))
         user._brobygger_memberships = cache
     return cache
+
+
+def _memberships(user) -> list[tuple[int, str]]:
+    return [(agency_id, role) for agency_id, role, _group in _membership_rows(user)]
+
+
+def _agency_groups(user) -> set[tuple[int, int]]:
+    return {(agency_id, group_id) for agency_id, _role, group_id in _membership_rows(user)}
 
 
 def case_agency_ids(user) -> set[int]:
@@ -222,21 +231,39 @@ def can_use_directory(user) -> bool:
 # --- the guardian object permission -----------------------------------------------------
 
 
-def _view_case_permissions():
-    return GroupObjectPermission.objects.filter(
+def _granted(case_id, group_id):
+    """``view_case`` on the case held by the group (both may be ``OuterRef``s): guardian's
+    direct foreign-key model, looked up by integer keys."""
+    return CaseGroupObjectPermission.objects.filter(
+        content_object_id=case_id,
+        group_id=group_id,
         permission__codename="view_case",
         permission__content_type__app_label="workflows",
-        content_type__app_label="workflows",
-        content_type__model="case",
     )
 
 
 def _participating_memberships(user, case_pk, roles):
     """Memberships of ``user`` with one of ``roles`` in an agency that participates in the
     case and whose group holds ``view_case`` on it. One query."""
-    granted = _view_case_permissions().filter(group_id=OuterRef("agency__group_id"), object_pk=str(case_pk))
+    granted = _granted(case_pk, OuterRef("agency__group_id"))
     participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
     return Membership.objects.filter(user=user, role__in=roles).filter(Exists(granted), Exists(participates))
+
+
+def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
+    """For a list's rows: one of ``agency_ids`` participates in the row's case (``case_id``,
+    by default the row itself) and one of their groups holds ``view_case`` on it, two
+    independent conditions as before the grants had a foreign key. Each is an index lookup
+    on integer keys per row (the case's participations; its grants), so a list read in the
+    order of an index stops after a page."""
+    case_id = OuterRef("pk") if case_id is None else case_id
+    groups = [group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids]
+    view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
+    participates = CaseParticipant.objects.filter(case_id=case_id, agency_id__in=agency_ids)
+    granted = CaseGroupObjectPermission.objects.filter(
+        content_object_id=case_id, group_id__in=groups, permission_id=Subquery(view_case[:1])
+    )
+    return Q(Exists(participates), Exists(granted))
 
 
 def case_access(user, case) -> CaseAccess:
@@ -272,19 +299,31 @@ def _case_access(user, case) -> CaseAccess:
 
 
 def visible_cases(user, queryset):
-    """``queryset`` (of cases) narrowed to the cases ``user`` may see. One query."""
+    """``queryset`` (of cases) narrowed to the cases ``user`` may see: an agency where they
+    have a case role participates in the case and holds the grant. One query."""
     mine = case_agency_ids(user)
     if not mine:
         return queryset.none()
-    groups = Agency.objects.filter(pk__in=mine).values("group_id")
-    granted = (
-        _view_case_permissions()
-        .filter(group_id__in=groups)
-        .annotate(case_id=Cast("object_pk", BigIntegerField()))
-        .filter(case_id=OuterRef("pk"))
-    )
-    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=mine)
-    return queryset.filter(Exists(granted), Exists(participates))
+    return queryset.filter(_participates_with_grant(user, mine))
+
+
+def visible_case_rows(user, queryset):
+    """``queryset`` of rows with a ``case`` (tasks, events) narrowed to those of cases
+    ``user`` may see, decided per row on its ``case_id`` (no list of visible cases built)."""
+    mine = case_agency_ids(user)
+    if not mine:
+        return queryset.none()
+    return queryset.filter(_participates_with_grant(user, mine, OuterRef("case_id")))
+
+
+def cases_with_readable_access_log(user, queryset):
+    """``queryset`` (of cases) narrowed to those whose access log ``user`` reads, as
+    ``can_view_access_log`` decides for one case. One query."""
+    coordinating = agency_ids_with_role(user, Role.COORDINATOR)
+    auditing = agency_ids_with_role(user, Role.AUDITOR)
+    as_coordinator = Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, coordinating)
+    as_auditor = ~Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, auditing)
+    return queryset.filter(as_coordinator | as_auditor)
 
 
 def audited_cases(user, queryset):
@@ -294,15 +333,7 @@ def audited_cases(user, queryset):
     audits = agency_ids_with_role(user, Role.AUDITOR)
     if not audits:
         return queryset.none()
-    groups = Agency.objects.filter(pk__in=audits).values("group_id")
-    granted = (
-        _view_case_permissions()
-        .filter(group_id__in=groups)
-        .annotate(case_id=Cast("object_pk", BigIntegerField()))
-        .filter(case_id=OuterRef("pk"))
-    )
-    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=audits)
-    return queryset.filter(Exists(granted), Exists(participates))
+    return queryset.filter(_participates_with_grant(user, audits))
 
 
 # --- cases and tasks --------------------------------------------------------------------
@@ -378,6 +409,35 @@ def can_view_access_log(user, case) -> bool:
     if not is_auditor(user):
         return False
     return _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
+
+
+# --- retention (issue 17): erasure and correction on request, their review ---------------
+
+
+def is_case_coordinator(user, case) -> bool:
+    """A coordinator of the case's coordinating agency, which takes part in the case."""
+    if not any(
+        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in _memberships(user)
+    ):
+        return False
+    return _participating_memberships(user, case.pk, (Role.COORDINATOR,)).exists()
+
+
+def can_erase_on_request(user, case) -> bool:
+    """Erasing a person's data before its retention ends, on their request (GDPR art. 17):
+    the coordinator of the case, who knows the person and the grounds."""
+    return is_case_coordinator(user, case)
+
+
+def can_correct_case_data(user, case) -> bool:
+    """Correcting a wrong value on the person's request (GDPR art. 16): the coordinator."""
+    return is_case_coordinator(user, case)
+
+
+def can_review_retention(user, case) -> bool:
+    """Reading and reviewing what was erased, corrected and exported in a case: auditors of
+    an agency taking part in it (never its data)."""
+    return is_auditor(user) and _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
 
 
 def can_view_consents(user, case) -> bool:
@@ -527,6 +587,27 @@ def caseload_agencies(user):
 
 def can_view_caseload(user) -> bool:
     return bool(agency_ids_with_role(user, Role.LEAD)) and caseload_agencies(user).exists()
+
+
+# --- a follow-on case: what may be carried into it --------------------------------------
+
+
+def can_start_follow_on(user, case, housing_agency: Agency | None) -> bool:
+    """A housing contact of the case's housing agency (who owns the person's path) starts the
+    next case of it, when that agency takes part in the case and holds its grant."""
+    if housing_agency is None or not is_housing_contact(user, housing_agency):
+        return False
+    return _participating_memberships(user, case.pk, CASE_ROLES).filter(agency_id=housing_agency.pk).exists()
+
+
+def may_carry(source_case, agency: Agency, category: str, consents) -> Decision:
+    """Whether a value of ``category`` of ``source_case`` may be carried into a follow-on case
+    in which ``agency`` takes part: only what that agency could already see there on its own
+    standing (an open category, its own service, the coordinator's) or through the person's
+    consent or a legal basis recorded there (``consents``: ``active_consents(source_case)``).
+    Consent is given per case: a new participant gets nothing the person has not agreed to."""
+    standing = CaseAccess(case=source_case, acting=((agency, Role.MEMBER),), has_memberships=True)
+    return decide_category(standing, category, consents)
 
 
 # --- acting in a case -------------------------------------------------------------------
@@ -832,6 +913,7 @@ __all__ = [
     "can_work_task",
     "case_access",
     "case_agency_ids",
+    "cases_with_readable_access_log",
     "consentable_categories",
     "decide_category",
     "decide_note",
@@ -848,5 +930,6 @@ __all__ = [
     "note_agencies",
     "note_categories",
     "sharing_recorder",
+    "visible_case_rows",
     "visible_cases",
 ]

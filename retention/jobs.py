@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from retention.erasure import erase_case, is_due
 from retention.models import ErasureRecord, ErasureTrigger
-from retention.rules import retention_of
+from retention.rules import retention_of, unmet_archive_duty
 from workflows.jobs import queue
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 
@@ -23,7 +23,8 @@ def run_erasure_job(job: Job) -> None:
 
 
 def due_cases(moment=None):
-    """Closed cases not yet erased whose retention has ended at ``moment``."""
+    """Closed cases not yet erased whose retention has ended at ``moment`` and whose case
+    file the archive has (a case with an unmet archive duty waits for its export)."""
     moment = moment or timezone.now()
     candidates = (
         Case.objects.exclude(status=CaseStatus.OPEN)
@@ -32,7 +33,7 @@ def due_cases(moment=None):
         .order_by("closed_at", "id")
     )
     for case in candidates.iterator():
-        if is_due(retention_of(case), moment):
+        if is_due(retention_of(case), moment) and not unmet_archive_duty(case):
             yield case
 
 

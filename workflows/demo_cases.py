@@ -33,10 +33,11 @@ from bpmn.engine.clock import moved_clock
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core.national_id import validate_national_id
-from permissions.models import Agency, LegalBasis
+from permissions.models import Agency
 from workflows import services
 from workflows.jobs.queue import EXTERNAL_KINDS
 from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Job, JobKind, JobStatus, Person, Task
+from workflows.services.consents import person_consent_basis
 
 DEFAULT_SEED = 2026
 DEFAULT_COUNT = 200
@@ -408,7 +409,7 @@ class _Seeder:
         clock.advance_to(clock.moment + dt.timedelta(minutes=self.rng.randrange(10, 90)))
         # The person's consent (the first active consent provision of the list: samtykke),
         # recorded by the coordinator; coordination needs none (every participant sees it).
-        consent = LegalBasis.objects.filter(is_consent=True, active=True).first()
+        consent = person_consent_basis()
         for kind in sorted(kinds - {"housing"}):
             if self.rng.random() < 0.85:
                 categories = ["housing"] + (["economy"] if kind == "municipality" else [])

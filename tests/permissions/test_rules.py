@@ -178,9 +178,13 @@ def test_access_log_readers(username, allowed, users, prison_case):
 
 def test_guardian_permission_is_required(users, agencies, prison_case, fresh):
     """Participation alone is not enough: the group must hold view_case on the case."""
-    from guardian.models import GroupObjectPermission
+    from guardian.utils import get_group_obj_perms_model
 
-    groups = set(GroupObjectPermission.objects.filter(object_pk=str(prison_case.pk)).values_list("group_id", flat=True))
+    from permissions.models import CaseGroupObjectPermission
+
+    assert get_group_obj_perms_model(prison_case) is CaseGroupObjectPermission  # guardian finds the direct model
+    grants_ = CaseGroupObjectPermission.objects.filter(content_object=prison_case)
+    groups = set(grants_.values_list("group_id", flat=True))
     assert groups == {agencies[kind].group_id for kind in ("prison", "nav", "health", "housing")}
     grants.revoke_agency_access(prison_case, [agencies["nav"]])
     assert not rules.can_view_case(fresh(users["nils"]), prison_case)

@@ -11,6 +11,7 @@ from workflows.services.attachments import add_attachment, withdraw_attachment
 from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
+from workflows.services.follow_on import start_follow_on
 from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
@@ -34,6 +35,7 @@ __all__ = [
     "revoke_consent",
     "set_incident_data",
     "start_case",
+    "start_follow_on",
     "unclaim_task",
     "withdraw_attachment",
     "withdraw_note",
