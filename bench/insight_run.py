@@ -19,7 +19,7 @@ from bpmn.services import deploy_definition
 from insight.recording import TABLES, Tally
 from permissions.demo import seed_demo_cast
 from permissions.models import Agency
-from workflows.models import OutcomeKind, Tenure
+from workflows.models import CaseOutcome, OutcomeKind, Tenure
 
 PROCESSES = Path(__file__).resolve().parent.parent / "bpmn" / "processes"
 PAGES = (
@@ -73,7 +73,12 @@ def load(tasks: int, seed: int = 16) -> dict:
             if rng.random() < 0.8:
                 kind = rng.choice(kinds)
                 housed = month + datetime.timedelta(days=rng.randint(0, 200)) if kind.needs_tenure else None
-                outcome = OutcomeStub(kind, rng.choice(Tenure.values) if kind.needs_tenure else "", month, housed)
+                outcome = CaseOutcome(
+                    kind=kind,
+                    tenure=rng.choice(Tenure.values) if kind.needs_tenure else "",
+                    referral_date=month,
+                    housed_date=housed,
+                )
                 tally.case_closed(scopes, day=month, process_key=definition.key, outcome=outcome)
             if rng.random() < 0.3:
                 tally.timer_fired(scopes, day=month, definition_id=definition.pk, element_id=rng.choice(elements)[0])
@@ -88,13 +93,8 @@ def load(tasks: int, seed: int = 16) -> dict:
                 )
     rows = {}
     for model in TABLES:
-        rows[model._meta.model_name] = len(model.objects.bulk_create(tally.objects(model), batch_size=5000))
+        rows[model._meta.model_name] = len(model._default_manager.bulk_create(tally.objects(model), batch_size=5000))
     return rows
-
-
-class OutcomeStub:
-    def __init__(self, kind, tenure, referral, housed):
-        self.kind, self.tenure, self.referral_date, self.housed_date = kind, tenure, referral, housed
 
 
 def measure(rounds: int) -> dict:
