@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,7 +32,7 @@ from web.pages import (
     ui_view,
     works_cases,
 )
-from web.paging import page_of
+from web.paging import capped_page, page_of
 from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
@@ -248,7 +247,7 @@ def _case_page(
     access_log = None
     if rules.can_view_access_log(user, case):
         rows = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")
-        access_log = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("log_page"))
+        access_log = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
     return render(
         request,
         "cases/detail.html",
