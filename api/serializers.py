@@ -564,3 +564,49 @@ class CaseloadRowSerializer(serializers.Serializer):
 class CaseloadSerializer(serializers.Serializer):
     agency = AgencySerializer()
     rows = CaseloadRowSerializer(many=True)
+
+
+class FollowOnInput(InputSerializer):
+    process_key = serializers.CharField(max_length=200, help_text="a process whose start form inherits fields")
+    participants = serializers.DictField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=dict,
+        help_text="agency kind -> agency id for the kinds the earlier case lacks (the others come from it)",
+    )
+    responsible = serializers.IntegerField(min_value=1, required=False)
+    consent_categories = serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        default=list,
+        help_text="categories the person consents now to share with the new case's agencies that lack them",
+    )
+
+
+class FollowOnSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="case.id")
+    reference = serializers.CharField(source="case.reference")
+    process_key = serializers.CharField(source="case.process_key")
+    follows = serializers.IntegerField(source="case.follows_id")
+    carried = serializers.ListField(child=serializers.CharField(), help_text="start-form fields filled")
+    withheld = serializers.ListField(
+        child=serializers.CharField(), help_text="start-form fields not carried: a new agency may not see them"
+    )
+
+
+class PathCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    process_key = serializers.CharField()
+    process_name = serializers.CharField()
+    status = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    follows = serializers.IntegerField(source="follows_id", allow_null=True)
+
+
+class PersonPathSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="person.id")
+    name = serializers.CharField(source="person.name")
+    national_id = serializers.CharField(help_text="masked")
+    cases = PathCaseSerializer(many=True, help_text="the person's cases you may see, oldest first")

@@ -308,6 +308,40 @@ class CaseResponsible(APIView):
         return Response(s.CaseResponsibleSerializer(case).data)
 
 
+class CaseFollowOn(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.FollowOnInput,
+        responses={201: s.FollowOnSerializer, **_errors(*ACTION)},
+        tags=["cases"],
+        description="A housing contact of the case starts the next case of the person's path; the start form's "
+        "`x-inherit` fields are carried when every agency of the new case may see their category (403 for other "
+        "participants, 404 for everyone else).",
+    )
+    def post(self, request, pk):
+        data = _input(s.FollowOnInput, request)
+        result = services.start_follow_on(
+            actor=request.user,
+            case=pk,
+            process_key=data["process_key"],
+            participants=data["participants"],
+            responsible=data.get("responsible"),
+            consent_categories=data["consent_categories"],
+        )
+        return Response(s.FollowOnSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class PersonPath(APIView):
+    @extend_schema(
+        parameters=[ID],
+        responses={200: s.PersonPathSerializer, **_errors(*OBJECT)},
+        tags=["cases"],
+        description="The person's cases over time that you may see (404 when none); each listing is logged.",
+    )
+    def get(self, request, pk):
+        return Response(s.PersonPathSerializer(selectors.person_path_for(request.user, pk)).data)
+
+
 class CaseloadView(APIView):
     @extend_schema(
         responses={200: s.CaseloadSerializer(many=True), **_errors(401, 403)},
@@ -324,7 +358,13 @@ class CaseTimeline(ListView):
     model = Event
 
     def select(self, user):
-        return selectors.case_timeline_for(selectors.case_for(user, self.kwargs["pk"]), user)
+        case = selectors.case_for(user, self.kwargs["pk"])
+        self.path_view = selectors.path_view_for(user, case)
+        return selectors.case_timeline_for(case, user)
+
+    def paginate_queryset(self, queryset):
+        # Events of elements whose state would show a gateway's path the reader may not infer.
+        return self.path_view.events(super().paginate_queryset(queryset))
 
     @extend_schema(parameters=[ID], responses={200: s.EventSerializer(many=True), **_errors(*LIST)}, tags=["cases"])
     def get(self, request, *args, **kwargs):

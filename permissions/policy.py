@@ -189,6 +189,16 @@ def case_data_for(
     return views
 
 
+def sees_field(views: Mapping[str, CategoryView], fields: FieldRules, name: str) -> bool:
+    """Whether the user whose ``views`` (``case_data_for``) these are sees the value of the
+    field ``name``: its whole category is shown, or this value is (own data, shared). A
+    name no form has (a script's variable) is restricted."""
+    view = views.get(rules.category_of(fields.fields.get(name, RESTRICTED)))
+    if view is None or not view.visible:
+        return False
+    return view.reason is None or name in view.values
+
+
 def _values_one_by_one(access, category, values, sources, fields, refusal):
     shown, decisions = {}, {}
     for name, value in values.items():

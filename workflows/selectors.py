@@ -202,6 +202,64 @@ def incident_error(incident) -> str:
 
 
 @dataclass(frozen=True)
+class PathView:
+    """What a reader may infer of the path a case took (issue 11: a gateway's branch tells
+    the value its condition read). ``gateways``: the gateways whose conditions read a field
+    the reader does not see; ``hidden``: the elements on only some of their branches,
+    except the reader's own agency's tasks (their inbox shows those anyway)."""
+
+    gateways: dict[str, frozenset[str]]  # gateway id -> its branch elements hidden
+    hidden: frozenset[str]
+
+    def hides(self, element_id: str) -> bool:
+        return element_id in self.hidden
+
+    def diagram(self, completed: set[str], active: set[str]) -> tuple[set[str], set[str]]:
+        """The states to draw: hidden elements left out, each of these gateways in progress
+        while a hidden element after it is, else done as the engine says."""
+        shown_active = active - self.hidden
+        for gateway, branch in self.gateways.items():
+            if branch & active:
+                shown_active.add(gateway)
+        return completed - self.hidden - shown_active, shown_active
+
+    def events(self, events):
+        """Timeline events with those of hidden elements reduced to their kind and time."""
+        return [_without_path(event) if self.hides(event.element_id) else event for event in events]
+
+    def tasks(self, tasks):
+        return [task for task in tasks if not self.hides(task.element_id)]
+
+
+NO_PATH_HIDDEN = PathView({}, frozenset())
+
+
+def _without_path(event):
+    event.element_id, event.detail = "", {}
+    event.task = event.agency = event.from_agency = event.to_agency = None
+    return event
+
+
+def path_view_for(user, case, views=None) -> PathView:
+    """The ``PathView`` of ``case`` for ``user``; ``views``: their ``policy.case_data_for``
+    answer when the caller has it (else computed here, not logged: nothing is shown)."""
+    runtime = case_runtime(case)
+    if runtime is None or not runtime.gateway_paths:
+        return NO_PATH_HIDDEN
+    fields = runtime.field_rules
+    if views is None:
+        views = policy.case_data_for(user, case, fields, log=False)
+    own_kinds = {agency.kind for agency, _role in rules.case_access(user, case).acting}
+    own = {element for element, task in runtime.user_tasks.items() if task.get("agency_kind") in own_kinds}
+    gateways = {
+        gateway: path.branch_elements - own
+        for gateway, path in runtime.gateway_paths.items()
+        if not all(policy.sees_field(views, fields, name) for name in path.reads)
+    }
+    return PathView(gateways, frozenset().union(*gateways.values()))
+
+
+@dataclass(frozen=True)
 class Diagram:
     process_key: str
     version: int
@@ -220,7 +278,7 @@ def case_diagram_for(case, user) -> Diagram:
         raise NotFound("case.no_instance")
     # Read only: restored from the text, never taken from the cache of workflows to step.
     workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
-    completed, active = engine.element_states(workflow)
+    completed, active = path_view_for(user, case).diagram(*engine.element_states(workflow))
     return Diagram(
         process_key=instance.definition.key,
         version=instance.definition.version,
@@ -330,7 +388,7 @@ def case_view_for(user, case_id) -> CaseView:
         participants=list(case_participants(case)),
         person=policy.person_for(user, case, fields),
         data=data,
-        open_tasks=list(case_tasks(case)),
+        open_tasks=path_view_for(user, case, data).tasks(case_tasks(case)),
         next_timer_at=case_next_timer_at(case),
         outcome=case_outcomes.outcome_view(case, data, runtime.forms if (runtime := case_runtime(case)) else {}),
     )

@@ -118,7 +118,7 @@ def _participants(source: Case, definition: ProcessDefinition, given: dict) -> d
     needed = set((definition.metadata or {}).get("lanes", {}).values())
     earlier = {p.kind: p.agency for p in selectors.case_participants(source)}
     chosen = {kind: earlier[kind] for kind in needed if kind in earlier}
-    chosen.update({kind: agency for kind, agency in given.items() if agency not in (None, "")})
+    chosen.update({kind: agency for kind, agency in given.items() if kind in needed and agency not in (None, "")})
     return chosen  # start_case checks kinds, agencies and that every lane has one
 
 
