@@ -404,7 +404,7 @@ def housing_time(scope: int, year: int) -> Figure:
     # One row per (scope, quarter, process, days): read as they are, no grouping needed.
     rows = HousingTime.objects.filter(scope=scope).values_list("quarter", "process_key", "days", "cases")
     names = process_names()
-    histograms = defaultdict(list)
+    histograms: defaultdict[tuple[datetime.date, str | None], list[tuple[int, int]]] = defaultdict(list)
     for quarter, process_key, days, cases in rows:
         histograms[quarter, process_key].append((days, cases))
         histograms[quarter, None].append((days, cases))
