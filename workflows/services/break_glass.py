@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Role
 from workflows import selectors
@@ -95,7 +95,7 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
 def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
     """The auditor marks an opening reviewed (with an optional note); written to the access
     log. Only auditors of an agency that takes part in the case (others: 404); twice: 409."""
-    grant = BreakGlass.objects.filter(pk=parse_id(grant_id)).first()
+    grant = BreakGlass.objects.filter(pk=lookup_id(grant_id)).first()
     if grant is None or not rules.can_review_break_glass(actor, grant):
         raise NotFound("break_glass.not_found")
     if not isinstance(note, str):
