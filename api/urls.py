@@ -34,6 +34,7 @@ urlpatterns = [
     path("cases/<int:pk>/consents/", views.CaseConsents.as_view(), name="api-case-consents"),
     path("cases/<int:pk>/retention/", retention.CaseRetention.as_view(), name="api-case-retention"),
     path("cases/<int:pk>/erasure/", retention.CaseErasure.as_view(), name="api-case-erasure"),
+    path("cases/<int:pk>/archive-export/", retention.CaseArchiveExport.as_view(), name="api-case-archive-export"),
     path("cases/<int:pk>/corrections/", retention.CaseCorrections.as_view(), name="api-case-corrections"),
     path("erasures/<int:pk>/review/", retention.ErasureReview.as_view(), name="api-erasure-review"),
     path("cases/<int:pk>/access-log/", views.CaseAccessLog.as_view(), name="api-case-access-log"),

@@ -245,6 +245,9 @@ BROBYGGER: dict[str, Any] = {
     # The key of the access log's pseudonyms (retention/pseudonyms.py). Falls back to
     # SECRET_KEY; set it apart so that rotating SECRET_KEY keeps old pseudonyms findable.
     "PSEUDONYM_SECRET": os.environ.get("PSEUDONYM_SECRET", "") or SECRET_KEY,
+    # Where archive packages of closed cases are written (docs/data-protection.md): a
+    # folder the municipality's archive system takes them from.
+    "ARCHIVE_EXPORT_DIR": os.environ.get("ARCHIVE_EXPORT_DIR", str(BASE_DIR / "archive-export")),
     "RETENTION_CASE_YEARS": env_int("RETENTION_CASE_YEARS", 5),
     "RETENTION_ACCESS_LOG_YEARS": env_int("RETENTION_ACCESS_LOG_YEARS", 5),
     # What the municipality pays per day for a patient ready for discharge that it does not

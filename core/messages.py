@@ -28,6 +28,8 @@ MESSAGES: dict[str, str] = {
         "the case cannot be erased yet: its case file (%(categories)s) must be handed to the archive first"
     ),
     "retention.erasure_not_found": gettext_noop("no such erasure"),
+    "retention.case_open_export": gettext_noop("the case is still open: only a closed case is handed to the archive"),
+    "retention.export_pending": gettext_noop("an archive export of this case is already under way"),
     "retention.invalid": gettext_noop("the request has errors"),
     "retention.erased": gettext_noop("the case's personal data has been erased"),
     "retention.not_coordinator": gettext_noop("only the coordinator of the case may do this"),

@@ -9,6 +9,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from bpmn.registry import runtime_for
 from permissions.models import AccessLog, LegalBasis
@@ -178,3 +179,13 @@ def archived(*cases) -> None:
         ArchiveExport(case=case, status=ArchiveStatus.DONE, requested_at=timezone.now(), done_at=timezone.now())
         for case in cases
     )
+
+
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def erase(user, case, reason="Personen ba om sletting; ingen arkivplikt gjenstår"):
+    return api(user).post(f"/api/v1/cases/{case.pk}/erasure/", {"reason": reason}, format="json")
