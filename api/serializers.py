@@ -143,6 +143,17 @@ class ConsentInput(InputSerializer):
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
+class BreakGlassInput(InputSerializer):
+    category = serializers.ChoiceField(choices=CATEGORIES, help_text="a category of the case masked for you")
+    reason = serializers.CharField(
+        max_length=4000, help_text="the danger to life or health this averts (at least 20 characters)"
+    )
+
+
+class BreakGlassReviewInput(InputSerializer):
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
 # --- output ----------------------------------------------------------------------------
 
 
@@ -406,6 +417,27 @@ class ConsentSerializer(serializers.Serializer):
         return consent.revoked_by.get_username() if consent.revoked_by_id else None
 
 
+class BreakGlassSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    username = serializers.CharField(source="user.username")
+    agency = AgencySerializer()
+    category = serializers.CharField()
+    reason = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    active = serializers.SerializerMethodField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_by = serializers.SerializerMethodField()
+    review_note = serializers.CharField()
+
+    def get_active(self, grant) -> bool:
+        return grant.is_active()
+
+    def get_reviewed_by(self, grant) -> str | None:
+        return grant.reviewed_by.get_username() if grant.reviewed_by_id else None
+
+
 class AccessLogSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
@@ -416,6 +448,12 @@ class AccessLogSerializer(serializers.Serializer):
     action = serializers.CharField()
     basis = serializers.CharField()
     consent = serializers.IntegerField(source="consent_id", allow_null=True)
+    break_glass_reason = serializers.CharField(
+        source="break_glass.reason",
+        allow_null=True,
+        default=None,
+        help_text="the written reason of an emergency access",
+    )
     item = serializers.CharField(
         help_text='what was read when not the case data: "notes", "attachments", '
         '"attachment:<id>" (a download), "note:<id>" (a write)'

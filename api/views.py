@@ -21,7 +21,7 @@ from api.idempotency import idempotent
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
 
@@ -415,6 +415,61 @@ class ConsentRevoke(APIView):
     )
     def post(self, request, pk):
         return Response(s.ConsentSerializer(services.revoke_consent(actor=request.user, consent_id=pk)).data)
+
+
+class CaseBreakGlass(ListView):
+    serializer_class = s.BreakGlassSerializer
+    model = BreakGlass
+
+    def select(self, user):
+        return selectors.break_glass_for_case(actor=user, case=self.kwargs["pk"])
+
+    @extend_schema(
+        parameters=[ID], responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[ID],
+        request=s.BreakGlassInput,
+        responses={201: s.BreakGlassSerializer, **_errors(400, 401, 403, 404)},
+        tags=["consents"],
+        summary="Open a masked category in an emergency (danger to life or health), with a written reason",
+    )
+    def post(self, request, pk):
+        data = _input(s.BreakGlassInput, request)
+        grant = services.open_break_glass(actor=request.user, case=pk, **data)
+        return Response(s.BreakGlassSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+class BreakGlassReviewList(ListView):
+    serializer_class = s.BreakGlassSerializer
+    model = BreakGlass
+
+    def select(self, user):
+        return selectors.break_glass_to_review(user)
+
+    @extend_schema(
+        responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)},
+        tags=["consents"],
+        summary="Emergency accesses waiting for an auditor's review",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class BreakGlassReview(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.BreakGlassReviewInput,
+        responses={200: s.BreakGlassSerializer, **_errors(400, 401, 404, 409)},
+        tags=["consents"],
+    )
+    def post(self, request, pk):
+        data = _input(s.BreakGlassReviewInput, request)
+        grant = services.review_break_glass(actor=request.user, grant_id=pk, **data)
+        return Response(s.BreakGlassSerializer(grant).data)
 
 
 class CaseAccessLog(ListView):

@@ -494,3 +494,10 @@ MIDDLEWARE.insert(
     "config.upload_guard.UploadLimitMiddleware",
 )
 # === end of notes and attachments ===
+
+
+# === Break-glass (permissions.BreakGlass, docs/security.md) ===
+# How long an emergency opening of a masked category lasts: hours, never days (1 to 24).
+BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
+if not 1 <= BREAK_GLASS_HOURS <= 24:
+    raise ImproperlyConfigured("BREAK_GLASS_HOURS must be between 1 and 24 (hours, not days)")

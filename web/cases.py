@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -20,6 +21,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
+from web.break_glass import break_glass_section
 from web.notes import notes_section
 from web.pages import (
     data_sections,
@@ -232,7 +234,16 @@ def _follow_on_form(user, case, housing, errors=None) -> dict | None:
 
 
 def _case_page(
-    request, pk, *, consent_values=None, consent_errors=None, responsible_errors=None, follow_on_errors=None, status=200
+    request,
+    pk,
+    *,
+    consent_values=None,
+    consent_errors=None,
+    responsible_errors=None,
+    follow_on_errors=None,
+    break_glass_values=None,
+    break_glass_errors=None,
+    status=200,
 ):
     user = request.user
     view = selectors.case_view_for(user, pk)
@@ -272,6 +283,7 @@ def _case_page(
             **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
+            "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
             "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
             "follow_on": _follow_on_form(user, case, housing, follow_on_errors),
             "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
@@ -468,4 +480,21 @@ def consent_revoke(request, pk, consent_pk):
     return redirect("case", pk=pk)
 
 
-__all__ = ["case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]
+@require_POST
+@ui_view
+def break_glass_open(request, pk):
+    """Open a masked category in an emergency (``services.open_break_glass``); errors on the case page."""
+    values = {"category": request.POST.get("category", ""), "reason": request.POST.get("reason", "")}
+    try:
+        services.open_break_glass(actor=request.user, case=pk, category=values["category"], reason=values["reason"])
+    except InvalidInput as exc:
+        return _case_page(request, pk, break_glass_values=values, break_glass_errors=exc.errors, status=400)
+    messages.warning(
+        request,
+        _("Emergency access is open for %(hours)s hours. It is logged with your reason and reviewed by an auditor.")
+        % {"hours": settings.BREAK_GLASS_HOURS},
+    )
+    return redirect("case", pk=pk)
+
+
+__all__ = ["break_glass_open", "case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]
