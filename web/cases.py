@@ -357,7 +357,7 @@ def _message_forms(user, case, waiting) -> list[dict]:
 def _message_schema(runtime, declared) -> dict:
     """The message's fields as a form: each as the process's forms define it, all required."""
     names = list(declared.get("fields") or ())
-    properties = {}
+    properties: dict[str, dict] = {}
     for schema in runtime.forms.values():
         for name, prop in (schema.get("properties") or {}).items():
             if name in names:
