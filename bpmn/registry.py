@@ -28,6 +28,7 @@ class DefinitionRuntime:
     fields: dict[str, str]
     start_messages: frozenset[str]  # messages the process's start event waits for
     field_rules: FieldRules  # categories, shared fields, tasks that need identity in full
+    service_tasks: dict[str, dict]  # element id -> kind, target, inputs, outputs, agency_kind, form
 
     @property
     def bundle(self) -> SpecBundle:
@@ -68,6 +69,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         fields=definition.metadata.get("fields", {}),
         start_messages=frozenset(definition.metadata.get("start_messages", ())),
         field_rules=field_rules(definition.metadata, forms),
+        service_tasks=definition.metadata.get("service_tasks", {}),
     )
     with _lock:
         _runtimes[definition_id] = runtime

@@ -114,6 +114,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "fields": compiled.fields,
                 "messages": compiled.messages,
                 "start_messages": compiled.start_messages,
+                "service_tasks": compiled.service_tasks,
             },
             deployed_by=_user_or_none(actor),
         )

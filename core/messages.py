@@ -53,6 +53,13 @@ MESSAGES: dict[str, str] = {
     "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
     "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
+    "external_task.not_found": gettext_noop("no such external task"),
+    "external_task.not_locked": gettext_noop(
+        "this worker does not hold the task's lock (it ran out, or another worker fetched the task)"
+    ),
+    "external_task.gone": gettext_noop("the task no longer waits (withdrawn, or the case ended)"),
+    "external_task.failure_invalid": gettext_noop("the failure cannot be recorded"),
+    "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
     "migration.same_version": gettext_noop("the cases are on that version already"),

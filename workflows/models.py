@@ -182,6 +182,8 @@ class EventKind(models.TextChoices):
     ATTACHMENT_WITHDRAWN = "attachment_withdrawn", _("Attachment withdrawn")
     # A process admin moved the case to a new version of its process (element ids only).
     VERSION_MIGRATED = "version_migrated", _("Moved to a new process version")
+    # A service task's call: the fields sent and taken (names only), never their values.
+    SERVICE_CALLED = "service_called", _("Service task done")
 
 
 class Event(models.Model):
@@ -265,6 +267,7 @@ from workflows.jobs.models import (  # noqa: E402
     OutboxMessage,
     OutboxStatus,
     ReceivedMessage,
+    ServiceConnector,
     WorkerHeartbeat,
 )
 from workflows.notes import Attachment, AttachmentBlob, Note, NoteRevision  # noqa: E402
@@ -294,6 +297,7 @@ __all__ = [
     "Person",
     "ProcessInstance",
     "ReceivedMessage",
+    "ServiceConnector",
     "Task",
     "TaskStatus",
     "Tenure",

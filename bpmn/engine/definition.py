@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -32,9 +33,12 @@ from .routing import (
     route,
     task_assignee,
     task_groups,
+    unrouted_fix,
     validate_routing,
 )
 from .runtime import serialize_spec
+from .service_tasks import EXTERNAL, JobServiceTask, operation, output_fields
+from .service_tasks import PARSER_CLASSES as SERVICE_PARSER_CLASSES
 from .timers import normalize_timer_expressions
 from .xml import parse_bpmn_xml
 
@@ -55,6 +59,9 @@ class CompiledDefinition:
     # Forms converted from camunda:formData (form file name -> JSON schema), stored with
     # the forms given at import; a given form of the same name wins.
     converted_forms: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    # element id -> {kind: http|external, target: connector or topic, inputs, outputs,
+    # agency_kind (who fetches an external task), form (the schema its answer must meet)}
+    service_tasks: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
 
 
 def definition_checksum(
@@ -105,9 +112,10 @@ def compile_definition(
     for element_id, task in compiled_tasks.items():
         if not task["form"] and form_name_for(element_id) in forms:
             task["form"] = form_name_for(element_id)
-    fields, field_issues = _form_fields(compiled_tasks, forms, filename)
-    if field_issues:
-        raise BpmnValidationError(field_issues)
+    service_tasks, service_issues = _service_tasks(root, spec, subprocess_specs, routing_map, filename)
+    fields, field_issues = _form_fields({**compiled_tasks, **service_tasks}, forms, filename)
+    if field_issues or service_issues:
+        raise BpmnValidationError(service_issues + field_issues)
     return CompiledDefinition(
         process_id=process_id,
         name=spec.description or process_id,
@@ -118,6 +126,7 @@ def compile_definition(
         messages=sorted(_message_names(root)),
         start_messages=sorted(start_message_names(spec)),
         converted_forms={name: forms[name] for name in converted},
+        service_tasks=service_tasks,
     )
 
 
@@ -246,8 +255,17 @@ def _line_of(root: etree._Element, element_id: str | None) -> int | None:
     return None
 
 
+class BrobyggerParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser, with service tasks the application performs."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        **{full_tag(tag): classes for tag, classes in SERVICE_PARSER_CLASSES.items()},
+    }
+
+
 def _parse_with_spiff(root: etree._Element, process_id: str, filename: str) -> tuple[Any, dict[str, Any]]:
-    parser = SpiffBpmnParser()
+    parser = BrobyggerParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         spec = parser.get_spec(process_id)
@@ -340,13 +358,14 @@ def _missing_called_processes(
     return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
 
 
-def _routing_attributes(root: etree._Element) -> dict[str, tuple[Any, ...]]:
-    """Element id -> (candidate groups, assignee, pool name) of every task a person does."""
+def _routing_attributes(root: etree._Element, kinds: tuple[str, ...] = ROUTED_TASKS) -> dict[str, tuple[Any, ...]]:
+    """Element id -> (candidate groups, assignee, pool name) of every task a person does
+    (or of the ``kinds`` given)."""
     pools = pool_names(root)
     result: dict[str, tuple[Any, ...]] = {}
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         pool = pools.get(process.get("id") or "")
-        for el in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in ROUTED_TASKS)):
+        for el in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in kinds)):
             result.setdefault(el.get("id"), (task_groups(el), task_assignee(el), pool))
     return result
 
@@ -371,6 +390,47 @@ def _user_tasks(
                 "due_in": properties.get("dueIn"),
             }
     return tasks
+
+
+def _service_tasks(
+    root: etree._Element, spec: Any, subprocess_specs: dict[str, Any], routing_map: RoutingMap, filename: str
+) -> tuple[dict[str, dict[str, Any]], list[ValidationIssue]]:
+    """The service tasks the application performs. An external task is fetched by the
+    agency it is routed to (like a user task): one that nothing routes is refused."""
+    attributes = _routing_attributes(root, ("serviceTask",))
+    tasks: dict[str, dict[str, Any]] = {}
+    issues = []
+    for process_spec in [spec, *(sub for sub in subprocess_specs.values() if sub is not None)]:
+        for task_spec in process_spec.task_specs.values():
+            if not isinstance(task_spec, JobServiceTask):
+                continue
+            kind, target = operation(task_spec)
+            properties = getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+            groups, assignee, pool = attributes.get(task_spec.bpmn_id, ((), None, None))
+            routed = route(task_spec.lane, groups, assignee, pool, routing_map)
+            if kind == EXTERNAL and routed.kind is None:
+                issues.append(
+                    ValidationIssue(
+                        code="unrouted-task",
+                        message=(
+                            f"external task {task_spec.bpmn_id!r} (topic {target!r}) is fetched by the agency it is "
+                            f"routed to, and nothing routes it; {unrouted_fix(routed)}"
+                        ),
+                        element_id=task_spec.bpmn_id,
+                        line=_line_of(root, task_spec.bpmn_id),
+                        file=filename,
+                    )
+                )
+            tasks[task_spec.bpmn_id] = {
+                "name": task_spec.bpmn_name or task_spec.bpmn_id,
+                "kind": kind,
+                "target": target,
+                "inputs": sorted(task_spec.operation_params or {}),
+                "outputs": list(output_fields(task_spec)),
+                "agency_kind": routed.kind,
+                "form": properties.get("formJsonSchemaFilename"),
+            }
+    return tasks, issues
 
 
 def _form_fields(

@@ -220,6 +220,14 @@ def advance(
     _send_to_outbox(step, thrown)
     if failure is None:
         outcome.created, outcome.cancelled = sync_tasks(step, runtime, workflow)
+        for element_id in queue.enqueue_service_jobs(step, runtime, workflow):
+            step.incident(
+                kind="lane-without-participant",
+                element_id=element_id,
+                error=f"external task {element_id!r} is fetched by an agency kind that does not take part in the case",
+            )
+            instance.status = InstanceStatus.INCIDENT
+            batch.update(instance, ("status",))
     if outcome.created:
         queue.enqueue_task_notifications(outcome.created, batch)
     if failure is not None:
