@@ -8,6 +8,7 @@ from rest_framework import serializers
 from core.messages import render
 from core.national_id import mask_national_id
 from permissions.models import CATEGORIES, AgencyKind
+from workflows import selectors
 from workflows.models import ProcessInstance
 from workflows.services import versions
 
@@ -119,8 +120,8 @@ class ConsentInput(InputSerializer):
     )
     categories = serializers.ListField(child=serializers.ChoiceField(choices=CATEGORIES), min_length=1)
     purpose = serializers.CharField(max_length=2000)
-    basis = serializers.CharField(
-        max_length=200, required=False, default="consent", help_text='"consent" or the name of a legal basis'
+    legal_basis = serializers.IntegerField(
+        min_value=1, help_text="the id of the provision it rests on (GET /api/v1/legal-bases/): consent or law"
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
@@ -310,10 +311,15 @@ class EventSerializer(serializers.Serializer):
     to_agency = AgencySerializer(allow_null=True)
     element_id = serializers.CharField()
     task = serializers.IntegerField(source="task_id", allow_null=True)
-    detail = serializers.DictField()
+    detail = serializers.SerializerMethodField(
+        help_text="what happened; an incident's error text only for the process admin"
+    )
 
     def get_actor(self, event) -> str | None:
         return event.actor.get_username() if event.actor_id else None
+
+    def get_detail(self, event) -> dict:
+        return selectors.event_detail_for(event, self.context["request"].user)
 
 
 class DiagramSerializer(serializers.Serializer):
@@ -338,6 +344,16 @@ class CompletedSerializer(serializers.Serializer):
     open_tasks = TaskSerializer(many=True, help_text="the case's open tasks after this one")
 
 
+class LegalBasisSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    law = serializers.CharField()
+    paragraph = serializers.CharField()
+    title = serializers.CharField()
+    is_consent = serializers.BooleanField(help_text="the person's consent (else a provision of law)")
+    categories = serializers.ListField(child=serializers.CharField(), help_text="the categories it covers")
+    agency_kinds = serializers.ListField(child=serializers.CharField(), help_text="the kinds of agency it lets receive")
+
+
 class ConsentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
@@ -345,7 +361,7 @@ class ConsentSerializer(serializers.Serializer):
     agency_kind = serializers.CharField()
     categories = serializers.ListField(child=serializers.CharField())
     purpose = serializers.CharField()
-    basis = serializers.CharField()
+    legal_basis = LegalBasisSerializer()
     note = serializers.CharField()
     given_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
@@ -408,12 +424,15 @@ class IncidentSerializer(serializers.Serializer):
     case = CaseRefSerializer()
     element_id = serializers.CharField()
     kind = serializers.CharField()
-    error = serializers.CharField()
+    error = serializers.SerializerMethodField(help_text="what failed, without values of case data")
     attempts = serializers.IntegerField()
     job = serializers.SerializerMethodField(help_text="the failed job (notification, webhook, timer), if any")
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolved_by = serializers.SerializerMethodField()
+
+    def get_error(self, incident) -> str:
+        return selectors.incident_error(incident)
 
     def get_job(self, incident) -> dict | None:
         job = incident.job

@@ -10,6 +10,7 @@ urlpatterns = [
     path("auth/token/revoke/", auth_views.TokenRevoke.as_view(), name="api-token-revoke"),
     path("auth/token/revoke-all/", auth_views.TokenRevokeAll.as_view(), name="api-token-revoke-all"),
     path("agencies/", views.AgencyList.as_view(), name="api-agencies"),
+    path("legal-bases/", views.LegalBasisList.as_view(), name="api-legal-bases"),
     path("process-definitions/", views.ProcessDefinitionList.as_view(), name="api-process-definitions"),
     path("process-definitions/<str:key>/", views.ProcessDefinitionDetail.as_view(), name="api-process-definition"),
     path(

@@ -20,7 +20,7 @@ from api.idempotency import idempotent
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
-from permissions.models import AccessLog, Agency, Consent
+from permissions.models import AccessLog, Agency, Consent, LegalBasis
 from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
 from workflows.services import external_tasks
@@ -107,6 +107,22 @@ class AgencyList(ListView):
         return selectors.agencies_for(user)
 
     @extend_schema(responses={200: s.AgencySerializer(many=True), **_errors(*LIST)}, tags=["directory"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class LegalBasisList(ListView):
+    serializer_class = s.LegalBasisSerializer
+    model = LegalBasis
+
+    def select(self, user):
+        return selectors.legal_bases_for(user)
+
+    @extend_schema(
+        responses={200: s.LegalBasisSerializer(many=True), **_errors(*LIST)},
+        tags=["consents"],
+        summary="The provisions a consent or sharing can rest on (kept by process admins)",
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

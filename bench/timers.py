@@ -44,7 +44,9 @@ MODEL = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:laneSet id="LaneSet_1"><bpmn:lane id="Lane_1" name="Kriminalomsorgen">
       <bpmn:flowNodeRef>StartEvent_1</bpmn:flowNodeRef><bpmn:flowNodeRef>Wait</bpmn:flowNodeRef>
       <bpmn:flowNodeRef>Work</bpmn:flowNodeRef><bpmn:flowNodeRef>EndEvent_1</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="StartEvent_1"/>
+    <bpmn:startEvent id="StartEvent_1"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formJsonSchemaFilename" value="work.schema.json"/>
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:startEvent>
     <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Wait"/>
     <bpmn:intermediateCatchEvent id="Wait"><bpmn:timerEventDefinition>
       <bpmn:timeDate>fire_at</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>

@@ -7,7 +7,7 @@ the form validators) is computed once per process and shared by every request.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bpmn.engine.forms_validation import FormValidator, field_validator, form_validator, schema_problems
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
@@ -28,7 +28,12 @@ class DefinitionRuntime:
     fields: dict[str, str]
     start_messages: frozenset[str]  # messages the process's start event waits for
     field_rules: FieldRules  # categories, shared fields, tasks that need identity in full
-    service_tasks: dict[str, dict]  # element id -> kind, target, inputs, outputs, agency_kind, form
+    # Who may write what (bpmn.engine.write_rules): message name -> senders and fields;
+    # the start form's fields (empty: a case starts with no data).
+    message_rules: dict[str, dict] = field(default_factory=dict)
+    messages: frozenset[str] = frozenset()  # every message the process waits for somewhere
+    start_fields: frozenset[str] = frozenset()
+    service_tasks: dict[str, dict] = field(default_factory=dict)  # element id -> kind, target, ...
 
     @property
     def bundle(self) -> SpecBundle:
@@ -70,19 +75,26 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         start_messages=frozenset(definition.metadata.get("start_messages", ())),
         field_rules=field_rules(definition.metadata, forms),
         service_tasks=definition.metadata.get("service_tasks", {}),
+        message_rules=definition.metadata.get("message_rules") or {},
+        messages=frozenset(definition.metadata.get("messages", ())),
+        start_fields=frozenset(_properties(forms.get(definition.metadata.get("start_form") or ""))),
     )
     with _lock:
         _runtimes[definition_id] = runtime
     return runtime
 
 
+def _properties(schema) -> dict:
+    return (schema or {}).get("properties") or {}
+
+
 def _field_validators(forms: dict[str, dict], validators: dict[str, FormValidator]) -> dict[str, FormValidator]:
     """Message payloads are checked field by field, against the first form with the field."""
     by_field: dict[str, FormValidator] = {}
     for name, schema in forms.items():
-        for field, prop in ((schema or {}).get("properties") or {}).items():
-            if field not in by_field:
-                by_field[field] = field_validator(validators[name], prop)
+        for field_name, prop in _properties(schema).items():
+            if field_name not in by_field:
+                by_field[field_name] = field_validator(validators[name], prop)
     return by_field
 
 

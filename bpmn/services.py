@@ -115,6 +115,8 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "messages": compiled.messages,
                 "start_messages": compiled.start_messages,
                 "service_tasks": compiled.service_tasks,
+                "message_rules": compiled.message_rules,
+                "start_form": compiled.start_form,
             },
             deployed_by=_user_or_none(actor),
         )

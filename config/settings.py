@@ -229,6 +229,9 @@ BROBYGGER = {
     # A closed case's data is kept this many years, then erased; the access log describing
     # it is kept this many years more with the person as a pseudonymous key; the fields of
     # these categories form the case file handed to the archive.
+    # The key of the access log's pseudonyms (retention/pseudonyms.py). Falls back to
+    # SECRET_KEY; set it apart so that rotating SECRET_KEY keeps old pseudonyms findable.
+    "PSEUDONYM_SECRET": os.environ.get("PSEUDONYM_SECRET", "") or SECRET_KEY,
     "RETENTION_CASE_YEARS": env_int("RETENTION_CASE_YEARS", 5),
     "RETENTION_ACCESS_LOG_YEARS": env_int("RETENTION_ACCESS_LOG_YEARS", 5),
     "RETENTION_CASE_FILE_CATEGORIES": tuple(

@@ -23,6 +23,7 @@ MESSAGES: dict[str, str] = {
     "not_found": gettext_noop("not found"),
     "case.not_found": gettext_noop("no such case"),
     "case.no_instance": gettext_noop("the case has no process instance"),
+    "retention.case_open": gettext_noop("the case is still open: only a closed case can be erased"),
     "task.not_found": gettext_noop("no such task"),
     "consent.not_found": gettext_noop("no such consent"),
     "incident.not_found": gettext_noop("no such incident"),
@@ -35,6 +36,12 @@ MESSAGES: dict[str, str] = {
     "incident.view_forbidden": gettext_noop("only process admins see incidents"),
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
+    "consent.recipient_records": gettext_noop(
+        "an agency never records a sharing with itself: the coordinator or the agency that holds the data records it"
+    ),
+    "consent.not_holder": gettext_noop(
+        "only the coordinator (for the person's consent) or the agency that holds the data records this sharing"
+    ),
     "access_log.forbidden": gettext_noop("only the case's coordinators and auditors read its access log"),
     "case.start_forbidden": gettext_noop(
         "you may start cases only for an agency you work in, as one of its participants"
@@ -98,11 +105,12 @@ MESSAGES: dict[str, str] = {
         "the process starts when the message %(name)s arrives: it is started by POST /api/v1/messages/ with `start`"
     ),
     "case.process_has_no_message_start": gettext_noop("the process has no message start event"),
-    "case.data_unknown_fields": gettext_noop("data has fields that no form of this process has"),
+    "case.data_invalid": gettext_noop("the start data is not valid"),
     "consent.invalid": gettext_noop("the consent is not valid"),
     "message.invalid": gettext_noop("the message is not valid"),
     "message.start_required": gettext_noop("the message starts a case: give start"),
     "message.payload_invalid": gettext_noop("the message payload is not valid"),
+    "message.sender_not_allowed": gettext_noop("your agency may not send the message %(name)s in this process"),
     "message.nothing_waits": gettext_noop("nothing in case %(reference)s waits for the message %(name)s now"),
     "message.no_start_process": gettext_noop("no process starts on the message %(name)s"),
     "process.forms_invalid": gettext_noop("forms must map file names to JSON schemas"),
@@ -136,13 +144,13 @@ MESSAGES: dict[str, str] = {
         "this form cannot be used: it fails the checks every form must pass; a process admin must deploy a "
         "corrected version"
     ),
-    "field.unknown": gettext_noop("unknown field"),
     "field.expected_nonempty_object": gettext_noop("expected a non-empty object"),
     "field.identifier": gettext_noop("a field name is a Python identifier (letters, digits, _)"),
     "field.too_many_fields": gettext_noop("at most %(limit)s fields at once"),
     "field.expected_json": gettext_noop("values must be JSON"),
     "field.unknown_in_form": gettext_noop("unknown field; this form has: %(fields)s"),
-    "field.unknown_in_process": gettext_noop("unknown field: no form of this process has it"),
+    "field.not_in_start_form": gettext_noop("a case start may not write this field: it is not in the start form"),
+    "message.field_not_declared": gettext_noop("the message may not write this field: the model does not declare it"),
     "field.task_has_no_form": gettext_noop("this task has no form; it takes no data"),
     "field.expected_form_object": gettext_noop("must be an object of form fields"),
     "field.expected_datetime": gettext_noop("expected an ISO 8601 date-time"),
@@ -175,6 +183,13 @@ MESSAGES: dict[str, str] = {
     "consent.no_agency_of_kind": gettext_noop("no agency of this kind takes part in the case"),
     "consent.categories_required": gettext_noop("choose at least one category"),
     "consent.unknown_category": gettext_noop("unknown category %(category)s"),
+    "consent.unknown_legal_basis": gettext_noop("choose a legal basis from the list"),
+    "consent.basis_not_for_kind": gettext_noop("this legal basis does not cover agencies of the kind %(kind)s"),
+    "consent.basis_not_for_category": gettext_noop("this legal basis does not cover %(category)s data"),
+    "consent.category_open": gettext_noop("%(category)s data is shared with every participant without consent"),
+    "consent.category_not_needed": gettext_noop(
+        "%(category)s data is not something the receiving agency needs to know in this process"
+    ),
     "message.name_required": gettext_noop("the message name is required (at most 200 characters)"),
     "message.reference_or_key": gettext_noop("give either case_reference or correlation_key"),
     "message.names_or_starts": gettext_noop("a message either names its case or starts one, not both"),

@@ -28,6 +28,7 @@ import datetime
 
 __all__ = [
     "InvalidNationalId",
+    "birth_date_prefixes",
     "kind_of",
     "mask_national_id",
     "validate_national_id",
@@ -219,3 +220,32 @@ def mask_national_id(value: str) -> str:
     """
     digits = _normalise(value)
     return digits[:6] + "*" * 5
+
+
+def birth_date_prefixes(text: str) -> tuple[str, ...]:
+    """The ``DDMMYY`` prefixes a number of a person born on the date ``text`` starts with:
+    the fødselsnummer's and the D-number's (day + 40). Empty when ``text`` is not a date.
+
+    Accepts ``17.09.1920``, ``17.09.20``, ``170920``, ``17091920`` and ``1920-09-17``: what
+    a caseworker types from a letter or a form. Never more than the birth date, so a search
+    by it reveals no more than the masked number (``170920*****``) that every participant sees.
+    """
+    text = text.strip()
+    digits = text.replace(".", "").replace(" ", "")
+    day = None
+    if "-" in text:
+        try:
+            day = datetime.date.fromisoformat(text)
+        except ValueError:
+            return ()
+    elif digits.isascii() and digits.isdigit() and len(digits) in (6, 8):
+        year_digits = digits[4:]
+        year = int(year_digits) if len(year_digits) == 4 else 2000 + int(year_digits)  # the century is not used
+        try:
+            day = datetime.date(year, int(digits[2:4]), int(digits[:2]))
+        except ValueError:
+            return ()
+    if day is None:
+        return ()
+    tail = f"{day.month:02d}{day.year % 100:02d}"
+    return (f"{day.day:02d}{tail}", f"{day.day + D_NUMBER_DAY_OFFSET:02d}{tail}")

@@ -1,6 +1,7 @@
+from django import forms
 from django.contrib import admin
 
-from permissions.models import AccessLog, Agency, Consent, Membership
+from permissions.models import CATEGORIES, AccessLog, Agency, AgencyKind, Consent, LegalBasis, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -39,8 +40,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "person", "case", "agency", "agency_kind", "basis", "given_at", "expires_at", "revoked_at"]
-    list_filter = ["basis", "agency_kind"]
+    list_display = [
+        "id",
+        "person",
+        "case",
+        "agency",
+        "agency_kind",
+        "legal_basis",
+        "given_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ["legal_basis", "agency_kind"]
     raw_id_fields = ["person", "case"]
 
 
@@ -50,3 +61,29 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_filter = ["action", "category", "role"]
     search_fields = ["username", "basis"]
     date_hierarchy = "at"
+
+
+class LegalBasisForm(forms.ModelForm):
+    """Categories and recipient kinds as checkboxes: only known values can be saved."""
+
+    categories = forms.MultipleChoiceField(choices=[(c, c) for c in CATEGORIES], widget=forms.CheckboxSelectMultiple)
+    agency_kinds = forms.MultipleChoiceField(choices=AgencyKind.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = LegalBasis
+        fields = ["law", "paragraph", "title", "is_consent", "categories", "agency_kinds", "description", "active"]
+
+
+@admin.register(LegalBasis)
+class LegalBasisAdmin(admin.ModelAdmin):
+    """The provisions a sharing can rest on. Retired (``active`` off), never deleted: recorded
+    consents keep theirs. Changing one does not change consents already recorded on it."""
+
+    form = LegalBasisForm
+    list_display = ["law", "paragraph", "title", "is_consent", "active", "position"]
+    list_editable = ["active", "position"]
+    list_filter = ["active", "is_consent"]
+    search_fields = ["law", "paragraph", "title"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -88,14 +88,56 @@ RESTRICTED = "restricted"
 ALL_CATEGORIES = (*CATEGORIES, RESTRICTED)
 
 
-# --- consent ---------------------------------------------------------------------------
+# --- consent and legal bases ----------------------------------------------------------
 
-CONSENT_BASIS = "consent"
+
+class LegalBasis(models.Model):
+    """A named provision under which case data may be shared across agencies: the person's
+    consent (``is_consent``) or a provision of law. The list is kept by process admins (the
+    Django admin), seeded with common Norwegian provisions by a data migration; a consent is
+    recorded on one of them, never on free text.
+
+    ``categories`` and ``agency_kinds`` say what the provision covers: which data categories
+    it lets an agency of which kinds receive (the recipients). A provision is retired
+    (``active`` off), never deleted: recorded consents keep it.
+    """
+
+    law = models.CharField(_("law"), max_length=200, help_text=_("e.g. forvaltningsloven"))
+    paragraph = models.CharField(_("paragraph"), max_length=100, help_text=_("e.g. § 13 b første ledd nr. 5"))
+    title = models.CharField(_("title"), max_length=200, help_text=_("what it allows, in a few words"))
+    is_consent = models.BooleanField(
+        _("the person's consent"),
+        default=False,
+        help_text=_(
+            "the person consents: the coordinator or the agency that holds the data records it; "
+            "otherwise only the agency that holds the data may share under this provision"
+        ),
+    )
+    categories = models.JSONField(_("categories"), default=list, help_text=_("the data categories it covers"))
+    agency_kinds = models.JSONField(
+        _("agency kinds"), default=list, help_text=_("the kinds of agency that may receive data under it")
+    )
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("active"), default=True, help_text=_("offered for new consents"))
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+
+    class Meta:
+        verbose_name = _("legal basis")
+        verbose_name_plural = _("legal bases")
+        ordering = ["position", "law", "paragraph"]
+        constraints = [models.UniqueConstraint(fields=["law", "paragraph"], name="unique_legal_basis")]
+
+    def __str__(self):
+        return f"{self.law} {self.paragraph}: {self.title}"
+
+    def covers(self, kind: str, category: str) -> bool:
+        return kind in (self.agency_kinds or []) and category in (self.categories or [])
 
 
 class ConsentQuerySet(models.QuerySet):
     def active(self, at=None):
-        """Consents in force at ``at`` (default: now): given, not expired, not revoked."""
+        """Consents in force at ``at`` (default: now): given, not expired, not revoked.
+        Time-based: an expired consent stops counting at its expiry, no job needed."""
         at = at or timezone.now()
         return self.filter(given_at__lte=at).filter(
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at),
@@ -109,8 +151,8 @@ class Consent(models.Model):
     The recipient is either one agency or every agency of a kind (a DB check constraint
     keeps exactly one of the two). A consent is recorded in a case and covers that case
     only: the purpose limits it (domain.md: consent covers agency, category and purpose).
-    ``basis`` is ``"consent"`` or the name of a legal basis, e.g.
-    ``"straffegjennomføringsloven § 4"``. Never deleted: it is revoked.
+    ``legal_basis`` is the provision it rests on (the person's consent or a provision of
+    law), from the process admins' list. Never deleted: it is revoked.
     """
 
     person = models.ForeignKey("workflows.Person", on_delete=models.PROTECT, related_name="consents")
@@ -119,7 +161,7 @@ class Consent(models.Model):
     agency_kind = models.CharField(max_length=20, choices=AgencyKind.choices, blank=True)
     categories = models.JSONField(default=list, help_text="Names of the data categories covered")
     purpose = models.TextField()
-    basis = models.CharField(max_length=200, default=CONSENT_BASIS)
+    legal_basis = models.ForeignKey(LegalBasis, on_delete=models.PROTECT, related_name="consents")
     note = models.TextField(blank=True)
     given_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -152,11 +194,12 @@ class Consent(models.Model):
 
     def __str__(self):
         recipient = self.agency.name if self.agency_id else self.agency_kind
-        return f"{self.basis}: {', '.join(self.categories)} -> {recipient}"
+        return f"{self.legal_basis_id}: {', '.join(self.categories)} -> {recipient}"
 
     @property
     def is_legal_basis(self) -> bool:
-        return self.basis != CONSENT_BASIS
+        """A provision of law rather than the person's consent."""
+        return not self.legal_basis.is_consent
 
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
@@ -178,7 +221,7 @@ class Consent(models.Model):
     def access_basis(self) -> str:
         """How an access granted through this consent is written in the access log."""
         if self.is_legal_basis:
-            return f"legal:{self.basis} (#{self.pk})"
+            return f"legal:{self.legal_basis.law} {self.legal_basis.paragraph} (#{self.pk})"
         return f"consent:{self.pk}"
 
 
@@ -208,6 +251,16 @@ class AccessLogQuerySet(models.QuerySet):
     def update_or_create(self, *args, **kwargs):
         raise AppendOnlyError("the access log is append-only: rows cannot be updated")
 
+    def pseudonymise(self, person_key: str) -> int:
+        """The one change the log allows: the person of rows that still name one is replaced
+        by ``person_key``, a keyed hash of their national id (``retention.pseudonyms``), when
+        the data the rows describe is erased. Everything else of the rows stays; the
+        PostgreSQL trigger refuses any other update. Returns the number of rows changed."""
+        if not person_key:
+            raise AppendOnlyError("pseudonymising needs a key")
+        rows = self.filter(person__isnull=False, person_key="")
+        return models.QuerySet.update(rows, person=None, person_key=person_key)
+
 
 class AccessLog(models.Model):
     """Who saw which category of whose data, when and on what basis. Append-only.
@@ -215,7 +268,9 @@ class AccessLog(models.Model):
     The model refuses to update or delete rows (also through the queryset), the admin
     is read-only, and on PostgreSQL a trigger refuses UPDATE and DELETE as well.
     Foreign keys PROTECT: a user, case or person with access-log rows cannot be
-    deleted (deactivate users instead).
+    deleted (deactivate users instead). The one exception is erasure (issue 17): when a
+    case's data is erased, its rows keep who, when, what and why, and the person becomes
+    ``person_key`` (``AccessLogQuerySet.pseudonymise``); the trigger allows exactly that.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -232,6 +287,9 @@ class AccessLog(models.Model):
         on_delete=models.PROTECT,
         related_name="access_log",
     )
+    # Set (and ``person`` cleared) when the data this row describes was erased: a keyed
+    # hash of the person's national id, so the person can still learn who saw their data.
+    person_key = models.CharField(max_length=64, blank=True, db_index=True)
     category = models.CharField(max_length=20)
     action = models.CharField(max_length=10, choices=AccessAction.choices, default=AccessAction.READ)
     basis = models.CharField(max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"')

@@ -64,6 +64,7 @@ class FieldRules:
     categories: tuple[str, ...]  # categories the definition uses, in ALL_CATEGORIES order
     full_identity_tasks: frozenset[str]  # element ids whose form needs identity in full
     shared_fields: frozenset[str] = frozenset()  # "x-share": "participants" in their form
+    lane_kinds: frozenset[str] = frozenset()  # agency kinds that work tasks of the process
 
     def needs_full_identity(self, task) -> bool:
         return task is not None and task.element_id in self.full_identity_tasks
@@ -87,7 +88,16 @@ def field_rules(metadata: Mapping, forms: Mapping[str, dict]) -> FieldRules:
         for name, prop in ((schema or {}).get("properties") or {}).items()
         if (prop or {}).get("x-share") == "participants"
     }
-    return FieldRules(fields, tuple(c for c in ALL_CATEGORIES if c in used), frozenset(full), frozenset(shared))
+    tasks = (metadata.get("user_tasks") or {}).values()
+    lane_kinds = {kind for kind in (metadata.get("lanes") or {}).values() if kind}
+    lane_kinds |= {task["agency_kind"] for task in tasks if (task or {}).get("agency_kind")}
+    return FieldRules(
+        fields,
+        tuple(c for c in ALL_CATEGORIES if c in used),
+        frozenset(full),
+        frozenset(shared),
+        frozenset(lane_kinds),
+    )
 
 
 def _form_needs_full_identity(schema) -> bool:

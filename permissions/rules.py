@@ -42,6 +42,7 @@ from guardian.models import GroupObjectPermission
 from permissions.models import (
     ALL_CATEGORIES,
     CASE_ROLES,
+    CATEGORIES,
     RESTRICTED,
     Agency,
     AgencyKind,
@@ -86,6 +87,34 @@ BASIS_COORDINATOR = "coordinator"
 BASIS_SHARED_FIELD = "shared-field"
 
 ROLE_RANK = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
+
+BASIS_LABELS = {
+    BASIS_OWN_DATA: _("data their agency wrote"),
+    BASIS_OWN_SERVICE: _("their agency's own service"),
+    BASIS_PARTICIPANT: _("takes part in the case"),
+    BASIS_COORDINATOR: _("coordinates the case"),
+    BASIS_SHARED_FIELD: _("shared with everyone in the case"),
+}
+
+
+def basis_label(basis: str):
+    """An access-log basis in words: ``consent:7`` -> "the person's consent (no. 7)",
+    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>"."""
+    if basis in BASIS_LABELS:
+        return BASIS_LABELS[basis]
+    kind, _sep, rest = (basis or "").partition(":")
+    if kind == "consent" and rest:
+        return format_lazy(_("the person's consent (no. {number})"), number=rest)
+    if kind == "task" and rest:
+        return format_lazy(_("works a task that needs it (no. {number})"), number=rest)
+    if kind == "legal" and rest:
+        return format_lazy(_("legal basis: {law}"), law=rest)
+    return basis
+
+
+def role_label(role: str):
+    """A membership role in words (``coordinator`` -> "koordinator")."""
+    return Role(role).label if role in Role.values else role
 
 
 @dataclass(frozen=True)
@@ -273,6 +302,13 @@ def can_retry_incident(user, incident=None) -> bool:
     return is_process_admin(user)
 
 
+def can_see_incident_errors(user) -> bool:
+    """The text of an incident's error (values already scrubbed from it) is for the process
+    admin, who fixes the model; a case participant sees that a step failed, where, and the
+    error class, in the timeline."""
+    return is_process_admin(user)
+
+
 def can_view_access_log(user, case) -> bool:
     """The case's access log: coordinators of its coordinator agency, and auditors of an
     agency that participates in it. (Auditors read the log, never the case data.)"""
@@ -291,10 +327,89 @@ def can_view_consents(user, case) -> bool:
     return can_view_case(user, case)
 
 
+# --- recording consent and legal bases ----------------------------------------------------
+# domain.md: the person consents; the coordinator, or the agency that holds the data,
+# records it; a receiving agency never records a sharing with itself. A provision of law
+# (``LegalBasis.is_consent`` off) is invoked only by the agency that holds the data.
+#
+# Need to know (``need_to_know``): an agency receives, by consent or legal basis, only
+# categories the case's process carries in its forms (there is nothing else to share), and
+# only when its kind works a lane of the process (it has tasks there). An agency taking part
+# beside the lanes receives nothing; open categories (identity, coordination, safety) need no
+# consent, and restricted fields are never shared.
+
+
+def consentable_categories(fields) -> tuple[str, ...]:
+    """The categories a consent can open in a case of the process of ``fields``
+    (``policy.FieldRules``): those its forms carry, except the open ones."""
+    return tuple(c for c in fields.categories if c in CATEGORIES and c not in OPEN_CATEGORIES)
+
+
+def need_to_know(kind: str, fields) -> frozenset[str]:
+    """The categories an agency of ``kind`` may receive in a case of the process of ``fields``:
+    its consentable categories when ``kind`` works a lane of it, none otherwise."""
+    if kind not in fields.lane_kinds:
+        return frozenset()
+    return frozenset(consentable_categories(fields))
+
+
+def holds_category(agency: Agency, category: str) -> bool:
+    """The agency holds the data of ``category``: it is its kind's own service."""
+    return agency.kind in OWN_SERVICE_KINDS.get(category, ())
+
+
+def is_recipient(agency: Agency, *, recipient_id: int | None, recipient_kind: str) -> bool:
+    """``agency`` is the receiver of a sharing (the agency itself, or of the kind named)."""
+    if recipient_id is not None:
+        return agency.pk == recipient_id
+    return agency.kind == recipient_kind
+
+
+def may_record_sharing(
+    agency: Agency, case, *, recipient_id: int | None, recipient_kind: str, is_consent: bool, categories
+) -> bool:
+    """Whether ``agency`` may record sharing ``categories`` with the recipient: never the
+    recipient itself; the person's consent by the coordinator agency or the holder of every
+    category; a provision of law only by the holder of every category."""
+    if is_recipient(agency, recipient_id=recipient_id, recipient_kind=recipient_kind):
+        return False
+    if is_consent and agency.pk == case.coordinator_agency_id:
+        return True
+    return bool(categories) and all(holds_category(agency, category) for category in categories)
+
+
+def sharing_recorder(
+    access: CaseAccess, *, recipient_id: int | None, recipient_kind: str, is_consent: bool, categories
+) -> Agency | None:
+    """The agency through which the user records this sharing (the coordinator agency first),
+    or None when none of theirs may (``may_record_sharing``)."""
+    if not access:
+        return None
+    case = access.case
+    agencies = sorted((a for a, _role in access.acting), key=lambda a: a.pk != case.coordinator_agency_id)
+    for agency in agencies:
+        if may_record_sharing(
+            agency,
+            case,
+            recipient_id=recipient_id,
+            recipient_kind=recipient_kind,
+            is_consent=is_consent,
+            categories=categories,
+        ):
+            return agency
+    return None
+
+
 def can_record_consent(user, case) -> bool:
-    """Members of the coordinator agency and of any participating agency (the coordinator
-    agency always participates) record the person's consent."""
-    return can_view_case(user, case)
+    """The consent form and the recording route: people of the case's coordinator agency and
+    of an agency that holds a category (its own service) in the case. What they may record
+    is then ``may_record_sharing``; an agency that holds nothing (the allocation office)
+    records nothing."""
+    access = case_access(user, case)
+    return any(
+        agency.pk == case.coordinator_agency_id or any(holds_category(agency, c) for c in CATEGORIES)
+        for agency, _role in (access.acting if access else ())
+    )
 
 
 def can_revoke_consent(user, consent) -> bool:
@@ -326,6 +441,21 @@ def acting_agency(user, case, *, prefer_coordinator: bool = False) -> Agency | N
             if agency.pk == case.coordinator_agency_id:
                 return agency
     return access.acting[0][0]
+
+
+def message_sender_agency(user, case, senders) -> Agency | None:
+    """The agency through which ``user`` may send a message into ``case`` that the model
+    lets the agency kinds ``senders`` send: one of theirs that participates and is of such
+    a kind (``bpmn.engine.write_rules``). None: they may not send it."""
+    access = case_access(user, case)
+    return next((agency for agency, _role in (access.acting if access else ()) if agency.kind in senders), None)
+
+
+def message_starter_agency(user, participants, senders) -> Agency | None:
+    """Of the agencies a message would start a case with, the one through which ``user``
+    may send it: theirs, with a case role, and of a kind in ``senders``."""
+    mine = case_agency_ids(user)
+    return next((a for a in participants if a.pk in mine and a.kind in senders), None)
 
 
 # --- values of case data ----------------------------------------------------------------
@@ -599,15 +729,21 @@ __all__ = [
     "can_work_task",
     "case_access",
     "case_agency_ids",
+    "consentable_categories",
     "decide_category",
     "decide_note",
     "decide_own_value",
     "decide_shared_field",
     "decide_value",
     "default_note_category",
+    "holds_category",
     "is_auditor",
     "is_process_admin",
+    "is_recipient",
+    "may_record_sharing",
+    "need_to_know",
     "note_agencies",
     "note_categories",
+    "sharing_recorder",
     "visible_cases",
 ]

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class RetentionConfig(AppConfig):
     name = "retention"
     verbose_name = "Retention"
+
+    def ready(self):
+        from retention.jobs import run_erasure_job
+        from workflows.jobs import handlers
+        from workflows.models import JobKind
+
+        handlers.register(JobKind.ERASURE, run_erasure_job)

@@ -8,6 +8,7 @@ defaults of the settings apply (``RETENTION_CASE_YEARS``, ``RETENTION_ACCESS_LOG
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -71,3 +72,41 @@ class RetentionRule(models.Model):
 
     def __str__(self):
         return f"{self.process_key or '*'} / {self.category or '*'}: {self.keep_years}"
+
+
+class ErasureTrigger(models.TextChoices):
+    RETENTION = "retention", _("retention period passed")
+    REQUEST = "request", _("the person's request")
+
+
+class ErasureRecord(models.Model):
+    """That a case's personal data was erased: when, why, by which rule, and how much.
+
+    Holds no personal data (the case is a tombstone by then): the auditor's record, kept
+    as long as the access log of the case (``access_log_until``).
+    """
+
+    case = models.OneToOneField("workflows.Case", on_delete=models.PROTECT, related_name="erasure")
+    trigger = models.CharField(max_length=20, choices=ErasureTrigger.choices)
+    erased_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, help_text="When the case closed")
+    due_at = models.DateTimeField(null=True, help_text="When its retention ended (by the rule below)")
+    rule = models.CharField(max_length=40, help_text='"rule:<id>" or "default"')
+    rule_category = models.CharField(max_length=20, help_text="The category whose period decided")
+    keep_years = models.PositiveSmallIntegerField()
+    legal_basis = models.CharField(max_length=300)
+    access_log_until = models.DateTimeField(help_text="The access log of the case is kept until then, pseudonymised")
+    removed = models.JSONField(default=dict, help_text="What was removed or emptied, counted per kind")
+    job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True, help_text="Why, for an erasure on request")
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+
+    def __str__(self):
+        return f"{self.case_id} erased {self.erased_at:%Y-%m-%d} ({self.trigger})"

@@ -108,7 +108,26 @@ def outcome_kinds(db):
 
 
 @pytest.fixture
-def shipped(db, outcome_kinds):
+def legal_bases(db):
+    """The seeded legal bases, as the data migration seeds them; returns {"law paragraph": LegalBasis}."""
+    import importlib
+
+    from django.apps import apps
+
+    from permissions.models import LegalBasis
+
+    importlib.import_module("permissions.migrations.0008_seed_legal_bases").seed(apps, None)
+    return {f"{basis.law} {basis.paragraph}": basis for basis in LegalBasis.objects.all()}
+
+
+@pytest.fixture
+def consent_basis(legal_bases):
+    """The person's consent (forvaltningsloven § 13 a nr. 1)."""
+    return legal_bases["forvaltningsloven § 13 a nr. 1"]
+
+
+@pytest.fixture
+def shipped(db, outcome_kinds, legal_bases):
     """Deploy the shipped processes (each ends in the outcome form, hence the outcome
     kinds); returns {key: ProcessDefinition}."""
     from bpmn.loading import bpmn_files, forms_for

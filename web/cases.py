@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.national_id import mask_national_id
 from permissions import rules
-from permissions.models import CATEGORIES, CONSENT_BASIS, AgencyKind
+from permissions.models import AgencyKind
 from web.notes import notes_section
 from web.pages import (
     data_sections,
@@ -62,7 +64,12 @@ def case_list(request):
     if process not in {p.key for p in processes}:
         process = ""  # only the processes offered in the form
     overdue = request.GET.get("overdue") == "1"  # a checkbox: ticked or "all"
-    data = {"status": request.GET.get("status", ""), "process_key": process, "overdue": "true" if overdue else ""}
+    data = {
+        "status": request.GET.get("status", ""),
+        "process_key": process,
+        "overdue": "true" if overdue else "",
+        "q": request.GET.get("q", "")[:200],
+    }
     filterset = CaseFilter(data, selectors.cases_for(user), request=request)
     # A bad filter value is ignored (``.qs`` narrows by the valid ones).
     page, query = page_of(request, filterset.qs)
@@ -77,6 +84,7 @@ def case_list(request):
             "processes": processes,
             "status": status,
             "process": process,
+            "q": request.GET.get("q", "")[:200],
             "overdue": overdue,
             "statuses": dict(CaseStatus.choices),
             "works_cases": works_cases(user),
@@ -195,6 +203,7 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
         "cases/detail.html",
         {
             "case": case,
+            "process_name": selectors.process_name(case.process_key),
             "view": view,
             "person": view.person,
             "status_label": case.get_status_display(),
@@ -209,11 +218,7 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
             "events": [(event, event.get_kind_display()) for event in events],
             "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
             "diagram": diagram_data(case, user),
-            "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
-            "can_record_consent": rules.can_record_consent(user, case),
-            "categories": [(c, rules.CATEGORY_LABELS[c]) for c in CATEGORIES],
-            "consent_values": consent_values or {"basis": CONSENT_BASIS, "categories": []},
-            "consent_errors": _errors_by_field(consent_errors),
+            **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
             "now": now,
@@ -222,8 +227,36 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
     )
 
 
+def _consent_form(user, view, values, errors) -> dict:
+    """The consents and the form that records one: the recipients are the other participating
+    agencies, the categories those the process can share, the bases the admins' list."""
+    case = view.case
+    bases = list(selectors.legal_bases_for(user))
+    mine = rules.case_access(user, case).agency_ids
+    default_basis = next((b.pk for b in bases if b.is_consent), "")
+    return {
+        "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
+        "can_record_consent": rules.can_record_consent(user, case),
+        "recipients": [p for p in view.participants if p.agency_id not in mine],
+        "categories": [
+            (c, rules.CATEGORY_LABELS[c]) for c in rules.consentable_categories(selectors.case_field_rules(case))
+        ],
+        "legal_bases": bases,
+        "consent_values": values or {"legal_basis": str(default_basis), "categories": []},
+        "consent_errors": _errors_by_field(errors),
+    }
+
+
+# A consent form with errors is shown again after a redirect (Post/Redirect/Get): a reload
+# of the page then shows it, and never records the consent a second time.
+CONSENT_FORM_SESSION_KEY = "brobygger.consent_form"
+
+
 @ui_view
 def case_detail(request, pk):
+    kept = request.session.pop(CONSENT_FORM_SESSION_KEY, None)
+    if kept and kept.get("case") == pk:
+        return _case_page(request, pk, consent_values=kept["values"], consent_errors=kept["errors"])
     return _case_page(request, pk)
 
 
@@ -261,7 +294,7 @@ def consent_record(request, pk):
         "agency": post.get("agency", ""),
         "categories": post.getlist("categories"),
         "purpose": post.get("purpose", ""),
-        "basis": post.get("basis", "") or CONSENT_BASIS,
+        "legal_basis": post.get("legal_basis", ""),
         "expires": post.get("expires", ""),
         "note": post.get("note", ""),
     }
@@ -272,20 +305,30 @@ def consent_record(request, pk):
             agency=values["agency"] or None,
             categories=values["categories"],
             purpose=values["purpose"],
-            basis=values["basis"],
+            legal_basis=values["legal_basis"],
             expires_at=_expiry(values["expires"]),
             note=values["note"],
         )
     except InvalidInput as exc:
-        return _case_page(request, pk, consent_values=values, consent_errors=exc.errors, status=400)
+        request.session[CONSENT_FORM_SESSION_KEY] = {"case": pk, "values": values, "errors": exc.errors}
+        return HttpResponseRedirect(reverse("case", args=[pk]) + "#consents")
+    except Forbidden as exc:
+        errors = [{"field": "agency", "message": error_text(exc)}]
+        return _case_page(request, pk, consent_values=values, consent_errors=errors, status=403)
     messages.success(request, _("The consent is recorded and applies at once."))
     return redirect("case", pk=pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @ui_view
 def consent_revoke(request, pk, consent_pk):
-    selectors.case_for(request.user, pk)
+    """GET: ask "withdraw this consent?"; POST: withdraw it."""
+    case = selectors.case_for(request.user, pk)
+    if request.method != "POST":
+        consent = selectors.consents_for_case(actor=request.user, case=case).filter(pk=consent_pk).first()
+        if consent is None or not rules.can_revoke_consent(request.user, consent) or consent.revoked_at:
+            raise NotFound("consent.not_found")
+        return render(request, "cases/consent_revoke.html", {"case": case, "consent": consent})
     try:
         services.revoke_consent(actor=request.user, consent_id=consent_pk)
     except Conflict as exc:

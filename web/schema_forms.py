@@ -8,11 +8,13 @@ value that cannot be converted is left out and reported here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy
 
 from core.errors import field_error
+from web.templatetags.ui import day
 
 YES, NO = "true", "false"
 TEXTAREA_FROM = 300  # strings allowed to be longer than this get a text area
@@ -166,6 +168,9 @@ def field_choice_labels(forms: dict[str, dict]) -> dict[str, dict[str, str]]:
     return labels
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def display_value(value) -> str:
     if isinstance(value, bool):
         return str(gettext_lazy("Yes") if value else gettext_lazy("No"))
@@ -175,4 +180,6 @@ def display_value(value) -> str:
         return ", ".join(display_value(v) for v in value)
     if isinstance(value, str) and "_" in value and " " not in value:
         return option_label(value)
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return day(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere
     return str(value)

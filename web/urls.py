@@ -1,10 +1,14 @@
 """Web UI routes (design §8), mounted at the site root."""
 
+from django.templatetags.static import static
 from django.urls import path
+from django.views.generic import RedirectView
 
 from web import cases, notes, tasks
 
 urlpatterns = [
+    # Browsers ask for /favicon.ico on every page whatever the page links: answer, not 404.
+    path("favicon.ico", RedirectView.as_view(url=static("brobygger/favicon.svg"), permanent=True)),
     path("tasks/", tasks.inbox, name="tasks"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),

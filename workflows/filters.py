@@ -18,6 +18,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.fields import BooleanField as DRFBooleanField
 
+from core.national_id import birth_date_prefixes
 from permissions import rules
 from permissions.models import CaseParticipant
 from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Incident, Task, TaskStatus
@@ -74,10 +75,28 @@ class CaseFilter(django_filters.FilterSet):
     process_key = django_filters.CharFilter(max_length=200, help_text="the key of the case's process")
     agency = IdFilter(method="filter_agency", help_text="a participating agency's id")
     overdue = StrictBooleanFilter(method="filter_overdue", help_text="has an open task past its due date")
+    q = django_filters.CharFilter(
+        max_length=200,
+        method="filter_search",
+        help_text="search: part of the person's name or of the case reference, or the person's date of birth "
+        "(`17.09.1920`, `170920`, `1920-09-17`)",
+    )
 
     class Meta:
         model = Case
-        fields = ["status", "process_key", "agency", "overdue"]
+        fields = ["status", "process_key", "agency", "overdue", "q"]
+
+    def filter_search(self, queryset, name, value):
+        """Name and date of birth are identity, open to every participant of the cases the
+        queryset already holds (``rules.OPEN_CATEGORIES``). Never the whole national id:
+        only its birth-date part, which the masked number shows anyway."""
+        value = value.strip()
+        if not value:
+            return queryset
+        match = Q(person__name__icontains=value) | Q(reference__icontains=value)
+        for prefix in birth_date_prefixes(value):
+            match |= Q(person__national_id__startswith=prefix)
+        return queryset.filter(match)
 
     def filter_agency(self, queryset, name, value):
         return queryset.filter(Exists(CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id=value)))

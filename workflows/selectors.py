@@ -11,18 +11,20 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
+from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import parse_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent
+from permissions.models import AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, Incident, ProcessInstance, Task
+from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, EventKind, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
 
@@ -32,6 +34,13 @@ def agencies_for(user):
     if not rules.can_use_directory(user):
         return Agency.objects.none()
     return Agency.objects.order_by("name")
+
+
+def legal_bases_for(user):
+    """The active legal bases a sharing can rest on (same audience as the directory)."""
+    if not rules.can_use_directory(user):
+        return LegalBasis.objects.none()
+    return LegalBasis.objects.filter(active=True)
 
 
 def process_definitions_for(user):
@@ -57,13 +66,35 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
 
 
 def cases_for(user):
-    """The cases ``user`` may see, newest first, with ``open_task_count`` and ``next_timer_at``.
-    Narrow it with ``workflows.filters.CaseFilter``."""
-    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency"))
-    return queryset.annotate(
+    """The cases ``user`` may see, newest first, with ``open_task_count``, ``next_timer_at``,
+    ``next_deadline`` (the earlier of the next timer and the earliest due date of an open
+    task) and ``process_name``. The person comes along: their name is identity, open to
+    every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
+    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person"))
+    next_task_due = Subquery(
+        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__isnull=False)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    queryset = queryset.annotate(
         open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True),
-        next_timer_at=Min("instances__next_timer_at"),  # the case's next deadline (a timer)
-    ).order_by("-opened_at", "-id")
+        next_timer_at=Min("instances__next_timer_at"),  # the case's next timer
+        next_task_due=next_task_due,
+        process_name=Subquery(
+            ProcessDefinition.objects.filter(key=OuterRef("process_key")).order_by("-version").values("name")[:1]
+        ),
+    )
+    # PostgreSQL's LEAST skips NULLs, SQLite's returns NULL: the COALESCE makes both agree.
+    queryset = queryset.annotate(
+        next_deadline=Coalesce(Least("next_timer_at", "next_task_due"), "next_timer_at", "next_task_due")
+    )
+    return queryset.order_by("-opened_at", "-id")
+
+
+def process_name(key: str) -> str:
+    """The name of a process as its latest version gives it (the key when it has none)."""
+    name = ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("name", flat=True).first()
+    return name or key
 
 
 def case_for(user, case: Case | int | str) -> Case:
@@ -107,6 +138,24 @@ def case_timeline_for(case, user):
     )
 
 
+# Event detail only some readers get: an incident's error text (rules.can_see_incident_errors).
+INCIDENT_ERROR_KEYS = ("error",)
+
+
+def event_detail_for(event, user) -> dict:
+    """An event's detail as ``user`` may read it (timeline answers and pages)."""
+    detail = event.detail or {}
+    if event.kind == EventKind.INCIDENT and not rules.can_see_incident_errors(user):
+        return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
+    return detail
+
+
+def incident_error(incident) -> str:
+    """The incident's error text for the process admin, scrubbed again of the case's data
+    (rows written before errors were scrubbed where they were raised, a job's error)."""
+    return scrub.scrub(incident.error, scrub.literals(incident.case.data if incident.case_id else {}))
+
+
 @dataclass(frozen=True)
 class Diagram:
     process_key: str
@@ -142,7 +191,7 @@ def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
     visible = rules.visible_cases(user, Case.objects.all())
-    queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case")
+    queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case", "case__person")
     return queryset.order_by("due_at", "id")
 
 
@@ -188,8 +237,14 @@ class CaseView:
     person: dict
     data: dict
     open_tasks: list
-    next_timer_at: datetime.datetime | None  # the case's next deadline (timer)
+    next_timer_at: datetime.datetime | None  # the case's next timer
     outcome: case_outcomes.OutcomeView | None = None  # masked as its housing data is
+
+    @property
+    def next_deadline(self) -> datetime.datetime | None:
+        """The case's next deadline: its next timer or an open task's due date, the earlier."""
+        dates = [task.due_at for task in self.open_tasks if task.due_at] + [self.next_timer_at]
+        return min((d for d in dates if d), default=None)
 
 
 def case_runtime(case) -> DefinitionRuntime | None:
@@ -251,13 +306,13 @@ def task_view_for(user, task_id) -> TaskView:
 def consents_for_case(*, actor, case):
     """All consents recorded in the case (active, expired and revoked), newest first."""
     case = case_for(actor, case)
-    return Consent.objects.filter(case=case).select_related("agency", "recorded_by", "revoked_by")
+    return Consent.objects.filter(case=case).select_related("agency", "legal_basis", "recorded_by", "revoked_by")
 
 
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency")
+    return AccessLog.objects.filter(case=case).select_related("agency", "user")
 
 
 @dataclass(frozen=True)
@@ -289,7 +344,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
-        .select_related("agency", "case")
+        .select_related("agency", "case", "user")
         .order_by("-at", "-pk")
     )
     return PersonAccessReport(

@@ -74,7 +74,11 @@ def server_env(database_url: str, static_root: str, extra: dict | None = None) -
 
 def prepare(env: dict) -> None:
     """The schema, the shipped processes and the demo cast, as an operator installs them."""
-    for argv in (["migrate", "--noinput", "-v0"], ["deploy_bpmn", "bpmn/processes"], ["seed_demo", "--force"]):
+    for argv in (
+        ["migrate", "--noinput", "-v0"],
+        ["deploy_bpmn", "bpmn/processes"],
+        ["seed_demo", "--force", "--cases", "0"],
+    ):
         subprocess.run(  # noqa: S603 (our own manage.py)
             [sys.executable, "manage.py", *argv],
             cwd=REPO,

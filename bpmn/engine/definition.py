@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from . import write_rules
 from .camunda_forms import camunda_form_schemas, form_name_for
 from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
 from .events import start_message_names
@@ -56,6 +57,9 @@ class CompiledDefinition:
     fields: dict[str, str]  # form field -> data category ("restricted" when none)
     messages: list[str] = field(default_factory=list)  # message names the process waits for
     start_messages: list[str] = field(default_factory=list)  # messages its start event waits for
+    # message name -> {"senders": agency kinds, "fields": what it may write} (write_rules)
+    message_rules: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    start_form: str | None = None  # the form of the start event: the fields a case start writes
     # Forms converted from camunda:formData (form file name -> JSON schema), stored with
     # the forms given at import; a given form of the same name wins.
     converted_forms: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
@@ -112,10 +116,12 @@ def compile_definition(
     for element_id, task in compiled_tasks.items():
         if not task["form"] and form_name_for(element_id) in forms:
             task["form"] = form_name_for(element_id)
+    start = write_rules.start_form(root, process_id)
     service_tasks, service_issues = _service_tasks(root, spec, subprocess_specs, routing_map, filename)
-    fields, field_issues = _form_fields({**compiled_tasks, **service_tasks}, forms, filename)
-    if field_issues or service_issues:
-        raise BpmnValidationError(service_issues + field_issues)
+    fields, field_issues = _form_fields({**compiled_tasks, **service_tasks, **_start_form_task(start)}, forms, filename)
+    message_rules, message_issues = write_rules.message_rules(root, fields, filename)
+    if field_issues or message_issues or service_issues:
+        raise BpmnValidationError(service_issues + field_issues + message_issues)
     return CompiledDefinition(
         process_id=process_id,
         name=spec.description or process_id,
@@ -125,6 +131,8 @@ def compile_definition(
         fields=fields,
         messages=sorted(_message_names(root)),
         start_messages=sorted(start_message_names(spec)),
+        message_rules=message_rules,
+        start_form=start[1] if start else None,
         converted_forms={name: forms[name] for name in converted},
         service_tasks=service_tasks,
     )
@@ -431,6 +439,11 @@ def _service_tasks(
                 "form": properties.get("formJsonSchemaFilename"),
             }
     return tasks, issues
+
+
+def _start_form_task(start: tuple[str, str] | None) -> dict[str, dict[str, Any]]:
+    """The start form as ``_form_fields`` takes a task's: its fields get categories too."""
+    return {start[0]: {"form": start[1]}} if start else {}
 
 
 def _form_fields(

@@ -73,12 +73,16 @@ class TaskFailed(EngineError):
     incident names ``element_id``; after the data is fixed the task runs again.
 
     ``kind``: "expression-error" or "data-error" (fixable by setting data) or "engine-error".
+    The message carries no value of the workflow's data (``bpmn.engine.scrub``).
     SpiffWorkflow's own exception types never leave ``bpmn.engine``: they become this.
     """
 
-    def __init__(self, message: str, *, element_id: str | None = None, kind: str = "engine-error"):
+    def __init__(
+        self, message: str, *, element_id: str | None = None, kind: str = "engine-error", error_class: str = ""
+    ):
         self.element_id = element_id
         self.kind = kind
+        self.error_class = error_class or type(self).__name__  # what the script raised (ValueError)
         super().__init__(message)
 
 

@@ -35,6 +35,7 @@ from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
+from . import scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
 from .service_tasks import JobServiceTask, started_service_task
@@ -269,7 +270,10 @@ def task_failure(exc: Exception, running: Any = None) -> TaskFailed:
         message += " (" + "; ".join(notes) + ")"
     if kind == "data-error" and not isinstance(exc, WorkflowDataException):
         message = f"the data the task needs is missing or of the wrong type: {type(exc).__name__}: {message}"
-    return TaskFailed(message[:2000], element_id=element_id, kind=kind)
+    # Read by people who may not see the data the task read: no value of it in the text.
+    workflow = getattr(failed if failed is not None else running, "workflow", None)
+    message = scrub.scrub(message, scrub.workflow_literals(workflow))
+    return TaskFailed(message[:2000], element_id=element_id, kind=kind, error_class=scrub.error_class(exc))
 
 
 def describe(exc: BaseException) -> str:

@@ -50,7 +50,9 @@ def test_a_missing_reason_answers_400_naming_the_field_and_records_nothing(outco
     assert bjorn.get(f"/api/v1/cases/{outcome_task.case_id}/").json()["outcome"] is None
 
 
-def test_participants_see_the_outcome_as_they_see_housing_data(outcome_task, client_for, agencies, users):
+def test_participants_see_the_outcome_as_they_see_housing_data(
+    outcome_task, client_for, agencies, users, consent_basis
+):
     bjorn, nils, kari = client_for("bjorn"), client_for("nils"), client_for("kari")
     assert finish(bjorn, outcome_task, NOT_HOUSED).status_code == 200
     url = f"/api/v1/cases/{outcome_task.case_id}/"
@@ -78,7 +80,12 @@ def test_participants_see_the_outcome_as_they_see_housing_data(outcome_task, cli
 
     consent = bjorn.post(
         f"/api/v1/cases/{outcome_task.case_id}/consents/",
-        {"agency": agencies["nav"].pk, "categories": ["housing"], "purpose": "Oppfølging av boligsaken"},
+        {
+            "agency": agencies["nav"].pk,
+            "categories": ["housing"],
+            "purpose": "Oppfølging av boligsaken",
+            "legal_basis": consent_basis.pk,
+        },
         format="json",
     )
     assert consent.status_code == 201

@@ -81,12 +81,12 @@ def test_claiming_twice_answers_200_and_claims_once(client_for, nav_task):
     assert claim_events(nav_task) == [(EventKind.TASK_CLAIMED, "nils")]
 
 
-def test_a_task_claimed_by_someone_else_is_409_naming_only_the_username(client_for, nav_task):
+def test_a_task_claimed_by_someone_else_is_409_naming_the_colleague_by_name(client_for, nav_task):
     ok(post(client_for, "nils", nav_task, "claim"))
     before = stored(nav_task)
     for action in ("claim", "unclaim"):
         assert error(post(client_for, "nora", nav_task, action), 409) == {
-            "detail": "the task is claimed by nils",
+            "detail": "the task is claimed by Nils NAV-veileder",
             "errors": [],
             "code": "task.claimed_by_other",
         }

@@ -206,7 +206,7 @@ def test_schema_documents_every_filter(client_for, db, users):
         return {p["name"]: p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"}
 
     cases = params("/api/v1/cases/")
-    assert set(cases) == {"status", "process_key", "agency", "overdue", "page"}
+    assert set(cases) == {"status", "process_key", "agency", "overdue", "q", "page"}
     assert cases["agency"]["schema"] == {"type": "integer", "minimum": 1}
     assert cases["overdue"]["schema"]["type"] == "boolean"
     assert set(cases["status"]["schema"]["enum"]) == {"open", "completed", "cancelled"}

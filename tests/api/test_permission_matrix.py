@@ -6,6 +6,7 @@ it does not ("out"). Invisible answers 404, visible but forbidden 403.
 
 import pytest
 
+from permissions.models import LegalBasis
 from tests.workflows.helpers import complete, form_data, open_tasks
 
 from .conftest import CAST, SMALL_FORM, small_model
@@ -35,7 +36,9 @@ MEMBER = {
     "complete": 200,
     "complete_done": 403,
     "consents": 200,
-    "consent_create": 201,
+    # Only the coordinator (or the agency that holds housing data) records a sharing of
+    # housing data; NAV, the recipient, never records one for itself.
+    "consent_create": 403,
     "access_log": 403,
 }
 EXPECTED_IN = {
@@ -44,7 +47,7 @@ EXPECTED_IN = {
     "nils": MEMBER,
     "nora": MEMBER,
     "helga": MEMBER,
-    "bjorn": {**MEMBER, "access_log": 200},  # coordinator of the coordinating agency
+    "bjorn": {**MEMBER, "access_log": 200, "consent_create": 201},  # coordinator of the coordinating agency
     "siri": {**MEMBER, "complete_done": None},  # the discharge case has no done task yet
     "ada": HIDDEN,  # process admins never see case data
     "aud": {**HIDDEN, "access_log": 200},  # auditors read the log, never the case
@@ -113,6 +116,7 @@ def _statuses(client, case, user, agencies):
                 else agencies["prison"].pk,
                 "categories": ["housing"],
                 "purpose": "finne bolig",
+                "legal_basis": LegalBasis.objects.get(law="forvaltningsloven", paragraph="§ 13 a nr. 1").pk,
             },
             format="json",
         ).status_code,

@@ -26,7 +26,8 @@ def _complete(client, task_id, overrides=None):
     return response.json()
 
 
-def test_prison_release_over_http(shipped, users, agencies, client_for):
+def test_prison_release_over_http(shipped, users, agencies, client_for, consent_basis):
+    basis = consent_basis.pk
     kari, nils, helga, bjorn = (client_for(name) for name in ("kari", "nils", "helga", "bjorn"))
     started = kari.post(
         "/api/v1/cases/",
@@ -76,7 +77,9 @@ def test_prison_release_over_http(shipped, users, agencies, client_for):
     # The person consents to share housing with NAV: housing shows, health still never.
     consents = f"/api/v1/cases/{case['id']}/consents/"
     housing = bjorn.post(
-        consents, {"agency": agencies["nav"].pk, "categories": ["housing"], "purpose": "finne bolig"}, format="json"
+        consents,
+        {"agency": agencies["nav"].pk, "categories": ["housing"], "purpose": "finne bolig", "legal_basis": basis},
+        format="json",
     )
     assert housing.status_code == 201, housing.json()
     data = nils.get(url).json()["data"]
@@ -86,7 +89,9 @@ def test_prison_release_over_http(shipped, users, agencies, client_for):
 
     # Then health to NAV: NAV sees it at once, and the read is logged with the consent.
     health = bjorn.post(
-        consents, {"agency_kind": "nav", "categories": ["health"], "purpose": "oppfølging"}, format="json"
+        consents,
+        {"agency_kind": "nav", "categories": ["health"], "purpose": "oppfølging", "legal_basis": basis},
+        format="json",
     )
     assert health.status_code == 201, health.json()
     data = nils.get(url).json()["data"]

@@ -49,7 +49,7 @@ def test_case_page_diagram_and_htmx_claim_work_under_the_policy(as_user, live_se
     bjorn.locator('.djs-element.bb-current[data-element-id="Task_housing_application"]').wait_for()
     bjorn.get_by_role("button", name="Ta oppgaven").click()  # htmx swaps the panel in place
     bjorn.locator("#unclaim").wait_for()
-    assert "tatt av bjorn" in bjorn.locator("#task-status").inner_text()
+    assert "tatt av Bjørn Boligkontakt" in bjorn.locator("#task-status").inner_text()
     task.refresh_from_db()
     assert task.status == "claimed" and task.assignee == users["bjorn"]
     assert _violations(bjorn, console) == []

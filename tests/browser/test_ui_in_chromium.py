@@ -69,7 +69,7 @@ def test_a_kari_starts_a_case_and_bjorn_completes_the_housing_task(as_user, live
     row.get_by_role("link", name="Søknad om bolig").click()
     bjorn.get_by_role("button", name="Ta oppgaven").click()  # htmx: the panel updates in place
     bjorn.get_by_role("button", name="Legg tilbake til etaten").wait_for()
-    assert "tatt av bjorn" in bjorn.locator("#task-status").inner_text()
+    assert "tatt av Bjørn Boligkontakt" in bjorn.locator("#task-status").inner_text()
     bjorn.get_by_label("Type søknad").select_option("kommunal_utleiebolig")
     bjorn.get_by_role("button", name="Fullfør oppgaven").click()
     assert "må fylles ut" in _field_error(bjorn, "housing_application_date").inner_text()

@@ -9,7 +9,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceErro
 from core.messages import MESSAGES, render
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = ("core", "bpmn", "permissions", "workflows", "web", "api", "config")
+PRODUCT = ("core", "bpmn", "permissions", "workflows", "retention", "web", "api", "config")
 RAISERS = {
     "NotFound",
     "Forbidden",

@@ -26,7 +26,7 @@ LOGGED = (
 
 
 @pytest.fixture
-def health_consent(users, agencies, prison_case):
+def health_consent(users, agencies, prison_case, consent_basis):
     """The person lets NAV see health data (recorded by the housing coordinator)."""
     return record_consent(
         actor=users["bjorn"],
@@ -34,6 +34,7 @@ def health_consent(users, agencies, prison_case):
         agency=agencies["nav"].pk,
         categories=["health"],
         purpose="Oppfølging av bolig og helse",
+        legal_basis=consent_basis,
     )
 
 

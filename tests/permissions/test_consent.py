@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, InvalidInput, NotFound
 from permissions import rules
-from permissions.models import AccessLog, Consent
+from permissions.models import AccessLog, Consent, LegalBasis
 from permissions.policy import case_data_for
 from workflows.models import Event, EventKind
 from workflows.selectors import access_log_for_case, consents_for_case
@@ -16,8 +16,13 @@ from workflows.selectors import case_field_rules as fields_of
 from workflows.services import record_consent, revoke_consent
 
 
+def _basis(law="forvaltningsloven", paragraph="§ 13 a nr. 1"):
+    return LegalBasis.objects.get(law=law, paragraph=paragraph)
+
+
 def _consent(actor, case, **kwargs):
     kwargs.setdefault("purpose", "Boligsøknad og oppfølging etter løslatelse")
+    kwargs.setdefault("legal_basis", _basis())
     return record_consent(actor=actor, case=case, **kwargs)
 
 
@@ -55,7 +60,8 @@ def test_nav_sees_housing_and_health_only_with_consent(users, agencies, prison_c
         case=prison_case, kind=EventKind.CONSENT_GIVEN, detail__consent=health_consent.pk
     ).exists()
 
-    # Revoked: masked again at once, for the very same user object.
+    # Revoked (by anyone who works the case: withdrawal must be easy): masked again at once,
+    # for the very same user object.
     revoke_consent(actor=nils, consent_id=health_consent.pk)
     assert not rules.can_see_category(nils, prison_case, "health", fields_of(prison_case))
     views = case_data_for(nils, prison_case, fields_of(prison_case))
@@ -95,7 +101,7 @@ def test_consent_is_bound_to_its_case(users, agencies, prison_case, shipped):
     assert not rules.can_see_category(users["nils"], other, "health", fields_of(other))
 
 
-def test_expired_and_future_consents_do_not_count(users, agencies, prison_case):
+def test_expired_and_future_consents_do_not_count(users, agencies, prison_case, consent_basis):
     now = timezone.now()
     nav = agencies["nav"]
     expired = Consent.objects.create(
@@ -104,6 +110,7 @@ def test_expired_and_future_consents_do_not_count(users, agencies, prison_case):
         agency=nav,
         categories=["health"],
         purpose="x",
+        legal_basis=consent_basis,
         given_at=now - datetime.timedelta(days=30),
         expires_at=now - datetime.timedelta(days=1),
         recorded_by=users["bjorn"],
@@ -114,6 +121,7 @@ def test_expired_and_future_consents_do_not_count(users, agencies, prison_case):
         agency=nav,
         categories=["health"],
         purpose="x",
+        legal_basis=consent_basis,
         given_at=now + datetime.timedelta(days=1),
         recorded_by=users["bjorn"],
     )
@@ -144,16 +152,18 @@ def test_legal_basis(users, agencies, prison_case):
         prison_case,
         agency_kind="nav",
         categories=["justice"],
-        basis="straffegjennomføringsloven § 4",
+        legal_basis=_basis("straffegjennomføringsloven", "§ 4"),
         purpose="Melding til NAV ved innsettelse",
     )
     views = case_data_for(users["nils"], prison_case, fields_of(prison_case))
     assert views["justice"].visible
     assert views["justice"].basis == f"legal:straffegjennomføringsloven § 4 (#{consent.pk})"
+    event = Event.objects.get(kind=EventKind.CONSENT_GIVEN)
+    assert event.agency == agencies["prison"] and event.detail["legal_basis"] == consent.legal_basis_id
     assert AccessLog.objects.get(user=users["nils"], category="justice").consent == consent
 
 
-def test_db_constraint_agency_xor_kind(users, agencies, prison_case):
+def test_db_constraint_agency_xor_kind(users, agencies, prison_case, consent_basis):
     from django.db import IntegrityError, transaction
 
     for agency, kind in ((agencies["nav"], "nav"), (None, "")):
@@ -165,6 +175,7 @@ def test_db_constraint_agency_xor_kind(users, agencies, prison_case):
                 agency_kind=kind,
                 categories=["health"],
                 purpose="x",
+                legal_basis=consent_basis,
             )
 
 
@@ -186,10 +197,14 @@ def test_record_consent_validation(users, agencies, prison_case):
             dict(agency_kind="nav", categories=["health"], expires_at=datetime.datetime(2099, 1, 1)),
             "expires_at",
         ),  # naive
-        (dict(agency_kind="nav", categories=["health"], basis=""), "basis"),
+        (dict(agency_kind="nav", categories=["health"], legal_basis=None), "legal_basis"),
+        (dict(agency_kind="nav", categories=["health"], legal_basis=""), "legal_basis"),
+        (dict(agency_kind="nav", categories=["health"], legal_basis=999999), "legal_basis"),
+        (dict(agency_kind="nav", categories=["health"], legal_basis="samtykke"), "legal_basis"),
     ]
     for kwargs, field in cases:
         kwargs.setdefault("purpose", "Oppfølging")
+        kwargs.setdefault("legal_basis", _basis())
         with pytest.raises(InvalidInput) as caught:
             record_consent(actor=bjorn, case=prison_case, **kwargs)
         assert field in [error["field"] for error in caught.value.errors], (kwargs, caught.value.errors)
@@ -209,7 +224,7 @@ def test_outsiders_cannot_record_or_revoke(username, users, agencies, prison_cas
     assert consent.is_active()
 
 
-def test_any_participant_records_consent_by_case_id(users, prison_case):
+def test_the_agency_that_holds_the_data_records_consent_by_case_id(users, prison_case):
     consent = _consent(
         users["helga"], prison_case.pk, agency_kind="housing", categories=["health"], note="Gitt muntlig i møte"
     )

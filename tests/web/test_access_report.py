@@ -19,9 +19,21 @@ def test_the_coordinator_opens_the_report_from_the_case_page(web, prison_case):
 
     assert "Hvem som har sett opplysningene om Ola Nordmann" in page
     assert "179120*****" in page and "17912099997" not in page
-    assert "nils (member)" in page and "NAV Sarpsborg" in page and prison_case.reference in page
+    assert "Nils NAV-veileder (medarbeider)" in page and "nils (member)" not in page
+    assert "NAV Sarpsborg" in page and prison_case.reference in page
     assert 'id="report-incomplete"' not in page  # his only case
 
 
 def test_the_link_is_only_on_the_page_of_those_who_may_give_it(web, prison_case):
     assert 'id="person-access-report"' not in web("nils").get(f"/cases/{prison_case.pk}/").content.decode()
+
+
+def test_the_access_log_says_who_and_why_in_words_not_codes(web, prison_case):
+    intake = open_task(prison_case, "Task_intake_interview")
+    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    web("nils").get(f"/cases/{prison_case.pk}/")  # NAV reads the release date its form shares
+    page = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
+    log = page[page.index('id="access-log"') :]
+    assert "Nils NAV-veileder (medarbeider)" in log and "delt med alle i saken" in log
+    for code in ("own-service", "shared-field", "consent:", "(member)", "(coordinator)", ">coordination<"):
+        assert code not in log

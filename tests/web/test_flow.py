@@ -79,17 +79,17 @@ def test_claim_unclaim_and_conflicts(web, prison_case):
     nils, nora = web("nils"), web("nora")
     assert nils.post(f"/tasks/{nav_task.pk}/claim/", HTTP_HX_REQUEST="true").status_code == 302
     assert Task.objects.get(pk=nav_task.pk).assignee.username == "nils"
-    assert "nils" in nils.get("/tasks/?tab=mine").content.decode()
+    assert "tatt av Nils NAV-veileder" in nils.get("/tasks/?tab=mine").content.decode()
     page = nora.get(f"/tasks/{nav_task.pk}/").content.decode()
-    assert "nils har tatt oppgaven" in page and 'id="complete"' not in page
+    assert "Nils NAV-veileder har tatt oppgaven" in page and 'id="complete"' not in page
     follow = nora.post(f"/tasks/{nav_task.pk}/claim/", follow=True).content.decode()
-    assert "oppgaven er tatt av nils" in follow  # the service's Conflict, shown as a message in bokmål
+    assert "oppgaven er tatt av Nils NAV-veileder" in follow  # the service's Conflict, shown as a message in bokmål
     assert Task.objects.get(pk=nav_task.pk).assignee.username == "nils"
     assert nils.post(f"/tasks/{nav_task.pk}/unclaim/").status_code == 302
     assert Task.objects.get(pk=nav_task.pk).status == "open"
 
 
-def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agencies, prison_case):
+def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agencies, prison_case, consent_basis):
     web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
     web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
     nav_task = open_task(prison_case, "Task_economy_assessment")
@@ -106,7 +106,7 @@ def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agenc
             "agency": agencies["nav"].pk,
             "categories": ["health"],
             "purpose": "Oppfølging etter løslatelse",
-            "basis": "consent",
+            "legal_basis": consent_basis.pk,
         },
     )
     assert response.status_code == 302
@@ -120,11 +120,65 @@ def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agenc
     assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{nav_task.pk}/").content.decode()
 
 
-def test_consent_form_errors_are_shown(web, prison_case):
-    response = web("bjorn").post(f"/cases/{prison_case.pk}/consents/", {"purpose": ""})
-    html = response.content.decode()
-    assert response.status_code == 400 and "velg minst én kategori" in html and "feltet må fylles ut" in html
+def test_nav_cannot_grant_itself_consent_through_the_case_page(web, agencies, prison_case, consent_basis):
+    """Issue 11, point 1, through the web page: NAV is not offered as its own recipient, and a
+    forged post for NAV is refused (403, the reason on the page) with health still masked."""
+    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
+    web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
+    nav_task = open_task(prison_case, "Task_economy_assessment")
+    nils = web("nils")
+    page = nils.get(f"/cases/{prison_case.pk}/").content.decode()
+    form = page[page.index('id="consent-agency"') :]
+    form = form[: form.index("</select>")]
+    assert "NAV Sarpsborg" not in form and "Halden fengsel" in form
+    assert 'name="legal_basis"' in page and "forvaltningsloven § 13 a nr. 1" in page
+
+    forged = {
+        "agency": agencies["nav"].pk,
+        "categories": ["health", "housing", "justice"],
+        "purpose": "x",
+        "legal_basis": consent_basis.pk,
+    }
+    response = nils.post(f"/cases/{prison_case.pk}/consents/", forged)
+    assert response.status_code == 403
+    assert "registrerer aldri deling med seg selv" in response.content.decode()
     assert not Consent.objects.exists()
+    assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{nav_task.pk}/").content.decode()
+
+
+def test_consent_form_errors_are_shown_after_a_redirect_so_a_reload_posts_nothing(web, prison_case):
+    bjorn = web("bjorn")
+    response = bjorn.post(f"/cases/{prison_case.pk}/consents/", {"purpose": ""})
+    assert response.status_code == 302 and response["Location"] == f"/cases/{prison_case.pk}/#consents"
+    html = bjorn.get(response["Location"]).content.decode()
+    assert "velg minst én kategori" in html and "feltet må fylles ut" in html
+    assert "velg minst én kategori" not in bjorn.get(f"/cases/{prison_case.pk}/").content.decode()  # shown once
+    assert not Consent.objects.exists()
+
+
+def test_withdrawing_a_consent_asks_first(web, users, agencies, prison_case, consent_basis):
+    from workflows.services import record_consent
+
+    consent = record_consent(
+        actor=users["bjorn"],
+        case=prison_case.pk,
+        agency=agencies["nav"].pk,
+        categories=["health"],
+        purpose="x",
+        legal_basis=consent_basis,
+    )
+    url = f"/cases/{prison_case.pk}/consents/{consent.pk}/revoke/"
+    page = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
+    assert f'href="{url}"' in page
+    question = web("bjorn").get(url)
+    assert question.status_code == 200 and 'id="confirm-revoke"' in question.content.decode()
+    consent.refresh_from_db()
+    assert consent.revoked_at is None  # asking changed nothing
+    assert web("siri").get(url).status_code == 404  # not a participant
+    assert web("bjorn").post(url).status_code == 302
+    consent.refresh_from_db()
+    assert consent.revoked_at is not None
+    assert web("bjorn").get(url).status_code == 404  # withdrawn already: nothing to ask
 
 
 def test_case_page_draws_holders_timeline_and_diagram(web, prison_case):

@@ -1,12 +1,13 @@
 """The case page and the case list show the case's next deadline ("Neste frist"): the
-earliest timer of its process instances, in local time (Europe/Oslo)."""
+earliest timer of its process instances or due date of an open task, in local time
+(Europe/Oslo)."""
 
 from datetime import UTC, datetime
 
 import pytest
 
 from workflows import selectors
-from workflows.models import ProcessInstance
+from workflows.models import ProcessInstance, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +25,19 @@ def _second_instance(case, next_timer_at):
 
 
 def test_the_case_page_shows_the_earliest_deadline_in_local_time(web, prison_case):
+    Task.objects.filter(case=prison_case).update(due_at=None)
     ProcessInstance.objects.filter(case=prison_case).update(next_timer_at=SUMMER)
     _second_instance(prison_case, WINTER)
 
     page = web("kari").get(f"/cases/{prison_case.pk}/").content.decode()
 
     assert "<dt>Neste frist</dt>" in page
-    assert '<time datetime="2027-01-15T09:30:00+01:00">15. Jan 2027 09:30</time>' in page
+    assert '<time datetime="2027-01-15T09:30:00+01:00">15. januar 2027 09:30</time>' in page
     assert "2027-07-01T08:00" not in page
 
 
-def test_the_case_page_without_a_timer_shows_a_dash(web, prison_case):
+def test_the_case_page_without_a_timer_or_due_task_shows_a_dash(web, prison_case):
+    Task.objects.filter(case=prison_case).update(due_at=None)
     ProcessInstance.objects.filter(case=prison_case).update(next_timer_at=None)
 
     page = web("kari").get(f"/cases/{prison_case.pk}/").content.decode()
@@ -45,15 +48,17 @@ def test_the_case_page_without_a_timer_shows_a_dash(web, prison_case):
 def test_the_case_list_has_a_next_deadline_column(web, prison_case, users, agencies):
     from tests.workflows.helpers import start_prison_case
 
+    Task.objects.update(due_at=None)
     ProcessInstance.objects.filter(case=prison_case).update(next_timer_at=SUMMER)
     without_timer = start_prison_case(users, agencies)
+    Task.objects.filter(case=without_timer).update(due_at=None)
     ProcessInstance.objects.filter(case=without_timer).update(next_timer_at=None)
 
     page = web("kari").get("/cases/").content.decode()
 
     assert '<th scope="col">Neste frist</th>' in page
     assert (
-        '<td data-label="Neste frist"><time datetime="2027-07-01T08:00:00+02:00">1. Jul 2027 08:00</time></td>' in page
+        '<td data-label="Neste frist"><time datetime="2027-07-01T08:00:00+02:00">1. juli 2027 08:00</time></td>' in page
     )
     assert f'<td data-label="Neste frist">{DASH}</td>' in page
 
@@ -73,3 +78,18 @@ def test_the_page_and_the_list_read_the_deadline_from_the_selectors(users, priso
     assert selectors.case_next_timer_at(prison_case) == WINTER
     assert selectors.case_view_for(kari, prison_case.pk).next_timer_at == WINTER
     assert selectors.cases_for(kari).get(pk=prison_case.pk).next_timer_at == WINTER
+
+
+def test_an_open_task_due_before_the_timer_is_the_next_deadline_on_page_and_list(web, users, prison_case):
+    ProcessInstance.objects.filter(case=prison_case).update(next_timer_at=SUMMER)
+    Task.objects.filter(case=prison_case).update(due_at=WINTER)  # overdue or not, it is the next deadline
+    client = web("kari")
+
+    page = client.get(f"/cases/{prison_case.pk}/").content.decode()
+    listing = client.get("/cases/").content.decode()
+
+    assert '<dd id="next-deadline"><time datetime="2027-01-15T09:30:00+01:00">15. januar 2027 09:30</time></dd>' in page
+    assert '<td data-label="Neste frist"><time datetime="2027-01-15T09:30:00+01:00">' in listing
+    assert selectors.cases_for(users["kari"]).get(pk=prison_case.pk).next_deadline == WINTER
+    Task.objects.filter(case=prison_case).update(status="completed")  # done tasks have no deadline
+    assert selectors.cases_for(users["kari"]).get(pk=prison_case.pk).next_deadline == SUMMER

@@ -9,7 +9,7 @@ from web.paging import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
-ROWS = re.compile(r'<td data-label="(?:Sak|Case)"><a href="/cases/(\d+)/">')
+ROWS = re.compile(r'<td data-label="(?:Sak|Case|Person)"><a href="/cases/(\d+)/"')
 
 
 @pytest.fixture

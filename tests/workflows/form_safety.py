@@ -20,17 +20,19 @@ FILL_FORM = {
     },
 }
 
-
+# The start form: what a case start may write (a note).
+START_FORM = {"type": "object", "properties": {"note": {"type": "string", "x-category": "coordination"}}}
+NOTE_SENDERS = properties(senders="nav", fields="note, code")  # NAV's system may change the note
 FORM = properties(formJsonSchemaFilename="fill.schema.json")
 
 
 def model(script: str = "made = 1") -> str:
     nodes = ["StartEvent_1", "Task_fill", "Script_make", "Task_next", "EndEvent_1", "Boundary_note", "EndEvent_note"]
     return definitions(f"""
-        <bpmn:message id="Message_note" name="note_changed"/>
+        <bpmn:message id="Message_note" name="note_changed">{NOTE_SENDERS}</bpmn:message>
         <bpmn:process id="{KEY}" name="Form safety" isExecutable="true">
           {lane_set({"NAV": nodes})}
-          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:startEvent id="StartEvent_1">{properties(formJsonSchemaFilename="start.schema.json")}</bpmn:startEvent>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_fill"/>
           <bpmn:userTask id="Task_fill" name="Fill in">{FORM}</bpmn:userTask>
           <bpmn:boundaryEvent id="Boundary_note" attachedToRef="Task_fill" cancelActivity="false">
@@ -50,7 +52,10 @@ def model(script: str = "made = 1") -> str:
 
 def deploy(form=None, script: str = "made = 1"):
     return deploy_definition(
-        actor=None, bpmn_xml=model(script), forms={"fill.schema.json": form or FILL_FORM}, check_permission=False
+        actor=None,
+        bpmn_xml=model(script),
+        forms={"fill.schema.json": form or FILL_FORM, "start.schema.json": START_FORM},
+        check_permission=False,
     ).definition
 
 

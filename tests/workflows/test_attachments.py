@@ -124,7 +124,7 @@ def test_a_file_name_with_a_path_reaches_neither_the_storage_nor_the_timeline(us
     }
 
 
-def test_downloads_follow_the_category_rules_and_each_is_logged_as_an_export(users, agencies, case):
+def test_downloads_follow_the_category_rules_and_each_is_logged_as_an_export(users, agencies, case, consent_basis):
     attachment = services.add_attachment(actor=users["nils"], case=case.pk, upload=upload(PDF))
     assert attachment.category == "economy"
 
@@ -150,7 +150,12 @@ def test_downloads_follow_the_category_rules_and_each_is_logged_as_an_export(use
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == 2
 
     services.record_consent(
-        actor=users["bjorn"], case=case.pk, agency=agencies["health"].pk, categories=["economy"], purpose="P"
+        actor=users["bjorn"],
+        case=case.pk,
+        agency=agencies["health"].pk,
+        categories=["economy"],
+        purpose="P",
+        legal_basis=consent_basis,
     )
     assert (
         note_selectors.attachment_download(actor=users["helga"], case=case.pk, attachment_id=attachment.pk).content

@@ -58,7 +58,7 @@ def assert_closed_with(case, kind, tenure=""):
 # ------------------------------------------------------------------ Henvendelse om bolig
 
 
-def test_a_referral_from_nav_ends_in_an_owned_home_with_startlan(shipped, users, agencies):
+def test_a_referral_from_nav_ends_in_an_owned_home_with_startlan(shipped, users, agencies, consent_basis):
     case = start(users, agencies, "housing_referral", "nils", ("housing", "nav", "municipality"))
     referral_date = date.today().isoformat()
     work(
@@ -80,6 +80,7 @@ def test_a_referral_from_nav_ends_in_an_owned_home_with_startlan(shipped, users,
         agency=agencies["municipality"],
         categories=["housing", "economy"],
         purpose="Søknad om startlån og tilskudd",
+        legal_basis=consent_basis,
     )
     seen = selectors.task_view_for(mona, decision.pk).case_data
     assert seen["economy"].values["startlan_amount_applied"] == 2_400_000

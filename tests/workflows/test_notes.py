@@ -50,14 +50,19 @@ def test_a_nav_note_is_economy_seen_by_nav_and_the_coordinator_and_masked_for_ot
         assert SECRET not in reason
 
 
-def test_consent_opens_a_note_and_its_withdrawal_closes_it_at_once(users, agencies, case):
+def test_consent_opens_a_note_and_its_withdrawal_closes_it_at_once(users, agencies, case, consent_basis):
     note = services.add_note(actor=users["helga"], case=case.pk, text=HEALTH_SECRET)
     assert note.category == "health"
     assert shown(users["nils"], case)[note.pk][0] is False
     assert shown(users["bjorn"], case)[note.pk][0] is False  # the coordinator sees no health without consent
 
     consent = services.record_consent(
-        actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk, categories=["health"], purpose="Oppfølging"
+        actor=users["bjorn"],
+        case=case.pk,
+        agency=agencies["nav"].pk,
+        categories=["health"],
+        purpose="Oppfølging",
+        legal_basis=consent_basis,
     )
     assert shown(users["nils"], case)[note.pk] == (True, HEALTH_SECRET, None)
     row = AccessLog.objects.filter(user=users["nils"], item="notes").latest("id")
@@ -96,7 +101,7 @@ def test_writing_a_note_is_logged_and_on_the_timeline_without_its_text(users, ca
     assert (row.username, row.category) == ("nils", "economy")
 
 
-def test_the_writer_chooses_among_the_categories_its_agency_may_write(users, agencies, case):
+def test_the_writer_chooses_among_the_categories_its_agency_may_write(users, agencies, case, consent_basis):
     form = note_selectors.note_form_for(actor=users["nils"], case=case.pk)
     nav = agencies["nav"].pk
     assert form.defaults[nav] == "economy"
@@ -119,7 +124,9 @@ def test_the_writer_chooses_among_the_categories_its_agency_may_write(users, age
         assert field_codes(refused) == {("category", "note.unknown_category")}
     assert not Note.objects.exists()
 
-    services.record_consent(actor=users["bjorn"], case=case.pk, agency=nav, categories=["health"], purpose="P")
+    services.record_consent(
+        actor=users["bjorn"], case=case.pk, agency=nav, categories=["health"], purpose="P", legal_basis=consent_basis
+    )
     assert "health" in note_selectors.note_form_for(actor=users["nils"], case=case.pk).categories[nav]
     assert services.add_note(actor=users["nils"], case=case.pk, text="Går til lege", category="health")
 
@@ -205,9 +212,16 @@ def test_only_the_author_corrects_and_the_old_text_is_kept(users, case):
     assert field_codes(refused) == {("version", "note.version_required")}
 
 
-def test_a_note_moved_to_a_closer_category_no_longer_shows_its_old_text_to_the_wider_audience(users, agencies, case):
+def test_a_note_moved_to_a_closer_category_no_longer_shows_its_old_text_to_the_wider_audience(
+    users, agencies, case, consent_basis
+):
     services.record_consent(
-        actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk, categories=["health"], purpose="P"
+        actor=users["bjorn"],
+        case=case.pk,
+        agency=agencies["nav"].pk,
+        categories=["health"],
+        purpose="P",
+        legal_basis=consent_basis,
     )
     note = services.add_note(actor=users["nils"], case=case.pk, text=HEALTH_SECRET, category="coordination")
     assert shown(users["kari"], case)[note.pk][1] == HEALTH_SECRET  # coordination: every participant

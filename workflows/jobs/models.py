@@ -14,6 +14,8 @@ class JobKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     SERVICE = "service", "Service call (HTTP connector)"
     EXTERNAL_TASK = "external_task", "External task (fetched by an agency's system)"
+    # Work of a unit above workflows, run through ``workflows.jobs.handlers``.
+    ERASURE = "erasure", "Erasure of a case past its retention"
 
 
 class JobStatus(models.TextChoices):
@@ -54,6 +56,10 @@ class Job(models.Model):
             # One pending timer job per instance: it is due at the instance's next_timer_at.
             models.UniqueConstraint(
                 fields=["instance"], condition=Q(kind="timer", status="pending"), name="one_pending_timer_job"
+            ),
+            # One pending erasure job per case: the daily sweep may run on several nodes.
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(kind="erasure", status="pending"), name="one_pending_erasure_job"
             ),
         ]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
-from workflows.jobs import queue, reconnect, service, timers
+from workflows.jobs import handlers, queue, reconnect, service, timers
 from workflows.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,8 @@ class Worker:
             # During a burst of timers, look for e-mails and webhooks every few rounds.
             if not self.stopping and (not worked or rounds % EXTERNAL_EVERY == 0):
                 worked += self.run_external()
+            if not self.stopping and not worked:
+                worked += handlers.run_one(self.name)
             if not worked and outcome != timers.SKIPPED:
                 break
             count += worked

@@ -20,6 +20,7 @@ from permissions import rules
 from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind, CaseParticipant
 from workflows import input_limits, steps
+from workflows.forms import schema_errors
 from workflows.models import (
     LIVE_INSTANCE_STATUSES,
     Case,
@@ -89,8 +90,17 @@ def start_case(
         raise InvalidInput("case.invalid", errors=errors)
     if not rules.can_start_case(actor, list(agencies.values())):
         raise Forbidden("case.start_forbidden")
-    start_data = _valid_start_data(runtime, data)
-    starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
+    if start_message:
+        # The message writes the start data: from the agency kinds it names, its fields only.
+        rule = runtime.message_rules.get(start_message) or {"senders": (), "fields": ()}
+        starter_agency = rules.message_starter_agency(actor, agencies.values(), rule["senders"])
+        if starter_agency is None:
+            raise Forbidden("message.sender_not_allowed", name=start_message)
+        writable, code = frozenset(rule["fields"]), "message.field_not_declared"
+    else:
+        starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
+        writable, code = runtime.start_fields, "field.not_in_start_form"
+    start_data = _valid_start_data(runtime, data, writable, code)
 
     with transaction.atomic():
         person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
@@ -202,17 +212,22 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
     return agencies
 
 
-def _valid_start_data(runtime, data) -> dict:
+def _valid_start_data(runtime, data, writable: frozenset[str], code: str) -> dict:
+    """The start data: only ``writable`` fields (the start form's, or the start message's),
+    each valid; 400 naming every other field."""
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise InvalidInput("case.invalid", errors=[field_error("data", "field.expected_object")])
     input_limits.check_data(data, "data")
-    unknown = [name for name in data if name not in runtime.fields]
-    if unknown:
-        raise InvalidInput(
-            "case.data_unknown_fields", errors=[field_error(f"data.{name}", "field.unknown") for name in unknown]
-        )
+    errors = []
+    for name, value in data.items():
+        if name not in writable:
+            errors.append(field_error(f"data.{name}", code))
+        else:
+            errors += schema_errors(runtime.field_validators[name].iter_errors(value), prefix=f"data.{name}")
+    if errors:
+        raise InvalidInput("case.data_invalid", errors=errors)
     return dict(data)
 
 

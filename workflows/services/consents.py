@@ -1,5 +1,9 @@
 """Consent use cases, shared by the web UI and the API: record and revoke.
 
+A sharing rests on a provision from the process admins' list (``LegalBasis``: the person's
+consent or a provision of law), is recorded by the coordinator or the agency that holds the
+data and never by the recipient, and covers only categories the recipient needs to know in
+the case's process (``permissions.rules``: ``may_record_sharing``, ``need_to_know``).
 Each change is one transaction together with its ``Event`` on the case timeline.
 The reads (the case's consents, its access log, the person's access report) are selectors.
 """
@@ -14,13 +18,12 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
-from permissions.models import CATEGORIES, CONSENT_BASIS, Agency, AgencyKind, Consent
+from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
 from workflows import selectors
 from workflows.models import Event, EventKind
 
 MAX_PURPOSE = 2000
 MAX_NOTE = 4000
-MAX_BASIS = 200
 
 
 def _recipient(case, agency, agency_kind, errors) -> tuple[Agency | None, str]:
@@ -86,6 +89,35 @@ def _valid_expiry(expires_at, now, errors):
     return expires_at
 
 
+def _valid_provision(legal_basis, errors) -> LegalBasis | None:
+    if isinstance(legal_basis, LegalBasis):
+        provision = legal_basis
+    elif legal_basis in (None, ""):
+        errors.append(field_error("legal_basis", "field.required"))
+        return None
+    else:
+        provision = LegalBasis.objects.filter(pk=parse_id(legal_basis)).first()
+    if provision is None or not provision.active:
+        errors.append(field_error("legal_basis", "consent.unknown_legal_basis"))
+        return None
+    return provision
+
+
+def _within_need_to_know(case, kind, categories, provision, errors) -> None:
+    """Each category must be one the recipient needs in this process, and the provision must
+    cover the recipient's kind and the category."""
+    needed = rules.need_to_know(kind, selectors.case_field_rules(case))
+    if provision is not None and kind not in provision.agency_kinds:
+        errors.append(field_error("legal_basis", "consent.basis_not_for_kind", kind=kind))
+    for index, category in enumerate(categories):
+        if category in rules.OPEN_CATEGORIES:
+            errors.append(field_error(f"categories.{index}", "consent.category_open", category=category))
+        elif category not in needed:
+            errors.append(field_error(f"categories.{index}", "consent.category_not_needed", category=category))
+        elif provision is not None and category not in provision.categories:
+            errors.append(field_error(f"categories.{index}", "consent.basis_not_for_category", category=category))
+
+
 def record_consent(
     *,
     actor,
@@ -94,15 +126,17 @@ def record_consent(
     agency_kind=None,
     categories,
     purpose,
-    basis: str = CONSENT_BASIS,
+    legal_basis,
     expires_at=None,
     note: str = "",
 ) -> Consent:
-    """Record the person's consent (or a named legal basis) to share ``categories`` of
-    this case with ``agency`` or with the case's agency of kind ``agency_kind``.
+    """Record the sharing of ``categories`` of this case with ``agency``, or with the case's
+    agency of kind ``agency_kind``, on ``legal_basis`` (a ``LegalBasis`` or its id).
 
-    Takes effect at once. Who may: people with a case role in an agency that takes
-    part in the case (the coordinator agency always does).
+    Takes effect at once and lasts until revoked or ``expires_at``. Who may:
+    ``rules.may_record_sharing`` (the coordinator agency for the person's consent, the
+    agency that holds every category for any provision, never the recipient); what:
+    ``rules.need_to_know`` and the provision's coverage.
     """
     case = selectors.case_for(actor, case)
     if not rules.can_record_consent(actor, case):
@@ -111,12 +145,30 @@ def record_consent(
     errors: list[dict] = []
     recipient, kind = _recipient(case, agency, agency_kind, errors)
     valid_categories = _valid_categories(categories, errors)
+    provision = _valid_provision(legal_basis, errors)
     purpose = _valid_text(purpose, "purpose", MAX_PURPOSE, errors, required=True)
-    basis = _valid_text(basis, "basis", MAX_BASIS, errors, required=True)
     note = _valid_text(note, "note", MAX_NOTE, errors, required=False)
     expires_at = _valid_expiry(expires_at, now, errors)
+    recipient_kind = recipient.kind if recipient is not None else kind
+    if recipient_kind and not errors:
+        _within_need_to_know(case, recipient_kind, valid_categories, provision, errors)
     if errors:
         raise InvalidInput("consent.invalid", errors=errors)
+    access = rules.case_access(actor, case)
+    recorder = rules.sharing_recorder(
+        access,
+        recipient_id=recipient.pk if recipient is not None else None,
+        recipient_kind=recipient_kind,
+        is_consent=provision.is_consent,
+        categories=valid_categories,
+    )
+    if recorder is None:
+        recipient_id = recipient.pk if recipient is not None else None
+        own = all(
+            rules.is_recipient(agency, recipient_id=recipient_id, recipient_kind=recipient_kind)
+            for agency, _role in access.acting
+        )
+        raise Forbidden("consent.recipient_records" if own else "consent.not_holder")
 
     with transaction.atomic():
         consent = Consent.objects.create(
@@ -126,7 +178,7 @@ def record_consent(
             agency_kind=kind,
             categories=valid_categories,
             purpose=purpose,
-            basis=basis,
+            legal_basis=provision,
             note=note,
             given_at=now,
             expires_at=expires_at,
@@ -136,12 +188,13 @@ def record_consent(
             case=case,
             kind=EventKind.CONSENT_GIVEN,
             actor=actor,
-            agency=rules.acting_agency(actor, case, prefer_coordinator=True),
+            agency=recorder,
             to_agency=recipient,
             detail={
                 "consent": consent.pk,
                 "categories": valid_categories,
-                "basis": basis,
+                "legal_basis": provision.pk,
+                "basis": f"{provision.law} {provision.paragraph}",
                 "agency_kind": kind or (recipient.kind if recipient else ""),
                 "expires_at": expires_at.isoformat() if expires_at else None,
             },

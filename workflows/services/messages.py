@@ -22,7 +22,7 @@ from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
-from core.errors import Conflict, InvalidInput, NotFound, field_error
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from permissions import rules
 from workflows import input_limits, steps
 from workflows.forms import schema_errors
@@ -52,7 +52,7 @@ def correlate_message(
     if not (case_reference or correlation_key):
         return _start_case(actor, name, payload, message_id, start)
     case = _target_case(case_reference, correlation_key)
-    agency = _sender_agency(actor, case)
+    agency = _sender_agency(actor, case, name)
     with transaction.atomic():
         instances = list(steps.locked_instances().filter(case=case, status__in=LIVE_INSTANCE_STATUSES).order_by("pk"))
         if message_id and ReceivedMessage.objects.filter(sender_agency=agency, message_id=message_id).exists():
@@ -63,7 +63,9 @@ def correlate_message(
                 break
         else:
             raise NotFound("message.nothing_waits", reference=case.reference, name=name)
-        fields = _valid_payload(runtime, payload)
+        if agency.kind not in _declared(runtime, name)["senders"]:  # this instance's version may say otherwise
+            raise Forbidden("message.sender_not_allowed", name=name)
+        fields = _valid_payload(runtime, name, payload)
         if message_id and not _remember(message_id, name, case, actor, agency):
             return MessageResult("duplicate", case, message_id)
         case = instance.case  # read under the lock
@@ -138,7 +140,7 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
     sender_agency_id = _start_sender_agency_id(actor, start)
     if message_id and sender_agency_id and (earlier := _earlier(message_id, sender_agency_id)) is not None:
         return _duplicate_start(actor, earlier, message_id)
-    fields = _valid_payload(runtime_for(definition), payload)
+    fields = _valid_payload(runtime_for(definition), name, payload)
     try:
         with transaction.atomic():
             case = start_case(
@@ -150,7 +152,7 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
                 start_message=name,
                 message_id=message_id,
             )
-            if message_id and not _remember(message_id, name, case, actor, _sender_agency(actor, case)):
+            if message_id and not _remember(message_id, name, case, actor, _sender_agency(actor, case, name)):
                 raise _Duplicate  # a parallel request with the same id won: undo this case
     except _Duplicate:
         return _duplicate_start(actor, _earlier(message_id, sender_agency_id), message_id)
@@ -218,23 +220,43 @@ def _target_case(case_reference, correlation_key) -> Case:
     return case
 
 
-def _sender_agency(actor, case):
-    """The sender acts through an agency of theirs that takes part in the case
-    (``rules.acting_agency``); others learn nothing about the case (404)."""
-    agency = rules.acting_agency(actor, case)
-    if agency is None:
+def _sender_agency(actor, case, name):
+    """The agency through which the sender acts: one of theirs that takes part in the case
+    (others learn nothing about the case: 404) and of a kind the model lets send ``name``
+    (``rules.message_sender_agency``; 403 otherwise)."""
+    acting = rules.acting_agency(actor, case)
+    if acting is None:
         raise NotFound("case.not_found")
+    live = case.instances.filter(status__in=LIVE_INSTANCE_STATUSES).values_list("definition_id", flat=True)
+    runtimes = [runtime_for(definition_id) for definition_id in set(live)]
+    if not any(name in runtime.messages for runtime in runtimes):
+        return acting  # a message the process never waits for: 404 "nothing waits" below
+    senders = {kind for runtime in runtimes for kind in _declared(runtime, name)["senders"]}
+    agency = rules.message_sender_agency(actor, case, senders)
+    if agency is None:
+        raise Forbidden("message.sender_not_allowed", name=name)
     return agency
 
 
-def _valid_payload(runtime, payload: dict) -> dict:
+NOT_DECLARED = {"senders": (), "fields": ()}
+
+
+def _declared(runtime, name) -> dict:
+    """Who may send ``name`` and which fields it writes, as the model declares it
+    (``bpmn.engine.write_rules``); an undeclared message nobody may send from outside."""
+    return runtime.message_rules.get(name) or NOT_DECLARED
+
+
+def _valid_payload(runtime, name, payload: dict) -> dict:
+    """Only the fields the message declares, each valid as its form says: 400 naming
+    every other field (another agency's data cannot ride on a message)."""
+    declared = _declared(runtime, name)["fields"]
     errors = []
     for key, value in payload.items():
-        validator = runtime.field_validators.get(key) if key in runtime.fields else None
-        if validator is None:
-            errors.append(field_error(f"payload.{key}", "field.unknown_in_process"))
+        if key not in declared:
+            errors.append(field_error(f"payload.{key}", "message.field_not_declared"))
             continue
-        errors += schema_errors(validator.iter_errors(value), prefix=f"payload.{key}")
+        errors += schema_errors(runtime.field_validators[key].iter_errors(value), prefix=f"payload.{key}")
     if errors:
         raise InvalidInput("message.payload_invalid", errors=errors)
     return payload

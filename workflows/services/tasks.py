@@ -50,7 +50,10 @@ def _ensure_open_to(task: Task, actor) -> None:
         return
     if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
         raise Conflict("task.completed" if task.status == TaskStatus.COMPLETED else "task.cancelled")
-    raise Conflict("task.claimed_by_other", name=task.assignee.get_username() if task.assignee else "?")
+    raise Conflict(
+        "task.claimed_by_other",
+        name=(task.assignee.get_full_name() or task.assignee.get_username()) if task.assignee else "?",
+    )
 
 
 def claim_task(*, actor, task_id) -> Task:

@@ -90,15 +90,19 @@ class Step:
         self.events.append(event)
         return event
 
-    def incident(self, *, kind: str, element_id: str, error: str) -> Incident:
-        """Record an incident of this instance; sent at once, since its event names its id."""
+    def incident(self, *, kind: str, element_id: str, error: str, error_class: str = "") -> Incident:
+        """Record an incident of this instance; sent at once, since its event names its id.
+        ``error`` carries no value of case data (``bpmn.engine.scrub``, applied where the
+        engine raised); only a process admin is shown it (``rules.can_see_incident_errors``)."""
         incident = Incident(
             instance=self.instance, case_id=self.instance.case_id, element_id=element_id, kind=kind, error=error
         )
         self.batch.insert([incident])
         self.batch.flush()
         self.event(
-            EventKind.INCIDENT, element_id=element_id, detail={"incident": incident.pk, "kind": kind, "error": error}
+            EventKind.INCIDENT,
+            element_id=element_id,
+            detail={"incident": incident.pk, "kind": kind, "error_class": error_class, "error": error},
         )
         return incident
 
@@ -188,18 +192,18 @@ def advance(
             raise failed
         engine.advance(workflow, step_cap=step_cap())
     except TaskFailed as exc:
-        failure = (exc.kind, exc.element_id or "", str(exc))
+        failure = (exc.kind, exc.element_id or "", str(exc), exc.error_class)
     except StepLimitExceeded as exc:
-        failure = ("step-limit", "", str(exc))
+        failure = ("step-limit", "", str(exc), type(exc).__name__)
     except EngineError as exc:
-        failure = ("engine-error", "", engine.describe(exc))
+        failure = ("engine-error", "", engine.describe(exc), type(exc).__name__)
 
     fired = engine_events.fired_timers(workflow, timers_before)
     thrown = engine_events.thrown_messages(workflow)
     try:
         instance.state = engine.dump_workflow(workflow, max_bytes=settings.BROBYGGER["ENGINE_STATE_MAX_BYTES"])
     except StateTooLarge as exc:  # the advance is dropped, its timers and messages with it
-        failure, fired, thrown = ("state-too-large", exc.element_id or "", str(exc)), [], []
+        failure, fired, thrown = ("state-too-large", exc.element_id or "", str(exc), type(exc).__name__), [], []
         workflow = before_advance() if before_advance else saved_workflow(instance, runtime)
         instance.state = engine.dump_workflow(workflow)
     instance.version += 1
@@ -231,8 +235,8 @@ def advance(
     if outcome.created:
         queue.enqueue_task_notifications(outcome.created, batch)
     if failure is not None:
-        kind, element_id, error = failure
-        outcome.incident = step.incident(kind=kind, element_id=element_id, error=error)
+        kind, element_id, error, error_class = failure
+        outcome.incident = step.incident(kind=kind, element_id=element_id, error=error, error_class=error_class)
     if outcome.completed:
         _complete_case(step)
     step.write()

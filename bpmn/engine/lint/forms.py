@@ -9,7 +9,16 @@ from lxml import etree
 
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
-from .model import DUE_IN_PROPERTY, FORM_PROPERTY, _describe, _human_tasks, _property, _property_value, _quoted_list
+from .model import (
+    DUE_IN_PROPERTY,
+    FORM_PROPERTY,
+    _describe,
+    _human_tasks,
+    _property,
+    _property_value,
+    _q,
+    _quoted_list,
+)
 from .state import LintState
 
 DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
@@ -78,32 +87,34 @@ class FormChecks(LintState):
         self._form_problems[form_name] = problems
         return problems
 
+    def _check_form_property(self, el: etree._Element) -> None:
+        if _property(el, FORM_PROPERTY) is None:
+            return
+        form_name = _property_value(el, FORM_PROPERTY)
+        if not form_name:
+            self.add(
+                "missing-form",
+                f"{_describe(el)} has an empty {FORM_PROPERTY}; name the form file or remove the property",
+                el,
+            )
+        elif form_name not in self.forms:
+            given = _quoted_list(sorted(self.forms)) or "none"
+            self.add(
+                "missing-form",
+                f"{_describe(el)} uses the form '{form_name}', which was not "
+                f"deployed with the model (forms given: {given})",
+                el,
+            )
+        else:
+            for code, reason in self._check_form(form_name):
+                self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el)
+
     def check_task_properties(self, process: etree._Element) -> None:
+        # A top-level start event may name the start form: the fields a case start writes.
+        for start in process.iterfind(_q("startEvent")):
+            self._check_form_property(start)
         for task in _human_tasks(process):
-            form_prop = _property(task, FORM_PROPERTY)
-            if form_prop is not None:
-                form_name = _property_value(task, FORM_PROPERTY)
-                if not form_name:
-                    self.add(
-                        "missing-form",
-                        f"{_describe(task)} has an empty {FORM_PROPERTY}; name the form file or remove the property",
-                        task,
-                    )
-                elif form_name not in self.forms:
-                    given = _quoted_list(sorted(self.forms)) or "none"
-                    self.add(
-                        "missing-form",
-                        f"{_describe(task)} uses the form '{form_name}', which was not "
-                        f"deployed with the model (forms given: {given})",
-                        task,
-                    )
-                else:
-                    for code, reason in self._check_form(form_name):
-                        self.add(
-                            code,
-                            f"the form '{form_name}' of {_describe(task)} {reason}",
-                            task,
-                        )
+            self._check_form_property(task)
             if _property(task, DUE_IN_PROPERTY) is not None:
                 due_in = _property_value(task, DUE_IN_PROPERTY) or ""
                 try:

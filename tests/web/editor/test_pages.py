@@ -56,7 +56,7 @@ def test_the_list_shows_versions_with_case_counts_and_deployer(web, users, agenc
     page = web("ada").get(reverse("processes")).content.decode()
     section = page[page.index(f'id="process-{PRISON}"') :]
     section = section[: section.index("</section>")]
-    assert "v2" in section and "v1" in section and "ada" in section
+    assert "v2" in section and "v1" in section and "Ada Prosessadministrator" in section
     rows = section.split("<tr>")[2:]  # header row first
     assert rows[0].count("<td") == 5 and ">0<" in rows[0]  # v2: no cases yet
     assert ">2<" in rows[1]  # v1: the two cases

@@ -15,6 +15,9 @@ TIMER_FORM = {
     "additionalProperties": False,
 }
 
+# The start form: the fields a case start may write (the time the timer waits for).
+START_FORM = {"type": "object", "properties": {"fire_at": TIMER_FORM["properties"]["fire_at"]}}
+
 
 def timer_model():
     """Start -> wait until ``fire_at`` -> prison task -> end."""
@@ -23,7 +26,7 @@ def timer_model():
         f"""
         <bpmn:process id="Proc_timer" name="Wait, then work" isExecutable="true">
           {lane_set({"Kriminalomsorgen": ["StartEvent_1", "Timer_wait", "Task_after", "EndEvent_1"]})}
-          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:startEvent id="StartEvent_1">{properties(formJsonSchemaFilename="start.schema.json")}</bpmn:startEvent>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Timer_wait"/>
           <bpmn:intermediateCatchEvent id="Timer_wait" name="Wait">
             <bpmn:timerEventDefinition><bpmn:timeDate>fire_at</bpmn:timeDate></bpmn:timerEventDefinition>
@@ -44,7 +47,7 @@ def timer_process(db):
     return deploy_definition(
         actor=None,
         bpmn_xml=timer_model(),
-        forms={"after.schema.json": TIMER_FORM},
+        forms={"after.schema.json": TIMER_FORM, "start.schema.json": START_FORM},
         filename="timer.bpmn",
         check_permission=False,
     ).definition

@@ -29,7 +29,9 @@ def admission_model(process_id="Proc_admission", message="patient_admitted"):
     """Message start (hospital) -> housing task -> end: two lanes."""
     form = properties(formJsonSchemaFilename="plan.schema.json")
     return definitions(f"""
-        <bpmn:message id="Message_admitted" name="{message}"/>
+        <bpmn:message id="Message_admitted" name="{message}">
+          {properties(senders="hospital", fields="ward, admitted_on")}
+        </bpmn:message>
         <bpmn:process id="{process_id}" name="Admission" isExecutable="true">
           {lane_set({"Sykehus": ["StartEvent_admitted"], "Boligkontakt": ["Task_plan", "EndEvent_1"]})}
           <bpmn:startEvent id="StartEvent_admitted" name="Patient admitted">

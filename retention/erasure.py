@@ -1,0 +1,190 @@
+"""Erasing a closed case's personal data so that no trace is left (issue 17).
+
+What stays is what the figures and the auditor need and names nobody: the case row (its
+reference, process, agencies, dates and status), its tasks (who worked what, when), its
+events without values, its outcome without the free-text reason, note and attachment
+rows without text, name or bytes, consents without purpose or note, and the access log
+with the person replaced by a pseudonymous key. The person becomes a tombstone.
+Everything else is emptied or deleted in one transaction that holds the case row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict
+from permissions.models import AccessLog, Consent
+from retention.models import ErasureRecord, ErasureTrigger
+from retention.pseudonyms import person_key
+from retention.rules import CaseRetention, retention_of
+from workflows.attachment_storage import discard
+from workflows.models import (
+    Attachment,
+    Case,
+    CaseOutcome,
+    CaseStatus,
+    Event,
+    Incident,
+    Job,
+    Note,
+    NoteRevision,
+    OutboxMessage,
+    Person,
+    ProcessInstance,
+    ReceivedMessage,
+)
+
+TOMBSTONE_NAME = "(slettet)"
+# Event details hold ids, kinds and field names; these keys carry what a sender or an
+# error wrote, so they go.
+EVENT_DETAIL_VALUES = ("message_id", "error")
+# Keys of the serialized workflow state that hold process data (SpiffWorkflow 3's task
+# and workflow data, data objects, and the task-data deltas its serializer writes instead
+# of a task's full data), each with its empty value; the structure around them stays so
+# that the diagram of the case can still show what was done.
+STATE_DATA_KEYS = {
+    "data": {},
+    "data_objects": {},
+    "internal_data": {},
+    "delta": {"updates": {}, "deletions": []},
+}
+
+
+def tombstone_id(case_id: int) -> str:
+    """An identifier in the national id column that is no national id (it has a letter)."""
+    return f"X{case_id:010d}"
+
+
+def is_due(retention: CaseRetention, moment: datetime) -> bool:
+    return retention.erase_after is not None and retention.erase_after <= moment
+
+
+def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str = "") -> ErasureRecord | None:
+    """Erase case ``case_id``; None when there was nothing to do (already erased, or, for
+    the retention job, not due any more because a rule was changed since it was queued).
+
+    Holds the case row for the transaction: of two workers erasing the same case, the
+    second waits, then finds the record and does nothing.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or ErasureRecord.objects.filter(case_id=case_id).exists():
+            return None
+        if case.status == CaseStatus.OPEN:
+            raise Conflict("retention.case_open")
+        moment = timezone.now()
+        retention = retention_of(case)
+        if trigger == ErasureTrigger.RETENTION and not is_due(retention, moment):
+            return None
+        removed = _scrub_case(case)
+        removed.update(_tombstone_person(case))
+        return ErasureRecord.objects.create(
+            case=case,
+            trigger=trigger,
+            erased_at=moment,
+            closed_at=case.closed_at,
+            due_at=retention.erase_after,
+            rule=retention.rule.source,
+            rule_category=retention.category,
+            keep_years=retention.rule.keep_years,
+            legal_basis=retention.rule.legal_basis,
+            access_log_until=retention.access_log_until(moment),
+            removed=removed,
+            job=job,
+            requested_by=actor,
+            reason=reason,
+        )
+
+
+def _scrub_case(case: Case) -> dict[str, int]:
+    removed: dict[str, int] = {}
+
+    def count(kind: str, n: int) -> None:
+        if n:
+            removed[kind] = removed.get(kind, 0) + n
+
+    count("case_data_fields", len(case.data or {}))
+    case.data, case.data_sources = {}, {}
+    case.save(update_fields=["data", "data_sources"])
+
+    for instance in ProcessInstance.objects.select_for_update().filter(case=case):
+        instance.state = scrub_state(instance.state)
+        instance.correlation_key = ""
+        instance.save(update_fields=["state", "correlation_key", "updated_at"])
+        count("workflow_states", 1)
+
+    for event in Event.objects.filter(case=case):
+        detail = {key: value for key, value in (event.detail or {}).items() if key not in EVENT_DETAIL_VALUES}
+        if detail != event.detail:
+            Event.objects.filter(pk=event.pk).update(detail=detail)
+            count("event_values", 1)
+
+    count("note_revisions", NoteRevision.objects.filter(note__case=case).delete()[0])
+    count("note_texts", Note.objects.filter(case=case).exclude(text="").update(text=""))
+    for attachment in Attachment.objects.filter(case=case):
+        if attachment.stored_as:
+            discard(attachment.stored_as)
+            count("attachment_files", 1)
+        attachment.filename, attachment.stored_as, attachment.sha256 = "", "", ""
+        attachment.save(update_fields=["filename", "stored_as", "sha256"])
+    count("incident_texts", Incident.objects.filter(case=case).exclude(error="").update(error=""))
+    count("job_errors", Job.objects.filter(case=case).exclude(last_error="").update(last_error=""))
+    count("outbox_messages", OutboxMessage.objects.filter(case=case).update(payload={}, correlations={}))
+    for message in ReceivedMessage.objects.filter(case=case):
+        # The sender's own id may name the person (a prison's case number): keep the row,
+        # not the id.
+        message.message_id = f"erased:{message.pk}"
+        message.save(update_fields=["message_id"])
+        count("received_message_ids", 1)
+    count("consent_texts", Consent.objects.filter(case=case).update(purpose="", note=""))
+    count("outcome_reasons", CaseOutcome.objects.filter(case=case).exclude(reason="").update(reason=""))
+    count("admin_log_entries", _scrub_admin_log(Case, [case.pk]))
+    return removed
+
+
+def scrub_state(state: str) -> str:
+    """The workflow state text with every task's and the workflow's data emptied."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            return {
+                key: (STATE_DATA_KEYS[key] if key in STATE_DATA_KEYS and isinstance(value, dict) else walk(value))
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return json.dumps(walk(json.loads(state)))
+
+
+def _tombstone_person(case: Case) -> dict[str, int]:
+    """The case (and its consents) move to a tombstone person of their own; the access-log
+    rows of the case keep the person only as a pseudonymous key. The person row itself is
+    deleted once no case of theirs is left, with their remaining access-log rows (those
+    about the person without a case) pseudonymised first."""
+    person = Person.objects.select_for_update().get(pk=case.person_id)
+    key = person_key(person.national_id)
+    tombstone = Person.objects.create(name=TOMBSTONE_NAME, national_id=tombstone_id(case.pk))
+    Case.objects.filter(pk=case.pk).update(person=tombstone)
+    Consent.objects.filter(case=case).update(person=tombstone)
+    removed = {"access_log_rows_pseudonymised": AccessLog.objects.filter(case=case).pseudonymise(key)}
+    if not Case.objects.filter(person=person).exists():
+        removed["access_log_rows_pseudonymised"] += AccessLog.objects.filter(person=person).pseudonymise(key)
+        _scrub_admin_log(Person, [person.pk])
+        person.delete()
+        removed["persons"] = 1
+    return removed
+
+
+def _scrub_admin_log(model, pks) -> int:
+    """The Django admin's history names objects by their text (a person's name)."""
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in pks]
+    ).update(object_repr="", change_message="")

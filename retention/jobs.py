@@ -1,0 +1,56 @@
+"""The retention job: erasure of closed cases past their retention, through the job table.
+
+``enqueue_due_erasures`` (``manage.py enqueue_erasures``, daily from cron or a systemd
+timer, on any node) queues one ``erasure`` job per due case; a partial unique index keeps
+one pending job per case, so two sweeps at once queue each case once. The workers run
+the jobs (``workflows.jobs.handlers``): each job is claimed with ``SKIP LOCKED`` and the
+erasure runs in its transaction, holding the case row.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from retention.erasure import erase_case, is_due
+from retention.models import ErasureRecord, ErasureTrigger
+from retention.rules import retention_of
+from workflows.jobs import queue
+from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
+
+
+def run_erasure_job(job: Job) -> None:
+    erase_case(job.case_id, trigger=ErasureTrigger.RETENTION, job=job)
+
+
+def due_cases(moment=None):
+    """Closed cases not yet erased whose retention has ended at ``moment``."""
+    moment = moment or timezone.now()
+    candidates = (
+        Case.objects.exclude(status=CaseStatus.OPEN)
+        .filter(closed_at__isnull=False, closed_at__lte=moment)
+        .exclude(pk__in=ErasureRecord.objects.values("case_id"))
+        .order_by("closed_at", "id")
+    )
+    for case in candidates.iterator():
+        if is_due(retention_of(case), moment):
+            yield case
+
+
+def enqueue_due_erasures(moment=None) -> int:
+    """Queue an erasure job for each due case that has none pending. Returns how many."""
+    moment = moment or timezone.now()
+    jobs = [
+        Job(
+            kind=JobKind.ERASURE,
+            due_at=moment,
+            case_id=case.pk,
+            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+            payload={"case_id": case.pk},
+        )
+        for case in due_cases(moment)
+    ]
+    pending = set(Job.objects.filter(kind=JobKind.ERASURE, status=JobStatus.PENDING).values_list("case_id", flat=True))
+    created = Job.objects.bulk_create([job for job in jobs if job.case_id not in pending], ignore_conflicts=True)
+    if created:
+        queue.wake_workers()
+    return len(created)

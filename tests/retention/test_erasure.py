@@ -1,0 +1,113 @@
+"""Erasure leaves no trace: a full prison-release case, erased by the retention job,
+leaves the person's name and national id in no table and no column."""
+
+from collections import Counter
+
+import pytest
+from django.apps import apps
+
+from permissions.models import AccessLog
+from retention.erasure import TOMBSTONE_NAME
+from retention.jobs import enqueue_due_erasures
+from retention.models import ErasureRecord, ErasureTrigger
+from retention.pseudonyms import person_key
+from tests.workflows.helpers import start_prison_case
+from workflows import selectors
+from workflows.jobs import handlers
+from workflows.models import Case, CaseOutcome, Event, Job, JobKind, JobStatus, Person, Task
+
+from .helpers import NATIONAL_ID, PERSON, TRACES, age, full_prison_case, traces
+
+pytestmark = pytest.mark.postgres
+
+
+def insight_tables():
+    """Every row of every insight summary table (the leaders' figures), without ids."""
+    return {
+        model.__name__: sorted(
+            (tuple(sorted((k, str(v)) for k, v in row.items() if k != "id")) for row in model.objects.values()),
+        )
+        for model in apps.get_app_config("insight").get_models()
+    }
+
+
+def figures():
+    """The leaders' figures (the insight tables), and the columns figures are made of:
+    outcomes per year, kind and tenure with their dates, events per kind and agency,
+    tasks per agency and status with their times, cases."""
+    outcomes = Counter(
+        CaseOutcome.objects.values_list("kind__code", "tenure", "closed_date__year", "referral_date", "housed_date")
+    )
+    events = Counter(Event.objects.values_list("kind", "agency_id", "from_agency_id", "to_agency_id"))
+    tasks = Counter(Task.objects.values_list("agency_id", "status", "element_id", "created_at", "completed_at"))
+    cases = Counter(
+        Case.objects.values_list("process_key", "status", "opened_at", "closed_at", "coordinator_agency_id")
+    )
+    return insight_tables(), outcomes, events, tasks, cases
+
+
+def run_erasure_jobs():
+    done = 0
+    while handlers.run_one("test"):
+        done += 1
+    return done
+
+
+def test_an_erased_case_leaves_no_trace_of_the_person(shipped, users, agencies, monkeypatch):
+    case = full_prison_case(users, agencies, monkeypatch)
+    found_before = {(table, column) for table, column, _ in traces(*TRACES)}
+    # the search finds the person where the case put them before (it would find a trace)
+    assert {
+        ("workflows_person", "name"),
+        ("workflows_case", "data"),
+        ("workflows_processinstance", "state"),
+        ("workflows_note", "text"),
+        ("workflows_attachmentblob", "content"),
+        ("permissions_consent", "purpose"),
+        ("workflows_receivedmessage", "message_id"),
+        ("django_admin_log", "object_repr"),
+    } <= found_before
+    events_before = list(Event.objects.filter(case=case).values_list("kind", "agency_id", "created_at"))
+    assert enqueue_due_erasures() == 0  # closed today: kept 5 years
+    age(case, 5)
+    figures_before = figures()
+    assert sum(len(rows) for rows in figures_before[0].values()) > 5  # the case is counted
+    assert enqueue_due_erasures() == 1
+    assert enqueue_due_erasures() in (0, 1)  # a second sweep queues no second job
+    assert Job.objects.filter(kind=JobKind.ERASURE, case=case, status=JobStatus.PENDING).count() == 1
+    assert run_erasure_jobs() == 1
+
+    assert traces(*TRACES) == []
+    assert figures() == figures_before
+    case.refresh_from_db()
+    record = ErasureRecord.objects.get(case=case)
+    assert record.trigger == ErasureTrigger.RETENTION and record.rule == "default" and record.keep_years == 5
+    assert record.removed["persons"] == 1 and record.removed["attachment_files"] == 1
+    assert case.person.name == TOMBSTONE_NAME and case.data == {}
+    assert not Person.objects.filter(national_id=NATIONAL_ID).exists()
+    # the access log keeps who, when and what, with the person as a pseudonymous key
+    rows = AccessLog.objects.filter(person_key=person_key(NATIONAL_ID))
+    assert rows.count() >= 3 and not AccessLog.objects.filter(person__isnull=False, case=case).exists()
+    assert {row.username for row in rows} >= {"nils", "helga", "bjorn"}
+    # the timeline keeps its shape, and the diagram can still be drawn
+    assert list(Event.objects.filter(case=case).values_list("kind", "agency_id", "created_at")) == events_before
+    assert selectors.case_diagram_for(case, users["bjorn"]).completed
+    # a second run finds nothing more to do
+    assert enqueue_due_erasures() == 0
+
+
+def test_another_case_of_the_person_keeps_them(shipped, users, agencies, monkeypatch):
+    first = full_prison_case(users, agencies, monkeypatch)
+    second = start_prison_case(users, agencies, person=PERSON)  # still open
+    AccessLog.objects.create(
+        user=users["bjorn"], username="bjorn", case=second, person=second.person, category="housing", basis="test"
+    )
+    age(first, 6)
+    assert enqueue_due_erasures() == 1
+    run_erasure_jobs()
+    second.refresh_from_db()
+    assert second.person.national_id == NATIONAL_ID and second.person.name == "Torleif Eriksrud"
+    assert second.data == Case.objects.get(pk=second.pk).data and Person.objects.filter(pk=second.person_id).exists()
+    assert not AccessLog.objects.filter(case=first, person__isnull=False).exists()
+    assert AccessLog.objects.filter(case=second, person=second.person).exists()
+    assert Case.objects.get(pk=first.pk).person.name == TOMBSTONE_NAME

@@ -1,0 +1,56 @@
+"""Jobs whose work belongs to a unit above ``workflows`` (the erasure of ``retention``).
+
+That unit registers a handler for its job kind in its ``AppConfig.ready``; the worker
+runs due jobs of the registered kinds here, one at a time: the job row is claimed with
+``SELECT ... FOR UPDATE SKIP LOCKED`` and the handler runs inside the transaction that
+holds it, so a job is done exactly once however many workers run, and a worker killed
+half-way rolls the handler's work back with the claim. A handler that raises rolls back
+too; the attempt is counted and the job backs off like any other (``queue.record_outcome``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+
+from workflows.jobs import queue, reconnect
+from workflows.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+_handlers: dict[str, Callable[[Job], None]] = {}
+
+
+def register(kind: str, handler: Callable[[Job], None]) -> None:
+    """Run ``handler(job)`` for due jobs of ``kind``, inside the job's transaction."""
+    _handlers[kind] = handler
+
+
+def run_one(worker: str, *, job_id=None) -> int:
+    """Run one due job of a registered kind (or job ``job_id``). Returns 1 when one ran."""
+    if not _handlers:
+        return 0
+    job = None
+    try:
+        with transaction.atomic():
+            candidates = Job.objects.select_for_update(skip_locked=True).filter(kind__in=list(_handlers))
+            if job_id is not None:
+                candidates = candidates.filter(pk=job_id, status__in=[JobStatus.PENDING, JobStatus.FAILED])
+            else:
+                candidates = candidates.filter(status=JobStatus.PENDING, due_at__lte=queue.now())
+            job = candidates.order_by("due_at", "id").first()
+            if job is None:
+                return 0
+            _handlers[job.kind](job)
+            job.status, job.locked_by, job.finished_at = JobStatus.DONE, worker, queue.now()
+            job.attempts += 1
+            job.save(update_fields=["status", "locked_by", "finished_at", "attempts"])
+            return 1
+    except Exception as exc:
+        if job is None or reconnect.connection_lost(exc):
+            raise
+        log.exception("%s job %s failed", job.kind, job.pk)
+        queue.record_failed_attempt(job.pk, type(exc).__name__)
+        return 1
