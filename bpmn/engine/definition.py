@@ -473,7 +473,7 @@ def _form_fields(
 def _message_names(root: etree._Element) -> set[str]:
     messages = {node.get("id"): node.get("name") or node.get("id") for node in root.iter(f"{{{BPMN_NS}}}message")}
     names = set()
-    for node in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+    for node in root.iter(f"{{{BPMN_NS}}}messageEventDefinition", f"{{{BPMN_NS}}}receiveTask"):
         ref = node.get("messageRef")
         if ref in messages:
             names.add(messages[ref])

@@ -56,6 +56,9 @@ def test_fetch_lock_and_complete(client_for, waiting, users):
 
     assert complete(nils, task["id"], register_status="listed").status_code == 204
     assert [t.element_id for t in open_tasks(waiting)] == ["Task_check"]
+    waiting.refresh_from_db()
+    assert waiting.data["register_status"] == "listed"
+    assert waiting.data_sources["register_status"] == users["nils"].memberships.first().agency_id
     assert complete(nils, task["id"], register_status="listed").status_code == 409
     assert Event.objects.filter(case=waiting, kind=EventKind.SERVICE_CALLED).count() == 1
 

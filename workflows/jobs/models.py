@@ -14,6 +14,7 @@ class JobKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     SERVICE = "service", "Service call (HTTP connector)"
     EXTERNAL_TASK = "external_task", "External task (fetched by an agency's system)"
+    MESSAGE = "message", "A thrown message, delivered to the case waiting for it"
     # Work of a unit above workflows, run through ``workflows.jobs.handlers``.
     ERASURE = "erasure", "Erasure of a case past its retention"
 

@@ -161,6 +161,29 @@ def enqueue_service_jobs(step, runtime, workflow) -> list[str]:
     return unrouted
 
 
+# --- thrown messages: one job each, delivered by ``workflows.jobs.messages`` -----------------
+
+
+def enqueue_message_jobs(step, outbox_rows) -> None:
+    """One ``message`` job per outbox row (the rows have their ids: flushed)."""
+    if not outbox_rows:
+        return
+    step.batch.insert(
+        [
+            Job(
+                kind=JobKind.MESSAGE,
+                due_at=now(),
+                instance_id=step.instance.pk,
+                case_id=step.instance.case_id,
+                max_attempts=conf("JOB_MAX_ATTEMPTS"),
+                payload={"outbox_id": row.pk, "name": row.name},
+            )
+            for row in outbox_rows
+        ]
+    )
+    step.batch.notify(NOTIFY_CHANNEL)
+
+
 # --- external jobs: claim with a lease, record afterwards --------------------------------
 
 

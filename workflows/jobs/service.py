@@ -94,6 +94,7 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
         return False
     declared = runtime.service_tasks.get(element_id) or {}
     step = steps.Step(instance, actor=actor, acting_agency=acting_agency)
+    step.merge_case_data(taken, acting_agency.pk if acting_agency else None)
     step.event(
         EventKind.SERVICE_CALLED,
         element_id=element_id,
@@ -136,7 +137,7 @@ def perform_claimed(job: Job, worker: str) -> str | None:
 def run_http_job(job: Job, worker: str) -> str | None:
     """Call the connector, then complete the task (see the module). None when done."""
     try:
-        answer = _call_connector(job)
+        answer, connector = _call_connector(job)
     except _CallFailed as exc:
         return str(exc)
     try:
@@ -144,7 +145,8 @@ def run_http_job(job: Job, worker: str) -> str | None:
             row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
             if row is None:
                 return None  # the lease ran out and another worker has the job: it completes the task
-            complete_with_answer(row, answer, strict=False)  # False: the task is gone, the job closed
+            # False: the task is gone, the job closed. The fields taken are the connector agency's.
+            complete_with_answer(row, answer, strict=False, acting_agency=connector.agency)
     except InvalidInput as exc:
         return "the answer does not meet the task's form: " + "; ".join(
             f"{error.get('field')}: {error.get('message')}" for error in exc.errors
@@ -158,9 +160,9 @@ class _CallFailed(Exception):
     pass
 
 
-def _call_connector(job: Job) -> dict:
+def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     target = job.payload.get("target", "")
-    connector = ServiceConnector.objects.filter(name=target, active=True).first()
+    connector = ServiceConnector.objects.select_related("agency").filter(name=target, active=True).first()
     if connector is None:
         raise _CallFailed(f"no active service connector named {target!r}: add it in the admin (Service connectors)")
     try:
@@ -212,4 +214,4 @@ def _call_connector(job: Job) -> dict:
         raise _CallFailed("the connector's answer is not JSON") from exc
     if not isinstance(answer, dict):
         raise _CallFailed("the connector's answer is not a JSON object")
-    return answer
+    return answer, connector

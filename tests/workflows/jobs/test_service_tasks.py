@@ -118,6 +118,8 @@ def test_the_declared_fields_are_posted_signed_and_the_answer_is_taken(connector
     assert event.detail["taken"] == ["income", "income_source"] and "41000" not in json.dumps(event.detail)
     data = ready_task_data(case)
     assert data["income"] == 41000 and "not_declared" not in data
+    case.refresh_from_db()
+    assert case.data["income"] == 41000 and case.data_sources["income"] == agencies["nav"].pk
 
 
 def test_failures_back_off_then_an_incident_then_a_retry_completes(connector_setup, users, agencies, monkeypatch):
