@@ -78,6 +78,11 @@ class CaseInput(InputSerializer):
     )
 
 
+class CalledFileInput(InputSerializer):
+    filename = serializers.CharField(max_length=200)
+    bpmn_xml = serializers.CharField(trim_whitespace=False)
+
+
 class DeployInput(InputSerializer):
     bpmn_xml = serializers.CharField(trim_whitespace=False, help_text="the BPMN 2.0 XML document")
     forms = serializers.DictField(
@@ -100,6 +105,11 @@ class DeployInput(InputSerializer):
             '"groups": {candidate group: kind}, "assignees": {assignee: kind}, "default": kind}; '
             "a task goes by its lane, candidate groups, assignee, pool, then the default"
         ),
+    )
+    called = CalledFileInput(
+        many=True,
+        required=False,
+        help_text="other files whose processes the model's call activities call, deployed with it",
     )
 
 

@@ -162,6 +162,7 @@ class ProcessDefinitionList(ListView):
             forms=data["forms"],
             lanes=data.get("lanes") or None,
             routing=data.get("routing") or None,
+            called=[dict(entry) for entry in data.get("called", [])] or None,
         )
         return Response(
             s.ProcessDefinitionDetailSerializer(result.definition).data,

@@ -67,6 +67,8 @@ MESSAGES: dict[str, str] = {
     "external_task.gone": gettext_noop("the task no longer waits (withdrawn, or the case ended)"),
     "external_task.failure_invalid": gettext_noop("the failure cannot be recorded"),
     "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),
+    "process.called_invalid": gettext_noop("the called files cannot be read"),
+    "process.called_entry": gettext_noop("each called file needs a filename and its BPMN text"),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
     "migration.same_version": gettext_noop("the cases are on that version already"),

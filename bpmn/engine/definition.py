@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,11 @@ class CompiledDefinition:
 
 
 def definition_checksum(
-    bpmn_xml: bytes | str, forms: dict[str, Any], lanes: dict[str, Any] | None, routing: dict[str, Any] | None = None
+    bpmn_xml: bytes | str,
+    forms: dict[str, Any],
+    lanes: dict[str, Any] | None,
+    routing: dict[str, Any] | None = None,
+    called: Sequence[tuple[str, bytes | str]] = (),
 ) -> str:
     """Identical content (model, forms, lane map and routing map) gives the identical checksum.
 
@@ -83,6 +88,8 @@ def definition_checksum(
     digest.update(json.dumps(lanes or {}, sort_keys=True, separators=(",", ":")).encode())
     if routing:
         digest.update(json.dumps(routing, sort_keys=True, separators=(",", ":")).encode())
+    for name, xml in called:
+        digest.update(json.dumps([name, xml if isinstance(xml, str) else xml.decode("utf-8", "replace")]).encode())
     return digest.hexdigest()
 
 
@@ -93,10 +100,14 @@ def compile_definition(
     lanes: dict[str, str] | None = None,
     filename: str = "model.bpmn",
     routing: dict[str, Any] | None = None,
+    called: Sequence[tuple[str, bytes | str]] = (),
 ) -> CompiledDefinition:
     """``lanes``: the flat lane map (lane name -> kind); ``routing``: the whole routing map
-    (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import."""
+    (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import.
+    ``called``: (file name, BPMN) of other files whose processes the model's call
+    activities call; each is checked like the model itself."""
     root = parse_bpmn_xml(bpmn_xml, filename=filename)
+    called_roots = [(name, parse_bpmn_xml(xml, filename=name)) for name, xml in called]
     converted = {form_name_for(element_id): schema for element_id, schema in camunda_form_schemas(root).items()}
     forms = {**converted, **(forms or {})}
     issues = validate_lane_map(lanes) + validate_routing(routing)
@@ -107,12 +118,19 @@ def compile_definition(
     issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes, routing=routing_map)
     issues += lint_start_events(root, filename=filename)
     issues += _check_expressions(root, filename)
+    for name, called_root in called_roots:
+        issues += normalize_timer_expressions(called_root, filename=name)
+        issues += lint_definitions(called_root, filename=name, forms=forms, lane_map=lanes, routing=routing_map)
+        issues += _check_expressions(called_root, name)
     if issues:
         raise BpmnValidationError(issues)
 
     process_id = _main_process_id(root, filename)
-    spec, subprocess_specs = _parse_with_spiff(root, process_id, filename)
-    compiled_tasks = _user_tasks(spec, subprocess_specs, routing_map, _routing_attributes(root))
+    spec, subprocess_specs = _parse_with_spiff(root, process_id, filename, called_roots)
+    attributes = {}
+    for any_root in [*(r for _n, r in called_roots), root]:
+        attributes.update(_routing_attributes(any_root))
+    compiled_tasks = _user_tasks(spec, subprocess_specs, routing_map, attributes)
     for element_id, task in compiled_tasks.items():
         if not task["form"] and form_name_for(element_id) in forms:
             task["form"] = form_name_for(element_id)
@@ -272,10 +290,17 @@ class BrobyggerParser(SpiffBpmnParser):
     }
 
 
-def _parse_with_spiff(root: etree._Element, process_id: str, filename: str) -> tuple[Any, dict[str, Any]]:
+def _parse_with_spiff(
+    root: etree._Element,
+    process_id: str,
+    filename: str,
+    called_roots: Sequence[tuple[str, etree._Element]] = (),
+) -> tuple[Any, dict[str, Any]]:
     parser = BrobyggerParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
+        for name, called_root in called_roots:
+            parser.add_bpmn_xml(etree.ElementTree(called_root), filename=name)
         spec = parser.get_spec(process_id)
         subprocess_specs = _subprocess_specs(parser, spec)
     except ValidationException as exc:
@@ -355,8 +380,8 @@ def _missing_called_processes(
                     code="missing-called-process",
                     message=(
                         f"call activity {element_id!r} calls the process {called!r}, which is not in "
-                        "the file; Brobygger deploys one file at a time, so put the called process "
-                        "in the same file"
+                        "the file; deploy the file that defines it with the model (`called` in the API, "
+                        "deploy_bpmn finds it beside the model), or put the called process in the same file"
                     ),
                     element_id=element_id,
                     line=_line_of(root, element_id),
