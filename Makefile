@@ -49,6 +49,7 @@ bench-http: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(MANAGE) makemigrations --check --dry-run
 
 clean:

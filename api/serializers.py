@@ -76,6 +76,16 @@ class CaseInput(InputSerializer):
         help_text="your system's own number for the case (e.g. the prison's case number): messages may name it "
         "instead of the reference. No other running case may have it (400 naming `correlation_key`).",
     )
+    responsible = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="the user id of the housing contact responsible for the case (only someone of the case's "
+        "housing agency chooses; default: the starter when a housing contact there, else its coordinator)",
+    )
+
+
+class ResponsibleInput(InputSerializer):
+    responsible = serializers.IntegerField(min_value=1, help_text="the user id of a contact of the housing agency")
 
 
 class CalledFileInput(InputSerializer):
@@ -115,6 +125,12 @@ class DeployInput(InputSerializer):
 
 class IncidentDataInput(InputSerializer):
     data = serializers.DictField(help_text="field -> value, merged into the data of the failed task")
+
+
+class TaskReassignInput(InputSerializer):
+    assignee = serializers.IntegerField(
+        required=False, min_value=1, help_text="the colleague's user id (the agency's lead); leave out to take it over"
+    )
 
 
 class CompleteInput(InputSerializer):
@@ -270,12 +286,19 @@ class ParticipantSerializer(serializers.Serializer):
     agency = AgencySerializer()
 
 
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name")
+
+
 class CaseSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     process_key = serializers.CharField()
     status = serializers.CharField()
     coordinator_agency = AgencySerializer()
+    responsible = UserRefSerializer(allow_null=True, help_text="the housing contact responsible for the case")
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
     open_task_count = serializers.IntegerField()
@@ -292,6 +315,9 @@ class CaseDetailSerializer(serializers.Serializer):
     process_key = serializers.CharField(source="case.process_key")
     status = serializers.CharField(source="case.status")
     coordinator_agency = AgencySerializer(source="case.coordinator_agency")
+    responsible = UserRefSerializer(
+        source="case.responsible", allow_null=True, help_text="the housing contact responsible for the case"
+    )
     opened_at = serializers.DateTimeField(source="case.opened_at")
     closed_at = serializers.DateTimeField(source="case.closed_at", allow_null=True)
     participants = ParticipantSerializer(many=True)
@@ -576,3 +602,22 @@ class LockedExternalTaskSerializer(serializers.Serializer):
 
     def get_variables(self, task) -> dict:
         return {name: {"value": value} for name, value in task["variables"].items()}
+
+
+class CaseResponsibleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    responsible = UserRefSerializer(allow_null=True)
+
+
+class CaseloadRowSerializer(serializers.Serializer):
+    user = UserRefSerializer(allow_null=True, help_text="null: the open cases nobody is responsible for")
+    open_cases = serializers.IntegerField()
+    open_tasks = serializers.IntegerField(help_text="active tasks of those open cases, any agency's")
+    overdue_tasks = serializers.IntegerField()
+    closed_last_year = serializers.IntegerField(help_text="cases completed in the past 365 days")
+
+
+class CaseloadSerializer(serializers.Serializer):
+    agency = AgencySerializer()
+    rows = CaseloadRowSerializer(many=True)

@@ -4,6 +4,7 @@ by ``api.exceptions.exception_handler``."""
 
 from __future__ import annotations
 
+from django.db.models import Model
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -57,7 +58,7 @@ class ListView(generics.ListAPIView):
     # answers 400. (A comment, not a docstring: drf-spectacular would show it as every
     # list's description.)
 
-    model = None
+    model: type[Model] | None = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request data
@@ -74,8 +75,8 @@ class ListView(generics.ListAPIView):
 class TokenView(APIView):
     # Password sign-in: django-axes locks a username out after too many failures (429),
     # and a user who must give a second factor sends ``otp`` (accounts.sign_in).
-    authentication_classes = []
-    permission_classes = []
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
     parser_classes = [LimitedJSONParser]
 
     @extend_schema(
@@ -341,6 +342,7 @@ class CaseList(ListView):
             participants=data["participants"],
             data=data.get("data"),
             correlation_key=data["correlation_key"],
+            responsible=data.get("responsible"),
         )
         body = {
             "id": case.pk,
@@ -357,6 +359,32 @@ class CaseDetail(APIView):
     @extend_schema(parameters=[ID], responses={200: s.CaseDetailSerializer, **_errors(*OBJECT)}, tags=["cases"])
     def get(self, request, pk):
         return Response(s.CaseDetailSerializer(selectors.case_view_for(request.user, pk)).data)
+
+
+class CaseResponsible(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.ResponsibleInput,
+        responses={200: s.CaseResponsibleSerializer, **_errors(*ACTION)},
+        tags=["cases"],
+        description="The lead of the case's housing agency makes another of its contacts responsible (403 for "
+        "anyone else who sees the case; 409 when the case is closed). Recorded in the timeline.",
+    )
+    def post(self, request, pk):
+        data = _input(s.ResponsibleInput, request)
+        case = services.assign_responsible(actor=request.user, case=pk, responsible=data["responsible"])
+        return Response(s.CaseResponsibleSerializer(case).data)
+
+
+class CaseloadView(APIView):
+    @extend_schema(
+        responses={200: s.CaseloadSerializer(many=True), **_errors(401, 403)},
+        tags=["cases"],
+        description="Per housing agency you lead: each contact's open cases, their open and overdue tasks and "
+        "the cases closed in the past year. Counts only.",
+    )
+    def get(self, request):
+        return Response(s.CaseloadSerializer(selectors.caseload_for(request.user), many=True).data)
 
 
 class CaseTimeline(ListView):
@@ -479,6 +507,22 @@ class TaskUnclaim(APIView):
     )
     def post(self, request, pk):
         return Response(s.TaskSerializer(services.unclaim_task(actor=request.user, task_id=pk)).data)
+
+
+class TaskReassign(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.TaskReassignInput,
+        responses={200: s.TaskSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["tasks"],
+        description="Take over a task a colleague has claimed (no `assignee`), or, as the agency's lead, "
+        "give it to a colleague (`assignee`: their user id). 409 when the task is not claimed or no longer open.",
+    )
+    def post(self, request, pk):
+        data = s.TaskReassignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        task = services.reassign_task(actor=request.user, task_id=pk, assignee=data.validated_data.get("assignee"))
+        return Response(s.TaskSerializer(task).data)
 
 
 class TaskComplete(APIView):

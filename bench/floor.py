@@ -13,8 +13,11 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
 from django.utils import timezone
 from psycopg import ClientCursor
 
@@ -104,12 +107,14 @@ def _round_trips(db, task: Task) -> list[tuple[str, list, bool]]:
     return [(*_joined(first), False), (*_joined(second), True), (*_joined(third), False)]
 
 
-def _update(db, obj, field_names) -> tuple[str, list]:
+def _update(db: Any, obj: Model, field_names: tuple[str, ...]) -> tuple[str, list[Any]]:
     sql, fields = rows._update_sql(db.vendor, type(obj), field_names)
     return sql, [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields] + [obj.pk]
 
 
-def _insert(db, objs, *, new_uuid_field=None, new_task_field=None, returning=False) -> tuple[str, list]:
+def _insert(
+    db: Any, objs: Sequence[Model], *, new_uuid_field=None, new_task_field=None, returning=False
+) -> tuple[str, list]:
     sql, fields = rows._insert_sql(db.vendor, type(objs[0]), len(objs))
     params = []
     for obj in objs:

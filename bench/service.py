@@ -67,7 +67,9 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int
         )
         start_times.append(time.perf_counter() - began)
 
-    definition_runtime = runtime_for(Task.objects.filter(case=case_rows[0]).first().instance.definition_id)
+    first_task = Task.objects.select_related("instance").filter(case=case_rows[0]).first()
+    assert first_task is not None, "a started case has a task"
+    definition_runtime = runtime_for(first_task.instance.definition_id)
     data_for = {}
     complete_times = []
     for case in case_rows:
@@ -138,7 +140,8 @@ def _concurrent_completions(*, users, worker, participants, data_for, cases: int
         ).pk
         for i in range(cases)
     ]
-    completions, latencies, failures = [0] * threads, [[] for _ in range(threads)], []
+    completions, failures = [0] * threads, []
+    latencies: list[list[float]] = [[] for _ in range(threads)]
     barrier = threading.Barrier(threads + 1)
 
     def caller(index: int) -> None:

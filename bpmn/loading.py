@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from bpmn.engine.errors import BpmnValidationError
 from bpmn.engine.xml import parse_bpmn_xml
@@ -29,7 +30,7 @@ def bpmn_files(paths: list[str | Path]) -> list[Path]:
 
 def forms_for(bpmn_path: Path) -> dict[str, dict]:
     """Every JSON schema in the ``forms/`` folder beside the model, or ``*.schema.json`` beside it."""
-    forms = {}
+    forms: dict[str, dict[str, Any]] = {}
     for folder, pattern in ((bpmn_path.parent / FORMS_DIR, "*.json"), (bpmn_path.parent, "*.schema.json")):
         for schema_path in sorted(folder.glob(pattern)):
             forms.setdefault(schema_path.name, json.loads(schema_path.read_text(encoding="utf-8")))

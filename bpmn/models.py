@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -7,16 +8,21 @@ from django.db import models
 class FormsAndLanesText:
     """Forms and lane map kept as JSON text (key order is field order), read as dicts."""
 
+    # The models' text fields.
+    forms_json: Any
+    lanes_json: Any
+    routing_json: Any
+
     @property
-    def forms(self) -> dict:
+    def forms(self) -> dict[str, Any]:
         return json.loads(self.forms_json)
 
     @property
-    def lanes(self) -> dict:
+    def lanes(self) -> dict[str, Any]:
         return json.loads(self.lanes_json)
 
     @property
-    def routing(self) -> dict:
+    def routing(self) -> dict[str, Any]:
         return json.loads(self.routing_json)
 
 

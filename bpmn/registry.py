@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
-from bpmn.engine.forms_validation import FormValidator, field_validator, form_validator, schema_problems
+from jsonschema.protocols import Validator
+
+from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
@@ -21,10 +24,10 @@ class DefinitionRuntime:
     definition_id: int
     key: str
     version: int
-    forms: dict[str, dict]
-    validators: dict[str, FormValidator]
-    field_validators: dict[str, FormValidator]  # field -> its schema in the first form that has it
-    user_tasks: dict[str, dict]
+    forms: dict[str, dict[str, Any]]
+    validators: dict[str, Validator]
+    field_validators: dict[str, Validator]  # field -> its schema in the first form that has it
+    user_tasks: dict[str, dict[str, Any]]
     fields: dict[str, str]
     start_messages: frozenset[str]  # messages the process's start event waits for
     field_rules: FieldRules  # categories, shared fields, tasks that need identity in full
@@ -39,7 +42,7 @@ class DefinitionRuntime:
     def bundle(self) -> SpecBundle:
         return SPEC_CACHE.get(self.definition_id, lambda: _load_spec_json(self.definition_id))
 
-    def form_for(self, element_id: str) -> tuple[dict | None, FormValidator | None]:
+    def form_for(self, element_id: str) -> tuple[dict[str, Any] | None, Validator | None]:
         form_name = (self.user_tasks.get(element_id) or {}).get("form")
         if not form_name:
             return None, None
@@ -84,13 +87,13 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
     return runtime
 
 
-def _properties(schema) -> dict:
+def _properties(schema: dict[str, Any] | None) -> dict[str, Any]:
     return (schema or {}).get("properties") or {}
 
 
-def _field_validators(forms: dict[str, dict], validators: dict[str, FormValidator]) -> dict[str, FormValidator]:
+def _field_validators(forms: dict[str, dict[str, Any]], validators: dict[str, Validator]) -> dict[str, Validator]:
     """Message payloads are checked field by field, against the first form with the field."""
-    by_field: dict[str, FormValidator] = {}
+    by_field: dict[str, Validator] = {}
     for name, schema in forms.items():
         for field_name, prop in _properties(schema).items():
             if field_name not in by_field:

@@ -16,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import dj_database_url
+from dj_database_url import DBConfig
 from django.core.exceptions import ImproperlyConfigured
 
 POSTGRESQL = "django.db.backends.postgresql"
 
 
-def postgres_settings(url: str, *, env_bool: Callable[[str, bool], bool], env_int: Callable[[str, int], int]) -> dict:
+def postgres_settings(
+    url: str, *, env_bool: Callable[[str, bool], bool], env_int: Callable[[str, int], int]
+) -> DBConfig:
     """The ``default`` database for a ``postgres://`` URL, with reuse and timeouts applied."""
     database = dj_database_url.parse(url)
     options = database.setdefault("OPTIONS", {})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import traceback
 
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter
 
 
@@ -27,17 +28,18 @@ class StatelessExceptionReporter(ExceptionReporter):
         where = f"{self.request.method} {self.request.path}" if self.request is not None else ""
         return f"{name} at {where}".strip()
 
-    def get_traceback_text(self) -> str:
+    def get_traceback_text(self) -> SafeString:
         lines = [self._summary(), "", "Traceback (values left out):"]
         for frame in self._stack():
             lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
             if frame.line:
                 lines.append(f"    {frame.line}")
-        return "\n".join(lines) + "\n"
+        # Plain text, as Django's own (which marks it safe too): never put into HTML unescaped.
+        return mark_safe("\n".join(lines) + "\n")  # noqa: S308
 
-    def get_traceback_html(self) -> str:
+    def get_traceback_html(self) -> SafeString:
         body = html.escape(self.get_traceback_text())
-        return (
+        return mark_safe(  # noqa: S308 - every value in it is escaped above
             '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Server error</title></head>'
             f"<body><h1>Server error (500)</h1><p>{html.escape(self._summary())}</p>"
             f"<pre>{body}</pre></body></html>"

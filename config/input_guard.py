@@ -21,7 +21,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def request_text_errors(request) -> list[FieldError]:
-    errors = []
+    errors: list[FieldError] = []
     if (error := text_error("path", request.path_info)) is not None:
         errors.append(error)
     sources = [request.GET]
@@ -30,8 +30,8 @@ def request_text_errors(request) -> list[FieldError]:
     for source in sources:
         for key, values in source.lists():
             bad = next((text for text in (key, *values) if not storable(text)), None)
-            if bad is not None:
-                errors.append(text_error(shown(key), bad))
+            if bad is not None and (error := text_error(shown(key), bad)) is not None:
+                errors.append(error)
     return errors
 
 

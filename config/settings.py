@@ -5,6 +5,7 @@ Bad values fail loudly at start-up rather than being silently replaced by defaul
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +35,18 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_year_amounts(name: str, default: str) -> dict[int, int]:
+    """``"2024:5745,2025:6000"`` -> {2024: 5745, 2025: 6000}."""
+    amounts = {}
+    for item in env_list(name, default):
+        year, _, amount = item.partition(":")
+        try:
+            amounts[int(year)] = int(amount)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} must be YEAR:AMOUNT pairs separated by commas, got {item!r}") from exc
+    return amounts
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -198,7 +211,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Brobygger's own settings.
-BROBYGGER = {
+BROBYGGER: dict[str, Any] = {
     # Engine steps per state change: a model that loops without waiting for a person
     # stops here and becomes an incident instead of hanging a web request.
     "ENGINE_STEP_CAP": env_int("ENGINE_STEP_CAP", 1000),
@@ -234,6 +247,9 @@ BROBYGGER = {
     "PSEUDONYM_SECRET": os.environ.get("PSEUDONYM_SECRET", "") or SECRET_KEY,
     "RETENTION_CASE_YEARS": env_int("RETENTION_CASE_YEARS", 5),
     "RETENTION_ACCESS_LOG_YEARS": env_int("RETENTION_ACCESS_LOG_YEARS", 5),
+    # What the municipality pays per day for a patient ready for discharge that it does not
+    # receive (domain.md), per year; a year without a rate uses the latest earlier one.
+    "DISCHARGE_DAY_RATES": env_year_amounts("DISCHARGE_DAY_RATES", "2024:5745"),
     "RETENTION_CASE_FILE_CATEGORIES": tuple(
         env_list("RETENTION_CASE_FILE_CATEGORIES", "identity,housing,coordination")
     ),

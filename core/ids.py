@@ -12,3 +12,10 @@ def parse_id(value: object) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+def lookup_id(value: object) -> int:
+    """``value`` as an id to look a row up by: one that is not an id becomes 0, which no row
+    has (ids start at 1), so the lookup finds nothing and the caller answers 404."""
+    parsed = parse_id(value)
+    return 0 if parsed is None else parsed

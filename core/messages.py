@@ -34,8 +34,12 @@ MESSAGES: dict[str, str] = {
     "process.edit_forbidden": gettext_noop("only process admins edit process definitions"),
     "process.manage_forbidden": gettext_noop("only process admins manage process definitions"),
     "incident.view_forbidden": gettext_noop("only process admins see incidents"),
+    "insight.forbidden": gettext_noop("only leaders see the figures"),
+    "insight.heatmap_forbidden": gettext_noop("only leaders and process admins see wait times on the diagram"),
     "consent.record_forbidden": gettext_noop("you may not record consent in this case"),
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
+    "case.assign_forbidden": gettext_noop("only the lead of the case's housing agency changes who is responsible"),
+    "caseload.forbidden": gettext_noop("only the lead of a housing agency sees its caseload"),
     "consent.recipient_records": gettext_noop(
         "an agency never records a sharing with itself: the coordinator or the agency that holds the data records it"
     ),
@@ -54,11 +58,16 @@ MESSAGES: dict[str, str] = {
     "task.not_open": gettext_noop("the task is no longer open"),
     "task.claimed_by_other": gettext_noop("the task is claimed by %(name)s"),
     "task.not_claimed": gettext_noop("the task is not claimed"),
+    "today.not_housing_contact": gettext_noop("the today page is for the housing contacts of a housing agency"),
+    "task.assign_forbidden": gettext_noop(
+        "only the agency's lead hands a task to a colleague, and only to someone who works in the agency"
+    ),
     "incident.resolved": gettext_noop("the incident is already resolved"),
     "incident.failed_again": gettext_noop("the step failed again: %(error)s"),
     "incident.job_failed_again": gettext_noop("the job failed again: %(error)s"),
     "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
     "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
+    "case.closed": gettext_noop("the case is closed"),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
     "external_task.not_found": gettext_noop("no such external task"),
     "external_task.not_locked": gettext_noop(
@@ -166,6 +175,11 @@ MESSAGES: dict[str, str] = {
         "expected an object: lanes, pools, groups, assignees (name -> agency kind) and default"
     ),
     "field.new_key": gettext_noop("use a new key for a new request"),
+    "insight.invalid_filter": gettext_noop("the filter is not valid"),
+    "insight.unknown_choice": gettext_noop("choose one of the values in the list"),
+    "insight.group_too_small": gettext_noop(
+        "this choice narrows the figures to fewer than %(limit)s: choose a wider one"
+    ),
     "field.invalid_key": gettext_noop("invalid key"),
     "outcome.unknown_kind": gettext_noop("choose one of the outcome kinds in the list"),
     "outcome.tenure_without_home": gettext_noop(
@@ -173,6 +187,8 @@ MESSAGES: dict[str, str] = {
     ),
     "outcome.housed_before_referral": gettext_noop("the date moved in cannot be before the referral date"),
     "case.unknown_process_field": gettext_noop("unknown process"),
+    "case.responsible_not_contact": gettext_noop("the responsible must be a housing contact of %(agency)s"),
+    "case.responsible_chosen_by_housing": gettext_noop("only the case's housing agency chooses who is responsible"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),
     "agency.unknown_kind": gettext_noop("unknown agency kind %(kind)s"),
     "agency.not_found": gettext_noop("no agency with id %(id)s"),

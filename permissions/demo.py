@@ -8,7 +8,7 @@ from django.db import transaction
 
 from permissions.models import Agency, AgencyKind, Membership, Role
 
-AGENCIES = [
+AGENCIES: list[tuple[str, str, str, str]] = [
     ("Halden fengsel", AgencyKind.PRISON, "Halden", "post.halden@kriminalomsorg.example"),
     ("NAV Sarpsborg", AgencyKind.NAV, "Sarpsborg", "nav.sarpsborg@nav.example"),
     ("Sarpsborg kommune rus og psykisk helse", AgencyKind.HEALTH, "Sarpsborg", "rus.psykisk@sarpsborg.example"),
@@ -19,24 +19,30 @@ AGENCIES = [
 ]
 
 # username, full name, agency kind (None: no agency), role
-USERS = [
+USERS: list[tuple[str, str, str | None, str | None]] = [
     ("kari", "Kari Fengselsbetjent", AgencyKind.PRISON, Role.MEMBER),
     ("nils", "Nils NAV-veileder", AgencyKind.NAV, Role.MEMBER),
     ("nora", "Nora NAV-veileder", AgencyKind.NAV, Role.MEMBER),
     ("helga", "Helga Helsearbeider", AgencyKind.HEALTH, Role.MEMBER),
     ("bjorn", "Bjørn Boligkontakt", AgencyKind.HOUSING, Role.COORDINATOR),
+    ("hanne", "Hanne Boligkontakt", AgencyKind.HOUSING, Role.MEMBER),
+    ("tore", "Tore Boligkontakt", AgencyKind.HOUSING, Role.MEMBER),
+    # Leads the housing contacts: reassigns cases, sees each contact's caseload.
+    ("lise", "Lise Leder", AgencyKind.HOUSING, Role.LEAD),
     ("siri", "Siri Sykepleier", AgencyKind.HOSPITAL, Role.MEMBER),
     ("mona", "Mona Saksbehandler", AgencyKind.MUNICIPALITY, Role.MEMBER),
     ("ada", "Ada Prosessadministrator", AgencyKind.HOUSING, Role.PROCESS_ADMIN),
     ("aud", "Aud Revisor", AgencyKind.HOUSING, Role.AUDITOR),
+    ("leif", "Leif Kommunalsjef", AgencyKind.MUNICIPALITY, Role.MUNICIPAL_LEADER),
+    ("nina", "Nina NAV-leder", AgencyKind.NAV, Role.LEADER),
     ("oscar", "Oscar Uten Etat", None, None),
 ]
 
 
 @transaction.atomic
-def seed_demo_cast(password: str) -> list[tuple[str, str, str]]:
+def seed_demo_cast(password: str) -> list[tuple[str, str, str | None]]:
     """Create or refresh the cast; returns (username, agency, role) rows for printing."""
-    agencies = {}
+    agencies: dict[str, Agency] = {}
     for name, kind, municipality, email in AGENCIES:
         group, _ = Group.objects.get_or_create(name=f"agency:{name}")
         agency, _ = Agency.objects.update_or_create(
@@ -46,18 +52,18 @@ def seed_demo_cast(password: str) -> list[tuple[str, str, str]]:
         agencies[kind] = agency
 
     user_model = get_user_model()
-    rows = []
-    for username, full_name, kind, role in USERS:
+    rows: list[tuple[str, str, str | None]] = []
+    for username, full_name, agency_kind, role in USERS:
         first, _, last = full_name.partition(" ")
         user, _ = user_model.objects.get_or_create(username=username)
         user.first_name, user.last_name = first, last
         user.email = f"{username}@brobygger.example"
         user.set_password(password)
         user.save()
-        if kind is None:
+        if agency_kind is None:
             rows.append((username, "-", "no agency"))
             continue
-        agency = agencies[kind]
+        agency = agencies[agency_kind]
         Membership.objects.get_or_create(user=user, agency=agency, role=role)
         user.groups.add(agency.group)
         rows.append((username, agency.name, role))

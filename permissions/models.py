@@ -41,6 +41,10 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Coordinator")
     PROCESS_ADMIN = "process_admin", _("Process admin")
     AUDITOR = "auditor", _("Auditor")
+    # Aggregates only, never a case or a person: the figures of the cases the agency takes
+    # part in, or (municipality leader) of every case of the municipality.
+    LEADER = "leader", _("Leader")
+    MUNICIPAL_LEADER = "municipal_leader", _("Municipality leader")
 
 
 # Roles that work cases; process admins and auditors never see case data.

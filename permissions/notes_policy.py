@@ -16,6 +16,7 @@ on every call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,7 @@ NOTES, ATTACHMENTS = "notes", "attachments"
 class ItemView:
     """One note or attachment as one user sees it. ``reason`` says why it is masked."""
 
-    item: object
+    item: Any  # a workflows Note or Attachment (a higher layer)
     visible: bool
     reason: str | None = None
     basis: str | None = None

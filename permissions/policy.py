@@ -169,7 +169,7 @@ def case_data_for(
             logged += [
                 _log_row(user, case, d, category, action, now)
                 for d in decisions
-                if category not in UNLOGGED_CATEGORIES or d.basis.startswith("task:")
+                if category not in UNLOGGED_CATEGORIES or (d.basis or "").startswith("task:")
             ]
     if logged:
         AccessLog.objects.bulk_create(logged)
@@ -229,7 +229,7 @@ def person_for(user, case, fields: FieldRules, *, task=None, log=True) -> dict:
                 person=person,
                 category="identity",
                 action=AccessAction.READ,
-                basis=decision.basis,
+                basis=decision.basis or "",
             )
         return {"name": person.name, "national_id": person.national_id, "national_id_masked": False}
     return {"name": person.name, "national_id": _mask(person.national_id), "national_id_masked": True}

@@ -31,10 +31,13 @@ withdrawn immediately.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import BigIntegerField, Exists, OuterRef
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermission
@@ -86,7 +89,7 @@ BASIS_COORDINATOR = "coordinator"
 # the housing conditions of parole with every participant, though justice is the prison's.
 BASIS_SHARED_FIELD = "shared-field"
 
-ROLE_RANK = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
+ROLE_RANK: dict[str, int] = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 
 BASIS_LABELS = {
     BASIS_OWN_DATA: _("data their agency wrote"),
@@ -127,7 +130,7 @@ class Decision:
 
     allowed: bool
     basis: str | None = None
-    reason: str | None = None
+    reason: str | Promise | None = None  # lazily translated: shown in the reader's language
     agency: Agency | None = field(default=None, compare=False)
     role: str | None = None
     consent: Consent | None = field(default=None, compare=False)
@@ -140,7 +143,7 @@ class Decision:
 class CaseAccess:
     """The user's standing in one case: the memberships through which they see it."""
 
-    case: object
+    case: Any  # a workflows.Case: a higher layer, so named by what is read of it
     acting: tuple[tuple[Agency, str], ...]  # (agency, best case role), participating only
     has_memberships: bool  # any membership at all (to explain a refusal)
 
@@ -180,6 +183,35 @@ def is_process_admin(user) -> bool:
 
 def is_auditor(user) -> bool:
     return bool(agency_ids_with_role(user, Role.AUDITOR))
+
+
+# --- insight: aggregates for leaders ----------------------------------------------------
+
+# The scope of the whole municipality's figures (``insight.models.WHOLE_MUNICIPALITY``).
+WHOLE_MUNICIPALITY_SCOPE = 0
+
+
+def insight_scopes(user) -> list[int]:
+    """Whose figures the user may read: ``[0]`` (the whole municipality) for a municipality
+    leader, else the ids of the agencies they lead. Leaders see aggregates only: neither
+    role is a case role, so every case, task and person predicate refuses them."""
+    if agency_ids_with_role(user, Role.MUNICIPAL_LEADER):
+        return [WHOLE_MUNICIPALITY_SCOPE]
+    return sorted(agency_ids_with_role(user, Role.LEADER))
+
+
+def can_view_insight(user) -> bool:
+    return bool(insight_scopes(user))
+
+
+def can_view_insight_scope(user, scope: int) -> bool:
+    return scope in insight_scopes(user)
+
+
+def can_view_process_heatmap(user) -> bool:
+    """Wait times on a process diagram: leaders, and process admins on their process pages
+    (aggregates of the whole municipality, no case)."""
+    return can_view_insight(user) or is_process_admin(user)
 
 
 def can_use_directory(user) -> bool:
@@ -255,6 +287,24 @@ def visible_cases(user, queryset):
     return queryset.filter(Exists(granted), Exists(participates))
 
 
+def audited_cases(user, queryset):
+    """``queryset`` (of cases) narrowed to those whose access log ``user`` reads as an auditor
+    (``can_view_access_log``: an auditor of a participating agency whose group holds
+    ``view_case``). One query; empty for everyone who is not an auditor."""
+    audits = agency_ids_with_role(user, Role.AUDITOR)
+    if not audits:
+        return queryset.none()
+    groups = Agency.objects.filter(pk__in=audits).values("group_id")
+    granted = (
+        _view_case_permissions()
+        .filter(group_id__in=groups)
+        .annotate(case_id=Cast("object_pk", BigIntegerField()))
+        .filter(case_id=OuterRef("pk"))
+    )
+    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=audits)
+    return queryset.filter(Exists(granted), Exists(participates))
+
+
 # --- cases and tasks --------------------------------------------------------------------
 
 
@@ -270,6 +320,19 @@ def can_view_task(user, task) -> bool:
 def can_work_task(user, task) -> bool:
     """Claim, unclaim and complete: only people of the agency the task landed on."""
     return task.agency_id in case_agency_ids(user)
+
+
+def can_take_over_task(user, task) -> bool:
+    """A task someone else has claimed is taken over by a colleague in its agency (the
+    claimant may be away): the same people who may work it."""
+    return can_work_task(user, task)
+
+
+def can_assign_task(user, task, assignee) -> bool:
+    """Handing a task to a named colleague: the agency's lead (or coordinator) does that, to
+    someone with a case role in the agency the task landed on."""
+    leads = agency_ids_with_role(user, Role.LEAD, Role.COORDINATOR)
+    return task.agency_id in leads and task.agency_id in case_agency_ids(assignee)
 
 
 def can_start_case(user, participant_agencies: list[Agency]) -> bool:
@@ -424,6 +487,52 @@ def needs_second_factor(user) -> bool:
     deploys the scripts that run on case data; an auditor reads who saw whose health data;
     staff reach the database rows through the admin. Only a user with no role sees nothing."""
     return bool(user.is_staff or user.is_superuser or _memberships(user))
+
+
+# --- caseload: the housing contact responsible for a case ------------------------------
+
+
+def housing_contacts(agency: Agency | None):
+    """Who may be responsible for a case of the housing agency ``agency``: its members,
+    leads and coordinators (never its process admins or auditors). Users, by name."""
+    if agency is None or agency.kind != AgencyKind.HOUSING:
+        return get_user_model().objects.none()
+    people = Membership.objects.filter(agency=agency, role__in=CASE_ROLES).values("user_id")
+    return get_user_model().objects.filter(pk__in=people).order_by("first_name", "last_name", "username")
+
+
+def is_housing_contact(user, agency: Agency | None) -> bool:
+    return agency is not None and agency.kind == AgencyKind.HOUSING and agency.pk in case_agency_ids(user)
+
+
+def housing_agency_ids(user) -> set[int]:
+    """The housing agencies in which ``user`` works cases (member, lead or coordinator)."""
+    mine = case_agency_ids(user)
+    return (
+        set(Agency.objects.filter(pk__in=mine, kind=AgencyKind.HOUSING).values_list("pk", flat=True)) if mine else set()
+    )
+
+
+def can_use_today(user) -> bool:
+    """The "today" page is the housing contact's: people who work cases in a housing agency."""
+    return bool(housing_agency_ids(user))
+
+
+def can_assign_responsible(user, case, housing_agency: Agency | None) -> bool:
+    """The lead of the case's housing agency reassigns its responsible contact, when that
+    agency takes part in the case and holds its grant."""
+    if housing_agency is None or housing_agency.pk not in agency_ids_with_role(user, Role.LEAD):
+        return False
+    return _participating_memberships(user, case.pk, (Role.LEAD,)).filter(agency_id=housing_agency.pk).exists()
+
+
+def caseload_agencies(user):
+    """The housing agencies whose caseload ``user`` sees: those they lead."""
+    return Agency.objects.filter(pk__in=agency_ids_with_role(user, Role.LEAD), kind=AgencyKind.HOUSING)
+
+
+def can_view_caseload(user) -> bool:
+    return bool(agency_ids_with_role(user, Role.LEAD)) and caseload_agencies(user).exists()
 
 
 # --- acting in a case -------------------------------------------------------------------
@@ -599,7 +708,7 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
         return decision
     names = [name for name in (case.data or {}) if category_of(fields.fields.get(name, RESTRICTED)) == category]
     owned = [decide_own_value(access, sources.get(name)) for name in names]
-    if owned and all(owned) and len({d.agency.pk for d in owned}) == 1:
+    if owned and all(owned) and len({d.agency.pk if d.agency else None for d in owned}) == 1:
         return owned[0]
     return decision
 
@@ -627,7 +736,7 @@ def can_see_national_id(user, case, task, *, needs_full_identity: bool) -> Decis
 # Not ``identity``: reads of identity are not logged, and a free text is never only a name.
 NOTE_CATEGORIES = tuple(category for category in ALL_CATEGORIES if category != "identity")
 # What a note of each agency kind is about unless the writer chooses otherwise.
-DEFAULT_NOTE_CATEGORY = {
+DEFAULT_NOTE_CATEGORY: dict[str, str] = {
     AgencyKind.PRISON: "justice",
     AgencyKind.NAV: "economy",
     AgencyKind.HEALTH: "health",
@@ -668,7 +777,7 @@ def note_categories(access: CaseAccess, agency: Agency, consents) -> list[str]:
 def default_note_category(agency: Agency, writable) -> str:
     """The category a note of ``agency`` gets unless the writer chooses (a NAV note is economy)."""
     for category in (DEFAULT_NOTE_CATEGORY.get(agency.kind), FALLBACK_NOTE_CATEGORY, RESTRICTED):
-        if category in writable:
+        if category is not None and category in writable:
             return category
     return RESTRICTED
 

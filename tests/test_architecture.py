@@ -38,7 +38,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "retention": frozenset({"core", "permissions", "bpmn", "workflows"}),
     # Figures for leaders: summary tables fed by the steps (through core.hooks writers) and
     # read by the pages; above workflows, whose events it counts, below the interfaces.
-    "insight": frozenset({"core", "bpmn", "permissions", "workflows"}),
+    "insight": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "workflows"}),
     "web": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention", "insight"}),
     "api": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention", "insight"}),
     "bench": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "workflows", "insight"}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +24,7 @@ from permissions.models import AgencyKind
 from web.notes import notes_section
 from web.pages import (
     data_sections,
-    diagram_data,
+    diagram_and_waits,
     error_text,
     field_errors,
     form_choice_labels,
@@ -37,6 +38,7 @@ from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
 from workflows.models import CaseStatus, EventKind
+from workflows.services.caseload import housing_agency_of
 
 # Service field names -> the names of the start-case form's inputs.
 START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.national_id": "national_id"}
@@ -68,6 +70,7 @@ def case_list(request):
         "status": request.GET.get("status", ""),
         "process_key": process,
         "overdue": "true" if overdue else "",
+        "responsible": request.GET.get("responsible", ""),  # the caseload page's links
         "q": request.GET.get("q", "")[:200],
     }
     filterset = CaseFilter(data, selectors.cases_for(user), request=request)
@@ -103,11 +106,24 @@ def _needed_kinds(definition) -> list[str]:
     return kinds
 
 
+def _default_process(processes, my_kinds: set[str]):
+    """The process a user most likely starts: one whose first lane is their agency's (the
+    prison's release, the hospital's discharge), else one they take part in, else the first."""
+    for starts_it in (True, False):
+        for process in processes:
+            kinds = _needed_kinds(process)
+            if kinds and (kinds[0] in my_kinds if starts_it else my_kinds & set(kinds)):
+                return process
+    return processes[0] if processes else None
+
+
 def _start_form(request, *, values, errors=None, status=200):
     user = request.user
     processes = list(selectors.process_definitions_for(user))
-    chosen = next((p for p in processes if p.key == values.get("process")), processes[0] if processes else None)
     mine = rules.case_agency_ids(user)
+    chosen = next((p for p in processes if p.key == values.get("process")), None) or _default_process(
+        processes, {a.kind for a in selectors.agencies_for(user).filter(pk__in=mine)}
+    )
     participants = []
     for kind in _needed_kinds(chosen) if chosen else []:
         choices = list(selectors.agencies_for(user).filter(kind=kind))
@@ -188,16 +204,20 @@ def _row_order(participants, tasks) -> list[tuple[int, str]]:
     return list(order.items())
 
 
-def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=200):
+def _case_page(request, pk, *, consent_values=None, consent_errors=None, responsible_errors=None, status=200):
     user = request.user
     view = selectors.case_view_for(user, pk)
     case = view.case
     events = list(selectors.case_timeline_for(case, user))
     tasks = list(selectors.case_tasks(case, active_only=False))
     now = timezone.now()
+    diagram, waiting = diagram_and_waits(case, user)
+    housing = housing_agency_of(case)
+    reassigns = case.status == CaseStatus.OPEN and rules.can_assign_responsible(user, case, housing)
     access_log = None
     if rules.can_view_access_log(user, case):
-        access_log = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")[:100]
+        rows = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")
+        access_log = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("log_page"))
     return render(
         request,
         "cases/detail.html",
@@ -217,10 +237,13 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, status=
             ),
             "events": [(event, event.get_kind_display()) for event in events],
             "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
-            "diagram": diagram_data(case, user),
+            "diagram": diagram,
+            "waiting": waiting,
             **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
+            "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
+            "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
             "now": now,
         },
         status=status,
@@ -247,6 +270,10 @@ def _consent_form(user, view, values, errors) -> dict:
     }
 
 
+# The case page shows the access log a page at a time, folded away (it is long, and read
+# by coordinators and auditors only now and then).
+ACCESS_LOG_PAGE_SIZE = 20
+
 # A consent form with errors is shown again after a redirect (Post/Redirect/Get): a reload
 # of the page then shows it, and never records the consent a second time.
 CONSENT_FORM_SESSION_KEY = "brobygger.consent_form"
@@ -261,6 +288,25 @@ def case_detail(request, pk):
 
 
 @ui_view
+def today(request):
+    """The housing contact's day on one screen (a phone at a meeting with the person): the
+    cases they coordinate, who holds the ball, what is overdue, what waits on a date."""
+    if not rules.can_use_today(request.user):
+        raise Forbidden("today.not_housing_contact")
+    page, query = page_of(request, selectors.today_for(request.user))
+    return render(
+        request, "cases/today.html", {"cases": page.object_list, "page": page, "query": query, "now": timezone.now()}
+    )
+
+
+@ui_view
+def audit_list(request):
+    """An auditor's way in: the cases whose access log they read, each with its report."""
+    page, query = page_of(request, selectors.audited_cases_for(request.user))
+    return render(request, "cases/audit.html", {"cases": page.object_list, "page": page, "query": query})
+
+
+@ui_view
 def person_access_report(request, pk):
     """The person's access report, for the coordinator to give them (printable)."""
     report = selectors.person_access_report(actor=request.user, case=pk)
@@ -270,6 +316,7 @@ def person_access_report(request, pk):
         {
             "report": report,
             "case_pk": pk,
+            "sees_case": rules.can_view_case(request.user, report.cases[0]) if report.cases else False,
             "national_id": mask_national_id(report.person.national_id),
             "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
         },
@@ -284,6 +331,28 @@ def _expiry(text: str):
     except ValueError:
         return text  # the service reports it
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
+
+
+@require_POST
+@ui_view
+def case_responsible(request, pk):
+    """The lead makes another housing contact responsible (``services.assign_responsible``)."""
+    try:
+        case = services.assign_responsible(actor=request.user, case=pk, responsible=request.POST.get("responsible"))
+    except InvalidInput as exc:
+        return _case_page(request, pk, responsible_errors=exc.errors, status=400)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+        return redirect("case", pk=pk)
+    name = case.responsible.get_full_name() or case.responsible.get_username()
+    messages.success(request, _("%(name)s is now responsible for the case.") % {"name": name})
+    return redirect("case", pk=pk)
+
+
+@ui_view
+def caseload(request):
+    """Each housing contact's caseload, for the lead: counts only."""
+    return render(request, "cases/caseload.html", {"loads": selectors.caseload_for(request.user)})
 
 
 @require_POST

@@ -102,14 +102,22 @@ def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None =
                 ],
                 "reason": view.reason,
                 "basis": view.basis,
+                # A form's "consent_..." answer is not a registered consent: the page says so.
+                "has_consent_answers": any(name.startswith("consent_") for name in view.values),
             }
         )
     return sections
 
 
 def diagram_data(case, user, current: str | None = None) -> dict | None:
+    """What the diagram script draws (JSON); ``diagram_and_waits`` adds what the case waits on."""
+    return diagram_and_waits(case, user, current)[0]
+
+
+def diagram_and_waits(case, user, current: str | None = None) -> tuple[dict | None, list]:
     try:
         diagram = selectors.case_diagram_for(case, user)
     except NotFound:
-        return None
-    return {"xml": diagram.bpmn_xml, "completed": diagram.completed, "active": diagram.active, "current": current}
+        return None, []
+    drawn = {"xml": diagram.bpmn_xml, "completed": diagram.completed, "active": diagram.active, "current": current}
+    return drawn, list(diagram.waiting)

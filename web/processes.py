@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -229,6 +230,7 @@ def _editor(request, key: str):
     """The modeler, loaded with the draft if there is one, else the latest version."""
     draft = services.draft_for(actor=request.user, key=key)
     latest = selectors.process_versions_for(request.user, key)[0] if key else None
+    content: dict[str, Any]
     if draft is not None:
         content = {"bpmn_xml": draft.bpmn_xml, "forms": draft.forms, "lanes": draft.lanes, "routing": draft.routing}
     elif latest is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.translation import gettext_lazy
 
@@ -114,7 +115,9 @@ def form_level_errors(errors: list[dict] | None, fields: list[Field]) -> list[st
 
 def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
     """(data for the service, conversion errors, raw values to show again)."""
-    data, errors, raw = {}, [], {}
+    data: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    raw: dict[str, str] = {}
     if not schema:
         return data, errors, raw
     required = set(schema.get("required") or [])
@@ -149,9 +152,9 @@ def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
     return data, errors, raw
 
 
-def field_titles(forms: dict[str, dict]) -> dict[str, str]:
+def field_titles(forms: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Field name -> title across all forms of a definition (for showing case data)."""
-    titles = {}
+    titles: dict[str, str] = {}
     for schema in forms.values():
         for name, prop in (schema.get("properties") or {}).items():
             titles.setdefault(name, (prop or {}).get("title") or option_label(name))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 WIDTH = 960
 LABEL_WIDTH = 210
@@ -106,7 +107,7 @@ def build_chart(*, agencies, tasks, handoffs, start: datetime, now: datetime) ->
         return LABEL_WIDTH + max(0.0, min(1.0, (moment - start).total_seconds() / span)) * plot
 
     chart = Chart(width=WIDTH, height=0, label_width=LABEL_WIDTH, start=start, end=end)
-    by_agency = {agency_id: [] for agency_id, _name in agencies}
+    by_agency: dict[int, list[Any]] = {agency_id: [] for agency_id, _name in agencies}
     for task in sorted(tasks, key=lambda t: (t.created_at, t.pk)):
         by_agency.setdefault(task.agency_id, []).append(task)
     names = dict(agencies)

@@ -33,9 +33,10 @@ from workflows.filters import TASK_STATUS_ACTIVE, TaskFilter
 from workflows.forms import form_errors
 from workflows.models import TaskStatus
 
-INBOX_TABS = ("mine", "agency", "overdue")
+INBOX_TABS = ("mine", "agency", "responsible", "overdue")
 INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
     "mine": {"assigned": "me", "status": TASK_STATUS_ACTIVE},
+    "responsible": {"responsible": "me", "status": TASK_STATUS_ACTIVE},
     "agency": {"assigned": "agency", "status": TASK_STATUS_ACTIVE},
     "overdue": {"overdue": "true"},
 }
@@ -69,6 +70,8 @@ def inbox(request):
             "descending": descending,
             "now": timezone.now(),
             "works_cases": works_cases(user),
+            "is_auditor": rules.is_auditor(user),
+            "is_process_admin": rules.is_process_admin(user),
         },
     )
 
@@ -94,6 +97,7 @@ def _task_page(request, task_id, *, values=None, errors=None, status=200):
             "form_errors": schema_forms.form_level_errors(errors, fields),
             "can_work": rules.can_work_task(user, task),
             "claimed_by_me": task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk,
+            "colleagues": selectors.task_colleagues_for(user, task),
             "diagram": diagram_data(task.case, user, current=task.element_id),
             "now": timezone.now(),
         },
@@ -150,6 +154,24 @@ def _task_action(request, pk, action, done_message):
 @ui_view
 def task_claim(request, pk):
     return _task_action(request, pk, services.claim_task, _("You have taken “%(task)s”."))
+
+
+@require_POST
+@ui_view
+def task_reassign(request, pk):
+    """Take over a claimed task, or (the agency's lead) give it to the colleague chosen."""
+    assignee = request.POST.get("assignee") or None
+    try:
+        task = services.reassign_task(actor=request.user, task_id=pk, assignee=assignee)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(
+            request,
+            _("“%(task)s” is now with %(name)s.")
+            % {"task": task.name, "name": task.assignee.get_full_name() or task.assignee.get_username()},
+        )
+    return redirect("task", pk=pk)
 
 
 @require_POST

@@ -4,19 +4,28 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import cases, notes, tasks
+from web import cases, insight, notes, tasks
 
 urlpatterns = [
+    path("insight/", insight.insight_page, name="insight"),
+    path("insight/annual/", insight.annual_report, name="insight-annual"),
+    path("insight/heatmap/", insight.heatmap_page, name="insight-heatmap"),
+    path("insight/export/<slug:key>.<str:fmt>", insight.insight_export, name="insight-export"),
     # Browsers ask for /favicon.ico on every page whatever the page links: answer, not 404.
     path("favicon.ico", RedirectView.as_view(url=static("brobygger/favicon.svg"), permanent=True)),
     path("tasks/", tasks.inbox, name="tasks"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task"),
     path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),
     path("tasks/<int:pk>/unclaim/", tasks.task_unclaim, name="task-unclaim"),
+    path("tasks/<int:pk>/reassign/", tasks.task_reassign, name="task-reassign"),
     path("cases/", cases.case_list, name="cases"),
+    path("audit/", cases.audit_list, name="audit"),
+    path("today/", cases.today, name="today"),
     path("cases/new/", cases.case_new, name="case-new"),
     path("cases/<int:pk>/", cases.case_detail, name="case"),
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),
+    path("cases/<int:pk>/responsible/", cases.case_responsible, name="case-responsible"),
+    path("caseload/", cases.caseload, name="caseload"),
     path("cases/<int:pk>/consents/", cases.consent_record, name="consent-record"),
     path("cases/<int:pk>/consents/<int:consent_pk>/revoke/", cases.consent_revoke, name="consent-revoke"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),

@@ -61,8 +61,7 @@ class ServiceConnectorAdmin(admin.ModelAdmin):
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["name", "hostname", "pid", "started_at", "beat_at", "jobs_done", "stopped_at"]
-    readonly_fields = list_display
+    list_display = readonly_fields = ("name", "hostname", "pid", "started_at", "beat_at", "jobs_done", "stopped_at")
 
 
 @admin.register(OutboxMessage)
@@ -74,9 +73,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 @admin.register(ReceivedMessage)
 class ReceivedMessageAdmin(admin.ModelAdmin):
-    list_display = ["message_id", "sender_agency", "name", "case", "sender", "received_at"]
+    list_display = readonly_fields = ("message_id", "sender_agency", "name", "case", "sender", "received_at")
     search_fields = ["message_id"]
-    readonly_fields = list_display
 
 
 @admin.register(OutcomeKind)

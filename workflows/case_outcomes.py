@@ -51,7 +51,7 @@ def live_form(schema: dict | None, validator: Draft202012Validator | None = None
     Any other form comes back as given (the deployed schema and its compiled validator).
     """
     roles = outcome_fields(schema)
-    if "kind" not in roles:
+    if schema is None or "kind" not in roles:
         return schema, validator
     kinds = _active_kinds()
     properties = dict(schema["properties"])
@@ -94,7 +94,7 @@ def _read(schema: dict | None, data: dict) -> tuple[dict[str, str], OutcomeValue
     text = {role: data.get(roles[role]) for role in ("tenure", "reason") if role in roles}
     values = OutcomeValues(
         kind=kind,
-        tenure=text.get("tenure") if isinstance(text.get("tenure"), str) else "",
+        tenure=tenure if isinstance(tenure := text.get("tenure"), str) else "",
         reason=(text.get("reason") or "").strip() if isinstance(text.get("reason"), str) else "",
         referral_date=_date(data.get(roles.get("referral_date", ""))),
         housed_date=_date(data.get(roles.get("housed_date", ""))),
@@ -204,6 +204,6 @@ def outcome_view(case, data_views: dict, forms: dict[str, dict]) -> OutcomeView 
             "housed_date": outcome.housed_date,
             "closed_date": outcome.closed_date,
         },
-        housing.reason,
-        housing.basis,
+        getattr(housing, "reason", None),
+        getattr(housing, "basis", None),
     )

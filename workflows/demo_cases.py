@@ -66,14 +66,16 @@ STARTERS = {
     "eviction_prevention": ("bjorn",),
 }
 # Who works each agency kind's tasks.
-WORKERS = {
-    "housing": ("bjorn",),
+WORKERS = {  # the housing agency's tasks: the case's responsible contact
     "nav": ("nils", "nora"),
     "health": ("helga",),
     "hospital": ("siri",),
     "prison": ("kari",),
     "municipality": ("mona",),
 }
+# The housing contacts who own cases, and how many each (bjorn also coordinates).
+CONTACTS = (("bjorn", 3), ("hanne", 4), ("tore", 4))
+LEAD = "lise"
 # Outcome kind (and for a home, the likely forms of tenure) per process, weighted.
 OUTCOMES = {
     "housing_referral": [("bosatt", 68), ("ikke_bosatt", 20), ("samtykke_trukket", 6), ("flyttet_fra_kommunen", 6)],
@@ -381,13 +383,21 @@ class _Seeder:
         clock = SimulatedClock(plan.opens_at)
         with simulated_clock(clock), transaction.atomic():
             definition = ProcessDefinition.objects.filter(key=plan.process_key).order_by("-version").first()
+            assert definition is not None, "seed_demo deploys the shipped processes first"
             kinds = set(definition.metadata.get("lanes", {}).values())
+            contact = self.users[_weighted(rng, CONTACTS)]
+            starter = self.users[plan.starter]
+            housing_starts = starter.memberships.filter(agency=self.agencies["housing"]).exists()
             case = services.start_case(
-                actor=self.users[plan.starter],
+                actor=starter,
                 process_key=plan.process_key,
                 person=path.person,
                 participants={kind: self.agencies[kind] for kind in sorted(kinds)},
+                responsible=contact if housing_starts else None,
             )
+            if case.responsible_id != contact.pk:  # another agency started it: the lead assigns it
+                clock.advance_to(clock.moment + dt.timedelta(minutes=rng.randrange(20, 240)))
+                case = services.assign_responsible(actor=self.users[LEAD], case=case, responsible=contact)
             self.national_ids.add(path.person["national_id"])
             self._consents(case, clock, kinds)
             self._work(case, plan, clock)
@@ -403,7 +413,7 @@ class _Seeder:
             if self.rng.random() < 0.85:
                 categories = ["housing"] + (["economy"] if kind == "municipality" else [])
                 services.record_consent(
-                    actor=self.users["bjorn"],
+                    actor=case.responsible,
                     case=case,
                     agency=self.agencies[kind],
                     categories=categories,
@@ -433,7 +443,8 @@ class _Seeder:
                 return
             clock.advance_to(task_at)
             task = tasks[0]
-            actor = self.users[self.rng.choice(WORKERS[task.agency.kind])]
+            kind = task.agency.kind
+            actor = case.responsible if kind == "housing" else self.users[self.rng.choice(WORKERS[kind])]
             schema, _ = runtime.form_for(task.element_id)
             services.complete_task(actor=actor, task_id=task.pk, data=self._form_data(case, schema, plan, clock))
             self.tasks_completed += 1
@@ -550,7 +561,7 @@ class _Seeder:
         case.refresh_from_db()
         outcome = getattr(case, "outcome", None) if case.status == CaseStatus.COMPLETED else None
         next_process = FOLLOW_ON.get(case.process_key)
-        if outcome is None or next_process is None or not outcome.kind.has_home:
+        if outcome is None or next_process is None or not outcome.kind.has_home or case.closed_at is None:
             return None
         process_key, probability = next_process
         if self.rng.random() >= probability:

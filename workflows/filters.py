@@ -75,6 +75,7 @@ class CaseFilter(django_filters.FilterSet):
     process_key = django_filters.CharFilter(max_length=200, help_text="the key of the case's process")
     agency = IdFilter(method="filter_agency", help_text="a participating agency's id")
     overdue = StrictBooleanFilter(method="filter_overdue", help_text="has an open task past its due date")
+    responsible = IdFilter(field_name="responsible_id", help_text="the responsible housing contact's user id")
     q = django_filters.CharFilter(
         max_length=200,
         method="filter_search",
@@ -84,7 +85,7 @@ class CaseFilter(django_filters.FilterSet):
 
     class Meta:
         model = Case
-        fields = ["status", "process_key", "agency", "overdue", "q"]
+        fields = ["status", "process_key", "agency", "overdue", "q", "responsible"]
 
     def filter_search(self, queryset, name, value):
         """Name and date of birth are identity, open to every participant of the cases the
@@ -119,10 +120,18 @@ class TaskFilter(django_filters.FilterSet):
     )
     overdue = StrictBooleanFilter(method="filter_overdue", help_text="active and past its due date")
     case = IdFilter(field_name="case_id", help_text="a case's id")
+    responsible = django_filters.ChoiceFilter(
+        choices=[("me", "me")],
+        method="filter_responsible",
+        help_text="`me`: tasks of the cases you are the responsible housing contact for",
+    )
 
     class Meta:
         model = Task
-        fields = ["assigned", "status", "overdue", "case"]
+        fields = ["assigned", "status", "overdue", "case", "responsible"]
+
+    def filter_responsible(self, queryset, name, value):
+        return queryset.filter(case__responsible=self.request.user)
 
     def filter_assigned(self, queryset, name, value):
         user = self.request.user

@@ -43,7 +43,7 @@ def form_errors(schema: dict | None, validator: Draft202012Validator | None, dat
     """
     if not isinstance(data, dict):
         return [field_error("data", "field.expected_form_object")]
-    if schema is None:
+    if schema is None or validator is None:
         return [field_error(name, "field.task_has_no_form") for name in data]
     allowed = schema.get("properties", {})
     errors = [

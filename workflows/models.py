@@ -34,11 +34,17 @@ class Case(models.Model):
     data = models.JSONField(default=dict)
     data_sources = models.JSONField(default=dict)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The housing contact who owns the case (a caseload): a member of the case's housing
+    # agency, set at start and reassigned by its lead (``services.assign_responsible``).
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="responsible_cases"
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["responsible", "status"], name="case_caseload")]
 
     def __str__(self):
         return self.reference
@@ -174,6 +180,7 @@ class EventKind(models.TextChoices):
     INCIDENT_DATA_SET = "incident_data_set", _("Data set for a retry")
     CONSENT_GIVEN = "consent_given", _("Consent given")
     CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+    RESPONSIBLE_CHANGED = "responsible_changed", _("Responsible housing contact changed")
     # Notes and attachments: the event names the item and its category, never its content.
     NOTE_ADDED = "note_added", _("Note added")
     NOTE_CORRECTED = "note_corrected", _("Note corrected")

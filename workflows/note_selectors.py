@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 
 from core.errors import Forbidden, NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import notes_policy, rules
 from workflows import selectors
 from workflows.attachment_storage import storage
@@ -49,7 +49,7 @@ def note_for(*, actor, case, note_id, log: bool = True) -> notes_policy.ItemView
     """One note as ``actor`` may see it. ``log=False`` only to echo a note back to the one
     who just wrote it (no read of anyone else's data)."""
     case = selectors.case_for(actor, case)
-    note = notes_of(case).filter(pk=parse_id(note_id)).first()
+    note = notes_of(case).filter(pk=lookup_id(note_id)).first()
     if note is None:
         raise NotFound("note.not_found")
     return notes_policy.notes_for(actor, case, [note], log=log)[0]
@@ -71,7 +71,7 @@ def attachment_download(*, actor, case, attachment_id) -> Download:
     the attachment (in this case) is invisible or withdrawn, 403 when its category is masked
     for ``actor``. The download is written to the access log (action ``export``)."""
     case = selectors.case_for(actor, case)
-    attachment = attachments_of(case).filter(pk=parse_id(attachment_id)).first()
+    attachment = attachments_of(case).filter(pk=lookup_id(attachment_id)).first()
     if attachment is None:
         raise NotFound("attachment.not_found")
     if attachment.is_withdrawn:

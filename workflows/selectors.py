@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -20,11 +22,11 @@ from bpmn.engine import scrub
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import policy, rules
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, Event, EventKind, Incident, ProcessInstance, Task
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
 
 # --- directory -------------------------------------------------------------------------
 
@@ -70,7 +72,7 @@ def cases_for(user):
     ``next_deadline`` (the earlier of the next timer and the earliest due date of an open
     task) and ``process_name``. The person comes along: their name is identity, open to
     every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
-    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person"))
+    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
     next_task_due = Subquery(
         Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__isnull=False)
         .order_by("due_at")
@@ -91,23 +93,52 @@ def cases_for(user):
     return queryset.order_by("-opened_at", "-id")
 
 
+def today_for(user):
+    """The housing contact's open cases for "today": those they are responsible for, and
+    those of their housing agency that nobody is responsible for yet; each with its open
+    tasks (``open_task_list``, soonest due first) and ``next_deadline`` (as ``cases_for``).
+    Overdue cases first, then by deadline. Empty for anyone who is not a housing contact."""
+    housing = rules.housing_agency_ids(user)
+    if not housing:
+        return Case.objects.none()
+    mine = Q(responsible=user) | Q(responsible__isnull=True, coordinator_agency_id__in=housing)
+    open_tasks = Task.objects.filter(status__in=ACTIVE_TASK_STATUSES).select_related("agency", "assignee")
+    overdue = Exists(
+        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
+    )
+    return (
+        cases_for(user)
+        .filter(mine, status=CaseStatus.OPEN)
+        .annotate(is_overdue=overdue)
+        .prefetch_related(Prefetch("tasks", queryset=open_tasks.order_by("due_at", "id"), to_attr="open_task_list"))
+        .order_by("-is_overdue", F("next_deadline").asc(nulls_last=True), "-opened_at", "-id")
+    )
+
+
 def process_name(key: str) -> str:
     """The name of a process as its latest version gives it (the key when it has none)."""
     name = ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("name", flat=True).first()
     return name or key
 
 
+def audited_cases_for(user):
+    """The cases whose access log an auditor reads, newest first: reference and person (the
+    report names the person), nothing of the case data."""
+    return rules.audited_cases(user, Case.objects.select_related("person")).order_by("-opened_at", "-id")
+
+
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
-    if not isinstance(case, Case):
-        case = _case_by_id(case)
-    if case is None or not rules.can_view_case(user, case):
+    found = case if isinstance(case, Case) else _case_by_id(case)
+    if found is None or not rules.can_view_case(user, found):
         raise NotFound("case.not_found")
-    return case
+    return found
 
 
 def _case_by_id(case_id) -> Case | None:
-    return Case.objects.select_related("person", "coordinator_agency").filter(pk=parse_id(case_id)).first()
+    return (
+        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=lookup_id(case_id)).first()
+    )
 
 
 def case_next_timer_at(case):
@@ -163,6 +194,7 @@ class Diagram:
     bpmn_xml: str
     completed: list[str]
     active: list[str]
+    waiting: tuple[Any, ...] | list[Any] = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
 def case_diagram_for(case, user) -> Diagram:
@@ -181,6 +213,7 @@ def case_diagram_for(case, user) -> Diagram:
         bpmn_xml=instance.definition.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
+        waiting=engine.waiting_events(workflow),
     )
 
 
@@ -198,11 +231,22 @@ def task_inbox_for(user):
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
     task = (
-        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=parse_id(task_id)).first()
+        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=lookup_id(task_id)).first()
     )
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
+
+
+def task_colleagues_for(user, task) -> list:
+    """Whom ``user`` may give ``task`` to: the people with a case role in its agency, for the
+    agency's lead (``rules.can_assign_task``); nobody for everyone else."""
+    if not rules.can_assign_task(user, task, user):
+        return []
+    users = get_user_model().objects.filter(
+        is_active=True, memberships__agency_id=task.agency_id, memberships__role__in=CASE_ROLES
+    )
+    return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
 def task_runtime(task) -> DefinitionRuntime:
@@ -366,3 +410,65 @@ def _case_whose_log_actor_reads(actor, case):
     if not rules.can_view_case(actor, case):
         raise NotFound("case.not_found")
     raise Forbidden("access_log.forbidden")
+
+
+# --- caseload -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    user: object | None  # None: the open cases nobody is responsible for
+    open_cases: int
+    open_tasks: int
+    overdue_tasks: int
+    closed_last_year: int
+
+
+@dataclass(frozen=True)
+class Caseload:
+    agency: Agency
+    rows: list[CaseloadRow]
+
+
+def caseload_for(user, *, now=None) -> list[Caseload]:
+    """Per housing agency the user leads: each contact's open cases, the open and overdue
+    tasks of those cases, and the cases closed in the past year. Counts only: no case data,
+    no person; the cases counted are those the lead may see."""
+    if not rules.can_view_caseload(user):
+        raise Forbidden("caseload.forbidden")
+    now = now or timezone.now()
+    loads = []
+    for agency in rules.caseload_agencies(user).order_by("name"):
+        cases = rules.visible_cases(user, Case.objects.filter(participants__agency=agency)).order_by()
+        open_cases = cases.filter(status=CaseStatus.OPEN)
+        by_user = _counts(open_cases, "responsible")
+        closed = _counts(
+            cases.filter(status=CaseStatus.COMPLETED, closed_at__gte=now - datetime.timedelta(days=365)), "responsible"
+        )
+        tasks = (
+            Task.objects.filter(case__in=open_cases, status__in=ACTIVE_TASK_STATUSES)
+            .order_by()
+            .values_list("case__responsible")
+            .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))
+        )
+        task_counts = {responsible: (n, late) for responsible, n, late in tasks}
+        contacts = list(rules.housing_contacts(agency))
+        known = {contact.pk for contact in contacts}
+        others = [pk for pk in {*by_user, *closed} if pk is not None and pk not in known]  # left the agency
+        contacts += list(get_user_model().objects.filter(pk__in=others).order_by("username"))
+        rows = [
+            CaseloadRow(
+                contact,
+                by_user.get(contact.pk, 0),
+                *task_counts.get(contact.pk, (0, 0)),
+                closed.get(contact.pk, 0),
+            )
+            for contact in contacts
+        ]
+        rows.append(CaseloadRow(None, by_user.get(None, 0), *task_counts.get(None, (0, 0)), closed.get(None, 0)))
+        loads.append(Caseload(agency, rows))
+    return loads
+
+
+def _counts(cases, field: str) -> dict:
+    return dict(cases.values_list(field).annotate(n=Count("id", distinct=True)).values_list(field, "n"))

@@ -79,7 +79,7 @@ def megabytes(limit: int) -> str:
 def file_response(attachment, content: bytes) -> HttpResponse:
     """The bytes as a download (``Content-Disposition: attachment``) with the sniffed type."""
     response = HttpResponse(content, content_type=attachment.content_type)
-    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename) or "attachment"
     response["Content-Length"] = str(len(content))
     for header, value in DOWNLOAD_HEADERS.items():
         response[header] = value

@@ -19,6 +19,7 @@ Nothing here knows Django: the service decides who may, locks and records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
@@ -71,12 +72,13 @@ class MigrationRefused(EngineError):
         super().__init__("; ".join(f"{p.element_id}: {p.reason}" for p in problems))
 
 
-def _element(task) -> str:
-    return getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+def _element(task: Any) -> str:
+    return str(getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name)
 
 
-def _diffs(workflow: SafeBpmnWorkflow, new: SpecBundle):
-    return diff_workflow(_SERIALIZER.registry, workflow, new.spec, new.subprocess_specs)
+def _diffs(workflow: SafeBpmnWorkflow, new: SpecBundle) -> tuple[Any, dict[Any, Any]]:
+    diffs: tuple[Any, dict[Any, Any]] = diff_workflow(_SERIALIZER.registry, workflow, new.spec, new.subprocess_specs)
+    return diffs
 
 
 def preview(workflow: SafeBpmnWorkflow, new: SpecBundle) -> MigrationPreview:
@@ -84,14 +86,14 @@ def preview(workflow: SafeBpmnWorkflow, new: SpecBundle) -> MigrationPreview:
     element, and every reason it cannot move. Changes nothing."""
     top, subprocess_diffs = _diffs(workflow, new)
     result = MigrationPreview()
-    seen_problems = set()
+    seen_problems: set[tuple[str, str]] = set()
 
-    def problem(element_id, reason):
+    def problem(element_id: str, reason: str) -> None:
         if (element_id, reason) not in seen_problems:
             seen_problems.add((element_id, reason))
             result.problems.append(MigrationProblem(element_id, reason))
 
-    subprocess_tasks = {}
+    subprocess_tasks: dict[Any, Any] = {}
     for sp_id, sp_diff in subprocess_diffs.items():
         owner = workflow.get_task_from_id(sp_id)
         subprocess_tasks[sp_id] = owner
@@ -135,7 +137,7 @@ def preview(workflow: SafeBpmnWorkflow, new: SpecBundle) -> MigrationPreview:
     return result
 
 
-def _changed_attributes(old_spec, new_spec) -> list[str]:
+def _changed_attributes(old_spec: Any, new_spec: Any) -> list[str]:
     registry = _SERIALIZER.registry
     before, after = registry.convert(old_spec), registry.convert(new_spec)
     if before.get("typename") != after.get("typename"):
@@ -171,9 +173,9 @@ def migrate(workflow: SafeBpmnWorkflow, new: SpecBundle) -> MigrationPreview:
     return result
 
 
-def _unchanged_waiting_internal_data(top, subprocess_diffs) -> dict:
+def _unchanged_waiting_internal_data(top: Any, subprocess_diffs: dict[Any, Any]) -> dict[Any, dict[str, Any]]:
     """Internal data (a timer's due time) of the waiting tasks whose element is unchanged."""
-    kept = {}
+    kept: dict[Any, dict[str, Any]] = {}
     for diff in [top, *(d for d in subprocess_diffs.values() if d is not None)]:
         for task, new_spec in diff.alignment.items():
             if task.state != TaskState.WAITING or new_spec is None or not task.internal_data:
@@ -183,7 +185,7 @@ def _unchanged_waiting_internal_data(top, subprocess_diffs) -> dict:
     return kept
 
 
-def _belongs_to(task, new: SpecBundle) -> bool:
+def _belongs_to(task: Any, new: SpecBundle) -> bool:
     spec = task.task_spec
     owner = task.workflow.spec
     return owner.task_specs.get(spec.name) is spec and (

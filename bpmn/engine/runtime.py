@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
@@ -405,6 +406,34 @@ def next_timer_due(workflow: SafeBpmnWorkflow) -> datetime | None:
             if due is not None:
                 due_times.append(due)
     return min(due_times, default=None)
+
+
+@dataclass(frozen=True)
+class WaitingEvent:
+    """An event the workflow waits on: a timer (``due`` set) or a message (``message`` set)."""
+
+    element_id: str
+    name: str
+    due: datetime | None = None
+    message: str | None = None
+
+
+def waiting_events(workflow: SafeBpmnWorkflow) -> list[WaitingEvent]:
+    """What the workflow waits for besides user tasks, soonest timer first (for saying
+    "the case waits for X until Y" when no agency has work)."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        definitions = getattr(definition, "event_definitions", None) or [definition]
+        name = getattr(task.task_spec, "bpmn_name", None) or ""
+        element_id = getattr(task.task_spec, "bpmn_id", None) or ""
+        if any(isinstance(d, TimerEventDefinition | CycleTimerEventDefinition) for d in definitions):
+            found.append(WaitingEvent(element_id, name, due=_timer_due(task)))
+        for d in definitions:
+            if isinstance(d, MessageEventDefinition):
+                found.append(WaitingEvent(element_id, name, message=getattr(d, "name", None)))
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(found, key=lambda event: (event.due is None, event.due or far, event.name))
 
 
 def rerun_errored_tasks(workflow: SafeBpmnWorkflow) -> int:

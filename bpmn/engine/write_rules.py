@@ -24,6 +24,8 @@ event; without one a case starts with no data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from .errors import ValidationIssue
@@ -42,7 +44,9 @@ def _issue(code: str, message: str, el: etree._Element, filename: str) -> Valida
     return ValidationIssue(code, message, element_id=el.get("id"), line=el.sourceline, file=filename)
 
 
-def message_rules(root: etree._Element, fields: dict[str, str], filename: str) -> tuple[dict, list[ValidationIssue]]:
+def message_rules(
+    root: etree._Element, fields: dict[str, str], filename: str
+) -> tuple[dict[str, Any], list[ValidationIssue]]:
     """``{message name: {"senders": [kinds], "fields": [names], "element_id": id}}`` for every
     ``bpmn:message`` that declares its senders, and the problems of the declarations."""
     rules, issues = {}, []

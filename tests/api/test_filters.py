@@ -206,13 +206,13 @@ def test_schema_documents_every_filter(client_for, db, users):
         return {p["name"]: p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"}
 
     cases = params("/api/v1/cases/")
-    assert set(cases) == {"status", "process_key", "agency", "overdue", "q", "page"}
+    assert set(cases) == {"status", "process_key", "agency", "overdue", "q", "responsible", "page"}
     assert cases["agency"]["schema"] == {"type": "integer", "minimum": 1}
     assert cases["overdue"]["schema"]["type"] == "boolean"
     assert set(cases["status"]["schema"]["enum"]) == {"open", "completed", "cancelled"}
 
     tasks = params("/api/v1/tasks/")
-    assert set(tasks) == {"assigned", "status", "overdue", "case", "page"}
+    assert set(tasks) == {"assigned", "status", "overdue", "case", "responsible", "page"}
     assert set(tasks["assigned"]["schema"]["enum"]) == {"me", "agency"}
     assert set(tasks["status"]["schema"]["enum"]) == {"open", "claimed", "completed", "cancelled", "active"}
     assert tasks["case"]["schema"] == {"type": "integer", "minimum": 1} and tasks["case"]["description"]

@@ -26,8 +26,8 @@ RAISERS = {
 def _codes_in_source() -> dict[str, list[str]]:
     """Every string literal given as a code: the first argument of the error types (and of a
     subclass's ``super().__init__``), of ``web.pages.translate``, the second of
-    ``field_error``, ``code=`` of ``InvalidNationalId`` and of the error types, and the value
-    of a ``"code"`` key in a dict of keyword arguments."""
+    ``field_error``, ``code=`` of ``InvalidNationalId``, of the error types and of the helpers
+    that hand a code on, and the value of a ``"code"`` key in a dict of keyword arguments."""
     found: dict[str, list[str]] = {}
     for top in PRODUCT:
         for path in (REPO / top).rglob("*.py"):
@@ -45,7 +45,7 @@ def _codes_in_source() -> dict[str, list[str]]:
                     if name in RAISERS:
                         position = 1 if name == "field_error" else 0
                         args = node.args[position : position + 1]
-                    if name in RAISERS or name in ("InvalidNationalId", "error_body"):
+                    if name in RAISERS or name in ("InvalidNationalId", "error_body", "_valid_start_data"):
                         args += [kw.value for kw in node.keywords if kw.arg == "code"]
                 else:
                     continue

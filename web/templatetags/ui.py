@@ -49,6 +49,24 @@ def role_label(role: str) -> str:
 
 
 @register.filter
+def may_start_cases(user) -> bool:
+    """Whether the menu offers "Start a case" (a case role in an agency)."""
+    return bool(rules.case_agency_ids(user))
+
+
+@register.filter
+def uses_today(user) -> bool:
+    """Whether the menu offers the housing contact's "today" page."""
+    return rules.can_use_today(user)
+
+
+@register.filter
+def audits(user) -> bool:
+    """Whether the menu offers the access logs (auditors)."""
+    return rules.is_auditor(user)
+
+
+@register.filter
 def person_name(user) -> str:
     """A colleague by name, not by username ("Nils NAV-veileder")."""
     if user is None:

@@ -14,6 +14,7 @@ import json
 from django.conf import settings
 from django.core.mail import send_mail
 
+from core.ids import lookup_id
 from workflows.jobs import webhook_transport
 from workflows.models import JobKind, Task
 
@@ -38,7 +39,7 @@ def perform(job) -> str | None:
     try:
         payload = job.payload or {}
         event = payload.get("event", "")
-        task = Task.objects.select_related("agency", "case").filter(pk=payload.get("task_id")).first()
+        task = Task.objects.select_related("agency", "case").filter(pk=lookup_id(payload.get("task_id"))).first()
         if task is None or not task.is_active:
             return None  # the task is gone or already done: nothing to tell
         if job.kind == JobKind.NOTIFICATION:

@@ -243,7 +243,7 @@ def record_outcome(row: Job, error: str | None) -> None:
     if open_incident is not None:
         open_incident.attempts, open_incident.error = row.attempts, row.last_error
         open_incident.save(update_fields=["attempts", "error"])
-    elif row.instance_id is not None:
+    elif row.instance_id is not None and row.case_id is not None:
         Incident.objects.create(
             instance_id=row.instance_id,
             case_id=row.case_id,

@@ -49,7 +49,7 @@ def resolve_checked(host: str, port: int, allowed_networks: list[Network]) -> st
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise WebhookRefused(f"the webhook host does not resolve ({exc.strerror})") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     refused = [address for address in addresses if not _allowed(address, allowed_networks)]
     if refused or not addresses:
         raise WebhookRefused(

@@ -145,10 +145,11 @@ class Worker:
 
     def run_due(self) -> int:
         """Process jobs until none is due. Returns how many were processed."""
-        count, skipped, rounds = 0, set(), 0
+        count, rounds = 0, 0
+        skipped: set[int] = set()
         while not self.stopping:
             outcome, job_id = timers.fire_timer(self.name, exclude=skipped)
-            if outcome == timers.SKIPPED:
+            if outcome == timers.SKIPPED and job_id is not None:
                 skipped.add(job_id)
             worked = int(outcome in (timers.FIRED, timers.FAILED))
             rounds += 1

@@ -8,17 +8,19 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 
 from workflows.jobs.timers import fire_timer
 from workflows.services.attachments import add_attachment, withdraw_attachment
+from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
 from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
-from workflows.services.tasks import claim_task, complete_task, unclaim_task
+from workflows.services.tasks import claim_task, complete_task, reassign_task, unclaim_task
 from workflows.services.versions import migrate_instances, preview_migration
 
 __all__ = [
     "add_attachment",
     "add_note",
+    "assign_responsible",
     "claim_task",
     "complete_task",
     "correct_note",
@@ -26,6 +28,7 @@ __all__ = [
     "fire_timer",
     "migrate_instances",
     "preview_migration",
+    "reassign_task",
     "record_consent",
     "retry_incident",
     "revoke_consent",

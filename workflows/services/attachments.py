@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import notes_policy, rules
 from workflows import selectors, uploads
 from workflows.attachment_storage import discard, storage
@@ -96,7 +96,7 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
     """Withdraw the actor's own attachment (a wrong file): its bytes are deleted, its row
     and timeline event stay. Twice is a Conflict."""
     case = selectors.case_for(actor, case)
-    attachment = Attachment.objects.select_related("case").filter(case=case, pk=parse_id(attachment_id)).first()
+    attachment = Attachment.objects.select_related("case").filter(case=case, pk=lookup_id(attachment_id)).first()
     if attachment is None:
         raise NotFound("attachment.not_found")
     if not rules.can_withdraw_attachment(actor, attachment):

@@ -14,7 +14,7 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core import hooks
 from core.errors import Forbidden, InvalidInput, field_error
-from core.ids import parse_id
+from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.grants import grant_case_access
@@ -29,6 +29,7 @@ from workflows.models import (
     Person,
     ProcessInstance,
 )
+from workflows.services.caseload import responsible_at_start
 
 
 def start_case(
@@ -41,6 +42,7 @@ def start_case(
     correlation_key: str = "",
     start_message: str = "",
     message_id: str | None = None,
+    responsible=None,
 ) -> Case:
     """Open a case for ``person`` on the latest version of ``process_key``.
 
@@ -52,6 +54,9 @@ def start_case(
     ``start_message``: for a process whose start event waits for a message, its name
     (``correlate_message`` with ``start``); ``data`` is then the message's payload and
     ``message_id`` is recorded with it. Such a process starts only this way.
+
+    ``responsible``: the housing contact (a user or id) who owns the case, chosen by someone
+    of its housing agency; by default the starter, when a contact there, else its coordinator.
     """
     input_limits.check_texts(
         process_key=process_key,
@@ -96,11 +101,11 @@ def start_case(
         starter_agency = rules.message_starter_agency(actor, agencies.values(), rule["senders"])
         if starter_agency is None:
             raise Forbidden("message.sender_not_allowed", name=start_message)
-        writable, code = frozenset(rule["fields"]), "message.field_not_declared"
+        start_data = _valid_start_data(runtime, data, frozenset(rule["fields"]), code="message.field_not_declared")
     else:
         starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
-        writable, code = runtime.start_fields, "field.not_in_start_form"
-    start_data = _valid_start_data(runtime, data, writable, code)
+        start_data = _valid_start_data(runtime, data, runtime.start_fields, code="field.not_in_start_form")
+    responsible = responsible_at_start(actor, agencies.get(AgencyKind.HOUSING), responsible)
 
     with transaction.atomic():
         person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
@@ -115,6 +120,7 @@ def start_case(
             data=start_data,
             data_sources={field: starter_agency.pk for field in start_data},
             opened_by=actor,
+            responsible=responsible,
         )
         CaseParticipant.objects.bulk_create(
             [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
@@ -150,7 +156,7 @@ def start_case(
     return case
 
 
-CORRELATION_KEY_MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").max_length
+CORRELATION_KEY_MAX_LENGTH: int = ProcessInstance._meta.get_field("correlation_key").max_length or 0
 
 
 def _correlation_key_errors(correlation_key: str) -> list[dict]:
@@ -164,7 +170,7 @@ def _correlation_key_errors(correlation_key: str) -> list[dict]:
     return []
 
 
-def _valid_person(person) -> tuple[str, str]:
+def _valid_person(person) -> tuple[str, str | None]:
     if not isinstance(person, dict):
         raise InvalidInput("case.invalid", errors=[field_error("person", "field.expected_object")])
     errors = []
@@ -178,7 +184,7 @@ def _valid_person(person) -> tuple[str, str]:
         errors.append(field_error("person.national_id", exc.code, **exc.params))
     if errors:
         raise InvalidInput("case.invalid", errors=errors)
-    return name.strip(), national_id
+    return str(name).strip(), national_id
 
 
 def _valid_participants(participants, definition) -> dict[str, Agency]:
@@ -189,7 +195,7 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
         if kind not in AgencyKind.values:
             errors.append(field_error(f"participants.{kind}", "agency.unknown_kind", kind=str(kind)))
             continue
-        agency_row = agency if isinstance(agency, Agency) else Agency.objects.filter(pk=parse_id(agency)).first()
+        agency_row = agency if isinstance(agency, Agency) else Agency.objects.filter(pk=lookup_id(agency)).first()
         if agency_row is None:
             errors.append(field_error(f"participants.{kind}", "agency.not_found", id=str(agency)))
         elif agency_row.kind != kind:
@@ -198,7 +204,7 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
             agencies[kind] = agency_row
     # Every agency kind a task is routed to (by lane, candidate group, assignee, pool or
     # the routing map's default) must participate: else the task would reach nobody.
-    routed = {}
+    routed: dict[str, list[str]] = {}
     for element_id, task in definition.metadata.get("user_tasks", {}).items():
         if task.get("agency_kind"):
             routed.setdefault(task["agency_kind"], []).append(task.get("lane") or element_id)
@@ -212,7 +218,7 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
     return agencies
 
 
-def _valid_start_data(runtime, data, writable: frozenset[str], code: str) -> dict:
+def _valid_start_data(runtime, data, writable: frozenset[str], *, code: str) -> dict:
     """The start data: only ``writable`` fields (the start form's, or the start message's),
     each valid; 400 naming every other field."""
     if data is None:

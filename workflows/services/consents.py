@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from core.ids import parse_id
+from core.ids import lookup_id, parse_id
 from permissions import rules
 from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
 from workflows import selectors
@@ -90,13 +90,14 @@ def _valid_expiry(expires_at, now, errors):
 
 
 def _valid_provision(legal_basis, errors) -> LegalBasis | None:
+    provision: LegalBasis | None
     if isinstance(legal_basis, LegalBasis):
         provision = legal_basis
     elif legal_basis in (None, ""):
         errors.append(field_error("legal_basis", "field.required"))
         return None
     else:
-        provision = LegalBasis.objects.filter(pk=parse_id(legal_basis)).first()
+        provision = LegalBasis.objects.filter(pk=lookup_id(legal_basis)).first()
     if provision is None or not provision.active:
         errors.append(field_error("legal_basis", "consent.unknown_legal_basis"))
         return None
@@ -154,6 +155,7 @@ def record_consent(
         _within_need_to_know(case, recipient_kind, valid_categories, provision, errors)
     if errors:
         raise InvalidInput("consent.invalid", errors=errors)
+    assert provision is not None  # a missing or unknown provision is one of the errors above
     access = rules.case_access(actor, case)
     recorder = rules.sharing_recorder(
         access,
@@ -204,7 +206,7 @@ def record_consent(
 
 def revoke_consent(*, actor, consent_id) -> Consent:
     """Withdraw a consent; it stops counting at once. Revoking twice is a Conflict."""
-    consent = Consent.objects.select_related("case", "agency").filter(pk=parse_id(consent_id)).first()
+    consent = Consent.objects.select_related("case", "agency").filter(pk=lookup_id(consent_id)).first()
     if consent is None or not rules.can_view_consents(actor, consent.case):
         raise NotFound("consent.not_found")
     if not rules.can_revoke_consent(actor, consent):

@@ -18,7 +18,7 @@ from django.utils import timezone
 from bpmn.engine import runtime as engine
 from bpmn.engine.errors import TaskFailed
 from core.errors import Conflict, InvalidInput, NotFound, field_error
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import rules
 from workflows import steps
 from workflows.jobs.incidents import retry_job_incident
@@ -29,7 +29,7 @@ def retry_incident(*, actor, incident_id) -> Incident:
     """Run the failed step again (after the cause was fixed). Resolves it when it passes."""
     if not rules.can_retry_incident(actor):
         raise NotFound("incident.not_found")
-    incident = Incident.objects.filter(pk=parse_id(incident_id)).first()
+    incident = Incident.objects.filter(pk=lookup_id(incident_id)).first()
     if incident is None:
         raise NotFound("incident.not_found")
     if incident.job_id is not None:
@@ -68,7 +68,7 @@ def set_incident_data(*, actor, incident_id, data) -> Incident:
     """Merge ``data`` into the data of the task the incident names (it waits in ERROR)."""
     if not rules.can_retry_incident(actor):
         raise NotFound("incident.not_found")
-    incident = Incident.objects.filter(pk=parse_id(incident_id)).first()
+    incident = Incident.objects.filter(pk=lookup_id(incident_id)).first()
     if incident is None:
         raise NotFound("incident.not_found")
     _check_incident_data(data)

@@ -195,7 +195,7 @@ def _duplicate_start(actor, earlier: Case | None, message_id) -> MessageResult:
 
 def _start_definitions(name) -> list:
     """The latest version of every process whose top-level start event waits for ``name``."""
-    latest = {}
+    latest: dict[str, ProcessDefinition] = {}
     rows = ProcessDefinition.objects.order_by("key", "-version").only("key", "version", "metadata")
     for definition in rows:
         latest.setdefault(definition.key, definition)

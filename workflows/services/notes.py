@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from core.ids import parse_id
+from core.ids import lookup_id, parse_id
 from permissions import notes_policy, rules
 from workflows import selectors
 from workflows.input_limits import text_error
@@ -88,7 +88,7 @@ def add_note(*, actor, case, text, category=None, agency=None) -> Note:
 
 def _own_note(actor, case, note_id) -> Note:
     case = selectors.case_for(actor, case)
-    note = Note.objects.select_related("case", "agency").filter(case=case, pk=parse_id(note_id)).first()
+    note = Note.objects.select_related("case", "agency").filter(case=case, pk=lookup_id(note_id)).first()
     if note is None:
         raise NotFound("note.not_found")
     if not rules.can_change_note(actor, note):

@@ -6,6 +6,7 @@ whole system (see ``complete_task`` and ``workflows.steps.rows``).
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from bpmn.engine.errors import TaskStateError
 from bpmn.registry import runtime_for
 from core import hooks
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from core.ids import parse_id
+from core.ids import lookup_id
 from permissions import rules
 from workflows import case_outcomes, input_limits, steps
 from workflows.forms import form_errors
@@ -30,7 +31,7 @@ from workflows.steps import rows
 
 def _task_for(actor, task_id) -> Task:
     """The task if the actor may work it (see ``_workable``); claiming and unclaiming."""
-    task = Task.objects.select_related("agency").filter(pk=parse_id(task_id)).first()
+    task = Task.objects.select_related("agency").filter(pk=lookup_id(task_id)).first()
     return _workable(task, actor)
 
 
@@ -97,6 +98,52 @@ def unclaim_task(*, actor, task_id) -> Task:
     return task
 
 
+def reassign_task(*, actor, task_id, assignee=None) -> Task:
+    """Take over a task a colleague has claimed (``assignee`` None: the actor takes it), or,
+    for the agency's lead, hand it to a named colleague (``assignee``: a user or their id).
+
+    Logged as a claim whose ``detail`` names who had it, so the timeline shows the handover.
+    Refused for a task that is not claimed (claim it instead) or no longer open.
+    """
+    task = _task_for(actor, task_id)
+    if assignee is None:
+        new_assignee = actor
+        if not rules.can_take_over_task(actor, task):
+            raise Forbidden("task.other_agency", agency=task.agency.name)
+    else:
+        new_assignee = _colleague(assignee)
+        if new_assignee is None or not rules.can_assign_task(actor, task, new_assignee):
+            raise Forbidden("task.assign_forbidden")
+    with transaction.atomic():
+        _lock_instance(task)
+        if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
+            raise Conflict("task.completed" if task.status == TaskStatus.COMPLETED else "task.cancelled")
+        if task.status != TaskStatus.CLAIMED:
+            raise Conflict("task.not_claimed")
+        if task.assignee_id == new_assignee.pk:
+            return task
+        previous = task.assignee
+        task.assignee, task.claimed_at = new_assignee, timezone.now()
+        task.save(update_fields=["assignee", "claimed_at"])
+        Event.objects.create(
+            case=task.case,
+            instance_id=task.instance_id,
+            task=task,
+            kind=EventKind.TASK_CLAIMED,
+            actor=actor,
+            agency=task.agency,
+            element_id=task.element_id,
+            detail={"from_user": previous.pk if previous else None, "to_user": new_assignee.pk},
+        )
+    return task
+
+
+def _colleague(assignee):
+    if not isinstance(assignee, int | str):
+        return assignee
+    return get_user_model().objects.filter(pk=lookup_id(assignee), is_active=True).first()
+
+
 def complete_task(*, actor, task_id, data: dict) -> Task:
     """Complete an open user task of the actor's agency with the data of its form.
 
@@ -109,7 +156,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     input_limits.check_data(data)
     with transaction.atomic():
         now = timezone.now()
-        completion = rows.lock_and_complete(parse_id(task_id), actor.pk, now)
+        completion = rows.lock_and_complete(lookup_id(task_id), actor.pk, now)
         task = _workable(completion.task, actor)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)

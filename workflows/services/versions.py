@@ -81,6 +81,8 @@ def _versions(key: str, from_version, to_version) -> tuple[ProcessDefinition, Pr
         raise NotFound("process.not_found")
     if to_version is None:
         target = definitions.order_by("-version").first()
+        if target is None:  # the source itself is one of them
+            raise NotFound("process.not_found")
     else:
         target = definitions.filter(version=parse_id(to_version) or 0).first()
         if target is None:
@@ -119,7 +121,9 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
         if participants is None:
             participants = rows.participant_agencies(instance.case_id)
         if routed.get("agency_kind") not in participants:
-            preview.problems.append(engine_migration.MigrationProblem(mapping.new_element_id, NO_PARTICIPANT_REASON))
+            preview.problems.append(
+                engine_migration.MigrationProblem(mapping.new_element_id or "", NO_PARTICIPANT_REASON)
+            )
     return preview
 
 

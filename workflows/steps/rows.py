@@ -18,13 +18,14 @@ keeps it so).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from permissions.models import Agency, CaseParticipant
 from workflows.models import (
@@ -63,7 +64,7 @@ class Batch:
         params = [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields]
         self.add(sql, [*params, obj.pk])
 
-    def insert(self, objs: list[Model], *, on_conflict: str = "") -> None:
+    def insert(self, objs: Sequence[Model], *, on_conflict: str = "") -> None:
         """INSERT ``objs`` (one model) in one statement; their keys are set at ``flush``.
 
         ``on_conflict``: an ``ON CONFLICT`` clause (an upsert), instead of returning keys.
@@ -226,7 +227,8 @@ def _field(meta, name: str) -> str:
 @cache
 def _update_sql(vendor: str, model: type[Model], field_names: tuple[str, ...]):
     meta = model._meta
-    fields = tuple(meta.get_field(name) for name in field_names)
+    # Concrete columns only: the callers name the fields they update.
+    fields = tuple(cast(Field, meta.get_field(name)) for name in field_names)
     assignments = ", ".join(f"{_column(field.column)} = %s" for field in fields)
     return f"UPDATE {_column(meta.db_table)} SET {assignments} WHERE {_pk(meta)} = %s", fields
 

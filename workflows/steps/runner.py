@@ -329,7 +329,7 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
     created = []
     for ready_task in new_ready:
         kind = (runtime.user_tasks.get(ready_task.element_id) or {}).get("agency_kind")
-        agency = step.agencies().get(kind)
+        agency = step.agencies().get(kind) if kind else None
         if agency is None:
             step.incident(
                 kind="lane-without-participant",

@@ -1,0 +1,701 @@
+"""The figures of the insight pages, read from the summary tables and made safe to show.
+
+Each family of figures (case flow and outcomes, referral to housed, task times, escalations,
+discharge waits) is one ``Ledger`` over *every* period of a scope: a page shows a year of
+it and a filter picks columns of it, but what is hidden is decided once for the whole
+family, so no two views of the same scope can be subtracted from each other to reveal a
+hidden count. A figure is a table (its rows as shown, small counts hidden) and a chart
+drawn from the same cells.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max, Min, Sum
+from django.utils.dates import MONTHS_3
+from django.utils.translation import gettext as _
+
+from bpmn.engine.xml import parse_bpmn_xml
+from bpmn.models import ProcessDefinition
+from insight.models import CaseFlow, DischargeWait, HousingTime, TaskTime, TimerFired
+from insight.privacy import SMALL, Ledger
+from permissions.models import Agency
+from workflows.models import OutcomeKind, Tenure
+
+NOT_SHOWN = "\u2013"  # an en dash: a figure about fewer than five is left out
+EVICTED_KIND = "utkastet"  # the standard kind "Kastet ut av boligen"
+BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+# --- cells of a figure ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    cell: int
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A number about a group (a median, a mean, an amount): shown when the group counts
+    at least five (``n``), else left out."""
+
+    value: float | None
+    n: int
+    digits: int = 0
+    unit: str = ""
+
+
+@dataclass
+class Figure:
+    key: str
+    title: str
+    header: list[str]
+    rows: list[list] = field(default_factory=list)  # label (str) first, then Count/Stat/str
+    chart_columns: list[int] = field(default_factory=list)  # which columns the chart draws
+    chart: str = "bars"  # "bars" (categories down, series across) or "hbars"
+    note: str = ""
+    ledger: Ledger = field(default_factory=Ledger)
+
+    def text(self, value) -> str:
+        if isinstance(value, Count):
+            return self.ledger.shown(value.cell)
+        if isinstance(value, Stat):
+            if value.value is None or value.n < SMALL:
+                return NOT_SHOWN
+            return f"{value.value:,.{value.digits}f}".replace(",", "\u00a0") + value.unit
+        return str(value)
+
+    def number(self, value) -> float | None:
+        """The value a chart draws; None where the table hides it."""
+        if isinstance(value, Count):
+            return None if self.ledger.is_hidden(value.cell) else self.ledger.values[value.cell]
+        if isinstance(value, Stat):
+            return None if value.value is None or value.n < SMALL else value.value
+        return None
+
+    def table(self) -> list[list[str]]:
+        return [[self.text(value) for value in row] for row in self.rows]
+
+    def series(self) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
+        """Categories (row labels, totals left out) and one series per chart column."""
+        rows = [row for row in self.rows if not str(row[0]).startswith(_("Total"))]
+        categories = [str(row[0]) for row in rows]
+        return categories, [
+            (self.header[column], [self.number(row[column]) for row in rows]) for column in self.chart_columns
+        ]
+
+    def total(self) -> int:
+        """The figure's grand total (its last row's first count), for refusing small filters."""
+        for value in self.rows[-1] if self.rows else ():
+            if isinstance(value, Count):
+                return self.ledger.values[value.cell]
+        return 0
+
+
+# --- periods and names ------------------------------------------------------------------
+
+
+def months_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def month_label(month: datetime.date) -> str:
+    return str(MONTHS_3[month.month])
+
+
+def quarter_label(quarter: datetime.date) -> str:
+    return _("Q%(number)s") % {"number": (quarter.month - 1) // 3 + 1}
+
+
+def process_names() -> dict[str, str]:
+    names = {}
+    for key, name in ProcessDefinition.objects.order_by("key", "version").values_list("key", "name"):
+        names[key] = name or key
+    return names
+
+
+def agency_names() -> dict[int, str]:
+    return dict(Agency.objects.values_list("pk", "name"))
+
+
+@lru_cache(maxsize=256)
+def elements_of(definition_id: int) -> dict[str, tuple[str, str]]:
+    """Element id -> (BPMN type, name) of a version (immutable, so cached)."""
+    xml = ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=definition_id)
+    root = parse_bpmn_xml(xml.encode() if isinstance(xml, str) else xml)
+    return {
+        node.get("id"): (node.tag.removeprefix(BPMN_NS), node.get("name") or node.get("id"))
+        for node in root.iter()
+        if isinstance(node.tag, str) and node.tag.startswith(BPMN_NS) and node.get("id")
+    }
+
+
+def daily_rate(year: int) -> int:
+    """The municipality's payment per day for a patient ready for discharge, in NOK: the
+    setting for the year, else the latest earlier year's."""
+    rates = settings.BROBYGGER["DISCHARGE_DAY_RATES"]
+    known = [y for y in rates if y <= year]
+    return rates[max(known)] if known else 0
+
+
+def years_with_figures(scope: int) -> list[int]:
+    span = CaseFlow.objects.filter(scope=scope).aggregate(first=Min("month"), last=Max("month"))
+    if span["first"] is None:
+        return [datetime.date.today().year]
+    return list(range(span["first"].year, max(span["last"].year, datetime.date.today().year) + 1))
+
+
+def _span(rows, key="month") -> list[datetime.date]:
+    periods = [row[key] for row in rows]
+    if not periods:
+        return []
+    first = min(periods)
+    return months_between(first, max(periods)) if key == "month" else sorted(set(periods))
+
+
+def _year_rows(months: list[datetime.date], year: int) -> list[datetime.date]:
+    return [month for month in months if month.year == year]
+
+
+# --- family A: case flow and outcomes -----------------------------------------------------
+
+
+@dataclass
+class CaseFlowFamily:
+    ledger: Ledger
+    months: list[datetime.date]
+    processes: list[str]
+    kinds: list[str]
+    tenures: list[str]
+    opened: dict  # (month, process) -> cell
+    opened_month: dict  # month -> cell
+    closed: dict  # (month, kind) -> cell
+    closed_month: dict
+    open_end: dict  # month -> cell
+    yearly: dict  # (year, kind, tenure) -> cell
+    yearly_kind: dict  # (year, kind) -> cell
+    yearly_tenure: dict  # (year, tenure) -> cell
+    yearly_closed: dict  # year -> cell
+    yearly_opened: dict  # year -> cell
+    report: dict  # (year, line) -> cell
+
+
+REPORT_LINES = ("rented", "owned", "kept", "evicted")
+
+
+def case_flow(scope: int) -> CaseFlowFamily:
+    rows = list(
+        CaseFlow.objects.filter(scope=scope)
+        .values("month", "process_key", "outcome", "tenure")
+        .annotate(opened_sum=Sum("opened"), closed_sum=Sum("closed"))
+    )
+    kinds = {kind.code: kind for kind in OutcomeKind.objects.all()}
+    months = _span(rows)
+    processes = sorted({row["process_key"] for row in rows})
+    kind_codes = [code for code in kinds if any(row["outcome"] == code for row in rows)]
+    if any(row["outcome"] == "" and row["closed_sum"] for row in rows):
+        kind_codes.append("")
+    tenures = [value for value in Tenure.values if any(row["tenure"] == value for row in rows)] + [""]
+    opened_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    closed_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    yearly_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    for row in rows:
+        opened_v[row["month"], row["process_key"]] += row["opened_sum"]
+        closed_v[row["month"], row["outcome"]] += row["closed_sum"]
+        yearly_v[row["month"].year, row["outcome"], row["tenure"]] += row["closed_sum"]
+    ledger = Ledger()
+    opened = {(m, p): ledger.count(opened_v[m, p]) for m in months for p in processes}
+    opened_month = {m: ledger.total([opened[m, p] for p in processes]) for m in months}
+    closed = {(m, k): ledger.count(closed_v[m, k]) for m in months for k in kind_codes}
+    closed_month = {m: ledger.total([closed[m, k] for k in kind_codes]) for m in months}
+    open_end, previous = {}, None
+    running = 0
+    for m in months:
+        running += ledger.values[opened_month[m]] - ledger.values[closed_month[m]]
+        open_end[m] = ledger.count(running)
+        terms = [(opened_month[m], 1), (closed_month[m], -1), (open_end[m], -1)]
+        ledger.equation(terms + ([(previous, 1)] if previous is not None else []))
+        previous = open_end[m]
+    years = sorted({m.year for m in months})
+    yearly, yearly_kind, yearly_tenure, yearly_closed, report = {}, {}, {}, {}, {}
+    yearly_opened = {}
+    for year in years:
+        in_year = _year_rows(months, year)
+        yearly_opened[year] = ledger.total([opened_month[m] for m in in_year])
+        for k in kind_codes:
+            yearly_kind[year, k] = ledger.total([closed[m, k] for m in in_year])
+            for t in tenures:
+                yearly[year, k, t] = ledger.count(yearly_v[year, k, t])
+            ledger.equation([(yearly[year, k, t], 1) for t in tenures] + [(yearly_kind[year, k], -1)])
+        for t in tenures:
+            yearly_tenure[year, t] = ledger.total([yearly[year, k, t] for k in kind_codes])
+        yearly_closed[year] = ledger.total([yearly_kind[year, k] for k in kind_codes])
+        ledger.equation([(yearly_tenure[year, t], 1) for t in tenures] + [(yearly_closed[year], -1)])
+        ledger.equation([(closed_month[m], 1) for m in in_year] + [(yearly_closed[year], -1)])
+        moved = [k for k in kind_codes if k in kinds and kinds[k].needs_tenure]
+        lines = {
+            "rented": [
+                yearly[year, k, t]
+                for k in moved
+                for t in (Tenure.MUNICIPAL_RENTAL, Tenure.PRIVATE_RENTAL, Tenure.SUPPORTED_HOUSING)
+                if t in tenures
+            ],
+            "owned": [
+                yearly[year, k, Tenure.OWNED_WITH_STARTLAN] for k in moved if Tenure.OWNED_WITH_STARTLAN in tenures
+            ],
+            "kept": [
+                yearly_kind[year, k]
+                for k in kind_codes
+                if k in kinds and kinds[k].has_home and not kinds[k].needs_tenure
+            ],
+            "evicted": [yearly_kind[year, k] for k in kind_codes if k == EVICTED_KIND],
+        }
+        for line, parts in lines.items():
+            report[year, line] = ledger.total(parts) if parts else ledger.count(0)
+    ledger.suppress()
+    return CaseFlowFamily(
+        ledger,
+        months,
+        processes,
+        kind_codes,
+        tenures,
+        opened,
+        opened_month,
+        closed,
+        closed_month,
+        open_end,
+        yearly,
+        yearly_kind,
+        yearly_tenure,
+        yearly_closed,
+        yearly_opened,
+        report,
+    )
+
+
+def kind_labels() -> dict[str, str]:
+    return {"": _("No outcome recorded"), **dict(OutcomeKind.objects.values_list("code", "label"))}
+
+
+def tenure_labels() -> dict[str, str]:
+    return {"": _("No form of tenure"), **{value: str(label) for value, label in Tenure.choices}}
+
+
+def flow_figures(family: CaseFlowFamily, year: int) -> list[Figure]:
+    names, kinds = process_names(), kind_labels()
+    months = _year_rows(family.months, year)
+    flow = Figure(
+        "flow",
+        _("Cases opened, closed and open per month"),
+        [_("Month"), _("Opened"), _("Closed"), _("Open at month end")],
+        chart_columns=[1, 2, 3],
+        ledger=family.ledger,
+    )
+    for m in months:
+        flow.rows.append(
+            [month_label(m), Count(family.opened_month[m]), Count(family.closed_month[m]), Count(family.open_end[m])]
+        )
+    by_process = Figure(
+        "opened_by_process",
+        _("Cases opened per month, by process"),
+        [_("Month"), *[names.get(p, p) for p in family.processes], _("Total")],
+        chart_columns=list(range(1, len(family.processes) + 1)),
+        ledger=family.ledger,
+    )
+    for m in months:
+        by_process.rows.append(
+            [month_label(m), *[Count(family.opened[m, p]) for p in family.processes], Count(family.opened_month[m])]
+        )
+    by_outcome = Figure(
+        "closed_by_outcome",
+        _("Cases closed per month, by outcome"),
+        [_("Month"), *[kinds.get(k, k) for k in family.kinds], _("Total")],
+        chart_columns=list(range(1, len(family.kinds) + 1)),
+        ledger=family.ledger,
+    )
+    for m in months:
+        by_outcome.rows.append(
+            [month_label(m), *[Count(family.closed[m, k]) for k in family.kinds], Count(family.closed_month[m])]
+        )
+    if year in {m.year for m in family.months}:
+        by_outcome.rows.append(
+            [_("Total"), *[Count(family.yearly_kind[year, k]) for k in family.kinds], Count(family.yearly_closed[year])]
+        )
+    return [flow, by_process, by_outcome, outcomes_by_tenure(family, year)]
+
+
+def outcomes_by_tenure(family: CaseFlowFamily, year: int) -> Figure:
+    kinds, tenures = kind_labels(), tenure_labels()
+    figure = Figure(
+        "outcomes_by_tenure",
+        _("Outcomes by form of tenure, %(year)s") % {"year": year},
+        [_("Outcome"), *[tenures[t] for t in family.tenures], _("Total")],
+        chart="hbars",
+        chart_columns=[len(family.tenures) + 1],
+        ledger=family.ledger,
+    )
+    if year not in {m.year for m in family.months}:
+        return figure
+    for k in family.kinds:
+        figure.rows.append(
+            [
+                kinds.get(k, k),
+                *[Count(family.yearly[year, k, t]) for t in family.tenures],
+                Count(family.yearly_kind[year, k]),
+            ]
+        )
+    figure.rows.append(
+        [_("Total"), *[Count(family.yearly_tenure[year, t]) for t in family.tenures], Count(family.yearly_closed[year])]
+    )
+    return figure
+
+
+def report_lines(family: CaseFlowFamily, year: int) -> Figure:
+    labels = {
+        "rented": _("Housed in a rented home"),
+        "owned": _("Housed in an owned home with start loan"),
+        "kept": _("Kept their home"),
+        "evicted": _("Evicted"),
+    }
+    figure = Figure(
+        "annual",
+        _("Outcomes %(year)s") % {"year": year},
+        [_("Outcome"), _("Cases")],
+        chart="hbars",
+        chart_columns=[1],
+        ledger=family.ledger,
+    )
+    if year in {m.year for m in family.months}:
+        for line in REPORT_LINES:
+            figure.rows.append([labels[line], Count(family.report[year, line])])
+        figure.rows.append([_("Total closed"), Count(family.yearly_closed[year])])
+    return figure
+
+
+# --- family B: referral to housed -----------------------------------------------------------
+
+
+def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
+    """The nearest-rank percentile of a (days, cases) histogram sorted by days."""
+    n = sum(cases for _, cases in histogram)
+    if not n:
+        return None
+    rank, seen = max(1, math.ceil(share * n)), 0
+    for days, cases in histogram:
+        seen += cases
+        if seen >= rank:
+            return days
+    return histogram[-1][0]
+
+
+def housing_time(scope: int, year: int) -> Figure:
+    rows = list(
+        HousingTime.objects.filter(scope=scope)
+        .values("quarter", "process_key", "days")
+        .annotate(n=Sum("cases"))
+        .order_by("days")
+    )
+    names = process_names()
+    histograms = defaultdict(list)
+    for row in rows:
+        histograms[row["quarter"], row["process_key"]].append((row["days"], row["n"]))
+        histograms[row["quarter"], None].append((row["days"], row["n"]))
+    for key in histograms:
+        histograms[key].sort()
+    quarters = sorted({row["quarter"] for row in rows})
+    processes = sorted({row["process_key"] for row in rows})
+    ledger = Ledger()
+    cells = {(q, p): ledger.count(sum(c for _, c in histograms.get((q, p), []))) for q in quarters for p in processes}
+    totals = {q: ledger.total([cells[q, p] for p in processes]) for q in quarters}
+    ledger.suppress()
+    figure = Figure(
+        "housing_time",
+        _("Days from referral to moving in, per quarter moved in"),
+        [_("Quarter and process"), _("Cases"), _("Median"), _("75th percentile"), _("90th percentile")],
+        chart="hbars",
+        chart_columns=[2, 3, 4],
+        ledger=ledger,
+    )
+    for q in (q for q in quarters if q.year == year):
+        for p in [*processes, None]:
+            histogram = histograms.get((q, p), [])
+            n = sum(c for _, c in histogram)
+            if p is not None and not n:
+                continue
+            process = names.get(p, p) if p else _("all processes")
+            label = f"{quarter_label(q)} · {process}"
+            stats = [Stat(percentile(histogram, share), n, unit=" " + _("d")) for share in (0.5, 0.75, 0.9)]
+            figure.rows.append([label, Count(cells[q, p] if p else totals[q]), *stats])
+    return figure
+
+
+# --- family C: who holds the ball, and overdue work ---------------------------------------
+
+
+@dataclass
+class TaskFamily:
+    ledger: Ledger
+    years: list[int]
+    months: list[datetime.date]
+    agency_ids: list[int]
+    elements: list[tuple[int, str]]  # (agency, task name)
+    held: dict  # (year, agency, task name) -> completed
+    seconds: dict
+    per_task: dict  # (year, agency, task name) -> cell
+    per_agency: dict  # (year, agency) -> cell
+    per_year: dict
+    late_cells: dict  # (month, agency) -> cell
+    late_month: dict
+    late_year: dict  # (year, agency) -> cell
+    late_total: dict
+    on_diagram: dict  # (year, definition, element id, agency or None) -> (cell, seconds)
+
+
+def task_family(scope: int) -> TaskFamily:
+    """Completed tasks of every year: per agency and task, per month late, and per element
+    of each process version (the heatmap), in one ledger."""
+    rows = list(
+        TaskTime.objects.filter(scope=scope)
+        .values("month", "definition_id", "element_id", "agency_id")
+        .annotate(n=Sum("completed"), seconds_sum=Sum("seconds"), late_sum=Sum("late"))
+    )
+    agencies = agency_names()
+    agency_ids = sorted({row["agency_id"] for row in rows}, key=lambda pk: agencies.get(pk, ""))
+    months = _span(rows)
+    years = sorted({m.year for m in months})
+    held: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    seconds: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    late: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    version_held: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    version_seconds: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    for row in rows:
+        name = elements_of(row["definition_id"]).get(row["element_id"], ("", row["element_id"]))[1]
+        year, agency = row["month"].year, row["agency_id"]
+        held[year, agency, name] += row["n"]
+        seconds[year, agency, name] += row["seconds_sum"]
+        late[row["month"], agency] += row["late_sum"]
+        version_key = (year, row["definition_id"], row["element_id"], agency, name)
+        version_held[version_key] += row["n"]
+        version_seconds[version_key] += row["seconds_sum"]
+    elements = sorted({key[1:] for key in held}, key=lambda key: (agencies.get(key[0], ""), key[1]))
+    ledger = Ledger()
+    per_task = {(y, a, e): ledger.count(held[y, a, e]) for y in years for (a, e) in elements}
+    per_agency = {
+        (y, a): ledger.total([per_task[y, a2, e] for (a2, e) in elements if a2 == a]) for y in years for a in agency_ids
+    }
+    per_year = {y: ledger.total([per_agency[y, a] for a in agency_ids]) for y in years}
+    on_diagram: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    parts: defaultdict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for (y, definition, element, a, name), n in sorted(version_held.items()):
+        cell = ledger.count(n)
+        on_diagram[y, definition, element, a] = (cell, version_seconds[y, definition, element, a, name])
+        parts[y, a, name].append(cell)
+        parts["element", y, definition, element].append((cell, version_seconds[y, definition, element, a, name]))
+    for (y, a, e), cells in ((k, v) for k, v in parts.items() if k[0] != "element"):
+        ledger.equation([(cell, 1) for cell in cells] + [(per_task[y, a, e], -1)])
+    for key, cells in ((k, v) for k, v in parts.items() if k[0] == "element"):
+        _, y, definition, element = key
+        total = ledger.total([cell for cell, _ in cells]) if len(cells) > 1 else cells[0][0]
+        on_diagram[y, definition, element, None] = (total, sum(secs for _, secs in cells))
+    late_cells = {(m, a): ledger.count(late[m, a]) for m in months for a in agency_ids}
+    late_month = {m: ledger.total([late_cells[m, a] for a in agency_ids]) for m in months}
+    late_year = {
+        (y, a): ledger.total([late_cells[m, a] for m in months if m.year == y]) for y in years for a in agency_ids
+    }
+    late_total = {y: ledger.total([late_year[y, a] for a in agency_ids]) for y in years}
+    for y in years:
+        ledger.equation([(late_month[m], 1) for m in months if m.year == y] + [(late_total[y], -1)])
+    ledger.suppress()
+    return TaskFamily(
+        ledger,
+        years,
+        months,
+        agency_ids,
+        elements,
+        held,
+        seconds,
+        per_task,
+        per_agency,
+        per_year,
+        late_cells,
+        late_month,
+        late_year,
+        late_total,
+        on_diagram,
+    )
+
+
+def task_figures(family: TaskFamily, year: int, agency_id: int | None = None) -> list[Figure]:
+    agencies = agency_names()
+    ledger, elements, held, seconds = family.ledger, family.elements, family.held, family.seconds
+    shown_agencies = [a for a in family.agency_ids if agency_id in (None, a)]
+
+    def mean_days(a, e=None):
+        keys = [(year, a, e)] if e else [(year, a, e2) for (a2, e2) in elements if a2 == a]
+        n = sum(held[k] for k in keys)
+        return Stat(sum(seconds[k] for k in keys) / 86400 / n if n else None, n, digits=1, unit=" " + _("d"))
+
+    ball = Figure(
+        "ball_by_agency",
+        _("Who holds the ball how long: days from a task's arrival to its completion, per agency"),
+        [_("Agency"), _("Tasks completed"), _("Mean days held")],
+        chart="hbars",
+        chart_columns=[2],
+        ledger=ledger,
+    )
+    by_task = Figure(
+        "ball_by_task",
+        _("Days held per task"),
+        [_("Agency and task"), _("Tasks completed"), _("Mean days held")],
+        chart="hbars",
+        chart_columns=[2],
+        ledger=ledger,
+    )
+    totals = [] if agency_id is not None else [_("Total")]
+    overdue = Figure(
+        "overdue",
+        _("Tasks completed after their deadline, per month and agency"),
+        [_("Month"), *[agencies.get(a, str(a)) for a in shown_agencies], *totals],
+        chart_columns=list(range(1, len(shown_agencies) + 1)),
+        ledger=ledger,
+    )
+    if year not in family.years:
+        return [ball, by_task, overdue]
+    for a in shown_agencies:
+        ball.rows.append([agencies.get(a, str(a)), Count(family.per_agency[year, a]), mean_days(a)])
+        for a2, e in elements:
+            if a2 == a and held[year, a, e]:
+                by_task.rows.append(
+                    [f"{agencies.get(a, str(a))} · {e}", Count(family.per_task[year, a, e]), mean_days(a, e)]
+                )
+    if agency_id is None:
+        ball.rows.append([_("Total"), Count(family.per_year[year]), Stat(None, 0)])
+    for m in (m for m in family.months if m.year == year):
+        row_total = [] if agency_id is not None else [Count(family.late_month[m])]
+        overdue.rows.append([month_label(m), *[Count(family.late_cells[m, a]) for a in shown_agencies], *row_total])
+    year_total = [] if agency_id is not None else [Count(family.late_total[year])]
+    overdue.rows.append([_("Total"), *[Count(family.late_year[year, a]) for a in shown_agencies], *year_total])
+    return [ball, by_task, overdue]
+
+
+def agency_tasks(family: TaskFamily, year: int, agency_id: int) -> int:
+    """How many tasks an agency completed in the year: a filter narrower than five is refused."""
+    return family.ledger.values[family.per_agency[year, agency_id]] if (year, agency_id) in family.per_agency else 0
+
+
+@dataclass(frozen=True)
+class Heat:
+    element_id: str
+    name: str
+    count: str  # as shown: a number, "<5" or the hidden mark
+    mean_days: float | None  # None where fewer than five passed
+    level: int  # 0 (no colour) .. 5 (longest wait)
+
+
+def heatmap(family: TaskFamily, definition_id: int, year: int, agency_id: int | None = None) -> list[Heat]:
+    """Each task element of a version: how many passed in the year and how long they waited."""
+    names = elements_of(definition_id)
+    found = []
+    for (y, definition, element, agency), (cell, secs) in family.on_diagram.items():
+        if (y, definition, agency) != (year, definition_id, agency_id):
+            continue
+        n = family.ledger.values[cell]
+        visible = not family.ledger.is_hidden(cell) and n >= SMALL
+        name = names.get(element, ("", element))[1]
+        found.append((element, name, family.ledger.shown(cell), secs / 86400 / n if visible and n else None))
+    means = sorted(mean for *_, mean in found if mean is not None)
+    heats = []
+    for element, name, count, mean in sorted(found):
+        level = 0 if mean is None else 1 + min(4, int(5 * means.index(mean) / max(1, len(means))))
+        heats.append(Heat(element, name, count, mean, level))
+    return heats
+
+
+# --- family D: escalations ------------------------------------------------------------------
+
+
+def escalations(scope: int, year: int) -> Figure:
+    """Boundary timers fired (the shipped processes' escalations), per month and process."""
+    rows = list(
+        TimerFired.objects.filter(scope=scope).values("month", "definition_id", "element_id").annotate(n=Sum("fired"))
+    )
+    names, definitions = process_names(), dict(ProcessDefinition.objects.values_list("pk", "key"))
+    counts: defaultdict[Any, int] = defaultdict(int)
+    for row in rows:
+        if elements_of(row["definition_id"]).get(row["element_id"], ("",))[0] == "boundaryEvent":
+            counts[row["month"], definitions[row["definition_id"]]] += row["n"]
+    months = _span([{"month": m} for m, _p in counts])
+    processes = sorted({p for _m, p in counts})
+    ledger = Ledger()
+    cells = {(m, p): ledger.count(counts[m, p]) for m in months for p in processes}
+    month_totals = {m: ledger.total([cells[m, p] for p in processes]) for m in months}
+    year_cells = {
+        (y, p): ledger.total([cells[m, p] for m in months if m.year == y])
+        for y in {m.year for m in months}
+        for p in processes
+    }
+    year_totals = {y: ledger.total([year_cells[y, p] for p in processes]) for y in {m.year for m in months}}
+    for y in year_totals:
+        ledger.equation([(month_totals[m], 1) for m in months if m.year == y] + [(year_totals[y], -1)])
+    ledger.suppress()
+    figure = Figure(
+        "escalations",
+        _("Escalations fired per month, by process"),
+        [_("Month"), *[names.get(p, p) for p in processes], _("Total")],
+        chart_columns=list(range(1, len(processes) + 1)),
+        ledger=ledger,
+    )
+    for m in (m for m in months if m.year == year):
+        figure.rows.append([month_label(m), *[Count(cells[m, p]) for p in processes], Count(month_totals[m])])
+    if year in year_totals:
+        figure.rows.append([_("Total"), *[Count(year_cells[year, p]) for p in processes], Count(year_totals[year])])
+    return figure
+
+
+# --- family E: days waiting for discharge ---------------------------------------------------
+
+
+def discharge_waits(scope: int, year: int) -> Figure:
+    rows = list(DischargeWait.objects.filter(scope=scope).values("month").annotate(n=Sum("discharges"), d=Sum("days")))
+    values = {row["month"]: row for row in rows}
+    months = _span(rows)
+    ledger = Ledger()
+    counts = {m: ledger.count(values.get(m, {}).get("n", 0)) for m in months}
+    days = {m: ledger.measure(values.get(m, {}).get("d", 0), of=counts[m]) for m in months}
+    years = sorted({m.year for m in months})
+    year_counts = {y: ledger.total([counts[m] for m in months if m.year == y]) for y in years}
+    year_days = {y: ledger.total([days[m] for m in months if m.year == y], measure_of=year_counts[y]) for y in years}
+    ledger.suppress()
+    rate = daily_rate(year)
+    figure = Figure(
+        "discharge",
+        _("Patients ready for discharge: days waiting and what they cost (%(rate)s NOK a day in %(year)s)")
+        % {"rate": f"{rate:,}".replace(",", "\u00a0"), "year": year},
+        [_("Month"), _("Discharges"), _("Days after ready for discharge"), _("Cost (NOK)")],
+        chart_columns=[3],
+        ledger=ledger,
+    )
+
+    def cost(day_cell, count_cell):
+        hidden = ledger.is_hidden(day_cell)
+        return Stat(None if hidden else ledger.values[day_cell] * rate, SMALL if not hidden else 0)
+
+    for m in (m for m in months if m.year == year):
+        figure.rows.append([month_label(m), Count(counts[m]), Count(days[m]), cost(days[m], counts[m])])
+    if year in years:
+        figure.rows.append(
+            [_("Total"), Count(year_counts[year]), Count(year_days[year]), cost(year_days[year], year_counts[year])]
+        )
+    return figure

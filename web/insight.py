@@ -1,0 +1,282 @@
+"""The insight pages: figures for leaders, their exports, the annual report and the
+heatmap on the diagram. Aggregates only: every number comes from ``insight.figures``,
+already made safe to show; no case, task or person is read here.
+
+Leaders (``rules.insight_scopes``) see their scope's figures; process admins see the
+heatmap of the whole municipality on their process pages. A filter that would narrow a
+group below five answers 400 with the reason, on the page and for the exports alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import functools
+import io
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from bpmn.models import ProcessDefinition
+from core.errors import Forbidden, InvalidInput, NotFound, field_error
+from insight import figures
+from insight.models import WHOLE_MUNICIPALITY
+from insight.privacy import SMALL
+from permissions import rules
+from permissions.models import Agency
+from web import charts
+from web.pages import error_text, field_errors, ui_view
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Filters:
+    scope: int
+    year: int
+    years: list[int]
+    agency_id: int | None = None
+
+
+def insight_view(view):
+    """Signed in, GET only; refusals as everywhere (``ui_view``), and a filter that cannot be
+    used answers 400 naming it."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except InvalidInput as exc:
+            context = {"error": error_text(exc), "errors": field_errors(exc.errors)}
+            return render(request, "insight/invalid.html", context, status=400)
+
+    return require_GET(ui_view(wrapper))
+
+
+# The default of a filter: a number, or None where "all" is a choice.
+_Default = TypeVar("_Default", int, None)
+
+
+def _choice(request, name: str, allowed: list[int], default: _Default) -> int | _Default:
+    raw = request.GET.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput("insight.invalid_filter", errors=[field_error(name, "insight.unknown_choice")]) from None
+    if value not in allowed:
+        raise InvalidInput("insight.invalid_filter", errors=[field_error(name, "insight.unknown_choice")])
+    return value
+
+
+def _filters(request, scopes: list[int]) -> Filters:
+    scope = _choice(request, "scope", scopes, scopes[0])
+    years = figures.years_with_figures(scope)
+    year = _choice(request, "year", years, min(datetime.date.today().year, years[-1]))
+    return Filters(scope, year, years)
+
+
+def _leader_scopes(user) -> list[int]:
+    scopes = rules.insight_scopes(user)
+    if not scopes:
+        raise Forbidden("insight.forbidden")
+    return scopes
+
+
+def _too_small(field: str) -> InvalidInput:
+    return InvalidInput("insight.invalid_filter", errors=[field_error(field, "insight.group_too_small", limit=SMALL)])
+
+
+def _agency_filter(request, filters: Filters, tasks: figures.TaskFamily) -> None:
+    """The agency filter: one of the agencies with tasks, and not narrower than five tasks."""
+    filters.agency_id = _choice(request, "agency", tasks.agency_ids, None)
+    if filters.agency_id is not None and figures.agency_tasks(tasks, filters.year, filters.agency_id) < SMALL:
+        raise _too_small("agency")
+
+
+def _agencies(tasks: figures.TaskFamily) -> list[tuple[int, str]]:
+    names = figures.agency_names()
+    return [(pk, names.get(pk, str(pk))) for pk in tasks.agency_ids]
+
+
+def page_figures(request, filters: Filters, tasks: figures.TaskFamily) -> list[figures.Figure]:
+    """Every figure of the page, for the filters (which the agency filter narrows)."""
+    _agency_filter(request, filters, tasks)
+    flow = figures.case_flow(filters.scope)
+    return [
+        *figures.flow_figures(flow, filters.year),
+        figures.housing_time(filters.scope, filters.year),
+        *figures.task_figures(tasks, filters.year, filters.agency_id),
+        figures.escalations(filters.scope, filters.year),
+        figures.discharge_waits(filters.scope, filters.year),
+    ]
+
+
+def _scope_names(scopes: list[int]) -> list[tuple[int, str]]:
+    names = dict(Agency.objects.filter(pk__in=scopes).values_list("pk", "name"))
+    return [(scope, names.get(scope, _("The whole municipality"))) for scope in scopes]
+
+
+def _shown(figure: figures.Figure) -> dict:
+    return {
+        "figure": figure,
+        "table": [list(zip(figure.header, row, strict=False)) for row in figure.table()],
+        "chart": charts.chart(figure),
+        "legend": charts.legend(figure),
+    }
+
+
+@insight_view
+def insight_page(request):
+    scopes = _leader_scopes(request.user)
+    filters = _filters(request, scopes)
+    tasks = figures.task_family(filters.scope)
+    context = {
+        "filters": filters,
+        "scopes": _scope_names(scopes),
+        "agencies": _agencies(tasks),
+        "query": request.GET.urlencode(),
+    }
+    try:
+        shown = [_shown(figure) for figure in page_figures(request, filters, tasks)]
+    except InvalidInput as exc:
+        context.update(error=error_text(exc), errors=field_errors(exc.errors))
+        return render(request, "insight/page.html", context, status=400)
+    context.update(figures=shown)
+    return render(request, "insight/page.html", context)
+
+
+@insight_view
+def insight_export(request, key: str, fmt: str):
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("not_found")
+    scopes = _leader_scopes(request.user)
+    filters = _filters(request, scopes)
+    try:
+        shown = page_figures(request, filters, figures.task_family(filters.scope))
+        found = {figure.key: figure for figure in shown}
+    except InvalidInput as exc:
+        return HttpResponse(error_text(exc), status=400, content_type="text/plain; charset=utf-8")
+    if key not in found:
+        raise NotFound("not_found")
+    return export(found[key], f"innsikt-{key}-{filters.year}", fmt)
+
+
+def export(figure: figures.Figure, name: str, fmt: str) -> HttpResponse:
+    """The figure's table as shown on the page, small counts hidden the same way."""
+    rows = [figure.header, *figure.table()]
+    note = _("<5: fewer than five. ×: hidden so that a small count cannot be worked out. –: not shown.")  # noqa: RUF001
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow([figure.title])
+        writer.writerows(rows)
+        writer.writerow([note])
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = figure.key[:31]
+        sheet.append([figure.title])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append(figure.header)
+        for row in rows[1:]:
+            sheet.append([_cell_value(text) for text in row])
+        sheet.append([])
+        sheet.append([note])
+        binary = io.BytesIO()
+        workbook.save(binary)
+        response = HttpResponse(binary.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _cell_value(text: str):
+    """A shown number as a number (spreadsheets sum it); hidden marks and labels as text."""
+    plain = text.replace("\u00a0", "").replace(" d", "").replace(",", ".")
+    try:
+        return int(plain)
+    except ValueError:
+        pass
+    try:
+        return float(plain)
+    except ValueError:
+        return text
+
+
+@insight_view
+def annual_report(request):
+    scopes = _leader_scopes(request.user)
+    filters = _filters(request, scopes)
+    flow = figures.case_flow(filters.scope)
+    shown = [
+        _shown(figures.report_lines(flow, filters.year)),
+        _shown(figures.outcomes_by_tenure(flow, filters.year)),
+        _shown(figures.housing_time(filters.scope, filters.year)),
+        _shown(figures.discharge_waits(filters.scope, filters.year)),
+    ]
+    context = {
+        "filters": filters,
+        "scopes": _scope_names(scopes),
+        "scope_name": dict(_scope_names(scopes))[filters.scope],
+        "figures": shown,
+        "opened": flow.ledger.shown(flow.yearly_opened[filters.year]) if filters.year in flow.yearly_opened else "0",
+        "today": datetime.date.today(),
+    }
+    return render(request, "insight/annual.html", context)
+
+
+@insight_view
+def heatmap_page(request):
+    user = request.user
+    if not rules.can_view_process_heatmap(user):
+        raise Forbidden("insight.heatmap_forbidden")
+    scopes = rules.insight_scopes(user) or [WHOLE_MUNICIPALITY]
+    filters = _filters(request, scopes)
+    keys = list(ProcessDefinition.objects.order_by("key").values_list("key", flat=True).distinct())
+    key = request.GET.get("process") or (keys[0] if keys else "")
+    versions = list(ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("version", flat=True))
+    if key and key not in keys:
+        raise InvalidInput("insight.invalid_filter", errors=[field_error("process", "insight.unknown_choice")])
+    version = _choice(request, "version", versions, versions[0] if versions else None)
+    definition = ProcessDefinition.objects.filter(key=key, version=version).first()
+    tasks = figures.task_family(filters.scope)
+    context = {
+        "filters": filters,
+        "scopes": _scope_names(scopes),
+        "keys": [(k, figures.process_names().get(k, k)) for k in keys],
+        "key": key,
+        "versions": versions,
+        "version": version,
+        "agencies": _agencies(tasks),
+        "query": request.GET.urlencode(),
+    }
+    try:
+        _agency_filter(request, filters, tasks)
+    except InvalidInput as exc:
+        context.update(error=error_text(exc), errors=field_errors(exc.errors))
+        return render(request, "insight/heatmap.html", context, status=400)
+    heats = figures.heatmap(tasks, definition.pk, filters.year, filters.agency_id) if definition else []
+    context.update(
+        heats=heats,
+        diagram={
+            "xml": definition.bpmn_xml if definition else "",
+            "elements": {
+                heat.element_id: {
+                    "count": heat.count,
+                    "days": None if heat.mean_days is None else round(heat.mean_days, 1),
+                    "level": heat.level,
+                }
+                for heat in heats
+            },
+            "labels": {"days": _("d"), "passed": _("passed")},
+        },
+    )
+    return render(request, "insight/heatmap.html", context)
