@@ -40,7 +40,6 @@ from workflows.models import (
     ServiceConnector,
 )
 
-SERVICE_KINDS = queue.SERVICE_KINDS
 MAX_ANSWER_BYTES = 256 * 1024
 
 
