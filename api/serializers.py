@@ -153,6 +153,17 @@ class ConsentInput(InputSerializer):
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
+class BreakGlassInput(InputSerializer):
+    category = serializers.ChoiceField(choices=CATEGORIES, help_text="a category of the case masked for you")
+    reason = serializers.CharField(
+        max_length=4000, help_text="the danger to life or health this averts (at least 20 characters)"
+    )
+
+
+class BreakGlassReviewInput(InputSerializer):
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
 # --- output ----------------------------------------------------------------------------
 
 
@@ -416,6 +427,27 @@ class ConsentSerializer(serializers.Serializer):
         return consent.revoked_by.get_username() if consent.revoked_by_id else None
 
 
+class BreakGlassSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    username = serializers.CharField(source="user.username")
+    agency = AgencySerializer()
+    category = serializers.CharField()
+    reason = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    active = serializers.SerializerMethodField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_by = serializers.SerializerMethodField()
+    review_note = serializers.CharField()
+
+    def get_active(self, grant) -> bool:
+        return grant.is_active()
+
+    def get_reviewed_by(self, grant) -> str | None:
+        return grant.reviewed_by.get_username() if grant.reviewed_by_id else None
+
+
 class AccessLogSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
@@ -426,6 +458,12 @@ class AccessLogSerializer(serializers.Serializer):
     action = serializers.CharField()
     basis = serializers.CharField()
     consent = serializers.IntegerField(source="consent_id", allow_null=True)
+    break_glass_reason = serializers.CharField(
+        source="break_glass.reason",
+        allow_null=True,
+        default=None,
+        help_text="the written reason of an emergency access",
+    )
     item = serializers.CharField(
         help_text='what was read when not the case data: "notes", "attachments", '
         '"attachment:<id>" (a download), "note:<id>" (a write)'
@@ -621,3 +659,49 @@ class CaseloadRowSerializer(serializers.Serializer):
 class CaseloadSerializer(serializers.Serializer):
     agency = AgencySerializer()
     rows = CaseloadRowSerializer(many=True)
+
+
+class FollowOnInput(InputSerializer):
+    process_key = serializers.CharField(max_length=200, help_text="a process whose start form inherits fields")
+    participants = serializers.DictField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=dict,
+        help_text="agency kind -> agency id for the kinds the earlier case lacks (the others come from it)",
+    )
+    responsible = serializers.IntegerField(min_value=1, required=False)
+    consent_categories = serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        default=list,
+        help_text="categories the person consents now to share with the new case's agencies that lack them",
+    )
+
+
+class FollowOnSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="case.id")
+    reference = serializers.CharField(source="case.reference")
+    process_key = serializers.CharField(source="case.process_key")
+    follows = serializers.IntegerField(source="case.follows_id")
+    carried = serializers.ListField(child=serializers.CharField(), help_text="start-form fields filled")
+    withheld = serializers.ListField(
+        child=serializers.CharField(), help_text="start-form fields not carried: a new agency may not see them"
+    )
+
+
+class PathCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    process_key = serializers.CharField()
+    process_name = serializers.CharField()
+    status = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    follows = serializers.IntegerField(source="follows_id", allow_null=True)
+
+
+class PersonPathSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="person.id")
+    name = serializers.CharField(source="person.name")
+    national_id = serializers.CharField(help_text="masked")
+    cases = PathCaseSerializer(many=True, help_text="the person's cases you may see, oldest first")

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api import auth_views, messages, notes, views
+from api import auth_views, messages, notes, retention, views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
@@ -27,9 +27,17 @@ urlpatterns = [
     path("cases/<int:pk>/", views.CaseDetail.as_view(), name="api-case"),
     path("cases/<int:pk>/responsible/", views.CaseResponsible.as_view(), name="api-case-responsible"),
     path("caseload/", views.CaseloadView.as_view(), name="api-caseload"),
+    path("cases/<int:pk>/follow-on/", views.CaseFollowOn.as_view(), name="api-case-follow-on"),
+    path("people/<int:pk>/", views.PersonPath.as_view(), name="api-person"),
     path("cases/<int:pk>/timeline/", views.CaseTimeline.as_view(), name="api-case-timeline"),
     path("cases/<int:pk>/diagram/", views.CaseDiagram.as_view(), name="api-case-diagram"),
     path("cases/<int:pk>/consents/", views.CaseConsents.as_view(), name="api-case-consents"),
+    path("cases/<int:pk>/break-glass/", views.CaseBreakGlass.as_view(), name="api-case-break-glass"),
+    path("cases/<int:pk>/retention/", retention.CaseRetention.as_view(), name="api-case-retention"),
+    path("cases/<int:pk>/erasure/", retention.CaseErasure.as_view(), name="api-case-erasure"),
+    path("cases/<int:pk>/archive-export/", retention.CaseArchiveExport.as_view(), name="api-case-archive-export"),
+    path("cases/<int:pk>/corrections/", retention.CaseCorrections.as_view(), name="api-case-corrections"),
+    path("erasures/<int:pk>/review/", retention.ErasureReview.as_view(), name="api-erasure-review"),
     path("cases/<int:pk>/access-log/", views.CaseAccessLog.as_view(), name="api-case-access-log"),
     path("cases/<int:pk>/person-access-report/", views.PersonAccessReport.as_view(), name="api-person-access-report"),
     path("cases/<int:pk>/notes/", notes.CaseNotes.as_view(), name="api-case-notes"),
@@ -48,6 +56,8 @@ urlpatterns = [
         name="api-attachment-withdraw",
     ),
     path("consents/<int:pk>/revoke/", views.ConsentRevoke.as_view(), name="api-consent-revoke"),
+    path("break-glass/", views.BreakGlassReviewList.as_view(), name="api-break-glass-review-list"),
+    path("break-glass/<int:pk>/review/", views.BreakGlassReview.as_view(), name="api-break-glass-review"),
     path("tasks/", views.TaskList.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),
     path("tasks/<int:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),

@@ -21,7 +21,7 @@ from api.idempotency import idempotent
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
 from workflows.services import external_tasks
@@ -376,6 +376,40 @@ class CaseResponsible(APIView):
         return Response(s.CaseResponsibleSerializer(case).data)
 
 
+class CaseFollowOn(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.FollowOnInput,
+        responses={201: s.FollowOnSerializer, **_errors(*ACTION)},
+        tags=["cases"],
+        description="A housing contact of the case starts the next case of the person's path; the start form's "
+        "`x-inherit` fields are carried when every agency of the new case may see their category (403 for other "
+        "participants, 404 for everyone else).",
+    )
+    def post(self, request, pk):
+        data = _input(s.FollowOnInput, request)
+        result = services.start_follow_on(
+            actor=request.user,
+            case=pk,
+            process_key=data["process_key"],
+            participants=data["participants"],
+            responsible=data.get("responsible"),
+            consent_categories=data["consent_categories"],
+        )
+        return Response(s.FollowOnSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class PersonPath(APIView):
+    @extend_schema(
+        parameters=[ID],
+        responses={200: s.PersonPathSerializer, **_errors(*OBJECT)},
+        tags=["cases"],
+        description="The person's cases over time that you may see (404 when none); each listing is logged.",
+    )
+    def get(self, request, pk):
+        return Response(s.PersonPathSerializer(selectors.person_path_for(request.user, pk)).data)
+
+
 class CaseloadView(APIView):
     @extend_schema(
         responses={200: s.CaseloadSerializer(many=True), **_errors(401, 403)},
@@ -392,7 +426,13 @@ class CaseTimeline(ListView):
     model = Event
 
     def select(self, user):
-        return selectors.case_timeline_for(selectors.case_for(user, self.kwargs["pk"]), user)
+        case = selectors.case_for(user, self.kwargs["pk"])
+        self.path_view = selectors.path_view_for(user, case)
+        return selectors.case_timeline_for(case, user)
+
+    def paginate_queryset(self, queryset):
+        # Events of elements whose state would show a gateway's path the reader may not infer.
+        return self.path_view.events(super().paginate_queryset(queryset))
 
     @extend_schema(parameters=[ID], responses={200: s.EventSerializer(many=True), **_errors(*LIST)}, tags=["cases"])
     def get(self, request, *args, **kwargs):
@@ -443,6 +483,61 @@ class ConsentRevoke(APIView):
     )
     def post(self, request, pk):
         return Response(s.ConsentSerializer(services.revoke_consent(actor=request.user, consent_id=pk)).data)
+
+
+class CaseBreakGlass(ListView):
+    serializer_class = s.BreakGlassSerializer
+    model = BreakGlass
+
+    def select(self, user):
+        return selectors.break_glass_for_case(actor=user, case=self.kwargs["pk"])
+
+    @extend_schema(
+        parameters=[ID], responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[ID],
+        request=s.BreakGlassInput,
+        responses={201: s.BreakGlassSerializer, **_errors(400, 401, 403, 404)},
+        tags=["consents"],
+        summary="Open a masked category in an emergency (danger to life or health), with a written reason",
+    )
+    def post(self, request, pk):
+        data = _input(s.BreakGlassInput, request)
+        grant = services.open_break_glass(actor=request.user, case=pk, **data)
+        return Response(s.BreakGlassSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+class BreakGlassReviewList(ListView):
+    serializer_class = s.BreakGlassSerializer
+    model = BreakGlass
+
+    def select(self, user):
+        return selectors.break_glass_to_review(user)
+
+    @extend_schema(
+        responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)},
+        tags=["consents"],
+        summary="Emergency accesses waiting for an auditor's review",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class BreakGlassReview(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.BreakGlassReviewInput,
+        responses={200: s.BreakGlassSerializer, **_errors(400, 401, 404, 409)},
+        tags=["consents"],
+    )
+    def post(self, request, pk):
+        data = _input(s.BreakGlassReviewInput, request)
+        grant = services.review_break_glass(actor=request.user, grant_id=pk, **data)
+        return Response(s.BreakGlassSerializer(grant).data)
 
 
 class CaseAccessLog(ListView):
@@ -545,7 +640,9 @@ class TaskComplete(APIView):
         def complete():
             data = _input(s.CompleteInput, request)
             task = services.complete_task(actor=request.user, task_id=pk, data=data["data"])
-            case = selectors.case_for(request.user, task.case_id)  # fresh: the case may have ended
+            # The case row the service locked and read, its status as the step left it (the
+            # case may have ended): nothing of the task or the case is read again.
+            case = selectors.case_for(request.user, task.case)
             body = {"task": task, "case": case, "case_status": case.status, "open_tasks": selectors.case_tasks(case)}
             return Response(s.CompletedSerializer(body).data)
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from jsonschema.protocols import Validator
 
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
+from bpmn.engine.gateway_paths import GatewayPath, gateway_paths
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
@@ -41,6 +43,12 @@ class DefinitionRuntime:
     @property
     def bundle(self) -> SpecBundle:
         return SPEC_CACHE.get(self.definition_id, lambda: _load_spec_json(self.definition_id))
+
+    @cached_property
+    def gateway_paths(self) -> dict[str, GatewayPath]:
+        """What each gateway's path gives away (``bpmn.engine.gateway_paths``), computed from
+        the model once per version, for deployed versions old and new alike."""
+        return gateway_paths(ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=self.definition_id))
 
     def form_for(self, element_id: str) -> tuple[dict[str, Any] | None, Validator | None]:
         form_name = (self.user_tasks.get(element_id) or {}).get("form")

@@ -19,6 +19,7 @@ value is given away. Zeros are shown: they count nobody.
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 SMALL = 5  # counts under this are hidden
@@ -36,6 +37,8 @@ class Ledger:
     depends_on: dict[int, int] = field(default_factory=dict)  # measure cell -> its count cell
     equations: list[list[tuple[int, int]]] = field(default_factory=list)  # sum(coef * cell) == 0
     hidden: dict[int, str] = field(default_factory=dict)
+    _equations_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    _protected: set[int] = field(default_factory=set)
 
     def count(self, value: int) -> int:
         self.values.append(int(value))
@@ -77,72 +80,112 @@ class Ledger:
         for cell, count_cell in self.depends_on.items():
             if count_cell in self.hidden:
                 self.hidden.setdefault(cell, COMPLEMENTARY)
+        self._equations_of = defaultdict(list)
+        for index, terms in enumerate(self.equations):
+            for cell, _ in terms:
+                self._equations_of[cell].append(index)
         for _ in range(len(self.values) + 1):
+            self._hide_lone_cells()
             exposed = self.exposed()
-            if exposed is None:
+            if not exposed:
                 return self
-            complement, reached = self._complement(exposed)
-            if complement is not None:
-                self.hidden[complement] = COMPLEMENTARY
-                continue
-            # Every number tied to it is hidden and the ranges alone still give it away (four
-            # "<5" parts of a "<5" total are all 1): say less about the whole group, "\u00d7"
-            # instead of "<5", which drops the attacker's lower and upper bounds.
-            primaries = [cell for cell in reached if self.hidden.get(cell) == PRIMARY]
-            if not primaries:
-                raise AssertionError("a hidden number that nothing can protect")
-            for cell in primaries:
-                self.hidden[cell] = COMPLEMENTARY
-        raise AssertionError("suppression did not settle")  # each round hides one more cell
+            for cell in exposed:
+                self._protect(cell)
+        raise AssertionError("suppression did not settle")  # each round hides at least one more cell
+
+    def _hide_lone_cells(self) -> None:
+        """The cheap rule first: a sum with exactly one hidden number gives it away."""
+        changed = True
+        while changed:
+            changed = False
+            for terms in self.equations:
+                hidden = [cell for cell, _ in terms if cell in self.hidden]
+                if len(hidden) == 1:
+                    complement, _reached = self._complement(hidden[0], within=terms)
+                    if complement is not None:
+                        self.hidden[complement] = COMPLEMENTARY
+                        changed = True
+
+    def _protect(self, exposed: int) -> None:
+        complement, reached = self._complement(exposed)
+        if exposed in self._protected and self.hidden[exposed] == PRIMARY:
+            # Still pinned after a complement: its own bounds (1 to 4) are what give it away.
+            self.hidden[exposed] = COMPLEMENTARY
+            return
+        self._protected.add(exposed)
+        if complement is not None:
+            self.hidden[complement] = COMPLEMENTARY
+            return
+        # Every number tied to it is hidden and the ranges alone still give it away (four
+        # "<5" parts of a "<5" total are all 1): say less about the whole group, "\u00d7"
+        # instead of "<5", which drops the attacker's lower and upper bounds.
+        # (None left: an earlier step of this round relabelled the group; the next round checks.)
+        primaries = [cell for cell in reached if self.hidden.get(cell) == PRIMARY]
+        for cell in primaries:
+            self.hidden[cell] = COMPLEMENTARY
 
     def ranges(self) -> dict[int, tuple[int, int]]:
-        """What an attacker can narrow each hidden cell to, from the shown cells and the sums."""
+        """What an attacker can narrow each hidden cell to, from the shown cells and the sums
+        (bounds carried through the sums until nothing moves)."""
         bounds = {cell: (1, SMALL - 1) if kind == PRIMARY else (0, UNBOUNDED) for cell, kind in self.hidden.items()}
-        for _ in range(50):
-            moved = False
-            for terms in self.equations:
-                for cell, coef in terms:
-                    if cell not in bounds:
-                        continue
-                    low, high = self._implied(terms, cell, coef, bounds)
-                    new = (max(bounds[cell][0], low), min(bounds[cell][1], high))
-                    if new != bounds[cell]:
-                        bounds[cell], moved = new, True
-            if not moved:
-                break
+        equations_of = self._equations_of
+        queue = deque(sorted({index for cell in bounds for index in equations_of[cell]}))
+        queued = set(queue)
+        budget = 100 * (len(queue) + 1)
+        while queue and budget:
+            budget -= 1
+            index = queue.popleft()
+            queued.discard(index)
+            terms = self.equations[index]
+            spans = []
+            low_sum = high_sum = 0
+            for cell, coef in terms:
+                low, high = bounds.get(cell, (self.values[cell], self.values[cell]))
+                span = (coef * low, coef * high) if coef > 0 else (coef * high, coef * low)
+                spans.append(span)
+                low_sum += span[0]
+                high_sum += span[1]
+            for (cell, coef), (low, high) in zip(terms, spans, strict=True):
+                if cell not in bounds:
+                    continue
+                # coef * cell == -(the others), whose sum lies in [low_sum - low, high_sum - high]
+                others = (low_sum - low, high_sum - high)
+                implied = (-others[1], -others[0]) if coef > 0 else others
+                new = (max(bounds[cell][0], implied[0]), min(bounds[cell][1], implied[1]))
+                if new != bounds[cell]:
+                    bounds[cell] = new
+                    for other in equations_of[cell]:
+                        if other not in queued:
+                            queue.append(other)
+                            queued.add(other)
         return bounds
 
-    def exposed(self) -> int | None:
-        """A hidden cell an attacker could pin down; None when every hidden cell is safe."""
-        for cell, (low, high) in sorted(self.ranges().items()):
-            if low >= high and (self.hidden[cell] == PRIMARY or 0 < low < SMALL or cell in self.depends_on):
-                return cell
-        return None
+    def exposed(self) -> list[int]:
+        """The hidden cells an attacker could pin down; empty when every hidden cell is safe."""
+        return [
+            cell
+            for cell, (low, high) in sorted(self.ranges().items())
+            if low >= high and (self.hidden[cell] == PRIMARY or 0 < low < SMALL or cell in self.depends_on)
+        ]
 
-    def _implied(self, terms, cell, coef, bounds) -> tuple[int, int]:
-        """The range of ``cell`` that ``sum(terms) == 0`` allows, given the others' ranges."""
-        low = high = 0  # of the sum of the other terms
-        for other, other_coef in terms:
-            if other == cell:
-                continue
-            lo, hi = bounds.get(other, (self.values[other], self.values[other]))
-            low += min(other_coef * lo, other_coef * hi)
-            high += max(other_coef * lo, other_coef * hi)
-        # coef * cell == -others  =>  cell in [-high, -low] / coef
-        if coef > 0:
-            return -high // coef, -low // coef
-        return low // -coef, high // -coef
+    def _smallest(self, candidates) -> int:
+        return min(candidates, key=lambda cell: (not self.is_count[cell], self.values[cell], cell))
 
-    def _complement(self, exposed_cell: int) -> tuple[int | None, set[int]]:
-        """The smallest shown number (a count before a measure) in a sum with the exposed
-        cell; when those sums are all hidden, in a sum with one of their hidden cells, and so on."""
-        reached, frontier = {exposed_cell}, [exposed_cell]
-        while frontier:
-            touching = [terms for terms in self.equations if any(c in frontier for c, _ in terms)]
-            candidates = {c for terms in touching for c, _ in terms if c not in self.hidden}
+    def _complement(self, exposed_cell: int, within=None) -> tuple[int | None, set[int]]:
+        """The smallest shown number (a count before a measure) of ``within`` (a sum with the
+        exposed cell), else of any sum with it; when those are all hidden, of a sum with one of
+        their hidden cells, and so on."""
+        if within is not None:
+            candidates = [cell for cell, _ in within if cell not in self.hidden]
             if candidates:
-                best = min(candidates, key=lambda cell: (not self.is_count[cell], self.values[cell], cell))
-                return best, reached
-            frontier = [c for terms in touching for c, _ in terms if c not in reached]
-            reached.update(frontier)
+                return self._smallest(candidates), set()
+        reached, frontier = {exposed_cell}, {exposed_cell}
+        while frontier:
+            touching = {index for cell in frontier for index in self._equations_of[cell]}
+            cells = {cell for index in touching for cell, _ in self.equations[index]}
+            candidates = [cell for cell in cells if cell not in self.hidden]
+            if candidates:
+                return self._smallest(candidates), reached
+            frontier = cells - reached
+            reached |= frontier
         return None, reached

@@ -1,5 +1,8 @@
 """django-guardian object permissions on cases for the participating agencies' groups.
 
+Stored in ``CaseGroupObjectPermission`` (guardian's direct foreign-key model for cases, so
+that lists join it on integer keys).
+
 The object permission ``workflows.view_case`` on a case is held by the Django group of
 every agency that participates in it. It is granted when the case starts
 (``workflows.services.start_case`` calls ``grant_case_access``) and when an agency
@@ -12,9 +15,8 @@ from __future__ import annotations
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from guardian.models import GroupObjectPermission
 
-from permissions.models import Agency, CaseParticipant
+from permissions.models import Agency, CaseGroupObjectPermission, CaseParticipant
 from permissions.rules import forget_case_access
 
 VIEW_CASE = "view_case"
@@ -33,14 +35,9 @@ def grant_agency_access(case, agencies) -> None:
     forget_case_access(case)
     content_type = _case_content_type()
     permission = _view_case_permission(content_type)
-    GroupObjectPermission.objects.bulk_create(
+    CaseGroupObjectPermission.objects.bulk_create(
         [
-            GroupObjectPermission(
-                group_id=agency.group_id,
-                permission=permission,
-                content_type=content_type,
-                object_pk=str(case.pk),
-            )
+            CaseGroupObjectPermission(group_id=agency.group_id, permission=permission, content_object_id=case.pk)
             for agency in agencies
         ],
         ignore_conflicts=True,
@@ -51,12 +48,11 @@ def revoke_agency_access(case, agencies) -> int:
     """Take ``workflows.view_case`` on ``case`` away from each agency's group."""
     forget_case_access(case)
     content_type = _case_content_type()
-    deleted, _ = GroupObjectPermission.objects.filter(
+    deleted, _ = CaseGroupObjectPermission.objects.filter(
         group_id__in=[agency.group_id for agency in agencies],
         permission__codename=VIEW_CASE,
         permission__content_type=content_type,
-        content_type=content_type,
-        object_pk=str(case.pk),
+        content_object_id=case.pk,
     ).delete()
     return deleted
 
@@ -73,10 +69,10 @@ def sync_case_access(case) -> None:
     participating = list(Agency.objects.filter(participations__case=case).distinct())
     content_type = _case_content_type()
     with transaction.atomic():
-        GroupObjectPermission.objects.filter(
+        CaseGroupObjectPermission.objects.filter(
             permission__codename=VIEW_CASE,
-            content_type=content_type,
-            object_pk=str(case.pk),
+            permission__content_type=content_type,
+            content_object_id=case.pk,
         ).exclude(group_id__in=[agency.group_id for agency in participating]).delete()
         grant_agency_access(case, participating)
 

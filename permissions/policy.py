@@ -122,8 +122,22 @@ def _log_row(user, case, decision, category, action, at):
         action=action,
         basis=decision.basis or "",
         consent=decision.consent,
+        break_glass=decision.break_glass,
         at=at,
     )
+
+
+def log_person_path(user, cases) -> None:
+    """The person page lists the person's cases that ``user`` sees (the fact of each case, its
+    process and dates: coordination): one access-log row per case, ``item`` "person"."""
+    now = timezone.now()
+    rows = []
+    for case in cases:
+        decision = rules.decide_category(rules.case_access(user, case), "coordination", ())
+        row = _log_row(user, case, decision, "coordination", AccessAction.READ, now)
+        row.item = "person"
+        rows.append(row)
+    AccessLog.objects.bulk_create(rows)
 
 
 def case_data_for(
@@ -145,7 +159,7 @@ def case_data_for(
     for name, value in data.items():
         grouped.setdefault(rules.category_of(fields.fields.get(name, RESTRICTED)), {})[name] = value
 
-    consents = None
+    consents = emergency = None
     views: dict[str, CategoryView] = {}
     logged = []
     now = timezone.now()
@@ -155,7 +169,8 @@ def case_data_for(
         if not decision and access and category != RESTRICTED:
             if consents is None:
                 consents = rules.active_consents(case, now)
-            decision = rules.decide_category(access, category, consents)
+                emergency = rules.active_break_glass(case, user, now)
+            decision = rules.decide_category(access, category, consents, emergency)
         if decision:
             view, decisions = CategoryView(category, True, dict(values), None, decision.basis), [decision]
         else:
@@ -174,6 +189,16 @@ def case_data_for(
     if logged:
         AccessLog.objects.bulk_create(logged)
     return views
+
+
+def sees_field(views: Mapping[str, CategoryView], fields: FieldRules, name: str) -> bool:
+    """Whether the user whose ``views`` (``case_data_for``) these are sees the value of the
+    field ``name``: its whole category is shown, or this value is (own data, shared). A
+    name no form has (a script's variable) is restricted."""
+    view = views.get(rules.category_of(fields.fields.get(name, RESTRICTED)))
+    if view is None or not view.visible:
+        return False
+    return view.reason is None or name in view.values
 
 
 def _values_one_by_one(access, category, values, sources, fields, refusal):

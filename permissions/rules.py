@@ -3,8 +3,8 @@
 Views, API permission classes and services call these; they never inspect memberships
 themselves. Superusers get no bypass: case data is sensitive and the law asks for a
 role and an assignment, not a flag. (django-guardian's own checker answers True for
-superusers, so it is never used here: the object permission is read straight from
-``GroupObjectPermission``.)
+superusers, so it is never used here: the object permission is read straight from its
+table, ``CaseGroupObjectPermission``, guardian's direct foreign-key model for cases.)
 
 Seeing a case needs both (design §6):
 - a case role (member, lead, coordinator) in an agency, and
@@ -34,13 +34,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import BigIntegerField, Exists, OuterRef
-from django.db.models.functions import Cast
+from django.contrib.auth.models import Permission
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermission
 
 from permissions.models import (
     ALL_CATEGORIES,
@@ -49,6 +48,8 @@ from permissions.models import (
     RESTRICTED,
     Agency,
     AgencyKind,
+    BreakGlass,
+    CaseGroupObjectPermission,
     CaseParticipant,
     Consent,
     Membership,
@@ -112,6 +113,8 @@ def basis_label(basis: str):
         return format_lazy(_("works a task that needs it (no. {number})"), number=rest)
     if kind == "legal" and rest:
         return format_lazy(_("legal basis: {law}"), law=rest)
+    if kind == "break-glass" and rest:
+        return format_lazy(_("emergency access (no. {number})"), number=rest)
     return basis
 
 
@@ -134,6 +137,7 @@ class Decision:
     agency: Agency | None = field(default=None, compare=False)
     role: str | None = None
     consent: Consent | None = field(default=None, compare=False)
+    break_glass: BreakGlass | None = field(default=None, compare=False)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -158,14 +162,23 @@ class CaseAccess:
 # --- memberships (cached per request on the user object) -------------------------------
 
 
-def _memberships(user) -> list[tuple[int, str]]:
+def _membership_rows(user) -> list[tuple[int, str, int]]:
+    """(agency id, role, the agency's group id) of each membership: one query per request."""
     if not user or not getattr(user, "is_authenticated", False):
         return []
     cache = getattr(user, "_brobygger_memberships", None)
     if cache is None:
-        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role"))
+        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role", "agency__group_id"))
         user._brobygger_memberships = cache
     return cache
+
+
+def _memberships(user) -> list[tuple[int, str]]:
+    return [(agency_id, role) for agency_id, role, _group in _membership_rows(user)]
+
+
+def _agency_groups(user) -> set[tuple[int, int]]:
+    return {(agency_id, group_id) for agency_id, _role, group_id in _membership_rows(user)}
 
 
 def case_agency_ids(user) -> set[int]:
@@ -222,21 +235,39 @@ def can_use_directory(user) -> bool:
 # --- the guardian object permission -----------------------------------------------------
 
 
-def _view_case_permissions():
-    return GroupObjectPermission.objects.filter(
+def _granted(case_id, group_id):
+    """``view_case`` on the case held by the group (both may be ``OuterRef``s): guardian's
+    direct foreign-key model, looked up by integer keys."""
+    return CaseGroupObjectPermission.objects.filter(
+        content_object_id=case_id,
+        group_id=group_id,
         permission__codename="view_case",
         permission__content_type__app_label="workflows",
-        content_type__app_label="workflows",
-        content_type__model="case",
     )
 
 
 def _participating_memberships(user, case_pk, roles):
     """Memberships of ``user`` with one of ``roles`` in an agency that participates in the
     case and whose group holds ``view_case`` on it. One query."""
-    granted = _view_case_permissions().filter(group_id=OuterRef("agency__group_id"), object_pk=str(case_pk))
+    granted = _granted(case_pk, OuterRef("agency__group_id"))
     participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
     return Membership.objects.filter(user=user, role__in=roles).filter(Exists(granted), Exists(participates))
+
+
+def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
+    """For a list's rows: one of ``agency_ids`` participates in the row's case (``case_id``,
+    by default the row itself) and one of their groups holds ``view_case`` on it, two
+    independent conditions as before the grants had a foreign key. Each is an index lookup
+    on integer keys per row (the case's participations; its grants), so a list read in the
+    order of an index stops after a page."""
+    case_id = OuterRef("pk") if case_id is None else case_id
+    groups = [group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids]
+    view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
+    participates = CaseParticipant.objects.filter(case_id=case_id, agency_id__in=agency_ids)
+    granted = CaseGroupObjectPermission.objects.filter(
+        content_object_id=case_id, group_id__in=groups, permission_id=Subquery(view_case[:1])
+    )
+    return Q(Exists(participates), Exists(granted))
 
 
 def case_access(user, case) -> CaseAccess:
@@ -272,19 +303,31 @@ def _case_access(user, case) -> CaseAccess:
 
 
 def visible_cases(user, queryset):
-    """``queryset`` (of cases) narrowed to the cases ``user`` may see. One query."""
+    """``queryset`` (of cases) narrowed to the cases ``user`` may see: an agency where they
+    have a case role participates in the case and holds the grant. One query."""
     mine = case_agency_ids(user)
     if not mine:
         return queryset.none()
-    groups = Agency.objects.filter(pk__in=mine).values("group_id")
-    granted = (
-        _view_case_permissions()
-        .filter(group_id__in=groups)
-        .annotate(case_id=Cast("object_pk", BigIntegerField()))
-        .filter(case_id=OuterRef("pk"))
-    )
-    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=mine)
-    return queryset.filter(Exists(granted), Exists(participates))
+    return queryset.filter(_participates_with_grant(user, mine))
+
+
+def visible_case_rows(user, queryset):
+    """``queryset`` of rows with a ``case`` (tasks, events) narrowed to those of cases
+    ``user`` may see, decided per row on its ``case_id`` (no list of visible cases built)."""
+    mine = case_agency_ids(user)
+    if not mine:
+        return queryset.none()
+    return queryset.filter(_participates_with_grant(user, mine, OuterRef("case_id")))
+
+
+def cases_with_readable_access_log(user, queryset):
+    """``queryset`` (of cases) narrowed to those whose access log ``user`` reads, as
+    ``can_view_access_log`` decides for one case. One query."""
+    coordinating = agency_ids_with_role(user, Role.COORDINATOR)
+    auditing = agency_ids_with_role(user, Role.AUDITOR)
+    as_coordinator = Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, coordinating)
+    as_auditor = ~Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, auditing)
+    return queryset.filter(as_coordinator | as_auditor)
 
 
 def audited_cases(user, queryset):
@@ -294,15 +337,7 @@ def audited_cases(user, queryset):
     audits = agency_ids_with_role(user, Role.AUDITOR)
     if not audits:
         return queryset.none()
-    groups = Agency.objects.filter(pk__in=audits).values("group_id")
-    granted = (
-        _view_case_permissions()
-        .filter(group_id__in=groups)
-        .annotate(case_id=Cast("object_pk", BigIntegerField()))
-        .filter(case_id=OuterRef("pk"))
-    )
-    participates = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id__in=audits)
-    return queryset.filter(Exists(granted), Exists(participates))
+    return queryset.filter(_participates_with_grant(user, audits))
 
 
 # --- cases and tasks --------------------------------------------------------------------
@@ -384,6 +419,35 @@ def can_view_access_log(user, case) -> bool:
     if not is_auditor(user):
         return False
     return _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
+
+
+# --- retention (issue 17): erasure and correction on request, their review ---------------
+
+
+def is_case_coordinator(user, case) -> bool:
+    """A coordinator of the case's coordinating agency, which takes part in the case."""
+    if not any(
+        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in _memberships(user)
+    ):
+        return False
+    return _participating_memberships(user, case.pk, (Role.COORDINATOR,)).exists()
+
+
+def can_erase_on_request(user, case) -> bool:
+    """Erasing a person's data before its retention ends, on their request (GDPR art. 17):
+    the coordinator of the case, who knows the person and the grounds."""
+    return is_case_coordinator(user, case)
+
+
+def can_correct_case_data(user, case) -> bool:
+    """Correcting a wrong value on the person's request (GDPR art. 16): the coordinator."""
+    return is_case_coordinator(user, case)
+
+
+def can_review_retention(user, case) -> bool:
+    """Reading and reviewing what was erased, corrected and exported in a case: auditors of
+    an agency taking part in it (never its data)."""
+    return is_auditor(user) and _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
 
 
 def can_view_consents(user, case) -> bool:
@@ -535,6 +599,27 @@ def can_view_caseload(user) -> bool:
     return bool(agency_ids_with_role(user, Role.LEAD)) and caseload_agencies(user).exists()
 
 
+# --- a follow-on case: what may be carried into it --------------------------------------
+
+
+def can_start_follow_on(user, case, housing_agency: Agency | None) -> bool:
+    """A housing contact of the case's housing agency (who owns the person's path) starts the
+    next case of it, when that agency takes part in the case and holds its grant."""
+    if housing_agency is None or not is_housing_contact(user, housing_agency):
+        return False
+    return _participating_memberships(user, case.pk, CASE_ROLES).filter(agency_id=housing_agency.pk).exists()
+
+
+def may_carry(source_case, agency: Agency, category: str, consents) -> Decision:
+    """Whether a value of ``category`` of ``source_case`` may be carried into a follow-on case
+    in which ``agency`` takes part: only what that agency could already see there on its own
+    standing (an open category, its own service, the coordinator's) or through the person's
+    consent or a legal basis recorded there (``consents``: ``active_consents(source_case)``).
+    Consent is given per case: a new participant gets nothing the person has not agreed to."""
+    standing = CaseAccess(case=source_case, acting=((agency, Role.MEMBER),), has_memberships=True)
+    return decide_category(standing, category, consents)
+
+
 # --- acting in a case -------------------------------------------------------------------
 
 
@@ -616,9 +701,10 @@ def category_of(category: str) -> str:
     return category if category in ALL_CATEGORIES else RESTRICTED
 
 
-def decide_category(access: CaseAccess, category: str, consents) -> Decision:
+def decide_category(access: CaseAccess, category: str, consents, emergency=()) -> Decision:
     """The grounds that open a whole category for one user standing (``case_access``), given
-    the person's active consents for the case (``active_consents``). Pure: no queries."""
+    the person's active consents for the case (``active_consents``) and the user's active
+    break-glass openings (``active_break_glass``). Pure: no queries."""
     category = category_of(category)
     if not access:
         return refusal(access, category)
@@ -635,6 +721,9 @@ def decide_category(access: CaseAccess, category: str, consents) -> Decision:
             for consent in consents:
                 if consent.covers(agency, category):
                     return Decision(True, consent.access_basis, agency=agency, role=role, consent=consent)
+        opened = decide_break_glass(access, category, emergency)
+        if opened:
+            return opened
     return refusal(access, category)
 
 
@@ -663,14 +752,78 @@ def decide_value(
     field_name: str,
     source_agency_id: int | None,
     shared_fields=frozenset(),
+    emergency=(),
 ) -> Decision:
     """One value of case data: its category's grounds, else own-data, else a shared field."""
     return (
-        decide_category(access, category, consents)
+        decide_category(access, category, consents, emergency)
         or decide_own_value(access, source_agency_id)
         or decide_shared_field(access, field_name, shared_fields)
         or refusal(access, category_of(category))
     )
+
+
+# --- break-glass --------------------------------------------------------------------------
+# domain.md: to avert danger to life or health a participant may open a masked category with a
+# written reason, for a few hours (``BREAK_GLASS_HOURS``), logged and reviewed afterwards.
+# The opening is personal: it shows the category to the user who opened it, through the agency
+# they opened it for, while that agency still takes part and until it expires (by the clock).
+
+
+def can_break_glass(user, case) -> bool:
+    """Anyone who works the case (a case role in a participating agency) may open a masked
+    category in an emergency; process admins, auditors and outsiders never."""
+    return bool(case_access(user, case))
+
+
+def break_glass_categories(access: CaseAccess, fields, consents, emergency=()) -> list[str]:
+    """The categories ``access``'s user may open in an emergency: those of the process that a
+    consent could share (``consentable_categories``) and that are masked for them now."""
+    if not access:
+        return []
+    return [c for c in consentable_categories(fields) if not decide_category(access, c, consents, emergency)]
+
+
+def decide_break_glass(access: CaseAccess, category: str, emergency) -> Decision:
+    """``break-glass``: one of the user's own active openings of ``category`` in this case,
+    through an agency they still act for. ``emergency`` is ``active_break_glass(case, user)``."""
+    if not access:
+        return Decision(False)
+    now = timezone.now()
+    for grant in emergency:
+        if grant.case_id != access.case.pk or grant.category != category or not grant.is_active(now):
+            continue
+        for agency, role in access.acting:
+            if agency.pk == grant.agency_id:
+                return Decision(True, grant.access_basis, agency=agency, role=role, break_glass=grant)
+    return Decision(False)
+
+
+def active_break_glass(case, user, at=None) -> list[BreakGlass]:
+    """The user's break-glass openings in force in this case, read fresh (never cached)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(BreakGlass.objects.active(at or timezone.now()).filter(case_id=case.pk, user_id=user.pk))
+
+
+def can_view_break_glass(user, case) -> bool:
+    """The case's openings with their reasons: whoever reads its access log (the coordinator,
+    an auditor of a participating agency)."""
+    return can_view_access_log(user, case)
+
+
+def reviewable_break_glass(user, queryset):
+    """``queryset`` of break-glass openings narrowed to those ``user`` reviews, as
+    ``can_review_break_glass`` decides for one. One query."""
+    auditing = agency_ids_with_role(user, Role.AUDITOR)
+    if not auditing:
+        return queryset.none()
+    return queryset.filter(_participates_with_grant(user, auditing, OuterRef("case_id")))
+
+
+def can_review_break_glass(user, grant) -> bool:
+    """Reviewing an opening: an auditor of an agency that takes part in its case."""
+    return is_auditor(user) and _participating_memberships(user, grant.case_id, (Role.AUDITOR,)).exists()
 
 
 def active_consents(case, at=None) -> list[Consent]:
@@ -692,7 +845,9 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
     access = case_access(user, case)
     if not access:
         return refusal(access, category)
-    consents = () if category_of(category) == RESTRICTED else active_consents(case)
+    restricted = category_of(category) == RESTRICTED
+    consents = () if restricted else active_consents(case)
+    emergency = () if restricted else active_break_glass(case, user)
     sources = case.data_sources or {}
     if field is not None:
         return decide_value(
@@ -702,8 +857,9 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
             field_name=field,
             source_agency_id=sources.get(field),
             shared_fields=fields.shared_fields,
+            emergency=emergency,
         )
-    decision = decide_category(access, category, consents)
+    decision = decide_category(access, category, consents, emergency)
     if decision:
         return decision
     names = [name for name in (case.data or {}) if category_of(fields.fields.get(name, RESTRICTED)) == category]
@@ -816,20 +972,25 @@ __all__ = [
     "CaseAccess",
     "Decision",
     "acting_agency",
+    "active_break_glass",
     "active_consents",
     "agency_ids_with_role",
+    "break_glass_categories",
     "can_add_attachment",
     "can_add_note",
+    "can_break_glass",
     "can_change_note",
     "can_deploy_process",
     "can_record_consent",
     "can_retry_incident",
+    "can_review_break_glass",
     "can_revoke_consent",
     "can_see_category",
     "can_see_national_id",
     "can_start_case",
     "can_use_directory",
     "can_view_access_log",
+    "can_view_break_glass",
     "can_view_case",
     "can_view_consents",
     "can_view_incidents",
@@ -838,7 +999,9 @@ __all__ = [
     "can_work_task",
     "case_access",
     "case_agency_ids",
+    "cases_with_readable_access_log",
     "consentable_categories",
+    "decide_break_glass",
     "decide_category",
     "decide_note",
     "decide_own_value",
@@ -853,6 +1016,8 @@ __all__ = [
     "need_to_know",
     "note_agencies",
     "note_categories",
+    "reviewable_break_glass",
     "sharing_recorder",
+    "visible_case_rows",
     "visible_cases",
 ]

@@ -19,10 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict
-from permissions.models import AccessLog, Consent
-from retention.models import ErasureRecord, ErasureTrigger
+from permissions.models import AccessAction, AccessLog, Consent, Role
+from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
-from retention.rules import CaseRetention, retention_of
+from retention.rules import CaseRetention, retention_of, unmet_archive_duty
 from workflows.attachment_storage import discard
 from workflows.models import (
     Attachment,
@@ -48,7 +48,7 @@ EVENT_DETAIL_VALUES = ("message_id", "error")
 # and workflow data, data objects, and the task-data deltas its serializer writes instead
 # of a task's full data), each with its empty value; the structure around them stays so
 # that the diagram of the case can still show what was done.
-STATE_DATA_KEYS = {
+STATE_DATA_KEYS: dict[str, dict] = {
     "data": {},
     "data_objects": {},
     "internal_data": {},
@@ -82,6 +82,24 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
         retention = retention_of(case)
         if trigger == ErasureTrigger.RETENTION and not is_due(retention, moment):
             return None
+        if duty := unmet_archive_duty(case):
+            if trigger == ErasureTrigger.RETENTION:
+                return None  # kept until the archive has its case file (the sweep skips it too)
+            raise Conflict("retention.archive_duty", categories=", ".join(duty))
+        if actor is not None:
+            # Before the person becomes a key: this row is pseudonymised with the others.
+            AccessLog.objects.create(
+                user=actor,
+                username=actor.get_username(),
+                role=Role.COORDINATOR,
+                agency_id=case.coordinator_agency_id,
+                case=case,
+                person_id=case.person_id,
+                category="identity",
+                action=AccessAction.WRITE,
+                basis="erasure-request",
+                item="erasure",
+            )
         removed = _scrub_case(case)
         removed.update(_tombstone_person(case))
         return ErasureRecord.objects.create(
@@ -143,6 +161,7 @@ def _scrub_case(case: Case) -> dict[str, int]:
         message.save(update_fields=["message_id"])
         count("received_message_ids", 1)
     count("consent_texts", Consent.objects.filter(case=case).update(purpose="", note=""))
+    count("corrections", Correction.objects.filter(case=case).delete()[0])  # their old values
     count("outcome_reasons", CaseOutcome.objects.filter(case=case).exclude(reason="").update(reason=""))
     count("admin_log_entries", _scrub_admin_log(Case, [case.pk]))
     return removed

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from retention.archive import write_package
 from retention.erasure import erase_case, is_due
-from retention.models import ErasureRecord, ErasureTrigger
-from retention.rules import retention_of
+from retention.models import ArchiveExport, ArchiveStatus, ErasureRecord, ErasureTrigger
+from retention.rules import retention_of, unmet_archive_duty
 from workflows.jobs import queue
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 
@@ -22,8 +23,15 @@ def run_erasure_job(job: Job) -> None:
     erase_case(job.case_id, trigger=ErasureTrigger.RETENTION, job=job)
 
 
+def run_archive_export_job(job: Job) -> None:
+    export = ArchiveExport.objects.select_for_update().filter(pk=job.payload.get("export_id")).first()
+    if export is not None and export.status == ArchiveStatus.PENDING:
+        write_package(export)
+
+
 def due_cases(moment=None):
-    """Closed cases not yet erased whose retention has ended at ``moment``."""
+    """Closed cases not yet erased whose retention has ended at ``moment`` and whose case
+    file the archive has (a case with an unmet archive duty waits for its export)."""
     moment = moment or timezone.now()
     candidates = (
         Case.objects.exclude(status=CaseStatus.OPEN)
@@ -32,7 +40,7 @@ def due_cases(moment=None):
         .order_by("closed_at", "id")
     )
     for case in candidates.iterator():
-        if is_due(retention_of(case), moment):
+        if is_due(retention_of(case), moment) and not unmet_archive_duty(case):
             yield case
 
 

@@ -102,6 +102,13 @@ class ErasureRecord(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.TextField(blank=True, help_text="Why, for an erasure on request")
+    # An erasure on request is reviewed by an auditor afterwards (GDPR art. 17 needs a
+    # ground; the auditor checks the coordinator named one that holds).
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-erased_at", "-id"]
@@ -110,3 +117,54 @@ class ErasureRecord(models.Model):
 
     def __str__(self):
         return f"{self.case_id} erased {self.erased_at:%Y-%m-%d} ({self.trigger})"
+
+
+class Correction(models.Model):
+    """A wrong value corrected on the person's request (GDPR art. 16): the old value is kept
+    here only, for the audit trail, and goes with the rest when the case is erased."""
+
+    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="corrections")
+    field = models.CharField(max_length=200, help_text='A form field, or "person.name" / "person.national_id"')
+    category = models.CharField(max_length=20)
+    old_value = models.JSONField(null=True)
+    reason = models.TextField()
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-corrected_at", "-id"]
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+
+    def __str__(self):
+        return f"{self.case_id} {self.field} corrected {self.corrected_at:%Y-%m-%d}"
+
+
+class ArchiveStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    DONE = "done", _("handed to the archive")
+    FAILED = "failed", _("failed")
+
+
+class ArchiveExport(models.Model):
+    """A closed case's case file handed to the municipality's archive (arkivlova): the
+    archive duty is met once one is done, and only then may the case be erased."""
+
+    case = models.ForeignKey("workflows.Case", on_delete=models.PROTECT, related_name="archive_exports")
+    status = models.CharField(max_length=20, choices=ArchiveStatus.choices, default=ArchiveStatus.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    package = models.CharField(max_length=200, blank=True, help_text="The package's name where it was delivered")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the package as delivered")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("archive export")
+        verbose_name_plural = _("archive exports")
+
+    def __str__(self):
+        return f"{self.case_id} archive export {self.status}"

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from bpmn.registry import runtime_for
 from permissions.models import ALL_CATEGORIES, RESTRICTED
-from retention.models import RetentionRule
+from retention.models import ArchiveExport, ArchiveStatus, RetentionRule
 from workflows.models import Attachment, Note, ProcessInstance
 
 
@@ -102,3 +102,12 @@ def add_years(moment: datetime, years: int) -> datetime:
         return moment.replace(year=moment.year + years)
     except ValueError:
         return moment.replace(year=moment.year + years, day=28)
+
+
+def unmet_archive_duty(case) -> tuple[str, ...]:
+    """The case-file categories the case holds while no archive export of it is done. While
+    there are any, the case may not be erased: the archive must have its case file first."""
+    if ArchiveExport.objects.filter(case=case, status=ArchiveStatus.DONE).exists():
+        return ()
+    rules = rules_for_process(case.process_key)
+    return tuple(sorted(category for category in categories_of(case) if rules[category].in_case_file))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
+from web.break_glass import break_glass_section
 from web.notes import notes_section
 from web.pages import (
     data_sections,
@@ -33,12 +34,13 @@ from web.pages import (
     ui_view,
     works_cases,
 )
-from web.paging import page_of
+from web.paging import capped_page, page_of
 from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
 from workflows.models import CaseStatus, EventKind
 from workflows.services.caseload import housing_agency_of
+from workflows.services.follow_on import follow_on_processes
 
 # Service field names -> the names of the start-case form's inputs.
 START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.national_id": "national_id"}
@@ -204,12 +206,51 @@ def _row_order(participants, tasks) -> list[tuple[int, str]]:
     return list(order.items())
 
 
-def _case_page(request, pk, *, consent_values=None, consent_errors=None, responsible_errors=None, status=200):
+FOLLOW_ON_CATEGORIES = ("housing", "economy", "health", "justice")  # the ones a consent opens
+
+
+def _follow_on_form(user, case, housing, errors=None) -> dict | None:
+    """The follow-on form of the case page, for a housing contact of the case."""
+    if not rules.can_start_follow_on(user, case, housing):
+        return None
+    processes = follow_on_processes()
+    if not processes:
+        return None
+    present = {p.kind for p in case.participants.all()}
+    missing = sorted({kind for d in processes for kind in (d.metadata or {}).get("lanes", {}).values()} - present)
+    return {
+        "processes": processes,
+        "missing": [
+            {
+                "kind": kind,
+                "label": AgencyKind(kind).label if kind in AgencyKind.values else kind,
+                "choices": list(selectors.agencies_for(user).filter(kind=kind)),
+            }
+            for kind in missing
+        ],
+        "categories": [(c, rules.CATEGORY_LABELS[c]) for c in FOLLOW_ON_CATEGORIES],
+        "errors": [str(e.get("message", "")) for e in field_errors(errors)],
+    }
+
+
+def _case_page(
+    request,
+    pk,
+    *,
+    consent_values=None,
+    consent_errors=None,
+    responsible_errors=None,
+    follow_on_errors=None,
+    break_glass_values=None,
+    break_glass_errors=None,
+    status=200,
+):
     user = request.user
     view = selectors.case_view_for(user, pk)
     case = view.case
-    events = list(selectors.case_timeline_for(case, user))
-    tasks = list(selectors.case_tasks(case, active_only=False))
+    path_view = selectors.path_view_for(user, case, view.data)
+    events = path_view.events(selectors.case_timeline_for(case, user))
+    tasks = path_view.tasks(selectors.case_tasks(case, active_only=False))
     now = timezone.now()
     diagram, waiting = diagram_and_waits(case, user)
     housing = housing_agency_of(case)
@@ -217,7 +258,7 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, respons
     access_log = None
     if rules.can_view_access_log(user, case):
         rows = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")
-        access_log = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("log_page"))
+        access_log = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
     return render(
         request,
         "cases/detail.html",
@@ -242,7 +283,9 @@ def _case_page(request, pk, *, consent_values=None, consent_errors=None, respons
             **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
+            "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
             "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
+            "follow_on": _follow_on_form(user, case, housing, follow_on_errors),
             "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
             "now": now,
         },
@@ -349,6 +392,36 @@ def case_responsible(request, pk):
     return redirect("case", pk=pk)
 
 
+@require_POST
+@ui_view
+def case_follow_on(request, pk):
+    """A housing contact starts the next case of the person's path (``services.start_follow_on``)."""
+    post = request.POST
+    participants = {key.removeprefix("participant_"): v for key, v in post.items() if key.startswith("participant_")}
+    try:
+        result = services.start_follow_on(
+            actor=request.user,
+            case=pk,
+            process_key=post.get("process", ""),
+            participants=participants,
+            consent_categories=post.getlist("consent_categories"),
+        )
+    except InvalidInput as exc:
+        return _case_page(request, pk, follow_on_errors=exc.errors, status=400)
+    messages.success(request, _("Case %(reference)s is started.") % {"reference": result.case.reference})
+    if result.withheld:
+        titles = form_titles(result.case)
+        names = ", ".join(str(titles.get(name, name)) for name in result.withheld)
+        messages.warning(request, _("Not carried over without the person's consent: %(fields)s") % {"fields": names})
+    return redirect("case", pk=result.case.pk)
+
+
+@ui_view
+def person_page(request, pk):
+    """The person's cases over time that the user may see (logged per case)."""
+    return render(request, "cases/person.html", {"path": selectors.person_path_for(request.user, pk)})
+
+
 @ui_view
 def caseload(request):
     """Each housing contact's caseload, for the lead: counts only."""
@@ -407,4 +480,21 @@ def consent_revoke(request, pk, consent_pk):
     return redirect("case", pk=pk)
 
 
-__all__ = ["case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]
+@require_POST
+@ui_view
+def break_glass_open(request, pk):
+    """Open a masked category in an emergency (``services.open_break_glass``); errors on the case page."""
+    values = {"category": request.POST.get("category", ""), "reason": request.POST.get("reason", "")}
+    try:
+        services.open_break_glass(actor=request.user, case=pk, category=values["category"], reason=values["reason"])
+    except InvalidInput as exc:
+        return _case_page(request, pk, break_glass_values=values, break_glass_errors=exc.errors, status=400)
+    messages.warning(
+        request,
+        _("Emergency access is open for %(hours)s hours. It is logged with your reason and reviewed by an auditor.")
+        % {"hours": settings.BREAK_GLASS_HOURS},
+    )
+    return redirect("case", pk=pk)
+
+
+__all__ = ["break_glass_open", "case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]

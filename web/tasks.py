@@ -127,7 +127,7 @@ def _complete(request, pk):
     except Conflict as exc:
         messages.error(request, error_text(exc))
         return redirect("task", pk=pk)
-    case = selectors.case_for(request.user, task.case_id)
+    case = selectors.case_for(request.user, task.case)  # checked above, remembered on the object
     next_agencies = sorted({t.agency.name for t in selectors.case_tasks(case)})
     if next_agencies:
         messages.success(

@@ -39,12 +39,21 @@ class Case(models.Model):
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="responsible_cases"
     )
+    # The case this one continues on the person's path (prison release -> settling in ->
+    # keeping the home): ``services.start_follow_on`` sets it.
+    follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ons")
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["responsible", "status"], name="case_caseload")]
+        # The case lists, newest first (README "Read paths"): each filter with the order.
+        indexes = [
+            models.Index(fields=["responsible", "status"], name="case_caseload"),
+            models.Index(fields=["opened_at", "id"], name="case_opened"),
+            models.Index(fields=["status", "opened_at", "id"], name="case_status_opened"),
+            models.Index(fields=["process_key", "opened_at", "id"], name="case_process_opened"),
+        ]
 
     def __str__(self):
         return self.reference
@@ -138,9 +147,25 @@ class Task(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["instance", "spiff_task_id"], name="unique_spiff_task"),
         ]
+        # The task lists in their order (due_at, id), README "Read paths": the inboxes read
+        # active tasks only, so their indexes hold only those (a tenth of the rows).
         indexes = [
             models.Index(fields=["agency", "status", "due_at"], name="task_inbox"),
             models.Index(fields=["assignee", "status"], name="task_assignee"),
+            models.Index(
+                fields=["agency", "due_at", "id"],
+                name="task_agency_active",
+                condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
+            ),
+            models.Index(
+                fields=["assignee", "due_at", "id"],
+                name="task_assignee_active",
+                condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
+            ),
+            models.Index(
+                fields=["due_at", "id"], name="task_active_due", condition=models.Q(status__in=ACTIVE_TASK_STATUSES)
+            ),
+            models.Index(fields=["due_at", "id"], name="task_due"),
         ]
 
     def __str__(self):
@@ -181,12 +206,15 @@ class EventKind(models.TextChoices):
     CONSENT_GIVEN = "consent_given", _("Consent given")
     CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
     RESPONSIBLE_CHANGED = "responsible_changed", _("Responsible housing contact changed")
+    FOLLOW_ON_STARTED = "follow_on_started", _("Follow-on case started")
     # Notes and attachments: the event names the item and its category, never its content.
     NOTE_ADDED = "note_added", _("Note added")
     NOTE_CORRECTED = "note_corrected", _("Note corrected")
     NOTE_WITHDRAWN = "note_withdrawn", _("Note withdrawn")
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     ATTACHMENT_WITHDRAWN = "attachment_withdrawn", _("Attachment withdrawn")
+    # A value corrected on the person's request: names the field, never a value.
+    VALUE_CORRECTED = "value_corrected", _("Value corrected")
     # A process admin moved the case to a new version of its process (element ids only).
     VERSION_MIGRATED = "version_migrated", _("Moved to a new process version")
     # A service task's call: the fields sent and taken (names only), never their values.
@@ -216,7 +244,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_time")]
+        indexes = [models.Index(fields=["case", "created_at", "id"], name="event_case_time_id")]
 
     def __str__(self):
         return f"{self.case} {self.kind}"
@@ -241,6 +269,12 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="incident_created"),
+            models.Index(
+                fields=["created_at", "id"], name="incident_open", condition=models.Q(resolved_at__isnull=True)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} at {self.element_id} ({self.case})"

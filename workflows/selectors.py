@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -23,10 +23,21 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
+from core.national_id import mask_national_id
 from permissions import policy, rules
-from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import case_outcomes
-from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, Incident, ProcessInstance, Task
+from workflows.models import (
+    ACTIVE_TASK_STATUSES,
+    Case,
+    CaseStatus,
+    Event,
+    EventKind,
+    Incident,
+    Person,
+    ProcessInstance,
+    Task,
+)
 
 # --- directory -------------------------------------------------------------------------
 
@@ -73,15 +84,18 @@ def cases_for(user):
     task) and ``process_name``. The person comes along: their name is identity, open to
     every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
     queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
-    next_task_due = Subquery(
-        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__isnull=False)
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
+    # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
+    # rows of the page only, after reading the cases in the order of an index.
+    open_tasks = Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES)
+    timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
     queryset = queryset.annotate(
-        open_task_count=Count("tasks", filter=Q(tasks__status__in=ACTIVE_TASK_STATUSES), distinct=True),
-        next_timer_at=Min("instances__next_timer_at"),  # the case's next timer
-        next_task_due=next_task_due,
+        open_task_count=Coalesce(
+            Subquery(open_tasks.order_by().values("case_id").annotate(n=Count("pk")).values("n")),
+            0,
+            output_field=IntegerField(),
+        ),
+        next_timer_at=Subquery(timers.order_by("next_timer_at").values("next_timer_at")[:1]),  # the next timer
+        next_task_due=Subquery(open_tasks.filter(due_at__isnull=False).order_by("due_at").values("due_at")[:1]),
         process_name=Subquery(
             ProcessDefinition.objects.filter(key=OuterRef("process_key")).order_by("-version").values("name")[:1]
         ),
@@ -188,6 +202,64 @@ def incident_error(incident) -> str:
 
 
 @dataclass(frozen=True)
+class PathView:
+    """What a reader may infer of the path a case took (issue 11: a gateway's branch tells
+    the value its condition read). ``gateways``: the gateways whose conditions read a field
+    the reader does not see; ``hidden``: the elements on only some of their branches,
+    except the reader's own agency's tasks (their inbox shows those anyway)."""
+
+    gateways: dict[str, frozenset[str]]  # gateway id -> its branch elements hidden
+    hidden: frozenset[str]
+
+    def hides(self, element_id: str) -> bool:
+        return element_id in self.hidden
+
+    def diagram(self, completed: set[str], active: set[str]) -> tuple[set[str], set[str]]:
+        """The states to draw: hidden elements left out, each of these gateways in progress
+        while a hidden element after it is, else done as the engine says."""
+        shown_active = active - self.hidden
+        for gateway, branch in self.gateways.items():
+            if branch & active:
+                shown_active.add(gateway)
+        return completed - self.hidden - shown_active, shown_active
+
+    def events(self, events):
+        """Timeline events with those of hidden elements reduced to their kind and time."""
+        return [_without_path(event) if self.hides(event.element_id) else event for event in events]
+
+    def tasks(self, tasks):
+        return [task for task in tasks if not self.hides(task.element_id)]
+
+
+NO_PATH_HIDDEN = PathView({}, frozenset())
+
+
+def _without_path(event):
+    event.element_id, event.detail = "", {}
+    event.task = event.agency = event.from_agency = event.to_agency = None
+    return event
+
+
+def path_view_for(user, case, views=None) -> PathView:
+    """The ``PathView`` of ``case`` for ``user``; ``views``: their ``policy.case_data_for``
+    answer when the caller has it (else computed here, not logged: nothing is shown)."""
+    runtime = case_runtime(case)
+    if runtime is None or not runtime.gateway_paths:
+        return NO_PATH_HIDDEN
+    fields = runtime.field_rules
+    if views is None:
+        views = policy.case_data_for(user, case, fields, log=False)
+    own_kinds = {agency.kind for agency, _role in rules.case_access(user, case).acting}
+    own = {element for element, task in runtime.user_tasks.items() if task.get("agency_kind") in own_kinds}
+    gateways = {
+        gateway: path.branch_elements - own
+        for gateway, path in runtime.gateway_paths.items()
+        if not all(policy.sees_field(views, fields, name) for name in path.reads)
+    }
+    return PathView(gateways, frozenset().union(*gateways.values()))
+
+
+@dataclass(frozen=True)
 class Diagram:
     process_key: str
     version: int
@@ -206,7 +278,7 @@ def case_diagram_for(case, user) -> Diagram:
         raise NotFound("case.no_instance")
     # Read only: restored from the text, never taken from the cache of workflows to step.
     workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
-    completed, active = engine.element_states(workflow)
+    completed, active = path_view_for(user, case).diagram(*engine.element_states(workflow))
     return Diagram(
         process_key=instance.definition.key,
         version=instance.definition.version,
@@ -223,8 +295,7 @@ def case_diagram_for(case, user) -> Diagram:
 def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
-    visible = rules.visible_cases(user, Case.objects.all())
-    queryset = Task.objects.filter(case__in=visible).select_related("agency", "assignee", "case", "case__person")
+    queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
     return queryset.order_by("due_at", "id")
 
 
@@ -317,7 +388,7 @@ def case_view_for(user, case_id) -> CaseView:
         participants=list(case_participants(case)),
         person=policy.person_for(user, case, fields),
         data=data,
-        open_tasks=list(case_tasks(case)),
+        open_tasks=path_view_for(user, case, data).tasks(case_tasks(case)),
         next_timer_at=case_next_timer_at(case),
         outcome=case_outcomes.outcome_view(case, data, runtime.forms if (runtime := case_runtime(case)) else {}),
     )
@@ -356,7 +427,26 @@ def consents_for_case(*, actor, case):
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency", "user")
+    return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass")
+
+
+def break_glass_for_case(*, actor, case):
+    """The case's break-glass openings with their reasons, for its coordinators and auditors
+    (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
+    case = _case_whose_log_actor_reads(actor, case)
+    return BreakGlass.objects.filter(case=case).select_related("user", "agency", "reviewed_by")
+
+
+def break_glass_to_review(actor):
+    """The auditor's review list: openings not yet reviewed in cases where an agency in
+    which ``actor`` is an auditor takes part (``rules.reviewable_break_glass``), oldest first."""
+    if not rules.is_auditor(actor):
+        raise Forbidden("break_glass.review_forbidden")
+    return (
+        rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
+        .select_related("case", "user", "agency")
+        .order_by("opened_at", "id")
+    )
 
 
 @dataclass(frozen=True)
@@ -384,17 +474,17 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     report says it is incomplete and their coordinators give the rest.
     """
     case = _case_whose_log_actor_reads(actor, case)
-    theirs = list(Case.objects.filter(person_id=case.person_id).order_by("opened_at", "pk"))
-    readable = [other for other in theirs if rules.can_view_access_log(actor, other)]
+    theirs = Case.objects.filter(person_id=case.person_id)
+    readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
-        .select_related("agency", "case", "user")
+        .select_related("agency", "case", "user", "break_glass")
         .order_by("-at", "-pk")
     )
     return PersonAccessReport(
         person=case.person,
         cases=readable,
-        withheld_cases=len(theirs) - len(readable),
+        withheld_cases=theirs.count() - len(readable),
         entries=entries,
         generated_at=timezone.now(),
     )
@@ -472,3 +562,37 @@ def caseload_for(user, *, now=None) -> list[Caseload]:
 
 def _counts(cases, field: str) -> dict:
     return dict(cases.values_list(field).annotate(n=Count("id", distinct=True)).values_list(field, "n"))
+
+
+# --- one person, one path -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonPath:
+    person: Person
+    national_id: str  # masked
+    cases: list  # the person's cases the user sees, oldest first, with ``process_name``
+
+
+def person_path_for(user, person_id) -> PersonPath:
+    """The person's cases over time that ``user`` may see (the same rules as each case page),
+    each listing written to the access log; NotFound when the user sees none of them."""
+    person = Person.objects.filter(pk=lookup_id(person_id)).first()
+    cases = []
+    if person is not None:
+        cases = list(
+            rules.visible_cases(user, Case.objects.filter(person=person))
+            .select_related("coordinator_agency", "responsible", "follows")
+            .order_by("opened_at", "id")
+        )
+    if person is None or not cases:
+        raise NotFound("person.not_found")
+    names = dict(
+        ProcessDefinition.objects.filter(key__in={c.process_key for c in cases})
+        .order_by("key", "version")
+        .values_list("key", "name")
+    )
+    for case in cases:
+        case.process_name = names.get(case.process_key) or case.process_key
+    policy.log_person_path(user, cases)
+    return PersonPath(person, mask_national_id(person.national_id), cases)

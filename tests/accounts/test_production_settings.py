@@ -83,11 +83,11 @@ def test_a_server_error_under_make_run_settings_shows_no_case_data(
     case = start_prison_case(users, agencies)
     Case.objects.filter(pk=case.pk).update(data={"treatment_plan": "SENTINEL-diagnose-F20"})
 
-    def failing_diagram(case, user):
+    def failing_diagram(case, user, current=None):
         state = Case.objects.get(pk=case.pk).data
         raise ValueError(f"cannot draw {state}")
 
-    monkeypatch.setattr(views_cases, "diagram_data", failing_diagram)
+    monkeypatch.setattr(views_cases, "diagram_and_waits", failing_diagram)
     client = Client(raise_request_exception=False)
     client.force_login(users["nils"])
     for accept in ("text/html", "text/plain"):

@@ -129,7 +129,7 @@ def test_a_form_with_a_remote_ref_is_refused_at_deploy(client_for, db):
         "/api/v1/process-definitions/",
         {
             "bpmn_xml": form_safety.model(),
-            "forms": {"fill.schema.json": form},
+            "forms": {"fill.schema.json": form, "start.schema.json": form_safety.START_FORM},
         },
         format="json",
     )

@@ -9,9 +9,11 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from bpmn.registry import runtime_for
 from permissions.models import AccessLog, LegalBasis
+from retention.models import ArchiveExport, ArchiveStatus
 from tests.workflows.helpers import (
     PRISON_PARTICIPANTS,
     do_follow_up_visits,
@@ -169,3 +171,21 @@ def traces(*needles: str) -> list[tuple[str, str, str]]:
                 if cursor.fetchone()[0]:
                     found.append((table, column, needle))
     return found
+
+
+def archived(*cases) -> None:
+    """Record that the archive has each case's case file (the archive duty is met)."""
+    ArchiveExport.objects.bulk_create(
+        ArchiveExport(case=case, status=ArchiveStatus.DONE, requested_at=timezone.now(), done_at=timezone.now())
+        for case in cases
+    )
+
+
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def erase(user, case, reason="Personen ba om sletting; ingen arkivplikt gjenstår"):
+    return api(user).post(f"/api/v1/cases/{case.pk}/erasure/", {"reason": reason}, format="json")

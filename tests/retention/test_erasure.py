@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 
 from permissions.models import AccessLog
-from retention.erasure import TOMBSTONE_NAME
+from retention.erasure import TOMBSTONE_NAME, erase_case
 from retention.jobs import enqueue_due_erasures
 from retention.models import ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
@@ -16,7 +16,7 @@ from workflows import selectors
 from workflows.jobs import handlers
 from workflows.models import Case, CaseOutcome, Event, Job, JobKind, JobStatus, Person, Task
 
-from .helpers import NATIONAL_ID, PERSON, TRACES, age, full_prison_case, traces
+from .helpers import NATIONAL_ID, PERSON, TRACES, age, archived, full_prison_case, traces
 
 pytestmark = pytest.mark.postgres
 
@@ -70,6 +70,9 @@ def test_an_erased_case_leaves_no_trace_of_the_person(shipped, users, agencies, 
     events_before = list(Event.objects.filter(case=case).values_list("kind", "agency_id", "created_at"))
     assert enqueue_due_erasures() == 0  # closed today: kept 5 years
     age(case, 5)
+    assert enqueue_due_erasures() == 0  # the archive does not have its case file yet
+    assert erase_case(case.pk, trigger=ErasureTrigger.RETENTION) is None
+    archived(case)
     figures_before = figures()
     assert sum(len(rows) for rows in figures_before[0].values()) > 5  # the case is counted
     assert enqueue_due_erasures() == 1
@@ -103,6 +106,7 @@ def test_another_case_of_the_person_keeps_them(shipped, users, agencies, monkeyp
         user=users["bjorn"], username="bjorn", case=second, person=second.person, category="housing", basis="test"
     )
     age(first, 6)
+    archived(first)
     assert enqueue_due_erasures() == 1
     run_erasure_jobs()
     second.refresh_from_db()

@@ -15,6 +15,8 @@ from tests.workflows.helpers import start_prison_case
 from workflows.jobs import handlers
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus, Person
 
+from .helpers import archived
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
@@ -28,6 +30,7 @@ def closed_long_ago(users, agencies, count):
             status=CaseStatus.COMPLETED, closed_at=timezone.now() - timedelta(days=6 * 365)
         )
         cases.append(case)
+    archived(*cases)
     return cases
 
 

@@ -29,7 +29,7 @@ OUTSIDERS = ("siri", "ada", "aud")
 
 
 def rows_written():
-    from guardian.models import GroupObjectPermission
+    from permissions.models import CaseGroupObjectPermission
 
     models = (
         Case,
@@ -40,7 +40,7 @@ def rows_written():
         Event,
         Job,
         CaseReferenceCounter,
-        GroupObjectPermission,
+        CaseGroupObjectPermission,
     )
     return {model.__name__: model.objects.count() for model in models}
 

@@ -17,6 +17,7 @@ class JobKind(models.TextChoices):
     MESSAGE = "message", "A thrown message, delivered to the case waiting for it"
     # Work of a unit above workflows, run through ``workflows.jobs.handlers``.
     ERASURE = "erasure", "Erasure of a case past its retention"
+    ARCHIVE_EXPORT = "archive_export", "Archive export of a closed case"
 
 
 class JobStatus(models.TextChoices):

@@ -8,9 +8,11 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 
 from workflows.jobs.timers import fire_timer
 from workflows.services.attachments import add_attachment, withdraw_attachment
+from workflows.services.break_glass import open_break_glass, review_break_glass
 from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
+from workflows.services.follow_on import start_follow_on
 from workflows.services.incidents import retry_incident, set_incident_data
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
@@ -27,13 +29,16 @@ __all__ = [
     "correlate_message",
     "fire_timer",
     "migrate_instances",
+    "open_break_glass",
     "preview_migration",
     "reassign_task",
     "record_consent",
     "retry_incident",
+    "review_break_glass",
     "revoke_consent",
     "set_incident_data",
     "start_case",
+    "start_follow_on",
     "unclaim_task",
     "withdraw_attachment",
     "withdraw_note",

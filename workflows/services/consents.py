@@ -119,6 +119,11 @@ def _within_need_to_know(case, kind, categories, provision, errors) -> None:
             errors.append(field_error(f"categories.{index}", "consent.basis_not_for_category", category=category))
 
 
+def person_consent_basis() -> LegalBasis | None:
+    """The provision of the person's consent: the first active consent provision of the list."""
+    return LegalBasis.objects.filter(is_consent=True, active=True).order_by("pk").first()
+
+
 def record_consent(
     *,
     actor,

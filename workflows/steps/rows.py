@@ -349,14 +349,12 @@ def _locked_task_select(vendor: str) -> _Select:
     lock = " FOR UPDATE OF i, c" if connection.features.has_select_for_update_of else ""
     head, parts = _select(
         [
-            (
-                "t",
-                Task,
-                ("id", "spiff_task_id", "instance", "case", "element_id", "name", "agency", "status", "assignee"),
-            ),
+            # The whole task and case rows: the caller answers with them (the API's
+            # completion response), and a deferred field would be one query each.
+            ("t", Task, None),
             ("a", Agency, None),
             ("i", ProcessInstance, ("id", "case", "definition", "state", "status", "next_timer_at", "version")),
-            ("c", Case, ("id", "data", "data_sources", "status")),
+            ("c", Case, None),
         ]
     )
     sql = (

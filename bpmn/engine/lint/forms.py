@@ -61,6 +61,7 @@ class FormChecks(LintState):
                 else:
                     problems += _outcome_role_problems(properties)
                     problems += _enum_label_problems(properties)
+                    problems += _inherit_problems(properties)
                     for prop_name, prop in properties.items():
                         if isinstance(prop, dict) and prop.get("x-share", SHARE_WITH[0]) not in SHARE_WITH:
                             problems.append(
@@ -193,6 +194,24 @@ def _enum_label_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
                 (
                     "invalid-enum-labels",
                     f"labels choices the field '{prop_name}' does not have ({', '.join(unknown) or 'it has no enum'})",
+                )
+            )
+    return problems
+
+
+def _inherit_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:
+    """``"x-inherit"`` (a start form's field filled from the case it follows on from): the
+    names of the earlier case's fields to take it from, first found first."""
+    problems = []
+    for prop_name, prop in properties.items():
+        if not isinstance(prop, dict) or "x-inherit" not in prop:
+            continue
+        names = prop["x-inherit"]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n.strip() for n in names):
+            problems.append(
+                (
+                    "invalid-inherit",
+                    f"gives the field '{prop_name}' \"x-inherit\" that is not a list of field names",
                 )
             )
     return problems

@@ -1,0 +1,154 @@
+"""API v1: the person's rights on request (erasure, correction), the auditor's review, and
+what retention did to a case. Thin: one service or selector call each."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.serializers import InputSerializer
+from api.views import _errors, _input
+from retention import selectors, services
+
+CASE_ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="the case")
+
+
+class ErasureInput(InputSerializer):
+    reason = serializers.CharField(
+        max_length=services.REASON_MAX_CHARS, help_text="the person's request and the ground in law (for the auditor)"
+    )
+
+
+class CorrectionInput(InputSerializer):
+    field = serializers.CharField(
+        max_length=200, help_text='a form field of the case, or "person.name" / "person.national_id"'
+    )
+    value = serializers.JSONField(help_text="the right value, of the same type as the wrong one")
+    reason = serializers.CharField(max_length=services.REASON_MAX_CHARS)
+
+
+class ReviewInput(InputSerializer):
+    note = serializers.CharField(max_length=services.REASON_MAX_CHARS, required=False, allow_blank=True)
+
+
+class ErasureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    trigger = serializers.CharField(help_text="retention or request")
+    erased_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True, help_text="when the retention ended (by the rule)")
+    rule = serializers.CharField(help_text='"rule:<id>" or "default"')
+    rule_category = serializers.CharField()
+    keep_years = serializers.IntegerField()
+    legal_basis = serializers.CharField()
+    access_log_until = serializers.DateTimeField()
+    removed = serializers.DictField(child=serializers.IntegerField(), help_text="what was removed, counted per kind")
+    requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None)
+    reason = serializers.CharField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
+    review_note = serializers.CharField()
+
+
+class CorrectionSerializer(serializers.Serializer):
+    """A correction without its old value: that stays in the audit trail only."""
+
+    id = serializers.IntegerField()
+    field = serializers.CharField()
+    category = serializers.CharField()
+    reason = serializers.CharField()
+    corrected_by = serializers.CharField(source="corrected_by.username")
+    corrected_at = serializers.DateTimeField()
+
+
+class ArchiveExportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None)
+    requested_at = serializers.DateTimeField()
+    done_at = serializers.DateTimeField(allow_null=True)
+    package = serializers.CharField()
+    sha256 = serializers.CharField()
+
+
+class RetentionSerializer(serializers.Serializer):
+    case = serializers.IntegerField(source="case.pk")
+    reference = serializers.CharField(source="case.reference")
+    rule = serializers.CharField(source="rule.source")
+    rule_category = serializers.CharField(source="category")
+    keep_years = serializers.IntegerField(source="rule.keep_years")
+    legal_basis = serializers.CharField(source="rule.legal_basis")
+    erase_after = serializers.DateTimeField(allow_null=True)
+    archive_duty = serializers.ListField(child=serializers.CharField(), help_text="case-file categories not archived")
+    erasure = ErasureSerializer(allow_null=True)
+    corrections = CorrectionSerializer(many=True)
+    exports = ArchiveExportSerializer(many=True)
+
+
+class CaseRetention(APIView):
+    @extend_schema(
+        parameters=[CASE_ID],
+        responses={200: RetentionSerializer, **_errors(401, 404)},
+        tags=["retention"],
+        summary="What retention did to the case: the rule, the erasure, corrections, archive exports (no case data)",
+    )
+    def get(self, request, pk):
+        return Response(RetentionSerializer(selectors.retention_view_for(request.user, pk)).data)
+
+
+class CaseErasure(APIView):
+    @extend_schema(
+        parameters=[CASE_ID],
+        request=ErasureInput,
+        responses={201: ErasureSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["retention"],
+        summary="Erase the person's data of a closed case now, on their request (409 while the archive duty applies)",
+    )
+    def post(self, request, pk):
+        data = _input(ErasureInput, request)
+        record = services.erase_on_request(actor=request.user, case_id=pk, reason=data["reason"])
+        return Response(ErasureSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class CaseCorrections(APIView):
+    @extend_schema(
+        parameters=[CASE_ID],
+        request=CorrectionInput,
+        responses={201: CorrectionSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["retention"],
+        summary="Correct a wrong value on the person's request; the old value stays in the audit trail only",
+    )
+    def post(self, request, pk):
+        data = _input(CorrectionInput, request)
+        correction = services.correct_value(actor=request.user, case_id=pk, **data)
+        return Response(CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+
+class ErasureReview(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH, description="the erasure")],
+        request=ReviewInput,
+        responses={200: ErasureSerializer, **_errors(400, 401, 404, 409)},
+        tags=["retention"],
+        summary="An auditor reviews an erasure made on request",
+    )
+    def post(self, request, pk):
+        data = _input(ReviewInput, request)
+        record = services.review_erasure(actor=request.user, erasure_id=pk, note=data.get("note", ""))
+        return Response(ErasureSerializer(record).data)
+
+
+class CaseArchiveExport(APIView):
+    @extend_schema(
+        parameters=[CASE_ID],
+        request=None,
+        responses={202: ArchiveExportSerializer, **_errors(401, 403, 404, 409)},
+        tags=["retention"],
+        summary="Hand a closed case's case file to the archive (PDF/A and Noark 5 metadata, written by a worker)",
+    )
+    def post(self, request, pk):
+        export = services.request_archive_export(actor=request.user, case_id=pk)
+        return Response(ArchiveExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,266 @@
+# ruff: noqa: S608 - the statements are built from integers and names computed here, never from input
+"""Rows at scale for the read paths, written by PostgreSQL itself (``generate_series``).
+
+``load(cases=300_000, tasks=1_000_000)`` adds agencies (20 NAV offices, 10 prisons, 10 health
+services, 5 hospitals, 10 housing offices), one user per agency in the demo roles (member;
+the housing office's coordinator), and the cases with everything the lists show: persons,
+participations, the guardian grants, process instances, tasks (90 % completed, the rest in
+the inboxes, many overdue), an event per task, an access-log row per case and an incident
+per hundred open cases. Cases are spread unevenly over the agencies of a kind (the first is
+busy, the last quiet: a share of about (i+1)^(1/3) - i^(1/3) of the kind's cases), as
+offices of different size are.
+
+The rows are for reading: every instance of a process carries the saved state of one case
+just started on it (the case page draws its diagram from it; nothing here steps them), and
+the tasks name the real user tasks, lanes and forms of the shipped processes, so the task
+page finds its form. PostgreSQL only. Needs the shipped processes deployed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import connection, transaction
+
+from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
+from permissions.models import Agency, AgencyKind, Membership, Role
+from workflows import services
+from workflows.models import ProcessInstance
+
+AGENCY_COUNTS = {
+    AgencyKind.NAV: 20,
+    AgencyKind.PRISON: 10,
+    AgencyKind.HEALTH: 10,
+    AgencyKind.HOSPITAL: 5,
+    AgencyKind.HOUSING: 10,
+}
+PROCESS_KINDS = {
+    "prison_release_to_housing": ("prison", "nav", "health", "housing"),
+    "institution_discharge_to_housing": ("hospital", "health", "nav", "housing"),
+}
+DISCHARGE_EVERY = 5  # every fifth case is a discharge from hospital, the others prison releases
+COMPLETED_CASES = 0.7  # the oldest 70 % of cases are closed; each open case has one task waiting
+
+
+@dataclass(frozen=True)
+class Loaded:
+    cases: int
+    tasks: int
+    users: dict[str, str]  # "busy nav", "quiet nav", ... -> username
+
+
+def username(kind: str, index: int) -> str:
+    return f"scale-{kind}-{index:02d}"
+
+
+def _cast(password: str) -> dict[str, list[tuple[int, int, int]]]:
+    """The agencies and their users: kind -> [(agency id, group id, user id)], busiest first."""
+    users = get_user_model()
+    cast: dict[str, list[tuple[int, int, int]]] = {}
+    for kind, count in AGENCY_COUNTS.items():
+        rows = []
+        for index in range(count):
+            name = f"{kind.label} skala {index:02d}"
+            group, _ = Group.objects.get_or_create(name=f"agency:{name}")
+            agency, _ = Agency.objects.get_or_create(name=name, defaults={"kind": kind, "group": group})
+            user, created = users.objects.get_or_create(username=username(kind, index))
+            if created:
+                user.set_password(password)
+                user.save()
+            role = Role.COORDINATOR if kind == AgencyKind.HOUSING else Role.MEMBER
+            Membership.objects.get_or_create(user=user, agency=agency, role=role)
+            user.groups.add(group)
+            rows.append((agency.pk, agency.group_id, user.pk))
+        cast[kind] = rows
+    return cast
+
+
+def _templates() -> list[tuple]:
+    """(process key, position, element id, name, lane, agency kind, form) of each process's
+    user tasks, from the deployed version."""
+    rows = []
+    for key in PROCESS_KINDS:
+        definition = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
+        if definition is None:
+            raise RuntimeError(f"deploy the shipped processes first ({key} is missing)")
+        tasks = [task for task in runtime_for(definition.pk).user_tasks.items()]
+        kinds = PROCESS_KINDS[key]
+        usable = [(element, task) for element, task in tasks if task.get("agency_kind") in kinds]
+        for position, (element, task) in enumerate(usable[:4]):
+            rows.append(
+                (
+                    key,
+                    position,
+                    element,
+                    task.get("name") or element,
+                    task.get("lane") or "",
+                    task["agency_kind"],
+                    task.get("form") or "",
+                )
+            )
+    return rows
+
+
+def _started_states(cast) -> dict[str, tuple[str, str, str]]:
+    """The saved state of a case just started on each process (state, serializer and
+    SpiffWorkflow versions): every generated instance of that process gets it, so the case
+    page draws its diagram from a real workflow."""
+    users = get_user_model().objects
+    states = {}
+    for number, (key, kinds) in enumerate(PROCESS_KINDS.items()):
+        case = services.start_case(
+            actor=users.get(pk=cast[kinds[0]][0][2]),
+            process_key=key,
+            person={"name": "Mal", "national_id": ("17912099997", "29822099635")[number]},
+            participants={kind: cast[kind][0][0] for kind in kinds},
+        )
+        instance = ProcessInstance.objects.get(case=case)
+        states[key] = (instance.state, instance.serializer_version, instance.spiff_version)
+    return states
+
+
+def _pick(kind: str, cast, salt: int) -> str:
+    """SQL: the index (1-based) of the agency of ``kind`` for case ``g``, skewed to the first."""
+    count = len(cast[kind])
+    return f"1 + least({count - 1}, floor({count} * power(((g::bigint * {salt}) % 1000003) / 1000003.0, 3))::int)"
+
+
+def load(*, cases: int, tasks: int, password: str) -> Loaded:
+    """Add ``cases`` cases and about ``tasks`` tasks (3 or 4 per case). Minutes at a million."""
+    per_case_extra = max(0.0, min(1.0, tasks / cases - 3))  # share of cases with a fourth task
+    every_fourth = max(1, round(1 / per_case_extra)) if per_case_extra else 0
+    with transaction.atomic():
+        cast = _cast(password)
+        templates = _templates()
+        definitions = {
+            key: ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("pk", flat=True).first()
+            for key in PROCESS_KINDS
+        }
+        view_case = Permission.objects.get(codename="view_case", content_type__app_label="workflows").pk
+        states = _started_states(cast)
+        with connection.cursor() as cursor:
+            _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states)
+            cursor.execute("SELECT count(*) FROM workflows_task")
+            total_tasks = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    users = {}
+    for kind in AGENCY_COUNTS:
+        users[f"busy {kind}"] = username(kind, 0)
+        users[f"quiet {kind}"] = username(kind, AGENCY_COUNTS[kind] - 1)
+    return Loaded(cases=cases, tasks=total_tasks, users=users)
+
+
+def _array(values) -> str:
+    return "ARRAY[" + ",".join(str(int(value)) for value in values) + "]::bigint[]"
+
+
+def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states) -> None:
+    agency = {kind: _array(row[0] for row in rows) for kind, rows in cast.items()}
+    group = {kind: _array(row[1] for row in rows) for kind, rows in cast.items()}
+    user = {kind: _array(row[2] for row in rows) for kind, rows in cast.items()}
+    salts = {"prison": 7919, "nav": 104729, "health": 1299709, "housing": 15485863, "hospital": 32452843}
+    picks = ", ".join(f"{_pick(kind, cast, salt)} AS {kind}" for kind, salt in salts.items())
+    cursor.execute("SELECT coalesce(max(id), 0) FROM workflows_person")
+    person_base = cursor.fetchone()[0]
+    cursor.execute("SELECT coalesce(max(id), 0) FROM workflows_case")
+    case_base = cursor.fetchone()[0]
+    cursor.execute("SELECT coalesce(max(id), 0) FROM workflows_processinstance")
+    instance_base = cursor.fetchone()[0]
+    discharge, prison = "institution_discharge_to_housing", "prison_release_to_housing"
+    closed = int(cases * COMPLETED_CASES)
+    # One row per case: its number, process, agencies (1-based indexes into the arrays), times.
+    cursor.execute(
+        f"""CREATE TEMP TABLE scale_case ON COMMIT DROP AS
+        SELECT g, {picks},
+               CASE WHEN g % {DISCHARGE_EVERY} = 0 THEN '{discharge}' ELSE '{prison}' END AS process,
+               g <= {closed} AS closed,
+               now() - (({cases} - g) * interval '90 seconds') - interval '1 day' AS opened_at
+        FROM generate_series(1, {cases}) g"""
+    )
+    cursor.execute(
+        f"""INSERT INTO workflows_person (id, name, national_id, created_at)
+        SELECT {person_base} + g, 'Person ' || g, 'S' || lpad(({person_base} + g)::text, 10, '0'), opened_at
+        FROM scale_case"""
+    )
+    cursor.execute(
+        f"""INSERT INTO workflows_case (id, reference, person_id, process_key, status, coordinator_agency_id,
+                                        data, data_sources, opened_by_id, opened_at, closed_at)
+        SELECT {case_base} + g, 'BK-S-' || lpad(({case_base} + g)::text, 8, '0'), {person_base} + g, process,
+               CASE WHEN closed THEN 'completed' ELSE 'open' END, ({agency["housing"]})[housing],
+               '{{}}'::jsonb, '{{}}'::jsonb, NULL, opened_at,
+               CASE WHEN closed THEN opened_at + interval '60 days' END
+        FROM scale_case"""
+    )
+    cursor.execute(
+        f"""INSERT INTO workflows_processinstance (id, case_id, definition_id, state, serializer_version,
+               spiff_version, status, next_timer_at, correlation_key, version, created_at, updated_at)
+        SELECT {instance_base} + g, {case_base} + g, d.definition_id, d.state, d.serializer_version,
+               d.spiff_version, CASE WHEN closed THEN 'completed' ELSE 'running' END,
+               CASE WHEN closed THEN NULL ELSE opened_at + interval '30 days' END, '', 1, opened_at, opened_at
+        FROM scale_case c JOIN (VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s))
+             AS d(process, definition_id, state, serializer_version, spiff_version) ON d.process = c.process""",
+        [value for key in (discharge, prison) for value in (key, definitions[key], *states[key])],
+    )
+    for process, kinds in PROCESS_KINDS.items():
+        for kind in kinds:
+            cursor.execute(
+                f"""INSERT INTO workflows_caseparticipant (case_id, kind, agency_id, added_at)
+                SELECT {case_base} + g, '{kind}', ({agency[kind]})[{kind}], opened_at
+                FROM scale_case WHERE process = '{process}'"""
+            )
+            cursor.execute(
+                f"""INSERT INTO permissions_casegroupobjectpermission (permission_id, group_id, content_object_id)
+                SELECT {view_case}, ({group[kind]})[{kind}], {case_base} + g FROM scale_case
+                WHERE process = '{process}'"""
+            )
+    values = ", ".join(cursor.mogrify("(%s, %s, %s, %s, %s, %s, %s)", row) for row in templates)
+    agency_of = " ".join(f"WHEN '{kind}' THEN ({agency[kind]})[c.{kind}]" for kind in salts)
+    user_of = " ".join(f"WHEN '{kind}' THEN ({user[kind]})[c.{kind}]" for kind in salts)
+    fourth = f"c.g % {every_fourth} = 0" if every_fourth else "false"
+    # Tasks 0..2 of every case, task 3 of some; an open case's last task waits in an inbox.
+    cursor.execute(
+        f"""INSERT INTO workflows_task (spiff_task_id, instance_id, case_id, element_id, name, lane, agency_id,
+               assignee_id, status, form, handed_over_by_id, due_at, created_at, claimed_at, completed_at,
+               completed_by_id)
+        SELECT gen_random_uuid(), {instance_base} + c.g, {case_base} + c.g, t.element_id, t.name, t.lane,
+               CASE t.kind {agency_of} END,
+               CASE WHEN done THEN CASE t.kind {user_of} END END,
+               CASE WHEN done THEN 'completed' ELSE 'open' END, t.form, NULL,
+               c.opened_at + (t.position + 1) * interval '7 days', c.opened_at + t.position * interval '1 day',
+               NULL, CASE WHEN done THEN c.opened_at + (t.position + 1) * interval '1 day' END,
+               CASE WHEN done THEN CASE t.kind {user_of} END END
+        FROM scale_case c
+        JOIN (VALUES {values}) AS t(process, position, element_id, name, lane, kind, form) ON t.process = c.process
+        CROSS JOIN LATERAL (SELECT CASE WHEN {fourth} THEN 4 ELSE 3 END AS count) n
+        CROSS JOIN LATERAL (SELECT c.closed OR t.position < n.count - 1 AS done) d
+        WHERE t.position < n.count
+        ORDER BY c.g, t.position"""
+    )
+    cursor.execute(
+        f"""INSERT INTO workflows_event (case_id, instance_id, task_id, kind, actor_id, agency_id, from_agency_id,
+               to_agency_id, element_id, detail, created_at)
+        SELECT t.case_id, t.instance_id, t.id, CASE WHEN t.status = 'completed' THEN 'task_completed'
+               ELSE 'task_created' END, t.completed_by_id, t.agency_id, NULL, NULL, t.element_id, '{{}}'::jsonb,
+               coalesce(t.completed_at, t.created_at)
+        FROM workflows_task t WHERE t.case_id > {case_base}"""
+    )
+    cursor.execute(
+        f"""INSERT INTO permissions_accesslog (user_id, username, role, agency_id, case_id, person_id, person_key,
+               category, action, basis, consent_id, item, at)
+        SELECT ({user["housing"]})[housing], 'scale', 'coordinator', ({agency["housing"]})[housing], {case_base} + g,
+               {person_base} + g, '', 'housing', 'read', 'own-service', NULL, '', opened_at + interval '1 hour'
+        FROM scale_case"""
+    )
+    cursor.execute(
+        f"""INSERT INTO workflows_incident (instance_id, case_id, element_id, kind, error, attempts, job_id,
+               created_at, resolved_at, resolved_by_id)
+        SELECT {instance_base} + g, {case_base} + g, '', 'expression', 'generated', 1, NULL, opened_at,
+               CASE WHEN g % 200 = 0 THEN opened_at + interval '1 day' END, NULL
+        FROM scale_case WHERE g % 100 = 0"""
+    )
+    for table in ("workflows_person", "workflows_case", "workflows_processinstance"):
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")

@@ -1,0 +1,95 @@
+"""What a gateway's path gives away (issue 11: inference through the diagram and timeline).
+
+Which branch an exclusive or inclusive gateway took tells the value its condition read:
+``has_home == True`` taken says the person has a home. For every such gateway this module
+finds the names its conditions read and the elements that lie on only some of its
+branches (taken or not, they show the path); elements every branch reaches (after the
+branches meet) and elements before the gateway do not. A reader who may not see every
+name a gateway reads sees the gateway as in progress or done, and nothing of those
+elements (``workflows.selectors.path_view_for``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .expressions import SAFE_FUNCTION_NAMES
+from .lint.model import FLOW_CONTAINERS, _local, _q
+from .xml import parse_bpmn_xml
+
+GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway", "complexGateway"})
+
+
+@dataclass(frozen=True)
+class GatewayPath:
+    reads: frozenset[str]  # the names its conditions read
+    branch_elements: frozenset[str]  # elements on only some of its branches
+
+
+def gateway_paths(bpmn_xml: str | bytes) -> dict[str, GatewayPath]:
+    """Gateway id -> what its path gives away, for every gateway whose conditions read data."""
+    root = parse_bpmn_xml(bpmn_xml)
+    successors, inside = _graph(root)
+    predecessors: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            predecessors.setdefault(target, set()).add(node)
+    paths = {}
+    for gateway in root.iter(*(_q(kind) for kind in GATEWAYS)):
+        gateway_id = gateway.get("id") or ""
+        outgoing = [flow for flow in root.iter(_q("sequenceFlow")) if flow.get("sourceRef") == gateway_id]
+        reads = frozenset(name for flow in outgoing for name in _condition_names(flow))
+        if len(outgoing) < 2 or not reads:
+            continue
+        upstream = _reach(gateway_id, predecessors, {})
+        reached = [_reach(flow.get("targetRef") or "", successors, inside) for flow in outgoing]
+        common = set.intersection(*reached)
+        branch = set().union(*reached) - common - upstream - {gateway_id}
+        paths[gateway_id] = GatewayPath(reads, frozenset(branch))
+    return paths
+
+
+def _graph(root: etree._Element) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Flow node -> the nodes next to it (its flows' targets and its boundary events), and
+    sub-process -> every element inside it."""
+    successors: dict[str, set[str]] = {}
+    for flow in root.iter(_q("sequenceFlow")):
+        successors.setdefault(flow.get("sourceRef") or "", set()).add(flow.get("targetRef") or "")
+    for boundary in root.iter(_q("boundaryEvent")):
+        successors.setdefault(boundary.get("attachedToRef") or "", set()).add(boundary.get("id") or "")
+    inside = {}
+    for container in root.iter(etree.Element):
+        if _local(container) in FLOW_CONTAINERS - {"process"}:
+            inside[container.get("id") or ""] = {
+                el.get("id") or "" for el in container.iter(etree.Element) if el is not container and el.get("id")
+            }
+    return successors, inside
+
+
+def _reach(start: str, edges: dict[str, set[str]], inside: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node in seen or not node:
+            continue
+        seen.add(node)
+        seen |= inside.get(node, set())
+        todo.extend(edges.get(node, ()))
+    return seen
+
+
+def _condition_names(flow: etree._Element) -> set[str]:
+    condition = flow.find(_q("conditionExpression"))
+    text = (condition.text or "").strip() if condition is not None else ""
+    if not text:
+        return set()
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return set()
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return loaded - bound - set(SAFE_FUNCTION_NAMES) - {"True", "False", "None"}

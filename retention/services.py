@@ -1,0 +1,235 @@
+"""The person's rights on request, one function per use case (the web pages and the API
+call these): erasure before the retention ends (GDPR art. 17), correction of a wrong value
+(art. 16), and the auditor's review of an erasure."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.ids import lookup_id
+from core.national_id import InvalidNationalId, validate_national_id
+from permissions import rules
+from permissions.models import RESTRICTED, AccessAction, AccessLog, Role
+from retention.erasure import erase_case
+from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
+from workflows import selectors
+from workflows.input_limits import check_data, check_texts
+from workflows.jobs import queue
+from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, Person, ProcessInstance
+
+REASON_MAX_CHARS = 2000
+PERSON_FIELDS = ("person.name", "person.national_id")
+
+
+def _case(actor, case_id, allowed) -> Case:
+    """The case, when ``actor`` may do this to it: 404 when they cannot see it at all, 403
+    when they see it but may not."""
+    case = Case.objects.filter(pk=lookup_id(case_id)).first()
+    if case is None:
+        raise NotFound("case.not_found")
+    if allowed(actor, case):
+        return case
+    if rules.can_view_case(actor, case) or rules.can_review_retention(actor, case):
+        raise Forbidden("retention.not_coordinator")
+    raise NotFound("case.not_found")
+
+
+def _reason(reason) -> str:
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX_CHARS:
+        raise InvalidInput(
+            "retention.invalid", errors=[field_error("reason", "field.expected_nonempty_text", limit=REASON_MAX_CHARS)]
+        )
+    check_texts(reason=reason)
+    return reason.strip()
+
+
+def erase_on_request(*, actor, case_id, reason) -> ErasureRecord:
+    """Erase a closed case's personal data now, before its retention ends, on the person's
+    request. Refused (409, naming the categories) while the archive duty is unmet."""
+    case = _case(actor, case_id, rules.can_erase_on_request)
+    reason = _reason(reason)
+    if ErasureRecord.objects.filter(case=case).exists():
+        raise Conflict("retention.erased")
+    record = erase_case(case.pk, trigger=ErasureTrigger.REQUEST, actor=actor, reason=reason)
+    if record is None:  # erased meanwhile by another request or the retention job
+        raise Conflict("retention.erased")
+    return record
+
+
+def request_archive_export(*, actor, case_id) -> ArchiveExport:
+    """Hand a closed case's case file to the archive: queued through the job table (the
+    worker writes the package); recorded on the case and in the access log (``export``)."""
+    case = _case(actor, case_id, rules.can_erase_on_request)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status == CaseStatus.OPEN:
+            raise Conflict("retention.case_open_export")
+        if ErasureRecord.objects.filter(case=case).exists():
+            raise Conflict("retention.erased")
+        if ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING).exists():
+            raise Conflict("retention.export_pending")
+        moment = timezone.now()
+        export = ArchiveExport.objects.create(case=case, requested_by=actor, requested_at=moment)
+        job = Job.objects.create(
+            kind=JobKind.ARCHIVE_EXPORT,
+            due_at=moment,
+            case=case,
+            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+            payload={"export_id": export.pk},
+        )
+        export.job = job
+        export.save(update_fields=["job"])
+        AccessLog.objects.create(
+            user=actor,
+            username=actor.get_username(),
+            role=Role.COORDINATOR,
+            agency_id=case.coordinator_agency_id,
+            case=case,
+            person_id=case.person_id,
+            category="identity",
+            action=AccessAction.EXPORT,
+            basis="archive-duty",
+            item=f"archive-export:{export.pk}",
+        )
+    queue.wake_workers()
+    return export
+
+
+def review_erasure(*, actor, erasure_id, note) -> ErasureRecord:
+    """An auditor confirms an erasure on request was made on a ground that holds (or notes
+    why not). Once per erasure."""
+    record = ErasureRecord.objects.select_related("case").filter(pk=lookup_id(erasure_id)).first()
+    if record is None or not rules.can_review_retention(actor, record.case):
+        raise NotFound("retention.erasure_not_found")
+    note = _reason(note) if note else ""
+    with transaction.atomic():
+        record = ErasureRecord.objects.select_for_update().get(pk=record.pk)
+        if record.trigger != ErasureTrigger.REQUEST:
+            raise Conflict("retention.not_request")
+        if record.reviewed_at is not None:
+            raise Conflict("retention.reviewed")
+        record.reviewed_at, record.reviewed_by, record.review_note = timezone.now(), actor, note
+        record.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+    return record
+
+
+def correct_value(*, actor, case_id, field, value, reason) -> Correction:
+    """Correct one wrong value of a case (a form field, or the person's name or national
+    id): the old value is kept only in the ``Correction`` (the audit trail, erased with the
+    case), replaced everywhere else, the workflow state included."""
+    case = _case(actor, case_id, rules.can_correct_case_data)
+    reason = _reason(reason)
+    if not isinstance(field, str) or not field:
+        raise InvalidInput("retention.invalid", errors=[field_error("field", "field.required")])
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if ErasureRecord.objects.filter(case=case).exists():
+            raise Conflict("retention.erased")
+        old: object
+        if field in PERSON_FIELDS:
+            old, category = _correct_person(case, field, value)
+        else:
+            old, category = _correct_data(case, field, value)
+        correction = Correction.objects.create(
+            case=case,
+            field=field,
+            category=category,
+            old_value=old,
+            reason=reason,
+            corrected_by=actor,
+            corrected_at=timezone.now(),
+        )
+        AccessLog.objects.create(
+            user=actor,
+            username=actor.get_username(),
+            role=Role.COORDINATOR,
+            agency_id=case.coordinator_agency_id,
+            case=case,
+            person_id=case.person_id,
+            category=category,
+            action=AccessAction.WRITE,
+            basis="correction",
+            item=f"correction:{correction.pk}",
+        )
+        Event.objects.create(
+            case=case,
+            kind=EventKind.VALUE_CORRECTED,
+            actor=actor,
+            agency_id=case.coordinator_agency_id,
+            detail={"field": field, "correction": correction.pk},
+        )
+    rules.forget_case_access(case)
+    return correction
+
+
+def _invalid(error) -> InvalidInput:
+    return InvalidInput("retention.invalid", errors=[error])
+
+
+def _correct_person(case: Case, field: str, value) -> tuple[str, str]:
+    person = Person.objects.select_for_update().get(pk=case.person_id)
+    if field == "person.name":
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            raise _invalid(field_error("value", "field.expected_nonempty_text", limit=200))
+        check_texts(value=value)
+        old, person.name = person.name, value.strip()
+    else:
+        try:
+            national_id = validate_national_id(value if isinstance(value, str) else "")
+        except InvalidNationalId as exc:
+            raise _invalid(field_error("value", exc.code, **exc.params)) from None
+        if Person.objects.filter(national_id=national_id).exclude(pk=person.pk).exists():
+            raise _invalid(field_error("value", "retention.national_id_taken"))
+        old, person.national_id = person.national_id, national_id
+    if old == (person.name if field == "person.name" else person.national_id):
+        raise _invalid(field_error("value", "retention.same_value"))
+    person.save(update_fields=["name", "national_id"])
+    return old, "identity"
+
+
+def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old value, category)
+    data = dict(case.data or {})
+    if field not in data:
+        raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
+    old = data[field]
+    if old is not None and value is not None and _kind(old) != _kind(value):
+        raise _invalid(field_error("value", "retention.wrong_type"))
+    if value == old:
+        raise _invalid(field_error("value", "retention.same_value"))
+    check_data({"value": value})
+    data[field] = value
+    case.data = data
+    case.save(update_fields=["data"])
+    for instance in ProcessInstance.objects.select_for_update().filter(case=case):
+        instance.state = replace_in_state(instance.state, field, value)
+        instance.save(update_fields=["state", "updated_at"])
+    return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
+
+
+def _kind(value) -> str:
+    return "bool" if isinstance(value, bool) else "number" if isinstance(value, int | float) else type(value).__name__
+
+
+def replace_in_state(state: str, field: str, value) -> str:
+    """The workflow state with every task's and the workflow's value of ``field`` (and the
+    data changes that set it) replaced by ``value``: the old value stays nowhere but in
+    the correction."""
+
+    def walk(node, holds_data=False):
+        if isinstance(node, dict):
+            replaced = {
+                key: walk(item, holds_data=key in ("data", "updates") and isinstance(item, dict))
+                for key, item in node.items()
+            }
+            if holds_data and field in replaced:
+                replaced[field] = value
+            return replaced
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    return json.dumps(walk(json.loads(state)))

@@ -1,0 +1,112 @@
+"""Query counts that must not grow with the rows (issue 12, point 4: no N+1).
+
+``Growth`` fills the database a step at a time the way agencies do: each step starts
+prison-release and discharge cases (their intake completed, so tasks wait in NAV's,
+health's and housing's inboxes), and adds to one case, the *subject*, what its lists show:
+notes, attachments, consents, break-glass openings, access-log rows (from reads) and
+incidents. A route is read
+after the first step and again after two more (three times the rows); its query count must
+be the same. A count that grows with the rows is an N+1: a query per row shown.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from permissions import policy
+from permissions.models import BreakGlass
+from tests.workflows.helpers import complete, open_tasks
+from workflows import services
+from workflows.models import Incident, ProcessInstance
+
+PRISON = ("prison", "nav", "health", "housing")
+DISCHARGE = ("hospital", "health", "nav", "housing")
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+NATIONAL_IDS = ("17912099997", "29822099635", "05840399895")
+
+
+class Growth:
+    def __init__(self, users, agencies, legal_basis):
+        self.users, self.agencies, self.legal_basis, self.cases = users, agencies, legal_basis, []
+        self.subject = self._start("kari", "prison_release_to_housing", PRISON)
+        self.open_task = open_tasks(self.subject)[0]
+        complete(self.open_task, {"has_home": False}, actor=users["kari"])
+        self.open_task = next(task for task in open_tasks(self.subject) if task.agency.kind == "nav")
+
+    def _start(self, username, process_key, kinds):
+        number = len(self.cases)
+        case = services.start_case(
+            actor=self.users[username],
+            process_key=process_key,
+            person={"name": f"Person {number}", "national_id": NATIONAL_IDS[number % len(NATIONAL_IDS)]},
+            participants={kind: self.agencies[kind].pk for kind in kinds},
+        )
+        self.cases.append(case)
+        return case
+
+    def step(self, cases: int = 2) -> None:
+        users = self.users
+        for _ in range(cases):
+            prison = self._start("kari", "prison_release_to_housing", PRISON)
+            complete(open_tasks(prison)[0], {"has_home": False}, actor=users["kari"])
+            self._start("siri", "institution_discharge_to_housing", DISCHARGE)
+        subject = self.subject
+        for number in range(cases):
+            services.add_note(actor=users["nils"], case=subject, text=f"Notat {number}")
+            services.add_attachment(
+                actor=users["nils"],
+                case=subject,
+                upload=SimpleUploadedFile(f"vedlegg{number}.png", PNG, content_type="image/png"),
+            )
+            services.record_consent(
+                actor=users["bjorn"],
+                case=subject,
+                agency=self.agencies["nav"],
+                categories=["housing"],
+                purpose="Bolig",
+                legal_basis=self.legal_basis,
+            )
+            policy.case_data_for(users["nils"], subject, policy.NO_FIELDS)  # access-log rows
+            opened = timezone.now()
+            BreakGlass.objects.create(  # the coordinator's list and the auditor's review list
+                case=subject,
+                person_id=subject.person_id,
+                user=users["kari"],
+                agency=self.agencies["prison"],
+                category="economy",
+                reason="Fare for liv: trenger opplysninger om økonomi nå",
+                opened_at=opened,
+                expires_at=opened + datetime.timedelta(hours=1),
+            )
+            instance = ProcessInstance.objects.filter(case=subject).first()
+            Incident.objects.create(instance=instance, case=subject, kind="test", element_id="Task_x", error="boom")
+
+
+def count_queries(client, path: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code, response.content[:300])
+    return len(context.captured_queries)
+
+
+def assert_counts_do_not_grow(growth: Growth, client_for, routes) -> None:
+    """``routes``: (username, path); the path may name ``{g.subject.pk}`` (the growth's
+    subject case), ``{g.open_task.pk}``, ``{note.pk}`` and ``{attachment.pk}`` (the subject's)."""
+
+    def counts():
+        subject = growth.subject
+        names = {"g": growth, "note": subject.notes.first(), "attachment": subject.attachments.first()}
+        return {(user, path): count_queries(client_for(user), path.format(**names)) for user, path in routes}
+
+    growth.step()
+    small = counts()
+    growth.step()
+    growth.step()
+    large = counts()
+    grown = {route: (small[route], large[route]) for route in small if large[route] > small[route]}
+    assert not grown, f"query counts grew with the rows (at N, at 3N): {grown}"

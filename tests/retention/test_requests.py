@@ -1,0 +1,170 @@
+"""The person's rights on request through the API: erasure before the retention ends,
+correction of a wrong value, the auditor's review; and every other user refused."""
+
+import json
+
+import pytest
+from django.utils import timezone
+
+from permissions.models import AccessLog
+from retention.erasure import erase_case
+from retention.models import Correction, ErasureRecord, ErasureTrigger
+from retention.pseudonyms import person_key
+from workflows.models import Case, CaseStatus, Event, EventKind, Person
+
+from .helpers import NAME, NATIONAL_ID, TRACES, api, archived, erase, traces
+
+pytestmark = pytest.mark.postgres
+
+
+def correct(user, case, field, value, reason="Feil registrert; personen ba om retting"):
+    body = {"field": field, "value": value, "reason": reason}
+    return api(user).post(f"/api/v1/cases/{case.pk}/corrections/", body, format="json")
+
+
+# --- erasure on request ------------------------------------------------------------------
+
+
+def test_the_coordinator_erases_a_closed_case_on_request(closed_case, users):
+    archived(closed_case)
+    answer = erase(users["bjorn"], closed_case)
+    assert answer.status_code == 201, answer.json()
+    body = answer.json()
+    assert body["trigger"] == "request" and body["requested_by"] == "bjorn" and body["reviewed_at"] is None
+    assert traces(*TRACES) == []
+    # the request itself is in the access log, with the person as a key like the rest
+    row = AccessLog.objects.get(case=closed_case, basis="erasure-request")
+    assert (row.username, row.person_id, row.person_key) == ("bjorn", None, person_key(NATIONAL_ID))
+    assert erase(users["bjorn"], closed_case).status_code == 409  # once
+
+
+def test_erasure_is_refused_with_the_reason_while_the_archive_duty_applies(closed_case, users):
+    answer = erase(users["bjorn"], closed_case)
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "retention.archive_duty" and "housing" in answer.json()["detail"]
+    assert Person.objects.filter(national_id=NATIONAL_ID, name=NAME).exists()
+    assert not ErasureRecord.objects.exists()
+
+
+def test_an_open_case_is_not_erased(closed_case, users):
+    Case.objects.filter(pk=closed_case.pk).update(status=CaseStatus.OPEN, closed_at=None)
+    archived(closed_case)
+    answer = erase(users["bjorn"], closed_case)
+    assert (answer.status_code, answer.json()["code"]) == (409, "retention.case_open")
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [("kari", 403), ("nils", 403), ("helga", 403), ("aud", 403), ("ada", 404), ("siri", 404), ("oscar", 404)],
+)
+def test_nobody_but_the_coordinator_erases(closed_case, users, username, expected):
+    archived(closed_case)
+    assert erase(users[username], closed_case).status_code == expected
+    assert not ErasureRecord.objects.exists()
+
+
+def test_an_erasure_needs_a_reason(closed_case, users):
+    archived(closed_case)
+    for body in ({}, {"reason": "   "}, {"reason": "x" * 2001}):
+        answer = api(users["bjorn"]).post(f"/api/v1/cases/{closed_case.pk}/erasure/", body, format="json")
+        assert answer.status_code == 400, body
+    assert not ErasureRecord.objects.exists()
+
+
+# --- the auditor's review ----------------------------------------------------------------
+
+
+def test_the_auditor_reviews_an_erasure_on_request_once(closed_case, users):
+    archived(closed_case)
+    record_id = erase(users["bjorn"], closed_case).json()["id"]
+    url = f"/api/v1/erasures/{record_id}/review/"
+    for username in ("bjorn", "kari", "nils", "ada", "oscar"):
+        assert api(users[username]).post(url, {"note": "ok"}, format="json").status_code == 404, username
+    answer = api(users["aud"]).post(url, {"note": "Grunnlaget holder (art. 17 nr. 1 b)"}, format="json")
+    assert answer.status_code == 200 and answer.json()["reviewed_by"] == "aud"
+    assert api(users["aud"]).post(url, {}, format="json").status_code == 409
+
+
+def test_an_erasure_by_the_retention_job_is_not_a_request_to_review(closed_case, users):
+    archived(closed_case)
+    Case.objects.filter(pk=closed_case.pk).update(closed_at=timezone.now() - timezone.timedelta(days=6 * 365))
+    record = erase_case(closed_case.pk, trigger=ErasureTrigger.RETENTION)
+    answer = api(users["aud"]).post(f"/api/v1/erasures/{record.pk}/review/", {}, format="json")
+    assert (answer.status_code, answer.json()["code"]) == (409, "retention.not_request")
+
+
+# --- what the auditor and the coordinator read ---------------------------------------------
+
+
+def test_the_retention_of_a_case_shows_no_case_data(closed_case, users):
+    archived(closed_case)
+    correct(users["bjorn"], closed_case, "person.name", "Torleif Eriksrud-Berg")
+    erase(users["bjorn"], closed_case)
+    for username in ("aud", "bjorn"):
+        answer = api(users[username]).get(f"/api/v1/cases/{closed_case.pk}/retention/")
+        assert answer.status_code == 200
+        body = answer.json()
+        assert body["erasure"]["trigger"] == "request" and body["rule"] == "default"
+        assert [c["field"] for c in body["corrections"]] == []  # erased with the case
+        assert "Eriksrud" not in json.dumps(body)
+    for username in ("kari", "nils", "ada", "oscar", "siri"):
+        assert api(users[username]).get(f"/api/v1/cases/{closed_case.pk}/retention/").status_code == 404
+
+
+# --- correction on request -------------------------------------------------------------
+
+
+def test_the_coordinator_corrects_a_form_value_everywhere_but_the_audit_trail(closed_case, users):
+    field = next(name for name, value in closed_case.data.items() if isinstance(value, str) and len(value) > 3)
+    wrong = closed_case.data[field]
+    answer = correct(users["bjorn"], closed_case, field, "rett verdi")
+    assert answer.status_code == 201, answer.json()
+    assert "old_value" not in answer.json() and wrong not in json.dumps(answer.json())
+    closed_case.refresh_from_db()
+    assert closed_case.data[field] == "rett verdi"
+    state = closed_case.instances.get().state
+    assert f'"{field}": "rett verdi"' in state and json.dumps(wrong) not in state
+    assert Correction.objects.get(case=closed_case).old_value == wrong
+    event = Event.objects.get(case=closed_case, kind=EventKind.VALUE_CORRECTED)
+    assert event.detail == {"field": field, "correction": answer.json()["id"]}
+    assert AccessLog.objects.filter(case=closed_case, basis="correction", action="write").count() == 1
+
+
+def test_the_coordinator_corrects_the_person(closed_case, users):
+    assert correct(users["bjorn"], closed_case, "person.name", "Torleif Eriksrud-Berg").status_code == 201
+    assert correct(users["bjorn"], closed_case, "person.national_id", "29822099635").status_code == 201
+    person = Case.objects.get(pk=closed_case.pk).person
+    assert (person.name, person.national_id) == ("Torleif Eriksrud-Berg", "29822099635")
+    assert sorted(Correction.objects.values_list("old_value", flat=True)) == [NATIONAL_ID, NAME]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code_field"),
+    [
+        ("person.national_id", "12345678901", "value"),
+        ("person.name", "", "value"),
+        ("no_such_field", "x", "field"),
+        ("has_home", "ja", "value"),  # a boolean stays a boolean
+        ("has_home", False, "value"),  # the same value
+    ],
+)
+def test_a_bad_correction_is_refused_naming_the_field(closed_case, users, field, value, code_field):
+    answer = correct(users["bjorn"], closed_case, field, value)
+    assert answer.status_code == 400, answer.json()
+    assert [error["field"] for error in answer.json()["errors"]] == [code_field]
+    assert not Correction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [("kari", 403), ("nils", 403), ("aud", 403), ("ada", 404), ("siri", 404), ("oscar", 404)],
+)
+def test_nobody_but_the_coordinator_corrects(closed_case, users, username, expected):
+    assert correct(users[username], closed_case, "person.name", "Someone Else").status_code == expected
+    assert Case.objects.get(pk=closed_case.pk).person.name == NAME
+
+
+def test_an_erased_case_is_not_corrected(closed_case, users):
+    archived(closed_case)
+    erase(users["bjorn"], closed_case)
+    assert correct(users["bjorn"], closed_case, "person.name", "Ny").status_code == 409

@@ -1,0 +1,52 @@
+"""The person page and the follow-on form of the case page, with every other user refused."""
+
+import pytest
+
+from permissions.models import AccessLog
+
+from .conftest import CAST
+
+pytestmark = pytest.mark.django_db
+
+PARTICIPANTS = {"kari", "nils", "nora", "helga", "bjorn"}
+
+
+@pytest.mark.parametrize("username", CAST)
+def test_the_person_page_follows_the_case_rules(web, prison_case, username):
+    answer = web(username).get(f"/people/{prison_case.person_id}/")
+    assert answer.status_code == (200 if username in PARTICIPANTS else 404)
+    if username in PARTICIPANTS:
+        page = answer.content.decode()
+        assert "Personens forløp" in page and prison_case.reference in page
+        assert AccessLog.objects.filter(user__username=username, item="person", case=prison_case).count() == 1
+    else:
+        assert "Nordmann" not in answer.content.decode()
+
+
+@pytest.mark.parametrize("username", CAST)
+def test_only_a_housing_contact_gets_and_uses_the_follow_on_form(web, prison_case, username):
+    client = web(username)
+    page = client.get(f"/cases/{prison_case.pk}/")
+    if username in PARTICIPANTS:
+        assert ('id="follow-on"' in page.content.decode()) == (username == "bjorn")
+    answer = client.post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"})
+    expected = 302 if username == "bjorn" else 403 if username in PARTICIPANTS else 404
+    assert answer.status_code == expected
+    assert prison_case.follow_ons.count() == (1 if username == "bjorn" else 0)
+
+
+def test_a_follow_on_from_the_case_page_in_bokmal(web, prison_case):
+    answer = web("bjorn").post(
+        f"/cases/{prison_case.pk}/follow-on/",
+        {"process": "settling_in", "consent_categories": ["housing"]},
+        follow=True,
+    )
+    page = answer.content.decode()
+    assert "er opprettet" in page and "Følger opp" in page and prison_case.reference in page
+    bad = web("bjorn").post(f"/cases/{prison_case.pk}/follow-on/", {"process": "housing_referral"})
+    assert bad.status_code == 400 and "denne prosessen tar ikke over noe" in bad.content.decode()
+
+
+def test_anonymous_users_go_to_the_login(web, prison_case):
+    assert web(None).get(f"/people/{prison_case.person_id}/").status_code == 302
+    assert web(None).post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"}).status_code == 302

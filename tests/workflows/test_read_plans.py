@@ -1,0 +1,107 @@
+"""Every list answers from an index, whatever the size of the tables (issue 12, point 3).
+
+The tables are filled by the ``make bench-scale`` loader (``bench.scale.load``) to a size
+at which PostgreSQL prefers an index to reading a table (20,000 cases, about 67,000 tasks,
+as many events), then each list's query, as the API and the pages send it for a page, is
+EXPLAINed for the busiest and the quietest agency of a kind: no big table may be read
+whole (a ``Seq Scan``); each reads an index.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from bench.scale.load import PROCESS_KINDS, load, username
+from workflows import selectors
+from workflows.filters import CaseFilter, IncidentFilter, TaskFilter
+from workflows.models import Case
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+BIG_TABLES = (
+    "workflows_case",
+    "workflows_task",
+    "workflows_event",
+    "workflows_caseparticipant",
+    "workflows_person",
+    "workflows_processinstance",
+    "workflows_incident",
+    "permissions_accesslog",
+    "permissions_casegroupobjectpermission",
+)
+PAGE = 51  # a page of 50 and the look-ahead row that says whether there is a next one
+
+
+def plan(queryset) -> str:
+    return queryset[:PAGE].explain()
+
+
+def whole_table_reads(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if "Seq Scan" in line and any(t in line for t in BIG_TABLES)]
+
+
+def task_list(user, filters):
+    return TaskFilter(filters, selectors.task_inbox_for(user), request=SimpleNamespace(user=user)).qs
+
+
+def case_list(user, filters):
+    return CaseFilter(filters, selectors.cases_for(user), request=SimpleNamespace(user=user)).qs
+
+
+@pytest.fixture
+def loaded(shipped):
+    return load(cases=20_000, tasks=66_667, password="x")
+
+
+def test_every_list_reads_an_index(loaded, users):
+    people = get_user_model().objects.in_bulk(
+        [username(kind, index) for kind, index in (("nav", 0), ("nav", 19), ("housing", 0), ("hospital", 4))],
+        field_name="username",
+    )
+    busy_nav, quiet_nav, housing = (
+        people[username("nav", 0)],
+        people[username("nav", 19)],
+        people[username("housing", 0)],
+    )
+    case = Case.objects.filter(participants__agency__memberships__user=housing).order_by("-id").first()
+    lists = {}
+    for who, user in (("busy", busy_nav), ("quiet", quiet_nav)):
+        lists |= {
+            f"{who} agency inbox": task_list(user, {"assigned": "agency", "status": "active"}),
+            f"{who} mine": task_list(user, {"assigned": "me", "status": "active"}),
+            f"{who} overdue": task_list(user, {"overdue": "true"}),
+            f"{who} all tasks": task_list(user, {}),
+            f"{who} case list": case_list(user, {}),
+            f"{who} open cases": case_list(user, {"status": "open"}),
+            f"{who} cases of a process": case_list(user, {"process_key": "institution_discharge_to_housing"}),
+            f"{who} overdue cases": case_list(user, {"overdue": "true"}),
+        }
+    lists |= {
+        "cases with an agency": case_list(housing, {"agency": busy_nav.memberships.get().agency_id}),
+        "a case's tasks": selectors.case_tasks(case, active_only=False),
+        "timeline": selectors.case_timeline_for(case, housing),
+        "access log": selectors.access_log_for_case(actor=housing, case=case),
+        "incidents": IncidentFilter({}, selectors.incidents_for(users["ada"])).qs,
+        "open incidents": IncidentFilter({"resolved": "false"}, selectors.incidents_for(users["ada"])).qs,
+    }
+    plans = {name: plan(queryset) for name, queryset in lists.items()}
+    assert {name: whole_table_reads(text) for name, text in plans.items() if whole_table_reads(text)} == {}
+    assert [name for name, text in plans.items() if "Index" not in text] == []
+
+
+def test_the_loader_writes_what_it_says(loaded):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT status, count(*) FROM workflows_task GROUP BY status")
+        by_status = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT count(*) FROM workflows_caseparticipant p LEFT JOIN permissions_casegroupobjectpermission g"
+            " ON g.content_object_id = p.case_id AND g.group_id = (SELECT group_id FROM permissions_agency a"
+            " WHERE a.id = p.agency_id) WHERE g.id IS NULL"
+        )
+        (participants_without_grant,) = cursor.fetchone()
+    assert loaded.cases == Case.objects.count() - len(PROCESS_KINDS) == 20_000  # and a started case of each
+    assert abs(loaded.tasks - 66_667) < 100 and sum(by_status.values()) == loaded.tasks
+    assert 0.88 < by_status["completed"] / loaded.tasks < 0.93
+    assert participants_without_grant == 0

@@ -1,0 +1,169 @@
+"""One person, one path (issue 15): a case starts the next case of the person's path
+(prison release -> settling in -> keeping the home), carrying the fields the next
+process declares as inherited.
+
+The next process's start form marks each field it takes over with ``"x-inherit"``: the
+names of the earlier case's fields to take it from, first found first. A value is carried
+only when the starter sees it in the earlier case (read through ``permissions.policy``,
+so the read is in the access log), its field has the same category in both processes,
+and every agency of the new case may see that category: an agency of the earlier case on
+its standing or the person's consent there (``rules.may_carry``), an agency new to the
+path on its own standing only (its own service, an open category), or because the person
+consents now (``consent_categories``: recorded in the new case, for those agencies, in the
+same transaction). What is not carried is named, never its value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from bpmn.models import ProcessDefinition
+from bpmn.registry import runtime_for
+from core.errors import Forbidden, InvalidInput, field_error
+from permissions import policy, rules
+from permissions.models import CATEGORIES, RESTRICTED, AccessAction, Agency
+from workflows import selectors
+from workflows.models import Case, Event, EventKind
+from workflows.services.caseload import housing_agency_of
+from workflows.services.cases import start_case
+from workflows.services.consents import person_consent_basis, record_consent
+
+INHERIT_KEY = "x-inherit"
+
+
+@dataclass
+class FollowOn:
+    case: Case
+    carried: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)  # fields of the start form not carried: no consent
+
+
+def inherited_fields(definition: ProcessDefinition) -> dict[str, list[str]]:
+    """Start-form field -> the earlier case's fields it is taken from; empty when the
+    process declares none (it is then no follow-on process)."""
+    start_form = (definition.metadata or {}).get("start_form")
+    schema = runtime_for(definition).forms.get(start_form or "") or {}
+    return {
+        name: list(prop[INHERIT_KEY])
+        for name, prop in (schema.get("properties") or {}).items()
+        if isinstance(prop, dict) and isinstance(prop.get(INHERIT_KEY), list)
+    }
+
+
+def follow_on_processes() -> list[ProcessDefinition]:
+    """The latest version of each process whose start form inherits fields."""
+    latest: dict[str, ProcessDefinition] = {}
+    for definition in ProcessDefinition.objects.defer("spec_json", "bpmn_xml").order_by("key", "-version"):
+        latest.setdefault(definition.key, definition)
+    return [d for d in latest.values() if inherited_fields(d)]
+
+
+def start_follow_on(
+    *, actor, case, process_key: str, participants: dict | None = None, responsible=None, consent_categories=()
+) -> FollowOn:
+    """Start ``process_key`` for the person of ``case`` as the next case of their path.
+
+    ``participants`` (agency kind -> agency or id) defaults to the earlier case's agency of
+    each kind the new process needs. Only a housing contact of the earlier case's housing
+    agency starts one (403 for other participants, 404 for everyone else).
+    """
+    source = selectors.case_for(actor, case)
+    if not rules.can_start_follow_on(actor, source, housing_agency_of(source)):
+        raise Forbidden("case.follow_on_forbidden")
+    definition = (
+        ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml").order_by("-version").first()
+        if isinstance(process_key, str)
+        else None
+    )
+    plan = inherited_fields(definition) if definition is not None else {}
+    if definition is None or not plan:
+        problem = {"code": "case.not_a_follow_on"}
+        raise InvalidInput(**problem, errors=[field_error("process_key", **problem)])
+    agencies = _participants(source, definition, participants or {})
+    consented = _valid_consent_categories(consent_categories)
+    with transaction.atomic():  # a refused start takes its export's log rows back with it
+        carried, withheld, needs_consent = _carry(actor, source, definition, plan, agencies, consented)
+        new_case = start_case(
+            actor=actor,
+            process_key=definition.key,
+            person={"name": source.person.name, "national_id": source.person.national_id},
+            participants=agencies,
+            data=carried,
+            responsible=responsible,
+        )
+        Case.objects.filter(pk=new_case.pk).update(follows=source)
+        new_case.follows = source
+        for agency, categories in needs_consent.items():
+            record_consent(
+                actor=actor,
+                case=new_case,
+                agency=agency,
+                categories=sorted(categories),
+                purpose=f"Videreført fra {source.reference}",
+                legal_basis=person_consent_basis(),
+            )
+        Event.objects.create(
+            case=source,
+            kind=EventKind.FOLLOW_ON_STARTED,
+            actor=actor,
+            agency=housing_agency_of(source),
+            detail={"case": new_case.pk, "reference": new_case.reference, "process_key": definition.key},
+        )
+    return FollowOn(new_case, sorted(carried), sorted(withheld))
+
+
+def _participants(source: Case, definition: ProcessDefinition, given: dict) -> dict:
+    needed = set((definition.metadata or {}).get("lanes", {}).values())
+    earlier = {p.kind: p.agency for p in selectors.case_participants(source)}
+    chosen = {kind: earlier[kind] for kind in needed if kind in earlier}
+    chosen.update({kind: agency for kind, agency in given.items() if kind in needed and agency not in (None, "")})
+    return chosen  # start_case checks kinds, agencies and that every lane has one
+
+
+def _valid_consent_categories(categories) -> set[str]:
+    if not isinstance(categories, list | tuple | set) or not all(c in CATEGORIES for c in categories):
+        problem = {"code": "consent.categories_invalid"}
+        raise InvalidInput(**problem, errors=[field_error("consent_categories", **problem)])
+    return set(categories)
+
+
+def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies: dict, consented: set[str]):
+    """(values carried, start-form fields withheld, agency -> categories its carrying needs the
+    person's consent for now)."""
+    source_fields = selectors.case_field_rules(source)
+    target_fields = runtime_for(definition).field_rules.fields
+    # What the starter sees of the earlier case, read (and logged) as an export: it leaves the case.
+    views = policy.case_data_for(actor, source, source_fields, action=AccessAction.EXPORT)
+    visible = {name: value for view in views.values() for name, value in view.values.items()}
+    recipients = [a if isinstance(a, Agency) else Agency.objects.filter(pk=a).first() for a in agencies.values()]
+    consents = rules.active_consents(source)
+    earlier = {p.agency_id for p in selectors.case_participants(source)}
+    carried: dict = {}
+    withheld: list[str] = []
+    needs_consent: dict[Agency, set[str]] = {}
+    for target, names in plan.items():
+        name = next((n for n in names if visible.get(n) not in (None, "")), None)
+        if name is None:
+            continue
+        category = rules.category_of(source_fields.fields.get(name, RESTRICTED))
+        if category == RESTRICTED or category != rules.category_of(target_fields.get(target, RESTRICTED)):
+            withheld.append(target)
+            continue
+        lacking = [
+            agency
+            for agency in recipients
+            if agency is not None
+            and not rules.may_carry(source, agency, category, consents if agency.pk in earlier else ())
+        ]
+        if lacking and category not in consented:
+            withheld.append(target)
+            continue
+        carried[target] = visible[name]
+        for agency in lacking:
+            needs_consent.setdefault(agency, set()).add(category)
+    return carried, withheld, needs_consent
+
+
+__all__ = ["FollowOn", "follow_on_processes", "inherited_fields", "start_follow_on"]
