@@ -353,7 +353,7 @@ def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str,
     return ready
 
 
-def complete_service_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict) -> str:
+def complete_service_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str, Any]) -> str:
     """Merge ``data`` (the fields taken from the answer) into the started service task's
     data and complete it; returns its element id. TaskStateError when it no longer waits;
     TaskFailed (the task in ERROR) when the model's own data handling fails on it."""

@@ -82,7 +82,7 @@ class BrobyggerServiceTaskParser(ServiceTaskParser):
             outputs = operator.get("resultVariable") or ""
         else:
             name, params, outputs = self._camunda_operation()
-        return self.spec_class(
+        task: JobServiceTask = self.spec_class(
             self.spec,
             self.bpmn_id,
             operation_name=name,
@@ -92,6 +92,7 @@ class BrobyggerServiceTaskParser(ServiceTaskParser):
             postscript=extensions.get("postScript"),
             **self.bpmn_attributes,
         )
+        return task
 
     def _camunda_operation(self) -> tuple[str, dict[str, dict[str, str]], str]:
         node = self.node

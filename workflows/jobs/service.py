@@ -49,6 +49,8 @@ MAX_ANSWER_BYTES = 256 * 1024
 def service_inputs(job: Job) -> dict[str, Any]:
     """The fields the task declares, from the instance's saved state (no lock: a read)."""
     instance = job.instance
+    if instance is None:
+        raise TaskStateError("the job's instance is gone")
     workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
     return engine_services.service_inputs(workflow, job.payload["task_id"])
 
@@ -82,6 +84,9 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
     """Complete the job's task with the fields taken from ``answer`` and mark the job done,
     in the caller's transaction (``job`` is the locked row). False when the task no longer
     waits (the job is closed as cancelled); InvalidInput when the answer does not fit."""
+    if job.instance_id is None:
+        _close(job, JobStatus.CANCELLED, "the job's instance is gone")
+        return False
     instance = steps.lock_instance(job.instance_id)
     runtime = runtime_for(instance.definition_id)
     element_id = job.payload.get("element_id", "")
@@ -101,8 +106,12 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
         detail={"job": job.pk, "sent": declared.get("inputs", []), "taken": sorted(taken)},
     )
     task_id = job.payload["task_id"]
+
+    def act(workflow) -> None:
+        engine.complete_service_task(workflow, task_id, taken)
+
     try:
-        steps.run_step(step, lambda workflow: engine.complete_service_task(workflow, task_id, taken))
+        steps.run_step(step, act)
     except TaskStateError as exc:  # raised before anything of the step was written
         _close(job, JobStatus.CANCELLED, str(exc))
         return False
@@ -173,7 +182,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     body = json.dumps(
         {
             "id": str(job.pk),
-            "case_reference": job.case.reference,
+            "case_reference": job.case.reference if job.case else "",
             "element_id": job.payload.get("element_id", ""),
             "fields": fields,
         },

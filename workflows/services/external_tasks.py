@@ -69,7 +69,7 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
                     "id": job.pk,
                     "topic": job.payload["target"],
                     "element_id": job.payload.get("element_id", ""),
-                    "case_reference": job.case.reference,
+                    "case_reference": job.case.reference if job.case else "",
                     "variables": variables,
                     "lock_expires_at": job.lease_until,
                     "retries": max(job.max_attempts - job.attempts, 0),
@@ -79,7 +79,10 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
 
 
 def _log_export(actor, job: Job, variables: dict) -> None:
-    fields = runtime_for(job.instance.definition_id).fields
+    instance, case = job.instance, job.case
+    if instance is None or case is None:
+        return
+    fields = runtime_for(instance.definition_id).fields
     categories = sorted({fields.get(name, "restricted") for name in variables})
     agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
     AccessLog.objects.bulk_create(
@@ -88,7 +91,7 @@ def _log_export(actor, job: Job, variables: dict) -> None:
             username=actor.get_username(),
             agency=agency,
             case_id=job.case_id,
-            person_id=job.case.person_id,
+            person_id=case.person_id,
             category=category,
             action=AccessAction.EXPORT,
             basis=f"external-task:{job.payload.get('element_id', '')}",
