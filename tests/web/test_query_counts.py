@@ -57,6 +57,7 @@ WRITES = {
     "task-claim",
     "case-responsible",
     "task-reassign",
+    "case-message",
     "task-unclaim",
     "consent-record",
     "consent-revoke",
