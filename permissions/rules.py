@@ -386,6 +386,12 @@ def can_deploy_process(user) -> bool:
     return is_process_admin(user)
 
 
+def external_task_agency_ids(user) -> set[int]:
+    """The agencies whose external tasks ``user``'s system may fetch and complete: those it
+    works cases in (a task is routed to one agency, like a user task)."""
+    return case_agency_ids(user)
+
+
 def can_migrate_cases(user) -> bool:
     """Moving running cases to another version of their process: the process admin's (who
     sees element ids and case references, never case data)."""
