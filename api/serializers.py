@@ -88,6 +88,11 @@ class ResponsibleInput(InputSerializer):
     responsible = serializers.IntegerField(min_value=1, help_text="the user id of a contact of the housing agency")
 
 
+class CalledFileInput(InputSerializer):
+    filename = serializers.CharField(max_length=200)
+    bpmn_xml = serializers.CharField(trim_whitespace=False)
+
+
 class DeployInput(InputSerializer):
     bpmn_xml = serializers.CharField(trim_whitespace=False, help_text="the BPMN 2.0 XML document")
     forms = serializers.DictField(
@@ -110,6 +115,11 @@ class DeployInput(InputSerializer):
             '"groups": {candidate group: kind}, "assignees": {assignee: kind}, "default": kind}; '
             "a task goes by its lane, candidate groups, assignee, pool, then the default"
         ),
+    )
+    called = CalledFileInput(
+        many=True,
+        required=False,
+        help_text="other files whose processes the model's call activities call, deployed with it",
     )
 
 
@@ -583,6 +593,53 @@ class VersionMigrationSerializer(serializers.Serializer):
             }
             for entry in record.refused
         ]
+
+
+# --- external tasks (Camunda's names, so that its worker clients fit) ----------------------
+
+
+class ExternalTopicInput(InputSerializer):
+    topicName = serializers.CharField(max_length=200)
+    lockDuration = serializers.IntegerField(min_value=1000, help_text="the lock, in milliseconds")
+
+
+class FetchAndLockInput(InputSerializer):
+    workerId = serializers.CharField(max_length=100)
+    maxTasks = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    topics = ExternalTopicInput(many=True)
+
+
+class CamundaVariable(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True)
+
+
+class ExternalCompleteInput(InputSerializer):
+    workerId = serializers.CharField(max_length=100)
+    variables = serializers.DictField(
+        child=CamundaVariable(), required=False, default=dict, help_text='{"name": {"value": ...}}'
+    )
+
+
+class ExternalFailureInput(InputSerializer):
+    workerId = serializers.CharField(max_length=100)
+    errorMessage = serializers.CharField(max_length=2000)
+    retries = serializers.IntegerField(min_value=0, required=False, allow_null=True, help_text="attempts left")
+    retryTimeout = serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, help_text="milliseconds before the next fetch"
+    )
+
+
+class LockedExternalTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    topicName = serializers.CharField(source="topic")
+    activityId = serializers.CharField(source="element_id")
+    caseReference = serializers.CharField(source="case_reference")
+    variables = serializers.SerializerMethodField(help_text='the fields the task declares: {"name": {"value": ...}}')
+    lockExpirationTime = serializers.DateTimeField(source="lock_expires_at")
+    retries = serializers.IntegerField()
+
+    def get_variables(self, task) -> dict:
+        return {name: {"value": value} for name, value in task["variables"].items()}
 
 
 class CaseResponsibleSerializer(serializers.Serializer):

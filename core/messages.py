@@ -89,6 +89,15 @@ MESSAGES: dict[str, str] = {
     "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
     "case.closed": gettext_noop("the case is closed"),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
+    "external_task.not_found": gettext_noop("no such external task"),
+    "external_task.not_locked": gettext_noop(
+        "this worker does not hold the task's lock (it ran out, or another worker fetched the task)"
+    ),
+    "external_task.gone": gettext_noop("the task no longer waits (withdrawn, or the case ended)"),
+    "external_task.failure_invalid": gettext_noop("the failure cannot be recorded"),
+    "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),
+    "process.called_invalid": gettext_noop("the called files cannot be read"),
+    "process.called_entry": gettext_noop("each called file needs a filename and its BPMN text"),
     "break_glass.already_reviewed": gettext_noop("this emergency access is already reviewed"),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
     "migration.no_target": gettext_noop("the process has no such version to move to"),

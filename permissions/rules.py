@@ -370,6 +370,12 @@ def can_assign_task(user, task, assignee) -> bool:
     return task.agency_id in leads and task.agency_id in case_agency_ids(assignee)
 
 
+def can_send_message(user, case, senders) -> bool:
+    """A message a process waits for (a changed release or discharge date) is sent from the
+    page by people of a participating agency whose kind the model names as its sender."""
+    return any(agency.kind in set(senders or ()) for agency, _role in case_access(user, case).acting)
+
+
 def can_start_case(user, participant_agencies: list[Agency]) -> bool:
     """A case is started by someone who works cases in one of its participating agencies."""
     mine = case_agency_ids(user)
@@ -378,6 +384,12 @@ def can_start_case(user, participant_agencies: list[Agency]) -> bool:
 
 def can_deploy_process(user) -> bool:
     return is_process_admin(user)
+
+
+def external_task_agency_ids(user) -> set[int]:
+    """The agencies whose external tasks ``user``'s system may fetch and complete: those it
+    works cases in (a task is routed to one agency, like a user task)."""
+    return case_agency_ids(user)
 
 
 def can_migrate_cases(user) -> bool:

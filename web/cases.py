@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
+from web import schema_forms
 from web.break_glass import break_glass_section
 from web.notes import notes_section
 from web.pages import (
@@ -280,6 +281,7 @@ def _case_page(
             "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
             "diagram": diagram,
             "waiting": waiting,
+            "message_forms": _message_forms(user, case, waiting),
             **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
@@ -328,6 +330,64 @@ def case_detail(request, pk):
     if kept and kept.get("case") == pk:
         return _case_page(request, pk, consent_values=kept["values"], consent_errors=kept["errors"])
     return _case_page(request, pk)
+
+
+def _message_forms(user, case, waiting) -> list[dict]:
+    """The messages the case waits for that the user's agency may send (the prison's changed
+    release date, the hospital's changed discharge date), each a small form of its fields."""
+    runtime = selectors.case_runtime(case)
+    if runtime is None or case.status != CaseStatus.OPEN:
+        return []
+    forms = []
+    titles = {w.message: w.name for w in waiting if w.message}
+    for name, title in titles.items():
+        declared = runtime.message_rules.get(name) or {}
+        if not rules.can_send_message(user, case, declared.get("senders")):
+            continue
+        forms.append(
+            {
+                "name": name,
+                "title": title or name,
+                "fields": schema_forms.fields_for(_message_schema(runtime, declared)),
+            }
+        )
+    return forms
+
+
+def _message_schema(runtime, declared) -> dict:
+    """The message's fields as a form: each as the process's forms define it, all required."""
+    names = list(declared.get("fields") or ())
+    properties: dict[str, dict] = {}
+    for schema in runtime.forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            if name in names:
+                properties.setdefault(name, prop)
+    return {"type": "object", "properties": {n: properties[n] for n in names if n in properties}, "required": names}
+
+
+@require_POST
+@ui_view
+def message_send(request, pk):
+    """Send a message the case waits for, through the same service as the API's /messages/."""
+    case = selectors.case_for(request.user, pk)
+    name = request.POST.get("message", "")
+    runtime = selectors.case_runtime(case)
+    declared = (runtime.message_rules.get(name) if runtime else None) or {}
+    data, errors, _raw = schema_forms.data_from_post(
+        _message_schema(runtime, declared) if runtime else {}, request.POST
+    )
+    # The page sends the whole change: an empty date is no news (the API may send less).
+    errors += [field_error(name, "field.required") for name in declared.get("fields") or () if name not in data]
+    if not errors:
+        try:
+            services.correlate_message(actor=request.user, name=name, case_reference=case.reference, payload=data)
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("The message is sent, and the case goes on from it."))
+            return redirect("case", pk=pk)
+    messages.error(request, " ".join(str(e.get("message", "")) for e in field_errors(errors)))
+    return HttpResponseRedirect(reverse("case", args=[pk]) + "#send-message")
 
 
 @ui_view

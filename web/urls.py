@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/", cases.case_list, name="cases"),
     path("audit/", cases.audit_list, name="audit"),
     path("today/", cases.today, name="today"),
+    path("cases/<int:pk>/messages/", cases.message_send, name="case-message"),
     path("cases/new/", cases.case_new, name="case-new"),
     path("cases/<int:pk>/", cases.case_detail, name="case"),
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),

@@ -60,11 +60,12 @@ def _walk(case, visit, coordinator="bjorn"):
 
 
 def test_a_whole_prison_case_and_a_whole_discharge_case_pass_axe_and_speak_bokmal(
-    as_user, live_server, users, agencies, shipped
+    as_user, live_server, users, agencies, shipped, screenshot
 ):
     visit, problems = _checker(as_user, live_server)
     prison = start_prison_case(users, agencies)
     _walk(prison, visit)
+    screenshot(visit("bjorn", f"/cases/{prison.pk}/", phone=True), "case-waiting-phone")
     discharge = services.start_case(
         actor=users["siri"],
         process_key="institution_discharge_to_housing",
@@ -85,6 +86,8 @@ def test_a_whole_prison_case_and_a_whole_discharge_case_pass_axe_and_speak_bokma
     ]:
         visit(username, path)
         visit(username, path, phone=True)
+    screenshot(visit("bjorn", "/today/", phone=True), "today-phone")
+    screenshot(visit("kari", "/cases/?q=nordmann"), "cases")
     assert problems == [], "\n".join(problems)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bpmn.registry import runtime_for
-from permissions.models import AccessLog, LegalBasis
+from permissions.models import AccessLog, BreakGlass, LegalBasis
 from retention.models import ArchiveExport, ArchiveStatus
 from tests.workflows.helpers import (
     PRISON_PARTICIPANTS,
@@ -101,6 +101,16 @@ def full_prison_case(users, agencies, monkeypatch, person=PERSON) -> Case:
     selectors.case_view_for(users["helga"], case.pk)
     AccessLog.objects.create(
         user=bjorn, username="bjorn", person=Case.objects.get(pk=case.pk).person, category="identity", basis="report"
+    )
+    # an emergency opening (break glass), its reason naming the person
+    BreakGlass.objects.create(
+        case=case,
+        person=Case.objects.get(pk=case.pk).person,
+        user=users["nils"],
+        agency=agencies["nav"],
+        category="health",
+        reason=f"Akutt: {person['name']}",
+        expires_at=timezone.now() + timedelta(hours=1),
     )
     # what a failure would have left: an incident, a job's error, an undelivered message
     instance = case.instances.get()
