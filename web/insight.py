@@ -110,7 +110,7 @@ def _agencies(tasks: figures.TaskFamily) -> list[tuple[int, str]]:
 FAMILIES = {
     "flow": ("flow", "opened_by_process", "closed_by_outcome", "outcomes_by_tenure"),
     "housing": ("housing_time",),
-    "tasks": ("ball_by_agency", "ball_by_task", "overdue"),
+    "tasks": ("ball_by_agency", "ball_by_task", "overdue", "overdue_now"),
     "escalations": ("escalations",),
     "discharge": ("discharge",),
 }
@@ -122,7 +122,10 @@ def family_figures(name: str, filters: Filters, tasks: figures.TaskFamily) -> li
     if name == "housing":
         return [figures.housing_time(filters.scope, filters.year)]
     if name == "tasks":
-        return figures.task_figures(tasks, filters.year, filters.agency_id)
+        return [
+            *figures.task_figures(tasks, filters.year, filters.agency_id),
+            figures.overdue_now(filters.scope, filters.agency_id),
+        ]
     if name == "escalations":
         return [figures.escalations(filters.scope, filters.year)]
     return [figures.discharge_waits(filters.scope, filters.year)]

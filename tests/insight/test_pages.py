@@ -16,6 +16,7 @@ FIGURES = (
     "ball_by_agency",
     "ball_by_task",
     "overdue",
+    "overdue_now",
     "escalations",
     "discharge",
 )
