@@ -139,3 +139,16 @@ class ErasureReview(APIView):
         data = _input(ReviewInput, request)
         record = services.review_erasure(actor=request.user, erasure_id=pk, note=data.get("note", ""))
         return Response(ErasureSerializer(record).data)
+
+
+class CaseArchiveExport(APIView):
+    @extend_schema(
+        parameters=[CASE_ID],
+        request=None,
+        responses={202: ArchiveExportSerializer, **_errors(401, 403, 404, 409)},
+        tags=["retention"],
+        summary="Hand a closed case's case file to the archive (PDF/A and Noark 5 metadata, written by a worker)",
+    )
+    def post(self, request, pk):
+        export = services.request_archive_export(actor=request.user, case_id=pk)
+        return Response(ArchiveExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)

@@ -88,6 +88,11 @@ class ResponsibleInput(InputSerializer):
     responsible = serializers.IntegerField(min_value=1, help_text="the user id of a contact of the housing agency")
 
 
+class CalledFileInput(InputSerializer):
+    filename = serializers.CharField(max_length=200)
+    bpmn_xml = serializers.CharField(trim_whitespace=False)
+
+
 class DeployInput(InputSerializer):
     bpmn_xml = serializers.CharField(trim_whitespace=False, help_text="the BPMN 2.0 XML document")
     forms = serializers.DictField(
@@ -110,6 +115,11 @@ class DeployInput(InputSerializer):
             '"groups": {candidate group: kind}, "assignees": {assignee: kind}, "default": kind}; '
             "a task goes by its lane, candidate groups, assignee, pool, then the default"
         ),
+    )
+    called = CalledFileInput(
+        many=True,
+        required=False,
+        help_text="other files whose processes the model's call activities call, deployed with it",
     )
 
 
@@ -140,6 +150,17 @@ class ConsentInput(InputSerializer):
         min_value=1, help_text="the id of the provision it rests on (GET /api/v1/legal-bases/): consent or law"
     )
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class BreakGlassInput(InputSerializer):
+    category = serializers.ChoiceField(choices=CATEGORIES, help_text="a category of the case masked for you")
+    reason = serializers.CharField(
+        max_length=4000, help_text="the danger to life or health this averts (at least 20 characters)"
+    )
+
+
+class BreakGlassReviewInput(InputSerializer):
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
@@ -406,6 +427,27 @@ class ConsentSerializer(serializers.Serializer):
         return consent.revoked_by.get_username() if consent.revoked_by_id else None
 
 
+class BreakGlassSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    username = serializers.CharField(source="user.username")
+    agency = AgencySerializer()
+    category = serializers.CharField()
+    reason = serializers.CharField()
+    opened_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    active = serializers.SerializerMethodField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_by = serializers.SerializerMethodField()
+    review_note = serializers.CharField()
+
+    def get_active(self, grant) -> bool:
+        return grant.is_active()
+
+    def get_reviewed_by(self, grant) -> str | None:
+        return grant.reviewed_by.get_username() if grant.reviewed_by_id else None
+
+
 class AccessLogSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
@@ -416,6 +458,12 @@ class AccessLogSerializer(serializers.Serializer):
     action = serializers.CharField()
     basis = serializers.CharField()
     consent = serializers.IntegerField(source="consent_id", allow_null=True)
+    break_glass_reason = serializers.CharField(
+        source="break_glass.reason",
+        allow_null=True,
+        default=None,
+        help_text="the written reason of an emergency access",
+    )
     item = serializers.CharField(
         help_text='what was read when not the case data: "notes", "attachments", '
         '"attachment:<id>" (a download), "note:<id>" (a write)'
@@ -545,6 +593,53 @@ class VersionMigrationSerializer(serializers.Serializer):
             }
             for entry in record.refused
         ]
+
+
+# --- external tasks (Camunda's names, so that its worker clients fit) ----------------------
+
+
+class ExternalTopicInput(InputSerializer):
+    topicName = serializers.CharField(max_length=200)
+    lockDuration = serializers.IntegerField(min_value=1000, help_text="the lock, in milliseconds")
+
+
+class FetchAndLockInput(InputSerializer):
+    workerId = serializers.CharField(max_length=100)
+    maxTasks = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    topics = ExternalTopicInput(many=True)
+
+
+class CamundaVariable(serializers.Serializer):
+    value = serializers.JSONField(allow_null=True)
+
+
+class ExternalCompleteInput(InputSerializer):
+    workerId = serializers.CharField(max_length=100)
+    variables = serializers.DictField(
+        child=CamundaVariable(), required=False, default=dict, help_text='{"name": {"value": ...}}'
+    )
+
+
+class ExternalFailureInput(InputSerializer):
+    workerId = serializers.CharField(max_length=100)
+    errorMessage = serializers.CharField(max_length=2000)
+    retries = serializers.IntegerField(min_value=0, required=False, allow_null=True, help_text="attempts left")
+    retryTimeout = serializers.IntegerField(
+        min_value=0, required=False, allow_null=True, help_text="milliseconds before the next fetch"
+    )
+
+
+class LockedExternalTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    topicName = serializers.CharField(source="topic")
+    activityId = serializers.CharField(source="element_id")
+    caseReference = serializers.CharField(source="case_reference")
+    variables = serializers.SerializerMethodField(help_text='the fields the task declares: {"name": {"value": ...}}')
+    lockExpirationTime = serializers.DateTimeField(source="lock_expires_at")
+    retries = serializers.IntegerField()
+
+    def get_variables(self, task) -> dict:
+        return {name: {"value": value} for name, value in task["variables"].items()}
 
 
 class CaseResponsibleSerializer(serializers.Serializer):

@@ -21,9 +21,10 @@ from api.idempotency import idempotent
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
-from permissions.models import AccessLog, Agency, Consent, LegalBasis
+from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import filters, selectors, services
 from workflows.models import Case, Event, Incident, Task
+from workflows.services import external_tasks
 
 
 def _errors(*codes: int) -> dict:
@@ -162,6 +163,7 @@ class ProcessDefinitionList(ListView):
             forms=data["forms"],
             lanes=data.get("lanes") or None,
             routing=data.get("routing") or None,
+            called=[dict(entry) for entry in data.get("called", [])] or None,
         )
         return Response(
             s.ProcessDefinitionDetailSerializer(result.definition).data,
@@ -233,6 +235,72 @@ class VersionMigrationView(APIView):
             case_id=data.get("case"),
         )
         return Response(s.VersionMigrationSerializer(record).data)
+
+
+# --- external tasks --------------------------------------------------------------------
+
+
+class ExternalTaskFetch(APIView):
+    @extend_schema(
+        request=s.FetchAndLockInput,
+        responses={200: s.LockedExternalTaskSerializer(many=True), **_errors(400, 401, 413)},
+        tags=["external tasks"],
+        description=(
+            "Camunda's fetch-and-lock: up to `maxTasks` due service tasks of the topics, routed to an agency "
+            "you work in, each locked to `workerId` for `lockDuration` ms, with the fields it declares."
+        ),
+    )
+    def post(self, request):
+        data = _input(s.FetchAndLockInput, request)
+        tasks = external_tasks.fetch_and_lock(
+            actor=request.user,
+            worker_id=data["workerId"],
+            topics=[{"topic": t["topicName"], "lock_seconds": t["lockDuration"] // 1000} for t in data["topics"]],
+            max_tasks=data["maxTasks"],
+        )
+        return Response(s.LockedExternalTaskSerializer(tasks, many=True).data)
+
+
+class ExternalTaskComplete(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.ExternalCompleteInput,
+        responses={204: None, **_errors(400, 401, 404, 409, 413)},
+        tags=["external tasks"],
+        description="Complete a locked task; `variables` must meet the task's form (400 naming each field).",
+    )
+    def post(self, request, pk):
+        data = _input(s.ExternalCompleteInput, request)
+        external_tasks.complete_external_task(
+            actor=request.user,
+            job_id=pk,
+            worker_id=data["workerId"],
+            variables={name: variable["value"] for name, variable in data["variables"].items()},
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExternalTaskFailure(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.ExternalFailureInput,
+        responses={204: None, **_errors(400, 401, 404, 409, 413)},
+        tags=["external tasks"],
+        description="The worker could not do it: fetched again after `retryTimeout` ms while `retries` remain; "
+        "with none left an incident is opened.",
+    )
+    def post(self, request, pk):
+        data = _input(s.ExternalFailureInput, request)
+        timeout = data.get("retryTimeout")
+        external_tasks.fail_external_task(
+            actor=request.user,
+            job_id=pk,
+            worker_id=data["workerId"],
+            error=data["errorMessage"],
+            retries=data.get("retries"),
+            retry_seconds=None if timeout is None else timeout // 1000,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- cases -----------------------------------------------------------------------------
@@ -415,6 +483,61 @@ class ConsentRevoke(APIView):
     )
     def post(self, request, pk):
         return Response(s.ConsentSerializer(services.revoke_consent(actor=request.user, consent_id=pk)).data)
+
+
+class CaseBreakGlass(ListView):
+    serializer_class = s.BreakGlassSerializer
+    model = BreakGlass
+
+    def select(self, user):
+        return selectors.break_glass_for_case(actor=user, case=self.kwargs["pk"])
+
+    @extend_schema(
+        parameters=[ID], responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[ID],
+        request=s.BreakGlassInput,
+        responses={201: s.BreakGlassSerializer, **_errors(400, 401, 403, 404)},
+        tags=["consents"],
+        summary="Open a masked category in an emergency (danger to life or health), with a written reason",
+    )
+    def post(self, request, pk):
+        data = _input(s.BreakGlassInput, request)
+        grant = services.open_break_glass(actor=request.user, case=pk, **data)
+        return Response(s.BreakGlassSerializer(grant).data, status=status.HTTP_201_CREATED)
+
+
+class BreakGlassReviewList(ListView):
+    serializer_class = s.BreakGlassSerializer
+    model = BreakGlass
+
+    def select(self, user):
+        return selectors.break_glass_to_review(user)
+
+    @extend_schema(
+        responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)},
+        tags=["consents"],
+        summary="Emergency accesses waiting for an auditor's review",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class BreakGlassReview(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.BreakGlassReviewInput,
+        responses={200: s.BreakGlassSerializer, **_errors(400, 401, 404, 409)},
+        tags=["consents"],
+    )
+    def post(self, request, pk):
+        data = _input(s.BreakGlassReviewInput, request)
+        grant = services.review_break_glass(actor=request.user, grant_id=pk, **data)
+        return Response(s.BreakGlassSerializer(grant).data)
 
 
 class CaseAccessLog(ListView):

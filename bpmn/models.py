@@ -43,6 +43,9 @@ class ProcessDefinition(FormsAndLanesText, models.Model):
         default="{}", help_text="Routing map given at import: lanes, pools, groups, assignees -> kind; default kind"
     )
     checksum = models.CharField(max_length=64)
+    called_json = models.TextField(
+        default="[]", help_text='Other files whose processes it calls: [{"filename", "bpmn_xml"}]'
+    )
     spec_json = models.TextField(help_text="Serialized SpiffWorkflow spec, stored once per version")
     metadata = models.JSONField(default=dict, help_text="Compiled: lanes, user tasks, field categories")
     deployed_by = models.ForeignKey(

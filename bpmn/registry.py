@@ -38,6 +38,7 @@ class DefinitionRuntime:
     message_rules: dict[str, dict] = field(default_factory=dict)
     messages: frozenset[str] = frozenset()  # every message the process waits for somewhere
     start_fields: frozenset[str] = frozenset()
+    service_tasks: dict[str, dict] = field(default_factory=dict)  # element id -> kind, target, ...
 
     @property
     def bundle(self) -> SpecBundle:
@@ -84,6 +85,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         fields=definition.metadata.get("fields", {}),
         start_messages=frozenset(definition.metadata.get("start_messages", ())),
         field_rules=field_rules(definition.metadata, forms),
+        service_tasks=definition.metadata.get("service_tasks", {}),
         message_rules=definition.metadata.get("message_rules") or {},
         messages=frozenset(definition.metadata.get("messages", ())),
         start_fields=frozenset(_properties(forms.get(definition.metadata.get("start_form") or ""))),

@@ -27,10 +27,10 @@ class InvalidModel(InvalidInput):
         self.issues = exc.issues
 
 
-def _compiled(bpmn_text: str, forms, lanes, filename, routing=None):
+def _compiled(bpmn_text: str, forms, lanes, filename, routing=None, called=()):
     try:
         return compile_definition(
-            bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename, routing=routing
+            bpmn_text.encode("utf-8"), forms=forms, lanes=lanes, filename=filename, routing=routing, called=called
         )
     except BpmnValidationError as exc:
         raise InvalidModel(exc) from exc
@@ -51,11 +51,14 @@ def deploy_definition(
     filename: str = "model.bpmn",
     check_permission: bool = True,
     routing: dict | None = None,
+    called: list[dict] | None = None,
 ) -> DeployResult:
     """Validate and deploy a model. Identical content to the latest version returns it.
 
     ``routing``: the routing map (``bpmn.engine.routing``: lanes, pools, candidate groups,
     assignees -> agency kind, and a default kind), stored with the version.
+    ``called``: other files whose processes the model's call activities call, each
+    ``{"filename", "bpmn_xml"}``: checked like the model and stored with the version.
     ``check_permission=False`` is for the trusted deploy command, which runs as no user.
     """
     if check_permission and not rules.can_deploy_process(actor):
@@ -71,21 +74,41 @@ def deploy_definition(
     else:
         bpmn_text = bpmn_xml
     routing = routing or None
-    compiled = _compiled(bpmn_text, forms, lanes, filename, routing)
-    checksum = definition_checksum(bpmn_text, forms, lanes, routing)
+    called_files = _called_files(called)
+    compiled = _compiled(bpmn_text, forms, lanes, filename, routing, called_files)
+    checksum = definition_checksum(bpmn_text, forms, lanes, routing, called_files)
     # The forms converted from camunda:formData are stored like given ones (the task pages
     # and validation read them from the version); a form given under the same name won.
     forms = {**compiled.converted_forms, **forms}
 
     try:
-        return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing)
+        return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing, called_files)
     except IntegrityError as exc:
         # The first version of a key has no row to lock: two simultaneous first deploys
         # meet at the unique constraint instead.
         raise Conflict("process.deploy_race", key=compiled.process_id) from exc
 
 
-def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=None) -> DeployResult:
+def _called_files(called) -> list[tuple[str, str]]:
+    if called is None:
+        return []
+    errors = []
+    files = []
+    if not isinstance(called, list):
+        raise InvalidInput("process.called_invalid", errors=[field_error("called", "process.called_entry")])
+    for index, entry in enumerate(called):
+        name = entry.get("filename") if isinstance(entry, dict) else None
+        xml = entry.get("bpmn_xml") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.strip() or len(name) > 200 or not isinstance(xml, str) or not xml:
+            errors.append(field_error(f"called.{index}", "process.called_entry"))
+            continue
+        files.append((name.strip(), xml))
+    if errors:
+        raise InvalidInput("process.called_invalid", errors=errors)
+    return files
+
+
+def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=None, called=()) -> DeployResult:
     with transaction.atomic():
         # Serialize deploys of one key so two admins cannot both create version n+1.
         latest = (
@@ -106,6 +129,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
             forms_json=json.dumps(forms, ensure_ascii=False),
             lanes_json=json.dumps(lanes or {}, ensure_ascii=False),
             routing_json=json.dumps(routing or {}, ensure_ascii=False),
+            called_json=json.dumps([{"filename": n, "bpmn_xml": x} for n, x in called], ensure_ascii=False),
             checksum=checksum,
             spec_json=compiled.spec_json,
             metadata={
@@ -114,6 +138,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "fields": compiled.fields,
                 "messages": compiled.messages,
                 "start_messages": compiled.start_messages,
+                "service_tasks": compiled.service_tasks,
                 "message_rules": compiled.message_rules,
                 "start_form": compiled.start_form,
             },

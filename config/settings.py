@@ -245,6 +245,9 @@ BROBYGGER: dict[str, Any] = {
     # The key of the access log's pseudonyms (retention/pseudonyms.py). Falls back to
     # SECRET_KEY; set it apart so that rotating SECRET_KEY keeps old pseudonyms findable.
     "PSEUDONYM_SECRET": os.environ.get("PSEUDONYM_SECRET", "") or SECRET_KEY,
+    # Where archive packages of closed cases are written (docs/data-protection.md): a
+    # folder the municipality's archive system takes them from.
+    "ARCHIVE_EXPORT_DIR": os.environ.get("ARCHIVE_EXPORT_DIR", str(BASE_DIR / "archive-export")),
     "RETENTION_CASE_YEARS": env_int("RETENTION_CASE_YEARS", 5),
     "RETENTION_ACCESS_LOG_YEARS": env_int("RETENTION_ACCESS_LOG_YEARS", 5),
     # What the municipality pays per day for a patient ready for discharge that it does not
@@ -491,3 +494,10 @@ MIDDLEWARE.insert(
     "config.upload_guard.UploadLimitMiddleware",
 )
 # === end of notes and attachments ===
+
+
+# === Break-glass (permissions.BreakGlass, docs/security.md) ===
+# How long an emergency opening of a masked category lasts: hours, never days (1 to 24).
+BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
+if not 1 <= BREAK_GLASS_HOURS <= 24:
+    raise ImproperlyConfigured("BREAK_GLASS_HOURS must be between 1 and 24 (hours, not days)")

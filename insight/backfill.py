@@ -22,7 +22,7 @@ INSERT_CHUNK = 2000
 
 
 def has_rows() -> bool:
-    return any(model.objects.exists() for model in TABLES)
+    return any(model._default_manager.exists() for model in TABLES)
 
 
 def _scopes_by_case() -> dict[int, list[int]]:
@@ -84,10 +84,10 @@ def rebuild() -> dict[str, int]:
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
         for model in TABLES:
-            model.objects.all().delete()
+            model._default_manager.all().delete()
         tally = tally_history()
         written = {}
         for model in TABLES:
-            objects = model.objects.bulk_create(tally.objects(model), batch_size=INSERT_CHUNK)
+            objects = model._default_manager.bulk_create(tally.objects(model), batch_size=INSERT_CHUNK)
             written[model._meta.model_name] = len(objects)
     return written

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, Min, Sum
+from django.db.models import F, Max, Min, Sum
 from django.utils.dates import MONTHS_3
 from django.utils.translation import gettext as _
 
@@ -197,9 +197,9 @@ REPORT_LINES = ("rented", "owned", "kept", "evicted")
 
 def case_flow(scope: int) -> CaseFlowFamily:
     rows = list(
-        CaseFlow.objects.filter(scope=scope)
-        .values("month", "process_key", "outcome", "tenure")
-        .annotate(opened_sum=Sum("opened"), closed_sum=Sum("closed"))
+        CaseFlow.objects.filter(scope=scope).values(
+            "month", "process_key", "outcome", "tenure", opened_sum=F("opened"), closed_sum=F("closed")
+        )
     )
     kinds = {kind.code: kind for kind in OutcomeKind.objects.all()}
     months = _span(rows)
@@ -401,21 +401,17 @@ def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
 
 
 def housing_time(scope: int, year: int) -> Figure:
-    rows = list(
-        HousingTime.objects.filter(scope=scope)
-        .values("quarter", "process_key", "days")
-        .annotate(n=Sum("cases"))
-        .order_by("days")
-    )
+    # One row per (scope, quarter, process, days): read as they are, no grouping needed.
+    rows = HousingTime.objects.filter(scope=scope).values_list("quarter", "process_key", "days", "cases")
     names = process_names()
-    histograms = defaultdict(list)
-    for row in rows:
-        histograms[row["quarter"], row["process_key"]].append((row["days"], row["n"]))
-        histograms[row["quarter"], None].append((row["days"], row["n"]))
+    histograms: defaultdict[tuple[datetime.date, str | None], list[tuple[int, int]]] = defaultdict(list)
+    for quarter, process_key, days, cases in rows:
+        histograms[quarter, process_key].append((days, cases))
+        histograms[quarter, None].append((days, cases))
     for key in histograms:
         histograms[key].sort()
-    quarters = sorted({row["quarter"] for row in rows})
-    processes = sorted({row["process_key"] for row in rows})
+    quarters = sorted({quarter for quarter, process in histograms if process is None})
+    processes = sorted({process for _quarter, process in histograms if process is not None})
     ledger = Ledger()
     cells = {(q, p): ledger.count(sum(c for _, c in histograms.get((q, p), []))) for q in quarters for p in processes}
     totals = {q: ledger.total([cells[q, p] for p in processes]) for q in quarters}
@@ -467,9 +463,16 @@ def task_family(scope: int) -> TaskFamily:
     """Completed tasks of every year: per agency and task, per month late, and per element
     of each process version (the heatmap), in one ledger."""
     rows = list(
-        TaskTime.objects.filter(scope=scope)
-        .values("month", "definition_id", "element_id", "agency_id")
-        .annotate(n=Sum("completed"), seconds_sum=Sum("seconds"), late_sum=Sum("late"))
+        # One row per key of the scope: read as they are, no grouping needed.
+        TaskTime.objects.filter(scope=scope).values(
+            "month",
+            "definition_id",
+            "element_id",
+            "agency_id",
+            n=F("completed"),
+            seconds_sum=F("seconds"),
+            late_sum=F("late"),
+        )
     )
     agencies = agency_names()
     agency_ids = sorted({row["agency_id"] for row in rows}, key=lambda pk: agencies.get(pk, ""))

@@ -17,7 +17,15 @@ from collections import defaultdict
 from django.db import connection
 from django.utils import timezone
 
-from insight.models import WHOLE_MUNICIPALITY, CaseFlow, DischargeWait, HousingTime, TaskTime, TimerFired
+from insight.models import (
+    WHOLE_MUNICIPALITY,
+    CaseFlow,
+    DischargeWait,
+    HousingTime,
+    SummaryRow,
+    TaskTime,
+    TimerFired,
+)
 from workflows.models import CaseOutcome, EventKind
 
 # The discharge form's fields (institution_discharge_to_housing): the day the hospital
@@ -26,7 +34,7 @@ READY_FOR_DISCHARGE_FIELD = "discharge_ready_date"
 DISCHARGE_FIELD = "discharge_date"
 
 # Key columns and counted columns of each table, in the order rows are written.
-TABLES = {
+TABLES: dict[type[SummaryRow], tuple[tuple[str, ...], tuple[str, ...]]] = {
     CaseFlow: (("scope", "month", "process_key", "outcome", "tenure"), ("opened", "closed")),
     HousingTime: (("scope", "quarter", "process_key", "days"), ("cases",)),
     TaskTime: (
@@ -62,9 +70,9 @@ class Tally:
     """Increments to the summary tables, merged by key."""
 
     def __init__(self):
-        self.rows: dict[type, dict[tuple, list[int]]] = defaultdict(dict)
+        self.rows: dict[type[SummaryRow], dict[tuple, list[int]]] = defaultdict(dict)
 
-    def add(self, model: type, scopes: list[int], key: tuple, counts: tuple[int, ...]) -> None:
+    def add(self, model: type[SummaryRow], scopes: list[int], key: tuple, counts: tuple[int, ...]) -> None:
         table = self.rows[model]
         for scope in scopes:
             current = table.setdefault((scope, *key), [0] * len(counts))
@@ -74,7 +82,7 @@ class Tally:
     def __bool__(self) -> bool:
         return any(self.rows.values())
 
-    def objects(self, model: type) -> list:
+    def objects(self, model: type[SummaryRow]) -> list:
         key_fields, count_fields = TABLES[model]
         return [
             model(**dict(zip(key_fields, key, strict=True)), **dict(zip(count_fields, counts, strict=True)))
@@ -117,11 +125,11 @@ class Tally:
             self.add(DischargeWait, scopes, (month_of(discharged),), (1, max(0, (discharged - ready).days)))
 
 
-def _add_on_conflict(model: type) -> str:
+def _add_on_conflict(model: type[SummaryRow]) -> str:
     key_fields, count_fields = TABLES[model]
-    quote, meta = connection.ops.quote_name, model._meta
-    table = quote(meta.db_table)
-    keys = ", ".join(quote(meta.get_field(name).column) for name in key_fields)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    keys = ", ".join(quote(name) for name in key_fields)  # the key names are their columns
     sums = ", ".join(f"{quote(name)} = {table}.{quote(name)} + EXCLUDED.{quote(name)}" for name in count_fields)
     return f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
 

@@ -34,6 +34,8 @@ def logging_config(*, json_lines: bool, level: str) -> dict:
             "spiff": {"level": "WARNING"},
             # django-guid says at INFO whether each request brought an id.
             "django_guid": {"level": "WARNING"},
+            # WeasyPrint (archive exports) logs each rendering step at INFO.
+            "weasyprint": {"level": "WARNING"},
             # Gunicorn's own lines (start, worker boot and exit) in the same format.
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
         },

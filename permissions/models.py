@@ -244,6 +244,62 @@ class Consent(models.Model):
         return f"consent:{self.pk}"
 
 
+# --- break-glass -----------------------------------------------------------------------
+
+
+class BreakGlassQuerySet(models.QuerySet):
+    def active(self, at=None):
+        """Openings in force at ``at`` (default: now). Time-based: no job ends them."""
+        at = at or timezone.now()
+        return self.filter(opened_at__lte=at, expires_at__gt=at)
+
+
+class BreakGlass(models.Model):
+    """An emergency opening of one masked category of a case for one user of a participating
+    agency, to avert danger to life or health (domain.md): with a written reason, for
+    ``BREAK_GLASS_HOURS`` hours, logged, shown to the case's coordinator and in the person's
+    access report, and reviewed by an auditor afterwards. Never deleted or changed, except
+    for the review."""
+
+    case = models.ForeignKey("workflows.Case", on_delete=models.PROTECT, related_name="break_glass")
+    person = models.ForeignKey("workflows.Person", on_delete=models.PROTECT, related_name="break_glass")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=20)
+    reason = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
+
+    objects = BreakGlassQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("emergency access")
+        verbose_name_plural = _("emergency accesses")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("opened_at")), name="break_glass_expires_after_opened"
+            ),
+        ]
+        indexes = [models.Index(fields=["reviewed_at", "opened_at"], name="break_glass_review")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.category} in case {self.case_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.opened_at <= at < self.expires_at
+
+    @property
+    def access_basis(self) -> str:
+        return f"break-glass:{self.pk}"
+
+
 # --- access log ------------------------------------------------------------------------
 
 
@@ -255,6 +311,8 @@ class AccessAction(models.TextChoices):
     READ = "read", _("Read")
     WRITE = "write", _("Write")
     EXPORT = "export", _("Export")
+    BREAK_GLASS = "break_glass", _("Emergency access")
+    REVIEW = "review", _("Review")
 
 
 class AccessLogQuerySet(models.QuerySet):
@@ -310,9 +368,12 @@ class AccessLog(models.Model):
     # hash of the person's national id, so the person can still learn who saw their data.
     person_key = models.CharField(max_length=64, blank=True, db_index=True)
     category = models.CharField(max_length=20)
-    action = models.CharField(max_length=10, choices=AccessAction.choices, default=AccessAction.READ)
+    action = models.CharField(max_length=20, choices=AccessAction.choices, default=AccessAction.READ)
     basis = models.CharField(max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"')
     consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    break_glass = models.ForeignKey(
+        BreakGlass, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="with its reason"
+    )
     item = models.CharField(
         max_length=40, blank=True, help_text='what was read when not the case data: "notes", "attachment:12"'
     )

@@ -122,6 +122,7 @@ def _log_row(user, case, decision, category, action, at):
         action=action,
         basis=decision.basis or "",
         consent=decision.consent,
+        break_glass=decision.break_glass,
         at=at,
     )
 
@@ -158,7 +159,7 @@ def case_data_for(
     for name, value in data.items():
         grouped.setdefault(rules.category_of(fields.fields.get(name, RESTRICTED)), {})[name] = value
 
-    consents = None
+    consents = emergency = None
     views: dict[str, CategoryView] = {}
     logged = []
     now = timezone.now()
@@ -168,7 +169,8 @@ def case_data_for(
         if not decision and access and category != RESTRICTED:
             if consents is None:
                 consents = rules.active_consents(case, now)
-            decision = rules.decide_category(access, category, consents)
+                emergency = rules.active_break_glass(case, user, now)
+            decision = rules.decide_category(access, category, consents, emergency)
         if decision:
             view, decisions = CategoryView(category, True, dict(values), None, decision.basis), [decision]
         else:

@@ -48,6 +48,7 @@ from permissions.models import (
     RESTRICTED,
     Agency,
     AgencyKind,
+    BreakGlass,
     CaseGroupObjectPermission,
     CaseParticipant,
     Consent,
@@ -112,6 +113,8 @@ def basis_label(basis: str):
         return format_lazy(_("works a task that needs it (no. {number})"), number=rest)
     if kind == "legal" and rest:
         return format_lazy(_("legal basis: {law}"), law=rest)
+    if kind == "break-glass" and rest:
+        return format_lazy(_("emergency access (no. {number})"), number=rest)
     return basis
 
 
@@ -134,6 +137,7 @@ class Decision:
     agency: Agency | None = field(default=None, compare=False)
     role: str | None = None
     consent: Consent | None = field(default=None, compare=False)
+    break_glass: BreakGlass | None = field(default=None, compare=False)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -366,6 +370,12 @@ def can_assign_task(user, task, assignee) -> bool:
     return task.agency_id in leads and task.agency_id in case_agency_ids(assignee)
 
 
+def can_send_message(user, case, senders) -> bool:
+    """A message a process waits for (a changed release or discharge date) is sent from the
+    page by people of a participating agency whose kind the model names as its sender."""
+    return any(agency.kind in set(senders or ()) for agency, _role in case_access(user, case).acting)
+
+
 def can_start_case(user, participant_agencies: list[Agency]) -> bool:
     """A case is started by someone who works cases in one of its participating agencies."""
     mine = case_agency_ids(user)
@@ -374,6 +384,12 @@ def can_start_case(user, participant_agencies: list[Agency]) -> bool:
 
 def can_deploy_process(user) -> bool:
     return is_process_admin(user)
+
+
+def external_task_agency_ids(user) -> set[int]:
+    """The agencies whose external tasks ``user``'s system may fetch and complete: those it
+    works cases in (a task is routed to one agency, like a user task)."""
+    return case_agency_ids(user)
 
 
 def can_migrate_cases(user) -> bool:
@@ -691,9 +707,10 @@ def category_of(category: str) -> str:
     return category if category in ALL_CATEGORIES else RESTRICTED
 
 
-def decide_category(access: CaseAccess, category: str, consents) -> Decision:
+def decide_category(access: CaseAccess, category: str, consents, emergency=()) -> Decision:
     """The grounds that open a whole category for one user standing (``case_access``), given
-    the person's active consents for the case (``active_consents``). Pure: no queries."""
+    the person's active consents for the case (``active_consents``) and the user's active
+    break-glass openings (``active_break_glass``). Pure: no queries."""
     category = category_of(category)
     if not access:
         return refusal(access, category)
@@ -710,6 +727,9 @@ def decide_category(access: CaseAccess, category: str, consents) -> Decision:
             for consent in consents:
                 if consent.covers(agency, category):
                     return Decision(True, consent.access_basis, agency=agency, role=role, consent=consent)
+        opened = decide_break_glass(access, category, emergency)
+        if opened:
+            return opened
     return refusal(access, category)
 
 
@@ -738,14 +758,78 @@ def decide_value(
     field_name: str,
     source_agency_id: int | None,
     shared_fields=frozenset(),
+    emergency=(),
 ) -> Decision:
     """One value of case data: its category's grounds, else own-data, else a shared field."""
     return (
-        decide_category(access, category, consents)
+        decide_category(access, category, consents, emergency)
         or decide_own_value(access, source_agency_id)
         or decide_shared_field(access, field_name, shared_fields)
         or refusal(access, category_of(category))
     )
+
+
+# --- break-glass --------------------------------------------------------------------------
+# domain.md: to avert danger to life or health a participant may open a masked category with a
+# written reason, for a few hours (``BREAK_GLASS_HOURS``), logged and reviewed afterwards.
+# The opening is personal: it shows the category to the user who opened it, through the agency
+# they opened it for, while that agency still takes part and until it expires (by the clock).
+
+
+def can_break_glass(user, case) -> bool:
+    """Anyone who works the case (a case role in a participating agency) may open a masked
+    category in an emergency; process admins, auditors and outsiders never."""
+    return bool(case_access(user, case))
+
+
+def break_glass_categories(access: CaseAccess, fields, consents, emergency=()) -> list[str]:
+    """The categories ``access``'s user may open in an emergency: those of the process that a
+    consent could share (``consentable_categories``) and that are masked for them now."""
+    if not access:
+        return []
+    return [c for c in consentable_categories(fields) if not decide_category(access, c, consents, emergency)]
+
+
+def decide_break_glass(access: CaseAccess, category: str, emergency) -> Decision:
+    """``break-glass``: one of the user's own active openings of ``category`` in this case,
+    through an agency they still act for. ``emergency`` is ``active_break_glass(case, user)``."""
+    if not access:
+        return Decision(False)
+    now = timezone.now()
+    for grant in emergency:
+        if grant.case_id != access.case.pk or grant.category != category or not grant.is_active(now):
+            continue
+        for agency, role in access.acting:
+            if agency.pk == grant.agency_id:
+                return Decision(True, grant.access_basis, agency=agency, role=role, break_glass=grant)
+    return Decision(False)
+
+
+def active_break_glass(case, user, at=None) -> list[BreakGlass]:
+    """The user's break-glass openings in force in this case, read fresh (never cached)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(BreakGlass.objects.active(at or timezone.now()).filter(case_id=case.pk, user_id=user.pk))
+
+
+def can_view_break_glass(user, case) -> bool:
+    """The case's openings with their reasons: whoever reads its access log (the coordinator,
+    an auditor of a participating agency)."""
+    return can_view_access_log(user, case)
+
+
+def reviewable_break_glass(user, queryset):
+    """``queryset`` of break-glass openings narrowed to those ``user`` reviews, as
+    ``can_review_break_glass`` decides for one. One query."""
+    auditing = agency_ids_with_role(user, Role.AUDITOR)
+    if not auditing:
+        return queryset.none()
+    return queryset.filter(_participates_with_grant(user, auditing, OuterRef("case_id")))
+
+
+def can_review_break_glass(user, grant) -> bool:
+    """Reviewing an opening: an auditor of an agency that takes part in its case."""
+    return is_auditor(user) and _participating_memberships(user, grant.case_id, (Role.AUDITOR,)).exists()
 
 
 def active_consents(case, at=None) -> list[Consent]:
@@ -767,7 +851,9 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
     access = case_access(user, case)
     if not access:
         return refusal(access, category)
-    consents = () if category_of(category) == RESTRICTED else active_consents(case)
+    restricted = category_of(category) == RESTRICTED
+    consents = () if restricted else active_consents(case)
+    emergency = () if restricted else active_break_glass(case, user)
     sources = case.data_sources or {}
     if field is not None:
         return decide_value(
@@ -777,8 +863,9 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
             field_name=field,
             source_agency_id=sources.get(field),
             shared_fields=fields.shared_fields,
+            emergency=emergency,
         )
-    decision = decide_category(access, category, consents)
+    decision = decide_category(access, category, consents, emergency)
     if decision:
         return decision
     names = [name for name in (case.data or {}) if category_of(fields.fields.get(name, RESTRICTED)) == category]
@@ -891,20 +978,25 @@ __all__ = [
     "CaseAccess",
     "Decision",
     "acting_agency",
+    "active_break_glass",
     "active_consents",
     "agency_ids_with_role",
+    "break_glass_categories",
     "can_add_attachment",
     "can_add_note",
+    "can_break_glass",
     "can_change_note",
     "can_deploy_process",
     "can_record_consent",
     "can_retry_incident",
+    "can_review_break_glass",
     "can_revoke_consent",
     "can_see_category",
     "can_see_national_id",
     "can_start_case",
     "can_use_directory",
     "can_view_access_log",
+    "can_view_break_glass",
     "can_view_case",
     "can_view_consents",
     "can_view_incidents",
@@ -915,6 +1007,7 @@ __all__ = [
     "case_agency_ids",
     "cases_with_readable_access_log",
     "consentable_categories",
+    "decide_break_glass",
     "decide_category",
     "decide_note",
     "decide_own_value",
@@ -929,6 +1022,7 @@ __all__ = [
     "need_to_know",
     "note_agencies",
     "note_categories",
+    "reviewable_break_glass",
     "sharing_recorder",
     "visible_case_rows",
     "visible_cases",

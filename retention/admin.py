@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from retention.models import RetentionRule
+from retention.models import ArchiveExport, Correction, ErasureRecord, RetentionRule
 
 
 @admin.register(RetentionRule)
@@ -11,3 +11,36 @@ class RetentionRuleAdmin(admin.ModelAdmin):
     list_display = ["process_key", "category", "keep_years", "access_log_years", "in_case_file", "legal_basis"]
     list_filter = ["category", "in_case_file"]
     search_fields = ["process_key", "legal_basis"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what retention did: never changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(ReadOnlyAdmin):
+    list_display = ["case", "trigger", "erased_at", "rule", "rule_category", "keep_years", "reviewed_at"]
+    list_filter = ["trigger", "rule"]
+
+
+@admin.register(ArchiveExport)
+class ArchiveExportAdmin(ReadOnlyAdmin):
+    list_display = ["case", "status", "requested_by", "requested_at", "done_at", "package"]
+    list_filter = ["status"]
+
+
+@admin.register(Correction)
+class CorrectionAdmin(ReadOnlyAdmin):
+    """Corrections without their old values (those stay in the table, for the audit trail)."""
+
+    list_display = ["case", "field", "category", "corrected_by", "corrected_at"]
+    exclude = ["old_value"]

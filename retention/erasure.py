@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict
-from permissions.models import AccessAction, AccessLog, Consent, Role
+from permissions.models import AccessAction, AccessLog, BreakGlass, Consent, Role
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
 from retention.rules import CaseRetention, retention_of, unmet_archive_duty
@@ -161,6 +161,7 @@ def _scrub_case(case: Case) -> dict[str, int]:
         message.save(update_fields=["message_id"])
         count("received_message_ids", 1)
     count("consent_texts", Consent.objects.filter(case=case).update(purpose="", note=""))
+    count("break_glass_texts", BreakGlass.objects.filter(case=case).update(reason="", review_note=""))
     count("corrections", Correction.objects.filter(case=case).delete()[0])  # their old values
     count("outcome_reasons", CaseOutcome.objects.filter(case=case).exclude(reason="").update(reason=""))
     count("admin_log_entries", _scrub_admin_log(Case, [case.pk]))
@@ -193,6 +194,7 @@ def _tombstone_person(case: Case) -> dict[str, int]:
     tombstone = Person.objects.create(name=TOMBSTONE_NAME, national_id=tombstone_id(case.pk))
     Case.objects.filter(pk=case.pk).update(person=tombstone)
     Consent.objects.filter(case=case).update(person=tombstone)
+    BreakGlass.objects.filter(case=case).update(person=tombstone)
     removed = {"access_log_rows_pseudonymised": AccessLog.objects.filter(case=case).pseudonymise(key)}
     if not Case.objects.filter(person=person).exists():
         removed["access_log_rows_pseudonymised"] += AccessLog.objects.filter(person=person).pseudonymise(key)

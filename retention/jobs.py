@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from retention.archive import write_package
 from retention.erasure import erase_case, is_due
-from retention.models import ErasureRecord, ErasureTrigger
+from retention.models import ArchiveExport, ArchiveStatus, ErasureRecord, ErasureTrigger
 from retention.rules import retention_of, unmet_archive_duty
 from workflows.jobs import queue
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
@@ -20,6 +21,12 @@ from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 
 def run_erasure_job(job: Job) -> None:
     erase_case(job.case_id, trigger=ErasureTrigger.RETENTION, job=job)
+
+
+def run_archive_export_job(job: Job) -> None:
+    export = ArchiveExport.objects.select_for_update().filter(pk=job.payload.get("export_id")).first()
+    if export is not None and export.status == ArchiveStatus.PENDING:
+        write_package(export)
 
 
 def due_cases(moment=None):

@@ -15,10 +15,11 @@ from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.models import RESTRICTED, AccessAction, AccessLog, Role
 from retention.erasure import erase_case
-from retention.models import Correction, ErasureRecord, ErasureTrigger
+from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
 from workflows import selectors
 from workflows.input_limits import check_data, check_texts
-from workflows.models import Case, Event, EventKind, Person, ProcessInstance
+from workflows.jobs import queue
+from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, Person, ProcessInstance
 
 REASON_MAX_CHARS = 2000
 PERSON_FIELDS = ("person.name", "person.national_id")
@@ -57,6 +58,45 @@ def erase_on_request(*, actor, case_id, reason) -> ErasureRecord:
     if record is None:  # erased meanwhile by another request or the retention job
         raise Conflict("retention.erased")
     return record
+
+
+def request_archive_export(*, actor, case_id) -> ArchiveExport:
+    """Hand a closed case's case file to the archive: queued through the job table (the
+    worker writes the package); recorded on the case and in the access log (``export``)."""
+    case = _case(actor, case_id, rules.can_erase_on_request)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status == CaseStatus.OPEN:
+            raise Conflict("retention.case_open_export")
+        if ErasureRecord.objects.filter(case=case).exists():
+            raise Conflict("retention.erased")
+        if ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING).exists():
+            raise Conflict("retention.export_pending")
+        moment = timezone.now()
+        export = ArchiveExport.objects.create(case=case, requested_by=actor, requested_at=moment)
+        job = Job.objects.create(
+            kind=JobKind.ARCHIVE_EXPORT,
+            due_at=moment,
+            case=case,
+            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+            payload={"export_id": export.pk},
+        )
+        export.job = job
+        export.save(update_fields=["job"])
+        AccessLog.objects.create(
+            user=actor,
+            username=actor.get_username(),
+            role=Role.COORDINATOR,
+            agency_id=case.coordinator_agency_id,
+            case=case,
+            person_id=case.person_id,
+            category="identity",
+            action=AccessAction.EXPORT,
+            basis="archive-duty",
+            item=f"archive-export:{export.pk}",
+        )
+    queue.wake_workers()
+    return export
 
 
 def review_erasure(*, actor, erasure_id, note) -> ErasureRecord:

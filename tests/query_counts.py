@@ -3,18 +3,23 @@
 ``Growth`` fills the database a step at a time the way agencies do: each step starts
 prison-release and discharge cases (their intake completed, so tasks wait in NAV's,
 health's and housing's inboxes), and adds to one case, the *subject*, what its lists show:
-notes, attachments, consents, access-log rows (from reads) and incidents. A route is read
+notes, attachments, consents, break-glass openings, access-log rows (from reads) and
+incidents. A route is read
 after the first step and again after two more (three times the rows); its query count must
 be the same. A count that grows with the rows is an N+1: a query per row shown.
 """
 
 from __future__ import annotations
 
+import datetime
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from permissions import policy
+from permissions.models import BreakGlass
 from tests.workflows.helpers import complete, open_tasks
 from workflows import services
 from workflows.models import Incident, ProcessInstance
@@ -67,6 +72,17 @@ class Growth:
                 legal_basis=self.legal_basis,
             )
             policy.case_data_for(users["nils"], subject, policy.NO_FIELDS)  # access-log rows
+            opened = timezone.now()
+            BreakGlass.objects.create(  # the coordinator's list and the auditor's review list
+                case=subject,
+                person_id=subject.person_id,
+                user=users["kari"],
+                agency=self.agencies["prison"],
+                category="economy",
+                reason="Fare for liv: trenger opplysninger om økonomi nå",
+                opened_at=opened,
+                expires_at=opened + datetime.timedelta(hours=1),
+            )
             instance = ProcessInstance.objects.filter(case=subject).first()
             Incident.objects.create(instance=instance, case=subject, kind="test", element_id="Task_x", error="boom")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,10 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
+from web import schema_forms
+from web.break_glass import break_glass_section
 from web.notes import notes_section
 from web.pages import (
     data_sections,
@@ -33,7 +35,7 @@ from web.pages import (
     ui_view,
     works_cases,
 )
-from web.paging import page_of
+from web.paging import capped_page, page_of
 from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
@@ -233,7 +235,16 @@ def _follow_on_form(user, case, housing, errors=None) -> dict | None:
 
 
 def _case_page(
-    request, pk, *, consent_values=None, consent_errors=None, responsible_errors=None, follow_on_errors=None, status=200
+    request,
+    pk,
+    *,
+    consent_values=None,
+    consent_errors=None,
+    responsible_errors=None,
+    follow_on_errors=None,
+    break_glass_values=None,
+    break_glass_errors=None,
+    status=200,
 ):
     user = request.user
     view = selectors.case_view_for(user, pk)
@@ -248,7 +259,7 @@ def _case_page(
     access_log = None
     if rules.can_view_access_log(user, case):
         rows = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")
-        access_log = Paginator(rows, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("log_page"))
+        access_log = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
     return render(
         request,
         "cases/detail.html",
@@ -270,9 +281,11 @@ def _case_page(
             "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
             "diagram": diagram,
             "waiting": waiting,
+            "message_forms": _message_forms(user, case, waiting),
             **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
+            "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
             "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
             "follow_on": _follow_on_form(user, case, housing, follow_on_errors),
             "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
@@ -317,6 +330,64 @@ def case_detail(request, pk):
     if kept and kept.get("case") == pk:
         return _case_page(request, pk, consent_values=kept["values"], consent_errors=kept["errors"])
     return _case_page(request, pk)
+
+
+def _message_forms(user, case, waiting) -> list[dict]:
+    """The messages the case waits for that the user's agency may send (the prison's changed
+    release date, the hospital's changed discharge date), each a small form of its fields."""
+    runtime = selectors.case_runtime(case)
+    if runtime is None or case.status != CaseStatus.OPEN:
+        return []
+    forms = []
+    titles = {w.message: w.name for w in waiting if w.message}
+    for name, title in titles.items():
+        declared = runtime.message_rules.get(name) or {}
+        if not rules.can_send_message(user, case, declared.get("senders")):
+            continue
+        forms.append(
+            {
+                "name": name,
+                "title": title or name,
+                "fields": schema_forms.fields_for(_message_schema(runtime, declared)),
+            }
+        )
+    return forms
+
+
+def _message_schema(runtime, declared) -> dict:
+    """The message's fields as a form: each as the process's forms define it, all required."""
+    names = list(declared.get("fields") or ())
+    properties: dict[str, dict] = {}
+    for schema in runtime.forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            if name in names:
+                properties.setdefault(name, prop)
+    return {"type": "object", "properties": {n: properties[n] for n in names if n in properties}, "required": names}
+
+
+@require_POST
+@ui_view
+def message_send(request, pk):
+    """Send a message the case waits for, through the same service as the API's /messages/."""
+    case = selectors.case_for(request.user, pk)
+    name = request.POST.get("message", "")
+    runtime = selectors.case_runtime(case)
+    declared = (runtime.message_rules.get(name) if runtime else None) or {}
+    data, errors, _raw = schema_forms.data_from_post(
+        _message_schema(runtime, declared) if runtime else {}, request.POST
+    )
+    # The page sends the whole change: an empty date is no news (the API may send less).
+    errors += [field_error(name, "field.required") for name in declared.get("fields") or () if name not in data]
+    if not errors:
+        try:
+            services.correlate_message(actor=request.user, name=name, case_reference=case.reference, payload=data)
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("The message is sent, and the case goes on from it."))
+            return redirect("case", pk=pk)
+    messages.error(request, " ".join(str(e.get("message", "")) for e in field_errors(errors)))
+    return HttpResponseRedirect(reverse("case", args=[pk]) + "#send-message")
 
 
 @ui_view
@@ -469,4 +540,21 @@ def consent_revoke(request, pk, consent_pk):
     return redirect("case", pk=pk)
 
 
-__all__ = ["case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]
+@require_POST
+@ui_view
+def break_glass_open(request, pk):
+    """Open a masked category in an emergency (``services.open_break_glass``); errors on the case page."""
+    values = {"category": request.POST.get("category", ""), "reason": request.POST.get("reason", "")}
+    try:
+        services.open_break_glass(actor=request.user, case=pk, category=values["category"], reason=values["reason"])
+    except InvalidInput as exc:
+        return _case_page(request, pk, break_glass_values=values, break_glass_errors=exc.errors, status=400)
+    messages.warning(
+        request,
+        _("Emergency access is open for %(hours)s hours. It is logged with your reason and reviewed by an auditor.")
+        % {"hours": settings.BREAK_GLASS_HOURS},
+    )
+    return redirect("case", pk=pk)
+
+
+__all__ = ["break_glass_open", "case_detail", "case_list", "case_new", "consent_record", "consent_revoke", "refused"]

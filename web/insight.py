@@ -106,17 +106,33 @@ def _agencies(tasks: figures.TaskFamily) -> list[tuple[int, str]]:
     return [(pk, names.get(pk, str(pk))) for pk in tasks.agency_ids]
 
 
-def page_figures(request, filters: Filters, tasks: figures.TaskFamily) -> list[figures.Figure]:
-    """Every figure of the page, for the filters (which the agency filter narrows)."""
+# Which family of figures (one suppression ledger each) every figure belongs to.
+FAMILIES = {
+    "flow": ("flow", "opened_by_process", "closed_by_outcome", "outcomes_by_tenure"),
+    "housing": ("housing_time",),
+    "tasks": ("ball_by_agency", "ball_by_task", "overdue"),
+    "escalations": ("escalations",),
+    "discharge": ("discharge",),
+}
+
+
+def family_figures(name: str, filters: Filters, tasks: figures.TaskFamily) -> list[figures.Figure]:
+    if name == "flow":
+        return figures.flow_figures(figures.case_flow(filters.scope), filters.year)
+    if name == "housing":
+        return [figures.housing_time(filters.scope, filters.year)]
+    if name == "tasks":
+        return figures.task_figures(tasks, filters.year, filters.agency_id)
+    if name == "escalations":
+        return [figures.escalations(filters.scope, filters.year)]
+    return [figures.discharge_waits(filters.scope, filters.year)]
+
+
+def page_figures(request, filters: Filters, tasks: figures.TaskFamily, only: str | None = None) -> list[figures.Figure]:
+    """Every figure of the page (or of the family ``only``), for the filters (which the
+    agency filter narrows: checked for every family alike)."""
     _agency_filter(request, filters, tasks)
-    flow = figures.case_flow(filters.scope)
-    return [
-        *figures.flow_figures(flow, filters.year),
-        figures.housing_time(filters.scope, filters.year),
-        *figures.task_figures(tasks, filters.year, filters.agency_id),
-        figures.escalations(filters.scope, filters.year),
-        figures.discharge_waits(filters.scope, filters.year),
-    ]
+    return [figure for name in FAMILIES if only in (None, name) for figure in family_figures(name, filters, tasks)]
 
 
 def _scope_names(scopes: list[int]) -> list[tuple[int, str]]:
@@ -157,10 +173,13 @@ def insight_page(request):
 def insight_export(request, key: str, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise NotFound("not_found")
+    family = next((name for name, keys in FAMILIES.items() if key in keys), None)
+    if family is None:
+        raise NotFound("not_found")
     scopes = _leader_scopes(request.user)
     filters = _filters(request, scopes)
     try:
-        shown = page_figures(request, filters, figures.task_family(filters.scope))
+        shown = page_figures(request, filters, figures.task_family(filters.scope), only=family)
         found = {figure.key: figure for figure in shown}
     except InvalidInput as exc:
         return HttpResponse(error_text(exc), status=400, content_type="text/plain; charset=utf-8")

@@ -6,6 +6,7 @@ the template ``cases/_swimlanes.svg.html`` draws it as inline SVG.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ ROW_PAD = 8
 BAR_HEIGHT = 14
 MIN_BAR = 8
 CHAR_WIDTH = 6.2  # average width of an 11 px label character
+LABEL_CHAR_WIDTH = 7.2  # of a 12 px bold lane label character
 
 
 @dataclass
@@ -31,11 +33,24 @@ class Row:
 
     @property
     def label_y(self) -> float:
-        return self.y + 22
+        return self.y + 18
+
+    @property
+    def label_lines(self) -> list[str]:
+        """The agency's name on up to two lines that fit the label column (long names such as
+        "Sarpsborg kommune rus og psykisk helse" are wrapped, not cut)."""
+        return wrap_label(self.label, int((LABEL_WIDTH - 14) / LABEL_CHAR_WIDTH), lines=2)
 
     @property
     def ball_y(self) -> float:
-        return self.y + 40
+        return self.y + 48
+
+
+def wrap_label(text: str, width: int, *, lines: int) -> list[str]:
+    wrapped = textwrap.wrap(text, width) or [""]
+    if len(wrapped) > lines:
+        wrapped = [*wrapped[: lines - 1], textwrap.shorten(" ".join(wrapped[lines - 1 :]), width, placeholder=" …")]
+    return wrapped
 
 
 @dataclass
@@ -51,7 +66,9 @@ class Bar:
 
     @property
     def text_x(self) -> float:
-        return self.x + 6  # clear of a handoff arrow drawn where the task arrived
+        # Clear of a handoff arrow drawn where the task arrived, and never past the right
+        # edge: a late task's label moves left rather than being cut ("Oppfølging ette").
+        return max(LABEL_WIDTH + 4.0, min(self.x + 6, WIDTH - RIGHT_PAD - len(self.label) * CHAR_WIDTH))
 
     @property
     def text_y(self) -> float:

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import cases, insight, notes, tasks
+from web import break_glass, cases, insight, notes, tasks
 
 urlpatterns = [
     path("insight/", insight.insight_page, name="insight"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/", cases.case_list, name="cases"),
     path("audit/", cases.audit_list, name="audit"),
     path("today/", cases.today, name="today"),
+    path("cases/<int:pk>/messages/", cases.message_send, name="case-message"),
     path("cases/new/", cases.case_new, name="case-new"),
     path("cases/<int:pk>/", cases.case_detail, name="case"),
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),
@@ -30,6 +31,9 @@ urlpatterns = [
     path("people/<int:pk>/", cases.person_page, name="person"),
     path("cases/<int:pk>/consents/", cases.consent_record, name="consent-record"),
     path("cases/<int:pk>/consents/<int:consent_pk>/revoke/", cases.consent_revoke, name="consent-revoke"),
+    path("cases/<int:pk>/break-glass/", cases.break_glass_open, name="break-glass-open"),
+    path("break-glass/", break_glass.review_list, name="break-glass-review"),
+    path("break-glass/<int:grant_pk>/review/", break_glass.review, name="break-glass-reviewed"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),

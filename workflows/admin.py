@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from workflows.models import Incident, Job, OutboxMessage, OutcomeKind, ReceivedMessage, WorkerHeartbeat
+from workflows.models import (
+    Incident,
+    Job,
+    OutboxMessage,
+    OutcomeKind,
+    ReceivedMessage,
+    ServiceConnector,
+    WorkerHeartbeat,
+)
 
 
 @admin.register(Incident)
@@ -43,6 +51,12 @@ class JobAdmin(admin.ModelAdmin):
         "last_error",
     ]
     raw_id_fields = ["instance", "case"]
+
+
+@admin.register(ServiceConnector)
+class ServiceConnectorAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "agency", "active"]
+    list_filter = ["active"]
 
 
 @admin.register(WorkerHeartbeat)

@@ -7,3 +7,4 @@ class WorkflowsConfig(AppConfig):
 
     def ready(self):
         from workflows import checks  # noqa: F401  (registers the system checks)
+        from workflows.jobs import messages  # noqa: F401  (registers the message job's handler)

@@ -270,6 +270,7 @@ class _Path:
     number: int
     person: dict = field(compare=False)
     process_key: str = field(compare=False)
+    follows: int | None = field(default=None, compare=False)  # the case this one continues
 
 
 @dataclass
@@ -389,13 +390,27 @@ class _Seeder:
             contact = self.users[_weighted(rng, CONTACTS)]
             starter = self.users[plan.starter]
             housing_starts = starter.memberships.filter(agency=self.agencies["housing"]).exists()
-            case = services.start_case(
-                actor=starter,
-                process_key=plan.process_key,
-                person=path.person,
-                participants={kind: self.agencies[kind] for kind in sorted(kinds)},
-                responsible=contact if housing_starts else None,
-            )
+            participants = {kind: self.agencies[kind] for kind in sorted(kinds)}
+            if path.follows is not None:
+                # The next case of the person's path, started by the contact of the last one;
+                # most people consent to their housing data going along.
+                source = Case.objects.select_related("responsible").get(pk=path.follows)
+                case = services.start_follow_on(
+                    actor=source.responsible,
+                    case=source,
+                    process_key=plan.process_key,
+                    participants=participants,
+                    responsible=contact,
+                    consent_categories=["housing"] if rng.random() < 0.8 else [],
+                ).case
+            else:
+                case = services.start_case(
+                    actor=starter,
+                    process_key=plan.process_key,
+                    person=path.person,
+                    participants=participants,
+                    responsible=contact if housing_starts else None,
+                )
             if case.responsible_id != contact.pk:  # another agency started it: the lead assigns it
                 clock.advance_to(clock.moment + dt.timedelta(minutes=rng.randrange(20, 240)))
                 case = services.assign_responsible(actor=self.users[LEAD], case=case, responsible=contact)
@@ -411,7 +426,7 @@ class _Seeder:
         # recorded by the coordinator; coordination needs none (every participant sees it).
         consent = person_consent_basis()
         for kind in sorted(kinds - {"housing"}):
-            if self.rng.random() < 0.85:
+            if self.rng.random() < 0.85 and not case.consents.filter(agency=self.agencies[kind]).exists():
                 categories = ["housing"] + (["economy"] if kind == "municipality" else [])
                 services.record_consent(
                     actor=case.responsible,
@@ -570,7 +585,7 @@ class _Seeder:
         opens_at = _working_hours(case.closed_at + dt.timedelta(days=self.rng.randrange(1, 20)), self.rng)
         if opens_at > self.limit:
             return None
-        return _Path(opens_at, path.number, path.person, process_key)
+        return _Path(opens_at, path.number, path.person, process_key, follows=case.pk)
 
 
 def _integer_range(name: str) -> tuple[int, int]:

@@ -217,6 +217,8 @@ class EventKind(models.TextChoices):
     VALUE_CORRECTED = "value_corrected", _("Value corrected")
     # A process admin moved the case to a new version of its process (element ids only).
     VERSION_MIGRATED = "version_migrated", _("Moved to a new process version")
+    # A service task's call: the fields sent and taken (names only), never their values.
+    SERVICE_CALLED = "service_called", _("Service task done")
 
 
 class Event(models.Model):
@@ -306,6 +308,7 @@ from workflows.jobs.models import (  # noqa: E402
     OutboxMessage,
     OutboxStatus,
     ReceivedMessage,
+    ServiceConnector,
     WorkerHeartbeat,
 )
 from workflows.notes import Attachment, AttachmentBlob, Note, NoteRevision  # noqa: E402
@@ -335,6 +338,7 @@ __all__ = [
     "Person",
     "ProcessInstance",
     "ReceivedMessage",
+    "ServiceConnector",
     "Task",
     "TaskStatus",
     "Tenure",

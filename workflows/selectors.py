@@ -25,7 +25,7 @@ from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
-from permissions.models import CASE_ROLES, AccessLog, Agency, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -427,7 +427,26 @@ def consents_for_case(*, actor, case):
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency", "user")
+    return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass")
+
+
+def break_glass_for_case(*, actor, case):
+    """The case's break-glass openings with their reasons, for its coordinators and auditors
+    (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
+    case = _case_whose_log_actor_reads(actor, case)
+    return BreakGlass.objects.filter(case=case).select_related("user", "agency", "reviewed_by")
+
+
+def break_glass_to_review(actor):
+    """The auditor's review list: openings not yet reviewed in cases where an agency in
+    which ``actor`` is an auditor takes part (``rules.reviewable_break_glass``), oldest first."""
+    if not rules.is_auditor(actor):
+        raise Forbidden("break_glass.review_forbidden")
+    return (
+        rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
+        .select_related("case", "user", "agency")
+        .order_by("opened_at", "id")
+    )
 
 
 @dataclass(frozen=True)
@@ -459,7 +478,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
-        .select_related("agency", "case", "user")
+        .select_related("agency", "case", "user", "break_glass")
         .order_by("-at", "-pk")
     )
     return PersonAccessReport(

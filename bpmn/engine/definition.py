@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -33,9 +35,12 @@ from .routing import (
     route,
     task_assignee,
     task_groups,
+    unrouted_fix,
     validate_routing,
 )
 from .runtime import serialize_spec
+from .service_tasks import EXTERNAL, JobServiceTask, operation, output_fields
+from .service_tasks import PARSER_CLASSES as SERVICE_PARSER_CLASSES
 from .timers import normalize_timer_expressions
 from .xml import parse_bpmn_xml
 
@@ -59,10 +64,17 @@ class CompiledDefinition:
     # Forms converted from camunda:formData (form file name -> JSON schema), stored with
     # the forms given at import; a given form of the same name wins.
     converted_forms: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    # element id -> {kind: http|external, target: connector or topic, inputs, outputs,
+    # agency_kind (who fetches an external task), form (the schema its answer must meet)}
+    service_tasks: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
 
 
 def definition_checksum(
-    bpmn_xml: bytes | str, forms: dict[str, Any], lanes: dict[str, Any] | None, routing: dict[str, Any] | None = None
+    bpmn_xml: bytes | str,
+    forms: dict[str, Any],
+    lanes: dict[str, Any] | None,
+    routing: dict[str, Any] | None = None,
+    called: Sequence[tuple[str, bytes | str]] = (),
 ) -> str:
     """Identical content (model, forms, lane map and routing map) gives the identical checksum.
 
@@ -76,6 +88,8 @@ def definition_checksum(
     digest.update(json.dumps(lanes or {}, sort_keys=True, separators=(",", ":")).encode())
     if routing:
         digest.update(json.dumps(routing, sort_keys=True, separators=(",", ":")).encode())
+    for name, xml in called:
+        digest.update(json.dumps([name, xml if isinstance(xml, str) else xml.decode("utf-8", "replace")]).encode())
     return digest.hexdigest()
 
 
@@ -86,10 +100,14 @@ def compile_definition(
     lanes: dict[str, str] | None = None,
     filename: str = "model.bpmn",
     routing: dict[str, Any] | None = None,
+    called: Sequence[tuple[str, bytes | str]] = (),
 ) -> CompiledDefinition:
     """``lanes``: the flat lane map (lane name -> kind); ``routing``: the whole routing map
-    (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import."""
+    (``routing.RoutingMap``: lanes, pools, groups, assignees, default), given at import.
+    ``called``: (file name, BPMN) of other files whose processes the model's call
+    activities call; each is checked like the model itself."""
     root = parse_bpmn_xml(bpmn_xml, filename=filename)
+    called_roots = [(name, parse_bpmn_xml(xml, filename=name)) for name, xml in called]
     converted = {form_name_for(element_id): schema for element_id, schema in camunda_form_schemas(root).items()}
     forms = {**converted, **(forms or {})}
     issues = validate_lane_map(lanes) + validate_routing(routing)
@@ -100,20 +118,28 @@ def compile_definition(
     issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes, routing=routing_map)
     issues += lint_start_events(root, filename=filename)
     issues += _check_expressions(root, filename)
+    for name, called_root in called_roots:
+        issues += normalize_timer_expressions(called_root, filename=name)
+        issues += lint_definitions(called_root, filename=name, forms=forms, lane_map=lanes, routing=routing_map)
+        issues += _check_expressions(called_root, name)
     if issues:
         raise BpmnValidationError(issues)
 
     process_id = _main_process_id(root, filename)
-    spec, subprocess_specs = _parse_with_spiff(root, process_id, filename)
-    compiled_tasks = _user_tasks(spec, subprocess_specs, routing_map, _routing_attributes(root))
+    spec, subprocess_specs = _parse_with_spiff(root, process_id, filename, called_roots)
+    attributes = {}
+    for any_root in [*(r for _n, r in called_roots), root]:
+        attributes.update(_routing_attributes(any_root))
+    compiled_tasks = _user_tasks(spec, subprocess_specs, routing_map, attributes)
     for element_id, task in compiled_tasks.items():
         if not task["form"] and form_name_for(element_id) in forms:
             task["form"] = form_name_for(element_id)
     start = write_rules.start_form(root, process_id)
-    fields, field_issues = _form_fields({**compiled_tasks, **_start_form_task(start)}, forms, filename)
+    service_tasks, service_issues = _service_tasks(root, spec, subprocess_specs, routing_map, filename)
+    fields, field_issues = _form_fields({**compiled_tasks, **service_tasks, **_start_form_task(start)}, forms, filename)
     message_rules, message_issues = write_rules.message_rules(root, fields, filename)
-    if field_issues or message_issues:
-        raise BpmnValidationError(field_issues + message_issues)
+    if field_issues or message_issues or service_issues:
+        raise BpmnValidationError(service_issues + field_issues + message_issues)
     return CompiledDefinition(
         process_id=process_id,
         name=spec.description or process_id,
@@ -126,6 +152,7 @@ def compile_definition(
         message_rules=message_rules,
         start_form=start[1] if start else None,
         converted_forms={name: forms[name] for name in converted},
+        service_tasks=service_tasks,
     )
 
 
@@ -254,10 +281,26 @@ def _line_of(root: etree._Element, element_id: str | None) -> int | None:
     return None
 
 
-def _parse_with_spiff(root: etree._Element, process_id: str, filename: str) -> tuple[Any, dict[str, Any]]:
-    parser = SpiffBpmnParser()
+class BrobyggerParser(SpiffBpmnParser):
+    """SpiffWorkflow's parser, with service tasks the application performs."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        **{full_tag(tag): classes for tag, classes in SERVICE_PARSER_CLASSES.items()},
+    }
+
+
+def _parse_with_spiff(
+    root: etree._Element,
+    process_id: str,
+    filename: str,
+    called_roots: Sequence[tuple[str, etree._Element]] = (),
+) -> tuple[Any, dict[str, Any]]:
+    parser = BrobyggerParser()
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
+        for name, called_root in called_roots:
+            parser.add_bpmn_xml(etree.ElementTree(called_root), filename=name)
         spec = parser.get_spec(process_id)
         subprocess_specs = _subprocess_specs(parser, spec)
     except ValidationException as exc:
@@ -337,8 +380,8 @@ def _missing_called_processes(
                     code="missing-called-process",
                     message=(
                         f"call activity {element_id!r} calls the process {called!r}, which is not in "
-                        "the file; Brobygger deploys one file at a time, so put the called process "
-                        "in the same file"
+                        "the file; deploy the file that defines it with the model (`called` in the API, "
+                        "deploy_bpmn finds it beside the model), or put the called process in the same file"
                     ),
                     element_id=element_id,
                     line=_line_of(root, element_id),
@@ -348,13 +391,14 @@ def _missing_called_processes(
     return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
 
 
-def _routing_attributes(root: etree._Element) -> dict[str, tuple[Any, ...]]:
-    """Element id -> (candidate groups, assignee, pool name) of every task a person does."""
+def _routing_attributes(root: etree._Element, kinds: tuple[str, ...] = ROUTED_TASKS) -> dict[str, tuple[Any, ...]]:
+    """Element id -> (candidate groups, assignee, pool name) of every task a person does
+    (or of the ``kinds`` given)."""
     pools = pool_names(root)
     result: dict[str, tuple[Any, ...]] = {}
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         pool = pools.get(process.get("id") or "")
-        for el in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in ROUTED_TASKS)):
+        for el in process.iter(*(f"{{{BPMN_NS}}}{kind}" for kind in kinds)):
             result.setdefault(el.get("id"), (task_groups(el), task_assignee(el), pool))
     return result
 
@@ -379,6 +423,47 @@ def _user_tasks(
                 "due_in": properties.get("dueIn"),
             }
     return tasks
+
+
+def _service_tasks(
+    root: etree._Element, spec: Any, subprocess_specs: dict[str, Any], routing_map: RoutingMap, filename: str
+) -> tuple[dict[str, dict[str, Any]], list[ValidationIssue]]:
+    """The service tasks the application performs. An external task is fetched by the
+    agency it is routed to (like a user task): one that nothing routes is refused."""
+    attributes = _routing_attributes(root, ("serviceTask",))
+    tasks: dict[str, dict[str, Any]] = {}
+    issues = []
+    for process_spec in [spec, *(sub for sub in subprocess_specs.values() if sub is not None)]:
+        for task_spec in process_spec.task_specs.values():
+            if not isinstance(task_spec, JobServiceTask):
+                continue
+            kind, target = operation(task_spec)
+            properties = getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+            groups, assignee, pool = attributes.get(task_spec.bpmn_id, ((), None, None))
+            routed = route(task_spec.lane, groups, assignee, pool, routing_map)
+            if kind == EXTERNAL and routed.kind is None:
+                issues.append(
+                    ValidationIssue(
+                        code="unrouted-task",
+                        message=(
+                            f"external task {task_spec.bpmn_id!r} (topic {target!r}) is fetched by the agency it is "
+                            f"routed to, and nothing routes it; {unrouted_fix(routed)}"
+                        ),
+                        element_id=task_spec.bpmn_id,
+                        line=_line_of(root, task_spec.bpmn_id),
+                        file=filename,
+                    )
+                )
+            tasks[task_spec.bpmn_id] = {
+                "name": task_spec.bpmn_name or task_spec.bpmn_id,
+                "kind": kind,
+                "target": target,
+                "inputs": sorted(task_spec.operation_params or {}),
+                "outputs": list(output_fields(task_spec)),
+                "agency_kind": routed.kind,
+                "form": properties.get("formJsonSchemaFilename"),
+            }
+    return tasks, issues
 
 
 def _start_form_task(start: tuple[str, str] | None) -> dict[str, dict[str, Any]]:
@@ -413,7 +498,7 @@ def _form_fields(
 def _message_names(root: etree._Element) -> set[str]:
     messages = {node.get("id"): node.get("name") or node.get("id") for node in root.iter(f"{{{BPMN_NS}}}message")}
     names = set()
-    for node in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+    for node in root.iter(f"{{{BPMN_NS}}}messageEventDefinition", f"{{{BPMN_NS}}}receiveTask"):
         ref = node.get("messageRef")
         if ref in messages:
             names.add(messages[ref])

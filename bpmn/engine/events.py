@@ -211,6 +211,16 @@ def _rearm_boundary(task: Any) -> None:
     spec._update(fresh)
 
 
+def correlation_matches(workflow: Any, correlations: dict[str, Any]) -> bool:
+    """Whether a message carrying ``correlations`` is meant for ``workflow``: it shares a
+    correlation key with what the workflow has correlated on, with the same values in every
+    shared key. (SpiffWorkflow's own check lets a workflow that has correlated on nothing
+    yet catch any message of the name: between cases that would be any case.)"""
+    known = workflow.correlations or {}
+    shared = [key for key in correlations if key in known]
+    return bool(shared) and all(correlations[key] == known[key] for key in shared)
+
+
 def thrown_messages(workflow: Any) -> list[ThrownMessage]:
     """Messages thrown by the process that no task of it caught (for the outbox)."""
     thrown = []

@@ -32,12 +32,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
 from . import scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
+from .service_tasks import JobServiceTask, started_service_task
 
 SERIALIZER_VERSION = "1.5"
 SPIFFWORKFLOW_VERSION = SPIFF_VERSION
@@ -74,6 +76,7 @@ class SpecApartWorkflowConverter(BpmnWorkflowConverter):
 def _build_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config.pop(BpmnWorkflow)
+    config[JobServiceTask] = ServiceTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Stored under the standard type name, so states stay readable by plain SpiffWorkflow.
     SpecApartWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
@@ -348,6 +351,19 @@ def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str,
         # the task should set is not in the data): the task waits in ERROR for a retry.
         raise task_failure(exc, task) from exc
     return ready
+
+
+def complete_service_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str, Any]) -> str:
+    """Merge ``data`` (the fields taken from the answer) into the started service task's
+    data and complete it; returns its element id. TaskStateError when it no longer waits;
+    TaskFailed (the task in ERROR) when the model's own data handling fails on it."""
+    task = started_service_task(workflow, task_id)
+    task.data.update(data)
+    try:
+        task.complete()
+    except Exception as exc:
+        raise task_failure(exc, task) from exc
+    return str(task.task_spec.bpmn_id)
 
 
 def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:

@@ -12,6 +12,28 @@
     });
   }
 
+  // The whole model fitted into a phone-sized box makes 6 px labels: never zoom out below
+  // READABLE, and centre the task at hand (or the first active one) instead.
+  var READABLE = 0.75;
+
+  function fit(canvas, focusId, viewer) {
+    canvas.zoom("fit-viewport", "auto");
+    if (canvas.zoom() >= READABLE) { return; }
+    canvas.zoom(READABLE);
+    var element = focusId && viewer.get("elementRegistry").get(focusId);
+    if (element) { canvas.scrollToElement(element); }
+  }
+
+  // A sequence flow is taken when its source is done and its target done or active.
+  function takenFlows(viewer, data) {
+    var done = new Set(data.completed || []);
+    var reached = new Set((data.completed || []).concat(data.active || []));
+    return viewer.get("elementRegistry").filter(function (element) {
+      return element.type === "bpmn:SequenceFlow" && element.source && element.target &&
+        done.has(element.source.id) && reached.has(element.target.id);
+    }).map(function (element) { return element.id; });
+  }
+
   function draw(container) {
     if (container.dataset.drawn) { return; }
     container.dataset.drawn = "pending";
@@ -21,9 +43,10 @@
     var viewer = new window.BpmnJS({ container: container });
     viewer.importXML(data.xml).then(function () {
       var canvas = viewer.get("canvas");
-      canvas.zoom("fit-viewport", "auto");
+      fit(canvas, data.current || (data.active || [])[0], viewer);
       mark(viewer, data.completed, "bb-done");
       mark(viewer, data.active, "bb-active");
+      mark(viewer, takenFlows(viewer, data), "bb-taken");
       if (data.current) { mark(viewer, [data.current], "bb-current"); }
       container.dataset.drawn = "true";
       var tools = container.previousElementSibling;
@@ -32,7 +55,7 @@
           var action = event.target.closest("[data-diagram-zoom]");
           if (!action) { return; }
           var how = action.dataset.diagramZoom;
-          if (how === "fit") { canvas.zoom("fit-viewport", "auto"); }
+          if (how === "fit") { fit(canvas, data.current || (data.active || [])[0], viewer); }
           else { canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8)); }
         });
       }

@@ -5,7 +5,10 @@ No browser is downloaded: Chromium comes from the system (``apt-get install chro
 BROBYGGER_REQUIRE_BROWSER is set.
 """
 
+import functools
+import gettext
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -83,3 +86,56 @@ def screenshot(tmp_path):
         page.screenshot(path=str(target / f"{name}.png"), full_page=True)
 
     return take
+
+
+# --- accessibility and language checks (issue 13) ------------------------------------------
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA: what Norwegian public-sector services must meet (uu-forskriften).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PHONE = {"width": 390, "height": 844}
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core (from npm) run in the page: one line per violation, with its nodes. Evaluated
+    through the DevTools protocol, so the page's Content-Security-Policy is untouched."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate("opts => axe.run(document, opts)", {"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
+
+
+def english_on_page(page) -> list[str]:
+    """English text on a bokmål page: msgids of the catalogue (three words or more of literal
+    text, translated to something else) found in the page's visible text."""
+    text = " ".join(page.evaluate("document.body.innerText").split())
+    return sorted({phrase for phrase in english_phrases() if phrase in text})
+
+
+@functools.cache
+def english_phrases() -> frozenset[str]:
+    mo = Path(__file__).resolve().parents[2] / "locale" / "nb" / "LC_MESSAGES" / "django.mo"
+    with mo.open("rb") as handle:
+        catalog = gettext.GNUTranslations(handle)._catalog
+    phrases = set()
+    for msgid, msgstr in catalog.items():
+        if isinstance(msgid, tuple):
+            msgid = msgid[0]
+        if not msgid or msgid == msgstr:
+            continue
+        for fragment in re.split(r"%\(\w+\)\w|\{\w*\}|<[^>]+>", msgid):
+            fragment = " ".join(fragment.split()).strip(" .,:;()“”")
+            if len(fragment.split()) >= 3:
+                phrases.add(fragment)
+    return frozenset(phrases)
+
+
+def ready(page):
+    """Wait until every diagram on the page is drawn (axe must see what people see)."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('[data-diagram]')).every(d => d.dataset.drawn === 'true')"
+    )

@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PRISON = "prison_release_to_housing"
 # The pages are in the browser's language (nb-NO, set by conftest); the steps below find
 # controls by id, role and data attributes, so they hold in either language.
-PROCESSES_LINK = 'a[href="/processes/"]'
+PROCESSES_LINK = 'header nav a[href="/processes/"]'  # the menu entry (the inbox card links there too)
 
 
 def _nb(text):

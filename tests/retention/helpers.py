@@ -9,9 +9,10 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from bpmn.registry import runtime_for
-from permissions.models import AccessLog, LegalBasis
+from permissions.models import AccessLog, BreakGlass, LegalBasis
 from retention.models import ArchiveExport, ArchiveStatus
 from tests.workflows.helpers import (
     PRISON_PARTICIPANTS,
@@ -101,6 +102,16 @@ def full_prison_case(users, agencies, monkeypatch, person=PERSON) -> Case:
     AccessLog.objects.create(
         user=bjorn, username="bjorn", person=Case.objects.get(pk=case.pk).person, category="identity", basis="report"
     )
+    # an emergency opening (break glass), its reason naming the person
+    BreakGlass.objects.create(
+        case=case,
+        person=Case.objects.get(pk=case.pk).person,
+        user=users["nils"],
+        agency=agencies["nav"],
+        category="health",
+        reason=f"Akutt: {person['name']}",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
     # what a failure would have left: an incident, a job's error, an undelivered message
     instance = case.instances.get()
     Incident.objects.create(instance=instance, case=case, kind="data-error", error=f"{person['name']} ugyldig")
@@ -178,3 +189,13 @@ def archived(*cases) -> None:
         ArchiveExport(case=case, status=ArchiveStatus.DONE, requested_at=timezone.now(), done_at=timezone.now())
         for case in cases
     )
+
+
+def api(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def erase(user, case, reason="Personen ba om sletting; ingen arkivplikt gjenstår"):
+    return api(user).post(f"/api/v1/cases/{case.pk}/erasure/", {"reason": reason}, format="json")

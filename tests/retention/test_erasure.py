@@ -64,6 +64,7 @@ def test_an_erased_case_leaves_no_trace_of_the_person(shipped, users, agencies, 
         ("workflows_note", "text"),
         ("workflows_attachmentblob", "content"),
         ("permissions_consent", "purpose"),
+        ("permissions_breakglass", "reason"),
         ("workflows_receivedmessage", "message_id"),
         ("django_admin_log", "object_repr"),
     } <= found_before

@@ -5,39 +5,16 @@ import json
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from permissions.models import AccessLog
 from retention.erasure import erase_case
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
-from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows.models import Case, CaseStatus, Event, EventKind, Person
 
-from .helpers import NAME, NATIONAL_ID, PERSON, TRACES, archived, traces
+from .helpers import NAME, NATIONAL_ID, TRACES, api, archived, erase, traces
 
 pytestmark = pytest.mark.postgres
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def closed_case(shipped, users, agencies):
-    """A prison case after the intake (its form data written), then closed."""
-    case = start_prison_case(users, agencies, person=PERSON)
-    (intake,) = open_tasks(case)
-    complete(intake, {"has_home": False, "housing_situation": "uten_bolig"}, actor=users["kari"])
-    Case.objects.filter(pk=case.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
-    case.refresh_from_db()
-    return case
-
-
-def erase(user, case, reason="Personen ba om sletting; ingen arkivplikt gjenstår"):
-    return api(user).post(f"/api/v1/cases/{case.pk}/erasure/", {"reason": reason}, format="json")
 
 
 def correct(user, case, field, value, reason="Feil registrert; personen ba om retting"):

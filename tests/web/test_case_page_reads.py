@@ -3,7 +3,7 @@ waits for and until when."""
 
 import pytest
 
-from tests.workflows.helpers import run_to_end
+from tests.workflows.helpers import complete, open_tasks, run_to_end
 from workflows.models import ProcessInstance
 
 from .conftest import INTAKE_NO_HOME, open_task
@@ -29,3 +29,40 @@ def test_masking_is_explained(web, prison_case):
     assert 'id="national-id-masked"' in page  # the masked number says why
     assert "delvis skjult" in page  # justice: the shared release date shown, the rest masked
     assert "er det personen sa" in page  # "consents to contact NAV: yes" is not a registered consent
+
+
+def test_the_prison_sends_a_changed_release_date_from_the_case_page(web, prison_case):
+    from workflows.models import Event, EventKind
+
+    _until_finding_a_home(prison_case)
+    kari = web("kari")
+    page = kari.get(f"/cases/{prison_case.pk}/").content.decode()
+    assert 'id="send-release_date_changed"' in page and 'name="expected_release_date"' in page
+    assert 'id="send-release_date_changed"' not in web("nils").get(f"/cases/{prison_case.pk}/").content.decode()
+
+    url = f"/cases/{prison_case.pk}/messages/"
+    bad = kari.post(url, {"message": "release_date_changed", "expected_release_date": ""})
+    assert bad.status_code == 302 and bad["Location"].endswith("#send-message")
+    assert not Event.objects.filter(case=prison_case, kind=EventKind.MESSAGE_RECEIVED).exists()
+    ok = kari.post(url, {"message": "release_date_changed", "expected_release_date": "2027-04-15"})
+    assert ok.status_code == 302
+    assert Event.objects.filter(case=prison_case, kind=EventKind.MESSAGE_RECEIVED).exists()
+    prison_case.refresh_from_db()
+    assert "2027-04-15" in str(prison_case.data)
+
+
+def test_only_the_declared_sender_may_send_it(web, prison_case):
+    _until_finding_a_home(prison_case)
+    post = {"message": "release_date_changed", "expected_release_date": "2027-04-15"}
+    assert web("nils").post(f"/cases/{prison_case.pk}/messages/", post).status_code == 403
+    assert web("siri").post(f"/cases/{prison_case.pk}/messages/", post).status_code == 404
+
+
+def _until_finding_a_home(case):
+    """Work the case until the housing office looks for a home: the release date may change."""
+    for _ in range(20):
+        tasks = open_tasks(case)
+        if any(t.element_id == "Task_find_home" for t in tasks):
+            return
+        complete(tasks[0])
+    raise AssertionError("Task_find_home never opened")

@@ -54,3 +54,24 @@ def test_the_inbox_pages_too_and_keeps_its_tab_and_order(web, many_cases):
 
 def test_a_short_list_has_no_pager(web, prison_case):
     assert 'class="pager"' not in web("kari").get("/cases/").content.decode()
+
+
+def test_a_page_counts_no_further_than_ten_pages_past_itself(many_cases, monkeypatch):
+    """No COUNT(*) over the whole list: past the counted pages the pager says "more than"."""
+    from web import paging
+    from workflows.models import Case
+
+    monkeypatch.setattr(paging, "LOOK_AHEAD", 0)
+    page = paging.capped_page(Case.objects.order_by("-id"), "1", per_page=10)
+    assert page.paginator.count == 11 and page.paginator.capped and page.has_next()
+    assert page.paginator.num_pages == 2  # a lower bound: page 2 asks further
+    last = paging.capped_page(Case.objects.order_by("-id"), "6", per_page=10)
+    assert len(last) == 5 and not last.paginator.capped and not last.has_next()
+
+
+def test_the_pager_says_more_than_when_it_did_not_count_to_the_end(web, many_cases, monkeypatch):
+    from web import paging
+
+    monkeypatch.setattr(paging, "LOOK_AHEAD", 0)
+    page = web("kari").get("/cases/?status=open").content.decode()
+    assert "Side 1 av over 2" in page and 'rel="next"' in page

@@ -23,6 +23,17 @@ def processes_nav_item(context):
 
 
 @register.simple_tag(takes_context=True)
+def review_nav_item(context):
+    """The auditors' review list of emergency accesses (web.break_glass)."""
+    request = context.get("request")
+    if request is None or not rules.is_auditor(request.user):
+        return ""
+    match = request.resolver_match
+    current = mark_safe(' aria-current="page"') if match and match.url_name == "break-glass-review" else ""
+    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("break-glass-review"), current, _("Emergency access"))
+
+
+@register.simple_tag(takes_context=True)
 def caseload_nav_item(context):
     request = context.get("request")
     if request is None or not rules.can_view_caseload(request.user):

@@ -28,6 +28,10 @@ def register(kind: str, handler: Callable[[Job], None]) -> None:
     _handlers[kind] = handler
 
 
+def handles(kind: str) -> bool:
+    return kind in _handlers
+
+
 def run_one(worker: str, *, job_id=None) -> int:
     """Run one due job of a registered kind (or job ``job_id``). Returns 1 when one ran."""
     if not _handlers:

@@ -1,10 +1,10 @@
-"""Retrying the incident of a failed job (a notification, a webhook, a timer)."""
+"""Retrying the incident of a failed job (a notification, a webhook, a service call, a timer)."""
 
 from __future__ import annotations
 
 from core.errors import Conflict
-from workflows.jobs import notify, queue, timers
-from workflows.models import Event, EventKind, Incident, JobKind
+from workflows.jobs import handlers, queue, service, timers
+from workflows.models import Event, EventKind, Incident, JobKind, JobStatus
 
 
 def retry_job_incident(incident: Incident, actor) -> Incident:
@@ -40,9 +40,16 @@ def _run_again(incident, actor) -> str | None:
             queue.record_outcome_resolved(job)
             return None
         return job.last_error or "the timer could not be fired now (its instance is busy); try again"
+    if job.kind == JobKind.EXTERNAL_TASK:
+        return queue.release_external_task(job)
+    if handlers.handles(job.kind):
+        handlers.run_one(worker, job_id=job.pk)
+        job.refresh_from_db()
+        if job.status == JobStatus.DONE:
+            queue.record_outcome_resolved(job)
+            return None
+        return job.last_error or "the job could not run now; try again"
     claimed = queue.claim_external(worker, job_id=job.pk)
     if not claimed:
         return "the job is not failed any more (it was retried or is running)"
-    error = notify.perform(claimed[0])
-    queue.finish_external(claimed[0], worker, error)
-    return error
+    return service.perform_claimed(claimed[0], worker)

@@ -12,9 +12,12 @@ class JobKind(models.TextChoices):
     TIMER = "timer", "Timer"
     NOTIFICATION = "notification", "E-mail notification"
     WEBHOOK = "webhook", "Webhook"
-    SERVICE = "service", "Service call"
+    SERVICE = "service", "Service call (HTTP connector)"
+    EXTERNAL_TASK = "external_task", "External task (fetched by an agency's system)"
+    MESSAGE = "message", "A thrown message, delivered to the case waiting for it"
     # Work of a unit above workflows, run through ``workflows.jobs.handlers``.
     ERASURE = "erasure", "Erasure of a case past its retention"
+    ARCHIVE_EXPORT = "archive_export", "Archive export of a closed case"
 
 
 class JobStatus(models.TextChoices):
@@ -64,6 +67,26 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class ServiceConnector(models.Model):
+    """Where a service task's HTTP connector posts (a model names the connector, never an
+    address): configured by the operator in the admin. The call is signed with ``secret``
+    like the webhooks and goes only to public addresses (or ``WEBHOOK_ALLOWED_NETWORKS``)."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="The name the model's service task gives")
+    url = models.URLField()
+    secret = models.CharField(max_length=200, help_text="Signs each call (X-Brobygger-Signature, HMAC-SHA256)")
+    agency = models.ForeignKey(
+        "permissions.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Whose system answers: the fields sent go to this agency",
+    )
+    active = models.BooleanField(default=True)
+
+    def __str__(self):
+        return self.name
 
 
 class WorkerHeartbeat(models.Model):

@@ -14,11 +14,14 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bpmn.engine import service_tasks as engine_services
 from workflows.models import Incident, Job, JobKind, JobStatus
 from workflows.steps import rows
 
 NOTIFY_CHANNEL = "brobygger_jobs"
-EXTERNAL_KINDS = (JobKind.NOTIFICATION, JobKind.WEBHOOK)
+# Claimed by the workers; external tasks are fetched and locked by an agency's own system.
+EXTERNAL_KINDS = (JobKind.NOTIFICATION, JobKind.WEBHOOK, JobKind.SERVICE)
+SERVICE_KINDS = (JobKind.SERVICE, JobKind.EXTERNAL_TASK)
 
 
 def now():
@@ -116,6 +119,71 @@ def enqueue_task_notifications(tasks, batch) -> list[Job]:
     return jobs
 
 
+# --- service tasks: one job each (inside the step) ---------------------------------------
+
+
+def enqueue_service_jobs(step, runtime, workflow) -> list[str]:
+    """One job per started service task that has none; returns the elements whose external
+    task has no participant of its agency kind (the caller opens an incident)."""
+    calls = engine_services.waiting_service_calls(workflow)
+    if not calls:
+        return []
+    known = {
+        job.payload.get("task_id")
+        for job in Job.objects.filter(instance_id=step.instance.pk, kind__in=SERVICE_KINDS).only("payload")
+    }
+    jobs, unrouted = [], []
+    for call in calls:
+        if call.task_id in known:
+            continue
+        declared = runtime.service_tasks.get(call.element_id) or {}
+        payload = {"task_id": call.task_id, "element_id": call.element_id, "target": call.target}
+        kind = JobKind.SERVICE
+        if call.kind == engine_services.EXTERNAL:
+            agency = step.agencies().get(declared.get("agency_kind"))
+            if agency is None:
+                unrouted.append(call.element_id)
+                continue
+            kind, payload["agency_id"] = JobKind.EXTERNAL_TASK, agency.pk
+        jobs.append(
+            Job(
+                kind=kind,
+                due_at=now(),
+                instance_id=step.instance.pk,
+                case_id=step.instance.case_id,
+                max_attempts=conf("JOB_MAX_ATTEMPTS"),
+                payload=payload,
+            )
+        )
+    if jobs:
+        step.batch.insert(jobs)
+        step.batch.notify(NOTIFY_CHANNEL)
+    return unrouted
+
+
+# --- thrown messages: one job each, delivered by ``workflows.jobs.messages`` -----------------
+
+
+def enqueue_message_jobs(step, outbox_rows) -> None:
+    """One ``message`` job per outbox row (the rows have their ids: flushed)."""
+    if not outbox_rows:
+        return
+    step.batch.insert(
+        [
+            Job(
+                kind=JobKind.MESSAGE,
+                due_at=now(),
+                instance_id=step.instance.pk,
+                case_id=step.instance.case_id,
+                max_attempts=conf("JOB_MAX_ATTEMPTS"),
+                payload={"outbox_id": row.pk, "name": row.name},
+            )
+            for row in outbox_rows
+        ]
+    )
+    step.batch.notify(NOTIFY_CHANNEL)
+
+
 # --- external jobs: claim with a lease, record afterwards --------------------------------
 
 
@@ -185,6 +253,19 @@ def record_outcome(row: Job, error: str | None) -> None:
             error=row.last_error,
             attempts=row.attempts,
         )
+
+
+def release_external_task(job: Job) -> str | None:
+    """A failed external task is offered to the agency's system again (one more attempt)."""
+    with transaction.atomic():
+        row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.FAILED).first()
+        if row is None:
+            return "the job is not failed any more (it was retried or is running)"
+        row.status, row.due_at, row.finished_at = JobStatus.PENDING, now(), None
+        row.max_attempts = row.attempts + 1
+        row.save(update_fields=["status", "due_at", "finished_at", "max_attempts"])
+        record_outcome_resolved(row)
+    return None
 
 
 def record_outcome_resolved(row: Job) -> None:

@@ -74,6 +74,21 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allowed_networks: list[Network]) -> int:
     """POST ``body`` to ``url`` and return the HTTP status (3xx included: not followed)."""
+    status, _answer = exchange(url, body, headers, timeout=timeout, allowed_networks=allowed_networks)
+    return status
+
+
+def exchange(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    allowed_networks: list[Network],
+    max_answer_bytes: int = 64 * 1024,
+) -> tuple[int, bytes]:
+    """POST ``body`` to ``url`` under the same guard; the status and at most
+    ``max_answer_bytes`` of the answer (a longer answer is cut there)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused("the webhook URL must be http:// or https:// with a host")
@@ -89,7 +104,6 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allo
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
-        response.read(64 * 1024)  # the answer is not used; read a little so the server is not cut off
-        return response.status
+        return response.status, response.read(max_answer_bytes)
     finally:
         connection.close()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from django.db import close_old_connections, connection
 
-from workflows.jobs import handlers, notify, queue, reconnect, timers
+from workflows.jobs import handlers, queue, reconnect, service, timers
 from workflows.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -166,11 +166,11 @@ class Worker:
         return count
 
     def run_external(self) -> int:
-        """Claim one due e-mail/webhook job, perform it outside any transaction, record it."""
+        """Claim one due e-mail, webhook or service-call job, perform it outside any
+        transaction, record it."""
         claimed = queue.claim_external(self.name, limit=1)
         for job in claimed:
-            error = notify.perform(job)
-            queue.finish_external(job, self.name, error)
+            error = service.perform_claimed(job, self.name)
             if error:
                 log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, error)
         return len(claimed)

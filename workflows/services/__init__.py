@@ -8,6 +8,7 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 
 from workflows.jobs.timers import fire_timer
 from workflows.services.attachments import add_attachment, withdraw_attachment
+from workflows.services.break_glass import open_break_glass, review_break_glass
 from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
@@ -28,10 +29,12 @@ __all__ = [
     "correlate_message",
     "fire_timer",
     "migrate_instances",
+    "open_break_glass",
     "preview_migration",
     "reassign_task",
     "record_consent",
     "retry_incident",
+    "review_break_glass",
     "revoke_consent",
     "set_incident_data",
     "start_case",

@@ -20,7 +20,6 @@ from permissions import rules
 from workflows import case_outcomes, input_limits, steps
 from workflows.forms import form_errors
 from workflows.models import (
-    Case,
     Event,
     EventKind,
     ProcessInstance,
@@ -182,7 +181,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
                 raise Conflict("task.not_open") from exc
 
         step = steps.Step(instance, actor=actor, acting_agency=task.agency, participants=completion.participants)
-        _merge_case_data(instance.case, data, task.agency_id, step.batch)
+        step.merge_case_data(data, task.agency_id)
         case_outcomes.record_outcome(
             schema, data, case=instance.case, actor=actor, agency_id=task.agency_id, element_id=task.element_id
         )
@@ -211,12 +210,3 @@ def _workable(task: Task | None, actor) -> Task:
     if rules.can_view_task(actor, task):
         raise Forbidden("task.other_agency", agency=task.agency.name)
     raise NotFound("task.not_found")
-
-
-def _merge_case_data(case: Case, data: dict, agency_id: int, batch) -> None:
-    """Called under the instance lock with the case row read under it: no lost update."""
-    if not data:
-        return
-    case.data = {**case.data, **data}
-    case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
-    batch.update(case, ("data", "data_sources"))

@@ -106,6 +106,16 @@ class Step:
         )
         return incident
 
+    def merge_case_data(self, data: dict, agency_id: int | None) -> None:
+        """Merge ``data`` into the case's data, each field's source ``agency_id``. Under the
+        instance lock with the case row read under it: no lost update."""
+        if not data:
+            return
+        case = self.instance.case
+        case.data = {**case.data, **data}
+        case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
+        self.batch.update(case, ("data", "data_sources"))
+
     def write(self) -> None:
         """Send what is queued: the events last, in the order they happened. Writers of
         derived rows (the insight summary tables) queue theirs in the same batch first."""
@@ -224,6 +234,14 @@ def advance(
     _send_to_outbox(step, thrown)
     if failure is None:
         outcome.created, outcome.cancelled = sync_tasks(step, runtime, workflow)
+        for element_id in queue.enqueue_service_jobs(step, runtime, workflow):
+            step.incident(
+                kind="lane-without-participant",
+                element_id=element_id,
+                error=f"external task {element_id!r} is fetched by an agency kind that does not take part in the case",
+            )
+            instance.status = InstanceStatus.INCIDENT
+            batch.update(instance, ("status",))
     if outcome.created:
         queue.enqueue_task_notifications(outcome.created, batch)
     if failure is not None:
@@ -243,20 +261,24 @@ def saved_workflow(instance: ProcessInstance, runtime: DefinitionRuntime) -> eng
 
 
 def _send_to_outbox(step: Step, thrown) -> None:
-    """Thrown messages go to the outbox, each with its timeline event."""
+    """Thrown messages go to the outbox, each with its timeline event and the job that
+    delivers it to the case waiting for it (``workflows.jobs.messages``)."""
+    if not thrown:
+        return
     instance = step.instance
-    step.batch.insert(
-        [
-            OutboxMessage(
-                name=message.name,
-                payload=message.payload,
-                correlations=message.correlations,
-                instance=instance,
-                case_id=instance.case_id,
-            )
-            for message in thrown
-        ]
-    )
+    outbox = [
+        OutboxMessage(
+            name=message.name,
+            payload=message.payload,
+            correlations=message.correlations,
+            instance=instance,
+            case_id=instance.case_id,
+        )
+        for message in thrown
+    ]
+    step.batch.insert(outbox)
+    step.batch.flush()  # the jobs name the rows by id
+    queue.enqueue_message_jobs(step, outbox)
     for message in thrown:
         step.event(EventKind.MESSAGE_THROWN, detail={"name": message.name})
 

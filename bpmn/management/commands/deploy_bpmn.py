@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bpmn.loading import bpmn_files, forms_for
+from bpmn.loading import bpmn_files, called_files, forms_for
 from bpmn.services import InvalidModel, deploy_definition
 from core.errors import ServiceError
 
@@ -39,6 +39,8 @@ class Command(BaseCommand):
                     filename=path.name,
                     check_permission=False,
                     routing=routing,
+                    # the processes its call activities call, from the files beside it
+                    called=called_files(path) or None,
                 )
             except InvalidModel as exc:
                 failed += 1

@@ -109,6 +109,17 @@ def routing_map_for(data: bytes) -> dict:
         return {}
 
 
+def _called(path: Path) -> dict:
+    """The files beside it that define the processes it calls, as deploy_bpmn finds them
+    (none before the engine took called files)."""
+    try:
+        from bpmn.loading import called_files
+    except ImportError:
+        return {}
+    called = called_files(path)
+    return {"called": called} if called else {}
+
+
 def run_file(path: Path, cast, *, use_map: bool = True) -> RunOutcome:
     from django.db import transaction
 
@@ -141,6 +152,7 @@ def _run(path: Path, cast, outcome: RunOutcome, use_map: bool) -> None:
             filename=path.name,
             check_permission=False,
             **({"routing": routing} if routing else {}),
+            **_called(path),
         )
     except InvalidModel as exc:
         outcome.outcome = "refused"

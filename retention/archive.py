@@ -1,0 +1,178 @@
+"""Archive export of a closed case: the case file as PDF/A plus Noark 5 arkivstruktur
+metadata, written to ``ARCHIVE_EXPORT_DIR`` through the job table (docs/data-protection.md).
+
+The package is a folder ``<reference>-<export id>/`` holding ``saksmappe.pdf`` (PDF/A-3b,
+made by WeasyPrint from HTML: the case-file fields as filled, the timeline, consents, the
+outcome) and ``arkivstruktur.xml`` (validated against ``schemas/noark5-arkivstruktur-subset.xsd``
+before it is written). It is written under a temporary name and renamed when complete, so
+the archive never picks up half a package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import weasyprint
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from lxml import etree
+
+from bpmn.registry import runtime_for
+from permissions.models import Consent
+from retention.models import ArchiveExport, ArchiveStatus
+from retention.rules import rules_for_process
+from workflows.models import Case, CaseOutcome, Event, ProcessInstance
+
+NOARK = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+SCHEMA = Path(__file__).with_name("schemas") / "noark5-arkivstruktur-subset.xsd"
+PDF_NAME, XML_NAME = "saksmappe.pdf", "arkivstruktur.xml"
+SYSTEM = "Brobygger"
+
+
+def case_file_fields(case: Case) -> list[tuple[str, str, object]]:
+    """(field, category, value) of the case's data that belong to the case file."""
+    rules = rules_for_process(case.process_key)
+    categories: dict[str, str] = {}
+    for definition_id in ProcessInstance.objects.filter(case=case).values_list("definition_id", flat=True):
+        categories.update(runtime_for(definition_id).field_rules.fields)
+    return [
+        (field, categories.get(field, "restricted"), value)
+        for field, value in (case.data or {}).items()
+        if rules.get(categories.get(field, "restricted"), rules["restricted"]).in_case_file
+    ]
+
+
+def case_file_pdf(case: Case, produced_at: datetime) -> bytes:
+    rules = rules_for_process(case.process_key)
+    html = render_to_string(
+        "retention/case_file.html",
+        {
+            "case": case,
+            "person": case.person if rules["identity"].in_case_file else None,
+            "fields": case_file_fields(case),
+            "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
+            "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
+            "outcome": CaseOutcome.objects.filter(case=case).select_related("kind").first(),
+            "produced_at": produced_at,
+        },
+    )
+    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+
+
+def _sub(parent, name: str, text: object = None):
+    element = etree.SubElement(parent, f"{{{NOARK}}}{name}")
+    if text is not None:
+        element.text = str(text)
+    return element
+
+
+def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
+    """The Noark 5 metadata of the package (the subset our schema describes)."""
+    when = produced_at.isoformat()
+    closed = (case.closed_at or produced_at).isoformat()
+    year, _, sequence = case.reference.rpartition("-")
+    root = etree.Element(f"{{{NOARK}}}arkiv", nsmap={None: NOARK, "xsi": XSI})
+    for name, text in (("systemID", uuid.uuid4()), ("tittel", SYSTEM), ("arkivstatus", "Avsluttet")):
+        _sub(root, name, text)
+    _sub(root, "opprettetDato", when)
+    _sub(root, "opprettetAv", SYSTEM)
+    part = _sub(root, "arkivdel")
+    for name, text in (
+        ("systemID", uuid.uuid4()),
+        ("tittel", "Boligsosialt arbeid"),
+        ("arkivdelstatus", "Avsluttet periode"),
+        ("opprettetDato", when),
+        ("opprettetAv", SYSTEM),
+    ):
+        _sub(part, name, text)
+    folder = _sub(part, "mappe")
+    folder.set(f"{{{XSI}}}type", "saksmappe")
+    for name, text in (
+        ("systemID", uuid.uuid4()),
+        ("mappeID", case.reference),
+        ("tittel", f"{case.process_key} {case.reference}"),
+        ("opprettetDato", case.opened_at.isoformat()),
+        ("opprettetAv", SYSTEM),
+        ("avsluttetDato", closed),
+        ("avsluttetAv", SYSTEM),
+    ):
+        _sub(folder, name, text)
+    record = _sub(folder, "registrering")
+    for name, text in (
+        ("systemID", uuid.uuid4()),
+        ("opprettetDato", when),
+        ("opprettetAv", SYSTEM),
+        ("arkivertDato", when),
+        ("arkivertAv", SYSTEM),
+    ):
+        _sub(record, name, text)
+    document = _sub(record, "dokumentbeskrivelse")
+    for name, text in (
+        ("systemID", uuid.uuid4()),
+        ("dokumenttype", "Saksmappe"),
+        ("dokumentstatus", "Dokumentet er ferdigstilt"),
+        ("tittel", f"Saksmappe {case.reference}"),
+        ("opprettetDato", when),
+        ("opprettetAv", SYSTEM),
+        ("tilknyttetRegistreringSom", "Hoveddokument"),
+        ("dokumentnummer", 1),
+        ("tilknyttetDato", when),
+        ("tilknyttetAv", SYSTEM),
+    ):
+        _sub(document, name, text)
+    obj = _sub(document, "dokumentobjekt")
+    for name, text in (
+        ("versjonsnummer", 1),
+        ("variantformat", "Arkivformat"),
+        ("format", "PDF/A-3b"),
+        ("opprettetDato", when),
+        ("opprettetAv", SYSTEM),
+        ("referanseDokumentfil", PDF_NAME),
+        ("sjekksum", hashlib.sha256(pdf).hexdigest()),
+        ("sjekksumAlgoritme", "SHA256"),
+        ("filstoerrelse", len(pdf)),
+    ):
+        _sub(obj, name, text)
+    for name, text in (
+        ("saksaar", year.rpartition("-")[2] if year else case.opened_at.year),
+        ("sakssekvensnummer", int(sequence) if sequence.isdigit() else case.pk),
+        ("saksdato", timezone.localdate(case.opened_at).isoformat()),
+        ("administrativEnhet", case.coordinator_agency.name),
+        ("saksansvarlig", case.coordinator_agency.name),
+        ("saksstatus", "Avsluttet"),
+    ):
+        _sub(folder, name, text)
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    validate(xml)
+    return xml
+
+
+def validate(xml: bytes) -> None:
+    """Raise ``etree.DocumentInvalid`` when ``xml`` breaks the schema of the subset."""
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    schema.assertValid(etree.fromstring(xml))
+
+
+def write_package(export: ArchiveExport) -> None:
+    """Build the package of ``export`` and write it to ``ARCHIVE_EXPORT_DIR``; the export
+    is then done (runs in the job's transaction, which holds the export row)."""
+    case = Case.objects.select_related("person", "coordinator_agency").get(pk=export.case_id)
+    produced_at = timezone.now()
+    pdf = case_file_pdf(case, produced_at)
+    xml = arkivstruktur(case, pdf, produced_at)
+    target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
+    name = f"{case.reference}-{export.pk}"
+    partial = target / f".{name}.partial"
+    partial.mkdir(parents=True, exist_ok=False)
+    (partial / PDF_NAME).write_bytes(pdf)
+    (partial / XML_NAME).write_bytes(xml)
+    os.replace(partial, target / name)
+    export.status, export.done_at, export.package = ArchiveStatus.DONE, timezone.now(), name
+    export.sha256 = hashlib.sha256(xml).hexdigest()
+    export.save(update_fields=["status", "done_at", "package", "sha256"])

@@ -1,0 +1,78 @@
+"""Break-glass over HTTP, tried by every demo user: only a participant opens, only for
+themselves; only the coordinator and the auditor read the openings; only the auditor reviews."""
+
+import pytest
+
+from permissions.models import AccessLog, BreakGlass
+
+REASON = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg nå"
+SECRET = "LAR, oppfølging hver uke"
+
+
+@pytest.fixture
+def case_id(prison_case):
+    prison_case.data = {**(prison_case.data or {}), "treatment_plan": SECRET}
+    prison_case.save(update_fields=["data"])
+    return prison_case.pk
+
+
+def _health(client, case_id):
+    return client.get(f"/api/v1/cases/{case_id}/").json()["data"]["health"]
+
+
+def test_a_participant_opens_health_for_themselves_only(case_id, client_for):
+    nils, nora = client_for("nils"), client_for("nora")
+    url = f"/api/v1/cases/{case_id}/break-glass/"
+    assert _health(nils, case_id)["visible"] is False
+
+    short = nils.post(url, {"category": "health", "reason": "akutt"}, format="json")
+    assert short.status_code == 400 and short.json()["errors"][0]["field"] == "reason"
+    assert nils.post(url, {"category": "health"}, format="json").status_code == 400
+
+    opened = nils.post(url, {"category": "health", "reason": REASON}, format="json")
+    assert opened.status_code == 201, opened.json()
+    body = opened.json()
+    assert body["active"] is True and body["reason"] == REASON and body["agency"]["kind"] == "nav"
+    health = _health(nils, case_id)
+    assert health["values"]["treatment_plan"] == SECRET and health["basis"] == f"break-glass:{body['id']}"
+    assert SECRET not in str(nora.get(f"/api/v1/cases/{case_id}/").json())
+    assert SECRET not in str(client_for("kari").get(f"/api/v1/cases/{case_id}/").json())
+
+
+@pytest.mark.parametrize(
+    ("username", "status"), [("siri", 404), ("ada", 404), ("aud", 404), ("oscar", 404), (None, 401)]
+)
+def test_outsiders_cannot_open_or_read_openings(username, status, case_id, client_for):
+    client = client_for(username)
+    url = f"/api/v1/cases/{case_id}/break-glass/"
+    assert client.post(url, {"category": "health", "reason": REASON}, format="json").status_code == status
+    assert not BreakGlass.objects.exists()
+    if username != "aud":
+        assert client.get(url).status_code == status
+
+
+def test_who_reads_the_openings_and_who_reviews_them(case_id, client_for):
+    nils = client_for("nils")
+    grant = nils.post(
+        f"/api/v1/cases/{case_id}/break-glass/", {"category": "health", "reason": REASON}, format="json"
+    ).json()
+    url = f"/api/v1/cases/{case_id}/break-glass/"
+    assert nils.get(url).status_code == 403
+    assert client_for("helga").get(url).status_code == 403
+    listed = client_for("bjorn").get(url).json()["results"]
+    assert [(row["id"], row["username"], row["reason"]) for row in listed] == [(grant["id"], "nils", REASON)]
+    assert client_for("aud").get(url).status_code == 200
+
+    for username in ("nils", "bjorn", "ada", "siri", "oscar"):
+        assert client_for(username).get("/api/v1/break-glass/").status_code == 403
+        assert client_for(username).post(f"/api/v1/break-glass/{grant['id']}/review/").status_code == 404
+    aud = client_for("aud")
+    assert [row["id"] for row in aud.get("/api/v1/break-glass/").json()["results"]] == [grant["id"]]
+    reviewed = aud.post(f"/api/v1/break-glass/{grant['id']}/review/", {"note": "I orden"}, format="json")
+    assert reviewed.status_code == 200 and reviewed.json()["reviewed_by"] == "aud"
+    assert aud.post(f"/api/v1/break-glass/{grant['id']}/review/").status_code == 409
+    assert aud.get("/api/v1/break-glass/").json()["count"] == 0
+    assert AccessLog.objects.filter(action="review", break_glass_id=grant["id"]).count() == 1
+
+    log = client_for("bjorn").get(f"/api/v1/cases/{case_id}/access-log/").json()["results"]
+    assert any(row["break_glass_reason"] == REASON and row["action"] == "break_glass" for row in log)

@@ -1,0 +1,132 @@
+"""External tasks in Camunda's style: an agency's system fetches and locks by topic with
+its API token, completes with variables checked against the task's form, reports
+failures; a killed worker's lease runs out and the task is fetched again and completes once."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bpmn.services import deploy_definition
+from permissions.models import AccessLog
+from tests.clock import Clock
+from tests.workflows.helpers import PERSON, open_tasks
+from tests.workflows.service_models import FORMS, external_model
+from workflows import services
+from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus
+
+FETCH = "/api/v1/external-tasks/fetch-and-lock/"
+TOPIC = {"topicName": "housing-register", "lockDuration": 60000}
+
+
+@pytest.fixture
+def waiting(db, users, agencies):
+    deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
+    case = services.start_case(
+        actor=users["nils"], process_key="register_check", person=PERSON, participants={"nav": agencies["nav"].pk}
+    )
+    (ask,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    return case
+
+
+def fetch(client, worker="w1", topics=(TOPIC,)):
+    response = client.post(FETCH, {"workerId": worker, "maxTasks": 5, "topics": list(topics)}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def complete(client, task_id, worker="w1", **variables):
+    body = {"workerId": worker, "variables": {name: {"value": value} for name, value in variables.items()}}
+    return client.post(f"/api/v1/external-tasks/{task_id}/complete/", body, format="json")
+
+
+def test_fetch_lock_and_complete(client_for, waiting, users):
+    nils = client_for("nils")
+    (task,) = fetch(nils)
+    assert task["topicName"] == "housing-register" and task["activityId"] == "Service_1"
+    assert task["variables"] == {"applicant_id": {"value": "A-17"}}  # only what the task declares
+    assert task["caseReference"] == waiting.reference
+    log = AccessLog.objects.get(item=f"external-task:{task['id']}")
+    assert (log.user, log.action, log.case_id) == (users["nils"], "export", waiting.pk)
+    assert fetch(nils) == []  # locked
+
+    bad = complete(nils, task["id"], register_status="maybe")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "register_status"
+    assert complete(nils, task["id"], register_status="listed", other=1).status_code == 400
+
+    assert complete(nils, task["id"], register_status="listed").status_code == 204
+    assert [t.element_id for t in open_tasks(waiting)] == ["Task_check"]
+    waiting.refresh_from_db()
+    assert waiting.data["register_status"] == "listed"
+    assert waiting.data_sources["register_status"] == users["nils"].memberships.first().agency_id
+    assert complete(nils, task["id"], register_status="listed").status_code == 409
+    assert Event.objects.filter(case=waiting, kind=EventKind.SERVICE_CALLED).count() == 1
+
+
+def test_a_killed_worker_the_lease_runs_out_another_completes_once(client_for, waiting, monkeypatch):
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    nils, nora = client_for("nils"), client_for("nora")
+    (first,) = fetch(nils, "worker-a", [{"topicName": "housing-register", "lockDuration": 5000}])
+    # worker A dies; after the lock runs out the task is fetched again
+    assert fetch(nora, "worker-b") == []
+    clock.advance(seconds=6)
+    (again,) = fetch(nora, "worker-b")
+    assert again["id"] == first["id"]
+
+    assert complete(nils, first["id"], "worker-a", register_status="listed").status_code == 409
+    assert complete(nora, again["id"], "worker-b", register_status="not_listed").status_code == 204
+    assert complete(nils, first["id"], "worker-a", register_status="listed").status_code == 409
+    assert Event.objects.filter(case=waiting, kind=EventKind.SERVICE_CALLED).count() == 1
+    assert [t.element_id for t in open_tasks(waiting)] == ["Task_check"]
+
+
+def test_failure_with_retries_then_an_incident_the_admin_retries(client_for, waiting, users):
+    nils = client_for("nils")
+    (task,) = fetch(nils)
+    url = f"/api/v1/external-tasks/{task['id']}/failure/"
+    body = {"workerId": "w1", "errorMessage": "register down", "retries": 1, "retryTimeout": 0}
+    assert nils.post(url, body, format="json").status_code == 204
+    (task,) = fetch(nils)
+    assert nils.post(url, {**body, "retries": 0}, format="json").status_code == 204
+    job = Job.objects.get(pk=task["id"])
+    assert job.status == JobStatus.FAILED
+    incident = Incident.objects.get(job=job)
+    assert incident.kind == "external_task-failed" and incident.error == "register down"
+    assert fetch(nils) == []
+
+    services.retry_incident(actor=users["ada"], incident_id=incident.pk)
+
+    (task,) = fetch(nils)
+    assert complete(nils, task["id"], register_status="listed").status_code == 204
+
+
+@pytest.mark.parametrize("username", ["kari", "helga", "bjorn", "siri", "ada", "aud", "oscar"])
+def test_other_agencies_neither_fetch_nor_complete(client_for, waiting, username):
+    (task,) = fetch(client_for("nils"))
+    other = client_for(username)
+    assert fetch(other) == []
+    assert complete(other, task["id"], register_status="listed").status_code == 404
+    failure = {"workerId": "w1", "errorMessage": "x"}
+    assert other.post(f"/api/v1/external-tasks/{task['id']}/failure/", failure, format="json").status_code == 404
+    assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
+    assert client_for(None).post(FETCH, {"workerId": "w", "topics": [TOPIC]}, format="json").status_code in (401, 403)
+
+
+def test_another_worker_of_the_same_agency_cannot_complete_a_locked_task(client_for, waiting):
+    (task,) = fetch(client_for("nils"), "worker-a")
+    assert complete(client_for("nora"), task["id"], "worker-a", register_status="listed").status_code == 409
+    assert Job.objects.filter(kind=JobKind.EXTERNAL_TASK, status=JobStatus.RUNNING).count() == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"workerId": "w", "topics": [{"topicName": "t", "lockDuration": 10}]},
+        {"workerId": "w", "topics": "t"},
+        {"topics": [TOPIC]},
+        {"workerId": "w", "topics": [TOPIC], "maxTasks": 0},
+        {"workerId": "w", "topics": [TOPIC], "surprise": 1},
+    ],
+)
+def test_bad_fetch_bodies_are_400(client_for, waiting, body):
+    assert client_for("nils").post(FETCH, body, format="json").status_code == 400

@@ -1,0 +1,86 @@
+"""Archive export of a closed case: a PDF/A case file and Noark 5 metadata that validates
+against the subset's schema, written by a worker through the job table; recorded on the
+case and in the access log; afterwards the case may be erased on request."""
+
+import hashlib
+import re
+import zlib
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from permissions.models import AccessLog
+from retention.archive import NOARK, PDF_NAME, XML_NAME, validate
+from retention.models import ArchiveExport, ArchiveStatus
+from workflows.jobs import handlers
+from workflows.models import Job, JobKind
+
+from .helpers import NAME, NATIONAL_ID, api, erase
+
+pytestmark = pytest.mark.postgres
+
+
+def xmp_of(pdf: bytes) -> str:
+    """The PDF's XMP metadata (its streams decompressed)."""
+    texts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            texts.append(zlib.decompress(stream).decode("utf-8", "replace"))
+        except zlib.error:
+            texts.append(stream.decode("utf-8", "replace"))
+    return next(text for text in texts if "pdfaid" in text)
+
+
+def test_a_closed_case_is_exported_then_may_be_erased(closed_case, users, settings, tmp_path):
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    assert erase(users["bjorn"], closed_case).status_code == 409  # the archive duty
+    answer = api(users["bjorn"]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/")
+    assert answer.status_code == 202 and answer.json()["status"] == "pending"
+    assert api(users["bjorn"]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/").status_code == 409
+    assert Job.objects.filter(kind=JobKind.ARCHIVE_EXPORT, case=closed_case).count() == 1
+    assert handlers.run_one("test") == 1
+
+    export = ArchiveExport.objects.get(case=closed_case)
+    assert export.status == ArchiveStatus.DONE and export.requested_by == users["bjorn"]
+    package = Path(tmp_path) / export.package
+    assert sorted(p.name for p in package.iterdir()) == sorted([PDF_NAME, XML_NAME])
+    assert not list(Path(tmp_path).glob(".*partial"))
+    xml, pdf = (package / XML_NAME).read_bytes(), (package / PDF_NAME).read_bytes()
+    validate(xml)  # the package's metadata follows the schema
+    assert hashlib.sha256(xml).hexdigest() == export.sha256
+    tree = etree.fromstring(xml)
+    ns = {"n": NOARK}
+    assert tree.findtext(".//n:mappe/n:mappeID", namespaces=ns) == closed_case.reference
+    assert tree.findtext(".//n:dokumentobjekt/n:sjekksum", namespaces=ns) == hashlib.sha256(pdf).hexdigest()
+    assert int(tree.findtext(".//n:dokumentobjekt/n:filstoerrelse", namespaces=ns)) == len(pdf)
+    # PDF/A-3b: the identification in its XMP metadata
+    assert pdf.startswith(b"%PDF-")
+    xmp = xmp_of(pdf)
+    assert re.search(r"pdfaid:part[^0-9]*3", xmp) and re.search(r"pdfaid:conformance[^A-Z]*B", xmp)
+    # recorded in the access log as an export
+    row = AccessLog.objects.get(case=closed_case, action="export")
+    assert (row.username, row.item) == ("bjorn", f"archive-export:{export.pk}")
+    # the archive duty is met: the case may now be erased on request
+    assert erase(users["bjorn"], closed_case).status_code == 201
+
+
+def test_the_schema_refuses_a_package_that_breaks_it(closed_case, users, settings, tmp_path):
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    api(users["bjorn"]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/")
+    handlers.run_one("test")
+    export = ArchiveExport.objects.get(case=closed_case)
+    xml = (Path(tmp_path) / export.package / XML_NAME).read_bytes()
+    broken = xml.replace(b"<sjekksum>", b"<sjekksum>zz", 1)
+    with pytest.raises(etree.DocumentInvalid):
+        validate(broken)
+    assert NAME.encode() not in xml and NATIONAL_ID.encode() not in xml  # metadata names no person
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [("kari", 403), ("nils", 403), ("aud", 403), ("ada", 404), ("siri", 404), ("oscar", 404)],
+)
+def test_nobody_but_the_coordinator_exports(closed_case, users, username, expected):
+    assert api(users[username]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/").status_code == expected
+    assert not ArchiveExport.objects.exists() and not Job.objects.filter(kind=JobKind.ARCHIVE_EXPORT).exists()

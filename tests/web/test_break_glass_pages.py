@@ -1,0 +1,66 @@
+"""Break-glass through the pages: the form on the case page, the coordinator's list, the
+auditor's review list and action; outsiders refused."""
+
+import pytest
+
+from permissions.models import BreakGlass
+
+from .conftest import HEALTH_PLAN, INTAKE_NO_HOME, open_task
+
+pytestmark = pytest.mark.django_db
+
+SECRET = HEALTH_PLAN["treatment_plan"]
+REASON = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg nå"
+
+
+@pytest.fixture
+def case_with_health(web, prison_case):
+    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
+    web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
+    return prison_case
+
+
+def test_nils_opens_health_in_an_emergency_and_only_he_sees_it(web, case_with_health):
+    case, nils = case_with_health, web("nils")
+    url = f"/cases/{case.pk}/"
+    page = nils.get(url).content.decode()
+    assert 'id="break-glass-category"' in page and SECRET not in page
+    assert 'id="break-glass-list"' not in page  # the openings are for the coordinator
+
+    short = nils.post(f"{url}break-glass/", {"category": "health", "reason": "akutt"})
+    assert short.status_code == 400 and "minst 20 tegn" in short.content.decode()
+    assert not BreakGlass.objects.exists()
+
+    assert nils.post(f"{url}break-glass/", {"category": "health", "reason": REASON}).status_code == 302
+    page = nils.get(url).content.decode()
+    assert SECRET in page and "Du har nødtilgang til helse" in page
+    assert SECRET not in web("nora").get(url).content.decode()
+
+    coordinator = web("bjorn").get(url).content.decode()
+    assert 'id="break-glass-list"' in coordinator and REASON in coordinator
+    report = web("bjorn").get(f"{url}person-access-report/").content.decode()
+    assert REASON in report and "nødtilgang" in report
+
+
+@pytest.mark.parametrize("username", ["siri", "ada", "aud", "oscar"])
+def test_outsiders_cannot_open(username, web, case_with_health):
+    response = web(username).post(
+        f"/cases/{case_with_health.pk}/break-glass/", {"category": "health", "reason": REASON}
+    )
+    assert response.status_code == 404
+    assert not BreakGlass.objects.exists()
+
+
+def test_the_auditor_reviews_from_the_list(web, case_with_health):
+    web("nils").post(f"/cases/{case_with_health.pk}/break-glass/", {"category": "health", "reason": REASON})
+    grant = BreakGlass.objects.get()
+    for username in ("nils", "bjorn", "ada"):
+        assert web(username).get("/break-glass/").status_code == 403
+        assert web(username).post(f"/break-glass/{grant.pk}/review/").status_code == 404
+    aud = web("aud")
+    page = aud.get("/break-glass/").content.decode()
+    assert REASON in page and case_with_health.reference in page and 'href="/break-glass/"' in page
+    assert aud.post(f"/break-glass/{grant.pk}/review/", {"note": "I orden"}).status_code == 302
+    assert "Ingenting venter på kontroll." in aud.get("/break-glass/").content.decode()
+    grant.refresh_from_db()
+    assert grant.reviewed_by.username == "aud" and grant.review_note == "I orden"

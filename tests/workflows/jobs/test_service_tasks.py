@@ -1,0 +1,188 @@
+"""Service tasks through the HTTP connector: the fields the task declares POSTed to a real
+server on 127.0.0.1, signed like the webhooks; the JSON answer taken into the declared
+fields; back-off, an incident, a retry; and a worker killed after the call."""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from uuid import UUID
+
+import pytest
+
+from bpmn.engine import runtime as engine
+from bpmn.registry import runtime_for
+from bpmn.services import deploy_definition
+from tests.clock import Clock
+from tests.workflows.helpers import PERSON, open_tasks
+from tests.workflows.service_models import FORMS, connector_model
+from workflows import services
+from workflows.jobs import queue, service
+from workflows.jobs.worker import Worker
+from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus, ServiceConnector, Task
+
+pytestmark = pytest.mark.django_db
+SECRET = "connector-secret"
+
+
+class Registry:
+    """The agency's income register: answers ``answers`` in turn (status, body), then the last."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.calls = []  # (idempotency key, signature, body)
+        registry = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                registry.calls.append((self.headers["Idempotency-Key"], self.headers["X-Brobygger-Signature"], body))
+                status, answer = registry.answers.pop(0) if len(registry.answers) > 1 else registry.answers[0]
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(answer).encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/income"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+GOOD = (200, {"income": 41000, "income_source": "a-ordningen", "not_declared": "dropped"})
+
+
+@pytest.fixture
+def connector_setup(settings, agencies):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the register runs on loopback
+    settings.BROBYGGER = {
+        **settings.BROBYGGER,
+        "JOB_MAX_ATTEMPTS": 3,
+        "JOB_BACKOFF_BASE_SECONDS": 10,
+        "JOB_BACKOFF_CAP_SECONDS": 15,
+        "WEBHOOK_TIMEOUT_SECONDS": 5,
+    }
+    deploy_definition(actor=None, bpmn_xml=connector_model(), forms=FORMS, check_permission=False)
+
+    def make(answers):
+        registry = Registry(answers)
+        ServiceConnector.objects.create(name="income-register", url=registry.url, secret=SECRET, agency=agencies["nav"])
+        return registry
+
+    yield make
+
+
+def waiting_case(users, agencies):
+    case = services.start_case(
+        actor=users["nils"], process_key="income_check", person=PERSON, participants={"nav": agencies["nav"].pk}
+    )
+    (ask,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    return case
+
+
+def ready_task_data(case) -> dict:
+    instance = case.instances.get()
+    workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
+    (ready,) = engine.ready_user_tasks(workflow)
+    return workflow.get_task_from_id(UUID(ready.id)).data
+
+
+def service_job(case):
+    return Job.objects.get(case=case, kind=JobKind.SERVICE)
+
+
+def test_the_declared_fields_are_posted_signed_and_the_answer_is_taken(connector_setup, users, agencies):
+    registry = connector_setup([GOOD])
+    case = waiting_case(users, agencies)
+    job = service_job(case)
+    assert job.status == JobStatus.PENDING and job.payload["element_id"] == "Service_1"
+
+    Worker(name="w").run(once=True)
+
+    (key, signature, body) = registry.calls[0]
+    assert key == str(job.pk)
+    assert signature == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    sent = json.loads(body)
+    assert sent["fields"] == {"applicant_id": "A-17", "year": 2026}  # what the task declares, nothing else
+    assert sent["case_reference"] == case.reference and PERSON["national_id"] not in body.decode()
+    (check,) = open_tasks(case)
+    assert check.element_id == "Task_check"
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    event = Event.objects.get(case=case, kind=EventKind.SERVICE_CALLED)
+    assert event.detail["taken"] == ["income", "income_source"] and "41000" not in json.dumps(event.detail)
+    data = ready_task_data(case)
+    assert data["income"] == 41000 and "not_declared" not in data
+    case.refresh_from_db()
+    assert case.data["income"] == 41000 and case.data_sources["income"] == agencies["nav"].pk
+
+
+def test_failures_back_off_then_an_incident_then_a_retry_completes(connector_setup, users, agencies, monkeypatch):
+    registry = connector_setup([(503, {}), (503, {}), (503, {}), GOOD])
+    case = waiting_case(users, agencies)
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    for _ in range(3):
+        Worker(name="w").run(once=True)
+        clock.advance(seconds=20)
+    job = service_job(case)
+    assert job.status == JobStatus.FAILED and job.attempts == 3 and "503" in job.last_error
+    incident = Incident.objects.get(job=job)
+    assert incident.kind == "service-failed" and incident.element_id == "Service_1"
+    assert open_tasks(case) == []
+
+    services.retry_incident(actor=users["ada"], incident_id=incident.pk)
+
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None
+    assert [t.element_id for t in open_tasks(case)] == ["Task_check"]
+    assert len({key for key, _, _ in registry.calls}) == 1  # every attempt carried the job id
+
+
+def test_an_answer_that_does_not_meet_the_form_is_a_failed_attempt(connector_setup, users, agencies):
+    connector_setup([(200, {"income": "a lot"})])
+    case = waiting_case(users, agencies)
+    Worker(name="w").run(once=True)
+    job = service_job(case)
+    assert job.status == JobStatus.PENDING and job.attempts == 1
+    assert "income" in job.last_error and "a lot" not in job.last_error
+    assert open_tasks(case) == []
+
+
+def test_no_connector_configured_is_a_failed_attempt_naming_it(connector_setup, users, agencies, settings):
+    case = waiting_case(users, agencies)
+    Worker(name="w").run(once=True)
+    assert "income-register" in service_job(case).last_error
+
+
+def test_a_killed_worker_the_lease_runs_out_the_task_completes_once(connector_setup, users, agencies, monkeypatch):
+    registry = connector_setup([GOOD])
+    case = waiting_case(users, agencies)
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    (claimed_by_a,) = [job for job in queue.claim_external("worker-a") if job.kind == JobKind.SERVICE]
+    service._call_connector(claimed_by_a)  # worker A makes the call, then is killed before recording it
+
+    clock.advance(seconds=queue.conf("JOB_LEASE_SECONDS") + 1)
+    (claimed_by_b,) = [job for job in queue.claim_external("worker-b") if job.kind == JobKind.SERVICE]
+    assert claimed_by_b.pk == claimed_by_a.pk
+    assert service.perform_claimed(claimed_by_b, "worker-b") is None
+    # worker A comes back (a stalled process, not a dead one): its lease is gone
+    assert service.run_http_job(claimed_by_a, "worker-a") is None
+
+    assert Task.objects.filter(case=case, element_id="Task_check").count() == 1
+    assert Event.objects.filter(case=case, kind=EventKind.SERVICE_CALLED).count() == 1
+    assert {key for key, _, _ in registry.calls} == {str(claimed_by_a.pk)}  # same Idempotency-Key each time
+    assert service_job(case).status == JobStatus.DONE
+
+
+def test_a_connector_on_an_internal_address_is_refused(connector_setup, users, agencies, settings):
+    connector_setup([GOOD])
+    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    case = waiting_case(users, agencies)
+    Worker(name="w").run(once=True)
+    assert "non-public" in service_job(case).last_error
+    assert open_tasks(case) == []

@@ -1,0 +1,65 @@
+"""Web UI: break-glass. The case page's section (the form that opens a masked category with a
+written reason, posted to ``web.cases.break_glass_open``; the openings for the coordinator);
+the auditors' review list and its action. The services are ``workflows.services.break_glass``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import Conflict, InvalidInput
+from permissions import rules
+from web.pages import error_text, field_errors, ui_view
+from workflows import selectors, services
+
+
+def break_glass_section(user, case, *, values=None, errors=None) -> dict:
+    """What the case page shows: the form (categories masked for the user), the user's own
+    openings in force, and every opening with its reason for the coordinator and auditors."""
+    access = rules.case_access(user, case)
+    mine = rules.active_break_glass(case, user)
+    categories = rules.break_glass_categories(
+        access, selectors.case_field_rules(case), rules.active_consents(case), mine
+    )
+    by_field: dict[str, list[str]] = {}
+    for error in field_errors(errors):
+        by_field.setdefault(str(error.get("field", "")), []).append(str(error.get("message", "")))
+    return {
+        "can_open": rules.can_break_glass(user, case) and bool(categories),
+        "categories": [(c, rules.CATEGORY_LABELS[c]) for c in categories],
+        "mine": [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in mine],
+        "hours": settings.BREAK_GLASS_HOURS,
+        "all": (
+            [(g, rules.CATEGORY_LABELS.get(g.category, g.category)) for g in _openings(user, case)]
+            if rules.can_view_break_glass(user, case)
+            else None
+        ),
+        "values": values or {},
+        "errors": by_field,
+    }
+
+
+def _openings(user, case):
+    return selectors.break_glass_for_case(actor=user, case=case).order_by("-opened_at", "-id")[:100]
+
+
+@ui_view
+def review_list(request):
+    grants = selectors.break_glass_to_review(request.user)
+    rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants[:200]]
+    return render(request, "cases/break_glass_review.html", {"rows": rows})
+
+
+@require_POST
+@ui_view
+def review(request, grant_pk):
+    try:
+        services.review_break_glass(actor=request.user, grant_id=grant_pk, note=request.POST.get("note", ""))
+    except (Conflict, InvalidInput) as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The emergency access is marked as reviewed."))
+    return redirect("break-glass-review")

@@ -1,0 +1,99 @@
+"""Delivering a thrown message (an intermediate throw or end event) to the case that waits
+for it, through the job table.
+
+The step that throws writes the outbox row and one ``message`` job in its transaction.
+The job runs like the other jobs of ``workflows.jobs.handlers``: claimed with ``SKIP
+LOCKED`` and delivered inside the transaction that holds it and the receiver's instance
+lock, so a message is caught once however many workers run, and a worker killed half-way
+rolls the delivery back with the claim.
+
+Which instance catches it, BPMN's way: one that waits for the message's name and whose
+correlation (SpiffWorkflow compares the message's correlation properties with the
+receiver's) matches. A message goes only to cases of the same person as the case that
+threw it: a model cannot carry one person's data into another person's case. A message
+without correlation properties goes only to another instance of the same case. Nothing
+waiting yet (the receiver has not reached its catch event) is a failed attempt: the job
+backs off and tries again, and the last attempt opens an incident on the sender.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from bpmn.engine import events as engine_events
+from bpmn.engine import runtime as engine
+from bpmn.engine.events import NoWaitingEvent
+from bpmn.registry import runtime_for
+from workflows import steps
+from workflows.jobs import handlers, queue
+from workflows.models import (
+    LIVE_INSTANCE_STATUSES,
+    EventKind,
+    Job,
+    JobKind,
+    OutboxMessage,
+    OutboxStatus,
+    ProcessInstance,
+)
+
+
+class NothingWaits(Exception):
+    """No instance waits for the message now (or none of them correlates)."""
+
+
+def _receivers(message: OutboxMessage):
+    """Live instances that may catch ``message``, locked (``SKIP LOCKED``: a busy one is
+    tried on the next attempt), the sender's other instances first."""
+    sender = message.instance
+    same_person = Q(case__person_id=message.case.person_id)
+    if not message.correlations:
+        same_person = Q(case_id=message.case_id)
+    candidates = (
+        ProcessInstance.objects.filter(same_person, status__in=LIVE_INSTANCE_STATUSES)
+        .exclude(pk=sender.pk)
+        .values_list("id", "definition_id", "case_id")
+    )
+    waiting_for_name = [
+        (pk, case_id)
+        for pk, definition_id, case_id in candidates
+        if message.name in runtime_for(definition_id).messages
+    ]
+    waiting_for_name.sort(key=lambda item: (item[1] != message.case_id, item[0]))
+    for pk, _case_id in waiting_for_name:
+        instance = steps.locked_instances(skip_locked=True).filter(pk=pk).first()
+        if instance is not None:
+            yield instance
+
+
+def deliver(job: Job) -> None:
+    """Deliver the job's outbox message to the one instance that catches it (raises
+    NothingWaits when none does: the attempt is counted and the job backs off)."""
+    message = OutboxMessage.objects.select_related("instance", "case").filter(pk=job.payload.get("outbox_id")).first()
+    if message is None or message.status != OutboxStatus.PENDING:
+        return
+    for instance in _receivers(message):
+        runtime, workflow = steps.load(instance)
+        if message.name not in engine_events.waiting_message_names(workflow):
+            continue
+        if message.correlations and not engine_events.correlation_matches(workflow, message.correlations):
+            continue
+        step = steps.Step(instance, ready_before={task.id for task in engine.ready_user_tasks(workflow)})
+        try:
+            element_ids = engine_events.deliver_message(workflow, message.name, message.payload, message.correlations)
+        except NoWaitingEvent:
+            element_ids = []
+        if not element_ids:
+            continue  # waits for the name, but its correlation does not match
+        step.event(
+            EventKind.MESSAGE_RECEIVED,
+            element_id=element_ids[0],
+            detail={"name": message.name, "from_case": message.case.reference, "fields": sorted(message.payload)},
+        )
+        steps.advance(step, runtime, workflow)
+        message.status, message.delivered_at = OutboxStatus.DELIVERED, queue.now()
+        message.save(update_fields=["status", "delivered_at"])
+        return
+    raise NothingWaits(f"no case waits for the message {message.name!r} with its correlation now")
+
+
+handlers.register(JobKind.MESSAGE, deliver)

@@ -1,0 +1,225 @@
+"""Service tasks through the job table: each started service task gets one job, and the
+task is completed exactly once, in the transaction that marks its job done.
+
+* ``http``: the worker claims the job with a lease, evaluates the fields the task declares,
+  POSTs them to the connector the model names (signed like the webhooks, through their
+  address guard, the job id as ``Idempotency-Key``), then, holding the job row and the
+  instance lock, checks that it still holds the lease, validates the JSON answer against the
+  task's form, takes the declared fields into the task and completes it. A failure backs off
+  and retries; the last one opens an incident (retry it from the incidents list). A worker
+  killed after the call leaves the job leased: when the lease runs out another worker calls
+  again with the same ``Idempotency-Key``, and the task completes once.
+* ``external``: an agency's own system fetches and locks the job by topic
+  (``workflows.services.external_tasks``); completing goes through ``complete_with_answer``
+  too.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from bpmn.engine import runtime as engine
+from bpmn.engine import service_tasks as engine_services
+from bpmn.engine.errors import EngineError, TaskStateError
+from bpmn.registry import runtime_for
+from core.errors import InvalidInput, field_error
+from workflows import input_limits, steps
+from workflows.forms import form_errors
+from workflows.jobs import notify, queue, webhook_transport
+from workflows.models import (
+    EventKind,
+    InstanceStatus,
+    Job,
+    JobKind,
+    JobStatus,
+    ServiceConnector,
+)
+
+MAX_ANSWER_BYTES = 256 * 1024
+
+
+# --- the fields sent -----------------------------------------------------------------------
+
+
+def service_inputs(job: Job) -> dict[str, Any]:
+    """The fields the task declares, from the instance's saved state (no lock: a read)."""
+    instance = job.instance
+    if instance is None:
+        raise TaskStateError("the job's instance is gone")
+    workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
+    return engine_services.service_inputs(workflow, job.payload["task_id"])
+
+
+# --- completing (the job row and the instance locked) --------------------------------------
+
+
+def taken_fields(runtime, element_id: str, answer: Any, *, strict: bool) -> tuple[dict, list[dict]]:
+    """The fields taken from an answer, and its field errors. The task declares what it
+    takes: its output parameters, else its form's fields. ``strict`` (an external worker's
+    variables): any other field is an error; else (a connector's answer) it is left out.
+    What is taken meets the task's form when it has one."""
+    if not isinstance(answer, dict):
+        return {}, [field_error("variables", "field.expected_object")]
+    declared = runtime.service_tasks.get(element_id) or {}
+    form = declared.get("form")
+    schema, validator = runtime.forms.get(form), runtime.validators.get(form)
+    outputs = declared.get("outputs") or list((schema or {}).get("properties", {}))
+    taken = dict(answer) if strict else {name: answer[name] for name in outputs if name in answer}
+    errors = input_limits.data_errors(taken)
+    if errors:
+        return taken, errors
+    unknown = [name for name in taken if name not in outputs]
+    errors += [field_error(name, "field.unknown_in_form", fields=", ".join(outputs) or "-") for name in unknown]
+    if schema is not None and validator is not None:
+        errors += [error for error in form_errors(schema, validator, taken) if error.get("field") not in unknown]
+    return taken, errors
+
+
+def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, acting_agency=None) -> bool:
+    """Complete the job's task with the fields taken from ``answer`` and mark the job done,
+    in the caller's transaction (``job`` is the locked row). False when the task no longer
+    waits (the job is closed as cancelled); InvalidInput when the answer does not fit."""
+    if job.instance_id is None:
+        _close(job, JobStatus.CANCELLED, "the job's instance is gone")
+        return False
+    instance = steps.lock_instance(job.instance_id)
+    runtime = runtime_for(instance.definition_id)
+    element_id = job.payload.get("element_id", "")
+    taken, errors = taken_fields(runtime, element_id, answer, strict=strict)
+    if errors:
+        raise InvalidInput("service.answer_invalid", errors=errors)
+    if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.INCIDENT):
+        _close(job, JobStatus.CANCELLED, "the instance no longer runs")
+        return False
+    declared = runtime.service_tasks.get(element_id) or {}
+    step = steps.Step(instance, actor=actor, acting_agency=acting_agency)
+    step.merge_case_data(taken, acting_agency.pk if acting_agency else None)
+    step.event(
+        EventKind.SERVICE_CALLED,
+        element_id=element_id,
+        agency=acting_agency,
+        detail={"job": job.pk, "sent": declared.get("inputs", []), "taken": sorted(taken)},
+    )
+    task_id = job.payload["task_id"]
+
+    def act(workflow) -> None:
+        engine.complete_service_task(workflow, task_id, taken)
+
+    try:
+        steps.run_step(step, act)
+    except TaskStateError as exc:  # raised before anything of the step was written
+        _close(job, JobStatus.CANCELLED, str(exc))
+        return False
+    queue.record_outcome(job, None)
+    return True
+
+
+def _close(job: Job, status: str, why: str) -> None:
+    job.status, job.finished_at, job.last_error = status, queue.now(), why[:2000]
+    job.lease_until, job.locked_by = None, ""
+    job.save()
+
+
+# --- the HTTP connector (a worker) -----------------------------------------------------------
+
+
+def perform_claimed(job: Job, worker: str) -> str | None:
+    """Perform a claimed external job and record its outcome. Returns the error or None."""
+    if job.kind == JobKind.SERVICE:
+        error = run_http_job(job, worker)
+    else:
+        error = notify.perform(job)
+        if error is None:
+            queue.finish_external(job, worker, None)
+            return None
+    if error is not None:
+        queue.finish_external(job, worker, error)
+    return error
+
+
+def run_http_job(job: Job, worker: str) -> str | None:
+    """Call the connector, then complete the task (see the module). None when done."""
+    try:
+        answer, connector = _call_connector(job)
+    except _CallFailed as exc:
+        return str(exc)
+    try:
+        with transaction.atomic():
+            row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
+            if row is None:
+                return None  # the lease ran out and another worker has the job: it completes the task
+            # False: the task is gone, the job closed. The fields taken are the connector agency's.
+            complete_with_answer(row, answer, strict=False, acting_agency=connector.agency)
+    except InvalidInput as exc:
+        return "the answer does not meet the task's form: " + "; ".join(
+            f"{error.get('field')}: {error.get('message')}" for error in exc.errors
+        )
+    except EngineError as exc:
+        return engine.describe(exc)
+    return None
+
+
+class _CallFailed(Exception):
+    pass
+
+
+def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
+    target = job.payload.get("target", "")
+    connector = ServiceConnector.objects.select_related("agency").filter(name=target, active=True).first()
+    if connector is None:
+        raise _CallFailed(f"no active service connector named {target!r}: add it in the admin (Service connectors)")
+    try:
+        fields = service_inputs(job)
+    except TaskStateError as exc:
+        raise _CallFailed(f"the service task no longer waits: {exc}") from exc
+    except EngineError as exc:
+        raise _CallFailed(f"a declared field cannot be computed: {engine.describe(exc)}") from exc
+    body = json.dumps(
+        {
+            "id": str(job.pk),
+            "case_reference": job.case.reference if job.case else "",
+            "element_id": job.payload.get("element_id", ""),
+            "fields": fields,
+        },
+        separators=(",", ":"),
+        default=str,
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Idempotency-Key": str(job.pk),
+        notify.SIGNATURE_HEADER: notify.sign(connector.secret, body),
+        "User-Agent": "Brobygger-service/1",
+    }
+    allowed = webhook_transport.parse_networks(settings.WEBHOOK_ALLOWED_NETWORKS)
+    try:
+        status, raw = webhook_transport.exchange(
+            connector.url,
+            body,
+            headers,
+            timeout=settings.BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"],
+            allowed_networks=allowed,
+            max_answer_bytes=MAX_ANSWER_BYTES + 1,
+        )
+    except webhook_transport.WebhookRefused as exc:
+        raise _CallFailed(f"connector refused: {exc}") from exc
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        raise _CallFailed(f"connector unreachable: {exc}") from exc
+    if not 200 <= status < 300:
+        raise _CallFailed(
+            f"connector answered HTTP {status}" + (" (redirects are not followed)" if status < 400 else "")
+        )
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise _CallFailed(f"the connector's answer is longer than {MAX_ANSWER_BYTES} bytes")
+    try:
+        answer = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise _CallFailed("the connector's answer is not JSON") from exc
+    if not isinstance(answer, dict):
+        raise _CallFailed("the connector's answer is not a JSON object")
+    return answer, connector

@@ -1,0 +1,117 @@
+"""Break-glass use cases, shared by the web UI and the API: open a masked category in an
+emergency, and the auditor's review of it.
+
+domain.md: to avert danger to life or health a participant may open a masked category, only
+with a written reason; the opening lasts ``BREAK_GLASS_HOURS`` hours (the clock ends it, no
+job), is written to the access log with its reason, shows on the case for the coordinator and
+in the person's access report, and waits in the auditors' review list until reviewed. The
+decision that it opens the category is ``rules.decide_break_glass``, used by the masking path.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.ids import lookup_id
+from permissions import rules
+from permissions.models import AccessAction, AccessLog, BreakGlass, Role
+from workflows import selectors
+
+MIN_REASON = 20  # a sentence that says what danger is averted, not "akutt"
+MAX_REASON = 4000
+MAX_NOTE = 4000
+
+
+def _valid_reason(reason, errors) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        errors.append(field_error("reason", "field.required"))
+        return ""
+    reason = reason.strip()
+    if len(reason) < MIN_REASON:
+        errors.append(field_error("reason", "break_glass.reason_too_short", limit=MIN_REASON))
+    elif len(reason) > MAX_REASON:
+        errors.append(field_error("reason", "field.too_long", limit=MAX_REASON))
+    return reason
+
+
+def _log(grant: BreakGlass, *, user, agency_id, role, action, at) -> None:
+    AccessLog.objects.create(
+        user=user,
+        username=user.get_username(),
+        role=role,
+        agency_id=agency_id,
+        case_id=grant.case_id,
+        person_id=grant.person_id,
+        category=grant.category,
+        action=action,
+        basis=grant.access_basis,
+        break_glass=grant,
+        at=at,
+    )
+
+
+def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
+    """Open ``category`` of ``case`` (masked for ``actor``) to ``actor`` alone for
+    ``BREAK_GLASS_HOURS`` hours, with a written ``reason``. Invisible case: 404; a role that
+    works no case (process admin, auditor): 404 as well (they do not see the case)."""
+    case = selectors.case_for(actor, case)
+    if not rules.can_break_glass(actor, case):
+        raise Forbidden("break_glass.forbidden")
+    access = rules.case_access(actor, case)
+    errors: list[dict] = []
+    reason = _valid_reason(reason, errors)
+    now = timezone.now()
+    masked = rules.break_glass_categories(
+        access,
+        selectors.case_field_rules(case),
+        rules.active_consents(case, now),
+        rules.active_break_glass(case, actor, now),
+    )
+    if category not in masked:
+        errors.append(field_error("category", "break_glass.category_not_masked"))
+    if errors:
+        raise InvalidInput("break_glass.invalid", errors=errors)
+    agency, role = access.acting[0]
+    with transaction.atomic():
+        grant = BreakGlass.objects.create(
+            case=case,
+            person_id=case.person_id,
+            user=actor,
+            agency=agency,
+            category=category,
+            reason=reason,
+            opened_at=now,
+            expires_at=now + datetime.timedelta(hours=settings.BREAK_GLASS_HOURS),
+        )
+        _log(grant, user=actor, agency_id=agency.pk, role=role, action=AccessAction.BREAK_GLASS, at=now)
+    return grant
+
+
+def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
+    """The auditor marks an opening reviewed (with an optional note); written to the access
+    log. Only auditors of an agency that takes part in the case (others: 404); twice: 409."""
+    grant = BreakGlass.objects.filter(pk=lookup_id(grant_id)).first()
+    if grant is None or not rules.can_review_break_glass(actor, grant):
+        raise NotFound("break_glass.not_found")
+    if not isinstance(note, str):
+        raise InvalidInput("break_glass.invalid", errors=[field_error("note", "field.expected_text")])
+    if len(note) > MAX_NOTE:
+        raise InvalidInput("break_glass.invalid", errors=[field_error("note", "field.too_long", limit=MAX_NOTE)])
+    auditor_agencies = rules.agency_ids_with_role(actor, Role.AUDITOR)
+    participating = (
+        grant.case.participants.filter(agency_id__in=auditor_agencies).values_list("agency_id", flat=True).first()
+    )
+    with transaction.atomic():
+        grant = BreakGlass.objects.select_for_update().get(pk=grant.pk)
+        if grant.reviewed_at is not None:
+            raise Conflict("break_glass.already_reviewed")
+        now = timezone.now()
+        grant.reviewed_at, grant.reviewed_by, grant.review_note = now, actor, note.strip()
+        grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
+        _log(grant, user=actor, agency_id=participating, role=Role.AUDITOR, action=AccessAction.REVIEW, at=now)
+    return grant

@@ -1,0 +1,154 @@
+"""External tasks in Camunda's style: an agency's own system fetches and locks the service
+tasks of its topics, then completes them (or reports a failure).
+
+A task is fetched only by a user of the agency it was routed to (its API token); the lock
+is a lease on the job row (``lease_until``). A worker that dies leaves the lease to run
+out, and the task is fetched again; completing needs the lease (same worker, not run out),
+under the job row's lock, so of two completions exactly one wins and the task completes
+once. Fetching is an export of the fields the task declares: one access-log row per data
+category, by the fetching user.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+
+from bpmn.engine.errors import EngineError
+from bpmn.registry import runtime_for
+from core.errors import Conflict, InvalidInput, NotFound, field_error
+from core.ids import parse_id
+from permissions import rules
+from permissions.models import AccessAction, AccessLog, Agency
+from workflows.jobs import queue, service
+from workflows.models import Job, JobKind, JobStatus
+
+MAX_LOCK_SECONDS = 24 * 3600
+MAX_TASKS = 100
+
+
+def _worker_key(actor, worker_id: str) -> str:
+    # One namespace per user: another user's worker id never matches this lock.
+    return f"{actor.pk}:{worker_id}"[:200]
+
+
+def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int) -> list[dict]:
+    """Lock up to ``max_tasks`` due external tasks of ``topics`` ({topic, lock_seconds})
+    routed to the actor's agencies; each with the fields it declares."""
+    agencies = rules.external_task_agency_ids(actor)
+    if not agencies or not topics:
+        return []
+    lock_for = {entry["topic"]: min(int(entry["lock_seconds"]), MAX_LOCK_SECONDS) for entry in topics}
+    moment = queue.now()
+    with transaction.atomic():
+        jobs = list(
+            Job.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("instance", "case")
+            .filter(kind=JobKind.EXTERNAL_TASK, payload__target__in=list(lock_for), payload__agency_id__in=agencies)
+            .filter(
+                Q(status=JobStatus.PENDING, due_at__lte=moment) | Q(status=JobStatus.RUNNING, lease_until__lt=moment)
+            )
+            .order_by("due_at", "id")[: min(max_tasks, MAX_TASKS)]
+        )
+        fetched = []
+        for job in jobs:
+            try:
+                variables = service.service_inputs(job)
+            except EngineError as exc:  # the task no longer waits, or a field cannot be computed
+                job.status, job.finished_at, job.last_error = JobStatus.CANCELLED, moment, str(exc)[:2000]
+                job.save(update_fields=["status", "finished_at", "last_error"])
+                continue
+            job.status, job.locked_by = JobStatus.RUNNING, _worker_key(actor, worker_id)
+            job.lease_until = moment + timedelta(seconds=lock_for[job.payload["target"]])
+            job.save(update_fields=["status", "locked_by", "lease_until"])
+            _log_export(actor, job, variables)
+            fetched.append(
+                {
+                    "id": job.pk,
+                    "topic": job.payload["target"],
+                    "element_id": job.payload.get("element_id", ""),
+                    "case_reference": job.case.reference if job.case else "",
+                    "variables": variables,
+                    "lock_expires_at": job.lease_until,
+                    "retries": max(job.max_attempts - job.attempts, 0),
+                }
+            )
+    return fetched
+
+
+def _log_export(actor, job: Job, variables: dict) -> None:
+    instance, case = job.instance, job.case
+    if instance is None or case is None:
+        return
+    fields = runtime_for(instance.definition_id).fields
+    categories = sorted({fields.get(name, "restricted") for name in variables})
+    agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=actor,
+            username=actor.get_username(),
+            agency=agency,
+            case_id=job.case_id,
+            person_id=case.person_id,
+            category=category,
+            action=AccessAction.EXPORT,
+            basis=f"external-task:{job.payload.get('element_id', '')}",
+            item=f"external-task:{job.pk}",
+        )
+        for category in categories
+    )
+
+
+def _locked_job(actor, job_id, worker_id: str) -> Job:
+    """The job, locked; NotFound unless it is an external task of the actor's agencies,
+    Conflict unless this worker holds its lease."""
+    pk = parse_id(job_id)
+    agencies = rules.external_task_agency_ids(actor)
+    job = (
+        Job.objects.select_for_update()
+        .filter(pk=pk or 0, kind=JobKind.EXTERNAL_TASK, payload__agency_id__in=agencies or [0])
+        .first()
+    )
+    if job is None:
+        raise NotFound("external_task.not_found")
+    holds = (
+        job.status == JobStatus.RUNNING
+        and job.locked_by == _worker_key(actor, worker_id)
+        and job.lease_until is not None
+        and job.lease_until >= queue.now()
+    )
+    if not holds:
+        raise Conflict("external_task.not_locked")
+    return job
+
+
+def complete_external_task(*, actor, job_id, worker_id: str, variables: dict) -> None:
+    """Complete the task with ``variables`` (checked against the task's form)."""
+    with transaction.atomic():
+        job = _locked_job(actor, job_id, worker_id)
+        agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
+        done = service.complete_with_answer(job, variables, strict=True, actor=actor, acting_agency=agency)
+    if not done:
+        raise Conflict("external_task.gone")
+
+
+def fail_external_task(
+    *, actor, job_id, worker_id: str, error: str, retries: int | None = None, retry_seconds: int | None = None
+) -> Job:
+    """The worker could not do it: try again after ``retry_seconds`` (default: the job
+    back-off) while ``retries`` remain (default: the job's own count); none left opens an
+    incident that the process admin retries once the cause is fixed."""
+    if not isinstance(error, str) or not error.strip():
+        raise InvalidInput("external_task.failure_invalid", errors=[field_error("errorMessage", "field.required")])
+    with transaction.atomic():
+        job = _locked_job(actor, job_id, worker_id)
+        job.attempts += 1
+        if retries is not None:
+            job.max_attempts = job.attempts + max(retries, 0)
+        queue.record_outcome(job, error.strip())
+        if job.status == JobStatus.PENDING and retry_seconds is not None:
+            job.due_at = queue.now() + timedelta(seconds=max(retry_seconds, 0))
+            job.save(update_fields=["due_at"])
+    return job
