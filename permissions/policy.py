@@ -132,6 +132,7 @@ def log_person_path(user, cases) -> None:
     process and dates: coordination): one access-log row per case, ``item`` "person"."""
     now = timezone.now()
     rows = []
+    rules.remember_case_access(user, cases)
     for case in cases:
         decision = rules.decide_category(rules.case_access(user, case), "coordination", ())
         row = _log_row(user, case, decision, "coordination", AccessAction.READ, now)

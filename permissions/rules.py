@@ -35,7 +35,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -284,6 +284,26 @@ def case_access(user, case) -> CaseAccess:
     return remembered[key]
 
 
+def remember_case_access(user, cases) -> None:
+    """``case_access`` of ``user`` for each of ``cases``, read in one query for them all (a
+    list that decides per case, such as the person's path, would otherwise ask per case)."""
+    memberships = _memberships(user)
+    by_case: dict[int, list[tuple[Agency, str]]] = {case.pk: [] for case in cases}
+    if any(role in CASE_ROLES for _agency, role in memberships):
+        rows = (
+            Membership.objects.filter(user=user, role__in=CASE_ROLES)
+            .select_related("agency")
+            .annotate(case_id=F("agency__participations__case_id"))
+            .filter(case_id__in=list(by_case))
+            .filter(Exists(_granted(OuterRef("case_id"), OuterRef("agency__group_id"))))
+        )
+        for membership in rows:
+            by_case[membership.case_id].append((membership.agency, membership.role))
+    for case in cases:
+        access = _access_from(case, by_case[case.pk], has_memberships=bool(memberships))
+        case.__dict__.setdefault("_brobygger_access", {})[getattr(user, "pk", None)] = access
+
+
 def forget_case_access(case) -> None:
     case.__dict__.pop("_brobygger_access", None)
 
@@ -292,14 +312,19 @@ def _case_access(user, case) -> CaseAccess:
     memberships = _memberships(user)
     if not any(role in CASE_ROLES for _agency, role in memberships):
         return CaseAccess(case=case, acting=(), has_memberships=bool(memberships))
-    best: dict[int, tuple[Agency, str]] = {}
     rows = _participating_memberships(user, case.pk, CASE_ROLES).select_related("agency")
-    for membership in rows:
-        current = best.get(membership.agency_id)
-        if current is None or ROLE_RANK[membership.role] > ROLE_RANK[current[1]]:
-            best[membership.agency_id] = (membership.agency, membership.role)
+    return _access_from(case, [(membership.agency, membership.role) for membership in rows], has_memberships=True)
+
+
+def _access_from(case, memberships: list[tuple[Agency, str]], *, has_memberships: bool) -> CaseAccess:
+    """The best role per participating agency, agencies in id order."""
+    best: dict[int, tuple[Agency, str]] = {}
+    for agency, role in memberships:
+        current = best.get(agency.pk)
+        if current is None or ROLE_RANK[role] > ROLE_RANK[current[1]]:
+            best[agency.pk] = (agency, role)
     acting = tuple(sorted(best.values(), key=lambda item: item[0].pk))
-    return CaseAccess(case=case, acting=acting, has_memberships=True)
+    return CaseAccess(case=case, acting=acting, has_memberships=has_memberships)
 
 
 def visible_cases(user, queryset):

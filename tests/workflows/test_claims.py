@@ -77,7 +77,7 @@ def test_a_task_claimed_by_someone_else_is_a_conflict_naming_only_the_claimant(n
 
     for action in ACTIONS:
         # The username, as today; never the full name or the e-mail address.
-        assert refused(action, users["nora"], nav_task, Conflict) == "the task is claimed by nils"
+        assert refused(action, users["nora"], nav_task, Conflict) == "the task is claimed by Nils NAV-veileder"
 
     assert stored(nav_task) == before
     assert claim_events(nav_task) == [(EventKind.TASK_CLAIMED, "nils", "nav")]
@@ -167,7 +167,8 @@ def test_two_colleagues_claim_one_task_at_the_same_moment_exactly_one_wins(shipp
         (winner,) = winners
         (loser,) = losers
         name = winner.assignee.username
-        assert type(loser) is Conflict and loser.detail == f"the task is claimed by {name}", (round_number, loser)
+        shown = winner.assignee.get_full_name()  # the colleague's name, as people know it
+        assert type(loser) is Conflict and loser.detail == f"the task is claimed by {shown}", (round_number, loser)
         assert stored(task)[:2] == (TaskStatus.CLAIMED, name)
         claims = Event.objects.filter(task=task, kind=EventKind.TASK_CLAIMED)
         assert claims.count() == round_number + 1, round_number

@@ -50,7 +50,7 @@ def test_completed_task_answers_conflict(case, users):
 
 def test_claimed_task_is_reserved_for_its_claimant(nav_task, users):
     services.claim_task(actor=users["nils"], task_id=nav_task.pk)
-    with pytest.raises(Conflict, match="claimed by nils"):
+    with pytest.raises(Conflict, match="claimed by Nils NAV-veileder"):
         complete(nav_task, actor=users["nora"])
     with pytest.raises(Conflict):
         services.unclaim_task(actor=users["nora"], task_id=nav_task.pk)
