@@ -3,7 +3,8 @@ national size. Fills the summary tables as N completed tasks (and their cases, o
 escalations and discharges, spread over three years, the five shipped processes and the
 demo agencies) would, through the same ``insight.recording.Tally`` the steps use, in a
 throw-away database; then asks every insight page and an export as the municipality
-leader and as an agency leader, and prints the median and p95 of each in JSON.
+leader and as an agency leader, and prints in JSON the median and p95 of each with its
+figures cached, and its first request after the cache was emptied (which computes them).
 
 The pages read only the summary tables, whose size grows with months x elements x
 agencies, not with the number of tasks: this loader writes what 1,000,000 tasks leave

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
+from insight.models import FiguresVersion
 from insight.recording import DISCHARGE_FIELD, READY_FOR_DISCHARGE_FIELD, TABLES, Tally, scopes_of
 from permissions.models import CaseParticipant
 from workflows.models import Case, CaseOutcome, CaseStatus, Event, EventKind, Task, TaskStatus
@@ -90,4 +92,9 @@ def rebuild() -> dict[str, int]:
         for model in TABLES:
             objects = model._default_manager.bulk_create(tally.objects(model), batch_size=INSERT_CHUNK)
             written[str(model._meta.model_name)] = len(objects)
+        # Every scope's figures changed: no cached figure of before the rebuild is used again.
+        FiguresVersion.objects.update(version=F("version") + 1)
+        FiguresVersion.objects.bulk_create(
+            [FiguresVersion(scope=scope, version=1) for scope in tally.scopes()], ignore_conflicts=True
+        )
     return written

@@ -11,6 +11,7 @@ drawn from the same cells.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,13 +19,15 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Max, Min, Sum
 from django.utils.dates import MONTHS_3
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from bpmn.engine.xml import parse_bpmn_xml
 from bpmn.models import ProcessDefinition
-from insight.models import CaseFlow, DischargeWait, HousingTime, TaskTime, TimerFired
+from insight.models import CaseFlow, DischargeWait, FiguresVersion, HousingTime, TaskTime, TimerFired
 from insight.privacy import SMALL, Ledger
 from permissions.models import Agency
 from workflows.models import OutcomeKind, Tenure
@@ -98,6 +101,36 @@ class Figure:
             if isinstance(value, Count):
                 return self.ledger.values[value.cell]
         return 0
+
+
+# --- computed once per change of a scope's figures ------------------------------------------
+
+CACHE_SECONDS = 3600  # an unused version's entries go; a current one is recomputed hourly at most
+
+
+def version_of(scope: int) -> int:
+    return FiguresVersion.objects.filter(scope=scope).values_list("version", flat=True).first() or 0
+
+
+def cached(compute):
+    """``compute(scope, *args)`` once per version of the scope's summary rows (and language).
+
+    A family's suppression is decided over every period of the scope, which costs most of a
+    page; the version is read before the rows, and bumped in the transaction that changes
+    them (``insight.recording``), so an entry is never older than the last commit.
+    """
+
+    @functools.wraps(compute)
+    def wrapper(scope: int, *args):
+        parts = [compute.__name__, scope, version_of(scope), get_language(), *args]
+        key = "insight:" + ":".join(str(part) for part in parts)
+        found = cache.get(key)
+        if found is None:
+            found = compute(scope, *args)
+            cache.set(key, found, CACHE_SECONDS)
+        return found
+
+    return wrapper
 
 
 # --- periods and names ------------------------------------------------------------------
@@ -195,6 +228,7 @@ class CaseFlowFamily:
 REPORT_LINES = ("rented", "owned", "kept", "evicted")
 
 
+@cached
 def case_flow(scope: int) -> CaseFlowFamily:
     rows = list(
         CaseFlow.objects.filter(scope=scope).values(
@@ -400,6 +434,7 @@ def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
     return histogram[-1][0]
 
 
+@cached
 def housing_time(scope: int, year: int) -> Figure:
     # One row per (scope, quarter, process, days): read as they are, no grouping needed.
     rows = HousingTime.objects.filter(scope=scope).values_list("quarter", "process_key", "days", "cases")
@@ -459,6 +494,7 @@ class TaskFamily:
     on_diagram: dict  # (year, definition, element id, agency or None) -> (cell, seconds)
 
 
+@cached
 def task_family(scope: int) -> TaskFamily:
     """Completed tasks of every year: per agency and task, per month late, and per element
     of each process version (the heatmap), in one ledger."""
@@ -629,6 +665,7 @@ def heatmap(family: TaskFamily, definition_id: int, year: int, agency_id: int | 
 # --- family D: escalations ------------------------------------------------------------------
 
 
+@cached
 def escalations(scope: int, year: int) -> Figure:
     """Boundary timers fired (the shipped processes' escalations), per month and process."""
     rows = list(
@@ -670,6 +707,7 @@ def escalations(scope: int, year: int) -> Figure:
 # --- family E: days waiting for discharge ---------------------------------------------------
 
 
+@cached
 def discharge_waits(scope: int, year: int) -> Figure:
     rows = list(DischargeWait.objects.filter(scope=scope).values("month").annotate(n=Sum("discharges"), d=Sum("days")))
     values = {row["month"]: row for row in rows}

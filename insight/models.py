@@ -107,3 +107,15 @@ class DischargeWait(SummaryRow):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "month"], name="insight_discharge_key")]
+
+
+class FiguresVersion(models.Model):
+    """How often a scope's summary rows have changed: bumped in the transaction that writes
+    them, so a cached figure (``insight.figures.cached``) keyed by it is never stale once
+    a change commits. A scope without a row is at version 0."""
+
+    scope = models.PositiveIntegerField(unique=True, help_text="0: the whole municipality; else an agency id")
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"scope {self.scope} at version {self.version}"

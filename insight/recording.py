@@ -21,6 +21,7 @@ from insight.models import (
     WHOLE_MUNICIPALITY,
     CaseFlow,
     DischargeWait,
+    FiguresVersion,
     HousingTime,
     SummaryRow,
     TaskTime,
@@ -89,11 +90,20 @@ class Tally:
             for key, counts in sorted(self.rows[model].items())
         ]
 
+    def scopes(self) -> list[int]:
+        return sorted({key[0] for table in self.rows.values() for key in table})
+
     def write(self, batch) -> None:
-        """Queue one upsert per table in ``batch`` (a ``workflows.steps.rows.Batch``)."""
+        """Queue one upsert per table in ``batch`` (a ``workflows.steps.rows.Batch``), and
+        bump the version of each scope written (last, in scope order, so steps lock the
+        version rows in one order after the summary rows and cannot deadlock)."""
         for model in TABLES:
             if self.rows[model]:
                 batch.insert(self.objects(model), on_conflict=_add_on_conflict(model))
+        if self:
+            batch.insert(
+                [FiguresVersion(scope=scope, version=1) for scope in self.scopes()], on_conflict=_bump_on_conflict()
+            )
 
     # --- the facts counted -----------------------------------------------------------------
 
@@ -132,6 +142,12 @@ def _add_on_conflict(model: type[SummaryRow]) -> str:
     keys = ", ".join(quote(name) for name in key_fields)  # the key names are their columns
     sums = ", ".join(f"{quote(name)} = {table}.{quote(name)} + EXCLUDED.{quote(name)}" for name in count_fields)
     return f"ON CONFLICT ({keys}) DO UPDATE SET {sums}"
+
+
+def _bump_on_conflict() -> str:
+    quote = connection.ops.quote_name
+    table = quote(FiguresVersion._meta.db_table)
+    return f"ON CONFLICT ({quote('scope')}) DO UPDATE SET {quote('version')} = {table}.{quote('version')} + 1"
 
 
 COUNTED_EVENTS = frozenset(

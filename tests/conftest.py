@@ -69,6 +69,15 @@ def _fresh_definition_caches():
     clear_caches()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a rolled-back test leaves cached figures keyed
+    by versions that the next test's rows reach again."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def cast(db):
     """The demo cast of design §9: returns {username: User} and {kind: Agency}."""
