@@ -88,10 +88,10 @@ def rebuild() -> dict[str, int]:
         for model in TABLES:
             model._default_manager.all().delete()
         tally = tally_history()
-        written = {}
+        written: dict[str, int] = {}
         for model in TABLES:
             objects = model._default_manager.bulk_create(tally.objects(model), batch_size=INSERT_CHUNK)
-            written[model._meta.model_name] = len(objects)
+            written[str(model._meta.model_name)] = len(objects)
         # Every scope's figures changed: no cached figure of before the rebuild is used again.
         FiguresVersion.objects.update(version=F("version") + 1)
         FiguresVersion.objects.bulk_create(

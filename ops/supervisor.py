@@ -59,7 +59,7 @@ class Supervisor:
             while not self.stopping:
                 for child in self.children:
                     self._watch(child)
-                if main.process.poll() is not None:
+                if main.process is not None and main.process.poll() is not None:
                     log.error("%s exited with %s: stopping the node", main.name, main.process.returncode)
                     return main.process.returncode or 1
                 time.sleep(0.2)
@@ -74,14 +74,15 @@ class Supervisor:
                 child.restarts += 1
                 self._start(child)
             return
-        code = child.process.poll()
-        if code is None or not child.restart:
+        process = child.process
+        code = process.poll() if process is not None else None
+        if process is None or code is None or not child.restart:
             return
         if self.on_exit is not None:
-            self.on_exit(child.process.pid)
+            self.on_exit(process.pid)
         child.quick_deaths = 0 if now - child.started > STABLE_AFTER else child.quick_deaths + 1
         delay = min(2 ** max(child.quick_deaths - 1, 0), 30)
-        log.warning("%s (pid %s) exited with %s; starting it again in %s s", child.name, child.process.pid, code, delay)
+        log.warning("%s (pid %s) exited with %s; starting it again in %s s", child.name, process.pid, code, delay)
         child.restart_at = now + delay
 
     def _terminate_all(self) -> None:

@@ -65,6 +65,11 @@ def case_file_pdf(case: Case, produced_at: datetime) -> bytes:
     return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
 
 
+def _fields(*pairs: tuple[str, object]) -> tuple[tuple[str, object], ...]:
+    """Element name and value pairs (values of any type: ``_sub`` writes them as text)."""
+    return pairs
+
+
 def _sub(parent, name: str, text: object = None):
     element = etree.SubElement(parent, f"{{{NOARK}}}{name}")
     if text is not None:
@@ -78,12 +83,12 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
     closed = (case.closed_at or produced_at).isoformat()
     year, _, sequence = case.reference.rpartition("-")
     root = etree.Element(f"{{{NOARK}}}arkiv", nsmap={None: NOARK, "xsi": XSI})
-    for name, text in (("systemID", uuid.uuid4()), ("tittel", SYSTEM), ("arkivstatus", "Avsluttet")):
+    for name, text in _fields(("systemID", uuid.uuid4()), ("tittel", SYSTEM), ("arkivstatus", "Avsluttet")):
         _sub(root, name, text)
     _sub(root, "opprettetDato", when)
     _sub(root, "opprettetAv", SYSTEM)
     part = _sub(root, "arkivdel")
-    for name, text in (
+    for name, text in _fields(
         ("systemID", uuid.uuid4()),
         ("tittel", "Boligsosialt arbeid"),
         ("arkivdelstatus", "Avsluttet periode"),
@@ -93,7 +98,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
         _sub(part, name, text)
     folder = _sub(part, "mappe")
     folder.set(f"{{{XSI}}}type", "saksmappe")
-    for name, text in (
+    for name, text in _fields(
         ("systemID", uuid.uuid4()),
         ("mappeID", case.reference),
         ("tittel", f"{case.process_key} {case.reference}"),
@@ -104,7 +109,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
     ):
         _sub(folder, name, text)
     record = _sub(folder, "registrering")
-    for name, text in (
+    for name, text in _fields(
         ("systemID", uuid.uuid4()),
         ("opprettetDato", when),
         ("opprettetAv", SYSTEM),
@@ -113,7 +118,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
     ):
         _sub(record, name, text)
     document = _sub(record, "dokumentbeskrivelse")
-    for name, text in (
+    for name, text in _fields(
         ("systemID", uuid.uuid4()),
         ("dokumenttype", "Saksmappe"),
         ("dokumentstatus", "Dokumentet er ferdigstilt"),
@@ -127,7 +132,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
     ):
         _sub(document, name, text)
     obj = _sub(document, "dokumentobjekt")
-    for name, text in (
+    for name, text in _fields(
         ("versjonsnummer", 1),
         ("variantformat", "Arkivformat"),
         ("format", "PDF/A-3b"),
@@ -139,7 +144,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
         ("filstoerrelse", len(pdf)),
     ):
         _sub(obj, name, text)
-    for name, text in (
+    for name, text in _fields(
         ("saksaar", year.rpartition("-")[2] if year else case.opened_at.year),
         ("sakssekvensnummer", int(sequence) if sequence.isdigit() else case.pk),
         ("saksdato", timezone.localdate(case.opened_at).isoformat()),

@@ -20,6 +20,7 @@ from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 
 
 def run_erasure_job(job: Job) -> None:
+    assert job.case_id is not None, "an erasure job names its case"
     erase_case(job.case_id, trigger=ErasureTrigger.RETENTION, job=job)
 
 

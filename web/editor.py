@@ -49,7 +49,8 @@ def editor_endpoint(view):
         if not rules.is_process_admin(request.user):
             return _error(translate("process.edit_forbidden"), status=403)
         try:
-            data = json.loads(request.body or b"{}")
+            # A posted form has been read as a form already (config.input_guard): not JSON.
+            data = json.loads(request.body or b"{}") if request.content_type == "application/json" else None
         except (ValueError, UnicodeDecodeError):
             data = None
         except RecursionError:

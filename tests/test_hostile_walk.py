@@ -1,0 +1,392 @@
+"""The hostile participant (issue 11, "Done when"): every route of the site, read and write,
+called as each demo user on one case with data in every category, finds no value the user
+may not see in any answer and changes no field of the case data.
+
+The routes are enumerated from the URL configuration (``config/urls.py`` and everything it
+includes, ``api/urls.py`` among them): a route without an entry in ``ROUTES`` (how to fill
+its URL arguments) fails ``test_every_route_is_walked``, so a new route is walked from the
+day it is added. Each route is called with GET and with a POST whose body tries to write
+other agencies' fields; each call runs in a savepoint rolled back afterwards, so every user
+meets the same case. What a user may not see is computed from the policy beforehand:
+values of fields they do not see (``policy.sees_field``), the whole national id unless a
+task of theirs needs it, notes and attachments masked for them, and for anyone who does
+not see the case at all, everything including the person's name. Every free text of the
+case is a marked value (``Hemmelig-...``), so a leak is found by a plain search.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from accounts.tokens import issue
+from bpmn.registry import runtime_for
+from permissions import notes_policy, policy, rules
+from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
+from workflows import services
+from workflows.models import ACTIVE_TASK_STATUSES, Case, Task
+from workflows.notes import Attachment, Note
+
+pytestmark = pytest.mark.django_db
+
+CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "mona", "ada", "aud", "oscar")
+MARK = "Hemmelig"
+HOSTILE = "Fiendtlig-verdi"
+# Fields of other agencies' forms: every write below tries to set them.
+HOSTILE_DATA = {
+    "treatment_plan": HOSTILE,
+    "expected_release_date": "2031-01-01",
+    "home_address": HOSTILE,
+    "economy_notes": HOSTILE,
+}
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n% " + MARK.encode() + b"-vedlegg-innhold\ntrailer << >>\n%%EOF\n"
+
+
+# --- the case -----------------------------------------------------------------------------
+
+
+def _marked_overrides(definition_id) -> dict:
+    """A marked value for every free-text field of the process's forms."""
+    overrides = {}
+    for schema in runtime_for(definition_id).forms.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            if prop.get("type") == "string" and not ({"enum", "format", "pattern"} & set(prop)):
+                overrides[name] = f"{MARK}-{name}-Q7"
+    return overrides
+
+
+@pytest.fixture
+def walked(shipped, users, agencies):
+    """A prison case at "find a home": every other task done with marked values (housing,
+    justice, health, economy, coordination and identity data), notes in each writer's
+    category and a restricted one, a health attachment."""
+    case = start_prison_case(users, agencies)
+    overrides = _marked_overrides(case.instances.get().definition_id)
+    (intake,) = open_tasks(case)
+    complete(intake, {**overrides, "has_home": False, "expected_release_date": "2028-01-15"})
+    for task in open_tasks(case):
+        if task.element_id != "Task_find_home":
+            complete(task, overrides)
+    for user, category in (("helga", "health"), ("nils", "economy"), ("kari", "justice"), ("bjorn", "restricted")):
+        services.add_note(actor=users[user], case=case, text=f"{MARK}-notat-{user}-{category}", category=category)
+    upload = SimpleUploadedFile(f"{MARK}-epikrise.pdf", PDF, content_type="application/pdf")
+    services.add_attachment(actor=users["helga"], case=case, upload=upload, category="health")
+    case.refresh_from_db()
+    categories = {runtime_for(case.instances.get().definition_id).fields.get(name) for name in case.data}
+    assert {"housing", "justice", "health", "economy", "coordination"} <= categories
+    return case
+
+
+def secrets_for(user, case) -> set[str]:
+    """The marked texts ``user`` may not see in ``case`` (computed without logging)."""
+    fields = runtime_for(case.instances.get().definition_id).field_rules
+    marked = {value for value in case.data.values() if isinstance(value, str) and MARK in value}
+    notes = list(Note.objects.filter(case=case).prefetch_related("revisions"))
+    attachments = list(Attachment.objects.filter(case=case))
+    everything = marked | {note.text for note in notes} | {a.filename for a in attachments}
+    everything |= {f"{MARK}-vedlegg-innhold", PERSON["national_id"], PERSON["name"]}
+    if not rules.can_view_case(user, case):
+        if rules.can_view_access_log(user, case):  # the auditor: whose data who saw names the person
+            everything.discard(PERSON["name"])
+        return everything
+    views = policy.case_data_for(user, case, fields, log=False)
+    hidden = {
+        value for name, value in case.data.items() if value in marked and not policy.sees_field(views, fields, name)
+    }
+    hidden |= {v.item.text for v in notes_policy.notes_for(user, case, notes, log=False) if not v.visible}
+    masked_files = [v.item for v in notes_policy.attachments_for(user, case, attachments, log=False) if not v.visible]
+    hidden |= {a.filename for a in masked_files} | ({f"{MARK}-vedlegg-innhold"} if masked_files else set())
+    tasks = Task.objects.filter(case=case, status__in=ACTIVE_TASK_STATUSES)
+    if not any(
+        rules.can_see_national_id(user, case, t, needs_full_identity=fields.needs_full_identity(t)) for t in tasks
+    ):
+        hidden.add(PERSON["national_id"])
+    return hidden
+
+
+# --- the routes ---------------------------------------------------------------------------
+
+
+def _each(name):
+    return lambda ctx: [{"pk": pk} for pk in ctx[name]]
+
+
+def _case(ctx):
+    return [{"pk": ctx["case"]}]
+
+
+def _case_and(name, key):
+    return lambda ctx: [{"pk": ctx["case"], key: pk} for pk in ctx[name]]
+
+
+def _process(ctx):
+    return [{"key": "prison_release_to_housing"}]
+
+
+def _version(ctx):
+    return [{"key": "prison_release_to_housing", "version": 1}]
+
+
+NONE = lambda ctx: [{}]  # noqa: E731 - a route without arguments
+
+# route name -> its URL arguments for this case (a list: each is walked)
+ROUTES = {
+    "healthz": NONE,
+    "readyz": NONE,
+    "metrics": NONE,
+    "home": NONE,
+    "favicon": NONE,
+    # accounts
+    "login": NONE,
+    "logout": NONE,
+    "two-factor-verify": NONE,
+    "two-factor-setup": NONE,
+    "oidc_authentication_init": NONE,
+    "oidc_authentication_callback": NONE,
+    "password_change": NONE,
+    "password_change_done": NONE,
+    "password_reset": NONE,
+    "password_reset_done": NONE,
+    "password_reset_confirm": lambda ctx: [{"uidb64": "MQ", "token": "set-password"}],
+    "password_reset_complete": NONE,
+    "set_language": NONE,
+    # the API
+    "api-token": NONE,
+    "api-token-revoke": NONE,
+    "api-token-revoke-all": NONE,
+    "api-agencies": NONE,
+    "api-legal-bases": NONE,
+    "api-caseload": NONE,
+    "api-process-definitions": NONE,
+    "api-process-definition": _process,
+    "api-process-definition-version": _version,
+    "api-process-version-migration": _version,
+    "api-cases": NONE,
+    "api-case": _case,
+    "api-case-timeline": _case,
+    "api-case-corrections": _case,
+    "api-case-erasure": _case,
+    "api-case-follow-on": _case,
+    "api-case-responsible": _case,
+    "api-case-retention": _case,
+    "api-erasure-review": lambda ctx: [{"pk": 999_999}],
+    "api-person": _each("people"),
+    "api-break-glass-review": lambda ctx: [{"pk": 999_999}],
+    "api-break-glass-review-list": NONE,
+    "api-case-archive-export": _case,
+    "api-case-break-glass": _case,
+    "api-external-complete": lambda ctx: [{"pk": 999_999}],
+    "api-external-failure": lambda ctx: [{"pk": 999_999}],
+    "api-external-fetch": NONE,
+    "api-task-reassign": _each("tasks"),
+    "api-case-diagram": _case,
+    "api-case-consents": _case,
+    "api-case-access-log": _case,
+    "api-person-access-report": _case,
+    "api-case-notes": _case,
+    "api-case-note": _case_and("notes", "note_pk"),
+    "api-note-correct": _case_and("notes", "note_pk"),
+    "api-note-withdraw": _case_and("notes", "note_pk"),
+    "api-case-attachments": _case,
+    "api-attachment-content": _case_and("attachments", "attachment_pk"),
+    "api-attachment-withdraw": _case_and("attachments", "attachment_pk"),
+    "api-consent-revoke": _each("consents"),
+    "api-tasks": NONE,
+    "api-task": _each("tasks"),
+    "api-task-claim": _each("tasks"),
+    "api-task-unclaim": _each("tasks"),
+    "api-task-complete": _each("tasks"),
+    "api-messages": NONE,
+    "api-incidents": NONE,
+    "api-incident-retry": _each("incidents"),
+    "api-incident-data": _each("incidents"),
+    "api-schema": NONE,
+    "api-docs": NONE,
+    "api-not-found": NONE,
+    # the pages
+    "insight": NONE,
+    "insight-annual": NONE,
+    "insight-heatmap": NONE,
+    "insight-export": lambda ctx: [{"key": "tasks", "fmt": "csv"}],
+    "processes": NONE,
+    "process-new": NONE,
+    "process-draft-save": NONE,
+    "process-draft-discard": NONE,
+    "process-validate": NONE,
+    "process-deploy": NONE,
+    "process-form-preview": NONE,
+    "process": _process,
+    "process-edit": _process,
+    "process-export": _version,
+    "process-migrate": _version,
+    "process-export-forms": _version,
+    "tasks": NONE,
+    "task": _each("tasks"),
+    "task-claim": _each("tasks"),
+    "task-unclaim": _each("tasks"),
+    "task-reassign": _each("tasks"),
+    "cases": NONE,
+    "audit": NONE,
+    "today": NONE,
+    "case-new": NONE,
+    "case": _case,
+    "person-access-report": _case,
+    "case-responsible": _case,
+    "caseload": NONE,
+    "case-follow-on": _case,
+    "person": _each("people"),
+    "consent-record": _case,
+    "consent-revoke": _case_and("consents", "consent_pk"),
+    "case-notes": _case,
+    "case-message": _case,
+    "break-glass-open": _case,
+    "break-glass-review": NONE,
+    "break-glass-reviewed": lambda ctx: [{"grant_pk": 999_999}],
+    "note-correct": _case_and("notes", "note_pk"),
+    "note-withdraw": _case_and("notes", "note_pk"),
+    "attachment-add": _case,
+    "attachment": _case_and("attachments", "attachment_pk"),
+    "attachment-withdraw": _case_and("attachments", "attachment_pk"),
+}
+# Routes named for this walk where the URL configuration names none.
+UNNAMED = {"favicon.ico": "favicon", "api/v1/^[\\s\\S]*/$": "api-not-found"}
+# The Django admin: staff only, and no demo user is staff; its index and every list without
+# arguments are walked (each answers with the login page), its object pages are not.
+ADMIN = "admin"
+
+
+def site_routes() -> list[tuple[str, str, URLPattern]]:
+    """(route, name, pattern) of every URL pattern of the site."""
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace or namespace)
+            else:
+                route = prefix + str(pattern.pattern)
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name or UNNAMED.get(route, route)
+                yield route, name, pattern
+
+    return list(walk(get_resolver().url_patterns, "", ""))
+
+
+def test_every_route_is_walked():
+    names = {name for _route, name, _pattern in site_routes() if not name.startswith(f"{ADMIN}:")}
+    assert names - set(ROUTES) == set(), "a route the hostile walk does not know: add it to ROUTES"
+    assert set(ROUTES) - names == set(), "ROUTES names a route that no longer exists"
+
+
+def _url(route: str, kwargs: dict) -> str:
+    from django.urls.resolvers import RoutePattern
+
+    if "^" in route:  # the API's catch-all
+        return "/api/v1/no-such-thing/"
+    path = route
+    for key, value in kwargs.items():
+        path = path.replace(f"<int:{key}>", str(value)).replace(f"<str:{key}>", str(value))
+        path = path.replace(f"<slug:{key}>", str(value)).replace(f"<{key}>", str(value))
+    assert "<" not in path, (route, kwargs, RoutePattern)
+    return "/" + path
+
+
+def _api_body(ctx, agencies, user_agency) -> dict:
+    return {
+        "data": HOSTILE_DATA,
+        "payload": HOSTILE_DATA,
+        "name": "release_date_changed",
+        "case_reference": ctx["reference"],
+        "process_key": "prison_release_to_housing",
+        "person": PERSON,
+        "participants": {kind: agencies[kind].pk for kind in ("prison", "nav", "health", "housing")},
+        "agency": user_agency,
+        "categories": ["health", "justice", "economy", "housing"],
+        "text": HOSTILE,
+        "version": 1,
+        "category": "health",
+    }
+
+
+def _web_body(ctx, user_agency) -> dict:
+    return {
+        **HOSTILE_DATA,
+        "text": HOSTILE,
+        "category": "health",
+        "agency": user_agency or "",
+        "categories": ["health", "justice", "economy"],
+        "version": "1",
+        "process": "prison_release_to_housing",
+        "person_name": "Per Hansen",
+        "national_id": "05840399895",  # another person: the walk's own input is not the case's
+    }
+
+
+def _context(case) -> dict:
+    return {
+        "case": case.pk,
+        "reference": case.reference,
+        "tasks": list(Task.objects.filter(case=case).order_by("pk").values_list("pk", flat=True)),
+        "notes": list(Note.objects.filter(case=case).values_list("pk", flat=True)),
+        "attachments": list(Attachment.objects.filter(case=case).values_list("pk", flat=True)),
+        "consents": list(case.consents.values_list("pk", flat=True)) or [999_999],
+        "incidents": list(case.incidents.values_list("pk", flat=True)) or [999_999],
+        "people": [case.person_id],
+    }
+
+
+@pytest.mark.parametrize("username", CAST)
+def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, users, agencies, username):
+    user = users[username]
+    secrets = secrets_for(user, walked)
+    before = Case.objects.values_list("data", "data_sources").get(pk=walked.pk)
+    ctx = _context(walked)
+    agency = rules.case_access(user, walked).acting[0][0].pk if rules.case_access(user, walked) else None
+    failures = []
+    calls = 0
+    token, _expiry = issue(user)  # the API as a client calls it (revoking it is rolled back too)
+    for route, name, _pattern in site_routes():
+        if name.startswith(f"{ADMIN}:"):
+            if "<" in route:
+                continue
+            kwargs_list = [{}]
+        else:
+            kwargs_list = ROUTES[name](ctx)
+        for kwargs in kwargs_list:
+            url = _url(route, kwargs)
+            for method in ("get", "post"):
+                calls += 1
+                with transaction.atomic():
+                    answer = _call(user, token, method, url, ctx, agencies, agency)
+                    body = b"".join(answer) if answer.streaming else answer.content
+                    text = body.decode("utf-8", errors="ignore")
+                    leaked = sorted(secret for secret in secrets if secret in text)
+                    after = Case.objects.values_list("data", "data_sources").get(pk=walked.pk)
+                    transaction.set_rollback(True)
+                if answer.status_code >= 500 and answer.status_code != 503:  # 503: /readyz, no worker here
+                    failures.append(f"{method.upper()} {url}: {answer.status_code}")
+                if leaked:
+                    failures.append(f"{method.upper()} {url}: shows {leaked}")
+                if after != before:
+                    changed = sorted(k for k in set(after[0]) | set(before[0]) if after[0].get(k) != before[0].get(k))
+                    failures.append(f"{method.upper()} {url}: changed {changed}")
+    assert calls > 150
+    assert failures == [], "\n".join(failures)
+
+
+def _call(user, token, method, url, ctx, agencies, agency):
+    if url.startswith("/api/"):
+        client = APIClient(raise_request_exception=False)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        if method == "get":
+            return client.get(url)
+        return client.post(url, json.dumps(_api_body(ctx, agencies, agency)), content_type="application/json")
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    if method == "get":
+        return client.get(url)
+    return client.post(url, _web_body(ctx, agency))
