@@ -88,17 +88,8 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
             raise Conflict("retention.archive_duty", categories=", ".join(duty))
         if actor is not None:
             # Before the person becomes a key: this row is pseudonymised with the others.
-            AccessLog.objects.create(
-                user=actor,
-                username=actor.get_username(),
-                role=Role.COORDINATOR,
-                agency_id=case.coordinator_agency_id,
-                case=case,
-                person_id=case.person_id,
-                category="identity",
-                action=AccessAction.WRITE,
-                basis="erasure-request",
-                item="erasure",
+            log_coordinator_action(
+                actor, case, category="identity", action=AccessAction.WRITE, basis="erasure-request", item="erasure"
             )
         removed = _scrub_case(case)
         removed.update(_tombstone_person(case))
@@ -209,3 +200,20 @@ def _scrub_admin_log(model, pks) -> int:
     return LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in pks]
     ).update(object_repr="", change_message="")
+
+
+def log_coordinator_action(actor, case, *, category: str, action: str, basis: str, item: str) -> None:
+    """An erasure, correction or archive export the case's coordinator asked for, in the
+    access log (the person's report shows it; the auditor reviews it)."""
+    AccessLog.objects.create(
+        user=actor,
+        username=actor.get_username(),
+        role=Role.COORDINATOR,
+        agency_id=case.coordinator_agency_id,
+        case=case,
+        person_id=case.person_id,
+        category=category,
+        action=action,
+        basis=basis,
+        item=item,
+    )

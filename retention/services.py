@@ -13,8 +13,8 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
-from permissions.models import RESTRICTED, AccessAction, AccessLog, Role
-from retention.erasure import erase_case
+from permissions.models import RESTRICTED, AccessAction
+from retention.erasure import erase_case, log_coordinator_action
 from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
 from workflows import selectors
 from workflows.input_limits import check_data, check_texts
@@ -83,13 +83,9 @@ def request_archive_export(*, actor, case_id) -> ArchiveExport:
         )
         export.job = job
         export.save(update_fields=["job"])
-        AccessLog.objects.create(
-            user=actor,
-            username=actor.get_username(),
-            role=Role.COORDINATOR,
-            agency_id=case.coordinator_agency_id,
-            case=case,
-            person_id=case.person_id,
+        log_coordinator_action(
+            actor,
+            case,
             category="identity",
             action=AccessAction.EXPORT,
             basis="archive-duty",
@@ -143,13 +139,9 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             corrected_by=actor,
             corrected_at=timezone.now(),
         )
-        AccessLog.objects.create(
-            user=actor,
-            username=actor.get_username(),
-            role=Role.COORDINATOR,
-            agency_id=case.coordinator_agency_id,
-            case=case,
-            person_id=case.person_id,
+        log_coordinator_action(
+            actor,
+            case,
             category=category,
             action=AccessAction.WRITE,
             basis="correction",

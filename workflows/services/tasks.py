@@ -65,16 +65,22 @@ def claim_task(*, actor, task_id) -> Task:
             return task  # already ours: claiming twice is harmless
         task.status, task.assignee, task.claimed_at = TaskStatus.CLAIMED, actor, timezone.now()
         task.save(update_fields=["status", "assignee", "claimed_at"])
-        Event.objects.create(
-            case=task.case,
-            instance_id=task.instance_id,
-            task=task,
-            kind=EventKind.TASK_CLAIMED,
-            actor=actor,
-            agency=task.agency,
-            element_id=task.element_id,
-        )
+        _task_event(task, EventKind.TASK_CLAIMED, actor)
     return task
+
+
+def _task_event(task: Task, kind: str, actor, **fields) -> None:
+    """A claim or its release on the case timeline, naming the task's agency and element."""
+    Event.objects.create(
+        case=task.case,
+        instance_id=task.instance_id,
+        task=task,
+        kind=kind,
+        actor=actor,
+        agency=task.agency,
+        element_id=task.element_id,
+        **fields,
+    )
 
 
 def unclaim_task(*, actor, task_id) -> Task:
@@ -86,15 +92,7 @@ def unclaim_task(*, actor, task_id) -> Task:
             raise Conflict("task.not_claimed")
         task.status, task.assignee, task.claimed_at = TaskStatus.OPEN, None, None
         task.save(update_fields=["status", "assignee", "claimed_at"])
-        Event.objects.create(
-            case=task.case,
-            instance_id=task.instance_id,
-            task=task,
-            kind=EventKind.TASK_UNCLAIMED,
-            actor=actor,
-            agency=task.agency,
-            element_id=task.element_id,
-        )
+        _task_event(task, EventKind.TASK_UNCLAIMED, actor)
     return task
 
 
@@ -125,14 +123,10 @@ def reassign_task(*, actor, task_id, assignee=None) -> Task:
         previous = task.assignee
         task.assignee, task.claimed_at = new_assignee, timezone.now()
         task.save(update_fields=["assignee", "claimed_at"])
-        Event.objects.create(
-            case=task.case,
-            instance_id=task.instance_id,
-            task=task,
-            kind=EventKind.TASK_CLAIMED,
-            actor=actor,
-            agency=task.agency,
-            element_id=task.element_id,
+        _task_event(
+            task,
+            EventKind.TASK_CLAIMED,
+            actor,
             detail={"from_user": previous.pk if previous else None, "to_user": new_assignee.pk},
         )
     return task
