@@ -151,6 +151,15 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 ANONYMOUS_USER_NAME = None  # django-guardian: no anonymous user object
 
+# The cache holds only the insight figures (``insight.figures.cached``), per process; an entry
+# per function, scope, version, year and language, so more than the default 300 before culling.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 # The web UI speaks Norwegian bokmål unless the user picks English (``set_language``);
 # the API answers in English unless the client sends Accept-Language (config.locale).
 LANGUAGE_CODE = "nb"
