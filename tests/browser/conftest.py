@@ -139,3 +139,27 @@ def ready(page):
     page.wait_for_function(
         "Array.from(document.querySelectorAll('[data-diagram]')).every(d => d.dataset.drawn === 'true')"
     )
+
+
+def page_checker(as_user, live_server):
+    """``visit(username, path, phone=False)`` opens the page as that user (one browser page
+    per user and size) and collects every axe-core violation and English phrase in
+    ``problems``."""
+    pages, problems = {}, []
+
+    def page_of(username, phone):
+        key = (username, phone)
+        if key not in pages:
+            pages[key] = as_user(username, **(PHONE if phone else {}))
+        return pages[key]
+
+    def visit(username, path, *, phone=False):
+        page = page_of(username, phone)
+        page.goto(f"{live_server.url}{path}")
+        ready(page)
+        where = f"{username} {'phone' if phone else 'desktop'} {path}"
+        problems.extend(f"{where}: {v}" for v in axe_violations(page))
+        problems.extend(f"{where}: English “{phrase}”" for phrase in english_on_page(page))
+        return page
+
+    return visit, problems

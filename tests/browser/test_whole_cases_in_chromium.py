@@ -11,32 +11,11 @@ import pytest
 from tests.workflows.helpers import complete, open_tasks, start_prison_case, worker_for
 from workflows import services
 
-from .conftest import PHONE, axe_violations, english_on_page, ready
+from .conftest import page_checker, ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DISCHARGE_KINDS = ("hospital", "health", "nav", "housing")
-
-
-def _checker(as_user, live_server):
-    pages, problems = {}, []
-
-    def page_of(username, phone):
-        key = (username, phone)
-        if key not in pages:
-            pages[key] = as_user(username, **(PHONE if phone else {}))
-        return pages[key]
-
-    def visit(username, path, *, phone=False):
-        page = page_of(username, phone)
-        page.goto(f"{live_server.url}{path}")
-        ready(page)
-        where = f"{username} {'phone' if phone else 'desktop'} {path}"
-        problems.extend(f"{where}: {v}" for v in axe_violations(page))
-        problems.extend(f"{where}: English “{phrase}”" for phrase in english_on_page(page))
-        return page
-
-    return visit, problems
 
 
 def _walk(case, visit, coordinator="bjorn"):
@@ -62,7 +41,7 @@ def _walk(case, visit, coordinator="bjorn"):
 def test_a_whole_prison_case_and_a_whole_discharge_case_pass_axe_and_speak_bokmal(
     as_user, live_server, users, agencies, shipped, screenshot
 ):
-    visit, problems = _checker(as_user, live_server)
+    visit, problems = page_checker(as_user, live_server)
     prison = start_prison_case(users, agencies)
     _walk(prison, visit)
     screenshot(visit("bjorn", f"/cases/{prison.pk}/", phone=True), "case-waiting-phone")
