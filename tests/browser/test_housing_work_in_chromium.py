@@ -106,4 +106,13 @@ def test_settling_in_and_eviction_prevention_end_with_their_outcomes_in_the_brow
     )
     assert (outcome.kind.code, outcome.tenure) == ("bolig_beholdt", "privat_leie")
     screenshot(visit("bjorn", f"/cases/{eviction.pk}/", phone=True), "eviction-prevented-phone")
+    # The person's path and the housing contacts' own pages, checked the same way.
+    for username, path, phone in [
+        ("bjorn", f"/people/{eviction.person_id}/", False),
+        ("nils", f"/people/{eviction.person_id}/", True),
+        ("bjorn", "/today/", True),
+        ("lise", "/caseload/", False),
+        ("lise", "/caseload/", True),
+    ]:
+        visit(username, path, phone=phone)
     assert problems == [], "\n".join(problems)
