@@ -213,7 +213,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # One name per choice set: the data categories of a case, and the subset a note may have.
+    "ENUM_NAME_OVERRIDES": {
+        "DataCategoryEnum": "permissions.models.CATEGORIES",
+        "NoteCategoryEnum": "permissions.rules.NOTE_CATEGORIES",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -30,7 +30,7 @@ def prepare(timer_cases: int, first_in: float, spread: float) -> dict:
     from permissions.demo import seed_demo_cast
     from permissions.models import Agency
     from tests.conftest import PROCESSES
-    from tests.workflows.jobs.conftest import TIMER_FORM, start_timer_case, timer_model
+    from tests.workflows.jobs.conftest import START_FORM, TIMER_FORM, start_timer_case, timer_model
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("deploy_bpmn", str(PROCESSES), verbosity=0)
@@ -39,7 +39,7 @@ def prepare(timer_cases: int, first_in: float, spread: float) -> dict:
     deploy_definition(
         actor=None,
         bpmn_xml=timer_model(),
-        forms={"after.schema.json": TIMER_FORM},
+        forms={"after.schema.json": TIMER_FORM, "start.schema.json": START_FORM},
         filename="timer.bpmn",
         check_permission=False,
     )
