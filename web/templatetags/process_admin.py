@@ -12,43 +12,35 @@ from permissions import rules
 register = template.Library()
 
 
+def _nav_item(context, allowed, url_name: str, label: str, *, section: str = "") -> str:
+    """A menu entry for those ``allowed(user)`` lets in; ``aria-current`` on its page, or on
+    every page of its ``section`` (the url names that start with it)."""
+    request = context.get("request")
+    if request is None or not allowed(request.user):
+        return ""
+    name = (request.resolver_match.url_name or "") if request.resolver_match else ""
+    here = name.startswith(section) if section else name == url_name
+    current = mark_safe(' aria-current="page"') if here else ""
+    return format_html('<li><a href="{}"{}>{}</a></li>', reverse(url_name), current, label)
+
+
 @register.simple_tag(takes_context=True)
 def processes_nav_item(context):
-    request = context.get("request")
-    if request is None or not rules.is_process_admin(request.user):
-        return ""
-    match = request.resolver_match
-    current = mark_safe(' aria-current="page"') if match and (match.url_name or "").startswith("process") else ""
-    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("processes"), current, _("Processes"))
+    return _nav_item(context, rules.is_process_admin, "processes", _("Processes"), section="process")
 
 
 @register.simple_tag(takes_context=True)
 def review_nav_item(context):
     """The auditors' review list of emergency accesses (web.break_glass)."""
-    request = context.get("request")
-    if request is None or not rules.is_auditor(request.user):
-        return ""
-    match = request.resolver_match
-    current = mark_safe(' aria-current="page"') if match and match.url_name == "break-glass-review" else ""
-    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("break-glass-review"), current, _("Emergency access"))
+    return _nav_item(context, rules.is_auditor, "break-glass-review", _("Emergency access"))
 
 
 @register.simple_tag(takes_context=True)
 def caseload_nav_item(context):
-    request = context.get("request")
-    if request is None or not rules.can_view_caseload(request.user):
-        return ""
-    match = request.resolver_match
-    current = mark_safe(' aria-current="page"') if match and match.url_name == "caseload" else ""
-    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("caseload"), current, _("Caseload"))
+    return _nav_item(context, rules.can_view_caseload, "caseload", _("Caseload"))
 
 
 @register.simple_tag(takes_context=True)
 def insight_nav_item(context):
     """The menu entry to the figures, for leaders only."""
-    request = context.get("request")
-    if request is None or not rules.can_view_insight(request.user):
-        return ""
-    match = request.resolver_match
-    current = mark_safe(' aria-current="page"') if match and (match.url_name or "").startswith("insight") else ""
-    return format_html('<li><a href="{}"{}>{}</a></li>', reverse("insight"), current, _("Insight"))
+    return _nav_item(context, rules.can_view_insight, "insight", _("Insight"), section="insight")
