@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from permissions.grants import add_participant, grant_agency_access, remove_participant, revoke_agency_access
 from permissions import rules
+from permissions.grants import add_participant, grant_agency_access, remove_participant, revoke_agency_access
 from tests.workflows.helpers import complete, open_tasks
 from workflows.models import Task
 
