@@ -103,7 +103,8 @@ BASIS_LABELS = {
 
 def basis_label(basis: str):
     """An access-log basis in words: ``consent:7`` -> "the person's consent (no. 7)",
-    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>"."""
+    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>",
+    ``service-task:<process>:<element>`` -> sent by the process's connector."""
     if basis in BASIS_LABELS:
         return BASIS_LABELS[basis]
     kind, _sep, rest = (basis or "").partition(":")
@@ -115,11 +116,23 @@ def basis_label(basis: str):
         return format_lazy(_("legal basis: {law}"), law=rest)
     if kind == "break-glass" and rest:
         return format_lazy(_("emergency access (no. {number})"), number=rest)
+    if kind == "service-task" and rest:
+        process, _sep, element = rest.partition(":")
+        return format_lazy(
+            _("sent by the process {process} (service task {element})"), process=process, element=element
+        )
+    if kind == "external-task" and rest:
+        return format_lazy(_("fetched for the process's external task {element}"), element=rest)
     return basis
+
+
+ROLE_CONNECTOR = "connector"  # an access-log row of a service task's connector call
 
 
 def role_label(role: str):
     """A membership role in words (``coordinator`` -> "koordinator")."""
+    if role == ROLE_CONNECTOR:
+        return _("the agency's system")
     return Role(role).label if role in Role.values else role
 
 
