@@ -28,11 +28,11 @@ from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.errors import EngineError, TaskStateError
 from bpmn.registry import runtime_for
 from core.errors import InvalidInput, field_error
+from permissions import rules
+from permissions.models import RESTRICTED, AccessAction, AccessLog
 from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.jobs import notify, queue, webhook_transport
-from permissions import rules
-from permissions.models import RESTRICTED, AccessAction, AccessLog
 from workflows.models import (
     EventKind,
     InstanceStatus,

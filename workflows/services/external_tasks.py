@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import Q
 
 from bpmn.engine.errors import EngineError
-from bpmn.registry import runtime_for
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules

@@ -17,10 +17,10 @@ from django.urls import reverse
 from bpmn.engine import runtime as engine
 from bpmn.registry import runtime_for
 from bpmn.services import deploy_definition
+from permissions.models import AccessAction, AccessLog
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, connector_model
-from permissions.models import AccessAction, AccessLog
 from workflows import selectors, services
 from workflows.jobs import queue, service
 from workflows.jobs.worker import Worker
