@@ -969,9 +969,12 @@ DEFAULT_NOTE_CATEGORY: dict[str, str] = {
 FALLBACK_NOTE_CATEGORY = "coordination"
 
 
-def decide_note(access: CaseAccess, category: str, consents, *, author_agency_id: int | None) -> Decision:
-    """One note or attachment: its category's grounds, else own-data (the writer's agency)."""
-    return decide_value(access, category, consents, field_name="", source_agency_id=author_agency_id)
+def decide_note(access: CaseAccess, category: str, consents, *, author_agency_id: int | None, emergency=()) -> Decision:
+    """One note or attachment: its category's grounds (a break-glass opening among them:
+    ``emergency`` is ``active_break_glass(case, user)``), else own-data (the writer's agency)."""
+    return decide_value(
+        access, category, consents, field_name="", source_agency_id=author_agency_id, emergency=emergency
+    )
 
 
 def note_agencies(access: CaseAccess) -> list[Agency]:
