@@ -22,7 +22,6 @@ from retention.rules import retention_of, unmet_archive_duty
 from workflows.jobs import queue
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 
-
 ACCESS_LOG_STAGE = "access_log"
 
 
