@@ -108,3 +108,43 @@ def test_a_reader_who_may_not_see_what_the_gateway_reads_sees_no_branch(deployed
     assert "Catch_need" in health.completed  # before the gateway: no branch told
     housing = selectors.case_diagram_for(case, users["hanne"])
     assert housing.active == ["Task_offer"]
+
+
+def test_a_running_collaboration_moves_to_its_next_version(deployed, users, agencies):
+    case = start(users, agencies)
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=assess.pk, data={"income": 21000, "needs_housing": True})
+    deploy_definition(
+        actor=None,
+        bpmn_xml=COLLABORATION.replace('name="Tilby bolig"', 'name="Tilby bolig og kontrakt"'),
+        forms=FORMS,
+        routing=ROUTING,
+        check_permission=False,
+    )
+    plan = services.preview_migration(actor=users["ada"], key="rehousing", from_version=1)
+    (preview,) = plan.instances
+    assert preview.possible, preview
+    services.migrate_instances(actor=users["ada"], key="rehousing", from_version=1)
+    (offer,) = open_tasks(case)
+    assert offer.name == "Tilby bolig og kontrakt" and offer.agency == agencies["housing"]
+    services.complete_task(actor=users["hanne"], task_id=offer.pk, data={"address": "Storgata 1"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.COMPLETED
+
+
+def test_the_case_page_shows_the_message_between_the_pools(deployed, users, agencies, client):
+    case = start(users, agencies, "health")
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=assess.pk, data={"income": 21000, "needs_housing": True})
+    client.force_login(users["bjorn"])
+    page = client.get(f"/cases/{case.pk}/")
+    assert page.status_code == 200 and "Melding mottatt" in page.content.decode()
+    assert "Catch_need" in [event.element_id for event, _label in page.context["events"]]
+    assert page.context["diagram"]["active"] == ["Task_offer"]
+    client.force_login(users["helga"])  # health: the gateway reads housing data it does not see
+    page = client.get(f"/cases/{case.pk}/")
+    assert page.status_code == 200 and "Melding mottatt" in page.content.decode()
+    shown = [event.element_id for event, _label in page.context["events"]]
+    assert "Catch_need" in shown and "Task_offer" not in shown
+    assert "Task_offer" not in page.context["diagram"]["active"]
+    assert all(task.element_id != "Task_offer" for holder in page.context["holders"] for task in holder["tasks"])
