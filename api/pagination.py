@@ -116,14 +116,21 @@ def segments_after(keys: list[Key], values: list[Any]) -> list[Q]:
     return [among_values, is_null] if first.nulls_last else [among_values]
 
 
-def read_after(queryset: QuerySet, keys: list[Key], values: list[Any] | None, limit: int) -> list[Model]:
-    """Up to ``limit`` rows after ``values`` (from the start when None), in the keys' order."""
+def page_queries(queryset: QuerySet, keys: list[Key], values: list[Any] | None) -> list[QuerySet]:
+    """The queries that read the rows after ``values`` (from the start when None), one after
+    the other, each in the keys' order (``tests/workflows/test_cursor_plans.py`` EXPLAINs them)."""
     ordered = queryset.order_by(*(key.order() for key in keys))
     if values is None:
-        return list(ordered[:limit])
+        return [ordered]
+    return [ordered.filter(condition) for condition in segments_after(keys, values)]
+
+
+def read_after(queryset: QuerySet, keys: list[Key], values: list[Any] | None, limit: int) -> list[Model]:
+    """Up to ``limit`` rows after ``values``, in the keys' order; the second query only when
+    the first did not fill the page."""
     rows: list[Model] = []
-    for condition in segments_after(keys, values):
-        rows += ordered.filter(condition)[: limit - len(rows)]
+    for query in page_queries(queryset, keys, values):
+        rows += query[: limit - len(rows)]
         if len(rows) >= limit:
             break
     return rows

@@ -32,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.util.task import TaskState
@@ -372,12 +373,29 @@ def complete_service_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[s
     return str(task.task_spec.bpmn_id)
 
 
+def collaboration_pools(workflow: Any) -> frozenset[str]:
+    """The pools a collaboration's workflow runs (their process ids), empty for a process.
+
+    ``BpmnParser.get_collaboration`` builds a spec with no start event of its own whose
+    tasks are a call activity per executable pool, named after the pool's process (no
+    element of the diagram: the pool's shape is its participant). A process always has a
+    start event; its embedded sub-processes are named after their element as well, so the
+    start event is what tells the two apart."""
+    if not workflow.subprocesses:
+        return frozenset()
+    specs = workflow.spec.task_specs.values()
+    if any(isinstance(spec, StartEvent) for spec in specs):
+        return frozenset()
+    return frozenset(spec.bpmn_id for spec in specs if spec.bpmn_id and getattr(spec, "spec", None) == spec.bpmn_id)
+
+
 def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
     """(completed element ids, active element ids) for drawing on the diagram."""
     completed, active = set(), set()
+    pools = collaboration_pools(workflow)
     for task in workflow.get_tasks(state=TaskState.ANY_MASK):
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        if not bpmn_id:
+        if not bpmn_id or (bpmn_id in pools and task.workflow is workflow):
             continue
         if task.state == TaskState.COMPLETED:
             completed.add(bpmn_id)
