@@ -43,6 +43,7 @@ class DefinitionRuntime:
     # Element id -> categories its gateways' conditions read, as deployed (None: an older
     # version without them in its metadata; computed from the model then).
     stored_path_categories: dict[str, list[str]] | None = None
+    pool_events: dict[str, dict] = field(default_factory=dict)  # a collaboration's message events
 
     @property
     def bundle(self) -> SpecBundle:
@@ -102,6 +103,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         messages=frozenset(definition.metadata.get("messages", ())),
         start_fields=frozenset(_properties(forms.get(definition.metadata.get("start_form") or ""))),
         stored_path_categories=definition.metadata.get("path_categories"),
+        pool_events=definition.metadata.get("pool_events") or {},
     )
     with _lock:
         _runtimes[definition_id] = runtime

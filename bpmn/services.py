@@ -144,6 +144,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "start_form": compiled.start_form,
                 # Which categories a task's presence tells (issue 11): Task.path_categories.
                 "path_categories": rules.path_categories(gateway_paths(bpmn_text), compiled.fields),
+                "pool_events": compiled.pool_events,
             },
             deployed_by=_user_or_none(actor),
         )

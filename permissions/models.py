@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
@@ -338,6 +338,25 @@ class AccessLogQuerySet(models.QuerySet):
         rows = self.filter(person__isnull=False, person_key="")
         return models.QuerySet.update(rows, person=None, person_key=person_key)
 
+    def delete_past_retention(self) -> int:
+        """The one deletion the log allows: rows of an erased case whose access-log period
+        has ended (``retention.erasure.delete_access_log``, run by the retention job). The
+        PostgreSQL trigger lets a DELETE through only while this transaction has set
+        ``brobygger.access_log_purge`` (set here, and unset again at once) and only for
+        rows whose case's erasure record says their period is over; any other row makes
+        the statement fail. Returns the number of rows deleted."""
+        if not connection.in_atomic_block:
+            raise AppendOnlyError("deleting access-log rows needs the job's transaction")
+        postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            # Transaction-local: a failed statement rolls the setting back with it.
+            if postgres:
+                cursor.execute("SELECT set_config('brobygger.access_log_purge', 'on', true)")
+            deleted = self._raw_delete(self.db)
+            if postgres:
+                cursor.execute("SELECT set_config('brobygger.access_log_purge', 'off', true)")
+        return deleted
+
 
 class AccessLog(models.Model):
     """Who saw which category of whose data, when and on what basis. Append-only.
@@ -350,7 +369,11 @@ class AccessLog(models.Model):
     ``person_key`` (``AccessLogQuerySet.pseudonymise``); the trigger allows exactly that.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None for a disclosure no person made: a service task's HTTP connector sending case
+    # fields to an agency's system (``username`` is then the connector's name).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     username = models.CharField(max_length=150, help_text="Copied: the log outlives renames")
     role = models.CharField(max_length=20, blank=True)
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

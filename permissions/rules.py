@@ -56,6 +56,7 @@ from permissions.models import (
     Membership,
     Role,
 )
+from permissions.prepared import Prepared
 
 # --- the category table (design §6, domain.md "Data categories and access") -----------
 
@@ -104,7 +105,8 @@ BASIS_LABELS = {
 
 def basis_label(basis: str):
     """An access-log basis in words: ``consent:7`` -> "the person's consent (no. 7)",
-    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>"."""
+    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>",
+    ``service-task:<process>:<element>`` -> sent by the process's connector."""
     if basis in BASIS_LABELS:
         return BASIS_LABELS[basis]
     kind, _sep, rest = (basis or "").partition(":")
@@ -116,11 +118,23 @@ def basis_label(basis: str):
         return format_lazy(_("legal basis: {law}"), law=rest)
     if kind == "break-glass" and rest:
         return format_lazy(_("emergency access (no. {number})"), number=rest)
+    if kind == "service-task" and rest:
+        process, _sep, element = rest.partition(":")
+        return format_lazy(
+            _("sent by the process {process} (service task {element})"), process=process, element=element
+        )
+    if kind == "external-task" and rest:
+        return format_lazy(_("fetched for the process's external task {element}"), element=rest)
     return basis
+
+
+ROLE_CONNECTOR = "connector"  # an access-log row of a service task's connector call
 
 
 def role_label(role: str):
     """A membership role in words (``coordinator`` -> "koordinator")."""
+    if role == ROLE_CONNECTOR:
+        return _("the agency's system")
     return Role(role).label if role in Role.values else role
 
 
@@ -163,6 +177,14 @@ class CaseAccess:
 # --- memberships (cached per request on the user object) -------------------------------
 
 
+_MEMBERSHIP_ROWS = Prepared(
+    lambda user_id: Membership.objects.filter(user=user_id).values_list(
+        "agency_id", "role", "agency__group_id", "agency__kind"
+    ),
+    kinds=(int,),
+)
+
+
 def _membership_rows(user) -> list[tuple[int, str, int, str]]:
     """(agency id, role, the agency's group id, the agency's kind) of each membership: one
     query per request."""
@@ -170,9 +192,7 @@ def _membership_rows(user) -> list[tuple[int, str, int, str]]:
         return []
     cache = getattr(user, "_brobygger_memberships", None)
     if cache is None:
-        cache = list(
-            Membership.objects.filter(user=user).values_list("agency_id", "role", "agency__group_id", "agency__kind")
-        )
+        cache = _MEMBERSHIP_ROWS.rows(user.pk)
         user._brobygger_memberships = cache
     return cache
 
@@ -317,11 +337,18 @@ def forget_case_access(case) -> None:
     case.__dict__.pop("_brobygger_access", None)
 
 
+# Read on every request that shows or works a case or task: compiled once (``prepared``).
+_PARTICIPATING_CASE_MEMBERSHIPS = Prepared(
+    lambda user_id, case_id: _participating_memberships(user_id, case_id, CASE_ROLES).select_related("agency"),
+    kinds=(int, int),
+)
+
+
 def _case_access(user, case) -> CaseAccess:
     memberships = _memberships(user)
     if not any(role in CASE_ROLES for _agency, role in memberships):
         return CaseAccess(case=case, acting=(), has_memberships=bool(memberships))
-    rows = _participating_memberships(user, case.pk, CASE_ROLES).select_related("agency")
+    rows = _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)
     return _access_from(case, [(membership.agency, membership.role) for membership in rows], has_memberships=True)
 
 
@@ -456,19 +483,44 @@ def _shows_path(mask: int) -> Q:
     return Q(path_categories=0) | Q(Exact(F("path_categories").bitand(PATH_ALL_BITS & ~mask), 0))
 
 
-def _listed(user) -> tuple[Q, Q | None] | None:
-    """The conditions on a task's own columns under which a list across cases shows it to
-    ``user``: always, and when the user's (one) agency coordinates the task's case (None: no
-    such case). None: the user works no cases."""
+def _listed_masks(user) -> tuple[set[int], int, int | None] | None:
+    """The user's case agencies, the categories (as bits) another agency's task may have
+    read on its path and still be listed to them, and those where their one agency
+    coordinates the case (None: not counted). None: the user works no cases."""
     mine = case_agency_ids(user)
     if not mine:
         return None
     standing = _standing_categories(_case_agency_kinds(user))
-    always = Q(agency_id__in=mine) | _shows_path(path_mask(standing))
-    if len(mine) != 1:
-        return always, None
-    # That agency acts in every case the user sees: in those it coordinates, its categories.
-    return always, _shows_path(path_mask(standing | COORDINATOR_CATEGORIES))
+    # With one agency, it acts in every case the user sees: in those it coordinates, its categories.
+    coordinating = path_mask(standing | COORDINATOR_CATEGORIES) if len(mine) == 1 else None
+    return mine, path_mask(standing), coordinating
+
+
+def _listed(user) -> tuple[Q, Q | None] | None:
+    """``_listed_masks`` as conditions on a task's own columns."""
+    masks = _listed_masks(user)
+    if masks is None:
+        return None
+    mine, always, coordinating = masks
+    return (
+        Q(agency_id__in=mine) | _shows_path(always),
+        _shows_path(coordinating) if coordinating is not None else None,
+    )
+
+
+def task_listed(user, task, coordinator_agency_id: int | None) -> bool:
+    """``listed_task_rows`` for one task already read (with its case's coordinator agency)."""
+    masks = _listed_masks(user)
+    if masks is None:
+        return False
+    mine, always, coordinating = masks
+    if task.agency_id in mine or not task.path_categories & PATH_ALL_BITS & ~always:
+        return True
+    return (
+        coordinating is not None
+        and coordinator_agency_id in mine
+        and not task.path_categories & PATH_ALL_BITS & ~coordinating
+    )
 
 
 def listed_task_rows(user, queryset, *, coordinator=None):
@@ -1076,9 +1128,12 @@ DEFAULT_NOTE_CATEGORY: dict[str, str] = {
 FALLBACK_NOTE_CATEGORY = "coordination"
 
 
-def decide_note(access: CaseAccess, category: str, consents, *, author_agency_id: int | None) -> Decision:
-    """One note or attachment: its category's grounds, else own-data (the writer's agency)."""
-    return decide_value(access, category, consents, field_name="", source_agency_id=author_agency_id)
+def decide_note(access: CaseAccess, category: str, consents, *, author_agency_id: int | None, emergency=()) -> Decision:
+    """One note or attachment: its category's grounds (a break-glass opening among them:
+    ``emergency`` is ``active_break_glass(case, user)``), else own-data (the writer's agency)."""
+    return decide_value(
+        access, category, consents, field_name="", source_agency_id=author_agency_id, emergency=emergency
+    )
 
 
 def note_agencies(access: CaseAccess) -> list[Agency]:
@@ -1195,6 +1250,7 @@ __all__ = [
     "note_categories",
     "reviewable_break_glass",
     "sharing_recorder",
+    "task_listed",
     "visible_case_rows",
     "visible_cases",
 ]

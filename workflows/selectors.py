@@ -38,6 +38,7 @@ from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
 from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
+from permissions.prepared import Prepared
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -58,14 +59,14 @@ def agencies_for(user):
     """The agency directory, for people who work in an agency (others see nothing)."""
     if not rules.can_use_directory(user):
         return Agency.objects.none()
-    return Agency.objects.order_by("name")
+    return Agency.objects.order_by("name", "id")
 
 
 def legal_bases_for(user):
     """The active legal bases a sharing can rest on (same audience as the directory)."""
     if not rules.can_use_directory(user):
         return LegalBasis.objects.none()
-    return LegalBasis.objects.filter(active=True)
+    return LegalBasis.objects.filter(active=True).order_by("position", "law", "paragraph", "id")
 
 
 def process_definitions_for(user):
@@ -73,7 +74,7 @@ def process_definitions_for(user):
     if not rules.can_use_directory(user):
         return ProcessDefinition.objects.none()
     newer = ProcessDefinition.objects.filter(key=OuterRef("key"), version__gt=OuterRef("version"))
-    return ProcessDefinition.objects.defer("spec_json").filter(~Exists(newer)).order_by("key")
+    return ProcessDefinition.objects.defer("spec_json").filter(~Exists(newer)).order_by("key", "id")
 
 
 def process_definition_for(user, key: str, version: int | None = None) -> ProcessDefinition:
@@ -190,12 +191,12 @@ def case_tasks(case, *, active_only=True):
     return queryset.order_by("id")
 
 
-def case_tasks_for(user, case, *, active_only=True):
-    """The case's tasks as a short answer to ``user`` shows them (after starting a case or
-    completing a task): by the per-row rule of the lists (``rules.listed_task_rows``), which
-    reads no case data, so the hot path stays as it is. The case's own page and answer use
-    the reader's exact ``PathView``."""
-    return rules.listed_task_rows(user, case_tasks(case, active_only=active_only))
+def case_tasks_for(user, case) -> list[Task]:
+    """The case's open tasks as a short answer to ``user`` shows them (after starting a case
+    or completing a task): by the rule of the lists across cases (``rules.task_listed``, the
+    same as ``rules.listed_task_rows``), which reads no case data, so the hot path stays as
+    it is. The case's own page and answer use the reader's exact ``PathView``."""
+    return [task for task in open_case_tasks(case) if rules.task_listed(user, task, case.coordinator_agency_id)]
 
 
 def case_participants(case):
@@ -329,12 +330,31 @@ def task_inbox_for(user):
     return rules.listed_task_rows(user, queryset).order_by("due_at", "id")
 
 
+# Read on every request that opens or works a task: compiled once (``permissions.prepared``).
+_TASK_BY_ID = Prepared(
+    lambda task_id: Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=task_id)[:1],
+    kinds=(int,),
+)
+_OPEN_CASE_TASKS = Prepared(
+    lambda case_id: (
+        Task.objects.filter(case=case_id, status__in=ACTIVE_TASK_STATUSES)
+        .select_related("agency", "assignee", "case")
+        .order_by("id")
+    ),
+    kinds=(int,),
+)
+
+
+def open_case_tasks(case) -> list[Task]:
+    """``case_tasks(case)`` as a list, by a statement compiled once (the API's answers)."""
+    return _OPEN_CASE_TASKS.objects(case.pk)
+
+
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case, and its path tells them nothing they may not see
     (another agency's task on a branch their ``PathView`` hides); NotFound otherwise."""
-    task = (
-        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=lookup_id(task_id)).first()
-    )
+    found = _TASK_BY_ID.objects(lookup_id(task_id))
+    task = found[0] if found else None
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     mine = task.agency_id in rules.case_agency_ids(user)
@@ -354,9 +374,14 @@ def task_colleagues_for(user, task) -> list:
     return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
+_DEFINITION_OF_INSTANCE = Prepared(
+    lambda instance_id: ProcessInstance.objects.filter(pk=instance_id).values_list("definition_id"), kinds=(int,)
+)
+
+
 def task_runtime(task) -> DefinitionRuntime:
     """The process version the task's instance runs."""
-    definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
+    (definition_id,) = _DEFINITION_OF_INSTANCE.rows(task.instance_id)[0]
     return runtime_for(definition_id)
 
 
@@ -455,20 +480,28 @@ def task_view_for(user, task_id) -> TaskView:
 def consents_for_case(*, actor, case):
     """All consents recorded in the case (active, expired and revoked), newest first."""
     case = case_for(actor, case)
-    return Consent.objects.filter(case=case).select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+    return (
+        Consent.objects.filter(case=case)
+        .select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+        .order_by("-given_at", "-id")
+    )
 
 
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass")
+    return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass").order_by("-at", "-id")
 
 
 def break_glass_for_case(*, actor, case):
     """The case's break-glass openings with their reasons, for its coordinators and auditors
     (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return BreakGlass.objects.filter(case=case).select_related("user", "agency", "reviewed_by")
+    return (
+        BreakGlass.objects.filter(case=case)
+        .select_related("user", "agency", "reviewed_by")
+        .order_by("-opened_at", "-id")
+    )
 
 
 def break_glass_to_review(actor):

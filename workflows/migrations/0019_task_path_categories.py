@@ -21,7 +21,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0017_service_tasks_and_messages"),
+        ("workflows", "0018_scrub_stored_errors"),
         ("bpmn", "0001_initial"),
     ]
 
