@@ -90,9 +90,7 @@ def prepare(env: dict) -> None:
 
 def migrate(env: dict) -> None:
     """New migrations only (a database an earlier run prepared and kept)."""
-    subprocess.run(  # noqa: S603 (our own manage.py)
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True
-    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True)
 
 
 class Node:
