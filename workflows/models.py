@@ -162,8 +162,12 @@ class Task(models.Model):
                 name="task_assignee_active",
                 condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
             ),
+            # Also the insight page's "overdue now" per agency, read from the index alone.
             models.Index(
-                fields=["due_at", "id"], name="task_active_due", condition=models.Q(status__in=ACTIVE_TASK_STATUSES)
+                fields=["due_at", "id"],
+                name="task_active_due",
+                include=["agency", "case"],
+                condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
             ),
             models.Index(fields=["due_at", "id"], name="task_due"),
             # "Mine" (claimed or completed by me) among the active tasks: both sides of the OR
