@@ -350,7 +350,11 @@ class AccessLog(models.Model):
     ``person_key`` (``AccessLogQuerySet.pseudonymise``); the trigger allows exactly that.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None for a disclosure no person made: a service task's HTTP connector sending case
+    # fields to an agency's system (``username`` is then the connector's name).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     username = models.CharField(max_length=150, help_text="Copied: the log outlives renames")
     role = models.CharField(max_length=20, blank=True)
     agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

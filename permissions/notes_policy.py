@@ -1,9 +1,13 @@
 """Notes and attachments shown, masked and logged by the rules of case data (design §6).
 
 A note or an attachment is a value of its category written by its agency, decided by
-``rules.decide_note`` (the category's grounds, else own-data). What is shown is written to
-the access log like ``policy.case_data_for`` writes case data: one row per category and
-basis revealed in one answer (``item`` says "notes" or "attachments"); a download writes
+``rules.decide_note`` (the category's grounds, else own-data). The category's grounds include
+the user's own break-glass openings in force (``rules.active_break_glass``, read only when an
+item would be masked otherwise): an emergency opening of ``health`` opens the health notes and
+attachments too, until it expires by the clock. What is shown is written to the access log
+like ``policy.case_data_for`` writes case data (the opening named on the row, so the person's
+access report and the auditor see what it was used for): one row per category and basis
+revealed in one answer (``item`` says "notes" or "attachments"); a download writes
 its own row (action ``export``, ``item`` "attachment:<id>"); adding, correcting or
 withdrawing writes one (action ``write``). Masked items keep their date, agency and
 category (the participants are no secret among participants) but never their text,
@@ -78,9 +82,33 @@ def _row(user, case, decision, category, action, item, at=None):
         action=action,
         basis=decision.basis or "",
         consent=decision.consent,
+        break_glass=decision.break_glass,
         item=item,
         at=at or timezone.now(),
     )
+
+
+class _Grounds:
+    """Decides the items of one answer for one user: the consents read once, the user's
+    break-glass openings read once and only if some item is masked without them."""
+
+    def __init__(self, user, case):
+        self.user, self.case = user, case
+        self.access = rules.case_access(user, case)
+        self.consents = rules.active_consents(case) if self.access else ()
+        self.emergency: list | None = None
+
+    def decide(self, category: str, author_agency_id: int | None) -> rules.Decision:
+        decision = rules.decide_note(self.access, category, self.consents, author_agency_id=author_agency_id)
+        if decision or not self.access or rules.category_of(category) == RESTRICTED:
+            return decision
+        if self.emergency is None:
+            self.emergency = rules.active_break_glass(self.case, self.user)
+        if not self.emergency:
+            return decision
+        return rules.decide_note(
+            self.access, category, self.consents, author_agency_id=author_agency_id, emergency=self.emergency
+        )
 
 
 def notes_for(user, case, notes, *, log: bool = True) -> list[ItemView]:
@@ -91,16 +119,15 @@ def notes_for(user, case, notes, *, log: bool = True) -> list[ItemView]:
     revision had (a note moved to ``health`` because it told of health no longer shows its
     old text to those who could read it under ``coordination``).
     """
-    access = rules.case_access(user, case)
-    consents = rules.active_consents(case) if access else ()
+    grounds = _Grounds(user, case)
     entries = _Log(user, case, NOTES)
     views = []
     for note in notes:
-        decision = rules.decide_note(access, note.category, consents, author_agency_id=note.agency_id)
+        decision = grounds.decide(note.category, note.agency_id)
         history = []
         if decision:
             for revision in note.revisions.all():
-                older = rules.decide_note(access, revision.category, consents, author_agency_id=note.agency_id)
+                older = grounds.decide(revision.category, note.agency_id)
                 if older:
                     history.append(revision)
                     entries.add(older, revision.category)
@@ -115,12 +142,11 @@ def notes_for(user, case, notes, *, log: bool = True) -> list[ItemView]:
 def attachments_for(user, case, attachments, *, log: bool = True) -> list[ItemView]:
     """``attachments`` of ``case`` shown (file name, type, size) or masked for ``user``;
     the listing of a visible one is a read of its category."""
-    access = rules.case_access(user, case)
-    consents = rules.active_consents(case) if access else ()
+    grounds = _Grounds(user, case)
     entries = _Log(user, case, ATTACHMENTS)
     views = []
     for attachment in attachments:
-        decision = rules.decide_note(access, attachment.category, consents, author_agency_id=attachment.agency_id)
+        decision = grounds.decide(attachment.category, attachment.agency_id)
         if decision and not attachment.is_withdrawn:
             entries.add(decision, attachment.category)
         views.append(ItemView(attachment, bool(decision), _reason(decision, attachment.category), decision.basis))
@@ -131,9 +157,7 @@ def attachments_for(user, case, attachments, *, log: bool = True) -> list[ItemVi
 
 def attachment_decision(user, case, attachment) -> rules.Decision:
     """Whether ``user`` may download ``attachment`` (decided afresh on every download)."""
-    access = rules.case_access(user, case)
-    consents = rules.active_consents(case) if access else ()
-    return rules.decide_note(access, attachment.category, consents, author_agency_id=attachment.agency_id)
+    return _Grounds(user, case).decide(attachment.category, attachment.agency_id)
 
 
 def log_export(user, case, attachment, decision) -> None:

@@ -103,7 +103,8 @@ BASIS_LABELS = {
 
 def basis_label(basis: str):
     """An access-log basis in words: ``consent:7`` -> "the person's consent (no. 7)",
-    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>"."""
+    ``task:12`` -> "works task no. 12", ``legal:<law> (#3)`` -> "legal basis: <law>",
+    ``service-task:<process>:<element>`` -> sent by the process's connector."""
     if basis in BASIS_LABELS:
         return BASIS_LABELS[basis]
     kind, _sep, rest = (basis or "").partition(":")
@@ -115,11 +116,23 @@ def basis_label(basis: str):
         return format_lazy(_("legal basis: {law}"), law=rest)
     if kind == "break-glass" and rest:
         return format_lazy(_("emergency access (no. {number})"), number=rest)
+    if kind == "service-task" and rest:
+        process, _sep, element = rest.partition(":")
+        return format_lazy(
+            _("sent by the process {process} (service task {element})"), process=process, element=element
+        )
+    if kind == "external-task" and rest:
+        return format_lazy(_("fetched for the process's external task {element}"), element=rest)
     return basis
+
+
+ROLE_CONNECTOR = "connector"  # an access-log row of a service task's connector call
 
 
 def role_label(role: str):
     """A membership role in words (``coordinator`` -> "koordinator")."""
+    if role == ROLE_CONNECTOR:
+        return _("the agency's system")
     return Role(role).label if role in Role.values else role
 
 
@@ -411,9 +424,30 @@ def can_view_task(user, task) -> bool:
     return can_view_case(user, task.case)
 
 
-def can_work_task(user, task) -> bool:
-    """Claim, unclaim and complete: only people of the agency the task landed on."""
-    return task.agency_id in case_agency_ids(user)
+def agency_works_case(agency_id, group_id, case_id) -> Q:
+    """The agency takes part in the case and its group still holds ``view_case`` on it: the
+    standing every action on one of the case's tasks needs (``can_work_task``). The
+    arguments may be ``OuterRef``s, so a statement that reads a task row decides it too
+    (the completion's first round trip: ``workflows.steps.rows.lock_and_complete``)."""
+    participates = CaseParticipant.objects.filter(case_id=case_id, agency_id=agency_id)
+    return Q(Exists(participates), Exists(_granted(case_id, group_id)))
+
+
+def can_work_task(user, task, *, agency_standing: bool | None = None) -> bool:
+    """Claim, unclaim, complete, take over and assign: only people with a case role in the
+    agency the task landed on, while that agency still takes part in the case and holds its
+    grant (``agency_works_case``). An agency whose access to the case was withdrawn
+    (``permissions.grants.revoke_agency_access``) works none of its tasks any more.
+
+    ``agency_standing``: that standing when the caller has already read it with the task
+    (the completion's hot path); otherwise it is read through ``case_access`` (remembered
+    on the case object: free on a page that has checked the case already), which holds
+    the user's agencies that take part in the case with its grant: the same condition."""
+    if task.agency_id not in case_agency_ids(user):
+        return False
+    if agency_standing is not None:
+        return agency_standing
+    return task.agency_id in case_access(user, task.case).agency_ids
 
 
 def can_take_over_task(user, task) -> bool:
@@ -426,7 +460,9 @@ def can_assign_task(user, task, assignee) -> bool:
     """Handing a task to a named colleague: the agency's lead (or coordinator) does that, to
     someone with a case role in the agency the task landed on."""
     leads = agency_ids_with_role(user, Role.LEAD, Role.COORDINATOR)
-    return task.agency_id in leads and task.agency_id in case_agency_ids(assignee)
+    if task.agency_id not in leads or task.agency_id not in case_agency_ids(assignee):
+        return False
+    return can_work_task(user, task)  # the agency still holds its grant on the case
 
 
 def can_send_message(user, case, senders) -> bool:
@@ -967,9 +1003,12 @@ DEFAULT_NOTE_CATEGORY: dict[str, str] = {
 FALLBACK_NOTE_CATEGORY = "coordination"
 
 
-def decide_note(access: CaseAccess, category: str, consents, *, author_agency_id: int | None) -> Decision:
-    """One note or attachment: its category's grounds, else own-data (the writer's agency)."""
-    return decide_value(access, category, consents, field_name="", source_agency_id=author_agency_id)
+def decide_note(access: CaseAccess, category: str, consents, *, author_agency_id: int | None, emergency=()) -> Decision:
+    """One note or attachment: its category's grounds (a break-glass opening among them:
+    ``emergency`` is ``active_break_glass(case, user)``), else own-data (the writer's agency)."""
+    return decide_value(
+        access, category, consents, field_name="", source_agency_id=author_agency_id, emergency=emergency
+    )
 
 
 def note_agencies(access: CaseAccess) -> list[Agency]:
@@ -1040,6 +1079,7 @@ __all__ = [
     "active_break_glass",
     "active_consents",
     "agency_ids_with_role",
+    "agency_works_case",
     "break_glass_categories",
     "can_add_attachment",
     "can_add_note",

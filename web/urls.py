@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import break_glass, cases, insight, notes, tasks
+from web import break_glass, cases, insight, notes, retention, tasks
 
 urlpatterns = [
     path("insight/", insight.insight_page, name="insight"),
@@ -34,6 +34,12 @@ urlpatterns = [
     path("cases/<int:pk>/break-glass/", cases.break_glass_open, name="break-glass-open"),
     path("break-glass/", break_glass.review_list, name="break-glass-review"),
     path("break-glass/<int:grant_pk>/review/", break_glass.review, name="break-glass-reviewed"),
+    path("cases/<int:pk>/retention/", retention.case_retention, name="case-retention"),
+    path("cases/<int:pk>/retention/erasure/", retention.erasure_request, name="case-erasure"),
+    path("cases/<int:pk>/retention/correction/", retention.correction, name="case-correction"),
+    path("cases/<int:pk>/retention/archive-export/", retention.archive_export, name="case-archive-export"),
+    path("retention/", retention.audit, name="retention-audit"),
+    path("retention/erasures/<int:erasure_pk>/review/", retention.erasure_review, name="erasure-review"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),

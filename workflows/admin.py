@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from bpmn.engine import scrub
+from workflows import selectors
 from workflows.models import (
     Incident,
     Job,
@@ -13,22 +16,28 @@ from workflows.models import (
 
 @admin.register(Incident)
 class IncidentAdmin(admin.ModelAdmin):
-    """Incidents carry no case data: the error, the element and the attempts."""
+    """Incidents carry no case data: the error (scrubbed of the case's values as the API
+    shows it, never the stored text), the element and the attempts."""
 
     list_display = ["id", "kind", "element_id", "attempts", "job", "created_at", "resolved_at"]
     list_filter = ["kind", "resolved_at"]
+    exclude = ["error"]
     readonly_fields = [
         "instance",
         "case",
         "element_id",
         "kind",
-        "error",
+        "error_text",
         "attempts",
         "job",
         "created_at",
         "resolved_at",
         "resolved_by",
     ]
+
+    @admin.display(description=_("error"))
+    def error_text(self, incident) -> str:
+        return selectors.incident_error(incident)
 
 
 @admin.register(Job)
@@ -48,9 +57,16 @@ class JobAdmin(admin.ModelAdmin):
         "finished_at",
         "locked_by",
         "lease_until",
-        "last_error",
+        "last_error_text",
     ]
+    exclude = ["last_error"]
     raw_id_fields = ["instance", "case"]
+
+    @admin.display(description=_("last error"))
+    def last_error_text(self, job) -> str:
+        """The job's last error without the values of its case's data (a job's exception may
+        quote them), as an incident's error is shown."""
+        return scrub.scrub(job.last_error, scrub.literals(job.case.data if job.case_id else {}))
 
 
 @admin.register(ServiceConnector)

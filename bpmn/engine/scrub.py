@@ -15,6 +15,7 @@ What is left names the element, the error class and what went wrong, not the val
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -98,6 +99,39 @@ def workflow_literals(workflow: Any) -> list[str]:
     datas = [getattr(workflow, "data", {})]
     datas += [task.data for task in workflow.get_tasks()]
     return literals(*datas)
+
+
+# Where a stored workflow state (``runtime.dumps``) keeps values of case data.
+_STATE_DATA_KEYS = frozenset({"data", "data_objects", "internal_data", "delta"})
+
+
+def state_literals(*states: str) -> list[str]:
+    """``literals`` of every value in the data of stored workflow states (their JSON text, as
+    saved): what ``workflow_literals`` gives for a loaded workflow, read without loading it
+    (a migration scrubbing rows written before errors were scrubbed; a state that does not
+    parse gives nothing)."""
+    found: list[Any] = []
+    for state in states:
+        try:
+            parsed = json.loads(state or "null")
+        except ValueError:
+            continue
+        found += list(_state_data(parsed))
+    return literals(*found)
+
+
+def _state_data(node: Any, depth: int = 0) -> Iterator[Any]:
+    if depth > 50:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _STATE_DATA_KEYS and isinstance(value, dict):
+                yield value
+            else:
+                yield from _state_data(value, depth + 1)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _state_data(item, depth + 1)
 
 
 def error_class(exc: BaseException) -> str:

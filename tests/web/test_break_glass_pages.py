@@ -64,3 +64,44 @@ def test_the_auditor_reviews_from_the_list(web, case_with_health):
     assert "Ingenting venter på kontroll." in aud.get("/break-glass/").content.decode()
     grant.refresh_from_db()
     assert grant.reviewed_by.username == "aud" and grant.review_note == "I orden"
+
+
+def test_the_opening_shows_health_notes_and_attachments_on_the_page_until_it_expires(
+    web, users, prison_case, monkeypatch
+):
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from permissions.models import AccessAction, AccessLog
+    from tests.workflows.test_attachments import PDF
+    from workflows import services
+
+    note_text = "Avbrøt LAR i forrige uke, ruset ved besøk"
+    services.add_note(actor=users["helga"], case=prison_case.pk, text=note_text)
+    attachment = services.add_attachment(
+        actor=users["helga"], case=prison_case.pk, upload=SimpleUploadedFile("epikrise.pdf", PDF)
+    )
+    url, download = f"/cases/{prison_case.pk}/", f"/cases/{prison_case.pk}/attachments/{attachment.pk}/"
+
+    def shown(username):
+        page = web(username).get(url).content.decode()
+        return note_text in page, "epikrise.pdf" in page, web(username).get(download).status_code
+
+    assert shown("nils") == (False, False, 403)
+    assert web("nils").post(f"{url}break-glass/", {"category": "health", "reason": REASON}).status_code == 302
+    grant = BreakGlass.objects.get()
+    assert shown("nils") == (True, True, 200)
+    assert web("nils").get(download).content == PDF
+    assert set(
+        AccessLog.objects.filter(username="nils", break_glass=grant)
+        .exclude(action=AccessAction.BREAK_GLASS)
+        .values_list("item", "basis")
+    ) >= {("notes", f"break-glass:{grant.pk}"), ("attachments", f"break-glass:{grant.pk}")}
+    assert shown("nora") == (False, False, 403)  # the same agency, no opening of her own
+    assert shown("kari") == (False, False, 403)  # another agency
+
+    later = grant.expires_at + datetime.timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert shown("nils") == (False, False, 403)

@@ -28,6 +28,8 @@ from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.errors import EngineError, TaskStateError
 from bpmn.registry import runtime_for
 from core.errors import InvalidInput, field_error
+from permissions import rules
+from permissions.models import RESTRICTED, AccessAction, AccessLog
 from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.jobs import notify, queue, webhook_transport
@@ -53,6 +55,39 @@ def service_inputs(job: Job) -> dict[str, Any]:
         raise TaskStateError("the job's instance is gone")
     workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
     return engine_services.service_inputs(workflow, job.payload["task_id"])
+
+
+def sent_categories(job: Job, fields: dict[str, Any]) -> list[str]:
+    """The data categories of the fields a service task hands out: each field's category in
+    the process's forms; a field no form declares (a computed value) counts as restricted."""
+    if job.instance is None:
+        return []
+    categories = runtime_for(job.instance.definition_id).fields
+    return sorted({categories.get(name, RESTRICTED) for name in fields})
+
+
+def log_connector_call(job: Job, connector: ServiceConnector, fields: dict[str, Any]) -> None:
+    """The access-log rows of a connector call, one per category sent (no values): the fields
+    leave for ``connector.agency``'s system, on the basis of the process's service task."""
+    case = job.case
+    if case is None or job.instance is None:
+        return
+    key = runtime_for(job.instance.definition_id).key
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=None,
+            username=connector.name[:150],
+            role=rules.ROLE_CONNECTOR,
+            agency=connector.agency,
+            case=case,
+            person_id=case.person_id,
+            category=category,
+            action=AccessAction.EXPORT,
+            basis=f"service-task:{key}:{job.payload.get('element_id', '')}"[:300],
+            item=f"service-task:{job.pk}",
+        )
+        for category in sent_categories(job, fields)
+    )
 
 
 # --- completing (the job row and the instance locked) --------------------------------------
@@ -197,6 +232,12 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
         "User-Agent": "Brobygger-service/1",
     }
     allowed = webhook_transport.parse_networks(settings.WEBHOOK_ALLOWED_NETWORKS)
+
+    def log_before_sending() -> None:
+        # The disclosure is logged before a byte leaves (the connection is open): a call
+        # that then times out is logged too, since the system may have received the fields.
+        log_connector_call(job, connector, fields)
+
     try:
         status, raw = webhook_transport.exchange(
             connector.url,
@@ -205,6 +246,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
             timeout=settings.BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"],
             allowed_networks=allowed,
             max_answer_bytes=MAX_ANSWER_BYTES + 1,
+            before_sending=log_before_sending,
         )
     except webhook_transport.WebhookRefused as exc:
         raise _CallFailed(f"connector refused: {exc}") from exc

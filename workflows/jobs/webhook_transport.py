@@ -14,6 +14,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -86,9 +87,14 @@ def exchange(
     timeout: float,
     allowed_networks: list[Network],
     max_answer_bytes: int = 64 * 1024,
+    before_sending: Callable[[], None] | None = None,
 ) -> tuple[int, bytes]:
     """POST ``body`` to ``url`` under the same guard; the status and at most
-    ``max_answer_bytes`` of the answer (a longer answer is cut there)."""
+    ``max_answer_bytes`` of the answer (a longer answer is cut there).
+
+    ``before_sending`` is called once the connection is open (TCP, and TLS for https) and
+    before a byte of the request is written: a refused, unresolvable or unreachable address
+    never calls it; when it raises, nothing is sent."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookRefused("the webhook URL must be http:// or https:// with a host")
@@ -102,6 +108,9 @@ def exchange(
     if parts.query:
         path = f"{path}?{parts.query}"
     try:
+        connection.connect()
+        if before_sending is not None:
+            before_sending()
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read(max_answer_bytes)

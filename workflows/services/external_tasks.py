@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models import Q
 
 from bpmn.engine.errors import EngineError
-from bpmn.registry import runtime_for
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
@@ -82,8 +81,7 @@ def _log_export(actor, job: Job, variables: dict) -> None:
     instance, case = job.instance, job.case
     if instance is None or case is None:
         return
-    fields = runtime_for(instance.definition_id).fields
-    categories = sorted({fields.get(name, "restricted") for name in variables})
+    categories = service.sent_categories(job, variables)
     agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
     AccessLog.objects.bulk_create(
         AccessLog(

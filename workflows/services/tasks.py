@@ -151,7 +151,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     with transaction.atomic():
         now = timezone.now()
         completion = rows.lock_and_complete(lookup_id(task_id), actor.pk, now)
-        task = _workable(completion.task, actor)
+        task = _workable(completion.task, actor, agency_standing=completion.agency_standing)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)
         schema, validator = case_outcomes.live_form(*runtime.form_for(task.element_id))
@@ -192,14 +192,15 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     return task
 
 
-def _workable(task: Task | None, actor) -> Task:
+def _workable(task: Task | None, actor, *, agency_standing: bool | None = None) -> Task:
     """``task`` if the actor may work it: NotFound when invisible (no existence leak),
-    Forbidden when visible but another agency's."""
+    Forbidden when visible but another agency's. ``agency_standing``: whether the task's
+    agency still takes part in the case with its grant, when the caller read it already."""
     if task is None:
         raise NotFound("task.not_found")
-    # The agency a task landed on always participates in its case, so working it implies
-    # seeing it; the costlier visibility rule only decides between 403 and 404.
-    if rules.can_work_task(actor, task):
+    # Working it needs the agency's current grant on the case, so it implies seeing it;
+    # the visibility rule then only decides between 403 and 404.
+    if rules.can_work_task(actor, task, agency_standing=agency_standing):
         return task
     if rules.can_view_task(actor, task):
         raise Forbidden("task.other_agency", agency=task.agency.name)

@@ -25,8 +25,9 @@ from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Field, Model
+from django.db.models import Field, Model, OuterRef
 
+from permissions import rules
 from permissions.models import Agency, CaseParticipant
 from workflows.models import (
     Case,
@@ -118,6 +119,8 @@ class Completion:
     task: Task | None = None  # with .agency, .instance and .case (instance and case locked)
     completed: bool = False  # the task was open (or claimed by the actor) and is now completed
     participants: dict[str, Agency] | None = None  # agency kind -> agency of the case
+    # The task's agency still takes part in the case and holds its grant (``rules.agency_works_case``).
+    agency_standing: bool = False
 
 
 def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
@@ -148,6 +151,9 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     def read_participants(cursor):
         completion.participants = _agencies_by_kind(participants, cursor, db)
 
+    def read_standing(cursor):
+        completion.agency_standing = cursor.fetchone() is not None
+
     completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, db)
     batch.add(select.sql, [task_id], read_task)
     batch.add(
@@ -156,6 +162,8 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
         read_completed,
     )
     batch.add(participants.sql_by_task, [task_id], read_participants)
+    standing_sql, standing_params = _agency_standing_sql(db.vendor)
+    batch.add(standing_sql, [task_id if param == _TASK_ID else param for param in standing_params], read_standing)
     batch.flush()
     return completion
 
@@ -273,6 +281,17 @@ def _complete_task_params(vendor: str, task_id: int, actor_id: int, completed_at
         actor_id,
         *(ids.get(param, param) if type(param) is int else param for param in where_params),
     ]
+
+
+@cache
+def _agency_standing_sql(vendor: str) -> tuple[str, tuple]:
+    """A row when the task's agency still takes part in its case and holds the grant: the
+    rule's own condition (``rules.agency_works_case``), compiled once by the ORM with a
+    stand-in task id."""
+    standing = rules.agency_works_case(OuterRef("agency_id"), OuterRef("agency__group_id"), OuterRef("case_id"))
+    query = Task.objects.filter(standing, pk=_TASK_ID).values("pk").query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params)
 
 
 @cache

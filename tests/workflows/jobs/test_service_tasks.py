@@ -5,20 +5,23 @@ fields; back-off, an incident, a retry; and a worker killed after the call."""
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import UUID
 
 import pytest
+from django.urls import reverse
 
 from bpmn.engine import runtime as engine
 from bpmn.registry import runtime_for
 from bpmn.services import deploy_definition
+from permissions.models import AccessAction, AccessLog
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, connector_model
-from workflows import services
+from workflows import selectors, services
 from workflows.jobs import queue, service
 from workflows.jobs.worker import Worker
 from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus, ServiceConnector, Task
@@ -186,3 +189,113 @@ def test_a_connector_on_an_internal_address_is_refused(connector_setup, users, a
     Worker(name="w").run(once=True)
     assert "non-public" in service_job(case).last_error
     assert open_tasks(case) == []
+
+
+# --- the access log: a connector call discloses case fields to the connector's agency --------
+
+
+def coordinated_case(users, agencies):
+    """A case the housing contact coordinates (so that a coordinator and an auditor read its
+    access log), with its NAV task done: the service task waits for its call."""
+    case = services.start_case(
+        actor=users["bjorn"],
+        process_key="income_check",
+        person=PERSON,
+        participants={"nav": agencies["nav"].pk, "housing": agencies["housing"].pk},
+    )
+    (ask,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    return case
+
+
+def connector_rows(case):
+    return list(AccessLog.objects.filter(case=case, item__startswith="service-task:").order_by("category"))
+
+
+def test_a_connector_call_is_logged_as_an_export_per_category_without_values(connector_setup, users, agencies, client):
+    connector_setup([GOOD])
+    case = coordinated_case(users, agencies)
+    job = service_job(case)
+
+    Worker(name="w").run(once=True)
+
+    rows = connector_rows(case)
+    # applicant_id is economy in the forms; year (a computed literal) no form declares: restricted
+    assert [row.category for row in rows] == ["economy", "restricted"]
+    for row in rows:
+        assert row.user is None and row.username == "income-register" and row.role == "connector"
+        assert row.agency == agencies["nav"] and row.person_id == case.person_id
+        assert row.action == AccessAction.EXPORT
+        assert row.basis == "service-task:income_check:Service_1" and row.item == f"service-task:{job.pk}"
+        written = " ".join(str(value) for value in vars(row).values())
+        assert "A-17" not in written and "2026" not in written.replace(str(row.at.year), "")
+    # the auditor's view and the person's access report show it
+    assert set(selectors.access_log_for_case(actor=users["aud"], case=case.pk)) >= set(rows)
+    report = selectors.person_access_report(actor=users["bjorn"], case=case.pk)
+    assert set(report.entries) >= set(rows)
+    client.force_login(users["bjorn"])
+    page = client.get(reverse("person-access-report", args=[case.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "income-register" in text and "etatens system" in text and "tjenesteoppgave Service_1" in text
+    client.force_login(users["aud"])
+    log = client.get(f"/api/v1/cases/{case.pk}/access-log/").json()
+    entries = log["results"] if isinstance(log, dict) else log
+    assert {(e["username"], e["category"], e["action"]) for e in entries} >= {
+        ("income-register", "economy", "export"),
+        ("income-register", "restricted", "export"),
+    }
+
+
+def test_each_call_that_reached_the_system_is_logged_even_when_it_failed(connector_setup, users, agencies, monkeypatch):
+    connector_setup([(503, {}), GOOD])
+    case = coordinated_case(users, agencies)
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    Worker(name="w").run(once=True)
+    assert service_job(case).attempts == 1
+    assert len(connector_rows(case)) == 2  # the system received the fields, then answered 503
+    clock.advance(seconds=20)
+    Worker(name="w").run(once=True)
+    assert service_job(case).status == JobStatus.DONE
+    assert len(connector_rows(case)) == 4  # sent twice: logged twice
+
+
+def test_a_call_that_sent_nothing_logs_nothing(connector_setup, users, agencies, settings):
+    registry = connector_setup([GOOD])
+    settings.WEBHOOK_ALLOWED_NETWORKS = []  # refused by the address guard: no connection
+    case = coordinated_case(users, agencies)
+    Worker(name="w").run(once=True)
+    assert "non-public" in service_job(case).last_error and connector_rows(case) == []
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    registry.server.shutdown()
+    registry.server.server_close()  # nothing listens any more: the connection is refused
+    job = service_job(case)
+    job.due_at = queue.now()
+    job.save(update_fields=["due_at"])
+    Worker(name="w").run(once=True)
+    job.refresh_from_db()
+    assert job.attempts == 2 and "unreachable" in job.last_error
+    assert connector_rows(case) == [] and registry.calls == []
+
+
+def test_a_call_that_timed_out_after_sending_is_logged(connector_setup, users, agencies, settings):
+    """The system took the request and never answered: it may hold the fields, so the attempt
+    counts as a disclosure."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+    threading.Thread(target=lambda: held.append(listener.accept()), daemon=True).start()
+    ServiceConnector.objects.create(
+        name="income-register",
+        url=f"http://127.0.0.1:{listener.getsockname()[1]}/income",
+        secret=SECRET,
+        agency=agencies["nav"],
+    )
+    settings.BROBYGGER = {**settings.BROBYGGER, "WEBHOOK_TIMEOUT_SECONDS": 0.5}
+    case = coordinated_case(users, agencies)
+    try:
+        Worker(name="w").run(once=True)
+    finally:
+        listener.close()
+    assert "unreachable" in service_job(case).last_error
+    assert [row.category for row in connector_rows(case)] == ["economy", "restricted"]
