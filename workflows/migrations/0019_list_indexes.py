@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("permissions", "0014_break_glass"),
-        ("workflows", "0017_service_tasks_and_messages"),
+        ("workflows", "0018_scrub_stored_errors"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
