@@ -289,12 +289,13 @@ WALK_FROM_PARTICIPATIONS = 2000
 
 def _takes_part_widely(user, agency_ids) -> bool:
     """Whether ``agency_ids`` together take part in ``WALK_FROM_PARTICIPATIONS`` cases or
-    more: a count that stops there (an index-only read), once per request and agencies."""
+    more: an index-only read that stops there, once per request and agencies."""
     remembered = user.__dict__.setdefault("_brobygger_widely", {})
     key = frozenset(agency_ids)
     if key not in remembered:
-        found = CaseParticipant.objects.filter(agency_id__in=key)[:WALK_FROM_PARTICIPATIONS].count()
-        remembered[key] = found >= WALK_FROM_PARTICIPATIONS
+        participations = CaseParticipant.objects.filter(agency_id__in=key)
+        # Is there a WALK_FROM_PARTICIPATIONS-th one (OFFSET in the agency's index; no count)?
+        remembered[key] = participations[WALK_FROM_PARTICIPATIONS - 1 : WALK_FROM_PARTICIPATIONS].exists()
     return remembered[key]
 
 
