@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import break_glass, cases, insight, notes, tasks
+from web import break_glass, cases, insight, legal_bases, notes, tasks
 
 urlpatterns = [
     path("insight/", insight.insight_page, name="insight"),
@@ -34,6 +34,11 @@ urlpatterns = [
     path("cases/<int:pk>/break-glass/", cases.break_glass_open, name="break-glass-open"),
     path("break-glass/", break_glass.review_list, name="break-glass-review"),
     path("break-glass/<int:grant_pk>/review/", break_glass.review, name="break-glass-reviewed"),
+    path("legal-bases/", legal_bases.legal_basis_list, name="legal-bases"),
+    path("legal-bases/new/", legal_bases.legal_basis_new, name="legal-basis-new"),
+    path("legal-bases/<int:pk>/", legal_bases.legal_basis_edit, name="legal-basis"),
+    path("legal-bases/<int:pk>/retire/", legal_bases.legal_basis_retire, name="legal-basis-retire"),
+    path("legal-bases/<int:pk>/delete/", legal_bases.legal_basis_delete, name="legal-basis-delete"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),
