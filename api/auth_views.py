@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from knox.auth import TokenAuthentication
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import sign_in
+from accounts.tokens import TokenAuthentication
 
 from .serializers import ErrorSerializer
 

@@ -8,11 +8,11 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.pagination import KeysetPagination
 from api.serializers import AgencySerializer, ErrorSerializer, InputSerializer
 from api.views import _errors, _input
 from permissions.rules import NOTE_CATEGORIES
@@ -135,10 +135,13 @@ class AttachmentSerializer(ItemSerializer):
 
 
 class _Paged(APIView):
-    # One page of a case's notes or attachments, shown through the policy (logged).
+    # One page of a case's notes or attachments, shown through the policy (logged). The
+    # ``pagination_class`` also tells drf-spectacular that the answer is a page.
+    pagination_class = KeysetPagination
+
     def paged(self, request, pk, rows_of, views_of, serializer):
         case = selectors.case_for(request.user, pk)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows_of(case), request, view=self)
         views = views_of(actor=request.user, case=case, page=page)
         return paginator.get_paginated_response(serializer(views, many=True).data)

@@ -40,7 +40,7 @@ def _errors(*codes: int) -> dict:
 
 
 READ = (401,)
-LIST = (400, 401, 404)  # 400: bad filter; 404: page out of range
+LIST = (400, 401, 404)  # 400: a bad filter, cursor or page_size; 404: the case is not visible
 OBJECT = (401, 404)
 ACTION = (400, 401, 403, 404, 409, 413)
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
@@ -53,9 +53,10 @@ def _input(serializer_class, request) -> dict:
 
 
 class ListView(generics.ListAPIView):
-    # A paginated list whose rows come from one selector call (``select``): only what the
-    # user may see. A ``filterset_class`` (workflows.filters) may narrow it; a bad filter value
-    # answers 400. (A comment, not a docstring: drf-spectacular would show it as every
+    # A list in keyset pages (api.pagination) whose rows come from one selector call
+    # (``select``): only what the user may see, in a total order the selector gives. A
+    # ``filterset_class`` (workflows.filters) may narrow it; a bad filter value answers
+    # 400. (A comment, not a docstring: drf-spectacular would show it as every
     # list's description.)
 
     model: type[Model] | None = None

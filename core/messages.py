@@ -33,6 +33,7 @@ MESSAGES: dict[str, str] = {
     "retention.invalid": gettext_noop("the request has errors"),
     "retention.erased": gettext_noop("the case's personal data has been erased"),
     "retention.not_coordinator": gettext_noop("only the coordinator of the case may do this"),
+    "retention.not_auditor": gettext_noop("only an auditor reads what retention did"),
     "retention.not_request": gettext_noop("only an erasure on request is reviewed"),
     "retention.reviewed": gettext_noop("this erasure has been reviewed already"),
     "retention.unknown_field": gettext_noop("the case has no such value"),

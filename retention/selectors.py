@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.errors import NotFound
+from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from permissions import rules
 from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger
@@ -47,24 +47,92 @@ def retention_view_for(user, case_id) -> RetentionView:
     )
 
 
-def audit_cases(user):
-    """Cases the auditor may review, with an erasure, a correction or an export: newest first."""
+TRAIL_ROWS = 200  # the newest entries of each kind; the Django admin lists them all
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    """One thing retention did or was asked to do, for the auditor: no case data."""
+
+    at: datetime
+    kind: str  # erased, erasure-request, export, correction
+    case: Case
+    who: str  # the username, or "" for the retention job
+    rule: str  # the rule or ground it was done by
+    detail: str  # the status, the field, the period
+    reason: str  # what the coordinator wrote (a request's ground, a correction's why)
+    erasure: ErasureRecord | None = None
+
+
+def _audited(user):
+    return rules.audited_cases(user, Case.objects.all())
+
+
+def audit_trail(user) -> list[TrailEntry]:
+    """What was erased, requested, exported and corrected in the cases ``user`` audits,
+    newest first: when, by whom, by which rule. Four queries whatever the rows."""
     if not rules.is_auditor(user):
-        return Case.objects.none()
-    touched = (
-        Case.objects.filter(erasure__isnull=False)
-        | Case.objects.filter(corrections__isnull=False)
-        | Case.objects.filter(archive_exports__isnull=False)
-    )
-    visible = [case for case in touched.distinct().order_by("-id")[:500] if rules.can_review_retention(user, case)]
-    return visible
+        raise Forbidden("retention.not_auditor")
+    cases = _audited(user)
+    entries: list[TrailEntry] = []
+    for record in (
+        ErasureRecord.objects.filter(case__in=cases)
+        .select_related("case", "requested_by", "reviewed_by")
+        .order_by("-erased_at", "-id")[:TRAIL_ROWS]
+    ):
+        by_request = record.trigger == ErasureTrigger.REQUEST
+        entries.append(
+            TrailEntry(
+                at=record.erased_at,
+                kind="erasure-request" if by_request else "erased",
+                case=record.case,
+                who=record.requested_by.get_username() if record.requested_by else "",
+                rule=record.legal_basis if record.rule == "default" else f"{record.rule}: {record.legal_basis}",
+                detail=record.rule_category,
+                reason=record.reason,
+                erasure=record,
+            )
+        )
+    for export in (
+        ArchiveExport.objects.filter(case__in=cases)
+        .select_related("case", "requested_by")
+        .order_by("-requested_at", "-id")[:TRAIL_ROWS]
+    ):
+        entries.append(
+            TrailEntry(
+                at=export.requested_at,
+                kind="export",
+                case=export.case,
+                who=export.requested_by.get_username() if export.requested_by else "",
+                rule="archive-duty",
+                detail=export.status,
+                reason="",
+            )
+        )
+    for correction in (
+        Correction.objects.filter(case__in=cases)
+        .select_related("case", "corrected_by")
+        .order_by("-corrected_at", "-id")[:TRAIL_ROWS]
+    ):
+        entries.append(
+            TrailEntry(
+                at=correction.corrected_at,
+                kind="correction",
+                case=correction.case,
+                who=correction.corrected_by.get_username(),
+                rule="correction",
+                detail=correction.field,
+                reason=correction.reason,
+            )
+        )
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:TRAIL_ROWS]
 
 
 def unreviewed_erasures(user) -> list[ErasureRecord]:
-    return [
-        record
-        for record in ErasureRecord.objects.filter(trigger=ErasureTrigger.REQUEST, reviewed_at__isnull=True)
+    """Erasures on request in the cases ``user`` audits that wait for review, oldest first."""
+    return list(
+        ErasureRecord.objects.filter(trigger=ErasureTrigger.REQUEST, reviewed_at__isnull=True, case__in=_audited(user))
         .select_related("case", "requested_by")
-        .order_by("erased_at")
-        if rules.can_review_retention(user, record.case)
-    ]
+        .order_by("erased_at", "id")[:TRAIL_ROWS]
+    )

@@ -38,6 +38,12 @@ def _case(actor, case_id, allowed) -> Case:
     raise NotFound("case.not_found")
 
 
+def case_to_correct(actor, case_id) -> Case:
+    """The case, when ``actor`` may correct its values (404 or 403 otherwise, as
+    ``correct_value`` answers): for a page that reads the case's fields first."""
+    return _case(actor, case_id, rules.can_correct_case_data)
+
+
 def _reason(reason) -> str:
     if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX_CHARS:
         raise InvalidInput(

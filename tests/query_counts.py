@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from permissions import policy
 from permissions.models import BreakGlass
+from retention import services as retention_services
+from retention.models import ArchiveExport
 from tests.workflows.helpers import complete, open_tasks
 from workflows import services
 from workflows.models import Incident, ProcessInstance
@@ -83,6 +85,15 @@ class Growth:
                 opened_at=opened,
                 expires_at=opened + datetime.timedelta(hours=1),
             )
+            # the retention page's and the auditor's lists: a correction, an archive export
+            retention_services.correct_value(
+                actor=users["bjorn"],
+                case_id=subject.pk,
+                field="person.name",
+                value=f"Person 0 ({len(self.cases)}-{number})",
+                reason="Stavefeil",
+            )
+            ArchiveExport.objects.create(case=subject, requested_by=users["bjorn"], requested_at=opened)
             instance = ProcessInstance.objects.filter(case=subject).first()
             Incident.objects.create(instance=instance, case=subject, kind="test", element_id="Task_x", error="boom")
 

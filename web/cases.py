@@ -285,6 +285,7 @@ def _case_page(
             **_consent_form(user, view, consent_values, consent_errors),
             "access_log": access_log,
             "notes_section": notes_section(request, case),
+            "retention_link": rules.is_case_coordinator(user, case),
             "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
             "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
             "follow_on": _follow_on_form(user, case, housing, follow_on_errors),

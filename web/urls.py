@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import break_glass, cases, insight, legal_bases, notes, tasks
+from web import break_glass, cases, insight, legal_bases, notes, retention, tasks
 
 urlpatterns = [
     path("insight/", insight.insight_page, name="insight"),
@@ -39,6 +39,12 @@ urlpatterns = [
     path("legal-bases/<int:pk>/", legal_bases.legal_basis_edit, name="legal-basis"),
     path("legal-bases/<int:pk>/retire/", legal_bases.legal_basis_retire, name="legal-basis-retire"),
     path("legal-bases/<int:pk>/delete/", legal_bases.legal_basis_delete, name="legal-basis-delete"),
+    path("cases/<int:pk>/retention/", retention.case_retention, name="case-retention"),
+    path("cases/<int:pk>/retention/erasure/", retention.erasure_request, name="case-erasure"),
+    path("cases/<int:pk>/retention/correction/", retention.correction, name="case-correction"),
+    path("cases/<int:pk>/retention/archive-export/", retention.archive_export, name="case-archive-export"),
+    path("retention/", retention.audit, name="retention-audit"),
+    path("retention/erasures/<int:erasure_pk>/review/", retention.erasure_review, name="erasure-review"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),

@@ -46,14 +46,14 @@ def agencies_for(user):
     """The agency directory, for people who work in an agency (others see nothing)."""
     if not rules.can_use_directory(user):
         return Agency.objects.none()
-    return Agency.objects.order_by("name")
+    return Agency.objects.order_by("name", "id")
 
 
 def legal_bases_for(user):
     """The active legal bases a sharing can rest on (same audience as the directory)."""
     if not rules.can_use_directory(user):
         return LegalBasis.objects.none()
-    return LegalBasis.objects.filter(active=True)
+    return LegalBasis.objects.filter(active=True).order_by("position", "law", "paragraph", "id")
 
 
 def legal_bases_to_manage(actor):
@@ -70,7 +70,7 @@ def process_definitions_for(user):
     if not rules.can_use_directory(user):
         return ProcessDefinition.objects.none()
     newer = ProcessDefinition.objects.filter(key=OuterRef("key"), version__gt=OuterRef("version"))
-    return ProcessDefinition.objects.defer("spec_json").filter(~Exists(newer)).order_by("key")
+    return ProcessDefinition.objects.defer("spec_json").filter(~Exists(newer)).order_by("key", "id")
 
 
 def process_definition_for(user, key: str, version: int | None = None) -> ProcessDefinition:
@@ -430,20 +430,28 @@ def task_view_for(user, task_id) -> TaskView:
 def consents_for_case(*, actor, case):
     """All consents recorded in the case (active, expired and revoked), newest first."""
     case = case_for(actor, case)
-    return Consent.objects.filter(case=case).select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+    return (
+        Consent.objects.filter(case=case)
+        .select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+        .order_by("-given_at", "-id")
+    )
 
 
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass")
+    return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass").order_by("-at", "-id")
 
 
 def break_glass_for_case(*, actor, case):
     """The case's break-glass openings with their reasons, for its coordinators and auditors
     (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return BreakGlass.objects.filter(case=case).select_related("user", "agency", "reviewed_by")
+    return (
+        BreakGlass.objects.filter(case=case)
+        .select_related("user", "agency", "reviewed_by")
+        .order_by("-opened_at", "-id")
+    )
 
 
 def break_glass_to_review(actor):

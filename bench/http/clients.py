@@ -72,9 +72,9 @@ class CaseWorkers(FastHttpUser):
         kind, headers = listed["agency"]["kind"], self._headers(listed["agency"]["kind"])
         mine = self._find_in_inbox(listed["id"], headers)
         if mine is None:
-            # The list's COUNT and its page are two statements: a task created between them
-            # with an earlier due date can push ours off a page sized by the count (reported
-            # as inbox_page_races; keyset pagination without COUNT removes it). Look again, up to 3 times.
+            # Page-number pages counted, then read: a task created between the two statements
+            # could push ours off the page (inbox_page_races). Keyset pages read once, so this
+            # should stay 0; a look again, up to 3 times, counts it if it ever happens.
             for _ in range(3):
                 type(self).inbox_page_races += 1
                 if (mine := self._find_in_inbox(listed["id"], headers)) is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cProfile
 import io
 import json
+import os
 import pstats
 import statistics
 import time
@@ -23,8 +24,20 @@ WARMUP_ROUNDS = 5
 PROFILED_ROUNDS = 20
 
 
+def _cpu_ns(path: str) -> int:
+    """Nanoseconds a thread or process has run on a CPU (the scheduler's own account, exact
+    unlike the clock-tick ``cpu_times``): the first field of ``/proc/.../schedstat``."""
+    try:
+        with open(path) as stat:
+            return int(stat.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class Queries:
     """Counts statements and the time spent in them (``connection.execute_wrapper``)."""
+
+    width = int(os.environ.get("PROFILE_SQL_WIDTH") or 150)  # characters of each statement shown
 
     def __init__(self):
         self.count, self.seconds, self.statements = 0, 0.0, []
@@ -37,7 +50,7 @@ class Queries:
             elapsed = time.perf_counter() - started
             self.seconds += elapsed
             self.count += 1
-            self.statements.append(f"{elapsed * 1000:6.2f} ms  {' '.join(sql.split())[:150]}")
+            self.statements.append(f"{elapsed * 1000:6.2f} ms  {' '.join(sql.split())[: self.width]}")
 
 
 def profile(rounds: int, top: int) -> str:
@@ -56,13 +69,18 @@ def profile(rounds: int, top: int) -> str:
     }
     clients = {kind: Client(HTTP_AUTHORIZATION=f"Token {tokens[name]}") for kind, name in WORKER_OF.items()}
     participants = {a.kind: a.pk for a in Agency.objects.filter(kind__in=list(WORKER_OF))}
-    figures: dict[str, list[tuple[float, int, float]]] = {}
+    figures: dict[str, list[tuple[float, int, float, int, int]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = f"/proc/{cursor.fetchone()[0]}/schedstat"  # the server on this machine (else 0)
+    own = "/proc/thread-self/schedstat"
     profiles = {"inbox": cProfile.Profile(), "complete": cProfile.Profile()}
     last_statements: dict[str, list[str]] = {}
 
     def timed(route, call, record, profiler=None):
         queries = Queries()
         with connection.execute_wrapper(queries):
+            cpu_before, pg_before = _cpu_ns(own), _cpu_ns(backend)
             started = time.perf_counter()
             if profiler is not None:
                 profiler.enable()
@@ -70,9 +88,10 @@ def profile(rounds: int, top: int) -> str:
             if profiler is not None:
                 profiler.disable()
             elapsed = time.perf_counter() - started
+            cpu, pg_cpu = _cpu_ns(own) - cpu_before, _cpu_ns(backend) - pg_before
         assert response.status_code in (200, 201), response.content[:300]
         if record:
-            figures.setdefault(route, []).append((elapsed, queries.count, queries.seconds))
+            figures.setdefault(route, []).append((elapsed, queries.count, queries.seconds, cpu, pg_cpu))
             last_statements[route] = queries.statements
         return response.json()
 
@@ -125,8 +144,18 @@ def profile(rounds: int, top: int) -> str:
             "sql_statements_p50": statistics.median(r[1] for r in rows),
             "sql_ms_p50": round(statistics.median(r[2] for r in rows) * 1000, 2),
             "python_ms_p50": round(statistics.median(r[0] - r[2] for r in rows) * 1000, 2),
+            # CPU actually used (mean), by this process and by its PostgreSQL backend: unlike
+            # the wall times, hardly moved by other work on the machine.
+            "cpu_ms_mean": round(statistics.fmean(r[3] for r in rows) / 1e6, 2),
+            "postgres_cpu_ms_mean": round(statistics.fmean(r[4] for r in rows) / 1e6, 2),
         }
         for route, rows in figures.items()
+    }
+    completions = len(figures.get("POST /api/v1/tasks/{id}/complete/", [])) or 1
+    summary["per completion round"] = {
+        "requests": round(sum(len(rows) for rows in figures.values()) / completions, 2),
+        "cpu_ms": round(sum(r[3] for rows in figures.values() for r in rows) / 1e6 / completions, 2),
+        "postgres_cpu_ms": round(sum(r[4] for rows in figures.values() for r in rows) / 1e6 / completions, 2),
     }
     out = io.StringIO()
     out.write(json.dumps(summary, indent=2) + "\n")

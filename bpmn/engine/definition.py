@@ -125,8 +125,9 @@ def compile_definition(
     if issues:
         raise BpmnValidationError(issues)
 
-    process_id = _main_process_id(root, filename)
-    spec, subprocess_specs = _parse_with_spiff(root, process_id, filename, called_roots)
+    top = _main_process_id(root, filename)
+    process_id = top.id
+    spec, subprocess_specs = _parse_with_spiff(root, top, filename, called_roots)
     attributes = {}
     for any_root in [*(r for _n, r in called_roots), root]:
         attributes.update(_routing_attributes(any_root))
@@ -134,7 +135,7 @@ def compile_definition(
     for element_id, task in compiled_tasks.items():
         if not task["form"] and form_name_for(element_id) in forms:
             task["form"] = form_name_for(element_id)
-    start = write_rules.start_form(root, process_id)
+    start = write_rules.start_form(root, top.pools or (process_id,))
     service_tasks, service_issues = _service_tasks(root, spec, subprocess_specs, routing_map, filename)
     fields, field_issues = _form_fields({**compiled_tasks, **service_tasks, **_start_form_task(start)}, forms, filename)
     message_rules, message_issues = write_rules.message_rules(root, fields, filename)
@@ -142,7 +143,7 @@ def compile_definition(
         raise BpmnValidationError(service_issues + field_issues + message_issues)
     return CompiledDefinition(
         process_id=process_id,
-        name=spec.description or process_id,
+        name=top.name or spec.description or process_id,
         spec_json=serialize_spec(spec, subprocess_specs),
         lanes={task["lane"]: task["agency_kind"] for task in compiled_tasks.values() if task["lane"]},
         user_tasks=compiled_tasks,
@@ -230,7 +231,17 @@ def _called_elements(root: etree._Element) -> set[str]:
     return {node.get("calledElement") for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
 
 
-def _main_process_id(root: etree._Element, filename: str) -> str:
+@dataclass(frozen=True)
+class TopLevel:
+    """What a case of the file runs: one process, or a collaboration whose executable pools
+    (``pools``: their process ids, in the file's order) each run as a participant of it."""
+
+    id: str
+    pools: tuple[str, ...] = ()
+    name: str | None = None
+
+
+def _main_process_id(root: etree._Element, filename: str) -> TopLevel:
     processes = list(root.iter(f"{{{BPMN_NS}}}process"))
     executable = [node for node in processes if node.get("isExecutable") == "true"]
     if not executable:
@@ -241,7 +252,7 @@ def _main_process_id(root: etree._Element, filename: str) -> str:
     called = _called_elements(root)
     candidates = [node for node in executable if node.get("id") not in called]
     if len(candidates) == 1:
-        return str(candidates[0].get("id"))
+        return TopLevel(str(candidates[0].get("id")))
     if not candidates:
         ids = ", ".join(repr(node.get("id")) for node in executable)
         raise BpmnValidationError(
@@ -256,18 +267,35 @@ def _main_process_id(root: etree._Element, filename: str) -> str:
                 )
             ]
         )
+    collaboration = _collaboration_of(root, [str(node.get("id")) for node in candidates])
+    if collaboration is not None:
+        return collaboration
     ids = ", ".join(repr(node.get("id")) for node in candidates)
     raise BpmnValidationError(
         [
             _issue(
                 "several-executable-processes",
-                f"the file has {len(candidates)} executable top-level processes ({ids}); "
-                "Brobygger deploys one process per file",
+                f"the file has {len(candidates)} executable top-level processes ({ids}) and no one "
+                "collaboration has them all as participants; Brobygger runs one process per file, or "
+                "the executable pools of one collaboration together: draw them as pools of one "
+                'collaboration, or mark all but one isExecutable="false"',
                 candidates[1] if len(candidates) > 1 else None,
                 filename,
             )
         ]
     )
+
+
+def _collaboration_of(root: etree._Element, process_ids: list[str]) -> TopLevel | None:
+    """The one collaboration whose participants include every top-level executable process:
+    a case runs it, each executable pool as a participant (SpiffWorkflow's collaboration)."""
+    found = []
+    for collaboration in root.iter(f"{{{BPMN_NS}}}collaboration"):
+        refs = [node.get("processRef") for node in collaboration.iter(f"{{{BPMN_NS}}}participant")]
+        if collaboration.get("id") and set(process_ids) <= set(refs):
+            pools = tuple(ref for ref in dict.fromkeys(refs) if ref in process_ids)
+            found.append(TopLevel(str(collaboration.get("id")), pools, collaboration.get("name") or None))
+    return found[0] if len(found) == 1 else None
 
 
 def _line_of(root: etree._Element, element_id: str | None) -> int | None:
@@ -292,7 +320,7 @@ class BrobyggerParser(SpiffBpmnParser):
 
 def _parse_with_spiff(
     root: etree._Element,
-    process_id: str,
+    top: TopLevel,
     filename: str,
     called_roots: Sequence[tuple[str, etree._Element]] = (),
 ) -> tuple[Any, dict[str, Any]]:
@@ -301,8 +329,11 @@ def _parse_with_spiff(
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         for name, called_root in called_roots:
             parser.add_bpmn_xml(etree.ElementTree(called_root), filename=name)
-        spec = parser.get_spec(process_id)
-        subprocess_specs = _subprocess_specs(parser, spec)
+        if top.pools:
+            spec, subprocess_specs = _collaboration_specs(parser, top, root, filename)
+        else:
+            spec = parser.get_spec(top.id)
+            subprocess_specs = _subprocess_specs(parser, spec)
     except ValidationException as exc:
         element_id = getattr(exc, "id", None) or None
         raise BpmnValidationError(
@@ -339,6 +370,44 @@ def _parse_with_spiff(
     missing = _missing_called_processes(root, spec, subprocess_specs, filename)
     if missing:
         raise BpmnValidationError(missing)
+    return spec, subprocess_specs
+
+
+def _collaboration_specs(parser: Any, top: TopLevel, root: etree._Element, filename: str) -> tuple[Any, dict[str, Any]]:
+    """A collaboration's spec: SpiffWorkflow runs each executable pool as a participant (a
+    call activity of a spec it builds) and routes the messages between them.
+
+    SpiffWorkflow starts a pool whose start event waits for a message only when the message
+    comes, by connecting it into the collaboration's spec then: a change to the spec, which
+    is stored once per version and shared by every case. Here every pool is connected at
+    deploy instead: each case starts each pool once, and a pool that starts with a message
+    waits for it at its start event (one instance of each pool per case)."""
+    spec, pool_specs = parser.get_collaboration(top.id)  # the pools and what they call
+    running = {task.spec for task in spec.task_specs.values() if isinstance(task, SubWorkflowTaskMixin)}
+    others = sorted(running - set(top.pools))
+    if others:
+        element = next((p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == others[0]), None)
+        raise BpmnValidationError(
+            [
+                _issue(
+                    "several-executable-processes",
+                    f"process {others[0]!r} of collaboration {top.id!r} does not say whether it is executable, "
+                    f"while {', '.join(repr(p) for p in top.pools)} say they are; SpiffWorkflow would run it too: "
+                    'mark it isExecutable="true" or "false"',
+                    element,
+                    filename,
+                )
+            ]
+        )
+    start = spec.start
+    for name in list(start.trigger_specs):
+        participant = spec.task_specs[name]
+        start.connect(participant)
+        participant.connect(spec.end)
+    start.trigger_specs = []
+    subprocess_specs = dict(pool_specs)
+    for pool_spec in pool_specs.values():
+        subprocess_specs.update(_subprocess_specs(parser, pool_spec))
     return spec, subprocess_specs
 
 

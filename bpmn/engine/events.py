@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
@@ -229,3 +230,73 @@ def thrown_messages(workflow: Any) -> list[ThrownMessage]:
         if isinstance(definition, MessageEventDefinition):
             thrown.append(ThrownMessage(definition.name, dict(event.payload or {}), dict(event.correlations)))
     return thrown
+
+
+# --- messages between the pools of a collaboration ------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolMessage:
+    """A message one pool of a collaboration threw and another pool's event caught, inside
+    the case's workflow (SpiffWorkflow routes it: no outbox, no job)."""
+
+    name: str
+    sent_by: str  # the throwing element's id
+    caught_by: str  # the catching element's id
+    fields: tuple[str, ...]  # what the catch wrote into the task data (its message variable)
+
+
+def _message_name(task: Any) -> str | None:
+    for definition in _definitions(task):
+        if isinstance(definition, MessageEventDefinition):
+            return str(definition.name)
+    return None
+
+
+def completed_message_events(workflow: Any) -> frozenset[Any]:
+    """Ids of the completed tasks that threw or caught a message (a snapshot before a step);
+    empty for a workflow without sub-workflows (one process: no pools to talk between)."""
+    if not workflow.subprocesses:
+        return frozenset()
+    return frozenset(
+        task.id
+        for task in workflow.get_tasks(state=TaskState.COMPLETED)
+        if isinstance(task.task_spec, ThrowingEvent | CatchingEvent) and _message_name(task)
+    )
+
+
+def messages_between_pools(workflow: Any, snapshot: frozenset[Any]) -> list[PoolMessage]:
+    """The messages thrown and caught between two processes of the workflow since
+    ``snapshot`` (``completed_message_events``). A catch matches a throw of the same name
+    in another process; a message delivered from outside (another case, the API) has no
+    throw here and is not one of them."""
+    if not workflow.subprocesses:
+        return []
+    throws: dict[str, list[Any]] = {}
+    catches = []
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        name = _message_name(task) if task.id not in snapshot else None
+        if name is None:
+            continue
+        if isinstance(task.task_spec, ThrowingEvent):
+            throws.setdefault(name, []).append(task)
+        elif isinstance(task.task_spec, CatchingEvent):
+            catches.append((name, task))
+    found = []
+    for name, catch in catches:
+        sender = next((t for t in throws.get(name, []) if t.workflow.spec.name != catch.workflow.spec.name), None)
+        if sender is None:
+            continue
+        variable = next(
+            (getattr(d, "message_var", None) for d in _definitions(catch) if isinstance(d, MessageEventDefinition)),
+            None,
+        )
+        found.append(
+            PoolMessage(
+                name=name,
+                sent_by=str(getattr(sender.task_spec, "bpmn_id", "") or ""),
+                caught_by=str(getattr(catch.task_spec, "bpmn_id", "") or ""),
+                fields=(variable,) if variable else (),
+            )
+        )
+    return found

@@ -366,12 +366,20 @@ def complete_service_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[s
     return str(task.task_spec.bpmn_id)
 
 
+def is_pool(task: Any) -> bool:
+    """The task that runs one executable pool of a collaboration: SpiffWorkflow's
+    ``get_collaboration`` makes it a call activity named after the pool's process (no
+    element of the diagram: the pool's shape is its participant)."""
+    spec = task.task_spec
+    return task.workflow is task.workflow.top_workflow and getattr(spec, "spec", None) == spec.bpmn_id
+
+
 def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
     """(completed element ids, active element ids) for drawing on the diagram."""
     completed, active = set(), set()
     for task in workflow.get_tasks(state=TaskState.ANY_MASK):
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        if not bpmn_id:
+        if not bpmn_id or is_pool(task):
             continue
         if task.state == TaskState.COMPLETED:
             completed.add(bpmn_id)

@@ -24,6 +24,7 @@ event; without one a case starts with no data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
@@ -105,11 +106,13 @@ def message_rules(
     return rules, issues
 
 
-def start_form(root: etree._Element, process_id: str) -> tuple[str, str] | None:
-    """(start event id, form name) of the top-level start event of ``process_id`` that names
-    a form (the lint checked the form exists), None when none does."""
-    process = next((p for p in root.iter(_q("process")) if p.get("id") == process_id), None)
-    for event in process.iterfind("bpmn:startEvent", NSMAP) if process is not None else ():
-        if name := _property_value(event, FORM_PROPERTY):
-            return event.get("id"), name
+def start_form(root: etree._Element, process_ids: Sequence[str]) -> tuple[str, str] | None:
+    """(start event id, form name) of the first top-level start event of ``process_ids`` (the
+    process, or a collaboration's executable pools in order) that names a form (the lint
+    checked the form exists), None when none does."""
+    for process_id in process_ids:
+        process = next((p for p in root.iter(_q("process")) if p.get("id") == process_id), None)
+        for event in process.iterfind("bpmn:startEvent", NSMAP) if process is not None else ():
+            if name := _property_value(event, FORM_PROPERTY):
+                return event.get("id"), name
     return None

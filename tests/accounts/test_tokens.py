@@ -105,3 +105,42 @@ def test_an_inactive_user_cannot_use_a_token(users, api):
     token = token_login(api, "nils").json()["token"]
     type(users["nils"]).objects.filter(pk=users["nils"].pk).update(is_active=False)
     assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
+
+
+def test_an_expired_token_is_refused_and_deleted_while_the_users_fresh_token_works(users, api):
+    stale = token_login(api, "nils").json()["token"]
+    fresh = token_login(api, "nils").json()["token"]
+    AuthToken.objects.filter(token_key=stale[:15]).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert _authed(api, fresh).get("/api/v1/tasks/").status_code == 200
+    assert _authed(api, stale).get("/api/v1/tasks/").status_code == 401
+    assert not AuthToken.objects.filter(token_key=stale[:15]).exists()
+    assert AuthToken.objects.filter(token_key=fresh[:15]).exists()
+
+
+def test_signing_in_deletes_the_users_expired_tokens_and_no_one_elses(users, api):
+    old = [token_login(api, "nils").json()["token"] for _ in range(2)]
+    nora = token_login(api, "nora").json()["token"]
+    AuthToken.objects.filter(token_key__in=[t[:15] for t in [*old, nora]]).update(
+        expiry=timezone.now() - timedelta(seconds=1)
+    )
+    token_login(api, "nils")
+    assert AuthToken.objects.filter(user=users["nils"]).count() == 1
+    assert AuthToken.objects.filter(token_key=nora[:15]).exists()
+
+
+def test_an_api_request_reads_its_token_and_user_in_one_statement(users, api):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = token_login(api, "nils").json()["token"]
+    with CaptureQueriesContext(connection) as queries:
+        assert _authed(api, token).get("/api/v1/agencies/").status_code == 200
+    token_reads = [q["sql"] for q in queries.captured_queries if "knox_authtoken" in q["sql"]]
+    assert len(token_reads) == 1, token_reads
+
+
+def test_a_token_with_the_right_key_but_a_wrong_secret_is_refused(users, api):
+    token = token_login(api, "nils").json()["token"]
+    forged = token[:15] + ("0" if token[15] != "0" else "1") + token[16:]
+    assert _authed(api, forged).get("/api/v1/tasks/").status_code == 401
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 200

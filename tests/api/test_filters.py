@@ -164,7 +164,7 @@ def test_tasks_by_case(client_for, prison_case, discharge_case, small_case):
 
 
 def test_several_bad_task_filters_are_each_named(client_for, db, users):
-    response = client_for("nils").get("/api/v1/tasks/", {"status": "x", "case": "y", "page": "1"})
+    response = client_for("nils").get("/api/v1/tasks/", {"status": "x", "case": "y", "page_size": "1"})
     assert response.status_code == 400
     assert {error["field"] for error in response.json()["errors"]} == {"status", "case"}
 
@@ -206,17 +206,19 @@ def test_schema_documents_every_filter(client_for, db, users):
         return {p["name"]: p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"}
 
     cases = params("/api/v1/cases/")
-    assert set(cases) == {"status", "process_key", "agency", "overdue", "q", "responsible", "page"}
+    assert set(cases) == {"status", "process_key", "agency", "overdue", "q", "responsible", "cursor", "page_size"}
     assert cases["agency"]["schema"] == {"type": "integer", "minimum": 1}
     assert cases["overdue"]["schema"]["type"] == "boolean"
     assert set(cases["status"]["schema"]["enum"]) == {"open", "completed", "cancelled"}
 
     tasks = params("/api/v1/tasks/")
-    assert set(tasks) == {"assigned", "status", "overdue", "case", "responsible", "page"}
+    assert set(tasks) == {"assigned", "status", "overdue", "case", "responsible", "cursor", "page_size"}
     assert set(tasks["assigned"]["schema"]["enum"]) == {"me", "agency"}
     assert set(tasks["status"]["schema"]["enum"]) == {"open", "claimed", "completed", "cancelled", "active"}
     assert tasks["case"]["schema"] == {"type": "integer", "minimum": 1} and tasks["case"]["description"]
 
     incidents = params("/api/v1/incidents/")
-    assert set(incidents) == {"resolved", "page"} and incidents["resolved"]["schema"]["type"] == "boolean"
+    assert (
+        set(incidents) == {"resolved", "cursor", "page_size"} and incidents["resolved"]["schema"]["type"] == "boolean"
+    )
     assert "400" in schema["paths"]["/api/v1/cases/"]["get"]["responses"]

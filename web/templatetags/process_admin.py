@@ -43,6 +43,12 @@ def review_nav_item(context):
 
 
 @register.simple_tag(takes_context=True)
+def retention_nav_item(context):
+    """The auditors' trail of erasures, exports and corrections (web.retention)."""
+    return _nav_item(context, rules.is_auditor, "retention-audit", _("Erasure and correction"))
+
+
+@register.simple_tag(takes_context=True)
 def caseload_nav_item(context):
     return _nav_item(context, rules.can_view_caseload, "caseload", _("Caseload"))
 

@@ -197,6 +197,7 @@ def advance(
     failure = None
     previous_due = instance.next_timer_at
     timers_before = engine_events.waiting_timers(workflow)
+    messages_before = engine_events.completed_message_events(workflow)
     try:
         if failed is not None:
             raise failed
@@ -210,10 +211,12 @@ def advance(
 
     fired = engine_events.fired_timers(workflow, timers_before)
     thrown = engine_events.thrown_messages(workflow)
+    between_pools = engine_events.messages_between_pools(workflow, messages_before)
     try:
         instance.state = engine.dump_workflow(workflow, max_bytes=settings.BROBYGGER["ENGINE_STATE_MAX_BYTES"])
     except StateTooLarge as exc:  # the advance is dropped, its timers and messages with it
         failure, fired, thrown = ("state-too-large", exc.element_id or "", str(exc), type(exc).__name__), [], []
+        between_pools = []
         workflow = before_advance() if before_advance else saved_workflow(instance, runtime)
         instance.state = engine.dump_workflow(workflow)
     instance.version += 1
@@ -232,6 +235,13 @@ def advance(
     for element_id in fired:
         step.event(EventKind.TIMER_FIRED, actor=None, element_id=element_id)
     _send_to_outbox(step, thrown)
+    for message in between_pools:
+        step.event(
+            EventKind.MESSAGE_RECEIVED,
+            actor=None,
+            element_id=message.caught_by,
+            detail={"name": message.name, "from_element": message.sent_by, "fields": list(message.fields)},
+        )
     if failure is None:
         outcome.created, outcome.cancelled = sync_tasks(step, runtime, workflow)
         for element_id in queue.enqueue_service_jobs(step, runtime, workflow):

@@ -1,0 +1,249 @@
+"""Web UI: retention of a case and the auditor's trail (issue 17).
+
+The case's retention page (``cases/<pk>/retention/``) shows the coordinator and the
+case's auditors what retention did and will do (the rule, when the case is due, the
+unmet archive duty, the erasure, corrections, archive exports: never case data). The
+coordinator asks there for the person's rights: erasure before the retention ends (with
+a reason; refused with the reason while the archive duty applies), correction of a
+wrong value (the old value kept only in the audit trail), and the archive export. The
+auditor's page (``retention/``) lists what was erased, requested, exported and corrected
+in the cases they audit, and the erasures on request that wait for their review.
+
+Same services and selectors as the API (``retention.services``, ``retention.selectors``).
+The forms work without JavaScript (post, then a redirect); with htmx they post in place
+and the answer's ``#retention`` replaces the section. htmx swaps no 4xx answer, so a
+form with errors answers 200 to htmx and 400 otherwise.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.errors import Conflict, InvalidInput, ServiceError, field_error
+from permissions import rules
+from retention import selectors, services
+from retention.models import ArchiveStatus, ErasureRecord
+from web import schema_forms
+from web.pages import error_text, field_errors, form_titles, ui_view
+from workflows import selectors as case_selectors
+from workflows.models import CaseStatus
+
+PERSON_FIELDS = {
+    "person.name": ({"type": "string", "maxLength": 200}, gettext_lazy("The person's name")),
+    "person.national_id": (
+        {"type": "string", "maxLength": 11, "pattern": "^[0-9]{11}$"},
+        gettext_lazy("National identity number"),
+    ),
+}
+KIND_LABELS = {
+    "erased": gettext_lazy("Erased: retention period passed"),
+    "erasure-request": gettext_lazy("Erased on request"),
+    "export": gettext_lazy("Archive export"),
+    "correction": gettext_lazy("Value corrected"),
+}
+RULE_LABELS = {
+    "archive-duty": gettext_lazy("the archive duty (arkivlova)"),
+    "correction": gettext_lazy("the right to correction (GDPR art. 16)"),
+}
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _errors_by_field(errors) -> dict[str, list[str]]:
+    by_field: dict[str, list[str]] = {}
+    for error in field_errors(errors):
+        by_field.setdefault(str(error.get("field") or ""), []).append(str(error.get("message", "")))
+    return by_field
+
+
+def _correctable(case) -> list[tuple[str, str]]:
+    """(field, label) of what the coordinator may correct: the person, then the case's values."""
+    titles = form_titles(case)
+    fields = [(name, str(label)) for name, (_prop, label) in PERSON_FIELDS.items()]
+    fields += sorted(((name, titles.get(name, name)) for name in case.data or {}), key=lambda pair: pair[1].lower())
+    return fields
+
+
+def _value_schema(case, field: str, label: str) -> dict:
+    """The form field of the new value: the field's own schema (a choice stays a choice,
+    yes/no stays yes/no), under the name ``value``."""
+    if field in PERSON_FIELDS:
+        prop = dict(PERSON_FIELDS[field][0])
+    else:
+        runtime = case_selectors.case_runtime(case)
+        prop = {"type": "string"}
+        for schema in (runtime.forms if runtime else {}).values():
+            found = (schema.get("properties") or {}).get(field)
+            if found:
+                prop = dict(found)
+                break
+    prop["title"] = label
+    return {"type": "object", "properties": {"value": prop}, "required": ["value"]}
+
+
+def _correction_form(case, field: str, values=None, errors=None) -> dict | None:
+    labels = dict(_correctable(case))
+    if field not in labels:
+        return None
+    schema = _value_schema(case, field, labels[field])
+    (value,) = schema_forms.fields_for(schema, {"value": (values or {}).get("value")}, field_errors(errors))
+    return {"field": field, "label": labels[field], "value": value, "values": values or {}}
+
+
+def _page(request, pk, *, status=200, erasure=None, correction=None, chosen=None):
+    """The retention page; ``erasure`` and ``correction`` carry a refused form's values
+    and errors back to it."""
+    user = request.user
+    view = selectors.retention_view_for(user, pk)
+    case = view.case
+    coordinator = rules.is_case_coordinator(user, case)
+    closed = case.status != CaseStatus.OPEN
+    erased = view.erasure is not None
+    pending = any(export.status == ArchiveStatus.PENDING for export in view.exports)
+    correction = correction or {}
+    field = correction.get("field") or chosen or ""
+    form = _correction_form(case, field, correction.get("values"), correction.get("errors")) if coordinator else None
+    labels = dict(_correctable(case)) if view.corrections else {}
+    context = {
+        "case": case,
+        "view": view,
+        "coordinator": coordinator,
+        "closed": closed,
+        "erased": erased,
+        "rule_label": rules.CATEGORY_LABELS.get(view.category, view.category),
+        "archive_duty": [rules.CATEGORY_LABELS.get(c, c) for c in view.archive_duty],
+        "can_erase": coordinator and closed and not erased,
+        "can_export": coordinator and closed and not erased and not pending,
+        "can_correct": coordinator and not erased,
+        "correctable": _correctable(case) if coordinator and not erased else [],
+        "correction": form,
+        "correction_errors": _errors_by_field(correction.get("errors")),
+        "erasure_values": (erasure or {}).get("values", {}),
+        "erasure_errors": _errors_by_field((erasure or {}).get("errors")),
+        "corrections": [(item, labels.get(item.field, item.field)) for item in view.corrections],
+    }
+    return render(request, "retention/case.html", context, status=status)
+
+
+def _refused(request, pk, exc: ServiceError, **forms):
+    """A refused form: shown again with its errors (400 or 409; 200 to htmx, which swaps no 4xx)."""
+    messages.error(request, error_text(exc))
+    return _page(request, pk, status=200 if _is_htmx(request) else exc.status_code, **forms)
+
+
+@ui_view
+def case_retention(request, pk):
+    return _page(request, pk, chosen=request.GET.get("field", ""))
+
+
+@require_POST
+@ui_view
+def erasure_request(request, pk):
+    reason = request.POST.get("reason", "")
+    try:
+        services.erase_on_request(actor=request.user, case_id=pk, reason=reason)
+    except InvalidInput as exc:
+        return _refused(request, pk, exc, erasure={"values": {"reason": reason}, "errors": exc.errors})
+    except Conflict as exc:
+        if exc.code == "retention.archive_duty":
+            labels = ", ".join(_duty_labels(str(exc.params.get("categories", "")).split(", ")))
+            messages.error(
+                request,
+                _(
+                    "The data is not erased: the case file (%(categories)s) must be handed to the archive first. "
+                    "Ask for an archive export, and erase when it is done."
+                )
+                % {"categories": labels},
+            )
+            return _page(request, pk, status=200 if _is_htmx(request) else 409, erasure={"values": {"reason": reason}})
+        return _refused(request, pk, exc, erasure={"values": {"reason": reason}})
+    messages.success(request, _("The person's data in this case is erased. An auditor will review the erasure."))
+    return redirect("case-retention", pk=pk)
+
+
+def _duty_labels(categories) -> list[str]:
+    return [str(rules.CATEGORY_LABELS.get(c, c)) for c in categories]
+
+
+@require_POST
+@ui_view
+def correction(request, pk):
+    post = request.POST
+    field, reason = post.get("field", ""), post.get("reason", "")
+    values = {"value": post.get("value", ""), "reason": reason}
+    case = services.case_to_correct(request.user, pk)  # 404, or 403 for those who see the case
+    try:
+        if ErasureRecord.objects.filter(case=case).exists():
+            raise Conflict("retention.erased")
+        form = _correction_form(case, field)
+        if form is None:
+            raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
+        data, errors, _raw = schema_forms.data_from_post(_value_schema(case, field, form["label"]), post)
+        if "value" not in data and not errors:
+            errors = [field_error("value", "field.required")]
+        if errors:
+            raise InvalidInput("retention.invalid", errors=errors)
+        services.correct_value(actor=request.user, case_id=pk, field=field, value=data["value"], reason=reason)
+    except (InvalidInput, Conflict) as exc:
+        return _refused(request, pk, exc, correction={"field": field, "values": values, "errors": exc.errors})
+    messages.success(request, _("The value is corrected. The old value is kept only in the audit trail."))
+    return redirect("case-retention", pk=pk)
+
+
+@require_POST
+@ui_view
+def archive_export(request, pk):
+    try:
+        services.request_archive_export(actor=request.user, case_id=pk)
+    except Conflict as exc:
+        return _refused(request, pk, exc)
+    messages.success(request, _("The archive export is ordered. The case file is handed to the archive shortly."))
+    return redirect("case-retention", pk=pk)
+
+
+@ui_view
+def audit(request):
+    """The auditor's trail: what was erased, requested, exported and corrected, and the
+    erasures on request that wait for review."""
+    trail = selectors.audit_trail(request.user)
+    return render(
+        request,
+        "retention/audit.html",
+        {
+            "waiting": selectors.unreviewed_erasures(request.user),
+            "trail": [(entry, KIND_LABELS[entry.kind], _rule_text(entry), _detail_text(entry)) for entry in trail],
+        },
+    )
+
+
+def _rule_text(entry: selectors.TrailEntry) -> str:
+    if entry.rule in RULE_LABELS:
+        return str(RULE_LABELS[entry.rule])
+    category = rules.CATEGORY_LABELS.get(entry.detail, entry.detail)
+    return _("%(rule)s (the period of %(category)s data)") % {"rule": entry.rule, "category": category}
+
+
+def _detail_text(entry: selectors.TrailEntry) -> str:
+    if entry.kind == "export":
+        return str(ArchiveStatus(entry.detail).label)
+    if entry.kind == "correction":
+        return str(PERSON_FIELDS[entry.detail][1]) if entry.detail in PERSON_FIELDS else entry.detail
+    return ""
+
+
+@require_POST
+@ui_view
+def erasure_review(request, erasure_pk):
+    try:
+        services.review_erasure(actor=request.user, erasure_id=erasure_pk, note=request.POST.get("note", ""))
+    except (Conflict, InvalidInput) as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The erasure is marked as reviewed."))
+    return redirect("retention-audit")
