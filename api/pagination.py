@@ -43,6 +43,10 @@ PAGE_SIZE = "page_size"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SALT = "api.pagination.cursor"
+EXAMPLE_LINK = (  # what a link looks like: the list's URL, its filters, the signed cursor
+    "https://brobygger.example/api/v1/tasks/?assigned=agency&cursor="
+    "eyJvIjoiZHVlX2F0LGlkIiwiciI6ZmFsc2UsInYiOltudWxsLDQyXX0:1tQa2b:Kx3Vd0pQ"
+)
 
 
 class Key(NamedTuple):
@@ -246,8 +250,12 @@ class KeysetPagination(CursorPagination):
     def get_paginated_response_schema(self, schema):
         answer = super().get_paginated_response_schema(schema)
         answer["required"] = ["next", "previous", "results"]
-        answer["properties"]["next"]["description"] = "the next page; null on the last page"
-        answer["properties"]["previous"]["description"] = "the page before; null on the first page"
+        for link, description in (
+            ("next", "the next page; null on the last page"),
+            ("previous", "the page before; null on the first page"),
+        ):
+            answer["properties"][link]["description"] = description
+            answer["properties"][link]["example"] = EXAMPLE_LINK
         return answer
 
     def get_schema_operation_parameters(self, view):

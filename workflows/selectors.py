@@ -26,6 +26,7 @@ from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
 from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
+from permissions.prepared import Prepared
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -308,11 +309,30 @@ def task_inbox_for(user):
     return queryset.order_by("due_at", "id")
 
 
+# Read on every request that opens or works a task: compiled once (``permissions.prepared``).
+_TASK_BY_ID = Prepared(
+    lambda task_id: Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=task_id)[:1],
+    kinds=(int,),
+)
+_OPEN_CASE_TASKS = Prepared(
+    lambda case_id: (
+        Task.objects.filter(case=case_id, status__in=ACTIVE_TASK_STATUSES)
+        .select_related("agency", "assignee", "case")
+        .order_by("id")
+    ),
+    kinds=(int,),
+)
+
+
+def open_case_tasks(case) -> list[Task]:
+    """``case_tasks(case)`` as a list, by a statement compiled once (the API's answers)."""
+    return _OPEN_CASE_TASKS.objects(case.pk)
+
+
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
-    task = (
-        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=lookup_id(task_id)).first()
-    )
+    found = _TASK_BY_ID.objects(lookup_id(task_id))
+    task = found[0] if found else None
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
@@ -329,9 +349,14 @@ def task_colleagues_for(user, task) -> list:
     return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
+_DEFINITION_OF_INSTANCE = Prepared(
+    lambda instance_id: ProcessInstance.objects.filter(pk=instance_id).values_list("definition_id"), kinds=(int,)
+)
+
+
 def task_runtime(task) -> DefinitionRuntime:
     """The process version the task's instance runs."""
-    definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
+    (definition_id,) = _DEFINITION_OF_INSTANCE.rows(task.instance_id)[0]
     return runtime_for(definition_id)
 
 

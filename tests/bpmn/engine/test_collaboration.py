@@ -47,6 +47,10 @@ def _run(xml):
 def test_the_pools_run_in_one_workflow_and_the_message_is_caught_inside_it():
     compiled, caught, offer = _run(COLLABORATION)
     assert compiled.process_id == "rehousing" and compiled.messages == ["housing_needed"]
+    assert compiled.pool_events == {
+        "Throw_need": {"pool": "NAV", "agency_kind": "nav"},
+        "Catch_need": {"pool": "Boligkontoret", "agency_kind": "housing"},
+    }
     assert caught == [events.PoolMessage("housing_needed", "Throw_need", "Catch_need", ("needs_housing",))]
     assert offer.element_id == "Task_offer"
 
@@ -64,3 +68,33 @@ def test_the_diagram_leaves_out_the_pools_call_activities():
     completed, active = engine.element_states(workflow)
     assert active == {"Task_assess", "Catch_need"}
     assert not {"nav_assessment", "housing_offer"} & (completed | active)
+
+
+EMBEDDED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs_embedded">
+  <bpmn:process id="follow_up" name="Follow-up" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1"><bpmn:lane id="Lane_nav" name="NAV">
+      <bpmn:flowNodeRef>Start_1</bpmn:flowNodeRef><bpmn:flowNodeRef>Sub_visit</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>End_1</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="Start_1"/>
+    <bpmn:sequenceFlow id="F1" sourceRef="Start_1" targetRef="Sub_visit"/>
+    <bpmn:subProcess id="Sub_visit" name="Visit">
+      <bpmn:startEvent id="Sub_start"/>
+      <bpmn:sequenceFlow id="S1" sourceRef="Sub_start" targetRef="Task_visit"/>
+      <bpmn:manualTask id="Task_visit" name="Visit"/>
+      <bpmn:sequenceFlow id="S2" sourceRef="Task_visit" targetRef="Sub_end"/>
+      <bpmn:endEvent id="Sub_end"/>
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="F2" sourceRef="Sub_visit" targetRef="End_1"/>
+    <bpmn:endEvent id="End_1"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_an_embedded_sub_process_is_no_pool_and_stays_on_the_diagram():
+    compiled = compile_definition(EMBEDDED, routing={"default": "nav"})
+    workflow = engine.new_workflow(engine.restore_spec(compiled.spec_json))
+    engine.advance(workflow)
+    assert workflow.subprocesses and engine.collaboration_pools(workflow) == frozenset()
+    _completed, active = engine.element_states(workflow)
+    assert {"Sub_visit", "Task_visit"} <= active
