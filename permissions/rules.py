@@ -461,6 +461,16 @@ def can_deploy_process(user) -> bool:
     return is_process_admin(user)
 
 
+def can_manage_legal_bases(user) -> bool:
+    """The list of legal bases (paragraph, law, what it covers) is kept by process admins:
+    they list retired ones too, add, edit, retire and delete unused ones. Nobody else writes it."""
+    return is_process_admin(user)
+
+
+# The categories a legal basis can cover: those a consent can open (not the open ones).
+LEGAL_BASIS_CATEGORIES = tuple(c for c in CATEGORIES if c not in OPEN_CATEGORIES)
+
+
 def external_task_agency_ids(user) -> set[int]:
     """The agencies whose external tasks ``user``'s system may fetch and complete: those it
     works cases in (a task is routed to one agency, like a user task)."""
@@ -1066,6 +1076,7 @@ __all__ = [
     "can_break_glass",
     "can_change_note",
     "can_deploy_process",
+    "can_manage_legal_bases",
     "can_record_consent",
     "can_retry_incident",
     "can_review_break_glass",
