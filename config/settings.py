@@ -3,6 +3,7 @@
 Bad values fail loudly at start-up rather than being silently replaced by defaults.
 """
 
+import datetime
 import os
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DataCategoryEnum": "permissions.models.CATEGORIES",
         "NoteCategoryEnum": "permissions.rules.NOTE_CATEGORIES",
+        "LegalBasisCategoryEnum": "permissions.rules.LEGAL_BASIS_CATEGORIES",
+        "AgencyKindEnum": "permissions.models.AgencyKind",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -236,6 +239,11 @@ BROBYGGER: dict[str, Any] = {
     "SUBMITTED_DATA_MAX_DEPTH": env_int("SUBMITTED_DATA_MAX_DEPTH", 20),
     "SUBMITTED_DATA_MAX_BYTES": env_int("SUBMITTED_DATA_MAX_BYTES", 1024 * 1024),
     "SUBMITTED_TEXT_MAX_CHARS": env_int("SUBMITTED_TEXT_MAX_CHARS", 100_000),
+    # Timers due "in days" (P1D, P2W, P1M, R6/P1M) fall due at this wall-clock time in
+    # TIME_ZONE, on a weekday when TIMER_SKIP_WEEKENDS (a Saturday or Sunday moves to the
+    # Monday); "off" keeps SpiffWorkflow's exact durations (bpmn/engine/working_hours.py).
+    "TIMER_WORKING_HOUR": os.environ.get("TIMER_WORKING_HOUR", "09:00").strip(),
+    "TIMER_SKIP_WEEKENDS": env_bool("TIMER_SKIP_WEEKENDS", True),
     "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "brobygger-demo"),
     "CASE_REFERENCE_PREFIX": os.environ.get("CASE_REFERENCE_PREFIX", "BK"),
     # Background jobs (docs/workers.md): how often an idle worker polls (LISTEN/NOTIFY
@@ -261,6 +269,14 @@ BROBYGGER: dict[str, Any] = {
     # Where archive packages of closed cases are written (docs/data-protection.md): a
     # folder the municipality's archive system takes them from.
     "ARCHIVE_EXPORT_DIR": os.environ.get("ARCHIVE_EXPORT_DIR", str(BASE_DIR / "archive-export")),
+    # Or posted to the archive's endpoint (retention/archive_endpoint.py): when the URL is
+    # set, the package is POSTed there as a zip instead, signed like the webhooks with the
+    # secret (HMAC-SHA256), under the webhooks' guard (no redirects; a non-public address
+    # only when listed in ARCHIVE_ENDPOINT_ALLOWED_NETWORKS, e.g. "10.20.0.0/16").
+    "ARCHIVE_ENDPOINT_URL": os.environ.get("ARCHIVE_ENDPOINT_URL", ""),
+    "ARCHIVE_ENDPOINT_SECRET": os.environ.get("ARCHIVE_ENDPOINT_SECRET", ""),
+    "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS": env_list("ARCHIVE_ENDPOINT_ALLOWED_NETWORKS", ""),
+    "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": env_int("ARCHIVE_ENDPOINT_TIMEOUT_SECONDS", 60),
     "RETENTION_CASE_YEARS": env_int("RETENTION_CASE_YEARS", 5),
     "RETENTION_ACCESS_LOG_YEARS": env_int("RETENTION_ACCESS_LOG_YEARS", 5),
     # What the municipality pays per day for a patient ready for discharge that it does not
@@ -280,6 +296,15 @@ for _name in (
 ):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
+if BROBYGGER["TIMER_WORKING_HOUR"] != "off":
+    try:
+        datetime.time.fromisoformat(BROBYGGER["TIMER_WORKING_HOUR"])
+    except ValueError as _exc:
+        raise ImproperlyConfigured("TIMER_WORKING_HOUR must be a time such as 09:00, or off") from _exc
+if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_URL"].startswith(("https://", "http://")):
+    raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL must start with https:// or http://")
+if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_SECRET"]:
+    raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL is set: ARCHIVE_ENDPOINT_SECRET must be set too (the signature)")
 if BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"] >= BROBYGGER["JOB_LEASE_SECONDS"]:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be shorter than JOB_LEASE_SECONDS")
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
@@ -112,8 +112,9 @@ ALL_CATEGORIES = (*CATEGORIES, RESTRICTED)
 
 class LegalBasis(models.Model):
     """A named provision under which case data may be shared across agencies: the person's
-    consent (``is_consent``) or a provision of law. The list is kept by process admins (the
-    Django admin), seeded with common Norwegian provisions by a data migration; a consent is
+    consent (``is_consent``) or a provision of law. The list is kept by process admins (their
+    page ``/legal-bases/`` and the API: ``workflows.services.legal_bases``), seeded with
+    common Norwegian provisions by a data migration; a consent is
     recorded on one of them, never on free text.
 
     ``categories`` and ``agency_kinds`` say what the provision covers: which data categories
@@ -337,6 +338,25 @@ class AccessLogQuerySet(models.QuerySet):
             raise AppendOnlyError("pseudonymising needs a key")
         rows = self.filter(person__isnull=False, person_key="")
         return models.QuerySet.update(rows, person=None, person_key=person_key)
+
+    def delete_past_retention(self) -> int:
+        """The one deletion the log allows: rows of an erased case whose access-log period
+        has ended (``retention.erasure.delete_access_log``, run by the retention job). The
+        PostgreSQL trigger lets a DELETE through only while this transaction has set
+        ``brobygger.access_log_purge`` (set here, and unset again at once) and only for
+        rows whose case's erasure record says their period is over; any other row makes
+        the statement fail. Returns the number of rows deleted."""
+        if not connection.in_atomic_block:
+            raise AppendOnlyError("deleting access-log rows needs the job's transaction")
+        postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            # Transaction-local: a failed statement rolls the setting back with it.
+            if postgres:
+                cursor.execute("SELECT set_config('brobygger.access_log_purge', 'on', true)")
+            deleted = self._raw_delete(self.db)
+            if postgres:
+                cursor.execute("SELECT set_config('brobygger.access_log_purge', 'off', true)")
+        return deleted
 
 
 class AccessLog(models.Model):

@@ -55,6 +55,7 @@ from permissions.models import (
     Membership,
     Role,
 )
+from permissions.prepared import Prepared
 
 # --- the category table (design §6, domain.md "Data categories and access") -----------
 
@@ -175,13 +176,19 @@ class CaseAccess:
 # --- memberships (cached per request on the user object) -------------------------------
 
 
+_MEMBERSHIP_ROWS = Prepared(
+    lambda user_id: Membership.objects.filter(user=user_id).values_list("agency_id", "role", "agency__group_id"),
+    kinds=(int,),
+)
+
+
 def _membership_rows(user) -> list[tuple[int, str, int]]:
     """(agency id, role, the agency's group id) of each membership: one query per request."""
     if not user or not getattr(user, "is_authenticated", False):
         return []
     cache = getattr(user, "_brobygger_memberships", None)
     if cache is None:
-        cache = list(Membership.objects.filter(user=user).values_list("agency_id", "role", "agency__group_id"))
+        cache = _MEMBERSHIP_ROWS.rows(user.pk)
         user._brobygger_memberships = cache
     return cache
 
@@ -356,11 +363,18 @@ def forget_case_access(case) -> None:
     case.__dict__.pop("_brobygger_access", None)
 
 
+# Read on every request that shows or works a case or task: compiled once (``prepared``).
+_PARTICIPATING_CASE_MEMBERSHIPS = Prepared(
+    lambda user_id, case_id: _participating_memberships(user_id, case_id, CASE_ROLES).select_related("agency"),
+    kinds=(int, int),
+)
+
+
 def _case_access(user, case) -> CaseAccess:
     memberships = _memberships(user)
     if not any(role in CASE_ROLES for _agency, role in memberships):
         return CaseAccess(case=case, acting=(), has_memberships=bool(memberships))
-    rows = _participating_memberships(user, case.pk, CASE_ROLES).select_related("agency")
+    rows = _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)
     return _access_from(case, [(membership.agency, membership.role) for membership in rows], has_memberships=True)
 
 
@@ -480,6 +494,16 @@ def can_start_case(user, participant_agencies: list[Agency]) -> bool:
 
 def can_deploy_process(user) -> bool:
     return is_process_admin(user)
+
+
+def can_manage_legal_bases(user) -> bool:
+    """The list of legal bases (paragraph, law, what it covers) is kept by process admins:
+    they list retired ones too, add, edit, retire and delete unused ones. Nobody else writes it."""
+    return is_process_admin(user)
+
+
+# The categories a legal basis can cover: those a consent can open (not the open ones).
+LEGAL_BASIS_CATEGORIES = tuple(c for c in CATEGORIES if c not in OPEN_CATEGORIES)
 
 
 def external_task_agency_ids(user) -> set[int]:
@@ -1087,6 +1111,7 @@ __all__ = [
     "can_break_glass",
     "can_change_note",
     "can_deploy_process",
+    "can_manage_legal_bases",
     "can_record_consent",
     "can_retry_incident",
     "can_review_break_glass",

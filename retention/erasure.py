@@ -16,6 +16,7 @@ from datetime import datetime
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from core.errors import Conflict
@@ -109,6 +110,28 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
             requested_by=actor,
             reason=reason,
         )
+
+
+def delete_access_log(case_id: int, *, job=None) -> int | None:
+    """Delete the access log of erased case ``case_id`` once its own period has ended
+    (``ErasureRecord.access_log_until``); None when there was nothing to do (not erased,
+    not due yet, or done already). Holds the erasure record for the transaction: of two
+    workers, the second waits, then finds it done and deletes nothing."""
+    with transaction.atomic():
+        # Due by the database's clock (the transaction's start), which the trigger asks too.
+        record = (
+            ErasureRecord.objects.select_for_update()
+            .filter(case_id=case_id, access_log_until__lte=Now(), access_log_deleted_at__isnull=True)
+            .first()
+        )
+        if record is None:
+            return None
+        moment = timezone.now()
+        deleted = AccessLog.objects.filter(case_id=case_id).delete_past_retention()
+        record.access_log_deleted_at = moment
+        record.removed = {**record.removed, "access_log_rows_deleted": deleted}
+        record.save(update_fields=["access_log_deleted_at", "removed"])
+        return deleted
 
 
 def _scrub_case(case: Case) -> dict[str, int]:

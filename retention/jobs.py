@@ -1,10 +1,14 @@
-"""The retention job: erasure of closed cases past their retention, through the job table.
+"""The retention job: erasure of closed cases past their retention, and later deletion of
+their access log past its own period, through the job table.
 
 ``enqueue_due_erasures`` (``manage.py enqueue_erasures``, daily from cron or a systemd
 timer, on any node) queues one ``erasure`` job per due case; a partial unique index keeps
 one pending job per case, so two sweeps at once queue each case once. The workers run
 the jobs (``workflows.jobs.handlers``): each job is claimed with ``SKIP LOCKED`` and the
-erasure runs in its transaction, holding the case row.
+erasure runs in its transaction, holding the case row. The same sweep queues, for each
+erased case whose access-log period has ended, an ``erasure`` job of the stage
+``access_log`` (``ACCESS_LOG_STAGE``): it deletes the case's access-log rows in its
+transaction, holding the erasure record (the one pending job per case covers both stages).
 """
 
 from __future__ import annotations
@@ -12,16 +16,21 @@ from __future__ import annotations
 from django.utils import timezone
 
 from retention.archive import write_package
-from retention.erasure import erase_case, is_due
+from retention.erasure import delete_access_log, erase_case, is_due
 from retention.models import ArchiveExport, ArchiveStatus, ErasureRecord, ErasureTrigger
 from retention.rules import retention_of, unmet_archive_duty
 from workflows.jobs import queue
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 
+ACCESS_LOG_STAGE = "access_log"
+
 
 def run_erasure_job(job: Job) -> None:
     assert job.case_id is not None, "an erasure job names its case"
-    erase_case(job.case_id, trigger=ErasureTrigger.RETENTION, job=job)
+    if job.payload.get("stage") == ACCESS_LOG_STAGE:
+        delete_access_log(job.case_id, job=job)
+    else:
+        erase_case(job.case_id, trigger=ErasureTrigger.RETENTION, job=job)
 
 
 def run_archive_export_job(job: Job) -> None:
@@ -45,10 +54,29 @@ def due_cases(moment=None):
             yield case
 
 
-def enqueue_due_erasures(moment=None) -> int:
-    """Queue an erasure job for each due case that has none pending. Returns how many."""
+def due_access_logs(moment=None):
+    """Ids of erased cases whose access log's own period has ended and is not yet deleted."""
     moment = moment or timezone.now()
-    jobs = [
+    return ErasureRecord.objects.filter(access_log_until__lte=moment, access_log_deleted_at__isnull=True).values_list(
+        "case_id", flat=True
+    )
+
+
+def enqueue_due_erasures(moment=None) -> int:
+    """Queue an erasure job for each due case, and an access-log deletion for each erased
+    case whose access log is due, that has none pending. Returns how many."""
+    moment = moment or timezone.now()
+    purges = [
+        Job(
+            kind=JobKind.ERASURE,
+            due_at=moment,
+            case_id=case_id,
+            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+            payload={"case_id": case_id, "stage": ACCESS_LOG_STAGE},
+        )
+        for case_id in due_access_logs(moment)
+    ]
+    jobs = purges + [
         Job(
             kind=JobKind.ERASURE,
             due_at=moment,

@@ -96,6 +96,9 @@ class ErasureRecord(models.Model):
     keep_years = models.PositiveSmallIntegerField()
     legal_basis = models.CharField(max_length=300)
     access_log_until = models.DateTimeField(help_text="The access log of the case is kept until then, pseudonymised")
+    access_log_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the retention job deleted the access log of the case (its period over)"
+    )
     removed = models.JSONField(default=dict, help_text="What was removed or emptied, counted per kind")
     job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     requested_by = models.ForeignKey(

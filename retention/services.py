@@ -17,9 +17,10 @@ from permissions.models import RESTRICTED, AccessAction
 from retention.erasure import erase_case, log_coordinator_action
 from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
 from workflows import selectors
+from workflows.forms import schema_errors
 from workflows.input_limits import check_data, check_texts
 from workflows.jobs import queue
-from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, Person, ProcessInstance
+from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Person, ProcessInstance
 
 REASON_MAX_CHARS = 2000
 PERSON_FIELDS = ("person.name", "person.national_id")
@@ -76,6 +77,11 @@ def request_archive_export(*, actor, case_id) -> ArchiveExport:
             raise Conflict("retention.case_open_export")
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
+        # An export whose job failed after its last attempt (an incident on the case) is
+        # failed: a new one may be asked for.
+        ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING, job__status=JobStatus.FAILED).update(
+            status=ArchiveStatus.FAILED
+        )
         if ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING).exists():
             raise Conflict("retention.export_pending")
         moment = timezone.now()
@@ -84,6 +90,8 @@ def request_archive_export(*, actor, case_id) -> ArchiveExport:
             kind=JobKind.ARCHIVE_EXPORT,
             due_at=moment,
             case=case,
+            # the case's first instance: a job that fails for good opens an incident on it
+            instance=ProcessInstance.objects.filter(case=case).order_by("id").first(),
             max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
             payload={"export_id": export.pk},
         )
@@ -199,6 +207,13 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     if value == old:
         raise _invalid(field_error("value", "retention.same_value"))
     check_data({"value": value})
+    # The corrected value must be one the field's form accepts (a choice among its
+    # options, within its limits), as when it was first written.
+    runtime = selectors.case_runtime(case)
+    validator = runtime.field_validators.get(field) if runtime is not None else None
+    errors = schema_errors(validator.iter_errors(value), prefix="value") if validator and value is not None else []
+    if errors:
+        raise InvalidInput("retention.invalid", errors=errors)
     data[field] = value
     case.data = data
     case.save(update_fields=["data"])

@@ -26,6 +26,7 @@ from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
 from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
+from permissions.prepared import Prepared
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -54,6 +55,15 @@ def legal_bases_for(user):
     if not rules.can_use_directory(user):
         return LegalBasis.objects.none()
     return LegalBasis.objects.filter(active=True).order_by("position", "law", "paragraph", "id")
+
+
+def legal_bases_to_manage(actor):
+    """Every legal basis, retired ones too, each with ``in_use`` (a consent rests on it): the
+    process admin's list (``rules.can_manage_legal_bases``; others: 403)."""
+    if not rules.can_manage_legal_bases(actor):
+        raise Forbidden("legal_basis.manage_forbidden")
+    in_use = Consent.objects.filter(legal_basis_id=OuterRef("pk"))
+    return LegalBasis.objects.annotate(in_use=Exists(in_use)).order_by("-active", "position", "law", "paragraph", "pk")
 
 
 def process_definitions_for(user):
@@ -299,11 +309,30 @@ def task_inbox_for(user):
     return queryset.order_by("due_at", "id")
 
 
+# Read on every request that opens or works a task: compiled once (``permissions.prepared``).
+_TASK_BY_ID = Prepared(
+    lambda task_id: Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=task_id)[:1],
+    kinds=(int,),
+)
+_OPEN_CASE_TASKS = Prepared(
+    lambda case_id: (
+        Task.objects.filter(case=case_id, status__in=ACTIVE_TASK_STATUSES)
+        .select_related("agency", "assignee", "case")
+        .order_by("id")
+    ),
+    kinds=(int,),
+)
+
+
+def open_case_tasks(case) -> list[Task]:
+    """``case_tasks(case)`` as a list, by a statement compiled once (the API's answers)."""
+    return _OPEN_CASE_TASKS.objects(case.pk)
+
+
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case; NotFound otherwise."""
-    task = (
-        Task.objects.select_related("case", "case__person", "agency", "assignee").filter(pk=lookup_id(task_id)).first()
-    )
+    found = _TASK_BY_ID.objects(lookup_id(task_id))
+    task = found[0] if found else None
     if task is None or not rules.can_view_task(user, task):
         raise NotFound("task.not_found")
     return task
@@ -320,9 +349,14 @@ def task_colleagues_for(user, task) -> list:
     return list(users.distinct().order_by("first_name", "last_name", "username"))
 
 
+_DEFINITION_OF_INSTANCE = Prepared(
+    lambda instance_id: ProcessInstance.objects.filter(pk=instance_id).values_list("definition_id"), kinds=(int,)
+)
+
+
 def task_runtime(task) -> DefinitionRuntime:
     """The process version the task's instance runs."""
-    definition_id = ProcessInstance.objects.values_list("definition_id", flat=True).get(pk=task.instance_id)
+    (definition_id,) = _DEFINITION_OF_INSTANCE.rows(task.instance_id)[0]
     return runtime_for(definition_id)
 
 

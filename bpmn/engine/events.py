@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError, StepLimitExceeded, TaskFailed
-from .runtime import task_failure
+from .runtime import collaboration_pools, task_failure
 
 
 class NoWaitingEvent(EngineError):
@@ -255,8 +255,8 @@ def _message_name(task: Any) -> str | None:
 
 def completed_message_events(workflow: Any) -> frozenset[Any]:
     """Ids of the completed tasks that threw or caught a message (a snapshot before a step);
-    empty for a workflow without sub-workflows (one process: no pools to talk between)."""
-    if not workflow.subprocesses:
+    empty unless the workflow runs a collaboration (one process: no pools to talk between)."""
+    if not collaboration_pools(workflow):
         return frozenset()
     return frozenset(
         task.id
@@ -270,7 +270,7 @@ def messages_between_pools(workflow: Any, snapshot: frozenset[Any]) -> list[Pool
     ``snapshot`` (``completed_message_events``). A catch matches a throw of the same name
     in another process; a message delivered from outside (another case, the API) has no
     throw here and is not one of them."""
-    if not workflow.subprocesses:
+    if not collaboration_pools(workflow):
         return []
     throws: dict[str, list[Any]] = {}
     catches = []

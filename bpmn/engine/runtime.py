@@ -22,6 +22,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException, WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
@@ -31,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.util.task import TaskState
@@ -40,6 +42,7 @@ from . import scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
 from .service_tasks import JobServiceTask, started_service_task
+from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
 
 SERIALIZER_VERSION = "1.5"
 SPIFFWORKFLOW_VERSION = SPIFF_VERSION
@@ -78,6 +81,10 @@ def _build_serializer() -> BpmnWorkflowSerializer:
     config.pop(BpmnWorkflow)
     config[JobServiceTask] = ServiceTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    # Timers due "in days" fall due at a working hour (working_hours.py). Registered under
+    # SpiffWorkflow's type names: stored specs restore as ours, and ours stay readable by it.
+    TimerConditionalEventDefinitionConverter(WorkingDayDurationTimer, registry, typename="DurationTimerEventDefinition")
+    TimerConditionalEventDefinitionConverter(WorkingDayCycleTimer, registry, typename="CycleTimerEventDefinition")
     # Stored under the standard type name, so states stay readable by plain SpiffWorkflow.
     SpecApartWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
@@ -366,20 +373,29 @@ def complete_service_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[s
     return str(task.task_spec.bpmn_id)
 
 
-def is_pool(task: Any) -> bool:
-    """The task that runs one executable pool of a collaboration: SpiffWorkflow's
-    ``get_collaboration`` makes it a call activity named after the pool's process (no
-    element of the diagram: the pool's shape is its participant)."""
-    spec = task.task_spec
-    return task.workflow is task.workflow.top_workflow and getattr(spec, "spec", None) == spec.bpmn_id
+def collaboration_pools(workflow: Any) -> frozenset[str]:
+    """The pools a collaboration's workflow runs (their process ids), empty for a process.
+
+    ``BpmnParser.get_collaboration`` builds a spec with no start event of its own whose
+    tasks are a call activity per executable pool, named after the pool's process (no
+    element of the diagram: the pool's shape is its participant). A process always has a
+    start event; its embedded sub-processes are named after their element as well, so the
+    start event is what tells the two apart."""
+    if not workflow.subprocesses:
+        return frozenset()
+    specs = workflow.spec.task_specs.values()
+    if any(isinstance(spec, StartEvent) for spec in specs):
+        return frozenset()
+    return frozenset(spec.bpmn_id for spec in specs if spec.bpmn_id and getattr(spec, "spec", None) == spec.bpmn_id)
 
 
 def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
     """(completed element ids, active element ids) for drawing on the diagram."""
     completed, active = set(), set()
+    pools = collaboration_pools(workflow)
     for task in workflow.get_tasks(state=TaskState.ANY_MASK):
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        if not bpmn_id or is_pool(task):
+        if not bpmn_id or (bpmn_id in pools and task.workflow is workflow):
             continue
         if task.state == TaskState.COMPLETED:
             completed.add(bpmn_id)

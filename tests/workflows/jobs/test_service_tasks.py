@@ -239,6 +239,8 @@ def test_a_connector_call_is_logged_as_an_export_per_category_without_values(con
     text = page.content.decode()
     assert "income-register" in text and "etatens system" in text and "tjenesteoppgave Service_1" in text
     client.force_login(users["aud"])
+    audit_page = client.get(reverse("person-access-report", args=[case.pk]))  # the auditor's way in
+    assert audit_page.status_code == 200 and "income-register" in audit_page.content.decode()
     log = client.get(f"/api/v1/cases/{case.pk}/access-log/").json()
     entries = log["results"] if isinstance(log, dict) else log
     assert {(e["username"], e["category"], e["action"]) for e in entries} >= {

@@ -1,0 +1,69 @@
+"""``permissions.prepared``: a queryset compiled once answers as the queryset itself does,
+for every set of values, and refuses a builder whose values would not be parameters."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from permissions.models import Agency, Membership
+from permissions.prepared import Prepared
+
+pytestmark = pytest.mark.django_db
+
+
+def _memberships(user_id, kind):
+    return Membership.objects.filter(user=user_id, agency__kind=kind).select_related("agency", "user").order_by("id")
+
+
+MEMBERSHIPS = Prepared(_memberships, kinds=(int, str))
+
+
+def test_objects_are_the_querysets_own_with_their_related_rows(users, agencies):
+    for user in users.values():
+        for kind in {agency.kind for agency in agencies.values()}:
+            expected = list(_memberships(user.pk, kind))
+            got = MEMBERSHIPS.objects(user.pk, kind)
+            assert got == expected
+            with CaptureQueriesContext(connection) as queries:
+                related = [(m.agency.name, m.agency.group_id, m.user.username, m.role) for m in got]
+            assert related == [(m.agency.name, m.agency.group_id, m.user.username, m.role) for m in expected]
+            assert len(queries) == 0  # the selected related rows came with the statement
+
+
+def test_values_reach_the_statement_each_call(users, agencies):
+    nils, kari = users["nils"], users["kari"]
+    assert [m.agency.kind for m in MEMBERSHIPS.objects(nils.pk, "nav")] == ["nav"]
+    assert MEMBERSHIPS.objects(kari.pk, "nav") == []
+    assert MEMBERSHIPS.objects(0, "nav") == []
+
+
+def test_rows_of_a_values_list(users):
+    prepared = Prepared(
+        lambda user_id: Membership.objects.filter(user=user_id).values_list("agency_id", "role").order_by("id"),
+        kinds=(int,),
+    )
+    for user in users.values():
+        assert prepared.rows(user.pk) == list(
+            Membership.objects.filter(user=user.pk).values_list("agency_id", "role").order_by("id")
+        )
+
+
+def test_a_text_value_is_a_parameter_not_sql(agencies):
+    prepared = Prepared(lambda name: Agency.objects.filter(name=name), kinds=(str,))
+    assert prepared.objects("x' OR '1'='1") == []
+    some = next(iter(agencies.values()))
+    assert prepared.objects(some.name) == [some]
+
+
+def test_a_builder_whose_value_is_no_parameter_is_refused(agencies):
+    # The value decides the statement's shape (a condition present or not): not preparable.
+    prepared = Prepared(
+        lambda user_id: Membership.objects.all() if user_id else Membership.objects.none(), kinds=(int,)
+    )
+    with pytest.raises(ValueError, match="stand-in"):
+        prepared.objects(1)
+
+
+def test_the_number_of_values_is_checked():
+    with pytest.raises(TypeError):
+        MEMBERSHIPS.objects(1)
