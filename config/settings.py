@@ -218,6 +218,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DataCategoryEnum": "permissions.models.CATEGORIES",
         "NoteCategoryEnum": "permissions.rules.NOTE_CATEGORIES",
+        "LegalBasisCategoryEnum": "permissions.rules.LEGAL_BASIS_CATEGORIES",
+        "AgencyKindEnum": "permissions.models.AgencyKind",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -21,7 +21,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0018_scrub_stored_errors"),
+        ("workflows", "0019_list_indexes"),
         ("bpmn", "0001_initial"),
     ]
 
