@@ -39,6 +39,7 @@ class DefinitionRuntime:
     messages: frozenset[str] = frozenset()  # every message the process waits for somewhere
     start_fields: frozenset[str] = frozenset()
     service_tasks: dict[str, dict] = field(default_factory=dict)  # element id -> kind, target, ...
+    pool_events: dict[str, dict] = field(default_factory=dict)  # a collaboration's message events
 
     @property
     def bundle(self) -> SpecBundle:
@@ -89,6 +90,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         message_rules=definition.metadata.get("message_rules") or {},
         messages=frozenset(definition.metadata.get("messages", ())),
         start_fields=frozenset(_properties(forms.get(definition.metadata.get("start_form") or ""))),
+        pool_events=definition.metadata.get("pool_events") or {},
     )
     with _lock:
         _runtimes[definition_id] = runtime

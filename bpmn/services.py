@@ -141,6 +141,7 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "service_tasks": compiled.service_tasks,
                 "message_rules": compiled.message_rules,
                 "start_form": compiled.start_form,
+                "pool_events": compiled.pool_events,
             },
             deployed_by=_user_or_none(actor),
         )

@@ -261,6 +261,14 @@ BROBYGGER: dict[str, Any] = {
     # Where archive packages of closed cases are written (docs/data-protection.md): a
     # folder the municipality's archive system takes them from.
     "ARCHIVE_EXPORT_DIR": os.environ.get("ARCHIVE_EXPORT_DIR", str(BASE_DIR / "archive-export")),
+    # Or posted to the archive's endpoint (retention/archive_endpoint.py): when the URL is
+    # set, the package is POSTed there as a zip instead, signed like the webhooks with the
+    # secret (HMAC-SHA256), under the webhooks' guard (no redirects; a non-public address
+    # only when listed in ARCHIVE_ENDPOINT_ALLOWED_NETWORKS, e.g. "10.20.0.0/16").
+    "ARCHIVE_ENDPOINT_URL": os.environ.get("ARCHIVE_ENDPOINT_URL", ""),
+    "ARCHIVE_ENDPOINT_SECRET": os.environ.get("ARCHIVE_ENDPOINT_SECRET", ""),
+    "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS": env_list("ARCHIVE_ENDPOINT_ALLOWED_NETWORKS", ""),
+    "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": env_int("ARCHIVE_ENDPOINT_TIMEOUT_SECONDS", 60),
     "RETENTION_CASE_YEARS": env_int("RETENTION_CASE_YEARS", 5),
     "RETENTION_ACCESS_LOG_YEARS": env_int("RETENTION_ACCESS_LOG_YEARS", 5),
     # What the municipality pays per day for a patient ready for discharge that it does not
@@ -280,6 +288,10 @@ for _name in (
 ):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
+if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_URL"].startswith(("https://", "http://")):
+    raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL must start with https:// or http://")
+if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_SECRET"]:
+    raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL is set: ARCHIVE_ENDPOINT_SECRET must be set too (the signature)")
 if BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"] >= BROBYGGER["JOB_LEASE_SECONDS"]:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be shorter than JOB_LEASE_SECONDS")
 

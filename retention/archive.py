@@ -1,5 +1,6 @@
 """Archive export of a closed case: the case file as PDF/A plus Noark 5 arkivstruktur
-metadata, written to ``ARCHIVE_EXPORT_DIR`` through the job table (docs/data-protection.md).
+metadata, written to ``ARCHIVE_EXPORT_DIR`` or posted to ``ARCHIVE_ENDPOINT_URL``
+(``retention.archive_endpoint``) through the job table (docs/data-protection.md).
 
 The package is a folder ``<reference>-<export id>/`` holding ``saksmappe.pdf`` (PDF/A-3b,
 made by WeasyPrint from HTML: the case-file fields as filled, the timeline, consents, the
@@ -23,7 +24,8 @@ from django.utils import timezone
 from lxml import etree
 
 from bpmn.registry import runtime_for
-from permissions.models import Consent
+from permissions.models import AccessAction, AccessLog, Consent
+from retention import archive_endpoint
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
 from workflows.models import Case, CaseOutcome, Event, ProcessInstance
@@ -165,19 +167,38 @@ def validate(xml: bytes) -> None:
 
 
 def write_package(export: ArchiveExport) -> None:
-    """Build the package of ``export`` and write it to ``ARCHIVE_EXPORT_DIR``; the export
-    is then done (runs in the job's transaction, which holds the export row)."""
+    """Build the package of ``export`` and hand it over: posted to ``ARCHIVE_ENDPOINT_URL``
+    when one is set (``retention.archive_endpoint``), else written to ``ARCHIVE_EXPORT_DIR``;
+    the export is then done (runs in the job's transaction, which holds the export row, so
+    a failed delivery leaves it pending for the job's next attempt)."""
     case = Case.objects.select_related("person", "coordinator_agency").get(pk=export.case_id)
     produced_at = timezone.now()
     pdf = case_file_pdf(case, produced_at)
     xml = arkivstruktur(case, pdf, produced_at)
-    target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
     name = f"{case.reference}-{export.pk}"
-    partial = target / f".{name}.partial"
-    partial.mkdir(parents=True, exist_ok=False)
-    (partial / PDF_NAME).write_bytes(pdf)
-    (partial / XML_NAME).write_bytes(xml)
-    os.replace(partial, target / name)
-    export.status, export.done_at, export.package = ArchiveStatus.DONE, timezone.now(), name
-    export.sha256 = hashlib.sha256(xml).hexdigest()
+    if archive_endpoint.configured():
+        body = archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml})
+        archive_endpoint.deliver(export.pk, name, body)
+        package, digest = f"{name}.zip", hashlib.sha256(body).hexdigest()
+        # A disclosure to another system, no person's: the connector row of the access log.
+        AccessLog.objects.create(
+            user=None,
+            username="archive-endpoint",
+            agency_id=case.coordinator_agency_id,
+            case=case,
+            person_id=case.person_id,
+            category="identity",
+            action=AccessAction.EXPORT,
+            basis="archive-duty",
+            item=f"archive-delivery:{export.pk}",
+        )
+    else:
+        target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
+        partial = target / f".{name}.partial"
+        partial.mkdir(parents=True, exist_ok=False)
+        (partial / PDF_NAME).write_bytes(pdf)
+        (partial / XML_NAME).write_bytes(xml)
+        os.replace(partial, target / name)
+        package, digest = name, hashlib.sha256(xml).hexdigest()
+    export.status, export.done_at, export.package, export.sha256 = ArchiveStatus.DONE, timezone.now(), package, digest
     export.save(update_fields=["status", "done_at", "package", "sha256"])

@@ -43,7 +43,7 @@ def retention_view_for(user, case_id) -> RetentionView:
         archive_duty=unmet_archive_duty(case),
         erasure=ErasureRecord.objects.filter(case=case).select_related("requested_by", "reviewed_by").first(),
         corrections=list(Correction.objects.filter(case=case).select_related("corrected_by")),
-        exports=list(ArchiveExport.objects.filter(case=case).select_related("requested_by")),
+        exports=list(ArchiveExport.objects.filter(case=case).select_related("requested_by", "job")),
     )
 
 

@@ -19,7 +19,7 @@ from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRe
 from workflows import selectors
 from workflows.input_limits import check_data, check_texts
 from workflows.jobs import queue
-from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, Person, ProcessInstance
+from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Person, ProcessInstance
 
 REASON_MAX_CHARS = 2000
 PERSON_FIELDS = ("person.name", "person.national_id")
@@ -76,6 +76,11 @@ def request_archive_export(*, actor, case_id) -> ArchiveExport:
             raise Conflict("retention.case_open_export")
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
+        # An export whose job failed after its last attempt (an incident on the case) is
+        # failed: a new one may be asked for.
+        ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING, job__status=JobStatus.FAILED).update(
+            status=ArchiveStatus.FAILED
+        )
         if ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING).exists():
             raise Conflict("retention.export_pending")
         moment = timezone.now()
@@ -84,6 +89,8 @@ def request_archive_export(*, actor, case_id) -> ArchiveExport:
             kind=JobKind.ARCHIVE_EXPORT,
             due_at=moment,
             case=case,
+            # the case's first instance: a job that fails for good opens an incident on it
+            instance=ProcessInstance.objects.filter(case=case).order_by("id").first(),
             max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
             payload={"export_id": export.pk},
         )

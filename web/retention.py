@@ -30,7 +30,7 @@ from retention.models import ArchiveStatus, ErasureRecord
 from web import schema_forms
 from web.pages import error_text, field_errors, form_titles, ui_view
 from workflows import selectors as case_selectors
-from workflows.models import CaseStatus
+from workflows.models import CaseStatus, JobStatus
 
 PERSON_FIELDS = {
     "person.name": ({"type": "string", "maxLength": 200}, gettext_lazy("The person's name")),
@@ -105,7 +105,8 @@ def _page(request, pk, *, status=200, erasure=None, correction=None, chosen=None
     coordinator = rules.is_case_coordinator(user, case)
     closed = case.status != CaseStatus.OPEN
     erased = view.erasure is not None
-    pending = any(export.status == ArchiveStatus.PENDING for export in view.exports)
+    exports = [(export, _export_status(export)) for export in view.exports]
+    pending = any(export.status == ArchiveStatus.PENDING and not failed for export, (_label, failed) in exports)
     correction = correction or {}
     field = correction.get("field") or chosen or ""
     form = _correction_form(case, field, correction.get("values"), correction.get("errors")) if coordinator else None
@@ -126,9 +127,18 @@ def _page(request, pk, *, status=200, erasure=None, correction=None, chosen=None
         "correction_errors": _errors_by_field(correction.get("errors")),
         "erasure_values": (erasure or {}).get("values", {}),
         "erasure_errors": _errors_by_field((erasure or {}).get("errors")),
+        "exports": exports,
         "corrections": [(item, labels.get(item.field, item.field)) for item in view.corrections],
     }
     return render(request, "retention/case.html", context, status=status)
+
+
+def _export_status(export) -> tuple[str, bool]:
+    """(what the page says, failed): an export whose job failed after its last attempt
+    is failed, with an incident on the case, though its row is still pending."""
+    if export.status == ArchiveStatus.PENDING and export.job is not None and export.job.status == JobStatus.FAILED:
+        return _("failed after the last attempt: see the incidents"), True
+    return str(export.get_status_display()), export.status == ArchiveStatus.FAILED
 
 
 def _refused(request, pk, exc: ServiceError, **forms):

@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -67,6 +68,9 @@ class CompiledDefinition:
     # element id -> {kind: http|external, target: connector or topic, inputs, outputs,
     # agency_kind (who fetches an external task), form (the schema its answer must meet)}
     service_tasks: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
+    # A collaboration's message events (throw and catch): element id -> {pool: the pool's
+    # name, agency_kind: the agency its lane or pool routes to}; empty for a process.
+    pool_events: dict[str, dict[str, Any]] = field(default_factory=dict[str, Any])
 
 
 def definition_checksum(
@@ -154,7 +158,29 @@ def compile_definition(
         start_form=start[1] if start else None,
         converted_forms={name: forms[name] for name in converted},
         service_tasks=service_tasks,
+        pool_events=_pool_events(root, top, subprocess_specs, routing_map),
     )
+
+
+def _pool_events(
+    root: etree._Element, top: TopLevel, subprocess_specs: dict[str, Any], routing_map: RoutingMap
+) -> dict[str, dict[str, Any]]:
+    """Where a collaboration's messages go from and to: each message event of a pool with
+    the pool's name and the agency kind its lane or pool routes to (for the timeline)."""
+    if not top.pools:
+        return {}
+    names = pool_names(root)
+    found: dict[str, dict[str, Any]] = {}
+    for process_id in top.pools:
+        process_spec = subprocess_specs.get(process_id)
+        for task_spec in process_spec.task_specs.values() if process_spec is not None else ():
+            definition = getattr(task_spec, "event_definition", None)
+            if not isinstance(definition, MessageEventDefinition) or not task_spec.bpmn_id:
+                continue
+            pool = names.get(process_id)
+            routed = route(task_spec.lane, (), None, pool, routing_map)
+            found[task_spec.bpmn_id] = {"pool": pool or process_id, "agency_kind": routed.kind}
+    return found
 
 
 def _issue(

@@ -57,6 +57,8 @@ def test_a_collaboration_runs_to_the_end_over_the_api(client_for, agencies):
     timeline = client_for("bjorn").get(f"/api/v1/cases/{case_id}/timeline/").json()["results"]
     (received,) = [event for event in timeline if event["kind"] == "message_received"]
     assert received["element_id"] == "Catch_need" and received["detail"]["from_element"] == "Throw_need"
+    assert received["agency"]["id"] == agencies["housing"].pk
+    assert (received["detail"]["from_pool"], received["detail"]["to_pool"]) == ("NAV", "Boligkontoret")
     diagram = client_for("bjorn").get(f"/api/v1/cases/{case_id}/diagram/").json()
     assert {"Throw_need", "Catch_need"} <= set(diagram["completed"]) and diagram["active"] == ["Task_offer"]
 

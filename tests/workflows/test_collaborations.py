@@ -70,8 +70,14 @@ def test_each_pools_task_lands_with_its_agency_and_the_message_reaches_the_other
     (offer,) = open_tasks(case)
     assert (offer.element_id, offer.agency) == ("Task_offer", agencies["housing"])
     received = Event.objects.get(case=case, kind=EventKind.MESSAGE_RECEIVED)
-    assert received.element_id == "Catch_need"
-    assert received.detail == {"name": "housing_needed", "from_element": "Throw_need", "fields": ["needs_housing"]}
+    assert (received.element_id, received.agency) == ("Catch_need", agencies["housing"])
+    assert received.detail == {
+        "name": "housing_needed",
+        "from_element": "Throw_need",
+        "from_pool": "NAV",
+        "to_pool": "Boligkontoret",
+        "fields": ["needs_housing"],
+    }
     assert not OutboxMessage.objects.filter(case=case).exists()  # caught in the step, not through the outbox
     diagram = selectors.case_diagram_for(case, users["bjorn"])
     assert {"Task_assess", "Throw_need", "End_nav", "Catch_need", "Gateway_need"} <= set(diagram.completed)

@@ -236,12 +236,7 @@ def advance(
         step.event(EventKind.TIMER_FIRED, actor=None, element_id=element_id)
     _send_to_outbox(step, thrown)
     for message in between_pools:
-        step.event(
-            EventKind.MESSAGE_RECEIVED,
-            actor=None,
-            element_id=message.caught_by,
-            detail={"name": message.name, "from_element": message.sent_by, "fields": list(message.fields)},
-        )
+        _record_pool_message(step, runtime, message)
     if failure is None:
         outcome.created, outcome.cancelled = sync_tasks(step, runtime, workflow)
         for element_id in queue.enqueue_service_jobs(step, runtime, workflow):
@@ -291,6 +286,26 @@ def _send_to_outbox(step: Step, thrown) -> None:
     queue.enqueue_message_jobs(step, outbox)
     for message in thrown:
         step.event(EventKind.MESSAGE_THROWN, detail={"name": message.name})
+
+
+def _record_pool_message(step: Step, runtime: DefinitionRuntime, message) -> None:
+    """A message between two pools of the case's collaboration, on the receiving pool's
+    agency's line of the timeline: which element sent it, from which pool, what it wrote."""
+    sender = runtime.pool_events.get(message.sent_by) or {}
+    receiver = runtime.pool_events.get(message.caught_by) or {}
+    step.event(
+        EventKind.MESSAGE_RECEIVED,
+        actor=None,
+        element_id=message.caught_by,
+        agency=step.agencies().get(receiver.get("agency_kind") or ""),
+        detail={
+            "name": message.name,
+            "from_element": message.sent_by,
+            "from_pool": sender.get("pool", ""),
+            "to_pool": receiver.get("pool", ""),
+            "fields": list(message.fields),
+        },
+    )
 
 
 def _complete_case(step: Step) -> None:

@@ -47,6 +47,10 @@ def _run(xml):
 def test_the_pools_run_in_one_workflow_and_the_message_is_caught_inside_it():
     compiled, caught, offer = _run(COLLABORATION)
     assert compiled.process_id == "rehousing" and compiled.messages == ["housing_needed"]
+    assert compiled.pool_events == {
+        "Throw_need": {"pool": "NAV", "agency_kind": "nav"},
+        "Catch_need": {"pool": "Boligkontoret", "agency_kind": "housing"},
+    }
     assert caught == [events.PoolMessage("housing_needed", "Throw_need", "Catch_need", ("needs_housing",))]
     assert offer.element_id == "Task_offer"
 

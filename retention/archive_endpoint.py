@@ -1,0 +1,79 @@
+"""Posting an archive package to the municipality's archive endpoint (``ARCHIVE_ENDPOINT_URL``).
+
+The package goes as one zip (``saksmappe.pdf`` and ``arkivstruktur.xml``), signed like
+the webhooks: ``X-Brobygger-Signature: sha256=<HMAC-SHA256 of the body with
+ARCHIVE_ENDPOINT_SECRET>``. It travels under the webhooks' guard
+(``workflows.jobs.webhook_transport``): the host is resolved when the call is made, a
+non-public address is refused unless ``ARCHIVE_ENDPOINT_ALLOWED_NETWORKS`` lists it, the
+connection goes to the address checked, and redirects are never followed.
+
+``Idempotency-Key: archive-export-<export id>`` is the same on every attempt of one
+export: an attempt whose answer was lost (the worker killed after the archive took the
+package) is posted again with the same key, so the archive takes the case file once.
+
+Failures raise ``ArchiveDeliveryFailed`` (its class name is what the job records: the
+error texts carry no values); the job backs off and retries, and after its last attempt
+it fails with an incident on the case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import io
+import zipfile
+
+from django.conf import settings
+
+from workflows.jobs import webhook_transport
+from workflows.jobs.notify import SIGNATURE_HEADER, sign
+
+
+class ArchiveDeliveryFailed(Exception):
+    """The archive did not take the package (refused address, unreachable, or not 2xx)."""
+
+
+def conf(name: str):
+    return settings.BROBYGGER[name]
+
+
+def configured() -> bool:
+    return bool(conf("ARCHIVE_ENDPOINT_URL"))
+
+
+def zip_package(name: str, files: dict[str, bytes]) -> bytes:
+    """The package as one zip: ``<name>/<file>`` for each file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for filename, content in files.items():
+            archive.writestr(f"{name}/{filename}", content)
+    return buffer.getvalue()
+
+
+def deliver(export_id: int, name: str, body: bytes) -> None:
+    """POST the zipped package ``body`` of export ``export_id``; returns when the archive
+    answered 2xx, raises ``ArchiveDeliveryFailed`` otherwise."""
+    headers = {
+        "Content-Type": "application/zip",
+        "Content-Disposition": f'attachment; filename="{name}.zip"',
+        "Idempotency-Key": f"archive-export-{export_id}",
+        "X-Brobygger-Event": "archive_export",
+        "X-Brobygger-Package-SHA256": hashlib.sha256(body).hexdigest(),
+        SIGNATURE_HEADER: sign(conf("ARCHIVE_ENDPOINT_SECRET"), body),
+        "User-Agent": "Brobygger-archive/1",
+    }
+    allowed = webhook_transport.parse_networks(conf("ARCHIVE_ENDPOINT_ALLOWED_NETWORKS"))
+    try:
+        status = webhook_transport.post(
+            conf("ARCHIVE_ENDPOINT_URL"),
+            body,
+            headers,
+            timeout=conf("ARCHIVE_ENDPOINT_TIMEOUT_SECONDS"),
+            allowed_networks=allowed,
+        )
+    except webhook_transport.WebhookRefused as exc:
+        raise ArchiveDeliveryFailed(f"archive endpoint refused: {exc}") from None
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        raise ArchiveDeliveryFailed(f"archive endpoint unreachable: {type(exc).__name__}") from None
+    if not 200 <= status < 300:
+        raise ArchiveDeliveryFailed(f"archive endpoint answered HTTP {status} (redirects are not followed)")

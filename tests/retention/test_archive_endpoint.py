@@ -1,0 +1,217 @@
+"""Archive packages posted to the archive's endpoint: a real HTTP server on 127.0.0.1 (the
+setting that allows loopback on), signed like the webhooks, retried with back-off, failed
+with an incident after the last attempt, not redirected, done once on success, also when
+a worker is killed after the archive took the package."""
+
+import hashlib
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from permissions.models import AccessLog
+from retention import services
+from retention.archive import PDF_NAME, XML_NAME, validate
+from retention.models import ArchiveExport, ArchiveStatus
+from workflows.jobs import handlers
+from workflows.jobs.notify import sign
+from workflows.models import Incident, Job, JobKind, JobStatus
+
+pytestmark = pytest.mark.postgres
+
+SECRET = "arkiv-hemmelighet"
+
+
+class Archive:
+    """An archive endpoint on 127.0.0.1: records every POST, answers from ``answers``
+    (then 200); with ``gate`` set, holds the first answer until the gate opens."""
+
+    def __init__(self):
+        self.posts: list[tuple[dict, bytes]] = []
+        self.answers: list[int] = []
+        self.gate: threading.Event | None = None
+        self.received = threading.Event()
+        archive = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                archive.posts.append((dict(self.headers), body))
+                archive.received.set()
+                if archive.gate is not None and len(archive.posts) == 1:
+                    archive.gate.wait(30)
+                status = archive.answers.pop(0) if archive.answers else 200
+                self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/arkiv/mottak"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def archive(settings, tmp_path):
+    server = Archive()
+    settings.BROBYGGER = {
+        **settings.BROBYGGER,
+        "ARCHIVE_EXPORT_DIR": str(tmp_path / "folder"),
+        "ARCHIVE_ENDPOINT_URL": server.url,
+        "ARCHIVE_ENDPOINT_SECRET": SECRET,
+        "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS": ["127.0.0.1/32"],
+        "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 20,
+    }
+    yield server
+    server.close()
+
+
+def order(users, case) -> ArchiveExport:
+    return services.request_archive_export(actor=users["bjorn"], case_id=case.pk)
+
+
+def job_of(export) -> Job:
+    return Job.objects.get(pk=export.job_id)
+
+
+def test_the_package_is_posted_signed_once(archive, closed_case, users, tmp_path):
+    export = order(users, closed_case)
+    assert handlers.run_one("w1") == 1
+    ((headers, body),) = archive.posts
+    assert headers["X-Brobygger-Signature"] == sign(SECRET, body)
+    assert headers["Idempotency-Key"] == f"archive-export-{export.pk}"
+    assert headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(body)) as package:
+        name = f"{closed_case.reference}-{export.pk}"
+        assert sorted(package.namelist()) == sorted([f"{name}/{PDF_NAME}", f"{name}/{XML_NAME}"])
+        assert package.read(f"{name}/{PDF_NAME}").startswith(b"%PDF-")
+        validate(package.read(f"{name}/{XML_NAME}"))
+    export.refresh_from_db()
+    assert (export.status, export.package, export.sha256) == (
+        ArchiveStatus.DONE,
+        f"{name}.zip",
+        hashlib.sha256(body).hexdigest(),
+    )
+    assert job_of(export).status == JobStatus.DONE
+    delivery = AccessLog.objects.get(case=closed_case, item=f"archive-delivery:{export.pk}")
+    assert (delivery.user_id, delivery.username, delivery.action) == (None, "archive-endpoint", "export")
+    assert not (tmp_path / "folder").exists()  # posted, not written to the folder
+    assert handlers.run_one("w1") == 0 and len(archive.posts) == 1
+
+
+def test_a_failing_endpoint_is_retried_with_back_off_until_it_takes_the_package(archive, closed_case, users):
+    archive.answers = [503]
+    export = order(users, closed_case)
+    assert handlers.run_one("w1") == 1
+    job = job_of(export)
+    assert (job.status, job.attempts, job.last_error) == (JobStatus.PENDING, 1, "ArchiveDeliveryFailed")
+    assert job.due_at > timezone.now()  # backed off
+    export.refresh_from_db()
+    assert (
+        export.status == ArchiveStatus.PENDING
+        and not AccessLog.objects.filter(item__startswith="archive-delivery").exists()
+    )
+    assert handlers.run_one("w1") == 0  # not due yet
+    Job.objects.filter(pk=job.pk).update(due_at=timezone.now())
+    assert handlers.run_one("w1") == 1
+    assert [headers["Idempotency-Key"] for headers, _ in archive.posts] == [f"archive-export-{export.pk}"] * 2
+    export.refresh_from_db()
+    assert export.status == ArchiveStatus.DONE and job_of(export).status == JobStatus.DONE
+    assert AccessLog.objects.filter(item=f"archive-delivery:{export.pk}").count() == 1
+
+
+def test_after_the_last_attempt_the_export_fails_visibly_with_an_incident(archive, closed_case, users):
+    archive.answers = [500, 502]
+    export = order(users, closed_case)
+    Job.objects.filter(pk=export.job_id).update(max_attempts=2)
+    for _ in range(2):
+        Job.objects.filter(pk=export.job_id).update(due_at=timezone.now())
+        assert handlers.run_one("w1") == 1
+    assert job_of(export).status == JobStatus.FAILED
+    incident = Incident.objects.get(case=closed_case, job_id=export.job_id)
+    assert incident.kind == "archive_export-failed" and incident.resolved_at is None
+    client = Client()
+    client.force_login(users["bjorn"])
+    page = client.get(f"/cases/{closed_case.pk}/retention/").content.decode()
+    assert "feilet etter siste forsøk" in page and 'id="export-submit"' in page  # may be ordered again
+    again = order(users, closed_case)
+    assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.FAILED
+    assert handlers.run_one("w1") == 1
+    again.refresh_from_db()
+    assert again.status == ArchiveStatus.DONE
+
+
+def test_a_redirect_is_not_followed(archive, closed_case, users):
+    archive.answers = [302]
+    export = order(users, closed_case)
+    handlers.run_one("w1")
+    assert len(archive.posts) == 1 and job_of(export).status == JobStatus.PENDING
+
+
+def test_loopback_is_refused_unless_the_setting_allows_it(archive, settings, closed_case, users):
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS": []}
+    export = order(users, closed_case)
+    handlers.run_one("w1")
+    assert archive.posts == [] and job_of(export).last_error == "ArchiveDeliveryFailed"
+    assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.PENDING
+
+
+WORKER = "import django; django.setup(); from workflows.jobs import handlers; handlers.run_one('killed')"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_the_archive_took_the_package_delivers_it_once_more_with_the_same_key(
+    archive, closed_case, users
+):
+    """A worker process is killed (SIGKILL) while the archive holds its POST; the archive
+    then takes the package. The job rolled back with the worker: the next worker posts the
+    package again with the same Idempotency-Key, and the export is done once."""
+    archive.gate = threading.Event()
+    export = order(users, closed_case)
+    database = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+        "ARCHIVE_ENDPOINT_URL": archive.url,
+        "ARCHIVE_ENDPOINT_SECRET": SECRET,
+        "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS": "127.0.0.1/32",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    worker = subprocess.Popen([sys.executable, "-c", WORKER], env=env, cwd=settings.BASE_DIR)
+    try:
+        assert archive.received.wait(60), "the worker never posted"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(30)
+    finally:
+        archive.gate.set()  # the archive answers 200 to nobody: it has the package
+        if worker.poll() is None:
+            worker.kill()
+    job = job_of(export)
+    assert (job.status, job.attempts) == (JobStatus.PENDING, 0)  # the claim rolled back with the work
+    assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.PENDING
+
+    assert handlers.run_one("w2") == 1
+    keys = [headers["Idempotency-Key"] for headers, _ in archive.posts]
+    assert keys == [f"archive-export-{export.pk}"] * 2  # the archive takes the second as the first
+    export.refresh_from_db()
+    assert export.status == ArchiveStatus.DONE and job_of(export).status == JobStatus.DONE
+    assert AccessLog.objects.filter(item=f"archive-delivery:{export.pk}").count() == 1
+    assert Job.objects.filter(kind=JobKind.ARCHIVE_EXPORT, status=JobStatus.DONE).count() == 1
