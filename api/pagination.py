@@ -12,9 +12,10 @@ a NULL. Tasks are ordered by ``due_at, id`` and most have no due date: DRF would
 through them. Here the cursor holds every key of the order, NULL included, and the order
 is the one the selector gave (``workflows.selectors``), whose indexes serve it.
 
-A list's order must be total: its last key is the primary key. Only its first key may be
-nullable (``Task.due_at``); the rows past a NULL boundary are then a second indexed read
-(``due_at IS NULL AND id > ...``), made only for the page that crosses it.
+A list's order must be total: its last key is the primary key (added when a selector's
+order lacks it). Only its first key may be nullable (``Task.due_at``); the rows past a
+NULL boundary are then a second indexed read (``due_at IS NULL AND id > ...``), made only
+for the page that crosses it.
 
 The cursor is signed (``django.core.signing``, salted with the list's path): a cursor
 that was altered, cut short or taken to another list is refused with 400 naming
@@ -43,6 +44,10 @@ PAGE_SIZE = "page_size"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SALT = "api.pagination.cursor"
+EXAMPLE_LINK = (  # what a link looks like: the list's URL, its filters, the signed cursor
+    "https://brobygger.example/api/v1/tasks/?assigned=agency&cursor="
+    "eyJvIjoiZHVlX2F0LGlkIiwiciI6ZmFsc2UsInYiOltudWxsLDQyXX0:1tQa2b:Kx3Vd0pQ"
+)
 
 
 class Key(NamedTuple):
@@ -64,8 +69,9 @@ class Key(NamedTuple):
 
 
 def ordering_keys(queryset: QuerySet) -> list[Key]:
-    """The keys of ``queryset``'s order; ImproperlyConfigured unless it is total (last key
-    the primary key) and only its first key may be NULL."""
+    """The keys of ``queryset``'s order, made total with the primary key when it does not
+    end with it (selectors write it: the index of the order should hold it); ImproperlyConfigured
+    for an order a cursor cannot follow (an expression, a NULL in a key after the first)."""
     model = queryset.model
     query = queryset.query
     terms = query.order_by or (model._meta.ordering if query.default_ordering else ())
@@ -83,8 +89,10 @@ def ordering_keys(queryset: QuerySet) -> list[Key]:
         if nulls_last is None:  # the database's own place for NULLs
             nulls_last = nulls_largest != descending
         keys.append(Key(field.attname, descending, nulls_last, field.null))
-    if not keys or keys[-1].name != model._meta.pk.attname:
-        raise ImproperlyConfigured(f"{model.__name__}: a cursor needs an order ending with the primary key")
+    pk = model._meta.pk.attname
+    if not keys or keys[-1].name != pk:  # the tie-breaker, in the direction of the last key
+        descending = bool(keys) and keys[-1].descending
+        keys.append(Key(pk, descending, True, False))
     if any(key.nullable for key in keys[1:]):
         raise ImproperlyConfigured(f"{model.__name__}: only the first key of a cursor's order may be NULL")
     return keys
@@ -246,8 +254,12 @@ class KeysetPagination(CursorPagination):
     def get_paginated_response_schema(self, schema):
         answer = super().get_paginated_response_schema(schema)
         answer["required"] = ["next", "previous", "results"]
-        answer["properties"]["next"]["description"] = "the next page; null on the last page"
-        answer["properties"]["previous"]["description"] = "the page before; null on the first page"
+        for link, description in (
+            ("next", "the next page; null on the last page"),
+            ("previous", "the page before; null on the first page"),
+        ):
+            answer["properties"][link]["description"] = description
+            answer["properties"][link]["example"] = EXAMPLE_LINK
         return answer
 
     def get_schema_operation_parameters(self, view):

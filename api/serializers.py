@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from core.messages import render
 from core.national_id import mask_national_id
+from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
 from workflows.models import ProcessInstance
@@ -399,6 +400,26 @@ class LegalBasisSerializer(serializers.Serializer):
     is_consent = serializers.BooleanField(help_text="the person's consent (else a provision of law)")
     categories = serializers.ListField(child=serializers.CharField(), help_text="the categories it covers")
     agency_kinds = serializers.ListField(child=serializers.CharField(), help_text="the kinds of agency it lets receive")
+    description = serializers.CharField()
+    position = serializers.IntegerField(help_text="lower numbers come first in the list")
+    active = serializers.BooleanField(help_text="offered for new consents (false: retired)")
+
+
+class LegalBasisInput(InputSerializer):
+    """For the schema only: ``workflows.services.legal_bases`` checks the input (after the
+    caller's role, so that nobody but a process admin learns what a write would need)."""
+
+    law = serializers.CharField(max_length=200, required=False, help_text="e.g. forvaltningsloven")
+    paragraph = serializers.CharField(max_length=100, required=False, help_text="e.g. § 13 b første ledd nr. 5")
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    is_consent = serializers.BooleanField(required=False, help_text="the person's consent (default false)")
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=rules.LEGAL_BASIS_CATEGORIES), required=False
+    )
+    agency_kinds = serializers.ListField(child=serializers.ChoiceField(choices=AgencyKind.choices), required=False)
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False, help_text="default 100")
+    active = serializers.BooleanField(required=False, help_text="false retires it (default true)")
 
 
 class ConsentSerializer(serializers.Serializer):

@@ -11,6 +11,8 @@ urlpatterns = [
     path("auth/token/revoke-all/", auth_views.TokenRevokeAll.as_view(), name="api-token-revoke-all"),
     path("agencies/", views.AgencyList.as_view(), name="api-agencies"),
     path("legal-bases/", views.LegalBasisList.as_view(), name="api-legal-bases"),
+    path("legal-bases/<int:pk>/", views.LegalBasisDetail.as_view(), name="api-legal-basis"),
+    path("legal-bases/<int:pk>/retire/", views.LegalBasisRetire.as_view(), name="api-legal-basis-retire"),
     path("process-definitions/", views.ProcessDefinitionList.as_view(), name="api-process-definitions"),
     path("process-definitions/<str:key>/", views.ProcessDefinitionDetail.as_view(), name="api-process-definition"),
     path(

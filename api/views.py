@@ -113,20 +113,80 @@ class AgencyList(ListView):
         return super().get(request, *args, **kwargs)
 
 
+INCLUDE_RETIRED = OpenApiParameter(
+    "include_retired", bool, description="process admins: retired legal bases too (default false)"
+)
+
+
 class LegalBasisList(ListView):
     serializer_class = s.LegalBasisSerializer
     model = LegalBasis
 
     def select(self, user):
+        if self.request.query_params.get("include_retired") == "true":
+            return selectors.legal_bases_to_manage(user)
         return selectors.legal_bases_for(user)
 
     @extend_schema(
-        responses={200: s.LegalBasisSerializer(many=True), **_errors(*LIST)},
+        parameters=[INCLUDE_RETIRED],
+        responses={200: s.LegalBasisSerializer(many=True), **_errors(*LIST, 403)},
         tags=["consents"],
         summary="The provisions a consent or sharing can rest on (kept by process admins)",
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.LegalBasisInput,
+        responses={201: s.LegalBasisSerializer, **_errors(400, 401, 403, 413)},
+        tags=["consents"],
+        summary="Add a legal basis (process admins)",
+    )
+    def post(self, request):
+        basis = services.create_legal_basis(actor=request.user, values=request.data)
+        return Response(s.LegalBasisSerializer(basis).data, status=status.HTTP_201_CREATED)
+
+
+class LegalBasisDetail(APIView):
+    @extend_schema(
+        parameters=[ID], responses={200: s.LegalBasisSerializer, **_errors(401, 403, 404)}, tags=["consents"]
+    )
+    def get(self, request, pk):
+        basis = services.legal_basis_to_manage(actor=request.user, basis_id=pk)
+        return Response(s.LegalBasisSerializer(basis).data)
+
+    @extend_schema(
+        parameters=[ID],
+        request=s.LegalBasisInput,
+        responses={200: s.LegalBasisSerializer, **_errors(400, 401, 403, 404, 413)},
+        tags=["consents"],
+        summary="Change a legal basis (process admins): the fields given",
+    )
+    def patch(self, request, pk):
+        basis = services.update_legal_basis(actor=request.user, basis_id=pk, values=request.data)
+        return Response(s.LegalBasisSerializer(basis).data)
+
+    @extend_schema(
+        parameters=[ID],
+        responses={204: None, **_errors(401, 403, 404, 409)},
+        tags=["consents"],
+        summary="Delete a legal basis no consent rests on (process admins); one in use: 409, retire it",
+    )
+    def delete(self, request, pk):
+        services.delete_legal_basis(actor=request.user, basis_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LegalBasisRetire(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=None,
+        responses={200: s.LegalBasisSerializer, **_errors(401, 403, 404, 409)},
+        tags=["consents"],
+        summary="Retire a legal basis (process admins): no new consent may rest on it",
+    )
+    def post(self, request, pk):
+        return Response(s.LegalBasisSerializer(services.retire_legal_basis(actor=request.user, basis_id=pk)).data)
 
 
 # --- process definitions ---------------------------------------------------------------

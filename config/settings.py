@@ -3,6 +3,7 @@
 Bad values fail loudly at start-up rather than being silently replaced by defaults.
 """
 
+import datetime
 import os
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DataCategoryEnum": "permissions.models.CATEGORIES",
         "NoteCategoryEnum": "permissions.rules.NOTE_CATEGORIES",
+        "LegalBasisCategoryEnum": "permissions.rules.LEGAL_BASIS_CATEGORIES",
+        "AgencyKindEnum": "permissions.models.AgencyKind",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -236,6 +239,11 @@ BROBYGGER: dict[str, Any] = {
     "SUBMITTED_DATA_MAX_DEPTH": env_int("SUBMITTED_DATA_MAX_DEPTH", 20),
     "SUBMITTED_DATA_MAX_BYTES": env_int("SUBMITTED_DATA_MAX_BYTES", 1024 * 1024),
     "SUBMITTED_TEXT_MAX_CHARS": env_int("SUBMITTED_TEXT_MAX_CHARS", 100_000),
+    # Timers due "in days" (P1D, P2W, P1M, R6/P1M) fall due at this wall-clock time in
+    # TIME_ZONE, on a weekday when TIMER_SKIP_WEEKENDS (a Saturday or Sunday moves to the
+    # Monday); "off" keeps SpiffWorkflow's exact durations (bpmn/engine/working_hours.py).
+    "TIMER_WORKING_HOUR": os.environ.get("TIMER_WORKING_HOUR", "09:00").strip(),
+    "TIMER_SKIP_WEEKENDS": env_bool("TIMER_SKIP_WEEKENDS", True),
     "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "brobygger-demo"),
     "CASE_REFERENCE_PREFIX": os.environ.get("CASE_REFERENCE_PREFIX", "BK"),
     # Background jobs (docs/workers.md): how often an idle worker polls (LISTEN/NOTIFY
@@ -288,6 +296,11 @@ for _name in (
 ):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
+if BROBYGGER["TIMER_WORKING_HOUR"] != "off":
+    try:
+        datetime.time.fromisoformat(BROBYGGER["TIMER_WORKING_HOUR"])
+    except ValueError as _exc:
+        raise ImproperlyConfigured("TIMER_WORKING_HOUR must be a time such as 09:00, or off") from _exc
 if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_URL"].startswith(("https://", "http://")):
     raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL must start with https:// or http://")
 if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_SECRET"]:

@@ -112,8 +112,9 @@ ALL_CATEGORIES = (*CATEGORIES, RESTRICTED)
 
 class LegalBasis(models.Model):
     """A named provision under which case data may be shared across agencies: the person's
-    consent (``is_consent``) or a provision of law. The list is kept by process admins (the
-    Django admin), seeded with common Norwegian provisions by a data migration; a consent is
+    consent (``is_consent``) or a provision of law. The list is kept by process admins (their
+    page ``/legal-bases/`` and the API: ``workflows.services.legal_bases``), seeded with
+    common Norwegian provisions by a data migration; a consent is
     recorded on one of them, never on free text.
 
     ``categories`` and ``agency_kinds`` say what the provision covers: which data categories

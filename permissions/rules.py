@@ -36,7 +36,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -275,12 +275,45 @@ def _participating_memberships(user, case_pk, roles):
     return Membership.objects.filter(user=user, role__in=roles).filter(Exists(granted), Exists(participates))
 
 
+class _Found(Func):
+    """``(subquery) IS NOT NULL``: true when the subquery (a ``LIMIT 1`` of a key) finds a
+    row, as ``EXISTS`` does. Unlike ``EXISTS``, PostgreSQL never turns it into a join: it
+    stays a check run per row of the list, so the list is read in the order of its index
+    and stops after a page, and the plan does not hang on the planner's estimate of how
+    many rows pass (it multiplies the participation's and the grant's selectivities,
+    which are the same rows, and expects a busy agency to see almost nothing)."""
+
+    template = "(%(expressions)s) IS NOT NULL"
+    output_field = BooleanField()
+
+
+# From how many cases an agency takes part in a list of rows is read in the list's order,
+# each row's case checked as it comes (``_Found``): a page then costs about
+# PAGE * cases / participations rows. An agency in fewer cases is read from its
+# participations instead (``EXISTS``, which PostgreSQL joins): a page costs about its
+# participations, fewer than this. README "Read paths at scale".
+WALK_FROM_PARTICIPATIONS = 2000
+
+
+def _takes_part_widely(user, agency_ids) -> bool:
+    """Whether ``agency_ids`` together take part in ``WALK_FROM_PARTICIPATIONS`` cases or
+    more: an index-only read that stops there, once per request and agencies."""
+    remembered = user.__dict__.setdefault("_brobygger_widely", {})
+    key = frozenset(agency_ids)
+    if key not in remembered:
+        participations = CaseParticipant.objects.filter(agency_id__in=key)
+        # Is there a WALK_FROM_PARTICIPATIONS-th one (OFFSET in the agency's index; no count)?
+        remembered[key] = participations[WALK_FROM_PARTICIPATIONS - 1 : WALK_FROM_PARTICIPATIONS].exists()
+    return remembered[key]
+
+
 def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     """For a list's rows: one of ``agency_ids`` participates in the row's case (``case_id``,
     by default the row itself) and one of their groups holds ``view_case`` on it, two
     independent conditions as before the grants had a foreign key. Each is an index lookup
     on integer keys per row (the case's participations; its grants), so a list read in the
-    order of an index stops after a page."""
+    order of an index stops after a page (``_Found``, for agencies in many cases; ``EXISTS``
+    for the others, whose few participations PostgreSQL reads first)."""
     case_id = OuterRef("pk") if case_id is None else case_id
     groups = [group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids]
     view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
@@ -288,6 +321,8 @@ def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     granted = CaseGroupObjectPermission.objects.filter(
         content_object_id=case_id, group_id__in=groups, permission_id=Subquery(view_case[:1])
     )
+    if _takes_part_widely(user, agency_ids):
+        return Q(_Found(Subquery(participates.values("pk")[:1]))) & Q(_Found(Subquery(granted.values("pk")[:1])))
     return Q(Exists(participates), Exists(granted))
 
 
@@ -460,6 +495,16 @@ def can_start_case(user, participant_agencies: list[Agency]) -> bool:
 
 def can_deploy_process(user) -> bool:
     return is_process_admin(user)
+
+
+def can_manage_legal_bases(user) -> bool:
+    """The list of legal bases (paragraph, law, what it covers) is kept by process admins:
+    they list retired ones too, add, edit, retire and delete unused ones. Nobody else writes it."""
+    return is_process_admin(user)
+
+
+# The categories a legal basis can cover: those a consent can open (not the open ones).
+LEGAL_BASIS_CATEGORIES = tuple(c for c in CATEGORIES if c not in OPEN_CATEGORIES)
 
 
 def external_task_agency_ids(user) -> set[int]:
@@ -1077,6 +1122,7 @@ __all__ = [
     "can_break_glass",
     "can_change_note",
     "can_deploy_process",
+    "can_manage_legal_bases",
     "can_record_consent",
     "can_retry_incident",
     "can_review_break_glass",

@@ -28,6 +28,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import issue
 from bpmn.registry import runtime_for
 from permissions import notes_policy, policy, rules
+from permissions.models import LegalBasis
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
 from workflows import services
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Task
@@ -162,6 +163,8 @@ ROUTES = {
     "api-token-revoke-all": NONE,
     "api-agencies": NONE,
     "api-legal-bases": NONE,
+    "api-legal-basis": _each("legal_bases"),
+    "api-legal-basis-retire": _each("legal_bases"),
     "api-caseload": NONE,
     "api-process-definitions": NONE,
     "api-process-definition": _process,
@@ -248,6 +251,11 @@ ROUTES = {
     "break-glass-open": _case,
     "break-glass-review": NONE,
     "break-glass-reviewed": lambda ctx: [{"grant_pk": 999_999}],
+    "legal-bases": NONE,
+    "legal-basis-new": NONE,
+    "legal-basis": _each("legal_bases"),
+    "legal-basis-retire": _each("legal_bases"),
+    "legal-basis-delete": _each("legal_bases"),
     "case-retention": _case,
     "case-erasure": _case,
     "case-correction": _case,
@@ -342,6 +350,7 @@ def _context(case) -> dict:
         "consents": list(case.consents.values_list("pk", flat=True)) or [999_999],
         "incidents": list(case.incidents.values_list("pk", flat=True)) or [999_999],
         "people": [case.person_id],
+        "legal_bases": [LegalBasis.objects.order_by("pk").values_list("pk", flat=True).first() or 999_999],
     }
 
 
@@ -350,6 +359,8 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
     user = users[username]
     secrets = secrets_for(user, walked)
     before = Case.objects.values_list("data", "data_sources").get(pk=walked.pk)
+    # The list of legal bases is the process admin's to write (issue 11): nobody else changes it.
+    bases_before = None if rules.can_manage_legal_bases(user) else list(LegalBasis.objects.order_by("pk").values())
     ctx = _context(walked)
     agency = rules.case_access(user, walked).acting[0][0].pk if rules.case_access(user, walked) else None
     failures = []
@@ -372,11 +383,16 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
                     text = body.decode("utf-8", errors="ignore")
                     leaked = sorted(secret for secret in secrets if secret in text)
                     after = Case.objects.values_list("data", "data_sources").get(pk=walked.pk)
+                    bases_changed = bases_before is not None and (
+                        list(LegalBasis.objects.order_by("pk").values()) != bases_before
+                    )
                     transaction.set_rollback(True)
                 if answer.status_code >= 500 and answer.status_code != 503:  # 503: /readyz, no worker here
                     failures.append(f"{method.upper()} {url}: {answer.status_code}")
                 if leaked:
                     failures.append(f"{method.upper()} {url}: shows {leaked}")
+                if bases_changed:
+                    failures.append(f"{method.upper()} {url}: changed the list of legal bases")
                 if after != before:
                     changed = sorted(k for k in set(after[0]) | set(before[0]) if after[0].get(k) != before[0].get(k))
                     failures.append(f"{method.upper()} {url}: changed {changed}")

@@ -147,7 +147,26 @@ def _task_action(request, pk, action, done_message):
         messages.error(request, error_text(exc))
     else:
         messages.success(request, done_message % {"task": task.name})
+    if request.headers.get("HX-Request") == "true":
+        return _task_actions_answer(request, pk)
     return redirect("task", pk=pk)
+
+
+def _task_actions_answer(request, pk):
+    """The answer to taking or releasing a task in place (htmx): the actions, the status and
+    the message, nothing of the case's data. It reads none, so it writes no access-log row:
+    the page around it, which did, is unchanged (the full page without htmx is a new view)."""
+    user = request.user
+    task = selectors.task_for(user, pk)
+    return render(
+        request,
+        "tasks/_actions_answer.html",
+        {
+            "task": task,
+            "can_work": task.is_active and rules.can_work_task(user, task),
+            "claimed_by_me": task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk,
+        },
+    )
 
 
 @require_POST

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import break_glass, cases, insight, notes, retention, tasks
+from web import break_glass, cases, insight, legal_bases, notes, retention, tasks
 
 urlpatterns = [
     path("insight/", insight.insight_page, name="insight"),
@@ -34,6 +34,11 @@ urlpatterns = [
     path("cases/<int:pk>/break-glass/", cases.break_glass_open, name="break-glass-open"),
     path("break-glass/", break_glass.review_list, name="break-glass-review"),
     path("break-glass/<int:grant_pk>/review/", break_glass.review, name="break-glass-reviewed"),
+    path("legal-bases/", legal_bases.legal_basis_list, name="legal-bases"),
+    path("legal-bases/new/", legal_bases.legal_basis_new, name="legal-basis-new"),
+    path("legal-bases/<int:pk>/", legal_bases.legal_basis_edit, name="legal-basis"),
+    path("legal-bases/<int:pk>/retire/", legal_bases.legal_basis_retire, name="legal-basis-retire"),
+    path("legal-bases/<int:pk>/delete/", legal_bases.legal_basis_delete, name="legal-basis-delete"),
     path("cases/<int:pk>/retention/", retention.case_retention, name="case-retention"),
     path("cases/<int:pk>/retention/erasure/", retention.erasure_request, name="case-erasure"),
     path("cases/<int:pk>/retention/correction/", retention.correction, name="case-correction"),

@@ -57,6 +57,15 @@ def legal_bases_for(user):
     return LegalBasis.objects.filter(active=True).order_by("position", "law", "paragraph", "id")
 
 
+def legal_bases_to_manage(actor):
+    """Every legal basis, retired ones too, each with ``in_use`` (a consent rests on it): the
+    process admin's list (``rules.can_manage_legal_bases``; others: 403)."""
+    if not rules.can_manage_legal_bases(actor):
+        raise Forbidden("legal_basis.manage_forbidden")
+    in_use = Consent.objects.filter(legal_basis_id=OuterRef("pk"))
+    return LegalBasis.objects.annotate(in_use=Exists(in_use)).order_by("-active", "position", "law", "paragraph", "pk")
+
+
 def process_definitions_for(user):
     """The latest version of every deployed process (same audience as the directory)."""
     if not rules.can_use_directory(user):

@@ -78,6 +78,20 @@ def _cast(password: str) -> dict[str, list[tuple[int, int, int]]]:
     return cast
 
 
+def add_leaders(password: str) -> dict[str, str]:
+    """The insight readers (as seed_demo's ``leif`` and ``nina``): the demo cast's municipality
+    leader (the whole municipality's figures) and a leader of the busiest NAV office (its
+    figures). Idempotent; role -> username."""
+    users = get_user_model()
+    agency = Agency.objects.get(name=f"{AgencyKind.NAV.label} skala 00")
+    user, created = users.objects.get_or_create(username="scale-leader-nav-00")
+    if created:
+        user.set_password(password)
+        user.save()
+    Membership.objects.get_or_create(user=user, agency=agency, role=Role.LEADER)
+    return {"municipal leader": "leif", "agency leader": user.username}
+
+
 def _templates() -> list[tuple]:
     """(process key, position, element id, name, lane, agency kind, form) of each process's
     user tasks, from the deployed version."""

@@ -2,6 +2,7 @@
 
 - ``xml``: hardened loading (no DTD, no entities, no network, size cap)
 - ``timers``: ISO-8601 timer literals as other modelers write them
+- ``working_hours``: timers due "in days" fall due at a working hour (configured by the app)
 - ``lint``: deploy-time checks SpiffWorkflow does not do
 - ``expressions``: the restricted environment every workflow runs in
 - ``definition``: compile a model for deployment (all of the above, then a full parse)

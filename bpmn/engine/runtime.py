@@ -22,6 +22,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException, WorkflowTaskException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
@@ -41,6 +42,7 @@ from . import scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
 from .service_tasks import JobServiceTask, started_service_task
+from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
 
 SERIALIZER_VERSION = "1.5"
 SPIFFWORKFLOW_VERSION = SPIFF_VERSION
@@ -79,6 +81,10 @@ def _build_serializer() -> BpmnWorkflowSerializer:
     config.pop(BpmnWorkflow)
     config[JobServiceTask] = ServiceTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    # Timers due "in days" fall due at a working hour (working_hours.py). Registered under
+    # SpiffWorkflow's type names: stored specs restore as ours, and ours stay readable by it.
+    TimerConditionalEventDefinitionConverter(WorkingDayDurationTimer, registry, typename="DurationTimerEventDefinition")
+    TimerConditionalEventDefinitionConverter(WorkingDayCycleTimer, registry, typename="CycleTimerEventDefinition")
     # Stored under the standard type name, so states stay readable by plain SpiffWorkflow.
     SpecApartWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)

@@ -22,7 +22,8 @@ CASE = "/api/v1/cases/{g.subject.pk}/"
 
 ROUTES = {
     "api-agencies": [("nils", "/api/v1/agencies/")],
-    "api-legal-bases": [("bjorn", "/api/v1/legal-bases/")],
+    "api-legal-bases": [("bjorn", "/api/v1/legal-bases/"), ("ada", "/api/v1/legal-bases/?include_retired=true")],
+    "api-legal-basis": [("ada", "/api/v1/legal-bases/{g.legal_basis.pk}/")],
     "api-process-definitions": [("nils", "/api/v1/process-definitions/")],
     "api-process-definition": [("nils", "/api/v1/process-definitions/prison_release_to_housing/")],
     "api-process-definition-version": [("nils", "/api/v1/process-definitions/prison_release_to_housing/versions/1/")],
@@ -75,6 +76,7 @@ WRITES = {
     "api-attachment-withdraw",
     "api-consent-revoke",
     "api-break-glass-review",
+    "api-legal-basis-retire",
     "api-task-claim",
     "api-task-unclaim",
     "api-task-complete",

@@ -50,6 +50,8 @@ def test_case_page_diagram_and_htmx_claim_work_under_the_policy(as_user, live_se
     bjorn.get_by_role("button", name="Ta oppgaven").click()  # htmx swaps the panel in place
     bjorn.locator("#unclaim").wait_for()
     assert "tatt av Bjørn Boligkontakt" in bjorn.locator("#task-status").inner_text()
+    assert "Du har tatt" in bjorn.locator("#messages").inner_text()  # swapped out of band
+    assert bjorn.locator(".categories").count() == 1  # the page around the actions stays
     task.refresh_from_db()
     assert task.status == "claimed" and task.assignee == users["bjorn"]
     assert _violations(bjorn, console) == []

@@ -22,6 +22,24 @@ def test_a_case_waiting_on_a_timer_says_what_it_waits_for_and_until_when(web, pr
     assert 'datetime="' in ball and "går saken videre av seg selv" in ball
 
 
+def test_the_monthly_visit_timer_says_nine_in_the_morning_not_the_time_it_was_started(web, prison_case, monkeypatch):
+    """The prison case's last part waits on R6/P1M: reached at 03:39 at night, the first
+    visit falls due a month later at 09:00 Oslo time, and the page says so."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.clock import Clock
+
+    Clock(monkeypatch, datetime(2027, 1, 15, 3, 39, tzinfo=ZoneInfo("Europe/Oslo")))
+    run_to_end(prison_case)
+    assert ProcessInstance.objects.get(case=prison_case).next_timer_at == datetime(
+        2027, 2, 15, 9, 0, tzinfo=ZoneInfo("Europe/Oslo")
+    )
+    page = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
+    ball = page[page.index('id="ball"') : page.index("</section>", page.index('id="ball"'))]
+    assert '<time datetime="2027-02-15T09:00:00+01:00">15. februar 2027 09:00</time>' in ball
+
+
 def test_masking_is_explained(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
     assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302

@@ -43,6 +43,9 @@ PAGES = {
     "caseload": [("bjorn", "/caseload/")],
     "person": [("nils", "/people/{g.subject.person_id}/"), ("bjorn", "/people/{g.subject.person_id}/")],
     "break-glass-review": [("aud", "/break-glass/")],
+    "legal-bases": [("ada", "/legal-bases/")],
+    "legal-basis-new": [("ada", "/legal-bases/new/")],
+    "legal-basis": [("ada", "/legal-bases/{g.legal_basis.pk}/")],
     "audit": [("aud", "/audit/")],
     "case-retention": [
         ("bjorn", CASE + "retention/"),
@@ -71,6 +74,8 @@ WRITES = {
     "consent-revoke",
     "break-glass-open",
     "break-glass-reviewed",
+    "legal-basis-retire",
+    "legal-basis-delete",
     "case-erasure",
     "case-correction",
     "case-archive-export",

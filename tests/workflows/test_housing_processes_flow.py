@@ -6,7 +6,8 @@ municipality's allocation office), and every case ends with the outcome recorded
 structured columns.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -149,14 +150,16 @@ def test_a_referral_refused_a_home_is_closed_as_not_housed_with_the_reason(shipp
 
 
 def test_settling_in_with_visits_an_arrears_warning_and_the_home_kept(shipped, users, agencies, monkeypatch):
-    clock = Clock(monkeypatch, datetime.now(UTC))
+    oslo = ZoneInfo("Europe/Oslo")
+    clock = Clock(monkeypatch, datetime(2027, 3, 10, 15, 0, tzinfo=oslo))  # a Wednesday afternoon
     case = start(users, agencies, "settling_in", "bjorn", ("housing", "nav", "health"))
     work(case, users, {"Task_plan_move_in": "Boligkontakt"})
     work(case, users, {"Task_furniture_support": "NAV", "Task_home_services": "Helse", "Task_move_in": "Boligkontakt"})
     work(case, users, {"Task_follow_up_plan": "Boligkontakt"}, {"visit_interval": "P2W", "visit_count": 2})
     assert open_tasks(case) == []
     instance = case.instances.get()
-    assert instance.next_timer_at - clock.moment == timedelta(days=14)
+    # A fortnight on, in the morning (timers due in days fall due at 09:00 Oslo time).
+    assert instance.next_timer_at == datetime(2027, 3, 24, 9, 0, tzinfo=oslo)
 
     # NAV reports rent arrears during the follow-up: NAV's task, then the housing contact's.
     result = services.correlate_message(
@@ -175,8 +178,11 @@ def test_settling_in_with_visits_an_arrears_warning_and_the_home_kept(shipped, u
     )
     work(case, users, {"Task_arrears_risk": "Boligkontakt"})
 
-    for _ in range(2):  # the visits, a fortnight apart, fired by the timer job as the worker does
-        clock.advance(days=14, seconds=1)
+    # The visits, a fortnight apart at 09:00, fired by the timer job as the worker does.
+    for due in (datetime(2027, 3, 24, 9, 0, tzinfo=oslo), datetime(2027, 4, 7, 9, 0, tzinfo=oslo)):
+        instance.refresh_from_db()
+        assert instance.next_timer_at == due
+        clock.set(due + timedelta(seconds=1))
         assert services.fire_timer("test")[0] == "fired"
         work(case, users, {"Task_follow_up_visit": "Boligkontakt"})
     work(

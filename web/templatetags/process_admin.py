@@ -1,4 +1,5 @@
-"""``{% processes_nav_item %}``: the menu entry to the process pages, for process admins only;
+"""``{% processes_nav_item %}``: the menu entry to the process pages, for process admins only
+(``{% legal_bases_nav_item %}`` to their list of legal bases);
 ``{% caseload_nav_item %}``: the one to the caseload, for the leads of housing agencies."""
 
 from django import template
@@ -27,6 +28,12 @@ def _nav_item(context, allowed, url_name: str, label: str, *, section: str = "")
 @register.simple_tag(takes_context=True)
 def processes_nav_item(context):
     return _nav_item(context, rules.is_process_admin, "processes", _("Processes"), section="process")
+
+
+@register.simple_tag(takes_context=True)
+def legal_bases_nav_item(context):
+    """The list of legal bases a consent can rest on (web.legal_bases), for process admins."""
+    return _nav_item(context, rules.can_manage_legal_bases, "legal-bases", _("Legal bases"), section="legal-bas")
 
 
 @register.simple_tag(takes_context=True)

@@ -14,6 +14,13 @@ from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
 from workflows.services.follow_on import start_follow_on
 from workflows.services.incidents import retry_incident, set_incident_data
+from workflows.services.legal_bases import (
+    create_legal_basis,
+    delete_legal_basis,
+    legal_basis_to_manage,
+    retire_legal_basis,
+    update_legal_basis,
+)
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
 from workflows.services.tasks import claim_task, complete_task, reassign_task, unclaim_task
@@ -27,12 +34,16 @@ __all__ = [
     "complete_task",
     "correct_note",
     "correlate_message",
+    "create_legal_basis",
+    "delete_legal_basis",
     "fire_timer",
+    "legal_basis_to_manage",
     "migrate_instances",
     "open_break_glass",
     "preview_migration",
     "reassign_task",
     "record_consent",
+    "retire_legal_basis",
     "retry_incident",
     "review_break_glass",
     "revoke_consent",
@@ -40,6 +51,7 @@ __all__ = [
     "start_case",
     "start_follow_on",
     "unclaim_task",
+    "update_legal_basis",
     "withdraw_attachment",
     "withdraw_note",
 ]

@@ -68,10 +68,11 @@ def test_timer_start_event_of_an_event_subprocess_fires_once_a_week_later(users,
         actor=users["kari"], process_key="Proc_reminder", person=PERSON, participants={"prison": agencies["prison"].pk}
     )
     instance = ProcessInstance.objects.get(case=case)
-    assert instance.next_timer_at == start + timedelta(days=7)
+    due = datetime(2026, 9, 8, 7, 0, tzinfo=UTC)  # P7D: a week on, at 09:00 Oslo time (summer time)
+    assert instance.next_timer_at == due
     assert [t.element_id for t in open_tasks(case)] == ["Task_work"]
 
-    clock.set(start + timedelta(days=7, seconds=1))
+    clock.set(due + timedelta(seconds=1))
     assert services.fire_timer("w")[0] == "fired"
 
     # Non-interrupting: the work goes on beside the reminder.
