@@ -31,6 +31,12 @@ def postgres_settings(
     # A dead or failed-over server is noticed in seconds, not after the kernel's TCP timeout.
     options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
     database["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
+    # No JIT compilation: the lists' plans carry a high total cost (an index walk that a
+    # LIMIT stops after a page), over jit_above_cost, and compiling then took 70-80 ms of a
+    # query that runs in 1-10 ms (README "Read paths at scale"). DB_JIT=true keeps the
+    # server's setting (a connection pooler that refuses startup options needs it).
+    if not env_bool("DB_JIT", False):
+        options.setdefault("options", "-c jit=off")
     if env_bool("DB_POOL", False):
         min_size, max_size = env_int("DB_POOL_MIN_SIZE", 2), env_int("DB_POOL_MAX_SIZE", 8)
         if not 0 <= min_size <= max_size or max_size < 1:

@@ -17,6 +17,7 @@ from permissions.models import RESTRICTED, AccessAction
 from retention.erasure import erase_case, log_coordinator_action
 from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
 from workflows import selectors
+from workflows.forms import schema_errors
 from workflows.input_limits import check_data, check_texts
 from workflows.jobs import queue
 from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Person, ProcessInstance
@@ -206,6 +207,13 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     if value == old:
         raise _invalid(field_error("value", "retention.same_value"))
     check_data({"value": value})
+    # The corrected value must be one the field's form accepts (a choice among its
+    # options, within its limits), as when it was first written.
+    runtime = selectors.case_runtime(case)
+    validator = runtime.field_validators.get(field) if runtime is not None else None
+    errors = schema_errors(validator.iter_errors(value), prefix="value") if validator and value is not None else []
+    if errors:
+        raise InvalidInput("retention.invalid", errors=errors)
     data[field] = value
     case.data = data
     case.save(update_fields=["data"])

@@ -141,6 +141,10 @@ class Task(models.Model):
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The categories read by the gateways whose branches the task lies on, as bits
+    # (``permissions.rules.PATH_CATEGORY_BITS``): lists across cases show another agency's
+    # task only to readers who see them (``rules.listed_task_rows``). 0: on no such branch.
+    path_categories = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -162,10 +166,26 @@ class Task(models.Model):
                 name="task_assignee_active",
                 condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
             ),
+            # Also the insight page's "overdue now" per agency, read from the index alone.
             models.Index(
-                fields=["due_at", "id"], name="task_active_due", condition=models.Q(status__in=ACTIVE_TASK_STATUSES)
+                fields=["due_at", "id"],
+                name="task_active_due",
+                include=["agency", "case"],
+                condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
             ),
             models.Index(fields=["due_at", "id"], name="task_due"),
+            # "Mine" (claimed or completed by me) among the active tasks: both sides of the OR
+            # from a partial index, not every task the user ever completed.
+            models.Index(
+                fields=["completed_by"],
+                name="task_completed_by_active",
+                condition=models.Q(status__in=ACTIVE_TASK_STATUSES),
+            ),
+            # A case's open tasks: whether it is overdue (the overdue cases, checked per case
+            # as the case list is read), its next deadline and its open-task count.
+            models.Index(
+                fields=["case", "due_at"], name="task_case_active", condition=models.Q(status__in=ACTIVE_TASK_STATUSES)
+            ),
         ]
 
     def __str__(self):

@@ -88,6 +88,11 @@ def prepare(env: dict) -> None:
         )
 
 
+def migrate(env: dict) -> None:
+    """New migrations only (a database an earlier run prepared and kept)."""
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True)
+
+
 class Node:
     """``manage.py serve`` on a free port; its log goes to a file."""
 

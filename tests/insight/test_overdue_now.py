@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from insight import figures
 from insight.models import WHOLE_MUNICIPALITY
+from permissions.models import CaseParticipant
 from tests.insight.conftest import PRISON_PARTICIPANTS, start
 from tests.workflows.helpers import open_tasks
 from workflows.models import Task
@@ -36,3 +37,12 @@ def test_the_page_shows_it_as_a_small_count(client, finished_cases, users, agenc
     html = client.get("/insight/").content.decode()
     section = html[html.index('id="figure-overdue_now"') :]
     assert "&lt;5" in section[: section.index("</section>")]  # a count of 1 to 4, hidden
+
+
+def test_a_task_counts_once_for_an_agency_that_plays_two_parts_in_its_case(finished_cases, users, agencies):
+    prison = agencies["prison"]
+    case = start(users, agencies, "prison_release_to_housing", "kari", PRISON_PARTICIPANTS, "01010012437")
+    task = open_tasks(case)[0]
+    Task.objects.filter(pk=task.pk).update(due_at=timezone.now() - datetime.timedelta(minutes=1))
+    CaseParticipant.objects.create(case=case, kind="extra", agency=prison)  # a second part in the case
+    assert overdue(prison.pk)[task.agency.name] == 1

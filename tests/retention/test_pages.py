@@ -120,6 +120,7 @@ def test_the_person_s_name_is_corrected_and_the_old_one_shown_nowhere(web, close
     [
         ({"field": "no_such_field", "value": "x", "reason": "Feil"}, "correction-field"),
         ({"field": "has_home", "value": "kanskje", "reason": "Feil"}, "field-value"),
+        ({"field": "housing_situation", "value": "finnes_ikke", "reason": "Feil"}, "field-value"),
         ({"field": "has_home", "value": "", "reason": "Feil"}, "field-value"),
         ({"field": "has_home", "value": "true", "reason": ""}, "correction-reason"),
         ({"field": "person.national_id", "value": "12345678901", "reason": "Feil"}, "field-value"),

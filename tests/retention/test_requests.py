@@ -10,6 +10,7 @@ from permissions.models import AccessLog
 from retention.erasure import erase_case
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
+from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind, Person
 
 from .helpers import NAME, NATIONAL_ID, TRACES, api, archived, erase, traces
@@ -117,13 +118,16 @@ def test_the_retention_of_a_case_shows_no_case_data(closed_case, users):
 def test_the_coordinator_corrects_a_form_value_everywhere_but_the_audit_trail(closed_case, users):
     field = next(name for name, value in closed_case.data.items() if isinstance(value, str) and len(value) > 3)
     wrong = closed_case.data[field]
-    answer = correct(users["bjorn"], closed_case, field, "rett verdi")
+    # a value the field's form accepts: another of its options, or any text
+    options = selectors.case_runtime(closed_case).field_validators[field].schema.get("enum") or []
+    right = next((option for option in options if option != wrong), "rett verdi")
+    answer = correct(users["bjorn"], closed_case, field, right)
     assert answer.status_code == 201, answer.json()
-    assert "old_value" not in answer.json() and wrong not in json.dumps(answer.json())
+    assert "old_value" not in answer.json() and json.dumps(wrong) not in json.dumps(answer.json())
     closed_case.refresh_from_db()
-    assert closed_case.data[field] == "rett verdi"
+    assert closed_case.data[field] == right
     state = closed_case.instances.get().state
-    assert f'"{field}": "rett verdi"' in state and json.dumps(wrong) not in state
+    assert f'"{field}": "{right}"' in state and json.dumps(wrong) not in state
     assert Correction.objects.get(case=closed_case).old_value == wrong
     event = Event.objects.get(case=closed_case, kind=EventKind.VALUE_CORRECTED)
     assert event.detail == {"field": field, "correction": answer.json()["id"]}
@@ -168,3 +172,12 @@ def test_an_erased_case_is_not_corrected(closed_case, users):
     archived(closed_case)
     erase(users["bjorn"], closed_case)
     assert correct(users["bjorn"], closed_case, "person.name", "Ny").status_code == 409
+
+
+def test_a_corrected_value_must_be_one_the_form_accepts(closed_case, users):
+    answer = correct(users["bjorn"], closed_case, "housing_situation", "finnes_ikke")
+    assert answer.status_code == 400
+    assert [(e["field"], e["code"]) for e in answer.json()["errors"]] == [("value", "schema.enum")]
+    assert "finnes_ikke" not in json.dumps(answer.json())  # values travel in no error text
+    assert Case.objects.get(pk=closed_case.pk).data["housing_situation"] == "uten_bolig"
+    assert not Correction.objects.exists()

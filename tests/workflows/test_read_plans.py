@@ -7,6 +7,7 @@ EXPLAINed for the busiest and the quietest agency of a kind: no big table may be
 whole (a ``Seq Scan``); each reads an index.
 """
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -105,3 +106,42 @@ def test_the_loader_writes_what_it_says(loaded):
     assert abs(loaded.tasks - 66_667) < 100 and sum(by_status.values()) == loaded.tasks
     assert 0.88 < by_status["completed"] / loaded.tasks < 0.93
     assert participants_without_grant == 0
+
+
+def walked(text: str, index: str) -> list[int]:
+    """The rows each scan of ``index`` returned (EXPLAIN ANALYZE)."""
+    found = []
+    for line in text.splitlines():
+        if f"using {index} on" in line:
+            found.append(int(re.search(r"actual time=\S+ rows=(\d+)", line).group(1)))
+    return found
+
+
+def sorts_rows(text: str) -> list[str]:
+    """Sort nodes over a list's rows (the permission's one-row lookup sorts too: not counted)."""
+    return [line.strip() for line in text.splitlines() if "Sort Key: workflows_" in line]
+
+
+def test_a_busy_agency_reads_its_lists_in_index_order_and_stops_after_a_page(loaded):
+    """The busiest NAV office takes part in a third of the cases: its inbox, all its tasks and
+    its overdue cases are read in the order of an index and stop after a page (no sort of
+    everything it sees, which the planner chose while it estimated the participation and the
+    grant as independent and expected the office to see almost nothing)."""
+    busy = get_user_model().objects.get(username=username("nav", 0))
+    inbox = task_list(busy, {"assigned": "agency", "status": "active"})[:PAGE].explain(analyze=True)
+    everything = task_list(busy, {})[:PAGE].explain(analyze=True)
+    overdue_cases = case_list(busy, {"overdue": "true"})[:PAGE].explain()
+    assert (sorts_rows(inbox), sorts_rows(everything), sorts_rows(overdue_cases)) == ([], [], [])
+    assert 0 < walked(inbox, "task_agency_active")[0] <= PAGE
+    # About a third of the tasks are the office's cases': a page is found within a few hundred.
+    assert 0 < walked(everything, "task_due")[0] < 10 * PAGE
+    assert "Index Scan Backward using case_opened" in overdue_cases
+
+
+def test_an_agency_in_few_cases_reads_them_from_its_participations(loaded):
+    """An office in a few hundred cases would find a page of the whole table's order only
+    far down it: its lists start from its participations (an index) instead."""
+    quiet = get_user_model().objects.get(username=username("nav", 19))
+    everything = task_list(quiet, {})[:PAGE].explain(analyze=True)
+    assert "participant_agency_case" in everything or "caseparticipant_agency_id" in everything
+    assert walked(everything, "task_due") == []
