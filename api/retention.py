@@ -45,6 +45,9 @@ class ErasureSerializer(serializers.Serializer):
     keep_years = serializers.IntegerField()
     legal_basis = serializers.CharField()
     access_log_until = serializers.DateTimeField()
+    access_log_deleted_at = serializers.DateTimeField(
+        allow_null=True, help_text="when the retention job deleted the case's access log (its own period over)"
+    )
     removed = serializers.DictField(child=serializers.IntegerField(), help_text="what was removed, counted per kind")
     requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None)
     reason = serializers.CharField()

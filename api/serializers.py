@@ -461,6 +461,11 @@ class BreakGlassSerializer(serializers.Serializer):
     reviewed_at = serializers.DateTimeField(allow_null=True)
     reviewed_by = serializers.SerializerMethodField()
     review_note = serializers.CharField()
+    reads = serializers.IntegerField(
+        default=None,
+        allow_null=True,
+        help_text="reads and downloads made under it (case data, notes, attachments); in the lists",
+    )
 
     def get_active(self, grant) -> bool:
         return grant.is_active()
@@ -672,7 +677,9 @@ class CaseResponsibleSerializer(serializers.Serializer):
 class CaseloadRowSerializer(serializers.Serializer):
     user = UserRefSerializer(allow_null=True, help_text="null: the open cases nobody is responsible for")
     open_cases = serializers.IntegerField()
-    open_tasks = serializers.IntegerField(help_text="active tasks of those open cases, any agency's")
+    open_tasks = serializers.IntegerField(
+        help_text="active tasks of those open cases that your lists show (any agency's, unless their path is hidden)"
+    )
     overdue_tasks = serializers.IntegerField()
     closed_last_year = serializers.IntegerField(help_text="cases completed in the past 365 days")
 

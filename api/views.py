@@ -411,7 +411,7 @@ class CaseList(ListView):
             "process_key": case.process_key,
             "status": case.status,
             "opened_at": case.opened_at,
-            "open_tasks": selectors.open_case_tasks(case),
+            "open_tasks": selectors.case_tasks_for(request.user, case),
         }
         return Response(s.CaseCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -704,8 +704,12 @@ class TaskComplete(APIView):
             # The case row the service locked and read, its status as the step left it (the
             # case may have ended): nothing of the task or the case is read again.
             case = selectors.case_for(request.user, task.case)
-            open_tasks = selectors.open_case_tasks(case)
-            body = {"task": task, "case": case, "case_status": case.status, "open_tasks": open_tasks}
+            body = {
+                "task": task,
+                "case": case,
+                "case_status": case.status,
+                "open_tasks": selectors.case_tasks_for(request.user, case),
+            }
             return Response(s.CompletedSerializer(body).data)
 
         return idempotent(request, complete)

@@ -18,6 +18,7 @@ from bpmn.engine.gateway_paths import GatewayPath, gateway_paths
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
+from permissions import rules
 from permissions.policy import FieldRules, field_rules
 
 
@@ -39,6 +40,9 @@ class DefinitionRuntime:
     messages: frozenset[str] = frozenset()  # every message the process waits for somewhere
     start_fields: frozenset[str] = frozenset()
     service_tasks: dict[str, dict] = field(default_factory=dict)  # element id -> kind, target, ...
+    # Element id -> categories its gateways' conditions read, as deployed (None: an older
+    # version without them in its metadata; computed from the model then).
+    stored_path_categories: dict[str, list[str]] | None = None
     pool_events: dict[str, dict] = field(default_factory=dict)  # a collaboration's message events
 
     @property
@@ -50,6 +54,14 @@ class DefinitionRuntime:
         """What each gateway's path gives away (``bpmn.engine.gateway_paths``), computed from
         the model once per version, for deployed versions old and new alike."""
         return gateway_paths(ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=self.definition_id))
+
+    @cached_property
+    def path_masks(self) -> dict[str, int]:
+        """Element id -> ``Task.path_categories`` of a task of it (``rules.path_categories``)."""
+        found = self.stored_path_categories
+        if found is None:
+            found = rules.path_categories(self.gateway_paths, self.fields)
+        return {element: rules.path_mask(categories) for element, categories in found.items()}
 
     def form_for(self, element_id: str) -> tuple[dict[str, Any] | None, Validator | None]:
         form_name = (self.user_tasks.get(element_id) or {}).get("form")
@@ -90,6 +102,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         message_rules=definition.metadata.get("message_rules") or {},
         messages=frozenset(definition.metadata.get("messages", ())),
         start_fields=frozenset(_properties(forms.get(definition.metadata.get("start_form") or ""))),
+        stored_path_categories=definition.metadata.get("path_categories"),
         pool_events=definition.metadata.get("pool_events") or {},
     )
     with _lock:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import BpmnValidationError
+from bpmn.engine.gateway_paths import gateway_paths
 from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
@@ -141,6 +142,8 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "service_tasks": compiled.service_tasks,
                 "message_rules": compiled.message_rules,
                 "start_form": compiled.start_form,
+                # Which categories a task's presence tells (issue 11): Task.path_categories.
+                "path_categories": rules.path_categories(gateway_paths(bpmn_text), compiled.fields),
                 "pool_events": compiled.pool_events,
             },
             deployed_by=_user_or_none(actor),

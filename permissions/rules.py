@@ -30,12 +30,14 @@ withdrawn immediately.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
+from django.db.models.lookups import Exact, In
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -177,13 +179,16 @@ class CaseAccess:
 
 
 _MEMBERSHIP_ROWS = Prepared(
-    lambda user_id: Membership.objects.filter(user=user_id).values_list("agency_id", "role", "agency__group_id"),
+    lambda user_id: Membership.objects.filter(user=user_id).values_list(
+        "agency_id", "role", "agency__group_id", "agency__kind"
+    ),
     kinds=(int,),
 )
 
 
-def _membership_rows(user) -> list[tuple[int, str, int]]:
-    """(agency id, role, the agency's group id) of each membership: one query per request."""
+def _membership_rows(user) -> list[tuple[int, str, int, str]]:
+    """(agency id, role, the agency's group id, the agency's kind) of each membership: one
+    query per request."""
     if not user or not getattr(user, "is_authenticated", False):
         return []
     cache = getattr(user, "_brobygger_memberships", None)
@@ -194,11 +199,16 @@ def _membership_rows(user) -> list[tuple[int, str, int]]:
 
 
 def _memberships(user) -> list[tuple[int, str]]:
-    return [(agency_id, role) for agency_id, role, _group in _membership_rows(user)]
+    return [(agency_id, role) for agency_id, role, _group, _kind in _membership_rows(user)]
 
 
 def _agency_groups(user) -> set[tuple[int, int]]:
-    return {(agency_id, group_id) for agency_id, _role, group_id in _membership_rows(user)}
+    return {(agency_id, group_id) for agency_id, _role, group_id, _kind in _membership_rows(user)}
+
+
+def _case_agency_kinds(user) -> set[str]:
+    """The kinds of the agencies in which the user works cases."""
+    return {kind for _agency, role, _group, kind in _membership_rows(user) if role in CASE_ROLES}
 
 
 def case_agency_ids(user) -> set[int]:
@@ -446,6 +456,142 @@ def agency_works_case(agency_id, group_id, case_id) -> Q:
     (the completion's first round trip: ``workflows.steps.rows.lock_and_complete``)."""
     participates = CaseParticipant.objects.filter(case_id=case_id, agency_id=agency_id)
     return Q(Exists(participates), Exists(_granted(case_id, group_id)))
+
+
+# --- a gateway's path in task lists (issue 11, point 7) -----------------------------------
+# Which branch a gateway took tells the value its condition read; so does a task on that
+# branch in a list. Within one case the reader's ``PathView`` (``workflows.selectors``)
+# decides exactly, from what they see of that case's data (consents included). Across cases
+# (the inbox, the case list's counts, "today", the caseload) that would cost a look at each
+# case's data per row; those lists must stay index-ordered reads (issue 12: a million
+# tasks), so they decide per row from columns instead: each task carries the categories
+# read by the gateways whose branches it lies on (``Task.path_categories``, a bit mask set
+# when the task is created), and another agency's task is listed only when the reader sees
+# every one of those categories on their own standing (open categories, their agency's own
+# service, the coordinator's). Consent and own-data are left out: a task they would reveal
+# shows in the case's own lists, never in a list across cases. Own agency's tasks always
+# show (the reader works them).
+
+PATH_CATEGORY_BITS: dict[str, int] = {  # fixed: stored in Task.path_categories
+    "identity": 1,
+    "housing": 2,
+    "economy": 4,
+    "health": 8,
+    "justice": 16,
+    "coordination": 32,
+    "safety": 64,
+    RESTRICTED: 128,
+}
+PATH_ALL_BITS = sum(PATH_CATEGORY_BITS.values())
+
+
+def path_mask(categories) -> int:
+    """The bit mask of ``categories`` (anything unknown counts as restricted)."""
+    mask = 0
+    for category in categories:
+        mask |= PATH_CATEGORY_BITS[category_of(category)]
+    return mask
+
+
+def path_categories(gateway_paths, fields) -> dict[str, list[str]]:
+    """Element id -> the categories read by the gateways whose branches it lies on.
+    ``gateway_paths``: ``bpmn.engine.gateway_paths`` of the model (``.reads``,
+    ``.branch_elements``); ``fields``: form field -> category (a name no form has, such as a
+    script's variable, is restricted)."""
+    found: dict[str, set[str]] = {}
+    for path in gateway_paths.values():
+        read = {category_of(fields.get(name, RESTRICTED)) for name in path.reads}
+        for element in path.branch_elements:
+            found.setdefault(element, set()).update(read)
+    return {element: sorted(categories) for element, categories in sorted(found.items())}
+
+
+def _standing_categories(kinds) -> set[str]:
+    categories = set(OPEN_CATEGORIES)
+    if len(kinds) == 1:  # one kind: it acts in every case the user sees
+        (kind,) = kinds
+        categories |= {category for category, owners in OWN_SERVICE_KINDS.items() if kind in owners}
+    return categories
+
+
+def _shows_path(mask: int) -> Q:
+    """Rows whose ``path_categories`` lie within ``mask``."""
+    return Q(path_categories=0) | Q(Exact(F("path_categories").bitand(PATH_ALL_BITS & ~mask), 0))
+
+
+def _listed_masks(user) -> tuple[set[int], int, int | None] | None:
+    """The user's case agencies, the categories (as bits) another agency's task may have
+    read on its path and still be listed to them, and those where their one agency
+    coordinates the case (None: not counted). None: the user works no cases."""
+    mine = case_agency_ids(user)
+    if not mine:
+        return None
+    standing = _standing_categories(_case_agency_kinds(user))
+    # With one agency, it acts in every case the user sees: in those it coordinates, its categories.
+    coordinating = path_mask(standing | COORDINATOR_CATEGORIES) if len(mine) == 1 else None
+    return mine, path_mask(standing), coordinating
+
+
+def _listed(user) -> tuple[Q, Q | None] | None:
+    """``_listed_masks`` as conditions on a task's own columns."""
+    masks = _listed_masks(user)
+    if masks is None:
+        return None
+    mine, always, coordinating = masks
+    return (
+        Q(agency_id__in=mine) | _shows_path(always),
+        _shows_path(coordinating) if coordinating is not None else None,
+    )
+
+
+def task_listed(user, task, coordinator_agency_id: int | None) -> bool:
+    """``listed_task_rows`` for one task already read (with its case's coordinator agency)."""
+    masks = _listed_masks(user)
+    if masks is None:
+        return False
+    mine, always, coordinating = masks
+    if task.agency_id in mine or not task.path_categories & PATH_ALL_BITS & ~always:
+        return True
+    return (
+        coordinating is not None
+        and coordinator_agency_id in mine
+        and not task.path_categories & PATH_ALL_BITS & ~coordinating
+    )
+
+
+def listed_task_rows(user, queryset, *, coordinator=None):
+    """``queryset`` of tasks (of cases ``user`` sees) narrowed to those a list across cases
+    may show them: their own agencies' tasks, and other agencies' tasks whose path tells the
+    reader nothing they do not see by standing (see above). A per-row condition on the
+    task's columns and its case's coordinator: no list of cases or tasks is built.
+
+    ``coordinator``: the case's coordinator agency id as an expression, when the caller has
+    it (``OuterRef("coordinator_agency_id")`` in a subquery per case); by default the task's
+    case is joined for it."""
+    listed = _listed(user)
+    if listed is None:
+        return queryset.none()
+    always, coordinating = listed
+    if coordinating is None:
+        return queryset.filter(always)
+    coordinates = In(
+        coordinator if coordinator is not None else F("case__coordinator_agency_id"), sorted(case_agency_ids(user))
+    )
+    return queryset.filter(always | (Q(coordinates) & coordinating))
+
+
+def has_listed_task(user, tasks) -> Q:
+    """For a list of cases: the case has one of ``tasks`` (a queryset correlated with the
+    case row through ``OuterRef``) that ``listed_task_rows`` would show. The case's own
+    coordinator column is tested outside the subqueries, so each stays an index lookup."""
+    listed = _listed(user)
+    if listed is None:
+        return Q(pk__in=[])
+    always, coordinating = listed
+    found = Q(Exists(tasks.filter(always)))
+    if coordinating is not None:
+        found |= Q(coordinator_agency_id__in=case_agency_ids(user)) & Q(Exists(tasks.filter(coordinating)))
+    return found
 
 
 def can_work_task(user, task, *, agency_standing: bool | None = None) -> bool:
@@ -925,11 +1071,17 @@ def decide_break_glass(access: CaseAccess, category: str, emergency) -> Decision
     return Decision(False)
 
 
+_ACTIVE_BREAK_GLASS = Prepared(
+    lambda at, case_id, user_id: BreakGlass.objects.active(at).filter(case_id=case_id, user_id=user_id),
+    kinds=(datetime.datetime, int, int),
+)
+
+
 def active_break_glass(case, user, at=None) -> list[BreakGlass]:
     """The user's break-glass openings in force in this case, read fresh (never cached)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return list(BreakGlass.objects.active(at or timezone.now()).filter(case_id=case.pk, user_id=user.pk))
+    return _ACTIVE_BREAK_GLASS.objects(at or timezone.now(), case.pk, user.pk)
 
 
 def can_view_break_glass(user, case) -> bool:
@@ -952,13 +1104,17 @@ def can_review_break_glass(user, grant) -> bool:
     return is_auditor(user) and _participating_memberships(user, grant.case_id, (Role.AUDITOR,)).exists()
 
 
+_ACTIVE_CONSENTS = Prepared(
+    lambda at, case_id, person_id: (
+        Consent.objects.active(at).filter(case_id=case_id, person_id=person_id).order_by("given_at", "id")
+    ),
+    kinds=(datetime.datetime, int, int),
+)
+
+
 def active_consents(case, at=None) -> list[Consent]:
     """The person's consents in force for this case, read fresh (never cached)."""
-    return list(
-        Consent.objects.active(at or timezone.now())
-        .filter(case_id=case.pk, person_id=case.person_id)
-        .order_by("given_at", "id")
-    )
+    return _ACTIVE_CONSENTS.objects(at or timezone.now(), case.pk, case.person_id)
 
 
 def can_see_category(user, case, category: str, fields, *, field: str | None = None) -> Decision:
@@ -1139,16 +1295,19 @@ __all__ = [
     "decide_shared_field",
     "decide_value",
     "default_note_category",
+    "has_listed_task",
     "holds_category",
     "is_auditor",
     "is_process_admin",
     "is_recipient",
+    "listed_task_rows",
     "may_record_sharing",
     "need_to_know",
     "note_agencies",
     "note_categories",
     "reviewable_break_glass",
     "sharing_recorder",
+    "task_listed",
     "visible_case_rows",
     "visible_cases",
 ]

@@ -127,8 +127,10 @@ def _complete(request, pk):
     except Conflict as exc:
         messages.error(request, error_text(exc))
         return redirect("task", pk=pk)
-    case = selectors.case_for(request.user, task.case)  # checked above, remembered on the object
-    next_agencies = sorted({t.agency.name for t in selectors.case_tasks(case)})
+    case = selectors.case_for(request.user, task.case_id)  # read again: with the data just written
+    # The reader's own view of the case's path (own data and consents count here).
+    open_tasks = selectors.path_view_for(request.user, case).tasks(selectors.case_tasks(case))
+    next_agencies = sorted({t.agency.name for t in open_tasks})
     if next_agencies:
         messages.success(
             request,

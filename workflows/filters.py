@@ -103,7 +103,10 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(Exists(CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id=value)))
 
     def filter_overdue(self, queryset, name, value):
-        overdue_task = Exists(Task.objects.filter(_active_overdue(), case_id=OuterRef("pk")))
+        # Only the tasks the reader's lists show: a hidden branch's late task tells its path.
+        overdue_task = rules.has_listed_task(
+            self.request.user, Task.objects.filter(_active_overdue(), case_id=OuterRef("pk"))
+        )
         return queryset.filter(overdue_task) if value else queryset.exclude(overdue_task)
 
 

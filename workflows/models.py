@@ -141,6 +141,10 @@ class Task(models.Model):
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The categories read by the gateways whose branches the task lies on, as bits
+    # (``permissions.rules.PATH_CATEGORY_BITS``): lists across cases show another agency's
+    # task only to readers who see them (``rules.listed_task_rows``). 0: on no such branch.
+    path_categories = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+)
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -25,7 +37,7 @@ from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
-from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessAction, AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from permissions.prepared import Prepared
 from workflows import case_outcomes
 from workflows.models import (
@@ -95,8 +107,14 @@ def cases_for(user):
     every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
     queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
     # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
-    # rows of the page only, after reading the cases in the order of an index.
-    open_tasks = Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES)
+    # rows of the page only, after reading the cases in the order of an index. The tasks
+    # counted are those a list across cases shows the user (``rules.listed_task_rows``): a
+    # count or a due date must not tell a branch the task itself would not.
+    open_tasks = rules.listed_task_rows(
+        user,
+        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES),
+        coordinator=OuterRef("coordinator_agency_id"),
+    )
     timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
     queryset = queryset.annotate(
         open_task_count=Coalesce(
@@ -126,14 +144,16 @@ def today_for(user):
     if not housing:
         return Case.objects.none()
     mine = Q(responsible=user) | Q(responsible__isnull=True, coordinator_agency_id__in=housing)
-    open_tasks = Task.objects.filter(status__in=ACTIVE_TASK_STATUSES).select_related("agency", "assignee")
-    overdue = Exists(
-        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
+    open_tasks = rules.listed_task_rows(
+        user, Task.objects.filter(status__in=ACTIVE_TASK_STATUSES).select_related("agency", "assignee")
+    )
+    overdue = rules.has_listed_task(
+        user, Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
     )
     return (
         cases_for(user)
         .filter(mine, status=CaseStatus.OPEN)
-        .annotate(is_overdue=overdue)
+        .annotate(is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
         .prefetch_related(Prefetch("tasks", queryset=open_tasks.order_by("due_at", "id"), to_attr="open_task_list"))
         .order_by("-is_overdue", F("next_deadline").asc(nulls_last=True), "-opened_at", "-id")
     )
@@ -172,10 +192,20 @@ def case_next_timer_at(case):
 
 
 def case_tasks(case, *, active_only=True):
+    """Every task of the case, whatever its path tells: for the engine's own uses. A list for
+    a reader goes through ``case_tasks_for`` (or ``PathView.tasks``)."""
     queryset = Task.objects.filter(case=case).select_related("agency", "assignee", "case")
     if active_only:
         queryset = queryset.filter(status__in=ACTIVE_TASK_STATUSES)
     return queryset.order_by("id")
+
+
+def case_tasks_for(user, case) -> list[Task]:
+    """The case's open tasks as a short answer to ``user`` shows them (after starting a case
+    or completing a task): by the rule of the lists across cases (``rules.task_listed``, the
+    same as ``rules.listed_task_rows``), which reads no case data, so the hot path stays as
+    it is. The case's own page and answer use the reader's exact ``PathView``."""
+    return [task for task in open_case_tasks(case) if rules.task_listed(user, task, case.coordinator_agency_id)]
 
 
 def case_participants(case):
@@ -306,7 +336,7 @@ def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
     ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
     queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
-    return queryset.order_by("due_at", "id")
+    return rules.listed_task_rows(user, queryset).order_by("due_at", "id")
 
 
 # Read on every request that opens or works a task: compiled once (``permissions.prepared``).
@@ -330,10 +360,14 @@ def open_case_tasks(case) -> list[Task]:
 
 
 def task_for(user, task_id) -> Task:
-    """The task if ``user`` sees its case; NotFound otherwise."""
+    """The task if ``user`` sees its case, and its path tells them nothing they may not see
+    (another agency's task on a branch their ``PathView`` hides); NotFound otherwise."""
     found = _TASK_BY_ID.objects(lookup_id(task_id))
     task = found[0] if found else None
     if task is None or not rules.can_view_task(user, task):
+        raise NotFound("task.not_found")
+    mine = task.agency_id in rules.case_agency_ids(user)
+    if not mine and task.path_categories and path_view_for(user, task.case).hides(task.element_id):
         raise NotFound("task.not_found")
     return task
 
@@ -468,11 +502,24 @@ def access_log_for_case(*, actor, case):
     return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass").order_by("-at", "-id")
 
 
+def _with_reads(openings):
+    """Openings annotated with ``reads``: the access-log rows of reads and downloads made under
+    each (case data, notes, attachments), for whoever reviews what an opening was used for."""
+    reads = (
+        AccessLog.objects.filter(break_glass_id=OuterRef("pk"), action__in=(AccessAction.READ, AccessAction.EXPORT))
+        .order_by()
+        .values("break_glass_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return openings.annotate(reads=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
+
+
 def break_glass_for_case(*, actor, case):
     """The case's break-glass openings with their reasons, for its coordinators and auditors
     (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return (
+    return _with_reads(
         BreakGlass.objects.filter(case=case)
         .select_related("user", "agency", "reviewed_by")
         .order_by("-opened_at", "-id")
@@ -484,7 +531,7 @@ def break_glass_to_review(actor):
     which ``actor`` is an auditor takes part (``rules.reviewable_break_glass``), oldest first."""
     if not rules.is_auditor(actor):
         raise Forbidden("break_glass.review_forbidden")
-    return (
+    return _with_reads(
         rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
         .select_related("case", "user", "agency")
         .order_by("opened_at", "id")
@@ -578,7 +625,7 @@ def caseload_for(user, *, now=None) -> list[Caseload]:
             cases.filter(status=CaseStatus.COMPLETED, closed_at__gte=now - datetime.timedelta(days=365)), "responsible"
         )
         tasks = (
-            Task.objects.filter(case__in=open_cases, status__in=ACTIVE_TASK_STATUSES)
+            rules.listed_task_rows(user, Task.objects.filter(case__in=open_cases, status__in=ACTIVE_TASK_STATUSES))
             .order_by()
             .values_list("case__responsible")
             .annotate(n=Count("id"), late=Count("id", filter=Q(due_at__lt=now)))

@@ -93,14 +93,15 @@ def add_leaders(password: str) -> dict[str, str]:
 
 
 def _templates() -> list[tuple]:
-    """(process key, position, element id, name, lane, agency kind, form) of each process's
-    user tasks, from the deployed version."""
+    """(process key, position, element id, name, lane, agency kind, form, path categories) of
+    each process's user tasks, from the deployed version."""
     rows = []
     for key in PROCESS_KINDS:
         definition = ProcessDefinition.objects.filter(key=key).order_by("-version").first()
         if definition is None:
             raise RuntimeError(f"deploy the shipped processes first ({key} is missing)")
-        tasks = [task for task in runtime_for(definition.pk).user_tasks.items()]
+        runtime = runtime_for(definition.pk)
+        tasks = [task for task in runtime.user_tasks.items()]
         kinds = PROCESS_KINDS[key]
         usable = [(element, task) for element, task in tasks if task.get("agency_kind") in kinds]
         for position, (element, task) in enumerate(usable[:4]):
@@ -113,6 +114,7 @@ def _templates() -> list[tuple]:
                     task.get("lane") or "",
                     task["agency_kind"],
                     task.get("form") or "",
+                    runtime.path_masks.get(element, 0),
                 )
             )
     return rows
@@ -231,7 +233,7 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
                 SELECT {view_case}, ({group[kind]})[{kind}], {case_base} + g FROM scale_case
                 WHERE process = '{process}'"""
             )
-    values = ", ".join(cursor.mogrify("(%s, %s, %s, %s, %s, %s, %s)", row) for row in templates)
+    values = ", ".join(cursor.mogrify("(%s, %s, %s, %s, %s, %s, %s, %s)", row) for row in templates)
     agency_of = " ".join(f"WHEN '{kind}' THEN ({agency[kind]})[c.{kind}]" for kind in salts)
     user_of = " ".join(f"WHEN '{kind}' THEN ({user[kind]})[c.{kind}]" for kind in salts)
     fourth = f"c.g % {every_fourth} = 0" if every_fourth else "false"
@@ -239,16 +241,17 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
     cursor.execute(
         f"""INSERT INTO workflows_task (spiff_task_id, instance_id, case_id, element_id, name, lane, agency_id,
                assignee_id, status, form, handed_over_by_id, due_at, created_at, claimed_at, completed_at,
-               completed_by_id)
+               completed_by_id, path_categories)
         SELECT gen_random_uuid(), {instance_base} + c.g, {case_base} + c.g, t.element_id, t.name, t.lane,
                CASE t.kind {agency_of} END,
                CASE WHEN done THEN CASE t.kind {user_of} END END,
                CASE WHEN done THEN 'completed' ELSE 'open' END, t.form, NULL,
                c.opened_at + (t.position + 1) * interval '7 days', c.opened_at + t.position * interval '1 day',
                NULL, CASE WHEN done THEN c.opened_at + (t.position + 1) * interval '1 day' END,
-               CASE WHEN done THEN CASE t.kind {user_of} END END
+               CASE WHEN done THEN CASE t.kind {user_of} END END, t.path_categories
         FROM scale_case c
-        JOIN (VALUES {values}) AS t(process, position, element_id, name, lane, kind, form) ON t.process = c.process
+        JOIN (VALUES {values}) AS t(process, position, element_id, name, lane, kind, form, path_categories)
+          ON t.process = c.process
         CROSS JOIN LATERAL (SELECT CASE WHEN {fourth} THEN 4 ELSE 3 END AS count) n
         CROSS JOIN LATERAL (SELECT c.closed OR t.position < n.count - 1 AS done) d
         WHERE t.position < n.count

@@ -8,6 +8,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from bench.service import PERSON_IDS
 from permissions.models import AccessLog, AppendOnlyError
@@ -87,6 +88,10 @@ def test_the_job_deletes_the_rows_past_their_period_and_keeps_the_others(shipped
     client = Client()
     client.force_login(users["aud"])
     assert 'id="access-log-deleted"' in client.get(f"/cases/{due.pk}/retention/").content.decode()
+    api = APIClient()
+    api.force_authenticate(users["aud"])
+    assert api.get(f"/api/v1/cases/{due.pk}/retention/").json()["erasure"]["access_log_deleted_at"] is not None
+    assert api.get(f"/api/v1/cases/{kept.pk}/retention/").json()["erasure"]["access_log_deleted_at"] is None
 
 
 def delete_raw(case, *, with_setting=False):

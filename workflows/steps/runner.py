@@ -377,6 +377,7 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
                 form=ready_task.form or "",
                 handed_over_by=step.acting_agency,
                 due_at=due_at_for(ready_task.due_in, now),
+                path_categories=runtime.path_masks.get(ready_task.element_id, 0),
             )
         )
     if not created:

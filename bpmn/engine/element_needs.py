@@ -1,0 +1,80 @@
+"""The names of case data one element of a model needs (issue 11: the process admin sets
+missing data so a failed element can be retried, and may set only these).
+
+An element needs what it reads or declares: a multi-instance's input collection and
+cardinality, the data objects and data inputs/outputs it is associated with, the names its
+script, pre- and post-script read (or write: a data output the script should have set),
+and the names the conditions on its outgoing flows read (a gateway that failed on them).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from lxml import etree
+
+from .expressions import SAFE_FUNCTION_NAMES
+from .lint.model import SPIFF_NS, _q
+from .xml import parse_bpmn_xml
+
+CONSTANTS = frozenset({"True", "False", "None"})
+
+
+def element_needs(bpmn_xml: str | bytes, element_id: str) -> frozenset[str]:
+    """The names ``element_id`` reads or declares; empty when the model has no such element."""
+    root = parse_bpmn_xml(bpmn_xml)
+    element = next((el for el in root.iter(etree.Element) if el.get("id") == element_id), None)
+    if element is None:
+        return frozenset()
+    names: set[str] = set()
+    objects = _data_object_names(root)
+    for loop in element.iter(_q("multiInstanceLoopCharacteristics")):
+        for tag in ("loopDataInputRef", "loopDataOutputRef"):
+            for ref in loop.iter(_q(tag)):
+                names.add((ref.text or "").strip())
+        for tag in ("loopCardinality", "completionCondition"):
+            for expression in loop.iter(_q(tag)):
+                names |= expression_names(expression.text or "", mode="eval")
+    for tag in ("dataInputAssociation", "dataOutputAssociation"):
+        for association in element.iter(_q(tag)):
+            for ref in (*association.iter(_q("sourceRef")), *association.iter(_q("targetRef"))):
+                names |= objects.get((ref.text or "").strip(), set())
+    for tag in ("dataInput", "dataOutput"):
+        for declared in element.iter(_q(tag)):
+            names |= {value for value in (declared.get("name"), declared.get("id")) if value}
+    for script in element.iter(_q("script"), f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
+        names |= expression_names(script.text or "", mode="exec", assigned=True)
+    for flow in root.iter(_q("sequenceFlow")):
+        if flow.get("sourceRef") == element_id:
+            for condition in flow.iter(_q("conditionExpression")):
+                names |= expression_names(condition.text or "", mode="eval")
+    return frozenset(name for name in names if name.isidentifier() and not name.startswith("_"))
+
+
+def _data_object_names(root: etree._Element) -> dict[str, set[str]]:
+    """A data object (or its reference) id -> the names its value goes by in the data."""
+    objects: dict[str, set[str]] = {}
+    for obj in root.iter(_q("dataObject")):
+        objects[obj.get("id") or ""] = {value for value in (obj.get("id"), obj.get("name")) if value}
+    for ref in root.iter(_q("dataObjectReference"), _q("dataStoreReference")):
+        target = objects.get(ref.get("dataObjectRef") or "", set())
+        objects[ref.get("id") or ""] = set(target) or {value for value in (ref.get("id"),) if value}
+    return objects
+
+
+def expression_names(text: str, *, mode: str, assigned: bool = False) -> set[str]:
+    """The free names an expression or script reads (and, with ``assigned``, those it sets)."""
+    text = text.strip()
+    if not text:
+        return set()
+    try:
+        tree = ast.parse(text, mode=mode)
+    except SyntaxError:
+        return set()
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    free = loaded - stored - set(SAFE_FUNCTION_NAMES) - CONSTANTS
+    return free | stored if assigned else free
+
+
+__all__ = ["element_needs", "expression_names"]
