@@ -28,6 +28,12 @@ __all__ = ["loaded"]  # the fixture, shared with test_read_plans
 # joins its participations and sorts them (README "Read paths at scale"); add it here when
 # its visibility is checked per row.
 IN_INDEX_ORDER = ("busy all tasks", "busy case list")
+# Issue 11 (``rules.listed_task_rows``): another agency's task after a gateway that reads data
+# the reader does not see by standing is not listed across cases. Most of the loader's tasks
+# lie after the prison process's ``has_home`` gateway (housing, masked for NAV), so NAV's
+# "all tasks" keeps few rows, and reading back from the cursor PostgreSQL rightly fetches
+# those few by the due-date bound and sorts them (the bound still starts the scan).
+SORTS_FEW_ROWS = ("busy all tasks previous",)
 
 
 def plans_after(queryset, row_number: int = PAGE - 1, *, reverse: bool = False) -> list[str]:
@@ -82,7 +88,8 @@ def test_later_pages_start_at_the_cursor_in_an_index(loaded, users):
     busy = {name: text for name, (text, _c) in plans.items() if name.startswith(IN_INDEX_ORDER) and name.endswith(" 0")}
     unbounded = [name for name, text in busy.items() if not bounded(text, plans[name][1])]
     assert unbounded == [], "\n\n".join(f"{name}:\n{busy[name]}" for name in unbounded)
-    assert {name: sorts_rows(text) for name, text in busy.items() if sorts_rows(text)} == {}
+    sorted_pages = {name: sorts_rows(text) for name, text in busy.items() if sorts_rows(text)}
+    assert {name: rows for name, rows in sorted_pages.items() if not name.startswith(SORTS_FEW_ROWS)} == {}
     for name in small:
         assert bounded(plans[name][0], plans[name][1]), plans[name][0]
 
