@@ -461,6 +461,11 @@ class BreakGlassSerializer(serializers.Serializer):
     reviewed_at = serializers.DateTimeField(allow_null=True)
     reviewed_by = serializers.SerializerMethodField()
     review_note = serializers.CharField()
+    reads = serializers.IntegerField(
+        default=None,
+        allow_null=True,
+        help_text="reads and downloads made under it (case data, notes, attachments); in the lists",
+    )
 
     def get_active(self, grant) -> bool:
         return grant.is_active()

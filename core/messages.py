@@ -160,6 +160,9 @@ MESSAGES: dict[str, str] = {
     "draft.bad_key": gettext_noop("the key must be text"),
     "body.not_json_object": gettext_noop("the body is not a JSON object"),
     "incident.data_invalid": gettext_noop("the data cannot be set"),
+    "incident.field_not_needed": gettext_noop(
+        "%(element)s does not read or declare this field: only the data the failed element needs can be set"
+    ),
     "body.too_deep": gettext_noop("the body is nested too deeply"),
     "request.unstorable_text": gettext_noop("the request has text that cannot be stored or is nested too deeply"),
     "data.over_limits": gettext_noop(

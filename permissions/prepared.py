@@ -9,7 +9,7 @@ replaced by the real values per call. The rows become objects exactly as the que
 own iteration makes them (``Model.from_db``, ``select_related`` populators, the fields'
 converters), so the callers get what ``list(queryset)`` would give.
 
-Only scalar values may vary (ids, strings): a value that changes the statement's shape
+Only scalar values may vary (ids, strings, aware datetimes): a value that changes the statement's shape
 (an ``__in`` list of varying length, a condition present or not) is not a parameter, and
 ``Prepared`` refuses a builder whose stand-ins do not each appear among the parameters.
 Lowest layer with Django, shared by ``permissions`` and ``workflows``.
@@ -17,6 +17,7 @@ Lowest layer with Django, shared by ``permissions`` and ``workflows``.
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,9 +25,21 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
 
-# Stand-ins: values no id or text of ours takes.
+# Stand-ins: values no id, text or moment of ours takes.
 _INT_BASE = -9_137_000_000_000
 _TEXT_BASE = "\x00prepared-stand-in-"
+_MOMENT_BASE = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+_KINDS = (int, str, datetime.datetime)
+
+
+def _standin(kind: type, index: int):
+    if kind is int:
+        return _INT_BASE - index
+    if kind is str:
+        return f"{_TEXT_BASE}{index}"
+    if kind is datetime.datetime:
+        return _MOMENT_BASE + datetime.timedelta(microseconds=index + 1)
+    raise TypeError(f"a prepared value is one of {_KINDS}, not {kind}")
 
 
 class Prepared:
@@ -77,15 +90,13 @@ class Prepared:
         return compiled, db
 
     def _compile(self, db) -> _Compiled:
-        standins = [
-            _INT_BASE - index if kind is int else f"{_TEXT_BASE}{index}" for index, kind in enumerate(self._kinds)
-        ]
+        standins = [_standin(kind, index) for index, kind in enumerate(self._kinds)]
         queryset = self._build(*standins)
         compiler = queryset.query.get_compiler(using=db.alias)
         sql, params = compiler.as_sql()
         slots = []
         for position, param in enumerate(params):
-            if type(param) in (int, str) and param in standins:
+            if type(param) in _KINDS and param in standins:
                 slots.append((position, standins.index(param)))
         if {index for _position, index in slots} != set(range(len(standins))):
             raise ValueError("every stand-in must reach the statement as a parameter of its own")

@@ -30,6 +30,7 @@ withdrawn immediately.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -651,6 +652,17 @@ def can_manage_legal_bases(user) -> bool:
 LEGAL_BASIS_CATEGORIES = tuple(c for c in CATEGORIES if c not in OPEN_CATEGORIES)
 
 
+def agency_keeps_case(agency_id, case_id) -> bool:
+    """``agency_works_case`` for one agency and case, read now (an external task's agency)."""
+    if agency_id is None or case_id is None:
+        return False
+    return (
+        Agency.objects.filter(pk=agency_id)
+        .filter(agency_works_case(OuterRef("pk"), OuterRef("group_id"), case_id))
+        .exists()
+    )
+
+
 def external_task_agency_ids(user) -> set[int]:
     """The agencies whose external tasks ``user``'s system may fetch and complete: those it
     works cases in (a task is routed to one agency, like a user task)."""
@@ -1070,11 +1082,17 @@ def decide_break_glass(access: CaseAccess, category: str, emergency) -> Decision
     return Decision(False)
 
 
+_ACTIVE_BREAK_GLASS = Prepared(
+    lambda at, case_id, user_id: BreakGlass.objects.active(at).filter(case_id=case_id, user_id=user_id),
+    kinds=(datetime.datetime, int, int),
+)
+
+
 def active_break_glass(case, user, at=None) -> list[BreakGlass]:
     """The user's break-glass openings in force in this case, read fresh (never cached)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return list(BreakGlass.objects.active(at or timezone.now()).filter(case_id=case.pk, user_id=user.pk))
+    return _ACTIVE_BREAK_GLASS.objects(at or timezone.now(), case.pk, user.pk)
 
 
 def can_view_break_glass(user, case) -> bool:
@@ -1097,13 +1115,17 @@ def can_review_break_glass(user, grant) -> bool:
     return is_auditor(user) and _participating_memberships(user, grant.case_id, (Role.AUDITOR,)).exists()
 
 
+_ACTIVE_CONSENTS = Prepared(
+    lambda at, case_id, person_id: (
+        Consent.objects.active(at).filter(case_id=case_id, person_id=person_id).order_by("given_at", "id")
+    ),
+    kinds=(datetime.datetime, int, int),
+)
+
+
 def active_consents(case, at=None) -> list[Consent]:
     """The person's consents in force for this case, read fresh (never cached)."""
-    return list(
-        Consent.objects.active(at or timezone.now())
-        .filter(case_id=case.pk, person_id=case.person_id)
-        .order_by("given_at", "id")
-    )
+    return _ACTIVE_CONSENTS.objects(at or timezone.now(), case.pk, case.person_id)
 
 
 def can_see_category(user, case, category: str, fields, *, field: str | None = None) -> Decision:
@@ -1249,6 +1271,7 @@ __all__ = [
     "active_break_glass",
     "active_consents",
     "agency_ids_with_role",
+    "agency_keeps_case",
     "agency_works_case",
     "break_glass_categories",
     "can_add_attachment",

@@ -37,7 +37,7 @@ from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
-from permissions.models import CASE_ROLES, AccessLog, Agency, BreakGlass, Consent, LegalBasis
+from permissions.models import CASE_ROLES, AccessAction, AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from permissions.prepared import Prepared
 from workflows import case_outcomes
 from workflows.models import (
@@ -502,11 +502,24 @@ def access_log_for_case(*, actor, case):
     return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass").order_by("-at", "-id")
 
 
+def _with_reads(openings):
+    """Openings annotated with ``reads``: the access-log rows of reads and downloads made under
+    each (case data, notes, attachments), for whoever reviews what an opening was used for."""
+    reads = (
+        AccessLog.objects.filter(break_glass_id=OuterRef("pk"), action__in=(AccessAction.READ, AccessAction.EXPORT))
+        .order_by()
+        .values("break_glass_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return openings.annotate(reads=Coalesce(Subquery(reads, output_field=IntegerField()), 0))
+
+
 def break_glass_for_case(*, actor, case):
     """The case's break-glass openings with their reasons, for its coordinators and auditors
     (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return (
+    return _with_reads(
         BreakGlass.objects.filter(case=case)
         .select_related("user", "agency", "reviewed_by")
         .order_by("-opened_at", "-id")
@@ -518,7 +531,7 @@ def break_glass_to_review(actor):
     which ``actor`` is an auditor takes part (``rules.reviewable_break_glass``), oldest first."""
     if not rules.is_auditor(actor):
         raise Forbidden("break_glass.review_forbidden")
-    return (
+    return _with_reads(
         rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
         .select_related("case", "user", "agency")
         .order_by("opened_at", "id")

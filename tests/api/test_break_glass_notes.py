@@ -83,6 +83,10 @@ def test_break_glass_opens_health_notes_and_attachments_logged_until_it_expires(
         (f"attachment:{attachment.pk}", f"break-glass:{grant_id}", REASON),
     } <= shown
 
+    # the auditor's review list counts what the opening was used for
+    (waiting,) = client_for("aud").get("/api/v1/break-glass/").json()["results"]
+    assert (waiting["id"], waiting["reads"]) == (grant_id, 3)
+
     # personal: a colleague at NAV and another agency (the prison) without an opening see nothing
     assert _masked(client_for("nora"), case, attachment)
     assert _masked(client_for("kari"), case, attachment)

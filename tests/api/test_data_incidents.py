@@ -133,3 +133,99 @@ def test_missing_data_object_on_completion_is_an_incident_not_a_500(client_for, 
     assert ProcessInstance.objects.get(case_id=case_id).status == InstanceStatus.COMPLETED
     resolved = admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"obj_1": "x"}}, format="json")
     assert resolved.status_code == 409
+
+
+# --- only the data the failed element needs (issue 11) ----------------------------------
+
+SPIFF = 'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
+SCRIPT_READS = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions {NS} {SPIFF}>
+  <bpmn:process id="script_reads" isExecutable="true">
+    <bpmn:startEvent id="StartEvent_1"/>
+    <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="register"/>
+    <bpmn:userTask id="register" name="Register">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="register.schema.json"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="F2" sourceRef="register" targetRef="compute"/>
+    <bpmn:scriptTask id="compute" name="Compute">
+      <bpmn:script>total = count * 2 + bonus</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="F3" sourceRef="compute" targetRef="EndEvent_1"/>
+    <bpmn:endEvent id="EndEvent_1"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+REGISTER_FORM = {
+    "type": "object",
+    "properties": {
+        "count": {"type": "integer", "minimum": 0, "x-category": "coordination"},
+        "health_note": {"type": "string", "x-category": "health"},
+    },
+    "required": ["count"],
+}
+
+
+@pytest.fixture
+def script_incident(client_for, agencies, users):
+    """The script of ``compute`` reads ``bonus``, which nothing set: an incident on it."""
+    from bpmn.services import deploy_definition
+    from workflows import services
+
+    deploy_definition(
+        actor=None,
+        bpmn_xml=SCRIPT_READS,
+        forms={"register.schema.json": REGISTER_FORM},
+        routing=ROUTING,
+        check_permission=False,
+    )
+    case_id = _start(client_for, agencies, "script_reads")
+    task = Task.objects.get(case_id=case_id, status="open")
+    services.complete_task(actor=users["nils"], task_id=task.pk, data={"count": 2, "health_note": "LAR"})
+    incident = Incident.objects.get(case_id=case_id, resolved_at__isnull=True)
+    assert incident.element_id == "compute"
+    return incident
+
+
+def _unchanged(incident):
+    instance = ProcessInstance.objects.get(pk=incident.instance_id)
+    return instance.state, instance.version, Event.objects.filter(case_id=incident.case_id).count()
+
+
+def test_the_admin_sets_only_what_the_failed_element_reads(client_for, script_incident):
+    admin, url = client_for("ada"), f"/api/v1/incidents/{script_incident.pk}/data/"
+    before = _unchanged(script_incident)
+    # A health field the element does not read, alone or beside a needed one: refused whole.
+    for data in ({"health_note": "overwritten"}, {"bonus": 1, "health_note": "overwritten"}):
+        answer = admin.post(url, {"data": data}, format="json")
+        assert answer.status_code == 400, answer.content
+        assert [e["field"] for e in answer.json()["errors"]] == ["data.health_note"]
+        assert "overwritten" not in answer.content.decode()
+        assert _unchanged(script_incident) == before  # nothing half-written, nothing logged
+    # A needed field that a form defines is checked against it; the value is never echoed.
+    answer = admin.post(url, {"data": {"count": "forty-two"}}, format="json")
+    assert answer.status_code == 400 and [e["field"] for e in answer.json()["errors"]] == ["data.count"]
+    assert "forty-two" not in answer.content.decode()
+    assert admin.post(url, {"data": {"count": -1}}, format="json").status_code == 400
+    assert _unchanged(script_incident) == before
+
+    answer = admin.post(url, {"data": {"bonus": 1}}, format="json")
+    assert answer.status_code == 200, answer.content
+    logged = Event.objects.get(case_id=script_incident.case_id, kind="incident_data_set")
+    assert logged.actor.username == "ada" and logged.detail["fields"] == ["bonus"]
+    assert admin.post(f"/api/v1/incidents/{script_incident.pk}/retry/").status_code == 200
+    from workflows.models import Case
+
+    data = Case.objects.get(pk=script_incident.case_id).data
+    assert data["health_note"] == "LAR"  # the health service's value, untouched
+    assert ProcessInstance.objects.get(pk=script_incident.instance_id).status == InstanceStatus.COMPLETED
+
+
+def test_element_needs_reads_the_model():
+    from bpmn.engine.element_needs import element_needs
+
+    assert element_needs(SCRIPT_READS, "compute") == {"count", "bonus", "total"}
+    assert element_needs(MULTI_INSTANCE, "double") == {"items", "doubled", "item", "twice"}
+    assert element_needs(DATA_OBJECT, "generate") == {"obj_1"}
+    assert element_needs(SCRIPT_READS, "nowhere") == frozenset()

@@ -67,3 +67,17 @@ def test_a_builder_whose_value_is_no_parameter_is_refused(agencies):
 def test_the_number_of_values_is_checked():
     with pytest.raises(TypeError):
         MEMBERSHIPS.objects(1)
+
+
+def test_a_moment_is_a_parameter(users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    prepared = Prepared(
+        lambda at, user_id: Membership.objects.filter(user=user_id, user__date_joined__lte=at),
+        kinds=(type(timezone.now()), int),
+    )
+    nils = users["nils"]
+    assert len(prepared.objects(timezone.now(), nils.pk)) == Membership.objects.filter(user=nils).count() > 0
+    assert prepared.objects(nils.date_joined - timedelta(days=1), nils.pk) == []

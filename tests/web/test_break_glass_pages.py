@@ -99,6 +99,9 @@ def test_the_opening_shows_health_notes_and_attachments_on_the_page_until_it_exp
         .exclude(action=AccessAction.BREAK_GLASS)
         .values_list("item", "basis")
     ) >= {("notes", f"break-glass:{grant.pk}"), ("attachments", f"break-glass:{grant.pk}")}
+    review = web("aud").get("/break-glass/").content.decode()
+    reads = AccessLog.objects.filter(break_glass=grant, action__in=("read", "export")).count()
+    assert reads >= 4 and f'class="reads">{reads}</td>' in review  # two pages read, two downloads
     assert shown("nora") == (False, False, 403)  # the same agency, no opening of her own
     assert shown("kari") == (False, False, 403)  # another agency
 

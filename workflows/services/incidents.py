@@ -6,23 +6,37 @@ object is not in its data: the task waits in ERROR and an incident names it. The
 admin gives the missing values (``POST /api/v1/incidents/{id}/data/``), then retries. The
 timeline records who set which fields, never the values: process admins write into a case
 they may not read.
+
+What may be set is limited (issue 11): only names the failed element reads or declares
+(``bpmn.engine.element_needs``: its input collection, data objects and data inputs and
+outputs, the names its scripts and outgoing conditions read). A name a form defines is
+checked against that form's field (type, format, limits); a name no form defines is the
+model's own variable, restricted data in the process's field rules. Anything else is
+refused with 400 naming the field, before anything is written; values never appear in an
+answer, an event or the log.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 from django.db import transaction
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
+from bpmn.engine.element_needs import element_needs
 from bpmn.engine.errors import TaskFailed
+from bpmn.models import ProcessDefinition
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import rules
-from workflows import steps
+from workflows import input_limits, steps
+from workflows.forms import schema_errors
 from workflows.jobs.incidents import retry_job_incident
 from workflows.models import EventKind, Incident
+
+log = logging.getLogger("brobygger.incidents")
 
 
 def retry_incident(*, actor, incident_id) -> Incident:
@@ -79,7 +93,8 @@ def set_incident_data(*, actor, incident_id, data) -> Incident:
             raise Conflict("incident.resolved")
         if incident.job_id is not None or not incident.element_id:
             raise Conflict("incident.not_about_data")
-        _runtime, workflow = steps.load(instance)
+        runtime, workflow = steps.load(instance)
+        _check_element_needs(runtime, instance.definition_id, incident.element_id, data)
         if not engine.set_errored_task_data(workflow, incident.element_id, data):
             raise Conflict("incident.nothing_waits", element=incident.element_id)
         instance.state = engine.dump_workflow(workflow)
@@ -92,7 +107,27 @@ def set_incident_data(*, actor, incident_id, data) -> Incident:
             detail={"incident": incident.pk, "fields": sorted(data)},
         )
         step.write()
+    log.info(
+        "incident data set",
+        extra={"incident": incident.pk, "element": incident.element_id, "fields": sorted(data), "actor": actor.pk},
+    )
     return incident
+
+
+def _check_element_needs(runtime, definition_id: int, element_id: str, data: dict) -> None:
+    """400 naming every field the element does not need, or whose value its form refuses."""
+    bpmn_xml = ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=definition_id)
+    needs = element_needs(bpmn_xml, element_id)
+    errors = []
+    for name, value in data.items():
+        if name not in needs:
+            errors.append(field_error(f"data.{name}", "incident.field_not_needed", element=element_id))
+            continue
+        validator = runtime.field_validators.get(name)
+        if validator is not None:
+            errors += schema_errors(validator.iter_errors(value), prefix=f"data.{name}")
+    if errors:
+        raise InvalidInput("incident.data_invalid", errors=errors)
 
 
 def _check_incident_data(data) -> None:
@@ -111,3 +146,4 @@ def _check_incident_data(data) -> None:
         errors.append(field_error("data", "field.expected_json"))
     if errors:
         raise InvalidInput("incident.data_invalid", errors=errors)
+    input_limits.check_data(data, "data")
