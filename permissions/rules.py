@@ -652,6 +652,17 @@ def can_manage_legal_bases(user) -> bool:
 LEGAL_BASIS_CATEGORIES = tuple(c for c in CATEGORIES if c not in OPEN_CATEGORIES)
 
 
+def agency_keeps_case(agency_id, case_id) -> bool:
+    """``agency_works_case`` for one agency and case, read now (an external task's agency)."""
+    if agency_id is None or case_id is None:
+        return False
+    return (
+        Agency.objects.filter(pk=agency_id)
+        .filter(agency_works_case(OuterRef("pk"), OuterRef("group_id"), case_id))
+        .exists()
+    )
+
+
 def external_task_agency_ids(user) -> set[int]:
     """The agencies whose external tasks ``user``'s system may fetch and complete: those it
     works cases in (a task is routed to one agency, like a user task)."""
@@ -1260,6 +1271,7 @@ __all__ = [
     "active_break_glass",
     "active_consents",
     "agency_ids_with_role",
+    "agency_keeps_case",
     "agency_works_case",
     "break_glass_categories",
     "can_add_attachment",

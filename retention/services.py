@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
-from permissions import rules
+from permissions import policy, rules
 from permissions.models import RESTRICTED, AccessAction
 from retention.erasure import erase_case, log_coordinator_action
 from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
@@ -43,6 +43,16 @@ def case_to_correct(actor, case_id) -> Case:
     """The case, when ``actor`` may correct its values (404 or 403 otherwise, as
     ``correct_value`` answers): for a page that reads the case's fields first."""
     return _case(actor, case_id, rules.can_correct_case_data)
+
+
+def correctable_fields(actor, case) -> list[str]:
+    """The case's values ``actor`` may correct: those they see. A value masked for them is
+    neither corrected nor compared (an answer such as "the same as the old one" would tell
+    it), and whether it is there at all is not told either: it answers as a field the case
+    does not have."""
+    fields = selectors.case_field_rules(case)
+    views = policy.case_data_for(actor, case, fields, log=False)
+    return [name for name in case.data or {} if policy.sees_field(views, fields, name)]
 
 
 def _reason(reason) -> str:
@@ -143,6 +153,8 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
         if field in PERSON_FIELDS:
             old, category = _correct_person(case, field, value)
         else:
+            if field not in correctable_fields(actor, case):
+                raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
             old, category = _correct_data(case, field, value)
         correction = Correction.objects.create(
             case=case,
@@ -191,7 +203,9 @@ def _correct_person(case: Case, field: str, value) -> tuple[str, str]:
         if Person.objects.filter(national_id=national_id).exclude(pk=person.pk).exists():
             raise _invalid(field_error("value", "retention.national_id_taken"))
         old, person.national_id = person.national_id, national_id
-    if old == (person.name if field == "person.name" else person.national_id):
+    # The national id is masked for the coordinator: "the same as the old one" would
+    # confirm a guess at it, so the same number is recorded like any other correction.
+    if field == "person.name" and old == person.name:
         raise _invalid(field_error("value", "retention.same_value"))
     person.save(update_fields=["name", "national_id"])
     return old, "identity"

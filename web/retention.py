@@ -62,11 +62,14 @@ def _errors_by_field(errors) -> dict[str, list[str]]:
     return by_field
 
 
-def _correctable(case) -> list[tuple[str, str]]:
-    """(field, label) of what the coordinator may correct: the person, then the case's values."""
+def _correctable(case, user=None) -> list[tuple[str, str]]:
+    """(field, label) of what the coordinator ``user`` may correct: the person, then the
+    case's values they see (``services.correctable_fields``). Without a user: the labels of
+    every value (for the trail of corrections already made, which names fields only)."""
     titles = form_titles(case)
+    names = services.correctable_fields(user, case) if user is not None else list(case.data or {})
     fields = [(name, str(label)) for name, (_prop, label) in PERSON_FIELDS.items()]
-    fields += sorted(((name, titles.get(name, name)) for name in case.data or {}), key=lambda pair: pair[1].lower())
+    fields += sorted(((name, titles.get(name, name)) for name in names), key=lambda pair: pair[1].lower())
     return fields
 
 
@@ -87,8 +90,8 @@ def _value_schema(case, field: str, label: str) -> dict:
     return {"type": "object", "properties": {"value": prop}, "required": ["value"]}
 
 
-def _correction_form(case, field: str, values=None, errors=None) -> dict | None:
-    labels = dict(_correctable(case))
+def _correction_form(case, user, field: str, values=None, errors=None) -> dict | None:
+    labels = dict(_correctable(case, user))
     if field not in labels:
         return None
     schema = _value_schema(case, field, labels[field])
@@ -109,7 +112,9 @@ def _page(request, pk, *, status=200, erasure=None, correction=None, chosen=None
     pending = any(export.status == ArchiveStatus.PENDING and not failed for export, (_label, failed) in exports)
     correction = correction or {}
     field = correction.get("field") or chosen or ""
-    form = _correction_form(case, field, correction.get("values"), correction.get("errors")) if coordinator else None
+    form = (
+        _correction_form(case, user, field, correction.get("values"), correction.get("errors")) if coordinator else None
+    )
     labels = dict(_correctable(case)) if view.corrections else {}
     context = {
         "case": case,
@@ -122,7 +127,7 @@ def _page(request, pk, *, status=200, erasure=None, correction=None, chosen=None
         "can_erase": coordinator and closed and not erased,
         "can_export": coordinator and closed and not erased and not pending,
         "can_correct": coordinator and not erased,
-        "correctable": _correctable(case) if coordinator and not erased else [],
+        "correctable": _correctable(case, user) if coordinator and not erased else [],
         "correction": form,
         "correction_errors": _errors_by_field(correction.get("errors")),
         "erasure_values": (erasure or {}).get("values", {}),
@@ -191,7 +196,7 @@ def correction(request, pk):
     try:
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
-        form = _correction_form(case, field)
+        form = _correction_form(case, request.user, field)
         if form is None:
             raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
         data, errors, _raw = schema_forms.data_from_post(_value_schema(case, field, form["label"]), post)

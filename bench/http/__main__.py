@@ -116,6 +116,7 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     environment.stats.reset_all()
     runner.exceptions.clear()
     clients.CaseWorkers.inbox_page_races = 0
+    clients.CaseWorkers.inbox_lookups = 0
     processes, backends = node.processes(), server.postgres_backends(database_url)
     cpu_before = {p.pid: _cpu(p) for p in processes + backends}
     own_before = _cpu(psutil.Process())
@@ -135,6 +136,7 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     result["postgres_backends_measured"] = len(backends)
     result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
     result["inbox_page_races"] = clients.CaseWorkers.inbox_page_races
+    result["inbox_lookups_for_unlisted_tasks"] = clients.CaseWorkers.inbox_lookups
     result["machine_load_average_1min"] = [round(value, 2) for value in load]
     return result
 

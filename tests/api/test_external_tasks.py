@@ -130,3 +130,21 @@ def test_another_worker_of_the_same_agency_cannot_complete_a_locked_task(client_
 )
 def test_bad_fetch_bodies_are_400(client_for, waiting, body):
     assert client_for("nils").post(FETCH, body, format="json").status_code == 400
+
+
+def test_once_the_agencys_access_is_withdrawn_its_system_neither_fetches_nor_completes(client_for, waiting, agencies):
+    """Issue 11: the agency's grant on the case is checked when its system fetches (no case
+    data leaves) and when it completes (404, nothing written)."""
+    from permissions.grants import grant_agency_access, revoke_agency_access
+
+    nils = client_for("nils")
+    revoke_agency_access(waiting, [agencies["nav"]])
+    assert fetch(nils) == []
+    assert not AccessLog.objects.filter(item__startswith="external-task:").exists()
+    grant_agency_access(waiting, [agencies["nav"]])
+    (task,) = fetch(nils)
+    revoke_agency_access(waiting, [agencies["nav"]])
+    assert complete(nils, task["id"], register_status="listed").status_code == 404
+    waiting.refresh_from_db()
+    assert "register_status" not in waiting.data
+    assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING

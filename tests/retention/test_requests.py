@@ -6,6 +6,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from permissions import policy
 from permissions.models import AccessLog
 from retention.erasure import erase_case
 from retention.models import Correction, ErasureRecord, ErasureTrigger
@@ -181,3 +182,53 @@ def test_a_corrected_value_must_be_one_the_form_accepts(closed_case, users):
     assert "finnes_ikke" not in json.dumps(answer.json())  # values travel in no error text
     assert Case.objects.get(pk=closed_case.pk).data["housing_situation"] == "uten_bolig"
     assert not Correction.objects.exists()
+
+
+def _masked_for(user, case):
+    """A field of the case's process whose category ``user`` does not see, given a value."""
+    fields = selectors.case_field_rules(case)
+    views = policy.case_data_for(user, case, fields, log=False)
+    name = next(
+        name
+        for name, category in sorted(fields.fields.items())
+        if category in ("health", "justice")
+        and name not in case.data
+        and not getattr(views.get(category), "visible", False)
+    )
+    Case.objects.filter(pk=case.pk).update(data={**case.data, name: "Hemmelig diagnose"})
+    case.refresh_from_db()
+    views = policy.case_data_for(user, case, fields, log=False)
+    assert not policy.sees_field(views, fields, name)
+    return name
+
+
+def test_a_value_masked_for_the_coordinator_is_neither_corrected_nor_compared(closed_case, users):
+    # Attack: bjorn (no consent for health or justice) guessed the masked value; "the same
+    # as the old one" confirmed the guess, and another guess overwrote it unseen.
+    name = _masked_for(users["bjorn"], closed_case)
+    answers = [correct(users["bjorn"], closed_case, name, guess) for guess in ("Hemmelig diagnose", "Noe annet", 3)]
+    answers.append(correct(users["bjorn"], closed_case, "no_such_field", "Hemmelig diagnose"))
+    for answer in answers:  # one answer, as for a field the case does not have
+        assert answer.status_code == 400
+        assert [(e["field"], e["code"]) for e in answer.json()["errors"]] == [("field", "retention.unknown_field")]
+    assert Case.objects.get(pk=closed_case.pk).data[name] == "Hemmelig diagnose"
+    assert not Correction.objects.exists()
+
+
+def test_the_national_id_is_not_confirmed_by_a_correction(closed_case, users):
+    # The coordinator sees the national id masked: the same number is no "same value" oracle.
+    answer = correct(users["bjorn"], closed_case, "person.national_id", NATIONAL_ID)
+    other = correct(users["bjorn"], closed_case, "person.national_id", "29822099635")
+    assert (answer.status_code, other.status_code) == (201, 201)
+    assert "retention.same_value" not in json.dumps(answer.json())
+
+
+def test_the_retention_page_offers_only_the_values_the_coordinator_sees(closed_case, users, client):
+    name = _masked_for(users["bjorn"], closed_case)
+    client.force_login(users["bjorn"])
+    page = client.get(f"/cases/{closed_case.pk}/retention/")
+    assert page.status_code == 200
+    assert "has_home" in page.content.decode() or "housing_situation" in page.content.decode()
+    assert name not in page.content.decode()
+    chosen = client.get(f"/cases/{closed_case.pk}/retention/", {"field": name})
+    assert 'name="value"' not in chosen.content.decode()  # no form for it (the URL names it, nothing else)

@@ -53,6 +53,8 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
         )
         fetched = []
         for job in jobs:
+            if not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
+                continue  # the agency's access to the case was withdrawn: nothing leaves for it
             try:
                 variables = service.service_inputs(job)
             except EngineError as exc:  # the task no longer waits, or a field cannot be computed
@@ -109,8 +111,8 @@ def _locked_job(actor, job_id, worker_id: str) -> Job:
         .filter(pk=pk or 0, kind=JobKind.EXTERNAL_TASK, payload__agency_id__in=agencies or [0])
         .first()
     )
-    if job is None:
-        raise NotFound("external_task.not_found")
+    if job is None or not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
+        raise NotFound("external_task.not_found")  # also once the agency's access was withdrawn
     holds = (
         job.status == JobStatus.RUNNING
         and job.locked_by == _worker_key(actor, worker_id)
