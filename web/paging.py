@@ -14,6 +14,9 @@ from django.utils.functional import cached_property
 
 PAGE_SIZE = 50
 LOOK_AHEAD = 10  # pages counted past the one shown
+# A page asked for past this counts as this one (the last page is shown either way): the
+# count's LIMIT must stay within PostgreSQL's bigint (?page=99999999999999999999 was a 500).
+MAX_PAGE_ASKED = 10**9
 
 
 class CappedPaginator(Paginator):
@@ -21,7 +24,7 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page, **kwargs)
         self.queryset = object_list
         try:
-            asked = max(1, int(page_asked))
+            asked = min(max(1, int(page_asked)), MAX_PAGE_ASKED)
         except (TypeError, ValueError):
             asked = 1
         self.cap = (asked + LOOK_AHEAD) * per_page

@@ -75,3 +75,12 @@ def test_the_pager_says_more_than_when_it_did_not_count_to_the_end(web, many_cas
     monkeypatch.setattr(paging, "LOOK_AHEAD", 0)
     page = web("kari").get("/cases/?status=open").content.decode()
     assert "Side 1 av over 2" in page and 'rel="next"' in page
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["/cases/", "/tasks/"])
+def test_a_page_number_past_any_count_shows_the_last_page_not_a_500(web, prison_case, path):
+    # Attack: ?page=99999999999999999999 made the capped count a LIMIT past bigint (500).
+    answer = web("kari").get(path, {"page": "99999999999999999999"})
+    assert answer.status_code == 200
+    assert f"/cases/{prison_case.pk}/" in answer.content.decode()
