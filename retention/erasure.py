@@ -16,6 +16,7 @@ from datetime import datetime
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -93,8 +94,11 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
                 actor, case, category="identity", action=AccessAction.WRITE, basis="erasure-request", item="erasure"
             )
         removed = _scrub_case(case)
+        key = person_key(Person.objects.get(pk=case.person_id).national_id)
         removed.update(_tombstone_person(case))
         return ErasureRecord.objects.create(
+            person_key=key,
+            person_erased=bool(removed.get("persons")),
             case=case,
             trigger=trigger,
             erased_at=moment,
@@ -114,24 +118,55 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
 
 def delete_access_log(case_id: int, *, job=None) -> int | None:
     """Delete the access log of erased case ``case_id`` once its own period has ended
-    (``ErasureRecord.access_log_until``); None when there was nothing to do (not erased,
-    not due yet, or done already). Holds the erasure record for the transaction: of two
-    workers, the second waits, then finds it done and deletes nothing."""
+    (``ErasureRecord.access_log_until``), and, once the periods of all the erased cases
+    of its person are over and the person is gone, the person's access-log rows without a
+    case (``_delete_person_access_log``). Returns how many rows went; None when there was
+    nothing to do (not erased, not due yet, or done already).
+
+    Holds the erasure records of the person (in id order, so that two workers on two
+    cases of one person never wait for each other in a circle): of two workers, the
+    second waits, then finds it done and deletes nothing."""
     with transaction.atomic():
+        key = ErasureRecord.objects.filter(case_id=case_id).values_list("person_key", flat=True).first()
+        if key is None:
+            return None
+        held = Q(case_id=case_id) | Q(person_key=key) if key else Q(case_id=case_id)
+        list(ErasureRecord.objects.select_for_update().filter(held).order_by("pk").values_list("pk", flat=True))
         # Due by the database's clock (the transaction's start), which the trigger asks too.
         record = (
-            ErasureRecord.objects.select_for_update()
-            .filter(case_id=case_id, access_log_until__lte=Now(), access_log_deleted_at__isnull=True)
-            .first()
+            ErasureRecord.objects.filter(case_id=case_id)
+            .annotate(due=ExpressionWrapper(Q(access_log_until__lte=Now()), output_field=BooleanField()))
+            .get()
         )
-        if record is None:
-            return None
-        moment = timezone.now()
-        deleted = AccessLog.objects.filter(case_id=case_id).delete_past_retention()
-        record.access_log_deleted_at = moment
-        record.removed = {**record.removed, "access_log_rows_deleted": deleted}
-        record.save(update_fields=["access_log_deleted_at", "removed"])
+        deleted = None
+        if record.due and record.access_log_deleted_at is None:
+            deleted = AccessLog.objects.filter(case_id=case_id).delete_past_retention()
+            record.access_log_deleted_at = timezone.now()
+            record.removed = {**record.removed, "access_log_rows_deleted": deleted}
+            record.save(update_fields=["access_log_deleted_at", "removed"])
+        if record.due and record.person_key:
+            person_rows = _delete_person_access_log(record)
+            if person_rows is not None:
+                deleted = (deleted or 0) + person_rows
         return deleted
+
+
+def _delete_person_access_log(record: ErasureRecord) -> int | None:
+    """The access-log rows about the person without a case (their access report or person
+    page read): deleted once the person is gone (an erasure removed their last case) and
+    the periods of all their erased cases are over, the latest counting. The records then
+    forget the key, which nothing needs any more. None while not due (the records are held
+    by the caller)."""
+    key = record.person_key
+    records = ErasureRecord.objects.filter(person_key=key)
+    if not records.filter(person_erased=True).exists() or records.filter(access_log_until__gt=Now()).exists():
+        return None
+    deleted = AccessLog.objects.filter(case__isnull=True, person__isnull=True, person_key=key).delete_past_retention()
+    record.refresh_from_db(fields=["removed"])
+    record.removed = {**record.removed, "person_access_log_rows_deleted": deleted}
+    record.save(update_fields=["removed"])
+    records.update(person_key="")
+    return deleted
 
 
 def _scrub_case(case: Case) -> dict[str, int]:

@@ -9,10 +9,13 @@ erasure runs in its transaction, holding the case row. The same sweep queues, fo
 erased case whose access-log period has ended, an ``erasure`` job of the stage
 ``access_log`` (``ACCESS_LOG_STAGE``): it deletes the case's access-log rows in its
 transaction, holding the erasure record (the one pending job per case covers both stages).
+Once the person is gone and the periods of all their erased cases are over, the job of the
+case with the latest period also deletes the person's access-log rows without a case.
 """
 
 from __future__ import annotations
 
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from retention.archive import write_package
@@ -54,12 +57,32 @@ def due_cases(moment=None):
             yield case
 
 
-def due_access_logs(moment=None):
-    """Ids of erased cases whose access log's own period has ended and is not yet deleted."""
+def due_access_logs(moment=None) -> list[int]:
+    """Ids of erased cases whose access log's own period has ended and is not yet deleted,
+    and, for each person gone whose erased cases' access-log periods are all over (whose
+    key the records still hold), the case with the latest period: its job deletes the
+    person's access-log rows without a case."""
     moment = moment or timezone.now()
-    return ErasureRecord.objects.filter(access_log_until__lte=moment, access_log_deleted_at__isnull=True).values_list(
-        "case_id", flat=True
+    cases = list(
+        ErasureRecord.objects.filter(access_log_until__lte=moment, access_log_deleted_at__isnull=True).values_list(
+            "case_id", flat=True
+        )
     )
+    keys = (
+        ErasureRecord.objects.exclude(person_key="")
+        .values("person_key")
+        .annotate(until=Max("access_log_until"), gone=Count("pk", filter=Q(person_erased=True)))
+        .filter(until__lte=moment, gone__gt=0)
+        .values_list("person_key", flat=True)
+    )
+    latest: dict[str, int] = {}
+    for key, case_id in (
+        ErasureRecord.objects.filter(person_key__in=list(keys))
+        .order_by("-access_log_until", "-pk")
+        .values_list("person_key", "case_id")
+    ):
+        latest.setdefault(key, case_id)
+    return cases + [case_id for case_id in latest.values() if case_id not in cases]
 
 
 def enqueue_due_erasures(moment=None) -> int:

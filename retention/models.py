@@ -82,8 +82,9 @@ class ErasureTrigger(models.TextChoices):
 class ErasureRecord(models.Model):
     """That a case's personal data was erased: when, why, by which rule, and how much.
 
-    Holds no personal data (the case is a tombstone by then): the auditor's record, kept
-    as long as the access log of the case (``access_log_until``).
+    Holds no personal data (the case is a tombstone by then) beyond the person's
+    pseudonymous key, which it holds only until the person's access log without a case is
+    deleted: the auditor's record, kept as long as the case row.
     """
 
     case = models.OneToOneField("workflows.Case", on_delete=models.PROTECT, related_name="erasure")
@@ -98,6 +99,16 @@ class ErasureRecord(models.Model):
     access_log_until = models.DateTimeField(help_text="The access log of the case is kept until then, pseudonymised")
     access_log_deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the retention job deleted the access log of the case (its period over)"
+    )
+    # The person's pseudonymous key (as in the access log) while access-log rows about the
+    # person without a case may still need this record's period: those rows are deleted
+    # when the periods of all the person's erased cases are over, and the key is emptied
+    # then (``retention.erasure.delete_access_log``).
+    person_key = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="The person's pseudonymous key, until their log is gone"
+    )
+    person_erased = models.BooleanField(
+        default=False, help_text="This erasure removed the person's last case (the person row was deleted)"
     )
     removed = models.JSONField(default=dict, help_text="What was removed or emptied, counted per kind")
     job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
