@@ -94,13 +94,23 @@ class Prepared:
         queryset = self._build(*standins)
         compiler = queryset.query.get_compiler(using=db.alias)
         sql, params = compiler.as_sql()
+        # A backend may adapt a value before it becomes a parameter (SQLite sends a moment
+        # as text): the stand-ins are looked for, and the values later sent, adapted alike.
+        adapted = [_adapt(db, standin) for standin in standins]
         slots = []
         for position, param in enumerate(params):
-            if type(param) in _KINDS and param in standins:
-                slots.append((position, standins.index(param)))
+            if param in adapted and type(param) is type(adapted[adapted.index(param)]):
+                slots.append((position, adapted.index(param)))
         if {index for _position, index in slots} != set(range(len(standins))):
             raise ValueError("every stand-in must reach the statement as a parameter of its own")
         return _Compiled(sql, tuple(params), tuple(slots), compiler)
+
+
+def _adapt(db, value):
+    """``value`` as the backend's lookups put it among a statement's parameters."""
+    if isinstance(value, datetime.datetime):
+        return db.ops.adapt_datetimefield_value(value)
+    return value
 
 
 class _Compiled:
@@ -110,7 +120,7 @@ class _Compiled:
     def fetch(self, db, values) -> list:
         params = list(self.params)
         for position, index in self.slots:
-            params[position] = values[index]
+            params[position] = _adapt(db, values[index])
         with db.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()

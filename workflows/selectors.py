@@ -204,8 +204,14 @@ def case_tasks_for(user, case) -> list[Task]:
     """The case's open tasks as a short answer to ``user`` shows them (after starting a case
     or completing a task): by the rule of the lists across cases (``rules.task_listed``, the
     same as ``rules.listed_task_rows``), which reads no case data, so the hot path stays as
-    it is. The case's own page and answer use the reader's exact ``PathView``."""
-    return [task for task in open_case_tasks(case) if rules.task_listed(user, task, case.coordinator_agency_id)]
+    it is. Where that rule holds a task back, the reader's exact ``PathView`` decides, as on
+    the case's own page: a path the reader may follow (by consent, or by data they see) still
+    tells them who holds the ball next."""
+    tasks = open_case_tasks(case)
+    listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
+    if len(listed) == len(tasks):
+        return listed
+    return path_view_for(user, case).tasks(tasks)
 
 
 def case_participants(case):

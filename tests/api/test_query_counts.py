@@ -133,7 +133,10 @@ def test_completing_a_task_reads_no_field_again(users, agencies, shipped, consen
     statements = [query["sql"] for query in context.captured_queries]
     one_field = re.compile(r'^SELECT "workflows_(task|case)"\."id", "workflows_\1"\."\w+" FROM')
     single_field_reads = [sql for sql in statements if one_field.match(sql)]
-    assert len(statements) <= 10 and not single_field_reads, statements
+    # 10, and 3 more when another agency's open task is on a path the rule of the lists
+    # across cases holds back: the reader's exact path view (consents, the case's data)
+    # then decides whether the answer names it (selectors.case_tasks_for).
+    assert len(statements) <= 13 and not single_field_reads, statements
     assert response.json()["task"]["lane"] and response.json()["case"]["reference"] == growth.subject.reference
 
 
