@@ -41,6 +41,19 @@ def _clean(error: dict) -> dict:
     }
 
 
+# DRF's texts for these codes repeat the value sent ('"x" is not a valid choice.',
+# 'Invalid pk "x" - object does not exist.'): values never travel in error texts, not even
+# the sender's own, so that no answer can carry a value (one pasted from somewhere else, say).
+_ECHOING_CODES = {
+    "invalid_choice": "not one of the allowed choices",
+    "does_not_exist": "no such object",
+}
+
+
+def _message(item) -> str:
+    return _ECHOING_CODES.get(getattr(item, "code", None), str(item))
+
+
 def flatten(detail, prefix: str = "") -> list[dict]:
     """DRF's nested ``ValidationError.detail`` as ``[{"field": "a.b", "message": ...}]``."""
     if isinstance(detail, dict):
@@ -51,12 +64,12 @@ def flatten(detail, prefix: str = "") -> list[dict]:
         return errors
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            return [{"field": prefix or BODY, "message": str(item)} for item in detail]
+            return [{"field": prefix or BODY, "message": _message(item)} for item in detail]
         errors = []
         for index, item in enumerate(detail):
             errors += flatten(item, f"{prefix}.{index}" if prefix else str(index))
         return errors
-    return [{"field": prefix or BODY, "message": str(detail)}]
+    return [{"field": prefix or BODY, "message": _message(detail)}]
 
 
 def _summary(errors: list[dict]) -> str:

@@ -104,6 +104,14 @@ def test_bad_note_input_is_400_naming_the_field(client_for, prison_case):
     assert not Note.objects.exists()
 
 
+def test_a_refused_choice_is_not_repeated_in_the_answer(client_for, prison_case):
+    """DRF's own text repeats the value ('"x" is not a valid choice.'): values never travel
+    in error texts, the sender's own included."""
+    response = post_note(client_for("nils"), prison_case, category="Paranoid schizofreni")
+    assert response.status_code == 400 and fields_of(response) >= {"category"}
+    assert "schizofreni" not in response.content.decode()
+
+
 def test_corrections_and_withdrawals_are_the_authors_and_answer_409_when_stale(client_for, prison_case):
     note = post_note(client_for("nils"), prison_case).json()
     base = f"{notes_url(prison_case)}{note['id']}/"
