@@ -51,7 +51,8 @@ _ECHOING_CODES = {
 
 
 def _message(item) -> str:
-    return _ECHOING_CODES.get(getattr(item, "code", None), str(item))
+    code = getattr(item, "code", None)
+    return _ECHOING_CODES.get(code, str(item)) if isinstance(code, str) else str(item)
 
 
 def flatten(detail, prefix: str = "") -> list[dict]:
