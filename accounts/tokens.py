@@ -13,11 +13,8 @@ is presented, and the user's other expired tokens are deleted when the user sign
 from __future__ import annotations
 
 import binascii
-from functools import cache
 from hmac import compare_digest
 
-from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox import auth as knox_auth
@@ -26,6 +23,8 @@ from knox.models import AuthToken
 from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
+
+from permissions.prepared import Prepared
 
 
 def issue(user) -> tuple[str, object]:
@@ -74,50 +73,13 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         return False
 
 
+# One statement, compiled once per process (``permissions.prepared``): knox's own lookup
+# reads all the user's tokens and then the user, on every request.
+_TOKENS_WITH_KEY = Prepared(
+    lambda token_key: AuthToken.objects.select_related("user").filter(token_key=token_key), kinds=(str,)
+)
+
+
 def tokens_with_key(token_key: str) -> list[AuthToken]:
     """The tokens whose lookup prefix is ``token_key``, each with its ``user``: one statement."""
-    db = connections[DEFAULT_DB_ALIAS]
-    sql, parts = _token_select(db.vendor)
-    with db.cursor() as cursor:
-        cursor.execute(sql, [token_key])
-        rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        index, objs = 0, []
-        for model, attnames, columns in parts:
-            values = []
-            for column, converters in columns:
-                value = row[index]
-                index += 1
-                for converter in converters:
-                    value = converter(value, column, db)
-                values.append(value)
-            objs.append(model.from_db(db.alias, attnames, values))
-        auth_token, user = objs
-        auth_token.user = user
-        found.append(auth_token)
-    return found
-
-
-@cache
-def _token_select(vendor: str) -> tuple[str, tuple]:
-    """The statement (quoted names from the models' metadata; the key is a parameter) and,
-    per model, its field names and the converters the ORM would apply to each column."""
-    db = connections[DEFAULT_DB_ALIAS]
-    quote = db.ops.quote_name
-    columns, parts = [], []
-    for alias, model in (("t", AuthToken), ("u", get_user_model())):
-        fields = list(model._meta.concrete_fields)
-        part = []
-        for field in fields:
-            column = field.get_col(alias)
-            part.append((column, db.ops.get_db_converters(column) + column.get_db_converters(db)))
-            columns.append(f"{quote(alias)}.{quote(field.column)}")
-        parts.append((model, [field.attname for field in fields], part))
-    token, user = AuthToken._meta, get_user_model()._meta
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(token.db_table)} t "
-        f"JOIN {quote(user.db_table)} u ON u.{quote(user.pk.column)} = t.{quote(token.get_field('user').column)} "
-        f"WHERE t.{quote(token.get_field('token_key').column)} = %s"
-    )
-    return sql, tuple(parts)
+    return _TOKENS_WITH_KEY.objects(token_key)
