@@ -157,7 +157,8 @@ def test_the_pages_let_no_agency_write_another_agencys_fields(parallel_case, use
     health = Task.objects.get(case=parallel_case, element_id="Task_health_follow_up_plan")
     before = snapshot(parallel_case)
     post = {"treatment_plan": "NAV's plan", "substance_use_follow_up": "true", "gp_assigned": "false"}
-    assert web(users["nils"]).post(f"/tasks/{health.pk}/", post).status_code == 403
+    # Refused: 404 where the task lies on a branch NAV may not learn of, else 403.
+    assert web(users["nils"]).post(f"/tasks/{health.pk}/", post).status_code in (403, 404)
     assert snapshot(parallel_case) == before
     # NAV's own form, with a health field smuggled into the post: only NAV's fields are written.
     own = {"benefits_applied": "true", "social_assistance_applied": "false", "deposit_guarantee_granted": "false"}
