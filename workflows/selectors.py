@@ -340,9 +340,11 @@ def case_diagram_for(case, user) -> Diagram:
 
 def task_inbox_for(user):
     """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
-    ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case)."""
+    ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case).
+    Tasks without a deadline come last on every database (PostgreSQL's own place for NULLs
+    in an ascending index, so its plans are unchanged; SQLite would put them first)."""
     queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
-    return rules.listed_task_rows(user, queryset).order_by("due_at", "id")
+    return rules.listed_task_rows(user, queryset).order_by(F("due_at").asc(nulls_last=True), "id")
 
 
 # Read on every request that opens or works a task: compiled once (``permissions.prepared``).
