@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from bpmn.engine import service_tasks as engine_services
@@ -211,6 +212,20 @@ def claim_external(worker: str, *, limit: int = 10, job_id=None) -> list[Job]:
             job.lease_until = moment + timedelta(seconds=conf("JOB_LEASE_SECONDS"))
         Job.objects.bulk_update(jobs, ["status", "locked_by", "attempts", "max_attempts", "lease_until"])
     return jobs
+
+
+def release_leases(worker: str) -> int:
+    """Give back the jobs ``worker`` holds: it lost its connection while it held them, so
+    it cannot record their outcome. Without this they would wait out their lease
+    (``JOB_LEASE_SECONDS``). The attempt is not counted: the database failed, not the job.
+    A job performed before the connection went is performed again (at least once)."""
+    return Job.objects.filter(status=JobStatus.RUNNING, locked_by=worker).update(
+        status=JobStatus.PENDING,
+        locked_by="",
+        lease_until=None,
+        due_at=now(),
+        attempts=Greatest(F("attempts") - 1, 0),
+    )
 
 
 def finish_external(job: Job, worker: str, error: str | None) -> Job | None:

@@ -4,7 +4,9 @@ A worker must never exit because PostgreSQL went away for a while: it drops the 
 connection, waits with exponential backoff (with jitter, so a fleet of workers does not
 reconnect in lockstep) and carries on. Whatever it was doing rolled back with the
 connection, so no job stays half-done: timers fire in the transaction that marks their
-job done, and leased e-mail/webhook jobs come back when their lease ends.
+job done, and the e-mail/webhook jobs it had leased it gives back once it is connected
+again (``queue.release_leases``); those of a worker that died come back when their lease
+ends.
 """
 
 from __future__ import annotations

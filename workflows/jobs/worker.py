@@ -99,6 +99,7 @@ class Worker:
         it, backs off and carries on, so a PostgreSQL restart or failover only pauses it.
         """
         listener, backoff = None, reconnect.Backoff()
+        holds_lost_leases = False
         try:
             while not self.stopping:
                 try:
@@ -106,6 +107,9 @@ class Worker:
                         listener = Listener()
                     if not connection.in_atomic_block:  # (tests run the worker inside one)
                         close_old_connections()
+                    if holds_lost_leases:
+                        queue.release_leases(self.name)
+                        holds_lost_leases = False
                     self.heartbeat(force=self._last_beat == 0.0)
                     done = self.run_due()
                     self.heartbeat()
@@ -121,6 +125,7 @@ class Worker:
                     if once or connection.in_atomic_block:
                         raise
                     listener = self._close(listener)
+                    holds_lost_leases = True  # a job it leased may be stuck as running
                     reconnect.wait_after(exc, backoff, sleep=self.sleep)
         finally:
             self._close(listener)
