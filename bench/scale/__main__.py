@@ -118,7 +118,9 @@ def _database(url: str, keep: bool, reuse: str | None):
             yield database_url
 
 
-def measure_size(url: str, cases: int, tasks: int, requests: int, keep: bool, reuse: str | None = None) -> dict:
+def measure_size(
+    url: str, cases: int, tasks: int, requests: int, keep: bool, reuse: str | None = None, only: str = ""
+) -> dict:
     with _database(url, keep, reuse) as database_url, tempfile.TemporaryDirectory() as static_root:
         env = server.server_env(database_url, static_root)
         if reuse:  # migrated, deployed and loaded by the run that kept it; new migrations applied
@@ -153,6 +155,8 @@ def measure_size(url: str, cases: int, tasks: int, requests: int, keep: bool, re
             figures: dict[str, dict] = {}
             load_before = os.getloadavg()
             for name, kind, path in LISTS:
+                if only not in name:
+                    continue
                 if kind == "process admin":
                     who = ["process admin"]
                 elif kind == "leader":
@@ -192,12 +196,13 @@ def main(argv=None) -> int:
         help="time the lists on a database a run with --keep-database left (its name is printed), "
         "without loading again (one size: the one it holds)",
     )
+    parser.add_argument("--only", default="", metavar="TEXT", help="time only the lists whose name contains TEXT")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
     sizes = []
     for tasks in [0] if args.reuse_database else args.tasks:
         cases = max(100, round(tasks * 0.3))  # 300,000 cases for a million tasks
-        sizes.append(measure_size(url, cases, tasks, args.requests, args.keep_database, args.reuse_database))
+        sizes.append(measure_size(url, cases, tasks, args.requests, args.keep_database, args.reuse_database, args.only))
     text = json.dumps({"sizes": sizes}, indent=2)
     print(text)
     if args.out:
