@@ -102,6 +102,9 @@ MESSAGES: dict[str, str] = {
     "process.called_invalid": gettext_noop("the called files cannot be read"),
     "process.called_entry": gettext_noop("each called file needs a filename and its BPMN text"),
     "break_glass.already_reviewed": gettext_noop("this emergency access is already reviewed"),
+    "break_glass.case_closed": gettext_noop(
+        "the case is closed: emergency access can only be opened while a case is open and being worked"
+    ),
     "legal_basis.already_retired": gettext_noop("this legal basis is already retired"),
     "legal_basis.in_use": gettext_noop("consents rest on this legal basis, so it cannot be deleted: retire it instead"),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),

@@ -14,6 +14,7 @@ from core.errors import Conflict, InvalidInput
 from permissions import rules
 from web.pages import error_text, field_errors, ui_view
 from workflows import selectors, services
+from workflows.services.break_glass import break_glass_possible
 
 
 def break_glass_section(user, case, *, values=None, errors=None) -> dict:
@@ -27,8 +28,10 @@ def break_glass_section(user, case, *, values=None, errors=None) -> dict:
     by_field: dict[str, list[str]] = {}
     for error in field_errors(errors):
         by_field.setdefault(str(error.get("field", "")), []).append(str(error.get("message", "")))
+    works_case = rules.can_break_glass(user, case)
     return {
-        "can_open": rules.can_break_glass(user, case) and bool(categories),
+        "can_open": works_case and break_glass_possible(case) and bool(categories),
+        "closed": works_case and not break_glass_possible(case),
         "categories": [(c, rules.CATEGORY_LABELS[c]) for c in categories],
         "mine": [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in mine],
         "hours": settings.BREAK_GLASS_HOURS,

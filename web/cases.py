@@ -550,6 +550,9 @@ def break_glass_open(request, pk):
         services.open_break_glass(actor=request.user, case=pk, category=values["category"], reason=values["reason"])
     except InvalidInput as exc:
         return _case_page(request, pk, break_glass_values=values, break_glass_errors=exc.errors, status=400)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+        return redirect("case", pk=pk)
     messages.warning(
         request,
         _("Emergency access is open for %(hours)s hours. It is logged with your reason and reviewed by an auditor.")

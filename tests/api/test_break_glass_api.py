@@ -2,8 +2,10 @@
 themselves; only the coordinator and the auditor read the openings; only the auditor reviews."""
 
 import pytest
+from django.utils import timezone
 
 from permissions.models import AccessLog, BreakGlass
+from workflows.models import Case, CaseStatus
 
 REASON = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg nå"
 SECRET = "LAR, oppfølging hver uke"
@@ -76,3 +78,15 @@ def test_who_reads_the_openings_and_who_reviews_them(case_id, client_for):
 
     log = client_for("bjorn").get(f"/api/v1/cases/{case_id}/access-log/").json()["results"]
     assert any(row["break_glass_reason"] == REASON and row["action"] == "break_glass" for row in log)
+
+
+def test_a_closed_case_is_not_opened_in_an_emergency(case_id, client_for):
+    Case.objects.filter(pk=case_id).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    answer = client_for("nils").post(
+        f"/api/v1/cases/{case_id}/break-glass/", {"category": "health", "reason": REASON}, format="json"
+    )
+    assert answer.status_code == 409
+    assert answer.json()["detail"].startswith("the case is closed")
+    assert not BreakGlass.objects.exists()
+    assert not AccessLog.objects.filter(case_id=case_id, action="break_glass").exists()
+    assert _health(client_for("nils"), case_id)["visible"] is False

@@ -108,3 +108,19 @@ def test_the_opening_shows_health_notes_and_attachments_on_the_page_until_it_exp
     later = grant.expires_at + datetime.timedelta(seconds=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     assert shown("nils") == (False, False, 403)
+
+
+def test_a_closed_case_offers_no_emergency_access_and_refuses_a_post(web, case_with_health):
+    from django.utils import timezone
+
+    from workflows.models import Case, CaseStatus
+
+    case, nils = case_with_health, web("nils")
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    page = nils.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="break-glass-category"' not in page and 'id="open-break-glass"' not in page
+    assert "Saken er avsluttet, så nødtilgang kan ikke åpnes." in page
+
+    answer = nils.post(f"/cases/{case.pk}/break-glass/", {"category": "health", "reason": REASON}, follow=True)
+    assert "nødtilgang kan bare åpnes mens en sak er åpen" in answer.content.decode()
+    assert not BreakGlass.objects.exists() and SECRET not in answer.content.decode()

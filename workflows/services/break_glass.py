@@ -21,6 +21,7 @@ from core.ids import lookup_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Role
 from workflows import selectors
+from workflows.models import Case, CaseStatus
 
 MIN_REASON = 20  # a sentence that says what danger is averted, not "akutt"
 MAX_REASON = 4000
@@ -37,6 +38,13 @@ def _valid_reason(reason, errors) -> str:
     elif len(reason) > MAX_REASON:
         errors.append(field_error("reason", "field.too_long", limit=MAX_REASON))
     return reason
+
+
+def break_glass_possible(case: Case) -> bool:
+    """Emergency access opens only on an open case: once it is closed nobody works it, so no
+    danger to life or health is averted through it, and its data waits only for the archive
+    and erasure (the page hides the form; the service refuses)."""
+    return case.status == CaseStatus.OPEN
 
 
 def _log(grant: BreakGlass, *, user, agency_id, role, action, at) -> None:
@@ -62,6 +70,8 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
     case = selectors.case_for(actor, case)
     if not rules.can_break_glass(actor, case):
         raise Forbidden("break_glass.forbidden")
+    if not break_glass_possible(case):
+        raise Conflict("break_glass.case_closed")
     access = rules.case_access(actor, case)
     errors: list[dict] = []
     reason = _valid_reason(reason, errors)
