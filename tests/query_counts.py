@@ -93,6 +93,9 @@ class Growth:
                 value=f"Person 0 ({len(self.cases)}-{number})",
                 reason="Stavefeil",
             )
+            retention_services.correct_value(  # shown by the field's title in its form
+                actor=users["bjorn"], case_id=subject.pk, field="has_home", value=number % 2 == 0, reason="Feil"
+            )
             ArchiveExport.objects.create(case=subject, requested_by=users["bjorn"], requested_at=opened)
             instance = ProcessInstance.objects.filter(case=subject).first()
             Incident.objects.create(instance=instance, case=subject, kind="test", element_id="Task_x", error="boom")

@@ -227,14 +227,33 @@ def audit(request):
     """The auditor's trail: what was erased, requested, exported and corrected, and the
     erasures on request that wait for review."""
     trail = selectors.audit_trail(request.user)
+    titles = _correction_titles(trail)
     return render(
         request,
         "retention/audit.html",
         {
             "waiting": selectors.unreviewed_erasures(request.user),
-            "trail": [(entry, KIND_LABELS[entry.kind], _rule_text(entry), _detail_text(entry)) for entry in trail],
+            "trail": [
+                (entry, KIND_LABELS[entry.kind], _rule_text(entry), _detail_text(entry, titles)) for entry in trail
+            ],
         },
     )
+
+
+def _correction_titles(trail: list[selectors.TrailEntry]) -> dict[int, dict[str, str]]:
+    """Case id -> the titles of its forms' fields, for the corrections in ``trail``: one
+    query for the cases' process versions, the titles read once per version."""
+    cases = [entry.case for entry in trail if entry.kind == "correction"]
+    case_selectors.remember_runtimes(cases)
+    by_version: dict[int | None, dict[str, str]] = {}
+    titles: dict[int, dict[str, str]] = {}
+    for case in cases:
+        runtime = case_selectors.case_runtime(case)
+        version = runtime.definition_id if runtime else None
+        if version not in by_version:
+            by_version[version] = schema_forms.field_titles(runtime.forms if runtime else {})
+        titles[case.pk] = by_version[version]
+    return titles
 
 
 def _rule_text(entry: selectors.TrailEntry) -> str:
@@ -244,11 +263,13 @@ def _rule_text(entry: selectors.TrailEntry) -> str:
     return _("%(rule)s (the period of %(category)s data)") % {"rule": entry.rule, "category": category}
 
 
-def _detail_text(entry: selectors.TrailEntry) -> str:
+def _detail_text(entry: selectors.TrailEntry, titles: dict[int, dict[str, str]]) -> str:
     if entry.kind == "export":
         return str(ArchiveStatus(entry.detail).label)
     if entry.kind == "correction":
-        return str(PERSON_FIELDS[entry.detail][1]) if entry.detail in PERSON_FIELDS else entry.detail
+        if entry.detail in PERSON_FIELDS:
+            return str(PERSON_FIELDS[entry.detail][1])
+        return titles.get(entry.case.pk, {}).get(entry.detail, entry.detail)
     return ""
 
 

@@ -171,6 +171,17 @@ def test_the_auditor_sees_the_trail_and_reviews_an_erasure_on_request(web, close
     assert "allerede" in again
 
 
+def test_the_auditor_s_trail_names_a_corrected_field_by_its_title_in_the_form(web, closed_case):
+    bjorn = web("bjorn")
+    bjorn.post(url(closed_case, "correction/"), {"field": "has_home", "value": "true", "reason": "Feil registrert"})
+    bjorn.post(
+        url(closed_case, "correction/"), {"field": "person.name", "value": "Ola Nordmann", "reason": "Stavefeil"}
+    )
+    page = web("aud").get("/retention/").content.decode()
+    assert "Opplysning rettet: Har personen en bolig å beholde under soningen?" in page and "has_home" not in page
+    assert "Opplysning rettet: Personens navn" in page
+
+
 # --- everyone else ------------------------------------------------------------------------
 
 # Members of the case's other agencies (and the coordinator's colleagues who are no
