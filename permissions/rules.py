@@ -318,21 +318,39 @@ def _takes_part_widely(user, agency_ids) -> bool:
 
 def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     """For a list's rows: one of ``agency_ids`` participates in the row's case (``case_id``,
-    by default the row itself) and one of their groups holds ``view_case`` on it, two
-    independent conditions as before the grants had a foreign key. Each is an index lookup
-    on integer keys per row (the case's participations; its grants), so a list read in the
-    order of an index stops after a page (``_Found``, for agencies in many cases; ``EXISTS``
-    for the others, whose few participations PostgreSQL reads first)."""
+    by default the row itself) *and its own group* holds ``view_case`` on it, as the case
+    page decides (``_participating_memberships``): a user in one agency that takes part
+    without the grant and another that holds a grant without taking part sees the case
+    nowhere. Each check is an index lookup on integer keys per row (the case's
+    participations; its grants), so a list read in the order of an index stops after a page
+    (``_Found``, for agencies in many cases; ``EXISTS`` for the others, whose few
+    participations PostgreSQL reads first)."""
     case_id = OuterRef("pk") if case_id is None else case_id
-    groups = [group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids]
+    group_of = {agency_id: group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids}
+    if not group_of:
+        return Q(pk__in=[])
     view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
-    participates = CaseParticipant.objects.filter(case_id=case_id, agency_id__in=agency_ids)
-    granted = CaseGroupObjectPermission.objects.filter(
-        content_object_id=case_id, group_id__in=groups, permission_id=Subquery(view_case[:1])
-    )
-    if _takes_part_widely(user, agency_ids):
-        return Q(_Found(Subquery(participates.values("pk")[:1]))) & Q(_Found(Subquery(granted.values("pk")[:1])))
-    return Q(Exists(participates), Exists(granted))
+    widely = _takes_part_widely(user, agency_ids)
+
+    def participates_and_granted(agencies, groups) -> Q:
+        participates = CaseParticipant.objects.filter(case_id=case_id, agency_id__in=agencies)
+        granted = CaseGroupObjectPermission.objects.filter(
+            content_object_id=case_id, group_id__in=groups, permission_id=Subquery(view_case[:1])
+        )
+        if widely:
+            return Q(_Found(Subquery(participates.values("pk")[:1]))) & Q(_Found(Subquery(granted.values("pk")[:1])))
+        return Q(Exists(participates), Exists(granted))
+
+    # Each agency with its own group; with one agency this is the whole condition.
+    pairs = sorted(group_of.items())
+    one_agency_each = Q()
+    for agency_id, group_id in pairs:
+        one_agency_each |= participates_and_granted([agency_id], [group_id])
+    if widely or len(pairs) == 1:
+        return one_agency_each
+    # Several agencies, few cases: the conditions over them all as well, which PostgreSQL
+    # joins (it reads their few participations first); the pairs then filter those rows.
+    return participates_and_granted([a for a, _g in pairs], [g for _a, g in pairs]) & one_agency_each
 
 
 def case_access(user, case) -> CaseAccess:
