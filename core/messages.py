@@ -33,6 +33,9 @@ MESSAGES: dict[str, str] = {
     "retention.invalid": gettext_noop("the request has errors"),
     "retention.erased": gettext_noop("the case's personal data has been erased"),
     "retention.not_coordinator": gettext_noop("only the coordinator of the case may do this"),
+    "retention.recorded_by_other_agency": gettext_noop(
+        "another agency recorded this value: someone who works the case for that agency corrects it"
+    ),
     "retention.not_auditor": gettext_noop("only an auditor reads what retention did"),
     "retention.not_request": gettext_noop("only an erasure on request is reviewed"),
     "retention.reviewed": gettext_noop("this erasure has been reviewed already"),

@@ -754,8 +754,34 @@ def can_erase_on_request(user, case) -> bool:
 
 
 def can_correct_case_data(user, case) -> bool:
-    """Correcting a wrong value on the person's request (GDPR art. 16): the coordinator."""
+    """The coordinator's correction page (GDPR art. 16): the person's name and national id and
+    the values ``can_correct_value`` gives them."""
     return is_case_coordinator(user, case)
+
+
+def can_ask_correction(user, case) -> bool:
+    """Asking to correct a value of ``case`` at all: whoever works it (each may then correct
+    only what ``can_correct_value`` gives them) or its coordinator."""
+    return bool(case_access(user, case)) or is_case_coordinator(user, case)
+
+
+def can_correct_value(
+    user, case, *, category: str, recorded_by: int | None, case_open: bool, in_case_file: bool
+) -> bool:
+    """Correcting one form value of ``case`` (GDPR art. 16). Each agency answers for the
+    accuracy of what it recorded (``Case.data_sources``: the agency of the task or message
+    that wrote it), so whoever works the case for that agency corrects it, open or closed.
+    The coordinator corrects besides: identity data, values no agency recorded, and, once the
+    case is closed, the values of the case file (``in_case_file``): that is the coordinating
+    agency's own record handed to the archive (arkivlova), and nobody works the case any more
+    to correct it. Another agency's health, justice or economy record stays theirs to correct
+    (docs/data-protection.md)."""
+    access = case_access(user, case)  # remembered on the case: no query per value
+    if recorded_by is not None and recorded_by in access.agency_ids:
+        return True
+    if not any(agency.pk == case.coordinator_agency_id and role == Role.COORDINATOR for agency, role in access.acting):
+        return False
+    return category == "identity" or recorded_by is None or (not case_open and in_case_file)
 
 
 def can_review_retention(user, case) -> bool:

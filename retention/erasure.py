@@ -260,14 +260,18 @@ def _scrub_admin_log(model, pks) -> int:
     ).update(object_repr="", change_message="")
 
 
-def log_coordinator_action(actor, case, *, category: str, action: str, basis: str, item: str) -> None:
+def log_coordinator_action(
+    actor, case, *, category: str, action: str, basis: str, item: str, acting: tuple[int, str] | None = None
+) -> None:
     """An erasure, correction or archive export the case's coordinator asked for, in the
-    access log (the person's report shows it; the auditor reviews it)."""
+    access log (the person's report shows it; the auditor reviews it). ``acting``: (agency
+    id, role) of a caseworker correcting what their agency recorded, instead."""
+    agency_id, role = acting or (case.coordinator_agency_id, Role.COORDINATOR)
     AccessLog.objects.create(
         user=actor,
         username=actor.get_username(),
-        role=Role.COORDINATOR,
-        agency_id=case.coordinator_agency_id,
+        role=role,
+        agency_id=agency_id,
         case=case,
         person_id=case.person_id,
         category=category,

@@ -13,9 +13,10 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import policy, rules
-from permissions.models import RESTRICTED, AccessAction
+from permissions.models import RESTRICTED, AccessAction, Role
 from retention.erasure import erase_case, log_coordinator_action
 from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
+from retention.rules import rules_for_process
 from workflows import selectors
 from workflows.forms import schema_errors
 from workflows.input_limits import check_data, check_texts
@@ -45,14 +46,49 @@ def case_to_correct(actor, case_id) -> Case:
     return _case(actor, case_id, rules.can_correct_case_data)
 
 
-def correctable_fields(actor, case) -> list[str]:
-    """The case's values ``actor`` may correct: those they see. A value masked for them is
-    neither corrected nor compared (an answer such as "the same as the old one" would tell
-    it), and whether it is there at all is not told either: it answers as a field the case
-    does not have."""
+def visible_fields(actor, case) -> list[str]:
+    """The case's values ``actor`` sees. A value masked for them is neither corrected nor
+    compared (an answer such as "the same as the old one" would tell it), and whether it is
+    there at all is not told either: it answers as a field the case does not have."""
     fields = selectors.case_field_rules(case)
     views = policy.case_data_for(actor, case, fields, log=False)
     return [name for name in case.data or {} if policy.sees_field(views, fields, name)]
+
+
+def correctable_fields(actor, case) -> list[str]:
+    """The case's values ``actor`` may correct: those they see and answer for
+    (``rules.can_correct_value``: the agency that recorded the value; the coordinator for
+    identity and, on a closed case, the case file)."""
+    fields = selectors.case_field_rules(case)
+    retention = rules_for_process(case.process_key)
+    sources = case.data_sources or {}
+
+    def may_correct(name: str) -> bool:
+        category = fields.fields.get(name, RESTRICTED)
+        return rules.can_correct_value(
+            actor,
+            case,
+            category=category,
+            recorded_by=sources.get(name),
+            case_open=case.status == CaseStatus.OPEN,
+            in_case_file=retention.get(category, retention[RESTRICTED]).in_case_file,
+        )
+
+    return [name for name in visible_fields(actor, case) if may_correct(name)]
+
+
+def check_may_correct(actor, case, field: str) -> None:
+    """Refuse ``field`` unless ``actor`` may correct it: the person's name and national id
+    only the coordinator (403); a value they do not see answers as one the case does not
+    have (400); a value another agency answers for, 403 naming no value."""
+    if field in PERSON_FIELDS:
+        if not rules.is_case_coordinator(actor, case):
+            raise Forbidden("retention.not_coordinator")
+        return
+    if field not in visible_fields(actor, case):
+        raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
+    if field not in correctable_fields(actor, case):
+        raise Forbidden("retention.recorded_by_other_agency")
 
 
 def _reason(reason) -> str:
@@ -141,7 +177,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
     """Correct one wrong value of a case (a form field, or the person's name or national
     id): the old value is kept only in the ``Correction`` (the audit trail, erased with the
     case), replaced everywhere else, the workflow state included."""
-    case = _case(actor, case_id, rules.can_correct_case_data)
+    case = _case(actor, case_id, rules.can_ask_correction)
     reason = _reason(reason)
     if not isinstance(field, str) or not field:
         raise InvalidInput("retention.invalid", errors=[field_error("field", "field.required")])
@@ -150,11 +186,10 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
         old: object
+        check_may_correct(actor, case, field)
         if field in PERSON_FIELDS:
             old, category = _correct_person(case, field, value)
         else:
-            if field not in correctable_fields(actor, case):
-                raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
             old, category = _correct_data(case, field, value)
         correction = Correction.objects.create(
             case=case,
@@ -165,6 +200,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             corrected_by=actor,
             corrected_at=timezone.now(),
         )
+        acting = _acting_for(actor, case, field)
         log_coordinator_action(
             actor,
             case,
@@ -172,16 +208,28 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             action=AccessAction.WRITE,
             basis="correction",
             item=f"correction:{correction.pk}",
+            acting=acting,
         )
         Event.objects.create(
             case=case,
             kind=EventKind.VALUE_CORRECTED,
             actor=actor,
-            agency_id=case.coordinator_agency_id,
+            agency_id=acting[0],
             detail={"field": field, "correction": correction.pk},
         )
     rules.forget_case_access(case)
     return correction
+
+
+def _acting_for(actor, case: Case, field: str) -> tuple[int, str]:
+    """(agency id, role) a correction is made for: the agency that recorded the value when
+    ``actor`` works the case for it, else the coordinating agency (``check_may_correct``
+    let nobody else through)."""
+    recorded_by = None if field in PERSON_FIELDS else (case.data_sources or {}).get(field)
+    for agency, role in rules.case_access(actor, case).acting:
+        if agency.pk == recorded_by:
+            return agency.pk, role
+    return case.coordinator_agency_id, Role.COORDINATOR
 
 
 def _invalid(error) -> InvalidInput:

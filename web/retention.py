@@ -196,6 +196,7 @@ def correction(request, pk):
     try:
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
+        services.check_may_correct(request.user, case, field)  # another agency's value: 403
         form = _correction_form(case, request.user, field)
         if form is None:
             raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])

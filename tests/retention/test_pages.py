@@ -235,3 +235,20 @@ def test_the_auditor_may_read_but_not_ask(web, closed_case):
     assert ArchiveExport.objects.filter(status="pending").count() == 0
     page = aud.get(url(closed_case)).content.decode()
     assert 'id="erase-submit"' not in page and 'id="choose-field"' not in page and 'id="export-submit"' not in page
+
+
+def test_on_an_open_case_the_coordinator_corrects_only_what_the_housing_office_recorded(web, case):
+    from tests.workflows.helpers import complete, open_tasks
+
+    for element in ("Task_intake_interview", "Task_housing_application"):
+        complete(next(task for task in open_tasks(case) if task.element_id == element))
+    bjorn = web("bjorn")
+    page = bjorn.get(url(case)).content.decode()
+    assert 'value="housing_application_type"' in page and 'value="person.name"' in page
+    assert 'value="has_home"' not in page  # the prison recorded it
+
+    answer = bjorn.post(url(case, "correction/"), {"field": "has_home", "value": "true", "reason": "Feil registrert"})
+    assert answer.status_code == 403
+    assert "registrert av en annen virksomhet" in answer.content.decode()
+    assert Case.objects.get(pk=case.pk).data["has_home"] is False
+    assert not Correction.objects.exists()

@@ -11,6 +11,7 @@ from permissions.models import AccessLog
 from retention.erasure import erase_case
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
+from tests.workflows.helpers import complete, open_tasks
 from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind, Person
 
@@ -232,3 +233,63 @@ def test_the_retention_page_offers_only_the_values_the_coordinator_sees(closed_c
     assert name not in page.content.decode()
     chosen = client.get(f"/cases/{closed_case.pk}/retention/", {"field": name})
     assert 'name="value"' not in chosen.content.decode()  # no form for it (the URL names it, nothing else)
+
+
+# --- who corrects which value --------------------------------------------------------------
+
+
+@pytest.fixture
+def worked_case(case, users):
+    """An open prison case after the intake (the prison records the housing situation), NAV's
+    economy assessment and the housing office's application."""
+    for element in ("Task_intake_interview", "Task_economy_assessment", "Task_housing_application"):
+        complete(next(task for task in open_tasks(case) if task.element_id == element))
+    case.refresh_from_db()
+    return case
+
+
+def _flip(user, case, field):
+    return correct(user, case, field, not Case.objects.get(pk=case.pk).data[field])
+
+
+def test_on_an_open_case_each_agency_corrects_what_it_recorded(worked_case, users):
+    case = worked_case
+    before = dict(case.data)
+    # the coordinator: neither the prison's housing situation nor NAV's economy assessment
+    for field in ("has_home", "benefits_applied"):
+        refused = _flip(users["bjorn"], case, field)
+        assert refused.status_code == 403, refused.json()
+        assert json.dumps(before[field]) not in refused.json()["detail"]
+    assert Case.objects.get(pk=case.pk).data == before
+    assert not Correction.objects.exists()
+    assert not AccessLog.objects.filter(case=case, basis="correction").exists()
+    # the prison does not see NAV's economy: it answers as a value the case does not have
+    masked = _flip(users["kari"], case, "benefits_applied")
+    assert [(e["field"], e["code"]) for e in masked.json()["errors"]] == [("field", "retention.unknown_field")]
+    # and only the coordinator corrects the person
+    assert correct(users["kari"], case, "person.name", "Someone Else").status_code == 403
+    # each corrects its own: the prison, NAV, the housing office (the coordinator's agency)
+    assert _flip(users["kari"], case, "has_home").status_code == 201
+    assert _flip(users["nils"], case, "benefits_applied").status_code == 201
+    options = selectors.case_runtime(case).field_validators["housing_application_type"].schema["enum"]
+    other = next(option for option in options if option != case.data["housing_application_type"])
+    assert correct(users["bjorn"], case, "housing_application_type", other).status_code == 201
+    assert correct(users["bjorn"], case, "person.name", "Torleif Eriksrud-Berg").status_code == 201
+    logged = AccessLog.objects.filter(case=case, basis="correction", username="kari").get()
+    event = Event.objects.get(case=case, kind=EventKind.VALUE_CORRECTED, actor__username="kari")
+    assert logged.agency.kind == event.agency.kind == "prison"  # for the agency that recorded it
+    who = dict(Correction.objects.values_list("field", "corrected_by__username"))
+    assert who == {
+        "has_home": "kari",
+        "benefits_applied": "nils",
+        "housing_application_type": "bjorn",
+        "person.name": "bjorn",
+    }
+
+
+def test_on_a_closed_case_the_coordinator_corrects_the_case_file_but_not_another_agency_s_economy(worked_case, users):
+    Case.objects.filter(pk=worked_case.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    assert _flip(users["bjorn"], worked_case, "benefits_applied").status_code == 403
+    assert _flip(users["bjorn"], worked_case, "has_home").status_code == 201  # housing: the case file
+    assert _flip(users["nils"], worked_case, "benefits_applied").status_code == 201  # NAV's own, still
+    assert sorted(Correction.objects.values_list("field", flat=True)) == ["benefits_applied", "has_home"]
