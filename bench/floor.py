@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
 from psycopg import ClientCursor
@@ -30,7 +30,8 @@ def run(task: Task, *, rounds: int = 300) -> dict | None:
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return None
-    trips = _round_trips(db, task)
+    with transaction.atomic():  # the locking read compiles only inside a transaction
+        trips = _round_trips(db, task)
     db.ensure_connection()
     raw = db.connection  # Django's own psycopg connection, in autocommit between blocks
     times = []
@@ -69,15 +70,13 @@ def _round_trips(db, task: Task) -> list[tuple[str, list, bool]]:
     """The three batches of a completion that creates one task: (query text, params,
     whether it returns the new task's id)."""
     instance, case = task.instance, task.case
-    vendor, now = db.vendor, timezone.now()
-    lock = rows._locked_task_select(vendor)
-    participants = rows._participants_select(vendor)
+    now = timezone.now()
     task_table, task_pk = db.ops.quote_name(Task._meta.db_table), _quoted_pk(db, Task)
     status = db.ops.quote_name(Task._meta.get_field("status").column)
     first = [
-        (lock.sql, [task.pk]),
+        rows._LOCKED_TASK.statement(task.pk),
         (f"UPDATE {task_table} SET {status} = {status} WHERE {task_pk} = %s", [task.pk]),  # writes, stays open
-        (participants.sql_by_task, [task.pk]),
+        rows._PARTICIPANTS_BY_TASK.statement(task.pk),
     ]
     new_task = Task(
         spiff_task_id=uuid.uuid4(),

@@ -55,30 +55,25 @@ class Prepared:
 
     def objects(self, *values) -> list:
         compiled, db = self._for(values)
-        rows = compiled.fetch(db, values)
-        klass_info, select = compiled.compiler.klass_info, compiled.compiler.select
-        model = klass_info["model"]
-        fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        init_list = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, db.alias)
-        annotations = compiled.compiler.annotation_col_map
-        found = []
-        for row in rows:
-            obj = model.from_db(db.alias, init_list, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
-            for name, position in (annotations or {}).items():
-                setattr(obj, name, row[position])
-            found.append(obj)
-        return found
+        return compiled.objects(db, compiled.fetch(db, values))
 
     def rows(self, *values) -> list[tuple]:
         compiled, db = self._for(values)
         return [tuple(row) for row in compiled.fetch(db, values)]
 
+    def statement(self, *values) -> tuple[str, list]:
+        """The SQL and parameters, to send among other statements (``workflows.steps.rows``);
+        ``objects_from(cursor)`` reads its result."""
+        compiled, db = self._for(values)
+        return compiled.sql, compiled.params_for(db, values)
+
+    def objects_from(self, cursor) -> list:
+        """The objects of ``statement()``'s result, at ``cursor``."""
+        compiled, db = self._for(None)
+        return compiled.objects(db, compiled.converted(cursor.fetchall()))
+
     def _for(self, values) -> tuple[_Compiled, Any]:
-        if len(values) != len(self._kinds):
+        if values is not None and len(values) != len(self._kinds):
             raise TypeError(f"expected {len(self._kinds)} values, got {len(values)}")
         db = connections[DEFAULT_DB_ALIAS]
         key = (db.alias, db.vendor)
@@ -117,15 +112,41 @@ class _Compiled:
     def __init__(self, sql: str, params: tuple, slots: tuple, compiler):
         self.sql, self.params, self.slots, self.compiler = sql, params, slots, compiler
 
-    def fetch(self, db, values) -> list:
+    def params_for(self, db, values) -> list:
         params = list(self.params)
         for position, index in self.slots:
             params[position] = _adapt(db, values[index])
+        return params
+
+    def fetch(self, db, values) -> list:
         with db.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+            cursor.execute(self.sql, self.params_for(db, values))
+            return self.converted(cursor.fetchall())
+
+    def converted(self, rows) -> list:
         compiler = self.compiler
         if compiler.has_extra_select:
             rows = [row[: compiler.col_count] for row in rows]
         # The fields' converters, as the queryset's own iteration applies them.
         return list(compiler.results_iter([rows]))
+
+    def objects(self, db, rows) -> list:
+        """Model objects as the queryset's own iteration builds them: ``Model.from_db``,
+        the ``select_related`` populators, the annotations."""
+        compiler = self.compiler
+        klass_info, select = compiler.klass_info, compiler.select
+        model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, db.alias)
+        annotations = compiler.annotation_col_map
+        found = []
+        for row in rows:
+            obj = model.from_db(db.alias, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in (annotations or {}).items():
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found

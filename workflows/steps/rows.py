@@ -25,12 +25,12 @@ from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Field, Model, OuterRef
+from django.db.models import Field, Model, OuterRef, Subquery
 
 from permissions import rules
 from permissions.models import Agency, CaseParticipant
+from permissions.prepared import Prepared
 from workflows.models import (
-    Case,
     Incident,
     Job,
     JobKind,
@@ -136,32 +136,31 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     completion = Completion()
     batch = Batch()
     db = batch.db
-    select, participants = _locked_task_select(db.vendor), _participants_select(db.vendor)
 
     def read_task(cursor):
-        row = cursor.fetchone()
-        if row is not None:
-            task, agency, instance, case = select.build(row, db)
-            task.agency, task.instance, task.case, instance.case = agency, instance, case, case
+        for task in _LOCKED_TASK.objects_from(cursor):
+            task.case = task.instance.case
             completion.task = task
 
     def read_completed(cursor):
         completion.completed = cursor.rowcount == 1
 
     def read_participants(cursor):
-        completion.participants = _agencies_by_kind(participants, cursor, db)
+        completion.participants = _agencies_by_kind(_PARTICIPANTS_BY_TASK.objects_from(cursor))
 
     def read_standing(cursor):
         completion.agency_standing = cursor.fetchone() is not None
 
     completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, db)
-    batch.add(select.sql, [task_id], read_task)
+    task_sql, task_params = _LOCKED_TASK.statement(task_id)
+    batch.add(task_sql, task_params, read_task)
     batch.add(
         _complete_task_sql(db.vendor)[0],
         _complete_task_params(db.vendor, task_id, actor_id, completed_at),
         read_completed,
     )
-    batch.add(participants.sql_by_task, [task_id], read_participants)
+    participants_sql, participants_params = _PARTICIPANTS_BY_TASK.statement(task_id)
+    batch.add(participants_sql, participants_params, read_participants)
     standing_sql, standing_params = _agency_standing_sql(db.vendor)
     batch.add(standing_sql, [task_id if param == _TASK_ID else param for param in standing_params], read_standing)
     batch.flush()
@@ -170,15 +169,41 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
 
 def participant_agencies(case_id: int) -> dict[str, Agency]:
     """The agency playing each agency kind (lane) in the case."""
-    db = connections[DEFAULT_DB_ALIAS]
-    select = _participants_select(db.vendor)
-    with db.cursor() as cursor:
-        cursor.execute(select.sql, [case_id])
-        return _agencies_by_kind(select, cursor, db)
+    return _agencies_by_kind(_PARTICIPANTS.objects(case_id))
 
 
-def _agencies_by_kind(select, cursor, db) -> dict[str, Agency]:
-    return {participant.kind: agency for participant, agency in (select.build(row, db) for row in cursor.fetchall())}
+def _agencies_by_kind(participants) -> dict[str, Agency]:
+    return {participant.kind: participant.agency for participant in participants}
+
+
+# --- reads, compiled once (``permissions.prepared``) ----------------------------------------
+
+# The instance without the columns the step does not read (its serializer's versions,
+# correlation key, stamps); the whole task and case rows: the caller answers with them (the
+# API's completion response), and a deferred field would be one query each. The instance
+# and case rows are locked (the task's is not: see ``lock_and_complete``).
+_INSTANCE_READ = ("id", "case", "definition", "state", "status", "next_timer_at", "version")
+_LOCKED_TASK = Prepared(
+    lambda task_id: (
+        Task.objects.filter(pk=task_id)
+        .select_related("agency", "instance__case")
+        .defer(*(f"instance__{f.name}" for f in ProcessInstance._meta.concrete_fields if f.name not in _INSTANCE_READ))
+        .select_for_update(of=("instance", "instance__case"))
+        .order_by()
+    ),
+    kinds=(int,),
+)
+
+
+def _participants(case):
+    return CaseParticipant.objects.filter(case=case).select_related("agency").defer("case", "added_at").order_by()
+
+
+_PARTICIPANTS = Prepared(_participants, kinds=(int,))
+_PARTICIPANTS_BY_TASK = Prepared(
+    lambda task_id: _participants(Subquery(Task.objects.filter(pk=task_id).values("case_id").order_by())),
+    kinds=(int,),
+)
 
 
 def upsert_pending_timer(batch: Batch, job: Job) -> None:
@@ -318,82 +343,3 @@ def _delete_timer_sql(vendor: str) -> tuple[str, str]:
         f"IN (SELECT {_pk(job)} FROM {_column(job.db_table)} WHERE {pending})",
         f"DELETE FROM {_column(job.db_table)} WHERE {pending}",
     )
-
-
-@dataclass(frozen=True)
-class _Select:
-    """A SELECT of several models' columns, and how to turn a row back into model objects
-    (with the same converters the ORM applies: JSON, dates and UUIDs come back alike)."""
-
-    sql: str
-    parts: tuple  # (model, attnames, [(column expression, converters)])
-    sql_by_task: str = ""
-
-    def build(self, row, db) -> list[Model]:
-        objs, index = [], 0
-        for model, attnames, columns in self.parts:
-            values = []
-            for column, converters in columns:
-                value = row[index]
-                index += 1
-                for converter in converters:
-                    value = converter(value, column, db)
-                values.append(value)
-            objs.append(model.from_db(db.alias, attnames, values))
-        return objs
-
-
-def _select(models: list[tuple[str, type[Model], tuple[str, ...] | None]]) -> tuple[str, tuple]:
-    """``SELECT`` and the columns of ``models`` (table alias, model, field names or None for
-    all concrete fields), and how to build the objects back."""
-    columns, parts = [], []
-    for alias, model, names in models:
-        # In the model's field order: Model.from_db() matches a partial row by that order.
-        wanted = None if names is None else {model._meta.get_field(name) for name in names}
-        fields = [field for field in model._meta.concrete_fields if wanted is None or field in wanted]
-        part_columns = []
-        for field in fields:
-            column = field.get_col(alias)
-            part_columns.append(
-                (column, connection.ops.get_db_converters(column) + column.get_db_converters(connection))
-            )
-            columns.append(f"{_column(alias)}.{_column(field.column)}")
-        parts.append((model, [field.attname for field in fields], part_columns))
-    return f"SELECT {', '.join(columns)}", tuple(parts)
-
-
-@cache
-def _locked_task_select(vendor: str) -> _Select:
-    task, agency, instance, case = (model._meta for model in (Task, Agency, ProcessInstance, Case))
-    lock = " FOR UPDATE OF i, c" if connection.features.has_select_for_update_of else ""
-    head, parts = _select(
-        [
-            # The whole task and case rows: the caller answers with them (the API's
-            # completion response), and a deferred field would be one query each.
-            ("t", Task, None),
-            ("a", Agency, None),
-            ("i", ProcessInstance, ("id", "case", "definition", "state", "status", "next_timer_at", "version")),
-            ("c", Case, None),
-        ]
-    )
-    sql = (
-        f"{head} FROM {_column(task.db_table)} t "
-        f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = t.{_field(task, 'agency')} "
-        f"JOIN {_column(instance.db_table)} i ON i.{_pk(instance)} = t.{_field(task, 'instance')} "
-        f"JOIN {_column(case.db_table)} c ON c.{_pk(case)} = i.{_field(instance, 'case')} "
-        f"WHERE t.{_pk(task)} = %s{lock}"
-    )
-    return _Select(sql, parts)
-
-
-@cache
-def _participants_select(vendor: str) -> _Select:
-    participant, agency, task = CaseParticipant._meta, Agency._meta, Task._meta
-    head, parts = _select([("p", CaseParticipant, ("id", "kind")), ("a", Agency, None)])
-    sql = (
-        f"{head} FROM {_column(participant.db_table)} p "
-        f"JOIN {_column(agency.db_table)} a ON a.{_pk(agency)} = p.{_field(participant, 'agency')} "
-        f"WHERE p.{_field(participant, 'case')} = "
-    )
-    by_task = f"(SELECT {_field(task, 'case')} FROM {_column(task.db_table)} WHERE {_pk(task)} = %s)"
-    return _Select(sql + "%s", parts, sql_by_task=sql + by_task)
