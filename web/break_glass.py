@@ -5,14 +5,12 @@ the auditors' review list and its action. The services are ``workflows.services.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import Conflict, InvalidInput
 from permissions import rules
-from web.pages import error_text, field_errors, ui_view
+from web.pages import auditor_review, field_errors, ui_view
 from workflows import selectors, services
 from workflows.services.break_glass import break_glass_possible
 
@@ -59,10 +57,9 @@ def review_list(request):
 @require_POST
 @ui_view
 def review(request, grant_pk):
-    try:
-        services.review_break_glass(actor=request.user, grant_id=grant_pk, note=request.POST.get("note", ""))
-    except (Conflict, InvalidInput) as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The emergency access is marked as reviewed."))
-    return redirect("break-glass-review")
+    return auditor_review(
+        request,
+        lambda note: services.review_break_glass(actor=request.user, grant_id=grant_pk, note=note),
+        done=_("The emergency access is marked as reviewed."),
+        back="break-glass-review",
+    )

@@ -10,12 +10,14 @@ their params (``core.messages``), never by their English text.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from core.errors import FieldError, Forbidden, NotFound, ServiceError
+from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ServiceError
 from core.messages import MESSAGES
 from core.messages import render as render_message
 from permissions import rules
@@ -26,6 +28,19 @@ from workflows import selectors
 def error_text(exc: ServiceError) -> str:
     """The error's message in the user's language."""
     return translate(exc.code, exc.params)
+
+
+def auditor_review(request, review: Callable[[str], object], *, done: str, back: str):
+    """An auditor marks a row of their review list as reviewed: ``review(note)`` is the
+    service; its refusal (already reviewed, too long a note) becomes a message, and either
+    way the auditor is sent back to the list (the url name ``back``)."""
+    try:
+        review(request.POST.get("note", ""))
+    except (Conflict, InvalidInput) as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, done)
+    return redirect(back)
 
 
 def translate(code: str, params=None) -> str:

@@ -28,7 +28,7 @@ from permissions import rules
 from retention import selectors, services
 from retention.models import ArchiveStatus, ErasureRecord
 from web import schema_forms
-from web.pages import error_text, field_errors, form_titles, ui_view
+from web.pages import auditor_review, error_text, field_errors, form_titles, ui_view
 from workflows import selectors as case_selectors
 from workflows.models import CaseStatus, JobStatus
 
@@ -277,10 +277,9 @@ def _detail_text(entry: selectors.TrailEntry, titles: dict[int, dict[str, str]])
 @require_POST
 @ui_view
 def erasure_review(request, erasure_pk):
-    try:
-        services.review_erasure(actor=request.user, erasure_id=erasure_pk, note=request.POST.get("note", ""))
-    except (Conflict, InvalidInput) as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The erasure is marked as reviewed."))
-    return redirect("retention-audit")
+    return auditor_review(
+        request,
+        lambda note: services.review_erasure(actor=request.user, erasure_id=erasure_pk, note=note),
+        done=_("The erasure is marked as reviewed."),
+        back="retention-audit",
+    )
