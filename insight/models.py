@@ -119,3 +119,40 @@ class FiguresVersion(models.Model):
 
     def __str__(self):
         return f"scope {self.scope} at version {self.version}"
+
+
+class OpenTasksDue(models.Model):
+    """Open tasks with a deadline, per scope, UTC day of the deadline and agency holding
+    them: "overdue now" sums the days before today and counts today's deadlines live.
+
+    Kept by PostgreSQL itself (triggers of migration 0003 on the tasks and the case
+    participants), so every write counts, the steps' and any other: each statement logs its
+    changes in ``OpenTasksChange``, and the transaction adds them here as it commits, all in
+    one statement in key order (two transactions cannot deadlock on these rows, and hold
+    them only while committing). ``tasks`` is never 0 (such rows are deleted).
+    """
+
+    scope = models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")
+    due_day = models.DateField(help_text="The UTC day of the deadline")
+    agency = models.ForeignKey("permissions.Agency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    tasks = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "due_day", "agency"], name="insight_opentasks_key")]
+
+    def __str__(self):
+        return f"scope {self.scope}: {self.tasks} open, due {self.due_day}"
+
+
+class OpenTasksChange(models.Model):
+    """A transaction's changes to ``OpenTasksDue`` until it commits (then moved there):
+    outside the transaction that wrote them, no row is ever seen."""
+
+    transaction_id = models.BigIntegerField(db_index=True, help_text="txid_current() of the writer")
+    scope = models.PositiveIntegerField()
+    due_day = models.DateField()
+    agency = models.ForeignKey("permissions.Agency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    tasks = models.IntegerField(help_text="Open tasks added (less those no longer open)")
+
+    def __str__(self):
+        return f"transaction {self.transaction_id}: scope {self.scope} {self.tasks:+d}"

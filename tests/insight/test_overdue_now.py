@@ -1,15 +1,19 @@
 """Overdue work counts the open tasks past their deadline at this moment, live."""
 
 import datetime
+from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
-from insight import figures
-from insight.models import WHOLE_MUNICIPALITY
+from insight import backfill, figures
+from insight.models import WHOLE_MUNICIPALITY, OpenTasksChange, OpenTasksDue
+from permissions import grants
 from permissions.models import CaseParticipant
 from tests.insight.conftest import PRISON_PARTICIPANTS, start
-from tests.workflows.helpers import open_tasks
-from workflows.models import Task
+from tests.threads import all_at_once
+from tests.workflows.helpers import complete, open_tasks
+from workflows.models import ACTIVE_TASK_STATUSES, Task
 
 
 def overdue(scope: int, agency_id: int | None = None) -> dict[str, int]:
@@ -46,3 +50,68 @@ def test_a_task_counts_once_for_an_agency_that_plays_two_parts_in_its_case(finis
     Task.objects.filter(pk=task.pk).update(due_at=timezone.now() - datetime.timedelta(minutes=1))
     CaseParticipant.objects.create(case=case, kind="extra", agency=prison)  # a second part in the case
     assert overdue(prison.pk)[task.agency.name] == 1
+
+
+def agree(agencies, now=None):
+    """The figure from the summary PostgreSQL keeps equals the count of the open tasks, for
+    the whole municipality and every agency's scope."""
+    now = now or timezone.now()
+    for scope in [WHOLE_MUNICIPALITY, *(agency.pk for agency in agencies.values())]:
+        assert figures.overdue_counts(scope, now) == figures.counted_overdue(scope, now), scope
+
+
+def test_the_summary_follows_every_write_to_the_tasks_and_the_participants(shipped, users, agencies):
+    cases = [
+        start(users, agencies, "prison_release_to_housing", "kari", PRISON_PARTICIPANTS, national_id)
+        for national_id in ("01010012437", "01010012356")
+    ]
+    complete(open_tasks(cases[0])[0], {"has_home": False}, actor=users["kari"])  # three parallel tasks
+    now = timezone.now()
+    tasks = [task for case in cases for task in open_tasks(case)]
+    assert len(tasks) == 4
+    # Deadlines on earlier days (from the summary), today (counted live) and ahead, written
+    # straight to the rows: the triggers see every write, not only the steps'.
+    for task, due in zip(tasks, (timedelta(days=-40), timedelta(days=-1), timedelta(days=-1), timedelta(hours=-1))):
+        Task.objects.filter(pk=task.pk).update(due_at=now + due)
+    assert sum(figures.overdue_counts(WHOLE_MUNICIPALITY, now).values()) == 4
+    agree(agencies, now)
+    assert figures.overdue_counts(agencies["hospital"].pk, now) == {}
+
+    complete(tasks[1])  # a step: one done
+    agree(agencies)
+    grants.remove_participant(cases[0], "nav")  # NAV leaves: its scope loses the case's tasks
+    agree(agencies)
+    grants.add_participant(cases[0], "nav", agencies["nav"])
+    grants.add_participant(cases[0], "hospital", agencies["hospital"])
+    assert figures.overdue_counts(agencies["hospital"].pk, timezone.now())
+    agree(agencies)
+    Task.objects.filter(pk=tasks[0].pk).update(agency=agencies["hospital"])  # a version migration moves it
+    Task.objects.filter(pk=tasks[2].pk).delete()
+    agree(agencies)
+    agree(agencies, timezone.now() + timedelta(days=1))  # today's deadlines from the summary tomorrow
+    backfill.rebuild()
+    agree(agencies)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_completions_at_the_same_moment_keep_the_summary_exact(shipped, users, agencies):
+    cases = [start(users, agencies, "prison_release_to_housing", "kari", PRISON_PARTICIPANTS) for _ in range(6)]
+    for case in cases:
+        complete(open_tasks(case)[0], {"has_home": False}, actor=users["kari"])
+    # Every open task due the same day: the completions all take from the same summary rows
+    # (and the tasks they create add to others), each in its own transaction.
+    Task.objects.filter(status__in=ACTIVE_TASK_STATUSES).update(due_at=timezone.now() - timedelta(days=1))
+    calls = [lambda task=task: complete(task) for case in cases for task in open_tasks(case)]
+    assert len(calls) == 18
+
+    outcomes = all_at_once(calls)
+
+    assert [outcome for outcome in outcomes if isinstance(outcome, Exception)] == []
+    assert not OpenTasksChange.objects.exists()  # each transaction's changes merged as it committed
+    agree(agencies)
+    summary = sorted(OpenTasksDue.objects.values_list("scope", "due_day", "agency_id", "tasks"))
+    assert sum(tasks for scope, _day, _agency, tasks in summary if scope == WHOLE_MUNICIPALITY) == 6  # find home
+    backfill.rebuild()
+    assert sorted(OpenTasksDue.objects.values_list("scope", "due_day", "agency_id", "tasks")) == summary
