@@ -675,7 +675,7 @@ def overdue_counts(scope: int, now: datetime.datetime) -> dict[int, int]:
     if connection.vendor != "postgresql":  # the SQLite demo has no triggers, and few tasks
         return counted_overdue(scope, now)
     today = now.astimezone(datetime.UTC).date()
-    params = {
+    params: dict[str, Any] = {
         "scope": scope,
         "today": today,
         "midnight": datetime.datetime.combine(today, datetime.time.min, tzinfo=datetime.UTC),
