@@ -100,7 +100,8 @@ class Figure:
 
     def series(self) -> tuple[list[str], list[tuple[str, list[float | None]]]]:
         """Categories (row labels, totals left out) and one series per chart column."""
-        rows = [row for row in self.rows if not str(row[0]).startswith(_("Total"))]
+        total = _("Total")
+        rows = [row for row in self.rows if not str(row[0]).startswith(total)]
         categories = [str(row[0]) for row in rows]
         return categories, [
             (self.header[column], [self.number(row[column]) for row in rows]) for column in self.chart_columns
@@ -132,8 +133,10 @@ def cached(compute):
     """
 
     @functools.wraps(compute)
-    def wrapper(scope: int, *args):
-        parts = [compute.__name__, scope, version_of(scope), get_language(), *args]
+    def wrapper(scope: int, *args, version: int | None = None):
+        """``version``: the scope's, read once for all the figures of a page (else read here)."""
+        version = version_of(scope) if version is None else version
+        parts = [compute.__name__, scope, version, get_language(), *args]
         key = "insight:" + ":".join(str(part) for part in parts)
         found = cache.get(key)
         if found is None:
@@ -194,11 +197,17 @@ def daily_rate(year: int) -> int:
     return rates[max(known)] if known else 0
 
 
-def years_with_figures(scope: int) -> list[int]:
+@cached
+def year_span(scope: int) -> tuple[int, int] | None:
     span = CaseFlow.objects.filter(scope=scope).aggregate(first=Min("month"), last=Max("month"))
-    if span["first"] is None:
-        return [datetime.date.today().year]
-    return list(range(span["first"].year, max(span["last"].year, datetime.date.today().year) + 1))
+    return None if span["first"] is None else (span["first"].year, span["last"].year)
+
+
+def years_with_figures(scope: int, version: int | None = None) -> list[int]:
+    span, this_year = year_span(scope, version=version), datetime.date.today().year
+    if span is None:
+        return [this_year]
+    return list(range(span[0], max(span[1], this_year) + 1))
 
 
 def _span(rows, key="month") -> list[datetime.date]:
@@ -378,11 +387,12 @@ def flow_figures(family: CaseFlowFamily, year: int) -> list[Figure]:
         by_outcome.rows.append(
             [_("Total"), *[Count(family.yearly_kind[year, k]) for k in family.kinds], Count(family.yearly_closed[year])]
         )
-    return [flow, by_process, by_outcome, outcomes_by_tenure(family, year)]
+    return [flow, by_process, by_outcome, outcomes_by_tenure(family, year, kinds)]
 
 
-def outcomes_by_tenure(family: CaseFlowFamily, year: int) -> Figure:
-    kinds, tenures = kind_labels(), tenure_labels()
+def outcomes_by_tenure(family: CaseFlowFamily, year: int, kinds: dict[str, str] | None = None) -> Figure:
+    """``kinds``: the outcome kinds' labels, when the caller read them already."""
+    kinds, tenures = kinds or kind_labels(), tenure_labels()
     figure = Figure(
         "outcomes_by_tenure",
         _("Outcomes by form of tenure, %(year)s") % {"year": year},
@@ -587,8 +597,11 @@ def task_family(scope: int) -> TaskFamily:
     )
 
 
-def task_figures(family: TaskFamily, year: int, agency_id: int | None = None) -> list[Figure]:
-    agencies = agency_names()
+def task_figures(
+    family: TaskFamily, year: int, agency_id: int | None = None, agencies: dict[int, str] | None = None
+) -> list[Figure]:
+    """``agencies``: their names, when the caller read them already (as for ``overdue_now``)."""
+    agencies = agency_names() if agencies is None else agencies
     ledger, elements, held, seconds = family.ledger, family.elements, family.held, family.seconds
     shown_agencies = [a for a in family.agency_ids if agency_id in (None, a)]
 
@@ -687,12 +700,12 @@ def overdue_counts(scope: int, now: datetime.datetime) -> dict[int, int]:
         return {agency: int(n) for agency, n in cursor.fetchall() if n}
 
 
-def overdue_now(scope: int, agency_id: int | None = None) -> Figure:
+def overdue_now(scope: int, agency_id: int | None = None, agencies: dict[int, str] | None = None) -> Figure:
     """Open tasks past their deadline at this moment, per agency holding them. Live, so not
     cached (a deadline passes without a write): in a ledger of its own (no sum ties these
     tasks to the completed ones); the agency filter shows its row of the same ledger."""
     counts = overdue_counts(scope, timezone.now())
-    agencies = agency_names()
+    agencies = agency_names() if agencies is None else agencies
     ledger = Ledger()
     cells = {a: ledger.count(counts[a]) for a in sorted(counts, key=lambda pk: agencies.get(pk, ""))}
     total = ledger.total(list(cells.values()))

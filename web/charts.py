@@ -111,6 +111,6 @@ def chart(figure) -> SafeString:
 
 
 def legend(figure) -> list[tuple[str, str]]:
-    """(colour, series name) pairs for the figure's legend."""
-    _, series = figure.series()
-    return [(color(j), name) for j, (name, _) in enumerate(series)] if len(series) > 1 else []
+    """(colour, series name) pairs for the figure's legend: a series per chart column."""
+    names = [figure.header[column] for column in figure.chart_columns]
+    return [(color(j), name) for j, name in enumerate(names)] if len(names) > 1 else []

@@ -18,6 +18,8 @@ from typing import TypeVar
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
@@ -39,6 +41,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @dataclass
 class Filters:
     scope: int
+    version: int  # of the scope's figures, read once for every figure of the page
     year: int
     years: list[int]
     agency_id: int | None = None
@@ -78,9 +81,10 @@ def _choice(request, name: str, allowed: list[int], default: _Default) -> int | 
 
 def _filters(request, scopes: list[int]) -> Filters:
     scope = _choice(request, "scope", scopes, scopes[0])
-    years = figures.years_with_figures(scope)
+    version = figures.version_of(scope)
+    years = figures.years_with_figures(scope, version)
     year = _choice(request, "year", years, min(datetime.date.today().year, years[-1]))
-    return Filters(scope, year, years)
+    return Filters(scope, version, year, years)
 
 
 def _leader_scopes(user) -> list[int]:
@@ -101,8 +105,7 @@ def _agency_filter(request, filters: Filters, tasks: figures.TaskFamily) -> None
         raise _too_small("agency")
 
 
-def _agencies(tasks: figures.TaskFamily) -> list[tuple[int, str]]:
-    names = figures.agency_names()
+def _agencies(tasks: figures.TaskFamily, names: dict[int, str]) -> list[tuple[int, str]]:
     return [(pk, names.get(pk, str(pk))) for pk in tasks.agency_ids]
 
 
@@ -116,26 +119,33 @@ FAMILIES = {
 }
 
 
-def family_figures(name: str, filters: Filters, tasks: figures.TaskFamily) -> list[figures.Figure]:
+def family_figures(
+    name: str, filters: Filters, tasks: figures.TaskFamily, agencies: dict[int, str]
+) -> list[figures.Figure]:
+    scope, version, year = filters.scope, filters.version, filters.year
     if name == "flow":
-        return figures.flow_figures(figures.case_flow(filters.scope), filters.year)
+        return figures.flow_figures(figures.case_flow(scope, version=version), year)
     if name == "housing":
-        return [figures.housing_time(filters.scope, filters.year)]
+        return [figures.housing_time(scope, year, version=version)]
     if name == "tasks":
         return [
-            *figures.task_figures(tasks, filters.year, filters.agency_id),
-            figures.overdue_now(filters.scope, filters.agency_id),
+            *figures.task_figures(tasks, year, filters.agency_id, agencies),
+            figures.overdue_now(scope, filters.agency_id, agencies),
         ]
     if name == "escalations":
-        return [figures.escalations(filters.scope, filters.year)]
-    return [figures.discharge_waits(filters.scope, filters.year)]
+        return [figures.escalations(scope, year, version=version)]
+    return [figures.discharge_waits(scope, year, version=version)]
 
 
-def page_figures(request, filters: Filters, tasks: figures.TaskFamily, only: str | None = None) -> list[figures.Figure]:
+def page_figures(
+    request, filters: Filters, tasks: figures.TaskFamily, agencies: dict[int, str], only: str | None = None
+) -> list[figures.Figure]:
     """Every figure of the page (or of the family ``only``), for the filters (which the
-    agency filter narrows: checked for every family alike)."""
+    agency filter narrows: checked for every family alike); ``agencies``: their names."""
     _agency_filter(request, filters, tasks)
-    return [figure for name in FAMILIES if only in (None, name) for figure in family_figures(name, filters, tasks)]
+    return [
+        figure for name in FAMILIES if only in (None, name) for figure in family_figures(name, filters, tasks, agencies)
+    ]
 
 
 def _scope_names(scopes: list[int]) -> list[tuple[int, str]]:
@@ -143,10 +153,26 @@ def _scope_names(scopes: list[int]) -> list[tuple[int, str]]:
     return [(scope, names.get(scope, _("The whole municipality"))) for scope in scopes]
 
 
+def _table_rows(figure: figures.Figure) -> SafeString:
+    """The table's rows as HTML, each cell labelled by its column (the phone layout shows the
+    label). Written here, not by a template loop: a figure of a large municipality has
+    thousands of cells, which the template engine took most of the page's time to draw."""
+    labels = [escape(heading) for heading in figure.header]
+    rows = []
+    for row in figure.table():
+        cells = [f'<td data-label="{labels[0]}">{escape(row[0])}</td>'] if row else []
+        cells += [
+            f'<td data-label="{label}" class="number">{escape(cell)}</td>'
+            for label, cell in zip(labels[1:], row[1:], strict=False)
+        ]
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 (every text in it is escaped above)
+
+
 def _shown(figure: figures.Figure) -> dict:
     return {
         "figure": figure,
-        "table": [list(zip(figure.header, row, strict=False)) for row in figure.table()],
+        "rows": _table_rows(figure),
         "chart": charts.chart(figure),
         "legend": charts.legend(figure),
     }
@@ -156,15 +182,16 @@ def _shown(figure: figures.Figure) -> dict:
 def insight_page(request):
     scopes = _leader_scopes(request.user)
     filters = _filters(request, scopes)
-    tasks = figures.task_family(filters.scope)
+    tasks = figures.task_family(filters.scope, version=filters.version)
+    agencies = figures.agency_names()
     context = {
         "filters": filters,
         "scopes": _scope_names(scopes),
-        "agencies": _agencies(tasks),
+        "agencies": _agencies(tasks, agencies),
         "query": request.GET.urlencode(),
     }
     try:
-        shown = [_shown(figure) for figure in page_figures(request, filters, tasks)]
+        shown = [_shown(figure) for figure in page_figures(request, filters, tasks, agencies)]
     except InvalidInput as exc:
         context.update(error=error_text(exc), errors=field_errors(exc.errors))
         return render(request, "insight/page.html", context, status=400)
@@ -182,7 +209,8 @@ def insight_export(request, key: str, fmt: str):
     scopes = _leader_scopes(request.user)
     filters = _filters(request, scopes)
     try:
-        shown = page_figures(request, filters, figures.task_family(filters.scope), only=family)
+        tasks = figures.task_family(filters.scope, version=filters.version)
+        shown = page_figures(request, filters, tasks, figures.agency_names(), only=family)
         found = {figure.key: figure for figure in shown}
     except InvalidInput as exc:
         return HttpResponse(error_text(exc), status=400, content_type="text/plain; charset=utf-8")
@@ -237,12 +265,12 @@ def _cell_value(text: str):
 def annual_report(request):
     scopes = _leader_scopes(request.user)
     filters = _filters(request, scopes)
-    flow = figures.case_flow(filters.scope)
+    flow = figures.case_flow(filters.scope, version=filters.version)
     shown = [
         _shown(figures.report_lines(flow, filters.year)),
         _shown(figures.outcomes_by_tenure(flow, filters.year)),
-        _shown(figures.housing_time(filters.scope, filters.year)),
-        _shown(figures.discharge_waits(filters.scope, filters.year)),
+        _shown(figures.housing_time(filters.scope, filters.year, version=filters.version)),
+        _shown(figures.discharge_waits(filters.scope, filters.year, version=filters.version)),
     ]
     context = {
         "filters": filters,
@@ -269,15 +297,16 @@ def heatmap_page(request):
         raise InvalidInput("insight.invalid_filter", errors=[field_error("process", "insight.unknown_choice")])
     version = _choice(request, "version", versions, versions[0] if versions else None)
     definition = ProcessDefinition.objects.filter(key=key, version=version).first()
-    tasks = figures.task_family(filters.scope)
+    tasks = figures.task_family(filters.scope, version=filters.version)
+    names = figures.process_names()
     context = {
         "filters": filters,
         "scopes": _scope_names(scopes),
-        "keys": [(k, figures.process_names().get(k, k)) for k in keys],
+        "keys": [(k, names.get(k, k)) for k in keys],
         "key": key,
         "versions": versions,
         "version": version,
-        "agencies": _agencies(tasks),
+        "agencies": _agencies(tasks, figures.agency_names()),
         "query": request.GET.urlencode(),
     }
     try:
