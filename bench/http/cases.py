@@ -1,5 +1,7 @@
 """The case the clients work (shared by the locust clients and the two-node test, without locust)."""
 
+from collections.abc import Callable
+
 PROCESS = "prison_release_to_housing"
 # Who works each agency's inbox (the demo cast of ``seed_demo``).
 WORKER_OF = {"prison": "kari", "nav": "nils", "health": "helga", "housing": "bjorn"}
@@ -7,3 +9,20 @@ WORKER_OF = {"prison": "kari", "nav": "nils", "health": "helga", "housing": "bjo
 OVERRIDES = {"has_home": False, "home_found": True}
 # Synthetic test numbers (month + 80): no real person.
 NATIONAL_IDS = ("17912099997", "29822099635", "05840399895")
+
+
+INBOX = "/api/v1/tasks/?assigned=agency&status=active"
+
+
+def find_in_inbox(read_page: Callable[[str], dict], task_id: int) -> dict | None:
+    """The task's row in an agency's inbox, read page by page (the keyset ``next`` link)
+    until it is found or the inbox ends: a busy agency has more than one page.
+    ``read_page(url)`` answers one page (``results``, ``next``)."""
+    url: str | None = INBOX
+    while url is not None:
+        page = read_page(url)
+        found = next((row for row in page["results"] if row["id"] == task_id), None)
+        if found is not None:
+            return found
+        url = page["next"]
+    return None

@@ -14,7 +14,7 @@ from locust import FastHttpUser, task
 
 from bench.samples import sample_form_data
 
-from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF
+from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF, find_in_inbox
 
 ROUTES = {
     "start": "POST /api/v1/cases/",
@@ -86,10 +86,9 @@ class CaseWorkers(FastHttpUser):
         return []
 
     def _find_in_inbox(self, task_id: int, headers: dict) -> dict | None:
-        inbox = self._json(
-            self.client.get("/api/v1/tasks/?assigned=agency&status=active", name=ROUTES["inbox"], headers=headers), 200
-        )["results"]
-        return next((row for row in inbox if row["id"] == task_id), None)
+        return find_in_inbox(
+            lambda url: self._json(self.client.get(url, name=ROUTES["inbox"], headers=headers), 200), task_id
+        )
 
     def _work(self, listed: dict, case_id: int) -> tuple[list[dict], str]:
         kind, headers = listed["agency"]["kind"], self._headers(listed["agency"]["kind"])

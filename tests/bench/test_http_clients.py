@@ -1,0 +1,39 @@
+"""The HTTP load's clients (``bench/http``) read the real API as a client would."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tokens import issue
+from bench.http.cases import NATIONAL_IDS, find_in_inbox
+from workflows.models import Task, TaskStatus
+from workflows.services import start_case
+
+pytestmark = pytest.mark.django_db
+
+PRISON = ("prison", "nav", "health", "housing")
+
+
+def test_a_task_past_the_inbox_s_first_page_is_found_by_following_next(users, agencies, shipped):
+    for number in range(3):
+        start_case(
+            actor=users["kari"],
+            process_key="prison_release_to_housing",
+            person={"name": f"Person {number}", "national_id": NATIONAL_IDS[number]},
+            participants={kind: agencies[kind].pk for kind in PRISON},
+        )
+    tasks = list(Task.objects.filter(agency=agencies["prison"], status=TaskStatus.OPEN).values_list("id", flat=True))
+    assert len(tasks) == 3
+    api, urls = APIClient(), []
+    token, _expiry = issue(users["kari"])
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    def one_row_pages(url):
+        url += "" if "page_size=" in url else "&page_size=1"  # the next links keep it
+        urls.append(url)
+        answer = api.get(url)
+        assert answer.status_code == 200, answer.content
+        return answer.json()
+
+    assert [(find_in_inbox(one_row_pages, task_id) or {}).get("id") for task_id in tasks] == tasks
+    assert sum("cursor=" in url for url in urls) >= 3  # later pages were read
+    assert find_in_inbox(one_row_pages, 10**9) is None  # the end of the inbox, not a loop
