@@ -104,10 +104,16 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         # Only the tasks the reader's lists show: a hidden branch's late task tells its path.
+        now = timezone.now()
         overdue_task = rules.has_listed_task(
-            self.request.user, Task.objects.filter(_active_overdue(), case_id=OuterRef("pk"))
+            self.request.user, Task.objects.filter(_active_overdue(now), case_id=OuterRef("pk"))
         )
-        return queryset.filter(overdue_task) if value else queryset.exclude(overdue_task)
+        if not value:
+            return queryset.exclude(overdue_task)
+        # A case with a task past its deadline has its earliest deadline past (the converse
+        # need not hold: that task may be one the reader is not shown): the index condition
+        # that leaves out every case with nothing overdue, before its tasks are looked at.
+        return queryset.filter(next_due_at__lt=now).filter(overdue_task)
 
 
 class TaskFilter(django_filters.FilterSet):

@@ -44,6 +44,13 @@ class Case(models.Model):
     follows = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ons")
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due date of the case's open or claimed tasks, whichever agency's (None:
+    # none has one). Written by every step in the batch that creates, completes or cancels
+    # its tasks (``workflows.steps.rows.refresh_next_due``), so the overdue filter is a
+    # condition on the case row, read from an index, instead of a look at its tasks per
+    # row. What a reader is shown is still decided from the tasks they may see: a case
+    # is overdue for them when this is past and one of their listed tasks is.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-opened_at"]
@@ -51,6 +58,13 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["responsible", "status"], name="case_caseload"),
             models.Index(fields=["opened_at", "id"], name="case_opened"),
+            # The overdue cases, newest first: only cases with a deadline waiting, their
+            # next one beside the order's keys, so the past ones are told from the index.
+            models.Index(
+                fields=["opened_at", "id", "next_due_at"],
+                name="case_next_due",
+                condition=models.Q(next_due_at__isnull=False),
+            ),
             models.Index(fields=["status", "opened_at", "id"], name="case_status_opened"),
             models.Index(fields=["process_key", "opened_at", "id"], name="case_process_opened"),
         ]

@@ -260,6 +260,14 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         WHERE t.position < n.count
         ORDER BY c.g, t.position"""
     )
+    # What each step keeps current (``Case.next_due_at``), written once for the rows above.
+    cursor.execute(
+        f"""UPDATE workflows_case SET next_due_at = earliest.due
+        FROM (SELECT case_id, min(due_at) AS due FROM workflows_task
+              WHERE case_id > {case_base} AND status IN ('open', 'claimed') AND due_at IS NOT NULL
+              GROUP BY case_id) earliest
+        WHERE earliest.case_id = workflows_case.id"""
+    )
     cursor.execute(
         f"""INSERT INTO workflows_event (case_id, instance_id, task_id, kind, actor_id, agency_id, from_agency_id,
                to_agency_id, element_id, detail, created_at)

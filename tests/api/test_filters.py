@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.deadlines import set_due
 from workflows.models import Incident, ProcessInstance, Task
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ def _bad(response, field):
 
 
 def _make_overdue(task):
-    Task.objects.filter(pk=task.pk).update(due_at=timezone.now() - timedelta(days=1))
+    set_due(Task.objects.filter(pk=task.pk), timezone.now() - timedelta(days=1))
 
 
 # --- cases -----------------------------------------------------------------------------

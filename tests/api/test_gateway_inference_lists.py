@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.deadlines import set_due
 from tests.workflows.helpers import PERSON
 from workflows import services
 from workflows.models import Case, Task
@@ -89,7 +90,7 @@ def _two_cases(users, agencies, branch_lane, final_lane):
         task = Task.objects.get(case=case, element_id="Task_assess")
         services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": answer})
         cases["yes" if answer else "no"] = case
-    Task.objects.filter(element_id__in=HIDDEN).update(due_at=timezone.now() - datetime.timedelta(days=2))
+    set_due(Task.objects.filter(element_id__in=HIDDEN), timezone.now() - datetime.timedelta(days=2))
     Case.objects.update(responsible=users["bjorn"])
     assert Task.objects.filter(case=cases["yes"], element_id__in=BRANCH, status="open").count() == 2
     assert Task.objects.filter(case=cases["no"], element_id__in=OTHER, status="open").count() == 1

@@ -135,7 +135,10 @@ def test_a_busy_agency_reads_its_lists_in_index_order_and_stops_after_a_page(loa
     assert 0 < walked(inbox, "task_agency_active")[0] <= PAGE
     # About a third of the tasks are the office's cases': a page is found within a few hundred.
     assert 0 < walked(everything, "task_due")[0] < 10 * PAGE
-    assert "Index Scan Backward using case_opened" in overdue_cases
+    # Newest first among the cases with a deadline waiting (``Case.next_due_at``), each
+    # case's own tasks looked at per row, never every overdue task of the table hashed first.
+    assert "Index Scan Backward using case_next_due" in overdue_cases
+    assert "hashed SubPlan" not in overdue_cases
 
 
 def test_an_agency_in_few_cases_reads_them_from_its_participations(loaded):

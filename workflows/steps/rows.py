@@ -31,6 +31,8 @@ from permissions import rules
 from permissions.models import Agency, CaseParticipant
 from permissions.prepared import Prepared
 from workflows.models import (
+    ACTIVE_TASK_STATUSES,
+    Case,
     Incident,
     Job,
     JobKind,
@@ -217,6 +219,42 @@ def delete_pending_timer(batch: Batch, instance_id: int) -> None:
     unlink, delete = _delete_timer_sql(batch.db.vendor)
     batch.add(unlink, [instance_id])
     batch.add(delete, [instance_id])
+
+
+def refresh_next_due(batch: Batch, case: Case) -> None:
+    """Queue the write of ``case.next_due_at``: the earliest due date of its open or claimed
+    tasks, as the statements queued before it leave them (one index read of
+    ``task_case_active``). Written only when it changed; ``case`` gets the new value."""
+    db = batch.db
+    sql, field, converters = _next_due_sql(db.vendor)
+
+    def read_next_due(cursor):
+        row = cursor.fetchone()
+        if row is not None:
+            value = row[0]
+            for converter in converters:
+                value = converter(value, field, db)
+            case.next_due_at = value
+
+    batch.add(sql, [case.pk, case.pk, case.pk], read_next_due)
+
+
+@cache
+def _next_due_sql(vendor: str):
+    case, task = Case._meta, Task._meta
+    due, case_id, status = (_field(task, name) for name in ("due_at", "case", "status"))
+    active = ", ".join(f"'{status_value}'" for status_value in ACTIVE_TASK_STATUSES)
+    next_due = _field(case, "next_due_at")
+    # SQLite spells "IS DISTINCT FROM" as "IS NOT" (both compare NULLs as values).
+    distinct = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
+    earliest = f"(SELECT MIN({due}) FROM {_column(task.db_table)} WHERE {case_id} = %s AND {status} IN ({active}))"
+    sql = (
+        f"UPDATE {_column(case.db_table)} SET {next_due} = {earliest} "
+        f"WHERE {_pk(case)} = %s AND {next_due} {distinct} {earliest} "
+        f"RETURNING {next_due}"
+    )
+    column = case.get_field("next_due_at").get_col(case.db_table)
+    return sql, column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
 
 
 def _saved(objs, cursor, db) -> None:

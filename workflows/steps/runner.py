@@ -254,6 +254,9 @@ def advance(
         outcome.incident = step.incident(kind=kind, element_id=element_id, error=error, error_class=error_class)
     if outcome.completed:
         _complete_case(step)
+    # After every write of the case's tasks queued above (and the completion made before
+    # the step): the case's next deadline, in the same transaction.
+    rows.refresh_next_due(batch, instance.case)
     step.write()
     return outcome
 
