@@ -93,8 +93,8 @@ class Growth:
                 value=f"Person 0 ({len(self.cases)}-{number})",
                 reason="Stavefeil",
             )
-            retention_services.correct_value(  # shown by the field's title in its form
-                actor=users["bjorn"], case_id=subject.pk, field="has_home", value=number % 2 == 0, reason="Feil"
+            retention_services.correct_value(  # shown by the field's title in its form; the prison recorded it
+                actor=users["kari"], case_id=subject.pk, field="has_home", value=number % 2 == 0, reason="Feil"
             )
             ArchiveExport.objects.create(case=subject, requested_by=users["bjorn"], requested_at=opened)
             instance = ProcessInstance.objects.filter(case=subject).first()
