@@ -32,6 +32,11 @@ def handles(kind: str) -> bool:
     return kind in _handlers
 
 
+def kinds() -> list[str]:
+    """The job kinds a handler is registered for."""
+    return list(_handlers)
+
+
 def run_one(worker: str, *, job_id=None) -> int:
     """Run one due job of a registered kind (or job ``job_id``). Returns 1 when one ran."""
     if not _handlers:

@@ -7,13 +7,15 @@ outside any transaction by ``workflows.jobs.notify`` and recorded here afterward
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from bpmn.engine import service_tasks as engine_services
 from workflows.models import Incident, Job, JobKind, JobStatus
@@ -230,12 +232,28 @@ def release_leases(worker: str) -> int:
 
 def finish_external(job: Job, worker: str, error: str | None) -> Job | None:
     """Record the outcome of a leased job. None when the lease was lost meanwhile."""
+    if error is None:
+        return _finish_done(job, worker)
     with transaction.atomic():
         row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
         if row is None:
             return None
         record_outcome(row, error)
     return row
+
+
+def _finish_done(job: Job, worker: str) -> Job | None:
+    """A success in one statement (no lock, no read): the row is updated only while
+    ``worker`` still holds its lease, as ``record_outcome`` would write it."""
+    moment = now()
+    done = {"status": JobStatus.DONE, "finished_at": moment, "last_error": "", "lease_until": None, "locked_by": ""}
+    if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).update(**done):
+        return None
+    for field, value in done.items():
+        setattr(job, field, value)
+    if job.attempts > 1:  # an incident is opened only after a failed last attempt, so never at the first
+        record_outcome_resolved(job)
+    return job
 
 
 def record_outcome(row: Job, error: str | None) -> None:
@@ -297,6 +315,58 @@ def record_failed_attempt(job_id: int, error: str) -> None:
         record_outcome(row, error)
 
 
-def next_due_at():
-    """When the earliest pending job is due (None: nothing pending)."""
-    return Job.objects.filter(status=JobStatus.PENDING).order_by("due_at").values_list("due_at", flat=True).first()
+@dataclass(frozen=True)
+class Due:
+    """What a worker would find if it tried each of its claims now, and when the earliest
+    pending job it works is due (``due_work``)."""
+
+    timers: bool
+    external: bool
+    handled: bool
+    next_due_at: datetime | None
+
+    @property
+    def anything(self) -> bool:
+        return self.timers or self.external or self.handled
+
+
+def due_work(handled_kinds) -> Due:
+    """One statement in place of the worker's empty claims: whether a timer, an external
+    job (due, or its lease run out) or a job of ``handled_kinds`` is due, and when the
+    earliest pending job a worker works is due. Each part walks the ``job_due`` index over due rows only
+    (the pending overdue reminders, due days later, are not read). A claim may still find
+    nothing (another worker took the job, or its instance is locked): this only saves the
+    claims that would surely find nothing."""
+    moment = now()
+    table = connection.ops.quote_name(Job._meta.db_table)
+    handled_kinds = list(handled_kinds)
+    # An external task waits for an agency's system, not for a worker: it must not wake one.
+    worked = [JobKind.TIMER, *EXTERNAL_KINDS, *handled_kinds]
+
+    def kinds_in(kinds) -> str:
+        return "kind IN (" + ", ".join(["%s"] * len(kinds)) + ")" if kinds else "FALSE"
+
+    pending_due = f"SELECT 1 FROM {table} WHERE status = %s AND due_at <= %s AND "  # noqa: S608 (table name and placeholders only)
+    sql = (
+        f"SELECT EXISTS({pending_due}kind = %s), "  # noqa: S608 (values travel as parameters)
+        f"EXISTS({pending_due}{kinds_in(EXTERNAL_KINDS)}) "
+        f"OR EXISTS(SELECT 1 FROM {table} WHERE status = %s AND lease_until < %s AND {kinds_in(EXTERNAL_KINDS)}), "
+        f"EXISTS({pending_due}{kinds_in(handled_kinds)}), "
+        f"(SELECT MIN(due_at) FROM {table} WHERE status = %s AND {kinds_in(worked)})"
+    )
+    params = [
+        *(JobStatus.PENDING, moment, JobKind.TIMER),
+        *(JobStatus.PENDING, moment, *EXTERNAL_KINDS),
+        *(JobStatus.RUNNING, moment, *EXTERNAL_KINDS),
+        *(JobStatus.PENDING, moment, *handled_kinds),
+        JobStatus.PENDING,
+        *worked,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        timers, external, handled, next_due = cursor.fetchone()
+    if isinstance(next_due, str):  # SQLite answers a timestamp as text
+        next_due = parse_datetime(next_due)
+    if next_due is not None and timezone.is_naive(next_due):
+        next_due = timezone.make_aware(next_due, UTC)
+    return Due(bool(timers), bool(external), bool(handled), next_due)

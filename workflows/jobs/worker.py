@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 
 from django.db import close_old_connections, connection
 
@@ -81,6 +82,7 @@ class Worker:
         self.jobs_done = 0
         self._last_beat = 0.0
         self._started = queue.now()
+        self._next_due_at: datetime | None = None
 
     def stop(self, *_args) -> None:
         self.stopping = True
@@ -149,19 +151,29 @@ class Worker:
         return None
 
     def run_due(self) -> int:
-        """Process jobs until none is due. Returns how many were processed."""
+        """Process jobs until none is due. Returns how many were processed.
+
+        Each round first asks what is due (``queue.due_work``: one statement) and tries
+        only the claims that can find something; the answer that finds nothing due also
+        tells ``idle`` how long it may sleep."""
         count, rounds = 0, 0
         skipped: set[int] = set()
         while not self.stopping:
-            outcome, job_id = timers.fire_timer(self.name, exclude=skipped)
-            if outcome == timers.SKIPPED and job_id is not None:
-                skipped.add(job_id)
+            due = queue.due_work(handlers.kinds())
+            self._next_due_at = due.next_due_at
+            if not due.anything:
+                break
+            outcome = timers.NONE
+            if due.timers:
+                outcome, job_id = timers.fire_timer(self.name, exclude=skipped)
+                if outcome == timers.SKIPPED and job_id is not None:
+                    skipped.add(job_id)
             worked = int(outcome in (timers.FIRED, timers.FAILED))
             rounds += 1
             # During a burst of timers, look for e-mails and webhooks every few rounds.
-            if not self.stopping and (not worked or rounds % EXTERNAL_EVERY == 0):
+            if not self.stopping and due.external and (not worked or rounds % EXTERNAL_EVERY == 0):
                 worked += self.run_external()
-            if not self.stopping and not worked:
+            if not self.stopping and not worked and due.handled:
                 worked += handlers.run_one(self.name)
             if not worked and outcome != timers.SKIPPED:
                 break
@@ -182,7 +194,7 @@ class Worker:
 
     def idle(self, listener) -> None:
         """Sleep until the next job is due, a notification arrives, or the poll interval ends."""
-        next_due = queue.next_due_at()
+        next_due = self._next_due_at  # as run_due found it, just before: no statement of its own
         timeout = self.poll_seconds
         if next_due is not None:
             timeout = min(timeout, max((next_due - queue.now()).total_seconds(), 0.0))

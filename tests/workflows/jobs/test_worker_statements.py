@@ -1,0 +1,63 @@
+"""What the job worker costs PostgreSQL for each new task: the notification job's own
+statements, and one look at what is due instead of an empty claim per kind of job."""
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.workflows.helpers import start_prison_case
+from workflows.jobs import queue
+from workflows.jobs.worker import Worker
+from workflows.models import Job, JobKind, JobStatus
+
+pytestmark = pytest.mark.django_db
+
+# What is due (1), the claim (savepoint, select, update, release: 4), the task read (1), the
+# outcome (1), what is due again (1), which is also all the idle worker needs. Before the
+# due-work statement: 22, and the idle worker's own look for the next due time.
+NOTIFICATION_BUDGET = 8
+
+
+def test_a_new_task_notification_is_sent_with_one_look_at_what_is_due_around_it(shipped, users, agencies):
+    case = start_prison_case(users, agencies)
+    worker = Worker(name="w")
+    worker.heartbeat(force=True)  # every 10 s, not per job
+    with CaptureQueriesContext(connection) as queries:
+        assert worker.run_due() == 1
+    assert len(mail.outbox) == 1
+    sent = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_created")
+    assert sent.status == JobStatus.DONE and sent.locked_by == "" and sent.lease_until is None
+    statements = [query["sql"] for query in queries.captured_queries]
+    # No claim that could only come back empty: no timer or handler claim at all.
+    assert not [sql for sql in statements if "FOR UPDATE" in sql and "'timer'" in sql], statements
+    assert len(statements) <= NOTIFICATION_BUDGET, "\n".join(statements)
+    # The overdue reminder stays pending: it is what the idle worker waits for.
+    overdue = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_overdue")
+    assert worker._next_due_at == overdue.due_at
+
+
+def test_what_is_due_answers_each_kind_and_an_external_job_whose_lease_ran_out(shipped, users, agencies):
+    nothing = queue.due_work([])
+    assert not nothing.anything and nothing.next_due_at is None
+    case = start_prison_case(users, agencies)
+    due = queue.due_work([])
+    assert due.external and not due.timers and not due.handled
+    (job,) = queue.claim_external("gone", limit=1)
+    assert job.payload["event"] == "task_created"
+    overdue = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_overdue")
+    assert queue.due_work([]) == queue.Due(False, False, False, overdue.due_at)
+    Job.objects.filter(pk=job.pk).update(lease_until=queue.now() - queue.timedelta(seconds=1))
+    assert queue.due_work([]).external
+    Job.objects.filter(pk=overdue.pk).update(kind=JobKind.ERASURE, due_at=queue.now())
+    assert queue.due_work([JobKind.ERASURE]).handled and not queue.due_work([]).handled
+
+
+def test_an_external_task_waiting_for_an_agency_system_does_not_keep_the_worker_awake(shipped, users, agencies):
+    start_prison_case(users, agencies)
+    queue.claim_external("w", limit=1)
+    Job.objects.filter(kind=JobKind.NOTIFICATION, status=JobStatus.PENDING).update(
+        kind=JobKind.EXTERNAL_TASK, due_at=queue.now() - queue.timedelta(days=1)
+    )
+    due = queue.due_work([])
+    assert not due.anything and due.next_due_at is None
