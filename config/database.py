@@ -37,6 +37,15 @@ def postgres_settings(
     # server's setting (a connection pooler that refuses startup options needs it).
     if not env_bool("DB_JIT", False):
         options.setdefault("options", "-c jit=off")
+    # Server-side prepared statements (``DB_PREPARE_THRESHOLD``: prepare a statement the
+    # N-th time a connection runs it) save PostgreSQL parsing and planning the hot statements
+    # again on every request. psycopg prepares only with server-side parameter binding, so it
+    # is turned on with it (a step's batch keeps a client-side cursor: ``steps.rows``). Not
+    # through a pooler in transaction mode (PgBouncer before 1.21): it would lose them.
+    prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 0)
+    if prepare_threshold > 0:
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = prepare_threshold
     if env_bool("DB_POOL", False):
         min_size, max_size = env_int("DB_POOL_MIN_SIZE", 2), env_int("DB_POOL_MAX_SIZE", 8)
         if not 0 <= min_size <= max_size or max_size < 1:

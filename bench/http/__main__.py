@@ -50,6 +50,7 @@ def main(argv=None) -> int:
                     "DB_POOL_MAX_SIZE",
                     "DB_CONN_MAX_AGE",
                     "DB_CONN_HEALTH_CHECKS",
+                    "DB_PREPARE_THRESHOLD",
                     "LOG_REQUESTS",
                 )
             }

@@ -221,12 +221,37 @@ def test_completing_updates_only_a_task_still_open_to_the_actor(case, users):
         transaction.set_rollback(True)
 
 
-def test_server_side_binding_is_refused_at_start_up(settings):
-    from workflows.checks import client_side_binding
+@pytest.mark.postgres
+def test_a_batch_travels_in_one_query_text_on_a_connection_that_prepares_statements():
+    """``DB_PREPARE_THRESHOLD`` turns on server-side binding, which allows one statement per
+    query text; the batch keeps binding in the client, and the connection's other
+    statements are prepared once they repeat."""
+    from django.db import DatabaseError, connections
 
-    assert client_side_binding() == []
-    settings.DATABASES = {
-        "default": {"ENGINE": "django.db.backends.postgresql", "OPTIONS": {"server_side_binding": True}}
-    }
-    (error,) = client_side_binding()
-    assert error.id == "brobygger.E001" and "client-side binding" in error.msg
+    from config.database import postgres_settings
+
+    options = postgres_settings(
+        "postgres://x@h/d", env_bool=lambda _n, d: d, env_int=lambda n, d: {"DB_PREPARE_THRESHOLD": 1}.get(n, d)
+    )["OPTIONS"]
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == 1
+    default = connections["default"]
+    settings_dict = {**default.settings_dict, "OPTIONS": {**default.settings_dict["OPTIONS"], **options}}
+    prepared = type(default)(settings_dict, alias="prepared")
+    try:
+        answers = []
+        batch = rows.Batch()
+        batch.db = prepared
+        batch.add("SELECT %s", [1], lambda cursor: answers.append(cursor.fetchone()[0]))
+        batch.add("SELECT %s", [2], lambda cursor: answers.append(cursor.fetchone()[0]))
+        batch.flush()
+        assert answers == [1, 2]
+        with prepared.cursor() as cursor:
+            with pytest.raises(DatabaseError):  # what the batch would meet on the connection's own cursor
+                cursor.execute("SELECT %s; SELECT %s", [1, 2])
+            prepared.rollback() if not prepared.get_autocommit() else None
+            for _ in range(2):
+                cursor.execute("SELECT count(*) FROM workflows_task WHERE id = %s", [0])
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%workflows_task%"])
+            assert cursor.fetchone()[0] == 1
+    finally:
+        prepared.close()

@@ -97,21 +97,38 @@ class Batch:
         statements, self._statements = self._statements, []
         if not statements:
             return
-        with self.db.cursor() as cursor:
+        with _client_side_cursor(self.db) as cursor:
             if self.db.vendor != "postgresql":
                 for sql, params, on_result in statements:
                     cursor.execute(sql, params)
                     if on_result is not None:
                         on_result(cursor)
                 return
-            cursor.execute(
-                "; ".join(sql for sql, _, _ in statements), [param for _, params, _ in statements for param in params]
-            )
+            # Each statement merged with its values on its own, then the texts sent as one: psycopg
+            # remembers how to split a statement it has seen when it is short, and a step's
+            # joined text (over 4 kB, a different one every time) it would parse every time.
+            mogrify = cursor.cursor.mogrify
+            cursor.execute("; ".join(mogrify(sql, params) for sql, params, _ in statements))
             for index, (_, _, on_result) in enumerate(statements):
                 if index:
                     cursor.nextset()
                 if on_result is not None:
                     on_result(cursor)
+
+
+def _client_side_cursor(db):
+    """A cursor that binds parameters in the client, which is what lets several statements
+    travel in one query text; the connection's own cursors bind on the server when
+    prepared statements are on (``DB_PREPARE_THRESHOLD``). Wrapped as Django wraps its
+    cursors (errors, execute wrappers, the query log)."""
+    if db.vendor != "postgresql" or not db.settings_dict["OPTIONS"].get("server_side_binding"):
+        return db.cursor()
+    from django.db.backends.postgresql.base import Cursor  # psycopg's ClientCursor, as Django adapts it
+
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(Cursor(db.connection))
 
 
 @dataclass
