@@ -65,6 +65,26 @@ class CorrectionSerializer(serializers.Serializer):
     reason = serializers.CharField()
     corrected_by = serializers.CharField(source="corrected_by.username")
     corrected_at = serializers.DateTimeField()
+    status = serializers.CharField(
+        source="status_for_case",
+        help_text="done; waiting (a national id waits for an auditor of the coordinating agency); refused",
+    )
+
+
+class NationalIdReviewInput(InputSerializer):
+    approve = serializers.BooleanField(help_text="true: change the number; false: refuse the correction")
+    note = serializers.CharField(max_length=services.REASON_MAX_CHARS, required=False, allow_blank=True)
+
+
+class NationalIdReviewSerializer(serializers.Serializer):
+    """The auditor's decision: ``merge`` when another person holds the number (only the
+    auditor is told)."""
+
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(source="case_id")
+    status = serializers.CharField(help_text="done, merge (another person holds the number) or refused")
+    reviewed_at = serializers.DateTimeField()
+    reviewed_by = serializers.CharField(source="reviewed_by.username")
 
 
 class ArchiveExportSerializer(serializers.Serializer):
@@ -142,6 +162,22 @@ class ErasureReview(APIView):
         data = _input(ReviewInput, request)
         record = services.review_erasure(actor=request.user, erasure_id=pk, note=data.get("note", ""))
         return Response(ErasureSerializer(record).data)
+
+
+class NationalIdReview(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH, description="the correction")],
+        request=NationalIdReviewInput,
+        responses={200: NationalIdReviewSerializer, **_errors(400, 401, 404, 409)},
+        tags=["retention"],
+        summary="An auditor of the coordinating agency decides a national id the coordinator asked for",
+    )
+    def post(self, request, pk):
+        data = _input(NationalIdReviewInput, request)
+        correction = services.review_national_id(
+            actor=request.user, correction_id=pk, approve=data["approve"], note=data.get("note", "")
+        )
+        return Response(NationalIdReviewSerializer(correction).data)
 
 
 class CaseArchiveExport(APIView):

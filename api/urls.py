@@ -40,6 +40,7 @@ urlpatterns = [
     path("cases/<int:pk>/archive-export/", retention.CaseArchiveExport.as_view(), name="api-case-archive-export"),
     path("cases/<int:pk>/corrections/", retention.CaseCorrections.as_view(), name="api-case-corrections"),
     path("erasures/<int:pk>/review/", retention.ErasureReview.as_view(), name="api-erasure-review"),
+    path("corrections/<int:pk>/review/", retention.NationalIdReview.as_view(), name="api-national-id-review"),
     path("cases/<int:pk>/access-log/", views.CaseAccessLog.as_view(), name="api-case-access-log"),
     path("cases/<int:pk>/person-access-report/", views.PersonAccessReport.as_view(), name="api-person-access-report"),
     path("cases/<int:pk>/notes/", notes.CaseNotes.as_view(), name="api-case-notes"),

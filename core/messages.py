@@ -42,7 +42,11 @@ MESSAGES: dict[str, str] = {
     "retention.unknown_field": gettext_noop("the case has no such value"),
     "retention.same_value": gettext_noop("the new value is the same as the old one"),
     "retention.wrong_type": gettext_noop("the new value must be of the same type as the old one"),
-    "retention.national_id_taken": gettext_noop("another person has this national id"),
+    "retention.national_id_waiting": gettext_noop(
+        "a correction of the national id already waits for an auditor's review in this case"
+    ),
+    "retention.correction_reviewed": gettext_noop("this correction has been decided already"),
+    "retention.correction_not_found": gettext_noop("no such correction to review"),
     "task.not_found": gettext_noop("no such task"),
     "person.not_found": gettext_noop("no such person"),
     "consent.not_found": gettext_noop("no such consent"),

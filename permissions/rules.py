@@ -788,6 +788,29 @@ def can_correct_value(
     return category == "identity" or recorded_by is None or (not case_open and in_case_file)
 
 
+def can_review_national_id(user, case) -> bool:
+    """Confirming a correction of the person's national id: auditors of the coordinating
+    agency. They alone learn whether another person in Brobygger holds the number (that
+    someone is a client of these services is itself confidential): a control function that
+    works no case, not the coordinator who asked, nor another agency's auditor."""
+    return (
+        is_auditor(user)
+        and _participating_memberships(user, case.pk, (Role.AUDITOR,))
+        .filter(agency_id=case.coordinator_agency_id)
+        .exists()
+    )
+
+
+def national_id_review_cases(user, queryset):
+    """``queryset`` (of cases) narrowed to those whose national ids ``user`` decides
+    (``can_review_national_id``): per agency they audit, the cases it coordinates and takes
+    part in with the grant. One query."""
+    decides = Q(pk__in=[])
+    for agency_id in agency_ids_with_role(user, Role.AUDITOR):
+        decides |= Q(coordinator_agency_id=agency_id) & _participates_with_grant(user, {agency_id})
+    return queryset.filter(decides)
+
+
 def can_review_retention(user, case) -> bool:
     """Reading and reviewing what was erased, corrected and exported in a case: auditors of
     an agency taking part in it (never its data)."""

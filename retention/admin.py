@@ -42,5 +42,6 @@ class ArchiveExportAdmin(ReadOnlyAdmin):
 class CorrectionAdmin(ReadOnlyAdmin):
     """Corrections without their old values (those stay in the table, for the audit trail)."""
 
-    list_display = ["case", "field", "category", "corrected_by", "corrected_at"]
-    exclude = ["old_value"]
+    list_display = ["case", "field", "category", "status", "corrected_by", "corrected_at"]
+    list_filter = ["status"]
+    exclude = ["old_value", "new_value"]

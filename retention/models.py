@@ -133,9 +133,19 @@ class ErasureRecord(models.Model):
         return f"{self.case_id} erased {self.erased_at:%Y-%m-%d} ({self.trigger})"
 
 
+class CorrectionStatus(models.TextChoices):
+    DONE = "done", _("corrected")
+    # A national id waits for an auditor of the coordinating agency: whether another person
+    # holds it is told to them only, never to the coordinator who asked.
+    WAITING = "waiting", _("waiting for review")
+    MERGE = "merge", _("another person holds the number: waiting for an administrator to merge the persons")
+    REFUSED = "refused", _("refused by the auditor")
+
+
 class Correction(models.Model):
     """A wrong value corrected on the person's request (GDPR art. 16): the old value is kept
-    here only, for the audit trail, and goes with the rest when the case is erased."""
+    here only, for the audit trail, and goes with the rest when the case is erased. A national
+    id is asked for first (``new_value``, ``WAITING``) and changed when an auditor confirms."""
 
     case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="corrections")
     field = models.CharField(max_length=200, help_text='A form field, or "person.name" / "person.national_id"')
@@ -144,6 +154,13 @@ class Correction(models.Model):
     reason = models.TextField()
     corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     corrected_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=CorrectionStatus.choices, default=CorrectionStatus.DONE)
+    new_value = models.JSONField(null=True, blank=True, help_text="The national id asked for, until it is decided")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-corrected_at", "-id"]
@@ -152,6 +169,12 @@ class Correction(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.field} corrected {self.corrected_at:%Y-%m-%d}"
+
+    @property
+    def status_for_case(self) -> str:
+        """The status the case's coordinator and the API read: a number another person holds
+        waits like any other (``MERGE`` would tell them that the number is in use)."""
+        return CorrectionStatus.WAITING if self.status == CorrectionStatus.MERGE else self.status
 
 
 class ArchiveStatus(models.TextChoices):

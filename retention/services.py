@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
@@ -15,7 +15,7 @@ from core.national_id import InvalidNationalId, validate_national_id
 from permissions import policy, rules
 from permissions.models import RESTRICTED, AccessAction, Role
 from retention.erasure import erase_case, log_coordinator_action
-from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
+from retention.models import ArchiveExport, ArchiveStatus, Correction, CorrectionStatus, ErasureRecord, ErasureTrigger
 from retention.rules import rules_for_process
 from workflows import selectors
 from workflows.forms import schema_errors
@@ -25,6 +25,7 @@ from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, J
 
 REASON_MAX_CHARS = 2000
 PERSON_FIELDS = ("person.name", "person.national_id")
+NATIONAL_ID = "person.national_id"
 
 
 def _case(actor, case_id, allowed) -> Case:
@@ -187,15 +188,25 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             raise Conflict("retention.erased")
         old: object
         check_may_correct(actor, case, field)
-        if field in PERSON_FIELDS:
-            old, category = _correct_person(case, field, value)
+        if field == NATIONAL_ID:
+            # Asked for, not made: see ``review_national_id``. Every valid number gets this
+            # same answer, so the coordinator never learns whether another person holds it.
+            new = _valid_national_id(value)
+            waiting = (CorrectionStatus.WAITING, CorrectionStatus.MERGE)
+            if Correction.objects.filter(case=case, field=NATIONAL_ID, status__in=waiting).exists():
+                raise Conflict("retention.national_id_waiting")
+            old, category, status = None, "identity", CorrectionStatus.WAITING
+        elif field in PERSON_FIELDS:
+            (old, category), new, status = _correct_person(case, field, value), None, CorrectionStatus.DONE
         else:
-            old, category = _correct_data(case, field, value)
+            (old, category), new, status = _correct_data(case, field, value), None, CorrectionStatus.DONE
         correction = Correction.objects.create(
             case=case,
             field=field,
             category=category,
             old_value=old,
+            new_value=new,
+            status=status,
             reason=reason,
             corrected_by=actor,
             corrected_at=timezone.now(),
@@ -210,13 +221,14 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             item=f"correction:{correction.pk}",
             acting=acting,
         )
-        Event.objects.create(
-            case=case,
-            kind=EventKind.VALUE_CORRECTED,
-            actor=actor,
-            agency_id=acting[0],
-            detail={"field": field, "correction": correction.pk},
-        )
+        if status == CorrectionStatus.DONE:
+            Event.objects.create(
+                case=case,
+                kind=EventKind.VALUE_CORRECTED,
+                actor=actor,
+                agency_id=acting[0],
+                detail={"field": field, "correction": correction.pk},
+            )
     rules.forget_case_access(case)
     return correction
 
@@ -236,27 +248,98 @@ def _invalid(error) -> InvalidInput:
     return InvalidInput("retention.invalid", errors=[error])
 
 
-def _correct_person(case: Case, field: str, value) -> tuple[str, str]:
+def _correct_person(case: Case, field: str, value) -> tuple[str, str]:  # the name
     person = Person.objects.select_for_update().get(pk=case.person_id)
-    if field == "person.name":
-        if not isinstance(value, str) or not value.strip() or len(value) > 200:
-            raise _invalid(field_error("value", "field.expected_nonempty_text", limit=200))
-        check_texts(value=value)
-        old, person.name = person.name, value.strip()
-    else:
-        try:
-            national_id = validate_national_id(value if isinstance(value, str) else "")
-        except InvalidNationalId as exc:
-            raise _invalid(field_error("value", exc.code, **exc.params)) from None
-        if Person.objects.filter(national_id=national_id).exclude(pk=person.pk).exists():
-            raise _invalid(field_error("value", "retention.national_id_taken"))
-        old, person.national_id = person.national_id, national_id
-    # The national id is masked for the coordinator: "the same as the old one" would
-    # confirm a guess at it, so the same number is recorded like any other correction.
-    if field == "person.name" and old == person.name:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise _invalid(field_error("value", "field.expected_nonempty_text", limit=200))
+    check_texts(value=value)
+    old, person.name = person.name, value.strip()
+    if old == person.name:
         raise _invalid(field_error("value", "retention.same_value"))
-    person.save(update_fields=["name", "national_id"])
+    person.save(update_fields=["name"])
     return old, "identity"
+
+
+def _valid_national_id(value) -> str:
+    """A valid national id (400 naming ``value`` otherwise). The national id is masked for
+    the coordinator: "the same as the old one" would confirm a guess at it, so the same
+    number is asked for like any other."""
+    try:
+        return validate_national_id(value if isinstance(value, str) else "")
+    except InvalidNationalId as exc:
+        raise _invalid(field_error("value", exc.code, **exc.params)) from None
+
+
+def national_ids_to_review(actor) -> list[Correction]:
+    """The national ids asked for in the cases whose coordinating agency ``actor`` audits,
+    oldest first (the auditors' page). One query whatever the rows."""
+    decided_by_actor = rules.national_id_review_cases(actor, Case.objects.all())
+    waiting = Correction.objects.filter(field=NATIONAL_ID, status=CorrectionStatus.WAITING, case__in=decided_by_actor)
+    return list(waiting.select_related("case", "corrected_by").order_by("corrected_at", "id")[:200])
+
+
+def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
+    """An auditor of the coordinating agency decides a national id the coordinator asked for.
+    Confirmed and held by nobody else: the person's number is changed (the old one kept in the
+    correction only). Confirmed but held by another person: nothing changes and the correction
+    waits for an administrator to merge the persons (``MERGE``; the coordinator still reads
+    "waiting"). Refused: nothing changes. Once per correction (409)."""
+    correction = (
+        Correction.objects.select_related("case").filter(pk=lookup_id(correction_id), field=NATIONAL_ID).first()
+    )
+    if correction is None or not rules.can_review_national_id(actor, correction.case):
+        raise NotFound("retention.correction_not_found")
+    if not isinstance(approve, bool):
+        raise _invalid(field_error("approve", "field.required"))
+    note = _reason(note) if note else ""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=correction.case_id)
+        correction = Correction.objects.select_for_update().get(pk=correction.pk)
+        if ErasureRecord.objects.filter(case=case).exists():
+            raise Conflict("retention.erased")
+        if correction.status != CorrectionStatus.WAITING:
+            raise Conflict("retention.correction_reviewed")
+        correction.reviewed_by, correction.reviewed_at, correction.review_note = actor, timezone.now(), note
+        if not approve:
+            correction.status, correction.new_value = CorrectionStatus.REFUSED, None
+        elif _change_national_id(case, correction):
+            correction.status, correction.new_value = CorrectionStatus.DONE, None
+            Event.objects.create(
+                case=case,
+                kind=EventKind.VALUE_CORRECTED,
+                actor=actor,
+                agency_id=case.coordinator_agency_id,
+                detail={"field": NATIONAL_ID, "correction": correction.pk},
+            )
+        else:
+            correction.status = CorrectionStatus.MERGE
+        correction.save()
+        log_coordinator_action(
+            actor,
+            case,
+            category="identity",
+            action=AccessAction.REVIEW,
+            basis="correction",
+            item=f"correction:{correction.pk}",
+            acting=(case.coordinator_agency_id, Role.AUDITOR),
+        )
+    rules.forget_case_access(case)
+    return correction
+
+
+def _change_national_id(case: Case, correction: Correction) -> bool:
+    """The case's person gets the number asked for, unless another person holds it (False).
+    The unique column decides, so two reviews at once cannot give one number to two persons."""
+    person = Person.objects.select_for_update().get(pk=case.person_id)
+    old = person.national_id
+    person.national_id = str(correction.new_value)
+    try:
+        with transaction.atomic():
+            person.save(update_fields=["national_id"])
+    except IntegrityError:
+        return False
+    correction.old_value = old
+    return True
 
 
 def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old value, category)

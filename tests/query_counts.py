@@ -56,6 +56,13 @@ class Growth:
         for _ in range(cases):
             prison = self._start("kari", "prison_release_to_housing", PRISON)
             complete(open_tasks(prison)[0], {"has_home": False}, actor=users["kari"])
+            retention_services.correct_value(  # a national id waits in the auditor's list
+                actor=users["bjorn"],
+                case_id=prison.pk,
+                field="person.national_id",
+                value=NATIONAL_IDS[len(self.cases) % len(NATIONAL_IDS)],
+                reason="Feil nummer",
+            )
             self._start("siri", "institution_discharge_to_housing", DISCHARGE)
         subject = self.subject
         for number in range(cases):

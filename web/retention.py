@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, InvalidInput, ServiceError, field_error
 from permissions import rules
 from retention import selectors, services
-from retention.models import ArchiveStatus, ErasureRecord
+from retention.models import ArchiveStatus, CorrectionStatus, ErasureRecord
 from web import schema_forms
 from web.pages import auditor_review, error_text, field_errors, form_titles, ui_view
 from workflows import selectors as case_selectors
@@ -133,7 +133,10 @@ def _page(request, pk, *, status=200, erasure=None, correction=None, chosen=None
         "erasure_values": (erasure or {}).get("values", {}),
         "erasure_errors": _errors_by_field((erasure or {}).get("errors")),
         "exports": exports,
-        "corrections": [(item, labels.get(item.field, item.field)) for item in view.corrections],
+        "corrections": [
+            (item, labels.get(item.field, item.field), CorrectionStatus(item.status_for_case).label)
+            for item in view.corrections
+        ],
     }
     return render(request, "retention/case.html", context, status=status)
 
@@ -205,10 +208,16 @@ def correction(request, pk):
             errors = [field_error("value", "field.required")]
         if errors:
             raise InvalidInput("retention.invalid", errors=errors)
-        services.correct_value(actor=request.user, case_id=pk, field=field, value=data["value"], reason=reason)
+        made = services.correct_value(actor=request.user, case_id=pk, field=field, value=data["value"], reason=reason)
     except (InvalidInput, Conflict) as exc:
         return _refused(request, pk, exc, correction={"field": field, "values": values, "errors": exc.errors})
-    messages.success(request, _("The value is corrected. The old value is kept only in the audit trail."))
+    if made.status == CorrectionStatus.WAITING:
+        messages.success(
+            request,
+            _("The new national id is sent to an auditor of your agency, who confirms it before it is changed."),
+        )
+    else:
+        messages.success(request, _("The value is corrected. The old value is kept only in the audit trail."))
     return redirect("case-retention", pk=pk)
 
 
@@ -234,6 +243,7 @@ def audit(request):
         "retention/audit.html",
         {
             "waiting": selectors.unreviewed_erasures(request.user),
+            "national_ids": services.national_ids_to_review(request.user),
             "trail": [
                 (entry, KIND_LABELS[entry.kind], _rule_text(entry), _detail_text(entry, titles)) for entry in trail
             ],
@@ -283,3 +293,32 @@ def erasure_review(request, erasure_pk):
         done=_("The erasure is marked as reviewed."),
         back="retention-audit",
     )
+
+
+@require_POST
+@ui_view
+def national_id_review(request, correction_pk):
+    """The auditor confirms or refuses a national id the coordinator asked for; only they
+    are told when another person holds the number."""
+    decision = request.POST.get("decision", "")
+    approve = {"approve": True, "refuse": False}.get(decision, decision)
+    try:
+        correction = services.review_national_id(
+            actor=request.user, correction_id=correction_pk, approve=approve, note=request.POST.get("note", "")
+        )
+    except (Conflict, InvalidInput) as exc:
+        messages.error(request, error_text(exc))
+        return redirect("retention-audit")
+    if correction.status == CorrectionStatus.DONE:
+        messages.success(request, _("The national id is changed. The old one is kept only in the audit trail."))
+    elif correction.status == CorrectionStatus.MERGE:
+        messages.warning(
+            request,
+            _(
+                "Another person in Brobygger has this national id, so it is not changed. An administrator must "
+                "merge the two persons; the coordinator sees the correction as waiting."
+            ),
+        )
+    else:
+        messages.success(request, _("The correction of the national id is refused. Nothing was changed."))
+    return redirect("retention-audit")

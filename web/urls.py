@@ -45,6 +45,7 @@ urlpatterns = [
     path("cases/<int:pk>/retention/archive-export/", retention.archive_export, name="case-archive-export"),
     path("retention/", retention.audit, name="retention-audit"),
     path("retention/erasures/<int:erasure_pk>/review/", retention.erasure_review, name="erasure-review"),
+    path("retention/corrections/<int:correction_pk>/review/", retention.national_id_review, name="national-id-review"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),

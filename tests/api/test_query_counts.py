@@ -90,6 +90,7 @@ WRITES = {
     "api-case-archive-export",
     "api-case-corrections",
     "api-erasure-review",
+    "api-national-id-review",
     "api-external-fetch",
     "api-external-complete",
     "api-external-failure",

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from retention.models import Correction, ErasureRecord
+from retention.services import correct_value
 from tests.retention.helpers import PERSON, archived
 from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows.models import Case, CaseStatus
@@ -33,6 +34,15 @@ def test_the_coordinator_and_the_auditor_use_the_retention_pages(as_user, live_s
     bjorn.locator("#correction-submit").click()
     bjorn.locator("#messages").get_by_text("Verdien er rettet").wait_for()
     assert Correction.objects.get(case=case).field == "has_home"
+
+    # a national id waits for the auditor, who confirms it on the phone
+    asked = correct_value(
+        actor=users["bjorn"], case_id=case.pk, field="person.national_id", value="29822099635", reason="Feil nummer"
+    )
+    aud = visit("aud", "/retention/", phone=True)
+    aud.locator(f"#national-id-{asked.pk} button[value=approve]").click()
+    aud.locator("#messages").get_by_text("Fødselsnummeret er endret").wait_for()
+    assert Case.objects.get(pk=case.pk).person.national_id == "29822099635"
 
     bjorn.locator("#erase summary").click()
     bjorn.get_by_label("Begrunnelse: personens krav og det rettslige grunnlaget").fill("Personen ba om sletting")

@@ -252,3 +252,37 @@ def test_on_an_open_case_the_coordinator_corrects_only_what_the_housing_office_r
     assert "registrert av en annen virksomhet" in answer.content.decode()
     assert Case.objects.get(pk=case.pk).data["has_home"] is False
     assert not Correction.objects.exists()
+
+
+def test_the_page_answers_alike_whether_or_not_another_person_holds_the_national_id(web, closed_case, users, agencies):
+    from tests.workflows.helpers import start_prison_case
+
+    Person.objects.create(name="Annen Person", national_id="29822099635")
+    second = start_prison_case(users, agencies, person={"name": "Tredje Person", "national_id": "57912075186"})
+    bjorn = web("bjorn")
+    pages = []
+    for case, number in ((closed_case, "29822099635"), (second, "05840399895")):
+        body = {"field": "person.national_id", "value": number, "reason": "Personen viste legitimasjon"}
+        answer = bjorn.post(url(case, "correction/"), body, follow=True)
+        assert answer.status_code == 200
+        page = answer.content.decode()
+        assert "sendt til en revisor" in page and number not in page and "Venter på kontroll" in page
+        pages.append(page.replace(case.reference, "").replace(str(case.pk), ""))
+    assert Person.objects.get(pk=closed_case.person_id).national_id == NATIONAL_ID
+
+    aud = web("aud")
+    listed = aud.get("/retention/").content.decode()
+    assert 'id="national-ids-to-review"' in listed and "Personen viste legitimasjon" in listed
+    assert "29822099635" not in listed  # the number asked for is not shown either
+    taken, free = Correction.objects.filter(field="person.national_id").order_by("case_id")
+    for username in ("bjorn", "kari", "ada"):  # only the coordinating agency's auditor decides
+        assert (
+            web(username).post(f"/retention/corrections/{taken.pk}/review/", {"decision": "approve"}).status_code == 404
+        )
+    merge = aud.post(f"/retention/corrections/{taken.pk}/review/", {"decision": "approve"}, follow=True)
+    assert "En annen person i Brobygger har dette fødselsnummeret" in merge.content.decode()
+    done = aud.post(f"/retention/corrections/{free.pk}/review/", {"decision": "approve"}, follow=True)
+    assert "Fødselsnummeret er endret" in done.content.decode()
+    assert Person.objects.get(pk=second.person_id).national_id == "05840399895"
+    # the coordinator's page still says "waiting" for the number another person holds
+    assert "Venter på kontroll" in bjorn.get(url(closed_case)).content.decode()

@@ -11,7 +11,7 @@ from permissions.models import AccessLog
 from retention.erasure import erase_case
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
-from tests.workflows.helpers import complete, open_tasks
+from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind, Person
 
@@ -23,6 +23,11 @@ pytestmark = pytest.mark.postgres
 def correct(user, case, field, value, reason="Feil registrert; personen ba om retting"):
     body = {"field": field, "value": value, "reason": reason}
     return api(user).post(f"/api/v1/cases/{case.pk}/corrections/", body, format="json")
+
+
+def review(user, correction_id, approve=True, note=""):
+    body = {"approve": approve, "note": note}
+    return api(user).post(f"/api/v1/corrections/{correction_id}/review/", body, format="json")
 
 
 # --- erasure on request ------------------------------------------------------------------
@@ -138,7 +143,10 @@ def test_the_coordinator_corrects_a_form_value_everywhere_but_the_audit_trail(cl
 
 def test_the_coordinator_corrects_the_person(closed_case, users):
     assert correct(users["bjorn"], closed_case, "person.name", "Torleif Eriksrud-Berg").status_code == 201
-    assert correct(users["bjorn"], closed_case, "person.national_id", "29822099635").status_code == 201
+    asked = correct(users["bjorn"], closed_case, "person.national_id", "29822099635")
+    assert asked.status_code == 201 and asked.json()["status"] == "waiting"
+    assert Case.objects.get(pk=closed_case.pk).person.national_id == NATIONAL_ID  # not before the review
+    assert review(users["aud"], asked.json()["id"]).json()["status"] == "done"
     person = Case.objects.get(pk=closed_case.pk).person
     assert (person.name, person.national_id) == ("Torleif Eriksrud-Berg", "29822099635")
     assert sorted(Correction.objects.values_list("old_value", flat=True)) == [NATIONAL_ID, NAME]
@@ -219,9 +227,62 @@ def test_a_value_masked_for_the_coordinator_is_neither_corrected_nor_compared(cl
 def test_the_national_id_is_not_confirmed_by_a_correction(closed_case, users):
     # The coordinator sees the national id masked: the same number is no "same value" oracle.
     answer = correct(users["bjorn"], closed_case, "person.national_id", NATIONAL_ID)
-    other = correct(users["bjorn"], closed_case, "person.national_id", "29822099635")
-    assert (answer.status_code, other.status_code) == (201, 201)
+    assert answer.status_code == 201 and answer.json()["status"] == "waiting"
     assert "retention.same_value" not in json.dumps(answer.json())
+    # one waits at a time (whatever the number: the refusal tells nothing about it)
+    again = correct(users["bjorn"], closed_case, "person.national_id", "29822099635")
+    assert again.status_code == 409 and "29822099635" not in json.dumps(again.json())
+
+
+OTHER_ID, FREE_ID = "29822099635", "05840399895"  # synthetic (domain.md)
+
+
+def _comparable(answer):
+    body = answer.json()
+    return answer.status_code, sorted(body), body["status"], body["field"], body["category"]
+
+
+def test_a_national_id_correction_does_not_tell_whether_another_person_holds_it(closed_case, users, agencies):
+    # Attack: the coordinator probes whether someone is a client of these services by
+    # "correcting" a case's national id to their number.
+    Person.objects.create(name="Annen Person", national_id=OTHER_ID)
+    second = start_prison_case(users, agencies, person={"name": "Tredje Person", "national_id": "57912075186"})
+    taken = correct(users["bjorn"], closed_case, "person.national_id", OTHER_ID)
+    free = correct(users["bjorn"], second, "person.national_id", FREE_ID)
+    assert (
+        _comparable(taken)
+        == _comparable(free)
+        == (taken.status_code, sorted(free.json()), "waiting", "person.national_id", "identity")
+    )
+    assert taken.status_code == 201 and OTHER_ID not in json.dumps(taken.json())
+    assert Case.objects.get(pk=closed_case.pk).person.national_id == NATIONAL_ID  # nothing changed yet
+    assert not Event.objects.filter(kind=EventKind.VALUE_CORRECTED).exists()
+
+    # nobody but the coordinating agency's auditor decides (404: not theirs to see)
+    for username in ("bjorn", "kari", "nils", "ada"):
+        assert review(users[username], taken.json()["id"]).status_code == 404
+    # the auditor is told; the coordinator reads "waiting" for both, as before
+    assert review(users["aud"], taken.json()["id"]).json()["status"] == "merge"
+    assert review(users["aud"], free.json()["id"]).json()["status"] == "done"
+    assert review(users["aud"], taken.json()["id"]).status_code == 409  # decided once
+    assert Case.objects.get(pk=closed_case.pk).person.national_id == NATIONAL_ID
+    assert Person.objects.get(national_id=OTHER_ID).name == "Annen Person"
+    assert Case.objects.get(pk=second.pk).person.national_id == FREE_ID
+    statuses = api(users["bjorn"]).get(f"/api/v1/cases/{closed_case.pk}/retention/").json()["corrections"]
+    assert [c["status"] for c in statuses] == ["waiting"] and OTHER_ID not in json.dumps(statuses)
+    assert AccessLog.objects.filter(case=closed_case, basis="correction", action="review", username="aud").exists()
+
+
+def test_the_auditor_refuses_a_national_id_and_nothing_changes(closed_case, users):
+    asked = correct(users["bjorn"], closed_case, "person.national_id", FREE_ID).json()
+    assert review(users["aud"], asked["id"], approve="kanskje").status_code == 400
+    refused = review(users["aud"], asked["id"], approve=False, note="Ikke dokumentert")
+    assert refused.status_code == 200 and refused.json()["status"] == "refused"
+    assert Case.objects.get(pk=closed_case.pk).person.national_id == NATIONAL_ID
+    correction = Correction.objects.get(pk=asked["id"])
+    assert correction.new_value is None and correction.review_note == "Ikke dokumentert"
+    # decided: the coordinator may ask again
+    assert correct(users["bjorn"], closed_case, "person.national_id", FREE_ID).status_code == 201
 
 
 def test_the_retention_page_offers_only_the_values_the_coordinator_sees(closed_case, users, client):
