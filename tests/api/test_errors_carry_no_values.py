@@ -6,9 +6,9 @@ import json
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
 
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.clients import api
 from tests.workflows.helpers import PERSON
 from workflows import services
 from workflows.models import Event, EventKind, Incident, Task
@@ -59,12 +59,6 @@ def failed_case(users, agencies):
     task = Task.objects.get(case=case, element_id="Task_health")
     services.complete_task(actor=users["helga"], task_id=task.pk, data={"health_note": DIAGNOSIS})
     return case
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_the_stored_incident_and_event_name_element_and_class_not_the_value(failed_case):

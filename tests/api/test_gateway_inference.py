@@ -7,9 +7,9 @@ import json
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
 
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.clients import api
 from tests.workflows.helpers import PERSON
 from workflows import services
 from workflows.models import Task
@@ -78,12 +78,6 @@ def branched_case(users, agencies):
     task = Task.objects.get(case=case, element_id="Task_assess")
     services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": True})
     return case
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def diagram(user, case):

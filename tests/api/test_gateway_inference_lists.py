@@ -8,11 +8,11 @@ service the field is, sees them, and so does the agency whose tasks they are."""
 import datetime
 
 import pytest
-from django.test import Client
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.clients import api
+from tests.clients import web as page
 from tests.deadlines import set_due
 from tests.workflows.helpers import PERSON
 from workflows import services
@@ -107,18 +107,6 @@ def housing_branch(users, agencies):
 def nav_branch(users, agencies):
     """The branch tasks are NAV's; the housing coordinator (health masked) reads."""
     return _two_cases(users, agencies, "NAV", "Boligkontakt")
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def page(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def hidden_tasks():

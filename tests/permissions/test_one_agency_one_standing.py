@@ -12,12 +12,12 @@ each must list exactly the cases whose page opens.
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
-from rest_framework.test import APIClient
 
 from permissions import rules
 from permissions.grants import grant_agency_access, revoke_agency_access
 from permissions.models import Membership, Role
+from tests.clients import api as _api
+from tests.clients import web as _web
 from workflows.models import Case, Task
 
 from .conftest import DISCHARGE_KINDS, OTHER_PERSON, PERSON, PRISON_KINDS, _start
@@ -53,18 +53,6 @@ def _user(name, memberships):
     for agency, role in memberships:
         Membership.objects.create(user=user, agency=agency, role=role)
     return user
-
-
-def _api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def _web(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _api_rows(user, path):

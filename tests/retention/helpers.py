@@ -9,11 +9,11 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from bpmn.registry import runtime_for
 from permissions.models import AccessLog, BreakGlass, LegalBasis
 from retention.models import ArchiveExport, ArchiveStatus
+from tests.clients import api
 from tests.workflows.helpers import (
     PRISON_PARTICIPANTS,
     do_follow_up_visits,
@@ -189,12 +189,6 @@ def archived(*cases) -> None:
         ArchiveExport(case=case, status=ArchiveStatus.DONE, requested_at=timezone.now(), done_at=timezone.now())
         for case in cases
     )
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def erase(user, case, reason="Personen ba om sletting; ingen arkivplikt gjenstår"):

@@ -5,11 +5,10 @@ over the services, the API and the pages, and the case data is found unchanged."
 from datetime import UTC, datetime
 
 import pytest
-from django.test import Client
-from rest_framework.test import APIClient
 
 from bpmn.registry import runtime_for
 from core.errors import Forbidden, InvalidInput
+from tests.clients import api, web
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS, complete, form_data, open_tasks, start_prison_case
 from tests.workflows.jobs.conftest import walk_to_find_home
@@ -19,18 +18,6 @@ from workflows.models import Case, Event, ReceivedMessage, Task
 pytestmark = pytest.mark.django_db
 
 HEALTH_VALUE = "LAR, oppfølging hver uke"
-
-
-def api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def web(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def selectors_form(task):
