@@ -9,7 +9,9 @@ table hides ("<5") is drawn as an empty outline with that mark, never as a bar.
 
 from __future__ import annotations
 
-from django.utils.html import escape, format_html
+from html import escape
+
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 # Six colours that keep 3:1 contrast on white and stay apart for common colour blindness.

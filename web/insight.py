@@ -14,12 +14,14 @@ import datetime
 import functools
 import io
 from dataclasses import dataclass
+from html import escape
 from typing import TypeVar
 
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
@@ -120,18 +122,17 @@ FAMILIES = {
 
 
 def family_figures(
-    name: str, filters: Filters, tasks: figures.TaskFamily, agencies: dict[int, str]
+    name: str, filters: Filters, tasks: figures.TaskFamily, agencies: dict[int, str], live: bool = True
 ) -> list[figures.Figure]:
+    """The figures of family ``name``; ``live``: with those read live (overdue now)."""
     scope, version, year = filters.scope, filters.version, filters.year
     if name == "flow":
         return figures.flow_figures(figures.case_flow(scope, version=version), year)
     if name == "housing":
         return [figures.housing_time(scope, year, version=version)]
     if name == "tasks":
-        return [
-            *figures.task_figures(tasks, year, filters.agency_id, agencies),
-            figures.overdue_now(scope, filters.agency_id, agencies),
-        ]
+        now = [figures.overdue_now(scope, filters.agency_id, agencies)] if live else []
+        return [*figures.task_figures(tasks, year, filters.agency_id, agencies), *now]
     if name == "escalations":
         return [figures.escalations(scope, year, version=version)]
     return [figures.discharge_waits(scope, year, version=version)]
@@ -153,6 +154,18 @@ def _scope_names(scopes: list[int]) -> list[tuple[int, str]]:
     return [(scope, names.get(scope, _("The whole municipality"))) for scope in scopes]
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A figure as a page draws it: its table's rows and its chart as HTML."""
+
+    key: str
+    title: str
+    header: list[str]
+    rows: SafeString
+    chart: SafeString
+    legend: list[tuple[str, str]]
+
+
 def _table_rows(figure: figures.Figure) -> SafeString:
     """The table's rows as HTML, each cell labelled by its column (the phone layout shows the
     label). Written here, not by a template loop: a figure of a large municipality has
@@ -169,13 +182,29 @@ def _table_rows(figure: figures.Figure) -> SafeString:
     return mark_safe("\n".join(rows))  # noqa: S308 (every text in it is escaped above)
 
 
-def _shown(figure: figures.Figure) -> dict:
-    return {
-        "figure": figure,
-        "rows": _table_rows(figure),
-        "chart": charts.chart(figure),
-        "legend": charts.legend(figure),
-    }
+def _shown(figure: figures.Figure) -> Shown:
+    return Shown(
+        figure.key, figure.title, figure.header, _table_rows(figure), charts.chart(figure), charts.legend(figure)
+    )
+
+
+def _page_shown(request, filters: Filters, tasks: figures.TaskFamily, agencies: dict[int, str]) -> list[Shown]:
+    """Every figure of the page, drawn. Drawing a large municipality's tables and charts cost
+    more than computing them, so the figures of the summary tables are drawn once per version
+    of the scope's figures (as they are computed: ``figures.cached``), filter and language;
+    overdue now (live) every time, in its place after the tasks completed late."""
+    _agency_filter(request, filters, tasks)
+    parts = ("insight:page", filters.scope, filters.version, get_language(), filters.year, filters.agency_id)
+    key = ":".join(str(part) for part in parts)
+    drawn = cache.get(key)
+    if drawn is None:
+        drawn = [
+            _shown(figure) for name in FAMILIES for figure in family_figures(name, filters, tasks, agencies, live=False)
+        ]
+        cache.set(key, drawn, figures.CACHE_SECONDS)
+    place = next(index for index, shown in enumerate(drawn) if shown.key == "overdue") + 1
+    live = _shown(figures.overdue_now(filters.scope, filters.agency_id, agencies))
+    return [*drawn[:place], live, *drawn[place:]]
 
 
 @insight_view
@@ -191,7 +220,7 @@ def insight_page(request):
         "query": request.GET.urlencode(),
     }
     try:
-        shown = [_shown(figure) for figure in page_figures(request, filters, tasks, agencies)]
+        shown = _page_shown(request, filters, tasks, agencies)
     except InvalidInput as exc:
         context.update(error=error_text(exc), errors=field_errors(exc.errors))
         return render(request, "insight/page.html", context, status=400)

@@ -15,6 +15,7 @@ from insight.models import WHOLE_MUNICIPALITY, TaskTime
 from insight.privacy import Ledger
 from tests.insight.conftest import PRISON_PARTICIPANTS, start
 from tests.workflows.helpers import complete, open_tasks
+from web import insight as insight_views
 
 # Each page and how many of its figures are live (``overdue_now``: computed every time).
 URLS = (
@@ -65,3 +66,21 @@ def test_a_rebuild_of_the_summary_tables_leaves_no_cached_figure_in_use(finished
     assert completed_this_year(WHOLE_MUNICIPALITY) == counted + 7  # and cached so
     backfill.rebuild()
     assert completed_this_year(WHOLE_MUNICIPALITY) == counted
+
+
+def tables_drawn(client) -> int:
+    """How many figure tables a request for the page draws."""
+    with mock.patch("web.insight._table_rows", autospec=True, side_effect=insight_views._table_rows) as draw:
+        assert client.get(reverse("insight")).status_code == 200
+    return draw.call_count
+
+
+def test_the_page_drawn_once_is_drawn_again_after_a_completed_task(client, finished_cases, users, agencies):
+    client.force_login(users["leif"])
+    cache.clear()
+    every = tables_drawn(client)
+    assert every == 11  # every figure
+    assert tables_drawn(client) == 1  # overdue now, live; the others as drawn before
+    case = start(users, agencies, "prison_release_to_housing", "kari", PRISON_PARTICIPANTS, "01010012437")
+    complete(open_tasks(case)[0])  # the scope's figures changed
+    assert tables_drawn(client) == every
