@@ -50,10 +50,15 @@ class DefinitionRuntime:
         return SPEC_CACHE.get(self.definition_id, lambda: _load_spec_json(self.definition_id))
 
     @cached_property
+    def bpmn_xml(self) -> str:
+        """The model as deployed, read once per version (the case page draws it)."""
+        return ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=self.definition_id)
+
+    @cached_property
     def gateway_paths(self) -> dict[str, GatewayPath]:
         """What each gateway's path gives away (``bpmn.engine.gateway_paths``), computed from
         the model once per version, for deployed versions old and new alike."""
-        return gateway_paths(ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=self.definition_id))
+        return gateway_paths(self.bpmn_xml)
 
     @cached_property
     def path_masks(self) -> dict[str, int]:

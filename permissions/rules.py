@@ -30,7 +30,9 @@ withdrawn immediately.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -363,8 +365,25 @@ def case_access(user, case) -> CaseAccess:
     remembered = case.__dict__.setdefault("_brobygger_access", {})
     key = getattr(user, "pk", None)
     if key not in remembered:
-        remembered[key] = _case_access(user, case)
+        _read_standing(user, case, remembered)
     return remembered[key]
+
+
+def _roles_in_case(user, case) -> frozenset[tuple[int, str]]:
+    """(agency id, role) of each membership of ``user`` (a case role or auditor) in an agency
+    that takes part in ``case`` and holds its grant: read with ``case_access`` and remembered
+    with it, so the page's questions (coordinator? lead? auditor?) ask the database nothing more."""
+    remembered = case.__dict__.setdefault("_brobygger_access", {})
+    key = ("roles", getattr(user, "pk", None))
+    if key not in remembered:
+        _read_standing(user, case, remembered)
+    return remembered[key]
+
+
+def _has_role_in_case(user, case, roles, agency_id: int | None = None) -> bool:
+    """A membership of ``user`` with one of ``roles`` (in ``agency_id``, if given) in an agency
+    that takes part in ``case`` and holds its grant."""
+    return any(role in roles and agency_id in (None, agency) for agency, role in _roles_in_case(user, case))
 
 
 def remember_case_access(user, cases) -> None:
@@ -391,19 +410,25 @@ def forget_case_access(case) -> None:
     case.__dict__.pop("_brobygger_access", None)
 
 
+# The roles asked about per case: the case roles (``case_access``) and the auditor's.
+_ROLES_IN_CASE = (*CASE_ROLES, Role.AUDITOR)
 # Read on every request that shows or works a case or task: compiled once (``prepared``).
 _PARTICIPATING_CASE_MEMBERSHIPS = Prepared(
-    lambda user_id, case_id: _participating_memberships(user_id, case_id, CASE_ROLES).select_related("agency"),
+    lambda user_id, case_id: _participating_memberships(user_id, case_id, _ROLES_IN_CASE).select_related("agency"),
     kinds=(int, int),
 )
 
 
-def _case_access(user, case) -> CaseAccess:
+def _read_standing(user, case, remembered: dict) -> None:
+    """``case_access`` and ``_roles_in_case`` of ``user`` in ``case``, from one query."""
     memberships = _memberships(user)
-    if not any(role in CASE_ROLES for _agency, role in memberships):
-        return CaseAccess(case=case, acting=(), has_memberships=bool(memberships))
-    rows = _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)
-    return _access_from(case, [(membership.agency, membership.role) for membership in rows], has_memberships=True)
+    rows: list[tuple[Agency, str]] = []
+    if any(role in _ROLES_IN_CASE for _agency, role in memberships):
+        rows = [(m.agency, m.role) for m in _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)]
+    key = getattr(user, "pk", None)
+    case_roles = [(agency, role) for agency, role in rows if role in CASE_ROLES]
+    remembered[key] = _access_from(case, case_roles, has_memberships=bool(memberships))
+    remembered[("roles", key)] = frozenset((agency.pk, role) for agency, role in rows)
 
 
 def _access_from(case, memberships: list[tuple[Agency, str]], *, has_memberships: bool) -> CaseAccess:
@@ -733,10 +758,8 @@ def can_view_access_log(user, case) -> bool:
         agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in memberships
     )
     if coordinator:
-        return _participating_memberships(user, case.pk, (Role.COORDINATOR,)).exists()
-    if not is_auditor(user):
-        return False
-    return _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
+        return _has_role_in_case(user, case, (Role.COORDINATOR,))
+    return is_auditor(user) and _has_role_in_case(user, case, (Role.AUDITOR,))
 
 
 # --- retention (issue 17): erasure and correction on request, their review ---------------
@@ -748,7 +771,7 @@ def is_case_coordinator(user, case) -> bool:
         agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in _memberships(user)
     ):
         return False
-    return _participating_memberships(user, case.pk, (Role.COORDINATOR,)).exists()
+    return _has_role_in_case(user, case, (Role.COORDINATOR,))
 
 
 def can_erase_on_request(user, case) -> bool:
@@ -814,7 +837,7 @@ def national_id_review_cases(user, queryset):
 def can_review_retention(user, case) -> bool:
     """Reading and reviewing what was erased, corrected and exported in a case: auditors of
     an agency taking part in it (never its data)."""
-    return is_auditor(user) and _participating_memberships(user, case.pk, (Role.AUDITOR,)).exists()
+    return is_auditor(user) and _has_role_in_case(user, case, (Role.AUDITOR,))
 
 
 def can_view_consents(user, case) -> bool:
@@ -938,10 +961,11 @@ def is_housing_contact(user, agency: Agency | None) -> bool:
 
 def housing_agency_ids(user) -> set[int]:
     """The housing agencies in which ``user`` works cases (member, lead or coordinator)."""
-    mine = case_agency_ids(user)
-    return (
-        set(Agency.objects.filter(pk__in=mine, kind=AgencyKind.HOUSING).values_list("pk", flat=True)) if mine else set()
-    )
+    return {
+        agency_id
+        for agency_id, role, _group, kind in _membership_rows(user)
+        if role in CASE_ROLES and kind == AgencyKind.HOUSING
+    }
 
 
 def can_use_today(user) -> bool:
@@ -954,7 +978,7 @@ def can_assign_responsible(user, case, housing_agency: Agency | None) -> bool:
     agency takes part in the case and holds its grant."""
     if housing_agency is None or housing_agency.pk not in agency_ids_with_role(user, Role.LEAD):
         return False
-    return _participating_memberships(user, case.pk, (Role.LEAD,)).filter(agency_id=housing_agency.pk).exists()
+    return _has_role_in_case(user, case, (Role.LEAD,), housing_agency.pk)
 
 
 def caseload_agencies(user):
@@ -974,7 +998,7 @@ def can_start_follow_on(user, case, housing_agency: Agency | None) -> bool:
     next case of it, when that agency takes part in the case and holds its grant."""
     if housing_agency is None or not is_housing_contact(user, housing_agency):
         return False
-    return _participating_memberships(user, case.pk, CASE_ROLES).filter(agency_id=housing_agency.pk).exists()
+    return _has_role_in_case(user, case, CASE_ROLES, housing_agency.pk)
 
 
 def may_carry(source_case, agency: Agency, category: str, consents) -> Decision:
@@ -1173,10 +1197,13 @@ _ACTIVE_BREAK_GLASS = Prepared(
 
 
 def active_break_glass(case, user, at=None) -> list[BreakGlass]:
-    """The user's break-glass openings in force in this case, read fresh (never cached)."""
+    """The user's break-glass openings in force in this case, read fresh (never cached
+    beyond one ``read_once`` answer)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return _ACTIVE_BREAK_GLASS.objects(at or timezone.now(), case.pk, user.pk)
+    return _read_once(
+        ("break_glass", case.pk, user.pk), lambda: _ACTIVE_BREAK_GLASS.objects(at or timezone.now(), case.pk, user.pk)
+    )
 
 
 def can_view_break_glass(user, case) -> bool:
@@ -1208,8 +1235,39 @@ _ACTIVE_CONSENTS = Prepared(
 
 
 def active_consents(case, at=None) -> list[Consent]:
-    """The person's consents in force for this case, read fresh (never cached)."""
-    return _ACTIVE_CONSENTS.objects(at or timezone.now(), case.pk, case.person_id)
+    """The person's consents in force for this case, read fresh (never cached beyond one
+    ``read_once`` answer)."""
+    return _read_once(
+        ("consents", case.pk, case.person_id),
+        lambda: _ACTIVE_CONSENTS.objects(at or timezone.now(), case.pk, case.person_id),
+    )
+
+
+_READ_ONCE: ContextVar[dict | None] = ContextVar("brobygger_read_once", default=None)
+
+
+@contextlib.contextmanager
+def read_once():
+    """Within: ``active_consents`` and ``active_break_glass`` read each case's rows once and
+    give the same rows to every later question (a page whose sections each decide from the
+    consents and openings: its data, notes, forms and break-glass section). For an answer
+    that only reads, so that nothing it asks about changes meanwhile; anything after it
+    (another request, a write) reads fresh again. The rows are those in force at the
+    answer's first question (its moment: ``at`` of later ones is milliseconds later)."""
+    token = _READ_ONCE.set({})
+    try:
+        yield
+    finally:
+        _READ_ONCE.reset(token)
+
+
+def _read_once(key: tuple, read):
+    remembered = _READ_ONCE.get()
+    if remembered is None:
+        return read()
+    if key not in remembered:
+        remembered[key] = read()
+    return list(remembered[key])
 
 
 def can_see_category(user, case, category: str, fields, *, field: str | None = None) -> Decision:

@@ -3,8 +3,9 @@
 ``Growth`` fills the database a step at a time the way agencies do: each step starts
 prison-release and discharge cases (their intake completed, so tasks wait in NAV's,
 health's and housing's inboxes), and adds to one case, the *subject*, what its lists show:
-notes, attachments, consents, break-glass openings, access-log rows (from reads) and
-incidents. A route is read
+notes, attachments, consents, break-glass openings, access-log rows (from reads),
+incidents, tasks done (a step done again, as a loop in a model does) and timeline events
+naming a task (a claim and its release). A route is read
 after the first step and again after two more (three times the rows); its query count must
 be the same. A count that grows with the rows is an N+1: a query per row shown.
 """
@@ -12,6 +13,7 @@ be the same. A count that grows with the rows is an N+1: a query per row shown.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -24,7 +26,7 @@ from retention import services as retention_services
 from retention.models import ArchiveExport
 from tests.workflows.helpers import complete, open_tasks
 from workflows import services
-from workflows.models import Incident, ProcessInstance
+from workflows.models import Event, EventKind, Incident, ProcessInstance, Task, TaskStatus
 
 PRISON = ("prison", "nav", "health", "housing")
 DISCHARGE = ("hospital", "health", "nav", "housing")
@@ -106,6 +108,36 @@ class Growth:
             ArchiveExport.objects.create(case=subject, requested_by=users["bjorn"], requested_at=opened)
             instance = ProcessInstance.objects.filter(case=subject).first()
             Incident.objects.create(instance=instance, case=subject, kind="test", element_id="Task_x", error="boom")
+            services.claim_task(actor=users["nils"], task_id=self.open_task.pk)  # events naming the task
+            services.unclaim_task(actor=users["nils"], task_id=self.open_task.pk)
+            self._task_done_again(subject)
+
+    def _task_done_again(self, case) -> None:
+        """Another round of the case's first task, done, with its timeline event (a model's
+        loop makes such rows; no shipped process loops, so they are written here)."""
+        first = Task.objects.filter(case=case, status=TaskStatus.COMPLETED).order_by("id").first()
+        again = Task.objects.create(
+            spiff_task_id=uuid.uuid4(),
+            instance_id=first.instance_id,
+            case=case,
+            element_id=first.element_id,
+            name=first.name,
+            lane=first.lane,
+            agency_id=first.agency_id,
+            status=TaskStatus.COMPLETED,
+            form=first.form,
+            completed_at=timezone.now(),
+            completed_by=first.completed_by,
+        )
+        Event.objects.create(
+            case=case,
+            instance_id=first.instance_id,
+            task=again,
+            kind=EventKind.TASK_COMPLETED,
+            actor=first.completed_by,
+            agency_id=first.agency_id,
+            element_id=first.element_id,
+        )
 
 
 def count_queries(client, path: str) -> int:

@@ -40,7 +40,6 @@ from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
 from workflows.models import CaseStatus, EventKind
-from workflows.services.caseload import housing_agency_of
 from workflows.services.follow_on import follow_on_processes
 
 # Service field names -> the names of the start-case form's inputs.
@@ -210,14 +209,14 @@ def _row_order(participants, tasks) -> list[tuple[int, str]]:
 FOLLOW_ON_CATEGORIES = ("housing", "economy", "health", "justice")  # the ones a consent opens
 
 
-def _follow_on_form(user, case, housing, errors=None) -> dict | None:
+def _follow_on_form(user, view, housing, errors=None) -> dict | None:
     """The follow-on form of the case page, for a housing contact of the case."""
-    if not rules.can_start_follow_on(user, case, housing):
+    if not rules.can_start_follow_on(user, view.case, housing):
         return None
     processes = follow_on_processes()
     if not processes:
         return None
-    present = {p.kind for p in case.participants.all()}
+    present = {p.kind for p in view.participants}
     missing = sorted({kind for d in processes for kind in (d.metadata or {}).get("lanes", {}).values()} - present)
     return {
         "processes": processes,
@@ -246,54 +245,56 @@ def _case_page(
     break_glass_errors=None,
     status=200,
 ):
-    user = request.user
-    view = selectors.case_view_for(user, pk)
-    case = view.case
-    path_view = selectors.path_view_for(user, case, view.data)
-    events = path_view.events(selectors.case_timeline_for(case, user))
-    tasks = path_view.tasks(selectors.case_tasks(case, active_only=False))
-    now = timezone.now()
-    diagram, waiting = diagram_and_waits(case, user)
-    housing = housing_agency_of(case)
-    reassigns = case.status == CaseStatus.OPEN and rules.can_assign_responsible(user, case, housing)
-    access_log = None
-    if rules.can_view_access_log(user, case):
-        rows = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")
-        access_log = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
-    return render(
-        request,
-        "cases/detail.html",
-        {
-            "case": case,
-            "process_name": selectors.process_name(case.process_key),
-            "view": view,
-            "person": view.person,
-            "status_label": case.get_status_display(),
-            "holders": _ball_holders(view.open_tasks),
-            "chart": build_chart(
-                agencies=_row_order(view.participants, tasks),
-                tasks=tasks,
-                handoffs=[e for e in events if e.kind == EventKind.HANDOFF],
-                start=case.opened_at,
-                now=now,
-            ),
-            "events": [(event, event.get_kind_display()) for event in events],
-            "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
-            "diagram": diagram,
-            "waiting": waiting,
-            "message_forms": _message_forms(user, case, waiting),
-            **_consent_form(user, view, consent_values, consent_errors),
-            "access_log": access_log,
-            "notes_section": notes_section(request, case),
-            "retention_link": rules.is_case_coordinator(user, case),
-            "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
-            "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
-            "follow_on": _follow_on_form(user, case, housing, follow_on_errors),
-            "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
-            "now": now,
-        },
-        status=status,
-    )
+    # The sections all decide from the same consents and break-glass openings, read once.
+    with rules.read_once():
+        user = request.user
+        view = selectors.case_view_for(user, pk, every_task=True)
+        case = view.case
+        path_view = view.path_view
+        events = path_view.events(selectors.case_events_for(case, user))
+        tasks = view.tasks
+        now = timezone.now()
+        diagram, waiting = diagram_and_waits(case, user, path_view=path_view)
+        housing = next((p.agency for p in view.participants if p.kind == AgencyKind.HOUSING), None)
+        reassigns = case.status == CaseStatus.OPEN and rules.can_assign_responsible(user, case, housing)
+        access_log = None
+        if rules.can_view_access_log(user, case):
+            rows = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")
+            access_log = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
+        return render(
+            request,
+            "cases/detail.html",
+            {
+                "case": case,
+                "process_name": selectors.process_name(case.process_key),
+                "view": view,
+                "person": view.person,
+                "status_label": case.get_status_display(),
+                "holders": _ball_holders(view.open_tasks),
+                "chart": build_chart(
+                    agencies=_row_order(view.participants, tasks),
+                    tasks=tasks,
+                    handoffs=[e for e in events if e.kind == EventKind.HANDOFF],
+                    start=case.opened_at,
+                    now=now,
+                ),
+                "events": [(event, event.get_kind_display()) for event in events],
+                "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
+                "diagram": diagram,
+                "waiting": waiting,
+                "message_forms": _message_forms(user, case, waiting),
+                **_consent_form(user, view, consent_values, consent_errors),
+                "access_log": access_log,
+                "notes_section": notes_section(request, case),
+                "retention_link": rules.is_case_coordinator(user, case),
+                "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
+                "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
+                "follow_on": _follow_on_form(user, view, housing, follow_on_errors),
+                "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
+                "now": now,
+            },
+            status=status,
+        )
 
 
 def _consent_form(user, view, values, errors) -> dict:

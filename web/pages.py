@@ -129,9 +129,9 @@ def diagram_data(case, user, current: str | None = None) -> dict | None:
     return diagram_and_waits(case, user, current)[0]
 
 
-def diagram_and_waits(case, user, current: str | None = None) -> tuple[dict | None, list]:
+def diagram_and_waits(case, user, current: str | None = None, path_view=None) -> tuple[dict | None, list]:
     try:
-        diagram = selectors.case_diagram_for(case, user)
+        diagram = selectors.case_diagram_for(case, user, path_view)
     except NotFound:
         return None, []
     drawn = {"xml": diagram.bpmn_xml, "completed": diagram.completed, "active": diagram.active, "current": current}

@@ -20,7 +20,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -37,7 +36,16 @@ from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from core.national_id import mask_national_id
 from permissions import policy, rules
-from permissions.models import CASE_ROLES, AccessAction, AccessLog, Agency, BreakGlass, Consent, LegalBasis
+from permissions.models import (
+    CASE_ROLES,
+    AccessAction,
+    AccessLog,
+    Agency,
+    BreakGlass,
+    CaseParticipant,
+    Consent,
+    LegalBasis,
+)
 from permissions.prepared import Prepared
 from workflows import case_outcomes
 from workflows.models import (
@@ -159,10 +167,15 @@ def today_for(user):
     )
 
 
+_PROCESS_NAME = Prepared(
+    lambda key: ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("name")[:1], kinds=(str,)
+)
+
+
 def process_name(key: str) -> str:
     """The name of a process as its latest version gives it (the key when it has none)."""
-    name = ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("name", flat=True).first()
-    return name or key
+    found = _PROCESS_NAME.rows(key)
+    return (found[0][0] if found else "") or key
 
 
 def audited_cases_for(user):
@@ -179,16 +192,57 @@ def case_for(user, case: Case | int | str) -> Case:
     return found
 
 
+# The statements every case page and case answer runs: compiled once (``permissions.prepared``).
+_CASE_BY_ID = Prepared(
+    lambda case_id: Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=case_id)[:1],
+    kinds=(int,),
+)
+_NEXT_TIMER_AT = Prepared(
+    lambda case_id: (
+        ProcessInstance.objects.filter(case=case_id, next_timer_at__isnull=False)
+        .order_by("next_timer_at")
+        .values_list("next_timer_at")[:1]
+    ),
+    kinds=(int,),
+)
+_CASE_TASKS = Prepared(
+    lambda case_id: Task.objects.filter(case=case_id).select_related("agency", "assignee", "case").order_by("id"),
+    kinds=(int,),
+)
+_CASE_PARTICIPANTS = Prepared(
+    lambda case_id: CaseParticipant.objects.filter(case=case_id).select_related("agency").order_by("kind"),
+    kinds=(int,),
+)
+_CASE_EVENTS = Prepared(
+    lambda case_id: (
+        Event.objects.filter(case=case_id)
+        .select_related("actor", "agency", "from_agency", "to_agency", "task")
+        .order_by("created_at", "id")
+    ),
+    kinds=(int,),
+)
+_LATEST_DEFINITION = Prepared(
+    lambda case_id: ProcessInstance.objects.filter(case=case_id).order_by("-id").values_list("definition_id")[:1],
+    kinds=(int,),
+)
+_LATEST_STATE = Prepared(
+    lambda case_id: (
+        ProcessInstance.objects.filter(case=case_id).order_by("-id").values_list("definition_id", "state")[:1]
+    ),
+    kinds=(int,),
+)
+
+
 def _case_by_id(case_id) -> Case | None:
-    return (
-        Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=lookup_id(case_id)).first()
-    )
+    found = _CASE_BY_ID.objects(lookup_id(case_id))
+    return found[0] if found else None
 
 
 def case_next_timer_at(case):
     """When the case's next timer (deadline) fires: the earliest ``next_timer_at`` of its
     instances, as ``cases_for`` annotates it; None when no timer waits."""
-    return ProcessInstance.objects.filter(case=case).aggregate(at=Min("next_timer_at"))["at"]
+    found = _NEXT_TIMER_AT.rows(case.pk)
+    return found[0][0] if found else None
 
 
 def case_tasks(case, *, active_only=True):
@@ -227,6 +281,13 @@ def case_timeline_for(case, user):
         .select_related("actor", "agency", "from_agency", "to_agency")
         .order_by("created_at", "id")
     )
+
+
+def case_events_for(case, user) -> list[Event]:
+    """``case_timeline_for`` as a list, each event with its task (the case page names it)."""
+    if not rules.can_view_case(user, case):
+        raise NotFound("case.not_found")
+    return _CASE_EVENTS.objects(case.pk)
 
 
 # Event detail only some readers get: an incident's error text (rules.can_see_incident_errors).
@@ -315,20 +376,25 @@ class Diagram:
     waiting: tuple[Any, ...] | list[Any] = ()  # engine.WaitingEvent: the timers and messages the case waits on
 
 
-def case_diagram_for(case, user) -> Diagram:
-    """The case's BPMN model with the elements done and in progress marked."""
+def case_diagram_for(case, user, path_view: PathView | None = None) -> Diagram:
+    """The case's BPMN model with the elements done and in progress marked (``path_view``:
+    the reader's, when the caller has it)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    instance = ProcessInstance.objects.select_related("definition").filter(case=case).order_by("-id").first()
-    if instance is None:
+    # The version's model, forms and spec come from the registry (read once per version).
+    latest = _LATEST_STATE.rows(case.pk)
+    if not latest:
         raise NotFound("case.no_instance")
+    definition_id, state = latest[0]
+    runtime = runtime_for(definition_id)
     # Read only: restored from the text, never taken from the cache of workflows to step.
-    workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
-    completed, active = path_view_for(user, case).diagram(*engine.element_states(workflow))
+    workflow = engine.load_workflow(runtime.bundle, state)
+    path_view = path_view if path_view is not None else path_view_for(user, case)
+    completed, active = path_view.diagram(*engine.element_states(workflow))
     return Diagram(
-        process_key=instance.definition.key,
-        version=instance.definition.version,
-        bpmn_xml=instance.definition.bpmn_xml,
+        process_key=runtime.key,
+        version=runtime.version,
+        bpmn_xml=runtime.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
         waiting=engine.waiting_events(workflow),
@@ -430,6 +496,8 @@ class CaseView:
     open_tasks: list
     next_timer_at: datetime.datetime | None  # the case's next timer
     outcome: case_outcomes.OutcomeView | None = None  # masked as its housing data is
+    path_view: PathView = NO_PATH_HIDDEN  # what the reader may infer of the case's path
+    tasks: list | None = None  # every task the path view shows (``every_task``), else None
 
     @property
     def next_deadline(self) -> datetime.datetime | None:
@@ -441,10 +509,8 @@ class CaseView:
 def case_runtime(case) -> DefinitionRuntime | None:
     """The process version the case runs (its latest instance); remembered on the case object."""
     if "_brobygger_runtime" not in case.__dict__:
-        definition_id = (
-            ProcessInstance.objects.filter(case=case).order_by("-id").values_list("definition_id", flat=True).first()
-        )
-        case.__dict__["_brobygger_runtime"] = runtime_for(definition_id) if definition_id else None
+        latest = _LATEST_DEFINITION.rows(case.pk)
+        case.__dict__["_brobygger_runtime"] = runtime_for(latest[0][0]) if latest else None
     return case.__dict__["_brobygger_runtime"]
 
 
@@ -470,20 +536,25 @@ def case_field_rules(case) -> policy.FieldRules:
     return runtime.field_rules if runtime is not None else policy.NO_FIELDS
 
 
-def case_view_for(user, case_id) -> CaseView:
+def case_view_for(user, case_id, *, every_task: bool = False) -> CaseView:
     """The case with its data grouped by category, shown or masked for ``user``. Every
-    revealed category is written to the access log by ``permissions.policy``."""
+    revealed category is written to the access log by ``permissions.policy``. With
+    ``every_task`` the completed tasks come too (``tasks``), in the same query."""
     case = case_for(user, case_id)
     fields = case_field_rules(case)
     data = policy.case_data_for(user, case, fields)
+    path_view = path_view_for(user, case, data)
+    tasks = path_view.tasks(_CASE_TASKS.objects(case.pk) if every_task else open_case_tasks(case))
     return CaseView(
         case=case,
-        participants=list(case_participants(case)),
+        participants=_CASE_PARTICIPANTS.objects(case.pk),
         person=policy.person_for(user, case, fields),
         data=data,
-        open_tasks=path_view_for(user, case, data).tasks(case_tasks(case)),
+        open_tasks=[task for task in tasks if task.status in ACTIVE_TASK_STATUSES] if every_task else tasks,
         next_timer_at=case_next_timer_at(case),
         outcome=case_outcomes.outcome_view(case, data, runtime.forms if (runtime := case_runtime(case)) else {}),
+        path_view=path_view,
+        tasks=tasks if every_task else None,
     )
 
 
