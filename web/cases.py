@@ -63,7 +63,8 @@ def _errors_by_field(errors, rename=None) -> dict[str, list[str]]:
 @ui_view
 def case_list(request):
     user = request.user
-    processes = list(selectors.process_definitions_for(user))
+    # The latest version of each process: its key and name (not its model, forms and diagram).
+    processes = list(selectors.process_definitions_for(user).only("key", "name", "version"))
     process = request.GET.get("process", "")
     if process not in {p.key for p in processes}:
         process = ""  # only the processes offered in the form
@@ -75,9 +76,14 @@ def case_list(request):
         "responsible": request.GET.get("responsible", ""),  # the caseload page's links
         "q": request.GET.get("q", "")[:200],
     }
-    filterset = CaseFilter(data, selectors.cases_for(user), request=request)
+    filterset = CaseFilter(data, selectors.case_list_for(user), request=request)
     # A bad filter value is ignored (``.qs`` narrows by the valid ones).
     page, query = page_of(request, filterset.qs)
+    names = {p.key: p.name for p in processes}
+    page.object_list = list(page.object_list)
+    for case in page.object_list:
+        case.process_name = names.get(case.process_key) or case.process_key
+        case.next_deadline = selectors.next_deadline(case)
     status = filterset.form.cleaned_data.get("status", "")
     return render(
         request,

@@ -31,7 +31,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.queryset[: self.cap + 1].count()
+        # The keys only: the list's per-row figures (a case's open tasks, its deadlines)
+        # would otherwise be computed for every row counted, not only for the page's.
+        return self.queryset.values("pk")[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:

@@ -109,45 +109,59 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
 
 
 def cases_for(user):
-    """The cases ``user`` may see, newest first, with ``open_task_count``, ``next_timer_at``,
-    ``next_deadline`` (the earlier of the next timer and the earliest due date of an open
-    task) and ``process_name``. The person comes along: their name is identity, open to
-    every participant (``rules.OPEN_CATEGORIES``). Narrow it with ``workflows.filters.CaseFilter``."""
+    """The cases ``user`` may see, newest first, with ``open_task_count`` and
+    ``next_timer_at``: what the API's case list shows. The person comes along: their name
+    is identity, open to every participant (``rules.OPEN_CATEGORIES``). Narrow it with
+    ``workflows.filters.CaseFilter``."""
     queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
     # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
-    # rows of the page only, after reading the cases in the order of an index. The tasks
-    # counted are those a list across cases shows the user (``rules.listed_task_rows``): a
-    # count or a due date must not tell a branch the task itself would not.
-    open_tasks = rules.listed_task_rows(
-        user,
-        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES),
-        coordinator=OuterRef("coordinator_agency_id"),
-    )
+    # rows of the page only, after reading the cases in the order of an index.
     timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
     queryset = queryset.annotate(
         open_task_count=Coalesce(
-            Subquery(open_tasks.order_by().values("case_id").annotate(n=Count("pk")).values("n")),
+            Subquery(_open_listed_tasks(user).order_by().values("case_id").annotate(n=Count("pk")).values("n")),
             0,
             output_field=IntegerField(),
         ),
         next_timer_at=Subquery(timers.order_by("next_timer_at").values("next_timer_at")[:1]),  # the next timer
-        next_task_due=Subquery(open_tasks.filter(due_at__isnull=False).order_by("due_at").values("due_at")[:1]),
-        process_name=Subquery(
-            ProcessDefinition.objects.filter(key=OuterRef("process_key")).order_by("-version").values("name")[:1]
-        ),
-    )
-    # PostgreSQL's LEAST skips NULLs, SQLite's returns NULL: the COALESCE makes both agree.
-    queryset = queryset.annotate(
-        next_deadline=Coalesce(Least("next_timer_at", "next_task_due"), "next_timer_at", "next_task_due")
     )
     return queryset.order_by("-opened_at", "-id")
+
+
+def _open_listed_tasks(user):
+    """The open tasks of the case row (``OuterRef``) that a list across cases shows the user
+    (``rules.listed_task_rows``): a count or a due date must not tell a branch the task
+    itself would not."""
+    return rules.listed_task_rows(
+        user,
+        Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES),
+        coordinator=OuterRef("coordinator_agency_id"),
+    )
+
+
+def _next_task_due(user) -> Subquery:
+    return Subquery(_open_listed_tasks(user).filter(due_at__isnull=False).order_by("due_at").values("due_at")[:1])
+
+
+def case_list_for(user):
+    """``cases_for`` as the case list page shows it: also ``next_task_due``, the earliest
+    due date of an open task the user is shown (``next_deadline`` gives the column)."""
+    return cases_for(user).annotate(next_task_due=_next_task_due(user))
+
+
+def next_deadline(case) -> datetime.datetime | None:
+    """The earlier of a listed case's next timer and its earliest open task's due date.
+    Computed here, not in SQL: an annotation naming another one repeats its subquery."""
+    moments = [moment for moment in (case.next_timer_at, case.next_task_due) if moment is not None]
+    return min(moments, default=None)
 
 
 def today_for(user):
     """The housing contact's open cases for "today": those they are responsible for, and
     those of their housing agency that nobody is responsible for yet; each with its open
-    tasks (``open_task_list``, soonest due first) and ``next_deadline`` (as ``cases_for``).
-    Overdue cases first, then by deadline. Empty for anyone who is not a housing contact."""
+    tasks (``open_task_list``, soonest due first), ``process_name`` and ``next_deadline``
+    (as ``next_deadline``). Overdue cases first, then by deadline. Empty for anyone who is
+    not a housing contact."""
     housing = rules.housing_agency_ids(user)
     if not housing:
         return Case.objects.none()
@@ -159,9 +173,16 @@ def today_for(user):
         user, Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES, due_at__lt=timezone.now())
     )
     return (
-        cases_for(user)
+        case_list_for(user)
         .filter(mine, status=CaseStatus.OPEN)
-        .annotate(is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()))
+        .annotate(
+            process_name=Subquery(
+                ProcessDefinition.objects.filter(key=OuterRef("process_key")).order_by("-version").values("name")[:1]
+            ),
+            # PostgreSQL's LEAST skips NULLs, SQLite's returns NULL: the COALESCE makes both agree.
+            next_deadline=Coalesce(Least("next_timer_at", "next_task_due"), "next_timer_at", "next_task_due"),
+            is_overdue=ExpressionWrapper(overdue, output_field=BooleanField()),
+        )
         .prefetch_related(Prefetch("tasks", queryset=open_tasks.order_by("due_at", "id"), to_attr="open_task_list"))
         .order_by("-is_overdue", F("next_deadline").asc(nulls_last=True), "-opened_at", "-id")
     )
