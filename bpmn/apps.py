@@ -24,4 +24,5 @@ def timer_working_hours() -> working_hours.WorkingHours | None:
         at=time.fromisoformat(hour),
         zone=settings.TIME_ZONE,
         skip_weekends=settings.BROBYGGER["TIMER_SKIP_WEEKENDS"],
+        skip_public_holidays=settings.BROBYGGER["TIMER_SKIP_PUBLIC_HOLIDAYS"],
     )

@@ -241,9 +241,12 @@ BROBYGGER: dict[str, Any] = {
     "SUBMITTED_TEXT_MAX_CHARS": env_int("SUBMITTED_TEXT_MAX_CHARS", 100_000),
     # Timers due "in days" (P1D, P2W, P1M, R6/P1M) fall due at this wall-clock time in
     # TIME_ZONE, on a weekday when TIMER_SKIP_WEEKENDS (a Saturday or Sunday moves to the
-    # Monday); "off" keeps SpiffWorkflow's exact durations (bpmn/engine/working_hours.py).
+    # Monday) and off Norway's public holidays when TIMER_SKIP_PUBLIC_HOLIDAYS (moved to the
+    # next working day); "off" keeps SpiffWorkflow's exact durations
+    # (bpmn/engine/working_hours.py).
     "TIMER_WORKING_HOUR": os.environ.get("TIMER_WORKING_HOUR", "09:00").strip(),
     "TIMER_SKIP_WEEKENDS": env_bool("TIMER_SKIP_WEEKENDS", True),
+    "TIMER_SKIP_PUBLIC_HOLIDAYS": env_bool("TIMER_SKIP_PUBLIC_HOLIDAYS", True),
     "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "brobygger-demo"),
     "CASE_REFERENCE_PREFIX": os.environ.get("CASE_REFERENCE_PREFIX", "BK"),
     # Background jobs (docs/workers.md): how often an idle worker polls (LISTEN/NOTIFY

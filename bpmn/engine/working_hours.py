@@ -8,7 +8,9 @@ daylight-saving change, by an hour). Case work counts in days, so:
 * a duration of whole days, weeks, months or years (``P1D``, ``P2W``, ``P1M``, ``P1Y2M``)
   is due at the working hour (default 09:00) in the working time zone (default
   Europe/Oslo) on the calendar day it names, counted in that zone; a day that falls on a
-  Saturday or Sunday moves to the Monday after (``skip_weekends``);
+  Saturday or Sunday moves to the Monday after (``skip_weekends``), and a Norwegian public
+  holiday (``skip_public_holidays``: 17 May, Skjærtorsdag, 2. juledag ...) to the next
+  working day;
 * a cycle of such a duration without a start date (``R6/P1M``) is due on the days the
   duration names counted from the day it started (1, 2, 3 ... months on, day of month
   clamped), each at the working hour; an occurrence a weekend move would put on or
@@ -36,6 +38,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimerEventDefinition,
 )
+
+from .public_holidays import is_norwegian_public_holiday
 
 _DATE_PARTS = ("years", "months", "weeks", "days")
 
@@ -80,11 +84,12 @@ def day_duration(text: object) -> DayDuration | None:
 @dataclass(frozen=True)
 class WorkingHours:
     """When a timer due "in days" falls due: ``at`` o'clock in ``zone``, weekdays only
-    when ``skip_weekends``."""
+    when ``skip_weekends``, never on a Norwegian public holiday when ``skip_public_holidays``."""
 
     at: time = time(9, 0)
     zone: str = "Europe/Oslo"
     skip_weekends: bool = True
+    skip_public_holidays: bool = True
 
     def __post_init__(self) -> None:
         ZoneInfo(self.zone)  # an unknown zone fails at start-up, not when a timer starts
@@ -95,13 +100,20 @@ class WorkingHours:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.zone)
 
+    def is_closed(self, day: date) -> bool:
+        return (self.skip_weekends and day.weekday() >= 5) or (
+            self.skip_public_holidays and is_norwegian_public_holiday(day)
+        )
+
     def working_day(self, day: date) -> date:
-        if self.skip_weekends and day.weekday() >= 5:
-            return day + timedelta(days=7 - day.weekday())
+        """``day``, or the first day after it that is neither a weekend day nor a public
+        holiday (as configured): Easter's Thursday to Monday is one stretch of four."""
+        while self.is_closed(day):
+            day += timedelta(days=1)
         return day
 
     def on(self, day: date) -> datetime:
-        """The working hour on ``day`` (or the Monday after a weekend day), in UTC."""
+        """The working hour on ``day`` (or the next working day after it), in UTC."""
         local = datetime.combine(self.working_day(day), self.at, tzinfo=self.tz)
         # Through UTC: a wall-clock time the spring change skips becomes a real instant.
         return local.astimezone(UTC)

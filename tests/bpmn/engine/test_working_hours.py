@@ -13,8 +13,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from bpmn.engine import public_holidays, working_hours
 from bpmn.engine import runtime as engine
-from bpmn.engine import working_hours
 from bpmn.engine.clock import moved_clock
 from bpmn.engine.definition import compile_definition
 from bpmn.engine.working_hours import DayDuration, WorkingHours, day_duration
@@ -64,8 +64,8 @@ def test_calendar_arithmetic(start, duration, times, expected):
 
 def test_nine_oslo_time_on_both_sides_of_daylight_saving():
     hours = WorkingHours()
-    assert hours.on(date(2027, 3, 26)) == datetime(2027, 3, 26, 8, 0, tzinfo=UTC)  # winter time, Friday
-    assert hours.on(date(2027, 3, 29)) == datetime(2027, 3, 29, 7, 0, tzinfo=UTC)  # summer time, Monday
+    assert hours.on(date(2027, 3, 19)) == datetime(2027, 3, 19, 8, 0, tzinfo=UTC)  # winter time, Friday
+    assert hours.on(date(2027, 4, 5)) == datetime(2027, 4, 5, 7, 0, tzinfo=UTC)  # summer time, Monday
     assert hours.on(date(2027, 11, 1)) == datetime(2027, 11, 1, 8, 0, tzinfo=UTC)
 
 
@@ -73,6 +73,50 @@ def test_a_weekend_day_moves_to_monday_unless_told_otherwise():
     saturday, sunday = date(2027, 3, 13), date(2027, 3, 14)
     assert WorkingHours().on(saturday) == WorkingHours().on(sunday) == datetime(2027, 3, 15, 8, 0, tzinfo=UTC)
     assert WorkingHours(skip_weekends=False).on(saturday) == datetime(2027, 3, 13, 8, 0, tzinfo=UTC)
+
+
+def test_easter_sunday_by_the_gregorian_computus():
+    # Easter Sundays from the Church of Norway's calendar
+    assert [public_holidays.easter_sunday(year) for year in (2024, 2025, 2026, 2027, 2038)] == [
+        date(2024, 3, 31),
+        date(2025, 4, 20),
+        date(2026, 4, 5),
+        date(2027, 3, 28),
+        date(2038, 4, 25),
+    ]
+
+
+def test_norway_s_public_holidays_in_2027():
+    assert sorted(public_holidays.norwegian_public_holidays(2027)) == [
+        date(2027, 1, 1),  # 1. nyttårsdag
+        date(2027, 3, 25),  # skjærtorsdag
+        date(2027, 3, 26),  # langfredag
+        date(2027, 3, 28),  # 1. påskedag
+        date(2027, 3, 29),  # 2. påskedag
+        date(2027, 5, 1),  # 1. mai
+        date(2027, 5, 6),  # Kristi himmelfartsdag
+        date(2027, 5, 16),  # 1. pinsedag
+        date(2027, 5, 17),  # grunnlovsdagen (and 2. pinsedag)
+        date(2027, 12, 25),  # 1. juledag
+        date(2027, 12, 26),  # 2. juledag
+    ]
+
+
+def test_a_public_holiday_moves_to_the_next_working_day_unless_told_otherwise():
+    hours = WorkingHours()
+    # Skjærtorsdag 25 March 2027: Thursday to 2. påskedag are closed; Tuesday, in summer time
+    assert hours.on(date(2027, 3, 25)) == datetime(2027, 3, 30, 9, 0, tzinfo=OSLO)
+    assert hours.on(date(2027, 3, 29)) == datetime(2027, 3, 30, 9, 0, tzinfo=OSLO)
+    # 17 May 2027 is a Monday: the Tuesday
+    assert hours.on(date(2027, 5, 17)) == datetime(2027, 5, 18, 9, 0, tzinfo=OSLO)
+    # Christmas Eve is a working day; 25-26 December (a weekend in 2027) move to Monday the 27th
+    assert hours.on(date(2027, 12, 24)) == datetime(2027, 12, 24, 9, 0, tzinfo=OSLO)
+    assert hours.on(date(2027, 12, 25)) == datetime(2027, 12, 27, 9, 0, tzinfo=OSLO)
+    # the holidays alone, without weekends: 2. juledag (a Sunday) still moves
+    weekdays_too = WorkingHours(skip_weekends=False)
+    assert weekdays_too.on(date(2027, 12, 26)) == datetime(2027, 12, 27, 9, 0, tzinfo=OSLO)
+    assert weekdays_too.on(date(2027, 3, 27)) == datetime(2027, 3, 27, 9, 0, tzinfo=OSLO)  # a Saturday
+    assert WorkingHours(skip_public_holidays=False).on(date(2027, 5, 17)) == datetime(2027, 5, 17, 9, 0, tzinfo=OSLO)
 
 
 def test_days_are_counted_in_the_working_zone():
@@ -145,6 +189,18 @@ def test_a_duration_in_days_is_due_at_nine_and_survives_a_save():
         with moved_clock(lambda moment=moment: moment):
             engine.advance(restored)
         assert restored.is_completed() is done
+
+
+def test_a_timer_due_on_17_may_falls_due_the_day_after():
+    _, _, workflow = _started("<bpmn:timeDuration>P1D</bpmn:timeDuration>", datetime(2027, 5, 16, 22, 10, tzinfo=OSLO))
+    assert engine.next_timer_due(workflow) == datetime(2027, 5, 18, 9, 0, tzinfo=OSLO)
+
+
+def test_a_monthly_cycle_skips_easter():
+    # R3/P1M from Thursday 25 February 2027: the first month ends on Skjærtorsdag 25 March,
+    # so it falls due on Tuesday 30 March, after Easter
+    _, _, workflow = _started('<bpmn:timeCycle>"R3/P1M"</bpmn:timeCycle>', datetime(2027, 2, 25, 10, 0, tzinfo=OSLO))
+    assert engine.next_timer_due(workflow) == datetime(2027, 3, 30, 9, 0, tzinfo=OSLO)
 
 
 def test_explicit_dates_and_cycles_with_a_start_date_stay_exact():
