@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
+from django.utils.translation import get_language, gettext
 from django_guid import get_guid
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -13,6 +14,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ServiceError
+from core.messages import render
 
 BODY = "body"
 MODEL_REFUSED = "process.model_refused"
@@ -83,7 +85,11 @@ def _summary(errors: list[dict]) -> str:
 
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
-        detail = f"{exc.detail}: {_summary(exc.errors)}" if exc.code == MODEL_REFUSED else exc.detail
+        # In the language the request asked for (English unless it sent Accept-Language:
+        # ``config.locale``), so a client that asks for bokmål is answered in bokmål.
+        english = (get_language() or "en").startswith("en")  # English: the contract's words, as they are
+        text = exc.detail if english else render(exc.code, exc.params, translate=gettext)
+        detail = f"{text}: {_summary(exc.errors)}" if exc.code == MODEL_REFUSED else text
         return Response(error_body(detail, exc.errors, exc.code), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         exc = RequestBodyTooLarge(str(exc))

@@ -89,6 +89,13 @@ class ResponsibleInput(InputSerializer):
     responsible = serializers.IntegerField(min_value=1, help_text="the user id of a contact of the housing agency")
 
 
+class WithdrawalInput(InputSerializer):
+    agency = serializers.IntegerField(min_value=1, help_text="the id of an agency that takes part in the case")
+    reason = serializers.CharField(
+        max_length=4000, help_text="why the agency no longer works the case (shown in the timeline)"
+    )
+
+
 class CalledFileInput(InputSerializer):
     filename = serializers.CharField(max_length=200)
     bpmn_xml = serializers.CharField(trim_whitespace=False)
@@ -492,7 +499,8 @@ class AccessLogSerializer(serializers.Serializer):
     )
     item = serializers.CharField(
         help_text='what was read when not the case data: "notes", "attachments", '
-        '"attachment:<id>" (a download), "note:<id>" (a write)'
+        '"attachment:<id>" (a download), "note:<id>" (a write), "agency:<id>" (the agency withdrawn from the case, '
+        "action `withdraw_agency`)"
     )
 
 
@@ -672,6 +680,13 @@ class CaseResponsibleSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     responsible = UserRefSerializer(allow_null=True)
+
+
+class WithdrawalSerializer(serializers.Serializer):
+    event = serializers.IntegerField(source="id", help_text="the timeline's event of the withdrawal")
+    at = serializers.DateTimeField(source="created_at")
+    agency = AgencySerializer(help_text="the agency withdrawn: it sees the case no more")
+    reason = serializers.CharField(source="detail.reason")
 
 
 class CaseloadRowSerializer(serializers.Serializer):

@@ -30,6 +30,7 @@ urlpatterns = [
     path("cases/<int:pk>/responsible/", views.CaseResponsible.as_view(), name="api-case-responsible"),
     path("caseload/", views.CaseloadView.as_view(), name="api-caseload"),
     path("cases/<int:pk>/follow-on/", views.CaseFollowOn.as_view(), name="api-case-follow-on"),
+    path("cases/<int:pk>/withdrawals/", views.CaseWithdrawals.as_view(), name="api-case-withdrawals"),
     path("people/<int:pk>/", views.PersonPath.as_view(), name="api-person"),
     path("cases/<int:pk>/timeline/", views.CaseTimeline.as_view(), name="api-case-timeline"),
     path("cases/<int:pk>/diagram/", views.CaseDiagram.as_view(), name="api-case-diagram"),

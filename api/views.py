@@ -437,6 +437,24 @@ class CaseResponsible(APIView):
         return Response(s.CaseResponsibleSerializer(case).data)
 
 
+class CaseWithdrawals(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.WithdrawalInput,
+        responses={201: s.WithdrawalSerializer, **_errors(*ACTION)},
+        tags=["cases"],
+        description="The case's coordinator withdraws an agency from the case, with a reason: its participation "
+        "and access end at once (its people get 404 on the case, its tasks, notes and attachments). Recorded in the "
+        "timeline and the access log. 400 when the agency does not take part or the reason is missing; 403 for "
+        "anyone else who sees the case, and for the coordinating agency itself; 409 when the case is closed or the "
+        "agency still has open tasks in it (named in `detail`).",
+    )
+    def post(self, request, pk):
+        data = _input(s.WithdrawalInput, request)
+        event = services.withdraw_agency(actor=request.user, case=pk, agency=data["agency"], reason=data["reason"])
+        return Response(s.WithdrawalSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
 class CaseFollowOn(APIView):
     @extend_schema(
         parameters=[ID],

@@ -98,6 +98,17 @@ MESSAGES: dict[str, str] = {
     "incident.not_about_data": gettext_noop("this incident is not about the data of a task: retry it instead"),
     "incident.nothing_waits": gettext_noop("no task of %(element)s waits for a retry"),
     "case.closed": gettext_noop("the case is closed"),
+    "participant.withdraw_forbidden": gettext_noop("only the coordinator of the case may withdraw an agency from it"),
+    "participant.coordinator_stays": gettext_noop("the coordinating agency cannot be withdrawn from its own case"),
+    "participant.not_in_case": gettext_noop("choose an agency that takes part in the case"),
+    "participant.invalid": gettext_noop("the withdrawal has errors"),
+    "participant.open_tasks": gettext_noop(
+        "%(agency)s still has open tasks in the case: %(tasks)s. They must be done before the agency is withdrawn"
+    ),
+    "participant.open_tasks_unseen": gettext_noop(
+        "%(agency)s still has open tasks in the case that you do not see. They must be done before the agency is "
+        "withdrawn"
+    ),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
     "external_task.not_found": gettext_noop("no such external task"),
     "external_task.not_locked": gettext_noop(

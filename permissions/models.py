@@ -314,6 +314,7 @@ class AccessAction(models.TextChoices):
     EXPORT = "export", _("Export")
     BREAK_GLASS = "break_glass", _("Emergency access")
     REVIEW = "review", _("Review")
+    WITHDRAW_AGENCY = "withdraw_agency", _("Agency's access withdrawn")
 
 
 class AccessLogQuerySet(models.QuerySet):

@@ -993,6 +993,13 @@ def can_view_caseload(user) -> bool:
 # --- a follow-on case: what may be carried into it --------------------------------------
 
 
+def can_withdraw_agency(user, case) -> bool:
+    """Withdrawing an agency from a case (its participation and grant end at once): the
+    coordinator of the case's coordinating agency (``is_case_coordinator``); anyone else who
+    sees the case, the withdrawn agency's own people included, may not (403)."""
+    return is_case_coordinator(user, case)
+
+
 def can_start_follow_on(user, case, housing_agency: Agency | None) -> bool:
     """A housing contact of the case's housing agency (who owns the person's path) starts the
     next case of it, when that agency takes part in the case and holds its grant."""
@@ -1436,6 +1443,7 @@ __all__ = [
     "can_view_consents",
     "can_view_incidents",
     "can_view_task",
+    "can_withdraw_agency",
     "can_withdraw_attachment",
     "can_work_task",
     "case_access",

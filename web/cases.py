@@ -249,6 +249,8 @@ def _case_page(
     follow_on_errors=None,
     break_glass_values=None,
     break_glass_errors=None,
+    withdraw_values=None,
+    withdraw_errors=None,
     status=200,
 ):
     # The sections all decide from the same consents and break-glass openings, read once.
@@ -296,11 +298,25 @@ def _case_page(
                 "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
                 "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
                 "follow_on": _follow_on_form(user, view, housing, follow_on_errors),
+                "withdraw": _withdraw_form(user, view, withdraw_values, withdraw_errors),
                 "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
                 "now": now,
             },
             status=status,
         )
+
+
+def _withdraw_form(user, view, values, errors) -> dict | None:
+    """The coordinator's form that withdraws an agency from the open case (the agencies are
+    the participants the page has read already, the coordinating one left out)."""
+    case = view.case
+    if case.status != CaseStatus.OPEN or not rules.can_withdraw_agency(user, case):
+        return None
+    return {
+        "choices": [p for p in view.participants if p.agency_id != case.coordinator_agency_id],
+        "values": values or {},
+        "errors": _errors_by_field(errors),
+    }
 
 
 def _consent_form(user, view, values, errors) -> dict:
@@ -457,6 +473,27 @@ def case_responsible(request, pk):
         return redirect("case", pk=pk)
     name = case.responsible.get_full_name() or case.responsible.get_username()
     messages.success(request, _("%(name)s is now responsible for the case.") % {"name": name})
+    return redirect("case", pk=pk)
+
+
+@require_POST
+@ui_view
+def case_withdraw_agency(request, pk):
+    """The coordinator withdraws an agency from the case (``services.withdraw_agency``)."""
+    post = request.POST
+    try:
+        event = services.withdraw_agency(
+            actor=request.user, case=pk, agency=post.get("agency"), reason=post.get("reason")
+        )
+    except InvalidInput as exc:
+        values = {"agency": post.get("agency", ""), "reason": post.get("reason", "")}
+        return _case_page(request, pk, withdraw_values=values, withdraw_errors=exc.errors, status=400)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+        return redirect("case", pk=pk)
+    messages.success(
+        request, _("%(agency)s is withdrawn from the case and no longer sees it.") % {"agency": event.agency.name}
+    )
     return redirect("case", pk=pk)
 
 

@@ -253,6 +253,8 @@ class EventKind(models.TextChoices):
     VERSION_MIGRATED = "version_migrated", _("Moved to a new process version")
     # A service task's call: the fields sent and taken (names only), never their values.
     SERVICE_CALLED = "service_called", _("Service task done")
+    # The coordinator withdrew an agency from the case (its access ends): names it, with the reason.
+    AGENCY_WITHDRAWN = "agency_withdrawn", _("Agency withdrawn from the case")
 
 
 class Event(models.Model):

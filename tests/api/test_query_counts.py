@@ -86,6 +86,7 @@ WRITES = {
     "api-incident-retry",
     "api-incident-data",
     "api-case-follow-on",
+    "api-case-withdrawals",  # counted in tests/api/test_agency_withdrawal.py (its case's rows)
     "api-case-erasure",
     "api-case-archive-export",
     "api-case-corrections",

@@ -65,6 +65,7 @@ PAGES = {
 NOT_COUNTED = {"process-migrate", "insight-export"}
 WRITES = {
     "case-follow-on",
+    "case-withdraw-agency",  # the service is counted in tests/api/test_agency_withdrawal.py
     "task-claim",
     "case-responsible",
     "task-reassign",

@@ -23,6 +23,7 @@ from workflows.services.legal_bases import (
 )
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
+from workflows.services.participants import withdraw_agency
 from workflows.services.tasks import claim_task, complete_task, reassign_task, unclaim_task
 from workflows.services.versions import migrate_instances, preview_migration
 
@@ -52,6 +53,7 @@ __all__ = [
     "start_follow_on",
     "unclaim_task",
     "update_legal_basis",
+    "withdraw_agency",
     "withdraw_attachment",
     "withdraw_note",
 ]

@@ -1,0 +1,119 @@
+"""Withdrawing an agency from a case, shared by the case page and the API.
+
+domain.md: access needs an active assignment to the case; when an agency no longer works it,
+the coordinator ends its access. The agency's participation and its group's ``view_case``
+grant go in one transaction: from the commit its people see the case nowhere (404 on the
+case, its tasks, notes and attachments; gone from every list), exactly as
+``rules.can_view_case`` and the lists decide. Recorded in the timeline (with the reason) and
+in the access log (for the auditors).
+
+An agency that still holds open tasks in the case is not withdrawn (409 naming them): the
+case's work would stop with nobody able to do it, and tasks are never handed to another
+agency (a task belongs to its lane's agency; one agency plays each kind in a case). A later
+task in the withdrawn agency's lane becomes an incident (``lane-without-participant``), as
+for any lane nobody plays.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict, Forbidden, InvalidInput, field_error
+from core.ids import parse_id
+from permissions import rules
+from permissions.grants import revoke_agency_access
+from permissions.models import AccessAction, AccessLog, CaseParticipant, Role
+from workflows import selectors
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, ProcessInstance, Task
+
+MAX_REASON = 4000
+
+
+def withdrawable_participants(case) -> list[CaseParticipant]:
+    """The agencies the coordinator may withdraw: every participant but the coordinating one."""
+    return [p for p in selectors.case_participants(case) if p.agency_id != case.coordinator_agency_id]
+
+
+def _valid_reason(reason, errors) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        errors.append(field_error("reason", "field.required"))
+        return ""
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        errors.append(field_error("reason", "field.too_long", limit=MAX_REASON))
+    return reason
+
+
+def _open_tasks_refusal(actor, case, agency, tasks) -> Conflict:
+    """409 naming the open tasks by their names, those the coordinator sees (a task on a
+    branch hidden from them is not named: its name would tell the branch)."""
+    seen = selectors.path_view_for(actor, case).tasks(tasks)
+    if not seen:
+        return Conflict("participant.open_tasks_unseen", agency=agency.name)
+    return Conflict("participant.open_tasks", agency=agency.name, tasks=", ".join(f"«{t.name}»" for t in seen))
+
+
+def withdraw_agency(*, actor, case, agency, reason) -> Event:
+    """The case's coordinator withdraws ``agency`` (an id) from ``case``, with a ``reason``.
+
+    404: the case is not visible to ``actor``; 403: ``actor`` is not its coordinator, or the
+    agency is the coordinating one; 400: no such participant, or no reason; 409: the case is
+    closed, or the agency holds open tasks in it. Returns the timeline's event."""
+    case = selectors.case_for(actor, case)
+    if not rules.can_withdraw_agency(actor, case):
+        raise Forbidden("participant.withdraw_forbidden")
+    errors: list[dict] = []
+    agency_id = parse_id(agency)
+    participant = (
+        CaseParticipant.objects.filter(case=case, agency_id=agency_id).select_related("agency").first()
+        if agency_id is not None
+        else None
+    )
+    if participant is None:
+        errors.append(field_error("agency", "participant.not_in_case"))
+    reason = _valid_reason(reason, errors)
+    if errors:
+        raise InvalidInput("participant.invalid", errors=errors)
+    assert participant is not None
+    withdrawn = participant.agency
+    if withdrawn.pk == case.coordinator_agency_id:
+        raise Forbidden("participant.coordinator_stays")
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        # The engine writes tasks holding its instance's lock: with them held no task lands
+        # on the agency between the check below and the commit.
+        list(ProcessInstance.objects.select_for_update().filter(case=locked).values_list("pk", flat=True))
+        if locked.status != CaseStatus.OPEN:
+            raise Conflict("case.closed")
+        open_tasks = list(
+            Task.objects.filter(case=locked, agency=withdrawn, status__in=ACTIVE_TASK_STATUSES).order_by(
+                "created_at", "id"
+            )
+        )
+        if open_tasks:
+            raise _open_tasks_refusal(actor, case, withdrawn, open_tasks)
+        CaseParticipant.objects.filter(case=locked, agency=withdrawn).delete()
+        revoke_agency_access(locked, [withdrawn])
+        event = Event.objects.create(
+            case=locked,
+            kind=EventKind.AGENCY_WITHDRAWN,
+            actor=actor,
+            agency=withdrawn,
+            detail={"kind": participant.kind, "reason": reason},
+        )
+        AccessLog.objects.create(
+            user=actor,
+            username=actor.get_username(),
+            role=Role.COORDINATOR,
+            agency_id=locked.coordinator_agency_id,
+            case=locked,
+            person_id=locked.person_id,
+            category="coordination",
+            action=AccessAction.WITHDRAW_AGENCY,
+            basis=rules.BASIS_COORDINATOR,
+            item=f"agency:{withdrawn.pk}",
+            at=timezone.now(),
+        )
+    rules.forget_case_access(case)
+    return event
