@@ -116,11 +116,10 @@ class Growth:
         """Another round of the case's first task, done, with its timeline event (a model's
         loop makes such rows; no shipped process loops, so they are written here)."""
         first = Task.objects.filter(case=case, status=TaskStatus.COMPLETED).order_by("id").first()
+        where = {"case": case, "instance_id": first.instance_id, "element_id": first.element_id}
         again = Task.objects.create(
+            **where,
             spiff_task_id=uuid.uuid4(),
-            instance_id=first.instance_id,
-            case=case,
-            element_id=first.element_id,
             name=first.name,
             lane=first.lane,
             agency_id=first.agency_id,
@@ -130,13 +129,7 @@ class Growth:
             completed_by=first.completed_by,
         )
         Event.objects.create(
-            case=case,
-            instance_id=first.instance_id,
-            task=again,
-            kind=EventKind.TASK_COMPLETED,
-            actor=first.completed_by,
-            agency_id=first.agency_id,
-            element_id=first.element_id,
+            **where, task=again, kind=EventKind.TASK_COMPLETED, actor=first.completed_by, agency_id=first.agency_id
         )
 
 
