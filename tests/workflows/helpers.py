@@ -161,11 +161,15 @@ DEADLINE_FORM = {
 }
 
 
-def withdrawn_task_model():
-    """A prison task withdrawn by an interrupting boundary timer after an hour."""
+def withdrawn_task_model(first_due: str = "", late_due: str = ""):
+    """A prison task withdrawn by an interrupting boundary timer after an hour; each task
+    due in ``first_due`` / ``late_due`` (ISO durations) when given."""
     from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 
-    form = properties(formJsonSchemaFilename="f.schema.json")
+    first, late = (
+        properties(formJsonSchemaFilename="f.schema.json", **({"dueIn": due} if due else {}))
+        for due in (first_due, late_due)
+    )
     return definitions(f"""
         <bpmn:process id="Proc_withdrawn" isExecutable="true">
           {
@@ -175,13 +179,13 @@ def withdrawn_task_model():
     }
           <bpmn:startEvent id="StartEvent_1"/>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
-          <bpmn:userTask id="Task_1" name="In time">{form}</bpmn:userTask>
+          <bpmn:userTask id="Task_1" name="In time">{first}</bpmn:userTask>
           <bpmn:boundaryEvent id="Boundary_1" attachedToRef="Task_1" cancelActivity="true">
             <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
           </bpmn:boundaryEvent>
           <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="EndEvent_1"/>
           <bpmn:sequenceFlow id="Flow_3" sourceRef="Boundary_1" targetRef="Task_late"/>
-          <bpmn:userTask id="Task_late" name="Too late">{form}</bpmn:userTask>
+          <bpmn:userTask id="Task_late" name="Too late">{late}</bpmn:userTask>
           <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_late" targetRef="EndEvent_2"/>
           <bpmn:endEvent id="EndEvent_1"/>
           <bpmn:endEvent id="EndEvent_2"/>
@@ -189,13 +193,13 @@ def withdrawn_task_model():
     """)
 
 
-def deploy_withdrawn_task_model():
+def deploy_withdrawn_task_model(first_due: str = "", late_due: str = ""):
     """Deploy ``Proc_withdrawn``: its prison task is cancelled when its hour is up."""
     from bpmn.services import deploy_definition
 
     return deploy_definition(
         actor=None,
-        bpmn_xml=withdrawn_task_model(),
+        bpmn_xml=withdrawn_task_model(first_due, late_due),
         forms={"f.schema.json": DEADLINE_FORM},
         filename="withdrawn.bpmn",
         check_permission=False,

@@ -7,14 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from django.db.models import Min
 
-from bpmn.services import deploy_definition
-from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clock import Clock
 from tests.threads import all_at_once
 from workflows import services
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Task, TaskStatus
 
-from .helpers import complete, form_data, open_tasks, start_prison_case
+from .helpers import complete, deploy_withdrawn_task_model, form_data, open_tasks, start_prison_case
 
 pytestmark = pytest.mark.django_db
 
@@ -48,37 +46,11 @@ def test_it_follows_the_open_tasks_through_a_whole_case(shipped, users, agencies
 
 
 def test_a_task_cancelled_by_a_timer_leaves_it_for_the_task_that_follows(users, agencies, monkeypatch):
-    form = {
-        "type": "object",
-        "properties": {"ok": {"type": "boolean", "x-category": "coordination"}},
-        "additionalProperties": False,
-    }
-    soon, later = (properties(formJsonSchemaFilename="f.schema.json", dueIn=due) for due in ("P1D", "P10D"))
-    elements = ["StartEvent_1", "Task_1", "Boundary_1", "Task_late", "EndEvent_1", "EndEvent_2"]
-    xml = definitions(f"""
-        <bpmn:process id="Proc_cancelled" isExecutable="true">
-          {lane_set({"Kriminalomsorgen": elements})}
-          <bpmn:startEvent id="StartEvent_1"/>
-          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_1"/>
-          <bpmn:userTask id="Task_1" name="In time">{soon}</bpmn:userTask>
-          <bpmn:boundaryEvent id="Boundary_1" attachedToRef="Task_1" cancelActivity="true">
-            <bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
-          </bpmn:boundaryEvent>
-          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="EndEvent_1"/>
-          <bpmn:sequenceFlow id="Flow_3" sourceRef="Boundary_1" targetRef="Task_late"/>
-          <bpmn:userTask id="Task_late" name="Too late">{later}</bpmn:userTask>
-          <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_late" targetRef="EndEvent_2"/>
-          <bpmn:endEvent id="EndEvent_1"/>
-          <bpmn:endEvent id="EndEvent_2"/>
-        </bpmn:process>
-    """)
-    deploy_definition(
-        actor=None, bpmn_xml=xml, forms={"f.schema.json": form}, filename="cancelled.bpmn", check_permission=False
-    )
+    deploy_withdrawn_task_model(first_due="P1D", late_due="P10D")
     clock = Clock(monkeypatch, datetime.now(UTC))
     case = services.start_case(
         actor=users["kari"],
-        process_key="Proc_cancelled",
+        process_key="Proc_withdrawn",
         person={"name": "Ola Nordmann", "national_id": "17912099997"},
         participants={"prison": agencies["prison"].pk},
     )
