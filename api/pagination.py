@@ -144,6 +144,30 @@ def read_after(queryset: QuerySet, keys: list[Key], values: list[Any] | None, li
     return rows
 
 
+def read_listing_after(listing, keys: list[Key], values: list[Any] | None, limit: int) -> list[Model]:
+    """``read_after`` for a list read by statements compiled once per shape
+    (``workflows.task_lists.TaskListing``): the same page queries, their shape named by the
+    keys, which cursor values are NULL, the segment and the rows asked for."""
+    nulls = None if values is None else tuple(value is None for value in values)
+    given = () if values is None else tuple(value for value in values if value is not None)
+    segments = 1 if values is None else len(segments_after(keys, values))
+    rows: list[Model] = []
+    for segment in range(segments):
+        wanted = limit - len(rows)
+
+        def page(queryset, *standins, segment=segment, wanted=wanted):
+            if nulls is None:
+                return page_queries(queryset, keys, None)[segment][:wanted]
+            found = iter(standins)
+            cursor = [None if null else next(found) for null in nulls]
+            return page_queries(queryset, keys, cursor)[segment][:wanted]
+
+        rows += listing.read(("page", tuple(keys), nulls, segment, wanted), page, given)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
 def _position(row: Model, keys: list[Key]) -> list[Any]:
     return [getattr(row, key.name) for key in keys]
 
@@ -167,21 +191,24 @@ class KeysetPagination(CursorPagination):
     template = None
 
     def paginate_queryset(self, queryset, request, view=None):
+        """A page of ``queryset``, or of a ``TaskListing`` (its statements compiled once)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
         self.model = queryset.model
-        if queryset.query.is_empty():  # a selector's none(): nothing to read, no links
+        listing = not isinstance(queryset, QuerySet)
+        if queryset.empty if listing else queryset.query.is_empty():  # a selector's none(): no rows, no links
             self.next_cursor = self.previous_cursor = None
             return []
-        self.keys = ordering_keys(queryset)
+        self.keys = ordering_keys(queryset.in_order() if listing else queryset)
+        reader = read_listing_after if listing else read_after
         reverse, values = self.decode_cursor(request) or (False, None)
         keys = [key.reversed() for key in self.keys] if reverse else self.keys
-        rows = read_after(queryset, keys, values, self.page_size + 1)
+        rows = reader(queryset, keys, values, self.page_size + 1)
         page, more = rows[: self.page_size], len(rows) > self.page_size
         if reverse and not more:  # back at the start: the first page, whole
             reverse, values = False, None
-            rows = read_after(queryset, self.keys, None, self.page_size + 1)
+            rows = reader(queryset, self.keys, None, self.page_size + 1)
             page, more = rows[: self.page_size], len(rows) > self.page_size
         elif reverse:
             page.reverse()

@@ -11,7 +11,13 @@ converters), so the callers get what ``list(queryset)`` would give.
 
 Only scalar values may vary (ids, strings, aware datetimes): a value that changes the statement's shape
 (an ``__in`` list of varying length, a condition present or not) is not a parameter, and
-``Prepared`` refuses a builder whose stand-ins do not each appear among the parameters.
+``Prepared`` refuses a builder whose stand-ins do not each appear among the parameters. It
+also refuses one that reads the database while building (a rule that looked something up
+for a stand-in would have decided on nothing), and one built twice (with two sets of
+stand-ins) whose statements differ anywhere but in the stand-ins' places: a value the
+builder took from elsewhere (``timezone.now()``) would otherwise be frozen into it.
+``PreparedShapes`` holds a family of them, one per shape: the statements of a list whose
+text depends on the filters asked for and the reader's memberships (``workflows.task_lists``).
 Lowest layer with Django, shared by ``permissions`` and ``workflows``.
 """
 
@@ -19,7 +25,8 @@ from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -32,6 +39,9 @@ _MOMENT_BASE = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
 _KINDS = (int, str, datetime.datetime)
 
 
+_SECOND_SET = 1000  # the second build's stand-ins: the first's, this far along
+
+
 def _standin(kind: type, index: int):
     if kind is int:
         return _INT_BASE - index
@@ -42,14 +52,19 @@ def _standin(kind: type, index: int):
     raise TypeError(f"a prepared value is one of {_KINDS}, not {kind}")
 
 
+def _refuse_queries(execute, sql, params, many, context):
+    raise RuntimeError("a prepared statement's builder read the database (it would have decided on stand-ins)")
+
+
 class Prepared:
     """``Prepared(lambda case_id, user_id: Model.objects.filter(...), kinds=(int, int))``; then
     ``prepared.objects(case_id, user_id)`` (model instances) or ``prepared.rows(...)``
     (tuples, for a ``values_list`` queryset)."""
 
-    def __init__(self, build: Callable[..., Any], *, kinds: tuple[type, ...]):
+    def __init__(self, build: Callable[..., Any], *, kinds: tuple[type, ...], every_value: bool = True):
         self._build = build
         self._kinds = kinds
+        self._every_value = every_value
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -72,6 +87,13 @@ class Prepared:
         compiled, db = self._for(None)
         return compiled.objects(db, compiled.converted(cursor.fetchall()))
 
+    def count(self, *values) -> int:
+        """How many rows the statement gives (of a sliced queryset: a count capped there)."""
+        compiled, db = self._for(values)
+        with db.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({compiled.sql}) counted", compiled.params_for(db, values))
+            return cursor.fetchone()[0]
+
     def _for(self, values) -> tuple[_Compiled, Any]:
         if values is not None and len(values) != len(self._kinds):
             raise TypeError(f"expected {len(self._kinds)} values, got {len(values)}")
@@ -85,10 +107,21 @@ class Prepared:
         return compiled, db
 
     def _compile(self, db) -> _Compiled:
-        standins = [_standin(kind, index) for index, kind in enumerate(self._kinds)]
-        queryset = self._build(*standins)
-        compiler = queryset.query.get_compiler(using=db.alias)
-        sql, params = compiler.as_sql()
+        sql, params, slots, compiler = self._build_with(db, 0)
+        again, params_again, slots_again, _compiler = self._build_with(db, _SECOND_SET)
+        placed = {position for position, _index in slots}
+        fixed = [param for position, param in enumerate(params) if position not in placed]
+        fixed_again = [param for position, param in enumerate(params_again) if position not in placed]
+        if again != sql or slots_again != slots or fixed != fixed_again:
+            raise ValueError("the statement depends on something other than its stand-ins")
+        return _Compiled(sql, tuple(params), slots, compiler)
+
+    def _build_with(self, db, first_index: int):
+        standins = [_standin(kind, first_index + index) for index, kind in enumerate(self._kinds)]
+        with db.execute_wrapper(_refuse_queries):
+            queryset = self._build(*standins)
+            compiler = queryset.query.get_compiler(using=db.alias)
+            sql, params = compiler.as_sql()
         # A backend may adapt a value before it becomes a parameter (SQLite sends a moment
         # as text): the stand-ins are looked for, and the values later sent, adapted alike.
         adapted = [_adapt(db, standin) for standin in standins]
@@ -96,9 +129,9 @@ class Prepared:
         for position, param in enumerate(params):
             if param in adapted and type(param) is type(adapted[adapted.index(param)]):
                 slots.append((position, adapted.index(param)))
-        if {index for _position, index in slots} != set(range(len(standins))):
+        if self._every_value and {index for _position, index in slots} != set(range(len(standins))):
             raise ValueError("every stand-in must reach the statement as a parameter of its own")
-        return _Compiled(sql, tuple(params), tuple(slots), compiler)
+        return sql, tuple(params), tuple(slots), compiler
 
 
 def _adapt(db, value):
@@ -150,3 +183,33 @@ class _Compiled:
                 setattr(obj, name, row[position])
             found.append(obj)
         return found
+
+class PreparedShapes:
+    """A family of ``Prepared`` statements, one per shape: ``member(shape, build, kinds)`` gives
+    the one for ``shape``, compiled from ``build`` the first time (so ``build`` must make the
+    same statement whenever it is given the same shape). At most ``most`` shapes are kept,
+    the longest unused given up first: a page size or a page number asked for is part of a
+    shape, so a client cannot make the family grow without end. A member may leave some of
+    its values out of its statement (a reader's membership in a role the list does not
+    read): its shape, which the caller names, decides its text, and the second build checks
+    that nothing else does."""
+
+    def __init__(self, *, most: int = 256):
+        self._members: OrderedDict[Hashable, Prepared] = OrderedDict()
+        self._most = most
+        self._lock = threading.Lock()
+
+    def member(self, shape: Hashable, build: Callable[..., Any], kinds: tuple[type, ...]) -> Prepared:
+        key = (shape, kinds)
+        with self._lock:
+            member = self._members.get(key)
+            if member is None:
+                member = self._members[key] = Prepared(build, kinds=kinds, every_value=False)
+                if len(self._members) > self._most:
+                    self._members.popitem(last=False)
+            else:
+                self._members.move_to_end(key)
+        return member
+
+    def __len__(self) -> int:
+        return len(self._members)

@@ -355,6 +355,46 @@ def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     return participates_and_granted([a for a, _g in pairs], [g for _a, g in pairs]) & one_agency_each
 
 
+def reader_shape(user) -> tuple[tuple, tuple[int, ...]]:
+    """What of ``user`` decides the text of a list's statement (its shape), and the ids the
+    statement is sent with, for statements compiled once per shape (``permissions.prepared``).
+
+    The shape: each membership's role and agency kind, which memberships share an agency or
+    a group (by position, not id), and whether their case agencies take part in many cases
+    (the form of ``_participates_with_grant``). The ids: the user's, then the agencies' and
+    the groups' in the order first met. ``reader_for(shape, ids)`` gives a reader that every
+    rule here reads as it reads ``user``: a statement built for one with stand-in ids is
+    ``user``'s own once their ids take the stand-ins' places."""
+    rows = _membership_rows(user)
+    agencies = list(dict.fromkeys(agency_id for agency_id, _role, _group, _kind in rows))
+    groups = list(dict.fromkeys(group_id for _agency, _role, group_id, _kind in rows))
+    mine = case_agency_ids(user)
+    widely = bool(mine) and _takes_part_widely(user, mine)
+    memberships = tuple(
+        (agencies.index(agency_id), str(role), groups.index(group_id), str(kind))
+        for agency_id, role, group_id, kind in rows
+    )
+    return (memberships, widely), (user.pk, *agencies, *groups)
+
+
+def reader_for(shape: tuple, ids: tuple) -> Any:
+    """A user holding the memberships ``shape`` describes with ``ids`` (``reader_shape``): never
+    saved, never read from the database; the rules find its memberships and its agencies'
+    reach already remembered on it, as they are on a user after the first look."""
+    memberships, widely = shape
+    user_id, *rest = ids
+    agency_count = len({agency for agency, _role, _group, _kind in memberships})
+    agencies, groups = rest[:agency_count], rest[agency_count:]
+    reader = get_user_model()(pk=user_id)
+    reader._brobygger_memberships = [
+        (agencies[agency], role, groups[group], kind) for agency, role, group, kind in memberships
+    ]
+    mine = case_agency_ids(reader)
+    if mine:
+        reader._brobygger_widely = {frozenset(mine): widely}
+    return reader
+
+
 def case_access(user, case) -> CaseAccess:
     """Through which of the user's agencies (and with which role) they see ``case``.
 
@@ -1467,6 +1507,8 @@ __all__ = [
     "need_to_know",
     "note_agencies",
     "note_categories",
+    "reader_for",
+    "reader_shape",
     "reviewable_break_glass",
     "sharing_recorder",
     "task_listed",

@@ -33,7 +33,8 @@ class CappedPaginator(Paginator):
     def count(self) -> int:
         # The keys only: the list's per-row figures (a case's open tasks, its deadlines)
         # would otherwise be computed for every row counted, not only for the page's.
-        return self.queryset.values("pk")[: self.cap + 1].count()
+        upto = getattr(self.queryset, "count_upto", None)  # a list read by prepared statements
+        return upto(self.cap + 1) if upto is not None else self.queryset.values("pk")[: self.cap + 1].count()
 
     @property
     def capped(self) -> bool:

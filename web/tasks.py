@@ -31,7 +31,8 @@ from web.paging import page_of
 from workflows import selectors, services
 from workflows.filters import TASK_STATUS_ACTIVE, TaskFilter
 from workflows.forms import form_errors
-from workflows.models import TaskStatus
+from workflows.models import Task, TaskStatus
+from workflows.task_lists import TaskListing
 
 INBOX_TABS = ("mine", "agency", "responsible", "overdue")
 INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
@@ -52,11 +53,10 @@ def inbox(request):
     descending = request.GET.get("sort") == "-due"
     tasks, page, query = [], None, ""
     if works_cases(user):
-        queryset = TaskFilter(INBOX_FILTERS[tab], selectors.task_inbox_for(user), request=request).qs
-        queryset = queryset.select_related("handed_over_by")
-        if descending:
-            queryset = queryset.order_by("-due_at", "-id")
-        page, query = page_of(request, queryset)
+        filterset = TaskFilter(INBOX_FILTERS[tab], queryset=Task.objects.none(), request=request)
+        filterset.is_valid()  # the tabs' own filters: always valid
+        listing = TaskListing(user, filterset, descending=descending, related=("handed_over_by",))
+        page, query = page_of(request, listing)
         tasks = page.object_list
     return render(
         request,

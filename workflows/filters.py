@@ -139,13 +139,21 @@ class TaskFilter(django_filters.FilterSet):
         model = Task
         fields = ["assigned", "status", "overdue", "case", "responsible"]
 
+    # The filters whose condition reads the clock (``now``: a value of a statement compiled
+    # once per shape, ``workflows.task_lists``, never a moment frozen into it).
+    READ_NOW = frozenset({"overdue"})
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now
+
     def filter_responsible(self, queryset, name, value):
-        return queryset.filter(case__responsible=self.request.user)
+        return queryset.filter(case__responsible_id=self.request.user.pk)
 
     def filter_assigned(self, queryset, name, value):
         user = self.request.user
         if value == "me":
-            return queryset.filter(Q(assignee=user) | Q(completed_by=user))
+            return queryset.filter(Q(assignee_id=user.pk) | Q(completed_by_id=user.pk))
         return queryset.filter(agency_id__in=rules.case_agency_ids(user))
 
     def filter_status(self, queryset, name, value):
@@ -154,7 +162,8 @@ class TaskFilter(django_filters.FilterSet):
         return queryset.filter(status=value)
 
     def filter_overdue(self, queryset, name, value):
-        return queryset.filter(_active_overdue()) if value else queryset.exclude(_active_overdue())
+        overdue = _active_overdue(self.now)
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 class IncidentFilter(django_filters.FilterSet):

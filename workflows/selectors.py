@@ -431,7 +431,12 @@ def task_inbox_for(user):
     Tasks without a deadline come last on every database (PostgreSQL's own place for NULLs
     in an ascending index, so its plans are unchanged; SQLite would put them first)."""
     queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
-    return rules.listed_task_rows(user, queryset).order_by(F("due_at").asc(nulls_last=True), "id")
+    return rules.listed_task_rows(user, queryset).order_by(*task_list_order())
+
+
+def task_list_order() -> tuple:
+    """The task lists' order: soonest due first, those without a deadline last, then by id."""
+    return (F("due_at").asc(nulls_last=True), "id")
 
 
 # Read on every request that opens or works a task: compiled once (``permissions.prepared``).

@@ -1,0 +1,166 @@
+"""``workflows.task_lists``: the task lists read by statements compiled once per shape give
+every reader exactly the rows (and the statement) of ``task_inbox_for`` narrowed by
+``TaskFilter``, and a second reader of the same shape reuses the statement with their own ids."""
+
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from api.pagination import ordering_keys, read_after, read_listing_after
+from bench.scale.load import load, username
+from permissions import rules
+from workflows import selectors, task_lists
+from workflows.filters import TaskFilter
+from workflows.models import Task, TaskStatus
+from workflows.task_lists import TaskListing
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+FILTERS = [
+    {},
+    {"assigned": "agency", "status": "active"},
+    {"assigned": "me", "status": "active"},
+    {"assigned": "me"},
+    {"overdue": "true"},
+    {"overdue": "false", "status": "open"},
+    {"status": "completed"},
+    {"responsible": "me", "status": "active"},
+]
+PAGE = 51
+
+
+@pytest.fixture
+def loaded(shipped):
+    return load(cases=900, tasks=3000, password="x")
+
+
+def readers():
+    kinds = [("nav", 0), ("nav", 1), ("nav", 19), ("housing", 0), ("housing", 9), ("prison", 0), ("hospital", 4)]
+    people = get_user_model().objects.in_bulk([username(kind, index) for kind, index in kinds], field_name="username")
+    return list(people.values())
+
+
+def queryset_of(user, filters):
+    return TaskFilter(filters, selectors.task_inbox_for(user), request=SimpleNamespace(user=user)).qs
+
+
+def listing_of(user, filters, **options):
+    filterset = TaskFilter(filters, queryset=Task.objects.none(), request=SimpleNamespace(user=user))
+    assert filterset.is_valid()
+    return TaskListing(user, filterset, **options)
+
+
+def fresh(user):
+    """The user as a new request has it (nothing remembered on it)."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def sent(read) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        read()
+    return [query["sql"] for query in queries.captured_queries]
+
+
+@pytest.mark.parametrize("walk", [False, True])
+def test_every_reader_gets_the_querysets_rows_in_its_order(loaded, monkeypatch, walk):
+    # Both forms of the visibility check: from the participations (few cases) and walked
+    # in the list's order (``WALK_FROM_PARTICIPATIONS`` cases or more).
+    monkeypatch.setattr(rules, "WALK_FROM_PARTICIPATIONS", 20 if walk else 10**9)
+    some = Task.objects.filter(status__in=["open", "claimed"]).order_by("id")[:40]
+    Task.objects.filter(pk__in=[task.pk for task in some]).update(
+        assignee=get_user_model().objects.get(username=username("nav", 0)), status=TaskStatus.CLAIMED
+    )
+    for user in readers():
+        for filters in FILTERS:
+            expected = list(queryset_of(fresh(user), filters)[:PAGE])
+            listing = listing_of(fresh(user), filters)
+            assert listing[0:PAGE] == expected, (user.username, filters)
+            assert listing.count_upto(PAGE) == len(expected)
+            assert listing_of(fresh(user), filters, descending=True)[0:10] == list(
+                queryset_of(fresh(user), filters).order_by("-due_at", "-id")[:10]
+            )
+
+
+def test_the_statement_is_the_querysets_own(loaded):
+    """The same text and values as the queryset sends, so its plan is the one
+    ``tests/workflows/test_read_plans.py`` EXPLAINs."""
+    for user in readers():
+        for filters in FILTERS[:5]:
+            with mock.patch("django.utils.timezone.now", return_value=timezone.now()):  # one clock for both
+                queryset = queryset_of(fresh(user), filters)
+                listing = listing_of(fresh(user), filters)
+            expected = sent(lambda queryset=queryset: list(queryset[:PAGE]))
+            assert sent(lambda listing=listing: listing[0:PAGE]) == expected, (user.username, filters)
+
+
+def test_keyset_pages_follow_the_cursor_as_the_queryset_does(loaded):
+    """Page after page through a NAV office's tasks (deadlines, then those without one),
+    forward and back, as the API's cursor reads them."""
+    user = get_user_model().objects.get(username=username("nav", 1))
+    queryset = queryset_of(user, {})
+    Task.objects.filter(pk__in=[task.pk for task in queryset[:200:3]]).update(due_at=None)
+    listing = listing_of(user, {})
+    keys = ordering_keys(listing.in_order())
+    assert keys == ordering_keys(queryset)
+    values, pages, seen = None, 0, []
+    while True:
+        expected = read_after(queryset, keys, values, 20)
+        assert read_listing_after(listing, keys, values, 20) == expected
+        back = [key.reversed() for key in keys]
+        if values is not None:
+            assert read_listing_after(listing, back, values, 7) == read_after(queryset, back, values, 7)
+        seen += expected
+        if len(expected) < 20:
+            break
+        values, pages = [getattr(expected[-1], key.name) for key in keys], pages + 1
+    assert pages > 3 and any(task.due_at is None for task in seen) and len(set(seen)) == len(seen)
+
+
+def test_a_reader_of_the_same_shape_reuses_the_statement_with_their_own_ids(loaded):
+    first, second = (get_user_model().objects.get(username=username("nav", index)) for index in (0, 1))
+    assert rules.reader_shape(first)[0] == rules.reader_shape(second)[0]
+    listing_of(first, {"assigned": "agency", "status": "active"})[0:PAGE]
+    with mock.patch.object(selectors, "task_inbox_for", side_effect=AssertionError("built again")):
+        rows = listing_of(second, {"assigned": "agency", "status": "active"})[0:PAGE]
+    agency = rules.case_agency_ids(second)
+    assert rows and {task.agency_id for task in rows} == agency
+    assert rows == list(queryset_of(second, {"assigned": "agency", "status": "active"})[:PAGE])
+
+
+def test_over_http_the_lists_answer_as_before_and_compile_once(loaded):
+    user = get_user_model().objects.get(username=username("nav", 19))
+    client = Client()
+    client.force_login(user)
+    paths = [
+        "/api/v1/tasks/?assigned=agency&status=active",
+        "/api/v1/tasks/?overdue=true&page_size=5",
+        "/tasks/?tab=agency",
+        "/tasks/?tab=mine&sort=-due",
+    ]
+    answers = {path: client.get(path) for path in paths}
+    assert {path: answer.status_code for path, answer in answers.items()} == dict.fromkeys(paths, 200)
+    expected = [task.pk for task in queryset_of(user, {"assigned": "agency", "status": "active"})[:50]]
+    assert [row["id"] for row in answers[paths[0]].json()["results"]] == expected
+    shapes = len(task_lists._STATEMENTS)
+    with mock.patch.object(selectors, "task_inbox_for", side_effect=AssertionError("built again")):
+        for path in paths:
+            assert client.get(path).status_code == 200
+        following = client.get(answers[paths[1]].json()["next"])
+    assert following.status_code == 200
+    assert len(task_lists._STATEMENTS) == shapes + 1  # the cursor's page: a shape of its own
+    assert following.json()["results"][0]["id"] not in [row["id"] for row in answers[paths[1]].json()["results"]]
+
+
+def test_a_bad_filter_is_a_400_naming_it(loaded):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username("nav", 0)))
+    for path, field in (("/api/v1/tasks/?overdue=maybe", "overdue"), ("/api/v1/tasks/?case=-3", "case")):
+        answer = client.get(path)
+        assert answer.status_code == 400
+        assert field in answer.content.decode()

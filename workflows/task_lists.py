@@ -1,0 +1,117 @@
+"""The task lists (the API's ``/tasks/``, the inbox page's tabs), read by statements compiled
+once per shape (issue 12; README "Read paths at scale").
+
+A list's rows are exactly those of ``selectors.task_inbox_for(user)`` narrowed by
+``TaskFilter``: the same querysets make the statement. Building and compiling them (the
+visibility conditions, four joins, the filters, the page's cursor) cost more Python than
+everything else in a list request, yet for a given shape the statement's text is always the
+same; only the ids, the clock and the cursor change. So the querysets are built once per
+shape for a reader made of stand-in ids (``rules.reader_for``) and compiled
+(``permissions.prepared``); each request sends that statement with its own values.
+
+The shape: the reader's memberships as ``rules.reader_shape`` describes them (roles, agency
+kinds, the visibility's form), the filters asked for with their choices (a case's id and the
+clock are values), the order, and the page's (its cursor's keys, its slice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from permissions import rules
+from permissions.prepared import PreparedShapes
+from workflows import selectors
+from workflows.filters import TaskFilter
+from workflows.models import Task
+
+# A shape per reader kind, filter set, order and page size or page asked for: a few dozen in
+# use; a client asking for every page size in turn only pushes the oldest out.
+_STATEMENTS = PreparedShapes(most=512)
+DESCENDING = ("-due_at", "-id")  # the inbox page's "latest first"
+
+
+class TaskListing:
+    """The tasks ``user`` sees, narrowed by the valid filters of ``filterset`` (a bound
+    ``TaskFilter``), in the selector's order or ``descending``; ``related``: more relations
+    to read with each task (the inbox page's ``handed_over_by``). Read a page at a time:
+    ``rows[bottom:top]`` and ``count_upto(n)`` (the inbox page), ``read`` (the API's keyset
+    pages, ``api.pagination``)."""
+
+    model = Task
+
+    def __init__(self, user, filterset: TaskFilter, *, descending: bool = False, related: tuple[str, ...] = ()):
+        self.empty = not rules.case_agency_ids(user)
+        self.descending = descending
+        if self.empty:
+            return
+        reader, ids = rules.reader_shape(user)
+        given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
+        filters, values = [], list(ids)
+        for name in filterset.filters:  # in the filter set's order, as ``.qs`` applies them
+            if name not in given:
+                continue
+            value = given[name]
+            if isinstance(value, int) and not isinstance(value, bool):  # an id: a value
+                filters.append((name, int))
+                values.append(value)
+            else:  # a choice or a yes/no: part of the statement's text
+                filters.append((name, value))
+        reads_now = any(name in TaskFilter.READ_NOW for name, _value in filters)
+        if reads_now:
+            values.append(timezone.now())
+        self._shape: Hashable = (reader, len(ids), tuple(filters), reads_now, descending, related)
+        self._values = tuple(values)
+
+    def in_order(self) -> QuerySet:
+        """A queryset in the list's order (for its keys; never read)."""
+        return Task.objects.order_by(*(DESCENDING if self.descending else selectors.task_list_order()))
+
+    def _queryset(self, standins) -> QuerySet:
+        reader_shape, id_count, filters, reads_now, descending, related = self._shape
+        reader = rules.reader_for(reader_shape, standins[:id_count])
+        queryset = selectors.task_inbox_for(reader)
+        filterset = TaskFilter(
+            queryset=queryset,
+            request=SimpleNamespace(user=reader),
+            now=standins[len(self._values) - 1] if reads_now else None,
+        )
+        given = iter(standins[id_count:])
+        for name, value in filters:
+            queryset = filterset.filters[name].filter(queryset, next(given) if value is int else value)
+        if related:
+            queryset = queryset.select_related(*related)
+        return queryset.order_by(*DESCENDING) if descending else queryset
+
+    def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Task]:
+        """The tasks of ``page(queryset, *values)``: the list's queryset made into one page
+        (its order, a cursor's condition, a slice); ``shape`` names all of ``page`` but its
+        ``values``."""
+        if self.empty:
+            return []
+        return self._statement(shape, page, values).objects(*self._values, *values)
+
+    def count_upto(self, most: int) -> int:
+        """How many tasks the list has, counting no further than ``most``."""
+        if self.empty:
+            return 0
+        return self._statement(("count", most), lambda queryset: queryset[:most], ()).count(*self._values)
+
+    def __getitem__(self, rows: slice) -> list[Task]:
+        start, stop = rows.start or 0, rows.stop
+        if stop is not None and stop <= start:  # an empty list's first page
+            return []
+        return self.read(("slice", start, stop), lambda queryset: queryset[start:stop])
+
+    def _statement(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple) -> Any:
+        count = len(self._values)
+
+        def build(*standins):
+            return page(self._queryset(standins[:count]), *standins[count:])
+
+        kinds = tuple(type(value) for value in (*self._values, *values))
+        return _STATEMENTS.member((self._shape, shape), build, kinds)
