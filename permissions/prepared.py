@@ -43,8 +43,8 @@ _SECOND_SET = 1000  # the second build's stand-ins: the first's, this far along
 
 
 def _standin(kind: type, index: int):
-    if kind is int:
-        return _INT_BASE - index
+    if kind is int:  # ascending, as every kind's: sorted stand-ins keep their values' order
+        return _INT_BASE + index
     if kind is str:
         return f"{_TEXT_BASE}{index}"
     if kind is datetime.datetime:
@@ -91,7 +91,8 @@ class Prepared:
         """How many rows the statement gives (of a sliced queryset: a count capped there)."""
         compiled, db = self._for(values)
         with db.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({compiled.sql}) counted", compiled.params_for(db, values))
+            # The statement is our own compiled queryset, its values parameters: no text from outside.
+            cursor.execute(f"SELECT COUNT(*) FROM ({compiled.sql}) counted", compiled.params_for(db, values))  # noqa: S608
             return cursor.fetchone()[0]
 
     def _for(self, values) -> tuple[_Compiled, Any]:

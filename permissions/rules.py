@@ -362,12 +362,13 @@ def reader_shape(user) -> tuple[tuple, tuple[int, ...]]:
     The shape: each membership's role and agency kind, which memberships share an agency or
     a group (by position, not id), and whether their case agencies take part in many cases
     (the form of ``_participates_with_grant``). The ids: the user's, then the agencies' and
-    the groups' in the order first met. ``reader_for(shape, ids)`` gives a reader that every
+    the groups', each in ascending order. ``reader_for(shape, ids)`` gives a reader that every
     rule here reads as it reads ``user``: a statement built for one with stand-in ids is
     ``user``'s own once their ids take the stand-ins' places."""
     rows = _membership_rows(user)
-    agencies = list(dict.fromkeys(agency_id for agency_id, _role, _group, _kind in rows))
-    groups = list(dict.fromkeys(group_id for _agency, _role, group_id, _kind in rows))
+    # In ascending order, as the stand-ins are: a rule that sorts ids sorts both alike.
+    agencies = sorted({agency_id for agency_id, _role, _group, _kind in rows})
+    groups = sorted({group_id for _agency, _role, group_id, _kind in rows})
     mine = case_agency_ids(user)
     widely = bool(mine) and _takes_part_widely(user, mine)
     memberships = tuple(
@@ -386,12 +387,12 @@ def reader_for(shape: tuple, ids: tuple) -> Any:
     agency_count = len({agency for agency, _role, _group, _kind in memberships})
     agencies, groups = rest[:agency_count], rest[agency_count:]
     reader = get_user_model()(pk=user_id)
-    reader._brobygger_memberships = [
+    reader.__dict__["_brobygger_memberships"] = [
         (agencies[agency], role, groups[group], kind) for agency, role, group, kind in memberships
     ]
     mine = case_agency_ids(reader)
     if mine:
-        reader._brobygger_widely = {frozenset(mine): widely}
+        reader.__dict__["_brobygger_widely"] = {frozenset(mine): widely}
     return reader
 
 

@@ -51,7 +51,8 @@ class TaskListing:
             return
         reader, ids = rules.reader_shape(user)
         given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
-        filters, values = [], list(ids)
+        filters: list[tuple[str, Any]] = []
+        values: list[Any] = list(ids)
         for name in filterset.filters:  # in the filter set's order, as ``.qs`` applies them
             if name not in given:
                 continue
@@ -64,7 +65,7 @@ class TaskListing:
         reads_now = any(name in TaskFilter.READ_NOW for name, _value in filters)
         if reads_now:
             values.append(timezone.now())
-        self._shape: Hashable = (reader, len(ids), tuple(filters), reads_now, descending, related)
+        self._shape: tuple = (reader, len(ids), tuple(filters), reads_now, descending, related)
         self._values = tuple(values)
 
     def in_order(self) -> QuerySet:

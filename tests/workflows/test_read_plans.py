@@ -148,3 +148,14 @@ def test_an_agency_in_few_cases_reads_them_from_its_participations(loaded):
     everything = task_list(quiet, {})[:PAGE].explain(analyze=True)
     assert "participant_agency_case" in everything or "caseparticipant_agency_id" in everything
     assert walked(everything, "task_due") == []
+
+
+def test_mine_reads_the_users_own_active_tasks_from_their_indexes(loaded):
+    """ "Mine" among the active tasks for a user who completed many tasks: the statistics on
+    status, claimant and completer together (migration 0021) tell PostgreSQL that active
+    tasks have no completer, so it reads the user's claimed and completed active tasks from
+    their two partial indexes, not every active task in deadline order (231 ms at a million)."""
+    busy = get_user_model().objects.get(username=username("nav", 0))
+    mine = task_list(busy, {"assigned": "me", "status": "active"})[:PAGE].explain(analyze=True)
+    assert "BitmapOr" in mine and "task_completed_by_active" in mine
+    assert walked(mine, "task_active_due") == [] and walked(mine, "task_due") == []
