@@ -185,6 +185,7 @@ class _Compiled:
             found.append(obj)
         return found
 
+
 class PreparedShapes:
     """A family of ``Prepared`` statements, one per shape: ``member(shape, build, kinds)`` gives
     the one for ``shape``, compiled from ``build`` the first time (so ``build`` must make the
