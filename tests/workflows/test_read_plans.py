@@ -152,7 +152,7 @@ def test_an_agency_in_few_cases_reads_them_from_its_participations(loaded):
 
 def test_mine_reads_the_users_own_active_tasks_from_their_indexes(loaded):
     """ "Mine" among the active tasks for a user who completed many tasks: the statistics on
-    status, claimant and completer together (migration 0022) tell PostgreSQL that active
+    status, claimant and completer together (migration 0023) tell PostgreSQL that active
     tasks have no completer, so it reads the user's claimed and completed active tasks from
     their two partial indexes, not every active task in deadline order (231 ms at a million)."""
     busy = get_user_model().objects.get(username=username("nav", 0))

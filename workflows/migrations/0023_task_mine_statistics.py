@@ -27,6 +27,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0021_case_next_due")]
+    dependencies = [("workflows", "0022_agency_withdrawn")]
 
     operations = [migrations.RunPython(create, drop)]
