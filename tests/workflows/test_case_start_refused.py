@@ -111,3 +111,18 @@ def test_the_web_form_is_refused_to_whoever_has_no_case_role(username, users, pa
     response = client.post("/cases/new/", web_form(participants))
     assert response.status_code == 403
     assert response.templates[0].name == "errors/refused.html"
+
+
+def test_a_case_reference_is_the_years_next_number_taken_in_one_statement(shipped):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflows.services.cases import _next_reference
+
+    first = _next_reference()
+    with CaptureQueriesContext(connection) as queries:
+        second = _next_reference()
+    assert len(queries) == 1
+    prefix, year, number = second.rsplit("-", 2)
+    assert first == f"{prefix}-{year}-{int(number) - 1:06d}"
+    assert CaseReferenceCounter.objects.get(year=int(year)).last == int(number)

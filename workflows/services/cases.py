@@ -5,7 +5,7 @@ its first tasks, in one transaction. ``workflows.services.start_case`` is the en
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -238,9 +238,18 @@ def _valid_start_data(runtime, data, writable: frozenset[str], *, code: str) -> 
 
 
 def _next_reference() -> str:
+    """The year's next number in one statement (was three: create the year's row if new,
+    lock it, update it). The upsert locks the row until the start commits, so case starts
+    still queue up here and a rolled-back start gives its number back."""
     year = timezone.localdate().year
-    CaseReferenceCounter.objects.bulk_create([CaseReferenceCounter(year=year)], ignore_conflicts=True)
-    counter = CaseReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-{counter.last:06d}"
+    quote = connection.ops.quote_name
+    table = quote(CaseReferenceCounter._meta.db_table)
+    last = quote("last")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('year')}, {last}) VALUES (%s, 1) "  # noqa: S608 (names from the model)
+            f"ON CONFLICT ({quote('year')}) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-{number:06d}"
