@@ -29,6 +29,7 @@ from accounts.tokens import issue
 from bpmn.registry import runtime_for
 from permissions import notes_policy, policy, rules
 from permissions.models import LegalBasis
+from retention import services as retention_services
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
 from workflows import services
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Task
@@ -62,6 +63,9 @@ def _marked_overrides(definition_id) -> dict:
     return overrides
 
 
+ASKED_NATIONAL_ID = "29822099635"  # synthetic (domain.md); asked for, never shown
+
+
 @pytest.fixture
 def walked(shipped, users, agencies):
     """A prison case at "find a home": every other task done with marked values (housing,
@@ -78,6 +82,10 @@ def walked(shipped, users, agencies):
         services.add_note(actor=users[user], case=case, text=f"{MARK}-notat-{user}-{category}", category=category)
     upload = SimpleUploadedFile(f"{MARK}-epikrise.pdf", PDF, content_type="application/pdf")
     services.add_attachment(actor=users["helga"], case=case, upload=upload, category="health")
+    # a national id the coordinator asked for waits for the auditor: no route shows it
+    retention_services.correct_value(
+        actor=users["bjorn"], case_id=case.pk, field="person.national_id", value=ASKED_NATIONAL_ID, reason="Feil"
+    )
     case.refresh_from_db()
     categories = {runtime_for(case.instances.get().definition_id).fields.get(name) for name in case.data}
     assert {"housing", "justice", "health", "economy", "coordination"} <= categories
@@ -179,6 +187,7 @@ ROUTES = {
     "api-case-responsible": _case,
     "api-case-retention": _case,
     "api-erasure-review": lambda ctx: [{"pk": 999_999}],
+    "api-national-id-review": _each("corrections"),
     "api-person": _each("people"),
     "api-break-glass-review": lambda ctx: [{"pk": 999_999}],
     "api-break-glass-review-list": NONE,
@@ -262,6 +271,7 @@ ROUTES = {
     "case-archive-export": _case,
     "retention-audit": NONE,
     "erasure-review": lambda ctx: [{"erasure_pk": 999_999}],
+    "national-id-review": lambda ctx: [{"correction_pk": pk} for pk in ctx["corrections"]],
     "note-correct": _case_and("notes", "note_pk"),
     "note-withdraw": _case_and("notes", "note_pk"),
     "attachment-add": _case,
@@ -351,13 +361,14 @@ def _context(case) -> dict:
         "incidents": list(case.incidents.values_list("pk", flat=True)) or [999_999],
         "people": [case.person_id],
         "legal_bases": [LegalBasis.objects.order_by("pk").values_list("pk", flat=True).first() or 999_999],
+        "corrections": list(case.corrections.values_list("pk", flat=True)) or [999_999],
     }
 
 
 @pytest.mark.parametrize("username", CAST)
 def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, users, agencies, username):
     user = users[username]
-    secrets = secrets_for(user, walked)
+    secrets = secrets_for(user, walked) | {ASKED_NATIONAL_ID}
     before = Case.objects.values_list("data", "data_sources").get(pk=walked.pk)
     # The list of legal bases is the process admin's to write (issue 11): nobody else changes it.
     bases_before = None if rules.can_manage_legal_bases(user) else list(LegalBasis.objects.order_by("pk").values())
