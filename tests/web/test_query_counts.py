@@ -81,6 +81,7 @@ WRITES = {
     "case-correction",
     "case-archive-export",
     "erasure-review",
+    "national-id-review",
     "note-correct",
     "note-withdraw",
     "attachment-add",
