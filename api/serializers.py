@@ -352,6 +352,29 @@ class CaseSummarySerializer(serializers.Serializer):
         allow_null=True, default=None, help_text="when the case's next timer (deadline) fires"
     )
 
+    def to_representation(self, case):
+        """The fields above for a row of ``selectors.cases_for``, written out: DRF's walk over
+        the fields and the two nested serializers took 8 ms for a page of 50 (as much as
+        building and compiling the list's query). The moments go through the declared
+        field's own formatting; ``tests/api/test_case_list_rows.py`` compares with DRF's."""
+        moment = self.fields["opened_at"].to_representation
+        agency, responsible = case.coordinator_agency, case.responsible
+        timer = getattr(case, "next_timer_at", None)
+        return {
+            "id": case.id,
+            "reference": case.reference,
+            "process_key": case.process_key,
+            "status": str(case.status),
+            "coordinator_agency": {"id": agency.id, "name": agency.name, "kind": str(agency.kind)},
+            "responsible": None
+            if responsible is None
+            else {"id": responsible.id, "username": responsible.username, "name": responsible.get_full_name()},
+            "opened_at": moment(case.opened_at),
+            "closed_at": None if case.closed_at is None else moment(case.closed_at),
+            "open_task_count": int(case.open_task_count),
+            "next_timer_at": None if timer is None else moment(timer),
+        }
+
 
 class CaseDetailSerializer(serializers.Serializer):
     """A ``selectors.CaseView``: the data went through ``permissions.policy``."""
