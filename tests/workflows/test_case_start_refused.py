@@ -126,3 +126,20 @@ def test_a_case_reference_is_the_years_next_number_taken_in_one_statement(shippe
     prefix, year, number = second.rsplit("-", 2)
     assert first == f"{prefix}-{year}-{int(number) - 1:06d}"
     assert CaseReferenceCounter.objects.get(year=int(year)).last == int(number)
+
+
+def test_a_case_start_reads_its_participating_agencies_in_one_statement(users, agencies, shipped):
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.workflows.helpers import start_prison_case
+
+    with CaptureQueriesContext(connection) as queries:
+        case = start_prison_case(users, agencies)
+    by_id = re.compile(r'^SELECT .* FROM "permissions_agency" WHERE "permissions_agency"\."id" (=|IN)')
+    assert len([query for query in queries if by_id.match(query["sql"])]) == 1
+    assert {p.kind: p.agency_id for p in case.participants.all()} == {
+        kind: agencies[kind].pk for kind in PRISON_PARTICIPANTS
+    }

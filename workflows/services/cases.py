@@ -191,11 +191,15 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
     if not isinstance(participants, dict):
         raise InvalidInput("case.invalid", errors=[field_error("participants", "field.expected_object")])
     errors, agencies = [], {}
+    # The agencies named by id, read in one statement (not one per participant).
+    named = Agency.objects.in_bulk(
+        {lookup_id(agency) for agency in participants.values() if not isinstance(agency, Agency)} - {0}
+    )
     for kind, agency in participants.items():
         if kind not in AgencyKind.values:
             errors.append(field_error(f"participants.{kind}", "agency.unknown_kind", kind=str(kind)))
             continue
-        agency_row = agency if isinstance(agency, Agency) else Agency.objects.filter(pk=lookup_id(agency)).first()
+        agency_row = agency if isinstance(agency, Agency) else named.get(lookup_id(agency))
         if agency_row is None:
             errors.append(field_error(f"participants.{kind}", "agency.not_found", id=str(agency)))
         elif agency_row.kind != kind:
