@@ -11,7 +11,11 @@ from core.ids import lookup_id
 from permissions import rules
 from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger
 from retention.rules import Rule, retention_of, unmet_archive_duty
+from workflows import selectors as case_selectors
 from workflows.models import Case
+
+PERSON_FIELDS = ("person.name", "person.national_id")
+NATIONAL_ID = "person.national_id"
 
 
 def may_read(user, case) -> bool:
@@ -42,9 +46,21 @@ def retention_view_for(user, case_id) -> RetentionView:
         erase_after=retention.erase_after,
         archive_duty=unmet_archive_duty(case),
         erasure=ErasureRecord.objects.filter(case=case).select_related("requested_by", "reviewed_by").first(),
-        corrections=list(Correction.objects.filter(case=case).select_related("corrected_by")),
+        corrections=_corrections_for(user, case),
         exports=list(ArchiveExport.objects.filter(case=case).select_related("requested_by", "job")),
     )
+
+
+def _corrections_for(user, case) -> list[Correction]:
+    """The case's corrections as ``user`` may read them: all for its auditors; for the
+    coordinator those of the person and of the values they see. Another agency corrects what
+    it recorded (``rules.can_correct_value``), values perhaps masked for the coordinator:
+    the field, its category and the reason written would tell what they do not see."""
+    corrections = list(Correction.objects.filter(case=case).select_related("corrected_by"))
+    if not corrections or rules.can_review_retention(user, case):
+        return corrections
+    seen = {*PERSON_FIELDS, *case_selectors.fields_seen_by(user, case)}
+    return [correction for correction in corrections if correction.field in seen]
 
 
 TRAIL_ROWS = 200  # the newest entries of each kind; the Django admin lists them all

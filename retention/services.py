@@ -12,11 +12,12 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
-from permissions import policy, rules
+from permissions import rules
 from permissions.models import RESTRICTED, AccessAction, Role
 from retention.erasure import erase_case, log_coordinator_action
 from retention.models import ArchiveExport, ArchiveStatus, Correction, CorrectionStatus, ErasureRecord, ErasureTrigger
 from retention.rules import rules_for_process
+from retention.selectors import NATIONAL_ID, PERSON_FIELDS
 from workflows import selectors
 from workflows.forms import schema_errors
 from workflows.input_limits import check_data, check_texts
@@ -24,8 +25,6 @@ from workflows.jobs import queue
 from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Person, ProcessInstance
 
 REASON_MAX_CHARS = 2000
-PERSON_FIELDS = ("person.name", "person.national_id")
-NATIONAL_ID = "person.national_id"
 
 
 def _case(actor, case_id, allowed) -> Case:
@@ -51,9 +50,7 @@ def visible_fields(actor, case) -> list[str]:
     """The case's values ``actor`` sees. A value masked for them is neither corrected nor
     compared (an answer such as "the same as the old one" would tell it), and whether it is
     there at all is not told either: it answers as a field the case does not have."""
-    fields = selectors.case_field_rules(case)
-    views = policy.case_data_for(actor, case, fields, log=False)
-    return [name for name in case.data or {} if policy.sees_field(views, fields, name)]
+    return selectors.fields_seen_by(actor, case)
 
 
 def correctable_fields(actor, case) -> list[str]:

@@ -320,7 +320,27 @@ def event_detail_for(event, user) -> dict:
     detail = event.detail or {}
     if event.kind == EventKind.INCIDENT and not rules.can_see_incident_errors(user):
         return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
+    if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(user, event.case_id, detail):
+        # Each agency corrects what it recorded: a value masked for the reader is not named.
+        return {key: value for key, value in detail.items() if key != "field"}
     return detail
+
+
+def fields_seen_by(user, case) -> list[str]:
+    """The form fields of ``case`` whose values ``user`` sees (nothing logged: none is shown)."""
+    fields = case_field_rules(case)
+    views = policy.case_data_for(user, case, fields, log=False)
+    return [name for name in case.data or {} if policy.sees_field(views, fields, name)]
+
+
+def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
+    field = detail.get("field")
+    if not isinstance(field, str) or field.startswith("person."):  # the person's name or national id
+        return True
+    remembered = user.__dict__.setdefault("_brobygger_fields_seen", {})
+    if case_id not in remembered:  # once per case and request: corrections are few
+        remembered[case_id] = set(fields_seen_by(user, Case.objects.get(pk=case_id)))
+    return field in remembered[case_id]
 
 
 def incident_error(incident) -> str:

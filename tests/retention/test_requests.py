@@ -354,3 +354,27 @@ def test_on_a_closed_case_the_coordinator_corrects_the_case_file_but_not_another
     assert _flip(users["bjorn"], worked_case, "has_home").status_code == 201  # housing: the case file
     assert _flip(users["nils"], worked_case, "benefits_applied").status_code == 201  # NAV's own, still
     assert sorted(Correction.objects.values_list("field", flat=True)) == ["benefits_applied", "has_home"]
+
+
+def test_another_agency_s_correction_of_a_value_masked_for_the_coordinator_is_not_shown_to_them(worked_case, users):
+    """Helga corrects a health value the coordinator does not see: the coordinator's retention
+    answer and page name neither that field nor her reason, nor does a participant's timeline;
+    an auditor of the health agency still reviews it."""
+    from tests.clients import web
+
+    case = worked_case
+    complete(next(task for task in open_tasks(case) if task.element_id == "Task_health_follow_up_plan"))
+    field, reason = "substance_use_follow_up", "Personen ba om retting av rusoppfølgingen"
+    assert _flip(users["bjorn"], case, field).status_code == 400  # masked for the coordinator
+    assert correct(users["helga"], case, field, not Case.objects.get(pk=case.pk).data[field], reason).status_code == 201
+
+    answer = api(users["bjorn"]).get(f"/api/v1/cases/{case.pk}/retention/")
+    assert answer.status_code == 200
+    assert field not in json.dumps(answer.json()) and reason not in json.dumps(answer.json())
+    page = web(users["bjorn"]).get(f"/cases/{case.pk}/retention/").content.decode()
+    assert "Behov for oppfølging for rus" not in page and reason not in page
+    timeline = api(users["nils"]).get(f"/api/v1/cases/{case.pk}/timeline/")
+    assert timeline.status_code == 200 and field not in json.dumps(timeline.json())
+    # the health agency's own people still see what they corrected
+    mine = api(users["helga"]).get(f"/api/v1/cases/{case.pk}/timeline/")
+    assert field in json.dumps(mine.json())
