@@ -1246,8 +1246,9 @@ _ACTIVE_BREAK_GLASS = Prepared(
 
 def active_break_glass(case, user, at=None) -> list[BreakGlass]:
     """The user's break-glass openings in force in this case, read fresh (never cached
-    beyond one ``read_once`` answer)."""
-    if not getattr(user, "is_authenticated", False):
+    beyond one ``read_once`` answer). None once the case is closed: an opening ends with the
+    case, as none is opened on a closed one (``workflows.services.break_glass``)."""
+    if not getattr(user, "is_authenticated", False) or getattr(case, "closed_at", None) is not None:
         return []
     return _read_once(
         ("break_glass", case.pk, user.pk), lambda: _ACTIVE_BREAK_GLASS.objects(at or timezone.now(), case.pk, user.pk)

@@ -90,3 +90,14 @@ def test_a_closed_case_is_not_opened_in_an_emergency(case_id, client_for):
     assert not BreakGlass.objects.exists()
     assert not AccessLog.objects.filter(case_id=case_id, action="break_glass").exists()
     assert _health(client_for("nils"), case_id)["visible"] is False
+
+
+def test_an_opening_in_force_ends_when_the_case_closes(case_id, client_for):
+    """Opened on an open case just before it closes: no emergency access outlives the case
+    (nobody works it any more; its data waits for the archive), neither over the API."""
+    nils = client_for("nils")
+    opened = nils.post(f"/api/v1/cases/{case_id}/break-glass/", {"category": "health", "reason": REASON}, format="json")
+    assert opened.status_code == 201 and _health(nils, case_id)["values"]["treatment_plan"] == SECRET
+    Case.objects.filter(pk=case_id).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    health = _health(nils, case_id)
+    assert health["visible"] is False and SECRET not in str(health)
