@@ -20,14 +20,14 @@ MAX_PAGE_ASKED = 10**9
 
 
 class CappedPaginator(Paginator):
-    def __init__(self, object_list, per_page, *, page_asked=None, **kwargs):
+    def __init__(self, object_list, per_page, *, page_asked=None, look_ahead=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.queryset = object_list
         try:
             asked = min(max(1, int(page_asked)), MAX_PAGE_ASKED)
         except (TypeError, ValueError):
             asked = 1
-        self.cap = (asked + LOOK_AHEAD) * per_page
+        self.cap = (asked + (LOOK_AHEAD if look_ahead is None else look_ahead)) * per_page
 
     @cached_property
     def count(self) -> int:
@@ -42,16 +42,17 @@ class CappedPaginator(Paginator):
         return self.count > self.cap
 
 
-def capped_page(queryset, number, per_page: int = PAGE_SIZE) -> Page:
+def capped_page(queryset, number, per_page: int = PAGE_SIZE, look_ahead: int | None = None) -> Page:
     """The page ``number`` asks for (a bad number gives the first page, one past the counted
-    end the last counted one), counting no further than ``LOOK_AHEAD`` pages past it."""
-    return CappedPaginator(queryset, per_page, page_asked=number).get_page(number)
+    end the last counted one), counting no further than ``look_ahead`` (by default
+    ``LOOK_AHEAD``) pages past it."""
+    return CappedPaginator(queryset, per_page, page_asked=number, look_ahead=look_ahead).get_page(number)
 
 
-def page_of(request, queryset, per_page: int = PAGE_SIZE) -> tuple[Page, str]:
+def page_of(request, queryset, per_page: int = PAGE_SIZE, look_ahead: int | None = None) -> tuple[Page, str]:
     """The page ``?page=`` asks for, and the query string of the other parameters for the
     pager's links."""
-    page = capped_page(queryset, request.GET.get("page"), per_page)
+    page = capped_page(queryset, request.GET.get("page"), per_page, look_ahead)
     others = request.GET.copy()
     others.pop("page", None)
     return page, others.urlencode()

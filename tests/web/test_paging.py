@@ -97,3 +97,18 @@ def test_a_page_number_past_any_count_shows_the_last_page_not_a_500(web, prison_
     answer = web("kari").get(path, {"page": "99999999999999999999"})
     assert answer.status_code == 200
     assert f"/cases/{prison_case.pk}/" in answer.content.decode()
+
+
+def test_the_inbox_counts_two_pages_past_the_one_shown(web, many_cases):
+    """The inbox's count reads at most three pages and a row (README "Read paths at scale")."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from web.paging import PAGE_SIZE
+    from web.tasks import INBOX_LOOK_AHEAD
+
+    for page, counted in (("", 1 + INBOX_LOOK_AHEAD), ("&page=4", 4 + INBOX_LOOK_AHEAD)):
+        with CaptureQueriesContext(connection) as queries:
+            assert web("kari").get(f"/tasks/?tab=agency{page}").status_code == 200
+        (count,) = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT COUNT(*)")]
+        assert f"LIMIT {counted * PAGE_SIZE + 1})" in count
