@@ -83,7 +83,7 @@ def test_a_server_error_under_make_run_settings_shows_no_case_data(
     case = start_prison_case(users, agencies)
     Case.objects.filter(pk=case.pk).update(data={"treatment_plan": "SENTINEL-diagnose-F20"})
 
-    def failing_diagram(case, user, current=None):
+    def failing_diagram(case, user, **kwargs):
         state = Case.objects.get(pk=case.pk).data
         raise ValueError(f"cannot draw {state}")
 
