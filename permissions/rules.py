@@ -794,12 +794,8 @@ def can_see_incident_errors(user) -> bool:
 def can_view_access_log(user, case) -> bool:
     """The case's access log: coordinators of its coordinator agency, and auditors of an
     agency that participates in it. (Auditors read the log, never the case data.)"""
-    memberships = _memberships(user)
-    coordinator = any(
-        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in memberships
-    )
-    if coordinator:
-        return _has_role_in_case(user, case, (Role.COORDINATOR,))
+    if is_case_coordinator(user, case):
+        return True
     return is_auditor(user) and _has_role_in_case(user, case, (Role.AUDITOR,))
 
 
@@ -807,12 +803,13 @@ def can_view_access_log(user, case) -> bool:
 
 
 def is_case_coordinator(user, case) -> bool:
-    """A coordinator of the case's coordinating agency, which takes part in the case."""
-    if not any(
-        agency_id == case.coordinator_agency_id and role == Role.COORDINATOR for agency_id, role in _memberships(user)
-    ):
-        return False
-    return _has_role_in_case(user, case, (Role.COORDINATOR,))
+    """A coordinator of the case's coordinating agency, which takes part in the case and
+    holds its grant: the role and the standing in one agency (a coordinator of another
+    agency in the case does not count)."""
+    coordinating = case.coordinator_agency_id
+    if not any(agency_id == coordinating and role == Role.COORDINATOR for agency_id, role in _memberships(user)):
+        return False  # (no query: most readers are no coordinator of this agency)
+    return _has_role_in_case(user, case, (Role.COORDINATOR,), agency_id=coordinating)
 
 
 def can_erase_on_request(user, case) -> bool:

@@ -125,3 +125,23 @@ def test_an_auditor_in_two_agencies_lists_only_the_cases_whose_log_they_may_read
     assert {case.pk for case in _web_rows(audun, "/audit/", "cases")} == {discharge.pk}
     assert _api(audun).get(f"/api/v1/cases/{prison.pk}/access-log/").status_code == 404
     assert _api(audun).get(f"/api/v1/cases/{discharge.pk}/access-log/").status_code == 200
+
+
+def test_a_coordinator_role_counts_only_in_the_coordinating_agency_that_has_its_grant(users, agencies, shipped):
+    """The access log and the coordinator's retention actions (erasure, corrections) belong
+    to coordinators of the case's coordinating agency while it takes part with its grant. A
+    coordinator of housing who is also a coordinator at NAV (which takes part) once read the
+    log after housing's grant was withdrawn: the two memberships were checked apart."""
+    prison = _start(users["kari"], "prison_release_to_housing", PERSON, agencies, PRISON_KINDS)
+    assert prison.coordinator_agency_id == agencies["housing"].pk
+    both = _user("two-hats", [(agencies["housing"], Role.COORDINATOR), (agencies["nav"], Role.COORDINATOR)])
+    assert _opens(both, prison)  # through NAV, with housing's grant
+    assert _api(both).get(f"/api/v1/cases/{prison.pk}/access-log/").status_code == 200
+
+    assert revoke_agency_access(prison, [agencies["housing"]]) == 1
+    prison = Case.objects.get(pk=prison.pk)
+    assert _opens(both, prison)  # NAV still takes part: the case itself stays open to them
+    assert not rules.can_view_access_log(both, prison)
+    assert not rules.is_case_coordinator(both, prison)
+    assert _api(both).get(f"/api/v1/cases/{prison.pk}/access-log/").status_code in (403, 404)
+    assert _web(both).get(f"/cases/{prison.pk}/retention/").status_code in (403, 404)
