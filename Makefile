@@ -35,7 +35,7 @@ serve: install
 	DEBUG=false STATIC_ROOT="$${STATIC_ROOT:-$(CURDIR)/staticfiles}" $(MANAGE) serve --bind "$${WEB_BIND:-$(HOST)}"
 
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=25
 
 bench: install
 	# DEBUG off: Django records every query with DEBUG on, which is not what production pays.
