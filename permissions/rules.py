@@ -503,12 +503,19 @@ def visible_case_rows(user, queryset):
 
 def cases_with_readable_access_log(user, queryset):
     """``queryset`` (of cases) narrowed to those whose access log ``user`` reads, as
-    ``can_view_access_log`` decides for one case. One query."""
-    coordinating = agency_ids_with_role(user, Role.COORDINATOR)
+    ``can_view_access_log`` decides for one case. One query.
+
+    Per agency, as the rule: a coordinator of the case's coordinating agency while *that*
+    agency takes part with its grant (a coordinator of two agencies once read the log of a
+    case whose coordinating agency had lost its grant, through the other one's standing),
+    or an auditor of an agency that takes part with its grant, whichever agency coordinates."""
+    readable = Q(pk__in=[])
+    for agency_id in sorted(agency_ids_with_role(user, Role.COORDINATOR)):
+        readable |= Q(coordinator_agency_id=agency_id) & _participates_with_grant(user, {agency_id})
     auditing = agency_ids_with_role(user, Role.AUDITOR)
-    as_coordinator = Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, coordinating)
-    as_auditor = ~Q(coordinator_agency_id__in=coordinating) & _participates_with_grant(user, auditing)
-    return queryset.filter(as_coordinator | as_auditor)
+    if auditing:
+        readable |= _participates_with_grant(user, auditing)
+    return queryset.filter(readable)
 
 
 def audited_cases(user, queryset):
