@@ -6,6 +6,7 @@ the form validators) is computed once per process and shared by every request.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -53,6 +54,13 @@ class DefinitionRuntime:
     def bpmn_xml(self) -> str:
         """The model as deployed, read once per version (the case page draws it)."""
         return ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=self.definition_id)
+
+    @cached_property
+    def model_etag(self) -> str:
+        """The model's entity tag: its version's id and a digest of the text (a database
+        built again gives the id to another model; browsers then fetch the new one)."""
+        digest = hashlib.sha256(self.bpmn_xml.encode()).hexdigest()[:16]
+        return f'"{self.definition_id}-{digest}"'
 
     @cached_property
     def gateway_paths(self) -> dict[str, GatewayPath]:

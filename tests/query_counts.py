@@ -142,11 +142,17 @@ def count_queries(client, path: str) -> int:
 
 def assert_counts_do_not_grow(growth: Growth, client_for, routes) -> None:
     """``routes``: (username, path); the path may name ``{g.subject.pk}`` (the growth's
-    subject case), ``{g.open_task.pk}``, ``{note.pk}`` and ``{attachment.pk}`` (the subject's)."""
+    subject case), ``{g.open_task.pk}``, ``{note.pk}``, ``{attachment.pk}`` and
+    ``{instance.definition_id}`` (the subject's)."""
 
     def counts():
         subject = growth.subject
-        names = {"g": growth, "note": subject.notes.first(), "attachment": subject.attachments.first()}
+        names = {
+            "g": growth,
+            "note": subject.notes.first(),
+            "attachment": subject.attachments.first(),
+            "instance": subject.instances.first(),
+        }
         return {(user, path): count_queries(client_for(user), path.format(**names)) for user, path in routes}
 
     growth.step()

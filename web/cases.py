@@ -10,10 +10,11 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotModified, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -354,6 +355,27 @@ def case_detail(request, pk):
     if kept and kept.get("case") == pk:
         return _case_page(request, pk, consent_values=kept["values"], consent_errors=kept["errors"])
     return _case_page(request, pk)
+
+
+# A deployed version never changes (a change is a new version, with its own URL): a year.
+MODEL_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+@require_http_methods(["GET", "HEAD"])
+@ui_view
+def process_model(request, definition_id):
+    """The BPMN model of one deployed version, drawn by the diagram of the case and task
+    pages: fetched once and kept by the browser (private: the reader's own cache, as only
+    the readers of its cases may have it). Who may is decided before anything is answered,
+    a 304 included."""
+    runtime = selectors.process_model_for(request.user, definition_id)
+    if runtime.model_etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(runtime.bpmn_xml, content_type="application/xml; charset=utf-8")
+    response["ETag"] = runtime.model_etag
+    response["Cache-Control"] = MODEL_CACHE_CONTROL
+    return response
 
 
 def _message_forms(user, case, waiting) -> list[dict]:

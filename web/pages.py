@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ServiceError
@@ -134,5 +135,12 @@ def diagram_and_waits(case, user, current: str | None = None, path_view=None) ->
         diagram = selectors.case_diagram_for(case, user, path_view)
     except NotFound:
         return None, []
-    drawn = {"xml": diagram.bpmn_xml, "completed": diagram.completed, "active": diagram.active, "current": current}
+    # The model comes from its version's URL, kept by the browser (``web.cases.process_model``);
+    # the page carries only what is this case's: the elements done and active, for its reader.
+    drawn = {
+        "model": reverse("process-model", args=[diagram.definition_id]),
+        "completed": diagram.completed,
+        "active": diagram.active,
+        "current": current,
+    }
     return drawn, list(diagram.waiting)

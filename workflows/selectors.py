@@ -411,6 +411,7 @@ def path_view_for(user, case, views=None) -> PathView:
 class Diagram:
     process_key: str
     version: int
+    definition_id: int  # the deployed version: the page's script fetches its model by it
     bpmn_xml: str
     completed: list[str]
     active: list[str]
@@ -435,11 +436,28 @@ def case_diagram_for(case, user, path_view: PathView | None = None) -> Diagram:
     return Diagram(
         process_key=runtime.key,
         version=runtime.version,
+        definition_id=runtime.definition_id,
         bpmn_xml=runtime.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
         waiting=engine.waiting_events(workflow),
     )
+
+
+def process_model_for(user, definition_id: int) -> DefinitionRuntime:
+    """One deployed version of a process, whose model (``bpmn_xml``) the case and task pages'
+    diagram fetches: for process admins, and for whoever sees a case that runs or ran it.
+    The model is the process as deployed, nobody's data; which way a case went is personal
+    and stays on its page. NotFound for everyone else (nothing said about its existence)."""
+    if not rules.is_process_admin(user):
+        runs = ProcessInstance.objects.filter(case=OuterRef("pk"), definition=definition_id)
+        runs_it = Case.objects.filter(Exists(runs))
+        if not rules.visible_cases(user, runs_it).exists():
+            raise NotFound("process.not_found")
+    try:
+        return runtime_for(definition_id)
+    except ProcessDefinition.DoesNotExist:
+        raise NotFound("process.not_found") from None
 
 
 # --- tasks -----------------------------------------------------------------------------

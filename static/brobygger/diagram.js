@@ -1,6 +1,8 @@
 /* Draws a case's BPMN diagram with bpmn-js (NavigatedViewer, from npm) and marks the
    elements the server reported: completed (bb-done), active (bb-active) and the task
-   being worked (bb-current). The data comes from a json_script tag next to it. */
+   being worked (bb-current). The case's data comes from a json_script tag next to it; the
+   model from its version's URL (data.model), which the browser keeps: a version never
+   changes, and the page stays small. */
 (function () {
   "use strict";
 
@@ -41,7 +43,11 @@
     if (!source || typeof window.BpmnJS !== "function") { return; }
     var data = JSON.parse(source.textContent);
     var viewer = new window.BpmnJS({ container: container });
-    viewer.importXML(data.xml).then(function () {
+    var model = fetch(data.model, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.text();
+    });
+    model.then(function (xml) { return viewer.importXML(xml); }).then(function () {
       var canvas = viewer.get("canvas");
       fit(canvas, data.current || (data.active || [])[0], viewer);
       mark(viewer, data.completed, "bb-done");

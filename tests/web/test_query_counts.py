@@ -32,6 +32,7 @@ PAGES = {
     ],
     "case-new": [("kari", "/cases/new/")],
     "case": [("nils", CASE), ("bjorn", CASE)],
+    "process-model": [("nils", "/process-models/{instance.definition_id}.bpmn")],
     "person-access-report": [("bjorn", CASE + "person-access-report/")],
     "case-notes": [("nils", CASE + "notes/"), ("helga", CASE + "notes/")],
     "attachment": [("nils", CASE + "attachments/{attachment.pk}/")],
