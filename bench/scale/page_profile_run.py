@@ -15,6 +15,7 @@ from django.test import Client
 
 from bench.http.rounds import Queries, _cpu_ns
 from bench.scale.load import AGENCY_COUNTS, username
+from permissions.models import AgencyKind
 from workflows.models import Case
 
 WARMUP = 3
@@ -22,7 +23,7 @@ WARMUP = 3
 
 def _reader(role: str):
     which, kind = role.split(" ", 1)
-    name = username(kind, 0 if which == "busy" else AGENCY_COUNTS[kind] - 1)
+    name = username(kind, 0 if which == "busy" else AGENCY_COUNTS[AgencyKind(kind)] - 1)
     return get_user_model().objects.get(username=name)
 
 
