@@ -1,0 +1,58 @@
+"""Hostile input to the lists read by statements compiled once per shape: values the
+compiled statement receives as they come (no queryset checks them again) and page numbers
+the pager counts to. Each answer is a 400 naming the parameter, the first page, or an
+empty page: never a 500, never another reader's rows."""
+
+import pytest
+
+from tests.clients import web
+from workflows.models import Task
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+HUGE = ("9223372036854775807", "9223372036854775808", "99999999999999999999999999")
+
+
+def _ok_or_400(response, field):
+    assert response.status_code in (200, 400), (response.status_code, response.content[:300])
+    if response.status_code == 400:
+        assert field in response.content.decode()
+    return response
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_a_case_id_past_bigint_is_no_500_and_finds_nothing(client_for, prison_case, value):
+    nils = client_for("nils")
+    answer = _ok_or_400(nils.get(f"/api/v1/tasks/?case={value}"), "case")
+    if answer.status_code == 200:
+        assert answer.json()["results"] == []
+    _ok_or_400(nils.get(f"/api/v1/cases/?agency={value}"), "agency")
+    _ok_or_400(nils.get(f"/api/v1/cases/?responsible={value}"), "responsible")
+
+
+def test_a_case_filter_shows_only_the_readers_own_rows(client_for, prison_case, discharge_case):
+    """The case filter is a value of the statement: another case's id finds nothing of it."""
+    siri = client_for("siri")  # hospital: takes part in the discharge case only
+    assert siri.get(f"/api/v1/tasks/?case={prison_case.pk}").json()["results"] == []
+    mine = siri.get(f"/api/v1/tasks/?case={discharge_case.pk}").json()["results"]
+    assert mine and {row["id"] for row in mine} <= set(Task.objects.filter(case=discharge_case).values_list("id", flat=True))
+
+
+@pytest.mark.parametrize("raw", ["%00", "a%00b", "%00" * 40, "%FF%FE", "x" * 5000, "1%3A2%3A3"])
+def test_a_cursor_of_nul_bytes_or_garbage_is_a_400_naming_it(client_for, prison_case, raw):
+    nils = client_for("nils")
+    for path in ("/api/v1/tasks/", "/api/v1/cases/", f"/api/v1/cases/{prison_case.pk}/timeline/"):
+        answer = nils.get(f"{path}?cursor={raw}")
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert [error["field"] for error in answer.json()["errors"]] == ["cursor"]
+
+
+@pytest.mark.parametrize("page", ["%00", "-1", "0", "1e99", "99999999999999999999999", "NaN", "2%00"])
+def test_a_web_pager_given_a_bad_page_shows_a_page(users, prison_case, page):
+    nils = web(users["nils"])
+    for path in ("/tasks/?tab=agency", "/tasks/?tab=overdue", "/cases/"):
+        answer = nils.get(f"{path}&page={page}" if "?" in path else f"{path}?page={page}")
+        # A NUL anywhere in the query is refused before any view (config.input_guard).
+        assert answer.status_code == (400 if "%00" in page else 200), (path, page, answer.status_code)
+        if answer.status_code == 200:
+            assert answer.context["page"].number >= 1
