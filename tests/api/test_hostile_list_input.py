@@ -35,7 +35,9 @@ def test_a_case_filter_shows_only_the_readers_own_rows(client_for, prison_case, 
     siri = client_for("siri")  # hospital: takes part in the discharge case only
     assert siri.get(f"/api/v1/tasks/?case={prison_case.pk}").json()["results"] == []
     mine = siri.get(f"/api/v1/tasks/?case={discharge_case.pk}").json()["results"]
-    assert mine and {row["id"] for row in mine} <= set(Task.objects.filter(case=discharge_case).values_list("id", flat=True))
+    assert mine and {row["id"] for row in mine} <= set(
+        Task.objects.filter(case=discharge_case).values_list("id", flat=True)
+    )
 
 
 @pytest.mark.parametrize("raw", ["%00", "a%00b", "%00" * 40, "%FF%FE", "x" * 5000, "1%3A2%3A3"])

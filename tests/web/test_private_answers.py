@@ -55,4 +55,3 @@ def test_a_middlewares_own_refusal_is_not_kept_either(web, prison_case):
     answer = web("helga").get("/cases/?q=a%00b")  # refused by config.input_guard, before any view
     assert answer.status_code == 400
     assert "no-store" in answer.get("Cache-Control", "")
-
