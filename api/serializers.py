@@ -426,6 +426,27 @@ class EventSerializer(serializers.Serializer):
     def get_detail(self, event) -> dict:
         return selectors.event_detail_for(event, self.context["request"].user)
 
+    def to_representation(self, event) -> dict:
+        # The fields above, written out (DRF's walk over them and the three nested agencies
+        # was most of a timeline page's Python); ``tests/api/test_list_rows.py`` compares.
+        return {
+            "id": event.pk,
+            "kind": str(event.kind),
+            "at": _MOMENT.to_representation(event.created_at),
+            "actor": self.get_actor(event),
+            "agency": _agency(event.agency),
+            "from_agency": _agency(event.from_agency),
+            "to_agency": _agency(event.to_agency),
+            "element_id": event.element_id,
+            "task": event.task_id,
+            "detail": self.get_detail(event),
+        }
+
+
+def _agency(agency) -> dict | None:
+    """``AgencySerializer``'s answer, written out (``None`` for no agency)."""
+    return None if agency is None else {"id": agency.pk, "name": agency.name, "kind": str(agency.kind)}
+
 
 class DiagramSerializer(serializers.Serializer):
     process_key = serializers.CharField()
@@ -553,9 +574,34 @@ class AccessLogSerializer(serializers.Serializer):
         "action `withdraw_agency`)"
     )
 
+    def to_representation(self, row) -> dict:
+        # The fields above, written out (``tests/api/test_list_rows.py`` compares with DRF's).
+        grant = row.break_glass
+        return {
+            "id": row.pk,
+            "at": _MOMENT.to_representation(row.at),
+            "username": row.username,
+            "role": row.role,
+            "agency": _agency(row.agency),
+            "category": row.category,
+            "action": str(row.action),
+            "basis": row.basis,
+            "consent": row.consent_id,
+            "break_glass_reason": None if grant is None else grant.reason,
+            "item": row.item,
+        }
+
 
 class PersonAccessEntrySerializer(AccessLogSerializer):
     case = CaseRefSerializer(allow_null=True)
+
+    def to_representation(self, row) -> dict:
+        case = row.case
+        return {**super().to_representation(row), "case": None if case is None else _case_ref(case)}
+
+
+def _case_ref(case) -> dict:
+    return {"id": case.pk, "reference": case.reference}
 
 
 class MaskedPersonSerializer(serializers.Serializer):
@@ -606,6 +652,22 @@ class IncidentSerializer(serializers.Serializer):
 
     def get_resolved_by(self, incident) -> str | None:
         return incident.resolved_by.get_username() if incident.resolved_by_id else None
+
+    def to_representation(self, incident) -> dict:
+        # The fields above, written out (``tests/api/test_list_rows.py`` compares with DRF's).
+        resolved_at = incident.resolved_at
+        return {
+            "id": incident.pk,
+            "case": _case_ref(incident.case),
+            "element_id": incident.element_id,
+            "kind": incident.kind,
+            "error": self.get_error(incident),
+            "attempts": incident.attempts,
+            "job": self.get_job(incident),
+            "created_at": _MOMENT.to_representation(incident.created_at),
+            "resolved_at": None if resolved_at is None else _MOMENT.to_representation(resolved_at),
+            "resolved_by": self.get_resolved_by(incident),
+        }
 
 
 # --- moving running cases to another version ---------------------------------------------

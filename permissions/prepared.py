@@ -215,3 +215,44 @@ class PreparedShapes:
 
     def __len__(self) -> int:
         return len(self._members)
+
+
+class PreparedList:
+    """A list read a page at a time by statements compiled once per shape, for the API's keyset
+    pages (``api.pagination.read_listing_after``): the rows of ``build(*values)``, a queryset
+    in the list's order (``order``), each page's statement compiled once per ``shape`` (which
+    names all of ``build`` but its ``values``: the list, and any filter choice that changes
+    its text) and per cursor shape, then sent with the request's own ids and cursor.
+
+    ``build`` is the selector's own queryset, so the rows are exactly those it gives; building
+    and compiling it (the joins, the order, the cursor's condition) is what is saved."""
+
+    empty = False
+
+    def __init__(
+        self,
+        family: PreparedShapes,
+        shape: Hashable,
+        build: Callable[..., Any],
+        values: tuple = (),
+        *,
+        model: type,
+        order: tuple[str, ...],
+    ):
+        self._family, self._shape, self._build, self._values = family, shape, build, tuple(values)
+        self.model, self._order = model, order
+
+    def in_order(self):
+        """A queryset in the list's order (for its keys; never read)."""
+        return self.model._default_manager.order_by(*self._order)
+
+    def read(self, shape: Hashable, page: Callable[..., Any], values: tuple = ()) -> list:
+        """The rows of ``page(queryset, *values)``: the list made into one page (its order, a
+        cursor's condition, a slice); ``shape`` names all of ``page`` but its ``values``."""
+        count = len(self._values)
+
+        def build(*standins):
+            return page(self._build(*standins[:count]), *standins[count:])
+
+        kinds = tuple(type(value) for value in (*self._values, *values))
+        return self._family.member((self._shape, shape), build, kinds).objects(*self._values, *values)

@@ -355,7 +355,7 @@ def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     return participates_and_granted([a for a, _g in pairs], [g for _a, g in pairs]) & one_agency_each
 
 
-def reader_shape(user) -> tuple[tuple, tuple[int, ...]]:
+def reader_shape(user, *, widely: bool | None = None) -> tuple[tuple, tuple[int, ...]]:
     """What of ``user`` decides the text of a list's statement (its shape), and the ids the
     statement is sent with, for statements compiled once per shape (``permissions.prepared``).
 
@@ -364,13 +364,17 @@ def reader_shape(user) -> tuple[tuple, tuple[int, ...]]:
     (the form of ``_participates_with_grant``). The ids: the user's, then the agencies' and
     the groups', each in ascending order. ``reader_for(shape, ids)`` gives a reader that every
     rule here reads as it reads ``user``: a statement built for one with stand-in ids is
-    ``user``'s own once their ids take the stand-ins' places."""
+    ``user``'s own once their ids take the stand-ins' places.
+
+    ``widely``: the form of the visibility check to use, when the caller knows the list's
+    rows are few whatever the reader's reach (a case's tasks: each row checked as it comes);
+    by default the reader's agencies' reach decides (``_takes_part_widely``, one probe)."""
     rows = _membership_rows(user)
     # In ascending order, as the stand-ins are: a rule that sorts ids sorts both alike.
     agencies = sorted({agency_id for agency_id, _role, _group, _kind in rows})
     groups = sorted({group_id for _agency, _role, group_id, _kind in rows})
     mine = case_agency_ids(user)
-    widely = bool(mine) and _takes_part_widely(user, mine)
+    widely = bool(mine) and (_takes_part_widely(user, mine) if widely is None else widely)
     memberships = tuple(
         (agencies.index(agency_id), str(role), groups.index(group_id), str(kind))
         for agency_id, role, group_id, kind in rows

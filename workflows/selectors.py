@@ -38,6 +38,7 @@ from core.national_id import mask_national_id
 from permissions import policy, rules
 from permissions.models import (
     CASE_ROLES,
+    RESTRICTED,
     AccessAction,
     AccessLog,
     Agency,
@@ -46,7 +47,7 @@ from permissions.models import (
     Consent,
     LegalBasis,
 )
-from permissions.prepared import Prepared
+from permissions.prepared import Prepared, PreparedList, PreparedShapes
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -293,15 +294,60 @@ def case_participants(case):
     return case.participants.select_related("agency").order_by("kind")
 
 
+def _timeline(case_id):
+    return (
+        Event.objects.filter(case=case_id)
+        .select_related("actor", "agency", "from_agency", "to_agency")
+        .order_by("created_at", "id")
+    )
+
+
 def case_timeline_for(case, user):
     """The case's events in order (handoffs included), for someone who sees the case."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    return (
-        Event.objects.filter(case=case)
-        .select_related("actor", "agency", "from_agency", "to_agency")
-        .order_by("created_at", "id")
-    )
+    return _timeline(case.pk)
+
+
+# The lists of one case (and the incidents) the API reads a page at a time: each page's
+# statement compiled once per list and cursor shape (``permissions.prepared.PreparedList``).
+_PAGED_LISTS = PreparedShapes(most=256)
+
+
+def case_timeline_listing(case, user) -> PreparedList:
+    """``case_timeline_for`` read by compiled statements (the API's timeline)."""
+    if not rules.can_view_case(user, case):
+        raise NotFound("case.not_found")
+    return PreparedList(_PAGED_LISTS, "timeline", _timeline, (case.pk,), model=Event, order=("created_at", "id"))
+
+
+def timeline_path_view(user, case, events) -> PathView:
+    """The reader's ``PathView`` as far as ``events`` need it: what ``path_view_for`` hides of
+    them, without reading the consents and openings when they cannot change it.
+
+    ``path_view_for`` hides an element on a branch of a gateway that reads a field the reader
+    does not see. So when no event is on such a branch, or every field the gateways of the
+    events' branches read is in a category the reader's standing opens (its own service, the
+    coordinator's, an open one: ``rules.decide_category`` with no consent), nothing of these
+    events is hidden, whatever consents there are; otherwise the whole view is computed."""
+    runtime = case_runtime(case)
+    if runtime is None or not runtime.gateway_paths:
+        return NO_PATH_HIDDEN
+    shown = {event.element_id for event in events}
+    reads = {name for path in runtime.gateway_paths.values() if path.branch_elements & shown for name in path.reads}
+    fields, access = runtime.field_rules, rules.case_access(user, case)
+
+    def open_by_standing(name: str) -> bool:
+        category = rules.category_of(fields.fields.get(name, RESTRICTED))
+        return (
+            category != RESTRICTED
+            and category in fields.categories
+            and bool(rules.decide_category(access, category, ()))
+        )
+
+    if all(open_by_standing(name) for name in reads):
+        return NO_PATH_HIDDEN
+    return path_view_for(user, case)
 
 
 def case_events_for(case, user) -> list[Event]:
@@ -540,12 +586,35 @@ def task_form(task) -> dict | None:
 # --- incidents -------------------------------------------------------------------------
 
 
+def _incidents():
+    return Incident.objects.select_related("case", "resolved_by", "job").order_by("-created_at", "-id")
+
+
 def incidents_for(user):
     """Incidents, newest first, for process admins; Forbidden for everyone else. Narrow it
     with ``workflows.filters.IncidentFilter`` (resolved or still open)."""
     if not rules.can_view_incidents(user):
         raise Forbidden("incident.view_forbidden")
-    return Incident.objects.select_related("case", "resolved_by", "job").order_by("-created_at", "-id")
+    return _incidents()
+
+
+def incidents_listing(user, filterset) -> PreparedList:
+    """``incidents_for`` narrowed by the valid filters of ``filterset`` (a bound
+    ``IncidentFilter``), read by compiled statements (the API's list): a filter's choice is
+    part of the statement's text, so of its shape."""
+    if not rules.can_view_incidents(user):
+        raise Forbidden("incident.view_forbidden")
+    chosen = filterset.form.cleaned_data
+    given = tuple((name, chosen[name]) for name in filterset.filters if chosen.get(name) not in (None, ""))
+    filters = type(filterset)(queryset=Incident.objects.none()).filters  # not the request's: kept with the statement
+
+    def build():
+        queryset = _incidents()
+        for name, value in given:
+            queryset = filters[name].filter(queryset, value)
+        return queryset
+
+    return PreparedList(_PAGED_LISTS, ("incidents", given), build, model=Incident, order=("-created_at", "-id"))
 
 
 # --- what one user sees of one case or task (through permissions.policy: logged) ---------
@@ -656,10 +725,19 @@ def consents_for_case(*, actor, case):
     )
 
 
+def _access_log(case_id):
+    return AccessLog.objects.filter(case=case_id).select_related("agency", "user", "break_glass").order_by("-at", "-id")
+
+
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
+    return _access_log(_case_whose_log_actor_reads(actor, case).pk)
+
+
+def access_log_listing(*, actor, case) -> PreparedList:
+    """``access_log_for_case`` read by compiled statements (the API's access log)."""
     case = _case_whose_log_actor_reads(actor, case)
-    return AccessLog.objects.filter(case=case).select_related("agency", "user", "break_glass").order_by("-at", "-id")
+    return PreparedList(_PAGED_LISTS, "access log", _access_log, (case.pk,), model=AccessLog, order=("-at", "-id"))
 
 
 def _with_reads(openings):

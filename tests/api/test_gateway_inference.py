@@ -6,12 +6,14 @@ branch, in the diagram, the timeline, the open tasks and the swimlanes."""
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clients import api
 from tests.workflows.helpers import PERSON
-from workflows import services
+from workflows import selectors, services
 from workflows.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +127,58 @@ def test_after_the_branches_meet_nav_sees_its_own_task_and_the_gateway_done(bran
     completed, active = diagram(users["nils"], branched_case)
     assert active == {"Task_pay"} and "Gateway_treatment" in completed
     assert BRANCH[0] not in completed
+
+
+def _timeline_elements(user, case_id, decide):
+    case = selectors.case_for(user, case_id)
+    events = list(selectors.case_timeline_for(case, user))
+    return [event.element_id for event in decide(user, case, events).events(events)]
+
+
+def test_the_timeline_hides_exactly_what_the_readers_whole_path_view_hides(branched_case, users, agencies, legal_bases):
+    """The API's timeline decides its masking from the events on its page (``timeline_path_view``:
+    no consents read when the reader's standing opens every field the gateways of those events
+    read): the same elements hidden as by the reader's whole path view, before and after a
+    consent opens health to NAV."""
+
+    def whole(user, case, _events):
+        return selectors.path_view_for(user, case)
+
+    def hidden_for_each():
+        return {
+            name: (
+                _timeline_elements(users[name], branched_case.pk, selectors.timeline_path_view),
+                _timeline_elements(users[name], branched_case.pk, whole),
+            )
+            for name in ("nils", "helga", "bjorn")
+        }
+
+    before = hidden_for_each()
+    assert all(page == full for page, full in before.values())
+    assert BRANCH[0] not in before["nils"][0] and BRANCH[0] in before["helga"][0]
+    services.record_consent(
+        actor=users["helga"],
+        case=branched_case,
+        agency=agencies["nav"],
+        categories=["health"],
+        purpose="Oppfølging",
+        legal_basis=legal_bases["forvaltningsloven § 13 a nr. 1"],
+    )
+    after = hidden_for_each()
+    assert all(page == full for page, full in after.values())
+    assert BRANCH[0] in after["nils"][0]
+    timeline = api(users["nils"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/").content.decode()
+    assert BRANCH[0] in timeline
+
+
+def test_a_reader_whose_standing_opens_the_gateways_fields_reads_no_consent(branched_case, users):
+    """The health service sees its own health field: the timeline reads no consent or opening
+    to decide what to hide (two statements less), and still shows the branch."""
+    with CaptureQueriesContext(connection) as helga:
+        answer = api(users["helga"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/")
+    assert BRANCH[0] in answer.content.decode()
+    statements = " ".join(query["sql"] for query in helga.captured_queries)
+    assert "permissions_consent" not in statements and "permissions_breakglass" not in statements
+    with CaptureQueriesContext(connection) as nils:  # NAV's health is masked: consents decide
+        api(users["nils"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/")
+    assert "permissions_consent" in " ".join(query["sql"] for query in nils.captured_queries)

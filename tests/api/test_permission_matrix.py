@@ -146,6 +146,8 @@ def test_permission_matrix(username, users, agencies, world, client_for):
         "global": {"incidents": client.get("/api/v1/incidents/").status_code, "deploy": deploy.status_code},
         "cases": {names[row["id"]] for row in client.get("/api/v1/cases/").json()["results"]},
         "tasks": {names[row["case"]["id"]] for row in client.get("/api/v1/tasks/").json()["results"]},
+        # A case's tasks (``?case=``) of a case the user's agencies take no part in: none.
+        "out case's tasks": client.get(f"/api/v1/tasks/?case={out_case.pk}").json()["results"],
     }
     expected = {
         "in": EXPECTED_IN[username],
@@ -153,6 +155,7 @@ def test_permission_matrix(username, users, agencies, world, client_for):
         "global": EXPECTED_GLOBAL[username],
         "cases": VISIBLE_CASES[username],
         "tasks": VISIBLE_CASES[username],
+        "out case's tasks": [],
     }
     assert actual == expected
     for path in ("/api/v1/tasks/?assigned=me", "/api/v1/tasks/?assigned=agency&status=active"):

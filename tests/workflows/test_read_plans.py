@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from bench.scale.load import PROCESS_KINDS, load, username
+from permissions import rules
 from workflows import selectors
 from workflows.filters import CaseFilter, IncidentFilter, TaskFilter
 from workflows.models import Case
@@ -79,9 +80,13 @@ def test_every_list_reads_an_index(loaded, users):
             f"{who} cases of a process": case_list(user, {"process_key": "institution_discharge_to_housing"}),
             f"{who} overdue cases": case_list(user, {"overdue": "true"}),
         }
+    # The API's ``?case=`` reads each task's visibility per row, whatever the reader's reach
+    # (``workflows.task_lists``): as the reader the list's statement is compiled for.
+    case_reader = rules.reader_for(*rules.reader_shape(housing, widely=True))
     lists |= {
         "cases with an agency": case_list(housing, {"agency": busy_nav.memberships.get().agency_id}),
         "a case's tasks": selectors.case_tasks(case, active_only=False),
+        "a case's tasks (api)": task_list(case_reader, {"case": case.pk}),
         "timeline": selectors.case_timeline_for(case, housing),
         "access log": selectors.access_log_for_case(actor=housing, case=case),
         "incidents": IncidentFilter({}, selectors.incidents_for(users["ada"])).qs,
