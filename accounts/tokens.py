@@ -49,7 +49,14 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
 
     def authenticate_credentials(self, token):
         msg = _("Invalid token.")
-        text = token.decode("utf-8")
+        # A token is printable ASCII (hex digits): anything else is refused here, before it
+        # reaches a statement (a NUL there, or bytes that are no UTF-8, was a 500).
+        try:
+            text = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(msg) from None
+        if not text.isprintable():
+            raise exceptions.AuthenticationFailed(msg)
         for auth_token in tokens_with_key(text[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if self._cleanup_token(auth_token):
                 continue

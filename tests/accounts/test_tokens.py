@@ -144,3 +144,18 @@ def test_a_token_with_the_right_key_but_a_wrong_secret_is_refused(users, api):
     forged = token[:15] + ("0" if token[15] != "0" else "1") + token[16:]
     assert _authed(api, forged).get("/api/v1/tasks/").status_code == 401
     assert _authed(api, token).get("/api/v1/tasks/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\xff\xfe\xfd",  # not UTF-8 (a header's bytes are Latin-1 to WSGI)
+        "é" * 64,  # Latin-1 letters: legal in a header value, never in a token
+        "\x00" * 10,  # a NUL reaches no statement (PostgreSQL refuses it in text: a 500)
+        "abc\x01def",
+    ],
+)
+def test_a_token_of_characters_no_token_has_is_refused_as_invalid(users, api, text):
+    answer = _authed(api, text).get("/api/v1/tasks/")
+    assert answer.status_code == 401, answer.content
+    assert answer.json()["detail"] == "Invalid token."
