@@ -249,6 +249,7 @@ ROUTES = {
     "today": NONE,
     "case-new": NONE,
     "case": _case,
+    "process-model": lambda ctx: [{"definition_id": pk} for pk in ctx["definitions"]],
     "person-access-report": _case,
     "case-responsible": _case,
     "caseload": NONE,
@@ -362,6 +363,7 @@ def _context(case) -> dict:
         "consents": list(case.consents.values_list("pk", flat=True)) or [999_999],
         "incidents": list(case.incidents.values_list("pk", flat=True)) or [999_999],
         "people": [case.person_id],
+        "definitions": list(case.instances.values_list("definition_id", flat=True)),
         "legal_bases": [LegalBasis.objects.order_by("pk").values_list("pk", flat=True).first() or 999_999],
         "corrections": list(case.corrections.values_list("pk", flat=True)) or [999_999],
     }
