@@ -24,7 +24,7 @@ from permissions import rules
 from permissions.models import AgencyKind
 from web import schema_forms
 from web.break_glass import break_glass_section
-from web.list_rows import TimeTags
+from web.list_rows import TimeTags, id_links
 from web.notes import notes_section
 from web.pages import (
     data_sections,
@@ -105,11 +105,11 @@ def case_list(request):
 def _case_rows(cases, process_names: dict[str, str]) -> list[dict]:
     """Each case as its row shows it, made here rather than in the template (its link, dates
     and labels per row were most of the page's Python: ``web.list_rows``)."""
-    times = TimeTags()
+    times, link = TimeTags(), id_links("case")
     statuses = {value: str(label) for value, label in CaseStatus.choices}  # translated once
     return [
         {
-            "url": reverse("case", args=[case.pk]),
+            "url": link(case.pk),
             "person": case.person.name,
             "reference": case.reference,
             "process": process_names.get(case.process_key) or case.process_key,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, InvalidInput
 from permissions import rules
 from web import schema_forms
-from web.list_rows import TimeTags
+from web.list_rows import TimeTags, id_links
 from web.pages import (
     data_sections,
     diagram_data,
@@ -84,8 +83,10 @@ def _inbox_rows(tasks, now) -> list[dict]:
     """Each task as its row shows it, made here rather than in the template (its links,
     dates and phrases per row were most of the page's Python: ``web.list_rows``). Dicts:
     the template reads a key at the first try, an object's attribute at the second."""
-    times = TimeTags()
+    times, case_link, task_link = TimeTags(), id_links("case"), id_links("task")
     case_start, overdue_badge = _("(case start)"), _("overdue")
+    # ``get_status_display`` hashes every translated choice for each row: once a page here.
+    statuses = {value: str(label) for value, label in TaskStatus.choices}
     rows = []
     for task in tasks:
         late = task.is_active and task.due_at is not None and task.due_at < now
@@ -94,14 +95,14 @@ def _inbox_rows(tasks, now) -> list[dict]:
             name = (assignee.get_full_name() or assignee.get_username()) if assignee else ""
             status = _("taken by %(name)s") % {"name": name}
         else:
-            status = task.get_status_display()
+            status = statuses.get(task.status, task.status)
         rows.append(
             {
                 "overdue": late,
-                "case_url": reverse("case", args=[task.case_id]),
+                "case_url": case_link(task.case_id),
                 "person": task.case.person.name,
                 "reference": task.case.reference,
-                "task_url": reverse("task", args=[task.pk]),
+                "task_url": task_link(task.pk),
                 "name": task.name,
                 "agency": task.agency.name,
                 "handed_over_by": task.handed_over_by.name if task.handed_over_by else case_start,

@@ -34,3 +34,14 @@ def test_the_rows_dates_are_those_of_time_tag(language):
 def test_a_day_across_midnight_is_the_local_day():
     with translation.override("nb"), timezone.override("Europe/Oslo"):
         assert ">1. januar 2027</time>" in TimeTags().day(MOMENTS[1])
+
+
+@pytest.mark.parametrize("name", ["case", "task"])
+def test_the_rows_links_are_those_reverse_makes(name):
+    from django.urls import reverse
+
+    from web.list_rows import id_links
+
+    link = id_links(name)
+    for pk in (1, 9, 10, 918273645, 2**62):
+        assert link(pk) == reverse(name, args=[pk])
