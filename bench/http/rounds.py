@@ -119,12 +119,12 @@ def profile(rounds: int, top: int) -> str:
         record = WARMUP_ROUNDS <= number < WARMUP_ROUNDS + rounds
         profiled = number >= WARMUP_ROUNDS + rounds
         for route, (kind, path) in OVERHEAD_ROUTES.items():
-            profiler = PROFILED_OVERHEAD.get(route)
+            profile_name = PROFILED_OVERHEAD.get(route)
             timed(
                 route,
                 lambda c=overhead_client[kind], p=path: c.get(p),
                 record,
-                profiles[profiler] if profiled and profiler else None,
+                profiles[profile_name] if profiled and profile_name else None,
             )
         case = timed(
             "POST /api/v1/cases/",
