@@ -29,6 +29,7 @@ from django.contrib.auth import (  # type: ignore[attr-defined]  # _get_user_ses
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -36,8 +37,10 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from accounts.oidc import SingleSignOnBackend
 from permissions.prepared import Prepared
 
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
 _LIVE_SESSION = Prepared(
     lambda key, now: Session.objects.filter(session_key=key, expire_date__gt=now), kinds=(str, datetime.datetime)
 )
@@ -48,6 +51,12 @@ _TOTP_DEVICE = Prepared(lambda device_id: TOTPDevice.objects.filter(pk=device_id
 class SessionStore(db.SessionStore):
     """``SESSION_ENGINE = "accounts.sessions"``: Django's database sessions."""
 
+    def _validate_session_key(self, key):
+        # Django makes keys of ``VALID_KEY_CHARS`` alone; a cookie may carry anything (a
+        # quoted value's ``\000`` is a NUL, which PostgreSQL refuses in text: a 500). Such
+        # a key is no session, as an unknown one is, and is never looked up.
+        return super()._validate_session_key(key) and set(key) <= _KEY_CHARS
+
     def _get_session_from_db(self):
         found = _LIVE_SESSION.objects(self.session_key, timezone.now())
         if found:
@@ -57,15 +66,20 @@ class SessionStore(db.SessionStore):
 
 
 def _user_by_id(backend, user_id):
-    """``backend.get_user(user_id)``. The two ``get_user`` that read the user by id, the
-    password sign-in's (which then asks ``user_can_authenticate``: an inactive user is
-    none) and single sign-on's (mozilla-django-oidc's, which does not), read it by the
-    compiled statement; any other backend reads it itself."""
+    """``backend.get_user(user_id)``. The ``get_user`` that read the user by id, the
+    password sign-in's and single sign-on's (both then ask ``user_can_authenticate``: an
+    inactive user is none; mozilla-django-oidc's own does not ask), read it by the compiled
+    statement; any other backend reads it itself."""
     reads = type(backend).get_user
-    if reads is ModelBackend.get_user or reads is OIDCAuthenticationBackend.get_user:
+    if reads in (ModelBackend.get_user, SingleSignOnBackend.get_user, OIDCAuthenticationBackend.get_user):
         found = _USER.objects(user_id)
         user = found[0] if found else None
-        if user is not None and reads is ModelBackend.get_user and not backend.user_can_authenticate(user):
+        # Ours refuse an inactive user (single sign-on's as the password sign-in's do).
+        if (
+            user is not None
+            and reads is not OIDCAuthenticationBackend.get_user
+            and not backend.user_can_authenticate(user)
+        ):
             return None
         return user
     return backend.get_user(user_id)
