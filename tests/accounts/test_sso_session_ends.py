@@ -50,7 +50,9 @@ def test_a_deactivated_users_single_sign_on_session_ends_at_the_next_request(use
         assert b"Ola Nordmann" not in answer.content
 
 
-@pytest.mark.parametrize("raw", ['"\\000\\000\\000\\000\\000\\000\\000\\000"', '"abc\\000defghij"', '"\\377\\376abcdefgh"'])
+@pytest.mark.parametrize(
+    "raw", ['"\\000\\000\\000\\000\\000\\000\\000\\000"', '"abc\\000defghij"', '"\\377\\376abcdefgh"']
+)
 def test_a_session_cookie_of_characters_no_key_has_is_no_session(users, raw):
     """A quoted cookie's octal escapes become characters (``\\000`` a NUL, which PostgreSQL
     refuses in text: the page was a 500); no session key has them, so it is no session."""
