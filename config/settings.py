@@ -96,7 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",  # Django's, its reads compiled once (accounts.sessions)
     "config.input_guard.InputGuardMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.page_messages.MessageMiddleware",  # Django's, for the pages only (not the API)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -350,7 +350,8 @@ INSTALLED_APPS += [
     "csp",
     "accounts",
 ]
-_insert_after(MIDDLEWARE, "django.middleware.security.SecurityMiddleware", "csp.middleware.CSPMiddleware")
+# django-csp's, the header built once (config/content_security.py).
+_insert_after(MIDDLEWARE, "django.middleware.security.SecurityMiddleware", "config.content_security.CSPMiddleware")
 _insert_after(
     MIDDLEWARE,
     "accounts.middleware.AuthenticationMiddleware",
