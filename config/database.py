@@ -20,6 +20,9 @@ from dj_database_url import DBConfig
 from django.core.exceptions import ImproperlyConfigured
 
 POSTGRESQL = "django.db.backends.postgresql"
+# psycopg's threshold when DB_PREPARE_THRESHOLD is not set: no statement runs this often on
+# one connection, so only those asked to be prepared are (``permissions.prepared``).
+PREPARE_COMPILED_ONLY = 2**62
 
 
 def postgres_settings(
@@ -37,12 +40,26 @@ def postgres_settings(
     # server's setting (a connection pooler that refuses startup options needs it).
     if not env_bool("DB_JIT", False):
         options.setdefault("options", "-c jit=off")
-    # Server-side prepared statements (``DB_PREPARE_THRESHOLD``: prepare a statement the
-    # N-th time a connection runs it) save PostgreSQL parsing and planning the hot statements
-    # again on every request. psycopg prepares only with server-side parameter binding, so it
-    # is turned on with it (a step's batch keeps a client-side cursor: ``steps.rows``). Not
-    # through a pooler in transaction mode (PgBouncer before 1.21): it would lose them.
-    prepare_threshold = env_int("DB_PREPARE_THRESHOLD", 0)
+    # Server-side prepared statements: PostgreSQL parses and plans a statement once per
+    # connection instead of on every request. By default only the reads compiled once per
+    # process (``permissions.prepared.Prepared``: the token, memberships, the access checks,
+    # a task or a case by id) are prepared, at their first run: point reads, whose one
+    # (generic) plan serves every value. With them PostgreSQL's CPU per bench-http round
+    # fell by about a third (README "Performance"). ``DB_PREPARE_THRESHOLD=N`` prepares
+    # every other statement too, the N-th time a connection runs it; not the default,
+    # because after five runs PostgreSQL may keep a generic plan, and for the task lists
+    # of a busy or a quiet agency at a million tasks that plan took 1-2.6 s instead of
+    # 30-110 ms ("mine", "overdue"); planning each run anew (plan_cache_mode) kept none of
+    # the saving. psycopg prepares only with server-side parameter binding, so it is turned
+    # on with it (a step's batch keeps a client-side cursor: ``steps.rows``). psycopg
+    # forgets its prepared statements after a ROLLBACK, DISCARD ALL, DROP or ALTER on the
+    # connection; PostgreSQL re-plans them when a migration changes a table they read.
+    # ``DB_PREPARE_THRESHOLD=0`` turns preparing and server-side binding off: needed behind
+    # a pooler that hands a server connection to another client after each transaction
+    # (PgBouncer in transaction mode, unless 1.21 or later with max_prepared_statements).
+    prepare_threshold = env_int("DB_PREPARE_THRESHOLD", PREPARE_COMPILED_ONLY)
+    if prepare_threshold < 0:
+        raise ImproperlyConfigured("DB_PREPARE_THRESHOLD must be 0 (off) or a positive number of runs")
     if prepare_threshold > 0:
         options["server_side_binding"] = True
         options["prepare_threshold"] = prepare_threshold

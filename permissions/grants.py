@@ -57,10 +57,15 @@ def revoke_agency_access(case, agencies) -> int:
     return deleted
 
 
-def grant_case_access(case) -> None:
-    """Grant ``view_case`` on ``case`` to the group of every participating agency."""
-    agencies = Agency.objects.filter(participations__case=case).distinct()
-    grant_agency_access(case, list(agencies))
+def grant_case_access(case, participants=None) -> None:
+    """Grant ``view_case`` on ``case`` to the group of every participating agency.
+    ``participants``: the agencies the caller has just made its participants (a new case's),
+    so they are not read back."""
+    if participants is None:
+        agencies = list(Agency.objects.filter(participations__case=case).distinct())
+    else:
+        agencies = list({agency.pk: agency for agency in participants}.values())
+    grant_agency_access(case, agencies)
 
 
 def sync_case_access(case) -> None:

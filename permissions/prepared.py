@@ -30,6 +30,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
 
 # Stand-ins: values no id, text or moment of ours takes. The integers fit a 32-bit column
@@ -63,20 +64,32 @@ class Prepared:
     ``prepared.objects(case_id, user_id)`` (model instances) or ``prepared.rows(...)``
     (tuples, for a ``values_list`` queryset)."""
 
-    def __init__(self, build: Callable[..., Any], *, kinds: tuple[type, ...], every_value: bool = True):
+    def __init__(
+        self,
+        build: Callable[..., Any],
+        *,
+        kinds: tuple[type, ...],
+        every_value: bool = True,
+        server_prepared: bool = True,
+    ):
         self._build = build
         self._kinds = kinds
         self._every_value = every_value
+        # Prepared on the server too (``config.database``: PostgreSQL then parses and plans
+        # it once per connection): a point read, whose one plan serves every value. A list
+        # family is not (``PreparedShapes``): PostgreSQL may keep a generic plan for it after
+        # five runs, and for a busy or a quiet agency's list that plan was 10-50 times slower.
+        self._server_prepared = server_prepared
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._lock = threading.Lock()
 
     def objects(self, *values) -> list:
         compiled, db = self._for(values)
-        return compiled.objects(db, compiled.fetch(db, values))
+        return compiled.objects(db, compiled.fetch(db, values, self._server_prepared))
 
     def rows(self, *values) -> list[tuple]:
         compiled, db = self._for(values)
-        return [tuple(row) for row in compiled.fetch(db, values)]
+        return [tuple(row) for row in compiled.fetch(db, values, self._server_prepared)]
 
     def statement(self, *values) -> tuple[str, list]:
         """The SQL and parameters, to send among other statements (``workflows.steps.rows``);
@@ -154,9 +167,12 @@ class _Compiled:
             params[position] = _adapt(db, values[index])
         return params
 
-    def fetch(self, db, values) -> list:
+    def fetch(self, db, values, server_prepared: bool = False) -> list:
         with db.cursor() as cursor:
-            cursor.execute(self.sql, self.params_for(db, values))
+            if server_prepared and db.settings_dict["OPTIONS"].get("server_side_binding"):
+                _execute_prepared(cursor, self.sql, self.params_for(db, values))
+            else:
+                cursor.execute(self.sql, self.params_for(db, values))
             return self.converted(cursor.fetchall())
 
     def converted(self, rows) -> list:
@@ -188,6 +204,24 @@ class _Compiled:
         return found
 
 
+def _execute_prepared(cursor, sql: str, params: list) -> None:
+    """``cursor.execute(sql, params)`` with psycopg told to prepare the statement on the
+    server at its first run (``prepare=True``; other statements wait for the connection's
+    ``DB_PREPARE_THRESHOLD``). Through Django's cursor as its own ``execute`` goes: the
+    execute wrappers, the error translation and, when queries are logged, the log."""
+
+    def executor(sql, params, _many, _context):
+        cursor.db.validate_no_broken_transaction()
+        with cursor.db.wrap_database_errors:
+            return cursor.cursor.execute(sql, params, prepare=True)
+
+    if isinstance(cursor, CursorDebugWrapper):
+        with cursor.debug_sql(sql, params, use_last_executed_query=True):
+            cursor._execute_with_wrappers(sql, params, many=False, executor=executor)
+        return
+    cursor._execute_with_wrappers(sql, params, many=False, executor=executor)
+
+
 class PreparedShapes:
     """A family of ``Prepared`` statements, one per shape: ``member(shape, build, kinds)`` gives
     the one for ``shape``, compiled from ``build`` the first time (so ``build`` must make the
@@ -208,7 +242,7 @@ class PreparedShapes:
         with self._lock:
             member = self._members.get(key)
             if member is None:
-                member = self._members[key] = Prepared(build, kinds=kinds, every_value=False)
+                member = self._members[key] = Prepared(build, kinds=kinds, every_value=False, server_prepared=False)
                 if len(self._members) > self._most:
                     self._members.popitem(last=False)
             else:

@@ -236,7 +236,8 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
                 SELECT {view_case}, ({group[kind]})[{kind}], {case_base} + g FROM scale_case
                 WHERE process = '{process}'"""
             )
-    values = ", ".join(cursor.mogrify("(%s, %s, %s, %s, %s, %s, %s, %s)", row) for row in templates)
+    # Merged in the client (a connection that binds on the server has no cursor.mogrify).
+    values = ", ".join(connection.ops.compose_sql("(%s, %s, %s, %s, %s, %s, %s, %s)", row) for row in templates)
     agency_of = " ".join(f"WHEN '{kind}' THEN ({agency[kind]})[c.{kind}]" for kind in salts)
     user_of = " ".join(f"WHEN '{kind}' THEN ({user[kind]})[c.{kind}]" for kind in salts)
     fourth = f"c.g % {every_fourth} = 0" if every_fourth else "false"

@@ -153,3 +153,33 @@ def test_counting_sees_a_query_per_row(users, agencies, shipped, consent_basis, 
     with pytest.raises(AssertionError, match="grew with the rows"):
         assert_counts_do_not_grow(Growth(users, agencies, consent_basis), client_for, [("nils", "/api/v1/tasks/")])
     assert count_queries(client_for("nils"), "/api/v1/agencies/") > 0
+
+
+@pytest.mark.postgres  # the statement count is PostgreSQL's: SQLite sends the step's batch one by one
+def test_starting_a_case_reads_neither_its_participants_nor_its_tasks_back(users, agencies, shipped, client_for):
+    """The case start grants access to the agencies it has just made participants (not read
+    back from the table), and a new instance has no task rows to read before its first step.
+    22 statements before issue 12's third pass, 17 after it, 15 since (``request_profile``)."""
+    from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS
+
+    body = {
+        "process_key": "prison_release_to_housing",
+        "person": PERSON,
+        "participants": {kind: agencies[kind].pk for kind in PRISON_PARTICIPANTS},
+    }
+    kari = client_for("kari")
+    assert kari.post("/api/v1/cases/", body, format="json").status_code == 201  # the token, the person, the caches
+    with CaptureQueriesContext(connection) as context:
+        response = kari.post("/api/v1/cases/", body, format="json")
+    assert response.status_code == 201, response.content
+    statements = [query["sql"] for query in context.captured_queries]
+    participants_read = [sql for sql in statements if "SELECT DISTINCT" in sql and '"permissions_agency"' in sql]
+    task_rows_read = [sql for sql in statements if sql.startswith('SELECT "workflows_task"."spiff_task_id"')]
+    assert not participants_read and not task_rows_read, statements
+    # 15, and the savepoint and its release that stand for BEGIN and COMMIT inside the test's transaction.
+    assert len(statements) <= 17, "\n".join(statements)
+    case_id = response.json()["id"]
+    from permissions.models import CaseGroupObjectPermission
+
+    granted = CaseGroupObjectPermission.objects.filter(content_object_id=case_id).values_list("group_id", flat=True)
+    assert set(granted) == {agencies[kind].group_id for kind in PRISON_PARTICIPANTS}

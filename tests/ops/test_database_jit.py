@@ -31,3 +31,18 @@ def test_the_connection_plans_without_jit():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_prepared_statements_are_on_by_default_for_the_compiled_reads_and_can_be_turned_off():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.database import PREPARE_COMPILED_ONLY
+
+    default = postgres_settings(URL, **_env({}))["OPTIONS"]
+    assert default["server_side_binding"] is True and default["prepare_threshold"] == PREPARE_COMPILED_ONLY
+    every = postgres_settings(URL, **_env({"DB_PREPARE_THRESHOLD": "5"}))["OPTIONS"]
+    assert every["server_side_binding"] is True and every["prepare_threshold"] == 5
+    off = postgres_settings(URL, **_env({"DB_PREPARE_THRESHOLD": "0"}))["OPTIONS"]
+    assert "server_side_binding" not in off and "prepare_threshold" not in off  # behind PgBouncer in transaction mode
+    with pytest.raises(ImproperlyConfigured):
+        postgres_settings(URL, **_env({"DB_PREPARE_THRESHOLD": "-1"}))

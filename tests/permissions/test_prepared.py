@@ -81,3 +81,33 @@ def test_a_moment_is_a_parameter(users):
     nils = users["nils"]
     assert len(prepared.objects(timezone.now(), nils.pk)) == Membership.objects.filter(user=nils).count() > 0
     assert prepared.objects(nils.date_joined - timedelta(days=1), nils.pk) == []
+
+
+def _prepared_on_server(table: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [f'%FROM "{table}"%'])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_a_point_read_compiled_once_is_prepared_on_the_server_and_a_list_shape_is_not(users, agencies):
+    """By default (``config.database``) PostgreSQL parses and plans a ``Prepared`` read once
+    per connection, from its first run; a ``PreparedShapes`` member (a list, whose generic
+    plan may be far slower for a busy or a quiet agency) is planned at every run."""
+    from permissions.prepared import PreparedShapes
+
+    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        pytest.skip("DB_PREPARE_THRESHOLD=0: nothing is prepared")
+    nils = users["nils"]
+    one = Prepared(lambda agency_id: Agency.objects.filter(pk=agency_id), kinds=(int,))
+    shapes = PreparedShapes()
+    listed = shapes.member("groups", lambda group_id: Agency.objects.filter(group_id=group_id).order_by("id"), (int,))
+    agency = agencies["nav"]
+    for _ in range(3):
+        assert one.objects(agency.pk) == [agency]
+        assert listed.objects(agency.group_id) == [agency]
+        assert MEMBERSHIPS.objects(nils.pk, "nav") == list(_memberships(nils.pk, "nav"))
+    prepared = _prepared_on_server("permissions_agency")
+    assert [sql for sql in prepared if '"permissions_agency"."id" = $1' in sql], prepared
+    assert not [sql for sql in prepared if '"permissions_agency"."group_id" = $1' in sql], prepared
+    assert _prepared_on_server("permissions_membership")

@@ -33,13 +33,24 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def perform(job) -> str | None:
+def tasks_of(jobs) -> dict[int, Task]:
+    """The tasks (with their agency and case) that ``jobs`` tell about, by id: one statement
+    for a worker's batch instead of one per job."""
+    ids = {lookup_id((job.payload or {}).get("task_id")) for job in jobs} - {0}
+    if not ids:
+        return {}
+    return {task.pk: task for task in Task.objects.select_related("agency", "case").filter(pk__in=ids)}
+
+
+def perform(job, tasks: dict[int, Task] | None = None) -> str | None:
     """Make the call of ``job``. Returns None when done (or nothing is left to do), else
-    the error text. Never raises."""
+    the error text. Never raises. ``tasks``: the jobs' tasks read beforehand (``tasks_of``)."""
     try:
         payload = job.payload or {}
         event = payload.get("event", "")
-        task = Task.objects.select_related("agency", "case").filter(pk=lookup_id(payload.get("task_id"))).first()
+        if tasks is None:
+            tasks = tasks_of([job])
+        task = tasks.get(lookup_id(payload.get("task_id")))
         if task is None or not task.is_active:
             return None  # the task is gone or already done: nothing to tell
         if job.kind == JobKind.NOTIFICATION:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -191,22 +191,13 @@ def enqueue_message_jobs(step, outbox_rows) -> None:
 
 
 def claim_external(worker: str, *, limit: int = 10, job_id=None) -> list[Job]:
-    """Lease due external jobs (or one failed job by id, for a retry) to ``worker``."""
+    """Lease due external jobs (or one failed job by id, for a retry) to ``worker``, in the
+    order they fell due."""
+    if job_id is None:
+        return _claim_due_external(worker, limit)
     moment = now()
     with transaction.atomic():
-        if job_id is not None:
-            candidates = Job.objects.select_for_update().filter(pk=job_id, status=JobStatus.FAILED)
-        else:
-            candidates = (
-                Job.objects.select_for_update(skip_locked=True)
-                .filter(kind__in=EXTERNAL_KINDS)
-                .filter(
-                    Q(status=JobStatus.PENDING, due_at__lte=moment)
-                    | Q(status=JobStatus.RUNNING, lease_until__lt=moment)
-                )
-                .order_by("due_at", "id")[:limit]
-            )
-        jobs = list(candidates)
+        jobs = list(Job.objects.select_for_update().filter(pk=job_id, status=JobStatus.FAILED))
         for job in jobs:
             job.status, job.locked_by = JobStatus.RUNNING, worker
             job.attempts += 1
@@ -214,6 +205,38 @@ def claim_external(worker: str, *, limit: int = 10, job_id=None) -> list[Job]:
             job.lease_until = moment + timedelta(seconds=conf("JOB_LEASE_SECONDS"))
         Job.objects.bulk_update(jobs, ["status", "locked_by", "attempts", "max_attempts", "lease_until"])
     return jobs
+
+
+def _claim_due_external(worker: str, limit: int) -> list[Job]:
+    """Due external jobs (or ones whose lease ran out) leased in one statement: an ``UPDATE``
+    of the rows a ``SKIP LOCKED`` subquery picks, ``RETURNING`` them. It was a transaction
+    of four round trips (``BEGIN``, ``SELECT ... FOR UPDATE SKIP LOCKED``, ``UPDATE``,
+    ``COMMIT``) for what the worker does for every new task's e-mail."""
+    moment = now()
+    db = connection
+    table = db.ops.quote_name(Job._meta.db_table)
+    columns = ", ".join(db.ops.quote_name(field.column) for field in Job._meta.concrete_fields)
+    kinds = ", ".join(["%s"] * len(EXTERNAL_KINDS))
+    lock = " FOR UPDATE SKIP LOCKED" if db.features.has_select_for_update_skip_locked else ""
+    # The subquery is the claim the ORM made (``job_due`` index, oldest due first); SET's
+    # right-hand sides read the row before the update, so max_attempts is at least the new attempts.
+    sql = (
+        f"UPDATE {table} SET status = %s, locked_by = %s, attempts = attempts + 1, "  # noqa: S608 (table and column names only)
+        "max_attempts = CASE WHEN max_attempts > attempts THEN max_attempts ELSE attempts + 1 END, "
+        f"lease_until = %s WHERE id IN (SELECT id FROM {table} WHERE kind IN ({kinds}) "
+        "AND ((status = %s AND due_at <= %s) OR (status = %s AND lease_until < %s)) "
+        f"ORDER BY due_at, id LIMIT %s{lock}) RETURNING {columns}"
+    )
+    at = db.ops.adapt_datetimefield_value
+    params = [
+        JobStatus.RUNNING,
+        worker,
+        at(moment + timedelta(seconds=conf("JOB_LEASE_SECONDS"))),
+        *EXTERNAL_KINDS,
+        *(JobStatus.PENDING, at(moment), JobStatus.RUNNING, at(moment)),
+        limit,
+    ]
+    return sorted(Job.objects.raw(sql, params), key=lambda job: (job.due_at, job.pk))
 
 
 def release_leases(worker: str) -> int:
@@ -227,6 +250,14 @@ def release_leases(worker: str) -> int:
         lease_until=None,
         due_at=now(),
         attempts=Greatest(F("attempts") - 1, 0),
+    )
+
+
+def release_claimed(jobs, worker: str) -> int:
+    """Give back jobs ``worker`` claimed and has not performed (their lease would run out
+    before it could): pending again, due as before, the attempt not counted."""
+    return Job.objects.filter(pk__in=[job.pk for job in jobs], status=JobStatus.RUNNING, locked_by=worker).update(
+        status=JobStatus.PENDING, locked_by="", lease_until=None, attempts=Greatest(F("attempts") - 1, 0)
     )
 
 
@@ -245,15 +276,32 @@ def finish_external(job: Job, worker: str, error: str | None) -> Job | None:
 def _finish_done(job: Job, worker: str) -> Job | None:
     """A success in one statement (no lock, no read): the row is updated only while
     ``worker`` still holds its lease, as ``record_outcome`` would write it."""
-    moment = now()
-    done = {"status": JobStatus.DONE, "finished_at": moment, "last_error": "", "lease_until": None, "locked_by": ""}
-    if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).update(**done):
+    done = _done_fields()
+    if not _mark_done([job], worker, done):
         return None
     for field, value in done.items():
         setattr(job, field, value)
     if job.attempts > 1:  # an incident is opened only after a failed last attempt, so never at the first
         record_outcome_resolved(job)
     return job
+
+
+def finish_first_attempts_done(jobs, worker: str) -> int:
+    """Jobs that succeeded at their first attempt, recorded together in one statement as
+    ``_finish_done`` records each (a row whose lease ``worker`` lost meanwhile is left to
+    the worker that holds it). A first attempt has no incident to resolve."""
+    if any(job.attempts > 1 for job in jobs):
+        raise ValueError("a job past its first attempt may have an incident: finish it with finish_external")
+    return _mark_done(jobs, worker, _done_fields()) if jobs else 0
+
+
+def _done_fields() -> dict:
+    return {"status": JobStatus.DONE, "finished_at": now(), "last_error": "", "lease_until": None, "locked_by": ""}
+
+
+def _mark_done(jobs, worker: str, done: dict) -> int:
+    held = Job.objects.filter(pk__in=[job.pk for job in jobs], status=JobStatus.RUNNING, locked_by=worker)
+    return held.update(**done)
 
 
 def record_outcome(row: Job, error: str | None) -> None:

@@ -125,7 +125,7 @@ def start_case(
         CaseParticipant.objects.bulk_create(
             [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
         )
-        grant_case_access(case)
+        grant_case_access(case, agencies.values())
         workflow = engine.new_workflow(runtime.bundle, start_data)
         caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
         instance = ProcessInstance.objects.create(
@@ -138,7 +138,10 @@ def start_case(
             correlation_key=correlation_key,
         )
         instance.case = case
-        step = steps.Step(instance, actor=actor, acting_agency=starter_agency, participants=agencies)
+        # A new instance has no task rows yet: none to read (``ready_before``).
+        step = steps.Step(
+            instance, actor=actor, acting_agency=starter_agency, participants=agencies, ready_before=set()
+        )
         step.event(
             EventKind.CASE_STARTED,
             agency=starter_agency,

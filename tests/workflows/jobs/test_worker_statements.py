@@ -1,22 +1,25 @@
 """What the job worker costs PostgreSQL for each new task: the notification job's own
 statements, and one look at what is due instead of an empty claim per kind of job."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.workflows.helpers import start_prison_case
-from workflows.jobs import queue
+from workflows.jobs import notify, queue, service
 from workflows.jobs.worker import Worker
 from workflows.models import Job, JobKind, JobStatus
 
 pytestmark = pytest.mark.django_db
 
-# What is due (1), the claim (savepoint, select, update, release: 4), the task read (1), the
-# outcome (1), what is due again (1), which is also all the idle worker needs. Before the
-# due-work statement: 22, and the idle worker's own look for the next due time.
-NOTIFICATION_BUDGET = 8
+# What is due (1), the claim (one UPDATE ... RETURNING), the task read (1), the outcome (1),
+# what is due again (1), which is also all the idle worker needs. Before the due-work
+# statement: 22, and the idle worker's own look for the next due time; before the one-statement
+# claim: 8 (the claim was BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT).
+NOTIFICATION_BUDGET = 5
 
 
 def test_a_new_task_notification_is_sent_with_one_look_at_what_is_due_around_it(shipped, users, agencies):
@@ -35,6 +38,48 @@ def test_a_new_task_notification_is_sent_with_one_look_at_what_is_due_around_it(
     # The overdue reminder stays pending: it is what the idle worker waits for.
     overdue = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_overdue")
     assert worker._next_due_at == overdue.due_at
+
+
+def test_the_e_mails_of_several_new_tasks_are_sent_with_the_statements_of_one(shipped, users, agencies):
+    cases = [start_prison_case(users, agencies) for _ in range(3)]
+    worker = Worker(name="w")
+    worker.heartbeat(force=True)
+    with CaptureQueriesContext(connection) as queries:
+        assert worker.run_due() == 3
+    assert len(mail.outbox) == 3
+    assert len(queries.captured_queries) <= NOTIFICATION_BUDGET, "\n".join(q["sql"] for q in queries)
+    sent = Job.objects.filter(case__in=cases, kind=JobKind.NOTIFICATION, payload__event="task_created")
+    assert {(job.status, job.attempts, job.locked_by) for job in sent} == {(JobStatus.DONE, 1, "")}
+    assert len(sent) == 3
+
+
+def test_a_claimed_job_whose_lease_would_run_out_before_its_call_is_given_back_unperformed(
+    shipped, users, agencies, monkeypatch
+):
+    """The calls before it took so long that another worker could take it while it is sent:
+    it is pending again, its attempt not counted, and sent by the next claim."""
+    for index in range(2):
+        start_prison_case(users, agencies)
+    (first, second) = queue.claim_external("w", limit=2)
+    moment, lease = queue.now(), first.lease_until
+    send = notify._send_email
+
+    def slow_send(task, event):  # the first call ends with less than two call timeouts of the lease left
+        monkeypatch.setattr(queue, "now", lambda: lease - timedelta(seconds=15))
+        return send(task, event)
+
+    monkeypatch.setattr(notify, "_send_email", slow_send)
+    performed = service.perform_claimed_batch([first, second], "w")
+
+    assert [(job.pk, error) for job, error in performed] == [(first.pk, None)]
+    assert len(mail.outbox) == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts) == (JobStatus.DONE, 1)
+    assert (second.status, second.locked_by, second.lease_until, second.attempts) == (JobStatus.PENDING, "", None, 0)
+    assert second.due_at <= moment
+    monkeypatch.setattr(notify, "_send_email", send)
+    assert [job.pk for job in queue.claim_external("v", limit=5)] == [second.pk]
 
 
 def test_what_is_due_answers_each_kind_and_an_external_job_whose_lease_ran_out(shipped, users, agencies):
