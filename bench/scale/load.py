@@ -237,7 +237,8 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
                 WHERE process = '{process}'"""
             )
     # Merged in the client (a connection that binds on the server has no cursor.mogrify).
-    values = ", ".join(connection.ops.compose_sql("(%s, %s, %s, %s, %s, %s, %s, %s)", row) for row in templates)
+    compose = connection.ops.compose_sql  # type: ignore[attr-defined]  # (PostgreSQL's operations)
+    values = ", ".join(compose("(%s, %s, %s, %s, %s, %s, %s, %s)", row) for row in templates)
     agency_of = " ".join(f"WHEN '{kind}' THEN ({agency[kind]})[c.{kind}]" for kind in salts)
     user_of = " ".join(f"WHEN '{kind}' THEN ({user[kind]})[c.{kind}]" for kind in salts)
     fourth = f"c.g % {every_fourth} = 0" if every_fourth else "false"
