@@ -142,6 +142,7 @@ def _version(ctx):
     return [{"key": "prison_release_to_housing", "version": 1}]
 
 
+CASE_SECTIONS = ("events", "access-log", "consent-form", "follow-on", "withdraw")
 NONE = lambda ctx: [{}]  # noqa: E731 - a route without arguments
 
 # route name -> its URL arguments for this case (a list: each is walked)
@@ -249,6 +250,7 @@ ROUTES = {
     "today": NONE,
     "case-new": NONE,
     "case": _case,
+    "case-section": lambda ctx: [{"pk": ctx["case"], "section": name} for name in CASE_SECTIONS],
     "process-model": lambda ctx: [{"definition_id": pk} for pk in ctx["definitions"]],
     "person-access-report": _case,
     "case-responsible": _case,

@@ -44,7 +44,7 @@ def break_glass_section(user, case, *, values=None, errors=None) -> dict:
 
 
 def _openings(user, case):
-    return selectors.break_glass_for_case(actor=user, case=case).order_by("-opened_at", "-id")[:100]
+    return selectors.case_openings_for(actor=user, case=case)
 
 
 @ui_view

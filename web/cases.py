@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.national_id import mask_national_id
@@ -235,28 +236,8 @@ def _row_order(participants, tasks) -> list[tuple[int, str]]:
 FOLLOW_ON_CATEGORIES = ("housing", "economy", "health", "justice")  # the ones a consent opens
 
 
-def _follow_on_form(user, view, housing, errors=None) -> dict | None:
-    """The follow-on form of the case page, for a housing contact of the case."""
-    if not rules.can_start_follow_on(user, view.case, housing):
-        return None
-    processes = follow_on_processes()
-    if not processes:
-        return None
-    present = {p.kind for p in view.participants}
-    missing = sorted({kind for d in processes for kind in (d.metadata or {}).get("lanes", {}).values()} - present)
-    return {
-        "processes": processes,
-        "missing": [
-            {
-                "kind": kind,
-                "label": AgencyKind(kind).label if kind in AgencyKind.values else kind,
-                "choices": list(selectors.agencies_for(user).filter(kind=kind)),
-            }
-            for kind in missing
-        ],
-        "categories": [(c, rules.CATEGORY_LABELS[c]) for c in FOLLOW_ON_CATEGORIES],
-        "errors": [str(e.get("message", "")) for e in field_errors(errors)],
-    }
+def _housing(participants):
+    return next((p.agency for p in participants if p.kind == AgencyKind.HOUSING), None)
 
 
 def _case_page(
@@ -283,12 +264,11 @@ def _case_page(
         tasks = view.tasks
         now = timezone.now()
         diagram, waiting = diagram_and_waits(case, user, path_view=path_view)
-        housing = next((p.agency for p in view.participants if p.kind == AgencyKind.HOUSING), None)
+        housing = _housing(view.participants)
         reassigns = case.status == CaseStatus.OPEN and rules.can_assign_responsible(user, case, housing)
-        access_log = None
-        if rules.can_view_access_log(user, case):
-            rows = selectors.access_log_for_case(actor=user, case=case).order_by("-at", "-id")
-            access_log = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
+        participants = view.participants
+        # The folded sections come when opened (``case_section``); one sent back with its
+        # errors comes open, filled in.
         return render(
             request,
             "cases/detail.html",
@@ -306,19 +286,30 @@ def _case_page(
                     start=case.opened_at,
                     now=now,
                 ),
-                "events": [(event, event.get_kind_display()) for event in events],
                 "sections": data_sections(view.data, form_titles(case), form_choice_labels(case)),
                 "diagram": diagram,
                 "waiting": waiting,
                 "message_forms": _message_forms(user, case, waiting),
-                **_consent_form(user, view, consent_values, consent_errors),
-                "access_log": access_log,
+                "consents": selectors.case_consents_for(actor=user, case=case),
+                "can_record_consent": rules.can_record_consent(user, case),
+                "consent_form": (
+                    _consent_form(user, case, participants, consent_values, consent_errors) if consent_errors else None
+                ),
+                "access_log": rules.can_view_access_log(user, case),
                 "notes_section": notes_section(request, case),
                 "retention_link": rules.is_case_coordinator(user, case),
                 "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
                 "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
-                "follow_on": _follow_on_form(user, view, housing, follow_on_errors),
-                "withdraw": _withdraw_form(user, view, withdraw_values, withdraw_errors),
+                "follow_on": rules.can_start_follow_on(user, case, housing),
+                "follow_on_form": (
+                    _follow_on_form(user, case, participants, follow_on_errors) if follow_on_errors else None
+                ),
+                "withdraw": _withdraws(user, case),
+                "withdraw_form": (
+                    _withdraw_form(user, case, participants, withdraw_values, withdraw_errors)
+                    if withdraw_errors
+                    else None
+                ),
                 "responsible_errors": [str(e.get("message", "")) for e in field_errors(responsible_errors)],
                 "now": now,
             },
@@ -326,37 +317,141 @@ def _case_page(
         )
 
 
-def _withdraw_form(user, view, values, errors) -> dict | None:
+# --- the case page's folded sections ----------------------------------------------------------
+# What the page shows folded away comes when it is opened: htmx asks for it on the fold's
+# toggle, from ``case_section``, which reads it through the same selectors and rules as the
+# page did (the case through ``case_for``, then the section's own check; every read logged
+# as before); without JavaScript the fold's link opens it as a page. The first answer
+# is then what a reader looks at (the case, who holds the ball, the timeline, the data).
+
+
+def _follow_on_form(user, case, participants, errors=None) -> dict | None:
+    """The follow-on form of the case page, for a housing contact of the case."""
+    if not rules.can_start_follow_on(user, case, _housing(participants)):
+        return None
+    processes = follow_on_processes()
+    present = {p.kind for p in participants}
+    missing = sorted({kind for d in processes for kind in (d.metadata or {}).get("lanes", {}).values()} - present)
+    return {
+        "processes": processes,
+        "missing": [
+            {
+                "kind": kind,
+                "label": AgencyKind(kind).label if kind in AgencyKind.values else kind,
+                "choices": list(selectors.agencies_for(user).filter(kind=kind)),
+            }
+            for kind in missing
+        ],
+        "categories": [(c, rules.CATEGORY_LABELS[c]) for c in FOLLOW_ON_CATEGORIES],
+        "errors": [str(e.get("message", "")) for e in field_errors(errors)],
+    }
+
+
+def _withdraws(user, case) -> bool:
+    return case.status == CaseStatus.OPEN and rules.can_withdraw_agency(user, case)
+
+
+def _withdraw_form(user, case, participants, values=None, errors=None) -> dict | None:
     """The coordinator's form that withdraws an agency from the open case (the agencies are
-    the participants the page has read already, the coordinating one left out)."""
-    case = view.case
-    if case.status != CaseStatus.OPEN or not rules.can_withdraw_agency(user, case):
+    the participants, the coordinating one left out)."""
+    if not _withdraws(user, case):
         return None
     return {
-        "choices": [p for p in view.participants if p.agency_id != case.coordinator_agency_id],
+        "choices": [p for p in participants if p.agency_id != case.coordinator_agency_id],
         "values": values or {},
         "errors": _errors_by_field(errors),
     }
 
 
-def _consent_form(user, view, values, errors) -> dict:
-    """The consents and the form that records one: the recipients are the other participating
-    agencies, the categories those the process can share, the bases the admins' list."""
-    case = view.case
+def _consent_form(user, case, participants, values=None, errors=None) -> dict | None:
+    """The form that records a consent: the recipients are the other participating agencies,
+    the categories those the process can share, the bases the admins' list."""
+    if not rules.can_record_consent(user, case):
+        return None
     bases = list(selectors.legal_bases_for(user))
     mine = rules.case_access(user, case).agency_ids
     default_basis = next((b.pk for b in bases if b.is_consent), "")
     return {
-        "consents": selectors.consents_for_case(actor=user, case=case).order_by("-given_at", "-id"),
-        "can_record_consent": rules.can_record_consent(user, case),
-        "recipients": [p for p in view.participants if p.agency_id not in mine],
+        "recipients": [p for p in participants if p.agency_id not in mine],
         "categories": [
             (c, rules.CATEGORY_LABELS[c]) for c in rules.consentable_categories(selectors.case_field_rules(case))
         ],
         "legal_bases": bases,
-        "consent_values": values or {"legal_basis": str(default_basis), "categories": []},
-        "consent_errors": _errors_by_field(errors),
+        "values": values or {"legal_basis": str(default_basis), "categories": []},
+        "errors": _errors_by_field(errors),
     }
+
+
+def _events_section(request, case, participants) -> list:
+    """Every event of the timeline as a list, as the reader's path view shows it."""
+    user = request.user
+    path_view = selectors.path_view_for(user, case)  # not logged: it decides, shows nothing
+    events = path_view.events(selectors.case_events_for(case, user))
+    return [(event, event.get_kind_display()) for event in events]
+
+
+def _access_log_section(request, case, participants):
+    if not rules.can_view_access_log(request.user, case):
+        return None
+    rows = selectors.access_log_for_case(actor=request.user, case=case).order_by("-at", "-id")
+    return capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
+
+
+# name -> (what it shows, None for a reader the page does not show it to; its template; its
+# title; the refusal then, as the route that writes through the section gives it)
+CASE_SECTIONS = {
+    "events": (_events_section, "cases/_events.html", gettext_lazy("All events as a list"), ""),
+    "access-log": (
+        _access_log_section,
+        "cases/_access_log.html",
+        gettext_lazy("Access log"),
+        "access_log.forbidden",
+    ),
+    "consent-form": (
+        lambda request, case, participants: _consent_form(request.user, case, participants),
+        "cases/_consent_form.html",
+        gettext_lazy("Record the person's consent"),
+        "consent.record_forbidden",
+    ),
+    "follow-on": (
+        lambda request, case, participants: _follow_on_form(request.user, case, participants),
+        "cases/_follow_on_form.html",
+        gettext_lazy("Start the next case of the person's path"),
+        "case.follow_on_forbidden",
+    ),
+    "withdraw": (
+        lambda request, case, participants: _withdraw_form(request.user, case, participants),
+        "cases/_withdraw_form.html",
+        gettext_lazy("Withdraw an agency from the case"),
+        "participant.withdraw_forbidden",
+    ),
+}
+# The name each section's template gives what it shows.
+SECTION_CONTEXT = {
+    "events": "events",
+    "access-log": "access_log",
+    "consent-form": "consent_form",
+    "follow-on": "follow_on_form",
+    "withdraw": "withdraw_form",
+}
+
+
+@require_GET
+@ui_view
+def case_section(request, pk, section):
+    """One folded section of the case page: the section alone for htmx, else as a page."""
+    if section not in CASE_SECTIONS:
+        raise NotFound("case.not_found")
+    build, template, title, refusal = CASE_SECTIONS[section]
+    with rules.read_once():
+        case = selectors.case_for(request.user, pk)  # 404 for whoever does not see the case
+        shown = build(request, case, list(selectors.case_participants(case)))
+        if shown is None:
+            raise Forbidden(refusal)
+        context = {"case": case, SECTION_CONTEXT[section]: shown}
+        if request.headers.get("HX-Request"):
+            return render(request, template, context)
+        return render(request, "cases/section.html", {**context, "template": template, "title": title})
 
 
 # The case page shows the access log a page at a time, folded away (it is long, and read

@@ -24,6 +24,7 @@ urlpatterns = [
     path("cases/<int:pk>/messages/", cases.message_send, name="case-message"),
     path("cases/new/", cases.case_new, name="case-new"),
     path("cases/<int:pk>/", cases.case_detail, name="case"),
+    path("cases/<int:pk>/sections/<slug:section>/", cases.case_section, name="case-section"),
     path("process-models/<int:definition_id>.bpmn", cases.process_model, name="process-model"),
     path("cases/<int:pk>/person-access-report/", cases.person_access_report, name="person-access-report"),
     path("cases/<int:pk>/responsible/", cases.case_responsible, name="case-responsible"),

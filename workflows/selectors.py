@@ -755,6 +755,22 @@ def consents_for_case(*, actor, case):
     )
 
 
+# Every case page lists them: compiled once (``permissions.prepared``).
+_CASE_CONSENTS = Prepared(
+    lambda case_id: (
+        Consent.objects.filter(case=case_id)
+        .select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+        .order_by("-given_at", "-id")
+    ),
+    kinds=(int,),
+)
+
+
+def case_consents_for(*, actor, case) -> list[Consent]:
+    """``consents_for_case`` as a list (the case page's), its statement compiled once."""
+    return _CASE_CONSENTS.objects(case_for(actor, case).pk)
+
+
 def _access_log(case_id):
     return AccessLog.objects.filter(case=case_id).select_related("agency", "user", "break_glass").order_by("-at", "-id")
 
@@ -792,6 +808,21 @@ def break_glass_for_case(*, actor, case):
         .select_related("user", "agency", "reviewed_by")
         .order_by("-opened_at", "-id")
     )
+
+
+# The case page shows a coordinator the newest openings: compiled once.
+CASE_OPENINGS_SHOWN = 100
+_CASE_OPENINGS = Prepared(
+    lambda case_id: _with_reads(
+        BreakGlass.objects.filter(case=case_id).select_related("user", "agency", "reviewed_by")
+    ).order_by("-opened_at", "-id")[:CASE_OPENINGS_SHOWN],
+    kinds=(int,),
+)
+
+
+def case_openings_for(*, actor, case) -> list[BreakGlass]:
+    """The newest ``break_glass_for_case`` as a list (the case page's), compiled once."""
+    return _CASE_OPENINGS.objects(_case_whose_log_actor_reads(actor, case).pk)
 
 
 def break_glass_to_review(actor):

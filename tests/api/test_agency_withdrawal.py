@@ -218,7 +218,9 @@ def test_the_case_page_withdraws_and_refuses_in_bokmal(case, users, agencies):
         f"/cases/{case.pk}/withdrawals/", {"agency": agencies["health"].pk, "reason": REASON}, follow=True
     )
     text = done.content.decode()
-    assert f"{agencies['health'].name} er trukket ut av saken" in text and REASON in text
+    assert f"{agencies['health'].name} er trukket ut av saken" in text
+    events = bjorn.get(f"/cases/{case.pk}/sections/events/", HTTP_HX_REQUEST="true").content.decode()
+    assert REASON in events  # the timeline's list, opened, says why
     assert page_client(users["helga"]).get(f"/cases/{case.pk}/").status_code == 404
 
 

@@ -130,7 +130,7 @@ def test_nav_cannot_grant_itself_consent_through_the_case_page(web, agencies, pr
     web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
     nav_task = open_task(prison_case, "Task_economy_assessment")
     nils = web("nils")
-    page = nils.get(f"/cases/{prison_case.pk}/").content.decode()
+    page = nils.get(f"/cases/{prison_case.pk}/sections/consent-form/", HTTP_HX_REQUEST="true").content.decode()
     form = page[page.index('id="consent-agency"') :]
     form = form[: form.index("</select>")]
     assert "NAV Sarpsborg" not in form and "Halden fengsel" in form

@@ -33,7 +33,7 @@ def test_saved_consents_name_the_categories_in_words(web, users, agencies, priso
         legal_basis=consent_basis,
     )
     page = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
-    consents = page[page.index('id="consents"') : page.index('id="record-consent"')]
+    consents = page[page.index('id="consents"') : page.index('class="record-consent"')]
     assert "bolig, helse" in consents and "housing, health" not in consents
 
 

@@ -1,0 +1,116 @@
+"""The case page's folded sections (the events as a list, the access log, the consent,
+follow-on and withdrawal forms) come when opened, from /cases/<id>/sections/<name>/ (issue
+12: a lighter first answer). Each is refused to whoever the page did not show it to, and
+reads what the page read, logged as the page logged it."""
+
+import pytest
+
+from permissions.models import AccessLog
+
+from .conftest import INTAKE_NO_HOME, open_task
+
+pytestmark = pytest.mark.django_db
+
+SECTIONS = ("events", "access-log", "consent-form", "follow-on", "withdraw")
+# What each section shows, and an element of it.
+SHOWS = {
+    "events": "events-list",
+    "access-log": 'id="access-log-body"',
+    "consent-form": 'id="consent-agency"',
+    "follow-on": 'id="follow-on-process"',
+    "withdraw": 'id="withdraw-agency-choice"',
+}
+
+
+def _url(case, name):
+    return f"/cases/{case.pk}/sections/{name}/"
+
+
+def test_the_page_folds_them_away_and_links_each_for_a_reader_without_javascript(web, prison_case):
+    page = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
+    for name in SECTIONS:
+        url = _url(prison_case, name)
+        assert f'hx-get="{url}"' in page and f'href="{url}"' in page, name
+        assert SHOWS[name] not in page, name  # not read until opened
+    assert 'hx-trigger="toggle once from:closest details"' in page
+
+
+def test_the_coordinator_opens_each_section_for_htmx_and_as_a_page(web, prison_case):
+    bjorn = web("bjorn")
+    for name in SECTIONS:
+        part = bjorn.get(_url(prison_case, name), HTTP_HX_REQUEST="true")
+        assert part.status_code == 200, name
+        text = part.content.decode()
+        assert SHOWS[name] in text and "<html" not in text, name
+        page = bjorn.get(_url(prison_case, name)).content.decode()
+        assert SHOWS[name] in page and "<html" in page and f'href="/cases/{prison_case.pk}/"' in page, name
+    events = bjorn.get(_url(prison_case, "events"), HTTP_HX_REQUEST="true").content.decode()
+    assert "Oppgave opprettet (Halden fengsel): Innkomstsamtale" in events
+
+
+def test_a_participant_gets_only_the_sections_the_page_shows_them(web, prison_case):
+    """nils (NAV) sees the case: its events, and NAV records consents for what it holds; the
+    log, the follow-on and the withdrawal are the coordinator's and the housing contact's."""
+    nils = web("nils")
+    page = nils.get(f"/cases/{prison_case.pk}/").content.decode()
+    for name, allowed in {
+        "events": True,
+        "consent-form": True,
+        "access-log": False,
+        "follow-on": False,
+        "withdraw": False,
+    }.items():
+        answer = nils.get(_url(prison_case, name), HTTP_HX_REQUEST="true")
+        assert answer.status_code == (200 if allowed else 403), name
+        assert (f'hx-get="{_url(prison_case, name)}"' in page) == allowed, name
+        if not allowed:
+            assert SHOWS[name] not in answer.content.decode()
+
+
+def test_another_agency_nobody_and_anonymous_get_none(web, prison_case):
+    for name in SECTIONS:
+        for username in ("siri", "oscar", "aud"):  # the hospital takes no part; oscar has no agency
+            answer = web(username).get(_url(prison_case, name), HTTP_HX_REQUEST="true")
+            assert answer.status_code == 404, (username, name)
+            assert prison_case.reference not in answer.content.decode()
+        anonymous = web(None).get(_url(prison_case, name))
+        assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert web("bjorn").get(_url(prison_case, "no-such-section")).status_code == 404
+
+
+def test_a_withdrawn_agency_gets_none(web, users, prison_case):
+    from workflows import services
+
+    health = prison_case.participants.get(agency__kind="health").agency
+    services.withdraw_agency(actor=users["bjorn"], case=prison_case.pk, agency=health.pk, reason="Ikke aktuelt")
+    for name in SECTIONS:
+        assert web("helga").get(_url(prison_case, name)).status_code == 404, name
+
+
+def test_a_section_writes_the_access_log_rows_the_page_wrote_for_it(web, prison_case):
+    """None of them shows case data: the page's reads (its data cards, notes) are logged by
+    the page, as before; opening a section adds no row and takes none away."""
+    intake = open_task(prison_case, "Task_intake_interview")
+    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    bjorn = web("bjorn")
+    before = AccessLog.objects.count()
+    bjorn.get(f"/cases/{prison_case.pk}/")
+    page_rows = list(AccessLog.objects.order_by("id").values_list("category", "action")[before:])
+    assert page_rows  # the data the page shows is logged
+    for name in SECTIONS:
+        count = AccessLog.objects.count()
+        assert bjorn.get(_url(prison_case, name), HTTP_HX_REQUEST="true").status_code == 200
+        assert AccessLog.objects.count() == count, name
+    again = AccessLog.objects.count()
+    bjorn.get(f"/cases/{prison_case.pk}/")
+    assert list(AccessLog.objects.order_by("id").values_list("category", "action")[again:]) == page_rows
+
+
+def test_a_form_sent_back_with_errors_comes_open_on_the_page(web, prison_case):
+    bjorn = web("bjorn")
+    answer = bjorn.post(f"/cases/{prison_case.pk}/withdrawals/", {"agency": "", "reason": ""})
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert '<details class="card" id="withdraw-agency" open>' in page and 'id="withdraw-agency-choice"' in page
+    bad = bjorn.post(f"/cases/{prison_case.pk}/follow-on/", {"process": "no-such-process"})
+    assert bad.status_code == 400 and 'id="follow-on-process"' in bad.content.decode()
