@@ -136,9 +136,9 @@ def english_phrases() -> frozenset[str]:
 def ready(page):
     """Wait until every diagram on the page is drawn (axe must see what people see)."""
     page.wait_for_load_state("load")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('[data-diagram]')).every(d => d.dataset.drawn === 'true')"
-    )
+    # Polled by Playwright's selector engine: a predicate polled as a string is run by eval,
+    # which the Content-Security-Policy refuses (the diagram now waits for its model's fetch).
+    page.locator('[data-diagram]:not([data-drawn="true"])').first.wait_for(state="detached")
 
 
 def page_checker(as_user, live_server):
