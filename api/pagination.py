@@ -68,6 +68,14 @@ class Key(NamedTuple):
         return OrderBy(F(self.name), descending=self.descending, **nulls)
 
 
+def key_field(queryset: QuerySet, name: str):
+    """The field of a key: the model's own, or an annotation's (a related row's column that
+    equals the row's own: ``selectors.LIST_DUE_AT``, which the list's index holds)."""
+    if name in queryset.query.annotations:
+        return queryset.query.annotations[name].output_field
+    return queryset.model._meta.pk if name == "pk" else queryset.model._meta.get_field(name)
+
+
 def ordering_keys(queryset: QuerySet) -> list[Key]:
     """The keys of ``queryset``'s order, made total with the primary key when it does not
     end with it (selectors write it: the index of the order should hold it); ImproperlyConfigured
@@ -85,10 +93,11 @@ def ordering_keys(queryset: QuerySet) -> list[Key]:
             nulls_last = True if term.nulls_last else (False if term.nulls_first else None)
         else:
             raise ImproperlyConfigured(f"{model.__name__}: a cursor cannot follow the order term {term!r}")
-        field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        field = key_field(queryset, name)
+        attname = name if name in query.annotations else field.attname
         if nulls_last is None:  # the database's own place for NULLs
             nulls_last = nulls_largest != descending
-        keys.append(Key(field.attname, descending, nulls_last, field.null))
+        keys.append(Key(attname, descending, nulls_last, field.null))
     pk = model._meta.pk.attname
     if not keys or keys[-1].name != pk:  # the tie-breaker, in the direction of the last key
         descending = bool(keys) and keys[-1].descending
@@ -200,7 +209,8 @@ class KeysetPagination(CursorPagination):
         if queryset.empty if listing else queryset.query.is_empty():  # a selector's none(): no rows, no links
             self.next_cursor = self.previous_cursor = None
             return []
-        self.keys = ordering_keys(queryset.in_order() if listing else queryset)
+        self.ordered = queryset.in_order() if listing else queryset
+        self.keys = ordering_keys(self.ordered)
         reader = read_listing_after if listing else read_after
         reverse, values = self.decode_cursor(request) or (False, None)
         keys = [key.reversed() for key in self.keys] if reverse else self.keys
@@ -259,7 +269,7 @@ class KeysetPagination(CursorPagination):
             if not key.nullable:
                 raise ValueError("null")
             return None
-        value = self.model._meta.get_field(key.name).to_python(raw)
+        value = key_field(self.ordered, key.name).to_python(raw)
         if isinstance(value, datetime.datetime) and value.tzinfo is None:
             raise ValueError("naive")
         return value

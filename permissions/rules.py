@@ -38,7 +38,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Func, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
 from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -278,18 +279,12 @@ def _granted(case_id, group_id):
     )
 
 
-def _standing_in(case_pk) -> Q:
-    """For a membership row: its agency participates in the case and its group holds
-    ``view_case`` on it."""
-    granted = _granted(case_pk, OuterRef("agency__group_id"))
-    participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
-    return Q(Exists(granted), Exists(participates))
-
-
 def _participating_memberships(user, case_pk, roles):
     """Memberships of ``user`` with one of ``roles`` in an agency that participates in the
     case and whose group holds ``view_case`` on it. One query."""
-    return Membership.objects.filter(user=user, role__in=roles).filter(_standing_in(case_pk))
+    granted = _granted(case_pk, OuterRef("agency__group_id"))
+    participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
+    return Membership.objects.filter(user=user, role__in=roles).filter(Exists(granted), Exists(participates))
 
 
 class _Found(Func):
@@ -324,7 +319,7 @@ def _takes_part_widely(user, agency_ids) -> bool:
     return remembered[key]
 
 
-def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
+def _participates_with_grant(user, agency_ids, case_id=None, *, per_row: bool = False) -> Q:
     """For a list's rows: one of ``agency_ids`` participates in the row's case (``case_id``,
     by default the row itself) *and its own group* holds ``view_case`` on it, as the case
     page decides (``_participating_memberships``): a user in one agency that takes part
@@ -332,13 +327,14 @@ def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     nowhere. Each check is an index lookup on integer keys per row (the case's
     participations; its grants), so a list read in the order of an index stops after a page
     (``_Found``, for agencies in many cases; ``EXISTS`` for the others, whose few
-    participations PostgreSQL reads first)."""
+    participations PostgreSQL reads first). ``per_row``: the ``_Found`` form whatever the
+    agencies' reach (rows already narrowed to the agency's cases by an index of their own)."""
     case_id = OuterRef("pk") if case_id is None else case_id
     group_of = {agency_id: group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids}
     if not group_of:
         return Q(pk__in=[])
     view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
-    widely = _takes_part_widely(user, agency_ids)
+    widely = per_row or _takes_part_widely(user, agency_ids)
 
     def participates_and_granted(agencies, groups) -> Q:
         participates = CaseParticipant.objects.filter(case_id=case_id, agency_id__in=agencies)
@@ -361,6 +357,20 @@ def _participates_with_grant(user, agency_ids, case_id=None) -> Q:
     return participates_and_granted([a for a, _g in pairs], [g for _a, g in pairs]) & one_agency_each
 
 
+def task_reader_agency(user) -> int | None:
+    """The agency whose rows of the task-reader index (``workflows.models.TaskReader``: a
+    task once for each agency taking part in its case) narrow ``user``'s task lists: their
+    one case agency, on PostgreSQL, which keeps those rows. None (lists read as before): a
+    user working cases in several agencies (a task would come once for each of them that
+    takes part), or none, or SQLite. The rows only narrow: ``visible_case_rows`` still
+    decides each one (``per_row``)."""
+    mine = case_agency_ids(user)
+    if len(mine) != 1 or connection.vendor != "postgresql":
+        return None
+    (agency_id,) = mine
+    return agency_id
+
+
 def reader_shape(user, *, widely: bool | None = None) -> tuple[tuple, tuple[int, ...]]:
     """What of ``user`` decides the text of a list's statement (its shape), and the ids the
     statement is sent with, for statements compiled once per shape (``permissions.prepared``).
@@ -380,7 +390,9 @@ def reader_shape(user, *, widely: bool | None = None) -> tuple[tuple, tuple[int,
     agencies = sorted({agency_id for agency_id, _role, _group, _kind in rows})
     groups = sorted({group_id for _agency, _role, group_id, _kind in rows})
     mine = case_agency_ids(user)
-    widely = bool(mine) and (_takes_part_widely(user, mine) if widely is None else widely)
+    if widely is None:  # the reach decides the form only without the task-reader index (one probe)
+        widely = task_reader_agency(user) is None and bool(mine) and _takes_part_widely(user, mine)
+    widely = bool(mine) and widely
     memberships = tuple(
         (agencies.index(agency_id), str(role), groups.index(group_id), str(kind))
         for agency_id, role, group_id, kind in rows
@@ -470,33 +482,12 @@ _PARTICIPATING_CASE_MEMBERSHIPS = Prepared(
 )
 
 
-# A request's first question about a case, before anything read the user's memberships (an
-# API answer about one case): every membership with whether it stands in the case, so the
-# memberships (remembered on the user, ``_membership_rows``) and the standing are one
-# statement, not two.
-_MEMBERSHIPS_WITH_STANDING = Prepared(
-    lambda user_id, case_id: (
-        Membership.objects.filter(user=user_id)
-        .select_related("agency")
-        .annotate(stands=ExpressionWrapper(_standing_in(case_id), output_field=BooleanField()))
-    ),
-    kinds=(int, int),
-)
-
-
 def _read_standing(user, case, remembered: dict) -> None:
-    """``case_access`` and ``_roles_in_case`` of ``user`` in ``case``, from one query (with the
-    user's memberships, when they were not read yet)."""
+    """``case_access`` and ``_roles_in_case`` of ``user`` in ``case``, from one query."""
+    memberships = _memberships(user)
     rows: list[tuple[Agency, str]] = []
-    if getattr(user, "is_authenticated", False) and getattr(user, "_brobygger_memberships", None) is None:
-        found = _MEMBERSHIPS_WITH_STANDING.objects(user.pk, case.pk)
-        user._brobygger_memberships = [(m.agency_id, m.role, m.agency.group_id, m.agency.kind) for m in found]
-        rows = [(m.agency, m.role) for m in found if m.stands and m.role in _ROLES_IN_CASE]
-        memberships = _memberships(user)
-    else:
-        memberships = _memberships(user)
-        if any(role in _ROLES_IN_CASE for _agency, role in memberships):
-            rows = [(m.agency, m.role) for m in _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)]
+    if any(role in _ROLES_IN_CASE for _agency, role in memberships):
+        rows = [(m.agency, m.role) for m in _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)]
     key = getattr(user, "pk", None)
     case_roles = [(agency, role) for agency, role in rows if role in CASE_ROLES]
     remembered[key] = _access_from(case, case_roles, has_memberships=bool(memberships))
@@ -523,13 +514,15 @@ def visible_cases(user, queryset):
     return queryset.filter(_participates_with_grant(user, mine))
 
 
-def visible_case_rows(user, queryset):
+def visible_case_rows(user, queryset, *, per_row: bool = False):
     """``queryset`` of rows with a ``case`` (tasks, events) narrowed to those of cases
-    ``user`` may see, decided per row on its ``case_id`` (no list of visible cases built)."""
+    ``user`` may see, decided per row on its ``case_id`` (no list of visible cases built).
+    ``per_row``: each row checked as it comes, whatever the agencies' reach (for rows an
+    index already narrowed to the reader's agency's cases: ``task_reader_agency``)."""
     mine = case_agency_ids(user)
     if not mine:
         return queryset.none()
-    return queryset.filter(_participates_with_grant(user, mine, OuterRef("case_id")))
+    return queryset.filter(_participates_with_grant(user, mine, OuterRef("case_id"), per_row=per_row))
 
 
 def cases_with_readable_access_log(user, queryset):
@@ -1549,6 +1542,7 @@ __all__ = [
     "reviewable_break_glass",
     "sharing_recorder",
     "task_listed",
+    "task_reader_agency",
     "visible_case_rows",
     "visible_cases",
 ]

@@ -222,6 +222,42 @@ class Task(models.Model):
         return self.status in ACTIVE_TASK_STATUSES and self.assignee_id in (None, user_id)
 
 
+class TaskReader(models.Model):
+    """A task once for each agency taking part in its case (in any part), in the task lists'
+    order: the index the lists of one agency's reader walk (``selectors.task_inbox_for``),
+    so a page costs about a page of rows however small the agency's share of the tasks
+    (README "Read paths at scale"). It only narrows: whether the reader sees a row is still
+    decided per row by ``permissions.rules`` (participation and grant), so a row here that
+    the rules refuse (an agency whose grant was withdrawn) is never shown.
+
+    Kept by PostgreSQL in the writing transaction (migration ``0024_task_reader``: triggers
+    on the tasks and the case participants, for the steps, the bench loader, a version
+    migration, an erasure alike). SQLite keeps no rows here and reads the lists as before."""
+
+    pk = models.CompositePrimaryKey("task", "agency")
+    # No foreign-key checks or indexes of their own: the triggers write these rows from
+    # the tasks and participations themselves; the primary key finds a task's rows.
+    task = models.ForeignKey(
+        Task, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="readers"
+    )
+    agency = models.ForeignKey(
+        "permissions.Agency", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    due_at = models.DateTimeField(null=True, blank=True)  # the task's, kept equal
+    active = models.BooleanField()  # the task is open or claimed
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["agency", "due_at", "task"], name="taskreader_list"),
+            models.Index(
+                fields=["agency", "due_at", "task"], name="taskreader_active", condition=models.Q(active=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} / {self.agency_id}"
+
+
 class EventKind(models.TextChoices):
     CASE_STARTED = "case_started", _("Case started")
     CASE_COMPLETED = "case_completed", _("Case completed")

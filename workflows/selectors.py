@@ -214,20 +214,9 @@ def case_for(user, case: Case | int | str) -> Case:
     return found
 
 
-def _latest_definition(case_id) -> Subquery:
-    """The definition of the case's latest instance (the version it runs)."""
-    latest = ProcessInstance.objects.filter(case=case_id).order_by("-id").values("definition_id")[:1]
-    return Subquery(latest, output_field=IntegerField())
-
-
 # The statements every case page and case answer runs: compiled once (``permissions.prepared``).
 _CASE_BY_ID = Prepared(
-    lambda case_id: (
-        Case.objects.select_related("person", "coordinator_agency", "responsible")
-        # The version the case runs (``case_runtime``), in the same round trip.
-        .annotate(latest_definition_id=_latest_definition(OuterRef("pk")))
-        .filter(pk=case_id)[:1]
-    ),
+    lambda case_id: Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=case_id)[:1],
     kinds=(int,),
 )
 _NEXT_TIMER_AT = Prepared(
@@ -520,18 +509,62 @@ def process_model_for(user, definition_id: int) -> DefinitionRuntime:
 # --- tasks -----------------------------------------------------------------------------
 
 
-def task_inbox_for(user):
-    """Tasks of the cases ``user`` sees, soonest due first. Narrow it with
-    ``workflows.filters.TaskFilter`` (assigned to me or my agency, status, overdue, case).
-    Tasks without a deadline come last on every database (PostgreSQL's own place for NULLs
-    in an ascending index, so its plans are unchanged; SQLite would put them first)."""
-    queryset = rules.visible_case_rows(user, Task.objects.select_related("agency", "assignee", "case", "case__person"))
-    return rules.listed_task_rows(user, queryset).order_by(*task_list_order())
+# The task-reader index's columns as a task list reads them (``TaskReader``): its deadline,
+# equal to the task's, orders the list and bounds a cursor's page; its flag of an active task
+# picks the index of active rows. Named so ``TaskFilter`` and the cursor find them.
+LIST_DUE_AT = "list_due_at"
+LIST_ACTIVE = "list_active"
 
 
-def task_list_order() -> tuple:
-    """The task lists' order: soonest due first, those without a deadline last, then by id."""
-    return (F("due_at").asc(nulls_last=True), "id")
+def task_inbox_for(user, *, descending: bool = False, own: bool = False):
+    """Tasks of the cases ``user`` sees, soonest due first (``descending``: latest first).
+    Narrow it with ``workflows.filters.TaskFilter`` (assigned to me or my agency, status,
+    overdue, case); ``own``: it will be narrowed to the user's own or their agency's tasks
+    (``assigned``), which the task's own indexes hold in the list's order. Tasks without a
+    deadline come last on every database (PostgreSQL's own place for NULLs in an ascending
+    index, so its plans are unchanged; SQLite would put them first).
+
+    Any other list of a reader in one agency (``rules.task_reader_agency``) reads the
+    task-reader index: the tasks of that agency's cases only, in the list's order, so a page
+    costs about a page of rows however small the agency's share of all tasks (a quiet office
+    walked ~3,000 rows of the whole table's order for 51; README "Read paths at scale"). The
+    rules still decide every row, checked as it comes (``per_row``)."""
+    tasks = Task.objects.select_related("agency", "assignee", "case", "case__person")
+    # A one-agency reader's rows are checked as they come in every list: those it reads from
+    # the task-reader index, and its own or its agency's tasks, all of its own cases.
+    per_row = rules.task_reader_agency(user) is not None
+    agency_id = _task_reader_agency(user, own)
+    if agency_id is not None:
+        # One filter() and the annotations after it: one join, to the agency's row of each task.
+        tasks = (
+            tasks.filter(readers__agency_id=agency_id)
+            .annotate(**{LIST_DUE_AT: F("readers__due_at")})
+            .alias(**{LIST_ACTIVE: F("readers__active")})
+        )
+    queryset = rules.visible_case_rows(user, tasks, per_row=per_row)
+    return rules.listed_task_rows(user, queryset).order_by(*task_list_order(user, descending=descending, own=own))
+
+
+def _task_reader_agency(user, own: bool) -> int | None:
+    return None if own or user is None else rules.task_reader_agency(user)
+
+
+def task_list_order(user=None, *, descending: bool = False, own: bool = False) -> tuple:
+    """The task lists' order: soonest due first, those without a deadline last, then by id
+    (``descending``: the reverse). For a list read from the task-reader index, its deadline
+    (the task's own, kept equal), which its index holds in this order."""
+    due = LIST_DUE_AT if _task_reader_agency(user, own) is not None else "due_at"
+    if descending:
+        return (f"-{due}", "-id")
+    return (F(due).asc(nulls_last=True), "id")
+
+
+def task_list_keys(user, *, descending: bool = False, own: bool = False):
+    """A queryset in the order of ``user``'s task list, for its keys (never read)."""
+    queryset = Task.objects.all()
+    if _task_reader_agency(user, own) is not None:
+        queryset = queryset.annotate(**{LIST_DUE_AT: F("readers__due_at")})
+    return queryset.order_by(*task_list_order(user, descending=descending, own=own))
 
 
 # Read on every request that opens or works a task: compiled once (``permissions.prepared``).
@@ -609,18 +642,6 @@ def incidents_for(user):
     return _incidents()
 
 
-_INCIDENT_SHOWN = (
-    *(field.name for field in Incident._meta.concrete_fields),
-    "case__reference",
-    "case__data",
-    "resolved_by__username",
-    "job__kind",
-    "job__status",
-    "job__attempts",
-    "job__last_error",
-)
-
-
 def incidents_listing(user, filterset) -> PreparedList:
     """``incidents_for`` narrowed by the valid filters of ``filterset`` (a bound
     ``IncidentFilter``), read by compiled statements (the API's list): a filter's choice is
@@ -632,10 +653,7 @@ def incidents_listing(user, filterset) -> PreparedList:
     filters = type(filterset)(queryset=Incident.objects.none()).filters  # not the request's: kept with the statement
 
     def build():
-        # Of the related rows only what ``IncidentSerializer`` shows (and the case's data its
-        # error text is scrubbed of): a case's every column made into an object per row was
-        # most of a page's Python.
-        queryset = _incidents().only(*_INCIDENT_SHOWN)
+        queryset = _incidents()
         for name, value in given:
             queryset = filters[name].filter(queryset, value)
         return queryset
@@ -668,12 +686,8 @@ class CaseView:
 def case_runtime(case) -> DefinitionRuntime | None:
     """The process version the case runs (its latest instance); remembered on the case object."""
     if "_brobygger_runtime" not in case.__dict__:
-        if "latest_definition_id" in case.__dict__:  # read with the case (``_case_by_id``)
-            definition_id = case.latest_definition_id
-        else:
-            latest = _LATEST_DEFINITION.rows(case.pk)
-            definition_id = latest[0][0] if latest else None
-        case.__dict__["_brobygger_runtime"] = runtime_for(definition_id) if definition_id else None
+        latest = _LATEST_DEFINITION.rows(case.pk)
+        case.__dict__["_brobygger_runtime"] = runtime_for(latest[0][0]) if latest else None
     return case.__dict__["_brobygger_runtime"]
 
 
@@ -883,9 +897,6 @@ def _case_whose_log_actor_reads(actor, case):
         case = _case_by_id(case)
     if case is None:
         raise NotFound("case.not_found")
-    # Every answer below rests on the reader's standing in the case: read first, it comes with
-    # their memberships in one statement (``rules._read_standing``), not after them.
-    rules.case_access(actor, case)
     if rules.can_view_access_log(actor, case):
         return case
     if not rules.can_view_case(actor, case):

@@ -32,7 +32,6 @@ from workflows.models import Task
 # A shape per reader kind, filter set, order and page size or page asked for: a few dozen in
 # use; a client asking for every page size in turn only pushes the oldest out.
 _STATEMENTS = PreparedShapes(most=512)
-DESCENDING = ("-due_at", "-id")  # the inbox page's "latest first"
 
 
 class TaskListing:
@@ -47,6 +46,7 @@ class TaskListing:
     def __init__(self, user, filterset: TaskFilter, *, descending: bool = False, related: tuple[str, ...] = ()):
         self.empty = not rules.case_agency_ids(user)
         self.descending = descending
+        self._keys_of = user
         if self.empty:
             return
         given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
@@ -67,17 +67,19 @@ class TaskListing:
         reads_now = any(name in TaskFilter.READ_NOW for name, _value in filters)
         if reads_now:
             values.append(timezone.now())
+        self._own = "assigned" in given  # the user's own or their agency's tasks: their own indexes
         self._shape: tuple = (reader, len(ids), tuple(filters), reads_now, descending, related)
         self._values = tuple(values)
 
     def in_order(self) -> QuerySet:
         """A queryset in the list's order (for its keys; never read)."""
-        return Task.objects.order_by(*(DESCENDING if self.descending else selectors.task_list_order()))
+        return selectors.task_list_keys(self._keys_of, descending=self.descending, own=self._own)
 
     def _queryset(self, standins) -> QuerySet:
         reader_shape, id_count, filters, reads_now, descending, related = self._shape
         reader = rules.reader_for(reader_shape, standins[:id_count])
-        queryset = selectors.task_inbox_for(reader)
+        own = any(name == "assigned" for name, _value in filters)
+        queryset = selectors.task_inbox_for(reader, descending=descending, own=own)
         filterset = TaskFilter(
             queryset=queryset,
             request=SimpleNamespace(user=reader),
@@ -86,9 +88,7 @@ class TaskListing:
         given = iter(standins[id_count:])
         for name, value in filters:
             queryset = filterset.filters[name].filter(queryset, next(given) if value is int else value)
-        if related:
-            queryset = queryset.select_related(*related)
-        return queryset.order_by(*DESCENDING) if descending else queryset
+        return queryset.select_related(*related) if related else queryset
 
     def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Task]:
         """The tasks of ``page(queryset, *values)``: the list's queryset made into one page

@@ -243,6 +243,8 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
     user_of = " ".join(f"WHEN '{kind}' THEN ({user[kind]})[c.{kind}]" for kind in salts)
     fourth = f"c.g % {every_fourth} = 0" if every_fourth else "false"
     # Tasks 0..2 of every case, task 3 of some; an open case's last task waits in an inbox.
+    # The participations are in: the task-reader index (``workflows.TaskReader``) gets its
+    # rows from this statement's trigger, as from a step's.
     cursor.execute(
         f"""INSERT INTO workflows_task (spiff_task_id, instance_id, case_id, element_id, name, lane, agency_id,
                assignee_id, status, form, handed_over_by_id, due_at, created_at, claimed_at, completed_at,

@@ -47,7 +47,9 @@ def readers():
 
 
 def queryset_of(user, filters):
-    return TaskFilter(filters, selectors.task_inbox_for(user), request=SimpleNamespace(user=user)).qs
+    return TaskFilter(
+        filters, selectors.task_inbox_for(user, own="assigned" in filters), request=SimpleNamespace(user=user)
+    ).qs
 
 
 def listing_of(user, filters, **options):
