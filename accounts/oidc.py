@@ -14,6 +14,7 @@ import re
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -108,6 +109,12 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         merged = dict(payload)
         merged.update(userinfo)
         return merged
+
+    def get_user(self, user_id):
+        """The session's user, as a password session reads it: none once deactivated.
+        mozilla-django-oidc's own reads the user whether active or not, so a user deactivated
+        while signed in through the provider kept their session (and the cases it reads)."""
+        return ModelBackend.get_user(self, user_id)
 
     def verify_claims(self, claims):
         return bool(claims.get("sub"))

@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "config.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",  # Django's, its reads compiled once (accounts.sessions)
     "config.input_guard.InputGuardMiddleware",
     "config.page_messages.MessageMiddleware",  # Django's, for the pages only (not the API)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -354,10 +354,12 @@ INSTALLED_APPS += [
 _insert_after(MIDDLEWARE, "django.middleware.security.SecurityMiddleware", "config.content_security.CSPMiddleware")
 _insert_after(
     MIDDLEWARE,
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
+    "accounts.middleware.OTPMiddleware",  # django-otp's, the device read compiled once
     "accounts.middleware.SecondFactorMiddleware",
 )
+# Django's database sessions, the session row read by a statement compiled once.
+SESSION_ENGINE = "accounts.sessions"
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
 
 # HTTPS: on in production (HTTPS=true sets all of these; each can be set on its own).

@@ -33,8 +33,10 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
 
-# Stand-ins: values no id, text or moment of ours takes.
-_INT_BASE = -9_137_000_000_000
+# Stand-ins: values no id, text or moment of ours takes. The integers fit a 32-bit column
+# (Django's ``AutoField``, ``auth_user.id``): a lookup on such a column with a value out of
+# its range matches nothing and compiles to no statement.
+_INT_BASE = -2_137_000_000
 _TEXT_BASE = "\x00prepared-stand-in-"
 _MOMENT_BASE = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
 _KINDS = (int, str, datetime.datetime)

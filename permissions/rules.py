@@ -39,7 +39,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Func, OuterRef, Q, Subquery
 from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -279,12 +279,18 @@ def _granted(case_id, group_id):
     )
 
 
+def _standing_in(case_pk) -> Q:
+    """For a membership row: its agency participates in the case and its group holds
+    ``view_case`` on it."""
+    granted = _granted(case_pk, OuterRef("agency__group_id"))
+    participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
+    return Q(Exists(granted), Exists(participates))
+
+
 def _participating_memberships(user, case_pk, roles):
     """Memberships of ``user`` with one of ``roles`` in an agency that participates in the
     case and whose group holds ``view_case`` on it. One query."""
-    granted = _granted(case_pk, OuterRef("agency__group_id"))
-    participates = CaseParticipant.objects.filter(case_id=case_pk, agency_id=OuterRef("agency_id"))
-    return Membership.objects.filter(user=user, role__in=roles).filter(Exists(granted), Exists(participates))
+    return Membership.objects.filter(user=user, role__in=roles).filter(_standing_in(case_pk))
 
 
 class _Found(Func):
@@ -482,12 +488,33 @@ _PARTICIPATING_CASE_MEMBERSHIPS = Prepared(
 )
 
 
+# A request's first question about a case, before anything read the user's memberships (an
+# API answer about one case): every membership with whether it stands in the case, so the
+# memberships (remembered on the user, ``_membership_rows``) and the standing are one
+# statement, not two.
+_MEMBERSHIPS_WITH_STANDING = Prepared(
+    lambda user_id, case_id: (
+        Membership.objects.filter(user=user_id)
+        .select_related("agency")
+        .annotate(stands=ExpressionWrapper(_standing_in(case_id), output_field=BooleanField()))
+    ),
+    kinds=(int, int),
+)
+
+
 def _read_standing(user, case, remembered: dict) -> None:
-    """``case_access`` and ``_roles_in_case`` of ``user`` in ``case``, from one query."""
-    memberships = _memberships(user)
+    """``case_access`` and ``_roles_in_case`` of ``user`` in ``case``, from one query (with the
+    user's memberships, when they were not read yet)."""
     rows: list[tuple[Agency, str]] = []
-    if any(role in _ROLES_IN_CASE for _agency, role in memberships):
-        rows = [(m.agency, m.role) for m in _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)]
+    if getattr(user, "is_authenticated", False) and getattr(user, "_brobygger_memberships", None) is None:
+        found = _MEMBERSHIPS_WITH_STANDING.objects(user.pk, case.pk)
+        user._brobygger_memberships = [(m.agency_id, m.role, m.agency.group_id, m.agency.kind) for m in found]
+        rows = [(m.agency, m.role) for m in found if m.stands and m.role in _ROLES_IN_CASE]
+        memberships = _memberships(user)
+    else:
+        memberships = _memberships(user)
+        if any(role in _ROLES_IN_CASE for _agency, role in memberships):
+            rows = [(m.agency, m.role) for m in _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)]
     key = getattr(user, "pk", None)
     case_roles = [(agency, role) for agency, role in rows if role in CASE_ROLES]
     remembered[key] = _access_from(case, case_roles, has_memberships=bool(memberships))

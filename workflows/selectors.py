@@ -214,9 +214,20 @@ def case_for(user, case: Case | int | str) -> Case:
     return found
 
 
+def _latest_definition(case_id) -> Subquery:
+    """The definition of the case's latest instance (the version it runs)."""
+    latest = ProcessInstance.objects.filter(case=case_id).order_by("-id").values("definition_id")[:1]
+    return Subquery(latest, output_field=IntegerField())
+
+
 # The statements every case page and case answer runs: compiled once (``permissions.prepared``).
 _CASE_BY_ID = Prepared(
-    lambda case_id: Case.objects.select_related("person", "coordinator_agency", "responsible").filter(pk=case_id)[:1],
+    lambda case_id: (
+        Case.objects.select_related("person", "coordinator_agency", "responsible")
+        # The version the case runs (``case_runtime``), in the same round trip.
+        .annotate(latest_definition_id=_latest_definition(OuterRef("pk")))
+        .filter(pk=case_id)[:1]
+    ),
     kinds=(int,),
 )
 _NEXT_TIMER_AT = Prepared(
@@ -642,6 +653,18 @@ def incidents_for(user):
     return _incidents()
 
 
+_INCIDENT_SHOWN = (
+    *(field.name for field in Incident._meta.concrete_fields),
+    "case__reference",
+    "case__data",
+    "resolved_by__username",
+    "job__kind",
+    "job__status",
+    "job__attempts",
+    "job__last_error",
+)
+
+
 def incidents_listing(user, filterset) -> PreparedList:
     """``incidents_for`` narrowed by the valid filters of ``filterset`` (a bound
     ``IncidentFilter``), read by compiled statements (the API's list): a filter's choice is
@@ -653,7 +676,10 @@ def incidents_listing(user, filterset) -> PreparedList:
     filters = type(filterset)(queryset=Incident.objects.none()).filters  # not the request's: kept with the statement
 
     def build():
-        queryset = _incidents()
+        # Of the related rows only what ``IncidentSerializer`` shows (and the case's data its
+        # error text is scrubbed of): a case's every column made into an object per row was
+        # most of a page's Python.
+        queryset = _incidents().only(*_INCIDENT_SHOWN)
         for name, value in given:
             queryset = filters[name].filter(queryset, value)
         return queryset
@@ -686,8 +712,12 @@ class CaseView:
 def case_runtime(case) -> DefinitionRuntime | None:
     """The process version the case runs (its latest instance); remembered on the case object."""
     if "_brobygger_runtime" not in case.__dict__:
-        latest = _LATEST_DEFINITION.rows(case.pk)
-        case.__dict__["_brobygger_runtime"] = runtime_for(latest[0][0]) if latest else None
+        if "latest_definition_id" in case.__dict__:  # read with the case (``_case_by_id``)
+            definition_id = case.latest_definition_id
+        else:
+            latest = _LATEST_DEFINITION.rows(case.pk)
+            definition_id = latest[0][0] if latest else None
+        case.__dict__["_brobygger_runtime"] = runtime_for(definition_id) if definition_id else None
     return case.__dict__["_brobygger_runtime"]
 
 
@@ -897,6 +927,9 @@ def _case_whose_log_actor_reads(actor, case):
         case = _case_by_id(case)
     if case is None:
         raise NotFound("case.not_found")
+    # Every answer below rests on the reader's standing in the case: read first, it comes with
+    # their memberships in one statement (``rules._read_standing``), not after them.
+    rules.case_access(actor, case)
     if rules.can_view_access_log(actor, case):
         return case
     if not rules.can_view_case(actor, case):

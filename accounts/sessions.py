@@ -1,0 +1,130 @@
+"""A signed-in browser's three reads on every page, each by a statement compiled once.
+
+Every page of a password session reads its session row, its user and (with the second
+factor given) its TOTP device: three statements through the ORM, about 0.3 ms of Python
+each to build and compile (README "CPU per request"). They are the same statements every
+time with another key, so they are compiled once per process (``permissions.prepared``)
+and still run on every request: a session ended elsewhere (logout, expiry), a password
+change, a deactivated user or a removed device takes effect on the next request as before.
+
+``SessionStore`` is Django's database sessions with that read; ``get_user`` is
+``django.contrib.auth.get_user`` with that read of the user for the two backends that
+read it by id (a password sign-in and single sign-on), everything else as Django does it
+(the session's hash checked against the password's, the fallback secrets, the flush);
+``device_of`` is django-otp's ``Device.from_persistent_id`` for TOTP devices.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import (  # type: ignore[attr-defined]  # _get_user_session_key: not in the stubs
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    _get_user_session_key,
+    get_user_model,
+    load_backend,
+)
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+from accounts.oidc import SingleSignOnBackend
+from permissions.prepared import Prepared
+
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
+_LIVE_SESSION = Prepared(
+    lambda key, now: Session.objects.filter(session_key=key, expire_date__gt=now), kinds=(str, datetime.datetime)
+)
+_USER = Prepared(lambda user_id: get_user_model()._default_manager.filter(pk=user_id), kinds=(int,))
+_TOTP_DEVICE = Prepared(lambda device_id: TOTPDevice.objects.filter(pk=device_id), kinds=(int,))
+
+
+class SessionStore(db.SessionStore):
+    """``SESSION_ENGINE = "accounts.sessions"``: Django's database sessions."""
+
+    def _validate_session_key(self, key):
+        # Django makes keys of ``VALID_KEY_CHARS`` alone; a cookie may carry anything (a
+        # quoted value's ``\000`` is a NUL, which PostgreSQL refuses in text: a 500). Such
+        # a key is no session, as an unknown one is, and is never looked up.
+        return super()._validate_session_key(key) and set(key) <= _KEY_CHARS
+
+    def _get_session_from_db(self):
+        found = _LIVE_SESSION.objects(self.session_key, timezone.now())
+        if found:
+            return found[0]
+        self._session_key = None  # as Django's: an unknown or expired key starts a new session
+        return None
+
+
+def _user_by_id(backend, user_id):
+    """``backend.get_user(user_id)``. The ``get_user`` that read the user by id, the
+    password sign-in's and single sign-on's (both then ask ``user_can_authenticate``: an
+    inactive user is none; mozilla-django-oidc's own does not ask), read it by the compiled
+    statement; any other backend reads it itself."""
+    reads = type(backend).get_user
+    if reads in (ModelBackend.get_user, SingleSignOnBackend.get_user, OIDCAuthenticationBackend.get_user):
+        found = _USER.objects(user_id)
+        user = found[0] if found else None
+        # Ours refuse an inactive user (single sign-on's as the password sign-in's do).
+        if (
+            user is not None
+            and reads is not OIDCAuthenticationBackend.get_user
+            and not backend.user_can_authenticate(user)
+        ):
+            return None
+        return user
+    return backend.get_user(user_id)
+
+
+def get_user(request):
+    """``django.contrib.auth.get_user`` (Django 5.2), the user read by ``_user_by_id``."""
+    user = None
+    try:
+        user_id = _get_user_session_key(request)
+        backend_path = request.session[BACKEND_SESSION_KEY]
+    except KeyError:
+        pass
+    else:
+        if backend_path in settings.AUTHENTICATION_BACKENDS:
+            backend = load_backend(backend_path)
+            user = _user_by_id(backend, user_id)
+            # Verify the session
+            if hasattr(user, "get_session_auth_hash"):
+                session_hash = request.session.get(HASH_SESSION_KEY)
+                if not session_hash:
+                    session_hash_verified = False
+                else:
+                    session_auth_hash = user.get_session_auth_hash()
+                    session_hash_verified = constant_time_compare(session_hash, session_auth_hash)
+                if not session_hash_verified:
+                    # If the current secret does not verify the session, try with the
+                    # fallback secrets and stop when a matching one is found.
+                    if session_hash and any(
+                        constant_time_compare(session_hash, fallback_auth_hash)
+                        for fallback_auth_hash in user.get_session_auth_fallback_hash()
+                    ):
+                        request.session.cycle_key()
+                        request.session[HASH_SESSION_KEY] = session_auth_hash
+                    else:
+                        request.session.flush()
+                        user = None
+    return user or AnonymousUser()
+
+
+def device_of(persistent_id: str):
+    """``Device.from_persistent_id``: a TOTP device by one compiled statement, any other kind
+    as django-otp reads it."""
+    label, _, device_id = persistent_id.rpartition("/")
+    if label == TOTPDevice.model_label() and device_id.isdigit() and device_id.isascii():
+        found = _TOTP_DEVICE.objects(int(device_id))
+        return found[0] if found else None
+    return Device.from_persistent_id(persistent_id)
