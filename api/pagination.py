@@ -155,11 +155,14 @@ def read_after(queryset: QuerySet, keys: list[Key], values: list[Any] | None, li
 
 def read_listing_after(listing, keys: list[Key], values: list[Any] | None, limit: int) -> list[Model]:
     """``read_after`` for a list read by statements compiled once per shape
-    (``workflows.task_lists.TaskListing``): the same page queries, their shape named by the
+    (``workflows.task_lists.TaskListing``, ``workflows.case_lists.CaseListing``): the same page queries, their shape named by the
     keys, which cursor values are NULL, the segment and the rows asked for."""
     nulls = None if values is None else tuple(value is None for value in values)
     given = () if values is None else tuple(value for value in values if value is not None)
     segments = 1 if values is None else len(segments_after(keys, values))
+    # A listing may bound its page where the cursor's condition cannot reach (the case
+    # lists' walk of the reader's participations: ``CaseListing.narrow_page``).
+    narrow = getattr(listing, "narrow_page", lambda queryset, _keys, _values: queryset)
     rows: list[Model] = []
     for segment in range(segments):
         wanted = limit - len(rows)
@@ -169,7 +172,7 @@ def read_listing_after(listing, keys: list[Key], values: list[Any] | None, limit
                 return page_queries(queryset, keys, None)[segment][:wanted]
             found = iter(standins)
             cursor = [None if null else next(found) for null in nulls]
-            return page_queries(queryset, keys, cursor)[segment][:wanted]
+            return page_queries(narrow(queryset, keys, cursor), keys, cursor)[segment][:wanted]
 
         rows += listing.read(("page", tuple(keys), nulls, segment, wanted), page, given)
         if len(rows) >= limit:

@@ -78,8 +78,10 @@ class CaseParticipant(models.Model):
     class Meta:
         db_table = "workflows_caseparticipant"  # the table it had in workflows; moved in state only
         constraints = [models.UniqueConstraint(fields=["case", "kind"], name="unique_case_kind")]
-        # The case list of an agency, newest first: its participations in case order.
-        indexes = [models.Index(fields=["agency", "case"], name="participant_agency_case")]
+        # The case list of an agency, newest first: its participations in case order, each
+        # row's own id beside them (the list takes one participation per case: read from
+        # the index alone, walking past a thousand participations costs a few pages).
+        indexes = [models.Index(fields=["agency", "case"], include=["id"], name="participant_agency_case")]
 
     def __str__(self):
         return f"{self.case_id} {self.kind}: {self.agency}"

@@ -39,7 +39,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Func, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, FilteredRelation, Func, OuterRef, Q, Subquery
 from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -377,14 +377,16 @@ def task_reader_agency(user) -> int | None:
     return agency_id
 
 
-def reader_shape(user, *, widely: bool | None = None) -> tuple[tuple, tuple[int, ...]]:
+def reader_shape(user, *, widely: bool | None = None, reach: bool = True) -> tuple[tuple, tuple[int, ...]]:
     """What of ``user`` decides the text of a list's statement (its shape), and the ids the
     statement is sent with, for statements compiled once per shape (``permissions.prepared``).
 
     The shape: each membership's role and agency kind, which memberships share an agency or
     a group (by position, not id), and whether their case agencies take part in many cases
     (the form of ``_participates_with_grant``). The ids: the user's, then the agencies' and
-    the groups', each in ascending order. ``reader_for(shape, ids)`` gives a reader that every
+    the groups', each in ascending order. ``reach=False``: a list whose statement does not
+    depend on the agencies' reach (``listed_cases`` for one agency) leaves it out, and its
+    look-up with it. ``reader_for(shape, ids)`` gives a reader that every
     rule here reads as it reads ``user``: a statement built for one with stand-in ids is
     ``user``'s own once their ids take the stand-ins' places.
 
@@ -396,9 +398,12 @@ def reader_shape(user, *, widely: bool | None = None) -> tuple[tuple, tuple[int,
     agencies = sorted({agency_id for agency_id, _role, _group, _kind in rows})
     groups = sorted({group_id for _agency, _role, group_id, _kind in rows})
     mine = case_agency_ids(user)
-    if widely is None:  # the reach decides the form only without the task-reader index (one probe)
-        widely = task_reader_agency(user) is None and bool(mine) and _takes_part_widely(user, mine)
-    widely = bool(mine) and widely
+    if reach:
+        if widely is None:  # the reach decides the form only without the task-reader index (one probe)
+            widely = task_reader_agency(user) is None and bool(mine) and _takes_part_widely(user, mine)
+        widely = bool(mine) and widely
+    else:  # not part of the shape: a rule that asks reads the database (refused while building)
+        widely = None
     memberships = tuple(
         (agencies.index(agency_id), str(role), groups.index(group_id), str(kind))
         for agency_id, role, group_id, kind in rows
@@ -419,7 +424,7 @@ def reader_for(shape: tuple, ids: tuple) -> Any:
         (agencies[agency], role, groups[group], kind) for agency, role, group, kind in memberships
     ]
     mine = case_agency_ids(reader)
-    if mine:
+    if mine and widely is not None:  # (not known: a rule that asks reads the database, refused)
         reader.__dict__["_brobygger_widely"] = {frozenset(mine): widely}
     return reader
 
@@ -539,6 +544,50 @@ def visible_cases(user, queryset):
     if not mine:
         return queryset.none()
     return queryset.filter(_participates_with_grant(user, mine))
+
+
+# The reader's own participation in each case of a list read from its participations
+# (``listed_cases``): a later page's cursor bounds this join too (``workflows.case_lists``).
+WALK = "reader_participation"
+_WALK_ID = "reader_participation_id"
+WALK_CASE = "reader_participation_case"  # its case id: where a later page's walk starts
+
+
+def walks_participations(user) -> bool:
+    """Whether ``listed_cases`` reads ``user``'s cases from their one agency's participations."""
+    return len(case_agency_ids(user)) == 1
+
+
+def listed_cases(user, queryset):
+    """``queryset`` (of cases) narrowed to the cases ``user`` may see, exactly as
+    ``visible_cases`` decides, written for a list read newest first by id (``-id``).
+
+    A reader with one case agency (nearly everyone): the cases are joined from that agency's
+    own participations (``WALK``, one row per case: should the agency play two parts in a
+    case, its first participation only) and each is checked for the grant of that agency's
+    own group, per row (``_Found``). Read backwards in ``participant_agency_case`` (agency,
+    case), a page costs a page of the agency's participations (and the filters' share of
+    them), whatever the agency's share of all cases: walking the cases' own order instead
+    cost a page divided by that share (about 3,000 rows for an office in 1.7 % of the cases).
+    A reader in several agencies: ``visible_cases`` (each agency's pair tested per row)."""
+    mine = case_agency_ids(user)
+    if len(mine) != 1:
+        return visible_cases(user, queryset)
+    (agency_id,) = mine
+    group_id = dict(_agency_groups(user))[agency_id]
+    view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
+    granted = CaseGroupObjectPermission.objects.filter(
+        content_object_id=OuterRef("pk"), group_id=group_id, permission_id=Subquery(view_case[:1])
+    )
+    earlier = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id=agency_id, pk__lt=OuterRef(_WALK_ID))
+    return (
+        queryset.annotate(**{WALK: FilteredRelation("participants", condition=Q(participants__agency_id=agency_id))})
+        # Named once, so every condition below reads this one join (a later filter on
+        # ``WALK``'s fields would join the participations again); a case without the
+        # agency's participation has no id there (PostgreSQL then joins, not outer-joins).
+        .alias(**{_WALK_ID: F(f"{WALK}__id"), WALK_CASE: F(f"{WALK}__case_id")})
+        .filter(Q(**{f"{WALK_CASE}__isnull": False}), ~Exists(earlier), _Found(Subquery(granted.values("pk")[:1])))
+    )
 
 
 def visible_case_rows(user, queryset, *, per_row: bool = False):
@@ -1559,6 +1608,7 @@ __all__ = [
     "is_auditor",
     "is_process_admin",
     "is_recipient",
+    "listed_cases",
     "listed_task_rows",
     "may_record_sharing",
     "need_to_know",
@@ -1572,4 +1622,5 @@ __all__ = [
     "task_reader_agency",
     "visible_case_rows",
     "visible_cases",
+    "walks_participations",
 ]

@@ -101,6 +101,16 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields = ["status", "process_key", "agency", "overdue", "q", "responsible"]
 
+    # The filters whose condition reads the clock (``now``: a value of a statement compiled
+    # once per shape, ``workflows.case_lists``, never a moment frozen into it), and those
+    # whose value shapes the statement's text (a search's words and dates of birth).
+    READ_NOW = frozenset({"overdue"})
+    SHAPED_BY_VALUE = frozenset({"q"})
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now
+
     def filter_search(self, queryset, name, value):
         """Name and date of birth are identity, open to every participant of the cases the
         queryset already holds (``rules.OPEN_CATEGORIES``). Never the whole national id:
@@ -118,7 +128,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_overdue(self, queryset, name, value):
         # Only the tasks the reader's lists show: a hidden branch's late task tells its path.
-        now = timezone.now()
+        now = self.now or timezone.now()
         overdue_task = rules.has_listed_task(
             self.request.user, Task.objects.filter(_active_overdue(now), case_id=OuterRef("pk"))
         )

@@ -54,19 +54,22 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
-        # The case lists, newest first (README "Read paths"): each filter with the order.
+        # The case lists, newest first by id (README "Read paths"): each filter with the
+        # order, for an agency in many cases, whose page PostgreSQL finds by walking one of
+        # these and looking up its participation per row (an agency in fewer cases walks
+        # its participations: ``permissions.rules.listed_cases``).
         indexes = [
             models.Index(fields=["responsible", "status"], name="case_caseload"),
-            models.Index(fields=["opened_at", "id"], name="case_opened"),
-            # The overdue cases, newest first: only cases with a deadline waiting, their
-            # next one beside the order's keys, so the past ones are told from the index.
+            models.Index(fields=["opened_at", "id"], name="case_opened"),  # the auditor's list, a person's path
+            # The overdue cases: only cases with a deadline waiting, their next one beside
+            # the order's key, so the past ones are told from the index.
             models.Index(
-                fields=["opened_at", "id", "next_due_at"],
-                name="case_next_due",
+                fields=["id", "next_due_at"],
+                name="case_next_due_by_id",
                 condition=models.Q(next_due_at__isnull=False),
             ),
-            models.Index(fields=["status", "opened_at", "id"], name="case_status_opened"),
-            models.Index(fields=["process_key", "opened_at", "id"], name="case_process_opened"),
+            models.Index(fields=["status", "id"], name="case_status_id"),
+            models.Index(fields=["process_key", "id"], name="case_process_id"),
         ]
 
     def __str__(self):

@@ -109,12 +109,17 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
 # --- cases -----------------------------------------------------------------------------
 
 
+# The case lists' order: newest first, by id (the order the cases were registered in; the
+# walk of ``rules.listed_cases`` reads the reader's participations in it).
+CASE_LIST_ORDER = ("-id",)
+
+
 def cases_for(user):
-    """The cases ``user`` may see, newest first, with ``open_task_count`` and
-    ``next_timer_at``: what the API's case list shows. The person comes along: their name
+    """The cases ``user`` may see, newest first (``CASE_LIST_ORDER``), with ``open_task_count``
+    and ``next_timer_at``: what the API's case list shows. The person comes along: their name
     is identity, open to every participant (``rules.OPEN_CATEGORIES``). Narrow it with
     ``workflows.filters.CaseFilter``."""
-    queryset = rules.visible_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
+    queryset = rules.listed_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
     # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
     # rows of the page only, after reading the cases in the order of an index.
     timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
@@ -126,7 +131,7 @@ def cases_for(user):
         ),
         next_timer_at=Subquery(timers.order_by("next_timer_at").values("next_timer_at")[:1]),  # the next timer
     )
-    return queryset.order_by("-opened_at", "-id")
+    return queryset.order_by(*CASE_LIST_ORDER)
 
 
 def _open_listed_tasks(user):

@@ -2,13 +2,14 @@
 
 On the tables of ``test_read_plans`` (20,000 cases, about 67,000 tasks), each list's page
 after its first, forward (``next``) and back (``previous``), is EXPLAINed as the API sends
-it: the cursor's bound is an index condition (``due_at >= ...``, ``opened_at <= ...``), so
+it: the cursor's bound is an index condition (``due_at >= ...``, ``case_id < ...``), so
 the scan starts at the cursor instead of reading past the pages before it; no big table is
 read whole; a busy agency's lists start at the cursor in an index and sort nothing. Tasks past the last due
 date (NULL) are a second query, ``due_at IS NULL AND id > ...``, read from an index too.
 """
 
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,6 +18,8 @@ from api.pagination import ordering_keys, page_queries
 from bench.scale.load import username
 from tests.workflows.test_read_plans import PAGE, case_list, loaded, task_list, whole_table_reads
 from workflows import selectors
+from workflows.case_lists import CaseListing
+from workflows.filters import CaseFilter
 from workflows.models import Case
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -25,18 +28,27 @@ __all__ = ["loaded"]  # the fixture, shared with test_read_plans
 
 
 # The busy agency's lists, read in the order of an index (its visibility checked per row).
-IN_INDEX_ORDER = ("busy agency inbox", "busy all tasks", "busy case list")
+IN_INDEX_ORDER = ("busy agency inbox", "busy all tasks", "busy case list", "quiet case list", "quiet open cases")
 DEEP = 40 * PAGE  # (or the list's last row when it is shorter)
 
 
-def plans_after(queryset, row_number: int = PAGE - 1, *, reverse: bool = False) -> list[str]:
-    """EXPLAIN of the queries that read the page after the ``row_number``-th row."""
+def plans_after(queryset, row_number: int = PAGE - 1, *, reverse: bool = False, listing=None) -> list[str]:
+    """EXPLAIN of the queries that read the page after the ``row_number``-th row (as the
+    ``listing`` bounds its page, when given: ``CaseListing.narrow_page``)."""
     keys = ordering_keys(queryset)
     row = list(queryset[: row_number + 1])[-1]
     values = [getattr(row, key.name) for key in keys]
     if reverse:
         keys = [key.reversed() for key in keys]
+    if listing is not None:
+        queryset = listing.narrow_page(queryset, keys, values)
     return [query[:PAGE].explain() for query in page_queries(queryset, keys, values)]
+
+
+def case_listing(user, filters):
+    filterset = CaseFilter(filters, queryset=Case.objects.none(), request=SimpleNamespace(user=user))
+    assert filterset.is_valid()
+    return CaseListing(user, filterset)
 
 
 def sorts_rows(text: str) -> list[str]:
@@ -45,7 +57,7 @@ def sorts_rows(text: str) -> list[str]:
 
 def bounded(text: str, column: str) -> bool:
     """The cursor's bound on ``column`` is where the index scan starts (an Index Cond)."""
-    return any(re.search(rf"Index Cond: .*{column} [<>]=", line) for line in text.splitlines())
+    return any(re.search(rf"Index Cond: .*\b{column} [<>]=?", line) for line in text.splitlines())
 
 
 def test_later_pages_start_at_the_cursor_in_an_index(loaded, users):
@@ -59,19 +71,27 @@ def test_later_pages_start_at_the_cursor_in_an_index(loaded, users):
         "busy agency inbox": (task_list(busy, {"assigned": "agency", "status": "active"}), "due_at"),
         "quiet agency inbox": (task_list(quiet, {"assigned": "agency", "status": "active"}), "due_at"),
         "busy all tasks": (task_list(busy, {}), "due_at"),
-        "busy case list": (case_list(busy, {}), "opened_at"),
-        "quiet open cases": (case_list(quiet, {"status": "open"}), "opened_at"),
+        # The case lists read by id, from the reader's participations (their case id) or the
+        # cases' own index (the id).
+        "busy case list": (case_list(busy, {}), "(case_)?id", case_listing(busy, {})),
+        "quiet case list": (case_list(quiet, {}), "(case_)?id", case_listing(quiet, {})),
+        "quiet open cases": (
+            case_list(quiet, {"status": "open"}),
+            "(case_)?id",
+            case_listing(quiet, {"status": "open"}),
+        ),
     }  # (incidents: a few hundred rows here, one per hundred open cases: a scan of them is right)
     small = {  # a case's own rows: fewer than a page, led by the case in their indexes
         "timeline": (selectors.case_timeline_for(case, housing), "created_at"),
         "access log": (selectors.access_log_for_case(actor=housing, case=case), "at"),
     }
     plans = {}
-    for name, (queryset, column) in lists.items():
+    for name, (queryset, column, *listing) in lists.items():
         # Back from deep in the list (a page or two back from its start, sorting the few rows
         # there is right: the planner rightly does).
         for direction, reverse, row_number in (("next", False, PAGE - 1), ("previous", True, DEEP)):
-            for number, text in enumerate(plans_after(queryset, row_number, reverse=reverse)):
+            pages = plans_after(queryset, row_number, reverse=reverse, listing=listing[0] if listing else None)
+            for number, text in enumerate(pages):
                 plans[f"{name} {direction} {number}"] = (text, column)
     for name, (queryset, column) in small.items():
         plans[name] = (plans_after(queryset, row_number=1)[0], column)

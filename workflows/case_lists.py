@@ -1,0 +1,134 @@
+"""The case lists (the API's ``/cases/``), read by statements compiled once per shape (issue
+12; README "Read paths at scale"), as ``workflows.task_lists`` reads the task lists.
+
+A list's rows are exactly those of ``selectors.cases_for(user)`` narrowed by ``CaseFilter``:
+the same querysets make the statement, built once per shape for a reader made of stand-in
+ids (``rules.reader_for``) and compiled (``permissions.prepared``); each request sends it
+with its own ids, filter values, clock and cursor. Building and compiling them cost about
+4.5 ms of Python a request.
+
+The shape: the reader's memberships (``rules.reader_shape``), the filters asked for with
+their choices (an agency's or a contact's id, a process key and the clock are values), and
+the page's (its cursor's keys, its slice). A search (``q``) shapes the statement by its words
+(a date of birth adds conditions): a list searched is read from its queryset as it is.
+
+A reader with one case agency reads the list from that agency's participations
+(``rules.listed_cases``); a later page's cursor bounds that walk too (``narrow_page``), so it
+starts at the cursor in ``participant_agency_case`` instead of walking down to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from permissions import rules
+from permissions.prepared import PreparedShapes
+from workflows import selectors
+from workflows.filters import CaseFilter
+from workflows.models import Case
+
+# A shape per reader kind, filter set and page size or page asked for: a few dozen in use; a
+# client asking for every page size in turn only pushes the oldest out.
+_STATEMENTS = PreparedShapes(most=512)
+
+
+class CaseListing:
+    """The cases ``user`` sees, narrowed by the valid filters of ``filterset`` (a bound
+    ``CaseFilter``), in ``selectors.CASE_LIST_ORDER``. Read a page at a time: ``read`` (the
+    API's keyset pages, ``api.pagination.read_listing_after``), ``rows[bottom:top]`` and
+    ``count_upto(n)``."""
+
+    model = Case
+
+    def __init__(self, user, filterset: CaseFilter):
+        self.empty = not rules.case_agency_ids(user)
+        if self.empty:
+            return
+        self.walks = rules.walks_participations(user)
+        given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
+        self._direct: QuerySet | None = None
+        if CaseFilter.SHAPED_BY_VALUE & set(given):  # read as the queryset is, not compiled
+            self._direct = CaseFilter(filterset.data, selectors.cases_for(user), request=filterset.request).qs
+            return
+        reader, ids = rules.reader_shape(user, reach=not self.walks)
+        filters: list[tuple[str, Any]] = []
+        values: list[Any] = list(ids)
+        for name in filterset.filters:  # in the filter set's order, as ``.qs`` applies them
+            if name not in given:
+                continue
+            value = given[name]
+            if isinstance(value, bool) or name == "status":  # a choice or a yes/no: the statement's text
+                filters.append((name, value))
+            else:  # an id or a process key: a value
+                filters.append((name, type(value)))
+                values.append(value)
+        reads_now = any(name in CaseFilter.READ_NOW for name, _value in filters)
+        if reads_now:
+            values.append(timezone.now())
+        self._shape: tuple = (reader, len(ids), tuple(filters), reads_now)
+        self._values = tuple(values)
+
+    def in_order(self) -> QuerySet:
+        """A queryset in the list's order (for its keys; never read)."""
+        return Case.objects.order_by(*selectors.CASE_LIST_ORDER)
+
+    def narrow_page(self, queryset: QuerySet, keys, values) -> QuerySet:
+        """``queryset`` bounded by a page's cursor (``values`` after ``keys``) where the cursor's
+        own condition cannot reach: the walk of the reader's participations (its case id is the
+        case's, but PostgreSQL carries only equalities from one side of a join to the other)."""
+        if values is None or not self.walks:
+            return queryset
+        (key,) = keys  # the order is the case's id alone
+        return queryset.filter(**{f"{rules.WALK_CASE}__{'lt' if key.descending else 'gt'}": values[0]})
+
+    def _queryset(self, standins) -> QuerySet:
+        reader_shape, id_count, filters, reads_now = self._shape
+        reader = rules.reader_for(reader_shape, standins[:id_count])
+        queryset = selectors.cases_for(reader)
+        filterset = CaseFilter(
+            queryset=queryset,
+            request=SimpleNamespace(user=reader),
+            now=standins[len(self._values) - 1] if reads_now else None,
+        )
+        given = iter(standins[id_count:])
+        for name, value in filters:
+            queryset = filterset.filters[name].filter(queryset, next(given) if isinstance(value, type) else value)
+        return queryset
+
+    def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Case]:
+        """The cases of ``page(queryset, *values)``: the list's queryset made into one page
+        (its order, a cursor's condition, a slice); ``shape`` names all of ``page`` but its
+        ``values``."""
+        if self.empty:
+            return []
+        if self._direct is not None:
+            return list(page(self._direct, *values))
+        return self._statement(shape, page, values).objects(*self._values, *values)
+
+    def count_upto(self, most: int) -> int:
+        """How many cases the list has, counting no further than ``most``."""
+        if self.empty:
+            return 0
+        if self._direct is not None:
+            return self._direct.values("pk")[:most].count()
+        return self._statement(("count", most), lambda queryset: queryset.values("pk")[:most], ()).count(*self._values)
+
+    def __getitem__(self, rows: slice) -> list[Case]:
+        start, stop = rows.start or 0, rows.stop
+        if stop is not None and stop <= start:  # an empty list's first page
+            return []
+        return self.read(("slice", start, stop), lambda queryset: queryset[start:stop])
+
+    def _statement(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple) -> Any:
+        count = len(self._values)
+
+        def build(*standins):
+            return page(self._queryset(standins[:count]), *standins[count:])
+
+        kinds = tuple(type(value) for value in (*self._values, *values))
+        return _STATEMENTS.member((self._shape, shape), build, kinds)
