@@ -155,8 +155,9 @@ def read_after(queryset: QuerySet, keys: list[Key], values: list[Any] | None, li
 
 def read_listing_after(listing, keys: list[Key], values: list[Any] | None, limit: int) -> list[Model]:
     """``read_after`` for a list read by statements compiled once per shape
-    (``workflows.task_lists.TaskListing``, ``workflows.case_lists.CaseListing``): the same page queries, their shape named by the
-    keys, which cursor values are NULL, the segment and the rows asked for."""
+    (``workflows.task_lists.TaskListing``, ``workflows.case_lists.CaseListing``): the same
+    page queries, their shape named by the keys, which cursor values are NULL, the segment
+    and the rows asked for."""
     nulls = None if values is None else tuple(value is None for value in values)
     given = () if values is None else tuple(value for value in values if value is not None)
     segments = 1 if values is None else len(segments_after(keys, values))

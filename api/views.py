@@ -24,9 +24,9 @@ from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
 from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import filters, selectors, services
+from workflows.case_lists import CaseListing
 from workflows.models import Case, Event, Incident, Task
 from workflows.services import external_tasks
-from workflows.case_lists import CaseListing
 from workflows.task_lists import TaskListing
 
 
@@ -394,7 +394,13 @@ class CaseList(ListView):
         page = self.paginate_queryset(CaseListing(request.user, filterset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: s.CaseSummarySerializer(many=True), **_errors(*LIST)}, tags=["cases"])
+    @extend_schema(
+        responses={200: s.CaseSummarySerializer(many=True), **_errors(*LIST)},
+        tags=["cases"],
+        description="The cases you may see, newest first: in the order they were registered (by `id`, "
+        "descending; the same as by `opened_at` but for cases registered with an earlier date, such as "
+        "imported ones, and cases started in the same instant). Since 2026-12 (issue 12): it was by `opened_at`.",
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

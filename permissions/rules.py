@@ -743,7 +743,7 @@ def _listed(user) -> tuple[Q, Q | None] | None:
         return None
     mine, always, coordinating = masks
     return (
-        Q(agency_id__in=mine) | _shows_path(always),
+        Q(agency_id__in=sorted(mine)) | _shows_path(always),  # sorted: one text for a shape
         _shows_path(coordinating) if coordinating is not None else None,
     )
 
@@ -798,7 +798,7 @@ def has_listed_task(user, tasks) -> Q:
     found = Q(_Found(Subquery(tasks.filter(always).values("pk")[:1])))
     if coordinating is not None:
         in_coordinated = Q(_Found(Subquery(tasks.filter(coordinating).values("pk")[:1])))
-        found |= Q(coordinator_agency_id__in=case_agency_ids(user)) & in_coordinated
+        found |= Q(coordinator_agency_id__in=sorted(case_agency_ids(user))) & in_coordinated
     return found
 
 

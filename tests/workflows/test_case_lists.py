@@ -80,6 +80,14 @@ def sent(read) -> list[str]:
     return [query["sql"] for query in queries.captured_queries]
 
 
+def first_difference(got: list[str], expected: list[str]) -> tuple[str, str] | None:
+    for one, other in zip(got, expected, strict=False):
+        if one != other:
+            at = next(i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b)
+            return one[at - 200 : at + 200], other[at - 200 : at + 200]
+    return None
+
+
 def summary(cases):
     return [(case.pk, case.open_task_count, case.next_timer_at, case.person.name) for case in cases]
 
@@ -111,7 +119,8 @@ def test_the_statement_is_the_querysets_own(loaded):
                 queryset = queryset_of(fresh(user), filters)
                 listing = listing_of(fresh(user), filters)
             expected = sent(lambda queryset=queryset: list(queryset[:PAGE]))
-            assert sent(lambda listing=listing: listing[0:PAGE]) == expected, (user.username, filters)
+            got = sent(lambda listing=listing: listing[0:PAGE])
+            assert got == expected, (user.username, filters, first_difference(got, expected))
 
 
 def test_keyset_pages_follow_the_cursor_as_the_queryset_does(loaded):

@@ -167,7 +167,6 @@ def test_an_agency_reads_its_case_lists_from_its_participations_and_stops_after_
             assert sorts_rows(text) == [] and walked(text, "case_opened") == [], (number, filters)
 
 
-
 def test_a_quiet_agency_reads_a_page_of_its_own_cases_tasks_from_the_task_reader_index(loaded):
     """The quietest NAV office takes part in about 1 % of the cases: in the whole table's
     order a page of its lists lay far apart (3,000 rows at a million; from its participations,
