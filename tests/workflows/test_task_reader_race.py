@@ -1,7 +1,7 @@
 """The task-reader index (``TaskReader``) under concurrent writes: an agency joining a case
 while a task of that case is created in another transaction, both written before either
 commits. Without a lock per case each trigger read the other table without the other's
-row, and the agency's lists never showed the task (migration 0025)."""
+row, and the agency's lists never showed the task (migration 0026)."""
 
 import threading
 import time

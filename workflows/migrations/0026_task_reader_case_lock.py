@@ -56,7 +56,7 @@ def lock_per_case(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0024_task_reader")]
+    dependencies = [("workflows", "0025_case_lists_by_id")]
 
     # Backwards: the functions keep their lock (harmless; 0024's reverse drops them).
     operations = [migrations.RunPython(lock_per_case, migrations.RunPython.noop)]
