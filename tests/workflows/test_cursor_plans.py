@@ -103,7 +103,11 @@ def test_later_pages_start_at_the_cursor_in_an_index(loaded, users):
     busy = {name: text for name, (text, _c) in plans.items() if name.startswith(IN_INDEX_ORDER) and name.endswith(" 0")}
     unbounded = [name for name, text in busy.items() if not bounded(text, plans[name][1])]
     assert unbounded == [], "\n\n".join(f"{name}:\n{busy[name]}" for name in unbounded)
-    assert {name: sorts_rows(text) for name, text in busy.items() if sorts_rows(text)} == {}
+    # Going back from near a quiet office's last row, its participations past the cursor are
+    # a few dozen, found through their index (bounded above): sorting those is right, and
+    # the planner may choose it (it did at 20,000 cases, depending on the sample).
+    in_order = {name: text for name, text in busy.items() if not (name.startswith("quiet") and "previous" in name)}
+    assert {name: sorts_rows(text) for name, text in in_order.items() if sorts_rows(text)} == {}
     for name in small:
         assert bounded(plans[name][0], plans[name][1]), plans[name][0]
 
