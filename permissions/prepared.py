@@ -253,6 +253,57 @@ class PreparedShapes:
         return len(self._members)
 
 
+class ShapedListing:
+    """A list read a page at a time by statements compiled once per shape (the task and case
+    lists: ``workflows.task_lists``, ``workflows.case_lists``). A subclass sets ``statements``
+    (its family), and per list ``empty``, ``_shape`` (all that decides the statement's text),
+    ``_values`` (the request's own ids, filter values and clock) and ``_queryset(standins)``
+    (the list's queryset for stand-ins of those values). Read as ``rows[bottom:top]``,
+    ``count_upto(n)`` and ``read`` (the API's keyset pages, ``api.pagination``)."""
+
+    statements: PreparedShapes
+    empty = False
+    _shape: tuple
+    _values: tuple
+
+    def _queryset(self, standins) -> Any:
+        raise NotImplementedError
+
+    def read(self, shape: Hashable, page: Callable[..., Any], values: tuple = ()) -> list:
+        """The rows of ``page(queryset, *values)``: the list's queryset made into one page (its
+        order, a cursor's condition, a slice); ``shape`` names all of ``page`` but its ``values``."""
+        if self.empty:
+            return []
+        return self._statement(shape, page, values).objects(*self._values, *values)
+
+    def count_upto(self, most: int) -> int:
+        """How many rows the list has, counting no further than ``most``."""
+        if self.empty:
+            return 0
+        return self._statement(("count", most), lambda queryset: self._counted(queryset)[:most], ()).count(
+            *self._values
+        )
+
+    def _counted(self, queryset) -> Any:
+        """What a count reads of each row (the rows themselves unless a subclass says less)."""
+        return queryset
+
+    def __getitem__(self, rows: slice) -> list:
+        start, stop = rows.start or 0, rows.stop
+        if stop is not None and stop <= start:  # an empty list's first page
+            return []
+        return self.read(("slice", start, stop), lambda queryset: queryset[start:stop])
+
+    def _statement(self, shape: Hashable, page: Callable[..., Any], values: tuple) -> Any:
+        count = len(self._values)
+
+        def build(*standins):
+            return page(self._queryset(standins[:count]), *standins[count:])
+
+        kinds = tuple(type(value) for value in (*self._values, *values))
+        return self.statements.member((self._shape, shape), build, kinds)
+
+
 class PreparedList:
     """A list read a page at a time by statements compiled once per shape, for the API's keyset
     pages (``api.pagination.read_listing_after``): the rows of ``build(*values)``, a queryset

@@ -27,7 +27,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from permissions import rules
-from permissions.prepared import PreparedShapes
+from permissions.prepared import PreparedShapes, ShapedListing
 from workflows import selectors
 from workflows.filters import CaseFilter
 from workflows.models import Case
@@ -37,13 +37,15 @@ from workflows.models import Case
 _STATEMENTS = PreparedShapes(most=512)
 
 
-class CaseListing:
+class CaseListing(ShapedListing):
     """The cases ``user`` sees, narrowed by the valid filters of ``filterset`` (a bound
     ``CaseFilter``), in ``selectors.CASE_LIST_ORDER``. Read a page at a time: ``read`` (the
     API's keyset pages, ``api.pagination.read_listing_after``), ``rows[bottom:top]`` and
     ``count_upto(n)``."""
 
     model = Case
+    statements = _STATEMENTS
+    _direct: QuerySet | None = None  # a searched list: read as its queryset is
 
     def __init__(self, user, filterset: CaseFilter):
         self.empty = not rules.case_agency_ids(user)
@@ -51,7 +53,6 @@ class CaseListing:
             return
         self.walks = rules.walks_participations(user)
         given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
-        self._direct: QuerySet | None = None
         if CaseFilter.SHAPED_BY_VALUE & set(given):  # read as the queryset is, not compiled
             self._direct = CaseFilter(filterset.data, selectors.cases_for(user), request=filterset.request).qs
             return
@@ -101,34 +102,15 @@ class CaseListing:
         return queryset
 
     def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Case]:
-        """The cases of ``page(queryset, *values)``: the list's queryset made into one page
-        (its order, a cursor's condition, a slice); ``shape`` names all of ``page`` but its
-        ``values``."""
-        if self.empty:
-            return []
-        if self._direct is not None:
+        if not self.empty and self._direct is not None:
             return list(page(self._direct, *values))
-        return self._statement(shape, page, values).objects(*self._values, *values)
+        return super().read(shape, page, values)
 
     def count_upto(self, most: int) -> int:
-        """How many cases the list has, counting no further than ``most``."""
-        if self.empty:
-            return 0
-        if self._direct is not None:
-            return self._direct.values("pk")[:most].count()
-        return self._statement(("count", most), lambda queryset: queryset.values("pk")[:most], ()).count(*self._values)
+        if not self.empty and self._direct is not None:
+            return self._counted(self._direct)[:most].count()
+        return super().count_upto(most)
 
-    def __getitem__(self, rows: slice) -> list[Case]:
-        start, stop = rows.start or 0, rows.stop
-        if stop is not None and stop <= start:  # an empty list's first page
-            return []
-        return self.read(("slice", start, stop), lambda queryset: queryset[start:stop])
-
-    def _statement(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple) -> Any:
-        count = len(self._values)
-
-        def build(*standins):
-            return page(self._queryset(standins[:count]), *standins[count:])
-
-        kinds = tuple(type(value) for value in (*self._values, *values))
-        return _STATEMENTS.member((self._shape, shape), build, kinds)
+    def _counted(self, queryset: QuerySet) -> QuerySet:
+        # The keys only: a case's per-row figures would otherwise be computed for every row counted.
+        return queryset.values("pk")

@@ -16,7 +16,6 @@ clock are values), the order, and the page's (its cursor's keys, its slice).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from permissions import rules
-from permissions.prepared import PreparedShapes
+from permissions.prepared import PreparedShapes, ShapedListing
 from workflows import selectors
 from workflows.filters import TaskFilter
 from workflows.models import Task
@@ -34,7 +33,7 @@ from workflows.models import Task
 _STATEMENTS = PreparedShapes(most=512)
 
 
-class TaskListing:
+class TaskListing(ShapedListing):
     """The tasks ``user`` sees, narrowed by the valid filters of ``filterset`` (a bound
     ``TaskFilter``), in the selector's order or ``descending``; ``related``: more relations
     to read with each task (the inbox page's ``handed_over_by``). Read a page at a time:
@@ -42,6 +41,7 @@ class TaskListing:
     pages, ``api.pagination``)."""
 
     model = Task
+    statements = _STATEMENTS
 
     def __init__(self, user, filterset: TaskFilter, *, descending: bool = False, related: tuple[str, ...] = ()):
         self.empty = not rules.case_agency_ids(user)
@@ -89,32 +89,3 @@ class TaskListing:
         for name, value in filters:
             queryset = filterset.filters[name].filter(queryset, next(given) if value is int else value)
         return queryset.select_related(*related) if related else queryset
-
-    def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Task]:
-        """The tasks of ``page(queryset, *values)``: the list's queryset made into one page
-        (its order, a cursor's condition, a slice); ``shape`` names all of ``page`` but its
-        ``values``."""
-        if self.empty:
-            return []
-        return self._statement(shape, page, values).objects(*self._values, *values)
-
-    def count_upto(self, most: int) -> int:
-        """How many tasks the list has, counting no further than ``most``."""
-        if self.empty:
-            return 0
-        return self._statement(("count", most), lambda queryset: queryset[:most], ()).count(*self._values)
-
-    def __getitem__(self, rows: slice) -> list[Task]:
-        start, stop = rows.start or 0, rows.stop
-        if stop is not None and stop <= start:  # an empty list's first page
-            return []
-        return self.read(("slice", start, stop), lambda queryset: queryset[start:stop])
-
-    def _statement(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple) -> Any:
-        count = len(self._values)
-
-        def build(*standins):
-            return page(self._queryset(standins[:count]), *standins[count:])
-
-        kinds = tuple(type(value) for value in (*self._values, *values))
-        return _STATEMENTS.member((self._shape, shape), build, kinds)
