@@ -23,7 +23,8 @@ def test_the_lead_reassigns_in_bokmal(web, prison_case, users):
     assert "Tore Boligkontakt er nå ansvarlig for saken." in answer.content.decode()
     prison_case.refresh_from_db()
     assert prison_case.responsible == users["tore"]
-    assert "Ny ansvarlig boligkontakt" in web("kari").get(f"/cases/{prison_case.pk}/").content.decode()
+    # The event, in the case page's events (a folded section, loaded when opened).
+    assert "Ny ansvarlig boligkontakt" in web("kari").get(f"/cases/{prison_case.pk}/sections/events/").content.decode()
 
 
 @pytest.mark.parametrize("value", ["", "x", "99999999999999999999999", "-1"])
