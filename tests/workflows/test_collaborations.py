@@ -144,13 +144,15 @@ def test_the_case_page_shows_the_message_between_the_pools(deployed, users, agen
     services.complete_task(actor=users["nils"], task_id=assess.pk, data={"income": 21000, "needs_housing": True})
     client.force_login(users["bjorn"])
     page = client.get(f"/cases/{case.pk}/")
-    assert page.status_code == 200 and "Melding mottatt" in page.content.decode()
-    assert "Catch_need" in [event.element_id for event, _label in page.context["events"]]
+    events = client.get(f"/cases/{case.pk}/sections/events/")  # the folded events list
+    assert page.status_code == 200 and "Melding mottatt" in events.content.decode()
+    assert "Catch_need" in [event.element_id for event, _label in events.context["events"]]
     assert page.context["diagram"]["active"] == ["Task_offer"]
     client.force_login(users["helga"])  # health: the gateway reads housing data it does not see
     page = client.get(f"/cases/{case.pk}/")
-    assert page.status_code == 200 and "Melding mottatt" in page.content.decode()
-    shown = [event.element_id for event, _label in page.context["events"]]
+    events = client.get(f"/cases/{case.pk}/sections/events/")
+    assert page.status_code == 200 and "Melding mottatt" in events.content.decode()
+    shown = [event.element_id for event, _label in events.context["events"]]
     assert "Catch_need" in shown and "Task_offer" not in shown
     assert "Task_offer" not in page.context["diagram"]["active"]
     assert all(task.element_id != "Task_offer" for holder in page.context["holders"] for task in holder["tasks"])
