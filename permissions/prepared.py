@@ -27,6 +27,7 @@ import datetime
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -268,6 +269,20 @@ class ShapedListing:
 
     def _queryset(self, standins) -> Any:
         raise NotImplementedError
+
+    def _filtered(self, filterset_class, queryset, reader, standins, id_count: int, filters, reads_now: bool) -> Any:
+        """``queryset`` narrowed by the shape's ``filters`` through ``filterset_class``, as its
+        ``.qs`` would: a filter whose choice is a type (an id, a key) takes its value from
+        ``standins`` in turn; the clock, when the filters read it, is the last stand-in."""
+        filterset = filterset_class(
+            queryset=queryset,
+            request=SimpleNamespace(user=reader),
+            now=standins[len(self._values) - 1] if reads_now else None,
+        )
+        given = iter(standins[id_count:])
+        for name, value in filters:
+            queryset = filterset.filters[name].filter(queryset, next(given) if isinstance(value, type) else value)
+        return queryset
 
     def read(self, shape: Hashable, page: Callable[..., Any], values: tuple = ()) -> list:
         """The rows of ``page(queryset, *values)``: the list's queryset made into one page (its

@@ -20,7 +20,6 @@ starts at the cursor in ``participant_agency_case`` instead of walking down to i
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -90,16 +89,7 @@ class CaseListing(ShapedListing):
     def _queryset(self, standins) -> QuerySet:
         reader_shape, id_count, filters, reads_now = self._shape
         reader = rules.reader_for(reader_shape, standins[:id_count])
-        queryset = selectors.cases_for(reader)
-        filterset = CaseFilter(
-            queryset=queryset,
-            request=SimpleNamespace(user=reader),
-            now=standins[len(self._values) - 1] if reads_now else None,
-        )
-        given = iter(standins[id_count:])
-        for name, value in filters:
-            queryset = filterset.filters[name].filter(queryset, next(given) if isinstance(value, type) else value)
-        return queryset
+        return self._filtered(CaseFilter, selectors.cases_for(reader), reader, standins, id_count, filters, reads_now)
 
     def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Case]:
         if not self.empty and self._direct is not None:

@@ -16,7 +16,6 @@ clock are values), the order, and the page's (its cursor's keys, its slice).
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -80,12 +79,5 @@ class TaskListing(ShapedListing):
         reader = rules.reader_for(reader_shape, standins[:id_count])
         own = any(name == "assigned" for name, _value in filters)
         queryset = selectors.task_inbox_for(reader, descending=descending, own=own)
-        filterset = TaskFilter(
-            queryset=queryset,
-            request=SimpleNamespace(user=reader),
-            now=standins[len(self._values) - 1] if reads_now else None,
-        )
-        given = iter(standins[id_count:])
-        for name, value in filters:
-            queryset = filterset.filters[name].filter(queryset, next(given) if value is int else value)
+        queryset = self._filtered(TaskFilter, queryset, reader, standins, id_count, filters, reads_now)
         return queryset.select_related(*related) if related else queryset
