@@ -90,9 +90,7 @@ def _join_while(change, case, agency):
 
 
 def _rows(case, agency):
-    return set(
-        TaskReader.objects.filter(task__case=case, agency=agency).values_list("task_id", "due_at", "active")
-    )
+    return set(TaskReader.objects.filter(task__case=case, agency=agency).values_list("task_id", "due_at", "active"))
 
 
 def _truth(case):

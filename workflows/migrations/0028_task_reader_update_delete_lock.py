@@ -17,8 +17,7 @@ from django.db import migrations
 ACTIVE = "status IN ('open', 'claimed')"  # workflows.models.ACTIVE_TASK_STATUSES
 # 0027's namespace and buckets (the first key of the two-key advisory lock; case id % 64).
 LOCK_OLD = "PERFORM pg_advisory_xact_lock(7161, b.bucket) FROM (SELECT DISTINCT (case_id % 64)::int AS bucket FROM old_rows ORDER BY 1) b;"
-TRIGGERS_SQL = (
-    """
+TRIGGERS_SQL = """
 CREATE OR REPLACE FUNCTION workflows_task_readers_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock(7161, (NEW.case_id % 64)::int);
@@ -33,7 +32,6 @@ BEGIN
     RETURN NULL;
 END $$;
 """.replace("{lock_old}", LOCK_OLD).replace("{active}", ACTIVE)
-)
 # 0024's bodies, without a lock.
 UNLOCKED_SQL = """
 CREATE OR REPLACE FUNCTION workflows_task_readers_updated() RETURNS trigger LANGUAGE plpgsql AS $$
