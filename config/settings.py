@@ -242,9 +242,9 @@ BROBYGGER: dict[str, Any] = {
     "SUBMITTED_DATA_MAX_DEPTH": env_int("SUBMITTED_DATA_MAX_DEPTH", 20),
     "SUBMITTED_DATA_MAX_BYTES": env_int("SUBMITTED_DATA_MAX_BYTES", 1024 * 1024),
     "SUBMITTED_TEXT_MAX_CHARS": env_int("SUBMITTED_TEXT_MAX_CHARS", 100_000),
-    # Timers due "in days" (P1D, P2W, P1M, R6/P1M) fall due at this wall-clock time in
-    # TIME_ZONE, on a weekday when TIMER_SKIP_WEEKENDS (a Saturday or Sunday moves to the
-    # Monday) and off Norway's public holidays when TIMER_SKIP_PUBLIC_HOLIDAYS (moved to the
+    # Timers and task deadlines (dueIn) due "in days" (P1D, P2W, P1M, R6/P1M) fall due at
+    # this wall-clock time in TIME_ZONE, on a weekday when TIMER_SKIP_WEEKENDS (a Saturday
+    # or Sunday moves to the Monday) and off Norway's public holidays when TIMER_SKIP_PUBLIC_HOLIDAYS (moved to the
     # next working day); "off" keeps SpiffWorkflow's exact durations
     # (bpmn/engine/working_hours.py).
     "TIMER_WORKING_HOUR": os.environ.get("TIMER_WORKING_HOUR", "09:00").strip(),

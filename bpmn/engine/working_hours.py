@@ -1,4 +1,5 @@
-"""Timers due "in days" fall due at a working hour, not at the moment they were started.
+"""Timers and task deadlines due "in days" fall due at a working hour, not at the moment
+they were started.
 
 SpiffWorkflow adds a duration to the moment a timer starts: ``P1D`` started at 03:39 is
 due at 03:39 the next night, and a cycle such as ``R6/P1M`` repeats that moment, each
@@ -17,6 +18,9 @@ daylight-saving change, by an hour). Case work counts in days, so:
   before the one before it moves on to the next working day after that one;
 * durations with a time part (``PT2H``, ``P1DT12H``), explicit dates and cycles with a
   start or end date stay exact, as SpiffWorkflow computes them.
+
+A user task's ``dueIn`` deadline follows the duration rule (``due_in_days``): a task due
+in ``P5D`` is due at the working hour five days on, as a timer of ``P5D`` would fire.
 
 The engine has no settings of its own: the application passes ``WorkingHours`` to
 ``configure`` at start-up (``configure(None)``: every duration exact). The timer classes
@@ -139,6 +143,17 @@ def configured() -> WorkingHours | None:
     return _configured
 
 
+def due_in_days(text: object, started: datetime) -> datetime | None:
+    """When something due ``text`` after ``started`` falls due if ``text`` is a whole-day
+    duration and working hours are on: the working hour on that day. None otherwise (the
+    caller counts the duration exactly). Timers and user tasks' ``dueIn`` deadlines both
+    ask here, so a deadline and a timer of the same duration fall due together."""
+    hours, days = _configured, day_duration(text)
+    if hours is None or days is None:
+        return None
+    return hours.due_after(started, days)
+
+
 def now() -> datetime:
     """The moment SpiffWorkflow's timers read (``clock.moved_clock`` and tests move it)."""
     moment: datetime = spiff_timer.datetime.now(UTC)
@@ -152,10 +167,8 @@ class WorkingDayDurationTimer(DurationTimerEventDefinition):
         if my_task._get_internal_data("event_value") is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             started = now()
-            hours, days = _configured, day_duration(expression)
-            if hours is not None and days is not None:
-                due = hours.due_after(started, days)
-            else:  # as SpiffWorkflow computes it (and fails on a bad value the same way)
+            due = due_in_days(expression, started)
+            if due is None:  # as SpiffWorkflow computes it (and fails on a bad value the same way)
                 parsed = TimerEventDefinition.parse_iso_duration(expression)
                 due = started + TimerEventDefinition.get_timedelta_from_start(parsed, started)
             my_task._set_internal_data(event_value=due.isoformat())

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
+from bpmn.engine import working_hours
 from bpmn.engine.errors import EngineError, StateTooLarge, StepLimitExceeded, TaskFailed
 from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
@@ -329,9 +330,11 @@ def _complete_case(step: Step) -> None:
 
 
 def due_at_for(due_in: str | None, start):
+    """A task's deadline ``due_in`` after ``start``: in days, at the working hour on that
+    day, by the timers' rule; with hours or minutes, exactly (months counted from ``start``)."""
     if not due_in:
         return None
-    return start + parse_iso_duration_text(due_in)
+    return working_hours.due_in_days(due_in, start) or start + parse_iso_duration_text(due_in, start=start)
 
 
 def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[Task], list[Task]]:
