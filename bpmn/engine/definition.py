@@ -207,22 +207,47 @@ def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIs
             owner = node.getparent()
             while owner is not None and owner.get("id") is None:
                 owner = owner.getparent()
+            where = f"{_described(owner)}: {tag} {text!r}"
             try:
                 validate_expression(text, mode="eval")
             except UnsafeExpressionError as exc:
-                issues.append(_issue("unsafe-expression", f"{tag} {text!r}: {exc}", owner, filename))
+                issues.append(_issue("unsafe-expression", f"{where}: {exc}; {UNSAFE_EXPRESSION_FIX}", owner, filename))
             except SyntaxError as exc:
-                issues.append(_issue("invalid-expression", f"{tag} {text!r}: {exc.msg}", owner, filename))
+                issues.append(_issue("invalid-expression", f"{where}: {exc.msg}; {EXPRESSION_FIX}", owner, filename))
     issues += _missing_scripts(root, filename)
     for node in root.iter(f"{{{BPMN_NS}}}script"):
         owner = node.getparent()
+        where = f"{_described(owner)}: script"
         try:
             validate_expression(node.text or "", mode="exec")
         except UnsafeExpressionError as exc:
-            issues.append(_issue("unsafe-script", f"script: {exc}", owner, filename))
+            issues.append(_issue("unsafe-script", f"{where}: {exc}; {UNSAFE_SCRIPT_FIX}", owner, filename))
         except SyntaxError as exc:
-            issues.append(_issue("invalid-script", f"script: {exc.msg} (line {exc.lineno})", owner, filename))
+            message = f"{where}: {exc.msg} (line {exc.lineno}); {SCRIPT_FIX}"
+            issues.append(_issue("invalid-script", message, owner, filename))
     return issues
+
+
+# What to do about an expression or script the sandbox refuses: the modeler's next step.
+EXPRESSION_FIX = (
+    "write it as a Python expression over the case's fields, such as approved == True "
+    "(Camunda's ${...}, JUEL and FEEL are not understood)"
+)
+UNSAFE_EXPRESSION_FIX = (
+    "write it with the case's fields and the functions listed only, or set the value it needs in a task before it"
+)
+SCRIPT_FIX = "correct the script: Brobygger runs scripts written in Python (not Groovy or JavaScript)"
+UNSAFE_SCRIPT_FIX = (
+    "write the script with the case's fields and the functions listed only; to call another system, "
+    "make the task a service task (an HTTP connector or an external task)"
+)
+
+
+def _described(element: etree._Element | None) -> str:
+    """An element as a modeler finds it: its kind (the tag's local name) and its id."""
+    if element is None:
+        return "the model"
+    return f"{etree.QName(element).localname} {element.get('id')!r}"
 
 
 def _missing_scripts(root: etree._Element, filename: str) -> list[ValidationIssue]:
@@ -324,6 +349,50 @@ def _collaboration_of(root: etree._Element, process_ids: list[str]) -> TopLevel 
     return found[0] if len(found) == 1 else None
 
 
+# SpiffWorkflow's refusals say what is wrong, not what to do: the modeler's next step for
+# the ones other tools' files run into, by the start of SpiffWorkflow's message.
+_SPIFF_FIXES = (
+    ("Exactly one start event is required", "give the sub-process exactly one plain start event"),
+    ("No start event found", "give the process a start event"),
+    ("Multiple outgoing flows are not supported", "draw one flow out of the task to a gateway that splits it"),
+    (
+        "A multiinstance task must specify exactly one",
+        "keep only one of the loop cardinality and the input collection (loopDataInputRef)",
+    ),
+    (
+        "A multiinstance task must specify",
+        "give the multi-instance task a loop cardinality or an input collection (loopDataInputRef)",
+    ),
+    (
+        "No DMN Diagram available",
+        "replace the business rule task by an exclusive gateway with conditions or a script task "
+        "(Brobygger does not run DMN decision tables)",
+    ),
+    ('No "calledElement" attribute', "set calledElement to the id of the process the call activity starts"),
+    ("Data Store with name", "remove the data store and keep the data in the case's fields (a data object)"),
+)
+_SPIFF_FIX_ANY = "correct the element in the modeler: SpiffWorkflow, which runs the model, refuses it as it is"
+
+
+def _spiff_fix(reason: str) -> str:
+    return next((fix for start, fix in _SPIFF_FIXES if reason.startswith(start)), _SPIFF_FIX_ANY)
+
+
+def _element_by_id(root: etree._Element, element_id: str | None) -> etree._Element | None:
+    if not element_id:
+        return None
+    return next((el for el in root.iter(etree.Element) if el.get("id") == element_id), None)
+
+
+def _element_named_in(root: etree._Element, reason: str) -> str | None:
+    """The id of the data store SpiffWorkflow's message names (by its name, not its id)."""
+    for el in root.iter(f"{{{BPMN_NS}}}dataStore"):
+        name, element_id = el.get("name"), el.get("id")
+        if name and element_id and f" {name} " in f" {reason} ":
+            return element_id
+    return None
+
+
 def _line_of(root: etree._Element, element_id: str | None) -> int | None:
     if not element_id:
         return None
@@ -362,11 +431,15 @@ def _parse_with_spiff(
             subprocess_specs = _subprocess_specs(parser, spec)
     except ValidationException as exc:
         element_id = getattr(exc, "id", None) or None
+        reason = str(exc).splitlines()[0].strip().rstrip(".").rstrip()
+        if element_id is None:
+            element_id = _element_named_in(root, reason)
+        where = _described(_element_by_id(root, element_id)) if element_id else f"the file {filename!r}"
         raise BpmnValidationError(
             [
                 ValidationIssue(
                     code="bpmn-invalid",
-                    message=str(exc).splitlines()[0],
+                    message=f"{where}: {reason}; {_spiff_fix(reason)}",
                     element_id=element_id,
                     line=_line_of(root, element_id) or (getattr(exc, "line_number", None) or None),
                     file=filename,
@@ -388,7 +461,8 @@ def _parse_with_spiff(
             [
                 ValidationIssue(
                     code="unsupported",
-                    message=f"SpiffWorkflow cannot parse this model: {type(exc).__name__}: {exc}",
+                    message=f"SpiffWorkflow cannot parse the file {filename!r}: {type(exc).__name__}: {exc}; "
+                    "remove the construct it names, or export the model again as plain BPMN 2.0",
                     file=filename,
                 )
             ]

@@ -33,7 +33,8 @@ _INTERRUPTING = (
 _NOT_ALONE = (
     "is a message start event beside other start events; a process that starts on a "
     "message must have that one start event (it is started only by POST /api/v1/messages/ "
-    "with `start`)"
+    "with `start`): remove the other start events, or make this one a plain start event "
+    "followed by a message catch event"
 )
 
 

@@ -299,7 +299,7 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
                     "invalid-timer",
                     f"has the {kind} {_describe(text)!r}, which is neither an ISO-8601 value "
                     f"(such as P14D, 2026-12-01T09:00:00+01:00 or R3/P30D) nor a valid "
-                    f"expression: {exc.msg}",
+                    f"expression: {exc.msg}; write one of those (a cron expression is not understood)",
                 )
                 continue
             body = tree.body

@@ -78,7 +78,7 @@ def parse_bpmn_xml(data: bytes | str, *, filename: str = "model.bpmn") -> etree.
         _refuse("doctype", _doctype_message(filename), filename)
 
     if not raw.strip():
-        _refuse("not-well-formed", f"the file {filename!r} is empty", filename, line=1)
+        _refuse("not-well-formed", f"the file {filename!r} is empty; upload the BPMN file itself", filename, line=1)
 
     try:
         root = etree.fromstring(raw, _parser())
@@ -87,7 +87,8 @@ def parse_bpmn_xml(data: bytes | str, *, filename: str = "model.bpmn") -> etree.
         reason = (exc.msg or str(exc)).strip()
         _refuse(
             "not-well-formed",
-            f"the file {filename!r} is not well-formed XML: {reason}",
+            f"the file {filename!r} is not well-formed XML: {reason}; correct the file there "
+            "(or export it again from the modeler) and upload it again",
             filename,
             line=line,
         )
@@ -110,7 +111,9 @@ def parse_bpmn_xml(data: bytes | str, *, filename: str = "model.bpmn") -> etree.
         _refuse(
             "wrong-namespace",
             f"the root element of {filename!r} is {qname.localname!r} in {found}; a BPMN 2.0 "
-            f"model must have a 'definitions' root element in namespace {BPMN_MODEL_NS!r}",
+            f"model must have a 'definitions' root element in namespace {BPMN_MODEL_NS!r}: "
+            "save the model as BPMN 2.0 XML (a DMN decision table is not a process: call it "
+            "from a business rule task of a BPMN model instead)",
             filename,
             line=root.sourceline,
         )
@@ -120,7 +123,8 @@ def parse_bpmn_xml(data: bytes | str, *, filename: str = "model.bpmn") -> etree.
 def _too_large_message(filename: str, size: int) -> str:
     return (
         f"the file {filename!r} is {size} bytes, larger than the limit of {MAX_BPMN_BYTES} "
-        f"bytes ({MAX_BPMN_BYTES // (1024 * 1024)} MiB)"
+        f"bytes ({MAX_BPMN_BYTES // (1024 * 1024)} MiB); split the model into called processes "
+        "or remove embedded images and documentation"
     )
 
 

@@ -103,7 +103,9 @@ class FormChecks(LintState):
             self.add(
                 "missing-form",
                 f"{_describe(el)} uses the form '{form_name}', which was not "
-                f"deployed with the model (forms given: {given})",
+                f"deployed with the model (forms given: {given}); deploy the form with the model "
+                '(the editor\'s forms, "forms" in the API, a file beside the model for deploy_bpmn) '
+                "or remove the property",
                 el,
             )
         else:

@@ -60,6 +60,8 @@ class GatewayChecks(LintState):
                 shown = shown[:77] + "..."
             self.add(
                 "invalid-condition",
-                f"{_describe(flow)} has the condition {shown!r}, which is not a valid expression: {exc.msg}",
+                f"{_describe(flow)} has the condition {shown!r}, which is not a valid expression: {exc.msg}; "
+                "write it as a Python expression over the case's fields, such as approved == True "
+                "(Camunda's ${...}, JUEL and FEEL are not understood)",
                 flow,
             )

@@ -119,14 +119,16 @@ class LoopChecks(LintState):
                 if cid == pid:
                     self.add(
                         "recursive-call-activity",
-                        f"{_describe(call)} calls its own process '{pid}', which would start itself again without end",
+                        f"{_describe(call)} calls its own process '{pid}', which would start itself again without end; "
+                        "call another process, or draw a loop back to an earlier task instead",
                         call,
                     )
                 elif reaches(cid, pid):
                     self.add(
                         "recursive-call-activity",
                         f"{_describe(call)} calls process '{cid}', which calls back into "
-                        f"process '{pid}'; recursive calls have no bound",
+                        f"process '{pid}'; recursive calls have no bound: remove one of the calls, "
+                        "or draw a loop back to an earlier task instead",
                         call,
                     )
 

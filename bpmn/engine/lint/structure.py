@@ -44,7 +44,7 @@ class StructureChecks(LintState):
                     "duplicate-id",
                     f"the id '{el_id}' is used twice: by a {etree.QName(other).localname} at "
                     f"line {other.sourceline} and by a {etree.QName(el).localname} at line "
-                    f"{el.sourceline}; every id in the file must be unique",
+                    f"{el.sourceline}; give one of them another id (every id in the file must be unique)",
                     el,
                 )
             else:
@@ -116,7 +116,8 @@ class StructureChecks(LintState):
                 if not ref:
                     self.add(
                         "dangling-flow",
-                        f"{_describe(flow)} has no {attr}; a sequence flow must connect two elements of {where}",
+                        f"{_describe(flow)} has no {attr}; connect it to an element of {where} (a sequence flow "
+                        "connects two)",
                         flow,
                     )
                 elif ref not in nodes:
@@ -147,14 +148,18 @@ class StructureChecks(LintState):
         target = self.ids.get(ref)
         base = f"{_describe(flow)} has the {word} '{ref}'"
         if target is None:
-            return f"{base}, but no element with that id exists in {where}"
+            return f"{base}, but no element with that id exists in {where}; connect it to an element there"
         container = target.getparent()
         if _local(target) not in FLOW_NODES:
-            return f"{base}, which is a {etree.QName(target).localname}, not a task, event or gateway"
+            return (
+                f"{base}, which is a {etree.QName(target).localname}, not a task, event or gateway; "
+                "connect it to a task, event or gateway"
+            )
         elsewhere = _container_label(container) if _local(container) in FLOW_CONTAINERS else None
         return (
             f"{base}, but that element is in {elsewhere or 'another part of the file'}, not in "
-            f"{where}; a sequence flow cannot leave its process or sub-process"
+            f"{where}; a sequence flow cannot leave its process or sub-process: draw it inside one, "
+            "or use a message between pools or an event that ends the sub-process"
         )
 
     def check_default(
