@@ -389,7 +389,7 @@ def _element_named_in(root: etree._Element, reason: str) -> str | None:
     for el in root.iter(f"{{{BPMN_NS}}}dataStore"):
         name, element_id = el.get("name"), el.get("id")
         if name and element_id and f" {name} " in f" {reason} ":
-            return element_id
+            return str(element_id)
     return None
 
 
