@@ -2,7 +2,7 @@
 metadata, written to ``ARCHIVE_EXPORT_DIR`` or posted to ``ARCHIVE_ENDPOINT_URL``
 (``retention.archive_endpoint``) through the job table (docs/data-protection.md).
 
-The package is a folder ``<reference>-<export id>/`` holding ``saksmappe.pdf`` (PDF/A-3b,
+The package is a folder ``<reference>-<export id>/`` holding ``saksmappe.pdf`` (PDF/A-1b,
 made by WeasyPrint from HTML: the case-file fields as filled, the timeline, consents, the
 outcome) and ``arkivstruktur.xml`` (validated against ``schemas/noark5-arkivstruktur-subset.xsd``
 before it is written). It is written under a temporary name and renamed when complete, so
@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from copy import deepcopy
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from lxml import etree
+from weasyprint.pdf.metadata import DocumentMetadata
 
 from bpmn.registry import runtime_for
 from permissions.models import AccessAction, AccessLog, Consent
@@ -32,8 +34,14 @@ from workflows.models import Case, CaseOutcome, Event, ProcessInstance
 
 NOARK = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
 SCHEMA = Path(__file__).with_name("schemas") / "noark5-arkivstruktur-subset.xsd"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 PDF_NAME, XML_NAME = "saksmappe.pdf", "arkivstruktur.xml"
+# PDF/A-1 (ISO 19005-1, level B): riksarkivarens forskrift has accepted it for deposit
+# since 2007 (1a or 1b), and Apache PDFBox Preflight validates exactly it. PDF/A-3, written
+# here before, lets any file ride inside the PDF, which a deposit must not carry.
+PDF_VARIANT, PDF_FORMAT = "pdf/a-1b", "PDF/A-1b"
 SYSTEM = "Brobygger"
 
 
@@ -64,7 +72,39 @@ def case_file_pdf(case: Case, produced_at: datetime) -> bytes:
             "produced_at": produced_at,
         },
     )
-    return weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
+    document = weasyprint.HTML(string=html).render()
+    document.metadata = _ArchiveMetadata(**vars(document.metadata))
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
+
+
+class _ArchiveMetadata(DocumentMetadata):
+    """WeasyPrint's XMP with each ``rdf:Description`` declaring the namespaces it uses.
+
+    WeasyPrint declares them all once on ``rdf:RDF``. That is valid RDF, but validators
+    built on Apache xmpbox (PDFBox Preflight among them) look for a schema's namespace on
+    its ``rdf:Description`` and report the PDF/A identification missing; declared there,
+    the same metadata reads the same everywhere."""
+
+    def generate_rdf_metadata(self, variant, version, conformance):
+        return _namespaces_on_descriptions(super().generate_rdf_metadata(variant, version, conformance))
+
+
+def _namespaces_on_descriptions(rdf_xml: bytes) -> bytes:
+    source = etree.fromstring(rdf_xml)
+    prefixes = {uri: prefix for prefix, uri in source.nsmap.items() if prefix}
+    rdf = etree.Element(f"{{{RDF}}}RDF", nsmap={"rdf": RDF})
+    for description in source:
+        used = {
+            etree.QName(name).namespace
+            for node in description.iter()
+            for name in (node.tag, *node.attrib)
+            if isinstance(name, str) and etree.QName(name).namespace not in (None, RDF, XML_NAMESPACE)
+        }
+        copy = etree.SubElement(
+            rdf, description.tag, attrib=dict(description.attrib), nsmap={prefixes[uri]: uri for uri in sorted(used)}
+        )
+        copy.extend(deepcopy(child) for child in description)
+    return etree.tostring(rdf, encoding="utf-8")
 
 
 def _fields(*pairs: tuple[str, object]) -> tuple[tuple[str, object], ...]:
@@ -137,7 +177,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
     for name, text in _fields(
         ("versjonsnummer", 1),
         ("variantformat", "Arkivformat"),
-        ("format", "PDF/A-3b"),
+        ("format", PDF_FORMAT),
         ("opprettetDato", when),
         ("opprettetAv", SYSTEM),
         ("referanseDokumentfil", PDF_NAME),

@@ -16,7 +16,8 @@ from retention.models import ArchiveExport, ArchiveStatus
 from workflows.jobs import handlers
 from workflows.models import Job, JobKind
 
-from .helpers import NAME, NATIONAL_ID, api, erase
+from .helpers import NAME, NATIONAL_ID, api, erase, full_prison_case
+from .pdfa import preflight_errors, structure_problems, text_of
 
 pytestmark = pytest.mark.postgres
 
@@ -54,10 +55,11 @@ def test_a_closed_case_is_exported_then_may_be_erased(closed_case, users, settin
     assert tree.findtext(".//n:mappe/n:mappeID", namespaces=ns) == closed_case.reference
     assert tree.findtext(".//n:dokumentobjekt/n:sjekksum", namespaces=ns) == hashlib.sha256(pdf).hexdigest()
     assert int(tree.findtext(".//n:dokumentobjekt/n:filstoerrelse", namespaces=ns)) == len(pdf)
-    # PDF/A-3b: the identification in its XMP metadata
+    # PDF/A-1b: the identification in its XMP metadata (the full check: the test below)
     assert pdf.startswith(b"%PDF-")
     xmp = xmp_of(pdf)
-    assert re.search(r"pdfaid:part[^0-9]*3", xmp) and re.search(r"pdfaid:conformance[^A-Z]*B", xmp)
+    assert re.search(r"pdfaid:part[^0-9]*1", xmp) and re.search(r"pdfaid:conformance[^A-Z]*B", xmp)
+    assert tree.findtext(".//n:dokumentobjekt/n:format", namespaces=ns) == "PDF/A-1b"
     # recorded in the access log as an export
     row = AccessLog.objects.get(case=closed_case, action="export")
     assert (row.username, row.item) == ("bjorn", f"archive-export:{export.pk}")
@@ -84,3 +86,26 @@ def test_the_schema_refuses_a_package_that_breaks_it(closed_case, users, setting
 def test_nobody_but_the_coordinator_exports(closed_case, users, username, expected):
     assert api(users[username]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/").status_code == expected
     assert not ArchiveExport.objects.exists() and not Job.objects.filter(kind=JobKind.ARCHIVE_EXPORT).exists()
+
+
+def test_a_full_case_s_case_file_is_valid_pdf_a_1b_with_its_forms_timeline_consents_and_outcome(
+    shipped, users, agencies, monkeypatch, settings, tmp_path
+):
+    """The archive takes PDF/A-1 (riksarkivarens forskrift: ISO 19005-1, 1a or 1b); Apache
+    PDFBox Preflight validates the whole file against ISO 19005-1, pypdf its structure."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    case = full_prison_case(users, agencies, monkeypatch)
+    assert api(users["bjorn"]).post(f"/api/v1/cases/{case.pk}/archive-export/").status_code == 202
+    assert handlers.run_one("test") == 1
+    export = ArchiveExport.objects.get(case=case, status=ArchiveStatus.DONE)
+    path = Path(tmp_path) / export.package / PDF_NAME
+    pdf = path.read_bytes()
+
+    assert structure_problems(pdf) == []
+    assert preflight_errors(path) == []
+    text = text_of(pdf)
+    assert f"Person: {NAME}, fødselsnummer {NATIONAL_ID}" in text  # identity is in the case file
+    assert "Tidslinje" in text  # the timeline
+    assert "forvaltningsloven § 13 a nr. 1" in text  # the consent's legal basis
+    outcome = case.outcome
+    assert outcome.kind.label in text  # the outcome
