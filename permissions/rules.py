@@ -497,29 +497,47 @@ _PARTICIPATING_CASE_MEMBERSHIPS = Prepared(
 # API answer about one case): every membership with whether it stands in the case, so the
 # memberships (remembered on the user, ``_membership_rows``) and the standing are one
 # statement, not two.
-_MEMBERSHIPS_WITH_STANDING = Prepared(
-    lambda user_id, case_id: (
+def memberships_with_standing(user_id, case_id):
+    """Every membership of the user (with its agency), each with ``stands``: whether its
+    agency takes part in the case and holds the grant. ``case_id`` may be an expression (a
+    subquery of the task's case: the completion's first round trip)."""
+    return (
         Membership.objects.filter(user=user_id)
         .select_related("agency")
         .annotate(stands=ExpressionWrapper(_standing_in(case_id), output_field=BooleanField()))
-    ),
-    kinds=(int, int),
-)
+    )
+
+
+_MEMBERSHIPS_WITH_STANDING = Prepared(memberships_with_standing, kinds=(int, int))
 
 
 def _read_standing(user, case, remembered: dict) -> None:
     """``case_access`` and ``_roles_in_case`` of ``user`` in ``case``, from one query (with the
     user's memberships, when they were not read yet)."""
-    rows: list[tuple[Agency, str]] = []
     if getattr(user, "is_authenticated", False) and getattr(user, "_brobygger_memberships", None) is None:
-        found = _MEMBERSHIPS_WITH_STANDING.objects(user.pk, case.pk)
-        user._brobygger_memberships = [(m.agency_id, m.role, m.agency.group_id, m.agency.kind) for m in found]
-        rows = [(m.agency, m.role) for m in found if m.stands and m.role in _ROLES_IN_CASE]
-        memberships = _memberships(user)
-    else:
-        memberships = _memberships(user)
-        if any(role in _ROLES_IN_CASE for _agency, role in memberships):
-            rows = [(m.agency, m.role) for m in _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)]
+        remember_standing(user, case, _MEMBERSHIPS_WITH_STANDING.objects(user.pk, case.pk))
+        return
+    rows: list[tuple[Agency, str]] = []
+    memberships = _memberships(user)
+    if any(role in _ROLES_IN_CASE for _agency, role in memberships):
+        rows = [(m.agency, m.role) for m in _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case.pk)]
+    _remember_access(user, case, remembered, rows, memberships)
+
+
+def remember_standing(user, case, found) -> None:
+    """Remember ``user``'s memberships (``_membership_rows``) and their ``case_access`` and
+    ``_roles_in_case`` in ``case`` from ``found``: every membership of the user as
+    ``memberships_with_standing`` reads them. A caller that read them in a round trip of its
+    own (the completion's first: ``workflows.steps.rows.lock_and_complete``) then asks the
+    database nothing more about the user's memberships or standing in the case, until
+    participation or grants change (``forget_case_access``)."""
+    user._brobygger_memberships = [(m.agency_id, m.role, m.agency.group_id, m.agency.kind) for m in found]
+    rows = [(m.agency, m.role) for m in found if m.stands and m.role in _ROLES_IN_CASE]
+    remembered = case.__dict__.setdefault("_brobygger_access", {})
+    _remember_access(user, case, remembered, rows, _memberships(user))
+
+
+def _remember_access(user, case, remembered: dict, rows: list[tuple[Agency, str]], memberships) -> None:
     key = getattr(user, "pk", None)
     case_roles = [(agency, role) for agency, role in rows if role in CASE_ROLES]
     remembered[key] = _access_from(case, case_roles, has_memberships=bool(memberships))

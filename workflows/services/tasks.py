@@ -151,6 +151,9 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     with transaction.atomic():
         now = timezone.now()
         completion = rows.lock_and_complete(lookup_id(task_id), actor.pk, now)
+        if completion.task is not None:
+            # The work rule below and the answer's visibility check read these, not the database.
+            rules.remember_standing(actor, completion.task.case, completion.memberships)
         task = _workable(completion.task, actor, agency_standing=completion.agency_standing)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)

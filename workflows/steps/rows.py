@@ -25,7 +25,7 @@ from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Field, Model, OuterRef, Subquery
+from django.db.models import Field, Model, Subquery
 
 from permissions import rules
 from permissions.models import Agency, CaseParticipant
@@ -138,13 +138,19 @@ class Completion:
     task: Task | None = None  # with .agency, .instance and .case (instance and case locked)
     completed: bool = False  # the task was open (or claimed by the actor) and is now completed
     participants: dict[str, Agency] | None = None  # agency kind -> agency of the case
-    # The task's agency still takes part in the case and holds its grant (``rules.agency_works_case``).
+    # Every membership of the actor, each with ``stands`` in the task's case
+    # (``rules.memberships_with_standing``): for ``rules.remember_standing``.
+    memberships: list | None = None
+    # The task's agency still takes part in the case and holds its grant
+    # (``rules.agency_works_case``), as the actor's membership in that agency says: False when
+    # they have none, and then they may not work the task whatever its agency's standing.
     agency_standing: bool = False
 
 
 def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     """Lock the task's instance and case rows and read them, mark the task completed if it
-    is still open or claimed by the actor, and read the case's participants: one trip.
+    is still open or claimed by the actor, and read the case's participants and the actor's
+    memberships with their standing in the case: one trip.
 
     The task row is not locked by the read (every writer of tasks locks the instance
     first, so locking both in one statement could deadlock); the conditional UPDATE that
@@ -167,8 +173,12 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     def read_participants(cursor):
         completion.participants = _agencies_by_kind(_PARTICIPANTS_BY_TASK.objects_from(cursor))
 
-    def read_standing(cursor):
-        completion.agency_standing = cursor.fetchone() is not None
+    def read_memberships(cursor):
+        completion.memberships = _MEMBERSHIPS_BY_TASK.objects_from(cursor)
+        task = completion.task
+        completion.agency_standing = task is not None and any(
+            membership.agency_id == task.agency_id and membership.stands for membership in completion.memberships
+        )
 
     completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, db)
     task_sql, task_params = _LOCKED_TASK.statement(task_id)
@@ -180,8 +190,8 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     )
     participants_sql, participants_params = _PARTICIPANTS_BY_TASK.statement(task_id)
     batch.add(participants_sql, participants_params, read_participants)
-    standing_sql, standing_params = _agency_standing_sql(db.vendor)
-    batch.add(standing_sql, [task_id if param == _TASK_ID else param for param in standing_params], read_standing)
+    memberships_sql, memberships_params = _MEMBERSHIPS_BY_TASK.statement(actor_id, task_id)
+    batch.add(memberships_sql, memberships_params, read_memberships)
     batch.flush()
     return completion
 
@@ -222,6 +232,16 @@ _PARTICIPANTS = Prepared(_participants, kinds=(int,))
 _PARTICIPANTS_BY_TASK = Prepared(
     lambda task_id: _participants(Subquery(Task.objects.filter(pk=task_id).values("case_id").order_by())),
     kinds=(int,),
+)
+
+
+# The completing actor's memberships, each with its standing in the task's case: what the
+# work rule and the answer's visibility check would otherwise read in two more statements.
+_MEMBERSHIPS_BY_TASK = Prepared(
+    lambda user_id, task_id: rules.memberships_with_standing(
+        user_id, Subquery(Task.objects.filter(pk=task_id).values("case_id").order_by())
+    ),
+    kinds=(int, int),
 )
 
 
@@ -361,17 +381,6 @@ def _complete_task_params(vendor: str, task_id: int, actor_id: int, completed_at
         actor_id,
         *(ids.get(param, param) if type(param) is int else param for param in where_params),
     ]
-
-
-@cache
-def _agency_standing_sql(vendor: str) -> tuple[str, tuple]:
-    """A row when the task's agency still takes part in its case and holds the grant: the
-    rule's own condition (``rules.agency_works_case``), compiled once by the ORM with a
-    stand-in task id."""
-    standing = rules.agency_works_case(OuterRef("agency_id"), OuterRef("agency__group_id"), OuterRef("case_id"))
-    query = Task.objects.filter(standing, pk=_TASK_ID).values("pk").query
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    return sql, tuple(params)
 
 
 @cache
