@@ -2,11 +2,11 @@
 attack the server: 400 naming the field on every route, never a 500 (issue 11)."""
 
 import json
-import time
 
 import pytest
 
 from bpmn.models import ProcessDefinition
+from tests.timing import cpu_time
 from tests.workflows import form_safety
 from workflows.models import Case, Event, EventKind, Task, TaskStatus
 
@@ -141,10 +141,12 @@ def test_a_form_with_a_remote_ref_is_refused_at_deploy(client_for, db):
 
 
 def test_a_catastrophic_pattern_is_answered_at_once_over_http(client_for, fill_task):
-    started = time.perf_counter()
-    response = client_for("nils").post(
-        f"/api/v1/tasks/{fill_task.pk}/complete/", {"data": {"code": "a" * 40 + "!"}}, format="json"
-    )
-    assert time.perf_counter() - started < 0.5
+    nils, url = client_for("nils"), f"/api/v1/tasks/{fill_task.pk}/complete/"
+    # The same refusal of a short value first: the process's first request pays for loading
+    # code, which is not what is measured.
+    assert nils.post(url, {"data": {"code": "!"}}, format="json").status_code == 400
+    with cpu_time() as used:
+        response = nils.post(url, {"data": {"code": "a" * 40 + "!"}}, format="json")
+    assert used.seconds < 0.5
     assert response.status_code == 400 and _fields(response) == {"code"}
     assert json.loads(response.content)["errors"][0]["code"] == "schema.pattern"

@@ -4,12 +4,12 @@ message naming the field, never a 500, nothing stored (issue 11)."""
 
 import json
 import re
-import time
 
 import pytest
 
 from bpmn.models import ProcessDefinition
 from bpmn.registry import clear_caches
+from tests.timing import cpu_time
 from tests.workflows import form_safety
 from workflows.models import Case, Task, TaskStatus
 
@@ -81,9 +81,13 @@ def test_text_past_the_limit_is_shown_next_to_the_field(web, fill_task, settings
 
 
 def test_a_catastrophic_pattern_answers_at_once_on_the_task_page(web, fill_task):
-    started = time.perf_counter()
-    response = web("nils").post(f"/tasks/{fill_task.pk}/", {"code": "a" * 40 + "!"})
-    assert time.perf_counter() - started < 0.5
+    nils = web("nils")
+    # The same refusal of a short value first: the process's first page pays for loading
+    # templates and code, which is not what is measured.
+    assert nils.post(f"/tasks/{fill_task.pk}/", {"code": "!"}).status_code == 400
+    with cpu_time() as used:
+        response = nils.post(f"/tasks/{fill_task.pk}/", {"code": "a" * 40 + "!"})
+    assert used.seconds < 0.5
     assert response.status_code == 400 and set(_field_errors(response.content.decode())) == {"code"}
 
 

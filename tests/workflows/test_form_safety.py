@@ -2,7 +2,6 @@
 findings 4, 5 and 6 and the NUL, nesting and size findings)."""
 
 import json
-import time
 
 import pytest
 
@@ -11,6 +10,7 @@ from bpmn.registry import clear_caches
 from bpmn.services import InvalidModel
 from core.errors import InvalidInput
 from tests.http_recorder import recording_server
+from tests.timing import cpu_time
 from workflows import services, steps
 from workflows.models import Case, Event, EventKind, Incident, InstanceStatus, ProcessInstance, Task, TaskStatus
 
@@ -91,18 +91,16 @@ def test_a_catastrophic_pattern_is_answered_at_once_by_the_completion_service(us
     case = form_safety.start(users, agencies)
     task = _fill_task(case)
 
-    started = time.perf_counter()
-    with pytest.raises(InvalidInput) as raised:
+    with cpu_time() as used, pytest.raises(InvalidInput) as raised:
         services.complete_task(actor=users["nils"], task_id=task.pk, data={"code": "a" * 40 + "!"})
-    assert time.perf_counter() - started < 0.1
+    assert used.seconds < 0.1
     assert _fields(raised) == {"code"}
 
-    started = time.perf_counter()
-    with pytest.raises(InvalidInput) as raised:
+    with cpu_time() as used, pytest.raises(InvalidInput) as raised:
         services.correlate_message(
             actor=users["nils"], name="note_changed", case_reference=case.reference, payload={"code": "a" * 40 + "!"}
         )
-    assert time.perf_counter() - started < 0.1
+    assert used.seconds < 0.1
     assert _fields(raised) == {"payload.code"}
 
     services.complete_task(actor=users["nils"], task_id=task.pk, data={"code": "aaaa"})

@@ -2,8 +2,6 @@
 recursive ``$ref`` and patterns RE2 cannot run; the run-time validator fetches nothing and
 matches in linear time."""
 
-import time
-
 import pytest
 
 from bpmn.engine.forms_validation import (
@@ -19,6 +17,7 @@ from bpmn.engine.lint import lint_definitions
 from bpmn.engine.xml import parse_bpmn_xml
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.http_recorder import recording_server
+from tests.timing import cpu_time
 
 FILE = "forms.bpmn"
 
@@ -154,9 +153,9 @@ def test_a_catastrophic_pattern_is_matched_in_linear_time():
         )
     )
     attack = "a" * 40 + "!"
-    started = time.perf_counter()
-    errors = list(validator.iter_errors({"code": attack, "map": {attack: 1, "a" * 30: "x"}}))
-    assert time.perf_counter() - started < 0.1
+    with cpu_time() as used:
+        errors = list(validator.iter_errors({"code": attack, "map": {attack: 1, "a" * 30: "x"}}))
+    assert used.seconds < 0.1
     assert sorted(list(error.path) for error in errors) == [["code"], ["map"], ["map", "a" * 30]]
     assert not list(validator.iter_errors({"code": "aaaa", "map": {"aa": 1}}))
 
