@@ -1153,6 +1153,14 @@ def can_view_caseload(user) -> bool:
     return bool(agency_ids_with_role(user, Role.LEAD)) and caseload_agencies(user).exists()
 
 
+def caseload_cases(user, agency, queryset):
+    """``queryset`` (of cases) narrowed to the caseload of ``agency``, one ``user`` leads: the
+    cases it takes part in while its own group holds the grant, the standing its people
+    work a case on (``agency_works_case``). A case the lead sees only through another of
+    their agencies is none of this one's (the check over all their agencies once counted it)."""
+    return queryset.filter(participants__agency=agency).filter(_participates_with_grant(user, {agency.pk}))
+
+
 # --- a follow-on case: what may be carried into it --------------------------------------
 
 

@@ -963,13 +963,14 @@ class Caseload:
 def caseload_for(user, *, now=None) -> list[Caseload]:
     """Per housing agency the user leads: each contact's open cases, the open and overdue
     tasks of those cases, and the cases closed in the past year. Counts only: no case data,
-    no person; the cases counted are those the lead may see."""
+    no person; the cases counted are those the agency takes part in with its grant
+    (``rules.caseload_cases``), its tasks those the lead may see."""
     if not rules.can_view_caseload(user):
         raise Forbidden("caseload.forbidden")
     now = now or timezone.now()
     loads = []
     for agency in rules.caseload_agencies(user).order_by("name"):
-        cases = rules.visible_cases(user, Case.objects.filter(participants__agency=agency)).order_by()
+        cases = rules.caseload_cases(user, agency, Case.objects.all()).order_by()
         open_cases = cases.filter(status=CaseStatus.OPEN)
         by_user = _counts(open_cases, "responsible")
         closed = _counts(

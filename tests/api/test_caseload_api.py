@@ -3,7 +3,11 @@ the housing lead, the caseload counts, and every other user refused."""
 
 import pytest
 
-from workflows.models import Event, EventKind
+from permissions import rules
+from permissions.grants import revoke_agency_access
+from permissions.models import Membership, Role
+from tests.clients import api, web
+from workflows.models import Case, Event, EventKind
 
 from .conftest import CAST, OTHER_PERSON
 
@@ -83,3 +87,30 @@ def test_the_inbox_filters_on_the_responsible_contact(client_for, prison_case, u
     assert client_for("kari").get("/api/v1/tasks/?responsible=me").json()["results"] == []
     assert client_for("kari").get("/api/v1/tasks/?responsible=you").status_code == 400
     assert intake.case.responsible == users["bjorn"]
+
+
+def _open_cases_by_contact(lise):
+    """bjorn's open cases in the housing office's caseload, over the API and on the page."""
+    (load,) = api(lise).get("/api/v1/caseload/").json()
+    (row,) = [row for row in load["rows"] if row["user"] and row["user"]["username"] == "bjorn"]
+    (shown,) = web(lise).get("/caseload/").context["loads"]
+    (page_row,) = [row for row in shown.rows if row.user == lise.__class__.objects.get(username="bjorn")]
+    assert (page_row.open_cases, page_row.open_tasks) == (row["open_cases"], row["open_tasks"])
+    return row["open_cases"], row["open_tasks"]
+
+
+def test_the_caseload_counts_only_cases_the_agency_still_takes_part_in(prison_case, discharge_case, users, agencies):
+    """The lead also works in NAV, which takes part in both cases. The housing office loses
+    its standing in the prison case (its group's grant withdrawn; the coordinating agency is
+    never withdrawn over ``/withdrawals/``, so its participation row stays): the lead still
+    sees that case through NAV, but it is no longer the office's, in its caseload or its
+    tasks, as on every list and page that reads the case through the office."""
+    lise = users["lise"]
+    Membership.objects.create(user=lise, agency=agencies["nav"], role=Role.MEMBER)
+    assert _open_cases_by_contact(lise) == (2, 2)  # each case with its intake
+
+    revoke_agency_access(prison_case, [agencies["housing"]])
+
+    assert rules.can_view_case(lise, Case.objects.get(pk=prison_case.pk))  # through NAV
+    assert _open_cases_by_contact(lise) == (1, 1)
+    assert api(users["bjorn"]).get(f"/api/v1/cases/{prison_case.pk}/").status_code == 404
