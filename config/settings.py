@@ -322,6 +322,11 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "brobygger@localhost")
+# A mail server that accepts the connection and never answers held a worker for ever (Django
+# sets no timeout), and once the job's lease ran out another worker sent the same e-mail.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT_SECONDS", 10)
+if not 0 < EMAIL_TIMEOUT < BROBYGGER["JOB_LEASE_SECONDS"]:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT_SECONDS must be above 0 and shorter than JOB_LEASE_SECONDS")
 
 # JSON lines unless DEBUG (ops/logs.py); LOG_FORMAT=json|text overrides.
 LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if DEBUG else "json")

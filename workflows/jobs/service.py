@@ -186,7 +186,7 @@ def perform_claimed_batch(jobs: list[Job], worker: str) -> list[tuple[Job, str |
     unperformed, so no other worker performs it meanwhile. Returns the jobs performed, each
     with its error (None: done)."""
     tasks = notify.tasks_of([job for job in jobs if job.kind != JobKind.SERVICE])
-    call_time = timedelta(seconds=2 * settings.BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"])
+    call_time = timedelta(seconds=2 * max(settings.BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"], settings.EMAIL_TIMEOUT))
     performed: list[tuple[Job, str | None]] = []
     done: list[Job] = []
     for index, job in enumerate(jobs):
