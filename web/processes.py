@@ -136,6 +136,22 @@ EDITOR_STRINGS = (
     gettext_noop("– none –"),  # noqa: RUF001 (the en dashes are meant)
     gettext_noop("Default flow"),
     gettext_noop("Taken when no condition holds; an exclusive gateway needs one."),
+    # sidebar.js: the routing map given at import (issue 14)
+    gettext_noop("Who does it"),
+    gettext_noop("– not mapped –"),  # noqa: RUF001 (the en dashes are meant)
+    gettext_noop("Agency kind of the candidate group %(name)s"),
+    gettext_noop("Agency kind of the assignee %(name)s"),
+    gettext_noop("Goes to: %(where)s"),
+    gettext_noop("%(kind)s, by the lane %(name)s"),
+    gettext_noop("%(kind)s, by the candidate group %(name)s"),
+    gettext_noop("%(kind)s, by the assignee %(name)s"),
+    gettext_noop("%(kind)s, by the pool %(name)s"),
+    gettext_noop("%(kind)s, the process's default"),
+    gettext_noop("no agency: map a name above, or choose a default agency kind on the process"),
+    gettext_noop("Agency kind for tasks nothing else routes"),
+    gettext_noop("For models without lanes: their tasks go to the case's agency of this kind."),
+    gettext_noop("Agency kind of this pool"),
+    gettext_noop("Tasks of the pool that no lane, candidate group or assignee routes go to this kind."),
 )
 
 # Messages these pages raise in English; listed so that the refusal page shows them translated.

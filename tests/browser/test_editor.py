@@ -266,3 +266,93 @@ def test_a_save_after_another_admins_is_refused_until_ada_chooses_to_replace_it(
     assert "Finn en bolig" in ProcessDraft.objects.get().bpmn_xml
     # The 409 is an answer, not an error of the page.
     assert [error for error in errors if "409" not in error] == []
+
+
+CAMUNDA_ROUTED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    id="Defs_routed" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="invoice_routed" name="Faktura" isExecutable="true">
+    <bpmn:startEvent id="Start_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Task_approve" name="Godkjenn" camunda:candidateGroups="accounting">
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:task id="Task_file" name="Arkiver">
+      <bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing></bpmn:task>
+    <bpmn:endEvent id="End_1"><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Start_1" targetRef="Task_approve"/>
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_approve" targetRef="Task_file"/>
+    <bpmn:sequenceFlow id="F3" sourceRef="Task_file" targetRef="End_1"/>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="Diagram_1"><bpmndi:BPMNPlane id="Plane_1" bpmnElement="invoice_routed">
+    <bpmndi:BPMNShape id="S_start" bpmnElement="Start_1">
+      <dc:Bounds x="100" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="S_approve" bpmnElement="Task_approve">
+      <dc:Bounds x="200" y="78" width="100" height="80"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="S_file" bpmnElement="Task_file">
+      <dc:Bounds x="360" y="78" width="100" height="80"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="S_end" bpmnElement="End_1">
+      <dc:Bounds x="520" y="100" width="36" height="36"/></bpmndi:BPMNShape>
+    <bpmndi:BPMNEdge id="E1" bpmnElement="F1"><di:waypoint x="136" y="118"/>
+      <di:waypoint x="200" y="118"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="E2" bpmnElement="F2"><di:waypoint x="300" y="118"/>
+      <di:waypoint x="360" y="118"/></bpmndi:BPMNEdge>
+    <bpmndi:BPMNEdge id="E3" bpmnElement="F3"><di:waypoint x="460" y="118"/>
+      <di:waypoint x="520" y="118"/></bpmndi:BPMNEdge>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+def test_ada_maps_a_camunda_model_without_lanes_in_the_sidebar_and_deploys_the_map(
+    as_user, live_server, shipped, tmp_path
+):
+    """Issue 14: the routing map is shown and edited in the editor, not only sent along.
+    A candidate group gets its agency kind on the task, the process a default kind for the
+    plain task that names nobody; the sidebar says where each task goes, and the deployed
+    version stores the map."""
+    from tests.browser.conftest import axe_violations
+
+    path = tmp_path / "invoice_routed.bpmn"
+    path.write_text(CAMUNDA_ROUTED, encoding="utf-8")
+    ada = as_user("ada")
+    errors = _errors(ada)
+    ada.goto(f"{live_server.url}/processes/new/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    ada.locator("#import-file").set_input_files(str(path))
+    ada.locator(".editor-result.ok", has_text="invoice_routed.bpmn").wait_for()
+    ada.locator("#validate").click()
+    ada.locator(".editor-result[data-outcome=invalid]").wait_for()
+    assert "no-lanes" in ada.locator("#issues").inner_text()
+
+    ada.mouse.click(*_element_center(ada, "Task_approve"))
+    assert ada.locator("#bb-routed").inner_text() == _nb("Goes to: %(where)s") % {
+        "where": _nb("no agency: map a name above, or choose a default agency kind on the process")
+    }
+    ada.locator("#bb-group-kind-0").select_option("nav")
+    assert ada.locator("#bb-routed").inner_text() == _nb("Goes to: %(where)s") % {
+        "where": _nb("%(kind)s, by the candidate group %(name)s") % {"kind": "nav", "name": "accounting"}
+    }
+    assert not axe_violations(ada)
+
+    ada.mouse.click(*_screen_point(ada, 300, 400))  # the canvas: the process itself
+    ada.locator("#bb-default-kind").select_option("housing")
+    ada.mouse.click(*_element_center(ada, "Task_file"))
+    assert "housing" in ada.locator("#bb-routed").inner_text()
+    ada.locator("#validate").click()
+    ada.locator(".editor-result.ok[data-outcome=valid]").wait_for()
+    ada.locator("#deploy").click()
+    ada.locator(".editor-result.ok[data-outcome=deployed]", has_text="invoice_routed v1").wait_for()
+    assert not errors
+
+    version = ProcessDefinition.objects.get(key="invoice_routed")
+    assert version.routing == {"groups": {"accounting": "nav"}, "default": "housing"}
+    tasks = version.metadata["user_tasks"]
+    assert (tasks["Task_approve"]["agency_kind"], tasks["Task_approve"]["routed_by"]) == ("nav", "group")
+    assert (tasks["Task_file"]["agency_kind"], tasks["Task_file"]["routed_by"]) == ("housing", "default")
+
+    # Opened again, the editor shows the stored map.
+    ada.goto(f"{live_server.url}/processes/invoice_routed/edit/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    ada.mouse.click(*_element_center(ada, "Task_approve"))
+    assert ada.locator("#bb-group-kind-0").input_value() == "nav"

@@ -27,11 +27,11 @@ def _lanes(*nodes):
     return f'<bpmn:laneSet id="LaneSet_1"><bpmn:lane id="Lane_nav" name="NAV">{refs}</bpmn:lane></bpmn:laneSet>'
 
 
-def notice_model():
+def notice_model(*, pid="notice"):
     return (
-        HEADER.format(pid="notice")
+        HEADER.format(pid=pid)
         + f"""
-  <bpmn:process id="notice" name="Notice" isExecutable="true">
+  <bpmn:process id="{pid}" name="Notice" isExecutable="true">
     {_lanes("Start_1", "Task_prepare", "Throw_ready", "End_1")}
     <bpmn:startEvent id="Start_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="Task_prepare" name="Prepare">{FORM.format(form="applicant.schema.json")}
@@ -96,3 +96,28 @@ FORMS = {
         "additionalProperties": False,
     },
 }
+
+
+def notice_ending_with_the_message():
+    """``notice`` whose message end event throws the message (no intermediate throw)."""
+    return (
+        HEADER.format(pid="notice_end")
+        + f"""
+  <bpmn:process id="notice_end" name="Notice at the end" isExecutable="true">
+    {_lanes("Start_1", "Task_prepare", "End_ready")}
+    <bpmn:startEvent id="Start_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Task_prepare" name="Prepare">{FORM.format(form="applicant.schema.json")}
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="End_ready" name="Housing ready">
+      <bpmn:incoming>F2</bpmn:incoming>
+      <bpmn:messageEventDefinition id="Def_end" messageRef="Message_ready">
+        <bpmn:extensionElements>
+          <spiffworkflow:messagePayload>{{"applicant_id": applicant_id, "ready": True}}</spiffworkflow:messagePayload>
+        </bpmn:extensionElements>
+      </bpmn:messageEventDefinition>
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Start_1" targetRef="Task_prepare"/>
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_prepare" targetRef="End_ready"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+    )

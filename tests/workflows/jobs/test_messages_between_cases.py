@@ -9,7 +9,7 @@ import pytest
 from bpmn.services import deploy_definition
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks
-from tests.workflows.message_models import FORMS, move_in_model, notice_model
+from tests.workflows.message_models import FORMS, move_in_model, notice_ending_with_the_message, notice_model
 from workflows import services
 from workflows.jobs import handlers
 from workflows.jobs.worker import Worker
@@ -97,3 +97,19 @@ def test_the_process_admin_retries_the_incident_once_a_case_waits(models, users,
     incident.refresh_from_db()
     assert incident.resolved_at is not None
     assert [t.element_id for t in open_tasks(waiting)] == ["Task_move"]
+
+
+def test_a_message_end_event_is_delivered_the_same_way(models, users, agencies):
+    deploy_definition(actor=None, bpmn_xml=notice_ending_with_the_message(), forms=FORMS, check_permission=False)
+    waiting_other_key = start(users, agencies, "move_in", "A-99")
+    waiting = start(users, agencies, "move_in", "A-17")
+    sender = start(users, agencies, "notice_end", "A-17")
+    assert Job.objects.filter(kind=JobKind.MESSAGE, case=sender).count() == 1
+
+    Worker(name="w1").run(once=True)
+
+    assert OutboxMessage.objects.get(case=sender).status == OutboxStatus.DELIVERED
+    assert [t.element_id for t in open_tasks(waiting)] == ["Task_move"]
+    assert open_tasks(waiting_other_key) == []
+    received = Event.objects.get(kind=EventKind.MESSAGE_RECEIVED)
+    assert received.case_id == waiting.pk and received.detail["from_case"] == sender.reference

@@ -117,6 +117,105 @@
       ];
     }
 
+    // --- routing (issue 14): the import's routing map, for what no lane routes -------------
+    // The engine's order (bpmn/engine/routing.py): lane, candidate groups, assignee, pool,
+    // the process's default. The map lives in ctx.routing and travels with the draft.
+    function kindOptions(empty) { return [["", empty]].concat(ctx.agencyKinds.map((kind) => [kind, kind])); }
+
+    function mapped(section, name) {
+      const part = ctx.routing[section] || {};
+      if (part[name]) { return part[name]; }
+      const wanted = B.normalizeLaneName(name);
+      const key = Object.keys(part).find((k) => B.normalizeLaneName(k) === wanted);
+      return key ? part[key] : null;
+    }
+
+    function setMapped(section, name, kind) {
+      const part = Object.assign({}, ctx.routing[section] || {});
+      if (kind) { part[name] = kind; } else { delete part[name]; }
+      if (Object.keys(part).length) { ctx.routing[section] = part; } else { delete ctx.routing[section]; }
+      ctx.changed();
+    }
+
+    function mapSelect(element, id, section, name, label) {
+      return field(id, label, select(id, kindOptions(B.t("– not mapped –")), mapped(section, name) || "", (value) => {
+        setMapped(section, name, value);
+        render(element);
+      }));
+    }
+
+    // Camunda's, Activiti's and Flowable's attributes alike: the local name is what counts.
+    function extensionAttribute(bo, local) {
+      const attrs = bo.$attrs || {};
+      const key = Object.keys(attrs).find((k) => k.includes(":") && k.split(":").pop() === local);
+      return key ? String(attrs[key]).trim() : "";
+    }
+
+    function poolOf(bo) {
+      let process = bo.$parent;
+      while (process && !process.$instanceOf("bpmn:Process")) { process = process.$parent; }
+      const pool = registry.filter((shape) => shape.type === "bpmn:Participant" && shape.businessObject.processRef === process)[0];
+      return pool ? pool.businessObject.name || "" : "";
+    }
+
+    function routed(bo, laneName, groups, assignee, pool) {
+      const lane = B.laneKind(ctx, laneName);
+      if (lane) { return B.t("%(kind)s, by the lane %(name)s", { kind: lane, name: laneName }); }
+      for (const group of groups) {
+        const kind = mapped("groups", group) || ctx.laneAliases[B.normalizeLaneName(group)];
+        if (kind) { return B.t("%(kind)s, by the candidate group %(name)s", { kind: kind, name: group }); }
+      }
+      if (assignee && mapped("assignees", assignee)) {
+        return B.t("%(kind)s, by the assignee %(name)s", { kind: mapped("assignees", assignee), name: assignee });
+      }
+      const poolKind = pool && (mapped("pools", pool) || ctx.laneAliases[B.normalizeLaneName(pool)]);
+      if (poolKind) { return B.t("%(kind)s, by the pool %(name)s", { kind: poolKind, name: pool }); }
+      if (ctx.routing.default) { return B.t("%(kind)s, the process's default", { kind: ctx.routing.default }); }
+      return B.t("no agency: map a name above, or choose a default agency kind on the process");
+    }
+
+    function routingSection(element, laneName) {
+      const bo = element.businessObject;
+      const groups = extensionAttribute(bo, "candidateGroups").split(",").map((g) => g.trim()).filter(Boolean);
+      const assignee = extensionAttribute(bo, "assignee");
+      const parts = groups.map((group, i) => mapSelect(element, "bb-group-kind-" + i, "groups", group,
+        B.t("Agency kind of the candidate group %(name)s", { name: group })));
+      if (assignee) {
+        parts.push(mapSelect(element, "bb-assignee-kind", "assignees", assignee,
+          B.t("Agency kind of the assignee %(name)s", { name: assignee })));
+      }
+      parts.push(el("p", { class: "hint", id: "bb-routed", text: B.t("Goes to: %(where)s",
+        { where: routed(bo, laneName, groups, assignee, poolOf(bo)) }) }));
+      return parts;
+    }
+
+    function laneOf(bo) {
+      const lane = registry.filter((shape) => shape.type === "bpmn:Lane" &&
+        (shape.businessObject.flowNodeRef || []).includes(bo))[0];
+      return lane ? lane.businessObject.name || "" : "";
+    }
+
+    function defaultKindSection(element) {
+      return field("bb-default-kind", B.t("Agency kind for tasks nothing else routes"),
+        select("bb-default-kind", kindOptions(B.t("– none –")), ctx.routing.default || "", (value) => {
+          if (value) { ctx.routing.default = value; } else { delete ctx.routing.default; }
+          ctx.changed();
+          render(element);
+        }), B.t("For models without lanes: their tasks go to the case's agency of this kind."));
+    }
+
+    function poolSection(element) {
+      const name = element.businessObject.name || "";
+      if (!name) { return null; }
+      const aliased = ctx.laneAliases[B.normalizeLaneName(name)];
+      return field("bb-pool-kind", B.t("Agency kind of this pool"), select("bb-pool-kind",
+        kindOptions(aliased ? B.t("from the name: %(kind)s", { kind: aliased }) : B.t("– not mapped –")),
+        mapped("pools", name) || "", (value) => {
+          setMapped("pools", name, value);
+          render(element);
+        }), B.t("Tasks of the pool that no lane, candidate group or assignee routes go to this kind."));
+    }
+
     function laneSection(element) {
       const name = element.businessObject.name || "";
       const explicit = ctx.lanes[name] || "";
@@ -151,9 +250,7 @@
         ctx.converted.includes(n) ? B.t("%(form)s (from Camunda: review)", { form: n }) : n]));
       if (form && !ctx.forms[form]) { options.push([form, B.t("%(form)s (missing)", { form: form })]); }
       options.push(["__new__", B.t("+ new form for this task")]);
-      const lane = registry.filter((shape) => shape.type === "bpmn:Lane" &&
-        (shape.businessObject.flowNodeRef || []).includes(bo))[0];
-      const laneName = lane ? lane.businessObject.name : "";
+      const laneName = laneOf(bo);
       return [
         el("p", { class: "hint", text: B.t("Lane: %(lane)s", { lane: laneName ? laneName + " → " + (B.laneKind(ctx, laneName) || "?") : "–" }) }),
         field("bb-form", B.t("Form file"), select("bb-form", options, form, (value) => {
@@ -254,10 +351,19 @@
       const parts = [el("h2", { text: bo.$type.replace("bpmn:", "") }), el("p", { class: "hint" }, [el("code", { text: bo.id })])];
       if (!bo.$instanceOf("bpmn:Collaboration") && !bo.$instanceOf("bpmn:Process")) { parts.push(nameSection(current)); }
       if (bo.$instanceOf("bpmn:Process")) { parts.push(...processSection(current, bo)); }
-      if (bo.$instanceOf("bpmn:Participant") && bo.processRef) { parts.push(...processSection(current, bo.processRef)); }
+      if (bo.$instanceOf("bpmn:Participant") && bo.processRef) {
+        parts.push(...processSection(current, bo.processRef), poolSection(current));
+      }
+      if (bo.$instanceOf("bpmn:Process") || bo.$instanceOf("bpmn:Collaboration") || bo.$instanceOf("bpmn:Participant")) {
+        parts.push(defaultKindSection(current));
+      }
       if (bo.$instanceOf("bpmn:Lane")) { parts.push(laneSection(current)); }
       if (bo.$instanceOf("bpmn:Task")) { parts.push(taskTypeSection(current)); }
       if (bo.$instanceOf("bpmn:UserTask") || bo.$instanceOf("bpmn:ManualTask")) { parts.push(...humanTaskSection(current)); }
+      // A plain task waits for a person like a manual task (the engine's choice): routed alike.
+      if (bo.$instanceOf("bpmn:UserTask") || bo.$instanceOf("bpmn:ManualTask") || bo.$type === "bpmn:Task") {
+        parts.push(el("h3", { text: B.t("Who does it") }), ...routingSection(current, laneOf(bo)));
+      }
       (bo.eventDefinitions || []).forEach((definition) => {
         if (definition.$instanceOf("bpmn:TimerEventDefinition")) { parts.push(...timerSection(current, definition)); }
         if (definition.$instanceOf("bpmn:MessageEventDefinition")) { parts.push(...messageSection(current, definition)); }
@@ -265,7 +371,7 @@
       if (bo.$instanceOf("bpmn:ReceiveTask") || bo.$instanceOf("bpmn:SendTask")) { parts.push(...messageSection(current, bo)); }
       if (bo.$instanceOf("bpmn:SequenceFlow")) { parts.push(...flowSection(current)); }
       if (bo.$instanceOf("bpmn:ExclusiveGateway") || bo.$instanceOf("bpmn:InclusiveGateway")) { parts.push(gatewaySection(current)); }
-      container.replaceChildren(...parts);
+      container.replaceChildren(...parts.filter(Boolean));
     }
 
     modeler.on("selection.changed", (event) => render(event.newSelection.length === 1 ? event.newSelection[0] : null));
