@@ -21,16 +21,21 @@ from pathlib import Path
 import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from lxml import etree
 from weasyprint.pdf.metadata import DocumentMetadata
 
+from bpmn import form_labels
 from bpmn.registry import runtime_for
+from permissions import rules as permission_rules
 from permissions.models import AccessAction, AccessLog, Consent
 from retention import archive_endpoint
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
 from workflows.models import Case, CaseOutcome, Event, ProcessInstance
+from workflows.selectors import process_name
 
 NOARK = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -45,33 +50,57 @@ PDF_VARIANT, PDF_FORMAT = "pdf/a-1b", "PDF/A-1b"
 SYSTEM = "Brobygger"
 
 
-def case_file_fields(case: Case) -> list[tuple[str, str, object]]:
-    """(field, category, value) of the case's data that belong to the case file."""
+def case_file_fields(case: Case) -> list[tuple[str, str, str]]:
+    """(title, category, value) of the case's data that belong to the case file, as the
+    archive's reader reads them: a field by its title in the form, its category in words, a
+    choice by its label, yes and no in words."""
     rules = rules_for_process(case.process_key)
     categories: dict[str, str] = {}
+    forms: dict[str, dict] = {}
     for definition_id in ProcessInstance.objects.filter(case=case).values_list("definition_id", flat=True):
-        categories.update(runtime_for(definition_id).field_rules.fields)
-    return [
-        (field, categories.get(field, "restricted"), value)
-        for field, value in (case.data or {}).items()
-        if rules.get(categories.get(field, "restricted"), rules["restricted"]).in_case_file
-    ]
+        runtime = runtime_for(definition_id)
+        categories.update(runtime.field_rules.fields)
+        forms.update(runtime.forms)
+    titles, choices = form_labels.field_titles(forms), form_labels.field_choice_labels(forms)
+    rows = []
+    for field, value in (case.data or {}).items():
+        category = categories.get(field, permission_rules.RESTRICTED)
+        if rules.get(category, rules[permission_rules.RESTRICTED]).in_case_file:
+            title = titles.get(field) or form_labels.option_label(field)
+            label = capfirst(permission_rules.CATEGORY_LABELS.get(category, category))
+            rows.append((title, label, _as_read(value, choices.get(field, {}))))
+    return rows
+
+
+def _as_read(value: object, choices: dict[str, str]) -> str:
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if value is None:
+        return "\u2013"
+    if isinstance(value, list | tuple):
+        return ", ".join(_as_read(item, choices) for item in value)
+    if isinstance(value, str) and value in choices:
+        return choices[value]
+    return str(value)
 
 
 def case_file_pdf(case: Case, produced_at: datetime) -> bytes:
+    """The case file in the municipality's language whoever (or whichever worker) asks."""
     rules = rules_for_process(case.process_key)
-    html = render_to_string(
-        "retention/case_file.html",
-        {
-            "case": case,
-            "person": case.person if rules["identity"].in_case_file else None,
-            "fields": case_file_fields(case),
-            "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
-            "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
-            "outcome": CaseOutcome.objects.filter(case=case).select_related("kind").first(),
-            "produced_at": produced_at,
-        },
-    )
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(
+            "retention/case_file.html",
+            {
+                "case": case,
+                "process_name": process_name(case.process_key),
+                "person": case.person if rules["identity"].in_case_file else None,
+                "fields": case_file_fields(case),
+                "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
+                "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
+                "outcome": CaseOutcome.objects.filter(case=case).select_related("kind").first(),
+                "produced_at": produced_at,
+            },
+        )
     document = weasyprint.HTML(string=html).render()
     document.metadata = _ArchiveMetadata(**vars(document.metadata))
     return document.write_pdf(pdf_variant=PDF_VARIANT)

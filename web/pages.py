@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from bpmn import form_labels
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ServiceError
 from core.messages import MESSAGES
 from core.messages import render as render_message
@@ -88,12 +89,12 @@ def works_cases(user) -> bool:
 
 def form_titles(case) -> dict[str, str]:
     runtime = selectors.case_runtime(case)
-    return schema_forms.field_titles(runtime.forms if runtime else {})
+    return form_labels.field_titles(runtime.forms if runtime else {})
 
 
 def form_choice_labels(case) -> dict[str, dict[str, str]]:
     runtime = selectors.case_runtime(case)
-    return schema_forms.field_choice_labels(runtime.forms if runtime else {})
+    return form_labels.field_choice_labels(runtime.forms if runtime else {})
 
 
 def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None = None) -> list[dict]:
@@ -109,7 +110,7 @@ def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None =
                 "visible": view.visible,
                 "values": [
                     (
-                        titles.get(name, schema_forms.option_label(name)),
+                        titles.get(name, form_labels.option_label(name)),
                         schema_forms.display_value(
                             labels.get(name, {}).get(value, value) if isinstance(value, str) else value
                         ),

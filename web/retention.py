@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from bpmn import form_labels
 from core.errors import Conflict, InvalidInput, ServiceError, field_error
 from permissions import rules
 from retention import selectors, services
@@ -262,7 +263,7 @@ def _correction_titles(trail: list[selectors.TrailEntry]) -> dict[int, dict[str,
         runtime = case_selectors.case_runtime(case)
         version = runtime.definition_id if runtime else None
         if version not in by_version:
-            by_version[version] = schema_forms.field_titles(runtime.forms if runtime else {})
+            by_version[version] = form_labels.field_titles(runtime.forms if runtime else {})
         titles[case.pk] = by_version[version]
     return titles
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy
 
+from bpmn.form_labels import option_label
 from core.errors import field_error
 from web.templatetags.ui import day
 
@@ -60,10 +61,6 @@ def _widget(prop: dict, required: bool) -> str:
     if (prop.get("maxLength") or 0) > TEXTAREA_FROM:
         return "textarea"
     return "text"
-
-
-def option_label(value) -> str:
-    return str(value).replace("_", " ").capitalize()
 
 
 def _as_text(value) -> str:
@@ -150,25 +147,6 @@ def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
         else:
             data[name] = text
     return data, errors, raw
-
-
-def field_titles(forms: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Field name -> title across all forms of a definition (for showing case data)."""
-    titles: dict[str, str] = {}
-    for schema in forms.values():
-        for name, prop in (schema.get("properties") or {}).items():
-            titles.setdefault(name, (prop or {}).get("title") or option_label(name))
-    return titles
-
-
-def field_choice_labels(forms: dict[str, dict]) -> dict[str, dict[str, str]]:
-    """Field name -> {choice: label} from the forms' ``x-enum-labels`` (for showing case data)."""
-    labels: dict[str, dict[str, str]] = {}
-    for schema in forms.values():
-        for name, prop in (schema.get("properties") or {}).items():
-            if isinstance((prop or {}).get("x-enum-labels"), dict):
-                labels.setdefault(name, prop["x-enum-labels"])
-    return labels
 
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -109,3 +109,10 @@ def test_a_full_case_s_case_file_is_valid_pdf_a_1b_with_its_forms_timeline_conse
     assert "forvaltningsloven § 13 a nr. 1" in text  # the consent's legal basis
     outcome = case.outcome
     assert outcome.kind.label in text  # the outcome
+    # written for the archive's reader, in bokmål: the process by its name, each field by its
+    # title in the form, a choice by its label, yes and no in words, categories in words
+    assert "Sak opprettet" in text and "Case started" not in text
+    assert "Løslatelse fra fengsel" in text and "prison_release_to_housing" not in text
+    assert "Bosituasjon ved innsettelse Bolig Eier egen bolig" in text
+    assert "housing_situation" not in text and "eid_bolig" not in text and "False" not in text
+    assert "Kommunal utleiebolig" in text and "Municipal rental home" not in text
