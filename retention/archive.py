@@ -67,7 +67,7 @@ def case_file_fields(case: Case) -> list[tuple[str, str, str]]:
         category = categories.get(field, permission_rules.RESTRICTED)
         if rules.get(category, rules[permission_rules.RESTRICTED]).in_case_file:
             title = titles.get(field) or form_labels.option_label(field)
-            label = capfirst(permission_rules.CATEGORY_LABELS.get(category, category))
+            label = capfirst(str(permission_rules.CATEGORY_LABELS.get(category, category)))
             rows.append((title, label, _as_read(value, choices.get(field, {}))))
     return rows
 
