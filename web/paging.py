@@ -25,9 +25,13 @@ from django.utils.functional import cached_property
 
 PAGE_SIZE = 50
 LOOK_AHEAD = 10  # pages counted past the one shown
-# A page asked for past this counts as this one (the last page is shown either way): the
-# count's LIMIT must stay within PostgreSQL's bigint (?page=99999999999999999999 was a 500).
-MAX_PAGE_ASKED = 10**9
+# A page asked for past this counts as this one, the last a pager offers. A page is read by
+# an OFFSET (and a counted list counts to a few pages past it): every row the reader sees
+# before it is read and checked for visibility. ?page=1000000000 read the reader's whole list
+# (50 billion rows asked for) on every request; ?page=99999999999999999999 was a 500 (a LIMIT
+# past bigint). 200 pages of 50 are 10,000 rows, about what a quiet office's first page walks
+# (README "Read paths at scale"); further on, the filters (or the API's cursors) find rows.
+MAX_PAGE_ASKED = 200
 
 
 def _page_number(asked) -> int:
@@ -107,13 +111,14 @@ class UncountedPage:
 def uncounted_page(rows, number, per_page: int = PAGE_SIZE) -> UncountedPage:
     """The page ``number`` asks for of ``rows`` (a queryset or anything sliced as one), read
     with one row more to know whether a next page exists. A bad number gives the first page,
-    and so does a page past the end (a second read: only for a link or bookmark gone stale)."""
+    and so does a page past the end (a second read: only for a link or bookmark gone stale);
+    one past ``MAX_PAGE_ASKED`` gives that page, which links no page after it."""
     number = _page_number(number)
     start = (number - 1) * per_page
     found = list(rows[start : start + per_page + 1])
     if not found and number > 1:
         number, found = 1, list(rows[: per_page + 1])
-    return UncountedPage(found[:per_page], number, more=len(found) > per_page)
+    return UncountedPage(found[:per_page], number, more=len(found) > per_page and number < MAX_PAGE_ASKED)
 
 
 def next_page_of(request, rows, per_page: int = PAGE_SIZE) -> tuple[UncountedPage, str]:

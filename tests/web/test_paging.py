@@ -130,3 +130,39 @@ def test_a_counted_pager_says_more_than_when_it_did_not_count_to_the_end(many_ca
     with translation.override("nb"):
         pager = render_to_string("_pager.html", {"page": page, "query": "status=open"})
     assert "Side 1 av over 2" in pager and 'href="?status=open&amp;page=2" rel="next"' in pager
+
+
+@pytest.mark.parametrize(
+    ("username", "path"),
+    [("kari", "/cases/"), ("kari", "/tasks/"), ("kari", "/tasks/?tab=all"), ("bjorn", "/today/"), ("aud", "/audit/")],
+)
+def test_a_far_page_reads_no_further_than_the_last_page_offered(web, prison_case, username, path):
+    """Attack: ?page=1000000000 made every list read (and check for visibility) each row the
+    reader sees before the page it asked for, an OFFSET of 50 billion, or count them all: a
+    statement as long as the reader's whole list, on every such request. A page past
+    ``MAX_PAGE_ASKED`` is read as that page, which bounds both, and offers no page after it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from web.paging import MAX_PAGE_ASKED
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = web(username).get(path, {"page": "1000000000"})
+    assert answer.status_code == 200
+    limits = [
+        int(number)
+        for query in queries.captured_queries
+        for number in re.findall(r"(?:LIMIT|OFFSET) (\d+)", query["sql"])
+    ]
+    assert limits and max(limits) <= (MAX_PAGE_ASKED + 11) * PAGE_SIZE, limits
+    assert MAX_PAGE_ASKED * PAGE_SIZE <= 10_000  # about a first page's worth of rows walked at most
+
+
+def test_the_last_page_offered_links_no_page_after_it():
+    from web.paging import MAX_PAGE_ASKED, uncounted_page
+
+    rows = list(range((MAX_PAGE_ASKED + 2) * PAGE_SIZE))
+    last = uncounted_page(rows, str(MAX_PAGE_ASKED))
+    assert last.number == MAX_PAGE_ASKED and len(last) == PAGE_SIZE and not last.has_next()
+    assert uncounted_page(rows, str(MAX_PAGE_ASKED - 1)).has_next()
+    assert uncounted_page(rows, "1000000000").number == MAX_PAGE_ASKED
