@@ -96,6 +96,11 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 390, "height": 844}
 
 
+def overflow_px(page) -> int:
+    """How many CSS pixels the page is wider than its window: anything but 0 scrolls sideways."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
 def axe_violations(page) -> list[str]:
     """axe-core (from npm) run in the page: one line per violation, with its nodes. Evaluated
     through the DevTools protocol, so the page's Content-Security-Policy is untouched."""

@@ -6,13 +6,13 @@ import pytest
 
 from permissions.models import LegalBasis
 
-from .conftest import page_checker
+from .conftest import overflow_px, page_checker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    return overflow_px(page) == 0
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
