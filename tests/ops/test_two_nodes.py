@@ -1,10 +1,12 @@
 """Two nodes, one database: two gunicorn servers and two job workers (``manage.py serve``
-twice) on one PostgreSQL. Whole cases are driven through both in turn, two people complete
+twice) on one PostgreSQL. Whole cases are driven through both in turn (each task found in its agency's
+whole inbox, page after page), two people complete
 one task at the same moment on different nodes, and timers fall due meanwhile: nothing is
 lost and nothing is done twice (counted in the database)."""
 
 import json
 import threading
+import urllib.parse
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -27,12 +29,23 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(tran
 PASSWORD = "two-nodes-password"
 CASES = 6
 TIMERS = 20
+# Pages of three rows: an agency's inbox then spans several pages while the other clients
+# create and complete tasks on it (at the default 50 it fitted on one).
+INBOX = "/tasks/?assigned=agency&status=active&page_size=3"
 
 
 def _url() -> str:
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _api_path(link: str | None) -> str | None:
+    """A ``next`` link (absolute, to the node that answered) as a path under ``/api/v1``."""
+    if link is None:
+        return None
+    parts = urllib.parse.urlsplit(link)
+    return parts.path.removeprefix("/api/v1") + (f"?{parts.query}" if parts.query else "")
 
 
 def _call(base, method, path, token=None, body=None) -> tuple[int, dict]:
@@ -56,18 +69,44 @@ class Client:
     def __init__(self, nodes, tokens, participants):
         self.nodes, self.tokens, self.participants = nodes, tokens, participants
         self.sent, self.completed, self.problems = Counter(), 0, []
+        self.most_pages = 0  # the longest inbox walk, in pages
 
     def call(self, method, path, kind, body=None):
         node = self.nodes[sum(self.sent.values()) % len(self.nodes)]
         self.sent[node.port] += 1
         return _call(node.base, method, path, self.tokens[WORKER_OF[kind]], body)
 
-    def find_in_inbox(self, task_id: int, kind: str) -> list[dict]:
-        """The task on the agency's inbox page. Asked twice by the caller: the list's COUNT and
-        its page are separate statements, so a task created between them with an earlier due
-        date can push this one off the page (see bench/http/clients.py)."""
-        status, inbox = self.call("GET", "/tasks/?assigned=agency&status=active", kind)
-        return [row for row in inbox.get("results", []) if row["id"] == task_id] if status == 200 else []
+    def read_inbox(self, kind) -> list[dict] | None:
+        """Every row of the agency's inbox, page after page by the keyset ``next`` link, each
+        page from the next node in turn; None (and a problem noted) when a page is refused."""
+        rows: list[dict] = []
+        path: str | None = INBOX
+        pages = 0
+        while path is not None:
+            status, page = self.call("GET", path, kind)
+            if status != 200:
+                self.problems.append((status, "inbox page", page))
+                return None
+            rows += page["results"]
+            pages += 1
+            path = _api_path(page["next"])
+        self.most_pages = max(self.most_pages, pages)
+        return rows
+
+    def find_in_inbox(self, task_id: int, kind: str) -> dict | None:
+        """The task's row, from the whole inbox: it is there once, and no row is on two pages
+        (keyset pages: a task created or completed meanwhile shifts no row to another page)."""
+        rows = self.read_inbox(kind)
+        if rows is None:
+            return None
+        ids = [row["id"] for row in rows]
+        if len(ids) != len(set(ids)):
+            self.problems.append(("inbox", kind, "a row on two pages", sorted(i for i in ids if ids.count(i) > 1)))
+        mine = [row for row in rows if row["id"] == task_id]
+        if len(mine) != 1:
+            self.problems.append(("inbox", kind, f"task {task_id} listed {len(mine)} times over {len(ids)} rows"))
+            return None
+        return mine[0]
 
     def work_a_case(self, number: int) -> None:
         status, case = self.call(
@@ -86,13 +125,12 @@ class Client:
         tasks = case["open_tasks"]
         while tasks:
             kind = tasks[0]["agency"]["kind"]
-            mine = self.find_in_inbox(tasks[0]["id"], kind) or self.find_in_inbox(tasks[0]["id"], kind)
-            if not mine:
-                self.problems.append((status, "inbox", kind))
+            mine = self.find_in_inbox(tasks[0]["id"], kind)
+            if mine is None:
                 return
-            status, opened = self.call("GET", f"/tasks/{mine[0]['id']}/", kind)
+            status, opened = self.call("GET", f"/tasks/{mine['id']}/", kind)
             data = sample_form_data(opened["form_schema"], OVERRIDES)
-            status, done = self.call("POST", f"/tasks/{mine[0]['id']}/complete/", kind, {"data": data})
+            status, done = self.call("POST", f"/tasks/{mine['id']}/complete/", kind, {"data": data})
             if status != 200:
                 self.problems.append((status, done))
                 return
@@ -162,6 +200,7 @@ def test_two_nodes_one_database_lose_nothing_and_do_nothing_twice(shipped, users
         assert sorted(status for status, _ in answers) == [200, 409], answers
         assert [client.problems for client in clients] == [[]] * CASES
         assert all(len(client.sent) == 2 for client in clients), "every client used both nodes"
+        assert max(client.most_pages for client in clients) > 1, "no inbox spanned two pages"
         timer_jobs = Job.objects.filter(kind=JobKind.TIMER, case__in=timer_cases)
         assert wait_for(lambda: timer_jobs.filter(status=JobStatus.DONE).count() == TIMERS, timeout=30), (
             nodes[0].tail() + nodes[1].tail()
