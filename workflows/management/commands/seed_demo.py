@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from permissions.demo import seed_demo_cast
 from workflows.demo_cases import DEFAULT_COUNT, DEFAULT_SEED, seed_demo_cases
+from workflows.seeded_rows import restore_seeded_rows
 
 
 class Command(BaseCommand):
@@ -29,6 +30,12 @@ class Command(BaseCommand):
         if cases < 0:
             raise CommandError("--cases must be 0 or more")
         password = settings.BROBYGGER["DEMO_PASSWORD"]
+        restored = restore_seeded_rows()  # emptied by ``manage.py flush``; cases need them
+        if restored.outcome_kinds or restored.legal_bases:
+            self.stdout.write(
+                f"Restored what the migrations seeded: {restored.outcome_kinds} outcome kinds, "
+                f"{restored.legal_bases} legal bases"
+            )
         rows = seed_demo_cast(password)
         started = time.monotonic()
         result = seed_demo_cases(cases, seed=seed)
