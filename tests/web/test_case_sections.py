@@ -142,3 +142,24 @@ def test_the_case_page_asks_the_database_no_more_than_its_budget(web, prison_cas
 # Here (a session with no second factor, a small case): 17; on the kept million, 19 with
 # the agency's memberships and the session's second factor (README, "The case page").
 CASE_PAGE_STATEMENTS = 17
+
+
+@pytest.mark.parametrize("role", ["leader", "municipal_leader", "process_admin"])
+def test_a_leader_of_a_participating_agency_gets_no_section_and_no_model(web, prison_case, role):
+    """Leaders see figures, never a case; a process admin sees models, never a case's sections."""
+    from django.contrib.auth import get_user_model
+
+    from permissions.models import Membership
+    from workflows.models import ProcessInstance
+
+    housing = prison_case.participants.get(agency__kind="housing").agency
+    leader = get_user_model().objects.create_user(f"leder-{role}")
+    Membership.objects.create(user=leader, agency=housing, role=role)
+    client = web(None)
+    client.force_login(leader)
+    for name in SECTIONS:
+        answer = client.get(_url(prison_case, name), HTTP_HX_REQUEST="true")
+        assert answer.status_code == 404, (role, name)
+        assert prison_case.reference not in answer.content.decode()
+    model = client.get(f"/process-models/{ProcessInstance.objects.get(case=prison_case).definition_id}.bpmn")
+    assert model.status_code == (200 if role == "process_admin" else 404), role
