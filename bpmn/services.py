@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
@@ -77,6 +78,7 @@ def deploy_definition(
     routing = routing or None
     called_files = _called_files(called)
     compiled = _compiled(bpmn_text, forms, lanes, filename, routing, called_files)
+    _check_routing_users(routing)
     checksum = definition_checksum(bpmn_text, forms, lanes, routing, called_files)
     # The forms converted from camunda:formData are stored like given ones (the task pages
     # and validation read them from the version); a form given under the same name won.
@@ -88,6 +90,27 @@ def deploy_definition(
         # The first version of a key has no row to lock: two simultaneous first deploys
         # meet at the unique constraint instead.
         raise Conflict("process.deploy_race", key=compiled.process_id) from exc
+
+
+def _check_routing_users(routing) -> None:
+    """The users the routing map hands assigned tasks to must exist and be active (the
+    engine checked the shape; who the users are is known here). Whether one may work a
+    given task is checked when the task is created: it depends on the case's agencies."""
+    users = (routing or {}).get("users") or {}
+    if not users:
+        return
+    known = set(
+        get_user_model()
+        .objects.filter(username__in=set(users.values()), is_active=True)
+        .values_list("username", flat=True)
+    )
+    errors = [
+        field_error(f"routing.users.{assignee}", "process.routing_user_unknown")
+        for assignee, user in users.items()
+        if user not in known
+    ]
+    if errors:
+        raise InvalidInput("process.routing_users_invalid", errors=errors)
 
 
 def _called_files(called) -> list[tuple[str, str]]:

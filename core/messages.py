@@ -119,6 +119,10 @@ MESSAGES: dict[str, str] = {
     "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),
     "process.called_invalid": gettext_noop("the called files cannot be read"),
     "process.called_entry": gettext_noop("each called file needs a filename and its BPMN text"),
+    "process.routing_users_invalid": gettext_noop("the routing map names users who cannot be given tasks"),
+    "process.routing_user_unknown": gettext_noop(
+        "no active user has this name: correct it, or remove the assignee from the routing map's users"
+    ),
     "break_glass.already_reviewed": gettext_noop("this emergency access is already reviewed"),
     "break_glass.case_closed": gettext_noop(
         "the case is closed: emergency access can only be opened while a case is open and being worked"

@@ -150,6 +150,8 @@ EDITOR_STRINGS = (
     gettext_noop("no agency: map a name above, or choose a default agency kind on the process"),
     gettext_noop("Agency kind for tasks nothing else routes"),
     gettext_noop("For models without lanes: their tasks go to the case's agency of this kind."),
+    gettext_noop("User who gets the task (user name)"),
+    gettext_noop("The task is taken by this user when it starts, if the user works for the agency it goes to."),
     gettext_noop("Agency kind of this pool"),
     gettext_noop("Tasks of the pool that no lane, candidate group or assignee routes go to this kind."),
 )

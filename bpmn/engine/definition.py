@@ -32,6 +32,7 @@ from .lint_events import lint_start_events
 from .routing import (
     ROUTED_TASKS,
     RoutingMap,
+    assignee_user,
     pool_names,
     route,
     task_assignee,
@@ -591,6 +592,9 @@ def _user_tasks(
                 "form": properties.get("formJsonSchemaFilename"),
                 "due_in": properties.get("dueIn"),
             }
+            user = assignee_user(assignee, routing_map)
+            if user:  # handed to this user when created (the services check who they are)
+                tasks[task_spec.bpmn_id]["assignee_user"] = user
     return tasks
 
 

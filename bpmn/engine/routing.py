@@ -10,8 +10,15 @@ at import says which agency kind each name means::
       "pools":     {"Kommunen": "municipality"},    # participant (pool) name
       "groups":    {"accounting": "nav"},           # camunda:candidateGroups (also Activiti, Flowable)
       "assignees": {"demo": "housing"},             # camunda:assignee
+      "users":     {"demo": "bjorn"},               # camunda:assignee -> a Brobygger user
       "default":   "housing"                        # every task that none of the above routes
     }
+
+``users`` is not about the agency kind: a task whose assignee it names is handed to that
+user (claimed by them) when it is created, if the user works for the agency the task was
+routed to in that case; otherwise the task waits in the agency's inbox like any other.
+The engine stores the user's name per task (``assignee_user``); whether the user exists
+and may work the task is for the services, which know users.
 
 A task is routed by the first of these that resolves: its lane (the lane map, then the
 lane aliases of ``lanes.py``), its candidate groups (in order), its assignee, its pool,
@@ -45,6 +52,7 @@ class RoutingMap:
     pools: dict[str, str] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)
     assignees: dict[str, str] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
     default: str | None = None
 
     @classmethod
@@ -60,12 +68,15 @@ class RoutingMap:
             pools=dict(routing.get("pools") or {}),
             groups=dict(routing.get("groups") or {}),
             assignees=dict(routing.get("assignees") or {}),
+            users=dict(routing.get("users") or {}),
             default=_kind(routing.get("default")),
         )
 
     def as_dict(self) -> dict[str, Any]:
         """The stored form: only the parts that say something."""
         result: dict[str, Any] = {name: dict(getattr(self, name)) for name in SECTIONS if getattr(self, name)}
+        if self.users:
+            result["users"] = dict(self.users)
         if self.default:
             result["default"] = self.default
         return result
@@ -105,13 +116,27 @@ def validate_routing(routing: object) -> list[ValidationIssue]:
             )
         ]
     issues = []
-    unknown = sorted(str(key) for key in routing if key not in (*SECTIONS, "default"))
+    unknown = sorted(str(key) for key in routing if key not in (*SECTIONS, "users", "default"))
     if unknown:
         issues.append(
             ValidationIssue(
                 "invalid-lane-map",
                 f"the routing map has the part(s) {', '.join(map(repr, unknown))}; its parts are "
-                f"{', '.join(SECTIONS)} (name -> agency kind) and default (an agency kind)",
+                f"{', '.join(SECTIONS)} (name -> agency kind), users (assignee -> user name) "
+                "and default (an agency kind); remove the others",
+            )
+        )
+    users = routing.get("users")
+    well_formed = isinstance(users, Mapping) and all(
+        isinstance(name, str) and name.strip() and isinstance(user, str) and user.strip()
+        for name, user in users.items()
+    )
+    if users is not None and not well_formed:
+        issues.append(
+            ValidationIssue(
+                "invalid-lane-map",
+                "the routing map's 'users' must map assignee names to user names; write each as "
+                '"assignee": "user name"',
             )
         )
     for section in SECTIONS:
@@ -218,6 +243,19 @@ def route(
     if routing.default:
         return TaskRouting(routing.default, "default", lane, groups, assignee, pool)
     return TaskRouting(None, None, lane, groups, assignee, pool)
+
+
+def assignee_user(assignee: str | None, routing: RoutingMap) -> str | None:
+    """The user name the routing map hands a task with this assignee to (None: nobody)."""
+    if not assignee:
+        return None
+    if assignee in routing.users:
+        return routing.users[assignee].strip()
+    wanted = normalize_lane_name(assignee)
+    for name, user in routing.users.items():
+        if normalize_lane_name(name) == wanted:
+            return user.strip()
+    return None
 
 
 def unrouted_fix(routing_of_task: TaskRouting, kinds: str = "|".join(AGENCY_KINDS)) -> str:

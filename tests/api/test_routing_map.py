@@ -165,3 +165,73 @@ def test_camunda_form_is_stored_with_the_version_and_validates_the_task(client_f
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "amount"
     right = client_for("nils").post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {"amount": 5}}, format="json")
     assert right.status_code == 200, right.json()
+
+
+# --- an assignee handed to a user (issue 14: "assignee mapped to agency kinds and users") ----
+
+USERS_ROUTING = {**ROUTING, "users": {"demo": "helga"}}
+
+
+def _start_invoice(client_for, agencies):
+    case = client_for("bjorn").post(
+        "/api/v1/cases/",
+        {
+            "process_key": "invoice",
+            "person": PERSON,
+            "participants": {kind: agencies[kind].pk for kind in ("nav", "health", "housing")},
+        },
+        format="json",
+    )
+    assert case.status_code == 201, case.json()
+    approve = Task.objects.get(case_id=case.json()["id"], element_id="Approve")
+    done = client_for("nils").post(f"/api/v1/tasks/{approve.pk}/complete/", {"data": {}}, format="json")
+    assert done.status_code == 200, done.json()
+    return Task.objects.get(case_id=case.json()["id"], element_id="Check")
+
+
+def test_an_assignee_mapped_to_a_user_is_handed_to_that_user(client_for, users, agencies):
+    from workflows.models import Event, EventKind
+
+    response = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": USERS_ROUTING}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["routing"]["users"] == {"demo": "helga"}
+    check = _start_invoice(client_for, agencies)
+    assert (check.agency.kind, check.status, check.assignee.username) == ("health", "claimed", "helga")
+    claimed = Event.objects.get(task=check, kind=EventKind.TASK_CLAIMED)
+    assert claimed.actor == users["helga"] and claimed.detail == {"to_user": users["helga"].pk, "by": "routing"}
+    done = client_for("helga").post(f"/api/v1/tasks/{check.pk}/complete/", {"data": {}}, format="json")
+    assert done.status_code == 200, done.json()
+
+
+def test_a_user_of_another_agency_is_never_handed_the_task(client_for, users, agencies):
+    """The map names nils (NAV) for a task routed to health: the task waits in health's
+    inbox, unclaimed; nils gets nothing of it."""
+    routing = {**ROUTING, "users": {"demo": "nils"}}
+    response = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": routing}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    check = _start_invoice(client_for, agencies)
+    assert (check.agency.kind, check.status, check.assignee) == ("health", "open", None)
+    taken = client_for("nils").post(f"/api/v1/tasks/{check.pk}/claim/", format="json")
+    assert taken.status_code in (403, 404)
+
+
+def test_a_routing_map_naming_an_unknown_user_is_refused_naming_the_entry(client_for):
+    routing = {**ROUTING, "users": {"demo": "nobody-here"}}
+    response = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": routing}, format="json"
+    )
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["field"] == "routing.users.demo"
+    assert "nobody-here" not in response.content.decode()
+    assert not ProcessDefinition.objects.filter(key="invoice").exists()
+    malformed = client_for("ada").post(
+        "/api/v1/process-definitions/",
+        {"bpmn_xml": CAMUNDA_MODEL, "routing": {**ROUTING, "users": {"demo": 7}}},
+        format="json",
+    )
+    assert malformed.status_code == 400 and "'users'" in malformed.json()["detail"]

@@ -275,7 +275,8 @@ CAMUNDA_ROUTED = """<?xml version="1.0" encoding="UTF-8"?>
     id="Defs_routed" targetNamespace="http://bpmn.io/schema/bpmn">
   <bpmn:process id="invoice_routed" name="Faktura" isExecutable="true">
     <bpmn:startEvent id="Start_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:userTask id="Task_approve" name="Godkjenn" camunda:candidateGroups="accounting">
+    <bpmn:userTask id="Task_approve" name="Godkjenn" camunda:candidateGroups="accounting"
+      camunda:assignee="demo">
       <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
     <bpmn:task id="Task_file" name="Arkiver">
       <bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing></bpmn:task>
@@ -333,6 +334,8 @@ def test_ada_maps_a_camunda_model_without_lanes_in_the_sidebar_and_deploys_the_m
     assert ada.locator("#bb-routed").inner_text() == _nb("Goes to: %(where)s") % {
         "where": _nb("%(kind)s, by the candidate group %(name)s") % {"kind": "nav", "name": "accounting"}
     }
+    ada.locator("#bb-assignee-user").fill("nils")
+    ada.locator("#bb-assignee-user").press("Tab")
     assert not axe_violations(ada)
 
     ada.mouse.click(*_screen_point(ada, 300, 400))  # the canvas: the process itself
@@ -346,7 +349,8 @@ def test_ada_maps_a_camunda_model_without_lanes_in_the_sidebar_and_deploys_the_m
     assert not errors
 
     version = ProcessDefinition.objects.get(key="invoice_routed")
-    assert version.routing == {"groups": {"accounting": "nav"}, "default": "housing"}
+    assert version.routing == {"groups": {"accounting": "nav"}, "users": {"demo": "nils"}, "default": "housing"}
+    assert tasks_user(version) == "nils"
     tasks = version.metadata["user_tasks"]
     assert (tasks["Task_approve"]["agency_kind"], tasks["Task_approve"]["routed_by"]) == ("nav", "group")
     assert (tasks["Task_file"]["agency_kind"], tasks["Task_file"]["routed_by"]) == ("housing", "default")
@@ -356,3 +360,8 @@ def test_ada_maps_a_camunda_model_without_lanes_in_the_sidebar_and_deploys_the_m
     ada.locator("#editor[data-ready=true]").wait_for()
     ada.mouse.click(*_element_center(ada, "Task_approve"))
     assert ada.locator("#bb-group-kind-0").input_value() == "nav"
+    assert ada.locator("#bb-assignee-user").input_value() == "nils"
+
+
+def tasks_user(version):
+    return version.metadata["user_tasks"]["Task_approve"].get("assignee_user")

@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core import hooks
+from permissions import rules
 from permissions.models import Agency
 from workflows import case_outcomes
 from workflows.jobs import queue
@@ -388,6 +390,7 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
         )
     if not created:
         return [], cancelled
+    handed = _hand_to_assignees(step, runtime, created, now)
     batch.insert(created)
     batch.flush()
     for task in created:
@@ -397,6 +400,15 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
             agency=task.agency,
             element_id=task.element_id,
             detail={"name": task.name, "due_at": task.due_at.isoformat() if task.due_at else None},
+        )
+    for task in handed:
+        step.event(
+            EventKind.TASK_CLAIMED,
+            task=task,
+            actor=task.assignee,
+            agency=task.agency,
+            element_id=task.element_id,
+            detail={"to_user": task.assignee_id, "by": "routing"},
         )
     acting = step.acting_agency
     if acting is not None:
@@ -412,6 +424,28 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
                     detail={"task": task.name},
                 )
     return created, cancelled
+
+
+def _hand_to_assignees(step: Step, runtime: DefinitionRuntime, created: list[Task], now) -> list[Task]:
+    """New tasks whose model names an assignee that the routing map hands to a user are
+    claimed by that user, if the user may work the task (a case role in the agency it was
+    routed to, which still holds its grant); otherwise they wait in the agency's inbox like
+    any task. One query for the users, only for models that name any."""
+    wanted = [(task, (runtime.user_tasks.get(task.element_id) or {}).get("assignee_user")) for task in created]
+    names = {name for _task, name in wanted if name}
+    if not names:
+        return []
+    users = {user.get_username(): user for user in get_user_model().objects.filter(username__in=names, is_active=True)}
+    handed = []
+    for task, name in wanted:
+        user = users.get(name) if name else None
+        if user is None:
+            continue
+        task.case = step.instance.case
+        if rules.can_work_task(user, task):
+            task.status, task.assignee, task.claimed_at = TaskStatus.CLAIMED, user, now
+            handed.append(task)
+    return handed
 
 
 def _cancel_withdrawn(step: Step, active_rows, gone: set[str]) -> list[Task]:

@@ -183,6 +183,9 @@
       if (assignee) {
         parts.push(mapSelect(element, "bb-assignee-kind", "assignees", assignee,
           B.t("Agency kind of the assignee %(name)s", { name: assignee })));
+        parts.push(field("bb-assignee-user", B.t("User who gets the task (user name)"),
+          textInput("bb-assignee-user", mapped("users", assignee) || "", (value) => setMapped("users", assignee, value)),
+          B.t("The task is taken by this user when it starts, if the user works for the agency it goes to.")));
       }
       parts.push(el("p", { class: "hint", id: "bb-routed", text: B.t("Goes to: %(where)s",
         { where: routed(bo, laneName, groups, assignee, poolOf(bo)) }) }));
