@@ -178,7 +178,7 @@ MESSAGES: dict[str, str] = {
     "message.nothing_waits": gettext_noop("nothing in case %(reference)s waits for the message %(name)s now"),
     "message.no_start_process": gettext_noop("no process starts on the message %(name)s"),
     "process.forms_invalid": gettext_noop("forms must map file names to JSON schemas"),
-    "process.not_utf8": gettext_noop("the BPMN file is not UTF-8"),
+    "process.not_utf8": gettext_noop("the BPMN file is not UTF-8: save it as UTF-8 in the modeler and deploy it again"),
     "process.model_refused": gettext_noop("the BPMN model was refused"),
     "draft.malformed": gettext_noop("the draft is not well-formed"),
     "draft.bad_base": gettext_noop("base must be the time the draft was saved (ISO 8601)"),

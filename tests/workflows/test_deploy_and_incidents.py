@@ -58,6 +58,16 @@ def test_refused_model_stores_nothing(db):
     assert not ProcessDefinition.objects.exists()
 
 
+def test_a_file_that_is_not_utf8_is_refused_with_what_to_do(db):
+    """Two corpus files (GenMyModel exports) are Latin-1: refused naming the file and a fix."""
+    latin1 = '<?xml version="1.0"?><definitions name="Søknad"/>'.encode("latin-1")
+    with pytest.raises(InvalidInput) as raised:
+        deploy_definition(actor=None, bpmn_xml=latin1, check_permission=False)
+    assert raised.value.errors[0]["field"] == "bpmn_xml"
+    assert "save it as UTF-8" in raised.value.detail
+    assert not ProcessDefinition.objects.exists()
+
+
 def test_start_case_names_the_missing_participant_and_the_bad_national_id(shipped, users, agencies):
     with pytest.raises(InvalidInput) as raised:
         services.start_case(
