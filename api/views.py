@@ -27,7 +27,7 @@ from workflows import filters, selectors, services
 from workflows.case_lists import CaseListing
 from workflows.models import Case, Event, Incident, Task
 from workflows.services import external_tasks
-from workflows.task_lists import TaskListing
+from workflows.task_lists import TASK_ANSWER_FIELDS, TaskListing
 
 
 def _errors(*codes: int) -> dict:
@@ -684,7 +684,7 @@ class TaskList(ListView):
         filterset = filters.TaskFilter(request.query_params, queryset=Task.objects.none(), request=request)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        page = self.paginate_queryset(TaskListing(request.user, filterset))
+        page = self.paginate_queryset(TaskListing(request.user, filterset, fields=TASK_ANSWER_FIELDS))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(responses={200: s.TaskSerializer(many=True), **_errors(*LIST)}, tags=["tasks"])

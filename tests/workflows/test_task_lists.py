@@ -2,6 +2,7 @@
 every reader exactly the rows (and the statement) of ``task_inbox_for`` narrowed by
 ``TaskFilter``, and a second reader of the same shape reuses the statement with their own ids."""
 
+import datetime
 from types import SimpleNamespace
 from unittest import mock
 
@@ -13,8 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.pagination import ordering_keys, read_after, read_listing_after
+from api.serializers import TaskSerializer
 from bench.scale.load import load, username
 from permissions import rules
+from web.tasks import INBOX_ROW_FIELDS, _inbox_rows
 from workflows import selectors, task_lists
 from workflows.filters import TaskFilter
 from workflows.models import Task, TaskStatus
@@ -167,3 +170,49 @@ def test_a_bad_filter_is_a_400_naming_it(loaded):
         answer = client.get(path)
         assert answer.status_code == 400
         assert field in answer.content.decode()
+
+
+def test_the_api_and_the_inbox_page_read_only_what_they_show(loaded):
+    """The API's answer and the inbox page's rows are made from rows read with only the
+    fields they show (``task_lists.TASK_ANSWER_FIELDS``, ``web.tasks.INBOX_ROW_FIELDS``): the
+    same answer as from whole rows, made without a further query (a field left out would be
+    read per row), from a statement that joins no person for the API and reads no case data."""
+    nav = get_user_model().objects.get(username=username("nav", 0))
+    some = Task.objects.filter(status__in=["open", "claimed"], agency__memberships__user=nav).order_by("id")[:5]
+    Task.objects.filter(pk__in=[task.pk for task in some]).update(assignee=nav, status=TaskStatus.CLAIMED)
+    now, claimed_shown = timezone.now(), False
+    for user in readers():
+        for filters in ({}, {"assigned": "agency", "status": "active"}):
+            whole = listing_of(fresh(user), filters)[0:PAGE]
+            with CaptureQueriesContext(connection) as queries:
+                answer_rows = listing_of(fresh(user), filters, fields=task_lists.TASK_ANSWER_FIELDS)[0:PAGE]
+                answer = TaskSerializer(answer_rows, many=True).data
+                page_rows = listing_of(fresh(user), filters, fields=INBOX_ROW_FIELDS)[0:PAGE]
+                inbox = _inbox_rows(page_rows, now)
+            statements = [query["sql"] for query in queries.captured_queries if "workflows_task" in query["sql"]]
+            assert len(statements) == 2, (user.username, filters, statements)  # the two lists, nothing per row
+            assert answer == TaskSerializer(whole, many=True).data and answer_rows == whole
+            assert inbox == _inbox_rows(whole, now) and page_rows == whole
+            claimed_shown |= any(task.assignee_id for task in whole)
+            api_statement, page_statement = statements
+            assert '"workflows_person"' not in api_statement and '"workflows_person"."name"' in page_statement
+            for statement in statements:
+                assert '"workflows_case"."data"' not in statement and '"auth_user"."password"' not in statement
+    assert claimed_shown  # a claimed task's assignee among the rows compared
+
+
+def test_the_api_overdue_list_walks_the_task_reader_index_without_the_person(loaded):
+    """EXPLAIN of the API's statement for a quiet office's overdue tasks: still a walk of its
+    active rows in the task-reader index, the rules checked per row, and no person table
+    (the answer shows none of it: a lookup per row in a million-row index, and a relation
+    more for the planner)."""
+    quiet = get_user_model().objects.get(username=username("nav", 19))
+    Task.objects.filter(status__in=["open", "claimed"]).update(due_at=timezone.now() - datetime.timedelta(days=1))
+    listing = listing_of(quiet, {"overdue": "true"}, fields=task_lists.TASK_ANSWER_FIELDS)
+    (statement,) = sent(lambda: listing[0:PAGE])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "using taskreader_active on workflows_taskreader" in plan, plan
+    assert "participant_agency_case" in plan and "casegroupobjectpermission" in plan  # the rules, per row
+    assert "workflows_person" not in plan
