@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
-from bpmn.engine.gateway_paths import GatewayPath, gateway_paths
+from bpmn.engine.gateway_paths import GatewayPath, gateway_paths, timer_elements
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
@@ -75,6 +75,16 @@ class DefinitionRuntime:
         if found is None:
             found = rules.path_categories(self.gateway_paths, self.fields)
         return {element: rules.path_mask(categories) for element, categories in found.items()}
+
+    @cached_property
+    def timer_path_categories(self) -> int:
+        """``ProcessInstance.timer_path_categories``: the categories read by the gateways on
+        whose branches any timer of the model lies (as a ``path_mask``)."""
+        masks = self.path_masks
+        found = 0
+        for element_id in timer_elements(self.bpmn_xml):
+            found |= masks.get(element_id, 0)
+        return found
 
     def form_for(self, element_id: str) -> tuple[dict[str, Any] | None, Validator | None]:
         form_name = (self.user_tasks.get(element_id) or {}).get("form")

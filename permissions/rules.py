@@ -733,12 +733,12 @@ def _submasks(mask: int) -> list[int]:
         sub = (sub - 1) & mask
 
 
-def _shows_path(mask: int) -> Q:
-    """Rows whose ``path_categories`` lie within ``mask``: listed as the values that do (at
-    most 2**7), not as a bit operation, so PostgreSQL estimates the condition from the
-    column's statistics (most tasks are on no hidden path: 0) and keeps reading the list in
-    its index's order instead of sorting it."""
-    return Q(path_categories__in=_submasks(mask))
+def _shows_path(mask: int, column: str = "path_categories") -> Q:
+    """Rows whose ``path_categories`` (or ``column``) lie within ``mask``: listed as the
+    values that do (at most 2**7), not as a bit operation, so PostgreSQL estimates the
+    condition from the column's statistics (most tasks are on no hidden path: 0) and keeps
+    reading the list in its index's order instead of sorting it."""
+    return Q(**{f"{column}__in": _submasks(mask)})
 
 
 def _listed_masks(user) -> tuple[set[int], int, int | None] | None:
@@ -779,6 +779,45 @@ def task_listed(user, task, coordinator_agency_id: int | None) -> bool:
         and coordinator_agency_id in mine
         and not task.path_categories & PATH_ALL_BITS & ~coordinating
     )
+
+
+# A waiting timer tells its branch as a task does: the case waits, and until when. Which
+# timer waits depends on the branch taken; which timers the model has does not. So each
+# process instance carries the categories read by the gateways on whose branches any timer
+# of its model lies (``ProcessInstance.timer_path_categories``, ``DefinitionRuntime``), and
+# a list across cases ("next deadline", "today") shows an instance's next timer only to a
+# reader who sees every one of them by standing, as for another agency's task. Hiding only
+# the timers on a hidden branch would not do: a case showing no timer, or a later one, would
+# tell that one waits there.
+
+
+def timer_listed(user, timer_path_categories: int, coordinator_agency_id: int | None) -> bool:
+    """``listed_timer_rows`` for one instance's ``timer_path_categories``."""
+    masks = _listed_masks(user)
+    if masks is None:
+        return False
+    mine, always, coordinating = masks
+    if not timer_path_categories & PATH_ALL_BITS & ~always:
+        return True
+    return (
+        coordinating is not None
+        and coordinator_agency_id in mine
+        and not timer_path_categories & PATH_ALL_BITS & ~coordinating
+    )
+
+
+def listed_timer_rows(user, instances, *, coordinator):
+    """``instances`` (process instances of cases ``user`` sees) narrowed to those whose timers
+    a list across cases may show them (see above). ``coordinator``: the case's coordinator
+    agency id as an expression (``OuterRef("coordinator_agency_id")`` in a subquery per case)."""
+    masks = _listed_masks(user)
+    if masks is None:
+        return instances.none()
+    mine, always, coordinating = masks
+    shown = _shows_path(always, "timer_path_categories")
+    if coordinating is not None:
+        shown |= Q(In(coordinator, sorted(mine))) & _shows_path(coordinating, "timer_path_categories")
+    return instances.filter(shown)
 
 
 def listed_task_rows(user, queryset, *, coordinator=None):

@@ -103,6 +103,10 @@ class ProcessInstance(models.Model):
     spiff_version = models.CharField(max_length=16)
     status = models.CharField(max_length=20, choices=InstanceStatus.choices, default=InstanceStatus.RUNNING)
     next_timer_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The categories read by the gateways on whose branches any timer of its model lies
+    # (issue 11: a waiting timer tells the branch): a list shows the next timer only to a
+    # reader who sees them all (``permissions.rules.listed_timer_rows``). Kept by every step.
+    timer_path_categories = models.PositiveSmallIntegerField(db_default=0)  # rows the bench loader writes by SQL too
     # An external system's key for this instance (e.g. the prison's own case number):
     # messages may name it instead of the case reference.
     correlation_key = models.CharField(max_length=200, blank=True, db_index=True)

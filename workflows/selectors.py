@@ -122,7 +122,13 @@ def cases_for(user):
     queryset = rules.listed_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
     # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
     # rows of the page only, after reading the cases in the order of an index.
-    timers = ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
+    # Timers only of instances whose timers' paths tell the reader nothing they do not see
+    # by standing (``rules.listed_timer_rows``): which timer waits tells the branch taken.
+    timers = rules.listed_timer_rows(
+        user,
+        ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False),
+        coordinator=OuterRef("coordinator_agency_id"),
+    )
     queryset = queryset.annotate(
         open_task_count=Coalesce(
             Subquery(_open_listed_tasks(user).order_by().values("case_id").annotate(n=Count("pk")).values("n")),
@@ -235,11 +241,11 @@ _CASE_BY_ID = Prepared(
     ),
     kinds=(int,),
 )
-_NEXT_TIMER_AT = Prepared(
+_NEXT_TIMERS = Prepared(
     lambda case_id: (
         ProcessInstance.objects.filter(case=case_id, next_timer_at__isnull=False)
         .order_by("next_timer_at")
-        .values_list("next_timer_at")[:1]
+        .values_list("next_timer_at", "timer_path_categories")
     ),
     kinds=(int,),
 )
@@ -276,11 +282,20 @@ def _case_by_id(case_id) -> Case | None:
     return found[0] if found else None
 
 
-def case_next_timer_at(case):
-    """When the case's next timer (deadline) fires: the earliest ``next_timer_at`` of its
-    instances, as ``cases_for`` annotates it; None when no timer waits."""
-    found = _NEXT_TIMER_AT.rows(case.pk)
-    return found[0][0] if found else None
+def case_next_timer_at(case, user=None, path_view: PathView | None = None):
+    """When the case's next timer (deadline) fires, as ``user`` may be told: every timer of
+    its instances counts when their ``path_view`` hides nothing (they may follow every
+    branch); else only those of instances whose timers the lists show them
+    (``rules.timer_listed``). Neither depends on the branch taken, so the choice tells
+    nothing. None when no timer waits; without ``user``: every timer counts."""
+    for due, timer_path_categories in _NEXT_TIMERS.rows(case.pk):
+        if (
+            user is None
+            or (path_view is not None and not path_view.hidden)
+            or rules.timer_listed(user, timer_path_categories, case.coordinator_agency_id)
+        ):
+            return due
+    return None
 
 
 def case_tasks(case, *, active_only=True):
@@ -502,7 +517,9 @@ def case_diagram_for(case, user, path_view: PathView | None = None) -> Diagram:
         bpmn_xml=runtime.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
-        waiting=engine.waiting_events(workflow),
+        # What the case waits on, but not on a branch hidden from the reader: its name and
+        # time would tell the branch.
+        waiting=[event for event in engine.waiting_events(workflow) if not path_view.hides(event.element_id)],
     )
 
 
@@ -763,7 +780,7 @@ def case_view_for(user, case_id, *, every_task: bool = False) -> CaseView:
         person=policy.person_for(user, case, fields),
         data=data,
         open_tasks=[task for task in tasks if task.status in ACTIVE_TASK_STATUSES] if every_task else tasks,
-        next_timer_at=case_next_timer_at(case),
+        next_timer_at=case_next_timer_at(case, user, path_view),
         outcome=case_outcomes.outcome_view(case, data, runtime.forms if (runtime := case_runtime(case)) else {}),
         path_view=path_view,
         tasks=tasks if every_task else None,

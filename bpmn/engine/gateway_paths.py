@@ -52,6 +52,16 @@ def gateway_paths(bpmn_xml: str | bytes) -> dict[str, GatewayPath]:
     return paths
 
 
+def timer_elements(bpmn_xml: str | bytes) -> frozenset[str]:
+    """The ids of the model's events that wait on a timer (a timer's branch tells as a task's)."""
+    root = parse_bpmn_xml(bpmn_xml)
+    return frozenset(
+        parent.get("id") or ""
+        for timer in root.iter(_q("timerEventDefinition"))
+        if (parent := timer.getparent()) is not None
+    )
+
+
 def _graph(root: etree._Element) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Flow node -> the nodes next to it (its flows' targets and its boundary events), and
     sub-process -> every element inside it."""

@@ -224,6 +224,7 @@ def advance(
         instance.state = engine.dump_workflow(workflow)
     instance.version += 1
     instance.next_timer_at = engine.next_timer_due(workflow)
+    instance.timer_path_categories = runtime.timer_path_categories
     if failure is None and workflow.is_completed():
         instance.status = InstanceStatus.COMPLETED
         outcome.completed = True
@@ -231,7 +232,7 @@ def advance(
         instance.status = InstanceStatus.INCIDENT
     else:
         instance.status = InstanceStatus.RUNNING
-    batch.update(instance, ("state", "version", "next_timer_at", "status", "updated_at"))
+    batch.update(instance, ("state", "version", "next_timer_at", "timer_path_categories", "status", "updated_at"))
     transaction.on_commit(partial(WORKFLOW_CACHE.put, instance.pk, instance.state, workflow))
 
     queue.sync_timer_job(instance, previous_due, batch)
