@@ -191,3 +191,25 @@ def test_the_rule_for_one_task_agrees_with_the_lists(nav_branch, users):
         listed = set(rules.listed_task_rows(user, Task.objects.all()).values_list("pk", flat=True))
         for task in Task.objects.select_related("case"):
             assert rules.task_listed(user, task, task.case.coordinator_agency_id) == (task.pk in listed), (reader, task)
+
+
+def test_refusing_to_withdraw_the_agency_names_no_hidden_task_and_tells_neither_branch(nav_branch, users, agencies):
+    """NAV holds open tasks on a branch hidden from the housing coordinator in both cases
+    (two in one, one in the other). Refusing to withdraw NAV must say only that NAV has open
+    work: no task name, no count, the same answer for both cases. (That it has open work is
+    the refusal itself: the case would stop with nobody to do it.)"""
+    answers = {
+        key: api(users["bjorn"]).post(
+            f"/api/v1/cases/{case.pk}/withdrawals/",
+            {"agency": agencies["nav"].pk, "reason": "NAV-saken er avsluttet"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="nb",
+        )
+        for key, case in nav_branch.items()
+    }
+    assert {key: answer.status_code for key, answer in answers.items()} == {"yes": 409, "no": 409}
+    bodies = {key: {k: v for k, v in answer.json().items() if k != "request_id"} for key, answer in answers.items()}
+    assert bodies["yes"] == bodies["no"], bodies
+    assert bodies["yes"]["code"] == "participant.open_tasks_unseen"
+    assert not any(name in bodies["yes"]["detail"] for name in HIDDEN.values()), bodies
+    assert not any(digit in bodies["yes"]["detail"] for digit in "0123456789"), bodies
