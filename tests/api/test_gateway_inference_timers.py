@@ -129,7 +129,7 @@ def test_the_migration_fills_in_the_timer_categories_of_stored_instances(two_cas
 
     from permissions.rules import path_mask
 
-    migration = importlib.import_module("workflows.migrations.0028_instance_timer_path_categories")
+    migration = importlib.import_module("workflows.migrations.0029_instance_timer_path_categories")
     ProcessInstance.objects.update(timer_path_categories=0)
     migration.fill(apps, None)
     assert ProcessInstance.objects.get(case=two_cases["yes"]).timer_path_categories == path_mask(["health"])

@@ -27,7 +27,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0027_task_reader_lock_buckets"),
+        ("workflows", "0028_task_reader_update_delete_lock"),
         ("bpmn", "0001_initial"),
     ]
 
