@@ -19,10 +19,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
@@ -383,6 +386,9 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
     failures = []
     calls = 0
     token, _expiry = issue(user)  # the API as a client calls it (revoking it is rolled back too)
+    # Signed in once, as the token is issued once: each call below is rolled back, a logout or
+    # a new session key among them, so every call meets this session as it is now.
+    session_key = _signed_in(user)
     for route, name, _pattern in site_routes():
         if name.startswith(f"{ADMIN}:"):
             if "<" in route:
@@ -395,7 +401,7 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
             for method in ("get", "post"):
                 calls += 1
                 with transaction.atomic():
-                    answer = _call(user, token, method, url, ctx, agencies, agency)
+                    answer = _call(session_key, token, method, url, ctx, agencies, agency)
                     body = b"".join(answer) if answer.streaming else answer.content
                     text = body.decode("utf-8", errors="ignore")
                     leaked = sorted(secret for secret in secrets if secret in text)
@@ -414,10 +420,24 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
                     changed = sorted(k for k in set(after[0]) | set(before[0]) if after[0].get(k) != before[0].get(k))
                     failures.append(f"{method.upper()} {url}: changed {changed}")
     assert calls > 150
+    # Still live now, so live for every call before (its expiry only comes nearer): no page
+    # was read signed out.
+    assert Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).exists()
     assert failures == [], "\n".join(failures)
 
 
-def _call(user, token, method, url, ctx, agencies, agency):
+def _signed_in(user) -> str:
+    """The key of a new session of ``user`` (a sign-in per call cost about a sixth of the walk)."""
+    client = Client()
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    probe = Client()
+    probe.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert probe.get("/tasks/").wsgi_request.user.pk == user.pk  # the cookie alone signs a client in
+    return key
+
+
+def _call(session_key, token, method, url, ctx, agencies, agency):
     if url.startswith("/api/"):
         client = APIClient(raise_request_exception=False)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -425,7 +445,7 @@ def _call(user, token, method, url, ctx, agencies, agency):
             return client.get(url)
         return client.post(url, json.dumps(_api_body(ctx, agencies, agency)), content_type="application/json")
     client = Client(raise_request_exception=False)
-    client.force_login(user)
+    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
     if method == "get":
         return client.get(url)
     return client.post(url, _web_body(ctx, agency))
