@@ -33,6 +33,14 @@ MESSAGES: dict[str, str] = {
     "retention.invalid": gettext_noop("the request has errors"),
     "retention.erased": gettext_noop("the case's personal data has been erased"),
     "retention.not_coordinator": gettext_noop("only the coordinator of the case may do this"),
+    "retention.rules_forbidden": gettext_noop("only process admins set the retention rules"),
+    "retention.rule_not_found": gettext_noop("no such retention rule"),
+    "retention.rule_invalid": gettext_noop("the retention rule is not valid"),
+    "retention.rule_years": gettext_noop("give a whole number of years from %(low)s to %(high)s"),
+    "retention.rule_unknown_process": gettext_noop("choose a deployed process, or every process"),
+    "retention.rule_unknown_category": gettext_noop("choose a data category from the list, or every category"),
+    "retention.rule_text_too_long": gettext_noop("at most %(limit)s characters"),
+    "retention.rule_duplicate": gettext_noop("this process already has a rule for this category"),
     "retention.recorded_by_other_agency": gettext_noop(
         "another agency recorded this value: someone who works the case for that agency corrects it"
     ),

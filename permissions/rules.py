@@ -907,6 +907,12 @@ def can_deploy_process(user) -> bool:
     return is_process_admin(user)
 
 
+def can_manage_retention_rules(user) -> bool:
+    """How long each process's data and access log are kept, and what the archive gets, is
+    set by process admins (docs/data-protection.md); nobody else writes the rules."""
+    return is_process_admin(user)
+
+
 def can_manage_legal_bases(user) -> bool:
     """The list of legal bases (paragraph, law, what it covers) is kept by process admins:
     they list retired ones too, add, edit, retire and delete unused ones. Nobody else writes it."""

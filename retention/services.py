@@ -13,9 +13,17 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
-from permissions.models import RESTRICTED, AccessAction, Role
+from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, Role
 from retention.erasure import erase_case, log_coordinator_action
-from retention.models import ArchiveExport, ArchiveStatus, Correction, CorrectionStatus, ErasureRecord, ErasureTrigger
+from retention.models import (
+    ArchiveExport,
+    ArchiveStatus,
+    Correction,
+    CorrectionStatus,
+    ErasureRecord,
+    ErasureTrigger,
+    RetentionRule,
+)
 from retention.rules import rules_for_process
 from retention.selectors import NATIONAL_ID, PERSON_FIELDS
 from workflows import selectors
@@ -388,3 +396,104 @@ def replace_in_state(state: str, field: str, value) -> str:
         return node
 
     return json.dumps(walk(json.loads(state)))
+
+
+# --- the retention rules, kept by process admins --------------------------------------------
+
+RULE_TEXT_MAX = 300
+RULE_YEARS = (1, 100)
+
+
+def _require_rule_admin(actor) -> None:
+    if not rules.can_manage_retention_rules(actor):
+        raise Forbidden("retention.rules_forbidden")
+
+
+def retention_rules_to_manage(actor) -> list[RetentionRule]:
+    """Every retention rule, for the process admin who keeps them (others: 403)."""
+    _require_rule_admin(actor)
+    return list(RetentionRule.objects.order_by("process_key", "category", "pk"))
+
+
+def retention_rule_to_manage(*, actor, rule_id) -> RetentionRule:
+    _require_rule_admin(actor)
+    rule = RetentionRule.objects.filter(pk=lookup_id(rule_id)).first()
+    if rule is None:
+        raise NotFound("retention.rule_not_found")
+    return rule
+
+
+def _years(name: str, value, errors: list) -> int | None:
+    low, high = RULE_YEARS
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        errors.append(field_error(name, "retention.rule_years", low=low, high=high))
+        return None
+    try:
+        years = int(str(value).strip())
+    except ValueError:
+        years = 0
+    if not low <= years <= high:
+        errors.append(field_error(name, "retention.rule_years", low=low, high=high))
+        return None
+    return years
+
+
+def _cleaned_rule(values: dict) -> dict:
+    """The rule's fields from ``values``, or ``InvalidInput`` naming each bad one."""
+    errors: list = []
+    process_key = str(values.get("process_key") or "").strip()
+    if process_key and process_key not in set(selectors.deployed_process_keys()):
+        errors.append(field_error("process_key", "retention.rule_unknown_process"))
+    category = str(values.get("category") or "").strip()
+    if category and category not in ALL_CATEGORIES:
+        errors.append(field_error("category", "retention.rule_unknown_category"))
+    legal_basis = str(values.get("legal_basis") or "").strip()
+    if not legal_basis:
+        errors.append(field_error("legal_basis", "field.required"))
+    elif len(legal_basis) > RULE_TEXT_MAX:
+        errors.append(field_error("legal_basis", "retention.rule_text_too_long", limit=RULE_TEXT_MAX))
+    clean = {
+        "process_key": process_key,
+        "category": category,
+        "keep_years": _years("keep_years", values.get("keep_years"), errors),
+        "access_log_years": _years("access_log_years", values.get("access_log_years"), errors),
+        "in_case_file": values.get("in_case_file") is True,
+        "legal_basis": legal_basis,
+    }
+    if errors:
+        raise InvalidInput("retention.rule_invalid", errors=errors)
+    return clean
+
+
+def save_retention_rule(*, actor, values: dict, rule_id=None) -> RetentionRule:
+    """A new rule, or the rule ``rule_id`` changed, from ``values``. It applies from the next
+    run of the retention job to every closed case of its process and category, also those
+    closed before. One rule per process and category (400 on ``category`` otherwise)."""
+    _require_rule_admin(actor)
+    clean = _cleaned_rule(values)
+    duplicate = [field_error("category", "retention.rule_duplicate")]
+    with transaction.atomic():
+        rule = RetentionRule()
+        if rule_id is not None:
+            rule = RetentionRule.objects.select_for_update().filter(pk=lookup_id(rule_id)).first()
+            if rule is None:
+                raise NotFound("retention.rule_not_found")
+        for name, value in clean.items():
+            setattr(rule, name, value)
+        same = RetentionRule.objects.filter(process_key=rule.process_key, category=rule.category).exclude(pk=rule.pk)
+        if same.exists():
+            raise InvalidInput("retention.rule_invalid", errors=duplicate)
+        try:
+            with transaction.atomic():
+                rule.save()
+        except IntegrityError as exc:  # the same rule added at the same moment
+            raise InvalidInput("retention.rule_invalid", errors=duplicate) from exc
+    return rule
+
+
+def delete_retention_rule(*, actor, rule_id) -> None:
+    """The rule is gone: its cases fall back to the next most specific rule or the default."""
+    _require_rule_admin(actor)
+    deleted, _ = RetentionRule.objects.filter(pk=lookup_id(rule_id)).delete()
+    if not deleted:
+        raise NotFound("retention.rule_not_found")

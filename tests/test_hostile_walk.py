@@ -33,6 +33,7 @@ from bpmn.registry import runtime_for
 from permissions import notes_policy, policy, rules
 from permissions.models import LegalBasis
 from retention import services as retention_services
+from retention.models import RetentionRule
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
 from workflows import services
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Task
@@ -88,6 +89,14 @@ def walked(shipped, users, agencies):
     # a national id the coordinator asked for waits for the auditor: no route shows it
     retention_services.correct_value(
         actor=users["bjorn"], case_id=case.pk, field="person.national_id", value=ASKED_NATIONAL_ID, reason="Feil"
+    )
+    # a retention rule: only process admins change the rules (issue 17)
+    RetentionRule.objects.create(
+        process_key="prison_release_to_housing",
+        category="health",
+        keep_years=10,
+        access_log_years=5,
+        legal_basis="Vedtak",
     )
     case.refresh_from_db()
     categories = {runtime_for(case.instances.get().definition_id).fields.get(name) for name in case.data}
@@ -278,6 +287,10 @@ ROUTES = {
     "case-correction": _case,
     "case-archive-export": _case,
     "retention-audit": NONE,
+    "retention-rules": NONE,
+    "retention-rule-new": NONE,
+    "retention-rule": _each("retention_rules"),
+    "retention-rule-delete": _each("retention_rules"),
     "erasure-review": lambda ctx: [{"erasure_pk": 999_999}],
     "national-id-review": lambda ctx: [{"correction_pk": pk} for pk in ctx["corrections"]],
     "note-correct": _case_and("notes", "note_pk"),
@@ -371,6 +384,7 @@ def _context(case) -> dict:
         "definitions": list(case.instances.values_list("definition_id", flat=True)),
         "legal_bases": [LegalBasis.objects.order_by("pk").values_list("pk", flat=True).first() or 999_999],
         "corrections": list(case.corrections.values_list("pk", flat=True)) or [999_999],
+        "retention_rules": list(RetentionRule.objects.values_list("pk", flat=True)) or [999_999],
     }
 
 
@@ -381,6 +395,9 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
     before = Case.objects.values_list("data", "data_sources").get(pk=walked.pk)
     # The list of legal bases is the process admin's to write (issue 11): nobody else changes it.
     bases_before = None if rules.can_manage_legal_bases(user) else list(LegalBasis.objects.order_by("pk").values())
+    rules_before = (
+        None if rules.can_manage_retention_rules(user) else list(RetentionRule.objects.order_by("pk").values())
+    )
     ctx = _context(walked)
     agency = rules.case_access(user, walked).acting[0][0].pk if rules.case_access(user, walked) else None
     failures = []
@@ -409,6 +426,9 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
                     bases_changed = bases_before is not None and (
                         list(LegalBasis.objects.order_by("pk").values()) != bases_before
                     )
+                    rules_changed = rules_before is not None and (
+                        list(RetentionRule.objects.order_by("pk").values()) != rules_before
+                    )
                     transaction.set_rollback(True)
                 if answer.status_code >= 500 and answer.status_code != 503:  # 503: /readyz, no worker here
                     failures.append(f"{method.upper()} {url}: {answer.status_code}")
@@ -416,6 +436,8 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
                     failures.append(f"{method.upper()} {url}: shows {leaked}")
                 if bases_changed:
                     failures.append(f"{method.upper()} {url}: changed the list of legal bases")
+                if rules_changed:
+                    failures.append(f"{method.upper()} {url}: changed the retention rules")
                 if after != before:
                     changed = sorted(k for k in set(after[0]) | set(before[0]) if after[0].get(k) != before[0].get(k))
                     failures.append(f"{method.upper()} {url}: changed {changed}")

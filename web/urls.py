@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from web import break_glass, cases, insight, legal_bases, notes, retention, tasks
+from web import break_glass, cases, insight, legal_bases, notes, retention, retention_rules, tasks
 
 urlpatterns = [
     path("insight/", insight.insight_page, name="insight"),
@@ -47,6 +47,10 @@ urlpatterns = [
     path("cases/<int:pk>/retention/correction/", retention.correction, name="case-correction"),
     path("cases/<int:pk>/retention/archive-export/", retention.archive_export, name="case-archive-export"),
     path("retention/", retention.audit, name="retention-audit"),
+    path("retention/rules/", retention_rules.rule_list, name="retention-rules"),
+    path("retention/rules/new/", retention_rules.rule_new, name="retention-rule-new"),
+    path("retention/rules/<int:pk>/", retention_rules.rule_edit, name="retention-rule"),
+    path("retention/rules/<int:pk>/delete/", retention_rules.rule_delete, name="retention-rule-delete"),
     path("retention/erasures/<int:erasure_pk>/review/", retention.erasure_review, name="erasure-review"),
     path("retention/corrections/<int:correction_pk>/review/", retention.national_id_review, name="national-id-review"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),

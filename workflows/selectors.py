@@ -205,6 +205,18 @@ _PROCESS_NAME = Prepared(
 )
 
 
+def process_choices() -> list[tuple[str, str]]:
+    """(key, name) of every deployed process, by name (its latest version's name)."""
+    latest: dict[str, str] = {}
+    for key, name in ProcessDefinition.objects.order_by("key", "version").values_list("key", "name"):
+        latest[key] = name or key
+    return sorted(latest.items(), key=lambda pair: (pair[1].lower(), pair[0]))
+
+
+def deployed_process_keys() -> list[str]:
+    return list(ProcessDefinition.objects.values_list("key", flat=True).distinct())
+
+
 def process_name(key: str) -> str:
     """The name of a process as its latest version gives it (the key when it has none)."""
     found = _PROCESS_NAME.rows(key)

@@ -16,7 +16,7 @@ from workflows import selectors
 from workflows.jobs import handlers
 from workflows.models import Case, CaseOutcome, Event, Job, JobKind, JobStatus, Person, Task
 
-from .helpers import NATIONAL_ID, PERSON, TRACES, age, archived, full_prison_case, traces
+from .helpers import NAME, NATIONAL_ID, PERSON, TRACES, age, archived, full_prison_case, traces
 
 pytestmark = pytest.mark.postgres
 
@@ -116,3 +116,27 @@ def test_another_case_of_the_person_keeps_them(shipped, users, agencies, monkeyp
     assert not AccessLog.objects.filter(case=first, person__isnull=False).exists()
     assert AccessLog.objects.filter(case=second, person=second.person).exists()
     assert Case.objects.get(pk=first.pk).person.name == TOMBSTONE_NAME
+
+
+def test_an_attachment_kept_in_a_folder_is_deleted_with_the_case(
+    shipped, users, agencies, monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """The database search above cannot see files: with ``ATTACHMENT_DIR`` set, the bytes
+    live in a folder, and the erasure deletes them there once it commits."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
+    case = full_prison_case(users, agencies, monkeypatch)
+    files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert len(files) == 1 and NAME.encode() in files[0].read_bytes()  # the upload names the person
+    age(case, 5)
+    archived(case)
+    assert enqueue_due_erasures() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_erasure_jobs() == 1
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+    assert traces(*TRACES) == []

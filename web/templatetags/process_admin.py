@@ -1,5 +1,6 @@
 """``{% processes_nav_item %}``: the menu entry to the process pages, for process admins only
-(``{% legal_bases_nav_item %}`` to their list of legal bases);
+(``{% legal_bases_nav_item %}`` to their list of legal bases, ``{% retention_rules_nav_item %}``
+to their retention rules);
 ``{% caseload_nav_item %}``: the one to the caseload, for the leads of housing agencies."""
 
 from django import template
@@ -34,6 +35,14 @@ def processes_nav_item(context):
 def legal_bases_nav_item(context):
     """The list of legal bases a consent can rest on (web.legal_bases), for process admins."""
     return _nav_item(context, rules.can_manage_legal_bases, "legal-bases", _("Legal bases"), section="legal-bas")
+
+
+@register.simple_tag(takes_context=True)
+def retention_rules_nav_item(context):
+    """How long data is kept, per process and category (web.retention_rules), for process admins."""
+    return _nav_item(
+        context, rules.can_manage_retention_rules, "retention-rules", _("Retention"), section="retention-rule"
+    )
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,111 @@
+"""Web UI: the retention rules, kept by process admins (issue 17, point 1): how long each
+process's data and access log are kept after the case closes, and which categories go
+into the case file the archive receives. The services are in ``retention.services``;
+every other role gets the 403 page. As the legal bases' pages: post, then a redirect; a
+form with errors is answered 400 (200 to htmx, which shows it)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.errors import InvalidInput, NotFound
+from permissions import rules
+from permissions.models import ALL_CATEGORIES
+from retention import services
+from retention.rules import conf
+from web.pages import error_text, field_errors, ui_view
+from workflows import selectors
+
+FIELDS = ("process_key", "category", "keep_years", "access_log_years", "legal_basis")
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    return [(c, str(rules.CATEGORY_LABELS.get(c, c))) for c in ALL_CATEGORIES]
+
+
+def _posted(request) -> dict:
+    values: dict = {name: request.POST.get(name, "") for name in FIELDS}
+    values["in_case_file"] = request.POST.get("in_case_file") == "on"
+    return values
+
+
+def _errors_by_field(errors) -> dict[str, list[str]]:
+    by_field: dict[str, list[str]] = {}
+    for error in field_errors(errors):
+        by_field.setdefault(str(error.get("field") or ""), []).append(str(error["message"]))
+    return by_field
+
+
+def _form(request, *, rule=None, values=None, errors=None):
+    if values is None:
+        values = (
+            {name: getattr(rule, name) for name in (*FIELDS, "in_case_file")}
+            if rule is not None
+            else {"keep_years": conf("RETENTION_CASE_YEARS"), "access_log_years": conf("RETENTION_ACCESS_LOG_YEARS")}
+        )
+    htmx = request.headers.get("HX-Request") == "true"
+    context = {
+        "rule": rule,
+        "values": values,
+        "errors": _errors_by_field(errors),
+        "processes": selectors.process_choices(),
+        "categories": _category_choices(),
+    }
+    return render(request, "retention/rule_form.html", context, status=200 if not errors or htmx else 400)
+
+
+@ui_view
+def rule_list(request):
+    rules_ = services.retention_rules_to_manage(request.user)
+    processes = dict(selectors.process_choices())
+    categories = dict(_category_choices())
+    rows = [(rule, processes.get(rule.process_key, rule.process_key), categories.get(rule.category)) for rule in rules_]
+    defaults = {
+        "keep_years": conf("RETENTION_CASE_YEARS"),
+        "access_log_years": conf("RETENTION_ACCESS_LOG_YEARS"),
+        "case_file": [categories.get(c, c) for c in conf("RETENTION_CASE_FILE_CATEGORIES")],
+    }
+    return render(request, "retention/rules.html", {"rows": rows, "defaults": defaults})
+
+
+@ui_view
+def rule_new(request):
+    if request.method != "POST":
+        services.retention_rules_to_manage(request.user)  # 403 for everyone but process admins
+        return _form(request)
+    values = _posted(request)
+    try:
+        services.save_retention_rule(actor=request.user, values=values)
+    except InvalidInput as exc:
+        return _form(request, values=values, errors=exc.errors)
+    messages.success(request, _("The retention rule is saved. The retention job uses it from its next run."))
+    return redirect("retention-rules")
+
+
+@ui_view
+def rule_edit(request, pk):
+    rule = services.retention_rule_to_manage(actor=request.user, rule_id=pk)
+    if request.method != "POST":
+        return _form(request, rule=rule)
+    values = _posted(request)
+    try:
+        services.save_retention_rule(actor=request.user, values=values, rule_id=pk)
+    except InvalidInput as exc:
+        return _form(request, rule=rule, values=values, errors=exc.errors)
+    messages.success(request, _("The retention rule is saved. The retention job uses it from its next run."))
+    return redirect("retention-rules")
+
+
+@require_POST
+@ui_view
+def rule_delete(request, pk):
+    try:
+        services.delete_retention_rule(actor=request.user, rule_id=pk)
+    except NotFound as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The retention rule is deleted: its cases follow the next rule or the default."))
+    return redirect("retention-rules")
