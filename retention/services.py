@@ -473,11 +473,11 @@ def save_retention_rule(*, actor, values: dict, rule_id=None) -> RetentionRule:
     clean = _cleaned_rule(values)
     duplicate = [field_error("category", "retention.rule_duplicate")]
     with transaction.atomic():
-        rule = RetentionRule()
+        rule: RetentionRule | None = RetentionRule()
         if rule_id is not None:
             rule = RetentionRule.objects.select_for_update().filter(pk=lookup_id(rule_id)).first()
-            if rule is None:
-                raise NotFound("retention.rule_not_found")
+        if rule is None:
+            raise NotFound("retention.rule_not_found")
         for name, value in clean.items():
             setattr(rule, name, value)
         same = RetentionRule.objects.filter(process_key=rule.process_key, category=rule.category).exclude(pk=rule.pk)
