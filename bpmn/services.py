@@ -78,7 +78,7 @@ def deploy_definition(
     routing = routing or None
     called_files = _called_files(called)
     compiled = _compiled(bpmn_text, forms, lanes, filename, routing, called_files)
-    _check_routing_users(routing)
+    _check_routing_users(routing, compiled.user_tasks)
     checksum = definition_checksum(bpmn_text, forms, lanes, routing, called_files)
     # The forms converted from camunda:formData are stored like given ones (the task pages
     # and validation read them from the version); a form given under the same name won.
@@ -92,23 +92,35 @@ def deploy_definition(
         raise Conflict("process.deploy_race", key=compiled.process_id) from exc
 
 
-def _check_routing_users(routing) -> None:
-    """The users the routing map hands assigned tasks to must exist and be active (the
-    engine checked the shape; who the users are is known here). Whether one may work a
-    given task is checked when the task is created: it depends on the case's agencies."""
+def _check_routing_users(routing, user_tasks) -> None:
+    """The users the routing map hands assigned tasks to must exist, be active and work cases
+    in an agency of the kind each of their tasks goes to (the engine checked the shape; who
+    the users are is known here). A user who works no such agency could never be handed the
+    task, so the map would say what never happens. Whether they work the task's very agency
+    is checked when the task is created: it depends on the case's agencies."""
     users = (routing or {}).get("users") or {}
     if not users:
         return
+    names = {str(user).strip() for user in users.values()}
     known = set(
-        get_user_model()
-        .objects.filter(username__in=set(users.values()), is_active=True)
-        .values_list("username", flat=True)
+        get_user_model().objects.filter(username__in=names, is_active=True).values_list("username", flat=True)
     )
-    errors = [
-        field_error(f"routing.users.{assignee}", "process.routing_user_unknown")
-        for assignee, user in users.items()
-        if user not in known
-    ]
+    works = rules.case_agency_kinds_of(names)
+    task_kinds: dict[str, set[str]] = {}
+    for task in user_tasks.values():
+        if task.get("assignee_user"):
+            task_kinds.setdefault(task["assignee_user"], set()).add(task["agency_kind"])
+    errors = []
+    for assignee, user in users.items():
+        name = str(user).strip()
+        if name not in known:
+            errors.append(field_error(f"routing.users.{assignee}", "process.routing_user_unknown"))
+            continue
+        missing = sorted(kind for kind in task_kinds.get(name, ()) if kind and kind not in works.get(name, ()))
+        if missing:
+            errors.append(
+                field_error(f"routing.users.{assignee}", "process.routing_user_other_agency", kinds=", ".join(missing))
+            )
     if errors:
         raise InvalidInput("process.routing_users_invalid", errors=errors)
 

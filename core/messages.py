@@ -131,6 +131,10 @@ MESSAGES: dict[str, str] = {
     "process.routing_user_unknown": gettext_noop(
         "no active user has this name: correct it, or remove the assignee from the routing map's users"
     ),
+    "process.routing_user_other_agency": gettext_noop(
+        "this user works cases in no agency of the kind the assignee's tasks go to (%(kinds)s): "
+        "name a user who does, or remove the assignee from the routing map's users"
+    ),
     "break_glass.already_reviewed": gettext_noop("this emergency access is already reviewed"),
     "break_glass.case_closed": gettext_noop(
         "the case is closed: emergency access can only be opened while a case is open and being worked"

@@ -214,6 +214,18 @@ def _case_agency_kinds(user) -> set[str]:
     return {kind for _agency, role, _group, kind in _membership_rows(user) if role in CASE_ROLES}
 
 
+def case_agency_kinds_of(usernames) -> dict[str, set[str]]:
+    """User name -> the kinds of the agencies in which that active user works cases (a case
+    role): whom a routing map may hand a task of a kind to (``bpmn.services``). One query."""
+    kinds: dict[str, set[str]] = {}
+    rows = Membership.objects.filter(
+        user__username__in=set(usernames), user__is_active=True, role__in=CASE_ROLES
+    ).values_list("user__username", "agency__kind")
+    for username, kind in rows:
+        kinds.setdefault(username, set()).add(kind)
+    return kinds
+
+
 def case_agency_ids(user) -> set[int]:
     """Agencies in which the user works cases (member, lead or coordinator)."""
     return {agency_id for agency_id, role in _memberships(user) if role in CASE_ROLES}
@@ -1645,6 +1657,7 @@ __all__ = [
     "can_break_glass",
     "can_change_note",
     "can_deploy_process",
+    "case_agency_kinds_of",
     "can_manage_legal_bases",
     "can_record_consent",
     "can_retry_incident",

@@ -205,18 +205,42 @@ def test_an_assignee_mapped_to_a_user_is_handed_to_that_user(client_for, users, 
     assert done.status_code == 200, done.json()
 
 
-def test_a_user_of_another_agency_is_never_handed_the_task(client_for, users, agencies):
-    """The map names nils (NAV) for a task routed to health: the task waits in health's
-    inbox, unclaimed; nils gets nothing of it."""
-    routing = {**ROUTING, "users": {"demo": "nils"}}
+def test_a_user_of_another_agency_kind_is_refused_at_deploy(client_for, users, agencies):
+    """The map names nils (NAV) for a task routed to health, or oscar (no agency) or ada
+    herself (a process admin, no case role): none could ever be handed it, so the deploy
+    says so, naming the entry and the kind, and names no user."""
+    for name in ("nils", "oscar", "ada"):
+        routing = {**ROUTING, "users": {"demo": name}}
+        response = client_for("ada").post(
+            "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": routing}, format="json"
+        )
+        assert response.status_code == 400, name
+        (error,) = response.json()["errors"]
+        assert (error["field"], error["code"]) == ("routing.users.demo", "process.routing_user_other_agency")
+        assert "health" in error["message"] and name not in response.content.decode()
+    assert not ProcessDefinition.objects.filter(key="invoice").exists()
+
+
+def test_a_user_of_another_agency_of_the_kind_is_never_handed_the_task(client_for, users, agencies):
+    """The map names a user of a second health office: deployed (they work health cases),
+    but in a case the first office works the task waits in its inbox, unclaimed; the
+    other office's user gets nothing of it."""
+    from django.contrib.auth.models import Group
+
+    from permissions.models import Agency, Membership
+
+    other = Agency.objects.create(name="Helse Nord", kind="health", group=Group.objects.create(name="agency:nord"))
+    Membership.objects.create(user=users["oscar"], agency=other, role="member")
+    routing = {**ROUTING, "users": {"demo": "oscar"}}
     response = client_for("ada").post(
         "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": routing}, format="json"
     )
     assert response.status_code == 201, response.json()
     check = _start_invoice(client_for, agencies)
-    assert (check.agency.kind, check.status, check.assignee) == ("health", "open", None)
-    taken = client_for("nils").post(f"/api/v1/tasks/{check.pk}/claim/", format="json")
+    assert (check.agency, check.status, check.assignee) == (agencies["health"], "open", None)
+    taken = client_for("oscar").post(f"/api/v1/tasks/{check.pk}/claim/", format="json")
     assert taken.status_code in (403, 404)
+    assert client_for("oscar").get(f"/api/v1/tasks/{check.pk}/").status_code == 404
 
 
 def test_a_routing_map_naming_an_unknown_user_is_refused_naming_the_entry(client_for):
@@ -235,3 +259,61 @@ def test_a_routing_map_naming_an_unknown_user_is_refused_naming_the_entry(client
         format="json",
     )
     assert malformed.status_code == 400 and "'users'" in malformed.json()["detail"]
+
+
+def _deploy_users_routing(client_for):
+    response = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": USERS_ROUTING}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+
+
+def test_a_handed_task_is_not_worked_by_its_user_once_they_left_the_agency_or_it_lost_its_grant(
+    client_for, users, agencies
+):
+    """Handed by routing, the task is held as any claim is: the user who leaves health (or
+    whose agency's grant on the case is withdrawn) reads and completes it no more, and the
+    task moves on unchanged."""
+    from permissions.grants import revoke_agency_access
+    from permissions.models import Membership
+
+    _deploy_users_routing(client_for)
+    check = _start_invoice(client_for, agencies)
+    assert (check.status, check.assignee) == ("claimed", users["helga"])
+    Membership.objects.filter(user=users["helga"], agency=agencies["health"]).delete()
+    helga = client_for("helga")
+    assert helga.get(f"/api/v1/tasks/{check.pk}/").status_code == 404
+    done = helga.post(f"/api/v1/tasks/{check.pk}/complete/", {"data": {}}, format="json")
+    assert done.status_code == 404 and "Check" not in done.content.decode()
+    check.refresh_from_db()
+    assert check.status == "claimed"
+
+    second = _start_invoice(client_for, agencies)
+    assert (second.status, second.assignee) == ("open", None)  # left: handed nothing new
+
+    Membership.objects.create(user=users["helga"], agency=agencies["health"], role="member")
+    revoke_agency_access(second.case, [agencies["health"]])
+    # The health office no longer works the case: its user is refused the task as its colleagues are.
+    refused = helga.post(f"/api/v1/tasks/{second.pk}/complete/", {"data": {}}, format="json")
+    assert refused.status_code in (403, 404)
+    second.refresh_from_db()
+    assert second.status == "open"
+
+
+def test_an_inactive_user_is_refused_at_deploy_and_a_deactivated_one_handed_nothing(client_for, users, agencies):
+    users["helga"].is_active = False
+    users["helga"].save(update_fields=["is_active"])
+    refused = client_for("ada").post(
+        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": USERS_ROUTING}, format="json"
+    )
+    assert refused.status_code == 400
+    assert [error["field"] for error in refused.json()["errors"]] == ["routing.users.demo"]
+    assert "helga" not in refused.content.decode()
+
+    users["helga"].is_active = True
+    users["helga"].save(update_fields=["is_active"])
+    _deploy_users_routing(client_for)
+    users["helga"].is_active = False
+    users["helga"].save(update_fields=["is_active"])
+    check = _start_invoice(client_for, agencies)
+    assert (check.status, check.assignee) == ("open", None)
