@@ -102,9 +102,7 @@ def _check_routing_users(routing, user_tasks) -> None:
     if not users:
         return
     names = {str(user).strip() for user in users.values()}
-    known = set(
-        get_user_model().objects.filter(username__in=names, is_active=True).values_list("username", flat=True)
-    )
+    known = set(get_user_model().objects.filter(username__in=names, is_active=True).values_list("username", flat=True))
     works = rules.case_agency_kinds_of(names)
     task_kinds: dict[str, set[str]] = {}
     for task in user_tasks.values():
