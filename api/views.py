@@ -24,7 +24,7 @@ from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
 from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import filters, selectors, services
-from workflows.case_lists import CaseListing
+from workflows.case_lists import CASE_ANSWER_FIELDS, CaseListing
 from workflows.models import Case, Event, Incident, Task
 from workflows.services import external_tasks
 from workflows.task_lists import TASK_ANSWER_FIELDS, TaskListing
@@ -391,7 +391,7 @@ class CaseList(ListView):
         filterset = filters.CaseFilter(request.query_params, queryset=Case.objects.none(), request=request)
         if not filterset.is_valid():
             raise translate_validation(filterset.errors)
-        page = self.paginate_queryset(CaseListing(request.user, filterset))
+        page = self.paginate_queryset(CaseListing(request.user, filterset, fields=CASE_ANSWER_FIELDS))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(

@@ -30,6 +30,23 @@ from permissions.prepared import PreparedShapes, ShapedListing
 from workflows import selectors
 from workflows.filters import CaseFilter
 from workflows.models import Case
+from workflows.task_lists import shown_only
+
+# What the API's case answer shows (``api.serializers.CaseSummarySerializer``, beside the
+# list's own figures): read nothing else, so no person is joined, no case data decoded and no
+# password hash of the responsible contact sent over (``task_lists.shown_only``).
+CASE_ANSWER_FIELDS = (
+    "reference",
+    "process_key",
+    "status",
+    "opened_at",
+    "closed_at",
+    "coordinator_agency__name",
+    "coordinator_agency__kind",
+    "responsible__username",
+    "responsible__first_name",
+    "responsible__last_name",
+)
 
 # A shape per reader kind, filter set and page size or page asked for: a few dozen in use; a
 # client asking for every page size in turn only pushes the oldest out.
@@ -38,7 +55,8 @@ _STATEMENTS = PreparedShapes(most=512)
 
 class CaseListing(ShapedListing):
     """The cases ``user`` sees, narrowed by the valid filters of ``filterset`` (a bound
-    ``CaseFilter``), in ``selectors.CASE_LIST_ORDER``. Read a page at a time: ``read`` (the
+    ``CaseFilter``), in ``selectors.CASE_LIST_ORDER``; ``fields``: read only these (the
+    case's own and, through ``__``, its related rows'). Read a page at a time: ``read`` (the
     API's keyset pages, ``api.pagination.read_listing_after``), ``rows[bottom:top]`` and
     ``count_upto(n)``."""
 
@@ -46,7 +64,7 @@ class CaseListing(ShapedListing):
     statements = _STATEMENTS
     _direct: QuerySet | None = None  # a searched list: read as its queryset is
 
-    def __init__(self, user, filterset: CaseFilter):
+    def __init__(self, user, filterset: CaseFilter, *, fields: tuple[str, ...] = ()):
         self.empty = not rules.case_agency_ids(user)
         if self.empty:
             return
@@ -54,6 +72,7 @@ class CaseListing(ShapedListing):
         given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
         if CaseFilter.SHAPED_BY_VALUE & set(given):  # read as the queryset is, not compiled
             self._direct = CaseFilter(filterset.data, selectors.cases_for(user), request=filterset.request).qs
+            self._direct = shown_only(self._direct, fields) if fields else self._direct
             return
         reader, ids = rules.reader_shape(user, reach=not self.walks)
         filters: list[tuple[str, Any]] = []
@@ -70,7 +89,7 @@ class CaseListing(ShapedListing):
         reads_now = any(name in CaseFilter.READ_NOW for name, _value in filters)
         if reads_now:
             values.append(timezone.now())
-        self._shape: tuple = (reader, len(ids), tuple(filters), reads_now)
+        self._shape: tuple = (reader, len(ids), tuple(filters), reads_now, fields)
         self._values = tuple(values)
 
     def in_order(self) -> QuerySet:
@@ -87,9 +106,11 @@ class CaseListing(ShapedListing):
         return queryset.filter(**{f"{rules.WALK_CASE}__{'lt' if key.descending else 'gt'}": values[0]})
 
     def _queryset(self, standins) -> QuerySet:
-        reader_shape, id_count, filters, reads_now = self._shape
+        reader_shape, id_count, filters, reads_now, fields = self._shape
         reader = rules.reader_for(reader_shape, standins[:id_count])
-        return self._filtered(CaseFilter, selectors.cases_for(reader), reader, standins, id_count, filters, reads_now)
+        queryset = selectors.cases_for(reader)
+        queryset = self._filtered(CaseFilter, queryset, reader, standins, id_count, filters, reads_now)
+        return shown_only(queryset, fields) if fields else queryset
 
     def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Case]:
         if not self.empty and self._direct is not None:
