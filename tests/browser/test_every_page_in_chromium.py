@@ -16,11 +16,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from retention import services as retention_services
+from retention.models import RetentionRule
 from tests.test_hostile_walk import ADMIN, CASE_SECTIONS, site_routes
 from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows import services
 
-from .conftest import PHONE, axe_violations, english_on_page, page_checker, ready
+from .conftest import PHONE, axe_violations, english_on_page, overlapping_labels, page_checker, ready
 
 DESKTOP_AND_PHONE = (False, True)
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -57,6 +58,9 @@ PAGES = {
     "legal-bases": (("ada",), lambda ctx: [{}]),
     "legal-basis-new": (("ada",), lambda ctx: [{}]),
     "legal-basis": (("ada",), lambda ctx: [{"pk": ctx["legal_basis"]}]),
+    "retention-rules": (("ada",), lambda ctx: [{}]),
+    "retention-rule-new": (("ada",), lambda ctx: [{}]),
+    "retention-rule": (("ada",), lambda ctx: [{"pk": ctx["retention_rule"]}]),
     "processes": (("ada",), lambda ctx: [{}]),
     "process": (("ada",), lambda ctx: [{"key": "prison_release_to_housing"}]),
     "process-migrate": (("ada",), lambda ctx: [{"key": "prison_release_to_housing", "version": 1}]),
@@ -102,6 +106,7 @@ NOT_PAGES = {
     "break-glass-reviewed": "POST only",
     "legal-basis-retire": "POST only",
     "legal-basis-delete": "POST only",
+    "retention-rule-delete": "POST only",
     "case-erasure": "POST only",
     "case-correction": "POST only",
     "case-archive-export": "POST only",
@@ -158,7 +163,15 @@ def case_with_everything(shipped, users, agencies, legal_bases):
     retention_services.correct_value(
         actor=users["bjorn"], case_id=case.pk, field="person.national_id", value="29822099635", reason="Feil nummer"
     )
+    rule = RetentionRule.objects.create(
+        process_key="prison_release_to_housing",
+        category="health",
+        keep_years=10,
+        access_log_years=3,
+        legal_basis="Bevarings- og kassasjonsvedtak 2026/14",
+    )
     return {
+        "retention_rule": rule.pk,
         "case": case.pk,
         "person": case.person_id,
         "tasks": [task.pk for task in open_tasks(case)],
@@ -201,6 +214,7 @@ def test_every_page_passes_axe_and_speaks_bokmal_at_desktop_and_phone(
             where = f"{username} {'phone' if phone else 'desktop'} case page, folds open"
             problems.extend(f"{where}: {v}" for v in axe_violations(page))
             problems.extend(f"{where}: English “{phrase}”" for phrase in english_on_page(page))
+            problems.extend(f"{where}: the label “{label}” lies over its value" for label in overlapping_labels(page))
 
     visited = 0
     for name, (usernames, arguments) in PAGES.items():
