@@ -113,6 +113,27 @@ def axe_violations(page) -> list[str]:
     ]
 
 
+# Each shown label (dt) against its value (dd): their boxes may not cross, and a label may
+# not run out of its own box (issue 13, point 11: a label once lay over its value on a card).
+_OVERLAPPING_LABELS = """() => {
+  const found = [];
+  for (const dt of document.querySelectorAll('dt')) {
+    const dd = dt.nextElementSibling;
+    if (!dd || dd.tagName !== 'DD' || !dt.getClientRects().length || !dd.getClientRects().length) continue;
+    const a = dt.getBoundingClientRect(), b = dd.getBoundingClientRect();
+    const across = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const down = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if ((across > 1 && down > 1) || dt.scrollWidth > dt.clientWidth + 1) found.push(dt.innerText.trim().slice(0, 60));
+  }
+  return found;
+}"""
+
+
+def overlapping_labels(page) -> list[str]:
+    """The labels (dt) that cross their value (dd) or run out of their own box."""
+    return page.evaluate(_OVERLAPPING_LABELS)
+
+
 def english_on_page(page) -> list[str]:
     """English text on a bokmål page: msgids of the catalogue (three words or more of literal
     text, translated to something else) found in the page's visible text."""
@@ -165,6 +186,7 @@ def page_checker(as_user, live_server):
         where = f"{username} {'phone' if phone else 'desktop'} {path}"
         problems.extend(f"{where}: {v}" for v in axe_violations(page))
         problems.extend(f"{where}: English “{phrase}”" for phrase in english_on_page(page))
+        problems.extend(f"{where}: the label “{label}” lies over its value" for label in overlapping_labels(page))
         return page
 
     return visit, problems
