@@ -12,6 +12,8 @@ from accounts.models import ExternalIdentity, GroupMapping
 from permissions.models import Membership, Role
 from tests.oidc_idp.provider import OidcProvider
 
+from .conftest import PHONE, axe_violations, english_on_page, overlapping_labels
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ANNE = {
@@ -140,6 +142,19 @@ def _code(secret_text, steps_ahead=0):
     return f"{totp.token():06d}"
 
 
+def _problems(page, where: str) -> list[str]:
+    """The two-factor pages pass what every other page passes (tests/browser/test_every_page_in_chromium.py
+    cannot reach them: they need a password sign-in half done), at desktop and phone size."""
+    found = []
+    for size, name in (({"width": 1280, "height": 900}, "desktop"), (PHONE, "phone")):
+        page.set_viewport_size(size)
+        found += [f"{where} {name}: {v}" for v in axe_violations(page)]
+        found += [f"{where} {name}: English “{phrase}”" for phrase in english_on_page(page)]
+        found += [f"{where} {name}: the label “{label}” lies over its value" for label in overlapping_labels(page)]
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return found
+
+
 def test_a_password_login_enrols_totp_then_asks_for_a_code(page, live_server, users, settings):
     settings.REQUIRE_TWO_FACTOR = True
     page.goto(f"{live_server.url}/accounts/login/")
@@ -150,10 +165,12 @@ def test_a_password_login_enrols_totp_then_asks_for_a_code(page, live_server, us
     assert page.locator("h1").inner_text() == "Sett opp innlogging i to trinn"
     assert page.locator(".qr svg").count() == 1
     secret = page.get_by_test_id("otp-secret").inner_text()
+    problems = _problems(page, "set-up")
 
     page.get_by_label("Kode fra appen").fill("000000")
     page.get_by_role("button", name="Bekreft").click()
     assert "Koden er feil eller utløpt" in page.get_by_role("alert").inner_text()
+    problems += _problems(page, "set-up with a wrong code")
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     TOTPDevice.objects.filter(user=users["helga"]).update(throttling_failure_count=0, throttling_failure_timestamp=None)
@@ -173,3 +190,13 @@ def test_a_password_login_enrols_totp_then_asks_for_a_code(page, live_server, us
     page.get_by_label("Kode fra appen").fill(_code(secret, steps_ahead=1))  # a code not used before
     page.get_by_role("button", name="Bekreft").click()
     page.wait_for_url(f"{live_server.url}/cases/")
+
+    # The code page once more, checked at rest: signed out, the password given, the code asked.
+    page.get_by_role("button", name="Logg ut").click()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Brukernavn").fill("helga")
+    page.get_by_label("Passord").fill("test-password")
+    page.get_by_role("button", name="Logg inn").click()
+    page.wait_for_url(re.compile(r"/accounts/two-factor/\?"))
+    problems += _problems(page, "code")
+    assert problems == [], "\n".join(problems)
