@@ -34,18 +34,20 @@ run: migrate
 serve: install
 	DEBUG=false STATIC_ROOT="$${STATIC_ROOT:-$(CURDIR)/staticfiles}" $(MANAGE) serve --bind "$${WEB_BIND:-$(HOST)}"
 
-# Two pytest processes, one per core: the browser tests (Chromium) beside the rest. Serial
-# pytest uses one core and the suite had grown past 20 minutes. Each process has its own
-# test database; the browser tests' output follows the rest's, and either failing fails.
+# Two pytest processes, one per core, each with its own test database: the browser tests,
+# tests/workflows and the engine's corpus tests in one, the rest in the other. Serial pytest
+# used one core and the suite had grown past 20 minutes. The second process's output follows
+# the first's, and either failing fails.
+SECOND_LANE := tests/browser tests/workflows tests/bpmn/engine
 test: install
-	@browser_log=$$(mktemp); \
-	TEST_DATABASE_NAME="$${TEST_DATABASE_NAME:-test_brobygger}_browser" \
-	  $(VENV)/bin/pytest -p no:cacheprovider --durations=10 tests/browser >"$$browser_log" 2>&1 & browser=$$!; \
-	$(VENV)/bin/pytest --durations=25 --ignore=tests/browser; rest=$$?; \
-	wait $$browser; browser_rc=$$?; \
-	echo "=== make test: the browser tests (run beside the rest) ==="; cat "$$browser_log"; rm -f "$$browser_log"; \
-	echo "make test: the rest exited $$rest, the browser tests $$browser_rc"; \
-	test $$rest -eq 0 -a $$browser_rc -eq 0
+	@second_log=$$(mktemp); \
+	TEST_DATABASE_NAME="$${TEST_DATABASE_NAME:-test_brobygger}_lane2" \
+	  $(VENV)/bin/pytest -p no:cacheprovider --durations=15 $(SECOND_LANE) >"$$second_log" 2>&1 & second=$$!; \
+	$(VENV)/bin/pytest --durations=25 $(addprefix --ignore=,$(SECOND_LANE)); first=$$?; \
+	wait $$second; second_rc=$$?; \
+	echo "=== make test: $(SECOND_LANE) (run beside the rest) ==="; cat "$$second_log"; rm -f "$$second_log"; \
+	echo "make test: the rest exited $$first, $(SECOND_LANE) $$second_rc"; \
+	test $$first -eq 0 -a $$second_rc -eq 0
 
 bench: install
 	# DEBUG off: Django records every query with DEBUG on, which is not what production pays.
