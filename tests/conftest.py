@@ -102,46 +102,33 @@ def agencies(cast):
     return cast[1]
 
 
-@pytest.fixture
-def outcome_kinds(db):
-    """The standard outcome kinds, as the data migration seeds them (a transactional
-    test's flush empties the table for the tests after it); returns {code: OutcomeKind}."""
+def seed_outcome_kinds():
+    """The standard outcome kinds, as the data migration seeds them (a transactional test's
+    flush empties the table for the tests after it)."""
     import importlib
 
     from django.apps import apps
-
-    from workflows.models import OutcomeKind
 
     importlib.import_module("workflows.migrations.0008_seed_outcome_kinds").seed(apps, None)
-    return {kind.code: kind for kind in OutcomeKind.objects.all()}
 
 
-@pytest.fixture
-def legal_bases(db):
-    """The seeded legal bases, as the data migration seeds them; returns {"law paragraph": LegalBasis}."""
+def seed_legal_bases():
+    """The legal bases, as the data migration seeds them."""
     import importlib
 
     from django.apps import apps
 
-    from permissions.models import LegalBasis
-
     importlib.import_module("permissions.migrations.0008_seed_legal_bases").seed(apps, None)
-    return {f"{basis.law} {basis.paragraph}": basis for basis in LegalBasis.objects.all()}
 
 
-@pytest.fixture
-def consent_basis(legal_bases):
-    """The person's consent (forvaltningsloven § 13 a nr. 1)."""
-    return legal_bases["forvaltningsloven § 13 a nr. 1"]
-
-
-@pytest.fixture
-def shipped(db, outcome_kinds, legal_bases):
-    """Deploy the shipped processes (each ends in the outcome form, hence the outcome
-    kinds); returns {key: ProcessDefinition}."""
+def deploy_shipped() -> dict:
+    """Deploy the shipped processes (each ends in the outcome form, hence the outcome kinds,
+    and names its legal bases); returns {key: ProcessDefinition}."""
     from bpmn.loading import bpmn_files, forms_for
     from bpmn.services import deploy_definition
 
+    seed_outcome_kinds()
+    seed_legal_bases()
     definitions = {}
     for path in bpmn_files([PROCESSES]):
         result = deploy_definition(
@@ -153,3 +140,33 @@ def shipped(db, outcome_kinds, legal_bases):
         )
         definitions[result.definition.key] = result.definition
     return definitions
+
+
+@pytest.fixture
+def outcome_kinds(db):
+    """{code: OutcomeKind}, seeded."""
+    from workflows.models import OutcomeKind
+
+    seed_outcome_kinds()
+    return {kind.code: kind for kind in OutcomeKind.objects.all()}
+
+
+@pytest.fixture
+def legal_bases(db):
+    """{"law paragraph": LegalBasis}, seeded."""
+    from permissions.models import LegalBasis
+
+    seed_legal_bases()
+    return {f"{basis.law} {basis.paragraph}": basis for basis in LegalBasis.objects.all()}
+
+
+@pytest.fixture
+def consent_basis(legal_bases):
+    """The person's consent (forvaltningsloven § 13 a nr. 1)."""
+    return legal_bases["forvaltningsloven § 13 a nr. 1"]
+
+
+@pytest.fixture
+def shipped(db, outcome_kinds, legal_bases):
+    """The shipped processes, deployed; returns {key: ProcessDefinition}."""
+    return deploy_shipped()

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from api.pagination import ordering_keys, read_after, read_listing_after
 from api.serializers import CaseSummarySerializer
-from bench.scale.load import load, username
+from bench.scale.load import username
 from permissions import rules
 from permissions.models import Agency, Membership
+from tests.loaded import loaded_once
 from workflows import case_lists, selectors
 from workflows.case_lists import CaseListing
 from workflows.filters import CaseFilter
@@ -29,9 +30,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 PAGE = 51
 
 
-@pytest.fixture
-def loaded(shipped):
-    return load(cases=900, tasks=3000, password="x")
+loaded = loaded_once(cases=900, tasks=3000)
 
 
 def filters_for():

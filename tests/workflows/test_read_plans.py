@@ -15,8 +15,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from api.pagination import ordering_keys, page_queries
-from bench.scale.load import PROCESS_KINDS, load, username
+from bench.scale.load import PROCESS_KINDS, username
 from permissions import rules
+from tests.loaded import loaded_once
 from workflows import selectors
 from workflows.filters import CaseFilter, IncidentFilter, TaskFilter
 from workflows.models import Case
@@ -55,9 +56,7 @@ def case_list(user, filters):
     return CaseFilter(filters, selectors.cases_for(user), request=SimpleNamespace(user=user)).qs
 
 
-@pytest.fixture
-def loaded(shipped):
-    return load(cases=20_000, tasks=66_667, password="x")
+loaded = loaded_once(cases=20_000, tasks=66_667)
 
 
 def test_every_list_reads_an_index(loaded, users):

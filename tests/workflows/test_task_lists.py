@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from api.pagination import ordering_keys, read_after, read_listing_after
 from api.serializers import TaskSerializer
-from bench.scale.load import load, username
+from bench.scale.load import username
 from permissions import rules
+from tests.loaded import loaded_once
 from web.tasks import INBOX_ROW_FIELDS, _inbox_rows
 from workflows import selectors, task_lists
 from workflows.filters import TaskFilter
@@ -38,9 +39,7 @@ FILTERS = [
 PAGE = 51
 
 
-@pytest.fixture
-def loaded(shipped):
-    return load(cases=900, tasks=3000, password="x")
+loaded = loaded_once(cases=900, tasks=3000)
 
 
 def readers():

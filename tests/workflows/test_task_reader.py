@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 
-from bench.scale.load import load, username
+from bench.scale.load import username
 from permissions import grants, rules
 from permissions.models import Agency, AgencyKind, CaseGroupObjectPermission, CaseParticipant, Membership, Role
+from tests.loaded import loaded_once
 from workflows.filters import TaskFilter
 from workflows.models import Task, TaskStatus
 from workflows.task_lists import TaskListing
@@ -78,9 +79,7 @@ def test_it_follows_the_tasks_and_the_participants(shipped, users, agencies):
     assert stored() == expected() == set()
 
 
-@pytest.fixture
-def loaded(shipped):
-    return load(cases=900, tasks=3000, password="x")
+loaded = loaded_once(cases=900, tasks=3000)
 
 
 def listing(user, filters, **options) -> list[Task]:
