@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from permissions import rules
-from web.pages import auditor_review, field_errors, ui_view
+from web.pages import auditor_review, errors_by_field, ui_view
 from workflows import selectors, services
 from workflows.services.break_glass import break_glass_possible
 
@@ -23,9 +23,6 @@ def break_glass_section(user, case, *, values=None, errors=None) -> dict:
     categories = rules.break_glass_categories(
         access, selectors.case_field_rules(case), rules.active_consents(case), mine
     )
-    by_field: dict[str, list[str]] = {}
-    for error in field_errors(errors):
-        by_field.setdefault(str(error.get("field", "")), []).append(str(error.get("message", "")))
     works_case = rules.can_break_glass(user, case)
     return {
         "can_open": works_case and break_glass_possible(case) and bool(categories),
@@ -39,7 +36,7 @@ def break_glass_section(user, case, *, values=None, errors=None) -> dict:
             else None
         ),
         "values": values or {},
-        "errors": by_field,
+        "errors": errors_by_field(errors),
     }
 
 

@@ -31,6 +31,7 @@ from web.pages import (
     data_sections,
     diagram_and_waits,
     error_text,
+    errors_by_field,
     field_errors,
     form_choice_labels,
     form_titles,
@@ -47,17 +48,6 @@ from workflows.services.follow_on import follow_on_processes
 
 # Service field names -> the names of the start-case form's inputs.
 START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.national_id": "national_id"}
-
-
-def _errors_by_field(errors, rename=None) -> dict[str, list[str]]:
-    by_field: dict[str, list[str]] = {}
-    for error in field_errors(errors):
-        name = str(error.get("field", ""))
-        name = (rename or {}).get(name, name)
-        if name.startswith("participants."):
-            name = "participant_" + name.split(".", 1)[1]
-        by_field.setdefault(name.split(".")[0], []).append(str(error.get("message", "")))
-    return by_field
 
 
 # --- case list ------------------------------------------------------------------------------
@@ -166,7 +156,7 @@ def _start_form(request, *, values, errors=None, status=200):
                 "value": str(values.get(f"participant_{kind}", default)),
             }
         )
-    by_field = _errors_by_field(errors, START_FIELDS)
+    by_field = errors_by_field(errors, START_FIELDS)
     known = {"process", "person_name", "national_id", *(p["name"] for p in participants)}
     return render(
         request,
@@ -359,7 +349,7 @@ def _withdraw_form(user, case, participants, values=None, errors=None) -> dict |
     return {
         "choices": [p for p in participants if p.agency_id != case.coordinator_agency_id],
         "values": values or {},
-        "errors": _errors_by_field(errors),
+        "errors": errors_by_field(errors),
     }
 
 
@@ -378,7 +368,7 @@ def _consent_form(user, case, participants, values=None, errors=None) -> dict | 
         ],
         "legal_bases": bases,
         "values": values or {"legal_basis": str(default_basis), "categories": []},
-        "errors": _errors_by_field(errors),
+        "errors": errors_by_field(errors),
     }
 
 

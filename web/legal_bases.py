@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from core.errors import Conflict, InvalidInput
 from permissions import rules
 from permissions.models import AgencyKind
-from web.pages import error_text, field_errors, ui_view
+from web.pages import error_text, errors_by_field, ui_view
 from workflows import selectors, services
 
 TEXT_FIELDS = ("law", "paragraph", "title", "description")
@@ -43,13 +43,6 @@ def _posted(request, *, editing: bool) -> dict:
     return values
 
 
-def _errors_by_field(errors) -> dict[str, list[str]]:
-    by_field: dict[str, list[str]] = {}
-    for error in field_errors(errors):
-        by_field.setdefault(str(error.get("field") or "").split(".")[0], []).append(str(error["message"]))
-    return by_field
-
-
 def _form(request, *, basis=None, values=None, errors=None):
     categories, kinds = _choices()
     if values is None:
@@ -69,7 +62,7 @@ def _form(request, *, basis=None, values=None, errors=None):
     context = {
         "basis": basis,
         "values": values,
-        "errors": _errors_by_field(errors),
+        "errors": errors_by_field(errors),
         "categories": categories,
         "kinds": kinds,
     }

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import Conflict, InvalidInput
 from permissions import rules
-from web.pages import error_text, field_errors, ui_view
+from web.pages import error_text, errors_by_field, field_errors, ui_view
 from workflows import note_selectors, selectors, services, uploads
 from workflows.models import CaseStatus
 
@@ -31,13 +31,6 @@ ATTACHMENTS_SHOWN = 50
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _errors_by_field(errors) -> dict[str, list[str]]:
-    by_field: dict[str, list[str]] = {}
-    for error in field_errors(errors):
-        by_field.setdefault(str(error.get("field") or "").split(".")[0], []).append(str(error["message"]))
-    return by_field
 
 
 def _category_choices(form) -> list[tuple[str, str]]:
@@ -84,9 +77,9 @@ def notes_section(
         "categories": _category_choices(form),
         "open": case.status == CaseStatus.OPEN,
         "note_values": note_values or {"category": form.defaults.get(first, ""), "agency": str(first or "")},
-        "note_errors": _errors_by_field(note_errors),
+        "note_errors": errors_by_field(note_errors),
         "upload_values": upload_values or {"category": form.defaults.get(first, ""), "agency": str(first or "")},
-        "upload_errors": _errors_by_field(upload_errors),
+        "upload_errors": errors_by_field(upload_errors),
         "max_megabytes": uploads.megabytes(settings.ATTACHMENT_MAX_BYTES),
     }
 

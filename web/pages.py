@@ -57,6 +57,20 @@ def field_errors(errors: list[FieldError] | None) -> list[FieldError]:
     ]
 
 
+def errors_by_field(errors: list[FieldError] | None, rename: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """The errors' messages (in the user's language) by the form field they belong to: a
+    nested field (``participants.0.agency``) is its form's top field (``participant_0``
+    for the participant rows); ``rename`` maps a service field to its form field."""
+    by_field: dict[str, list[str]] = {}
+    for error in field_errors(errors):
+        name = str(error.get("field") or "")
+        name = (rename or {}).get(name, name)
+        if name.startswith("participants."):
+            name = "participant_" + name.split(".", 1)[1]
+        by_field.setdefault(name.split(".")[0], []).append(str(error.get("message", "")))
+    return by_field
+
+
 def refused(request, exc: ServiceError):
     status = exc.status_code if isinstance(exc, NotFound | Forbidden) else 403
     return render(request, "errors/refused.html", {"status": status, "detail": error_text(exc)}, status=status)

@@ -16,7 +16,7 @@ from permissions import rules
 from permissions.models import ALL_CATEGORIES
 from retention import services
 from retention.rules import conf
-from web.pages import error_text, field_errors, ui_view
+from web.pages import error_text, errors_by_field, ui_view
 from workflows import selectors
 
 FIELDS = ("process_key", "category", "keep_years", "access_log_years", "legal_basis")
@@ -32,13 +32,6 @@ def _posted(request) -> dict:
     return values
 
 
-def _errors_by_field(errors) -> dict[str, list[str]]:
-    by_field: dict[str, list[str]] = {}
-    for error in field_errors(errors):
-        by_field.setdefault(str(error.get("field") or ""), []).append(str(error["message"]))
-    return by_field
-
-
 def _form(request, *, rule=None, values=None, errors=None):
     if values is None:
         values = (
@@ -50,7 +43,7 @@ def _form(request, *, rule=None, values=None, errors=None):
     context = {
         "rule": rule,
         "values": values,
-        "errors": _errors_by_field(errors),
+        "errors": errors_by_field(errors),
         "processes": selectors.process_choices(),
         "categories": _category_choices(),
     }
