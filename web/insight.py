@@ -255,26 +255,47 @@ def export(figure: figures.Figure, name: str, fmt: str) -> HttpResponse:
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")
-        writer.writerow([figure.title])
-        writer.writerows(rows)
-        writer.writerow([note])
+        writer.writerow([_csv_text(figure.title)])
+        writer.writerows([_csv_text(text) for text in row] for row in rows)
+        writer.writerow([_csv_text(note)])
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     else:
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = figure.key[:31]
-        sheet.append([figure.title])
+        _append_row(sheet, [figure.title])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(figure.header)
+        _append_row(sheet, figure.header)
         for row in rows[1:]:
-            sheet.append([_cell_value(text) for text in row])
+            _append_row(sheet, [_cell_value(text) for text in row])
         sheet.append([])
-        sheet.append([note])
+        _append_row(sheet, [note])
         binary = io.BytesIO()
         workbook.save(binary)
         response = HttpResponse(binary.getvalue(), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+# A text a spreadsheet would run as a formula (OWASP "CSV injection"). Row labels are names
+# others choose: a task's name in a deployed model, an agency's or an outcome's.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(text: str) -> str:
+    """``text`` for a CSV cell: a formula-like text gets a leading apostrophe, which the
+    spreadsheet shows as text; numbers (a negative one too) stay numbers."""
+    if not isinstance(text, str) or not text.startswith(FORMULA_STARTS) or isinstance(_cell_value(text), int | float):
+        return text
+    return "'" + text
+
+
+def _append_row(sheet, values: list) -> None:
+    """Append a row, every text stored as a text: openpyxl makes one starting with "=" a formula."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
 
 
 def _cell_value(text: str):

