@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
@@ -78,7 +77,7 @@ def deploy_definition(
     routing = routing or None
     called_files = _called_files(called)
     compiled = _compiled(bpmn_text, forms, lanes, filename, routing, called_files)
-    _check_routing_users(routing, compiled.user_tasks)
+    _check_routing_users(actor, routing, compiled.user_tasks)
     checksum = definition_checksum(bpmn_text, forms, lanes, routing, called_files)
     # The forms converted from camunda:formData are stored like given ones (the task pages
     # and validation read them from the version); a form given under the same name won.
@@ -92,18 +91,27 @@ def deploy_definition(
         raise Conflict("process.deploy_race", key=compiled.process_id) from exc
 
 
-def _check_routing_users(routing, user_tasks) -> None:
-    """The users the routing map hands assigned tasks to must exist, be active and work cases
-    in an agency of the kind each of their tasks goes to (the engine checked the shape; who
-    the users are is known here). A user who works no such agency could never be handed the
-    task, so the map would say what never happens. Whether they work the task's very agency
-    is checked when the task is created: it depends on the case's agencies."""
+def _check_routing_users(actor, routing, user_tasks) -> None:
+    """The routing map's users are handed tasks without anyone asking: the power of a lead
+    (or coordinator) over their own agency's tasks (``rules.can_assign_task``), which the
+    process admin role does not carry. So each user must be one the deploying admin may hand
+    every task of the assignee to: a colleague with a case role in an agency of the task's
+    kind that the admin leads. The deploy command runs as no user: no lead stands behind its
+    map, so it names no users.
+
+    Refused at deploy, naming the entry, rather than only dropped when a task is created: the
+    admin learns now that the map would hand nothing, and a model that says what never
+    happens is not stored. (When the task is created the same rule is asked again, of the
+    deployer, for the agency it landed on: ``workflows.steps.runner``.)
+
+    One answer for every refused name, whatever the reason (no such user, inactive, in
+    another agency, of another kind): the admin learns only what they know already, which
+    of their own agency's people work cases of which kind. The kinds in it come from the
+    model alone."""
     users = (routing or {}).get("users") or {}
     if not users:
         return
-    names = {str(user).strip() for user in users.values()}
-    known = set(get_user_model().objects.filter(username__in=names, is_active=True).values_list("username", flat=True))
-    works = rules.case_agency_kinds_of(names)
+    assignable = rules.assignable_kinds(actor, {str(user).strip() for user in users.values()})
     task_kinds: dict[str, set[str]] = {}
     for task in user_tasks.values():
         if task.get("assignee_user"):
@@ -111,13 +119,13 @@ def _check_routing_users(routing, user_tasks) -> None:
     errors = []
     for assignee, user in users.items():
         name = str(user).strip()
-        if name not in known:
-            errors.append(field_error(f"routing.users.{assignee}", "process.routing_user_unknown"))
-            continue
-        missing = sorted(kind for kind in task_kinds.get(name, ()) if kind and kind not in works.get(name, ()))
-        if missing:
+        needed = {kind for kind in task_kinds.get(name, ()) if kind}
+        # (An entry whose assignee no task names hands nothing, so nothing is asked of it.)
+        if needed and not needed <= assignable.get(name, set()):
             errors.append(
-                field_error(f"routing.users.{assignee}", "process.routing_user_other_agency", kinds=", ".join(missing))
+                field_error(
+                    f"routing.users.{assignee}", "process.routing_user_not_assignable", kinds=", ".join(sorted(needed))
+                )
             )
     if errors:
         raise InvalidInput("process.routing_users_invalid", errors=errors)

@@ -128,12 +128,10 @@ MESSAGES: dict[str, str] = {
     "process.called_invalid": gettext_noop("the called files cannot be read"),
     "process.called_entry": gettext_noop("each called file needs a filename and its BPMN text"),
     "process.routing_users_invalid": gettext_noop("the routing map names users who cannot be given tasks"),
-    "process.routing_user_unknown": gettext_noop(
-        "no active user has this name: correct it, or remove the assignee from the routing map's users"
-    ),
-    "process.routing_user_other_agency": gettext_noop(
-        "this user works cases in no agency of the kind the assignee's tasks go to (%(kinds)s): "
-        "name a user who does, or remove the assignee from the routing map's users"
+    "process.routing_user_not_assignable": gettext_noop(
+        "you cannot hand the assignee's tasks (%(kinds)s) to this user: only a lead or coordinator hands "
+        "tasks to a named colleague, in an agency they lead. Name a user who works cases in an agency of "
+        "that kind that you lead, or remove the assignee from the routing map's users"
     ),
     "break_glass.already_reviewed": gettext_noop("this emergency access is already reviewed"),
     "break_glass.case_closed": gettext_noop(

@@ -214,12 +214,19 @@ def _case_agency_kinds(user) -> set[str]:
     return {kind for _agency, role, _group, kind in _membership_rows(user) if role in CASE_ROLES}
 
 
-def case_agency_kinds_of(usernames) -> dict[str, set[str]]:
-    """User name -> the kinds of the agencies in which that active user works cases (a case
-    role): whom a routing map may hand a task of a kind to (``bpmn.services``). One query."""
+def assignable_kinds(assigner, usernames) -> dict[str, set[str]]:
+    """User name -> the kinds of the agencies in which ``assigner`` may hand that active user
+    tasks (``can_assign_task``: a lead or coordinator there, the user with a case role there):
+    whom a routing map's users may name (``bpmn.services``). One query, only about agencies
+    the assigner leads: people they already see, as they hand them tasks; of everyone else
+    the answer says nothing (unknown, inactive and foreign users all look alike: absent)."""
+    leads = agency_ids_with_role(assigner, Role.LEAD, Role.COORDINATOR)
+    names = {name for name in usernames if isinstance(name, str)}
+    if not leads or not names:
+        return {}
     kinds: dict[str, set[str]] = {}
     rows = Membership.objects.filter(
-        user__username__in=set(usernames), user__is_active=True, role__in=CASE_ROLES
+        agency_id__in=sorted(leads), user__username__in=names, user__is_active=True, role__in=CASE_ROLES
     ).values_list("user__username", "agency__kind")
     for username, kind in rows:
         kinds.setdefault(username, set()).add(kind)
@@ -1651,6 +1658,7 @@ __all__ = [
     "agency_ids_with_role",
     "agency_keeps_case",
     "agency_works_case",
+    "assignable_kinds",
     "break_glass_categories",
     "can_add_attachment",
     "can_add_note",
@@ -1677,7 +1685,6 @@ __all__ = [
     "can_work_task",
     "case_access",
     "case_agency_ids",
-    "case_agency_kinds_of",
     "cases_with_readable_access_log",
     "consentable_categories",
     "decide_break_glass",

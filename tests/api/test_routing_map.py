@@ -172,6 +172,14 @@ def test_camunda_form_is_stored_with_the_version_and_validates_the_task(client_f
 USERS_ROUTING = {**ROUTING, "users": {"demo": "helga"}}
 
 
+@pytest.fixture
+def ada_leads_health(users, agencies):
+    """Ada, process admin, also leads the health office: its lead hands its tasks to colleagues."""
+    from permissions.models import Membership
+
+    return Membership.objects.create(user=users["ada"], agency=agencies["health"], role="lead")
+
+
 def _start_invoice(client_for, agencies):
     case = client_for("bjorn").post(
         "/api/v1/cases/",
@@ -189,7 +197,7 @@ def _start_invoice(client_for, agencies):
     return Task.objects.get(case_id=case.json()["id"], element_id="Check")
 
 
-def test_an_assignee_mapped_to_a_user_is_handed_to_that_user(client_for, users, agencies):
+def test_an_assignee_mapped_to_a_user_is_handed_to_that_user(client_for, users, agencies, ada_leads_health):
     from workflows.models import Event, EventKind
 
     response = client_for("ada").post(
@@ -205,32 +213,33 @@ def test_an_assignee_mapped_to_a_user_is_handed_to_that_user(client_for, users, 
     assert done.status_code == 200, done.json()
 
 
-def test_a_user_of_another_agency_kind_is_refused_at_deploy(client_for, users, agencies):
-    """The map names nils (NAV) for a task routed to health, or oscar (no agency) or ada
-    herself (a process admin, no case role): none could ever be handed it, so the deploy
-    says so, naming the entry and the kind, and names no user."""
-    for name in ("nils", "oscar", "ada"):
+def test_a_user_of_another_agency_kind_is_refused_at_deploy(client_for, users, agencies, ada_leads_health):
+    """The map names nils (NAV) for a task routed to health, or oscar (no agency): ada leads
+    the health office, but neither works there, so the deploy says so, naming the entry and
+    the kind, and names no user."""
+    for name in ("nils", "oscar"):
         routing = {**ROUTING, "users": {"demo": name}}
         response = client_for("ada").post(
             "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": routing}, format="json"
         )
         assert response.status_code == 400, name
         (error,) = response.json()["errors"]
-        assert (error["field"], error["code"]) == ("routing.users.demo", "process.routing_user_other_agency")
+        assert (error["field"], error["code"]) == ("routing.users.demo", "process.routing_user_not_assignable")
         assert "health" in error["message"] and name not in response.content.decode()
     assert not ProcessDefinition.objects.filter(key="invoice").exists()
 
 
-def test_a_user_of_another_agency_of_the_kind_is_never_handed_the_task(client_for, users, agencies):
-    """The map names a user of a second health office: deployed (they work health cases),
-    but in a case the first office works the task waits in its inbox, unclaimed; the
-    other office's user gets nothing of it."""
+def test_a_user_of_another_agency_of_the_kind_is_never_handed_the_task(client_for, users, agencies, ada_leads_health):
+    """The map names a user of a second health office that ada leads too: deployed (they work
+    health cases), but in a case the first office works the task waits in its inbox,
+    unclaimed; the other office's user gets nothing of it."""
     from django.contrib.auth.models import Group
 
     from permissions.models import Agency, Membership
 
     other = Agency.objects.create(name="Helse Nord", kind="health", group=Group.objects.create(name="agency:nord"))
     Membership.objects.create(user=users["oscar"], agency=other, role="member")
+    Membership.objects.create(user=users["ada"], agency=other, role="lead")
     routing = {**ROUTING, "users": {"demo": "oscar"}}
     response = client_for("ada").post(
         "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": routing}, format="json"
@@ -269,7 +278,7 @@ def _deploy_users_routing(client_for):
 
 
 def test_a_handed_task_is_not_worked_by_its_user_once_they_left_the_agency_or_it_lost_its_grant(
-    client_for, users, agencies
+    client_for, users, agencies, ada_leads_health
 ):
     """Handed by routing, the task is held as any claim is: the user who leaves health (or
     whose agency's grant on the case is withdrawn) reads and completes it no more, and the
@@ -300,7 +309,9 @@ def test_a_handed_task_is_not_worked_by_its_user_once_they_left_the_agency_or_it
     assert second.status == "open"
 
 
-def test_an_inactive_user_is_refused_at_deploy_and_a_deactivated_one_handed_nothing(client_for, users, agencies):
+def test_an_inactive_user_is_refused_at_deploy_and_a_deactivated_one_handed_nothing(
+    client_for, users, agencies, ada_leads_health
+):
     users["helga"].is_active = False
     users["helga"].save(update_fields=["is_active"])
     refused = client_for("ada").post(
@@ -317,3 +328,74 @@ def test_an_inactive_user_is_refused_at_deploy_and_a_deactivated_one_handed_noth
     users["helga"].save(update_fields=["is_active"])
     check = _start_invoice(client_for, agencies)
     assert (check.status, check.assignee) == ("open", None)
+
+
+# --- issue 11: the users section obeys the lead's assignment power, and tells nothing more -----
+
+
+def _deploy_as(client_for, username, routing):
+    return client_for(username).post(
+        "/api/v1/process-definitions/", {"bpmn_xml": CAMUNDA_MODEL, "routing": routing}, format="json"
+    )
+
+
+def test_a_process_admin_who_leads_no_agency_of_the_kind_cannot_hand_its_tasks_to_anyone(client_for, users):
+    """Handing a task to a named person is the lead's power in their own agency (design §2,
+    ``rules.can_assign_task``): ada administers processes but leads no health office, so a map
+    handing health's tasks to helga is refused, naming the entry, and nothing is stored."""
+    response = _deploy_as(client_for, "ada", USERS_ROUTING)
+    assert response.status_code == 400, response.json()
+    (error,) = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("routing.users.demo", "process.routing_user_not_assignable")
+    assert "helga" not in response.content.decode()
+    assert not ProcessDefinition.objects.filter(key="invoice").exists()
+
+
+def test_the_refusal_is_one_text_for_an_unknown_inactive_foreign_or_wrong_kind_user(
+    client_for, users, agencies, ada_leads_health
+):
+    """Whether a name is a user, active, or works in an agency of some kind elsewhere is not
+    for a process admin to learn: every user the deploying lead cannot hand health's tasks to
+    gets the very same answer (its request id apart). Only helga, of the office ada leads, passes."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from permissions.models import Agency, Membership
+
+    gone = get_user_model().objects.create_user("gone", is_active=False)
+    Membership.objects.create(user=gone, agency=agencies["health"], role="member")
+    nord = Agency.objects.create(name="Helse Nord", kind="health", group=Group.objects.create(name="agency:nord"))
+    far = get_user_model().objects.create_user("far")
+    Membership.objects.create(user=far, agency=nord, role="lead")
+
+    answers = set()
+    for name in ("nobody-here", "gone", "far", "nils", "oscar", "kari", "aud", "lise"):
+        response = _deploy_as(client_for, "ada", {**ROUTING, "users": {"demo": name}})
+        assert response.status_code == 400, name
+        assert name not in response.content.decode()
+        answer = {key: value for key, value in response.json().items() if key != "request_id"}
+        answers.add(json.dumps(answer, sort_keys=True))
+    assert len(answers) == 1, answers
+    assert _deploy_as(client_for, "ada", USERS_ROUTING).status_code == 201
+
+
+def test_a_handed_task_waits_in_the_inbox_once_the_deploying_lead_no_longer_leads(
+    client_for, users, agencies, ada_leads_health
+):
+    """The lead's word is taken when the task is created, not only at deploy: once ada no
+    longer leads the health office, its new tasks wait in its inbox for anyone there."""
+    assert _deploy_as(client_for, "ada", USERS_ROUTING).status_code == 201
+    first = _start_invoice(client_for, agencies)
+    assert (first.status, first.assignee) == ("claimed", users["helga"])
+    ada_leads_health.delete()
+    later = _start_invoice(client_for, agencies)
+    assert (later.agency, later.status, later.assignee) == (agencies["health"], "open", None)
+
+
+def test_the_deploy_command_hands_no_task_to_a_named_user(tmp_path, users):
+    """The command runs as no user: no lead stands behind its map's users, so it is refused."""
+    model = tmp_path / "invoice.bpmn"
+    model.write_text(CAMUNDA_MODEL)
+    with pytest.raises(CommandError):
+        call_command("deploy_bpmn", str(model), "--map", json.dumps(USERS_ROUTING))
+    assert not ProcessDefinition.objects.filter(key="invoice").exists()

@@ -306,13 +306,17 @@ CAMUNDA_ROUTED = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_ada_maps_a_camunda_model_without_lanes_in_the_sidebar_and_deploys_the_map(
-    as_user, live_server, shipped, tmp_path
+    as_user, live_server, shipped, tmp_path, users, agencies
 ):
     """Issue 14: the routing map is shown and edited in the editor, not only sent along.
     A candidate group gets its agency kind on the task, the process a default kind for the
     plain task that names nobody; the sidebar says where each task goes, and the deployed
-    version stores the map."""
+    version stores the map. (Ada leads the NAV office too here: handing its tasks to nils
+    is a lead's power, issue 11.)"""
+    from permissions.models import Membership
     from tests.browser.conftest import axe_violations
+
+    Membership.objects.create(user=users["ada"], agency=agencies["nav"], role="lead")
 
     path = tmp_path / "invoice_routed.bpmn"
     path.write_text(CAMUNDA_ROUTED, encoding="utf-8")

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -26,6 +27,7 @@ from bpmn.engine import working_hours
 from bpmn.engine.errors import EngineError, StateTooLarge, StepLimitExceeded, TaskFailed
 from bpmn.engine.timers import parse_iso_duration_text
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
+from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core import hooks
 from permissions import rules
@@ -429,21 +431,37 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
 
 def _hand_to_assignees(step: Step, runtime: DefinitionRuntime, created: list[Task], now) -> list[Task]:
     """New tasks whose model names an assignee that the routing map hands to a user are
-    claimed by that user, if the user may work the task (a case role in the agency it was
-    routed to, which still holds its grant); otherwise they wait in the agency's inbox like
-    any task. One query for the users, only for models that name any."""
+    claimed by that user, if the version's deployer may hand it to them now, as a lead does
+    (``rules.can_assign_task``: the deployer leads the agency the task landed on, which still
+    holds its grant, and the user works cases there); otherwise they wait in the agency's
+    inbox like any task.
+
+    Deploy refused maps the deployer could not vouch for (``bpmn.services``); asked again
+    here because the task's very agency is known only now, and because a lead who stepped
+    down (or a deployer who left) no longer hands anything: the task waits for the agency,
+    which is where every task goes when nobody in charge there picked a person. One query
+    for the users and the deployer, only for models that name any."""
     wanted = [(task, (runtime.user_tasks.get(task.element_id) or {}).get("assignee_user")) for task in created]
     names = {name for _task, name in wanted if name}
     if not names:
         return []
-    users = {user.get_username(): user for user in get_user_model().objects.filter(username__in=names, is_active=True)}
+    deployed = ProcessDefinition.objects.filter(pk=runtime.definition_id, deployed_by=OuterRef("pk"))
+    found = (
+        get_user_model()
+        .objects.filter(Q(username__in=names) | Exists(deployed), is_active=True)
+        .annotate(deployed_it=Exists(deployed))
+    )
+    by_name = {user.get_username(): user for user in found}
+    deployer = next((user for user in by_name.values() if user.deployed_it), None)
+    if deployer is None:
+        return []
     handed = []
     for task, name in wanted:
-        user = users.get(name) if name else None
+        user = by_name.get(name) if name else None
         if user is None:
             continue
         task.case = step.instance.case
-        if rules.can_work_task(user, task):
+        if rules.can_assign_task(deployer, task, user):
             task.status, task.assignee, task.claimed_at = TaskStatus.CLAIMED, user, now
             handed.append(task)
     return handed
