@@ -417,6 +417,11 @@ CASE_SECTIONS = {
     ),
 }
 # The name each section's template gives what it shows.
+# How a section reads its case: by default, whoever sees the case. The access log by its own
+# rule, as the API reads it (``selectors.case_whose_access_log_reads``): an auditor reads the
+# log of a case they do not see.
+SECTION_CASE = {"access-log": selectors.case_whose_access_log_reads}
+
 SECTION_CONTEXT = {
     "events": "events",
     "access-log": "access_log",
@@ -434,14 +439,19 @@ def case_section(request, pk, section):
         raise NotFound("case.not_found")
     build, template, title, refusal = CASE_SECTIONS[section]
     with rules.read_once():
-        case = selectors.case_for(request.user, pk)  # 404 for whoever does not see the case
+        # 404 for whoever may not read the case for it (403 for some: ``SECTION_CASE``)
+        case = SECTION_CASE.get(section, selectors.case_for)(request.user, pk)
         shown = build(request, case, list(selectors.case_participants(case)))
         if shown is None:
             raise Forbidden(refusal)
         context = {"case": case, SECTION_CONTEXT[section]: shown}
         if request.headers.get("HX-Request"):
             return render(request, template, context)
-        return render(request, "cases/section.html", {**context, "template": template, "title": title})
+        # The way back: to the case page for those who see it; an auditor, to the audit list.
+        sees_case = rules.can_view_case(request.user, case)
+        return render(
+            request, "cases/section.html", {**context, "template": template, "title": title, "sees_case": sees_case}
+        )
 
 
 # The case page shows the access log a page at a time, folded away (it is long, and read

@@ -855,12 +855,12 @@ def _access_log(case_id):
 
 def access_log_for_case(*, actor, case):
     """The case's access log, for its coordinators and auditors (design §7)."""
-    return _access_log(_case_whose_log_actor_reads(actor, case).pk)
+    return _access_log(case_whose_access_log_reads(actor, case).pk)
 
 
 def access_log_listing(*, actor, case) -> PreparedList:
     """``access_log_for_case`` read by compiled statements (the API's access log)."""
-    case = _case_whose_log_actor_reads(actor, case)
+    case = case_whose_access_log_reads(actor, case)
     return PreparedList(_PAGED_LISTS, "access log", _access_log, (case.pk,), model=AccessLog, order=("-at", "-id"))
 
 
@@ -880,7 +880,7 @@ def _with_reads(openings):
 def break_glass_for_case(*, actor, case):
     """The case's break-glass openings with their reasons, for its coordinators and auditors
     (``rules.can_view_break_glass``; others who see the case: 403, the rest 404)."""
-    case = _case_whose_log_actor_reads(actor, case)
+    case = case_whose_access_log_reads(actor, case)
     return _with_reads(
         BreakGlass.objects.filter(case=case)
         .select_related("user", "agency", "reviewed_by")
@@ -900,7 +900,7 @@ _CASE_OPENINGS = Prepared(
 
 def case_openings_for(*, actor, case) -> list[BreakGlass]:
     """The newest ``break_glass_for_case`` as a list (the case page's), compiled once."""
-    return _CASE_OPENINGS.objects(_case_whose_log_actor_reads(actor, case).pk)
+    return _CASE_OPENINGS.objects(case_whose_access_log_reads(actor, case).pk)
 
 
 def break_glass_to_review(actor):
@@ -939,7 +939,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     reader must not learn of (that someone is in treatment is itself confidential), so the
     report says it is incomplete and their coordinators give the rest.
     """
-    case = _case_whose_log_actor_reads(actor, case)
+    case = case_whose_access_log_reads(actor, case)
     theirs = Case.objects.filter(person_id=case.person_id)
     readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
     entries = (
@@ -956,7 +956,10 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     )
 
 
-def _case_whose_log_actor_reads(actor, case):
+def case_whose_access_log_reads(actor, case):
+    """The case (given, or by id) if ``actor`` reads its access log (``rules.can_view_access_log``:
+    its coordinators, and auditors who see no case); 403 for others who see the case, 404 for
+    the rest. What the page's access-log section and the API both read the case by."""
     if not isinstance(case, Case):
         case = _case_by_id(case)
     if case is None:

@@ -69,7 +69,9 @@ def test_a_participant_gets_only_the_sections_the_page_shows_them(web, prison_ca
 
 def test_another_agency_nobody_and_anonymous_get_none(web, prison_case):
     for name in SECTIONS:
-        for username in ("siri", "oscar", "aud"):  # the hospital takes no part; oscar has no agency
+        # The hospital takes no part; oscar has no agency; aud, auditor of housing, reads the
+        # access log alone (below) and sees no case.
+        for username in ("siri", "oscar") + (("aud",) if name != "access-log" else ()):
             answer = web(username).get(_url(prison_case, name), HTTP_HX_REQUEST="true")
             assert answer.status_code == 404, (username, name)
             assert prison_case.reference not in answer.content.decode()
@@ -163,3 +165,40 @@ def test_a_leader_of_a_participating_agency_gets_no_section_and_no_model(web, pr
         assert prison_case.reference not in answer.content.decode()
     model = client.get(f"/process-models/{ProcessInstance.objects.get(case=prison_case).definition_id}.bpmn")
     assert model.status_code == (200 if role == "process_admin" else 404), role
+
+
+@pytest.mark.parametrize(
+    ("username", "status"),
+    # the auditor of a participating agency, the coordinator; NAV takes part but reads no
+    # log; the hospital takes no part; the process admin sees no case.
+    [("aud", 200), ("bjorn", 200), ("nils", 403), ("siri", 404), ("ada", 404)],
+)
+def test_the_case_page_and_the_api_agree_on_who_reads_the_access_log(web, prison_case, username, status):
+    """Issue 11: one rule (``rules.can_view_access_log``) for the page's section and the API.
+    The auditor was refused the section (404: it asked first whether they see the case) while
+    the API gave them the very log."""
+    intake = open_task(prison_case, "Task_intake_interview")
+    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    web("bjorn").get(f"/cases/{prison_case.pk}/")  # reads worth logging
+    client = web(username)
+    api = client.get(f"/api/v1/cases/{prison_case.pk}/access-log/")
+    part = client.get(_url(prison_case, "access-log"), HTTP_HX_REQUEST="true")
+    page = client.get(_url(prison_case, "access-log"))
+    assert (api.status_code, part.status_code, page.status_code) == (status, status, status)
+    if status == 200:
+        readers = {row["username"] for row in api.json()["results"]}
+        assert "bjorn" in readers
+        assert 'id="access-log-body"' in part.content.decode() and "Bjørn Boligkontakt" in part.content.decode()
+    else:
+        assert 'id="access-log-body"' not in part.content.decode() + page.content.decode()
+
+
+def test_the_auditor_reaches_the_log_from_the_audit_list_and_is_led_back_there(web, prison_case):
+    """The auditor sees no case page: the audit list links each case's log, and the log's
+    page leads back to the list, not to a case page that would answer 404."""
+    aud = web("aud")
+    listing = aud.get("/audit/").content.decode()
+    assert f'href="{_url(prison_case, "access-log")}"' in listing
+    page = aud.get(_url(prison_case, "access-log")).content.decode()
+    assert 'href="/audit/"' in page and f'href="/cases/{prison_case.pk}/"' not in page
+    assert f'href="/cases/{prison_case.pk}/"' in web("bjorn").get(_url(prison_case, "access-log")).content.decode()
