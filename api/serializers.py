@@ -216,11 +216,24 @@ class ProcessDefinitionSerializer(serializers.Serializer):
     def get_lanes(self, definition) -> dict[str, str]:
         return (definition.metadata or {}).get("lanes", {})
 
+    def _sees_users(self) -> bool:
+        request = self.context.get("request")
+        return request is not None and rules.can_see_routing_users(request.user)
+
     def get_routing(self, definition) -> dict:
-        return definition.routing
+        routing = definition.routing
+        if self._sees_users():
+            return routing
+        return {part: entries for part, entries in routing.items() if part != "users"}
 
     def get_user_tasks(self, definition) -> dict[str, dict]:
-        return (definition.metadata or {}).get("user_tasks", {})
+        tasks = (definition.metadata or {}).get("user_tasks", {})
+        if self._sees_users():
+            return tasks
+        return {
+            element_id: {key: value for key, value in task.items() if key != "assignee_user"}
+            for element_id, task in tasks.items()
+        }
 
 
 class ProcessDefinitionDetailSerializer(ProcessDefinitionSerializer):

@@ -240,7 +240,7 @@ class ProcessDefinitionList(ListView):
             called=[dict(entry) for entry in data.get("called", [])] or None,
         )
         return Response(
-            s.ProcessDefinitionDetailSerializer(result.definition).data,
+            s.ProcessDefinitionDetailSerializer(result.definition, context={"request": request}).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
@@ -251,7 +251,7 @@ class ProcessDefinitionDetail(APIView):
     )
     def get(self, request, key):
         definition = selectors.process_definition_for(request.user, key)
-        return Response(s.ProcessDefinitionDetailSerializer(definition).data)
+        return Response(s.ProcessDefinitionDetailSerializer(definition, context={"request": request}).data)
 
 
 class ProcessDefinitionVersion(APIView):
@@ -260,7 +260,7 @@ class ProcessDefinitionVersion(APIView):
     )
     def get(self, request, key, version):
         definition = selectors.process_definition_for(request.user, key, version)
-        return Response(s.ProcessDefinitionDetailSerializer(definition).data)
+        return Response(s.ProcessDefinitionDetailSerializer(definition, context={"request": request}).data)
 
 
 class VersionMigrationView(APIView):

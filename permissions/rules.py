@@ -926,6 +926,13 @@ def can_deploy_process(user) -> bool:
     return is_process_admin(user)
 
 
+def can_see_routing_users(user) -> bool:
+    """The routing map's users (assignee -> user name) name people of the agencies that lead
+    them: for the process admins who edit maps. Everyone else who reads a process (to start
+    its cases) reads where its tasks go, not to whom."""
+    return is_process_admin(user)
+
+
 def can_manage_retention_rules(user) -> bool:
     """How long each process's data and access log are kept, and what the archive gets, is
     set by process admins (docs/data-protection.md); nobody else writes the rules."""
@@ -1672,6 +1679,7 @@ __all__ = [
     "can_revoke_consent",
     "can_see_category",
     "can_see_national_id",
+    "can_see_routing_users",
     "can_start_case",
     "can_use_directory",
     "can_view_access_log",

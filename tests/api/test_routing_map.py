@@ -399,3 +399,43 @@ def test_the_deploy_command_hands_no_task_to_a_named_user(tmp_path, users):
     with pytest.raises(CommandError):
         call_command("deploy_bpmn", str(model), "--map", json.dumps(USERS_ROUTING))
     assert not ProcessDefinition.objects.filter(key="invoice").exists()
+
+
+def test_who_the_map_hands_tasks_to_is_for_process_admins_only(client_for, users, agencies, ada_leads_health):
+    """Anyone who works in an agency reads the list of processes (to start cases), but the
+    names in a map's users are people of another agency: kari (prison) and nils (NAV) read
+    the version without them; ada, who edits the map, with them. Neither can deploy a map
+    of their own, nor learn anything of a user name through the refusal."""
+    assert _deploy_as(client_for, "ada", USERS_ROUTING).status_code == 201
+    for name in ("kari", "nils"):
+        client = client_for(name)
+        for url in (
+            "/api/v1/process-definitions/",
+            "/api/v1/process-definitions/invoice/",
+            "/api/v1/process-definitions/invoice/versions/1/",
+        ):
+            answer = client.get(url)
+            assert answer.status_code == 200, (name, url)
+            assert "helga" not in answer.content.decode(), (name, url)
+        detail = client.get("/api/v1/process-definitions/invoice/").json()
+        assert detail["routing"] == ROUTING and detail["user_tasks"]["Check"]["agency_kind"] == "health"
+        for user in ("helga", "nobody-here"):
+            refused = client.post(
+                "/api/v1/process-definitions/",
+                {
+                    "bpmn_xml": CAMUNDA_MODEL.replace("invoice", "invoice2"),
+                    "routing": {**ROUTING, "users": {"demo": user}},
+                },
+                format="json",
+            )
+            assert (
+                refused.status_code == 403
+                and user not in refused.content.decode()
+                and "routing" not in refused.content.decode()
+            )
+    assert not ProcessDefinition.objects.filter(key="invoice2").exists()
+    assert ProcessDefinition.objects.get(key="invoice").routing["users"] == {"demo": "helga"}
+    ada = client_for("ada").get("/api/v1/process-definitions/invoice/").json()
+    assert ada["routing"]["users"] == {"demo": "helga"} and ada["user_tasks"]["Check"]["assignee_user"] == "helga"
+    listed = client_for("ada").get("/api/v1/process-definitions/").json()["results"]
+    assert next(row for row in listed if row["key"] == "invoice")["routing"]["users"] == {"demo": "helga"}
