@@ -16,9 +16,10 @@ at import says which agency kind each name means::
 
 ``users`` is not about the agency kind: a task whose assignee it names is handed to that
 user (claimed by them) when it is created, if the user works for the agency the task was
-routed to in that case; otherwise the task waits in the agency's inbox like any other.
-The engine stores the user's name per task (``assignee_user``); whether the user exists
-and may work the task is for the services, which know users.
+routed to in that case and the version's deployer leads that agency (handing a task to a
+named person is a lead's power); otherwise the task waits in the agency's inbox like any
+other. The engine stores the user's name per task (``assignee_user``); who the user is and
+whether the deployer may hand them the task is for the services, which know users.
 
 A task is routed by the first of these that resolves: its lane (the lane map, then the
 lane aliases of ``lanes.py``), its candidate groups (in order), its assignee, its pool,
