@@ -1,5 +1,6 @@
-"""API v1: the person's rights on request (erasure, correction), the auditor's review, and
-what retention did to a case. Thin: one service or selector call each."""
+"""API v1: the person's rights on request (erasure, correction), the auditor's review, what
+retention did to a case, and the retention rules with the auditor's trail of their changes.
+Thin: one service or selector call each (the same as the pages')."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.serializers import InputSerializer
-from api.views import _errors, _input
+from api.views import LIST, ListView, _errors, _input
 from retention import selectors, services
+from retention.models import RetentionRule, RetentionRuleChange
 
 CASE_ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="the case")
 
@@ -191,3 +193,135 @@ class CaseArchiveExport(APIView):
     def post(self, request, pk):
         export = services.request_archive_export(actor=request.user, case_id=pk)
         return Response(ArchiveExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+# --- the retention rules (process admins write them; auditors read them and their changes) --
+
+RULE_ID = OpenApiParameter("pk", int, OpenApiParameter.PATH, description="the retention rule")
+RULE_VERSION = OpenApiParameter(
+    "version", int, description="the version of the rule you delete (409 if it changed since; optional)"
+)
+
+
+class RetentionRuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text='erasure records name the rule they followed as "rule:<id>"')
+    process_key = serializers.CharField(help_text="the process; empty: every process")
+    category = serializers.CharField(help_text="the data category; empty: every category without a rule of its own")
+    keep_years = serializers.IntegerField(help_text="years the case's data is kept after the case closes")
+    access_log_years = serializers.IntegerField(help_text="years the access log is kept after the erasure")
+    in_case_file = serializers.BooleanField(help_text="its fields go into the case file handed to the archive")
+    legal_basis = serializers.CharField(help_text="the law or decision that sets the period")
+    version = serializers.IntegerField(help_text="send it back with a change: 409 if the rule changed since")
+    changed_at = serializers.DateTimeField()
+
+
+class RetentionRuleInput(InputSerializer):
+    """For the schema only: ``retention.services.save_retention_rule`` checks the input
+    (after the caller's role, so that nobody but a process admin learns what a write needs)."""
+
+    process_key = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="a deployed process; empty (default): every process"
+    )
+    category = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text="a data category; empty (default): every category"
+    )
+    keep_years = serializers.IntegerField(
+        min_value=services.RULE_YEARS[0], max_value=services.RULE_YEARS[1], required=False, help_text="required to add"
+    )
+    access_log_years = serializers.IntegerField(
+        min_value=services.RULE_YEARS[0],
+        max_value=services.RULE_YEARS[1],
+        required=False,
+        help_text="required to add; counted from the erasure, so the log outlives the data it describes",
+    )
+    in_case_file = serializers.BooleanField(required=False, help_text="default false")
+    legal_basis = serializers.CharField(max_length=services.RULE_TEXT_MAX, required=False, help_text="required to add")
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="a change: the version you change (409 if it changed since)"
+    )
+
+
+class RetentionRuleChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    rule = serializers.IntegerField(source="rule_id", help_text="the rule's id (it may be deleted since)")
+    action = serializers.CharField(help_text="created, changed or deleted")
+    changed_by = serializers.CharField(source="changed_by.username")
+    changed_at = serializers.DateTimeField()
+    process_key = serializers.CharField(help_text="the rule's process after the change (before, when deleted)")
+    category = serializers.CharField(help_text="the rule's category after the change (before, when deleted)")
+    before = serializers.DictField(allow_null=True, help_text="the rule's values before; null when it was added")
+    after = serializers.DictField(allow_null=True, help_text="the rule's values after; null when it was deleted")
+
+
+class RetentionRuleList(ListView):
+    serializer_class = RetentionRuleSerializer
+    model = RetentionRule
+
+    def select(self, user):
+        return services.retention_rules_for(user)
+
+    @extend_schema(
+        responses={200: RetentionRuleSerializer(many=True), **_errors(*LIST, 403)},
+        tags=["retention"],
+        summary="The retention rules (process admins and auditors)",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=RetentionRuleInput,
+        responses={201: RetentionRuleSerializer, **_errors(400, 401, 403, 413)},
+        tags=["retention"],
+        summary="Add a retention rule (process admins); logged for the auditor",
+    )
+    def post(self, request):
+        rule = services.save_retention_rule(actor=request.user, values=request.data)
+        return Response(RetentionRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+
+class RetentionRuleDetail(APIView):
+    @extend_schema(
+        parameters=[RULE_ID],
+        responses={200: RetentionRuleSerializer, **_errors(401, 403, 404)},
+        tags=["retention"],
+        summary="One retention rule (process admins and auditors)",
+    )
+    def get(self, request, pk):
+        return Response(RetentionRuleSerializer(services.retention_rule_for(actor=request.user, rule_id=pk)).data)
+
+    @extend_schema(
+        parameters=[RULE_ID],
+        request=RetentionRuleInput,
+        responses={200: RetentionRuleSerializer, **_errors(400, 401, 403, 404, 409, 413)},
+        tags=["retention"],
+        summary="Change a retention rule (process admins): the fields given; logged with the values before and after",
+    )
+    def patch(self, request, pk):
+        rule = services.save_retention_rule(actor=request.user, values=request.data, rule_id=pk)
+        return Response(RetentionRuleSerializer(rule).data)
+
+    @extend_schema(
+        parameters=[RULE_ID, RULE_VERSION],
+        responses={204: None, **_errors(400, 401, 403, 404, 409)},
+        tags=["retention"],
+        summary="Delete a retention rule (process admins): its cases follow the next rule or the default; logged",
+    )
+    def delete(self, request, pk):
+        services.delete_retention_rule(actor=request.user, rule_id=pk, version=request.query_params.get("version"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RetentionRuleChangeList(ListView):
+    serializer_class = RetentionRuleChangeSerializer
+    model = RetentionRuleChange
+
+    def select(self, user):
+        return selectors.rule_changes_for(user)
+
+    @extend_schema(
+        responses={200: RetentionRuleChangeSerializer(many=True), **_errors(*LIST, 403)},
+        tags=["retention"],
+        summary="Who changed which retention rule, when, from what to what (auditors), newest first",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

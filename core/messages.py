@@ -35,6 +35,11 @@ MESSAGES: dict[str, str] = {
     "retention.not_coordinator": gettext_noop("only the coordinator of the case may do this"),
     "retention.rules_forbidden": gettext_noop("only process admins set the retention rules"),
     "retention.rule_not_found": gettext_noop("no such retention rule"),
+    "retention.rules_read_forbidden": gettext_noop("only process admins and auditors read the retention rules"),
+    "retention.rule_changes_forbidden": gettext_noop("only auditors read the changes to the retention rules"),
+    "retention.rule_changed": gettext_noop(
+        "the retention rule has been changed since you read it: read it again and make your change there"
+    ),
     "retention.rule_invalid": gettext_noop("the retention rule is not valid"),
     "retention.rule_years": gettext_noop("give a whole number of years from %(low)s to %(high)s"),
     "retention.rule_unknown_process": gettext_noop("choose a deployed process, or every process"),

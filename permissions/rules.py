@@ -939,6 +939,20 @@ def can_manage_retention_rules(user) -> bool:
     return is_process_admin(user)
 
 
+def can_read_retention_rules(user) -> bool:
+    """The rules in force are read by the process admins who set them and by auditors, who
+    check what erasures followed. The rules hold no case data and apply to every agency's
+    cases alike, so an auditor of any agency reads them all."""
+    return is_process_admin(user) or is_auditor(user)
+
+
+def can_view_retention_rule_changes(user) -> bool:
+    """Who changed which retention rule, when, from what to what: the auditors' control
+    trail (docs/data-protection.md). A process admin reads the rules as they stand, not the
+    trail of their own and their colleagues' changes."""
+    return is_auditor(user)
+
+
 def can_manage_legal_bases(user) -> bool:
     """The list of legal bases (paragraph, law, what it covers) is kept by process admins:
     they list retired ones too, add, edit, retire and delete unused ones. Nobody else writes it."""

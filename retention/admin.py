@@ -1,16 +1,6 @@
 from django.contrib import admin
 
-from retention.models import ArchiveExport, Correction, ErasureRecord, RetentionRule
-
-
-@admin.register(RetentionRule)
-class RetentionRuleAdmin(admin.ModelAdmin):
-    """The process admin's retention rules (docs/data-protection.md). A rule applies to
-    cases closed before and after it is changed: the erasure job reads it when it runs."""
-
-    list_display = ["process_key", "category", "keep_years", "access_log_years", "in_case_file", "legal_basis"]
-    list_filter = ["category", "in_case_file"]
-    search_fields = ["process_key", "legal_basis"]
+from retention.models import ArchiveExport, Correction, ErasureRecord, RetentionRule, RetentionRuleChange
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,6 +14,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(ReadOnlyAdmin):
+    """The process admin's retention rules (docs/data-protection.md), read only here: they
+    are set on the rules' page or through the API, whose service logs every change for the
+    auditor (a change here would leave no trace)."""
+
+    list_display = ["process_key", "category", "keep_years", "access_log_years", "in_case_file", "legal_basis"]
+    list_filter = ["category", "in_case_file"]
+    search_fields = ["process_key", "legal_basis"]
+
+
+@admin.register(RetentionRuleChange)
+class RetentionRuleChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "action", "rule_id", "process_key", "category", "changed_by"]
+    list_filter = ["action"]
 
 
 @admin.register(ErasureRecord)

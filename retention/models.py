@@ -53,6 +53,10 @@ class RetentionRule(models.Model):
         help_text=_("The law or decision that sets this period, e.g. arkivforskriften or the municipality's plan."),
     )
     changed_at = models.DateTimeField(auto_now=True)
+    # Counts the rule's changes: a change made from an older version is refused (409), so
+    # that of two process admins editing one rule the second does not silently undo the
+    # first's change (``retention.services.save_retention_rule``).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["process_key", "category"]
@@ -72,6 +76,38 @@ class RetentionRule(models.Model):
 
     def __str__(self):
         return f"{self.process_key or '*'} / {self.category or '*'}: {self.keep_years}"
+
+
+class RuleChange(models.TextChoices):
+    CREATED = "created", _("added")
+    CHANGED = "changed", _("changed")
+    DELETED = "deleted", _("deleted")
+
+
+class RetentionRuleChange(models.Model):
+    """One change of a retention rule, for the auditor: who, when, which rule, its values
+    before and after. Written in the transaction of the change by the one service the page
+    and the API share (``retention.services``); never changed or deleted. Holds no personal
+    data but the process admin's user. Kept as long as the erasure records that name the
+    rule by its id (``rule:<id>``), so the auditor can tell which values an erasure followed."""
+
+    rule_id = models.PositiveIntegerField(help_text="The rule's id (the rule may be deleted since)")
+    action = models.CharField(max_length=10, choices=RuleChange.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    process_key = models.CharField(max_length=200, blank=True, help_text="The rule's process after the change")
+    category = models.CharField(max_length=20, blank=True, help_text="The rule's category after the change")
+    before = models.JSONField(null=True, blank=True, help_text="The rule's values before (none: added)")
+    after = models.JSONField(null=True, blank=True, help_text="The rule's values after (none: deleted)")
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("retention rule change")
+        verbose_name_plural = _("retention rule changes")
+        indexes = [models.Index(fields=["-changed_at", "-id"], name="retention_rule_change_newest")]
+
+    def __str__(self):
+        return f"rule:{self.rule_id} {self.action} {self.changed_at:%Y-%m-%d}"
 
 
 class ErasureTrigger(models.TextChoices):

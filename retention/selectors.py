@@ -9,7 +9,7 @@ from datetime import datetime
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from permissions import rules
-from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger
+from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger, RetentionRuleChange
 from retention.rules import Rule, retention_of, unmet_archive_duty
 from workflows import selectors as case_selectors
 from workflows.models import Case
@@ -152,3 +152,12 @@ def unreviewed_erasures(user) -> list[ErasureRecord]:
         .select_related("case", "requested_by")
         .order_by("erased_at", "id")[:TRAIL_ROWS]
     )
+
+
+def rule_changes_for(user):
+    """Every change of the retention rules, newest first: who, when, which rule, its values
+    before and after. For auditors (others: 403); a queryset in a total order (the API pages
+    through it, the page shows the newest ``TRAIL_ROWS``)."""
+    if not rules.can_view_retention_rule_changes(user):
+        raise Forbidden("retention.rule_changes_forbidden")
+    return RetentionRuleChange.objects.select_related("changed_by").order_by("-changed_at", "-id")

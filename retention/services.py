@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
-from core.ids import lookup_id
+from core.ids import lookup_id, parse_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, Role
@@ -23,6 +23,8 @@ from retention.models import (
     ErasureRecord,
     ErasureTrigger,
     RetentionRule,
+    RetentionRuleChange,
+    RuleChange,
 )
 from retention.rules import rules_for_process
 from retention.selectors import NATIONAL_ID, PERSON_FIELDS
@@ -399,9 +401,15 @@ def replace_in_state(state: str, field: str, value) -> str:
 
 
 # --- the retention rules, kept by process admins --------------------------------------------
+# The page and the API share these. Every change (added, changed, deleted) is written to
+# ``RetentionRuleChange`` in the change's own transaction, with the rule's values before and
+# after: the auditor's trail of who set which period (``selectors.rule_changes_for``).
 
 RULE_TEXT_MAX = 300
 RULE_YEARS = (1, 100)
+RULE_FIELDS = ("process_key", "category", "keep_years", "access_log_years", "in_case_file", "legal_basis")
+VERSION = "version"  # the version of the rule a change is made from (optional: 409 when stale)
+MAX_VERSION = 2_147_483_647
 
 
 def _require_rule_admin(actor) -> None:
@@ -409,18 +417,31 @@ def _require_rule_admin(actor) -> None:
         raise Forbidden("retention.rules_forbidden")
 
 
+def retention_rules_for(actor):
+    """Every retention rule, for the process admins who set them and the auditors who check
+    them (others: 403). A queryset in a total order (the API pages through it)."""
+    if not rules.can_read_retention_rules(actor):
+        raise Forbidden("retention.rules_read_forbidden")
+    return RetentionRule.objects.order_by("process_key", "category", "pk")
+
+
+def retention_rule_for(*, actor, rule_id) -> RetentionRule:
+    """One rule, for whoever reads the rules (403 for others, 404 when there is none)."""
+    rule = retention_rules_for(actor).filter(pk=lookup_id(rule_id)).first()
+    if rule is None:
+        raise NotFound("retention.rule_not_found")
+    return rule
+
+
 def retention_rules_to_manage(actor) -> list[RetentionRule]:
     """Every retention rule, for the process admin who keeps them (others: 403)."""
     _require_rule_admin(actor)
-    return list(RetentionRule.objects.order_by("process_key", "category", "pk"))
+    return list(retention_rules_for(actor))
 
 
 def retention_rule_to_manage(*, actor, rule_id) -> RetentionRule:
     _require_rule_admin(actor)
-    rule = RetentionRule.objects.filter(pk=lookup_id(rule_id)).first()
-    if rule is None:
-        raise NotFound("retention.rule_not_found")
-    return rule
+    return retention_rule_for(actor=actor, rule_id=rule_id)
 
 
 def _years(name: str, value, errors: list) -> int | None:
@@ -438,26 +459,44 @@ def _years(name: str, value, errors: list) -> int | None:
     return years
 
 
+def _text(name: str, value, errors: list) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors.append(field_error(name, "field.expected_text"))
+        return ""
+    if "\x00" in value:
+        errors.append(field_error(name, "field.nul"))
+        return ""
+    return value.strip()
+
+
 def _cleaned_rule(values: dict) -> dict:
     """The rule's fields from ``values``, or ``InvalidInput`` naming each bad one."""
     errors: list = []
-    process_key = str(values.get("process_key") or "").strip()
+    process_key = _text("process_key", values.get("process_key"), errors)
     if process_key and process_key not in set(selectors.deployed_process_keys()):
         errors.append(field_error("process_key", "retention.rule_unknown_process"))
-    category = str(values.get("category") or "").strip()
+    category = _text("category", values.get("category"), errors)
     if category and category not in ALL_CATEGORIES:
         errors.append(field_error("category", "retention.rule_unknown_category"))
-    legal_basis = str(values.get("legal_basis") or "").strip()
+    legal_basis = _text("legal_basis", values.get("legal_basis"), errors)
     if not legal_basis:
-        errors.append(field_error("legal_basis", "field.required"))
+        if not any(error["field"] == "legal_basis" for error in errors):
+            errors.append(field_error("legal_basis", "field.required"))
     elif len(legal_basis) > RULE_TEXT_MAX:
         errors.append(field_error("legal_basis", "retention.rule_text_too_long", limit=RULE_TEXT_MAX))
+    in_case_file = values.get("in_case_file", False)
+    if not isinstance(in_case_file, bool):
+        errors.append(field_error("in_case_file", "field.expected_boolean"))
     clean = {
         "process_key": process_key,
         "category": category,
+        # ``access_log_years`` counts from the erasure: any period of at least a year keeps
+        # the log past the data it describes (the model's check says the same).
         "keep_years": _years("keep_years", values.get("keep_years"), errors),
         "access_log_years": _years("access_log_years", values.get("access_log_years"), errors),
-        "in_case_file": values.get("in_case_file") is True,
+        "in_case_file": in_case_file is True,
         "legal_basis": legal_basis,
     }
     if errors:
@@ -465,19 +504,79 @@ def _cleaned_rule(values: dict) -> dict:
     return clean
 
 
+def _checked_shape(values) -> int | None:
+    """``values`` is an object of known fields (400 naming each unknown one); returns the
+    version it names, if any (400 on ``version`` when it is no whole number)."""
+    if not isinstance(values, dict):
+        raise InvalidInput("retention.rule_invalid", errors=[field_error(None, "field.expected_object")])
+    errors = [field_error(str(name), "field.unknown") for name in values if name not in (*RULE_FIELDS, VERSION)]
+    version = values.get(VERSION)
+    if version in (None, ""):
+        version = None
+    else:
+        version = parse_id(version)
+        if version is None or not 1 <= version <= MAX_VERSION:
+            errors.append(field_error(VERSION, "field.expected_whole_number", low=1, high=MAX_VERSION))
+    if errors:
+        raise InvalidInput("retention.rule_invalid", errors=errors)
+    return version
+
+
+def _rule_values(rule: RetentionRule) -> dict:
+    """What the trail keeps of a rule: its fields and its version."""
+    return {**{name: getattr(rule, name) for name in RULE_FIELDS}, VERSION: rule.version}
+
+
+def _log_change(actor, action: str, rule: RetentionRule, before: dict | None, after: dict | None) -> None:
+    key = after or before or {}
+    RetentionRuleChange.objects.create(
+        rule_id=rule.pk,
+        action=action,
+        changed_by=actor,
+        changed_at=timezone.now(),
+        process_key=key.get("process_key", ""),
+        category=key.get("category", ""),
+        before=before,
+        after=after,
+    )
+
+
+def _locked_rule(rule_id, version: int | None) -> RetentionRule:
+    """The rule, locked until the transaction ends, so two changes of it apply one after the
+    other; 409 when the change was made from a version another change has replaced."""
+    rule = RetentionRule.objects.select_for_update().filter(pk=lookup_id(rule_id)).first()
+    if rule is None:
+        raise NotFound("retention.rule_not_found")
+    if version is not None and version != rule.version:
+        raise Conflict("retention.rule_changed")
+    return rule
+
+
 def save_retention_rule(*, actor, values: dict, rule_id=None) -> RetentionRule:
-    """A new rule, or the rule ``rule_id`` changed, from ``values``. It applies from the next
-    run of the retention job to every closed case of its process and category, also those
-    closed before. One rule per process and category (400 on ``category`` otherwise)."""
+    """A new rule from ``values``, or the rule ``rule_id`` changed by the fields ``values``
+    gives (the others kept). ``values`` may name the ``version`` the change is made from: a
+    rule changed since answers 409 and nothing is written. Two changes without a version
+    apply one after the other, each from the values the other left. The rule applies from
+    the next run of the retention job to every closed case of its process and category, also
+    those closed before. One rule per process and category (400 on ``category`` otherwise).
+    The change is logged with the values before and after, in the same transaction."""
     _require_rule_admin(actor)
-    clean = _cleaned_rule(values)
+    version = _checked_shape(values)
+    given = {name: values[name] for name in RULE_FIELDS if name in values}
+    # A new rule's values are checked before the transaction; a change's once the rule is
+    # locked, merged with the values it keeps.
+    clean: dict = _cleaned_rule(given) if rule_id is None else {}
     duplicate = [field_error("category", "retention.rule_duplicate")]
     with transaction.atomic():
-        rule: RetentionRule | None = RetentionRule()
-        if rule_id is not None:
-            rule = RetentionRule.objects.select_for_update().filter(pk=lookup_id(rule_id)).first()
-        if rule is None:
-            raise NotFound("retention.rule_not_found")
+        if rule_id is None:
+            rule, before = RetentionRule(), None
+        else:
+            rule = _locked_rule(rule_id, version)
+            before = _rule_values(rule)
+            clean = _cleaned_rule({**before, **given})
+            if all(before[name] == value for name, value in clean.items()):
+                return rule  # nothing changed: no new version, nothing to log
+            rule.version += 1
         for name, value in clean.items():
             setattr(rule, name, value)
         same = RetentionRule.objects.filter(process_key=rule.process_key, category=rule.category).exclude(pk=rule.pk)
@@ -488,12 +587,21 @@ def save_retention_rule(*, actor, values: dict, rule_id=None) -> RetentionRule:
                 rule.save()
         except IntegrityError as exc:  # the same rule added at the same moment
             raise InvalidInput("retention.rule_invalid", errors=duplicate) from exc
+        _log_change(
+            actor, RuleChange.CREATED if before is None else RuleChange.CHANGED, rule, before, _rule_values(rule)
+        )
     return rule
 
 
-def delete_retention_rule(*, actor, rule_id) -> None:
-    """The rule is gone: its cases fall back to the next most specific rule or the default."""
+def delete_retention_rule(*, actor, rule_id, version=None) -> None:
+    """The rule is gone: its cases fall back to the next most specific rule or the default.
+    With ``version``: 409 when the rule was changed since. Logged with its last values."""
     _require_rule_admin(actor)
-    deleted, _ = RetentionRule.objects.filter(pk=lookup_id(rule_id)).delete()
-    if not deleted:
-        raise NotFound("retention.rule_not_found")
+    version = _checked_shape({} if version is None else {VERSION: version})
+    with transaction.atomic():
+        rule = _locked_rule(rule_id, version)
+        before = _rule_values(rule)
+        rule_pk = rule.pk
+        rule.delete()
+        rule.pk = rule_pk
+        _log_change(actor, RuleChange.DELETED, rule, before, None)

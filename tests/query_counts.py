@@ -21,9 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from permissions import policy
-from permissions.models import BreakGlass
+from permissions.models import ALL_CATEGORIES, BreakGlass
 from retention import services as retention_services
-from retention.models import ArchiveExport
+from retention.models import ArchiveExport, RetentionRule
 from tests.workflows.helpers import complete, open_tasks
 from workflows import services
 from workflows.models import Event, EventKind, Incident, ProcessInstance, Task, TaskStatus
@@ -106,6 +106,17 @@ class Growth:
                 actor=users["kari"], case_id=subject.pk, field="has_home", value=number % 2 == 0, reason="Feil"
             )
             ArchiveExport.objects.create(case=subject, requested_by=users["bjorn"], requested_at=opened)
+            rule = retention_services.save_retention_rule(  # the rules' list and the trail of their changes
+                actor=users["ada"],
+                values={
+                    "category": ALL_CATEGORIES[RetentionRule.objects.exclude(category="").count()],
+                    "keep_years": 6,
+                    "access_log_years": 5,
+                    "legal_basis": "Arkivplan",
+                },
+            )
+            retention_services.save_retention_rule(actor=users["ada"], values={"keep_years": 7}, rule_id=rule.pk)
+            self.retention_rule = getattr(self, "retention_rule", None) or rule
             instance = ProcessInstance.objects.filter(case=subject).first()
             Incident.objects.create(instance=instance, case=subject, kind="test", element_id="Task_x", error="boom")
             services.claim_task(actor=users["nils"], task_id=self.open_task.pk)  # events naming the task

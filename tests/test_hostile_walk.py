@@ -33,7 +33,7 @@ from bpmn.registry import runtime_for
 from permissions import notes_policy, policy, rules
 from permissions.models import LegalBasis
 from retention import services as retention_services
-from retention.models import RetentionRule
+from retention.models import RetentionRule, RetentionRuleChange
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
 from workflows import services
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Task
@@ -200,6 +200,9 @@ ROUTES = {
     "api-case-responsible": _case,
     "api-case-withdrawals": _case,
     "api-case-retention": _case,
+    "api-retention-rules": NONE,
+    "api-retention-rule": _each("retention_rules"),
+    "api-retention-rule-changes": NONE,
     "api-erasure-review": lambda ctx: [{"pk": 999_999}],
     "api-national-id-review": _each("corrections"),
     "api-person": _each("people"),
@@ -396,7 +399,9 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
     # The list of legal bases is the process admin's to write (issue 11): nobody else changes it.
     bases_before = None if rules.can_manage_legal_bases(user) else list(LegalBasis.objects.order_by("pk").values())
     rules_before = (
-        None if rules.can_manage_retention_rules(user) else list(RetentionRule.objects.order_by("pk").values())
+        None
+        if rules.can_manage_retention_rules(user)
+        else (list(RetentionRule.objects.order_by("pk").values()), RetentionRuleChange.objects.count())
     )
     ctx = _context(walked)
     agency = rules.case_access(user, walked).acting[0][0].pk if rules.case_access(user, walked) else None
@@ -427,7 +432,8 @@ def test_a_hostile_participant_reads_nothing_masked_and_writes_nothing(walked, u
                         list(LegalBasis.objects.order_by("pk").values()) != bases_before
                     )
                     rules_changed = rules_before is not None and (
-                        list(RetentionRule.objects.order_by("pk").values()) != rules_before
+                        (list(RetentionRule.objects.order_by("pk").values()), RetentionRuleChange.objects.count())
+                        != rules_before
                     )
                     transaction.set_rollback(True)
                 if answer.status_code >= 500 and answer.status_code != 503:  # 503: /readyz, no worker here

@@ -7,7 +7,8 @@ coordinator asks there for the person's rights: erasure before the retention end
 a reason; refused with the reason while the archive duty applies), correction of a
 wrong value (the old value kept only in the audit trail), and the archive export. The
 auditor's page (``retention/``) lists what was erased, requested, exported and corrected
-in the cases they audit, and the erasures on request that wait for their review.
+in the cases they audit, the erasures on request that wait for their review, and every
+change of the retention rules (who, when, which rule, from what to what).
 
 Same services and selectors as the API (``retention.services``, ``retention.selectors``).
 The forms work without JavaScript (post, then a redirect); with htmx they post in place
@@ -248,8 +249,50 @@ def audit(request):
             "trail": [
                 (entry, KIND_LABELS[entry.kind], _rule_text(entry), _detail_text(entry, titles)) for entry in trail
             ],
+            "rule_changes": _rule_changes(selectors.rule_changes_for(request.user)[: selectors.TRAIL_ROWS]),
         },
     )
+
+
+RULE_FIELD_LABELS = {
+    "process_key": gettext_lazy("Process"),
+    "category": gettext_lazy("Category"),
+    "keep_years": gettext_lazy("Years kept"),
+    "access_log_years": gettext_lazy("Access log, years after"),
+    "in_case_file": gettext_lazy("Case file"),
+    "legal_basis": gettext_lazy("Legal basis"),
+}
+
+
+def _rule_changes(changes) -> list[tuple]:
+    """Each change of a rule in words: (change, what, the rule's process and category,
+    [(field, before, after)] for each value it set, changed or removed)."""
+    processes = dict(case_selectors.process_choices())
+
+    def text(name: str, value) -> str:
+        if name == "process_key":
+            return str(processes.get(value, value)) if value else _("Every process")
+        if name == "category":
+            return str(rules.CATEGORY_LABELS.get(value, value)).capitalize() if value else _("Every category")
+        if name == "in_case_file":
+            return _("Yes") if value else _("No")
+        return str(value)
+
+    rows = []
+    for change in changes:
+        before, after = change.before or {}, change.after or {}
+        values = [
+            (
+                label,
+                text(name, before[name]) if name in before else "",
+                text(name, after[name]) if name in after else "",
+            )
+            for name, label in RULE_FIELD_LABELS.items()
+            if before.get(name) != after.get(name) or name not in before or name not in after
+        ]
+        key = f"{text('process_key', change.process_key)} / {text('category', change.category)}"
+        rows.append((change, change.get_action_display(), key, values))
+    return rows
 
 
 def _correction_titles(trail: list[selectors.TrailEntry]) -> dict[int, dict[str, str]]:

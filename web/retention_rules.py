@@ -1,8 +1,10 @@
 """Web UI: the retention rules, kept by process admins (issue 17, point 1): how long each
 process's data and access log are kept after the case closes, and which categories go
-into the case file the archive receives. The services are in ``retention.services``;
-every other role gets the 403 page. As the legal bases' pages: post, then a redirect; a
-form with errors is answered 400 (200 to htmx, which shows it)."""
+into the case file the archive receives. Auditors read the list (without its buttons);
+every other role gets the 403 page. The services are in ``retention.services`` (shared with
+the API; they log every change for the auditor). As the legal bases' pages: post, then a
+redirect; a form with errors is answered 400 (200 to htmx, which shows it). A form carries
+the version of the rule it was read at: a rule changed meanwhile is not overwritten."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from permissions import rules
 from permissions.models import ALL_CATEGORIES
 from retention import services
@@ -29,6 +31,7 @@ def _category_choices() -> list[tuple[str, str]]:
 def _posted(request) -> dict:
     values: dict = {name: request.POST.get(name, "") for name in FIELDS}
     values["in_case_file"] = request.POST.get("in_case_file") == "on"
+    values[services.VERSION] = request.POST.get(services.VERSION, "")
     return values
 
 
@@ -52,7 +55,7 @@ def _form(request, *, rule=None, values=None, errors=None):
 
 @ui_view
 def rule_list(request):
-    rules_ = services.retention_rules_to_manage(request.user)
+    rules_ = services.retention_rules_for(request.user)
     processes = dict(selectors.process_choices())
     categories = dict(_category_choices())
     rows = [(rule, processes.get(rule.process_key, rule.process_key), categories.get(rule.category)) for rule in rules_]
@@ -61,7 +64,13 @@ def rule_list(request):
         "access_log_years": conf("RETENTION_ACCESS_LOG_YEARS"),
         "case_file": [categories.get(c, c) for c in conf("RETENTION_CASE_FILE_CATEGORIES")],
     }
-    return render(request, "retention/rules.html", {"rows": rows, "defaults": defaults})
+    context = {
+        "rows": rows,
+        "defaults": defaults,
+        "can_manage": rules.can_manage_retention_rules(request.user),
+        "can_view_changes": rules.can_view_retention_rule_changes(request.user),
+    }
+    return render(request, "retention/rules.html", context)
 
 
 @ui_view
@@ -88,6 +97,9 @@ def rule_edit(request, pk):
         services.save_retention_rule(actor=request.user, values=values, rule_id=pk)
     except InvalidInput as exc:
         return _form(request, rule=rule, values=values, errors=exc.errors)
+    except Conflict as exc:  # changed by someone else since the form was read: show theirs
+        messages.error(request, error_text(exc))
+        return redirect("retention-rule", pk=pk)
     messages.success(request, _("The retention rule is saved. The retention job uses it from its next run."))
     return redirect("retention-rules")
 
@@ -96,8 +108,8 @@ def rule_edit(request, pk):
 @ui_view
 def rule_delete(request, pk):
     try:
-        services.delete_retention_rule(actor=request.user, rule_id=pk)
-    except NotFound as exc:
+        services.delete_retention_rule(actor=request.user, rule_id=pk, version=request.POST.get(services.VERSION))
+    except (NotFound, Conflict, InvalidInput) as exc:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("The retention rule is deleted: its cases follow the next rule or the default."))

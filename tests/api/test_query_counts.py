@@ -60,6 +60,9 @@ ROUTES = {
     ],
     "api-case-retention": [("bjorn", CASE + "retention/"), ("aud", CASE + "retention/")],
     "api-incidents": [("ada", "/api/v1/incidents/"), ("ada", "/api/v1/incidents/?resolved=false")],
+    "api-retention-rules": [("ada", "/api/v1/retention-rules/"), ("aud", "/api/v1/retention-rules/")],
+    "api-retention-rule": [("aud", "/api/v1/retention-rules/{g.retention_rule.pk}/")],
+    "api-retention-rule-changes": [("aud", "/api/v1/retention-rules/changes/")],
 }
 # Not lists of rows: the schema and its documentation page are built from the code. The
 # migration preview is a plan over every running case of a version, not a paged list: its

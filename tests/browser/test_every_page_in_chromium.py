@@ -16,7 +16,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from retention import services as retention_services
-from retention.models import RetentionRule
 from tests.test_hostile_walk import ADMIN, CASE_SECTIONS, site_routes
 from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows import services
@@ -58,7 +57,7 @@ PAGES = {
     "legal-bases": (("ada",), lambda ctx: [{}]),
     "legal-basis-new": (("ada",), lambda ctx: [{}]),
     "legal-basis": (("ada",), lambda ctx: [{"pk": ctx["legal_basis"]}]),
-    "retention-rules": (("ada",), lambda ctx: [{}]),
+    "retention-rules": (("ada", "aud"), lambda ctx: [{}]),
     "retention-rule-new": (("ada",), lambda ctx: [{}]),
     "retention-rule": (("ada",), lambda ctx: [{"pk": ctx["retention_rule"]}]),
     "processes": (("ada",), lambda ctx: [{}]),
@@ -163,13 +162,17 @@ def case_with_everything(shipped, users, agencies, legal_bases):
     retention_services.correct_value(
         actor=users["bjorn"], case_id=case.pk, field="person.national_id", value="29822099635", reason="Feil nummer"
     )
-    rule = RetentionRule.objects.create(
-        process_key="prison_release_to_housing",
-        category="health",
-        keep_years=10,
-        access_log_years=3,
-        legal_basis="Bevarings- og kassasjonsvedtak 2026/14",
+    rule = retention_services.save_retention_rule(  # through the service: the auditor's page lists the change
+        actor=users["ada"],
+        values={
+            "process_key": "prison_release_to_housing",
+            "category": "health",
+            "keep_years": 10,
+            "access_log_years": 3,
+            "legal_basis": "Bevarings- og kassasjonsvedtak 2026/14",
+        },
     )
+    retention_services.save_retention_rule(actor=users["ada"], values={"keep_years": 12}, rule_id=rule.pk)
     return {
         "retention_rule": rule.pk,
         "case": case.pk,

@@ -5,7 +5,7 @@ follows the rule. Everyone else is refused and changes nothing."""
 import pytest
 from django.test import Client
 
-from retention.models import RetentionRule
+from retention.models import RetentionRule, RetentionRuleChange
 from retention.rules import rules_for_process
 
 pytestmark = pytest.mark.postgres
@@ -82,6 +82,7 @@ def test_a_bad_rule_answers_400_naming_the_field_and_saves_nothing(web, shipped,
     assert answer.status_code == 400
     assert 'id="retention-rule-' in answer.content.decode() and 'aria-invalid="true"' in answer.content.decode()
     assert not RetentionRule.objects.exists()
+    assert not RetentionRuleChange.objects.exists()
     page = answer.content.decode()
     ids = {
         "keep_years": "retention-rule-keep-error",
@@ -102,9 +103,9 @@ def test_a_second_rule_for_the_same_process_and_category_is_refused(web, shipped
     assert list(RetentionRule.objects.values_list("keep_years", flat=True)) == [10]
 
 
-# A caseworker of another agency, the coordinator, a leader, an auditor and a user of no
-# agency: the rules are the process admins' alone.
-@pytest.mark.parametrize("username", ["kari", "nils", "bjorn", "lise", "leif", "nina", "aud", "oscar"])
+# A caseworker of another agency, the coordinator, a leader and a user of no agency: the
+# rules are the process admins' to write (and the auditors' to read).
+@pytest.mark.parametrize("username", ["kari", "nils", "bjorn", "lise", "leif", "nina", "oscar"])
 def test_nobody_but_a_process_admin_reads_or_changes_the_rules(web, shipped, username):
     rule = RetentionRule.objects.create(**{**RULE, "keep_years": 10, "access_log_years": 3})
     client = web(username)
@@ -120,6 +121,67 @@ def test_nobody_but_a_process_admin_reads_or_changes_the_rules(web, shipped, use
         assert "Bevarings- og kassasjonsvedtak" not in answer.content.decode()
     assert list(RetentionRule.objects.values_list("process_key", "category", "keep_years")) == [(PROCESS, "health", 10)]
     assert 'href="/retention/rules/"' not in client.get("/cases/").content.decode()  # no menu entry
+    assert client.get("/retention/").status_code == 403  # nor the trail of the rules' changes
+    assert not RetentionRuleChange.objects.exists()
+
+
+def test_the_auditor_reads_the_rules_and_every_change_but_changes_none(web, shipped):
+    ada, aud = web("ada"), web("aud")
+    ada.post("/retention/rules/new/", RULE)
+    rule = RetentionRule.objects.get()
+    ada.post(f"/retention/rules/{rule.pk}/", {**RULE, "keep_years": "7", "version": "1"})
+    ada.post(f"/retention/rules/{rule.pk}/delete/", {"version": "2"})
+    assert not RetentionRule.objects.exists()
+
+    trail = aud.get("/retention/")
+    assert trail.status_code == 200
+    page = trail.content.decode()
+    changes = list(RetentionRuleChange.objects.order_by("id"))
+    assert [(c.action, c.rule_id, c.changed_by.username) for c in changes] == [
+        ("created", rule.pk, "ada"),
+        ("changed", rule.pk, "ada"),
+        ("deleted", rule.pk, "ada"),
+    ]
+    changed = page.split(f'id="retention-rule-change-{changes[1].pk}"')[1].split("</tr>")[0]
+    assert "Endret" in changed and f"Regel {rule.pk}: Løslatelse fra fengsel til bolig / Helse" in changed
+    assert "År oppbevart: fra 10 til 7" in changed
+    assert "Hjemmel" not in changed  # only what changed
+    deleted = page.split(f'id="retention-rule-change-{changes[2].pk}"')[1].split("</tr>")[0]
+    assert "Bevarings- og kassasjonsvedtak 2026/14" in deleted and "Slettet" in deleted
+
+    RetentionRule.objects.create(**{**RULE, "keep_years": 10, "access_log_years": 3})
+    listed = aud.get("/retention/rules/")
+    assert listed.status_code == 200 and "Bevarings- og kassasjonsvedtak 2026/14" in listed.content.decode()
+    assert 'id="add-retention-rule"' not in listed.content.decode()
+    assert 'id="edit-retention-rule-' not in listed.content.decode()
+    rule = RetentionRule.objects.get()
+    for answer in (
+        aud.get("/retention/rules/new/"),
+        aud.get(f"/retention/rules/{rule.pk}/"),
+        aud.post("/retention/rules/new/", {**RULE, "category": "economy"}),
+        aud.post(f"/retention/rules/{rule.pk}/", {**RULE, "keep_years": "1"}),
+        aud.post(f"/retention/rules/{rule.pk}/delete/"),
+    ):
+        assert answer.status_code == 403
+    assert list(RetentionRule.objects.values_list("keep_years", flat=True)) == [10]
+    assert RetentionRuleChange.objects.count() == 3
+    assert ada.get("/retention/").status_code == 403  # the process admin reads the rules, not the trail
+
+
+def test_a_form_read_before_another_change_does_not_overwrite_it(web, shipped):
+    ada = web("ada")
+    ada.post("/retention/rules/new/", RULE)
+    rule = RetentionRule.objects.get()
+    form = ada.get(f"/retention/rules/{rule.pk}/").content.decode()
+    assert 'name="version" value="1"' in form
+    assert ada.post(f"/retention/rules/{rule.pk}/", {**RULE, "keep_years": "7", "version": "1"}).status_code == 302
+    stale = ada.post(f"/retention/rules/{rule.pk}/", {**RULE, "access_log_years": "9", "version": "1"}, follow=True)
+    assert "er endret siden du leste den" in stale.content.decode()
+    rule.refresh_from_db()
+    assert (rule.keep_years, rule.access_log_years, rule.version) == (7, 3, 2)
+    assert ada.post(f"/retention/rules/{rule.pk}/delete/", {"version": "1"}).status_code == 302
+    assert RetentionRule.objects.filter(pk=rule.pk).exists()
+    assert list(RetentionRuleChange.objects.values_list("action", flat=True).order_by("id")) == ["created", "changed"]
 
 
 def test_an_unknown_rule_is_404_for_the_process_admin(web, shipped):

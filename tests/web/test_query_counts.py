@@ -63,7 +63,7 @@ PAGES = {
         ("bjorn", CASE + "retention/?field=has_home"),
     ],
     "retention-audit": [("aud", "/retention/")],
-    "retention-rules": [("ada", "/retention/rules/")],
+    "retention-rules": [("ada", "/retention/rules/"), ("aud", "/retention/rules/")],
     "retention-rule-new": [("ada", "/retention/rules/new/")],
     "retention-rule": [("ada", "/retention/rules/{g.retention_rule.pk}/")],
     "today": [("bjorn", "/today/")],
