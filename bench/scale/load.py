@@ -8,7 +8,9 @@ participations, the guardian grants, process instances, tasks (90 % completed, t
 the inboxes, many overdue), an event per task, an access-log row per case and an incident
 per hundred open cases. Cases are spread unevenly over the agencies of a kind (the first is
 busy, the last quiet: a share of about (i+1)^(1/3) - i^(1/3) of the kind's cases), as
-offices of different size are.
+offices of different size are. The cases are opened over the same year at every size
+(``OPENED_OVER_SECONDS``), so a smaller load has the same shares of closed, open and
+overdue rows as a million.
 
 The rows are for reading: every instance of a process carries the saved state of one case
 just started on it (the case page draws its diagram from it; nothing here steps them), and
@@ -43,6 +45,12 @@ PROCESS_KINDS = {
 }
 DISCHARGE_EVERY = 5  # every fifth case is a discharge from hospital, the others prison releases
 COMPLETED_CASES = 0.7  # the oldest 70 % of cases are closed; each open case has one task waiting
+# The cases are opened over the same 312.5 days at every size (a million tasks' 300,000
+# cases 90 s apart), the newest a day ago: a smaller load is the same year with fewer cases a
+# day, not the last few days of it. So the shares the lists read are the same at every size:
+# the oldest 70 % closed, the open ones opened over the last 94 days and about three in four
+# of them past their deadline (21-28 days after opening), the rest due within four weeks.
+OPENED_OVER_SECONDS = 300_000 * 90
 
 
 @dataclass(frozen=True)
@@ -197,7 +205,8 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         SELECT g, {picks},
                CASE WHEN g % {DISCHARGE_EVERY} = 0 THEN '{discharge}' ELSE '{prison}' END AS process,
                g <= {closed} AS closed,
-               now() - (({cases} - g) * interval '90 seconds') - interval '1 day' AS opened_at
+               now() - ({cases} - g) * ({OPENED_OVER_SECONDS} / {cases}::float8) * interval '1 second'
+                     - interval '1 day' AS opened_at
         FROM generate_series(1, {cases}) g"""
     )
     cursor.execute(

@@ -98,8 +98,10 @@ def test_later_pages_start_at_the_cursor_in_an_index(loaded, users):
     assert {name: whole_table_reads(text) for name, (text, _c) in plans.items() if whole_table_reads(text)} == {}
     assert [name for name, (text, _c) in plans.items() if "Index" not in text] == []
     # A busy agency's pages are read in the order of an index, from the cursor on: its bound
-    # is where the scan starts, nothing is sorted. (A quiet agency's few rows may rightly be
-    # found through its participations and sorted: fewer than a few hundred.)
+    # is where the scan starts, and the list is never sorted whole: at most what the planner
+    # reckons is less than a page past the cursor (the busy office's inbox is about 150 tasks
+    # here, four thousand at a million). (A quiet agency's few rows may rightly be found
+    # through its participations and sorted: fewer than a few hundred.)
     busy = {name: text for name, (text, _c) in plans.items() if name.startswith(IN_INDEX_ORDER) and name.endswith(" 0")}
     unbounded = [name for name, text in busy.items() if not bounded(text, plans[name][1])]
     assert unbounded == [], "\n\n".join(f"{name}:\n{busy[name]}" for name in unbounded)
@@ -107,7 +109,8 @@ def test_later_pages_start_at_the_cursor_in_an_index(loaded, users):
     # a few dozen, found through their index (bounded above): sorting those is right, and
     # the planner may choose it (it did at 20,000 cases, depending on the sample).
     in_order = {name: text for name, text in busy.items() if not (name.startswith("quiet") and "previous" in name)}
-    assert {name: sorts_rows(text) for name, text in in_order.items() if sorts_rows(text)} == {}
+    sorted_whole = {name: sorts_rows(text) for name, text in in_order.items() if not few_rows_sorted(text)}
+    assert sorted_whole == {}
     # A case's own rows are found through an index led by the case: with the cursor's bound
     # on the next key when the planner reckons the case has many rows, or by the case alone,
     # sorting its handful, when it reckons few (both right; which one depends on the sample).
