@@ -90,7 +90,7 @@ def start_case(
     except InvalidInput as exc:
         errors += exc.errors
     correlation_key = (correlation_key or "").strip()
-    errors += _correlation_key_errors(correlation_key)
+    errors += _correlation_key_length_errors(correlation_key)
     if errors:  # all problems at once, not one per round trip
         raise InvalidInput("case.invalid", errors=errors)
     if not rules.can_start_case(actor, list(agencies.values())):
@@ -110,7 +110,10 @@ def start_case(
     with transaction.atomic():
         person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
         reference = _next_reference()  # locks the year's counter: case starts queue up here
-        if correlation_key and (errors := _correlation_key_errors(correlation_key)):  # again, under the lock
+        # Whether a running case holds the key (an external system's number for the person)
+        # is told only here, under the lock: to one who may start this case and whose start
+        # is otherwise valid. Told among the other errors, it answered anyone signed in.
+        if correlation_key and (errors := _correlation_key_errors(correlation_key)):
             raise InvalidInput("case.invalid", errors=errors)
         case = Case.objects.create(
             reference=reference,
@@ -162,9 +165,15 @@ def start_case(
 CORRELATION_KEY_MAX_LENGTH: int = ProcessInstance._meta.get_field("correlation_key").max_length or 0
 
 
-def _correlation_key_errors(correlation_key: str) -> list[dict]:
+def _correlation_key_length_errors(correlation_key: str) -> list[dict]:
     if len(correlation_key) > CORRELATION_KEY_MAX_LENGTH:
         return [field_error("correlation_key", "field.too_long", limit=CORRELATION_KEY_MAX_LENGTH)]
+    return []
+
+
+def _correlation_key_errors(correlation_key: str) -> list[dict]:
+    if errors := _correlation_key_length_errors(correlation_key):
+        return errors
     if (
         correlation_key
         and ProcessInstance.objects.filter(correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES).exists()
