@@ -865,7 +865,9 @@ class PathCaseSerializer(serializers.Serializer):
     status = serializers.CharField()
     opened_at = serializers.DateTimeField()
     closed_at = serializers.DateTimeField(allow_null=True)
-    follows = serializers.IntegerField(source="follows_id", allow_null=True)
+    follows = serializers.IntegerField(
+        source="shown_follows.pk", allow_null=True, help_text="the case it follows, when you may see that one too"
+    )
 
 
 class PersonPathSerializer(serializers.Serializer):

@@ -265,6 +265,7 @@ def _case_page(
             {
                 "case": case,
                 "process_name": selectors.process_name(case.process_key),
+                "follows": selectors.followed_case_for(user, case),
                 "view": view,
                 "person": view.person,
                 "status_label": case.get_status_display(),

@@ -229,6 +229,17 @@ def audited_cases_for(user):
     return rules.audited_cases(user, Case.objects.select_related("person")).order_by("-opened_at", "-id")
 
 
+def followed_case_for(user, case: Case) -> Case | None:
+    """The earlier case ``case`` follows (issue 15), when ``user`` sees it too. An agency new
+    to the person's path (a follow-on may take in another office) is not told that an
+    earlier case exists, nor its reference: that someone comes from prison or treatment
+    is itself confidential."""
+    if case.follows_id is None:
+        return None
+    earlier = case.follows
+    return earlier if rules.can_view_case(user, earlier) else None
+
+
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
     found = case if isinstance(case, Case) else _case_by_id(case)
@@ -1065,7 +1076,10 @@ def person_path_for(user, person_id) -> PersonPath:
         .order_by("key", "version")
         .values_list("key", "name")
     )
+    shown = {case.pk for case in cases}
     for case in cases:
         case.process_name = names.get(case.process_key) or case.process_key
+        # The case it follows only when that one is on the path the user sees, too.
+        case.shown_follows = case.follows if case.follows_id in shown else None
     policy.log_person_path(user, cases)
     return PersonPath(person, mask_national_id(person.national_id), cases)

@@ -56,3 +56,41 @@ def test_bad_follow_on_requests_answer_400(client_for, prison_case):
         assert answer.status_code == 400, (body, answer.json())
     assert not prison_case.follow_ons.exists()
     assert client_for("bjorn").get("/api/v1/people/999999/").status_code == 404
+
+
+def test_an_agency_new_to_the_path_is_not_told_the_earlier_case(client_for, prison_case, users):
+    """A follow-on case may take in an agency the earlier case never had (another NAV
+    office): its people read the new case, not the prison case it follows, and are not told
+    that one exists (that someone comes from prison is itself confidential): neither its
+    id in the person's path nor its reference on the case page or the person page."""
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from permissions.models import Agency, Membership
+
+    halden = Agency.objects.create(name="NAV Halden", kind="nav", group=Group.objects.create(name="agency:nav-halden"))
+    Membership.objects.create(user=users["oscar"], agency=halden, role="member")
+    answer = start_follow_on(client_for("bjorn"), prison_case, participants={"nav": halden.pk})
+    assert answer.status_code == 201, answer.json()
+    follow_on = answer.json()["id"]
+
+    path = client_for("oscar").get(f"/api/v1/people/{prison_case.person_id}/").json()
+    assert [(c["id"], c["follows"]) for c in path["cases"]] == [(follow_on, None)]
+    web = Client()
+    web.force_login(users["oscar"])
+    for page in (f"/cases/{follow_on}/", f"/people/{prison_case.person_id}/"):
+        answer = web.get(page)
+        assert answer.status_code == 200 and prison_case.reference not in answer.content.decode(), page
+    # Who reads both cases is told as before.
+    assert client_for("bjorn").get(f"/api/v1/people/{prison_case.person_id}/").json()["cases"][1]["follows"] == (
+        prison_case.pk
+    )
+    assert prison_case.reference in web_page(users["bjorn"], f"/cases/{follow_on}/")
+
+
+def web_page(user, url) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.get(url).content.decode()
