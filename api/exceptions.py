@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ServiceError
+from core.errors import ServiceError, in_language
 from core.messages import render
 
 BODY = "body"
@@ -39,7 +39,7 @@ def _clean(error: dict) -> dict:
     return {
         key: (str(value) if key in ("field", "element_id", "message", "code", "file") else value)
         for key, value in error.items()
-        if value is not None and key != "params"
+        if value is not None and key not in ("params", "message_code")
     }
 
 
@@ -80,7 +80,8 @@ def _summary(errors: list[dict]) -> str:
         error = errors[0]
         where = error.get("field") or error.get("element_id")
         return f"{where}: {error['message']}" if where else error["message"]
-    return f"the request has {len(errors)} errors"
+    # In the answer's language: English unless the client asked for another (config.locale).
+    return gettext("the request has %(count)s errors") % {"count": len(errors)}
 
 
 def exception_handler(exc, context):
@@ -89,8 +90,9 @@ def exception_handler(exc, context):
         # ``config.locale``), so a client that asks for bokmål is answered in bokmål.
         english = (get_language() or "en").startswith("en")  # English: the contract's words, as they are
         text = exc.detail if english else render(exc.code, exc.params, translate=gettext)
-        detail = f"{text}: {_summary(exc.errors)}" if exc.code == MODEL_REFUSED else text
-        return Response(error_body(detail, exc.errors, exc.code), status=exc.status_code)
+        errors = exc.errors if english else in_language(exc.errors, gettext)
+        detail = f"{text}: {_summary(errors)}" if exc.code == MODEL_REFUSED else text
+        return Response(error_body(detail, errors, exc.code), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         exc = RequestBodyTooLarge(str(exc))
     if isinstance(exc, exceptions.ValidationError):

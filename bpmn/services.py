@@ -9,22 +9,46 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
-from bpmn.engine.errors import BpmnValidationError
+from bpmn.engine.errors import ISSUE_CODES, BpmnValidationError, ValidationIssue
 from bpmn.engine.gateway_paths import gateway_paths
 from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
-from core.errors import Conflict, Forbidden, InvalidInput, field_error
+from core.errors import Conflict, FieldError, Forbidden, InvalidInput, field_error
 from permissions import rules
 
 
+def issue_message_code(code: str, variant: str | None = None) -> str:
+    """The ``core.messages`` code of an engine issue: its text in the user's language."""
+    return f"model.{code}.{variant}" if variant else f"model.{code}"
+
+
+def issue_message_codes() -> set[str]:
+    """The message code of every issue the engine can raise (``ISSUE_CODES``)."""
+    return {
+        issue_message_code(code, variant) for code, variants in ISSUE_CODES.items() for variant in variants or [None]
+    }
+
+
+def issue_error(issue: ValidationIssue) -> FieldError:
+    """One refused model's problem in the error shape: the engine's ``code``, its English
+    ``message`` (the API's words), the ``element_id`` and ``line`` it is about (one without
+    an element is about the upload: a refused DOCTYPE, broken XML, and names the field
+    ``bpmn_xml``), and ``message_code`` with ``params`` to say it in another language."""
+    where = {} if issue.element_id else {"field": "bpmn_xml"}
+    params = {"element": issue.element_id or issue.file or "", "file": issue.file or "", **issue.params}
+    return {
+        **where,
+        **issue.as_dict(),
+        "params": params,
+        "message_code": issue_message_code(issue.code, issue.variant),
+    }
+
+
 class InvalidModel(InvalidInput):
-    """The model was refused at deploy: ``errors`` has one entry per problem, with the
-    ``element_id`` and ``line`` it is about (those without an element are about the upload:
-    a refused DOCTYPE, broken XML, and name the field ``bpmn_xml``)."""
+    """The model was refused at deploy: ``errors`` has one entry per problem (``issue_error``)."""
 
     def __init__(self, exc: BpmnValidationError):
-        errors = [{**({} if issue.element_id else {"field": "bpmn_xml"}), **issue.as_dict()} for issue in exc.issues]
-        super().__init__("process.model_refused", errors=errors)
+        super().__init__("process.model_refused", errors=[issue_error(issue) for issue in exc.issues])
         self.issues = exc.issues
 
 

@@ -13,7 +13,7 @@ what the API answers. The pages translate the code with its params instead
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from core.messages import MESSAGES, render
@@ -24,6 +24,19 @@ FieldError = dict[str, Any]
 def field_error(field: str | None, code: str, **params: Any) -> FieldError:
     """One problem with one field of the input (``field`` None: the input as a whole)."""
     return {"field": field, "code": code, "message": render(code, params), "params": params}
+
+
+def in_language(errors: list[FieldError] | None, translate: Callable[[str], str]) -> list[FieldError]:
+    """The errors with each ``message`` in the language of ``translate``: those whose
+    ``message_code`` (a refused model's problem) or ``code`` has a text here; the web pages
+    and an API client that asked for another language than English both read them so."""
+    translated = []
+    for error in errors or []:
+        code = error.get("message_code") or error.get("code")
+        if code in MESSAGES:
+            error = {**error, "message": render(code, error.get("params") or {}, translate=translate)}
+        translated.append(error)
+    return translated
 
 
 class ServiceError(Exception):

@@ -195,6 +195,313 @@ MESSAGES: dict[str, str] = {
     "process.forms_invalid": gettext_noop("forms must map file names to JSON schemas"),
     "process.not_utf8": gettext_noop("the BPMN file is not UTF-8: save it as UTF-8 in the modeler and deploy it again"),
     "process.model_refused": gettext_noop("the BPMN model was refused"),
+    # --- a BPMN model the engine refuses: the text of each issue (bpmn.issues.message_code),
+    # ``model.<code>`` or ``model.<code>.<variant>`` of ``bpmn.engine.errors.ISSUE_CODES``.
+    # Params: ``element`` (its id, or the file's name), ``file``, and the issue's own.
+    "model.too-large": gettext_noop(
+        "the file “%(file)s” is larger than %(limit_mib)s MiB; split the model into called processes or "
+        "remove embedded images and documentation"
+    ),
+    "model.doctype": gettext_noop(
+        "the file “%(file)s” declares a document type or entities (DOCTYPE or ENTITY), which a BPMN "
+        "model may not: they can read local files or grow without limit; remove the declaration"
+    ),
+    "model.not-well-formed.empty": gettext_noop("the file “%(file)s” is empty; upload the BPMN file itself"),
+    "model.not-well-formed.syntax": gettext_noop(
+        "the file “%(file)s” is not well-formed XML (the parser says: “%(detail)s”); correct the file or "
+        "export it again from the modeler, and upload it again"
+    ),
+    "model.wrong-namespace": gettext_noop(
+        "the root element of “%(file)s” is “%(root)s”, not the definitions element of BPMN 2.0; save the "
+        "model as BPMN 2.0 XML (a DMN decision table is not a process: call it from a business rule task "
+        "of a BPMN model instead)"
+    ),
+    "model.no-executable-process.no-process": gettext_noop(
+        'the file “%(file)s” has no process; Brobygger needs one process marked as executable (isExecutable="true")'
+    ),
+    "model.no-executable-process.none-executable": gettext_noop(
+        'no process in the file is executable: %(processes)s are marked isExecutable="false", which '
+        'makes them descriptive models only; set isExecutable="true" on the process Brobygger should run'
+    ),
+    "model.no-executable-process.all-called": gettext_noop(
+        "every executable process in the file (%(processes)s) is called by a call activity, so none of "
+        "them is the process a case starts; Brobygger deploys one top-level process per file"
+    ),
+    "model.several-executable-processes.no-collaboration": gettext_noop(
+        "the file has several executable top-level processes (%(processes)s) and no collaboration that "
+        "has them all as pools; draw them as pools of one collaboration, or mark all but one "
+        'isExecutable="false"'
+    ),
+    "model.several-executable-processes.undeclared-pool": gettext_noop(
+        "the process “%(process)s” of the collaboration “%(collaboration)s” does not say whether it is "
+        'executable, while the other pools do; mark it isExecutable="true" or "false"'
+    ),
+    "model.missing-called-process": gettext_noop(
+        "the call activity “%(element)s” calls the process “%(process)s”, which is not in the file; "
+        "deploy the file that defines it together with the model, or put the called process in the same "
+        "file"
+    ),
+    "model.recursive-call-activity.self": gettext_noop(
+        "the call activity “%(element)s” calls its own process “%(process)s”, which would start itself "
+        "again without end; call another process, or draw a loop back to an earlier task instead"
+    ),
+    "model.recursive-call-activity.mutual": gettext_noop(
+        "the call activity “%(element)s” calls the process “%(called)s”, which calls back into the "
+        "process “%(process)s”; recursive calls have no bound: remove one of the calls, or draw a loop "
+        "back to an earlier task instead"
+    ),
+    "model.duplicate-id": gettext_noop(
+        "the id “%(element)s” is used twice (the other at line %(other_line)s); give one of them another "
+        "id: every id in the file must be unique"
+    ),
+    "model.reserved-id": gettext_noop(
+        "“%(element)s” is an id SpiffWorkflow uses for its own internal steps, so the element would be "
+        "silently replaced; rename it (for example StartEvent_1)"
+    ),
+    "model.dangling-flow.no-end": gettext_noop(
+        "the sequence flow “%(element)s” has no %(attribute)s; connect both its ends to elements of its "
+        "process or sub-process"
+    ),
+    "model.dangling-flow.unknown": gettext_noop(
+        "the sequence flow “%(element)s” has the %(attribute)s “%(ref)s”, but there is no element with "
+        "that id in its process or sub-process; connect it to an element there"
+    ),
+    "model.dangling-flow.not-a-node": gettext_noop(
+        "the sequence flow “%(element)s” has the %(attribute)s “%(ref)s”, which is not a task, event or "
+        "gateway; connect it to a task, event or gateway"
+    ),
+    "model.dangling-flow.other-container": gettext_noop(
+        "the sequence flow “%(element)s” has the %(attribute)s “%(ref)s”, which is in another process or "
+        "sub-process; a sequence flow cannot leave its process or sub-process: draw it inside one, or "
+        "use a message between pools or an event that ends the sub-process"
+    ),
+    "model.invalid-default-flow.unknown": gettext_noop(
+        "“%(element)s” names “%(flow)s” as its default flow, but there is no sequence flow with that id "
+        "next to it; choose one of its outgoing flows as the default"
+    ),
+    "model.invalid-default-flow.not-outgoing": gettext_noop(
+        "“%(element)s” names “%(flow)s” as its default flow, but that sequence flow does not leave "
+        "“%(element)s”; choose one of its outgoing flows as the default"
+    ),
+    "model.missing-default-flow": gettext_noop(
+        "the gateway “%(element)s” has %(flows)s outgoing flows but no default flow; mark one flow as "
+        "the default so that the case never gets stuck when no condition holds"
+    ),
+    "model.missing-condition": gettext_noop(
+        "the sequence flow “%(element)s” leaves the gateway “%(gateway)s” without a condition; give it a "
+        "condition, or make it the gateway's default flow"
+    ),
+    "model.invalid-condition.empty": gettext_noop(
+        "the sequence flow “%(element)s” has an empty condition; write the condition or remove it"
+    ),
+    "model.invalid-condition.syntax": gettext_noop(
+        "the condition of the sequence flow “%(element)s” is not a valid expression (Python says: "
+        "“%(detail)s”); write it as a Python expression over the case's fields, such as approved == True "
+        "(Camunda's ${...}, JUEL and FEEL are not understood)"
+    ),
+    "model.unbounded-loop.cycle": gettext_noop(
+        "the sequence flows loop through %(path)s without a wait state (a user task, manual task, "
+        "receive task, catching event or event-based gateway); the case would spin without a person in "
+        "the loop"
+    ),
+    "model.unbounded-loop.no-maximum": gettext_noop(
+        "“%(element)s” repeats (standard loop) without loopMaximum; set loopMaximum to bound the number of rounds"
+    ),
+    "model.unbounded-loop.bad-maximum": gettext_noop(
+        "“%(element)s” has the loopMaximum “%(maximum)s”, which is not a positive whole number; write a "
+        "whole number of rounds, 1 or more"
+    ),
+    "model.invalid-expression": gettext_noop(
+        "the %(tag)s of “%(element)s” is not a valid expression (Python says: “%(detail)s”); write it as "
+        "a Python expression over the case's fields, such as approved == True (Camunda's ${...}, JUEL "
+        "and FEEL are not understood)"
+    ),
+    "model.unsafe-expression": gettext_noop(
+        "the %(tag)s of “%(element)s” uses what the restricted environment does not allow "
+        "(“%(detail)s”); use only the case's fields, plain operators and the allowed functions"
+    ),
+    "model.invalid-script": gettext_noop(
+        "the script of “%(element)s” is not valid Python at its line %(script_line)s (Python says: "
+        "“%(detail)s”); correct the script in the task's Script field"
+    ),
+    "model.unsafe-script": gettext_noop(
+        "the script of “%(element)s” uses what the restricted environment does not allow (“%(detail)s”); "
+        "use only the case's fields, plain statements and the allowed functions"
+    ),
+    "model.missing-script": gettext_noop(
+        "the script task “%(element)s” has no script written in it (an external resource is not loaded); "
+        "write the script into the task (its Script field), or make the task a user or manual task"
+    ),
+    "model.empty-timer": gettext_noop(
+        "the timer “%(element)s” has no time to wait for; give a timeDate, timeDuration or timeCycle"
+    ),
+    "model.invalid-timer": gettext_noop(
+        "the timer “%(element)s” has a time that is neither an ISO-8601 value nor a valid expression; "
+        "give one time specification, such as P14D, 2026-12-01T09:00:00+01:00 or R3/P30D (a cron "
+        "expression is not understood)"
+    ),
+    "model.naive-timer-date": gettext_noop(
+        "the timer “%(element)s” has a date and time without a time zone; add the offset, such as "
+        "2026-12-01T09:00:00+01:00"
+    ),
+    "model.unbounded-timer-cycle": gettext_noop(
+        "the timer “%(element)s” repeats without end; give the number of repetitions, such as R3/P30D"
+    ),
+    "model.timer-start-event": gettext_noop(
+        "the start event “%(element)s” waits for a timer, which Brobygger does not run; a case starts "
+        "when someone starts it: use a plain start event"
+    ),
+    "model.message-start-event": gettext_noop(
+        "the start event “%(element)s” waits for a message, but the process has other start events too; "
+        "a process that starts with a message has that start event only"
+    ),
+    "model.interrupting-event-subprocess": gettext_noop(
+        "the start event “%(element)s” of an event sub-process interrupts the process, which Brobygger "
+        'does not run; mark it non-interrupting (isInterrupting="false")'
+    ),
+    "model.unknown-lane.unknown": gettext_noop(
+        "the lane “%(element)s” is named “%(lane)s”, which is not a known agency; name the lane after an "
+        "agency (NAV, Helse, Boligkontakt, Kriminalomsorgen, Sykehus, Kommune) or send the lane name to "
+        "an agency kind (%(kinds)s) in the lane map"
+    ),
+    "model.unknown-lane.unnamed": gettext_noop(
+        "the lane “%(element)s” has no name, and tasks are routed by the lane name; name the lane after "
+        "its agency, or send it to an agency kind (%(kinds)s) in the lane map"
+    ),
+    "model.unknown-group": gettext_noop(
+        "the task “%(element)s” is for %(who)s, which is not an agency kind; send it to an agency kind "
+        "(%(kinds)s) in the routing map, or put the task in the lane of its agency"
+    ),
+    "model.task-without-lane": gettext_noop(
+        "the task “%(element)s” is in the process “%(process)s”, which has lanes, but in none of them; "
+        "put it in the lane of the agency that does it"
+    ),
+    "model.no-lanes": gettext_noop(
+        "the process “%(element)s” has tasks that wait for a person (%(tasks)s), but no lane, candidate "
+        "group or assignee says which agency does them; put each task in a lane named after its agency, "
+        "or give the routing map a default agency kind"
+    ),
+    "model.unrouted-task": gettext_noop(
+        "the external task “%(element)s” (topic “%(topic)s”) is fetched by the agency it is routed to, "
+        "and nothing routes it; put it in the lane of its agency, or send it to an agency kind in the "
+        "routing map"
+    ),
+    "model.invalid-lane-map": gettext_noop(
+        "the routing map is not as it should be: it is an object with lanes, pools, groups and assignees "
+        "(each name -> agency kind), users (assignee -> user name) and default (an agency kind)"
+    ),
+    "model.unknown-lane-kind": gettext_noop(
+        "the routing map sends “%(name)s” to %(kind)s, which is not an agency kind; use one of %(kinds)s"
+    ),
+    "model.message-senders-missing": gettext_noop(
+        "the message “%(name)s” (“%(element)s”) does not say which agency kinds may send it; give its "
+        "sender property the agency kinds (%(kinds)s), comma-separated"
+    ),
+    "model.message-sender-unknown": gettext_noop(
+        "the message “%(name)s” (“%(element)s”) names the sender “%(sender)s”, which is not an agency "
+        "kind; use %(kinds)s"
+    ),
+    "model.message-field-unknown": gettext_noop(
+        "the message “%(name)s” (“%(element)s”) declares the field “%(field)s”, which no form of the "
+        "process has; a message writes only fields of the process's forms"
+    ),
+    "model.missing-form.empty": gettext_noop(
+        "“%(element)s” has an empty “%(property)s”; name the form file or remove the property"
+    ),
+    "model.missing-form.not-deployed": gettext_noop(
+        "“%(element)s” uses the form “%(form)s”, which was not deployed with the model (forms given: "
+        "%(given)s); add the form to the model's forms, or remove the property"
+    ),
+    "model.invalid-form": gettext_noop(
+        "the form “%(form)s” of “%(element)s” is not a valid JSON Schema (draft 2020-12) object with "
+        '"type": "object" and "properties"; correct the form'
+    ),
+    "model.invalid-category": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives a field an x-category that is not a data category; "
+        "use one of the data categories, or leave x-category out to keep the field restricted"
+    ),
+    "model.invalid-share": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives a field an x-share that is not allowed; the only "
+        'value is "all" (every participating agency sees the field whatever its category)'
+    ),
+    "model.invalid-outcome-role": gettext_noop(
+        "the form “%(form)s” of “%(element)s” marks its outcome fields wrongly: give each field one "
+        'x-outcome role, each role to one field, and mark a text field as "kind"'
+    ),
+    "model.invalid-enum-labels": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has x-enum-labels that are not texts for the field's own "
+        "choices; give a text for each choice the field's enum has"
+    ),
+    "model.invalid-inherit": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has an x-inherit that is not a list of field names; list "
+        "the fields of the earlier case to take the value from"
+    ),
+    "model.invalid-pattern": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has a pattern that cannot be checked safely; write a "
+        "regular expression without backreferences or lookaround"
+    ),
+    "model.remote-ref": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has a $ref to another file or address, which is not "
+        "fetched; put the definition in the form's own $defs"
+    ),
+    "model.invalid-ref": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has a $ref that is not a pointer into the form; write it as #/$defs/name"
+    ),
+    "model.unresolvable-ref": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has a $ref that points at nothing in the form; add the "
+        "definition to $defs or correct the reference"
+    ),
+    "model.recursive-ref": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has a $ref that refers back to itself; a form's "
+        "definitions cannot contain themselves"
+    ),
+    "model.embedded-id": gettext_noop(
+        'the form “%(form)s” of “%(element)s” has a "$id" inside it; only the form itself may have one'
+    ),
+    "model.conflicting-category": gettext_noop(
+        "the field “%(field)s” has another data category in another form than %(category)s in the form "
+        "“%(form)s”; a field has one data category in every form"
+    ),
+    "model.invalid-due-in": gettext_noop(
+        "“%(element)s” has the dueIn “%(due_in)s”, which is not an ISO-8601 duration such as P5D or PT4H"
+    ),
+    "model.unsupported": gettext_noop(
+        "SpiffWorkflow cannot read the file “%(file)s” (“%(detail)s”); remove the construct it names, or "
+        "export the model again as plain BPMN 2.0"
+    ),
+    "model.bpmn-invalid.one-start-event": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); give the sub-process exactly one plain start event"
+    ),
+    "model.bpmn-invalid.no-start-event": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); give the process a start event"
+    ),
+    "model.bpmn-invalid.several-outgoing": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); draw one flow out of the task to a gateway that splits it"
+    ),
+    "model.bpmn-invalid.multi-instance-both": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); keep only one of the loop cardinality and "
+        "the input collection (loopDataInputRef)"
+    ),
+    "model.bpmn-invalid.multi-instance-none": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); give the multi-instance task a loop "
+        "cardinality or an input collection (loopDataInputRef)"
+    ),
+    "model.bpmn-invalid.dmn": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); replace the business rule task by an "
+        "exclusive gateway with conditions or a script task (Brobygger does not run DMN decision tables)"
+    ),
+    "model.bpmn-invalid.no-called-element": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); set calledElement to the id of the process "
+        "the call activity starts"
+    ),
+    "model.bpmn-invalid.data-store": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); remove the data store and keep the data in "
+        "the case's fields (a data object)"
+    ),
+    "model.bpmn-invalid.other": gettext_noop(
+        "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); correct the element in the modeler: "
+        "SpiffWorkflow, which runs the model, refuses it as it is"
+    ),
     "draft.malformed": gettext_noop("the draft is not well-formed"),
     "draft.bad_base": gettext_noop("base must be the time the draft was saved (ISO 8601)"),
     "draft.bad_key": gettext_noop("the key must be text"),

@@ -38,7 +38,7 @@ def _error(detail: str, errors=None, status=400) -> JsonResponse:
 
 
 def _without_params(error: dict) -> dict:
-    return {key: value for key, value in error.items() if key != "params"}
+    return {key: value for key, value in error.items() if key not in ("params", "message_code")}
 
 
 def editor_endpoint(view):
@@ -127,7 +127,8 @@ def draft_discard(request, data):
 @editor_endpoint
 def validate(request, data):
     result = services.validate_draft(actor=request.user, **_content(data))
-    return JsonResponse({"valid": result.valid, "process_id": result.process_id, "issues": result.issues})
+    issues = [_without_params(issue) for issue in field_errors(result.issues)]
+    return JsonResponse({"valid": result.valid, "process_id": result.process_id, "issues": issues})
 
 
 @editor_endpoint

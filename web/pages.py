@@ -19,8 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from bpmn import form_labels
-from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ServiceError
-from core.messages import MESSAGES
+from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ServiceError, in_language
 from core.messages import render as render_message
 from permissions import rules
 from web import schema_forms
@@ -51,10 +50,7 @@ def translate(code: str, params=None) -> str:
 
 def field_errors(errors: list[FieldError] | None) -> list[FieldError]:
     """The errors with each ``message`` in the user's language (those with a code)."""
-    return [
-        {**error, "message": translate(error["code"], error.get("params"))} if error.get("code") in MESSAGES else error
-        for error in errors or []
-    ]
+    return in_language(errors, gettext)
 
 
 def errors_by_field(errors: list[FieldError] | None, rename: dict[str, str] | None = None) -> dict[str, list[str]]:

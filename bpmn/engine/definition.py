@@ -185,14 +185,16 @@ def _pool_events(
 
 
 def _issue(
-    code: str, message: str, element: etree._Element | None = None, filename: str | None = None
+    code: str, message: str, element: etree._Element | None = None, filename: str | None = None, **params: Any
 ) -> ValidationIssue:
+    """``params``: what ``message`` is built from, to say it in the user's language."""
     return ValidationIssue(
         code=code,
         message=message,
         element_id=element.get("id") if element is not None else None,
         line=element.sourceline if element is not None else None,
         file=filename,
+        params=params,
     )
 
 
@@ -212,9 +214,11 @@ def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIs
             try:
                 validate_expression(text, mode="eval")
             except UnsafeExpressionError as exc:
-                issues.append(_issue("unsafe-expression", f"{where}: {exc}; {UNSAFE_EXPRESSION_FIX}", owner, filename))
+                message = f"{where}: {exc}; {UNSAFE_EXPRESSION_FIX}"
+                issues.append(_issue("unsafe-expression", message, owner, filename, tag=tag, detail=str(exc)))
             except SyntaxError as exc:
-                issues.append(_issue("invalid-expression", f"{where}: {exc.msg}; {EXPRESSION_FIX}", owner, filename))
+                message = f"{where}: {exc.msg}; {EXPRESSION_FIX}"
+                issues.append(_issue("invalid-expression", message, owner, filename, tag=tag, detail=exc.msg))
     issues += _missing_scripts(root, filename)
     for node in root.iter(f"{{{BPMN_NS}}}script"):
         owner = node.getparent()
@@ -222,10 +226,14 @@ def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIs
         try:
             validate_expression(node.text or "", mode="exec")
         except UnsafeExpressionError as exc:
-            issues.append(_issue("unsafe-script", f"{where}: {exc}; {UNSAFE_SCRIPT_FIX}", owner, filename))
+            issues.append(
+                _issue("unsafe-script", f"{where}: {exc}; {UNSAFE_SCRIPT_FIX}", owner, filename, detail=str(exc))
+            )
         except SyntaxError as exc:
             message = f"{where}: {exc.msg} (line {exc.lineno}); {SCRIPT_FIX}"
-            issues.append(_issue("invalid-script", message, owner, filename))
+            issues.append(
+                _issue("invalid-script", message, owner, filename, detail=exc.msg, script_line=exc.lineno or 1)
+            )
     return issues
 
 
@@ -274,6 +282,7 @@ def _missing_scripts(root: etree._Element, filename: str) -> list[ValidationIssu
                     "into the task (its Script field), or make the task a user or manual task",
                     task,
                     filename,
+                    resource=resource or "",
                 )
             )
     return issues
@@ -316,6 +325,8 @@ def _main_process_id(root: etree._Element, filename: str) -> TopLevel:
                     "deploys one top-level process per file",
                     executable[0] if executable else None,
                     filename,
+                    variant="all-called",
+                    processes=ids,
                 )
             ]
         )
@@ -333,6 +344,8 @@ def _main_process_id(root: etree._Element, filename: str) -> TopLevel:
                 'collaboration, or mark all but one isExecutable="false"',
                 candidates[1] if len(candidates) > 1 else None,
                 filename,
+                variant="no-collaboration",
+                processes=ids,
             )
         ]
     )
@@ -352,31 +365,51 @@ def _collaboration_of(root: etree._Element, process_ids: list[str]) -> TopLevel 
 
 # SpiffWorkflow's refusals say what is wrong, not what to do: the modeler's next step for
 # the ones other tools' files run into, by the start of SpiffWorkflow's message.
+# (how SpiffWorkflow's reason starts, the fix, the issue's variant: ``ISSUE_CODES``)
 _SPIFF_FIXES = (
-    ("Exactly one start event is required", "give the sub-process exactly one plain start event"),
-    ("No start event found", "give the process a start event"),
-    ("Multiple outgoing flows are not supported", "draw one flow out of the task to a gateway that splits it"),
+    ("Exactly one start event is required", "give the sub-process exactly one plain start event", "one-start-event"),
+    ("No start event found", "give the process a start event", "no-start-event"),
+    (
+        "Multiple outgoing flows are not supported",
+        "draw one flow out of the task to a gateway that splits it",
+        "several-outgoing",
+    ),
     (
         "A multiinstance task must specify exactly one",
         "keep only one of the loop cardinality and the input collection (loopDataInputRef)",
+        "multi-instance-both",
     ),
     (
         "A multiinstance task must specify",
         "give the multi-instance task a loop cardinality or an input collection (loopDataInputRef)",
+        "multi-instance-none",
     ),
     (
         "No DMN Diagram available",
         "replace the business rule task by an exclusive gateway with conditions or a script task "
         "(Brobygger does not run DMN decision tables)",
+        "dmn",
     ),
-    ('No "calledElement" attribute', "set calledElement to the id of the process the call activity starts"),
-    ("Data Store with name", "remove the data store and keep the data in the case's fields (a data object)"),
+    (
+        'No "calledElement" attribute',
+        "set calledElement to the id of the process the call activity starts",
+        "no-called-element",
+    ),
+    (
+        "Data Store with name",
+        "remove the data store and keep the data in the case's fields (a data object)",
+        "data-store",
+    ),
 )
 _SPIFF_FIX_ANY = "correct the element in the modeler: SpiffWorkflow, which runs the model, refuses it as it is"
 
 
 def _spiff_fix(reason: str) -> str:
-    return next((fix for start, fix in _SPIFF_FIXES if reason.startswith(start)), _SPIFF_FIX_ANY)
+    return next((fix for start, fix, _ in _SPIFF_FIXES if reason.startswith(start)), _SPIFF_FIX_ANY)
+
+
+def _spiff_variant(reason: str) -> str:
+    return next((variant for start, _, variant in _SPIFF_FIXES if reason.startswith(start)), "other")
 
 
 def _element_by_id(root: etree._Element, element_id: str | None) -> etree._Element | None:
@@ -444,6 +477,7 @@ def _parse_with_spiff(
                     element_id=element_id,
                     line=_line_of(root, element_id) or (getattr(exc, "line_number", None) or None),
                     file=filename,
+                    params={"detail": reason, "variant": _spiff_variant(reason)},
                 )
             ]
         ) from exc
@@ -465,6 +499,7 @@ def _parse_with_spiff(
                     message=f"SpiffWorkflow cannot parse the file {filename!r}: {type(exc).__name__}: {exc}; "
                     "remove the construct it names, or export the model again as plain BPMN 2.0",
                     file=filename,
+                    params={"detail": f"{type(exc).__name__}: {exc}"},
                 )
             ]
         ) from exc
@@ -497,6 +532,9 @@ def _collaboration_specs(parser: Any, top: TopLevel, root: etree._Element, filen
                     'mark it isExecutable="true" or "false"',
                     element,
                     filename,
+                    variant="undeclared-pool",
+                    process=others[0],
+                    collaboration=top.id,
                 )
             ]
         )
@@ -556,6 +594,7 @@ def _missing_called_processes(
                     element_id=element_id,
                     line=_line_of(root, element_id),
                     file=filename,
+                    params={"process": str(called)},
                 )
             )
     return sorted(issues, key=lambda issue: (issue.line is None, issue.line or 0))
@@ -625,6 +664,7 @@ def _service_tasks(
                         element_id=task_spec.bpmn_id,
                         line=_line_of(root, task_spec.bpmn_id),
                         file=filename,
+                        params={"topic": str(target)},
                     )
                 )
             tasks[task_spec.bpmn_id] = {
@@ -663,6 +703,7 @@ def _form_fields(
                         ),
                         element_id=element_id,
                         file=filename,
+                        params={"field": name, "form": str(task["form"]), "category": str(category)},
                     )
                 )
     return fields, issues

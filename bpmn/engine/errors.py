@@ -1,21 +1,116 @@
 """Errors the engine raises. Plain Python: the service layer maps them to HTTP."""
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Every code a ``ValidationIssue`` can have, with the variants of its message (a code whose
+# sites say different things names which in ``params["variant"]``). The interfaces word
+# each (code, variant) in the user's language from ``params`` (core.messages "model.*"),
+# and a test fails when one here has no such text: a new code must be listed to be used.
+ISSUE_CODES: dict[str, frozenset[str]] = {
+    code: frozenset(variants)
+    for code, variants in {
+        "bpmn-invalid": (
+            "one-start-event",
+            "no-start-event",
+            "several-outgoing",
+            "multi-instance-both",
+            "multi-instance-none",
+            "dmn",
+            "no-called-element",
+            "data-store",
+            "other",
+        ),
+        "conflicting-category": (),
+        "dangling-flow": ("no-end", "unknown", "not-a-node", "other-container"),
+        "doctype": (),
+        "duplicate-id": (),
+        "embedded-id": (),
+        "empty-timer": (),
+        "interrupting-event-subprocess": (),
+        "invalid-category": (),
+        "invalid-condition": ("empty", "syntax"),
+        "invalid-default-flow": ("unknown", "not-outgoing"),
+        "invalid-due-in": (),
+        "invalid-enum-labels": (),
+        "invalid-expression": (),
+        "invalid-form": (),
+        "invalid-inherit": (),
+        "invalid-lane-map": (),
+        "invalid-outcome-role": (),
+        "invalid-pattern": (),
+        "invalid-ref": (),
+        "invalid-script": (),
+        "invalid-share": (),
+        "invalid-timer": (),
+        "message-field-unknown": (),
+        "message-sender-unknown": (),
+        "message-senders-missing": (),
+        "message-start-event": (),
+        "missing-called-process": (),
+        "missing-condition": (),
+        "missing-default-flow": (),
+        "missing-form": ("empty", "not-deployed"),
+        "missing-script": (),
+        "naive-timer-date": (),
+        "no-executable-process": ("no-process", "none-executable", "all-called"),
+        "no-lanes": (),
+        "not-well-formed": ("empty", "syntax"),
+        "recursive-call-activity": ("self", "mutual"),
+        "recursive-ref": (),
+        "remote-ref": (),
+        "reserved-id": (),
+        "several-executable-processes": ("no-collaboration", "undeclared-pool"),
+        "task-without-lane": (),
+        "timer-start-event": (),
+        "too-large": (),
+        "unbounded-loop": ("cycle", "no-maximum", "bad-maximum"),
+        "unbounded-timer-cycle": (),
+        "unknown-group": (),
+        "unknown-lane": ("unknown", "unnamed"),
+        "unknown-lane-kind": (),
+        "unresolvable-ref": (),
+        "unrouted-task": (),
+        "unsafe-expression": (),
+        "unsafe-script": (),
+        "unsupported": (),
+        "wrong-namespace": (),
+    }.items()
+}
 
 
 @dataclass(frozen=True)
 class ValidationIssue:
-    """One problem found in a model, pointing at the element that has it."""
+    """One problem found in a model, pointing at the element that has it.
+
+    ``message`` is English, for developers and logs. ``params`` are the model's own words
+    the message is built from (ids, names, a parser's technical text), so that the
+    interfaces can say it in the user's language; ``params["variant"]`` picks one of the
+    code's messages (``ISSUE_CODES``)."""
 
     code: str  # short stable identifier, e.g. "doctype", "duplicate-id", "missing-form"
     message: str  # human-readable, names the element and the reason
     element_id: str | None = None
     line: int | None = None
     file: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        variants = ISSUE_CODES.get(self.code)
+        if variants is None:
+            raise ValueError(f"unknown validation issue code {self.code!r}: list it in ISSUE_CODES")
+        variant = self.params.get("variant")
+        if (variant is None) != (not variants) or (variant is not None and variant not in variants):
+            raise ValueError(f"issue code {self.code!r} has the variants {sorted(variants)}, not {variant!r}")
+
+    @property
+    def variant(self) -> str | None:
+        variant = self.params.get("variant")
+        return str(variant) if variant is not None else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value is not None}
+        return {key: value for key, value in asdict(self).items() if value is not None and value != {}}
 
     def __str__(self) -> str:
         where = []

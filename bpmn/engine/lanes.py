@@ -92,6 +92,7 @@ def validate_lane_map(lane_map: Mapping[str, str] | None) -> list[ValidationIssu
                 ValidationIssue(
                     "unknown-lane-kind",
                     f"the lane map sends lane {name!r} to {kind!r}, which is not an agency kind; use one of {kinds}",
+                    params={"name": str(name), "kind": str(kind), "kinds": kinds},
                 )
             )
     return issues

@@ -164,13 +164,16 @@ def validate_routing(routing: object) -> list[ValidationIssue]:
                         "unknown-lane-kind",
                         f"the routing map sends {section[:-1]} {name!r} to {kind!r}, which is not an agency kind; "
                         f"use one of {kinds}",
+                        params={"name": str(name), "kind": str(kind), "kinds": kinds},
                     )
                 )
     default = routing.get("default")
     if default not in (None, "") and _kind(default) is None:
         issues.append(
             ValidationIssue(
-                "unknown-lane-kind", f"the routing map's default {default!r} is not an agency kind; use one of {kinds}"
+                "unknown-lane-kind",
+                f"the routing map's default {default!r} is not an agency kind; use one of {kinds}",
+                params={"name": "default", "kind": str(default), "kinds": kinds},
             )
         )
     return issues

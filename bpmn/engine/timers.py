@@ -267,6 +267,7 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
         line = owner.sourceline
 
         def issue(code: str, reason: str, *, _id: str | None = element_id, _line: int | None = line) -> None:
+            # The user's language words each code on its own (the reason is English only).
             issues.append(ValidationIssue(code, f"timer '{_id}' {reason}", _id, _line, filename))
 
         children = [child for kind in TIMER_KINDS for child in definition.findall(f"bpmn:{kind}", _NS)]

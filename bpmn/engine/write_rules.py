@@ -41,8 +41,10 @@ def _names(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def _issue(code: str, message: str, el: etree._Element, filename: str) -> ValidationIssue:
-    return ValidationIssue(code, message, element_id=el.get("id"), line=el.sourceline, file=filename)
+def _issue(code: str, message: str, el: etree._Element, filename: str, **params: Any) -> ValidationIssue:
+    """``params``: what ``message`` is built from, to say it in the user's language."""
+    params = {"name": el.get("name") or el.get("id") or "", "kinds": ", ".join(AGENCY_KINDS), **params}
+    return ValidationIssue(code, message, element_id=el.get("id"), line=el.sourceline, file=filename, params=params)
 
 
 def message_rules(
@@ -89,6 +91,7 @@ def message_rules(
                         f"{', '.join(AGENCY_KINDS)}",
                         message,
                         filename,
+                        sender=kind,
                     )
                 )
         for field in declared:
@@ -100,6 +103,7 @@ def message_rules(
                         "writes only fields of the process's forms (their category and validation)",
                         message,
                         filename,
+                        field=field,
                     )
                 )
         rules[name] = {"senders": senders, "fields": declared, "element_id": message.get("id")}

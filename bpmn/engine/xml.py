@@ -12,6 +12,7 @@ must be a BPMN 2.0 ``definitions`` element. The returned tree can be handed to
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml import etree
 
@@ -39,8 +40,9 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def _refuse(code: str, message: str, filename: str, line: int | None = None) -> None:
-    raise BpmnValidationError([ValidationIssue(code, message, line=line, file=filename)])
+def _refuse(code: str, message: str, filename: str, line: int | None = None, **params: Any) -> None:
+    """``params``: what ``message`` is built from, to say it in the user's language."""
+    raise BpmnValidationError([ValidationIssue(code, message, line=line, file=filename, params=params)])
 
 
 def _doctype_message(filename: str) -> str:
@@ -69,16 +71,22 @@ def parse_bpmn_xml(data: bytes | str, *, filename: str = "model.bpmn") -> etree.
     """
     if isinstance(data, str) and len(data) > MAX_BPMN_BYTES:
         # Each character is at least one byte: refuse before encoding a huge string.
-        _refuse("too-large", _too_large_message(filename, len(data)), filename)
+        _refuse("too-large", _too_large_message(filename, len(data)), filename, limit_mib=MAX_BPMN_BYTES // 2**20)
     raw = _to_bytes(data)
     if len(raw) > MAX_BPMN_BYTES:
-        _refuse("too-large", _too_large_message(filename, len(raw)), filename)
+        _refuse("too-large", _too_large_message(filename, len(raw)), filename, limit_mib=MAX_BPMN_BYTES // 2**20)
 
     if _DECLARATION_RE.search(raw) or _DECLARATION_RE.search(raw.replace(b"\x00", b"")):
         _refuse("doctype", _doctype_message(filename), filename)
 
     if not raw.strip():
-        _refuse("not-well-formed", f"the file {filename!r} is empty; upload the BPMN file itself", filename, line=1)
+        _refuse(
+            "not-well-formed",
+            f"the file {filename!r} is empty; upload the BPMN file itself",
+            filename,
+            line=1,
+            variant="empty",
+        )
 
     try:
         root = etree.fromstring(raw, _parser())
@@ -91,6 +99,8 @@ def parse_bpmn_xml(data: bytes | str, *, filename: str = "model.bpmn") -> etree.
             "(or export it again from the modeler) and upload it again",
             filename,
             line=line,
+            variant="syntax",
+            detail=reason,
         )
 
     # Defence in depth: the raw check above misses declarations in exotic encodings.
@@ -116,6 +126,7 @@ def parse_bpmn_xml(data: bytes | str, *, filename: str = "model.bpmn") -> etree.
             "from a business rule task of a BPMN model instead)",
             filename,
             line=root.sourceline,
+            root=qname.localname,
         )
     return root
 

@@ -78,6 +78,7 @@ def test_every_message_is_used_somewhere():
     used |= {"schema.other"}
     versions = __import__("workflows.services.versions").services.versions
     used |= {f"migration.reason.{reason}" for reason in versions.REASONS}
+    used |= __import__("bpmn.services").services.issue_message_codes()  # a refused model's problems
     assert set(MESSAGES) - used == set()
 
 

@@ -97,6 +97,8 @@ class FormChecks(LintState):
                 "missing-form",
                 f"{_describe(el)} has an empty {FORM_PROPERTY}; name the form file or remove the property",
                 el,
+                variant="empty",
+                property=FORM_PROPERTY,
             )
         elif form_name not in self.forms:
             given = _quoted_list(sorted(self.forms)) or "none"
@@ -107,10 +109,13 @@ class FormChecks(LintState):
                 '(the editor\'s forms, "forms" in the API, a file beside the model for deploy_bpmn) '
                 "or remove the property",
                 el,
+                variant="not-deployed",
+                form=form_name,
+                given=given,
             )
         else:
             for code, reason in self._check_form(form_name):
-                self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el)
+                self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el, form=form_name)
 
     def check_task_properties(self, process: etree._Element) -> None:
         # A top-level start event may name the start form: the fields a case start writes.
@@ -129,7 +134,7 @@ class FormChecks(LintState):
                         if "not an ISO-8601 duration" in detail
                         else f"which cannot be used: {detail}"
                     )
-                    self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task)
+                    self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task, due_in=due_in)
 
 
 def _outcome_role_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:

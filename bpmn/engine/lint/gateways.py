@@ -24,6 +24,7 @@ class GatewayChecks(LintState):
                 "flow; mark one flow as the default so the case never gets stuck when no "
                 "condition holds",
                 gateway,
+                flows=len(outgoing),
             )
         for flow in outgoing:
             if flow.get("id") == default:
@@ -35,6 +36,7 @@ class GatewayChecks(LintState):
                     f"{_describe(flow)} leaves {_describe(gateway)} without a condition; give "
                     "it a condition or make it the gateway's default flow",
                     flow,
+                    gateway=gateway.get("id") or "",
                 )
 
     def check_condition_syntax(self, flow: etree._Element) -> None:
@@ -50,6 +52,7 @@ class GatewayChecks(LintState):
                 "invalid-condition",
                 f"{_describe(flow)} has an empty condition; write the condition or remove it",
                 flow,
+                variant="empty",
             )
             return
         try:
@@ -64,4 +67,7 @@ class GatewayChecks(LintState):
                 "write it as a Python expression over the case's fields, such as approved == True "
                 "(Camunda's ${...}, JUEL and FEEL are not understood)",
                 flow,
+                variant="syntax",
+                condition=shown,
+                detail=exc.msg,
             )

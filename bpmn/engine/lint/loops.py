@@ -52,6 +52,8 @@ class LoopChecks(LintState):
                 "without a wait state (user task, manual task, receive task, catch event or "
                 "event-based gateway); it would spin without a person in the loop",
                 first,
+                variant="cycle",
+                path=", ".join(f"'{member}'" for member in members),
             )
 
     def check_standard_loops(self, process: etree._Element) -> None:
@@ -64,12 +66,15 @@ class LoopChecks(LintState):
                     f"{_describe(activity)} repeats (standard loop) without loopMaximum; set "
                     "loopMaximum to bound the number of rounds",
                     activity,
+                    variant="no-maximum",
                 )
             elif not maximum.isdigit() or int(maximum) < 1:
                 self.add(
                     "unbounded-loop",
                     f"{_describe(activity)} has loopMaximum '{maximum}', which is not a positive whole number",
                     activity,
+                    variant="bad-maximum",
+                    maximum=maximum,
                 )
 
     # call activities ---------------------------------------------------------------------
@@ -122,6 +127,8 @@ class LoopChecks(LintState):
                         f"{_describe(call)} calls its own process '{pid}', which would start itself again without end; "
                         "call another process, or draw a loop back to an earlier task instead",
                         call,
+                        variant="self",
+                        process=pid,
                     )
                 elif reaches(cid, pid):
                     self.add(
@@ -130,6 +137,9 @@ class LoopChecks(LintState):
                         f"process '{pid}'; recursive calls have no bound: remove one of the calls, "
                         "or draw a loop back to an earlier task instead",
                         call,
+                        variant="mutual",
+                        process=pid,
+                        called=cid,
                     )
 
 

@@ -83,6 +83,9 @@ class RoutingChecks(LintState):
                     f"Kriminalomsorgen, Sykehus, Kommune) or {unrouted_fix(result)} "
                     "(the lane map: lane name -> kind)",
                     lane if lane is not None else task,
+                    variant="unknown",
+                    lane=" ".join(result.lane.split()),
+                    kinds=kinds,
                 )
             elif task.get("id") in self.doc_lanes:  # in a lane that has no name
                 lane = _lane_holding(self.root, task.get("id"))
@@ -93,12 +96,16 @@ class RoutingChecks(LintState):
                         f"lane '{lane.get('id')}' has no name; Brobygger routes tasks by the lane name to "
                         f"an agency kind ({kinds}); name the lane or {unrouted_fix(result)} (the lane map)",
                         lane,
+                        variant="unnamed",
+                        kinds=kinds,
                     )
             elif result.groups or result.assignee:
                 self.add(
                     "unknown-group",
                     f"{_describe(task)} is for {_who(result)}, which is not an agency kind; {unrouted_fix(result)}",
                     task,
+                    who=", ".join([*result.groups, *([result.assignee] if result.assignee else [])]),
+                    kinds=kinds,
                 )
             elif has_lanes:
                 self.add(
@@ -107,6 +114,7 @@ class RoutingChecks(LintState):
                     f"task is in none of them; put it in the lane of the agency that does it, or "
                     f"{unrouted_fix(result)}",
                     task,
+                    process=process.get("id") or "",
                 )
             else:
                 nameless.append((task, result))
@@ -120,6 +128,7 @@ class RoutingChecks(LintState):
                 "candidate group or assignee says which agency does them; put each task in a lane "
                 "named after its agency, or " + unrouted_fix(nameless[0][1]),
                 process,
+                tasks=f"{names}{more}",
             )
 
 

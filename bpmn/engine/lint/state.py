@@ -27,7 +27,8 @@ class LintState:
     ids: dict[str, etree._Element]
     _form_problems: dict[str, list[tuple[str, str]]]
 
-    def add(self, code: str, message: str, el: etree._Element | None = None) -> None:
+    def add(self, code: str, message: str, el: etree._Element | None = None, **params: Any) -> None:
+        """``params``: what ``message`` is built from, to say it in the user's language."""
         self.issues.append(
             ValidationIssue(
                 code,
@@ -35,6 +36,7 @@ class LintState:
                 element_id=el.get("id") if el is not None else None,
                 line=el.sourceline if el is not None else None,
                 file=self.filename,
+                params=params,
             )
         )
 

@@ -46,6 +46,7 @@ class StructureChecks(LintState):
                     f"line {other.sourceline} and by a {etree.QName(el).localname} at line "
                     f"{el.sourceline}; give one of them another id (every id in the file must be unique)",
                     el,
+                    other_line=other.sourceline,
                 )
             else:
                 first[el_id] = el
@@ -61,6 +62,7 @@ class StructureChecks(LintState):
                     'bpmn:process with isExecutable="true"',
                     line=self.root.sourceline,
                     file=self.filename,
+                    params={"variant": "no-process"},
                 )
             )
             return False
@@ -71,6 +73,8 @@ class StructureChecks(LintState):
             'isExecutable="false", which makes them descriptive models only; set '
             'isExecutable="true" on the process Brobygger should run',
             self.processes[0],
+            variant="none-executable",
+            processes=ids,
         )
         return False
 
@@ -119,9 +123,12 @@ class StructureChecks(LintState):
                         f"{_describe(flow)} has no {attr}; connect it to an element of {where} (a sequence flow "
                         "connects two)",
                         flow,
+                        variant="no-end",
+                        attribute=attr,
                     )
                 elif ref not in nodes:
-                    self.add("dangling-flow", self._dangling(flow, word, ref, where), flow)
+                    message, variant = self._dangling(flow, word, ref, where)
+                    self.add("dangling-flow", message, flow, variant=variant, attribute=attr, ref=ref)
                 else:
                     ends[attr] = ref
             if "sourceRef" in ends:
@@ -144,23 +151,24 @@ class StructureChecks(LintState):
             self.check_condition_syntax(flow)
         self.check_cycles(container, nodes, edges)
 
-    def _dangling(self, flow: etree._Element, word: str, ref: str, where: str) -> str:
+    def _dangling(self, flow: etree._Element, word: str, ref: str, where: str) -> tuple[str, str]:
+        """The message and its variant (``ISSUE_CODES``)."""
         target = self.ids.get(ref)
         base = f"{_describe(flow)} has the {word} '{ref}'"
         if target is None:
-            return f"{base}, but no element with that id exists in {where}; connect it to an element there"
+            return f"{base}, but no element with that id exists in {where}; connect it to an element there", "unknown"
         container = target.getparent()
         if _local(target) not in FLOW_NODES:
             return (
                 f"{base}, which is a {etree.QName(target).localname}, not a task, event or gateway; "
                 "connect it to a task, event or gateway"
-            )
+            ), "not-a-node"
         elsewhere = _container_label(container) if _local(container) in FLOW_CONTAINERS else None
         return (
             f"{base}, but that element is in {elsewhere or 'another part of the file'}, not in "
             f"{where}; a sequence flow cannot leave its process or sub-process: draw it inside one, "
             "or use a message between pools or an event that ends the sub-process"
-        )
+        ), "other-container"
 
     def check_default(
         self, node: etree._Element, outgoing: list[etree._Element], flows_by_id: dict[str, etree._Element]
@@ -175,6 +183,8 @@ class StructureChecks(LintState):
                 f"{_describe(node)} names '{default}' as its default flow, but there is no "
                 "sequence flow with that id next to it",
                 node,
+                variant="unknown",
+                flow=default,
             )
         elif flows_by_id[default] not in outgoing:
             self.add(
@@ -182,4 +192,6 @@ class StructureChecks(LintState):
                 f"{_describe(node)} names '{default}' as its default flow, but that sequence "
                 f"flow does not leave {_describe(node)}",
                 node,
+                variant="not-outgoing",
+                flow=default,
             )
