@@ -84,13 +84,23 @@ def _summary(errors: list[dict]) -> str:
     return gettext("the request has %(count)s errors") % {"count": len(errors)}
 
 
+def answers_in_english() -> bool:
+    """The request's language is English (the default of the API: ``config.locale``)."""
+    return (get_language() or "en").startswith("en")
+
+
+def answer_text(code: str, params) -> str:
+    """A code's message in the language the request asked for: English, the contract's
+    words as they are, unless the client sent another Accept-Language."""
+    return render(code, params) if answers_in_english() else render(code, params, translate=gettext)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         # In the language the request asked for (English unless it sent Accept-Language:
         # ``config.locale``), so a client that asks for bokmål is answered in bokmål.
-        english = (get_language() or "en").startswith("en")  # English: the contract's words, as they are
-        text = exc.detail if english else render(exc.code, exc.params, translate=gettext)
-        errors = exc.errors if english else in_language(exc.errors, gettext)
+        text = answer_text(exc.code, exc.params)
+        errors = exc.errors if answers_in_english() else in_language(exc.errors, gettext)
         detail = f"{text}: {_summary(errors)}" if exc.code == MODEL_REFUSED else text
         return Response(error_body(detail, errors, exc.code), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):

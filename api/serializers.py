@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from core.messages import render
+from api.exceptions import answer_text
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
@@ -701,7 +701,7 @@ class MigrationProblemSerializer(serializers.Serializer):
     message = serializers.SerializerMethodField()
 
     def get_message(self, problem) -> str:
-        return render(versions.reason_code(problem), {"element": problem.element_id})
+        return answer_text(versions.reason_code(problem), {"element": problem.element_id})
 
 
 class TaskMappingSerializer(serializers.Serializer):
@@ -746,7 +746,7 @@ class VersionMigrationSerializer(serializers.Serializer):
             {
                 **entry,
                 "problems": [
-                    {**p, "message": render(f"migration.reason.{p['reason']}", {"element": p["element_id"]})}
+                    {**p, "message": answer_text(f"migration.reason.{p['reason']}", {"element": p["element_id"]})}
                     for p in entry["problems"]
                 ],
             }

@@ -212,16 +212,16 @@ MESSAGES: dict[str, str] = {
         "export it again from the modeler, and upload it again"
     ),
     "model.wrong-namespace": gettext_noop(
-        "the root element of “%(file)s” is “%(root)s”, not the definitions element of BPMN 2.0; save the "
-        "model as BPMN 2.0 XML (a DMN decision table is not a process: call it from a business rule task "
-        "of a BPMN model instead)"
+        "the root element of “%(file)s” is “%(root)s” outside the BPMN 2.0 namespace, not BPMN 2.0's "
+        "definitions; save the model as BPMN 2.0 XML (a DMN decision table is not a process: call it from a "
+        "business rule task of a BPMN model instead)"
     ),
     "model.no-executable-process.no-process": gettext_noop(
         'the file “%(file)s” has no process; Brobygger needs one process marked as executable (isExecutable="true")'
     ),
     "model.no-executable-process.none-executable": gettext_noop(
-        'no process in the file is executable: %(processes)s are marked isExecutable="false", which '
-        'makes them descriptive models only; set isExecutable="true" on the process Brobygger should run'
+        'no process in the file is executable (%(processes)s: marked isExecutable="false", descriptive '
+        'models only); set isExecutable="true" on the process Brobygger should run'
     ),
     "model.no-executable-process.all-called": gettext_noop(
         "every executable process in the file (%(processes)s) is called by a call activity, so none of "
@@ -361,37 +361,40 @@ MESSAGES: dict[str, str] = {
     ),
     "model.unknown-lane.unknown": gettext_noop(
         "the lane “%(element)s” is named “%(lane)s”, which is not a known agency; name the lane after an "
-        "agency (NAV, Helse, Boligkontakt, Kriminalomsorgen, Sykehus, Kommune) or send the lane name to "
-        "an agency kind (%(kinds)s) in the lane map"
+        "agency (NAV, Helse, Boligkontakt, Kriminalomsorgen, Sykehus, Kommune), or add one of these to "
+        "the routing map at import: %(entries)s (an agency kind is one of %(kinds)s)"
     ),
     "model.unknown-lane.unnamed": gettext_noop(
         "the lane “%(element)s” has no name, and tasks are routed by the lane name; name the lane after "
-        "its agency, or send it to an agency kind (%(kinds)s) in the lane map"
+        "its agency, or add one of these to the routing map at import: %(entries)s (an agency kind is "
+        "one of %(kinds)s)"
     ),
     "model.unknown-group": gettext_noop(
-        "the task “%(element)s” is for %(who)s, which is not an agency kind; send it to an agency kind "
-        "(%(kinds)s) in the routing map, or put the task in the lane of its agency"
+        "the task “%(element)s” is for %(who)s, which is not an agency kind; add one of these to the "
+        "routing map at import: %(entries)s (an agency kind is one of %(kinds)s), or put the task in the "
+        "lane of its agency"
     ),
     "model.task-without-lane": gettext_noop(
         "the task “%(element)s” is in the process “%(process)s”, which has lanes, but in none of them; "
-        "put it in the lane of the agency that does it"
+        "put it in the lane of the agency that does it, or add one of these to the routing map at "
+        "import: %(entries)s"
     ),
     "model.no-lanes": gettext_noop(
         "the process “%(element)s” has tasks that wait for a person (%(tasks)s), but no lane, candidate "
         "group or assignee says which agency does them; put each task in a lane named after its agency, "
-        "or give the routing map a default agency kind"
+        "or add one of these to the routing map at import: %(entries)s"
     ),
     "model.unrouted-task": gettext_noop(
         "the external task “%(element)s” (topic “%(topic)s”) is fetched by the agency it is routed to, "
-        "and nothing routes it; put it in the lane of its agency, or send it to an agency kind in the "
-        "routing map"
+        "and nothing routes it; put it in the lane of its agency, or add one of these to the routing map "
+        "at import: %(entries)s"
     ),
     "model.invalid-lane-map": gettext_noop(
         "the routing map is not as it should be: it is an object with lanes, pools, groups and assignees "
         "(each name -> agency kind), users (assignee -> user name) and default (an agency kind)"
     ),
     "model.unknown-lane-kind": gettext_noop(
-        "the routing map sends “%(name)s” to %(kind)s, which is not an agency kind; use one of %(kinds)s"
+        "the routing map sends “%(name)s” to “%(kind)s”, which is not an agency kind; use one of %(kinds)s"
     ),
     "model.message-senders-missing": gettext_noop(
         "the message “%(name)s” (“%(element)s”) does not say which agency kinds may send it; give its "
@@ -497,6 +500,16 @@ MESSAGES: dict[str, str] = {
     "model.bpmn-invalid.data-store": gettext_noop(
         "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); remove the data store and keep the data in "
         "the case's fields (a data object)"
+    ),
+    "model.bpmn-invalid.service-task": gettext_noop(
+        "the service task “%(element)s” has no implementation Brobygger runs; give it "
+        'camunda:type="external" and a camunda:topic (an external task the agency\'s system fetches), a '
+        "camunda:connector with a connectorId, or a spiffworkflow:serviceTaskOperator naming a connector "
+        "(Java classes, delegates and plain expressions are not run)"
+    ),
+    "model.bpmn-invalid.service-task-topic": gettext_noop(
+        "the external service task “%(element)s” has no valid camunda:topic; give it a topic of letters, "
+        "digits and the signs ._:/-"
     ),
     "model.bpmn-invalid.other": gettext_noop(
         "SpiffWorkflow refuses “%(element)s” (“%(detail)s”); correct the element in the modeler: "

@@ -35,13 +35,14 @@ from .routing import (
     assignee_user,
     pool_names,
     route,
+    routing_entries,
     task_assignee,
     task_groups,
     unrouted_fix,
     validate_routing,
 )
 from .runtime import serialize_spec
-from .service_tasks import EXTERNAL, JobServiceTask, operation, output_fields
+from .service_tasks import EXTERNAL, NO_IMPLEMENTATION, TOPIC_NEEDED, JobServiceTask, operation, output_fields
 from .service_tasks import PARSER_CLASSES as SERVICE_PARSER_CLASSES
 from .timers import normalize_timer_expressions
 from .xml import parse_bpmn_xml
@@ -409,6 +410,8 @@ def _spiff_fix(reason: str) -> str:
 
 
 def _spiff_variant(reason: str) -> str:
+    if NO_IMPLEMENTATION in reason:  # ``service_tasks``' own refusal, raised through SpiffWorkflow
+        return "service-task-topic" if f"{NO_IMPLEMENTATION}: {TOPIC_NEEDED}" in reason else "service-task"
     return next((variant for start, _, variant in _SPIFF_FIXES if reason.startswith(start)), "other")
 
 
@@ -664,7 +667,7 @@ def _service_tasks(
                         element_id=task_spec.bpmn_id,
                         line=_line_of(root, task_spec.bpmn_id),
                         file=filename,
-                        params={"topic": str(target)},
+                        params={"topic": str(target), "entries": ", ".join(routing_entries(routed))},
                     )
                 )
             tasks[task_spec.bpmn_id] = {

@@ -20,6 +20,8 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
             "dmn",
             "no-called-element",
             "data-store",
+            "service-task",
+            "service-task-topic",
             "other",
         ),
         "conflicting-category": (),

@@ -264,6 +264,11 @@ def assignee_user(assignee: str | None, routing: RoutingMap) -> str | None:
 
 def unrouted_fix(routing_of_task: TaskRouting, kinds: str = "|".join(AGENCY_KINDS)) -> str:
     """How to route a task that nothing routes: the map entries that would."""
+    return "add to the routing map at import " + " or ".join(routing_entries(routing_of_task, kinds))
+
+
+def routing_entries(routing_of_task: TaskRouting, kinds: str = "|".join(AGENCY_KINDS)) -> list[str]:
+    """The routing map entries that would route a task that nothing routes (JSON)."""
     fixes = []
     if routing_of_task.lane:
         fixes.append(f'"lanes": {{"{" ".join(routing_of_task.lane.split())}": "<{kinds}>"}}')
@@ -274,7 +279,7 @@ def unrouted_fix(routing_of_task: TaskRouting, kinds: str = "|".join(AGENCY_KIND
     if routing_of_task.pool:
         fixes.append(f'"pools": {{"{routing_of_task.pool}": "<kind>"}}')
     fixes.append('"default": "<kind>"')
-    return "add to the routing map at import " + " or ".join(fixes)
+    return fixes
 
 
 def routing_names(bpmn_xml: bytes | str) -> dict[str, list[str]]:

@@ -105,7 +105,7 @@ class BrobyggerServiceTaskParser(ServiceTaskParser):
         if _camunda(node, "type") == "external":
             topic = _camunda(node, "topic")
             if not topic or not _TOPIC.match(topic):
-                raise self._refusal('camunda:type="external" needs a camunda:topic (letters, digits, "._:/-")')
+                raise self._refusal(TOPIC_NEEDED)
             return f"{EXTERNAL}:{topic}", params, output_names
         if connector:
             ids = _camunda_children(connector[0], "./camunda:connectorId")
@@ -120,11 +120,15 @@ class BrobyggerServiceTaskParser(ServiceTaskParser):
 
     def _refusal(self, fix: str) -> ValidationException:
         return ValidationException(
-            f"service task {self.bpmn_id!r} has no implementation Brobygger runs: {fix}",
+            f"service task {self.bpmn_id!r} {NO_IMPLEMENTATION}: {fix}",
             node=self.node,
             file_name=self.filename,
         )
 
+
+# The refusal's words, by which ``definition`` tells it from SpiffWorkflow's own.
+NO_IMPLEMENTATION = "has no implementation Brobygger runs"
+TOPIC_NEEDED = 'camunda:type="external" needs a camunda:topic (letters, digits, "._:/-")'
 
 PARSER_CLASSES = {"serviceTask": (BrobyggerServiceTaskParser, JobServiceTask)}
 

@@ -59,6 +59,16 @@ def test_refusals_name_the_element_and_the_reason(client_for, running, users):
     assert record["migrated"] == [] and record["refused"][0]["problems"][0]["reason"] == "waiting-element-removed"
 
 
+def test_a_client_that_asks_for_bokmal_reads_the_refusals_in_bokmal(client_for, running):
+    deploy(model(with_a=False))
+    client = client_for("ada")
+    bokmal = {"HTTP_ACCEPT_LANGUAGE": "nb"}
+    (instance,) = client.get(URL, {"to_version": 3}, **bokmal).json()["instances"]
+    assert instance["problems"][0]["message"] == "saken venter på Task_a, som den nye versjonen ikke har"
+    record = client.post(URL, {"to_version": 3, "case": running.pk}, format="json", **bokmal).json()
+    assert record["refused"][0]["problems"][0]["message"] == "saken venter på Task_a, som den nye versjonen ikke har"
+
+
 @pytest.mark.parametrize("username", [name for name in CAST if name not in ("ada", "oscar")])
 def test_others_are_refused_and_nothing_moves(username, client_for, running):
     client = client_for(username)

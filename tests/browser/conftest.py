@@ -5,13 +5,12 @@ No browser is downloaded: Chromium comes from the system (``apt-get install chro
 BROBYGGER_REQUIRE_BROWSER is set.
 """
 
-import functools
-import gettext
 import os
-import re
 from pathlib import Path
 
 import pytest
+
+from tests.english import english_phrases
 
 CHROMIUM = os.environ.get("BROBYGGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -139,24 +138,6 @@ def english_on_page(page) -> list[str]:
     text, translated to something else) found in the page's visible text."""
     text = " ".join(page.evaluate("document.body.innerText").split())
     return sorted({phrase for phrase in english_phrases() if phrase in text})
-
-
-@functools.cache
-def english_phrases() -> frozenset[str]:
-    mo = Path(__file__).resolve().parents[2] / "locale" / "nb" / "LC_MESSAGES" / "django.mo"
-    with mo.open("rb") as handle:
-        catalog = gettext.GNUTranslations(handle)._catalog
-    phrases = set()
-    for msgid, msgstr in catalog.items():
-        if isinstance(msgid, tuple):
-            msgid = msgid[0]
-        if not msgid or msgid == msgstr:
-            continue
-        for fragment in re.split(r"%\(\w+\)\w|\{\w*\}|<[^>]+>", msgid):
-            fragment = " ".join(fragment.split()).strip(" .,:;()“”")
-            if len(fragment.split()) >= 3:
-                phrases.add(fragment)
-    return frozenset(phrases)
 
 
 def ready(page):

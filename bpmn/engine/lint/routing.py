@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from lxml import etree
 
 from ..lanes import AGENCY_KINDS
-from ..routing import TaskRouting, pool_names, route, task_assignee, task_groups, unrouted_fix
+from ..routing import TaskRouting, pool_names, route, routing_entries, task_assignee, task_groups, unrouted_fix
 from .model import SUBPROCESSES, _describe, _human_tasks, _local, _q, _quoted_list
 from .state import LintState
 
@@ -84,6 +84,7 @@ class RoutingChecks(LintState):
                     "(the lane map: lane name -> kind)",
                     lane if lane is not None else task,
                     variant="unknown",
+                    entries=", ".join(routing_entries(result)),
                     lane=" ".join(result.lane.split()),
                     kinds=kinds,
                 )
@@ -97,6 +98,7 @@ class RoutingChecks(LintState):
                         f"an agency kind ({kinds}); name the lane or {unrouted_fix(result)} (the lane map)",
                         lane,
                         variant="unnamed",
+                        entries=", ".join(routing_entries(result)),
                         kinds=kinds,
                     )
             elif result.groups or result.assignee:
@@ -104,6 +106,7 @@ class RoutingChecks(LintState):
                     "unknown-group",
                     f"{_describe(task)} is for {_who(result)}, which is not an agency kind; {unrouted_fix(result)}",
                     task,
+                    entries=", ".join(routing_entries(result)),
                     who=", ".join([*result.groups, *([result.assignee] if result.assignee else [])]),
                     kinds=kinds,
                 )
@@ -115,6 +118,7 @@ class RoutingChecks(LintState):
                     f"{unrouted_fix(result)}",
                     task,
                     process=process.get("id") or "",
+                    entries=", ".join(routing_entries(result)),
                 )
             else:
                 nameless.append((task, result))
@@ -129,6 +133,7 @@ class RoutingChecks(LintState):
                 "named after its agency, or " + unrouted_fix(nameless[0][1]),
                 process,
                 tasks=f"{names}{more}",
+                entries=", ".join(routing_entries(nameless[0][1])),
             )
 
 
