@@ -147,10 +147,11 @@ def _field_validators(forms: dict[str, dict[str, Any]], validators: dict[str, Va
     return by_field
 
 
-def form_problems(schema) -> list[str]:
+def form_problems(schema) -> list[tuple[str, dict[str, str]]]:
     """Why deploy would refuse this form as an attack on the server (remote or recursive
-    ``$ref``, a pattern RE2 cannot run), each naming its field; for the editor's preview."""
-    return [problem.describe() for problem in schema_problems(schema)]
+    ``$ref``, a pattern RE2 cannot run), for the editor's preview: each as the code of its
+    text (``core.messages`` ``form_problem.*``) and its params, naming its field."""
+    return [(f"form_problem.{problem.code}", {"place": problem.place()}) for problem in schema_problems(schema)]
 
 
 def clear_caches() -> None:

@@ -4,11 +4,12 @@ Every error has a stable ``code`` (API clients may branch on it; the web pages t
 it), an HTTP ``status_code`` and ``params``: the values its message names. Params never
 carry case data (values travel in no error text). ``errors`` lists the problems per field
 (or per BPMN element) as dicts made by ``field_error``: ``{"field", "code", "message",
-"params"}``, plus ``element_id``/``line`` for a model's problems.
+"params"}``, plus ``element_id``/``line`` and the ``message_code`` of its text for a
+model's problems.
 
 ``detail`` and each ``message`` are the English text of the code (``core.messages``):
-what the API answers. The pages translate the code with its params instead
-(``web.errors``), so a bokmål page never shows English.
+what the API answers. The pages, and the API for a client that asks for bokmål, translate
+the code with its params instead (``in_language``), so a bokmål page never shows English.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """The text of every error code, in English (the msgids the pages translate).
 
 ``gettext_noop`` only marks each text for ``makemessages``: core knows no Django. A page
-shows ``gettext(MESSAGES[code]) % params`` (``web.errors``); the API answers the English
-text. ``tests/web/test_error_translations.py`` fails when a code has no bokmål entry.
+shows ``gettext(MESSAGES[code]) % params`` (``web.pages``); the API answers the English
+text unless the client asks for another language (``api.exceptions.answer_text``).
+``tests/web/test_error_translations.py`` fails when a code has no bokmål entry.
+
+A refused BPMN model's problems (``model.*``) are the engine's issues: the engine keeps
+its English message and gives the params it is built from (``bpmn.services.issue_error``).
 
 Params name what the message needs (a limit, a field's title, an agency's name), never a
 value of case data.
@@ -195,6 +199,29 @@ MESSAGES: dict[str, str] = {
     "process.forms_invalid": gettext_noop("forms must map file names to JSON schemas"),
     "process.not_utf8": gettext_noop("the BPMN file is not UTF-8: save it as UTF-8 in the modeler and deploy it again"),
     "process.model_refused": gettext_noop("the BPMN model was refused"),
+    # --- why the editor's form preview refuses a form (bpmn.registry.form_problems)
+    "form_problem.remote-ref": gettext_noop(
+        "“%(place)s” of the form has a $ref to another file or address, which the server never fetches; "
+        "refer only to the form's own parts (such as #/$defs/address)"
+    ),
+    "form_problem.invalid-ref": gettext_noop(
+        "“%(place)s” of the form has a $ref to an anchor; refer to a part of the form by its JSON "
+        "pointer (such as #/$defs/address)"
+    ),
+    "form_problem.embedded-id": gettext_noop('“%(place)s” of the form has a "$id"; only the form itself may have one'),
+    "form_problem.invalid-pattern": gettext_noop(
+        "“%(place)s” of the form has a pattern that cannot be checked in linear time; write a regular "
+        "expression without backreferences or lookaround (and use additionalProperties, not "
+        "unevaluatedProperties with patternProperties)"
+    ),
+    "form_problem.unresolvable-ref": gettext_noop(
+        "“%(place)s” of the form has a $ref that points at nothing in the form; add the definition to "
+        "$defs or correct the reference"
+    ),
+    "form_problem.recursive-ref": gettext_noop(
+        "“%(place)s” of the form has a $ref that leads back to itself; a form may not refer to itself or "
+        "to a part that contains the reference"
+    ),
     # --- a BPMN model the engine refuses: the text of each issue (bpmn.issues.message_code),
     # ``model.<code>`` or ``model.<code>.<variant>`` of ``bpmn.engine.errors.ISSUE_CODES``.
     # Params: ``element`` (its id, or the file's name), ``file``, and the issue's own.

@@ -163,7 +163,8 @@ def form_preview(request, data):
             problems.append(_("not a valid JSON Schema: %(reason)s") % {"reason": exc.message})
         else:
             problems += [
-                _("the form cannot be used: %(problem)s") % {"problem": problem} for problem in form_problems(schema)
+                _("the form cannot be used: %(problem)s") % {"problem": translate(code, params)}
+                for code, params in form_problems(schema)
             ]
     return render(
         request,

@@ -59,6 +59,18 @@ UNUSABLE_FORM_MESSAGE = (
 )
 
 
+# Every code a ``FormProblem`` can have: the editor's preview words each in the user's
+# language (core.messages "form_problem.*"), and a new one must be listed here first.
+FORM_PROBLEM_CODES = (
+    "remote-ref",
+    "invalid-ref",
+    "embedded-id",
+    "invalid-pattern",
+    "unresolvable-ref",
+    "recursive-ref",
+)
+
+
 @dataclass(frozen=True)
 class FormProblem:
     code: str  # "remote-ref", "recursive-ref", "unresolvable-ref", "invalid-pattern", ...
@@ -66,6 +78,14 @@ class FormProblem:
     where: str  # JSON pointer of the schema that has the problem, "" for the form itself
     what: str  # "has the pattern '(a)\\1'"
     why: str  # what is wrong with it and what to do instead
+
+    def __post_init__(self) -> None:
+        if self.code not in FORM_PROBLEM_CODES:
+            raise ValueError(f"unknown form problem code {self.code!r}: list it in FORM_PROBLEM_CODES")
+
+    def place(self) -> str:
+        """The field, or the JSON pointer outside the fields ("#" for the form itself)."""
+        return self.field or self.where or "#"
 
     def describe(self) -> str:
         """'has X in the field 'f': why' (or 'at '/$defs/a'' outside the fields)."""

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bpmn.engine.forms_validation import FORM_PROBLEM_CODES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, field_error
 from core.messages import MESSAGES, render
 
@@ -79,6 +80,7 @@ def test_every_message_is_used_somewhere():
     versions = __import__("workflows.services.versions").services.versions
     used |= {f"migration.reason.{reason}" for reason in versions.REASONS}
     used |= __import__("bpmn.services").services.issue_message_codes()  # a refused model's problems
+    used |= {f"form_problem.{code}" for code in FORM_PROBLEM_CODES}  # the editor's form preview
     assert set(MESSAGES) - used == set()
 
 

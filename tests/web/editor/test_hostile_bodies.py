@@ -60,4 +60,4 @@ def test_the_form_preview_names_a_remote_ref(web, shipped):
     schema = {"type": "object", "properties": {"home": {"$ref": "http://127.0.0.1:1/x.json"}}}
     response = post_json(web("ada"), reverse("process-form-preview"), {"schema": schema})
     assert response.status_code == 200
-    assert "in the field &#x27;home&#x27;" in response.content.decode()
+    assert "«home» i skjemaet har en $ref til en annen fil eller adresse" in response.content.decode()

@@ -64,3 +64,19 @@ def test_an_admin_who_chose_english_reads_english(web):
         "the sequence flow “Flow_no” has the targetRef “Task_gone”, but there is no element with that id in its "
         "process or sub-process; connect it to an element there"
     )
+
+
+def test_the_form_preview_says_why_a_form_is_refused_in_bokmal(web):
+    schema = {"type": "object", "properties": {"address": {"$ref": "https://example.org/address.json"}}}
+    page = post_json(web("ada"), reverse("process-form-preview"), {"schema": schema}).content.decode()
+    assert "skjemaet kan ikke brukes: «address» i skjemaet har en $ref til en annen fil eller adresse" in page
+    assert "fetches" not in page and "may refer only" not in page
+
+
+def test_every_form_problem_has_a_bokmal_text():
+    from bpmn.engine.forms_validation import FORM_PROBLEM_CODES
+    from core.messages import MESSAGES
+
+    assert {code for code in MESSAGES if code.startswith("form_problem.")} == {
+        f"form_problem.{code}" for code in FORM_PROBLEM_CODES
+    }
