@@ -423,7 +423,16 @@ def event_detail_for(event, user) -> dict:
     if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(user, event.case_id, detail):
         # Each agency corrects what it recorded: a value masked for the reader is not named.
         return {key: value for key, value in detail.items() if key != "field"}
+    if event.kind == EventKind.FOLLOW_ON_STARTED and not _sees_case_id(user, detail.get("case")):
+        # An agency of the earlier case that takes no part in the next one is told that it
+        # started, not which case or process it is (as ``followed_case_for`` the other way).
+        return {}
     return detail
+
+
+def _sees_case_id(user, case_id) -> bool:
+    case = _case_by_id(case_id) if isinstance(case_id, int) else None
+    return case is not None and rules.can_view_case(user, case)
 
 
 def fields_seen_by(user, case) -> list[str]:

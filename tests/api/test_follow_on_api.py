@@ -94,3 +94,22 @@ def web_page(user, url) -> str:
     client = Client()
     client.force_login(user)
     return client.get(url).content.decode()
+
+
+def test_the_earlier_case_names_the_follow_on_only_to_who_sees_it(client_for, prison_case):
+    """The other way round: the prison takes no part in settling-in, and its timeline of the
+    release case says that a follow-on started, not which case or process it is."""
+    answer = start_follow_on(client_for("bjorn"), prison_case)
+    assert answer.status_code == 201, answer.json()
+    follow_on = answer.json()
+
+    def started(username):
+        events = client_for(username).get(f"/api/v1/cases/{prison_case.pk}/timeline/").json()["results"]
+        return next(e["detail"] for e in events if e["kind"] == "follow_on_started")
+
+    assert started("kari") == {}
+    assert started("bjorn") == {
+        "case": follow_on["id"],
+        "reference": follow_on["reference"],
+        "process_key": "settling_in",
+    }
