@@ -527,10 +527,10 @@ def _rule_values(rule: RetentionRule) -> dict:
     return {**{name: getattr(rule, name) for name in RULE_FIELDS}, VERSION: rule.version}
 
 
-def _log_change(actor, action: str, rule: RetentionRule, before: dict | None, after: dict | None) -> None:
+def _log_change(actor, action: str, rule_id: int, before: dict | None, after: dict | None) -> None:
     key = after or before or {}
     RetentionRuleChange.objects.create(
-        rule_id=rule.pk,
+        rule_id=rule_id,
         action=action,
         changed_by=actor,
         changed_at=timezone.now(),
@@ -588,7 +588,7 @@ def save_retention_rule(*, actor, values: dict, rule_id=None) -> RetentionRule:
         except IntegrityError as exc:  # the same rule added at the same moment
             raise InvalidInput("retention.rule_invalid", errors=duplicate) from exc
         _log_change(
-            actor, RuleChange.CREATED if before is None else RuleChange.CHANGED, rule, before, _rule_values(rule)
+            actor, RuleChange.CREATED if before is None else RuleChange.CHANGED, rule.pk, before, _rule_values(rule)
         )
     return rule
 
@@ -601,7 +601,5 @@ def delete_retention_rule(*, actor, rule_id, version=None) -> None:
     with transaction.atomic():
         rule = _locked_rule(rule_id, version)
         before = _rule_values(rule)
-        rule_pk = rule.pk
+        _log_change(actor, RuleChange.DELETED, rule.pk, before, None)
         rule.delete()
-        rule.pk = rule_pk
-        _log_change(actor, RuleChange.DELETED, rule, before, None)
