@@ -467,26 +467,28 @@ MESSAGES: dict[str, str] = {
         "the fields of the earlier case to take the value from"
     ),
     "model.invalid-pattern": gettext_noop(
-        "the form “%(form)s” of “%(element)s” has a pattern that cannot be checked safely; write a "
-        "regular expression without backreferences or lookaround"
+        "the form “%(form)s” of “%(element)s” has a pattern at “%(place)s” that cannot be checked in "
+        "linear time; write a regular expression without backreferences or lookaround (and use "
+        "additionalProperties, not unevaluatedProperties with patternProperties)"
     ),
     "model.remote-ref": gettext_noop(
-        "the form “%(form)s” of “%(element)s” has a $ref to another file or address, which is not "
-        "fetched; put the definition in the form's own $defs"
+        "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” to another file or address, "
+        "which the server never fetches; refer only to the form's own parts (such as #/$defs/address)"
     ),
     "model.invalid-ref": gettext_noop(
-        "the form “%(form)s” of “%(element)s” has a $ref that is not a pointer into the form; write it as #/$defs/name"
+        "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” to an anchor; refer to a part of "
+        "the form by its JSON pointer (such as #/$defs/address)"
     ),
     "model.unresolvable-ref": gettext_noop(
-        "the form “%(form)s” of “%(element)s” has a $ref that points at nothing in the form; add the "
-        "definition to $defs or correct the reference"
+        "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” that points at nothing in the "
+        "form; add the definition to $defs or correct the reference"
     ),
     "model.recursive-ref": gettext_noop(
-        "the form “%(form)s” of “%(element)s” has a $ref that refers back to itself; a form's "
-        "definitions cannot contain themselves"
+        "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” that leads back to itself; a "
+        "form may not refer to itself or to a part that contains the reference"
     ),
     "model.embedded-id": gettext_noop(
-        'the form “%(form)s” of “%(element)s” has a "$id" inside it; only the form itself may have one'
+        'the form “%(form)s” of “%(element)s” has a "$id" at “%(place)s”; only the form itself may have one'
     ),
     "model.conflicting-category": gettext_noop(
         "the field “%(field)s” has another data category in another form than %(category)s in the form "

@@ -10,8 +10,8 @@ from pathlib import Path
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "nb" / "LC_MESSAGES" / "django.mo"
 
-# Words of English sentences that bokmål does not have; quoted text («...») is the model's
-# own or a parser's, and may be in any language.
+# Words of English sentences that bokmål does not have (an id such as has_home is one word);
+# quoted text («...») is the model's own or a parser's, and may be in any language.
 ENGLISH_WORDS = frozenset({"the", "which", "is", "has", "must", "not", "does", "with", "should"})
 
 
@@ -39,5 +39,5 @@ def english_in(text: str) -> list[str]:
     English words."""
     unquoted = re.sub(r"«[^»]*»", " ", " ".join(text.split()))
     found = sorted(phrase for phrase in english_phrases() if phrase in unquoted)
-    found += sorted({word for word in re.findall(r"[A-Za-z]+", unquoted) if word in ENGLISH_WORDS})
+    found += sorted({word for word in re.findall(r"[A-Za-z][\w-]*", unquoted) if word in ENGLISH_WORDS})
     return found

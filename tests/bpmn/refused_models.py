@@ -118,6 +118,18 @@ REFUSED = [
         "Task_check",
     ),
     (
+        "remote-ref",
+        valid_model(),
+        {
+            "check.schema.json": {
+                **SIMPLE_FORM,
+                "properties": {**SIMPLE_FORM["properties"], "address": {"$ref": "https://example.org/a.json"}},
+            }
+        },
+        None,
+        "Task_check",
+    ),
+    (
         "invalid-timer",
         _process(
             _start_task_end(

@@ -102,3 +102,10 @@ def test_every_refusal_of_a_corpus_file_reads_in_bokmal(path):
         if (problems := what_is_wrong(issue, text, issue.file or path.name))
     ]
     assert wrong == []
+
+
+def test_a_forms_problem_names_the_field():
+    case = next(case for case in REFUSED if case[0] == "remote-ref")
+    issues = refused_issues(case[1], forms=case[2], filename="model.bpmn")
+    [text] = in_bokmal([issue for issue in issues if issue.code == "remote-ref"])
+    assert text.startswith("skjemaet «check.schema.json» for «Task_check» har en $ref ved «address» til en annen fil")

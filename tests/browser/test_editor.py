@@ -6,6 +6,7 @@ import pytest
 from django.utils import translation
 
 from bpmn.models import DeployRecord, ProcessDefinition
+from tests.english import english_in
 from tests.workflows.helpers import start_prison_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -126,7 +127,10 @@ def test_ada_adds_a_nav_task_with_a_form_fixes_a_gateway_and_deploys_version_2(
     ada.locator('.bb-issue[data-element-id="Gateway_has_home"]').wait_for()
     assert "bb-error" in ada.locator('g.djs-element[data-element-id="Gateway_has_home"]').get_attribute("class")
     assert "missing-default-flow" in ada.locator("#issues").inner_text()
-    assert "Gateway_has_home" in ada.locator("#issues").inner_text()
+    # The problem in bokmål (issue 13), naming the gateway, with the fix.
+    assert "forgreningen «Gateway_has_home» har" in ada.locator("#issues").inner_text()
+    assert "merk én flyt som standardflyt" in ada.locator("#issues").inner_text()
+    assert english_in(ada.locator("#issues").inner_text()) == []
     ada.mouse.click(*_element_center(ada, task_id))  # the new task again: its form beside the error
     ada.locator("#form-preview #field-allowance_amount").wait_for()
     screenshot(ada, "editor")

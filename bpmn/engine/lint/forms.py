@@ -32,11 +32,12 @@ OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
 class FormChecks(LintState):
     """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
 
-    def _check_form(self, form_name: str) -> list[tuple[str, str]]:
-        """Problems of one form, as (code, reason) pairs; cached per form."""
+    def _check_form(self, form_name: str) -> list[tuple[str, ...]]:
+        """Problems of one form, as (code, reason) pairs, or (code, reason, place) for those
+        of ``schema_problems`` (the field or JSON pointer); cached per form."""
         if form_name in self._form_problems:
             return self._form_problems[form_name]
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[str, ...]] = []
         schema = self.forms[form_name]
         if not isinstance(schema, dict):
             problems.append(("invalid-form", f"is a {type(schema).__name__}, not a JSON object"))
@@ -54,7 +55,7 @@ class FormChecks(LintState):
                 )
             else:
                 # Remote or recursive $ref, patterns RE2 cannot run: what would attack the server.
-                problems += [(problem.code, problem.describe()) for problem in schema_problems(schema)]
+                problems += [(problem.code, problem.describe(), problem.place()) for problem in schema_problems(schema)]
                 properties = schema.get("properties")
                 if schema.get("type") != "object" or not isinstance(properties, dict):
                     problems.append(("invalid-form", 'must be a schema with "type": "object" and "properties"'))
@@ -114,8 +115,9 @@ class FormChecks(LintState):
                 given=given,
             )
         else:
-            for code, reason in self._check_form(form_name):
-                self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el, form=form_name)
+            for code, reason, *place in self._check_form(form_name):
+                where = {"place": place[0]} if place else {}
+                self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el, form=form_name, **where)
 
     def check_task_properties(self, process: etree._Element) -> None:
         # A top-level start event may name the start form: the fields a case start writes.
