@@ -362,9 +362,12 @@ MESSAGES: dict[str, str] = {
     "model.empty-timer": gettext_noop(
         "the timer “%(element)s” has no time to wait for; give a timeDate, timeDuration or timeCycle"
     ),
-    "model.invalid-timer": gettext_noop(
-        "the timer “%(element)s” has a time that is neither an ISO-8601 value nor a valid expression; "
-        "give one time specification, such as P14D, 2026-12-01T09:00:00+01:00 or R3/P30D (a cron "
+    "model.invalid-timer.several": gettext_noop(
+        "the timer “%(element)s” has more than one time specification (%(found)s); give one"
+    ),
+    "model.invalid-timer.value": gettext_noop(
+        "the timer “%(element)s” has the %(kind)s “%(value)s”, which is neither an ISO-8601 value nor a "
+        "valid expression; write a time such as P14D, 2026-12-01T09:00:00+01:00 or R3/P30D (a cron "
         "expression is not understood)"
     ),
     "model.naive-timer-date": gettext_noop(

@@ -45,7 +45,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "invalid-ref": (),
         "invalid-script": (),
         "invalid-share": (),
-        "invalid-timer": (),
+        "invalid-timer": ("several", "value"),
         "message-field-unknown": (),
         "message-sender-unknown": (),
         "message-senders-missing": (),

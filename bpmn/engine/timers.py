@@ -266,9 +266,11 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
         element_id = owner.get("id") or definition.get("id")
         line = owner.sourceline
 
-        def issue(code: str, reason: str, *, _id: str | None = element_id, _line: int | None = line) -> None:
-            # The user's language words each code on its own (the reason is English only).
-            issues.append(ValidationIssue(code, f"timer '{_id}' {reason}", _id, _line, filename))
+        def issue(
+            code: str, reason: str, *, _id: str | None = element_id, _line: int | None = line, **params: str
+        ) -> None:
+            # ``params``: the model's words, to say it in the user's language (the reason is English).
+            issues.append(ValidationIssue(code, f"timer '{_id}' {reason}", _id, _line, filename, params=params))
 
         children = [child for kind in TIMER_KINDS for child in definition.findall(f"bpmn:{kind}", _NS)]
         if not children:
@@ -279,7 +281,12 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
             continue
         if len(children) > 1:
             found = ", ".join(etree.QName(child).localname for child in children)
-            issue("invalid-timer", f"has more than one time specification ({found}); give one")
+            issue(
+                "invalid-timer",
+                f"has more than one time specification ({found}); give one",
+                variant="several",
+                found=found,
+            )
             continue
         child = children[0]
         kind = etree.QName(child).localname
@@ -301,6 +308,9 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
                     f"has the {kind} {_describe(text)!r}, which is neither an ISO-8601 value "
                     f"(such as P14D, 2026-12-01T09:00:00+01:00 or R3/P30D) nor a valid "
                     f"expression: {exc.msg}; write one of those (a cron expression is not understood)",
+                    variant="value",
+                    kind=kind,
+                    value=_describe(text),
                 )
                 continue
             body = tree.body
@@ -309,6 +319,9 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
                     issue(
                         "invalid-timer",
                         f"has the {kind} {text}, which is not text; write an ISO-8601 value such as P14D",
+                        variant="value",
+                        kind=kind,
+                        value=_describe(text),
                     )
                     continue
                 value = body.value.strip()
@@ -324,5 +337,6 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
             reason = str(exc)
             if not reason.startswith(("has ", "is ")):
                 reason = f"has the {kind} {_describe(text)!r}: {reason}"
-            issue(exc.code, reason)
+            value = {"variant": "value"} if exc.code == "invalid-timer" else {}
+            issue(exc.code, reason, kind=kind, value=_describe(text), **value)
     return issues

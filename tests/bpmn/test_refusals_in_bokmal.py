@@ -109,3 +109,10 @@ def test_a_forms_problem_names_the_field():
     issues = refused_issues(case[1], forms=case[2], filename="model.bpmn")
     [text] = in_bokmal([issue for issue in issues if issue.code == "remote-ref"])
     assert text.startswith("skjemaet «check.schema.json» for «Task_check» har en $ref ved «address» til en annen fil")
+
+
+def test_a_timers_problem_quotes_the_models_time():
+    case = next(case for case in REFUSED if case[0] == "invalid-timer")
+    issues = refused_issues(case[1], forms=case[2], filename="model.bpmn")
+    [text] = in_bokmal([issue for issue in issues if issue.code == "invalid-timer"])
+    assert text.startswith("tidsfristen «Task_1» har timeDuration «every monday», som verken er en gyldig ISO-8601")
