@@ -337,6 +337,6 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
             reason = str(exc)
             if not reason.startswith(("has ", "is ")):
                 reason = f"has the {kind} {_describe(text)!r}: {reason}"
-            value = {"variant": "value"} if exc.code == "invalid-timer" else {}
-            issue(exc.code, reason, kind=kind, value=_describe(text), **value)
+            variant = {"variant": "value"} if exc.code == "invalid-timer" else {}
+            issue(exc.code, reason, kind=kind, value=_describe(text), **variant)
     return issues
