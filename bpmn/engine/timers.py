@@ -337,6 +337,8 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
             reason = str(exc)
             if not reason.startswith(("has ", "is ")):
                 reason = f"has the {kind} {_describe(text)!r}: {reason}"
-            variant = {"variant": "value"} if exc.code == "invalid-timer" else {}
-            issue(exc.code, reason, kind=kind, value=_describe(text), **variant)
+            if exc.code == "invalid-timer":
+                issue(exc.code, reason, variant="value", kind=kind, value=_describe(text))
+            else:
+                issue(exc.code, reason, kind=kind, value=_describe(text))
     return issues
