@@ -31,7 +31,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import issue
 from bpmn.registry import runtime_for
 from permissions import notes_policy, policy, rules
-from permissions.models import LegalBasis
+from permissions.models import AccessLog, LegalBasis
 from retention import services as retention_services
 from retention.models import RetentionRule, RetentionRuleChange
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
@@ -477,3 +477,43 @@ def _call(session_key, token, method, url, ctx, agencies, agency):
     if method == "get":
         return client.get(url)
     return client.post(url, _web_body(ctx, agency))
+
+
+@pytest.mark.parametrize("username", ["kari", "nils", "helga", "bjorn"])
+def test_every_answer_that_shows_a_category_logs_it(walked, users, agencies, username):
+    """Every read of a sensitive category is written to the access log (domain.md): each
+    GET of every route that shows a marked value of the case (a form value, a note, an
+    attachment's name) writes a row of that value's category in the same request."""
+    user = users[username]
+    hidden = secrets_for(user, walked)
+    fields = runtime_for(walked.instances.get().definition_id).field_rules.fields
+    category = {
+        value: rules.category_of(fields.get(name, "restricted"))
+        for name, value in walked.data.items()
+        if isinstance(value, str) and MARK in value
+    }
+    category |= {note.text: rules.category_of(note.category) for note in Note.objects.filter(case=walked)}
+    category |= {a.filename: rules.category_of(a.category) for a in Attachment.objects.filter(case=walked)}
+    shown_to_user = {value: c for value, c in category.items() if value not in hidden}
+    ctx = _context(walked)
+    agency = rules.case_access(user, walked).acting[0][0].pk
+    token, _expiry = issue(user)
+    session_key = _signed_in(user)
+    unlogged, reads = [], 0
+    for route, name, _pattern in site_routes():
+        if name.startswith(f"{ADMIN}:"):
+            continue
+        for kwargs in ROUTES[name](ctx):
+            url = _url(route, kwargs)
+            with transaction.atomic():
+                last = AccessLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                answer = _call(session_key, token, "get", url, ctx, agencies, agency)
+                text = (b"".join(answer) if answer.streaming else answer.content).decode("utf-8", errors="ignore")
+                shown = {c for value, c in shown_to_user.items() if value in text}
+                logged = set(AccessLog.objects.filter(id__gt=last).values_list("category", flat=True))
+                transaction.set_rollback(True)
+            reads += bool(shown)
+            if shown - logged:
+                unlogged.append(f"GET {url}: shows {sorted(shown)}, logs {sorted(logged)}")
+    assert reads >= 4  # the case page and its notes page, the API's case and its notes, at least
+    assert unlogged == [], "\n".join(unlogged)
