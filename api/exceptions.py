@@ -13,17 +13,14 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+# The parser module holds the body-size error: DRF's settings import the parser while
+# rest_framework.views loads, so the parser must not import this module back.
+from api.parsers import RequestBodyTooLarge
 from core.errors import ServiceError, in_language
 from core.messages import render
 
 BODY = "body"
 MODEL_REFUSED = "process.model_refused"
-
-
-class RequestBodyTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "the request body is too large"
-    default_code = "too_large"
 
 
 def error_body(detail: str, errors: list[dict] | None = None, code: str | None = None) -> dict:

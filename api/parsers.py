@@ -15,9 +15,8 @@ import codecs
 import json
 
 from django.conf import settings
-from rest_framework import exceptions, parsers
+from rest_framework import exceptions, parsers, status
 
-from api.exceptions import RequestBodyTooLarge
 from core.errors import InvalidInput
 from workflows import input_limits
 
@@ -25,6 +24,12 @@ from workflows import input_limits
 # "forms") and for data wrapped in its envelope; the data's own, smaller limit is checked by
 # the service, which names the field exactly.
 MIN_BODY_DEPTH = 64
+
+
+class RequestBodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "the request body is too large"
+    default_code = "too_large"
 
 
 def max_body_bytes() -> int:
