@@ -51,7 +51,7 @@ def correlate_message(
     name, payload, message_id = _valid_input(name, case_reference, correlation_key, payload, message_id, start)
     if not (case_reference or correlation_key):
         return _start_case(actor, name, payload, message_id, start)
-    case = _target_case(case_reference, correlation_key)
+    case = _target_case(actor, case_reference, correlation_key)
     agency = _sender_agency(actor, case, name)
     with transaction.atomic():
         instances = list(steps.locked_instances().filter(case=case, status__in=LIVE_INSTANCE_STATUSES).order_by("pk"))
@@ -203,7 +203,7 @@ def _start_definitions(name) -> list:
     return [d for d in latest.values() if name in d.metadata.get("start_messages", ())]
 
 
-def _target_case(case_reference, correlation_key) -> Case:
+def _target_case(actor, case_reference, correlation_key) -> Case:
     if case_reference:
         case = Case.objects.filter(reference=case_reference).first()
     else:
@@ -213,7 +213,13 @@ def _target_case(case_reference, correlation_key) -> Case:
             ).values_list("case_id", flat=True)
         )
         if len(case_ids) > 1:
-            raise Conflict("message.ambiguous_correlation", count=len(case_ids))
+            # Only the cases the sender may see count: how many running cases hold a key
+            # (an external system's number for the person) is not told to anyone signed in.
+            case_ids = set(
+                rules.visible_cases(actor, Case.objects.filter(pk__in=case_ids)).values_list("pk", flat=True)
+            )
+            if len(case_ids) > 1:
+                raise Conflict("message.ambiguous_correlation", count=len(case_ids))
         case = Case.objects.filter(pk__in=case_ids).first()
     if case is None:
         raise NotFound("case.not_found")

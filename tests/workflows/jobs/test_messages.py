@@ -178,6 +178,30 @@ def test_correlation_key_finds_the_case(case, users, agencies):
     assert answer.status_code == 202 and answer.json()["case_reference"] == case.reference
 
 
+def test_a_key_held_by_a_case_the_sender_cannot_see_is_neither_counted_nor_told(case, users, agencies):
+    """Two running cases hold one key (a legacy number reused): the prison takes part in one
+    of them. Before, anyone signed in got 409 "matches 2 cases" and so learned that the key
+    was on cases they take no part in; now only the cases the sender may see count."""
+    hospital_case = services.start_case(
+        actor=users["siri"],
+        process_key="institution_discharge_to_housing",
+        person={"name": "Kari Utskrevet", "national_id": "29822099635"},
+        participants={kind: agencies[kind].pk for kind in ("hospital", "health", "nav", "housing")},
+    )
+    ProcessInstance.objects.filter(case__in=[case, hospital_case]).update(correlation_key="KDI-dup")
+    body = {"name": "release_date_changed", "correlation_key": "KDI-dup"}
+
+    prison = send(api(users["kari"]), **body, payload={"expected_release_date": "2027-02-01"})
+    assert prison.status_code == 202 and prison.json()["case_reference"] == case.reference
+
+    hospital = send(api(users["siri"]), **body, payload={})
+    # Her one case is the one meant, and it waits for no such message: no count is told.
+    assert hospital.status_code == 404 and hospital_case.reference in hospital.json()["detail"]
+
+    nils = send(api(users["nils"]), **body, payload={})  # NAV takes part in both: told, as before
+    assert nils.status_code == 409 and nils.json()["code"] == "message.ambiguous_correlation"
+
+
 def test_a_thrown_message_goes_to_the_outbox(db, users, agencies):
     from bpmn.services import deploy_definition
     from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
