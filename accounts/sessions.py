@@ -2,7 +2,7 @@
 
 Every page of a password session reads its session row, its user and (with the second
 factor given) its TOTP device: three statements through the ORM, about 0.3 ms of Python
-each to build and compile (README "CPU per request"). They are the same statements every
+each to build and compile (docs/performance-history.md, "CPU per request"). They are the same statements every
 time with another key, so they are compiled once per process (``permissions.prepared``)
 and still run on every request: a session ended elsewhere (logout, expiry), a password
 change, a deactivated user or a removed device takes effect on the next request as before.

@@ -25,7 +25,7 @@ from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF
 
 WARMUP_ROUNDS = 5
 PROFILED_ROUNDS = 20
-# Besides the completion round: what every request pays before and after its view (README
+# Besides the completion round: what every request pays before and after its view (docs/performance-history.md,
 # "CPU per request"), on a trivial API route, the caller's own inbox, and a trivial page and
 # the inbox page of a password session that gave its second factor (as production asks).
 OVERHEAD_ROUTES = {

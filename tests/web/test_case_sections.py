@@ -120,7 +120,7 @@ def test_a_form_sent_back_with_errors_comes_open_on_the_page(web, prison_case):
 
 def test_the_case_page_asks_the_database_no_more_than_its_budget(web, prison_case):
     """The first answer's statements (issue 12): the folded sections and the model are not
-    read for it. Was 24 on the kept million before they moved (README, "The case page")."""
+    read for it. Was 24 on the kept million before they moved (docs/performance-history.md, "The case page")."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -142,7 +142,7 @@ def test_the_case_page_asks_the_database_no_more_than_its_budget(web, prison_cas
 
 
 # Here (a session with no second factor, a small case): 17; on the kept million, 19 with
-# the agency's memberships and the session's second factor (README, "The case page").
+# the agency's memberships and the session's second factor (docs/performance-history.md, "The case page").
 CASE_PAGE_STATEMENTS = 17
 
 
