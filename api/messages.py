@@ -73,7 +73,7 @@ def _errors(*codes):
         401: "not authenticated",
         403: "start: the sender works in none of the participating agencies",
         404: "no such case, nothing in it waits for this message now, or no process starts on it",
-        409: "the correlation key matches several cases, or several processes start on the message",
+        409: "the correlation key matches several cases the sender sees, or several processes start on the message",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}
 
