@@ -352,14 +352,19 @@ class Validation:
 def validate_draft(
     *, actor, bpmn_xml: str, forms: dict, lanes: dict | None = None, routing: dict | None = None
 ) -> Validation:
-    """The deploy-time checks (``compile_definition``, as ``deploy_definition`` runs them)
-    without deploying: every issue with its element id and line."""
+    """The deploy-time checks (``compile_definition`` and the routing map's users, as
+    ``deploy_definition`` runs them) without deploying: every issue with its element id and
+    line, or the routing entry it is about."""
     _require_admin(actor)
     bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
     try:
         compiled = _compiled(bpmn_xml, forms, lanes or None, "model.bpmn", routing or None)
     except InvalidModel as exc:
         return Validation(process_id=None, issues=exc.errors)
+    try:
+        _check_routing_users(actor, routing or None, compiled.user_tasks)
+    except InvalidInput as exc:
+        return Validation(process_id=compiled.process_id, issues=exc.errors)
     return Validation(process_id=compiled.process_id, issues=[])
 
 

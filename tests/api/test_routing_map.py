@@ -439,3 +439,28 @@ def test_who_the_map_hands_tasks_to_is_for_process_admins_only(client_for, users
     assert ada["routing"]["users"] == {"demo": "helga"} and ada["user_tasks"]["Check"]["assignee_user"] == "helga"
     listed = client_for("ada").get("/api/v1/process-definitions/").json()["results"]
     assert next(row for row in listed if row["key"] == "invoice")["routing"]["users"] == {"demo": "helga"}
+
+
+def test_the_editors_validate_tells_what_deploy_would_refuse_in_the_users_section(users, agencies):
+    """The editor's "Valider" runs the deploy's checks: a map handing health's tasks to helga,
+    from ada who leads no health office, was "valid" there and refused at deploy."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from bpmn.services import validate_draft
+
+    ada = Client()
+    ada.force_login(users["ada"])
+    body = {"bpmn_xml": CAMUNDA_MODEL, "forms": {}, "routing": USERS_ROUTING}
+    answer = ada.post(reverse("process-validate"), json.dumps(body), content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["valid"] is False
+    (issue,) = answer.json()["issues"]
+    assert (issue["field"], issue["code"]) == ("routing.users.demo", "process.routing_user_not_assignable")
+    assert "helga" not in answer.content.decode()
+
+    from permissions.models import Membership
+
+    Membership.objects.create(user=users["ada"], agency=agencies["health"], role="lead")
+    result = validate_draft(actor=users["ada"], bpmn_xml=CAMUNDA_MODEL, forms={}, routing=USERS_ROUTING)
+    assert result.valid and result.process_id == "invoice"
