@@ -980,6 +980,27 @@ def external_task_agency_ids(user) -> set[int]:
     return case_agency_ids(user)
 
 
+def agency_may_receive(case, agency: Agency, names, fields, consents) -> bool:
+    """Whether a value computed from the case data ``names`` may leave for ``agency``'s own
+    system (an external task's field): each of them must be a value a member of the agency
+    sees in the case (``decide_value``: its category's grounds, its own data, a shared
+    field), as on the task page. ``fields``: the process's ``policy.FieldRules``;
+    ``consents``: ``active_consents(case)``. A literal reads no data: it may always leave."""
+    standing = CaseAccess(case=case, acting=((agency, Role.MEMBER),), has_memberships=True)
+    sources = case.data_sources or {}
+    return all(
+        decide_value(
+            standing,
+            fields.fields.get(name, RESTRICTED),
+            consents,
+            field_name=name,
+            source_agency_id=sources.get(name),
+            shared_fields=fields.shared_fields,
+        )
+        for name in names
+    )
+
+
 def can_migrate_cases(user) -> bool:
     """Moving running cases to another version of their process: the process admin's (who
     sees element ids and case references, never case data)."""

@@ -34,6 +34,7 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
+from .element_needs import expression_names
 from .errors import TaskStateError
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -176,6 +177,16 @@ def started_service_task(workflow: Any, task_id: str) -> Any:
     if task.state != TaskState.STARTED:
         raise TaskStateError(f"service task {task.task_spec.bpmn_id!r} is {TaskState.get_name(task.state)}")
     return task
+
+
+def service_input_reads(workflow: Any, task_id: str) -> dict[str, frozenset[str]]:
+    """Each field the task declares -> the names of the task data its expression reads (a
+    literal reads none): the case data a field carries out, whatever the field is called."""
+    task = started_service_task(workflow, task_id)
+    return {
+        name: frozenset(expression_names(str(param.get("value") or ""), mode="eval"))
+        for name, param in (task.task_spec.operation_params or {}).items()
+    }
 
 
 def service_inputs(workflow: Any, task_id: str) -> dict[str, Any]:

@@ -148,3 +148,98 @@ def test_once_the_agencys_access_is_withdrawn_its_system_neither_fetches_nor_com
     waiting.refresh_from_db()
     assert "register_status" not in waiting.data
     assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
+
+
+# An external task of NAV's lane that would send the value a health agency wrote: under its own
+# name, under another name (``copied``), and a literal that carries no case data.
+HEALTH_THEN_NAV = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="Defs_health_then_nav">
+  <bpmn:process id="health_then_nav" name="health_then_nav" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_health" name="Helse">
+        <bpmn:flowNodeRef>Start_1</bpmn:flowNodeRef><bpmn:flowNodeRef>Task_assess</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="Lane_nav" name="NAV">
+        <bpmn:flowNodeRef>Service_1</bpmn:flowNodeRef><bpmn:flowNodeRef>Task_decide</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>End_1</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="Start_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Task_assess" name="Assess"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formJsonSchemaFilename" value="assess.schema.json"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:serviceTask id="Service_1" name="Benefit check" camunda:type="external" camunda:topic="benefit-check">
+      <bpmn:extensionElements>
+        <camunda:inputOutput>
+          <camunda:inputParameter name="diagnosis">${diagnosis}</camunda:inputParameter>
+          <camunda:inputParameter name="copied">${diagnosis}</camunda:inputParameter>
+          <camunda:inputParameter name="scheme">bostotte</camunda:inputParameter>
+        </camunda:inputOutput>
+      </bpmn:extensionElements>
+      <bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:userTask id="Task_decide" name="Decide"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="formJsonSchemaFilename" value="check.schema.json"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="End_1"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="F1" sourceRef="Start_1" targetRef="Task_assess"/>
+    <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="Service_1"/>
+    <bpmn:sequenceFlow id="F3" sourceRef="Service_1" targetRef="Task_decide"/>
+    <bpmn:sequenceFlow id="F4" sourceRef="Task_decide" targetRef="End_1"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+ASSESS_FORM = {
+    "type": "object",
+    "properties": {"diagnosis": {"type": "string", "title": "Diagnose", "x-category": "health"}},
+    "required": ["diagnosis"],
+    "additionalProperties": False,
+}
+
+
+def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for, users, agencies, consent_basis):
+    """Before, NAV's system fetched the health agency's diagnosis through an external task of
+    NAV's lane (under its own name and copied under another), though the person gave no
+    consent and NAV's own case page masks it; now those fields are withheld until the
+    person consents, and then the export is logged as health."""
+    deploy_definition(
+        actor=None,
+        bpmn_xml=HEALTH_THEN_NAV,
+        forms={"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]},
+        check_permission=False,
+    )
+    case = services.start_case(
+        actor=users["helga"],
+        process_key="health_then_nav",
+        person=PERSON,
+        participants={"health": agencies["health"].pk, "nav": agencies["nav"].pk},
+    )
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
+    nils = client_for("nils")
+    assert nils.get(f"/api/v1/cases/{case.pk}/").json()["data"]["health"]["visible"] is False
+    topic = {"topicName": "benefit-check", "lockDuration": 1000}
+
+    (task,) = fetch(nils, topics=[topic])
+    assert task["variables"] == {"scheme": {"value": "bostotte"}}
+    assert "F20.0" not in str(task)
+    logged = AccessLog.objects.filter(item=f"external-task:{task['id']}")
+    assert "health" not in set(logged.values_list("category", flat=True))
+
+    services.record_consent(
+        actor=users["helga"],
+        case=case,
+        agency=agencies["nav"],
+        categories=["health"],
+        purpose="Ytelse",
+        legal_basis=consent_basis,
+    )
+    Job.objects.filter(pk=task["id"]).update(lease_until=datetime(2000, 1, 1, tzinfo=UTC))  # the lock ran out
+    (again,) = fetch(nils, topics=[topic])
+    assert again["variables"] == {
+        "diagnosis": {"value": "F20.0"},
+        "copied": {"value": "F20.0"},
+        "scheme": {"value": "bostotte"},
+    }
+    logged = AccessLog.objects.filter(item=f"external-task:{again['id']}", category="health", user=users["nils"])
+    assert logged.exists()

@@ -58,6 +58,16 @@ def service_inputs(job: Job) -> dict[str, Any]:
     return engine_services.service_inputs(workflow, job.payload["task_id"])
 
 
+def service_inputs_and_reads(job: Job) -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
+    """``service_inputs`` and, for each field, the names of the task data it reads."""
+    instance = job.instance
+    if instance is None:
+        raise TaskStateError("the job's instance is gone")
+    workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
+    task_id = job.payload["task_id"]
+    return engine_services.service_inputs(workflow, task_id), engine_services.service_input_reads(workflow, task_id)
+
+
 def sent_categories(job: Job, fields: dict[str, Any]) -> list[str]:
     """The data categories of the fields a service task hands out: each field's category in
     the process's forms; a field no form declares (a computed value) counts as restricted."""

@@ -5,8 +5,10 @@ A task is fetched only by a user of the agency it was routed to (its API token);
 is a lease on the job row (``lease_until``). A worker that dies leaves the lease to run
 out, and the task is fetched again; completing needs the lease (same worker, not run out),
 under the job row's lock, so of two completions exactly one wins and the task completes
-once. Fetching is an export of the fields the task declares: one access-log row per data
-category, by the fetching user.
+once. Fetching is an export of the fields the task declares that the agency may receive
+(each computed only from case data a member of the agency sees: ``rules.agency_may_receive``;
+the others are withheld, as the task page masks them): one access-log row per data category
+sent (a field's own and that of the data it carries), by the fetching user.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from bpmn.engine.errors import EngineError
+from bpmn.registry import runtime_for
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
@@ -56,15 +59,16 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
             if not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
                 continue  # the agency's access to the case was withdrawn: nothing leaves for it
             try:
-                variables = service.service_inputs(job)
+                variables, reads = service.service_inputs_and_reads(job)
             except EngineError as exc:  # the task no longer waits, or a field cannot be computed
                 job.status, job.finished_at, job.last_error = JobStatus.CANCELLED, moment, str(exc)[:2000]
                 job.save(update_fields=["status", "finished_at", "last_error"])
                 continue
+            variables = _receivable(job, variables, reads)
             job.status, job.locked_by = JobStatus.RUNNING, _worker_key(actor, worker_id)
             job.lease_until = moment + timedelta(seconds=lock_for[job.payload["target"]])
             job.save(update_fields=["status", "locked_by", "lease_until"])
-            _log_export(actor, job, variables)
+            _log_export(actor, job, variables, reads)
             fetched.append(
                 {
                     "id": job.pk,
@@ -79,11 +83,29 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
     return fetched
 
 
-def _log_export(actor, job: Job, variables: dict) -> None:
+def _receivable(job: Job, variables: dict, reads: dict) -> dict:
+    """The fields the agency's system may receive: those computed only from case data a
+    member of the agency sees (``rules.agency_may_receive``); the others are withheld, as the
+    task page masks them (a health value stays with health unless the person consents)."""
+    agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
+    if job.case is None or job.instance is None or agency is None:
+        return {}
+    fields = runtime_for(job.instance.definition_id).field_rules
+    consents = rules.active_consents(job.case)
+    return {
+        name: value
+        for name, value in variables.items()
+        if rules.agency_may_receive(job.case, agency, reads.get(name, ()), fields, consents)
+    }
+
+
+def _log_export(actor, job: Job, variables: dict, reads: dict) -> None:
     instance, case = job.instance, job.case
     if instance is None or case is None:
         return
-    categories = service.sent_categories(job, variables)
+    # Each field's own category and those of the data it carries (``x = ${diagnosis}``: health).
+    read = {name: None for field in variables for name in reads.get(field, ())}
+    categories = sorted(set(service.sent_categories(job, variables)) | set(service.sent_categories(job, read)))
     agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
     AccessLog.objects.bulk_create(
         AccessLog(
