@@ -660,7 +660,7 @@ class IncidentSerializer(serializers.Serializer):
             "kind": job.kind,
             "status": job.status,
             "attempts": job.attempts,
-            "last_error": job.last_error,
+            "last_error": selectors.incident_job_error(incident),
         }
 
     def get_resolved_by(self, incident) -> str | None:

@@ -66,7 +66,7 @@ class JobAdmin(admin.ModelAdmin):
     def last_error_text(self, job) -> str:
         """The job's last error without the values of its case's data (a job's exception may
         quote them), as an incident's error is shown."""
-        return scrub.scrub(job.last_error, scrub.literals(job.case.data if job.case_id else {}))
+        return scrub.scrub(job.last_error, selectors.case_literals(job.case if job.case_id else None))
 
 
 @admin.register(ServiceConnector)

@@ -452,10 +452,28 @@ def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
     return field in remembered[case_id]
 
 
+def case_literals(case) -> list[str]:
+    """The texts a value of ``case`` can appear as in an error: its data, and its person's
+    name and national id (an agency's system may quote them in the failure it reports)."""
+    if case is None:
+        return []
+    person = case.person
+    return scrub.literals(case.data or {}, person.name, person.national_id)
+
+
 def incident_error(incident) -> str:
     """The incident's error text for the process admin, scrubbed again of the case's data
-    (rows written before errors were scrubbed where they were raised, a job's error)."""
-    return scrub.scrub(incident.error, scrub.literals(incident.case.data if incident.case_id else {}))
+    and person (rows written before errors were scrubbed where they were raised, a job's
+    error, an external task's failure as its worker wrote it)."""
+    return scrub.scrub(incident.error, case_literals(incident.case if incident.case_id else None))
+
+
+def incident_job_error(incident) -> str:
+    """The last error of the incident's job, scrubbed as ``incident_error``."""
+    job = incident.job
+    if job is None:
+        return ""
+    return scrub.scrub(job.last_error, case_literals(incident.case if incident.case_id else None))
 
 
 @dataclass(frozen=True)
@@ -696,7 +714,7 @@ def task_form(task) -> dict | None:
 
 
 def _incidents():
-    return Incident.objects.select_related("case", "resolved_by", "job").order_by("-created_at", "-id")
+    return Incident.objects.select_related("case__person", "resolved_by", "job").order_by("-created_at", "-id")
 
 
 def incidents_for(user):
@@ -711,6 +729,8 @@ _INCIDENT_SHOWN = (
     *(field.name for field in Incident._meta.concrete_fields),
     "case__reference",
     "case__data",
+    "case__person__name",
+    "case__person__national_id",
     "resolved_by__username",
     "job__kind",
     "job__status",

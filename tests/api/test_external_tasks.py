@@ -243,3 +243,23 @@ def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for
     }
     logged = AccessLog.objects.filter(item=f"external-task:{again['id']}", category="health", user=users["nils"])
     assert logged.exists()
+
+
+def test_a_workers_failure_reaches_the_process_admin_without_the_cases_values(client_for, waiting):
+    """Before, the worker's errorMessage was stored and shown as written: the process admin
+    (who sees no case data) read the case's value, the person's name and national id in the
+    incident's job error (only the incident's own error was scrubbed, of the case data only)."""
+    nils = client_for("nils")
+    (task,) = fetch(nils)
+    message = "applicant A-17 (Ola Nordmann, 17912099997) is not in the register"
+    body = {"workerId": "w1", "errorMessage": message, "retries": 0}
+    assert nils.post(f"/api/v1/external-tasks/{task['id']}/failure/", body, format="json").status_code == 204
+
+    job = Job.objects.get(pk=task["id"])
+    incident = Incident.objects.get(job=job)
+    answer = client_for("ada").get("/api/v1/incidents/").json()["results"]
+    assert [row["id"] for row in answer] == [incident.pk]
+    for text in (str(answer), job.last_error, incident.error):
+        for value in ("A-17", "Ola Nordmann", "17912099997"):
+            assert value not in text
+    assert "is not in the register" in answer[0]["error"] and "is not in the register" in answer[0]["job"]["last_error"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bpmn.engine import scrub
 from core.errors import Conflict
+from workflows import selectors
 from workflows.jobs import handlers, queue, service, timers
 from workflows.models import Event, EventKind, Incident, JobKind, JobStatus
 
@@ -14,8 +16,8 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
         raise Conflict("incident.resolved")
     error = _run_again(incident, actor)
     incident.refresh_from_db()
-    if error is not None:
-        raise Conflict("incident.job_failed_again", error=error)
+    if error is not None:  # the job's error may quote what it carried (a worker's failure)
+        raise Conflict("incident.job_failed_again", error=scrub.scrub(error, selectors.case_literals(incident.case)))
     if incident.resolved_by_id is None:
         incident.resolved_by = actor
         incident.save(update_fields=["resolved_by"])

@@ -18,12 +18,14 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 
+from bpmn.engine import scrub
 from bpmn.engine.errors import EngineError
 from bpmn.registry import runtime_for
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, Agency
+from workflows import selectors
 from workflows.jobs import queue, service
 from workflows.models import Job, JobKind, JobStatus
 
@@ -169,7 +171,9 @@ def fail_external_task(
         job.attempts += 1
         if retries is not None:
             job.max_attempts = job.attempts + max(retries, 0)
-        queue.record_outcome(job, error.strip())
+        # The worker's text may quote what it was sent: kept without the case's values, as
+        # every error is (the process admin reads it, and sees no case data).
+        queue.record_outcome(job, scrub.scrub(error.strip(), selectors.case_literals(job.case)))
         if job.status == JobStatus.PENDING and retry_seconds is not None:
             job.due_at = queue.now() + timedelta(seconds=max(retry_seconds, 0))
             job.save(update_fields=["due_at"])
