@@ -1199,8 +1199,22 @@ def can_record_consent(user, case) -> bool:
 
 
 def can_revoke_consent(user, consent) -> bool:
-    """Withdrawal is recorded by anyone who works the consent's case: it must be easy."""
-    return can_view_case(user, consent.case)
+    """The person's withdrawal of a consent is recorded by anyone who works the consent's
+    case: it must be easy. A provision of law is no consent the person withdraws: it is
+    ended, like it is invoked, only by an agency that holds every category it shares (never
+    the recipient, nor an agency that holds none of it)."""
+    if not can_view_case(user, consent.case):
+        return False
+    if consent.legal_basis.is_consent:
+        return True
+    recorder = sharing_recorder(
+        case_access(user, consent.case),
+        recipient_id=consent.agency_id,
+        recipient_kind=consent.agency_kind,
+        is_consent=False,
+        categories=consent.categories,
+    )
+    return recorder is not None
 
 
 def needs_second_factor(user) -> bool:

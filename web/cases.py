@@ -256,6 +256,10 @@ def _case_page(
         diagram, waiting = diagram_and_waits(case, user, path_view=path_view)
         housing = _housing(view.participants)
         reassigns = case.status == CaseStatus.OPEN and rules.can_assign_responsible(user, case, housing)
+        consents = selectors.case_consents_for(actor=user, case=case)
+        for consent in consents:
+            consent.case = case  # the rule below asks about the case already checked
+        revocable = {consent.pk for consent in consents if rules.can_revoke_consent(user, consent)}
         participants = view.participants
         # The folded sections come when opened (``case_section``); one sent back with its
         # errors comes open, filled in.
@@ -281,8 +285,9 @@ def _case_page(
                 "diagram": diagram,
                 "waiting": waiting,
                 "message_forms": _message_forms(user, case, waiting),
-                "consents": selectors.case_consents_for(actor=user, case=case),
+                "consents": consents,
                 "can_record_consent": rules.can_record_consent(user, case),
+                "revocable": revocable,
                 "consent_form": (
                     _consent_form(user, case, participants, consent_values, consent_errors) if consent_errors else None
                 ),
