@@ -427,7 +427,20 @@ def event_detail_for(event, user) -> dict:
         # An agency of the earlier case that takes no part in the next one is told that it
         # started, not which case or process it is (as ``followed_case_for`` the other way).
         return {}
+    if event.kind == EventKind.MESSAGE_RECEIVED and "from_case" in detail and not _sees_reference(user, detail):
+        # A message from another case of the person (a prison case's "housing ready"): the
+        # receiving case's agencies are told which case sent it only when they see that case.
+        return {key: value for key, value in detail.items() if key != "from_case"}
     return detail
+
+
+def _sees_reference(user, detail: dict) -> bool:
+    remembered = user.__dict__.setdefault("_brobygger_references_seen", {})
+    reference = detail.get("from_case")
+    if reference not in remembered:
+        case = Case.objects.filter(reference=reference).first() if isinstance(reference, str) else None
+        remembered[reference] = case is not None and rules.can_view_case(user, case)
+    return remembered[reference]
 
 
 def _sees_case_id(user, case_id) -> bool:

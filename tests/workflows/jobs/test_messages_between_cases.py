@@ -113,3 +113,36 @@ def test_a_message_end_event_is_delivered_the_same_way(models, users, agencies):
     assert open_tasks(waiting_other_key) == []
     received = Event.objects.get(kind=EventKind.MESSAGE_RECEIVED)
     assert received.case_id == waiting.pk and received.detail["from_case"] == sender.reference
+
+
+def test_the_receiving_case_names_the_sending_case_only_to_who_sees_it(models, users, agencies):
+    """Before, NAV read in its own case's timeline (GET /api/v1/cases/{id}/timeline/) the
+    reference of the prison case that sent the message, though NAV takes no part in it (that
+    the person is in prison is itself confidential). The row keeps it, for a reader who sees
+    the sending case too."""
+    from rest_framework.test import APIClient
+
+    deploy_definition(
+        actor=None,
+        bpmn_xml=notice_model(pid="prison_notice").replace('name="NAV"', 'name="Kriminalomsorgen"'),
+        forms=FORMS,
+        check_permission=False,
+    )
+    waiting = start(users, agencies, "move_in", "A-17")
+    sender = services.start_case(
+        actor=users["kari"], process_key="prison_notice", person=PERSON, participants={"prison": agencies["prison"].pk}
+    )
+    (task,) = open_tasks(sender)
+    services.complete_task(actor=users["kari"], task_id=task.pk, data={"applicant_id": "A-17"})
+    Worker(name="w1").run(once=True)
+    assert Event.objects.get(kind=EventKind.MESSAGE_RECEIVED, case=waiting).detail["from_case"] == sender.reference
+
+    def received(username):
+        client = APIClient()
+        client.force_authenticate(users[username])
+        events = client.get(f"/api/v1/cases/{waiting.pk}/timeline/").json()["results"]
+        return next(event["detail"] for event in events if event["kind"] == "message_received")
+
+    nils = received("nils")
+    assert nils["name"] == "housing_ready" and "from_case" not in nils
+    assert sender.reference not in str(nils)
