@@ -35,7 +35,7 @@ from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from core.national_id import mask_national_id
-from permissions import policy, rules
+from permissions import notes_policy, policy, rules
 from permissions.models import (
     CASE_ROLES,
     RESTRICTED,
@@ -423,6 +423,9 @@ def event_detail_for(event, user) -> dict:
     if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(user, event.case_id, detail):
         # Each agency corrects what it recorded: a value masked for the reader is not named.
         return {key: value for key, value in detail.items() if key != "field"}
+    if event.kind == EventKind.ATTACHMENT_ADDED and not _sees_attachment(user, event, detail):
+        # A masked attachment has no type or size in the list: none here either.
+        return {key: value for key, value in detail.items() if key not in ATTACHMENT_FILE_KEYS}
     if event.kind == EventKind.FOLLOW_ON_STARTED and not _sees_case_id(user, detail.get("case")):
         # An agency of the earlier case that takes no part in the next one is told that it
         # started, not which case or process it is (as ``followed_case_for`` the other way).
@@ -441,6 +444,35 @@ def _sees_reference(user, detail: dict) -> bool:
         case = Case.objects.filter(reference=reference).first() if isinstance(reference, str) else None
         remembered[reference] = case is not None and rules.can_view_case(user, case)
     return remembered[reference]
+
+
+# What an "attachment added" event tells of the file: only to who may see the attachment.
+ATTACHMENT_FILE_KEYS = ("content_type", "size")
+
+
+@dataclass(frozen=True)
+class _AttachmentShape:
+    """What deciding an attachment reads (its category and writing agency), from its event."""
+
+    category: str
+    agency_id: int | None
+
+
+def _sees_attachment(user, event, detail: dict) -> bool:
+    """Whether ``user`` is shown the attachment of an "attachment added" event, as the list
+    decides it (``notes_policy.attachment_decision``); once per case, category and agency
+    within a request."""
+    category = detail.get("category")
+    if not isinstance(category, str):
+        return False
+    remembered = user.__dict__.setdefault("_brobygger_attachments_seen", {})
+    key = (event.case_id, category, event.agency_id)
+    if key not in remembered:
+        case = Case.objects.get(pk=event.case_id)
+        remembered[key] = bool(
+            notes_policy.attachment_decision(user, case, _AttachmentShape(category, event.agency_id))
+        )
+    return remembered[key]
 
 
 def _sees_case_id(user, case_id) -> bool:
