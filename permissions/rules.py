@@ -1007,6 +1007,19 @@ def can_migrate_cases(user) -> bool:
     return is_process_admin(user)
 
 
+def migration_opens_field(name: str, source_fields, target_fields) -> bool:
+    """Whether moving a case that holds a value of ``name`` from the version of
+    ``source_fields`` to that of ``target_fields`` (``policy.FieldRules``) would show it on
+    other grounds than those it was recorded under: another category (``restricted`` only
+    narrows), or shared with every participant. A new version classifies new values, never
+    those already recorded (a health value made ``coordination`` would reach every agency)."""
+    old = category_of(source_fields.fields.get(name, RESTRICTED))
+    new = category_of(target_fields.fields.get(name, RESTRICTED))
+    if old != new and new != RESTRICTED:
+        return True
+    return name in target_fields.shared_fields and name not in source_fields.shared_fields
+
+
 def can_view_incidents(user) -> bool:
     return is_process_admin(user)
 

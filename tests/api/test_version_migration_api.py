@@ -96,3 +96,45 @@ def test_bad_input_is_400_naming_the_field(client_for, running, body):
 
 def test_unknown_version_is_404(client_for, running):
     assert client_for("ada").get("/api/v1/process-definitions/versioned/versions/7/migration/").status_code == 404
+
+
+def test_a_new_version_cannot_open_a_value_already_recorded(client_for, users, agencies):
+    """Before, a process admin deployed a version that made the health agency's diagnosis a
+    ``coordination`` field and moved the running cases to it: NAV then read the diagnosis,
+    recorded as health data, with no consent. A case holding a value of a field the new
+    version shows more widely stays where it is, with the reason; one without moves."""
+    from bpmn.services import deploy_definition
+    from tests.api.test_external_tasks import ASSESS_FORM, FORMS, HEALTH_THEN_NAV
+
+    forms = {"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]}
+    deploy_definition(actor=None, bpmn_xml=HEALTH_THEN_NAV, forms=forms, check_permission=False)
+    participants = {"health": agencies["health"].pk, "nav": agencies["nav"].pk}
+    recorded = services.start_case(
+        actor=users["helga"], process_key="health_then_nav", person=PERSON, participants=participants
+    )
+    (assess,) = open_tasks(recorded)
+    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
+    empty = services.start_case(
+        actor=users["helga"], process_key="health_then_nav", person=PERSON, participants=participants
+    )
+    opened = {"type": "string", "title": "Diagnose", "x-category": "coordination"}
+    deploy_definition(
+        actor=users["ada"],
+        bpmn_xml=HEALTH_THEN_NAV,
+        forms={**forms, "assess.schema.json": {**ASSESS_FORM, "properties": {"diagnosis": opened}}},
+    )
+    url = "/api/v1/process-definitions/health_then_nav/versions/1/migration/"
+    ada = client_for("ada")
+
+    plan = {row["case"]["id"]: row for row in ada.get(url).json()["instances"]}
+    assert plan[empty.pk]["possible"] is True
+    assert plan[recorded.pk]["possible"] is False
+    assert [(p["element_id"], p["reason"]) for p in plan[recorded.pk]["problems"]] == [
+        ("diagnosis", "field-category-changed")
+    ]
+    answer = ada.post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="nb").json()
+    assert answer["migrated"] == [ProcessInstance.objects.get(case=empty).pk]
+    (refused,) = answer["refused"]
+    assert refused["case"] == recorded.reference and "datakategori" in refused["problems"][0]["message"]
+    health = client_for("nils").get(f"/api/v1/cases/{recorded.pk}/").json()["data"]
+    assert "F20.0" not in str(health) and health["health"]["visible"] is False

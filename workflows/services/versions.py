@@ -37,7 +37,10 @@ from workflows.steps import rows
 INCIDENT_REASON = "instance-has-incident"
 # A waiting task whose element the new version routes to an agency kind the case lacks.
 NO_PARTICIPANT_REASON = "lane-without-participant"
-REASONS = (*engine_migration.REASONS, INCIDENT_REASON, NO_PARTICIPANT_REASON)
+# A field the case holds a value of that the new version would show more widely
+# (``rules.migration_opens_field``): its ``element_id`` is the field's name.
+FIELD_OPENED_REASON = "field-category-changed"
+REASONS = (*engine_migration.REASONS, INCIDENT_REASON, NO_PARTICIPANT_REASON, FIELD_OPENED_REASON)
 
 
 def reason_code(problem: engine_migration.MigrationProblem) -> str:
@@ -113,6 +116,12 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
     )
     if instance.status == InstanceStatus.INCIDENT:
         preview.problems.insert(0, engine_migration.MigrationProblem("", INCIDENT_REASON))
+    source_fields, target_fields = runtime_for(source).field_rules, target_runtime.field_rules
+    preview.problems += [
+        engine_migration.MigrationProblem(name, FIELD_OPENED_REASON)
+        for name in sorted(instance.case.data or {})
+        if rules.migration_opens_field(name, source_fields, target_fields)
+    ]
     participants = None
     for mapping in result.waiting:
         routed = target_runtime.user_tasks.get(mapping.new_element_id or "")
