@@ -68,6 +68,21 @@ def service_inputs_and_reads(job: Job) -> tuple[dict[str, Any], dict[str, frozen
     return engine_services.service_inputs(workflow, task_id), engine_services.service_input_reads(workflow, task_id)
 
 
+def receivable_fields(job: Job, agency, fields: dict[str, Any], reads: dict[str, frozenset[str]]) -> dict[str, Any]:
+    """The fields ``agency``'s system may receive: those computed only from case data a
+    member of the agency sees (``rules.agency_may_receive``); the others are withheld, as the
+    task page masks them (a health value stays with health unless the person consents)."""
+    if job.case is None or job.instance is None:
+        return {}
+    rules_of_fields = runtime_for(job.instance.definition_id).field_rules
+    consents = rules.active_consents(job.case)
+    return {
+        name: value
+        for name, value in fields.items()
+        if rules.agency_may_receive(job.case, agency, reads.get(name, ()), rules_of_fields, consents)
+    }
+
+
 def sent_categories(job: Job, fields: dict[str, Any]) -> list[str]:
     """The data categories of the fields a service task hands out: each field's category in
     the process's forms; a field no form declares (a computed value) counts as restricted."""
@@ -77,7 +92,16 @@ def sent_categories(job: Job, fields: dict[str, Any]) -> list[str]:
     return sorted({categories.get(name, RESTRICTED) for name in fields})
 
 
-def log_connector_call(job: Job, connector: ServiceConnector, fields: dict[str, Any]) -> None:
+def carried_categories(job: Job, fields: dict[str, Any], reads: dict[str, frozenset[str]]) -> list[str]:
+    """``sent_categories`` of the fields and of the case data they carry (``x = ${diagnosis}``
+    carries health, whatever ``x``'s own category)."""
+    read = dict.fromkeys(name for field in fields for name in reads.get(field, ()))
+    return sorted(set(sent_categories(job, fields)) | set(sent_categories(job, read)))
+
+
+def log_connector_call(
+    job: Job, connector: ServiceConnector, fields: dict[str, Any], reads: dict[str, frozenset[str]] | None = None
+) -> None:
     """The access-log rows of a connector call, one per category sent (no values): the fields
     leave for ``connector.agency``'s system, on the basis of the process's service task."""
     case = job.case
@@ -97,7 +121,7 @@ def log_connector_call(job: Job, connector: ServiceConnector, fields: dict[str, 
             basis=f"service-task:{key}:{job.payload.get('element_id', '')}"[:300],
             item=f"service-task:{job.pk}",
         )
-        for category in sent_categories(job, fields)
+        for category in carried_categories(job, fields, reads or {})
     )
 
 
@@ -248,11 +272,13 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     if connector is None:
         raise _CallFailed(f"no active service connector named {target!r}: add it in the admin (Service connectors)")
     try:
-        fields = service_inputs(job)
+        fields, reads = service_inputs_and_reads(job)
     except TaskStateError as exc:
         raise _CallFailed(f"the service task no longer waits: {exc}") from exc
     except EngineError as exc:
         raise _CallFailed(f"a declared field cannot be computed: {engine.describe(exc)}") from exc
+    if connector.agency is not None:  # the agency whose system answers gets what it may see
+        fields = receivable_fields(job, connector.agency, fields, reads)
     body = json.dumps(
         {
             "id": str(job.pk),
@@ -275,7 +301,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     def log_before_sending() -> None:
         # The disclosure is logged before a byte leaves (the connection is open): a call
         # that then times out is logged too, since the system may have received the fields.
-        log_connector_call(job, connector, fields)
+        log_connector_call(job, connector, fields, reads)
 
     try:
         status, raw = webhook_transport.exchange(

@@ -20,7 +20,6 @@ from django.db.models import Q
 
 from bpmn.engine import scrub
 from bpmn.engine.errors import EngineError
-from bpmn.registry import runtime_for
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
@@ -86,28 +85,16 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
 
 
 def _receivable(job: Job, variables: dict, reads: dict) -> dict:
-    """The fields the agency's system may receive: those computed only from case data a
-    member of the agency sees (``rules.agency_may_receive``); the others are withheld, as the
-    task page masks them (a health value stays with health unless the person consents)."""
+    """The fields the agency's system may receive (``service.receivable_fields``)."""
     agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
-    if job.case is None or job.instance is None or agency is None:
-        return {}
-    fields = runtime_for(job.instance.definition_id).field_rules
-    consents = rules.active_consents(job.case)
-    return {
-        name: value
-        for name, value in variables.items()
-        if rules.agency_may_receive(job.case, agency, reads.get(name, ()), fields, consents)
-    }
+    return service.receivable_fields(job, agency, variables, reads) if agency is not None else {}
 
 
 def _log_export(actor, job: Job, variables: dict, reads: dict) -> None:
     instance, case = job.instance, job.case
     if instance is None or case is None:
         return
-    # Each field's own category and those of the data it carries (``x = ${diagnosis}``: health).
-    read = {name: None for field in variables for name in reads.get(field, ())}
-    categories = sorted(set(service.sent_categories(job, variables)) | set(service.sent_categories(job, read)))
+    categories = service.carried_categories(job, variables, reads)
     agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
     AccessLog.objects.bulk_create(
         AccessLog(

@@ -301,3 +301,36 @@ def test_a_call_that_timed_out_after_sending_is_logged(connector_setup, users, a
         listener.close()
     assert "unreachable" in service_job(case).last_error
     assert [row.category for row in connector_rows(case)] == ["economy", "restricted"]
+
+
+def test_a_connector_sends_its_agencys_system_only_what_the_agency_may_see(settings, users, agencies):
+    """Before, a model could send the health agency's diagnosis to NAV's register through a
+    connector whose agency is NAV (under its own name or copied under another), with no
+    consent; now those fields are withheld from the call, as for an external task."""
+    from tests.api.test_external_tasks import ASSESS_FORM, HEALTH_THEN_NAV
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    model = HEALTH_THEN_NAV.replace(' camunda:type="external" camunda:topic="benefit-check"', "")
+    model = model.replace(
+        "<camunda:inputOutput>",
+        "<camunda:connector><camunda:connectorId>benefit-register</camunda:connectorId><camunda:inputOutput>",
+    )
+    model = model.replace("</camunda:inputOutput>", "</camunda:inputOutput></camunda:connector>")
+    forms = {"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]}
+    deploy_definition(actor=None, bpmn_xml=model, forms=forms, check_permission=False)
+    registry = Registry([(200, {})])
+    ServiceConnector.objects.create(name="benefit-register", url=registry.url, secret=SECRET, agency=agencies["nav"])
+    case = services.start_case(
+        actor=users["helga"],
+        process_key="health_then_nav",
+        person=PERSON,
+        participants={"health": agencies["health"].pk, "nav": agencies["nav"].pk},
+    )
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
+
+    Worker(name="w").run(once=True)
+
+    (_key, _signature, body) = registry.calls[0]
+    assert json.loads(body)["fields"] == {"scheme": "bostotte"} and "F20.0" not in body.decode()
+    assert [task.element_id for task in open_tasks(case)] == ["Task_decide"]
