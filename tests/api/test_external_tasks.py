@@ -263,3 +263,29 @@ def test_a_workers_failure_reaches_the_process_admin_without_the_cases_values(cl
         for value in ("A-17", "Ola Nordmann", "17912099997"):
             assert value not in text
     assert "is not in the register" in answer[0]["error"] and "is not in the register" in answer[0]["job"]["last_error"]
+
+
+def test_a_field_named_like_a_function_is_withheld_too(client_for, users, agencies):
+    """A form field named ``date`` hides the function of that name in an expression: before,
+    ``${date}`` counted as reading no case data, and the health agency's value left for NAV's
+    system without consent."""
+    dated = {"date": {"type": "string", "title": "Dato", "x-category": "health"}}
+    deploy_definition(
+        actor=None,
+        bpmn_xml=HEALTH_THEN_NAV.replace("${diagnosis}", "${date}").replace("health_then_nav", "dated_then_nav"),
+        forms={
+            "assess.schema.json": {**ASSESS_FORM, "properties": dated, "required": ["date"]},
+            "check.schema.json": FORMS["check.schema.json"],
+        },
+        check_permission=False,
+    )
+    case = services.start_case(
+        actor=users["helga"],
+        process_key="dated_then_nav",
+        person=PERSON,
+        participants={"health": agencies["health"].pk, "nav": agencies["nav"].pk},
+    )
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"date": "innlagt 2026-11-02"})
+    (task,) = fetch(client_for("nils"), topics=[{"topicName": "benefit-check", "lockDuration": 1000}])
+    assert task["variables"] == {"scheme": {"value": "bostotte"}}
