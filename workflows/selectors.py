@@ -413,11 +413,23 @@ def case_events_for(case, user) -> list[Event]:
 
 # Event detail only some readers get: an incident's error text (rules.can_see_incident_errors).
 INCIDENT_ERROR_KEYS = ("error",)
+# Event detail that lists case fields by name (a task's, a message's, a service's result).
+FIELD_LIST_KEYS = ("fields", "taken")
 
 
 def event_detail_for(event, user) -> dict:
     """An event's detail as ``user`` may read it (timeline answers and pages)."""
     detail = event.detail or {}
+    if any(isinstance(detail.get(key), list) for key in FIELD_LIST_KEYS):
+        # The fields a task, a message or a service wrote, by name: an optional one written
+        # tells its value's gist (NAV's "rent_arrears_nok"), so only those the reader sees.
+        seen = _fields_seen(user, event.case_id)
+        detail = {
+            key: [name for name in value if name in seen]
+            if key in FIELD_LIST_KEYS and isinstance(value, list)
+            else value
+            for key, value in detail.items()
+        }
     if event.kind == EventKind.INCIDENT and not rules.can_see_incident_errors(user):
         return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
     if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(user, event.case_id, detail):
@@ -491,10 +503,15 @@ def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
     field = detail.get("field")
     if not isinstance(field, str) or field.startswith("person."):  # the person's name or national id
         return True
+    return field in _fields_seen(user, case_id)
+
+
+def _fields_seen(user, case_id: int) -> set[str]:
+    """``fields_seen_by`` once per case and request (a timeline page names fields often)."""
     remembered = user.__dict__.setdefault("_brobygger_fields_seen", {})
-    if case_id not in remembered:  # once per case and request: corrections are few
+    if case_id not in remembered:
         remembered[case_id] = set(fields_seen_by(user, Case.objects.get(pk=case_id)))
-    return field in remembered[case_id]
+    return remembered[case_id]
 
 
 def case_literals(case) -> list[str]:
