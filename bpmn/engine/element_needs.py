@@ -71,10 +71,24 @@ def expression_names(text: str, *, mode: str, assigned: bool = False) -> set[str
         tree = ast.parse(text, mode=mode)
     except SyntaxError:
         return set()
-    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    loaded = data_names_loaded(tree)
     stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    free = loaded - stored - set(SAFE_FUNCTION_NAMES) - CONSTANTS
+    free = loaded - stored - CONSTANTS
     return free | stored if assigned else free
 
 
-__all__ = ["element_needs", "expression_names"]
+def data_names_loaded(tree: ast.AST) -> set[str]:
+    """The names ``tree`` loads as data: a function of the expressions (``len``, ``date``)
+    only where it is called; used as a value it is a field of that name (the task data
+    hides the function), which the expression reads."""
+    called = {
+        id(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SAFE_FUNCTION_NAMES
+    }
+    return {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in called
+    }
+
+
+__all__ = ["data_names_loaded", "element_needs", "expression_names"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .expressions import SAFE_FUNCTION_NAMES
+from .element_needs import data_names_loaded
 from .lint.model import FLOW_CONTAINERS, _local, _q
 from .xml import parse_bpmn_xml
 
@@ -100,6 +100,6 @@ def _condition_names(flow: etree._Element) -> set[str]:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
         return set()
-    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    loaded = data_names_loaded(tree)  # ``date == ...`` reads a field named date; ``date(...)`` does not
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return loaded - bound - set(SAFE_FUNCTION_NAMES) - {"True", "False", "None"}
+    return loaded - bound - {"True", "False", "None"}

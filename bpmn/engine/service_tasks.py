@@ -23,7 +23,6 @@ refused at deploy, naming the element and what to write instead.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +36,6 @@ from SpiffWorkflow.util.task import TaskState
 
 from .element_needs import expression_names
 from .errors import TaskStateError
-from .expressions import SAFE_FUNCTION_NAMES
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 HTTP, EXTERNAL = "http", "external"
@@ -185,23 +183,10 @@ def service_input_reads(workflow: Any, task_id: str) -> dict[str, frozenset[str]
     """Each field the task declares -> the names of the task data its expression reads (a
     literal reads none): the case data a field carries out, whatever the field is called."""
     task = started_service_task(workflow, task_id)
-    data = task.data if isinstance(task.data, dict) else {}
-    # A field named like a function (``date``, ``sum``) hides the function: it is read too.
-    shadowed = {name for name in SAFE_FUNCTION_NAMES if name in data}
     return {
-        name: frozenset(_names_read(str(param.get("value") or ""), shadowed))
+        name: frozenset(expression_names(str(param.get("value") or ""), mode="eval"))
         for name, param in (task.task_spec.operation_params or {}).items()
     }
-
-
-def _names_read(text: str, shadowed: set[str]) -> set[str]:
-    names = expression_names(text, mode="eval")
-    try:
-        tree = ast.parse(text.strip(), mode="eval") if text.strip() else None
-    except SyntaxError:
-        return names
-    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} if tree is not None else set()
-    return names | (loaded & shadowed)
 
 
 def service_inputs(workflow: Any, task_id: str) -> dict[str, Any]:

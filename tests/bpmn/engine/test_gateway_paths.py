@@ -23,3 +23,28 @@ def test_a_gateway_whose_conditions_read_no_data_gives_nothing_away():
     xml = (PROCESSES / "eviction_prevention.bpmn").read_text()
     assert set(gateway_paths(xml)) == {"Gateway_agreement", "Gateway_other_home"}
     assert gateway_paths(xml)["Gateway_other_home"].reads == {"other_home_found"}
+
+
+def test_a_field_named_like_a_function_is_read_where_it_is_not_called():
+    """A form field named ``date`` hides the function in a condition's data: before, a
+    gateway on ``date < '2026-06-01'`` counted as reading nothing, and a reader who does not
+    see that field was shown the branch taken. ``len(...)`` called is still no field."""
+    from tests.bpmn.engine.bpmn_snippets import definitions
+
+    xml = definitions("""
+        <bpmn:process id="Proc_dated" isExecutable="true">
+          <bpmn:startEvent id="Start"/>
+          <bpmn:sequenceFlow id="F0" sourceRef="Start" targetRef="Gateway_date"/>
+          <bpmn:exclusiveGateway id="Gateway_date" default="F_late"/>
+          <bpmn:sequenceFlow id="F_early" sourceRef="Gateway_date" targetRef="Task_early">
+            <bpmn:conditionExpression>date &lt; '2026-06-01' and len(notes) &gt; 0</bpmn:conditionExpression>
+          </bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_late" sourceRef="Gateway_date" targetRef="Task_late"/>
+          <bpmn:userTask id="Task_early"/>
+          <bpmn:userTask id="Task_late"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="Task_early" targetRef="End"/>
+          <bpmn:sequenceFlow id="F2" sourceRef="Task_late" targetRef="End"/>
+          <bpmn:endEvent id="End"/>
+        </bpmn:process>
+    """)
+    assert gateway_paths(xml)["Gateway_date"].reads == {"date", "notes"}
