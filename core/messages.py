@@ -171,8 +171,8 @@ MESSAGES: dict[str, str] = {
         "the new version routes %(element)s to an agency kind that does not take part in the case"
     ),
     "migration.reason.field-category-changed": gettext_noop(
-        "the case holds a value of the field %(element)s, which the new version would show to more agencies "
-        "(another data category, or shared with every participant): a value keeps the category it was recorded under"
+        "the new version would show the field %(element)s to more agencies (another data category, or shared "
+        "with every participant): values already recorded keep the category they were recorded under"
     ),
     "process.deploy_race": gettext_noop("another deploy of %(key)s happened at the same time; try again"),
     "draft.changed": gettext_noop("the draft was saved again after you opened it"),

@@ -1008,11 +1008,11 @@ def can_migrate_cases(user) -> bool:
 
 
 def migration_opens_field(name: str, source_fields, target_fields) -> bool:
-    """Whether moving a case that holds a value of ``name`` from the version of
-    ``source_fields`` to that of ``target_fields`` (``policy.FieldRules``) would show it on
-    other grounds than those it was recorded under: another category (``restricted`` only
-    narrows), or shared with every participant. A new version classifies new values, never
-    those already recorded (a health value made ``coordination`` would reach every agency)."""
+    """Whether moving a case from the version of ``source_fields`` to that of
+    ``target_fields`` (``policy.FieldRules``) would show a value of ``name`` on other grounds
+    than those it was recorded under: another category (``restricted`` only narrows), or
+    shared with every participant. A new version classifies new values, never those already
+    recorded (a health value made ``coordination`` would reach every agency)."""
     old = category_of(source_fields.fields.get(name, RESTRICTED))
     new = category_of(target_fields.fields.get(name, RESTRICTED))
     if old != new and new != RESTRICTED:

@@ -101,8 +101,9 @@ def test_unknown_version_is_404(client_for, running):
 def test_a_new_version_cannot_open_a_value_already_recorded(client_for, users, agencies):
     """Before, a process admin deployed a version that made the health agency's diagnosis a
     ``coordination`` field and moved the running cases to it: NAV then read the diagnosis,
-    recorded as health data, with no consent. A case holding a value of a field the new
-    version shows more widely stays where it is, with the reason; one without moves."""
+    recorded as health data, with no consent. No case moves to a version that shows a field
+    more widely, whether or not it holds a value (which fields a case holds is case data, not
+    the admin's); a version that only adds a field takes them."""
     from bpmn.services import deploy_definition
     from tests.api.test_external_tasks import ASSESS_FORM, FORMS, HEALTH_THEN_NAV
 
@@ -127,14 +128,25 @@ def test_a_new_version_cannot_open_a_value_already_recorded(client_for, users, a
     ada = client_for("ada")
 
     plan = {row["case"]["id"]: row for row in ada.get(url).json()["instances"]}
-    assert plan[empty.pk]["possible"] is True
-    assert plan[recorded.pk]["possible"] is False
-    assert [(p["element_id"], p["reason"]) for p in plan[recorded.pk]["problems"]] == [
-        ("diagnosis", "field-category-changed")
-    ]
+    for case in (recorded, empty):
+        assert plan[case.pk]["possible"] is False
+        assert [(p["element_id"], p["reason"]) for p in plan[case.pk]["problems"]] == [
+            ("diagnosis", "field-category-changed")
+        ]
     answer = ada.post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="nb").json()
-    assert answer["migrated"] == [ProcessInstance.objects.get(case=empty).pk]
-    (refused,) = answer["refused"]
-    assert refused["case"] == recorded.reference and "datakategori" in refused["problems"][0]["message"]
+    assert answer["migrated"] == [] and len(answer["refused"]) == 2
+    assert "datakategori" in answer["refused"][0]["problems"][0]["message"]
     health = client_for("nils").get(f"/api/v1/cases/{recorded.pk}/").json()["data"]
     assert "F20.0" not in str(health) and health["health"]["visible"] is False
+
+    added = {
+        "diagnosis": ASSESS_FORM["properties"]["diagnosis"],
+        "severity": {"type": "string", "x-category": "health"},
+    }
+    deploy_definition(
+        actor=users["ada"],
+        bpmn_xml=HEALTH_THEN_NAV,
+        forms={**forms, "assess.schema.json": {**ASSESS_FORM, "properties": added}},
+    )
+    moved = ada.post(url, {"to_version": 3}, format="json").json()
+    assert len(moved["migrated"]) == 2 and moved["refused"] == []

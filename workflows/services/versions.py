@@ -37,8 +37,9 @@ from workflows.steps import rows
 INCIDENT_REASON = "instance-has-incident"
 # A waiting task whose element the new version routes to an agency kind the case lacks.
 NO_PARTICIPANT_REASON = "lane-without-participant"
-# A field the case holds a value of that the new version would show more widely
-# (``rules.migration_opens_field``): its ``element_id`` is the field's name.
+# A field the new version would show more widely (``rules.migration_opens_field``): no
+# case moves, since its recorded values would be shown on the new grounds; ``element_id``
+# is the field's name.
 FIELD_OPENED_REASON = "field-category-changed"
 REASONS = (*engine_migration.REASONS, INCIDENT_REASON, NO_PARTICIPANT_REASON, FIELD_OPENED_REASON)
 
@@ -116,11 +117,10 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
     )
     if instance.status == InstanceStatus.INCIDENT:
         preview.problems.insert(0, engine_migration.MigrationProblem("", INCIDENT_REASON))
-    source_fields, target_fields = runtime_for(source).field_rules, target_runtime.field_rules
+    # Of every case alike, whatever it holds: which fields a case has values of is case data.
     preview.problems += [
         engine_migration.MigrationProblem(name, FIELD_OPENED_REASON)
-        for name in sorted(instance.case.data or {})
-        if rules.migration_opens_field(name, source_fields, target_fields)
+        for name in _opened_fields(runtime_for(source).field_rules, target_runtime.field_rules)
     ]
     participants = None
     for mapping in result.waiting:
@@ -134,6 +134,15 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
                 engine_migration.MigrationProblem(mapping.new_element_id or "", NO_PARTICIPANT_REASON)
             )
     return preview
+
+
+def _opened_fields(source_fields, target_fields) -> list[str]:
+    """The fields the target version would show more widely than the source version
+    (``rules.migration_opens_field``): values recorded under the old category stay there."""
+    # Only the source's fields hold recorded values: a field new in the target holds none yet.
+    return sorted(
+        name for name in source_fields.fields if rules.migration_opens_field(name, source_fields, target_fields)
+    )
 
 
 def preview_migration(*, actor, key: str, from_version, to_version=None, case_id=None) -> MigrationPlan:
