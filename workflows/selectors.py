@@ -389,19 +389,18 @@ def timeline_path_view(user, case, events) -> PathView:
         return NO_PATH_HIDDEN
     shown = {event.element_id for event in events}
     reads = {name for path in runtime.gateway_paths.values() if path.branch_elements & shown for name in path.reads}
-    fields, access = runtime.field_rules, rules.case_access(user, case)
-
-    def open_by_standing(name: str) -> bool:
-        category = rules.category_of(fields.fields.get(name, RESTRICTED))
-        return (
-            category != RESTRICTED
-            and category in fields.categories
-            and bool(rules.decide_category(access, category, ()))
-        )
-
-    if all(open_by_standing(name) for name in reads):
+    if all(_open_by_standing(runtime.field_rules, rules.case_access(user, case), name) for name in reads):
         return NO_PATH_HIDDEN
     return path_view_for(user, case)
+
+
+def _open_by_standing(fields, access, name: str) -> bool:
+    """Whether the field ``name`` is in a category the reader's standing opens (its own
+    service, the coordinator's, an open one): seen whatever consents there are."""
+    category = rules.category_of(fields.fields.get(name, RESTRICTED))
+    return (
+        category != RESTRICTED and category in fields.categories and bool(rules.decide_category(access, category, ()))
+    )
 
 
 def case_events_for(case, user) -> list[Event]:
@@ -423,9 +422,8 @@ def event_detail_for(event, user) -> dict:
     if any(isinstance(detail.get(key), list) for key in FIELD_LIST_KEYS):
         # The fields a task, a message or a service wrote, by name: an optional one written
         # tells its value's gist (NAV's "rent_arrears_nok"), so only those the reader sees.
-        seen = _fields_seen(user, event.case_id)
         detail = {
-            key: [name for name in value if name in seen]
+            key: _fields_named_for(user, event.case_id, value)
             if key in FIELD_LIST_KEYS and isinstance(value, list)
             else value
             for key, value in detail.items()
@@ -504,6 +502,22 @@ def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
     if not isinstance(field, str) or field.startswith("person."):  # the person's name or national id
         return True
     return field in _fields_seen(user, case_id)
+
+
+def _fields_named_for(user, case_id: int, names: list) -> list:
+    """The field names of ``names`` the reader sees. The consents and openings are read
+    only when the reader's standing does not open them all (as ``timeline_path_view``)."""
+    remembered = user.__dict__.setdefault("_brobygger_standing_opens", {})
+    if case_id not in remembered:
+        case = Case.objects.get(pk=case_id)
+        runtime = case_runtime(case)
+        fields = runtime.field_rules if runtime is not None else None
+        access = rules.case_access(user, case)
+        remembered[case_id] = lambda name: fields is not None and _open_by_standing(fields, access, name)
+    if all(remembered[case_id](name) for name in names):
+        return names
+    seen = _fields_seen(user, case_id)
+    return [name for name in names if name in seen]
 
 
 def _fields_seen(user, case_id: int) -> set[str]:
