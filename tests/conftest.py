@@ -70,6 +70,19 @@ def _fresh_definition_caches():
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's language, as a new thread does: Django's
+    LocaleMiddleware activates a request's language and leaves it active in the thread, so an
+    in-process request in English made the next test's service texts English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: a rolled-back test leaves cached figures keyed
     by versions that the next test's rows reach again."""
