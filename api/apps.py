@@ -7,3 +7,7 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         from api import schema  # noqa: F401 - registers the schema extensions
+        from api.idempotency import forget_erased_case
+        from retention.signals import case_erased
+
+        case_erased.connect(forget_erased_case, dispatch_uid="api.forget_erased_case")

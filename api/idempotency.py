@@ -17,6 +17,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -86,6 +89,17 @@ def idempotent(request, action) -> Response:
 def expiry_cutoff():
     """Keys created before this no longer answer replays."""
     return timezone.now() - timedelta(hours=settings.BROBYGGER["IDEMPOTENCY_KEY_HOURS"])
+
+
+def forget_erased_case(sender, case, **kwargs) -> dict[str, int]:
+    """Erasure (``retention.signals.case_erased``): the stored answers about ``case`` go with
+    it, since a replay would give back what was erased (a completion's answer names the person
+    and the case data). The completions of its tasks, and any answer naming its reference."""
+    task_paths = [reverse("api-task-complete", kwargs={"pk": pk}) for pk in case.tasks.values_list("pk", flat=True)]
+    about_case = IdempotencyKey.objects.annotate(answer=Cast("response_body", TextField())).filter(
+        Q(path__in=task_paths) | Q(answer__contains=case.reference)
+    )
+    return {"idempotency_answers": about_case.delete()[0]}
 
 
 def purge_expired() -> int:

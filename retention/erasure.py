@@ -25,6 +25,7 @@ from permissions.models import AccessAction, AccessLog, BreakGlass, Consent, Rol
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
 from retention.rules import CaseRetention, retention_of, unmet_archive_duty
+from retention.signals import case_erased
 from workflows.attachment_storage import discard
 from workflows.models import (
     Attachment,
@@ -94,6 +95,9 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
                 actor, case, category="identity", action=AccessAction.WRITE, basis="erasure-request", item="erasure"
             )
         removed = _scrub_case(case)
+        for _receiver, counts in case_erased.send(sender=Case, case=case):
+            if isinstance(counts, dict):  # {kind: rows removed}
+                removed.update({kind: count for kind, count in counts.items() if count})
         key = person_key(Person.objects.get(pk=case.person_id).national_id)
         removed.update(_tombstone_person(case))
         return ErasureRecord.objects.create(

@@ -138,6 +138,16 @@ def full_prison_case(users, agencies, monkeypatch, person=PERSON) -> Case:
         change_message=f"name {person['name']}",
         single_object=True,
     )
+    # the home found, over the API with an Idempotency-Key (the client's own, naming the
+    # person): the answer kept for its replays names the person too
+    (find_home,) = [task for task in open_tasks(case) if task.element_id == "Task_find_home"]
+    answer = api(worker_for(find_home)).post(
+        f"/api/v1/tasks/{find_home.pk}/complete/",
+        {"data": naming(find_home, {"home_found": True})},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=f"bolig-{person['national_id']}",
+    )
+    assert answer.status_code == 200, answer.content
     run_naming(case, {"home_found": True})
     do_follow_up_visits(case, monkeypatch)
     run_naming(case, {})
