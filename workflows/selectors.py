@@ -478,7 +478,7 @@ def _sees_attachment(user, event, detail: dict) -> bool:
     remembered = user.__dict__.setdefault("_brobygger_attachments_seen", {})
     key = (event.case_id, category, event.agency_id)
     if key not in remembered:
-        case = Case.objects.get(pk=event.case_id)
+        case = _timeline_case(user, event.case_id)
         remembered[key] = bool(
             notes_policy.attachment_decision(user, case, _AttachmentShape(category, event.agency_id))
         )
@@ -509,7 +509,7 @@ def _fields_named_for(user, case_id: int, names: list) -> list:
     only when the reader's standing does not open them all (as ``timeline_path_view``)."""
     remembered = user.__dict__.setdefault("_brobygger_standing_opens", {})
     if case_id not in remembered:
-        case = Case.objects.get(pk=case_id)
+        case = _timeline_case(user, case_id)
         runtime = case_runtime(case)
         fields = runtime.field_rules if runtime is not None else None
         access = rules.case_access(user, case)
@@ -524,7 +524,16 @@ def _fields_seen(user, case_id: int) -> set[str]:
     """``fields_seen_by`` once per case and request (a timeline page names fields often)."""
     remembered = user.__dict__.setdefault("_brobygger_fields_seen", {})
     if case_id not in remembered:
-        remembered[case_id] = set(fields_seen_by(user, Case.objects.get(pk=case_id)))
+        remembered[case_id] = set(fields_seen_by(user, _timeline_case(user, case_id)))
+    return remembered[case_id]
+
+
+def _timeline_case(user, case_id: int) -> Case:
+    """The case whose events are decided, read once per request (the checks above each
+    need it, and a timeline page is one case)."""
+    remembered = user.__dict__.setdefault("_brobygger_timeline_cases", {})
+    if case_id not in remembered:
+        remembered[case_id] = Case.objects.get(pk=case_id)
     return remembered[case_id]
 
 

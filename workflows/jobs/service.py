@@ -49,17 +49,9 @@ MAX_ANSWER_BYTES = 256 * 1024
 # --- the fields sent -----------------------------------------------------------------------
 
 
-def service_inputs(job: Job) -> dict[str, Any]:
-    """The fields the task declares, from the instance's saved state (no lock: a read)."""
-    instance = job.instance
-    if instance is None:
-        raise TaskStateError("the job's instance is gone")
-    workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
-    return engine_services.service_inputs(workflow, job.payload["task_id"])
-
-
 def service_inputs_and_reads(job: Job) -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
-    """``service_inputs`` and, for each field, the names of the task data it reads."""
+    """The fields the task declares, from the instance's saved state (no lock: a read), and
+    for each field the names of the task data it reads (what it carries to the receiver)."""
     instance = job.instance
     if instance is None:
         raise TaskStateError("the job's instance is gone")

@@ -65,11 +65,13 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
                 job.status, job.finished_at, job.last_error = JobStatus.CANCELLED, moment, str(exc)[:2000]
                 job.save(update_fields=["status", "finished_at", "last_error"])
                 continue
-            variables = _receivable(job, variables, reads)
+            agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
+            # The agency's system gets what a member of the agency sees (the task page's masks).
+            variables = service.receivable_fields(job, agency, variables, reads) if agency is not None else {}
             job.status, job.locked_by = JobStatus.RUNNING, _worker_key(actor, worker_id)
             job.lease_until = moment + timedelta(seconds=lock_for[job.payload["target"]])
             job.save(update_fields=["status", "locked_by", "lease_until"])
-            _log_export(actor, job, variables, reads)
+            _log_export(actor, job, agency, variables, reads)
             fetched.append(
                 {
                     "id": job.pk,
@@ -84,18 +86,11 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
     return fetched
 
 
-def _receivable(job: Job, variables: dict, reads: dict) -> dict:
-    """The fields the agency's system may receive (``service.receivable_fields``)."""
-    agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
-    return service.receivable_fields(job, agency, variables, reads) if agency is not None else {}
-
-
-def _log_export(actor, job: Job, variables: dict, reads: dict) -> None:
+def _log_export(actor, job: Job, agency: Agency | None, variables: dict, reads: dict) -> None:
     instance, case = job.instance, job.case
     if instance is None or case is None:
         return
     categories = service.carried_categories(job, variables, reads)
-    agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
     AccessLog.objects.bulk_create(
         AccessLog(
             user=actor,
