@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError, StepLimitExceeded, TaskFailed
 from .runtime import collaboration_pools, task_failure
+from .task_scan import tasks_in_state
 
 
 class NoWaitingEvent(EngineError):
@@ -47,7 +48,7 @@ def _timer_definition(task: Any) -> Any:
 def waiting_timers(workflow: Any) -> dict[str, Any]:
     """Snapshot ``{task id: (element id, cycles left or None)}`` of the waiting timers."""
     snapshot = {}
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in tasks_in_state(workflow, TaskState.WAITING):
         definition = _timer_definition(task)
         if definition is None:
             continue

@@ -42,6 +42,7 @@ from . import scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
 from .service_tasks import JobServiceTask, started_service_task
+from .task_scan import tasks_in_state
 from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
 
 SERIALIZER_VERSION = "1.5"
@@ -329,7 +330,13 @@ def _as_ready_task(task: Any) -> ReadyTask:
 
 
 def ready_user_tasks(workflow: SafeBpmnWorkflow) -> list[ReadyTask]:
+    """The tasks waiting for a person, in the tree's order (new Task rows are made in it)."""
     return [_as_ready_task(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def ready_user_task_ids(workflow: SafeBpmnWorkflow) -> set[str]:
+    """The ids of ``ready_user_tasks``, when their order does not matter."""
+    return {str(task.id) for task in tasks_in_state(workflow, TaskState.READY) if task.task_spec.manual}
 
 
 def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str, Any]) -> ReadyTask:
@@ -422,7 +429,7 @@ def _timer_due(task: Any) -> datetime | None:
 def next_timer_due(workflow: SafeBpmnWorkflow) -> datetime | None:
     """The earliest due time among the workflow's waiting timers (also behind event gateways)."""
     due_times = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in tasks_in_state(workflow, TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         definitions = getattr(definition, "event_definitions", None) or [definition]
         if any(isinstance(d, TimerEventDefinition | CycleTimerEventDefinition) for d in definitions):

@@ -36,6 +36,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .element_needs import expression_names
 from .errors import TaskStateError
+from .task_scan import tasks_in_state
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 HTTP, EXTERNAL = "http", "external"
@@ -159,7 +160,7 @@ def output_fields(spec: Any) -> tuple[str, ...]:
 
 def waiting_service_calls(workflow: Any) -> list[ServiceCall]:
     calls = []
-    for task in workflow.get_tasks(state=TaskState.STARTED):
+    for task in tasks_in_state(workflow, TaskState.STARTED):
         spec = task.task_spec
         if isinstance(spec, JobServiceTask):
             kind, target = operation(spec)

@@ -77,7 +77,7 @@ def deliver(job: Job) -> None:
             continue
         if message.correlations and not engine_events.correlation_matches(workflow, message.correlations):
             continue
-        step = steps.Step(instance, ready_before={task.id for task in engine.ready_user_tasks(workflow)})
+        step = steps.Step(instance, ready_before=engine.ready_user_task_ids(workflow))
         try:
             element_ids = engine_events.deliver_message(workflow, message.name, message.payload, message.correlations)
         except NoWaitingEvent:

@@ -73,7 +73,7 @@ def correlate_message(
             instance,
             actor=actor,
             acting_agency=agency,
-            ready_before={task.id for task in engine.ready_user_tasks(workflow)},
+            ready_before=engine.ready_user_task_ids(workflow),
         )
         if fields:
             case.data = {**case.data, **fields}

@@ -179,7 +179,9 @@ def _next_timer(workflow) -> datetime | None:
     return min(due, default=None)
 
 
-def run_file(path: Path) -> SpiffOutcome:
+def run_file(path: Path, observe=None) -> SpiffOutcome:
+    """``observe(workflow)``, if given, is called after every engine advance (to check what
+    the application reads of a running workflow against the library's own answer)."""
     name = report.relative(path)
     if report.is_dmn(path):
         return SpiffOutcome(name, "dmn")
@@ -189,7 +191,7 @@ def run_file(path: Path) -> SpiffOutcome:
     outcome = SpiffOutcome(name, "waiting", parser_name, process_id)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # the models' scripts print
-            report.call_with_watchdog(lambda: _run(spec, subprocesses, outcome), TIME_LIMIT)
+            report.call_with_watchdog(lambda: _run(spec, subprocesses, outcome, observe), TIME_LIMIT)
     except report.CorpusTimeout:
         outcome.outcome, outcome.detail = "timeout", f"ran past {TIME_LIMIT} s"
     except Exception as exc:
@@ -198,7 +200,7 @@ def run_file(path: Path) -> SpiffOutcome:
     return outcome
 
 
-def _run(spec, subprocesses, outcome: SpiffOutcome) -> None:
+def _run(spec, subprocesses, outcome: SpiffOutcome, observe=None) -> None:
     from SpiffWorkflow.bpmn import BpmnWorkflow
     from SpiffWorkflow.util.task import TaskState
 
@@ -206,6 +208,8 @@ def _run(spec, subprocesses, outcome: SpiffOutcome) -> None:
         workflow = BpmnWorkflow(spec, subprocesses)
         workflow.do_engine_steps()
         for _round in range(STEP_CAP):
+            if observe is not None:
+                observe(workflow)
             if workflow.is_completed():
                 outcome.outcome = "completed"
                 return

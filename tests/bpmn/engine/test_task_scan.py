@@ -1,0 +1,65 @@
+"""``task_scan.tasks_in_state`` finds what SpiffWorkflow's tree walk finds.
+
+A step asks for the ready, waiting and started tasks several times; the scan of the task
+dicts replaced the library's walk from the root for that (``bpmn.engine.task_scan``). The
+two must agree at every point of every model that runs: here each corpus file and each
+shipped process is run by bare SpiffWorkflow, and after every advance each state is
+asked both ways. Plain Python, no database.
+"""
+
+from __future__ import annotations
+
+import pytest
+from SpiffWorkflow.util.task import TaskState
+
+from bpmn.engine.task_scan import tasks_in_state
+from tests.bpmn.engine import corpus_report as report
+from tests.bpmn.engine import corpus_spiff
+
+STATES = {
+    "WAITING": TaskState.WAITING,
+    "READY": TaskState.READY,
+    "STARTED": TaskState.STARTED,
+    "ERROR": TaskState.ERROR,
+    "READY|WAITING": TaskState.READY | TaskState.WAITING,
+    "NOT_FINISHED": TaskState.NOT_FINISHED_MASK,
+}
+
+
+class Disagreement(AssertionError):
+    pass
+
+
+def _compare(workflow, seen: list[int]) -> None:
+    for name, state in STATES.items():
+        walked = {task.id for task in workflow.get_tasks(state=state)}
+        scanned = {task.id for task in tasks_in_state(workflow, state)}
+        if walked != scanned:
+            raise Disagreement(f"{name}: the walk found {len(walked)} tasks, the scan {len(scanned)}")
+    seen.append(len(workflow.subprocesses))
+
+
+def _run_and_compare(path) -> list[int]:
+    """Run ``path`` to its end, comparing after every advance; the subprocess counts seen."""
+    seen: list[int] = []
+    outcome = corpus_spiff.run_file(path, observe=lambda workflow: _compare(workflow, seen))
+    assert "Disagreement" not in outcome.detail, f"{outcome.path}: {outcome.detail}"
+    return seen
+
+
+@pytest.mark.parametrize("path", sorted((report.REPO / "bpmn" / "processes").glob("*.bpmn")), ids=lambda p: p.name)
+def test_every_shipped_process_agrees(path):
+    assert _run_and_compare(path), "the process ran no step"
+
+
+def test_every_corpus_model_agrees():
+    if not report.corpus_available():
+        pytest.skip(f"BPMN corpus not found at {report.CORPUS} (expected ../shared/bpmn-corpus beside the repository)")
+    compared, with_subprocesses = 0, 0
+    for path in report.corpus_files():
+        seen = _run_and_compare(path)
+        compared += len(seen)
+        with_subprocesses += bool(seen and max(seen))
+    # The comparison ran, and on models that start subprocesses (what the scan adds to the dicts).
+    assert compared >= 300, compared  # 340 with the corpus of 2026-12
+    assert with_subprocesses >= 30, with_subprocesses  # 35
