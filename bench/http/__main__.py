@@ -20,7 +20,7 @@ import urllib.request
 
 import psutil
 
-from . import clients, server
+from . import clients, cpu, server
 
 
 def main(argv=None) -> int:
@@ -118,23 +118,30 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     runner.exceptions.clear()
     clients.CaseWorkers.inbox_page_races = 0
     clients.CaseWorkers.inbox_lookups = 0
-    processes, backends = node.processes(), server.postgres_backends(database_url)
-    cpu_before = {p.pid: _cpu(p) for p in processes + backends}
-    own_before = _cpu(psutil.Process())
+    processes_before = cpu.used_by(node.processes())
+    postgres_before = cpu.used_by(cpu.with_postmaster(server.postgres_backends(database_url)))
+    own_before = cpu.used(psutil.Process())
     load_before = os.getloadavg()[0]
     began = time.monotonic()
     gevent.sleep(seconds)
     elapsed = time.monotonic() - began
-    cpu = {p.pid: round(_cpu(p) - cpu_before[p.pid], 2) for p in processes if p.is_running()}
-    postgres_cpu = sum(_cpu(p) - cpu_before[p.pid] for p in backends if p.is_running())
-    own_cpu = _cpu(psutil.Process()) - own_before
+    processes_after = cpu.used_by(node.processes())
+    used = {pid: round(total - processes_before.get(pid, 0.0), 2) for pid, total in processes_after.items()}
+    # Processes that ended in the window (a recycled gunicorn worker, a backend whose
+    # connection closed) left their CPU in their parent's reaped-children times, which the
+    # sums include; what they had used before the window is taken off.
+    server_cpu = sum(processes_after.values()) - sum(processes_before.values())
+    postgres_cpu = sum(cpu.used_by(cpu.with_postmaster(server.postgres_backends(database_url))).values()) - sum(
+        postgres_before.values()
+    )
+    own_cpu = cpu.used(psutil.Process()) - own_before
     load = (load_before, os.getloadavg()[0])
     runner.quit()
     rss = node.rss_mb()
-    result = _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu)
+    result = _report(timings, failures, runner, elapsed, users, rss, used, server_cpu, own_cpu)
     completions = max(result["task_completions"], 1)
+    result["gunicorn_workers_recycled"] = len(set(processes_before) - set(processes_after))
     result["postgres_cpu_ms_per_completion_round"] = round(postgres_cpu * 1000 / completions, 2)
-    result["postgres_backends_measured"] = len(backends)
     result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
     result["inbox_page_races"] = clients.CaseWorkers.inbox_page_races
     result["inbox_lookups_for_unlisted_tasks"] = clients.CaseWorkers.inbox_lookups
@@ -142,17 +149,12 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     return result
 
 
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
 def _percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu) -> dict:
+def _report(timings, failures, runner, elapsed, users, rss, used_by_pid, server_cpu, own_cpu) -> dict:
     requests = sum(len(values) for values in timings.values())
     completions = len(timings.get(clients.ROUTES["complete"], []))
     routes = {
@@ -167,9 +169,8 @@ def _report(timings, failures, runner, elapsed, users, rss, cpu, own_cpu) -> dic
         for name, values in sorted(timings.items())
     }
     errors = sum(failures.values()) + sum(error["count"] for error in runner.exceptions.values())
-    server_cpu = sum(cpu.values())
     for row in rss:
-        row["cpu_seconds"] = cpu.get(row["pid"])
+        row["cpu_seconds"] = used_by_pid.get(row["pid"])
     return {
         "users": users,
         "seconds": round(elapsed, 1),
