@@ -97,12 +97,16 @@ class Tally:
         """Queue one upsert per table in ``batch`` (a ``workflows.steps.rows.Batch``), and
         bump the version of each scope written (last, in scope order, so steps lock the
         version rows in one order after the summary rows and cannot deadlock)."""
-        for model in TABLES:
+        for model, (key_fields, count_fields) in TABLES.items():
             if self.rows[model]:
-                batch.insert(self.objects(model), on_conflict=_add_on_conflict(model))
+                rows = [(*key, *counts) for key, counts in sorted(self.rows[model].items())]
+                batch.insert_values(model, key_fields + count_fields, rows, on_conflict=_add_on_conflict(model))
         if self:
-            batch.insert(
-                [FiguresVersion(scope=scope, version=1) for scope in self.scopes()], on_conflict=_bump_on_conflict()
+            batch.insert_values(
+                FiguresVersion,
+                ("scope", "version"),
+                [(scope, 1) for scope in self.scopes()],
+                on_conflict=_bump_on_conflict(),
             )
 
     # --- the facts counted -----------------------------------------------------------------

@@ -87,6 +87,17 @@ class Batch:
             return
         self.add(f"{sql} RETURNING {_pk(type(objs[0])._meta)}", params, lambda cursor: _saved(objs, cursor, db))
 
+    def insert_values(
+        self, model: type[Model], columns: tuple[str, ...], rows: list[tuple], *, on_conflict: str
+    ) -> None:
+        """INSERT ``rows`` of plain values (numbers, text, dates: what the ``columns`` of
+        ``model`` store as they are) with an ``ON CONFLICT`` clause, without building model
+        instances: the counters every step upserts (``insight.recording``), where the
+        instances and their fields' preparation were 5 % of a completion's Python."""
+        if rows:
+            sql = _insert_columns_sql(self.db.vendor, model, columns, len(rows))
+            self.add(f"{sql} {on_conflict}", [value for row in rows for value in row])
+
     def notify(self, channel: str) -> None:
         """PostgreSQL NOTIFY, delivered when the transaction commits (once per batch)."""
         if self.db.vendor == "postgresql" and not self._notified:
@@ -348,6 +359,18 @@ def _insert_sql(vendor: str, model: type[Model], rows: int):
     columns = ", ".join(_column(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     return f"INSERT INTO {_column(meta.db_table)} ({columns}) VALUES {', '.join([row] * rows)}", fields
+
+
+@lru_cache(maxsize=256)
+def _insert_columns_sql(vendor: str, model: type[Model], columns: tuple[str, ...], rows: int) -> str:
+    meta = model._meta
+    known = {field.column for field in meta.concrete_fields}
+    unknown = set(columns) - known
+    if unknown:
+        raise ImproperlyConfigured(f"{meta.label} has no column {sorted(unknown)}")
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    names = ", ".join(_column(column) for column in columns)
+    return f"INSERT INTO {_column(meta.db_table)} ({names}) VALUES {', '.join([row] * rows)}"
 
 
 # Stand-ins compiled into the completion's WHERE clause, replaced by the real ids per call.
