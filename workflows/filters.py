@@ -84,7 +84,23 @@ def _active(queryset, now=None, *, overdue: bool = False) -> Q:
 # --- the lists -----------------------------------------------------------------------------
 
 
-class CaseFilter(django_filters.FilterSet):
+class FilterSet(django_filters.FilterSet):
+    """django-filter's, with its form class made once per filter set class: the library
+    builds a new class (and a form field for each filter) for every request, which was
+    7 % of an API inbox read. The filters here have no field that depends on the request
+    (no querysets, fixed choices), and each form still copies the class's fields for itself
+    (Django's forms do), so one class serves every request and thread."""
+
+    def get_form_class(self):
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class  # two threads making it at once make equal ones
+        return form_class
+
+
+class CaseFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices, help_text="the case's status")
     process_key = django_filters.CharFilter(max_length=200, help_text="the key of the case's process")
     agency = IdFilter(method="filter_agency", help_text="a participating agency's id")
@@ -140,7 +156,7 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(next_due_at__lt=now).filter(overdue_task)
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(FilterSet):
     assigned = django_filters.ChoiceFilter(
         choices=[("me", "me"), ("agency", "agency")],
         method="filter_assigned",
@@ -191,7 +207,7 @@ class TaskFilter(django_filters.FilterSet):
         return queryset.exclude(_active_overdue(self.now))
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(FilterSet):
     resolved = StrictBooleanFilter(method="filter_resolved", help_text="resolved (true) or still open (false)")
 
     class Meta:

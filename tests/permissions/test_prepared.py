@@ -111,3 +111,42 @@ def test_a_point_read_compiled_once_is_prepared_on_the_server_and_a_list_shape_i
     assert [sql for sql in prepared if '"permissions_agency"."id" = $1' in sql], prepared
     assert not [sql for sql in prepared if '"permissions_agency"."group_id" = $1' in sql], prepared
     assert _prepared_on_server("permissions_membership")
+
+
+def test_numbered_placeholders_are_what_psycopg_would_send():
+    from permissions.prepared import numbered_placeholders
+
+    assert numbered_placeholders("SELECT %s, '100%%', %s", 2) == "SELECT $1, '100%', $2"
+    assert numbered_placeholders("SELECT 1", 0) == "SELECT 1"
+    for sql, count in (("SELECT %s", 2), ("SELECT %s, %s", 1), ("SELECT %d", 1), ("SELECT 5 %", 0)):
+        with pytest.raises(ValueError):
+            numbered_placeholders(sql, count)
+
+
+@pytest.mark.postgres
+def test_a_list_read_with_postgresqls_own_placeholders_answers_as_the_queryset_and_is_logged(users, agencies):
+    """A list shape runs its statement converted once to ``$1, $2 ...`` (psycopg would split
+    the long text at its placeholders on every run): the same rows as the queryset, a
+    percent sign in a value or in the text kept, and the statement in Django's query log
+    (what the query-count tests read)."""
+    from permissions.prepared import PreparedShapes
+
+    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        pytest.skip("DB_PREPARE_THRESHOLD=0: psycopg binds in the client, as Django does")
+    Agency.objects.filter(pk=agencies["nav"].pk).update(name="NAV 100% Sarpsborg")
+    shapes = PreparedShapes()
+
+    def named(name, group_id):
+        # A percent sign in the statement's own text ('%%' as Django writes it): PostgreSQL
+        # must get one, or the names with a percent sign are not found.
+        with_percent = "position('%%' in \"permissions_agency\".\"name\") > 0"
+        return Agency.objects.filter(name=name).extra(where=[with_percent]).exclude(group_id=group_id).order_by("id")
+
+    listed = shapes.member("named", named, (str, int))
+    with CaptureQueriesContext(connection) as queries:
+        for text in ("NAV 100% Sarpsborg", "%", "nothing like it"):
+            assert listed.objects(text, -1) == list(named(text, -1)), text
+    assert len(queries) == 6  # the list and the queryset, three times
+    assert listed.objects("NAV 100% Sarpsborg", -1) == [agencies["nav"]]
+    assert listed.objects("NAV 100% Sarpsborg", agencies["nav"].group_id) == []
+    assert all('"permissions_agency"' in query["sql"] for query in queries)
