@@ -197,12 +197,13 @@ class _Compiled:
         """Run the statement with PostgreSQL's own placeholders, converted once: psycopg
         splits a statement at its placeholders on every run unless it is short (4 kB, 50
         values), and a list's statement is longer (0.1 ms of a 2.7 ms inbox read)."""
-        if self._raw_sql is None:
-            self._raw_sql = numbered_placeholders(self.sql, len(self.params))
+        raw_sql = self._raw_sql
+        if raw_sql is None:
+            raw_sql = self._raw_sql = numbered_placeholders(self.sql, len(self.params))
         raw = psycopg.RawCursor(cursor.db.connection)
         try:
             _execute_through(
-                cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(self._raw_sql, params), own=False
+                cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params), own=False
             )
             return raw.fetchall()
         finally:
