@@ -139,7 +139,7 @@ def test_a_list_read_with_postgresqls_own_placeholders_answers_as_the_queryset_a
     def named(name, group_id):
         # A percent sign in the statement's own text ('%%' as Django writes it): PostgreSQL
         # must get one, or the names with a percent sign are not found.
-        with_percent = "position('%%' in \"permissions_agency\".\"name\") > 0"
+        with_percent = 'position(\'%%\' in "permissions_agency"."name") > 0'
         return Agency.objects.filter(name=name).extra(where=[with_percent]).exclude(group_id=group_id).order_by("id")
 
     listed = shapes.member("named", named, (str, int))
