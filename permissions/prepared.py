@@ -203,7 +203,11 @@ class _Compiled:
         raw = psycopg.RawCursor(cursor.db.connection)
         try:
             _execute_through(
-                cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params), own=False
+                cursor,
+                self.sql,
+                params,
+                lambda _cursor, _sql, params: raw.execute(raw_sql, params),
+                runs_on_djangos_cursor=False,
             )
             return raw.fetchall()
         finally:
@@ -242,11 +246,13 @@ class _Compiled:
         return found
 
 
-def _execute_through(cursor, sql: str, params: list, run: Callable[[Any, str, list], Any], *, own: bool = True) -> None:
+def _execute_through(
+    cursor, sql: str, params: list, run: Callable[[Any, str, list], Any], *, runs_on_djangos_cursor: bool = True
+) -> None:
     """``run(psycopg_cursor, sql, params)`` in place of Django's ``cursor.execute(sql,
     params)``, through what that goes through: the execute wrappers, the error
-    translation and, when queries are logged, the log (the text psycopg sent when ``run``
-    used Django's cursor, ``own``; else ``sql`` with its values)."""
+    translation and, when queries are logged, the log (the text psycopg sent, when ``run``
+    used Django's own cursor; else ``sql`` with its values)."""
 
     def executor(sql, params, _many, _context):
         cursor.db.validate_no_broken_transaction()
@@ -254,7 +260,7 @@ def _execute_through(cursor, sql: str, params: list, run: Callable[[Any, str, li
             return run(cursor.cursor, sql, params)
 
     if isinstance(cursor, CursorDebugWrapper):
-        with cursor.debug_sql(sql, params, use_last_executed_query=own):
+        with cursor.debug_sql(sql, params, use_last_executed_query=runs_on_djangos_cursor):
             cursor._execute_with_wrappers(sql, params, many=False, executor=executor)
         return
     cursor._execute_with_wrappers(sql, params, many=False, executor=executor)
