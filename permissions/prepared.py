@@ -202,13 +202,7 @@ class _Compiled:
             raw_sql = self._raw_sql = numbered_placeholders(self.sql, len(self.params))
         raw = psycopg.RawCursor(cursor.db.connection)
         try:
-            _execute_through(
-                cursor,
-                self.sql,
-                params,
-                lambda _cursor, _sql, params: raw.execute(raw_sql, params),
-                runs_on_djangos_cursor=False,
-            )
+            _execute_through(cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params))
             return raw.fetchall()
         finally:
             raw.close()
@@ -246,13 +240,11 @@ class _Compiled:
         return found
 
 
-def _execute_through(
-    cursor, sql: str, params: list, run: Callable[[Any, str, list], Any], *, runs_on_djangos_cursor: bool = True
-) -> None:
+def _execute_through(cursor, sql: str, params: list, run: Callable[[Any, str, list], Any]) -> None:
     """``run(psycopg_cursor, sql, params)`` in place of Django's ``cursor.execute(sql,
     params)``, through what that goes through: the execute wrappers, the error
-    translation and, when queries are logged, the log (the text psycopg sent, when ``run``
-    used Django's own cursor; else ``sql`` with its values)."""
+    translation and, when queries are logged, the log. Used with server-side binding only,
+    where Django logs ``sql`` with its values written in, whatever cursor sent it."""
 
     def executor(sql, params, _many, _context):
         cursor.db.validate_no_broken_transaction()
@@ -260,7 +252,7 @@ def _execute_through(
             return run(cursor.cursor, sql, params)
 
     if isinstance(cursor, CursorDebugWrapper):
-        with cursor.debug_sql(sql, params, use_last_executed_query=runs_on_djangos_cursor):
+        with cursor.debug_sql(sql, params, use_last_executed_query=True):
             cursor._execute_with_wrappers(sql, params, many=False, executor=executor)
         return
     cursor._execute_with_wrappers(sql, params, many=False, executor=executor)

@@ -212,6 +212,11 @@ def test_the_api_overdue_list_walks_the_task_reader_index_without_the_person(loa
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "using taskreader_active on workflows_taskreader" in plan, plan
+    # An ordered walk of the index, or, for the few rows a quiet office has here, the same
+    # index's rows sorted (the planner's choice moved with the time of day against the
+    # loader's deadlines): read through the task-reader index either way.
+    reads = ("using taskreader_active on workflows_taskreader", "Bitmap Index Scan on taskreader_active")
+    assert any(read in plan for read in reads), plan
+    assert "Seq Scan on workflows_task" not in plan, plan  # nor on workflows_taskreader
     assert "participant_agency_case" in plan and "casegroupobjectpermission" in plan  # the rules, per row
     assert "workflows_person" not in plan
