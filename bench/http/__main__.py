@@ -119,7 +119,9 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     clients.CaseWorkers.inbox_page_races = 0
     clients.CaseWorkers.inbox_lookups = 0
     processes_before = cpu.used_by(node.processes())
-    postgres_before = cpu.used_by(cpu.with_postmaster(server.postgres_backends(database_url)))
+    backends = server.postgres_backends(database_url)
+    postmasters = cpu.parents_of(backends)
+    postgres_before = cpu.used_by([*postmasters, *backends])
     own_before = cpu.used(psutil.Process())
     load_before = os.getloadavg()[0]
     began = time.monotonic()
@@ -131,9 +133,8 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     # connection closed) left their CPU in their parent's reaped-children times, which the
     # sums include; what they had used before the window is taken off.
     server_cpu = sum(processes_after.values()) - sum(processes_before.values())
-    postgres_cpu = sum(cpu.used_by(cpu.with_postmaster(server.postgres_backends(database_url))).values()) - sum(
-        postgres_before.values()
-    )
+    postgres_after = cpu.used_by([*postmasters, *server.postgres_backends(database_url)])
+    postgres_cpu = sum(postgres_after.values()) - sum(postgres_before.values())
     own_cpu = cpu.used(psutil.Process()) - own_before
     load = (load_before, os.getloadavg()[0])
     runner.quit()

@@ -8,6 +8,7 @@ import psutil
 
 
 def used(process: psutil.Process) -> float:
+    """The CPU seconds ``process`` itself has used."""
     times = process.cpu_times()
     return times.user + times.system
 
@@ -20,19 +21,22 @@ def used_with_reaped(process: psutil.Process) -> float:
 
 
 def used_by(processes: list[psutil.Process]) -> dict[int, float]:
-    used = {}
+    """``used_with_reaped`` of each process still there, by pid."""
+    found = {}
     for process in processes:
         with contextlib.suppress(psutil.NoSuchProcess):
-            used[process.pid] = used_with_reaped(process)
-    return used
+            found[process.pid] = used_with_reaped(process)
+    return found
 
 
-def with_postmaster(backends: list[psutil.Process]) -> list[psutil.Process]:
-    """The backends and the server process that starts and reaps them: a backend that ends
-    in the window counts there (so does any other server child ending then, autovacuum's
-    workers included: PostgreSQL's CPU either way; on a quiet machine nothing else)."""
-    parents = set()
-    for backend in backends:
+def parents_of(processes: list[psutil.Process]) -> list[psutil.Process]:
+    """The processes that started ``processes`` (for PostgreSQL's backends, the server that
+    reaps them: a backend that ends counts there, and so does any other of its children that
+    ends meanwhile, autovacuum's workers included: PostgreSQL's CPU either way). Found once,
+    at the start of a window, and read again at its end: a parent first seen at the end would
+    bring its whole history in."""
+    pids = set()
+    for process in processes:
         with contextlib.suppress(psutil.NoSuchProcess):
-            parents.add(backend.ppid())
-    return [*(psutil.Process(pid) for pid in parents), *backends]
+            pids.add(process.ppid())
+    return [psutil.Process(pid) for pid in sorted(pids)]

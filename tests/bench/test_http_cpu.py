@@ -43,3 +43,14 @@ def test_a_child_that_ends_in_the_window_is_counted_in_its_parent():
 
 def _child_has_ended(process: psutil.Process) -> bool:
     return process.cpu_times().children_user + process.cpu_times().children_system > 0.3
+
+
+def test_the_parents_are_found_once_from_the_children():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        parents = cpu.parents_of([psutil.Process(child.pid)])
+        assert [parent.pid for parent in parents] == [psutil.Process().pid]
+        assert cpu.parents_of([]) == []  # no backends at the start: no parent read at the end either
+    finally:
+        child.kill()
+        child.wait()
