@@ -183,7 +183,7 @@ class _Compiled:
             if not db.settings_dict["OPTIONS"].get("server_side_binding"):
                 cursor.execute(self.sql, params)
             elif server_prepared:
-                _execute_through(
+                execute_through(
                     cursor,
                     self.sql,
                     params,
@@ -202,7 +202,7 @@ class _Compiled:
             raw_sql = self._raw_sql = numbered_placeholders(self.sql, len(self.params))
         raw = psycopg.RawCursor(cursor.db.connection)
         try:
-            _execute_through(cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params))
+            execute_through(cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params))
             return raw.fetchall()
         finally:
             raw.close()
@@ -240,7 +240,7 @@ class _Compiled:
         return found
 
 
-def _execute_through(cursor, sql: str, params: list, run: Callable[[Any, str, list], Any]) -> None:
+def execute_through(cursor, sql: str, params: list, run: Callable[[Any, str, list], Any]) -> None:
     """``run(psycopg_cursor, sql, params)`` in place of Django's ``cursor.execute(sql,
     params)``, through what that goes through: the execute wrappers, the error
     translation and, when queries are logged, the log. Used with server-side binding only,

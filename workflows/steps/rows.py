@@ -5,9 +5,9 @@ job, new tasks, their events and jobs). Through the ORM that was eleven statemen
 each one a round trip (about 0.25 ms here: two process wake-ups on a shared 2-vCPU
 machine) plus 0.2-0.3 ms of Python building it. So the hot path compiles each statement
 once per model and column list, and a ``Batch`` sends a step's statements together: one
-round trip on PostgreSQL (several statements in one query text, which psycopg's
-client-side binding cursor allows); one after the other on SQLite, which has no round
-trips to save.
+round trip on PostgreSQL (psycopg's pipeline mode, each statement prepared on the server;
+several statements in one query text when nothing may be prepared); one after the other
+on SQLite, which has no round trips to save.
 
 The statements come from the model's own metadata (table, columns, quoting) and the
 values are prepared by the fields themselves (``pre_save`` and ``get_db_prep_save``), so
@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import cast
 
+import psycopg
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model, Subquery
 
 from permissions import rules
 from permissions.models import Agency, CaseParticipant
-from permissions.prepared import Prepared
+from permissions.prepared import Prepared, execute_through, numbered_placeholders
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
     Case,
@@ -108,13 +109,21 @@ class Batch:
         statements, self._statements = self._statements, []
         if not statements:
             return
-        with _client_side_cursor(self.db) as cursor:
-            if self.db.vendor != "postgresql":
+        if self.db.vendor != "postgresql":
+            with self.db.cursor() as cursor:
                 for sql, params, on_result in statements:
                     cursor.execute(sql, params)
                     if on_result is not None:
                         on_result(cursor)
-                return
+        elif _prepares_statements(self.db):
+            self._flush_pipelined(statements)
+        else:
+            self._flush_joined(statements)
+
+    def _flush_joined(self, statements) -> None:
+        """The statements merged with their values in the client and sent as one text: the
+        one way to send them together when nothing may be prepared on the server."""
+        with _client_side_cursor(self.db) as cursor:
             # Each statement merged with its values on its own, then the texts sent as one: psycopg
             # remembers how to split a statement it has seen when it is short, and a step's
             # joined text (over 4 kB, a different one every time) it would parse every time.
@@ -125,6 +134,51 @@ class Batch:
                     cursor.nextset()
                 if on_result is not None:
                     on_result(cursor)
+
+    def _flush_pipelined(self, statements) -> None:
+        """Every statement sent as PostgreSQL's own prepared statement, all of them in one
+        round trip (psycopg's pipeline mode): the values travel apart from the text, dumped
+        by psycopg's C code instead of quoted into it in Python, and PostgreSQL parses and
+        plans each statement once per connection instead of on every step. A step's
+        statements are point writes and reads by key (and upserts): one plan serves every
+        value, so a generic plan costs nothing (unlike the lists: ``config.database``).
+
+        The batch goes through Django's execute wrappers and query log as one statement,
+        its texts joined, as one round trip did before: what counts the trips sees them."""
+        db = self.db
+        with db.cursor() as wrapper:
+            connection = db.connection  # open now: the wrapper's cursor opened it
+            cursors = [psycopg.RawCursor(connection) for _ in statements]
+
+            def send(_cursor, _sql, _params) -> None:
+                with connection.pipeline():
+                    for cursor, (sql, params, _) in zip(cursors, statements, strict=True):
+                        cursor.execute(_numbered(sql, len(params)), params, prepare=bool(params))
+
+            execute_through(
+                wrapper,
+                "; ".join(sql for sql, _, _ in statements),
+                [param for _, params, _ in statements for param in params],
+                send,
+            )
+        for cursor, (_, _, on_result) in zip(cursors, statements, strict=True):
+            if on_result is not None:
+                on_result(cursor)
+            cursor.close()
+
+
+@lru_cache(maxsize=512)
+def _numbered(sql: str, count: int) -> str:
+    """``sql`` with ``$1``, ``$2`` ... (``numbered_placeholders``), converted once per text:
+    a step's statements are a few hundred texts at most (a row count makes a text)."""
+    return numbered_placeholders(sql, count)
+
+
+def _prepares_statements(db) -> bool:
+    """Whether statements may be prepared on the server: not with ``DB_PREPARE_THRESHOLD=0``
+    (``config.database``: behind a pooler that hands a server connection to another client
+    after each transaction, a prepared statement would be missing there)."""
+    return bool(db.settings_dict["OPTIONS"].get("server_side_binding"))
 
 
 def _client_side_cursor(db):
