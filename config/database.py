@@ -51,7 +51,7 @@ def postgres_settings(
     # of a busy or a quiet agency at a million tasks that plan took 1-2.6 s instead of
     # 30-110 ms ("mine", "overdue"); planning each run anew (plan_cache_mode) kept none of
     # the saving. psycopg prepares only with server-side parameter binding, so it is turned
-    # on with it (a step's batch keeps a client-side cursor: ``steps.rows``). psycopg
+    # on with it (a step's batch is prepared as well, and pipelined: ``steps.rows``). psycopg
     # forgets its prepared statements after a ROLLBACK, DISCARD ALL, DROP or ALTER on the
     # connection; PostgreSQL re-plans them when a migration changes a table they read.
     # ``DB_PREPARE_THRESHOLD=0`` turns preparing and server-side binding off: needed behind

@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
@@ -163,11 +163,20 @@ def test_a_batch_runs_in_order_and_hands_each_statement_its_result(case, agencie
 
 
 def test_a_failing_statement_fails_the_flush(case, sending):
+    """The whole batch fails (its first statement's row too), and the connection works on
+    after the transaction rolls back: a failed pipeline does not leave it in pipeline mode."""
+    events = Event.objects.count()
     batch = rows.Batch()
     batch.insert([Event(case=case, kind=EventKind.HANDOFF)])
     batch.add("UPDATE workflows_task SET no_such_column = 1", [])
-    with pytest.raises(DatabaseError, match="no_such_column"):
+    with pytest.raises(DatabaseError, match="no_such_column"), transaction.atomic():
         batch.flush()
+
+    assert Event.objects.count() == events
+    again = rows.Batch()
+    again.insert([Event(case=case, kind=EventKind.HANDOFF)])
+    again.flush()
+    assert Event.objects.count() == events + 1
 
 
 @pytest.mark.postgres
