@@ -153,6 +153,9 @@ class OpenTasksChange(models.Model):
     due_day = models.DateField()
     agency = models.ForeignKey("permissions.Agency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     tasks = models.IntegerField(help_text="Open tasks added (less those no longer open)")
+    # One row of each logging statement's rows: only it queues the deferred merge (migration
+    # 0005), which moves the whole transaction's log; the other rows queue no call.
+    merges = models.BooleanField(db_default=False, help_text="This row's insert merges the log at commit")
 
     def __str__(self):
         return f"transaction {self.transaction_id}: scope {self.scope} {self.tasks:+d}"

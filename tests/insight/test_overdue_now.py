@@ -94,6 +94,27 @@ def test_the_summary_follows_every_write_to_the_tasks_and_the_participants(shipp
 
 
 @pytest.mark.postgres
+def test_a_statement_queues_one_merge_however_many_changes_it_logs(shipped, users, agencies):
+    """A write to the tasks logs a change per scope, day and agency, but only one of its rows
+    queues the deferred merge: one call at commit, not ten (the first call moves the whole
+    transaction's log, so the others found nothing)."""
+    from django.db import connection
+    from django.db.models import Max
+
+    case = start(users, agencies, "prison_release_to_housing", "kari", PRISON_PARTICIPANTS, "01010012437")
+    logged_before = OpenTasksChange.objects.aggregate(last=Max("id"))["last"] or 0
+    Task.objects.filter(case=case).update(due_at=timezone.now() - timedelta(days=30))  # one statement
+
+    logged = OpenTasksChange.objects.filter(id__gt=logged_before)
+    assert logged.count() >= 1 + len(PRISON_PARTICIPANTS)  # the whole municipality and every participant
+    assert logged.filter(merges=True).count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'insight_open_tasks_merged'")
+        (definition,) = cursor.fetchone()
+    assert "WHEN (new.merges)" in definition
+
+
+@pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_completions_at_the_same_moment_keep_the_summary_exact(shipped, users, agencies):
