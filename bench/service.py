@@ -12,8 +12,10 @@ import statistics
 import threading
 import time
 
+import psutil
 from django.db import connection, connections
 
+from bench.http.cpu import used
 from bench.samples import sample_form_data
 from bpmn.engine import runtime as engine
 from bpmn.loading import bpmn_files, forms_for
@@ -72,6 +74,8 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int
     definition_runtime = runtime_for(first_task.instance.definition_id)
     data_for = {}
     complete_times = []
+    backend = _backend_process()
+    cpu_python = cpu_postgresql = 0.0
     for case in case_rows:
         overrides = {"has_home": False, "home_found": True}
         while True:
@@ -81,9 +85,15 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int
             if task.element_id not in data_for:
                 schema, _ = definition_runtime.form_for(task.element_id)
                 data_for[task.element_id] = sample_form_data(schema, overrides)
+            # The CPU read outside the timed call: the reads cost CPU of their own.
+            postgresql_before = used(backend) if backend else 0.0
+            python_before = time.process_time()
             began = time.perf_counter()
             services.complete_task(actor=worker[task.agency_id], task_id=task.pk, data=data_for[task.element_id])
             complete_times.append(time.perf_counter() - began)
+            cpu_python += time.process_time() - python_before
+            if backend:
+                cpu_postgresql += used(backend) - postgresql_before
 
     concurrent = (
         _concurrent_completions(
@@ -120,11 +130,29 @@ def run(*, cases: int = 200, processes_dir, timer_count: int = 500, threads: int
         "task_completions_per_second": round(len(complete_times) / sum(complete_times), 1),
         "complete_task_p50_ms": _ms(statistics.median(complete_times)),
         "complete_task_p95_ms": _ms(_percentile(complete_times, 95)),
+        # Where a completion's CPU goes, one caller: this process (the service layer, Django,
+        # the engine, psycopg) and its PostgreSQL backend (None when the server is not local).
+        "cpu_per_completion_ms": {
+            "python": round(cpu_python * 1000 / len(complete_times), 3),
+            "postgresql": round(cpu_postgresql * 1000 / len(complete_times), 3) if backend else None,
+        },
         "concurrent": concurrent,
         "database_floor": floor,
         "bare_engine": bare,
         "timer_throughput": timers,
     }
+
+
+def _backend_process() -> psutil.Process | None:
+    """The PostgreSQL server process of this connection, when it runs on this machine."""
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    try:
+        process = psutil.Process(connection.connection.info.backend_pid)
+        return process if "postgres" in process.name() else None
+    except psutil.Error:  # another machine's process id
+        return None
 
 
 def _concurrent_completions(*, users, worker, participants, data_for, cases: int, threads: int) -> dict:
