@@ -147,24 +147,27 @@ class Batch:
         its texts joined, as one round trip did before: what counts the trips sees them."""
         db = self.db
         with db.cursor() as wrapper:
-            connection = db.connection  # open now: the wrapper's cursor opened it
-            cursors = [psycopg.RawCursor(connection) for _ in statements]
+            psycopg_connection = db.connection  # open now: the wrapper's cursor opened it
+            cursors = [psycopg.RawCursor(psycopg_connection) for _ in statements]
 
             def send(_cursor, _sql, _params) -> None:
-                with connection.pipeline():
+                with psycopg_connection.pipeline():
                     for cursor, (sql, params, _) in zip(cursors, statements, strict=True):
                         cursor.execute(_numbered(sql, len(params)), params, prepare=bool(params))
 
-            execute_through(
-                wrapper,
-                "; ".join(sql for sql, _, _ in statements),
-                [param for _, params, _ in statements for param in params],
-                send,
-            )
-        for cursor, (_, _, on_result) in zip(cursors, statements, strict=True):
-            if on_result is not None:
-                on_result(cursor)
-            cursor.close()
+            try:
+                execute_through(
+                    wrapper,
+                    "; ".join(sql for sql, _, _ in statements),
+                    [param for _, params, _ in statements for param in params],
+                    send,
+                )
+                for cursor, (_, _, on_result) in zip(cursors, statements, strict=True):
+                    if on_result is not None:
+                        on_result(cursor)
+            finally:
+                for cursor in cursors:
+                    cursor.close()
 
 
 @lru_cache(maxsize=512)
