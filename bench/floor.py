@@ -20,7 +20,6 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
-from psycopg import RawCursor
 
 from workflows.models import Event, EventKind, Job, JobKind, Task
 from workflows.steps import rows
@@ -41,17 +40,17 @@ def run(task: Task, *, rounds: int = 300) -> dict | None:
         with raw.transaction():
             new_task_id = None
             for statements, returns_task_id in trips:
-                cursors = []
-                with raw.pipeline():
-                    for sql, params in statements:
-                        cursor = RawCursor(raw)
-                        values = [
+                filled = [
+                    (
+                        sql,
+                        [
                             uuid.uuid4() if param is _NEW_UUID else new_task_id if param is _NEW_TASK else param
                             for param in params
-                        ]
-                        cursor.execute(rows._numbered(sql, len(values)), values, prepare=bool(values))
-                        cursors.append(cursor)
-                for cursor in cursors:  # read every result, as the service layer does
+                        ],
+                    )
+                    for sql, params in statements
+                ]
+                for cursor in rows.send_pipelined(raw, filled):  # read every result, as the service layer does
                     if cursor.description is not None:
                         last_rows = cursor.fetchall()
                     cursor.close()

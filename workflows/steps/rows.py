@@ -146,14 +146,12 @@ class Batch:
         The batch goes through Django's execute wrappers and query log as one statement,
         its texts joined, as one round trip did before: what counts the trips sees them."""
         db = self.db
+        cursors: list = []
         with db.cursor() as wrapper:
             psycopg_connection = db.connection  # open now: the wrapper's cursor opened it
-            cursors = [psycopg.RawCursor(psycopg_connection) for _ in statements]
 
             def send(_cursor, _sql, _params) -> None:
-                with psycopg_connection.pipeline():
-                    for cursor, (sql, params, _) in zip(cursors, statements, strict=True):
-                        cursor.execute(_numbered(sql, len(params)), params, prepare=bool(params))
+                cursors.extend(send_pipelined(psycopg_connection, [(sql, params) for sql, params, _ in statements]))
 
             try:
                 execute_through(
@@ -168,6 +166,24 @@ class Batch:
             finally:
                 for cursor in cursors:
                     cursor.close()
+
+
+def send_pipelined(psycopg_connection, statements: Sequence[tuple[str, list]]) -> list:
+    """Send ``(sql, params)`` pairs in one pipeline, each statement prepared on the server;
+    a raw cursor at each one's result, in order (the caller closes them). Shared with the
+    database floor (``bench.floor``), which must send exactly as a step does."""
+    cursors = []
+    try:
+        with psycopg_connection.pipeline():
+            for sql, params in statements:
+                cursor = psycopg.RawCursor(psycopg_connection)
+                cursors.append(cursor)
+                cursor.execute(_numbered(sql, len(params)), params, prepare=bool(params))
+    except BaseException:
+        for cursor in cursors:
+            cursor.close()
+        raise
+    return cursors
 
 
 @lru_cache(maxsize=512)
