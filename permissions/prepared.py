@@ -180,7 +180,7 @@ class _Compiled:
     def fetch(self, db, values, server_prepared: bool = False) -> list:
         with db.cursor() as cursor:
             params = self.params_for(db, values)
-            if not db.settings_dict["OPTIONS"].get("server_side_binding"):
+            if not prepares_statements(db):
                 cursor.execute(self.sql, params)
             elif server_prepared:
                 execute_through(
@@ -238,6 +238,14 @@ class _Compiled:
                 setattr(obj, name, row[position])
             found.append(obj)
         return found
+
+
+def prepares_statements(db) -> bool:
+    """Whether statements may be prepared on the server over ``db``: not on SQLite, and not
+    with ``DB_PREPARE_THRESHOLD=0`` (``config.database``: behind a pooler that hands a server
+    connection to another client after each transaction, a prepared statement would be
+    missing there). psycopg prepares only with server-side binding, so that option says it."""
+    return bool(db.settings_dict["OPTIONS"].get("server_side_binding"))
 
 
 def execute_through(cursor, sql: str, params: list, run: Callable[[Any, str, list], Any]) -> None:

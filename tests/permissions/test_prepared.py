@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from permissions.models import Agency, Membership
-from permissions.prepared import Prepared
+from permissions.prepared import Prepared, prepares_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +96,7 @@ def test_a_point_read_compiled_once_is_prepared_on_the_server_and_a_list_shape_i
     plan may be far slower for a busy or a quiet agency) is planned at every run."""
     from permissions.prepared import PreparedShapes
 
-    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+    if not prepares_statements(connection):
         pytest.skip("DB_PREPARE_THRESHOLD=0: nothing is prepared")
     nils = users["nils"]
     one = Prepared(lambda agency_id: Agency.objects.filter(pk=agency_id), kinds=(int,))
@@ -131,7 +131,7 @@ def test_a_list_read_with_postgresqls_own_placeholders_answers_as_the_queryset_a
     (what the query-count tests read)."""
     from permissions.prepared import PreparedShapes
 
-    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+    if not prepares_statements(connection):
         pytest.skip("DB_PREPARE_THRESHOLD=0: psycopg binds in the client, as Django does")
     Agency.objects.filter(pk=agencies["nav"].pk).update(name="NAV 100% Sarpsborg")
     shapes = PreparedShapes()

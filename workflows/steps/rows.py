@@ -30,7 +30,7 @@ from django.db.models import Field, Model, Subquery
 
 from permissions import rules
 from permissions.models import Agency, CaseParticipant
-from permissions.prepared import Prepared, execute_through, numbered_placeholders
+from permissions.prepared import Prepared, execute_through, numbered_placeholders, prepares_statements
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
     Case,
@@ -115,7 +115,7 @@ class Batch:
                     cursor.execute(sql, params)
                     if on_result is not None:
                         on_result(cursor)
-        elif _prepares_statements(self.db):
+        elif prepares_statements(self.db):
             self._flush_pipelined(statements)
         else:
             self._flush_joined(statements)
@@ -193,20 +193,11 @@ def _numbered(sql: str, count: int) -> str:
     return numbered_placeholders(sql, count)
 
 
-def _prepares_statements(db) -> bool:
-    """Whether statements may be prepared on the server: not with ``DB_PREPARE_THRESHOLD=0``
-    (``config.database``: behind a pooler that hands a server connection to another client
-    after each transaction, a prepared statement would be missing there)."""
-    return bool(db.settings_dict["OPTIONS"].get("server_side_binding"))
-
-
 def _client_side_cursor(db):
     """A cursor that binds parameters in the client, which is what lets several statements
-    travel in one query text; the connection's own cursors bind on the server when
-    prepared statements are on (``DB_PREPARE_THRESHOLD``). Wrapped as Django wraps its
-    cursors (errors, execute wrappers, the query log)."""
-    if db.vendor != "postgresql" or not db.settings_dict["OPTIONS"].get("server_side_binding"):
-        return db.cursor()
+    travel in one query text (PostgreSQL only); the connection's own cursors bind on the
+    server when prepared statements are on (``DB_PREPARE_THRESHOLD``). Wrapped as Django
+    wraps its cursors (errors, execute wrappers, the query log)."""
     from django.db.backends.postgresql.base import Cursor  # psycopg's ClientCursor, as Django adapts it
 
     db.close_if_health_check_failed()
