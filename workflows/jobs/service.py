@@ -32,8 +32,8 @@ from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.errors import EngineError, TaskStateError
 from bpmn.registry import runtime_for
 from core.errors import InvalidInput, field_error
-from permissions import rules
-from permissions.models import RESTRICTED, AccessAction, AccessLog, CaseParticipant
+from permissions import policy, rules
+from permissions.models import RESTRICTED, CaseParticipant
 from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.jobs import notify, queue, webhook_transport
@@ -132,20 +132,14 @@ def log_connector_call(
     if case is None or job.instance is None:
         return
     key = runtime_for(job.instance.definition_id).key
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            user=None,
-            username=connector.name[:150],
-            role=rules.ROLE_CONNECTOR,
-            agency=connector.agency,
-            case=case,
-            person_id=case.person_id,
-            category=category,
-            action=AccessAction.EXPORT,
-            basis=f"service-task:{key}:{job.payload.get('element_id', '')}"[:300],
-            item=f"service-task:{job.pk}",
-        )
-        for category in carried_categories(job, fields, reads or {})
+    policy.log_system_export(
+        case,
+        username=connector.name,
+        role=rules.ROLE_CONNECTOR,
+        agency_id=connector.agency_id,
+        categories=carried_categories(job, fields, reads or {}),
+        basis=f"service-task:{key}:{job.payload.get('element_id', '')}",
+        item=f"service-task:{job.pk}",
     )
 
 
