@@ -423,6 +423,12 @@ MESSAGES: dict[str, str] = {
         "and nothing routes it; put it in the lane of its agency, or add one of these to the routing map "
         "at import: %(entries)s"
     ),
+    "model.unrouted-connector": gettext_noop(
+        "the service task “%(element)s” sends case data through the connector “%(connector)s” to the "
+        "system of the agency it is routed to, and nothing routes it, so no agency's sharing rules or "
+        "consents decide what may leave; put it in the lane of the agency whose system answers, or add one "
+        "of these to the routing map at import: %(entries)s"
+    ),
     "model.invalid-lane-map": gettext_noop(
         "the routing map is not as it should be: it is an object with lanes, pools, groups and assignees "
         "(each name -> agency kind), users (assignee -> user name) and default (an agency kind)"

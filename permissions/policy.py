@@ -141,6 +141,27 @@ def log_person_path(user, cases) -> None:
     AccessLog.objects.bulk_create(rows)
 
 
+def log_system_export(case, *, username: str, agency_id, categories, basis: str, item: str, role: str = "") -> None:
+    """A disclosure no person made (a connector's call, a delivery to the archive) in the
+    access log: one ``export`` row per data category that left, and never a value. No user:
+    ``username`` names the system that sent it (or where it went)."""
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=None,
+            username=username[:150],
+            role=role,
+            agency_id=agency_id,
+            case=case,
+            person_id=case.person_id,
+            category=category,
+            action=AccessAction.EXPORT,
+            basis=basis[:300],
+            item=item[:40],
+        )
+        for category in categories
+    )
+
+
 def case_data_for(
     user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ
 ) -> dict[str, CategoryView]:

@@ -29,8 +29,9 @@ from weasyprint.pdf.metadata import DocumentMetadata
 
 from bpmn import form_labels
 from bpmn.registry import runtime_for
+from permissions import policy
 from permissions import rules as permission_rules
-from permissions.models import AccessAction, AccessLog, Consent
+from permissions.models import ALL_CATEGORIES, Consent
 from retention import archive_endpoint
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
@@ -50,11 +51,11 @@ PDF_VARIANT, PDF_FORMAT = "pdf/a-1b", "PDF/A-1b"
 SYSTEM = "Brobygger"
 
 
-def case_file_fields(case: Case) -> list[tuple[str, str, str]]:
-    """(title, category, value) of the case's data that belong to the case file, as the
-    archive's reader reads them: a field by its title in the form, its category in words, a
-    choice by its label, yes and no in words."""
-    rules = rules_for_process(case.process_key)
+def case_file_fields(case: Case, rules) -> list[tuple[str, str, str, str]]:
+    """(category, title, category in words, value) of the case's data that belong to the case
+    file (``rules``: ``rules_for_process``), as the archive's reader reads them: a field by its
+    title in the form, its category in words, a choice by its label, yes and no in words. The
+    category is what the delivery's access log names."""
     categories: dict[str, str] = {}
     forms: dict[str, dict] = {}
     for definition_id in ProcessInstance.objects.filter(case=case).values_list("definition_id", flat=True):
@@ -64,11 +65,11 @@ def case_file_fields(case: Case) -> list[tuple[str, str, str]]:
     titles, choices = form_labels.field_titles(forms), form_labels.field_choice_labels(forms)
     rows = []
     for field, value in (case.data or {}).items():
-        category = categories.get(field, permission_rules.RESTRICTED)
-        if rules.get(category, rules[permission_rules.RESTRICTED]).in_case_file:
+        category = permission_rules.category_of(categories.get(field, permission_rules.RESTRICTED))
+        if rules[category].in_case_file:
             title = titles.get(field) or form_labels.option_label(field)
             label = capfirst(str(permission_rules.CATEGORY_LABELS.get(category, category)))
-            rows.append((title, label, _as_read(value, choices.get(field, {}))))
+            rows.append((category, title, label, _as_read(value, choices.get(field, {}))))
     return rows
 
 
@@ -84,26 +85,37 @@ def _as_read(value: object, choices: dict[str, str]) -> str:
     return str(value)
 
 
-def case_file_pdf(case: Case, produced_at: datetime) -> bytes:
-    """The case file in the municipality's language whoever (or whichever worker) asks."""
+def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]]:
+    """The case file as PDF/A, in the municipality's language whoever (or whichever worker)
+    asks, and the data categories it carries, for the access log of its delivery: the person
+    (identity) when identity belongs to the case file, the category of each field in it,
+    coordination for what every case file holds (the process, its dates, the timeline of who
+    took part and the consents: the fact of the case, as the person page logs it), and
+    housing for the outcome when there is one (the outcome is housing data on every page)."""
     rules = rules_for_process(case.process_key)
-    with translation.override(settings.LANGUAGE_CODE):
+    person = case.person if rules["identity"].in_case_file else None
+    outcome = CaseOutcome.objects.filter(case=case).select_related("kind").first()
+    with translation.override(settings.LANGUAGE_CODE):  # the fields' labels too
+        entries = case_file_fields(case, rules)
         html = render_to_string(
             "retention/case_file.html",
             {
                 "case": case,
                 "process_name": process_name(case.process_key),
-                "person": case.person if rules["identity"].in_case_file else None,
-                "fields": case_file_fields(case),
+                "person": person,
+                "fields": [entry[1:] for entry in entries],
                 "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
                 "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
-                "outcome": CaseOutcome.objects.filter(case=case).select_related("kind").first(),
+                "outcome": outcome,
                 "produced_at": produced_at,
             },
         )
     document = weasyprint.HTML(string=html).render()
     document.metadata = _ArchiveMetadata(**vars(document.metadata))
-    return document.write_pdf(pdf_variant=PDF_VARIANT)
+    carried = {category for category, *_ in entries} | {"coordination"}
+    carried |= {"identity"} if person is not None else set()
+    carried |= {"housing"} if outcome is not None else set()
+    return document.write_pdf(pdf_variant=PDF_VARIANT), tuple(c for c in ALL_CATEGORIES if c in carried)
 
 
 class _ArchiveMetadata(DocumentMetadata):
@@ -239,35 +251,41 @@ def write_package(export: ArchiveExport) -> None:
     """Build the package of ``export`` and hand it over: posted to ``ARCHIVE_ENDPOINT_URL``
     when one is set (``retention.archive_endpoint``), else written to ``ARCHIVE_EXPORT_DIR``;
     the export is then done (runs in the job's transaction, which holds the export row, so
-    a failed delivery leaves it pending for the job's next attempt)."""
+    a failed delivery leaves it pending for the job's next attempt).
+
+    Either way the package leaves for the archive: one access-log row per data category it
+    carries, written before it leaves and in the job's transaction, so a delivery that fails
+    rolls its rows back with it and only a package handed over stays logged."""
     case = Case.objects.select_related("person", "coordinator_agency").get(pk=export.case_id)
     produced_at = timezone.now()
-    pdf = case_file_pdf(case, produced_at)
+    pdf, categories = case_file(case, produced_at)
     xml = arkivstruktur(case, pdf, produced_at)
     name = f"{case.reference}-{export.pk}"
     if archive_endpoint.configured():
         body = archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml})
+        _log_delivery(case, categories, username="archive-endpoint", item=f"archive-delivery:{export.pk}")
         archive_endpoint.deliver(export.pk, name, body)
         package, digest = f"{name}.zip", hashlib.sha256(body).hexdigest()
-        # A disclosure to another system, no person's: the connector row of the access log.
-        AccessLog.objects.create(
-            user=None,
-            username="archive-endpoint",
-            agency_id=case.coordinator_agency_id,
-            case=case,
-            person_id=case.person_id,
-            category="identity",
-            action=AccessAction.EXPORT,
-            basis="archive-duty",
-            item=f"archive-delivery:{export.pk}",
-        )
     else:
         target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
         partial = target / f".{name}.partial"
         partial.mkdir(parents=True, exist_ok=False)
         (partial / PDF_NAME).write_bytes(pdf)
         (partial / XML_NAME).write_bytes(xml)
-        os.replace(partial, target / name)
+        _log_delivery(case, categories, username="archive-folder", item=f"archive-folder:{export.pk}")
+        os.replace(partial, target / name)  # the archive takes the package once it has its name
         package, digest = name, hashlib.sha256(xml).hexdigest()
     export.status, export.done_at, export.package, export.sha256 = ArchiveStatus.DONE, timezone.now(), package, digest
     export.save(update_fields=["status", "done_at", "package", "sha256"])
+
+
+def _log_delivery(case: Case, categories, *, username: str, item: str) -> None:
+    # A disclosure to another system, no person's: ``username`` says where the package went.
+    policy.log_system_export(
+        case,
+        username=username,
+        agency_id=case.coordinator_agency_id,
+        categories=categories,
+        basis="archive-duty",
+        item=item,
+    )

@@ -643,8 +643,11 @@ def _user_tasks(
 def _service_tasks(
     root: etree._Element, spec: Any, subprocess_specs: dict[str, Any], routing_map: RoutingMap, filename: str
 ) -> tuple[dict[str, dict[str, Any]], list[ValidationIssue]]:
-    """The service tasks the application performs. An external task is fetched by the
-    agency it is routed to (like a user task): one that nothing routes is refused."""
+    """The service tasks the application performs. Each is routed to an agency like a user
+    task, and one that nothing routes is refused: an external task is fetched by that agency,
+    and what an HTTP connector sends is decided by that agency's sharing rules and the
+    person's consents (``workflows.jobs.service``); with no agency there is nothing to decide
+    by, and deny by default sends nothing."""
     attributes = _routing_attributes(root, ("serviceTask",))
     tasks: dict[str, dict[str, Any]] = {}
     issues = []
@@ -668,6 +671,22 @@ def _service_tasks(
                         line=_line_of(root, task_spec.bpmn_id),
                         file=filename,
                         params={"topic": str(target), "entries": ", ".join(routing_entries(routed))},
+                    )
+                )
+            elif routed.kind is None:
+                issues.append(
+                    ValidationIssue(
+                        code="unrouted-connector",
+                        message=(
+                            f"service task {task_spec.bpmn_id!r} sends case data through the connector {target!r} "
+                            f"to the system of the agency it is routed to, and nothing routes it, so no agency's "
+                            f"sharing rules or consents decide what may leave; put it in the lane of the agency "
+                            f"whose system answers, or {unrouted_fix(routed)}"
+                        ),
+                        element_id=task_spec.bpmn_id,
+                        line=_line_of(root, task_spec.bpmn_id),
+                        file=filename,
+                        params={"connector": str(target), "entries": ", ".join(routing_entries(routed))},
                     )
                 )
             tasks[task_spec.bpmn_id] = {

@@ -73,6 +73,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "unknown-lane": ("unknown", "unnamed"),
         "unknown-lane-kind": (),
         "unresolvable-ref": (),
+        "unrouted-connector": (),
         "unrouted-task": (),
         "unsafe-expression": (),
         "unsafe-script": (),

@@ -175,6 +175,21 @@ REFUSED = [
         "Lane_1",
     ),
     (
+        "unrouted-connector",
+        _process(
+            _start_task_end(
+                '<bpmn:serviceTask id="Task_1" name="Hent inntekt"><bpmn:extensionElements>'
+                '<spiffworkflow:serviceTaskOperator id="inntektsregister"><spiffworkflow:parameters>'
+                '<spiffworkflow:parameter id="sokerens_id" type="str" value="sokerens_id"/>'
+                "</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>"
+                "</bpmn:extensionElements></bpmn:serviceTask>"
+            )
+        ),
+        {},
+        None,
+        "Task_1",
+    ),
+    (
         "unknown-lane-kind",
         valid_model(),
         FORMS,

@@ -28,6 +28,9 @@ NAME = "Torleif Eriksrud"
 NATIONAL_ID = "17912099997"
 PERSON = {"name": NAME, "national_id": NATIONAL_ID}
 TRACES = (NAME, "Eriksrud", NATIONAL_ID)
+# Values of three categories besides the intake's housing (``carrying_case``): the health and
+# economy ones go into the case file, the justice one does not.
+HEALTH_VALUE, ECONOMY_VALUE, JUSTICE_VALUE = "Oppfølging hos fastlegen", "Gjeld til kemneren", "2031-05-17"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
 
 

@@ -27,6 +27,8 @@ from workflows.jobs import handlers
 from workflows.jobs.notify import sign
 from workflows.models import Incident, Job, JobKind, JobStatus
 
+from .helpers import ECONOMY_VALUE, HEALTH_VALUE
+
 pytestmark = pytest.mark.postgres
 
 SECRET = "arkiv-hemmelighet"
@@ -92,6 +94,15 @@ def job_of(export) -> Job:
     return Job.objects.get(pk=export.job_id)
 
 
+def delivered(export) -> list[str]:
+    """The categories of the access-log rows of ``export``'s delivery to the endpoint."""
+    return sorted(AccessLog.objects.filter(item=f"archive-delivery:{export.pk}").values_list("category", flat=True))
+
+
+# The closed case's package: the person, the intake's housing fields, the timeline.
+CLOSED_CASE_CARRIES = ["coordination", "housing", "identity"]
+
+
 def test_the_package_is_posted_signed_once(archive, closed_case, users, tmp_path):
     export = order(users, closed_case)
     assert handlers.run_one("w1") == 1
@@ -111,8 +122,9 @@ def test_the_package_is_posted_signed_once(archive, closed_case, users, tmp_path
         hashlib.sha256(body).hexdigest(),
     )
     assert job_of(export).status == JobStatus.DONE
-    delivery = AccessLog.objects.get(case=closed_case, item=f"archive-delivery:{export.pk}")
-    assert (delivery.user_id, delivery.username, delivery.action) == (None, "archive-endpoint", "export")
+    assert delivered(export) == CLOSED_CASE_CARRIES
+    for delivery in AccessLog.objects.filter(case=closed_case, item=f"archive-delivery:{export.pk}"):
+        assert (delivery.user_id, delivery.username, delivery.action) == (None, "archive-endpoint", "export")
     assert not (tmp_path / "folder").exists()  # posted, not written to the folder
     assert handlers.run_one("w1") == 0 and len(archive.posts) == 1
 
@@ -127,7 +139,8 @@ def test_a_failing_endpoint_is_retried_with_back_off_until_it_takes_the_package(
     export.refresh_from_db()
     assert (
         export.status == ArchiveStatus.PENDING
-        and not AccessLog.objects.filter(item__startswith="archive-delivery").exists()
+        # the rows are written before the POST, in the job's transaction: the failure rolled them back
+        and not AccessLog.objects.filter(case=closed_case, user__isnull=True).exists()
     )
     assert handlers.run_one("w1") == 0  # not due yet
     Job.objects.filter(pk=job.pk).update(due_at=timezone.now())
@@ -135,7 +148,20 @@ def test_a_failing_endpoint_is_retried_with_back_off_until_it_takes_the_package(
     assert [headers["Idempotency-Key"] for headers, _ in archive.posts] == [f"archive-export-{export.pk}"] * 2
     export.refresh_from_db()
     assert export.status == ArchiveStatus.DONE and job_of(export).status == JobStatus.DONE
-    assert AccessLog.objects.filter(item=f"archive-delivery:{export.pk}").count() == 1
+    assert delivered(export) == CLOSED_CASE_CARRIES  # once: the failed attempt's rows rolled back
+
+
+def test_the_delivery_logs_each_category_the_package_carries_and_no_other(archive, carrying_case, users):
+    """Before, the delivery was logged as identity alone, though the package carries every
+    category of the case file: here health and economy besides the defaults, not justice."""
+    export = order(users, carrying_case)
+    assert handlers.run_one("w1") == 1
+    assert delivered(export) == ["coordination", "economy", "health", "housing", "identity"]
+    for row in AccessLog.objects.filter(item=f"archive-delivery:{export.pk}"):
+        assert (row.case_id, row.person_id) == (carrying_case.pk, carrying_case.person_id)
+        assert (row.agency_id, row.basis) == (carrying_case.coordinator_agency_id, "archive-duty")
+        written = " ".join(str(value) for value in vars(row).values())
+        assert HEALTH_VALUE not in written and ECONOMY_VALUE not in written
 
 
 def test_after_the_last_attempt_the_export_fails_visibly_with_an_incident(archive, closed_case, users):
@@ -213,5 +239,5 @@ def test_a_worker_killed_after_the_archive_took_the_package_delivers_it_once_mor
     assert keys == [f"archive-export-{export.pk}"] * 2  # the archive takes the second as the first
     export.refresh_from_db()
     assert export.status == ArchiveStatus.DONE and job_of(export).status == JobStatus.DONE
-    assert AccessLog.objects.filter(item=f"archive-delivery:{export.pk}").count() == 1
+    assert delivered(export) == CLOSED_CASE_CARRIES  # logged once, with the recorded delivery
     assert Job.objects.filter(kind=JobKind.ARCHIVE_EXPORT, status=JobStatus.DONE).count() == 1

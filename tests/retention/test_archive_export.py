@@ -14,9 +14,9 @@ from permissions.models import AccessLog
 from retention.archive import NOARK, PDF_NAME, XML_NAME, validate
 from retention.models import ArchiveExport, ArchiveStatus
 from workflows.jobs import handlers
-from workflows.models import Job, JobKind
+from workflows.models import Job, JobKind, JobStatus
 
-from .helpers import NAME, NATIONAL_ID, api, erase, full_prison_case
+from .helpers import ECONOMY_VALUE, HEALTH_VALUE, JUSTICE_VALUE, NAME, NATIONAL_ID, api, erase, full_prison_case
 from .pdfa import preflight_errors, structure_problems, text_of
 
 pytestmark = pytest.mark.postgres
@@ -60,11 +60,51 @@ def test_a_closed_case_is_exported_then_may_be_erased(closed_case, users, settin
     xmp = xmp_of(pdf)
     assert re.search(r"pdfaid:part[^0-9]*1", xmp) and re.search(r"pdfaid:conformance[^A-Z]*B", xmp)
     assert tree.findtext(".//n:dokumentobjekt/n:format", namespaces=ns) == "PDF/A-1b"
-    # recorded in the access log as an export
-    row = AccessLog.objects.get(case=closed_case, action="export")
+    # recorded in the access log as an export: the coordinator's order, and the package's
+    # arrival in the folder (the categories it carries: the next test)
+    row = AccessLog.objects.get(case=closed_case, action="export", user__isnull=False)
     assert (row.username, row.item) == ("bjorn", f"archive-export:{export.pk}")
+    assert AccessLog.objects.filter(case=closed_case, item=f"archive-folder:{export.pk}").exists()
     # the archive duty is met: the case may now be erased on request
     assert erase(users["bjorn"], closed_case).status_code == 201
+
+
+def test_the_folder_export_logs_each_category_the_package_carries_and_no_other(
+    carrying_case, users, settings, tmp_path
+):
+    """Before, a package written to the folder left no access-log row at all, though it
+    carries the case file's every category to the archive."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    assert api(users["bjorn"]).post(f"/api/v1/cases/{carrying_case.pk}/archive-export/").status_code == 202
+    assert handlers.run_one("test") == 1
+    export = ArchiveExport.objects.get(case=carrying_case, status=ArchiveStatus.DONE)
+
+    rows = list(AccessLog.objects.filter(case=carrying_case, item=f"archive-folder:{export.pk}"))
+    # the person, the case file's fields (housing, health, economy), the timeline (coordination);
+    # not justice: the case holds a release date, but justice is not in the case file
+    assert sorted(row.category for row in rows) == ["coordination", "economy", "health", "housing", "identity"]
+    for row in rows:
+        assert (row.user_id, row.username, row.action, row.basis) == (None, "archive-folder", "export", "archive-duty")
+        assert (row.agency_id, row.person_id) == (carrying_case.coordinator_agency_id, carrying_case.person_id)
+        written = " ".join(str(value) for value in vars(row).values())
+        assert not any(value in written for value in (HEALTH_VALUE, ECONOMY_VALUE, JUSTICE_VALUE, NATIONAL_ID))
+    # what is logged is what the package holds
+    text = text_of((Path(tmp_path) / export.package / PDF_NAME).read_bytes())
+    assert HEALTH_VALUE in text and ECONOMY_VALUE in text and JUSTICE_VALUE not in text
+
+
+def test_a_folder_export_that_fails_logs_nothing(closed_case, users, settings, tmp_path):
+    """The rows are written before the package gets its name in the folder, in the job's
+    transaction: a package that never arrived rolls them back."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    api(users["bjorn"]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/")
+    export = ArchiveExport.objects.get(case=closed_case)
+    (Path(tmp_path) / f"{closed_case.reference}-{export.pk}" / "taken").mkdir(parents=True)  # its name is taken
+    assert handlers.run_one("test") == 1
+    job = Job.objects.get(pk=export.job_id)
+    assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
+    assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.PENDING
+    assert not AccessLog.objects.filter(case=closed_case, user__isnull=True).exists()
 
 
 def test_the_schema_refuses_a_package_that_breaks_it(closed_case, users, settings, tmp_path):

@@ -261,14 +261,17 @@ def release_claimed(jobs, worker: str) -> int:
     )
 
 
-def finish_external(job: Job, worker: str, error: str | None) -> Job | None:
-    """Record the outcome of a leased job. None when the lease was lost meanwhile."""
+def finish_external(job: Job, worker: str, error: str | None, *, final: bool = False) -> Job | None:
+    """Record the outcome of a leased job. None when the lease was lost meanwhile. ``final``:
+    the error is one no retry changes, so the job fails now, with its incident."""
     if error is None:
         return _finish_done(job, worker)
     with transaction.atomic():
         row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
         if row is None:
             return None
+        if final:
+            row.max_attempts = row.attempts
         record_outcome(row, error)
     return row
 

@@ -1,9 +1,12 @@
 """Service tasks through the job table: each started service task gets one job, and the
 task is completed exactly once, in the transaction that marks its job done.
 
-* ``http``: the worker claims the job with a lease, evaluates the fields the task declares,
-  POSTs them to the connector the model names (signed like the webhooks, through their
-  address guard, the job id as ``Idempotency-Key``), then, holding the job row and the
+* ``http``: the worker claims the job with a lease, checks that the connector's agency is
+  the one the task is routed to in the case (``receiver_refusal``: deny by default, else the
+  job fails at once with an incident and nothing is sent), evaluates the fields the task
+  declares, POSTs those the agency may see to the connector the model names (signed like
+  the webhooks, through their address guard, the job id as ``Idempotency-Key``), then,
+  holding the job row and the
   instance lock, checks that it still holds the lease, validates the JSON answer against the
   task's form, takes the declared fields into the task and completes it. A failure backs off
   and retries; the last one opens an incident (retry it from the incidents list). A worker
@@ -29,8 +32,8 @@ from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.errors import EngineError, TaskStateError
 from bpmn.registry import runtime_for
 from core.errors import InvalidInput, field_error
-from permissions import rules
-from permissions.models import RESTRICTED, AccessAction, AccessLog
+from permissions import policy, rules
+from permissions.models import RESTRICTED, CaseParticipant
 from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.jobs import notify, queue, webhook_transport
@@ -75,6 +78,35 @@ def receivable_fields(job: Job, agency, fields: dict[str, Any], reads: dict[str,
     }
 
 
+def receiver_refusal(job: Job, connector: ServiceConnector) -> str | None:
+    """Why nothing may leave for ``connector``'s system in the job's case; None when the
+    fields may (each then still only as ``receivable_fields`` allows).
+
+    Deny by default: the fields go to the connector's agency, so it must be the agency the
+    task is routed to in this case (its lane's participant) and still work the case. A task
+    routed to no agency (a version deployed before such models were refused) has no rules to
+    decide by, and a connector of another agency (or of none in the case) would hand the case
+    to an outsider. The text names the element and the connector, never a value."""
+    element_id = job.payload.get("element_id", "")
+    if job.instance is None or job.case_id is None:
+        return None  # the call fails on the missing instance, sending nothing
+    kind = (runtime_for(job.instance.definition_id).service_tasks.get(element_id) or {}).get("agency_kind")
+    if not kind:
+        return (
+            f"service task {element_id!r} is routed to no agency, so no agency's sharing rules or consents "
+            f"decide what the connector {connector.name!r} may send; nothing was sent. Put the task in the lane "
+            "of the agency whose system answers, deploy the model again and move the case to the new version"
+        )
+    routed = CaseParticipant.objects.filter(case_id=job.case_id, kind=kind, agency_id=connector.agency_id).exists()
+    if not routed or not rules.agency_keeps_case(connector.agency_id, job.case_id):
+        return (
+            f"the connector {connector.name!r} answers for another agency than the {kind} agency that works this "
+            f"case, to which service task {element_id!r} is routed; nothing was sent. Give the connector the "
+            "agency of the task's lane (admin: Service connectors), or route the task to the connector's agency"
+        )
+    return None
+
+
 def sent_categories(job: Job, fields: dict[str, Any]) -> list[str]:
     """The data categories of the fields a service task hands out: each field's category in
     the process's forms; a field no form declares (a computed value) counts as restricted."""
@@ -100,20 +132,14 @@ def log_connector_call(
     if case is None or job.instance is None:
         return
     key = runtime_for(job.instance.definition_id).key
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            user=None,
-            username=connector.name[:150],
-            role=rules.ROLE_CONNECTOR,
-            agency=connector.agency,
-            case=case,
-            person_id=case.person_id,
-            category=category,
-            action=AccessAction.EXPORT,
-            basis=f"service-task:{key}:{job.payload.get('element_id', '')}"[:300],
-            item=f"service-task:{job.pk}",
-        )
-        for category in carried_categories(job, fields, reads or {})
+    policy.log_system_export(
+        case,
+        username=connector.name,
+        role=rules.ROLE_CONNECTOR,
+        agency_id=connector.agency_id,
+        categories=carried_categories(job, fields, reads or {}),
+        basis=f"service-task:{key}:{job.payload.get('element_id', '')}",
+        item=f"service-task:{job.pk}",
     )
 
 
@@ -200,7 +226,7 @@ def perform_claimed(job: Job, worker: str) -> str | None:
             queue.finish_external(job, worker, None)
             return None
     if error is not None:
-        queue.finish_external(job, worker, error)
+        queue.finish_external(job, worker, error, final=isinstance(error, Refusal))
     return error
 
 
@@ -232,10 +258,17 @@ def perform_claimed_batch(jobs: list[Job], worker: str) -> list[tuple[Job, str |
     return performed
 
 
+class Refusal(str):
+    """A call's error that no retry changes (the model or the connector must change first):
+    nothing was sent, and the job fails at once with an incident instead of backing off."""
+
+
 def run_http_job(job: Job, worker: str) -> str | None:
     """Call the connector, then complete the task (see the module). None when done."""
     try:
         answer, connector = _call_connector(job)
+    except _CallRefused as exc:
+        return Refusal(exc)
     except _CallFailed as exc:
         return str(exc)
     try:
@@ -258,19 +291,25 @@ class _CallFailed(Exception):
     pass
 
 
+class _CallRefused(_CallFailed):
+    pass
+
+
 def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     target = job.payload.get("target", "")
     connector = ServiceConnector.objects.select_related("agency").filter(name=target, active=True).first()
     if connector is None:
         raise _CallFailed(f"no active service connector named {target!r}: add it in the admin (Service connectors)")
+    refusal = receiver_refusal(job, connector)
+    if refusal is not None:  # checked before any field is computed: nothing of the case leaves
+        raise _CallRefused(refusal)
     try:
         fields, reads = service_inputs_and_reads(job)
     except TaskStateError as exc:
         raise _CallFailed(f"the service task no longer waits: {exc}") from exc
     except EngineError as exc:
         raise _CallFailed(f"a declared field cannot be computed: {engine.describe(exc)}") from exc
-    if connector.agency is not None:  # the agency whose system answers gets what it may see
-        fields = receivable_fields(job, connector.agency, fields, reads)
+    fields = receivable_fields(job, connector.agency, fields, reads)  # what the agency may see
     body = json.dumps(
         {
             "id": str(job.pk),

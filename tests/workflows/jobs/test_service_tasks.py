@@ -14,11 +14,15 @@ from uuid import UUID
 import pytest
 from django.urls import reverse
 
+from bpmn.engine import definition
 from bpmn.engine import runtime as engine
+from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from bpmn.services import deploy_definition
 from permissions.models import AccessAction, AccessLog
+from tests.clients import api
 from tests.clock import Clock
+from tests.english import english_in
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, connector_model
 from workflows import selectors, services
@@ -303,13 +307,12 @@ def test_a_call_that_timed_out_after_sending_is_logged(connector_setup, users, a
     assert [row.category for row in connector_rows(case)] == ["economy", "restricted"]
 
 
-def test_a_connector_sends_its_agencys_system_only_what_the_agency_may_see(settings, users, agencies):
-    """Before, a model could send the health agency's diagnosis to NAV's register through a
-    connector whose agency is NAV (under its own name or copied under another), with no
-    consent; now those fields are withheld from the call, as for an external task."""
+def health_then_nav_connector(users, agencies, *, connector_agency):
+    """The health agency assesses (a diagnosis), then NAV's lane calls the connector
+    ``benefit-register`` (of ``connector_agency``) with the diagnosis, a copy of it under
+    another name, and a literal. Returns the case waiting for the call and the register."""
     from tests.api.test_external_tasks import ASSESS_FORM, HEALTH_THEN_NAV
 
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     model = HEALTH_THEN_NAV.replace(' camunda:type="external" camunda:topic="benefit-check"', "")
     model = model.replace(
         "<camunda:inputOutput>",
@@ -319,7 +322,7 @@ def test_a_connector_sends_its_agencys_system_only_what_the_agency_may_see(setti
     forms = {"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]}
     deploy_definition(actor=None, bpmn_xml=model, forms=forms, check_permission=False)
     registry = Registry([(200, {})])
-    ServiceConnector.objects.create(name="benefit-register", url=registry.url, secret=SECRET, agency=agencies["nav"])
+    ServiceConnector.objects.create(name="benefit-register", url=registry.url, secret=SECRET, agency=connector_agency)
     case = services.start_case(
         actor=users["helga"],
         process_key="health_then_nav",
@@ -328,9 +331,98 @@ def test_a_connector_sends_its_agencys_system_only_what_the_agency_may_see(setti
     )
     (assess,) = open_tasks(case)
     services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
+    return case, registry
+
+
+def test_a_connector_sends_its_agencys_system_only_what_the_agency_may_see(settings, users, agencies):
+    """Before, a model could send the health agency's diagnosis to NAV's register through a
+    connector whose agency is NAV (under its own name or copied under another), with no
+    consent; now those fields are withheld from the call, as for an external task."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    case, registry = health_then_nav_connector(users, agencies, connector_agency=agencies["nav"])
 
     Worker(name="w").run(once=True)
 
     (_key, _signature, body) = registry.calls[0]
     assert json.loads(body)["fields"] == {"scheme": "bostotte"} and "F20.0" not in body.decode()
     assert [task.element_id for task in open_tasks(case)] == ["Task_decide"]
+
+
+# --- deny by default: the fields go only to the agency the task is routed to in the case ----
+
+
+def unrouted(model: str) -> str:
+    """The model with its service task taken out of every lane: nothing routes it."""
+    assert "<bpmn:flowNodeRef>Service_1</bpmn:flowNodeRef>" in model
+    return model.replace("<bpmn:flowNodeRef>Service_1</bpmn:flowNodeRef>", "")
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_a_connector_task_that_nothing_routes_is_refused_at_deploy_naming_it(users, language):
+    """Before, such a model deployed, and its connector sent whatever the fields held to a
+    system no lane of the case stood for: no agency's sharing rules or consents were asked."""
+    body = {"bpmn_xml": unrouted(connector_model()), "forms": FORMS}
+    answer = api(users["ada"]).post("/api/v1/process-definitions/", body, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert answer.status_code == 400
+    (error,) = [error for error in answer.json()["errors"] if error["code"] == "unrouted-connector"]
+    assert error["element_id"] == "Service_1" and error["line"] > 1
+    if language == "nb":
+        assert error["message"].startswith("tjenesteoppgaven «Service_1» sender saksopplysninger gjennom koblingen")
+        assert english_in(error["message"]) == []
+    else:
+        assert error["message"].startswith("service task 'Service_1' sends case data through the connector")
+    assert not ProcessDefinition.objects.filter(key="income_check").exists()
+
+
+def test_a_connector_of_an_agency_outside_the_case_sends_nothing_and_opens_an_incident(settings, users, agencies):
+    """Before, a connector whose agency does not take part in the case received what that
+    agency would see if it did: the hospital's system got the health agency's diagnosis of
+    a case it has no part in. Now the call is refused before a field is computed."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    case, registry = health_then_nav_connector(users, agencies, connector_agency=agencies["hospital"])
+
+    Worker(name="w").run(once=True)
+
+    assert registry.calls == []
+    job = Job.objects.get(case=case, kind=JobKind.SERVICE)
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1)  # no retry makes it lawful: failed at once
+    incident = Incident.objects.get(job=job)
+    assert (incident.kind, incident.element_id, incident.resolved_at) == ("service-failed", "Service_1", None)
+    assert "Service_1" in incident.error and "benefit-register" in incident.error and "F20.0" not in incident.error
+    assert connector_rows(case) == [] and open_tasks(case) == []
+
+    # the operator gives the connector the agency of the task's lane; the retry sends
+    ServiceConnector.objects.filter(name="benefit-register").update(agency=agencies["nav"])
+    services.retry_incident(actor=users["ada"], incident_id=incident.pk)
+    (_key, _signature, body) = registry.calls[0]
+    assert json.loads(body)["fields"] == {"scheme": "bostotte"}  # and still only what NAV may see
+    assert [task.element_id for task in open_tasks(case)] == ["Task_decide"]
+
+
+def test_a_deployed_connector_task_that_nothing_routes_sends_nothing_and_opens_an_incident(
+    connector_setup, users, agencies, monkeypatch
+):
+    """A version deployed before such models were refused routes the task nowhere: at run
+    time its call is refused too, naming the element, with no value in the error."""
+    registry = connector_setup([GOOD])
+    original = definition._service_tasks
+
+    def as_before(*args):  # the deploy as it was: the unrouted connector task let through
+        tasks, issues = original(*args)
+        return tasks, [issue for issue in issues if issue.code != "unrouted-connector"]
+
+    monkeypatch.setattr(definition, "_service_tasks", as_before)
+    deploy_definition(actor=None, bpmn_xml=unrouted(connector_model()), forms=FORMS, check_permission=False)
+    monkeypatch.undo()
+    case = waiting_case(users, agencies)
+    assert runtime_for(case.instances.get().definition_id).service_tasks["Service_1"]["agency_kind"] is None
+
+    Worker(name="w").run(once=True)
+
+    assert registry.calls == []
+    job = service_job(case)
+    assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+    incident = Incident.objects.get(job=job)
+    assert (incident.kind, incident.element_id) == ("service-failed", "Service_1")
+    assert "routed to no agency" in incident.error and "A-17" not in incident.error
+    assert connector_rows(case) == [] and open_tasks(case) == []
