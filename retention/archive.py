@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from copy import deepcopy
 from datetime import datetime
@@ -269,11 +270,18 @@ def write_package(export: ArchiveExport) -> None:
     else:
         target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
         partial = target / f".{name}.partial"
+        # Left by an attempt that failed or died half-way: only this export's job writes
+        # here, and one worker at a time holds it, so the leftover is started again.
+        shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True, exist_ok=False)
-        (partial / PDF_NAME).write_bytes(pdf)
-        (partial / XML_NAME).write_bytes(xml)
-        _log_delivery(case, categories, username="archive-folder", item=f"archive-folder:{export.pk}")
-        os.replace(partial, target / name)  # the archive takes the package once it has its name
+        try:
+            (partial / PDF_NAME).write_bytes(pdf)
+            (partial / XML_NAME).write_bytes(xml)
+            _log_delivery(case, categories, username="archive-folder", item=f"archive-folder:{export.pk}")
+            os.replace(partial, target / name)  # the archive takes the package once it has its name
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         package, digest = name, hashlib.sha256(xml).hexdigest()
     export.status, export.done_at, export.package, export.sha256 = ArchiveStatus.DONE, timezone.now(), package, digest
     export.save(update_fields=["status", "done_at", "package", "sha256"])

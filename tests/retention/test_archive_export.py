@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from lxml import etree
 
 from permissions.models import AccessLog
@@ -105,6 +106,26 @@ def test_a_folder_export_that_fails_logs_nothing(closed_case, users, settings, t
     assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
     assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.PENDING
     assert not AccessLog.objects.filter(case=closed_case, user__isnull=True).exists()
+
+
+def test_a_folder_export_that_failed_is_delivered_when_tried_again(closed_case, users, settings, tmp_path):
+    """A failed attempt (here: the package's name taken) leaves its half-written folder
+    behind; the next attempt starts that folder again instead of failing on it for ever."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    api(users["bjorn"]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/")
+    export = ArchiveExport.objects.get(case=closed_case)
+    taken = Path(tmp_path) / f"{closed_case.reference}-{export.pk}"
+    (taken / "taken").mkdir(parents=True)
+    assert handlers.run_one("test") == 1
+    assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.PENDING
+    (taken / "taken").rmdir()
+    taken.rmdir()  # the operator frees the name
+    Job.objects.filter(pk=export.job_id).update(due_at=timezone.now())
+    assert handlers.run_one("test") == 1
+    export.refresh_from_db()
+    assert export.status == ArchiveStatus.DONE
+    assert sorted(path.name for path in taken.iterdir()) == sorted([PDF_NAME, XML_NAME])
+    assert [path.name for path in Path(tmp_path).iterdir()] == [taken.name]  # no half-written folder left
 
 
 def test_the_schema_refuses_a_package_that_breaks_it(closed_case, users, settings, tmp_path):
