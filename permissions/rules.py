@@ -95,6 +95,9 @@ BASIS_COORDINATOR = "coordinator"
 # A field its form marks ``"x-share": "participants"``: domain.md shares the release date and
 # the housing conditions of parole with every participant, though justice is the prison's.
 BASIS_SHARED_FIELD = "shared-field"
+BASIS_ARCHIVE_DUTY = "archive-duty"  # the case file sent to the archive, or the order to send it
+BASIS_CORRECTION = "correction"  # data corrected on the person's request (GDPR art. 16)
+BASIS_ERASURE_REQUEST = "erasure-request"  # data erased on the person's request (GDPR art. 17)
 
 ROLE_RANK: dict[str, int] = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 
@@ -104,6 +107,9 @@ BASIS_LABELS = {
     BASIS_PARTICIPANT: _("takes part in the case"),
     BASIS_COORDINATOR: _("coordinates the case"),
     BASIS_SHARED_FIELD: _("shared with everyone in the case"),
+    BASIS_ARCHIVE_DUTY: _("the archive duty (arkivlova)"),
+    BASIS_CORRECTION: _("the person's request for correction"),
+    BASIS_ERASURE_REQUEST: _("the person's request for erasure"),
 }
 
 
@@ -133,13 +139,27 @@ def basis_label(basis: str):
 
 
 ROLE_CONNECTOR = "connector"  # an access-log row of a service task's connector call
+ROLE_ARCHIVE = "archive"  # an access-log row of the case file delivered to the archive
+# Where an access-log row with no user went: the archive's delivery (``retention.archive``).
+SYSTEM_RECEIVERS = {
+    "archive-endpoint": _("the archive's reception"),
+    "archive-folder": _("the archive's folder"),
+}
 
 
 def role_label(role: str):
     """A membership role in words (``coordinator`` -> "koordinator")."""
     if role == ROLE_CONNECTOR:
         return _("the agency's system")
+    if role == ROLE_ARCHIVE:
+        return _("the municipality's archive")
     return Role(role).label if role in Role.values else role
+
+
+def receiver_label(username: str):
+    """Who an access-log row with no user names, in words (``archive-folder`` -> "the
+    archive's folder"); a connector's own name as it is."""
+    return SYSTEM_RECEIVERS.get(username, username)
 
 
 @dataclass(frozen=True)

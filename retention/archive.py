@@ -294,6 +294,7 @@ def _log_delivery(case: Case, categories, *, username: str, item: str) -> None:
         username=username,
         agency_id=case.coordinator_agency_id,
         categories=categories,
-        basis="archive-duty",
+        basis=permission_rules.BASIS_ARCHIVE_DUTY,
         item=item,
+        role=permission_rules.ROLE_ARCHIVE,
     )

@@ -21,6 +21,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from core.errors import Conflict
+from permissions import rules as permission_rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Consent, Role
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
@@ -92,7 +93,12 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
         if actor is not None:
             # Before the person becomes a key: this row is pseudonymised with the others.
             log_coordinator_action(
-                actor, case, category="identity", action=AccessAction.WRITE, basis="erasure-request", item="erasure"
+                actor,
+                case,
+                category="identity",
+                action=AccessAction.WRITE,
+                basis=permission_rules.BASIS_ERASURE_REQUEST,
+                item="erasure",
             )
         removed = _scrub_case(case)
         for _receiver, counts in case_erased.send(sender=Case, case=case):

@@ -156,7 +156,7 @@ def request_archive_export(*, actor, case_id) -> ArchiveExport:
             case,
             category="identity",
             action=AccessAction.EXPORT,
-            basis="archive-duty",
+            basis=rules.BASIS_ARCHIVE_DUTY,
             item=f"archive-export:{export.pk}",
         )
     queue.wake_workers()
@@ -224,7 +224,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             case,
             category=category,
             action=AccessAction.WRITE,
-            basis="correction",
+            basis=rules.BASIS_CORRECTION,
             item=f"correction:{correction.pk}",
             acting=acting,
         )
@@ -326,7 +326,7 @@ def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
             case,
             category="identity",
             action=AccessAction.REVIEW,
-            basis="correction",
+            basis=rules.BASIS_CORRECTION,
             item=f"correction:{correction.pk}",
             acting=(case.coordinator_agency_id, Role.AUDITOR),
         )

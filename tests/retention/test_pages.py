@@ -7,6 +7,7 @@ from django.test import Client
 
 from permissions.models import AccessLog
 from retention.models import ArchiveExport, Correction, ErasureRecord
+from workflows.jobs import handlers
 from workflows.models import Case, CaseStatus, Job, JobKind, Person
 
 from .helpers import NAME, NATIONAL_ID, archived
@@ -286,3 +287,26 @@ def test_the_page_answers_alike_whether_or_not_another_person_holds_the_national
     assert Person.objects.get(pk=second.person_id).national_id == "05840399895"
     # the coordinator's page still says "waiting" for the number another person holds
     assert "Venter på kontroll" in bjorn.get(url(closed_case)).content.decode()
+
+
+def test_the_access_log_names_the_archive_and_the_persons_requests_in_words(web, closed_case, settings, tmp_path):
+    """The rows of a correction, an archive order and the delivery of the case file read as
+    bokmål in the case's access log and the person's report (given to the person), not as
+    the codes stored."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    bjorn = web("bjorn")
+    answer = bjorn.post(
+        url(closed_case, "correction/"), {"field": "has_home", "value": "true", "reason": "Feil registrert"}
+    )
+    assert answer.status_code == 302
+    assert bjorn.post(url(closed_case, "archive-export/")).status_code in (302, 303)
+    assert handlers.run_one("test") == 1
+    assert AccessLog.objects.filter(case=closed_case, username="archive-folder", role="archive").exists()
+
+    log = bjorn.get(f"/cases/{closed_case.pk}/sections/access-log/", HTTP_HX_REQUEST="true").content.decode()
+    report = bjorn.get(f"/cases/{closed_case.pk}/person-access-report/").content.decode()
+    for page in (log, report):
+        assert "arkivets mappe (kommunens arkiv)" in page
+        assert "arkivplikten (arkivlova)" in page and "personens krav om retting" in page
+        for code in ("archive-folder", "archive-duty", ">correction<", "(archive)"):
+            assert code not in page

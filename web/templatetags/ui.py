@@ -43,6 +43,12 @@ def basis_label(basis: str) -> str:
 
 
 @register.filter
+def receiver_label(username: str) -> str:
+    """Who an access-log row with no user names (``archive-folder`` -> "arkivets mappe")."""
+    return str(rules.receiver_label(username))
+
+
+@register.filter
 def role_label(role: str) -> str:
     """A membership role in words (``coordinator`` -> "koordinator")."""
     return str(rules.role_label(role))
