@@ -101,7 +101,7 @@ def _case_rows(cases, process_names: dict[str, str]) -> list[dict]:
     return [
         {
             "url": link(case.pk),
-            "person": case.person.name,
+            "person": case.person_name,
             "reference": case.reference,
             "process": process_names.get(case.process_key) or case.process_key,
             "status": statuses.get(case.status, case.status),

@@ -539,11 +539,12 @@ def _timeline_case(user, case_id: int) -> Case:
 
 def case_literals(case) -> list[str]:
     """The texts a value of ``case`` can appear as in an error: its data, and its person's
-    name and national id (an agency's system may quote them in the failure it reports)."""
+    name (the case's and the person row's) and national id (an agency's system may quote
+    them in the failure it reports)."""
     if case is None:
         return []
     person = case.person
-    return scrub.literals(case.data or {}, person.name, person.national_id)
+    return scrub.literals(case.data or {}, case.person_name, person.name, person.national_id)
 
 
 def incident_error(incident) -> str:
@@ -814,6 +815,7 @@ _INCIDENT_SHOWN = (
     *(field.name for field in Incident._meta.concrete_fields),
     "case__reference",
     "case__data",
+    "case__person_name",
     "case__person__name",
     "case__person__national_id",
     "resolved_by__username",
