@@ -93,7 +93,12 @@ def case_file_pdf(case: Case, produced_at: datetime) -> bytes:
             {
                 "case": case,
                 "process_name": process_name(case.process_key),
-                "person": case.person if rules["identity"].in_case_file else None,
+                # The case's own name (``Case.person_name``), not the person row's.
+                "person": (
+                    {"name": case.person_name, "national_id": case.person.national_id}
+                    if rules["identity"].in_case_file
+                    else None
+                ),
                 "fields": case_file_fields(case),
                 "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
                 "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
