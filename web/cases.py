@@ -670,6 +670,15 @@ def person_page(request, pk):
 
 
 @ui_view
+def case_person_page(request, pk):
+    """``person_page`` for the person of case ``pk``: what the case page links to. A link by
+    the person's id would tell the case's starter that the person was on file before (an
+    id older than the one a new person gets), whatever name they typed."""
+    case = selectors.case_for(request.user, pk)
+    return render(request, "cases/person.html", {"path": selectors.person_path_for(request.user, case.person_id)})
+
+
+@ui_view
 def caseload(request):
     """Each housing contact's caseload, for the lead: counts only."""
     return render(request, "cases/caseload.html", {"loads": selectors.caseload_for(request.user)})

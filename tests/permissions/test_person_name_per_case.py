@@ -81,6 +81,7 @@ def what_the_starter_gets(user, case, start_answer) -> dict[str, str]:
         "case list": page.get("/cases/"),
         "search": page.get("/cases/", {"q": TYPED}),
         "person page": page.get(f"/people/{case.person_id}/"),
+        "person page of the case": page.get(f"/cases/{case.pk}/person/"),
         "today": page.get("/today/"),
     }
     for task in tasks:
@@ -108,9 +109,14 @@ def test_a_starter_who_types_a_national_id_on_file_learns_neither_the_name_nor_t
         "search",
         "person (API)",
         "person page",
+        "person page of the case",
         *(what for what in bodies if what.startswith("task ")),
     }
     assert {what for what in shown if TYPED not in bodies[what]} == set()
+    # Nor does a page link to the person by their id: an id older than a new person's
+    # would tell that they were on file.
+    by_id = {"person page"} | {what for what in bodies if "(API)" in what}  # asked for by the id
+    assert {what for what, body in bodies.items() if what not in by_id and "/people/" in body} == set()
     # The stored name finds nothing of theirs: a search by it would tell it too.
     for search in (
         api(users["kari"]).get("/api/v1/cases/", {"q": KARI["name"]}),
