@@ -618,15 +618,18 @@ def _case_ref(case) -> dict:
 
 
 class MaskedPersonSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.CharField(help_text="as the latest case of the report gives it")
+    names = serializers.ListField(
+        child=serializers.CharField(), help_text="each name the cases of the report give, the latest case's first"
+    )
     national_id = serializers.SerializerMethodField(help_text="masked (170920*****)")
 
-    def get_national_id(self, person) -> str:
-        return mask_national_id(person.national_id)
+    def get_national_id(self, report) -> str:
+        return mask_national_id(report.person.national_id)
 
 
 class PersonAccessReportSerializer(serializers.Serializer):
-    person = MaskedPersonSerializer()
+    person = MaskedPersonSerializer(source="*")
     generated_at = serializers.DateTimeField()
     cases = CaseRefSerializer(many=True, help_text="the person's cases whose access log is in the report")
     withheld_cases = serializers.IntegerField(
@@ -872,6 +875,9 @@ class PathCaseSerializer(serializers.Serializer):
 
 class PersonPathSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="person.id")
-    name = serializers.CharField(source="person.name")
+    name = serializers.CharField(help_text="as the latest case you may see gives it")
+    names = serializers.ListField(
+        child=serializers.CharField(), help_text="each name the cases you may see give, the latest case's first"
+    )
     national_id = serializers.CharField(help_text="masked")
     cases = PathCaseSerializer(many=True, help_text="the person's cases you may see, oldest first")

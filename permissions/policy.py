@@ -256,7 +256,8 @@ def _national_id_as_allowed(user, case, view, fields, task):
 def person_for(user, case, fields: FieldRules, *, task=None, log=True) -> dict:
     """The person's ``name`` and ``national_id`` as ``user`` may see them.
 
-    The name is identity, open to every participant. The national id is masked
+    The name is identity, open to every participant: the case's own (``Case.person_name``),
+    never the person row's, which another case's starter gave. The national id is masked
     (``170920*****``) unless ``rules.can_see_national_id`` allows it for ``task``;
     ``national_id_masked`` says which. A user who cannot see the case gets None.
     """
@@ -278,8 +279,8 @@ def person_for(user, case, fields: FieldRules, *, task=None, log=True) -> dict:
                 action=AccessAction.READ,
                 basis=decision.basis or "",
             )
-        return {"name": person.name, "national_id": person.national_id, "national_id_masked": False}
-    return {"name": person.name, "national_id": _mask(person.national_id), "national_id_masked": True}
+        return {"name": case.person_name, "national_id": person.national_id, "national_id_masked": False}
+    return {"name": case.person_name, "national_id": _mask(person.national_id), "national_id_masked": True}
 
 
 def _mask(value):

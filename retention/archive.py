@@ -94,7 +94,10 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     took part and the consents: the fact of the case, as the person page logs it), and
     housing for the outcome when there is one (the outcome is housing data on every page)."""
     rules = rules_for_process(case.process_key)
-    person = case.person if rules["identity"].in_case_file else None
+    # The case's own name (``Case.person_name``), not the person row's.
+    person = (
+        {"name": case.person_name, "national_id": case.person.national_id} if rules["identity"].in_case_file else None
+    )
     outcome = CaseOutcome.objects.filter(case=case).select_related("kind").first()
     with translation.override(settings.LANGUAGE_CODE):  # the fields' labels too
         entries = case_file_fields(case, rules)

@@ -244,22 +244,33 @@ def scrub_state(state: str) -> str:
 
 
 def _tombstone_person(case: Case) -> dict[str, int]:
-    """The case (and its consents) move to a tombstone person of their own; the access-log
-    rows of the case keep the person only as a pseudonymous key. The person row itself is
-    deleted once no case of theirs is left, with their remaining access-log rows (those
-    about the person without a case) pseudonymised first."""
+    """The case (and its consents) move to a tombstone person of their own, its own name
+    (``Case.person_name``) with them; the access-log rows of the case keep the person only
+    as a pseudonymous key. The person row itself is deleted once no case of theirs is left,
+    with their remaining access-log rows (those about the person without a case)
+    pseudonymised first."""
     person = Person.objects.select_for_update().get(pk=case.person_id)
     key = person_key(person.national_id)
     tombstone = Person.objects.create(name=TOMBSTONE_NAME, national_id=tombstone_id(case.pk))
-    Case.objects.filter(pk=case.pk).update(person=tombstone)
+    Case.objects.filter(pk=case.pk).update(person=tombstone, person_name=TOMBSTONE_NAME)
+    case.person_name = TOMBSTONE_NAME
     Consent.objects.filter(case=case).update(person=tombstone)
     BreakGlass.objects.filter(case=case).update(person=tombstone)
     removed = {"access_log_rows_pseudonymised": AccessLog.objects.filter(case=case).pseudonymise(key)}
-    if not Case.objects.filter(person=person).exists():
+    left = list(Case.objects.filter(person=person).order_by("-opened_at", "-id").values_list("person_name", flat=True))
+    if not left:
         removed["access_log_rows_pseudonymised"] += AccessLog.objects.filter(person=person).pseudonymise(key)
         _scrub_admin_log(Person, [person.pk])
         person.delete()
         removed["persons"] = 1
+    elif person.name not in left:
+        # The person row has the name this case was started with (it was their first): it
+        # goes with the case, and the person keeps the name of their latest case left.
+        person.name = left[0]
+        person.save(update_fields=["name"])
+        removed["person_names"] = 1
+        if scrubbed := _scrub_admin_log(Person, [person.pk]):  # its history names them so
+            removed["person_admin_log_entries"] = scrubbed
     return removed
 
 

@@ -256,14 +256,21 @@ def _invalid(error) -> InvalidInput:
 
 
 def _correct_person(case: Case, field: str, value) -> tuple[str, str]:  # the name
+    """The case's own name (``Case.person_name``, the locked ``case``) is corrected, and
+    compared with. The person row's name only follows when this is their only case: another
+    case's name is its coordinator's to correct, and a starter who typed the number of
+    someone on file must not rename them (nor learn their name from "the same value")."""
     person = Person.objects.select_for_update().get(pk=case.person_id)
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         raise _invalid(field_error("value", "field.expected_nonempty_text", limit=200))
     check_texts(value=value)
-    old, person.name = person.name, value.strip()
-    if old == person.name:
+    old, case.person_name = case.person_name, value.strip()
+    if old == case.person_name:
         raise _invalid(field_error("value", "retention.same_value"))
-    person.save(update_fields=["name"])
+    case.save(update_fields=["person_name"])
+    if not Case.objects.filter(person=person).exclude(pk=case.pk).exists():
+        person.name = case.person_name
+        person.save(update_fields=["name"])
     return old, "identity"
 
 

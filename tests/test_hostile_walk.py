@@ -273,6 +273,7 @@ ROUTES = {
     "case-follow-on": _case,
     "case-withdraw-agency": _case,
     "person": _each("people"),
+    "case-person": _case,
     "consent-record": _case,
     "consent-revoke": _case_and("consents", "consent_pk"),
     "case-notes": _case,

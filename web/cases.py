@@ -101,7 +101,7 @@ def _case_rows(cases, process_names: dict[str, str]) -> list[dict]:
     return [
         {
             "url": link(case.pk),
-            "person": case.person.name,
+            "person": case.person_name,
             "reference": case.reference,
             "process": process_names.get(case.process_key) or case.process_key,
             "status": statuses.get(case.status, case.status),
@@ -667,6 +667,15 @@ def case_follow_on(request, pk):
 def person_page(request, pk):
     """The person's cases over time that the user may see (logged per case)."""
     return render(request, "cases/person.html", {"path": selectors.person_path_for(request.user, pk)})
+
+
+@ui_view
+def case_person_page(request, pk):
+    """``person_page`` for the person of case ``pk``: what the case page links to. A link by
+    the person's id would tell the case's starter that the person was on file before (an
+    id older than the one a new person gets), whatever name they typed."""
+    case = selectors.case_for(request.user, pk)
+    return render(request, "cases/person.html", {"path": selectors.person_path_for(request.user, case.person_id)})
 
 
 @ui_view

@@ -43,7 +43,7 @@ INBOX_ROW_FIELDS = (
     "due_at",
     "created_at",
     "case__reference",
-    "case__person__name",
+    "case__person_name",
     "agency__name",
     "handed_over_by__name",
     "assignee__username",
@@ -114,7 +114,7 @@ def _inbox_rows(tasks, now) -> list[dict]:
             {
                 "overdue": late,
                 "case_url": case_link(task.case_id),
-                "person": task.case.person.name,
+                "person": task.case.person_name,
                 "reference": task.case.reference,
                 "task_url": task_link(task.pk),
                 "name": task.name,

@@ -134,7 +134,7 @@ class CaseFilter(FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        match = Q(person__name__icontains=value) | Q(reference__icontains=value)
+        match = Q(person_name__icontains=value) | Q(reference__icontains=value)
         for prefix in birth_date_prefixes(value):
             match |= Q(person__national_id__startswith=prefix)
         return queryset.filter(match)

@@ -25,6 +25,11 @@ class CaseStatus(models.TextChoices):
 class Case(models.Model):
     reference = models.CharField(max_length=32, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    # The person's name as this case's starter gave it. Case readers are shown this, never
+    # ``Person.name``: one person row serves every case with their national id, so its name
+    # would tell a starter who typed a number (with any name) whose it is, and that the
+    # services already know them.
+    person_name = models.CharField(max_length=200)
     process_key = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     coordinator_agency = models.ForeignKey(

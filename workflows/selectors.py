@@ -539,11 +539,12 @@ def _timeline_case(user, case_id: int) -> Case:
 
 def case_literals(case) -> list[str]:
     """The texts a value of ``case`` can appear as in an error: its data, and its person's
-    name and national id (an agency's system may quote them in the failure it reports)."""
+    name (the case's and the person row's) and national id (an agency's system may quote
+    them in the failure it reports)."""
     if case is None:
         return []
     person = case.person
-    return scrub.literals(case.data or {}, person.name, person.national_id)
+    return scrub.literals(case.data or {}, case.person_name, person.name, person.national_id)
 
 
 def incident_error(incident) -> str:
@@ -814,6 +815,7 @@ _INCIDENT_SHOWN = (
     *(field.name for field in Incident._meta.concrete_fields),
     "case__reference",
     "case__data",
+    "case__person_name",
     "case__person__name",
     "case__person__national_id",
     "resolved_by__username",
@@ -1045,7 +1047,7 @@ class PersonAccessReport:
     """Who saw the data of a person, when and on what basis: the person's right to know
     (domain.md), given to them by a coordinator or auditor of one of their cases."""
 
-    person: object  # workflows.Person
+    person: object  # workflows.Person: its name is not shown (``names``)
     cases: list  # the person's cases whose access log is in the report
     withheld_cases: int  # the person's other cases: their logs are not the reader's to give
     entries: object  # AccessLog rows, newest first
@@ -1054,6 +1056,24 @@ class PersonAccessReport:
     @property
     def complete(self) -> bool:
         return self.withheld_cases == 0
+
+    @property
+    def names(self) -> list[str]:
+        """The person's names as the cases of the report give them (``case_names``)."""
+        return case_names(self.cases)
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+
+def case_names(cases) -> list[str]:
+    """The person's names as ``cases`` (at least one) give them, each once, the latest
+    case's first. A page about a person shows these, never ``Person.name``: that is the name
+    the person's first case was started with, by whichever agency, and a reader who reaches
+    the person only through a case they started with another name must not learn it."""
+    latest_first = sorted(cases, key=lambda case: (case.opened_at, case.pk), reverse=True)
+    return list(dict.fromkeys(case.person_name for case in latest_first))
 
 
 def person_access_report(*, actor, case) -> PersonAccessReport:
@@ -1167,9 +1187,22 @@ def _counts(cases, field: str) -> dict:
 
 @dataclass(frozen=True)
 class PersonPath:
-    person: Person
+    person: Person  # its name is not shown (``names``)
     national_id: str  # masked
     cases: list  # the person's cases the user sees, oldest first, with ``process_name``
+
+    @property
+    def names(self) -> list[str]:
+        """The person's names as the cases the user sees give them (``case_names``)."""
+        return case_names(self.cases)
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    @property
+    def other_names(self) -> list[str]:
+        return self.names[1:]
 
 
 def person_path_for(user, person_id) -> PersonPath:

@@ -215,9 +215,10 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         FROM scale_case"""
     )
     cursor.execute(
-        f"""INSERT INTO workflows_case (id, reference, person_id, process_key, status, coordinator_agency_id,
-                                        data, data_sources, opened_by_id, opened_at, closed_at)
-        SELECT {case_base} + g, 'BK-S-' || lpad(({case_base} + g)::text, 8, '0'), {person_base} + g, process,
+        f"""INSERT INTO workflows_case (id, reference, person_id, person_name, process_key, status,
+                                        coordinator_agency_id, data, data_sources, opened_by_id, opened_at, closed_at)
+        SELECT {case_base} + g, 'BK-S-' || lpad(({case_base} + g)::text, 8, '0'), {person_base} + g, 'Person ' || g,
+               process,
                CASE WHEN closed THEN 'completed' ELSE 'open' END, ({agency["housing"]})[housing],
                '{{}}'::jsonb, '{{}}'::jsonb, NULL, opened_at,
                CASE WHEN closed THEN opened_at + interval '60 days' END

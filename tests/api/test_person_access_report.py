@@ -32,7 +32,7 @@ def test_the_coordinator_gets_the_report_of_the_cases_she_may_give(client_for, t
 
     assert answer.status_code == 200, answer.json()
     report = answer.json()
-    assert report["person"] == {"name": "Ola Nordmann", "national_id": "179120*****"}
+    assert report["person"] == {"name": "Ola Nordmann", "names": ["Ola Nordmann"], "national_id": "179120*****"}
     assert [c["reference"] for c in report["cases"]] == [prison.reference]
     assert report["withheld_cases"] == 1 and report["complete"] is False
     entries = report["entries"]

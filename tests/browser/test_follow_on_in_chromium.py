@@ -34,7 +34,7 @@ def test_a_prison_release_continues_as_settling_in(as_user, live_server, shipped
     screenshot(phone, "follow-on-phone")
 
     phone.locator("#person-link").click()
-    phone.wait_for_url(f"{live_server.url}/people/{release.person_id}/")
+    phone.wait_for_url(f"{live_server.url}/cases/{follow_on.pk}/person/")  # by the case: no person id
     path = phone.locator("#person-path").inner_text()
     assert path.index(release.reference) < path.index(follow_on.reference)
     assert f"følger opp {release.reference}" in path

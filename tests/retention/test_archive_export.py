@@ -12,10 +12,11 @@ from django.utils import timezone
 from lxml import etree
 
 from permissions.models import AccessLog
+from retention import archive
 from retention.archive import NOARK, PDF_NAME, XML_NAME, validate
 from retention.models import ArchiveExport, ArchiveStatus
 from workflows.jobs import handlers
-from workflows.models import Job, JobKind, JobStatus
+from workflows.models import Case, Job, JobKind, JobStatus
 
 from .helpers import ECONOMY_VALUE, HEALTH_VALUE, JUSTICE_VALUE, NAME, NATIONAL_ID, api, erase, full_prison_case
 from .pdfa import preflight_errors, structure_problems, text_of
@@ -138,6 +139,26 @@ def test_the_schema_refuses_a_package_that_breaks_it(closed_case, users, setting
     with pytest.raises(etree.DocumentInvalid):
         validate(broken)
     assert NAME.encode() not in xml and NATIONAL_ID.encode() not in xml  # metadata names no person
+
+
+def test_the_case_file_names_the_person_as_the_case_does(closed_case, monkeypatch):
+    """The case file gives the case's own name (``Case.person_name``), not the person row's."""
+    Case.objects.filter(pk=closed_case.pk).update(person_name="Tore Eriksen")
+    closed_case.refresh_from_db()
+    rendered = {}
+
+    class Rendered(Exception):
+        pass
+
+    def html(string):
+        rendered["html"] = string
+        raise Rendered
+
+    monkeypatch.setattr(archive.weasyprint, "HTML", html)
+    with pytest.raises(Rendered):
+        archive.case_file_pdf(closed_case, timezone.now())
+    assert f"Person: Tore Eriksen, fødselsnummer {NATIONAL_ID}" in rendered["html"]
+    assert NAME not in rendered["html"]
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,7 @@ def test_an_erased_case_leaves_no_trace_of_the_person(shipped, users, agencies, 
     # the search finds the person where the case put them before (it would find a trace)
     assert {
         ("workflows_person", "name"),
+        ("workflows_case", "person_name"),
         ("workflows_case", "data"),
         ("workflows_processinstance", "state"),
         ("workflows_note", "text"),
@@ -89,7 +90,7 @@ def test_an_erased_case_leaves_no_trace_of_the_person(shipped, users, agencies, 
     assert record.trigger == ErasureTrigger.RETENTION and record.rule == "default" and record.keep_years == 5
     assert record.removed["persons"] == 1 and record.removed["attachment_files"] == 1
     assert record.removed["idempotency_answers"] == 1  # the completion's answer, kept for replays
-    assert case.person.name == TOMBSTONE_NAME and case.data == {}
+    assert case.person.name == TOMBSTONE_NAME and case.person_name == TOMBSTONE_NAME and case.data == {}
     assert not Person.objects.filter(national_id=NATIONAL_ID).exists()
     # the access log keeps who, when and what, with the person as a pseudonymous key
     rows = AccessLog.objects.filter(person_key=person_key(NATIONAL_ID))
@@ -118,6 +119,24 @@ def test_another_case_of_the_person_keeps_them(shipped, users, agencies, monkeyp
     assert not AccessLog.objects.filter(case=first, person__isnull=False).exists()
     assert AccessLog.objects.filter(case=second, person=second.person).exists()
     assert Case.objects.get(pk=first.pk).person.name == TOMBSTONE_NAME
+
+
+def test_an_erased_case_takes_its_own_name_along_and_another_case_keeps_its_own(shipped, users, agencies, monkeypatch):
+    """The person's cases were started with two names: the erased case's name (which the
+    person row had, from their first case) is left nowhere, the other case keeps its own,
+    and the person row takes it."""
+    first = full_prison_case(users, agencies, monkeypatch)
+    second = start_prison_case(users, agencies, person={"name": "Tore Eriksen", "national_id": NATIONAL_ID})
+    assert Person.objects.get(national_id=NATIONAL_ID).name == NAME  # the first case's
+    age(first, 6)
+    archived(first)
+    assert enqueue_due_erasures() == 1
+    run_erasure_jobs()
+
+    assert traces(NAME) == []
+    assert Case.objects.get(pk=first.pk).person_name == TOMBSTONE_NAME
+    assert Case.objects.get(pk=second.pk).person_name == "Tore Eriksen"
+    assert Person.objects.get(national_id=NATIONAL_ID).name == "Tore Eriksen"
 
 
 def test_an_attachment_kept_in_a_folder_is_deleted_with_the_case(

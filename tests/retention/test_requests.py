@@ -149,7 +149,24 @@ def test_the_coordinator_corrects_the_person(closed_case, users):
     assert review(users["aud"], asked.json()["id"]).json()["status"] == "done"
     person = Case.objects.get(pk=closed_case.pk).person
     assert (person.name, person.national_id) == ("Torleif Eriksrud-Berg", "29822099635")
+    assert Case.objects.get(pk=closed_case.pk).person_name == "Torleif Eriksrud-Berg"
     assert sorted(Correction.objects.values_list("old_value", flat=True)) == [NATIONAL_ID, NAME]
+
+
+def test_a_name_is_corrected_in_its_case_only_when_the_person_has_another(closed_case, users, agencies):
+    """The coordinator corrects the name of their case; the person's other case (started
+    with another name) keeps its own, and so does the person row: another case's starter
+    could otherwise rename someone on file. "The same value" is the case's own name only."""
+    other = start_prison_case(users, agencies, person={"name": "Tore Eriksen", "national_id": NATIONAL_ID})
+    assert correct(users["bjorn"], closed_case, "person.name", "Tore Eriksen").status_code == 201
+    assert Case.objects.get(pk=closed_case.pk).person_name == "Tore Eriksen"
+    answer = correct(users["bjorn"], other, "person.name", NAME)  # the person row's name, not the case's
+    assert answer.status_code == 201, answer.json()
+    assert Case.objects.get(pk=other.pk).person_name == NAME
+    assert Person.objects.get(national_id=NATIONAL_ID).name == NAME  # as the first case gave it
+    assert Correction.objects.get(case=other).old_value == "Tore Eriksen"
+    same = correct(users["bjorn"], other, "person.name", NAME)
+    assert same.status_code == 400 and "retention.same_value" in json.dumps(same.json())
 
 
 @pytest.mark.parametrize(

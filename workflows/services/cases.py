@@ -108,6 +108,9 @@ def start_case(
     responsible = responsible_at_start(actor, agencies.get(AgencyKind.HOUSING), responsible)
 
     with transaction.atomic():
+        # A person already on file keeps their name, and it is not shown in this case: the
+        # case has the name as typed (``Case.person_name``), else a starter who typed any
+        # number would learn whose it is and that the services know them.
         person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
         reference = _next_reference()  # locks the year's counter: case starts queue up here
         # Whether a running case holds the key (an external system's number for the person)
@@ -118,6 +121,7 @@ def start_case(
         case = Case.objects.create(
             reference=reference,
             person=person_row,
+            person_name=name,
             process_key=definition.key,
             coordinator_agency=agencies.get(AgencyKind.HOUSING, starter_agency),
             data=start_data,

@@ -88,7 +88,7 @@ def start_follow_on(
         new_case = start_case(
             actor=actor,
             process_key=definition.key,
-            person={"name": source.person.name, "national_id": source.person.national_id},
+            person={"name": source.person_name, "national_id": source.person.national_id},
             participants=agencies,
             data=carried,
             responsible=responsible,

@@ -26,6 +26,6 @@ def _set_compression(method: str):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0029_instance_timer_path_categories")]
+    dependencies = [("workflows", "0031_fill_case_person_name")]
 
     operations = [migrations.RunPython(_set_compression("lz4"), _set_compression("DEFAULT"))]
