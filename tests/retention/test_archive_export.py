@@ -156,7 +156,7 @@ def test_the_case_file_names_the_person_as_the_case_does(closed_case, monkeypatc
 
     monkeypatch.setattr(archive.weasyprint, "HTML", html)
     with pytest.raises(Rendered):
-        archive.case_file_pdf(closed_case, timezone.now())
+        archive.case_file(closed_case, timezone.now())
     assert f"Person: Tore Eriksen, fødselsnummer {NATIONAL_ID}" in rendered["html"]
     assert NAME not in rendered["html"]
 
