@@ -47,6 +47,7 @@ PAGES = {
     "case-notes": (("nils", "helga"), lambda ctx: [{"pk": ctx["case"]}]),
     "consent-revoke": (("bjorn",), lambda ctx: [{"pk": ctx["case"], "consent_pk": pk} for pk in ctx["consents"]]),
     "person": (("bjorn", "nils"), lambda ctx: [{"pk": ctx["person"]}]),
+    "case-person": (("bjorn", "nils"), lambda ctx: [{"pk": ctx["case"]}]),
     "person-access-report": (("bjorn", "aud"), lambda ctx: [{"pk": ctx["case"]}]),
     "case-retention": (("bjorn",), lambda ctx: [{"pk": ctx["case"]}]),
     "today": (("bjorn", "hanne"), lambda ctx: [{}]),
