@@ -880,6 +880,13 @@ def listed_task_rows(user, queryset, *, coordinator=None):
     return queryset.filter(always | (Q(coordinates) & coordinating))
 
 
+def own_agency_task_rows(user, queryset):
+    """``queryset`` of tasks (of cases ``user`` sees) narrowed to those that landed on the
+    user's own agencies: all of them ``listed_task_rows`` shows (its first condition), so a
+    list of these needs none of its others."""
+    return queryset.filter(agency_id__in=sorted(case_agency_ids(user)))  # sorted: one text for a shape
+
+
 def has_listed_task(user, tasks) -> Q:
     """For a list of cases: the case has one of ``tasks`` (a queryset correlated with the
     case row through ``OuterRef``) that ``listed_task_rows`` would show. The case's own

@@ -87,7 +87,8 @@ class TaskListing(ShapedListing):
         reader_shape, id_count, filters, reads_now, descending, fields = self._shape
         reader = rules.reader_for(reader_shape, standins[:id_count])
         own = any(name == "assigned" for name, _value in filters)
-        queryset = selectors.task_inbox_for(reader, descending=descending, own=own)
+        own_agencies = ("assigned", "agency") in filters
+        queryset = selectors.task_inbox_for(reader, descending=descending, own=own, own_agencies=own_agencies)
         queryset = self._filtered(TaskFilter, queryset, reader, standins, id_count, filters, reads_now)
         return shown_only(queryset, fields) if fields else queryset
 

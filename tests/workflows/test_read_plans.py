@@ -48,7 +48,10 @@ def whole_table_reads(text: str) -> list[str]:
 
 def task_list(user, filters):
     return TaskFilter(
-        filters, selectors.task_inbox_for(user, own="assigned" in filters), request=SimpleNamespace(user=user)
+        filters,
+        # As ``workflows.task_lists`` sends it: the agency inbox without the rule for other agencies' tasks.
+        selectors.task_inbox_for(user, own="assigned" in filters, own_agencies=filters.get("assigned") == "agency"),
+        request=SimpleNamespace(user=user),
     ).qs
 
 
