@@ -3,10 +3,11 @@ metadata, written to ``ARCHIVE_EXPORT_DIR`` or posted to ``ARCHIVE_ENDPOINT_URL`
 (``retention.archive_endpoint``) through the job table (docs/data-protection.md).
 
 The package is a folder ``<reference>-<export id>/`` holding ``saksmappe.pdf`` (PDF/A-1b,
-made by WeasyPrint from HTML: the case-file fields as filled, the timeline, consents, the
-outcome) and ``arkivstruktur.xml`` (validated against ``schemas/noark5-arkivstruktur-subset.xsd``
-before it is written). It is written under a temporary name and renamed when complete, so
-the archive never picks up half a package.
+made by WeasyPrint from HTML: the case-file fields as filled; the timeline and consents when
+coordination belongs to the case file, the outcome when housing does) and
+``arkivstruktur.xml`` (validated against ``schemas/noark5-arkivstruktur-subset.xsd`` before
+it is written). It is written under a temporary name and renamed when complete, so the
+archive never picks up half a package.
 """
 
 from __future__ import annotations
@@ -90,15 +91,17 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     """The case file as PDF/A, in the municipality's language whoever (or whichever worker)
     asks, and the data categories it carries, for the access log of its delivery: the person
     (identity) when identity belongs to the case file, the category of each field in it,
-    coordination for what every case file holds (the process, its dates, the timeline of who
-    took part and the consents: the fact of the case, as the person page logs it), and
-    housing for the outcome when there is one (the outcome is housing data on every page)."""
+    coordination when the timeline and consents are in it and housing when the outcome is
+    (``_coordination``, ``_outcome``). A category the process's rules leave out of the case
+    file is neither written nor logged. The process, its reference and dates stay whatever
+    the rules say: they are the fact of the case the archive duty needs."""
     rules = rules_for_process(case.process_key)
     # The case's own name (``Case.person_name``), not the person row's.
     person = (
         {"name": case.person_name, "national_id": case.person.national_id} if rules["identity"].in_case_file else None
     )
-    outcome = CaseOutcome.objects.filter(case=case).select_related("kind").first()
+    coordination = _coordination(case, rules)
+    outcome = _outcome(case, rules)
     with translation.override(settings.LANGUAGE_CODE):  # the fields' labels too
         entries = case_file_fields(case, rules)
         html = render_to_string(
@@ -108,18 +111,41 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
                 "process_name": process_name(case.process_key),
                 "person": person,
                 "fields": [entry[1:] for entry in entries],
-                "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
-                "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
-                "outcome": outcome,
+                **coordination,
+                **outcome,
                 "produced_at": produced_at,
             },
         )
     document = weasyprint.HTML(string=html).render()
     document.metadata = _ArchiveMetadata(**vars(document.metadata))
-    carried = {category for category, *_ in entries} | {"coordination"}
+    carried = {category for category, *_ in entries}
     carried |= {"identity"} if person is not None else set()
-    carried |= {"housing"} if outcome is not None else set()
+    carried |= {"coordination"} if coordination["coordination_in_case_file"] else set()
+    carried |= {"housing"} if outcome["outcome"] is not None else set()
     return document.write_pdf(pdf_variant=PDF_VARIANT), tuple(c for c in ALL_CATEGORIES if c in carried)
+
+
+def _coordination(case: Case, rules) -> dict:
+    """The timeline and the consents with their legal bases, for the template: coordination
+    data (who took part, when, on which basis), so in the case file only when the process's
+    rules put coordination there; else empty, and the PDF says they are left out."""
+    if not rules["coordination"].in_case_file:
+        return {"coordination_in_case_file": False, "events": (), "consents": ()}
+    return {
+        "coordination_in_case_file": True,
+        "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
+        "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
+    }
+
+
+def _outcome(case: Case, rules) -> dict:
+    """The outcome, for the template: housing data (its kind, tenure, dates and a free-text
+    reason), so in the case file only when the process's rules put housing there; else
+    none, and the PDF says housing data are left out rather than "not recorded"."""
+    if not rules["housing"].in_case_file:
+        return {"housing_in_case_file": False, "outcome": None}
+    outcome = CaseOutcome.objects.filter(case=case).select_related("kind").first()
+    return {"housing_in_case_file": True, "outcome": outcome}
 
 
 class _ArchiveMetadata(DocumentMetadata):

@@ -11,17 +11,23 @@ import pytest
 from django.utils import timezone
 from lxml import etree
 
-from permissions.models import AccessLog
+from permissions.models import AccessLog, Consent
 from retention import archive
 from retention.archive import NOARK, PDF_NAME, XML_NAME, validate
-from retention.models import ArchiveExport, ArchiveStatus
+from retention.models import ArchiveExport, ArchiveStatus, RetentionRule
 from workflows.jobs import handlers
-from workflows.models import Case, Job, JobKind, JobStatus
+from workflows.models import Case, CaseOutcome, Job, JobKind, JobStatus
 
 from .helpers import ECONOMY_VALUE, HEALTH_VALUE, JUSTICE_VALUE, NAME, NATIONAL_ID, api, erase, full_prison_case
 from .pdfa import preflight_errors, structure_problems, text_of
 
 pytestmark = pytest.mark.postgres
+
+# What the outcome and the consent of ``case_with_outcome`` write, each found nowhere else
+# in its case file: the outcome's kind and reason (housing), the case's first event and the
+# consent's legal basis (coordination).
+OUTCOME_KIND, OUTCOME_REASON = "Flyttet fra kommunen", "Bor hos broren i Vardø"
+FIRST_EVENT, CONSENT_BASIS = "Sak opprettet", "forvaltningsloven § 13 a nr. 1"
 
 
 def xmp_of(pdf: bytes) -> str:
@@ -198,3 +204,83 @@ def test_a_full_case_s_case_file_is_valid_pdf_a_1b_with_its_forms_timeline_conse
     assert "Bosituasjon ved innsettelse Bolig Eier egen bolig" in text
     assert "housing_situation" not in text and "eid_bolig" not in text and "False" not in text
     assert "Kommunal utleiebolig" in text and "Municipal rental home" not in text
+
+
+@pytest.fixture
+def case_with_outcome(closed_case, agencies, outcome_kinds, legal_bases):
+    """The closed case with an outcome (its reason in free text) and a consent."""
+    CaseOutcome.objects.create(
+        case=closed_case,
+        kind=outcome_kinds["flyttet_fra_kommunen"],
+        reason=OUTCOME_REASON,
+        referral_date=timezone.localdate(closed_case.opened_at),
+        closed_date=timezone.localdate(closed_case.closed_at),
+    )
+    Consent.objects.create(
+        person=closed_case.person,
+        case=closed_case,
+        agency=agencies["nav"],
+        categories=["housing"],
+        purpose="Bolig",
+        legal_basis=legal_bases[CONSENT_BASIS],
+    )
+    return closed_case
+
+
+def leave_out_of_the_case_file(case, category: str) -> None:
+    """The process's rule for ``category``: kept as by default, but not in the case file."""
+    RetentionRule.objects.create(
+        process_key=case.process_key, category=category, keep_years=5, access_log_years=5, legal_basis="Arkivplan"
+    )
+
+
+def export_to_folder(case, users, settings, tmp_path) -> tuple[str, list[str]]:
+    """Export ``case`` to the folder: the text of its case file and the categories of its
+    delivery's access-log rows."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    assert api(users["bjorn"]).post(f"/api/v1/cases/{case.pk}/archive-export/").status_code == 202
+    assert handlers.run_one("test") == 1
+    export = ArchiveExport.objects.get(case=case, status=ArchiveStatus.DONE)
+    text = text_of((Path(tmp_path) / export.package / PDF_NAME).read_bytes())
+    rows = AccessLog.objects.filter(case=case, item=f"archive-folder:{export.pk}")
+    return text, sorted(rows.values_list("category", flat=True))
+
+
+def assert_carried_by_default(case) -> None:
+    """Under the default rules the case file carries the outcome, the timeline and the
+    consents, and says of neither that it is left out: what the rule below takes away."""
+    pdf, categories = archive.case_file(case, timezone.now())
+    text = text_of(pdf)
+    assert OUTCOME_KIND in text and OUTCOME_REASON in text
+    assert FIRST_EVENT in text and CONSENT_BASIS in text
+    assert "hører ikke til saksmappen" not in text
+    assert categories == ("identity", "housing", "coordination")
+
+
+def test_housing_left_out_of_the_case_file_leaves_out_the_outcome(case_with_outcome, users, settings, tmp_path):
+    """Before, the outcome (housing data, a free-text reason among them) went into every
+    case file and housing into its access log, whatever the process's rules said."""
+    assert_carried_by_default(case_with_outcome)
+    leave_out_of_the_case_file(case_with_outcome, "housing")
+    text, categories = export_to_folder(case_with_outcome, users, settings, tmp_path)
+    assert OUTCOME_KIND not in text and OUTCOME_REASON not in text
+    assert "Boligopplysninger hører ikke til saksmappen." in text
+    assert FIRST_EVENT in text and CONSENT_BASIS in text  # coordination still is in it
+    assert categories == ["coordination", "identity"]
+
+
+def test_coordination_left_out_of_the_case_file_leaves_out_the_timeline_and_consents(
+    case_with_outcome, users, settings, tmp_path
+):
+    """Before, the timeline and the consents went into every case file and coordination
+    into its access log, whatever the process's rules said."""
+    assert_carried_by_default(case_with_outcome)
+    leave_out_of_the_case_file(case_with_outcome, "coordination")
+    text, categories = export_to_folder(case_with_outcome, users, settings, tmp_path)
+    assert FIRST_EVENT not in text and CONSENT_BASIS not in text and "Tidslinje" not in text
+    assert "Samordningsopplysninger hører ikke til saksmappen." in text
+    assert OUTCOME_KIND in text and OUTCOME_REASON in text  # housing still is in it
+    # the fact of the case stays: its reference, its process by name, its dates
+    assert case_with_outcome.reference in text and "Løslatelse fra fengsel" in text
+    assert f"Åpnet {timezone.localdate(case_with_outcome.opened_at):%Y-%m-%d}" in text
+    assert categories == ["housing", "identity"]
