@@ -131,10 +131,14 @@ def _coordination(case: Case, rules) -> dict:
     rules put coordination there; else empty, and the PDF says they are left out."""
     if not rules["coordination"].in_case_file:
         return {"coordination_in_case_file": False, "events": (), "consents": ()}
+    consents = list(Consent.objects.filter(case=case).select_related("agency", "legal_basis"))
+    for consent in consents:
+        # In words as the pages show them ("bolig, helse"); lazy, so read in the case file's language.
+        consent.category_words = [permission_rules.CATEGORY_LABELS.get(c, c) for c in consent.categories]
     return {
         "coordination_in_case_file": True,
         "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
-        "consents": Consent.objects.filter(case=case).select_related("agency", "legal_basis"),
+        "consents": consents,
     }
 
 

@@ -220,7 +220,7 @@ def case_with_outcome(closed_case, agencies, outcome_kinds, legal_bases):
         person=closed_case.person,
         case=closed_case,
         agency=agencies["nav"],
-        categories=["housing"],
+        categories=["housing", "economy"],
         purpose="Bolig",
         legal_basis=legal_bases[CONSENT_BASIS],
     )
@@ -253,6 +253,7 @@ def assert_carried_by_default(case) -> None:
     text = text_of(pdf)
     assert OUTCOME_KIND in text and OUTCOME_REASON in text
     assert FIRST_EVENT in text and CONSENT_BASIS in text
+    assert "bolig, økonomi" in text and "housing, economy" not in text  # the consent's categories in words
     assert "hører ikke til saksmappen" not in text
     assert categories == ("identity", "housing", "coordination")
 
