@@ -16,7 +16,7 @@ from django.conf import settings
 from bpmn.registry import runtime_for
 from permissions.models import ALL_CATEGORIES, RESTRICTED
 from retention.models import ArchiveExport, ArchiveStatus, RetentionRule
-from workflows.models import Attachment, Note, ProcessInstance
+from workflows.models import Attachment, CaseOutcome, Note, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,13 @@ def rules_for_process(process_key: str) -> dict[str, Rule]:
 
 def categories_of(case) -> set[str]:
     """The data categories a case holds: its forms' fields, its notes and attachments,
-    and always ``identity`` (the person)."""
-    categories = {"identity"}
+    always ``identity`` (the person) and ``coordination`` (its timeline, participants and
+    consents: what every case records), and ``housing`` when it has an outcome. The same
+    categories the archive's case file carries (``retention.archive.case_file``), so a case
+    whose only housing data is its outcome is kept and archived by housing's rule too."""
+    categories = {"identity", "coordination"}
+    if CaseOutcome.objects.filter(case=case).exists():
+        categories.add("housing")
     for definition_id in ProcessInstance.objects.filter(case=case).values_list("definition_id", flat=True):
         categories.update(runtime_for(definition_id).field_rules.categories)
     categories.update(Note.objects.filter(case=case).values_list("category", flat=True))

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from retention.models import RetentionRule
 from retention.rules import add_years, categories_of, retention_of, rules_for_process
-from workflows.models import Case
+from workflows.models import Case, CaseOutcome
 
 PRISON = "prison_release_to_housing"
 
@@ -70,6 +70,30 @@ def test_the_longest_period_among_the_case_categories_decides(case):
     assert categories_of(case) >= {"health"} and "safety" not in categories_of(case)
     assert (retention.category, retention.erase_after) == ("health", datetime(2036, 3, 1, 12, tzinfo=UTC))
     assert retention.access_log_until(retention.erase_after) == datetime(2041, 3, 1, 12, tzinfo=UTC)
+
+
+def test_the_timeline_and_the_outcome_count_as_what_the_case_holds(case, outcome_kinds):
+    """Every case records who took part and when (coordination); an outcome is housing data
+    even where no form asks for housing. Their rules decide the case's period as the
+    archive's case file carries them (``retention.archive.case_file``)."""
+    # A case whose process holds no form: what every case holds, nothing else.
+    case = Case.objects.create(
+        reference="BK-TEST-1",
+        person=case.person,
+        person_name="Test",
+        process_key=PRISON,
+        coordinator_agency=case.coordinator_agency,
+    )
+    assert categories_of(case) == {"identity", "coordination"}
+    make_rule(category="coordination", keep=12)
+    closed = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    Case.objects.filter(pk=case.pk).update(closed_at=closed)
+    case.refresh_from_db()
+    assert retention_of(case).category == "coordination"
+    CaseOutcome.objects.create(case=case, kind=outcome_kinds["flyttet_fra_kommunen"], referral_date=closed.date())
+    assert categories_of(case) == {"identity", "coordination", "housing"}
+    make_rule(category="housing", keep=15)
+    assert (retention_of(case).category, retention_of(case).erase_after.year) == ("housing", 2041)
 
 
 def test_an_open_case_has_no_erasure_date(case):
