@@ -631,11 +631,12 @@ class MaskedPersonSerializer(serializers.Serializer):
 class PersonAccessReportSerializer(serializers.Serializer):
     person = MaskedPersonSerializer(source="*")
     generated_at = serializers.DateTimeField()
-    cases = CaseRefSerializer(many=True, help_text="the person's cases whose access log is in the report")
-    withheld_cases = serializers.IntegerField(
-        help_text="the person's other cases: their access logs are given by their own coordinators"
+    cases = CaseRefSerializer(
+        many=True,
+        help_text="the person's cases whose access log is in the report: the report covers these only. "
+        "Whether the person has other cases is not told (it would tell that they are a client elsewhere); "
+        "each service gives the log of its own cases",
     )
-    complete = serializers.BooleanField(help_text="true when no case of the person is withheld")
     entries = PersonAccessEntrySerializer(many=True, help_text="newest first")
 
 

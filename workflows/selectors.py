@@ -1057,13 +1057,8 @@ class PersonAccessReport:
 
     person: object  # workflows.Person: its name is not shown (``names``)
     cases: list  # the person's cases whose access log is in the report
-    withheld_cases: int  # the person's other cases: their logs are not the reader's to give
     entries: object  # AccessLog rows, newest first
     generated_at: datetime.datetime
-
-    @property
-    def complete(self) -> bool:
-        return self.withheld_cases == 0
 
     @property
     def names(self) -> list[str]:
@@ -1088,9 +1083,11 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     """The access report of the person of ``case``: every access-log row about them in
     each of their cases whose log ``actor`` may read (``rules.can_view_access_log``).
 
-    The person's other cases are counted, not shown: they may be with agencies that the
-    reader must not learn of (that someone is in treatment is itself confidential), so the
-    report says it is incomplete and their coordinators give the rest.
+    The person's other cases are neither shown nor counted: they may be with agencies that
+    the reader must not learn of (that someone is in treatment is itself confidential), and
+    a count would tell anyone who starts a case with a national id whether its person is
+    already a client elsewhere. So the report says, whatever the person has, that it covers
+    its cases only and that other services keep their own logs.
     """
     case = case_whose_access_log_reads(actor, case)
     theirs = Case.objects.filter(person_id=case.person_id)
@@ -1103,7 +1100,6 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     return PersonAccessReport(
         person=case.person,
         cases=readable,
-        withheld_cases=theirs.count() - len(readable),
         entries=entries,
         generated_at=timezone.now(),
     )

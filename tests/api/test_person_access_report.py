@@ -1,8 +1,11 @@
 """The person's access report: who saw their data, when and why, across their cases."""
 
+import re
+
 import pytest
 
 from permissions.models import AccessLog
+from tests.clients import web
 from tests.workflows.helpers import complete, open_tasks
 
 from .conftest import PERSON, PRISON_KINDS, SMALL_KINDS, start
@@ -34,7 +37,7 @@ def test_the_coordinator_gets_the_report_of_the_cases_she_may_give(client_for, t
     report = answer.json()
     assert report["person"] == {"name": "Ola Nordmann", "names": ["Ola Nordmann"], "national_id": "179120*****"}
     assert [c["reference"] for c in report["cases"]] == [prison.reference]
-    assert report["withheld_cases"] == 1 and report["complete"] is False
+    assert set(report) == {"person", "generated_at", "cases", "entries"}  # nothing about other cases
     entries = report["entries"]
     assert entries and {e["case"]["id"] for e in entries} == {prison.pk}
     assert any(e["username"] == "nils" and e["agency"]["kind"] == "nav" and e["basis"] for e in entries)
@@ -61,7 +64,28 @@ def test_an_unknown_case_is_404(client_for, shipped):
     assert client_for("bjorn").get("/api/v1/cases/999999/person-access-report/").status_code == 404
 
 
-def test_a_person_with_one_case_gets_a_complete_report(client_for, discharge_case):
+def test_a_person_with_one_case_gets_the_report_of_it(client_for, discharge_case):
     report = client_for("bjorn").get(f"/api/v1/cases/{discharge_case.pk}/person-access-report/").json()
-    assert report["complete"] is True and report["withheld_cases"] == 0
     assert [c["id"] for c in report["cases"]] == [discharge_case.pk]
+
+
+def test_the_report_does_not_tell_whether_the_person_has_other_cases(
+    client_for, users, two_cases_of_one_person, discharge_case
+):
+    """Before, the report counted the person's other cases ("1 other case"), so anyone who
+    started a case with a national id and coordinated it learned from its report whether
+    the person was already a client of another service (here the hospital). Now the report
+    of a person with another case and that of a person with none read alike."""
+    prison, _hospital = two_cases_of_one_person
+    with_another = client_for("bjorn").get(f"/api/v1/cases/{prison.pk}/person-access-report/").json()
+    alone = client_for("bjorn").get(f"/api/v1/cases/{discharge_case.pk}/person-access-report/").json()
+    assert set(with_another) == set(alone) == {"person", "generated_at", "cases", "entries"}
+    assert len(with_another["cases"]) == len(alone["cases"]) == 1
+    notices = []
+    for case in (prison, discharge_case):
+        page = web(users["bjorn"]).get(f"/cases/{case.pk}/person-access-report/")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "annen sak" not in html and "andre saker" not in html
+        notices.append(re.search(r'<p class="notice" id="report-scope">(.*?)</p>', html, re.S).group(1))
+    assert notices[0] == notices[1] and "fører hver av dem sin egen tilgangslogg" in notices[0]

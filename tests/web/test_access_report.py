@@ -21,7 +21,9 @@ def test_the_coordinator_opens_the_report_from_the_case_page(web, prison_case):
     assert "179120*****" in page and "17912099997" not in page
     assert "Nils NAV-veileder (medarbeider)" in page and "nils (member)" not in page
     assert "NAV Sarpsborg" in page and prison_case.reference in page
-    assert 'id="report-incomplete"' not in page  # his only case
+    # Its scope, the same whether the person has other cases or not (not told: a count would
+    # tell a starter of any case that the person is a client elsewhere).
+    assert "Rapporten gjelder sakene over." in page
 
 
 def test_the_link_is_only_on_the_page_of_those_who_may_give_it(web, prison_case):
