@@ -1050,8 +1050,24 @@ def break_glass_to_review(actor):
     )
 
 
+class _NamedByItsCases:
+    """A page about a person names them as its ``cases`` do (``case_names``), never by
+    ``Person.name``."""
+
+    cases: list
+
+    @property
+    def names(self) -> list[str]:
+        """The person's names as the cases of this page give them, the latest case's first."""
+        return case_names(self.cases)
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+
 @dataclass(frozen=True)
-class PersonAccessReport:
+class PersonAccessReport(_NamedByItsCases):
     """Who saw the data of a person, when and on what basis: the person's right to know
     (domain.md), given to them by a coordinator or auditor of one of their cases."""
 
@@ -1059,15 +1075,6 @@ class PersonAccessReport:
     cases: list  # the person's cases whose access log is in the report
     entries: object  # AccessLog rows, newest first
     generated_at: datetime.datetime
-
-    @property
-    def names(self) -> list[str]:
-        """The person's names as the cases of the report give them (``case_names``)."""
-        return case_names(self.cases)
-
-    @property
-    def name(self) -> str:
-        return self.names[0]
 
 
 def case_names(cases) -> list[str]:
@@ -1190,19 +1197,10 @@ def _counts(cases, field: str) -> dict:
 
 
 @dataclass(frozen=True)
-class PersonPath:
+class PersonPath(_NamedByItsCases):
     person: Person  # its name is not shown (``names``)
     national_id: str  # masked
     cases: list  # the person's cases the user sees, oldest first, with ``process_name``
-
-    @property
-    def names(self) -> list[str]:
-        """The person's names as the cases the user sees give them (``case_names``)."""
-        return case_names(self.cases)
-
-    @property
-    def name(self) -> str:
-        return self.names[0]
 
     @property
     def other_names(self) -> list[str]:
