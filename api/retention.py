@@ -50,12 +50,18 @@ class ErasureSerializer(serializers.Serializer):
     access_log_deleted_at = serializers.DateTimeField(
         allow_null=True, help_text="when the retention job deleted the case's access log (its own period over)"
     )
-    removed = serializers.DictField(child=serializers.IntegerField(), help_text="what was removed, counted per kind")
+    removed = serializers.SerializerMethodField(
+        help_text="what was removed, counted per kind; what it did beyond the case (the person row, the rows "
+        "about the person without a case) only to the case's auditors: it tells whether the person has other cases"
+    )
     requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None)
     reason = serializers.CharField()
     reviewed_at = serializers.DateTimeField(allow_null=True)
     reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
     review_note = serializers.CharField()
+
+    def get_removed(self, record) -> dict[str, int]:
+        return selectors.removed_told_to(self.context["user"], record)
 
 
 class CorrectionSerializer(serializers.Serializer):
@@ -121,7 +127,8 @@ class CaseRetention(APIView):
         summary="What retention did to the case: the rule, the erasure, corrections, archive exports (no case data)",
     )
     def get(self, request, pk):
-        return Response(RetentionSerializer(selectors.retention_view_for(request.user, pk)).data)
+        view = selectors.retention_view_for(request.user, pk)
+        return Response(RetentionSerializer(view, context={"user": request.user}).data)
 
 
 class CaseErasure(APIView):
@@ -135,7 +142,7 @@ class CaseErasure(APIView):
     def post(self, request, pk):
         data = _input(ErasureInput, request)
         record = services.erase_on_request(actor=request.user, case_id=pk, reason=data["reason"])
-        return Response(ErasureSerializer(record).data, status=status.HTTP_201_CREATED)
+        return Response(ErasureSerializer(record, context={"user": request.user}).data, status=status.HTTP_201_CREATED)
 
 
 class CaseCorrections(APIView):
@@ -163,7 +170,7 @@ class ErasureReview(APIView):
     def post(self, request, pk):
         data = _input(ReviewInput, request)
         record = services.review_erasure(actor=request.user, erasure_id=pk, note=data.get("note", ""))
-        return Response(ErasureSerializer(record).data)
+        return Response(ErasureSerializer(record, context={"user": request.user}).data)
 
 
 class NationalIdReview(APIView):

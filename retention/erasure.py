@@ -259,7 +259,7 @@ def _tombstone_person(case: Case) -> dict[str, int]:
     removed = {"access_log_rows_pseudonymised": AccessLog.objects.filter(case=case).pseudonymise(key)}
     left = list(Case.objects.filter(person=person).order_by("-opened_at", "-id").values_list("person_name", flat=True))
     if not left:
-        removed["access_log_rows_pseudonymised"] += AccessLog.objects.filter(person=person).pseudonymise(key)
+        removed["person_access_log_rows_pseudonymised"] = AccessLog.objects.filter(person=person).pseudonymise(key)
         _scrub_admin_log(Person, [person.pk])
         person.delete()
         removed["persons"] = 1

@@ -22,6 +22,28 @@ def may_read(user, case) -> bool:
     return rules.is_case_coordinator(user, case) or rules.can_review_retention(user, case)
 
 
+# What an erasure did beyond its own case: the person row deleted (their last case) or renamed
+# (this was their first), the rows about the person without a case. These tell whether the
+# person has other cases, so only the case's auditors, who review the erasure, are told them;
+# its coordinator, who may have started the case with any national id, is not.
+PERSON_WIDE_REMOVALS = frozenset(
+    {
+        "persons",
+        "person_names",
+        "person_admin_log_entries",
+        "person_access_log_rows_pseudonymised",
+        "person_access_log_rows_deleted",
+    }
+)
+
+
+def removed_told_to(user, record: ErasureRecord) -> dict[str, int]:
+    """``record.removed`` as ``user`` may read it (``PERSON_WIDE_REMOVALS``)."""
+    if rules.can_review_retention(user, record.case):
+        return dict(record.removed)
+    return {kind: count for kind, count in record.removed.items() if kind not in PERSON_WIDE_REMOVALS}
+
+
 @dataclass(frozen=True)
 class RetentionView:
     case: Case

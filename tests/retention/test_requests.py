@@ -395,3 +395,32 @@ def test_another_agency_s_correction_of_a_value_masked_for_the_coordinator_is_no
     # the health agency's own people still see what they corrected
     mine = api(users["helga"]).get(f"/api/v1/cases/{case.pk}/timeline/")
     assert field in json.dumps(mine.json())
+
+
+def test_the_erasure_answer_does_not_tell_the_coordinator_whether_the_person_has_other_cases(
+    closed_case, users, agencies
+):
+    """Before, ``removed`` counted "persons": 1 when the case was the person's last, "person_names":
+    1 when it was the first of several, and the rows about the person without a case among
+    the pseudonymised ones: a coordinator who started a case with any national id learned from
+    its erasure whether the person was a client elsewhere. The case's auditors, who review the
+    erasure, are still told all of it."""
+    other = {"name": "Per Hansen", "national_id": "29822099635"}
+    with_another = start_prison_case(users, agencies, person=other)
+    start_prison_case(users, agencies, person={**other, "name": "P. Hansen"})  # the person's later case
+    Case.objects.filter(pk=with_another.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    archived(closed_case, with_another)
+    told = {}
+    for case in (closed_case, with_another):  # the person's only case; the first of two
+        answer = erase(users["bjorn"], case)
+        assert answer.status_code == 201, answer.json()
+        retention = api(users["bjorn"]).get(f"/api/v1/cases/{case.pk}/retention/").json()
+        assert retention["erasure"]["removed"] == answer.json()["removed"]
+        told[case.pk] = set(answer.json()["removed"])
+    person_wide = {"persons", "person_names", "person_admin_log_entries", "person_access_log_rows_pseudonymised"}
+    assert not (told[closed_case.pk] | told[with_another.pk]) & person_wide
+    assert "access_log_rows_pseudonymised" in told[closed_case.pk] & told[with_another.pk]
+    audited = api(users["aud"]).get(f"/api/v1/cases/{closed_case.pk}/retention/").json()
+    assert audited["erasure"]["removed"]["persons"] == 1
+    audited = api(users["aud"]).get(f"/api/v1/cases/{with_another.pk}/retention/").json()
+    assert audited["erasure"]["removed"]["person_names"] == 1
