@@ -87,18 +87,29 @@ class CaseRetention:
     category: str  # the category whose period is the longest: it decides
     rule: Rule
     erase_after: datetime | None  # None: the case is not closed
+    access_log_years: int  # the longest of the case's categories' access-log periods
 
     def access_log_until(self, erased_at: datetime) -> datetime:
-        return add_years(erased_at, self.rule.access_log_years)
+        return add_years(erased_at, self.access_log_years)
 
 
 def retention_of(case) -> CaseRetention:
-    """The rule that decides when ``case`` is erased, and that moment."""
+    """The rule that decides when ``case`` is erased, and that moment. The access log of
+    each category is kept for its own rule's period after the erasure, so the log of the
+    whole case for the longest of them, whichever category's data period decides (before,
+    the deciding rule's period was used, and of two categories kept alike the first by name
+    decided it: coordination, which every case holds, cut health's 20 years to its own 5)."""
     rules = rules_for_process(case.process_key)
-    category = max(sorted(categories_of(case)), key=lambda name: rules[name].keep_years)
+    categories = sorted(categories_of(case))
+    category = max(categories, key=lambda name: (rules[name].keep_years, rules[name].access_log_years))
     rule = rules[category]
     closed = case.closed_at
-    return CaseRetention(category, rule, add_years(closed, rule.keep_years) if closed else None)
+    return CaseRetention(
+        category,
+        rule,
+        add_years(closed, rule.keep_years) if closed else None,
+        max(rules[name].access_log_years for name in categories),
+    )
 
 
 def add_years(moment: datetime, years: int) -> datetime:

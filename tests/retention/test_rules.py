@@ -96,6 +96,23 @@ def test_the_timeline_and_the_outcome_count_as_what_the_case_holds(case, outcome
     assert (retention_of(case).category, retention_of(case).erase_after.year) == ("housing", 2041)
 
 
+def test_the_access_log_is_kept_for_the_longest_period_of_the_case_s_categories(case):
+    """Health kept 5 years like the rest, its access log 20 after the erasure: the case's log
+    is kept 20, though coordination (every case holds it, first by name) also keeps 5."""
+    make_rule(category="health", keep=5, log=20)
+    make_rule(category="justice", keep=8, log=2)  # its data period decides the erasure
+    closed = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    Case.objects.filter(pk=case.pk).update(closed_at=closed)
+    case.refresh_from_db()
+    retention = retention_of(case)
+    assert (retention.category, retention.erase_after) == ("justice", datetime(2034, 3, 1, 12, tzinfo=UTC))
+    assert retention.access_log_until(retention.erase_after) == datetime(2054, 3, 1, 12, tzinfo=UTC)
+    RetentionRule.objects.filter(category="justice").delete()
+    retention = retention_of(case)
+    assert retention.category == "health"  # of the categories kept 5 years, the longest log
+    assert retention.access_log_until(retention.erase_after) == datetime(2051, 3, 1, 12, tzinfo=UTC)
+
+
 def test_an_open_case_has_no_erasure_date(case):
     assert retention_of(case).erase_after is None
 
