@@ -91,9 +91,10 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     """The case file as PDF/A, in the municipality's language whoever (or whichever worker)
     asks, and the data categories it carries, for the access log of its delivery: the person
     (identity) when identity belongs to the case file, the category of each field in it,
-    coordination when the timeline and consents are in it and housing when the outcome is
-    (``_coordination``, ``_outcome``). A category the process's rules leave out of the case
-    file is neither written nor logged. The process, its reference and dates stay whatever
+    coordination always (the process, its dates and coordinating agency head every case
+    file; the timeline and consents follow when coordination belongs to it) and housing when
+    the outcome is (``_coordination``, ``_outcome``). A category the process's rules leave
+    out of the case file is neither written nor logged. The process, its reference and dates stay whatever
     the rules say: they are the fact of the case the archive duty needs."""
     rules = rules_for_process(case.process_key)
     # The case's own name (``Case.person_name``), not the person row's.
@@ -120,7 +121,10 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     document.metadata = _ArchiveMetadata(**vars(document.metadata))
     carried = {category for category, *_ in entries}
     carried |= {"identity"} if person is not None else set()
-    carried |= {"coordination"} if coordination["coordination_in_case_file"] else set()
+    # The process, its reference, dates and coordinating agency head every case file (the
+    # fact of the case, which the archive duty needs): coordination data, so always logged,
+    # with or without the timeline and consents ("Løslatelse fra fengsel" tells enough).
+    carried |= {"coordination"}
     carried |= {"housing"} if outcome["outcome"] is not None else set()
     return document.write_pdf(pdf_variant=PDF_VARIANT), tuple(c for c in ALL_CATEGORIES if c in carried)
 

@@ -284,4 +284,5 @@ def test_coordination_left_out_of_the_case_file_leaves_out_the_timeline_and_cons
     # the fact of the case stays: its reference, its process by name, its dates
     assert case_with_outcome.reference in text and "Løslatelse fra fengsel" in text
     assert f"Åpnet {timezone.localdate(case_with_outcome.opened_at):%Y-%m-%d}" in text
-    assert categories == ["housing", "identity"]
+    # The fact of the case heading the file (its process by name) is coordination data: logged.
+    assert categories == ["coordination", "housing", "identity"]
