@@ -875,7 +875,7 @@ class PathCaseSerializer(serializers.Serializer):
 
 
 class PersonPathSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="person.id")
+    # No person id: ids are sequential, so one would tell that the person was on file before.
     name = serializers.CharField(help_text="as the latest case you may see gives it")
     names = serializers.ListField(
         child=serializers.CharField(), help_text="each name the cases you may see give, the latest case's first"

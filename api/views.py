@@ -503,15 +503,19 @@ class CaseFollowOn(APIView):
         return Response(s.FollowOnSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
-class PersonPath(APIView):
+class CasePersonPath(APIView):
     @extend_schema(
         parameters=[ID],
         responses={200: s.PersonPathSerializer, **_errors(*OBJECT)},
         tags=["cases"],
-        description="The person's cases over time that you may see (404 when none); each listing is logged.",
+        description="The cases over time that you may see of the person of this case (404 when you do not see "
+        "the case); each listing is logged. It is reached by a case, and names no person id: person ids are "
+        "sequential, so a route or answer with one would tell whoever starts a case that its person was on file "
+        "before (an id older than a new person's), a client of another service.",
     )
     def get(self, request, pk):
-        return Response(s.PersonPathSerializer(selectors.person_path_for(request.user, pk)).data)
+        case = selectors.case_for(request.user, pk)
+        return Response(s.PersonPathSerializer(selectors.person_path_for(request.user, case.person_id)).data)
 
 
 class CaseloadView(APIView):

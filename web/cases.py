@@ -664,16 +664,12 @@ def case_follow_on(request, pk):
 
 
 @ui_view
-def person_page(request, pk):
-    """The person's cases over time that the user may see (logged per case)."""
-    return render(request, "cases/person.html", {"path": selectors.person_path_for(request.user, pk)})
-
-
-@ui_view
 def case_person_page(request, pk):
-    """``person_page`` for the person of case ``pk``: what the case page links to. A link by
-    the person's id would tell the case's starter that the person was on file before (an
-    id older than the one a new person gets), whatever name they typed."""
+    """The person's cases over time that the user may see (logged per case), for the person of
+    case ``pk``: there is no page by the person's id. Person ids are sequential, so a page
+    taking one would tell the starter of a case that its person was on file before (an id
+    older than the one a new person gets), a client of another service, whatever name they
+    typed."""
     case = selectors.case_for(request.user, pk)
     return render(request, "cases/person.html", {"path": selectors.person_path_for(request.user, case.person_id)})
 

@@ -31,7 +31,6 @@ urlpatterns = [
     path("caseload/", cases.caseload, name="caseload"),
     path("cases/<int:pk>/follow-on/", cases.case_follow_on, name="case-follow-on"),
     path("cases/<int:pk>/withdrawals/", cases.case_withdraw_agency, name="case-withdraw-agency"),
-    path("people/<int:pk>/", cases.person_page, name="person"),
     path("cases/<int:pk>/person/", cases.case_person_page, name="case-person"),
     path("cases/<int:pk>/consents/", cases.consent_record, name="consent-record"),
     path("cases/<int:pk>/consents/<int:consent_pk>/revoke/", cases.consent_revoke, name="consent-revoke"),

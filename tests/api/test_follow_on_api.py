@@ -20,7 +20,7 @@ def test_a_housing_contact_starts_settling_in_after_a_prison_release(client_for,
     body = answer.json()
     assert body["follows"] == prison_case.pk and body["process_key"] == "settling_in"
     assert body["carried"] == [] and body["withheld"] == []
-    path = client_for("nils").get(f"/api/v1/people/{prison_case.person_id}/").json()
+    path = client_for("nils").get(f"/api/v1/cases/{prison_case.pk}/person/").json()
     assert [c["id"] for c in path["cases"]] == [prison_case.pk, body["id"]]
     assert path["cases"][1]["follows"] == prison_case.pk
     assert path["national_id"].endswith("*****")
@@ -36,7 +36,7 @@ def test_nobody_else_starts_one(client_for, prison_case, username):
 
 @pytest.mark.parametrize("username", [*CAST, None])
 def test_the_person_is_shown_only_to_who_sees_a_case(client_for, prison_case, username):
-    answer = client_for(username).get(f"/api/v1/people/{prison_case.person_id}/")
+    answer = client_for(username).get(f"/api/v1/cases/{prison_case.pk}/person/")
     expected = 200 if username in PARTICIPANTS else 401 if username is None else 404
     assert answer.status_code == expected, username
     if expected != 200:
@@ -55,7 +55,7 @@ def test_bad_follow_on_requests_answer_400(client_for, prison_case):
         answer = start_follow_on(bjorn, prison_case, **body)
         assert answer.status_code == 400, (body, answer.json())
     assert not prison_case.follow_ons.exists()
-    assert client_for("bjorn").get("/api/v1/people/999999/").status_code == 404
+    assert client_for("bjorn").get("/api/v1/cases/999999/person/").status_code == 404
 
 
 def test_an_agency_new_to_the_path_is_not_told_the_earlier_case(client_for, prison_case, users):
@@ -74,15 +74,17 @@ def test_an_agency_new_to_the_path_is_not_told_the_earlier_case(client_for, pris
     assert answer.status_code == 201, answer.json()
     follow_on = answer.json()["id"]
 
-    path = client_for("oscar").get(f"/api/v1/people/{prison_case.person_id}/").json()
+    # The path through the case they see; the case it follows is no way in for them.
+    path = client_for("oscar").get(f"/api/v1/cases/{follow_on}/person/").json()
     assert [(c["id"], c["follows"]) for c in path["cases"]] == [(follow_on, None)]
+    assert client_for("oscar").get(f"/api/v1/cases/{prison_case.pk}/person/").status_code == 404
     web = Client()
     web.force_login(users["oscar"])
-    for page in (f"/cases/{follow_on}/", f"/people/{prison_case.person_id}/"):
+    for page in (f"/cases/{follow_on}/", f"/cases/{follow_on}/person/"):
         answer = web.get(page)
         assert answer.status_code == 200 and prison_case.reference not in answer.content.decode(), page
     # Who reads both cases is told as before.
-    assert client_for("bjorn").get(f"/api/v1/people/{prison_case.person_id}/").json()["cases"][1]["follows"] == (
+    assert client_for("bjorn").get(f"/api/v1/cases/{prison_case.pk}/person/").json()["cases"][1]["follows"] == (
         prison_case.pk
     )
     assert prison_case.reference in web_page(users["bjorn"], f"/cases/{follow_on}/")

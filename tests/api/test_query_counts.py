@@ -54,10 +54,7 @@ ROUTES = {
     ],
     "api-task": [("nils", "/api/v1/tasks/{g.open_task.pk}/")],
     "api-caseload": [("bjorn", "/api/v1/caseload/")],
-    "api-person": [
-        ("nils", "/api/v1/people/{g.subject.person_id}/"),
-        ("bjorn", "/api/v1/people/{g.subject.person_id}/"),
-    ],
+    "api-case-person": [("nils", CASE + "person/"), ("bjorn", CASE + "person/")],
     "api-case-retention": [("bjorn", CASE + "retention/"), ("aud", CASE + "retention/")],
     "api-incidents": [("ada", "/api/v1/incidents/"), ("ada", "/api/v1/incidents/?resolved=false")],
     "api-retention-rules": [("ada", "/api/v1/retention-rules/"), ("aud", "/api/v1/retention-rules/")],

@@ -46,7 +46,6 @@ PAGES = {
     ),
     "case-notes": (("nils", "helga"), lambda ctx: [{"pk": ctx["case"]}]),
     "consent-revoke": (("bjorn",), lambda ctx: [{"pk": ctx["case"], "consent_pk": pk} for pk in ctx["consents"]]),
-    "person": (("bjorn", "nils"), lambda ctx: [{"pk": ctx["person"]}]),
     "case-person": (("bjorn", "nils"), lambda ctx: [{"pk": ctx["case"]}]),
     "person-access-report": (("bjorn", "aud"), lambda ctx: [{"pk": ctx["case"]}]),
     "case-retention": (("bjorn",), lambda ctx: [{"pk": ctx["case"]}]),
@@ -177,7 +176,6 @@ def case_with_everything(shipped, users, agencies, legal_bases):
     return {
         "retention_rule": rule.pk,
         "case": case.pk,
-        "person": case.person_id,
         "tasks": [task.pk for task in open_tasks(case)],
         "consents": [consent.pk],
         "legal_basis": consent_basis.pk,

@@ -43,8 +43,8 @@ def test_a_prison_release_continues_as_settling_in(as_user, live_server, shipped
 
     # NAV sees the path through its own standing in both cases; the hospital sees nothing.
     nils = as_user("nils")
-    nils.goto(f"{live_server.url}/people/{release.person_id}/")
+    nils.goto(f"{live_server.url}/cases/{release.pk}/person/")
     assert follow_on.reference in nils.locator("#person-path").inner_text()
     siri = as_user("siri")
-    answer = siri.goto(f"{live_server.url}/people/{release.person_id}/")
-    assert answer.status == 404
+    for case in (release, follow_on):
+        assert siri.goto(f"{live_server.url}/cases/{case.pk}/person/").status == 404

@@ -108,8 +108,8 @@ def test_settling_in_and_eviction_prevention_end_with_their_outcomes_in_the_brow
     screenshot(visit("bjorn", f"/cases/{eviction.pk}/", phone=True), "eviction-prevented-phone")
     # The person's path and the housing contacts' own pages, checked the same way.
     for username, path, phone in [
-        ("bjorn", f"/people/{eviction.person_id}/", False),
-        ("nils", f"/people/{eviction.person_id}/", True),
+        ("bjorn", f"/cases/{eviction.pk}/person/", False),
+        ("nils", f"/cases/{eviction.pk}/person/", True),
         ("bjorn", "/today/", True),
         ("lise", "/caseload/", False),
         ("lise", "/caseload/", True),

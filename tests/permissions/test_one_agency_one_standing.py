@@ -107,7 +107,7 @@ def test_a_user_in_two_agencies_sees_in_the_lists_exactly_the_cases_whose_page_o
         "today": {discharge.pk},
         "caseload open cases": 1,
     }
-    for path in (f"/api/v1/people/{prison.person_id}/", f"/people/{prison.person_id}/"):
+    for path in (f"/api/v1/cases/{prison.pk}/person/", f"/cases/{prison.pk}/person/"):
         assert (_api(tove) if "api" in path else _web(tove)).get(path).status_code == 404, path
 
     # Once the hospital takes part as well, the prison case is seen through it, everywhere.

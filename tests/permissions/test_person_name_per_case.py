@@ -75,12 +75,11 @@ def what_the_starter_gets(user, case, start_answer) -> dict[str, str]:
         "tasks (API)": client.get("/api/v1/tasks/"),
         "case list (API)": client.get("/api/v1/cases/"),
         "search (API)": client.get("/api/v1/cases/", {"q": TYPED}),
-        "person (API)": client.get(f"/api/v1/people/{case.person_id}/"),
+        "person (API)": client.get(f"/api/v1/cases/{case.pk}/person/"),
         "case page": page.get(f"/cases/{case.pk}/"),
         "inbox": page.get("/tasks/"),
         "case list": page.get("/cases/"),
         "search": page.get("/cases/", {"q": TYPED}),
-        "person page": page.get(f"/people/{case.person_id}/"),
         "person page of the case": page.get(f"/cases/{case.pk}/person/"),
         "today": page.get("/today/"),
     }
@@ -108,15 +107,14 @@ def test_a_starter_who_types_a_national_id_on_file_learns_neither_the_name_nor_t
         "case list",
         "search",
         "person (API)",
-        "person page",
         "person page of the case",
         *(what for what in bodies if what.startswith("task ")),
     }
     assert {what for what in shown if TYPED not in bodies[what]} == set()
-    # Nor does a page link to the person by their id: an id older than a new person's
-    # would tell that they were on file.
-    by_id = {"person page"} | {what for what in bodies if "(API)" in what}  # asked for by the id
-    assert {what for what, body in bodies.items() if what not in by_id and "/people/" in body} == set()
+    # Nor does a page link to the person by their id, nor an answer give it: an id older
+    # than a new person's would tell that they were on file.
+    assert {what for what, body in bodies.items() if "/people/" in body} == set()
+    assert "id" not in api(users["kari"]).get(f"/api/v1/cases/{case.pk}/person/").json()
     # The stored name finds nothing of theirs: a search by it would tell it too.
     for search in (
         api(users["kari"]).get("/api/v1/cases/", {"q": KARI["name"]}),
@@ -150,9 +148,44 @@ def test_the_case_on_file_keeps_its_name_beside_a_case_started_with_another(user
     assert set(Person.objects.get(national_id=KARI["national_id"]).cases.all()) == {kari_at_the_hospital, case}
     listed = web(users["bjorn"]).get("/cases/").content.decode()
     assert KARI["name"] in listed and TYPED in listed
-    path = api(users["bjorn"]).get(f"/api/v1/people/{case.person_id}/").json()
+    path = api(users["bjorn"]).get(f"/api/v1/cases/{case.pk}/person/").json()
     assert path["name"] == TYPED and path["names"] == [TYPED, KARI["name"]]
-    assert 'id="other-names"' in web(users["bjorn"]).get(f"/people/{case.person_id}/").content.decode()
+    assert 'id="other-names"' in web(users["bjorn"]).get(f"/cases/{case.pk}/person/").content.decode()
+
+
+@pytest.mark.parametrize("how", sorted(STARTS))
+def test_no_route_takes_a_person_id_and_no_answer_gives_one(users, agencies, kari_at_the_hospital, how):
+    """Person ids are sequential: a starter who typed a fresh national id learns the newest
+    one, and a person found at an older id was on file before, a client of another service.
+    So the person's path is reached only by a case the reader sees, and names no id."""
+    from django.urls import Resolver404, resolve
+
+    from api.views import not_found
+    from tests.test_hostile_walk import site_routes
+
+    case, _ = STARTS[how](users["kari"], agencies, TYPED)
+    person = case.person_id
+    assert person == kari_at_the_hospital.person_id  # the person on file, at their old id
+    by_person = {
+        route
+        for route, _name, _pattern in site_routes()
+        if "people" in route or "person/<" in route or "person_pk" in route or "person_id" in route
+    }
+    assert by_person == set()
+    for path in (f"/people/{person}/", "/people/1/"):
+        with pytest.raises(Resolver404):
+            resolve(path)
+        assert web(users["kari"]).get(path).status_code == 404, path
+    for path in (f"/api/v1/people/{person}/", "/api/v1/people/1/"):
+        assert resolve(path).func is not_found, path  # the API's catch-all 404
+        assert api(users["kari"]).get(path).status_code == 404, path
+    # The way that stays: by the case, with no id of the person in the answer.
+    answer = api(users["kari"]).get(f"/api/v1/cases/{case.pk}/person/")
+    assert answer.status_code == 200 and "id" not in answer.json()
+    assert web(users["kari"]).get(f"/cases/{case.pk}/person/").status_code == 200
+    # A case the reader does not see is no way in: 404, as for any case id.
+    assert api(users["kari"]).get(f"/api/v1/cases/{kari_at_the_hospital.pk}/person/").status_code == 404
+    assert web(users["kari"]).get(f"/cases/{kari_at_the_hospital.pk}/person/").status_code == 404
 
 
 def test_a_coordinator_whose_only_case_has_another_name_gets_the_report_under_that_name(

@@ -13,7 +13,7 @@ PARTICIPANTS = {"kari", "nils", "nora", "helga", "bjorn"}
 
 @pytest.mark.parametrize("username", CAST)
 def test_the_person_page_follows_the_case_rules(web, prison_case, username):
-    answer = web(username).get(f"/people/{prison_case.person_id}/")
+    answer = web(username).get(f"/cases/{prison_case.pk}/person/")
     assert answer.status_code == (200 if username in PARTICIPANTS else 404)
     if username in PARTICIPANTS:
         page = answer.content.decode()
@@ -48,5 +48,5 @@ def test_a_follow_on_from_the_case_page_in_bokmal(web, prison_case):
 
 
 def test_anonymous_users_go_to_the_login(web, prison_case):
-    assert web(None).get(f"/people/{prison_case.person_id}/").status_code == 302
+    assert web(None).get(f"/cases/{prison_case.pk}/person/").status_code == 302
     assert web(None).post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"}).status_code == 302

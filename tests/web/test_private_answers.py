@@ -25,7 +25,7 @@ def test_every_page_with_case_data_says_private_no_store(web, prison_case):
         f"/tasks/{task.pk}/" if task.agency.kind == "health" else "/tasks/",
         "/tasks/?tab=agency",
         "/cases/",
-        f"/people/{prison_case.person_id}/",
+        f"/cases/{prison_case.pk}/person/",
     ):
         _private(helga.get(path), path)
 
@@ -37,6 +37,7 @@ def test_every_api_answer_with_case_data_says_private_no_store(users, prison_cas
     for path in (
         f"/api/v1/cases/{prison_case.pk}/",
         f"/api/v1/cases/{prison_case.pk}/timeline/",
+        f"/api/v1/cases/{prison_case.pk}/person/",
         "/api/v1/tasks/",
         "/api/v1/cases/",
     ):

@@ -51,7 +51,6 @@ PAGES = {
     "process-new": [("ada", "/processes/new/")],
     "process-export": [("ada", PROCESS + "versions/1/export/")],
     "caseload": [("bjorn", "/caseload/")],
-    "person": [("nils", "/people/{g.subject.person_id}/"), ("bjorn", "/people/{g.subject.person_id}/")],
     "case-person": [("nils", CASE + "person/"), ("bjorn", CASE + "person/")],
     "break-glass-review": [("aud", "/break-glass/")],
     "legal-bases": [("ada", "/legal-bases/")],
