@@ -75,7 +75,9 @@ class CorrectionSerializer(serializers.Serializer):
     corrected_at = serializers.DateTimeField()
     status = serializers.CharField(
         source="status_for_case",
-        help_text="done; waiting (a national id waits for an auditor of the coordinating agency); refused",
+        help_text="done; waiting (a national id waits for an auditor of the coordinating agency); refused: not "
+        "carried out after the auditor's review (refused, or a number this person cannot be given here: which of "
+        "the two is told to the auditor only)",
     )
 
 

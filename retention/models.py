@@ -175,7 +175,8 @@ class CorrectionStatus(models.TextChoices):
     # holds it is told to them only, never to the coordinator who asked.
     WAITING = "waiting", _("waiting for review")
     MERGE = "merge", _("another person holds the number: waiting for an administrator to merge the persons")
-    REFUSED = "refused", _("refused by the auditor")
+    # What the coordinator reads of a refusal and of ``MERGE`` alike (``status_for_case``).
+    REFUSED = "refused", _("not carried out after the auditor's review")
 
 
 class Correction(models.Model):
@@ -208,9 +209,12 @@ class Correction(models.Model):
 
     @property
     def status_for_case(self) -> str:
-        """The status the case's coordinator and the API read: a number another person holds
-        waits like any other (``MERGE`` would tell them that the number is in use)."""
-        return CorrectionStatus.WAITING if self.status == CorrectionStatus.MERGE else self.status
+        """The status the case's coordinator and the API read. A number another person holds
+        reads as a refusal does: not carried out. ``MERGE`` would tell them that the number
+        is in use, and so would "waiting" once the auditor's review is in the case's access
+        log, where the coordinator reads it (a probe found that: the review row, then a
+        status that never moved)."""
+        return CorrectionStatus.REFUSED if self.status == CorrectionStatus.MERGE else self.status
 
 
 class ArchiveStatus(models.TextChoices):

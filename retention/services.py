@@ -199,8 +199,9 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             # Asked for, not made: see ``review_national_id``. Every valid number gets this
             # same answer, so the coordinator never learns whether another person holds it.
             new = _valid_national_id(value)
-            waiting = (CorrectionStatus.WAITING, CorrectionStatus.MERGE)
-            if Correction.objects.filter(case=case, field=NATIONAL_ID, status__in=waiting).exists():
+            # One waiting at a time. After a review the coordinator may ask again, whatever the
+            # auditor decided: after ``MERGE`` as after a refusal, which it reads as.
+            if Correction.objects.filter(case=case, field=NATIONAL_ID, status=CorrectionStatus.WAITING).exists():
                 raise Conflict("retention.national_id_waiting")
             old, category, status = None, "identity", CorrectionStatus.WAITING
         elif field in PERSON_FIELDS:
@@ -296,8 +297,8 @@ def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
     """An auditor of the coordinating agency decides a national id the coordinator asked for.
     Confirmed and held by nobody else: the person's number is changed (the old one kept in the
     correction only). Confirmed but held by another person: nothing changes and the correction
-    waits for an administrator to merge the persons (``MERGE``; the coordinator still reads
-    "waiting"). Refused: nothing changes. Once per correction (409)."""
+    waits for an administrator to merge the persons (``MERGE``; the coordinator reads it as
+    not carried out, as a refusal). Refused: nothing changes. Once per correction (409)."""
     correction = (
         Correction.objects.select_related("case").filter(pk=lookup_id(correction_id), field=NATIONAL_ID).first()
     )

@@ -285,8 +285,9 @@ def test_the_page_answers_alike_whether_or_not_another_person_holds_the_national
     done = aud.post(f"/retention/corrections/{free.pk}/review/", {"decision": "approve"}, follow=True)
     assert "Fødselsnummeret er endret" in done.content.decode()
     assert Person.objects.get(pk=second.person_id).national_id == "05840399895"
-    # the coordinator's page still says "waiting" for the number another person holds
-    assert "Venter på kontroll" in bjorn.get(url(closed_case)).content.decode()
+    # the coordinator's page reads the number another person holds as a refusal reads
+    page = bjorn.get(url(closed_case)).content.decode()
+    assert "Ikke gjennomført etter revisors kontroll" in page and "Venter på kontroll" not in page
 
 
 def test_the_access_log_names_the_archive_and_the_persons_requests_in_words(web, closed_case, settings, tmp_path):
