@@ -52,7 +52,17 @@ def _token(base: str) -> str:
 
 
 def _job_workers(node: Node) -> set[int]:
-    return {p.pid for p in node.processes() if "manage.py worker" in " ".join(p.cmdline())}
+    """The live job workers. A worker just killed stays a zombie until its supervisor reaps
+    it, and psutil will not read a zombie's command line (it failed this test once): it is
+    no worker any more."""
+    workers = set()
+    for process in node.processes():
+        try:
+            if "manage.py worker" in " ".join(process.cmdline()):
+                workers.add(process.pid)
+        except psutil.NoSuchProcess:  # ZombieProcess too
+            continue
+    return workers
 
 
 def test_a_postgres_restart_mid_run_loses_no_timer_and_fires_none_twice(private_postgres, tmp_path):
