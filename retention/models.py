@@ -115,6 +115,22 @@ class ErasureTrigger(models.TextChoices):
     REQUEST = "request", _("the person's request")
 
 
+# The kinds of ``ErasureRecord.removed`` (counted by ``retention.erasure``) for what an erasure
+# did beyond its own case: the person row deleted (their last case) or renamed
+# (this was their first), the rows about the person without a case. These tell whether the
+# person has other cases, so only the case's auditors, who review the erasure, are told them;
+# its coordinator, who may have started the case with any national id, is not.
+PERSON_WIDE_REMOVALS = frozenset(
+    {
+        "persons",
+        "person_names",
+        "person_admin_log_entries",
+        "person_access_log_rows_pseudonymised",
+        "person_access_log_rows_deleted",
+    }
+)
+
+
 class ErasureRecord(models.Model):
     """That a case's personal data was erased: when, why, by which rule, and how much.
 

@@ -9,7 +9,14 @@ from datetime import datetime
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from permissions import rules
-from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger, RetentionRuleChange
+from retention.models import (
+    PERSON_WIDE_REMOVALS,
+    ArchiveExport,
+    Correction,
+    ErasureRecord,
+    ErasureTrigger,
+    RetentionRuleChange,
+)
 from retention.rules import Rule, retention_of, unmet_archive_duty
 from workflows import selectors as case_selectors
 from workflows.models import Case
@@ -20,21 +27,6 @@ NATIONAL_ID = "person.national_id"
 
 def may_read(user, case) -> bool:
     return rules.is_case_coordinator(user, case) or rules.can_review_retention(user, case)
-
-
-# What an erasure did beyond its own case: the person row deleted (their last case) or renamed
-# (this was their first), the rows about the person without a case. These tell whether the
-# person has other cases, so only the case's auditors, who review the erasure, are told them;
-# its coordinator, who may have started the case with any national id, is not.
-PERSON_WIDE_REMOVALS = frozenset(
-    {
-        "persons",
-        "person_names",
-        "person_admin_log_entries",
-        "person_access_log_rows_pseudonymised",
-        "person_access_log_rows_deleted",
-    }
-)
 
 
 def removed_told_to(user, record: ErasureRecord) -> dict[str, int]:
@@ -67,7 +59,7 @@ def retention_view_for(user, case_id) -> RetentionView:
         rule=retention.rule,
         erase_after=retention.erase_after,
         archive_duty=unmet_archive_duty(case),
-        erasure=ErasureRecord.objects.filter(case=case).select_related("requested_by", "reviewed_by").first(),
+        erasure=ErasureRecord.objects.filter(case=case).select_related("case", "requested_by", "reviewed_by").first(),
         corrections=_corrections_for(user, case),
         exports=list(ArchiveExport.objects.filter(case=case).select_related("requested_by", "job")),
     )
