@@ -52,7 +52,8 @@ class ErasureSerializer(serializers.Serializer):
     )
     removed = serializers.SerializerMethodField(
         help_text="what was removed, counted per kind; what it did beyond the case (the person row, the rows "
-        "about the person without a case) only to the case's auditors: it tells whether the person has other cases"
+        "about the person without a case) only to the auditors of the coordinating agency: it tells whether the "
+        "person has other cases"
     )
     requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None)
     reason = serializers.CharField()

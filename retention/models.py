@@ -118,8 +118,9 @@ class ErasureTrigger(models.TextChoices):
 # The kinds of ``ErasureRecord.removed`` (counted by ``retention.erasure``) for what an erasure
 # did beyond its own case: the person row deleted (their last case) or renamed
 # (this was their first), the rows about the person without a case. These tell whether the
-# person has other cases, so only the case's auditors, who review the erasure, are told them;
-# its coordinator, who may have started the case with any national id, is not.
+# person has other cases, so only the auditors of the case's coordinating agency are told them
+# (``retention.selectors.removed_told_to``); its coordinator, who may have started the case
+# with any national id, and the other agencies' auditors are not.
 PERSON_WIDE_REMOVALS = frozenset(
     {
         "persons",

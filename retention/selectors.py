@@ -30,8 +30,12 @@ def may_read(user, case) -> bool:
 
 
 def removed_told_to(user, record: ErasureRecord) -> dict[str, int]:
-    """``record.removed`` as ``user`` may read it (``PERSON_WIDE_REMOVALS``)."""
-    if rules.can_review_retention(user, record.case):
+    """``record.removed`` as ``user`` may read it. The person-wide kinds
+    (``PERSON_WIDE_REMOVALS``) tell whether the person has other cases: only the auditors of
+    the coordinating agency are told them, the control function already told whether another
+    person holds a national id (``rules.can_review_national_id``). A participating agency's
+    auditor reviews the erasure of the case from its own counts."""
+    if rules.can_review_national_id(user, record.case):
         return dict(record.removed)
     return {kind: count for kind, count in record.removed.items() if kind not in PERSON_WIDE_REMOVALS}
 

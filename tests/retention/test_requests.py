@@ -4,10 +4,11 @@ correction of a wrong value, the auditor's review; and every other user refused.
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from permissions import policy
-from permissions.models import AccessLog
+from permissions.models import AccessLog, Membership, Role
 from retention.erasure import erase_case
 from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
@@ -415,19 +416,21 @@ def test_the_erasure_answer_does_not_tell_the_coordinator_whether_the_person_has
     1 when it was the first of several, and the rows about the person without a case among
     the pseudonymised ones: a coordinator who started a case with any national id learned from
     its erasure whether the person was a client elsewhere. The case's auditors, who review the
-    erasure, are still told all of it."""
+    erasure for the coordinating agency, are still told all of it; another agency's auditor
+    is told what the coordinator is."""
     other = {"name": "Per Hansen", "national_id": "29822099635"}
     with_another = start_prison_case(users, agencies, person=other)
     start_prison_case(users, agencies, person={**other, "name": "P. Hansen"})  # the person's later case
     Case.objects.filter(pk=with_another.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
     archived(closed_case, with_another)
-    told = {}
+    told, told_counts = {}, {}
     for case in (closed_case, with_another):  # the person's only case; the first of two
         answer = erase(users["bjorn"], case)
         assert answer.status_code == 201, answer.json()
         retention = api(users["bjorn"]).get(f"/api/v1/cases/{case.pk}/retention/").json()
         assert retention["erasure"]["removed"] == answer.json()["removed"]
         told[case.pk] = set(answer.json()["removed"])
+        told_counts[case.pk] = answer.json()["removed"]
     person_wide = {"persons", "person_names", "person_admin_log_entries", "person_access_log_rows_pseudonymised"}
     assert not (told[closed_case.pk] | told[with_another.pk]) & person_wide
     assert "access_log_rows_pseudonymised" in told[closed_case.pk] & told[with_another.pk]
@@ -435,3 +438,11 @@ def test_the_erasure_answer_does_not_tell_the_coordinator_whether_the_person_has
     assert audited["erasure"]["removed"]["persons"] == 1
     audited = api(users["aud"]).get(f"/api/v1/cases/{with_another.pk}/retention/").json()
     assert audited["erasure"]["removed"]["person_names"] == 1
+    # An auditor of another agency in the case reviews the erasure from the case's own counts:
+    # only the coordinating agency's auditors, who decide national ids, learn of other cases.
+    nav_auditor = get_user_model().objects.create_user("nav-revisor", password="x")
+    Membership.objects.create(user=nav_auditor, agency=agencies["nav"], role=Role.AUDITOR)
+    for case in (closed_case, with_another):
+        reviewed = api(nav_auditor).get(f"/api/v1/cases/{case.pk}/retention/")
+        assert reviewed.status_code == 200
+        assert reviewed.json()["erasure"]["removed"] == told_counts[case.pk]
