@@ -75,7 +75,8 @@ class CaseInput(InputSerializer):
         allow_blank=True,
         default="",
         help_text="your system's own number for the case (e.g. the prison's case number): messages may name it "
-        "instead of the reference. No other running case may have it (400 naming `correlation_key`).",
+        "instead of the reference. No other running case you see may have it (400 naming `correlation_key`); "
+        "a case you do not see may, and a message naming the key finds the case its sender sees.",
     )
     responsible = serializers.IntegerField(
         min_value=1,

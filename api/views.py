@@ -412,7 +412,7 @@ class CaseList(ListView):
                 s.ErrorSerializer,
                 description=(
                     "invalid input: `errors` names each field and what is wrong; `correlation_key` when another "
-                    "running case already has the key (a message naming it must find one case)"
+                    "running case you see already has the key (a message naming it must find one case)"
                 ),
             ),
             **_errors(401, 403, 413),

@@ -1,10 +1,14 @@
 """``POST /api/v1/cases/`` with a ``correlation_key``: stored on the case's instance, found
-by messages, and unique among running cases (a message naming it must find one case)."""
+by messages, and unique among the running cases its starter sees (a message naming it must
+find one case; whether a case the starter does not see holds it is not told)."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
+from permissions.models import Agency, Membership, Role
 from tests.threads import all_at_once
 from workflows.models import Case, InstanceStatus, ProcessInstance
 
@@ -172,3 +176,46 @@ def test_a_starter_with_another_error_in_the_body_is_told_that_error_alone(shipp
     bad_id = {"name": "Hvem Som Helst", "national_id": "12345678901"}
     answer = kari.post("/api/v1/cases/", _body(agencies, bad_id, correlation_key="KDI-9"), format="json")
     assert answer.status_code == 400 and _fields(answer) == {"person.national_id"}
+
+
+@pytest.mark.django_db
+def test_a_key_held_by_a_case_the_starter_does_not_see_tells_them_nothing(shipped, users, agencies, client_for):
+    """Before, a key held by any running case was refused: a prison whose system numbers
+    people as another's does (or a national id used as the key) learned that the person is in
+    a process elsewhere. Now only a case the starter sees holds a key against them; two such
+    cases share it, and a message naming it finds the one its sender sees."""
+    ila = Agency.objects.create(name="Ila fengsel", kind="prison", group=Group.objects.create(name="agency:ila"))
+    ivar = get_user_model().objects.create_user("ivar", password="x")
+    Membership.objects.create(user=ivar, agency=ila, role=Role.MEMBER)
+    halden_case = client_for("kari").post("/api/v1/cases/", _body(agencies, correlation_key="KDI-11"), format="json")
+    assert halden_case.status_code == 201
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(ivar)[0]}")
+    at_ila = {**_body(agencies, OTHER_PERSON), "participants": {**_body(agencies)["participants"], "prison": ila.pk}}
+    answers = [
+        client.post("/api/v1/cases/", {**at_ila, "correlation_key": key}, format="json") for key in ("KDI-11", "KDI-12")
+    ]
+    assert [answer.status_code for answer in answers] == [201, 201]  # a held key and a free one alike
+    assert set(answers[0].json()) == set(answers[1].json())
+    assert ProcessInstance.objects.filter(correlation_key="KDI-11").count() == 2
+
+    # Each sender's message finds the case it sees ("nothing in case <reference> waits" yet).
+    for sender, started in ((client_for("kari"), halden_case), (client, answers[0])):
+        found = sender.post(
+            "/api/v1/messages/",
+            {"name": "release_date_changed", "correlation_key": "KDI-11", "payload": {}},
+            format="json",
+        )
+        assert (
+            found.status_code == 404
+            and f"nothing in case {started.json()['reference']} waits" in found.json()["detail"]
+        )
+    # The coordinator sees both cases, so a message of theirs naming the key must name the case.
+    both = client_for("bjorn").post(
+        "/api/v1/messages/", {"name": "release_date_changed", "correlation_key": "KDI-11", "payload": {}}, format="json"
+    )
+    assert both.status_code == 409
+    # Where the starter does see the case holding it, the key is still refused.
+    again = client.post("/api/v1/cases/", {**at_ila, "correlation_key": "KDI-12"}, format="json")
+    assert again.status_code == 400 and _fields(again) == {"correlation_key"}

@@ -115,8 +115,8 @@ def start_case(
         reference = _next_reference()  # locks the year's counter: case starts queue up here
         # Whether a running case holds the key (an external system's number for the person)
         # is told only here, under the lock: to one who may start this case and whose start
-        # is otherwise valid. Told among the other errors, it answered anyone signed in.
-        if correlation_key and (errors := _correlation_key_errors(correlation_key)):
+        # is otherwise valid, and only of the cases they see (``_correlation_key_errors``).
+        if correlation_key and (errors := _correlation_key_errors(correlation_key, actor)):
             raise InvalidInput("case.invalid", errors=errors)
         case = Case.objects.create(
             reference=reference,
@@ -175,13 +175,21 @@ def _correlation_key_length_errors(correlation_key: str) -> list[dict]:
     return []
 
 
-def _correlation_key_errors(correlation_key: str) -> list[dict]:
+def _correlation_key_errors(correlation_key: str, actor) -> list[dict]:
+    """The key is refused when a running case the starter sees holds it. A key is an external
+    system's own number, often one per person (the prison's for its inmate): refused for a
+    case the starter does not see, it told them that the person is in a process elsewhere.
+    So two agencies' systems may give one key to two cases; a message naming it finds the
+    one its sender sees (``services.messages``), and asks for the reference when it sees
+    both."""
     if errors := _correlation_key_length_errors(correlation_key):
         return errors
-    if (
-        correlation_key
-        and ProcessInstance.objects.filter(correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES).exists()
-    ):
+    holding = Case.objects.filter(
+        pk__in=ProcessInstance.objects.filter(
+            correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES
+        ).values("case_id")
+    )
+    if correlation_key and rules.visible_cases(actor, holding).exists():
         return [field_error("correlation_key", "case.correlation_key_taken")]
     return []
 
