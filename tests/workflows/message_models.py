@@ -60,6 +60,31 @@ def move_in_model():
   <bpmn:process id="move_in" name="Move in" isExecutable="true">
     {_lanes("Start_1", "Task_register", "Receive_ready", "Task_move", "End_1")}
     <bpmn:startEvent id="Start_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+{MOVE_IN_FLOW}"""
+    )
+
+
+def settling_model():
+    """``move_in`` as the next case of the person's path (``services.start_follow_on``): its
+    start form takes the applicant's id over from the case it follows, and the housing
+    contact (its own lane) moves the person in."""
+    return (
+        HEADER.format(pid="settling")
+        + f"""
+  <bpmn:process id="settling" name="Settling in" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_nav" name="NAV"><bpmn:flowNodeRef>Start_1</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Task_register</bpmn:flowNodeRef><bpmn:flowNodeRef>Receive_ready</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>End_1</bpmn:flowNodeRef></bpmn:lane>
+      <bpmn:lane id="Lane_housing" name="Boligkontakt"><bpmn:flowNodeRef>Task_move</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="Start_1">{FORM.format(form="settling_start.schema.json")}
+      <bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+{MOVE_IN_FLOW}"""
+    )
+
+
+MOVE_IN_FLOW = f"""\
     <bpmn:userTask id="Task_register" name="Register">{FORM.format(form="applicant.schema.json")}
       <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
     <bpmn:receiveTask id="Receive_ready" name="Wait for the home" messageRef="Message_ready">
@@ -80,7 +105,6 @@ def move_in_model():
     <bpmn:sequenceFlow id="F4" sourceRef="Task_move" targetRef="End_1"/>
   </bpmn:process>
 </bpmn:definitions>"""
-    )
 
 
 FORMS = {
@@ -93,6 +117,18 @@ FORMS = {
     "move.schema.json": {
         "type": "object",
         "properties": {"moved": {"type": "boolean", "title": "Flyttet", "x-category": "housing"}},
+        "additionalProperties": False,
+    },
+    "settling_start.schema.json": {
+        "type": "object",
+        "properties": {
+            "applicant_id": {
+                "type": "string",
+                "title": "Søker",
+                "x-category": "coordination",
+                "x-inherit": ["applicant_id"],
+            }
+        },
         "additionalProperties": False,
     },
 }

@@ -150,6 +150,32 @@ def test_unknown_message_name_and_outsiders_answer_404(case, users):
     assert answer.status_code == 404
 
 
+def test_an_outsider_is_answered_as_if_no_case_held_the_reference_or_key(case, users):
+    """Siri (hospital) takes no part in the prison case. Whether she names it by its
+    reference or by its correlation key, with a payload valid or not, a message id or not, a
+    message the case waits for or not, she gets the answer given for a reference or key no
+    case holds: nothing tells her that the person has a case, in prison."""
+    ProcessInstance.objects.filter(case=case).update(correlation_key="KDI-2026-77")
+    siri = api(users["siri"])
+
+    def answer(response):
+        return {key: value for key, value in response.json().items() if key != "request_id"}  # each its own
+
+    for name in ("release_date_changed", "no_such_message"):
+        for payload in ({"expected_release_date": "2027-03-01"}, {"favourite_colour": "blue"}):
+            for message_id in ({}, {"message_id": "m-1"}):
+                body = {"name": name, "payload": payload, **message_id}
+                for held, free in (
+                    ({"case_reference": case.reference}, {"case_reference": "BK-1999-000001"}),
+                    ({"correlation_key": "KDI-2026-77"}, {"correlation_key": "KDI-2026-00"}),
+                ):
+                    told, untold = send(siri, **body, **held), send(siri, **body, **free)
+                    assert told.status_code == untold.status_code == 404, body
+                    assert answer(told) == answer(untold), body
+    assert not case.received_messages.exists()
+    assert not Event.objects.filter(case=case, kind=EventKind.MESSAGE_RECEIVED).exists()
+
+
 def test_payload_fields_are_validated(case, users):
     with pytest.raises(InvalidInput) as raised:
         services.correlate_message(
