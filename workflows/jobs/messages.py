@@ -21,12 +21,13 @@ the sender's attempts and incident are the same as when no case exists at all.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.engine.events import NoWaitingEvent
 from bpmn.registry import runtime_for
+from permissions.models import CaseParticipant
 from workflows import steps
 from workflows.jobs import handlers, queue
 from workflows.models import (
@@ -69,7 +70,17 @@ def _reachable(message: OutboxMessage) -> Q:
     case = message.case
     if not message.correlations:
         return Q(case_id=case.pk)
-    return Q(case__person_id=case.person_id, case__coordinator_agency_id=case.coordinator_agency_id)
+    # The coordinator alone is no bound: whoever starts a case names its agencies, and naming
+    # a housing office makes it the coordinator. So the agencies of both cases must be the
+    # same: none of the receiving case's is told of a case it takes no part in (a message
+    # came, its payload), none of the sending case's learns from its job that a case waits.
+    agencies = set(CaseParticipant.objects.filter(case_id=case.pk).values_list("agency_id", flat=True))
+    reachable = Q(case__person_id=case.person_id, case__coordinator_agency_id=case.coordinator_agency_id) & ~Q(
+        Exists(CaseParticipant.objects.filter(case_id=OuterRef("case_id")).exclude(agency_id__in=agencies))
+    )
+    for agency_id in agencies:
+        reachable &= Q(Exists(CaseParticipant.objects.filter(case_id=OuterRef("case_id"), agency_id=agency_id)))
+    return reachable
 
 
 def _receivers(message: OutboxMessage):

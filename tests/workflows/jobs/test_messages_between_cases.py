@@ -189,19 +189,17 @@ def test_the_receiving_case_names_the_sending_case_only_to_who_sees_it(prison_no
     """Before, NAV read in its own case's timeline (GET /api/v1/cases/{id}/timeline/) the
     reference of the prison case that sent the message, though NAV takes no part in it (that
     the person is in prison is itself confidential). The row keeps it, for a reader who sees
-    the sending case too: here the housing contact, who coordinates both cases."""
-    with_housing = {"housing": agencies["housing"].pk}
-    waiting = start(users, agencies, "move_in", "A-17", participants={"nav": agencies["nav"].pk, **with_housing})
-    sender = start(
-        users,
-        agencies,
-        "prison_notice",
-        "A-17",
-        actor="kari",
-        participants={"prison": agencies["prison"].pk, **with_housing},
-    )
+    the sending case too: here the housing contact, who coordinates both cases. (A message
+    reaches only a case with the same agencies as its sender's, so NAV took part in the
+    prison case when the message came; its part there is gone when it reads.)"""
+    from permissions.models import CaseParticipant
+
+    both = {"housing": agencies["housing"].pk, "nav": agencies["nav"].pk, "prison": agencies["prison"].pk}
+    waiting = start(users, agencies, "move_in", "A-17", participants=both)
+    sender = start(users, agencies, "prison_notice", "A-17", actor="kari", participants=both)
     assert sender.coordinator_agency_id == waiting.coordinator_agency_id == agencies["housing"].pk
     Worker(name="w1").run(once=True)
+    CaseParticipant.objects.filter(case=sender, agency=agencies["nav"]).delete()
     assert Event.objects.get(kind=EventKind.MESSAGE_RECEIVED, case=waiting).detail["from_case"] == sender.reference
 
     def received(username):
