@@ -10,9 +10,9 @@ rolls the delivery back with the claim.
 Which instance catches it, BPMN's way: one that waits for the message's name and whose
 correlation (SpiffWorkflow compares the message's correlation properties with the
 receiver's) matches. A message goes only to cases of the same person as the case that
-threw it, coordinated by the same agency (``_receivers``): a model can neither carry one
-person's data into another person's case nor tell another service that the person has a
-case here. A message without correlation properties goes only to another instance of the
+threw it, with the same agencies taking part (``_reachable``): a model can neither carry
+one person's data into another person's case nor tell another service that the person has
+a case here. A message without correlation properties goes only to another instance of the
 same case. Nothing waiting yet (the receiver has not reached its catch event) is a failed
 attempt: the job backs off and tries again, and the last attempt opens an incident on the
 sender. A case outside those bounds that waits for the message counts as nothing waiting:
@@ -48,21 +48,16 @@ class NothingWaits(Exception):
 def _reachable(message: OutboxMessage) -> Q:
     """The cases a thrown message may reach (a condition on process instances).
 
-    Without correlation properties: its own case. With them: the cases of the same person
-    coordinated by the sending case's coordinating agency, the rule of the person's path
-    (``selectors.person_path_for``): an agency is told of a person's case only when it takes
-    part in that case. The coordinating agency takes part in every case it coordinates (it
-    cannot be withdrawn: ``participant.coordinator_stays``) and so already sees both the
-    sending and the receiving case on the person's path; whoever else reads the receiving
-    case is not told which case sent the message (``selectors`` keeps ``from_case`` for
-    readers of the sending case). A case the same person has with another coordinating
-    agency is not reached: its catching would tell that agency (the message's name, the
-    payload written into its case) that the person is a client elsewhere, say in prison,
-    and its not failing would tell the sender that a case waits there. A follow-on case
-    (``services.start_follow_on``) takes the earlier case's housing agency, its coordinator,
-    unless its starter names another: so the path from one case to the next stays
-    reachable, and a follow-on that moved to another housing office, which is not told of
-    the earlier case (``selectors.followed_case_for``), gets none of its messages either.
+    Without correlation properties: its own case. With them: the cases of the same person,
+    with the same coordinating agency and exactly the same agencies taking part as the
+    sending case. Both directions tell: a case that catches it learns that the person has
+    the sending case (its event, the payload in its data), and the sender's job that does
+    not fail tells every agency of the sending case that a case waits. With the same
+    agencies neither tells anyone of a case they take no part in. The coordinator alone
+    bounded nothing: whoever starts a case names its agencies, and naming a housing office
+    makes it the coordinator (the review's probe, ``tests/workflows/jobs/test_messages_chosen_coordinator.py``). A
+    follow-on case (``services.start_follow_on``) with the same agencies catches what the
+    earlier case threw; one that left an agency out, or took one in, does not.
 
     The bound is in the query that finds the candidates, before any is locked or loaded:
     a case outside it costs the sender nothing that a case that does not exist would not.
