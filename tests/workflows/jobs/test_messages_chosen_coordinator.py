@@ -13,7 +13,7 @@ import pytest
 from tests.clock import Clock
 from tests.workflows.helpers import open_tasks
 from tests.workflows.jobs.test_messages_between_cases import (
-    models,  # noqa: F401  (fixture)
+    models,  # noqa: F401  (a fixture of these tests)
     other_nav_office,
     run_due_jobs,
     start,
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_case_naming_the_housing_office_does_not_tell_its_starter_whether_a_case_waits_there(
-    models,
+    models,  # noqa: F811  (the fixture imported above)
     users,
     agencies,
     django_user_model,
@@ -60,7 +60,7 @@ def test_a_case_naming_the_housing_office_does_not_tell_its_starter_whether_a_ca
 
 
 def test_a_case_naming_the_housing_office_does_not_catch_what_the_offices_other_cases_throw(
-    models,
+    models,  # noqa: F811  (the fixture imported above)
     users,
     agencies,
     django_user_model,
