@@ -3,9 +3,10 @@ output serializers only shape what a selector or policy already decided to show.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
-from api.exceptions import answer_text
+from api.exceptions import answer_text, answers_in_english
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
@@ -641,6 +642,12 @@ class PersonAccessReportSerializer(serializers.Serializer):
     entries = PersonAccessEntrySerializer(many=True, help_text="newest first")
 
 
+def _answer_language():
+    """How a stored error is said in this answer: English (None) unless the client asked
+    for another language (``api.exceptions.answers_in_english``), as the error envelope."""
+    return None if answers_in_english() else gettext
+
+
 class IncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = CaseRefSerializer()
@@ -654,7 +661,7 @@ class IncidentSerializer(serializers.Serializer):
     resolved_by = serializers.SerializerMethodField()
 
     def get_error(self, incident) -> str:
-        return selectors.incident_error(incident)
+        return selectors.incident_error(incident, _answer_language())
 
     def get_job(self, incident) -> dict | None:
         job = incident.job
@@ -665,7 +672,7 @@ class IncidentSerializer(serializers.Serializer):
             "kind": job.kind,
             "status": job.status,
             "attempts": job.attempts,
-            "last_error": selectors.incident_job_error(incident),
+            "last_error": selectors.incident_job_error(incident, _answer_language()),
         }
 
     def get_resolved_by(self, incident) -> str | None:

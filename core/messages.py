@@ -696,6 +696,56 @@ MESSAGES: dict[str, str] = {
     "input.yes_no": gettext_noop("choose yes or no"),
     "input.whole_number": gettext_noop("enter a whole number"),
     "input.number": gettext_noop("enter a number"),
+    # --- why a job failed (workflows.jobs): stored as a code with its params on the job and
+    # its incident (``Message``), shown in the reader's language. ``detail`` is what another
+    # system or the engine said (an HTTP library's, a script's error): quoted as it is.
+    "job.message.nothing_waits": gettext_noop("no case waits for the message “%(name)s” with its correlation now"),
+    "job.timer.step_failed": gettext_noop("the timer fired, but the step after it failed: %(detail)s"),
+    "job.failed": gettext_noop("the job failed (%(error_class)s)"),
+    "job.call_failed": gettext_noop("the call failed: %(detail)s"),
+    "job.unknown_kind": gettext_noop("unknown job kind “%(kind)s”"),
+    "job.instance_gone": gettext_noop("the job's instance is gone"),
+    "job.instance_not_running": gettext_noop("the instance no longer runs"),
+    "job.task_no_longer_waits": gettext_noop("the service task no longer waits: %(detail)s"),
+    "job.retry.instance_busy": gettext_noop("the timer could not be fired now (its instance is busy); try again"),
+    "job.retry.not_run": gettext_noop("the job could not run now (another worker has it); try again"),
+    "job.retry.not_failed": gettext_noop("the job is not failed any more (it was retried or is running)"),
+    "job.webhook.bad_url": gettext_noop("the agency's webhook URL must start with https:// or http://"),
+    "job.webhook.refused": gettext_noop("webhook refused: %(reason)s"),
+    "job.webhook.unreachable": gettext_noop("webhook unreachable: %(detail)s"),
+    "job.webhook.redirect": gettext_noop("webhook answered HTTP %(status)s (redirects are not followed)"),
+    "job.webhook.http_status": gettext_noop("webhook answered HTTP %(status)s"),
+    "job.address.no_url": gettext_noop("the webhook URL must be http:// or https:// with a host"),
+    "job.address.credentials": gettext_noop("the webhook URL must not carry a user name or password"),
+    "job.address.unresolved": gettext_noop("the webhook host does not resolve (%(detail)s)"),
+    "job.address.not_public": gettext_noop(
+        "the webhook host resolves to a non-public address (%(address)s); "
+        "WEBHOOK_ALLOWED_NETWORKS lists the internal networks that may be called"
+    ),
+    "job.service.no_connector": gettext_noop(
+        "no active service connector named “%(target)s”: add it in the admin (Service connectors)"
+    ),
+    "job.service.unrouted": gettext_noop(
+        "service task “%(element)s” is routed to no agency, so no agency's sharing rules or consents decide what "
+        "the connector “%(connector)s” may send; nothing was sent. Put the task in the lane of the agency whose "
+        "system answers, deploy the model again and move the case to the new version"
+    ),
+    "job.service.other_agency": gettext_noop(
+        "the connector “%(connector)s” answers for another agency than the %(kind)s agency that works this case, "
+        "to which service task “%(element)s” is routed; nothing was sent. Give the connector the agency of the "
+        "task's lane (admin: Service connectors), or route the task to the connector's agency"
+    ),
+    "job.service.field_failed": gettext_noop("a declared field cannot be computed: %(detail)s"),
+    "job.service.refused": gettext_noop("connector refused: %(reason)s"),
+    "job.service.unreachable": gettext_noop("connector unreachable: %(detail)s"),
+    "job.service.redirect": gettext_noop("connector answered HTTP %(status)s (redirects are not followed)"),
+    "job.service.http_status": gettext_noop("connector answered HTTP %(status)s"),
+    "job.service.answer_too_long": gettext_noop("the connector's answer is longer than %(limit)s bytes"),
+    "job.service.answer_not_json": gettext_noop("the connector's answer is not JSON"),
+    "job.service.answer_not_object": gettext_noop("the connector's answer is not a JSON object"),
+    "job.service.answer_invalid": gettext_noop("the answer does not meet the task's form: %(problems)s"),
+    "job.service.answer_problem": gettext_noop("field %(field)s: %(problem)s"),
+    "job.service.step_failed": gettext_noop("the answer was taken, but the step after the task failed: %(detail)s"),
     # --- notes and attachments on a case (never their text, file name or bytes) ---
     "note.not_found": gettext_noop("no such note in this case"),
     "attachment.not_found": gettext_noop("no such attachment in this case"),
@@ -749,14 +799,100 @@ def render(code: str, params: Mapping[str, Any], translate: Callable[[str], str]
     type names as they are), or through ``translate`` (a page: type names in words too)."""
     if translate is None:
         text = MESSAGES[code]
-        return text % dict(params) if params else text
+        return text % {name: _param_english(value) for name, value in params.items()} if params else text
     text = translate(MESSAGES[code])
     if not params:
         return text
     return text % {name: _param(name, value, translate) for name, value in params.items()}
 
 
+def _messages(value: Any) -> bool:
+    """A list of messages (said one after another); other lists are left as they were."""
+    return isinstance(value, list) and bool(value) and all(isinstance(item, Message) for item in value)
+
+
+def _param_english(value: Any) -> Any:
+    return "; ".join(map(str, value)) if _messages(value) else value
+
+
 def _param(name: str, value: Any, translate: Callable[[str], str]) -> Any:
     if name in ("type", "format") and isinstance(value, str) and value in TYPE_NAMES:
         return translate(TYPE_NAMES[value])
+    if isinstance(value, Message):
+        return value.render(translate)
+    if _messages(value):
+        return "; ".join(item.render(translate) for item in value)
+    return value
+
+
+class Message:
+    """A code with its params, kept to be said later in the reader's language: a stored
+    error (a failed job's and its incident's, ``as_json``/``from_json``), or a param of
+    another message (rendered in that message's language, English by ``str``). A param is
+    text, a number, a ``Message`` or a list of messages (said one after another, ``; `` between)."""
+
+    __slots__ = ("code", "params")
+
+    def __init__(self, code: str, params: Mapping[str, Any] | None = None):
+        if code not in MESSAGES:
+            raise KeyError(f"no message for code {code!r}: add it to core.messages")
+        self.code, self.params = code, dict(params or {})
+
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        return render(self.code, self.params, translate=translate)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Message({self.code!r}, {self.params!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Message) and (self.code, self.params) == (other.code, other.params)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def map_text(self, change: Callable[[str], str]) -> Message:
+        """The message with ``change`` applied to every text among its params (at any depth):
+        how a stored error is scrubbed of a case's values before it is shown."""
+        return Message(self.code, {name: _map_text(value, change) for name, value in self.params.items()})
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "params": {name: _as_json(value) for name, value in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Message | None:
+        """The message ``as_json`` stored; None when there is none, or its code is no longer
+        known (the stored English text is shown instead)."""
+        if not isinstance(data, dict) or data.get("code") not in MESSAGES:
+            return None
+        params = data.get("params")
+        if not isinstance(params, dict):
+            return None
+        return cls(data["code"], {name: _from_json(value) for name, value in params.items()})
+
+
+def _map_text(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, Message):
+        return value.map_text(change)
+    if isinstance(value, list):
+        return [_map_text(item, change) for item in value]
+    return value
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.as_json()
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Message.from_json(value) or ""
+    if isinstance(value, list):
+        return [_from_json(item) for item in value]
     return value

@@ -210,8 +210,11 @@ def _scrub_case(case: Case) -> dict[str, int]:
             count("attachment_files", 1)
         attachment.filename, attachment.stored_as, attachment.sha256 = "", "", ""
         attachment.save(update_fields=["filename", "stored_as", "sha256"])
-    count("incident_texts", Incident.objects.filter(case=case).exclude(error="").update(error=""))
-    count("job_errors", Job.objects.filter(case=case).exclude(last_error="").update(last_error=""))
+    count("incident_texts", Incident.objects.filter(case=case).exclude(error="").update(error="", error_message=None))
+    count(
+        "job_errors",
+        Job.objects.filter(case=case).exclude(last_error="").update(last_error="", last_error_message=None),
+    )
     count("outbox_messages", OutboxMessage.objects.filter(case=case).update(payload={}, correlations={}))
     for message in ReceivedMessage.objects.filter(case=case):
         # The sender's own id may name the person (a prison's case number): keep the row,

@@ -1,7 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from bpmn.engine import scrub
 from workflows import selectors
 from workflows.models import (
     Incident,
@@ -37,7 +37,7 @@ class IncidentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("error"))
     def error_text(self, incident) -> str:
-        return selectors.incident_error(incident)
+        return selectors.incident_error(incident, gettext)
 
 
 @admin.register(Job)
@@ -66,7 +66,8 @@ class JobAdmin(admin.ModelAdmin):
     def last_error_text(self, job) -> str:
         """The job's last error without the values of its case's data (a job's exception may
         quote them), as an incident's error is shown."""
-        return scrub.scrub(job.last_error, selectors.case_literals(job.case if job.case_id else None))
+        literals = selectors.case_literals(job.case if job.case_id else None)
+        return selectors.error_shown(job.last_error, job.last_error_message, literals, gettext)
 
 
 @admin.register(ServiceConnector)

@@ -342,6 +342,9 @@ class Incident(models.Model):
     element_id = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=40)
     error = models.TextField()
+    # ``error`` as a code of ``core.messages`` with its params (a job's own error,
+    # ``workflows.jobs.errors``): shown in the reader's language. None: the text is shown.
+    error_message = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=1)
     # Set when a job (a notification, a webhook, a timer) gave up: retry runs the job again.
     job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents")

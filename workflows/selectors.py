@@ -9,6 +9,7 @@ user, so callers never leak whether it exists.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
+from core.messages import Message
 from core.national_id import mask_national_id
 from permissions import notes_policy, policy, rules
 from permissions.models import (
@@ -547,19 +549,33 @@ def case_literals(case) -> list[str]:
     return scrub.literals(case.data or {}, case.person_name, person.name, person.national_id)
 
 
-def incident_error(incident) -> str:
+def incident_error(incident, translate: Callable[[str], str] | None = None) -> str:
     """The incident's error text for the process admin, scrubbed again of the case's data
     and person (rows written before errors were scrubbed where they were raised, a job's
-    error, an external task's failure as its worker wrote it)."""
-    return scrub.scrub(incident.error, case_literals(incident.case if incident.case_id else None))
+    error, an external task's failure as its worker wrote it). A job's own error (it has a
+    message) is said through ``translate`` (the reader's language; None: English), what
+    another system said in it scrubbed; any other error is its text, as it was stored."""
+    literals = case_literals(incident.case if incident.case_id else None)
+    return error_shown(incident.error, incident.error_message, literals, translate)
 
 
-def incident_job_error(incident) -> str:
-    """The last error of the incident's job, scrubbed as ``incident_error``."""
+def incident_job_error(incident, translate: Callable[[str], str] | None = None) -> str:
+    """The last error of the incident's job, scrubbed and said as ``incident_error``."""
     job = incident.job
     if job is None:
         return ""
-    return scrub.scrub(job.last_error, case_literals(incident.case if incident.case_id else None))
+    literals = case_literals(incident.case if incident.case_id else None)
+    return error_shown(job.last_error, job.last_error_message, literals, translate)
+
+
+def error_shown(text: str, message, literals: list[str], translate: Callable[[str], str] | None = None) -> str:
+    """A stored error (its ``text`` and its ``message``, ``core.messages.Message.as_json``)
+    as a reader sees it: the message in the language of ``translate`` with every text among
+    its params scrubbed of ``literals``; without a (known) message, the text scrubbed."""
+    known = Message.from_json(message) if text else None
+    if known is None:
+        return scrub.scrub(text, literals)
+    return known.map_text(lambda part: scrub.scrub(part, literals)).render(translate)
 
 
 @dataclass(frozen=True)
@@ -831,6 +847,7 @@ _INCIDENT_SHOWN = (
     "job__status",
     "job__attempts",
     "job__last_error",
+    "job__last_error_message",
 )
 
 

@@ -21,6 +21,11 @@ RAISERS = {
     "field_error",
     "translate",
     "__init__",
+    # A stored message (a job's error) and what makes one.
+    "Message",
+    "JobError",
+    "Refusal",
+    "WebhookRefused",
 }
 
 

@@ -6,6 +6,8 @@ runs due jobs of the registered kinds here, one at a time: the job row is claime
 holds it, so a job is done exactly once however many workers run, and a worker killed
 half-way rolls the handler's work back with the claim. A handler that raises rolls back
 too; the attempt is counted and the job backs off like any other (``queue.record_outcome``).
+What is recorded is the exception's ``job_error`` when it has one (a ``JobError``: its text
+names no value), else only its class: its text may quote what the handler worked on.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from workflows.jobs import queue, reconnect
+from workflows.jobs.errors import JobError
 from workflows.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -61,5 +64,8 @@ def run_one(worker: str, *, job_id=None) -> int:
         if job is None or reconnect.connection_lost(exc):
             raise
         log.exception("%s job %s failed", job.kind, job.pk)
-        queue.record_failed_attempt(job.pk, type(exc).__name__)
+        error = getattr(exc, "job_error", None)
+        if not isinstance(error, JobError):
+            error = JobError("job.failed", error_class=type(exc).__name__)
+        queue.record_failed_attempt(job.pk, error)
         return 1

@@ -6,6 +6,7 @@ from bpmn.engine import scrub
 from core.errors import Conflict
 from workflows import selectors
 from workflows.jobs import handlers, queue, service, timers
+from workflows.jobs.errors import JobError, stored
 from workflows.models import Event, EventKind, Incident, JobKind, JobStatus
 
 
@@ -17,7 +18,12 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
     error = _run_again(incident, actor)
     incident.refresh_from_db()
     if error is not None:  # the job's error may quote what it carried (a worker's failure)
-        raise Conflict("incident.job_failed_again", error=scrub.scrub(error, selectors.case_literals(incident.case)))
+        literals = selectors.case_literals(incident.case)
+        if isinstance(error, JobError):  # ours: said in the reader's language, its params scrubbed
+            raise Conflict(
+                "incident.job_failed_again", error=error.message.map_text(lambda text: scrub.scrub(text, literals))
+            )
+        raise Conflict("incident.job_failed_again", error=scrub.scrub(error, literals))
     if incident.resolved_by_id is None:
         incident.resolved_by = actor
         incident.save(update_fields=["resolved_by"])
@@ -33,6 +39,8 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
 
 
 def _run_again(incident, actor) -> str | None:
+    """None when the job ran and passed; else why not (a ``JobError``, or the text another
+    system gave)."""
     worker = f"retry:{actor.get_username() if actor else 'system'}"
     job = incident.job
     if job.kind == JobKind.TIMER:
@@ -41,17 +49,27 @@ def _run_again(incident, actor) -> str | None:
         if outcome == timers.FIRED:
             queue.record_outcome_resolved(job)
             return None
-        return job.last_error or "the timer could not be fired now (its instance is busy); try again"
+        if outcome == timers.SKIPPED:  # its instance is locked by a step: not run at all
+            return JobError("job.retry.instance_busy")
+        if outcome == timers.NONE:
+            return JobError("job.retry.not_failed")
+        return _last_error(job) or JobError("job.retry.instance_busy")
     if job.kind == JobKind.EXTERNAL_TASK:
         return queue.release_external_task(job)
     if handlers.handles(job.kind):
-        handlers.run_one(worker, job_id=job.pk)
+        ran = handlers.run_one(worker, job_id=job.pk)
         job.refresh_from_db()
         if job.status == JobStatus.DONE:
             queue.record_outcome_resolved(job)
             return None
-        return job.last_error or "the job could not run now; try again"
+        if not ran:  # another worker holds the job's row (or it is no longer failed)
+            return JobError("job.retry.not_run")
+        return _last_error(job) or JobError("job.retry.not_run")
     claimed = queue.claim_external(worker, job_id=job.pk)
     if not claimed:
-        return "the job is not failed any more (it was retried or is running)"
+        return JobError("job.retry.not_failed")
     return service.perform_claimed(claimed[0], worker)
+
+
+def _last_error(job) -> str:
+    return stored(job.last_error, job.last_error_message) if job.last_error else ""

@@ -30,6 +30,7 @@ from bpmn.registry import runtime_for
 from permissions.models import CaseParticipant
 from workflows import steps
 from workflows.jobs import handlers, queue
+from workflows.jobs.errors import JobError
 from workflows.models import (
     LIVE_INSTANCE_STATUSES,
     EventKind,
@@ -42,7 +43,12 @@ from workflows.models import (
 
 
 class NothingWaits(Exception):
-    """No instance waits for the message now (or none of them correlates)."""
+    """No instance waits for the message now (or none of them correlates). ``job_error``:
+    what the job records (the message's name, a name of the model, never its payload)."""
+
+    def __init__(self, name: str):
+        self.job_error = JobError("job.message.nothing_waits", name=name)
+        super().__init__(self.job_error)
 
 
 def _reachable(message: OutboxMessage) -> Q:
@@ -127,7 +133,7 @@ def deliver(job: Job) -> None:
         message.status, message.delivered_at = OutboxStatus.DELIVERED, queue.now()
         message.save(update_fields=["status", "delivered_at"])
         return
-    raise NothingWaits(f"no case waits for the message {message.name!r} with its correlation now")
+    raise NothingWaits(message.name)
 
 
 handlers.register(JobKind.MESSAGE, deliver)

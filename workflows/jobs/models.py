@@ -42,6 +42,10 @@ class Job(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     locked_by = models.CharField(max_length=200, blank=True)
     last_error = models.TextField(blank=True)
+    # ``last_error`` as a code of ``core.messages`` with its params, when the error is one
+    # of ours (``workflows.jobs.errors``): shown in the reader's language. None: the text is
+    # another system's, or was stored before errors had codes (shown as it is).
+    last_error_message = models.JSONField(null=True, blank=True)
     # Ids and the event only: never case data (notifications carry a reference and a link).
     payload = models.JSONField(default=dict, blank=True)
     instance = models.ForeignKey(

@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 
 from core.ids import lookup_id
 from workflows.jobs import webhook_transport
+from workflows.jobs.errors import JobError, detail
 from workflows.models import JobKind, Task
 
 SIGNATURE_HEADER = "X-Brobygger-Signature"
@@ -57,9 +58,9 @@ def perform(job, tasks: dict[int, Task] | None = None) -> str | None:
             return _send_email(task, event)
         if job.kind == JobKind.WEBHOOK:
             return _call_webhook(job, task, event)
-        return f"unknown job kind {job.kind!r}"
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"[:2000]
+        return JobError("job.unknown_kind", kind=job.kind)
+    except Exception as exc:  # the mail server's (or another library's) words, as they are
+        return JobError("job.call_failed", detail=detail(f"{type(exc).__name__}: {exc}"))
 
 
 def _send_email(task, event: str) -> str | None:
@@ -78,7 +79,7 @@ def _call_webhook(job, task, event: str) -> str | None:
     if not agency.webhook_url:
         return None
     if not agency.webhook_url.startswith(("https://", "http://")):
-        return "the agency's webhook URL must start with https:// or http://"
+        return JobError("job.webhook.bad_url")
     body = json.dumps(
         {
             "id": str(job.pk),
@@ -101,9 +102,9 @@ def _call_webhook(job, task, event: str) -> str | None:
     try:
         status = webhook_transport.post(agency.webhook_url, body, headers, timeout=timeout, allowed_networks=allowed)
     except webhook_transport.WebhookRefused as exc:
-        return f"webhook refused: {exc}"
+        return JobError("job.webhook.refused", reason=exc.message)
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        return f"webhook unreachable: {exc}"
+        return JobError("job.webhook.unreachable", detail=detail(str(exc)))
     if 300 <= status < 400:
-        return f"webhook answered HTTP {status} (redirects are not followed)"
-    return None if 200 <= status < 300 else f"webhook answered HTTP {status}"
+        return JobError("job.webhook.redirect", status=status)
+    return None if 200 <= status < 300 else JobError("job.webhook.http_status", status=status)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from bpmn.engine import service_tasks as engine_services
+from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.models import Incident, Job, JobKind, JobStatus
 from workflows.steps import rows
 
@@ -299,7 +300,14 @@ def finish_first_attempts_done(jobs, worker: str) -> int:
 
 
 def _done_fields() -> dict:
-    return {"status": JobStatus.DONE, "finished_at": now(), "last_error": "", "lease_until": None, "locked_by": ""}
+    return {
+        "status": JobStatus.DONE,
+        "finished_at": now(),
+        "last_error": "",
+        "last_error_message": None,
+        "lease_until": None,
+        "locked_by": "",
+    }
 
 
 def _mark_done(jobs, worker: str, done: dict) -> int:
@@ -308,15 +316,17 @@ def _mark_done(jobs, worker: str, done: dict) -> int:
 
 
 def record_outcome(row: Job, error: str | None) -> None:
-    """Done, or back off, or (after the last attempt) failed with an incident. Row locked."""
+    """Done, or back off, or (after the last attempt) failed with an incident. Row locked.
+    ``error``: a ``JobError`` (ours: its message is stored too, to be shown in the reader's
+    language) or another system's text."""
     moment = now()
     row.lease_until, row.locked_by = None, ""
     if error is None:
-        row.status, row.finished_at, row.last_error = JobStatus.DONE, moment, ""
+        row.status, row.finished_at, row.last_error, row.last_error_message = JobStatus.DONE, moment, "", None
         row.save()
         Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=moment)
         return
-    row.last_error = error[:2000]
+    row.last_error, row.last_error_message = error[:MAX_ERROR], message_of(error)
     if row.attempts < row.max_attempts:
         row.status, row.due_at = JobStatus.PENDING, moment + backoff(row.attempts)
         row.save()
@@ -326,7 +336,8 @@ def record_outcome(row: Job, error: str | None) -> None:
     open_incident = Incident.objects.filter(job=row, resolved_at__isnull=True).first()
     if open_incident is not None:
         open_incident.attempts, open_incident.error = row.attempts, row.last_error
-        open_incident.save(update_fields=["attempts", "error"])
+        open_incident.error_message = row.last_error_message
+        open_incident.save(update_fields=["attempts", "error", "error_message"])
     elif row.instance_id is not None and row.case_id is not None:
         Incident.objects.create(
             instance_id=row.instance_id,
@@ -335,6 +346,7 @@ def record_outcome(row: Job, error: str | None) -> None:
             kind=f"{row.kind}-failed",
             element_id=(row.payload or {}).get("element_id", ""),
             error=row.last_error,
+            error_message=row.last_error_message,
             attempts=row.attempts,
         )
 
@@ -344,7 +356,7 @@ def release_external_task(job: Job) -> str | None:
     with transaction.atomic():
         row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.FAILED).first()
         if row is None:
-            return "the job is not failed any more (it was retried or is running)"
+            return JobError("job.retry.not_failed")
         row.status, row.due_at, row.finished_at = JobStatus.PENDING, now(), None
         row.max_attempts = row.attempts + 1
         row.save(update_fields=["status", "due_at", "finished_at", "max_attempts"])

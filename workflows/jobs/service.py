@@ -32,11 +32,13 @@ from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.errors import EngineError, TaskStateError
 from bpmn.registry import runtime_for
 from core.errors import InvalidInput, field_error
+from core.messages import MESSAGES, Message
 from permissions import policy, rules
 from permissions.models import RESTRICTED, CaseParticipant
 from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.jobs import notify, queue, webhook_transport
+from workflows.jobs.errors import JobError, detail
 from workflows.models import (
     EventKind,
     InstanceStatus,
@@ -78,7 +80,7 @@ def receivable_fields(job: Job, agency, fields: dict[str, Any], reads: dict[str,
     }
 
 
-def receiver_refusal(job: Job, connector: ServiceConnector) -> str | None:
+def receiver_refusal(job: Job, connector: ServiceConnector) -> JobError | None:
     """Why nothing may leave for ``connector``'s system in the job's case; None when the
     fields may (each then still only as ``receivable_fields`` allows).
 
@@ -92,18 +94,10 @@ def receiver_refusal(job: Job, connector: ServiceConnector) -> str | None:
         return None  # the call fails on the missing instance, sending nothing
     kind = (runtime_for(job.instance.definition_id).service_tasks.get(element_id) or {}).get("agency_kind")
     if not kind:
-        return (
-            f"service task {element_id!r} is routed to no agency, so no agency's sharing rules or consents "
-            f"decide what the connector {connector.name!r} may send; nothing was sent. Put the task in the lane "
-            "of the agency whose system answers, deploy the model again and move the case to the new version"
-        )
+        return JobError("job.service.unrouted", element=element_id, connector=connector.name)
     routed = CaseParticipant.objects.filter(case_id=job.case_id, kind=kind, agency_id=connector.agency_id).exists()
     if not routed or not rules.agency_keeps_case(connector.agency_id, job.case_id):
-        return (
-            f"the connector {connector.name!r} answers for another agency than the {kind} agency that works this "
-            f"case, to which service task {element_id!r} is routed; nothing was sent. Give the connector the "
-            "agency of the task's lane (admin: Service connectors), or route the task to the connector's agency"
-        )
+        return JobError("job.service.other_agency", connector=connector.name, kind=kind, element=element_id)
     return None
 
 
@@ -173,7 +167,7 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
     in the caller's transaction (``job`` is the locked row). False when the task no longer
     waits (the job is closed as cancelled); InvalidInput when the answer does not fit."""
     if job.instance_id is None:
-        _close(job, JobStatus.CANCELLED, "the job's instance is gone")
+        _close(job, JobStatus.CANCELLED, JobError("job.instance_gone"))
         return False
     instance = steps.lock_instance(job.instance_id)
     runtime = runtime_for(instance.definition_id)
@@ -182,7 +176,7 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
     if errors:
         raise InvalidInput("service.answer_invalid", errors=errors)
     if instance.status not in (InstanceStatus.RUNNING, InstanceStatus.INCIDENT):
-        _close(job, JobStatus.CANCELLED, "the instance no longer runs")
+        _close(job, JobStatus.CANCELLED, JobError("job.instance_not_running"))
         return False
     declared = runtime.service_tasks.get(element_id) or {}
     step = steps.Step(instance, actor=actor, acting_agency=acting_agency)
@@ -201,14 +195,15 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
     try:
         steps.run_step(step, act)
     except TaskStateError as exc:  # raised before anything of the step was written
-        _close(job, JobStatus.CANCELLED, str(exc))
+        _close(job, JobStatus.CANCELLED, JobError("job.task_no_longer_waits", detail=detail(str(exc))))
         return False
     queue.record_outcome(job, None)
     return True
 
 
-def _close(job: Job, status: str, why: str) -> None:
-    job.status, job.finished_at, job.last_error = status, queue.now(), why[:2000]
+def _close(job: Job, status: str, why: JobError) -> None:
+    job.status, job.finished_at, job.last_error = status, queue.now(), why
+    job.last_error_message = why.message.as_json()
     job.lease_until, job.locked_by = None, ""
     job.save()
 
@@ -258,7 +253,7 @@ def perform_claimed_batch(jobs: list[Job], worker: str) -> list[tuple[Job, str |
     return performed
 
 
-class Refusal(str):
+class Refusal(JobError):
     """A call's error that no retry changes (the model or the connector must change first):
     nothing was sent, and the job fails at once with an incident instead of backing off."""
 
@@ -268,9 +263,9 @@ def run_http_job(job: Job, worker: str) -> str | None:
     try:
         answer, connector = _call_connector(job)
     except _CallRefused as exc:
-        return Refusal(exc)
+        return Refusal(exc.error.message)
     except _CallFailed as exc:
-        return str(exc)
+        return exc.error
     try:
         with transaction.atomic():
             row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
@@ -279,16 +274,25 @@ def run_http_job(job: Job, worker: str) -> str | None:
             # False: the task is gone, the job closed. The fields taken are the connector agency's.
             complete_with_answer(row, answer, strict=False, acting_agency=connector.agency)
     except InvalidInput as exc:
-        return "the answer does not meet the task's form: " + "; ".join(
-            f"{error.get('field')}: {error.get('message')}" for error in exc.errors
-        )
+        return JobError("job.service.answer_invalid", problems=[_problem(error) for error in exc.errors])
     except EngineError as exc:
-        return engine.describe(exc)
+        return JobError("job.service.step_failed", detail=detail(engine.describe(exc)))
     return None
 
 
+def _problem(error: dict) -> Message:
+    """One field error of a connector's answer, said by its code (its text when it has none)."""
+    code = error.get("message_code") or error.get("code")
+    problem = Message(code, error.get("params") or {}) if code in MESSAGES else str(error.get("message", ""))
+    return Message("job.service.answer_problem", {"field": str(error.get("field")), "problem": problem})
+
+
 class _CallFailed(Exception):
-    pass
+    """The call failed (``error`` says why); ``_CallRefused``: nothing may be sent."""
+
+    def __init__(self, error: JobError):
+        self.error = error
+        super().__init__(error)
 
 
 class _CallRefused(_CallFailed):
@@ -299,16 +303,16 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     target = job.payload.get("target", "")
     connector = ServiceConnector.objects.select_related("agency").filter(name=target, active=True).first()
     if connector is None:
-        raise _CallFailed(f"no active service connector named {target!r}: add it in the admin (Service connectors)")
+        raise _CallFailed(JobError("job.service.no_connector", target=target))
     refusal = receiver_refusal(job, connector)
     if refusal is not None:  # checked before any field is computed: nothing of the case leaves
         raise _CallRefused(refusal)
     try:
         fields, reads = service_inputs_and_reads(job)
     except TaskStateError as exc:
-        raise _CallFailed(f"the service task no longer waits: {exc}") from exc
+        raise _CallFailed(JobError("job.task_no_longer_waits", detail=detail(str(exc)))) from exc
     except EngineError as exc:
-        raise _CallFailed(f"a declared field cannot be computed: {engine.describe(exc)}") from exc
+        raise _CallFailed(JobError("job.service.field_failed", detail=detail(engine.describe(exc)))) from exc
     fields = receivable_fields(job, connector.agency, fields, reads)  # what the agency may see
     body = json.dumps(
         {
@@ -345,19 +349,18 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
             before_sending=log_before_sending,
         )
     except webhook_transport.WebhookRefused as exc:
-        raise _CallFailed(f"connector refused: {exc}") from exc
+        raise _CallFailed(JobError("job.service.refused", reason=exc.message)) from exc
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        raise _CallFailed(f"connector unreachable: {exc}") from exc
+        raise _CallFailed(JobError("job.service.unreachable", detail=detail(str(exc)))) from exc
     if not 200 <= status < 300:
-        raise _CallFailed(
-            f"connector answered HTTP {status}" + (" (redirects are not followed)" if status < 400 else "")
-        )
+        redirect = status < 400
+        raise _CallFailed(JobError("job.service.redirect" if redirect else "job.service.http_status", status=status))
     if len(raw) > MAX_ANSWER_BYTES:
-        raise _CallFailed(f"the connector's answer is longer than {MAX_ANSWER_BYTES} bytes")
+        raise _CallFailed(JobError("job.service.answer_too_long", limit=MAX_ANSWER_BYTES))
     try:
         answer = json.loads(raw or b"{}")
     except ValueError as exc:
-        raise _CallFailed("the connector's answer is not JSON") from exc
+        raise _CallFailed(JobError("job.service.answer_not_json")) from exc
     if not isinstance(answer, dict):
-        raise _CallFailed("the connector's answer is not a JSON object")
+        raise _CallFailed(JobError("job.service.answer_not_object"))
     return answer, connector

@@ -15,16 +15,22 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from core.messages import Message
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclass
 class WebhookRefused(Exception):
-    reason: str
+    """The address may not be called. ``message``: why, to be said in the reader's language;
+    ``reason``: its English text."""
+
+    def __init__(self, code: str, **params):
+        self.message = Message(code, params)
+        self.reason = str(self.message)
+        super().__init__(self.reason)
 
     def __str__(self):
         return self.reason
@@ -49,14 +55,11 @@ def resolve_checked(host: str, port: int, allowed_networks: list[Network]) -> st
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise WebhookRefused(f"the webhook host does not resolve ({exc.strerror})") from None
+        raise WebhookRefused("job.address.unresolved", detail=str(exc.strerror)) from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     refused = [address for address in addresses if not _allowed(address, allowed_networks)]
     if refused or not addresses:
-        raise WebhookRefused(
-            f"the webhook host resolves to a non-public address ({refused[0] if refused else '-'}); "
-            "WEBHOOK_ALLOWED_NETWORKS lists the internal networks that may be called"
-        )
+        raise WebhookRefused("job.address.not_public", address=str(refused[0]) if refused else "-")
     return str(addresses[0])
 
 
@@ -97,9 +100,9 @@ def exchange(
     never calls it; when it raises, nothing is sent."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookRefused("the webhook URL must be http:// or https:// with a host")
+        raise WebhookRefused("job.address.no_url")
     if parts.username or parts.password:
-        raise WebhookRefused("the webhook URL must not carry a user name or password")
+        raise WebhookRefused("job.address.credentials")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     address = resolve_checked(parts.hostname, port, allowed_networks)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection

@@ -18,14 +18,16 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 
+from bpmn.engine import runtime as engine
 from bpmn.engine import scrub
-from bpmn.engine.errors import EngineError
+from bpmn.engine.errors import EngineError, TaskStateError
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, Agency
 from workflows import selectors
 from workflows.jobs import queue, service
+from workflows.jobs.errors import JobError, detail
 from workflows.models import Job, JobKind, JobStatus
 
 MAX_LOCK_SECONDS = 24 * 3600
@@ -62,8 +64,14 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
             try:
                 variables, reads = service.service_inputs_and_reads(job)
             except EngineError as exc:  # the task no longer waits, or a field cannot be computed
-                job.status, job.finished_at, job.last_error = JobStatus.CANCELLED, moment, str(exc)[:2000]
-                job.save(update_fields=["status", "finished_at", "last_error"])
+                gone = isinstance(exc, TaskStateError)
+                error = JobError(
+                    "job.task_no_longer_waits" if gone else "job.service.field_failed",
+                    detail=detail(engine.describe(exc)),
+                )
+                job.status, job.finished_at, job.last_error = JobStatus.CANCELLED, moment, error
+                job.last_error_message = error.message.as_json()
+                job.save(update_fields=["status", "finished_at", "last_error", "last_error_message"])
                 continue
             agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
             # The agency's system gets what a member of the agency sees (the task page's masks).
