@@ -847,7 +847,7 @@ class Message:
     def __repr__(self) -> str:
         return f"Message({self.code!r}, {self.params!r})"
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Message) and (self.code, self.params) == (other.code, other.params)
 
     __hash__ = None  # type: ignore[assignment]
