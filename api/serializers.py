@@ -76,8 +76,9 @@ class CaseInput(InputSerializer):
         allow_blank=True,
         default="",
         help_text="your system's own number for the case (e.g. the prison's case number): messages may name it "
-        "instead of the reference. No other running case you see may have it (400 naming `correlation_key`); "
-        "a case you do not see may, and a message naming the key finds the case its sender sees.",
+        "instead of the reference, when sent through the agency you start the case through (the key is that "
+        "agency's). No other running case you see may have it as that agency's key (400 naming "
+        "`correlation_key`); another agency's case may, and neither blocks nor takes the other's messages.",
     )
     responsible = serializers.IntegerField(
         min_value=1,

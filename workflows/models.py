@@ -115,6 +115,13 @@ class ProcessInstance(models.Model):
     # An external system's key for this instance (e.g. the prison's own case number):
     # messages may name it instead of the case reference.
     correlation_key = models.CharField(max_length=200, blank=True, db_index=True)
+    # The agency whose system the key is, the one the case was started through: a key is
+    # looked up only among its agency's (``workflows.services.messages``), so another agency
+    # that names it on a case of its own neither blocks it nor receives its messages. None
+    # for keys set before keys had agencies: those are looked up as before, by visibility.
+    correlation_agency = models.ForeignKey(
+        "permissions.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1, help_text="Incremented on every state change")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -12,7 +12,7 @@ from permissions.models import Agency, Membership, Role
 from tests.threads import all_at_once
 from workflows.models import Case, InstanceStatus, ProcessInstance
 
-from .conftest import OTHER_PERSON, PERSON, PRISON_KINDS
+from .conftest import OTHER_PERSON, PERSON, PRISON_KINDS, THIRD_PERSON
 
 MAX_LENGTH = ProcessInstance._meta.get_field("correlation_key").max_length
 
@@ -211,11 +211,53 @@ def test_a_key_held_by_a_case_the_starter_does_not_see_tells_them_nothing(shippe
             found.status_code == 404
             and f"nothing in case {started.json()['reference']} waits" in found.json()["detail"]
         )
-    # The coordinator sees both cases, so a message of theirs naming the key must name the case.
+    # The coordinator sees both cases, but the key is neither case's as the housing office's.
     both = client_for("bjorn").post(
         "/api/v1/messages/", {"name": "release_date_changed", "correlation_key": "KDI-11", "payload": {}}, format="json"
     )
-    assert both.status_code == 409
+    assert both.status_code == 404 and both.json()["detail"] == "no such case"
     # Where the starter does see the case holding it, the key is still refused.
     again = client.post("/api/v1/cases/", {**at_ila, "correlation_key": "KDI-12"}, format="json")
     assert again.status_code == 400 and _fields(again) == {"correlation_key"}
+
+
+@pytest.mark.django_db
+def test_another_agency_naming_a_key_on_its_own_case_neither_blocks_it_nor_takes_its_messages(
+    shipped, users, agencies, client_for
+):
+    """A key is the agency's whose system set it. Counted across agencies, NAV Halden could
+    start a case of anyone naming the prison as a participant with the prison's key: the
+    prison's messages naming the key were then ambiguous (409) while its case ran, went to
+    NAV Halden's case (about another person) once it ended, and the prison could not start
+    its next case with its own key."""
+    halden_nav = Agency.objects.create(name="NAV Halden", kind="nav", group=Group.objects.create(name="agency:nav-h"))
+    nina = get_user_model().objects.create_user("nav-halden-user", password="x")
+    Membership.objects.create(user=nina, agency=halden_nav, role=Role.MEMBER)
+    other_nav = APIClient()
+    other_nav.credentials(HTTP_AUTHORIZATION=f"Token {issue(nina)[0]}")
+    kari = client_for("kari")
+    prisons = kari.post("/api/v1/cases/", _body(agencies, correlation_key="KDI-77"), format="json")
+    assert prisons.status_code == 201, prisons.json()
+    naming_the_prison = {
+        **_body(agencies, OTHER_PERSON),
+        "participants": {**_body(agencies)["participants"], "nav": halden_nav.pk},
+        "correlation_key": "KDI-77",
+    }
+    assert other_nav.post("/api/v1/cases/", naming_the_prison, format="json").status_code == 201
+
+    def message():
+        return kari.post(
+            "/api/v1/messages/",
+            {"name": "release_date_changed", "correlation_key": "KDI-77", "payload": {}},
+            format="json",
+        )
+
+    found = message()  # the prison's own case, not "the key matches 2 cases"
+    assert found.status_code == 404 and f"nothing in case {prisons.json()['reference']} waits" in found.json()["detail"]
+    again = kari.post("/api/v1/cases/", _body(agencies, THIRD_PERSON, correlation_key="KDI-77"), format="json")
+    assert again.status_code == 400 and _fields(again) == {"correlation_key"}  # its own running case holds it
+    ProcessInstance.objects.filter(case_id=prisons.json()["id"]).update(status=InstanceStatus.COMPLETED)
+    gone = message()  # not into NAV Halden's case of another person
+    assert gone.status_code == 404 and gone.json()["detail"] == "no such case"
+    nexts = kari.post("/api/v1/cases/", _body(agencies, THIRD_PERSON, correlation_key="KDI-77"), format="json")
+    assert nexts.status_code == 201, nexts.json()  # its next case takes its key

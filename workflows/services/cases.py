@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -116,7 +117,7 @@ def start_case(
         # Whether a running case holds the key (an external system's number for the person)
         # is told only here, under the lock: to one who may start this case and whose start
         # is otherwise valid, and only of the cases they see (``_correlation_key_errors``).
-        if correlation_key and (errors := _correlation_key_errors(correlation_key, actor)):
+        if correlation_key and (errors := _correlation_key_errors(correlation_key, actor, starter_agency)):
             raise InvalidInput("case.invalid", errors=errors)
         case = Case.objects.create(
             reference=reference,
@@ -143,6 +144,7 @@ def start_case(
             spiff_version=engine.SPIFFWORKFLOW_VERSION,
             version=0,
             correlation_key=correlation_key,
+            correlation_agency=starter_agency if correlation_key else None,
         )
         instance.case = case
         # A new instance has no task rows yet: none to read (``ready_before``).
@@ -166,6 +168,14 @@ def start_case(
     return case
 
 
+def keyed_by(correlation_key: str, agency_ids) -> Q:
+    """Instances (a condition) whose key is ``correlation_key`` as one of ``agency_ids``'s, or
+    as nobody's in particular (set before keys had agencies)."""
+    return Q(correlation_key=correlation_key) & (
+        Q(correlation_agency_id__in=agency_ids) | Q(correlation_agency__isnull=True)
+    )
+
+
 CORRELATION_KEY_MAX_LENGTH: int = ProcessInstance._meta.get_field("correlation_key").max_length or 0
 
 
@@ -175,18 +185,19 @@ def _correlation_key_length_errors(correlation_key: str) -> list[dict]:
     return []
 
 
-def _correlation_key_errors(correlation_key: str, actor) -> list[dict]:
-    """The key is refused when a running case the starter sees holds it. A key is an external
-    system's own number, often one per person (the prison's for its inmate): refused for a
-    case the starter does not see, it told them that the person is in a process elsewhere.
-    So two agencies' systems may give one key to two cases; a message naming it finds the
-    one its sender sees (``services.messages``), and asks for the reference when it sees
-    both."""
+def _correlation_key_errors(correlation_key: str, actor, starter_agency) -> list[dict]:
+    """The key is refused when a running case the starter sees holds it as the key of the
+    agency the case is started through (``ProcessInstance.correlation_agency``). A key is an
+    external system's own number, often one per person (the prison's for its inmate):
+    refused for a case the starter does not see, it told them that the person is in a
+    process elsewhere; counted across agencies, any agency could block another's key by
+    naming it on a case of its own. So each agency's keys are its own; a message naming one
+    finds the case its sender's agency gave it (``services.messages``)."""
     if errors := _correlation_key_length_errors(correlation_key):
         return errors
     holding = Case.objects.filter(
         pk__in=ProcessInstance.objects.filter(
-            correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES
+            keyed_by(correlation_key, [starter_agency.pk]), status__in=LIVE_INSTANCE_STATUSES
         ).values("case_id")
     )
     if correlation_key and rules.visible_cases(actor, holding).exists():

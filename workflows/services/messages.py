@@ -34,7 +34,7 @@ from workflows.models import (
     ProcessInstance,
     ReceivedMessage,
 )
-from workflows.services.cases import start_case
+from workflows.services.cases import keyed_by, start_case
 
 
 @dataclass
@@ -207,9 +207,12 @@ def _target_case(actor, case_reference, correlation_key) -> Case:
     if case_reference:
         case = Case.objects.filter(reference=case_reference).first()
     else:
+        # A key is its agency's (``ProcessInstance.correlation_agency``): only the sender's
+        # agencies' keys are looked up, so a case another agency gave the same key neither
+        # takes the sender's messages nor makes their key ambiguous.
         case_ids = set(
             ProcessInstance.objects.filter(
-                correlation_key=correlation_key, status__in=LIVE_INSTANCE_STATUSES
+                keyed_by(correlation_key, rules.case_agency_ids(actor)), status__in=LIVE_INSTANCE_STATUSES
             ).values_list("case_id", flat=True)
         )
         if len(case_ids) > 1:
