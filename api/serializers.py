@@ -440,7 +440,7 @@ class EventSerializer(serializers.Serializer):
         return event.actor.get_username() if event.actor_id else None
 
     def get_detail(self, event) -> dict:
-        return selectors.event_detail_for(event, self.context["request"].user)
+        return selectors.event_detail_for(event, self.context["request"].user, _answer_language())
 
     def to_representation(self, event) -> dict:
         # The fields above, written out (DRF's walk over them and the three nested agencies

@@ -746,6 +746,35 @@ MESSAGES: dict[str, str] = {
     "job.service.answer_invalid": gettext_noop("the answer does not meet the task's form: %(problems)s"),
     "job.service.answer_problem": gettext_noop("field %(field)s: %(problem)s"),
     "job.service.step_failed": gettext_noop("the answer was taken, but the step after the task failed: %(detail)s"),
+    # --- why an engine step stopped on an incident (workflows.steps): stored as a code with
+    # its params on the incident and its timeline event (``Message``), shown in the reader's
+    # language. ``detail`` is what the engine or the model's script said: quoted as it is.
+    "incident.step.lane_without_participant": gettext_noop(
+        "task “%(task)s” is in lane “%(lane)s” (%(kind)s), but no %(kind)s agency participates in the case"
+    ),
+    "incident.step.external_task_without_participant": gettext_noop(
+        "external task “%(element)s” is fetched by an agency kind that does not take part in the case"
+    ),
+    "incident.step.state_too_large": gettext_noop(
+        "the workflow state would be %(size_bytes)s bytes, more than the %(limit_bytes)s allowed "
+        "(ENGINE_STATE_MAX_BYTES); the step's engine work is not saved"
+    ),
+    "incident.step.state_too_large_at": gettext_noop(
+        "the workflow state would be %(size_bytes)s bytes, more than the %(limit_bytes)s allowed "
+        "(ENGINE_STATE_MAX_BYTES); the most data is held by element “%(element)s”; the step's engine work is not saved"
+    ),
+    "incident.step.step_limit": gettext_noop(
+        "more than %(limit)s engine steps without waiting for a person or a timer (last element “%(element)s”)"
+    ),
+    "incident.step.expression_error": gettext_noop("an expression or script of the model failed: %(detail)s"),
+    "incident.step.data_error": gettext_noop("the data the task needs is missing or of the wrong type: %(detail)s"),
+    "incident.step.task_engine_error": gettext_noop("the engine could not run the element: %(detail)s"),
+    "incident.step.engine_error": gettext_noop("the engine failed: %(detail)s"),
+    # --- an archive package the archive endpoint did not take (retention.archive_endpoint) ---
+    "job.archive.refused": gettext_noop("archive endpoint refused: %(reason)s"),
+    "job.archive.unreachable": gettext_noop("archive endpoint unreachable (%(error_class)s)"),
+    "job.archive.redirect": gettext_noop("archive endpoint answered HTTP %(status)s (redirects are not followed)"),
+    "job.archive.http_status": gettext_noop("archive endpoint answered HTTP %(status)s"),
     # --- notes and attachments on a case (never their text, file name or bytes) ---
     "note.not_found": gettext_noop("no such note in this case"),
     "attachment.not_found": gettext_noop("no such attachment in this case"),
@@ -794,12 +823,20 @@ TYPE_NAMES: dict[str, str] = {
 }
 
 
+# Params that are large counts (bytes): written with the digits grouped, as the reader's
+# language groups them ("1,000,000" in English, "1 000 000" in bokmål). The separator is
+# read off how the language writes one million (``ONE_MILLION`` translated): core knows no
+# Django, so not from its number formats.
+GROUPED_NUMBERS = frozenset({"size_bytes", "limit_bytes"})
+ONE_MILLION = gettext_noop("1,000,000")
+
+
 def render(code: str, params: Mapping[str, Any], translate: Callable[[str], str] | None = None) -> str:
     """The message of ``code`` with its ``params``: English (the API's words, JSON-schema
     type names as they are), or through ``translate`` (a page: type names in words too)."""
     if translate is None:
         text = MESSAGES[code]
-        return text % {name: _param_english(value) for name, value in params.items()} if params else text
+        return text % {name: _param_english(name, value) for name, value in params.items()} if params else text
     text = translate(MESSAGES[code])
     if not params:
         return text
@@ -811,13 +848,28 @@ def _messages(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(item, Message) for item in value)
 
 
-def _param_english(value: Any) -> Any:
+def _grouped(name: str, value: Any) -> bool:
+    return name in GROUPED_NUMBERS and isinstance(value, int) and not isinstance(value, bool)
+
+
+def _group_digits(value: int, translate: Callable[[str], str]) -> str:
+    """``value`` with its digits grouped by the separator of ``translate``'s language."""
+    parts = translate(ONE_MILLION).split("000")  # "1,", ",", "" in English
+    separator = parts[1] if len(parts) == 3 and parts[0] == "1" + parts[1] and parts[1] and not parts[2] else ","
+    return f"{value:,}".replace(",", separator)
+
+
+def _param_english(name: str, value: Any) -> Any:
+    if _grouped(name, value):
+        return f"{value:,}"
     return "; ".join(map(str, value)) if _messages(value) else value
 
 
 def _param(name: str, value: Any, translate: Callable[[str], str]) -> Any:
     if name in ("type", "format") and isinstance(value, str) and value in TYPE_NAMES:
         return translate(TYPE_NAMES[value])
+    if _grouped(name, value):
+        return _group_digits(value, translate)
     if isinstance(value, Message):
         return value.render(translate)
     if _messages(value):

@@ -47,7 +47,7 @@ from workflows.models import (
 TOMBSTONE_NAME = "(slettet)"
 # Event details hold ids, kinds and field names; these keys carry what a sender, an error
 # or a user wrote (the coordinator's reason for withdrawing an agency), so they go.
-EVENT_DETAIL_VALUES = ("message_id", "error", "reason")
+EVENT_DETAIL_VALUES = ("message_id", "error", "error_message", "reason")
 # Keys of the serialized workflow state that hold process data (SpiffWorkflow 3's task
 # and workflow data, data objects, and the task-data deltas its serializer writes instead
 # of a task's full data), each with its empty value; the structure around them stays so

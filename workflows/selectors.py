@@ -412,14 +412,16 @@ def case_events_for(case, user) -> list[Event]:
     return _CASE_EVENTS.objects(case.pk)
 
 
-# Event detail only some readers get: an incident's error text (rules.can_see_incident_errors).
-INCIDENT_ERROR_KEYS = ("error",)
+# Event detail only some readers get: an incident's error text and the message it is said
+# from (rules.can_see_incident_errors).
+INCIDENT_ERROR_KEYS = ("error", "error_message")
 # Event detail that lists case fields by name (a task's, a message's, a service's result).
 FIELD_LIST_KEYS = ("fields", "taken")
 
 
-def event_detail_for(event, user) -> dict:
-    """An event's detail as ``user`` may read it (timeline answers and pages)."""
+def event_detail_for(event, user, translate: Callable[[str], str] | None = None) -> dict:
+    """An event's detail as ``user`` may read it (timeline answers and pages); an incident's
+    error said through ``translate`` (the reader's language; None: English)."""
     detail = event.detail or {}
     if any(isinstance(detail.get(key), list) for key in FIELD_LIST_KEYS):
         # The fields a task, a message or a service wrote, by name: an optional one written
@@ -430,8 +432,10 @@ def event_detail_for(event, user) -> dict:
             else value
             for key, value in detail.items()
         }
-    if event.kind == EventKind.INCIDENT and not rules.can_see_incident_errors(user):
-        return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
+    if event.kind == EventKind.INCIDENT:
+        if not rules.can_see_incident_errors(user):
+            return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
+        return incident_event_detail(detail, translate)
     if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(user, event.case_id, detail):
         # Each agency corrects what it recorded: a value masked for the reader is not named.
         return {key: value for key, value in detail.items() if key != "field"}
@@ -447,6 +451,17 @@ def event_detail_for(event, user) -> dict:
         # receiving case's agencies are told which case sent it only when they see that case.
         return {key: value for key, value in detail.items() if key != "from_case"}
     return detail
+
+
+def incident_event_detail(detail: dict, translate: Callable[[str], str] | None = None) -> dict:
+    """An incident event's detail with its error said in the language of ``translate``: from
+    the stored message when it has one (the step's own words, the engine's in them as they
+    are), else the text as it was stored (events written before errors had codes)."""
+    shown = {key: value for key, value in detail.items() if key != "error_message"}
+    message = Message.from_json(detail.get("error_message")) if detail.get("error") else None
+    if message is not None:
+        shown["error"] = message.render(translate)
+    return shown
 
 
 def _sees_reference(user, detail: dict) -> bool:

@@ -161,7 +161,12 @@ class TaskStateError(EngineError):
 
 
 class StepLimitExceeded(EngineError):
-    """The engine ran more steps than allowed without reaching a wait state."""
+    """The engine ran more steps than allowed without reaching a wait state: more than
+    ``step_cap``, the last at ``element_id`` (an incident says them in the reader's words)."""
+
+    def __init__(self, message: str, *, step_cap: int = 0, element_id: str | None = None):
+        self.step_cap, self.element_id = step_cap, element_id
+        super().__init__(message)
 
 
 class TaskFailed(EngineError):
@@ -173,14 +178,23 @@ class TaskFailed(EngineError):
     ``kind``: "expression-error" or "data-error" (fixable by setting data) or "engine-error".
     The message carries no value of the workflow's data (``bpmn.engine.scrub``).
     SpiffWorkflow's own exception types never leave ``bpmn.engine``: they become this.
+    ``detail``: what SpiffWorkflow or the script said, without the words ``message`` frames
+    it in (an incident frames it in the reader's language); the message when none were added.
     """
 
     def __init__(
-        self, message: str, *, element_id: str | None = None, kind: str = "engine-error", error_class: str = ""
+        self,
+        message: str,
+        *,
+        element_id: str | None = None,
+        kind: str = "engine-error",
+        error_class: str = "",
+        detail: str | None = None,
     ):
         self.element_id = element_id
         self.kind = kind
         self.error_class = error_class or type(self).__name__  # what the script raised (ValueError)
+        self.detail = message if detail is None else detail
         super().__init__(message)
 
 

@@ -238,7 +238,9 @@ def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
         if steps > step_cap:
             raise StepLimitExceeded(
                 f"more than {step_cap} engine steps without waiting for a person or a timer "
-                f"(last element {task.task_spec.bpmn_id!r})"
+                f"(last element {task.task_spec.bpmn_id!r})",
+                step_cap=step_cap,
+                element_id=task.task_spec.bpmn_id,
             )
 
     try:
@@ -273,16 +275,22 @@ def task_failure(exc: Exception, running: Any = None) -> TaskFailed:
         kind = "expression-error"
     else:
         kind = "engine-error"
-    message = str(exc) or type(exc).__name__
+    detail = str(exc) or type(exc).__name__
     notes = getattr(exc, "__notes__", None)
     if notes:
-        message += " (" + "; ".join(notes) + ")"
+        detail += " (" + "; ".join(notes) + ")"
     if kind == "data-error" and not isinstance(exc, WorkflowDataException):
-        message = f"the data the task needs is missing or of the wrong type: {type(exc).__name__}: {message}"
+        detail = f"{type(exc).__name__}: {detail}"
+        message = f"the data the task needs is missing or of the wrong type: {detail}"
+    else:
+        message = detail
     # Read by people who may not see the data the task read: no value of it in the text.
     workflow = getattr(failed if failed is not None else running, "workflow", None)
-    message = scrub.scrub(message, scrub.workflow_literals(workflow))
-    return TaskFailed(message[:2000], element_id=element_id, kind=kind, error_class=scrub.error_class(exc))
+    literals = scrub.workflow_literals(workflow)
+    message, detail = scrub.scrub(message, literals), scrub.scrub(detail, literals)
+    return TaskFailed(
+        message[:2000], element_id=element_id, kind=kind, error_class=scrub.error_class(exc), detail=detail[:2000]
+    )
 
 
 def describe(exc: BaseException) -> str:

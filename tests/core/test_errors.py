@@ -26,6 +26,7 @@ RAISERS = {
     "JobError",
     "Refusal",
     "WebhookRefused",
+    "ArchiveDeliveryFailed",
 }
 
 
@@ -86,6 +87,7 @@ def test_every_message_is_used_somewhere():
     used |= {f"migration.reason.{reason}" for reason in versions.REASONS}
     used |= __import__("bpmn.services").services.issue_message_codes()  # a refused model's problems
     used |= {f"form_problem.{code}" for code in FORM_PROBLEM_CODES}  # the editor's form preview
+    used |= set(__import__("workflows.steps.runner").steps.runner.TASK_FAILURE_CODES.values())  # a failed task
     assert set(MESSAGES) - used == set()
 
 

@@ -35,6 +35,7 @@ from workflows import input_limits, steps
 from workflows.forms import schema_errors
 from workflows.jobs.incidents import retry_job_incident
 from workflows.models import EventKind, Incident
+from workflows.steps.runner import step_error, task_failure_message
 
 log = logging.getLogger("brobygger.incidents")
 
@@ -58,12 +59,12 @@ def retry_incident(*, actor, incident_id) -> Incident:
         try:
             engine.rerun_errored_tasks(workflow)
         except TaskFailed as exc:
-            failure = str(exc)
+            failure = task_failure_message(exc)
         if failure is not None:
             # Nothing of the workflow is saved; only the attempt is counted.
             incident.attempts += 1
-            incident.error = failure
-            incident.save(update_fields=["attempts", "error"])
+            incident.error, incident.error_message = step_error(failure)
+            incident.save(update_fields=["attempts", "error", "error_message"])
         else:
             step = steps.Step(instance, actor=actor)
             incident.resolved_at, incident.resolved_by = timezone.now(), actor

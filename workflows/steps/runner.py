@@ -30,6 +30,7 @@ from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core import hooks
+from core.messages import Message
 from permissions import rules
 from permissions.models import Agency
 from workflows import case_outcomes
@@ -95,19 +96,34 @@ class Step:
         self.events.append(event)
         return event
 
-    def incident(self, *, kind: str, element_id: str, error: str, error_class: str = "") -> Incident:
+    def incident(self, *, kind: str, element_id: str, error: Message, error_class: str = "") -> Incident:
         """Record an incident of this instance; sent at once, since its event names its id.
-        ``error`` carries no value of case data (``bpmn.engine.scrub``, applied where the
-        engine raised); only a process admin is shown it (``rules.can_see_incident_errors``)."""
+        ``error`` is said in the reader's language where it is shown: its English text and
+        its code with params are stored on the incident (``error``, ``error_message``) and on
+        its event (``error``, ``error_message``). It carries no value of case data
+        (``bpmn.engine.scrub``, applied where the engine raised); only a process admin is
+        shown it (``rules.can_see_incident_errors``)."""
+        text, message = step_error(error)
         incident = Incident(
-            instance=self.instance, case_id=self.instance.case_id, element_id=element_id, kind=kind, error=error
+            instance=self.instance,
+            case_id=self.instance.case_id,
+            element_id=element_id,
+            kind=kind,
+            error=text,
+            error_message=message,
         )
         self.batch.insert([incident])
         self.batch.flush()
         self.event(
             EventKind.INCIDENT,
             element_id=element_id,
-            detail={"incident": incident.pk, "kind": kind, "error_class": error_class, "error": error},
+            detail={
+                "incident": incident.pk,
+                "kind": kind,
+                "error_class": error_class,
+                "error": text,
+                "error_message": message,
+            },
         )
         return incident
 
@@ -208,11 +224,11 @@ def advance(
             raise failed
         engine.advance(workflow, step_cap=step_cap())
     except TaskFailed as exc:
-        failure = (exc.kind, exc.element_id or "", str(exc), exc.error_class)
+        failure = (exc.kind, exc.element_id or "", task_failure_message(exc), exc.error_class)
     except StepLimitExceeded as exc:
-        failure = ("step-limit", "", str(exc), type(exc).__name__)
+        failure = ("step-limit", "", step_limit_message(exc), type(exc).__name__)
     except EngineError as exc:
-        failure = ("engine-error", "", engine.describe(exc), type(exc).__name__)
+        failure = ("engine-error", "", engine_error_message(exc), type(exc).__name__)
 
     fired = engine_events.fired_timers(workflow, timers_before)
     thrown = engine_events.thrown_messages(workflow)
@@ -220,7 +236,8 @@ def advance(
     try:
         instance.state = engine.dump_workflow(workflow, max_bytes=settings.BROBYGGER["ENGINE_STATE_MAX_BYTES"])
     except StateTooLarge as exc:  # the advance is dropped, its timers and messages with it
-        failure, fired, thrown = ("state-too-large", exc.element_id or "", str(exc), type(exc).__name__), [], []
+        failure = ("state-too-large", exc.element_id or "", state_too_large_message(exc), type(exc).__name__)
+        fired, thrown = [], []
         between_pools = []
         workflow = before_advance() if before_advance else saved_workflow(instance, runtime)
         instance.state = engine.dump_workflow(workflow)
@@ -249,7 +266,7 @@ def advance(
             step.incident(
                 kind="lane-without-participant",
                 element_id=element_id,
-                error=f"external task {element_id!r} is fetched by an agency kind that does not take part in the case",
+                error=Message("incident.step.external_task_without_participant", {"element": element_id}),
             )
             instance.status = InstanceStatus.INCIDENT
             batch.update(instance, ("status",))
@@ -265,6 +282,50 @@ def advance(
     rows.refresh_next_due(batch, instance.case)
     step.write()
     return outcome
+
+
+# --- why a step stopped: our words with the engine's, said in the reader's language ------
+
+MAX_ERROR = 2000
+# A failed task's framing by its kind (``TaskFailed.kind``); its ``detail`` is the engine's
+# or the script's own text, shown as it is (scrubbed of the workflow's values by the engine).
+TASK_FAILURE_CODES = {
+    "expression-error": "incident.step.expression_error",
+    "data-error": "incident.step.data_error",
+    "engine-error": "incident.step.task_engine_error",
+}
+
+
+def step_error(error: Message) -> tuple[str, dict]:
+    """An incident's error as stored: its English text (bounded) and its message."""
+    return str(error)[:MAX_ERROR], error.as_json()
+
+
+def _detail(text: str) -> str:
+    """The engine's text as a param: bounded, so the whole error fits ``MAX_ERROR``."""
+    return text[: MAX_ERROR // 2]
+
+
+def task_failure_message(exc: TaskFailed) -> Message:
+    code = TASK_FAILURE_CODES.get(exc.kind, "incident.step.task_engine_error")
+    return Message(code, {"detail": _detail(exc.detail)})
+
+
+def step_limit_message(exc: StepLimitExceeded) -> Message:
+    if not exc.step_cap:  # raised without its numbers: the engine's text
+        return engine_error_message(exc)
+    return Message("incident.step.step_limit", {"limit": exc.step_cap, "element": exc.element_id or ""})
+
+
+def state_too_large_message(exc: StateTooLarge) -> Message:
+    sizes = {"size_bytes": exc.size, "limit_bytes": exc.limit}
+    if exc.element_id:
+        return Message("incident.step.state_too_large_at", {**sizes, "element": exc.element_id})
+    return Message("incident.step.state_too_large", sizes)
+
+
+def engine_error_message(exc: BaseException) -> Message:
+    return Message("incident.step.engine_error", {"detail": _detail(engine.describe(exc))})
 
 
 def saved_workflow(instance: ProcessInstance, runtime: DefinitionRuntime) -> engine.SafeBpmnWorkflow:
@@ -374,8 +435,10 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
             step.incident(
                 kind="lane-without-participant",
                 element_id=ready_task.element_id,
-                error=f"task {ready_task.name!r} is in lane {ready_task.lane!r} ({kind}), "
-                f"but no {kind} agency participates in the case",
+                error=Message(
+                    "incident.step.lane_without_participant",
+                    {"task": ready_task.name, "lane": ready_task.lane or "", "kind": kind or ""},
+                ),
             )
             instance.status = InstanceStatus.INCIDENT
             batch.update(instance, ("status",))  # after the step's own update of the row
