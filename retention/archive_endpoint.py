@@ -11,9 +11,10 @@ connection goes to the address checked, and redirects are never followed.
 export: an attempt whose answer was lost (the worker killed after the archive took the
 package) is posted again with the same key, so the archive takes the case file once.
 
-Failures raise ``ArchiveDeliveryFailed`` (its class name is what the job records: the
-error texts carry no values); the job backs off and retries, and after its last attempt
-it fails with an incident on the case.
+Failures raise ``ArchiveDeliveryFailed``: the job records its ``job_error`` (why, as a
+code with its params, said in the reader's language where the job's error is shown; no
+value of the case, an unreachable endpoint by the class of the error only); the job backs
+off and retries, and after its last attempt it fails with an incident on the case.
 """
 
 from __future__ import annotations
@@ -26,11 +27,17 @@ import zipfile
 from django.conf import settings
 
 from workflows.jobs import webhook_transport
+from workflows.jobs.errors import JobError
 from workflows.jobs.notify import SIGNATURE_HEADER, sign
 
 
 class ArchiveDeliveryFailed(Exception):
-    """The archive did not take the package (refused address, unreachable, or not 2xx)."""
+    """The archive did not take the package (refused address, unreachable, or not 2xx).
+    ``job_error``: why, as the job records it (``workflows.jobs.handlers``)."""
+
+    def __init__(self, code: str, **params):
+        self.job_error = JobError(code, **params)
+        super().__init__(self.job_error)
 
 
 def conf(name: str):
@@ -72,8 +79,10 @@ def deliver(export_id: int, name: str, body: bytes) -> None:
             allowed_networks=allowed,
         )
     except webhook_transport.WebhookRefused as exc:
-        raise ArchiveDeliveryFailed(f"archive endpoint refused: {exc}") from None
+        raise ArchiveDeliveryFailed("job.archive.refused", reason=exc.message) from None
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        raise ArchiveDeliveryFailed(f"archive endpoint unreachable: {type(exc).__name__}") from None
+        raise ArchiveDeliveryFailed("job.archive.unreachable", error_class=type(exc).__name__) from None
     if not 200 <= status < 300:
-        raise ArchiveDeliveryFailed(f"archive endpoint answered HTTP {status} (redirects are not followed)")
+        raise ArchiveDeliveryFailed(
+            "job.archive.redirect" if status < 400 else "job.archive.http_status", status=status
+        )

@@ -32,7 +32,8 @@ from .helpers import ECONOMY_VALUE, HEALTH_VALUE
 pytestmark = pytest.mark.postgres
 
 SECRET = "arkiv-hemmelighet"
-FAILED = "the job failed (ArchiveDeliveryFailed)"
+FAILED = "archive endpoint answered HTTP 503"
+REFUSED = "archive endpoint refused: the webhook host resolves to a non-public address (127.0.0.1); "
 
 
 class Archive:
@@ -135,9 +136,9 @@ def test_a_failing_endpoint_is_retried_with_back_off_until_it_takes_the_package(
     export = order(users, closed_case)
     assert handlers.run_one("w1") == 1
     job = job_of(export)
-    # Only the exception's class (its text may quote what it worked on), said in our words.
+    # Why, in our words (to be said in the reader's language): no value of the case.
     assert (job.status, job.attempts, job.last_error) == (JobStatus.PENDING, 1, FAILED)
-    assert job.last_error_message == {"code": "job.failed", "params": {"error_class": "ArchiveDeliveryFailed"}}
+    assert job.last_error_message == {"code": "job.archive.http_status", "params": {"status": 503}}
     assert job.due_at > timezone.now()  # backed off
     export.refresh_from_db()
     assert (
@@ -192,14 +193,20 @@ def test_a_redirect_is_not_followed(archive, closed_case, users):
     archive.answers = [302]
     export = order(users, closed_case)
     handlers.run_one("w1")
-    assert len(archive.posts) == 1 and job_of(export).status == JobStatus.PENDING
+    job = job_of(export)
+    assert len(archive.posts) == 1 and job.status == JobStatus.PENDING
+    assert job.last_error == "archive endpoint answered HTTP 302 (redirects are not followed)"
+    assert job.last_error_message == {"code": "job.archive.redirect", "params": {"status": 302}}
 
 
 def test_loopback_is_refused_unless_the_setting_allows_it(archive, settings, closed_case, users):
     settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS": []}
     export = order(users, closed_case)
     handlers.run_one("w1")
-    assert archive.posts == [] and job_of(export).last_error == FAILED
+    job = job_of(export)
+    assert archive.posts == [] and job.last_error.startswith(REFUSED)
+    assert job.last_error_message["code"] == "job.archive.refused"
+    assert job.last_error_message["params"]["reason"]["code"] == "job.address.not_public"
     assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.PENDING
 
 
