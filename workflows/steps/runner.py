@@ -34,6 +34,7 @@ from core.messages import Message
 from permissions import rules
 from permissions.models import Agency
 from workflows import case_outcomes
+from workflows.jobs import errors as job_errors
 from workflows.jobs import queue
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -286,7 +287,6 @@ def advance(
 
 # --- why a step stopped: our words with the engine's, said in the reader's language ------
 
-MAX_ERROR = 2000
 # A failed task's framing by its kind (``TaskFailed.kind``); its ``detail`` is the engine's
 # or the script's own text, shown as it is (scrubbed of the workflow's values by the engine).
 TASK_FAILURE_CODES = {
@@ -298,17 +298,12 @@ TASK_FAILURE_CODES = {
 
 def step_error(error: Message) -> tuple[str, dict]:
     """An incident's error as stored: its English text (bounded) and its message."""
-    return str(error)[:MAX_ERROR], error.as_json()
-
-
-def _detail(text: str) -> str:
-    """The engine's text as a param: bounded, so the whole error fits ``MAX_ERROR``."""
-    return text[: MAX_ERROR // 2]
+    return str(error)[: job_errors.MAX_ERROR], error.as_json()
 
 
 def task_failure_message(exc: TaskFailed) -> Message:
     code = TASK_FAILURE_CODES.get(exc.kind, "incident.step.task_engine_error")
-    return Message(code, {"detail": _detail(exc.detail)})
+    return Message(code, {"detail": job_errors.detail(exc.detail)})
 
 
 def step_limit_message(exc: StepLimitExceeded) -> Message:
@@ -325,7 +320,7 @@ def state_too_large_message(exc: StateTooLarge) -> Message:
 
 
 def engine_error_message(exc: BaseException) -> Message:
-    return Message("incident.step.engine_error", {"detail": _detail(engine.describe(exc))})
+    return Message("incident.step.engine_error", {"detail": job_errors.detail(engine.describe(exc))})
 
 
 def saved_workflow(instance: ProcessInstance, runtime: DefinitionRuntime) -> engine.SafeBpmnWorkflow:
