@@ -31,3 +31,69 @@ def test_the_admin_change_pages_do_not_show_a_stored_errors_raw_params(message_i
     assert "webhook unreachable" in incident_page or "kunne ikke" in incident_page
     assert "Ola Nordmann" not in incident_page
     assert "Ola Nordmann" not in job_page
+
+
+def test_a_sender_in_two_agencies_is_not_led_by_the_prisons_key_into_another_agencys_case(
+    shipped, users, agencies, client_for
+):
+    """A key is the agency's whose system set it: a message naming it is sent through one
+    agency (the prison, which may send ``release_date_changed``), so it may find only the case
+    that agency gave the key. A sender who is also a member of another agency (NAV Halden)
+    whose case of another person names the prison and holds the same key as NAV Halden's
+    must neither get "the key matches 2 cases" nor, once the prison's case ended, have the
+    prison's message delivered into NAV Halden's case of another person."""
+    from rest_framework.test import APIClient
+
+    from accounts.tokens import issue
+    from django.contrib.auth.models import Group
+
+    from permissions.models import Agency, Membership, Role
+    from tests.api.conftest import OTHER_PERSON, PERSON, PRISON_KINDS
+    from workflows.models import InstanceStatus, ProcessInstance
+
+    def body(person, participants=None):
+        return {
+            "process_key": "prison_release_to_housing",
+            "person": person,
+            "participants": participants or {kind: agencies[kind].pk for kind in PRISON_KINDS},
+            "correlation_key": "KDI-dual",
+        }
+
+    halden_nav = Agency.objects.create(name="NAV Halden", kind="nav", group=Group.objects.create(name="agency:nav-h2"))
+    nina = get_user_model().objects.create_user("nina-h", password="x")
+    Membership.objects.create(user=nina, agency=halden_nav, role=Role.MEMBER)
+    dual = get_user_model().objects.create_user("dual", password="x")
+    Membership.objects.create(user=dual, agency=agencies["prison"], role=Role.MEMBER)
+    Membership.objects.create(user=dual, agency=halden_nav, role=Role.MEMBER)
+
+    def client(user):
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Token {issue(user)[0]}")
+        return c
+
+    prisons = client_for("kari").post("/api/v1/cases/", body(PERSON), format="json")
+    assert prisons.status_code == 201, prisons.json()
+    navs = client(nina).post(
+        "/api/v1/cases/",
+        body(OTHER_PERSON, {**{kind: agencies[kind].pk for kind in PRISON_KINDS}, "nav": halden_nav.pk}),
+        format="json",
+    )
+    assert navs.status_code == 201, navs.json()
+
+    def message():
+        return client(dual).post(
+            "/api/v1/messages/",
+            {"name": "release_date_changed", "correlation_key": "KDI-dual", "payload": {}},
+            format="json",
+        )
+
+    while_running = message()
+    ProcessInstance.objects.filter(case_id=prisons.json()["id"]).update(status=InstanceStatus.COMPLETED)
+    ended = message()
+    answers = [(r.status_code, r.json()["detail"]) for r in (while_running, ended)]
+    assert answers == [
+        # the prison's own case (nothing in it waits yet), not "the key matches 2 cases"
+        (404, f"nothing in case {prisons.json()['reference']} waits for the message release_date_changed now"),
+        # not NAV Halden's case of another person, once the prison's case ended
+        (404, "no such case"),
+    ]
