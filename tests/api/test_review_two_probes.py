@@ -42,11 +42,10 @@ def test_a_sender_in_two_agencies_is_not_led_by_the_prisons_key_into_another_age
     whose case of another person names the prison and holds the same key as NAV Halden's
     must neither get "the key matches 2 cases" nor, once the prison's case ended, have the
     prison's message delivered into NAV Halden's case of another person."""
+    from django.contrib.auth.models import Group
     from rest_framework.test import APIClient
 
     from accounts.tokens import issue
-    from django.contrib.auth.models import Group
-
     from permissions.models import Agency, Membership, Role
     from tests.api.conftest import OTHER_PERSON, PERSON, PRISON_KINDS
     from workflows.models import InstanceStatus, ProcessInstance
