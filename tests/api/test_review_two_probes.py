@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from permissions import rules
 from tests.api.test_incident_language import few_attempts, message_incident  # noqa: F401
-from workflows.models import Incident, Job
+from workflows.models import Case, Incident, Job, ProcessInstance
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,37 @@ def test_a_sender_in_two_agencies_is_not_led_by_the_prisons_key_into_another_age
         # not NAV Halden's case of another person, once the prison's case ended
         (404, "no such case"),
     ]
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+@pytest.mark.parametrize("username", ["kari", "nils", "nora", "helga", "bjorn", "ada", "aud", "oscar"])
+def test_a_message_naming_a_key_another_agency_holds_is_answered_as_a_free_key(
+    shipped, users, agencies, client_for, username, legacy
+):
+    """The hospital's case holds its key (as the hospital's, or as a row from before keys had
+    agencies): anyone else naming it in a message, or starting a case with it, is answered as
+    for a key nobody holds."""
+    from tests.api.conftest import DISCHARGE_KINDS, OTHER_PERSON
+
+    started = client_for("siri").post(
+        "/api/v1/cases/",
+        {
+            "process_key": "institution_discharge_to_housing",
+            "person": OTHER_PERSON,
+            "participants": {kind: agencies[kind].pk for kind in DISCHARGE_KINDS},
+            "correlation_key": "H-1",
+        },
+        format="json",
+    )
+    assert started.status_code == 201, started.json()
+    if legacy:
+        ProcessInstance.objects.filter(correlation_key="H-1").update(correlation_agency=None)
+    client = client_for(username)
+    seen = rules.can_view_case(users[username], Case.objects.get(pk=started.json()["id"]))
+    answers = []
+    for key in ("H-1", "H-2"):
+        for name in ("release_date_changed", "discharge_date_changed", "no_such_message"):
+            r = client.post("/api/v1/messages/", {"name": name, "correlation_key": key, "payload": {}}, format="json")
+            answers.append((r.status_code, r.json().get("code")))
+    if not (legacy and seen):  # a legacy key is found by whoever sees its case
+        assert answers[:3] == answers[3:]
