@@ -131,3 +131,16 @@ def test_a_message_naming_a_key_another_agency_holds_is_answered_as_a_free_key(
             answers.append((r.status_code, r.json().get("code")))
     if not (legacy and seen):  # a legacy key is found by whoever sees its case
         assert answers[:3] == answers[3:]
+
+
+def test_erasing_a_case_clears_its_jobs_and_incidents_stored_messages(message_incident):  # noqa: F811
+    from retention.erasure import _scrub_case
+
+    Incident.objects.filter(pk=message_incident.pk).update(error="webhook unreachable: x", error_message=QUOTED)
+    Job.objects.filter(pk=message_incident.job_id).update(last_error="unreachable: x", last_error_message=QUOTED)
+    _scrub_case(message_incident.case)
+    assert Incident.objects.filter(pk=message_incident.pk).values_list("error", "error_message").get() == ("", None)
+    assert Job.objects.filter(pk=message_incident.job_id).values_list("last_error", "last_error_message").get() == (
+        "",
+        None,
+    )
