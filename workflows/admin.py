@@ -21,7 +21,9 @@ class IncidentAdmin(admin.ModelAdmin):
 
     list_display = ["id", "kind", "element_id", "attempts", "job", "created_at", "resolved_at"]
     list_filter = ["kind", "resolved_at"]
-    exclude = ["error"]
+    # The stored text and its message (code and params) carry another system's words
+    # unscrubbed: only ``error_text`` (scrubbed, in the reader's language) is shown.
+    exclude = ["error", "error_message"]
     readonly_fields = [
         "instance",
         "case",
@@ -59,7 +61,7 @@ class JobAdmin(admin.ModelAdmin):
         "lease_until",
         "last_error_text",
     ]
-    exclude = ["last_error"]
+    exclude = ["last_error", "last_error_message"]  # shown only as ``last_error_text``: scrubbed
     raw_id_fields = ["instance", "case"]
 
     @admin.display(description=_("last error"))

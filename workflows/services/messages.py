@@ -51,7 +51,7 @@ def correlate_message(
     name, payload, message_id = _valid_input(name, case_reference, correlation_key, payload, message_id, start)
     if not (case_reference or correlation_key):
         return _start_case(actor, name, payload, message_id, start)
-    case = _target_case(actor, case_reference, correlation_key)
+    case = _target_case(actor, case_reference, correlation_key, name)
     agency = _sender_agency(actor, case, name)
     with transaction.atomic():
         instances = list(steps.locked_instances().filter(case=case, status__in=LIVE_INSTANCE_STATUSES).order_by("pk"))
@@ -203,18 +203,27 @@ def _start_definitions(name) -> list:
     return [d for d in latest.values() if name in d.metadata.get("start_messages", ())]
 
 
-def _target_case(actor, case_reference, correlation_key) -> Case:
+def _target_case(actor, case_reference, correlation_key, name) -> Case:
     if case_reference:
         case = Case.objects.filter(reference=case_reference).first()
     else:
         # A key is its agency's (``ProcessInstance.correlation_agency``): only the sender's
         # agencies' keys are looked up, so a case another agency gave the same key neither
         # takes the sender's messages nor makes their key ambiguous.
-        case_ids = set(
+        mine = rules.case_agency_ids(actor)
+        keyed: list[tuple[int, int | None]] = list(
             ProcessInstance.objects.filter(
-                keyed_by(correlation_key, rules.case_agency_ids(actor)), status__in=LIVE_INSTANCE_STATUSES
-            ).values_list("case_id", flat=True)
+                keyed_by(correlation_key, mine), status__in=LIVE_INSTANCE_STATUSES
+            ).values_list("case_id", "correlation_agency_id")
         )
+        if len(mine) > 1:
+            # A sender in several agencies sends through one of them (``_sender_agency``):
+            # only the key that agency gave counts, not one another of theirs gave a case of
+            # another person (it would make the key ambiguous, or take the message).
+            keyed = [
+                (case_id, agency_id) for case_id, agency_id in keyed if _sent_through(actor, case_id, name, agency_id)
+            ]
+        case_ids = {case_id for case_id, _agency_id in keyed}
         if len(case_ids) > 1:
             # Only the cases the sender may see count: how many running cases hold a key
             # (an external system's number for the person) is not told to anyone signed in.
@@ -227,6 +236,22 @@ def _target_case(actor, case_reference, correlation_key) -> Case:
     if case is None:
         raise NotFound("case.not_found")
     return case
+
+
+def _sent_through(actor, case_id, name, key_agency_id) -> bool:
+    """Whether a message ``name`` naming a key that ``key_agency_id`` gave the case would be
+    sent into it through that agency (a key of no agency, or a case the sender cannot send
+    into at all, is left for the usual answers)."""
+    if key_agency_id is None:
+        return True
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None:
+        return False
+    try:
+        agency = _sender_agency(actor, case, name)
+    except (NotFound, Forbidden):
+        return True
+    return agency.pk == key_agency_id
 
 
 def _sender_agency(actor, case, name):
