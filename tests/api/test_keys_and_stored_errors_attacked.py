@@ -1,4 +1,6 @@
-"""Review probes: a stored job error's params reach no reader unscrubbed."""
+"""Attacks on correlation keys and stored job errors: a key another agency holds answers as a free
+one, a sender in two agencies follows only its own agency's key, and a stored error's params
+reach no reader unscrubbed (not the Django admin, not after an erasure)."""
 
 import pytest
 from django.contrib.auth import get_user_model
