@@ -715,12 +715,13 @@ MESSAGES: dict[str, str] = {
     "job.webhook.unreachable": gettext_noop("webhook unreachable: %(detail)s"),
     "job.webhook.redirect": gettext_noop("webhook answered HTTP %(status)s (redirects are not followed)"),
     "job.webhook.http_status": gettext_noop("webhook answered HTTP %(status)s"),
-    "job.address.no_url": gettext_noop("the webhook URL must be http:// or https:// with a host"),
-    "job.address.credentials": gettext_noop("the webhook URL must not carry a user name or password"),
-    "job.address.unresolved": gettext_noop("the webhook host does not resolve (%(detail)s)"),
+    # The address guard of webhooks, service connectors and the archive endpoint alike.
+    "job.address.no_url": gettext_noop("the URL must be http:// or https:// with a host"),
+    "job.address.credentials": gettext_noop("the URL must not carry a user name or password"),
+    "job.address.unresolved": gettext_noop("the host does not resolve (%(detail)s)"),
     "job.address.not_public": gettext_noop(
-        "the webhook host resolves to a non-public address (%(address)s); "
-        "WEBHOOK_ALLOWED_NETWORKS lists the internal networks that may be called"
+        "the host resolves to a non-public address (%(address)s); "
+        "%(setting)s lists the internal networks that may be called"
     ),
     "job.service.no_connector": gettext_noop(
         "no active service connector named “%(target)s”: add it in the admin (Service connectors)"

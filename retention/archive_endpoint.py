@@ -77,6 +77,7 @@ def deliver(export_id: int, name: str, body: bytes) -> None:
             headers,
             timeout=conf("ARCHIVE_ENDPOINT_TIMEOUT_SECONDS"),
             allowed_networks=allowed,
+            networks_setting="ARCHIVE_ENDPOINT_ALLOWED_NETWORKS",
         )
     except webhook_transport.WebhookRefused as exc:
         raise ArchiveDeliveryFailed("job.archive.refused", reason=exc.message) from None

@@ -33,7 +33,10 @@ pytestmark = pytest.mark.postgres
 
 SECRET = "arkiv-hemmelighet"
 FAILED = "archive endpoint answered HTTP 503"
-REFUSED = "archive endpoint refused: the webhook host resolves to a non-public address (127.0.0.1); "
+REFUSED = (
+    "archive endpoint refused: the host resolves to a non-public address (127.0.0.1); "
+    "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS lists"
+)
 
 
 class Archive:

@@ -50,8 +50,11 @@ def _allowed(address: Address, allowed_networks: list[Network]) -> bool:
     return is_public(address) or any(address in network for network in allowed_networks)
 
 
-def resolve_checked(host: str, port: int, allowed_networks: list[Network]) -> str:
-    """The address to connect to, after checking every address ``host`` resolves to."""
+def resolve_checked(
+    host: str, port: int, allowed_networks: list[Network], networks_setting: str = "WEBHOOK_ALLOWED_NETWORKS"
+) -> str:
+    """The address to connect to, after checking every address ``host`` resolves to.
+    ``networks_setting``: the setting that lists ``allowed_networks``, named in a refusal."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
@@ -59,7 +62,9 @@ def resolve_checked(host: str, port: int, allowed_networks: list[Network]) -> st
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     refused = [address for address in addresses if not _allowed(address, allowed_networks)]
     if refused or not addresses:
-        raise WebhookRefused("job.address.not_public", address=str(refused[0]) if refused else "-")
+        raise WebhookRefused(
+            "job.address.not_public", address=str(refused[0]) if refused else "-", setting=networks_setting
+        )
     return str(addresses[0])
 
 
@@ -76,9 +81,19 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allowed_networks: list[Network]) -> int:
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    allowed_networks: list[Network],
+    networks_setting: str = "WEBHOOK_ALLOWED_NETWORKS",
+) -> int:
     """POST ``body`` to ``url`` and return the HTTP status (3xx included: not followed)."""
-    status, _answer = exchange(url, body, headers, timeout=timeout, allowed_networks=allowed_networks)
+    status, _answer = exchange(
+        url, body, headers, timeout=timeout, allowed_networks=allowed_networks, networks_setting=networks_setting
+    )
     return status
 
 
@@ -89,6 +104,7 @@ def exchange(
     *,
     timeout: float,
     allowed_networks: list[Network],
+    networks_setting: str = "WEBHOOK_ALLOWED_NETWORKS",
     max_answer_bytes: int = 64 * 1024,
     before_sending: Callable[[], None] | None = None,
 ) -> tuple[int, bytes]:
@@ -104,7 +120,7 @@ def exchange(
     if parts.username or parts.password:
         raise WebhookRefused("job.address.credentials")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = resolve_checked(parts.hostname, port, allowed_networks)
+    address = resolve_checked(parts.hostname, port, allowed_networks, networks_setting)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(parts.hostname, port, address, timeout=timeout)
     path = parts.path or "/"
