@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import jsonschema
@@ -29,6 +31,35 @@ SHARE_WITH = ("participants",)
 OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
 
 
+def _schema_error(schema: dict[str, Any]) -> str | None:
+    """Why ``schema`` is no JSON Schema (draft 2020-12), or None. Checking a form against the
+    meta-schema is the costly part of a deploy's lint, and a deploy checks every form of its
+    model again, unchanged or not: the answer is kept per form text."""
+    try:
+        text = json.dumps(schema)
+    except (TypeError, ValueError):  # not JSON (a form given from Python): checked as it is
+        return _meta_schema_error(schema)
+    if json.loads(text) != schema:  # a tuple, say, which the text would turn into an array
+        return _meta_schema_error(schema)
+    return _meta_schema_error_of_text(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _meta_schema_error_of_text(text: str) -> str | None:
+    # Loaded from its own dump: the same keys in the same order, so the same first error.
+    return _meta_schema_error(json.loads(text))
+
+
+def _meta_schema_error(schema: Any) -> str | None:
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(part) for part in exc.absolute_path)
+        at = f" at '{where}'" if where else ""
+        return f"is not a valid JSON Schema (draft 2020-12){at}: {exc.message}"
+    return None
+
+
 class FormChecks(LintState):
     """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
 
@@ -42,17 +73,9 @@ class FormChecks(LintState):
         if not isinstance(schema, dict):
             problems.append(("invalid-form", f"is a {type(schema).__name__}, not a JSON object"))
         else:
-            try:
-                jsonschema.Draft202012Validator.check_schema(schema)
-            except jsonschema.SchemaError as exc:
-                where = "/".join(str(part) for part in exc.absolute_path)
-                at = f" at '{where}'" if where else ""
-                problems.append(
-                    (
-                        "invalid-form",
-                        f"is not a valid JSON Schema (draft 2020-12){at}: {exc.message}",
-                    )
-                )
+            invalid = _schema_error(schema)
+            if invalid is not None:
+                problems.append(("invalid-form", invalid))
             else:
                 # Remote or recursive $ref, patterns RE2 cannot run: what would attack the server.
                 problems += [(problem.code, problem.describe(), problem.place()) for problem in schema_problems(schema)]
