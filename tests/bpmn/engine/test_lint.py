@@ -590,6 +590,25 @@ def test_invalid_form(schema, reason):
     assert "'bad.schema.json'" in issue.message and reason in issue.message
 
 
+def test_a_form_checked_again_is_judged_as_the_first_time_and_a_changed_one_anew():
+    """The meta-schema check is kept per form text (``lint.forms._schema_error``): the same
+    invalid form is refused the same way on every deploy, a corrected one passes, and one
+    given with a tuple (no JSON array) is checked as it is, not as its text would read."""
+    from bpmn.engine.lint import forms as form_checks
+
+    xml = _task_model(formJsonSchemaFilename="bad.schema.json")
+    bad = {"type": "object", "properties": {"x": {"type": "no-such-type"}}}
+    first, again = (_only(_lint(xml, forms={"bad.schema.json": copy.deepcopy(bad)}), "invalid-form") for _ in "12")
+    assert first.message == again.message and "not a valid" in first.message
+    assert form_checks._meta_schema_error_of_text.cache_info().hits >= 1
+    fixed = copy.deepcopy(bad)
+    fixed["properties"]["x"]["type"] = "string"
+    assert not [issue for issue in _lint(xml, forms={"bad.schema.json": fixed}) if issue.code == "invalid-form"]
+    as_tuple = {"type": "object", "properties": {"x": {"type": "string", "enum": ("a", "b")}}}
+    issue = _only(_lint(xml, forms={"bad.schema.json": as_tuple}), "invalid-form")
+    assert "not a valid" in issue.message
+
+
 def test_invalid_category():
     schema = copy.deepcopy(SIMPLE_FORM)
     schema["properties"]["diagnosis"] = {"type": "string", "x-category": "medical"}
