@@ -15,6 +15,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from core.messages import Message
@@ -81,19 +82,10 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
 
 
-def post(
-    url: str,
-    body: bytes,
-    headers: dict[str, str],
-    *,
-    timeout: float,
-    allowed_networks: list[Network],
-    networks_setting: str = "WEBHOOK_ALLOWED_NETWORKS",
-) -> int:
-    """POST ``body`` to ``url`` and return the HTTP status (3xx included: not followed)."""
-    status, _answer = exchange(
-        url, body, headers, timeout=timeout, allowed_networks=allowed_networks, networks_setting=networks_setting
-    )
+def post(url: str, body: bytes, headers: dict[str, str], **guard: Any) -> int:
+    """POST ``body`` to ``url`` and return the HTTP status (3xx included: not followed).
+    ``guard``: ``exchange``'s keywords (the timeout, the allowed networks and their setting)."""
+    status, _answer = exchange(url, body, headers, **guard)
     return status
 
 
