@@ -192,8 +192,8 @@ def _scrub_case(case: Case) -> dict[str, int]:
 
     for instance in ProcessInstance.objects.select_for_update().filter(case=case):
         instance.state = scrub_state(instance.state)
-        instance.correlation_key = ""
-        instance.save(update_fields=["state", "correlation_key", "updated_at"])
+        instance.correlation_key, instance.correlation_agency = "", None
+        instance.save(update_fields=["state", "correlation_key", "correlation_agency", "updated_at"])
         count("workflow_states", 1)
 
     for event in Event.objects.filter(case=case):

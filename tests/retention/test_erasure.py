@@ -14,7 +14,7 @@ from retention.pseudonyms import person_key
 from tests.workflows.helpers import start_prison_case
 from workflows import selectors
 from workflows.jobs import handlers
-from workflows.models import Case, CaseOutcome, Event, Job, JobKind, JobStatus, Person, Task
+from workflows.models import Case, CaseOutcome, Event, Job, JobKind, JobStatus, Person, ProcessInstance, Task
 
 from .helpers import NAME, NATIONAL_ID, PERSON, TRACES, age, archived, full_prison_case, traces
 
@@ -92,6 +92,10 @@ def test_an_erased_case_leaves_no_trace_of_the_person(shipped, users, agencies, 
     assert record.removed["idempotency_answers"] == 1  # the completion's answer, kept for replays
     assert case.person.name == TOMBSTONE_NAME and case.person_name == TOMBSTONE_NAME and case.data == {}
     assert not Person.objects.filter(national_id=NATIONAL_ID).exists()
+    # the key and the agency whose key it was go together: no "Halden's number" left behind
+    assert list(ProcessInstance.objects.filter(case=case).values_list("correlation_key", "correlation_agency")) == [
+        ("", None)
+    ]
     # the access log keeps who, when and what, with the person as a pseudonymous key
     rows = AccessLog.objects.filter(person_key=person_key(NATIONAL_ID))
     assert rows.count() >= 3 and not AccessLog.objects.filter(person__isnull=False, case=case).exists()
