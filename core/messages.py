@@ -774,6 +774,10 @@ MESSAGES: dict[str, str] = {
     # --- an archive package the archive endpoint did not take (retention.archive_endpoint) ---
     "job.archive.refused": gettext_noop("archive endpoint refused: %(reason)s"),
     "job.archive.unreachable": gettext_noop("archive endpoint unreachable (%(error_class)s)"),
+    "job.archive.no_answer": gettext_noop(
+        "the package was sent, but the archive endpoint did not answer (%(error_class)s): it may have "
+        "taken it; the delivery is logged, and the next attempt sends it again with the same key"
+    ),
     "job.archive.redirect": gettext_noop("archive endpoint answered HTTP %(status)s (redirects are not followed)"),
     "job.archive.http_status": gettext_noop("archive endpoint answered HTTP %(status)s"),
     # --- notes and attachments on a case (never their text, file name or bytes) ---

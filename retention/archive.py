@@ -33,7 +33,7 @@ from bpmn import form_labels
 from bpmn.registry import runtime_for
 from permissions import policy
 from permissions import rules as permission_rules
-from permissions.models import ALL_CATEGORIES, Consent
+from permissions.models import ALL_CATEGORIES, AccessLog, Consent
 from retention import archive_endpoint
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
@@ -293,7 +293,10 @@ def write_package(export: ArchiveExport) -> None:
 
     Either way the package leaves for the archive: one access-log row per data category it
     carries, written before it leaves and in the job's transaction, so a delivery that fails
-    rolls its rows back with it and only a package handed over stays logged."""
+    rolls its rows back with it and only a package handed over stays logged. A package sent
+    whose answer never came may be in the archive: its rows are written again after the
+    rollback and kept, and the attempt that then succeeds (same Idempotency-Key: the archive
+    takes it once) logs nothing more."""
     case = Case.objects.select_related("person", "coordinator_agency").get(pk=export.case_id)
     produced_at = timezone.now()
     pdf, categories = case_file(case, produced_at)
@@ -301,8 +304,18 @@ def write_package(export: ArchiveExport) -> None:
     name = f"{case.reference}-{export.pk}"
     if archive_endpoint.configured():
         body = archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml})
-        _log_delivery(case, categories, username="archive-endpoint", item=f"archive-delivery:{export.pk}")
-        archive_endpoint.deliver(export.pk, name, body)
+        item = f"archive-delivery:{export.pk}"
+        logged = AccessLog.objects.filter(case=case, item=item).exists()  # by an attempt not answered
+        if not logged:
+            _log_delivery(case, categories, username="archive-endpoint", item=item)
+        try:
+            archive_endpoint.deliver(export.pk, name, body)
+        except archive_endpoint.ArchiveDeliveryFailed as exc:
+            if exc.sent and not logged:
+                exc.kept_after_rollback = lambda: _log_delivery(
+                    case, categories, username="archive-endpoint", item=item
+                )
+            raise
         package, digest = f"{name}.zip", hashlib.sha256(body).hexdigest()
     else:
         target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])

@@ -23,6 +23,7 @@ import hashlib
 import http.client
 import io
 import zipfile
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -32,11 +33,15 @@ from workflows.jobs.notify import SIGNATURE_HEADER, sign
 
 
 class ArchiveDeliveryFailed(Exception):
-    """The archive did not take the package (refused address, unreachable, or not 2xx).
-    ``job_error``: why, as the job records it (``workflows.jobs.handlers``)."""
+    """The archive did not take the package (refused address, unreachable, or not 2xx), or
+    its answer never came after the package was sent (``sent``: it may hold the package).
+    ``job_error``: why, as the job records it; ``kept_after_rollback``: what the job records
+    all the same (``workflows.jobs.handlers``)."""
 
-    def __init__(self, code: str, **params):
+    def __init__(self, code: str, *, sent: bool = False, **params):
         self.job_error = JobError(code, **params)
+        self.sent = sent
+        self.kept_after_rollback: Callable[[], None] | None = None
         super().__init__(self.job_error)
 
 
@@ -59,7 +64,9 @@ def zip_package(name: str, files: dict[str, bytes]) -> bytes:
 
 def deliver(export_id: int, name: str, body: bytes) -> None:
     """POST the zipped package ``body`` of export ``export_id``; returns when the archive
-    answered 2xx, raises ``ArchiveDeliveryFailed`` otherwise."""
+    answered 2xx, raises ``ArchiveDeliveryFailed`` otherwise (``sent`` once the request has
+    begun to leave: a timeout or a dropped connection then says nothing of whether the
+    archive took it)."""
     headers = {
         "Content-Type": "application/zip",
         "Content-Disposition": f'attachment; filename="{name}.zip"',
@@ -70,6 +77,7 @@ def deliver(export_id: int, name: str, body: bytes) -> None:
         "User-Agent": "Brobygger-archive/1",
     }
     allowed = webhook_transport.parse_networks(conf("ARCHIVE_ENDPOINT_ALLOWED_NETWORKS"))
+    sending: list[bool] = []
     try:
         status = webhook_transport.post(
             conf("ARCHIVE_ENDPOINT_URL"),
@@ -78,10 +86,13 @@ def deliver(export_id: int, name: str, body: bytes) -> None:
             timeout=conf("ARCHIVE_ENDPOINT_TIMEOUT_SECONDS"),
             allowed_networks=allowed,
             networks_setting="ARCHIVE_ENDPOINT_ALLOWED_NETWORKS",
+            before_sending=lambda: sending.append(True),
         )
     except webhook_transport.WebhookRefused as exc:
         raise ArchiveDeliveryFailed("job.archive.refused", reason=exc.message) from None
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        if sending:
+            raise ArchiveDeliveryFailed("job.archive.no_answer", sent=True, error_class=type(exc).__name__) from None
         raise ArchiveDeliveryFailed("job.archive.unreachable", error_class=type(exc).__name__) from None
     if not 200 <= status < 300:
         raise ArchiveDeliveryFailed(

@@ -158,6 +158,42 @@ def test_a_failing_endpoint_is_retried_with_back_off_until_it_takes_the_package(
     assert delivered(export) == CLOSED_CASE_CARRIES  # once: the failed attempt's rows rolled back
 
 
+def test_a_package_sent_whose_answer_never_came_stays_logged_once(archive, settings, closed_case, users):
+    """The archive holds its answer past the timeout: the package left and may be in the
+    archive, so its delivery stays logged though the attempt failed; the next attempt, which
+    the archive answers, sends it with the same key and logs nothing more."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 1}
+    archive.gate = threading.Event()
+    export = order(users, closed_case)
+    try:
+        assert handlers.run_one("w1") == 1
+    finally:
+        archive.gate.set()
+    job = job_of(export)
+    assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
+    assert job.last_error_message == {"code": "job.archive.no_answer", "params": {"error_class": "TimeoutError"}}
+    assert ArchiveExport.objects.get(pk=export.pk).status == ArchiveStatus.PENDING
+    assert delivered(export) == CLOSED_CASE_CARRIES  # it may be in the archive: logged
+
+    Job.objects.filter(pk=job.pk).update(due_at=timezone.now())
+    assert handlers.run_one("w1") == 1
+    assert [headers["Idempotency-Key"] for headers, _ in archive.posts] == [f"archive-export-{export.pk}"] * 2
+    export.refresh_from_db()
+    assert export.status == ArchiveStatus.DONE and job_of(export).status == JobStatus.DONE
+    assert delivered(export) == CLOSED_CASE_CARRIES  # once
+
+
+def test_a_package_that_never_left_is_not_logged(archive, settings, closed_case, users):
+    """Nothing listens at the endpoint's port: the connection is refused before a byte is sent,
+    so the failed attempt logs no delivery."""
+    archive.close()
+    export = order(users, closed_case)
+    assert handlers.run_one("w1") == 1
+    job = job_of(export)
+    assert (job.status, job.last_error_message["code"]) == (JobStatus.PENDING, "job.archive.unreachable")
+    assert delivered(export) == []
+
+
 def test_the_delivery_logs_each_category_the_package_carries_and_no_other(archive, carrying_case, users):
     """Before, the delivery was logged as identity alone, though the package carries every
     category of the case file: here health and economy besides the defaults, not justice."""

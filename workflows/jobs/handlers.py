@@ -8,6 +8,11 @@ half-way rolls the handler's work back with the claim. A handler that raises rol
 too; the attempt is counted and the job backs off like any other (``queue.record_outcome``).
 What is recorded is the exception's ``job_error`` when it has one (a ``JobError``: its text
 names no value), else only its class: its text may quote what the handler worked on.
+
+Some work leaves the system before the attempt fails (an archive that may have taken a
+package when its answer never came). What must stay recorded of it raises with
+``kept_after_rollback``: a callable run after the rollback, in the transaction that counts
+the failed attempt.
 """
 
 from __future__ import annotations
@@ -67,5 +72,9 @@ def run_one(worker: str, *, job_id=None) -> int:
         error = getattr(exc, "job_error", None)
         if not isinstance(error, JobError):
             error = JobError("job.failed", error_class=type(exc).__name__)
-        queue.record_failed_attempt(job.pk, error)
+        kept = getattr(exc, "kept_after_rollback", None)
+        with transaction.atomic():
+            if kept is not None:
+                kept()
+            queue.record_failed_attempt(job.pk, error)
         return 1
