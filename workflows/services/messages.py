@@ -23,7 +23,9 @@ from bpmn.engine import runtime as engine
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.ids import lookup_id
 from permissions import rules
+from permissions.models import Agency
 from workflows import input_limits, steps
 from workflows.forms import schema_errors
 from workflows.models import (
@@ -137,8 +139,8 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
     if len(definitions) > 1:
         raise Conflict("message.several_start_processes", name=name, keys=", ".join(sorted(d.key for d in definitions)))
     (definition,) = definitions
-    sender_agency_id = _start_sender_agency_id(actor, start)
-    if message_id and sender_agency_id and (earlier := _earlier(message_id, sender_agency_id)) is not None:
+    sender_agency = _start_sender_agency(actor, start, _declared(runtime_for(definition), name)["senders"])
+    if message_id and sender_agency and (earlier := _earlier(message_id, sender_agency.pk)) is not None:
         return _duplicate_start(actor, earlier, message_id)
     fields = _valid_payload(runtime_for(definition), name, payload)
     try:
@@ -152,10 +154,10 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
                 start_message=name,
                 message_id=message_id,
             )
-            if message_id and not _remember(message_id, name, case, actor, _sender_agency(actor, case, name)):
+            if message_id and not _remember(message_id, name, case, actor, sender_agency):
                 raise _Duplicate  # a parallel request with the same id won: undo this case
     except _Duplicate:
-        return _duplicate_start(actor, _earlier(message_id, sender_agency_id), message_id)
+        return _duplicate_start(actor, _earlier(message_id, sender_agency.pk), message_id)
     except InvalidInput as exc:
         for error in exc.errors:
             if error.get("field", "").split(".")[0] in ("person", "participants"):
@@ -174,17 +176,16 @@ def _earlier(message_id, sender_agency_id) -> Case | None:
     return received.case if received else None
 
 
-def _start_sender_agency_id(actor, start) -> int | None:
-    """The agency whose id namespace a case-starting message uses: the sender's first
-    agency (by id) among the participants it names, as ``_sender_agency`` is for a case."""
+def _start_sender_agency(actor, start, senders):
+    """The agency a case-starting message is sent through, and so the namespace of its
+    message id: the one ``start_case`` starts the case through (``rules.message_starter_agency``
+    over the participants in the order given). None when it names none of the sender's."""
     participants = start.get("participants") if isinstance(start, dict) else None
-    named = (
-        {value for value in (participants or {}).values() if isinstance(value, int)}
-        if isinstance(participants, dict)
-        else set()
-    )
-    mine = sorted(rules.case_agency_ids(actor) & named)
-    return mine[0] if mine else None
+    if not isinstance(participants, dict):
+        return None
+    ids = [lookup_id(value) for value in participants.values() if isinstance(value, int | str)]
+    named = Agency.objects.in_bulk(set(ids) - {0})
+    return rules.message_starter_agency(actor, [named[pk] for pk in ids if pk in named], senders)
 
 
 def _duplicate_start(actor, earlier: Case | None, message_id) -> MessageResult:

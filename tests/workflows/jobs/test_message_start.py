@@ -129,6 +129,23 @@ def test_a_repeated_message_id_starts_nothing(admission, users, agencies):
     assert Case.objects.count() == 1
 
 
+def test_a_repeated_message_id_of_a_sender_in_two_agencies_names_the_case_it_started(admission, users, agencies):
+    """Siri works at the hospital and at the housing office, both taking part; only the
+    hospital may send ``patient_admitted``. The message id is the hospital's: the repeat
+    finds the case the first one started, and names it to her."""
+    from permissions.models import Membership, Role
+
+    siri = users["siri"]
+    Membership.objects.create(user=siri, agency=agencies["housing"], role=Role.MEMBER)
+    first = send(api(siri), name="patient_admitted", message_id="dips-9", payload={}, start=start_body(agencies))
+    assert first.status_code == 202, first.json()
+    again = send(api(siri), name="patient_admitted", message_id="dips-9", payload={}, start=start_body(agencies))
+    assert again.status_code == 202
+    assert again.json() == {**first.json(), "status": "duplicate", "element_ids": []}
+    assert Case.objects.count() == 1
+    assert ReceivedMessage.objects.get(message_id="dips-9").sender_agency == agencies["hospital"]
+
+
 def test_unknown_message_name_answers_404(admission, users, agencies):
     answer = send(api(users["siri"]), name="patient_discharged", payload={}, start=start_body(agencies))
     assert answer.status_code == 404
