@@ -736,9 +736,15 @@ def overdue_now(scope: int, agency_id: int | None = None, agencies: dict[int, st
     return figure
 
 
-def agency_tasks(family: TaskFamily, year: int, agency_id: int) -> int:
-    """How many tasks an agency completed in the year: a filter narrower than five is refused."""
-    return family.ledger.values[family.per_agency[year, agency_id]] if (year, agency_id) in family.per_agency else 0
+def agency_tasks(family: TaskFamily, year: int, agency_id: int) -> int | None:
+    """How many tasks an agency completed in the year, as the table shows it: None where it
+    hides the count. A filter narrower than five is refused, and so is one whose count is
+    hidden: answering for it would tell what the table hides (that the count is five or
+    more, and so, from the total, a small count beside it)."""
+    cell = family.per_agency.get((year, agency_id))
+    if cell is None:
+        return 0
+    return None if family.ledger.is_hidden(cell) else family.ledger.values[cell]
 
 
 @dataclass(frozen=True)
