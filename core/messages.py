@@ -613,6 +613,9 @@ MESSAGES: dict[str, str] = {
     "insight.group_too_small": gettext_noop(
         "this choice narrows the figures to fewer than %(limit)s: choose a wider one"
     ),
+    "insight.group_hidden": gettext_noop(
+        "the table hides how many this choice counts, so it cannot be shown on its own: choose a wider one"
+    ),
     "field.invalid_key": gettext_noop("invalid key"),
     "outcome.unknown_kind": gettext_noop("choose one of the outcome kinds in the list"),
     "outcome.tenure_without_home": gettext_noop(

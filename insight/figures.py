@@ -59,12 +59,15 @@ class Count:
 @dataclass(frozen=True)
 class Stat:
     """A number about a group (a median, a mean, an amount): shown when the group counts
-    at least five (``n``), else left out."""
+    at least five (``n``) and its count (``cell``, when the figure has one) is shown, else
+    left out: the mean of a group whose count is hidden to protect a small one beside it,
+    next to the mean of both, would tell the small one's."""
 
     value: float | None
     n: int
     digits: int = 0
     unit: str = ""
+    cell: int | None = None  # the ledger cell counting the group
 
 
 @dataclass
@@ -78,11 +81,15 @@ class Figure:
     note: str = ""
     ledger: Ledger = field(default_factory=Ledger)
 
+    def shows(self, stat: Stat) -> bool:
+        hidden = stat.cell is not None and self.ledger.is_hidden(stat.cell)
+        return stat.value is not None and stat.n >= SMALL and not hidden
+
     def text(self, value) -> str:
         if isinstance(value, Count):
             return self.ledger.shown(value.cell)
         if isinstance(value, Stat):
-            if value.value is None or value.n < SMALL:
+            if not self.shows(value):
                 return NOT_SHOWN
             return f"{value.value:,.{value.digits}f}".replace(",", "\u00a0") + value.unit
         return str(value)
@@ -92,7 +99,7 @@ class Figure:
         if isinstance(value, Count):
             return None if self.ledger.is_hidden(value.cell) else self.ledger.values[value.cell]
         if isinstance(value, Stat):
-            return None if value.value is None or value.n < SMALL else value.value
+            return value.value if self.shows(value) else None
         return None
 
     def table(self) -> list[list[str]]:
@@ -488,8 +495,9 @@ def housing_time(scope: int, year: int) -> Figure:
                 continue
             process = names.get(p, p) if p else _("all processes")
             label = f"{quarter_label(q)} · {process}"
-            stats = [Stat(percentile(histogram, share), n, unit=" " + _("d")) for share in (0.5, 0.75, 0.9)]
-            figure.rows.append([label, Count(cells[q, p] if p else totals[q]), *stats])
+            cell = cells[q, p] if p else totals[q]
+            stats = [Stat(percentile(histogram, share), n, unit=" " + _("d"), cell=cell) for share in (0.5, 0.75, 0.9)]
+            figure.rows.append([label, Count(cell), *stats])
     return figure
 
 
@@ -608,7 +616,9 @@ def task_figures(
     def mean_days(a, e=None):
         keys = [(year, a, e)] if e else [(year, a, e2) for (a2, e2) in elements if a2 == a]
         n = sum(held[k] for k in keys)
-        return Stat(sum(seconds[k] for k in keys) / 86400 / n if n else None, n, digits=1, unit=" " + _("d"))
+        cell = family.per_task[year, a, e] if e else family.per_agency[year, a]
+        mean = sum(seconds[k] for k in keys) / 86400 / n if n else None
+        return Stat(mean, n, digits=1, unit=" " + _("d"), cell=cell)
 
     ball = Figure(
         "ball_by_agency",
@@ -726,9 +736,15 @@ def overdue_now(scope: int, agency_id: int | None = None, agencies: dict[int, st
     return figure
 
 
-def agency_tasks(family: TaskFamily, year: int, agency_id: int) -> int:
-    """How many tasks an agency completed in the year: a filter narrower than five is refused."""
-    return family.ledger.values[family.per_agency[year, agency_id]] if (year, agency_id) in family.per_agency else 0
+def agency_tasks(family: TaskFamily, year: int, agency_id: int) -> int | None:
+    """How many tasks an agency completed in the year, as the table shows it: None where it
+    hides the count. A filter narrower than five is refused, and so is one whose count is
+    hidden: answering for it would tell what the table hides (that the count is five or
+    more, and so, from the total, a small count beside it)."""
+    cell = family.per_agency.get((year, agency_id))
+    if cell is None:
+        return 0
+    return None if family.ledger.is_hidden(cell) else family.ledger.values[cell]
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from workflows.notes import Attachment, Note
 
 pytestmark = pytest.mark.django_db
 
-CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "mona", "ada", "aud", "oscar")
+CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "mona", "ada", "aud", "oscar", "lise", "leif", "nina")
 MARK = "Hemmelig"
 HOSTILE = "Fiendtlig-verdi"
 # Fields of other agencies' forms: every write below tries to set them.
@@ -478,7 +478,7 @@ def _call(session_key, token, method, url, ctx, agencies, agency):
     return client.post(url, _web_body(ctx, agency))
 
 
-@pytest.mark.parametrize("username", ["kari", "nils", "helga", "bjorn"])
+@pytest.mark.parametrize("username", ["kari", "nils", "helga", "bjorn", "lise"])
 def test_every_answer_that_shows_a_category_logs_it(walked, users, agencies, username):
     """Every read of a sensitive category is written to the access log (domain.md): each
     GET of every route that shows a marked value of the case (a form value, a note, an

@@ -4,7 +4,8 @@ already made safe to show; no case, task or person is read here.
 
 Leaders (``rules.insight_scopes``) see their scope's figures; process admins see the
 heatmap of the whole municipality on their process pages. A filter that would narrow a
-group below five answers 400 with the reason, on the page and for the exports alike.
+group below five, or to one whose count the table hides, answers 400 with the reason, on
+the page and for the exports alike.
 """
 
 from __future__ import annotations
@@ -100,10 +101,20 @@ def _too_small(field: str) -> InvalidInput:
     return InvalidInput("insight.invalid_filter", errors=[field_error(field, "insight.group_too_small", limit=SMALL)])
 
 
+def _hidden(field: str) -> InvalidInput:
+    return InvalidInput("insight.invalid_filter", errors=[field_error(field, "insight.group_hidden")])
+
+
 def _agency_filter(request, filters: Filters, tasks: figures.TaskFamily) -> None:
-    """The agency filter: one of the agencies with tasks, and not narrower than five tasks."""
+    """The agency filter: one of the agencies with tasks, whose count of tasks the table
+    shows, and not narrower than five tasks."""
     filters.agency_id = _choice(request, "agency", tasks.agency_ids, None)
-    if filters.agency_id is not None and figures.agency_tasks(tasks, filters.year, filters.agency_id) < SMALL:
+    if filters.agency_id is None:
+        return
+    completed = figures.agency_tasks(tasks, filters.year, filters.agency_id)
+    if completed is None:
+        raise _hidden("agency")
+    if completed < SMALL:
         raise _too_small("agency")
 
 

@@ -1,10 +1,14 @@
 """The insight pages: leaders see figures and nothing else; everyone else sees nothing."""
 
+import datetime
 import io
+import re
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
+
+from insight.models import WHOLE_MUNICIPALITY, TaskTime
 
 PAGES = ("insight", "insight-annual", "insight-heatmap")
 FIGURES = (
@@ -85,7 +89,8 @@ def test_a_filter_narrower_than_five_is_refused_on_the_page_and_in_exports(clien
     client = signed_in(client, users["leif"])
     narrow = {"agency": agencies["prison"].pk}  # the prison completed one task
     response = client.get(reverse("insight"), narrow)
-    assert response.status_code == 400 and "færre enn 5" in response.content.decode()
+    # Its count is hidden among the other small ones: the refusal says so, not how few.
+    assert response.status_code == 400 and "tabellen skjuler hvor mange" in response.content.decode()
     assert client.get(reverse("insight-export", args=["overdue", "csv"]), narrow).status_code == 400
     assert client.get(reverse("insight-heatmap"), narrow).status_code == 400
 
@@ -146,3 +151,30 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, finished_c
         labels = [cell for row in sheet.iter_rows() for cell in row if "HYPERLINK" in str(cell.value)]
         assert labels and all(cell.data_type == "s" for cell in labels)
         assert all(cell.value == FORMULA for cell in labels)  # shown as it was written
+
+
+def test_the_agency_filter_tells_nothing_the_table_hides(client, db, shipped, users, agencies):
+    """NAV completed five tasks and health one: the table shows health's as "<5", NAV's as the
+    hidden mark (with the total, six, it would give health's away). Were the filter refused
+    for health alone, its answer for NAV would tell that NAV's count is five or more, and so
+    that health's is exactly one."""
+    year = datetime.date.today().year
+    for agency, completed in (("nav", 5), ("health", 1)):
+        TaskTime.objects.create(
+            scope=WHOLE_MUNICIPALITY,
+            month=datetime.date(year, 1, 1),
+            definition=shipped["housing_referral"],
+            element_id="Task_register_referral",
+            agency=agencies[agency],
+            completed=completed,
+            seconds=completed * 86400,
+        )
+    client = signed_in(client, users["leif"])
+    page = client.get(reverse("insight"), {"year": year}).content.decode()
+    row = re.search(r"<tr>(.*?NAV Sarpsborg.*?)</tr>", page.split('id="figure-ball_by_agency"')[1], re.S).group(1)
+    assert "\u00d7" in row  # NAV's count is hidden on the page
+    for kind in ("nav", "health"):
+        query = {"year": year, "agency": agencies[kind].pk}
+        assert client.get(reverse("insight"), query).status_code == 400, kind
+        assert client.get(reverse("insight-export", args=["overdue", "csv"]), query).status_code == 400, kind
+        assert client.get(reverse("insight-heatmap"), query).status_code == 400, kind

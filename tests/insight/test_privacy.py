@@ -16,7 +16,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from insight.models import WHOLE_MUNICIPALITY, CaseFlow
+from insight.models import WHOLE_MUNICIPALITY, CaseFlow, HousingTime, TaskTime
 from insight.privacy import Ledger
 
 YEAR = datetime.date.today().year
@@ -133,3 +133,46 @@ def test_the_ledger_hides_a_complement_in_each_sum_with_one_hidden_number():
     total = ledger.total(cells)
     ledger.suppress()
     assert ledger.shown(cells[0]) == "<5" and sum(ledger.is_hidden(c) for c in [*cells, total]) >= 2
+
+
+# Completed tasks of one agency: one task of a kind among ten of another, in the same month.
+HELD_DAYS = {"Task_economy_assessment": (10, 2), "Task_rent_support": (1, 30)}  # element: (tasks, days each)
+# Housed in the first quarter: ten through one process, one through another.
+HOUSED = {"housing_referral": [(20 + day, 1) for day in range(10)], "prison_release_to_housing": [(200, 1)]}
+
+
+@pytest.fixture
+def figures_with_one_small_group(db, shipped, agencies):
+    month = datetime.date(YEAR, 1, 1)
+    TaskTime.objects.bulk_create(
+        TaskTime(
+            scope=WHOLE_MUNICIPALITY,
+            month=month,
+            definition=shipped["housing_referral"],
+            element_id=element,
+            agency=agencies["nav"],
+            completed=tasks,
+            seconds=tasks * days * 86400,
+        )
+        for element, (tasks, days) in HELD_DAYS.items()
+    )
+    HousingTime.objects.bulk_create(
+        HousingTime(scope=WHOLE_MUNICIPALITY, quarter=month, process_key=key, days=days, cases=cases)
+        for key, histogram in HOUSED.items()
+        for days, cases in histogram
+    )
+
+
+@pytest.mark.parametrize("key", ["ball_by_task", "housing_time"])
+def test_no_time_is_shown_for_a_group_whose_count_is_hidden(client, figures_with_one_small_group, users, key):
+    """A count hidden so that a small one beside it cannot be worked out hides its days too:
+    the mean (or median) of the ten, beside that of all eleven, would tell the one's."""
+    client.force_login(users["leif"])
+    html = client.get(reverse("insight"), {"year": YEAR}).content.decode()
+    exported = csv_table(client.get(reverse("insight-export", args=[key, "csv"]), {"year": YEAR}).content)
+    for table in (page_table(html, key), exported):
+        rows = table[1:]
+        assert any(row[1] == "\u00d7" for row in rows)  # the ten are hidden to protect the one
+        for row in rows:
+            if not row[1].isdigit():
+                assert all(cell == "\u2013" for cell in row[2:]), row
