@@ -437,7 +437,7 @@ class EventSerializer(serializers.Serializer):
     )
 
     def get_actor(self, event) -> str | None:
-        return event.actor.get_username() if event.actor_id else None
+        return selectors.event_actor_for(event, self.context["request"].user)
 
     def get_detail(self, event) -> dict:
         return selectors.event_detail_for(event, self.context["request"].user, _answer_language())

@@ -1557,12 +1557,17 @@ def reviewable_break_glass(user, queryset):
     auditing = agency_ids_with_role(user, Role.AUDITOR)
     if not auditing:
         return queryset.none()
-    return queryset.filter(_participates_with_grant(user, auditing, OuterRef("case_id")))
+    return queryset.filter(_participates_with_grant(user, auditing, OuterRef("case_id"))).exclude(user_id=user.pk)
 
 
 def can_review_break_glass(user, grant) -> bool:
-    """Reviewing an opening: an auditor of an agency that takes part in its case."""
-    return is_auditor(user) and _participating_memberships(user, grant.case_id, (Role.AUDITOR,)).exists()
+    """Reviewing an opening: an auditor of an agency that takes part in its case, never the
+    one who opened it (a caseworker who is an auditor too does not review themselves)."""
+    return (
+        is_auditor(user)
+        and grant.user_id != user.pk
+        and _participating_memberships(user, grant.case_id, (Role.AUDITOR,)).exists()
+    )
 
 
 _ACTIVE_CONSENTS = Prepared(

@@ -724,7 +724,7 @@ def consent_revoke(request, pk, consent_pk):
             raise NotFound("consent.not_found")
         return render(request, "cases/consent_revoke.html", {"case": case, "consent": consent})
     try:
-        services.revoke_consent(actor=request.user, consent_id=consent_pk)
+        services.revoke_consent(actor=request.user, consent_id=consent_pk, case=case.pk)
     except Conflict as exc:
         messages.error(request, error_text(exc))
     else:

@@ -485,11 +485,42 @@ class _AttachmentShape:
     agency_id: int | None
 
 
+# Events of a note or an attachment: the lists give a masked one no author or uploader.
+ITEM_EVENT_KINDS = frozenset(
+    {
+        EventKind.NOTE_ADDED,
+        EventKind.NOTE_CORRECTED,
+        EventKind.NOTE_WITHDRAWN,
+        EventKind.ATTACHMENT_ADDED,
+        EventKind.ATTACHMENT_WITHDRAWN,
+    }
+)
+
+
+def event_actor_for(event, user) -> str | None:
+    """Who an event names as its actor, for ``user``: for a note's or an attachment's event,
+    only when ``user`` sees an item of its category by its agency (and of the category a
+    correction moved it from), as the lists name its author or uploader only then."""
+    if event.actor_id is None:
+        return None
+    if event.kind in ITEM_EVENT_KINDS:
+        detail = event.detail or {}
+        categories = [detail.get("category"), *([detail.get("from_category")] if "from_category" in detail else [])]
+        if not all(_sees_item_of(user, event, category) for category in categories):
+            return None
+    return event.actor.get_username()
+
+
 def _sees_attachment(user, event, detail: dict) -> bool:
     """Whether ``user`` is shown the attachment of an "attachment added" event, as the list
-    decides it (``notes_policy.attachment_decision``); once per case, category and agency
-    within a request."""
-    category = detail.get("category")
+    decides it (``notes_policy.attachment_decision``)."""
+    return _sees_item_of(user, event, detail.get("category"))
+
+
+def _sees_item_of(user, event, category) -> bool:
+    """Whether ``user`` is shown a note or an attachment of ``category`` written by the
+    event's agency, as the lists decide it (``notes_policy.attachment_decision``); once per
+    case, category and agency within a request."""
     if not isinstance(category, str):
         return False
     remembered = user.__dict__.setdefault("_brobygger_attachments_seen", {})

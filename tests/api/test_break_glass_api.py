@@ -101,3 +101,51 @@ def test_an_opening_in_force_ends_when_the_case_closes(case_id, client_for):
     Case.objects.filter(pk=case_id).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
     health = _health(nils, case_id)
     assert health["visible"] is False and SECRET not in str(health)
+
+
+def test_an_opening_is_reviewed_by_someone_else_than_who_opened_it(case_id, client_for, users, agencies):
+    """domain.md: break-glass is reviewed afterwards. A caseworker who is also an auditor of
+    their agency (a membership per role) neither finds their own opening in the review list
+    nor marks it reviewed; another auditor still does."""
+    from permissions.models import Membership, Role
+
+    Membership.objects.create(user=users["nils"], agency=agencies["nav"], role=Role.AUDITOR)
+    Membership.objects.create(user=users["aud"], agency=agencies["nav"], role=Role.AUDITOR)
+    nils = client_for("nils")
+    grant = nils.post(
+        f"/api/v1/cases/{case_id}/break-glass/", {"category": "health", "reason": REASON}, format="json"
+    ).json()
+
+    assert [row["id"] for row in nils.get("/api/v1/break-glass/").json()["results"]] == []
+    own = nils.post(f"/api/v1/break-glass/{grant['id']}/review/", {"note": "I orden"}, format="json")
+    assert own.status_code == 404
+    opening = BreakGlass.objects.get(pk=grant["id"])
+    assert opening.reviewed_at is None
+    assert not AccessLog.objects.filter(action="review", break_glass=opening).exists()
+
+    aud = client_for("aud")
+    assert [row["id"] for row in aud.get("/api/v1/break-glass/").json()["results"]] == [grant["id"]]
+    assert aud.post(f"/api/v1/break-glass/{grant['id']}/review/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u200b" * 25,  # zero-width spaces
+        "\u2060\ufeff" * 12,  # word joiners and byte order marks
+        "\u3164" * 25,  # Hangul fillers: letters that draw nothing
+        "\u2800" * 25,  # blank Braille patterns
+        "akutt" + "\u200d" * 20,  # a word padded with joiners to pass the length
+        "akutt" + "\u0301" * 20,  # a word padded with combining accents
+    ],
+)
+def test_an_emergency_is_opened_only_with_a_reason_that_can_be_read(invisible, case_id, client_for):
+    """The reviewer and the person read the reason: twenty characters that draw nothing are
+    no reason, whatever their count."""
+    answer = client_for("nils").post(
+        f"/api/v1/cases/{case_id}/break-glass/", {"category": "health", "reason": invisible}, format="json"
+    )
+    assert answer.status_code == 400
+    assert [error["field"] for error in answer.json()["errors"]] == ["reason"]
+    assert not BreakGlass.objects.exists()
+    assert not AccessLog.objects.filter(action="break_glass").exists()

@@ -184,6 +184,31 @@ def test_withdrawing_a_consent_asks_first(web, users, agencies, prison_case, con
     assert web("bjorn").get(url).status_code == 404  # withdrawn already: nothing to ask
 
 
+def test_a_consent_is_withdrawn_only_through_its_own_case(web, users, agencies, prison_case, consent_basis):
+    """The page withdraws the consent of the case in its address: another case's consent
+    (of another person, say, that the same coordinator follows) is not found there, and
+    stays in force; its own case's page withdraws it."""
+    from tests.workflows.helpers import start_prison_case
+    from workflows.services import record_consent
+
+    other = start_prison_case(users, agencies, person={"name": "Per Hansen", "national_id": "05840399895"})
+    consent = record_consent(
+        actor=users["bjorn"],
+        case=other.pk,
+        agency=agencies["nav"].pk,
+        categories=["health"],
+        purpose="x",
+        legal_basis=consent_basis,
+    )
+    bjorn = web("bjorn")
+    assert bjorn.post(f"/cases/{prison_case.pk}/consents/{consent.pk}/revoke/").status_code == 404
+    consent.refresh_from_db()
+    assert consent.revoked_at is None
+    assert bjorn.post(f"/cases/{other.pk}/consents/{consent.pk}/revoke/").status_code == 302
+    consent.refresh_from_db()
+    assert consent.revoked_at is not None
+
+
 def test_case_page_draws_holders_timeline_and_diagram(web, prison_case):
     web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
     html = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()

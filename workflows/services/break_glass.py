@@ -11,6 +11,7 @@ decision that it opens the category is ``rules.decide_break_glass``, used by the
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from django.conf import settings
 from django.db import transaction
@@ -28,12 +29,28 @@ MAX_REASON = 4000
 MAX_NOTE = 4000
 
 
+# Characters of the drawing classes (letters, numbers, punctuation, symbols) that draw nothing.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _readable_length(text: str) -> int:
+    """How long ``text`` reads: its letters, numbers, punctuation and symbols, and one space
+    between words; format characters (zero-width), combining marks and blank glyphs count
+    for nothing, so twenty of them are no reason."""
+    words = [
+        "".join(c for c in word if unicodedata.category(c)[0] in "LNPS" and c not in _BLANK_GLYPHS)
+        for word in text.split()
+    ]
+    words = [word for word in words if word]
+    return sum(map(len, words)) + max(len(words) - 1, 0)
+
+
 def _valid_reason(reason, errors) -> str:
     if not isinstance(reason, str) or not reason.strip():
         errors.append(field_error("reason", "field.required"))
         return ""
     reason = reason.strip()
-    if len(reason) < MIN_REASON:
+    if _readable_length(reason) < MIN_REASON:
         errors.append(field_error("reason", "break_glass.reason_too_short", limit=MIN_REASON))
     elif len(reason) > MAX_REASON:
         errors.append(field_error("reason", "field.too_long", limit=MAX_REASON))

@@ -209,9 +209,13 @@ def record_consent(
     return consent
 
 
-def revoke_consent(*, actor, consent_id) -> Consent:
-    """Withdraw a consent; it stops counting at once. Revoking twice is a Conflict."""
-    consent = Consent.objects.select_related("case", "agency").filter(pk=lookup_id(consent_id)).first()
+def revoke_consent(*, actor, consent_id, case=None) -> Consent:
+    """Withdraw a consent; it stops counting at once. Revoking twice is a Conflict. With
+    ``case`` (an id: the page's address), only a consent of that case is found."""
+    found = Consent.objects.select_related("case", "agency").filter(pk=lookup_id(consent_id))
+    if case is not None:
+        found = found.filter(case_id=lookup_id(case))
+    consent = found.first()
     if consent is None or not rules.can_view_consents(actor, consent.case):
         raise NotFound("consent.not_found")
     if not rules.can_revoke_consent(actor, consent):
