@@ -787,11 +787,13 @@ MESSAGES: dict[str, str] = {
     "note.not_found": gettext_noop("no such note in this case"),
     "attachment.not_found": gettext_noop("no such attachment in this case"),
     "attachment.withdrawn": gettext_noop("the attachment is withdrawn and its file deleted"),
+    "attachment.erased": gettext_noop("the attachment's file was deleted with the case's data"),
     "attachment.forbidden": gettext_noop(
         "you may not open this attachment: its data category is not shared with your agency in this case"
     ),
     "note.change_forbidden": gettext_noop("only the one who wrote the note corrects or withdraws it"),
     "attachment.withdraw_forbidden": gettext_noop("only the one who added the attachment withdraws it"),
+    "note.erased": gettext_noop("the note's text was deleted with the case's data"),
     "note.case_closed": gettext_noop("the case is closed: notes and attachments can no longer be added"),
     "note.add_forbidden": gettext_noop("you may not write notes or add attachments in this case"),
     "note.withdrawn": gettext_noop("the note is withdrawn"),

@@ -68,7 +68,7 @@ class Download:
 
 def attachment_download(*, actor, case, attachment_id) -> Download:
     """The bytes of one attachment of ``case``, decided on every call: 404 when the case or
-    the attachment (in this case) is invisible or withdrawn, 403 when its category is masked
+    the attachment (in this case) is invisible, withdrawn or erased with the case, 403 when its category is masked
     for ``actor``. The download is written to the access log (action ``export``)."""
     case = selectors.case_for(actor, case)
     attachment = attachments_of(case).filter(pk=lookup_id(attachment_id)).first()
@@ -76,6 +76,8 @@ def attachment_download(*, actor, case, attachment_id) -> Download:
         raise NotFound("attachment.not_found")
     if attachment.is_withdrawn:
         raise NotFound("attachment.withdrawn")
+    if attachment.is_erased:
+        raise NotFound("attachment.erased")
     decision = notes_policy.attachment_decision(actor, case, attachment)
     if not decision:
         raise Forbidden("attachment.forbidden")

@@ -47,6 +47,12 @@ class Note(models.Model):
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
 
+    @property
+    def is_erased(self) -> bool:
+        """Its text was deleted with the case's data (``retention.erasure``): a note is never
+        written empty, and a withdrawn one keeps its text in its history until then."""
+        return not self.is_withdrawn and not self.text
+
 
 class NoteRevision(models.Model):
     """A text a note had before a correction or its withdrawal (append-only history)."""
@@ -102,6 +108,11 @@ class Attachment(models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def is_erased(self) -> bool:
+        """Its file was deleted with the case's data (``retention.erasure``): a row, no bytes."""
+        return not self.is_withdrawn and not self.stored_as
 
 
 class AttachmentBlob(models.Model):

@@ -165,3 +165,50 @@ def test_an_attachment_kept_in_a_folder_is_deleted_with_the_case(
         assert run_erasure_jobs() == 1
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
     assert traces(*TRACES) == []
+
+
+def test_an_erased_case_s_attachment_is_gone_for_those_who_saw_it_and_takes_no_change(
+    shipped, users, agencies, monkeypatch
+):
+    """Bjørn added the attachment and NAV's nils opened it (consent); after the erasure its
+    file is gone: the download is 404 naming why (never a server error), the page shows no
+    link to it, and neither its withdrawal nor a correction of the case's note writes to the
+    erased case."""
+    from django.test import Client
+
+    from core.errors import Conflict
+    from workflows import services
+    from workflows.models import Attachment, Note
+
+    from .helpers import api
+
+    case = full_prison_case(users, agencies, monkeypatch)
+    attachment = Attachment.objects.get(case=case)
+    note = Note.objects.get(case=case)
+    age(case, 5)
+    archived(case)
+    assert erase_case(case.pk, trigger=ErasureTrigger.RETENTION) is not None
+    for name in ("bjorn", "nils"):
+        answer = api(users[name]).get(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}/content/")
+        assert (answer.status_code, answer.json()["code"]) == (404, "attachment.erased")
+        browser = Client()
+        browser.force_login(users[name])
+        assert browser.get(f"/cases/{case.pk}/attachments/{attachment.pk}/").status_code == 404
+        page = browser.get(f"/cases/{case.pk}/").content.decode()
+        assert f"/attachments/{attachment.pk}/" not in page  # no link, and no form to withdraw it
+        assert "Et vedlegg; filen ble slettet sammen med sakens opplysninger" in page
+    events = Event.objects.filter(case=case).count()
+    withdrawn = api(users["bjorn"]).post(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}/withdraw/")
+    assert (withdrawn.status_code, withdrawn.json()["code"]) == (409, "attachment.erased")
+    with pytest.raises(Conflict) as refused:
+        services.correct_note(actor=users["bjorn"], case=case.pk, note_id=note.pk, text=NAME, version=note.version)
+    assert refused.value.code == "note.erased"
+    with pytest.raises(Conflict):
+        services.withdraw_note(actor=users["bjorn"], case=case.pk, note_id=note.pk)
+    page = Client()
+    page.force_login(users["bjorn"])
+    shown = page.get(f"/cases/{case.pk}/").content.decode()
+    assert "Et notat; teksten ble slettet sammen med sakens opplysninger." in shown
+    assert f"/notes/{note.pk}/" not in shown  # no form to correct or withdraw it
+    assert Event.objects.filter(case=case).count() == events
+    assert not Note.objects.filter(case=case, text__contains=NAME).exists()

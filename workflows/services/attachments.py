@@ -105,6 +105,8 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
         locked = Attachment.objects.select_for_update().get(pk=attachment.pk)
         if locked.is_withdrawn:
             raise Conflict("attachment.already_withdrawn")
+        if locked.is_erased:
+            raise Conflict("attachment.erased")
         name = locked.stored_as
         locked.withdrawn_at, locked.withdrawn_by, locked.stored_as = timezone.now(), actor, ""
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "stored_as"])

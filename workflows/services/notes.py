@@ -97,9 +97,13 @@ def _own_note(actor, case, note_id) -> Note:
 
 
 def _locked(note: Note, version) -> Note:
+    # Locks the case row too (a join): an erasure, which locks the case first, is waited for
+    # and then seen, and never misses a revision written beside it.
     locked = Note.objects.select_for_update().select_related("case").get(pk=note.pk)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
+    if locked.is_erased:
+        raise Conflict("note.erased")
     if version is not None and parse_id(version) != locked.version:
         raise Conflict("note.changed")
     return locked
