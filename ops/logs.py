@@ -6,19 +6,66 @@ caseworker's error report leads straight to the log lines of that request.
 
 from __future__ import annotations
 
+import logging
+import traceback
+
+from pythonjsonlogger.json import JsonFormatter
+
 JSON_FIELDS = "{asctime}{levelname}{name}{message}{request_id}{process}"
+
+
+def without_values(exc_info) -> str:
+    """An exception as its class and stack (file, line, function, source line), for each
+    exception of its chain, without its message: that may quote what the code worked on (a
+    national id, a value a script read), and operators who read the logs see no case data.
+    As ``config.error_reporter`` shows a server error."""
+    exc_type, exc, _tb = exc_info
+    if exc is None:
+        return getattr(exc_type, "__name__", "Error")
+    parts, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        lines = ["Traceback (values left out):"]
+        for frame in traceback.extract_tb(exc.__traceback__):
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line}")
+        module = type(exc).__module__
+        lines.append(type(exc).__qualname__ if module == "builtins" else f"{module}.{type(exc).__qualname__}")
+        parts.insert(0, "\n".join(lines))
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return "\n\nwhich led to\n\n".join(parts)
+
+
+class JsonLines(JsonFormatter):
+    def formatException(self, ei) -> str:
+        return without_values(ei)
+
+
+class TextLines(logging.Formatter):
+    def formatException(self, ei) -> str:
+        return without_values(ei)
+
+    def format(self, record: logging.LogRecord) -> str:
+        # logging.Formatter reuses the text another handler made of the exception (with its
+        # message): this line makes its own.
+        kept, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = kept
 
 
 def logging_config(*, json_lines: bool, level: str) -> dict:
     formatter = (
         {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "ops.logs.JsonLines",
             "fmt": JSON_FIELDS,
             "style": "{",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
         }
         if json_lines
-        else {"format": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"}
+        else {"()": "ops.logs.TextLines", "fmt": "{asctime} {levelname} {name} [{request_id}] {message}", "style": "{"}
     )
     return {
         "version": 1,

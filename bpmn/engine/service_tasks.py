@@ -34,8 +34,9 @@ from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
+from . import scrub
 from .element_needs import expression_names
-from .errors import TaskStateError
+from .errors import ExpressionError, TaskStateError
 from .task_scan import tasks_in_state
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -194,6 +195,21 @@ def service_inputs(workflow: Any, task_id: str) -> dict[str, Any]:
     """The fields the task declares, evaluated over its data (restricted engine)."""
     task = started_service_task(workflow, task_id)
     engine = task.workflow.script_engine
-    return {
-        name: engine.evaluate(task, param["value"]) for name, param in (task.task_spec.operation_params or {}).items()
-    }
+    fields = {}
+    for name, param in (task.task_spec.operation_params or {}).items():
+        try:
+            fields[name] = engine.evaluate(task, param["value"])
+        except Exception as exc:  # SpiffWorkflow wraps what the expression raised
+            raise ExpressionError(_failure_text(name, exc, task), element_id=task.task_spec.bpmn_id) from None
+    return fields
+
+
+def _failure_text(name: str, exc: BaseException, task: Any) -> str:
+    """Why field ``name`` failed: the expression's error (what it raised beneath SpiffWorkflow's
+    wrapper) without a value of the task's data. The worker logs it and the job keeps it, read
+    by people who may not see the data (and an escaping SpiffWorkflow exception stopped the
+    worker, or answered the agency's fetch with a 500)."""
+    cause = exc.__cause__ or exc.__context__ or exc
+    said = str(cause) if isinstance(cause, ExpressionError) else f"{type(cause).__name__}: {cause}"
+    text = f"field {name!r}: {said}"
+    return scrub.scrub(text, scrub.workflow_literals(task.workflow))[:2000]

@@ -217,3 +217,31 @@ def test_an_unexpected_api_error_answers_500_with_the_request_id(client, users, 
     assert response.status_code == 500
     body = response.json()
     assert body["request_id"] == response["X-Request-ID"] and "17912099997" not in response.content.decode()
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_the_log_line_of_an_unexpected_error_tells_its_class_and_place_never_its_message(
+    client, users, monkeypatch, caplog, json_lines
+):
+    """An exception's message may quote what the code worked on (a national id, a diagnosis
+    a script read): the line keeps the class and the stack, as the error reporter does."""
+    from logging.config import DictConfigurator
+
+    from api import views
+
+    national_id = "".join(["179120", "99997"])  # not in the source line the stack shows
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"a bug, with a value that must not leak: {national_id}")
+
+    monkeypatch.setattr(views.AgencyList, "get", broken)
+    client.raise_request_exception = False
+    client.force_login(users["kari"])
+    with caplog.at_level(logging.ERROR):
+        assert client.get("/api/v1/agencies/").status_code == 500
+
+    config = logging_config(json_lines=json_lines, level="INFO")["formatters"]["default"]
+    formatter = DictConfigurator({}).configure_formatter(dict(config))
+    lines = "\n".join(formatter.format(record) for record in caplog.records if record.exc_info)
+    assert "RuntimeError" in lines and "in broken" in lines  # what failed, and where
+    assert "17912099997" not in lines

@@ -1,9 +1,10 @@
 """Sending a webhook so that it cannot be turned against the network it runs in.
 
 - The host is resolved when the call is made, and every address it resolves to must be
-  public (not loopback, private, link-local, shared, multicast or reserved) unless it is
-  in ``WEBHOOK_ALLOWED_NETWORKS``; the connection then goes to the address that was
-  checked, so a second DNS answer cannot swap in another (DNS rebinding).
+  public (not loopback, private, link-local, shared, multicast or reserved, nor an IPv6
+  form of such an IPv4 address: mapped or 6to4) unless it is in
+  ``WEBHOOK_ALLOWED_NETWORKS``; the connection then goes to the address that was checked,
+  so a second DNS answer cannot swap in another (DNS rebinding).
 - Redirects are never followed: a 3xx is a failed call, and the signed body and its
   signature go nowhere else.
 """
@@ -42,8 +43,10 @@ def parse_networks(values: list[str]) -> list[Network]:
 
 
 def is_public(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """A public address; an IPv6 one that stands for an IPv4 address (IPv4-mapped, or 6to4,
+    which a host with a 6to4 route sends to the address it embeds) is judged by that one."""
+    if isinstance(address, ipaddress.IPv6Address):
+        address = address.ipv4_mapped or address.sixtofour or address
     return address.is_global and not (address.is_multicast or address.is_reserved)
 
 

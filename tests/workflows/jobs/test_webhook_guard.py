@@ -77,6 +77,10 @@ def server():
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
         "::",
+        # 6to4: a host with a 6to4 route sends these to the IPv4 address they embed
+        "2002:7f00:1::",
+        "2002:a9fe:a9fe::",
+        "2002:a00:1::1",
     ],
 )
 def test_internal_addresses_are_refused(address):
@@ -86,7 +90,7 @@ def test_internal_addresses_are_refused(address):
         webhook_transport.post(f"http://{host}:9/x", b"{}", {}, timeout=1, allowed_networks=[])
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "193.156.90.1", "2001:4860:4860::8888"])
+@pytest.mark.parametrize("address", ["8.8.8.8", "193.156.90.1", "2001:4860:4860::8888", "2002:808:808::"])
 def test_public_addresses_pass_the_check(address):
     assert webhook_transport.is_public(ipaddress.ip_address(address))
 
