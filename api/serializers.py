@@ -795,9 +795,16 @@ class ExternalCompleteInput(InputSerializer):
 class ExternalFailureInput(InputSerializer):
     workerId = serializers.CharField(max_length=100)
     errorMessage = serializers.CharField(max_length=2000)
-    retries = serializers.IntegerField(min_value=0, required=False, allow_null=True, help_text="attempts left")
+    # Bounded so that the job's attempt count and next due time stay what the database holds.
+    retries = serializers.IntegerField(
+        min_value=0, max_value=1000, required=False, allow_null=True, help_text="attempts left (at most 1,000)"
+    )
     retryTimeout = serializers.IntegerField(
-        min_value=0, required=False, allow_null=True, help_text="milliseconds before the next fetch"
+        min_value=0,
+        max_value=30 * 86400 * 1000,
+        required=False,
+        allow_null=True,
+        help_text="milliseconds before the next fetch (at most 30 days)",
     )
 
 

@@ -245,6 +245,22 @@ def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for
     assert logged.exists()
 
 
+def test_a_failure_with_retries_or_a_wait_out_of_bounds_is_refused_naming_the_field(client_for, waiting):
+    """Retries past 1,000 or a wait past 30 days overflowed the job's counters and dates
+    (a server error); now a 400 names the field, and the task stays the worker's."""
+    nils = client_for("nils")
+    (task,) = fetch(nils)
+    url = f"/api/v1/external-tasks/{task['id']}/failure/"
+    body = {"workerId": "w1", "errorMessage": "register down"}
+    for field, value in (("retries", 10**12), ("retryTimeout", 10**18), ("retries", 1001)):
+        answer = nils.post(url, {**body, field: value}, format="json")
+        assert answer.status_code == 400, (field, answer.content)
+        assert [error["field"] for error in answer.json()["errors"]] == [field]
+    job = Job.objects.get(pk=task["id"])
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 0)
+    assert nils.post(url, {**body, "retries": 1000, "retryTimeout": 30 * 86400 * 1000}, format="json").status_code == 204
+
+
 def test_a_workers_failure_reaches_the_process_admin_without_the_cases_values(client_for, waiting):
     """Before, the worker's errorMessage was stored and shown as written: the process admin
     (who sees no case data) read the case's value, the person's name and national id in the
