@@ -258,7 +258,8 @@ def test_a_failure_with_retries_or_a_wait_out_of_bounds_is_refused_naming_the_fi
         assert [error["field"] for error in answer.json()["errors"]] == [field]
     job = Job.objects.get(pk=task["id"])
     assert (job.status, job.attempts) == (JobStatus.RUNNING, 0)
-    assert nils.post(url, {**body, "retries": 1000, "retryTimeout": 30 * 86400 * 1000}, format="json").status_code == 204
+    at_the_bounds = {**body, "retries": 1000, "retryTimeout": 30 * 86400 * 1000}
+    assert nils.post(url, at_the_bounds, format="json").status_code == 204
 
 
 def test_a_workers_failure_reaches_the_process_admin_without_the_cases_values(client_for, waiting):
