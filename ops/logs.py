@@ -22,7 +22,8 @@ def without_values(exc_info) -> str:
     exc_type, exc, _tb = exc_info
     if exc is None:
         return getattr(exc_type, "__name__", "Error")
-    parts, seen = [], set()
+    parts: list[str] = []
+    seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         lines = ["Traceback (values left out):"]
