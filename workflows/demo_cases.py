@@ -320,11 +320,13 @@ def plan_paths(count: int, *, seed: int, now: dt.datetime) -> list[_Path]:
     return paths
 
 
-def _working_hours(moment: dt.datetime, rng: random.Random) -> dt.datetime:
+def _working_hours(moment: dt.datetime, rng: random.Random, *, later: bool = False) -> dt.datetime:
+    """A working hour on the day of ``moment``, a weekend moved to the Friday before, or with
+    ``later`` to the Monday after (a case that follows another never opens before it closed)."""
     local = django_timezone.localtime(moment)
     day = local.date()
     while day.weekday() >= 5:
-        day -= dt.timedelta(days=1)
+        day += dt.timedelta(days=1) if later else -dt.timedelta(days=1)
     at = dt.time(rng.randrange(8, 15), rng.randrange(0, 60))
     return dt.datetime.combine(day, at, tzinfo=local.tzinfo)
 
@@ -582,7 +584,7 @@ class _Seeder:
         process_key, probability = next_process
         if self.rng.random() >= probability:
             return None
-        opens_at = _working_hours(case.closed_at + dt.timedelta(days=self.rng.randrange(1, 20)), self.rng)
+        opens_at = _working_hours(case.closed_at + dt.timedelta(days=self.rng.randrange(1, 20)), self.rng, later=True)
         if opens_at > self.limit:
             return None
         return _Path(opens_at, path.number, path.person, process_key, follows=case.pk)

@@ -144,6 +144,19 @@ def test_a_person_path_continues_in_a_follow_on_case(seeded):
     assert second.follows == first  # started as the follow-on of the first (start_follow_on)
 
 
+@pytest.mark.parametrize("now", ["2026-12-05T04:20:00+00:00", "2026-12-05T05:53:04+00:00"])
+def test_a_follow_on_case_opens_after_the_case_it_follows_closed_whatever_the_hour(shipped, cast, now):
+    """The seed at 05:53 UTC that day put a follow-on's start on a weekend, moved back to the
+    Friday before the case it follows closed: the services ran with the clock turned back."""
+    from datetime import datetime
+
+    seed_demo_cases(PATHS, now=datetime.fromisoformat(now))
+    follow_ons = Case.objects.filter(follows__isnull=False).select_related("follows")
+    assert follow_ons.exists()
+    for case in follow_ons:
+        assert case.opened_at > case.follows.closed_at, case.reference
+
+
 def test_the_command_seeds_once_and_zero_skips_the_cases(shipped, settings):
     settings.DEBUG = True
     out = StringIO()
