@@ -63,15 +63,19 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
                 continue  # the agency's access to the case was withdrawn: nothing leaves for it
             try:
                 variables, reads = service.service_inputs_and_reads(job)
-            except EngineError as exc:  # the task no longer waits, or a field cannot be computed
-                gone = isinstance(exc, TaskStateError)
-                error = JobError(
-                    "job.task_no_longer_waits" if gone else "job.service.field_failed",
-                    detail=detail(engine.describe(exc)),
-                )
+            except TaskStateError as exc:  # the task no longer waits: nothing to do
+                error = JobError("job.task_no_longer_waits", detail=detail(engine.describe(exc)))
                 job.status, job.finished_at, job.last_error = JobStatus.CANCELLED, moment, error
                 job.last_error_message = error.message.as_json()
                 job.save(update_fields=["status", "finished_at", "last_error", "last_error_message"])
+                continue
+            except EngineError as exc:
+                # A field cannot be computed from the case's data: the same data fails the same
+                # way, so the job fails at once with an incident (the case would otherwise wait
+                # unseen); the process admin retries it once the data or the model is mended.
+                job.attempts += 1
+                job.max_attempts = job.attempts
+                queue.record_outcome(job, JobError("job.service.field_failed", detail=detail(engine.describe(exc))))
                 continue
             agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
             # The agency's system gets what a member of the agency sees (the task page's masks).

@@ -12,7 +12,7 @@ from tests.workflows.jobs.test_service_tasks import Registry
 from tests.workflows.service_models import FORMS, connector_model, external_model
 from workflows import services
 from workflows.jobs.worker import Worker
-from workflows.models import Job, JobKind, JobStatus, ServiceConnector
+from workflows.models import Incident, Job, JobKind, JobStatus, ServiceConnector
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,8 @@ def test_an_agencys_system_fetching_a_task_whose_field_cannot_be_computed_is_ans
     """A declared field that reads data the case never got (an optional field left empty):
     before, SpiffWorkflow's wrapper escaped the fetch, which answered 500 on every try, so the
     agency's system fetched none of the topic's tasks. Now the task is left out, its job
-    closed with the error (naming the field, no value)."""
+    failed with the error (naming the field, no value) and an incident for the process admin:
+    the case would otherwise wait unseen."""
     model = external_model().replace("${applicant_id}", "${not_given}")
     deploy_definition(actor=None, bpmn_xml=model, forms=FORMS, check_permission=False)
     case = services.start_case(
@@ -65,5 +66,9 @@ def test_an_agencys_system_fetching_a_task_whose_field_cannot_be_computed_is_ans
 
     assert answer.status_code == 200 and answer.json() == []
     job = Job.objects.get(case=case, kind=JobKind.EXTERNAL_TASK)
-    assert job.status == JobStatus.CANCELLED and "applicant_id" in job.last_error
+    assert job.status == JobStatus.FAILED and "applicant_id" in job.last_error
+    assert job.last_error_message["code"] == "job.service.field_failed"
     assert SECRET_VALUE not in job.last_error and SECRET_VALUE not in caplog.text
+    (incident,) = Incident.objects.filter(job=job, resolved_at__isnull=True)
+    assert (incident.case, incident.kind) == (case, "external_task-failed")
+    assert SECRET_VALUE not in incident.error
