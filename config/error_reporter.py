@@ -10,30 +10,21 @@ the exception's message (it may quote a value), the locals, the request data and
 from __future__ import annotations
 
 import html
-import traceback
 
 from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter
 
+from ops.logs import stack_lines
+
 
 class StatelessExceptionReporter(ExceptionReporter):
-    def _stack(self) -> list[traceback.FrameSummary]:
-        if self.tb is None:
-            return []
-        # lookup_lines: read the source line now; capture_locals stays off.
-        return list(traceback.extract_tb(self.tb))
-
     def _summary(self) -> str:
         name = self.exc_type.__name__ if self.exc_type else "Error"
         where = f"{self.request.method} {self.request.path}" if self.request is not None else ""
         return f"{name} at {where}".strip()
 
     def get_traceback_text(self) -> SafeString:
-        lines = [self._summary(), "", "Traceback (values left out):"]
-        for frame in self._stack():
-            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
-            if frame.line:
-                lines.append(f"    {frame.line}")
+        lines = [self._summary(), "", "Traceback (values left out):", *stack_lines(self.tb)]
         # Plain text, as Django's own (which marks it safe too): never put into HTML unescaped.
         return mark_safe("\n".join(lines) + "\n")  # noqa: S308
 

@@ -14,6 +14,17 @@ from pythonjsonlogger.json import JsonFormatter
 JSON_FIELDS = "{asctime}{levelname}{name}{message}{request_id}{process}"
 
 
+def stack_lines(tb) -> list[str]:
+    """The frames of traceback ``tb`` as Python prints them (file, line, function, source
+    line), without the locals: where an error happened, never the data it happened on."""
+    lines = []
+    for frame in traceback.extract_tb(tb):  # capture_locals stays off
+        lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"    {frame.line}")
+    return lines
+
+
 def without_values(exc_info) -> str:
     """An exception as its class and stack (file, line, function, source line), for each
     exception of its chain, without its message: that may quote what the code worked on (a
@@ -26,11 +37,7 @@ def without_values(exc_info) -> str:
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        lines = ["Traceback (values left out):"]
-        for frame in traceback.extract_tb(exc.__traceback__):
-            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
-            if frame.line:
-                lines.append(f"    {frame.line}")
+        lines = ["Traceback (values left out):", *stack_lines(exc.__traceback__)]
         module = type(exc).__module__
         lines.append(type(exc).__qualname__ if module == "builtins" else f"{module}.{type(exc).__qualname__}")
         parts.insert(0, "\n".join(lines))
