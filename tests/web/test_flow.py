@@ -159,17 +159,22 @@ def test_consent_form_errors_are_shown_after_a_redirect_so_a_reload_posts_nothin
     assert not Consent.objects.exists()
 
 
-def test_withdrawing_a_consent_asks_first(web, users, agencies, prison_case, consent_basis):
+def _health_to_nav(users, agencies, case, basis):
+    """Bjørn records the person's consent to share health data with NAV in ``case``."""
     from workflows.services import record_consent
 
-    consent = record_consent(
+    return record_consent(
         actor=users["bjorn"],
-        case=prison_case.pk,
+        case=case.pk,
         agency=agencies["nav"].pk,
         categories=["health"],
         purpose="x",
-        legal_basis=consent_basis,
+        legal_basis=basis,
     )
+
+
+def test_withdrawing_a_consent_asks_first(web, users, agencies, prison_case, consent_basis):
+    consent = _health_to_nav(users, agencies, prison_case, consent_basis)
     url = f"/cases/{prison_case.pk}/consents/{consent.pk}/revoke/"
     page = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
     assert f'href="{url}"' in page
@@ -189,17 +194,9 @@ def test_a_consent_is_withdrawn_only_through_its_own_case(web, users, agencies, 
     (of another person, say, that the same coordinator follows) is not found there, and
     stays in force; its own case's page withdraws it."""
     from tests.workflows.helpers import start_prison_case
-    from workflows.services import record_consent
 
     other = start_prison_case(users, agencies, person={"name": "Per Hansen", "national_id": "05840399895"})
-    consent = record_consent(
-        actor=users["bjorn"],
-        case=other.pk,
-        agency=agencies["nav"].pk,
-        categories=["health"],
-        purpose="x",
-        legal_basis=consent_basis,
-    )
+    consent = _health_to_nav(users, agencies, other, consent_basis)
     bjorn = web("bjorn")
     assert bjorn.post(f"/cases/{prison_case.pk}/consents/{consent.pk}/revoke/").status_code == 404
     consent.refresh_from_db()
