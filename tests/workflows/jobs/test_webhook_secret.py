@@ -13,10 +13,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from bpmn.services import deploy_definition
 from permissions.models import MIN_SIGNING_SECRET_CHARS, Agency
 from tests.workflows.helpers import PERSON, start_prison_case
 from tests.workflows.jobs.test_notifications import Receiver
-from tests.workflows.jobs.test_service_tasks import connector_setup, waiting_case  # noqa: F401 (a fixture)
+from tests.workflows.jobs.test_service_tasks import Registry, waiting_case
+from tests.workflows.service_models import FORMS, connector_model
 from workflows import services
 from workflows.jobs import notify
 from workflows.jobs.worker import Worker
@@ -142,15 +144,25 @@ def test_a_stored_webhook_without_a_secret_sends_nothing_and_fails_at_once_namin
     assert headers["X-Brobygger-Signature"] != "sha256=" + hmac.new(b"", body, hashlib.sha256).hexdigest()
 
 
-def test_a_stored_connector_without_a_secret_sends_nothing(connector_setup, users, agencies):
-    registry = connector_setup([(200, {"income": 1})])
-    try:
-        ServiceConnector.objects.update(secret="")  # saved past the form
-        case = waiting_case(users, agencies)
-        Worker(name="w").run(once=True)
-    finally:
-        registry.server.shutdown()
-    assert registry.calls == []
+@pytest.fixture
+def income_register(settings, agencies):
+    """The connector model deployed and its register listening, with a connector whose
+    secret is then emptied past the form (as a row written before the check)."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    deploy_definition(actor=None, bpmn_xml=connector_model(), forms=FORMS, check_permission=False)
+    registry = Registry([(200, {"income": 1})])
+    ServiceConnector.objects.create(name="income-register", url=registry.url, secret=STRONG, agency=agencies["nav"])
+    ServiceConnector.objects.update(secret="")
+    yield registry
+    registry.server.shutdown()
+
+
+def test_a_stored_connector_without_a_secret_sends_nothing(income_register, users, agencies):
+    case = waiting_case(users, agencies)
+
+    Worker(name="w").run(once=True)
+
+    assert income_register.calls == []
     job = Job.objects.get(case=case, kind=JobKind.SERVICE)
     assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
     incident = Incident.objects.get(job=job)
