@@ -111,18 +111,25 @@ def _receivers(message: OutboxMessage):
             yield instance
 
 
-def _admitted_payload(message: OutboxMessage, case) -> tuple[dict, list]:
-    """The fields of ``message``'s payload that may enter ``case`` (the receiver's), and the
-    grounds on which its agencies see them (for the access log).
+def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, list]:
+    """The fields of ``message``'s payload that may enter ``case`` (the receiver's, whose
+    ``workflow`` waits for it), and the grounds on which its agencies see them (for the
+    access log).
 
     Each field carries the sending case's data its value is computed from (the thrower's
     payload expression, ``DefinitionRuntime.payload_reads``); it enters only when every
     agency taking part in ``case`` may see each of those values there
     (``rules.message_field_grounds``: consent is given per case, so the receiving case's
     consents decide). The others are left out, as a page masks a value: the receiving
-    workflow never holds them. A field the sender's model does not show is left out too."""
+    workflow never holds them. A field the sender's model does not show is left out too.
+    Nothing is checked (or logged) for another instance of the same case, whose data it is
+    already, nor for a field whose value the receiver already holds as its correlation
+    (``engine_events.known_correlation_fields``: it needs it to catch the message)."""
+    if case.pk == message.case_id:
+        return dict(message.payload), []
     sender = runtime_for(message.instance.definition_id)
     reads = sender.payload_reads.get(message.name)
+    known = engine_events.known_correlation_fields(workflow, message.name, message.payload)
     agencies = [
         participant.agency for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk)
     ]
@@ -130,6 +137,9 @@ def _admitted_payload(message: OutboxMessage, case) -> tuple[dict, list]:
     sources = message.case.data_sources or {}
     admitted, grounds = {}, []
     for name, value in message.payload.items():
+        if name in known:
+            admitted[name] = value
+            continue
         names = reads.of(name) if reads is not None else None
         found = None
         if names is not None:
@@ -153,7 +163,7 @@ def deliver(job: Job) -> None:
         if message.correlations and not engine_events.correlation_matches(workflow, message.correlations):
             continue
         step = steps.Step(instance, ready_before=engine.ready_user_task_ids(workflow))
-        payload, grounds = _admitted_payload(message, instance.case)
+        payload, grounds = _admitted_payload(message, instance.case, workflow)
         try:
             element_ids = engine_events.deliver_message(workflow, message.name, payload, message.correlations)
         except NoWaitingEvent:

@@ -109,12 +109,11 @@ FORMS = {
 }
 
 
-@pytest.fixture
-def cases(users, agencies, legal_bases):
+def start_both(users, agencies, forms=FORMS):
     """The receiving case waiting for the message (NAV has registered the applicant), and
     the sender's case with the diagnosis noted, its message not yet delivered."""
     for xml in (care_notice_model(), care_move_in_model()):
-        deploy_definition(actor=None, bpmn_xml=xml, forms=FORMS, check_permission=False)
+        deploy_definition(actor=None, bpmn_xml=xml, forms=forms, check_permission=False)
     participants = {kind: agencies[kind].pk for kind in ("nav", "health", "housing")}
     waiting = services.start_case(
         actor=users["bjorn"], process_key="care_move_in", person=PERSON, participants=participants
@@ -130,6 +129,11 @@ def cases(users, agencies, legal_bases):
     )
     assert sender.coordinator_agency_id == waiting.coordinator_agency_id == agencies["housing"].pk
     return waiting, sender
+
+
+@pytest.fixture
+def cases(users, agencies, legal_bases):
+    return start_both(users, agencies)
 
 
 def consent_to_health(users, case, *, kind: str, recorded_by: str):
@@ -219,8 +223,6 @@ def test_with_every_reader_covered_it_arrives_and_each_disclosure_is_logged(case
         (agencies["housing"].pk, f"consent:{housing_consent.pk}", housing_consent.pk),
         (agencies["health"].pk, "own-service", None),
     }
-    coordination = {(row.agency_id, row.basis) for row in rows.filter(category="coordination")}
-    assert coordination == {(agencies[kind].pk, "participant") for kind in ("nav", "health", "housing")}
     for row in rows:
         assert (row.action, row.user_id, row.username, row.item) == (
             AccessAction.EXPORT,
@@ -229,4 +231,28 @@ def test_with_every_reader_covered_it_arrives_and_each_disclosure_is_logged(case
             f"message:{outbox.pk}",
         )
         assert row.person_id == waiting.person_id
-    assert set(rows.values_list("category", flat=True)) == {"health", "coordination"}  # the literal carries none
+    # The applicant's id is the receiving case's own (it correlated on it), the literal
+    # carries nothing: only the note discloses anything.
+    assert set(rows.values_list("category", flat=True)) == {"health"}
+
+
+def test_the_value_the_receiver_correlated_on_arrives_whatever_its_category(users, agencies, legal_bases):
+    """The sender's applicant id has no category (restricted: the coordinator and the writer
+    only, so NAV has no ground for it), but the receiving case correlated on the same value
+    from its own data: the field tells it nothing new, and its catch needs it."""
+    restricted = {
+        **FORMS,
+        "care_applicant.schema.json": {
+            **FORMS["care_applicant.schema.json"],
+            "properties": {
+                **FORMS["care_applicant.schema.json"]["properties"],
+                "applicant_id": {"type": "string", "title": "Søker"},
+            },
+        },
+    }
+    waiting, _sender = start_both(users, agencies, restricted)
+
+    _state, detail, rows = delivered(waiting)
+
+    assert detail["fields"] == ["applicant_id", "ready"] and detail["withheld"] == ["diagnosis_note"]
+    assert not rows.exists()
