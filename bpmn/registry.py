@@ -16,6 +16,7 @@ from jsonschema.protocols import Validator
 
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
 from bpmn.engine.gateway_paths import GatewayPath, gateway_paths, timer_elements
+from bpmn.engine.message_payloads import PayloadReads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
@@ -67,6 +68,12 @@ class DefinitionRuntime:
         """What each gateway's path gives away (``bpmn.engine.gateway_paths``), computed from
         the model once per version, for deployed versions old and new alike."""
         return gateway_paths(self.bpmn_xml)
+
+    @cached_property
+    def payload_reads(self) -> dict[str, PayloadReads]:
+        """Message name -> the case data each field of the payload it throws is computed
+        from (``bpmn.engine.message_payloads``), from the model once per version."""
+        return payload_reads(self.bpmn_xml)
 
     @cached_property
     def path_masks(self) -> dict[str, int]:

@@ -714,6 +714,10 @@ MESSAGES: dict[str, str] = {
     "job.retry.not_run": gettext_noop("the job could not run now (another worker has it); try again"),
     "job.retry.not_failed": gettext_noop("the job is not failed any more (it was retried or is running)"),
     "job.webhook.bad_url": gettext_noop("the agency's webhook URL must start with https:// or http://"),
+    "job.webhook.no_secret": gettext_noop(
+        "the webhook of %(agency)s has no secret, so nothing was sent (a call signed without one could be forged "
+        "by anybody): set a secret for the agency in the admin (Agencies), give it to the receiver, then retry"
+    ),
     "job.webhook.refused": gettext_noop("webhook refused: %(reason)s"),
     "job.webhook.unreachable": gettext_noop("webhook unreachable: %(detail)s"),
     "job.webhook.redirect": gettext_noop("webhook answered HTTP %(status)s (redirects are not followed)"),
@@ -740,6 +744,10 @@ MESSAGES: dict[str, str] = {
         "task's lane (admin: Service connectors), or route the task to the connector's agency"
     ),
     "job.service.field_failed": gettext_noop("a declared field cannot be computed: %(detail)s"),
+    "job.service.no_secret": gettext_noop(
+        "the connector “%(connector)s” has no secret, so nothing was sent (a call signed without one could be "
+        "forged by anybody): set one in the admin (Service connectors), give it to the receiver, then retry"
+    ),
     "job.service.refused": gettext_noop("connector refused: %(reason)s"),
     "job.service.unreachable": gettext_noop("connector unreachable: %(detail)s"),
     "job.service.redirect": gettext_noop("connector answered HTTP %(status)s (redirects are not followed)"),

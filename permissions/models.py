@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,24 @@ class AgencyKind(models.TextChoices):
     HOUSING = "housing", _("Housing contact")
     HOSPITAL = "hospital", _("Hospital")
     MUNICIPALITY = "municipality", _("Municipality")
+
+
+# A webhook's or a service connector's secret keys the HMAC-SHA256 of every call
+# (``X-Brobygger-Signature``): without one anybody could sign a forged call, and a short one
+# can be guessed from a signed body. What an operator types or generates (``python -c
+# "import secrets; print(secrets.token_urlsafe(32))"`` gives 43 characters).
+MIN_SIGNING_SECRET_CHARS = 32
+
+
+def signing_secret_error(secret: str) -> ValidationError | None:
+    """Why a given ``secret`` is too weak to sign calls (a form error that never quotes it), or None."""
+    if len(secret.strip()) < MIN_SIGNING_SECRET_CHARS:
+        return ValidationError(
+            _("The secret must be at least %(min)s characters long."),
+            code="secret_too_short",
+            params={"min": MIN_SIGNING_SECRET_CHARS},
+        )
+    return None
 
 
 class Agency(models.Model):
@@ -34,6 +53,25 @@ class Agency(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """A webhook is signed: its URL needs a secret (``signing_secret_error``), in every
+        form that creates or changes an agency (the admin's among them)."""
+        super().clean()
+        if not self.webhook_url:
+            return
+        if not self.webhook_secret.strip():
+            raise ValidationError(
+                {
+                    "webhook_secret": ValidationError(
+                        _("A webhook needs a secret: the receiver checks the signature of each call with it."),
+                        code="webhook_without_secret",
+                    )
+                }
+            )
+        error = signing_secret_error(self.webhook_secret)
+        if error is not None:
+            raise ValidationError({"webhook_secret": error})
 
 
 class Role(models.TextChoices):

@@ -162,6 +162,37 @@ def log_system_export(case, *, username: str, agency_id, categories, basis: str,
     )
 
 
+def log_message_fields(case, *, message_name: str, item: str, grounds) -> None:
+    """Fields of a message another case of the person threw, let into ``case``
+    (``rules.message_field_grounds``): one ``export`` row per agency of ``case``, category and
+    ground (no user: the role ``message``, the message's name as who), never a value.
+    ``identity`` is not logged, as everywhere."""
+    rows: dict[tuple, rules.Decision] = {}
+    for category, decision in grounds:
+        if category in UNLOGGED_CATEGORIES:
+            continue
+        key = (decision.agency.pk if decision.agency else None, category, decision.basis)
+        rows.setdefault(key, decision)
+    now = timezone.now()
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=None,
+            username=message_name[:150],
+            role=rules.ROLE_MESSAGE,
+            agency=decision.agency,
+            case=case,
+            person_id=case.person_id,
+            category=category,
+            action=AccessAction.EXPORT,
+            basis=(decision.basis or "")[:300],
+            consent=decision.consent,
+            item=item[:40],
+            at=now,
+        )
+        for (_agency, category, _basis), decision in rows.items()
+    )
+
+
 def case_data_for(
     user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ
 ) -> dict[str, CategoryView]:

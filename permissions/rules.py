@@ -140,6 +140,7 @@ def basis_label(basis: str):
 
 ROLE_CONNECTOR = "connector"  # an access-log row of a service task's connector call
 ROLE_ARCHIVE = "archive"  # an access-log row of the case file delivered to the archive
+ROLE_MESSAGE = "message"  # an access-log row of a message another case of the person threw into this one
 # Where an access-log row with no user went: the archive's delivery (``retention.archive``).
 SYSTEM_RECEIVERS = {
     "archive-endpoint": _("the archive's reception"),
@@ -153,6 +154,8 @@ def role_label(role: str):
         return _("the agency's system")
     if role == ROLE_ARCHIVE:
         return _("the municipality's archive")
+    if role == ROLE_MESSAGE:
+        return _("a message from another case")
     return Role(role).label if role in Role.values else role
 
 
@@ -1347,6 +1350,38 @@ def may_carry(source_case, agency: Agency, category: str, consents) -> Decision:
     Consent is given per case: a new participant gets nothing the person has not agreed to."""
     standing = CaseAccess(case=source_case, acting=((agency, Role.MEMBER),), has_memberships=True)
     return decide_category(standing, category, consents)
+
+
+def message_field_grounds(case, agencies, names, fields, sources, consents) -> list[tuple[str, Decision]] | None:
+    """Whether a field of a message thrown by another case of the person, computed from that
+    case's data ``names``, may enter ``case``: the receiving workflow's data is masked for no
+    reader (its gateways, scripts, timers and connectors read it), so each of ``agencies``
+    (every agency taking part in ``case``) must see each of those values in ``case`` itself:
+    its category open to it, its own service's or the coordinator's, the person's consent or
+    a legal basis recorded in ``case`` (``consents``: ``active_consents(case)``; consent is
+    given per case), a value it wrote (``sources``: the sending case's ``data_sources``) or
+    a field shared with all participants (``decide_value``). ``fields``: the sending
+    process's ``policy.FieldRules`` (a name no form declares is ``restricted``).
+
+    The grounds, as (category, decision) per agency and name, for the access log; None when
+    any agency has none for any name. A literal reads nothing: it always arrives."""
+    grounds = []
+    for name in sorted(names):
+        category = category_of(fields.fields.get(name, RESTRICTED))
+        for agency in agencies:
+            standing = CaseAccess(case=case, acting=((agency, Role.MEMBER),), has_memberships=True)
+            decision = decide_value(
+                standing,
+                category,
+                consents,
+                field_name=name,
+                source_agency_id=sources.get(name),
+                shared_fields=fields.shared_fields,
+            )
+            if not decision:
+                return None
+            grounds.append((category, decision))
+    return grounds
 
 
 # --- acting in a case -------------------------------------------------------------------

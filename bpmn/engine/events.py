@@ -223,6 +223,28 @@ def correlation_matches(workflow: Any, correlations: dict[str, Any]) -> bool:
     return bool(shared) and all(correlations[key] == known[key] for key in shared)
 
 
+def known_correlation_fields(workflow: Any, name: str, payload: dict[str, Any]) -> frozenset[str]:
+    """The fields of ``payload`` (of message ``name``) whose values ``workflow`` already holds
+    as a correlation value: its catch takes a correlation property from the field as it is
+    (the retrieval expression is the field's bare name) and has correlated on that property
+    with the same value. Such a field tells the workflow nothing it does not know, and its
+    catch cannot compute its correlation without it."""
+    known = workflow.correlations or {}
+    fields = set()
+    for task in waiting_message_tasks(workflow, name):
+        for definition in _definitions(task):
+            if not isinstance(definition, MessageEventDefinition) or definition.name != name:
+                continue
+            for prop in definition.correlation_properties or ():
+                field = str(prop.retrieval_expression or "").strip()
+                if not field.isidentifier() or field not in payload:
+                    continue
+                held = [known[key] for key in prop.correlation_keys if isinstance(known.get(key), dict)]
+                if any(prop.name in values and values[prop.name] == payload[field] for values in held):
+                    fields.add(field)
+    return frozenset(fields)
+
+
 def thrown_messages(workflow: Any) -> list[ThrownMessage]:
     """Messages thrown by the process that no task of it caught (for the outbox)."""
     thrown = []

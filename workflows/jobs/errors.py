@@ -32,6 +32,12 @@ class JobError(str):
         return error
 
 
+class Refusal(JobError):
+    """A call's error that no retry changes (the model, the connector or the agency's webhook
+    must change first): nothing was sent, and the job fails at once with an incident instead
+    of backing off."""
+
+
 def message_of(error: str | None) -> dict | None:
     """What to store beside an error's text: its message (``as_json``), None for a text of
     another system's (or no error)."""

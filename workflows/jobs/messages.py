@@ -17,6 +17,11 @@ same case. Nothing waiting yet (the receiver has not reached its catch event) is
 attempt: the job backs off and tries again, and the last attempt opens an incident on the
 sender. A case outside those bounds that waits for the message counts as nothing waiting:
 the sender's attempts and incident are the same as when no case exists at all.
+
+What the payload carries in is decided here too (``_admitted_payload``): a field enters
+the receiving workflow only when every agency of the receiving case may see there each
+value of the sending case it is computed from (the receiving case's consents decide); the
+fields that enter are in the receiving case's access log, the others never arrive.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
 from bpmn.engine.events import NoWaitingEvent
 from bpmn.registry import runtime_for
+from permissions import policy, rules
 from permissions.models import CaseParticipant
 from workflows import steps
 from workflows.jobs import handlers, queue
@@ -105,6 +111,45 @@ def _receivers(message: OutboxMessage):
             yield instance
 
 
+def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, list]:
+    """The fields of ``message``'s payload that may enter ``case`` (the receiver's, whose
+    ``workflow`` waits for it), and the grounds on which its agencies see them (for the
+    access log).
+
+    Each field carries the sending case's data its value is computed from (the thrower's
+    payload expression, ``DefinitionRuntime.payload_reads``); it enters only when every
+    agency taking part in ``case`` may see each of those values there
+    (``rules.message_field_grounds``: consent is given per case, so the receiving case's
+    consents decide). The others are left out, as a page masks a value: the receiving
+    workflow never holds them. A field the sender's model does not show is left out too.
+    Nothing is checked (or logged) for another instance of the same case, whose data it is
+    already, nor for a field whose value the receiver already holds as its correlation
+    (``engine_events.known_correlation_fields``: it needs it to catch the message)."""
+    if case.pk == message.case_id:
+        return dict(message.payload), []
+    sender = runtime_for(message.instance.definition_id)
+    reads = sender.payload_reads.get(message.name)
+    known = engine_events.known_correlation_fields(workflow, message.name, message.payload)
+    agencies = [
+        participant.agency for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk)
+    ]
+    consents = rules.active_consents(case)
+    sources = message.case.data_sources or {}
+    admitted, grounds = {}, []
+    for name, value in message.payload.items():
+        if name in known:
+            admitted[name] = value
+            continue
+        names = reads.of(name) if reads is not None else None
+        found = None
+        if names is not None:
+            found = rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents)
+        if found is not None:
+            admitted[name] = value
+            grounds += found
+    return admitted, grounds
+
+
 def deliver(job: Job) -> None:
     """Deliver the job's outbox message to the one instance that catches it (raises
     NothingWaits when none does: the attempt is counted and the job backs off)."""
@@ -118,16 +163,25 @@ def deliver(job: Job) -> None:
         if message.correlations and not engine_events.correlation_matches(workflow, message.correlations):
             continue
         step = steps.Step(instance, ready_before=engine.ready_user_task_ids(workflow))
+        payload, grounds = _admitted_payload(message, instance.case, workflow)
         try:
-            element_ids = engine_events.deliver_message(workflow, message.name, message.payload, message.correlations)
+            element_ids = engine_events.deliver_message(workflow, message.name, payload, message.correlations)
         except NoWaitingEvent:
             element_ids = []
         if not element_ids:
             continue  # waits for the name, but its correlation does not match
+        policy.log_message_fields(
+            instance.case, message_name=message.name, item=f"message:{message.pk}", grounds=grounds
+        )
         step.event(
             EventKind.MESSAGE_RECEIVED,
             element_id=element_ids[0],
-            detail={"name": message.name, "from_case": message.case.reference, "fields": sorted(message.payload)},
+            detail={
+                "name": message.name,
+                "from_case": message.case.reference,
+                "fields": sorted(payload),
+                "withheld": sorted(set(message.payload) - set(payload)),
+            },
         )
         steps.advance(step, runtime, workflow)
         message.status, message.delivered_at = OutboxStatus.DELIVERED, queue.now()

@@ -4,8 +4,11 @@ Imported by ``workflows.models``: these are models of the ``workflows`` app.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from permissions.models import signing_secret_error
 
 
 class JobKind(models.TextChoices):
@@ -91,6 +94,14 @@ class ServiceConnector(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The secret signs every call: long enough (``signing_secret_error``; an empty one is
+        refused by the field itself, which is required)."""
+        super().clean()
+        error = signing_secret_error(self.secret) if self.secret else None
+        if error is not None:
+            raise ValidationError({"secret": error})
 
 
 class WorkerHeartbeat(models.Model):

@@ -16,7 +16,7 @@ from django.core.mail import send_mail
 
 from core.ids import lookup_id
 from workflows.jobs import webhook_transport
-from workflows.jobs.errors import JobError, detail
+from workflows.jobs.errors import JobError, Refusal, detail
 from workflows.models import JobKind, Task
 
 SIGNATURE_HEADER = "X-Brobygger-Signature"
@@ -31,6 +31,10 @@ def task_link(task) -> str:
 
 
 def sign(secret: str, body: bytes) -> str:
+    """``sha256=`` and the HMAC-SHA256 of ``body`` keyed with ``secret``. Never with an empty
+    key: anybody could make that signature (the callers refuse to call without a secret)."""
+    if not secret.strip():
+        raise ValueError("refusing to sign with an empty secret")
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -80,6 +84,11 @@ def _call_webhook(job, task, event: str) -> str | None:
         return None
     if not agency.webhook_url.startswith(("https://", "http://")):
         return JobError("job.webhook.bad_url")
+    if not (agency.webhook_secret or "").strip():
+        # Saved before a secret was required (or past the admin's form): a call signed with
+        # an empty key is one anybody could forge. Nothing is sent; the incident names the
+        # agency, and its retry sends the call once the agency has a secret.
+        return Refusal("job.webhook.no_secret", agency=agency.name)
     body = json.dumps(
         {
             "id": str(job.pk),
@@ -94,7 +103,7 @@ def _call_webhook(job, task, event: str) -> str | None:
         "Content-Type": "application/json",
         "Idempotency-Key": str(job.pk),
         "X-Brobygger-Event": event,
-        SIGNATURE_HEADER: sign(agency.webhook_secret or "", body),
+        SIGNATURE_HEADER: sign(agency.webhook_secret, body),
         "User-Agent": "Brobygger-webhook/1",
     }
     timeout = settings.BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"]

@@ -38,7 +38,7 @@ from permissions.models import RESTRICTED, CaseParticipant
 from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.jobs import notify, queue, webhook_transport
-from workflows.jobs.errors import JobError, detail
+from workflows.jobs.errors import JobError, Refusal, detail
 from workflows.models import (
     EventKind,
     InstanceStatus,
@@ -247,15 +247,10 @@ def perform_claimed_batch(jobs: list[Job], worker: str) -> list[tuple[Job, str |
         if error is None and job.attempts <= 1:
             done.append(job)
         else:
-            queue.finish_external(job, worker, error)
+            queue.finish_external(job, worker, error, final=isinstance(error, Refusal))
         performed.append((job, error))
     queue.finish_first_attempts_done(done, worker)
     return performed
-
-
-class Refusal(JobError):
-    """A call's error that no retry changes (the model or the connector must change first):
-    nothing was sent, and the job fails at once with an incident instead of backing off."""
 
 
 def run_http_job(job: Job, worker: str) -> str | None:
@@ -304,6 +299,8 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     connector = ServiceConnector.objects.select_related("agency").filter(name=target, active=True).first()
     if connector is None:
         raise _CallFailed(JobError("job.service.no_connector", target=target))
+    if not connector.secret.strip():  # a row written past the admin's form: never signed with no key
+        raise _CallRefused(JobError("job.service.no_secret", connector=connector.name))
     refusal = receiver_refusal(job, connector)
     if refusal is not None:  # checked before any field is computed: nothing of the case leaves
         raise _CallRefused(refusal)

@@ -153,7 +153,7 @@ def test_retry_while_still_failing_answers_conflict(shipped, users, agencies, fa
     receiver = Receiver(failures=100)
     try:
         prison = agencies["prison"]
-        prison.webhook_url = receiver.url
+        prison.webhook_url, prison.webhook_secret = receiver.url, "s3cret-of-the-prison-webhook-32chars"
         prison.save()
         clock = Clock(monkeypatch, datetime(2026, 9, 1, 8, tzinfo=UTC))
         case = start_prison_case(users, agencies)
