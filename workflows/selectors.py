@@ -831,12 +831,18 @@ def task_for(user, task_id) -> Task:
     (another agency's task on a branch their ``PathView`` hides); NotFound otherwise."""
     found = _TASK_BY_ID.objects(lookup_id(task_id))
     task = found[0] if found else None
-    if task is None or not rules.can_view_task(user, task):
-        raise NotFound("task.not_found")
-    mine = task.agency_id in rules.case_agency_ids(user)
-    if not mine and task.path_categories and path_view_for(user, task.case).hides(task.element_id):
+    if task is None or not rules.can_view_task(user, task) or path_hides_task(user, task):
         raise NotFound("task.not_found")
     return task
+
+
+def path_hides_task(user, task) -> bool:
+    """Whether ``task`` is another agency's on a branch ``user``'s ``PathView`` hides: such a
+    task answers as one that does not exist (404), read or worked (``services.tasks``), since
+    a refusal naming it would tell the branch."""
+    if task.agency_id in rules.case_agency_ids(user) or not task.path_categories:
+        return False
+    return path_view_for(user, task.case).hides(task.element_id)
 
 
 def task_colleagues_for(user, task) -> list:
