@@ -534,13 +534,9 @@ class CaseTimeline(PreparedListView):
     model = Event
 
     def select(self, user):
-        self.case = selectors.case_for(user, self.kwargs["pk"])
-        return selectors.case_timeline_listing(self.case, user)
-
-    def paginate_queryset(self, queryset):
-        # Events of elements whose state would show a gateway's path the reader may not infer.
-        events = super().paginate_queryset(queryset)
-        return selectors.timeline_path_view(self.request.user, self.case, events).events(events)
+        # Without the events of elements whose state would show a gateway's path the reader
+        # may not infer (``selectors.case_timeline_listing``).
+        return selectors.case_timeline_listing(selectors.case_for(user, self.kwargs["pk"]), user)
 
     @extend_schema(parameters=[ID], responses={200: s.EventSerializer(many=True), **_errors(*LIST)}, tags=["cases"])
     def get(self, request, *args, **kwargs):

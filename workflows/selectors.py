@@ -371,29 +371,44 @@ _PAGED_LISTS = PreparedShapes(most=256)
 
 
 def case_timeline_listing(case, user) -> PreparedList:
-    """``case_timeline_for`` read by compiled statements (the API's timeline)."""
+    """``case_timeline_for`` read by compiled statements (the API's timeline), without the
+    events of the elements the reader's path view hides (``timeline_hidden_elements``). They
+    are left out by the statement, before the page is cut: left out of a page already read,
+    a page shorter than its size would count them."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    return PreparedList(_PAGED_LISTS, "timeline", _timeline, (case.pk,), model=Event, order=("created_at", "id"))
+    hidden = sorted(timeline_hidden_elements(user, case))
+    return PreparedList(
+        _PAGED_LISTS,
+        ("timeline", len(hidden)),
+        _timeline_without,
+        (case.pk, *hidden),
+        model=Event,
+        order=("created_at", "id"),
+    )
 
 
-def timeline_path_view(user, case, events) -> PathView:
-    """The reader's ``PathView`` as far as ``events`` need it: what ``path_view_for`` hides of
-    them, without reading the consents and openings when they cannot change it.
+def _timeline_without(case_id, *hidden):
+    queryset = _timeline(case_id)
+    return queryset.exclude(element_id__in=hidden) if hidden else queryset
+
+
+def timeline_hidden_elements(user, case) -> frozenset[str]:
+    """The elements whose events the reader's timeline leaves out: those ``path_view_for``
+    hides, without reading the consents and openings when they cannot change it.
 
     ``path_view_for`` hides an element on a branch of a gateway that reads a field the reader
-    does not see. So when no event is on such a branch, or every field the gateways of the
-    events' branches read is in a category the reader's standing opens (its own service, the
-    coordinator's, an open one: ``rules.decide_category`` with no consent), nothing of these
-    events is hidden, whatever consents there are; otherwise the whole view is computed."""
+    does not see. So when every field the model's gateways read is in a category the reader's
+    standing opens (its own service, the coordinator's, an open one: ``rules.decide_category``
+    with no consent), nothing is hidden, whatever consents there are; otherwise the whole view
+    is computed."""
     runtime = case_runtime(case)
     if runtime is None or not runtime.gateway_paths:
-        return NO_PATH_HIDDEN
-    shown = {event.element_id for event in events}
-    reads = {name for path in runtime.gateway_paths.values() if path.branch_elements & shown for name in path.reads}
+        return frozenset()
+    reads = {name for path in runtime.gateway_paths.values() for name in path.reads}
     if all(_open_by_standing(runtime.field_rules, rules.case_access(user, case), name) for name in reads):
-        return NO_PATH_HIDDEN
-    return path_view_for(user, case)
+        return frozenset()
+    return path_view_for(user, case).hidden
 
 
 def _open_by_standing(fields, access, name: str) -> bool:
@@ -554,7 +569,7 @@ def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
 
 def _fields_named_for(user, case_id: int, names: list) -> list:
     """The field names of ``names`` the reader sees. The consents and openings are read
-    only when the reader's standing does not open them all (as ``timeline_path_view``)."""
+    only when the reader's standing does not open them all (as ``timeline_hidden_elements``)."""
     remembered = user.__dict__.setdefault("_brobygger_standing_opens", {})
     if case_id not in remembered:
         case = _timeline_case(user, case_id)
@@ -647,20 +662,15 @@ class PathView:
         return completed - self.hidden - shown_active, shown_active
 
     def events(self, events):
-        """Timeline events with those of hidden elements reduced to their kind and time."""
-        return [_without_path(event) if self.hides(event.element_id) else event for event in events]
+        """Timeline events without those of hidden elements. Not even their kind and time: how
+        many tasks a branch opened, and when they were done, tell the branch too."""
+        return [event for event in events if not self.hides(event.element_id)]
 
     def tasks(self, tasks):
         return [task for task in tasks if not self.hides(task.element_id)]
 
 
 NO_PATH_HIDDEN = PathView({}, frozenset())
-
-
-def _without_path(event):
-    event.element_id, event.detail = "", {}
-    event.task = event.agency = event.from_agency = event.to_agency = None
-    return event
 
 
 def path_view_for(user, case, views=None) -> PathView:
