@@ -316,7 +316,7 @@ def case_next_timer_at(case, user=None, path_view: PathView | None = None):
     for due, timer_path_categories in _NEXT_TIMERS.rows(case.pk):
         if (
             user is None
-            or (path_view is not None and not path_view.hidden)
+            or (path_view is not None and not path_view.hidden and not path_view.timers)
             or rules.timer_listed(user, timer_path_categories, case.coordinator_agency_id)
         ):
             return due
@@ -648,6 +648,9 @@ class PathView:
 
     gateways: dict[str, frozenset[str]]  # gateway id -> its branch elements hidden
     hidden: frozenset[str]
+    # Timer events whose expression reads a field the reader does not see: when one fires
+    # is that value moved by a known amount (the eviction date less a week).
+    timers: frozenset[str] = frozenset()
 
     def hides(self, element_id: str) -> bool:
         return element_id in self.hidden
@@ -677,11 +680,16 @@ def path_view_for(user, case, views=None) -> PathView:
     """The ``PathView`` of ``case`` for ``user``; ``views``: their ``policy.case_data_for``
     answer when the caller has it (else computed here, not logged: nothing is shown)."""
     runtime = case_runtime(case)
-    if runtime is None or not runtime.gateway_paths:
+    if runtime is None or not (runtime.gateway_paths or runtime.timer_reads):
         return NO_PATH_HIDDEN
     fields = runtime.field_rules
     if views is None:
         views = policy.case_data_for(user, case, fields, log=False)
+    timers = frozenset(
+        element
+        for element, names in runtime.timer_reads.items()
+        if not all(policy.sees_field(views, fields, name) for name in names)
+    )
     own_kinds = {agency.kind for agency, _role in rules.case_access(user, case).acting}
     own = {element for element, task in runtime.user_tasks.items() if task.get("agency_kind") in own_kinds}
     gateways = {
@@ -689,7 +697,7 @@ def path_view_for(user, case, views=None) -> PathView:
         for gateway, path in runtime.gateway_paths.items()
         if not all(policy.sees_field(views, fields, name) for name in path.reads)
     }
-    return PathView(gateways, frozenset().union(*gateways.values()))
+    return PathView(gateways, frozenset().union(*gateways.values()), timers)
 
 
 @dataclass(frozen=True)
@@ -725,9 +733,14 @@ def case_diagram_for(case, user, path_view: PathView | None = None) -> Diagram:
         bpmn_xml=runtime.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
-        # What the case waits on, but not on a branch hidden from the reader: its name and
-        # time would tell the branch.
-        waiting=[event for event in engine.waiting_events(workflow) if not path_view.hides(event.element_id)],
+        # What the case waits on, but not on a branch hidden from the reader (its name and
+        # time would tell the branch), nor a timer whose time is read from a field the reader
+        # does not see (it would tell the value).
+        waiting=[
+            event
+            for event in engine.waiting_events(workflow)
+            if not path_view.hides(event.element_id) and event.element_id not in path_view.timers
+        ],
     )
 
 
