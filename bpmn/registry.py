@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
-from bpmn.engine.gateway_paths import GatewayPath, gateway_paths, timer_elements, timer_reads
+from bpmn.engine.gateway_paths import GatewayPath, gateway_paths, handed_from, timer_elements, timer_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
@@ -76,6 +76,28 @@ class DefinitionRuntime:
         if found is None:
             found = rules.path_categories(self.gateway_paths, self.fields)
         return {element: rules.path_mask(categories) for element, categories in found.items()}
+
+    @cached_property
+    def handed_paths(self) -> dict[str, frozenset[str]]:
+        """Task element id -> the gateways on whose branches a task that may hand it over
+        lies (``bpmn.engine.handed_from``): who handed it over tells their branch."""
+        found = {}
+        for element, sources in handed_from(self.bpmn_xml).items():
+            gateways = frozenset(g for g, path in self.gateway_paths.items() if sources & path.branch_elements)
+            if gateways:
+                found[element] = gateways
+        return found
+
+    @cached_property
+    def handed_masks(self) -> dict[str, int]:
+        """Task element id -> the ``path_mask`` of the fields the gateways of ``handed_paths``
+        read: who handed it over is told, in a list across cases, only to a reader who sees
+        them all by standing (``rules.timer_listed``'s rule)."""
+        found = {}
+        for element, gateways in self.handed_paths.items():
+            names = {name for gateway in gateways for name in self.gateway_paths[gateway].reads}
+            found[element] = rules.path_mask(self.fields.get(name, RESTRICTED) for name in names)
+        return found
 
     @cached_property
     def timer_reads(self) -> dict[str, frozenset[str]]:
@@ -155,6 +177,16 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
     with _lock:
         _runtimes[definition_id] = runtime
     return runtime
+
+
+def runtimes_for(definition_ids) -> dict[int, DefinitionRuntime]:
+    """``runtime_for`` of each of ``definition_ids``, those not known yet read in one query
+    with their models (a list whose rows ask about several versions' models)."""
+    missing = {pk for pk in definition_ids if pk not in _runtimes}
+    for definition in ProcessDefinition.objects.filter(pk__in=missing).defer("spec_json"):
+        runtime = runtime_for(definition)
+        runtime.__dict__.setdefault("bpmn_xml", definition.bpmn_xml)  # the cached_property, read already
+    return {pk: runtime_for(pk) for pk in set(definition_ids)}
 
 
 def _properties(schema: dict[str, Any] | None) -> dict[str, Any]:

@@ -370,32 +370,39 @@ def case_timeline_for(case, user):
 _PAGED_LISTS = PreparedShapes(most=256)
 
 
-def case_timeline_listing(case, user) -> PreparedList:
+def case_timeline_listing(case, user, path_view: PathView | None = None) -> PreparedList:
     """``case_timeline_for`` read by compiled statements (the API's timeline), without the
-    events of the elements the reader's path view hides (``timeline_hidden_elements``). They
-    are left out by the statement, before the page is cut: left out of a page already read,
-    a page shorter than its size would count them."""
+    events ``path_view`` (the reader's ``timeline_path_view``) leaves out: those of hidden
+    elements, and the handoffs into a task whose handing over tells a hidden branch. They are
+    left out by the statement, before the page is cut: left out of a page already read, a
+    page shorter than its size would count them. ``PathView.events`` then does the rest on
+    the page (the actor of such a task's creation)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    hidden = sorted(timeline_hidden_elements(user, case))
+    path_view = path_view if path_view is not None else timeline_path_view(user, case)
+    hidden, handed = sorted(path_view.hidden), sorted(path_view.handed)
     return PreparedList(
         _PAGED_LISTS,
-        ("timeline", len(hidden)),
-        _timeline_without,
-        (case.pk, *hidden),
+        ("timeline", len(hidden), len(handed)),
+        lambda case_id, *names: _timeline_without(case_id, names[: len(hidden)], names[len(hidden) :]),
+        (case.pk, *hidden, *handed),
         model=Event,
         order=("created_at", "id"),
     )
 
 
-def _timeline_without(case_id, *hidden):
+def _timeline_without(case_id, hidden, handed):
     queryset = _timeline(case_id)
-    return queryset.exclude(element_id__in=hidden) if hidden else queryset
+    if hidden:
+        queryset = queryset.exclude(element_id__in=hidden)
+    if handed:
+        queryset = queryset.exclude(kind=EventKind.HANDOFF, element_id__in=handed)
+    return queryset
 
 
-def timeline_hidden_elements(user, case) -> frozenset[str]:
-    """The elements whose events the reader's timeline leaves out: those ``path_view_for``
-    hides, without reading the consents and openings when they cannot change it.
+def timeline_path_view(user, case) -> PathView:
+    """The reader's ``PathView`` as far as the timeline needs it: ``path_view_for``'s, without
+    reading the consents and openings when they cannot change it.
 
     ``path_view_for`` hides an element on a branch of a gateway that reads a field the reader
     does not see. So when every field the model's gateways read is in a category the reader's
@@ -404,11 +411,11 @@ def timeline_hidden_elements(user, case) -> frozenset[str]:
     is computed."""
     runtime = case_runtime(case)
     if runtime is None or not runtime.gateway_paths:
-        return frozenset()
+        return NO_PATH_HIDDEN
     reads = {name for path in runtime.gateway_paths.values() for name in path.reads}
     if all(_open_by_standing(runtime.field_rules, rules.case_access(user, case), name) for name in reads):
-        return frozenset()
-    return path_view_for(user, case).hidden
+        return NO_PATH_HIDDEN
+    return path_view_for(user, case)
 
 
 def _open_by_standing(fields, access, name: str) -> bool:
@@ -569,7 +576,7 @@ def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
 
 def _fields_named_for(user, case_id: int, names: list) -> list:
     """The field names of ``names`` the reader sees. The consents and openings are read
-    only when the reader's standing does not open them all (as ``timeline_hidden_elements``)."""
+    only when the reader's standing does not open them all (as ``timeline_path_view``)."""
     remembered = user.__dict__.setdefault("_brobygger_standing_opens", {})
     if case_id not in remembered:
         case = _timeline_case(user, case_id)
@@ -651,6 +658,9 @@ class PathView:
     # Timer events whose expression reads a field the reader does not see: when one fires
     # is that value moved by a known amount (the eviction date less a week).
     timers: frozenset[str] = frozenset()
+    # Tasks (the reader's own among them) that a task on a hidden branch may hand over: who
+    # handed one over (their agency, their name) tells the branch the case came by.
+    handed: frozenset[str] = frozenset()
 
     def hides(self, element_id: str) -> bool:
         return element_id in self.hidden
@@ -666,8 +676,19 @@ class PathView:
 
     def events(self, events):
         """Timeline events without those of hidden elements. Not even their kind and time: how
-        many tasks a branch opened, and when they were done, tell the branch too."""
-        return [event for event in events if not self.hides(event.element_id)]
+        many tasks a branch opened, and when they were done, tell the branch too. Nor the
+        handoffs into a task of ``handed``, nor who made it (the actor of its creation)."""
+        shown = []
+        for event in events:
+            if self.hides(event.element_id):
+                continue
+            if event.element_id in self.handed:
+                if event.kind == EventKind.HANDOFF:
+                    continue
+                if event.kind == EventKind.TASK_CREATED:
+                    event.actor = None
+            shown.append(event)
+        return shown
 
     def tasks(self, tasks):
         return [task for task in tasks if not self.hides(task.element_id)]
@@ -697,7 +718,8 @@ def path_view_for(user, case, views=None) -> PathView:
         for gateway, path in runtime.gateway_paths.items()
         if not all(policy.sees_field(views, fields, name) for name in path.reads)
     }
-    return PathView(gateways, frozenset().union(*gateways.values()), timers)
+    handed = frozenset(element for element, by in runtime.handed_paths.items() if by & gateways.keys())
+    return PathView(gateways, frozenset().union(*gateways.values()), timers, handed)
 
 
 @dataclass(frozen=True)

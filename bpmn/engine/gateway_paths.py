@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .element_needs import data_names_loaded
-from .lint.model import FLOW_CONTAINERS, _local, _q
+from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, _local, _q
 from .timers import looks_like_iso_literal
 from .xml import parse_bpmn_xml
 
@@ -62,6 +62,36 @@ def timer_elements(bpmn_xml: str | bytes) -> frozenset[str]:
         for timer in root.iter(_q("timerEventDefinition"))
         if (parent := timer.getparent()) is not None
     )
+
+
+def handed_from(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:
+    """Human task id -> the human tasks whose completion may create it: the nearest ones
+    upstream, walking back through gateways, events and other flow nodes (a task none
+    precedes, reached from the start, maps to none). Whoever did one of those hands the task
+    over: its agency and person name the branch the case came by."""
+    root = parse_bpmn_xml(bpmn_xml)
+    successors, _inside = _graph(root)
+    predecessors: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            predecessors.setdefault(target, set()).add(node)
+    tasks = {el.get("id") or "" for kind in HUMAN_TASKS for el in root.iter(_q(kind))}
+    found = {}
+    for task in tasks:
+        seen: set[str] = set()
+        todo = list(predecessors.get(task, ()))
+        sources = set()
+        while todo:
+            node = todo.pop()
+            if node in seen or not node:
+                continue
+            seen.add(node)
+            if node in tasks:
+                sources.add(node)
+            else:
+                todo.extend(predecessors.get(node, ()))
+        found[task] = frozenset(sources)
+    return found
 
 
 def timer_reads(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:

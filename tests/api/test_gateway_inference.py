@@ -139,12 +139,12 @@ def _timeline_elements(user, case_id, decide):
 
 def test_the_timeline_hides_exactly_what_the_readers_whole_path_view_hides(branched_case, users, agencies, legal_bases):
     """The API's timeline decides what it leaves out from the model's gateways
-    (``timeline_hidden_elements``: no consents read when the reader's standing opens every
+    (``timeline_path_view``: no consents read when the reader's standing opens every
     field they read): the same elements hidden as by the reader's whole path view, before and
     after a consent opens health to NAV."""
 
     def shortcut(user, case, _events):
-        return selectors.PathView({}, selectors.timeline_hidden_elements(user, case))
+        return selectors.timeline_path_view(user, case)
 
     def whole(user, case, _events):
         return selectors.path_view_for(user, case)
