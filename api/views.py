@@ -534,13 +534,14 @@ class CaseTimeline(PreparedListView):
     model = Event
 
     def select(self, user):
-        self.case = selectors.case_for(user, self.kwargs["pk"])
-        return selectors.case_timeline_listing(self.case, user)
+        # Without the events that would show a gateway's path the reader may not infer
+        # (``selectors.case_timeline_listing``; ``PathView.events`` on each page).
+        case = selectors.case_for(user, self.kwargs["pk"])
+        self.path_view = selectors.timeline_path_view(user, case)
+        return selectors.case_timeline_listing(case, user, self.path_view)
 
     def paginate_queryset(self, queryset):
-        # Events of elements whose state would show a gateway's path the reader may not infer.
-        events = super().paginate_queryset(queryset)
-        return selectors.timeline_path_view(self.request.user, self.case, events).events(events)
+        return self.path_view.events(super().paginate_queryset(queryset))
 
     @extend_schema(parameters=[ID], responses={200: s.EventSerializer(many=True), **_errors(*LIST)}, tags=["cases"])
     def get(self, request, *args, **kwargs):

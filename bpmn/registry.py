@@ -15,12 +15,13 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
-from bpmn.engine.gateway_paths import GatewayPath, gateway_paths, timer_elements
+from bpmn.engine.gateway_paths import GatewayPath, gateway_paths, handed_from, timer_elements, timer_reads
 from bpmn.engine.message_payloads import PayloadReads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
 from permissions import rules
+from permissions.models import RESTRICTED
 from permissions.policy import FieldRules, field_rules
 
 
@@ -84,20 +85,65 @@ class DefinitionRuntime:
         return {element: rules.path_mask(categories) for element, categories in found.items()}
 
     @cached_property
+    def handed_paths(self) -> dict[str, frozenset[str]]:
+        """Task element id -> the gateways on whose branches a task that may hand it over
+        lies (``bpmn.engine.handed_from``): who handed it over tells their branch."""
+        found = {}
+        for element, sources in handed_from(self.bpmn_xml).items():
+            gateways = frozenset(g for g, path in self.gateway_paths.items() if sources & path.branch_elements)
+            if gateways:
+                found[element] = gateways
+        return found
+
+    @cached_property
+    def handed_masks(self) -> dict[str, int]:
+        """Task element id -> the ``path_mask`` of the fields the gateways of ``handed_paths``
+        read: who handed it over is told, in a list across cases, only to a reader who sees
+        them all by standing (``rules.timer_listed``'s rule)."""
+        found = {}
+        for element, gateways in self.handed_paths.items():
+            names = {name for gateway in gateways for name in self.gateway_paths[gateway].reads}
+            found[element] = rules.path_mask(self.fields.get(name, RESTRICTED) for name in names)
+        return found
+
+    @cached_property
+    def timer_reads(self) -> dict[str, frozenset[str]]:
+        """Timer event id -> the fields its expression reads (``bpmn.engine.timer_reads``):
+        when it fires tells their values."""
+        return timer_reads(self.bpmn_xml)
+
+    @cached_property
     def timer_path_categories(self) -> int:
         """``ProcessInstance.timer_path_categories``: the categories read by the gateways on
-        whose branches any timer of the model lies (as a ``path_mask``)."""
-        masks = self.path_masks
-        found = 0
-        for element_id in timer_elements(self.bpmn_xml):
-            found |= masks.get(element_id, 0)
-        return found
+        whose branches any timer of the model lies, and those of the fields any timer's
+        expression reads (as a ``path_mask``)."""
+        return timer_mask(
+            self.path_masks,
+            timer_elements(self.bpmn_xml),
+            self.timer_reads,
+            self.fields,
+            self.field_rules.shared_fields,
+        )
 
     def form_for(self, element_id: str) -> tuple[dict[str, Any] | None, Validator | None]:
         form_name = (self.user_tasks.get(element_id) or {}).get("form")
         if not form_name:
             return None, None
         return self.forms[form_name], self.validators[form_name]
+
+
+def timer_mask(path_masks: dict[str, int], timers, reads: dict[str, frozenset[str]], fields, shared=()) -> int:
+    """The ``path_mask`` of what a model's timers tell: the categories of the gateways on whose
+    branches any of ``timers`` lies (``path_masks``), and those of the fields (``fields``:
+    field -> category; another name is restricted) their expressions read (``reads``), but
+    those every participant sees (``shared``: ``"x-share": "participants"``, the prison's
+    expected release date)."""
+    found = 0
+    for element_id in timers:
+        found |= path_masks.get(element_id, 0)
+    for names in reads.values():
+        found |= rules.path_mask(fields.get(name, RESTRICTED) for name in names if name not in shared)
+    return found
 
 
 def _load_spec_json(definition_id: int) -> str:
@@ -138,6 +184,16 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
     with _lock:
         _runtimes[definition_id] = runtime
     return runtime
+
+
+def runtimes_for(definition_ids) -> dict[int, DefinitionRuntime]:
+    """``runtime_for`` of each of ``definition_ids``, those not known yet read in one query
+    with their models (a list whose rows ask about several versions' models)."""
+    missing = {pk for pk in definition_ids if pk not in _runtimes}
+    for definition in ProcessDefinition.objects.filter(pk__in=missing).defer("spec_json"):
+        runtime = runtime_for(definition)
+        runtime.__dict__.setdefault("bpmn_xml", definition.bpmn_xml)  # the cached_property, read already
+    return {pk: runtime_for(pk) for pk in set(definition_ids)}
 
 
 def _properties(schema: dict[str, Any] | None) -> dict[str, Any]:

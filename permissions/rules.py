@@ -833,6 +833,15 @@ def task_listed(user, task, coordinator_agency_id: int | None) -> bool:
 # tell that one waits there.
 
 
+def handed_over_by_listed(user, task, runtime) -> bool:
+    """Whether a list across cases may say who handed ``task`` over: not when a task on a
+    branch of a gateway whose fields the reader does not see by standing may have handed it
+    over (``DefinitionRuntime.handed_masks``): the agency named would tell the branch. The
+    rule of ``timer_listed``, for the task's own mask."""
+    mask = runtime.handed_masks.get(task.element_id, 0)
+    return not mask or timer_listed(user, mask, task.case.coordinator_agency_id)
+
+
 def timer_listed(user, timer_path_categories: int, coordinator_agency_id: int | None) -> bool:
     """``listed_timer_rows`` for one instance's ``timer_path_categories``."""
     masks = _listed_masks(user)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bpmn.registry import runtimes_for
 from core.errors import Conflict, InvalidInput
 from permissions import rules
 from web import schema_forms
@@ -46,6 +47,9 @@ INBOX_ROW_FIELDS = (
     "case__person_name",
     "agency__name",
     "handed_over_by__name",
+    "element_id",  # with its version's model: whether "handed over by" tells a branch
+    "instance__definition",
+    "case__coordinator_agency",
     "assignee__username",
     "assignee__first_name",
     "assignee__last_name",
@@ -74,7 +78,7 @@ def inbox(request):
         # No count: the page and one row more ("Neste side" when it exists; README).
         page, query = next_page_of(request, listing)
         tasks = page.object_list
-        rows = _inbox_rows(tasks, timezone.now())
+        rows = _inbox_rows(tasks, timezone.now(), user)
     return render(
         request,
         "tasks/inbox.html",
@@ -93,14 +97,19 @@ def inbox(request):
     )
 
 
-def _inbox_rows(tasks, now) -> list[dict]:
+def _inbox_rows(tasks, now, user) -> list[dict]:
     """Each task as its row shows it, made here rather than in the template (its links,
     dates and phrases per row were most of the page's Python: ``web.list_rows``). Dicts:
-    the template reads a key at the first try, an object's attribute at the second."""
+    the template reads a key at the first try, an object's attribute at the second.
+    "Handed over by" is left blank where it would tell a gateway's branch the reader may not
+    infer (``rules.handed_over_by_listed``)."""
     times, case_link, task_link = TimeTags(), id_links("case"), id_links("task")
     case_start, overdue_badge = _("(case start)"), _("overdue")
+    # Who handed it over would tell a gateway's branch the reader may not infer.
+    not_shown = _("(not shown)")
     # ``get_status_display`` hashes every translated choice for each row: once a page here.
     statuses = {value: str(label) for value, label in TaskStatus.choices}
+    runtimes = runtimes_for({task.instance.definition_id for task in tasks})
     rows = []
     for task in tasks:
         late = task.is_active and task.due_at is not None and task.due_at < now
@@ -119,7 +128,11 @@ def _inbox_rows(tasks, now) -> list[dict]:
                 "task_url": task_link(task.pk),
                 "name": task.name,
                 "agency": task.agency.name,
-                "handed_over_by": task.handed_over_by.name if task.handed_over_by else case_start,
+                "handed_over_by": (
+                    (task.handed_over_by.name if task.handed_over_by else case_start)
+                    if rules.handed_over_by_listed(user, task, runtimes[task.instance.definition_id])
+                    else not_shown
+                ),
                 "created": times.moment(task.created_at),
                 "due": times.day(task.due_at),
                 "late": overdue_badge if late else "",

@@ -316,7 +316,7 @@ def case_next_timer_at(case, user=None, path_view: PathView | None = None):
     for due, timer_path_categories in _NEXT_TIMERS.rows(case.pk):
         if (
             user is None
-            or (path_view is not None and not path_view.hidden)
+            or (path_view is not None and not path_view.hidden and not path_view.timers)
             or rules.timer_listed(user, timer_path_categories, case.coordinator_agency_id)
         ):
             return due
@@ -370,27 +370,49 @@ def case_timeline_for(case, user):
 _PAGED_LISTS = PreparedShapes(most=256)
 
 
-def case_timeline_listing(case, user) -> PreparedList:
-    """``case_timeline_for`` read by compiled statements (the API's timeline)."""
+def case_timeline_listing(case, user, path_view: PathView | None = None) -> PreparedList:
+    """``case_timeline_for`` read by compiled statements (the API's timeline), without the
+    events ``path_view`` (the reader's ``timeline_path_view``) leaves out: those of hidden
+    elements, and the handoffs into a task whose handing over tells a hidden branch. They are
+    left out by the statement, before the page is cut: left out of a page already read, a
+    page shorter than its size would count them. ``PathView.events`` then does the rest on
+    the page (the actor of such a task's creation)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    return PreparedList(_PAGED_LISTS, "timeline", _timeline, (case.pk,), model=Event, order=("created_at", "id"))
+    path_view = path_view if path_view is not None else timeline_path_view(user, case)
+    hidden, handed = sorted(path_view.hidden), sorted(path_view.handed)
+    return PreparedList(
+        _PAGED_LISTS,
+        ("timeline", len(hidden), len(handed)),
+        lambda case_id, *names: _timeline_without(case_id, names[: len(hidden)], names[len(hidden) :]),
+        (case.pk, *hidden, *handed),
+        model=Event,
+        order=("created_at", "id"),
+    )
 
 
-def timeline_path_view(user, case, events) -> PathView:
-    """The reader's ``PathView`` as far as ``events`` need it: what ``path_view_for`` hides of
-    them, without reading the consents and openings when they cannot change it.
+def _timeline_without(case_id, hidden, handed):
+    queryset = _timeline(case_id)
+    if hidden:
+        queryset = queryset.exclude(element_id__in=hidden)
+    if handed:
+        queryset = queryset.exclude(kind=EventKind.HANDOFF, element_id__in=handed)
+    return queryset
+
+
+def timeline_path_view(user, case) -> PathView:
+    """The reader's ``PathView`` as far as the timeline needs it: ``path_view_for``'s, without
+    reading the consents and openings when they cannot change it.
 
     ``path_view_for`` hides an element on a branch of a gateway that reads a field the reader
-    does not see. So when no event is on such a branch, or every field the gateways of the
-    events' branches read is in a category the reader's standing opens (its own service, the
-    coordinator's, an open one: ``rules.decide_category`` with no consent), nothing of these
-    events is hidden, whatever consents there are; otherwise the whole view is computed."""
+    does not see. So when every field the model's gateways read is in a category the reader's
+    standing opens (its own service, the coordinator's, an open one: ``rules.decide_category``
+    with no consent), nothing is hidden, whatever consents there are; otherwise the whole view
+    is computed."""
     runtime = case_runtime(case)
     if runtime is None or not runtime.gateway_paths:
         return NO_PATH_HIDDEN
-    shown = {event.element_id for event in events}
-    reads = {name for path in runtime.gateway_paths.values() if path.branch_elements & shown for name in path.reads}
+    reads = {name for path in runtime.gateway_paths.values() for name in path.reads}
     if all(_open_by_standing(runtime.field_rules, rules.case_access(user, case), name) for name in reads):
         return NO_PATH_HIDDEN
     return path_view_for(user, case)
@@ -633,6 +655,12 @@ class PathView:
 
     gateways: dict[str, frozenset[str]]  # gateway id -> its branch elements hidden
     hidden: frozenset[str]
+    # Timer events whose expression reads a field the reader does not see: when one fires
+    # is that value moved by a known amount (the eviction date less a week).
+    timers: frozenset[str] = frozenset()
+    # Tasks (the reader's own among them) that a task on a hidden branch may hand over: who
+    # handed one over (their agency, their name) tells the branch the case came by.
+    handed: frozenset[str] = frozenset()
 
     def hides(self, element_id: str) -> bool:
         return element_id in self.hidden
@@ -647,8 +675,20 @@ class PathView:
         return completed - self.hidden - shown_active, shown_active
 
     def events(self, events):
-        """Timeline events with those of hidden elements reduced to their kind and time."""
-        return [_without_path(event) if self.hides(event.element_id) else event for event in events]
+        """Timeline events without those of hidden elements. Not even their kind and time: how
+        many tasks a branch opened, and when they were done, tell the branch too. Nor the
+        handoffs into a task of ``handed``, nor who made it (the actor of its creation)."""
+        shown = []
+        for event in events:
+            if self.hides(event.element_id):
+                continue
+            if event.element_id in self.handed:
+                if event.kind == EventKind.HANDOFF:
+                    continue
+                if event.kind == EventKind.TASK_CREATED:
+                    event.actor = None
+            shown.append(event)
+        return shown
 
     def tasks(self, tasks):
         return [task for task in tasks if not self.hides(task.element_id)]
@@ -657,21 +697,20 @@ class PathView:
 NO_PATH_HIDDEN = PathView({}, frozenset())
 
 
-def _without_path(event):
-    event.element_id, event.detail = "", {}
-    event.task = event.agency = event.from_agency = event.to_agency = None
-    return event
-
-
 def path_view_for(user, case, views=None) -> PathView:
     """The ``PathView`` of ``case`` for ``user``; ``views``: their ``policy.case_data_for``
     answer when the caller has it (else computed here, not logged: nothing is shown)."""
     runtime = case_runtime(case)
-    if runtime is None or not runtime.gateway_paths:
+    if runtime is None or not (runtime.gateway_paths or runtime.timer_reads):
         return NO_PATH_HIDDEN
     fields = runtime.field_rules
     if views is None:
         views = policy.case_data_for(user, case, fields, log=False)
+    timers = frozenset(
+        element
+        for element, names in runtime.timer_reads.items()
+        if not all(policy.sees_field(views, fields, name) for name in names)
+    )
     own_kinds = {agency.kind for agency, _role in rules.case_access(user, case).acting}
     own = {element for element, task in runtime.user_tasks.items() if task.get("agency_kind") in own_kinds}
     gateways = {
@@ -679,7 +718,8 @@ def path_view_for(user, case, views=None) -> PathView:
         for gateway, path in runtime.gateway_paths.items()
         if not all(policy.sees_field(views, fields, name) for name in path.reads)
     }
-    return PathView(gateways, frozenset().union(*gateways.values()))
+    handed = frozenset(element for element, by in runtime.handed_paths.items() if by & gateways.keys())
+    return PathView(gateways, frozenset().union(*gateways.values()), timers, handed)
 
 
 @dataclass(frozen=True)
@@ -715,9 +755,14 @@ def case_diagram_for(case, user, path_view: PathView | None = None) -> Diagram:
         bpmn_xml=runtime.bpmn_xml,
         completed=sorted(completed),
         active=sorted(active - completed),
-        # What the case waits on, but not on a branch hidden from the reader: its name and
-        # time would tell the branch.
-        waiting=[event for event in engine.waiting_events(workflow) if not path_view.hides(event.element_id)],
+        # What the case waits on, but not on a branch hidden from the reader (its name and
+        # time would tell the branch), nor a timer whose time is read from a field the reader
+        # does not see (it would tell the value).
+        waiting=[
+            event
+            for event in engine.waiting_events(workflow)
+            if not path_view.hides(event.element_id) and event.element_id not in path_view.timers
+        ],
     )
 
 
@@ -831,12 +876,18 @@ def task_for(user, task_id) -> Task:
     (another agency's task on a branch their ``PathView`` hides); NotFound otherwise."""
     found = _TASK_BY_ID.objects(lookup_id(task_id))
     task = found[0] if found else None
-    if task is None or not rules.can_view_task(user, task):
-        raise NotFound("task.not_found")
-    mine = task.agency_id in rules.case_agency_ids(user)
-    if not mine and task.path_categories and path_view_for(user, task.case).hides(task.element_id):
+    if task is None or not rules.can_view_task(user, task) or path_hides_task(user, task):
         raise NotFound("task.not_found")
     return task
+
+
+def path_hides_task(user, task) -> bool:
+    """Whether ``task`` is another agency's on a branch ``user``'s ``PathView`` hides: such a
+    task answers as one that does not exist (404), read or worked (``services.tasks``), since
+    a refusal naming it would tell the branch."""
+    if task.agency_id in rules.case_agency_ids(user) or not task.path_categories:
+        return False
+    return path_view_for(user, task.case).hides(task.element_id)
 
 
 def task_colleagues_for(user, task) -> list:

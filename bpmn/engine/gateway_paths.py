@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .element_needs import data_names_loaded
-from .lint.model import FLOW_CONTAINERS, _local, _q
+from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, _local, _q
+from .timers import looks_like_iso_literal
 from .xml import parse_bpmn_xml
 
 GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway", "complexGateway"})
+TIMER_EXPRESSIONS = ("timeDate", "timeDuration", "timeCycle")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,58 @@ def timer_elements(bpmn_xml: str | bytes) -> frozenset[str]:
     )
 
 
+def handed_from(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:
+    """Human task id -> the human tasks whose completion may create it: the nearest ones
+    upstream, walking back through gateways, events and other flow nodes (a task none
+    precedes, reached from the start, maps to none). Whoever did one of those hands the task
+    over: its agency and person name the branch the case came by."""
+    root = parse_bpmn_xml(bpmn_xml)
+    successors, _inside = _graph(root)
+    predecessors: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            predecessors.setdefault(target, set()).add(node)
+    tasks = {el.get("id") or "" for kind in HUMAN_TASKS for el in root.iter(_q(kind))}
+    found = {}
+    for task in tasks:
+        seen: set[str] = set()
+        todo = list(predecessors.get(task, ()))
+        sources = set()
+        while todo:
+            node = todo.pop()
+            if node in seen or not node:
+                continue
+            seen.add(node)
+            if node in tasks:
+                sources.add(node)
+            else:
+                todo.extend(predecessors.get(node, ()))
+        found[task] = frozenset(sources)
+    return found
+
+
+def timer_reads(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:
+    """Timer event id -> the names of data its expression reads, for every timer that reads
+    some (``local_datetime(days_before(eviction_date, 7), "09:00")`` reads ``eviction_date``).
+    When such a timer fires is the value moved by a known amount: it tells the value as a
+    gateway's branch does. An ISO-8601 literal (``P14D``, quoted or not) reads nothing."""
+    root = parse_bpmn_xml(bpmn_xml)
+    found = {}
+    for timer in root.iter(_q("timerEventDefinition")):
+        parent = timer.getparent()
+        if parent is None:
+            continue
+        names: set[str] = set()
+        for kind in TIMER_EXPRESSIONS:
+            for expression in timer.iter(_q(kind)):
+                text = (expression.text or "").strip()
+                if text and not looks_like_iso_literal(text):
+                    names |= _expression_names(text)
+        if names:
+            found[parent.get("id") or ""] = frozenset(names)
+    return found
+
+
 def _graph(root: etree._Element) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Flow node -> the nodes next to it (its flows' targets and its boundary events), and
     sub-process -> every element inside it."""
@@ -94,8 +148,11 @@ def _reach(start: str, edges: dict[str, set[str]], inside: dict[str, set[str]]) 
 def _condition_names(flow: etree._Element) -> set[str]:
     condition = flow.find(_q("conditionExpression"))
     text = (condition.text or "").strip() if condition is not None else ""
-    if not text:
-        return set()
+    return _expression_names(text) if text else set()
+
+
+def _expression_names(text: str) -> set[str]:
+    """The names of data the expression ``text`` reads (none when it does not parse)."""
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:

@@ -213,3 +213,61 @@ def test_refusing_to_withdraw_the_agency_names_no_hidden_task_and_tells_neither_
     assert bodies["yes"]["code"] == "participant.open_tasks_unseen"
     assert not any(name in bodies["yes"]["detail"] for name in HIDDEN.values()), bodies
     assert not any(digit in bodies["yes"]["detail"] for digit in "0123456789"), bodies
+
+
+def test_working_a_hidden_task_answers_as_a_task_that_does_not_exist(housing_branch, users):
+    """Claiming, releasing, taking over or completing another agency's task on a branch the
+    reader's path view hides answers 404, as reading it does and as a task id that does not
+    exist: a 403 ("another agency's task", naming the agency) told NAV that the task exists,
+    so which branch the health service's answer sent the case down."""
+    missing = Task.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    client, browser = api(users["nils"]), page(users["nils"])
+    for pk in [task.pk for task in hidden_tasks()] + [missing]:
+        for action, body in (("claim", {}), ("unclaim", {}), ("reassign", {}), ("complete", {"data": {}})):
+            answer = client.post(f"/api/v1/tasks/{pk}/{action}/", body, format="json")
+            assert answer.status_code == 404, (pk, action, answer.json())
+            assert answer.json()["code"] == "task.not_found", (pk, action)
+        for action in ("claim", "unclaim", "reassign"):
+            assert browser.post(f"/tasks/{pk}/{action}/").status_code == 404, (pk, action)
+        assert browser.post(f"/tasks/{pk}/", {"noted": "on"}).status_code == 404, pk
+    # A task of the same case that NAV's path view shows stays a 403: visible, not NAV's.
+    shown = Task.objects.get(case=housing_branch["yes"], element_id="Task_assess")
+    assert client.post(f"/api/v1/tasks/{shown.pk}/claim/", {}, format="json").json()["code"] == "task.other_agency"
+    # The housing office, whose tasks they are, works them.
+    (branch_task, *_rest) = Task.objects.filter(case=housing_branch["yes"], element_id__in=BRANCH)
+    assert api(users["bjorn"]).post(f"/api/v1/tasks/{branch_task.pk}/claim/", {}, format="json").status_code == 200
+
+
+def _timeline_kinds(client, case, page_size) -> list[str]:
+    """The kinds of every event of the case's API timeline, page after page."""
+    kinds, url = [], f"/api/v1/cases/{case.pk}/timeline/?page_size={page_size}"
+    while url:
+        answer = client.get(url).json()
+        kinds += [event["kind"] for event in answer["results"]]
+        url = answer["next"]
+    return kinds
+
+
+@pytest.mark.parametrize(("fixture", "reader"), [("housing_branch", "nils"), ("nav_branch", "bjorn")])
+def test_the_timeline_tells_neither_branch_by_its_events(request, users, fixture, reader):
+    """The treatment branch opens two tasks, the other one: a timeline that kept the events of
+    hidden elements as their kind and time counted them for NAV ("task_created" twice or
+    once, and the moments they were done), so told which way the health service's answer
+    went. The API (in pages of any size), the case page's events and its swimlanes' handoffs
+    are the same for both cases."""
+    cases = request.getfixturevalue(fixture)
+    client, browser = api(users[reader]), page(users[reader])
+    seen = {}
+    for key, case in cases.items():
+        events = browser.get(f"/cases/{case.pk}/sections/events/").context["events"]
+        chart = browser.get(f"/cases/{case.pk}/").context["chart"]
+        seen[key] = {
+            "api": _timeline_kinds(client, case, 50),
+            "api in pages of one": _timeline_kinds(client, case, 1),
+            "page events": [event.kind for event, _label in events],
+            "page handoffs": len(chart.arrows),
+        }
+    assert seen["yes"] == seen["no"], seen
+    # The health service, whose field the gateway reads, sees the two tasks created.
+    health = [_timeline_kinds(api(users["helga"]), case, 50).count("task_created") for case in cases.values()]
+    assert health == [3, 2]

@@ -199,11 +199,11 @@ def test_the_api_and_the_inbox_page_read_only_what_they_show(loaded):
                 answer_rows = listing_of(fresh(user), filters, fields=task_lists.TASK_ANSWER_FIELDS)[0:PAGE]
                 answer = TaskSerializer(answer_rows, many=True).data
                 page_rows = listing_of(fresh(user), filters, fields=INBOX_ROW_FIELDS)[0:PAGE]
-                inbox = _inbox_rows(page_rows, now)
+                inbox = _inbox_rows(page_rows, now, user)
             statements = [query["sql"] for query in queries.captured_queries if "workflows_task" in query["sql"]]
             assert len(statements) == 2, (user.username, filters, statements)  # the two lists, nothing per row
             assert answer == TaskSerializer(whole, many=True).data and answer_rows == whole
-            assert inbox == _inbox_rows(whole, now) and page_rows == whole
+            assert inbox == _inbox_rows(whole, now, user) and page_rows == whole
             claimed_shown |= any(task.assignee_id for task in whole)
             api_statement, page_statement = statements
             assert '"workflows_person"' not in api_statement and '"workflows_person"' not in page_statement

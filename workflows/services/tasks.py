@@ -17,7 +17,7 @@ from core import hooks
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.ids import lookup_id
 from permissions import rules
-from workflows import case_outcomes, input_limits, steps
+from workflows import case_outcomes, input_limits, selectors, steps
 from workflows.forms import form_errors
 from workflows.models import (
     Event,
@@ -205,6 +205,8 @@ def _workable(task: Task | None, actor, *, agency_standing: bool | None = None) 
     # the visibility rule then only decides between 403 and 404.
     if rules.can_work_task(actor, task, agency_standing=agency_standing):
         return task
-    if rules.can_view_task(actor, task):
+    # Another agency's task on a branch the actor's path view hides is not there for them:
+    # a 403 naming its agency would tell which way the case went.
+    if rules.can_view_task(actor, task) and not selectors.path_hides_task(actor, task):
         raise Forbidden("task.other_agency", agency=task.agency.name)
     raise NotFound("task.not_found")
