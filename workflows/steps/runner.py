@@ -38,6 +38,7 @@ from workflows.jobs import errors as job_errors
 from workflows.jobs import queue
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
+    Case,
     CaseStatus,
     Event,
     EventKind,
@@ -66,6 +67,19 @@ def locked_instances(*, skip_locked: bool = False):
 
 def lock_instance(instance_id: int) -> ProcessInstance:
     return locked_instances().get(pk=instance_id)
+
+
+def lock_case_work(case_id: int) -> Case:
+    """Lock every instance of the case (in id order), then the case row; returns the locked
+    case. For a writer that must hold the case and keep its work still (withdrawing an
+    agency, correcting a value in the workflow state).
+
+    The order is the engine's: a step locks its instance, then the case (``locked_instances``,
+    one statement). A writer that took the case first and the instance after could meet a
+    step holding the instance and waiting for the case, and PostgreSQL would fail one of the
+    two (``tests/workflows/test_lock_order.py``)."""
+    list(ProcessInstance.objects.select_for_update().filter(case_id=case_id).order_by("pk").values_list("pk", flat=True))
+    return Case.objects.select_for_update().get(pk=case_id)
 
 
 @dataclass
