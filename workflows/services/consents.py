@@ -119,6 +119,24 @@ def _within_need_to_know(case, kind, categories, provision, errors) -> None:
             errors.append(field_error(f"categories.{index}", "consent.basis_not_for_category", category=category))
 
 
+def _locked_provision(case, kind, categories, provision: LegalBasis) -> LegalBasis:
+    """``provision`` locked until the consent commits, and checked again as it is now: a
+    process admin may have retired, deleted or narrowed it since the checks above. Its
+    retirement, change or deletion waits for the lock (``services.legal_bases``), so no
+    consent is written on a provision retired meanwhile, nor on a deleted one (which the
+    database would refuse only at the commit: a 500)."""
+    locked = LegalBasis.objects.select_for_update().filter(pk=provision.pk).first()
+    errors: list[dict] = []
+    if locked is None or not locked.active:
+        errors.append(field_error("legal_basis", "consent.unknown_legal_basis"))
+    else:
+        _within_need_to_know(case, kind, categories, locked, errors)
+    if errors:
+        raise InvalidInput("consent.invalid", errors=errors)
+    assert locked is not None
+    return locked
+
+
 def person_consent_basis() -> LegalBasis | None:
     """The provision of the person's consent: the first active consent provision of the list."""
     return LegalBasis.objects.filter(is_consent=True, active=True).order_by("pk").first()
@@ -178,6 +196,7 @@ def record_consent(
         raise Forbidden("consent.recipient_records" if own else "consent.not_holder")
 
     with transaction.atomic():
+        provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
             person_id=case.person_id,
             case=case,
