@@ -105,6 +105,17 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
         raise InvalidInput("break_glass.invalid", errors=errors)
     agency, role = access.acting[0]
     with transaction.atomic():
+        # The case row held until the commit, then checked again: of two openings of one
+        # category by one user at once (a double submit) the second waits and is refused as
+        # it would be after the first (the category is no longer masked for them), and none
+        # opens on a case closed meanwhile.
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if not break_glass_possible(locked):
+            raise Conflict("break_glass.case_closed")
+        if BreakGlass.objects.active(now).filter(case=locked, user=actor, category=category).exists():
+            raise InvalidInput(
+                "break_glass.invalid", errors=[field_error("category", "break_glass.category_not_masked")]
+            )
         grant = BreakGlass.objects.create(
             case=case,
             person_id=case.person_id,
