@@ -24,7 +24,7 @@ from workflows import selectors, uploads
 from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
-from workflows.services.notes import require_open, valid_category, writer_agency
+from workflows.services.notes import hold_case_for_writer, require_open, valid_category, writer_agency
 
 
 def _read_upload(upload, errors: list) -> tuple[bytes, str]:
@@ -68,6 +68,7 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
     name = None
     try:
         with transaction.atomic():
+            hold_case_for_writer(case, writer)
             name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
             attachment = Attachment.objects.create(
                 case=case,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from permissions import notes_policy, rules
+from permissions.models import CaseParticipant
 from workflows import selectors
 from workflows.input_limits import text_error
 from workflows.models import Case, CaseStatus, Event, EventKind
@@ -65,6 +66,18 @@ def require_open(case: Case) -> None:
         raise Conflict("note.case_closed")
 
 
+def hold_case_for_writer(case: Case, writer) -> Case:
+    """The case row locked until the write commits, checked again: still open (else 409), and
+    ``writer`` still takes part (else 404, as for anyone whose agency was withdrawn: they see
+    the case nowhere). A withdrawal or the case's last completion that committed after the
+    checks above is waited for and seen, never written past."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    require_open(locked)
+    if not CaseParticipant.objects.filter(case=locked, agency=writer).exists():
+        raise NotFound("case.not_found")
+    return locked
+
+
 def add_note(*, actor, case, text, category=None, agency=None) -> Note:
     """Write a note in ``case`` for one of the actor's agencies there."""
     case = selectors.case_for(actor, case)
@@ -78,6 +91,7 @@ def add_note(*, actor, case, text, category=None, agency=None) -> Note:
     if errors:
         raise InvalidInput("note.invalid", errors=errors)
     with transaction.atomic():
+        hold_case_for_writer(case, writer)
         note = Note.objects.create(
             case=case, agency=writer, author=actor, category=category, text=text, created_at=timezone.now()
         )
