@@ -24,7 +24,13 @@ from workflows import selectors, uploads
 from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
-from workflows.services.notes import hold_case_for_writer, require_open, valid_category, writer_agency
+from workflows.services.notes import (
+    hold_case_for_writer,
+    lock_case_then,
+    require_open,
+    valid_category,
+    writer_agency,
+)
 
 
 def _read_upload(upload, errors: list) -> tuple[bytes, str]:
@@ -103,7 +109,7 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
     if not rules.can_withdraw_attachment(actor, attachment):
         raise Forbidden("attachment.withdraw_forbidden")
     with transaction.atomic():
-        locked = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        locked = lock_case_then(Attachment, attachment.pk, attachment.case_id)
         if locked.is_withdrawn:
             raise Conflict("attachment.already_withdrawn")
         if locked.is_erased:

@@ -110,10 +110,19 @@ def _own_note(actor, case, note_id) -> Note:
     return note
 
 
+def lock_case_then(model, pk: int, case_id: int):
+    """Lock the case row, then the row ``pk`` of ``model`` (a note or attachment of it), and
+    return that row (its case with it). The case first: an erasure, which holds the case and
+    then scrubs its notes and files, is waited for and then seen, never missing a revision
+    written beside it; a writer holding the note first (the case after, or the case's key at
+    its commit for its timeline row) and the erasure would each wait for the other, and
+    PostgreSQL would fail one (``tests/retention/test_erasure_meets_writers.py``)."""
+    list(Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True))
+    return model.objects.select_for_update(of=("self",)).select_related("case").get(pk=pk)
+
+
 def _locked(note: Note, version) -> Note:
-    # Locks the case row too (a join): an erasure, which locks the case first, is waited for
-    # and then seen, and never misses a revision written beside it.
-    locked = Note.objects.select_for_update().select_related("case").get(pk=note.pk)
+    locked = lock_case_then(Note, note.pk, note.case_id)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
     if locked.is_erased:
