@@ -110,6 +110,7 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
         # it would be after the first (the category is no longer masked for them), and none
         # opens on a case closed meanwhile.
         locked = Case.objects.select_for_update().get(pk=case.pk)
+        now = timezone.now()  # after the wait: an opening committed meanwhile was opened before it
         if not break_glass_possible(locked):
             raise Conflict("break_glass.case_closed")
         if BreakGlass.objects.active(now).filter(case=locked, user=actor, category=category).exists():
