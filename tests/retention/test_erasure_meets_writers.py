@@ -14,6 +14,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from core.errors import Conflict
+from permissions.models import BreakGlass, Consent
 from retention.erasure import erase_case
 from retention.models import ErasureRecord, ErasureTrigger
 from tests.threads import all_at_once
@@ -118,3 +119,41 @@ def test_an_attachment_withdrawn_while_the_case_is_erased(users, agencies, shipp
     ), withdrawn
     stored = Attachment.objects.get(pk=attachment.pk)
     assert stored.stored_as == "" and stored.filename == ""
+
+
+def test_a_consent_revoked_while_the_case_is_erased(users, agencies, shipped, consent_basis):
+    case = start_prison_case(users, agencies)
+    consent = services.record_consent(
+        actor=users["bjorn"],
+        case=case.pk,
+        agency_kind="nav",
+        categories=["housing"],
+        purpose="Boligsøknad og oppfølging etter løslatelse",
+        legal_basis=consent_basis.pk,
+    )
+    closed_long_ago(case)
+    revoked, erased = meet(
+        Consent, consent.pk, lambda: services.revoke_consent(actor=users["bjorn"], consent_id=consent.pk), case
+    )
+    assert isinstance(erased, ErasureRecord), erased
+    assert isinstance(revoked, Consent), revoked
+    stored = Consent.objects.get(pk=consent.pk)
+    assert stored.revoked_at is not None and stored.purpose == ""
+
+
+def test_a_break_glass_opening_reviewed_while_the_case_is_erased(users, agencies, shipped):
+    case = start_prison_case(users, agencies)
+    grant = services.open_break_glass(
+        actor=users["nils"],
+        case=case.pk,
+        category="justice",
+        reason="Trusler om selvmord i telefonsamtale; må vite om dommen nå",
+    )
+    closed_long_ago(case)
+    reviewed, erased = meet(
+        BreakGlass, grant.pk, lambda: services.review_break_glass(actor=users["aud"], grant_id=grant.pk), case
+    )
+    assert isinstance(erased, ErasureRecord), erased
+    assert isinstance(reviewed, BreakGlass), reviewed
+    stored = BreakGlass.objects.get(pk=grant.pk)
+    assert stored.reviewed_at is not None and stored.reason == ""

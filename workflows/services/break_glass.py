@@ -21,7 +21,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Role
-from workflows import selectors
+from workflows import selectors, steps
 from workflows.models import Case, CaseStatus
 
 MIN_REASON = 20  # a sentence that says what danger is averted, not "akutt"
@@ -146,7 +146,7 @@ def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
         grant.case.participants.filter(agency_id__in=auditor_agencies).values_list("agency_id", flat=True).first()
     )
     with transaction.atomic():
-        grant = BreakGlass.objects.select_for_update().get(pk=grant.pk)
+        grant = steps.lock_case_then(BreakGlass, grant.pk, grant.case_id)
         if grant.reviewed_at is not None:
             raise Conflict("break_glass.already_reviewed")
         now = timezone.now()

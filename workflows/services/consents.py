@@ -19,7 +19,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from permissions import rules
 from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
-from workflows import selectors
+from workflows import selectors, steps
 from workflows.models import Event, EventKind
 
 MAX_PURPOSE = 2000
@@ -241,7 +241,7 @@ def revoke_consent(*, actor, consent_id, case=None) -> Consent:
         raise Forbidden("consent.revoke_forbidden")
 
     with transaction.atomic():
-        consent = Consent.objects.select_for_update().get(pk=consent.pk)
+        consent = steps.lock_case_then(Consent, consent.pk, consent.case_id)
         if consent.revoked_at is not None:
             raise Conflict("consent.already_revoked")
         consent.revoked_at, consent.revoked_by = timezone.now(), actor

@@ -16,7 +16,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from permissions import notes_policy, rules
 from permissions.models import CaseParticipant
-from workflows import selectors
+from workflows import selectors, steps
 from workflows.input_limits import text_error
 from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.notes import Note, NoteRevision
@@ -110,19 +110,8 @@ def _own_note(actor, case, note_id) -> Note:
     return note
 
 
-def lock_case_then(model, pk: int, case_id: int):
-    """Lock the case row, then the row ``pk`` of ``model`` (a note or attachment of it), and
-    return that row (its case with it). The case first: an erasure, which holds the case and
-    then scrubs its notes and files, is waited for and then seen, never missing a revision
-    written beside it; a writer holding the note first (the case after, or the case's key at
-    its commit for its timeline row) and the erasure would each wait for the other, and
-    PostgreSQL would fail one (``tests/retention/test_erasure_meets_writers.py``)."""
-    list(Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True))
-    return model.objects.select_for_update(of=("self",)).select_related("case").get(pk=pk)
-
-
 def _locked(note: Note, version) -> Note:
-    locked = lock_case_then(Note, note.pk, note.case_id)
+    locked = steps.lock_case_then(Note, note.pk, note.case_id)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
     if locked.is_erased:

@@ -13,12 +13,12 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef, Q
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -51,6 +51,8 @@ from workflows.models import (
 )
 from workflows.steps import rows
 
+M = TypeVar("M", bound=Model)
+
 FINISHED_INSTANCE_STATUSES = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
 
 
@@ -80,6 +82,18 @@ def lock_case_work(case_id: int) -> Case:
     two (``tests/workflows/test_lock_order.py``)."""
     list(ProcessInstance.objects.select_for_update().filter(case_id=case_id).order_by("pk").values_list("pk", flat=True))
     return Case.objects.select_for_update().get(pk=case_id)
+
+
+def lock_case_then(model: type[M], pk: int, case_id: int) -> M:
+    """Lock the case row, then row ``pk`` of ``model`` (a note, file, consent or break-glass
+    opening of that case), and return that row (its case with it). The case first, as an
+    erasure takes them: it holds the case, then scrubs those rows. A writer holding the row
+    first and then wanting the case (in the same statement, or its key at the commit for
+    the timeline and access-log rows it inserts, which a case held ``FOR UPDATE`` blocks)
+    would wait for the erasure while the erasure waits for it, and PostgreSQL would fail one
+    (``tests/retention/test_erasure_meets_writers.py``)."""
+    list(Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True))
+    return model._default_manager.select_for_update(of=("self",)).select_related("case").get(pk=pk)
 
 
 @dataclass
