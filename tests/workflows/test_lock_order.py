@@ -13,10 +13,13 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
+from core.errors import InvalidInput
+from permissions.models import AccessAction, AccessLog
 from retention.services import correct_value
 from tests.threads import all_at_once
 from workflows import services
-from workflows.models import ProcessInstance, Task, TaskStatus
+from workflows.models import Event, EventKind, ProcessInstance, Task, TaskStatus
+from workflows.services import participants
 
 from .helpers import form_data
 
@@ -119,3 +122,29 @@ def test_a_correction_meeting_a_completion_neither_deadlocks_nor_fails(nav_task,
     case.refresh_from_db()
     assert case.data["has_home"] is True
     assert '"has_home": false' not in case.instances.get().state
+
+
+def test_two_withdrawals_of_one_agency_at_once_withdraw_it_once(monkeypatch, nav_task, case, users, agencies):
+    """A double submit: sequentially the second is refused (the agency no longer takes part);
+    at once both had read the participation before either withdrew it, and the timeline and
+    the access log recorded the withdrawal twice."""
+    both_read = threading.Barrier(2, timeout=30)
+    valid_reason = participants._valid_reason
+
+    def read_then_meet(*args, **kwargs):
+        reason = valid_reason(*args, **kwargs)
+        both_read.wait()
+        return reason
+
+    monkeypatch.setattr(participants, "_valid_reason", read_then_meet)
+    def withdraw():
+        return services.withdraw_agency(
+            actor=users["bjorn"], case=case.pk, agency=agencies["prison"].pk, reason="Ikke lenger aktuell"
+        )
+
+    outcomes = all_at_once([withdraw, withdraw])
+    refused = [outcome for outcome in outcomes if isinstance(outcome, InvalidInput)]
+    assert len(refused) == 1 and not any(isinstance(o, Exception) for o in outcomes if o not in refused), outcomes
+    assert refused[0].errors[0]["field"] == "agency"
+    assert Event.objects.filter(case=case, kind=EventKind.AGENCY_WITHDRAWN).count() == 1
+    assert AccessLog.objects.filter(case=case, action=AccessAction.WITHDRAW_AGENCY).count() == 1

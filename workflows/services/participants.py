@@ -86,6 +86,9 @@ def withdraw_agency(*, actor, case, agency, reason) -> Event:
         locked = steps.lock_case_work(case.pk)
         if locked.status != CaseStatus.OPEN:
             raise Conflict("case.closed")
+        if not CaseParticipant.objects.filter(case=locked, agency=withdrawn).exists():
+            # Withdrawn meanwhile (a double submit): refused as it would be after that one.
+            raise InvalidInput("participant.invalid", errors=[field_error("agency", "participant.not_in_case")])
         open_tasks = list(
             Task.objects.filter(case=locked, agency=withdrawn, status__in=ACTIVE_TASK_STATUSES).order_by(
                 "created_at", "id"
