@@ -320,14 +320,22 @@ def save_draft(
     lookup = {"key": key} if key else {"key": "", "created_by": actor}
     with transaction.atomic():
         current = ProcessDraft.objects.select_for_update().select_related("updated_by").filter(**lookup).first()
-        if base is not UNCHECKED and current is not None and current.updated_at != base_time:
+        if current is None:
+            try:
+                with transaction.atomic():
+                    return ProcessDraft.objects.create(**{**lookup, **content, "created_by": actor})
+            except IntegrityError:
+                # Another first save of this draft committed while we wrote ours (two tabs, two
+                # admins): it is the draft this save did not start from, as if it had come first.
+                current = ProcessDraft.objects.select_for_update().select_related("updated_by").get(**lookup)
+                if base is not UNCHECKED:
+                    raise DraftConflict(current) from None
+        elif base is not UNCHECKED and current.updated_at != base_time:
             raise DraftConflict(current)
-        draft, _created = ProcessDraft.objects.update_or_create(
-            **lookup,
-            defaults=content,
-            create_defaults={**content, "created_by": actor},
-        )
-    return draft
+        for name, value in content.items():
+            setattr(current, name, value)
+        current.save()
+    return current
 
 
 def _base_time(base):

@@ -10,9 +10,10 @@ import threading
 import time
 
 import pytest
+from django.db.models.signals import pre_save
 
 from bpmn import services as bpmn_services
-from bpmn.models import DeployRecord, ProcessDefinition
+from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
 from tests.threads import all_at_once
 from tests.workflows.version_models import FORMS, model
 
@@ -77,3 +78,36 @@ def test_two_different_contents_deployed_at_once_make_two_versions(meeting):
 
     assert not any(isinstance(result, Exception) for result in results), results
     assert sorted(result.definition.version for result in results) == [2, 3]
+
+
+def test_two_first_saves_of_a_draft_at_once_keep_one_and_refuse_the_other(users):
+    """An admin with the editor open in two tabs, neither with a draft yet, saves in both at
+    once. Sequentially the second is refused (the draft moved on since the tab opened, with
+    who saved it); at once the second found no draft, lost the insert to the first and then
+    overwrote it silently. Forced: both read (no draft) before either writes."""
+    both_read = threading.Barrier(2, timeout=30)
+    waited = threading.local()
+
+    def meet(sender, **kwargs):
+        if not getattr(waited, "done", False):
+            waited.done = True
+            both_read.wait()
+
+    pre_save.connect(meet, sender=ProcessDraft)
+    try:
+        saved = all_at_once(
+            [
+                lambda name=name: bpmn_services.save_draft(
+                    actor=users["ada"], key="versioned", bpmn_xml=model(a_name=name), forms=FORMS, base=None
+                )
+                for name in ("Fane en", "Fane to")
+            ]
+        )
+    finally:
+        pre_save.disconnect(meet, sender=ProcessDraft)
+
+    drafts = [outcome for outcome in saved if isinstance(outcome, ProcessDraft)]
+    refused = [outcome for outcome in saved if isinstance(outcome, bpmn_services.DraftConflict)]
+    assert len(drafts) == 1 and len(refused) == 1, saved
+    assert ProcessDraft.objects.get(key="versioned").bpmn_xml == drafts[0].bpmn_xml
+    assert refused[0].draft.pk == drafts[0].pk
