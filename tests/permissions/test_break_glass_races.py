@@ -55,9 +55,7 @@ def test_two_colleagues_opening_one_category_at_once_each_get_their_own(monkeypa
     monkeypatch.setattr(rules, "break_glass_categories", checked_then_wait)
     opened = all_at_once(
         [
-            lambda name=name: open_break_glass(
-                actor=users[name], case=prison_case.pk, category="health", reason=REASON
-            )
+            lambda name=name: open_break_glass(actor=users[name], case=prison_case.pk, category="health", reason=REASON)
             for name in ("nils", "nora")
         ]
     )

@@ -88,9 +88,7 @@ def test_a_consent_recorded_while_its_basis_is_deleted_is_refused_not_a_database
     assert not Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_GIVEN).exists()
 
 
-def test_a_basis_deleted_while_a_consent_on_it_is_being_written_is_kept(
-    monkeypatch, users, prison_case, consent_basis
-):
+def test_a_basis_deleted_while_a_consent_on_it_is_being_written_is_kept(monkeypatch, users, prison_case, consent_basis):
     """The other order: the consent is being written when the admin deletes the provision.
     The delete waits for the recording and then finds the provision in use (409)."""
     written = threading.Event()

@@ -31,7 +31,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def closed_long_ago(case):
-    Case.objects.filter(pk=case.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now() - timedelta(days=6 * 365))
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.COMPLETED, closed_at=timezone.now() - timedelta(days=6 * 365)
+    )
     archived(case)
 
 
@@ -98,7 +100,9 @@ def test_a_note_corrected_while_the_case_is_erased(users, agencies, shipped):
     )
     assert isinstance(erased, ErasureRecord), erased
     # the correction came first and the erasure scrubbed it, or it came after and found it erased
-    assert isinstance(corrected, Note) or (isinstance(corrected, Conflict) and corrected.code == "note.erased"), corrected
+    assert isinstance(corrected, Note) or (isinstance(corrected, Conflict) and corrected.code == "note.erased"), (
+        corrected
+    )
     stored = Note.objects.get(pk=note.pk)
     assert stored.text == "" and not stored.revisions.exists()
 

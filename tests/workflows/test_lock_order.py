@@ -137,6 +137,7 @@ def test_two_withdrawals_of_one_agency_at_once_withdraw_it_once(monkeypatch, nav
         return reason
 
     monkeypatch.setattr(participants, "_valid_reason", read_then_meet)
+
     def withdraw():
         return services.withdraw_agency(
             actor=users["bjorn"], case=case.pk, agency=agencies["prison"].pk, reason="Ikke lenger aktuell"

@@ -89,9 +89,7 @@ def test_a_completion_waiting_for_a_migration_that_moves_the_task_is_refused(at_
 
 def test_a_claim_waiting_for_a_migration_that_moves_the_task_is_refused(at_b, users, agencies):
     case, task_b = at_b
-    record, claimed = while_migrating(
-        case, users, lambda: services.claim_task(actor=users["nils"], task_id=task_b.pk)
-    )
+    record, claimed = while_migrating(case, users, lambda: services.claim_task(actor=users["nils"], task_id=task_b.pk))
     assert not isinstance(record, Exception) and record.migrated, record
     assert isinstance(claimed, Forbidden), claimed
     task_b.refresh_from_db()

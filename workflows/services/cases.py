@@ -276,7 +276,7 @@ def _valid_start_data(runtime, data, writable: frozenset[str], *, code: str) -> 
     return dict(data)
 
 
-def _held_person(national_id: str, name: str) -> Person:
+def _held_person(national_id: str | None, name: str) -> Person:
     """The person with ``national_id`` (made when new), locked until the case commits.
 
     An erasure deletes the person row once no case of theirs is left (``retention.erasure``),

@@ -163,6 +163,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
             # A version migration moved the task while we waited for the lock (the task row
             # read with it is the one from before): decide on the task as it is now.
             moved = completion.task
+            assert moved is not None  # ``moved`` says so
             moved.refresh_from_db(fields=["agency", "element_id", "name", "lane", "form"])
             completion.agency_standing = any(
                 membership.agency_id == moved.agency_id and membership.stands

@@ -80,7 +80,9 @@ def lock_case_work(case_id: int) -> Case:
     one statement). A writer that took the case first and the instance after could meet a
     step holding the instance and waiting for the case, and PostgreSQL would fail one of the
     two (``tests/workflows/test_lock_order.py``)."""
-    list(ProcessInstance.objects.select_for_update().filter(case_id=case_id).order_by("pk").values_list("pk", flat=True))
+    list(
+        ProcessInstance.objects.select_for_update().filter(case_id=case_id).order_by("pk").values_list("pk", flat=True)
+    )
     return Case.objects.select_for_update().get(pk=case_id)
 
 
