@@ -1,5 +1,6 @@
 """An erasure meeting the author correcting or withdrawing a note or an attachment of the same
-case (PostgreSQL). The erasure holds the case and then scrubs the case's notes and files;
+case, a consent's revocation, a break-glass review or a correction of the case file
+(PostgreSQL). The erasure holds the case and then scrubs the case's notes and files;
 the writers locked the note (or file) first and the case after (a note: in one statement; a
 file: the foreign-key check of its timeline row at the commit). Met at the same moment each
 waited for the other, and PostgreSQL failed one of them: the request, or the erasure job.
@@ -17,12 +18,13 @@ from core.errors import Conflict
 from permissions.models import BreakGlass, Consent
 from retention.erasure import erase_case
 from retention.models import ErasureRecord, ErasureTrigger
+from retention.services import correct_value
 from tests.threads import all_at_once
-from tests.workflows.helpers import start_prison_case
+from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from tests.workflows.test_attachments import PDF, upload
 from tests.workflows.test_lock_order import _backend_pid, wait_until_blocked
 from workflows import services
-from workflows.models import Case, CaseStatus
+from workflows.models import Case, CaseStatus, ProcessInstance
 from workflows.notes import Attachment, Note
 
 from .helpers import archived
@@ -161,3 +163,22 @@ def test_a_break_glass_opening_reviewed_while_the_case_is_erased(users, agencies
     assert isinstance(reviewed, BreakGlass), reviewed
     stored = BreakGlass.objects.get(pk=grant.pk)
     assert stored.reviewed_at is not None and stored.reason == ""
+
+
+def test_a_value_corrected_while_the_case_is_erased(users, agencies, shipped):
+    """The coordinator corrects the case file of a closed case while the retention job erases
+    it: both lock the case's instances and the case, in the engine's order (instances first)."""
+    case = start_prison_case(users, agencies)
+    (intake,) = open_tasks(case)
+    complete(intake, {"has_home": False}, actor=users["kari"])
+    closed_long_ago(case)
+    corrected, erased = meet(
+        ProcessInstance,
+        case.instances.get().pk,
+        lambda: correct_value(actor=users["kari"], case_id=case.pk, field="has_home", value=True, reason="Feil"),
+        case,
+    )
+    assert isinstance(erased, ErasureRecord), erased
+    assert not isinstance(corrected, Exception) or getattr(corrected, "code", "") == "retention.erased", corrected
+    case.refresh_from_db()
+    assert case.data == {}
