@@ -16,10 +16,13 @@ from django.db import connection
 from retention.erasure import erase_case
 from retention.models import ErasureRecord, ErasureTrigger
 from tests.threads import all_at_once
-from tests.workflows.helpers import PERSON, start_prison_case
+from tests.workflows.helpers import PERSON, run_to_end, start_prison_case
+from tests.workflows.test_follow_on import REFERRAL_KINDS, follow_on
 from tests.workflows.test_lock_order import _backend_pid
+from workflows import services
 from workflows.models import Case, CaseStatus, Person
 from workflows.services import cases as case_services
+from workflows.services import follow_on as follow_on_services
 
 from .test_erasure_meets_writers import closed_long_ago
 
@@ -105,3 +108,62 @@ def test_a_case_started_while_the_erasure_deletes_the_person_gets_the_person_ane
     new = Case.objects.select_related("person").get(pk=started.pk)
     assert new.person.national_id == PERSON["national_id"] and new.person.name == PERSON["name"]
     assert Person.objects.filter(national_id=PERSON["national_id"]).count() == 1
+
+
+def test_a_follow_on_started_while_its_earlier_case_is_erased(monkeypatch, users, agencies, shipped):
+    """The follow-on holds the person (its new case is theirs) and at its commit needs the
+    earlier case's key (the new case follows it; the earlier case's timeline names the
+    follow-on); the erasure holds the earlier case and then wants the person. The follow-on
+    takes the earlier case first, so the erasure waits for it and then keeps the person."""
+    referral = services_referral(users, agencies)
+    closed_long_ago(referral)
+    started, eraser = threading.Event(), {}
+    housing_agency_of = follow_on_services.housing_agency_of
+    calls = []
+
+    def second_call_waits(case):
+        calls.append(case)
+        if len(calls) == 2:  # inside the start's transaction, after its new case is written
+            started.set()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not ("pid" in eraser and _blocked(eraser["pid"])):
+                time.sleep(0.02)
+        return housing_agency_of(case)
+
+    monkeypatch.setattr(follow_on_services, "housing_agency_of", second_call_waits)
+
+    def erase():
+        assert started.wait(timeout=30)
+        eraser["pid"] = _backend_pid()
+        return erase_case(referral.pk, trigger=ErasureTrigger.RETENTION)
+
+    result, erased = all_at_once([lambda: follow_on(users, referral), erase])
+
+    assert not isinstance(result, Exception), result
+    assert isinstance(erased, ErasureRecord) and not erased.person_erased, erased
+    new = Case.objects.select_related("person").get(pk=result.case.pk)
+    assert new.follows_id == referral.pk and new.person.national_id == PERSON["national_id"]
+
+
+def services_referral(users, agencies):
+    case = services.start_case(
+        actor=users["bjorn"],
+        process_key="housing_referral",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in REFERRAL_KINDS},
+    )
+    run_to_end(
+        case,
+        {
+            "housing_path": "kommunal_utleiebolig",
+            "municipal_housing_granted": True,
+            "home_secured": True,
+            "new_home_address": "Storgata 1, 1706 Sarpsborg",
+            "follow_up_need": "tett",
+            "outcome": "bosatt",
+            "outcome_tenure": "kommunal_utleiebolig",
+            "outcome_housed_date": "2030-01-01",
+            "outcome_referral_date": "2029-12-01",
+        },
+    )
+    return case
