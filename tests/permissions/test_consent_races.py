@@ -7,14 +7,18 @@ The interleaving is forced: the recording waits after its checks until the admin
 has committed."""
 
 import threading
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.errors import InvalidInput
 from permissions import rules
 from permissions.models import Consent, LegalBasis
+from retention.erasure import erase_case
+from retention.models import ArchiveExport, ArchiveStatus, ErasureRecord, ErasureTrigger
 from tests.threads import all_at_once
-from workflows.models import Event, EventKind
+from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.services import delete_legal_basis, record_consent, retire_legal_basis
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -120,3 +124,28 @@ def test_a_basis_deleted_while_a_consent_on_it_is_being_written_is_kept(monkeypa
     assert isinstance(recorded, Consent), recorded
     assert getattr(deleted, "code", None) == "legal_basis.in_use", deleted
     assert LegalBasis.objects.filter(pk=consent_basis.pk).exists()
+
+
+def test_a_consent_recorded_while_its_case_is_erased(monkeypatch, users, prison_case, consent_basis):
+    """The retention job erases the (closed) case while the coordinator records a sharing on
+    it: the recording had read the person the case was about; the erasure moved the case to
+    its tombstone and deleted the person, and the recording failed at its commit on the
+    foreign key (500). Held by the recording, the case is erased after it (its texts
+    scrubbed, the consent on the tombstone) or before it (the consent on the tombstone)."""
+    Case.objects.filter(pk=prison_case.pk).update(
+        status=CaseStatus.COMPLETED, closed_at=timezone.now() - timedelta(days=6 * 365)
+    )
+    ArchiveExport.objects.create(
+        case=prison_case, status=ArchiveStatus.DONE, requested_at=timezone.now(), done_at=timezone.now()
+    )
+    recorded, erased = _record_while(
+        monkeypatch,
+        users,
+        prison_case,
+        consent_basis,
+        lambda: erase_case(prison_case.pk, trigger=ErasureTrigger.RETENTION),
+    )
+    assert isinstance(erased, ErasureRecord), erased
+    assert isinstance(recorded, Consent), recorded
+    stored = Consent.objects.select_related("person").get(pk=recorded.pk)
+    assert stored.person_id == Case.objects.get(pk=prison_case.pk).person_id  # the tombstone

@@ -20,7 +20,7 @@ from core.ids import lookup_id, parse_id
 from permissions import rules
 from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
 from workflows import selectors, steps
-from workflows.models import Event, EventKind
+from workflows.models import Case, Event, EventKind
 
 MAX_PURPOSE = 2000
 MAX_NOTE = 4000
@@ -196,9 +196,13 @@ def record_consent(
         raise Forbidden("consent.recipient_records" if own else "consent.not_holder")
 
     with transaction.atomic():
+        # The case held first (as an erasure takes it): an erasure waits for this consent and
+        # then scrubs it with the rest, or went first, and the consent is about the person the
+        # case is about now (its tombstone), never a person row the erasure deleted.
+        locked = Case.objects.select_for_update().only("pk", "person").get(pk=case.pk)
         provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
-            person_id=case.person_id,
+            person_id=locked.person_id,
             case=case,
             agency=recipient,
             agency_kind=kind,
