@@ -107,11 +107,17 @@ def deploy_definition(
     # and validation read them from the version); a form given under the same name won.
     forms = {**compiled.converted_forms, **forms}
 
+    store = (actor, compiled, bpmn_text, forms, lanes, checksum, routing, called_files)
     try:
-        return _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing, called_files)
+        return _store_version(*store)
+    except IntegrityError:
+        pass
+    # The first version of a key has no row to lock: two first deploys at once meet at the
+    # unique constraint instead. The one refused stores again, now behind the other's row,
+    # and answers as it would have after it (the same content: that version, 200).
+    try:
+        return _store_version(*store)
     except IntegrityError as exc:
-        # The first version of a key has no row to lock: two simultaneous first deploys
-        # meet at the unique constraint instead.
         raise Conflict("process.deploy_race", key=compiled.process_id) from exc
 
 
@@ -176,10 +182,19 @@ def _called_files(called) -> list[tuple[str, str]]:
 
 def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=None, called=()) -> DeployResult:
     with transaction.atomic():
-        # Serialize deploys of one key so two admins cannot both create version n+1.
-        latest = (
+        # Serialize deploys of one key so two admins cannot both create version n+1: each
+        # locks the key's first version, the row every deploy of the key takes, then reads the
+        # latest version in a statement of its own, which sees a version committed while it
+        # waited (a locking read of the latest itself would return the one from before the
+        # wait, and a deploy behind another would miss the version it made).
+        list(
             ProcessDefinition.objects.select_for_update()
             .filter(key=compiled.process_id)
+            .order_by("version")
+            .values_list("pk", flat=True)[:1]
+        )
+        latest = (
+            ProcessDefinition.objects.filter(key=compiled.process_id)
             .defer("spec_json", "bpmn_xml")
             .order_by("-version")
             .first()
@@ -305,14 +320,22 @@ def save_draft(
     lookup = {"key": key} if key else {"key": "", "created_by": actor}
     with transaction.atomic():
         current = ProcessDraft.objects.select_for_update().select_related("updated_by").filter(**lookup).first()
-        if base is not UNCHECKED and current is not None and current.updated_at != base_time:
+        if current is None:
+            try:
+                with transaction.atomic():
+                    return ProcessDraft.objects.create(**{**lookup, **content, "created_by": actor})
+            except IntegrityError:
+                # Another first save of this draft committed while we wrote ours (two tabs, two
+                # admins): it is the draft this save did not start from, as if it had come first.
+                current = ProcessDraft.objects.select_for_update().select_related("updated_by").get(**lookup)
+                if base is not UNCHECKED:
+                    raise DraftConflict(current) from None
+        elif base is not UNCHECKED and current.updated_at != base_time:
             raise DraftConflict(current)
-        draft, _created = ProcessDraft.objects.update_or_create(
-            **lookup,
-            defaults=content,
-            create_defaults={**content, "created_by": actor},
-        )
-    return draft
+        for name, value in content.items():
+            setattr(current, name, value)
+        current.save()
+    return current
 
 
 def _base_time(base):

@@ -27,6 +27,7 @@ from retention.models import Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
 from retention.rules import CaseRetention, retention_of, unmet_archive_duty
 from retention.signals import case_erased
+from workflows import steps
 from workflows.attachment_storage import discard
 from workflows.models import (
     Attachment,
@@ -77,8 +78,13 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
     second waits, then finds the record and does nothing.
     """
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or ErasureRecord.objects.filter(case_id=case_id).exists():
+        if not Case.objects.filter(pk=case_id).exists():
+            return None
+        # The case's instances, then the case, as every writer of them takes them
+        # (``steps.lock_case_work``): a correction of the case file at the same moment, which
+        # locks both too, is waited for, never waited on in a circle.
+        case = steps.lock_case_work(case_id)
+        if ErasureRecord.objects.filter(case_id=case_id).exists():
             return None
         if case.status == CaseStatus.OPEN:
             raise Conflict("retention.case_open")

@@ -28,7 +28,7 @@ from retention.models import (
 )
 from retention.rules import rules_for_process
 from retention.selectors import NATIONAL_ID, PERSON_FIELDS
-from workflows import selectors
+from workflows import selectors, steps
 from workflows.forms import schema_errors
 from workflows.input_limits import check_data, check_texts
 from workflows.jobs import queue
@@ -190,7 +190,9 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
     if not isinstance(field, str) or not field:
         raise InvalidInput("retention.invalid", errors=[field_error("field", "field.required")])
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+        # The instances before the case, as an engine step takes them: a data field is
+        # replaced in their state too (``steps.lock_case_work``).
+        case = steps.lock_case_work(case.pk)
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
         old: object

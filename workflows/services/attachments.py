@@ -20,11 +20,11 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import notes_policy, rules
-from workflows import selectors, uploads
+from workflows import selectors, steps, uploads
 from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
-from workflows.services.notes import require_open, valid_category, writer_agency
+from workflows.services.notes import hold_case_for_writer, require_open, valid_category, writer_agency
 
 
 def _read_upload(upload, errors: list) -> tuple[bytes, str]:
@@ -68,6 +68,7 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
     name = None
     try:
         with transaction.atomic():
+            hold_case_for_writer(case, writer)
             name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
             attachment = Attachment.objects.create(
                 case=case,
@@ -102,7 +103,7 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
     if not rules.can_withdraw_attachment(actor, attachment):
         raise Forbidden("attachment.withdraw_forbidden")
     with transaction.atomic():
-        locked = Attachment.objects.select_for_update().get(pk=attachment.pk)
+        locked = steps.lock_case_then(Attachment, attachment.pk, attachment.case_id)
         if locked.is_withdrawn:
             raise Conflict("attachment.already_withdrawn")
         if locked.is_erased:

@@ -21,7 +21,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Role
-from workflows import selectors
+from workflows import selectors, steps
 from workflows.models import Case, CaseStatus
 
 MIN_REASON = 20  # a sentence that says what danger is averted, not "akutt"
@@ -105,6 +105,18 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
         raise InvalidInput("break_glass.invalid", errors=errors)
     agency, role = access.acting[0]
     with transaction.atomic():
+        # The case row held until the commit, then checked again: of two openings of one
+        # category by one user at once (a double submit) the second waits and is refused as
+        # it would be after the first (the category is no longer masked for them), and none
+        # opens on a case closed meanwhile.
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        now = timezone.now()  # after the wait: an opening committed meanwhile was opened before it
+        if not break_glass_possible(locked):
+            raise Conflict("break_glass.case_closed")
+        if BreakGlass.objects.active(now).filter(case=locked, user=actor, category=category).exists():
+            raise InvalidInput(
+                "break_glass.invalid", errors=[field_error("category", "break_glass.category_not_masked")]
+            )
         grant = BreakGlass.objects.create(
             case=case,
             person_id=case.person_id,
@@ -134,7 +146,7 @@ def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
         grant.case.participants.filter(agency_id__in=auditor_agencies).values_list("agency_id", flat=True).first()
     )
     with transaction.atomic():
-        grant = BreakGlass.objects.select_for_update().get(pk=grant.pk)
+        grant = steps.lock_case_then(BreakGlass, grant.pk, grant.case_id)
         if grant.reviewed_at is not None:
             raise Conflict("break_glass.already_reviewed")
         now = timezone.now()

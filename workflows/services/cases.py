@@ -112,7 +112,7 @@ def start_case(
         # A person already on file keeps their name, and it is not shown in this case: the
         # case has the name as typed (``Case.person_name``), else a starter who typed any
         # number would learn whose it is and that the services know them.
-        person_row, _ = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
+        person_row = _held_person(national_id, name)
         reference = _next_reference()  # locks the year's counter: case starts queue up here
         # Whether a running case holds the key (an external system's number for the person)
         # is told only here, under the lock: to one who may start this case and whose start
@@ -274,6 +274,20 @@ def _valid_start_data(runtime, data, writable: frozenset[str], *, code: str) -> 
     if errors:
         raise InvalidInput("case.data_invalid", errors=errors)
     return dict(data)
+
+
+def _held_person(national_id: str | None, name: str) -> Person:
+    """The person with ``national_id`` (made when new), locked until the case commits.
+
+    An erasure deletes the person row once no case of theirs is left (``retention.erasure``),
+    which it can tell only once this case is committed: held, the erasure waits for it and
+    then sees it. A row an erasure was deleting is waited for and then made again."""
+    held = Person.objects.select_for_update().filter(national_id=national_id).first()
+    if held is None:
+        held, made = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
+        if not made:  # another start made it meanwhile, and committed
+            held = Person.objects.select_for_update().get(pk=held.pk)
+    return held
 
 
 def _next_reference() -> str:

@@ -19,8 +19,8 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from permissions import rules
 from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
-from workflows import selectors
-from workflows.models import Event, EventKind
+from workflows import selectors, steps
+from workflows.models import Case, Event, EventKind
 
 MAX_PURPOSE = 2000
 MAX_NOTE = 4000
@@ -119,6 +119,24 @@ def _within_need_to_know(case, kind, categories, provision, errors) -> None:
             errors.append(field_error(f"categories.{index}", "consent.basis_not_for_category", category=category))
 
 
+def _locked_provision(case, kind, categories, provision: LegalBasis) -> LegalBasis:
+    """``provision`` locked until the consent commits, and checked again as it is now: a
+    process admin may have retired, deleted or narrowed it since the checks above. Its
+    retirement, change or deletion waits for the lock (``services.legal_bases``), so no
+    consent is written on a provision retired meanwhile, nor on a deleted one (which the
+    database would refuse only at the commit: a 500)."""
+    locked = LegalBasis.objects.select_for_update().filter(pk=provision.pk).first()
+    errors: list[dict] = []
+    if locked is None or not locked.active:
+        errors.append(field_error("legal_basis", "consent.unknown_legal_basis"))
+    else:
+        _within_need_to_know(case, kind, categories, locked, errors)
+    if errors:
+        raise InvalidInput("consent.invalid", errors=errors)
+    assert locked is not None
+    return locked
+
+
 def person_consent_basis() -> LegalBasis | None:
     """The provision of the person's consent: the first active consent provision of the list."""
     return LegalBasis.objects.filter(is_consent=True, active=True).order_by("pk").first()
@@ -178,8 +196,13 @@ def record_consent(
         raise Forbidden("consent.recipient_records" if own else "consent.not_holder")
 
     with transaction.atomic():
+        # The case held first (as an erasure takes it): an erasure waits for this consent and
+        # then scrubs it with the rest, or went first, and the consent is about the person the
+        # case is about now (its tombstone), never a person row the erasure deleted.
+        locked = Case.objects.select_for_update().only("pk", "person").get(pk=case.pk)
+        provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
-            person_id=case.person_id,
+            person_id=locked.person_id,
             case=case,
             agency=recipient,
             agency_kind=kind,
@@ -222,7 +245,7 @@ def revoke_consent(*, actor, consent_id, case=None) -> Consent:
         raise Forbidden("consent.revoke_forbidden")
 
     with transaction.atomic():
-        consent = Consent.objects.select_for_update().get(pk=consent.pk)
+        consent = steps.lock_case_then(Consent, consent.pk, consent.case_id)
         if consent.revoked_at is not None:
             raise Conflict("consent.already_revoked")
         consent.revoked_at, consent.revoked_by = timezone.now(), actor

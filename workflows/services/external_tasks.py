@@ -25,7 +25,7 @@ from core.errors import Conflict, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, Agency
-from workflows import selectors
+from workflows import selectors, steps
 from workflows.jobs import queue, service
 from workflows.jobs.errors import JobError, detail
 from workflows.models import Job, JobKind, JobStatus
@@ -146,6 +146,13 @@ def complete_external_task(*, actor, job_id, worker_id: str, variables: dict) ->
     """Complete the task with ``variables`` (checked against the task's form)."""
     with transaction.atomic():
         job = _locked_job(actor, job_id, worker_id)
+        if job.instance_id is not None:
+            # The case's work held (the job first, as every job runner takes them), then the
+            # agency's standing checked again: a withdrawal that committed while we waited
+            # leaves the agency's system nothing to write (404, as after it).
+            steps.lock_instance(job.instance_id)
+            if not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
+                raise NotFound("external_task.not_found")
         agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
         done = service.complete_with_answer(job, variables, strict=True, actor=actor, acting_agency=agency)
     if not done:

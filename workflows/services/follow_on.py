@@ -84,6 +84,10 @@ def start_follow_on(
     agencies = _participants(source, definition, participants or {})
     consented = _valid_consent_categories(consent_categories)
     with transaction.atomic():  # a refused start takes its export's log rows back with it
+        # The earlier case held first: an erasure of it (which holds it, then the person) waits
+        # for this start and then sees the person's new case, instead of each waiting for the
+        # other (the new case follows it: its key is needed at the commit).
+        list(Case.objects.select_for_update().filter(pk=source.pk).values_list("pk", flat=True))
         carried, withheld, needs_consent = _carry(actor, source, definition, plan, agencies, consented)
         new_case = start_case(
             actor=actor,

@@ -25,7 +25,7 @@ from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import rules
-from permissions.models import Agency
+from permissions.models import Agency, CaseParticipant
 from workflows import input_limits, steps
 from workflows.forms import schema_errors
 from workflows.models import (
@@ -57,6 +57,10 @@ def correlate_message(
     agency = _sender_agency(actor, case, name)
     with transaction.atomic():
         instances = list(steps.locked_instances().filter(case=case, status__in=LIVE_INSTANCE_STATUSES).order_by("pk"))
+        if not CaseParticipant.objects.filter(case=case, agency=agency).exists():
+            # The sender's agency was withdrawn while we waited for the lock: it sees the
+            # case nowhere now, and writes nothing into it.
+            raise NotFound("case.not_found")
         if message_id and ReceivedMessage.objects.filter(sender_agency=agency, message_id=message_id).exists():
             return MessageResult("duplicate", case, message_id)  # the case the sender named: nothing new
         for instance in instances:

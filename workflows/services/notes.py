@@ -15,7 +15,8 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from permissions import notes_policy, rules
-from workflows import selectors
+from permissions.models import CaseParticipant
+from workflows import selectors, steps
 from workflows.input_limits import text_error
 from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.notes import Note, NoteRevision
@@ -65,6 +66,18 @@ def require_open(case: Case) -> None:
         raise Conflict("note.case_closed")
 
 
+def hold_case_for_writer(case: Case, writer) -> Case:
+    """The case row locked until the write commits, checked again: still open (else 409), and
+    ``writer`` still takes part (else 404, as for anyone whose agency was withdrawn: they see
+    the case nowhere). A withdrawal or the case's last completion that committed after the
+    checks above is waited for and seen, never written past."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    require_open(locked)
+    if not CaseParticipant.objects.filter(case=locked, agency=writer).exists():
+        raise NotFound("case.not_found")
+    return locked
+
+
 def add_note(*, actor, case, text, category=None, agency=None) -> Note:
     """Write a note in ``case`` for one of the actor's agencies there."""
     case = selectors.case_for(actor, case)
@@ -78,6 +91,7 @@ def add_note(*, actor, case, text, category=None, agency=None) -> Note:
     if errors:
         raise InvalidInput("note.invalid", errors=errors)
     with transaction.atomic():
+        hold_case_for_writer(case, writer)
         note = Note.objects.create(
             case=case, agency=writer, author=actor, category=category, text=text, created_at=timezone.now()
         )
@@ -97,9 +111,7 @@ def _own_note(actor, case, note_id) -> Note:
 
 
 def _locked(note: Note, version) -> Note:
-    # Locks the case row too (a join): an erasure, which locks the case first, is waited for
-    # and then seen, and never misses a revision written beside it.
-    locked = Note.objects.select_for_update().select_related("case").get(pk=note.pk)
+    locked = steps.lock_case_then(Note, note.pk, note.case_id)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
     if locked.is_erased:

@@ -24,8 +24,8 @@ from core.ids import parse_id
 from permissions import rules
 from permissions.grants import revoke_agency_access
 from permissions.models import AccessAction, AccessLog, CaseParticipant, Role
-from workflows import selectors
-from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Event, EventKind, ProcessInstance, Task
+from workflows import selectors, steps
+from workflows.models import ACTIVE_TASK_STATUSES, CaseStatus, Event, EventKind, Task
 
 MAX_REASON = 4000
 
@@ -80,12 +80,15 @@ def withdraw_agency(*, actor, case, agency, reason) -> Event:
     if withdrawn.pk == case.coordinator_agency_id:
         raise Forbidden("participant.coordinator_stays")
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
         # The engine writes tasks holding its instance's lock: with them held no task lands
-        # on the agency between the check below and the commit.
-        list(ProcessInstance.objects.select_for_update().filter(case=locked).values_list("pk", flat=True))
+        # on the agency between the check below and the commit. The instances first, as the
+        # engine takes them (``steps.lock_case_work``).
+        locked = steps.lock_case_work(case.pk)
         if locked.status != CaseStatus.OPEN:
             raise Conflict("case.closed")
+        if not CaseParticipant.objects.filter(case=locked, agency=withdrawn).exists():
+            # Withdrawn meanwhile (a double submit): refused as it would be after that one.
+            raise InvalidInput("participant.invalid", errors=[field_error("agency", "participant.not_in_case")])
         open_tasks = list(
             Task.objects.filter(case=locked, agency=withdrawn, status__in=ACTIVE_TASK_STATUSES).order_by(
                 "created_at", "id"

@@ -35,12 +35,17 @@ def _task_for(actor, task_id) -> Task:
     return _workable(task, actor)
 
 
-def _lock_instance(task: Task) -> ProcessInstance:
+def _lock_instance(task: Task, actor) -> ProcessInstance:
     """Lock the task's instance and case (``steps.lock_instance``), then re-read what may
-    have changed while we waited: the task's status and assignee."""
+    have changed while we waited: the task's status and assignee, and its agency (a version
+    migration may have routed it to another one: then whether the actor may work it is
+    decided again, as for anyone who comes after the migration)."""
+    agency_id = task.agency_id
     instance = steps.lock_instance(task.instance_id)
-    task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by"])
+    task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by", "agency"])
     task.case = instance.case
+    if task.agency_id != agency_id:
+        _workable(task, actor)
     return instance
 
 
@@ -59,7 +64,7 @@ def _ensure_open_to(task: Task, actor) -> None:
 def claim_task(*, actor, task_id) -> Task:
     task = _task_for(actor, task_id)
     with transaction.atomic():
-        _lock_instance(task)
+        _lock_instance(task, actor)
         _ensure_open_to(task, actor)
         if task.status == TaskStatus.CLAIMED:
             return task  # already ours: claiming twice is harmless
@@ -86,7 +91,7 @@ def _task_event(task: Task, kind: str, actor, **fields) -> None:
 def unclaim_task(*, actor, task_id) -> Task:
     task = _task_for(actor, task_id)
     with transaction.atomic():
-        _lock_instance(task)
+        _lock_instance(task, actor)
         _ensure_open_to(task, actor)
         if task.status != TaskStatus.CLAIMED:
             raise Conflict("task.not_claimed")
@@ -113,7 +118,7 @@ def reassign_task(*, actor, task_id, assignee=None) -> Task:
         if new_assignee is None or not rules.can_assign_task(actor, task, new_assignee):
             raise Forbidden("task.assign_forbidden")
     with transaction.atomic():
-        _lock_instance(task)
+        _lock_instance(task, actor)
         if task.status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED):
             raise Conflict("task.completed" if task.status == TaskStatus.COMPLETED else "task.cancelled")
         if task.status != TaskStatus.CLAIMED:
@@ -154,6 +159,16 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
         if completion.task is not None:
             # The work rule below and the answer's visibility check read these, not the database.
             rules.remember_standing(actor, completion.task.case, completion.memberships)
+        if completion.moved:
+            # A version migration moved the task while we waited for the lock (the task row
+            # read with it is the one from before): decide on the task as it is now.
+            moved = completion.task
+            assert moved is not None  # ``moved`` says so
+            moved.refresh_from_db(fields=["agency", "element_id", "name", "lane", "form"])
+            completion.agency_standing = any(
+                membership.agency_id == moved.agency_id and membership.stands
+                for membership in completion.memberships or ()
+            )
         task = _workable(completion.task, actor, agency_standing=completion.agency_standing)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)

@@ -220,6 +220,18 @@ class Completion:
     # (``rules.agency_works_case``), as the actor's membership in that agency says: False when
     # they have none, and then they may not work the task whatever its agency's standing.
     agency_standing: bool = False
+    # (agency id, element id) of the task as the completion found it (its latest version):
+    # when they differ from ``task``'s, the task was moved (a version migration) while we
+    # waited for the lock, and ``task`` is the row as it was before.
+    completed_as: tuple[int, str] | None = None
+
+    @property
+    def moved(self) -> bool:
+        return (
+            self.completed
+            and self.task is not None
+            and self.completed_as != (self.task.agency_id, self.task.element_id)
+        )
 
 
 def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
@@ -230,8 +242,11 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     The task row is not locked by the read (every writer of tasks locks the instance
     first, so locking both in one statement could deadlock); the conditional UPDATE that
     follows under the instance lock sees its latest version, so of two people completing
-    one task exactly one gets ``completed``. The caller decides with what it read, and
-    raises (rolling the completion back) when the actor may not complete it.
+    one task exactly one gets ``completed``. After waiting for the lock the read's task row
+    is the one from before the wait (PostgreSQL re-reads only the rows it locks): the
+    UPDATE returns the task's agency and element as they are now (``Completion.moved``).
+    The caller decides with what it read, and raises (rolling the completion back) when
+    the actor may not complete it.
     """
     completion = Completion()
     batch = Batch()
@@ -243,7 +258,10 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
             completion.task = task
 
     def read_completed(cursor):
-        completion.completed = cursor.rowcount == 1
+        row = cursor.fetchone()
+        completion.completed = row is not None
+        if row is not None:
+            completion.completed_as = (row[0], row[1])
 
     def read_participants(cursor):
         completion.participants = _agencies_by_kind(_PARTICIPANTS_BY_TASK.objects_from(cursor))
@@ -453,7 +471,8 @@ def _complete_task_sql(vendor: str) -> tuple[str, tuple]:
     where, where_params = query.get_compiler(connection=connection).compile(query.where)
     sql = (
         f"UPDATE {_column(meta.db_table)} SET {status} = %s, {completed_at} = %s, {completed_by} = %s, "
-        f"{assignee} = COALESCE({assignee}, %s) WHERE {where}"
+        f"{assignee} = COALESCE({assignee}, %s) WHERE {where} "
+        f"RETURNING {_field(meta, 'agency')}, {_field(meta, 'element_id')}"
     )
     return sql, tuple(where_params)
 

@@ -13,12 +13,12 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef, Q
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -38,6 +38,7 @@ from workflows.jobs import errors as job_errors
 from workflows.jobs import queue
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
+    Case,
     CaseStatus,
     Event,
     EventKind,
@@ -49,6 +50,8 @@ from workflows.models import (
     TaskStatus,
 )
 from workflows.steps import rows
+
+M = TypeVar("M", bound=Model)
 
 FINISHED_INSTANCE_STATUSES = (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED)
 
@@ -66,6 +69,33 @@ def locked_instances(*, skip_locked: bool = False):
 
 def lock_instance(instance_id: int) -> ProcessInstance:
     return locked_instances().get(pk=instance_id)
+
+
+def lock_case_work(case_id: int) -> Case:
+    """Lock every instance of the case (in id order), then the case row; returns the locked
+    case. For a writer that must hold the case and keep its work still (withdrawing an
+    agency, correcting a value in the workflow state).
+
+    The order is the engine's: a step locks its instance, then the case (``locked_instances``,
+    one statement). A writer that took the case first and the instance after could meet a
+    step holding the instance and waiting for the case, and PostgreSQL would fail one of the
+    two (``tests/workflows/test_lock_order.py``)."""
+    list(
+        ProcessInstance.objects.select_for_update().filter(case_id=case_id).order_by("pk").values_list("pk", flat=True)
+    )
+    return Case.objects.select_for_update().get(pk=case_id)
+
+
+def lock_case_then(model: type[M], pk: int, case_id: int) -> M:
+    """Lock the case row, then row ``pk`` of ``model`` (a note, file, consent or break-glass
+    opening of that case), and return that row (its case with it). The case first, as an
+    erasure takes them: it holds the case, then scrubs those rows. A writer holding the row
+    first and then wanting the case (in the same statement, or its key at the commit for
+    the timeline and access-log rows it inserts, which a case held ``FOR UPDATE`` blocks)
+    would wait for the erasure while the erasure waits for it, and PostgreSQL would fail one
+    (``tests/retention/test_erasure_meets_writers.py``)."""
+    list(Case.objects.select_for_update().filter(pk=case_id).values_list("pk", flat=True))
+    return model._default_manager.select_for_update(of=("self",)).select_related("case").get(pk=pk)
 
 
 @dataclass

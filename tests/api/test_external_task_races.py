@@ -1,0 +1,70 @@
+"""An external task completed at the moment its agency is withdrawn from the case (PostgreSQL).
+
+Sequentially the withdrawn agency's system finds the task nowhere (404) and writes nothing.
+The completion checked the agency's standing holding the job, then waited for the case's
+work: a withdrawal committing in between let the answer write the case's data, recorded as
+that agency's, and move the case on. Forced: the completion waits after its check until the
+withdrawal has committed."""
+
+import threading
+
+import pytest
+
+from bpmn.services import deploy_definition
+from core.errors import NotFound
+from tests.threads import all_at_once
+from tests.workflows.helpers import PERSON, open_tasks
+from tests.workflows.service_models import FORMS, external_model
+from workflows import services
+from workflows.models import Event, EventKind, Job, JobStatus
+from workflows.services import external_tasks
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_external_task_completed_while_its_agency_is_withdrawn_writes_nothing(monkeypatch, users, agencies):
+    deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
+    case = services.start_case(
+        actor=users["nils"],
+        process_key="register_check",
+        person=PERSON,
+        participants={"nav": agencies["nav"].pk, "housing": agencies["housing"].pk},
+    )
+    (ask,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    (task,) = external_tasks.fetch_and_lock(
+        actor=users["nils"], worker_id="w1", topics=[{"topic": "housing-register", "lock_seconds": 60}], max_tasks=1
+    )
+
+    checked, withdrawn = threading.Event(), threading.Event()
+    locked_job = external_tasks._locked_job
+
+    def checked_then_wait(*args, **kwargs):
+        job = locked_job(*args, **kwargs)
+        checked.set()
+        assert withdrawn.wait(timeout=30)
+        return job
+
+    monkeypatch.setattr(external_tasks, "_locked_job", checked_then_wait)
+
+    def answer():
+        return external_tasks.complete_external_task(
+            actor=users["nils"], job_id=task["id"], worker_id="w1", variables={"register_status": "listed"}
+        )
+
+    def withdraw():
+        assert checked.wait(timeout=30)
+        try:
+            return services.withdraw_agency(
+                actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk, reason="NAV er ferdig i saken"
+            )
+        finally:
+            withdrawn.set()
+
+    answered, done = all_at_once([answer, withdraw])
+    assert not isinstance(done, Exception), done
+    assert isinstance(answered, NotFound), answered
+    case.refresh_from_db()
+    assert "register_status" not in case.data
+    assert not Event.objects.filter(case=case, kind=EventKind.SERVICE_CALLED).exists()
+    assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
