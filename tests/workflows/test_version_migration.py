@@ -186,3 +186,34 @@ def test_case_on_an_incident_is_refused(v1, users, agencies):
     record = versions.migrate_instances(actor=users["ada"], key="versioned", from_version=1)
     assert record.refused[0]["problems"] == [{"element_id": "", "reason": "instance-has-incident"}]
     assert Task.objects.filter(case=case).count() == 1
+
+
+def test_a_claimed_task_moved_to_another_agency_waits_in_its_inbox_unclaimed(v1, users, agencies):
+    """NAV's caseworker had claimed Task_b; version 2 routes it to health. Nobody at health
+    holds it yet: it must be open there, for anyone at health to claim and complete (a claimed
+    task with no assignee could be neither claimed nor completed by anyone)."""
+    case = services.start_case(
+        actor=users["nils"],
+        process_key="versioned",
+        person=PERSON,
+        participants={"nav": agencies["nav"].pk, "health": agencies["health"].pk},
+    )
+    complete(open_tasks(case)[0])
+    (task_b,) = open_tasks(case)
+    services.claim_task(actor=users["nils"], task_id=task_b.pk)
+    deploy(model(b_lane="Helse"))
+
+    versions.migrate_instances(actor=users["ada"], key="versioned", from_version=1)
+
+    task_b.refresh_from_db()
+    assert (task_b.agency_id, task_b.status, task_b.assignee_id, task_b.claimed_at) == (
+        agencies["health"].pk,
+        "open",
+        None,
+        None,
+    )
+    services.claim_task(actor=users["helga"], task_id=task_b.pk)
+    task_b.refresh_from_db()
+    assert (task_b.status, task_b.assignee_id) == ("claimed", users["helga"].pk)
+    complete(task_b)
+    assert Task.objects.get(pk=task_b.pk).status == "completed"

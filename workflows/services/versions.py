@@ -29,6 +29,7 @@ from workflows.models import (
     InstanceStatus,
     ProcessInstance,
     Task,
+    TaskStatus,
     VersionMigration,
 )
 from workflows.steps import rows
@@ -236,7 +237,9 @@ def _reproject_open_tasks(step, workflow, target_runtime) -> None:
             "agency": agency,
         }
         if agency.pk != row.agency_id:
-            changes["assignee"] = None  # another agency's inbox: nobody there holds it yet
+            # Another agency's inbox: nobody there holds it yet, so it waits there open (a
+            # claimed task without an assignee could be neither claimed nor completed).
+            changes.update(assignee=None, status=TaskStatus.OPEN, claimed_at=None)
         changed = [name for name, value in changes.items() if getattr(row, name) != value]
         if not changed:
             continue
