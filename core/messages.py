@@ -126,6 +126,9 @@ MESSAGES: dict[str, str] = {
         "%(agency)s still has open tasks in the case that you do not see. They must be done before the agency is "
         "withdrawn"
     ),
+    "participant.open_external_tasks": gettext_noop(
+        "the system of %(agency)s still has tasks to do in the case. They must be done before the agency is withdrawn"
+    ),
     "consent.already_revoked": gettext_noop("the consent is already revoked"),
     "external_task.not_found": gettext_noop("no such external task"),
     "external_task.not_locked": gettext_noop(

@@ -1,17 +1,17 @@
-"""An external task completed at the moment its agency is withdrawn from the case (PostgreSQL).
+"""An external task answered at the moment its agency is withdrawn from the case (PostgreSQL).
 
-Sequentially the withdrawn agency's system finds the task nowhere (404) and writes nothing.
-The completion checked the agency's standing holding the job, then waited for the case's
-work: a withdrawal committing in between let the answer write the case's data, recorded as
-that agency's, and move the case on. Forced: the completion waits after its check until the
-withdrawal has committed."""
+The completion checks the agency's standing holding the job, then waits for the case's
+work. A withdrawal committing in between once let the answer write the case's data, recorded
+as that agency's, and move the case on. An agency whose system still owes the case an
+external task is now not withdrawn at all (409, ``participant.open_external_tasks``): forced
+into the same moment, the withdrawal is refused and the answer completes the task."""
 
 import threading
 
 import pytest
 
 from bpmn.services import deploy_definition
-from core.errors import NotFound
+from core.errors import Conflict
 from tests.threads import all_at_once
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, external_model
@@ -22,7 +22,7 @@ from workflows.services import external_tasks
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_external_task_completed_while_its_agency_is_withdrawn_writes_nothing(monkeypatch, users, agencies):
+def test_an_external_task_answered_while_its_agency_is_withdrawn_completes_and_the_withdrawal_is_refused(monkeypatch, users, agencies):
     deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
     case = services.start_case(
         actor=users["nils"],
@@ -62,9 +62,9 @@ def test_an_external_task_completed_while_its_agency_is_withdrawn_writes_nothing
             withdrawn.set()
 
     answered, done = all_at_once([answer, withdraw])
-    assert not isinstance(done, Exception), done
-    assert isinstance(answered, NotFound), answered
+    assert isinstance(done, Conflict) and done.code == "participant.open_external_tasks", done
+    assert not isinstance(answered, Exception), answered
     case.refresh_from_db()
-    assert "register_status" not in case.data
-    assert not Event.objects.filter(case=case, kind=EventKind.SERVICE_CALLED).exists()
-    assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
+    assert case.data["register_status"] == "listed"
+    assert Job.objects.get(pk=task["id"]).status == JobStatus.DONE
+    assert not Event.objects.filter(case=case, kind=EventKind.AGENCY_WITHDRAWN).exists()

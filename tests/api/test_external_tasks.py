@@ -150,6 +150,47 @@ def test_once_the_agencys_access_is_withdrawn_its_system_neither_fetches_nor_com
     assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
 
 
+
+def test_an_agency_whose_system_owes_the_case_a_task_is_not_withdrawn(client_for, db, users, agencies):
+    """Withdrawn, NAV's system could neither fetch nor answer its external task (above), and
+    the case would wait on it with nobody told: refused (409, in bokmål) while the task is
+    waiting, fetched or failed with an incident; answered, it holds the agency no more."""
+    deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
+    case = services.start_case(
+        actor=users["nils"],
+        process_key="register_check",
+        person=PERSON,
+        participants={"nav": agencies["nav"].pk, "housing": agencies["housing"].pk},
+    )
+    (ask,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    nils, bjorn = client_for("nils"), client_for("bjorn")
+
+    def withdraw_nav():
+        body = {"agency": agencies["nav"].pk, "reason": "NAV er ferdig i saken"}
+        return bjorn.post(f"/api/v1/cases/{case.pk}/withdrawals/", body, format="json", HTTP_ACCEPT_LANGUAGE="nb")
+
+    refused = withdraw_nav()  # waiting to be fetched
+    assert refused.status_code == 409 and refused.json()["code"] == "participant.open_external_tasks"
+    assert refused.json()["detail"] == (
+        "Systemet til NAV Sarpsborg har fortsatt oppgaver å gjøre i saken. "
+        "De må gjøres ferdig før etaten trekkes ut av saken"
+    )
+    (task,) = fetch(nils)
+    assert withdraw_nav().status_code == 409  # fetched, not answered
+    failure = {"workerId": "w1", "errorMessage": "register down", "retries": 0}
+    assert nils.post(f"/api/v1/external-tasks/{task['id']}/failure/", failure, format="json").status_code == 204
+    assert withdraw_nav().status_code == 409  # failed: the incident's retry hands it back to NAV
+    incident = Incident.objects.get(job_id=task["id"])
+    services.retry_incident(actor=users["ada"], incident_id=incident.pk)
+    (task,) = fetch(nils)
+    assert complete(nils, task["id"], register_status="listed").status_code == 204
+    # Answered: what holds NAV now is its own user task, named as always.
+    (check,) = open_tasks(case)
+    assert check.agency_id == agencies["nav"].pk
+    assert withdraw_nav().json()["code"] == "participant.open_tasks"
+
+
 # An external task of NAV's lane that would send the value a health agency wrote: under its own
 # name, under another name (``copied``), and a literal that carries no case data.
 HEALTH_THEN_NAV = """<?xml version="1.0" encoding="UTF-8"?>

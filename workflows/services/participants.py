@@ -25,7 +25,7 @@ from permissions import rules
 from permissions.grants import revoke_agency_access
 from permissions.models import AccessAction, AccessLog, CaseParticipant, Role
 from workflows import selectors, steps
-from workflows.models import ACTIVE_TASK_STATUSES, CaseStatus, Event, EventKind, Task
+from workflows.models import ACTIVE_TASK_STATUSES, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Task
 
 MAX_REASON = 4000
 
@@ -52,6 +52,18 @@ def _open_tasks_refusal(actor, case, agency, tasks) -> Conflict:
     if not seen:
         return Conflict("participant.open_tasks_unseen", agency=agency.name)
     return Conflict("participant.open_tasks", agency=agency.name, tasks=", ".join(f"«{t.name}»" for t in seen))
+
+
+def _holds_external_tasks(case, agency) -> bool:
+    """Whether ``agency``'s own system still owes the case a service task (an external task
+    not yet answered, or failed with an incident whose retry would hand it back): withdrawn,
+    the agency could no longer answer it, and the case would wait with nobody told."""
+    return Job.objects.filter(
+        case=case,
+        kind=JobKind.EXTERNAL_TASK,
+        payload__agency_id=agency.pk,
+        status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
+    ).exists()
 
 
 def withdraw_agency(*, actor, case, agency, reason) -> Event:
@@ -96,6 +108,8 @@ def withdraw_agency(*, actor, case, agency, reason) -> Event:
         )
         if open_tasks:
             raise _open_tasks_refusal(actor, case, withdrawn, open_tasks)
+        if _holds_external_tasks(locked, withdrawn):
+            raise Conflict("participant.open_external_tasks", agency=withdrawn.name)
         CaseParticipant.objects.filter(case=locked, agency=withdrawn).delete()
         revoke_agency_access(locked, [withdrawn])
         event = Event.objects.create(
