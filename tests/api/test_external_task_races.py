@@ -22,7 +22,9 @@ from workflows.services import external_tasks
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_external_task_answered_while_its_agency_is_withdrawn_completes_and_the_withdrawal_is_refused(monkeypatch, users, agencies):
+def test_an_external_task_answered_while_its_agency_is_withdrawn_completes_and_the_withdrawal_is_refused(
+    monkeypatch, users, agencies
+):
     deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
     case = services.start_case(
         actor=users["nils"],
