@@ -287,6 +287,8 @@ def _case_page(
                 "message_forms": _message_forms(user, case, waiting),
                 "consents": consents,
                 "can_record_consent": rules.can_record_consent(user, case),
+                # A closed case takes no new sharing (its consents are still withdrawn here).
+                "can_add_consent": case.status == CaseStatus.OPEN and rules.can_record_consent(user, case),
                 "revocable": revocable,
                 "consent_form": (
                     _consent_form(user, case, participants, consent_values, consent_errors) if consent_errors else None
@@ -362,7 +364,7 @@ def _withdraw_form(user, case, participants, values=None, errors=None) -> dict |
 def _consent_form(user, case, participants, values=None, errors=None) -> dict | None:
     """The form that records a consent: the recipients are the other participating agencies,
     the categories those the process can share, the bases the admins' list."""
-    if not rules.can_record_consent(user, case):
+    if case.status != CaseStatus.OPEN or not rules.can_record_consent(user, case):
         return None
     bases = list(selectors.legal_bases_for(user))
     mine = rules.case_access(user, case).agency_ids

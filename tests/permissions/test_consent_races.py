@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from permissions import rules
 from permissions.models import Consent, LegalBasis
 from retention.erasure import erase_case
@@ -126,26 +126,25 @@ def test_a_basis_deleted_while_a_consent_on_it_is_being_written_is_kept(monkeypa
     assert LegalBasis.objects.filter(pk=consent_basis.pk).exists()
 
 
-def test_a_consent_recorded_while_its_case_is_erased(monkeypatch, users, prison_case, consent_basis):
-    """The retention job erases the (closed) case while the coordinator records a sharing on
-    it: the recording had read the person the case was about; the erasure moved the case to
-    its tombstone and deleted the person, and the recording failed at its commit on the
-    foreign key (500). Held by the recording, the case is erased after it (its texts
-    scrubbed, the consent on the tombstone) or before it (the consent on the tombstone)."""
-    Case.objects.filter(pk=prison_case.pk).update(
-        status=CaseStatus.COMPLETED, closed_at=timezone.now() - timedelta(days=6 * 365)
-    )
-    ArchiveExport.objects.create(
-        case=prison_case, status=ArchiveStatus.DONE, requested_at=timezone.now(), done_at=timezone.now()
-    )
-    recorded, erased = _record_while(
-        monkeypatch,
-        users,
-        prison_case,
-        consent_basis,
-        lambda: erase_case(prison_case.pk, trigger=ErasureTrigger.RETENTION),
-    )
+def test_a_consent_recorded_while_its_case_is_closed_and_erased(monkeypatch, users, prison_case, consent_basis):
+    """A closed case takes no new sharing (409 ``case.closed``, checked before anything else).
+    The recording checked an open case; meanwhile the case closed and the retention job erased
+    it. Once the recording had read the person the case was about, and the erasure moved the
+    case to its tombstone and deleted the person, and the recording failed at its commit on
+    the foreign key (500). Held by the recording, the case is checked again under its lock:
+    the recording is refused, and nothing about the person is written into the erased case."""
+
+    def close_and_erase():
+        Case.objects.filter(pk=prison_case.pk).update(
+            status=CaseStatus.COMPLETED, closed_at=timezone.now() - timedelta(days=6 * 365)
+        )
+        ArchiveExport.objects.create(
+            case=prison_case, status=ArchiveStatus.DONE, requested_at=timezone.now(), done_at=timezone.now()
+        )
+        return erase_case(prison_case.pk, trigger=ErasureTrigger.RETENTION)
+
+    recorded, erased = _record_while(monkeypatch, users, prison_case, consent_basis, close_and_erase)
     assert isinstance(erased, ErasureRecord), erased
-    assert isinstance(recorded, Consent), recorded
-    stored = Consent.objects.select_related("person").get(pk=recorded.pk)
-    assert stored.person_id == Case.objects.get(pk=prison_case.pk).person_id  # the tombstone
+    assert isinstance(recorded, Conflict) and recorded.code == "case.closed", recorded
+    assert not Consent.objects.filter(case=prison_case).exists()
+    assert not Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_GIVEN).exists()

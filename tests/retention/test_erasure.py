@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from django.apps import apps
 
-from permissions.models import AccessLog
+from permissions.models import AccessLog, Consent
 from retention.erasure import TOMBSTONE_NAME, erase_case
 from retention.jobs import enqueue_due_erasures
 from retention.models import ErasureRecord, ErasureTrigger
@@ -168,7 +168,7 @@ def test_an_attachment_kept_in_a_folder_is_deleted_with_the_case(
 
 
 def test_an_erased_case_s_attachment_is_gone_for_those_who_saw_it_and_takes_no_change(
-    shipped, users, agencies, monkeypatch
+    shipped, users, agencies, monkeypatch, consent_basis
 ):
     """Bjørn added the attachment and NAV's nils opened it (consent); after the erasure its
     file is gone: the download is 404 naming why (never a server error), the page shows no
@@ -210,5 +210,17 @@ def test_an_erased_case_s_attachment_is_gone_for_those_who_saw_it_and_takes_no_c
     shown = page.get(f"/cases/{case.pk}/").content.decode()
     assert "Et notat; teksten ble slettet sammen med sakens opplysninger." in shown
     assert f"/notes/{note.pk}/" not in shown  # no form to correct or withdraw it
+    # Nor is a new sharing recorded in it: its purpose and note would be new text about the
+    # person in the erased case (a closed case takes none; 409, and no form on the page).
+    consent = {
+        "agency": agencies["nav"].pk,
+        "categories": ["housing"],
+        "purpose": f"Oppfølging av {NAME}",
+        "legal_basis": consent_basis.pk,
+    }
+    recorded = api(users["bjorn"]).post(f"/api/v1/cases/{case.pk}/consents/", consent, format="json")
+    assert (recorded.status_code, recorded.json()["code"]) == (409, "case.closed")
+    assert 'class="record-consent"' not in shown
     assert Event.objects.filter(case=case).count() == events
     assert not Note.objects.filter(case=case, text__contains=NAME).exists()
+    assert not Consent.objects.filter(case=case, purpose__contains=NAME).exists()

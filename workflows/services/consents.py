@@ -20,7 +20,7 @@ from core.ids import lookup_id, parse_id
 from permissions import rules
 from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
 from workflows import selectors, steps
-from workflows.models import Case, Event, EventKind
+from workflows.models import Case, CaseStatus, Event, EventKind
 
 MAX_PURPOSE = 2000
 MAX_NOTE = 4000
@@ -165,6 +165,10 @@ def record_consent(
     case = selectors.case_for(actor, case)
     if not rules.can_record_consent(actor, case):
         raise Forbidden("consent.record_forbidden")
+    if case.status != CaseStatus.OPEN:
+        # Nobody works a closed case: nothing is shared in it any more (a consent is withdrawn
+        # there still), and an erased one must take no new text about the person.
+        raise Conflict("case.closed")
     now = timezone.now()
     errors: list[dict] = []
     recipient, kind = _recipient(case, agency, agency_kind, errors)
@@ -199,7 +203,9 @@ def record_consent(
         # The case held first (as an erasure takes it): an erasure waits for this consent and
         # then scrubs it with the rest, or went first, and the consent is about the person the
         # case is about now (its tombstone), never a person row the erasure deleted.
-        locked = Case.objects.select_for_update().only("pk", "person").get(pk=case.pk)
+        locked = Case.objects.select_for_update().only("pk", "person", "status").get(pk=case.pk)
+        if locked.status != CaseStatus.OPEN:  # closed (and perhaps erased) while we checked
+            raise Conflict("case.closed")
         provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
             person_id=locked.person_id,
