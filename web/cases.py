@@ -23,6 +23,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
+from retention.models import ErasureRecord
 from web import schema_forms
 from web.break_glass import break_glass_section
 from web.list_rows import TimeTags, id_links
@@ -287,8 +288,8 @@ def _case_page(
                 "message_forms": _message_forms(user, case, waiting),
                 "consents": consents,
                 "can_record_consent": rules.can_record_consent(user, case),
-                # A closed case takes no new sharing (its consents are still withdrawn here).
-                "can_add_consent": case.status == CaseStatus.OPEN and rules.can_record_consent(user, case),
+                # An erased case takes no new sharing (its consents are still withdrawn here).
+                "can_add_consent": rules.can_record_consent(user, case) and not case_is_erased(case),
                 "revocable": revocable,
                 "consent_form": (
                     _consent_form(user, case, participants, consent_values, consent_errors) if consent_errors else None
@@ -361,10 +362,16 @@ def _withdraw_form(user, case, participants, values=None, errors=None) -> dict |
     }
 
 
+def case_is_erased(case) -> bool:
+    """Whether a case's personal data was erased (only a closed case is: an open one costs no
+    query)."""
+    return case.status != CaseStatus.OPEN and ErasureRecord.objects.filter(case=case).exists()
+
+
 def _consent_form(user, case, participants, values=None, errors=None) -> dict | None:
     """The form that records a consent: the recipients are the other participating agencies,
     the categories those the process can share, the bases the admins' list."""
-    if case.status != CaseStatus.OPEN or not rules.can_record_consent(user, case):
+    if not rules.can_record_consent(user, case) or case_is_erased(case):
         return None
     bases = list(selectors.legal_bases_for(user))
     mine = rules.case_access(user, case).agency_ids

@@ -127,12 +127,12 @@ def test_a_basis_deleted_while_a_consent_on_it_is_being_written_is_kept(monkeypa
 
 
 def test_a_consent_recorded_while_its_case_is_closed_and_erased(monkeypatch, users, prison_case, consent_basis):
-    """A closed case takes no new sharing (409 ``case.closed``, checked before anything else).
-    The recording checked an open case; meanwhile the case closed and the retention job erased
-    it. Once the recording had read the person the case was about, and the erasure moved the
-    case to its tombstone and deleted the person, and the recording failed at its commit on
-    the foreign key (500). Held by the recording, the case is checked again under its lock:
-    the recording is refused, and nothing about the person is written into the erased case."""
+    """An erased case takes no new sharing (409 ``retention.erased``). The recording checked
+    the case; meanwhile it closed and the retention job erased it. Once the recording had read
+    the person the case was about, and the erasure moved the case to its tombstone and deleted
+    the person, and the recording failed at its commit on the foreign key (500). Held by the
+    recording, the case is checked again under its lock: the recording is refused, and nothing
+    about the person is written into the erased case."""
 
     def close_and_erase():
         Case.objects.filter(pk=prison_case.pk).update(
@@ -145,6 +145,6 @@ def test_a_consent_recorded_while_its_case_is_closed_and_erased(monkeypatch, use
 
     recorded, erased = _record_while(monkeypatch, users, prison_case, consent_basis, close_and_erase)
     assert isinstance(erased, ErasureRecord), erased
-    assert isinstance(recorded, Conflict) and recorded.code == "case.closed", recorded
+    assert isinstance(recorded, Conflict) and recorded.code == "retention.erased", recorded
     assert not Consent.objects.filter(case=prison_case).exists()
     assert not Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_GIVEN).exists()

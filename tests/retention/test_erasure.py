@@ -211,7 +211,7 @@ def test_an_erased_case_s_attachment_is_gone_for_those_who_saw_it_and_takes_no_c
     assert "Et notat; teksten ble slettet sammen med sakens opplysninger." in shown
     assert f"/notes/{note.pk}/" not in shown  # no form to correct or withdraw it
     # Nor is a new sharing recorded in it: its purpose and note would be new text about the
-    # person in the erased case (a closed case takes none; 409, and no form on the page).
+    # person in the erased case (409, and no form on the page).
     consent = {
         "agency": agencies["nav"].pk,
         "categories": ["housing"],
@@ -219,7 +219,7 @@ def test_an_erased_case_s_attachment_is_gone_for_those_who_saw_it_and_takes_no_c
         "legal_basis": consent_basis.pk,
     }
     recorded = api(users["bjorn"]).post(f"/api/v1/cases/{case.pk}/consents/", consent, format="json")
-    assert (recorded.status_code, recorded.json()["code"]) == (409, "case.closed")
+    assert (recorded.status_code, recorded.json()["code"]) == (409, "retention.erased")
     assert 'class="record-consent"' not in shown
     assert Event.objects.filter(case=case).count() == events
     assert not Note.objects.filter(case=case, text__contains=NAME).exists()

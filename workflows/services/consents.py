@@ -20,7 +20,7 @@ from core.ids import lookup_id, parse_id
 from permissions import rules
 from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
 from workflows import selectors, steps
-from workflows.models import Case, CaseStatus, Event, EventKind
+from workflows.models import Case, Event, EventKind
 
 MAX_PURPOSE = 2000
 MAX_NOTE = 4000
@@ -165,10 +165,11 @@ def record_consent(
     case = selectors.case_for(actor, case)
     if not rules.can_record_consent(actor, case):
         raise Forbidden("consent.record_forbidden")
-    if case.status != CaseStatus.OPEN:
-        # Nobody works a closed case: nothing is shared in it any more (a consent is withdrawn
-        # there still), and an erased one must take no new text about the person.
-        raise Conflict("case.closed")
+    if _erased(case.pk):
+        # Its personal data is gone: a new sharing would write text about the person (a
+        # purpose, a note) into it again. (A closed case takes one: the person may let an
+        # agency see how it ended.)
+        raise Conflict("retention.erased")
     now = timezone.now()
     errors: list[dict] = []
     recipient, kind = _recipient(case, agency, agency_kind, errors)
@@ -203,9 +204,9 @@ def record_consent(
         # The case held first (as an erasure takes it): an erasure waits for this consent and
         # then scrubs it with the rest, or went first, and the consent is about the person the
         # case is about now (its tombstone), never a person row the erasure deleted.
-        locked = Case.objects.select_for_update().only("pk", "person", "status").get(pk=case.pk)
-        if locked.status != CaseStatus.OPEN:  # closed (and perhaps erased) while we checked
-            raise Conflict("case.closed")
+        locked = Case.objects.select_for_update().only("pk", "person").get(pk=case.pk)
+        if _erased(case.pk):  # erased while we checked (the erasure held the case)
+            raise Conflict("retention.erased")
         provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
             person_id=locked.person_id,
@@ -236,6 +237,12 @@ def record_consent(
             },
         )
     return consent
+
+
+def _erased(case_id: int) -> bool:
+    """Whether the case's personal data was erased (``retention``'s record of it, read by its
+    relation: ``workflows`` does not import ``retention``)."""
+    return Case.objects.filter(pk=case_id, erasure__isnull=False).exists()
 
 
 def revoke_consent(*, actor, consent_id, case=None) -> Consent:
