@@ -226,6 +226,11 @@ MESSAGES: dict[str, str] = {
         "“%(place)s” of the form has a $ref that leads back to itself; a form may not refer to itself or "
         "to a part that contains the reference"
     ),
+    "form_problem.ref-fanout": gettext_noop(
+        "“%(place)s” of the form has a $ref that, followed through the references below it, makes too "
+        "many schemas to check for one value; refer to each part directly instead of through parts that "
+        "repeat it"
+    ),
     # --- a BPMN model the engine refuses: the text of each issue (bpmn.issues.message_code),
     # ``model.<code>`` or ``model.<code>.<variant>`` of ``bpmn.engine.errors.ISSUE_CODES``.
     # Params: ``element`` (its id, or the file's name), ``file``, and the issue's own.
@@ -499,6 +504,11 @@ MESSAGES: dict[str, str] = {
     "model.recursive-ref": gettext_noop(
         "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” that leads back to itself; a "
         "form may not refer to itself or to a part that contains the reference"
+    ),
+    "model.ref-fanout": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” that, followed through the "
+        "references below it, makes too many schemas to check for one value; refer to each part "
+        "directly instead of through parts that repeat it"
     ),
     "model.embedded-id": gettext_noop(
         'the form “%(form)s” of “%(element)s” has a "$id" at “%(place)s”; only the form itself may have one'

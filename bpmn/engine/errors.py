@@ -61,6 +61,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "not-well-formed": ("empty", "syntax"),
         "recursive-call-activity": ("self", "mutual"),
         "recursive-ref": (),
+        "ref-fanout": (),
         "remote-ref": (),
         "reserved-id": (),
         "several-executable-processes": ("no-collaboration", "undeclared-pool"),
