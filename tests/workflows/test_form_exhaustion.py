@@ -75,7 +75,11 @@ def test_unique_items_keeps_json_schema_equality(items, unique):
 def _fanout_form(levels: int) -> dict:
     defs = {f"d{i}": {"allOf": [{"$ref": f"#/$defs/d{i + 1}"}, {"$ref": f"#/$defs/d{i + 1}"}]} for i in range(levels)}
     defs[f"d{levels}"] = {"type": "string", "pattern": "^a"}
-    return {"type": "object", "$defs": defs, "properties": {"code": {"$ref": "#/$defs/d0", "x-category": "coordination"}}}
+    return {
+        "type": "object",
+        "$defs": defs,
+        "properties": {"code": {"$ref": "#/$defs/d0", "x-category": "coordination"}},
+    }
 
 
 def test_deploy_refuses_references_that_fan_out_exponentially(db):
@@ -98,7 +102,10 @@ def test_shared_definitions_used_a_few_times_are_fine():
     address = {"type": "object", "properties": {"street": {"type": "string"}, "zip": {"type": "string"}}}
     form = {
         "type": "object",
-        "$defs": {"address": address, "person": {"type": "object", "properties": {"home": {"$ref": "#/$defs/address"}}}},
+        "$defs": {
+            "address": address,
+            "person": {"type": "object", "properties": {"home": {"$ref": "#/$defs/address"}}},
+        },
         "properties": {f"p{i}": {"$ref": "#/$defs/person"} for i in range(20)},
     }
     assert schema_problems(form) == []
