@@ -54,4 +54,4 @@ def _bounded_create_children(self: Any, my_task: Any) -> None:
 
 def install() -> None:
     """Bound every parallel multi-instance of the process (idempotent)."""
-    ParallelMultiInstanceTask.create_children = _bounded_create_children  # type: ignore[method-assign]
+    ParallelMultiInstanceTask.create_children = _bounded_create_children
