@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from django.conf import settings
 
@@ -55,7 +56,11 @@ def _join(path: str, key) -> str:
     return f"{path}.{shown(key) if isinstance(key, str) else key}" if path else shown(str(key))
 
 
-def _place(chain, field: str) -> str:
+# A place in submitted data as (parent place, key), None for the top: see _place.
+Chain = tuple[Any, str | int] | None
+
+
+def _place(chain: Chain, field: str) -> str:
     """The dotted name (``a.b.0``) of a place the walks keep as ``(parent chain, key)``: built
     only for an error, so a body of a million items does not build a million names."""
     keys = []
@@ -72,7 +77,7 @@ def character_errors(value, field: str = "", *, max_depth: int | None = None) ->
     """NUL characters and unpaired surrogates in every key and text of ``value``, and nesting
     deeper than ``max_depth`` containers; each error names its place (``a.b.0``)."""
     errors: list[FieldError] = []
-    stack = [(value, None, 0)]
+    stack: list[tuple[object, Chain, int]] = [(value, None, 0)]
     while stack and len(errors) < MAX_ERRORS:
         item, chain, depth = stack.pop()
         if isinstance(item, str):
@@ -119,7 +124,7 @@ def data_errors(data, field: str = "") -> list[FieldError]:
     # more values than half the byte limit is too large, known without walking the rest.
     max_values = limit["bytes"] // 2
     values = 0
-    stack = [(data, None, 0)]
+    stack: list[tuple[object, Chain, int]] = [(data, None, 0)]
     while stack and len(errors) < MAX_ERRORS:
         item, chain, depth = stack.pop()
         if isinstance(item, str):
