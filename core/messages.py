@@ -386,6 +386,10 @@ MESSAGES: dict[str, str] = {
     "model.unbounded-timer-cycle": gettext_noop(
         "the timer “%(element)s” repeats without end; give the number of repetitions, such as R3/P30D"
     ),
+    "model.long-timer-cycle": gettext_noop(
+        "the timer “%(element)s” repeats more than 52 times; every round leaves tasks in the case's "
+        "state, so a cycle runs at most 52 times"
+    ),
     "model.timer-start-event": gettext_noop(
         "the start event “%(element)s” waits for a timer, which Brobygger does not run; a case starts "
         "when someone starts it: use a plain start event"

@@ -70,6 +70,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "too-large": (),
         "unbounded-loop": ("cycle", "no-maximum", "bad-maximum"),
         "unbounded-timer-cycle": (),
+        "long-timer-cycle": (),
         "unknown-group": (),
         "unknown-lane": ("unknown", "unnamed"),
         "unknown-lane-kind": (),
