@@ -229,6 +229,11 @@ MESSAGES: dict[str, str] = {
         "“%(place)s” of the form has a $ref that leads back to itself; a form may not refer to itself or "
         "to a part that contains the reference"
     ),
+    "form_problem.ref-fanout": gettext_noop(
+        "“%(place)s” of the form has a $ref that, followed through the references below it, makes too "
+        "many schemas to check for one value; refer to each part directly instead of through parts that "
+        "repeat it"
+    ),
     # --- a BPMN model the engine refuses: the text of each issue (bpmn.issues.message_code),
     # ``model.<code>`` or ``model.<code>.<variant>`` of ``bpmn.engine.errors.ISSUE_CODES``.
     # Params: ``element`` (its id, or the file's name), ``file``, and the issue's own.
@@ -384,6 +389,10 @@ MESSAGES: dict[str, str] = {
     "model.unbounded-timer-cycle": gettext_noop(
         "the timer “%(element)s” repeats without end; give the number of repetitions, such as R3/P30D"
     ),
+    "model.long-timer-cycle": gettext_noop(
+        "the timer “%(element)s” repeats more than 52 times; every round leaves tasks in the case's "
+        "state, so a cycle runs at most 52 times"
+    ),
     "model.timer-start-event": gettext_noop(
         "the start event “%(element)s” waits for a timer, which Brobygger does not run; a case starts "
         "when someone starts it: use a plain start event"
@@ -502,6 +511,11 @@ MESSAGES: dict[str, str] = {
     "model.recursive-ref": gettext_noop(
         "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” that leads back to itself; a "
         "form may not refer to itself or to a part that contains the reference"
+    ),
+    "model.ref-fanout": gettext_noop(
+        "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” that, followed through the "
+        "references below it, makes too many schemas to check for one value; refer to each part "
+        "directly instead of through parts that repeat it"
     ),
     "model.embedded-id": gettext_noop(
         'the form “%(form)s” of “%(element)s” has a "$id" at “%(place)s”; only the form itself may have one'

@@ -10,7 +10,16 @@ is refused at deploy for exactly what would hurt at run time:
   would recurse until the interpreter gives up, and the task could never be completed;
 * ``pattern`` and ``patternProperties`` that RE2 cannot compile (backreferences,
   lookaround): RE2 matches in time linear in the input, Python's ``re`` backtracks
-  (``^(a+)+$`` takes seconds on thirty characters).
+  (``^(a+)+$`` takes seconds on thirty characters);
+* references that fan out: ``d0`` = ``allOf`` of ``d1`` twice, ``d1`` of ``d2`` twice, ...
+  is not recursive, yet forty levels check 2**40 schemas for one value. A form whose
+  references, followed, make ``MAX_EXPANDED_SCHEMAS`` schemas more than it has is refused.
+
+Three keywords are jsonschema's own made safe: ``uniqueItems`` compares each item with every
+other one (quadratic: 3,000 small objects took 6 s), here it is one pass with a set;
+``enum`` compares the value with each allowed one (a 5,000-code list on a list field of
+10,000 items took 3.7 s), here it is a set lookup; and ``multipleOf`` raised
+``OverflowError`` (a 500) for an integer too large for a float.
 
 Plain Python: this module must never import Django.
 """
@@ -20,13 +29,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from fractions import Fraction
+from typing import Any, NoReturn, cast
 from urllib.parse import unquote
 
 import re2
 import referencing
 import referencing.exceptions
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _keywords, validators
 from jsonschema.exceptions import _WrappedReferencingError
 from jsonschema.protocols import Validator
 
@@ -68,7 +78,12 @@ FORM_PROBLEM_CODES = (
     "invalid-pattern",
     "unresolvable-ref",
     "recursive-ref",
+    "ref-fanout",
 )
+
+# The most schemas the references of a form may add to its own when each is followed every
+# time it is used: a large case form has a few hundred; exponential fan-out passes it at once.
+MAX_EXPANDED_SCHEMAS = 10_000
 
 
 @dataclass(frozen=True)
@@ -274,7 +289,8 @@ def schema_problems(schema: object) -> list[FormProblem]:
             'uses "unevaluatedProperties" together with "patternProperties"',
             "the two cannot be checked in linear time; use additionalProperties instead",
         )
-    for pointer in _recursive_references(references):
+    recursive = _recursive_references(references)
+    for pointer in recursive:
         problem(
             "recursive-ref",
             pointer,
@@ -282,16 +298,71 @@ def schema_problems(schema: object) -> list[FormProblem]:
             "it leads back to itself, directly or through other references; a form may not refer to "
             "itself or to a part that contains the reference",
         )
+    if not recursive and not problems and (fanning := _fanning_reference(schema, references)) is not None:
+        problem(
+            "ref-fanout",
+            fanning,
+            f"has a $ref to '#{_pointer_text(references[fanning])}'",
+            f"followed through the references below it, it makes more than {MAX_EXPANDED_SCHEMAS:,} schemas "
+            "beyond the form's own to check for one value; refer to each part directly instead of through "
+            "parts that repeat it",
+        )
     return problems
+
+
+def _fanning_reference(schema: dict[str, Any], references: dict[Pointer, Pointer]) -> Pointer | None:
+    """The reference (the one making most, the first of those) when following every reference
+    of the form makes ``MAX_EXPANDED_SCHEMAS`` schemas more than the form has; None when not.
+
+    Each schema counts once per way it is reached: the schemas below a target, plus what each
+    reference below the target makes in turn; the form's own definitions count only where
+    they are referred to. The references must not be recursive."""
+    # What the references add to the form's own schemas: a large flat form is not fan-out.
+    cap = MAX_EXPANDED_SCHEMAS + sum(1 for _ in _walk(schema, ())) + 1
+    by_prefix = _references_below(references)
+    below = {target: by_prefix.get(target, []) for target in {(), *references.values()}}
+    below[()] = [source for source in below[()] if not _in_definitions(source)]
+    made: dict[Pointer, int] = {}
+    stack: list[Pointer] = [()]
+    while stack:  # post-order over the (acyclic) targets, without recursion
+        target = stack[-1]
+        if target in made:
+            stack.pop()
+            continue
+        pending = [references[source] for source in below[target] if references[source] not in made]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        resolved = _resolve(schema, _pointer_text(target))
+        nodes = _walk(resolved[1], target) if resolved is not None else iter(())
+        own = sum(1 for pointer, _ in nodes if target or not _in_definitions(pointer))
+        made[target] = min(cap, own + sum(made[references[source]] for source in below[target]))
+    if made[()] < cap:
+        return None
+    return min(references, key=lambda source: (-made[references[source]], len(source), source))
+
+
+def _in_definitions(pointer: Pointer) -> bool:
+    return bool(pointer) and pointer[0] in ("$defs", "definitions")
+
+
+def _references_below(references: dict[Pointer, Pointer]) -> dict[Pointer, list[Pointer]]:
+    """Each pointer that has references below it (itself included) -> those references, in
+    the form's order: one pass over each reference's prefixes, not every reference compared
+    with every target (3,000 references took a second, 30,000 minutes)."""
+    by_prefix: dict[Pointer, list[Pointer]] = {}
+    for source in references:
+        for cut in range(len(source) + 1):
+            by_prefix.setdefault(source[:cut], []).append(source)
+    return by_prefix
 
 
 def _recursive_references(references: dict[Pointer, Pointer]) -> list[Pointer]:
     """The schemas whose $ref leads back to themselves: following a reference from ``p`` to
     ``t`` evaluates every schema below ``t``, so ``p`` reaches each reference below ``t``."""
-    below: dict[Pointer, list[Pointer]] = {
-        source: [other for other in references if other[: len(target)] == target]
-        for source, target in references.items()
-    }
+    by_prefix = _references_below(references)
+    below: dict[Pointer, list[Pointer]] = {source: by_prefix.get(target, []) for source, target in references.items()}
     on_cycle = []
     for start in references:
         seen: set[Pointer] = set()
@@ -362,6 +433,78 @@ def _reference(validator: Any, ref: str, instance: object, schema: Schema) -> It
     yield from errors
 
 
+def _json_key(value: object) -> object:
+    """A hashable key equal for exactly the values JSON Schema calls equal: 1 and 1.0 are,
+    true and 1 are not, objects are equal whatever the order of their keys."""
+    if isinstance(value, bool) or value is None:
+        return ("c", value)
+    if isinstance(value, int | float):
+        return ("n", value)
+    if isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, list | tuple):
+        return ("a", tuple(_json_key(item) for item in value))
+    if isinstance(value, dict):
+        return ("o", frozenset((key, _json_key(item)) for key, item in value.items()))
+    return ("?", id(value))
+
+
+def _unique_items(validator: Validator, unique: object, instance: object, schema: Schema) -> Iterator[ValidationError]:
+    """jsonschema's uniqueItems in one pass (its own compares every pair of objects)."""
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[object] = set()
+    for item in cast(list[object], instance):
+        key = _json_key(item)
+        if key in seen:
+            yield ValidationError("has non-unique elements")
+            return
+        seen.add(key)
+
+
+_ENUM_KEYS: dict[int, tuple[list[object], frozenset[object]]] = {}  # id(enum) -> (enum, its keys)
+_MAX_ENUM_KEYS = 4096
+
+
+def _enum_keys(enum: list[object]) -> frozenset[object]:
+    """The keys of an enum's values, made once per enum (a form's schema does not change; the
+    entry keeps the list alive, so its id is not reused while cached)."""
+    cached = _ENUM_KEYS.get(id(enum))
+    if cached is not None and cached[0] is enum:
+        return cached[1]
+    keys = frozenset(_json_key(value) for value in enum)
+    if len(_ENUM_KEYS) >= _MAX_ENUM_KEYS:
+        _ENUM_KEYS.clear()
+    _ENUM_KEYS[id(enum)] = (enum, keys)
+    return keys
+
+
+def _enum(validator: Validator, enum: Any, instance: object, schema: Schema) -> Iterator[ValidationError]:
+    """jsonschema's enum as a set lookup (its own compares the value with each allowed one)."""
+    if not isinstance(enum, list):
+        yield from _keywords.enum(validator, enum, instance, schema)
+        return
+    if _json_key(instance) not in _enum_keys(enum):
+        yield ValidationError("is not one of the allowed values")
+
+
+def _multiple_of(validator: Validator, divisor: Any, instance: Any, schema: Schema) -> Iterator[ValidationError]:
+    """jsonschema's multipleOf; an integer too large for a float is checked exactly, against
+    the divisor as written."""
+    if not validator.is_type(instance, "number"):
+        return
+    if isinstance(divisor, float):
+        try:
+            quotient = instance / divisor
+            failed = int(quotient) != quotient
+        except OverflowError:  # the decimal the form says (0.01), not the float's binary value
+            failed = (Fraction(instance) / Fraction(repr(divisor))).denominator != 1
+    else:
+        failed = bool(instance % divisor)
+    if failed:
+        yield ValidationError(f"is not a multiple of {divisor}")
+
+
 def _unusable(validator: Validator, reason: object, instance: object, schema: Schema) -> Iterator[ValidationError]:
     yield ValidationError(UNUSABLE_FORM_MESSAGE)
 
@@ -374,6 +517,9 @@ FormValidator: type[Validator] = validators.extend(
         "additionalProperties": _additional_properties,
         "$ref": _reference,
         "$dynamicRef": _reference,
+        "uniqueItems": _unique_items,
+        "enum": _enum,
+        "multipleOf": _multiple_of,
         UNUSABLE_FORM_KEYWORD: _unusable,
     },
 )  # no ``version``: that would register this class for the draft 2020-12 meta-schema globally

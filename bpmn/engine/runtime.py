@@ -38,12 +38,14 @@ from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
-from . import scrub
+from . import multi_instance, scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE
 from .service_tasks import JobServiceTask, started_service_task
 from .task_scan import tasks_in_state
 from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
+
+multi_instance.install()  # a parallel multi-instance makes at most MAX_PARALLEL_INSTANCES at once
 
 SERIALIZER_VERSION = "1.5"
 SPIFFWORKFLOW_VERSION = SPIFF_VERSION

@@ -24,6 +24,15 @@ _DAY_DURATION = re.compile(r"^P(?:[1-9]\d{0,2}[DWMY])$")
 _ZONES = {DEFAULT_ZONE: ZoneInfo(DEFAULT_ZONE), "UTC": ZoneInfo("UTC")}
 
 
+def _kind(value: object, *, number: bool = False) -> str:
+    """What a refused value is, without quoting it: "a list", "a text of 40 characters"."""
+    if isinstance(value, str):
+        return f"a text of {len(value)} characters"
+    if number and isinstance(value, int) and not isinstance(value, bool):
+        return "a number outside that range"
+    return f"a value of type {type(value).__name__}"
+
+
 def _as_date(value: object, what: str) -> date:
     if isinstance(value, datetime):
         return value.date()
@@ -34,7 +43,8 @@ def _as_date(value: object, what: str) -> date:
             return date.fromisoformat(value.strip()[:10])
         except ValueError:
             pass
-    raise ExpressionError(f"{what} expects a date or an ISO-8601 date text such as '2027-03-01', got {value!r}")
+    # The value is never quoted: it is case data, and its repr can be huge (shared references).
+    raise ExpressionError(f"{what} expects a date or an ISO-8601 date text such as '2027-03-01', got {_kind(value)}")
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -120,9 +130,11 @@ def repeat(times: object, every: object) -> str:
     data cannot spin: the step stops on an incident instead.
     """
     if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= MAX_REPEATS:
-        raise ExpressionError(f"repeat() expects a whole number of times from 1 to {MAX_REPEATS}, got {times!r}")
+        raise ExpressionError(
+            f"repeat() expects a whole number of times from 1 to {MAX_REPEATS}, got {_kind(times, number=True)}"
+        )
     if not isinstance(every, str) or not _DAY_DURATION.match(every.strip()):
-        raise ExpressionError(f"repeat() expects an interval such as 'P14D', 'P2W' or 'P1M', got {every!r}")
+        raise ExpressionError(f"repeat() expects an interval such as 'P14D', 'P2W' or 'P1M', got {_kind(every)}")
     return f"R{times}/{every.strip()}"
 
 

@@ -23,6 +23,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from .errors import ValidationIssue
+from .timefuncs import MAX_REPEATS
 
 BPMN_MODEL_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _NS = {"bpmn": BPMN_MODEL_NS}
@@ -32,6 +33,9 @@ TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 # Longest duration accepted. SpiffWorkflow walks a duration month by month, so an absurd
 # value such as P100000000Y would stall a worker; nothing in case work waits a century.
 MAX_DURATION_YEARS = 100
+# The most rounds a cycle timer may run (as ``repeat()`` allows from data): every round adds
+# tasks to the tree, R999999/PT1S made each step slower until the state cap stopped the case.
+MAX_CYCLE_ROUNDS = MAX_REPEATS
 _MAX_DURATION = timedelta(days=366 * MAX_DURATION_YEARS)
 
 _NUM = r"\d+(?:[.,]\d+)?"
@@ -183,6 +187,12 @@ def parse_iso_cycle_text(text: str) -> tuple[int, datetime, timedelta]:
         )
     if not count_text.isdigit():
         raise invalid
+    if int(count_text) > MAX_CYCLE_ROUNDS:
+        raise TimerValueError(
+            "long-timer-cycle",
+            f"has the cycle {text} which repeats more than {MAX_CYCLE_ROUNDS} times; every round leaves tasks in "
+            "the case's state, so Brobygger runs a cycle at most that often",
+        )
     parts = text.replace("--", "/").split("/")[1:]
     kinds = []
     for part in parts:

@@ -43,7 +43,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from .errors import ExpressionError
 from .public_holidays import is_norwegian_public_holiday
+from .timefuncs import MAX_REPEATS
 
 _DATE_PARTS = ("years", "months", "weeks", "days")
 
@@ -189,6 +191,7 @@ class WorkingDayCycleTimer(CycleTimerEventDefinition):
         value = my_task._get_internal_data("event_value")
         if value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            _check_rounds(expression)
             value = _first_occurrence(expression)
             if value is None:
                 return bool(super().cycle_complete(my_task))
@@ -213,6 +216,20 @@ class WorkingDayCycleTimer(CycleTimerEventDefinition):
 def _hours() -> WorkingHours:
     # A cycle started with working hours keeps them if they are switched off later.
     return _configured or WorkingHours()
+
+
+def _check_rounds(expression: object) -> None:
+    """Refuse a computed cycle that repeats without end or more than ``MAX_REPEATS`` times (a
+    literal one is refused at deploy, ``timers.parse_iso_cycle_text``): every round leaves
+    tasks in the state. The count comes from case data: the message gives the limit only."""
+    if not isinstance(expression, str):
+        return
+    count = expression.strip().upper().split("/", 1)[0][1:]
+    if not count.isdigit() or int(count) > MAX_REPEATS:
+        raise ExpressionError(
+            f"the cycle repeats without end or more than {MAX_REPEATS} times, more than the limit; "
+            "give a bounded count such as R3/P30D, or use repeat()"
+        )
 
 
 def _first_occurrence(expression: object) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from .guards import (
     _BUDGET,
     _Budget,
     _g_add,
+    _g_bounded,
     _g_format,
     _g_iadd,
     _g_imul,
@@ -43,6 +44,7 @@ from .saved_size import check_saved_size
 
 _HELPERS: dict[str, Any] = {
     _HELPER_PREFIX + "add": _g_add,
+    _HELPER_PREFIX + "bounded": _g_bounded,
     _HELPER_PREFIX + "mul": _g_mul,
     _HELPER_PREFIX + "pow": _g_pow,
     _HELPER_PREFIX + "lshift": _g_lshift,
@@ -57,6 +59,7 @@ _HELPERS: dict[str, Any] = {
 }
 _HELPER_NAMES = frozenset(_HELPERS)
 _NO_BUILTINS: dict[str, Any] = {}
+_MAX_MESSAGE_CHARS = 500
 _GLOBALS: dict[str, Any] = {**_SAFE_FUNCTIONS, **_HELPERS, "__builtins__": _NO_BUILTINS}
 
 
@@ -169,6 +172,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             raise ExpressionNameError(str(err)).with_traceback(err.__traceback__) from err
         except Exception as err:
             message = f"{type(err).__name__}: {err}"
+            if len(message) > _MAX_MESSAGE_CHARS:  # Python's own texts quote values (KeyError, float())
+                message = message[:_MAX_MESSAGE_CHARS] + " [...]"
             raise ExpressionError(message).with_traceback(err.__traceback__) from err
         finally:
             if token is not None:

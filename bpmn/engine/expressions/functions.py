@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bpmn.engine.errors import ExpressionError
-from bpmn.engine.expressions.guards import _charge, _check_int, _check_len, _check_text_size
+from bpmn.engine.expressions.guards import _charge, _check_int, _check_len, _check_text_size, _check_walked
 from bpmn.engine.expressions.limits import MAX_ROUND_DIGITS, MAX_SEQUENCE_LEN, TIMEZONE
 from bpmn.engine.timefuncs import TIMER_FUNCTIONS, add_months
 
@@ -37,11 +37,45 @@ def _collect(kind: type) -> Callable[..., Any]:
     return build
 
 
+def _walked_items(iterable: Any, what: str) -> list[Any]:
+    """The items of ``iterable`` as a list, checked before C compares or hashes them."""
+    items = list(iterable)
+    _check_len(len(items), what)
+    _check_walked(items)
+    return items
+
+
+def _hashing(kind: type) -> Callable[..., Any]:
+    """``set()`` and ``dict()``: their items are hashed (and compared) in C."""
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        if args:
+            args = (_walked_items(args[0], f"{kind.__name__}() input"), *args[1:])
+        result = kind(*args, **kwargs)
+        _charge(len(result))
+        return result
+
+    build.__name__ = kind.__name__
+    return build
+
+
 def _safe_sorted(iterable: Any, /, *, key: Any = None, reverse: bool = False) -> list[Any]:
-    result = sorted(iterable, key=key, reverse=reverse)
-    _check_len(len(result), "sorted() result")
+    result = _walked_items(iterable, "sorted() input")
+    result.sort(key=key, reverse=reverse)
     _charge(len(result))
     return result
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    """``min()`` and ``max()``: they compare their items in C."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        items = _walked_items(args[0], f"{pick.__name__}() input") if len(args) == 1 else list(args)
+        _check_walked(items)
+        return pick(items, **kwargs)
+
+    run.__name__ = pick.__name__
+    return run
 
 
 def _safe_sum(iterable: Any, /, start: Any = 0) -> Any:
@@ -115,8 +149,8 @@ _aware_datetime.__name__ = "datetime"
 
 _SAFE_FUNCTIONS: dict[str, Any] = {
     "len": len,
-    "min": min,
-    "max": max,
+    "min": _extreme(min),
+    "max": _extreme(max),
     "abs": abs,
     "round": _safe_round,
     "int": _safe_int,
@@ -128,8 +162,8 @@ _SAFE_FUNCTIONS: dict[str, Any] = {
     "all": all,
     "sorted": _safe_sorted,
     "list": _collect(list),
-    "dict": _collect(dict),
-    "set": _collect(set),
+    "dict": _hashing(dict),
+    "set": _hashing(set),
     "tuple": _collect(tuple),
     "range": _bounded_range,
     "date": date,

@@ -23,6 +23,7 @@ from .limits import (
     MAX_SEQUENCE_LEN,
     MAX_TEXT_ITEMS,
 )
+from .saved_size import expanded_size
 
 # --------------------------------------------------------------------------- budget
 
@@ -105,6 +106,35 @@ def _check_text_size(value: Any) -> None:
             stack.extend(item.values())
         elif isinstance(item, list | tuple | set | frozenset):
             stack.extend(item)
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None), date, datetime, timedelta})
+
+
+def _check_walked(value: Any, what: str = "a value compared or looked up") -> None:
+    """Refuse a value that a comparison, a hash or ``repr`` would walk too long.
+
+    Those walk every reference in C, out of reach of the clock: ``[[[[7]*1000]*1000]*1000]*1000``
+    costs 4,000 items to make and 10**12 steps to compare, ``((((7,)*1000,)*1000,)*1000,)*1000``
+    as much to hash (a dict or set lookup). Measured as saved data is, each reference each
+    time, in time proportional to its memory, and charged to the budget as the work it lets
+    happen. A text is compared, hashed and quoted in time linear in its own length.
+    """
+    if type(value) in _ATOMS:
+        return
+    size = expanded_size(value, what)
+    if size > MAX_SEQUENCE_LEN:
+        raise ExpressionError(
+            f"{what} holds more than {MAX_SEQUENCE_LEN:,} items (a value that appears several times counts "
+            "each time), more than the limit"
+        )
+    _charge(size)
+
+
+def _g_bounded(value: Any) -> Any:
+    """An operand of a comparison, a dict key or set member, a subscript: checked, unchanged."""
+    _check_walked(value)
+    return value
 
 
 # --------------------------------------------------------------------------- operator guards

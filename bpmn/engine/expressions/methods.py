@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..errors import ExpressionError
-from .guards import _charge, _check_len
+from .guards import _charge, _check_len, _check_walked
 
 
 def _str_join(sep: str, iterable: Any) -> str:
@@ -55,6 +55,7 @@ _STR_GUARDS: dict[str, Callable[..., Any]] = {
     "strip": _charged("strip"),
 }
 
+_COMPARING_METHODS = frozenset({"count", "index", "get"})
 _STR_METHODS = frozenset(
     {"lower", "upper", "strip", "startswith", "endswith", "split", "join", "replace", "count", "index"}
 )
@@ -98,6 +99,13 @@ def _g_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
         raise ExpressionError(f"a {type(obj).__name__} value has no method {name!r} here")
     if isinstance(obj, str) and name in _STR_GUARDS:
         return _STR_GUARDS[name](obj, *args, **kwargs)
+    if isinstance(obj, list | tuple | dict) and name in _COMPARING_METHODS:
+        # list.count/index compare the argument with every item (and list.index quotes it
+        # when it is missing); dict.get hashes it.
+        if not isinstance(obj, dict):
+            _check_walked(obj)
+        for arg in args:
+            _check_walked(arg)
     return getattr(obj, name)(*args, **kwargs)
 
 

@@ -1,7 +1,9 @@
 """The AST rewrite that routes size-growing operations through guard helpers.
 
 ``*``, ``**``, ``<<``, ``+``, ``%``, slices, f-strings, method calls, attribute reads,
-loops and comprehensions become calls to ``__bb_*`` helpers (bound in
+loops and comprehensions become calls to ``__bb_*`` helpers; what C compares or hashes
+(operands of comparisons, dict keys, set members, subscripts) passes through
+``__bb_bounded`` unless it is a literal (bound in
 :mod:`.environment` to the functions in :mod:`.guards` and :mod:`.methods`).
 
 Plain Python: this module must never import Django.
@@ -29,6 +31,13 @@ def _as_load(target: ast.expr) -> ast.expr:
 
 _GUARDED_BINOPS = {ast.Add: "add", ast.Mult: "mul", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}
 _GUARDED_AUGOPS = {ast.Add: "iadd", ast.Mult: "imul", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}
+
+
+def _literal(node: ast.expr | None) -> bool:
+    """A constant, or a tuple or list of constants: comparing with it costs no more than it."""
+    if isinstance(node, ast.Constant) or node is None:
+        return True
+    return isinstance(node, ast.Tuple | ast.List) and all(isinstance(item, ast.Constant) for item in node.elts)
 
 
 class _Guarder(ast.NodeTransformer):
@@ -85,9 +94,46 @@ class _Guarder(ast.NodeTransformer):
         self.generic_visit(node)
         return self.call("attr", node, [node.value, ast.Constant(node.attr)])
 
+    def bounded(self, node: ast.expr) -> ast.expr:
+        return node if isinstance(node, ast.Constant) else self.call("bounded", node, [node])
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        self.generic_visit(node)
+        operands = [node.left, *node.comparators]
+        # `x == 'ja'`, `x in ('a', 'b')`: bounded by the literal (the fast path of conditions).
+        # Not a set or dict literal: `x in {...}` hashes x.
+        if len(operands) == 2 and any(_literal(operand) for operand in operands):
+            return node
+        node.left = self.bounded(node.left)
+        node.comparators = [self.bounded(operand) for operand in node.comparators]
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.expr:
+        self.generic_visit(node)
+        node.keys = [key if key is None else self.bounded(key) for key in node.keys]
+        return node
+
+    def visit_Set(self, node: ast.Set) -> ast.expr:
+        self.generic_visit(node)
+        node.elts = [self.bounded(item) for item in node.elts]
+        return node
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.expr:
+        self.generic_visit(node)
+        node.key = self.bounded(node.key)
+        return node
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.expr:
+        self.generic_visit(node)
+        node.elt = self.bounded(node.elt)
+        return node
+
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         self.generic_visit(node)
-        if not isinstance(node.ctx, ast.Load) or not isinstance(node.slice, ast.Slice):
+        if not isinstance(node.slice, ast.Slice):
+            node.slice = self.bounded(node.slice)  # a dict lookup hashes the key
+            return node
+        if not isinstance(node.ctx, ast.Load):
             return node
         part = node.slice
         bounds = [bound or ast.Constant(None) for bound in (part.lower, part.upper, part.step)]

@@ -56,7 +56,10 @@ def _small_flat_size(container: Any) -> int | None:
     return total
 
 
-def _size(node: Any, sizes: dict[int, int], path: set[int]) -> int:
+_SAVED = "the data the script leaves"
+
+
+def _size(node: Any, sizes: dict[int, int], path: set[int], what: str = _SAVED) -> int:
     """Items ``node`` holds when written out. ``sizes`` keeps each finished container by id,
     so a shared one is walked once however often it occurs; ``path`` holds the containers
     being walked (a cycle, and the depth, show there). Recursion is bounded by
@@ -66,10 +69,11 @@ def _size(node: Any, sizes: dict[int, int], path: set[int]) -> int:
     if known is not None:
         return known
     if key in path:
-        raise ExpressionError("the data the script leaves contains itself, which cannot be saved")
+        raise ExpressionError(f"{what} contains itself" + (", which cannot be saved" if what == _SAVED else ""))
     if len(path) >= MAX_SAVED_DEPTH:
         raise ExpressionError(
-            f"the data the script leaves is nested more than {MAX_SAVED_DEPTH} levels deep, more than can be saved"
+            f"{what} is nested more than {MAX_SAVED_DEPTH} levels deep, "
+            + ("more than can be saved" if what == _SAVED else "more than the limit")
         )
     path.add(key)
     total = 1
@@ -79,7 +83,7 @@ def _size(node: Any, sizes: dict[int, int], path: set[int]) -> int:
             total += len(child) or 1
         elif kind in _CONTAINER_TYPES or isinstance(child, _CONTAINERS):
             flat = _small_flat_size(child) if len(child) <= _SMALL else None
-            total += flat if flat is not None else _size(child, sizes, path)
+            total += flat if flat is not None else _size(child, sizes, path, what)
         elif kind is int:
             total += child.bit_length() * 3 // 10 or 1
         else:
@@ -108,3 +112,14 @@ def check_saved_size(values: Iterable[Any], limit: int = MAX_SEQUENCE_LEN) -> No
             f"the data the script leaves would be {amount} items when saved (a value that appears several "
             f"times counts each time), more than the limit of {limit:,}"
         )
+
+
+def expanded_size(value: Any, what: str) -> int:
+    """Items ``value`` holds with every reference counted each time it occurs (what a
+    comparison, a hash or ``repr`` walks in C), in time proportional to its memory."""
+    kind = type(value)
+    if kind not in _CONTAINER_TYPES and not isinstance(value, _CONTAINERS):
+        return _scalar_size(value)
+    if len(value) <= _SMALL and (flat := _small_flat_size(value)) is not None:
+        return flat
+    return _size(value, {}, set(), what)
