@@ -49,7 +49,8 @@ def issue_token(request, user, device=None) -> tuple[str, object]:
     """A new token; ``device``, the device whose code was given, is remembered with it
     (``accounts.tokens``: the token ends with the device)."""
     token, expiry = tokens.issue(user, device)
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    # ``second_factor``: the sign-in is whole, its count of failures is cleared (accounts.lockout).
+    user_logged_in.send(sender=user.__class__, request=request, user=user, second_factor=device)
     return token, expiry
 
 

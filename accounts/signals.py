@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from accounts import tokens
+from accounts import lockout, tokens  # noqa: F401 - lockout: its receiver
 
 User = get_user_model()
 

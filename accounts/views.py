@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import django_otp
 import segno
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
@@ -23,6 +23,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from mozilla_django_oidc import views as oidc_views
 
+from accounts import lockout
 from accounts.oidc import oidc_enabled
 from accounts.two_factor import has_confirmed_device
 
@@ -66,7 +67,15 @@ def _verified(request, device) -> HttpResponseRedirect:
     # A new session id once the second factor is given: an id seen before it is worthless.
     request.session.cycle_key()
     django_otp.login(request, device)
+    lockout.clear_failures(request, request.user)  # the sign-in is whole now
     return HttpResponseRedirect(_next_url(request))
+
+
+def _locked_out(request):
+    """The username is locked (wrong passwords or codes, here or elsewhere): the
+    half-signed-in session ends, and the answer is the lockout's."""
+    auth.logout(request)
+    return lockout.lockout_response(request)
 
 
 def _grouped(secret: str) -> str:
@@ -109,12 +118,17 @@ def setup(request):
 def verify(request):
     if not has_confirmed_device(request.user):
         return HttpResponseRedirect(_page("two-factor-setup", request))
+    if lockout.is_locked(request, request.user):
+        return _locked_out(request)
     error = None
     if request.method == "POST":
         token = request.POST.get("otp", "").strip()
         for device in devices_for_user(request.user, confirmed=True):
             if device.verify_token(token):
                 return _verified(request, device)
+        # Counted by django-axes like a wrong password (and a token endpoint's wrong code).
+        if lockout.count_failure(request, request.user):
+            return _locked_out(request)
         error = _("The code is wrong or has expired. Try the newest code from the app.")
     return render(
         request,

@@ -435,7 +435,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 # (docs/security.md); axes.W006 warns about exactly this choice.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_RESET_ON_SUCCESS = True
+# Not axes' own clearing at every login: a password that still owes its one-time code has
+# not signed in. accounts.lockout clears the count after a whole sign-in.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
 AXES_VERBOSE = False
