@@ -3,6 +3,7 @@ two-factor enrolment and verification pages, and the single sign-on entry points
 
 from __future__ import annotations
 
+import hashlib
 from base64 import b32encode
 from urllib.parse import urlencode
 
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from mozilla_django_oidc import views as oidc_views
 
 from accounts import lockout
@@ -28,6 +29,7 @@ from accounts.oidc import oidc_enabled
 from accounts.two_factor import has_confirmed_device
 
 DEVICE_NAME = "authenticator"
+SETUP_KEY_SESSION = "two_factor_setup_key"
 
 
 class LoginView(auth_views.LoginView):
@@ -78,6 +80,11 @@ def _locked_out(request):
     return lockout.lockout_response(request)
 
 
+def _fingerprint(device) -> str:
+    """Which key the session was shown (a digest: the session row holds no usable key)."""
+    return hashlib.sha256(f"{device.pk}:{device.key}".encode()).hexdigest()
+
+
 def _grouped(secret: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
@@ -92,11 +99,18 @@ def setup(request):
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": DEVICE_NAME}
     )
+    if request.session.get(SETUP_KEY_SESSION) != _fingerprint(device):
+        # A key shown to another session (anyone who had the password) is never the one
+        # this session enrols: a new key, remembered as this session's.
+        device.key = default_key()
+        device.save(update_fields=["key"])
+        request.session[SETUP_KEY_SESSION] = _fingerprint(device)
     error = None
     if request.method == "POST":
         if device.verify_token(request.POST.get("otp", "").strip()):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            request.session.pop(SETUP_KEY_SESSION, None)
             messages.success(request, _("Two-factor sign-in is set up."))
             return _verified(request, device)
         error = _("The code is wrong or has expired. Try the newest code from the app.")
