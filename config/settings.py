@@ -446,6 +446,9 @@ AXES_VERBOSE = False
 # (permissions.rules.needs_second_factor). On unless DEBUG, i.e. off for `make run`.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Brobygger")
+# The admin never shows a device's key or QR code: whoever read it (an admin, or a helpdesk
+# account allowed to view devices to delete a lost phone's) would hold the user's second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # OpenID Connect single sign-on (mozilla-django-oidc): on when OIDC_RP_CLIENT_ID is set.
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
