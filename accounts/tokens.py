@@ -99,6 +99,13 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
                 return user, auth_token
         raise exceptions.AuthenticationFailed(msg)
 
+    def validate_user(self, auth_token):
+        """knox's: an inactive user's token is refused. And deleted: made active again,
+        the user asks for a new one (a token stolen before is not given back)."""
+        if not auth_token.user.is_active:
+            auth_token.delete()
+        return super().validate_user(auth_token)
+
     def _cleanup_token(self, auth_token) -> bool:
         """True (and the token deleted) when the presented token has expired."""
         if auth_token.expiry is not None and auth_token.expiry < timezone.now():
