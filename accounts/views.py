@@ -12,6 +12,7 @@ import segno
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -137,9 +138,16 @@ def verify(request):
     error = None
     if request.method == "POST":
         token = request.POST.get("otp", "").strip()
-        for device in devices_for_user(request.user, confirmed=True):
-            if device.verify_token(token):
-                return _verified(request, device)
+        # Under a row lock (``for_verify``), as the token endpoint's ``match_token``: two
+        # requests with one code at once both read the device's last code before either
+        # saved it, and both signed in (a replay).
+        with transaction.atomic():
+            accepted = next(
+                (d for d in devices_for_user(request.user, confirmed=True, for_verify=True) if d.verify_token(token)),
+                None,
+            )
+        if accepted is not None:
+            return _verified(request, accepted)
         # Counted by django-axes like a wrong password (and a token endpoint's wrong code).
         if lockout.count_failure(request, request.user):
             return _locked_out(request)
