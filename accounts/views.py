@@ -54,6 +54,14 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
             raise Http404
         return super().get(request)
 
+    def login_failure(self):
+        # A check of a signed-in session that fails (``accounts.middleware.SingleSignOnRecheck``)
+        # ends it: mozilla-django-oidc ends it only when the provider answers an error, not
+        # when its answer is refused here (another subject, a closed account's token).
+        if self.request.user.is_authenticated:
+            auth.logout(self.request)
+        return super().login_failure()
+
 
 def _next_url(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"

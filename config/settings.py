@@ -362,6 +362,7 @@ _insert_after(
     "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.OTPMiddleware",  # django-otp's, the device read compiled once
     "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.SingleSignOnRecheck",  # single sign-on sessions asked again (docs/security.md)
 )
 # Django's database sessions, the session row read by a statement compiled once.
 SESSION_ENGINE = "accounts.sessions"
@@ -462,6 +463,12 @@ OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile email groups")
 OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
 OIDC_USE_PKCE = True
+# A single sign-on session is checked with the provider again after this long (prompt=none:
+# groups applied again, or the session ended): accounts.middleware.SingleSignOnRecheck.
+OIDC_RECHECK_MINUTES = env_int("OIDC_RECHECK_MINUTES", 15)
+if OIDC_RECHECK_MINUTES < 1:
+    raise ImproperlyConfigured("OIDC_RECHECK_MINUTES must be at least 1")
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = OIDC_RECHECK_MINUTES * 60
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
 OIDC_AUTHENTICATE_CLASS = "accounts.views.SingleSignOnStart"
 OIDC_CALLBACK_CLASS = "accounts.views.SingleSignOnCallback"
