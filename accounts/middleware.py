@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -96,4 +97,9 @@ class SingleSignOnRecheck(SessionRefresh):
         if request.path_info.startswith("/api/"):
             detail = _("single sign-on must be checked again: reload the page in the web app")
             return JsonResponse({"detail": detail, "errors": []}, status=403)
+        # The provider as configured now (the library reads it once, when the middleware
+        # is made: a test's or a reload's settings would not reach it).
+        self.OIDC_OP_AUTHORIZATION_ENDPOINT = settings.OIDC_OP_AUTHORIZATION_ENDPOINT
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        self.OIDC_RP_SCOPES = settings.OIDC_RP_SCOPES
         return super().process_request(request)
