@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from mozilla_django_oidc import views as oidc_views
 
 from accounts import lockout
-from accounts.oidc import oidc_enabled
+from accounts.oidc import BACKEND_PATH, oidc_enabled
 from accounts.two_factor import has_confirmed_device
 
 DEVICE_NAME = "authenticator"
@@ -58,7 +58,8 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
         # A check of a signed-in session that fails (``accounts.middleware.SingleSignOnRecheck``)
         # ends it: mozilla-django-oidc ends it only when the provider answers an error, not
         # when its answer is refused here (another subject, a closed account's token).
-        if self.request.user.is_authenticated:
+        # A password session is left alone: a link to the callback ends no one else's session.
+        if self.request.user.is_authenticated and self.request.session.get(auth.BACKEND_SESSION_KEY) == BACKEND_PATH:
             auth.logout(self.request)
         return super().login_failure()
 

@@ -108,3 +108,10 @@ def test_a_check_whose_answer_is_refused_here_ends_the_session_too(users, monkey
     back = browser.get("/accounts/sso/callback/", {"code": "abc", "state": state})
     assert back.status_code == 302
     assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_failed_callback_leaves_a_password_session_alone(users):
+    browser = Client()
+    web_login(browser, "oscar")
+    assert browser.get("/accounts/sso/callback/", {"code": "abc", "state": "made-up"}).status_code == 302
+    assert browser.get("/tasks/").status_code == 200
