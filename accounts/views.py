@@ -48,10 +48,18 @@ class SingleSignOnStart(oidc_views.OIDCAuthenticationRequestView):
         return super().get(request)
 
 
+def _single_sign_on_session(request) -> bool:
+    return request.user.is_authenticated and request.session.get(auth.BACKEND_SESSION_KEY) == BACKEND_PATH
+
+
 class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
     def get(self, request):
         if not oidc_enabled():
             raise Http404
+        if request.GET.get("error") and request.user.is_authenticated and not _single_sign_on_session(request):
+            # mozilla-django-oidc ends any signed-in session on ``?error=``: a link on any site
+            # signed a password user out. Only a single sign-on session is the provider's.
+            return self.login_failure()
         return super().get(request)
 
     def login_failure(self):
@@ -59,7 +67,7 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
         # ends it: mozilla-django-oidc ends it only when the provider answers an error, not
         # when its answer is refused here (another subject, a closed account's token).
         # A password session is left alone: a link to the callback ends no one else's session.
-        if self.request.user.is_authenticated and self.request.session.get(auth.BACKEND_SESSION_KEY) == BACKEND_PATH:
+        if _single_sign_on_session(self.request):
             auth.logout(self.request)
         return super().login_failure()
 

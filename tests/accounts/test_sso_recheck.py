@@ -115,3 +115,12 @@ def test_a_failed_callback_leaves_a_password_session_alone(users):
     web_login(browser, "oscar")
     assert browser.get("/accounts/sso/callback/", {"code": "abc", "state": "made-up"}).status_code == 302
     assert browser.get("/tasks/").status_code == 200
+
+
+def test_a_link_to_the_callback_with_an_error_signs_no_password_user_out(users):
+    # mozilla-django-oidc ends any signed-in session on ?error=: a link on any site signed a
+    # password user out (logging out is a POST with a CSRF token everywhere else).
+    browser = Client()
+    web_login(browser, "oscar")
+    assert browser.get("/accounts/sso/callback/", {"error": "access_denied"}).status_code == 302
+    assert browser.get("/tasks/").status_code == 200
