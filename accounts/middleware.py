@@ -3,16 +3,20 @@ password session that still owes its second factor on the two-factor pages."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import middleware as auth_middleware
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext as _
 from django_otp import middleware as otp_middleware
+from mozilla_django_oidc.middleware import SessionRefresh
 
 from accounts import sessions
+from accounts.oidc import oidc_enabled
 from accounts.two_factor import has_confirmed_device, session_needs_second_factor
 
 
@@ -57,3 +61,45 @@ class SecondFactorMiddleware:
         page = "two-factor-verify" if has_confirmed_device(request.user) else "two-factor-setup"
         query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
         return HttpResponseRedirect(reverse(page) + (f"?{query}" if query else ""))
+
+
+class SingleSignOnRecheck(SessionRefresh):
+    """mozilla-django-oidc's ``SessionRefresh``: a single sign-on session is checked with
+    the identity provider again ``OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS`` after its last
+    check. The provider is the source of truth for the user's agencies and roles (and
+    whether they may sign in): asked only at login, a user it had moved to another agency
+    or closed kept the memberships of their last login as long as the session lived.
+
+    A page read past the time goes to the provider without a prompt (``prompt=none``); its
+    callback applies the groups again (``accounts.oidc.sync_memberships``), or ends the
+    session (``accounts.views.SingleSignOnCallback``). An htmx request is told to reload
+    the page (which then goes), an API read with the session gets 403: neither can follow
+    a redirect to the provider. Password sessions are not concerned."""
+
+    @cached_property
+    def exempt_urls(self):
+        # The single sign-on pages themselves and logging out (the library's own list names
+        # a logout view of its own, which this site does not have).
+        return {reverse("oidc_authentication_init"), reverse("oidc_authentication_callback"), reverse("logout")}
+
+    def is_refreshable_url(self, request):
+        return oidc_enabled() and super().is_refreshable_url(request)
+
+    def process_request(self, request):
+        if not self.is_refreshable_url(request):
+            return None
+        if request.session.get("oidc_id_token_expiration", 0) > time.time():
+            return None
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=200)
+            response["HX-Refresh"] = "true"
+            return response
+        if request.path_info.startswith("/api/"):
+            detail = _("single sign-on must be checked again: reload the page in the web app")
+            return JsonResponse({"detail": detail, "errors": []}, status=403)
+        # The provider as configured now (the library reads it once, when the middleware
+        # is made: a test's or a reload's settings would not reach it).
+        self.OIDC_OP_AUTHORIZATION_ENDPOINT = settings.OIDC_OP_AUTHORIZATION_ENDPOINT
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        self.OIDC_RP_SCOPES = settings.OIDC_RP_SCOPES
+        return super().process_request(request)

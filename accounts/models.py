@@ -57,3 +57,25 @@ class ExternalIdentity(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.subject})"
+
+
+class TokenDevice(models.Model):
+    """The second-factor device whose code an API token was issued with.
+
+    A token without this row was issued with a password alone (its user needed no second
+    factor then); ``accounts.tokens.TokenAuthentication`` refuses it once the user must
+    give one. Deleting the device (a lost phone) deletes this row, and so ends every
+    token issued with its codes, as it ends the second factor of the user's sessions.
+    """
+
+    token = models.OneToOneField(
+        "knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="second_factor"
+    )
+    device = models.ForeignKey("otp_totp.TOTPDevice", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("API token's second factor")
+        verbose_name_plural = _("API tokens' second factors")
+
+    def __str__(self):
+        return f"{self.token_id[:8]}… ← {self.device}"

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib.auth import (  # type: ignore[attr-defined]  # _get_user_session_key: not in the stubs
     BACKEND_SESSION_KEY,
     HASH_SESSION_KEY,
+    SESSION_KEY,
     _get_user_session_key,
     get_user_model,
     load_backend,
@@ -65,11 +66,15 @@ class SessionStore(db.SessionStore):
         return None
 
 
+class _Refused(Exception):
+    """The session's user exists but may not sign in (made inactive)."""
+
+
 def _user_by_id(backend, user_id):
     """``backend.get_user(user_id)``. The ``get_user`` that read the user by id, the
     password sign-in's and single sign-on's (both then ask ``user_can_authenticate``: an
     inactive user is none; mozilla-django-oidc's own does not ask), read it by the compiled
-    statement; any other backend reads it itself."""
+    statement, and raise ``_Refused`` for an inactive user; any other backend reads it itself."""
     reads = type(backend).get_user
     if reads in (ModelBackend.get_user, SingleSignOnBackend.get_user, OIDCAuthenticationBackend.get_user):
         found = _USER.objects(user_id)
@@ -80,9 +85,21 @@ def _user_by_id(backend, user_id):
             and reads is not OIDCAuthenticationBackend.get_user
             and not backend.user_can_authenticate(user)
         ):
-            return None
+            raise _Refused
         return user
     return backend.get_user(user_id)
+
+
+def end_sessions_of(user) -> int:
+    """Delete every live session of ``user`` (made inactive: ``accounts.signals``). The live
+    sessions are few (they end after ``SESSION_IDLE_MINUTES``); each is decoded once."""
+    ended = [
+        row.pk
+        for row in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if str(row.get_decoded().get(SESSION_KEY, "")) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 def get_user(request):
@@ -96,7 +113,13 @@ def get_user(request):
     else:
         if backend_path in settings.AUTHENTICATION_BACKENDS:
             backend = load_backend(backend_path)
-            user = _user_by_id(backend, user_id)
+            try:
+                user = _user_by_id(backend, user_id)
+            except _Refused:
+                # Made inactive: the session ends for good (made active again, the user
+                # signs in again), not only read as nobody while the user is inactive.
+                request.session.flush()
+                return AnonymousUser()
             # Verify the session
             if hasattr(user, "get_session_auth_hash"):
                 session_hash = request.session.get(HASH_SESSION_KEY)

@@ -20,31 +20,37 @@ class SignInRefused(Exception):
 
 
 def password_sign_in(request, username: str, password: str, otp: str = ""):
-    """The user, or ``SignInRefused`` naming the field. ``request`` is the HttpRequest
-    (not DRF's wrapper): django-axes marks a locked-out request on it, and its
-    middleware then answers 429 whatever the view returns."""
+    """(The user, the device whose code was given or None when none was asked for), or
+    ``SignInRefused`` naming the field. ``request`` is the HttpRequest (not DRF's
+    wrapper): django-axes marks a locked-out request on it, and its middleware then
+    answers 429 whatever the view returns."""
     user = authenticate(request, username=username, password=password)
     if user is None:
         raise SignInRefused("body", str(_("unable to log in with the given username and password")))
     if second_factor_required(user):
-        _check_one_time_code(request, user, username, otp)
-    return user
+        return user, _check_one_time_code(request, user, username, otp)
+    return user, None
 
 
-def _check_one_time_code(request, user, username: str, otp: str) -> None:
+def _check_one_time_code(request, user, username: str, otp: str):
     if not has_confirmed_device(user):
         raise SignInRefused("otp", str(_("set up two-factor sign-in in the web app first")))
     if not otp:
         raise SignInRefused("otp", str(_("a one-time code from your authenticator app is required")))
-    if match_token(user, otp) is None:
+    device = match_token(user, otp)
+    if device is None:
         # Counted by django-axes like a wrong password.
         user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
         raise SignInRefused("otp", str(_("the one-time code is wrong or has expired")))
+    return device
 
 
-def issue_token(request, user) -> tuple[str, object]:
-    token, expiry = tokens.issue(user)
-    user_logged_in.send(sender=user.__class__, request=request, user=user)
+def issue_token(request, user, device=None) -> tuple[str, object]:
+    """A new token; ``device``, the device whose code was given, is remembered with it
+    (``accounts.tokens``: the token ends with the device)."""
+    token, expiry = tokens.issue(user, device)
+    # ``second_factor``: the sign-in is whole, its count of failures is cleared (accounts.lockout).
+    user_logged_in.send(sender=user.__class__, request=request, user=user, second_factor=device)
     return token, expiry
 
 

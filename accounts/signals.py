@@ -1,21 +1,28 @@
 """A password change ends every API token of the user (sessions end by themselves:
-Django keys them to the password hash)."""
+Django keys them to the password hash). Making a user inactive ends their tokens and
+their sessions: made active again, they sign in again."""
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
-from accounts import tokens
+from accounts import lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
 
 User = get_user_model()
 
 
 @receiver(pre_save, sender=User, dispatch_uid="accounts.note_password_change")
 def note_password_change(sender, instance, raw=False, update_fields=None, **kwargs):
-    if raw or instance.pk is None or (update_fields is not None and "password" not in update_fields):
+    """Notes whether this save changes the password or makes the user inactive."""
+    saved = None if update_fields is None else set(update_fields)
+    if raw or instance.pk is None or (saved is not None and not {"password", "is_active"} & saved):
         return
-    stored = User.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
-    instance._accounts_password_changed = stored is not None and stored != instance.password
+    stored = User.objects.filter(pk=instance.pk).values_list("password", "is_active").first()
+    if stored is None:
+        return
+    password, was_active = stored
+    instance._accounts_password_changed = (saved is None or "password" in saved) and password != instance.password
+    instance._accounts_deactivated = (saved is None or "is_active" in saved) and was_active and not instance.is_active
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.revoke_tokens_on_password_change")
@@ -23,3 +30,7 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, **kwargs):
     if getattr(instance, "_accounts_password_changed", False):
         instance._accounts_password_changed = False
         tokens.revoke_all(instance)
+    if getattr(instance, "_accounts_deactivated", False):
+        instance._accounts_deactivated = False
+        tokens.revoke_all(instance)
+        sessions.end_sessions_of(instance)

@@ -2,6 +2,12 @@
 expiring after ``REST_KNOX["TOKEN_TTL"]``; revoked by the owner, an admin, or a change
 of the owner's password (``accounts.signals``).
 
+A token is worth what the sign-in that issued it was worth. One issued with a one-time
+code remembers its device (``accounts.models.TokenDevice``) and ends when the device is
+deleted; one issued with a password alone is refused once its user must give a second
+factor (a role given later, staff, ``REQUIRE_TWO_FACTOR`` switched on), as a session of
+theirs is sent to the two-factor page.
+
 ``TokenAuthentication`` is knox's with two changes measured under load (README
 "Production server"): the token and its user are read by one statement compiled once
 (through the ORM every API request spent about 1.2 ms of Python building it, an eighth of
@@ -17,6 +23,7 @@ from hmac import compare_digest
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox import auth as knox_auth
 from knox.crypto import hash_token
 from knox.models import AuthToken
@@ -24,15 +31,32 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
+from accounts.models import TokenDevice
+from accounts.two_factor import second_factor_required
 from permissions.prepared import Prepared
 
 
-def issue(user) -> tuple[str, object]:
-    """A new token for ``user``: (the token text, shown once; its expiry). The user's
-    expired tokens are deleted first (requests only check the token they carry)."""
+def issue(user, device=None) -> tuple[str, object]:
+    """A new token for ``user``: (the token text, shown once; its expiry). ``device``: the
+    TOTP device whose code was given, remembered with the token. The user's expired
+    tokens are deleted first (requests only check the token they carry)."""
     AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     instance, token = AuthToken.objects.create(user=user)
+    if isinstance(device, TOTPDevice):
+        TokenDevice.objects.create(token=instance, device=device)
     return token, instance.expiry
+
+
+def has_its_second_factor(auth_token) -> bool:
+    """The token was issued with a code of a confirmed device of its user that still
+    exists, or its user needs no second factor now."""
+    try:
+        device = auth_token.second_factor.device
+    except TokenDevice.DoesNotExist:
+        device = None
+    if device is not None and device.confirmed and device.user_id == auth_token.user_id:
+        return True
+    return not second_factor_required(auth_token.user)
 
 
 def revoke(token_instance) -> None:
@@ -67,8 +91,20 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
             if compare_digest(digest, auth_token.digest):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
-                return self.validate_user(auth_token)
+                user, auth_token = self.validate_user(auth_token)
+                if not has_its_second_factor(auth_token):
+                    raise exceptions.AuthenticationFailed(
+                        _("this token was issued without a second factor: ask for a new one with a one-time code")
+                    )
+                return user, auth_token
         raise exceptions.AuthenticationFailed(msg)
+
+    def validate_user(self, auth_token):
+        """knox's: an inactive user's token is refused. And deleted: made active again,
+        the user asks for a new one (a token stolen before is not given back)."""
+        if not auth_token.user.is_active:
+            auth_token.delete()
+        return super().validate_user(auth_token)
 
     def _cleanup_token(self, auth_token) -> bool:
         """True (and the token deleted) when the presented token has expired."""
@@ -83,10 +119,12 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
 # One statement, compiled once per process (``permissions.prepared``): knox's own lookup
 # reads all the user's tokens and then the user, on every request.
 _TOKENS_WITH_KEY = Prepared(
-    lambda token_key: AuthToken.objects.select_related("user").filter(token_key=token_key), kinds=(str,)
+    lambda token_key: AuthToken.objects.select_related("user", "second_factor__device").filter(token_key=token_key),
+    kinds=(str,),
 )
 
 
 def tokens_with_key(token_key: str) -> list[AuthToken]:
-    """The tokens whose lookup prefix is ``token_key``, each with its ``user``: one statement."""
+    """The tokens whose lookup prefix is ``token_key``, each with its ``user`` and the
+    device it was issued with: one statement."""
     return _TOKENS_WITH_KEY.objects(token_key)

@@ -3,14 +3,16 @@ two-factor enrolment and verification pages, and the single sign-on entry points
 
 from __future__ import annotations
 
+import hashlib
 from base64 import b32encode
 from urllib.parse import urlencode
 
 import django_otp
 import segno
-from django.contrib import messages
+from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,13 +22,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from mozilla_django_oidc import views as oidc_views
 
-from accounts.oidc import oidc_enabled
+from accounts import lockout
+from accounts.oidc import BACKEND_PATH, oidc_enabled
 from accounts.two_factor import has_confirmed_device
 
 DEVICE_NAME = "authenticator"
+SETUP_KEY_SESSION = "two_factor_setup_key"
 
 
 class LoginView(auth_views.LoginView):
@@ -44,11 +48,28 @@ class SingleSignOnStart(oidc_views.OIDCAuthenticationRequestView):
         return super().get(request)
 
 
+def _single_sign_on_session(request) -> bool:
+    return request.user.is_authenticated and request.session.get(auth.BACKEND_SESSION_KEY) == BACKEND_PATH
+
+
 class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
     def get(self, request):
         if not oidc_enabled():
             raise Http404
+        if request.GET.get("error") and request.user.is_authenticated and not _single_sign_on_session(request):
+            # mozilla-django-oidc ends any signed-in session on ``?error=``: a link on any site
+            # signed a password user out. Only a single sign-on session is the provider's.
+            return self.login_failure()
         return super().get(request)
+
+    def login_failure(self):
+        # A check of a signed-in session that fails (``accounts.middleware.SingleSignOnRecheck``)
+        # ends it: mozilla-django-oidc ends it only when the provider answers an error, not
+        # when its answer is refused here (another subject, a closed account's token).
+        # A password session is left alone: a link to the callback ends no one else's session.
+        if _single_sign_on_session(self.request):
+            auth.logout(self.request)
+        return super().login_failure()
 
 
 def _next_url(request) -> str:
@@ -66,7 +87,20 @@ def _verified(request, device) -> HttpResponseRedirect:
     # A new session id once the second factor is given: an id seen before it is worthless.
     request.session.cycle_key()
     django_otp.login(request, device)
+    lockout.clear_failures(request, request.user)  # the sign-in is whole now
     return HttpResponseRedirect(_next_url(request))
+
+
+def _locked_out(request):
+    """The username is locked (wrong passwords or codes, here or elsewhere): the
+    half-signed-in session ends, and the answer is the lockout's."""
+    auth.logout(request)
+    return lockout.lockout_response(request)
+
+
+def _fingerprint(device) -> str:
+    """Which key the session was shown (a digest: the session row holds no usable key)."""
+    return hashlib.sha256(f"{device.pk}:{device.key}".encode()).hexdigest()
 
 
 def _grouped(secret: str) -> str:
@@ -83,11 +117,18 @@ def setup(request):
     device, _created = TOTPDevice.objects.get_or_create(
         user=request.user, confirmed=False, defaults={"name": DEVICE_NAME}
     )
+    if request.session.get(SETUP_KEY_SESSION) != _fingerprint(device):
+        # A key shown to another session (anyone who had the password) is never the one
+        # this session enrols: a new key, remembered as this session's.
+        device.key = default_key()
+        device.save(update_fields=["key"])
+        request.session[SETUP_KEY_SESSION] = _fingerprint(device)
     error = None
     if request.method == "POST":
         if device.verify_token(request.POST.get("otp", "").strip()):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            request.session.pop(SETUP_KEY_SESSION, None)
             messages.success(request, _("Two-factor sign-in is set up."))
             return _verified(request, device)
         error = _("The code is wrong or has expired. Try the newest code from the app.")
@@ -109,12 +150,24 @@ def setup(request):
 def verify(request):
     if not has_confirmed_device(request.user):
         return HttpResponseRedirect(_page("two-factor-setup", request))
+    if lockout.is_locked(request, request.user):
+        return _locked_out(request)
     error = None
     if request.method == "POST":
         token = request.POST.get("otp", "").strip()
-        for device in devices_for_user(request.user, confirmed=True):
-            if device.verify_token(token):
-                return _verified(request, device)
+        # Under a row lock (``for_verify``), as the token endpoint's ``match_token``: two
+        # requests with one code at once both read the device's last code before either
+        # saved it, and both signed in (a replay).
+        with transaction.atomic():
+            accepted = next(
+                (d for d in devices_for_user(request.user, confirmed=True, for_verify=True) if d.verify_token(token)),
+                None,
+            )
+        if accepted is not None:
+            return _verified(request, accepted)
+        # Counted by django-axes like a wrong password (and a token endpoint's wrong code).
+        if lockout.count_failure(request, request.user):
+            return _locked_out(request)
         error = _("The code is wrong or has expired. Try the newest code from the app.")
     return render(
         request,

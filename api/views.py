@@ -107,10 +107,12 @@ class TokenView(APIView):
         data = _input(s.TokenInput, request)
         try:
             # The HttpRequest, not DRF's wrapper: django-axes marks a lockout on it.
-            user = sign_in.password_sign_in(request._request, data["username"], data["password"], data.get("otp", ""))
+            user, device = sign_in.password_sign_in(
+                request._request, data["username"], data["password"], data.get("otp", "")
+            )
         except sign_in.SignInRefused as refused:
             raise ValidationError({refused.field: [refused.message]}) from None
-        token, expiry = sign_in.issue_token(request._request, user)
+        token, expiry = sign_in.issue_token(request._request, user, device)
         return Response({"token": token, "expiry": expiry})
 
 

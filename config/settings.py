@@ -362,6 +362,7 @@ _insert_after(
     "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.OTPMiddleware",  # django-otp's, the device read compiled once
     "accounts.middleware.SecondFactorMiddleware",
+    "accounts.middleware.SingleSignOnRecheck",  # single sign-on sessions asked again (docs/security.md)
 )
 # Django's database sessions, the session row read by a statement compiled once.
 SESSION_ENGINE = "accounts.sessions"
@@ -435,7 +436,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 # (docs/security.md); axes.W006 warns about exactly this choice.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_RESET_ON_SUCCESS = True
+# Not axes' own clearing at every login: a password that still owes its one-time code has
+# not signed in. accounts.lockout clears the count after a whole sign-in.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
 AXES_VERBOSE = False
@@ -444,6 +447,9 @@ AXES_VERBOSE = False
 # (permissions.rules.needs_second_factor). On unless DEBUG, i.e. off for `make run`.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Brobygger")
+# The admin never shows a device's key or QR code: whoever read it (an admin, or a helpdesk
+# account allowed to view devices to delete a lost phone's) would hold the user's second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # OpenID Connect single sign-on (mozilla-django-oidc): on when OIDC_RP_CLIENT_ID is set.
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
@@ -457,6 +463,12 @@ OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile email groups")
 OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
 OIDC_USE_PKCE = True
+# A single sign-on session is checked with the provider again after this long (prompt=none:
+# groups applied again, or the session ended): accounts.middleware.SingleSignOnRecheck.
+OIDC_RECHECK_MINUTES = env_int("OIDC_RECHECK_MINUTES", 15)
+if OIDC_RECHECK_MINUTES < 1:
+    raise ImproperlyConfigured("OIDC_RECHECK_MINUTES must be at least 1")
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = OIDC_RECHECK_MINUTES * 60
 OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10)
 OIDC_AUTHENTICATE_CLASS = "accounts.views.SingleSignOnStart"
 OIDC_CALLBACK_CLASS = "accounts.views.SingleSignOnCallback"

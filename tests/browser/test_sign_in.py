@@ -200,3 +200,34 @@ def test_a_password_login_enrols_totp_then_asks_for_a_code(page, live_server, us
     page.wait_for_url(re.compile(r"/accounts/two-factor/\?"))
     problems += _problems(page, "code")
     assert problems == [], "\n".join(problems)
+
+
+def _check_due(user):
+    """Every single sign-on session of ``user`` is due its next check with the provider."""
+    from django.contrib.sessions.models import Session
+
+    from accounts.sessions import SessionStore
+
+    for row in Session.objects.all():
+        data = row.get_decoded()
+        if data.get("_auth_user_id") == str(user.pk):
+            store = SessionStore(row.session_key)
+            store["oidc_id_token_expiration"] = 0
+            store.save()
+
+
+def test_a_session_is_checked_with_the_provider_again_and_follows_its_groups(sso, page, live_server, agencies):
+    _sso_login(page, live_server)
+    page.wait_for_url(f"{live_server.url}/tasks/")
+    identity = ExternalIdentity.objects.select_related("user").get()
+    assert _memberships(identity.user) == {("nav", "member")}
+
+    # The provider moves Anne to the housing office while she stays signed in here.
+    sso.set_users({**PROVIDER_USERS, "anne": {**ANNE, "groups": ["brobygger-bolig-koordinator"]}})
+    page.goto(f"{live_server.url}/cases/")
+    assert _memberships(identity.user) == {("nav", "member")}  # not yet due
+    _check_due(identity.user)
+    page.goto(f"{live_server.url}/cases/")  # through the provider, without a prompt
+    page.wait_for_url(f"{live_server.url}/cases/")
+    assert _memberships(identity.user) == {("housing", "coordinator")}
+    assert "Anne Berg" in page.locator(".who").inner_text()

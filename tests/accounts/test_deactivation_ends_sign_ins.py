@@ -1,0 +1,77 @@
+"""Making a user inactive ends their sessions and API tokens; making them active again
+does not bring them back. Before, an inactive user's session was only read as nobody and
+their tokens only refused: reactivated (after an investigation, a leave), the sessions
+and tokens from before, a stolen one among them, worked again."""
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from knox.models import AuthToken
+
+from .conftest import token_login, web_login
+
+pytestmark = pytest.mark.django_db
+
+
+def _set_active(user, active, *, through_save):
+    if through_save:  # the admin's way
+        user.is_active = active
+        user.save()
+    else:  # a bulk update: no signal
+        type(user).objects.filter(pk=user.pk).update(is_active=active)
+
+
+def _signed_in(username):
+    browser = Client()
+    assert web_login(browser, username).status_code == 302
+    assert browser.get("/tasks/").status_code == 200
+    return browser
+
+
+def test_a_session_used_while_the_user_is_inactive_ends_for_good(users):
+    browser = _signed_in("nils")
+    _set_active(users["nils"], False, through_save=False)
+    assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+    _set_active(users["nils"], True, through_save=False)
+    assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+
+
+def test_deactivating_in_the_admin_ends_the_sessions_at_once(users):
+    browser = _signed_in("nils")
+    other = _signed_in("kari")
+    _set_active(users["nils"], False, through_save=True)
+    _set_active(users["nils"], True, through_save=True)
+    assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+    assert other.get("/tasks/").status_code == 200
+    assert Session.objects.count() == 1
+
+
+def test_a_token_presented_while_the_user_is_inactive_ends_for_good(users, api):
+    token = token_login(api, "nils").json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    _set_active(users["nils"], False, through_save=False)
+    assert api.get("/api/v1/tasks/").status_code == 401
+    _set_active(users["nils"], True, through_save=False)
+    assert api.get("/api/v1/tasks/").status_code == 401
+
+
+def test_deactivating_in_the_admin_ends_the_tokens_at_once(users, api):
+    token = token_login(api, "nils").json()["token"]
+    kari = token_login(api, "kari").json()["token"]
+    _set_active(users["nils"], False, through_save=True)
+    _set_active(users["nils"], True, through_save=True)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/tasks/").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Token {kari}")
+    assert api.get("/api/v1/tasks/").status_code == 200
+    assert not AuthToken.objects.filter(user=users["nils"]).exists()
+
+
+def test_saving_an_active_user_keeps_their_sessions_and_tokens(users, api):
+    browser = _signed_in("nils")
+    token = token_login(api, "nils").json()["token"]
+    users["nils"].first_name = "Nils Petter"
+    users["nils"].save()
+    assert browser.get("/tasks/").status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/tasks/").status_code == 200

@@ -1,0 +1,42 @@
+"""The admin never shows a TOTP device's key: an admin (or a helpdesk account allowed to
+view devices, to delete a lost phone's) who read it would hold the user's second factor.
+Deleting a device stays possible (docs/security.md, "lost phone")."""
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_browser(django_user_model):
+    admin = django_user_model.objects.create(username="root-admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def device(users):
+    return TOTPDevice.objects.create(user=users["nils"], name="authenticator", confirmed=True)
+
+
+def test_the_change_page_shows_no_key(admin_browser, device):
+    page = admin_browser.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+
+
+@pytest.mark.parametrize("view", ["config", "qrcode"])
+def test_the_qr_code_and_configuration_pages_are_refused(admin_browser, device, view):
+    answer = admin_browser.get(f"/admin/otp_totp/totpdevice/{device.pk}/{view}/")
+    assert answer.status_code == 403
+    assert device.key not in answer.content.decode(errors="replace")
+
+
+def test_the_list_links_no_qr_code_and_a_device_is_still_deleted(admin_browser, device):
+    listing = admin_browser.get("/admin/otp_totp/totpdevice/")
+    assert listing.status_code == 200 and "qrcode" not in listing.content.decode()
+    deleted = admin_browser.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()

@@ -1,0 +1,126 @@
+"""A single sign-on session is checked with the identity provider again every
+``OIDC_RECHECK_MINUTES``: the provider is the source of truth for a user's agencies and
+roles (and whether they may sign in at all), and it was asked only at login. A user the
+provider moved to another agency, or whose account it closed, kept the memberships of
+their last login for as long as they kept the session alive. Now a page read past the
+time goes to the provider without a prompt (``prompt=none``, mozilla-django-oidc's
+``SessionRefresh``): the callback applies the groups again, or ends the session."""
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.test import Client
+
+from accounts import sessions
+
+from .conftest import web_login
+
+pytestmark = pytest.mark.django_db
+
+SSO = "accounts.oidc.SingleSignOnBackend"
+AUTHORIZE = "https://idp.example/authorize"
+
+
+@pytest.fixture(autouse=True)
+def provider(settings):
+    settings.OIDC_RP_CLIENT_ID = "brobygger"
+    settings.OIDC_RP_CLIENT_SECRET = "s" * 40
+    settings.OIDC_OP_ISSUER = "https://idp.example"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = AUTHORIZE
+    settings.OIDC_OP_TOKEN_ENDPOINT = "https://idp.example/token"
+    settings.OIDC_OP_USER_ENDPOINT = "https://idp.example/userinfo"
+    settings.OIDC_OP_JWKS_ENDPOINT = "https://idp.example/jwks"
+
+
+def _sso_browser(user, checked_seconds_ago: float) -> Client:
+    """A browser signed in through single sign-on, as the provider's callback leaves it,
+    its last check with the provider ``checked_seconds_ago``."""
+    from django.conf import settings
+
+    session = sessions.SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: SSO,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            "oidc_id_token_expiration": time.time() - checked_seconds_ago + settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS,
+        }
+    )
+    session.create()
+    browser = Client()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    return browser
+
+
+def test_the_default_is_fifteen_minutes(settings):
+    assert settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS == 15 * 60
+
+
+def test_a_session_checked_recently_reads_pages(users):
+    assert _sso_browser(users["helga"], checked_seconds_ago=60).get("/tasks/").status_code == 200
+
+
+def test_a_page_read_past_the_time_goes_to_the_provider_without_a_prompt(users):
+    answer = _sso_browser(users["helga"], checked_seconds_ago=16 * 60).get("/tasks/")
+    assert answer.status_code == 302
+    where = urlsplit(answer["Location"])
+    assert f"{where.scheme}://{where.netloc}{where.path}" == AUTHORIZE
+    query = parse_qs(where.query)
+    assert query["prompt"] == ["none"] and query["client_id"] == ["brobygger"]
+    assert query["code_challenge"] and query["nonce"] and query["state"]
+
+
+def test_an_htmx_request_past_the_time_reloads_the_page_and_shows_nothing(users):
+    answer = _sso_browser(users["helga"], checked_seconds_ago=16 * 60).get("/tasks/", HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200 and answer["HX-Refresh"] == "true"
+    assert answer.content == b""
+
+
+def test_an_api_read_with_the_session_past_the_time_is_refused(users):
+    answer = _sso_browser(users["helga"], checked_seconds_ago=16 * 60).get("/api/v1/tasks/")
+    assert answer.status_code == 403 and "results" not in answer.json()
+
+
+def test_a_password_session_is_not_sent_to_the_provider(users):
+    browser = Client()
+    web_login(browser, "oscar")
+    assert browser.get("/tasks/").status_code == 200
+
+
+def test_a_provider_that_refuses_the_check_ends_the_session(users):
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    go = browser.get("/tasks/")
+    state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
+    back = browser.get("/accounts/sso/callback/", {"error": "login_required", "state": state})
+    assert back.status_code == 302
+    assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_check_whose_answer_is_refused_here_ends_the_session_too(users, monkeypatch):
+    from accounts.oidc import SingleSignOnBackend
+
+    monkeypatch.setattr(SingleSignOnBackend, "authenticate", lambda self, request, **kw: None)
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    go = browser.get("/tasks/")
+    state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
+    back = browser.get("/accounts/sso/callback/", {"code": "abc", "state": state})
+    assert back.status_code == 302
+    assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_failed_callback_leaves_a_password_session_alone(users):
+    browser = Client()
+    web_login(browser, "oscar")
+    assert browser.get("/accounts/sso/callback/", {"code": "abc", "state": "made-up"}).status_code == 302
+    assert browser.get("/tasks/").status_code == 200
+
+
+def test_a_link_to_the_callback_with_an_error_signs_no_password_user_out(users):
+    # mozilla-django-oidc ends any signed-in session on ?error=: a link on any site signed a
+    # password user out (logging out is a POST with a CSRF token everywhere else).
+    browser = Client()
+    web_login(browser, "oscar")
+    assert browser.get("/accounts/sso/callback/", {"error": "access_denied"}).status_code == 302
+    assert browser.get("/tasks/").status_code == 200
