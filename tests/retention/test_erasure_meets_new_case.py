@@ -16,7 +16,7 @@ from django.db import connection
 from retention.erasure import erase_case
 from retention.models import ErasureRecord, ErasureTrigger
 from tests.threads import all_at_once
-from tests.workflows.helpers import PERSON, run_to_end, start_prison_case
+from tests.workflows.helpers import PERSON, complete, open_tasks, run_to_end, start_prison_case
 from tests.workflows.test_follow_on import REFERRAL_KINDS, follow_on
 from tests.workflows.test_lock_order import _backend_pid
 from workflows import services
@@ -167,3 +167,59 @@ def services_referral(users, agencies):
         },
     )
     return case
+
+
+def test_a_case_start_holding_its_person_keeps_no_read_of_their_other_cases_waiting(
+    monkeypatch, users, agencies, shipped
+):
+    """The start holds the person row against an erasure, and only against that: a read of
+    another case of the same person logs its access with the person's key, whose foreign-key
+    check at the commit must not wait for the start. Held ``FOR UPDATE`` it did, and a
+    completion that had bumped the leaders' figures first then deadlocked with the start
+    waiting for them (``make bench-http``: 503s and one-second stalls)."""
+    from django.test import Client
+
+    from permissions.models import AccessLog
+
+    earlier = start_prison_case(users, agencies)
+    (intake,) = open_tasks(earlier)
+    complete(intake, {"has_home": False, "housing_situation": "uten_bolig"}, actor=users["kari"])
+    holding, release = threading.Event(), threading.Event()
+    next_reference = case_services._next_reference
+
+    def hold_then_go():
+        holding.set()  # the person row is held; the new case is not written yet
+        assert release.wait(timeout=30)
+        return next_reference()
+
+    monkeypatch.setattr(case_services, "_next_reference", hold_then_go)
+    reads_before = AccessLog.objects.filter(case=earlier).count()
+    read_done = threading.Event()
+
+    def start():
+        try:
+            return start_prison_case(users, agencies)
+        finally:
+            connection.close()
+
+    def read():
+        assert holding.wait(timeout=30)
+        try:
+            browser = Client()
+            browser.force_login(users["bjorn"])
+            answer = browser.get(f"/cases/{earlier.pk}/")  # its housing data read, logged, committed
+            read_done.set()
+            return answer.status_code
+        finally:
+            connection.close()
+
+    def referee():
+        assert holding.wait(timeout=30)
+        read_done.wait(timeout=10)
+        release.set()  # the start goes on whether or not the read finished
+        return read_done.is_set()
+
+    started, status, read_in_time = all_at_once([start, read, referee])
+    assert isinstance(started, Case) and status == 200
+    assert read_in_time, "the read of the person's other case waited for the case start"
+    assert AccessLog.objects.filter(case=earlier).count() > reads_before

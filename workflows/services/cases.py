@@ -281,12 +281,19 @@ def _held_person(national_id: str | None, name: str) -> Person:
 
     An erasure deletes the person row once no case of theirs is left (``retention.erasure``),
     which it can tell only once this case is committed: held, the erasure waits for it and
-    then sees it. A row an erasure was deleting is waited for and then made again."""
-    held = Person.objects.select_for_update().filter(national_id=national_id).first()
+    then sees it. A row an erasure was deleting is waited for and then made again.
+
+    ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: it keeps out the erasure's ``DELETE`` all the
+    same, but not the foreign-key checks of rows that name the person (every access-log row
+    of a read of their cases takes ``FOR KEY SHARE`` on it at its commit). Held ``FOR UPDATE``,
+    a completion that had bumped the leaders' figures and then checked its access-log rows
+    waited for this start, while this start waited for the figures' row: a deadlock a second,
+    as ``make bench-http`` (three people, eight clients) found."""
+    held = Person.objects.select_for_update(no_key=True).filter(national_id=national_id).first()
     if held is None:
         held, made = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
         if not made:  # another start made it meanwhile, and committed
-            held = Person.objects.select_for_update().get(pk=held.pk)
+            held = Person.objects.select_for_update(no_key=True).get(pk=held.pk)
     return held
 
 
