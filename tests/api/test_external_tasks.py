@@ -150,7 +150,6 @@ def test_once_the_agencys_access_is_withdrawn_its_system_neither_fetches_nor_com
     assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
 
 
-
 def test_an_agency_whose_system_owes_the_case_a_task_is_not_withdrawn(client_for, db, users, agencies):
     """Withdrawn, NAV's system could neither fetch nor answer its external task (above), and
     the case would wait on it with nobody told: refused (409, in bokmål) while the task is
