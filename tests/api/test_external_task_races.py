@@ -10,14 +10,13 @@ import threading
 
 import pytest
 
-from bpmn.services import deploy_definition
 from core.errors import Conflict
 from tests.threads import all_at_once
-from tests.workflows.helpers import PERSON, open_tasks
-from tests.workflows.service_models import FORMS, external_model
 from workflows import services
 from workflows.models import Event, EventKind, Job, JobStatus
 from workflows.services import external_tasks
+
+from .test_external_tasks import waiting_on_nav_system
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,15 +24,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_an_external_task_answered_while_its_agency_is_withdrawn_completes_and_the_withdrawal_is_refused(
     monkeypatch, users, agencies
 ):
-    deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
-    case = services.start_case(
-        actor=users["nils"],
-        process_key="register_check",
-        person=PERSON,
-        participants={"nav": agencies["nav"].pk, "housing": agencies["housing"].pk},
-    )
-    (ask,) = open_tasks(case)
-    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    case = waiting_on_nav_system(users, agencies, "housing")
     (task,) = external_tasks.fetch_and_lock(
         actor=users["nils"], worker_id="w1", topics=[{"topic": "housing-register", "lock_seconds": 60}], max_tasks=1
     )

@@ -18,15 +18,24 @@ FETCH = "/api/v1/external-tasks/fetch-and-lock/"
 TOPIC = {"topicName": "housing-register", "lockDuration": 60000}
 
 
-@pytest.fixture
-def waiting(db, users, agencies):
+def waiting_on_nav_system(users, agencies, *kinds: str):
+    """A register-check case whose external task waits for NAV's system, with NAV and the
+    agencies of ``kinds`` taking part (the first of them coordinates)."""
     deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
     case = services.start_case(
-        actor=users["nils"], process_key="register_check", person=PERSON, participants={"nav": agencies["nav"].pk}
+        actor=users["nils"],
+        process_key="register_check",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("nav", *kinds)},
     )
     (ask,) = open_tasks(case)
     services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
     return case
+
+
+@pytest.fixture
+def waiting(db, users, agencies):
+    return waiting_on_nav_system(users, agencies)
 
 
 def fetch(client, worker="w1", topics=(TOPIC,)):
@@ -154,15 +163,7 @@ def test_an_agency_whose_system_owes_the_case_a_task_is_not_withdrawn(client_for
     """Withdrawn, NAV's system could neither fetch nor answer its external task (above), and
     the case would wait on it with nobody told: refused (409, in bokmål) while the task is
     waiting, fetched or failed with an incident; answered, it holds the agency no more."""
-    deploy_definition(actor=None, bpmn_xml=external_model(), forms=FORMS, check_permission=False)
-    case = services.start_case(
-        actor=users["nils"],
-        process_key="register_check",
-        person=PERSON,
-        participants={"nav": agencies["nav"].pk, "housing": agencies["housing"].pk},
-    )
-    (ask,) = open_tasks(case)
-    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    case = waiting_on_nav_system(users, agencies, "housing")
     nils, bjorn = client_for("nils"), client_for("bjorn")
 
     def withdraw_nav():
