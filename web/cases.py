@@ -23,7 +23,6 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
-from retention.models import ErasureRecord
 from web import schema_forms
 from web.break_glass import break_glass_section
 from web.list_rows import TimeTags, id_links
@@ -289,7 +288,7 @@ def _case_page(
                 "consents": consents,
                 "can_record_consent": rules.can_record_consent(user, case),
                 # An erased case takes no new sharing (its consents are still withdrawn here).
-                "can_add_consent": rules.can_record_consent(user, case) and not case_is_erased(case),
+                "can_add_consent": rules.can_record_consent(user, case) and not selectors.case_is_erased(case),
                 "revocable": revocable,
                 "consent_form": (
                     _consent_form(user, case, participants, consent_values, consent_errors) if consent_errors else None
@@ -362,16 +361,10 @@ def _withdraw_form(user, case, participants, values=None, errors=None) -> dict |
     }
 
 
-def case_is_erased(case) -> bool:
-    """Whether a case's personal data was erased (only a closed case is: an open one costs no
-    query)."""
-    return case.status != CaseStatus.OPEN and ErasureRecord.objects.filter(case=case).exists()
-
-
 def _consent_form(user, case, participants, values=None, errors=None) -> dict | None:
     """The form that records a consent: the recipients are the other participating agencies,
     the categories those the process can share, the bases the admins' list."""
-    if not rules.can_record_consent(user, case) or case_is_erased(case):
+    if not rules.can_record_consent(user, case) or selectors.case_is_erased(case):
         return None
     bases = list(selectors.legal_bases_for(user))
     mine = rules.case_access(user, case).agency_ids

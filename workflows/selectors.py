@@ -242,6 +242,13 @@ def followed_case_for(user, case: Case) -> Case | None:
     return earlier if rules.can_view_case(user, earlier) else None
 
 
+def case_is_erased(case: Case) -> bool:
+    """Whether the case's personal data was erased (``retention``'s record of it, read through
+    its relation: ``workflows`` does not import ``retention``). Only a closed case is, so an
+    open one costs no query."""
+    return case.status != CaseStatus.OPEN and Case.objects.filter(pk=case.pk, erasure__isnull=False).exists()
+
+
 def case_for(user, case: Case | int | str) -> Case:
     """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
     found = case if isinstance(case, Case) else _case_by_id(case)

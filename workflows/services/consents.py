@@ -165,7 +165,7 @@ def record_consent(
     case = selectors.case_for(actor, case)
     if not rules.can_record_consent(actor, case):
         raise Forbidden("consent.record_forbidden")
-    if _erased(case.pk):
+    if selectors.case_is_erased(case):
         # Its personal data is gone: a new sharing would write text about the person (a
         # purpose, a note) into it again. (A closed case takes one: the person may let an
         # agency see how it ended.)
@@ -204,8 +204,8 @@ def record_consent(
         # The case held first (as an erasure takes it): an erasure waits for this consent and
         # then scrubs it with the rest, or went first, and the consent is about the person the
         # case is about now (its tombstone), never a person row the erasure deleted.
-        locked = Case.objects.select_for_update().only("pk", "person").get(pk=case.pk)
-        if _erased(case.pk):  # erased while we checked (the erasure held the case)
+        locked = Case.objects.select_for_update().only("pk", "person", "status").get(pk=case.pk)
+        if selectors.case_is_erased(locked):  # erased while we checked (the erasure held the case)
             raise Conflict("retention.erased")
         provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
@@ -237,12 +237,6 @@ def record_consent(
             },
         )
     return consent
-
-
-def _erased(case_id: int) -> bool:
-    """Whether the case's personal data was erased (``retention``'s record of it, read by its
-    relation: ``workflows`` does not import ``retention``)."""
-    return Case.objects.filter(pk=case_id, erasure__isnull=False).exists()
 
 
 def revoke_consent(*, actor, consent_id, case=None) -> Consent:
