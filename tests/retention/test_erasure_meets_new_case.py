@@ -16,10 +16,9 @@ from django.db import connection
 from retention.erasure import erase_case
 from retention.models import ErasureRecord, ErasureTrigger
 from tests.threads import all_at_once
-from tests.workflows.helpers import PERSON, complete, open_tasks, run_to_end, start_prison_case
-from tests.workflows.test_follow_on import REFERRAL_KINDS, follow_on
+from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
+from tests.workflows.test_follow_on import finished_referral, follow_on
 from tests.workflows.test_lock_order import _backend_pid
-from workflows import services
 from workflows.models import Case, CaseStatus, Person
 from workflows.services import cases as case_services
 from workflows.services import follow_on as follow_on_services
@@ -115,7 +114,7 @@ def test_a_follow_on_started_while_its_earlier_case_is_erased(monkeypatch, users
     earlier case's key (the new case follows it; the earlier case's timeline names the
     follow-on); the erasure holds the earlier case and then wants the person. The follow-on
     takes the earlier case first, so the erasure waits for it and then keeps the person."""
-    referral = services_referral(users, agencies)
+    referral = finished_referral(users, agencies, economy_notes=None)
     closed_long_ago(referral)
     started, eraser = threading.Event(), {}
     housing_agency_of = follow_on_services.housing_agency_of
@@ -143,30 +142,6 @@ def test_a_follow_on_started_while_its_earlier_case_is_erased(monkeypatch, users
     assert isinstance(erased, ErasureRecord) and not erased.person_erased, erased
     new = Case.objects.select_related("person").get(pk=result.case.pk)
     assert new.follows_id == referral.pk and new.person.national_id == PERSON["national_id"]
-
-
-def services_referral(users, agencies):
-    case = services.start_case(
-        actor=users["bjorn"],
-        process_key="housing_referral",
-        person=PERSON,
-        participants={kind: agencies[kind].pk for kind in REFERRAL_KINDS},
-    )
-    run_to_end(
-        case,
-        {
-            "housing_path": "kommunal_utleiebolig",
-            "municipal_housing_granted": True,
-            "home_secured": True,
-            "new_home_address": "Storgata 1, 1706 Sarpsborg",
-            "follow_up_need": "tett",
-            "outcome": "bosatt",
-            "outcome_tenure": "kommunal_utleiebolig",
-            "outcome_housed_date": "2030-01-01",
-            "outcome_referral_date": "2029-12-01",
-        },
-    )
-    return case
 
 
 def test_a_case_start_holding_its_person_keeps_no_read_of_their_other_cases_waiting(

@@ -13,31 +13,37 @@ from .helpers import PERSON, open_tasks, run_to_end
 REFERRAL_KINDS = ("housing", "nav", "municipality")
 
 
-@pytest.fixture
-def referral(shipped, users, agencies):
-    """A referral that ended in a municipal rental, with NAV's economy notes and a follow-up need."""
+def finished_referral(users, agencies, *, economy_notes: str | None = "Husleie trekkes fra trygden"):
+    """A referral that ended in a municipal rental with a follow-up need (and NAV's economy
+    notes, unless ``economy_notes`` is None)."""
     case = services.start_case(
         actor=users["bjorn"],
         process_key="housing_referral",
         person=PERSON,
         participants={kind: agencies[kind].pk for kind in REFERRAL_KINDS},
     )
-    run_to_end(
-        case,
-        {
-            "housing_path": "kommunal_utleiebolig",
-            "municipal_housing_granted": True,
-            "home_secured": True,
-            "new_home_address": "Storgata 1, 1706 Sarpsborg",
-            "referral_economy_notes": "Husleie trekkes fra trygden",
-            "follow_up_need": "tett",
-            "outcome": "bosatt",
-            "outcome_tenure": "kommunal_utleiebolig",
-            "outcome_housed_date": "2030-01-01",
-            "outcome_referral_date": "2029-12-01",
-        },
-    )
+    data = {
+        "housing_path": "kommunal_utleiebolig",
+        "municipal_housing_granted": True,
+        "home_secured": True,
+        "new_home_address": "Storgata 1, 1706 Sarpsborg",
+        "follow_up_need": "tett",
+        "outcome": "bosatt",
+        "outcome_tenure": "kommunal_utleiebolig",
+        "outcome_housed_date": "2030-01-01",
+        "outcome_referral_date": "2029-12-01",
+    }
+    if economy_notes is not None:
+        data["referral_economy_notes"] = economy_notes
+    run_to_end(case, data)
     case.refresh_from_db()
+    return case
+
+
+@pytest.fixture
+def referral(shipped, users, agencies):
+    """A referral that ended in a municipal rental, with NAV's economy notes and a follow-up need."""
+    case = finished_referral(users, agencies)
     assert case.status == CaseStatus.COMPLETED
     return case
 
