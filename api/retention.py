@@ -93,9 +93,20 @@ class NationalIdReviewSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     case = serializers.IntegerField(source="case_id")
-    status = serializers.CharField(help_text="done, merge (another person holds the number) or refused")
+    status = serializers.CharField(
+        help_text="done, merge (another person holds the number: merge the persons or refuse, "
+        "`POST /api/v1/corrections/{id}/merge/`) or refused"
+    )
     reviewed_at = serializers.DateTimeField()
     reviewed_by = serializers.CharField(source="reviewed_by.username")
+
+
+class PersonMergeInput(InputSerializer):
+    merge = serializers.BooleanField(
+        help_text="true: the two are the same person, so every case of this case's person moves to the person "
+        "who holds the number and the old person row is deleted; false: refuse the correction"
+    )
+    note = serializers.CharField(max_length=services.REASON_MAX_CHARS, required=False, allow_blank=True)
 
 
 class ArchiveExportSerializer(serializers.Serializer):
@@ -188,6 +199,22 @@ class NationalIdReview(APIView):
         data = _input(NationalIdReviewInput, request)
         correction = services.review_national_id(
             actor=request.user, correction_id=pk, approve=data["approve"], note=data.get("note", "")
+        )
+        return Response(NationalIdReviewSerializer(correction).data)
+
+
+class PersonMerge(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("pk", int, OpenApiParameter.PATH, description="the correction")],
+        request=PersonMergeInput,
+        responses={200: NationalIdReviewSerializer, **_errors(400, 401, 404, 409)},
+        tags=["retention"],
+        summary="The auditor merges the case's person into the person who holds the confirmed national id, or refuses",
+    )
+    def post(self, request, pk):
+        data = _input(PersonMergeInput, request)
+        correction = services.merge_persons(
+            actor=request.user, correction_id=pk, merge=data["merge"], note=data.get("note", "")
         )
         return Response(NationalIdReviewSerializer(correction).data)
 

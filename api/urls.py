@@ -45,6 +45,7 @@ urlpatterns = [
     path("retention-rules/<int:pk>/", retention.RetentionRuleDetail.as_view(), name="api-retention-rule"),
     path("erasures/<int:pk>/review/", retention.ErasureReview.as_view(), name="api-erasure-review"),
     path("corrections/<int:pk>/review/", retention.NationalIdReview.as_view(), name="api-national-id-review"),
+    path("corrections/<int:pk>/merge/", retention.PersonMerge.as_view(), name="api-person-merge"),
     path("cases/<int:pk>/access-log/", views.CaseAccessLog.as_view(), name="api-case-access-log"),
     path("cases/<int:pk>/person-access-report/", views.PersonAccessReport.as_view(), name="api-person-access-report"),
     path("cases/<int:pk>/notes/", notes.CaseNotes.as_view(), name="api-case-notes"),

@@ -64,6 +64,9 @@ MESSAGES: dict[str, str] = {
     ),
     "retention.correction_reviewed": gettext_noop("this correction has been decided already"),
     "retention.correction_not_found": gettext_noop("no such correction to review"),
+    "retention.merge_holder_changed": gettext_noop(
+        "the person who holds the number changed while you decided; look at the correction again"
+    ),
     "task.not_found": gettext_noop("no such task"),
     "person.not_found": gettext_noop("no such person"),
     "consent.not_found": gettext_noop("no such consent"),

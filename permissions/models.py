@@ -380,6 +380,27 @@ class AccessLogQuerySet(models.QuerySet):
         rows = self.filter(person__isnull=False, person_key="")
         return models.QuerySet.update(rows, person=None, person_key=person_key)
 
+    def merge_person(self, merged_id: int, holder_id: int, old_key: str, new_key: str) -> int:
+        """The one move the log allows: when an auditor merges two person rows that are one
+        person (``retention.services.merge_persons``), the merged person's rows name the
+        holder, and the rows of their erased cases carry the holder's key instead of the old
+        number's. The PostgreSQL trigger lets exactly these two changes through, only while
+        this transaction has named the pair in ``brobygger.person_merge`` (set here, and unset
+        again at once). Returns the number of rows changed."""
+        if not connection.in_atomic_block or not new_key:
+            raise AppendOnlyError("merging persons needs the merge's transaction and the holder's key")
+        postgres = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            if postgres:
+                merge = f"{int(merged_id)} {int(holder_id)} {old_key} {new_key}"
+                cursor.execute("SELECT set_config('brobygger.person_merge', %s, true)", [merge])
+            changed = models.QuerySet.update(self.model.objects.filter(person_id=merged_id), person_id=holder_id)
+            keyed = self.model.objects.filter(person_id=None, person_key=old_key)
+            changed += models.QuerySet.update(keyed, person_key=new_key)
+            if postgres:
+                cursor.execute("SELECT set_config('brobygger.person_merge', '', true)")
+        return changed
+
     def delete_past_retention(self) -> int:
         """The one deletion the log allows: rows of an erased case whose access-log period
         has ended (``retention.erasure.delete_access_log``, run by the retention job). The

@@ -232,7 +232,7 @@ def _scrub_case(case: Case) -> dict[str, int]:
     count("break_glass_texts", BreakGlass.objects.filter(case=case).update(reason="", review_note=""))
     count("corrections", Correction.objects.filter(case=case).delete()[0])  # their old values
     count("outcome_reasons", CaseOutcome.objects.filter(case=case).exclude(reason="").update(reason=""))
-    count("admin_log_entries", _scrub_admin_log(Case, [case.pk]))
+    count("admin_log_entries", scrub_admin_log(Case, [case.pk]))
     return removed
 
 
@@ -269,7 +269,7 @@ def _tombstone_person(case: Case) -> dict[str, int]:
     left = list(Case.objects.filter(person=person).order_by("-opened_at", "-id").values_list("person_name", flat=True))
     if not left:
         removed["person_access_log_rows_pseudonymised"] = AccessLog.objects.filter(person=person).pseudonymise(key)
-        _scrub_admin_log(Person, [person.pk])
+        scrub_admin_log(Person, [person.pk])
         person.delete()
         removed["persons"] = 1
     elif person.name not in left:
@@ -278,12 +278,12 @@ def _tombstone_person(case: Case) -> dict[str, int]:
         person.name = left[0]
         person.save(update_fields=["name"])
         removed["person_names"] = 1
-        if scrubbed := _scrub_admin_log(Person, [person.pk]):  # its history names them so
+        if scrubbed := scrub_admin_log(Person, [person.pk]):  # its history names them so
             removed["person_admin_log_entries"] = scrubbed
     return removed
 
 
-def _scrub_admin_log(model, pks) -> int:
+def scrub_admin_log(model, pks) -> int:
     """The Django admin's history names objects by their text (a person's name)."""
     return LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in pks]

@@ -191,8 +191,9 @@ class CorrectionStatus(models.TextChoices):
     # A national id waits for an auditor of the coordinating agency: whether another person
     # holds it is told to them only, never to the coordinator who asked.
     WAITING = "waiting", _("waiting for review")
-    MERGE = "merge", _("another person holds the number: waiting for an administrator to merge the persons")
-    # What the coordinator reads of a refusal and of ``MERGE`` alike (``status_for_case``).
+    # Confirmed, but another person holds the number: the auditor merges the two persons or
+    # refuses (``retention.services.merge_persons``); the coordinator reads it as waiting.
+    MERGE = "merge", _("another person holds the number: waiting for the auditor to merge the persons")
     REFUSED = "refused", _("not carried out after the auditor's review")
 
 
@@ -227,11 +228,13 @@ class Correction(models.Model):
     @property
     def status_for_case(self) -> str:
         """The status the case's coordinator and the API read. A number another person holds
-        reads as a refusal does: not carried out. ``MERGE`` would tell them that the number
-        is in use, and so would "waiting" once the auditor's review is in the case's access
-        log, where the coordinator reads it (a probe found that: the review row, then a
-        status that never moved)."""
-        return CorrectionStatus.REFUSED if self.status == CorrectionStatus.MERGE else self.status
+        reads as waiting, as it did before the auditor's first decision, until the auditor
+        merges the persons (done) or refuses (refused): the coordinator reads the same steps
+        as for a number nobody holds, so they learn nothing of whether it is in use. The
+        auditor's first decision is logged about the holder, not in this case's log
+        (``retention.services.merge_persons``): a review row beside a status that did not
+        move would tell them (a probe found that once)."""
+        return CorrectionStatus.WAITING if self.status == CorrectionStatus.MERGE else self.status
 
 
 class ArchiveStatus(models.TextChoices):

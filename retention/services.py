@@ -13,8 +13,8 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
-from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, Role
-from retention.erasure import erase_case, log_coordinator_action
+from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, AccessLog, BreakGlass, Consent, Role
+from retention.erasure import erase_case, log_coordinator_action, scrub_admin_log
 from retention.models import (
     ArchiveExport,
     ArchiveStatus,
@@ -26,6 +26,7 @@ from retention.models import (
     RetentionRuleChange,
     RuleChange,
 )
+from retention.pseudonyms import person_key
 from retention.rules import rules_for_process
 from retention.selectors import NATIONAL_ID, PERSON_FIELDS
 from workflows import selectors, steps
@@ -201,9 +202,11 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             # Asked for, not made: see ``review_national_id``. Every valid number gets this
             # same answer, so the coordinator never learns whether another person holds it.
             new = _valid_national_id(value)
-            # One waiting at a time. After a review the coordinator may ask again, whatever the
-            # auditor decided: after ``MERGE`` as after a refusal, which it reads as.
-            if Correction.objects.filter(case=case, field=NATIONAL_ID, status=CorrectionStatus.WAITING).exists():
+            # One waiting at a time, ``MERGE`` included, which the coordinator reads as waiting:
+            # a second request let through would tell them the first found the number in use.
+            # After the auditor's last decision the coordinator may ask again.
+            undecided = (CorrectionStatus.WAITING, CorrectionStatus.MERGE)
+            if Correction.objects.filter(case=case, field=NATIONAL_ID, status__in=undecided).exists():
                 raise Conflict("retention.national_id_waiting")
             old, category, status = None, "identity", CorrectionStatus.WAITING
         elif field in PERSON_FIELDS:
@@ -331,17 +334,146 @@ def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
         else:
             correction.status = CorrectionStatus.MERGE
         correction.save()
-        log_coordinator_action(
-            actor,
-            case,
-            category="identity",
-            action=AccessAction.REVIEW,
-            basis=rules.BASIS_CORRECTION,
-            item=f"correction:{correction.pk}",
-            acting=(case.coordinator_agency_id, Role.AUDITOR),
-        )
+        if correction.status == CorrectionStatus.MERGE:
+            _log_number_held(actor, case, correction)
+        else:
+            _log_review(actor, case, correction)
     rules.forget_case_access(case)
     return correction
+
+
+def _log_review(actor, case: Case, correction: Correction) -> None:
+    """The auditor's decision in the case's access log, where its coordinator reads it."""
+    log_coordinator_action(
+        actor,
+        case,
+        category="identity",
+        action=AccessAction.REVIEW,
+        basis=rules.BASIS_CORRECTION,
+        item=f"correction:{correction.pk}",
+        acting=(case.coordinator_agency_id, Role.AUDITOR),
+    )
+
+
+def _log_number_held(actor, case: Case, correction: Correction) -> None:
+    """The auditor learned that another person holds the number: a read of that person's
+    identity, logged about them (their own access report shows it), without a case. Not
+    in this case's log: the coordinator would read a review while the correction still
+    waits, and so learn that the number is in use before anyone decided on a merge."""
+    holder = Person.objects.filter(national_id=str(correction.new_value)).values_list("pk", flat=True).first()
+    AccessLog.objects.create(
+        user=actor,
+        username=actor.get_username(),
+        role=Role.AUDITOR,
+        agency_id=case.coordinator_agency_id,
+        person_id=holder,
+        category="identity",
+        action=AccessAction.REVIEW,
+        basis=rules.BASIS_CORRECTION,
+        item=f"correction:{correction.pk}",
+    )
+
+
+def persons_to_merge(actor) -> list[Correction]:
+    """The confirmed national ids another person holds, in the cases whose coordinating
+    agency ``actor`` audits, oldest first: each waits for the auditor to merge the two
+    persons or refuse. One query whatever the rows."""
+    decided_by_actor = rules.national_id_review_cases(actor, Case.objects.all())
+    waiting = Correction.objects.filter(field=NATIONAL_ID, status=CorrectionStatus.MERGE, case__in=decided_by_actor)
+    return list(waiting.select_related("case", "corrected_by", "reviewed_by").order_by("reviewed_at", "id")[:200])
+
+
+def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
+    """The auditor's second decision on a national id another person holds: they are the
+    same person (``merge``), or not (refused, nothing changes). Merged, every case of the
+    case's person moves to the person who holds the number, with their consents, emergency
+    accesses and access-log rows (the log's trigger allows exactly that move, in this
+    transaction only), and the old person row is deleted: the correction is done, its old
+    number kept in the correction only. The coordinator reads the correction as waiting
+    until then, and then as a plain review reads: done or refused. Once per correction
+    (409); 404 for everyone but the auditors who decide the national id.
+
+    Lock order (README, "One lock order"): the person's cases, then the correction, then
+    the two person rows, lowest id first."""
+    correction = (
+        Correction.objects.select_related("case").filter(pk=lookup_id(correction_id), field=NATIONAL_ID).first()
+    )
+    if correction is None or not rules.can_review_national_id(actor, correction.case):
+        raise NotFound("retention.correction_not_found")
+    if not isinstance(merge, bool):
+        raise _invalid(field_error("merge", "field.required"))
+    note = _reason(note) if note else ""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=correction.case_id)
+        moving = list(
+            Case.objects.select_for_update()
+            .filter(person_id=case.person_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        correction = Correction.objects.select_for_update().get(pk=correction.pk)
+        if ErasureRecord.objects.filter(case=case).exists():
+            raise Conflict("retention.erased")
+        if correction.status != CorrectionStatus.MERGE:
+            raise Conflict("retention.correction_reviewed")
+        correction.reviewed_by, correction.reviewed_at = actor, timezone.now()
+        correction.review_note = "\n".join(text for text in (correction.review_note, note) if text)
+        if not merge:
+            correction.status, correction.new_value = CorrectionStatus.REFUSED, None
+        else:
+            moved = _merge_into_holder(case, correction)
+            correction.status, correction.new_value = CorrectionStatus.DONE, None
+            Event.objects.create(
+                case=case,
+                kind=EventKind.VALUE_CORRECTED,
+                actor=actor,
+                agency_id=case.coordinator_agency_id,
+                detail={"field": NATIONAL_ID, "correction": correction.pk, "merged_cases": len(moving)},
+            )
+            case.person_id = moved
+        correction.save()
+        _log_review(actor, case, correction)
+    rules.forget_case_access(case)
+    return correction
+
+
+def _merge_into_holder(case: Case, correction: Correction) -> int:
+    """Every case of ``case``'s person, and what names the person, moves to the person who
+    holds the number asked for; the old person row is deleted. When nobody holds the
+    number any more (their last case was erased meanwhile) the person simply gets it.
+    Returns the id of the person the case now has."""
+    number = str(correction.new_value)
+    holder_id = Person.objects.filter(national_id=number).values_list("pk", flat=True).first()
+    ids = sorted(pk for pk in {case.person_id, holder_id} if pk is not None)
+    # FOR UPDATE for the row that goes, FOR NO KEY UPDATE for the holder: it keeps the
+    # holder's erasure out, as a case start does (``workflows.services.cases``).
+    persons = {
+        person.pk: person
+        for pk in ids
+        for person in Person.objects.select_for_update(no_key=pk != case.person_id).filter(pk=pk)
+    }
+    merged = persons[case.person_id]
+    correction.old_value = merged.national_id
+    holder = persons.get(holder_id) if holder_id is not None else None
+    if holder is None:  # the holder was erased between the two decisions: the number is free
+        merged.national_id = number
+        try:
+            with transaction.atomic():
+                merged.save(update_fields=["national_id"])
+        except IntegrityError:  # and a new case's person took it meanwhile: decide again
+            raise Conflict("retention.merge_holder_changed") from None
+        return merged.pk
+    old_key, new_key = person_key(merged.national_id), person_key(holder.national_id)
+    Case.objects.filter(person_id=merged.pk).update(person_id=holder.pk)
+    Consent.objects.filter(person_id=merged.pk).update(person_id=holder.pk)
+    BreakGlass.objects.filter(person_id=merged.pk).update(person_id=holder.pk)
+    # The rows of the person's erased cases carry the old number's key, so the person's
+    # access report (asked for by their number) would miss them: they take the holder's.
+    AccessLog.objects.merge_person(merged.pk, holder.pk, old_key, new_key)
+    ErasureRecord.objects.filter(person_key=old_key).update(person_key=new_key)
+    scrub_admin_log(Person, [merged.pk])
+    merged.delete()
+    return holder.pk
 
 
 def _change_national_id(case: Case, correction: Correction) -> bool:

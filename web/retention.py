@@ -246,6 +246,7 @@ def audit(request):
         {
             "waiting": selectors.unreviewed_erasures(request.user),
             "national_ids": services.national_ids_to_review(request.user),
+            "merges": services.persons_to_merge(request.user),
             "trail": [
                 (entry, KIND_LABELS[entry.kind], _rule_text(entry), _detail_text(entry, titles)) for entry in trail
             ],
@@ -359,8 +360,35 @@ def national_id_review(request, correction_pk):
         messages.warning(
             request,
             _(
-                "Another person in Brobygger has this national id, so it is not changed. An administrator must "
-                "merge the two persons; the coordinator sees the correction as waiting."
+                "Another person in Brobygger has this national id, so it is not changed. Check that the two are "
+                "the same person, then merge them or refuse below; the coordinator sees the correction as waiting."
+            ),
+        )
+    else:
+        messages.success(request, _("The correction of the national id is refused. Nothing was changed."))
+    return redirect("retention-audit")
+
+
+@require_POST
+@ui_view
+def person_merge(request, correction_pk):
+    """The auditor merges the case's person into the one who holds the confirmed national id,
+    or refuses (``services.merge_persons``)."""
+    decision = request.POST.get("decision", "")
+    merge = {"merge": True, "refuse": False}.get(decision, decision)
+    try:
+        correction = services.merge_persons(
+            actor=request.user, correction_id=correction_pk, merge=merge, note=request.POST.get("note", "")
+        )
+    except (Conflict, InvalidInput) as exc:
+        messages.error(request, error_text(exc))
+        return redirect("retention-audit")
+    if correction.status == CorrectionStatus.DONE:
+        messages.success(
+            request,
+            _(
+                "The persons are merged: the cases now belong to the person with this national id. The old "
+                "number is kept only in the audit trail."
             ),
         )
     else:

@@ -53,6 +53,7 @@ urlpatterns = [
     path("retention/rules/<int:pk>/delete/", retention_rules.rule_delete, name="retention-rule-delete"),
     path("retention/erasures/<int:erasure_pk>/review/", retention.erasure_review, name="erasure-review"),
     path("retention/corrections/<int:correction_pk>/review/", retention.national_id_review, name="national-id-review"),
+    path("retention/corrections/<int:correction_pk>/merge/", retention.person_merge, name="person-merge"),
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),

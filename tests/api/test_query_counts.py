@@ -92,6 +92,7 @@ WRITES = {
     "api-case-corrections",
     "api-erasure-review",
     "api-national-id-review",
+    "api-person-merge",
     "api-external-fetch",
     "api-external-complete",
     "api-external-failure",

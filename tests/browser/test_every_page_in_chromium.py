@@ -111,6 +111,7 @@ NOT_PAGES = {
     "case-archive-export": "POST only",
     "erasure-review": "POST only",
     "national-id-review": "POST only",
+    "person-merge": "POST only",
     "note-correct": "POST only",
     "note-withdraw": "POST only",
     "attachment-add": "POST only",

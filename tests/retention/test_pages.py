@@ -285,9 +285,20 @@ def test_the_page_answers_alike_whether_or_not_another_person_holds_the_national
     done = aud.post(f"/retention/corrections/{free.pk}/review/", {"decision": "approve"}, follow=True)
     assert "Fødselsnummeret er endret" in done.content.decode()
     assert Person.objects.get(pk=second.person_id).national_id == "05840399895"
-    # the coordinator's page reads the number another person holds as a refusal reads
+    # the coordinator's page reads the number another person holds as still waiting, as it
+    # read before the auditor's first decision
     page = bjorn.get(url(closed_case)).content.decode()
-    assert "Ikke gjennomført etter revisors kontroll" in page and "Venter på kontroll" not in page
+    assert "Venter på kontroll" in page and "Ikke gjennomført etter revisors kontroll" not in page
+    # the auditor merges the two on their page; nobody else can
+    listed = aud.get("/retention/").content.decode()
+    assert f'id="merge-{taken.pk}"' in listed and "Slå sammen personene" in listed and "29822099635" not in listed
+    for username in ("bjorn", "kari", "ada"):
+        assert web(username).post(f"/retention/corrections/{taken.pk}/merge/", {"decision": "merge"}).status_code == 404
+    merged = aud.post(f"/retention/corrections/{taken.pk}/merge/", {"decision": "merge"}, follow=True)
+    assert "Personene er slått sammen" in merged.content.decode()
+    assert Case.objects.get(pk=closed_case.pk).person.national_id == "29822099635"
+    page = bjorn.get(url(closed_case)).content.decode()
+    assert "Venter på kontroll" not in page and "Ikke gjennomført etter revisors kontroll" not in page
 
 
 def test_the_access_log_names_the_archive_and_the_persons_requests_in_words(web, closed_case, settings, tmp_path):

@@ -96,6 +96,7 @@ WRITES = {
     "case-archive-export",
     "erasure-review",
     "national-id-review",
+    "person-merge",
     "note-correct",
     "note-withdraw",
     "attachment-add",
