@@ -162,7 +162,7 @@ def test_webhook_ids_are_random_and_count_nothing(shipped, users, agencies, rece
     prison.save()
     first, second = start_prison_case(users, agencies), start_prison_case(users, agencies)
     Worker(name="w").run(once=True)
-    hooks = [Job.objects.get(case=case, kind=JobKind.WEBHOOK, payload__event="task_created") for case in (first, second)]
+    hooks = [Job.objects.get(case=c, kind=JobKind.WEBHOOK, payload__event="task_created") for c in (first, second)]
     ids = sorted(json.loads(body)["id"] for *_, body in receiver.calls)
     assert ids == sorted(str(hook.delivery_key) for hook in hooks)
     assert sorted(key for key, *_ in receiver.calls) == ids  # the Idempotency-Key is the same id
