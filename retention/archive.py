@@ -198,19 +198,25 @@ def _sub(parent, name: str, text: object = None):
     return element
 
 
-def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
-    """The Noark 5 metadata of the package (the subset our schema describes)."""
+def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime, package_key: uuid.UUID) -> bytes:
+    """The Noark 5 metadata of the package (the subset our schema describes). Each entity's
+    systemID is derived from ``package_key`` (the export's, random): unique, and the same on
+    every attempt of the export."""
     when = produced_at.isoformat()
+
+    def system_id(entity: str) -> uuid.UUID:
+        return uuid.uuid5(package_key, entity)
+
     closed = (case.closed_at or produced_at).isoformat()
     year, _, sequence = case.reference.rpartition("-")
     root = etree.Element(f"{{{NOARK}}}arkiv", nsmap={None: NOARK, "xsi": XSI})
-    for name, text in _fields(("systemID", uuid.uuid4()), ("tittel", SYSTEM), ("arkivstatus", "Avsluttet")):
+    for name, text in _fields(("systemID", system_id("arkiv")), ("tittel", SYSTEM), ("arkivstatus", "Avsluttet")):
         _sub(root, name, text)
     _sub(root, "opprettetDato", when)
     _sub(root, "opprettetAv", SYSTEM)
     part = _sub(root, "arkivdel")
     for name, text in _fields(
-        ("systemID", uuid.uuid4()),
+        ("systemID", system_id("arkivdel")),
         ("tittel", "Boligsosialt arbeid"),
         ("arkivdelstatus", "Avsluttet periode"),
         ("opprettetDato", when),
@@ -220,7 +226,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
     folder = _sub(part, "mappe")
     folder.set(f"{{{XSI}}}type", "saksmappe")
     for name, text in _fields(
-        ("systemID", uuid.uuid4()),
+        ("systemID", system_id("mappe")),
         ("mappeID", case.reference),
         ("tittel", f"{case.process_key} {case.reference}"),
         ("opprettetDato", case.opened_at.isoformat()),
@@ -231,7 +237,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
         _sub(folder, name, text)
     record = _sub(folder, "registrering")
     for name, text in _fields(
-        ("systemID", uuid.uuid4()),
+        ("systemID", system_id("registrering")),
         ("opprettetDato", when),
         ("opprettetAv", SYSTEM),
         ("arkivertDato", when),
@@ -240,7 +246,7 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime) -> bytes:
         _sub(record, name, text)
     document = _sub(record, "dokumentbeskrivelse")
     for name, text in _fields(
-        ("systemID", uuid.uuid4()),
+        ("systemID", system_id("dokumentbeskrivelse")),
         ("dokumenttype", "Saksmappe"),
         ("dokumentstatus", "Dokumentet er ferdigstilt"),
         ("tittel", f"Saksmappe {case.reference}"),
@@ -296,14 +302,21 @@ def write_package(export: ArchiveExport) -> None:
     rolls its rows back with it and only a package handed over stays logged. A package sent
     whose answer never came may be in the archive: its rows are written again after the
     rollback and kept, and the attempt that then succeeds (same Idempotency-Key: the archive
-    takes it once) logs nothing more."""
+    takes it once) logs nothing more.
+
+    Every attempt builds the same bytes (``tests/retention/test_archive_endpoint.py::
+    test_every_attempt_posts_the_same_package_under_its_key``): an archive keeps the first
+    package it took under a key, or refuses the key reused with another body, so an attempt
+    after a lost answer must repeat it exactly. The moment it states is the export's order
+    (``requested_at``), never the attempt's, and its systemIDs come from the export's
+    ``package_key``."""
     case = Case.objects.select_related("person", "coordinator_agency").get(pk=export.case_id)
-    produced_at = timezone.now()
+    produced_at = export.requested_at
     pdf, categories = case_file(case, produced_at)
-    xml = arkivstruktur(case, pdf, produced_at)
+    xml = arkivstruktur(case, pdf, produced_at, export.package_key)
     name = f"{case.reference}-{export.pk}"
     if archive_endpoint.configured():
-        body = archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml})
+        body = archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml}, produced_at)
         item = f"archive-delivery:{export.pk}"
         logged = AccessLog.objects.filter(case=case, item=item).exists()  # by an attempt not answered
         if not logged:

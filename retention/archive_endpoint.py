@@ -24,8 +24,10 @@ import http.client
 import io
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from workflows.jobs import webhook_transport
 from workflows.jobs.errors import JobError
@@ -53,12 +55,16 @@ def configured() -> bool:
     return bool(conf("ARCHIVE_ENDPOINT_URL"))
 
 
-def zip_package(name: str, files: dict[str, bytes]) -> bytes:
-    """The package as one zip: ``<name>/<file>`` for each file."""
+def zip_package(name: str, files: dict[str, bytes], produced_at: datetime) -> bytes:
+    """The package as one zip: ``<name>/<file>`` for each file, each dated ``produced_at``
+    (not the clock's time, which the zip would carry: a later attempt would post other bytes
+    under the same Idempotency-Key)."""
+    stamp = timezone.localtime(produced_at).timetuple()[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for filename, content in files.items():
-            archive.writestr(f"{name}/{filename}", content)
+            entry = zipfile.ZipInfo(f"{name}/{filename}", date_time=stamp)
+            archive.writestr(entry, content, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 

@@ -8,6 +8,8 @@ defaults of the settings apply (``RETENTION_CASE_YEARS``, ``RETENTION_ACCESS_LOG
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -257,6 +259,9 @@ class ArchiveExport(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
     package = models.CharField(max_length=200, blank=True, help_text="The package's name where it was delivered")
     sha256 = models.CharField(max_length=64, blank=True, help_text="Of the package as delivered")
+    # Seeds the Noark systemIDs of the package (``retention.archive.arkivstruktur``): random
+    # per export and kept, so every attempt of one export builds the same bytes.
+    package_key = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -149,6 +149,11 @@ def waiting_message_names(workflow: Any) -> set[str]:
     return names
 
 
+def waiting_message_elements(workflow: Any, name: str) -> set[str]:
+    """The element ids of the events waiting for message ``name``."""
+    return {task.task_spec.bpmn_id for task in waiting_message_tasks(workflow, name)}
+
+
 def start_message_names(spec: Any) -> set[str]:
     """Names of the messages the top-level start events of a process spec wait for.
 

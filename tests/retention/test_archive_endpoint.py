@@ -158,6 +158,27 @@ def test_a_failing_endpoint_is_retried_with_back_off_until_it_takes_the_package(
     assert delivered(export) == CLOSED_CASE_CARRIES  # once: the failed attempt's rows rolled back
 
 
+def test_every_attempt_posts_the_same_package_under_its_key(archive, closed_case, users, monkeypatch):
+    """The archive may keep the first package it took under a key (or refuse the key reused
+    with another body: 422, as the IETF Idempotency-Key draft has it), so every attempt of an
+    export must post the same bytes. They differed: the time of the attempt (the PDF's
+    "Laget", the metadata's dates, the zip's entry times) and fresh random Noark systemIDs
+    went into each, so the archive's copy and the SHA-256 recorded on the export did not
+    match after a retry. Minutes apart, as a backed-off retry is."""
+    archive.answers = [503]
+    export = order(users, closed_case)
+    assert handlers.run_one("w1") == 1
+    later = timezone.now() + timezone.timedelta(minutes=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert handlers.run_one("w1", job_id=export.job_id) == 1
+    (first_headers, first), (second_headers, second) = archive.posts
+    assert first == second
+    assert first_headers["Idempotency-Key"] == second_headers["Idempotency-Key"] == f"archive-export-{export.pk}"
+    assert first_headers["X-Brobygger-Package-SHA256"] == second_headers["X-Brobygger-Package-SHA256"]
+    export.refresh_from_db()
+    assert export.status == ArchiveStatus.DONE and export.sha256 == hashlib.sha256(first).hexdigest()
+
+
 def test_a_package_sent_whose_answer_never_came_stays_logged_once(archive, settings, closed_case, users):
     """The archive holds its answer past the timeout: the package left and may be in the
     archive, so its delivery stays logged though the attempt failed; the next attempt, which
@@ -286,6 +307,7 @@ def test_a_worker_killed_after_the_archive_took_the_package_delivers_it_once_mor
     assert handlers.run_one("w2") == 1
     keys = [headers["Idempotency-Key"] for headers, _ in archive.posts]
     assert keys == [f"archive-export-{export.pk}"] * 2  # the archive takes the second as the first
+    assert archive.posts[0][1] == archive.posts[1][1]  # the same package, byte for byte
     export.refresh_from_db()
     assert export.status == ArchiveStatus.DONE and job_of(export).status == JobStatus.DONE
     assert delivered(export) == CLOSED_CASE_CARRIES  # logged once, with the recorded delivery

@@ -3,6 +3,8 @@
 Imported by ``workflows.models``: these are models of the ``workflows`` app.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -34,7 +36,7 @@ class JobStatus(models.TextChoices):
 class Job(models.Model):
     """Work the engine owes: written in the transaction of the state change that caused it.
 
-    The job id is the idempotency key of every external call it makes.
+    ``delivery_key`` is the idempotency key of every external call it makes.
     """
 
     kind = models.CharField(max_length=20, choices=JobKind.choices)
@@ -57,6 +59,11 @@ class Job(models.Model):
     case = models.ForeignKey("workflows.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What a receiver is told of the job (a webhook's and a connector call's ``id`` and
+    # ``Idempotency-Key``), the same on every attempt. Random, not the job id: the ids are
+    # sequential over every job of the municipality (every timer, e-mail and message of
+    # every agency), so two calls to one agency would tell it how many came between.
+    delivery_key = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -1,7 +1,9 @@
 """External calls of notification and webhook jobs, made outside any transaction.
 
 They carry the case reference and a link, never case data: no person, no category.
-The job id is the idempotency key (``Idempotency-Key`` header, and in the body).
+The job's ``delivery_key`` (random, the same on every attempt) is the idempotency key
+(``Idempotency-Key`` header, and ``id`` in the body): never the job id, which counts the
+municipality's jobs.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def _call_webhook(job, task, event: str) -> str | None:
         return Refusal("job.webhook.no_secret", agency=agency.name)
     body = json.dumps(
         {
-            "id": str(job.pk),
+            "id": str(job.delivery_key),
             "event": event,
             "case_reference": task.case.reference,
             "task_id": task.pk,
@@ -101,7 +103,7 @@ def _call_webhook(job, task, event: str) -> str | None:
     ).encode()
     headers = {
         "Content-Type": "application/json",
-        "Idempotency-Key": str(job.pk),
+        "Idempotency-Key": str(job.delivery_key),
         "X-Brobygger-Event": event,
         SIGNATURE_HEADER: sign(agency.webhook_secret, body),
         "User-Agent": "Brobygger-webhook/1",

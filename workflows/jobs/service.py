@@ -5,7 +5,7 @@ task is completed exactly once, in the transaction that marks its job done.
   the one the task is routed to in the case (``receiver_refusal``: deny by default, else the
   job fails at once with an incident and nothing is sent), evaluates the fields the task
   declares, POSTs those the agency may see to the connector the model names (signed like
-  the webhooks, through their address guard, the job id as ``Idempotency-Key``), then,
+  the webhooks, through their address guard, the job's ``delivery_key`` as ``Idempotency-Key``), then,
   holding the job row and the
   instance lock, checks that it still holds the lease, validates the JSON answer against the
   task's form, takes the declared fields into the task and completes it. A failure backs off
@@ -313,7 +313,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     fields = receivable_fields(job, connector.agency, fields, reads)  # what the agency may see
     body = json.dumps(
         {
-            "id": str(job.pk),
+            "id": str(job.delivery_key),
             "case_reference": job.case.reference if job.case else "",
             "element_id": job.payload.get("element_id", ""),
             "fields": fields,
@@ -324,7 +324,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/json",
-        "Idempotency-Key": str(job.pk),
+        "Idempotency-Key": str(job.delivery_key),
         notify.SIGNATURE_HEADER: notify.sign(connector.secret, body),
         "User-Agent": "Brobygger-service/1",
     }

@@ -26,7 +26,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import rules
 from permissions.models import Agency, CaseParticipant
-from workflows import input_limits, steps
+from workflows import input_limits, selectors, steps
 from workflows.forms import schema_errors
 from workflows.models import (
     LIVE_INSTANCE_STATUSES,
@@ -63,10 +63,18 @@ def correlate_message(
             raise NotFound("case.not_found")
         if message_id and ReceivedMessage.objects.filter(sender_agency=agency, message_id=message_id).exists():
             return MessageResult("duplicate", case, message_id)  # the case the sender named: nothing new
+        path_view = None
         for instance in instances:
             runtime, workflow = steps.load(instance)
-            if name in engine_events.waiting_message_names(workflow):
-                break
+            waiting = engine_events.waiting_message_elements(workflow, name)
+            if waiting:
+                path_view = path_view or selectors.path_view_for(actor, instance.case)  # read under the lock
+                # A catch on a branch the sender's path view hides is not there for them:
+                # caught (202) where nothing waits on the other branch (404), it would tell
+                # the branch and so the value the gateway read (``selectors.path_hides_task``).
+                seen = {element for element in waiting if not path_view.hides(element)}
+                if seen:
+                    break
         else:
             raise NotFound("message.nothing_waits", reference=case.reference, name=name)
         if agency.kind not in _declared(runtime, name)["senders"]:  # this instance's version may say otherwise
@@ -87,7 +95,9 @@ def correlate_message(
             step.batch.update(case, ("data", "data_sources"))
         engine_events.update_active_data(workflow, fields)
         engine_events.reschedule_date_timers(workflow)
-        element_ids = engine_events.deliver_message(workflow, name, fields)
+        # Caught by every event waiting for it, a hidden one too (the engine's way); the
+        # answer and the event name only those the sender sees.
+        element_ids = [element for element in engine_events.deliver_message(workflow, name, fields) if element in seen]
         step.event(
             EventKind.MESSAGE_RECEIVED,
             agency=agency,

@@ -1,10 +1,12 @@
-"""E-mail and webhook jobs: outside the transaction, signed, the job id as idempotency key,
+"""E-mail and webhook jobs: outside the transaction, signed, the job's random delivery key as
+idempotency key,
 exponential backoff, an incident after the last attempt, retry after recovery."""
 
 import hashlib
 import hmac
 import json
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -132,21 +134,40 @@ def test_failing_webhook_backs_off_becomes_an_incident_and_retry_completes_it(
     )
     clock.advance(days=1)
     Worker(name="w").run(once=True)  # nothing is sent again
-    assert receiver.accepted_ids() == [str(hook.pk)]
-    assert [job_id for job_id, *_ in receiver.calls] == [str(hook.pk)] * 4
+    assert receiver.accepted_ids() == [str(hook.delivery_key)]
+    assert [job_id for job_id, *_ in receiver.calls] == [str(hook.delivery_key)] * 4
 
     _, _, headers, body = receiver.calls[-1]
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert headers["X-Brobygger-Signature"] == expected
     payload = json.loads(body)
     assert payload == {
-        "id": str(hook.pk),
+        "id": str(hook.delivery_key),
         "event": "task_created",
         "case_reference": case.reference,
         "task_id": open_tasks(case)[0].pk,
         "link": payload["link"],
     }
     assert PERSON["name"] not in body.decode() and PERSON["national_id"] not in body.decode()
+
+
+def test_webhook_ids_are_random_and_count_nothing(shipped, users, agencies, receiver, monkeypatch):
+    """The prison gets a webhook for each of two cases in a row. Their ids were the job ids,
+    sequential over every job of the municipality: the difference told the prison how many
+    timers, e-mails, messages and other agencies' webhooks came between. Now each is a
+    random UUID of its own, kept by the job, so it still serves as the idempotency key."""
+    receiver.failures = 0
+    prison = agencies["prison"]
+    prison.webhook_url, prison.webhook_secret = receiver.url, "s3cret"
+    prison.save()
+    first, second = start_prison_case(users, agencies), start_prison_case(users, agencies)
+    Worker(name="w").run(once=True)
+    hooks = [Job.objects.get(case=c, kind=JobKind.WEBHOOK, payload__event="task_created") for c in (first, second)]
+    ids = sorted(json.loads(body)["id"] for *_, body in receiver.calls)
+    assert ids == sorted(str(hook.delivery_key) for hook in hooks)
+    assert sorted(key for key, *_ in receiver.calls) == ids  # the Idempotency-Key is the same id
+    assert all(uuid.UUID(id_).version == 4 for id_ in ids)
+    assert not {str(hook.pk) for hook in hooks} & set(ids)
 
 
 def test_retry_while_still_failing_answers_conflict(shipped, users, agencies, fast_backoff, monkeypatch):

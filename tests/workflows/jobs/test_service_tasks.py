@@ -112,7 +112,7 @@ def test_the_declared_fields_are_posted_signed_and_the_answer_is_taken(connector
     Worker(name="w").run(once=True)
 
     (key, signature, body) = registry.calls[0]
-    assert key == str(job.pk)
+    assert key == str(job.delivery_key) == json.loads(body)["id"]  # random, kept by the job
     assert signature == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     sent = json.loads(body)
     assert sent["fields"] == {"applicant_id": "A-17", "year": 2026}  # what the task declares, nothing else
@@ -182,7 +182,7 @@ def test_a_killed_worker_the_lease_runs_out_the_task_completes_once(connector_se
 
     assert Task.objects.filter(case=case, element_id="Task_check").count() == 1
     assert Event.objects.filter(case=case, kind=EventKind.SERVICE_CALLED).count() == 1
-    assert {key for key, _, _ in registry.calls} == {str(claimed_by_a.pk)}  # same Idempotency-Key each time
+    assert {key for key, _, _ in registry.calls} == {str(claimed_by_a.delivery_key)}  # same Idempotency-Key each time
     assert service_job(case).status == JobStatus.DONE
 
 
