@@ -43,7 +43,7 @@ def refuse_merges(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("retention", "0008_correction_refused_label"),
+        ("retention", "0009_archive_export_package_key"),
         ("permissions", "0010_accesslog_person_key"),
     ]
 
