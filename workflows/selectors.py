@@ -1219,7 +1219,12 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     """
     case = case_whose_access_log_reads(actor, case)
     theirs = Case.objects.filter(person_id=case.person_id)
-    readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
+    readable = list(
+        rules.with_access_log_standing(actor, rules.cases_with_readable_access_log(actor, theirs)).order_by(
+            "opened_at", "pk"
+        )
+    )
+    policy.log_access_report(actor, readable)
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
         .select_related("agency", "case", "user", "break_glass")
