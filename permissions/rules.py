@@ -1286,6 +1286,25 @@ def can_record_consent(user, case) -> bool:
     )
 
 
+def consent_note_shown(user, case):
+    """Whether ``user`` reads the note of a consent of ``case`` (an expression on consents).
+    The note is free text with no category (the recording service's words about the person):
+    restricted, as a field without a category is (design §6). The coordinating agency's
+    people and those of the agency whose member recorded it read it; the other participants
+    read the consent (recipient, categories, purpose, basis), not the note."""
+    own = case_access(user, case).agency_ids
+    if not own:
+        return Value(False)
+    if case.coordinator_agency_id in own:
+        return Value(True)
+    return Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES))
+
+
+def sees_consent_note(user, consent) -> bool:
+    """``consent_note_shown`` for one consent."""
+    return Consent.objects.filter(pk=consent.pk).filter(consent_note_shown(user, consent.case)).exists()
+
+
 def can_revoke_consent(user, consent) -> bool:
     """The person's withdrawal of a consent is recorded by anyone who works the consent's
     case: it must be easy. A provision of law is no consent the person withdraws: it is

@@ -1085,8 +1085,16 @@ def consents_for_case(*, actor, case):
     return (
         Consent.objects.filter(case=case)
         .select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+        .annotate(note_shown=ExpressionWrapper(rules.consent_note_shown(actor, case), output_field=BooleanField()))
         .order_by("-given_at", "-id")
     )
+
+
+def consent_as_read(*, actor, consent: Consent) -> Consent:
+    """One consent (an answer to its recording or withdrawal) with ``note_shown`` for
+    ``actor``, as ``consents_for_case`` gives each: anyone who works the case may withdraw it."""
+    consent.note_shown = rules.sees_consent_note(actor, consent)
+    return consent
 
 
 # Every case page lists them: compiled once (``permissions.prepared``).
