@@ -53,6 +53,9 @@ class ConsentAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["legal_basis", "agency_kind"]
     raw_id_fields = ["person", "case"]
+    # Free texts about the person (the purpose, the recording service's note): case data,
+    # which operators do not read (design §2); the case page and the API show them by the rules.
+    exclude = ["purpose", "note"]
 
 
 @admin.register(AccessLog)
