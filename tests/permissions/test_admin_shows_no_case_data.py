@@ -7,13 +7,23 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from permissions.models import Consent
+from permissions.models import AccessLog, Consent
 from workflows.jobs.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
 DIAGNOSIS = "F11.2 opioidavhengighet"
 NATIONAL_ID = "17912099997"
+
+
+@pytest.fixture
+def web_client_for(users):
+    def make(username):
+        client = Client()
+        client.force_login(users[username])
+        return client
+
+    return make
 
 
 @pytest.fixture
@@ -37,6 +47,18 @@ def test_a_consent_s_purpose_and_note_are_not_shown_to_operators(staff, prison_c
         page = staff.get(url)
         assert page.status_code == 200, url
         assert DIAGNOSIS not in page.content.decode(), url
+        # Nor whose it is: a consent to share health data names the person a client of the
+        # health service. The case (its reference) is how an operator finds it.
+        assert "Ola Nordmann" not in page.content.decode(), url
+
+
+def test_the_access_log_rows_do_not_name_the_person_to_operators(staff, prison_case, web_client_for):
+    assert web_client_for("helga").get(f"/cases/{prison_case.pk}/").status_code == 200  # a health read, logged
+    row = AccessLog.objects.filter(case=prison_case, category="health").first()
+    for url in ("/admin/permissions/accesslog/", f"/admin/permissions/accesslog/{row.pk}/change/"):
+        page = staff.get(url)
+        assert page.status_code == 200, url
+        assert "Ola Nordmann" not in page.content.decode() and "179120" not in page.content.decode(), url
 
 
 def test_an_outbox_message_s_payload_and_correlations_are_not_shown_to_operators(staff, prison_case):
