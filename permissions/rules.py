@@ -1300,11 +1300,6 @@ def consent_note_shown(user, case):
     return Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES))
 
 
-def sees_consent_note(user, consent) -> bool:
-    """``consent_note_shown`` for one consent."""
-    return Consent.objects.filter(pk=consent.pk).filter(consent_note_shown(user, consent.case)).exists()
-
-
 def can_revoke_consent(user, consent) -> bool:
     """The person's withdrawal of a consent is recorded by anyone who works the consent's
     case: it must be easy. A provision of law is no consent the person withdraws: it is

@@ -1091,10 +1091,15 @@ def consents_for_case(*, actor, case):
 
 
 def consent_as_read(*, actor, consent: Consent) -> Consent:
-    """One consent (an answer to its recording or withdrawal) with ``note_shown`` for
-    ``actor``, as ``consents_for_case`` gives each: anyone who works the case may withdraw it."""
-    consent.note_shown = rules.sees_consent_note(actor, consent)
-    return consent
+    """One consent (an answer to its recording or withdrawal) read again with ``note_shown``
+    for ``actor``, as ``consents_for_case`` gives each: anyone who works the case may
+    withdraw it."""
+    shown = ExpressionWrapper(rules.consent_note_shown(actor, consent.case), output_field=BooleanField())
+    return (
+        Consent.objects.select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+        .annotate(note_shown=shown)
+        .get(pk=consent.pk)
+    )
 
 
 # Every case page lists them: compiled once (``permissions.prepared``).
