@@ -524,7 +524,9 @@ class ConsentSerializer(serializers.Serializer):
     categories = serializers.ListField(child=serializers.CharField())
     purpose = serializers.CharField()
     legal_basis = LegalBasisSerializer()
-    note = serializers.CharField()
+    note = serializers.SerializerMethodField(
+        help_text="free text: empty unless you are of the coordinating agency or of the agency that recorded it"
+    )
     given_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
@@ -534,6 +536,10 @@ class ConsentSerializer(serializers.Serializer):
 
     def get_active(self, consent) -> bool:
         return consent.is_active()
+
+    def get_note(self, consent) -> str:
+        # ``note_shown``: set by the selector or the view for the reader (``rules.consent_note_shown``).
+        return consent.note if getattr(consent, "note_shown", False) else ""
 
     def get_recorded_by(self, consent) -> str | None:
         return consent.recorded_by.get_username() if consent.recorded_by_id else None

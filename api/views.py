@@ -582,6 +582,7 @@ class CaseConsents(ListView):
     def post(self, request, pk):
         data = _input(s.ConsentInput, request)
         consent = services.record_consent(actor=request.user, case=pk, **data)
+        consent = selectors.consent_as_read(actor=request.user, consent=consent)
         return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
@@ -593,7 +594,8 @@ class ConsentRevoke(APIView):
         tags=["consents"],
     )
     def post(self, request, pk):
-        return Response(s.ConsentSerializer(services.revoke_consent(actor=request.user, consent_id=pk)).data)
+        consent = services.revoke_consent(actor=request.user, consent_id=pk)
+        return Response(s.ConsentSerializer(selectors.consent_as_read(actor=request.user, consent=consent)).data)
 
 
 class CaseBreakGlass(ListView):

@@ -42,7 +42,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class ConsentAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
-        "person",
         "case",
         "agency",
         "agency_kind",
@@ -52,7 +51,11 @@ class ConsentAdmin(ReadOnlyAdmin):
         "revoked_at",
     ]
     list_filter = ["legal_basis", "agency_kind"]
-    raw_id_fields = ["person", "case"]
+    raw_id_fields = ["case"]
+    # Free texts about the person (the purpose, the recording service's note): case data,
+    # which operators do not read (design §2); the case page and the API show them by the rules.
+    # Nor the person: a consent to share health data names them a client of the health service.
+    exclude = ["person", "purpose", "note"]
 
 
 @admin.register(AccessLog)
@@ -61,6 +64,9 @@ class AccessLogAdmin(ReadOnlyAdmin):
     list_filter = ["action", "category", "role"]
     search_fields = ["username", "basis"]
     date_hierarchy = "at"
+    # Rows by case and category, never by person: a health read names them a client of the
+    # health service (the person's own report names them, to those who give it).
+    exclude = ["person", "person_key"]
 
 
 class LegalBasisForm(forms.ModelForm):

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from core.national_id import mask_national_id
 from permissions import rules
-from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, AccessLog
+from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, AccessLog, Role
 
 NATIONAL_ID_FIELDS = frozenset({"national_id", "fodselsnummer", "fnr"})
 UNLOGGED_CATEGORIES = frozenset({"identity"})
@@ -138,6 +138,36 @@ def log_person_path(user, cases) -> None:
         row = _log_row(user, case, decision, "coordination", AccessAction.READ, now)
         row.item = "person"
         rows.append(row)
+    AccessLog.objects.bulk_create(rows)
+
+
+def log_access_report(user, cases) -> None:
+    """The person's access report lists their cases and who read what of each: a read of the
+    person across their path, as the person page is. One row per case, ``item``
+    "access-report", on the standing the reader reads the case's log on
+    (``rules.with_access_log_standing``: its coordinator, or an auditor)."""
+    now = timezone.now()
+    rows = []
+    for case in cases:
+        if case.log_as_coordinator:
+            agency_id, role = case.coordinator_agency_id, Role.COORDINATOR
+        else:
+            agency_id, role = case.log_auditing, Role.AUDITOR
+        rows.append(
+            AccessLog(
+                user=user,
+                username=user.get_username(),
+                role=role,
+                agency_id=agency_id,
+                case=case,
+                person_id=case.person_id,
+                category="coordination",
+                action=AccessAction.READ,
+                basis=rules.BASIS_ACCESS_REQUEST,
+                item="access-report",
+                at=now,
+            )
+        )
     AccessLog.objects.bulk_create(rows)
 
 

@@ -39,7 +39,21 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, FilteredRelation, Func, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models import Case as Cases
 from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -98,6 +112,7 @@ BASIS_SHARED_FIELD = "shared-field"
 BASIS_ARCHIVE_DUTY = "archive-duty"  # the case file sent to the archive, or the order to send it
 BASIS_CORRECTION = "correction"  # data corrected on the person's request (GDPR art. 16)
 BASIS_ERASURE_REQUEST = "erasure-request"  # data erased on the person's request (GDPR art. 17)
+BASIS_ACCESS_REQUEST = "access-request"  # the person's access report read (GDPR art. 15)
 
 ROLE_RANK: dict[str, int] = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 
@@ -110,6 +125,7 @@ BASIS_LABELS = {
     BASIS_ARCHIVE_DUTY: _("the archive duty (arkivlova)"),
     BASIS_CORRECTION: _("the person's request for correction"),
     BASIS_ERASURE_REQUEST: _("the person's request for erasure"),
+    BASIS_ACCESS_REQUEST: _("the person's right to know who saw their data"),
 }
 
 
@@ -676,6 +692,26 @@ def cases_with_readable_access_log(user, queryset):
     if auditing:
         readable |= _participates_with_grant(user, auditing)
     return queryset.filter(readable)
+
+
+def with_access_log_standing(user, queryset):
+    """``queryset`` (of cases whose log ``user`` reads: ``cases_with_readable_access_log``)
+    annotated with the standing it is read on, as that rule decides, in the same query:
+    ``log_as_coordinator`` (a coordinator of the coordinating agency, with its grant), else
+    ``log_auditing``, the first of the user's auditing agencies that takes part with its grant."""
+    coordinating = Q(pk__in=[])
+    for agency_id in sorted(agency_ids_with_role(user, Role.COORDINATOR)):
+        coordinating |= Q(coordinator_agency_id=agency_id) & _participates_with_grant(user, {agency_id})
+    auditing = [
+        When(_participates_with_grant(user, {a}), then=Value(a))
+        for a in sorted(agency_ids_with_role(user, Role.AUDITOR))
+    ]
+    return queryset.annotate(
+        log_as_coordinator=ExpressionWrapper(coordinating, output_field=BooleanField()),
+        log_auditing=Cases(*auditing, default=None, output_field=IntegerField())
+        if auditing
+        else Value(None, output_field=IntegerField()),
+    )
 
 
 def audited_cases(user, queryset):
@@ -1248,6 +1284,20 @@ def can_record_consent(user, case) -> bool:
         agency.pk == case.coordinator_agency_id or any(holds_category(agency, c) for c in CATEGORIES)
         for agency, _role in (access.acting if access else ())
     )
+
+
+def consent_note_shown(user, case):
+    """Whether ``user`` reads the note of a consent of ``case`` (an expression on consents).
+    The note is free text with no category (the recording service's words about the person):
+    restricted, as a field without a category is (design §6). The coordinating agency's
+    people and those of the agency whose member recorded it read it; the other participants
+    read the consent (recipient, categories, purpose, basis), not the note."""
+    own = case_access(user, case).agency_ids
+    if not own:
+        return Value(False)
+    if case.coordinator_agency_id in own:
+        return Value(True)
+    return Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES))
 
 
 def can_revoke_consent(user, consent) -> bool:

@@ -87,7 +87,18 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "case", "status", "created_at", "delivered_at"]
     list_filter = ["status", "name"]
-    readonly_fields = ["name", "payload", "correlations", "instance", "case", "element_id", "created_at"]
+    # The payload and the correlation values are case data (a national id among them):
+    # operators read which fields and keys a message carries, never their values (design §2).
+    exclude = ["payload", "correlations"]
+    readonly_fields = ["name", "payload_fields", "correlation_keys", "instance", "case", "element_id", "created_at"]
+
+    @admin.display(description=_("payload fields"))
+    def payload_fields(self, message):
+        return ", ".join(sorted(message.payload or {})) or "-"
+
+    @admin.display(description=_("correlation keys"))
+    def correlation_keys(self, message):
+        return ", ".join(sorted(message.correlations or {})) or "-"
 
 
 @admin.register(ReceivedMessage)

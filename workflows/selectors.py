@@ -1085,7 +1085,20 @@ def consents_for_case(*, actor, case):
     return (
         Consent.objects.filter(case=case)
         .select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+        .annotate(note_shown=ExpressionWrapper(rules.consent_note_shown(actor, case), output_field=BooleanField()))
         .order_by("-given_at", "-id")
+    )
+
+
+def consent_as_read(*, actor, consent: Consent) -> Consent:
+    """One consent (an answer to its recording or withdrawal) read again with ``note_shown``
+    for ``actor``, as ``consents_for_case`` gives each: anyone who works the case may
+    withdraw it."""
+    shown = ExpressionWrapper(rules.consent_note_shown(actor, consent.case), output_field=BooleanField())
+    return (
+        Consent.objects.select_related("agency", "legal_basis", "recorded_by", "revoked_by")
+        .annotate(note_shown=shown)
+        .get(pk=consent.pk)
     )
 
 
@@ -1219,7 +1232,12 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     """
     case = case_whose_access_log_reads(actor, case)
     theirs = Case.objects.filter(person_id=case.person_id)
-    readable = list(rules.cases_with_readable_access_log(actor, theirs).order_by("opened_at", "pk"))
+    readable = list(
+        rules.with_access_log_standing(actor, rules.cases_with_readable_access_log(actor, theirs)).order_by(
+            "opened_at", "pk"
+        )
+    )
+    policy.log_access_report(actor, readable)
     entries = (
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
         .select_related("agency", "case", "user", "break_glass")

@@ -80,3 +80,42 @@ def test_the_list_of_legal_bases(shipped, client_for):
     }
     assert client_for("oscar").get("/api/v1/legal-bases/").json()["results"] == []
     assert client_for(None).get("/api/v1/legal-bases/").status_code == 401
+
+
+def test_a_consent_s_note_is_read_only_by_the_agency_that_wrote_it_and_the_coordinator(
+    users, agencies, prison_case, client_for, consent_basis
+):
+    """The note is free text with no category (the health service's words about the person's
+    treatment, say): restricted, as a field without a category is (design §6). The other
+    participants read the consent itself (who may see what, for which purpose), never the
+    note: not in the list, nor in the answer to a withdrawal any of them may record."""
+    case_id = _case_with_health_data(users, prison_case)
+    url = f"/api/v1/cases/{case_id}/consents/"
+    note = "Personen er i LAR-behandling og vil at boligkontoret skal vite det"
+    recorded = client_for("helga").post(
+        url,
+        {
+            "agency": agencies["housing"].pk,
+            "categories": ["health"],
+            "purpose": "Bolig med oppfølging",
+            "legal_basis": consent_basis.pk,
+            "note": note,
+        },
+        format="json",
+    )
+    assert recorded.status_code == 201, recorded.json()
+    assert recorded.json()["note"] == note  # the recorder's own answer
+
+    for reader in ("helga", "bjorn"):
+        (row,) = client_for(reader).get(url).json()["results"]
+        assert row["note"] == note, reader
+    for reader in ("nils", "kari"):
+        response = client_for(reader).get(url)
+        assert response.status_code == 200
+        (row,) = response.json()["results"]
+        assert row["purpose"] == "Bolig med oppfølging" and row["categories"] == ["health"]
+        assert row["note"] == "" and "LAR" not in response.content.decode(), reader
+
+    withdrawn = client_for("nils").post(f"/api/v1/consents/{recorded.json()['id']}/revoke/")
+    assert withdrawn.status_code == 200, withdrawn.json()
+    assert withdrawn.json()["revoked_at"] and withdrawn.json()["note"] == ""

@@ -38,3 +38,24 @@ def test_the_access_log_says_who_and_why_in_words_not_codes(web, prison_case):
     assert "Nils NAV-veileder (medarbeider)" in log and "delt med alle i saken" in log
     for code in ("own-service", "shared-field", "consent:", "(member)", "(coordinator)", ">coordination<"):
         assert code not in log
+
+
+def test_reading_the_report_is_in_the_access_log_of_each_case_it_covers(web, users, prison_case):
+    """The report lists the person's cases and who read what of theirs: a read of the person
+    as the person page is, logged the same way (one row per case), whoever reads it and
+    through whichever door (the page, the API)."""
+    from permissions.models import AccessLog
+    from tests.clients import api
+
+    assert web("bjorn").get(f"/cases/{prison_case.pk}/person-access-report/").status_code == 200
+    assert api(users["aud"]).get(f"/api/v1/cases/{prison_case.pk}/person-access-report/").status_code == 200
+
+    rows = AccessLog.objects.filter(case=prison_case, item="access-report").order_by("id")
+    assert [(r.username, r.role, r.agency_id, r.category, r.action, r.basis) for r in rows] == [
+        ("bjorn", "coordinator", prison_case.coordinator_agency_id, "coordination", "read", "access-request"),
+        ("aud", "auditor", prison_case.coordinator_agency_id, "coordination", "read", "access-request"),
+    ]
+    assert {r.person_id for r in rows} == {prison_case.person_id}
+    # Its own line in the report, in words.
+    page = web("bjorn").get(f"/cases/{prison_case.pk}/person-access-report/").content.decode()
+    assert "personens krav på innsyn" in page

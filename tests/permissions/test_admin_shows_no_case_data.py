@@ -1,0 +1,80 @@
+"""The Django admin is for operators, who see no case data (design §2: no silent access for
+superusers): records are listed by their keys and states, never with the texts and values
+they carry about the person (as corrections hide their old value and incidents their error,
+``tests/retention/test_admin.py``, ``tests/workflows/test_scrub_stored_errors.py``)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from permissions.models import AccessLog, Consent
+from workflows.jobs.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+DIAGNOSIS = "F11.2 opioidavhengighet"
+NATIONAL_ID = "17912099997"
+
+
+@pytest.fixture
+def web_client_for(users):
+    def make(username):
+        client = Client()
+        client.force_login(users[username])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def staff():
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("root-admin", "r@example.org", "pw-1234567"))
+    return client
+
+
+def test_a_consent_s_purpose_and_note_are_not_shown_to_operators(staff, prison_case, agencies, consent_basis):
+    consent = Consent.objects.create(
+        person=prison_case.person,
+        case=prison_case,
+        agency=agencies["housing"],
+        categories=["health"],
+        purpose=f"Oppfølging av {DIAGNOSIS}",
+        note=f"Personen har {DIAGNOSIS}",
+        legal_basis=consent_basis,
+    )
+    for url in ("/admin/permissions/consent/", f"/admin/permissions/consent/{consent.pk}/change/"):
+        page = staff.get(url)
+        assert page.status_code == 200, url
+        assert DIAGNOSIS not in page.content.decode(), url
+        # Nor whose it is: a consent to share health data names the person a client of the
+        # health service. The case (its reference) is how an operator finds it.
+        assert "Ola Nordmann" not in page.content.decode(), url
+
+
+def test_the_access_log_rows_do_not_name_the_person_to_operators(staff, prison_case, web_client_for):
+    assert web_client_for("helga").get(f"/cases/{prison_case.pk}/").status_code == 200  # a health read, logged
+    row = AccessLog.objects.filter(case=prison_case, category="health").first()
+    for url in ("/admin/permissions/accesslog/", f"/admin/permissions/accesslog/{row.pk}/change/"):
+        page = staff.get(url)
+        assert page.status_code == 200, url
+        assert "Ola Nordmann" not in page.content.decode() and "179120" not in page.content.decode(), url
+
+
+def test_an_outbox_message_s_payload_and_correlations_are_not_shown_to_operators(staff, prison_case):
+    message = OutboxMessage.objects.create(
+        name="housing_ready",
+        payload={"treatment_plan": DIAGNOSIS},
+        correlations={"person_national_id": NATIONAL_ID},
+        instance=prison_case.instances.first(),
+        case=prison_case,
+    )
+    for url in ("/admin/workflows/outboxmessage/", f"/admin/workflows/outboxmessage/{message.pk}/change/"):
+        page = staff.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        assert DIAGNOSIS not in text and NATIONAL_ID not in text, url
+    # What an operator needs to follow a delivery stays: its name, case, state, and which
+    # fields and keys it carries (names, not values).
+    text = staff.get(f"/admin/workflows/outboxmessage/{message.pk}/change/").content.decode()
+    assert "housing_ready" in text and "treatment_plan" in text and "person_national_id" in text
