@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 import django_otp
 import segno
-from django.contrib import auth, messages
+from django.contrib import admin, auth, messages
+from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -177,4 +178,34 @@ def verify(request):
     )
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, with a wrong current password counted by django-axes like a wrong password
+    at the login: whoever holds a stolen session could guess the password here without a
+    limit. Once the username is locked the page checks nothing and ends the session."""
+
+    def post(self, request, *args, **kwargs):
+        if lockout.is_locked(request, request.user):
+            return _locked_out(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error("old_password", "password_incorrect") and lockout.count_failure(
+            self.request, self.request.user
+        ):
+            return _locked_out(self.request)
+        return super().form_invalid(form)
+
+
+def admin_password_change(request):
+    """The admin's own page (``AdminSite.password_change``, which asks for the current
+    password too), through the same count."""
+    request.current_app = admin.site.name
+    return PasswordChangeView.as_view(
+        form_class=AdminPasswordChangeForm,
+        success_url=reverse("admin:password_change_done"),
+        extra_context=admin.site.each_context(request),
+    )(request)
+
+
 login = method_decorator(never_cache, name="dispatch")(LoginView).as_view()
+password_change = PasswordChangeView.as_view()

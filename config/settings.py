@@ -440,7 +440,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # not signed in. accounts.lockout clears the count after a whole sign-in.
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
-AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
+# Never stored in the attempt rows: the password fields of the login, the one-time code, and
+# the current and new passwords of the password-change pages (a wrong current password counts).
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "old_password", "new_password1", "new_password2"]
 AXES_VERBOSE = False
 
 # Two-factor sign-in (django-otp, TOTP) for password logins of every user with a role

@@ -4,12 +4,19 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import views as accounts_views
 from api import views as api_views
 from web import pages
 
 urlpatterns = [
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (ops/)
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
+    # The admin's password change counts a wrong current password like a failed sign-in.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(accounts_views.admin_password_change),
+        name="admin-password-change",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("accounts/", include("accounts.urls")),  # before Django's own: its login view is replaced
