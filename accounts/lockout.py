@@ -43,7 +43,7 @@ def attempted_username(request, credentials=None) -> str | None:
     log lines use. A name that is no account is counted and locked like any other (a lock
     that only real names reached would tell which names exist), but under a digest keyed
     with ``SECRET_KEY``: the attempt rows and the logs never hold what was typed."""
-    field = settings.AXES_USERNAME_FORM_FIELD
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")  # set by axes.conf
     typed = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
     if not typed:
         return typed
