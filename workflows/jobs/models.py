@@ -21,6 +21,8 @@ class JobKind(models.TextChoices):
     # Work of a unit above workflows, run through ``workflows.jobs.handlers``.
     ERASURE = "erasure", "Erasure of a case past its retention"
     ARCHIVE_EXPORT = "archive_export", "Archive export of a closed case"
+    # The password-reset mail (``web.password_reset``): sent by a worker, not by the request.
+    PASSWORD_RESET = "password_reset", "Password-reset e-mail"
 
 
 class JobStatus(models.TextChoices):
