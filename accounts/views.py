@@ -57,18 +57,23 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
     def get(self, request):
         if not oidc_enabled():
             raise Http404
-        if request.GET.get("error") and request.user.is_authenticated and not _single_sign_on_session(request):
-            # mozilla-django-oidc ends any signed-in session on ``?error=``: a link on any site
-            # signed a password user out. Only a single sign-on session is the provider's.
-            return self.login_failure()
+        # Only the provider's answer to a request this session sent (its ``state``) may end
+        # the session. mozilla-django-oidc ends any signed-in session on ``?error=``, and a
+        # failed callback ended a single sign-on session whatever it carried, so a link on
+        # any site (``/accounts/sso/callback/?error=x``, or no query at all) signed users out.
+        self.answers_this_session = request.GET.get("state") in request.session.get("oidc_states", {})
+        if request.GET.get("error") and request.user.is_authenticated:
+            if not (self.answers_this_session and _single_sign_on_session(request)):
+                return self.login_failure()  # a password session is not the provider's either
         return super().get(request)
 
     def login_failure(self):
         # A check of a signed-in session that fails (``accounts.middleware.SingleSignOnRecheck``)
         # ends it: mozilla-django-oidc ends it only when the provider answers an error, not
         # when its answer is refused here (another subject, a closed account's token).
-        # A password session is left alone: a link to the callback ends no one else's session.
-        if _single_sign_on_session(self.request):
+        # A password session is left alone, and so is any session when the callback was not
+        # the answer to its own request.
+        if getattr(self, "answers_this_session", False) and _single_sign_on_session(self.request):
             auth.logout(self.request)
         return super().login_failure()
 
