@@ -62,9 +62,10 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
         # failed callback ended a single sign-on session whatever it carried, so a link on
         # any site (``/accounts/sso/callback/?error=x``, or no query at all) signed users out.
         self.answers_this_session = request.GET.get("state") in request.session.get("oidc_states", {})
-        if request.GET.get("error") and request.user.is_authenticated:
-            if not (self.answers_this_session and _single_sign_on_session(request)):
-                return self.login_failure()  # a password session is not the provider's either
+        # (A password session is not the provider's to end either.)
+        provider_may_end = self.answers_this_session and _single_sign_on_session(request)
+        if request.GET.get("error") and request.user.is_authenticated and not provider_may_end:
+            return self.login_failure()
         return super().get(request)
 
     def login_failure(self):
