@@ -52,6 +52,7 @@ class Job(models.Model):
     # another system's, or was stored before errors had codes (shown as it is).
     last_error_message = models.JSONField(null=True, blank=True)
     # Ids and the event only: never case data (notifications carry a reference and a link).
+    # A password-reset job holds the typed address, only until its mail is sent.
     payload = models.JSONField(default=dict, blank=True)
     instance = models.ForeignKey(
         "workflows.ProcessInstance", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
