@@ -40,7 +40,8 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def deliver(self) -> None:
         """Django's ``save``: a mail with a link to ``SITE_URL`` for each account of the address."""
         site = urlsplit(settings.BROBYGGER["SITE_URL"])
-        super().save(domain_override=site.netloc, use_https=site.scheme == "https")
+        # The host and any path the site is served under, as the notifications' links
+        super().save(domain_override=site.netloc + site.path.rstrip("/"), use_https=site.scheme == "https")
 
     def send_mail(
         self,
