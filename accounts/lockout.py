@@ -6,17 +6,22 @@ And when a username's count of failures is cleared: after a whole sign-in only. 
 who owes a second factor has not signed in when the password is right (axes'
 ``AXES_RESET_ON_SUCCESS`` cleared it then, so whoever held the password could try codes
 for ever by signing in again between tries); their count is cleared when the code is
-given (``accounts.views``, ``accounts.sign_in``)."""
+given (``accounts.views``, ``accounts.sign_in``).
+
+And what a failed sign-in leaves behind (``attempted_username``, ``client_str``): the
+username of an account that exists, so admins see whose sign-in is locked; for a name
+that is no account (often a password typed into the wrong field) a keyed digest only."""
 
 from __future__ import annotations
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
 from django.conf import settings
-from django.contrib.auth import user_logged_in, user_login_failed
+from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 STATUS = 429
@@ -31,6 +36,30 @@ def lockout_response(request, original_response=None, credentials=None):
         response = render(request, "accounts/locked_out.html", {"minutes": minutes}, status=STATUS)
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
+
+
+def attempted_username(request, credentials=None) -> str | None:
+    """django-axes' ``AXES_USERNAME_CALLABLE``: the name its attempt rows, its lock and its
+    log lines use. A name that is no account is counted and locked like any other (a lock
+    that only real names reached would tell which names exist), but under a digest keyed
+    with ``SECRET_KEY``: the attempt rows and the logs never hold what was typed."""
+    field = getattr(settings, "AXES_USERNAME_FORM_FIELD", "username")  # set by axes.conf
+    typed = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
+    if not typed:
+        return typed
+    user_model = get_user_model()
+    if user_model._default_manager.filter(**{user_model.USERNAME_FIELD: typed}).exists():
+        return typed
+    return "unknown-" + salted_hmac("accounts.lockout.attempted_username", str(typed)).hexdigest()[:24]
+
+
+def client_str(username, ip_address, user_agent, path_info, request) -> str:
+    """django-axes' ``AXES_CLIENT_STR_CALLABLE``: its log lines name the username as
+    ``attempted_username`` gave it (axes' own would hide it, ``username`` being among the
+    sensitive parameters so that the attempt rows' copy of the form holds no typed name)."""
+    if isinstance(path_info, tuple | list):
+        path_info = path_info[0]
+    return f'{{username: "{username}", path_info: "{path_info}"}}'
 
 
 def is_locked(request, user) -> bool:

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 import django_otp
 import segno
-from django.contrib import auth, messages
+from django.contrib import admin, auth, messages
+from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -56,9 +57,14 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
     def get(self, request):
         if not oidc_enabled():
             raise Http404
-        if request.GET.get("error") and request.user.is_authenticated and not _single_sign_on_session(request):
-            # mozilla-django-oidc ends any signed-in session on ``?error=``: a link on any site
-            # signed a password user out. Only a single sign-on session is the provider's.
+        # Only the provider's answer to a request this session sent (its ``state``) may end
+        # the session. mozilla-django-oidc ends any signed-in session on ``?error=``, and a
+        # failed callback ended a single sign-on session whatever it carried, so a link on
+        # any site (``/accounts/sso/callback/?error=x``, or no query at all) signed users out.
+        self.answers_this_session = request.GET.get("state") in request.session.get("oidc_states", {})
+        # (A password session is not the provider's to end either.)
+        provider_may_end = self.answers_this_session and _single_sign_on_session(request)
+        if request.GET.get("error") and request.user.is_authenticated and not provider_may_end:
             return self.login_failure()
         return super().get(request)
 
@@ -66,8 +72,9 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
         # A check of a signed-in session that fails (``accounts.middleware.SingleSignOnRecheck``)
         # ends it: mozilla-django-oidc ends it only when the provider answers an error, not
         # when its answer is refused here (another subject, a closed account's token).
-        # A password session is left alone: a link to the callback ends no one else's session.
-        if _single_sign_on_session(self.request):
+        # A password session is left alone, and so is any session when the callback was not
+        # the answer to its own request.
+        if getattr(self, "answers_this_session", False) and _single_sign_on_session(self.request):
             auth.logout(self.request)
         return super().login_failure()
 
@@ -177,4 +184,34 @@ def verify(request):
     )
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, with a wrong current password counted by django-axes like a wrong password
+    at the login: whoever holds a stolen session could guess the password here without a
+    limit. Once the username is locked the page checks nothing and ends the session."""
+
+    def post(self, request, *args, **kwargs):
+        if lockout.is_locked(request, request.user):
+            return _locked_out(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error("old_password", "password_incorrect") and lockout.count_failure(
+            self.request, self.request.user
+        ):
+            return _locked_out(self.request)
+        return super().form_invalid(form)
+
+
+def admin_password_change(request):
+    """The admin's own page (``AdminSite.password_change``, which asks for the current
+    password too), through the same count."""
+    request.current_app = admin.site.name
+    return PasswordChangeView.as_view(
+        form_class=AdminPasswordChangeForm,
+        success_url=reverse("admin:password_change_done"),
+        extra_context=admin.site.each_context(request),
+    )(request)
+
+
 login = method_decorator(never_cache, name="dispatch")(LoginView).as_view()
+password_change = PasswordChangeView.as_view()

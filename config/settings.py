@@ -440,7 +440,13 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 # not signed in. accounts.lockout clears the count after a whole sign-in.
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
-AXES_SENSITIVE_PARAMETERS = ["password", "otp"]
+# Never stored in the attempt rows: the password fields of the login, the one-time code, the
+# current and new passwords of the password-change pages (a wrong current password counts),
+# and the typed username: the rows and the log lines name the user as accounts.lockout's
+# attempted_username gives it (a name that is no account only as a keyed digest).
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "old_password", "new_password1", "new_password2", "username"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
+AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"
 AXES_VERBOSE = False
 
 # Two-factor sign-in (django-otp, TOTP) for password logins of every user with a role

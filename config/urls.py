@@ -4,15 +4,24 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import views as accounts_views
 from api import views as api_views
-from web import pages
+from web import pages, password_reset
 
 urlpatterns = [
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (ops/)
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
+    # The admin's password change counts a wrong current password like a failed sign-in.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(accounts_views.admin_password_change),
+        name="admin-password-change",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("accounts/", include("accounts.urls")),  # before Django's own: its login view is replaced
+    # The reset mail goes through the job table: the page's answer says nothing of the address.
+    path("accounts/password_reset/", password_reset.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("processes/", include("web.process_urls")),

@@ -173,6 +173,7 @@ ROUTES = {
     "oidc_authentication_callback": NONE,
     "password_change": NONE,
     "password_change_done": NONE,
+    "admin-password-change": NONE,  # the admin's page (staff only), counting wrong passwords
     "password_reset": NONE,
     "password_reset_done": NONE,
     "password_reset_confirm": lambda ctx: [{"uidb64": "MQ", "token": "set-password"}],

@@ -6,3 +6,10 @@ class WebConfig(AppConfig):
 
     name = "web"
     verbose_name = "Web pages"
+
+    def ready(self):
+        from web import password_reset
+        from workflows.jobs import handlers
+        from workflows.models import JobKind
+
+        handlers.register(JobKind.PASSWORD_RESET, password_reset.send)

@@ -124,3 +124,23 @@ def test_a_link_to_the_callback_with_an_error_signs_no_password_user_out(users):
     web_login(browser, "oscar")
     assert browser.get("/accounts/sso/callback/", {"error": "access_denied"}).status_code == 302
     assert browser.get("/tasks/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"error": "access_denied"}, {"error": "login_required", "state": "made-up"}, {}, {"code": "abc", "state": "x"}],
+)
+def test_a_link_to_the_callback_signs_no_single_sign_on_user_out(users, query):
+    # Until 2026-12-05 each of these, as a link or an image on any site, ended a single
+    # sign-on session (logging out is a POST with a CSRF token everywhere else). Only the
+    # provider's answer to the session's own request (its state) ends it.
+    browser = _sso_browser(users["helga"], checked_seconds_ago=60)
+    assert browser.get("/accounts/sso/callback/", query).status_code == 302
+    assert browser.get("/tasks/").status_code == 200
+
+
+def test_an_answer_to_another_request_ends_no_session_that_is_being_checked(users):
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    browser.get("/tasks/")  # off to the provider: the session holds the check's state
+    browser.get("/accounts/sso/callback/", {"error": "login_required", "state": "someone-elses"})
+    assert browser.session.get(SESSION_KEY) == str(users["helga"].pk)

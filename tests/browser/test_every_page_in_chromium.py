@@ -76,6 +76,7 @@ NOT_PAGES = {
     "home": "redirects to the inbox",
     "favicon": "redirects to the icon (tests/browser/test_phone_chrome_in_chromium.py)",
     "logout": "POST only",
+    "admin-password-change": "the admin's (staff only; no demo user is staff)",
     "two-factor-verify": "needs a second factor set up (tests/browser/test_sign_in.py walks it)",
     "two-factor-setup": "needs REQUIRE_TWO_FACTOR (tests/browser/test_sign_in.py walks it)",
     "oidc_authentication_init": "redirects to the identity provider",

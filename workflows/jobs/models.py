@@ -23,6 +23,8 @@ class JobKind(models.TextChoices):
     # Work of a unit above workflows, run through ``workflows.jobs.handlers``.
     ERASURE = "erasure", "Erasure of a case past its retention"
     ARCHIVE_EXPORT = "archive_export", "Archive export of a closed case"
+    # The password-reset mail (``web.password_reset``): sent by a worker, not by the request.
+    PASSWORD_RESET = "password_reset", "Password-reset e-mail"
 
 
 class JobStatus(models.TextChoices):
@@ -52,6 +54,7 @@ class Job(models.Model):
     # another system's, or was stored before errors had codes (shown as it is).
     last_error_message = models.JSONField(null=True, blank=True)
     # Ids and the event only: never case data (notifications carry a reference and a link).
+    # A password-reset job holds the typed address, only until its mail is sent.
     payload = models.JSONField(default=dict, blank=True)
     instance = models.ForeignKey(
         "workflows.ProcessInstance", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
