@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0036_instance_timer_reads"),
+        ("workflows", "0037_job_delivery_key"),
     ]
 
     operations = [
