@@ -40,9 +40,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
+    """Which provision a sharing rests on, to assess the list of legal bases. Not whom it is
+    about, nor its purpose and note (free text about the person): that is case data, read on
+    the case page by those who work the case (superusers get no silent access either)."""
+
     list_display = [
         "id",
-        "person",
         "case",
         "agency",
         "agency_kind",
@@ -52,15 +55,20 @@ class ConsentAdmin(ReadOnlyAdmin):
         "revoked_at",
     ]
     list_filter = ["legal_basis", "agency_kind"]
-    raw_id_fields = ["person", "case"]
+    exclude = ["person", "purpose", "note"]
 
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAdmin):
+    """Who read which category of which case. Not the person (their name ties a case
+    reference to someone: the auditors' pages and the person's report give that, to those
+    who may), nor the keyed hash that links an erased person's rows across cases."""
+
     list_display = ["at", "username", "role", "agency", "case", "category", "action", "basis"]
     list_filter = ["action", "category", "role"]
     search_fields = ["username", "basis"]
     date_hierarchy = "at"
+    exclude = ["person", "person_key"]
 
 
 class LegalBasisForm(forms.ModelForm):

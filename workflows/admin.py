@@ -85,9 +85,21 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
+    """Messages between cases, to see what is stuck: the names of what they carry, never the
+    values (the payload and correlation keys are case data: a diagnosis, a national id)."""
+
     list_display = ["id", "name", "case", "status", "created_at", "delivered_at"]
     list_filter = ["status", "name"]
-    readonly_fields = ["name", "payload", "correlations", "instance", "case", "element_id", "created_at"]
+    exclude = ["payload", "correlations"]
+    readonly_fields = ["name", "payload_fields", "correlation_names", "instance", "case", "element_id", "created_at"]
+
+    @admin.display(description=_("payload fields"))
+    def payload_fields(self, message) -> str:
+        return ", ".join(sorted(map(str, message.payload))) if isinstance(message.payload, dict) else ""
+
+    @admin.display(description=_("correlation keys"))
+    def correlation_names(self, message) -> str:
+        return ", ".join(sorted(map(str, message.correlations))) if isinstance(message.correlations, dict) else ""
 
 
 @admin.register(ReceivedMessage)
