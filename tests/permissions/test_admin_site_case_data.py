@@ -87,4 +87,3 @@ def test_the_admin_shows_a_superuser_no_case_data(root, rows):
         row = rows.get(model)
         if row is not None:
             assert_no_case_data(root.get(f"/admin/{app}/{model}/{row.pk}/change/"), f"{model} page")
-
