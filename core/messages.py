@@ -152,6 +152,10 @@ MESSAGES: dict[str, str] = {
     "legal_basis.already_retired": gettext_noop("this legal basis is already retired"),
     "legal_basis.in_use": gettext_noop("consents rest on this legal basis, so it cannot be deleted: retire it instead"),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
+    "process_admin.works_cases": gettext_noop(
+        "you work cases yourself: moving running cases and following up incidents show where each case stands, "
+        "so they are for a process admin who works no cases"
+    ),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
     "migration.same_version": gettext_noop("the cases are on that version already"),
     # why a running case cannot move to another version (per element)

@@ -935,7 +935,7 @@ def incidents_for(user):
     """Incidents, newest first, for process admins; Forbidden for everyone else. Narrow it
     with ``workflows.filters.IncidentFilter`` (resolved or still open)."""
     if not rules.can_view_incidents(user):
-        raise Forbidden("incident.view_forbidden")
+        raise Forbidden("process_admin.works_cases" if rules.is_process_admin(user) else "incident.view_forbidden")
     return _incidents()
 
 
@@ -960,7 +960,7 @@ def incidents_listing(user, filterset) -> PreparedList:
     ``IncidentFilter``), read by compiled statements (the API's list): a filter's choice is
     part of the statement's text, so of its shape."""
     if not rules.can_view_incidents(user):
-        raise Forbidden("incident.view_forbidden")
+        raise Forbidden("process_admin.works_cases" if rules.is_process_admin(user) else "incident.view_forbidden")
     chosen = filterset.form.cleaned_data
     given = tuple((name, chosen[name]) for name in filterset.filters if chosen.get(name) not in (None, ""))
     filters = type(filterset)(queryset=Incident.objects.none()).filters  # not the request's: kept with the statement

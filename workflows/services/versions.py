@@ -76,7 +76,7 @@ def _require_admin(actor) -> None:
     if not rules.can_use_directory(actor):
         raise NotFound("process.not_found")  # who sees no process learns nothing of them
     if not rules.can_migrate_cases(actor):
-        raise Forbidden("migration.forbidden")
+        raise Forbidden("process_admin.works_cases" if rules.is_process_admin(actor) else "migration.forbidden")
 
 
 def _versions(key: str, from_version, to_version) -> tuple[ProcessDefinition, ProcessDefinition]:
