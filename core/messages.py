@@ -181,6 +181,10 @@ MESSAGES: dict[str, str] = {
         "the new version would show the field %(element)s to more agencies (another data category, or shared "
         "with every participant): values already recorded keep the category they were recorded under"
     ),
+    "migration.reason.path-opened": gettext_noop(
+        "the new version would show where %(element)s led to agencies the old version hid it from (its "
+        "conditions or timer read other data): a case keeps the path the old version's data chose"
+    ),
     "process.deploy_race": gettext_noop("another deploy of %(key)s happened at the same time; try again"),
     "draft.changed": gettext_noop("the draft was saved again after you opened it"),
     "message.ambiguous_correlation": gettext_noop(
