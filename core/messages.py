@@ -151,6 +151,10 @@ MESSAGES: dict[str, str] = {
     ),
     "legal_basis.already_retired": gettext_noop("this legal basis is already retired"),
     "legal_basis.in_use": gettext_noop("consents rest on this legal basis, so it cannot be deleted: retire it instead"),
+    "legal_basis.in_use_fixed": gettext_noop(
+        "consents rest on this legal basis, so its law, paragraph and whether it is the person's consent cannot "
+        "change: retire it and add the right one"
+    ),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
     "process_admin.works_cases": gettext_noop(
         "you work cases yourself: moving running cases and following up incidents show where each case stands, "

@@ -95,3 +95,8 @@ class LegalBasisAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.consents.exists():
+            return LegalBasis.FIXED_WHEN_IN_USE
+        return ()

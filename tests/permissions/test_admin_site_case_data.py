@@ -87,3 +87,24 @@ def test_the_admin_shows_a_superuser_no_case_data(root, rows):
         row = rows.get(model)
         if row is not None:
             assert_no_case_data(root.get(f"/admin/{app}/{model}/{row.pk}/change/"), f"{model} page")
+
+
+def test_the_admin_keeps_which_provision_a_used_legal_basis_is(root, rows, consent_basis):
+    """As on the page and the API (``LegalBasis.FIXED_WHEN_IN_USE``): a consent rests on it."""
+    url = f"/admin/permissions/legalbasis/{consent_basis.pk}/change/"
+    form = {
+        "law": "sosialtjenesteloven",
+        "paragraph": "§ 99",
+        "title": consent_basis.title,
+        "categories": consent_basis.categories,
+        "agency_kinds": consent_basis.agency_kinds,
+        "description": consent_basis.description,
+        "active": "on",
+    }  # "is_consent" unticked
+    assert root.post(url, form).status_code == 302
+    consent_basis.refresh_from_db()
+    assert (consent_basis.law, consent_basis.paragraph, consent_basis.is_consent) == (
+        "forvaltningsloven",
+        "§ 13 a nr. 1",
+        True,
+    )
