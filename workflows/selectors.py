@@ -694,8 +694,16 @@ class PathView:
                     continue
                 if event.kind == EventKind.TASK_CREATED:
                     event.actor = None
+            if event.kind == EventKind.VERSION_MIGRATED and isinstance(event.detail, dict):
+                # Which tasks and timers the case waited on when it moved is where it stood.
+                moved = event.detail.get("tasks") or []
+                event.detail = {**event.detail, "tasks": [m for m in moved if not self._hides_any(m)]}
             shown.append(event)
         return shown
+
+    def _hides_any(self, mapping) -> bool:
+        elements = mapping.values() if isinstance(mapping, dict) else ()
+        return any(self.hides(element) or element in self.timers for element in elements)
 
     def tasks(self, tasks):
         return [task for task in tasks if not self.hides(task.element_id)]

@@ -13,6 +13,7 @@ import pytest
 
 from bpmn.services import deploy_definition
 from tests.api.test_gateway_inference import BRANCH, HOUSING_FORM, NAV_FORM, branched_case, diagram, model
+from tests.clients import api
 from workflows import services
 from workflows.models import ProcessInstance
 
@@ -55,3 +56,12 @@ def test_a_new_version_that_hides_as_much_still_takes_the_cases(branched_case, u
     assert len(record.migrated) == 1 and record.refused == []
     assert ProcessInstance.objects.get(case=branched_case).definition.version == 2
     assert BRANCH[0] not in set().union(*diagram(users["nils"], branched_case))
+    # The timeline tells NAV the case moved, not which (hidden) task it moved with.
+    timeline = api(users["nils"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/").json()["results"]
+    (moved,) = [event for event in timeline if event["kind"] == "version_migrated"]
+    assert (moved["detail"]["to_version"], moved["detail"]["tasks"]) == (2, [])
+    assert BRANCH[0] not in str(timeline)
+    # The health service, whose gateway it is, sees the mapping.
+    timeline = api(users["helga"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/").json()["results"]
+    (moved,) = [event for event in timeline if event["kind"] == "version_migrated"]
+    assert moved["detail"]["tasks"] == [{"from": BRANCH[0], "to": BRANCH[0]}]
