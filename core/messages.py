@@ -154,7 +154,15 @@ MESSAGES: dict[str, str] = {
     ),
     "legal_basis.already_retired": gettext_noop("this legal basis is already retired"),
     "legal_basis.in_use": gettext_noop("consents rest on this legal basis, so it cannot be deleted: retire it instead"),
+    "legal_basis.in_use_fixed": gettext_noop(
+        "consents rest on this legal basis, so its law, paragraph and whether it is the person's consent cannot "
+        "change: retire it and add the right one"
+    ),
     "migration.forbidden": gettext_noop("only process admins move cases to another version"),
+    "process_admin.works_cases": gettext_noop(
+        "you work cases yourself: moving running cases and following up incidents show where each case stands, "
+        "so they are for a process admin who works no cases"
+    ),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
     "migration.same_version": gettext_noop("the cases are on that version already"),
     # why a running case cannot move to another version (per element)
@@ -179,6 +187,10 @@ MESSAGES: dict[str, str] = {
     "migration.reason.field-category-changed": gettext_noop(
         "the new version would show the field %(element)s to more agencies (another data category, or shared "
         "with every participant): values already recorded keep the category they were recorded under"
+    ),
+    "migration.reason.path-opened": gettext_noop(
+        "the new version would show where %(element)s led to agencies the old version hid it from (its "
+        "conditions or timer read other data): a case keeps the path the old version's data chose"
     ),
     "process.deploy_race": gettext_noop("another deploy of %(key)s happened at the same time; try again"),
     "draft.changed": gettext_noop("the draft was saved again after you opened it"),

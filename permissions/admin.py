@@ -1,7 +1,40 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from permissions.models import CATEGORIES, AccessLog, Agency, AgencyKind, Consent, LegalBasis, Membership
+
+
+class WriteOnlySecretForm(forms.ModelForm):
+    """An admin form whose ``write_only_field`` (a secret that signs calls) is write-only: the page
+    never renders the stored value (whoever may merely view the row would read it, and could
+    sign calls to the agency's system as us); a new value replaces it, left blank it stays.
+    The model's ``clean`` still checks what is saved (``signing_secret_error``)."""
+
+    write_only_field = ""
+    write_only_required = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = bool(getattr(self.instance, self.write_only_field, ""))
+        field = self.fields[self.write_only_field]
+        field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+        field.required = self.write_only_required and not stored
+        field.strip = False
+        if stored:
+            field.help_text = _("A secret is set; it is not shown. Type a new one to replace it.")
+
+    def clean(self):
+        cleaned = super().clean()
+        name = self.write_only_field
+        if not cleaned.get(name) and self.instance.pk is not None:
+            stored = type(self.instance).objects.filter(pk=self.instance.pk).values_list(name, flat=True)
+            cleaned[name] = stored.first() or ""
+        return cleaned
+
+
+class AgencyForm(WriteOnlySecretForm):
+    write_only_field = "webhook_secret"
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,6 +45,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
+    form = AgencyForm
     list_display = ["name", "kind", "municipality", "notification_email"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -40,6 +74,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
+    """Which provision a sharing rests on, to assess the list of legal bases. Not whom it is
+    about, nor its purpose and note (free text about the person): that is case data, read on
+    the case page by those who work the case (superusers get no silent access either)."""
+
     list_display = [
         "id",
         "case",
@@ -60,6 +98,10 @@ class ConsentAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAdmin):
+    """Who read which category of which case. Not the person (their name ties a case
+    reference to someone: the auditors' pages and the person's report give that, to those
+    who may), nor the keyed hash that links an erased person's rows across cases."""
+
     list_display = ["at", "username", "role", "agency", "case", "category", "action", "basis"]
     list_filter = ["action", "category", "role"]
     search_fields = ["username", "basis"]
@@ -93,3 +135,8 @@ class LegalBasisAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.consents.exists():
+            return LegalBasis.FIXED_WHEN_IN_USE
+        return ()

@@ -181,6 +181,11 @@ class LegalBasis(models.Model):
     active = models.BooleanField(_("active"), default=True, help_text=_("offered for new consents"))
     position = models.PositiveSmallIntegerField(_("position"), default=100)
 
+    # Which provision it is: once a consent rests on it, these say what that consent rested on
+    # (the person's report names them; ``is_consent`` decides who may record its end), so they
+    # are not rewritten under it (the page, the API and the admin). Retire it and add another.
+    FIXED_WHEN_IN_USE = ("law", "paragraph", "is_consent")
+
     class Meta:
         verbose_name = _("legal basis")
         verbose_name_plural = _("legal bases")

@@ -1076,10 +1076,26 @@ def agency_may_receive(case, agency: Agency, names, fields, consents) -> bool:
     )
 
 
+def works_cases(user) -> bool:
+    """A case role (member, lead, coordinator) in some agency."""
+    return bool(case_agency_ids(user))
+
+
+def can_see_where_cases_stand(user) -> bool:
+    """The process admin's views that name cases (moving running cases, incidents) show by
+    each case's reference the element it waits at or failed at: where its path went, which
+    a case page hides from a reader when a gateway read a value masked to them
+    (``selectors.path_view_for``). For a process admin who works no cases a reference is an
+    opaque number; one who also works cases would read there, of the cases they work, the
+    branch a value they may not see chose. So these views are for a process admin who works
+    no cases (separation of duties); one who does still edits and deploys."""
+    return is_process_admin(user) and not works_cases(user)
+
+
 def can_migrate_cases(user) -> bool:
     """Moving running cases to another version of their process: the process admin's (who
-    sees element ids and case references, never case data)."""
-    return is_process_admin(user)
+    sees element ids and case references, never case data), when they work no cases."""
+    return can_see_where_cases_stand(user)
 
 
 def migration_opens_field(name: str, source_fields, target_fields) -> bool:
@@ -1096,11 +1112,11 @@ def migration_opens_field(name: str, source_fields, target_fields) -> bool:
 
 
 def can_view_incidents(user) -> bool:
-    return is_process_admin(user)
+    return can_see_where_cases_stand(user)
 
 
 def can_retry_incident(user, incident=None) -> bool:
-    return is_process_admin(user)
+    return can_see_where_cases_stand(user)
 
 
 def can_see_incident_errors(user) -> bool:
@@ -1868,6 +1884,7 @@ __all__ = [
     "can_see_category",
     "can_see_national_id",
     "can_see_routing_users",
+    "can_see_where_cases_stand",
     "can_start_case",
     "can_use_directory",
     "can_view_access_log",
@@ -1910,4 +1927,5 @@ __all__ = [
     "visible_case_rows",
     "visible_cases",
     "walks_participations",
+    "works_cases",
 ]

@@ -107,7 +107,7 @@ def legal_basis_edit(request, pk):
     values = _posted(request, editing=True)
     try:
         basis = services.update_legal_basis(actor=request.user, basis_id=pk, values=values)
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:  # Conflict: which provision it is, fixed once in use
         return _form(request, basis=basis, values=values, errors=exc.errors)
     messages.success(request, _("The legal basis %(name)s is saved.") % {"name": f"{basis.law} {basis.paragraph}"})
     return redirect("legal-bases")

@@ -225,6 +225,7 @@ def process_detail(request, key):
             "diagrams": diagrams,
             "deploys": selectors.deploy_records_for(request.user, key),
             "draft": services.draft_for(actor=request.user, key=key),
+            "can_migrate": rules.can_migrate_cases(request.user),
         },
     )
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from permissions.admin import WriteOnlySecretForm
 from workflows import selectors
 from workflows.models import (
     Incident,
@@ -72,8 +73,14 @@ class JobAdmin(admin.ModelAdmin):
         return selectors.error_shown(job.last_error, job.last_error_message, literals, gettext)
 
 
+class ServiceConnectorForm(WriteOnlySecretForm):
+    write_only_field = "secret"
+    write_only_required = True
+
+
 @admin.register(ServiceConnector)
 class ServiceConnectorAdmin(admin.ModelAdmin):
+    form = ServiceConnectorForm
     list_display = ["name", "url", "agency", "active"]
     list_filter = ["active"]
 

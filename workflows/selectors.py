@@ -694,8 +694,16 @@ class PathView:
                     continue
                 if event.kind == EventKind.TASK_CREATED:
                     event.actor = None
+            if event.kind == EventKind.VERSION_MIGRATED and isinstance(event.detail, dict):
+                # Which tasks and timers the case waited on when it moved is where it stood.
+                moved = event.detail.get("tasks") or []
+                event.detail = {**event.detail, "tasks": [m for m in moved if not self._hides_any(m)]}
             shown.append(event)
         return shown
+
+    def _hides_any(self, mapping) -> bool:
+        elements = mapping.values() if isinstance(mapping, dict) else ()
+        return any(self.hides(element) or element in self.timers for element in elements)
 
     def tasks(self, tasks):
         return [task for task in tasks if not self.hides(task.element_id)]
@@ -935,7 +943,7 @@ def incidents_for(user):
     """Incidents, newest first, for process admins; Forbidden for everyone else. Narrow it
     with ``workflows.filters.IncidentFilter`` (resolved or still open)."""
     if not rules.can_view_incidents(user):
-        raise Forbidden("incident.view_forbidden")
+        raise Forbidden("process_admin.works_cases" if rules.is_process_admin(user) else "incident.view_forbidden")
     return _incidents()
 
 
@@ -960,7 +968,7 @@ def incidents_listing(user, filterset) -> PreparedList:
     ``IncidentFilter``), read by compiled statements (the API's list): a filter's choice is
     part of the statement's text, so of its shape."""
     if not rules.can_view_incidents(user):
-        raise Forbidden("incident.view_forbidden")
+        raise Forbidden("process_admin.works_cases" if rules.is_process_admin(user) else "incident.view_forbidden")
     chosen = filterset.form.cleaned_data
     given = tuple((name, chosen[name]) for name in filterset.filters if chosen.get(name) not in (None, ""))
     filters = type(filterset)(queryset=Incident.objects.none()).filters  # not the request's: kept with the statement

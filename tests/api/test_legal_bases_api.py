@@ -135,3 +135,29 @@ def test_without_a_token_nothing_is_written(client_for, consent_basis):
     assert anonymous.patch(f"/api/v1/legal-bases/{consent_basis.pk}/", {"title": "x"}, format="json").status_code == 401
     assert anonymous.delete(f"/api/v1/legal-bases/{consent_basis.pk}/").status_code == 401
     assert LegalBasis.objects.get(pk=consent_basis.pk).title == consent_basis.title
+
+
+def test_what_a_recorded_consent_rests_on_is_not_rewritten(client_for, agencies, prison_case, consent_basis):
+    """The person's consent recorded on forvaltningsloven § 13 a nr. 1 stays the person's
+    consent: made a provision of law afterwards, the coordinator could no longer record its
+    withdrawal (only the holder of the data ends a provision), and the person's report would
+    name another provision. Which provision a basis is (law, paragraph, whether it is
+    consent) is fixed once consents rest on it: 409 naming each field, nothing changed."""
+    recorded = client_for("helga").post(
+        f"/api/v1/cases/{prison_case.pk}/consents/",
+        {"agency": agencies["nav"].pk, "categories": ["health"], "purpose": "Bolig", "legal_basis": consent_basis.pk},
+        format="json",
+    )
+    assert recorded.status_code == 201, recorded.json()
+    ada = client_for("ada")
+    url = f"/api/v1/legal-bases/{consent_basis.pk}/"
+    before = LegalBasis.objects.values().get(pk=consent_basis.pk)
+    refused = ada.patch(url, {"is_consent": False, "law": "sosialtjenesteloven", "paragraph": "§ 99"}, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "legal_basis.in_use_fixed"
+    assert fields_of(refused) == {"is_consent", "law", "paragraph"}
+    assert LegalBasis.objects.values().get(pk=consent_basis.pk) == before
+    # Its wording and what new consents may rest on it for still change.
+    assert ada.patch(url, {"title": "Samtykke fra personen (skriftlig)"}, format="json").status_code == 200
+    # The coordinator records the person's withdrawal, as of any consent.
+    revoked = client_for("bjorn").post(f"/api/v1/consents/{recorded.json()['id']}/revoke/")
+    assert revoked.status_code == 200, revoked.json()

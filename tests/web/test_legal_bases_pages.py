@@ -120,3 +120,32 @@ def test_anonymous_is_sent_to_sign_in(web, consent_basis):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert web(None).post(f"/legal-bases/{consent_basis.pk}/delete/").status_code == 302
     assert LegalBasis.objects.filter(pk=consent_basis.pk).exists()
+
+
+def test_one_that_consents_rest_on_keeps_which_provision_it_is(web, users, agencies, prison_case, consent_basis):
+    from workflows import services
+
+    services.record_consent(
+        actor=users["helga"],
+        case=prison_case.pk,
+        agency=agencies["nav"].pk,
+        categories=["health"],
+        purpose="Bolig",
+        legal_basis=consent_basis.pk,
+    )
+    form = {
+        "law": "forvaltningsloven",
+        "paragraph": consent_basis.paragraph,
+        "title": consent_basis.title,
+        "categories": consent_basis.categories,
+        "agency_kinds": consent_basis.agency_kinds,
+        "position": str(consent_basis.position),
+        "active": "on",
+    }  # "is_consent" unticked: made a provision of law
+    refused = web("ada").post(f"/legal-bases/{consent_basis.pk}/", form)
+    assert refused.status_code == 400
+    assert "loven, paragrafen og om den er personens samtykke kan ikke endres" in refused.content.decode()
+    consent_basis.refresh_from_db()
+    assert consent_basis.is_consent
+    kept = web("ada").post(f"/legal-bases/{consent_basis.pk}/", {**form, "is_consent": "on", "title": "Samtykke"})
+    assert kept.status_code == 302

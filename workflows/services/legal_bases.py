@@ -160,13 +160,19 @@ def create_legal_basis(*, actor, values: dict) -> LegalBasis:
 
 def update_legal_basis(*, actor, basis_id, values: dict) -> LegalBasis:
     """Change the fields given. A change of what it covers applies to the consents that rest
-    on it from now on (their own categories and recipient are not changed)."""
+    on it from now on (their own categories and recipient are not changed); which provision
+    it is (``LegalBasis.FIXED_WHEN_IN_USE``) is not changed while consents rest on it (409)."""
     _require_admin(actor)
     clean = _cleaned(values, partial=True)
     with transaction.atomic():
         basis = LegalBasis.objects.select_for_update().filter(pk=lookup_id(basis_id)).first()
         if basis is None:
             raise NotFound("legal_basis.not_found")
+        fixed = [name for name in LegalBasis.FIXED_WHEN_IN_USE if name in clean and clean[name] != getattr(basis, name)]
+        if fixed and legal_basis_in_use(basis):
+            raise Conflict(
+                "legal_basis.in_use_fixed", errors=[field_error(name, "legal_basis.in_use_fixed") for name in fixed]
+            )
         for name, value in clean.items():
             setattr(basis, name, value)
         return _save(basis)

@@ -42,7 +42,17 @@ NO_PARTICIPANT_REASON = "lane-without-participant"
 # case moves, since its recorded values would be shown on the new grounds; ``element_id``
 # is the field's name.
 FIELD_OPENED_REASON = "field-category-changed"
-REASONS = (*engine_migration.REASONS, INCIDENT_REASON, NO_PARTICIPANT_REASON, FIELD_OPENED_REASON)
+# A gateway (or timer) whose path the new version would show to readers the old one hid it
+# from (``_opened_paths``): no case moves, since the branch a case took (or the moment its
+# timer fires) was decided by the values the old version read; ``element_id`` names it.
+PATH_OPENED_REASON = "path-opened"
+REASONS = (
+    *engine_migration.REASONS,
+    INCIDENT_REASON,
+    NO_PARTICIPANT_REASON,
+    FIELD_OPENED_REASON,
+    PATH_OPENED_REASON,
+)
 
 
 def reason_code(problem: engine_migration.MigrationProblem) -> str:
@@ -76,7 +86,7 @@ def _require_admin(actor) -> None:
     if not rules.can_use_directory(actor):
         raise NotFound("process.not_found")  # who sees no process learns nothing of them
     if not rules.can_migrate_cases(actor):
-        raise Forbidden("migration.forbidden")
+        raise Forbidden("process_admin.works_cases" if rules.is_process_admin(actor) else "migration.forbidden")
 
 
 def _versions(key: str, from_version, to_version) -> tuple[ProcessDefinition, ProcessDefinition]:
@@ -119,9 +129,14 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
     if instance.status == InstanceStatus.INCIDENT:
         preview.problems.insert(0, engine_migration.MigrationProblem("", INCIDENT_REASON))
     # Of every case alike, whatever it holds: which fields a case has values of is case data.
+    source_runtime = runtime_for(source)
     preview.problems += [
         engine_migration.MigrationProblem(name, FIELD_OPENED_REASON)
-        for name in _opened_fields(runtime_for(source).field_rules, target_runtime.field_rules)
+        for name in _opened_fields(source_runtime.field_rules, target_runtime.field_rules)
+    ]
+    preview.problems += [
+        engine_migration.MigrationProblem(element, PATH_OPENED_REASON)
+        for element in _opened_paths(source_runtime, target_runtime)
     ]
     participants = None
     for mapping in result.waiting:
@@ -135,6 +150,37 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
                 engine_migration.MigrationProblem(mapping.new_element_id or "", NO_PARTICIPANT_REASON)
             )
     return preview
+
+
+def _opened_paths(source, target) -> list[str]:
+    """The gateways and timers of the source version whose path the target would show more
+    widely. A reader is shown an element on a gateway's branch only when they see every
+    field the gateway reads (``selectors.path_view_for``, from the case's current version),
+    and a timer's moment only when they see the fields its expression reads. A case moved
+    keeps the branch its old gateway chose and the moment its old timer computed, so each
+    element the source hides behind a gateway must stay behind a target gateway reading at
+    least those fields, and each timer read at least those fields, none of them shown more
+    widely (``rules.migration_opens_field``: a script's variable made a form field)."""
+    source_fields, target_fields = source.field_rules, target.field_rules
+
+    def covers(reads, wider) -> bool:
+        return reads <= wider and not any(
+            rules.migration_opens_field(name, source_fields, target_fields) for name in reads
+        )
+
+    opened = set()
+    for gateway, path in source.gateway_paths.items():
+        for element in path.branch_elements:
+            if not any(
+                element in other.branch_elements and covers(path.reads, other.reads)
+                for other in target.gateway_paths.values()
+            ):
+                opened.add(gateway)
+                break
+    for timer, reads in source.timer_reads.items():
+        if reads and not covers(reads, target.timer_reads.get(timer, frozenset())):
+            opened.add(timer)
+    return sorted(opened)
 
 
 def _opened_fields(source_fields, target_fields) -> list[str]:

@@ -79,9 +79,10 @@ def test_the_admin_refuses_a_webhook_without_a_secret_naming_the_field_in_bokmal
     assert saved.status_code == 302
     nav.refresh_from_db()
     assert (nav.webhook_url, nav.webhook_secret) == ("https://nav.example.org/hook", STRONG)
-    # Clearing the secret of a webhook that has an address is refused the same way.
-    cleared = staff_client.post(url, agency_form(nav, webhook_secret=""))
-    assert cleared.status_code == 200 and field_errors(cleared, "webhook_secret")
+    # The form never shows the stored secret: left blank, the secret stays as it is.
+    assert STRONG not in staff_client.get(url).content.decode()
+    kept = staff_client.post(url, agency_form(nav, webhook_secret=""))
+    assert kept.status_code == 302
     nav.refresh_from_db()
     assert nav.webhook_secret == STRONG
     # Without a webhook address no secret is needed.
@@ -94,8 +95,36 @@ def test_the_admin_refuses_a_short_connector_secret(staff_client, agencies):
         short = staff_client.post("/admin/workflows/serviceconnector/add/", {**form, "secret": "s", "active": "on"})
     assert short.status_code == 200 and field_errors(short, "secret") == [TOO_SHORT]
     assert not ServiceConnector.objects.exists()
+    with translation.override("nb"):
+        blank = staff_client.post("/admin/workflows/serviceconnector/add/", {**form, "secret": "", "active": "on"})
+    assert blank.status_code == 200 and field_errors(blank, "secret") == ["Dette feltet er påkrevd."]
     strong = staff_client.post("/admin/workflows/serviceconnector/add/", {**form, "secret": STRONG, "active": "on"})
-    assert strong.status_code == 302 and ServiceConnector.objects.get().secret == STRONG
+    connector = ServiceConnector.objects.get()
+    assert strong.status_code == 302 and connector.secret == STRONG
+
+
+def test_the_admin_never_shows_a_stored_secret(staff_client, agencies):
+    """Whoever may view agencies or connectors in the admin (a view permission is enough) read
+    the secret that signs their calls, and could sign calls to the agency's system as us: the
+    forms take a new secret and never render the stored one; left blank, it stays."""
+    nav = agencies["nav"]
+    Agency.objects.filter(pk=nav.pk).update(webhook_url="https://nav.example.org/hook", webhook_secret=STRONG)
+    connector = ServiceConnector.objects.create(
+        name="income-register", url="https://register.example.org/", agency=nav, secret=STRONG + "c"
+    )
+    pages = (f"/admin/permissions/agency/{nav.pk}/change/", f"/admin/workflows/serviceconnector/{connector.pk}/change/")
+    for url in pages:
+        page = staff_client.get(url)
+        assert page.status_code == 200 and STRONG not in page.content.decode()
+    form = {"name": connector.name, "url": connector.url, "agency": nav.pk, "secret": "", "active": "on"}
+    assert staff_client.post(f"/admin/workflows/serviceconnector/{connector.pk}/change/", form).status_code == 302
+    connector.refresh_from_db()
+    assert connector.secret == STRONG + "c"
+    new = "n" * MIN_SIGNING_SECRET_CHARS
+    changed = staff_client.post(f"/admin/workflows/serviceconnector/{connector.pk}/change/", {**form, "secret": new})
+    assert changed.status_code == 302
+    connector.refresh_from_db()
+    assert connector.secret == new
 
 
 def test_nothing_is_ever_signed_with_an_empty_key():

@@ -1,0 +1,67 @@
+"""Moving running cases to a new version cannot show a reader the branch a case took when
+the version it took it on hid that branch from them.
+
+The health service's gateway sent the case to the supported home on a health value
+(``needs_treatment``): NAV sees the gateway in progress, never the branch. A process admin
+deploys a version whose gateway reads a coordination field instead (every participant sees
+it) and moves the running cases. The branch was still chosen by the health value; on the
+new version's rule NAV would see it. So no case moves (decided per version, as for a field
+shown more widely: which branch a case took is case data), with the reason naming the
+element."""
+
+import pytest
+
+from bpmn.services import deploy_definition
+from tests.api.test_gateway_inference import BRANCH, HOUSING_FORM, NAV_FORM, branched_case, diagram, model
+from tests.clients import api
+from workflows import services
+from workflows.models import ProcessInstance
+
+pytestmark = pytest.mark.django_db
+
+__all__ = ["branched_case"]  # the fixture, imported for its use here
+HEALTH_FORM_V2 = {
+    "type": "object",
+    "properties": {
+        "needs_treatment": {"type": "boolean", "x-category": "health"},
+        "urgent": {"type": "boolean", "x-category": "coordination"},
+    },
+}
+
+
+def deploy(bpmn_xml, health_form):
+    forms = {"h.schema.json": health_form, "b.schema.json": HOUSING_FORM, "n.schema.json": NAV_FORM}
+    return deploy_definition(actor=None, bpmn_xml=bpmn_xml, forms=forms, check_permission=False)
+
+
+def test_a_new_version_cannot_show_the_branch_an_old_one_hid(branched_case, users):
+    assert BRANCH[0] not in set().union(*diagram(users["nils"], branched_case))
+    opened = model().replace("needs_treatment == True", "urgent == True")
+    assert opened != model()
+    deploy(opened, HEALTH_FORM_V2)
+    plan = services.preview_migration(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
+    (preview,) = plan.instances
+    assert [(p.element_id, p.reason) for p in preview.problems] == [("Gateway_treatment", "path-opened")]
+    record = services.migrate_instances(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
+    assert record.migrated == [] and len(record.refused) == 1
+    assert ProcessInstance.objects.get(case=branched_case).definition.version == 1
+    assert BRANCH[0] not in set().union(*diagram(users["nils"], branched_case))
+
+
+def test_a_new_version_that_hides_as_much_still_takes_the_cases(branched_case, users):
+    """A gateway that reads what it read and more hides the branch from the same readers."""
+    narrower = model().replace("needs_treatment == True", "needs_treatment == True and urgent != False")
+    deploy(narrower, HEALTH_FORM_V2)
+    record = services.migrate_instances(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
+    assert len(record.migrated) == 1 and record.refused == []
+    assert ProcessInstance.objects.get(case=branched_case).definition.version == 2
+    assert BRANCH[0] not in set().union(*diagram(users["nils"], branched_case))
+    # The timeline tells NAV the case moved, not which (hidden) task it moved with.
+    timeline = api(users["nils"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/").json()["results"]
+    (moved,) = [event for event in timeline if event["kind"] == "version_migrated"]
+    assert (moved["detail"]["to_version"], moved["detail"]["tasks"]) == (2, [])
+    assert BRANCH[0] not in str(timeline)
+    # The health service, whose gateway it is, sees the mapping.
+    timeline = api(users["helga"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/").json()["results"]
+    (moved,) = [event for event in timeline if event["kind"] == "version_migrated"]
+    assert moved["detail"]["tasks"] == [{"from": BRANCH[0], "to": BRANCH[0]}]
