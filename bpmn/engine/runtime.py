@@ -40,7 +40,7 @@ from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
 from . import multi_instance, scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
-from .expressions import SCRIPT_ENGINE
+from .expressions import SCRIPT_ENGINE, expression_error_of
 from .service_tasks import JobServiceTask, started_service_task
 from .task_scan import tasks_in_state
 from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
@@ -291,7 +291,12 @@ def task_failure(exc: Exception, running: Any = None) -> TaskFailed:
     literals = scrub.workflow_literals(workflow)
     message, detail = scrub.scrub(message, literals), scrub.scrub(detail, literals)
     return TaskFailed(
-        message[:2000], element_id=element_id, kind=kind, error_class=scrub.error_class(exc), detail=detail[:2000]
+        message[:2000],
+        element_id=element_id,
+        kind=kind,
+        error_class=scrub.error_class(exc),
+        detail=detail[:2000],
+        cause=expression_error_of(exc),
     )
 
 

@@ -36,7 +36,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import scrub
 from .element_needs import expression_names
-from .errors import ExpressionError, TaskStateError
+from .errors import EngineError, ExpressionError, TaskStateError
 from .task_scan import tasks_in_state
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -200,7 +200,11 @@ def service_inputs(workflow: Any, task_id: str) -> dict[str, Any]:
         try:
             fields[name] = engine.evaluate(task, param["value"])
         except Exception as exc:  # SpiffWorkflow wraps what the expression raised
-            raise ExpressionError(_failure_text(name, exc, task), element_id=task.task_spec.bpmn_id) from None
+            failed = ExpressionError(_failure_text(name, exc, task), element_id=task.task_spec.bpmn_id)
+            cause = exc.__cause__ or exc.__context__ or exc
+            if isinstance(cause, EngineError) and cause.code is not None:  # a limit: said by its code
+                failed.with_code(cause.code, **cause.params)
+            raise failed from None
     return fields
 
 

@@ -47,6 +47,7 @@ from workflows.models import (
     JobStatus,
     ServiceConnector,
 )
+from workflows.steps.runner import engine_detail
 
 MAX_ANSWER_BYTES = 256 * 1024
 
@@ -271,7 +272,7 @@ def run_http_job(job: Job, worker: str) -> str | None:
     except InvalidInput as exc:
         return JobError("job.service.answer_invalid", problems=[_problem(error) for error in exc.errors])
     except EngineError as exc:
-        return JobError("job.service.step_failed", detail=detail(engine.describe(exc)))
+        return JobError("job.service.step_failed", detail=engine_detail(exc))
     return None
 
 
@@ -309,7 +310,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     except TaskStateError as exc:
         raise _CallFailed(JobError("job.task_no_longer_waits", detail=detail(str(exc)))) from exc
     except EngineError as exc:
-        raise _CallFailed(JobError("job.service.field_failed", detail=detail(engine.describe(exc)))) from exc
+        raise _CallFailed(JobError("job.service.field_failed", detail=engine_detail(exc))) from exc
     fields = receivable_fields(job, connector.agency, fields, reads)  # what the agency may see
     body = json.dumps(
         {

@@ -29,6 +29,7 @@ from workflows import selectors, steps
 from workflows.jobs import queue, service
 from workflows.jobs.errors import JobError, detail
 from workflows.models import Job, JobKind, JobStatus
+from workflows.steps.runner import engine_detail
 
 MAX_LOCK_SECONDS = 24 * 3600
 MAX_TASKS = 100
@@ -75,7 +76,7 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
                 # unseen); the process admin retries it once the data or the model is mended.
                 job.attempts += 1
                 job.max_attempts = job.attempts
-                queue.record_outcome(job, JobError("job.service.field_failed", detail=detail(engine.describe(exc))))
+                queue.record_outcome(job, JobError("job.service.field_failed", detail=engine_detail(exc)))
                 continue
             agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
             # The agency's system gets what a member of the agency sees (the task page's masks).

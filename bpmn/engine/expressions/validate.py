@@ -288,5 +288,5 @@ def _validate_tree(tree: ast.AST, mode: str) -> _Validator:
     try:
         validator.visit(tree)
     except RecursionError:
-        raise UnsafeExpressionError("the expression is nested too deeply") from None
+        raise UnsafeExpressionError("the expression is nested too deeply").with_code("nested-too-deeply") from None
     return validator
