@@ -863,6 +863,65 @@ MESSAGES: dict[str, str] = {
         "the parallel multi-instance would make more than %(limit)s instances at once, more than the limit; make "
         "the collection or the loop cardinality smaller, or run it sequentially"
     ),
+    # what the expression sandbox refuses at deploy (the detail of model.unsafe-expression and
+    # model.unsafe-script): where in the text, and the construct, name or operator as Python writes it
+    "engine.unsafe-construct": gettext_noop("line %(line)s, column %(column)s: %(construct)s is not allowed"),
+    "engine.unsafe-name": gettext_noop(
+        "line %(line)s, column %(column)s: the name “%(name)s” is not allowed (names starting with _ are reserved)"
+    ),
+    "engine.unsafe-function-assignment": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to “%(name)s” is not allowed (it is the name of a function)"
+    ),
+    "engine.unsafe-literal": gettext_noop(
+        "line %(line)s, column %(column)s: a literal of type %(type)s is not allowed"
+    ),
+    "engine.unsafe-integer-literal": gettext_noop(
+        "line %(line)s, column %(column)s: an integer literal larger than %(limit)s bits is not allowed"
+    ),
+    "engine.unsafe-private-attribute": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "the attribute “%(name)s” is not allowed (names starting with _ are never accessible)"
+    ),
+    "engine.unsafe-format-method": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "the method “%(name)s” is not allowed (format strings can reach attributes of their arguments; use an f-string)"
+    ),
+    "engine.unsafe-attribute-assignment": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to the attribute “%(name)s” is not allowed"
+    ),
+    "engine.unsafe-method-value": gettext_noop(
+        "line %(line)s, column %(column)s: using the method “%(name)s” without calling it is not allowed"
+    ),
+    "engine.unsafe-attribute": gettext_noop(
+        "line %(line)s, column %(column)s: the attribute “%(name)s” is not allowed (allowed: %(allowed)s)"
+    ),
+    "engine.unsafe-call": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "calling “%(name)s” is not allowed (functions that can be called: %(allowed)s)"
+    ),
+    "engine.unsafe-method-call": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "calling the method “%(name)s” is not allowed (methods that can be called: %(allowed)s)"
+    ),
+    "engine.unsafe-call-result": gettext_noop(
+        "line %(line)s, column %(column)s: calling the result of an expression is not allowed"
+    ),
+    "engine.unsafe-unpacking": gettext_noop("line %(line)s, column %(column)s: **-unpacking is not allowed"),
+    "engine.unsafe-comprehension-fors": gettext_noop(
+        "line %(line)s, column %(column)s: a comprehension with more than one for is not allowed"
+    ),
+    "engine.unsafe-slice-assignment": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to a slice is not allowed"
+    ),
+    "engine.unsafe-target": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to this target is not allowed; assign to a name or an item"
+    ),
+    "engine.unsafe-delete": gettext_noop(
+        "line %(line)s, column %(column)s: deleting anything but a variable is not allowed"
+    ),
+    "engine.unsafe-operator": gettext_noop(
+        "line %(line)s, column %(column)s: the operator %(operator)s is not allowed"
+    ),
     # --- an archive package the archive endpoint did not take (retention.archive_endpoint) ---
     "job.archive.refused": gettext_noop("archive endpoint refused: %(reason)s"),
     "job.archive.unreachable": gettext_noop("archive endpoint unreachable (%(error_class)s)"),
