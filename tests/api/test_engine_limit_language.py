@@ -136,6 +136,19 @@ def test_the_count_from_the_case_is_in_no_text_of_the_limit(request, client_for,
         assert not any(written in text for written in COUNT_WRITTEN), text
 
 
+@pytest.mark.parametrize(("language", "said"), [("nb", "nb"), ("default", "en")])
+def test_a_retry_that_fails_on_the_limit_again_answers_in_the_clients_language(
+    client_for, many_incident, language, said
+):
+    """The error envelope's ``detail`` of the 409: our words, the engine's in them, all in one language."""
+    answer = client_for("ada").post(f"/api/v1/incidents/{many_incident.pk}/retry/", **LANGUAGES[language])
+    assert answer.status_code == 409
+    again = {"nb": "steget feilet igjen", "en": "the step failed again"}[said]
+    assert (answer.json()["code"], answer.json()["detail"]) == ("incident.failed_again", f"{again}: {MANY[said]}")
+    if said == "nb":
+        assert english_in(answer.json()["detail"]) == []
+
+
 def test_the_incident_stores_the_engine_code_with_its_params(many_incident):
     assert many_incident.error == MANY["en"]
     assert many_incident.error_message == {
