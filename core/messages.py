@@ -859,6 +859,8 @@ MESSAGES: dict[str, str] = {
         "the cycle repeats without end or more than %(limit)s times, more than the limit; give a bounded count "
         "such as R3/P30D, or use repeat()"
     ),
+    "engine.service-task-gone": gettext_noop("the service task is no longer in the case's process"),
+    "engine.service-task-state": gettext_noop("the service task “%(element)s” is in the state %(state)s"),
     "engine.parallel-instances-limit": gettext_noop(
         "the parallel multi-instance would make more than %(limit)s instances at once, more than the limit; make "
         "the collection or the loop cardinality smaller, or run it sequentially"

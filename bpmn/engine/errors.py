@@ -174,6 +174,8 @@ ENGINE_CODES = frozenset(
         "nested-too-deeply",
         "cycle-limit",
         "parallel-instances-limit",
+        "service-task-gone",
+        "service-task-state",
         "unsafe-construct",
         "unsafe-name",
         "unsafe-function-assignment",

@@ -33,6 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.util.task import TaskState
@@ -361,7 +362,7 @@ def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str,
     """
     try:
         task = workflow.get_task_from_id(UUID(str(task_id)))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TaskNotFoundException):  # SpiffWorkflow 3.2 raises the last
         task = None
     if task is None:
         raise TaskStateError(f"task {task_id} does not exist in this workflow")

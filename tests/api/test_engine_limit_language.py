@@ -8,6 +8,7 @@ and the count typed into the case's form stood in it. Rows stored before keep th
 text inside the frame (no migration: the engine's old words are not parsed back)."""
 
 import html
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,9 +17,11 @@ from django.test import Client
 from bpmn.engine.errors import ENGINE_CODES
 from bpmn.services import deploy_definition
 from core.messages import MESSAGES, Message
+from tests.api.test_external_tasks import waiting_on_nav_system
 from tests.api.test_incident_language import LANGUAGES, admin_page, listed
 from tests.api.test_step_incident_language import admin_at_work, timeline_incident  # noqa: F401 - fixture
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.clients import api
 from tests.english import english_in
 from tests.workflows import test_multi_instance_limit as multi_instance
 from tests.workflows import test_timer_cycle_limit as cycle
@@ -187,6 +190,31 @@ def test_a_job_whose_field_breaks_a_limit_reads_in_the_readers_language(settings
     staff.force_login(get_user_model().objects.create_superuser("root", "r@example.org", "pw-1234567"))
     page = staff.get(f"/admin/workflows/job/{job.pk}/change/", HTTP_ACCEPT_LANGUAGE="nb")
     assert said["nb"] in html.unescape(page.content.decode())
+
+
+def test_a_job_whose_task_no_longer_waits_says_why_in_the_readers_language(users, agencies):
+    """An external task fetched after its task went away: the job is cancelled, and its error
+    on the admin's job page is bokmål throughout (the engine's "does not exist in this
+    workflow" stood in English inside it before; and SpiffWorkflow's TaskNotFoundException
+    escaped the fetch, a 500 on every try for the agency's system)."""
+    case = waiting_on_nav_system(users, agencies)
+    job = Job.objects.get(case=case, kind=JobKind.EXTERNAL_TASK)
+    job.payload = {**job.payload, "task_id": str(uuid.uuid4())}
+    job.save(update_fields=["payload"])
+    answer = api(users["nils"]).post(
+        "/api/v1/external-tasks/fetch-and-lock/",
+        {"workerId": "w", "topics": [{"topicName": "housing-register", "lockDuration": 60000}]},
+        format="json",
+    )
+    assert answer.status_code == 200 and answer.json() == []
+    job.refresh_from_db()
+    assert job.last_error == "the service task no longer waits: the service task is no longer in the case's process"
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("root", "r@example.org", "pw-1234567"))
+    page = html.unescape(
+        staff.get(f"/admin/workflows/job/{job.pk}/change/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    )
+    assert "tjenesteoppgaven venter ikke lenger: tjenesteoppgaven finnes ikke lenger i sakens prosess" in page
 
 
 def test_an_incident_stored_with_the_engines_older_english_words_still_reads(client_for, long_list_incident):
