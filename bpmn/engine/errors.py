@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 # Every code a ``ValidationIssue`` can have, with the variants of its message (a code whose
 # sites say different things names which in ``params["variant"]``). The interfaces word
@@ -208,7 +208,7 @@ class EngineError(Exception):
     code: str | None = None
     params: Mapping[str, Any] = {}  # read-only default; instances set their own
 
-    def with_code(self, code: str, **params: Any):  # -> Self
+    def with_code(self, code: str, **params: Any) -> Self:
         if code not in ENGINE_CODES:
             raise ValueError(f"unknown engine error code {code!r}: list it in ENGINE_CODES")
         self.code, self.params = code, params

@@ -117,7 +117,7 @@ def _operator_sign(op: ast.AST) -> str:
     return _OPERATOR_SIGNS.get(type(op), type(op).__name__)
 
 
-_OPERATOR_SIGNS = {
+_OPERATOR_SIGNS: dict[type[ast.AST], str] = {
     ast.MatMult: "@",
     ast.BitOr: "|",
     ast.BitAnd: "&",
