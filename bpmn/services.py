@@ -14,6 +14,7 @@ from bpmn.engine.gateway_paths import gateway_paths
 from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, field_error
+from core.messages import Message
 from permissions import rules
 
 
@@ -36,6 +37,8 @@ def issue_error(issue: ValidationIssue) -> FieldError:
     ``bpmn_xml``), and ``message_code`` with ``params`` to say it in another language."""
     where = {} if issue.element_id else {"field": "bpmn_xml"}
     params = {"element": issue.element_id or issue.file or "", "file": issue.file or "", **issue.params}
+    if "detail_code" in params:  # the engine's own words (the sandbox's refusal): said from its code too
+        params["detail"] = Message(f"engine.{params.pop('detail_code')}", params.pop("detail_params", {}))
     return {
         **where,
         **issue.as_dict(),

@@ -814,6 +814,131 @@ MESSAGES: dict[str, str] = {
     "incident.step.data_error": gettext_noop("the data the task needs is missing or of the wrong type: %(detail)s"),
     "incident.step.task_engine_error": gettext_noop("the engine could not run the element: %(detail)s"),
     "incident.step.engine_error": gettext_noop("the engine failed: %(detail)s"),
+    # --- the engine's own words for why an expression, a script or a task stopped
+    # (``bpmn.engine.errors.ENGINE_CODES``): the ``detail`` of an incident or a job's error.
+    # Params are limits and the model's own names, never a value of case data.
+    "engine.time-limit": gettext_noop("the run time exceeds the limit of %(milliseconds)s ms"),
+    "engine.iteration-limit": gettext_noop("the loop iterations exceed the limit of %(limit_items)s per run"),
+    "engine.allocation-limit": gettext_noop("the data created exceeds the limit of %(limit_items)s items per run"),
+    "engine.sequence-limit": gettext_noop(
+        "a text or list would have more than %(limit_items)s items, more than the limit"
+    ),
+    "engine.integer-limit": gettext_noop("a whole number would be larger than the limit of %(limit)s bits"),
+    "engine.text-conversion-limit": gettext_noop(
+        "turning a structure of more than %(limit_items)s items into text exceeds the limit"
+    ),
+    "engine.walked-limit": gettext_noop(
+        "a value compared or looked up holds more than %(limit_items)s items (a value that appears several times "
+        "counts each time), more than the limit"
+    ),
+    "engine.walked-itself": gettext_noop("a value compared or looked up contains itself"),
+    "engine.walked-depth": gettext_noop(
+        "a value compared or looked up is nested more than %(limit)s levels deep, more than the limit"
+    ),
+    "engine.format-width-limit": gettext_noop("a width or precision in a format exceeds the limit of %(limit_items)s"),
+    "engine.format-star": gettext_noop("a width or precision given as * in a format is not supported"),
+    "engine.format-spec-limit": gettext_noop("a format spec longer than %(limit)s characters exceeds the limit"),
+    "engine.generator-outside": gettext_noop("a generator cannot be used outside the expression that made it"),
+    "engine.saved-itself": gettext_noop("the data the script leaves contains itself, which cannot be saved"),
+    "engine.saved-depth": gettext_noop(
+        "the data the script leaves is nested more than %(limit)s levels deep, more than can be saved"
+    ),
+    "engine.saved-limit": gettext_noop(
+        "the data the script leaves would be more than %(limit_items)s items when saved (a value that appears several "
+        "times counts each time), more than the limit"
+    ),
+    "engine.sum-numbers": gettext_noop("sum() adds numbers only; use join() for text"),
+    "engine.round-limit": gettext_noop("round() digits exceed the limit of %(limit)s"),
+    "engine.int-text-limit": gettext_noop("int() of a text longer than %(limit)s characters exceeds the limit"),
+    "engine.expects-date-text": gettext_noop("parse_date() expects an ISO-8601 date text"),
+    "engine.expects-datetime-text": gettext_noop("parse_datetime() expects an ISO-8601 date-time text"),
+    "engine.expects-date": gettext_noop(
+        "%(function)s expects a date or an ISO-8601 date text such as 2027-03-01, and got something else"
+    ),
+    "engine.time-zone-name": gettext_noop("the time zone must be a name such as Europe/Oslo"),
+    "engine.time-zone-unknown": gettext_noop("the time zone is not known; use a name such as Europe/Oslo"),
+    "engine.months-expected": gettext_noop("add_months() expects a date and a whole number of months"),
+    "engine.months-limit": gettext_noop("the number of months must be a whole number up to %(limit)s"),
+    "engine.date-out-of-range": gettext_noop("the date is outside the supported years 1-9999"),
+    "engine.days-limit": gettext_noop("%(function)s expects a whole number of days up to %(limit)s"),
+    "engine.clock-expected": gettext_noop("local_datetime() expects the time as HH:MM"),
+    "engine.repeat-times": gettext_noop("repeat() expects a whole number of times from 1 to %(limit)s"),
+    "engine.repeat-interval": gettext_noop("repeat() expects an interval such as P14D, P2W or P1M"),
+    "engine.no-method": gettext_noop("a value of type %(type)s has no method “%(name)s” here"),
+    "engine.no-attribute": gettext_noop("a value of type %(type)s has no attribute “%(name)s” here"),
+    "engine.source-limit": gettext_noop(
+        "an expression or script longer than %(limit_items)s characters exceeds the limit"
+    ),
+    "engine.nested-too-deeply": gettext_noop("the expression is nested too deeply"),
+    "engine.cycle-limit": gettext_noop(
+        "the cycle repeats without end or more than %(limit)s times, more than the limit; give a bounded count "
+        "such as R3/P30D, or use repeat()"
+    ),
+    "engine.service-task-gone": gettext_noop("the service task is no longer in the case's process"),
+    "engine.service-task-state": gettext_noop("the service task “%(element)s” is in the state %(state)s"),
+    "engine.parallel-instances-limit": gettext_noop(
+        "the parallel multi-instance would make more than %(limit)s instances at once, more than the limit; make "
+        "the collection or the loop cardinality smaller, or run it sequentially"
+    ),
+    # what the expression sandbox refuses at deploy (the detail of model.unsafe-expression and
+    # model.unsafe-script): where in the text, and the construct, name or operator as Python writes it
+    "engine.unsafe-construct": gettext_noop("line %(line)s, column %(column)s: %(construct)s is not allowed"),
+    "engine.unsafe-name": gettext_noop(
+        "line %(line)s, column %(column)s: the name “%(name)s” is not allowed (names starting with _ are reserved)"
+    ),
+    "engine.unsafe-function-assignment": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to “%(name)s” is not allowed (it is the name of a function)"
+    ),
+    "engine.unsafe-literal": gettext_noop(
+        "line %(line)s, column %(column)s: a literal of type %(type)s is not allowed"
+    ),
+    "engine.unsafe-integer-literal": gettext_noop(
+        "line %(line)s, column %(column)s: an integer literal larger than %(limit)s bits is not allowed"
+    ),
+    "engine.unsafe-private-attribute": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "the attribute “%(name)s” is not allowed (names starting with _ are never accessible)"
+    ),
+    "engine.unsafe-format-method": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "the method “%(name)s” is not allowed (format strings can reach attributes of their arguments; use an f-string)"
+    ),
+    "engine.unsafe-attribute-assignment": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to the attribute “%(name)s” is not allowed"
+    ),
+    "engine.unsafe-method-value": gettext_noop(
+        "line %(line)s, column %(column)s: using the method “%(name)s” without calling it is not allowed"
+    ),
+    "engine.unsafe-attribute": gettext_noop(
+        "line %(line)s, column %(column)s: the attribute “%(name)s” is not allowed (allowed: %(allowed)s)"
+    ),
+    "engine.unsafe-call": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "calling “%(name)s” is not allowed (functions that can be called: %(allowed)s)"
+    ),
+    "engine.unsafe-method-call": gettext_noop(
+        "line %(line)s, column %(column)s: "
+        "calling the method “%(name)s” is not allowed (methods that can be called: %(allowed)s)"
+    ),
+    "engine.unsafe-call-result": gettext_noop(
+        "line %(line)s, column %(column)s: calling the result of an expression is not allowed"
+    ),
+    "engine.unsafe-unpacking": gettext_noop("line %(line)s, column %(column)s: **-unpacking is not allowed"),
+    "engine.unsafe-comprehension-fors": gettext_noop(
+        "line %(line)s, column %(column)s: a comprehension with more than one for is not allowed"
+    ),
+    "engine.unsafe-slice-assignment": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to a slice is not allowed"
+    ),
+    "engine.unsafe-target": gettext_noop(
+        "line %(line)s, column %(column)s: assigning to this target is not allowed; assign to a name or an item"
+    ),
+    "engine.unsafe-delete": gettext_noop(
+        "line %(line)s, column %(column)s: deleting anything but a variable is not allowed"
+    ),
+    "engine.unsafe-operator": gettext_noop(
+        "line %(line)s, column %(column)s: the operator %(operator)s is not allowed"
+    ),
     # --- an archive package the archive endpoint did not take (retention.archive_endpoint) ---
     "job.archive.refused": gettext_noop("archive endpoint refused: %(reason)s"),
     "job.archive.unreachable": gettext_noop("archive endpoint unreachable (%(error_class)s)"),
@@ -877,7 +1002,7 @@ TYPE_NAMES: dict[str, str] = {
 # language groups them ("1,000,000" in English, "1 000 000" in bokmål). The separator is
 # read off how the language writes one million (``ONE_MILLION`` translated): core knows no
 # Django, so not from its number formats.
-GROUPED_NUMBERS = frozenset({"size_bytes", "limit_bytes"})
+GROUPED_NUMBERS = frozenset({"size_bytes", "limit_bytes", "limit_items"})
 ONE_MILLION = gettext_noop("1,000,000")
 
 

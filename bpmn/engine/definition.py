@@ -199,6 +199,14 @@ def _issue(
     )
 
 
+def _refusal(exc: UnsafeExpressionError) -> dict[str, Any]:
+    """What the sandbox said, as an issue's params: its English ``detail``, and the engine's
+    code with its params (``detail_code``, ``detail_params``) to say it in the user's words."""
+    if exc.code is None:
+        return {"detail": str(exc)}
+    return {"detail": str(exc), "detail_code": exc.code, "detail_params": dict(exc.params)}
+
+
 def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIssue]:
     """Refuse at deploy what the sandbox would refuse at run time."""
     issues = []
@@ -216,7 +224,7 @@ def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIs
                 validate_expression(text, mode="eval")
             except UnsafeExpressionError as exc:
                 message = f"{where}: {exc}; {UNSAFE_EXPRESSION_FIX}"
-                issues.append(_issue("unsafe-expression", message, owner, filename, tag=tag, detail=str(exc)))
+                issues.append(_issue("unsafe-expression", message, owner, filename, tag=tag, **_refusal(exc)))
             except SyntaxError as exc:
                 message = f"{where}: {exc.msg}; {EXPRESSION_FIX}"
                 issues.append(_issue("invalid-expression", message, owner, filename, tag=tag, detail=exc.msg))
@@ -228,7 +236,7 @@ def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIs
             validate_expression(node.text or "", mode="exec")
         except UnsafeExpressionError as exc:
             issues.append(
-                _issue("unsafe-script", f"{where}: {exc}; {UNSAFE_SCRIPT_FIX}", owner, filename, detail=str(exc))
+                _issue("unsafe-script", f"{where}: {exc}; {UNSAFE_SCRIPT_FIX}", owner, filename, **_refusal(exc))
             )
         except SyntaxError as exc:
             message = f"{where}: {exc.msg} (line {exc.lineno}); {SCRIPT_FIX}"

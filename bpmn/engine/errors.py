@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 # Every code a ``ValidationIssue`` can have, with the variants of its message (a code whose
 # sites say different things names which in ``params["variant"]``). The interfaces word
@@ -129,8 +129,90 @@ class ValidationIssue:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+# The codes of the engine's own run-time texts (a limit of the expression sandbox, of the
+# data a script leaves, of a parallel multi-instance, of a computed cycle; a function of the
+# sandbox given what it does not take). An error with one says it in the reader's language
+# from ``code`` and ``params`` (core.messages "engine.<code>"; a test fails when one has no
+# text there). Params are the model's words and the limits, never a value of case data nor a
+# size or length measured from it (that is a value too: "a count of 9,999,999").
+ENGINE_CODES = frozenset(
+    {
+        "time-limit",
+        "iteration-limit",
+        "allocation-limit",
+        "sequence-limit",
+        "integer-limit",
+        "text-conversion-limit",
+        "walked-limit",
+        "format-width-limit",
+        "format-star",
+        "format-spec-limit",
+        "generator-outside",
+        "saved-itself",
+        "saved-depth",
+        "saved-limit",
+        "walked-itself",
+        "walked-depth",
+        "sum-numbers",
+        "round-limit",
+        "int-text-limit",
+        "expects-date-text",
+        "expects-datetime-text",
+        "expects-date",
+        "time-zone-name",
+        "time-zone-unknown",
+        "months-expected",
+        "months-limit",
+        "date-out-of-range",
+        "days-limit",
+        "clock-expected",
+        "repeat-times",
+        "repeat-interval",
+        "no-method",
+        "no-attribute",
+        "source-limit",
+        "nested-too-deeply",
+        "cycle-limit",
+        "parallel-instances-limit",
+        "service-task-gone",
+        "service-task-state",
+        "unsafe-construct",
+        "unsafe-name",
+        "unsafe-function-assignment",
+        "unsafe-literal",
+        "unsafe-integer-literal",
+        "unsafe-private-attribute",
+        "unsafe-format-method",
+        "unsafe-attribute-assignment",
+        "unsafe-method-value",
+        "unsafe-attribute",
+        "unsafe-call",
+        "unsafe-method-call",
+        "unsafe-call-result",
+        "unsafe-unpacking",
+        "unsafe-comprehension-fors",
+        "unsafe-slice-assignment",
+        "unsafe-target",
+        "unsafe-delete",
+        "unsafe-operator",
+    }
+)
+
+
 class EngineError(Exception):
-    """Base class of everything the engine raises on purpose."""
+    """Base class of everything the engine raises on purpose.
+
+    ``code`` and ``params``: how the interfaces say the error in the reader's language
+    (``ENGINE_CODES``); None for an error that carries only its English text."""
+
+    code: str | None = None
+    params: Mapping[str, Any] = {}  # read-only default; instances set their own
+
+    def with_code(self, code: str, **params: Any) -> Self:
+        if code not in ENGINE_CODES:
+            raise ValueError(f"unknown engine error code {code!r}: list it in ENGINE_CODES")
+        self.code, self.params = code, params
+        return self
 
 
 class BpmnValidationError(EngineError):
@@ -153,9 +235,11 @@ class ExpressionError(EngineError):
     Carries the element that evaluated it so an incident can point at it.
     """
 
-    def __init__(self, message: str, *, element_id: str | None = None):
+    def __init__(self, message: str, *, element_id: str | None = None, code: str | None = None, **params: Any):
         self.element_id = element_id
         super().__init__(message)
+        if code is not None:
+            self.with_code(code, **params)
 
 
 class TaskStateError(EngineError):
@@ -182,6 +266,8 @@ class TaskFailed(EngineError):
     SpiffWorkflow's own exception types never leave ``bpmn.engine``: they become this.
     ``detail``: what SpiffWorkflow or the script said, without the words ``message`` frames
     it in (an incident frames it in the reader's language); the message when none were added.
+    ``code``/``params``: those of the engine's own error behind it (a limit of the sandbox),
+    to say ``detail`` in the reader's language too; None when a script or SpiffWorkflow said it.
     """
 
     def __init__(
@@ -192,12 +278,15 @@ class TaskFailed(EngineError):
         kind: str = "engine-error",
         error_class: str = "",
         detail: str | None = None,
+        cause: EngineError | None = None,
     ):
         self.element_id = element_id
         self.kind = kind
         self.error_class = error_class or type(self).__name__  # what the script raised (ValueError)
         self.detail = message if detail is None else detail
         super().__init__(message)
+        if cause is not None and cause.code is not None:  # the engine's own text: said by its code
+            self.with_code(cause.code, **cause.params)
 
 
 class StateTooLarge(EngineError):

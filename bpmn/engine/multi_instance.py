@@ -21,7 +21,25 @@ from typing import Any
 from SpiffWorkflow.bpmn.exceptions import WorkflowDataException
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import ParallelMultiInstanceTask
 
+from .errors import EngineError
+
 MAX_PARALLEL_INSTANCES = 500
+
+
+class TooManyInstances(WorkflowDataException, EngineError):
+    """The limit, as SpiffWorkflow's data error (the incident's kind) with the engine's code."""
+
+    def __init__(self, my_task: Any, spec: Any):
+        WorkflowDataException.__init__(
+            self,
+            f"the parallel multi-instance would make more than {MAX_PARALLEL_INSTANCES:,} instances at once, "
+            "more than the limit; make the collection or the loop cardinality smaller, or run it sequentially",
+            my_task,
+            data_input=spec.data_input,
+            data_output=spec.data_output,
+        )
+        self.with_code("parallel-instances-limit", limit=MAX_PARALLEL_INSTANCES)
+
 
 _create_children = ParallelMultiInstanceTask.create_children
 
@@ -42,13 +60,7 @@ def _bounded_create_children(self: Any, my_task: Any) -> None:
     count = _instance_count(self, my_task)
     if count is not None and count > MAX_PARALLEL_INSTANCES:
         # The count comes from case data: the message gives the limit, never the count.
-        raise WorkflowDataException(
-            f"the parallel multi-instance would make more than {MAX_PARALLEL_INSTANCES:,} instances at once, "
-            "more than the limit; make the collection or the loop cardinality smaller, or run it sequentially",
-            my_task,
-            data_input=self.data_input,
-            data_output=self.data_output,
-        )
+        raise TooManyInstances(my_task, self)
     _create_children(self, my_task)
 
 

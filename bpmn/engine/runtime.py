@@ -33,6 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
 from SpiffWorkflow.util.task import TaskState
@@ -40,7 +41,7 @@ from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
 from . import multi_instance, scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
-from .expressions import SCRIPT_ENGINE
+from .expressions import SCRIPT_ENGINE, expression_error_of
 from .service_tasks import JobServiceTask, started_service_task
 from .task_scan import tasks_in_state
 from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
@@ -291,7 +292,12 @@ def task_failure(exc: Exception, running: Any = None) -> TaskFailed:
     literals = scrub.workflow_literals(workflow)
     message, detail = scrub.scrub(message, literals), scrub.scrub(detail, literals)
     return TaskFailed(
-        message[:2000], element_id=element_id, kind=kind, error_class=scrub.error_class(exc), detail=detail[:2000]
+        message[:2000],
+        element_id=element_id,
+        kind=kind,
+        error_class=scrub.error_class(exc),
+        detail=detail[:2000],
+        cause=expression_error_of(exc),
     )
 
 
@@ -356,7 +362,7 @@ def complete_user_task(workflow: SafeBpmnWorkflow, task_id: str, data: dict[str,
     """
     try:
         task = workflow.get_task_from_id(UUID(str(task_id)))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TaskNotFoundException):  # SpiffWorkflow 3.2 raises the last
         task = None
     if task is None:
         raise TaskStateError(f"task {task_id} does not exist in this workflow")

@@ -52,6 +52,8 @@ def literals(*values: Any) -> list[str]:
                 found |= {value, value.strip(), repr(value)[1:-1]}
         elif isinstance(value, int | float) and (abs(value) >= 10 or value != int(value)):
             found |= {str(value), repr(value)}
+            if isinstance(value, int) and abs(value) >= 1000:
+                found.add(f"{value:,}")  # as the engine's texts wrote a count ("range of 9,999,999 items")
         if len(found) > MAX_LITERALS:
             break
     return sorted((text for text in found if text), key=len, reverse=True)
@@ -74,7 +76,9 @@ def scrub(text: str, known: Iterable[str] = ()) -> str:
     """``text`` without the ``known`` literals (``literals(...)``) and without what Python's
     messages quote or append as a value."""
     for literal in known:
-        if literal.replace(".", "").replace("-", "").isdigit():
+        if "," in literal and literal.replace(",", "").replace("-", "").isdigit():  # 9,999,999: not within 19,999,999
+            text = re.sub(rf"(?<![\w.,]){re.escape(literal)}(?![\w.]|,\d)", MASK, text)
+        elif literal.replace(".", "").replace("-", "").isdigit():
             text = re.sub(rf"(?<![\w.]){re.escape(literal)}(?![\w.])", MASK, text)
         else:
             text = text.replace(literal, MASK)

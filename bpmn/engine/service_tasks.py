@@ -30,13 +30,14 @@ from uuid import UUID
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.util.task import TaskState
 
 from . import scrub
 from .element_needs import expression_names
-from .errors import ExpressionError, TaskStateError
+from .errors import EngineError, ExpressionError, TaskStateError
 from .task_scan import tasks_in_state
 
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -172,12 +173,15 @@ def waiting_service_calls(workflow: Any) -> list[ServiceCall]:
 def started_service_task(workflow: Any, task_id: str) -> Any:
     try:
         task = workflow.get_task_from_id(UUID(str(task_id)))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TaskNotFoundException):  # SpiffWorkflow 3.2 raises the last
         task = None
     if task is None or not isinstance(task.task_spec, JobServiceTask):
-        raise TaskStateError(f"service task {task_id} does not exist in this workflow")
+        raise TaskStateError(f"service task {task_id} does not exist in this workflow").with_code("service-task-gone")
     if task.state != TaskState.STARTED:
-        raise TaskStateError(f"service task {task.task_spec.bpmn_id!r} is {TaskState.get_name(task.state)}")
+        state = TaskState.get_name(task.state)
+        raise TaskStateError(f"service task {task.task_spec.bpmn_id!r} is {state}").with_code(
+            "service-task-state", element=task.task_spec.bpmn_id, state=state
+        )
     return task
 
 
@@ -200,7 +204,11 @@ def service_inputs(workflow: Any, task_id: str) -> dict[str, Any]:
         try:
             fields[name] = engine.evaluate(task, param["value"])
         except Exception as exc:  # SpiffWorkflow wraps what the expression raised
-            raise ExpressionError(_failure_text(name, exc, task), element_id=task.task_spec.bpmn_id) from None
+            failed = ExpressionError(_failure_text(name, exc, task), element_id=task.task_spec.bpmn_id)
+            cause = exc.__cause__ or exc.__context__ or exc
+            if isinstance(cause, EngineError) and cause.code is not None:  # a limit: said by its code
+                failed.with_code(cause.code, **cause.params)
+            raise failed from None
     return fields
 
 

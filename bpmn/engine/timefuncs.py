@@ -44,18 +44,22 @@ def _as_date(value: object, what: str) -> date:
         except ValueError:
             pass
     # The value is never quoted: it is case data, and its repr can be huge (shared references).
-    raise ExpressionError(f"{what} expects a date or an ISO-8601 date text such as '2027-03-01', got {_kind(value)}")
+    raise ExpressionError(
+        f"{what} expects a date or an ISO-8601 date text such as '2027-03-01', got {_kind(value)}",
+        code="expects-date",
+        function=what,
+    )
 
 
 def _zone(name: str) -> ZoneInfo:
     if not isinstance(name, str) or len(name) > 64:
-        raise ExpressionError("the time zone must be a name such as 'Europe/Oslo'")
+        raise ExpressionError("the time zone must be a name such as 'Europe/Oslo'", code="time-zone-name")
     zone = _ZONES.get(name)
     if zone is None:
         try:
             zone = ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ExpressionError(f"unknown time zone {name!r}") from exc
+            raise ExpressionError(f"unknown time zone {name!r}", code="time-zone-unknown") from exc
     return zone
 
 
@@ -64,13 +68,13 @@ def add_months(value: date, months: int) -> date:
 
     ``True`` is not a month count, though Python says ``True == 1``."""
     if not isinstance(value, date) or not isinstance(months, int) or isinstance(months, bool):
-        raise ExpressionError("add_months() expects a date and a whole number of months")
+        raise ExpressionError("add_months() expects a date and a whole number of months", code="months-expected")
     if abs(months) > 12 * 100:
-        raise ExpressionError("the number of months must be a whole number up to 1200")
+        raise ExpressionError("the number of months must be a whole number up to 1200", code="months-limit", limit=1200)
     index = value.year * 12 + value.month - 1 + months
     year, month = divmod(index, 12)
     if not 1 <= year <= 9999:
-        raise ExpressionError("the date is outside the supported years 1-9999")
+        raise ExpressionError("the date is outside the supported years 1-9999", code="date-out-of-range")
     day = min(value.day, calendar.monthrange(year, month + 1)[1])
     return value.replace(year=year, month=month + 1, day=day)
 
@@ -87,13 +91,23 @@ def months_after(value: object, months: int) -> str:
 
 def days_before(value: object, days: int) -> str:
     if not isinstance(days, int) or isinstance(days, bool) or abs(days) > 36600:
-        raise ExpressionError("days_before() expects a whole number of days up to 36600")
+        raise ExpressionError(
+            "days_before() expects a whole number of days up to 36600",
+            code="days-limit",
+            function="days_before()",
+            limit=36600,
+        )
     return (_as_date(value, "days_before()") - timedelta(days=days)).isoformat()
 
 
 def days_after(value: object, days: int) -> str:
     if not isinstance(days, int) or isinstance(days, bool) or abs(days) > 36600:
-        raise ExpressionError("days_after() expects a whole number of days up to 36600")
+        raise ExpressionError(
+            "days_after() expects a whole number of days up to 36600",
+            code="days-limit",
+            function="days_after()",
+            limit=36600,
+        )
     return (_as_date(value, "days_after()") + timedelta(days=days)).isoformat()
 
 
@@ -105,11 +119,12 @@ def local_datetime(value: object, clock: str = "00:00", zone: str = DEFAULT_ZONE
     """
     day = _as_date(value, "local_datetime()")
     if not isinstance(clock, str) or len(clock) > 8:
-        raise ExpressionError("local_datetime() expects the time as 'HH:MM'")
+        raise ExpressionError("local_datetime() expects the time as 'HH:MM'", code="clock-expected")
     try:
         at = time.fromisoformat(clock.strip())
     except ValueError as exc:
-        raise ExpressionError(f"local_datetime() expects the time as 'HH:MM', got {clock!r}") from exc
+        # Not the text given: it can be case data.
+        raise ExpressionError("local_datetime() expects the time as 'HH:MM'", code="clock-expected") from exc
     tz = _zone(zone)
     moment = datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz)
     # Round trip through UTC normalises a non-existent local time to a real instant.
@@ -131,10 +146,14 @@ def repeat(times: object, every: object) -> str:
     """
     if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= MAX_REPEATS:
         raise ExpressionError(
-            f"repeat() expects a whole number of times from 1 to {MAX_REPEATS}, got {_kind(times, number=True)}"
+            f"repeat() expects a whole number of times from 1 to {MAX_REPEATS}, got {_kind(times, number=True)}",
+            code="repeat-times",
+            limit=MAX_REPEATS,
         )
     if not isinstance(every, str) or not _DAY_DURATION.match(every.strip()):
-        raise ExpressionError(f"repeat() expects an interval such as 'P14D', 'P2W' or 'P1M', got {_kind(every)}")
+        raise ExpressionError(
+            f"repeat() expects an interval such as 'P14D', 'P2W' or 'P1M', got {_kind(every)}", code="repeat-interval"
+        )
     return f"R{times}/{every.strip()}"
 
 

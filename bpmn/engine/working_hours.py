@@ -228,7 +228,9 @@ def _check_rounds(expression: object) -> None:
     if not count.isdigit() or int(count) > MAX_REPEATS:
         raise ExpressionError(
             f"the cycle repeats without end or more than {MAX_REPEATS} times, more than the limit; "
-            "give a bounded count such as R3/P30D, or use repeat()"
+            "give a bounded count such as R3/P30D, or use repeat()",
+            code="cycle-limit",
+            limit=MAX_REPEATS,
         )
 
 

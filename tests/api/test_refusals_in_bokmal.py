@@ -48,3 +48,24 @@ def test_several_problems_are_counted_in_bokmal(client_for):
     answer = _deploy(client_for("ada"), case, HTTP_ACCEPT_LANGUAGE="nb").json()
     assert answer["detail"] == f"BPMN-modellen ble avvist: forespørselen har {len(answer['errors'])} feil"
     assert _deploy(client_for("ada"), case).json()["detail"].endswith(f"the request has {len(answer['errors'])} errors")
+
+
+SANDBOX_REFUSAL = {
+    "nb": "conditionExpression i «Flow_no» bruker noe det avgrensede kjøremiljøet ikke tillater («linje 1, "
+    "kolonne 1: navnet «__import__» er ikke tillatt (navn som begynner med _, er reservert)»); bruk bare sakens "
+    "felt, vanlige operatorer og de tillatte funksjonene",
+    "en": "line 1, column 1: the name '__import__' is not allowed (names starting with '_' are reserved)",
+}
+
+
+@pytest.mark.parametrize("language", ["nb", "en"])
+def test_the_sandboxs_refusal_is_said_in_the_clients_language_too(client_for, language):
+    """Before, the sandbox's own words stood in English inside the bokmål sentence."""
+    case = next(case for case in REFUSED if case[0] == "unsafe-expression")
+    headers = {"HTTP_ACCEPT_LANGUAGE": "nb"} if language == "nb" else {}
+    answer = _deploy(client_for("ada"), case, **headers).json()
+    [error] = [error for error in answer["errors"] if error["code"] == "unsafe-expression"]
+    if language == "nb":
+        assert error["message"] == SANDBOX_REFUSAL["nb"]
+    else:  # the engine's English message, as before
+        assert SANDBOX_REFUSAL["en"] in error["message"]

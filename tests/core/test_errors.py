@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bpmn.engine.errors import ENGINE_CODES
 from bpmn.engine.forms_validation import FORM_PROBLEM_CODES
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, field_error
 from core.messages import MESSAGES, render
@@ -88,6 +89,7 @@ def test_every_message_is_used_somewhere():
     used |= __import__("bpmn.services").services.issue_message_codes()  # a refused model's problems
     used |= {f"form_problem.{code}" for code in FORM_PROBLEM_CODES}  # the editor's form preview
     used |= set(__import__("workflows.steps.runner").steps.runner.TASK_FAILURE_CODES.values())  # a failed task
+    used |= {f"engine.{code}" for code in ENGINE_CODES}  # the engine's own words (workflows.steps.runner)
     assert set(MESSAGES) - used == set()
 
 

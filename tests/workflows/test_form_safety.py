@@ -200,7 +200,7 @@ def test_shared_references_in_a_script_are_an_incident_not_a_huge_state(users, a
 
     incident = Incident.objects.get(case=case)
     assert (incident.kind, incident.element_id) == ("expression-error", "Script_make")
-    assert "when saved" in incident.error and "limit of 1,000,000" in incident.error
+    assert "when saved" in incident.error and "more than 1,000,000 items" in incident.error
     instance = ProcessInstance.objects.get(case=case)
     assert instance.status == InstanceStatus.INCIDENT
     assert len(instance.state) < 50_000

@@ -47,6 +47,7 @@ from workflows.models import (
     JobStatus,
     ServiceConnector,
 )
+from workflows.steps.runner import engine_detail
 
 MAX_ANSWER_BYTES = 256 * 1024
 
@@ -195,7 +196,7 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
     try:
         steps.run_step(step, act)
     except TaskStateError as exc:  # raised before anything of the step was written
-        _close(job, JobStatus.CANCELLED, JobError("job.task_no_longer_waits", detail=detail(str(exc))))
+        _close(job, JobStatus.CANCELLED, JobError("job.task_no_longer_waits", detail=engine_detail(exc)))
         return False
     queue.record_outcome(job, None)
     return True
@@ -271,7 +272,7 @@ def run_http_job(job: Job, worker: str) -> str | None:
     except InvalidInput as exc:
         return JobError("job.service.answer_invalid", problems=[_problem(error) for error in exc.errors])
     except EngineError as exc:
-        return JobError("job.service.step_failed", detail=detail(engine.describe(exc)))
+        return JobError("job.service.step_failed", detail=engine_detail(exc))
     return None
 
 
@@ -307,9 +308,9 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     try:
         fields, reads = service_inputs_and_reads(job)
     except TaskStateError as exc:
-        raise _CallFailed(JobError("job.task_no_longer_waits", detail=detail(str(exc)))) from exc
+        raise _CallFailed(JobError("job.task_no_longer_waits", detail=engine_detail(exc))) from exc
     except EngineError as exc:
-        raise _CallFailed(JobError("job.service.field_failed", detail=detail(engine.describe(exc)))) from exc
+        raise _CallFailed(JobError("job.service.field_failed", detail=engine_detail(exc))) from exc
     fields = receivable_fields(job, connector.agency, fields, reads)  # what the agency may see
     body = json.dumps(
         {

@@ -13,12 +13,12 @@ import logging
 
 from django.db import transaction
 
-from bpmn.engine import runtime as engine
 from core import hooks
 from workflows import steps
 from workflows.jobs import queue, reconnect
-from workflows.jobs.errors import JobError, detail
+from workflows.jobs.errors import JobError
 from workflows.models import InstanceStatus, Job, JobKind, JobStatus
+from workflows.steps.runner import engine_detail
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def fire_timer(worker: str, *, exclude=(), job_id=None) -> tuple[str, int | None
         if job is None or reconnect.connection_lost(exc):
             raise  # a lost connection rolled the step back: the job is still pending, no attempt counted
         log.exception("timer job %s failed", job.pk)
-        queue.record_failed_attempt(job.pk, JobError("job.timer.step_failed", detail=detail(engine.describe(exc))))
+        queue.record_failed_attempt(job.pk, JobError("job.timer.step_failed", detail=engine_detail(exc)))
         return FAILED, job.pk
 
 

@@ -18,7 +18,6 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 
-from bpmn.engine import runtime as engine
 from bpmn.engine import scrub
 from bpmn.engine.errors import EngineError, TaskStateError
 from core.errors import Conflict, InvalidInput, NotFound, field_error
@@ -27,8 +26,9 @@ from permissions import rules
 from permissions.models import AccessAction, AccessLog, Agency
 from workflows import selectors, steps
 from workflows.jobs import queue, service
-from workflows.jobs.errors import JobError, detail
+from workflows.jobs.errors import JobError
 from workflows.models import Job, JobKind, JobStatus
+from workflows.steps.runner import engine_detail
 
 MAX_LOCK_SECONDS = 24 * 3600
 MAX_TASKS = 100
@@ -64,7 +64,7 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
             try:
                 variables, reads = service.service_inputs_and_reads(job)
             except TaskStateError as exc:  # the task no longer waits: nothing to do
-                error = JobError("job.task_no_longer_waits", detail=detail(engine.describe(exc)))
+                error = JobError("job.task_no_longer_waits", detail=engine_detail(exc))
                 job.status, job.finished_at, job.last_error = JobStatus.CANCELLED, moment, error
                 job.last_error_message = error.message.as_json()
                 job.save(update_fields=["status", "finished_at", "last_error", "last_error_message"])
@@ -75,7 +75,7 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
                 # unseen); the process admin retries it once the data or the model is mended.
                 job.attempts += 1
                 job.max_attempts = job.attempts
-                queue.record_outcome(job, JobError("job.service.field_failed", detail=detail(engine.describe(exc))))
+                queue.record_outcome(job, JobError("job.service.field_failed", detail=engine_detail(exc)))
                 continue
             agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
             # The agency's system gets what a member of the agency sees (the task page's masks).

@@ -333,7 +333,19 @@ def step_error(error: Message) -> tuple[str, dict]:
 
 def task_failure_message(exc: TaskFailed) -> Message:
     code = TASK_FAILURE_CODES.get(exc.kind, "incident.step.task_engine_error")
-    return Message(code, {"detail": job_errors.detail(exc.detail)})
+    return Message(code, {"detail": engine_detail(exc)})
+
+
+def engine_detail(exc: BaseException) -> Message | str:
+    """What the engine said, as a param: in the reader's words when it is the engine's own
+    text (a limit of the sandbox: its code), else as it said it (a script's, SpiffWorkflow's)."""
+    if isinstance(exc, EngineError) and exc.code is not None:
+        return Message(f"engine.{exc.code}", exc.params)
+    if isinstance(exc, StateTooLarge):
+        return state_too_large_message(exc)
+    if isinstance(exc, StepLimitExceeded) and exc.step_cap:
+        return step_limit_message(exc)
+    return job_errors.detail(exc.detail if isinstance(exc, TaskFailed) else engine.describe(exc))
 
 
 def step_limit_message(exc: StepLimitExceeded) -> Message:

@@ -30,8 +30,8 @@ def _parse(source: str, mode: str) -> ast.AST:
         raise UnsafeExpressionError(f"expected the expression as text, got {type(source).__name__}")
     if len(source) > MAX_SOURCE_CHARS:
         raise UnsafeExpressionError(
-            f"an expression of {len(source):,} characters exceeds the limit of {MAX_SOURCE_CHARS:,}"
-        )
+            f"an expression of {len(source):,} characters exceeds the limit of {MAX_SOURCE_CHARS:,}",
+        ).with_code("source-limit", limit_items=MAX_SOURCE_CHARS)
     text = source.strip() if mode == "eval" else source
     try:
         return ast.parse(text, filename="<string>", mode=mode)
@@ -40,7 +40,7 @@ def _parse(source: str, mode: str) -> ast.AST:
         error.lineno, error.offset, error.text = err.lineno, err.offset, err.text
         raise error from None
     except (RecursionError, MemoryError):
-        raise UnsafeExpressionError("the expression is nested too deeply") from None
+        raise UnsafeExpressionError("the expression is nested too deeply").with_code("nested-too-deeply") from None
 
 
 def validate_expression(source: str, *, mode: str = "eval") -> None:
@@ -63,5 +63,5 @@ def _compile(source: str, mode: str) -> _Compiled:
         # safe functions; it runs with empty __builtins__ (see RestrictedEnvironment).
         code = compile(tree, "<string>", mode, dont_inherit=True)
     except (RecursionError, MemoryError):
-        raise UnsafeExpressionError("the expression is nested too deeply") from None
+        raise UnsafeExpressionError("the expression is nested too deeply").with_code("nested-too-deeply") from None
     return _Compiled(code, guarder.used, mode == "exec" or validator.has_comprehension)

@@ -80,13 +80,15 @@ def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
 
 def _safe_sum(iterable: Any, /, start: Any = 0) -> Any:
     if not isinstance(start, int | float):
-        raise ExpressionError("sum() adds numbers only; use join() for text")
+        raise ExpressionError("sum() adds numbers only; use join() for text", code="sum-numbers")
     return _check_int(sum(iterable, start), "integer result of sum()")
 
 
 def _safe_round(number: Any, ndigits: int | None = None) -> Any:
     if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
-        raise ExpressionError(f"round() digits exceed the limit of {MAX_ROUND_DIGITS}")
+        raise ExpressionError(
+            f"round() digits exceed the limit of {MAX_ROUND_DIGITS}", code="round-limit", limit=MAX_ROUND_DIGITS
+        )
     return round(number) if ndigits is None else round(number, ndigits)
 
 
@@ -99,7 +101,9 @@ def _safe_str(value: Any = "") -> str:
 
 def _safe_int(value: Any = 0, base: int | None = None) -> int:
     if isinstance(value, str) and len(value) > 5000:
-        raise ExpressionError("int() of text longer than 5,000 characters exceeds the limit")
+        raise ExpressionError(
+            "int() of text longer than 5,000 characters exceeds the limit", code="int-text-limit", limit=5000
+        )
     result = int(value) if base is None else int(value, base)
     _check_int(result, "int() result")
     return result
@@ -112,14 +116,14 @@ def _aware(moment: datetime) -> datetime:
 def parse_date(text: str) -> date:
     """ISO-8601 calendar date, e.g. ``'2024-05-17'``."""
     if not isinstance(text, str) or len(text) > 64:
-        raise ExpressionError("parse_date() expects an ISO-8601 date text")
+        raise ExpressionError("parse_date() expects an ISO-8601 date text", code="expects-date-text")
     return date.fromisoformat(text.strip())
 
 
 def parse_datetime(text: str) -> datetime:
     """ISO-8601 date and time; always aware (no offset means Europe/Oslo local time)."""
     if not isinstance(text, str) or len(text) > 64:
-        raise ExpressionError("parse_datetime() expects an ISO-8601 date-time text")
+        raise ExpressionError("parse_datetime() expects an ISO-8601 date-time text", code="expects-datetime-text")
     return _aware(datetime.fromisoformat(text.strip()))
 
 

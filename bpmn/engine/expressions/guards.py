@@ -41,18 +41,30 @@ class _Budget:
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
-            raise ExpressionError(f"run time exceeds the limit of {self.time_limit} s")
+            raise ExpressionError(
+                f"run time exceeds the limit of {self.time_limit} s",
+                code="time-limit",
+                milliseconds=round(self.time_limit * 1000),
+            )
 
     def tick(self) -> None:
         self.iterations += 1
         if self.iterations > self.max_iterations:
-            raise ExpressionError(f"loop iterations exceed the limit of {self.max_iterations:,} per execution")
+            raise ExpressionError(
+                f"loop iterations exceed the limit of {self.max_iterations:,} per execution",
+                code="iteration-limit",
+                limit_items=self.max_iterations,
+            )
         self.check_time()
 
     def charge(self, items: int) -> None:
         self.allocated += items
         if self.allocated > self.max_allocated:
-            raise ExpressionError(f"data created exceeds the limit of {self.max_allocated:,} items per execution")
+            raise ExpressionError(
+                f"data created exceeds the limit of {self.max_allocated:,} items per execution",
+                code="allocation-limit",
+                limit_items=self.max_allocated,
+            )
         self.check_time()
 
 
@@ -67,12 +79,19 @@ def _charge(items: int) -> None:
 
 def _check_len(length: int, what: str) -> None:
     if length > MAX_SEQUENCE_LEN:
-        raise ExpressionError(f"{what} of {length:,} items exceeds the limit of {MAX_SEQUENCE_LEN:,}")
+        # Not the length: it is measured from case data (a count typed into a form).
+        raise ExpressionError(
+            f"{what} of more than {MAX_SEQUENCE_LEN:,} items exceeds the limit",
+            code="sequence-limit",
+            limit_items=MAX_SEQUENCE_LEN,
+        )
 
 
 def _check_int(value: Any, what: str) -> Any:
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise ExpressionError(f"{what} exceeds the limit of {MAX_INT_BITS} bits")
+        raise ExpressionError(
+            f"{what} exceeds the limit of {MAX_INT_BITS} bits", code="integer-limit", limit=MAX_INT_BITS
+        )
     return value
 
 
@@ -95,7 +114,9 @@ def _check_text_size(value: Any) -> None:
         count += 1
         if count > MAX_TEXT_ITEMS:
             raise ExpressionError(
-                f"converting a structure of more than {MAX_TEXT_ITEMS:,} items to text exceeds the limit"
+                f"converting a structure of more than {MAX_TEXT_ITEMS:,} items to text exceeds the limit",
+                code="text-conversion-limit",
+                limit_items=MAX_TEXT_ITEMS,
             )
         if isinstance(item, str):
             chars += len(item)
@@ -126,7 +147,9 @@ def _check_walked(value: Any, what: str = "a value compared or looked up") -> No
     if size > MAX_SEQUENCE_LEN:
         raise ExpressionError(
             f"{what} holds more than {MAX_SEQUENCE_LEN:,} items (a value that appears several times counts "
-            "each time), more than the limit"
+            "each time), more than the limit",
+            code="walked-limit",
+            limit_items=MAX_SEQUENCE_LEN,
         )
     _charge(size)
 
@@ -141,7 +164,11 @@ def _g_bounded(value: Any) -> Any:
 
 
 def _int_too_big(operator: str) -> ExpressionError:
-    return ExpressionError(f"integer result of '{operator}' exceeds the limit of {MAX_INT_BITS} bits")
+    return ExpressionError(
+        f"integer result of '{operator}' exceeds the limit of {MAX_INT_BITS} bits",
+        code="integer-limit",
+        limit=MAX_INT_BITS,
+    )
 
 
 def _g_add(a: Any, b: Any) -> Any:
@@ -195,9 +222,14 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hl
 
 def _check_width(text: str | None, what: str) -> None:
     if text == "*":
-        raise ExpressionError(f"'*' width or precision in {what} is not supported")
+        raise ExpressionError(f"'*' width or precision in {what} is not supported", code="format-star")
     if text and int(text) > MAX_FORMAT_WIDTH:
-        raise ExpressionError(f"width or precision {int(text):,} in {what} exceeds the limit of {MAX_FORMAT_WIDTH:,}")
+        # Not the width: a format text can come from case data.
+        raise ExpressionError(
+            f"a width or precision in {what} exceeds the limit of {MAX_FORMAT_WIDTH:,}",
+            code="format-width-limit",
+            limit_items=MAX_FORMAT_WIDTH,
+        )
 
 
 def _g_mod(a: Any, b: Any) -> Any:
@@ -268,7 +300,9 @@ def _g_format(value: Any, conversion: int, spec: str) -> str:
         value = ascii(value)
     if spec:
         if len(spec) > 200:
-            raise ExpressionError("format spec longer than 200 characters exceeds the limit")
+            raise ExpressionError(
+                "format spec longer than 200 characters exceeds the limit", code="format-spec-limit", limit=200
+            )
         for digits in re.findall(r"\d+", spec):
             _check_width(digits, "a format spec")
     result = format(value, spec)
@@ -279,7 +313,9 @@ def _g_format(value: Any, conversion: int, spec: str) -> str:
 def _guard_iter(iterable: Any) -> Iterator[Any]:
     budget = _BUDGET.get()
     if budget is None:  # only reachable if a generator outlives its execution
-        raise ExpressionError("a generator cannot be used outside the expression that made it")
+        raise ExpressionError(
+            "a generator cannot be used outside the expression that made it", code="generator-outside"
+        )
     for item in iterable:
         budget.tick()
         yield item

@@ -96,7 +96,12 @@ def _lookup(table: dict[type, frozenset[str]], obj: Any) -> frozenset[str]:
 
 def _g_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
     if name not in _lookup(_METHODS_BY_TYPE, obj):
-        raise ExpressionError(f"a {type(obj).__name__} value has no method {name!r} here")
+        raise ExpressionError(
+            f"a {type(obj).__name__} value has no method {name!r} here",
+            code="no-method",
+            type=type(obj).__name__,
+            name=name,
+        )
     if isinstance(obj, str) and name in _STR_GUARDS:
         return _STR_GUARDS[name](obj, *args, **kwargs)
     if isinstance(obj, list | tuple | dict) and name in _COMPARING_METHODS:
@@ -111,5 +116,10 @@ def _g_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
 
 def _g_attr(obj: Any, name: str) -> Any:
     if name not in _lookup(_ATTRS_BY_TYPE, obj):
-        raise ExpressionError(f"a {type(obj).__name__} value has no attribute {name!r} here")
+        raise ExpressionError(
+            f"a {type(obj).__name__} value has no attribute {name!r} here",
+            code="no-attribute",
+            type=type(obj).__name__,
+            name=name,
+        )
     return getattr(obj, name)

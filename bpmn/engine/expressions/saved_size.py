@@ -69,11 +69,16 @@ def _size(node: Any, sizes: dict[int, int], path: set[int], what: str = _SAVED) 
     if known is not None:
         return known
     if key in path:
-        raise ExpressionError(f"{what} contains itself" + (", which cannot be saved" if what == _SAVED else ""))
+        raise ExpressionError(
+            f"{what} contains itself" + (", which cannot be saved" if what == _SAVED else ""),
+            code="saved-itself" if what == _SAVED else "walked-itself",
+        )
     if len(path) >= MAX_SAVED_DEPTH:
         raise ExpressionError(
             f"{what} is nested more than {MAX_SAVED_DEPTH} levels deep, "
-            + ("more than can be saved" if what == _SAVED else "more than the limit")
+            + ("more than can be saved" if what == _SAVED else "more than the limit"),
+            code="saved-depth" if what == _SAVED else "walked-depth",
+            limit=MAX_SAVED_DEPTH,
         )
     path.add(key)
     total = 1
@@ -107,10 +112,12 @@ def check_saved_size(values: Iterable[Any], limit: int = MAX_SEQUENCE_LEN) -> No
         else:
             total += flat
     if total > limit:
-        amount = f"{total:,}" if total < _CEILING else f"more than {_CEILING:,}"
+        # Not the amount: it is measured from case data (a count typed into a form).
         raise ExpressionError(
-            f"the data the script leaves would be {amount} items when saved (a value that appears several "
-            f"times counts each time), more than the limit of {limit:,}"
+            f"the data the script leaves would be more than {limit:,} items when saved (a value that appears "
+            "several times counts each time), more than the limit",
+            code="saved-limit",
+            limit_items=limit,
         )
 
 

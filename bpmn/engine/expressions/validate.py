@@ -6,6 +6,7 @@ Plain Python: this module must never import Django.
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from ..errors import UnsafeExpressionError
 from .functions import SAFE_FUNCTION_NAMES
@@ -99,6 +100,32 @@ _COMMON_NODES = frozenset(
         *_BINOPS,
     }
 )
+# How Python writes each refused construct: the interfaces name it so in any language.
+_KEYWORDS = {
+    **{kind: name for kind, name in _REFUSED_NAMES.items() if " " not in name or name == "async for"},
+    ast.While: "while",
+    ast.FunctionDef: "def",
+    ast.AsyncFunctionDef: "async def",
+    ast.ClassDef: "class",
+    ast.Starred: "*x",
+    ast.NamedExpr: ":=",
+    ast.Match: "match",
+}
+
+
+def _operator_sign(op: ast.AST) -> str:
+    return _OPERATOR_SIGNS.get(type(op), type(op).__name__)
+
+
+_OPERATOR_SIGNS: dict[type[ast.AST], str] = {
+    ast.MatMult: "@",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+    ast.RShift: ">>",
+    ast.LShift: "<<",
+}
+
 _EVAL_NODES = _COMMON_NODES | {ast.Expression}
 _EXEC_NODES = _COMMON_NODES | {
     ast.Module,
@@ -125,37 +152,58 @@ class _Validator(ast.NodeVisitor):
         self.has_comprehension = False
 
     # -- reporting
-    def refuse(self, node: ast.AST | None, what: str, why: str = "") -> None:
+    def refuse(self, node: ast.AST | None, what: str, why: str = "", *, code: str, **params: Any) -> None:
+        """Refuse ``what`` (English, for logs) as the engine's ``code`` with ``params`` (the
+        interfaces' words), at ``node`` or the position last visited."""
         line, col = (
             (node.lineno, getattr(node, "col_offset", 0))
             if node is not None and hasattr(node, "lineno")
             else self.position
         )
         message = f"line {line}, column {col + 1}: {what} is not allowed"
-        raise UnsafeExpressionError(f"{message} ({why})" if why else message)
+        error = UnsafeExpressionError(f"{message} ({why})" if why else message)
+        raise error.with_code(code, line=line, column=col + 1, **params)
 
     def visit(self, node: ast.AST) -> None:
         if hasattr(node, "lineno"):
             self.position = (node.lineno, getattr(node, "col_offset", 0))
         kind = type(node)
         if kind in _REFUSED_NAMES:
-            self.refuse(node, _REFUSED_NAMES[kind])
+            self.refuse(node, _REFUSED_NAMES[kind], code="unsafe-construct", construct=_KEYWORDS[kind])
         if kind not in self.allowed:
-            self.refuse(node, f"{kind.__name__} ({ast.dump(node)[:40]})")
+            self.refuse(
+                node, f"{kind.__name__} ({ast.dump(node)[:40]})", code="unsafe-construct", construct=kind.__name__
+            )
         super().visit(node)
 
     # -- names and constants
     def visit_Name(self, node: ast.Name) -> None:
         if node.id.startswith("_"):
-            self.refuse(node, f"the name {node.id!r}", "names starting with '_' are reserved")
+            self.refuse(
+                node, f"the name {node.id!r}", "names starting with '_' are reserved", code="unsafe-name", name=node.id
+            )
         if not isinstance(node.ctx, ast.Load) and node.id in SAFE_FUNCTION_NAMES:
-            self.refuse(node, f"assigning to {node.id!r}", "it is a built-in function name")
+            self.refuse(
+                node,
+                f"assigning to {node.id!r}",
+                "it is a built-in function name",
+                code="unsafe-function-assignment",
+                name=node.id,
+            )
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if not isinstance(node.value, _CONSTANT_TYPES):
-            self.refuse(node, f"a {type(node.value).__name__} literal")
+            self.refuse(
+                node, f"a {type(node.value).__name__} literal", code="unsafe-literal", type=type(node.value).__name__
+            )
         if isinstance(node.value, int) and node.value.bit_length() > MAX_INT_BITS:
-            self.refuse(node, "an integer literal this large", f"limit {MAX_INT_BITS} bits")
+            self.refuse(
+                node,
+                "an integer literal this large",
+                f"limit {MAX_INT_BITS} bits",
+                code="unsafe-integer-literal",
+                limit=MAX_INT_BITS,
+            )
 
     # -- attributes and calls
     def at_attr(self, node: ast.Attribute) -> None:
@@ -168,23 +216,42 @@ class _Validator(ast.NodeVisitor):
     def check_attribute_name(self, node: ast.Attribute) -> None:
         self.at_attr(node)
         if node.attr.startswith("_"):
-            self.refuse(None, f"the attribute {node.attr!r}", "names starting with '_' are never accessible")
+            self.refuse(
+                None,
+                f"the attribute {node.attr!r}",
+                "names starting with '_' are never accessible",
+                code="unsafe-private-attribute",
+                name=node.attr,
+            )
         if node.attr in ("format", "format_map"):
             self.refuse(
                 None,
                 f"the method {node.attr!r}",
                 "format strings can reach attributes of their arguments; use an f-string",
+                code="unsafe-format-method",
+                name=node.attr,
             )
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self.visit(node.value)  # innermost problem first: report `__class__` before `mro`
         self.check_attribute_name(node)
         if not isinstance(node.ctx, ast.Load):
-            self.refuse(None, f"assigning to the attribute {node.attr!r}")
+            self.refuse(
+                None, f"assigning to the attribute {node.attr!r}", code="unsafe-attribute-assignment", name=node.attr
+            )
         if node.attr in ALLOWED_METHODS and node.attr not in DATA_ATTRIBUTES:
-            self.refuse(None, f"using the method {node.attr!r} without calling it")
+            self.refuse(
+                None, f"using the method {node.attr!r} without calling it", code="unsafe-method-value", name=node.attr
+            )
         if node.attr not in DATA_ATTRIBUTES:
-            self.refuse(None, f"the attribute {node.attr!r}", f"allowed: {', '.join(sorted(DATA_ATTRIBUTES))}")
+            self.refuse(
+                None,
+                f"the attribute {node.attr!r}",
+                f"allowed: {', '.join(sorted(DATA_ATTRIBUTES))}",
+                code="unsafe-attribute",
+                name=node.attr,
+                allowed=", ".join(sorted(DATA_ATTRIBUTES)),
+            )
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -192,34 +259,46 @@ class _Validator(ast.NodeVisitor):
             self.visit(func)
             if func.id not in SAFE_FUNCTION_NAMES:
                 self.refuse(
-                    node, f"calling {func.id!r}", f"callable functions: {', '.join(sorted(SAFE_FUNCTION_NAMES))}"
+                    node,
+                    f"calling {func.id!r}",
+                    f"callable functions: {', '.join(sorted(SAFE_FUNCTION_NAMES))}",
+                    code="unsafe-call",
+                    name=func.id,
+                    allowed=", ".join(sorted(SAFE_FUNCTION_NAMES)),
                 )
         elif isinstance(func, ast.Attribute):
             self.visit(func.value)  # innermost problem first
             self.check_attribute_name(func)
             if func.attr not in ALLOWED_METHODS:
                 self.refuse(
-                    None, f"calling the method {func.attr!r}", f"callable methods: {', '.join(sorted(ALLOWED_METHODS))}"
+                    None,
+                    f"calling the method {func.attr!r}",
+                    f"callable methods: {', '.join(sorted(ALLOWED_METHODS))}",
+                    code="unsafe-method-call",
+                    name=func.attr,
+                    allowed=", ".join(sorted(ALLOWED_METHODS)),
                 )
         else:
             self.visit(func)  # e.g. report `lambda` in `(lambda: 1)()`
-            self.refuse(node, "calling the result of an expression")
+            self.refuse(node, "calling the result of an expression", code="unsafe-call-result")
         for arg in node.args:
             self.visit(arg)
         for keyword in node.keywords:
             if keyword.arg is None:
-                self.refuse(keyword, "**-unpacking in a call")
+                self.refuse(keyword, "**-unpacking in a call", code="unsafe-unpacking")
             self.visit(keyword.value)
 
     # -- operators
     def visit_BinOp(self, node: ast.BinOp) -> None:
         if type(node.op) not in _BINOPS:
-            self.refuse(node, f"the operator {type(node.op).__name__}")
+            self.refuse(
+                node, f"the operator {type(node.op).__name__}", code="unsafe-operator", operator=_operator_sign(node.op)
+            )
         self.generic_visit(node)
 
     def visit_Dict(self, node: ast.Dict) -> None:
         if any(key is None for key in node.keys):
-            self.refuse(node, "**-unpacking in a dict")
+            self.refuse(node, "**-unpacking in a dict", code="unsafe-unpacking")
         self.generic_visit(node)
 
     # -- comprehensions
@@ -227,9 +306,9 @@ class _Validator(ast.NodeVisitor):
         self.has_comprehension = True
         generators = node.generators  # type: ignore[attr-defined]
         if len(generators) != 1:
-            self.refuse(node, "a comprehension with more than one 'for'")
+            self.refuse(node, "a comprehension with more than one 'for'", code="unsafe-comprehension-fors")
         if generators[0].is_async:
-            self.refuse(node, "an async comprehension")
+            self.refuse(node, "an async comprehension", code="unsafe-construct", construct="async for")
         self.check_target(generators[0].target, allow_subscript=False)
         self.generic_visit(node)
 
@@ -245,13 +324,18 @@ class _Validator(ast.NodeVisitor):
             return
         if isinstance(target, ast.Subscript) and allow_subscript:
             if isinstance(target.slice, ast.Slice):
-                self.refuse(target, "assigning to a slice")
+                self.refuse(target, "assigning to a slice", code="unsafe-slice-assignment")
             return
         if isinstance(target, ast.Attribute):
-            self.refuse(target, f"assigning to the attribute {target.attr!r}")
+            self.refuse(
+                target,
+                f"assigning to the attribute {target.attr!r}",
+                code="unsafe-attribute-assignment",
+                name=target.attr,
+            )
         if isinstance(target, ast.Starred):
-            self.refuse(target, _REFUSED_NAMES[ast.Starred])
-        self.refuse(target, f"assigning to {type(target).__name__}")
+            self.refuse(target, _REFUSED_NAMES[ast.Starred], code="unsafe-construct", construct=_KEYWORDS[ast.Starred])
+        self.refuse(target, f"assigning to {type(target).__name__}", code="unsafe-target")
 
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
@@ -260,15 +344,17 @@ class _Validator(ast.NodeVisitor):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if type(node.op) not in _BINOPS:
-            self.refuse(node, f"the operator {type(node.op).__name__}")
+            self.refuse(
+                node, f"the operator {type(node.op).__name__}", code="unsafe-operator", operator=_operator_sign(node.op)
+            )
         if not isinstance(node.target, ast.Name | ast.Subscript):
-            self.refuse(node.target, "augmented assignment to this target")
+            self.refuse(node.target, "augmented assignment to this target", code="unsafe-target")
         self.check_target(node.target)
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if not isinstance(node.target, ast.Name | ast.Subscript):
-            self.refuse(node.target, "annotated assignment to this target")
+            self.refuse(node.target, "annotated assignment to this target", code="unsafe-target")
         self.check_target(node.target)
         self.generic_visit(node)
 
@@ -279,7 +365,7 @@ class _Validator(ast.NodeVisitor):
     def visit_Delete(self, node: ast.Delete) -> None:
         for target in node.targets:
             if not isinstance(target, ast.Name):
-                self.refuse(target, "deleting anything but a variable")
+                self.refuse(target, "deleting anything but a variable", code="unsafe-delete")
         self.generic_visit(node)
 
 
@@ -288,5 +374,5 @@ def _validate_tree(tree: ast.AST, mode: str) -> _Validator:
     try:
         validator.visit(tree)
     except RecursionError:
-        raise UnsafeExpressionError("the expression is nested too deeply") from None
+        raise UnsafeExpressionError("the expression is nested too deeply").with_code("nested-too-deeply") from None
     return validator

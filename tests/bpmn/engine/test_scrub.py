@@ -72,3 +72,11 @@ def test_the_error_class_is_the_root_of_the_wrappers():
             raise RuntimeError("wrapped") from exc
     except RuntimeError as outer:
         assert error_class(outer) == "ValueError"
+
+
+def test_a_count_written_with_its_digits_grouped_is_masked_too():
+    """The engine once wrote a count from the case as "range of 9,999,999 items": rows stored
+    so are masked when shown; a longer number that merely ends in the same digits is not."""
+    known = literals({"count": 9_999_999, "pair": [1, 42]})
+    text = "range of 9,999,999 items, not 19,999,999, and [1,42]"
+    assert scrub(text, known) == "range of … items, not 19,999,999, and [1,…]"

@@ -80,3 +80,16 @@ def test_every_form_problem_has_a_bokmal_text():
     assert {code for code in MESSAGES if code.startswith("form_problem.")} == {
         f"form_problem.{code}" for code in FORM_PROBLEM_CODES
     }
+
+
+def test_the_sandboxs_refusal_in_a_script_reads_in_bokmal(web):
+    """The detail the sandbox gives (where, and what it refuses) in bokmål too, not only the
+    sentence around it."""
+    _, bpmn_xml, forms, routing, _ = next(case for case in REFUSED if case[0] == "unsafe-expression")
+    bpmn_xml = bpmn_xml.replace("__import__('os').system('x')", "open('f') == 1")
+    [problem] = post_json(web("ada"), reverse("process-validate"), _content(bpmn_xml, forms, routing)).json()["issues"]
+    assert problem["message"].startswith(
+        "conditionExpression i «Flow_no» bruker noe det avgrensede kjøremiljøet ikke tillater («linje 1, kolonne 1: "
+        "å kalle «open» er ikke tillatt (funksjoner som kan kalles: "
+    )
+    assert "not allowed" not in problem["message"] and "callable" not in problem["message"]
