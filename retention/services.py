@@ -405,12 +405,8 @@ def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
     note = _reason(note) if note else ""
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=correction.case_id)
-        moving = list(
-            Case.objects.select_for_update()
-            .filter(person_id=case.person_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        # Every case of the person moves: held before their rows (lock order).
+        list(Case.objects.select_for_update().filter(person_id=case.person_id).order_by("pk").values_list("pk"))
         correction = Correction.objects.select_for_update().get(pk=correction.pk)
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
@@ -428,7 +424,9 @@ def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
                 kind=EventKind.VALUE_CORRECTED,
                 actor=actor,
                 agency_id=case.coordinator_agency_id,
-                detail={"field": NATIONAL_ID, "correction": correction.pk, "merged_cases": len(moving)},
+                # As a plain change reads: how many cases the person had would tell the
+                # case's readers of cases elsewhere.
+                detail={"field": NATIONAL_ID, "correction": correction.pk},
             )
             case.person_id = moved
         correction.save()
