@@ -298,27 +298,39 @@ def national_ids_to_review(actor) -> list[Correction]:
     return list(waiting.select_related("case", "corrected_by").order_by("corrected_at", "id")[:200])
 
 
-def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
-    """An auditor of the coordinating agency decides a national id the coordinator asked for.
-    Confirmed and held by nobody else: the person's number is changed (the old one kept in the
-    correction only). Confirmed but held by another person: nothing changes and the correction
-    waits for an administrator to merge the persons (``MERGE``; the coordinator reads it as
-    not carried out, as a refusal). Refused: nothing changes. Once per correction (409)."""
+def _national_id_to_decide(actor, correction_id, field: str, decision, note: str) -> tuple[Correction, str]:
+    """The national-id correction ``actor`` decides (404 for anyone else), once the decision
+    (``field``) is a boolean (400 naming it), and the note as stored."""
     correction = (
         Correction.objects.select_related("case").filter(pk=lookup_id(correction_id), field=NATIONAL_ID).first()
     )
     if correction is None or not rules.can_review_national_id(actor, correction.case):
         raise NotFound("retention.correction_not_found")
-    if not isinstance(approve, bool):
-        raise _invalid(field_error("approve", "field.required"))
-    note = _reason(note) if note else ""
+    if not isinstance(decision, bool):
+        raise _invalid(field_error(field, "field.required"))
+    return correction, _reason(note) if note else ""
+
+
+def _still_undecided(case: Case, correction: Correction, status: str) -> Correction:
+    """The correction locked, with its case (held) not erased and still in ``status`` (409)."""
+    correction = Correction.objects.select_for_update().get(pk=correction.pk)
+    if ErasureRecord.objects.filter(case=case).exists():
+        raise Conflict("retention.erased")
+    if correction.status != status:
+        raise Conflict("retention.correction_reviewed")
+    return correction
+
+
+def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
+    """An auditor of the coordinating agency decides a national id the coordinator asked for.
+    Confirmed and held by nobody else: the person's number is changed (the old one kept in the
+    correction only). Confirmed but held by another person: nothing changes and the correction
+    waits for the auditor to merge the persons or refuse (``MERGE``, ``merge_persons``; the
+    coordinator reads it as still waiting). Refused: nothing changes. Once per correction (409)."""
+    correction, note = _national_id_to_decide(actor, correction_id, "approve", approve, note)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=correction.case_id)
-        correction = Correction.objects.select_for_update().get(pk=correction.pk)
-        if ErasureRecord.objects.filter(case=case).exists():
-            raise Conflict("retention.erased")
-        if correction.status != CorrectionStatus.WAITING:
-            raise Conflict("retention.correction_reviewed")
+        correction = _still_undecided(case, correction, CorrectionStatus.WAITING)
         correction.reviewed_by, correction.reviewed_at, correction.review_note = actor, timezone.now(), note
         if not approve:
             correction.status, correction.new_value = CorrectionStatus.REFUSED, None
@@ -395,23 +407,12 @@ def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
 
     Lock order (README, "One lock order"): the person's cases, then the correction, then
     the two person rows, lowest id first."""
-    correction = (
-        Correction.objects.select_related("case").filter(pk=lookup_id(correction_id), field=NATIONAL_ID).first()
-    )
-    if correction is None or not rules.can_review_national_id(actor, correction.case):
-        raise NotFound("retention.correction_not_found")
-    if not isinstance(merge, bool):
-        raise _invalid(field_error("merge", "field.required"))
-    note = _reason(note) if note else ""
+    correction, note = _national_id_to_decide(actor, correction_id, "merge", merge, note)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=correction.case_id)
         # Every case of the person moves: held before their rows (lock order).
         list(Case.objects.select_for_update().filter(person_id=case.person_id).order_by("pk").values_list("pk"))
-        correction = Correction.objects.select_for_update().get(pk=correction.pk)
-        if ErasureRecord.objects.filter(case=case).exists():
-            raise Conflict("retention.erased")
-        if correction.status != CorrectionStatus.MERGE:
-            raise Conflict("retention.correction_reviewed")
+        correction = _still_undecided(case, correction, CorrectionStatus.MERGE)
         correction.reviewed_by, correction.reviewed_at = actor, timezone.now()
         correction.review_note = "\n".join(text for text in (correction.review_note, note) if text)
         if not merge:

@@ -345,28 +345,7 @@ def erasure_review(request, erasure_pk):
 def national_id_review(request, correction_pk):
     """The auditor confirms or refuses a national id the coordinator asked for; only they
     are told when another person holds the number."""
-    decision = request.POST.get("decision", "")
-    approve = {"approve": True, "refuse": False}.get(decision, decision)
-    try:
-        correction = services.review_national_id(
-            actor=request.user, correction_id=correction_pk, approve=approve, note=request.POST.get("note", "")
-        )
-    except (Conflict, InvalidInput) as exc:
-        messages.error(request, error_text(exc))
-        return redirect("retention-audit")
-    if correction.status == CorrectionStatus.DONE:
-        messages.success(request, _("The national id is changed. The old one is kept only in the audit trail."))
-    elif correction.status == CorrectionStatus.MERGE:
-        messages.warning(
-            request,
-            _(
-                "Another person in Brobygger has this national id, so it is not changed. Check that the two are "
-                "the same person, then merge them or refuse below; the coordinator sees the correction as waiting."
-            ),
-        )
-    else:
-        messages.success(request, _("The correction of the national id is refused. Nothing was changed."))
-    return redirect("retention-audit")
+    return _decide_national_id(request, services.review_national_id, correction_pk, approve="approve")
 
 
 @require_POST
@@ -374,16 +353,35 @@ def national_id_review(request, correction_pk):
 def person_merge(request, correction_pk):
     """The auditor merges the case's person into the one who holds the confirmed national id,
     or refuses (``services.merge_persons``)."""
-    decision = request.POST.get("decision", "")
-    merge = {"merge": True, "refuse": False}.get(decision, decision)
+    return _decide_national_id(request, services.merge_persons, correction_pk, merge="merge")
+
+
+def _decide_national_id(request, decide, correction_pk, **decision):
+    """One of the auditor's decisions on a national id: the posted ``decision`` (the one
+    keyword's value, or "refuse") as a boolean, the outcome said on the auditor's page."""
+    ((name, yes),) = decision.items()
+    posted = request.POST.get("decision", "")
     try:
-        correction = services.merge_persons(
-            actor=request.user, correction_id=correction_pk, merge=merge, note=request.POST.get("note", "")
+        correction = decide(
+            actor=request.user,
+            correction_id=correction_pk,
+            note=request.POST.get("note", ""),
+            **{name: {yes: True, "refuse": False}.get(posted, posted)},
         )
     except (Conflict, InvalidInput) as exc:
         messages.error(request, error_text(exc))
         return redirect("retention-audit")
-    if correction.status == CorrectionStatus.DONE:
+    if correction.status == CorrectionStatus.MERGE:
+        messages.warning(
+            request,
+            _(
+                "Another person in Brobygger has this national id, so it is not changed. Check that the two are "
+                "the same person, then merge them or refuse below; the coordinator sees the correction as waiting."
+            ),
+        )
+    elif correction.status != CorrectionStatus.DONE:
+        messages.success(request, _("The correction of the national id is refused. Nothing was changed."))
+    elif name == "merge":
         messages.success(
             request,
             _(
@@ -392,5 +390,5 @@ def person_merge(request, correction_pk):
             ),
         )
     else:
-        messages.success(request, _("The correction of the national id is refused. Nothing was changed."))
+        messages.success(request, _("The national id is changed. The old one is kept only in the audit trail."))
     return redirect("retention-audit")
