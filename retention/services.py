@@ -335,14 +335,7 @@ def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
         if not approve:
             correction.status, correction.new_value = CorrectionStatus.REFUSED, None
         elif _change_national_id(case, correction):
-            correction.status, correction.new_value = CorrectionStatus.DONE, None
-            Event.objects.create(
-                case=case,
-                kind=EventKind.VALUE_CORRECTED,
-                actor=actor,
-                agency_id=case.coordinator_agency_id,
-                detail={"field": NATIONAL_ID, "correction": correction.pk},
-            )
+            _national_id_done(actor, case, correction)
         else:
             correction.status = CorrectionStatus.MERGE
         correction.save()
@@ -352,6 +345,19 @@ def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
             _log_review(actor, case, correction)
     rules.forget_case_access(case)
     return correction
+
+
+def _national_id_done(actor, case: Case, correction: Correction) -> None:
+    """The correction done, on the case's timeline. A merge reads as a plain change: how many
+    cases the person had would tell the case's readers of cases elsewhere."""
+    correction.status, correction.new_value = CorrectionStatus.DONE, None
+    Event.objects.create(
+        case=case,
+        kind=EventKind.VALUE_CORRECTED,
+        actor=actor,
+        agency_id=case.coordinator_agency_id,
+        detail={"field": NATIONAL_ID, "correction": correction.pk},
+    )
 
 
 def _log_review(actor, case: Case, correction: Correction) -> None:
@@ -418,18 +424,8 @@ def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
         if not merge:
             correction.status, correction.new_value = CorrectionStatus.REFUSED, None
         else:
-            moved = _merge_into_holder(case, correction)
-            correction.status, correction.new_value = CorrectionStatus.DONE, None
-            Event.objects.create(
-                case=case,
-                kind=EventKind.VALUE_CORRECTED,
-                actor=actor,
-                agency_id=case.coordinator_agency_id,
-                # As a plain change reads: how many cases the person had would tell the
-                # case's readers of cases elsewhere.
-                detail={"field": NATIONAL_ID, "correction": correction.pk},
-            )
-            case.person_id = moved
+            case.person_id = _merge_into_holder(case, correction)
+            _national_id_done(actor, case, correction)
         correction.save()
         _log_review(actor, case, correction)
     rules.forget_case_access(case)
