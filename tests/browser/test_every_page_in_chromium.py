@@ -140,8 +140,9 @@ def _url(name: str, kwargs: dict) -> str:
 @pytest.fixture
 def case_with_everything(shipped, users, agencies, legal_bases):
     """A prison case past its intake, several agencies' tasks open, notes and an attachment
-    in two categories, a consent, a break-glass opening and a national id waiting for the
-    auditor, so each page has something in each of its parts."""
+    in two categories, a consent, a break-glass opening, a national id waiting for the
+    auditor and another case's waiting to be merged, so each page has something in each of
+    its parts."""
     case = start_prison_case(users, agencies)
     (intake,) = open_tasks(case)
     complete(intake, {"has_home": False, "housing_situation": "uten_bolig"})
@@ -164,6 +165,15 @@ def case_with_everything(shipped, users, agencies, legal_bases):
     retention_services.correct_value(
         actor=users["bjorn"], case_id=case.pk, field="person.national_id", value="29822099635", reason="Feil nummer"
     )
+    # and on another case, a number the first case's person holds: the auditor's page lists
+    # it among the persons to merge
+    other = start_prison_case(users, agencies, person={"name": "Annen Person", "national_id": "05840399895"})
+    number = case.person.national_id
+    held = retention_services.correct_value(
+        actor=users["bjorn"], case_id=other.pk, field="person.national_id", value=number, reason="Samme person"
+    )
+    decided = retention_services.review_national_id(actor=users["aud"], correction_id=held.pk, approve=True)
+    assert decided.status == "merge"
     rule = retention_services.save_retention_rule(  # through the service: the auditor's page lists the change
         actor=users["ada"],
         values={
