@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from permissions.models import AccessLog, Consent
-from workflows.jobs.models import OutboxMessage
+from workflows.jobs.models import Job, JobKind, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +78,14 @@ def test_an_outbox_message_s_payload_and_correlations_are_not_shown_to_operators
     # fields and keys it carries (names, not values).
     text = staff.get(f"/admin/workflows/outboxmessage/{message.pk}/change/").content.decode()
     assert "housing_ready" in text and "treatment_plan" in text and "person_national_id" in text
+
+
+def test_a_password_reset_job_s_typed_address_is_not_shown_to_operators(staff):
+    """The address typed on the password-reset page waits in its job until the worker sends
+    the mail (for ever, if it never can): whose, or whether anyone's, is not for operators."""
+    assert Client().post("/accounts/password_reset/", {"email": "ukjent.person@eksempel.no"}).status_code == 302
+    job = Job.objects.get(kind=JobKind.PASSWORD_RESET)
+    page = staff.get(f"/admin/workflows/job/{job.pk}/change/")
+    assert page.status_code == 200
+    assert "ukjent.person" not in page.content.decode()
+    assert "ukjent.person" in job.payload["email"]  # the worker still has it
