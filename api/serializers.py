@@ -815,7 +815,10 @@ class ExternalFailureInput(InputSerializer):
 
 
 class LockedExternalTaskSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(
+        help_text="the task's key, random (a sequential id would let an agency's system count the municipality's "
+        "jobs between two fetches); the same on every fetch of the task"
+    )
     topicName = serializers.CharField(source="topic")
     activityId = serializers.CharField(source="element_id")
     caseReference = serializers.CharField(source="case_reference")

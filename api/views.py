@@ -47,6 +47,7 @@ LIST = (400, 401, 404)  # 400: a bad filter, cursor or page_size; 404: the case 
 OBJECT = (401, 404)
 ACTION = (400, 401, 403, 404, 409, 413)
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+EXTERNAL_TASK_ID = OpenApiParameter("task_id", str, OpenApiParameter.PATH, description="the `id` fetch-and-lock gave")
 
 
 def _input(serializer_class, request) -> dict:
@@ -339,17 +340,17 @@ class ExternalTaskFetch(APIView):
 
 class ExternalTaskComplete(APIView):
     @extend_schema(
-        parameters=[ID],
+        parameters=[EXTERNAL_TASK_ID],
         request=s.ExternalCompleteInput,
         responses={204: None, **_errors(400, 401, 404, 409, 413)},
         tags=["external tasks"],
         description="Complete a locked task; `variables` must meet the task's form (400 naming each field).",
     )
-    def post(self, request, pk):
+    def post(self, request, task_id):
         data = _input(s.ExternalCompleteInput, request)
         external_tasks.complete_external_task(
             actor=request.user,
-            job_id=pk,
+            task_id=task_id,
             worker_id=data["workerId"],
             variables={name: variable["value"] for name, variable in data["variables"].items()},
         )
@@ -358,19 +359,19 @@ class ExternalTaskComplete(APIView):
 
 class ExternalTaskFailure(APIView):
     @extend_schema(
-        parameters=[ID],
+        parameters=[EXTERNAL_TASK_ID],
         request=s.ExternalFailureInput,
         responses={204: None, **_errors(400, 401, 404, 409, 413)},
         tags=["external tasks"],
         description="The worker could not do it: fetched again after `retryTimeout` ms while `retries` remain; "
         "with none left an incident is opened.",
     )
-    def post(self, request, pk):
+    def post(self, request, task_id):
         data = _input(s.ExternalFailureInput, request)
         timeout = data.get("retryTimeout")
         external_tasks.fail_external_task(
             actor=request.user,
-            job_id=pk,
+            task_id=task_id,
             worker_id=data["workerId"],
             error=data["errorMessage"],
             retries=data.get("retries"),

@@ -42,7 +42,7 @@ def test_an_external_task_answered_while_its_agency_is_withdrawn_completes_and_t
 
     def answer():
         return external_tasks.complete_external_task(
-            actor=users["nils"], job_id=task["id"], worker_id="w1", variables={"register_status": "listed"}
+            actor=users["nils"], task_id=task["id"], worker_id="w1", variables={"register_status": "listed"}
         )
 
     def withdraw():
@@ -59,5 +59,5 @@ def test_an_external_task_answered_while_its_agency_is_withdrawn_completes_and_t
     assert not isinstance(answered, Exception), answered
     case.refresh_from_db()
     assert case.data["register_status"] == "listed"
-    assert Job.objects.get(pk=task["id"]).status == JobStatus.DONE
+    assert Job.objects.get(delivery_key=task["id"]).status == JobStatus.DONE
     assert not Event.objects.filter(case=case, kind=EventKind.AGENCY_WITHDRAWN).exists()

@@ -2,6 +2,7 @@
 its API token, completes with variables checked against the task's form, reports
 failures; a killed worker's lease runs out and the task is fetched again and completes once."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -49,13 +50,27 @@ def complete(client, task_id, worker="w1", **variables):
     return client.post(f"/api/v1/external-tasks/{task_id}/complete/", body, format="json")
 
 
+def test_an_external_task_s_id_counts_nothing(client_for, waiting):
+    """The id an agency's system is given is the job's random key: the job's own id is
+    sequential over every job of the municipality (every timer, e-mail and message of every
+    agency), so two fetches would tell the agency how many came between. The job id opens
+    nothing; neither does a key that is no task, nor text that is no key."""
+    nils = client_for("nils")
+    (task,) = fetch(nils)
+    job = Job.objects.get(delivery_key=task["id"])
+    assert str(uuid.UUID(task["id"])) == task["id"] and task["id"] != str(job.pk)
+    for other in (job.pk, uuid.uuid4(), "abc", "1 OR 1=1"):
+        assert complete(nils, other, register_status="listed").status_code == 404
+    assert complete(nils, task["id"], register_status="listed").status_code == 204
+
+
 def test_fetch_lock_and_complete(client_for, waiting, users):
     nils = client_for("nils")
     (task,) = fetch(nils)
     assert task["topicName"] == "housing-register" and task["activityId"] == "Service_1"
     assert task["variables"] == {"applicant_id": {"value": "A-17"}}  # only what the task declares
     assert task["caseReference"] == waiting.reference
-    log = AccessLog.objects.get(item=f"external-task:{task['id']}")
+    log = AccessLog.objects.get(item=f"external-task:{Job.objects.get(delivery_key=task['id']).pk}")
     assert (log.user, log.action, log.case_id) == (users["nils"], "export", waiting.pk)
     assert fetch(nils) == []  # locked
 
@@ -97,7 +112,7 @@ def test_failure_with_retries_then_an_incident_the_admin_retries(client_for, wai
     assert nils.post(url, body, format="json").status_code == 204
     (task,) = fetch(nils)
     assert nils.post(url, {**body, "retries": 0}, format="json").status_code == 204
-    job = Job.objects.get(pk=task["id"])
+    job = Job.objects.get(delivery_key=task["id"])
     assert job.status == JobStatus.FAILED
     incident = Incident.objects.get(job=job)
     assert incident.kind == "external_task-failed" and incident.error == "register down"
@@ -117,7 +132,7 @@ def test_other_agencies_neither_fetch_nor_complete(client_for, waiting, username
     assert complete(other, task["id"], register_status="listed").status_code == 404
     failure = {"workerId": "w1", "errorMessage": "x"}
     assert other.post(f"/api/v1/external-tasks/{task['id']}/failure/", failure, format="json").status_code == 404
-    assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
+    assert Job.objects.get(delivery_key=task["id"]).status == JobStatus.RUNNING
     assert client_for(None).post(FETCH, {"workerId": "w", "topics": [TOPIC]}, format="json").status_code in (401, 403)
 
 
@@ -156,7 +171,7 @@ def test_once_the_agencys_access_is_withdrawn_its_system_neither_fetches_nor_com
     assert complete(nils, task["id"], register_status="listed").status_code == 404
     waiting.refresh_from_db()
     assert "register_status" not in waiting.data
-    assert Job.objects.get(pk=task["id"]).status == JobStatus.RUNNING
+    assert Job.objects.get(delivery_key=task["id"]).status == JobStatus.RUNNING
 
 
 def test_an_agency_whose_system_owes_the_case_a_task_is_not_withdrawn(client_for, db, users, agencies):
@@ -181,7 +196,7 @@ def test_an_agency_whose_system_owes_the_case_a_task_is_not_withdrawn(client_for
     failure = {"workerId": "w1", "errorMessage": "register down", "retries": 0}
     assert nils.post(f"/api/v1/external-tasks/{task['id']}/failure/", failure, format="json").status_code == 204
     assert withdraw_nav().status_code == 409  # failed: the incident's retry hands it back to NAV
-    incident = Incident.objects.get(job_id=task["id"])
+    incident = Incident.objects.get(job__delivery_key=task["id"])
     services.retry_incident(actor=users["ada"], incident_id=incident.pk)
     (task,) = fetch(nils)
     assert complete(nils, task["id"], register_status="listed").status_code == 204
@@ -264,7 +279,7 @@ def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for
     (task,) = fetch(nils, topics=[topic])
     assert task["variables"] == {"scheme": {"value": "bostotte"}}
     assert "F20.0" not in str(task)
-    logged = AccessLog.objects.filter(item=f"external-task:{task['id']}")
+    logged = AccessLog.objects.filter(item=f"external-task:{Job.objects.get(delivery_key=task['id']).pk}")
     assert "health" not in set(logged.values_list("category", flat=True))
 
     services.record_consent(
@@ -275,14 +290,16 @@ def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for
         purpose="Ytelse",
         legal_basis=consent_basis,
     )
-    Job.objects.filter(pk=task["id"]).update(lease_until=datetime(2000, 1, 1, tzinfo=UTC))  # the lock ran out
+    lock_ran_out = datetime(2000, 1, 1, tzinfo=UTC)
+    Job.objects.filter(delivery_key=task["id"]).update(lease_until=lock_ran_out)
     (again,) = fetch(nils, topics=[topic])
     assert again["variables"] == {
         "diagnosis": {"value": "F20.0"},
         "copied": {"value": "F20.0"},
         "scheme": {"value": "bostotte"},
     }
-    logged = AccessLog.objects.filter(item=f"external-task:{again['id']}", category="health", user=users["nils"])
+    job = Job.objects.get(delivery_key=again["id"])
+    logged = AccessLog.objects.filter(item=f"external-task:{job.pk}", category="health", user=users["nils"])
     assert logged.exists()
 
 
@@ -297,7 +314,7 @@ def test_a_failure_with_retries_or_a_wait_out_of_bounds_is_refused_naming_the_fi
         answer = nils.post(url, {**body, field: value}, format="json")
         assert answer.status_code == 400, (field, answer.content)
         assert [error["field"] for error in answer.json()["errors"]] == [field]
-    job = Job.objects.get(pk=task["id"])
+    job = Job.objects.get(delivery_key=task["id"])
     assert (job.status, job.attempts) == (JobStatus.RUNNING, 0)
     at_the_bounds = {**body, "retries": 1000, "retryTimeout": 30 * 86400 * 1000}
     assert nils.post(url, at_the_bounds, format="json").status_code == 204
@@ -313,7 +330,7 @@ def test_a_workers_failure_reaches_the_process_admin_without_the_cases_values(cl
     body = {"workerId": "w1", "errorMessage": message, "retries": 0}
     assert nils.post(f"/api/v1/external-tasks/{task['id']}/failure/", body, format="json").status_code == 204
 
-    job = Job.objects.get(pk=task["id"])
+    job = Job.objects.get(delivery_key=task["id"])
     incident = Incident.objects.get(job=job)
     answer = client_for("ada").get("/api/v1/incidents/").json()["results"]
     assert [row["id"] for row in answer] == [incident.pk]

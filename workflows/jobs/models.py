@@ -70,7 +70,14 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["status", "due_at"], name="job_due")]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="job_due"),
+            # An agency's system completes an external task by its key: only those jobs are
+            # indexed, so the timers' and e-mails' inserts pay nothing for it.
+            models.Index(
+                fields=["delivery_key"], name="job_external_task_key", condition=models.Q(kind="external_task")
+            ),
+        ]
         constraints = [
             # One pending timer job per instance: it is due at the instance's next_timer_at.
             models.UniqueConstraint(

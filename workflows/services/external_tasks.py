@@ -13,6 +13,7 @@ sent (a field's own and that of the data it carries), by the fetching user.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from django.db import transaction
@@ -21,7 +22,6 @@ from django.db.models import Q
 from bpmn.engine import scrub
 from bpmn.engine.errors import EngineError, TaskStateError
 from core.errors import Conflict, InvalidInput, NotFound, field_error
-from core.ids import parse_id
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, Agency
 from workflows import selectors, steps
@@ -86,7 +86,7 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
             _log_export(actor, job, agency, variables, reads)
             fetched.append(
                 {
-                    "id": job.pk,
+                    "id": job.delivery_key,
                     "topic": job.payload["target"],
                     "element_id": job.payload.get("element_id", ""),
                     "case_reference": job.case.reference if job.case else "",
@@ -119,14 +119,17 @@ def _log_export(actor, job: Job, agency: Agency | None, variables: dict, reads: 
     )
 
 
-def _locked_job(actor, job_id, worker_id: str) -> Job:
-    """The job, locked; NotFound unless it is an external task of the actor's agencies,
-    Conflict unless this worker holds its lease."""
-    pk = parse_id(job_id)
+def _locked_job(actor, task_id, worker_id: str) -> Job:
+    """The job whose random key fetch-and-lock gave as the task's id, locked; NotFound unless
+    it is an external task of the actor's agencies, Conflict unless this worker holds its lease."""
+    try:
+        key = uuid.UUID(str(task_id))
+    except ValueError:
+        raise NotFound("external_task.not_found") from None
     agencies = rules.external_task_agency_ids(actor)
     job = (
         Job.objects.select_for_update()
-        .filter(pk=pk or 0, kind=JobKind.EXTERNAL_TASK, payload__agency_id__in=agencies or [0])
+        .filter(delivery_key=key, kind=JobKind.EXTERNAL_TASK, payload__agency_id__in=agencies or [0])
         .first()
     )
     if job is None or not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
@@ -142,10 +145,10 @@ def _locked_job(actor, job_id, worker_id: str) -> Job:
     return job
 
 
-def complete_external_task(*, actor, job_id, worker_id: str, variables: dict) -> None:
+def complete_external_task(*, actor, task_id, worker_id: str, variables: dict) -> None:
     """Complete the task with ``variables`` (checked against the task's form)."""
     with transaction.atomic():
-        job = _locked_job(actor, job_id, worker_id)
+        job = _locked_job(actor, task_id, worker_id)
         if job.instance_id is not None:
             # The case's work held (the job first, as every job runner takes them), then the
             # agency's standing checked again: a withdrawal that committed while we waited
@@ -160,7 +163,7 @@ def complete_external_task(*, actor, job_id, worker_id: str, variables: dict) ->
 
 
 def fail_external_task(
-    *, actor, job_id, worker_id: str, error: str, retries: int | None = None, retry_seconds: int | None = None
+    *, actor, task_id, worker_id: str, error: str, retries: int | None = None, retry_seconds: int | None = None
 ) -> Job:
     """The worker could not do it: try again after ``retry_seconds`` (default: the job
     back-off) while ``retries`` remain (default: the job's own count); none left opens an
@@ -168,7 +171,7 @@ def fail_external_task(
     if not isinstance(error, str) or not error.strip():
         raise InvalidInput("external_task.failure_invalid", errors=[field_error("errorMessage", "field.required")])
     with transaction.atomic():
-        job = _locked_job(actor, job_id, worker_id)
+        job = _locked_job(actor, task_id, worker_id)
         job.attempts += 1
         if retries is not None:
             job.max_attempts = job.attempts + max(retries, 0)
