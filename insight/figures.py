@@ -40,6 +40,7 @@ from insight.models import (
     TimerFired,
 )
 from insight.privacy import SMALL, Ledger
+from insight.recording import quarter_of
 from permissions.models import Agency, CaseParticipant
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, Task, Tenure
 
@@ -131,8 +132,18 @@ def version_of(scope: int) -> int:
     return FiguresVersion.objects.filter(scope=scope).values_list("version", flat=True).first() or 0
 
 
+def finished_before() -> datetime.date:
+    """The first day of the current month: the figures count finished months only.
+
+    A live month lets a leader read a cell before and after one case they know of closes and
+    see which outcome moved; a finished month no longer moves when a case closes today.
+    """
+    return timezone.localdate().replace(day=1)
+
+
 def cached(compute):
-    """``compute(scope, *args)`` once per version of the scope's summary rows (and language).
+    """``compute(scope, *args, until=...)`` once per version of the scope's summary rows, last
+    finished month (``until``: the first month not counted) and language.
 
     A family's suppression is decided over every period of the scope, which costs most of a
     page; the version is read before the rows, and bumped in the transaction that changes
@@ -143,11 +154,12 @@ def cached(compute):
     def wrapper(scope: int, *args, version: int | None = None):
         """``version``: the scope's, read once for all the figures of a page (else read here)."""
         version = version_of(scope) if version is None else version
-        parts = [compute.__name__, scope, version, get_language(), *args]
+        until = finished_before()
+        parts = [compute.__name__, scope, version, until, get_language(), *args]
         key = "insight:" + ":".join(str(part) for part in parts)
         found = cache.get(key)
         if found is None:
-            found = compute(scope, *args)
+            found = compute(scope, *args, until=until)
             cache.set(key, found, CACHE_SECONDS)
         return found
 
@@ -205,8 +217,8 @@ def daily_rate(year: int) -> int:
 
 
 @cached
-def year_span(scope: int) -> tuple[int, int] | None:
-    span = CaseFlow.objects.filter(scope=scope).aggregate(first=Min("month"), last=Max("month"))
+def year_span(scope: int, *, until: datetime.date) -> tuple[int, int] | None:
+    span = CaseFlow.objects.filter(scope=scope, month__lt=until).aggregate(first=Min("month"), last=Max("month"))
     return None if span["first"] is None else (span["first"].year, span["last"].year)
 
 
@@ -256,9 +268,9 @@ REPORT_LINES = ("rented", "owned", "kept", "evicted")
 
 
 @cached
-def case_flow(scope: int) -> CaseFlowFamily:
+def case_flow(scope: int, *, until: datetime.date) -> CaseFlowFamily:
     rows = list(
-        CaseFlow.objects.filter(scope=scope).values(
+        CaseFlow.objects.filter(scope=scope, month__lt=until).values(
             "month", "process_key", "outcome", "tenure", opened_sum=F("opened"), closed_sum=F("closed")
         )
     )
@@ -463,9 +475,10 @@ def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
 
 
 @cached
-def housing_time(scope: int, year: int) -> Figure:
+def housing_time(scope: int, year: int, *, until: datetime.date) -> Figure:
     # One row per (scope, quarter, process, days): read as they are, no grouping needed.
-    rows = HousingTime.objects.filter(scope=scope).values_list("quarter", "process_key", "days", "cases")
+    # Finished quarters only (a quarter ends with its last month).
+    rows = HousingTime.objects.filter(scope=scope, quarter__lt=quarter_of(until)).values_list("quarter", "process_key", "days", "cases")
     names = process_names()
     histograms: defaultdict[tuple[datetime.date, str | None], list[tuple[int, int]]] = defaultdict(list)
     for quarter, process_key, days, cases in rows:
@@ -524,12 +537,12 @@ class TaskFamily:
 
 
 @cached
-def task_family(scope: int) -> TaskFamily:
+def task_family(scope: int, *, until: datetime.date) -> TaskFamily:
     """Completed tasks of every year: per agency and task, per month late, and per element
     of each process version (the heatmap), in one ledger."""
     rows = list(
         # One row per key of the scope: read as they are, no grouping needed.
-        TaskTime.objects.filter(scope=scope).values(
+        TaskTime.objects.filter(scope=scope, month__lt=until).values(
             "month",
             "definition_id",
             "element_id",
@@ -779,10 +792,10 @@ def heatmap(family: TaskFamily, definition_id: int, year: int, agency_id: int | 
 
 
 @cached
-def escalations(scope: int, year: int) -> Figure:
+def escalations(scope: int, year: int, *, until: datetime.date) -> Figure:
     """Boundary timers fired (the shipped processes' escalations), per month and process."""
     rows = list(
-        TimerFired.objects.filter(scope=scope).values("month", "definition_id", "element_id").annotate(n=Sum("fired"))
+        TimerFired.objects.filter(scope=scope, month__lt=until).values("month", "definition_id", "element_id").annotate(n=Sum("fired"))
     )
     names, definitions = process_names(), dict(ProcessDefinition.objects.values_list("pk", "key"))
     counts: defaultdict[Any, int] = defaultdict(int)
@@ -821,8 +834,8 @@ def escalations(scope: int, year: int) -> Figure:
 
 
 @cached
-def discharge_waits(scope: int, year: int) -> Figure:
-    rows = list(DischargeWait.objects.filter(scope=scope).values("month").annotate(n=Sum("discharges"), d=Sum("days")))
+def discharge_waits(scope: int, year: int, *, until: datetime.date) -> Figure:
+    rows = list(DischargeWait.objects.filter(scope=scope, month__lt=until).values("month").annotate(n=Sum("discharges"), d=Sum("days")))
     values = {row["month"]: row for row in rows}
     months = _span(rows)
     ledger = Ledger()

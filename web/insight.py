@@ -86,7 +86,9 @@ def _filters(request, scopes: list[int]) -> Filters:
     scope = _choice(request, "scope", scopes, scopes[0])
     version = figures.version_of(scope)
     years = figures.years_with_figures(scope, version)
-    year = _choice(request, "year", years, min(datetime.date.today().year, years[-1]))
+    # The year of the last finished month (figures count finished months only).
+    last_finished = (figures.finished_before() - datetime.timedelta(days=1)).year
+    year = _choice(request, "year", years, max((y for y in years if y <= last_finished), default=years[0]))
     return Filters(scope, version, year, years)
 
 
