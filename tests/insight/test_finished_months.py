@@ -64,9 +64,9 @@ def test_a_case_closing_today_moves_no_cell_a_leader_can_read(client, outcome_ki
     case.refresh_from_db()
     assert case.closed_at is not None
     before = read_everything(client)
-    other = prison_case(
-        users, agencies, outcome=housed(datetime.date.today() - datetime.timedelta(days=20), datetime.date.today()), national_id="01010012356"
-    )
+    today = datetime.date.today()
+    moved_in = housed(today - datetime.timedelta(days=20), today)
+    other = prison_case(users, agencies, outcome=moved_in, national_id="01010012356")
     other.refresh_from_db()
     assert other.closed_at is not None
     after = read_everything(client)
