@@ -366,6 +366,11 @@ def _case_flow(scope: int, until: datetime.date) -> CaseFlowFamily:
         }
         for line, parts in lines.items():
             report[year, line] = ledger.total(parts) if parts else ledger.count(0)
+    # A column of an outcome or a form of tenure is listed only where a case closed with it.
+    for k in kind_codes:
+        ledger.at_least_one([closed[m, k] for m in months])
+    for t in tenures[:-1]:
+        ledger.at_least_one([yearly[year, k, t] for year in years for k in kind_codes])
     family = CaseFlowFamily(
         ledger,
         months,
@@ -519,10 +524,9 @@ def housing_time(scope: int, year: int, *, until: datetime.date, together: tuple
     )
     for q in (q for q in quarters if q.year == year):
         for p in [*processes, None]:
+            # Every process, none left out for a 0: a row missing would tell a hidden one is 0.
             histogram = histograms.get((q, p), [])
             n = sum(c for _, c in histogram)
-            if p is not None and not n:
-                continue
             process = names.get(p, p) if p else _("all processes")
             label = f"{quarter_label(q)} · {process}"
             cell = cells[q, p] if p else totals[q]
@@ -550,6 +554,11 @@ def _housing(scope: int, until: datetime.date):
     ledger = Ledger()
     cells = {(q, p): ledger.count(sum(c for _, c in histograms.get((q, p), []))) for q in quarters for p in processes}
     totals = {q: ledger.total([cells[q, p] for p in processes]) for q in quarters}
+    # A process and a quarter are listed only where someone moved in.
+    for p in processes:
+        ledger.at_least_one([cells[q, p] for q in quarters])
+    for q in quarters:
+        ledger.at_least_one([totals[q]])
     ledger.label("cells", cells)
     ledger.label("totals", totals)
     return ledger, histograms, quarters, processes, cells, totals
@@ -637,6 +646,13 @@ def _task_family(scope: int, until: datetime.date) -> TaskFamily:
         _, y, definition, element = key
         total = ledger.total([cell for cell, _ in cells]) if len(cells) > 1 else cells[0][0]
         on_diagram[y, definition, element, None] = (total, sum(secs for _, secs in cells))
+    # An agency, a task and a version's element are listed only where a task was completed.
+    for a in agency_ids:
+        ledger.at_least_one([per_agency[y, a] for y in years])
+    for a, e in elements:
+        ledger.at_least_one([per_task[y, a, e] for y in years])
+    for cell, _seconds in on_diagram.values():
+        ledger.at_least_one([cell])
     late_cells = {(m, a): ledger.count(late[m, a]) for m in months for a in agency_ids}
     late_month = {m: ledger.total([late_cells[m, a] for a in agency_ids]) for m in months}
     late_year = {
@@ -710,7 +726,7 @@ def task_figures(
     for a in shown_agencies:
         ball.rows.append([agencies.get(a, str(a)), Count(family.per_agency[year, a]), mean_days(a)])
         for a2, e in elements:
-            if a2 == a and held[year, a, e]:
+            if a2 == a:  # every task, none left out for a 0 (a row missing would tell a hidden one is 0)
                 by_task.rows.append(
                     [f"{agencies.get(a, str(a))} · {e}", Count(family.per_task[year, a, e]), mean_days(a, e)]
                 )
@@ -897,6 +913,8 @@ def _escalations(scope: int, until: datetime.date):
     year_totals = {y: ledger.total([year_cells[y, p] for p in processes]) for y in {m.year for m in months}}
     for y in year_totals:
         ledger.equation([(month_totals[m], 1) for m in months if m.year == y] + [(year_totals[y], -1)])
+    for p in processes:  # listed only where an escalation fired
+        ledger.at_least_one([cells[m, p] for m in months])
     for name, labelled in (("cells", cells), ("months", month_totals), ("years", year_cells), ("total", year_totals)):
         ledger.label(name, labelled)
     return ledger, months, processes, cells, month_totals, year_cells, year_totals

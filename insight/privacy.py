@@ -31,6 +31,9 @@ COMPLEMENTARY = "complementary"
 # A number never shown but worked out by an attacker who reads two scopes: the difference of
 # two cells of the same key (``joint``); hidden from the start, protected when it is 1-4 off zero.
 DIFFERENCE = "difference"
+# What a row's or column's presence tells: its counts add up to 1 or more (it is listed only
+# because something was counted there). Never shown, never protected: known to the attacker.
+PRESENT = "present"
 
 
 @dataclass
@@ -84,8 +87,22 @@ class Ledger:
         self.bounds[cell] = (low, UNBOUNDED)
         self.equation([(minuend, 1), (subtrahend, -1), (cell, -1)])
 
+    def at_least_one(self, cells: list[int]) -> None:
+        """The cells of a row (or column) listed only where something was counted: a hidden
+        one among them is 1 or more if the others are 0, which the attacker knows as well."""
+        self.values.append(sum(self.values[cell] for cell in cells))
+        self.is_count.append(False)
+        cell = len(self.values) - 1
+        self.hidden[cell] = PRESENT
+        self.bounds[cell] = (1, UNBOUNDED)
+        self.equation([(part, 1) for part in cells] + [(cell, -1)])
+
     def _small(self, cell: int) -> bool:
-        return self.hidden.get(cell) != DIFFERENCE or 0 < abs(self.values[cell]) < SMALL
+        """Whether working out a hidden number gives something away."""
+        kind = self.hidden.get(cell)
+        if kind == PRESENT:
+            return False
+        return kind != DIFFERENCE or 0 < abs(self.values[cell]) < SMALL
 
     def shown(self, cell: int) -> str:
         if cell in self.hidden:
@@ -241,6 +258,8 @@ def joint(ledgers: list[Ledger]) -> None:
         together.is_count += ledger.is_count
         together.depends_on.update({cell + offset: of + offset for cell, of in ledger.depends_on.items()})
         together.equations += [[(cell + offset, coef) for cell, coef in terms] for terms in ledger.equations]
+        together.hidden.update({cell + offset: kind for cell, kind in ledger.hidden.items()})
+        together.bounds.update({cell + offset: bounds for cell, bounds in ledger.bounds.items()})
     for first in range(len(ledgers)):
         for second in range(first + 1, len(ledgers)):
             a, b = ledgers[first], ledgers[second]
