@@ -58,13 +58,3 @@ def finished_cases(shipped, users, agencies):
 
 
 __all__ = ["open_tasks", "prison_case"]
-
-
-@pytest.fixture
-def month_over(monkeypatch):
-    """As if the current month had ended: the figures count finished months only, and the
-    cases these tests walk close today."""
-    from insight import figures
-
-    today = date.today()
-    monkeypatch.setattr(figures, "finished_before", lambda: (today.replace(day=28) + timedelta(days=5)).replace(day=1))
