@@ -10,6 +10,7 @@ drawn from the same cells.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import math
@@ -39,7 +40,8 @@ from insight.models import (
     TaskTime,
     TimerFired,
 )
-from insight.privacy import SMALL, Ledger
+from insight.privacy import SMALL, Ledger, joint
+from insight.recording import quarter_of
 from permissions.models import Agency, CaseParticipant
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, Task, Tenure
 
@@ -131,8 +133,18 @@ def version_of(scope: int) -> int:
     return FiguresVersion.objects.filter(scope=scope).values_list("version", flat=True).first() or 0
 
 
+def finished_before() -> datetime.date:
+    """The first day of the current month: the figures count finished months only.
+
+    A live month lets a leader read a cell before and after one case they know of closes and
+    see which outcome moved; a finished month no longer moves when a case closes today.
+    """
+    return timezone.localdate().replace(day=1)
+
+
 def cached(compute):
-    """``compute(scope, *args)`` once per version of the scope's summary rows (and language).
+    """``compute(scope, *args, until=...)`` once per version of the scope's summary rows, last
+    finished month (``until``: the first month not counted) and language.
 
     A family's suppression is decided over every period of the scope, which costs most of a
     page; the version is read before the rows, and bumped in the transaction that changes
@@ -140,18 +152,40 @@ def cached(compute):
     """
 
     @functools.wraps(compute)
-    def wrapper(scope: int, *args, version: int | None = None):
-        """``version``: the scope's, read once for all the figures of a page (else read here)."""
+    def wrapper(scope: int, *args, version: int | None = None, together: tuple[int, ...] = ()):
+        """``version``: the scope's, read once for all the figures of a page (else read here);
+        ``together``: the other scopes the reader sees, whose figures are suppressed with these
+        (``privacy.joint``), so their versions are part of the key too."""
         version = version_of(scope) if version is None else version
-        parts = [compute.__name__, scope, version, get_language(), *args]
+        until = finished_before()
+        others = [f"{other}v{version_of(other)}" for other in together]
+        parts = [compute.__name__, scope, version, until, get_language(), *args, *others]
         key = "insight:" + ":".join(str(part) for part in parts)
         found = cache.get(key)
         if found is None:
-            found = compute(scope, *args)
+            found = compute(scope, *args, until=until, **({"together": together} if together else {}))
             cache.set(key, found, CACHE_SECONDS)
         return found
 
     return wrapper
+
+
+def suppress(ledger: Ledger, others: list[Ledger]) -> None:
+    """Decide what ``ledger`` hides: alone, or with the same family of the other scopes its
+    reader sees (``others``), so that no figure of one less the same of another tells a small
+    count (README "Insight for leaders")."""
+    if others:
+        joint([ledger, *others])
+    else:
+        ledger.suppress()
+
+
+def label_family(family) -> None:
+    """Name every count of a family's dicts (field name and key) for ``privacy.joint``."""
+    for item in dataclasses.fields(family):
+        cells = getattr(family, item.name)
+        if isinstance(cells, dict) and item.name not in ("held", "seconds"):
+            family.ledger.label(item.name, cells)
 
 
 # --- periods and names ------------------------------------------------------------------
@@ -205,8 +239,8 @@ def daily_rate(year: int) -> int:
 
 
 @cached
-def year_span(scope: int) -> tuple[int, int] | None:
-    span = CaseFlow.objects.filter(scope=scope).aggregate(first=Min("month"), last=Max("month"))
+def year_span(scope: int, *, until: datetime.date) -> tuple[int, int] | None:
+    span = CaseFlow.objects.filter(scope=scope, month__lt=until).aggregate(first=Min("month"), last=Max("month"))
     return None if span["first"] is None else (span["first"].year, span["last"].year)
 
 
@@ -256,9 +290,16 @@ REPORT_LINES = ("rented", "owned", "kept", "evicted")
 
 
 @cached
-def case_flow(scope: int) -> CaseFlowFamily:
+def case_flow(scope: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> CaseFlowFamily:
+    family = _case_flow(scope, until)
+    suppress(family.ledger, [_case_flow(other, until).ledger for other in together])
+    return family
+
+
+def _case_flow(scope: int, until: datetime.date) -> CaseFlowFamily:
+    """The family's numbers and sums, labelled, not yet suppressed."""
     rows = list(
-        CaseFlow.objects.filter(scope=scope).values(
+        CaseFlow.objects.filter(scope=scope, month__lt=until).values(
             "month", "process_key", "outcome", "tenure", opened_sum=F("opened"), closed_sum=F("closed")
         )
     )
@@ -325,8 +366,12 @@ def case_flow(scope: int) -> CaseFlowFamily:
         }
         for line, parts in lines.items():
             report[year, line] = ledger.total(parts) if parts else ledger.count(0)
-    ledger.suppress()
-    return CaseFlowFamily(
+    # A column of an outcome or a form of tenure is listed only where a case closed with it.
+    for k in kind_codes:
+        ledger.at_least_one([closed[m, k] for m in months])
+    for t in tenures[:-1]:
+        ledger.at_least_one([yearly[year, k, t] for year in years for k in kind_codes])
+    family = CaseFlowFamily(
         ledger,
         months,
         processes,
@@ -344,6 +389,8 @@ def case_flow(scope: int) -> CaseFlowFamily:
         yearly_opened,
         report,
     )
+    label_family(family)
+    return family
 
 
 def kind_labels() -> dict[str, str]:
@@ -463,10 +510,39 @@ def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
 
 
 @cached
-def housing_time(scope: int, year: int) -> Figure:
-    # One row per (scope, quarter, process, days): read as they are, no grouping needed.
-    rows = HousingTime.objects.filter(scope=scope).values_list("quarter", "process_key", "days", "cases")
+def housing_time(scope: int, year: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> Figure:
+    ledger, histograms, quarters, processes, cells, totals = _housing(scope, until)
+    suppress(ledger, [_housing(other, until)[0] for other in together])
     names = process_names()
+    figure = Figure(
+        "housing_time",
+        _("Days from referral to moving in, per quarter moved in"),
+        [_("Quarter and process"), _("Cases"), _("Median"), _("75th percentile"), _("90th percentile")],
+        chart="hbars",
+        chart_columns=[2, 3, 4],
+        ledger=ledger,
+    )
+    for q in (q for q in quarters if q.year == year):
+        for p in [*processes, None]:
+            # Every process, none left out for a 0: a row missing would tell a hidden one is 0.
+            histogram = histograms.get((q, p), [])
+            n = sum(c for _, c in histogram)
+            process = names.get(p, p) if p else _("all processes")
+            label = f"{quarter_label(q)} · {process}"
+            cell = cells[q, p] if p else totals[q]
+            stats = [Stat(percentile(histogram, share), n, unit=" " + _("d"), cell=cell) for share in (0.5, 0.75, 0.9)]
+            figure.rows.append([label, Count(cell), *stats])
+    return figure
+
+
+def _housing(scope: int, until: datetime.date):
+    """The cases moved in per quarter and process, labelled, not yet suppressed, with their
+    histograms of days."""
+    # One row per (scope, quarter, process, days): read as they are, no grouping needed.
+    # Finished quarters only (a quarter ends with its last month).
+    rows = HousingTime.objects.filter(scope=scope, quarter__lt=quarter_of(until)).values_list(
+        "quarter", "process_key", "days", "cases"
+    )
     histograms: defaultdict[tuple[datetime.date, str | None], list[tuple[int, int]]] = defaultdict(list)
     for quarter, process_key, days, cases in rows:
         histograms[quarter, process_key].append((days, cases))
@@ -478,27 +554,14 @@ def housing_time(scope: int, year: int) -> Figure:
     ledger = Ledger()
     cells = {(q, p): ledger.count(sum(c for _, c in histograms.get((q, p), []))) for q in quarters for p in processes}
     totals = {q: ledger.total([cells[q, p] for p in processes]) for q in quarters}
-    ledger.suppress()
-    figure = Figure(
-        "housing_time",
-        _("Days from referral to moving in, per quarter moved in"),
-        [_("Quarter and process"), _("Cases"), _("Median"), _("75th percentile"), _("90th percentile")],
-        chart="hbars",
-        chart_columns=[2, 3, 4],
-        ledger=ledger,
-    )
-    for q in (q for q in quarters if q.year == year):
-        for p in [*processes, None]:
-            histogram = histograms.get((q, p), [])
-            n = sum(c for _, c in histogram)
-            if p is not None and not n:
-                continue
-            process = names.get(p, p) if p else _("all processes")
-            label = f"{quarter_label(q)} · {process}"
-            cell = cells[q, p] if p else totals[q]
-            stats = [Stat(percentile(histogram, share), n, unit=" " + _("d"), cell=cell) for share in (0.5, 0.75, 0.9)]
-            figure.rows.append([label, Count(cell), *stats])
-    return figure
+    # A process and a quarter are listed only where someone moved in.
+    for p in processes:
+        ledger.at_least_one([cells[q, p] for q in quarters])
+    for q in quarters:
+        ledger.at_least_one([totals[q]])
+    ledger.label("cells", cells)
+    ledger.label("totals", totals)
+    return ledger, histograms, quarters, processes, cells, totals
 
 
 # --- family C: who holds the ball, and overdue work ---------------------------------------
@@ -524,12 +587,18 @@ class TaskFamily:
 
 
 @cached
-def task_family(scope: int) -> TaskFamily:
+def task_family(scope: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> TaskFamily:
     """Completed tasks of every year: per agency and task, per month late, and per element
     of each process version (the heatmap), in one ledger."""
+    family = _task_family(scope, until)
+    suppress(family.ledger, [_task_family(other, until).ledger for other in together])
+    return family
+
+
+def _task_family(scope: int, until: datetime.date) -> TaskFamily:
     rows = list(
         # One row per key of the scope: read as they are, no grouping needed.
-        TaskTime.objects.filter(scope=scope).values(
+        TaskTime.objects.filter(scope=scope, month__lt=until).values(
             "month",
             "definition_id",
             "element_id",
@@ -577,6 +646,13 @@ def task_family(scope: int) -> TaskFamily:
         _, y, definition, element = key
         total = ledger.total([cell for cell, _ in cells]) if len(cells) > 1 else cells[0][0]
         on_diagram[y, definition, element, None] = (total, sum(secs for _, secs in cells))
+    # An agency, a task and a version's element are listed only where a task was completed.
+    for a in agency_ids:
+        ledger.at_least_one([per_agency[y, a] for y in years])
+    for a, e in elements:
+        ledger.at_least_one([per_task[y, a, e] for y in years])
+    for cell, _seconds in on_diagram.values():
+        ledger.at_least_one([cell])
     late_cells = {(m, a): ledger.count(late[m, a]) for m in months for a in agency_ids}
     late_month = {m: ledger.total([late_cells[m, a] for a in agency_ids]) for m in months}
     late_year = {
@@ -585,8 +661,7 @@ def task_family(scope: int) -> TaskFamily:
     late_total = {y: ledger.total([late_year[y, a] for a in agency_ids]) for y in years}
     for y in years:
         ledger.equation([(late_month[m], 1) for m in months if m.year == y] + [(late_total[y], -1)])
-    ledger.suppress()
-    return TaskFamily(
+    family = TaskFamily(
         ledger,
         years,
         months,
@@ -603,6 +678,8 @@ def task_family(scope: int) -> TaskFamily:
         late_total,
         on_diagram,
     )
+    label_family(family)
+    return family
 
 
 def task_figures(
@@ -649,7 +726,7 @@ def task_figures(
     for a in shown_agencies:
         ball.rows.append([agencies.get(a, str(a)), Count(family.per_agency[year, a]), mean_days(a)])
         for a2, e in elements:
-            if a2 == a and held[year, a, e]:
+            if a2 == a:  # every task, none left out for a 0 (a row missing would tell a hidden one is 0)
                 by_task.rows.append(
                     [f"{agencies.get(a, str(a))} · {e}", Count(family.per_task[year, a, e]), mean_days(a, e)]
                 )
@@ -710,16 +787,20 @@ def overdue_counts(scope: int, now: datetime.datetime) -> dict[int, int]:
         return {agency: int(n) for agency, n in cursor.fetchall() if n}
 
 
-def overdue_now(scope: int, agency_id: int | None = None, agencies: dict[int, str] | None = None) -> Figure:
+def overdue_now(
+    scope: int,
+    agency_id: int | None = None,
+    agencies: dict[int, str] | None = None,
+    together: tuple[int, ...] = (),
+) -> Figure:
     """Open tasks past their deadline at this moment, per agency holding them. Live, so not
     cached (a deadline passes without a write): in a ledger of its own (no sum ties these
-    tasks to the completed ones); the agency filter shows its row of the same ledger."""
-    counts = overdue_counts(scope, timezone.now())
+    tasks to the completed ones), with those of the ``together`` scopes the reader sees too;
+    the agency filter shows its row of the same ledger."""
+    now = timezone.now()
     agencies = agency_names() if agencies is None else agencies
-    ledger = Ledger()
-    cells = {a: ledger.count(counts[a]) for a in sorted(counts, key=lambda pk: agencies.get(pk, ""))}
-    total = ledger.total(list(cells.values()))
-    ledger.suppress()
+    ledger, cells, total = _overdue_ledger(overdue_counts(scope, now), agencies)
+    suppress(ledger, [_overdue_ledger(overdue_counts(other, now), agencies)[0] for other in together])
     figure = Figure(
         "overdue_now",
         _("Open tasks past their deadline now, per agency"),
@@ -734,6 +815,15 @@ def overdue_now(scope: int, agency_id: int | None = None, agencies: dict[int, st
     if agency_id is None:
         figure.rows.append([_("Total"), Count(total)])
     return figure
+
+
+def _overdue_ledger(counts: dict[int, int], agencies: dict[int, str]) -> tuple[Ledger, dict[int, int], int]:
+    ledger = Ledger()
+    cells = {a: ledger.count(counts[a]) for a in sorted(counts, key=lambda pk: agencies.get(pk, ""))}
+    total = ledger.total(list(cells.values()))
+    ledger.label("agency", cells)
+    ledger.label("total", {None: total})
+    return ledger, cells, total
 
 
 def agency_tasks(family: TaskFamily, year: int, agency_id: int) -> int | None:
@@ -779,12 +869,33 @@ def heatmap(family: TaskFamily, definition_id: int, year: int, agency_id: int | 
 
 
 @cached
-def escalations(scope: int, year: int) -> Figure:
+def escalations(scope: int, year: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> Figure:
     """Boundary timers fired (the shipped processes' escalations), per month and process."""
-    rows = list(
-        TimerFired.objects.filter(scope=scope).values("month", "definition_id", "element_id").annotate(n=Sum("fired"))
+    ledger, months, processes, cells, month_totals, year_cells, year_totals = _escalations(scope, until)
+    suppress(ledger, [_escalations(other, until)[0] for other in together])
+    names = process_names()
+    figure = Figure(
+        "escalations",
+        _("Escalations fired per month, by process"),
+        [_("Month"), *[names.get(p, p) for p in processes], _("Total")],
+        chart_columns=list(range(1, len(processes) + 1)),
+        ledger=ledger,
     )
-    names, definitions = process_names(), dict(ProcessDefinition.objects.values_list("pk", "key"))
+    for m in (m for m in months if m.year == year):
+        figure.rows.append([month_label(m), *[Count(cells[m, p]) for p in processes], Count(month_totals[m])])
+    if year in year_totals:
+        figure.rows.append([_("Total"), *[Count(year_cells[year, p]) for p in processes], Count(year_totals[year])])
+    return figure
+
+
+def _escalations(scope: int, until: datetime.date):
+    """The escalations' numbers and sums, labelled, not yet suppressed."""
+    rows = list(
+        TimerFired.objects.filter(scope=scope, month__lt=until)
+        .values("month", "definition_id", "element_id")
+        .annotate(n=Sum("fired"))
+    )
+    definitions = dict(ProcessDefinition.objects.values_list("pk", "key"))
     counts: defaultdict[Any, int] = defaultdict(int)
     for row in rows:
         if elements_of(row["definition_id"]).get(row["element_id"], ("",))[0] == "boundaryEvent":
@@ -802,36 +913,20 @@ def escalations(scope: int, year: int) -> Figure:
     year_totals = {y: ledger.total([year_cells[y, p] for p in processes]) for y in {m.year for m in months}}
     for y in year_totals:
         ledger.equation([(month_totals[m], 1) for m in months if m.year == y] + [(year_totals[y], -1)])
-    ledger.suppress()
-    figure = Figure(
-        "escalations",
-        _("Escalations fired per month, by process"),
-        [_("Month"), *[names.get(p, p) for p in processes], _("Total")],
-        chart_columns=list(range(1, len(processes) + 1)),
-        ledger=ledger,
-    )
-    for m in (m for m in months if m.year == year):
-        figure.rows.append([month_label(m), *[Count(cells[m, p]) for p in processes], Count(month_totals[m])])
-    if year in year_totals:
-        figure.rows.append([_("Total"), *[Count(year_cells[year, p]) for p in processes], Count(year_totals[year])])
-    return figure
+    for p in processes:  # listed only where an escalation fired
+        ledger.at_least_one([cells[m, p] for m in months])
+    for name, labelled in (("cells", cells), ("months", month_totals), ("years", year_cells), ("total", year_totals)):
+        ledger.label(name, labelled)
+    return ledger, months, processes, cells, month_totals, year_cells, year_totals
 
 
 # --- family E: days waiting for discharge ---------------------------------------------------
 
 
 @cached
-def discharge_waits(scope: int, year: int) -> Figure:
-    rows = list(DischargeWait.objects.filter(scope=scope).values("month").annotate(n=Sum("discharges"), d=Sum("days")))
-    values = {row["month"]: row for row in rows}
-    months = _span(rows)
-    ledger = Ledger()
-    counts = {m: ledger.count(values.get(m, {}).get("n", 0)) for m in months}
-    days = {m: ledger.measure(values.get(m, {}).get("d", 0), of=counts[m]) for m in months}
-    years = sorted({m.year for m in months})
-    year_counts = {y: ledger.total([counts[m] for m in months if m.year == y]) for y in years}
-    year_days = {y: ledger.total([days[m] for m in months if m.year == y], measure_of=year_counts[y]) for y in years}
-    ledger.suppress()
+def discharge_waits(scope: int, year: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> Figure:
+    ledger, months, years, counts, days, year_counts, year_days = _discharges(scope, until)
+    suppress(ledger, [_discharges(other, until)[0] for other in together])
     rate = daily_rate(year)
     figure = Figure(
         "discharge",
@@ -853,3 +948,23 @@ def discharge_waits(scope: int, year: int) -> Figure:
             [_("Total"), Count(year_counts[year]), Count(year_days[year]), cost(year_days[year], year_counts[year])]
         )
     return figure
+
+
+def _discharges(scope: int, until: datetime.date):
+    """The discharges and their days per month, labelled, not yet suppressed."""
+    rows = list(
+        DischargeWait.objects.filter(scope=scope, month__lt=until)
+        .values("month")
+        .annotate(n=Sum("discharges"), d=Sum("days"))
+    )
+    values = {row["month"]: row for row in rows}
+    months = _span(rows)
+    ledger = Ledger()
+    counts = {m: ledger.count(values.get(m, {}).get("n", 0)) for m in months}
+    days = {m: ledger.measure(values.get(m, {}).get("d", 0), of=counts[m]) for m in months}
+    years = sorted({m.year for m in months})
+    year_counts = {y: ledger.total([counts[m] for m in months if m.year == y]) for y in years}
+    year_days = {y: ledger.total([days[m] for m in months if m.year == y], measure_of=year_counts[y]) for y in years}
+    ledger.label("months", counts)
+    ledger.label("years", year_counts)
+    return ledger, months, years, counts, days, year_counts, year_days

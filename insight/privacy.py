@@ -28,6 +28,12 @@ HIDDEN_MARK = "\u00d7"  # a multiplication sign: hidden so that a small count ca
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
+# A number never shown but worked out by an attacker who reads two scopes: the difference of
+# two cells of the same key (``joint``); hidden from the start, protected when it is 1-4 off zero.
+DIFFERENCE = "difference"
+# What a row's or column's presence tells: its counts add up to 1 or more (it is listed only
+# because something was counted there). Never shown, never protected: known to the attacker.
+PRESENT = "present"
 
 
 @dataclass
@@ -37,6 +43,8 @@ class Ledger:
     depends_on: dict[int, int] = field(default_factory=dict)  # measure cell -> its count cell
     equations: list[list[tuple[int, int]]] = field(default_factory=list)  # sum(coef * cell) == 0
     hidden: dict[int, str] = field(default_factory=dict)
+    keys: dict = field(default_factory=dict)  # a count's key in its family -> its cell (``label``)
+    bounds: dict[int, tuple[int, int]] = field(default_factory=dict)  # of each DIFFERENCE cell
     _equations_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     _protected: set[int] = field(default_factory=set)
 
@@ -44,6 +52,12 @@ class Ledger:
         self.values.append(int(value))
         self.is_count.append(True)
         return len(self.values) - 1
+
+    def label(self, name: str, cells: dict) -> None:
+        """Name the counts of ``cells`` (key -> cell): the same name and key in the ledger of
+        another scope is the same figure about other cases (``joint``)."""
+        for key, cell in cells.items():
+            self.keys[name, key] = cell[0] if isinstance(cell, tuple) else cell
 
     def measure(self, value: int, *, of: int) -> int:
         """An additive number about the people of count cell ``of`` (days, sums): hidden with it."""
@@ -62,6 +76,33 @@ class Ledger:
     def equation(self, terms: list[tuple[int, int]]) -> None:
         if len(terms) > 1:
             self.equations.append(terms)
+
+    def difference(self, minuend: int, subtrahend: int, *, low: int) -> None:
+        """An attacker's ``minuend - subtrahend`` (at least ``low``): kept from being worked out
+        as a number from 1 to 4 off zero, like a small count."""
+        self.values.append(self.values[minuend] - self.values[subtrahend])
+        self.is_count.append(False)
+        cell = len(self.values) - 1
+        self.hidden[cell] = DIFFERENCE
+        self.bounds[cell] = (low, UNBOUNDED)
+        self.equation([(minuend, 1), (subtrahend, -1), (cell, -1)])
+
+    def at_least_one(self, cells: list[int]) -> None:
+        """The cells of a row (or column) listed only where something was counted: a hidden
+        one among them is 1 or more if the others are 0, which the attacker knows as well."""
+        self.values.append(sum(self.values[cell] for cell in cells))
+        self.is_count.append(False)
+        cell = len(self.values) - 1
+        self.hidden[cell] = PRESENT
+        self.bounds[cell] = (1, UNBOUNDED)
+        self.equation([(part, 1) for part in cells] + [(cell, -1)])
+
+    def _small(self, cell: int) -> bool:
+        """Whether working out a hidden number gives something away."""
+        kind = self.hidden.get(cell)
+        if kind == PRESENT:
+            return False
+        return kind != DIFFERENCE or 0 < abs(self.values[cell]) < SMALL
 
     def shown(self, cell: int) -> str:
         if cell in self.hidden:
@@ -100,7 +141,7 @@ class Ledger:
             changed = False
             for terms in self.equations:
                 hidden = [cell for cell, _ in terms if cell in self.hidden]
-                if len(hidden) == 1:
+                if len(hidden) == 1 and self._small(hidden[0]):
                     complement, _reached = self._complement(hidden[0], within=terms)
                     if complement is not None:
                         self.hidden[complement] = COMPLEMENTARY
@@ -127,7 +168,10 @@ class Ledger:
     def ranges(self) -> dict[int, tuple[int, int]]:
         """What an attacker can narrow each hidden cell to, from the shown cells and the sums
         (bounds carried through the sums until nothing moves)."""
-        bounds = {cell: (1, SMALL - 1) if kind == PRIMARY else (0, UNBOUNDED) for cell, kind in self.hidden.items()}
+        bounds = {
+            cell: (1, SMALL - 1) if kind == PRIMARY else self.bounds.get(cell, (0, UNBOUNDED))
+            for cell, kind in self.hidden.items()
+        }
         equations_of = self._equations_of
         queue = deque(sorted({index for cell in bounds for index in equations_of[cell]}))
         queued = set(queue)
@@ -165,7 +209,9 @@ class Ledger:
         return [
             cell
             for cell, (low, high) in sorted(self.ranges().items())
-            if low >= high and (self.hidden[cell] == PRIMARY or 0 < low < SMALL or cell in self.depends_on)
+            if low >= high
+            and (self.hidden[cell] == PRIMARY or 0 < abs(low) < SMALL or cell in self.depends_on)
+            and self._small(cell)
         ]
 
     def _smallest(self, candidates) -> int:
@@ -189,3 +235,43 @@ class Ledger:
             frontier = cells - reached
             reached |= frontier
         return None, reached
+
+
+def joint(ledgers: list[Ledger]) -> None:
+    """Suppress the ledgers of one family in several scopes that one user reads, together.
+
+    Each scope's own suppression keeps its hidden numbers from its own sums, but a user who
+    reads two scopes can subtract a figure of one from the same figure of the other (their
+    cases overlap: the cases with NAV, the cases with the housing office) and learn a count
+    from 1 to 4 of the cases in one and not the other, or narrow a hidden number of one by
+    the shown number of the other. So the ledgers are joined, each pair of same-keyed counts
+    tied by their difference (never below 0 where every such pair says one scope holds the
+    other's cases, which an attacker may know), and suppressed as one: every hidden number is
+    then safe from the sums of every scope the user reads, and every difference is 0 or 5
+    and up, or hidden. What each ledger hides is written back into it.
+    """
+    together, offsets = Ledger(), []
+    for ledger in ledgers:
+        offset = len(together.values)
+        offsets.append(offset)
+        together.values += ledger.values
+        together.is_count += ledger.is_count
+        together.depends_on.update({cell + offset: of + offset for cell, of in ledger.depends_on.items()})
+        together.equations += [[(cell + offset, coef) for cell, coef in terms] for terms in ledger.equations]
+        together.hidden.update({cell + offset: kind for cell, kind in ledger.hidden.items()})
+        together.bounds.update({cell + offset: bounds for cell, bounds in ledger.bounds.items()})
+    for first in range(len(ledgers)):
+        for second in range(first + 1, len(ledgers)):
+            a, b = ledgers[first], ledgers[second]
+            pairs = [(a.keys[key] + offsets[first], b.keys[key] + offsets[second]) for key in a.keys if key in b.keys]
+            a_holds_b = all(together.values[x] >= together.values[y] for x, y in pairs)
+            b_holds_a = all(together.values[x] <= together.values[y] for x, y in pairs)
+            for x, y in pairs:
+                if b_holds_a and not a_holds_b:
+                    together.difference(y, x, low=0)
+                else:
+                    together.difference(x, y, low=0 if a_holds_b else -UNBOUNDED)
+    together.suppress()
+    for ledger, offset in zip(ledgers, offsets, strict=True):
+        end = offset + len(ledger.values)
+        ledger.hidden = {cell - offset: kind for cell, kind in together.hidden.items() if offset <= cell < end}

@@ -183,3 +183,15 @@ def consent_basis(legal_bases):
 def shipped(db, outcome_kinds, legal_bases):
     """The shipped processes, deployed; returns {key: ProcessDefinition}."""
     return deploy_shipped()
+
+
+@pytest.fixture
+def month_over(monkeypatch):
+    """As if the current month had ended: the insight figures count finished months only,
+    and the cases a test walks close today."""
+    from datetime import date, timedelta
+
+    from insight import figures
+
+    today = date.today()
+    monkeypatch.setattr(figures, "finished_before", lambda: (today.replace(day=28) + timedelta(days=5)).replace(day=1))

@@ -48,6 +48,8 @@ class Filters:
     year: int
     years: list[int]
     agency_id: int | None = None
+    # The other scopes the reader sees: each figure is suppressed with theirs (``privacy.joint``).
+    together: tuple[int, ...] = ()
 
 
 def insight_view(view):
@@ -86,8 +88,11 @@ def _filters(request, scopes: list[int]) -> Filters:
     scope = _choice(request, "scope", scopes, scopes[0])
     version = figures.version_of(scope)
     years = figures.years_with_figures(scope, version)
-    year = _choice(request, "year", years, min(datetime.date.today().year, years[-1]))
-    return Filters(scope, version, year, years)
+    # The year of the last finished month (figures count finished months only).
+    last_finished = (figures.finished_before() - datetime.timedelta(days=1)).year
+    year = _choice(request, "year", years, max((y for y in years if y <= last_finished), default=years[0]))
+    together = tuple(other for other in scopes if other != scope)
+    return Filters(scope, version, year, years, together=together)
 
 
 def _leader_scopes(user) -> list[int]:
@@ -136,17 +141,17 @@ def family_figures(
     name: str, filters: Filters, tasks: figures.TaskFamily, agencies: dict[int, str], live: bool = True
 ) -> list[figures.Figure]:
     """The figures of family ``name``; ``live``: with those read live (overdue now)."""
-    scope, version, year = filters.scope, filters.version, filters.year
+    scope, version, year, together = filters.scope, filters.version, filters.year, filters.together
     if name == "flow":
-        return figures.flow_figures(figures.case_flow(scope, version=version), year)
+        return figures.flow_figures(figures.case_flow(scope, version=version, together=together), year)
     if name == "housing":
-        return [figures.housing_time(scope, year, version=version)]
+        return [figures.housing_time(scope, year, version=version, together=together)]
     if name == "tasks":
-        now = [figures.overdue_now(scope, filters.agency_id, agencies)] if live else []
+        now = [figures.overdue_now(scope, filters.agency_id, agencies, together)] if live else []
         return [*figures.task_figures(tasks, year, filters.agency_id, agencies), *now]
     if name == "escalations":
-        return [figures.escalations(scope, year, version=version)]
-    return [figures.discharge_waits(scope, year, version=version)]
+        return [figures.escalations(scope, year, version=version, together=together)]
+    return [figures.discharge_waits(scope, year, version=version, together=together)]
 
 
 def page_figures(
@@ -205,7 +210,18 @@ def _page_shown(request, filters: Filters, tasks: figures.TaskFamily, agencies: 
     of the scope's figures (as they are computed: ``figures.cached``), filter and language;
     overdue now (live) every time, in its place after the tasks completed late."""
     _agency_filter(request, filters, tasks)
-    parts = ("insight:page", filters.scope, filters.version, get_language(), filters.year, filters.agency_id)
+    others = tuple(f"{other}v{figures.version_of(other)}" for other in filters.together)
+    until = figures.finished_before()
+    parts = (
+        "insight:page",
+        filters.scope,
+        filters.version,
+        until,
+        get_language(),
+        filters.year,
+        filters.agency_id,
+        *others,
+    )
     key = ":".join(str(part) for part in parts)
     drawn = cache.get(key)
     if drawn is None:
@@ -214,7 +230,7 @@ def _page_shown(request, filters: Filters, tasks: figures.TaskFamily, agencies: 
         ]
         cache.set(key, drawn, figures.CACHE_SECONDS)
     place = next(index for index, shown in enumerate(drawn) if shown.key == "overdue") + 1
-    live = _shown(figures.overdue_now(filters.scope, filters.agency_id, agencies))
+    live = _shown(figures.overdue_now(filters.scope, filters.agency_id, agencies, filters.together))
     return [*drawn[:place], live, *drawn[place:]]
 
 
@@ -222,7 +238,7 @@ def _page_shown(request, filters: Filters, tasks: figures.TaskFamily, agencies: 
 def insight_page(request):
     scopes = _leader_scopes(request.user)
     filters = _filters(request, scopes)
-    tasks = figures.task_family(filters.scope, version=filters.version)
+    tasks = figures.task_family(filters.scope, version=filters.version, together=filters.together)
     agencies = figures.agency_names()
     context = {
         "filters": filters,
@@ -249,7 +265,7 @@ def insight_export(request, key: str, fmt: str):
     scopes = _leader_scopes(request.user)
     filters = _filters(request, scopes)
     try:
-        tasks = figures.task_family(filters.scope, version=filters.version)
+        tasks = figures.task_family(filters.scope, version=filters.version, together=filters.together)
         shown = page_figures(request, filters, tasks, figures.agency_names(), only=family)
         found = {figure.key: figure for figure in shown}
     except InvalidInput as exc:
@@ -326,12 +342,14 @@ def _cell_value(text: str):
 def annual_report(request):
     scopes = _leader_scopes(request.user)
     filters = _filters(request, scopes)
-    flow = figures.case_flow(filters.scope, version=filters.version)
+    flow = figures.case_flow(filters.scope, version=filters.version, together=filters.together)
     shown = [
         _shown(figures.report_lines(flow, filters.year)),
         _shown(figures.outcomes_by_tenure(flow, filters.year)),
-        _shown(figures.housing_time(filters.scope, filters.year, version=filters.version)),
-        _shown(figures.discharge_waits(filters.scope, filters.year, version=filters.version)),
+        _shown(figures.housing_time(filters.scope, filters.year, version=filters.version, together=filters.together)),
+        _shown(
+            figures.discharge_waits(filters.scope, filters.year, version=filters.version, together=filters.together)
+        ),
     ]
     context = {
         "filters": filters,
@@ -358,7 +376,7 @@ def heatmap_page(request):
         raise InvalidInput("insight.invalid_filter", errors=[field_error("process", "insight.unknown_choice")])
     version = _choice(request, "version", versions, versions[0] if versions else None)
     definition = ProcessDefinition.objects.filter(key=key, version=version).first()
-    tasks = figures.task_family(filters.scope, version=filters.version)
+    tasks = figures.task_family(filters.scope, version=filters.version, together=filters.together)
     names = figures.process_names()
     context = {
         "filters": filters,
