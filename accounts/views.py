@@ -11,6 +11,7 @@ import django_otp
 import segno
 from django.contrib import admin, auth, messages
 from django.contrib.admin.forms import AdminPasswordChangeForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -114,30 +115,46 @@ def _grouped(secret: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+def _enrolment_device(user) -> TOTPDevice:
+    """The user's one unconfirmed device, made when there is none. Called with the user's row
+    locked: two first visits at once (two tabs, a double click) each found none and each made
+    one, and every visit after that failed (``get_or_create`` found two) until an admin deleted
+    one. Extra devices left by that are deleted here: none was ever confirmed or used."""
+    devices = list(TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk"))
+    if not devices:
+        return TOTPDevice.objects.create(user=user, confirmed=False, name=DEVICE_NAME)
+    TOTPDevice.objects.filter(pk__in=[extra.pk for extra in devices[1:]]).delete()
+    return devices[0]
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def setup(request):
-    """Enrolment: a new secret shown as a QR code and as text; confirmed by a first code."""
-    if has_confirmed_device(request.user):
-        return HttpResponseRedirect(_page("two-factor-verify", request))
-    device, _created = TOTPDevice.objects.get_or_create(
-        user=request.user, confirmed=False, defaults={"name": DEVICE_NAME}
-    )
-    if request.session.get(SETUP_KEY_SESSION) != _fingerprint(device):
-        # A key shown to another session (anyone who had the password) is never the one
-        # this session enrols: a new key, remembered as this session's.
-        device.key = default_key()
-        device.save(update_fields=["key"])
-        request.session[SETUP_KEY_SESSION] = _fingerprint(device)
+    """Enrolment: a new secret shown as a QR code and as text; confirmed by a first code.
+    The whole visit holds the user's row (``select_for_update``): one device is made, and a
+    key is never replaced by another session while this one confirms it."""
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
+        if has_confirmed_device(request.user):
+            return HttpResponseRedirect(_page("two-factor-verify", request))
+        device = _enrolment_device(request.user)
+        if request.session.get(SETUP_KEY_SESSION) != _fingerprint(device):
+            # A key shown to another session (anyone who had the password) is never the one
+            # this session enrols: a new key, remembered as this session's.
+            device.key = default_key()
+            device.save(update_fields=["key"])
+            request.session[SETUP_KEY_SESSION] = _fingerprint(device)
+        confirmed = False
+        if request.method == "POST" and device.verify_token(request.POST.get("otp", "").strip()):
+            device.confirmed = confirmed = True
+            device.save(update_fields=["confirmed"])
+    if confirmed:
+        request.session.pop(SETUP_KEY_SESSION, None)
+        messages.success(request, _("Two-factor sign-in is set up."))
+        return _verified(request, device)
     error = None
     if request.method == "POST":
-        if device.verify_token(request.POST.get("otp", "").strip()):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            request.session.pop(SETUP_KEY_SESSION, None)
-            messages.success(request, _("Two-factor sign-in is set up."))
-            return _verified(request, device)
         error = _("The code is wrong or has expired. Try the newest code from the app.")
     secret = b32encode(device.bin_key).decode()
     context = {

@@ -39,6 +39,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from core.errors import InvalidInput, field_error
+
 CURSOR = "cursor"
 PAGE_SIZE = "page_size"
 DEFAULT_PAGE_SIZE = 50
@@ -189,6 +191,34 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime.datetime | datetime.date) else value
 
 
+# Read by every list besides its page's parameters: DRF's choice of renderer (JSON only).
+FORMAT = "format"
+
+
+def list_parameters(view) -> frozenset[str]:
+    """The query parameters a list reads: its page's, its filter set's, and those its view
+    names in ``query_parameters``."""
+    filterset = getattr(view, "filterset_class", None)
+    filters = filterset.base_filters if filterset is not None else {}
+    return frozenset({CURSOR, PAGE_SIZE, FORMAT, *filters, *getattr(view, "query_parameters", ())})
+
+
+def check_parameters(request, view) -> None:
+    """400 naming each query parameter the list does not read, or that is given twice. Both
+    were ignored: a misspelt filter (``asigned=me``) answered the unfiltered list as if it
+    were the filtered one, ``status=open&status=closed`` the closed rows alone (the last
+    value won), and ``page=2`` (gone with page numbers) the first page, again and again."""
+    known = list_parameters(view)
+    errors = []
+    for name, values in request.query_params.lists():
+        if name not in known:
+            errors.append(field_error(name, "query.unknown_parameter", known=", ".join(sorted(known))))
+        elif len(values) > 1:
+            errors.append(field_error(name, "query.repeated_parameter"))
+    if errors:
+        raise InvalidInput("query.invalid", errors=errors)
+
+
 class KeysetPagination(CursorPagination):
     """``?cursor=`` (from a ``next`` or ``previous`` link) and ``?page_size=`` (default 50,
     at most 200); the answer is ``{"next", "previous", "results"}``, no count."""
@@ -205,6 +235,7 @@ class KeysetPagination(CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         """A page of ``queryset``, or of a ``TaskListing`` (its statements compiled once)."""
+        check_parameters(request, view)
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()

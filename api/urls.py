@@ -80,7 +80,13 @@ urlpatterns = [
     path("incidents/<int:pk>/retry/", views.IncidentRetry.as_view(), name="api-incident-retry"),
     path("incidents/<int:pk>/data/", views.IncidentData.as_view(), name="api-incident-data"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # GET and HEAD only: DRF answered OPTIONS with its metadata, which the page's template
+    # renderer cannot render (a 500).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     # Last: JSON 404 for unknown paths (no slash: APPEND_SLASH first). [\s\S] rather than
     # (?s:.) so that reverse() of every other URL still works (Django cannot reverse (?s:).
     re_path(r"^[\s\S]*/$", views.not_found),

@@ -137,6 +137,7 @@ INCLUDE_RETIRED = OpenApiParameter(
 class LegalBasisList(ListView):
     serializer_class = s.LegalBasisSerializer
     model = LegalBasis
+    query_parameters = ("include_retired",)
 
     def select(self, user):
         if self.request.query_params.get("include_retired") == "true":

@@ -6,13 +6,17 @@ and shows it again from its history (the back button after signing out, on a com
 the office shares), and a cache between the office and the server may keep it too. So
 every answer to a signed-in request (session or API token) says ``private, no-store``,
 unless its view chose its own caching (the attachments say so already; a view that lets
-a browser keep what is the same for every reader sets its own header).
+a browser keep what is the same for every reader sets its own header). Every API answer
+says so too, signed in or not: the one that issues a token (``POST /api/v1/auth/token/``)
+is a credential, and its request carries neither a cookie nor a token yet.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.utils.cache import patch_cache_control
+
+from config.locale import API_PREFIX
 
 PRIVATE = {"private": True, "no_store": True}
 
@@ -29,6 +33,7 @@ class PrivateAnswersMiddleware:
             return response
         # A session cookie or an API token (which DRF reads inside the view) may sign the
         # request in: told by the request alone, so no answer reads the user for this.
-        if settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" in request.META:
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" in request.META
+        if signed_in or request.path_info.startswith(API_PREFIX):
             patch_cache_control(response, **PRIVATE)
         return response

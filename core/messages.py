@@ -598,6 +598,7 @@ MESSAGES: dict[str, str] = {
         "%(element)s does not read or declare this field: only the data the failed element needs can be set"
     ),
     "body.too_deep": gettext_noop("the body is nested too deeply"),
+    "query.invalid": gettext_noop("the list does not read a parameter as it was given"),
     "request.unstorable_text": gettext_noop("the request has text that cannot be stored or is nested too deeply"),
     "data.over_limits": gettext_noop(
         "the data breaks a limit (nesting, size, length of a text) or has text that cannot be stored"
@@ -605,6 +606,8 @@ MESSAGES: dict[str, str] = {
     "draft.model_too_large": gettext_noop("the model is larger than the %(limit)s bytes deploy accepts"),
     "idempotency.bad_key": gettext_noop("the %(header)s header must have 1 to %(limit)s characters"),
     # --- per field ---
+    "query.unknown_parameter": gettext_noop("this list has no such parameter; it reads %(known)s"),
+    "query.repeated_parameter": gettext_noop("given more than once; give it once"),
     "field.required": gettext_noop("this field is required"),
     "field.expected_object": gettext_noop("expected an object"),
     "field.expected_objects": gettext_noop("expected an object of objects"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import traceback
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 JSON_FIELDS = "{asctime}{levelname}{name}{message}{request_id}{process}"
@@ -46,6 +47,15 @@ def without_values(exc_info) -> str:
 
 
 class JsonLines(JsonFormatter):
+    """Every attribute a record carries becomes a field, except ``request``: Django logs each
+    4xx and 5xx answer with the request, whose text is its path with the query string (a
+    search for a person's name or date of birth). The message names the path; the request
+    id leads to the rest."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "request"])
+        super().__init__(*args, **kwargs)
+
     def formatException(self, ei) -> str:
         return without_values(ei)
 

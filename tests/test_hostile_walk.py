@@ -519,3 +519,34 @@ def test_every_answer_that_shows_a_category_logs_it(walked, users, agencies, use
                 unlogged.append(f"GET {url}: shows {sorted(shown)}, logs {sorted(logged)}")
     assert reads >= 4  # the case page and its notes page, the API's case and its notes, at least
     assert unlogged == [], "\n".join(unlogged)
+
+
+@pytest.mark.parametrize("username", ["nils", None])
+def test_every_route_answers_head_and_options_without_a_500(walked, users, username):
+    """HEAD and OPTIONS, which the walk above does not send: DRF answers OPTIONS with its
+    metadata, Django's views with their methods, and neither may fail (the API docs page
+    rendered its OPTIONS answer with a template it does not have: a 500). Signed in and not."""
+    ctx = _context(walked)
+    session_key = _signed_in(users[username]) if username else None
+    token = issue(users[username])[0] if username else None
+    failures = []
+    for route, name, _pattern in site_routes():
+        if name.startswith(f"{ADMIN}:"):
+            continue
+        for kwargs in ROUTES[name](ctx):
+            url = _url(route, kwargs)
+            for method in ("HEAD", "OPTIONS"):
+                if url.startswith("/api/"):
+                    client = APIClient(raise_request_exception=False)
+                    if token:
+                        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+                else:
+                    client = Client(raise_request_exception=False)
+                    if session_key:
+                        client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+                with transaction.atomic():
+                    answer = client.generic(method, url)
+                    transaction.set_rollback(True)
+                if answer.status_code >= 500 and answer.status_code != 503:  # 503: /readyz, no worker here
+                    failures.append(f"{method} {url}: {answer.status_code}")
+    assert failures == [], "\n".join(failures)

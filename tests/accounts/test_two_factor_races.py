@@ -45,3 +45,42 @@ def test_one_code_posted_twice_at_once_signs_in_once(users, slow_check):
     browsers = [_half_signed_in("nils"), _half_signed_in("nils")]
     answers = all_at_once([lambda b=b: b.post("/accounts/two-factor/", {"otp": code}).status_code for b in browsers])
     assert sorted(answers) == [302, 400], answers
+
+
+@pytest.fixture
+def slow_create(monkeypatch):
+    """Widen the moment between looking for the unconfirmed device and inserting it."""
+    save = TOTPDevice.save
+
+    def slowly(self, *args, **kwargs):
+        if self._state.adding:
+            time.sleep(0.3)
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(TOTPDevice, "save", slowly)
+
+
+def test_two_first_visits_at_once_make_one_device_and_enrolment_goes_on(users, slow_create):
+    """Two tabs (or a double click) open the enrolment page at once: one unconfirmed device,
+    not two after which every visit failed (``MultipleObjectsReturned``) until an admin
+    deleted one."""
+    browsers = [_half_signed_in("helga"), _half_signed_in("helga")]
+    answers = all_at_once([lambda b=b: b.get("/accounts/two-factor/setup/").status_code for b in browsers])
+    assert answers == [200, 200], answers
+    assert TOTPDevice.objects.filter(user=users["helga"]).count() == 1
+    # The page still works for the user: shown again, then confirmed with its own key.
+    helga = browsers[0]
+    assert helga.get("/accounts/two-factor/setup/").status_code == 200
+    device = TOTPDevice.objects.get(user=users["helga"])
+    assert helga.post("/accounts/two-factor/setup/", {"otp": current_code(device)}).status_code == 302
+    assert TOTPDevice.objects.get(user=users["helga"]).confirmed
+
+
+def test_a_user_left_with_two_unconfirmed_devices_can_enrol(users):
+    """Devices doubled before the fix (or by an admin) are no dead end: the page keeps one."""
+    for _ in range(2):
+        TOTPDevice.objects.create(user=users["helga"], name="authenticator", confirmed=False)
+    helga = _half_signed_in("helga")
+    assert helga.get("/accounts/two-factor/setup/").status_code == 200
+    device = TOTPDevice.objects.get(user=users["helga"])
+    assert helga.post("/accounts/two-factor/setup/", {"otp": current_code(device)}).status_code == 302

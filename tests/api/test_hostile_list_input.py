@@ -75,3 +75,40 @@ def test_an_object_id_past_bigint_in_the_path_is_a_404(users, client_for, prison
     api = client_for("nils")
     for path in (f"/api/v1/cases/{value}/", f"/api/v1/tasks/{value}/", f"/api/v1/cases/{value}/timeline/"):
         assert api.get(path).status_code == 404, path
+
+
+def _lists(case_pk):
+    """(user, path, a parameter the list reads) for each kind of list."""
+    return [
+        ("nils", "/api/v1/cases/", "status=open"),
+        ("nils", "/api/v1/tasks/", "assigned=agency"),
+        ("nils", "/api/v1/agencies/", "page_size=5"),
+        ("nils", f"/api/v1/cases/{case_pk}/timeline/", "page_size=5"),
+        ("nils", f"/api/v1/cases/{case_pk}/notes/", "page_size=5"),
+        ("nils", f"/api/v1/cases/{case_pk}/consents/", "page_size=5"),
+        ("ada", "/api/v1/legal-bases/", "include_retired=true"),
+        ("ada", "/api/v1/incidents/", "resolved=false"),
+        ("ada", "/api/v1/process-definitions/", "format=json"),
+    ]
+
+
+@pytest.mark.parametrize("asked", ["stauts=closed", "asigned=me", "page=2", "ordering=-id"])
+def test_a_parameter_the_list_does_not_read_is_a_400_naming_it(client_for, prison_case, asked):
+    """A misspelt filter (``asigned=me``) gave the whole unfiltered list as if it were the
+    filtered one, and ``page=2`` (gone with the keyset pages) the first page again, forever."""
+    name = asked.split("=")[0]
+    for username, path, known in _lists(prison_case.pk):
+        client = client_for(username)
+        assert client.get(f"{path}?{known}").status_code == 200, (path, known)
+        answer = client.get(f"{path}?{known}&{asked}")
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert [error["field"] for error in answer.json()["errors"]] == [name], path
+
+
+@pytest.mark.parametrize("asked", ["status=open&status=closed", "page_size=5&page_size=9", "cursor=a&cursor=b"])
+def test_a_parameter_given_twice_is_a_400_naming_it(client_for, prison_case, asked):
+    """The last value won, silently: ``status=open&status=closed`` read as the closed cases
+    alone, not both."""
+    answer = client_for("nils").get(f"/api/v1/cases/?{asked}")
+    assert answer.status_code == 400, answer.status_code
+    assert [error["field"] for error in answer.json()["errors"]] == [asked.split("=")[0]]

@@ -245,3 +245,21 @@ def test_the_log_line_of_an_unexpected_error_tells_its_class_and_place_never_its
     lines = "\n".join(formatter.format(record) for record in caplog.records if record.exc_info)
     assert "RuntimeError" in lines and "in broken" in lines  # what failed, and where
     assert "17912099997" not in lines
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_a_refused_request_is_logged_without_its_query(client, users, caplog, json_lines):
+    """Django logs every 4xx answer ("Bad Request: /path") with the request itself, whose
+    text is the path with its query string: a search for a person (their name, their date
+    of birth) then stood in the JSON line of any refusal (a bad page size, a stale cursor)."""
+    from logging.config import DictConfigurator
+
+    client.force_login(users["nils"])
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/api/v1/cases/?q=Ola+Nordmann+17.09.1920&page_size=0").status_code == 400
+        assert client.get("/cases/?q=Ola+Nordmann+17.09.1920&x=%00").status_code == 400
+    config = logging_config(json_lines=json_lines, level="INFO")["formatters"]["default"]
+    formatter = DictConfigurator({}).configure_formatter(dict(config))
+    lines = "\n".join(formatter.format(record) for record in caplog.records)
+    assert "Bad Request" in lines  # the lines are there, with the path
+    assert "Nordmann" not in lines and "1920" not in lines, lines

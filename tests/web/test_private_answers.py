@@ -56,3 +56,16 @@ def test_a_middlewares_own_refusal_is_not_kept_either(web, prison_case):
     answer = web("helga").get("/cases/?q=a%00b")  # refused by config.input_guard, before any view
     assert answer.status_code == 400
     assert "no-store" in answer.get("Cache-Control", "")
+
+
+def test_the_answer_that_issues_a_token_is_not_kept_either(users, settings):
+    """The token answer is a credential worth eight hours of the user's case data; its
+    request carries no cookie and no token yet, so only its path says it is the API's."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    users["nils"].set_password("a-password-for-the-test")
+    users["nils"].save()
+    answer = APIClient().post(
+        "/api/v1/auth/token/", {"username": "nils", "password": "a-password-for-the-test"}, format="json"
+    )
+    _private(answer, "/api/v1/auth/token/")
+    assert "token" in answer.json()
