@@ -261,9 +261,7 @@ def thrown_messages(workflow: Any) -> list[ThrownMessage]:
         return []
     names = [event.event_definition.name for event in events]
     # The step's throws of a name are the latest of its throwers, in the order they threw.
-    throwers = {
-        name: iter(by[-names.count(name) :]) for name, by in _message_throwers(workflow, set(names)).items()
-    }
+    throwers = {name: iter(by[-names.count(name) :]) for name, by in _message_throwers(workflow, set(names)).items()}
     return [
         ThrownMessage(name, dict(event.payload or {}), dict(event.correlations), next(throwers.get(name, iter(())), ""))
         for name, event in zip(names, events, strict=True)

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 HEALTH_FORM = {"type": "object", "properties": {"needs_treatment": {"type": "boolean", "x-category": "health"}}}
 HOUSING_FORM = {"type": "object", "properties": {"home_found": {"type": "boolean", "x-category": "housing"}}}
 THROW = "Throw_referral"
+ASSESS_FORM = properties(formJsonSchemaFilename="h.schema.json")
+HOUSING = properties(formJsonSchemaFilename="b.schema.json")
 
 
 def model():
@@ -35,7 +37,7 @@ def model():
           {lane_set(lanes)}
           <bpmn:startEvent id="StartEvent_1"/>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
-          <bpmn:userTask id="Task_assess" name="Assess">{properties(formJsonSchemaFilename="h.schema.json")}</bpmn:userTask>
+          <bpmn:userTask id="Task_assess" name="Assess">{ASSESS_FORM}</bpmn:userTask>
           <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_assess" targetRef="Gateway_treatment"/>
           <bpmn:exclusiveGateway id="Gateway_treatment" default="Flow_ordinary"/>
           <bpmn:sequenceFlow id="Flow_supported" sourceRef="Gateway_treatment" targetRef="{THROW}">
@@ -45,12 +47,12 @@ def model():
           <bpmn:intermediateThrowEvent id="{THROW}" name="Refer to treatment">
             <bpmn:messageEventDefinition id="Def_referral" messageRef="Message_referral"/>
           </bpmn:intermediateThrowEvent>
-          <bpmn:userTask id="Task_ordinary_home" name="Ordinary home">{properties(formJsonSchemaFilename="b.schema.json")}</bpmn:userTask>
+          <bpmn:userTask id="Task_ordinary_home" name="Ordinary home">{HOUSING}</bpmn:userTask>
           <bpmn:sequenceFlow id="Flow_3" sourceRef="{THROW}" targetRef="Gateway_join"/>
           <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_ordinary_home" targetRef="Gateway_join"/>
           <bpmn:exclusiveGateway id="Gateway_join"/>
           <bpmn:sequenceFlow id="Flow_5" sourceRef="Gateway_join" targetRef="Task_settle"/>
-          <bpmn:userTask id="Task_settle" name="Settle">{properties(formJsonSchemaFilename="b.schema.json")}</bpmn:userTask>
+          <bpmn:userTask id="Task_settle" name="Settle">{HOUSING}</bpmn:userTask>
           <bpmn:sequenceFlow id="Flow_6" sourceRef="Task_settle" targetRef="EndEvent_1"/>
           <bpmn:endEvent id="EndEvent_1"/>
         </bpmn:process>
