@@ -540,12 +540,14 @@ class CaseTimeline(PreparedListView):
     def select(self, user):
         # Without the events that would show a gateway's path the reader may not infer
         # (``selectors.case_timeline_listing``; ``PathView.events`` on each page).
-        case = selectors.case_for(user, self.kwargs["pk"])
-        self.path_view = selectors.timeline_path_view(user, case)
-        return selectors.case_timeline_listing(case, user, self.path_view)
+        self.case = selectors.case_for(user, self.kwargs["pk"])
+        self.path_view = selectors.timeline_path_view(user, self.case)
+        return selectors.case_timeline_listing(self.case, user, self.path_view)
 
     def paginate_queryset(self, queryset):
-        return self.path_view.events(super().paginate_queryset(queryset))
+        page = self.path_view.events(super().paginate_queryset(queryset))
+        selectors.log_timeline_read(self.request.user, self.case)
+        return page
 
     @extend_schema(parameters=[ID], responses={200: s.EventSerializer(many=True), **_errors(*LIST)}, tags=["cases"])
     def get(self, request, *args, **kwargs):
@@ -567,7 +569,13 @@ class CaseConsents(ListView):
     model = Consent
 
     def select(self, user):
-        return selectors.consents_for_case(actor=user, case=self.kwargs["pk"])
+        self.case = selectors.case_for(user, self.kwargs["pk"])
+        return selectors.consents_for_case(actor=user, case=self.case)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)  # read (a list): the read is logged after it
+        selectors.log_consents_read(self.request.user, self.case)
+        return page
 
     @extend_schema(
         parameters=[ID], responses={200: s.ConsentSerializer(many=True), **_errors(*LIST)}, tags=["consents"]
@@ -660,7 +668,13 @@ class CaseAccessLog(PreparedListView):
     model = AccessLog
 
     def select(self, user):
-        return selectors.access_log_listing(actor=user, case=self.kwargs["pk"])
+        self.case = selectors.case_whose_access_log_reads(user, self.kwargs["pk"])
+        return selectors.access_log_listing(actor=user, case=self.case)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)  # read (a list): the log as it was before this read
+        selectors.log_access_log_read(self.request.user, self.case)
+        return page
 
     @extend_schema(
         parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]

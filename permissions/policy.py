@@ -141,6 +141,46 @@ def log_person_path(user, cases) -> None:
     AccessLog.objects.bulk_create(rows)
 
 
+# What a read of the case's coordination shows (``log_coordination_read``'s ``item``).
+ITEM_TIMELINE, ITEM_CONSENTS, ITEM_ACCESS_LOG = "timeline", "consents", "access-log"
+
+
+def log_coordination_read(user, case, *, item: str) -> None:
+    """A read of the case's timeline or consents: who takes part, what was done when, who may
+    see what for which purpose, the ``coordination`` of domain.md (an archive's case file
+    carries them with it). Its entries name no value of another category (a field's name only
+    where the reader sees the field, a note's or an attachment's category, never its
+    content); the values are logged where they are shown. One row, ``item`` naming the list,
+    on the reader's standing in the case."""
+    decision = rules.decide_category(rules.case_access(user, case), "coordination", ())
+    row = _log_row(user, case, decision, "coordination", AccessAction.READ, timezone.now())
+    row.item = item
+    AccessLog.objects.bulk_create([row])
+
+
+def log_access_log_read(user, case) -> None:
+    """A read of the case's access log: who saw the person's data, and when (coordination, as
+    the person's access report): one row, ``item`` "access-log", on the standing the reader
+    reads the log on (``rules.access_log_standing``), so that the person learns who looked."""
+    agency_id, role, basis = rules.access_log_standing(user, case)
+    AccessLog.objects.bulk_create(
+        [
+            AccessLog(
+                user=user,
+                username=user.get_username(),
+                role=role,
+                agency_id=agency_id,
+                case=case,
+                person_id=case.person_id,
+                category="coordination",
+                action=AccessAction.READ,
+                basis=basis,
+                item=ITEM_ACCESS_LOG,
+            )
+        ]
+    )
+
+
 def log_access_report(user, cases) -> None:
     """The person's access report lists their cases and who read what of each: a read of the
     person across their path, as the person page is. One row per case, ``item``

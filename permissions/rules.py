@@ -113,6 +113,7 @@ BASIS_ARCHIVE_DUTY = "archive-duty"  # the case file sent to the archive, or the
 BASIS_CORRECTION = "correction"  # data corrected on the person's request (GDPR art. 16)
 BASIS_ERASURE_REQUEST = "erasure-request"  # data erased on the person's request (GDPR art. 17)
 BASIS_ACCESS_REQUEST = "access-request"  # the person's access report read (GDPR art. 15)
+BASIS_AUDIT = "audit"  # an auditor of a participating agency read the case's access log
 
 ROLE_RANK: dict[str, int] = {Role.COORDINATOR: 3, Role.LEAD: 2, Role.MEMBER: 1}
 
@@ -126,6 +127,7 @@ BASIS_LABELS = {
     BASIS_CORRECTION: _("the person's request for correction"),
     BASIS_ERASURE_REQUEST: _("the person's request for erasure"),
     BASIS_ACCESS_REQUEST: _("the person's right to know who saw their data"),
+    BASIS_AUDIT: _("audits the case's access log"),
 }
 
 
@@ -1135,6 +1137,16 @@ def can_view_access_log(user, case) -> bool:
 
 
 # --- retention (issue 17): erasure and correction on request, their review ---------------
+
+
+def access_log_standing(user, case) -> tuple[int | None, str, str]:
+    """(agency id, role, basis) on which ``user`` reads the case's access log
+    (``can_view_access_log``, already true): a coordinator of the coordinating agency, else an
+    auditor of the first participating agency they audit (as ``with_access_log_standing``)."""
+    if is_case_coordinator(user, case):
+        return case.coordinator_agency_id, Role.COORDINATOR, BASIS_COORDINATOR
+    audits = sorted(agency for agency, role in _roles_in_case(user, case) if role == Role.AUDITOR)
+    return (audits[0] if audits else None), Role.AUDITOR, BASIS_AUDIT
 
 
 def is_case_coordinator(user, case) -> bool:

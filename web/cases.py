@@ -260,6 +260,8 @@ def _case_page(
         for consent in consents:
             consent.case = case  # the rule below asks about the case already checked
         revocable = {consent.pk for consent in consents if rules.can_revoke_consent(user, consent)}
+        if consents:  # the page's other parts are logged by their categories (``case_view_for``)
+            selectors.log_consents_read(user, case)
         participants = view.participants
         # The folded sections come when opened (``case_section``); one sent back with its
         # errors comes open, filled in.
@@ -385,6 +387,7 @@ def _events_section(request, case, participants) -> list:
     user = request.user
     path_view = selectors.path_view_for(user, case)  # not logged: it decides, shows nothing
     events = path_view.events(selectors.case_events_for(case, user))
+    selectors.log_timeline_read(user, case)
     return [(event, event.get_kind_display()) for event in events]
 
 
@@ -392,7 +395,10 @@ def _access_log_section(request, case, participants):
     if not rules.can_view_access_log(request.user, case):
         return None
     rows = selectors.access_log_for_case(actor=request.user, case=case).order_by("-at", "-id")
-    return capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
+    page = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
+    page.object_list = list(page.object_list)  # the log as it was before this read
+    selectors.log_access_log_read(request.user, case)
+    return page
 
 
 # name -> (what it shows, None for a reader the page does not show it to; its template; its

@@ -434,6 +434,20 @@ def _open_by_standing(fields, access, name: str) -> bool:
     )
 
 
+# Reads of the case's lists of coordination, logged by the interfaces once the page is
+# read (nothing for a case not shown: its 404 is raised before): one row each, one INSERT.
+def log_timeline_read(user, case) -> None:
+    policy.log_coordination_read(user, case, item=policy.ITEM_TIMELINE)
+
+
+def log_consents_read(user, case) -> None:
+    policy.log_coordination_read(user, case, item=policy.ITEM_CONSENTS)
+
+
+def log_access_log_read(user, case) -> None:
+    policy.log_access_log_read(user, case)
+
+
 def case_events_for(case, user) -> list[Event]:
     """``case_timeline_for`` as a list, each event with its task (the case page names it)."""
     if not rules.can_view_case(user, case):

@@ -132,6 +132,9 @@ class ThrownMessage:
     name: str
     payload: dict[str, Any]
     correlations: dict[str, Any]
+    # The throwing element's id (an intermediate throw or end event, a send task): its
+    # timeline event is left out where the element is on a branch hidden from the reader.
+    element_id: str = ""
 
 
 def waiting_message_tasks(workflow: Any, name: str) -> list[Any]:
@@ -251,13 +254,43 @@ def known_correlation_fields(workflow: Any, name: str, payload: dict[str, Any]) 
 
 
 def thrown_messages(workflow: Any) -> list[ThrownMessage]:
-    """Messages thrown by the process that no task of it caught (for the outbox)."""
-    thrown = []
-    for event in workflow.get_events():
-        definition = event.event_definition
-        if isinstance(definition, MessageEventDefinition):
-            thrown.append(ThrownMessage(definition.name, dict(event.payload or {}), dict(event.correlations)))
-    return thrown
+    """Messages thrown by the process that no task of it caught (for the outbox), each with
+    the element that threw it."""
+    events = [event for event in workflow.get_events() if isinstance(event.event_definition, MessageEventDefinition)]
+    if not events:
+        return []
+    names = [event.event_definition.name for event in events]
+    # The step's throws of a name are the latest of its throwers, in the order they threw.
+    throwers = {name: iter(by[-names.count(name) :]) for name, by in _message_throwers(workflow, set(names)).items()}
+    return [
+        ThrownMessage(name, dict(event.payload or {}), dict(event.correlations), next(throwers.get(name, iter(())), ""))
+        for name, event in zip(names, events, strict=True)
+    ]
+
+
+def _message_throwers(workflow: Any, names: set[str]) -> dict[str, list[str]]:
+    """Message name -> the element ids of the completed tasks that threw it, the latest last.
+    SpiffWorkflow's event names no thrower, but the step that threw it completed the throwing
+    task: the latest to complete are this step's (read only when a step threw a message)."""
+    tasks = [
+        task
+        for task in _all_tasks(workflow)
+        if task.state == TaskState.COMPLETED
+        and isinstance(task.task_spec, ThrowingEvent)
+        and _message_name(task) in names
+    ]
+    tasks.sort(key=lambda task: task.last_state_change)
+    throwers: dict[str, list[str]] = {}
+    for task in tasks:
+        throwers.setdefault(str(_message_name(task)), []).append(str(task.task_spec.bpmn_id))
+    return throwers
+
+
+def _all_tasks(workflow: Any) -> list[Any]:
+    found = list(workflow.tasks.values())
+    for subprocess in workflow.subprocesses.values():
+        found += list(subprocess.tasks.values())
+    return found
 
 
 # --- messages between the pools of a collaboration ------------------------------------------

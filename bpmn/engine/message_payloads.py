@@ -88,3 +88,19 @@ def _names(node: ast.AST) -> set[str]:
 
 
 __all__ = ["PayloadReads", "payload_reads"]
+
+
+THROWERS = ("intermediateThrowEvent", "endEvent", "sendTask")
+
+
+def message_throwers(bpmn_xml: str | bytes) -> dict[str, list[str]]:
+    """Message name -> the ids of the elements that throw it (an intermediate throw or end
+    event with a message definition, a send task), in document order."""
+    root = parse_bpmn_xml(bpmn_xml)
+    names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
+    found: dict[str, list[str]] = {}
+    for element in root.iter(*(_q(kind) for kind in THROWERS)):
+        refs = [element.get("messageRef")] + [d.get("messageRef") for d in element.iter(_q("messageEventDefinition"))]
+        for ref in filter(None, refs):
+            found.setdefault(names.get(ref) or ref, []).append(element.get("id") or "")
+    return found

@@ -143,7 +143,12 @@ def test_every_list_pages_by_cursor(users, agencies, shipped, consent_basis, cli
             if "json" not in response.get("Content-Type", "") or "results" not in response.json():
                 continue  # one object, not a list
             whole = _rows(client, path, MAX_PAGE_SIZE)
-            assert _rows(client, path, 1) == whole, path
+            paged = _rows(client, path, 1)
+            if route == "api-case-access-log":
+                # Each read of the log is a row of it (its item "access-log"): the walk's first
+                # page shows those of the reads before it, newer than the whole page's rows.
+                paged = [row for row in paged if row <= whole[0]]
+            assert paged == whole, path
             if len(whole) > 1:  # walked over more than one page
                 walked.add(route)
     assert {

@@ -100,11 +100,15 @@ def test_without_the_consent_health_is_neither_shown_nor_logged(users, prison_ca
 
 
 def test_a_case_page_read_logs_the_same_rows_and_each_read_logs_again(users, prison_case, health_consent):
+    # The page lists the consents too: one more row, theirs (``item`` "consents").
+    consents = [row for row in expected_nav_rows(prison_case, health_consent) if row[4] == "coordination"]
     read_case_page(users["nils"], prison_case)
-    assert logged() == expected_nav_rows(prison_case, health_consent)
+    assert logged(item="") == expected_nav_rows(prison_case, health_consent)
+    assert logged(item="consents") == consents
 
     read_case_page(users["nils"], prison_case)
-    assert logged() == sorted(expected_nav_rows(prison_case, health_consent) * 2)
+    assert logged(item="") == sorted(expected_nav_rows(prison_case, health_consent) * 2)
+    assert logged(item="consents") == consents * 2
 
 
 def test_the_coordinator_is_logged_with_her_own_role_and_bases(users, prison_case):

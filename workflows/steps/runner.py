@@ -392,7 +392,7 @@ def _send_to_outbox(step: Step, thrown) -> None:
     step.batch.flush()  # the jobs name the rows by id
     queue.enqueue_message_jobs(step, outbox)
     for message in thrown:
-        step.event(EventKind.MESSAGE_THROWN, detail={"name": message.name})
+        step.event(EventKind.MESSAGE_THROWN, element_id=message.element_id, detail={"name": message.name})
 
 
 def _record_pool_message(step: Step, runtime: DefinitionRuntime, message) -> None:
