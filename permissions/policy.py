@@ -158,27 +158,29 @@ def log_coordination_read(user, case, *, item: str) -> None:
     AccessLog.objects.bulk_create([row])
 
 
+def _coordination_read(user, case, agency_id, role, basis: str, item: str, at=None) -> AccessLog:
+    """One access-log row of a read of the case's coordination (who did what, and when)."""
+    return AccessLog(
+        user=user,
+        username=user.get_username(),
+        role=role,
+        agency_id=agency_id,
+        case=case,
+        person_id=case.person_id,
+        category="coordination",
+        action=AccessAction.READ,
+        basis=basis,
+        item=item,
+        at=at or timezone.now(),
+    )
+
+
 def log_access_log_read(user, case) -> None:
     """A read of the case's access log: who saw the person's data, and when (coordination, as
     the person's access report): one row, ``item`` "access-log", on the standing the reader
     reads the log on (``rules.access_log_standing``), so that the person learns who looked."""
     agency_id, role, basis = rules.access_log_standing(user, case)
-    AccessLog.objects.bulk_create(
-        [
-            AccessLog(
-                user=user,
-                username=user.get_username(),
-                role=role,
-                agency_id=agency_id,
-                case=case,
-                person_id=case.person_id,
-                category="coordination",
-                action=AccessAction.READ,
-                basis=basis,
-                item=ITEM_ACCESS_LOG,
-            )
-        ]
-    )
+    AccessLog.objects.bulk_create([_coordination_read(user, case, agency_id, role, basis, ITEM_ACCESS_LOG)])
 
 
 def log_access_report(user, cases) -> None:
@@ -193,21 +195,7 @@ def log_access_report(user, cases) -> None:
             agency_id, role = case.coordinator_agency_id, Role.COORDINATOR
         else:
             agency_id, role = case.log_auditing, Role.AUDITOR
-        rows.append(
-            AccessLog(
-                user=user,
-                username=user.get_username(),
-                role=role,
-                agency_id=agency_id,
-                case=case,
-                person_id=case.person_id,
-                category="coordination",
-                action=AccessAction.READ,
-                basis=rules.BASIS_ACCESS_REQUEST,
-                item="access-report",
-                at=now,
-            )
-        )
+        rows.append(_coordination_read(user, case, agency_id, role, rules.BASIS_ACCESS_REQUEST, "access-report", now))
     AccessLog.objects.bulk_create(rows)
 
 
