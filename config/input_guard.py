@@ -1,4 +1,5 @@
-"""Refuse text no database column can hold before any view sees it.
+"""Refuse text no database column can hold before any view sees it, and a form body sent to
+an API route that reads JSON only.
 
 A NUL character (``%00``) or an unpaired surrogate in the path, a query parameter or a
 posted form field would reach PostgreSQL through whatever lookup or write the view makes,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django_guid import get_guid
 
 from config.locale import API_PREFIX
 from core.errors import FieldError, InvalidInput
@@ -51,3 +53,18 @@ class InputGuardMiddleware:
         return render(
             request, "errors/refused.html", {"status": 400, "detail": detail or translate(refused.code)}, status=400
         )
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """415 for a form body (urlencoded or multipart) sent to an API view that parses none.
+        Django reads such a body into ``request.POST`` before DRF parses it (here above, and
+        the CSRF check of a signed-in browser), and DRF then finds the stream spent and takes
+        the body for an empty one: ``{"assignee": 7}`` sent as a form to a reassignment read
+        as no assignee, and the lead took the task over instead of handing it on."""
+        view = getattr(view_func, "cls", None)
+        if view is None or request.content_type not in FORM_TYPES or request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        if any(parser.media_type in FORM_TYPES for parser in view().get_parsers()):
+            return None
+        code = "request.unsupported_media_type"
+        body = {"detail": translate("request.unsupported_media_type"), "errors": [], "code": code}
+        return JsonResponse({**body, "request_id": get_guid()}, status=415)

@@ -600,6 +600,7 @@ MESSAGES: dict[str, str] = {
     "body.too_deep": gettext_noop("the body is nested too deeply"),
     "query.invalid": gettext_noop("the list does not read a parameter as it was given"),
     "request.unstorable_text": gettext_noop("the request has text that cannot be stored or is nested too deeply"),
+    "request.unsupported_media_type": gettext_noop("this route reads a JSON body: send it as application/json"),
     "data.over_limits": gettext_noop(
         "the data breaks a limit (nesting, size, length of a text) or has text that cannot be stored"
     ),

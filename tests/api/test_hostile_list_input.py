@@ -112,3 +112,29 @@ def test_a_parameter_given_twice_is_a_400_naming_it(client_for, prison_case, ask
     answer = client_for("nils").get(f"/api/v1/cases/?{asked}")
     assert answer.status_code == 400, answer.status_code
     assert [error["field"] for error in answer.json()["errors"]] == [asked.split("=")[0]]
+
+
+def test_a_form_body_to_a_json_route_is_refused_not_read_as_empty(client_for, users, agencies, shipped):
+    """A reassignment sent as a form by a lead: Django read the form before DRF parsed the
+    body, DRF took the body for an empty one, and the lead took the task over instead of
+    handing it to the colleague named (no assignee = the caller). Now 415, nothing done."""
+    from permissions.models import Membership, Role
+    from tests.workflows.helpers import open_tasks, start_prison_case, worker_for
+    from workflows.models import Task
+
+    case = start_prison_case(users, agencies)
+    (task,) = open_tasks(case)
+    lead = worker_for(task)
+    Membership.objects.get_or_create(user=lead, agency=task.agency, role=Role.LEAD)
+    client = client_for(lead.get_username())
+    before = Task.objects.values("status", "assignee_id").get(pk=task.pk)
+    url = f"/api/v1/tasks/{task.pk}/reassign/"
+    for answer in (
+        client.post(url, {"assignee": lead.pk}, format="multipart"),
+        client.generic("POST", url, f"assignee={lead.pk}", "application/x-www-form-urlencoded"),
+    ):
+        assert answer.status_code == 415, answer.content
+        assert answer.json()["code"] == "request.unsupported_media_type"
+    assert Task.objects.values("status", "assignee_id").get(pk=task.pk) == before
+    # the attachments' upload, which reads multipart, is not refused
+    assert client.post(f"/api/v1/cases/{case.pk}/attachments/", {}, format="multipart").status_code != 415
