@@ -9,7 +9,8 @@ counts as nothing waiting for them, as another agency's hidden task answers 404
 
 import pytest
 
-from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.api.health_branch import deploy_health_branch
+from tests.bpmn.engine.bpmn_snippets import properties
 from tests.clients import api
 from tests.request_ids import without_request_id
 from tests.workflows.helpers import PERSON
@@ -18,58 +19,25 @@ from workflows.models import Event, EventKind, Task
 
 pytestmark = pytest.mark.django_db
 
-HEALTH_FORM = {"type": "object", "properties": {"needs_treatment": {"type": "boolean", "x-category": "health"}}}
-HOUSING_FORM = {"type": "object", "properties": {"home_found": {"type": "boolean", "x-category": "housing"}}}
 CATCH = "Catch_offer"
-ASSESS_FORM = properties(formJsonSchemaFilename="h.schema.json")
-HOUSING = properties(formJsonSchemaFilename="b.schema.json")
-
-
-def model():
-    lanes = {
-        "Helse": ["StartEvent_1", "Task_assess", "Gateway_treatment"],
-        "Boligkontakt": [CATCH, "Task_ordinary_home", "Gateway_join", "Task_settle", "EndEvent_1"],
-    }
-    return definitions(f"""
-        <bpmn:message id="Message_offer" name="housing_offer">
+MESSAGE = f"""<bpmn:message id="Message_offer" name="housing_offer">
           {properties(senders="nav,health")}
-        </bpmn:message>
-        <bpmn:process id="Proc_offer" name="Offer on a health branch" isExecutable="true">
-          {lane_set(lanes)}
-          <bpmn:startEvent id="StartEvent_1"/>
-          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
-          <bpmn:userTask id="Task_assess" name="Assess">{ASSESS_FORM}</bpmn:userTask>
-          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_assess" targetRef="Gateway_treatment"/>
-          <bpmn:exclusiveGateway id="Gateway_treatment" default="Flow_ordinary"/>
-          <bpmn:sequenceFlow id="Flow_supported" sourceRef="Gateway_treatment" targetRef="{CATCH}">
-            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
-          </bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="Flow_ordinary" sourceRef="Gateway_treatment" targetRef="Task_ordinary_home"/>
-          <bpmn:intermediateCatchEvent id="{CATCH}" name="Offer of a supported home">
+        </bpmn:message>"""
+ELEMENT_XML = f"""<bpmn:intermediateCatchEvent id="{CATCH}" name="Offer of a supported home">
             <bpmn:messageEventDefinition id="Def_offer" messageRef="Message_offer"/>
-          </bpmn:intermediateCatchEvent>
-          <bpmn:userTask id="Task_ordinary_home" name="Ordinary home">{HOUSING}</bpmn:userTask>
-          <bpmn:sequenceFlow id="Flow_3" sourceRef="{CATCH}" targetRef="Gateway_join"/>
-          <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_ordinary_home" targetRef="Gateway_join"/>
-          <bpmn:exclusiveGateway id="Gateway_join"/>
-          <bpmn:sequenceFlow id="Flow_5" sourceRef="Gateway_join" targetRef="Task_settle"/>
-          <bpmn:userTask id="Task_settle" name="Settle">{HOUSING}</bpmn:userTask>
-          <bpmn:sequenceFlow id="Flow_6" sourceRef="Task_settle" targetRef="EndEvent_1"/>
-          <bpmn:endEvent id="EndEvent_1"/>
-        </bpmn:process>
-    """)
+          </bpmn:intermediateCatchEvent>"""
 
 
 @pytest.fixture
 def assessed(users, agencies):
     """``assessed(needs_treatment)``: a case the health service assessed, past the gateway."""
-    from bpmn.services import deploy_definition
-
-    deploy_definition(
-        actor=None,
-        bpmn_xml=model(),
-        forms={"h.schema.json": HEALTH_FORM, "b.schema.json": HOUSING_FORM},
-        check_permission=False,
+    deploy_health_branch(
+        process_id="Proc_offer",
+        name="Offer on a health branch",
+        message=MESSAGE,
+        element=CATCH,
+        element_xml=ELEMENT_XML,
+        lane="Boligkontakt",
     )
 
     def make(needs_treatment: bool):

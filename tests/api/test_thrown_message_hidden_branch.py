@@ -11,7 +11,7 @@ import importlib
 import pytest
 from django.urls import reverse
 
-from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.api.health_branch import deploy_health_branch
 from tests.clients import api, web
 from tests.workflows.helpers import PERSON
 from workflows import services
@@ -19,56 +19,23 @@ from workflows.models import Event, EventKind, Task
 
 pytestmark = pytest.mark.django_db
 
-HEALTH_FORM = {"type": "object", "properties": {"needs_treatment": {"type": "boolean", "x-category": "health"}}}
-HOUSING_FORM = {"type": "object", "properties": {"home_found": {"type": "boolean", "x-category": "housing"}}}
 THROW = "Throw_referral"
-ASSESS_FORM = properties(formJsonSchemaFilename="h.schema.json")
-HOUSING = properties(formJsonSchemaFilename="b.schema.json")
-
-
-def model():
-    lanes = {
-        "Helse": ["StartEvent_1", "Task_assess", "Gateway_treatment", THROW],
-        "Boligkontakt": ["Task_ordinary_home", "Gateway_join", "Task_settle", "EndEvent_1"],
-    }
-    return definitions(f"""
-        <bpmn:message id="Message_referral" name="treatment_referral"/>
-        <bpmn:process id="Proc_referral" name="Referral on a health branch" isExecutable="true">
-          {lane_set(lanes)}
-          <bpmn:startEvent id="StartEvent_1"/>
-          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
-          <bpmn:userTask id="Task_assess" name="Assess">{ASSESS_FORM}</bpmn:userTask>
-          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_assess" targetRef="Gateway_treatment"/>
-          <bpmn:exclusiveGateway id="Gateway_treatment" default="Flow_ordinary"/>
-          <bpmn:sequenceFlow id="Flow_supported" sourceRef="Gateway_treatment" targetRef="{THROW}">
-            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
-          </bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="Flow_ordinary" sourceRef="Gateway_treatment" targetRef="Task_ordinary_home"/>
-          <bpmn:intermediateThrowEvent id="{THROW}" name="Refer to treatment">
+MESSAGE = """<bpmn:message id="Message_referral" name="treatment_referral"/>"""
+ELEMENT_XML = f"""<bpmn:intermediateThrowEvent id="{THROW}" name="Refer to treatment">
             <bpmn:messageEventDefinition id="Def_referral" messageRef="Message_referral"/>
-          </bpmn:intermediateThrowEvent>
-          <bpmn:userTask id="Task_ordinary_home" name="Ordinary home">{HOUSING}</bpmn:userTask>
-          <bpmn:sequenceFlow id="Flow_3" sourceRef="{THROW}" targetRef="Gateway_join"/>
-          <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_ordinary_home" targetRef="Gateway_join"/>
-          <bpmn:exclusiveGateway id="Gateway_join"/>
-          <bpmn:sequenceFlow id="Flow_5" sourceRef="Gateway_join" targetRef="Task_settle"/>
-          <bpmn:userTask id="Task_settle" name="Settle">{HOUSING}</bpmn:userTask>
-          <bpmn:sequenceFlow id="Flow_6" sourceRef="Task_settle" targetRef="EndEvent_1"/>
-          <bpmn:endEvent id="EndEvent_1"/>
-        </bpmn:process>
-    """)
+          </bpmn:intermediateThrowEvent>"""
 
 
 @pytest.fixture
 def treated(users, agencies):
     """A case the health service assessed as needing treatment: the referral was thrown."""
-    from bpmn.services import deploy_definition
-
-    deploy_definition(
-        actor=None,
-        bpmn_xml=model(),
-        forms={"h.schema.json": HEALTH_FORM, "b.schema.json": HOUSING_FORM},
-        check_permission=False,
+    deploy_health_branch(
+        process_id="Proc_referral",
+        name="Referral on a health branch",
+        message=MESSAGE,
+        element=THROW,
+        element_xml=ELEMENT_XML,
+        lane="Helse",
     )
     case = services.start_case(
         actor=users["helga"],
