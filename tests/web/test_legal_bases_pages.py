@@ -81,10 +81,12 @@ def test_the_process_admin_edits_retires_and_deletes(web, legal_bases, consent_b
     assert ada.get(f"/legal-bases/{basis.pk}/").status_code == 404
 
 
-def test_one_that_consents_rest_on_offers_retire_not_delete(web, users, agencies, prison_case, consent_basis):
+@pytest.fixture
+def consent_in_use(users, agencies, prison_case, consent_basis):
+    """A consent recorded under ``consent_basis``: the basis is in use."""
     from workflows import services
 
-    services.record_consent(
+    return services.record_consent(
         actor=users["helga"],
         case=prison_case.pk,
         agency=agencies["nav"].pk,
@@ -92,6 +94,9 @@ def test_one_that_consents_rest_on_offers_retire_not_delete(web, users, agencies
         purpose="Bolig",
         legal_basis=consent_basis.pk,
     )
+
+
+def test_one_that_consents_rest_on_offers_retire_not_delete(web, consent_basis, consent_in_use):
     ada = web("ada")
     row = ada.get("/legal-bases/").content.decode()
     assert f'id="retire-legal-basis-{consent_basis.pk}"' in row
@@ -122,17 +127,7 @@ def test_anonymous_is_sent_to_sign_in(web, consent_basis):
     assert LegalBasis.objects.filter(pk=consent_basis.pk).exists()
 
 
-def test_one_that_consents_rest_on_keeps_which_provision_it_is(web, users, agencies, prison_case, consent_basis):
-    from workflows import services
-
-    services.record_consent(
-        actor=users["helga"],
-        case=prison_case.pk,
-        agency=agencies["nav"].pk,
-        categories=["health"],
-        purpose="Bolig",
-        legal_basis=consent_basis.pk,
-    )
+def test_one_that_consents_rest_on_keeps_which_provision_it_is(web, consent_basis, consent_in_use):
     form = {
         "law": "forvaltningsloven",
         "paragraph": consent_basis.paragraph,

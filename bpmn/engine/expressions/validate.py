@@ -145,6 +145,12 @@ _CONSTANT_TYPES = (str, int, float, bool, type(None))
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
+# What a refusal names as allowed, in its log text and in its params alike.
+_ATTRIBUTES_ALLOWED = ", ".join(sorted(DATA_ATTRIBUTES))
+_FUNCTIONS_ALLOWED = ", ".join(sorted(SAFE_FUNCTION_NAMES))
+_METHODS_ALLOWED = ", ".join(sorted(ALLOWED_METHODS))
+
+
 class _Validator(ast.NodeVisitor):
     def __init__(self, mode: str):
         self.allowed = _EXEC_NODES if mode == "exec" else _EVAL_NODES
@@ -247,10 +253,10 @@ class _Validator(ast.NodeVisitor):
             self.refuse(
                 None,
                 f"the attribute {node.attr!r}",
-                f"allowed: {', '.join(sorted(DATA_ATTRIBUTES))}",
+                f"allowed: {_ATTRIBUTES_ALLOWED}",
                 code="unsafe-attribute",
                 name=node.attr,
-                allowed=", ".join(sorted(DATA_ATTRIBUTES)),
+                allowed=_ATTRIBUTES_ALLOWED,
             )
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -261,10 +267,10 @@ class _Validator(ast.NodeVisitor):
                 self.refuse(
                     node,
                     f"calling {func.id!r}",
-                    f"callable functions: {', '.join(sorted(SAFE_FUNCTION_NAMES))}",
+                    f"callable functions: {_FUNCTIONS_ALLOWED}",
                     code="unsafe-call",
                     name=func.id,
-                    allowed=", ".join(sorted(SAFE_FUNCTION_NAMES)),
+                    allowed=_FUNCTIONS_ALLOWED,
                 )
         elif isinstance(func, ast.Attribute):
             self.visit(func.value)  # innermost problem first
@@ -273,10 +279,10 @@ class _Validator(ast.NodeVisitor):
                 self.refuse(
                     None,
                     f"calling the method {func.attr!r}",
-                    f"callable methods: {', '.join(sorted(ALLOWED_METHODS))}",
+                    f"callable methods: {_METHODS_ALLOWED}",
                     code="unsafe-method-call",
                     name=func.attr,
-                    allowed=", ".join(sorted(ALLOWED_METHODS)),
+                    allowed=_METHODS_ALLOWED,
                 )
         else:
             self.visit(func)  # e.g. report `lambda` in `(lambda: 1)()`
