@@ -490,9 +490,14 @@ MESSAGES: dict[str, str] = {
         "the form “%(form)s” of “%(element)s” gives a field an x-category that is not a data category; "
         "use one of the data categories, or leave x-category out to keep the field restricted"
     ),
-    "model.invalid-share": gettext_noop(
+    "model.invalid-share.value": gettext_noop(
         "the form “%(form)s” of “%(element)s” gives a field an x-share that is not allowed; the only "
-        'value is "all" (every participating agency sees the field whatever its category)'
+        'value is "participants" (every participating agency sees the field)'
+    ),
+    "model.invalid-share.category": gettext_noop(
+        "the form “%(form)s” of “%(element)s” shares a field with every participant that is not of the "
+        "category justice; only the release date and the housing conditions of parole may be shared so, "
+        "other data goes to another agency with the person's consent or a legal basis"
     ),
     "model.invalid-outcome-role": gettext_noop(
         "the form “%(form)s” of “%(element)s” marks its outcome fields wrongly: give each field one "

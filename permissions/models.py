@@ -145,6 +145,10 @@ CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordinati
 # A form field without x-category: only the agency that wrote it and the coordinator see it.
 RESTRICTED = "restricted"
 ALL_CATEGORIES = (*CATEGORIES, RESTRICTED)
+# The categories a form field may share with every participant ("x-share": "participants"):
+# only justice, of which the law gives every participant the release date and the housing
+# conditions of parole by default (domain.md); the engine's lint refuses the rest.
+SHAREABLE_CATEGORIES = ("justice",)
 
 
 # --- consent and legal bases ----------------------------------------------------------

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from core.national_id import mask_national_id
 from permissions import rules
-from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, AccessLog, Role
+from permissions.models import ALL_CATEGORIES, RESTRICTED, SHAREABLE_CATEGORIES, AccessAction, AccessLog, Role
 
 NATIONAL_ID_FIELDS = frozenset({"national_id", "fodselsnummer", "fnr"})
 UNLOGGED_CATEGORIES = frozenset({"identity"})
@@ -82,11 +82,13 @@ def field_rules(metadata: Mapping, forms: Mapping[str, dict]) -> FieldRules:
         if task.get("identity") == "full" or _form_needs_full_identity(forms.get(task.get("form") or "")):
             full.add(element_id)
     used = set(fields.values())
+    # Only where the law shares the category by default: a version deployed before the lint
+    # refused x-share on other categories (a health field, say) shares nothing through it.
     shared = {
         name
         for schema in forms.values()
         for name, prop in ((schema or {}).get("properties") or {}).items()
-        if (prop or {}).get("x-share") == "participants"
+        if (prop or {}).get("x-share") == "participants" and (prop or {}).get("x-category") in SHAREABLE_CATEGORIES
     }
     tasks = (metadata.get("user_tasks") or {}).values()
     lane_kinds = {kind for kind in (metadata.get("lanes") or {}).values() if kind}

@@ -44,7 +44,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "invalid-pattern": (),
         "invalid-ref": (),
         "invalid-script": (),
-        "invalid-share": (),
+        "invalid-share": ("value", "category"),
         "invalid-timer": ("several", "value"),
         "message-field-unknown": (),
         "message-sender-unknown": (),

@@ -123,6 +123,26 @@ def test_field_rules_identity_declarations():
     assert info.full_identity_tasks == {"A", "B", "E"}
 
 
+def test_x_share_shares_only_what_the_law_shares_by_default():
+    """A version deployed before the lint refused it may mark a health field, an economy
+    field or a field without a category "x-share": "participants": it shares none of them
+    (they go to another agency with consent or a legal basis), only the justice field."""
+    forms = {
+        "f.json": {
+            "type": "object",
+            "properties": {
+                "release_date": {"type": "string", "x-category": "justice", "x-share": "participants"},
+                "diagnosis": {"type": "string", "x-category": "health", "x-share": "participants"},
+                "debt": {"type": "string", "x-category": "economy", "x-share": "participants"},
+                "note": {"type": "string", "x-share": "participants"},
+            },
+        }
+    }
+    fields = {"release_date": "justice", "diagnosis": "health", "debt": "economy", "note": "restricted"}
+    info = policy.field_rules({"fields": fields, "user_tasks": {"A": {"form": "f.json"}}}, forms)
+    assert info.shared_fields == {"release_date"}
+
+
 def test_release_date_is_shared_with_every_participant_but_the_rest_of_justice_is_not(users, agencies, prison_case):
     """domain.md: justice is the prison's; others see by default only the release date and
     the housing conditions of parole (form fields marked "x-share": "participants")."""

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from permissions import grants, rules
-from permissions.models import ALL_CATEGORIES, CATEGORIES, Membership, Role
+from permissions.models import ALL_CATEGORIES, CATEGORIES, SHAREABLE_CATEGORIES, Membership, Role
 from permissions.policy import case_data_for
 from workflows.models import Case
 from workflows.selectors import case_field_rules as fields_of
@@ -238,6 +238,8 @@ def test_query_budget(users, prison_case, django_assert_max_num_queries):
 def test_categories_match_the_engine():
     from bpmn.engine.definition import UNCATEGORISED
     from bpmn.engine.lint import DATA_CATEGORIES
+    from bpmn.engine.lint.forms import SHAREABLE_CATEGORIES as LINT_SHAREABLE
 
     assert tuple(DATA_CATEGORIES) == CATEGORIES
+    assert LINT_SHAREABLE == SHAREABLE_CATEGORIES
     assert UNCATEGORISED == "restricted"

@@ -24,8 +24,13 @@ from .model import (
 from .state import LintState
 
 DATA_CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordination", "safety")
-# "x-share" on a form field widens who sees it beyond its category (e.g. the release date).
+# "x-share" on a form field widens who sees it beyond its category: the one widening the law
+# makes by default (domain.md: of justice data, the release date and the housing conditions
+# of parole go to every participant). Health, economy and housing go to another agency only
+# with the person's consent, and a field without a category is restricted: a process admin's
+# x-share on such a field would share it without either, so it is refused.
 SHARE_WITH = ("participants",)
+SHAREABLE_CATEGORIES = ("justice",)
 # "x-outcome" marks the fields of an outcome form (the case's structured outcome, issue 15):
 # the outcome kind, the form of tenure, the reason, the referral date and the date moved in.
 OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
@@ -63,12 +68,12 @@ def _meta_schema_error(schema: Any) -> str | None:
 class FormChecks(LintState):
     """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
 
-    def _check_form(self, form_name: str) -> list[tuple[str, ...]]:
+    def _check_form(self, form_name: str) -> list[tuple[Any, ...]]:
         """Problems of one form, as (code, reason) pairs, or (code, reason, place) for those
         of ``schema_problems`` (the field or JSON pointer); cached per form."""
         if form_name in self._form_problems:
             return self._form_problems[form_name]
-        problems: list[tuple[str, ...]] = []
+        problems: list[tuple[Any, ...]] = []
         schema = self.forms[form_name]
         if not isinstance(schema, dict):
             problems.append(("invalid-form", f"is a {type(schema).__name__}, not a JSON object"))
@@ -87,15 +92,7 @@ class FormChecks(LintState):
                     problems += _enum_label_problems(properties)
                     problems += _inherit_problems(properties)
                     for prop_name, prop in properties.items():
-                        if isinstance(prop, dict) and prop.get("x-share", SHARE_WITH[0]) not in SHARE_WITH:
-                            problems.append(
-                                (
-                                    "invalid-share",
-                                    f"gives the field '{prop_name}' \"x-share\": {prop['x-share']!r}; "
-                                    f"the only value is {SHARE_WITH[0]!r} (every participating agency "
-                                    "sees the field whatever its category)",
-                                )
-                            )
+                        problems += _share_problems(prop_name, prop)
                         if not isinstance(prop, dict) or "x-category" not in prop:
                             continue  # no category: the field is restricted
                         category = prop["x-category"]
@@ -139,7 +136,8 @@ class FormChecks(LintState):
             )
         else:
             for code, reason, *place in self._check_form(form_name):
-                where = {"place": place[0]} if place else {}
+                # The third item: the field or JSON pointer (``schema_problems``), or more params.
+                where = (place[0] if isinstance(place[0], dict) else {"place": place[0]}) if place else {}
                 self.add(code, f"the form '{form_name}' of {_describe(el)} {reason}", el, form=form_name, **where)
 
     def check_task_properties(self, process: etree._Element) -> None:
@@ -160,6 +158,28 @@ class FormChecks(LintState):
                         else f"which cannot be used: {detail}"
                     )
                     self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task, due_in=due_in)
+
+
+def _share_problems(prop_name: str, prop: Any) -> list[tuple[Any, ...]]:
+    """An ``x-share`` is ``participants``, on a field whose category the law shares by default."""
+    if not isinstance(prop, dict) or "x-share" not in prop:
+        return []
+    if prop["x-share"] not in SHARE_WITH:
+        reason = (
+            f"gives the field '{prop_name}' \"x-share\": {prop['x-share']!r}; the only value is "
+            f"{SHARE_WITH[0]!r} (every participating agency sees the field)"
+        )
+        return [("invalid-share", reason, {"variant": "value"})]
+    if prop.get("x-category") not in SHAREABLE_CATEGORIES:
+        category = prop.get("x-category")
+        reason = (
+            f"shares the field '{prop_name}' (category {category!r}) with every participant; only a "
+            f"field of the category {SHAREABLE_CATEGORIES[0]!r} may be shared so (the release date, "
+            "the housing conditions of parole): other data goes to another agency with the person's "
+            "consent or a legal basis"
+        )
+        return [("invalid-share", reason, {"variant": "category"})]
+    return []
 
 
 def _outcome_role_problems(properties: dict[str, Any]) -> list[tuple[str, str]]:

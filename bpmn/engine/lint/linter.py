@@ -42,7 +42,7 @@ class _Linter(StructureChecks, GatewayChecks, LoopChecks, RoutingChecks, FormChe
             el_id = el.get("id")
             if el_id is not None and el_id not in self.ids:
                 self.ids[el_id] = el
-        self._form_problems: dict[str, list[tuple[str, ...]]] = {}
+        self._form_problems: dict[str, list[tuple[Any, ...]]] = {}
 
     def run(self) -> list[ValidationIssue]:
         self.check_duplicate_ids()

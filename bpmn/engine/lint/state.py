@@ -25,7 +25,7 @@ class LintState:
     executable: list[etree._Element]
     doc_lanes: dict[str, str | None]
     ids: dict[str, etree._Element]
-    _form_problems: dict[str, list[tuple[str, ...]]]
+    _form_problems: dict[str, list[tuple[Any, ...]]]
 
     def add(self, code: str, message: str, el: etree._Element | None = None, **params: Any) -> None:
         """``params``: what ``message`` is built from, to say it in the user's language."""

@@ -664,3 +664,19 @@ def test_x_share_names_who_else_sees_a_field():
     issue = _only(_lint(xml, forms={"check.schema.json": schema}), "invalid-share")
     assert issue.element_id == "Task_form"
     assert "'release_date'" in issue.message and "'everyone'" in issue.message
+    assert issue.params["variant"] == "value"
+
+
+@pytest.mark.parametrize("category", [None, "health", "economy", "housing", "identity", "coordination"])
+def test_x_share_is_refused_on_a_field_the_law_does_not_share_by_default(category):
+    """A process admin cannot share a health value (or economy, housing, a restricted field)
+    with every participant: that needs the person's consent or a legal basis (domain.md)."""
+    schema = copy.deepcopy(SIMPLE_FORM)
+    field = {"type": "string", "x-share": "participants"}
+    if category:
+        field["x-category"] = category
+    schema["properties"]["diagnosis"] = field
+    xml = _task_model(formJsonSchemaFilename="check.schema.json")
+    issue = _only(_lint(xml, forms={"check.schema.json": schema}), "invalid-share")
+    assert issue.element_id == "Task_form" and issue.params["variant"] == "category"
+    assert "'diagnosis'" in issue.message
