@@ -22,6 +22,7 @@ from api.idempotency import idempotent
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
+from core.errors import InvalidInput, field_error
 from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import filters, selectors, services
 from workflows.case_lists import CASE_ANSWER_FIELDS, CaseListing
@@ -140,7 +141,12 @@ class LegalBasisList(ListView):
     query_parameters = ("include_retired",)
 
     def select(self, user):
-        if self.request.query_params.get("include_retired") == "true":
+        # Anything but true or false is 400: "yes" or "1" read as false answered the list
+        # without the retired bases as if it held them all.
+        include_retired = self.request.query_params.get("include_retired", "false")
+        if include_retired not in ("true", "false"):
+            raise InvalidInput("query.invalid", errors=[field_error("include_retired", "field.expected_boolean")])
+        if include_retired == "true":
             return selectors.legal_bases_to_manage(user)
         return selectors.legal_bases_for(user)
 

@@ -47,6 +47,15 @@ def test_the_process_admin_adds_changes_retires_and_deletes(client_for, legal_ba
     assert body["id"] not in offered  # no new consent may rest on it
     everything = ada.get("/api/v1/legal-bases/?include_retired=true&page_size=100").json()["results"]
     assert body["id"] in {row["id"] for row in everything}
+    # Only true or false: "yes" was read as false, the list without the retired basis.
+    for value in ("yes", "1", "True", ""):
+        refused = ada.get(f"/api/v1/legal-bases/?include_retired={value}")
+        assert refused.status_code == 400, value
+        assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+            ("include_retired", "field.expected_boolean")
+        ]
+    not_retired = ada.get("/api/v1/legal-bases/?include_retired=false&page_size=100").json()["results"]
+    assert body["id"] not in {row["id"] for row in not_retired}
 
     assert ada.delete(url).status_code == 204
     assert not LegalBasis.objects.filter(pk=body["id"]).exists()
