@@ -140,11 +140,13 @@ def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
 def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """Timer event id -> what its firing gives away, for every timer whose expression reads
     data other than ``shared`` (fields every participant sees): ``reads``, those names;
-    ``branch_elements``, the timer and what its firing does at its moment, which would show
-    when it fired: the tasks it creates (their creation, and a deadline counted from it),
-    the messages it throws and what their catches do then, the timers those arm (they fire
-    a known time after), the activity an interrupting timer cancels. It stops at work a
-    person does and at a message another sends: when those happen is theirs."""
+    ``branch_elements``, the timer and what would show when it fired: what its firing does
+    at its moment (the tasks it creates, their creation and a deadline counted from it; the
+    messages it throws and what their catches do then; the timers those arm, which fire a
+    known time after; the activity an interrupting timer cancels), and everything reached
+    only through it, as a gateway's branch (an escalation task's end, done a day after the
+    moment when its deadline is a day, would tell the moment too). What the case reaches
+    otherwise as well, it reaches whether the timer fired or not."""
     root = parse_bpmn_xml(bpmn_xml)
     reads = {timer: names - set(shared) for timer, names in _timer_reads(root).items()}
     if not any(reads.values()):
@@ -156,8 +158,10 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
     for boundary in root.iter(_q("boundaryEvent")):
         boundaries.setdefault(boundary.get("attachedToRef") or "", set()).add(boundary.get("id") or "")
     messages = _message_edges(root)
-    _successors, inside = _graph(root)
+    successors, inside = _graph(root)
     elements = {el.get("id"): el for el in root.iter(etree.Element) if el.get("id")}
+    caught = {catch for catches in messages.values() for catch in catches}
+    entries = [node for node in elements if _local(elements[node]) == "startEvent" and node not in caught]
 
     def is_timer(node: str) -> bool:
         element = elements.get(node)
@@ -193,6 +197,10 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
                 continue
             todo.extend((target, False) for target in flows.get(node, ()))
             todo.extend((target, True) for target in messages.get(node, ()))
+        otherwise: set[str] = set()
+        for entry in entries:
+            otherwise |= _reach(entry, successors, inside, avoid=timer)
+        found |= _reach(timer, successors, inside) - otherwise
         paths[timer] = GatewayPath(frozenset(names), frozenset(found - {""}))
     return paths
 
@@ -249,11 +257,11 @@ def _graph(root: etree._Element) -> tuple[dict[str, set[str]], dict[str, set[str
     return successors, inside
 
 
-def _reach(start: str, edges: dict[str, set[str]], inside: dict[str, set[str]]) -> set[str]:
+def _reach(start: str, edges: dict[str, set[str]], inside: dict[str, set[str]], avoid: str = "") -> set[str]:
     seen, todo = set(), [start]
     while todo:
         node = todo.pop()
-        if node in seen or not node:
+        if node in seen or not node or (avoid and node == avoid):
             continue
         seen.add(node)
         seen |= inside.get(node, set())

@@ -93,6 +93,11 @@ def test_readers_without_the_housing_data_cannot_tell_whether_the_timer_fired(fi
     fired, waiting = fired_and_waiting
     for reader in ("nils", "helga"):
         assert told(users[reader], fired) == told(users[reader], waiting), reader
+    # Nor once the escalation is done: with a day's deadline, its end tells the moment too.
+    complete(Task.objects.get(case=fired, element_id=ESCALATION))
+    assert told(users["bjorn"], fired)["diagram"] != told(users["bjorn"], waiting)["diagram"]
+    for reader in ("nils", "helga"):
+        assert told(users[reader], fired) == told(users[reader], waiting), reader
 
 
 def test_the_housing_office_sees_the_escalation_and_the_timer_fire(fired_and_waiting, users):
@@ -137,14 +142,17 @@ def test_what_the_firing_does_at_its_moment_is_its_branch_and_no_further():
           <bpmn:userTask id="T_day_after"/>
           <bpmn:sequenceFlow id="F6" sourceRef="T_first" targetRef="T_person_later"/>
           <bpmn:userTask id="T_person_later"/>
+          <bpmn:sequenceFlow id="F8" sourceRef="T_person_later" targetRef="E"/>
           <bpmn:sequenceFlow id="F7" sourceRef="T_wait" targetRef="E"/>
           <bpmn:endEvent id="E"/>
         </bpmn:process>""")
     (path,) = timer_paths(xml).values()
     assert path.reads == {"hearing_date"}
-    # Interrupting: the task it cancels then; a timer armed then fires a day after; a task a
-    # person's work creates later is theirs.
-    assert path.branch_elements == {"B_deadline", "T_wait", "G_split", "T_first", "C_later", "T_day_after"}
+    # What it does then: the task it cancels (interrupting), the task it creates, the timer it
+    # arms (which fires a day after); and what is reached only through it, as a branch; not
+    # the end, which the case reaches without it too.
+    branch = {"B_deadline", "T_wait", "G_split", "T_first", "C_later", "T_day_after", "T_person_later"}
+    assert path.branch_elements == branch
     assert timer_paths(xml, shared={"hearing_date"}) == {}
     assert path_splits(xml) == {**gateway_paths(xml), "B_deadline": path}
 
