@@ -711,6 +711,14 @@ class PathView:
                     continue
                 if event.kind == EventKind.TASK_CREATED:
                     event.actor = None
+            if (
+                event.kind == EventKind.MESSAGE_RECEIVED
+                and isinstance(event.detail, dict)
+                and self.hides(event.detail.get("from_element") or "")
+            ):
+                # A catch every branch's message reaches, from a throw on one of them: which
+                # throw sent it (its pool, the fields its payload wrote) tells the branch.
+                event.detail = {k: v for k, v in event.detail.items() if k not in POOL_SENDER_KEYS}
             if event.kind == EventKind.VERSION_MIGRATED and isinstance(event.detail, dict):
                 # Which tasks and timers the case waited on when it moved is where it stood.
                 moved = event.detail.get("tasks") or []
@@ -727,6 +735,8 @@ class PathView:
 
 
 NO_PATH_HIDDEN = PathView({}, frozenset())
+# What a message between two pools names of its sender (``steps.runner._record_pool_message``).
+POOL_SENDER_KEYS = ("from_element", "from_pool", "fields")
 
 
 def path_view_for(user, case, views=None) -> PathView:

@@ -36,8 +36,11 @@ HOUSING_FORM = {"type": "object", "properties": {"home_found": {"type": "boolean
 BRANCHES = {"Throw_referral", "End_treated", "End_ordinary", "Catch_referral", "Task_supported", "End_supported"}
 
 
-def model(*, message_flow: bool = True) -> str:
+def model(*, message_flow: bool = True, both_throw: bool = False) -> str:
+    """``both_throw``: the ordinary branch throws the message too, from a throw of its own
+    (with no payload) in another pool, so the catch and what follows it lie on no branch."""
     flow = '<bpmn:messageFlow id="MF_1" sourceRef="Throw_referral" targetRef="Catch_referral"/>' if message_flow else ""
+    ordinary = "Throw_plain" if both_throw else "End_ordinary"
     return definitions(f"""
         <bpmn:collaboration id="Proc_pools" name="Henvisning mellom to baner">
           <bpmn:participant id="P_health" name="Helse" processRef="health_pool"/>
@@ -56,10 +59,15 @@ def model(*, message_flow: bool = True) -> str:
           <bpmn:sequenceFlow id="H_treated" sourceRef="Gateway_treatment" targetRef="Throw_referral">
             <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
           </bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="H_ordinary" sourceRef="Gateway_treatment" targetRef="End_ordinary"/>
+          <bpmn:sequenceFlow id="H_ordinary" sourceRef="Gateway_treatment" targetRef="{ordinary}"/>
           <bpmn:intermediateThrowEvent id="Throw_referral" name="Henvis">
-            <bpmn:messageEventDefinition id="Def_throw" messageRef="Message_referral"/>
+            <bpmn:messageEventDefinition id="Def_throw" messageRef="Message_referral">
+              <bpmn:extensionElements>
+                <spiffworkflow:messagePayload>{{"needs_treatment": needs_treatment}}</spiffworkflow:messagePayload>
+              </bpmn:extensionElements>
+            </bpmn:messageEventDefinition>
           </bpmn:intermediateThrowEvent>
+          {THROW_PLAIN if both_throw else ""}
           <bpmn:sequenceFlow id="H3" sourceRef="Throw_referral" targetRef="End_treated"/>
           <bpmn:endEvent id="End_treated"/>
           <bpmn:endEvent id="End_ordinary"/>
@@ -76,6 +84,12 @@ def model(*, message_flow: bool = True) -> str:
           <bpmn:endEvent id="End_supported"/>
         </bpmn:process>
     """)
+
+
+THROW_PLAIN = """<bpmn:intermediateThrowEvent id="Throw_plain" name="Meld">
+            <bpmn:messageEventDefinition id="Def_plain" messageRef="Message_referral"/>
+          </bpmn:intermediateThrowEvent>
+          <bpmn:sequenceFlow id="H4" sourceRef="Throw_plain" targetRef="End_ordinary"/>"""
 
 
 def deploy(**kwargs):
@@ -197,3 +211,28 @@ def test_the_migration_fills_in_what_the_message_reaches_for_stored_versions_and
     assert supported.path_categories == PATH_CATEGORY_BITS["health"]
     assert ProcessInstance.objects.filter(case=treated).count() == 1
     assert Case.objects.filter(pk=treated.pk).exists()
+
+
+def test_a_catch_both_branches_message_reaches_does_not_name_the_throw(users, agencies):
+    """Both branches throw the referral, from throws of their own: the housing pool's catch
+    and task lie on no branch and show, but the message received named the throw that sent
+    it (and the fields its payload wrote): NAV read the branch off the event's detail."""
+    deploy(both_throw=True)
+    assert "Catch_referral" not in gateway_paths(model(both_throw=True))["Gateway_treatment"].branch_elements
+    details = []
+    for person, needs in ((PERSON, True), (OTHER_PERSON, False)):
+        case = services.start_case(
+            actor=users["helga"],
+            process_key="Proc_pools",
+            person=person,
+            participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+        )
+        task = Task.objects.get(case=case, element_id="Task_assess")
+        services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": needs})
+        timeline = api(users["nils"]).get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
+        (received,) = [e for e in timeline if e["kind"] == EventKind.MESSAGE_RECEIVED]
+        details.append(received["detail"])
+        helga = api(users["helga"]).get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
+        (seen,) = [e for e in helga if e["kind"] == EventKind.MESSAGE_RECEIVED]
+        assert seen["detail"]["from_element"] == ("Throw_referral" if needs else "Throw_plain")
+    assert details[0] == details[1] == {"name": "treatment_referral", "to_pool": "Boligkontoret"}
