@@ -15,7 +15,7 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
-from bpmn.engine.gateway_paths import GatewayPath, gateway_paths, handed_from, timer_elements, timer_reads
+from bpmn.engine.gateway_paths import GatewayPath, handed_from, path_splits, timer_elements, timer_reads
 from bpmn.engine.message_payloads import PayloadReads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
@@ -66,9 +66,10 @@ class DefinitionRuntime:
 
     @cached_property
     def gateway_paths(self) -> dict[str, GatewayPath]:
-        """What each gateway's path gives away (``bpmn.engine.gateway_paths``), computed from
-        the model once per version, for deployed versions old and new alike."""
-        return gateway_paths(self.bpmn_xml)
+        """What each gateway's path gives away (``bpmn.engine.gateway_paths``), and each timer's
+        whose moment is computed from data but fields every participant sees (``timer_paths``),
+        computed from the model once per version, for deployed versions old and new alike."""
+        return path_splits(self.bpmn_xml, self.field_rules.shared_fields)
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:

@@ -10,12 +10,13 @@ from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import ISSUE_CODES, BpmnValidationError, ValidationIssue
-from bpmn.engine.gateway_paths import gateway_paths
+from bpmn.engine.gateway_paths import path_splits
 from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, field_error
 from core.messages import Message
 from permissions import rules
+from permissions.policy import field_rules
 
 
 def issue_message_code(code: str, variant: str | None = None) -> str:
@@ -226,7 +227,11 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "message_rules": compiled.message_rules,
                 "start_form": compiled.start_form,
                 # Which categories a task's presence tells (issue 11): Task.path_categories.
-                "path_categories": rules.path_categories(gateway_paths(bpmn_text), compiled.fields),
+                # A timer whose moment is computed from data counts as a gateway (its firing).
+                "path_categories": rules.path_categories(
+                    path_splits(bpmn_text, field_rules({"fields": compiled.fields}, forms).shared_fields),
+                    compiled.fields,
+                ),
                 "pool_events": compiled.pool_events,
             },
             deployed_by=_user_or_none(actor),

@@ -671,7 +671,9 @@ def error_shown(text: str, message, literals: list[str], translate: Callable[[st
 class PathView:
     """What a reader may infer of the path a case took (issue 11: a gateway's branch tells
     the value its condition read). ``gateways``: the gateways whose conditions read a field
-    the reader does not see; ``hidden``: the elements on only some of their branches,
+    the reader does not see, and the timers whose moment does (``bpmn.engine.gateway_paths.
+    path_splits``); ``hidden``: the elements on only some of their branches (through the
+    messages a branch throws to another pool too) and what such a timer's firing does,
     except the reader's own agency's tasks (their inbox shows those anyway)."""
 
     gateways: dict[str, frozenset[str]]  # gateway id -> its branch elements hidden
@@ -691,7 +693,8 @@ class PathView:
         while a hidden element after it is, else done as the engine says."""
         shown_active = active - self.hidden
         for gateway, branch in self.gateways.items():
-            if branch & active:
+            # A timer read from hidden data is a split of its own branch: never drawn.
+            if branch & active and gateway not in self.hidden:
                 shown_active.add(gateway)
         return completed - self.hidden - shown_active, shown_active
 
@@ -708,6 +711,14 @@ class PathView:
                     continue
                 if event.kind == EventKind.TASK_CREATED:
                     event.actor = None
+            if (
+                event.kind == EventKind.MESSAGE_RECEIVED
+                and isinstance(event.detail, dict)
+                and self.hides(event.detail.get("from_element") or "")
+            ):
+                # A catch every branch's message reaches, from a throw on one of them: which
+                # throw sent it (its pool, the fields its payload wrote) tells the branch.
+                event.detail = {k: v for k, v in event.detail.items() if k not in POOL_SENDER_KEYS}
             if event.kind == EventKind.VERSION_MIGRATED and isinstance(event.detail, dict):
                 # Which tasks and timers the case waited on when it moved is where it stood.
                 moved = event.detail.get("tasks") or []
@@ -724,6 +735,8 @@ class PathView:
 
 
 NO_PATH_HIDDEN = PathView({}, frozenset())
+# What a message between two pools names of its sender (``steps.runner._record_pool_message``).
+POOL_SENDER_KEYS = ("from_element", "from_pool", "fields")
 
 
 def path_view_for(user, case, views=None) -> PathView:

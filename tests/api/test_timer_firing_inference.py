@@ -1,0 +1,175 @@
+"""What a timer whose moment is computed from masked data did when it fired (the eviction
+process's "a week before the eviction": ``local_datetime(days_before(eviction_date, 7),
+"09:00")``, the housing office's field). Its next moment was already hidden from NAV and the
+health service (``tests/api/test_timer_expression_inference.py``); once it had fired, what
+followed it still showed: the "timer fired" event, the escalation task it created (in the
+case's open tasks and the task lists, its creation on the timeline, on the diagram), so a
+reader who looked at the case learned the day it fired, and the eviction date a week after
+it, the first time the case showed them the escalation. The timer is now a split of its own
+(``bpmn.engine.gateway_paths.timer_paths``): what its firing does at its moment lies on its
+branch, hidden from a reader who may not see the fields it reads, but their own agency's
+tasks. NAV is told the same of a case whose timer fired and of one whose timer has not;
+the housing office, whose escalation it is, sees it, in its task list too."""
+
+import datetime
+import importlib
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from bpmn.engine.gateway_paths import path_splits, timer_paths
+from bpmn.models import ProcessDefinition
+from permissions.rules import PATH_CATEGORY_BITS, path_mask
+from tests.clients import api
+from tests.clients import web as page
+from tests.clock import Clock
+from tests.workflows.helpers import PERSON, complete, open_tasks
+from workflows import services
+from workflows.models import Event, EventKind, ProcessInstance, Task
+
+pytestmark = pytest.mark.django_db
+
+OTHER_PERSON = {"name": "Kari Nordmann", "national_id": "29822099635"}
+TIMER, ESCALATION = "BoundaryEvent_week_before", "Task_escalate_eviction"
+
+
+def negotiating(users, agencies, person, days_to_eviction: int):
+    case = services.start_case(
+        actor=users["bjorn"],
+        process_key="eviction_prevention",
+        person=person,
+        participants={kind: agencies[kind].pk for kind in ("housing", "nav", "health")},
+    )
+    today = timezone.localdate()
+    eviction = (today + datetime.timedelta(days=days_to_eviction)).isoformat()
+    for _step in range(3):
+        tasks = open_tasks(case)
+        if any(task.element_id == "Task_negotiate" for task in tasks):
+            break
+        for task in tasks:
+            complete(task, {"eviction_date": eviction, "notice_received_date": today.isoformat()})
+    return case
+
+
+@pytest.fixture
+def fired_and_waiting(shipped, users, agencies, monkeypatch):
+    """``(fired, waiting)``: two eviction cases at "negotiate"; the week-before timer of the
+    first (eviction in ten days) has fired, that of the second (in thirty) has not."""
+    clock = Clock(monkeypatch, timezone.now())
+    fired = negotiating(users, agencies, PERSON, 10)
+    waiting = negotiating(users, agencies, OTHER_PERSON, 30)
+    due = fired.instances.get().next_timer_at
+    clock.set(due + datetime.timedelta(seconds=1))
+    assert services.fire_timer("w")[0] == "fired"
+    assert services.fire_timer("w")[0] == "none"
+    assert Task.objects.filter(case=fired, element_id=ESCALATION).exists()
+    assert not Task.objects.filter(case=waiting, element_id=ESCALATION).exists()
+    return fired, waiting
+
+
+def told(user, case) -> dict:
+    """What a reader meets of the case's path, API and page (its elements, not its times)."""
+    client = api(user)
+    answer = client.get(f"/api/v1/cases/{case.pk}/").json()
+    timeline = client.get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
+    diagram = client.get(f"/api/v1/cases/{case.pk}/diagram/").json()
+    row = next(row for row in client.get("/api/v1/cases/").json()["results"] if row["id"] == case.pk)
+    listed = [t["element_id"] for t in client.get("/api/v1/tasks/").json()["results"] if t["case"]["id"] == case.pk]
+    context = page(user).get(f"/cases/{case.pk}/").context
+    return {
+        "open tasks": sorted(t["element_id"] for t in answer["open_tasks"]),
+        "timeline": sorted((e["kind"], e.get("element_id") or "") for e in timeline),
+        "diagram": (sorted(diagram["completed"]), sorted(diagram["active"])),
+        "case list": (row["open_task_count"], row["next_timer_at"]),
+        "task list": sorted(listed),
+        "page waits for": sorted(w.element_id for w in context["waiting"]),
+        "page open tasks": sorted(t.element_id for t in context["view"].open_tasks),
+        "page holders": len(context["holders"]),
+    }
+
+
+def test_readers_without_the_housing_data_cannot_tell_whether_the_timer_fired(fired_and_waiting, users):
+    fired, waiting = fired_and_waiting
+    for reader in ("nils", "helga"):
+        assert told(users[reader], fired) == told(users[reader], waiting), reader
+    # Nor once the escalation is done: with a day's deadline, its end tells the moment too.
+    complete(Task.objects.get(case=fired, element_id=ESCALATION))
+    assert told(users["bjorn"], fired)["diagram"] != told(users["bjorn"], waiting)["diagram"]
+    for reader in ("nils", "helga"):
+        assert told(users[reader], fired) == told(users[reader], waiting), reader
+
+
+def test_the_housing_office_sees_the_escalation_and_the_timer_fire(fired_and_waiting, users):
+    fired, waiting = fired_and_waiting
+    bjorn = told(users["bjorn"], fired)
+    assert ESCALATION in bjorn["open tasks"] and ESCALATION in bjorn["task list"]
+    assert (EventKind.TIMER_FIRED, TIMER) in bjorn["timeline"]
+    assert bjorn != told(users["bjorn"], waiting)
+
+
+def test_the_escalation_carries_the_timers_category_for_the_lists(fired_and_waiting, users):
+    fired, _waiting = fired_and_waiting
+    escalation = Task.objects.get(case=fired, element_id=ESCALATION)
+    assert escalation.path_categories == PATH_CATEGORY_BITS["housing"]
+    assert api(users["nils"]).get(f"/api/v1/tasks/{escalation.pk}/").status_code == 404
+    assert Event.objects.filter(case=fired, kind=EventKind.TIMER_FIRED, element_id=TIMER).exists()
+
+
+def test_what_the_firing_does_at_its_moment_is_its_branch_and_no_further():
+    from bpmn.engine.gateway_paths import gateway_paths
+    from tests.bpmn.engine.bpmn_snippets import definitions
+
+    xml = definitions("""
+        <bpmn:process id="p" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T_wait"/>
+          <bpmn:userTask id="T_wait"/>
+          <bpmn:boundaryEvent id="B_deadline" attachedToRef="T_wait">
+            <bpmn:timerEventDefinition>
+              <bpmn:timeDate>days_before(hearing_date, 2)</bpmn:timeDate>
+            </bpmn:timerEventDefinition>
+          </bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="F2" sourceRef="B_deadline" targetRef="G_split"/>
+          <bpmn:parallelGateway id="G_split"/>
+          <bpmn:sequenceFlow id="F3" sourceRef="G_split" targetRef="T_first"/>
+          <bpmn:sequenceFlow id="F4" sourceRef="G_split" targetRef="C_later"/>
+          <bpmn:userTask id="T_first"/>
+          <bpmn:intermediateCatchEvent id="C_later">
+            <bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:sequenceFlow id="F5" sourceRef="C_later" targetRef="T_day_after"/>
+          <bpmn:userTask id="T_day_after"/>
+          <bpmn:sequenceFlow id="F6" sourceRef="T_first" targetRef="T_person_later"/>
+          <bpmn:userTask id="T_person_later"/>
+          <bpmn:sequenceFlow id="F8" sourceRef="T_person_later" targetRef="E"/>
+          <bpmn:sequenceFlow id="F7" sourceRef="T_wait" targetRef="E"/>
+          <bpmn:endEvent id="E"/>
+        </bpmn:process>""")
+    (path,) = timer_paths(xml).values()
+    assert path.reads == {"hearing_date"}
+    # What it does then: the task it cancels (interrupting), the task it creates, the timer it
+    # arms (which fires a day after); and what is reached only through it, as a branch; not
+    # the end, which the case reaches without it too.
+    branch = {"B_deadline", "T_wait", "G_split", "T_first", "C_later", "T_day_after", "T_person_later"}
+    assert path.branch_elements == branch
+    assert timer_paths(xml, shared={"hearing_date"}) == {}
+    assert path_splits(xml) == {**gateway_paths(xml), "B_deadline": path}
+
+
+def test_the_migration_fills_in_the_categories_of_tasks_a_timer_created(fired_and_waiting):
+    fired, _waiting = fired_and_waiting
+    definition = ProcessDefinition.objects.get(pk=fired.instances.get().definition_id)
+    stored = dict(definition.metadata["path_categories"])
+    assert stored[ESCALATION] == ["housing"]
+    before = {element: cats for element, cats in stored.items() if element not in (TIMER, ESCALATION)}
+    ProcessDefinition.objects.filter(pk=definition.pk).update(
+        metadata={**definition.metadata, "path_categories": before}
+    )
+    Task.objects.filter(case=fired).update(path_categories=0)
+    migration = importlib.import_module("workflows.migrations.0041_path_categories_messages_timers")
+    migration.fill(apps, None)
+    definition.refresh_from_db()
+    assert definition.metadata["path_categories"] == stored
+    assert Task.objects.get(case=fired, element_id=ESCALATION).path_categories == path_mask(["housing"])
+    assert ProcessInstance.objects.get(case=fired).timer_path_categories == path_mask(["housing"])
