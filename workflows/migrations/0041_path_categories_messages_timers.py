@@ -17,11 +17,12 @@ from permissions.rules import path_categories, path_mask
 
 
 def _shared(forms_json) -> set[str]:
+    # As ``permissions.policy.field_rules``: an x-share counts on a justice field only.
     return {
         name
         for schema in (json.loads(forms_json or "{}") or {}).values()
         for name, prop in ((schema or {}).get("properties") or {}).items()
-        if (prop or {}).get("x-share") == "participants"
+        if (prop or {}).get("x-share") == "participants" and (prop or {}).get("x-category") == "justice"
     }
 
 
