@@ -265,6 +265,14 @@ BROBYGGER: dict[str, Any] = {
     # An Idempotency-Key answers replays this long; after it a key is free again, and
     # `manage.py purge_idempotency_keys` (daily, from cron) deletes the expired rows.
     "IDEMPOTENCY_KEY_HOURS": env_int("IDEMPOTENCY_KEY_HOURS", 24),
+    # Password-reset mails (web/password_reset.py, docs/security.md): within any
+    # PASSWORD_RESET_WINDOW_MINUTES, at most PASSWORD_RESET_MAILS_PER_ADDRESS requests for
+    # one address queue a mail (the others answer the same page and send nothing), and one
+    # client (its address as django-axes reads it) makes at most
+    # PASSWORD_RESET_REQUESTS_PER_CLIENT requests (the others answer 429).
+    "PASSWORD_RESET_WINDOW_MINUTES": env_int("PASSWORD_RESET_WINDOW_MINUTES", 60),
+    "PASSWORD_RESET_MAILS_PER_ADDRESS": env_int("PASSWORD_RESET_MAILS_PER_ADDRESS", 3),
+    "PASSWORD_RESET_REQUESTS_PER_CLIENT": env_int("PASSWORD_RESET_REQUESTS_PER_CLIENT", 30),
     # Retention (docs/data-protection.md): the defaults where no retention rule is set.
     # A closed case's data is kept this many years, then erased; the access log describing
     # it is kept this many years more with the person as a pseudonymous key; the fields of
@@ -299,6 +307,9 @@ for _name in (
     "SUBMITTED_TEXT_MAX_CHARS",
     "RETENTION_CASE_YEARS",
     "RETENTION_ACCESS_LOG_YEARS",
+    "PASSWORD_RESET_WINDOW_MINUTES",
+    "PASSWORD_RESET_MAILS_PER_ADDRESS",
+    "PASSWORD_RESET_REQUESTS_PER_CLIENT",
 ):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
