@@ -464,6 +464,11 @@ AXES_VERBOSE = False
 # (permissions.rules.needs_second_factor). On unless DEBUG, i.e. off for `make run`.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Brobygger")
+# A device is set up only through an administrator's one-time link (accounts.enrolment),
+# which works this many hours.
+TWO_FACTOR_ENROLMENT_HOURS = env_int("TWO_FACTOR_ENROLMENT_HOURS", 72)
+if TWO_FACTOR_ENROLMENT_HOURS < 1:
+    raise ImproperlyConfigured("TWO_FACTOR_ENROLMENT_HOURS must be a positive integer")
 # The admin never shows a device's key or QR code: whoever read it (an admin, or a helpdesk
 # account allowed to view devices to delete a lost phone's) would hold the user's second factor.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
