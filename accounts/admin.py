@@ -1,7 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import enrolment
@@ -43,9 +45,16 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
-    """Django's, with the action that issues two-factor enrolment links."""
+    """Django's, with the action that issues two-factor enrolment links, and no password for
+    a single sign-on user (``accounts.signals``: one saved is made unusable)."""
 
     actions = ["issue_enrolment_links"]
+
+    def user_change_password(self, request, id, form_url=""):
+        if ExternalIdentity.objects.filter(user_id=id).exists():
+            messages.error(request, _("This user signs in through single sign-on only: they have no password here."))
+            return HttpResponseRedirect(reverse("admin:auth_user_change", args=[id]))
+        return super().user_change_password(request, id, form_url)
 
     @admin.action(description=_("Make a link to set up two-factor sign-in"), permissions=["change"])
     def issue_enrolment_links(self, request, queryset):
