@@ -458,6 +458,11 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "old_password", "new_password1", "new_password2", "username"]
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
 AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"
+# The client's address (axes' records, the password reset's per-client count): the last
+# X-Forwarded-For hop not added by a proxy of WEB_FORWARDED_ALLOW_IPS (the proxies gunicorn
+# trusts too), else REMOTE_ADDR, which behind nginx is nginx's own for every request.
+FORWARDED_ALLOW_IPS = env_list("WEB_FORWARDED_ALLOW_IPS", "127.0.0.1")
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_VERBOSE = False
 
 # Two-factor sign-in (django-otp, TOTP) for password logins of every user with a role

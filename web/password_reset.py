@@ -19,6 +19,7 @@ digests of its address and its client (``address``, ``client``) after its mail i
 
 from __future__ import annotations
 
+import ipaddress
 import unicodedata
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -53,9 +54,17 @@ def address_key(email: str) -> str:
 
 
 def client_key(request) -> str:
-    """A keyed digest of the client's address, as django-axes reads it (``REMOTE_ADDR``
-    unless ``AXES_CLIENT_IP_CALLABLE`` or django-ipware say otherwise)."""
+    """A keyed digest of the client's address, as django-axes reads it
+    (``accounts.lockout.client_ip``: behind the proxy, the address it saw). An IPv6 client
+    counts by its /64, the block one connection is given (else each of its addresses would
+    have a limit of its own)."""
     client = (get_client_ip_address(request) or "") if request is not None else ""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        address = None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        client = str(ipaddress.ip_network(f"{address}/64", strict=False))
     return salted_hmac("web.password_reset.client", client).hexdigest()[:32]
 
 

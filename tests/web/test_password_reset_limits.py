@@ -34,8 +34,8 @@ def limits(settings):
     }
 
 
-def ask_for_reset(address, client_address="192.0.2.10"):
-    return Client(REMOTE_ADDR=client_address).post("/accounts/password_reset/", {"email": address})
+def ask_for_reset(address, client_address="192.0.2.10", **headers):
+    return Client(REMOTE_ADDR=client_address, **headers).post("/accounts/password_reset/", {"email": address})
 
 
 def test_one_address_is_sent_at_most_the_limit_of_mails_from_any_number_of_clients(users, limits):
@@ -111,3 +111,31 @@ def test_a_flood_of_reset_mails_does_not_hold_back_the_case_work_s_jobs(monkeypa
     assert ran == [JobKind.MESSAGE]
     assert Job.objects.get(kind=JobKind.MESSAGE).status == JobStatus.DONE
     assert handlers.run_one("w") == 1 and ran[-1] == JobKind.PASSWORD_RESET  # then the mails
+
+
+def test_behind_the_proxy_each_client_has_its_own_limit_and_cannot_choose_it(users, limits, settings):
+    """Behind nginx every request comes from nginx's address: the limit is per the address
+    nginx saw (the last hop of X-Forwarded-For), so one client cannot use up everybody's,
+    and the hops a client writes itself give it no new one."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "PASSWORD_RESET_REQUESTS_PER_CLIENT": 2}
+    settings.FORWARDED_ALLOW_IPS = ["127.0.0.1"]
+
+    def through_proxy(address, forwarded):
+        return ask_for_reset(address, "127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert through_proxy("a@brobygger.example", "203.0.113.7").status_code == 302
+    assert through_proxy("b@brobygger.example", "10.9.9.9, 203.0.113.7").status_code == 302
+    assert through_proxy("c@brobygger.example", "10.1.1.1, 203.0.113.7").status_code == 429  # its own words
+    assert through_proxy("d@brobygger.example", "198.51.100.4").status_code == 302  # another client
+    # Not from the proxy: X-Forwarded-For is the client's own word, and not read.
+    assert ask_for_reset("e@brobygger.example", "192.0.2.99", HTTP_X_FORWARDED_FOR="198.51.100.5").status_code == 302
+    assert ask_for_reset("f@brobygger.example", "192.0.2.99", HTTP_X_FORWARDED_FOR="198.51.100.6").status_code == 302
+    assert ask_for_reset("g@brobygger.example", "192.0.2.99", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+
+
+def test_an_ipv6_client_counts_by_its_block(users, limits, settings):
+    settings.BROBYGGER = {**settings.BROBYGGER, "PASSWORD_RESET_REQUESTS_PER_CLIENT": 2}
+    for n in (1, 2):
+        assert ask_for_reset(f"p{n}@brobygger.example", f"2001:db8:1:2::{n}").status_code == 302
+    assert ask_for_reset("p3@brobygger.example", "2001:db8:1:2:ffff::3").status_code == 429
+    assert ask_for_reset("p4@brobygger.example", "2001:db8:1:3::1").status_code == 302
