@@ -139,3 +139,36 @@ def test_an_ipv6_client_counts_by_its_block(users, limits, settings):
         assert ask_for_reset(f"p{n}@brobygger.example", f"2001:db8:1:2::{n}").status_code == 302
     assert ask_for_reset("p3@brobygger.example", "2001:db8:1:2:ffff::3").status_code == 429
     assert ask_for_reset("p4@brobygger.example", "2001:db8:1:3::1").status_code == 302
+
+
+def test_a_worker_fires_due_timers_and_sends_notifications_before_reset_mails(monkeypatch):
+    """(Held before as well: the worker's claim order. Kept as a guard.) A deadline's timer
+    and a task's notification due after a pile of reset mails still go first."""
+    from workflows.jobs import timers
+
+    ran = []
+
+    def fire(worker, *, exclude=(), job_id=None):
+        job = Job.objects.filter(kind=JobKind.TIMER, status=JobStatus.PENDING).first()
+        if job is None:
+            return timers.NONE, None
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.DONE)
+        ran.append(JobKind.TIMER)
+        return timers.FIRED, job.pk
+
+    def external(self):
+        done = Job.objects.filter(kind=JobKind.NOTIFICATION, status=JobStatus.PENDING).update(status=JobStatus.DONE)
+        ran.extend([JobKind.NOTIFICATION] * done)
+        return done
+
+    monkeypatch.setattr(timers, "fire_timer", fire)
+    monkeypatch.setattr(Worker, "run_external", external)
+    monkeypatch.setitem(handlers._handlers, JobKind.PASSWORD_RESET, lambda job: ran.append(job.kind))
+    earlier = queue.now() - timedelta(minutes=5)
+    Job.objects.bulk_create(
+        [Job(kind=JobKind.PASSWORD_RESET, due_at=earlier, payload={}) for _ in range(5)]
+        + [Job(kind=JobKind.TIMER, due_at=queue.now(), payload={})]
+        + [Job(kind=JobKind.NOTIFICATION, due_at=queue.now(), payload={})]
+    )
+    Worker(name="w").run_due()
+    assert ran == [JobKind.TIMER, JobKind.NOTIFICATION] + [JobKind.PASSWORD_RESET] * 5
