@@ -77,3 +77,18 @@ def test_a_mail_server_that_fails_is_tried_again(users, monkeypatch):
     Job.objects.filter(pk=job.pk).update(due_at=queue.now())
     Worker(name="w").run(once=True)
     assert [message.to for message in mail.outbox] == [[users["nils"].email]]
+
+
+def test_the_reset_mail_carries_the_link_and_the_username_only(users, agencies):
+    """(A guard: held before.) The mail goes to an inbox outside the system: the link, the
+    site and the username, never the user's name, agency or role."""
+    nils = users["nils"]
+    nils.first_name, nils.last_name = "Nils", "Nordmann-Testesen"
+    nils.save()
+    ask_for_reset(nils.email)
+    Worker(name="w").run(once=True)
+    (message,) = mail.outbox
+    text = message.subject + message.body + "".join(content for content, _type in message.alternatives)
+    assert "/accounts/reset/" in text and nils.username in text
+    shown = [nils.first_name, nils.last_name, *(agency.name for agency in agencies.values())]
+    assert [value for value in shown if value in text] == []
