@@ -30,13 +30,13 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models.fields.json import KeyTextTransform
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
 from workflows.jobs import queue
+from workflows.jobs.models import password_reset_key
 from workflows.models import Job, JobKind
 
 LIMITED_STATUS = 429
@@ -81,9 +81,9 @@ def _lock(*keys: str) -> None:
 
 def _recent(field: str, key: str) -> int:
     since = timezone.now() - timedelta(minutes=queue.conf("PASSWORD_RESET_WINDOW_MINUTES"))
-    # ``payload ->> field`` and ``created_at``: the partial indexes ``job_reset_address``/``_client``.
+    # The digest and ``created_at``: the partial indexes ``job_reset_address``/``_client``.
     return (
-        Job.objects.alias(key=KeyTextTransform(field, "payload"))
+        Job.objects.alias(key=password_reset_key(field))
         .filter(kind=JobKind.PASSWORD_RESET, key=key, created_at__gte=since)
         .count()
     )
