@@ -21,7 +21,6 @@ def password_reset_key(field: str) -> Cast:
     return Cast(KeyTextTransform(field, "payload"), models.CharField(max_length=64))
 
 
-
 class JobKind(models.TextChoices):
     TIMER = "timer", "Timer"
     NOTIFICATION = "notification", "E-mail notification"
