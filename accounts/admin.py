@@ -1,6 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import get_user_model
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ExternalIdentity, GroupMapping
+from accounts import enrolment
+from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping
+
+User = get_user_model()
 
 
 @admin.register(GroupMapping)
@@ -15,3 +24,47 @@ class ExternalIdentityAdmin(admin.ModelAdmin):
     list_display = ("user", "issuer", "subject", "last_login_groups")
     search_fields = ("user__username", "subject")
     readonly_fields = ("user", "issuer", "subject", "last_login_groups")
+
+
+@admin.register(EnrolmentLink)
+class EnrolmentLinkAdmin(admin.ModelAdmin):
+    """The live and expired links (never their address: only a digest is stored). Made by
+    the action on users; deleting one ends it."""
+
+    list_display = ("user", "created_at", "expires_at", "created_by")
+    readonly_fields = ("user", "created_at", "expires_at", "created_by")
+    exclude = ("digest",)
+    search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(auth_admin.UserAdmin):
+    """Django's, with the action that issues two-factor enrolment links, and no password for
+    a single sign-on user (``accounts.signals``: one saved is made unusable)."""
+
+    actions = ["issue_enrolment_links"]
+
+    def user_change_password(self, request, id, form_url=""):
+        if ExternalIdentity.objects.filter(user_id=id).exists():
+            messages.error(request, _("This user signs in through single sign-on only: they have no password here."))
+            return HttpResponseRedirect(reverse("admin:auth_user_change", args=[id]))
+        return super().user_change_password(request, id, form_url)
+
+    @admin.action(description=_("Make a link to set up two-factor sign-in"), permissions=["change"])
+    def issue_enrolment_links(self, request, queryset):
+        """A one-time link per selected user, shown on this page only: give it to the user
+        apart from their password. Their earlier links stop working."""
+        links = [(user, enrolment.issue(user, by=request.user)) for user in queryset.order_by("username")]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Links to set up two-factor sign-in"),
+            "links": links,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)

@@ -14,6 +14,8 @@ that is no account (often a password typed into the wrong field) a keyed digest 
 
 from __future__ import annotations
 
+import ipaddress
+
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
 from django.conf import settings
@@ -60,6 +62,45 @@ def client_str(username, ip_address, user_agent, path_info, request) -> str:
     if isinstance(path_info, tuple | list):
         path_info = path_info[0]
     return f'{{username: "{username}", path_info: "{path_info}"}}'
+
+
+def _trusted(address: str, proxies) -> bool:
+    """``address`` is one of the proxies (``WEB_FORWARDED_ALLOW_IPS``: addresses, networks, or ``*``)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for proxy in proxies:
+        if proxy == "*":
+            return True
+        try:
+            if ip in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_ip(request) -> str | None:
+    """django-axes' ``AXES_CLIENT_IP_CALLABLE``: the client's address. Behind a proxy of
+    ``WEB_FORWARDED_ALLOW_IPS`` (nginx, which appends the address it saw to
+    ``X-Forwarded-For``), the last hop no such proxy added; hops to its left are the
+    client's own words and never read. Else, or when that hop is no address,
+    ``REMOTE_ADDR``: behind nginx every request's was nginx's own, so any count per client
+    (the password reset's) was one count for everybody."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies = getattr(settings, "FORWARDED_ALLOW_IPS", [])
+    if not forwarded or peer is None or not _trusted(peer, proxies):
+        return peer
+    for hop in reversed([part.strip() for part in forwarded.split(",")]):
+        if _trusted(hop, proxies):
+            continue
+        try:
+            return str(ipaddress.ip_address(hop))
+        except ValueError:
+            return peer
+    return peer
 
 
 def is_locked(request, user) -> bool:

@@ -79,3 +79,29 @@ class TokenDevice(models.Model):
 
     def __str__(self):
         return f"{self.token_id[:8]}… ← {self.device}"
+
+
+class EnrolmentLink(models.Model):
+    """An administrator's one-time link that lets its user set up two-factor sign-in.
+
+    The password alone does not: whoever had it before the user's first sign-in (a password
+    handed over with the account, guessed, or read over a shoulder), or after an admin had
+    removed the user's device (a lost phone), enrolled their own authenticator first and so
+    held the account, the user locked out. The link is given to the user apart from the
+    password (in person, by phone); it works once, for its user only, until ``expires_at``.
+    Only a digest is stored (``accounts.enrolment``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("two-factor enrolment link")
+        verbose_name_plural = _("two-factor enrolment links")
+
+    def __str__(self):
+        return f"{self.user} ({self.expires_at:%Y-%m-%d %H:%M})"

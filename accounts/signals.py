@@ -1,14 +1,30 @@
 """A password change ends every API token of the user (sessions end by themselves:
 Django keys them to the password hash). Making a user inactive ends their tokens and
-their sessions: made active again, they sign in again."""
+their sessions: made active again, they sign in again. A single sign-on user has no
+usable password."""
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from accounts import lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
+from accounts.models import ExternalIdentity
 
 User = get_user_model()
+
+
+@receiver(pre_save, sender=User, dispatch_uid="accounts.single_sign_on_users_have_no_password")
+def single_sign_on_users_have_no_password(sender, instance, raw=False, update_fields=None, **kwargs):
+    """A single sign-on user signs in through the identity provider only: a password given
+    to them (the admin's form, a shell) is made unusable as it is saved. With one they signed
+    in past the provider, so a user it had closed or moved kept the memberships of their last
+    single sign-on login (only single sign-on sessions are checked with it again), and the
+    password reset mailed their address a link. (Before ``note_password_change``: the
+    change counts, and ends their tokens and sessions.)"""
+    if raw or instance.pk is None or (update_fields is not None and "password" not in update_fields):
+        return
+    if instance.has_usable_password() and ExternalIdentity.objects.filter(user_id=instance.pk).exists():
+        instance.set_unusable_password()
 
 
 @receiver(pre_save, sender=User, dispatch_uid="accounts.note_password_change")

@@ -27,7 +27,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from mozilla_django_oidc import views as oidc_views
 
-from accounts import lockout
+from accounts import enrolment, lockout
 from accounts.oidc import BACKEND_PATH, oidc_enabled
 from accounts.two_factor import has_confirmed_device
 
@@ -138,6 +138,11 @@ def setup(request):
         get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
         if has_confirmed_device(request.user):
             return HttpResponseRedirect(_page("two-factor-verify", request))
+        # Only a session that opened an administrator's link for this user enrols: the
+        # password alone let whoever had it first enrol their own device and hold the account.
+        link = enrolment.opened_link(request)
+        if link is None:
+            return render(request, "accounts/two_factor_needs_link.html", status=403)
         device = _enrolment_device(request.user)
         if request.session.get(SETUP_KEY_SESSION) != _fingerprint(device):
             # A key shown to another session (anyone who had the password) is never the one
@@ -149,6 +154,7 @@ def setup(request):
         if request.method == "POST" and device.verify_token(request.POST.get("otp", "").strip()):
             device.confirmed = confirmed = True
             device.save(update_fields=["confirmed"])
+            enrolment.use_up(request, link)
     if confirmed:
         request.session.pop(SETUP_KEY_SESSION, None)
         messages.success(request, _("Two-factor sign-in is set up."))
@@ -166,6 +172,19 @@ def setup(request):
         "next": _next_url(request),
     }
     return render(request, "accounts/two_factor_setup.html", context, status=400 if error else 200)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def enrol(request, token):
+    """An administrator's enrolment link (``accounts.enrolment``), opened signed in as its
+    user (the login page comes first and returns here): this session may set up a device."""
+    if has_confirmed_device(request.user):
+        return HttpResponseRedirect(_page("two-factor-verify", request))
+    if not enrolment.open_link(request, token):
+        return render(request, "accounts/two_factor_needs_link.html", {"link_refused": True}, status=404)
+    return HttpResponseRedirect(_page("two-factor-setup", request))
 
 
 @never_cache

@@ -265,6 +265,14 @@ BROBYGGER: dict[str, Any] = {
     # An Idempotency-Key answers replays this long; after it a key is free again, and
     # `manage.py purge_idempotency_keys` (daily, from cron) deletes the expired rows.
     "IDEMPOTENCY_KEY_HOURS": env_int("IDEMPOTENCY_KEY_HOURS", 24),
+    # Password-reset mails (web/password_reset.py, docs/security.md): within any
+    # PASSWORD_RESET_WINDOW_MINUTES, at most PASSWORD_RESET_MAILS_PER_ADDRESS requests for
+    # one address queue a mail (the others answer the same page and send nothing), and one
+    # client (its address as django-axes reads it) makes at most
+    # PASSWORD_RESET_REQUESTS_PER_CLIENT requests (the others answer 429).
+    "PASSWORD_RESET_WINDOW_MINUTES": env_int("PASSWORD_RESET_WINDOW_MINUTES", 60),
+    "PASSWORD_RESET_MAILS_PER_ADDRESS": env_int("PASSWORD_RESET_MAILS_PER_ADDRESS", 3),
+    "PASSWORD_RESET_REQUESTS_PER_CLIENT": env_int("PASSWORD_RESET_REQUESTS_PER_CLIENT", 30),
     # Retention (docs/data-protection.md): the defaults where no retention rule is set.
     # A closed case's data is kept this many years, then erased; the access log describing
     # it is kept this many years more with the person as a pseudonymous key; the fields of
@@ -299,6 +307,9 @@ for _name in (
     "SUBMITTED_TEXT_MAX_CHARS",
     "RETENTION_CASE_YEARS",
     "RETENTION_ACCESS_LOG_YEARS",
+    "PASSWORD_RESET_WINDOW_MINUTES",
+    "PASSWORD_RESET_MAILS_PER_ADDRESS",
+    "PASSWORD_RESET_REQUESTS_PER_CLIENT",
 ):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
@@ -447,12 +458,22 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["password", "otp", "old_password", "new_password1", "new_password2", "username"]
 AXES_USERNAME_CALLABLE = "accounts.lockout.attempted_username"
 AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"
+# The client's address (axes' records, the password reset's per-client count): the last
+# X-Forwarded-For hop not added by a proxy of WEB_FORWARDED_ALLOW_IPS (the proxies gunicorn
+# trusts too), else REMOTE_ADDR, which behind nginx is nginx's own for every request.
+FORWARDED_ALLOW_IPS = env_list("WEB_FORWARDED_ALLOW_IPS", "127.0.0.1")
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_VERBOSE = False
 
 # Two-factor sign-in (django-otp, TOTP) for password logins of every user with a role
 # (permissions.rules.needs_second_factor). On unless DEBUG, i.e. off for `make run`.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", not DEBUG)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Brobygger")
+# A device is set up only through an administrator's one-time link (accounts.enrolment),
+# which works this many hours.
+TWO_FACTOR_ENROLMENT_HOURS = env_int("TWO_FACTOR_ENROLMENT_HOURS", 72)
+if TWO_FACTOR_ENROLMENT_HOURS < 1:
+    raise ImproperlyConfigured("TWO_FACTOR_ENROLMENT_HOURS must be a positive integer")
 # The admin never shows a device's key or QR code: whoever read it (an admin, or a helpdesk
 # account allowed to view devices to delete a lost phone's) would hold the user's second factor.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True

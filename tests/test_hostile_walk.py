@@ -169,6 +169,7 @@ ROUTES = {
     "logout": NONE,
     "two-factor-verify": NONE,
     "two-factor-setup": NONE,
+    "two-factor-enrol": lambda ctx: [{"token": "not-a-link"}],
     "oidc_authentication_init": NONE,
     "oidc_authentication_callback": NONE,
     "password_change": NONE,

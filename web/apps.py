@@ -12,4 +12,5 @@ class WebConfig(AppConfig):
         from workflows.jobs import handlers
         from workflows.models import JobKind
 
-        handlers.register(JobKind.PASSWORD_RESET, password_reset.send)
+        # Anyone can queue it: it waits for the case work's jobs (``handlers.register``).
+        handlers.register(JobKind.PASSWORD_RESET, password_reset.send, last=True)

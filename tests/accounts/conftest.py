@@ -42,3 +42,16 @@ def current_code(device, offset_steps=0):
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + offset_steps * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+def open_enrolment_link(client, user, link=None):
+    """An administrator's enrolment link for ``user`` (``link``, or a new one), opened in
+    ``client``'s session: that session may set up a device (``accounts.enrolment``)."""
+    from urllib.parse import urlsplit
+
+    from accounts import enrolment
+
+    link = link or enrolment.issue(user)
+    answer = client.get(urlsplit(link).path)
+    assert answer.status_code == 302, answer.status_code
+    return link

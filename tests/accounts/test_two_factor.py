@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .conftest import current_code, token_login, web_login
+from .conftest import current_code, open_enrolment_link, token_login, web_login
 
 pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +40,7 @@ def test_a_password_login_is_sent_to_enrolment_and_nothing_else_opens(users, bro
 
 def test_enrolment_shows_a_qr_code_and_a_key_and_a_right_code_opens_the_inbox(users, browser_like):
     web_login(browser_like, "helga")
+    open_enrolment_link(browser_like, users["helga"])
     page = browser_like.get("/accounts/two-factor/setup/?next=/cases/")
     html = page.content.decode()
     assert page.status_code == 200 and "<svg" in html and "Sett opp innlogging i to trinn" in html

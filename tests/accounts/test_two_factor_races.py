@@ -11,7 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.threads import all_at_once
 
-from .conftest import current_code, web_login
+from .conftest import current_code, open_enrolment_link, web_login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -65,6 +65,8 @@ def test_two_first_visits_at_once_make_one_device_and_enrolment_goes_on(users, s
     not two after which every visit failed (``MultipleObjectsReturned``) until an admin
     deleted one."""
     browsers = [_half_signed_in("helga"), _half_signed_in("helga")]
+    link = open_enrolment_link(browsers[0], users["helga"])
+    open_enrolment_link(browsers[1], users["helga"], link)
     answers = all_at_once([lambda b=b: b.get("/accounts/two-factor/setup/").status_code for b in browsers])
     assert answers == [200, 200], answers
     assert TOTPDevice.objects.filter(user=users["helga"]).count() == 1
@@ -81,6 +83,7 @@ def test_a_user_left_with_two_unconfirmed_devices_can_enrol(users):
     for _ in range(2):
         TOTPDevice.objects.create(user=users["helga"], name="authenticator", confirmed=False)
     helga = _half_signed_in("helga")
+    open_enrolment_link(helga, users["helga"])
     assert helga.get("/accounts/two-factor/setup/").status_code == 200
     device = TOTPDevice.objects.get(user=users["helga"])
     assert helga.post("/accounts/two-factor/setup/", {"otp": current_code(device)}).status_code == 302

@@ -79,6 +79,7 @@ NOT_PAGES = {
     "admin-password-change": "the admin's (staff only; no demo user is staff)",
     "two-factor-verify": "needs a second factor set up (tests/browser/test_sign_in.py walks it)",
     "two-factor-setup": "needs REQUIRE_TWO_FACTOR (tests/browser/test_sign_in.py walks it)",
+    "two-factor-enrol": "an administrator's one-time link (tests/browser/test_sign_in.py walks it)",
     "oidc_authentication_init": "redirects to the identity provider",
     "oidc_authentication_callback": "redirects back from the identity provider",
     "set_language": "POST only",

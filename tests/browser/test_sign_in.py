@@ -4,10 +4,12 @@ and roles at every login; and TOTP enrolment and verification for a password log
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django_otp.oath import TOTP
 
+from accounts import enrolment
 from accounts.models import ExternalIdentity, GroupMapping
 from permissions.models import Membership, Role
 from tests.oidc_idp.provider import OidcProvider
@@ -162,10 +164,16 @@ def test_a_password_login_enrols_totp_then_asks_for_a_code(page, live_server, us
     page.get_by_label("Passord").fill("test-password")
     page.get_by_role("button", name="Logg inn").click()
     page.wait_for_url(re.compile(r"/accounts/two-factor/setup/"))
+    # The password alone sets up nothing: the administrator's link does (accounts.enrolment).
+    assert "trenger du en lenke fra administratoren din" in page.locator("main").inner_text()
+    assert page.locator(".qr svg").count() == 0
+    problems = _problems(page, "set-up without a link")
+    page.goto(live_server.url + urlsplit(enrolment.issue(users["helga"])).path)
+    page.wait_for_url(re.compile(r"/accounts/two-factor/setup/"))
     assert page.locator("h1").inner_text() == "Sett opp innlogging i to trinn"
     assert page.locator(".qr svg").count() == 1
     secret = page.get_by_test_id("otp-secret").inner_text()
-    problems = _problems(page, "set-up")
+    problems += _problems(page, "set-up")
 
     page.get_by_label("Kode fra appen").fill("000000")
     page.get_by_role("button", name="Bekreft").click()

@@ -29,11 +29,20 @@ from workflows.models import Job, JobStatus
 log = logging.getLogger(__name__)
 
 _handlers: dict[str, Callable[[Job], None]] = {}
+# Kinds run only when no job of another registered kind is due (``register(..., last=True)``).
+_last: set[str] = set()
 
 
-def register(kind: str, handler: Callable[[Job], None]) -> None:
-    """Run ``handler(job)`` for due jobs of ``kind``, inside the job's transaction."""
+def register(kind: str, handler: Callable[[Job], None], *, last: bool = False) -> None:
+    """Run ``handler(job)`` for due jobs of ``kind``, inside the job's transaction. ``last``:
+    a kind anyone can queue (the password-reset mail, from a page open to everybody) runs
+    only when no job of the case work's kinds (messages, erasures, archive exports) is due,
+    so that a flood of it never holds them back."""
     _handlers[kind] = handler
+    if last:
+        _last.add(kind)
+    else:
+        _last.discard(kind)
 
 
 def handles(kind: str) -> bool:
@@ -52,12 +61,7 @@ def run_one(worker: str, *, job_id=None) -> int:
     job = None
     try:
         with transaction.atomic():
-            candidates = Job.objects.select_for_update(skip_locked=True).filter(kind__in=list(_handlers))
-            if job_id is not None:
-                candidates = candidates.filter(pk=job_id, status__in=[JobStatus.PENDING, JobStatus.FAILED])
-            else:
-                candidates = candidates.filter(status=JobStatus.PENDING, due_at__lte=queue.now())
-            job = candidates.order_by("due_at", "id").first()
+            job = _claim(job_id)
             if job is None:
                 return 0
             _handlers[job.kind](job)
@@ -78,3 +82,22 @@ def run_one(worker: str, *, job_id=None) -> int:
                 kept()
             queue.record_failed_attempt(job.pk, error)
         return 1
+
+
+def _claim(job_id) -> Job | None:
+    """Job ``job_id``, or the earliest due job of the registered kinds, those registered
+    ``last`` only when none of the others is due (each claim walks the ``job_due`` index)."""
+    first = [kind for kind in _handlers if kind not in _last]
+    groups = [first, sorted(_last)] if job_id is None else [list(_handlers)]
+    for kinds in groups:
+        if not kinds:
+            continue
+        candidates = Job.objects.select_for_update(skip_locked=True).filter(kind__in=kinds)
+        if job_id is not None:
+            candidates = candidates.filter(pk=job_id, status__in=[JobStatus.PENDING, JobStatus.FAILED])
+        else:
+            candidates = candidates.filter(status=JobStatus.PENDING, due_at__lte=queue.now())
+        job = candidates.order_by("due_at", "id").first()
+        if job is not None:
+            return job
+    return None

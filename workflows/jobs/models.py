@@ -9,8 +9,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from permissions.models import signing_secret_error
+
+
+def password_reset_key(field: str) -> Cast:
+    """A password-reset job's digest ``field`` (``address`` or ``client``) as text, as its
+    index holds it. (Cast: compared with a string as it is, SQLite reads the string as JSON.)"""
+    return Cast(KeyTextTransform(field, "payload"), models.CharField(max_length=64))
 
 
 class JobKind(models.TextChoices):
@@ -54,7 +62,8 @@ class Job(models.Model):
     # another system's, or was stored before errors had codes (shown as it is).
     last_error_message = models.JSONField(null=True, blank=True)
     # Ids and the event only: never case data (notifications carry a reference and a link).
-    # A password-reset job holds the typed address, only until its mail is sent.
+    # A password-reset job holds the typed address, only until its mail is sent, and keyed
+    # digests of the address and the client, which its page counts.
     payload = models.JSONField(default=dict, blank=True)
     instance = models.ForeignKey(
         "workflows.ProcessInstance", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
@@ -76,6 +85,20 @@ class Job(models.Model):
             # indexed, so the timers' and e-mails' inserts pay nothing for it.
             models.Index(
                 fields=["delivery_key"], name="job_external_task_key", condition=models.Q(kind="external_task")
+            ),
+            # The password-reset page counts the recent requests per address and per client
+            # (keyed digests in the payload: ``web.password_reset``); only those jobs are indexed.
+            models.Index(
+                password_reset_key("address"),
+                "created_at",
+                name="job_reset_address",
+                condition=models.Q(kind="password_reset"),
+            ),
+            models.Index(
+                password_reset_key("client"),
+                "created_at",
+                name="job_reset_client",
+                condition=models.Q(kind="password_reset"),
             ),
         ]
         constraints = [
