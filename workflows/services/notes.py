@@ -110,8 +110,18 @@ def _own_note(actor, case, note_id) -> Note:
     return note
 
 
+def still_writes(item) -> None:
+    """With the case row held (``steps.lock_case_then``): the agency that wrote ``item`` (a
+    note or an attachment) still takes part in the case, else 404 as for anyone whose agency
+    was withdrawn. The checks before the lock read the standing before a withdrawal that
+    committed while we waited for it: its people change nothing in the case after it."""
+    if not CaseParticipant.objects.filter(case_id=item.case_id, agency_id=item.agency_id).exists():
+        raise NotFound("case.not_found")
+
+
 def _locked(note: Note, version) -> Note:
     locked = steps.lock_case_then(Note, note.pk, note.case_id)
+    still_writes(locked)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
     if locked.is_erased:
