@@ -1,0 +1,147 @@
+"""An agency withdrawn from the case while one of its people opens an emergency access,
+records or revokes a consent (PostgreSQL).
+
+Each write checks the writer's standing, then takes the case's lock to write; the
+coordinator's withdrawal holds the case too. A withdrawal that committed in between was
+once not seen: a withdrawn agency's member opened a break-glass access, recorded a sharing
+or revoked a consent in a case they no longer see, and a consent was recorded for a
+recipient that no longer took part. Each is checked again under the lock and answered as
+it would be after the withdrawal. The interleaving is forced: the write waits after its
+checks until the withdrawal has committed."""
+
+import threading
+
+import pytest
+
+from core.errors import InvalidInput, NotFound
+from permissions import rules
+from permissions.models import AccessLog, BreakGlass, CaseParticipant, Consent
+from tests.threads import all_at_once
+from workflows.models import Event, EventKind
+from workflows.services import open_break_glass, record_consent, revoke_consent, withdraw_agency
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+REASON = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg nå"
+PURPOSE = "Boligsøknad og oppfølging etter løslatelse"
+
+
+def _while_withdrawn(monkeypatch, users, agencies, case, kind, checked_by, write):
+    """Run ``write`` while the coordinator withdraws the agency of ``kind``: ``write`` waits
+    after ``rules.<checked_by>`` (its last check) until the withdrawal has committed.
+    Returns (the write's outcome, the withdrawal's)."""
+    checked, withdrawn = threading.Event(), threading.Event()
+    check = getattr(rules, checked_by)
+
+    def checked_then_wait(*args, **kwargs):
+        found = check(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert withdrawn.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(rules, checked_by, checked_then_wait)
+
+    def withdraw():
+        assert checked.wait(timeout=30)
+        try:
+            return withdraw_agency(actor=users["bjorn"], case=case.pk, agency=agencies[kind].pk, reason="Ferdig")
+        finally:
+            withdrawn.set()
+
+    return all_at_once([write, withdraw])
+
+
+def test_no_emergency_access_opens_for_an_agency_withdrawn_meanwhile(monkeypatch, users, agencies, prison_case):
+    opened, withdrawal = _while_withdrawn(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        "nav",
+        "break_glass_categories",
+        lambda: open_break_glass(actor=users["nils"], case=prison_case.pk, category="health", reason=REASON),
+    )
+    assert isinstance(withdrawal, Event), withdrawal
+    assert isinstance(opened, NotFound) and opened.code == "case.not_found", opened
+    assert not BreakGlass.objects.filter(case=prison_case).exists()
+    assert not AccessLog.objects.filter(case=prison_case, break_glass__isnull=False).exists()
+
+
+def test_no_consent_is_recorded_for_a_recipient_withdrawn_meanwhile(
+    monkeypatch, users, agencies, prison_case, consent_basis
+):
+    recorded, withdrawal = _while_withdrawn(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        "nav",
+        "sharing_recorder",
+        lambda: record_consent(
+            actor=users["bjorn"],
+            case=prison_case.pk,
+            agency_kind="nav",
+            categories=["housing"],
+            purpose=PURPOSE,
+            legal_basis=consent_basis.pk,
+        ),
+    )
+    assert isinstance(withdrawal, Event), withdrawal
+    assert isinstance(recorded, InvalidInput), recorded
+    assert [error["field"] for error in recorded.errors] == ["agency_kind"]
+    assert not Consent.objects.filter(case=prison_case).exists()
+    assert not Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_GIVEN).exists()
+
+
+def test_no_consent_is_recorded_by_an_agency_withdrawn_meanwhile(
+    monkeypatch, users, agencies, prison_case, consent_basis
+):
+    # helga's health service holds the health data: it records sharing it with NAV
+    recorded, withdrawal = _while_withdrawn(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        "health",
+        "sharing_recorder",
+        lambda: record_consent(
+            actor=users["helga"],
+            case=prison_case.pk,
+            agency=agencies["nav"].pk,
+            categories=["health"],
+            purpose=PURPOSE,
+            legal_basis=consent_basis.pk,
+        ),
+    )
+    assert isinstance(withdrawal, Event), withdrawal
+    assert isinstance(recorded, NotFound) and recorded.code == "case.not_found", recorded
+    assert not Consent.objects.filter(case=prison_case).exists()
+
+
+def test_no_consent_is_revoked_by_an_agency_withdrawn_meanwhile(
+    monkeypatch, users, agencies, prison_case, consent_basis
+):
+    consent = record_consent(
+        actor=users["bjorn"],
+        case=prison_case.pk,
+        agency_kind="health",
+        categories=["housing"],
+        purpose=PURPOSE,
+        legal_basis=consent_basis.pk,
+    )
+    revoked, withdrawal = _while_withdrawn(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        "nav",
+        "can_revoke_consent",
+        lambda: revoke_consent(actor=users["nils"], consent_id=consent.pk),
+    )
+    assert isinstance(withdrawal, Event), withdrawal
+    assert not CaseParticipant.objects.filter(case=prison_case, agency=agencies["nav"]).exists()
+    assert isinstance(revoked, NotFound) and revoked.code == "consent.not_found", revoked
+    consent.refresh_from_db()
+    assert consent.revoked_at is None
+    assert not Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_REVOKED).exists()
