@@ -145,3 +145,29 @@ def test_no_consent_is_revoked_by_an_agency_withdrawn_meanwhile(
     consent.refresh_from_db()
     assert consent.revoked_at is None
     assert not Event.objects.filter(case=prison_case, kind=EventKind.CONSENT_REVOKED).exists()
+
+
+def test_no_emergency_access_is_reviewed_by_an_auditor_whose_agency_is_withdrawn_meanwhile(
+    monkeypatch, users, agencies, prison_case
+):
+    from django.contrib.auth import get_user_model
+
+    from permissions.models import Membership, Role
+    from workflows.services import review_break_glass
+
+    auditor = get_user_model().objects.create_user("nav-revisor")
+    Membership.objects.create(user=auditor, agency=agencies["nav"], role=Role.AUDITOR)
+    grant = open_break_glass(actor=users["helga"], case=prison_case.pk, category="economy", reason=REASON)
+    reviewed, withdrawal = _while_withdrawn(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        "nav",
+        "can_review_break_glass",
+        lambda: review_break_glass(actor=auditor, grant_id=grant.pk, note="Sett"),
+    )
+    assert isinstance(withdrawal, Event), withdrawal
+    assert isinstance(reviewed, NotFound) and reviewed.code == "break_glass.not_found", reviewed
+    grant.refresh_from_db()
+    assert grant.reviewed_at is None and grant.reviewed_by is None

@@ -151,6 +151,10 @@ def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
     )
     with transaction.atomic():
         grant = steps.lock_case_then(BreakGlass, grant.pk, grant.case_id)
+        if not rules.can_review_break_glass(actor, grant):
+            # The auditor's agency was withdrawn from the case while we waited (its withdrawal
+            # holds the case): they review nothing in it now (404, as after it).
+            raise NotFound("break_glass.not_found")
         if grant.reviewed_at is not None:
             raise Conflict("break_glass.already_reviewed")
         now = timezone.now()
