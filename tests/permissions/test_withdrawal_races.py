@@ -171,3 +171,104 @@ def test_no_emergency_access_is_reviewed_by_an_auditor_whose_agency_is_withdrawn
     assert isinstance(reviewed, NotFound) and reviewed.code == "break_glass.not_found", reviewed
     grant.refresh_from_db()
     assert grant.reviewed_at is None and grant.reviewed_by is None
+
+
+def _consent_revoked_while(monkeypatch, users, agencies, case, consent_basis, write):
+    """Run ``write`` (a NAV note or file in ``health``, which only the person's consent opens
+    to NAV) while the consent is withdrawn: ``write`` waits after its choice of category was
+    checked until the withdrawal has committed. Returns (the write's outcome, the withdrawal's)."""
+    consent = record_consent(
+        actor=users["helga"],
+        case=case.pk,
+        agency=agencies["nav"].pk,
+        categories=["health"],
+        purpose=PURPOSE,
+        legal_basis=consent_basis.pk,
+    )
+    checked, revoked = threading.Event(), threading.Event()
+    categories = rules.note_categories
+
+    def checked_then_wait(*args, **kwargs):
+        found = categories(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert revoked.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(rules, "note_categories", checked_then_wait)
+
+    def revoke():
+        assert checked.wait(timeout=30)
+        try:
+            return revoke_consent(actor=users["bjorn"], consent_id=consent.pk)
+        finally:
+            revoked.set()
+
+    return all_at_once([write, revoke])
+
+
+def test_no_note_is_written_in_a_category_whose_consent_is_withdrawn_meanwhile(
+    monkeypatch, users, agencies, prison_case, consent_basis
+):
+    from workflows.notes import Note
+    from workflows.services import add_note
+
+    written, revocation = _consent_revoked_while(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        consent_basis,
+        lambda: add_note(actor=users["nils"], case=prison_case.pk, text="Går på LAR", category="health"),
+    )
+    assert isinstance(revocation, Consent), revocation
+    assert isinstance(written, InvalidInput), written
+    assert [error["field"] for error in written.errors] == ["category"]
+    assert not Note.objects.filter(case=prison_case).exists()
+
+
+def test_no_file_is_attached_in_a_category_whose_consent_is_withdrawn_meanwhile(
+    monkeypatch, users, agencies, prison_case, consent_basis
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from workflows.notes import Attachment, AttachmentBlob
+    from workflows.services import add_attachment
+
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    upload = SimpleUploadedFile("epikrise.pdf", pdf, content_type="application/pdf")
+    written, revocation = _consent_revoked_while(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        consent_basis,
+        lambda: add_attachment(actor=users["nils"], case=prison_case.pk, upload=upload, category="health"),
+    )
+    assert isinstance(revocation, Consent), revocation
+    assert isinstance(written, InvalidInput), written
+    assert [error["field"] for error in written.errors] == ["category"]
+    assert not Attachment.objects.filter(case=prison_case).exists() and not AttachmentBlob.objects.exists()
+
+
+def test_no_note_is_moved_into_a_category_whose_consent_is_withdrawn_meanwhile(
+    monkeypatch, users, agencies, prison_case, consent_basis
+):
+    from workflows.services import add_note, correct_note
+
+    note = add_note(actor=users["nils"], case=prison_case.pk, text="Går på LAR", category="restricted")
+    corrected, revocation = _consent_revoked_while(
+        monkeypatch,
+        users,
+        agencies,
+        prison_case,
+        consent_basis,
+        lambda: correct_note(
+            actor=users["nils"], case=prison_case.pk, note_id=note.pk, text="Går på LAR", version=1, category="health"
+        ),
+    )
+    assert isinstance(revocation, Consent), revocation
+    assert isinstance(corrected, InvalidInput), corrected
+    assert [error["field"] for error in corrected.errors] == ["category"]
+    note.refresh_from_db()
+    assert (note.category, note.version) == ("restricted", 1)

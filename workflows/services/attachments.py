@@ -68,7 +68,7 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
     name = None
     try:
         with transaction.atomic():
-            hold_case_for_writer(case, writer)
+            hold_case_for_writer(case, writer, actor=actor, category=category, code="attachment.invalid")
             name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
             attachment = Attachment.objects.create(
                 case=case,
