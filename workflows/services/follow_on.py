@@ -100,8 +100,10 @@ def start_follow_on(
         # A carried value stays the value of the agency that recorded it in the earlier case
         # (``Case.data_sources``): as the starter's own it opened it to the starter's agency in
         # the new case on "own data" whatever its category, with no consent there, after the
-        # person withdrew theirs, and made that agency its corrector.
-        sources = {target: origin for target, origin in recorded_by.items() if origin is not None}
+        # person withdrew theirs, and made that agency its corrector. One that agency does not
+        # take part in the new case is no agency's there (the coordinator corrects it).
+        taking_part = set(new_case.participants.values_list("agency_id", flat=True))
+        sources = {target: origin for target, origin in recorded_by.items() if origin in taking_part}
         Case.objects.filter(pk=new_case.pk).update(follows=source, data_sources=sources)
         new_case.follows, new_case.data_sources = source, sources
         rules.forget_case_access(new_case)
