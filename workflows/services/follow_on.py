@@ -31,6 +31,11 @@ from workflows.services.cases import start_case
 from workflows.services.consents import person_consent_basis, record_consent
 
 INHERIT_KEY = "x-inherit"
+# The purpose of the person's consent recorded as the case starts (stored as written, in
+# bokmål like the purposes users type). It names no earlier case: every participant of the
+# new case reads it, an agency new to the path too, which is not told where the person
+# comes from (a prison case's reference named it).
+CONSENT_PURPOSE = "Samtykke til deling gitt da saken ble startet"
 
 
 @dataclass
@@ -113,7 +118,7 @@ def start_follow_on(
                 case=new_case,
                 agency=agency,
                 categories=sorted(categories),
-                purpose=f"Videreført fra {source.reference}",
+                purpose=CONSENT_PURPOSE,
                 legal_basis=person_consent_basis(),
             )
         Event.objects.create(
