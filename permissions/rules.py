@@ -1159,6 +1159,14 @@ def is_case_coordinator(user, case) -> bool:
     return _has_role_in_case(user, case, (Role.COORDINATOR,), agency_id=coordinating)
 
 
+def reads_withdrawal_reason(user, case) -> bool:
+    """The coordinator's written reason for withdrawing an agency from ``case``: free text with
+    no category (restricted, design §6; "the health service ended the follow-up" tells of
+    health), read by the coordinating agency that wrote it. The other participants read that
+    the agency was withdrawn, not why."""
+    return case.coordinator_agency_id in case_access(user, case).agency_ids
+
+
 def can_erase_on_request(user, case) -> bool:
     """Erasing a person's data before its retention ends, on their request (GDPR art. 17):
     the coordinator of the case, who knows the person and the grounds."""
@@ -1932,6 +1940,7 @@ __all__ = [
     "note_categories",
     "reader_for",
     "reader_shape",
+    "reads_withdrawal_reason",
     "reviewable_break_glass",
     "sharing_recorder",
     "task_listed",

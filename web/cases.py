@@ -388,6 +388,9 @@ def _events_section(request, case, participants) -> list:
     path_view = selectors.path_view_for(user, case)  # not logged: it decides, shows nothing
     events = path_view.events(selectors.case_events_for(case, user))
     selectors.log_timeline_read(user, case)
+    for event in events:
+        if event.kind == EventKind.AGENCY_WITHDRAWN:  # its reason only to the coordinating agency
+            event.detail = selectors.event_detail_for(event, user)
     return [(event, event.get_kind_display()) for event in events]
 
 

@@ -81,10 +81,24 @@ def attachment_download(*, actor, case, attachment_id) -> Download:
     decision = notes_policy.attachment_decision(actor, case, attachment)
     if not decision:
         raise Forbidden("attachment.forbidden")
-    with storage().open(attachment.stored_as) as stored:
-        content = stored.read()
+    try:
+        with storage().open(attachment.stored_as) as stored:
+            content = stored.read()
+    except FileNotFoundError:
+        # Withdrawn or erased after the row above was read (its bytes go in the same
+        # transaction): answered as after it, never a 500, and nothing was exported.
+        raise _gone(attachment) from None
     notes_policy.log_export(actor, case, attachment, decision)
     return Download(attachment, content)
+
+
+def _gone(attachment: Attachment) -> NotFound:
+    now = Attachment.objects.filter(pk=attachment.pk).only("withdrawn_at", "stored_as", "filename").first()
+    if now is not None and now.is_withdrawn:
+        return NotFound("attachment.withdrawn")
+    if now is not None and now.is_erased:
+        return NotFound("attachment.erased")
+    return NotFound("attachment.not_found")
 
 
 @dataclass(frozen=True)

@@ -485,6 +485,10 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
     if event.kind == EventKind.ATTACHMENT_ADDED and not _sees_attachment(user, event, detail):
         # A masked attachment has no type or size in the list: none here either.
         return {key: value for key, value in detail.items() if key not in ATTACHMENT_FILE_KEYS}
+    if event.kind == EventKind.AGENCY_WITHDRAWN and not rules.reads_withdrawal_reason(
+        user, _timeline_case(user, event.case_id)
+    ):
+        return {key: value for key, value in detail.items() if key != "reason"}
     if event.kind == EventKind.FOLLOW_ON_STARTED and not _sees_case_id(user, detail.get("case")):
         # An agency of the earlier case that takes no part in the next one is told that it
         # started, not which case or process it is (as ``followed_case_for`` the other way).

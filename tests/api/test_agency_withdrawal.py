@@ -89,10 +89,11 @@ def test_the_withdrawn_agency_loses_the_case_at_once_and_the_withdrawal_is_recor
     assert post_note(helga, case).status_code == 404
     assert standing(case) == before
 
-    # The timeline (for those who still work the case) names the agency and the reason.
+    # The timeline (for those who still work the case) names the agency; the reason only to
+    # the coordinating agency (``test_the_withdrawal_s_reason_is_the_coordinating_agency_s``).
     events = client_for("nils").get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
     (withdrawn,) = [e for e in events if e["kind"] == EventKind.AGENCY_WITHDRAWN]
-    assert withdrawn["agency"]["id"] == health.pk and withdrawn["detail"]["reason"] == REASON
+    assert withdrawn["agency"]["id"] == health.pk and "reason" not in withdrawn["detail"]
     assert withdrawn["actor"] == "bjorn"
     # The auditor reads it in the case's access log.
     log = client_for("aud").get(f"/api/v1/cases/{case.pk}/access-log/").json()["results"]
@@ -133,6 +134,19 @@ NOT_THE_COORDINATOR = {
     "ada": 404,
     "oscar": 404,
 }
+
+
+def test_the_withdrawal_s_reason_is_the_coordinating_agency_s(client_for, case, users, agencies):
+    # Free text with no category (restricted, design §6): "the health service ended the
+    # follow-up" tells NAV and the prison of health. They read that health was withdrawn.
+    assert withdraw(client_for("bjorn"), case, agencies["health"]).status_code == 201
+    for name, reads in (("bjorn", True), ("hanne", True), ("nils", False), ("kari", False)):
+        events = client_for(name).get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
+        (withdrawn,) = [e for e in events if e["kind"] == EventKind.AGENCY_WITHDRAWN]
+        assert withdrawn["agency"]["id"] == agencies["health"].pk
+        assert (withdrawn["detail"].get("reason") == REASON) is reads, name
+        page = page_client(users[name]).get(f"/cases/{case.pk}/sections/events/")
+        assert page.status_code == 200 and (REASON in page.content.decode()) is reads, name
 
 
 @pytest.mark.parametrize("username", sorted(NOT_THE_COORDINATOR))

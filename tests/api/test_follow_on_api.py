@@ -115,3 +115,27 @@ def test_the_earlier_case_names_the_follow_on_only_to_who_sees_it(client_for, pr
         "reference": follow_on["reference"],
         "process_key": "settling_in",
     }
+
+
+def test_a_consent_recorded_at_the_start_does_not_name_the_earlier_case(client_for, prison_case, users, agencies):
+    """The person's consent now, recorded in the new case for the agencies that lacked it,
+    is read in the new case's consent list by every participant: an agency new to the path
+    (another NAV office) was told there the reference of the prison case it follows."""
+    from django.contrib.auth.models import Group
+
+    from permissions.models import Agency, Membership
+
+    prison_case.data = {**prison_case.data, "home_address": "Storgata 1, 1706 Sarpsborg"}
+    prison_case.data_sources = {**prison_case.data_sources, "home_address": agencies["housing"].pk}
+    prison_case.save(update_fields=["data", "data_sources"])
+    halden = Agency.objects.create(name="NAV Halden", kind="nav", group=Group.objects.create(name="agency:nav-halden"))
+    Membership.objects.create(user=users["oscar"], agency=halden, role="member")
+    answer = start_follow_on(
+        client_for("bjorn"), prison_case, participants={"nav": halden.pk}, consent_categories=["housing"]
+    )
+    assert answer.status_code == 201, answer.json()
+    assert "settling_home_address" in answer.json()["carried"]
+    consents = client_for("oscar").get(f"/api/v1/cases/{answer.json()['id']}/consents/").json()["results"]
+    assert {consent["agency"]["id"] for consent in consents} >= {halden.pk}
+    assert prison_case.reference not in str(consents)
+    assert prison_case.reference not in web_page(users["oscar"], f"/cases/{answer.json()['id']}/")

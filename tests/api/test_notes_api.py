@@ -252,3 +252,25 @@ def test_the_schema_documents_the_routes(client_for, users):
     assert "413" in upload["responses"]
     download = paths["/api/v1/cases/{id}/attachments/{attachment_pk}/content/"]["get"]
     assert set(download["responses"]["200"]["content"]) == {"application/pdf", "image/png", "image/jpeg"}
+
+
+def test_an_attachment_withdrawn_while_its_download_is_read_is_404_not_500(client_for, prison_case, users, monkeypatch):
+    # The race: the download has read the attachment's row and decided, then the uploader's
+    # withdrawal commits and deletes the bytes before the download reads them.
+    from workflows import note_selectors, services
+
+    created = post_file(client_for("bjorn"), prison_case).json()
+    decide = note_selectors.notes_policy.attachment_decision
+
+    def withdrawn_meanwhile(actor, case, attachment):
+        decision = decide(actor, case, attachment)
+        services.withdraw_attachment(actor=users["bjorn"], case=case.pk, attachment_id=attachment.pk)
+        return decision
+
+    monkeypatch.setattr(note_selectors.notes_policy, "attachment_decision", withdrawn_meanwhile)
+    client = client_for("bjorn")
+    client.raise_request_exception = False
+    gone = client.get(content_url(prison_case, created["id"]))
+    assert (gone.status_code, gone.json()["code"]) == (404, "attachment.withdrawn")
+    assert PDF not in gone.content
+    assert not AccessLog.objects.filter(action=AccessAction.EXPORT).exists()

@@ -214,3 +214,26 @@ def test_a_folder_storage_keeps_files_under_server_made_names(
     with django_capture_on_commit_callbacks(execute=True):
         services.withdraw_attachment(actor=users["nils"], case=case.pk, attachment_id=attachment.pk)
     assert not files[0].exists()
+
+
+def test_an_attachment_is_not_withdrawn_for_an_agency_withdrawn_while_the_withdrawal_waited(
+    users, agencies, case, monkeypatch
+):
+    # The race: nils's withdrawal of his file has found him its uploader in NAV, then the
+    # coordinator's withdrawal of NAV from the case commits before his takes the case's lock.
+    from permissions import rules
+
+    attachment = services.add_attachment(actor=users["nils"], case=case.pk, upload=upload(PDF))
+    may_withdraw = rules.can_withdraw_attachment
+
+    def agency_withdrawn_meanwhile(user, item):
+        allowed = may_withdraw(user, item)
+        services.withdraw_agency(actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk, reason="Ferdig")
+        return allowed
+
+    monkeypatch.setattr(rules, "can_withdraw_attachment", agency_withdrawn_meanwhile)
+    with pytest.raises(NotFound):
+        services.withdraw_attachment(actor=users["nils"], case=case.pk, attachment_id=attachment.pk)
+    attachment.refresh_from_db()
+    assert attachment.withdrawn_at is None and AttachmentBlob.objects.filter(name=attachment.stored_as).exists()
+    assert not Event.objects.filter(kind=EventKind.ATTACHMENT_WITHDRAWN).exists()

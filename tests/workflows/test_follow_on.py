@@ -136,3 +136,41 @@ def test_the_new_case_works_like_any_other(referral, users):
     new = follow_on(users, referral).case
     (plan,) = open_tasks(new)
     assert plan.element_id == "Task_plan_move_in"
+
+
+def test_a_carried_value_stays_the_writing_agencys_and_opens_nothing_to_the_starter(
+    users, agencies, shipped, consent_basis
+):
+    # The health service's treatment plan, shared with the housing contact by consent in the
+    # prison case, is carried into settling in. It stays the health service's value there:
+    # it was once recorded as the starter's own, so the housing contact read it in the new
+    # case on "own data" without any consent there, still after the person withdrew the one
+    # they gave, and could correct it as its recorder.
+    from tests.workflows.helpers import start_prison_case
+
+    source = start_prison_case(users, agencies)
+    source.data = {**source.data, "treatment_plan": "LAR, oppfølging hver uke"}
+    source.data_sources = {**source.data_sources, "treatment_plan": agencies["health"].pk}
+    source.save(update_fields=["data", "data_sources"])
+    consent = services.record_consent(
+        actor=users["helga"],
+        case=source,
+        agency=agencies["housing"],
+        categories=["health"],
+        purpose="Oppfølging etter løslatelse",
+        legal_basis=consent_basis,
+    )
+    result = services.start_follow_on(
+        actor=users["bjorn"], case=source.pk, process_key="settling_in", consent_categories=["health"]
+    )
+    new = result.case
+    new.refresh_from_db()
+    assert new.data["previous_health_follow_up"] == "LAR, oppfølging hver uke"
+    assert new.data_sources["previous_health_follow_up"] == agencies["health"].pk
+    services.revoke_consent(actor=users["bjorn"], consent_id=consent.pk)
+
+    health = selectors.case_view_for(users["bjorn"], new.pk).data["health"]
+    assert "previous_health_follow_up" not in health.values
+    own = selectors.case_view_for(users["helga"], new.pk).data["health"]
+    assert own.values["previous_health_follow_up"] == "LAR, oppfølging hver uke"
+    assert not AccessLog.objects.filter(case=new, user=users["bjorn"], category="health").exists()

@@ -277,3 +277,30 @@ def test_of_two_corrections_at_once_exactly_one_wins(users, agencies, shipped):
     stored = Note.objects.get(pk=note.pk)
     assert (stored.text, stored.version) == (winners[0].text, 2)
     assert stored.revisions.count() == 1
+
+
+@pytest.mark.parametrize("change", ["correct", "withdraw"])
+def test_a_note_is_not_changed_for_an_agency_withdrawn_while_the_change_waited(
+    users, agencies, case, monkeypatch, change
+):
+    # The race: nils's change has found him the note's author in NAV, then the coordinator's
+    # withdrawal of NAV commits (it holds the case) before the change takes the case's lock.
+    from permissions import rules
+
+    note = services.add_note(actor=users["nils"], case=case.pk, text=SECRET)
+    may_change = rules.can_change_note
+
+    def withdrawn_meanwhile(user, item):
+        allowed = may_change(user, item)
+        services.withdraw_agency(actor=users["bjorn"], case=case.pk, agency=agencies["nav"].pk, reason="Ferdig")
+        return allowed
+
+    monkeypatch.setattr(rules, "can_change_note", withdrawn_meanwhile)
+    with pytest.raises(NotFound):
+        if change == "correct":
+            services.correct_note(actor=users["nils"], case=case.pk, note_id=note.pk, text="Endret", version=1)
+        else:
+            services.withdraw_note(actor=users["nils"], case=case.pk, note_id=note.pk)
+    note.refresh_from_db()
+    assert (note.text, note.version, note.withdrawn_at) == (SECRET, 1, None)
+    assert not Event.objects.filter(kind__in=[EventKind.NOTE_CORRECTED, EventKind.NOTE_WITHDRAWN]).exists()

@@ -24,7 +24,7 @@ from workflows import selectors, steps, uploads
 from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
-from workflows.services.notes import hold_case_for_writer, require_open, valid_category, writer_agency
+from workflows.services.notes import hold_case_for_writer, require_open, still_writes, valid_category, writer_agency
 
 
 def _read_upload(upload, errors: list) -> tuple[bytes, str]:
@@ -68,7 +68,7 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
     name = None
     try:
         with transaction.atomic():
-            hold_case_for_writer(case, writer)
+            hold_case_for_writer(case, writer, actor=actor, category=category, code="attachment.invalid")
             name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
             attachment = Attachment.objects.create(
                 case=case,
@@ -104,6 +104,7 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
         raise Forbidden("attachment.withdraw_forbidden")
     with transaction.atomic():
         locked = steps.lock_case_then(Attachment, attachment.pk, attachment.case_id)
+        still_writes(locked)
         if locked.is_withdrawn:
             raise Conflict("attachment.already_withdrawn")
         if locked.is_erased:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import rules
-from permissions.models import AccessAction, AccessLog, BreakGlass, Role
+from permissions.models import AccessAction, AccessLog, BreakGlass, CaseParticipant, Role
 from workflows import selectors, steps
 from workflows.models import Case, CaseStatus
 
@@ -113,6 +113,10 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
         now = timezone.now()  # after the wait: an opening committed meanwhile was opened before it
         if not break_glass_possible(locked):
             raise Conflict("break_glass.case_closed")
+        if not CaseParticipant.objects.filter(case=locked, agency=agency).exists():
+            # The agency was withdrawn while we waited (its withdrawal holds the case): its
+            # people see the case nowhere now, and nothing opens for them (404, as after it).
+            raise NotFound("case.not_found")
         if BreakGlass.objects.active(now).filter(case=locked, user=actor, category=category).exists():
             raise InvalidInput(
                 "break_glass.invalid", errors=[field_error("category", "break_glass.category_not_masked")]
@@ -147,6 +151,10 @@ def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
     )
     with transaction.atomic():
         grant = steps.lock_case_then(BreakGlass, grant.pk, grant.case_id)
+        if not rules.can_review_break_glass(actor, grant):
+            # The auditor's agency was withdrawn from the case while we waited (its withdrawal
+            # holds the case): they review nothing in it now (404, as after it).
+            raise NotFound("break_glass.not_found")
         if grant.reviewed_at is not None:
             raise Conflict("break_glass.already_reviewed")
         now = timezone.now()

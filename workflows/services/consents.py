@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from permissions import rules
-from permissions.models import CATEGORIES, Agency, AgencyKind, Consent, LegalBasis
+from permissions.models import CATEGORIES, Agency, AgencyKind, CaseParticipant, Consent, LegalBasis
 from workflows import selectors, steps
 from workflows.models import Case, Event, EventKind
 
@@ -137,6 +137,19 @@ def _locked_provision(case, kind, categories, provision: LegalBasis) -> LegalBas
     return locked
 
 
+def _still_taking_part(case, recorder: Agency, agency, agency_kind) -> None:
+    """With the case held: the recording agency and the recipient still take part in it. A
+    withdrawal that committed while we waited for the case (it holds the case) is seen, as
+    it would be after it: the recorder's people see the case nowhere (404); a recipient no
+    longer in the case receives nothing (400 naming it, as ``_recipient`` answers)."""
+    if not CaseParticipant.objects.filter(case_id=case.pk, agency=recorder).exists():
+        raise NotFound("case.not_found")
+    errors: list[dict] = []
+    _recipient(case, agency, agency_kind, errors)
+    if errors:
+        raise InvalidInput("consent.invalid", errors=errors)
+
+
 def person_consent_basis() -> LegalBasis | None:
     """The provision of the person's consent: the first active consent provision of the list."""
     return LegalBasis.objects.filter(is_consent=True, active=True).order_by("pk").first()
@@ -207,6 +220,7 @@ def record_consent(
         locked = Case.objects.select_for_update().only("pk", "person", "status").get(pk=case.pk)
         if selectors.case_is_erased(locked):  # erased while we checked (the erasure held the case)
             raise Conflict("retention.erased")
+        _still_taking_part(case, recorder, agency, agency_kind)
         provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
             person_id=locked.person_id,
@@ -253,6 +267,10 @@ def revoke_consent(*, actor, consent_id, case=None) -> Consent:
 
     with transaction.atomic():
         consent = steps.lock_case_then(Consent, consent.pk, consent.case_id)
+        if not rules.can_view_consents(actor, consent.case):
+            # The actor's agency was withdrawn while we waited (its withdrawal holds the case):
+            # they see the case nowhere now, and change nothing in it (404, as after it).
+            raise NotFound("consent.not_found")
         if consent.revoked_at is not None:
             raise Conflict("consent.already_revoked")
         consent.revoked_at, consent.revoked_by = timezone.now(), actor

@@ -31,6 +31,11 @@ from workflows.services.cases import start_case
 from workflows.services.consents import person_consent_basis, record_consent
 
 INHERIT_KEY = "x-inherit"
+# The purpose of the person's consent recorded as the case starts (stored as written, in
+# bokmål like the purposes users type). It names no earlier case: every participant of the
+# new case reads it, an agency new to the path too, which is not told where the person
+# comes from (a prison case's reference named it).
+CONSENT_PURPOSE = "Samtykke til deling gitt da saken ble startet"
 
 
 @dataclass
@@ -88,7 +93,7 @@ def start_follow_on(
         # for this start and then sees the person's new case, instead of each waiting for the
         # other (the new case follows it: its key is needed at the commit).
         list(Case.objects.select_for_update().filter(pk=source.pk).values_list("pk", flat=True))
-        carried, withheld, needs_consent = _carry(actor, source, definition, plan, agencies, consented)
+        carried, withheld, needs_consent, recorded_by = _carry(actor, source, definition, plan, agencies, consented)
         new_case = start_case(
             actor=actor,
             process_key=definition.key,
@@ -97,15 +102,23 @@ def start_follow_on(
             data=carried,
             responsible=responsible,
         )
-        Case.objects.filter(pk=new_case.pk).update(follows=source)
-        new_case.follows = source
+        # A carried value stays the value of the agency that recorded it in the earlier case
+        # (``Case.data_sources``): as the starter's own it opened it to the starter's agency in
+        # the new case on "own data" whatever its category, with no consent there, after the
+        # person withdrew theirs, and made that agency its corrector. One that agency does not
+        # take part in the new case is no agency's there (the coordinator corrects it).
+        taking_part = set(new_case.participants.values_list("agency_id", flat=True))
+        sources = {target: origin for target, origin in recorded_by.items() if origin in taking_part}
+        Case.objects.filter(pk=new_case.pk).update(follows=source, data_sources=sources)
+        new_case.follows, new_case.data_sources = source, sources
+        rules.forget_case_access(new_case)
         for agency, categories in needs_consent.items():
             record_consent(
                 actor=actor,
                 case=new_case,
                 agency=agency,
                 categories=sorted(categories),
-                purpose=f"Videreført fra {source.reference}",
+                purpose=CONSENT_PURPOSE,
                 legal_basis=person_consent_basis(),
             )
         Event.objects.create(
@@ -135,7 +148,8 @@ def _valid_consent_categories(categories) -> set[str]:
 
 def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies: dict, consented: set[str]):
     """(values carried, start-form fields withheld, agency -> categories its carrying needs the
-    person's consent for now)."""
+    person's consent for now, carried field -> the agency that recorded its value in the
+    earlier case: None when none did)."""
     source_fields = selectors.case_field_rules(source)
     target_fields = runtime_for(definition).field_rules.fields
     # What the starter sees of the earlier case, read (and logged) as an export: it leaves the case.
@@ -147,6 +161,8 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     carried: dict = {}
     withheld: list[str] = []
     needs_consent: dict[Agency, set[str]] = {}
+    recorded_by: dict[str, int | None] = {}
+    earlier_sources = source.data_sources or {}
     for target, names in plan.items():
         name = next((n for n in names if visible.get(n) not in (None, "")), None)
         if name is None:
@@ -165,9 +181,10 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
             withheld.append(target)
             continue
         carried[target] = visible[name]
+        recorded_by[target] = earlier_sources.get(name)
         for agency in lacking:
             needs_consent.setdefault(agency, set()).add(category)
-    return carried, withheld, needs_consent
+    return carried, withheld, needs_consent, recorded_by
 
 
 __all__ = ["FollowOn", "follow_on_processes", "inherited_fields", "start_follow_on"]

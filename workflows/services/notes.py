@@ -66,15 +66,23 @@ def require_open(case: Case) -> None:
         raise Conflict("note.case_closed")
 
 
-def hold_case_for_writer(case: Case, writer) -> Case:
-    """The case row locked until the write commits, checked again: still open (else 409), and
+def hold_case_for_writer(case: Case, writer, *, actor=None, category: str | None = None, code: str = "") -> Case:
+    """The case row locked until the write commits, checked again: still open (else 409),
     ``writer`` still takes part (else 404, as for anyone whose agency was withdrawn: they see
-    the case nowhere). A withdrawal or the case's last completion that committed after the
-    checks above is waited for and seen, never written past."""
+    the case nowhere), and (given ``actor`` and ``category``) the category still one the
+    writer may write (else 400 ``code`` naming ``category``: a consent that opened it may
+    have been withdrawn meanwhile; its withdrawal holds the case too). A withdrawal or the
+    case's last completion that committed after the checks above is waited for and seen,
+    never written past."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
     require_open(locked)
     if not CaseParticipant.objects.filter(case=locked, agency=writer).exists():
         raise NotFound("case.not_found")
+    if actor is not None and category is not None:
+        errors: list = []
+        valid_category(actor, locked, writer, category, errors)  # standing and consents read again
+        if errors:
+            raise InvalidInput(code, errors=errors)
     return locked
 
 
@@ -91,7 +99,7 @@ def add_note(*, actor, case, text, category=None, agency=None) -> Note:
     if errors:
         raise InvalidInput("note.invalid", errors=errors)
     with transaction.atomic():
-        hold_case_for_writer(case, writer)
+        hold_case_for_writer(case, writer, actor=actor, category=category, code="note.invalid")
         note = Note.objects.create(
             case=case, agency=writer, author=actor, category=category, text=text, created_at=timezone.now()
         )
@@ -110,8 +118,18 @@ def _own_note(actor, case, note_id) -> Note:
     return note
 
 
+def still_writes(item) -> None:
+    """With the case row held (``steps.lock_case_then``): the agency that wrote ``item`` (a
+    note or an attachment) still takes part in the case, else 404 as for anyone whose agency
+    was withdrawn. The checks before the lock read the standing before a withdrawal that
+    committed while we waited for it: its people change nothing in the case after it."""
+    if not CaseParticipant.objects.filter(case_id=item.case_id, agency_id=item.agency_id).exists():
+        raise NotFound("case.not_found")
+
+
 def _locked(note: Note, version) -> Note:
     locked = steps.lock_case_then(Note, note.pk, note.case_id)
+    still_writes(locked)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
     if locked.is_erased:
@@ -148,6 +166,10 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
         raise InvalidInput("note.invalid", errors=errors)
     with transaction.atomic():
         locked = _locked(note, version)
+        errors = []
+        valid_category(actor, locked.case, locked.agency, category, errors)  # as it is now (a consent withdrawn)
+        if errors:
+            raise InvalidInput("note.invalid", errors=errors)
         if locked.text == text and locked.category == category:
             return locked
         now = timezone.now()
