@@ -498,7 +498,8 @@ class CaseFollowOn(APIView):
         tags=["cases"],
         description="A housing contact of the case starts the next case of the person's path; the start form's "
         "`x-inherit` fields are carried when every agency of the new case may see their category (403 for other "
-        "participants, 404 for everyone else).",
+        "participants, 404 for everyone else); 409 `case.follow_on_open` while a next case of the same process "
+        "is open.",
     )
     def post(self, request, pk):
         data = _input(s.FollowOnInput, request)

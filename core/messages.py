@@ -666,6 +666,9 @@ MESSAGES: dict[str, str] = {
     "case.unknown_process_field": gettext_noop("unknown process"),
     "consent.categories_invalid": gettext_noop("a list of data categories is expected"),
     "case.not_a_follow_on": gettext_noop("this process takes nothing over from an earlier case"),
+    "case.follow_on_open": gettext_noop(
+        "this case already has an open next case of this process: work on in that case, or close it first"
+    ),
     "case.responsible_not_contact": gettext_noop("the responsible must be a housing contact of %(agency)s"),
     "case.responsible_chosen_by_housing": gettext_noop("only the case's housing agency chooses who is responsible"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),

@@ -664,8 +664,8 @@ def case_follow_on(request, pk):
             participants=participants,
             consent_categories=post.getlist("consent_categories"),
         )
-    except InvalidInput as exc:
-        return _case_page(request, pk, follow_on_errors=exc.errors, status=400)
+    except (InvalidInput, Conflict) as exc:
+        return _case_page(request, pk, follow_on_errors=exc.errors, status=exc.status_code)
     messages.success(request, _("Case %(reference)s is started.") % {"reference": result.case.reference})
     if result.withheld:
         titles = form_titles(result.case)

@@ -43,6 +43,46 @@ def test_the_person_is_shown_only_to_who_sees_a_case(client_for, prison_case, us
         assert "Nordmann" not in answer.content.decode()
 
 
+def test_one_open_follow_on_of_a_process_per_case(client_for, prison_case):
+    """A repeated start (a retry, a double submit) made a second settling-in case with its own
+    tasks in every inbox. Refused while the first is open; once it is closed, a new one may
+    follow the case again."""
+    from workflows.models import Case, CaseStatus
+
+    bjorn = client_for("bjorn")
+    first = start_follow_on(bjorn, prison_case)
+    assert first.status_code == 201
+    again = start_follow_on(bjorn, prison_case)
+    assert again.status_code == 409
+    assert again.json()["code"] == "case.follow_on_open"
+    assert [(e["field"], e["code"]) for e in again.json()["errors"]] == [("process_key", "case.follow_on_open")]
+    assert prison_case.follow_ons.count() == 1
+
+    Case.objects.filter(pk=first.json()["id"]).update(status=CaseStatus.CANCELLED)
+    assert start_follow_on(bjorn, prison_case).status_code == 201
+    assert prison_case.follow_ons.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_follow_ons_started_at_once_start_one(users, agencies, shipped):
+    """The page and the API at once, or two colleagues: the check runs under the earlier
+    case's lock, so exactly one starts and the other is 409."""
+    from core.errors import Conflict
+    from tests.threads import all_at_once
+    from tests.workflows.helpers import start_prison_case
+    from workflows import services
+    from workflows.services.follow_on import FollowOn
+
+    case = start_prison_case(users, agencies)
+    outcomes = all_at_once(
+        [lambda: services.start_follow_on(actor=users["bjorn"], case=case.pk, process_key="settling_in")] * 2
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Conflict", "FollowOn"], outcomes
+    assert any(isinstance(o, FollowOn) for o in outcomes) and any(isinstance(o, Conflict) for o in outcomes)
+    assert case.follow_ons.count() == 1
+
+
 def test_bad_follow_on_requests_answer_400(client_for, prison_case):
     bjorn = client_for("bjorn")
     for body in (

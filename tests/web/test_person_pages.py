@@ -47,6 +47,16 @@ def test_a_follow_on_from_the_case_page_in_bokmal(web, prison_case):
     assert bad.status_code == 400 and "denne prosessen tar ikke over noe" in bad.content.decode()
 
 
+def test_a_second_follow_on_of_the_same_process_is_refused_on_the_page_while_the_first_is_open(web, prison_case):
+    """A double submit of the form started two settling-in cases (and then a 500 on the
+    page once refused, since the page's views knew no 409)."""
+    client = web("bjorn")
+    assert client.post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"}).status_code == 302
+    again = client.post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"})
+    assert again.status_code == 409 and "saken har allerede en åpen neste sak" in again.content.decode()
+    assert prison_case.follow_ons.count() == 1
+
+
 def test_anonymous_users_go_to_the_login(web, prison_case):
     assert web(None).get(f"/cases/{prison_case.pk}/person/").status_code == 302
     assert web(None).post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"}).status_code == 302

@@ -21,11 +21,11 @@ from django.db import transaction
 
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
-from core.errors import Forbidden, InvalidInput, field_error
+from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from permissions import policy, rules
 from permissions.models import CATEGORIES, RESTRICTED, AccessAction, Agency
 from workflows import selectors
-from workflows.models import Case, Event, EventKind
+from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.services.caseload import housing_agency_of
 from workflows.services.cases import start_case
 from workflows.services.consents import person_consent_basis, record_consent
@@ -93,6 +93,11 @@ def start_follow_on(
         # for this start and then sees the person's new case, instead of each waiting for the
         # other (the new case follows it: its key is needed at the commit).
         list(Case.objects.select_for_update().filter(pk=source.pk).values_list("pk", flat=True))
+        # One open next case of a process per case, checked under that lock: a double submit
+        # of the form (or the page and the API at once) started two settling-in cases, each
+        # with its own tasks in every agency's inbox. A closed one may be followed again.
+        if Case.objects.filter(follows=source, process_key=definition.key, status=CaseStatus.OPEN).exists():
+            raise Conflict("case.follow_on_open", errors=[field_error("process_key", "case.follow_on_open")])
         carried, withheld, needs_consent, recorded_by = _carry(actor, source, definition, plan, agencies, consented)
         new_case = start_case(
             actor=actor,
