@@ -48,8 +48,8 @@ def test_a_follow_on_from_the_case_page_in_bokmal(web, prison_case):
 
 
 def test_a_second_follow_on_of_the_same_process_is_refused_on_the_page_while_the_first_is_open(web, prison_case):
-    """A double submit of the form started two settling-in cases (and then a 500 on the
-    page once refused, since the page's views knew no 409)."""
+    """A double submit of the form started two settling-in cases; the refusal is shown on
+    the case page with 409 (the page's views turn only 404 and 403 into pages of their own)."""
     client = web("bjorn")
     assert client.post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"}).status_code == 302
     again = client.post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"})
