@@ -731,6 +731,9 @@ MESSAGES: dict[str, str] = {
     "schema.maxItems": gettext_noop("choose at most %(limit)s"),
     "schema.uniqueItems": gettext_noop("each value may appear only once"),
     "schema.other": gettext_noop("the value is not valid"),
+    "schema.too_costly": gettext_noop(
+        "is too long, or with the rest too much, to check against the form's patterns; send less text"
+    ),
     # --- conversions of posted web forms ---
     "input.yes_no": gettext_noop("choose yes or no"),
     "input.whole_number": gettext_noop("enter a whole number"),

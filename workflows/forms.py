@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from bpmn.engine.forms_validation import UNUSABLE_FORM_KEYWORD
+from bpmn.engine.forms_validation import TOO_COSTLY_KEYWORD, UNUSABLE_FORM_KEYWORD
 from core.errors import FieldError, field_error
 
 # keyword -> the name of its param (None: the message needs none)
@@ -76,6 +76,8 @@ def _keyword_error(field: str, error: ValidationError) -> FieldError:
         return field_error(field, "field.required")
     if keyword in (UNUSABLE_FORM_KEYWORD, "$ref", "$dynamicRef"):  # see bpmn.engine.forms_validation
         return field_error(field, "form.unusable")
+    if keyword == TOO_COSTLY_KEYWORD:  # the validation's pattern budget ran out here
+        return field_error(field, "schema.too_costly")
     if keyword not in SCHEMA_KEYWORDS:
         return field_error(field, "schema.other")
     param = SCHEMA_KEYWORDS[keyword]

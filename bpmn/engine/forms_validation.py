@@ -26,7 +26,10 @@ Plain Python: this module must never import Django.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -143,7 +146,213 @@ def pattern_error(pattern: object) -> str | None:
     return None
 
 
-def _matches(pattern: str, text: str) -> bool:
+# --------------------------------------------------------------------------- pattern work
+#
+# RE2 matches in time linear in the text, but the factor is the number of places in the
+# pattern a match can be at once: when its DFA runs out of memory (a counted repetition such
+# as ``[^.]{1000}\.`` searched in non-ASCII text) RE2 steps every one of them for every byte.
+# 100,000 emoji against ``.{1000}x`` took 4.3 s, a list of 160 texts of 1,500 emoji 9.8 s.
+# So each validation has a budget: a match costs its text's bytes times the pattern's width
+# (at most 50 ns each, measured), and a value past the budget is refused (400 naming the
+# field) instead of matched.
+
+# Work units of one validation (one form, one payload): about 0.4 s of the slowest matching.
+PATTERN_WORK_LIMIT = 10_000_000
+# A text checked as ``format: regex``: at most this long, compiled in this much memory.
+REGEX_FORMAT_MAX_CHARS = 1_000
+_REGEX_FORMAT_MAX_MEM = 256 << 10
+# What compiling one costs at most, in the same units: 2.5 ms and 30 µs a character (a
+# ``\pL`` takes RE2 that long to parse), measured.
+_REGEX_COMPILE_WORK = 75_000
+_REGEX_COMPILE_WORK_PER_CHAR = 1_000
+TOO_COSTLY_KEYWORD = "x-brobygger-too-costly"
+_REGEX_FORMAT_OPTIONS = _re2_options()
+_REGEX_FORMAT_OPTIONS.max_mem = _REGEX_FORMAT_MAX_MEM
+
+
+class _TooCostly(Exception):
+    """A format check the budget cannot pay for."""
+
+
+_REPEAT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
+_GROUP_START = re.compile(r"\(\?(?:P?<[^>]*>|([a-zA-Z-]*)[:)])")
+
+
+@dataclass(frozen=True)
+class PatternCost:
+    """What matching a pattern can cost: ``width`` is how many places of the pattern (its
+    counted repetitions written out) a match can be at at once; ``longest`` the most
+    characters a match anchored at the start can span (None: unbounded, or not anchored)."""
+
+    width: int
+    longest: int | None
+
+    def work(self, text: str) -> int:
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if self.longest is not None:  # every thread has died after that many characters
+            size = min(size, 4 * self.longest + 4)
+        return (size + 1) * (self.width + 1)
+
+
+def _atom_end(pattern: str, index: int) -> int:
+    """Where the one-character item starting at ``index`` (not a ``(``) ends."""
+    char = pattern[index]
+    if char == "[":
+        end = index + 1
+        if pattern.startswith("^", end):
+            end += 1
+        if pattern.startswith("]", end):
+            end += 1
+        while end < len(pattern) and pattern[end] != "]":
+            if pattern[end] == "\\":
+                end += 2
+            elif pattern.startswith("[:", end) and (close := pattern.find(":]", end + 2)) >= 0:
+                end = close + 2
+            else:
+                end += 1
+        return end + 1
+    if char != "\\":
+        return index + 1
+    kind = pattern[index + 1 : index + 2]
+    if kind in ("p", "P", "x") and pattern.startswith("{", index + 2):
+        close = pattern.find("}", index + 3)
+        return close + 1 if close >= 0 else len(pattern)
+    if kind in ("p", "P"):
+        return index + 3
+    if kind == "x":
+        return index + 4
+    end = index + 2
+    while kind in "01234567" and end < min(len(pattern), index + 4) and pattern[end] in "01234567":
+        end += 1
+    return end
+
+
+@functools.lru_cache(maxsize=4096)
+def pattern_cost(pattern: str) -> PatternCost:
+    """The cost of a pattern RE2 compiles, read from its text: every one-character item
+    (a letter, ``.``, a class, an escape) is a place, a counted repetition repeats its places."""
+    # One entry per open group: [width so far, longest so far, longest of the branch, flags].
+    groups: list[list[Any]] = [[0, 0, 0, ""]]
+    last = (0, 0)  # width and longest of the item a quantifier applies to
+    unbounded = 0
+    anchored = pattern.startswith("^") or pattern.startswith("\\A")
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "(":
+            match = _GROUP_START.match(pattern, index)
+            flags = (match.group(1) or "") if match else ""
+            if match and pattern[match.end() - 1] == ")":  # (?i): flags for the rest
+                if "m" in flags.split("-")[0]:
+                    anchored = False
+                if index == 0 and pattern.startswith("^", match.end()):
+                    anchored = "m" not in flags.split("-")[0]
+                index, last = match.end(), (0, 0)
+                continue
+            groups.append([0, 0, 0, flags])
+            index = match.end() if match else index + 1
+            continue
+        if char == ")" and len(groups) > 1:
+            width, longest, branch, _ = groups.pop()
+            last = (width, max(longest, branch))
+            groups[-1][0] += last[0]
+            groups[-1][2] += last[1]
+            index += 1
+            continue
+        if char == "|":
+            group = groups[-1]
+            group[1], group[2] = max(group[1], group[2]), 0
+            if len(groups) == 1:
+                anchored = False  # another branch of the whole pattern
+            index, last = index + 1, (0, 0)
+            continue
+        if char in "*+":
+            if last[1]:
+                unbounded += 1
+            index += 1
+            continue
+        if char == "?":
+            index += 1
+            continue
+        if char == "{" and (repeat := _REPEAT.match(pattern, index)):
+            low = int(repeat.group(1))
+            high = low if not repeat.group(2) else (int(repeat.group(3)) if repeat.group(3) else None)
+            times = max(low, 1) if high is None else max(high, 1)
+            if high is None and last[1]:
+                unbounded += 1
+            groups[-1][0] += last[0] * (times - 1) + (last[0] if high is None else 0)
+            groups[-1][2] += last[1] * (times - 1)
+            last = (last[0] * (times + (high is None)), last[1] * times)
+            index = repeat.end()
+            continue
+        if char in "^$" or (char == "\\" and pattern[index + 1 : index + 2] in ("b", "B", "A", "z")):
+            index, last = index + (1 if char in "^$" else 2), (0, 0)
+            continue
+        if char == "\\" and pattern.startswith("Q", index + 1):
+            close = pattern.find("\\E", index + 2)
+            literal = (close if close >= 0 else len(pattern)) - index - 2
+            groups[-1][0] += literal
+            groups[-1][2] += literal
+            index, last = (close + 2 if close >= 0 else len(pattern)), (1, 1)
+            continue
+        index = _atom_end(pattern, index)
+        groups[-1][0] += 1
+        groups[-1][2] += 1
+        last = (1, 1)
+    while len(groups) > 1:  # RE2 compiled it, so this is only a guard
+        width, longest, branch, _ = groups.pop()
+        groups[-1][0] += width
+        groups[-1][2] += max(longest, branch)
+    width, longest, branch, _ = groups[0]
+    longest = max(longest, branch)
+    return PatternCost(width=width, longest=longest if anchored and not unbounded else None)
+
+
+class _Work:
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = PATTERN_WORK_LIMIT
+
+    def take(self, units: int) -> bool:
+        """Whether ``units`` more fit in the budget (taken if they do)."""
+        if units > self.left:
+            self.left = -1  # spent: what follows is refused too, not matched
+            return False
+        self.left -= units
+        return True
+
+
+_WORK: contextvars.ContextVar[_Work | None] = contextvars.ContextVar("brobygger_form_work", default=None)
+
+
+@contextlib.contextmanager
+def work_budget() -> Iterator[None]:
+    """One pattern budget for every validation in the block (a payload validated field by
+    field); a validation outside any block has its own."""
+    if _WORK.get() is not None:
+        yield
+        return
+    token = _WORK.set(_Work())
+    try:
+        yield
+    finally:
+        _WORK.reset(token)
+
+
+def _affordable(units: int) -> bool:
+    work = _WORK.get()
+    return units <= PATTERN_WORK_LIMIT if work is None else work.take(units)
+
+
+def _too_costly() -> ValidationError:
+    return ValidationError("too long or too many to check in the time allowed", validator=TOO_COSTLY_KEYWORD)
+
+
+def _matches(pattern: str, text: str) -> bool | None:
+    """Whether ``pattern`` matches in ``text``; None when the budget cannot pay for finding out."""
+    if not _affordable(pattern_cost(pattern).work(text)):
+        return None
     return compile_pattern(pattern).search(text) is not None
 
 
@@ -390,7 +599,12 @@ REGISTRY: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_retr
 
 
 def _pattern(validator: Validator, pattern: str, instance: object, schema: Schema) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not _matches(pattern, instance):
+    if not isinstance(instance, str):
+        return
+    matches = _matches(pattern, instance)
+    if matches is None:
+        yield _too_costly()
+    elif not matches:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -401,7 +615,11 @@ def _pattern_properties(
         return
     for pattern, subschema in pattern_properties.items():
         for key, value in instance.items():
-            if _matches(pattern, key):
+            matches = _matches(pattern, key)
+            if matches is None:
+                yield _too_costly()
+                return
+            if matches:
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
@@ -413,9 +631,21 @@ def _additional_properties(
         return
     properties = schema.get("properties", {})
     patterns = list(schema.get("patternProperties", {}))
-    extras = {
-        key for key in instance if key not in properties and not any(_matches(pattern, key) for pattern in patterns)
-    }
+    extras = set()
+    for key in instance:
+        if key in properties:
+            continue
+        found = False
+        for pattern in patterns:
+            matches = _matches(pattern, key)
+            if matches is None:
+                yield _too_costly()
+                return
+            if matches:
+                found = True
+                break
+        if not found:
+            extras.add(key)
     if validator.is_type(additional, "object"):
         for extra in extras:
             yield from validator.descend(instance[extra], additional, path=extra)
@@ -505,6 +735,14 @@ def _multiple_of(validator: Validator, divisor: Any, instance: Any, schema: Sche
         yield ValidationError(f"is not a multiple of {divisor}")
 
 
+def _format(validator: Validator, format: str, instance: object, schema: Schema) -> Iterator[ValidationError]:
+    """jsonschema's format, with a check the budget cannot pay for refused."""
+    try:
+        yield from _keywords.format(validator, format, instance, schema)
+    except _TooCostly:
+        yield _too_costly()
+
+
 def _unusable(validator: Validator, reason: object, instance: object, schema: Schema) -> Iterator[ValidationError]:
     yield ValidationError(UNUSABLE_FORM_MESSAGE)
 
@@ -520,9 +758,37 @@ FormValidator: type[Validator] = validators.extend(
         "uniqueItems": _unique_items,
         "enum": _enum,
         "multipleOf": _multiple_of,
+        "format": _format,
         UNUSABLE_FORM_KEYWORD: _unusable,
     },
 )  # no ``version``: that would register this class for the draft 2020-12 meta-schema globally
+
+
+_iter_errors = FormValidator.iter_errors
+
+
+def _budgeted_iter_errors(self: Validator, instance: object) -> Iterator[ValidationError]:
+    """``iter_errors`` with one pattern budget for the whole validation, also through the
+    validations nested in it (``anyOf``, ``if``, ``contains``). The budget is set only while
+    the validation runs, never while the caller holds an error, so an abandoned iterator
+    leaves nothing behind."""
+    if _WORK.get() is not None:
+        yield from _iter_errors(self, instance)
+        return
+    work = _Work()
+    errors = _iter_errors(self, instance)
+    while True:
+        token = _WORK.set(work)
+        try:
+            error = next(errors)
+        except StopIteration:
+            return
+        finally:
+            _WORK.reset(token)
+        yield error
+
+
+FormValidator.iter_errors = _budgeted_iter_errors
 
 
 def _format_checker() -> FormatChecker:
@@ -530,7 +796,16 @@ def _format_checker() -> FormatChecker:
 
     @checker.checks("regex", raises=re2.error)  # type: ignore[untyped-decorator]
     def is_regex(instance: object) -> bool:
-        return not isinstance(instance, str) or bool(re2.compile(instance, _OPTIONS))
+        if not isinstance(instance, str):
+            return True
+        # Compiling costs far more than the text's length says (``\\pL{1000}``, nine
+        # characters, took 44 ms to be found too large): long ones are refused, and every
+        # one is paid for from the validation's budget.
+        if len(instance) > REGEX_FORMAT_MAX_CHARS:
+            return False
+        if not _affordable(_REGEX_COMPILE_WORK + _REGEX_COMPILE_WORK_PER_CHAR * len(instance)):
+            raise _TooCostly
+        return bool(re2.compile(instance, _REGEX_FORMAT_OPTIONS))
 
     return checker
 
