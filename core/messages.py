@@ -244,6 +244,10 @@ MESSAGES: dict[str, str] = {
         "“%(place)s” of the form has a $ref that leads back to itself; a form may not refer to itself or "
         "to a part that contains the reference"
     ),
+    "form_problem.schema-too-deep": gettext_noop(
+        "“%(place)s” of the form makes validation go deeper than a form may, references followed; refer "
+        "to the part you mean directly instead of through a chain of references, and nest less"
+    ),
     "form_problem.ref-fanout": gettext_noop(
         "“%(place)s” of the form has a $ref that, followed through the references below it, makes too "
         "many schemas to check for one value; refer to each part directly instead of through parts that "
@@ -531,6 +535,11 @@ MESSAGES: dict[str, str] = {
         "the form “%(form)s” of “%(element)s” has a $ref at “%(place)s” that, followed through the "
         "references below it, makes too many schemas to check for one value; refer to each part "
         "directly instead of through parts that repeat it"
+    ),
+    "model.schema-too-deep": gettext_noop(
+        "the form “%(form)s” of “%(element)s” at “%(place)s” makes validation go deeper than a form may, "
+        "references followed; refer to the part you mean directly instead of through a chain of "
+        "references, and nest less"
     ),
     "model.embedded-id": gettext_noop(
         'the form “%(form)s” of “%(element)s” has a "$id" at “%(place)s”; only the form itself may have one'

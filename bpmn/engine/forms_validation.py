@@ -26,11 +26,13 @@ Plain Python: this module must never import Django.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
 import functools
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NoReturn, cast
@@ -82,11 +84,16 @@ FORM_PROBLEM_CODES = (
     "unresolvable-ref",
     "recursive-ref",
     "ref-fanout",
+    "schema-too-deep",
 )
 
 # The most schemas the references of a form may add to its own when each is followed every
 # time it is used: a large case form has a few hundred; exponential fan-out passes it at once.
 MAX_EXPANDED_SCHEMAS = 10_000
+
+# The most schemas deep a validation may go, references followed: jsonschema recurses a few
+# frames a level, and a chain of 500 references was a RecursionError (a 500) on every submit.
+MAX_SCHEMA_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -166,12 +173,18 @@ _REGEX_FORMAT_MAX_MEM = 256 << 10
 _REGEX_COMPILE_WORK = 75_000
 _REGEX_COMPILE_WORK_PER_CHAR = 1_000
 TOO_COSTLY_KEYWORD = "x-brobygger-too-costly"
+# CPU time one validation may take: a form of 10,000 rows of five fields (1 MB) takes 0.3 s.
+VALIDATION_CPU_SECONDS = 1.0
 _REGEX_FORMAT_OPTIONS = _re2_options()
 _REGEX_FORMAT_OPTIONS.max_mem = _REGEX_FORMAT_MAX_MEM
 
 
 class _TooCostly(Exception):
-    """A format check the budget cannot pay for."""
+    """The validation's budget is spent; ``path`` is where, filled in as it propagates."""
+
+    def __init__(self) -> None:
+        super().__init__("too costly")
+        self.path: collections.deque[str | int] = collections.deque()
 
 
 _REPEAT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
@@ -309,10 +322,16 @@ def pattern_cost(pattern: str) -> PatternCost:
 
 
 class _Work:
-    __slots__ = ("left",)
+    """The budget of one validation: pattern work, and CPU time for everything else
+    (``unevaluatedProperties`` under ``anyOf`` validates each level twice: nineteen levels
+    of data took 15 s)."""
+
+    __slots__ = ("checks", "deadline", "left")
 
     def __init__(self) -> None:
         self.left = PATTERN_WORK_LIMIT
+        self.deadline = time.thread_time() + VALIDATION_CPU_SECONDS
+        self.checks = 0
 
     def take(self, units: int) -> bool:
         """Whether ``units`` more fit in the budget (taken if they do)."""
@@ -322,8 +341,17 @@ class _Work:
         self.left -= units
         return True
 
+    def check(self) -> None:
+        """Raise ``_TooCostly`` once the budget is spent or the time is up."""
+        self.checks += 1
+        if self.left < 0 or (not self.checks % 32 and time.thread_time() > self.deadline):
+            self.left = -1
+            raise _TooCostly
+
 
 _WORK: contextvars.ContextVar[_Work | None] = contextvars.ContextVar("brobygger_form_work", default=None)
+# Whether a validation is running (the ones nested in it share its budget and check it).
+_RUNNING: contextvars.ContextVar[bool] = contextvars.ContextVar("brobygger_form_validating", default=False)
 
 
 @contextlib.contextmanager
@@ -345,14 +373,22 @@ def _affordable(units: int) -> bool:
     return units <= PATTERN_WORK_LIMIT if work is None else work.take(units)
 
 
-def _too_costly() -> ValidationError:
-    return ValidationError("too long or too many to check in the time allowed", validator=TOO_COSTLY_KEYWORD)
+def _too_costly(path: Iterable[str | int] = ()) -> ValidationError:
+    return ValidationError("too long or too many to check in the time allowed", validator=TOO_COSTLY_KEYWORD, path=path)
 
 
-def _matches(pattern: str, text: str) -> bool | None:
-    """Whether ``pattern`` matches in ``text``; None when the budget cannot pay for finding out."""
+def _spent() -> None:
+    """Mark the budget spent (a RecursionError: what follows would only hit it again)."""
+    work = _WORK.get()
+    if work is not None:
+        work.left = -1
+
+
+def _matches(pattern: str, text: str) -> bool:
+    """Whether ``pattern`` matches in ``text``; ``_TooCostly`` when the budget cannot pay for
+    finding out (raised, not an error: ``not`` or ``anyOf`` must not take it for an answer)."""
     if not _affordable(pattern_cost(pattern).work(text)):
-        return None
+        raise _TooCostly
     return compile_pattern(pattern).search(text) is not None
 
 
@@ -507,6 +543,16 @@ def schema_problems(schema: object) -> list[FormProblem]:
             "it leads back to itself, directly or through other references; a form may not refer to "
             "itself or to a part that contains the reference",
         )
+    if not recursive and not problems:
+        deepest, place = _deepest(schema, references)
+        if deepest > MAX_SCHEMA_DEPTH:
+            problem(
+                "schema-too-deep",
+                place,
+                f"applies {deepest} schemas one inside the other to one value, references followed",
+                f"validation would go deeper than the {MAX_SCHEMA_DEPTH} levels a form may have; refer to the "
+                "part you mean directly instead of through a chain of references, and nest less",
+            )
     if not recursive and not problems and (fanning := _fanning_reference(schema, references)) is not None:
         problem(
             "ref-fanout",
@@ -569,22 +615,116 @@ def _references_below(references: dict[Pointer, Pointer]) -> dict[Pointer, list[
 
 def _recursive_references(references: dict[Pointer, Pointer]) -> list[Pointer]:
     """The schemas whose $ref leads back to themselves: following a reference from ``p`` to
-    ``t`` evaluates every schema below ``t``, so ``p`` reaches each reference below ``t``."""
-    by_prefix = _references_below(references)
-    below: dict[Pointer, list[Pointer]] = {source: by_prefix.get(target, []) for source, target in references.items()}
-    on_cycle = []
-    for start in references:
-        seen: set[Pointer] = set()
-        stack = list(below[start])
-        while stack:
-            current = stack.pop()
-            if current == start:
-                on_cycle.append(start)
-                break
-            if current not in seen:
-                seen.add(current)
-                stack.extend(below[current])
-    return sorted(on_cycle)
+    ``t`` evaluates every schema below ``t``, so ``p`` reaches each reference below ``t``.
+
+    One pass (Tarjan's strongly connected components, without recursion) over the prefixes
+    of the references: a prefix leads to each longer one, a reference to its target; ``p``
+    is recursive when its target is in ``p``'s component. Following each reference along
+    the rest (as before) was quadratic: a chain of 16,000 references took 24 s."""
+    nodes = _references_below(references)  # every prefix of a reference (the empty one too)
+    children: dict[Pointer, list[Pointer]] = {}
+    for node in nodes:
+        if node:
+            children.setdefault(node[:-1], []).append(node)
+    index: dict[Pointer, int] = {}
+    low: dict[Pointer, int] = {}
+    component: dict[Pointer, int] = {}
+    on_stack: set[Pointer] = set()
+    stack: list[Pointer] = []
+
+    def edges(node: Pointer) -> list[Pointer]:
+        found = list(children.get(node, ()))
+        target = references.get(node)
+        if target is not None and target in nodes:
+            found.append(target)
+        return found
+
+    for root in nodes:
+        if root in index:
+            continue
+        work: list[tuple[Pointer, Iterator[Pointer]]] = [(root, iter(edges(root)))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, pending = work[-1]
+            advanced = False
+            for nxt in pending:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(edges(nxt))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = index[node]
+                    if member == node:
+                        break
+    return sorted(
+        source
+        for source, target in references.items()
+        if target in component and component[target] == component[source]
+    )
+
+
+# Keywords that apply their schemas to the same value: only these nest validation without
+# going one level into the data (whose depth ``SUBMITTED_DATA_MAX_DEPTH`` bounds).
+_IN_PLACE = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas"})
+
+
+def _deepest(schema: dict[str, Any], references: dict[Pointer, Pointer]) -> tuple[int, Pointer]:
+    """The longest chain of schemas applied to one value (``allOf``, ``not``, ``$ref``, ...),
+    each a few frames of jsonschema's recursion, and the place to name: the first reference
+    on it, else where it ends. The references must not be recursive."""
+
+    def below(pointer: Pointer, node: Any) -> list[tuple[Pointer, Any, bool]]:
+        """(pointer, schema, applied to the same value) of each schema below ``pointer``."""
+        found = []
+        if isinstance(node, dict):
+            for child, value in _subschemas(node, pointer):
+                if child[len(pointer)] not in ("$defs", "definitions"):  # never applied themselves
+                    found.append((child, value, child[len(pointer)] in _IN_PLACE))
+        target = references.get(pointer)
+        if target is not None and (resolved := _resolve(schema, _pointer_text(target))) is not None:
+            found.append((*resolved, True))
+        return found
+
+    depth: dict[Pointer, int] = {}
+    stack: list[tuple[Pointer, Any, bool]] = [((), schema, False)]
+    for target in set(references.values()):
+        if (resolved := _resolve(schema, _pointer_text(target))) is not None:
+            stack.append((*resolved, False))
+    while stack:  # post-order over schemas and reference targets, without recursion
+        pointer, node, expanded = stack.pop()
+        if expanded:
+            depth[pointer] = 1 + max((depth[child] for child, _, same in below(pointer, node) if same), default=0)
+        elif pointer not in depth:
+            depth[pointer] = 0  # seen; set when its children are done
+            stack.append((pointer, node, True))
+            stack.extend((child, value, False) for child, value, _ in below(pointer, node) if child not in depth)
+    top = pointer = max(depth, key=lambda place: (depth[place], -len(place)))
+    resolved_node = _resolve(schema, _pointer_text(pointer))
+    node = resolved_node[1] if resolved_node is not None else None
+    while True:
+        applied = [(child, value) for child, value, same in below(pointer, node) if same]
+        if not applied:
+            return depth[top], top
+        child, value = max(applied, key=lambda item: depth[item[0]])
+        if child == references.get(pointer):
+            return depth[top], pointer
+        pointer, node = child, value
 
 
 # --------------------------------------------------------------------------- run time
@@ -599,12 +739,7 @@ REGISTRY: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_retr
 
 
 def _pattern(validator: Validator, pattern: str, instance: object, schema: Schema) -> Iterator[ValidationError]:
-    if not isinstance(instance, str):
-        return
-    matches = _matches(pattern, instance)
-    if matches is None:
-        yield _too_costly()
-    elif not matches:
+    if isinstance(instance, str) and not _matches(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -615,11 +750,7 @@ def _pattern_properties(
         return
     for pattern, subschema in pattern_properties.items():
         for key, value in instance.items():
-            matches = _matches(pattern, key)
-            if matches is None:
-                yield _too_costly()
-                return
-            if matches:
+            if _matches(pattern, key):
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
@@ -631,21 +762,9 @@ def _additional_properties(
         return
     properties = schema.get("properties", {})
     patterns = list(schema.get("patternProperties", {}))
-    extras = set()
-    for key in instance:
-        if key in properties:
-            continue
-        found = False
-        for pattern in patterns:
-            matches = _matches(pattern, key)
-            if matches is None:
-                yield _too_costly()
-                return
-            if matches:
-                found = True
-                break
-        if not found:
-            extras.add(key)
+    extras = {
+        key for key in instance if key not in properties and not any(_matches(pattern, key) for pattern in patterns)
+    }
     if validator.is_type(additional, "object"):
         for extra in extras:
             yield from validator.descend(instance[extra], additional, path=extra)
@@ -735,14 +854,6 @@ def _multiple_of(validator: Validator, divisor: Any, instance: Any, schema: Sche
         yield ValidationError(f"is not a multiple of {divisor}")
 
 
-def _format(validator: Validator, format: str, instance: object, schema: Schema) -> Iterator[ValidationError]:
-    """jsonschema's format, with a check the budget cannot pay for refused."""
-    try:
-        yield from _keywords.format(validator, format, instance, schema)
-    except _TooCostly:
-        yield _too_costly()
-
-
 def _unusable(validator: Validator, reason: object, instance: object, schema: Schema) -> Iterator[ValidationError]:
     yield ValidationError(UNUSABLE_FORM_MESSAGE)
 
@@ -758,7 +869,6 @@ FormValidator: type[Validator] = validators.extend(
         "uniqueItems": _unique_items,
         "enum": _enum,
         "multipleOf": _multiple_of,
-        "format": _format,
         UNUSABLE_FORM_KEYWORD: _unusable,
     },
 )  # no ``version``: that would register this class for the draft 2020-12 meta-schema globally
@@ -772,23 +882,61 @@ def _budgeted_iter_errors(self: Validator, instance: object) -> Iterator[Validat
     validations nested in it (``anyOf``, ``if``, ``contains``). The budget is set only while
     the validation runs, never while the caller holds an error, so an abandoned iterator
     leaves nothing behind."""
-    if _WORK.get() is not None:
+    if _RUNNING.get():
+        work = _WORK.get()
+        if work is not None:
+            work.check()  # nested (anyOf, not, if, unevaluated*): where blow-ups recur
         yield from _iter_errors(self, instance)
         return
-    work = _Work()
+    work = _WORK.get() or _Work()  # a ``work_budget`` block's, or its own
     errors = _iter_errors(self, instance)
     while True:
-        token = _WORK.set(work)
+        token, running = _WORK.set(work), _RUNNING.set(True)
         try:
             error = next(errors)
         except StopIteration:
             return
+        except _TooCostly as exc:  # the whole validation stops: one error, where it ran out
+            error, errors = _too_costly(exc.path), iter(())
+        except RecursionError:  # only a guard: descend turns it into _TooCostly with its place
+            error, errors = _too_costly(), iter(())
         finally:
+            _RUNNING.reset(running)
             _WORK.reset(token)
         yield error
 
 
 FormValidator.iter_errors = _budgeted_iter_errors
+
+_descend = FormValidator.descend
+
+
+def _budgeted_descend(
+    self: Validator,
+    instance: object,
+    schema: object,
+    path: str | int | None = None,
+    schema_path: str | int | None = None,
+    resolver: Any = None,
+) -> Iterator[ValidationError]:
+    """``descend`` (every value and subschema goes through it) checking the budget, and
+    naming its place in the data when the budget runs out below it. Running out of stack is
+    running out of budget: nothing after it can be trusted to finish."""
+    work = _WORK.get()
+    if work is not None:
+        work.check()
+    try:
+        yield from _descend(self, instance, schema, path, schema_path, resolver)
+    except _TooCostly as exc:
+        if path is not None:
+            exc.path.appendleft(path)
+        raise
+    except RecursionError:
+        _spent()
+        raise _TooCostly from None
+
+
+FormValidator.descend = _budgeted_descend
 
 
 def _format_checker() -> FormatChecker:
