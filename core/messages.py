@@ -741,7 +741,8 @@ MESSAGES: dict[str, str] = {
     "schema.uniqueItems": gettext_noop("each value may appear only once"),
     "schema.other": gettext_noop("the value is not valid"),
     "schema.too_costly": gettext_noop(
-        "is too long, or with the rest too much, to check against the form's patterns; send less text"
+        "is too long or too large, with the rest of what was sent, to check against the form in the time "
+        "allowed; send less"
     ),
     # --- conversions of posted web forms ---
     "input.yes_no": gettext_noop("choose yes or no"),
