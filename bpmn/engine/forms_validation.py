@@ -183,7 +183,7 @@ class _TooCostly(Exception):
     """The validation's budget is spent; ``path`` is where, filled in as it propagates."""
 
     def __init__(self) -> None:
-        super().__init__("too costly")
+        super().__init__()
         self.path: collections.deque[str | int] = collections.deque()
 
 
