@@ -835,6 +835,9 @@ MESSAGES: dict[str, str] = {
     # (``bpmn.engine.errors.ENGINE_CODES``): the ``detail`` of an incident or a job's error.
     # Params are limits and the model's own names, never a value of case data.
     "engine.time-limit": gettext_noop("the run time exceeds the limit of %(milliseconds)s ms"),
+    "engine.step-time-limit": gettext_noop(
+        "the scripts and conditions of one step run longer than the limit of %(milliseconds)s ms"
+    ),
     "engine.iteration-limit": gettext_noop("the loop iterations exceed the limit of %(limit_items)s per run"),
     "engine.allocation-limit": gettext_noop("the data created exceeds the limit of %(limit_items)s items per run"),
     "engine.sequence-limit": gettext_noop(

@@ -139,6 +139,7 @@ class ValidationIssue:
 ENGINE_CODES = frozenset(
     {
         "time-limit",
+        "step-time-limit",
         "iteration-limit",
         "allocation-limit",
         "sequence-limit",
