@@ -8,9 +8,15 @@ from core.errors import InvalidInput
 from workflows import services
 from workflows.notes import Attachment
 
-from .test_attachments import PDF, case, upload  # noqa: F401 - the fixture
+from .helpers import start_prison_case
+from .test_attachments import PDF, upload
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(users, agencies, shipped):
+    return start_prison_case(users, agencies)
 
 
 def _add(users, case):
