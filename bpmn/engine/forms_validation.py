@@ -622,9 +622,10 @@ def _references_below(references: dict[Pointer, Pointer], wanted: set[Pointer]) 
         if _HERE in node:
             found[node[_HERE]].append(source)
         for part in source:
-            node = node.get(part)
-            if node is None:
+            child = node.get(part)
+            if child is None:
                 break
+            node = child
             if _HERE in node:
                 found[node[_HERE]].append(source)
     return found
