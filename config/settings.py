@@ -557,6 +557,15 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_FORM_SLACK_BYTES = 64 * 1024
 if ATTACHMENT_MAX_BYTES < 1:
     raise ImproperlyConfigured("ATTACHMENT_MAX_BYTES must be a positive integer")
+# What one case may hold: files kept (withdrawn ones are deleted) and files ever added
+# (withdrawn ones keep their row and timeline event). Without them a participant could add
+# 10 MB after 10 MB to one case until the database's disk, shared by every agency, was full.
+ATTACHMENT_CASE_MAX_BYTES = env_int("ATTACHMENT_CASE_MAX_BYTES", 200 * 1024 * 1024)
+ATTACHMENT_CASE_MAX_COUNT = env_int("ATTACHMENT_CASE_MAX_COUNT", 300)
+if ATTACHMENT_CASE_MAX_BYTES < ATTACHMENT_MAX_BYTES or ATTACHMENT_CASE_MAX_COUNT < 1:
+    raise ImproperlyConfigured(
+        "ATTACHMENT_CASE_MAX_BYTES must be at least ATTACHMENT_MAX_BYTES, ATTACHMENT_CASE_MAX_COUNT at least 1"
+    )
 # Where the bytes live: the database by default (workflows/attachment_storage.py says why),
 # or this folder, which must be absolute and outside anything a web server serves.
 ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")

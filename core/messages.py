@@ -244,6 +244,10 @@ MESSAGES: dict[str, str] = {
         "“%(place)s” of the form has a $ref that leads back to itself; a form may not refer to itself or "
         "to a part that contains the reference"
     ),
+    "form_problem.schema-too-deep": gettext_noop(
+        "“%(place)s” of the form makes validation go deeper than a form may, references followed; refer "
+        "to the part you mean directly instead of through a chain of references, and nest less"
+    ),
     "form_problem.ref-fanout": gettext_noop(
         "“%(place)s” of the form has a $ref that, followed through the references below it, makes too "
         "many schemas to check for one value; refer to each part directly instead of through parts that "
@@ -537,6 +541,11 @@ MESSAGES: dict[str, str] = {
         "references below it, makes too many schemas to check for one value; refer to each part "
         "directly instead of through parts that repeat it"
     ),
+    "model.schema-too-deep": gettext_noop(
+        "the form “%(form)s” of “%(element)s” at “%(place)s” makes validation go deeper than a form may, "
+        "references followed; refer to the part you mean directly instead of through a chain of "
+        "references, and nest less"
+    ),
     "model.embedded-id": gettext_noop(
         'the form “%(form)s” of “%(element)s” has a "$id" at “%(place)s”; only the form itself may have one'
     ),
@@ -739,6 +748,10 @@ MESSAGES: dict[str, str] = {
     "schema.maxItems": gettext_noop("choose at most %(limit)s"),
     "schema.uniqueItems": gettext_noop("each value may appear only once"),
     "schema.other": gettext_noop("the value is not valid"),
+    "schema.too_costly": gettext_noop(
+        "is too long or too large, with the rest of what was sent, to check against the form in the time "
+        "allowed; send less"
+    ),
     # --- conversions of posted web forms ---
     "input.yes_no": gettext_noop("choose yes or no"),
     "input.whole_number": gettext_noop("enter a whole number"),
@@ -830,6 +843,9 @@ MESSAGES: dict[str, str] = {
     # (``bpmn.engine.errors.ENGINE_CODES``): the ``detail`` of an incident or a job's error.
     # Params are limits and the model's own names, never a value of case data.
     "engine.time-limit": gettext_noop("the run time exceeds the limit of %(milliseconds)s ms"),
+    "engine.step-time-limit": gettext_noop(
+        "the scripts and conditions of one step run longer than the limit of %(milliseconds)s ms"
+    ),
     "engine.iteration-limit": gettext_noop("the loop iterations exceed the limit of %(limit_items)s per run"),
     "engine.allocation-limit": gettext_noop("the data created exceeds the limit of %(limit_items)s items per run"),
     "engine.sequence-limit": gettext_noop(
@@ -987,6 +1003,10 @@ MESSAGES: dict[str, str] = {
     "attachment.file_required": gettext_noop("choose a file"),
     "attachment.empty": gettext_noop("the file is empty"),
     "attachment.too_large": gettext_noop("the file is larger than %(megabytes)s MB"),
+    "attachment.case_count_full": gettext_noop("the case has had %(limit)s files added, as many as one case may have"),
+    "attachment.case_bytes_full": gettext_noop(
+        "the case's files would take more than %(megabytes)s MB together; withdraw a file you no longer need"
+    ),
     "attachment.request_too_large": gettext_noop("the upload is larger than %(megabytes)s MB"),
     "attachment.type_refused": gettext_noop(
         "only PDF, PNG and JPEG files are accepted, and this file's content is none of them"

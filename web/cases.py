@@ -43,7 +43,7 @@ from web.paging import capped_page, next_page_of, page_of
 from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
-from workflows.models import CaseStatus, EventKind
+from workflows.models import CaseStatus
 from workflows.services.follow_on import follow_on_processes
 
 # Service field names -> the names of the start-case form's inputs.
@@ -250,7 +250,7 @@ def _case_page(
         view = selectors.case_view_for(user, pk, every_task=True)
         case = view.case
         path_view = view.path_view
-        events = path_view.events(selectors.case_events_for(case, user))
+        handoffs = path_view.events(selectors.case_handoffs_for(case, user))
         tasks = view.tasks
         now = timezone.now()
         diagram, waiting = diagram_and_waits(case, user, path_view=path_view)
@@ -279,7 +279,7 @@ def _case_page(
                 "chart": build_chart(
                     agencies=_row_order(view.participants, tasks),
                     tasks=tasks,
-                    handoffs=[e for e in events if e.kind == EventKind.HANDOFF],
+                    handoffs=handoffs,
                     start=case.opened_at,
                     now=now,
                 ),
@@ -382,16 +382,23 @@ def _consent_form(user, case, participants, values=None, errors=None) -> dict | 
     }
 
 
-def _events_section(request, case, participants) -> list:
-    """Every event of the timeline as a list, as the reader's path view shows it."""
+def _events_section(request, case, participants) -> dict:
+    """The latest events of the timeline as a list (``selectors.CASE_EVENTS_SHOWN``), as the
+    reader's path view shows them; whether there are older ones (the API's timeline pages
+    through them all)."""
     user = request.user
     path_view = selectors.path_view_for(user, case)  # not logged: it decides, shows nothing
-    events = path_view.events(selectors.case_events_for(case, user))
+    latest, older = selectors.latest_case_events_for(case, user)
+    events = path_view.events(latest)
     selectors.log_timeline_read(user, case)
     for event in events:
         if event.kind == EventKind.AGENCY_WITHDRAWN:  # its reason only to the coordinating agency
             event.detail = selectors.event_detail_for(event, user)
-    return [(event, event.get_kind_display()) for event in events]
+    return {
+        "rows": [(event, event.get_kind_display()) for event in events],
+        "older": older,
+        "shown": selectors.CASE_EVENTS_SHOWN,
+    }
 
 
 def _access_log_section(request, case, participants):

@@ -8,12 +8,13 @@ quote the value ("'-500' is less than ..."), and a value must not travel in an e
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from bpmn.engine.forms_validation import UNUSABLE_FORM_KEYWORD
-from core.errors import FieldError, field_error
+from bpmn.engine.forms_validation import TOO_COSTLY_KEYWORD, UNUSABLE_FORM_KEYWORD
+from core.errors import MAX_FIELD_ERRORS, FieldError, field_error
 
 # keyword -> the name of its param (None: the message needs none)
 SCHEMA_KEYWORDS: dict[str, str | None] = {
@@ -46,17 +47,20 @@ def form_errors(schema: dict | None, validator: Draft202012Validator | None, dat
     if schema is None or validator is None:
         return [field_error(name, "field.task_has_no_form") for name in data]
     allowed = schema.get("properties", {})
-    errors = [
-        field_error(name, "field.unknown_in_form", fields=", ".join(allowed) or "-")
-        for name in data
-        if name not in allowed
-    ]
+    listed = ", ".join(allowed) or "-"
+    unknown = islice((name for name in data if name not in allowed), MAX_FIELD_ERRORS)
+    errors = [field_error(name, "field.unknown_in_form", fields=listed) for name in unknown]
     errors += [field_error(name, "field.required") for name in schema.get("required", []) if name not in data]
     return errors + schema_errors(
-        error
-        for error in validator.iter_errors(data)
-        # required and unknown fields are reported above, once per field
-        if not ((error.validator == "required" and not error.path) or error.validator == "additionalProperties")
+        islice(
+            (
+                error
+                for error in validator.iter_errors(data)
+                # required and unknown fields are reported above, once per field
+                if not ((error.validator == "required" and not error.path) or error.validator == "additionalProperties")
+            ),
+            MAX_FIELD_ERRORS,
+        )
     )
 
 
@@ -76,6 +80,8 @@ def _keyword_error(field: str, error: ValidationError) -> FieldError:
         return field_error(field, "field.required")
     if keyword in (UNUSABLE_FORM_KEYWORD, "$ref", "$dynamicRef"):  # see bpmn.engine.forms_validation
         return field_error(field, "form.unusable")
+    if keyword == TOO_COSTLY_KEYWORD:  # the validation's pattern budget ran out here
+        return field_error(field, "schema.too_costly")
     if keyword not in SCHEMA_KEYWORDS:
         return field_error(field, "schema.other")
     param = SCHEMA_KEYWORDS[keyword]

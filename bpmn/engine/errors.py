@@ -62,6 +62,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "recursive-call-activity": ("self", "mutual"),
         "recursive-ref": (),
         "ref-fanout": (),
+        "schema-too-deep": (),
         "remote-ref": (),
         "reserved-id": (),
         "several-executable-processes": ("no-collaboration", "undeclared-pool"),
@@ -138,6 +139,7 @@ class ValidationIssue:
 ENGINE_CODES = frozenset(
     {
         "time-limit",
+        "step-time-limit",
         "iteration-limit",
         "allocation-limit",
         "sequence-limit",

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError, StepLimitExceeded, TaskFailed
+from .expressions import STEP_TIME_LIMIT_SECONDS, step_time_limit
 from .runtime import collaboration_pools, task_failure
 from .task_scan import tasks_in_state
 
@@ -175,7 +176,8 @@ def deliver_start_message(workflow: Any, name: str, payload: dict[str, Any]) -> 
     """Start a new workflow whose start event waits for message ``name`` with ``payload``
     (it lands in the start event's data, so every task after it inherits it)."""
     try:
-        workflow.do_engine_steps()  # up to the message start event, which then waits
+        with step_time_limit(STEP_TIME_LIMIT_SECONDS):
+            workflow.do_engine_steps()  # up to the message start event, which then waits
     except (TaskFailed, StepLimitExceeded):
         raise
     except Exception as exc:

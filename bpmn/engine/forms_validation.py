@@ -26,8 +26,13 @@ Plain Python: this module must never import Django.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import contextvars
 import functools
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, NoReturn, cast
@@ -79,11 +84,16 @@ FORM_PROBLEM_CODES = (
     "unresolvable-ref",
     "recursive-ref",
     "ref-fanout",
+    "schema-too-deep",
 )
 
 # The most schemas the references of a form may add to its own when each is followed every
 # time it is used: a large case form has a few hundred; exponential fan-out passes it at once.
 MAX_EXPANDED_SCHEMAS = 10_000
+
+# The most schemas deep a validation may go, references followed: jsonschema recurses a few
+# frames a level, and a chain of 500 references was a RecursionError (a 500) on every submit.
+MAX_SCHEMA_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -143,7 +153,242 @@ def pattern_error(pattern: object) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- pattern work
+#
+# RE2 matches in time linear in the text, but the factor is the number of places in the
+# pattern a match can be at once: when its DFA runs out of memory (a counted repetition such
+# as ``[^.]{1000}\.`` searched in non-ASCII text) RE2 steps every one of them for every byte.
+# 100,000 emoji against ``.{1000}x`` took 4.3 s, a list of 160 texts of 1,500 emoji 9.8 s.
+# So each validation has a budget: a match costs its text's bytes times the pattern's width
+# (at most 50 ns each, measured), and a value past the budget is refused (400 naming the
+# field) instead of matched.
+
+# Work units of one validation (one form, one payload): about 0.4 s of the slowest matching.
+PATTERN_WORK_LIMIT = 10_000_000
+# A text checked as ``format: regex``: at most this long, compiled in this much memory.
+REGEX_FORMAT_MAX_CHARS = 1_000
+_REGEX_FORMAT_MAX_MEM = 256 << 10
+# What compiling one costs at most, in the same units: 2.5 ms and 30 µs a character (a
+# ``\pL`` takes RE2 that long to parse), measured.
+_REGEX_COMPILE_WORK = 75_000
+_REGEX_COMPILE_WORK_PER_CHAR = 1_000
+TOO_COSTLY_KEYWORD = "x-brobygger-too-costly"
+# CPU time one validation may take: a form of 10,000 rows of five fields (1 MB) takes 0.3 s.
+VALIDATION_CPU_SECONDS = 1.0
+_REGEX_FORMAT_OPTIONS = _re2_options()
+_REGEX_FORMAT_OPTIONS.max_mem = _REGEX_FORMAT_MAX_MEM
+
+
+class _TooCostly(Exception):
+    """The validation's budget is spent; ``path`` is where, filled in as it propagates."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.path: collections.deque[str | int] = collections.deque()
+
+
+_REPEAT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
+_GROUP_START = re.compile(r"\(\?(?:P?<[^>]*>|([a-zA-Z-]*)[:)])")
+
+
+@dataclass(frozen=True)
+class PatternCost:
+    """What matching a pattern can cost: ``width`` is how many places of the pattern (its
+    counted repetitions written out) a match can be at at once; ``longest`` the most
+    characters a match anchored at the start can span (None: unbounded, or not anchored)."""
+
+    width: int
+    longest: int | None
+
+    def work(self, text: str) -> int:
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if self.longest is not None:  # every thread has died after that many characters
+            size = min(size, 4 * self.longest + 4)
+        return (size + 1) * (self.width + 1)
+
+
+def _atom_end(pattern: str, index: int) -> int:
+    """Where the one-character item starting at ``index`` (not a ``(``) ends."""
+    char = pattern[index]
+    if char == "[":
+        end = index + 1
+        if pattern.startswith("^", end):
+            end += 1
+        if pattern.startswith("]", end):
+            end += 1
+        while end < len(pattern) and pattern[end] != "]":
+            if pattern[end] == "\\":
+                end += 2
+            elif pattern.startswith("[:", end) and (close := pattern.find(":]", end + 2)) >= 0:
+                end = close + 2
+            else:
+                end += 1
+        return end + 1
+    if char != "\\":
+        return index + 1
+    kind = pattern[index + 1 : index + 2]
+    if kind in ("p", "P", "x") and pattern.startswith("{", index + 2):
+        close = pattern.find("}", index + 3)
+        return close + 1 if close >= 0 else len(pattern)
+    if kind in ("p", "P"):
+        return index + 3
+    if kind == "x":
+        return index + 4
+    end = index + 2
+    while kind in "01234567" and end < min(len(pattern), index + 4) and pattern[end] in "01234567":
+        end += 1
+    return end
+
+
+@functools.lru_cache(maxsize=4096)
+def pattern_cost(pattern: str) -> PatternCost:
+    """The cost of a pattern RE2 compiles, read from its text: every one-character item
+    (a letter, ``.``, a class, an escape) is a place, a counted repetition repeats its places."""
+    # One entry per open group: [width so far, longest so far, longest of the branch, flags].
+    groups: list[list[Any]] = [[0, 0, 0, ""]]
+    last = (0, 0)  # width and longest of the item a quantifier applies to
+    unbounded = 0
+    anchored = pattern.startswith("^") or pattern.startswith("\\A")
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "(":
+            match = _GROUP_START.match(pattern, index)
+            flags = (match.group(1) or "") if match else ""
+            if match and pattern[match.end() - 1] == ")":  # (?i): flags for the rest
+                if "m" in flags.split("-")[0]:
+                    anchored = False
+                if index == 0 and pattern.startswith("^", match.end()):
+                    anchored = "m" not in flags.split("-")[0]
+                index, last = match.end(), (0, 0)
+                continue
+            groups.append([0, 0, 0, flags])
+            index = match.end() if match else index + 1
+            continue
+        if char == ")" and len(groups) > 1:
+            width, longest, branch, _ = groups.pop()
+            last = (width, max(longest, branch))
+            groups[-1][0] += last[0]
+            groups[-1][2] += last[1]
+            index += 1
+            continue
+        if char == "|":
+            group = groups[-1]
+            group[1], group[2] = max(group[1], group[2]), 0
+            if len(groups) == 1:
+                anchored = False  # another branch of the whole pattern
+            index, last = index + 1, (0, 0)
+            continue
+        if char in "*+":
+            if last[1]:
+                unbounded += 1
+            index += 1
+            continue
+        if char == "?":
+            index += 1
+            continue
+        if char == "{" and (repeat := _REPEAT.match(pattern, index)):
+            low = int(repeat.group(1))
+            high = low if not repeat.group(2) else (int(repeat.group(3)) if repeat.group(3) else None)
+            times = max(low, 1) if high is None else max(high, 1)
+            if high is None and last[1]:
+                unbounded += 1
+            groups[-1][0] += last[0] * (times - 1) + (last[0] if high is None else 0)
+            groups[-1][2] += last[1] * (times - 1)
+            last = (last[0] * (times + (high is None)), last[1] * times)
+            index = repeat.end()
+            continue
+        if char in "^$" or (char == "\\" and pattern[index + 1 : index + 2] in ("b", "B", "A", "z")):
+            index, last = index + (1 if char in "^$" else 2), (0, 0)
+            continue
+        if char == "\\" and pattern.startswith("Q", index + 1):
+            close = pattern.find("\\E", index + 2)
+            literal = (close if close >= 0 else len(pattern)) - index - 2
+            groups[-1][0] += literal
+            groups[-1][2] += literal
+            index, last = (close + 2 if close >= 0 else len(pattern)), (1, 1)
+            continue
+        index = _atom_end(pattern, index)
+        groups[-1][0] += 1
+        groups[-1][2] += 1
+        last = (1, 1)
+    while len(groups) > 1:  # RE2 compiled it, so this is only a guard
+        width, longest, branch, _ = groups.pop()
+        groups[-1][0] += width
+        groups[-1][2] += max(longest, branch)
+    width, longest, branch, _ = groups[0]
+    longest = max(longest, branch)
+    return PatternCost(width=width, longest=longest if anchored and not unbounded else None)
+
+
+class _Work:
+    """The budget of one validation: pattern work, and CPU time for everything else
+    (``unevaluatedProperties`` under ``anyOf`` validates each level twice: nineteen levels
+    of data took 15 s)."""
+
+    __slots__ = ("checks", "deadline", "left")
+
+    def __init__(self) -> None:
+        self.left = PATTERN_WORK_LIMIT
+        self.deadline = time.thread_time() + VALIDATION_CPU_SECONDS
+        self.checks = 0
+
+    def take(self, units: int) -> bool:
+        """Whether ``units`` more fit in the budget (taken if they do)."""
+        if units > self.left:
+            self.left = -1  # spent: what follows is refused too, not matched
+            return False
+        self.left -= units
+        return True
+
+    def check(self) -> None:
+        """Raise ``_TooCostly`` once the budget is spent or the time is up."""
+        self.checks += 1
+        if self.left < 0 or (not self.checks % 32 and time.thread_time() > self.deadline):
+            self.left = -1
+            raise _TooCostly
+
+
+_WORK: contextvars.ContextVar[_Work | None] = contextvars.ContextVar("brobygger_form_work", default=None)
+# Whether a validation is running (the ones nested in it share its budget and check it).
+_RUNNING: contextvars.ContextVar[bool] = contextvars.ContextVar("brobygger_form_validating", default=False)
+
+
+@contextlib.contextmanager
+def work_budget() -> Iterator[None]:
+    """One pattern budget for every validation in the block (a payload validated field by
+    field); a validation outside any block has its own."""
+    if _WORK.get() is not None:
+        yield
+        return
+    token = _WORK.set(_Work())
+    try:
+        yield
+    finally:
+        _WORK.reset(token)
+
+
+def _affordable(units: int) -> bool:
+    work = _WORK.get()
+    return units <= PATTERN_WORK_LIMIT if work is None else work.take(units)
+
+
+def _too_costly(path: Iterable[str | int] = ()) -> ValidationError:
+    return ValidationError("too long or too many to check in the time allowed", validator=TOO_COSTLY_KEYWORD, path=path)
+
+
+def _spent() -> None:
+    """Mark the budget spent (a RecursionError: what follows would only hit it again)."""
+    work = _WORK.get()
+    if work is not None:
+        work.left = -1
+
+
 def _matches(pattern: str, text: str) -> bool:
+    """Whether ``pattern`` matches in ``text``; ``_TooCostly`` when the budget cannot pay for
+    finding out (raised, not an error: ``not`` or ``anyOf`` must not take it for an answer)."""
+    if not _affordable(pattern_cost(pattern).work(text)):
+        raise _TooCostly
     return compile_pattern(pattern).search(text) is not None
 
 
@@ -298,6 +543,16 @@ def schema_problems(schema: object) -> list[FormProblem]:
             "it leads back to itself, directly or through other references; a form may not refer to "
             "itself or to a part that contains the reference",
         )
+    if not recursive and not problems:
+        deepest, place = _deepest(schema, references)
+        if deepest > MAX_SCHEMA_DEPTH:
+            problem(
+                "schema-too-deep",
+                place,
+                f"applies {deepest} schemas one inside the other to one value, references followed",
+                f"validation would go deeper than the {MAX_SCHEMA_DEPTH} levels a form may have; refer to the "
+                "part you mean directly instead of through a chain of references, and nest less",
+            )
     if not recursive and not problems and (fanning := _fanning_reference(schema, references)) is not None:
         problem(
             "ref-fanout",
@@ -319,8 +574,7 @@ def _fanning_reference(schema: dict[str, Any], references: dict[Pointer, Pointer
     they are referred to. The references must not be recursive."""
     # What the references add to the form's own schemas: a large flat form is not fan-out.
     cap = MAX_EXPANDED_SCHEMAS + sum(1 for _ in _walk(schema, ())) + 1
-    by_prefix = _references_below(references)
-    below = {target: by_prefix.get(target, []) for target in {(), *references.values()}}
+    below = _references_below(references, {(), *references.values()})
     below[()] = [source for source in below[()] if not _in_definitions(source)]
     made: dict[Pointer, int] = {}
     stack: list[Pointer] = [()]
@@ -347,35 +601,161 @@ def _in_definitions(pointer: Pointer) -> bool:
     return bool(pointer) and pointer[0] in ("$defs", "definitions")
 
 
-def _references_below(references: dict[Pointer, Pointer]) -> dict[Pointer, list[Pointer]]:
-    """Each pointer that has references below it (itself included) -> those references, in
-    the form's order: one pass over each reference's prefixes, not every reference compared
-    with every target (3,000 references took a second, 30,000 minutes)."""
-    by_prefix: dict[Pointer, list[Pointer]] = {}
+_HERE = object()  # marks a wanted pointer in the trie of ``_references_below``
+
+
+def _references_below(references: dict[Pointer, Pointer], wanted: set[Pointer]) -> dict[Pointer, list[Pointer]]:
+    """Each ``wanted`` pointer -> the references below it (itself included), in the form's
+    order: each reference walks down a trie of the wanted pointers, one step a part. Not every
+    reference compared with every target (3,000 references took a second, 30,000 minutes),
+    nor each prefix of each reference made and hashed (20,000 references 200 levels down,
+    a 650 kB form, took 30 s: quadratic in the depth)."""
+    trie: dict[Any, Any] = {}
+    for pointer in wanted:
+        node = trie
+        for part in pointer:
+            node = node.setdefault(part, {})
+        node[_HERE] = pointer
+    found: dict[Pointer, list[Pointer]] = {pointer: [] for pointer in wanted}
     for source in references:
-        for cut in range(len(source) + 1):
-            by_prefix.setdefault(source[:cut], []).append(source)
-    return by_prefix
+        node = trie
+        if _HERE in node:
+            found[node[_HERE]].append(source)
+        for part in source:
+            child = node.get(part)
+            if child is None:
+                break
+            node = child
+            if _HERE in node:
+                found[node[_HERE]].append(source)
+    return found
+
+
+def _prefixes(references: dict[Pointer, Pointer]) -> set[Pointer]:
+    """Every prefix of every reference (the empty one too): each reference stops climbing at
+    the first prefix already there, so a deep path shared by many is made once."""
+    prefixes: set[Pointer] = set()
+    for source in references:
+        for cut in range(len(source), -1, -1):
+            prefix = source[:cut]
+            if prefix in prefixes:
+                break
+            prefixes.add(prefix)
+    return prefixes
 
 
 def _recursive_references(references: dict[Pointer, Pointer]) -> list[Pointer]:
     """The schemas whose $ref leads back to themselves: following a reference from ``p`` to
-    ``t`` evaluates every schema below ``t``, so ``p`` reaches each reference below ``t``."""
-    by_prefix = _references_below(references)
-    below: dict[Pointer, list[Pointer]] = {source: by_prefix.get(target, []) for source, target in references.items()}
-    on_cycle = []
-    for start in references:
-        seen: set[Pointer] = set()
-        stack = list(below[start])
-        while stack:
-            current = stack.pop()
-            if current == start:
-                on_cycle.append(start)
-                break
-            if current not in seen:
-                seen.add(current)
-                stack.extend(below[current])
-    return sorted(on_cycle)
+    ``t`` evaluates every schema below ``t``, so ``p`` reaches each reference below ``t``.
+
+    One pass (Tarjan's strongly connected components, without recursion) over the prefixes
+    of the references: a prefix leads to each longer one, a reference to its target; ``p``
+    is recursive when its target is in ``p``'s component. Following each reference along
+    the rest (as before) was quadratic: a chain of 16,000 references took 24 s."""
+    nodes = _prefixes(references)
+    children: dict[Pointer, list[Pointer]] = {}
+    for node in nodes:
+        if node:
+            children.setdefault(node[:-1], []).append(node)
+    index: dict[Pointer, int] = {}
+    low: dict[Pointer, int] = {}
+    component: dict[Pointer, int] = {}
+    on_stack: set[Pointer] = set()
+    stack: list[Pointer] = []
+
+    def edges(node: Pointer) -> list[Pointer]:
+        found = list(children.get(node, ()))
+        target = references.get(node)
+        if target is not None and target in nodes:
+            found.append(target)
+        return found
+
+    for root in nodes:
+        if root in index:
+            continue
+        work: list[tuple[Pointer, Iterator[Pointer]]] = [(root, iter(edges(root)))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, pending = work[-1]
+            advanced = False
+            for nxt in pending:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(edges(nxt))))
+                    advanced = True
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = index[node]
+                    if member == node:
+                        break
+    return sorted(
+        source
+        for source, target in references.items()
+        if target in component and component[target] == component[source]
+    )
+
+
+# Keywords that apply their schemas to the same value: only these nest validation without
+# going one level into the data (whose depth ``SUBMITTED_DATA_MAX_DEPTH`` bounds).
+_IN_PLACE = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas"})
+
+
+def _deepest(schema: dict[str, Any], references: dict[Pointer, Pointer]) -> tuple[int, Pointer]:
+    """The longest chain of schemas applied to one value (``allOf``, ``not``, ``$ref``, ...),
+    each a few frames of jsonschema's recursion, and the place to name: the first reference
+    on it, else where it ends. The references must not be recursive."""
+
+    def below(pointer: Pointer, node: Any) -> list[tuple[Pointer, Any, bool]]:
+        """(pointer, schema, applied to the same value) of each schema below ``pointer``."""
+        found = []
+        if isinstance(node, dict):
+            for child, value in _subschemas(node, pointer):
+                if child[len(pointer)] not in ("$defs", "definitions"):  # never applied themselves
+                    found.append((child, value, child[len(pointer)] in _IN_PLACE))
+        target = references.get(pointer)
+        if target is not None and (resolved := _resolve(schema, _pointer_text(target))) is not None:
+            found.append((*resolved, True))
+        return found
+
+    depth: dict[Pointer, int] = {}
+    stack: list[tuple[Pointer, Any, bool]] = [((), schema, False)]
+    for target in set(references.values()):
+        if (resolved := _resolve(schema, _pointer_text(target))) is not None:
+            stack.append((*resolved, False))
+    while stack:  # post-order over schemas and reference targets, without recursion
+        pointer, node, expanded = stack.pop()
+        if expanded:
+            depth[pointer] = 1 + max((depth[child] for child, _, same in below(pointer, node) if same), default=0)
+        elif pointer not in depth:
+            depth[pointer] = 0  # seen; set when its children are done
+            stack.append((pointer, node, True))
+            stack.extend((child, value, False) for child, value, _ in below(pointer, node) if child not in depth)
+    top = pointer = max(depth, key=lambda place: (depth[place], -len(place)))
+    resolved_node = _resolve(schema, _pointer_text(pointer))
+    node = resolved_node[1] if resolved_node is not None else None
+    while True:
+        applied = [(child, value) for child, value, same in below(pointer, node) if same]
+        if not applied:
+            return depth[top], top
+        child, value = max(applied, key=lambda item: depth[item[0]])
+        if child == references.get(pointer):
+            return depth[top], pointer
+        pointer, node = child, value
 
 
 # --------------------------------------------------------------------------- run time
@@ -525,12 +905,86 @@ FormValidator: type[Validator] = validators.extend(
 )  # no ``version``: that would register this class for the draft 2020-12 meta-schema globally
 
 
+_iter_errors = FormValidator.iter_errors
+
+
+def _budgeted_iter_errors(self: Validator, instance: object) -> Iterator[ValidationError]:
+    """``iter_errors`` with one pattern budget for the whole validation, also through the
+    validations nested in it (``anyOf``, ``if``, ``contains``). The budget is set only while
+    the validation runs, never while the caller holds an error, so an abandoned iterator
+    leaves nothing behind."""
+    if _RUNNING.get():
+        work = _WORK.get()
+        if work is not None:
+            work.check()  # nested (anyOf, not, if, unevaluated*): where blow-ups recur
+        yield from _iter_errors(self, instance)
+        return
+    work = _WORK.get() or _Work()  # a ``work_budget`` block's, or its own
+    errors = _iter_errors(self, instance)
+    while True:
+        token, running = _WORK.set(work), _RUNNING.set(True)
+        try:
+            error = next(errors)
+        except StopIteration:
+            return
+        except _TooCostly as exc:  # the whole validation stops: one error, where it ran out
+            error, errors = _too_costly(exc.path), iter(())
+        except RecursionError:  # only a guard: descend turns it into _TooCostly with its place
+            error, errors = _too_costly(), iter(())
+        finally:
+            _RUNNING.reset(running)
+            _WORK.reset(token)
+        yield error
+
+
+FormValidator.iter_errors = _budgeted_iter_errors
+
+_descend = FormValidator.descend
+
+
+def _budgeted_descend(
+    self: Validator,
+    instance: object,
+    schema: object,
+    path: str | int | None = None,
+    schema_path: str | int | None = None,
+    resolver: Any = None,
+) -> Iterator[ValidationError]:
+    """``descend`` (every value and subschema goes through it) checking the budget, and
+    naming its place in the data when the budget runs out below it. Running out of stack is
+    running out of budget: nothing after it can be trusted to finish."""
+    work = _WORK.get()
+    if work is not None:
+        work.check()
+    try:
+        yield from _descend(self, instance, schema, path, schema_path, resolver)
+    except _TooCostly as exc:
+        if path is not None:
+            exc.path.appendleft(path)
+        raise
+    except RecursionError:
+        _spent()
+        raise _TooCostly from None
+
+
+FormValidator.descend = _budgeted_descend
+
+
 def _format_checker() -> FormatChecker:
     checker = FormatChecker()
 
     @checker.checks("regex", raises=re2.error)  # type: ignore[untyped-decorator]
     def is_regex(instance: object) -> bool:
-        return not isinstance(instance, str) or bool(re2.compile(instance, _OPTIONS))
+        if not isinstance(instance, str):
+            return True
+        # Compiling costs far more than the text's length says (``\\pL{1000}``, nine
+        # characters, took 44 ms to be found too large): long ones are refused, and every
+        # one is paid for from the validation's budget.
+        if len(instance) > REGEX_FORMAT_MAX_CHARS:
+            return False
+        if not _affordable(_REGEX_COMPILE_WORK + _REGEX_COMPILE_WORK_PER_CHAR * len(instance)):
+            raise _TooCostly
+        return bool(re2.compile(instance, _REGEX_FORMAT_OPTIONS))
 
     return checker
 

@@ -41,7 +41,7 @@ from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
 from . import multi_instance, scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
-from .expressions import SCRIPT_ENGINE, expression_error_of
+from .expressions import SCRIPT_ENGINE, STEP_TIME_LIMIT_SECONDS, expression_error_of, step_time_limit
 from .service_tasks import JobServiceTask, started_service_task
 from .task_scan import tasks_in_state
 from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
@@ -247,8 +247,10 @@ def advance(workflow: SafeBpmnWorkflow, *, step_cap: int = 1000) -> int:
             )
 
     try:
-        workflow.refresh_timers()
-        workflow.do_engine_steps(will_complete_task=count_step)
+        # Every script and condition of the step shares one time budget (and each its own).
+        with step_time_limit(STEP_TIME_LIMIT_SECONDS):
+            workflow.refresh_timers()
+            workflow.do_engine_steps(will_complete_task=count_step)
     except (StepLimitExceeded, TaskFailed):
         raise
     except Exception as exc:

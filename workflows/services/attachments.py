@@ -15,6 +15,7 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
@@ -69,6 +70,7 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
     try:
         with transaction.atomic():
             hold_case_for_writer(case, writer, actor=actor, category=category, code="attachment.invalid")
+            _check_room(case, len(data))
             name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
             attachment = Attachment.objects.create(
                 case=case,
@@ -91,6 +93,24 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
             files.delete(name)
         raise
     return attachment
+
+
+def _check_room(case, size: int) -> None:
+    """400 naming the file when the case holds as many files, or as many bytes, as a case may
+    (read under the case's lock, so two uploads at once cannot both take the last room)."""
+    held = Attachment.objects.filter(case=case).aggregate(
+        count=Count("pk"), kept=Sum("size", filter=Q(withdrawn_at__isnull=True) & ~Q(stored_as=""))
+    )
+    if held["count"] >= settings.ATTACHMENT_CASE_MAX_COUNT:
+        raise InvalidInput(
+            "attachment.invalid",
+            errors=[field_error("file", "attachment.case_count_full", limit=settings.ATTACHMENT_CASE_MAX_COUNT)],
+        )
+    if (held["kept"] or 0) + size > settings.ATTACHMENT_CASE_MAX_BYTES:
+        megabytes = uploads.megabytes(settings.ATTACHMENT_CASE_MAX_BYTES)
+        raise InvalidInput(
+            "attachment.invalid", errors=[field_error("file", "attachment.case_bytes_full", megabytes=megabytes)]
+        )
 
 
 def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
+from bpmn.engine.forms_validation import work_budget
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core import hooks
@@ -266,11 +267,12 @@ def _valid_start_data(runtime, data, writable: frozenset[str], *, code: str) -> 
         raise InvalidInput("case.invalid", errors=[field_error("data", "field.expected_object")])
     input_limits.check_data(data, "data")
     errors = []
-    for name, value in data.items():
-        if name not in writable:
-            errors.append(field_error(f"data.{name}", code))
-        else:
-            errors += schema_errors(runtime.field_validators[name].iter_errors(value), prefix=f"data.{name}")
+    with work_budget():  # one pattern budget for all the start data, not one per field
+        for name, value in data.items():
+            if name not in writable:
+                errors.append(field_error(f"data.{name}", code))
+            else:
+                errors += schema_errors(runtime.field_validators[name].iter_errors(value), prefix=f"data.{name}")
     if errors:
         raise InvalidInput("case.data_invalid", errors=errors)
     return dict(data)

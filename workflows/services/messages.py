@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 
 from bpmn.engine import events as engine_events
 from bpmn.engine import runtime as engine
+from bpmn.engine.forms_validation import work_budget
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
@@ -301,11 +302,12 @@ def _valid_payload(runtime, name, payload: dict) -> dict:
     every other field (another agency's data cannot ride on a message)."""
     declared = _declared(runtime, name)["fields"]
     errors = []
-    for key, value in payload.items():
-        if key not in declared:
-            errors.append(field_error(f"payload.{key}", "message.field_not_declared"))
-            continue
-        errors += schema_errors(runtime.field_validators[key].iter_errors(value), prefix=f"payload.{key}")
+    with work_budget():  # one pattern budget for the whole payload, not one per field
+        for key, value in payload.items():
+            if key not in declared:
+                errors.append(field_error(f"payload.{key}", "message.field_not_declared"))
+                continue
+            errors += schema_errors(runtime.field_validators[key].iter_errors(value), prefix=f"payload.{key}")
     if errors:
         raise InvalidInput("message.payload_invalid", errors=errors)
     return payload

@@ -32,8 +32,17 @@ from .functions import now as now
 from .functions import parse_date as parse_date
 from .functions import parse_datetime as parse_datetime
 from .functions import today as today
+from .guards import step_time_limit
 from .limits import CACHE_SIZE as CACHE_SIZE
-from .limits import MAX_ALLOCATED_ITEMS, MAX_INT_BITS, MAX_ITERATIONS, MAX_SEQUENCE_LEN, TIME_LIMIT_SECONDS, TIMEZONE
+from .limits import (
+    MAX_ALLOCATED_ITEMS,
+    MAX_INT_BITS,
+    MAX_ITERATIONS,
+    MAX_SEQUENCE_LEN,
+    STEP_TIME_LIMIT_SECONDS,
+    TIME_LIMIT_SECONDS,
+    TIMEZONE,
+)
 from .limits import MAX_FORMAT_WIDTH as MAX_FORMAT_WIDTH
 from .limits import MAX_ROUND_DIGITS as MAX_ROUND_DIGITS
 from .limits import MAX_SOURCE_CHARS as MAX_SOURCE_CHARS
@@ -50,6 +59,7 @@ __all__ = [
     "MAX_SEQUENCE_LEN",
     "SAFE_FUNCTION_NAMES",
     "SCRIPT_ENGINE",
+    "STEP_TIME_LIMIT_SECONDS",
     "TIMEZONE",
     "TIME_LIMIT_SECONDS",
     "ExpressionNameError",
@@ -57,5 +67,6 @@ __all__ = [
     "RestrictedEnvironment",
     "RestrictedScriptEngine",
     "expression_error_of",
+    "step_time_limit",
     "validate_expression",
 ]

@@ -9,6 +9,7 @@ Plain Python: this module must never import Django.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import re
 import time
@@ -28,12 +29,46 @@ from .saved_size import expanded_size
 # --------------------------------------------------------------------------- budget
 
 
+# (deadline, seconds) of the engine step running, if any: see ``step_time_limit``.
+_STEP: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
+    "brobygger_expression_step", default=None
+)
+
+
+@contextlib.contextmanager
+def step_time_limit(seconds: float) -> Iterator[None]:
+    """Every execution in the block shares ``seconds`` of wall clock as well as having its
+    own limit: one engine step (a request) runs many (a parallel multi-instance script up to
+    500 times, each within its own limit: 100 instances over a 100,000-character note took
+    3.7 s of CPU). A step inside a step keeps the outer deadline."""
+    if _STEP.get() is not None:
+        yield
+        return
+    token = _STEP.set((time.monotonic() + seconds, seconds))
+    try:
+        yield
+    finally:
+        _STEP.reset(token)
+
+
 class _Budget:
-    __slots__ = ("allocated", "deadline", "iterations", "max_allocated", "max_iterations", "time_limit")
+    __slots__ = (
+        "allocated",
+        "deadline",
+        "iterations",
+        "max_allocated",
+        "max_iterations",
+        "step_seconds",
+        "time_limit",
+    )
 
     def __init__(self, time_limit: float, max_iterations: int, max_allocated: int):
         self.time_limit = time_limit
         self.deadline = time.monotonic() + time_limit
+        self.step_seconds: float | None = None
+        step = _STEP.get()
+        if step is not None and step[0] < self.deadline:
+            self.deadline, self.step_seconds = step[0], step[1]
         self.iterations = 0
         self.max_iterations = max_iterations
         self.allocated = 0
@@ -41,6 +76,12 @@ class _Budget:
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
+            if self.step_seconds is not None:
+                raise ExpressionError(
+                    f"the scripts and conditions of one step run longer than the limit of {self.step_seconds} s",
+                    code="step-time-limit",
+                    milliseconds=round(self.step_seconds * 1000),
+                )
             raise ExpressionError(
                 f"run time exceeds the limit of {self.time_limit} s",
                 code="time-limit",
