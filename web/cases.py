@@ -43,7 +43,7 @@ from web.paging import capped_page, next_page_of, page_of
 from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
-from workflows.models import CaseStatus
+from workflows.models import CaseStatus, EventKind
 from workflows.services.follow_on import follow_on_processes
 
 # Service field names -> the names of the start-case form's inputs.
