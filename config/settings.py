@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "config.session_refresh.SessionRefreshMiddleware",
     "config.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check: a method no page serves is 405 whoever sends it (config/methods.py).
+    "config.methods.AllowedMethodsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",  # Django's, its reads compiled once (accounts.sessions)
     "config.input_guard.InputGuardMiddleware",

@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
+from core.http_methods import allow, require_POST
 from permissions import rules
 from web.pages import auditor_review, errors_by_field, ui_view
 from workflows import selectors, services
@@ -44,6 +44,7 @@ def _openings(user, case):
     return selectors.case_openings_for(actor=user, case=case)
 
 
+@allow("GET", "HEAD")
 @ui_view
 def review_list(request):
     grants = selectors.break_glass_to_review(request.user)
