@@ -41,14 +41,21 @@ def break_glass_section(user, case, *, values=None, errors=None) -> dict:
 
 
 def _openings(user, case):
-    return selectors.case_openings_for(actor=user, case=case)
+    openings = selectors.case_openings_for(actor=user, case=case)
+    if openings:  # the page's other parts are logged by their categories (``case_view_for``)
+        selectors.log_break_glass_read(user, case)
+    return openings
+
+
+REVIEW_LIST_SHOWN = 200
 
 
 @allow("GET", "HEAD")
 @ui_view
 def review_list(request):
-    grants = selectors.break_glass_to_review(request.user)
-    rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants[:200]]
+    grants = list(selectors.break_glass_to_review(request.user)[:REVIEW_LIST_SHOWN])
+    selectors.log_break_glass_review_read(request.user, grants)  # one row per case listed
+    rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants]
     return render(request, "cases/break_glass_review.html", {"rows": rows})
 
 

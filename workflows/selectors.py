@@ -448,6 +448,15 @@ def log_access_log_read(user, case) -> None:
     policy.log_access_log_read(user, case)
 
 
+def log_break_glass_read(user, case) -> None:
+    policy.log_break_glass_read(user, case)
+
+
+def log_break_glass_review_read(user, openings) -> None:
+    """``openings`` from ``break_glass_to_review`` (each with its auditing agency)."""
+    policy.log_break_glass_review_read(user, openings)
+
+
 def case_events_for(case, user) -> list[Event]:
     """``case_timeline_for`` as a list, each event with its task (the case page names it)."""
     if not rules.can_view_case(user, case):
@@ -1199,8 +1208,9 @@ def break_glass_to_review(actor):
     which ``actor`` is an auditor takes part (``rules.reviewable_break_glass``), oldest first."""
     if not rules.is_auditor(actor):
         raise Forbidden("break_glass.review_forbidden")
+    reviewable = rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
     return _with_reads(
-        rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
+        rules.with_auditing_agency(actor, reviewable)  # the standing its read is logged on
         .select_related("case", "user", "agency")
         .order_by("opened_at", "id")
     )
