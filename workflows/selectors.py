@@ -401,7 +401,8 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
 def _timeline_without(case_id, hidden, handed):
     queryset = _timeline(case_id)
     if hidden:
-        queryset = queryset.exclude(element_id__in=hidden)
+        # The case's completion stays, named by nobody (``PathView.completion``).
+        queryset = queryset.exclude(Q(element_id__in=hidden), ~Q(kind=EventKind.CASE_COMPLETED))
     if handed:
         queryset = queryset.exclude(kind=EventKind.HANDOFF, element_id__in=handed)
     return queryset
@@ -710,6 +711,9 @@ class PathView:
         handoffs into a task of ``handed``, nor who made it (the actor of its creation)."""
         shown = []
         for event in events:
+            if event.kind == EventKind.CASE_COMPLETED:
+                shown.append(self.completion(event))
+                continue
             if self.hides(event.element_id):
                 continue
             if event.element_id in self.handed:
@@ -723,6 +727,18 @@ class PathView:
                 event.detail = {**event.detail, "tasks": [m for m in moved if not self._hides_any(m)]}
             shown.append(event)
         return shown
+
+    def completion(self, event):
+        """The "case completed" event, shown to every reader (the case's status says it
+        anyway): which end the case finished at, and who completed it (the user whose task or
+        message ended it), only to a reader from whom no branch is hidden. Either tells the
+        branch the case ended on (an end event on it; a task on it whose agency's user
+        completed the case), and naming them to some readers and not to others would tell it
+        as well; so the rule is the reader's view of the model, whatever the case did."""
+        if self.hidden:
+            event.element_id = ""
+            event.actor = None
+        return event
 
     def _hides_any(self, mapping) -> bool:
         elements = mapping.values() if isinstance(mapping, dict) else ()
