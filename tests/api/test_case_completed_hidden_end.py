@@ -119,6 +119,12 @@ def test_nav_is_told_the_same_of_both_cases(two_cases, users):
 
     assert case_answer(treated) == case_answer(ordinary)
 
+    def diagram(case):
+        answer = api(nils).get(f"/api/v1/cases/{case.pk}/diagram/").json()
+        return answer["completed"], answer["active"]
+
+    assert diagram(treated) == diagram(ordinary)
+
     def page_events(case):
         page = web(nils).get(reverse("case-section", args=[case.pk, "events"])).content.decode()
         dash = "\u2013"  # each event: its time, a dash, what happened
