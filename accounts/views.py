@@ -22,7 +22,6 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from mozilla_django_oidc import views as oidc_views
@@ -30,6 +29,7 @@ from mozilla_django_oidc import views as oidc_views
 from accounts import enrolment, lockout
 from accounts.oidc import BACKEND_PATH, oidc_enabled
 from accounts.two_factor import has_confirmed_device
+from core.http_methods import allow
 
 DEVICE_NAME = "authenticator"
 SETUP_KEY_SESSION = "two_factor_setup_key"
@@ -129,7 +129,7 @@ def _enrolment_device(user) -> TOTPDevice:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@allow("GET", "POST")
 def setup(request):
     """Enrolment: a new secret shown as a QR code and as text; confirmed by a first code.
     The whole visit holds the user's row (``select_for_update``): one device is made, and a
@@ -176,7 +176,7 @@ def setup(request):
 
 @never_cache
 @login_required
-@require_http_methods(["GET"])
+@allow("GET")
 def enrol(request, token):
     """An administrator's enrolment link (``accounts.enrolment``), opened signed in as its
     user (the login page comes first and returns here): this session may set up a device."""
@@ -189,7 +189,7 @@ def enrol(request, token):
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@allow("GET", "POST")
 def verify(request):
     if not has_confirmed_device(request.user):
         return HttpResponseRedirect(_page("two-factor-setup", request))
@@ -238,6 +238,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_invalid(form)
 
 
+@allow("GET", "HEAD", "POST")
 def admin_password_change(request):
     """The admin's own page (``AdminSite.password_change``, which asks for the current
     password too), through the same count."""

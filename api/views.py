@@ -620,7 +620,13 @@ class CaseBreakGlass(ListView):
     model = BreakGlass
 
     def select(self, user):
-        return selectors.break_glass_for_case(actor=user, case=self.kwargs["pk"])
+        self.case = selectors.case_whose_access_log_reads(user, self.kwargs["pk"])
+        return selectors.break_glass_for_case(actor=user, case=self.case)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)  # read (a list): the read is logged after it
+        selectors.log_break_glass_read(self.request.user, self.case)
+        return page
 
     @extend_schema(
         parameters=[ID], responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]
@@ -647,6 +653,11 @@ class BreakGlassReviewList(ListView):
 
     def select(self, user):
         return selectors.break_glass_to_review(user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        selectors.log_break_glass_review_read(self.request.user, page)  # one row per case listed
+        return page
 
     @extend_schema(
         responses={200: s.BreakGlassSerializer(many=True), **_errors(*LIST, 403)},

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "config.session_refresh.SessionRefreshMiddleware",
     "config.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check: a method no page serves is 405 whoever sends it (config/methods.py).
+    "config.methods.AllowedMethodsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "accounts.middleware.AuthenticationMiddleware",  # Django's, its reads compiled once (accounts.sessions)
     "config.input_guard.InputGuardMiddleware",
@@ -207,6 +209,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    # OPTIONS names the route and its media types, never its fields nor their choices.
+    "DEFAULT_METADATA_CLASS": "api.metadata.RouteOnlyMetadata",
 }
 # Largest JSON body the API parses (DRF reads the stream itself, past Django's own check).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)

@@ -16,8 +16,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
+from core.http_methods import require_GET
 from workflows.models import WorkerHeartbeat
 
 _migrations_seen_applied = False

@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from core.http_methods import allow
 from workflows.models import Incident, Job, JobStatus, WorkerHeartbeat
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -123,6 +124,7 @@ class _Forward:
         yield from self.source.collect()
 
 
+@allow("GET", "HEAD")
 def metrics_view(request):
     """``GET /metrics``: 404 while METRICS_TOKEN is unset, 401 without a token, 403 with a wrong one."""
     token = settings.METRICS_TOKEN

@@ -185,6 +185,40 @@ def log_access_log_read(user, case) -> None:
     AccessLog.objects.bulk_create([_coordination_read(user, case, agency_id, role, basis, ITEM_ACCESS_LOG)])
 
 
+# The case's emergency openings (break-glass), read with their reasons.
+ITEM_BREAK_GLASS = "break-glass"
+
+
+def log_break_glass_read(user, case) -> None:
+    """A read of the case's emergency openings (the case page's list, ``GET
+    .../break-glass/``): who opened which masked category of the person's data, why, and how
+    much they read under it, coordination as the access log is, whose readers read it
+    (``rules.can_view_break_glass``). One row, ``item`` "break-glass", on the standing the
+    reader reads the log on (``rules.access_log_standing``), so that the person learns who
+    looked."""
+    agency_id, role, basis = rules.access_log_standing(user, case)
+    AccessLog.objects.bulk_create([_coordination_read(user, case, agency_id, role, basis, ITEM_BREAK_GLASS)])
+
+
+def log_break_glass_review_read(user, openings) -> None:
+    """The auditors' review list names for each opening its case, who opened which category
+    and why: one row per case listed, ``item`` "break-glass", as an auditor of the agency the
+    list's query found taking part in it (``rules.with_auditing_agency``: ``log_auditing``),
+    basis audit. ``openings`` carry their case (``select_related``). One INSERT."""
+    now = timezone.now()
+    rows, listed = [], set()
+    for grant in openings:
+        if grant.case_id in listed:
+            continue
+        listed.add(grant.case_id)
+        rows.append(
+            _coordination_read(
+                user, grant.case, grant.log_auditing, Role.AUDITOR, rules.BASIS_AUDIT, ITEM_BREAK_GLASS, now
+            )
+        )
+    AccessLog.objects.bulk_create(rows)
+
+
 def log_access_report(user, cases) -> None:
     """The person's access report lists their cases and who read what of each: a read of the
     person across their path, as the person page is. One row per case, ``item``

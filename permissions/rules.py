@@ -1690,6 +1690,22 @@ def reviewable_break_glass(user, queryset):
     return queryset.filter(_participates_with_grant(user, auditing, OuterRef("case_id"))).exclude(user_id=user.pk)
 
 
+def with_auditing_agency(user, queryset):
+    """``queryset`` of openings (rows with a ``case_id``) annotated with ``log_auditing``: the
+    first of the user's auditing agencies that takes part in the row's case with its grant,
+    the standing an auditor's read of the row is logged on (as ``with_access_log_standing``).
+    In the same query."""
+    auditing = [
+        When(_participates_with_grant(user, {a}, OuterRef("case_id")), then=Value(a))
+        for a in sorted(agency_ids_with_role(user, Role.AUDITOR))
+    ]
+    return queryset.annotate(
+        log_auditing=Cases(*auditing, default=None, output_field=IntegerField())
+        if auditing
+        else Value(None, output_field=IntegerField())
+    )
+
+
 def can_review_break_glass(user, grant) -> bool:
     """Reviewing an opening: an auditor of an agency that takes part in its case, never the
     one who opened it (a caseworker who is an auditor too does not review themselves)."""

@@ -551,3 +551,85 @@ def test_every_route_answers_head_and_options_without_a_500(walked, users, usern
                 if answer.status_code >= 500 and answer.status_code != 503:  # 503: /readyz, no worker here
                     failures.append(f"{method} {url}: {answer.status_code}")
     assert failures == [], "\n".join(failures)
+
+
+# Methods no route of the site serves; FROB stands for any made-up one.
+UNSERVED = ("PUT", "DELETE", "PATCH", "TRACE", "FROB")
+# Django's own view, which the site mounts as it is: it serves GET and POST (config/methods.py).
+UNDECLARED = {"set_language"}
+
+
+def test_every_page_declares_the_methods_it_serves():
+    """Each page's view says which methods it serves (``core.http_methods.allow``, or a class
+    view's handlers), so ``config.methods`` refuses the rest before it runs: a new page
+    without a declaration fails here."""
+    from config.methods import allowed_methods
+
+    undeclared = sorted(
+        name
+        for route, name, pattern in site_routes()
+        if not route.startswith("api/")
+        and not name.startswith(f"{ADMIN}:")
+        and name not in UNDECLARED
+        and allowed_methods(pattern.callback) is None
+    )
+    assert undeclared == []
+
+
+def test_no_route_answers_a_method_it_does_not_serve(walked, users):
+    """PUT, DELETE, PATCH, TRACE or a made-up method, and GET or POST where the page serves
+    the other, signed in as a member of a participating agency: every page answers 405 with
+    ``Allow`` and the bokmål page, OPTIONS 200 with ``Allow`` and no body, and none of them
+    reads anything (no access-log row). Django ran the GET branch of a function view for any
+    method: ``PUT /cases/<id>/`` showed the case and logged it, ``DELETE /tasks/<id>/`` the
+    task. The API (DRF) never answers a method it has no handler for with a 2xx either."""
+    from config.methods import allowed_methods
+    from core.http_methods import PAGE_METHODS
+
+    ctx = _context(walked)
+    user = users["nils"]
+    session_key = _signed_in(user)
+    token, _expiry = issue(user)
+    failures, calls = [], 0
+    for route, name, pattern in site_routes():
+        if name.startswith(f"{ADMIN}:"):
+            if "<" in route:
+                continue
+            kwargs_list = [{}]
+        else:
+            kwargs_list = ROUTES[name](ctx)
+        api = route.startswith("api/")
+        served = allowed_methods(pattern.callback) or PAGE_METHODS
+        methods = UNSERVED if api else (*UNSERVED, "OPTIONS", *sorted({"GET", "POST"} - served))
+        for kwargs in kwargs_list[:1]:
+            url = _url(route, kwargs)
+            for method in methods:
+                calls += 1
+                if api:
+                    client = APIClient(raise_request_exception=False)
+                    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+                else:
+                    client = Client(raise_request_exception=False)
+                    client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+                with transaction.atomic():
+                    last = AccessLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+                    answer = client.generic(method, url)
+                    logged = AccessLog.objects.filter(id__gt=last).count()
+                    transaction.set_rollback(True)
+                said = f"{method} {url}: {answer.status_code}"
+                if logged:
+                    failures.append(f"{said}, {logged} access-log rows")
+                if api:
+                    if answer.status_code < 400 or answer.status_code >= 500:
+                        failures.append(said)
+                    continue
+                allow = set(answer.get("Allow", "").split(", "))
+                if method == "OPTIONS":
+                    if answer.status_code != 200 or answer.content or allow != {*served, "OPTIONS"}:
+                        failures.append(f"{said}, Allow {sorted(allow)}, {len(answer.content)} bytes")
+                elif answer.status_code != 405 or allow != {*served, "OPTIONS"}:
+                    failures.append(f"{said}, Allow {sorted(allow)}")
+                elif "Denne siden svarer ikke på den forespørselen" not in answer.content.decode():
+                    failures.append(f"{said} without the bokmål page")
+    assert calls > 500
+    assert failures == [], "\n".join(failures)

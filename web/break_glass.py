@@ -7,8 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
+from core.http_methods import allow, require_POST
 from permissions import rules
 from web.pages import auditor_review, errors_by_field, ui_view
 from workflows import selectors, services
@@ -41,13 +41,21 @@ def break_glass_section(user, case, *, values=None, errors=None) -> dict:
 
 
 def _openings(user, case):
-    return selectors.case_openings_for(actor=user, case=case)
+    openings = selectors.case_openings_for(actor=user, case=case)
+    if openings:  # the page's other parts are logged by their categories (``case_view_for``)
+        selectors.log_break_glass_read(user, case)
+    return openings
 
 
+REVIEW_LIST_SHOWN = 200
+
+
+@allow("GET", "HEAD")
 @ui_view
 def review_list(request):
-    grants = selectors.break_glass_to_review(request.user)
-    rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants[:200]]
+    grants = list(selectors.break_glass_to_review(request.user)[:REVIEW_LIST_SHOWN])
+    selectors.log_break_glass_review_read(request.user, grants)  # one row per case listed
+    rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants]
     return render(request, "cases/break_glass_review.html", {"rows": rows})
 
 

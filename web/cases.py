@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
+from core.http_methods import allow, require_GET, require_POST
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
@@ -53,6 +53,7 @@ START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.
 # --- case list ------------------------------------------------------------------------------
 
 
+@allow("GET", "HEAD")
 @ui_view
 def case_list(request):
     user = request.user
@@ -173,6 +174,7 @@ def _start_form(request, *, values, errors=None, status=200):
     )
 
 
+@allow("GET", "HEAD", "POST")
 @ui_view
 def case_new(request):
     if not works_cases(request.user):
@@ -487,6 +489,7 @@ ACCESS_LOG_PAGE_SIZE = 20
 CONSENT_FORM_SESSION_KEY = "brobygger.consent_form"
 
 
+@allow("GET", "HEAD")
 @ui_view
 def case_detail(request, pk):
     kept = request.session.pop(CONSENT_FORM_SESSION_KEY, None)
@@ -499,7 +502,7 @@ def case_detail(request, pk):
 MODEL_CACHE_CONTROL = "private, max-age=31536000, immutable"
 
 
-@require_http_methods(["GET", "HEAD"])
+@allow("GET", "HEAD")
 @ui_view
 def process_model(request, definition_id):
     """The BPMN model of one deployed version, drawn by the diagram of the case and task
@@ -574,6 +577,7 @@ def message_send(request, pk):
     return HttpResponseRedirect(reverse("case", args=[pk]) + "#send-message")
 
 
+@allow("GET", "HEAD")
 @ui_view
 def today(request):
     """The housing contact's day on one screen (a phone at a meeting with the person): the
@@ -586,6 +590,7 @@ def today(request):
     )
 
 
+@allow("GET", "HEAD")
 @ui_view
 def audit_list(request):
     """An auditor's way in: the cases whose access log they read, each with its report."""
@@ -593,6 +598,7 @@ def audit_list(request):
     return render(request, "cases/audit.html", {"cases": page.object_list, "page": page, "query": query})
 
 
+@allow("GET", "HEAD")
 @ui_view
 def person_access_report(request, pk):
     """The person's access report, for the coordinator to give them (printable)."""
@@ -681,6 +687,7 @@ def case_follow_on(request, pk):
     return redirect("case", pk=result.case.pk)
 
 
+@allow("GET", "HEAD")
 @ui_view
 def case_person_page(request, pk):
     """The person's cases over time that the user may see (logged per case), for the person of
@@ -692,6 +699,7 @@ def case_person_page(request, pk):
     return render(request, "cases/person.html", {"path": selectors.person_path_for(request.user, case.person_id)})
 
 
+@allow("GET", "HEAD")
 @ui_view
 def caseload(request):
     """Each housing contact's caseload, for the lead: counts only."""
@@ -731,7 +739,7 @@ def consent_record(request, pk):
     return redirect("case", pk=pk)
 
 
-@require_http_methods(["GET", "POST"])
+@allow("GET", "POST")
 @ui_view
 def consent_revoke(request, pk, consent_pk):
     """GET: ask "withdraw this consent?"; POST: withdraw it."""

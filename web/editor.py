@@ -16,13 +16,13 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from bpmn import services
 from bpmn.registry import form_problems
 from core.errors import InvalidInput, ServiceError, field_error
+from core.http_methods import require_POST
 from permissions import rules
 from web import schema_forms
 from web.pages import error_text, field_errors, translate

@@ -24,12 +24,12 @@ from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bpmn.models import ProcessDefinition
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
+from core.http_methods import require_GET
 from insight import figures
 from insight.models import WHOLE_MUNICIPALITY
 from insight.privacy import SMALL

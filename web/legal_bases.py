@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput
+from core.http_methods import allow, require_POST
 from permissions import rules
 from permissions.models import AgencyKind
 from web.pages import error_text, errors_by_field, ui_view
@@ -69,6 +69,7 @@ def _form(request, *, basis=None, values=None, errors=None):
     return render(request, "legal_bases/form.html", context, status=status)
 
 
+@allow("GET", "HEAD")
 @ui_view
 def legal_basis_list(request):
     bases = list(selectors.legal_bases_to_manage(request.user))
@@ -85,6 +86,7 @@ def legal_basis_list(request):
     return render(request, "legal_bases/list.html", {"rows": rows})
 
 
+@allow("GET", "HEAD", "POST")
 @ui_view
 def legal_basis_new(request):
     if request.method != "POST":
@@ -99,6 +101,7 @@ def legal_basis_new(request):
     return redirect("legal-bases")
 
 
+@allow("GET", "HEAD", "POST")
 @ui_view
 def legal_basis_edit(request, pk):
     basis = services.legal_basis_to_manage(actor=request.user, basis_id=pk)

@@ -16,9 +16,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import Conflict, InvalidInput
+from core.http_methods import allow, require_GET, require_POST
 from permissions import rules
 from web.pages import error_text, errors_by_field, field_errors, ui_view
 from workflows import note_selectors, selectors, services, uploads
@@ -90,6 +90,7 @@ def _notes_page(request, pk, *, status=200, **section):
     return render(request, "cases/notes.html", {"case": case, "section": context}, status=status)
 
 
+@allow("GET", "HEAD", "POST")
 @ui_view
 def notes_page(request, pk):
     """GET: every note of the case (paged) and its attachments. POST: write a note."""

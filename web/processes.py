@@ -21,6 +21,7 @@ from django.utils.translation import gettext, gettext_noop
 from bpmn import selectors, services
 from bpmn.diff import diff_versions
 from core.errors import Forbidden, NotFound
+from core.http_methods import allow
 from permissions import rules
 from permissions.models import CATEGORIES
 from web.pages import refused
@@ -183,6 +184,7 @@ def admin_page(view):
     return login_required(wrapper)
 
 
+@allow("GET", "HEAD")
 @admin_page
 def process_list(request):
     return render(request, "bpmn/list.html", {"processes": selectors.process_overview_for(request.user)})
@@ -201,6 +203,7 @@ def _pick(versions, number, default):
     raise NotFound("process.version_not_found")
 
 
+@allow("GET", "HEAD")
 @admin_page
 def process_detail(request, key):
     versions = selectors.process_versions_for(request.user, key)
@@ -230,6 +233,7 @@ def process_detail(request, key):
     )
 
 
+@allow("GET", "HEAD")
 @admin_page
 def export_version(request, key, version, what="bpmn"):
     versions = selectors.process_versions_for(request.user, key)
@@ -286,11 +290,13 @@ def _editor(request, key: str):
     )
 
 
+@allow("GET", "HEAD")
 @admin_page
 def process_edit(request, key):
     return _editor(request, key)
 
 
+@allow("GET", "HEAD")
 @admin_page
 def process_new(request):
     return _editor(request, "")

@@ -22,10 +22,10 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from bpmn import form_labels
 from core.errors import Conflict, InvalidInput, ServiceError, field_error
+from core.http_methods import allow, require_POST
 from permissions import rules
 from retention import selectors, services
 from retention.models import ArchiveStatus, CorrectionStatus, ErasureRecord
@@ -157,6 +157,7 @@ def _refused(request, pk, exc: ServiceError, **forms):
     return _page(request, pk, status=200 if _is_htmx(request) else exc.status_code, **forms)
 
 
+@allow("GET", "HEAD")
 @ui_view
 def case_retention(request, pk):
     return _page(request, pk, chosen=request.GET.get("field", ""))
@@ -234,6 +235,7 @@ def archive_export(request, pk):
     return redirect("case-retention", pk=pk)
 
 
+@allow("GET", "HEAD")
 @ui_view
 def audit(request):
     """The auditor's trail: what was erased, requested, exported and corrected, and the

@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.http_methods import allow, require_POST
 from permissions import rules
 from permissions.models import ALL_CATEGORIES
 from retention import services
@@ -53,6 +53,7 @@ def _form(request, *, rule=None, values=None, errors=None):
     return render(request, "retention/rule_form.html", context, status=200 if not errors or htmx else 400)
 
 
+@allow("GET", "HEAD")
 @ui_view
 def rule_list(request):
     rules_ = services.retention_rules_for(request.user)
@@ -73,6 +74,7 @@ def rule_list(request):
     return render(request, "retention/rules.html", context)
 
 
+@allow("GET", "HEAD", "POST")
 @ui_view
 def rule_new(request):
     if request.method != "POST":
@@ -87,6 +89,7 @@ def rule_new(request):
     return redirect("retention-rules")
 
 
+@allow("GET", "HEAD", "POST")
 @ui_view
 def rule_edit(request, pk):
     rule = services.retention_rule_to_manage(actor=request.user, rule_id=pk)

@@ -12,10 +12,10 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from bpmn.registry import runtimes_for
 from core.errors import Conflict, InvalidInput
+from core.http_methods import allow, require_POST
 from permissions import rules
 from web import schema_forms
 from web.list_rows import TimeTags, id_links
@@ -65,6 +65,7 @@ INBOX_FILTERS = {  # each tab is the API's task list with fixed filters
 # --- inbox --------------------------------------------------------------------------------
 
 
+@allow("GET", "HEAD")
 @ui_view
 def inbox(request):
     user = request.user
@@ -171,6 +172,7 @@ def _task_page(request, task_id, *, values=None, errors=None, status=200):
     )
 
 
+@allow("GET", "HEAD", "POST")
 @ui_view
 def task_detail(request, pk):
     if request.method != "POST":

@@ -8,10 +8,10 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
 
 from bpmn import selectors
 from core.errors import InvalidInput
+from core.http_methods import allow
 from core.ids import parse_id
 from web.pages import field_errors, translate
 from web.processes import admin_page
@@ -24,7 +24,7 @@ def _problem_text(problem) -> str:
 
 
 @admin_page
-@require_http_methods(["GET", "POST"])
+@allow("GET", "POST")
 def migrate_version(request, key, version):
     all_versions = selectors.process_versions_for(request.user, key)
     targets = [definition for definition in all_versions if definition.version != version]

@@ -422,7 +422,8 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
 def _timeline_without(case_id, hidden, handed):
     queryset = _timeline(case_id)
     if hidden:
-        queryset = queryset.exclude(element_id__in=hidden)
+        # The case's completion stays, named by nobody (``PathView.completion``).
+        queryset = queryset.exclude(Q(element_id__in=hidden), ~Q(kind=EventKind.CASE_COMPLETED))
     if handed:
         queryset = queryset.exclude(kind=EventKind.HANDOFF, element_id__in=handed)
     return queryset
@@ -467,6 +468,15 @@ def log_consents_read(user, case) -> None:
 
 def log_access_log_read(user, case) -> None:
     policy.log_access_log_read(user, case)
+
+
+def log_break_glass_read(user, case) -> None:
+    policy.log_break_glass_read(user, case)
+
+
+def log_break_glass_review_read(user, openings) -> None:
+    """``openings`` from ``break_glass_to_review`` (each with its auditing agency)."""
+    policy.log_break_glass_review_read(user, openings)
 
 
 def case_events_for(case, user) -> list[Event]:
@@ -745,6 +755,9 @@ class PathView:
         handoffs into a task of ``handed``, nor who made it (the actor of its creation)."""
         shown = []
         for event in events:
+            if event.kind == EventKind.CASE_COMPLETED:
+                shown.append(self.completion(event))
+                continue
             if self.hides(event.element_id):
                 continue
             if event.element_id in self.handed:
@@ -766,6 +779,18 @@ class PathView:
                 event.detail = {**event.detail, "tasks": [m for m in moved if not self._hides_any(m)]}
             shown.append(event)
         return shown
+
+    def completion(self, event):
+        """The "case completed" event, shown to every reader (the case's status says it
+        anyway): which end the case finished at, and who completed it (the user whose task or
+        message ended it), only to a reader from whom no branch is hidden. Either tells the
+        branch the case ended on (an end event on it; a task on it whose agency's user
+        completed the case), and naming them to some readers and not to others would tell it
+        as well; so the rule is the reader's view of the model, whatever the case did."""
+        if self.hidden:
+            event.element_id = ""
+            event.actor = None
+        return event
 
     def _hides_any(self, mapping) -> bool:
         elements = mapping.values() if isinstance(mapping, dict) else ()
@@ -1253,8 +1278,9 @@ def break_glass_to_review(actor):
     which ``actor`` is an auditor takes part (``rules.reviewable_break_glass``), oldest first."""
     if not rules.is_auditor(actor):
         raise Forbidden("break_glass.review_forbidden")
+    reviewable = rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
     return _with_reads(
-        rules.reviewable_break_glass(actor, BreakGlass.objects.filter(reviewed_at__isnull=True))
+        rules.with_auditing_agency(actor, reviewable)  # the standing its read is logged on
         .select_related("case", "user", "agency")
         .order_by("opened_at", "id")
     )

@@ -32,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -427,6 +428,22 @@ def element_states(workflow: SafeBpmnWorkflow) -> tuple[set[str], set[str]]:
         elif task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR):
             active.add(bpmn_id)
     return completed, active
+
+
+def end_reached(workflow: SafeBpmnWorkflow) -> str:
+    """The id of the end event a completed workflow finished at: of its own process (a
+    pool's or a sub-process's end ends no case) when it has one, the last reached; "" when
+    none (a terminated or cancelled workflow)."""
+    ends = [
+        task
+        for task in workflow.get_tasks(state=TaskState.COMPLETED)
+        if isinstance(task.task_spec, EndEvent) and getattr(task.task_spec, "bpmn_id", None)
+    ]
+    own = [task for task in ends if task.workflow is workflow] or ends
+    if not own:
+        return ""
+    last = max(own, key=lambda task: (task.last_state_change, task.task_spec.bpmn_id))
+    return str(last.task_spec.bpmn_id)
 
 
 # --- timers ----------------------------------------------------------------------------

@@ -307,7 +307,7 @@ def advance(
         kind, element_id, error, error_class = failure
         outcome.incident = step.incident(kind=kind, element_id=element_id, error=error, error_class=error_class)
     if outcome.completed:
-        _complete_case(step)
+        _complete_case(step, engine.end_reached(workflow))
     # After every write of the case's tasks queued above (and the completion made before
     # the step): the case's next deadline, in the same transaction.
     rows.refresh_next_due(batch, instance.case)
@@ -415,8 +415,9 @@ def _record_pool_message(step: Step, runtime: DefinitionRuntime, message) -> Non
     )
 
 
-def _complete_case(step: Step) -> None:
-    """The case completes with its last running instance."""
+def _complete_case(step: Step, end: str) -> None:
+    """The case completes with its last running instance; its event names the end event the
+    instance finished at (``end``), which a reader's ``PathView`` shows or hides."""
     instance = step.instance
     others_running = (
         ProcessInstance.objects.filter(case_id=instance.case_id)
@@ -429,7 +430,7 @@ def _complete_case(step: Step) -> None:
     case.status, case.closed_at = CaseStatus.COMPLETED, timezone.now()
     step.batch.update(case, ("status", "closed_at"))
     case_outcomes.close_outcome(case)
-    step.event(EventKind.CASE_COMPLETED)
+    step.event(EventKind.CASE_COMPLETED, element_id=end)
 
 
 def due_at_for(due_in: str | None, start):
