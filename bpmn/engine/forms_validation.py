@@ -45,6 +45,8 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _ke
 from jsonschema.exceptions import _WrappedReferencingError
 from jsonschema.protocols import Validator
 
+from .graphs import strongly_connected
+
 # A JSON pointer into a form, as its parts.
 Pointer = tuple[str, ...]
 Schema = dict[str, Any]
@@ -657,11 +659,6 @@ def _recursive_references(references: dict[Pointer, Pointer]) -> list[Pointer]:
     for node in nodes:
         if node:
             children.setdefault(node[:-1], []).append(node)
-    index: dict[Pointer, int] = {}
-    low: dict[Pointer, int] = {}
-    component: dict[Pointer, int] = {}
-    on_stack: set[Pointer] = set()
-    stack: list[Pointer] = []
 
     def edges(node: Pointer) -> list[Pointer]:
         found = list(children.get(node, ()))
@@ -670,39 +667,9 @@ def _recursive_references(references: dict[Pointer, Pointer]) -> list[Pointer]:
             found.append(target)
         return found
 
-    for root in nodes:
-        if root in index:
-            continue
-        work: list[tuple[Pointer, Iterator[Pointer]]] = [(root, iter(edges(root)))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, pending = work[-1]
-            advanced = False
-            for nxt in pending:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = len(index)
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(edges(nxt))))
-                    advanced = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component[member] = index[node]
-                    if member == node:
-                        break
+    component = {
+        member: number for number, members in enumerate(strongly_connected(nodes, edges)) for member in members
+    }
     return sorted(
         source
         for source, target in references.items()

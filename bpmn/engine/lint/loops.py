@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from lxml import etree
 
+from ..graphs import strongly_connected
 from .model import SUBPROCESSES, WAIT_STATES, _container_label, _describe, _local, _q
 from .state import LintState
 
@@ -38,7 +37,7 @@ class LoopChecks(LintState):
         spinning = {node_id for node_id, node in nodes.items() if not self._waits(node, set())}
         graph = {n: {m for m in edges[n] if m in spinning} for n in spinning}
         order = {node_id: index for index, node_id in enumerate(nodes)}
-        for component in _strongly_connected(graph):
+        for component in strongly_connected(graph, lambda node: sorted(graph[node])):
             if len(component) == 1:
                 (only,) = component
                 if only not in graph[only]:
@@ -141,51 +140,3 @@ class LoopChecks(LintState):
                         process=pid,
                         called=cid,
                     )
-
-
-def _strongly_connected(graph: Mapping[str, set[str]]) -> list[set[str]]:
-    """Tarjan's algorithm, iterative (models can be larger than the recursion limit)."""
-    index_of: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    result: list[set[str]] = []
-    counter = 0
-    for start in graph:
-        if start in index_of:
-            continue
-        work = [(start, iter(sorted(graph[start])))]
-        index_of[start] = low[start] = counter
-        counter += 1
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, successors = work[-1]
-            advanced = False
-            for succ in successors:
-                if succ not in index_of:
-                    index_of[succ] = low[succ] = counter
-                    counter += 1
-                    stack.append(succ)
-                    on_stack.add(succ)
-                    work.append((succ, iter(sorted(graph[succ]))))
-                    advanced = True
-                    break
-                if succ in on_stack:
-                    low[node] = min(low[node], index_of[succ])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index_of[node]:
-                component = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.add(member)
-                    if member == node:
-                        break
-                result.append(component)
-    return result
