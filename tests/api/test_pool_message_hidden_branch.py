@@ -19,11 +19,11 @@ from django.apps import apps
 from bpmn.engine.gateway_paths import gateway_paths
 from bpmn.models import ProcessDefinition
 from permissions.rules import PATH_CATEGORY_BITS
+from tests.api.path_told import told
 from tests.bpmn.engine.bpmn_snippets import definitions, properties
 from tests.clients import api
-from tests.clients import web as page
 from tests.workflows.helpers import PERSON
-from workflows import selectors, services
+from workflows import services
 from workflows.models import Case, EventKind, ProcessInstance, Task
 
 pytestmark = pytest.mark.django_db
@@ -126,28 +126,6 @@ def two_cases(users, agencies):
     }
     assert not Task.objects.filter(case=ordinary, status="open").exists()
     return treated, ordinary
-
-
-def told(user, case) -> dict:
-    """Everything about the case's path a reader meets, API and page, without ids and times."""
-    client = api(user)
-    answer = client.get(f"/api/v1/cases/{case.pk}/").json()
-    timeline = client.get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
-    diagram = client.get(f"/api/v1/cases/{case.pk}/diagram/").json()
-    row = next(row for row in client.get("/api/v1/cases/").json()["results"] if row["id"] == case.pk)
-    listed = [t["element_id"] for t in client.get("/api/v1/tasks/").json()["results"] if t["case"]["id"] == case.pk]
-    context = page(user).get(f"/cases/{case.pk}/").context
-    return {
-        "open tasks": sorted(t["element_id"] for t in answer["open_tasks"]),
-        "timeline": sorted((e["kind"], e.get("element_id") or "") for e in timeline),
-        "diagram": (sorted(diagram["completed"]), sorted(diagram["active"])),
-        "page waits for": sorted(w.element_id for w in context["waiting"]),
-        "page message forms": len(context["message_forms"]),
-        "page open tasks": sorted(t.element_id for t in context["view"].open_tasks),
-        "open task count": row["open_task_count"],
-        "task list": sorted(listed),
-        "path view open tasks": sorted(t.element_id for t in selectors.case_tasks_for(user, case)),
-    }
 
 
 def test_nav_is_told_the_same_of_both_cases_through_the_housing_pool(two_cases, users):

@@ -21,8 +21,8 @@ from django.utils import timezone
 from bpmn.engine.gateway_paths import path_splits, timer_paths
 from bpmn.models import ProcessDefinition
 from permissions.rules import PATH_CATEGORY_BITS, path_mask
+from tests.api.path_told import told
 from tests.clients import api
-from tests.clients import web as page
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, complete, open_tasks
 from workflows import services
@@ -66,27 +66,6 @@ def fired_and_waiting(shipped, users, agencies, monkeypatch):
     assert Task.objects.filter(case=fired, element_id=ESCALATION).exists()
     assert not Task.objects.filter(case=waiting, element_id=ESCALATION).exists()
     return fired, waiting
-
-
-def told(user, case) -> dict:
-    """What a reader meets of the case's path, API and page (its elements, not its times)."""
-    client = api(user)
-    answer = client.get(f"/api/v1/cases/{case.pk}/").json()
-    timeline = client.get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
-    diagram = client.get(f"/api/v1/cases/{case.pk}/diagram/").json()
-    row = next(row for row in client.get("/api/v1/cases/").json()["results"] if row["id"] == case.pk)
-    listed = [t["element_id"] for t in client.get("/api/v1/tasks/").json()["results"] if t["case"]["id"] == case.pk]
-    context = page(user).get(f"/cases/{case.pk}/").context
-    return {
-        "open tasks": sorted(t["element_id"] for t in answer["open_tasks"]),
-        "timeline": sorted((e["kind"], e.get("element_id") or "") for e in timeline),
-        "diagram": (sorted(diagram["completed"]), sorted(diagram["active"])),
-        "case list": (row["open_task_count"], row["next_timer_at"]),
-        "task list": sorted(listed),
-        "page waits for": sorted(w.element_id for w in context["waiting"]),
-        "page open tasks": sorted(t.element_id for t in context["view"].open_tasks),
-        "page holders": len(context["holders"]),
-    }
 
 
 def test_readers_without_the_housing_data_cannot_tell_whether_the_timer_fired(fired_and_waiting, users):
