@@ -216,7 +216,7 @@ def path_splits(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
 _VIA = "\x00message:"
 
 
-def _elements(nodes) -> frozenset[str]:
+def _elements(nodes: Collection[str]) -> frozenset[str]:
     """``nodes`` without the message names' nodes (and the empty id)."""
     return frozenset(node for node in nodes if node and not node.startswith(_VIA))
 
