@@ -561,8 +561,9 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 ATTACHMENT_FORM_SLACK_BYTES = 64 * 1024
 if ATTACHMENT_MAX_BYTES < 1:
     raise ImproperlyConfigured("ATTACHMENT_MAX_BYTES must be a positive integer")
-# What one case may hold: files kept (withdrawn ones are deleted) and files ever added
-# (withdrawn ones keep their row and timeline event). Without them a participant could add
+# What one agency may hold in one case (its own files only: docs/security.md): files kept
+# (withdrawn ones are deleted) and files ever added (withdrawn ones keep their row and
+# timeline event). Without them a participant could add
 # 10 MB after 10 MB to one case until the database's disk, shared by every agency, was full.
 ATTACHMENT_CASE_MAX_BYTES = env_int("ATTACHMENT_CASE_MAX_BYTES", 200 * 1024 * 1024)
 ATTACHMENT_CASE_MAX_COUNT = env_int("ATTACHMENT_CASE_MAX_COUNT", 300)

@@ -1003,9 +1003,12 @@ MESSAGES: dict[str, str] = {
     "attachment.file_required": gettext_noop("choose a file"),
     "attachment.empty": gettext_noop("the file is empty"),
     "attachment.too_large": gettext_noop("the file is larger than %(megabytes)s MB"),
-    "attachment.case_count_full": gettext_noop("the case has had %(limit)s files added, as many as one case may have"),
+    "attachment.case_count_full": gettext_noop(
+        "your agency has added %(limit)s files to the case, as many as one agency may add to a case"
+    ),
     "attachment.case_bytes_full": gettext_noop(
-        "the case's files would take more than %(megabytes)s MB together; withdraw a file you no longer need"
+        "your agency's files in the case would take more than %(megabytes)s MB together; withdraw a file you no "
+        "longer need"
     ),
     "attachment.request_too_large": gettext_noop("the upload is larger than %(megabytes)s MB"),
     "attachment.type_refused": gettext_noop(

@@ -84,11 +84,16 @@ def field_rules(metadata: Mapping, forms: Mapping[str, dict]) -> FieldRules:
     used = set(fields.values())
     # Only where the law shares the category by default: a version deployed before the lint
     # refused x-share on other categories (a health field, say) shares nothing through it.
+    # The field's category is the model's (``fields``, from the forms its tasks use), not the
+    # marking form's own: a form no task uses (the lint reads only the used ones) that called
+    # a health field justice and shared it shared the health field.
     shared = {
         name
         for schema in forms.values()
         for name, prop in ((schema or {}).get("properties") or {}).items()
-        if (prop or {}).get("x-share") == "participants" and (prop or {}).get("x-category") in SHAREABLE_CATEGORIES
+        if (prop or {}).get("x-share") == "participants"
+        and (prop or {}).get("x-category") in SHAREABLE_CATEGORIES
+        and fields.get(name) in SHAREABLE_CATEGORIES
     }
     tasks = (metadata.get("user_tasks") or {}).values()
     lane_kinds = {kind for kind in (metadata.get("lanes") or {}).values() if kind}

@@ -390,7 +390,7 @@ def _events_section(request, case, participants) -> dict:
     through them all)."""
     user = request.user
     path_view = selectors.path_view_for(user, case)  # not logged: it decides, shows nothing
-    latest, older = selectors.latest_case_events_for(case, user)
+    latest, older = selectors.latest_case_events_for(case, user, path_view)
     events = path_view.events(latest)
     selectors.log_timeline_read(user, case)
     for event in events:

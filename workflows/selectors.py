@@ -486,12 +486,22 @@ def case_events_for(case, user) -> list[Event]:
     return _CASE_EVENTS.objects(case.pk)
 
 
-def latest_case_events_for(case, user) -> tuple[list[Event], bool]:
+def latest_case_events_for(case, user, path_view: PathView | None = None) -> tuple[list[Event], bool]:
     """The latest ``CASE_EVENTS_SHOWN`` events of ``case`` in time order, and whether it has
-    older ones too."""
+    older ones too. The events ``path_view`` leaves out (as ``case_timeline_listing``'s) are
+    left out by the statement, before the list is cut: cut first, how many rows the list
+    showed, and whether it said there were older ones, counted the events of a hidden branch
+    (a reader who added claims of their own until the hint came read off how many there were)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    events = _LATEST_CASE_EVENTS.objects(case.pk)
+    if path_view is None or not (path_view.hidden or path_view.handed):
+        events = _LATEST_CASE_EVENTS.objects(case.pk)
+    else:
+        events = list(
+            _timeline_without(case.pk, sorted(path_view.hidden), sorted(path_view.handed))
+            .select_related("task")
+            .order_by("-created_at", "-id")[: CASE_EVENTS_SHOWN + 1]
+        )
     return events[:CASE_EVENTS_SHOWN][::-1], len(events) > CASE_EVENTS_SHOWN
 
 

@@ -163,3 +163,18 @@ def test_release_date_is_shared_with_every_participant_but_the_rest_of_justice_i
     assert prison.values == {"expected_release_date": "2027-03-01", "released_on_parole": True}
     for outsider in ("siri", "ada", "aud", "oscar"):
         assert case_data_for(users[outsider], prison_case, fields_of(prison_case))["justice"].values == {}
+
+
+def test_x_share_reads_the_field_s_category_in_the_model_not_the_marking_form_s():
+    """A form no task uses is not linted; one that called a health field justice and marked
+    it "x-share": "participants" shared the health field (the category is the model's: the
+    forms its tasks use)."""
+    forms = {
+        "used.json": {"type": "object", "properties": {"diagnosis": {"type": "string", "x-category": "health"}}},
+        "spare.json": {
+            "type": "object",
+            "properties": {"diagnosis": {"type": "string", "x-category": "justice", "x-share": "participants"}},
+        },
+    }
+    info = policy.field_rules({"fields": {"diagnosis": "health"}, "user_tasks": {"A": {"form": "used.json"}}}, forms)
+    assert info.shared_fields == frozenset()

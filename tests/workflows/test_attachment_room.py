@@ -50,3 +50,22 @@ def test_a_case_has_at_most_so_many_files_added_withdrawn_ones_too(users, case, 
     assert codes == [("file", "attachment.case_count_full")]
     assert "2" in message
     assert Attachment.objects.filter(case=case).count() == 2
+
+
+def test_the_room_is_each_agency_s_own_and_tells_nothing_of_another_s_files(users, case, settings):
+    """Counted over the case, the refusal told the housing contact the size of files it may
+    not see (the prison's: fill the room, then add and withdraw until refused), and one agency
+    could use up every other's room. Each agency's own files count now."""
+    settings.ATTACHMENT_CASE_MAX_BYTES = 2 * len(PDF)
+    settings.ATTACHMENT_CASE_MAX_COUNT = 3
+    for _ in range(2):
+        services.add_attachment(actor=users["kari"], case=case.pk, upload=upload(PDF))  # the prison's
+    for _ in range(2):
+        _add(users, case)  # the housing contact's: room of its own
+    codes, message = _refusal(users, case)
+    assert codes == [("file", "attachment.case_bytes_full")]
+    assert "agency" in message
+    first = Attachment.objects.filter(case=case, uploaded_by=users["bjorn"]).first()
+    services.withdraw_attachment(actor=users["bjorn"], case=case.pk, attachment_id=first.pk)
+    _add(users, case)  # the third of the housing contact's, whatever the prison added
+    assert _refusal(users, case)[0] == [("file", "attachment.case_count_full")]

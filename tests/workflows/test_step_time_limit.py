@@ -75,3 +75,22 @@ def test_a_few_scripts_finish_within_the_budget(users, agencies):
     _deploy()
     case = _start(users, agencies, 3)
     assert not Incident.objects.filter(case=case).exists()
+
+
+def test_a_step_kept_waiting_by_a_busy_machine_is_not_failed(users, agencies, monkeypatch):
+    """The step's budget was wall clock from its start: a step descheduled for a while on the
+    loaded two-core machine (here: its timers refreshed after a wait that burns no CPU) failed
+    its next harmless script on an incident. The budget is the step's CPU time."""
+    import time
+
+    monkeypatch.setattr(runtime, "STEP_TIME_LIMIT_SECONDS", 0.5, raising=False)
+    refresh = runtime.SafeBpmnWorkflow.refresh_timers
+
+    def waited(self, *args, **kwargs):
+        time.sleep(0.7)
+        return refresh(self, *args, **kwargs)
+
+    monkeypatch.setattr(runtime.SafeBpmnWorkflow, "refresh_timers", waited)
+    _deploy()
+    case = _start(users, agencies, 2)
+    assert not Incident.objects.filter(case=case).exists()

@@ -16,13 +16,16 @@ from bpmn.registry import timer_mask
 from permissions.rules import path_categories, path_mask
 
 
-def _shared(forms_json) -> set[str]:
-    # As ``permissions.policy.field_rules``: an x-share counts on a justice field only.
+def _shared(forms_json, fields) -> set[str]:
+    # As ``permissions.policy.field_rules``: an x-share counts on a justice field only, the
+    # field's category being the model's (``fields``), not the marking form's own.
     return {
         name
         for schema in (json.loads(forms_json or "{}") or {}).values()
         for name, prop in ((schema or {}).get("properties") or {}).items()
-        if (prop or {}).get("x-share") == "participants" and (prop or {}).get("x-category") == "justice"
+        if (prop or {}).get("x-share") == "participants"
+        and (prop or {}).get("x-category") == "justice"
+        and fields.get(name) == "justice"
     }
 
 
@@ -34,7 +37,7 @@ def fill(apps, schema_editor):
     for definition_id, bpmn_xml, metadata, forms_json in rows.iterator():
         metadata = metadata or {}
         fields = metadata.get("fields") or {}
-        shared = _shared(forms_json)
+        shared = _shared(forms_json, fields)
         found = path_categories(path_splits(bpmn_xml, shared), fields)
         before = metadata.get("path_categories")
         if before is None:

@@ -70,7 +70,7 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
     try:
         with transaction.atomic():
             hold_case_for_writer(case, writer, actor=actor, category=category, code="attachment.invalid")
-            _check_room(case, len(data))
+            _check_room(case, writer, len(data))
             name = files.save(uploads.storage_name(case.pk, mime), ContentFile(data))
             attachment = Attachment.objects.create(
                 case=case,
@@ -95,10 +95,14 @@ def add_attachment(*, actor, case, upload, category=None, agency=None) -> Attach
     return attachment
 
 
-def _check_room(case, size: int) -> None:
-    """400 naming the file when the case holds as many files, or as many bytes, as a case may
-    (read under the case's lock, so two uploads at once cannot both take the last room)."""
-    held = Attachment.objects.filter(case=case).aggregate(
+def _check_room(case, agency, size: int) -> None:
+    """400 naming the file when ``agency`` has added as many files to the case, or keeps as
+    many bytes there, as one agency may (read under the case's lock, so two uploads at once
+    cannot both take the last room). Counted per agency, of its own files only: counted over
+    the case, the answer told a participant the size of the files it may not see (another
+    agency's health documents: fill the room, then add and withdraw until refused), and one
+    agency could use up every other agency's room."""
+    held = Attachment.objects.filter(case=case, agency=agency).aggregate(
         count=Count("pk"), kept=Sum("size", filter=Q(withdrawn_at__isnull=True) & ~Q(stored_as=""))
     )
     if held["count"] >= settings.ATTACHMENT_CASE_MAX_COUNT:

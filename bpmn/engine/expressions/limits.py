@@ -18,7 +18,8 @@ MAX_ITERATIONS = 100_000  # loop and comprehension iterations per execution, in 
 MAX_ALLOCATED_ITEMS = 10_000_000  # items created by guarded operations per execution
 MAX_SAVED_DEPTH = 100  # nesting of the data a script leaves (JSON encoding recurses)
 TIME_LIMIT_SECONDS = 0.5  # wall clock per execution, checked in loops and guards
-# Wall clock for every execution of one engine step together (one request, one job): a
+# The thread's CPU time for one engine step, its every execution together (one request,
+# one job; CPU, so that a step kept waiting on a loaded machine is not failed): a
 # parallel multi-instance script runs up to 500 times, each within TIME_LIMIT_SECONDS.
 STEP_TIME_LIMIT_SECONDS = 2.0
 CACHE_SIZE = 2048  # compiled (source, mode) entries kept
