@@ -116,7 +116,7 @@ def test_nav_case_page_timeline_swimlanes_and_holders_do_not_name_the_branch(bra
     page = client.get(f"/cases/{branched_case.pk}/")
     assert page.status_code == 200
     events = client.get(f"/cases/{branched_case.pk}/sections/events/")  # the folded events list
-    shown = [event.element_id for event, _label in events.context["events"]]
+    shown = [event.element_id for event, _label in events.context["events"]["rows"]]
     assert BRANCH[0] not in shown
     assert BRANCH[1] not in [bar.label for bar in page.context["chart"].bars]
     assert all(task.element_id != BRANCH[0] for holder in page.context["holders"] for task in holder["tasks"])

@@ -259,7 +259,7 @@ def test_the_timeline_tells_neither_branch_by_its_events(request, users, fixture
     client, browser = api(users[reader]), page(users[reader])
     seen = {}
     for key, case in cases.items():
-        events = browser.get(f"/cases/{case.pk}/sections/events/").context["events"]
+        events = browser.get(f"/cases/{case.pk}/sections/events/").context["events"]["rows"]
         chart = browser.get(f"/cases/{case.pk}/").context["chart"]
         seen[key] = {
             "api": _timeline_kinds(client, case, 50),

@@ -81,7 +81,7 @@ def what_is_told(user, cases) -> dict:
     rows = page(user).get("/tasks/?tab=agency").context["rows"]
     for key, case in cases.items():
         timeline = api(user).get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
-        events = page(user).get(f"/cases/{case.pk}/sections/events/").context["events"]
+        events = page(user).get(f"/cases/{case.pk}/sections/events/").context["events"]["rows"]
         told[key] = {
             "api timeline": [
                 (e["kind"], e["element_id"], e["actor"], (e["from_agency"] or {}).get("kind")) for e in timeline

@@ -146,13 +146,13 @@ def test_the_case_page_shows_the_message_between_the_pools(deployed, users, agen
     page = client.get(f"/cases/{case.pk}/")
     events = client.get(f"/cases/{case.pk}/sections/events/")  # the folded events list
     assert page.status_code == 200 and "Melding mottatt" in events.content.decode()
-    assert "Catch_need" in [event.element_id for event, _label in events.context["events"]]
+    assert "Catch_need" in [event.element_id for event, _label in events.context["events"]["rows"]]
     assert page.context["diagram"]["active"] == ["Task_offer"]
     client.force_login(users["helga"])  # health: the gateway reads housing data it does not see
     page = client.get(f"/cases/{case.pk}/")
     events = client.get(f"/cases/{case.pk}/sections/events/")
     assert page.status_code == 200 and "Melding mottatt" in events.content.decode()
-    shown = [event.element_id for event, _label in events.context["events"]]
+    shown = [event.element_id for event, _label in events.context["events"]["rows"]]
     assert "Catch_need" in shown and "Task_offer" not in shown
     assert "Task_offer" not in page.context["diagram"]["active"]
     assert all(task.element_id != "Task_offer" for holder in page.context["holders"] for task in holder["tasks"])
