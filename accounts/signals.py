@@ -28,12 +28,13 @@ def single_sign_on_users_have_no_password(sender, instance, raw=False, update_fi
 
 
 @receiver(post_save, sender=ExternalIdentity, dispatch_uid="accounts.identity_ends_the_password")
-def identity_ends_the_password(sender, instance, created=False, raw=False, **kwargs):
+def identity_ends_the_password(sender, instance, raw=False, **kwargs):
     """An identity added to a user who has a password (an administrator linking an existing
-    account, a shell) makes that password unusable now, not at the user's next save: until
-    then it signed in past the provider. The save counts as a password change (it ends the
-    user's tokens); their sessions end too, a password session being what it was."""
-    if raw or not created:
+    account, a shell), or moved to one, makes that password unusable now, not at the user's
+    next save: until then it signed in past the provider. The save counts as a password
+    change (it ends the user's tokens); their sessions end too, a password session being
+    what it was."""
+    if raw:
         return
     user = User.objects.filter(pk=instance.user_id).first()
     if user is None or not user.has_usable_password():

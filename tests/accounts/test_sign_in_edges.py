@@ -124,3 +124,11 @@ def test_an_identity_added_to_a_user_with_a_password_ends_the_password_at_once(u
     api.credentials()
     assert token_login(api, "nils", PASSWORD).status_code == 400
     assert web_login(Client(), "nils").status_code == 200  # the login page again
+
+
+def test_an_identity_moved_to_a_user_with_a_password_ends_that_password(users, sso_user):
+    identity = ExternalIdentity.objects.get(user=sso_user)
+    identity.user = users["kari"]
+    identity.save()
+    users["kari"].refresh_from_db()
+    assert not users["kari"].has_usable_password()
