@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Sign-in"
 
     def ready(self):
+        from django.core import checks
+
         from accounts import signals  # noqa: F401 - connects the receivers
+        from accounts.lockout import forwarded_allow_ips_check
+
+        checks.register(forwarded_allow_ips_check, checks.Tags.security)

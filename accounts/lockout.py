@@ -20,6 +20,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_credentials
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
+from django.core import checks
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -79,6 +80,50 @@ def _trusted(address: str, proxies) -> bool:
         except ValueError:
             continue
     return False
+
+
+# The widest network ``WEB_FORWARDED_ALLOW_IPS`` may list without a warning: a proxy's own
+# subnet. Wider, it takes in clients, and a client it lists writes its own address.
+WIDEST_PROXY_PREFIX = {4: 24, 6: 64}
+
+
+def forwarded_allow_ips_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """``manage.py check``: ``WEB_FORWARDED_ALLOW_IPS`` lists the reverse proxies, never a
+    client network. A client inside a listed network may send its own ``X-Forwarded-For``
+    and choose the address ``client_ip`` gives it: the password reset's limit per client
+    and django-axes' records count whatever it says."""
+    found: list[checks.CheckMessage] = []
+    for proxy in getattr(settings, "FORWARDED_ALLOW_IPS", []):
+        if proxy == "*":
+            found.append(
+                checks.Warning(
+                    "WEB_FORWARDED_ALLOW_IPS is '*': every client may say which address it has",
+                    hint="List only the reverse proxies' own addresses (docs/deploy.md).",
+                    id="accounts.W001",
+                )
+            )
+            continue
+        try:
+            network = ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            found.append(
+                checks.Warning(
+                    f"WEB_FORWARDED_ALLOW_IPS has {proxy!r}, which is no address or network; it is ignored",
+                    hint="List the reverse proxies' addresses, comma-separated (docs/deploy.md).",
+                    id="accounts.W002",
+                )
+            )
+            continue
+        if network.prefixlen < WIDEST_PROXY_PREFIX[network.version]:
+            found.append(
+                checks.Warning(
+                    f"WEB_FORWARDED_ALLOW_IPS has the network {network}, wider than "
+                    f"/{WIDEST_PROXY_PREFIX[network.version]}: a client in it may say which address it has",
+                    hint="List only the reverse proxies' own addresses, never a client network (docs/deploy.md).",
+                    id="accounts.W001",
+                )
+            )
+    return found
 
 
 def client_ip(request) -> str | None:

@@ -27,6 +27,23 @@ def single_sign_on_users_have_no_password(sender, instance, raw=False, update_fi
         instance.set_unusable_password()
 
 
+@receiver(post_save, sender=ExternalIdentity, dispatch_uid="accounts.identity_ends_the_password")
+def identity_ends_the_password(sender, instance, raw=False, **kwargs):
+    """An identity added to a user who has a password (an administrator linking an existing
+    account, a shell), or moved to one, makes that password unusable now, not at the user's
+    next save: until then it signed in past the provider. The save counts as a password
+    change (it ends the user's tokens); their sessions end too, a password session being
+    what it was."""
+    if raw:
+        return
+    user = User.objects.filter(pk=instance.user_id).first()
+    if user is None or not user.has_usable_password():
+        return
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    sessions.end_sessions_of(user)
+
+
 @receiver(pre_save, sender=User, dispatch_uid="accounts.note_password_change")
 def note_password_change(sender, instance, raw=False, update_fields=None, **kwargs):
     """Notes whether this save changes the password or makes the user inactive."""

@@ -36,7 +36,9 @@ def issue_error(issue: ValidationIssue) -> FieldError:
     ``message`` (the API's words), the ``element_id`` and ``line`` it is about (one without
     an element is about the upload: a refused DOCTYPE, broken XML, and names the field
     ``bpmn_xml``), and ``message_code`` with ``params`` to say it in another language."""
-    where = {} if issue.element_id else {"field": "bpmn_xml"}
+    # One without an element about a form (``lint_other_forms``: a form no element names) is
+    # about the forms.
+    where = {} if issue.element_id else {"field": "forms" if "form" in issue.params else "bpmn_xml"}
     params = {"element": issue.element_id or issue.file or "", "file": issue.file or "", **issue.params}
     if "detail_code" in params:  # the engine's own words (the sandbox's refusal): said from its code too
         params["detail"] = Message(f"engine.{params.pop('detail_code')}", params.pop("detail_params", {}))

@@ -14,13 +14,14 @@ import html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter
 
-from ops.logs import stack_lines
+from ops.logs import mask_secrets, stack_lines
 
 
 class StatelessExceptionReporter(ExceptionReporter):
     def _summary(self) -> str:
         name = self.exc_type.__name__ if self.exc_type else "Error"
-        where = f"{self.request.method} {self.request.path}" if self.request is not None else ""
+        # The path with an enrolment or reset link's secret masked (``ops.logs.mask_secrets``).
+        where = f"{self.request.method} {mask_secrets(self.request.path)}" if self.request is not None else ""
         return f"{name} at {where}".strip()
 
     def get_traceback_text(self) -> SafeString:

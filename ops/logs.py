@@ -7,12 +7,49 @@ caseworker's error report leads straight to the log lines of that request.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 JSON_FIELDS = "{asctime}{levelname}{name}{message}{request_id}{process}"
+
+# Paths that carry a secret: the two-factor enrolment link's token (``accounts.enrolment``)
+# and the password reset link's user and token. Django logs the path of every 4xx and 5xx
+# answer (``django.request``: a refused enrolment link is a 404), and a 500's report names it.
+_SECRET_PATHS = (
+    (re.compile(r"(/two-factor/enrol/)[^/\s?#\"']+"), r"\1<token>"),
+    (re.compile(r"(/reset/)[^/\s?#\"']+/[^/\s?#\"']+"), r"\1<uidb64>/<token>"),
+)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with the secret part of each enrolment and password reset path replaced."""
+    for pattern, replacement in _SECRET_PATHS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class MaskSecrets(logging.Filter):
+    """On the handler, so every line written (ours, Django's, gunicorn's) goes through it:
+    the message and each text attribute, with the secrets of link paths masked. Until
+    2026-12-05 a refused enrolment link's 404 wrote its token to the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the message: the formatter reports it
+            return True
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        for name, value in list(vars(record).items()):
+            if isinstance(value, str) and name not in ("msg", "message"):
+                cleaned = mask_secrets(value)
+                if cleaned != value:
+                    setattr(record, name, cleaned)
+        return True
 
 
 def stack_lines(tb) -> list[str]:
@@ -89,10 +126,17 @@ def logging_config(*, json_lines: bool, level: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"}
+            "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+            "mask_secrets": {"()": "ops.logs.MaskSecrets"},
         },
         "formatters": {"default": formatter},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["request_id"]}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["request_id", "mask_secrets"],
+            }
+        },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # SpiffWorkflow logs every task state change at INFO: our events are the history.

@@ -27,7 +27,7 @@ from .errors import BpmnValidationError, UnsafeExpressionError, ValidationIssue
 from .events import start_message_names
 from .expressions import validate_expression
 from .lanes import validate_lane_map
-from .lint import lint_definitions
+from .lint import lint_definitions, lint_other_forms
 from .lint_events import lint_start_events
 from .routing import (
     ROUTED_TASKS,
@@ -121,13 +121,20 @@ def compile_definition(
         raise BpmnValidationError(issues)
     routing_map = RoutingMap.from_parts(routing, lanes)
     issues += normalize_timer_expressions(root, filename=filename)
-    issues += lint_definitions(root, filename=filename, forms=forms, lane_map=lanes, routing=routing_map)
+    checked_forms: set[str] = set()
+    issues += lint_definitions(
+        root, filename=filename, forms=forms, lane_map=lanes, routing=routing_map, checked_forms=checked_forms
+    )
     issues += lint_start_events(root, filename=filename)
     issues += _check_expressions(root, filename)
     for name, called_root in called_roots:
         issues += normalize_timer_expressions(called_root, filename=name)
-        issues += lint_definitions(called_root, filename=name, forms=forms, lane_map=lanes, routing=routing_map)
+        issues += lint_definitions(
+            called_root, filename=name, forms=forms, lane_map=lanes, routing=routing_map, checked_forms=checked_forms
+        )
         issues += _check_expressions(called_root, name)
+    # Every deployed form is checked, named by an element or not (it is stored all the same).
+    issues += lint_other_forms(forms, checked=checked_forms, filename=filename)
     if issues:
         raise BpmnValidationError(issues)
 

@@ -136,3 +136,49 @@ def test_the_command_prints_a_link(users):
     call_command("enrolment_link", "helga", stdout=out)
     assert "/accounts/two-factor/enrol/" in out.getvalue()
     assert EnrolmentLink.objects.filter(user=users["helga"]).count() == 1
+
+
+def _console():
+    """The handler the project writes its log lines through (``ops.logs.logging_config``)."""
+    import logging
+
+    handlers = logging.getLogger().handlers
+    return next(h for h in handlers if type(getattr(h, "formatter", None)).__module__ == "ops.logs")
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_no_log_line_names_an_enrolment_link_s_token(users, settings, json_lines):
+    """Until 2026-12-05 a refused link's 404 wrote the path, token and all, to the log
+    (Django's ``django.request`` line), where whoever reads the logs could enrol with it."""
+    import logging
+
+    from ops.logs import logging_config
+
+    settings.LOG_REQUESTS = True
+    handler = _console()
+    config = logging_config(json_lines=json_lines, level="INFO")["formatters"]["default"]
+    formatter = config.pop("()").rsplit(".", 1)[1]
+    from ops import logs
+
+    written = StringIO()
+    kept_stream, kept_formatter, kept_level = handler.stream, handler.formatter, logging.getLogger().level
+    handler.setStream(written)
+    handler.setFormatter(getattr(logs, formatter)(**config))
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        helga = Client()
+        web_login(helga, "helga")
+        opened = open_enrolment_link(helga, users["helga"])
+        refused = "/accounts/two-factor/enrol/" + "z" * 43 + "/"
+        assert helga.get(refused).status_code == 404
+        signed_out = urlsplit(enrolment.issue(users["nils"])).path
+        Client().get(signed_out)
+    finally:
+        handler.setStream(kept_stream)
+        handler.setFormatter(kept_formatter)
+        logging.getLogger().setLevel(kept_level)
+    lines = written.getvalue()
+    assert "/accounts/two-factor/enrol/<token>/" in lines and "Not Found" in lines, lines
+    for path in (urlsplit(opened).path, refused, signed_out):
+        token = path.rstrip("/").rsplit("/", 1)[1]
+        assert token not in lines, lines

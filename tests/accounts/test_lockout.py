@@ -87,3 +87,27 @@ def test_the_admin_login_locks_too(users, browser_like, settings, django_user_mo
     )
     assert locked.status_code == 429
     assert browser_like.get("/admin/").status_code == 302  # still not signed in
+
+
+@pytest.mark.parametrize(
+    ("proxies", "ids"),
+    [
+        (["127.0.0.1"], []),
+        (["10.0.0.5", "10.0.1.0/24", "fd00::1", "fd00:1::/64"], []),
+        (["*"], ["accounts.W001"]),
+        (["10.0.0.0/8"], ["accounts.W001"]),
+        (["10.1.0.0/23"], ["accounts.W001"]),
+        (["fd00::/48"], ["accounts.W001"]),
+        (["127.0.0.1", "not-an-address"], ["accounts.W002"]),
+    ],
+)
+def test_the_check_warns_of_a_forwarded_allow_ips_wider_than_the_proxies(settings, proxies, ids):
+    """``WEB_FORWARDED_ALLOW_IPS`` listing a client network let a client choose the address
+    the password reset's limit counts; ``manage.py check`` now says so (before: nothing)."""
+    from django.core import checks
+
+    settings.FORWARDED_ALLOW_IPS = proxies
+    found = [
+        message.id for message in checks.run_checks(tags=[checks.Tags.security]) if message.id.startswith("accounts.")
+    ]
+    assert found == ids

@@ -102,3 +102,33 @@ def test_a_reset_by_e_mail_ends_every_token_and_every_other_session(users, api):
     assert api.get("/api/v1/tasks/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
     assert elsewhere.get("/tasks/")["Location"].startswith("/accounts/login/")
     assert web_login(Client(), "nils", PASSWORD).status_code == 200  # the old password is gone
+
+
+def test_an_identity_added_to_a_user_with_a_password_ends_the_password_at_once(users, api):
+    """Until 2026-12-05 an identity an admin added by hand to an account with a password left
+    the password usable (and its tokens and sessions alive) until the user's next save."""
+    from knox.models import AuthToken
+
+    nils = users["nils"]
+    browser = Client()
+    assert web_login(browser, "nils").status_code == 302
+    assert browser.get("/tasks/").status_code == 200
+    token = token_login(api, "nils").json()["token"]
+    ExternalIdentity.objects.create(user=nils, issuer="https://idp.example", subject="nils-1")
+    nils.refresh_from_db()
+    assert not nils.has_usable_password()
+    assert not AuthToken.objects.filter(user=nils).exists()
+    assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/tasks/").status_code == 401
+    api.credentials()
+    assert token_login(api, "nils", PASSWORD).status_code == 400
+    assert web_login(Client(), "nils").status_code == 200  # the login page again
+
+
+def test_an_identity_moved_to_a_user_with_a_password_ends_that_password(users, sso_user):
+    identity = ExternalIdentity.objects.get(user=sso_user)
+    identity.user = users["kari"]
+    identity.save()
+    users["kari"].refresh_from_db()
+    assert not users["kari"].has_usable_password()

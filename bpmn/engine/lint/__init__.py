@@ -16,7 +16,7 @@ standard loops, recursive call activities), ``routing`` (lanes), ``forms`` (form
 categories, dueIn), ``tasks`` (task metadata) and ``linter`` (runs the checks in order).
 """
 
-from .forms import DATA_CATEGORIES
+from .forms import DATA_CATEGORIES, lint_other_forms
 from .linter import lint_definitions
 from .model import (
     BPMN_MODEL_NS,
@@ -51,4 +51,5 @@ __all__ = [
     "WAIT_STATES",
     "extract_user_tasks",
     "lint_definitions",
+    "lint_other_forms",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 from lxml import etree
 
+from ..errors import ValidationIssue
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
 from .model import (
@@ -158,6 +159,36 @@ class FormChecks(LintState):
                         else f"which cannot be used: {detail}"
                     )
                     self.add("invalid-due-in", f"{_describe(task)} has dueIn {due_in!r}, {reason}", task, due_in=due_in)
+
+
+class _FormsOnly(FormChecks):
+    """The form checks without a model: for the forms no element of the model names."""
+
+    def __init__(self, forms: dict[str, dict[str, Any]], filename: str) -> None:
+        self.forms = forms
+        self.filename = filename
+        self.issues = []
+        self._form_problems = {}
+
+
+def lint_other_forms(forms: dict[str, dict[str, Any]], *, checked: set[str], filename: str) -> list[ValidationIssue]:
+    """The checks of ``FormChecks._check_form`` on every deployed form not in ``checked`` (the
+    forms a start event or a task of the model or its called files names, checked there).
+
+    Until 2026-12-05 such a form was never checked, yet stored with the version: its fields
+    still set the validators of message payloads and ``permissions.policy.field_rules``
+    (the categories and x-share of the fields), and a task whose form is found by its id
+    (a form named as ``camunda_forms.form_name_for`` names it) showed it. An invalid schema,
+    a pattern RE2 cannot run, a remote or recursive $ref or an x-share on health data got in
+    that way. An issue names the form and no element; the API names the field ``forms``."""
+    linter = _FormsOnly(forms, filename)
+    for form_name in sorted(forms):
+        if form_name in checked:
+            continue
+        for code, reason, *place in linter._check_form(form_name):
+            where = (place[0] if isinstance(place[0], dict) else {"place": place[0]}) if place else {}
+            linter.add(code, f"the form '{form_name}' {reason}", None, form=form_name, **where)
+    return linter.issues
 
 
 def _share_problems(prop_name: str, prop: Any) -> list[tuple[Any, ...]]:

@@ -65,11 +65,18 @@ def lint_definitions(
     forms: dict[str, dict[str, Any]],
     lane_map: dict[str, str] | None,
     routing: RoutingMap | None = None,
+    checked_forms: set[str] | None = None,
 ) -> list[ValidationIssue]:
     """Deploy-time checks beyond SpiffWorkflow's own; returns every issue found.
 
     ``forms`` maps form file names to JSON schemas; ``lane_map`` maps lane names to
     agency kinds (it takes precedence over the default aliases); ``routing`` is the whole
     routing map (``routing.RoutingMap``), which includes the lane map when given.
+    ``checked_forms``, when given, gets the names of the forms checked here (those the
+    model's elements name): ``forms.lint_other_forms`` checks the rest.
     """
-    return _Linter(root, filename, forms, lane_map, routing).run()
+    linter = _Linter(root, filename, forms, lane_map, routing)
+    issues = linter.run()
+    if checked_forms is not None:
+        checked_forms.update(linter._form_problems)
+    return issues
