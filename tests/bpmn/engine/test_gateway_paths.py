@@ -256,6 +256,8 @@ def random_model(rng: random.Random) -> str:
         source, target = rng.choice(nodes)[0], rng.choice(nodes)[0]
         if rng.random() < 0.03:
             target = ""
+        if rng.random() < 0.03:
+            source = ""  # with an element without an id (below): a gateway without one
         condition = ""
         if rng.random() < 0.5:
             condition = (
@@ -282,7 +284,8 @@ def random_model(rng: random.Random) -> str:
             kind, attributes, inner = xml[node]
             if kind == "subProcess":
                 inner += render(node)
-            parts.append(f'<bpmn:{kind} id="{node}"{attributes}>{inner}</bpmn:{kind}>')
+            named = f' id="{node}"' if rng.random() > 0.03 else ""
+            parts.append(f"<bpmn:{kind}{named}{attributes}>{inner}</bpmn:{kind}>")
         parts.extend(flow for where, flow in flows if where == container)
         return "".join(parts)
 
