@@ -104,23 +104,28 @@ def deploy(**kwargs):
     ).definition
 
 
+BOTH_PERSONS = ((PERSON, True), (OTHER_PERSON, False))  # needs treatment, or not
+
+
+def assessed(users, agencies, person, needs_treatment: bool):
+    """A case of the pools model whose health assessment the health service has completed."""
+    case = services.start_case(
+        actor=users["helga"],
+        process_key="Proc_pools",
+        person=person,
+        participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+    )
+    task = Task.objects.get(case=case, element_id="Task_assess")
+    services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": needs_treatment})
+    return case
+
+
 @pytest.fixture
 def two_cases(users, agencies):
     """``(treated, ordinary)``: the health service assessed both; only ``treated`` needs
     treatment, so only its referral reached the housing pool."""
     deploy()
-    found = []
-    for person, needs in ((PERSON, True), (OTHER_PERSON, False)):
-        case = services.start_case(
-            actor=users["helga"],
-            process_key="Proc_pools",
-            person=person,
-            participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
-        )
-        task = Task.objects.get(case=case, element_id="Task_assess")
-        services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": needs})
-        found.append(case)
-    treated, ordinary = found
+    treated, ordinary = (assessed(users, agencies, person, needs) for person, needs in BOTH_PERSONS)
     assert set(Task.objects.filter(case=treated, status="open").values_list("element_id", flat=True)) == {
         "Task_supported"
     }
@@ -198,15 +203,8 @@ def test_a_catch_both_branches_message_reaches_does_not_name_the_throw(users, ag
     deploy(both_throw=True)
     assert "Catch_referral" not in gateway_paths(model(both_throw=True))["Gateway_treatment"].branch_elements
     details = []
-    for person, needs in ((PERSON, True), (OTHER_PERSON, False)):
-        case = services.start_case(
-            actor=users["helga"],
-            process_key="Proc_pools",
-            person=person,
-            participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
-        )
-        task = Task.objects.get(case=case, element_id="Task_assess")
-        services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": needs})
+    for person, needs in BOTH_PERSONS:
+        case = assessed(users, agencies, person, needs)
         timeline = api(users["nils"]).get(f"/api/v1/cases/{case.pk}/timeline/").json()["results"]
         (received,) = [e for e in timeline if e["kind"] == EventKind.MESSAGE_RECEIVED]
         details.append(received["detail"])
