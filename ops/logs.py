@@ -26,6 +26,8 @@ _SECRET_PATHS = (
 
 def mask_secrets(text: str) -> str:
     """``text`` with the secret part of each enrolment and password reset path replaced."""
+    if "/enrol/" not in text and "/reset/" not in text:  # every line passes here: no regex for most
+        return text
     for pattern, replacement in _SECRET_PATHS:
         text = pattern.sub(replacement, text)
     return text
