@@ -416,7 +416,7 @@ def _access_log_section(request, case, participants):
 # name -> (what it shows, None for a reader the page does not show it to; its template; its
 # title; the refusal then, as the route that writes through the section gives it)
 CASE_SECTIONS = {
-    "events": (_events_section, "cases/_events.html", gettext_lazy("All events as a list"), ""),
+    "events": (_events_section, "cases/_events.html", gettext_lazy("The events as a list"), ""),
     "access-log": (
         _access_log_section,
         "cases/_access_log.html",
