@@ -76,8 +76,7 @@ def hold_case_for_writer(case: Case, writer, *, actor=None, category: str | None
     never written past."""
     locked = Case.objects.select_for_update().get(pk=case.pk)
     require_open(locked)
-    if not CaseParticipant.objects.filter(case=locked, agency=writer).exists():
-        raise NotFound("case.not_found")
+    _still_takes_part(locked.pk, writer.pk)
     if actor is not None and category is not None:
         errors: list = []
         valid_category(actor, locked, writer, category, errors)  # standing and consents read again
@@ -123,7 +122,12 @@ def still_writes(item) -> None:
     note or an attachment) still takes part in the case, else 404 as for anyone whose agency
     was withdrawn. The checks before the lock read the standing before a withdrawal that
     committed while we waited for it: its people change nothing in the case after it."""
-    if not CaseParticipant.objects.filter(case_id=item.case_id, agency_id=item.agency_id).exists():
+    _still_takes_part(item.case_id, item.agency_id)
+
+
+def _still_takes_part(case_id: int, agency_id: int) -> None:
+    """404 as for anyone whose agency was withdrawn from the case: they see it nowhere."""
+    if not CaseParticipant.objects.filter(case_id=case_id, agency_id=agency_id).exists():
         raise NotFound("case.not_found")
 
 
