@@ -182,27 +182,18 @@ def _coordination_read(user, case, agency_id, role, basis: str, item: str, at=No
     )
 
 
-def log_access_log_read(user, case) -> None:
-    """A read of the case's access log: who saw the person's data, and when (coordination, as
-    the person's access report): one row, ``item`` "access-log", on the standing the reader
-    reads the log on (``rules.access_log_standing``), so that the person learns who looked."""
+def log_audit_read(user, case, *, item: str) -> None:
+    """A read of what the access log's readers read (``rules.access_log_standing``): the
+    case's access log (``item`` "access-log": who saw the person's data, and when) or its
+    emergency openings (``item`` "break-glass": who opened which masked category, why, and
+    how much they read under it). Coordination, as the person's access report; one row on
+    the standing the reader reads it on, so that the person learns who looked."""
     agency_id, role, basis = rules.access_log_standing(user, case)
-    AccessLog.objects.bulk_create([_coordination_read(user, case, agency_id, role, basis, ITEM_ACCESS_LOG)])
+    AccessLog.objects.bulk_create([_coordination_read(user, case, agency_id, role, basis, item)])
 
 
 # The case's emergency openings (break-glass), read with their reasons.
 ITEM_BREAK_GLASS = "break-glass"
-
-
-def log_break_glass_read(user, case) -> None:
-    """A read of the case's emergency openings (the case page's list, ``GET
-    .../break-glass/``): who opened which masked category of the person's data, why, and how
-    much they read under it, coordination as the access log is, whose readers read it
-    (``rules.can_view_break_glass``). One row, ``item`` "break-glass", on the standing the
-    reader reads the log on (``rules.access_log_standing``), so that the person learns who
-    looked."""
-    agency_id, role, basis = rules.access_log_standing(user, case)
-    AccessLog.objects.bulk_create([_coordination_read(user, case, agency_id, role, basis, ITEM_BREAK_GLASS)])
 
 
 def log_break_glass_review_read(user, openings) -> None:

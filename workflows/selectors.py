@@ -467,11 +467,11 @@ def log_consents_read(user, case) -> None:
 
 
 def log_access_log_read(user, case) -> None:
-    policy.log_access_log_read(user, case)
+    policy.log_audit_read(user, case, item=policy.ITEM_ACCESS_LOG)
 
 
 def log_break_glass_read(user, case) -> None:
-    policy.log_break_glass_read(user, case)
+    policy.log_audit_read(user, case, item=policy.ITEM_BREAK_GLASS)
 
 
 def log_break_glass_review_read(user, openings) -> None:
