@@ -23,6 +23,9 @@ def open_task_page(page, live_server, case, element_id):
 
 def fill_and_complete(page, live_server, values: dict):
     """Fill the task's form (selects and inputs by field id, yes/no as radios) and complete it."""
+    # A click on the inbox's link is still navigating when this is called: wait for the task
+    # page's form, or `count()` below asks the inbox and a select is taken for an input.
+    page.get_by_role("button", name="Fullfør oppgaven").wait_for()
     for name, value in values.items():
         if value is True or value is False:
             page.locator(f"#field-{name}-{'yes' if value else 'no'}").check()
