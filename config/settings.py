@@ -144,6 +144,18 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A streaming replica of the primary for the leaders' reports only (core.replica says why
+# not the lists), and how far behind it may be; the tests read it as a second connection
+# to their own database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != POSTGRESQL or not DATABASE_REPLICA_URL.startswith(("postgres", "pgsql")):
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs PostgreSQL (postgres://...) for both databases")
+    DATABASES["replica"] = postgres_settings(DATABASE_REPLICA_URL, env_bool=env_bool, env_int=env_int)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["core.replica.ReportsToReplica"]
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: a locked-out user is refused before any password check
     "django.contrib.auth.backends.ModelBackend",

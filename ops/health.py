@@ -3,11 +3,13 @@
 ``/healthz``: the process answers (liveness; restart it when this fails).
 ``/readyz``: it can do useful work (readiness; send it traffic only while this passes):
 the database answers, every migration is applied, and a job worker has a heartbeat
-younger than the job lease (else timers and notifications stand still).
+younger than the job lease (else timers and notifications stand still). With a read
+replica configured it also tells the replica's state and lag, without depending on them.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from core import replica
 from core.http_methods import require_GET
 from workflows.models import WorkerHeartbeat
 
@@ -37,7 +40,12 @@ def readyz(request):
         checks["migrations"] = _migrations()
         checks["worker"] = _worker()
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    answer = {"status": "ok" if ready else "unavailable", "checks": checks}
+    if (found := replica.state()) is not None:
+        # Told, not required: while it lags or fails, the reports are read from the primary.
+        lag = round(found.lag, 3) if found.lag is not None and math.isfinite(found.lag) else None
+        answer["replica"] = {"state": found.name, "lag_seconds": lag}
+    return JsonResponse(answer, status=200 if ready else 503)
 
 
 def _database() -> str:

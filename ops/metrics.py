@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from core import replica
 from core.http_methods import allow
 from workflows.models import Incident, Job, JobStatus, WorkerHeartbeat
 
@@ -100,6 +101,12 @@ class QueueCollector:
         yield GaugeMetricFamily(
             "brobygger_workers_alive", "Workers whose heartbeat is younger than the job lease", value=alive
         )
+        if (found := replica.state()) is not None:  # only with DATABASE_REPLICA_URL
+            yield GaugeMetricFamily(
+                "brobygger_replica_lag_seconds",
+                "How far the read replica of the reports is behind the primary (+Inf: unreachable)",
+                value=found.lag if found.lag is not None else float("inf"),
+            )
 
 
 def registry() -> CollectorRegistry:

@@ -28,6 +28,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bpmn.models import ProcessDefinition
+from core import replica
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
 from core.http_methods import require_GET
 from insight import figures
@@ -54,12 +55,13 @@ class Filters:
 
 def insight_view(view):
     """Signed in, GET only; refusals as everywhere (``ui_view``), and a filter that cannot be
-    used answers 400 naming it."""
+    used answers 400 naming it. The figures are read from the read replica when one is
+    configured and current (``core.replica``)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         try:
-            return view(request, *args, **kwargs)
+            return replica.reading_reports(lambda: view(request, *args, **kwargs))
         except InvalidInput as exc:
             context = {"error": error_text(exc), "errors": field_errors(exc.errors)}
             return render(request, "insight/invalid.html", context, status=400)
