@@ -34,6 +34,8 @@ LISTS = [
     ("api case list", "nav", API + "/cases/"),
     ("api open cases", "nav", API + "/cases/?status=open"),
     ("api overdue cases", "nav", API + "/cases/?overdue=true"),
+    # A search: part of a name (every loaded person is "Person <n>"), matching a few cases.
+    ("api case search", "nav", API + "/cases/?q=Person%204711"),
     ("api a case's tasks", "housing", API + "/tasks/?case={case}"),
     ("api timeline", "housing", API + "/cases/{case}/timeline/"),
     ("api access log", "housing", API + "/cases/{case}/access-log/"),
@@ -43,6 +45,7 @@ LISTS = [
     ("page overdue", "nav", "/tasks/?tab=overdue"),
     ("page case list", "nav", "/cases/"),
     ("page open cases", "nav", "/cases/?status=open"),
+    ("page case search", "nav", "/cases/?q=Person+4711"),
     ("page case", "housing", "/cases/{case}/"),
     # Issue 16: the leaders' pages, from the summary tables (target p95 < 200 ms) ...
     ("page insight", "leader", "/insight/"),
