@@ -72,3 +72,29 @@ def test_the_api_searches_too_and_only_among_visible_cases(users, two_cases):
     assert [row["id"] for row in found["results"]] == [kari_case.pk]
     assert client_for("oscar").get("/api/v1/cases/", {"q": "hansen"}).json()["results"] == []
     assert client_for("siri").get("/api/v1/cases/", {"q": "hansen"}).json()["results"] == []  # not a participant
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("li", {"Li Hansen", "Anne-Lise Berg"}),  # the start of a word, after a space or a hyphen
+        ("o", {"Kari Olisen"}),
+        ("lis", {"Anne-Lise Berg", "Kari Olisen"}),  # three characters: anywhere in the name
+        ("ri", set()),  # two characters inside a word ("Kari"): not a word's start
+    ],
+)
+def test_one_or_two_characters_find_the_start_of_a_word(users, agencies, shipped, query, found):
+    """Too short for the search index to find inside a word (workflows 0044): matched where a
+    word of the name or the reference starts, on the page and in the API alike."""
+    from rest_framework.test import APIClient
+
+    people = {"Li Hansen": "01010110013", "Anne-Lise Berg": "17912099997", "Kari Olisen": "29822099635"}
+    cases = {
+        start_prison_case(users, agencies, person={"name": name, "national_id": number}).pk: name
+        for name, number in people.items()
+    }
+    client = APIClient()
+    client.force_authenticate(users["nils"])
+    answer = client.get("/api/v1/cases/", {"q": query})
+    assert answer.status_code == 200
+    assert {cases[row["id"]] for row in answer.json()["results"]} == found
