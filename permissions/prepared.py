@@ -322,6 +322,17 @@ class PreparedShapes:
         return len(self._members)
 
 
+class TakesValues:
+    """A filter's value that shapes a compiled list's statement and also takes ``count``
+    values of its own (a search: its conditions, then their patterns): ``taking(values)`` is
+    the value the filter is given, made of the stand-ins or the request's values."""
+
+    count: int
+
+    def taking(self, values: list) -> Any:
+        raise NotImplementedError
+
+
 class ShapedListing:
     """A list read a page at a time by statements compiled once per shape (the task and case
     lists: ``workflows.task_lists``, ``workflows.case_lists``). A subclass sets ``statements``
@@ -341,7 +352,8 @@ class ShapedListing:
     def _filtered(self, filterset_class, queryset, reader, standins, id_count: int, filters, reads_now: bool) -> Any:
         """``queryset`` narrowed by the shape's ``filters`` through ``filterset_class``, as its
         ``.qs`` would: a filter whose choice is a type (an id, a key) takes its value from
-        ``standins`` in turn; the clock, when the filters read it, is the last stand-in."""
+        ``standins`` in turn, one that ``TakesValues`` as many as it counts; the clock, when
+        the filters read it, is the last stand-in."""
         filterset = filterset_class(
             queryset=queryset,
             request=SimpleNamespace(user=reader),
@@ -349,7 +361,11 @@ class ShapedListing:
         )
         given = iter(standins[id_count:])
         for name, value in filters:
-            queryset = filterset.filters[name].filter(queryset, next(given) if isinstance(value, type) else value)
+            if isinstance(value, type):
+                value = next(given)
+            elif isinstance(value, TakesValues):
+                value = value.taking([next(given) for _ in range(value.count)])
+            queryset = filterset.filters[name].filter(queryset, value)
         return queryset
 
     def read(self, shape: Hashable, page: Callable[..., Any], values: tuple = ()) -> list:

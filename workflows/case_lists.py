@@ -9,8 +9,9 @@ with its own ids, filter values, clock and cursor. Building and compiling them c
 
 The shape: the reader's memberships (``rules.reader_shape``), the filters asked for with
 their choices (an agency's or a contact's id, a process key and the clock are values), and
-the page's (its cursor's keys, its slice). A search (``q``) shapes the statement by its words
-(a date of birth adds conditions): a list searched is read from its queryset as it is.
+the page's (its cursor's keys, its slice). A search (``q``) shapes the statement by the
+conditions it asks for (``filters.search_terms``: the name and reference, by the start of a
+word when short, a date of birth's two prefixes), whose patterns are values.
 
 A reader with one case agency reads the list from that agency's participations
 (``rules.listed_cases``); a later page's cursor bounds that walk too (``narrow_page``), so it
@@ -19,7 +20,6 @@ starts at the cursor in ``participant_agency_case`` instead of walking down to i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -28,7 +28,7 @@ from django.utils import timezone
 from permissions import rules
 from permissions.prepared import PreparedShapes, ShapedListing
 from workflows import selectors
-from workflows.filters import CaseFilter
+from workflows.filters import CaseFilter, search_terms
 from workflows.models import Case
 from workflows.task_lists import shown_only
 
@@ -62,7 +62,6 @@ class CaseListing(ShapedListing):
 
     model = Case
     statements = _STATEMENTS
-    _direct: QuerySet | None = None  # a searched list: read as its queryset is
 
     def __init__(self, user, filterset: CaseFilter, *, fields: tuple[str, ...] = ()):
         self.empty = not rules.case_agency_ids(user)
@@ -70,10 +69,6 @@ class CaseListing(ShapedListing):
             return
         self.walks = rules.walks_participations(user)
         given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
-        if CaseFilter.SHAPED_BY_VALUE & set(given):  # read as the queryset is, not compiled
-            self._direct = CaseFilter(filterset.data, selectors.cases_for(user), request=filterset.request).qs
-            self._direct = shown_only(self._direct, fields) if fields else self._direct
-            return
         reader, ids = rules.reader_shape(user, reach=not self.walks)
         filters: list[tuple[str, Any]] = []
         values: list[Any] = list(ids)
@@ -81,7 +76,13 @@ class CaseListing(ShapedListing):
             if name not in given:
                 continue
             value = given[name]
-            if isinstance(value, bool) or name == "status":  # a choice or a yes/no: the statement's text
+            if name == "q":  # its conditions the statement's text, their patterns values
+                if (terms := search_terms(value)) is None:
+                    continue
+                shape, patterns = terms
+                filters.append((name, shape))
+                values.extend(patterns)
+            elif isinstance(value, bool) or name == "status":  # a choice or a yes/no: the statement's text
                 filters.append((name, value))
             else:  # an id or a process key: a value
                 filters.append((name, type(value)))
@@ -111,16 +112,6 @@ class CaseListing(ShapedListing):
         queryset = selectors.cases_for(reader)
         queryset = self._filtered(CaseFilter, queryset, reader, standins, id_count, filters, reads_now)
         return shown_only(queryset, fields) if fields else queryset
-
-    def read(self, shape: Hashable, page: Callable[..., QuerySet], values: tuple = ()) -> list[Case]:
-        if not self.empty and self._direct is not None:
-            return list(page(self._direct, *values))
-        return super().read(shape, page, values)
-
-    def count_upto(self, most: int) -> int:
-        if not self.empty and self._direct is not None:
-            return self._counted(self._direct)[:most].count()
-        return super().count_upto(most)
 
     def _counted(self, queryset: QuerySet) -> QuerySet:
         # The keys only: a case's per-row figures would otherwise be computed for every row counted.

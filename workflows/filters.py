@@ -11,9 +11,11 @@ A bad value: the API answers 400 naming the parameter (``DjangoFilterBackend`` r
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, Lookup, OuterRef, Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.fields import BooleanField as DRFBooleanField
@@ -21,6 +23,7 @@ from rest_framework.fields import BooleanField as DRFBooleanField
 from core.national_id import birth_date_prefixes
 from permissions import rules
 from permissions.models import CaseParticipant
+from permissions.prepared import TakesValues
 from workflows import selectors
 from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Incident, Task, TaskStatus
 
@@ -100,9 +103,80 @@ class FilterSet(django_filters.FilterSet):
         return form_class
 
 
-# A search shorter than this matches at the start of a word (``CaseFilter.filter_search``).
+# A search shorter than this matches at the start of a word (``search_terms``).
 SEARCH_ANYWHERE_FROM = 3
 WORD_STARTS_AFTER = (" ", "-")
+
+
+class Like(Lookup):
+    """``field__like=pattern``: SQL's ``LIKE`` with the pattern as given (``%`` and ``_`` its
+    wildcards, a backslash their escape), a parameter of its own. Django's ``icontains`` sends
+    ``%value%``, a parameter made from the value, which a list compiled once per shape
+    (``workflows.case_lists``) cannot take as a stand-in."""
+
+    lookup_name = "like"
+    upper = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if self.upper:  # the expression the search indexes hold (workflows 0044)
+            lhs, rhs = f"UPPER({lhs})", f"UPPER({rhs})"
+        escape = " ESCAPE '\\'" if connection.vendor == "sqlite" else ""  # PostgreSQL's default
+        return f"{lhs} LIKE {rhs}{escape}", [*lhs_params, *rhs_params]
+
+
+class UpperLike(Like):
+    """``field__upper_like=pattern``: ``Like`` without regard to case."""
+
+    lookup_name = "upper_like"
+    upper = True
+
+
+CharField.register_lookup(Like)
+CharField.register_lookup(UpperLike)
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@dataclass(frozen=True)
+class SearchShape(TakesValues):
+    """The conditions a case search asks for (field path and lookup each), without their
+    patterns: the shape of a compiled list's statement; ``taking(patterns)`` makes it whole."""
+
+    columns: tuple[tuple[str, str], ...]
+    count: int = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "count", len(self.columns))
+
+    def taking(self, patterns) -> Q:
+        match = Q()
+        for (path, lookup), pattern in zip(self.columns, patterns, strict=True):
+            match |= Q(**{f"{path}__{lookup}": pattern})
+        return match
+
+
+def search_terms(text: str) -> tuple[SearchShape, tuple[str, ...]] | None:
+    """A search's conditions and their patterns: part of the name or the reference (one or
+    two characters: where a word of either starts, the search index could not find them
+    inside one: "Li" finds "Li Hansen" and "Anne-Lise"), or a date of birth. Name and date of
+    birth are identity, open to every participant of the cases searched
+    (``rules.OPEN_CATEGORIES``); never the whole national id, only its birth-date part, which
+    the masked number shows anyway. None for a blank search."""
+    value = text.strip()
+    if not value:
+        return None
+    escaped = _like_escaped(value)
+    if len(value) < SEARCH_ANYWHERE_FROM:
+        terms = [("reference", "upper_like", f"{escaped}%"), ("person_name", "upper_like", f"{escaped}%")]
+        terms += [("person_name", "upper_like", f"%{before}{escaped}%") for before in WORD_STARTS_AFTER]
+    else:
+        terms = [("person_name", "upper_like", f"%{escaped}%"), ("reference", "upper_like", f"%{escaped}%")]
+    terms += [("person__national_id", "like", f"{prefix}%") for prefix in birth_date_prefixes(value)]
+    return SearchShape(tuple((field, lookup) for field, lookup, _ in terms)), tuple(term[2] for term in terms)
 
 
 class CaseFilter(FilterSet):
@@ -123,34 +197,23 @@ class CaseFilter(FilterSet):
         fields = ["status", "process_key", "agency", "overdue", "q", "responsible"]
 
     # The filters whose condition reads the clock (``now``: a value of a statement compiled
-    # once per shape, ``workflows.case_lists``, never a moment frozen into it), and those
-    # whose value shapes the statement's text (a search's words and dates of birth).
+    # once per shape, ``workflows.case_lists``, never a moment frozen into it).
     READ_NOW = frozenset({"overdue"})
-    SHAPED_BY_VALUE = frozenset({"q"})
 
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now
 
     def filter_search(self, queryset, name, value):
-        """Name and date of birth are identity, open to every participant of the cases the
-        queryset already holds (``rules.OPEN_CATEGORIES``). Never the whole national id:
-        only its birth-date part, which the masked number shows anyway."""
-        value = value.strip()
-        if not value:
+        """``value``: the text searched (``search_terms``), or the condition a compiled list
+        made of its shape and patterns (``SearchShape.taking``)."""
+        if isinstance(value, Q):
+            return queryset.filter(value)
+        terms = search_terms(value)
+        if terms is None:
             return queryset
-        if len(value) < SEARCH_ANYWHERE_FROM:
-            # One or two characters have no trigram of their own, so the search index
-            # (workflows 0044) could not find them inside a word: they match where a word of
-            # the name or the reference starts, which it can ("Li" finds "Li Hansen", "Anne-Lise").
-            match = Q(reference__istartswith=value) | Q(person_name__istartswith=value)
-            for before in WORD_STARTS_AFTER:
-                match |= Q(person_name__icontains=before + value)
-        else:
-            match = Q(person_name__icontains=value) | Q(reference__icontains=value)
-        for prefix in birth_date_prefixes(value):
-            match |= Q(person__national_id__startswith=prefix)
-        return queryset.filter(match)
+        shape, patterns = terms
+        return queryset.filter(shape.taking(patterns))
 
     def filter_agency(self, queryset, name, value):
         return queryset.filter(Exists(CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id=value)))

@@ -45,6 +45,9 @@ def filters_for():
         {"agency": nav.pk},
         {"status": "open", "overdue": "true", "process_key": "prison_release_to_housing"},
         {"q": "Person 1"},
+        {"q": "pe"},  # the start of a word
+        {"q": "17.09.1980"},  # a date of birth, or a name
+        {"q": "5%_\\"},  # the pattern's own characters, searched as they are
     ]
 
 
@@ -235,3 +238,14 @@ def test_the_api_reads_only_what_its_answer_shows(loaded):
         cursor.execute(f"EXPLAIN {statement}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "participant_agency_case" in plan and "workflows_person" not in plan, plan
+
+
+def test_a_search_is_compiled_once_per_shape_and_sent_with_its_words(loaded):
+    """A search's words are values of the statement (its conditions are the shape): another
+    search of the same kind reuses the statement and finds its own cases."""
+    user = get_user_model().objects.get(username=username("nav", 0))
+    listing_of(user, {"q": "Person 12"})[0:PAGE]
+    with mock.patch.object(selectors, "cases_for", side_effect=AssertionError("built again")):
+        rows = listing_of(fresh(user), {"q": "Person 47"})[0:PAGE]
+    assert rows and rows == list(queryset_of(user, {"q": "Person 47"})[:PAGE])
+    assert all("Person 47" in case.person_name for case in rows)
