@@ -107,6 +107,16 @@ def test_a_date_back_dated_into_a_finished_period_moves_nothing_of_it(
     assert [(row.quarter, row.days, row.cases) for row in moved] == [(quarter_of(TODAY), 24, 1)]
 
 
+def test_the_leader_is_told_where_a_late_date_is_counted(client, finished_periods, users):
+    client.force_login(users["leif"])
+    query = {"year": str(LAST_YEAR)}
+    html = client.get(reverse("insight"), query).content.decode()
+    assert "En utskrivning som ble ført inn etter at måneden var over, telles i måneden den ble ført inn." in html
+    assert "En innflytting som ble ført inn etter at kvartalet var over, telles i kvartalet den ble ført inn." in html
+    exported = client.get(reverse("insight-export", args=["discharge", "csv"]), query).content.decode("utf-8-sig")
+    assert "telles i måneden den ble ført inn" in exported
+
+
 def test_a_date_of_the_current_period_counts_where_it_belongs(outcome_kinds, shipped, users, agencies):
     """Live: a discharge this month counts in this month (and its move in this quarter)."""
     discharged = max(month_of(TODAY), TODAY - datetime.timedelta(days=1))
