@@ -37,6 +37,10 @@ def run_erasure_job(job: Job) -> None:
 
 
 def run_archive_export_job(job: Job) -> None:
+    # The case first (the lock order of a correction, which keeps the pending packages before
+    # it changes the case file): no correction lands between building a package and posting it.
+    assert job.case_id is not None, "an archive export job names its case"
+    list(Case.objects.select_for_update().filter(pk=job.case_id).values_list("pk", flat=True))
     export = ArchiveExport.objects.select_for_update().filter(pk=job.payload.get("export_id")).first()
     if export is not None and export.status == ArchiveStatus.PENDING:
         write_package(export)
