@@ -22,12 +22,13 @@ from django.utils import timezone
 from permissions.models import AccessLog
 from retention import services
 from retention.archive import PDF_NAME, XML_NAME, build_body, validate
-from retention.models import ArchiveExport, ArchiveStatus
+from retention.erasure import erase_case
+from retention.models import ArchiveExport, ArchiveStatus, ErasureTrigger
 from workflows.jobs import handlers
 from workflows.jobs.notify import sign
-from workflows.models import Incident, Job, JobKind, JobStatus
+from workflows.models import Case, Incident, Job, JobKind, JobStatus
 
-from .helpers import ECONOMY_VALUE, HEALTH_VALUE
+from .helpers import ECONOMY_VALUE, HEALTH_VALUE, archived
 
 pytestmark = pytest.mark.postgres
 
@@ -377,3 +378,22 @@ def test_a_correction_after_the_export_is_done_goes_as_a_new_export(archive, clo
     assert headers["X-Brobygger-Replaces"] == f"archive-export-{export.pk}"
     assert corrected != first
     assert ArchiveExport.objects.get(pk=correction.pk).status == ArchiveStatus.DONE
+
+
+def test_a_kept_package_is_erased_with_the_case(archive, settings, closed_case, users):
+    """A package kept for a retry is the case file: the erasure empties it (here an export
+    kept after a lost answer, whose job then failed for good, beside one done before)."""
+    archived(closed_case)
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 1}
+    archive.gate = threading.Event()
+    export = order(users, closed_case)
+    try:
+        assert handlers.run_one("w1") == 1
+    finally:
+        archive.gate.set()
+    assert ArchiveExport.objects.get(pk=export.pk).body is not None
+    Job.objects.filter(pk=export.job_id).update(status=JobStatus.FAILED)
+    Case.objects.filter(pk=closed_case.pk).update(closed_at=timezone.now() - timezone.timedelta(days=12 * 365))
+    assert erase_case(closed_case.pk, trigger=ErasureTrigger.RETENTION) is not None
+    kept = ArchiveExport.objects.get(pk=export.pk)
+    assert (kept.body, kept.body_categories) == (None, "")
