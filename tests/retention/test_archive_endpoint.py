@@ -28,7 +28,7 @@ from workflows.jobs import handlers
 from workflows.jobs.notify import sign
 from workflows.models import Case, Incident, Job, JobKind, JobStatus
 
-from .helpers import ECONOMY_VALUE, HEALTH_VALUE, archived
+from .helpers import ECONOMY_VALUE, HEALTH_VALUE, api, archived
 
 pytestmark = pytest.mark.postgres
 
@@ -378,6 +378,12 @@ def test_a_correction_after_the_export_is_done_goes_as_a_new_export(archive, clo
     assert headers["X-Brobygger-Replaces"] == f"archive-export-{export.pk}"
     assert corrected != first
     assert ArchiveExport.objects.get(pk=correction.pk).status == ArchiveStatus.DONE
+    # The coordinator reads which export carries the corrected case file.
+    exports = api(users["bjorn"]).get(f"/api/v1/cases/{closed_case.pk}/retention/").json()["exports"]
+    assert sorted((item["id"], item["replaces"]) for item in exports) == [(export.pk, None), (correction.pk, export.pk)]
+    browser = Client()
+    browser.force_login(users["bjorn"])
+    assert "(den rettede saksmappen)" in browser.get(f"/cases/{closed_case.pk}/retention/").content.decode()
 
 
 def test_a_kept_package_is_erased_with_the_case(archive, settings, closed_case, users):
