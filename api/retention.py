@@ -117,6 +117,11 @@ class ArchiveExportSerializer(serializers.Serializer):
     done_at = serializers.DateTimeField(allow_null=True)
     package = serializers.CharField()
     sha256 = serializers.CharField()
+    replaces = serializers.IntegerField(
+        source="replaces_id",
+        allow_null=True,
+        help_text="the export this one corrects (the case file was corrected after it)",
+    )
 
 
 class RetentionSerializer(serializers.Serializer):

@@ -91,6 +91,7 @@ def load(tasks: int, seed: int = 16) -> dict:
                         "discharge_ready_date": ready.isoformat(),
                         "discharge_date": (ready + datetime.timedelta(days=rng.randint(0, 15))).isoformat(),
                     },
+                    day=month,
                 )
     rows = {}
     for model in TABLES:

@@ -70,12 +70,26 @@ def tally_history() -> Tally:
             definition_id=definition_id,
             element_id=element_id,
         )
+    _tally_discharges(tally, scopes)
+    return tally
+
+
+def _tally_discharges(tally: Tally, scopes: dict[int, list[int]]) -> None:
+    """Each completion that wrote the discharge date, on the day it was completed (as the
+    step counted it: a date in a month already ended then counts in the month recorded)."""
     discharged = Case.objects.filter(
         **{f"data__{DISCHARGE_FIELD}__isnull": False, f"data__{READY_FOR_DISCHARGE_FIELD}__isnull": False}
-    ).values_list("pk", "data")
-    for case_id, data in discharged.iterator(chunk_size=1000):
-        tally.discharged(scopes.get(case_id, scopes_of(())), data)
-    return tally
+    )
+    completions = Event.objects.filter(
+        kind=EventKind.TASK_COMPLETED, case__in=discharged, task__completed_at__isnull=False
+    ).values_list("case_id", "detail", "task__completed_at")
+    days = defaultdict(list)
+    for case_id, detail, completed_at in completions.iterator(chunk_size=5000):
+        if DISCHARGE_FIELD in (detail or {}).get("fields", ()):
+            days[case_id].append(timezone.localdate(completed_at))
+    for case_id, data in discharged.values_list("pk", "data").iterator(chunk_size=1000):
+        for day in days.get(case_id, ()):
+            tally.discharged(scopes.get(case_id, scopes_of(())), data, day=day)
 
 
 def rebuild() -> dict[str, int]:

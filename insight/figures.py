@@ -520,6 +520,7 @@ def housing_time(scope: int, year: int, *, until: datetime.date, together: tuple
         [_("Quarter and process"), _("Cases"), _("Median"), _("75th percentile"), _("90th percentile")],
         chart="hbars",
         chart_columns=[2, 3, 4],
+        note=_("A move entered after its quarter had ended is counted in the quarter it was entered."),
         ledger=ledger,
     )
     for q in (q for q in quarters if q.year == year):
@@ -934,6 +935,7 @@ def discharge_waits(scope: int, year: int, *, until: datetime.date, together: tu
         % {"rate": f"{rate:,}".replace(",", "\u00a0"), "year": year},
         [_("Month"), _("Discharges"), _("Days after ready for discharge"), _("Cost (NOK)")],
         chart_columns=[3],
+        note=_("A discharge entered after its month had ended is counted in the month it was entered."),
         ledger=ledger,
     )
 

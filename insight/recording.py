@@ -55,6 +55,17 @@ def quarter_of(day: datetime.date) -> datetime.date:
     return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
 
 
+def counted_in(period_of, carried: datetime.date, recorded: datetime.date) -> datetime.date:
+    """The period a fact is counted in: that of the date it carries (``carried``), unless
+    that period had already ended on the day it was recorded (``recorded``, Oslo time): a
+    date entered late is then counted in the period it was recorded in. A period's figures
+    are shown only once it has ended (``figures.finished_before``), so no figure a leader
+    has seen moves afterwards: subtracting this year's reading of last year from last
+    year's would otherwise tell about the one case entered late (README "Insight for
+    leaders", "A finished period never moves")."""
+    return max(period_of(carried), period_of(recorded))
+
+
 def scopes_of(agency_ids) -> list[int]:
     """The whole municipality and each agency taking part."""
     return [WHOLE_MUNICIPALITY, *sorted(set(agency_ids))]
@@ -118,10 +129,12 @@ class Tally:
         kind = outcome.kind.code if outcome else ""
         tenure = outcome.tenure if outcome else ""
         self.add(CaseFlow, scopes, (month_of(day), process_key, kind, tenure), (0, 1))
-        # Referral to housed: outcomes of moving into a home (a kept home has no move).
+        # Referral to housed: outcomes of moving into a home (a kept home has no move), in the
+        # quarter moved in, or the quarter the case closed if that one had already ended.
         if outcome and outcome.kind.needs_tenure and outcome.housed_date and outcome.referral_date:
             days = max(0, (outcome.housed_date - outcome.referral_date).days)
-            self.add(HousingTime, scopes, (quarter_of(outcome.housed_date), process_key, days), (1,))
+            quarter = counted_in(quarter_of, outcome.housed_date, day)
+            self.add(HousingTime, scopes, (quarter, process_key, days), (1,))
 
     def task_completed(self, scopes, *, definition_id, element_id, agency_id, created_at, completed_at, due_at):
         held = max(0, int((completed_at - created_at).total_seconds()))
@@ -132,11 +145,14 @@ class Tally:
     def timer_fired(self, scopes, *, day: datetime.date, definition_id: int, element_id: str) -> None:
         self.add(TimerFired, scopes, (month_of(day), definition_id, element_id), (1,))
 
-    def discharged(self, scopes, data: dict) -> None:
-        """A discharge whose case data has both dates (days before "ready" count as none)."""
+    def discharged(self, scopes, data: dict, *, day: datetime.date) -> None:
+        """A discharge whose case data has both dates (days before "ready" count as none),
+        recorded on ``day``: counted in the month of discharge, or in the month recorded if
+        the month of discharge had already ended."""
         ready, discharged = parse_date(data.get(READY_FOR_DISCHARGE_FIELD)), parse_date(data.get(DISCHARGE_FIELD))
         if ready and discharged:
-            self.add(DischargeWait, scopes, (month_of(discharged),), (1, max(0, (discharged - ready).days)))
+            month = counted_in(month_of, discharged, day)
+            self.add(DischargeWait, scopes, (month,), (1, max(0, (discharged - ready).days)))
 
 
 def _add_on_conflict(model: type[SummaryRow]) -> str:
@@ -183,7 +199,7 @@ def record_step(*, step, events, **_) -> None:
                 due_at=task.due_at,
             )
             if DISCHARGE_FIELD in event.detail.get("fields", ()):
-                tally.discharged(scopes, case.data)
+                tally.discharged(scopes, case.data, day=timezone.localdate(task.completed_at))
         elif event.kind == EventKind.TIMER_FIRED:
             tally.timer_fired(scopes, day=today, definition_id=instance.definition_id, element_id=event.element_id)
         elif event.kind == EventKind.CASE_COMPLETED:

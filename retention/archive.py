@@ -37,7 +37,7 @@ from permissions.models import ALL_CATEGORIES, AccessLog, Consent
 from retention import archive_endpoint
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
-from workflows.models import Case, CaseOutcome, Event, ProcessInstance
+from workflows.models import Case, CaseOutcome, Event, JobStatus, ProcessInstance
 from workflows.selectors import process_name
 
 NOARK = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
@@ -304,33 +304,38 @@ def write_package(export: ArchiveExport) -> None:
     rollback and kept, and the attempt that then succeeds (same Idempotency-Key: the archive
     takes it once) logs nothing more.
 
-    Every attempt builds the same bytes (``tests/retention/test_archive_endpoint.py::
+    Every attempt posts the same bytes (``tests/retention/test_archive_endpoint.py::
     test_every_attempt_posts_the_same_package_under_its_key``): an archive keeps the first
     package it took under a key, or refuses the key reused with another body, so an attempt
     after a lost answer must repeat it exactly. The moment it states is the export's order
     (``requested_at``), never the attempt's, and its systemIDs come from the export's
-    ``package_key``."""
+    ``package_key``; and once a package may be in the archive (sent without an answer, or
+    the case file about to be corrected while the export waits: ``keep_pending_packages``)
+    its bytes are kept on the export and posted again as they are, never rebuilt from a
+    case file corrected since. A correction goes as a new export (``replaces``), under its
+    own key."""
     case = Case.objects.select_related("person", "coordinator_agency").get(pk=export.case_id)
-    produced_at = export.requested_at
-    pdf, categories = case_file(case, produced_at)
-    xml = arkivstruktur(case, pdf, produced_at, export.package_key)
     name = f"{case.reference}-{export.pk}"
     if archive_endpoint.configured():
-        body = archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml}, produced_at)
+        if export.body is not None:  # kept: what the archive may hold under this key
+            body, categories = bytes(export.body), tuple(filter(None, export.body_categories.split(",")))
+        else:
+            body, categories = build_body(export, case)
         item = f"archive-delivery:{export.pk}"
         logged = AccessLog.objects.filter(case=case, item=item).exists()  # by an attempt not answered
         if not logged:
             _log_delivery(case, categories, username="archive-endpoint", item=item)
         try:
-            archive_endpoint.deliver(export.pk, name, body)
+            archive_endpoint.deliver(export.pk, name, body, replaces=export.replaces_id)
         except archive_endpoint.ArchiveDeliveryFailed as exc:
-            if exc.sent and not logged:
-                exc.kept_after_rollback = lambda: _log_delivery(
-                    case, categories, username="archive-endpoint", item=item
-                )
+            if exc.sent:
+                exc.kept_after_rollback = lambda: _keep_sent(export, case, body, categories, logged=logged, item=item)
             raise
         package, digest = f"{name}.zip", hashlib.sha256(body).hexdigest()
     else:
+        produced_at = export.requested_at
+        pdf, categories = case_file(case, produced_at)
+        xml = arkivstruktur(case, pdf, produced_at, export.package_key)
         target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
         partial = target / f".{name}.partial"
         # Left by an attempt that failed or died half-way: only this export's job writes
@@ -347,7 +352,51 @@ def write_package(export: ArchiveExport) -> None:
             raise
         package, digest = name, hashlib.sha256(xml).hexdigest()
     export.status, export.done_at, export.package, export.sha256 = ArchiveStatus.DONE, timezone.now(), package, digest
-    export.save(update_fields=["status", "done_at", "package", "sha256"])
+    export.body, export.body_categories = None, ""  # the archive has it
+    export.save(update_fields=["status", "done_at", "package", "sha256", "body", "body_categories"])
+
+
+def build_body(export: ArchiveExport, case: Case) -> tuple[bytes, tuple[str, ...]]:
+    """The zipped package of ``export`` as the case stands now, and the categories it carries."""
+    produced_at = export.requested_at
+    pdf, categories = case_file(case, produced_at)
+    xml = arkivstruktur(case, pdf, produced_at, export.package_key)
+    name = f"{case.reference}-{export.pk}"
+    return archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml}, produced_at), categories
+
+
+def _keep(export: ArchiveExport, body: bytes, categories) -> None:
+    ArchiveExport.objects.filter(pk=export.pk).update(
+        body=body, body_categories=",".join(categories), sha256=hashlib.sha256(body).hexdigest()
+    )
+
+
+def _keep_sent(export: ArchiveExport, case: Case, body: bytes, categories, *, logged: bool, item: str) -> None:
+    """A package sent whose answer never came may be in the archive: its delivery stays
+    logged, and its bytes are kept for the next attempt under the same key."""
+    if not logged:
+        _log_delivery(case, categories, username="archive-endpoint", item=item)
+    _keep(export, body, categories)
+
+
+def keep_pending_packages(case: Case) -> list[ArchiveExport]:
+    """Before the case file of ``case`` (held) changes: each export of it still pending keeps
+    the package as it stands now, the bytes an attempt may already have posted under its key
+    (a worker killed after posting leaves no trace), so every later attempt posts them again
+    and the archive never holds two versions under one key. The change then goes to the
+    archive as a new export. Nothing to keep without an endpoint (a folder is written
+    whole or not at all). Returns the exports pending."""
+    pending = list(
+        ArchiveExport.objects.select_for_update(of=("self",))
+        .filter(case=case, status=ArchiveStatus.PENDING)
+        .exclude(job__status=JobStatus.FAILED)
+        .order_by("pk")
+    )
+    if archive_endpoint.configured():
+        for export in pending:
+            if export.body is None:
+                _keep(export, *build_body(export, case))
+    return pending
 
 
 def _log_delivery(case: Case, categories, *, username: str, item: str) -> None:

@@ -9,7 +9,11 @@ connection goes to the address checked, and redirects are never followed.
 
 ``Idempotency-Key: archive-export-<export id>`` is the same on every attempt of one
 export: an attempt whose answer was lost (the worker killed after the archive took the
-package) is posted again with the same key, so the archive takes the case file once.
+package) is posted again with the same key, so the archive takes the case file once. The
+bytes are the same too: a package that may be in the archive is kept on its export and
+posted again as it is (``retention.archive.write_package``). A case file corrected after an
+export goes as a new export, under its own key, with ``X-Brobygger-Replaces:
+archive-export-<id>`` naming the export it corrects.
 
 Failures raise ``ArchiveDeliveryFailed``: the job records its ``job_error`` (why, as a
 code with its params, said in the reader's language where the job's error is shown; no
@@ -68,7 +72,7 @@ def zip_package(name: str, files: dict[str, bytes], produced_at: datetime) -> by
     return buffer.getvalue()
 
 
-def deliver(export_id: int, name: str, body: bytes) -> None:
+def deliver(export_id: int, name: str, body: bytes, *, replaces: int | None = None) -> None:
     """POST the zipped package ``body`` of export ``export_id``; returns when the archive
     answered 2xx, raises ``ArchiveDeliveryFailed`` otherwise (``sent`` once the request has
     begun to leave: a timeout or a dropped connection then says nothing of whether the
@@ -82,6 +86,8 @@ def deliver(export_id: int, name: str, body: bytes) -> None:
         SIGNATURE_HEADER: sign(conf("ARCHIVE_ENDPOINT_SECRET"), body),
         "User-Agent": "Brobygger-archive/1",
     }
+    if replaces is not None:  # a corrected case file: the package that it corrects
+        headers["X-Brobygger-Replaces"] = f"archive-export-{replaces}"
     allowed = webhook_transport.parse_networks(conf("ARCHIVE_ENDPOINT_ALLOWED_NETWORKS"))
     sending: list[bool] = []
     try:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from core.errors import Conflict
 from permissions import rules as permission_rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Consent, Role
-from retention.models import Correction, ErasureRecord, ErasureTrigger
+from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
 from retention.rules import CaseRetention, retention_of, unmet_archive_duty
 from retention.signals import case_erased
@@ -231,6 +231,9 @@ def _scrub_case(case: Case) -> dict[str, int]:
     count("consent_texts", Consent.objects.filter(case=case).update(purpose="", note=""))
     count("break_glass_texts", BreakGlass.objects.filter(case=case).update(reason="", review_note=""))
     count("corrections", Correction.objects.filter(case=case).delete()[0])  # their old values
+    # A package kept for a retry (the case file as posted): the case file, so it goes too.
+    kept = ArchiveExport.objects.filter(case=case, body__isnull=False)
+    count("archive_packages", kept.update(body=None, body_categories=""))
     count("outcome_reasons", CaseOutcome.objects.filter(case=case).exclude(reason="").update(reason=""))
     count("admin_log_entries", scrub_admin_log(Case, [case.pk]))
     return removed

@@ -37,6 +37,12 @@ def run_erasure_job(job: Job) -> None:
 
 
 def run_archive_export_job(job: Job) -> None:
+    # The case first (the lock order of a correction, which keeps the pending packages before
+    # it changes the case file): no correction lands between building a package and posting it.
+    # FOR NO KEY UPDATE: a correction (FOR UPDATE) waits, a read of the case, which writes its
+    # access-log row (FOR KEY SHARE), does not wait for the archive's answer.
+    assert job.case_id is not None, "an archive export job names its case"
+    list(Case.objects.select_for_update(no_key=True).filter(pk=job.case_id).values_list("pk", flat=True))
     export = ArchiveExport.objects.select_for_update().filter(pk=job.payload.get("export_id")).first()
     if export is not None and export.status == ArchiveStatus.PENDING:
         write_package(export)

@@ -262,6 +262,22 @@ class ArchiveExport(models.Model):
     # Seeds the Noark systemIDs of the package (``retention.archive.arkivstruktur``): random
     # per export and kept, so every attempt of one export builds the same bytes.
     package_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The package as it may already be in the archive under this export's key (posted, its
+    # answer lost; or the case file corrected while the export waited): every later attempt
+    # posts these bytes, never a rebuild (``retention.archive.write_package``). Personal
+    # data: emptied once the archive has it, and by the erasure.
+    body = models.BinaryField(null=True, blank=True, editable=False)
+    body_categories = models.CharField(
+        max_length=200, blank=True, help_text="The data categories the kept package carries, comma-separated"
+    )
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The export this one corrects: queued when the case file was corrected after it",
+    )
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import Count, Max, Q
 
 from bpmn.registry import runtime_for
 from permissions.models import ALL_CATEGORIES, RESTRICTED
 from retention.models import ArchiveExport, ArchiveStatus, RetentionRule
-from workflows.models import Attachment, CaseOutcome, Note, ProcessInstance
+from workflows.models import Attachment, CaseOutcome, JobStatus, Note, ProcessInstance
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,18 @@ def add_years(moment: datetime, years: int) -> datetime:
 
 
 def unmet_archive_duty(case) -> tuple[str, ...]:
-    """The case-file categories the case holds while no archive export of it is done. While
-    there are any, the case may not be erased: the archive must have its case file first."""
-    if ArchiveExport.objects.filter(case=case, status=ArchiveStatus.DONE).exists():
+    """The case-file categories the case holds while the archive does not have its case file
+    as it stands: no archive export of it done, or one still under way (erased first, its
+    package would carry the erased case), or a case file corrected after the last export done
+    (the export the correction queued, ``replaces``, not done: failed for good, a new one
+    must be ordered). While there are any, the case may not be erased."""
+    exports = ArchiveExport.objects.filter(case=case).aggregate(
+        done=Max("pk", filter=Q(status=ArchiveStatus.DONE)),
+        correction=Max("pk", filter=Q(replaces__isnull=False)),
+        under_way=Count("pk", filter=Q(status=ArchiveStatus.PENDING) & ~Q(job__status=JobStatus.FAILED)),
+    )
+    done, correction = exports["done"], exports["correction"]
+    if done is not None and (correction is None or done >= correction) and not exports["under_way"]:
         return ()
     rules = rules_for_process(case.process_key)
     return tuple(sorted(category for category in categories_of(case) if rules[category].in_case_file))

@@ -14,6 +14,7 @@ from core.ids import lookup_id, parse_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, AccessLog, BreakGlass, Consent, Role
+from retention.archive import keep_pending_packages
 from retention.erasure import erase_case, log_coordinator_action, scrub_admin_log
 from retention.models import (
     ArchiveExport,
@@ -139,29 +140,74 @@ def request_archive_export(*, actor, case_id) -> ArchiveExport:
         )
         if ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING).exists():
             raise Conflict("retention.export_pending")
-        moment = timezone.now()
-        export = ArchiveExport.objects.create(case=case, requested_by=actor, requested_at=moment)
-        job = Job.objects.create(
-            kind=JobKind.ARCHIVE_EXPORT,
-            due_at=moment,
-            case=case,
-            # the case's first instance: a job that fails for good opens an incident on it
-            instance=ProcessInstance.objects.filter(case=case).order_by("id").first(),
-            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
-            payload={"export_id": export.pk},
-        )
-        export.job = job
-        export.save(update_fields=["job"])
-        log_coordinator_action(
-            actor,
-            case,
-            category="identity",
-            action=AccessAction.EXPORT,
-            basis=rules.BASIS_ARCHIVE_DUTY,
-            item=f"archive-export:{export.pk}",
-        )
+        export = _queue_export(actor, case)
     queue.wake_workers()
     return export
+
+
+def _queue_export(actor, case: Case, *, replaces: ArchiveExport | None = None, acting=None) -> ArchiveExport:
+    """A new archive export of ``case`` (held) and its job, in the access log (``export``)."""
+    moment = timezone.now()
+    export = ArchiveExport.objects.create(case=case, requested_by=actor, requested_at=moment, replaces=replaces)
+    job = Job.objects.create(
+        kind=JobKind.ARCHIVE_EXPORT,
+        due_at=moment,
+        case=case,
+        # the case's first instance: a job that fails for good opens an incident on it
+        instance=ProcessInstance.objects.filter(case=case).order_by("id").first(),
+        max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+        payload={"export_id": export.pk},
+    )
+    export.job = job
+    export.save(update_fields=["job"])
+    log_coordinator_action(
+        actor,
+        case,
+        category="identity",
+        action=AccessAction.EXPORT,
+        basis=rules.BASIS_ARCHIVE_DUTY,
+        item=f"archive-export:{export.pk}",
+        acting=acting,
+    )
+    return export
+
+
+def _exported(case: Case) -> ArchiveExport | None:
+    """Before the case file of ``case`` (held) is corrected: its latest export handed over
+    or waiting, if any, whose pending packages keep the bytes they may already have posted
+    (``archive.keep_pending_packages``); the correction then goes as a new export."""
+    pending = keep_pending_packages(case)
+    done = ArchiveExport.objects.filter(case=case, status=ArchiveStatus.DONE).order_by("-pk").first()
+    return max([*pending, *([done] if done else [])], key=lambda export: export.pk, default=None)
+
+
+def _person_cases_exported(case: Case) -> list[tuple[Case, ArchiveExport]]:
+    """Before the national id of ``case``'s person changes: it is in the case file of each of
+    their cases not erased (held here, in id order, after ``case``), so each such case with
+    an export keeps its pending packages and gets a new export afterwards."""
+    cases = (
+        Case.objects.select_for_update()
+        .filter(person_id=case.person_id)
+        .exclude(pk__in=ErasureRecord.objects.values("case_id"))
+        .order_by("pk")
+    )
+    return [(other, exported) for other in cases if (exported := _exported(other)) is not None]
+
+
+def _export_corrections(actor, exported: list[tuple[Case, ArchiveExport]]) -> None:
+    for case, export in exported:
+        _export_correction(actor, case, export, (case.coordinator_agency_id, Role.AUDITOR), category="identity")
+
+
+def _export_correction(actor, case: Case, exported: ArchiveExport | None, acting, *, category: str) -> None:
+    """A case file corrected after an export was done or ordered (a value of ``category``,
+    when the process's rules put it in the case file): the archive gets the corrected case
+    file as a new export, under its own Idempotency-Key, naming the one it replaces (never
+    the same key with other bytes)."""
+    if exported is None or not rules_for_process(case.process_key)[rules.category_of(category)].in_case_file:
+        return
+    _queue_export(actor, case, replaces=exported, acting=acting)
+    transaction.on_commit(queue.wake_workers)
 
 
 def review_erasure(*, actor, erasure_id, note) -> ErasureRecord:
@@ -198,6 +244,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             raise Conflict("retention.erased")
         old: object
         check_may_correct(actor, case, field)
+        exported = _exported(case) if field != NATIONAL_ID else None  # a national id waits for review
         if field == NATIONAL_ID:
             # Asked for, not made: see ``review_national_id``. Every valid number gets this
             # same answer, so the coordinator never learns whether another person holds it.
@@ -242,6 +289,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
                 agency_id=acting[0],
                 detail={"field": field, "correction": correction.pk},
             )
+            _export_correction(actor, case, exported, acting, category=category)
     rules.forget_case_access(case)
     return correction
 
@@ -330,12 +378,15 @@ def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
     correction, note = _national_id_to_decide(actor, correction_id, "approve", approve, note)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=correction.case_id)
+        # The person's cases, held before the correction as ``merge_persons`` holds them.
+        exported = _person_cases_exported(case) if approve else []
         correction = _still_undecided(case, correction, CorrectionStatus.WAITING)
         correction.reviewed_by, correction.reviewed_at, correction.review_note = actor, timezone.now(), note
         if not approve:
             correction.status, correction.new_value = CorrectionStatus.REFUSED, None
         elif _change_national_id(case, correction):
             _national_id_done(actor, case, correction)
+            _export_corrections(actor, exported)
         else:
             correction.status = CorrectionStatus.MERGE
         correction.save()
@@ -418,6 +469,7 @@ def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
         case = Case.objects.select_for_update().get(pk=correction.case_id)
         # Every case of the person moves: held before their rows (lock order).
         list(Case.objects.select_for_update().filter(person_id=case.person_id).order_by("pk").values_list("pk"))
+        exported = _person_cases_exported(case) if merge else []
         correction = _still_undecided(case, correction, CorrectionStatus.MERGE)
         correction.reviewed_by, correction.reviewed_at = actor, timezone.now()
         correction.review_note = "\n".join(text for text in (correction.review_note, note) if text)
@@ -426,6 +478,7 @@ def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
         else:
             case.person_id = _merge_into_holder(case, correction)
             _national_id_done(actor, case, correction)
+            _export_corrections(actor, exported)
         correction.save()
         _log_review(actor, case, correction)
     rules.forget_case_access(case)

@@ -182,6 +182,7 @@ class Shown:
     rows: SafeString
     chart: SafeString
     legend: list[tuple[str, str]]
+    note: str = ""
 
 
 def _table_rows(figure: figures.Figure) -> SafeString:
@@ -202,7 +203,13 @@ def _table_rows(figure: figures.Figure) -> SafeString:
 
 def _shown(figure: figures.Figure) -> Shown:
     return Shown(
-        figure.key, figure.title, figure.header, _table_rows(figure), charts.chart(figure), charts.legend(figure)
+        figure.key,
+        figure.title,
+        figure.header,
+        _table_rows(figure),
+        charts.chart(figure),
+        charts.legend(figure),
+        figure.note,
     )
 
 
@@ -281,6 +288,7 @@ def export(figure: figures.Figure, name: str, fmt: str) -> HttpResponse:
     """The figure's table as shown on the page, small counts hidden the same way."""
     rows = [figure.header, *figure.table()]
     note = _("<5: fewer than five. ×: hidden so that a small count cannot be worked out. –: not shown.")  # noqa: RUF001
+    note = f"{note} {figure.note}" if figure.note else note  # one line of notes, under the table
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")

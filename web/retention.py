@@ -147,8 +147,12 @@ def _export_status(export) -> tuple[str, bool]:
     """(what the page says, failed): an export whose job failed after its last attempt
     is failed, with an incident on the case, though its row is still pending."""
     if export.status == ArchiveStatus.PENDING and export.job is not None and export.job.status == JobStatus.FAILED:
-        return _("failed after the last attempt: see the incidents"), True
-    return str(export.get_status_display()), export.status == ArchiveStatus.FAILED
+        label, failed = _("failed after the last attempt: see the incidents"), True
+    else:
+        label, failed = str(export.get_status_display()), export.status == ArchiveStatus.FAILED
+    if export.replaces_id is not None:  # queued by a correction of the case file
+        label = _("%(status)s (the corrected case file)") % {"status": label}
+    return label, failed
 
 
 def _refused(request, pk, exc: ServiceError, **forms):

@@ -204,5 +204,12 @@ def archived(*cases) -> None:
     )
 
 
+def corrections_archived(case) -> None:
+    """Record that the archive has the exports a correction of the case file queued."""
+    ArchiveExport.objects.filter(case=case, status=ArchiveStatus.PENDING).update(
+        status=ArchiveStatus.DONE, done_at=timezone.now()
+    )
+
+
 def erase(user, case, reason="Personen ba om sletting; ingen arkivplikt gjenstår"):
     return api(user).post(f"/api/v1/cases/{case.pk}/erasure/", {"reason": reason}, format="json")

@@ -21,13 +21,14 @@ from django.utils import timezone
 
 from permissions.models import AccessLog
 from retention import services
-from retention.archive import PDF_NAME, XML_NAME, validate
-from retention.models import ArchiveExport, ArchiveStatus
+from retention.archive import PDF_NAME, XML_NAME, build_body, validate
+from retention.erasure import erase_case
+from retention.models import ArchiveExport, ArchiveStatus, ErasureTrigger
 from workflows.jobs import handlers
 from workflows.jobs.notify import sign
-from workflows.models import Incident, Job, JobKind, JobStatus
+from workflows.models import Case, Incident, Job, JobKind, JobStatus
 
-from .helpers import ECONOMY_VALUE, HEALTH_VALUE
+from .helpers import ECONOMY_VALUE, HEALTH_VALUE, api, archived
 
 pytestmark = pytest.mark.postgres
 
@@ -312,3 +313,93 @@ def test_a_worker_killed_after_the_archive_took_the_package_delivers_it_once_mor
     assert export.status == ArchiveStatus.DONE and job_of(export).status == JobStatus.DONE
     assert delivered(export) == CLOSED_CASE_CARRIES  # logged once, with the recorded delivery
     assert Job.objects.filter(kind=JobKind.ARCHIVE_EXPORT, status=JobStatus.DONE).count() == 1
+
+
+def correct_intake(users, case):
+    """The prison corrects what it recorded in the closed case's file (GDPR art. 16)."""
+    services.correct_value(actor=users["kari"], case_id=case.pk, field="has_home", value=True, reason="Feil svar")
+
+
+def test_a_retry_after_a_lost_answer_posts_the_first_bytes_though_the_case_file_was_corrected(
+    archive, settings, closed_case, users
+):
+    """The answer to the first post never came (the archive may hold the package); the case
+    file is corrected before the retry. The retry posts the first bytes under the first key
+    (the archive keeps one version per key), and the correction goes as a new export under a
+    key of its own, naming the export it replaces."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 1}
+    archive.gate = threading.Event()
+    export = order(users, closed_case)
+    try:
+        assert handlers.run_one("w1") == 1
+    finally:
+        archive.gate.set()
+    assert job_of(export).last_error_message["code"] == "job.archive.no_answer"
+    correct_intake(users, closed_case)
+    Job.objects.filter(pk=export.job_id).update(due_at=timezone.now())
+    assert handlers.run_one("w1", job_id=export.job_id) == 1
+    (first_headers, first), (retry_headers, retry) = archive.posts
+    assert retry == first and retry_headers["Idempotency-Key"] == first_headers["Idempotency-Key"]
+    export.refresh_from_db()
+    assert export.status == ArchiveStatus.DONE and export.sha256 == hashlib.sha256(first).hexdigest()
+    assert export.body is None  # the archive has it: not kept any longer
+    (correction,) = ArchiveExport.objects.filter(case=closed_case, replaces=export)
+    assert handlers.run_one("w1", job_id=correction.job_id) == 1
+    headers, corrected = archive.posts[2]
+    assert headers["Idempotency-Key"] == f"archive-export-{correction.pk}" != first_headers["Idempotency-Key"]
+    assert headers["X-Brobygger-Replaces"] == f"archive-export-{export.pk}"
+    assert corrected != first
+    correction.refresh_from_db()
+    assert correction.status == ArchiveStatus.DONE
+
+
+def test_a_correction_while_an_export_waits_keeps_its_package_as_it_stood(archive, closed_case, users):
+    """The export is ordered (a worker may have posted it and been killed, leaving no trace);
+    the case file is then corrected. The waiting export posts the case file as it stood when
+    ordered, the correction goes as a new export."""
+    export = order(users, closed_case)
+    as_ordered, _ = build_body(export, closed_case)
+    correct_intake(users, closed_case)
+    assert handlers.run_one("w1", job_id=export.job_id) == 1
+    ((headers, posted),) = archive.posts
+    assert posted == as_ordered and headers["Idempotency-Key"] == f"archive-export-{export.pk}"
+    (correction,) = ArchiveExport.objects.filter(case=closed_case, replaces=export)
+    assert correction.status == ArchiveStatus.PENDING and correction.job_id is not None
+
+
+def test_a_correction_after_the_export_is_done_goes_as_a_new_export(archive, closed_case, users):
+    export = order(users, closed_case)
+    assert handlers.run_one("w1") == 1
+    correct_intake(users, closed_case)
+    (correction,) = ArchiveExport.objects.filter(case=closed_case, replaces=export)
+    assert handlers.run_one("w1") == 1
+    (_, first), (headers, corrected) = archive.posts
+    assert headers["Idempotency-Key"] == f"archive-export-{correction.pk}"
+    assert headers["X-Brobygger-Replaces"] == f"archive-export-{export.pk}"
+    assert corrected != first
+    assert ArchiveExport.objects.get(pk=correction.pk).status == ArchiveStatus.DONE
+    # The coordinator reads which export carries the corrected case file.
+    exports = api(users["bjorn"]).get(f"/api/v1/cases/{closed_case.pk}/retention/").json()["exports"]
+    assert sorted((item["id"], item["replaces"]) for item in exports) == [(export.pk, None), (correction.pk, export.pk)]
+    browser = Client()
+    browser.force_login(users["bjorn"])
+    assert "(den rettede saksmappen)" in browser.get(f"/cases/{closed_case.pk}/retention/").content.decode()
+
+
+def test_a_kept_package_is_erased_with_the_case(archive, settings, closed_case, users):
+    """A package kept for a retry is the case file: the erasure empties it (here an export
+    kept after a lost answer, whose job then failed for good, beside one done before)."""
+    archived(closed_case)
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 1}
+    archive.gate = threading.Event()
+    export = order(users, closed_case)
+    try:
+        assert handlers.run_one("w1") == 1
+    finally:
+        archive.gate.set()
+    assert ArchiveExport.objects.get(pk=export.pk).body is not None
+    Job.objects.filter(pk=export.job_id).update(status=JobStatus.FAILED)
+    Case.objects.filter(pk=closed_case.pk).update(closed_at=timezone.now() - timezone.timedelta(days=12 * 365))
+    assert erase_case(closed_case.pk, trigger=ErasureTrigger.RETENTION) is not None
+    kept = ArchiveExport.objects.get(pk=export.pk)
+    assert (kept.body, kept.body_categories) == (None, "")

@@ -10,13 +10,13 @@ from django.utils import timezone
 from permissions import policy
 from permissions.models import AccessLog, Membership, Role
 from retention.erasure import erase_case
-from retention.models import Correction, ErasureRecord, ErasureTrigger
+from retention.models import ArchiveExport, ArchiveStatus, Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
 from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind, Person
 
-from .helpers import NAME, NATIONAL_ID, TRACES, api, archived, erase, traces
+from .helpers import NAME, NATIONAL_ID, TRACES, api, archived, corrections_archived, erase, traces
 
 pytestmark = pytest.mark.postgres
 
@@ -108,6 +108,9 @@ def test_an_erasure_by_the_retention_job_is_not_a_request_to_review(closed_case,
 def test_the_retention_of_a_case_shows_no_case_data(closed_case, users):
     archived(closed_case)
     correct(users["bjorn"], closed_case, "person.name", "Torleif Eriksrud-Berg")
+    # The corrected case file goes to the archive as a new export before the case may go.
+    assert erase(users["bjorn"], closed_case).json()["code"] == "retention.archive_duty"
+    corrections_archived(closed_case)
     erase(users["bjorn"], closed_case)
     for username in ("aud", "bjorn"):
         answer = api(users[username]).get(f"/api/v1/cases/{closed_case.pk}/retention/")
@@ -152,6 +155,21 @@ def test_the_coordinator_corrects_the_person(closed_case, users):
     assert (person.name, person.national_id) == ("Torleif Eriksrud-Berg", "29822099635")
     assert Case.objects.get(pk=closed_case.pk).person_name == "Torleif Eriksrud-Berg"
     assert sorted(Correction.objects.values_list("old_value", flat=True)) == [NATIONAL_ID, NAME]
+
+
+def test_a_national_id_confirmed_after_the_export_goes_to_the_archive_as_a_new_export(closed_case, users):
+    """The national id is in the case file: the auditor's confirmation queues a new export
+    naming the one it replaces (its own Idempotency-Key); a request the auditor refuses, none."""
+    archived(closed_case)
+    (first,) = ArchiveExport.objects.filter(case=closed_case)
+    refused = correct(users["bjorn"], closed_case, "person.national_id", "29822099635").json()["id"]
+    assert review(users["aud"], refused, approve=False, note="Ikke legitimert").json()["status"] == "refused"
+    assert ArchiveExport.objects.filter(case=closed_case).count() == 1
+    asked = correct(users["bjorn"], closed_case, "person.national_id", "29822099635").json()["id"]
+    assert ArchiveExport.objects.filter(case=closed_case).count() == 1  # not before the review
+    assert review(users["aud"], asked).json()["status"] == "done"
+    (again,) = ArchiveExport.objects.filter(case=closed_case, replaces=first)
+    assert again.status == ArchiveStatus.PENDING and again.job_id is not None
 
 
 def test_a_name_is_corrected_in_its_case_only_when_the_person_has_another(closed_case, users, agencies):
