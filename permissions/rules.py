@@ -1167,6 +1167,17 @@ def reads_withdrawal_reason(user, case) -> bool:
     return case.coordinator_agency_id in case_access(user, case).agency_ids
 
 
+def reads_message_id(user, case, sender_agency_id: int | None) -> bool:
+    """A message's ``message_id`` (``POST /api/v1/messages/``): chosen by the sender's system,
+    so it may carry any text ("release-ola-nordmann", "schizofreni-henvisning"): free text
+    with no category (restricted, design §6), read by the sending agency that wrote it and
+    by the case's coordinator. The other participants read that the message came, its name
+    and the fields they see, not its id."""
+    if sender_agency_id is not None and sender_agency_id in case_access(user, case).agency_ids:
+        return True
+    return is_case_coordinator(user, case)
+
+
 def can_erase_on_request(user, case) -> bool:
     """Erasing a person's data before its retention ends, on their request (GDPR art. 17):
     the coordinator of the case, who knows the person and the grounds."""

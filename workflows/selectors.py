@@ -550,11 +550,27 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
         # An agency of the earlier case that takes no part in the next one is told that it
         # started, not which case or process it is (as ``followed_case_for`` the other way).
         return {}
-    if event.kind == EventKind.MESSAGE_RECEIVED and "from_case" in detail and not _sees_reference(user, detail):
+    if event.kind == EventKind.MESSAGE_RECEIVED:
+        return _message_detail_for(event, user, detail)
+    return detail
+
+
+# Event detail of a received message only the sending agency and the coordinator read: the
+# sender's own id for it (rules.reads_message_id).
+MESSAGE_SENDER_KEYS = ("message_id",)
+
+
+def _message_detail_for(event, user, detail: dict) -> dict:
+    hidden = set()
+    if "from_case" in detail and not _sees_reference(user, detail):
         # A message from another case of the person (a prison case's "housing ready"): the
         # receiving case's agencies are told which case sent it only when they see that case.
-        return {key: value for key, value in detail.items() if key != "from_case"}
-    return detail
+        hidden.add("from_case")
+    if any(key in detail for key in MESSAGE_SENDER_KEYS) and not rules.reads_message_id(
+        user, _timeline_case(user, event.case_id), event.agency_id
+    ):
+        hidden.update(MESSAGE_SENDER_KEYS)
+    return {key: value for key, value in detail.items() if key not in hidden} if hidden else detail
 
 
 def incident_event_detail(detail: dict, translate: Callable[[str], str] | None = None) -> dict:
