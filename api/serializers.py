@@ -522,7 +522,10 @@ class ConsentSerializer(serializers.Serializer):
     agency = AgencySerializer(allow_null=True)
     agency_kind = serializers.CharField()
     categories = serializers.ListField(child=serializers.CharField())
-    purpose = serializers.CharField()
+    purpose = serializers.SerializerMethodField(
+        help_text="free text: empty unless you are of the coordinating agency, of the agency that recorded it, "
+        "or of its recipient"
+    )
     legal_basis = LegalBasisSerializer()
     note = serializers.SerializerMethodField(
         help_text="free text: empty unless you are of the coordinating agency or of the agency that recorded it"
@@ -536,6 +539,10 @@ class ConsentSerializer(serializers.Serializer):
 
     def get_active(self, consent) -> bool:
         return consent.is_active()
+
+    def get_purpose(self, consent) -> str:
+        # ``purpose_shown``: set by the selector for the reader (``rules.consent_purpose_shown``).
+        return consent.purpose if getattr(consent, "purpose_shown", False) else ""
 
     def get_note(self, consent) -> str:
         # ``note_shown``: set by the selector or the view for the reader (``rules.consent_note_shown``).

@@ -1338,13 +1338,63 @@ def consent_note_shown(user, case):
     The note is free text with no category (the recording service's words about the person):
     restricted, as a field without a category is (design §6). The coordinating agency's
     people and those of the agency whose member recorded it read it; the other participants
-    read the consent (recipient, categories, purpose, basis), not the note."""
+    read the consent (recipient, categories, basis; its purpose: ``consent_purpose_shown``),
+    not the note."""
     own = case_access(user, case).agency_ids
     if not own:
         return Value(False)
     if case.coordinator_agency_id in own:
         return Value(True)
     return Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES))
+
+
+def consent_purpose_shown(user, case):
+    """Whether ``user`` reads the purpose of a consent of ``case`` (an expression on consents).
+    The purpose is free text the recorder types ("bolig etter behandling for rus" tells of
+    health): the coordinating agency's people, those of the agency whose member recorded it
+    (as ``consent_note_shown``), and those of its recipient (the agency named, or an agency
+    of the kind named) read it. The other participants read that the consent exists, its
+    recipient, categories and basis, not its purpose."""
+    access = case_access(user, case)
+    own = access.agency_ids
+    if not own:
+        return Value(False)
+    if case.coordinator_agency_id in own:
+        return Value(True)
+    kinds = sorted({str(agency.kind) for agency, _role in access.acting})
+    return ExpressionWrapper(
+        Q(agency_id__in=own)
+        | Q(agency__isnull=True, agency_kind__in=kinds)
+        | Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES)),
+        output_field=BooleanField(),
+    )
+
+
+def consent_purposes_shown(user, case, consents) -> set[int]:
+    """``consent_purpose_shown`` for consents already read (the case page's list): the ids of
+    those whose purpose ``user`` reads. One query, for the recorders, when the reader is not
+    of the coordinating agency and some consent is neither to their agency nor their kind."""
+    access = case_access(user, case)
+    own = access.agency_ids
+    if not own:
+        return set()
+    if case.coordinator_agency_id in own:
+        return {consent.pk for consent in consents}
+    kinds = {str(agency.kind) for agency, _role in access.acting}
+    shown = {
+        consent.pk
+        for consent in consents
+        if consent.agency_id in own or (consent.agency_id is None and consent.agency_kind in kinds)
+    }
+    recorders = {consent.recorded_by_id for consent in consents if consent.pk not in shown and consent.recorded_by_id}
+    if recorders:
+        ours = set(
+            Membership.objects.filter(user_id__in=recorders, agency_id__in=own, role__in=CASE_ROLES).values_list(
+                "user_id", flat=True
+            )
+        )
+        shown |= {consent.pk for consent in consents if consent.recorded_by_id in ours}
+    return shown
 
 
 def can_revoke_consent(user, consent) -> bool:

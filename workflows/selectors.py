@@ -1212,19 +1212,23 @@ def consents_for_case(*, actor, case):
     return (
         Consent.objects.filter(case=case)
         .select_related("agency", "legal_basis", "recorded_by", "revoked_by")
-        .annotate(note_shown=ExpressionWrapper(rules.consent_note_shown(actor, case), output_field=BooleanField()))
+        .annotate(
+            note_shown=ExpressionWrapper(rules.consent_note_shown(actor, case), output_field=BooleanField()),
+            purpose_shown=ExpressionWrapper(rules.consent_purpose_shown(actor, case), output_field=BooleanField()),
+        )
         .order_by("-given_at", "-id")
     )
 
 
 def consent_as_read(*, actor, consent: Consent) -> Consent:
     """One consent (an answer to its recording or withdrawal) read again with ``note_shown``
-    for ``actor``, as ``consents_for_case`` gives each: anyone who works the case may
+    and ``purpose_shown`` for ``actor``, as ``consents_for_case`` gives each: anyone who works the case may
     withdraw it."""
     shown = ExpressionWrapper(rules.consent_note_shown(actor, consent.case), output_field=BooleanField())
+    purpose = ExpressionWrapper(rules.consent_purpose_shown(actor, consent.case), output_field=BooleanField())
     return (
         Consent.objects.select_related("agency", "legal_basis", "recorded_by", "revoked_by")
-        .annotate(note_shown=shown)
+        .annotate(note_shown=shown, purpose_shown=purpose)
         .get(pk=consent.pk)
     )
 
@@ -1241,8 +1245,14 @@ _CASE_CONSENTS = Prepared(
 
 
 def case_consents_for(*, actor, case) -> list[Consent]:
-    """``consents_for_case`` as a list (the case page's), its statement compiled once."""
-    return _CASE_CONSENTS.objects(case_for(actor, case).pk)
+    """``consents_for_case`` as a list (the case page's), its statement compiled once; each
+    with ``purpose_shown`` for ``actor`` (``rules.consent_purposes_shown``)."""
+    case = case_for(actor, case)
+    consents = _CASE_CONSENTS.objects(case.pk)
+    shown = rules.consent_purposes_shown(actor, case, consents)
+    for consent in consents:
+        consent.purpose_shown = consent.pk in shown
+    return consents
 
 
 def _access_log(case_id):
