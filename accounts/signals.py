@@ -1,14 +1,16 @@
 """A password change ends every API token of the user (sessions end by themselves:
 Django keys them to the password hash). Making a user inactive ends their tokens and
 their sessions: made active again, they sign in again. A single sign-on user has no
-usable password."""
+usable password. Deleting a TOTP device ends the tokens issued with its codes."""
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 
 from accounts import lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
-from accounts.models import ExternalIdentity
+from accounts.models import ExternalIdentity, TokenDevice
 
 User = get_user_model()
 
@@ -67,3 +69,17 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, **kwargs):
         instance._accounts_deactivated = False
         tokens.revoke_all(instance)
         sessions.end_sessions_of(instance)
+
+
+@receiver(pre_delete, sender=TOTPDevice, dispatch_uid="accounts.end_tokens_of_deleted_device")
+def end_tokens_of_deleted_device(sender, instance, **kwargs):
+    """A deleted TOTP device (a lost phone: the admin, a shell) ends the API tokens issued
+    with its codes in the deletion's own transaction (Django sends ``pre_delete`` inside
+    it). Their ``TokenDevice`` rows are locked first: a request presenting such a token
+    reads that row again under a lock (``accounts.tokens.device_still_bound``), so it waits
+    for the deletion and then finds no token, instead of passing on what it read before
+    the deletion committed. Deleted, not only unbound: a token left without its device would
+    still pass for a user who needs no second factor now."""
+    bound = list(TokenDevice.objects.select_for_update().filter(device=instance).values_list("token_id", flat=True))
+    if bound:
+        AuthToken.objects.filter(pk__in=bound).delete()

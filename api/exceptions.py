@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils.translation import get_language, gettext
 from django_guid import get_guid
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,7 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 # rest_framework.views loads, so the parser must not import this module back.
 from api.parsers import RequestBodyTooLarge
 from core.errors import ServiceError, in_language
-from core.messages import render
+from core.messages import MESSAGES, render
 
 BODY = "body"
 MODEL_REFUSED = "process.model_refused"
@@ -54,6 +55,21 @@ def _message(item) -> str:
     return _ECHOING_CODES.get(code, str(item)) if isinstance(code, str) else str(item)
 
 
+def _error(field: str, item) -> dict:
+    """One entry of ``errors``; with its ``code`` when it is one of ours (``coded``)."""
+    error = {"field": field, "message": _message(item)}
+    code = getattr(item, "code", None)
+    if isinstance(code, str) and code in MESSAGES:
+        error["code"] = code
+    return error
+
+
+def coded(code: str, **params) -> ErrorDetail:
+    """A serializer's error of one of our codes, said in the language the request asked for
+    (``answer_text``); its entry in the answer carries the code (``flatten``)."""
+    return ErrorDetail(answer_text(code, params), code=code)
+
+
 def flatten(detail, prefix: str = "") -> list[dict]:
     """DRF's nested ``ValidationError.detail`` as ``[{"field": "a.b", "message": ...}]``."""
     if isinstance(detail, dict):
@@ -64,12 +80,12 @@ def flatten(detail, prefix: str = "") -> list[dict]:
         return errors
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            return [{"field": prefix or BODY, "message": _message(item)} for item in detail]
+            return [_error(prefix or BODY, item) for item in detail]
         errors = []
         for index, item in enumerate(detail):
             errors += flatten(item, f"{prefix}.{index}" if prefix else str(index))
         return errors
-    return [{"field": prefix or BODY, "message": _message(detail)}]
+    return [_error(prefix or BODY, detail)]
 
 
 def _summary(errors: list[dict]) -> str:
@@ -111,6 +127,8 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, RequestBodyTooLarge):
         return Response(error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]), status=exc.status_code)
+    if isinstance(exc, exceptions.MethodNotAllowed | exceptions.NotAcceptable):
+        return _refused_request(exc, context)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
@@ -118,3 +136,18 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else _summary(flatten(exc.detail))
         response.data = error_body(detail)
     return response
+
+
+def _refused_request(exc, context) -> Response:
+    """DRF's 405 and 406 in the error shape, with a code and in the request's language: its
+    own texts had none, were English or clumsy bokmål ("Metoden ... ikke gyldig"), and the
+    405 repeated the method sent. They name what the route takes instead (the ``Allow``
+    header says the methods too)."""
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        view = context.get("view")
+        allowed = [method for method in getattr(view, "allowed_methods", ()) if method != "OPTIONS"]
+        refusal = coded("request.method_not_allowed", allowed=", ".join(allowed))
+    else:
+        types = [renderer.media_type for renderer in getattr(exc, "available_renderers", None) or ()]
+        refusal = coded("request.not_acceptable", types=", ".join(types) or "application/json")
+    return Response(error_body(refusal, [], refusal.code), status=exc.status_code)

@@ -7,12 +7,18 @@ first failed (nothing happened), its key is gone and the second simply runs.
 
 A key answers replays for ``IDEMPOTENCY_KEY_HOURS`` (24 by default, as payment APIs
 do); after that it is free for a new request, and ``purge_expired`` deletes the rows.
+
+A replay is an answer given now: before it, ``still_allowed()`` decides again whether the
+caller may still act on what the key's request acted on, and raises (404 where existence
+is secret, 403 where the object is visible) as a fresh request would. An agency withdrawn
+from the case, or a caller who lost their role in it, gets no stored answer back.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,7 +42,8 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _replay(row: IdempotencyKey, fingerprint: str) -> Response:
+def _replay(row: IdempotencyKey, fingerprint: str, still_allowed: Callable[[], object]) -> Response:
+    still_allowed()  # first: a caller without access learns nothing, not even of the key's use
     if row.fingerprint != fingerprint:
         raise Conflict("idempotency.reused", header=HEADER, errors=[field_error(HEADER, "field.new_key")])
     response = Response(row.response_body, status=row.status_code)
@@ -44,8 +51,9 @@ def _replay(row: IdempotencyKey, fingerprint: str) -> Response:
     return response
 
 
-def idempotent(request, action) -> Response:
-    """Run ``action()`` (returning a Response) at most once per (user, key)."""
+def idempotent(request, action: Callable[[], Response], *, still_allowed: Callable[[], object]) -> Response:
+    """Run ``action()`` (returning a Response) at most once per (user, key). A replay first
+    calls ``still_allowed()``, which raises the refusal a fresh request would get."""
     key = request.headers.get(HEADER)
     if key is None:
         return action()
@@ -61,7 +69,7 @@ def idempotent(request, action) -> Response:
     existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
     if existing is not None:
         if existing.created_at >= expiry_cutoff():
-            return _replay(existing, fingerprint)
+            return _replay(existing, fingerprint, still_allowed)
         existing.delete()  # expired: the key is free again
     try:
         with transaction.atomic():
@@ -83,7 +91,7 @@ def idempotent(request, action) -> Response:
         existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if existing is None:  # pragma: no cover - the other request failed and rolled back
             raise Conflict("idempotency.in_progress", header=HEADER) from None
-        return _replay(existing, fingerprint)
+        return _replay(existing, fingerprint, still_allowed)
 
 
 def expiry_cutoff():

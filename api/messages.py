@@ -16,6 +16,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.exceptions import coded
 from api.serializers import ErrorSerializer, InputSerializer, PersonInput
 from workflows import services
 
@@ -51,9 +52,9 @@ class MessageInput(InputSerializer):
 
     def validate(self, attrs):
         if attrs.get("case_reference") and attrs.get("correlation_key"):
-            raise serializers.ValidationError({"case_reference": ["give either case_reference or correlation_key"]})
+            raise serializers.ValidationError({"case_reference": [coded("message.reference_or_key")]})
         if "start" in attrs and (attrs.get("case_reference") or attrs.get("correlation_key")):
-            raise serializers.ValidationError({"start": ["a message either names its case or starts one, not both"]})
+            raise serializers.ValidationError({"start": [coded("message.names_or_starts")]})
         return attrs
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext
 from rest_framework import serializers
 
-from api.exceptions import answer_text, answers_in_english
+from api.exceptions import answer_text, answers_in_english, coded
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
@@ -22,9 +22,10 @@ class StrictInputMixin:
 
     def to_internal_value(self, data):
         unknown = {}
-        if isinstance(data, dict):
-            allowed = ", ".join(self.fields) or "none"
-            unknown = {name: [f"unknown field; allowed: {allowed}"] for name in sorted(set(data) - set(self.fields))}
+        if isinstance(data, dict) and (names := sorted(set(data) - set(self.fields))):
+            allowed = ", ".join(self.fields)
+            refusal = coded("field.unknown_allowed", allowed=allowed) if allowed else coded("field.unknown_none")
+            unknown = {name: [refusal] for name in names}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:
@@ -190,6 +191,9 @@ class ErrorItemSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = ErrorItemSerializer(many=True)
+    code = serializers.CharField(
+        required=False, help_text="what went wrong, stable for a client to branch on (the detail is for people)"
+    )
     request_id = serializers.CharField(
         required=False, help_text="also in the X-Request-ID header; names the request in the server's logs"
     )
@@ -522,7 +526,10 @@ class ConsentSerializer(serializers.Serializer):
     agency = AgencySerializer(allow_null=True)
     agency_kind = serializers.CharField()
     categories = serializers.ListField(child=serializers.CharField())
-    purpose = serializers.CharField()
+    purpose = serializers.SerializerMethodField(
+        help_text="free text: empty unless you are of the coordinating agency, of the agency that recorded it, "
+        "or of its recipient"
+    )
     legal_basis = LegalBasisSerializer()
     note = serializers.SerializerMethodField(
         help_text="free text: empty unless you are of the coordinating agency or of the agency that recorded it"
@@ -536,6 +543,10 @@ class ConsentSerializer(serializers.Serializer):
 
     def get_active(self, consent) -> bool:
         return consent.is_active()
+
+    def get_purpose(self, consent) -> str:
+        # ``purpose_shown``: set by the selector for the reader (``rules.consent_purpose_shown``).
+        return consent.purpose if getattr(consent, "purpose_shown", False) else ""
 
     def get_note(self, consent) -> str:
         # ``note_shown``: set by the selector or the view for the reader (``rules.consent_note_shown``).

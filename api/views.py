@@ -804,7 +804,10 @@ class TaskComplete(APIView):
             }
             return Response(s.CompletedSerializer(body).data)
 
-        return idempotent(request, complete)
+        def still_allowed():
+            services.check_task_workable(actor=request.user, task_id=pk)
+
+        return idempotent(request, complete, still_allowed=still_allowed)
 
 
 # --- incidents -------------------------------------------------------------------------

@@ -615,6 +615,10 @@ MESSAGES: dict[str, str] = {
     "query.invalid": gettext_noop("the list does not read a parameter as it was given"),
     "request.unstorable_text": gettext_noop("the request has text that cannot be stored or is nested too deeply"),
     "request.unsupported_media_type": gettext_noop("this route reads a JSON body: send it as application/json"),
+    "request.method_not_allowed": gettext_noop("this route does not take the request's method; it takes %(allowed)s"),
+    "request.not_acceptable": gettext_noop(
+        "cannot answer in the format the Accept header asks for; this route answers in %(types)s"
+    ),
     "data.over_limits": gettext_noop(
         "the data breaks a limit (nesting, size, length of a text) or has text that cannot be stored"
     ),
@@ -700,6 +704,8 @@ MESSAGES: dict[str, str] = {
     "legal_basis.unknown_kind": gettext_noop("choose among the agency kinds: %(choices)s"),
     "field.expected_boolean": gettext_noop("expected true or false"),
     "field.unknown": gettext_noop("unknown field"),
+    "field.unknown_allowed": gettext_noop("unknown field; allowed: %(allowed)s"),
+    "field.unknown_none": gettext_noop("unknown field; this request takes no fields"),
     "field.expected_list": gettext_noop("expected a list"),
     "field.expected_whole_number": gettext_noop("expected a whole number from %(low)s to %(high)s"),
     "break_glass.reason_too_short": gettext_noop(

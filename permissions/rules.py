@@ -1167,6 +1167,17 @@ def reads_withdrawal_reason(user, case) -> bool:
     return case.coordinator_agency_id in case_access(user, case).agency_ids
 
 
+def reads_message_id(user, case, sender_agency_id: int | None) -> bool:
+    """A message's ``message_id`` (``POST /api/v1/messages/``): chosen by the sender's system,
+    so it may carry any text ("release-ola-nordmann", "schizofreni-henvisning"): free text
+    with no category (restricted, design §6), read by the sending agency that wrote it and
+    by the case's coordinator. The other participants read that the message came, its name
+    and the fields they see, not its id."""
+    if sender_agency_id is not None and sender_agency_id in case_access(user, case).agency_ids:
+        return True
+    return is_case_coordinator(user, case)
+
+
 def can_erase_on_request(user, case) -> bool:
     """Erasing a person's data before its retention ends, on their request (GDPR art. 17):
     the coordinator of the case, who knows the person and the grounds."""
@@ -1327,13 +1338,63 @@ def consent_note_shown(user, case):
     The note is free text with no category (the recording service's words about the person):
     restricted, as a field without a category is (design §6). The coordinating agency's
     people and those of the agency whose member recorded it read it; the other participants
-    read the consent (recipient, categories, purpose, basis), not the note."""
+    read the consent (recipient, categories, basis; its purpose: ``consent_purpose_shown``),
+    not the note."""
     own = case_access(user, case).agency_ids
     if not own:
         return Value(False)
     if case.coordinator_agency_id in own:
         return Value(True)
     return Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES))
+
+
+def consent_purpose_shown(user, case):
+    """Whether ``user`` reads the purpose of a consent of ``case`` (an expression on consents).
+    The purpose is free text the recorder types ("bolig etter behandling for rus" tells of
+    health): the coordinating agency's people, those of the agency whose member recorded it
+    (as ``consent_note_shown``), and those of its recipient (the agency named, or an agency
+    of the kind named) read it. The other participants read that the consent exists, its
+    recipient, categories and basis, not its purpose."""
+    access = case_access(user, case)
+    own = access.agency_ids
+    if not own:
+        return Value(False)
+    if case.coordinator_agency_id in own:
+        return Value(True)
+    kinds = sorted({str(agency.kind) for agency, _role in access.acting})
+    return ExpressionWrapper(
+        Q(agency_id__in=own)
+        | Q(agency__isnull=True, agency_kind__in=kinds)
+        | Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES)),
+        output_field=BooleanField(),
+    )
+
+
+def consent_purposes_shown(user, case, consents) -> set[int]:
+    """``consent_purpose_shown`` for consents already read (the case page's list): the ids of
+    those whose purpose ``user`` reads. One query, for the recorders, when the reader is not
+    of the coordinating agency and some consent is neither to their agency nor their kind."""
+    access = case_access(user, case)
+    own = access.agency_ids
+    if not own:
+        return set()
+    if case.coordinator_agency_id in own:
+        return {consent.pk for consent in consents}
+    kinds = {str(agency.kind) for agency, _role in access.acting}
+    shown = {
+        consent.pk
+        for consent in consents
+        if consent.agency_id in own or (consent.agency_id is None and consent.agency_kind in kinds)
+    }
+    recorders = {consent.recorded_by_id for consent in consents if consent.pk not in shown and consent.recorded_by_id}
+    if recorders:
+        ours = set(
+            Membership.objects.filter(user_id__in=recorders, agency_id__in=own, role__in=CASE_ROLES).values_list(
+                "user_id", flat=True
+            )
+        )
+        shown |= {consent.pk for consent in consents if consent.recorded_by_id in ours}
+    return shown
 
 
 def can_revoke_consent(user, consent) -> bool:

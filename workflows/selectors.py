@@ -550,11 +550,27 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
         # An agency of the earlier case that takes no part in the next one is told that it
         # started, not which case or process it is (as ``followed_case_for`` the other way).
         return {}
-    if event.kind == EventKind.MESSAGE_RECEIVED and "from_case" in detail and not _sees_reference(user, detail):
+    if event.kind == EventKind.MESSAGE_RECEIVED:
+        return _message_detail_for(event, user, detail)
+    return detail
+
+
+# Event detail of a received message only the sending agency and the coordinator read: the
+# sender's own id for it (rules.reads_message_id).
+MESSAGE_SENDER_KEYS = ("message_id",)
+
+
+def _message_detail_for(event, user, detail: dict) -> dict:
+    hidden = set()
+    if "from_case" in detail and not _sees_reference(user, detail):
         # A message from another case of the person (a prison case's "housing ready"): the
         # receiving case's agencies are told which case sent it only when they see that case.
-        return {key: value for key, value in detail.items() if key != "from_case"}
-    return detail
+        hidden.add("from_case")
+    if any(key in detail for key in MESSAGE_SENDER_KEYS) and not rules.reads_message_id(
+        user, _timeline_case(user, event.case_id), event.agency_id
+    ):
+        hidden.update(MESSAGE_SENDER_KEYS)
+    return {key: value for key, value in detail.items() if key not in hidden} if hidden else detail
 
 
 def incident_event_detail(detail: dict, translate: Callable[[str], str] | None = None) -> dict:
@@ -1196,19 +1212,23 @@ def consents_for_case(*, actor, case):
     return (
         Consent.objects.filter(case=case)
         .select_related("agency", "legal_basis", "recorded_by", "revoked_by")
-        .annotate(note_shown=ExpressionWrapper(rules.consent_note_shown(actor, case), output_field=BooleanField()))
+        .annotate(
+            note_shown=ExpressionWrapper(rules.consent_note_shown(actor, case), output_field=BooleanField()),
+            purpose_shown=ExpressionWrapper(rules.consent_purpose_shown(actor, case), output_field=BooleanField()),
+        )
         .order_by("-given_at", "-id")
     )
 
 
 def consent_as_read(*, actor, consent: Consent) -> Consent:
     """One consent (an answer to its recording or withdrawal) read again with ``note_shown``
-    for ``actor``, as ``consents_for_case`` gives each: anyone who works the case may
+    and ``purpose_shown`` for ``actor``, as ``consents_for_case`` gives each: anyone who works the case may
     withdraw it."""
     shown = ExpressionWrapper(rules.consent_note_shown(actor, consent.case), output_field=BooleanField())
+    purpose = ExpressionWrapper(rules.consent_purpose_shown(actor, consent.case), output_field=BooleanField())
     return (
         Consent.objects.select_related("agency", "legal_basis", "recorded_by", "revoked_by")
-        .annotate(note_shown=shown)
+        .annotate(note_shown=shown, purpose_shown=purpose)
         .get(pk=consent.pk)
     )
 
@@ -1225,8 +1245,14 @@ _CASE_CONSENTS = Prepared(
 
 
 def case_consents_for(*, actor, case) -> list[Consent]:
-    """``consents_for_case`` as a list (the case page's), its statement compiled once."""
-    return _CASE_CONSENTS.objects(case_for(actor, case).pk)
+    """``consents_for_case`` as a list (the case page's), its statement compiled once; each
+    with ``purpose_shown`` for ``actor`` (``rules.consent_purposes_shown``)."""
+    case = case_for(actor, case)
+    consents = _CASE_CONSENTS.objects(case.pk)
+    shown = rules.consent_purposes_shown(actor, case, consents)
+    for consent in consents:
+        consent.purpose_shown = consent.pk in shown
+    return consents
 
 
 def _access_log(case_id):

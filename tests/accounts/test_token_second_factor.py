@@ -86,3 +86,82 @@ def test_the_token_still_is_read_with_one_statement(users, api):
         assert _authed(api, token).get("/api/v1/agencies/").status_code == 200
     assert len([q for q in queries.captured_queries if "knox_authtoken" in q["sql"]]) == 1
     assert AuthToken.objects.filter(user=users["nils"]).count() == 1
+
+
+def test_deleting_a_device_ends_the_tokens_issued_with_its_codes(users, api):
+    device = TOTPDevice.objects.create(user=users["nils"], name="authenticator", confirmed=True)
+    token = token_login(api, "nils", otp=current_code(device)).json()["token"]
+    password_only = token_login(api, "oscar").json()["token"]
+
+    device.delete()
+
+    assert not AuthToken.objects.filter(user=users["nils"]).exists()
+    assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
+    assert _authed(api, password_only).get("/api/v1/tasks/").status_code == 200  # not bound: untouched
+
+
+def _lock_waiters() -> int:
+    """Sessions of this database waiting for a row lock (statistics read afresh: inside a
+    transaction PostgreSQL would keep giving the first reading)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_token_presented_while_its_device_is_being_deleted_waits_and_is_refused(users):
+    """The interleaving of the hole: the deletion has run but not committed when the token is
+    presented. The request used to pass on the device it still read; it now waits for the
+    deletion, then finds no token (401), and never passes."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+    from rest_framework.test import APIClient
+
+    device = TOTPDevice.objects.create(user=users["nils"], name="authenticator", confirmed=True)
+    token = token_login(APIClient(), "nils", otp=current_code(device)).json()["token"]
+    deleting, answered = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def delete_device():
+        try:
+            with transaction.atomic():
+                TOTPDevice.objects.get(pk=device.pk).delete()
+                deleting.set()
+                # Hold the deletion open until the request has either answered or waits on
+                # the deletion's lock; then commit, and see what it answers.
+                deadline = time.monotonic() + 10
+                while not answered.is_set() and time.monotonic() < deadline:
+                    if _lock_waiters():
+                        outcome["waited"] = True
+                        break
+                    time.sleep(0.02)
+        finally:
+            connections.close_all()
+
+    def present_token():
+        try:
+            deleting.wait(10)
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+            outcome["status"] = client.get("/api/v1/tasks/").status_code
+        finally:
+            answered.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=delete_device), threading.Thread(target=present_token)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert outcome.get("status") == 401
+    assert outcome.get("waited") is True
+    assert not TOTPDevice.objects.filter(pk=device.pk).exists()

@@ -145,3 +145,59 @@ def test_purge_deletes_only_expired_keys(users):
 
     assert list(IdempotencyKey.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert out.getvalue().strip() == "1 expired idempotency keys deleted"
+
+
+def _withdraw_nav(users, agencies, task):
+    """The coordinator withdraws NAV from the case (NAV's other open tasks completed first)."""
+    from workflows.services import withdraw_agency
+
+    for other in open_tasks(task.case):
+        if other.agency_id == agencies["nav"].pk:
+            complete(other, form_data(other), actor=users["nils"])
+    withdraw_agency(actor=users["bjorn"], case=task.case_id, agency=agencies["nav"].pk, reason="Ferdig")
+
+
+@pytest.mark.django_db
+def test_a_replay_after_the_agency_was_withdrawn_answers_404_not_the_stored_answer(
+    shipped, users, agencies, client_for
+):
+    task = _nav_task(users, agencies)
+    client = client_for("nils")
+    url = f"/api/v1/tasks/{task.pk}/complete/"
+    body = {"data": form_data(task)}
+    assert client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-w").status_code == 200
+
+    _withdraw_nav(users, agencies, task)
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-w")
+    fresh = client.post(url, body, format="json")
+
+    # As a fresh request: the case is gone for NAV, so is the task (nothing of the stored
+    # answer: the case's reference, its status, the other agencies' open tasks).
+    assert again.status_code == fresh.status_code == 404
+    assert again.json()["code"] == fresh.json()["code"] == "task.not_found"
+    assert "Idempotency-Replayed" not in again
+    assert task.case.reference not in again.content.decode()
+    # Even a key reused for another body tells nothing of its first use.
+    other = client.post(url, {"data": {}}, format="json", HTTP_IDEMPOTENCY_KEY="k-w")
+    assert other.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_replay_after_the_caller_lost_their_role_answers_as_a_fresh_request(shipped, users, agencies, client_for):
+    from permissions.models import Membership, Role
+
+    task = _nav_task(users, agencies)
+    client = client_for("nils")
+    url = f"/api/v1/tasks/{task.pk}/complete/"
+    body = {"data": form_data(task)}
+    assert client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-r").status_code == 200
+
+    Membership.objects.filter(user=users["nils"], agency=agencies["nav"]).delete()
+    gone = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-r")
+    assert gone.status_code == 404 and "Idempotency-Replayed" not in gone
+    # Now in the coordinating agency instead: the task is visible, not theirs (403, as fresh).
+    Membership.objects.create(user=users["nils"], agency=agencies["housing"], role=Role.COORDINATOR)
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-r")
+    fresh = client.post(url, body, format="json")
+    assert again.status_code == fresh.status_code == 403
+    assert again.json()["code"] == fresh.json()["code"] == "task.other_agency"

@@ -20,6 +20,7 @@ RAISERS = {
     "ServiceError",
     "InvalidModel",
     "field_error",
+    "coded",  # api.exceptions: a serializer's error of one of our codes
     "translate",
     "__init__",
     # A stored message (a job's error) and what makes one.

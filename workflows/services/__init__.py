@@ -24,13 +24,14 @@ from workflows.services.legal_bases import (
 from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
 from workflows.services.participants import withdraw_agency
-from workflows.services.tasks import claim_task, complete_task, reassign_task, unclaim_task
+from workflows.services.tasks import check_task_workable, claim_task, complete_task, reassign_task, unclaim_task
 from workflows.services.versions import migrate_instances, preview_migration
 
 __all__ = [
     "add_attachment",
     "add_note",
     "assign_responsible",
+    "check_task_workable",
     "claim_task",
     "complete_task",
     "correct_note",

@@ -35,6 +35,15 @@ def _task_for(actor, task_id) -> Task:
     return _workable(task, actor)
 
 
+def check_task_workable(*, actor, task_id) -> None:
+    """Refuse as working ``task_id`` would before its status is read: NotFound when the actor
+    does not see it (or its branch), Forbidden when it is another agency's, also when the
+    actor's own agency was withdrawn from the case (``_workable``). An ``Idempotency-Key``
+    replay of a completion asks this first (``api.idempotency``): the stored answer is not
+    given to someone who may no longer act on the task."""
+    _task_for(actor, task_id)
+
+
 def _lock_instance(task: Task, actor) -> ProcessInstance:
     """Lock the task's instance and case (``steps.lock_instance``), then re-read what may
     have changed while we waited: the task's status and assignee, and its agency (a version
