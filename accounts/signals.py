@@ -75,11 +75,8 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, **kwargs):
 def end_tokens_of_deleted_device(sender, instance, **kwargs):
     """A deleted TOTP device (a lost phone: the admin, a shell) ends the API tokens issued
     with its codes in the deletion's own transaction (Django sends ``pre_delete`` inside
-    it). Their ``TokenDevice`` rows are locked first: a request presenting such a token
-    reads that row again under a lock (``accounts.tokens.device_still_bound``), so it waits
-    for the deletion and then finds no token, instead of passing on what it read before
-    the deletion committed. Deleted, not only unbound: a token left without its device would
-    still pass for a user who needs no second factor now."""
-    bound = list(TokenDevice.objects.select_for_update().filter(device=instance).values_list("token_id", flat=True))
+    it): once it commits, no request passes with them. Deleted, not only unbound: a token
+    left without its device would still pass for a user who needs no second factor now."""
+    bound = list(TokenDevice.objects.filter(device=instance).values_list("token_id", flat=True))
     if bound:
         AuthToken.objects.filter(pk__in=bound).delete()
