@@ -526,7 +526,7 @@ def _change_national_id(case: Case, correction: Correction) -> bool:
     The unique column decides, so two reviews at once cannot give one number to two persons."""
     person = Person.objects.select_for_update().get(pk=case.person_id)
     old = person.national_id
-    decided, elsewhere = _decided_cases(case, person)
+    decided, elsewhere = _decided_cases(case, person) if str(correction.new_value) != old else ([], False)
     if elsewhere:  # the other agencies' cases keep the person and their number
         target = _new_person(str(correction.new_value), case.person_name)
         if target is None:

@@ -103,3 +103,12 @@ def test_a_merge_decided_by_another_agency_moves_only_its_own_cases(closed_case,
     assert Case.objects.get(pk=closed_case.pk).person_id == person_id
     assert AccessLog.objects.filter(case=closed_case).exclude(person_id=person_id).count() == 0
     assert sarpsborg_reads(users, closed_case) == before
+
+
+def test_the_number_the_person_already_has_is_confirmed_as_it_was(closed_case, halden, users):
+    hege, harald, their_case = halden
+    asked = correct(hege, their_case, "person.national_id", NATIONAL_ID).json()
+    # Not "another person holds it": the person does, in this case and in the other office's.
+    assert review(harald, asked["id"]).json()["status"] == "done"
+    assert Case.objects.get(pk=their_case.pk).person_id == closed_case.person_id
+    assert Person.objects.get(pk=closed_case.person_id).national_id == NATIONAL_ID
