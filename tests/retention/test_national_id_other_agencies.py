@@ -11,13 +11,14 @@ name does (``retention.services._correct_person``)."""
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from permissions.models import AccessLog, Agency, AgencyKind, Consent, Membership, Role
 from tests.workflows.helpers import PRISON_PARTICIPANTS, start_prison_case
 from workflows import services
-from workflows.models import Case, Person
+from workflows.models import Case, CaseStatus, Person
 
-from .helpers import NATIONAL_ID, PERSON, api
+from .helpers import NATIONAL_ID, PERSON, api, archived, erase
 from .test_person_merge import HOLDER, merge
 from .test_requests import correct, review
 
@@ -112,3 +113,22 @@ def test_the_number_the_person_already_has_is_confirmed_as_it_was(closed_case, h
     assert review(harald, asked["id"]).json()["status"] == "done"
     assert Case.objects.get(pk=their_case.pk).person_id == closed_case.person_id
     assert Person.objects.get(pk=closed_case.person_id).national_id == NATIONAL_ID
+
+
+def test_a_number_freed_before_the_merge_goes_to_this_agency_s_cases_alone(closed_case, halden, users, agencies):
+    hege, harald, their_case = halden
+    holder_case = start_prison_case(users, agencies, person=HOLDER)
+    asked = correct(hege, their_case, "person.national_id", HOLDER["national_id"]).json()
+    assert review(harald, asked["id"]).json()["status"] == "merge"
+    # the holder's only case is closed and erased before the auditor merges: the number is free
+    Case.objects.filter(pk=holder_case.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    archived(holder_case)
+    assert erase(users["bjorn"], holder_case).status_code == 201
+    assert not Person.objects.filter(national_id=HOLDER["national_id"]).exists()
+    before = sarpsborg_reads(users, closed_case)
+
+    assert merge(harald, asked["id"]).json()["status"] == "done"
+    moved = Case.objects.select_related("person").get(pk=their_case.pk)
+    assert moved.person.national_id == HOLDER["national_id"] and moved.person_id != closed_case.person_id
+    assert Person.objects.get(pk=closed_case.person_id).national_id == NATIONAL_ID
+    assert sarpsborg_reads(users, closed_case) == before
