@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .element_needs import data_names_loaded
+from .element_needs import data_names_loaded, script_sources, with_sources
 from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, _local, _q
 from .timers import looks_like_iso_literal
 from .xml import parse_bpmn_xml
@@ -64,10 +64,11 @@ def gateway_paths(bpmn_xml: str | bytes) -> dict[str, GatewayPath]:
     for flow in root.iter(_q("sequenceFlow")):
         leaving.setdefault(flow.get("sourceRef"), []).append(flow)
     splits: dict[str, tuple[frozenset[str], list[str]]] = {}
+    sources = script_sources(root)  # a script's variable carries what it was computed from
     for gateway in root.iter(*(_q(kind) for kind in GATEWAYS)):
         gateway_id = gateway.get("id") or ""
         outgoing = leaving.get(gateway_id, [])
-        reads = frozenset(name for flow in outgoing for name in _condition_names(flow))
+        reads = with_sources((name for flow in outgoing for name in _condition_names(flow)), sources)
         if len(outgoing) >= 2 and reads:
             splits[gateway_id] = (reads, [flow.get("targetRef") or "" for flow in outgoing])
     if not splits:
@@ -166,6 +167,7 @@ def timer_reads(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:
 
 def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
     found = {}
+    sources = script_sources(root)  # a script's variable carries what it was computed from
     for timer in root.iter(_q("timerEventDefinition")):
         parent = timer.getparent()
         if parent is None:
@@ -177,7 +179,7 @@ def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
                 if text and not looks_like_iso_literal(text):
                     names |= _expression_names(text)
         if names:
-            found[parent.get("id") or ""] = frozenset(names)
+            found[parent.get("id") or ""] = with_sources(names, sources)
     return found
 
 
