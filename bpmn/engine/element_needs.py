@@ -84,7 +84,8 @@ def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
     sees; computed from a form's field, it carries that field's value on: ``flag =
     needs_treatment`` read by a gateway tells the health value to whoever sees ``flag``.
     Counted whole per script: every name it sets (``x = ...``) or changes in place
-    (``summary["x"] = ...``, ``found.append(...)``) may carry every other name it reads."""
+    (``summary["x"] = ...``, ``found.append(...)``) may carry every other name it reads. A
+    multi-instance's item carries its input collection, its output collection its items."""
     sources: dict[str, set[str]] = {}
     for script in root.iter(_q("script"), f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
         try:
@@ -94,6 +95,15 @@ def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
         read = data_names_loaded(tree) - CONSTANTS
         for name in _set_names(tree):
             sources.setdefault(name, set()).update(read - {name})
+    # A multi-instance's item is an element of its input collection; its output collection
+    # gathers the items its instances leave.
+    for loop in root.iter(_q("multiInstanceLoopCharacteristics")):
+        for collection, item in (("loopDataInputRef", "inputDataItem"), ("loopDataOutputRef", "outputDataItem")):
+            collections = {(ref.text or "").strip() for ref in loop.iter(_q(collection))} - {""}
+            items = {value for el in loop.iter(_q(item)) for value in (el.get("name"), el.get("id")) if value}
+            target, source = (items, collections) if collection == "loopDataInputRef" else (collections, items)
+            for name in target:
+                sources.setdefault(name, set()).update(source - {name})
     return {name: frozenset(found) for name, found in sources.items() if found}
 
 
