@@ -273,8 +273,34 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
 
 def path_splits(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """What the path of a case gives away: every gateway whose conditions read data
-    (``gateway_paths``) and every timer whose moment does (``timer_paths``), by id."""
-    return {**gateway_paths(bpmn_xml), **timer_paths(bpmn_xml, shared)}
+    (``gateway_paths``), every timer whose moment does (``timer_paths``) and every activity
+    whose count of instances does (``loop_paths``), by id."""
+    return {**gateway_paths(bpmn_xml), **timer_paths(bpmn_xml, shared), **loop_paths(bpmn_xml, shared)}
+
+
+def loop_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+    """Activity id -> what its loop gives away, for every multi-instance or loop whose count
+    reads data other than ``shared``: how many tasks it makes (``loopCardinality``, the items
+    of ``loopDataInputRef``) and when it stops (``completionCondition``, ``loopCondition``)
+    tell the value read, as a gateway's branch does (``2 if needs_treatment else 1`` tasks
+    for NAV told the housing coordinator the health value). Its branch is the activity itself:
+    a reader who may not see what it reads is told nothing of its tasks, as of a hidden timer's
+    (never drawn); what follows it, the case reaches whatever the count."""
+    root = parse_bpmn_xml(bpmn_xml)
+    sources = script_sources(root)
+    found = {}
+    for loop in root.iter(_q("multiInstanceLoopCharacteristics"), _q("standardLoopCharacteristics")):
+        activity = loop.getparent()
+        activity_id = activity.get("id") if activity is not None else None
+        names: set[str] = set()
+        for tag in ("loopCardinality", "completionCondition", "loopCondition"):
+            for expression in loop.iter(_q(tag)):
+                names |= _expression_names((expression.text or "").strip())
+        names |= {(ref.text or "").strip() for ref in loop.iter(_q("loopDataInputRef"))} - {""}
+        reads = with_sources(names, sources) - set(shared) if names else frozenset()
+        if activity_id and reads:
+            found[activity_id] = GatewayPath(reads, frozenset({activity_id}))
+    return found
 
 
 # The node a message name is between its throws and its catches (``_message_edges``): no
