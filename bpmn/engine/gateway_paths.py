@@ -183,9 +183,24 @@ def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
     return found
 
 
+def _conditional_reads(root: etree._Element) -> dict[str, frozenset[str]]:
+    """Conditional event id -> the names of data its condition reads."""
+    sources = script_sources(root)
+    found = {}
+    for definition in root.iter(_q("conditionalEventDefinition")):
+        event = definition.getparent()
+        names: set[str] = set()
+        for condition in definition.iter(_q("condition")):
+            names |= _expression_names((condition.text or "").strip())
+        if event is not None and names:
+            found[event.get("id") or ""] = with_sources(names, sources)
+    return found
+
+
 def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """Timer event id -> what its firing gives away, for every timer whose expression reads
-    data other than ``shared`` (fields every participant sees): ``reads``, those names;
+    data other than ``shared`` (fields every participant sees), and every conditional event
+    whose condition does (``_conditional_reads``): ``reads``, those names;
     ``branch_elements``, the timer and what would show when it fired: what its firing does
     at its moment (the tasks it creates, their creation and a deadline counted from it; the
     messages it throws and what their catches do then; the timers those arm, which fire a
@@ -194,7 +209,10 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
     moment when its deadline is a day, would tell the moment too). What the case reaches
     otherwise as well, it reaches whether the timer fired or not."""
     root = parse_bpmn_xml(bpmn_xml)
-    reads = {timer: names - set(shared) for timer, names in _timer_reads(root).items()}
+    # A conditional event fires at the moment its condition holds: a timer whose moment is
+    # the data's (``needs_treatment == True`` made NAV's task after it, or never).
+    timed = {**_timer_reads(root), **_conditional_reads(root)}
+    reads = {timer: names - set(shared) for timer, names in timed.items()}
     if not any(reads.values()):
         return {}
     flows: dict[str, set[str]] = {}
