@@ -38,6 +38,12 @@ GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway", "complexGateway"})
 TIMER_EXPRESSIONS = ("timeDate", "timeDuration", "timeCycle")
 MESSAGE_THROWS = ("intermediateThrowEvent", "endEvent", "sendTask")
 MESSAGE_CATCHES = ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask")
+# Event definition -> (the element it refers to, the attribute that names it for a catch).
+SIGNAL_LIKE = {
+    "signalEventDefinition": ("signal", "name"),
+    "escalationEventDefinition": ("escalation", "escalationCode"),
+    "errorEventDefinition": ("error", "errorCode"),
+}
 # Where what a timer's firing does stops at its moment: work a person does, a message
 # another sends (a timer reached on the way fires a known time after: it is followed).
 MOMENT_STOPS = frozenset({*HUMAN_TASKS, "receiveTask", "intermediateCatchEvent", "boundaryEvent"})
@@ -340,15 +346,39 @@ def _message_edges(root: etree._Element) -> dict[str, set[str]]:
     task) names, through the name's own node (``_VIA``), and the catches the diagram's
     message flows draw from it."""
     names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
+    # Signals, escalations and errors go from a throw to their catches as a message does
+    # (SpiffWorkflow delivers a signal to every catch of its name, an error or escalation to
+    # the catches of its code and to those naming none): a branch throwing one reaches what
+    # its catch does. Each kind by its own names, apart from the messages'.
+    codes: dict[str, dict[str, str]] = {}
+    for kind, attribute in SIGNAL_LIKE.values():
+        codes[kind] = {
+            el.get("id") or "": el.get(attribute) or el.get("name") or el.get("id") or "" for el in root.iter(_q(kind))
+        }
 
-    def named(element: etree._Element) -> set[str]:
+    def named(element: etree._Element, *, throwing: bool) -> set[str]:
         refs = [element.get("messageRef")] + [
             d.get("messageRef") for d in element.findall(_q("messageEventDefinition"))
         ]
-        return {names.get(ref) or ref for ref in refs if ref}
+        found = {names.get(ref) or ref for ref in refs if ref}
+        for tag, (kind, _attribute) in SIGNAL_LIKE.items():
+            for definition in element.findall(_q(tag)):
+                ref = definition.get(f"{kind}Ref")
+                code = codes[kind].get(ref or "", ref or "")
+                if kind == "signal":
+                    found.add(f"\x00signal:{code}")
+                elif code and throwing:  # reaches the catches of its code and those of none
+                    found |= {f"\x00{kind}:{code}", f"\x00{kind}:"}
+                elif throwing:  # one of no code: any catch of its kind may take it
+                    found |= {f"\x00{kind}:{other}" for other in (*codes[kind].values(), "")}
+                else:
+                    found.add(f"\x00{kind}:{code}")
+        return found
 
-    throws = {el.get("id") or "": named(el) for el in root.iter(*(_q(kind) for kind in MESSAGE_THROWS))}
-    catches = {el.get("id") or "": named(el) for el in root.iter(*(_q(kind) for kind in MESSAGE_CATCHES))}
+    throws = {el.get("id") or "": named(el, throwing=True) for el in root.iter(*(_q(kind) for kind in MESSAGE_THROWS))}
+    catches = {
+        el.get("id") or "": named(el, throwing=False) for el in root.iter(*(_q(kind) for kind in MESSAGE_CATCHES))
+    }
     # Through one node per message name (``_VIA``), not an edge from each throw to each catch:
     # those were as many as throws times catches (2,000 of each, one name: 4 million edges,
     # 1.8 s at deploy and at each worker's first use; a 5 MB model, gigabytes).
