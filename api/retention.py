@@ -103,8 +103,9 @@ class NationalIdReviewSerializer(serializers.Serializer):
 
 class PersonMergeInput(InputSerializer):
     merge = serializers.BooleanField(
-        help_text="true: the two are the same person, so every case of this case's person moves to the person "
-        "who holds the number and the old person row is deleted; false: refuse the correction"
+        help_text="true: the two are the same person, so the cases of this case's person that its coordinating "
+        "agency coordinates move to the person who holds the number (the old person row is deleted when no other "
+        "agency's case is left on it); false: refuse the correction"
     )
     note = serializers.CharField(max_length=services.REASON_MAX_CHARS, required=False, allow_blank=True)
 

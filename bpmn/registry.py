@@ -14,11 +14,13 @@ from typing import Any
 
 from jsonschema.protocols import Validator
 
+from bpmn.engine.element_needs import script_sources
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
 from bpmn.engine.gateway_paths import GatewayPath, handed_from, path_splits, timer_elements, timer_reads
 from bpmn.engine.message_payloads import PayloadReads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
+from bpmn.engine.xml import parse_bpmn_xml
 from bpmn.models import ProcessDefinition
 from permissions import rules
 from permissions.models import RESTRICTED
@@ -70,6 +72,12 @@ class DefinitionRuntime:
         whose moment is computed from data but fields every participant sees (``timer_paths``),
         computed from the model once per version, for deployed versions old and new alike."""
         return path_splits(self.bpmn_xml, self.field_rules.shared_fields)
+
+    @cached_property
+    def script_sources(self) -> dict[str, frozenset[str]]:
+        """Name -> the data names a script of the model may compute it from
+        (``bpmn.engine.element_needs.script_sources``): what a script's variable carries."""
+        return script_sources(parse_bpmn_xml(self.bpmn_xml))
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:

@@ -389,13 +389,16 @@ class AccessLogQuerySet(models.QuerySet):
         rows = self.filter(person__isnull=False, person_key="")
         return models.QuerySet.update(rows, person=None, person_key=person_key)
 
-    def merge_person(self, merged_id: int, holder_id: int, old_key: str, new_key: str) -> int:
+    def merge_person(
+        self, merged_id: int, holder_id: int, old_key: str, new_key: str, *, case_ids: list[int] | None = None
+    ) -> int:
         """The one move the log allows: when an auditor merges two person rows that are one
         person (``retention.services.merge_persons``), the merged person's rows name the
         holder, and the rows of their erased cases carry the holder's key instead of the old
         number's. The PostgreSQL trigger lets exactly these two changes through, only while
         this transaction has named the pair in ``brobygger.person_merge`` (set here, and unset
-        again at once). Returns the number of rows changed."""
+        again at once). ``case_ids``: only the rows of these cases move, and no key changes
+        (the person keeps their other cases and their number). Returns the number of rows changed."""
         if not connection.in_atomic_block or not new_key:
             raise AppendOnlyError("merging persons needs the merge's transaction and the holder's key")
         postgres = connection.vendor == "postgresql"
@@ -403,9 +406,13 @@ class AccessLogQuerySet(models.QuerySet):
             if postgres:
                 merge = f"{int(merged_id)} {int(holder_id)} {old_key} {new_key}"
                 cursor.execute("SELECT set_config('brobygger.person_merge', %s, true)", [merge])
-            changed = models.QuerySet.update(self.model.objects.filter(person_id=merged_id), person_id=holder_id)
-            keyed = self.model.objects.filter(person_id=None, person_key=old_key)
-            changed += models.QuerySet.update(keyed, person_key=new_key)
+            rows = self.model.objects.filter(person_id=merged_id)
+            if case_ids is not None:
+                rows = rows.filter(case_id__in=case_ids)
+            changed = models.QuerySet.update(rows, person_id=holder_id)
+            if case_ids is None:
+                keyed = self.model.objects.filter(person_id=None, person_key=old_key)
+                changed += models.QuerySet.update(keyed, person_key=new_key)
             if postgres:
                 cursor.execute("SELECT set_config('brobygger.person_merge', '', true)")
         return changed

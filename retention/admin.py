@@ -33,10 +33,20 @@ class RetentionRuleChangeAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
 
 
+# What the coordinator and the auditor wrote about the person's request (why erase, why
+# correct, the review) is case data, as a consent's purpose and note are
+# (``permissions.admin.ConsentAdmin``): the retention pages and the API show it to the case's
+# coordinator and auditors. Operators read the records' states, never those texts.
+FREE_TEXTS = ["reason", "review_note"]
+
+
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(ReadOnlyAdmin):
     list_display = ["case", "trigger", "erased_at", "rule", "rule_category", "keep_years", "reviewed_at"]
     list_filter = ["trigger", "rule"]
+    # Nor the person's pseudonymous key: the same in every erased case of the person, it ties
+    # them together (the access log's admin hides it too).
+    exclude = [*FREE_TEXTS, "person_key"]
 
 
 @admin.register(ArchiveExport)
@@ -47,8 +57,9 @@ class ArchiveExportAdmin(ReadOnlyAdmin):
 
 @admin.register(Correction)
 class CorrectionAdmin(ReadOnlyAdmin):
-    """Corrections without their old values (those stay in the table, for the audit trail)."""
+    """Corrections without their old values (those stay in the table, for the audit trail) and
+    without the words about the person's request."""
 
     list_display = ["case", "field", "category", "status", "corrected_by", "corrected_at"]
     list_filter = ["status"]
-    exclude = ["old_value", "new_value"]
+    exclude = ["old_value", "new_value", *FREE_TEXTS]

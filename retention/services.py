@@ -183,11 +183,11 @@ def _exported(case: Case) -> ArchiveExport | None:
 
 def _person_cases_exported(case: Case) -> list[tuple[Case, ArchiveExport]]:
     """Before the national id of ``case``'s person changes: it is in the case file of each of
-    their cases not erased (held here, in id order, after ``case``), so each such case with
-    an export keeps its pending packages and gets a new export afterwards."""
+    their cases the decision settles (those ``case``'s agency coordinates, ``_decided_cases``;
+    not erased; held by the caller), so each such case with an export keeps its pending
+    packages and gets a new export afterwards. Other agencies' cases keep their number."""
     cases = (
-        Case.objects.select_for_update()
-        .filter(person_id=case.person_id)
+        Case.objects.filter(person_id=case.person_id, coordinator_agency_id=case.coordinator_agency_id)
         .exclude(pk__in=ErasureRecord.objects.values("case_id"))
         .order_by("pk")
     )
@@ -372,13 +372,16 @@ def _still_undecided(case: Case, correction: Correction, status: str) -> Correct
 def review_national_id(*, actor, correction_id, approve, note="") -> Correction:
     """An auditor of the coordinating agency decides a national id the coordinator asked for.
     Confirmed and held by nobody else: the person's number is changed (the old one kept in the
-    correction only). Confirmed but held by another person: nothing changes and the correction
-    waits for the auditor to merge the persons or refuse (``MERGE``, ``merge_persons``; the
-    coordinator reads it as still waiting). Refused: nothing changes. Once per correction (409)."""
+    correction only); when the person also has cases another agency coordinates, the cases of
+    this one move to a person of their own with the new number instead (``_decided_cases``).
+    Confirmed but held by another person: nothing changes and the correction waits for the
+    auditor to merge the persons or refuse (``MERGE``, ``merge_persons``; the coordinator
+    reads it as still waiting). Refused: nothing changes. Once per correction (409)."""
     correction, note = _national_id_to_decide(actor, correction_id, "approve", approve, note)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=correction.case_id)
-        # The person's cases, held before the correction as ``merge_persons`` holds them.
+        # The person's cases before the correction, as a merge holds them (some may move).
+        list(Case.objects.select_for_update().filter(person_id=case.person_id).order_by("pk").values_list("pk"))
         exported = _person_cases_exported(case) if approve else []
         correction = _still_undecided(case, correction, CorrectionStatus.WAITING)
         correction.reviewed_by, correction.reviewed_at, correction.review_note = actor, timezone.now(), note
@@ -485,10 +488,48 @@ def merge_persons(*, actor, correction_id, merge, note="") -> Correction:
     return correction
 
 
+def _decided_cases(case: Case, person: Person) -> tuple[list[int], bool]:
+    """The cases of ``person`` (locked) whose national id a decision in ``case`` settles:
+    those ``case``'s coordinating agency coordinates, whose auditors decide their numbers
+    (``rules.can_review_national_id``); and whether the person has cases of other agencies.
+
+    One person row serves every case with its number, so a starter who typed a number on
+    file (a typo that hits someone else, or on purpose) shares the row with other agencies'
+    cases. Changed or merged as a whole, their cases took the number or moved to another
+    person on the word of an auditor who cannot see them, and their readers saw the number
+    change with nothing in their case, so learned that the person is in a case elsewhere.
+    A corrected name does not follow either (``_correct_person``)."""
+    theirs = Case.objects.filter(person_id=person.pk)
+    decided = list(
+        theirs.filter(coordinator_agency_id=case.coordinator_agency_id).order_by("pk").values_list("pk", flat=True)
+    )
+    return decided, theirs.exclude(coordinator_agency_id=case.coordinator_agency_id).exists()
+
+
+def _move_cases(case_ids: list[int], person: Person, target: Person) -> None:
+    """``case_ids`` (of ``person``), with their consents, emergency accesses and access-log
+    rows, move to ``target``; ``person`` keeps their other cases, and the name of the latest
+    of them when theirs came with the cases that moved (as an erasure leaves it)."""
+    Case.objects.filter(pk__in=case_ids).update(person_id=target.pk)
+    Consent.objects.filter(case_id__in=case_ids).update(person_id=target.pk)
+    BreakGlass.objects.filter(case_id__in=case_ids).update(person_id=target.pk)
+    keys = person_key(person.national_id), person_key(target.national_id)
+    AccessLog.objects.merge_person(person.pk, target.pk, *keys, case_ids=case_ids)
+    left = list(
+        Case.objects.filter(person_id=person.pk).order_by("-opened_at", "-id").values_list("person_name", flat=True)
+    )
+    if left and person.name not in left:
+        person.name = left[0]
+        person.save(update_fields=["name"])
+        scrub_admin_log(Person, [person.pk])
+
+
 def _merge_into_holder(case: Case, correction: Correction) -> int:
     """Every case of ``case``'s person, and what names the person, moves to the person who
     holds the number asked for; the old person row is deleted. When nobody holds the
     number any more (their last case was erased meanwhile) the person simply gets it.
+    When the person also has cases another agency coordinates, only the cases of this one
+    move (``_decided_cases``): to the holder, or to a person of their own with the number.
     Returns the id of the person the case now has."""
     number = str(correction.new_value)
     holder_id = Person.objects.filter(national_id=number).values_list("pk", flat=True).first()
@@ -503,6 +544,14 @@ def _merge_into_holder(case: Case, correction: Correction) -> int:
     merged = persons[case.person_id]
     correction.old_value = merged.national_id
     holder = persons.get(holder_id) if holder_id is not None else None
+    decided, elsewhere = _decided_cases(case, merged)
+    if elsewhere:  # the other agencies' cases stay with the person and their number
+        if holder is None:  # the holder was erased between the two decisions: the number is free
+            holder = _new_person(number, case.person_name)
+            if holder is None:  # and a new case's person took it meanwhile: decide again
+                raise Conflict("retention.merge_holder_changed")
+        _move_cases(decided, merged, holder)
+        return holder.pk
     if holder is None:  # the holder was erased between the two decisions: the number is free
         merged.national_id = number
         try:
@@ -529,6 +578,15 @@ def _change_national_id(case: Case, correction: Correction) -> bool:
     The unique column decides, so two reviews at once cannot give one number to two persons."""
     person = Person.objects.select_for_update().get(pk=case.person_id)
     old = person.national_id
+    decided, elsewhere = _decided_cases(case, person) if str(correction.new_value) != old else ([], False)
+    if elsewhere:  # the other agencies' cases keep the person and their number
+        target = _new_person(str(correction.new_value), case.person_name)
+        if target is None:
+            return False
+        _move_cases(decided, person, target)
+        case.person_id = target.pk
+        correction.old_value = old
+        return True
     person.national_id = str(correction.new_value)
     try:
         with transaction.atomic():
@@ -537,6 +595,15 @@ def _change_national_id(case: Case, correction: Correction) -> bool:
         return False
     correction.old_value = old
     return True
+
+
+def _new_person(national_id: str, name: str) -> Person | None:
+    """A person row of their own with ``national_id``; None when another person holds it."""
+    try:
+        with transaction.atomic():
+            return Person.objects.create(national_id=national_id, name=name)
+    except IntegrityError:
+        return None
 
 
 def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old value, category)

@@ -10,6 +10,7 @@ and the names the conditions on its outgoing flows read (a gateway that failed o
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
 from lxml import etree
 
@@ -77,6 +78,67 @@ def expression_names(text: str, *, mode: str, assigned: bool = False) -> set[str
     return free | stored if assigned else free
 
 
+def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
+    """Name -> the names of data a script of the model may compute it from (a script task's
+    script, a pre- or post-script). A name no form has is restricted, which its coordinator
+    sees; computed from a form's field, it carries that field's value on: ``flag =
+    needs_treatment`` read by a gateway tells the health value to whoever sees ``flag``.
+    Counted whole per script: every name it sets (``x = ...``) or changes in place
+    (``summary["x"] = ...``, ``found.append(...)``) may carry every other name it reads. A
+    multi-instance's item carries its input collection, its output collection its items."""
+    sources: dict[str, set[str]] = {}
+    for script in root.iter(_q("script"), f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
+        try:
+            tree = ast.parse((script.text or "").strip(), mode="exec")
+        except SyntaxError:
+            continue
+        read = data_names_loaded(tree) - CONSTANTS
+        for name in _set_names(tree):
+            sources.setdefault(name, set()).update(read - {name})
+    # A multi-instance's item is an element of its input collection; its output collection
+    # gathers the items its instances leave.
+    for loop in root.iter(_q("multiInstanceLoopCharacteristics")):
+        for collection, item in (("loopDataInputRef", "inputDataItem"), ("loopDataOutputRef", "outputDataItem")):
+            collections = {(ref.text or "").strip() for ref in loop.iter(_q(collection))} - {""}
+            items = {value for el in loop.iter(_q(item)) for value in (el.get("name"), el.get("id")) if value}
+            target, source = (items, collections) if collection == "loopDataInputRef" else (collections, items)
+            for name in target:
+                sources.setdefault(name, set()).update(source - {name})
+    return {name: frozenset(found) for name, found in sources.items() if found}
+
+
+def _set_names(tree: ast.AST) -> set[str]:
+    """The names a script sets or changes in place: stored, the base of a stored item or
+    attribute, or the object of a method call."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            found.add(node.id)
+        target = None
+        if isinstance(node, ast.Subscript | ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
+            target = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            target = node.func.value
+        while isinstance(target, ast.Subscript | ast.Attribute):
+            target = target.value
+        if isinstance(target, ast.Name):
+            found.add(target.id)
+    return found
+
+
+def with_sources(names: Iterable[str], sources: dict[str, frozenset[str]]) -> frozenset[str]:
+    """``names`` and every name a script computes any of them from, over any number of
+    scripts (``script_sources``): what a value read by those names may carry."""
+    found = set(names)
+    todo = list(found)
+    while todo:
+        for source in sources.get(todo.pop(), ()):
+            if source not in found:
+                found.add(source)
+                todo.append(source)
+    return frozenset(found)
+
+
 def data_names_loaded(tree: ast.AST) -> set[str]:
     """The names ``tree`` loads as data: a function of the expressions (``len``, ``date``)
     only where it is called; used as a value it is a field of that name (the task data
@@ -91,4 +153,4 @@ def data_names_loaded(tree: ast.AST) -> set[str]:
     }
 
 
-__all__ = ["data_names_loaded", "element_needs", "expression_names"]
+__all__ = ["data_names_loaded", "element_needs", "expression_names", "script_sources", "with_sources"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from .element_needs import data_names_loaded
+from .element_needs import data_names_loaded, script_sources, with_sources
 from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, _local, _q
 from .timers import looks_like_iso_literal
 from .xml import parse_bpmn_xml
@@ -38,6 +38,12 @@ GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway", "complexGateway"})
 TIMER_EXPRESSIONS = ("timeDate", "timeDuration", "timeCycle")
 MESSAGE_THROWS = ("intermediateThrowEvent", "endEvent", "sendTask")
 MESSAGE_CATCHES = ("intermediateCatchEvent", "boundaryEvent", "startEvent", "receiveTask")
+# Event definition -> (the element it refers to, the attribute that names it for a catch).
+SIGNAL_LIKE = {
+    "signalEventDefinition": ("signal", "name"),
+    "escalationEventDefinition": ("escalation", "escalationCode"),
+    "errorEventDefinition": ("error", "errorCode"),
+}
 # Where what a timer's firing does stops at its moment: work a person does, a message
 # another sends (a timer reached on the way fires a known time after: it is followed).
 MOMENT_STOPS = frozenset({*HUMAN_TASKS, "receiveTask", "intermediateCatchEvent", "boundaryEvent"})
@@ -64,10 +70,11 @@ def gateway_paths(bpmn_xml: str | bytes) -> dict[str, GatewayPath]:
     for flow in root.iter(_q("sequenceFlow")):
         leaving.setdefault(flow.get("sourceRef"), []).append(flow)
     splits: dict[str, tuple[frozenset[str], list[str]]] = {}
+    sources = script_sources(root)  # a script's variable carries what it was computed from
     for gateway in root.iter(*(_q(kind) for kind in GATEWAYS)):
         gateway_id = gateway.get("id") or ""
         outgoing = leaving.get(gateway_id, [])
-        reads = frozenset(name for flow in outgoing for name in _condition_names(flow))
+        reads = with_sources((name for flow in outgoing for name in _condition_names(flow)), sources)
         if len(outgoing) >= 2 and reads:
             splits[gateway_id] = (reads, [flow.get("targetRef") or "" for flow in outgoing])
     if not splits:
@@ -166,6 +173,7 @@ def timer_reads(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:
 
 def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
     found = {}
+    sources = script_sources(root)  # a script's variable carries what it was computed from
     for timer in root.iter(_q("timerEventDefinition")):
         parent = timer.getparent()
         if parent is None:
@@ -177,13 +185,28 @@ def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
                 if text and not looks_like_iso_literal(text):
                     names |= _expression_names(text)
         if names:
-            found[parent.get("id") or ""] = frozenset(names)
+            found[parent.get("id") or ""] = with_sources(names, sources)
+    return found
+
+
+def _conditional_reads(root: etree._Element) -> dict[str, frozenset[str]]:
+    """Conditional event id -> the names of data its condition reads."""
+    sources = script_sources(root)
+    found = {}
+    for definition in root.iter(_q("conditionalEventDefinition")):
+        event = definition.getparent()
+        names: set[str] = set()
+        for condition in definition.iter(_q("condition")):
+            names |= _expression_names((condition.text or "").strip())
+        if event is not None and names:
+            found[event.get("id") or ""] = with_sources(names, sources)
     return found
 
 
 def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """Timer event id -> what its firing gives away, for every timer whose expression reads
-    data other than ``shared`` (fields every participant sees): ``reads``, those names;
+    data other than ``shared`` (fields every participant sees), and every conditional event
+    whose condition does (``_conditional_reads``): ``reads``, those names;
     ``branch_elements``, the timer and what would show when it fired: what its firing does
     at its moment (the tasks it creates, their creation and a deadline counted from it; the
     messages it throws and what their catches do then; the timers those arm, which fire a
@@ -192,7 +215,10 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
     moment when its deadline is a day, would tell the moment too). What the case reaches
     otherwise as well, it reaches whether the timer fired or not."""
     root = parse_bpmn_xml(bpmn_xml)
-    reads = {timer: names - set(shared) for timer, names in _timer_reads(root).items()}
+    # A conditional event fires at the moment its condition holds: a timer whose moment is
+    # the data's (``needs_treatment == True`` made NAV's task after it, or never).
+    timed = {**_timer_reads(root), **_conditional_reads(root)}
+    reads = {timer: names - set(shared) for timer, names in timed.items()}
     if not any(reads.values()):
         return {}
     flows: dict[str, set[str]] = {}
@@ -271,8 +297,34 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
 
 def path_splits(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """What the path of a case gives away: every gateway whose conditions read data
-    (``gateway_paths``) and every timer whose moment does (``timer_paths``), by id."""
-    return {**gateway_paths(bpmn_xml), **timer_paths(bpmn_xml, shared)}
+    (``gateway_paths``), every timer whose moment does (``timer_paths``) and every activity
+    whose count of instances does (``loop_paths``), by id."""
+    return {**gateway_paths(bpmn_xml), **timer_paths(bpmn_xml, shared), **loop_paths(bpmn_xml, shared)}
+
+
+def loop_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+    """Activity id -> what its loop gives away, for every multi-instance or loop whose count
+    reads data other than ``shared``: how many tasks it makes (``loopCardinality``, the items
+    of ``loopDataInputRef``) and when it stops (``completionCondition``, ``loopCondition``)
+    tell the value read, as a gateway's branch does (``2 if needs_treatment else 1`` tasks
+    for NAV told the housing coordinator the health value). Its branch is the activity itself:
+    a reader who may not see what it reads is told nothing of its tasks, as of a hidden timer's
+    (never drawn); what follows it, the case reaches whatever the count."""
+    root = parse_bpmn_xml(bpmn_xml)
+    sources = script_sources(root)
+    found = {}
+    for loop in root.iter(_q("multiInstanceLoopCharacteristics"), _q("standardLoopCharacteristics")):
+        activity = loop.getparent()
+        activity_id = activity.get("id") if activity is not None else None
+        names: set[str] = set()
+        for tag in ("loopCardinality", "completionCondition", "loopCondition"):
+            for expression in loop.iter(_q(tag)):
+                names |= _expression_names((expression.text or "").strip())
+        names |= {(ref.text or "").strip() for ref in loop.iter(_q("loopDataInputRef"))} - {""}
+        reads = with_sources(names, sources) - set(shared) if names else frozenset()
+        if activity_id and reads:
+            found[activity_id] = GatewayPath(reads, frozenset({activity_id}))
+    return found
 
 
 # The node a message name is between its throws and its catches (``_message_edges``): no
@@ -294,15 +346,39 @@ def _message_edges(root: etree._Element) -> dict[str, set[str]]:
     task) names, through the name's own node (``_VIA``), and the catches the diagram's
     message flows draw from it."""
     names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
+    # Signals, escalations and errors go from a throw to their catches as a message does
+    # (SpiffWorkflow delivers a signal to every catch of its name, an error or escalation to
+    # the catches of its code and to those naming none): a branch throwing one reaches what
+    # its catch does. Each kind by its own names, apart from the messages'.
+    codes: dict[str, dict[str, str]] = {}
+    for kind, attribute in SIGNAL_LIKE.values():
+        codes[kind] = {
+            el.get("id") or "": el.get(attribute) or el.get("name") or el.get("id") or "" for el in root.iter(_q(kind))
+        }
 
-    def named(element: etree._Element) -> set[str]:
+    def named(element: etree._Element, *, throwing: bool) -> set[str]:
         refs = [element.get("messageRef")] + [
             d.get("messageRef") for d in element.findall(_q("messageEventDefinition"))
         ]
-        return {names.get(ref) or ref for ref in refs if ref}
+        found = {names.get(ref) or ref for ref in refs if ref}
+        for tag, (kind, _attribute) in SIGNAL_LIKE.items():
+            for definition in element.findall(_q(tag)):
+                ref = definition.get(f"{kind}Ref")
+                code = codes[kind].get(ref or "", ref or "")
+                if kind == "signal":
+                    found.add(f"\x00signal:{code}")
+                elif code and throwing:  # reaches the catches of its code and those of none
+                    found |= {f"\x00{kind}:{code}", f"\x00{kind}:"}
+                elif throwing:  # one of no code: any catch of its kind may take it
+                    found |= {f"\x00{kind}:{other}" for other in (*codes[kind].values(), "")}
+                else:
+                    found.add(f"\x00{kind}:{code}")
+        return found
 
-    throws = {el.get("id") or "": named(el) for el in root.iter(*(_q(kind) for kind in MESSAGE_THROWS))}
-    catches = {el.get("id") or "": named(el) for el in root.iter(*(_q(kind) for kind in MESSAGE_CATCHES))}
+    throws = {el.get("id") or "": named(el, throwing=True) for el in root.iter(*(_q(kind) for kind in MESSAGE_THROWS))}
+    catches = {
+        el.get("id") or "": named(el, throwing=False) for el in root.iter(*(_q(kind) for kind in MESSAGE_CATCHES))
+    }
     # Through one node per message name (``_VIA``), not an edge from each throw to each catch:
     # those were as many as throws times catches (2,000 of each, one name: 4 million edges,
     # 1.8 s at deploy and at each worker's first use; a 5 MB model, gigabytes).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .element_needs import CONSTANTS, data_names_loaded
+from .element_needs import CONSTANTS, data_names_loaded, script_sources, with_sources
 from .lint.model import SPIFF_NS, _q
 from .xml import parse_bpmn_xml
 
@@ -54,10 +54,11 @@ def payload_reads(bpmn_xml: str | bytes) -> dict[str, PayloadReads]:
         if other is not None:
             rest.setdefault(name, set()).update(other)
         fields.setdefault(name, {})
+    sources = script_sources(root)  # a script's variable carries what it was computed from
     return {
         name: PayloadReads(
-            {key: frozenset(read) for key, read in per_field.items()},
-            frozenset(rest[name]) if name in rest else None,
+            {key: with_sources(read, sources) for key, read in per_field.items()},
+            with_sources(rest[name], sources) if name in rest else None,
         )
         for name, per_field in fields.items()
     }

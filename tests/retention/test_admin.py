@@ -4,7 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from retention.models import Correction
+from retention.models import Correction, ErasureRecord
+
+from .helpers import archived, erase
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +34,47 @@ def test_the_records_are_read_only_and_corrections_hide_the_old_value(staff_clie
     page = staff_client.get(f"/admin/retention/correction/{correction.pk}/change/")
     assert page.status_code == 200 and "Gammelt Navn" not in page.content.decode()
     assert staff_client.post(f"/admin/retention/correction/{correction.pk}/delete/").status_code == 403
+
+
+DIAGNOSIS = "F11.2 opioidavhengighet"
+
+
+def test_operators_read_no_free_text_about_the_person_nor_the_key_that_links_their_cases(
+    staff_client, closed_case, users
+):
+    # The coordinator's and the auditor's words about the person's request are case data, as a
+    # consent's purpose and note are (``permissions.admin.ConsentAdmin``): the pages and the API
+    # show them to the case's coordinator and auditors; operators see the records' states.
+    def assert_not_shown(urls, *secrets):
+        for url in urls:
+            page = staff_client.get(url)
+            assert page.status_code == 200, url
+            for secret in secrets:
+                assert secret not in page.content.decode(), (url, secret)
+
+    correction = Correction.objects.create(
+        case=closed_case,
+        field="treatment_plan",
+        category="health",
+        old_value=None,
+        reason=f"Personen sier at {DIAGNOSIS} er feil",
+        corrected_by=users["bjorn"],
+        corrected_at=timezone.now(),
+        review_note=f"Sjekket journalen: {DIAGNOSIS}",
+    )
+    assert_not_shown(
+        ("/admin/retention/correction/", f"/admin/retention/correction/{correction.pk}/change/"), DIAGNOSIS
+    )
+    archived(closed_case)
+    reason = f"Personen ba om sletting etter behandling for {DIAGNOSIS}"
+    assert erase(users["bjorn"], closed_case, reason=reason).status_code == 201
+    erasure = ErasureRecord.objects.get(case=closed_case)
+    ErasureRecord.objects.filter(pk=erasure.pk).update(review_note=f"Grunnlaget holder: {DIAGNOSIS}")
+    assert erasure.person_key
+    # Nor the keyed hash of the national id, the same in every erased case of the person (the
+    # access log's admin hides it for that reason).
+    assert_not_shown(
+        ("/admin/retention/erasurerecord/", f"/admin/retention/erasurerecord/{erasure.pk}/change/"),
+        DIAGNOSIS,
+        erasure.person_key,
+    )

@@ -29,6 +29,7 @@ from django.db import transaction
 
 from bpmn.engine import runtime as engine
 from bpmn.engine import service_tasks as engine_services
+from bpmn.engine.element_needs import with_sources
 from bpmn.engine.errors import EngineError, TaskStateError
 from bpmn.registry import runtime_for
 from core.errors import InvalidInput, field_error
@@ -61,9 +62,15 @@ def service_inputs_and_reads(job: Job) -> tuple[dict[str, Any], dict[str, frozen
     instance = job.instance
     if instance is None:
         raise TaskStateError("the job's instance is gone")
-    workflow = engine.load_workflow(runtime_for(instance.definition_id).bundle, instance.state)
+    runtime = runtime_for(instance.definition_id)
+    workflow = engine.load_workflow(runtime.bundle, instance.state)
     task_id = job.payload["task_id"]
-    return engine_services.service_inputs(workflow, task_id), engine_services.service_input_reads(workflow, task_id)
+    # A script's variable carries what the script computed it from (``flag = needs_treatment``).
+    reads = {
+        name: with_sources(read, runtime.script_sources)
+        for name, read in engine_services.service_input_reads(workflow, task_id).items()
+    }
+    return engine_services.service_inputs(workflow, task_id), reads
 
 
 def receivable_fields(job: Job, agency, fields: dict[str, Any], reads: dict[str, frozenset[str]]) -> dict[str, Any]:
