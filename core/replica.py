@@ -130,16 +130,31 @@ def reading_reports(read: Callable[[], T]) -> T:
     current = state()
     if current is None or not current.usable:
         return read()
+    refused: list[DatabaseError] = []
+
+    def watch(
+        execute: Callable[..., object], sql: str, params: object, many: bool, context: dict[str, object]
+    ) -> object:
+        try:
+            return execute(sql, params, many, context)
+        except DatabaseError as exc:
+            refused.append(exc)
+            raise
+
     try:
-        with _reports():
+        with _reports(), connections[REPLICA].execute_wrapper(watch):
             return read()
     except DatabaseError:
-        try:
-            measure_lag()
-        except DatabaseError:
-            _set_unreachable()  # the replica failed: the same read from the primary below
-        else:
-            raise  # the primary's error, or the read's own: not the replica's to hide
+        # A statement the replica refused while it still answers (a hot standby cancels one
+        # that conflicts with the WAL it replays, or outlasts its timeout) is read again from
+        # the primary; one it could not be asked (a lost connection) when it no longer answers.
+        if not refused:
+            try:
+                measure_lag()
+            except DatabaseError:
+                _set_unreachable()  # the replica failed: the same read from the primary below
+            else:
+                raise  # the primary's error, or the read's own: not the replica's to hide
     return read()
 
 

@@ -146,6 +146,25 @@ def test_a_replica_that_fails_during_a_report_is_read_again_from_the_primary(
     assert replica.state().name == "unreachable"  # and the next reports go to the primary at once
 
 
+def test_a_statement_the_replica_cancels_is_read_again_from_the_primary(client, finished_cases, users, with_replica):
+    """A hot standby cancels a query that conflicts with the WAL it replays ("canceling
+    statement due to conflict with recovery") or that outlasts its timeout, while it still
+    answers the lag check: the report is read again from the primary, never a 500."""
+    client.force_login(users["leif"])
+    without = client.get(REPORTS[0])
+    with_replica()
+
+    def cancel_figures(execute, sql, params, many, context):
+        if 'FROM "insight_' in sql:  # the replica's server cancels it: a real "canceling statement"
+            return execute("SELECT pg_cancel_backend(pg_backend_pid()), pg_sleep(5)", None, many, context)
+        return execute(sql, params, many, context)
+
+    with connections[replica.REPLICA].execute_wrapper(cancel_figures):
+        response, primary, _secondary = _read(client, REPORTS[0])
+    assert _figure_tables(response) == _figure_tables(without) != []
+    assert _reads_figures(primary)
+
+
 def test_nothing_a_caseworker_reads_comes_from_the_replica(client, shipped, users, agencies, with_replica):
     case = start_prison_case(users, agencies)
     task = open_tasks(case)[0]
