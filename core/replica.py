@@ -101,6 +101,14 @@ def state() -> State | None:
     return found
 
 
+def last_found() -> State | None:
+    """The state the last check found, however old, without asking the replica (None: not
+    asked yet): for ``/readyz``, which answers at once whatever the replica does (one that
+    drops packets holds each check for its connect timeout, longer than a probe waits)."""
+    with _state_lock:
+        return _state
+
+
 def _set_unreachable() -> None:
     global _state
     connections[REPLICA].close()

@@ -13,7 +13,7 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
@@ -117,6 +117,28 @@ def test_a_replica_that_lags_is_left_for_the_primary_and_readyz_tells_it(
     answer = client.get("/readyz")
     assert answer.status_code == 200  # the node still serves: the reports come from the primary
     assert answer.json()["replica"] == {"state": "lagging", "lag_seconds": 60.0}
+
+
+def test_readyz_never_waits_for_the_replica(client, users, with_replica, monkeypatch):
+    """A replica that does not answer (a host whose packets are dropped: each connection
+    waits out its connect timeout) must not make the web nodes unready: a readiness probe
+    gives up after a second or so, and every node would leave the load balancer for a
+    replica that only the reports use. /readyz tells the state last found, never asks."""
+    with_replica()
+    _beat()
+
+    def blackholed():
+        time.sleep(2)  # the connect timeout, shortened
+        raise OperationalError("timeout expired")
+
+    monkeypatch.setattr(replica, "measure_lag", blackholed)
+    started = time.monotonic()
+    answer = client.get("/readyz")
+    assert time.monotonic() - started < 1
+    assert answer.status_code == 200
+    assert answer.json()["replica"] == {"state": "unknown", "lag_seconds": None}
+    replica._state = replica.State(checked_at=time.monotonic() - 60, lag=None)  # a report found it gone
+    assert client.get("/readyz").json()["replica"] == {"state": "unreachable", "lag_seconds": None}
 
 
 def test_an_unreachable_replica_is_left_for_the_primary_and_the_metrics_tell_it(
