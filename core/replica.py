@@ -101,6 +101,14 @@ def state() -> State | None:
     return found
 
 
+def last_found() -> State | None:
+    """The state the last check found, however old, without asking the replica (None: not
+    asked yet): for ``/readyz``, which answers at once whatever the replica does (one that
+    drops packets holds each check for its connect timeout, longer than a probe waits)."""
+    with _state_lock:
+        return _state
+
+
 def _set_unreachable() -> None:
     global _state
     connections[REPLICA].close()
@@ -130,16 +138,31 @@ def reading_reports(read: Callable[[], T]) -> T:
     current = state()
     if current is None or not current.usable:
         return read()
+    refused: list[DatabaseError] = []
+
+    def watch(
+        execute: Callable[..., object], sql: str, params: object, many: bool, context: dict[str, object]
+    ) -> object:
+        try:
+            return execute(sql, params, many, context)
+        except DatabaseError as exc:
+            refused.append(exc)
+            raise
+
     try:
-        with _reports():
+        with _reports(), connections[REPLICA].execute_wrapper(watch):
             return read()
     except DatabaseError:
-        try:
-            measure_lag()
-        except DatabaseError:
-            _set_unreachable()  # the replica failed: the same read from the primary below
-        else:
-            raise  # the primary's error, or the read's own: not the replica's to hide
+        # A statement the replica refused while it still answers (a hot standby cancels one
+        # that conflicts with the WAL it replays, or outlasts its timeout) is read again from
+        # the primary; one it could not be asked (a lost connection) when it no longer answers.
+        if not refused:
+            try:
+                measure_lag()
+            except DatabaseError:
+                _set_unreachable()  # the replica failed: the same read from the primary below
+            else:
+                raise  # the primary's error, or the read's own: not the replica's to hide
     return read()
 
 

@@ -4,7 +4,8 @@
 ``/readyz``: it can do useful work (readiness; send it traffic only while this passes):
 the database answers, every migration is applied, and a job worker has a heartbeat
 younger than the job lease (else timers and notifications stand still). With a read
-replica configured it also tells the replica's state and lag, without depending on them.
+replica configured it also tells the replica's state and lag as last found, without
+asking or depending on them.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def readyz(request):
         checks["worker"] = _worker()
     ready = all(value == "ok" for value in checks.values())
     answer = {"status": "ok" if ready else "unavailable", "checks": checks}
-    if (found := replica.state()) is not None:
-        # Told, not required: while it lags or fails, the reports are read from the primary.
-        lag = round(found.lag, 3) if found.lag is not None and math.isfinite(found.lag) else None
-        answer["replica"] = {"state": found.name, "lag_seconds": lag}
+    if replica.configured():
+        # Told, not required, and never asked here (the state the reports and the metrics
+        # last found): while it lags or fails, the reports are read from the primary.
+        found = replica.last_found()
+        lag = round(found.lag, 3) if found and found.lag is not None and math.isfinite(found.lag) else None
+        answer["replica"] = {"state": found.name if found else "unknown", "lag_seconds": lag}
     return JsonResponse(answer, status=200 if ready else 503)
 
 

@@ -119,8 +119,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 @admin.register(ReceivedMessage)
 class ReceivedMessageAdmin(admin.ModelAdmin):
-    list_display = readonly_fields = ("message_id", "sender_agency", "name", "case", "sender", "received_at")
-    search_fields = ["message_id"]
+    # The ``message_id`` is the sender's own text, read by the sending agency and the case's
+    # coordinator only (``rules.reads_message_id``): operators read the message's name,
+    # agency, case and moment, and find it by its case, never by guessing its id (design §2).
+    list_display = readonly_fields = ("id", "name", "sender_agency", "case", "sender", "received_at")
+    exclude = ["message_id"]
+    search_fields = ["=case__reference"]
 
 
 @admin.register(OutcomeKind)

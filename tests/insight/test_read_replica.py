@@ -13,7 +13,7 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
@@ -119,6 +119,28 @@ def test_a_replica_that_lags_is_left_for_the_primary_and_readyz_tells_it(
     assert answer.json()["replica"] == {"state": "lagging", "lag_seconds": 60.0}
 
 
+def test_readyz_never_waits_for_the_replica(client, users, with_replica, monkeypatch):
+    """A replica that does not answer (a host whose packets are dropped: each connection
+    waits out its connect timeout) must not make the web nodes unready: a readiness probe
+    gives up after a second or so, and every node would leave the load balancer for a
+    replica that only the reports use. /readyz tells the state last found, never asks."""
+    with_replica()
+    _beat()
+
+    def blackholed():
+        time.sleep(2)  # the connect timeout, shortened
+        raise OperationalError("timeout expired")
+
+    monkeypatch.setattr(replica, "measure_lag", blackholed)
+    started = time.monotonic()
+    answer = client.get("/readyz")
+    assert time.monotonic() - started < 1
+    assert answer.status_code == 200
+    assert answer.json()["replica"] == {"state": "unknown", "lag_seconds": None}
+    replica._state = replica.State(checked_at=time.monotonic() - 60, lag=None)  # a report found it gone
+    assert client.get("/readyz").json()["replica"] == {"state": "unreachable", "lag_seconds": None}
+
+
 def test_an_unreachable_replica_is_left_for_the_primary_and_the_metrics_tell_it(
     client, finished_cases, users, with_replica, settings
 ):
@@ -144,6 +166,25 @@ def test_a_replica_that_fails_during_a_report_is_read_again_from_the_primary(
     assert response.status_code == 200
     assert _figure_tables(response) == _figure_tables(without)
     assert replica.state().name == "unreachable"  # and the next reports go to the primary at once
+
+
+def test_a_statement_the_replica_cancels_is_read_again_from_the_primary(client, finished_cases, users, with_replica):
+    """A hot standby cancels a query that conflicts with the WAL it replays ("canceling
+    statement due to conflict with recovery") or that outlasts its timeout, while it still
+    answers the lag check: the report is read again from the primary, never a 500."""
+    client.force_login(users["leif"])
+    without = client.get(REPORTS[0])
+    with_replica()
+
+    def cancel_figures(execute, sql, params, many, context):
+        if 'FROM "insight_' in sql:  # the replica's server cancels it: a real "canceling statement"
+            return execute("SELECT pg_cancel_backend(pg_backend_pid()), pg_sleep(5)", None, many, context)
+        return execute(sql, params, many, context)
+
+    with connections[replica.REPLICA].execute_wrapper(cancel_figures):
+        response, primary, _secondary = _read(client, REPORTS[0])
+    assert _figure_tables(response) == _figure_tables(without) != []
+    assert _reads_figures(primary)
 
 
 def test_nothing_a_caseworker_reads_comes_from_the_replica(client, shipped, users, agencies, with_replica):

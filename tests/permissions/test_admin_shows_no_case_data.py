@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from permissions.models import AccessLog, Consent
-from workflows.jobs.models import Job, JobKind, OutboxMessage
+from workflows.jobs.models import Job, JobKind, OutboxMessage, ReceivedMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +89,25 @@ def test_a_password_reset_job_s_typed_address_is_not_shown_to_operators(staff):
     assert page.status_code == 200
     assert "ukjent.person" not in page.content.decode()
     assert "ukjent.person" in job.payload["email"]  # the worker still has it
+
+
+def test_a_received_message_s_id_is_not_shown_to_operators(staff, prison_case, agencies):
+    """A message's ``message_id`` is the sender's own text (``rules.reads_message_id``: the
+    sending agency and the coordinator read it): an operator neither reads it nor finds a
+    message by guessing it; the message's name, agency, case and moment stay."""
+    message_id = f"henvisning-{DIAGNOSIS}-ola-nordmann"
+    received = ReceivedMessage.objects.create(
+        message_id=message_id, name="release_date_changed", case=prison_case, sender_agency=agencies["prison"]
+    )
+    for url in (
+        "/admin/workflows/receivedmessage/",
+        f"/admin/workflows/receivedmessage/{received.pk}/change/",
+        f"/admin/workflows/receivedmessage/{received.pk}/delete/",
+    ):
+        page = staff.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        assert DIAGNOSIS not in text and "ola-nordmann" not in text, url
+    assert "release_date_changed" in staff.get("/admin/workflows/receivedmessage/").content.decode()
+    found = staff.get("/admin/workflows/receivedmessage/", {"q": message_id}).content.decode()
+    assert f"/admin/workflows/receivedmessage/{received.pk}/change/" not in found

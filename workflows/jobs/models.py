@@ -181,8 +181,8 @@ class ReceivedMessage(models.Model):
             models.UniqueConstraint(fields=["sender_agency", "message_id"], name="unique_message_id_per_sender_agency"),
         ]
 
-    def __str__(self):
-        return f"{self.name} {self.message_id}"
+    def __str__(self):  # not its id: the sender's own text (``rules.reads_message_id``)
+        return f"{self.name} ({self.pk})"
 
 
 class OutboxStatus(models.TextChoices):
