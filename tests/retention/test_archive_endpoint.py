@@ -180,17 +180,24 @@ def test_every_attempt_posts_the_same_package_under_its_key(archive, closed_case
     assert export.status == ArchiveStatus.DONE and export.sha256 == hashlib.sha256(first).hexdigest()
 
 
-def test_a_package_sent_whose_answer_never_came_stays_logged_once(archive, settings, closed_case, users):
-    """The archive holds its answer past the timeout: the package left and may be in the
-    archive, so its delivery stays logged though the attempt failed; the next attempt, which
-    the archive answers, sends it with the same key and logs nothing more."""
+def first_answer_lost(archive, settings, users, case):
+    """An export ordered and posted once, the archive holding its answer past the timeout
+    (the package left and may be in the archive); its export."""
     settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 1}
     archive.gate = threading.Event()
-    export = order(users, closed_case)
+    export = order(users, case)
     try:
         assert handlers.run_one("w1") == 1
     finally:
         archive.gate.set()
+    return export
+
+
+def test_a_package_sent_whose_answer_never_came_stays_logged_once(archive, settings, closed_case, users):
+    """The archive holds its answer past the timeout: the package left and may be in the
+    archive, so its delivery stays logged though the attempt failed; the next attempt, which
+    the archive answers, sends it with the same key and logs nothing more."""
+    export = first_answer_lost(archive, settings, users, closed_case)
     job = job_of(export)
     assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
     assert job.last_error_message == {"code": "job.archive.no_answer", "params": {"error_class": "TimeoutError"}}
@@ -327,13 +334,7 @@ def test_a_retry_after_a_lost_answer_posts_the_first_bytes_though_the_case_file_
     file is corrected before the retry. The retry posts the first bytes under the first key
     (the archive keeps one version per key), and the correction goes as a new export under a
     key of its own, naming the export it replaces."""
-    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 1}
-    archive.gate = threading.Event()
-    export = order(users, closed_case)
-    try:
-        assert handlers.run_one("w1") == 1
-    finally:
-        archive.gate.set()
+    export = first_answer_lost(archive, settings, users, closed_case)
     assert job_of(export).last_error_message["code"] == "job.archive.no_answer"
     correct_intake(users, closed_case)
     Job.objects.filter(pk=export.job_id).update(due_at=timezone.now())
@@ -390,13 +391,7 @@ def test_a_kept_package_is_erased_with_the_case(archive, settings, closed_case, 
     """A package kept for a retry is the case file: the erasure empties it (here an export
     kept after a lost answer, whose job then failed for good, beside one done before)."""
     archived(closed_case)
-    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_ENDPOINT_TIMEOUT_SECONDS": 1}
-    archive.gate = threading.Event()
-    export = order(users, closed_case)
-    try:
-        assert handlers.run_one("w1") == 1
-    finally:
-        archive.gate.set()
+    export = first_answer_lost(archive, settings, users, closed_case)
     assert ArchiveExport.objects.get(pk=export.pk).body is not None
     Job.objects.filter(pk=export.job_id).update(status=JobStatus.FAILED)
     Case.objects.filter(pk=closed_case.pk).update(closed_at=timezone.now() - timezone.timedelta(days=12 * 365))
