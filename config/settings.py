@@ -144,7 +144,7 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A streaming replica of the primary for the leaders' reports only (core.replica says why
+# A streaming replica of the primary for the leaders' reports only (insight.replica says why
 # not the lists), and how far behind it may be; the tests read it as a second connection
 # to their own database.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -154,7 +154,7 @@ if DATABASE_REPLICA_URL:
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs PostgreSQL (postgres://...) for both databases")
     DATABASES["replica"] = postgres_settings(DATABASE_REPLICA_URL, env_bool=env_bool, env_int=env_int)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    DATABASE_ROUTERS = ["core.replica.ReportsToReplica"]
+    DATABASE_ROUTERS = ["insight.replica.ReportsToReplica"]
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: a locked-out user is refused before any password check

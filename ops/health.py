@@ -20,8 +20,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from core import replica
 from core.http_methods import require_GET
+from insight import replica
 from workflows.models import WorkerHeartbeat
 
 _migrations_seen_applied = False

@@ -42,8 +42,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "web": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention", "insight"}),
     "api": frozenset({"core", "bpmn", "permissions", "accounts", "workflows", "retention", "insight"}),
     "bench": frozenset({"core", "bpmn.engine", "bpmn", "permissions", "workflows", "insight"}),
-    # Running it (server, health, metrics, logs): reads the job and incident tables.
-    "ops": frozenset({"core", "workflows"}),
+    # Running it (server, health, metrics, logs): reads the job and incident tables, and
+    # tells the state of the reports' read replica (insight.replica).
+    "ops": frozenset({"core", "workflows", "insight"}),
     "config": frozenset(
         {
             "core",

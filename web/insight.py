@@ -28,10 +28,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from bpmn.models import ProcessDefinition
-from core import replica
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
 from core.http_methods import require_GET
-from insight import figures
+from insight import figures, replica
 from insight.models import WHOLE_MUNICIPALITY
 from insight.privacy import SMALL
 from permissions import rules
@@ -56,7 +55,7 @@ class Filters:
 def insight_view(view):
     """Signed in, GET only; refusals as everywhere (``ui_view``), and a filter that cannot be
     used answers 400 naming it. The figures are read from the read replica when one is
-    configured and current (``core.replica``)."""
+    configured and current (``insight.replica``)."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):

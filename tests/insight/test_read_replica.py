@@ -1,4 +1,4 @@
-"""A read replica for the leaders' reports (``DATABASE_REPLICA_URL``, ``core.replica``).
+"""A read replica for the leaders' reports (``DATABASE_REPLICA_URL``, ``insight.replica``).
 
 The replica here is a second connection to the test database (what ``TEST: MIRROR`` gives
 a configured one): the figures it answers are the primary's, and which connection ran
@@ -17,7 +17,7 @@ from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from core import replica
+from insight import replica
 from permissions.models import Membership
 from tests.conftest import REPO
 from tests.ops.test_health_and_metrics import TOKEN, _beat
@@ -47,7 +47,7 @@ def with_replica():
     """``with_replica()`` installs the router, as ``DATABASE_REPLICA_URL`` does;
     ``with_replica(PORT="1")`` points the replica where nothing answers."""
     kept = dict(connections.settings[replica.REPLICA])
-    routing, routed = override_settings(DATABASE_ROUTERS=["core.replica.ReportsToReplica"]), []
+    routing, routed = override_settings(DATABASE_ROUTERS=["insight.replica.ReportsToReplica"]), []
 
     def configure(**changes):
         _drop_connection()
@@ -249,4 +249,4 @@ def test_the_replica_url_adds_the_alias_the_router_and_the_tests_mirror():
         text=True,
         timeout=120,
     )
-    assert shown.stdout.strip() == "default ['core.replica.ReportsToReplica']", shown.stderr
+    assert shown.stdout.strip() == "default ['insight.replica.ReportsToReplica']", shown.stderr

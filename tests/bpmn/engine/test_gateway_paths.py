@@ -95,7 +95,8 @@ def test_many_messages_of_one_name_cost_no_edge_per_throw_and_catch():
     )
     started = time.process_time()
     (path,) = path_splits(xml).values()
-    assert time.process_time() - started < 0.5  # 4.6 s before
+    # 0.19 s of CPU on a quiet machine, 0.69 s in CI beside another lane; 4.6 s before.
+    assert time.process_time() - started < 1.5
     assert "T0" in path.branch_elements and "C2999" in path.branch_elements
     assert all(element.isprintable() for element in path.branch_elements)
 
