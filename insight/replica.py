@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, connections, router
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from django.db.models import Model
 
 REPLICA = "replica"
@@ -35,15 +35,28 @@ REPORT_APPS = frozenset({"insight"})
 # How long a replica's state (its lag, or that it failed) is trusted before it is asked again.
 CHECK_SECONDS = 5.0
 
-# The lag: none on a server that is not replaying (a replica address that reaches a primary)
-# or that has replayed all it received; else the time since the last transaction it replayed.
-LAG_SQL = """
-SELECT CASE
-    WHEN NOT pg_is_in_recovery() THEN 0
-    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-    ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 'Infinity')
-END
-"""
+# What the lag is read from: the primary's WAL position first, then how far the replica has
+# replayed, and when it replayed its last transaction (``lag_from``).
+PRIMARY_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+REPLICA_SQL = (
+    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn,"
+    " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
+)
+
+
+def lag_from(*, recovering: bool, primary_lsn, replayed_lsn, since_replay) -> float:
+    """The replica's lag in seconds: none on a server that is not replaying (a replica
+    address that reaches a primary), nor on one that has replayed all the primary had
+    written when the check began; else the time since the last transaction it replayed.
+    Not "all it has received": a standby whose stream from the primary broke has replayed
+    all it received and would read as current for ever, while the workers' heartbeats (every
+    10 s) move the primary on."""
+    if not recovering:
+        return 0.0
+    if replayed_lsn is not None and primary_lsn is not None and replayed_lsn >= primary_lsn:
+        return 0.0
+    return float(since_replay) if since_replay is not None else float("inf")
+
 
 _reading_reports: ContextVar[bool] = ContextVar("reading_reports", default=False)
 T = TypeVar("T")
@@ -76,9 +89,24 @@ def configured() -> bool:
 
 def measure_lag() -> float:
     """The replica's lag in seconds, asked now (a ``DatabaseError`` when it does not answer)."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(PRIMARY_SQL)
+        (primary_lsn,) = cursor.fetchone()
     with connections[REPLICA].cursor() as cursor:
-        cursor.execute(LAG_SQL)
-        return float(cursor.fetchone()[0])
+        cursor.execute(REPLICA_SQL)
+        recovering, replayed_lsn, since_replay = cursor.fetchone()
+    return lag_from(
+        recovering=recovering, primary_lsn=primary_lsn, replayed_lsn=replayed_lsn, since_replay=since_replay
+    )
+
+
+def _replica_answers() -> bool:
+    try:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
 
 
 def state() -> State | None:
@@ -157,12 +185,9 @@ def reading_reports(read: Callable[[], T]) -> T:
         # that conflicts with the WAL it replays, or outlasts its timeout) is read again from
         # the primary; one it could not be asked (a lost connection) when it no longer answers.
         if not refused:
-            try:
-                measure_lag()
-            except DatabaseError:
-                _set_unreachable()  # the replica failed: the same read from the primary below
-            else:
+            if _replica_answers():
                 raise  # the primary's error, or the read's own: not the replica's to hide
+            _set_unreachable()  # the replica failed: the same read from the primary below
     return read()
 
 

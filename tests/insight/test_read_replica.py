@@ -250,3 +250,24 @@ def test_the_replica_url_adds_the_alias_the_router_and_the_tests_mirror():
         timeout=120,
     )
     assert shown.stdout.strip() == "default ['insight.replica.ReportsToReplica']", shown.stderr
+
+
+@pytest.mark.parametrize(
+    ("state", "lag"),
+    [
+        ({"recovering": False, "primary_lsn": 900, "replayed_lsn": None, "since_replay": None}, 0.0),  # a primary
+        ({"recovering": True, "primary_lsn": 900, "replayed_lsn": 900, "since_replay": 40.0}, 0.0),  # all replayed
+        ({"recovering": True, "primary_lsn": 900, "replayed_lsn": 880, "since_replay": 0.4}, 0.4),  # just behind
+        # The stream from the primary broke ten minutes ago: it replayed all it received, yet
+        # the primary has moved on (the workers' heartbeats): ten minutes behind, not current.
+        ({"recovering": True, "primary_lsn": 900, "replayed_lsn": 700, "since_replay": 600.0}, 600.0),
+        ({"recovering": True, "primary_lsn": 900, "replayed_lsn": None, "since_replay": None}, float("inf")),
+    ],
+)
+def test_the_lag_counts_from_what_the_primary_has_written_not_what_the_replica_received(state, lag):
+    assert replica.lag_from(**state) == lag
+
+
+def test_the_lag_of_a_replica_address_that_reaches_a_server_not_replaying_is_none(with_replica):
+    with_replica()
+    assert replica.measure_lag() == 0.0
