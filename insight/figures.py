@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from bpmn.engine.xml import parse_bpmn_xml
 from bpmn.models import ProcessDefinition
+from insight import periods
 from insight.models import (
     WHOLE_MUNICIPALITY,
     CaseFlow,
@@ -40,8 +41,8 @@ from insight.models import (
     TaskTime,
     TimerFired,
 )
+from insight.periods import quarter_of
 from insight.privacy import SMALL, Ledger, joint
-from insight.recording import quarter_of
 from permissions.models import Agency, CaseParticipant
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, Task, Tenure
 
@@ -133,15 +134,6 @@ def version_of(scope: int) -> int:
     return FiguresVersion.objects.filter(scope=scope).values_list("version", flat=True).first() or 0
 
 
-def finished_before() -> datetime.date:
-    """The first day of the current month: the figures count finished months only.
-
-    A live month lets a leader read a cell before and after one case they know of closes and
-    see which outcome moved; a finished month no longer moves when a case closes today.
-    """
-    return timezone.localdate().replace(day=1)
-
-
 def cached(compute):
     """``compute(scope, *args, until=...)`` once per version of the scope's summary rows, last
     finished month (``until``: the first month not counted) and language.
@@ -157,7 +149,7 @@ def cached(compute):
         ``together``: the other scopes the reader sees, whose figures are suppressed with these
         (``privacy.joint``), so their versions are part of the key too."""
         version = version_of(scope) if version is None else version
-        until = finished_before()
+        until = periods.finished_before()
         others = [f"{other}v{version_of(other)}" for other in together]
         parts = [compute.__name__, scope, version, until, get_language(), *args, *others]
         key = "insight:" + ":".join(str(part) for part in parts)

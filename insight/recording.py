@@ -17,6 +17,7 @@ from collections import defaultdict
 from django.db import connection
 from django.utils import timezone
 
+from insight import periods
 from insight.models import (
     WHOLE_MUNICIPALITY,
     CaseFlow,
@@ -27,6 +28,7 @@ from insight.models import (
     TaskTime,
     TimerFired,
 )
+from insight.periods import counted_in, month_of, quarter_of
 from workflows.models import CaseOutcome, EventKind
 
 # The discharge form's fields (institution_discharge_to_housing): the day the hospital
@@ -47,23 +49,9 @@ TABLES: dict[type[SummaryRow], tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def month_of(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def quarter_of(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-
-
-def counted_in(period_of, carried: datetime.date, recorded: datetime.date) -> datetime.date:
-    """The period a fact is counted in: that of the date it carries (``carried``), unless
-    that period had already ended on the day it was recorded (``recorded``, Oslo time): a
-    date entered late is then counted in the period it was recorded in. A period's figures
-    are shown only once it has ended (``figures.finished_before``), so no figure a leader
-    has seen moves afterwards: subtracting this year's reading of last year from last
-    year's would otherwise tell about the one case entered late (README "Insight for
-    leaders", "A finished period never moves")."""
-    return max(period_of(carried), period_of(recorded))
+# Longer than any step's transaction: a step this close to the end of a month counts as if
+# the month had ended before it commits.
+VERSION_MARGIN = datetime.timedelta(hours=1)
 
 
 def scopes_of(agency_ids) -> list[int]:
@@ -105,20 +93,40 @@ class Tally:
         return sorted({key[0] for table in self.rows.values() for key in table})
 
     def write(self, batch) -> None:
-        """Queue one upsert per table in ``batch`` (a ``workflows.steps.rows.Batch``), and
-        bump the version of each scope written (last, in scope order, so steps lock the
-        version rows in one order after the summary rows and cannot deadlock)."""
+        """Queue one upsert per table in ``batch`` (a ``workflows.steps.rows.Batch``), and,
+        when a row is of a period whose figures may be read before this step commits
+        (``changes_shown_figures``), bump the version of each scope written (last, in scope
+        order, so steps lock the version rows in one order after the summary rows and cannot
+        deadlock)."""
         for model, (key_fields, count_fields) in TABLES.items():
             if self.rows[model]:
                 rows = [(*key, *counts) for key, counts in sorted(self.rows[model].items())]
                 batch.insert_values(model, key_fields + count_fields, rows, on_conflict=_add_on_conflict(model))
-        if self:
+        if self.changes_shown_figures():
             batch.insert_values(
                 FiguresVersion,
                 ("scope", "version"),
                 [(scope, 1) for scope in self.scopes()],
                 on_conflict=_bump_on_conflict(),
             )
+
+    def changes_shown_figures(self, moment: datetime.datetime | None = None) -> bool:
+        """Whether a row is of a period that has ended, or ends within ``VERSION_MARGIN`` of
+        ``moment`` (now): figures cached from the rows before this step commits may then
+        count that period, and the scopes' versions must move. A step counts in periods
+        that have not ended (``counted_in``), so it leaves the versions alone but in the
+        last hour of a month: bumping them on every step made every counted step in the
+        municipality queue on scope 0's version row until its commit, and every page compute
+        its figures again."""
+        until = periods.finished_before((moment or timezone.now()) + VERSION_MARGIN)
+        for model, table in self.rows.items():
+            key_fields = TABLES[model][0]
+            period = "quarter" if "quarter" in key_fields else "month"
+            position = key_fields.index(period)
+            shown = quarter_of(until) if period == "quarter" else until
+            if any(key[position] < shown for key in table):
+                return True
+        return False
 
     # --- the facts counted -----------------------------------------------------------------
 

@@ -191,7 +191,8 @@ def month_over(monkeypatch):
     and the cases a test walks close today."""
     from datetime import date, timedelta
 
-    from insight import figures
+    from insight import periods
 
     today = date.today()
-    monkeypatch.setattr(figures, "finished_before", lambda: (today.replace(day=28) + timedelta(days=5)).replace(day=1))
+    next_month = (today.replace(day=28) + timedelta(days=5)).replace(day=1)
+    monkeypatch.setattr(periods, "finished_before", lambda moment=None: next_month)

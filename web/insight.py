@@ -30,7 +30,7 @@ from openpyxl.styles import Font
 from bpmn.models import ProcessDefinition
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
 from core.http_methods import require_GET
-from insight import figures, replica
+from insight import figures, periods, replica
 from insight.models import WHOLE_MUNICIPALITY
 from insight.privacy import SMALL
 from permissions import rules
@@ -90,7 +90,7 @@ def _filters(request, scopes: list[int]) -> Filters:
     version = figures.version_of(scope)
     years = figures.years_with_figures(scope, version)
     # The year of the last finished month (figures count finished months only).
-    last_finished = (figures.finished_before() - datetime.timedelta(days=1)).year
+    last_finished = (periods.finished_before() - datetime.timedelta(days=1)).year
     year = _choice(request, "year", years, max((y for y in years if y <= last_finished), default=years[0]))
     together = tuple(other for other in scopes if other != scope)
     return Filters(scope, version, year, years, together=together)
@@ -219,7 +219,7 @@ def _page_shown(request, filters: Filters, tasks: figures.TaskFamily, agencies: 
     overdue now (live) every time, in its place after the tasks completed late."""
     _agency_filter(request, filters, tasks)
     others = tuple(f"{other}v{figures.version_of(other)}" for other in filters.together)
-    until = figures.finished_before()
+    until = periods.finished_before()
     parts = (
         "insight:page",
         filters.scope,
