@@ -334,13 +334,17 @@ def _follow_on_form(user, case, participants, errors=None) -> dict | None:
     processes = follow_on_processes()
     present = {p.kind for p in participants}
     missing = sorted({kind for d in processes for kind in (d.metadata or {}).get("lanes", {}).values()} - present)
+    choices = {kind: list(selectors.agencies_for(user).filter(kind=kind)) for kind in missing}
     return {
         "processes": processes,
         "missing": [
             {
                 "kind": kind,
                 "label": AgencyKind(kind).label if kind in AgencyKind.values else kind,
-                "choices": list(selectors.agencies_for(user).filter(kind=kind)),
+                "choices": choices[kind],
+                # Chosen only when there is one: the new case, the person and what is carried
+                # go to this agency, so the housing contact picks it (as on the start form).
+                "value": choices[kind][0].pk if len(choices[kind]) == 1 else None,
             }
             for kind in missing
         ],

@@ -63,6 +63,7 @@ def notes_section(
     for view in (*notes, *attachments):
         view.item.case = case  # the rules below ask about the case already checked
     form = note_selectors.note_form_for(actor=user, case=case)
+    categories = _category_choices(form)
     first = form.agencies[0].pk if form.agencies else None
     return {
         "case": case,
@@ -74,7 +75,12 @@ def notes_section(
         "withdrawable": {v.item.pk for v in attachments if rules.can_withdraw_attachment(user, v.item)},
         "form": form,
         "agencies": form.agencies,
-        "categories": _category_choices(form),
+        "categories": categories,
+        # A note's own category may be closed to its author since (a consent withdrawn or run
+        # out): its correction form keeps it chosen, so that a correction of the text never
+        # moves the note to the first category offered (a health note into economy, read by
+        # the coordinator); the service refuses it until the author chooses another.
+        "category_values": frozenset(value for value, _label in categories),
         "open": case.status == CaseStatus.OPEN,
         "note_values": note_values or {"category": form.defaults.get(first, ""), "agency": str(first or "")},
         "note_errors": errors_by_field(note_errors),

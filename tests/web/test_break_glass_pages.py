@@ -124,3 +124,18 @@ def test_a_closed_case_offers_no_emergency_access_and_refuses_a_post(web, case_w
     answer = nils.post(f"/cases/{case.pk}/break-glass/", {"category": "health", "reason": REASON}, follow=True)
     assert "nødtilgang kan bare åpnes mens en sak er åpen" in answer.content.decode()
     assert not BreakGlass.objects.exists() and SECRET not in answer.content.decode()
+
+
+def test_the_form_opens_only_the_category_the_user_chooses(web, case_with_health):
+    """The category list chose its first entry (housing) for whoever only wrote the reason, so
+    an emergency about health opened the person's housing data, which nobody asked for (the
+    API refuses an opening that names no category). Now it asks, and such a post opens nothing."""
+    import re
+
+    nils = web("nils")
+    page = nils.get(f"/cases/{case_with_health.pk}/").content.decode()
+    select = page.split('id="break-glass-category"')[1].split("</select>")[0]
+    chosen = re.search(r'<option value="(\w*)"[^>]* selected', select) or re.search(r'<option value="(\w*)"', select)
+    answer = nils.post(f"/cases/{case_with_health.pk}/break-glass/", {"category": chosen.group(1), "reason": REASON})
+    assert not BreakGlass.objects.exists()
+    assert answer.status_code == 400 and "feltet må fylles ut" in answer.content.decode()

@@ -174,3 +174,42 @@ def test_the_author_corrects_and_withdraws_a_note_from_the_page(web, users, pris
     assert withdrawn.status_code == 302
     assert Note.objects.get().is_withdrawn
     assert "Trukket tilbake" in section(client.get(f"/cases/{prison_case.pk}/").content.decode())
+
+
+def _correction_form_defaults(html: str, note) -> dict:
+    """What a browser posts from the note's correction form when only the text is changed:
+    its hidden version and the category option it has chosen (the selected one, else the first)."""
+    form = html.split(f'action="/cases/{note.case_id}/notes/{note.pk}/correct/"')[1].split("</form>")[0]
+    select = form.split(f'id="note-{note.pk}-category"')[1].split("</select>")[0]
+    chosen = re.search(r'<option value="(\w+)" selected', select) or re.search(r'<option value="(\w+)"', select)
+    version = re.search(r'name="version" value="(\d+)"', form)
+    assert chosen and version
+    return {"category": chosen.group(1), "version": version.group(1)}
+
+
+def test_a_correction_from_the_page_never_moves_a_note_out_of_a_category_its_writer_lost(
+    web, users, agencies, prison_case, consent_basis
+):
+    """NAV wrote a health note while the person let it see health data; the consent is
+    withdrawn. The correction form offered economy first and chose it, so fixing a typo moved
+    the health note to economy, which the housing coordinator reads. Now the form keeps the
+    note's category: the correction is refused (as the API refuses it) until NAV chooses."""
+    consent = services.record_consent(
+        actor=users["bjorn"],
+        case=prison_case,
+        agency=agencies["nav"],
+        categories=["health"],
+        purpose="oppfølging",
+        legal_basis=consent_basis,
+    )
+    note = services.add_note(actor=users["nils"], case=prison_case.pk, text="Er i LAR-behandling", category="health")
+    services.revoke_consent(actor=users["bjorn"], consent_id=consent.pk)
+
+    html = section(page(web, "nils", prison_case))
+    posted = {**_correction_form_defaults(html, note), "text": "Er i LAR-behandling."}
+    answer = web("nils").post(f"/cases/{prison_case.pk}/notes/{note.pk}/correct/", posted)
+    assert Note.objects.get(pk=note.pk).category == "health"
+    assert "LAR" not in section(page(web, "bjorn", prison_case))
+    assert answer.status_code == 400
+    assert "etaten din kan ikke skrive i denne kategorien" in answer.content.decode()
+    assert "kan ikke lenger skrive i notatets kategori" in html

@@ -1,8 +1,13 @@
 """The person page and the follow-on form of the case page, with every other user refused."""
 
-import pytest
+import re
 
-from permissions.models import AccessLog
+import pytest
+from django.contrib.auth.models import Group
+
+from permissions.models import AccessLog, Agency, AgencyKind
+from tests.workflows.test_follow_on import finished_referral
+from workflows.models import Case
 
 from .conftest import CAST
 
@@ -60,3 +65,25 @@ def test_a_second_follow_on_of_the_same_process_is_refused_on_the_page_while_the
 def test_anonymous_users_go_to_the_login(web, prison_case):
     assert web(None).get(f"/cases/{prison_case.pk}/person/").status_code == 302
     assert web(None).post(f"/cases/{prison_case.pk}/follow-on/", {"process": "settling_in"}).status_code == 302
+
+
+def test_the_follow_on_form_never_chooses_an_agency_for_the_housing_contact(web, users, agencies, shipped):
+    """A referral (housing, NAV, the municipality) goes on to settling in, which needs the
+    health service. With two health services the form chose the first for the housing
+    contact (it had no "choose" option), so the new case, the person and the carried data
+    went to a service nobody picked; the API refuses a start that names none. Now the form
+    asks (as the start form does) and a post of its defaults starts nothing."""
+    name = "A-senteret rusbehandling"
+    group = Group.objects.create(name=f"agency:{name}")
+    other = Agency.objects.create(name=name, kind=AgencyKind.HEALTH, municipality="Sarpsborg", group=group)
+    referral = finished_referral(users, agencies)
+    client = web("bjorn")
+    form = client.get(f"/cases/{referral.pk}/sections/follow-on/", HTTP_HX_REQUEST="true").content.decode()
+    select = form.split('name="participant_health"')[1].split("</select>")[0]
+    chosen = re.search(r'<option value="(\d*)"[^>]* selected', select) or re.search(r'<option value="(\d*)"', select)
+    answer = client.post(
+        f"/cases/{referral.pk}/follow-on/", {"process": "settling_in", "participant_health": chosen.group(1)}
+    )
+    assert not Case.objects.filter(participants__agency=other).exists()
+    assert answer.status_code == 400 and referral.follow_ons.count() == 0
+    assert "velg" in select

@@ -99,7 +99,9 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
         rules.active_consents(case, now),
         rules.active_break_glass(case, actor, now),
     )
-    if category not in masked:
+    if category in (None, ""):
+        errors.append(field_error("category", "field.required"))
+    elif category not in masked:
         errors.append(field_error("category", "break_glass.category_not_masked"))
     if errors:
         raise InvalidInput("break_glass.invalid", errors=errors)
