@@ -34,6 +34,7 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper
+from django.db.models import F, Func, JSONField, Subquery
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
 
 # Stand-ins: values no id, text or moment of ours takes. The integers fit a 32-bit column
@@ -442,3 +443,115 @@ class PreparedList:
 
         kinds = tuple(type(value) for value in (*self._values, *values))
         return self._family.member((self._shape, shape), build, kinds).objects(*self._values, *values)
+
+
+# --- rows of other tables folded into one statement ---------------------------------------
+
+
+def folds_rows(db) -> bool:
+    """Whether ``RowsInJSON`` reads fold into another statement over ``db`` (PostgreSQL: its
+    ``JSONB_AGG``); elsewhere the caller reads them in statements of their own."""
+    return db.vendor == "postgresql"
+
+
+class _Row(Func):
+    """One row's columns as a JSON array (``JSONArray`` without its casts: the columns keep
+    their own types, which ``JSONB_BUILD_ARRAY`` writes as ``to_jsonb`` does)."""
+
+    function = "JSONB_BUILD_ARRAY"
+    output_field = JSONField()
+
+
+class _RowsAsJSON(Subquery):
+    """A queryset of one JSON array per row as one JSON array of them (``[]`` for no row)."""
+
+    template = "(SELECT COALESCE(JSONB_AGG(found.row), '[]'::jsonb) FROM (%(subquery)s) found(row))"
+    output_field = JSONField()
+
+
+# A value in a JSON row becomes what the database driver gives for its column: moments and
+# days come as ISO 8601 text; text, numbers, booleans, nulls and JSON values as they are.
+_FROM_JSON: dict[str, Callable[[Any], Any] | None] = {
+    "DateTimeField": datetime.datetime.fromisoformat,
+    "DateField": datetime.date.fromisoformat,
+    **dict.fromkeys(
+        (
+            "AutoField",
+            "BigAutoField",
+            "BigIntegerField",
+            "BooleanField",
+            "CharField",
+            "ForeignKey",
+            "IntegerField",
+            "OneToOneField",
+            "PositiveIntegerField",
+            "PositiveSmallIntegerField",
+            "SmallIntegerField",
+            "TextField",
+        )
+    ),
+}
+
+
+class RowsInJSON:
+    """Rows of ``model`` (each with its ``related`` rows, as ``select_related`` gives them, and
+    its ``annotations``) read as one value of another statement: ``of(queryset)`` is that
+    value's expression, an annotation of the outer queryset; ``objects(value)`` the model
+    objects, as ``list(queryset.select_related(*related))`` would give them (in no order).
+    A point read's policy rows (the reader's memberships, the person's consents) then ride
+    on the read of the task itself: one statement, not four. PostgreSQL only (``folds_rows``).
+
+    Every concrete field is read; a field whose type is not known here to come back from
+    JSON as its column does (a decimal, a UUID, a custom field) is refused."""
+
+    def __init__(self, model, *, related: tuple[str, ...] = (), annotations: tuple[str, ...] = ()):
+        links = [(model, None)] + [
+            (model._meta.get_field(name).related_model, model._meta.get_field(name)) for name in related
+        ]
+        prefixes = [""] + [f"{name}__" for name in related]
+        # Per part (the model, then each related one): its model, its fields' attnames, where
+        # its primary key is among them, and the field of ``model`` that links it.
+        self._parts = []
+        self._columns: list[str] = []
+        self._converters: list[Callable[[Any], Any] | None] = []
+        for (part_model, link), prefix in zip(links, prefixes, strict=True):
+            attnames = []
+            for model_field in part_model._meta.concrete_fields:
+                kind = model_field.get_internal_type()
+                if kind == "JSONField":
+                    if model_field.decoder is not None:
+                        raise TypeError(f"{part_model.__name__}.{model_field.name}: a JSON field with its own decoder")
+                elif kind not in _FROM_JSON or hasattr(model_field, "from_db_value"):
+                    raise TypeError(f"{part_model.__name__}.{model_field.name}: {kind} is not read from JSON here")
+                attnames.append(model_field.attname)
+                self._columns.append(prefix + model_field.attname)
+                self._converters.append(_FROM_JSON.get(kind))
+            self._parts.append((part_model, tuple(attnames), attnames.index(part_model._meta.pk.attname), link))
+        self._annotations = annotations
+        self._columns += annotations
+        self._converters += [None] * len(annotations)
+
+    def of(self, queryset) -> Subquery:
+        return _RowsAsJSON(queryset.order_by().values(row=_Row(*(F(column) for column in self._columns))))
+
+    def objects(self, value, alias: str = DEFAULT_DB_ALIAS) -> list:
+        found = []
+        converters = self._converters
+        for row in value:
+            row = [
+                item if convert is None or item is None else convert(item)
+                for convert, item in zip(converters, row, strict=True)
+            ]
+            start, obj = 0, None
+            for part_model, attnames, primary, link in self._parts:
+                values = row[start : start + len(attnames)]
+                start += len(attnames)
+                part = None if values[primary] is None else part_model.from_db(alias, attnames, values)
+                if link is None:
+                    obj = part
+                else:
+                    link.set_cached_value(obj, part)
+            for name, annotation in zip(self._annotations, row[start:], strict=True):
+                setattr(obj, name, annotation)
+            found.append(obj)
+        return found
