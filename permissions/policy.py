@@ -34,6 +34,7 @@ from django.utils import timezone
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, SHAREABLE_CATEGORIES, AccessAction, AccessLog, Role
+from permissions.prepared import insert_rows
 
 NATIONAL_ID_FIELDS = frozenset({"national_id", "fodselsnummer", "fnr"})
 UNLOGGED_CATEGORIES = frozenset({"identity"})
@@ -333,8 +334,7 @@ def case_data_for(
                 for d in decisions
                 if category not in UNLOGGED_CATEGORIES or (d.basis or "").startswith("task:")
             ]
-    if logged:
-        AccessLog.objects.bulk_create(logged)
+    insert_rows(logged)
     return views
 
 

@@ -225,3 +225,46 @@ def test_rows_in_json_refuse_a_column_they_cannot_read_back():
 
     with pytest.raises(TypeError, match="UUIDField"):
         RowsInJSON(WithUUID)
+
+
+def test_inserted_rows_are_bulk_creates_own(users, agencies, shipped, consent_basis):
+    """``insert_rows`` writes what ``bulk_create`` writes, column for column, in one statement
+    (a statement per row count, compiled once); beyond its row limit it is ``bulk_create``."""
+    from django.utils import timezone
+
+    from permissions import prepared
+    from permissions.models import AccessLog
+    from tests.permissions.conftest import PERSON, PRISON_KINDS, _start
+
+    case = _start(users["kari"], "prison_release_to_housing", PERSON, agencies, PRISON_KINDS)
+    at = timezone.now().replace(microsecond=654321)
+
+    def rows(count):
+        return [
+            AccessLog(
+                user=users["nils"] if number % 2 else None,
+                username=f"nils «{number}»",
+                role="member",
+                agency=agencies["nav"] if number % 3 else None,
+                case=case,
+                person_id=case.person_id,
+                category=("health", "housing", "economy")[number % 3],
+                basis=f"consent:{number}",
+                item="notes" if number == 1 else "",
+                at=at,
+            )
+            for number in range(count)
+        ]
+
+    columns = [field.attname for field in AccessLog._meta.concrete_fields if not field.primary_key]
+    for count in (1, 3, prepared._MOST_INSERTED + 1):
+        AccessLog.objects.bulk_create(rows(count))
+        theirs = list(AccessLog.objects.order_by("id").values_list(*columns))[-count:]
+        with CaptureQueriesContext(connection) as queries:
+            prepared.insert_rows(rows(count))
+        mine = list(AccessLog.objects.order_by("id").values_list(*columns))[-count:]
+        assert mine == theirs
+        if count <= prepared._MOST_INSERTED:
+            assert [query["sql"].split(" (")[0] for query in queries] == ['INSERT INTO "permissions_accesslog"']
+    with pytest.raises(ValueError, match="new rows"):
+        prepared.insert_rows([AccessLog.objects.first()])
