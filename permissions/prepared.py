@@ -46,6 +46,11 @@ _MOMENT_BASE = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
 _KINDS = (int, str, datetime.datetime)
 
 
+# psycopg converts a statement's placeholders once and remembers it when it is at most this
+# long with at most this many values (``psycopg._queries.MAX_CACHED_STATEMENT_*``), and on
+# every run otherwise: a longer statement is sent with its placeholders converted here once.
+_PSYCOPG_REMEMBERS_LENGTH, _PSYCOPG_REMEMBERS_VALUES = 4096, 50
+
 _SECOND_SET = 1000  # the second build's stand-ins: the first's, this far along
 
 
@@ -183,7 +188,7 @@ class _Compiled:
             params = self.params_for(db, values)
             if not prepares_statements(db):
                 cursor.execute(self.sql, params)
-            elif server_prepared:
+            elif server_prepared and not self._long:
                 execute_through(
                     cursor,
                     self.sql,
@@ -191,19 +196,28 @@ class _Compiled:
                     lambda psycopg_cursor, sql, params: psycopg_cursor.execute(sql, params, prepare=True),
                 )
             else:
-                return self.converted(self._fetch_raw(cursor, params))
+                return self.converted(self._fetch_raw(cursor, params, prepare=True if server_prepared else None))
             return self.converted(cursor.fetchall())
 
-    def _fetch_raw(self, cursor, params) -> list:
+    @property
+    def _long(self) -> bool:
+        """Longer than psycopg converts once and remembers (``_fetch_raw``)."""
+        return len(self.sql) > _PSYCOPG_REMEMBERS_LENGTH or len(self.params) > _PSYCOPG_REMEMBERS_VALUES
+
+    def _fetch_raw(self, cursor, params, prepare: bool | None = None) -> list:
         """Run the statement with PostgreSQL's own placeholders, converted once: psycopg
         splits a statement at its placeholders on every run unless it is short (4 kB, 50
-        values), and a list's statement is longer (0.1 ms of a 2.7 ms inbox read)."""
+        values), and a list's statement is longer (0.1 ms of a 2.7 ms inbox read), as is an
+        opened task's with its policy's rows (``workflows.selectors._TASK_OPENING``).
+        ``prepare``: psycopg's (True: prepared on the server at its first run)."""
         raw_sql = self._raw_sql
         if raw_sql is None:
             raw_sql = self._raw_sql = numbered_placeholders(self.sql, len(self.params))
         raw = psycopg.RawCursor(cursor.db.connection)
         try:
-            execute_through(cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params))
+            execute_through(
+                cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params, prepare=prepare)
+            )
             return raw.fetchall()
         finally:
             raw.close()
