@@ -34,6 +34,7 @@ from django.utils import timezone
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, SHAREABLE_CATEGORIES, AccessAction, AccessLog, Role
+from permissions.prepared import insert_rows
 
 NATIONAL_ID_FIELDS = frozenset({"national_id", "fodselsnummer", "fnr"})
 UNLOGGED_CATEGORIES = frozenset({"identity"})
@@ -284,7 +285,7 @@ def log_message_fields(case, *, message_name: str, item: str, grounds) -> None:
 
 
 def case_data_for(
-    user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ
+    user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ, at=None
 ) -> dict[str, CategoryView]:
     """``case.data`` grouped by category, each value shown or masked for ``user``.
 
@@ -293,6 +294,10 @@ def case_data_for(
     ``restricted``. A category closed to the user still shows the values that
     ``rules.decide_value`` opens one by one (own data, shared fields); ``reason`` then
     explains the rest is masked.
+
+    ``at``: the moment the consents and openings are read at and the reads logged at
+    (default now); a caller that read them already (``rules.remember_policy_reads``) gives
+    the moment it read them at.
     """
     access = rules.case_access(user, case)
     data = case.data or {}
@@ -305,7 +310,7 @@ def case_data_for(
     consents = emergency = None
     views: dict[str, CategoryView] = {}
     logged = []
-    now = timezone.now()
+    now = at or timezone.now()
     for category in (c for c in ALL_CATEGORIES if c in grouped):
         values = grouped[category]
         decision = rules.decide_category(access, category, ())
@@ -329,8 +334,7 @@ def case_data_for(
                 for d in decisions
                 if category not in UNLOGGED_CATEGORIES or (d.basis or "").startswith("task:")
             ]
-    if logged:
-        AccessLog.objects.bulk_create(logged)
+    insert_rows(logged)
     return views
 
 

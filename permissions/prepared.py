@@ -34,6 +34,7 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper
+from django.db.models import F, Func, JSONField, Subquery
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
 
 # Stand-ins: values no id, text or moment of ours takes. The integers fit a 32-bit column
@@ -44,6 +45,11 @@ _TEXT_BASE = "\x00prepared-stand-in-"
 _MOMENT_BASE = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
 _KINDS = (int, str, datetime.datetime)
 
+
+# psycopg converts a statement's placeholders once and remembers it when it is at most this
+# long with at most this many values (``psycopg._queries.MAX_CACHED_STATEMENT_*``), and on
+# every run otherwise: a longer statement is sent with its placeholders converted here once.
+_PSYCOPG_REMEMBERS_LENGTH, _PSYCOPG_REMEMBERS_VALUES = 4096, 50
 
 _SECOND_SET = 1000  # the second build's stand-ins: the first's, this far along
 
@@ -182,7 +188,7 @@ class _Compiled:
             params = self.params_for(db, values)
             if not prepares_statements(db):
                 cursor.execute(self.sql, params)
-            elif server_prepared:
+            elif server_prepared and not self._long:
                 execute_through(
                     cursor,
                     self.sql,
@@ -190,19 +196,28 @@ class _Compiled:
                     lambda psycopg_cursor, sql, params: psycopg_cursor.execute(sql, params, prepare=True),
                 )
             else:
-                return self.converted(self._fetch_raw(cursor, params))
+                return self.converted(self._fetch_raw(cursor, params, prepare=True if server_prepared else None))
             return self.converted(cursor.fetchall())
 
-    def _fetch_raw(self, cursor, params) -> list:
+    @property
+    def _long(self) -> bool:
+        """Longer than psycopg converts once and remembers (``_fetch_raw``)."""
+        return len(self.sql) > _PSYCOPG_REMEMBERS_LENGTH or len(self.params) > _PSYCOPG_REMEMBERS_VALUES
+
+    def _fetch_raw(self, cursor, params, prepare: bool | None = None) -> list:
         """Run the statement with PostgreSQL's own placeholders, converted once: psycopg
         splits a statement at its placeholders on every run unless it is short (4 kB, 50
-        values), and a list's statement is longer (0.1 ms of a 2.7 ms inbox read)."""
+        values), and a list's statement is longer (0.1 ms of a 2.7 ms inbox read), as is an
+        opened task's with its policy's rows (``workflows.selectors._TASK_OPENING``).
+        ``prepare``: psycopg's (True: prepared on the server at its first run)."""
         raw_sql = self._raw_sql
         if raw_sql is None:
             raw_sql = self._raw_sql = numbered_placeholders(self.sql, len(self.params))
         raw = psycopg.RawCursor(cursor.db.connection)
         try:
-            execute_through(cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params))
+            execute_through(
+                cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params, prepare=prepare)
+            )
             return raw.fetchall()
         finally:
             raw.close()
@@ -442,3 +457,166 @@ class PreparedList:
 
         kinds = tuple(type(value) for value in (*self._values, *values))
         return self._family.member((self._shape, shape), build, kinds).objects(*self._values, *values)
+
+
+# --- rows of other tables folded into one statement ---------------------------------------
+
+
+def folds_rows(db) -> bool:
+    """Whether ``RowsInJSON`` reads fold into another statement over ``db`` (PostgreSQL: its
+    ``JSONB_AGG``); elsewhere the caller reads them in statements of their own."""
+    return db.vendor == "postgresql"
+
+
+class _Row(Func):
+    """One row's columns as a JSON array (``JSONArray`` without its casts: the columns keep
+    their own types, which ``JSONB_BUILD_ARRAY`` writes as ``to_jsonb`` does)."""
+
+    function = "JSONB_BUILD_ARRAY"
+    output_field = JSONField()
+
+
+class _RowsAsJSON(Subquery):
+    """A queryset of one JSON array per row as one JSON array of them (``[]`` for no row)."""
+
+    template = "(SELECT COALESCE(JSONB_AGG(found.row), '[]'::jsonb) FROM (%(subquery)s) found(row))"
+    output_field = JSONField()
+
+
+# A value in a JSON row becomes what the database driver gives for its column: moments and
+# days come as ISO 8601 text; text, numbers, booleans, nulls and JSON values as they are.
+_FROM_JSON: dict[str, Callable[[Any], Any] | None] = {
+    "DateTimeField": datetime.datetime.fromisoformat,
+    "DateField": datetime.date.fromisoformat,
+    **dict.fromkeys(
+        (
+            "AutoField",
+            "BigAutoField",
+            "BigIntegerField",
+            "BooleanField",
+            "CharField",
+            "ForeignKey",
+            "IntegerField",
+            "OneToOneField",
+            "PositiveIntegerField",
+            "PositiveSmallIntegerField",
+            "SmallIntegerField",
+            "TextField",
+        )
+    ),
+}
+
+
+class RowsInJSON:
+    """Rows of ``model`` (each with its ``related`` rows, as ``select_related`` gives them, and
+    its ``annotations``) read as one value of another statement: ``of(queryset)`` is that
+    value's expression, an annotation of the outer queryset; ``objects(value)`` the model
+    objects, as ``list(queryset.select_related(*related))`` would give them (in no order).
+    A point read's policy rows (the reader's memberships, the person's consents) then ride
+    on the read of the task itself: one statement, not four. PostgreSQL only (``folds_rows``).
+
+    Every concrete field is read; a field whose type is not known here to come back from
+    JSON as its column does (a decimal, a UUID, a custom field) is refused."""
+
+    def __init__(self, model, *, related: tuple[str, ...] = (), annotations: tuple[str, ...] = ()):
+        links = [(model, None)] + [
+            (model._meta.get_field(name).related_model, model._meta.get_field(name)) for name in related
+        ]
+        prefixes = [""] + [f"{name}__" for name in related]
+        # Per part (the model, then each related one): its model, its fields' attnames, where
+        # its primary key is among them, and the field of ``model`` that links it.
+        self._parts = []
+        self._columns: list[str] = []
+        self._converters: list[Callable[[Any], Any] | None] = []
+        for (part_model, link), prefix in zip(links, prefixes, strict=True):
+            attnames = []
+            for model_field in part_model._meta.concrete_fields:
+                kind = model_field.get_internal_type()
+                if kind == "JSONField":
+                    if model_field.decoder is not None:
+                        raise TypeError(f"{part_model.__name__}.{model_field.name}: a JSON field with its own decoder")
+                elif kind not in _FROM_JSON or hasattr(model_field, "from_db_value"):
+                    raise TypeError(f"{part_model.__name__}.{model_field.name}: {kind} is not read from JSON here")
+                attnames.append(model_field.attname)
+                self._columns.append(prefix + model_field.attname)
+                self._converters.append(_FROM_JSON.get(kind))
+            self._parts.append((part_model, tuple(attnames), attnames.index(part_model._meta.pk.attname), link))
+        self._annotations = annotations
+        self._columns += annotations
+        self._converters += [None] * len(annotations)
+
+    def of(self, queryset) -> Subquery:
+        return _RowsAsJSON(queryset.order_by().values(row=_Row(*(F(column) for column in self._columns))))
+
+    def objects(self, value, alias: str = DEFAULT_DB_ALIAS) -> list:
+        found = []
+        converters = self._converters
+        for row in value:
+            row = [
+                item if convert is None or item is None else convert(item)
+                for convert, item in zip(converters, row, strict=True)
+            ]
+            start, obj = 0, None
+            for part_model, attnames, primary, link in self._parts:
+                values = row[start : start + len(attnames)]
+                start += len(attnames)
+                part = None if values[primary] is None else part_model.from_db(alias, attnames, values)
+                if link is None:
+                    obj = part
+                else:
+                    link.set_cached_value(obj, part)
+            for name, annotation in zip(self._annotations, row[start:], strict=True):
+                setattr(obj, name, annotation)
+            found.append(obj)
+        return found
+
+
+# --- rows inserted by a statement compiled once --------------------------------------------
+
+
+_INSERTS: dict[tuple, str] = {}
+_MOST_INSERTED = 16
+
+
+def insert_rows(objs: list) -> None:
+    """INSERT ``objs`` (new instances of one model, their primary keys unset and left so) in
+    one statement, as ``bulk_create`` writes them (every concrete field's value as ``save``
+    would send it) but without compiling the statement on every call or wrapping the one
+    statement in a transaction of its own: the statement per model and row count is built
+    once and, over PostgreSQL with server-side binding, prepared on the server. For rows
+    written on every read (``permissions.policy``'s access log), where ``bulk_create``'s
+    compilation and its ``COMMIT`` were a fifth of an opened task's Python. More than
+    ``_MOST_INSERTED`` rows go through ``bulk_create`` (which sets their keys)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if len(objs) > _MOST_INSERTED:  # a statement per row count: a few of them, not one per list's length
+        model._default_manager.bulk_create(objs)
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    key = (db.alias, db.vendor, model, len(objs))
+    sql = _INSERTS.get(key)
+    if sql is None:
+        quote = db.ops.quote_name
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        columns = ", ".join(quote(field.column) for field in fields)
+        values = ", ".join([row] * len(objs))
+        # Names quoted by the backend, every value a parameter: no text from outside.
+        sql = _INSERTS[key] = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
+    params = []
+    for obj in objs:
+        if type(obj) is not model or obj.pk is not None:
+            raise ValueError("insert_rows takes new rows of one model")
+        params += [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
+    with db.cursor() as cursor:
+        if prepares_statements(db):
+            execute_through(
+                cursor,
+                sql,
+                params,
+                lambda psycopg_cursor, sql, params: psycopg_cursor.execute(sql, params, prepare=True),
+            )
+        else:
+            cursor.execute(sql, params)

@@ -74,7 +74,7 @@ from permissions.models import (
     Membership,
     Role,
 )
-from permissions.prepared import Prepared
+from permissions.prepared import Prepared, RowsInJSON
 
 # --- the category table (design §6, domain.md "Data categories and access") -----------
 
@@ -1792,6 +1792,65 @@ def active_consents(case, at=None) -> list[Consent]:
         ("consents", case.pk, case.person_id),
         lambda: _ACTIVE_CONSENTS.objects(at or timezone.now(), case.pk, case.person_id),
     )
+
+
+# --- a point read's policy rows, read with it -------------------------------------------
+# Opening a task asks the database for the task, then for the reader's memberships with
+# their standing in its case, the person's consents and the reader's break-glass openings:
+# four statements. ``policy_reads`` are the three as annotations of the task's own statement
+# (each a JSON array of rows: ``permissions.prepared.RowsInJSON``), and ``remember_policy_reads``
+# hands their rows to the questions that would have read them (``case_access``,
+# ``active_consents``, ``active_break_glass``), which then decide from them exactly as from
+# their own reads.
+
+_MEMBERSHIPS_IN_JSON = RowsInJSON(Membership, related=("agency",), annotations=("stands",))
+_CONSENTS_IN_JSON = RowsInJSON(Consent, related=("legal_basis",))
+_BREAK_GLASS_IN_JSON = RowsInJSON(BreakGlass)
+POLICY_READS = ("policy_memberships", "policy_consents", "policy_break_glass")
+
+
+def policy_reads(user_id, at, *, case: str, person: str) -> dict[str, Any]:
+    """Annotations of a statement whose row names a case (a task's: ``case`` and ``person``
+    are the names of its case's and its person's ids in that row, such as ``"case_id"`` and
+    ``"case__person_id"``): ``user_id``'s memberships with their standing in the case
+    (``memberships_with_standing``), the person's consents in force at ``at``
+    (``active_consents``) and the user's break-glass openings in force at ``at``
+    (``active_break_glass``)."""
+    # The standing's checks are subqueries of the memberships' subquery: two levels down.
+    memberships = memberships_with_standing(user_id, OuterRef(OuterRef(case)))
+    consents = Consent.objects.active(at).filter(case_id=OuterRef(case), person_id=OuterRef(person))
+    openings = BreakGlass.objects.active(at).filter(case_id=OuterRef(case), user_id=user_id)
+    return {
+        "policy_memberships": _MEMBERSHIPS_IN_JSON.of(memberships),
+        "policy_consents": _CONSENTS_IN_JSON.of(consents),
+        "policy_break_glass": _BREAK_GLASS_IN_JSON.of(openings),
+    }
+
+
+def remember_policy_reads(user, case, row) -> None:
+    """Remember what ``row`` (read with ``policy_reads`` for ``user`` and ``case``) read, for
+    the rest of the answer: the standing (as ``case_access`` would read it, with the user's
+    memberships when they were not read yet), and, within ``read_once``, the consents and
+    openings (as ``active_consents`` and ``active_break_glass`` would read them, in their
+    order). Outside ``read_once`` those two are read again when asked."""
+    memberships = sorted(_MEMBERSHIPS_IN_JSON.objects(row.policy_memberships), key=lambda m: m.pk)
+    if getattr(user, "_brobygger_memberships", None) is None:
+        remember_standing(user, case, memberships)
+    else:  # as ``_read_standing`` reads it when the memberships are known
+        rows: list[tuple[Agency, str]] = []
+        known = _memberships(user)
+        if any(role in _ROLES_IN_CASE for _agency, role in known):
+            rows = [(m.agency, m.role) for m in memberships if m.stands and m.role in _ROLES_IN_CASE]
+        _remember_access(user, case, case.__dict__.setdefault("_brobygger_access", {}), rows, known)
+    remembered = _READ_ONCE.get()
+    if remembered is None:
+        return
+    consents = _CONSENTS_IN_JSON.objects(row.policy_consents)
+    consents.sort(key=lambda consent: (consent.given_at, consent.pk))  # ``_ACTIVE_CONSENTS``'s order
+    openings = _BREAK_GLASS_IN_JSON.objects(row.policy_break_glass)
+    openings.sort(key=lambda grant: (grant.opened_at, grant.pk), reverse=True)  # ``BreakGlass``'s own
+    remembered.setdefault(("consents", case.pk, case.person_id), consents)
+    remembered.setdefault(("break_glass", case.pk, user.pk), openings)
 
 
 _READ_ONCE: ContextVar[dict | None] = ContextVar("brobygger_read_once", default=None)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -49,7 +50,7 @@ from permissions.models import (
     Consent,
     LegalBasis,
 )
-from permissions.prepared import Prepared, PreparedList, PreparedShapes
+from permissions.prepared import Prepared, PreparedList, PreparedShapes, folds_rows
 from workflows import case_outcomes
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
@@ -1191,16 +1192,56 @@ class TaskView:
 
 
 def task_view_for(user, task_id) -> TaskView:
-    """The task, its form and the case data ``user`` may see while working it (logged)."""
-    task = task_for(user, task_id)
-    runtime = task_runtime(task)
-    fields = runtime.field_rules
-    return TaskView(
-        task=task,
-        form_schema=case_outcomes.live_form(*runtime.form_for(task.element_id))[0],
-        person=policy.person_for(user, task.case, fields, task=task),
-        case_data=policy.case_data_for(user, task.case, fields, task=task),
+    """The task, its form and the case data ``user`` may see while working it (logged): the
+    API's task and the task page. Its policy's reads come with the task (``_opened_task``)."""
+    with rules.read_once():
+        task, definition_id, at = _opened_task(user, task_id)
+        runtime = runtime_for(definition_id)
+        fields = runtime.field_rules
+        return TaskView(
+            task=task,
+            form_schema=case_outcomes.live_form(*runtime.form_for(task.element_id))[0],
+            person=policy.person_for(user, task.case, fields, task=task),
+            case_data=policy.case_data_for(user, task.case, fields, task=task, at=at),
+        )
+
+
+def _task_opening(task_id, user_id, at):
+    """The task (as ``_TASK_BY_ID``), its instance's definition and the policy's reads for
+    ``user_id`` at ``at`` (``rules.policy_reads``), in one statement."""
+    return (
+        Task.objects.select_related("case", "case__person", "agency", "assignee")
+        .filter(pk=task_id)
+        .annotate(
+            opened_definition_id=F("instance__definition_id"),
+            **rules.policy_reads(user_id, at, case="case_id", person="case__person_id"),
+        )
+        .order_by()
     )
+
+
+_TASK_OPENING = Prepared(_task_opening, kinds=(int, int, datetime.datetime))
+
+
+def _opened_task(user, task_id):
+    """``task_for``, the id of the definition its instance runs and the moment the policy's
+    rows were read at (None: when asked). On PostgreSQL one statement reads them all and the
+    reader's standing, the consents and the openings are remembered for the answer
+    (``rules.remember_policy_reads``); elsewhere each is read when asked, as before."""
+    if not (folds_rows(connection) and getattr(user, "is_authenticated", False)):
+        task = task_for(user, task_id)
+        return task, _DEFINITION_OF_INSTANCE.rows(task.instance_id)[0][0], None
+    at = timezone.now()
+    found = _TASK_OPENING.objects(lookup_id(task_id), user.pk, at)
+    task = found[0] if found else None
+    if task is None:
+        raise NotFound("task.not_found")
+    rules.remember_policy_reads(user, task.case, task)
+    for name in rules.POLICY_READS:  # rows for the rules only: nothing else reads them off the task
+        delattr(task, name)
+    if not rules.can_view_task(user, task) or path_hides_task(user, task):
+        raise NotFound("task.not_found")
+    return task, task.opened_definition_id, at
 
 
 # --- consents and the access log ---------------------------------------------------------

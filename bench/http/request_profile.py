@@ -3,7 +3,7 @@
 Through Django's whole request handling (every middleware, authentication, the view, the
 serializer: all that gunicorn runs, less its HTTP parsing) on a throw-away PostgreSQL
 database: for each route of the bench-http round, the wall time, the SQL statements and
-the time spent waiting for them, and a cProfile of the completion and the inbox read.
+the time spent waiting for them, and a cProfile of the completion, the opened task and the inbox read.
 """
 
 from __future__ import annotations

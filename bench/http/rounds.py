@@ -91,6 +91,7 @@ def profile(rounds: int, top: int) -> str:
     own = "/proc/thread-self/schedstat"
     profiles = {
         "inbox": cProfile.Profile(),
+        "open": cProfile.Profile(),
         "complete": cProfile.Profile(),
         "trivial API route": cProfile.Profile(),
         "trivial page": cProfile.Profile(),
@@ -168,7 +169,10 @@ def profile(rounds: int, top: int) -> str:
             )
             mine = next(r for r in inbox["results"] if r["case"]["id"] == case["id"] and r["agency"]["kind"] == kind)
             opened = timed(
-                "GET /api/v1/tasks/{id}/", lambda c=client, t=mine["id"]: c.get(f"/api/v1/tasks/{t}/"), record
+                "GET /api/v1/tasks/{id}/",
+                lambda c=client, t=mine["id"]: c.get(f"/api/v1/tasks/{t}/"),
+                record,
+                profiles["open"] if profiled else None,
             )
             data = sample_form_data(opened["form_schema"], OVERRIDES)
             done = timed(

@@ -38,3 +38,45 @@ def test_each_task_is_written_as_drf_writes_it(users, agencies, shipped, consent
             assert written == [drf_own(task) for task in tasks]
     assert any(row["overdue"] for row in written) and any(row["assignee"] == "nils" for row in written)
     assert list(written[0]) == list(TaskSerializer().fields)
+
+
+def test_an_opened_task_is_written_as_drf_writes_it(users, agencies, shipped, consent_basis):
+    """``TaskDetailSerializer`` writes its fields out by hand: DRF's own answer, for the task's
+    own agency and every other reader who sees it (categories open and masked), and a task
+    without a form."""
+    from api.serializers import TaskDetailSerializer
+    from core.errors import NotFound
+    from workflows import selectors
+    from workflows.selectors import TaskView
+
+    growth = Growth(users, agencies, consent_basis)
+    growth.step()
+    task = growth.open_task
+    readers = [
+        user
+        for user in users.values()
+        if user.memberships.filter(agency_id__in=task.case.participants.values("agency_id")).exists()
+    ]
+    views = []
+    for reader in readers:
+        try:
+            views.append(selectors.task_view_for(reader, task.pk))
+        except NotFound:  # a reader who does not see it: nothing to write
+            continue
+    views.append(
+        TaskView(
+            task=task,
+            form_schema=None,
+            person={"name": None, "national_id": None, "national_id_masked": True},
+            case_data={},
+        )
+    )
+    assert any(view.case_data for view in views)
+    for zone in ("UTC", "Europe/Oslo"):
+        with timezone.override(zone):
+            for view in views:
+                written = TaskDetailSerializer(view).data
+                assert written == serializers.Serializer.to_representation(TaskDetailSerializer(), view)
+                assert list(written) == list(TaskDetailSerializer().fields)
+    shown = [row for view in views for row in view.case_data.values()]
+    assert any(row.visible for row in shown) and any(not row.visible for row in shown)

@@ -3,7 +3,7 @@ for every set of values, and refuses a builder whose values would not be paramet
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, isolate_apps
 
 from permissions.models import Agency, Membership
 from permissions.prepared import Prepared, prepares_statements
@@ -150,3 +150,121 @@ def test_a_list_read_with_postgresqls_own_placeholders_answers_as_the_queryset_a
     assert listed.objects("NAV 100% Sarpsborg", -1) == [agencies["nav"]]
     assert listed.objects("NAV 100% Sarpsborg", agencies["nav"].group_id) == []
     assert all('"permissions_agency"' in query["sql"] for query in queries)
+
+
+# --- rows of another table folded into one statement (``RowsInJSON``) --------------------
+
+
+def _every_column(obj, model) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in model._meta.concrete_fields}
+
+
+@pytest.mark.postgres  # JSONB_AGG
+def test_rows_in_json_are_the_querysets_own_objects_column_for_column(users, agencies, shipped, consent_basis):
+    """Moments (with their microseconds), JSON lists, nulls, booleans and a related row come
+    back from the JSON value exactly as the queryset's own rows give them."""
+    import datetime
+
+    from django.db.models import OuterRef
+    from django.utils import timezone
+
+    from permissions.models import Consent, LegalBasis
+    from permissions.prepared import RowsInJSON, folds_rows
+    from tests.permissions.conftest import PERSON, PRISON_KINDS, _start
+
+    assert folds_rows(connection)
+    case = _start(users["kari"], "prison_release_to_housing", PERSON, agencies, PRISON_KINDS)
+    moment = timezone.now().replace(microsecond=123456)
+    for agency, expires in ((agencies["nav"], moment + datetime.timedelta(days=3)), (agencies["health"], None)):
+        Consent.objects.create(
+            person_id=case.person_id,
+            case=case,
+            agency=agency,
+            categories=["housing", "health"],
+            purpose='Oppfølging «æøå» \\ "sitat"',
+            legal_basis=consent_basis,
+            given_at=moment,
+            expires_at=expires,
+            recorded_by=users["bjorn"],
+        )
+    rows = RowsInJSON(Consent, related=("legal_basis",))
+    of_case = Consent.objects.filter(case_id=OuterRef("pk"))
+    from workflows.models import Case
+
+    (value,) = Case.objects.filter(pk=case.pk).annotate(found=rows.of(of_case)).values_list("found", flat=True)
+    got = sorted(rows.objects(value), key=lambda consent: consent.pk)
+    expected = list(Consent.objects.filter(case=case).select_related("legal_basis").order_by("pk"))
+    assert len(got) == 2
+    for mine, theirs in zip(got, expected, strict=True):
+        assert _every_column(mine, Consent) == _every_column(theirs, Consent)
+        assert _every_column(mine.legal_basis, LegalBasis) == _every_column(theirs.legal_basis, LegalBasis)
+        assert mine._state.adding is False and mine._state.db == theirs._state.db
+    with CaptureQueriesContext(connection) as queries:
+        assert got[0].access_basis == expected[0].access_basis  # the legal basis came with it
+    assert len(queries) == 0
+    none = Case.objects.filter(pk=case.pk).annotate(found=rows.of(of_case.filter(pk=0)))
+    assert rows.objects(none.values_list("found", flat=True).get()) == []
+
+
+@isolate_apps("permissions")
+def test_rows_in_json_refuse_a_column_they_cannot_read_back():
+    from django.contrib.auth.models import Group
+    from django.db import models
+
+    from permissions.prepared import RowsInJSON
+
+    class WithUUID(models.Model):
+        key = models.UUIDField()
+        group = models.ForeignKey(Group, on_delete=models.CASCADE)
+
+        class Meta:
+            app_label = "permissions"
+
+        def __str__(self):
+            return str(self.key)
+
+    with pytest.raises(TypeError, match="UUIDField"):
+        RowsInJSON(WithUUID)
+
+
+def test_inserted_rows_are_bulk_creates_own(users, agencies, shipped, consent_basis):
+    """``insert_rows`` writes what ``bulk_create`` writes, column for column, in one statement
+    (a statement per row count, compiled once); beyond its row limit it is ``bulk_create``."""
+    from django.utils import timezone
+
+    from permissions import prepared
+    from permissions.models import AccessLog
+    from tests.permissions.conftest import PERSON, PRISON_KINDS, _start
+
+    case = _start(users["kari"], "prison_release_to_housing", PERSON, agencies, PRISON_KINDS)
+    at = timezone.now().replace(microsecond=654321)
+
+    def rows(count):
+        return [
+            AccessLog(
+                user=users["nils"] if number % 2 else None,
+                username=f"nils «{number}»",
+                role="member",
+                agency=agencies["nav"] if number % 3 else None,
+                case=case,
+                person_id=case.person_id,
+                category=("health", "housing", "economy")[number % 3],
+                basis=f"consent:{number}",
+                item="notes" if number == 1 else "",
+                at=at,
+            )
+            for number in range(count)
+        ]
+
+    columns = [field.attname for field in AccessLog._meta.concrete_fields if not field.primary_key]
+    for count in (1, 3, prepared._MOST_INSERTED + 1):
+        AccessLog.objects.bulk_create(rows(count))
+        theirs = list(AccessLog.objects.order_by("id").values_list(*columns))[-count:]
+        with CaptureQueriesContext(connection) as queries:
+            prepared.insert_rows(rows(count))
+        mine = list(AccessLog.objects.order_by("id").values_list(*columns))[-count:]
+        assert mine == theirs
+        if count <= prepared._MOST_INSERTED:
+            assert [query["sql"].split(" (")[0] for query in queries] == ['INSERT INTO "permissions_accesslog"']
+    with pytest.raises(ValueError, match="new rows"):
+        prepared.insert_rows([AccessLog.objects.first()])
