@@ -1046,6 +1046,20 @@ MESSAGES: dict[str, str] = {
     "attachment.file_required": gettext_noop("choose a file"),
     "attachment.empty": gettext_noop("the file is empty"),
     "attachment.too_large": gettext_noop("the file is larger than %(megabytes)s MB"),
+    "consent.case_full": gettext_noop(
+        "the case holds %(limit)s recorded sharings, as many as a case may hold; revoked ones count too"
+    ),
+    "retention.corrections_full": gettext_noop("the case has had %(limit)s corrections, as many as a case may have"),
+    "note.case_count_full": gettext_noop(
+        "your agency has written %(limit)s notes in the case, as many as one agency may write in a case"
+    ),
+    "note.case_chars_full": gettext_noop(
+        "your agency's notes in the case, earlier versions included, would have more than %(limit)s characters "
+        "together: no more can be written"
+    ),
+    "note.corrections_full": gettext_noop(
+        "the note has been corrected %(limit)s times, as often as a note may be; withdraw it and write a new one"
+    ),
     "attachment.case_count_full": gettext_noop(
         "your agency has added %(limit)s files to the case, as many as one agency may add to a case"
     ),
