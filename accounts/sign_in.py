@@ -27,7 +27,7 @@ def password_sign_in(request, username: str, password: str, otp: str = ""):
     answers 429 whatever the view returns."""
     user = authenticate(request, username=username, password=password)
     if user is None:
-        raise SignInRefused("body", "sign_in.refused")
+        raise SignInRefused("body", code="sign_in.refused")
     if second_factor_required(user):
         return user, _check_one_time_code(request, user, username, otp)
     return user, None
@@ -35,14 +35,14 @@ def password_sign_in(request, username: str, password: str, otp: str = ""):
 
 def _check_one_time_code(request, user, username: str, otp: str):
     if not has_confirmed_device(user):
-        raise SignInRefused("otp", "sign_in.otp_not_set_up")
+        raise SignInRefused("otp", code="sign_in.otp_not_set_up")
     if not otp:
-        raise SignInRefused("otp", "sign_in.otp_required")
+        raise SignInRefused("otp", code="sign_in.otp_required")
     device = match_token(user, otp)
     if device is None:
         # Counted by django-axes like a wrong password.
         user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-        raise SignInRefused("otp", "sign_in.otp_wrong")
+        raise SignInRefused("otp", code="sign_in.otp_wrong")
     return device
 
 

@@ -69,9 +69,19 @@ _INVALID_BY_FIELD: tuple[tuple[type, str], ...] = (
 )
 
 _LIST_FIELDS = (fields.ListField, serializers.ListSerializer, fields.MultipleChoiceField)
+# A list's length counts items, not characters; a file's length is its name's.
+_LIST_CODES = {"max_length": "field.too_many_items", "min_length": "field.too_few_items", "empty": "field.empty_list"}
+_FILE_CODES = {"required": "field.no_file", "empty": "field.empty_file", "max_length": "field.file_name_too_long"}
 
 # The keys whose text names the field's limit: key -> the field's attribute.
 _LIMITS = {"max_length": "max_length", "min_length": "min_length", "max_value": "max_value", "min_value": "min_value"}
+
+
+# Every code this module gives (tests/core/test_errors.py: each message is used somewhere).
+CODES = frozenset(
+    {*_BY_KEY.values(), *_LIST_CODES.values(), *_FILE_CODES.values(), "field.expected_nonempty_object"}
+    | {code for _kind, code in _INVALID_BY_FIELD}
+)
 
 
 def generic_code(key: str | None) -> str | None:
@@ -84,22 +94,12 @@ def generic_code(key: str | None) -> str | None:
 def _code_for(field: Any, key: str) -> str:
     if key == "invalid":
         return next((code for kind, code in _INVALID_BY_FIELD if isinstance(field, kind)), "field.invalid")
-    if isinstance(field, _LIST_FIELDS):
-        return {
-            "max_length": "field.too_many_items",
-            "min_length": "field.too_few_items",
-            "empty": "field.empty_list",
-        }.get(key, _BY_KEY.get(key, "field.invalid"))
+    if isinstance(field, _LIST_FIELDS) and key in _LIST_CODES:
+        return _LIST_CODES[key]
     if isinstance(field, fields.DictField) and key == "empty":
         return "field.expected_nonempty_object"
-    if isinstance(field, fields.FileField):
-        file_codes = {
-            "required": "field.no_file",
-            "empty": "field.empty_file",
-            "max_length": "field.file_name_too_long",
-        }
-        if key in file_codes:
-            return file_codes[key]
+    if isinstance(field, fields.FileField) and key in _FILE_CODES:
+        return _FILE_CODES[key]
     return _BY_KEY.get(key, "field.invalid")
 
 
@@ -118,8 +118,10 @@ def _item(field: Any, item: Any, translate) -> Any:
 
 
 def _child_of(field: Any, key: Any) -> Any:
+    if key == serializers.api_settings.NON_FIELD_ERRORS_KEY:  # the object (or list) itself
+        return field
     if isinstance(field, serializers.Serializer):
-        return field if key == serializers.api_settings.NON_FIELD_ERRORS_KEY else field.fields.get(key)
+        return field.fields.get(key)
     if isinstance(field, fields.ListField | fields.DictField | serializers.ListSerializer):
         return field.child
     return None

@@ -162,6 +162,10 @@ def test_a_body_too_large_is_413_with_a_code(client_for, settings):
 # --- every key DRF's fields raise, recoded beside its field -----------------------------
 
 
+class Row(InputSerializer):
+    name = serializers.CharField()
+
+
 class Every(InputSerializer):
     text = serializers.CharField(max_length=3, min_length=2, required=False)
     pattern = serializers.RegexField(r"^[0-9]+$", required=False)
@@ -175,6 +179,7 @@ class Every(InputSerializer):
     items = serializers.ListField(child=serializers.IntegerField(), max_length=1, required=False, allow_empty=False)
     mapping = serializers.DictField(child=serializers.IntegerField(), required=False, allow_empty=False)
     blob = serializers.JSONField(required=False, binary=True)
+    rows = Row(many=True, required=False, max_length=1, allow_empty=False)
 
 
 @pytest.mark.parametrize(
@@ -197,12 +202,16 @@ class Every(InputSerializer):
         ({"items": SECRET}, "field.expected_list"),
         ({"mapping": {}}, "field.expected_nonempty_object"),
         ({"blob": SECRET}, "field.expected_json"),
+        ({"rows": [{"name": "a"}, {"name": "b"}]}, "field.too_many_items"),
+        ({"rows": []}, "field.empty_list"),
+        ({"rows": SECRET}, "field.expected_list"),
     ],
 )
 def test_every_key_drf_raises_becomes_one_of_our_codes(data, code):
     serializer = Every(data=data)
     assert not serializer.is_valid()
-    [(field, [error])] = serializer.errors.items()
+    [(field, errors)] = serializer.errors.items()
+    [error] = errors if isinstance(errors, list) else errors["non_field_errors"]
     assert error.code == code and field == next(iter(data))
     assert SECRET not in error and str(error) != ""
 
