@@ -583,9 +583,9 @@ if ATTACHMENT_CASE_MAX_BYTES < ATTACHMENT_MAX_BYTES or ATTACHMENT_CASE_MAX_COUNT
     raise ImproperlyConfigured(
         "ATTACHMENT_CASE_MAX_BYTES must be at least ATTACHMENT_MAX_BYTES, ATTACHMENT_CASE_MAX_COUNT at least 1"
     )
-# Notes, as files: what one agency may write in one case (its own notes only). Notes added,
-# withdrawn ones counted (their text stays in the history); characters of every text its
-# notes have had, earlier versions included; corrections of one note. A real case holds
+# Notes, as files: what one agency may write in one case (its own notes only). Notes added
+# (withdrawn ones counted: their text stays in the history) and corrections made; characters
+# of every text its notes have had, earlier versions included; corrections of one note. A real case holds
 # tens of notes, a long one a few hundred; without these a participant (or a script with
 # a token) could write 4,000-character notes, or correct one note, for ever.
 NOTE_CASE_MAX_COUNT = env_int("NOTE_CASE_MAX_COUNT", 5000)

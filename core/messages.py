@@ -1051,7 +1051,7 @@ MESSAGES: dict[str, str] = {
     ),
     "retention.corrections_full": gettext_noop("the case has had %(limit)s corrections, as many as a case may have"),
     "note.case_count_full": gettext_noop(
-        "your agency has written %(limit)s notes in the case, as many as one agency may write in a case"
+        "your agency has written %(limit)s notes and corrections in the case, as many as one agency may write in a case"
     ),
     "note.case_chars_full": gettext_noop(
         "your agency's notes in the case, earlier versions included, would have more than %(limit)s characters "

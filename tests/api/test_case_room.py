@@ -39,7 +39,7 @@ def test_a_note_over_the_agency_s_room_is_400_in_bokmal_naming_text(client_for, 
     (error,) = answer.json()["errors"]
     assert (error["field"], error["code"]) == ("text", "note.case_count_full")
     assert error["message"] == (
-        "virksomheten din har skrevet 1 notater i saken, så mange som én virksomhet kan skrive i en sak"
+        "virksomheten din har skrevet 1 notater og rettinger i saken, så mange som én virksomhet kan skrive i en sak"
     )
     assert "Andre" not in answer.content.decode() and english_in(error["message"]) == []
     assert _counts(prison_case) == before

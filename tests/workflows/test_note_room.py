@@ -52,6 +52,23 @@ def test_an_agency_writes_at_most_so_many_notes_in_a_case_withdrawn_ones_too(use
     assert _written(case) == before  # no note, no event, no log row
 
 
+def test_corrections_count_as_texts_written(users, case, settings):
+    """A correction is a row, an event and an access-log row like a new note: one note
+    corrected back and forth filled the database as fast as new notes did."""
+    settings.NOTE_CASE_MAX_COUNT = 3
+    note = _write(users, case, text="v1")
+    for version in (1, 2):
+        text = f"v{version + 1}"
+        services.correct_note(actor=users["bjorn"], case=case.pk, note_id=note.pk, text=text, version=version)
+    before = _written(case)
+    assert _refused(lambda: _write(users, case))[0] == [("text", "note.case_count_full")]
+    refusal = lambda: services.correct_note(  # noqa: E731
+        actor=users["bjorn"], case=case.pk, note_id=note.pk, text="v4", version=3
+    )
+    assert _refused(refusal)[0] == [("text", "note.case_count_full")]
+    assert _written(case) == before
+
+
 def test_the_room_is_each_agency_s_own(users, case, settings):
     settings.NOTE_CASE_MAX_COUNT = 1
     _write(users, case, name="kari")  # the prison's
