@@ -89,3 +89,37 @@ def test_two_notes_at_once_never_overshoot_the_room(monkeypatch, users, agencies
     assert len(written) == 1 and len(refused) == 1, outcomes
     assert refused[0].errors[0]["code"] == "note.case_count_full"
     assert Note.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sharings_at_once_never_overshoot_the_room(monkeypatch, users, agencies, shipped, settings, consent_basis):
+    from tests.workflows.helpers import start_prison_case
+    from workflows.services import consents as consent_service
+
+    case = start_prison_case(users, agencies)
+    settings.CONSENT_CASE_MAX_COUNT = 1
+    both_checked = threading.Barrier(2, timeout=30)
+    chosen = consent_service._valid_expiry
+
+    def checked_then_wait(*args, **kwargs):
+        found = chosen(*args, **kwargs)
+        both_checked.wait()
+        return found
+
+    monkeypatch.setattr(consent_service, "_valid_expiry", checked_then_wait)  # checked once, before the lock
+
+    def record(kind):
+        return services.record_consent(
+            actor=users["bjorn"],
+            case=case.pk,
+            agency=agencies[kind].pk,
+            categories=["housing"],
+            purpose="Bolig",
+            legal_basis=consent_basis,
+        )
+
+    outcomes = all_at_once([lambda: record("nav"), lambda: record("health")])
+    refused = [outcome for outcome in outcomes if isinstance(outcome, InvalidInput)]
+    assert len(refused) == 1 and refused[0].errors[0]["code"] == "consent.case_full", outcomes
+    assert Consent.objects.filter(case=case).count() == 1
