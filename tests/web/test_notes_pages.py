@@ -174,3 +174,14 @@ def test_the_author_corrects_and_withdraws_a_note_from_the_page(web, users, pris
     assert withdrawn.status_code == 302
     assert Note.objects.get().is_withdrawn
     assert "Trukket tilbake" in section(client.get(f"/cases/{prison_case.pk}/").content.decode())
+
+
+def test_a_note_past_the_agency_s_room_is_refused_in_bokmal_by_the_field(web, users, prison_case, settings):
+    settings.NOTE_CASE_MAX_COUNT = 1
+    client = web("nils")
+    assert client.post(notes_url(prison_case), {"text": "Første"}).status_code == 302
+    response = client.post(notes_url(prison_case), {"text": SECRET})
+    assert response.status_code == 400
+    html = section(response.content.decode())
+    assert "så mange som én virksomhet kan skrive i en sak" in html
+    assert Note.objects.count() == 1
