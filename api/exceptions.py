@@ -103,8 +103,8 @@ def exception_handler(exc, context):
         return Response(error_body(_summary(errors), errors), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.ParseError | RequestBodyTooLarge):
         # The parsers' refusals are coded (api.parsers); another parser's (multipart) is not.
-        (error,) = flatten([exc.detail])
-        return Response(error_body(error["message"], [error], error["code"]), status=exc.status_code)
+        errors = flatten(exc.detail)  # one error, about the body
+        return Response(error_body(errors[0]["message"], errors, errors[0]["code"]), status=exc.status_code)
     if isinstance(exc, exceptions.MethodNotAllowed | exceptions.NotAcceptable):
         return _refused_request(exc, context)
     if isinstance(exc, Http404):
