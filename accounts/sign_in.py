@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out, user_login_failed
-from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
 from accounts import tokens
@@ -15,8 +14,10 @@ from accounts.two_factor import has_confirmed_device, second_factor_required
 
 @dataclass
 class SignInRefused(Exception):
+    """The field at fault and the code of the refusal (``core.messages``: ``sign_in.*``)."""
+
     field: str
-    message: str
+    code: str
 
 
 def password_sign_in(request, username: str, password: str, otp: str = ""):
@@ -26,7 +27,7 @@ def password_sign_in(request, username: str, password: str, otp: str = ""):
     answers 429 whatever the view returns."""
     user = authenticate(request, username=username, password=password)
     if user is None:
-        raise SignInRefused("body", str(_("unable to log in with the given username and password")))
+        raise SignInRefused("body", code="sign_in.refused")
     if second_factor_required(user):
         return user, _check_one_time_code(request, user, username, otp)
     return user, None
@@ -34,14 +35,14 @@ def password_sign_in(request, username: str, password: str, otp: str = ""):
 
 def _check_one_time_code(request, user, username: str, otp: str):
     if not has_confirmed_device(user):
-        raise SignInRefused("otp", str(_("set up two-factor sign-in in the web app first")))
+        raise SignInRefused("otp", code="sign_in.otp_not_set_up")
     if not otp:
-        raise SignInRefused("otp", str(_("a one-time code from your authenticator app is required")))
+        raise SignInRefused("otp", code="sign_in.otp_required")
     device = match_token(user, otp)
     if device is None:
         # Counted by django-axes like a wrong password.
         user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-        raise SignInRefused("otp", str(_("the one-time code is wrong or has expired")))
+        raise SignInRefused("otp", code="sign_in.otp_wrong")
     return device
 
 

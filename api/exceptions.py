@@ -4,21 +4,25 @@ of design §7, ``{"detail": "...", "errors": [{"field" | "element_id": ..., "mes
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django_guid import get_guid
 from rest_framework import exceptions, status
-from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 # The parser module holds the body-size error: DRF's settings import the parser while
 # rest_framework.views loads, so the parser must not import this module back.
+from api.coded import answer_text, answers_in_english, coded
+from api.field_errors import generic_code
 from api.parsers import RequestBodyTooLarge
 from core.errors import ServiceError, in_language
-from core.messages import MESSAGES, render
+from core.messages import MESSAGES
+
+__all__ = ["answer_text", "answers_in_english", "coded", "error_body", "exception_handler", "flatten"]
 
 BODY = "body"
 MODEL_REFUSED = "process.model_refused"
@@ -41,33 +45,18 @@ def _clean(error: dict) -> dict:
     }
 
 
-# DRF's texts for these codes repeat the value sent ('"x" is not a valid choice.',
-# 'Invalid pk "x" - object does not exist.'): values never travel in error texts, not even
-# the sender's own, so that no answer can carry a value (one pasted from somewhere else, say).
-_ECHOING_CODES = {
-    "invalid_choice": "not one of the allowed choices",
-    "does_not_exist": "no such object",
-}
-
-
-def _message(item) -> str:
-    code = getattr(item, "code", None)
-    return _ECHOING_CODES.get(code, str(item)) if isinstance(code, str) else str(item)
-
-
 def _error(field: str, item) -> dict:
-    """One entry of ``errors``; with its ``code`` when it is one of ours (``coded``)."""
-    error = {"field": field, "message": _message(item)}
-    code = getattr(item, "code", None)
-    if isinstance(code, str) and code in MESSAGES:
-        error["code"] = code
-    return error
-
-
-def coded(code: str, **params) -> ErrorDetail:
-    """A serializer's error of one of our codes, said in the language the request asked for
-    (``answer_text``); its entry in the answer carries the code (``flatten``)."""
-    return ErrorDetail(answer_text(code, params), code=code)
+    """One entry of ``errors``, always with a code: ours when the error has one (``coded``,
+    ``api.field_errors.recode``), else the one its DRF or Django key maps to
+    (``field_errors.generic_code``) with our text when that text needs no limit the key
+    does not give. DRF's and Django's texts for some keys repeat the value sent ('"x" is not
+    a valid choice.'): values never travel in error texts, not even the sender's own."""
+    key = getattr(item, "code", None)
+    code = generic_code(key) or "field.invalid"
+    message = str(item)
+    if code != key and "%(" not in MESSAGES[code]:
+        message = answer_text(code, {})
+    return {"field": field, "code": code, "message": message}
 
 
 def flatten(detail, prefix: str = "") -> list[dict]:
@@ -75,8 +64,10 @@ def flatten(detail, prefix: str = "") -> list[dict]:
     if isinstance(detail, dict):
         errors = []
         for key, value in detail.items():
-            name = BODY if key == api_settings.NON_FIELD_ERRORS_KEY and not prefix else str(key)
-            errors += flatten(value, f"{prefix}.{name}" if prefix else name)
+            if key == api_settings.NON_FIELD_ERRORS_KEY:  # the object itself: named by its field
+                errors += flatten(value, prefix)
+                continue
+            errors += flatten(value, f"{prefix}.{key}" if prefix else str(key))
         return errors
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -97,17 +88,6 @@ def _summary(errors: list[dict]) -> str:
     return gettext("the request has %(count)s errors") % {"count": len(errors)}
 
 
-def answers_in_english() -> bool:
-    """The request's language is English (the default of the API: ``config.locale``)."""
-    return (get_language() or "en").startswith("en")
-
-
-def answer_text(code: str, params) -> str:
-    """A code's message in the language the request asked for: English, the contract's
-    words as they are, unless the client sent another Accept-Language."""
-    return render(code, params) if answers_in_english() else render(code, params, translate=gettext)
-
-
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         # In the language the request asked for (English unless it sent Accept-Language:
@@ -117,16 +97,14 @@ def exception_handler(exc, context):
         detail = f"{text}: {_summary(errors)}" if exc.code == MODEL_REFUSED else text
         return Response(error_body(detail, errors, exc.code), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
-        exc = RequestBodyTooLarge(str(exc))
+        exc = RequestBodyTooLarge(coded("body.too_large", limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten(exc.detail)
         return Response(error_body(_summary(errors), errors), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, exceptions.ParseError):
-        return Response(
-            error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]), status=status.HTTP_400_BAD_REQUEST
-        )
-    if isinstance(exc, RequestBodyTooLarge):
-        return Response(error_body(exc.detail, [{"field": BODY, "message": str(exc.detail)}]), status=exc.status_code)
+    if isinstance(exc, exceptions.ParseError | RequestBodyTooLarge):
+        # The parsers' refusals are coded (api.parsers); another parser's (multipart) is not.
+        errors = flatten(exc.detail)  # one error, about the body
+        return Response(error_body(errors[0]["message"], errors, errors[0]["code"]), status=exc.status_code)
     if isinstance(exc, exceptions.MethodNotAllowed | exceptions.NotAcceptable):
         return _refused_request(exc, context)
     if isinstance(exc, Http404):

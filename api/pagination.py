@@ -33,12 +33,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
 from django.db.models import F, Model, Q, QuerySet
 from django.db.models.expressions import OrderBy
-from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from api.exceptions import coded
 from core.errors import InvalidInput, field_error
 
 CURSOR = "cursor"
@@ -229,8 +229,6 @@ class KeysetPagination(CursorPagination):
     cursor_query_param = CURSOR
     cursor_query_description = "where the page starts: take it from the `next` or `previous` link of a page"
     page_size_query_description = f"rows per page, 1 and up (default {DEFAULT_PAGE_SIZE}; at most {MAX_PAGE_SIZE})"
-    invalid_cursor_message = _("the cursor is invalid or belongs to another list: start from the list's first page")
-    invalid_page_size_message = _("must be a whole number from 1 and up")
     template = None
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -274,7 +272,7 @@ class KeysetPagination(CursorPagination):
         except ValueError:
             size = 0
         if size < 1:
-            raise ValidationError({self.page_size_query_param: [self.invalid_page_size_message]})
+            raise ValidationError({self.page_size_query_param: [coded("query.invalid_page_size")]})
         return min(size, self.max_page_size)
 
     def _salt(self) -> str:
@@ -296,7 +294,7 @@ class KeysetPagination(CursorPagination):
                 raise ValueError("malformed")
             values = [self._value(key, value) for key, value in zip(self.keys, raw_values, strict=True)]
         except (signing.BadSignature, ValueError, TypeError, KeyError, DjangoValidationError):
-            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+            raise ValidationError({self.cursor_query_param: [coded("query.invalid_cursor")]}) from None
         return reverse, values
 
     def _value(self, key: Key, raw: Any) -> Any:

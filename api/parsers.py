@@ -17,6 +17,7 @@ import json
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
 
+from api.coded import coded
 from core.errors import InvalidInput
 from workflows import input_limits
 
@@ -47,21 +48,24 @@ class LimitedJSONParser(parsers.JSONParser):
         except (TypeError, ValueError):
             declared = 0
         if declared > limit:
-            raise RequestBodyTooLarge(f"the request body has {declared} bytes; at most {limit} are accepted")
+            raise RequestBodyTooLarge(coded("body.too_large", limit=limit))
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise RequestBodyTooLarge(f"the request body has more than {limit} bytes")
+            raise RequestBodyTooLarge(coded("body.too_large", limit=limit))
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.decode(raw, encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise exceptions.ParseError(f"the request body is not valid {encoding}: {exc}") from exc
+            # Not the decoder's own text: it quotes the bytes that failed.
+            raise exceptions.ParseError(coded("body.bad_encoding", encoding=encoding)) from exc
         try:
             body = json.loads(text, parse_constant=_refuse_constant)
-        except ValueError as exc:
-            raise exceptions.ParseError(f"JSON parse error: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise exceptions.ParseError(coded("body.not_json", line=exc.lineno, column=exc.colno)) from exc
+        except ValueError as exc:  # NaN, Infinity
+            raise exceptions.ParseError(coded("body.unreadable")) from exc
         except RecursionError as exc:
-            raise exceptions.ParseError("JSON parse error: the document is nested too deeply") from exc
+            raise exceptions.ParseError(coded("body.too_deep")) from exc
         max_depth = max(MIN_BODY_DEPTH, input_limits.limits()["depth"] + 2)
         errors = input_limits.character_errors(body, max_depth=max_depth)
         if errors:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.utils.translation import gettext
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from api.exceptions import answer_text, answers_in_english, coded
+from api.field_errors import recode
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
@@ -38,6 +40,19 @@ class StrictInputMixin:
 
 
 class InputSerializer(StrictInputMixin, serializers.Serializer):
+    """An input: unknown fields refused, and DRF's own errors of its fields said in our codes
+    and words (``api.field_errors``; only on the way out of a refusal, so a valid input costs
+    nothing more)."""
+
+    def run_validation(self, data=serializers.empty):
+        try:
+            return super().run_validation(data)
+        except serializers.ValidationError as exc:
+            detail = recode(exc.detail, self, None if answers_in_english() else gettext)
+            if isinstance(detail, list):  # the object itself (null): ``errors`` must be a dict
+                detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
+            raise serializers.ValidationError(detail) from exc
+
     def create(self, validated_data):  # pragma: no cover - input serializers never save
         raise NotImplementedError
 
@@ -182,8 +197,13 @@ class BreakGlassReviewInput(InputSerializer):
 class ErrorItemSerializer(serializers.Serializer):
     field = serializers.CharField(required=False, help_text="the input field, dotted for nested fields")
     element_id = serializers.CharField(required=False, help_text="the BPMN element the problem is in")
-    message = serializers.CharField()
-    code = serializers.CharField(required=False)
+    message = serializers.CharField(
+        help_text="for people: in bokmål with Accept-Language: nb, else English; never a value sent"
+    )
+    code = serializers.CharField(
+        help_text="what is wrong, stable for a client to branch on: field.required, field.too_long, "
+        "field.invalid_choice, ... (README, REST API v1)"
+    )
     line = serializers.IntegerField(required=False)
     file = serializers.CharField(required=False)
 
@@ -850,8 +870,9 @@ class FetchAndLockInput(InputSerializer):
         # topic is read.
         topics = data.get("topics") if isinstance(data, dict) else None
         if isinstance(topics, list) and len(topics) > MAX_FETCH_TOPICS:
-            message = gettext("name at most %(limit)s topics in one fetch") % {"limit": MAX_FETCH_TOPICS}
-            raise serializers.ValidationError({"topics": [message]})
+            raise serializers.ValidationError(
+                {"topics": [coded("external_task.too_many_topics", limit=MAX_FETCH_TOPICS)]}
+            )
         return super().to_internal_value(data)
 
 

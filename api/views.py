@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts import sign_in
 from api import serializers as s
-from api.exceptions import error_body
+from api.exceptions import coded, error_body
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
 from api.parsers import LimitedJSONParser
@@ -113,7 +113,7 @@ class TokenView(APIView):
                 request._request, data["username"], data["password"], data.get("otp", "")
             )
         except sign_in.SignInRefused as refused:
-            raise ValidationError({refused.field: [refused.message]}) from None
+            raise ValidationError({refused.field: [coded(refused.code)]}) from None
         token, expiry = sign_in.issue_token(request._request, user, device)
         return Response({"token": token, "expiry": expiry})
 

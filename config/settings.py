@@ -583,6 +583,24 @@ if ATTACHMENT_CASE_MAX_BYTES < ATTACHMENT_MAX_BYTES or ATTACHMENT_CASE_MAX_COUNT
     raise ImproperlyConfigured(
         "ATTACHMENT_CASE_MAX_BYTES must be at least ATTACHMENT_MAX_BYTES, ATTACHMENT_CASE_MAX_COUNT at least 1"
     )
+# Notes, as files: what one agency may write in one case (its own notes only). Notes added
+# (withdrawn ones counted: their text stays in the history) and corrections made; characters
+# of every text its notes have had, earlier versions included; corrections of one note. A real case holds
+# tens of notes, a long one a few hundred; without these a participant (or a script with
+# a token) could write 4,000-character notes, or correct one note, for ever.
+NOTE_CASE_MAX_COUNT = env_int("NOTE_CASE_MAX_COUNT", 5000)
+NOTE_CASE_MAX_CHARS = env_int("NOTE_CASE_MAX_CHARS", 5_000_000)
+NOTE_MAX_CORRECTIONS = env_int("NOTE_MAX_CORRECTIONS", 200)
+if min(NOTE_CASE_MAX_COUNT, NOTE_MAX_CORRECTIONS) < 1 or NOTE_CASE_MAX_CHARS < 4000:
+    raise ImproperlyConfigured(
+        "NOTE_CASE_MAX_COUNT and NOTE_MAX_CORRECTIONS must be at least 1, NOTE_CASE_MAX_CHARS at least 4000"
+    )
+# Sharings (consents and legal bases) recorded in one case, revoked ones counted, and
+# corrections of one case's values: a real case has tens of each.
+CONSENT_CASE_MAX_COUNT = env_int("CONSENT_CASE_MAX_COUNT", 1000)
+CORRECTION_CASE_MAX_COUNT = env_int("CORRECTION_CASE_MAX_COUNT", 1000)
+if min(CONSENT_CASE_MAX_COUNT, CORRECTION_CASE_MAX_COUNT) < 1:
+    raise ImproperlyConfigured("CONSENT_CASE_MAX_COUNT and CORRECTION_CASE_MAX_COUNT must be at least 1")
 # Where the bytes live: the database by default (workflows/attachment_storage.py says why),
 # or this folder, which must be absolute and outside anything a web server serves.
 ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")

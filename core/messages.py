@@ -638,6 +638,43 @@ MESSAGES: dict[str, str] = {
     "field.nul": gettext_noop("contains a NUL character (U+0000), which cannot be stored"),
     "field.surrogate": gettext_noop("contains half of a UTF-16 surrogate pair (U+D800 to U+DFFF), which is not text"),
     "field.not_finite": gettext_noop("is not a finite number"),
+    # DRF's own checks of a field (``api.field_errors``): one code per kind of problem.
+    "field.null": gettext_noop("this field may not be null"),
+    "field.blank": gettext_noop("this field may not be empty"),
+    "field.empty": gettext_noop("may not be empty"),
+    "field.invalid": gettext_noop("the value is not valid"),
+    "field.invalid_choice": gettext_noop("not one of the allowed choices"),
+    "field.does_not_exist": gettext_noop("no such object"),
+    "field.expected_id": gettext_noop("expected an id (a whole number)"),
+    "field.expected_integer": gettext_noop("expected a whole number"),
+    "field.expected_number": gettext_noop("expected a number"),
+    "field.expected_date": gettext_noop("expected an ISO 8601 date (YYYY-MM-DD)"),
+    "field.expected_uuid": gettext_noop("expected a UUID"),
+    "field.expected_file": gettext_noop("expected a file, sent as multipart/form-data"),
+    "field.pattern": gettext_noop("does not have the expected form"),
+    "field.max_value": gettext_noop("must be at most %(limit)s"),
+    "field.min_value": gettext_noop("must be at least %(limit)s"),
+    "field.out_of_range": gettext_noop("the number or time is out of range"),
+    "field.too_short": gettext_noop("at least %(limit)s characters"),
+    "field.too_many_items": gettext_noop("too many items: at most %(limit)s"),
+    "field.too_few_items": gettext_noop("too few items: at least %(limit)s"),
+    "field.empty_list": gettext_noop("give at least one item"),
+    "field.no_file": gettext_noop("no file was sent"),
+    "field.empty_file": gettext_noop("the file is empty"),
+    "field.file_name_too_long": gettext_noop("the file name has more than %(limit)s characters"),
+    "body.unreadable": gettext_noop("the body cannot be read"),
+    "body.not_json": gettext_noop("the body is not valid JSON (line %(line)s, column %(column)s)"),
+    "body.bad_encoding": gettext_noop("the body is not valid %(encoding)s text"),
+    "body.too_large": gettext_noop("the request body is too large: at most %(limit)s bytes are accepted"),
+    "query.invalid_page_size": gettext_noop("must be a whole number from 1 and up"),
+    "query.invalid_cursor": gettext_noop(
+        "the cursor is invalid or belongs to another list: start from the list's first page"
+    ),
+    "external_task.too_many_topics": gettext_noop("name at most %(limit)s topics in one fetch"),
+    "sign_in.refused": gettext_noop("unable to log in with the given username and password"),
+    "sign_in.otp_not_set_up": gettext_noop("set up two-factor sign-in in the web app first"),
+    "sign_in.otp_required": gettext_noop("a one-time code from your authenticator app is required"),
+    "sign_in.otp_wrong": gettext_noop("the one-time code is wrong or has expired"),
     "form.unusable": gettext_noop(
         "this form cannot be used: it fails the checks every form must pass; a process admin must deploy a "
         "corrected version"
@@ -1009,6 +1046,20 @@ MESSAGES: dict[str, str] = {
     "attachment.file_required": gettext_noop("choose a file"),
     "attachment.empty": gettext_noop("the file is empty"),
     "attachment.too_large": gettext_noop("the file is larger than %(megabytes)s MB"),
+    "consent.case_full": gettext_noop(
+        "the case holds %(limit)s recorded sharings, as many as a case may hold; revoked ones count too"
+    ),
+    "retention.corrections_full": gettext_noop("the case has had %(limit)s corrections, as many as a case may have"),
+    "note.case_count_full": gettext_noop(
+        "your agency has written %(limit)s notes and corrections in the case, as many as one agency may write in a case"
+    ),
+    "note.case_chars_full": gettext_noop(
+        "your agency's notes in the case, earlier versions included, would have more than %(limit)s characters "
+        "together: no more can be written"
+    ),
+    "note.corrections_full": gettext_noop(
+        "the note has been corrected %(limit)s times, as often as a note may be; withdraw it and write a new one"
+    ),
     "attachment.case_count_full": gettext_noop(
         "your agency has added %(limit)s files to the case, as many as one agency may add to a case"
     ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -244,6 +245,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             raise Conflict("retention.erased")
         old: object
         check_may_correct(actor, case, field)
+        _check_room(case)
         exported = _exported(case) if field != NATIONAL_ID else None  # a national id waits for review
         if field == NATIONAL_ID:
             # Asked for, not made: see ``review_national_id``. Every valid number gets this
@@ -292,6 +294,16 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             _export_correction(actor, case, exported, acting, category=category)
     rules.forget_case_access(case)
     return correction
+
+
+def _check_room(case: Case) -> None:
+    """400 naming ``field`` when the case has had as many corrections as one case may (read
+    with the case held): each keeps the old value (up to ``SUBMITTED_DATA_MAX_BYTES``) and a
+    reason, and a value corrected back and forth would add them for ever."""
+    if Correction.objects.filter(case=case).count() >= settings.CORRECTION_CASE_MAX_COUNT:
+        limit = settings.CORRECTION_CASE_MAX_COUNT
+        full = field_error("field", "retention.corrections_full", limit=limit)
+        raise InvalidInput("retention.invalid", errors=[full])
 
 
 def _acting_for(actor, case: Case, field: str) -> tuple[int, str]:

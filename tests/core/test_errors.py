@@ -11,7 +11,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceErro
 from core.messages import MESSAGES, render
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT = ("core", "bpmn", "permissions", "workflows", "retention", "web", "api", "config")
+PRODUCT = ("core", "bpmn", "permissions", "workflows", "retention", "web", "api", "config", "accounts")
 RAISERS = {
     "NotFound",
     "Forbidden",
@@ -54,7 +54,12 @@ def _codes_in_source() -> dict[str, list[str]]:
                     if name in RAISERS:
                         position = 1 if name == "field_error" else 0
                         args = node.args[position : position + 1]
-                    if name in RAISERS or name in ("InvalidNationalId", "error_body", "_valid_start_data"):
+                    if name in RAISERS or name in (
+                        "InvalidNationalId",
+                        "error_body",
+                        "_valid_start_data",
+                        "SignInRefused",
+                    ):
                         args += [kw.value for kw in node.keywords if kw.arg == "code"]
                 else:
                     continue
@@ -91,6 +96,7 @@ def test_every_message_is_used_somewhere():
     used |= {f"form_problem.{code}" for code in FORM_PROBLEM_CODES}  # the editor's form preview
     used |= set(__import__("workflows.steps.runner").steps.runner.TASK_FAILURE_CODES.values())  # a failed task
     used |= {f"engine.{code}" for code in ENGINE_CODES}  # the engine's own words (workflows.steps.runner)
+    used |= __import__("api.field_errors").field_errors.CODES  # DRF's own errors in our codes
     assert set(MESSAGES) - used == set()
 
 

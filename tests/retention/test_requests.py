@@ -205,6 +205,32 @@ def test_a_bad_correction_is_refused_naming_the_field(closed_case, users, field,
     assert not Correction.objects.exists()
 
 
+def test_a_case_has_at_most_so_many_corrections(closed_case, users, settings):
+    """Each correction keeps the old value and a reason: corrected back and forth, a value
+    added rows for ever. Past the limit: 400 naming ``field``, coded, nothing written."""
+    settings.CORRECTION_CASE_MAX_COUNT = 2
+    for name in ("Torleif Eriksrud-Berg", NAME):
+        assert correct(users["bjorn"], closed_case, "person.name", name).status_code == 201
+    events, logs = Event.objects.filter(case=closed_case).count(), AccessLog.objects.filter(case=closed_case).count()
+    answer = api(users["bjorn"]).post(
+        f"/api/v1/cases/{closed_case.pk}/corrections/",
+        {"field": "person.name", "value": "Tredje Navn", "reason": "Feil"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+    assert answer.status_code == 400
+    (error,) = answer.json()["errors"]
+    assert error == {
+        "field": "field",
+        "code": "retention.corrections_full",
+        "message": "saken har fått 2 rettinger, så mange som en sak kan få",
+    }
+    assert Correction.objects.filter(case=closed_case).count() == 2
+    assert Case.objects.get(pk=closed_case.pk).person.name == NAME
+    assert Event.objects.filter(case=closed_case).count() == events
+    assert AccessLog.objects.filter(case=closed_case).count() == logs
+
+
 @pytest.mark.parametrize(
     ("username", "expected"),
     [("kari", 403), ("nils", 403), ("aud", 403), ("ada", 404), ("siri", 404), ("oscar", 404)],

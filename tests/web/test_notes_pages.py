@@ -213,3 +213,14 @@ def test_a_correction_from_the_page_never_moves_a_note_out_of_a_category_its_wri
     assert answer.status_code == 400
     assert "etaten din kan ikke skrive i denne kategorien" in answer.content.decode()
     assert "kan ikke lenger skrive i notatets kategori" in html
+
+
+def test_a_note_past_the_agency_s_room_is_refused_in_bokmal_by_the_field(web, users, prison_case, settings):
+    settings.NOTE_CASE_MAX_COUNT = 1
+    client = web("nils")
+    assert client.post(notes_url(prison_case), {"text": "Første"}).status_code == 302
+    response = client.post(notes_url(prison_case), {"text": SECRET})
+    assert response.status_code == 400
+    html = section(response.content.decode())
+    assert "så mange som én virksomhet kan skrive i en sak" in html
+    assert Note.objects.count() == 1

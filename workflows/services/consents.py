@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -221,6 +222,7 @@ def record_consent(
         if selectors.case_is_erased(locked):  # erased while we checked (the erasure held the case)
             raise Conflict("retention.erased")
         _still_taking_part(case, recorder, agency, agency_kind)
+        _check_room(case)
         provision = _locked_provision(case, recipient_kind, valid_categories, provision)
         consent = Consent.objects.create(
             person_id=locked.person_id,
@@ -251,6 +253,17 @@ def record_consent(
             },
         )
     return consent
+
+
+def _check_room(case: Case) -> None:
+    """400 naming ``agency`` when the case holds as many sharings as one case may, revoked ones
+    counted (they stay, as the record of what was shared). Read with the case row held, so two
+    recorders at once cannot both take the last room. A case has a sharing per agency and
+    need, renewed now and then: tens; without a limit a recorder (or a script with a token)
+    could add purposes of 2,000 characters for ever."""
+    if Consent.objects.filter(case=case).count() >= settings.CONSENT_CASE_MAX_COUNT:
+        limit = settings.CONSENT_CASE_MAX_COUNT
+        raise InvalidInput("consent.invalid", errors=[field_error("agency", "consent.case_full", limit=limit)])
 
 
 def revoke_consent(*, actor, consent_id, case=None) -> Consent:

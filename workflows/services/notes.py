@@ -9,7 +9,10 @@ category, never its text) and its access-log row (action ``write``).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
@@ -99,12 +102,35 @@ def add_note(*, actor, case, text, category=None, agency=None) -> Note:
         raise InvalidInput("note.invalid", errors=errors)
     with transaction.atomic():
         hold_case_for_writer(case, writer, actor=actor, category=category, code="note.invalid")
+        _check_room(case.pk, writer.pk, len(text))
         note = Note.objects.create(
             case=case, agency=writer, author=actor, category=category, text=text, created_at=timezone.now()
         )
         _event(note, EventKind.NOTE_ADDED, actor)
         notes_policy.log_write(actor, case, category=category, agency_id=writer.pk, item=f"note:{note.pk}")
     return note
+
+
+def _check_room(case_id: int, agency_id: int, chars: int) -> None:
+    """400 naming ``text`` when the agency has written as many texts in the case as one agency
+    may (notes added, withdrawn ones too, and corrections: each a row, an event and an
+    access-log row), or its notes would hold more characters than it may keep there, every
+    earlier version included (a correction keeps the old text; a withdrawal moves it to the
+    history, so it frees nothing). Read with the case row held, so two writers at once cannot
+    both take the last room. Per agency, of its own notes, as for files
+    (``attachments._check_room``): a count over the case would tell of notes it may not read."""
+    notes = Note.objects.filter(case_id=case_id, agency_id=agency_id)
+    held = notes.aggregate(count=Count("pk"), chars=Sum(Length("text")))
+    corrected = Q(change=NoteRevision.Change.CORRECTED)
+    earlier = NoteRevision.objects.filter(note__in=notes).aggregate(
+        corrections=Count("pk", filter=corrected), chars=Sum(Length("text"))
+    )
+    if held["count"] + earlier["corrections"] >= settings.NOTE_CASE_MAX_COUNT:
+        limit = settings.NOTE_CASE_MAX_COUNT
+        raise InvalidInput("note.invalid", errors=[field_error("text", "note.case_count_full", limit=limit)])
+    if (held["chars"] or 0) + (earlier["chars"] or 0) + chars > settings.NOTE_CASE_MAX_CHARS:
+        limit = settings.NOTE_CASE_MAX_CHARS
+        raise InvalidInput("note.invalid", errors=[field_error("text", "note.case_chars_full", limit=limit)])
 
 
 def _own_note(actor, case, note_id) -> Note:
@@ -176,6 +202,10 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
             raise InvalidInput("note.invalid", errors=errors)
         if locked.text == text and locked.category == category:
             return locked
+        if locked.version > settings.NOTE_MAX_CORRECTIONS:  # each correction moved it up by one
+            limit = settings.NOTE_MAX_CORRECTIONS
+            raise InvalidInput("note.invalid", errors=[field_error("text", "note.corrections_full", limit=limit)])
+        _check_room(locked.case_id, locked.agency_id, len(text))
         now = timezone.now()
         _keep(locked, actor, now, NoteRevision.Change.CORRECTED)
         earlier = locked.category
