@@ -45,3 +45,41 @@ def test_a_multi_instance_item_carries_its_collection_and_the_output_its_items()
         </bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
     """)
     assert found["diagnosis"] == {"diagnoses"} and found["answers"] == {"answer"}
+
+
+def test_a_catchs_variable_carries_what_the_payloads_caught_into_it_read():
+    """A message's ``messageVariable`` holds its payload: the fields the message declares for
+    agencies' systems and what its throws read; an error's, signal's or escalation's
+    ``variableName`` what the ``payloadExpression`` read (a throw of another item with the
+    same name or code included). Before, such a variable carried nothing: a name no form has,
+    restricted, which the coordinating agency sees, and so the diagnosis under it."""
+    found = script_sources(
+        parse_bpmn_xml(
+            definitions("""
+        <bpmn:message id="M1" name="assessed"><bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="fields" value="diagnosis, treatment"/>
+        </spiffworkflow:properties></bpmn:extensionElements></bpmn:message>
+        <bpmn:error id="E1" errorCode="not_ready"><bpmn:extensionElements>
+          <spiffworkflow:payloadExpression>debts</spiffworkflow:payloadExpression>
+        </bpmn:extensionElements></bpmn:error>
+        <bpmn:error id="E2" errorCode="not_ready"><bpmn:extensionElements>
+          <spiffworkflow:variableName>err</spiffworkflow:variableName>
+        </bpmn:extensionElements></bpmn:error>
+        <bpmn:signal id="G1" name="moved"><bpmn:extensionElements>
+          <spiffworkflow:payloadExpression>{"to": address}</spiffworkflow:payloadExpression>
+          <spiffworkflow:variableName>moved_to</spiffworkflow:variableName>
+        </bpmn:extensionElements></bpmn:signal>
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:intermediateThrowEvent id="T1"><bpmn:messageEventDefinition messageRef="M1">
+            <bpmn:extensionElements><spiffworkflow:messagePayload>{"x": income}</spiffworkflow:messagePayload>
+            </bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>
+          <bpmn:receiveTask id="R1" messageRef="M1"><bpmn:extensionElements>
+            <spiffworkflow:messageVariable>notice</spiffworkflow:messageVariable>
+          </bpmn:extensionElements></bpmn:receiveTask>
+        </bpmn:process>
+    """)
+        )
+    )
+    assert found["notice"] == {"diagnosis", "treatment", "income"}
+    assert found["err"] == {"debts"}
+    assert found["moved_to"] == {"address"}
