@@ -114,6 +114,8 @@ def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
 # variable, on the message, signal, error or escalation (or a message's throw and catch).
 _ITEMS = ("message", "signal", "error", "escalation")
 _ITEM_TAGS = frozenset(_q(item) for item in _ITEMS)
+# Inside a flow element, holding its scripts and extensions: not the element itself.
+_NOT_ELEMENTS = frozenset({_q("extensionElements"), *(_q(f"{item}EventDefinition") for item in _ITEMS)})
 _DEFINITION_TAGS = tuple(_q(f"{item}EventDefinition") for item in _ITEMS)
 _REFS = tuple(f"{item}Ref" for item in _ITEMS)
 _PAYLOADS = ("messagePayload", "payloadExpression")
@@ -172,6 +174,34 @@ def _item_ref(el: etree._Element) -> str:
     return ""
 
 
+def names_set_by(root: etree._Element) -> dict[str, frozenset[str]]:
+    """Element id -> the names its scripts set or change (a script task's script, a pre- or
+    post-script) and the variable its catch puts a message's payload in: what having run
+    writes into the data."""
+    found: dict[str, set[str]] = {}
+    for script in root.iter(_q("script"), f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
+        element = _element_of(script)
+        try:
+            tree = ast.parse((script.text or "").strip(), mode="exec")
+        except SyntaxError:
+            continue
+        if element:
+            found.setdefault(element, set()).update(_set_names(tree))
+    for variable in root.iter(f"{{{SPIFF_NS}}}messageVariable"):
+        element = _element_of(variable)
+        if element and (variable.text or "").strip():
+            found.setdefault(element, set()).add((variable.text or "").strip())
+    return {element: frozenset(names) for element, names in found.items() if names}
+
+
+def _element_of(el: etree._Element) -> str:
+    """The id of the flow element ``el`` (a script or an extension) belongs to."""
+    for ancestor in el.iterancestors():
+        if ancestor.tag not in _NOT_ELEMENTS and ancestor.get("id"):
+            return ancestor.get("id") or ""
+    return ""
+
+
 def _set_names(tree: ast.AST) -> set[str]:
     """The names a script sets or changes in place: stored, the base of a stored item or
     attribute, or the object of a method call."""
@@ -218,4 +248,11 @@ def data_names_loaded(tree: ast.AST) -> set[str]:
     }
 
 
-__all__ = ["data_names_loaded", "element_needs", "expression_names", "script_sources", "with_sources"]
+__all__ = [
+    "data_names_loaded",
+    "element_needs",
+    "expression_names",
+    "names_set_by",
+    "script_sources",
+    "with_sources",
+]

@@ -1,7 +1,7 @@
 """What a script's (or a multi-instance's) variable carries: the names it was computed from,
 over any number of steps (``bpmn.engine.element_needs.script_sources``). No database."""
 
-from bpmn.engine.element_needs import script_sources, with_sources
+from bpmn.engine.element_needs import names_set_by, script_sources, with_sources
 from bpmn.engine.xml import parse_bpmn_xml
 
 from .bpmn_snippets import SPIFF_NS, definitions
@@ -83,3 +83,24 @@ def test_a_catchs_variable_carries_what_the_payloads_caught_into_it_read():
     assert found["notice"] == {"diagnosis", "treatment", "income"}
     assert found["err"] == {"debts"}
     assert found["moved_to"] == {"address"}
+
+
+def test_names_set_by_an_element_are_those_its_scripts_set_and_its_catch_receives():
+    found = names_set_by(
+        parse_bpmn_xml(
+            definitions("""
+        <bpmn:message id="M1" name="assessed"/>
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:scriptTask id="S1"><bpmn:script>route = "psych"
+summary["x"] = 1</bpmn:script></bpmn:scriptTask>
+          <bpmn:userTask id="T1"><bpmn:extensionElements>
+            <spiffworkflow:postScript>done = True</spiffworkflow:postScript>
+          </bpmn:extensionElements></bpmn:userTask>
+          <bpmn:receiveTask id="R1" messageRef="M1"><bpmn:extensionElements>
+            <spiffworkflow:messageVariable>notice</spiffworkflow:messageVariable>
+          </bpmn:extensionElements></bpmn:receiveTask>
+        </bpmn:process>
+    """)
+        )
+    )
+    assert found == {"S1": {"route", "summary"}, "T1": {"done"}, "R1": {"notice"}}
