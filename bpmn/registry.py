@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema.protocols import Validator
 
-from bpmn.engine.element_needs import script_sources
+from bpmn.engine.element_needs import names_set_by, script_sources
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
 from bpmn.engine.gateway_paths import GatewayPath, handed_from, path_splits, timer_elements, timer_reads
 from bpmn.engine.message_payloads import PayloadReads, payload_reads
@@ -76,8 +76,19 @@ class DefinitionRuntime:
     @cached_property
     def script_sources(self) -> dict[str, frozenset[str]]:
         """Name -> the data names a script of the model may compute it from
-        (``bpmn.engine.element_needs.script_sources``): what a script's variable carries."""
-        return script_sources(parse_bpmn_xml(self.bpmn_xml))
+        (``bpmn.engine.element_needs.script_sources``): what a script's variable carries.
+        A name set on a branch of a split (``gateway_paths``: a gateway, a timer, a loop)
+        carries what the split reads as well: ``route = "psych"`` on the branch a diagnosis
+        chose tells the diagnosis, whatever the script itself read. Read by what leaves for
+        an agency's system (``workflows.jobs.service``)."""
+        root = parse_bpmn_xml(self.bpmn_xml)
+        found = {name: set(names) for name, names in script_sources(root).items()}
+        set_by = names_set_by(root)
+        for path in self.gateway_paths.values():
+            for element in path.branch_elements & set_by.keys():
+                for name in set_by[element]:
+                    found.setdefault(name, set()).update(path.reads - {name})
+        return {name: frozenset(names) for name, names in found.items() if names}
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:

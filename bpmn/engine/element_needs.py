@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from .expressions import SAFE_FUNCTION_NAMES
-from .lint.model import SPIFF_NS, _q
+from .lint.model import SPIFF_NS, _property_value, _q
 from .xml import parse_bpmn_xml
 
 CONSTANTS = frozenset({"True", "False", "None"})
@@ -104,7 +104,102 @@ def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
             target, source = (items, collections) if collection == "loopDataInputRef" else (collections, items)
             for name in target:
                 sources.setdefault(name, set()).update(source - {name})
+    # A catch's variable holds the payload of the event it caught.
+    for name, carried in _event_variable_sources(root).items():
+        sources.setdefault(name, set()).update(carried - {name})
     return {name: frozenset(found) for name, found in sources.items() if found}
+
+
+# What an event carries and where its catch puts it: SpiffWorkflow's payload expression and
+# variable, on the message, signal, error or escalation (or a message's throw and catch).
+_ITEMS = ("message", "signal", "error", "escalation")
+_ITEM_TAGS = frozenset(_q(item) for item in _ITEMS)
+# Inside a flow element, holding its scripts and extensions: not the element itself.
+_NOT_ELEMENTS = frozenset({_q("extensionElements"), *(_q(f"{item}EventDefinition") for item in _ITEMS)})
+_DEFINITION_TAGS = tuple(_q(f"{item}EventDefinition") for item in _ITEMS)
+_REFS = tuple(f"{item}Ref" for item in _ITEMS)
+_PAYLOADS = ("messagePayload", "payloadExpression")
+_VARIABLES = ("messageVariable", "variableName")
+
+
+def _event_variable_sources(root: etree._Element) -> dict[str, set[str]]:
+    """A catch's variable -> what the event it catches may carry: the names read by the
+    payload expressions of every throw of it (the same item, or one of its name or code) and
+    the fields a message declares (sent by an agency's system through the API). The variable
+    holds the payload whole (``notice["diagnosis"]``), so it carries those values under its
+    own name: a name no form has is restricted, which the coordinator sees."""
+    items = {el.get("id") or "": el for tag in _ITEMS for el in root.iter(_q(tag))}
+    payloads: dict[str, set[str]] = {ref: set() for ref in items}
+    variables: dict[str, set[str]] = {}
+    for ref, item in items.items():
+        declared = _property_value(item, "fields") if item.tag == _q("message") else None
+        payloads[ref].update(part.strip() for part in (declared or "").split(",") if part.strip())
+    for tag in (*_PAYLOADS, *_VARIABLES):
+        for el in root.iter(f"{{{SPIFF_NS}}}{tag}"):
+            ref = _item_ref(el)
+            if tag in _PAYLOADS:
+                payloads.setdefault(ref, set()).update(expression_names(el.text or "", mode="eval"))
+            elif (el.text or "").strip():
+                variables.setdefault(ref, set()).add((el.text or "").strip())
+    found: dict[str, set[str]] = {}
+    for ref, names in variables.items():
+        carried = set().union(*(read for other, read in payloads.items() if _same_event(items, ref, other)))
+        for name in names:
+            found.setdefault(name, set()).update(carried)
+    return found
+
+
+def _same_event(items: dict[str, etree._Element], ref: str, other: str) -> bool:
+    """Whether a throw of item ``other`` may be caught as item ``ref``: the same item, or
+    one of the same kind with its name or its code."""
+    if ref == other:
+        return True
+    a, b = items.get(ref), items.get(other)
+    if a is None or b is None or a.tag != b.tag:
+        return False
+    keys = ("name", "errorCode", "escalationCode")
+    return any(a.get(key) and a.get(key) == b.get(key) for key in keys)
+
+
+def _item_ref(el: etree._Element) -> str:
+    """The id of the message, signal, error or escalation that ``el`` (a payload or variable)
+    belongs to: the item it sits in, or the one its element or event definition refers to."""
+    for ancestor in el.iterancestors():
+        if ancestor.tag in _ITEM_TAGS:
+            return ancestor.get("id") or ""
+        for candidate in (ancestor, *ancestor.iterchildren(*_DEFINITION_TAGS)):
+            ref = next((str(candidate.get(name)) for name in _REFS if candidate.get(name)), "")
+            if ref:
+                return ref
+    return ""
+
+
+def names_set_by(root: etree._Element) -> dict[str, frozenset[str]]:
+    """Element id -> the names its scripts set or change (a script task's script, a pre- or
+    post-script) and the variable its catch puts a message's payload in: what having run
+    writes into the data."""
+    found: dict[str, set[str]] = {}
+    for script in root.iter(_q("script"), f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
+        element = _element_of(script)
+        try:
+            tree = ast.parse((script.text or "").strip(), mode="exec")
+        except SyntaxError:
+            continue
+        if element:
+            found.setdefault(element, set()).update(_set_names(tree))
+    for variable in root.iter(f"{{{SPIFF_NS}}}messageVariable"):
+        element = _element_of(variable)
+        if element and (variable.text or "").strip():
+            found.setdefault(element, set()).add((variable.text or "").strip())
+    return {element: frozenset(names) for element, names in found.items() if names}
+
+
+def _element_of(el: etree._Element) -> str:
+    """The id of the flow element ``el`` (a script or an extension) belongs to."""
+    for ancestor in el.iterancestors():
+        if ancestor.tag not in _NOT_ELEMENTS and ancestor.get("id"):
+            return ancestor.get("id") or ""
+    return ""
 
 
 def _set_names(tree: ast.AST) -> set[str]:
@@ -153,4 +248,11 @@ def data_names_loaded(tree: ast.AST) -> set[str]:
     }
 
 
-__all__ = ["data_names_loaded", "element_needs", "expression_names", "script_sources", "with_sources"]
+__all__ = [
+    "data_names_loaded",
+    "element_needs",
+    "expression_names",
+    "names_set_by",
+    "script_sources",
+    "with_sources",
+]

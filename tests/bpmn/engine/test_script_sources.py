@@ -1,7 +1,7 @@
 """What a script's (or a multi-instance's) variable carries: the names it was computed from,
 over any number of steps (``bpmn.engine.element_needs.script_sources``). No database."""
 
-from bpmn.engine.element_needs import script_sources, with_sources
+from bpmn.engine.element_needs import names_set_by, script_sources, with_sources
 from bpmn.engine.xml import parse_bpmn_xml
 
 from .bpmn_snippets import SPIFF_NS, definitions
@@ -45,3 +45,62 @@ def test_a_multi_instance_item_carries_its_collection_and_the_output_its_items()
         </bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
     """)
     assert found["diagnosis"] == {"diagnoses"} and found["answers"] == {"answer"}
+
+
+def test_a_catchs_variable_carries_what_the_payloads_caught_into_it_read():
+    """A message's ``messageVariable`` holds its payload: the fields the message declares for
+    agencies' systems and what its throws read; an error's, signal's or escalation's
+    ``variableName`` what the ``payloadExpression`` read (a throw of another item with the
+    same name or code included). Before, such a variable carried nothing: a name no form has,
+    restricted, which the coordinating agency sees, and so the diagnosis under it."""
+    found = script_sources(
+        parse_bpmn_xml(
+            definitions("""
+        <bpmn:message id="M1" name="assessed"><bpmn:extensionElements><spiffworkflow:properties>
+          <spiffworkflow:property name="fields" value="diagnosis, treatment"/>
+        </spiffworkflow:properties></bpmn:extensionElements></bpmn:message>
+        <bpmn:error id="E1" errorCode="not_ready"><bpmn:extensionElements>
+          <spiffworkflow:payloadExpression>debts</spiffworkflow:payloadExpression>
+        </bpmn:extensionElements></bpmn:error>
+        <bpmn:error id="E2" errorCode="not_ready"><bpmn:extensionElements>
+          <spiffworkflow:variableName>err</spiffworkflow:variableName>
+        </bpmn:extensionElements></bpmn:error>
+        <bpmn:signal id="G1" name="moved"><bpmn:extensionElements>
+          <spiffworkflow:payloadExpression>{"to": address}</spiffworkflow:payloadExpression>
+          <spiffworkflow:variableName>moved_to</spiffworkflow:variableName>
+        </bpmn:extensionElements></bpmn:signal>
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:intermediateThrowEvent id="T1"><bpmn:messageEventDefinition messageRef="M1">
+            <bpmn:extensionElements><spiffworkflow:messagePayload>{"x": income}</spiffworkflow:messagePayload>
+            </bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>
+          <bpmn:receiveTask id="R1" messageRef="M1"><bpmn:extensionElements>
+            <spiffworkflow:messageVariable>notice</spiffworkflow:messageVariable>
+          </bpmn:extensionElements></bpmn:receiveTask>
+        </bpmn:process>
+    """)
+        )
+    )
+    assert found["notice"] == {"diagnosis", "treatment", "income"}
+    assert found["err"] == {"debts"}
+    assert found["moved_to"] == {"address"}
+
+
+def test_names_set_by_an_element_are_those_its_scripts_set_and_its_catch_receives():
+    found = names_set_by(
+        parse_bpmn_xml(
+            definitions("""
+        <bpmn:message id="M1" name="assessed"/>
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:scriptTask id="S1"><bpmn:script>route = "psych"
+summary["x"] = 1</bpmn:script></bpmn:scriptTask>
+          <bpmn:userTask id="T1"><bpmn:extensionElements>
+            <spiffworkflow:postScript>done = True</spiffworkflow:postScript>
+          </bpmn:extensionElements></bpmn:userTask>
+          <bpmn:receiveTask id="R1" messageRef="M1"><bpmn:extensionElements>
+            <spiffworkflow:messageVariable>notice</spiffworkflow:messageVariable>
+          </bpmn:extensionElements></bpmn:receiveTask>
+        </bpmn:process>
+    """)
+        )
+    )
+    assert found == {"S1": {"route", "summary"}, "T1": {"done"}, "R1": {"notice"}}
