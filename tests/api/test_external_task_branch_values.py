@@ -7,14 +7,7 @@ system's external task reads ``route``: a literal computed from nothing, it was 
 (``"psych"``), and the branch with it. A name set on a branch of a gateway now carries what the
 gateway read (``DefinitionRuntime.script_sources``), so it is withheld as the diagnosis is."""
 
-from datetime import UTC, datetime
-
-from bpmn.services import deploy_definition
-from tests.workflows.helpers import PERSON, open_tasks
-from workflows import services
-from workflows.models import Job
-
-from .test_external_tasks import ASSESS_FORM, FORMS, fetch
+from .test_external_tasks import assessed, fetch, fetched_after_consent, started_with_health
 
 TOPIC = {"topicName": "housing-system", "lockDuration": 60000}
 
@@ -74,20 +67,8 @@ ROUTE_TO_HOUSING = """<?xml version="1.0" encoding="UTF-8"?>
 def test_a_value_set_on_a_hidden_branch_is_withheld_from_the_coordinators_system(
     client_for, users, agencies, consent_basis
 ):
-    deploy_definition(
-        actor=None,
-        bpmn_xml=ROUTE_TO_HOUSING,
-        forms={"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]},
-        check_permission=False,
-    )
-    case = services.start_case(
-        actor=users["bjorn"],
-        process_key="route_to_housing",
-        person=PERSON,
-        participants={"housing": agencies["housing"].pk, "health": agencies["health"].pk},
-    )
-    (assess,) = open_tasks(case)
-    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
+    case = started_with_health(users, agencies, ROUTE_TO_HOUSING, "route_to_housing", starter="bjorn", other="housing")
+    assessed(users, case)
     bjorn = client_for("bjorn")
     completed = bjorn.get(f"/api/v1/cases/{case.pk}/diagram/").json()["completed"]
     assert "S_a" not in completed and "S_b" not in completed  # the branch is hidden from the coordinator
@@ -96,14 +77,7 @@ def test_a_value_set_on_a_hidden_branch_is_withheld_from_the_coordinators_system
     assert task["variables"] == {}
     assert "psych" not in str(task)
 
-    services.record_consent(
-        actor=users["helga"],
-        case=case,
-        agency=agencies["housing"],
-        categories=["health"],
-        purpose="Bolig",
-        legal_basis=consent_basis,
+    again = fetched_after_consent(
+        bjorn, users, agencies, consent_basis, case=case, agency="housing", task=task, topic=TOPIC
     )
-    Job.objects.filter(delivery_key=task["id"]).update(lease_until=datetime(2000, 1, 1, tzinfo=UTC))
-    (again,) = fetch(bjorn, topics=[TOPIC])
     assert again["variables"] == {"summary": {"value": "psych"}}

@@ -9,15 +9,10 @@ it was: a name no form has is restricted, and the coordinating agency sees restr
 so the payload left for the housing office's system (``bpmn.engine.element_needs.script_sources``
 now counts a variable as carrying what the payloads caught into it read)."""
 
-from datetime import UTC, datetime
-
-from bpmn.services import deploy_definition
 from permissions.models import AccessLog
-from tests.workflows.helpers import PERSON, open_tasks
-from workflows import services
 from workflows.models import Job
 
-from .test_external_tasks import ASSESS_FORM, FORMS, fetch
+from .test_external_tasks import assessed, fetch, fetched_after_consent, started_with_health
 
 TOPIC = {"topicName": "housing-system", "lockDuration": 60000}
 
@@ -71,17 +66,8 @@ NOTICE_TO_HOUSING = """<?xml version="1.0" encoding="UTF-8"?>
 def test_a_payload_caught_into_a_variable_reaches_the_coordinators_system_only_with_consent(
     client_for, users, agencies, consent_basis
 ):
-    deploy_definition(
-        actor=None,
-        bpmn_xml=NOTICE_TO_HOUSING,
-        forms={"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]},
-        check_permission=False,
-    )
-    case = services.start_case(
-        actor=users["bjorn"],
-        process_key="notice_to_housing",
-        person=PERSON,
-        participants={"housing": agencies["housing"].pk, "health": agencies["health"].pk},
+    case = started_with_health(
+        users, agencies, NOTICE_TO_HOUSING, "notice_to_housing", starter="bjorn", other="housing"
     )
     message = {"name": "assessed", "case_reference": case.reference, "payload": {"diagnosis": "F20.0"}}
     assert client_for("helga").post("/api/v1/messages/", message, format="json").status_code == 202
@@ -96,16 +82,9 @@ def test_a_payload_caught_into_a_variable_reaches_the_coordinators_system_only_w
         AccessLog.objects.filter(item=f"external-task:{job.pk}").values_list("category", flat=True)
     )
 
-    services.record_consent(
-        actor=users["helga"],
-        case=case,
-        agency=agencies["housing"],
-        categories=["health"],
-        purpose="Bolig",
-        legal_basis=consent_basis,
+    again = fetched_after_consent(
+        bjorn, users, agencies, consent_basis, case=case, agency="housing", task=task, topic=TOPIC
     )
-    Job.objects.filter(pk=job.pk).update(lease_until=datetime(2000, 1, 1, tzinfo=UTC))  # the lock ran out
-    (again,) = fetch(bjorn, topics=[TOPIC])
     assert again["variables"] == {
         "summary": {"value": {"diagnosis": "F20.0"}},
         "dx": {"value": "F20.0"},
@@ -174,34 +153,15 @@ ERROR_TO_HOUSING = """<?xml version="1.0" encoding="UTF-8"?>
 def test_an_errors_payload_caught_into_a_variable_reaches_the_coordinators_system_only_with_consent(
     client_for, users, agencies, consent_basis
 ):
-    deploy_definition(
-        actor=None,
-        bpmn_xml=ERROR_TO_HOUSING,
-        forms={"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]},
-        check_permission=False,
-    )
-    case = services.start_case(
-        actor=users["bjorn"],
-        process_key="err_to_housing",
-        person=PERSON,
-        participants={"housing": agencies["housing"].pk, "health": agencies["health"].pk},
-    )
-    (assess,) = open_tasks(case)
-    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
+    case = started_with_health(users, agencies, ERROR_TO_HOUSING, "err_to_housing", starter="bjorn", other="housing")
+    assessed(users, case)
     bjorn = client_for("bjorn")
 
     (task,) = fetch(bjorn, topics=[TOPIC])
     assert task["variables"] == {"scheme": {"value": "bolig"}}
     assert "F20.0" not in str(task)
 
-    services.record_consent(
-        actor=users["helga"],
-        case=case,
-        agency=agencies["housing"],
-        categories=["health"],
-        purpose="Bolig",
-        legal_basis=consent_basis,
+    again = fetched_after_consent(
+        bjorn, users, agencies, consent_basis, case=case, agency="housing", task=task, topic=TOPIC
     )
-    Job.objects.filter(delivery_key=task["id"]).update(lease_until=datetime(2000, 1, 1, tzinfo=UTC))
-    (again,) = fetch(bjorn, topics=[TOPIC])
     assert again["variables"] == {"summary": {"value": "F20.0"}, "scheme": {"value": "bolig"}}

@@ -253,25 +253,52 @@ ASSESS_FORM = {
 }
 
 
+def started_with_health(users, agencies, bpmn_xml: str, process_key: str, *, starter: str, other: str):
+    """A case of ``bpmn_xml`` (its forms ``assess`` and ``check``) between the health service
+    and the ``other`` agency kind, started by ``starter``."""
+    deploy_definition(
+        actor=None,
+        bpmn_xml=bpmn_xml,
+        forms={"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]},
+        check_permission=False,
+    )
+    return services.start_case(
+        actor=users[starter],
+        process_key=process_key,
+        person=PERSON,
+        participants={"health": agencies["health"].pk, other: agencies[other].pk},
+    )
+
+
+def assessed(users, case, diagnosis: str = "F20.0") -> None:
+    """The health service's assessment of ``case`` done, finding ``diagnosis``."""
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": diagnosis})
+
+
+def fetched_after_consent(client, users, agencies, consent_basis, *, case, agency: str, task: dict, topic: dict):
+    """The external task fetched again by ``client`` once the person let ``agency`` see their
+    health data and the lock of ``task`` (fetched before) ran out."""
+    services.record_consent(
+        actor=users["helga"],
+        case=case,
+        agency=agencies[agency],
+        categories=["health"],
+        purpose="Oppfølging",
+        legal_basis=consent_basis,
+    )
+    Job.objects.filter(delivery_key=task["id"]).update(lease_until=datetime(2000, 1, 1, tzinfo=UTC))
+    (again,) = fetch(client, topics=[topic])
+    return again
+
+
 def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for, users, agencies, consent_basis):
     """Before, NAV's system fetched the health agency's diagnosis through an external task of
     NAV's lane (under its own name and copied under another), though the person gave no
     consent and NAV's own case page masks it; now those fields are withheld until the
     person consents, and then the export is logged as health."""
-    deploy_definition(
-        actor=None,
-        bpmn_xml=HEALTH_THEN_NAV,
-        forms={"assess.schema.json": ASSESS_FORM, "check.schema.json": FORMS["check.schema.json"]},
-        check_permission=False,
-    )
-    case = services.start_case(
-        actor=users["helga"],
-        process_key="health_then_nav",
-        person=PERSON,
-        participants={"health": agencies["health"].pk, "nav": agencies["nav"].pk},
-    )
-    (assess,) = open_tasks(case)
-    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
+    case = started_with_health(users, agencies, HEALTH_THEN_NAV, "health_then_nav", starter="helga", other="nav")
+    assessed(users, case)
     nils = client_for("nils")
     assert nils.get(f"/api/v1/cases/{case.pk}/").json()["data"]["health"]["visible"] is False
     topic = {"topicName": "benefit-check", "lockDuration": 1000}
@@ -282,17 +309,7 @@ def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for
     logged = AccessLog.objects.filter(item=f"external-task:{Job.objects.get(delivery_key=task['id']).pk}")
     assert "health" not in set(logged.values_list("category", flat=True))
 
-    services.record_consent(
-        actor=users["helga"],
-        case=case,
-        agency=agencies["nav"],
-        categories=["health"],
-        purpose="Ytelse",
-        legal_basis=consent_basis,
-    )
-    lock_ran_out = datetime(2000, 1, 1, tzinfo=UTC)
-    Job.objects.filter(delivery_key=task["id"]).update(lease_until=lock_ran_out)
-    (again,) = fetch(nils, topics=[topic])
+    again = fetched_after_consent(nils, users, agencies, consent_basis, case=case, agency="nav", task=task, topic=topic)
     assert again["variables"] == {
         "diagnosis": {"value": "F20.0"},
         "copied": {"value": "F20.0"},
