@@ -26,3 +26,18 @@ def all_at_once(calls, timeout=120):
     for thread in threads:
         thread.join(timeout=timeout)
     return outcomes
+
+
+def meet_after(monkeypatch, owner, name: str, callers: int = 2) -> None:
+    """Make ``owner.name`` wait, after it has run, until ``callers`` threads have run it: each
+    caller then goes on with what it found, none having seen another's write (the race a lock
+    must settle, forced)."""
+    checked = getattr(owner, name)
+    all_checked = threading.Barrier(callers, timeout=30)
+
+    def checked_then_meet(*args, **kwargs):
+        found = checked(*args, **kwargs)
+        all_checked.wait()
+        return found
+
+    monkeypatch.setattr(owner, name, checked_then_meet)

@@ -3,14 +3,12 @@ files already were): over the API a refusal is 400 with a code, in bokmål for a
 asks for it, naming the field, and nothing of it is written. Two writers at once never
 overshoot a limit: the room is read with the case row held."""
 
-import threading
-
 import pytest
 
 from core.errors import InvalidInput
 from permissions.models import AccessLog, Consent
 from tests.english import english_in
-from tests.threads import all_at_once
+from tests.threads import all_at_once, meet_after
 from workflows import services
 from workflows.models import Event
 from workflows.notes import Note
@@ -74,15 +72,7 @@ def test_two_notes_at_once_never_overshoot_the_room(monkeypatch, users, agencies
 
     case = start_prison_case(users, agencies)
     settings.NOTE_CASE_MAX_COUNT = 1
-    both_checked = threading.Barrier(2, timeout=30)
-    chosen = note_service.writer_agency
-
-    def checked_then_wait(*args, **kwargs):
-        found = chosen(*args, **kwargs)
-        both_checked.wait()
-        return found
-
-    monkeypatch.setattr(note_service, "writer_agency", checked_then_wait)
+    meet_after(monkeypatch, note_service, "writer_agency")
     outcomes = all_at_once([lambda: services.add_note(actor=users["bjorn"], case=case.pk, text="Samtidig")] * 2)
     written = [outcome for outcome in outcomes if isinstance(outcome, Note)]
     refused = [outcome for outcome in outcomes if isinstance(outcome, InvalidInput)]
@@ -99,15 +89,7 @@ def test_two_sharings_at_once_never_overshoot_the_room(monkeypatch, users, agenc
 
     case = start_prison_case(users, agencies)
     settings.CONSENT_CASE_MAX_COUNT = 1
-    both_checked = threading.Barrier(2, timeout=30)
-    chosen = consent_service._valid_expiry
-
-    def checked_then_wait(*args, **kwargs):
-        found = chosen(*args, **kwargs)
-        both_checked.wait()
-        return found
-
-    monkeypatch.setattr(consent_service, "_valid_expiry", checked_then_wait)  # checked once, before the lock
+    meet_after(monkeypatch, consent_service, "_valid_expiry")  # checked once, before the lock
 
     def record(kind):
         return services.record_consent(

@@ -4,14 +4,12 @@ masked for them); at once, both checked before either wrote, and the person's re
 auditors' list showed two openings, two access-log rows, for one emergency. The interleaving
 is forced: both requests finish their checks before either writes."""
 
-import threading
-
 import pytest
 
 from core.errors import InvalidInput
 from permissions import rules
 from permissions.models import AccessAction, AccessLog, BreakGlass
-from tests.threads import all_at_once
+from tests.threads import all_at_once, meet_after
 from workflows.services import open_break_glass
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -20,15 +18,7 @@ REASON = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg n
 
 
 def test_two_openings_of_one_category_at_once_open_it_once(monkeypatch, users, prison_case):
-    both_checked = threading.Barrier(2, timeout=30)
-    masked = rules.break_glass_categories
-
-    def checked_then_wait(*args, **kwargs):
-        found = masked(*args, **kwargs)
-        both_checked.wait()
-        return found
-
-    monkeypatch.setattr(rules, "break_glass_categories", checked_then_wait)
+    meet_after(monkeypatch, rules, "break_glass_categories")
     opened = all_at_once(
         [lambda: open_break_glass(actor=users["nils"], case=prison_case.pk, category="health", reason=REASON)] * 2
     )
@@ -44,15 +34,7 @@ def test_two_openings_of_one_category_at_once_open_it_once(monkeypatch, users, p
 def test_two_colleagues_opening_one_category_at_once_each_get_their_own(monkeypatch, users, prison_case):
     """An opening is personal: a colleague's at the same moment is not the same emergency
     request twice, and both stand."""
-    both_checked = threading.Barrier(2, timeout=30)
-    masked = rules.break_glass_categories
-
-    def checked_then_wait(*args, **kwargs):
-        found = masked(*args, **kwargs)
-        both_checked.wait()
-        return found
-
-    monkeypatch.setattr(rules, "break_glass_categories", checked_then_wait)
+    meet_after(monkeypatch, rules, "break_glass_categories")
     opened = all_at_once(
         [
             lambda name=name: open_break_glass(actor=users[name], case=prison_case.pk, category="health", reason=REASON)

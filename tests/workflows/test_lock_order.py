@@ -16,7 +16,7 @@ from django.db import connection, connections, transaction
 from core.errors import InvalidInput
 from permissions.models import AccessAction, AccessLog
 from retention.services import correct_value
-from tests.threads import all_at_once
+from tests.threads import all_at_once, meet_after
 from workflows import services
 from workflows.models import Event, EventKind, ProcessInstance, Task, TaskStatus
 from workflows.services import participants
@@ -128,15 +128,7 @@ def test_two_withdrawals_of_one_agency_at_once_withdraw_it_once(monkeypatch, nav
     """A double submit: sequentially the second is refused (the agency no longer takes part);
     at once both had read the participation before either withdrew it, and the timeline and
     the access log recorded the withdrawal twice."""
-    both_read = threading.Barrier(2, timeout=30)
-    valid_reason = participants._valid_reason
-
-    def read_then_meet(*args, **kwargs):
-        reason = valid_reason(*args, **kwargs)
-        both_read.wait()
-        return reason
-
-    monkeypatch.setattr(participants, "_valid_reason", read_then_meet)
+    meet_after(monkeypatch, participants, "_valid_reason")
 
     def withdraw():
         return services.withdraw_agency(
