@@ -14,6 +14,17 @@ NATIONAL_IDS = ("17912099997", "29822099635", "05840399895")
 INBOX = "/api/v1/tasks/?assigned=agency&status=active"
 
 
+def known_open(known: list[dict], worked: dict | None, listed: list[dict]) -> list[dict]:
+    """The tasks a client knows to be open after an answer: those it knew, less the one it
+    worked, and those the answer lists. The case start lists the three parallel tasks at
+    once; each agency works its own from its inbox, so none is forgotten because another
+    was worked first (forgetting them made the clients look for each in every agency's
+    inbox: 11 lookups a case instead of 4)."""
+    left = [task for task in known if worked is None or task["id"] != worked["id"]]
+    seen = {task["id"] for task in left}
+    return left + [task for task in listed if task["id"] not in seen]
+
+
 def find_in_inbox(read_page: Callable[[str], dict], task_id: int) -> dict | None:
     """The task's row in an agency's inbox, read page by page (the keyset ``next`` link)
     until it is found or the inbox ends: a busy agency has more than one page.

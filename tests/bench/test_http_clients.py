@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
-from bench.http.cases import NATIONAL_IDS, find_in_inbox
+from bench.http.cases import NATIONAL_IDS, find_in_inbox, known_open
 from workflows.models import Task, TaskStatus
 from workflows.services import start_case
 
@@ -37,3 +37,13 @@ def test_a_task_past_the_inbox_s_first_page_is_found_by_following_next(users, ag
     assert [(find_in_inbox(one_row_pages, task_id) or {}).get("id") for task_id in tasks] == tasks
     assert sum("cursor=" in url for url in urls) >= 3  # later pages were read
     assert find_in_inbox(one_row_pages, 10**9) is None  # the end of the inbox, not a loop
+
+
+def test_the_clients_keep_the_parallel_tasks_a_start_listed_until_they_work_them():
+    nav, health, housing, plan = ({"id": n} for n in (11, 12, 13, 14))
+    known = known_open([], None, [nav, health, housing])
+    known = known_open(known, nav, [])  # NAV's answer lists nothing it may not see
+    assert known == [health, housing]  # no lookups: the start told of both
+    known = known_open(known, health, [housing, plan])  # listed again: kept once
+    assert known == [housing, plan]
+    assert known_open(known_open(known, housing, []), plan, []) == []  # then the clients look
