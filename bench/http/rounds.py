@@ -210,7 +210,10 @@ def profile(rounds: int, top: int) -> str:
     out.write(json.dumps(summary, indent=2) + "\n")
     for route, statements in last_statements.items():
         out.write(f"\n=== SQL of one {route} ===\n" + "\n".join(statements) + "\n")
+    dump_to = os.environ.get("PROFILE_DUMP_DIR")  # each profile as a pstats file, for callers and callees
     for name, profiler in profiles.items():
+        if dump_to:
+            profiler.dump_stats(os.path.join(dump_to, name.replace(" ", "_") + ".prof"))
         out.write(f"\n=== cProfile: {name} (cumulative) ===\n")
         pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative").print_stats(top)
         out.write(f"\n=== cProfile: {name} (own time) ===\n")
