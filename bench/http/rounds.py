@@ -90,6 +90,7 @@ def profile(rounds: int, top: int) -> str:
         backend = f"/proc/{cursor.fetchone()[0]}/schedstat"  # the server on this machine (else 0)
     own = "/proc/thread-self/schedstat"
     profiles = {
+        "start": cProfile.Profile(),
         "inbox": cProfile.Profile(),
         "open": cProfile.Profile(),
         "complete": cProfile.Profile(),
@@ -140,6 +141,7 @@ def profile(rounds: int, top: int) -> str:
                 content_type="application/json",
             ),
             record,
+            profiles["start"] if profiled else None,
         )
         tasks, status = known_open([], None, case["open_tasks"]), case["status"]
         while status == "open":
