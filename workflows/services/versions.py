@@ -17,16 +17,21 @@ from django.db import transaction
 
 from bpmn.engine import migration as engine_migration
 from bpmn.engine import runtime as engine
+from bpmn.engine.service_tasks import EXTERNAL
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
 from workflows import steps
+from workflows.jobs import queue
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
     EventKind,
     InstanceStatus,
+    Job,
+    JobKind,
+    JobStatus,
     ProcessInstance,
     Task,
     TaskStatus,
@@ -140,7 +145,7 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
     ]
     participants = None
     for mapping in result.waiting:
-        routed = target_runtime.user_tasks.get(mapping.new_element_id or "")
+        routed = _routed_in(target_runtime, mapping.new_element_id)
         if routed is None:
             continue
         if participants is None:
@@ -150,6 +155,17 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
                 engine_migration.MigrationProblem(mapping.new_element_id or "", NO_PARTICIPANT_REASON)
             )
     return preview
+
+
+def _routed_in(runtime, element_id: str | None) -> dict | None:
+    """The element's routing in ``runtime``, when it goes to an agency: a user task, or an
+    external task that agency's own system answers (a connector is called by the server)."""
+    if element_id is None:
+        return None
+    if element_id in runtime.user_tasks:
+        return runtime.user_tasks[element_id]
+    declared = runtime.service_tasks.get(element_id)
+    return declared if declared is not None and declared["kind"] == EXTERNAL else None
 
 
 def _opened_paths(source, target) -> list[str]:
@@ -259,6 +275,7 @@ def _write_migrated(instance, workflow, mapping, *, actor, source, target_runtim
         },
     )
     _reproject_open_tasks(step, workflow, target_runtime)
+    _reroute_service_jobs(step, mapping, target_runtime)
     # Advance on the new version: the timer job, the task rows (created and cancelled
     # against the rows that are open) and the instance are written like any step's.
     steps.advance(step, target_runtime, workflow)
@@ -292,3 +309,39 @@ def _reproject_open_tasks(step, workflow, target_runtime) -> None:
         for name in changed:
             setattr(row, name, changes[name])
         row.save(update_fields=changed)
+
+
+def _reroute_service_jobs(step, mapping, target_runtime) -> None:
+    """Service calls still owed (pending, leased, or failed with an incident whose retry
+    would send them) take the element, target and agency of their task's element in the
+    new version: the old version's topic or agency would still fetch it, and another
+    agency's system would receive what the new version sends to one agency only. A lease
+    taken under the old routing ends when the agency or the kind of call changes: that
+    system's answer is refused and the new agency fetches the task."""
+    moved = {m.task_id: m.new_element_id for m in mapping.waiting if m.new_element_id}
+    owed = Job.objects.select_for_update().filter(
+        instance=step.instance,
+        kind__in=queue.SERVICE_KINDS,
+        status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
+    )
+    participants = None
+    for job in owed:
+        element = moved.get(job.payload.get("task_id"))
+        declared = target_runtime.service_tasks.get(element or "")
+        if declared is None:
+            continue
+        payload = {**job.payload, "element_id": element, "target": declared["target"]}
+        payload.pop("agency_id", None)
+        kind = JobKind.SERVICE
+        if declared["kind"] == EXTERNAL:
+            if participants is None:
+                participants = step.agencies()
+            # The preview refused a case without one (``_routed_in``), under the same lock.
+            kind, payload["agency_id"] = JobKind.EXTERNAL_TASK, participants[declared["agency_kind"]].pk
+        if (kind, payload) == (job.kind, job.payload):
+            continue
+        rerouted = kind != job.kind or payload.get("agency_id") != job.payload.get("agency_id")
+        job.kind, job.payload = kind, payload
+        if rerouted and job.status == JobStatus.RUNNING:
+            job.status, job.lease_until, job.locked_by, job.due_at = JobStatus.PENDING, None, "", queue.now()
+        job.save(update_fields=["kind", "payload", "status", "lease_until", "locked_by", "due_at"])
