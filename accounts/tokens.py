@@ -21,6 +21,7 @@ from __future__ import annotations
 import binascii
 from hmac import compare_digest
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -33,7 +34,8 @@ from rest_framework import exceptions
 
 from accounts.models import TokenDevice
 from accounts.two_factor import second_factor_required
-from permissions.prepared import Prepared
+from permissions import rules
+from permissions.prepared import Prepared, folds_rows
 
 
 def issue(user, device=None) -> tuple[str, object]:
@@ -127,9 +129,24 @@ _TOKENS_WITH_KEY = Prepared(
     lambda token_key: AuthToken.objects.select_related("user", "second_factor__device").filter(token_key=token_key),
     kinds=(str,),
 )
+# On PostgreSQL the same statement reads the user's memberships, which every API request
+# asks for next (the agencies whose inbox, cases and tasks it may see).
+_TOKENS_WITH_KEY_AND_MEMBERSHIPS = Prepared(
+    lambda token_key: (
+        AuthToken.objects.select_related("user", "second_factor__device")
+        .filter(token_key=token_key)
+        .annotate(user_memberships=rules.membership_rows_in_json("user_id"))
+    ),
+    kinds=(str,),
+)
 
 
 def tokens_with_key(token_key: str) -> list[AuthToken]:
     """The tokens whose lookup prefix is ``token_key``, each with its ``user`` and the
-    device it was issued with: one statement."""
-    return _TOKENS_WITH_KEY.objects(token_key)
+    device it was issued with, and on PostgreSQL the user's memberships: one statement."""
+    if not folds_rows(connection):
+        return _TOKENS_WITH_KEY.objects(token_key)
+    tokens = _TOKENS_WITH_KEY_AND_MEMBERSHIPS.objects(token_key)
+    for token in tokens:
+        rules.remember_membership_rows(token.user, token.user_memberships)
+    return tokens

@@ -483,6 +483,13 @@ class _RowsAsJSON(Subquery):
     output_field = JSONField()
 
 
+def values_in_json(queryset, *columns: str) -> Subquery:
+    """``queryset.values_list(*columns)`` as one JSON value of another statement: a list of
+    lists, in no order (``RowsInJSON`` for plain values: no model objects are built). Only
+    columns whose type JSON keeps (integers, text, booleans). PostgreSQL only (``folds_rows``)."""
+    return _RowsAsJSON(queryset.order_by().values(row=_Row(*(F(column) for column in columns))))
+
+
 # A value in a JSON row becomes what the database driver gives for its column: moments and
 # days come as ISO 8601 text; text, numbers, booleans, nulls and JSON values as they are.
 _FROM_JSON: dict[str, Callable[[Any], Any] | None] = {

@@ -74,7 +74,7 @@ from permissions.models import (
     Membership,
     Role,
 )
-from permissions.prepared import Prepared, RowsInJSON
+from permissions.prepared import Prepared, RowsInJSON, values_in_json
 
 # --- the category table (design §6, domain.md "Data categories and access") -----------
 
@@ -222,12 +222,24 @@ class CaseAccess:
 # --- memberships (cached per request on the user object) -------------------------------
 
 
+_MEMBERSHIP_COLUMNS = ("agency_id", "role", "agency__group_id", "agency__kind")
 _MEMBERSHIP_ROWS = Prepared(
-    lambda user_id: Membership.objects.filter(user=user_id).values_list(
-        "agency_id", "role", "agency__group_id", "agency__kind"
-    ),
+    lambda user_id: Membership.objects.filter(user=user_id).values_list(*_MEMBERSHIP_COLUMNS),
     kinds=(int,),
 )
+
+
+def membership_rows_in_json(user_ref: str):
+    """The rows ``_membership_rows`` reads, of the user whose id is the outer statement's
+    column ``user_ref``, as one value of that statement (PostgreSQL: ``folds_rows``): an API
+    request's token read carries them (``accounts.tokens``), one statement less a request."""
+    return values_in_json(Membership.objects.filter(user=OuterRef(user_ref)), *_MEMBERSHIP_COLUMNS)
+
+
+def remember_membership_rows(user, rows) -> None:
+    """``membership_rows_in_json``'s value, read for ``user`` with the request's first
+    statement: the memberships of this request, as ``_membership_rows`` would read them."""
+    user._brobygger_memberships = [tuple(row) for row in rows]
 
 
 def _membership_rows(user) -> list[tuple[int, str, int, str]]:

@@ -159,3 +159,37 @@ def test_a_token_of_characters_no_token_has_is_refused_as_invalid(users, api, te
     answer = _authed(api, text).get("/api/v1/tasks/")
     assert answer.status_code == 401, answer.content
     assert answer.json()["detail"] == "Invalid token."
+
+
+@pytest.mark.postgres  # the memberships fold into the token's statement on PostgreSQL only
+def test_the_token_s_statement_reads_the_user_s_memberships_as_they_are_now(users, agencies, shipped, api):
+    """An API request read the token, then the user's memberships: one statement each.
+    Now one, and a membership given or taken shows at the next request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from permissions.models import Membership, Role
+    from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS, complete, open_tasks
+    from workflows import services
+
+    case = services.start_case(
+        actor=users["kari"],
+        process_key="prison_release_to_housing",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in PRISON_PARTICIPANTS},
+    )
+    complete(open_tasks(case)[0])  # then the parallel tasks: NAV's, health's, housing's
+    _authed(api, token_login(api, "nils").json()["token"]).cookies.clear()  # the token alone, as a client sends it
+
+    def inbox_agencies():
+        with CaptureQueriesContext(connection) as queries:
+            answer = api.get("/api/v1/tasks/?assigned=agency&status=active")
+        read = [q["sql"] for q in queries.captured_queries]
+        assert not any(sql.startswith('SELECT "permissions_membership"') for sql in read), read
+        return sorted(row["agency"]["kind"] for row in answer.json()["results"]), len(read)
+
+    assert inbox_agencies() == (["nav"], 2)  # the token with the memberships, the inbox
+    given = Membership.objects.create(user=users["nils"], agency=agencies["housing"], role=Role.MEMBER)
+    assert inbox_agencies()[0] == ["housing", "nav"]
+    given.delete()
+    assert inbox_agencies()[0] == ["nav"]
