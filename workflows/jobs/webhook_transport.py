@@ -7,14 +7,19 @@
   so a second DNS answer cannot swap in another (DNS rebinding).
 - Redirects are never followed: a 3xx is a failed call, and the signed body and its
   signature go nowhere else.
+- The timeout bounds the whole call (connecting, TLS, sending, the answer), not each read:
+  a receiver answering a byte at a time would otherwise hold the worker past its job's
+  lease, and another worker would send the same call again.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,17 +77,80 @@ def resolve_checked(
     return str(addresses[0])
 
 
+class _Deadline:
+    """The time left of a call's ``timeout`` (``TimeoutError`` once there is none)."""
+
+    def __init__(self, timeout: float):
+        self.end = time.monotonic() + timeout
+
+    def left(self) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the call took longer than its timeout")
+        return left
+
+
+class _DeadlineSocket:
+    """A connected socket whose every send and read waits at most the time the call has
+    left. It stays open while the answer's file reads it, as a socket's ``makefile`` does."""
+
+    SEND_CHUNK = 16 * 1024  # a TLS record: each chunk is sent within what is left
+
+    def __init__(self, sock, deadline: _Deadline):
+        self._sock, self._deadline = sock, deadline
+        self._files, self._closed = 0, False
+
+    def sendall(self, data, *_args):
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), self.SEND_CHUNK):
+            self._sock.settimeout(self._deadline.left())
+            self._sock.sendall(view[start : start + self.SEND_CHUNK])
+
+    def recv_into(self, buffer, *args):
+        self._sock.settimeout(self._deadline.left())
+        return self._sock.recv_into(buffer, *args)
+
+    def makefile(self, *_args, **_kwargs):
+        self._files += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"))
+
+    def _decref_socketios(self):  # the answer's file closed (``socket.SocketIO.close``)
+        self._files -= 1
+        if self._closed and self._files <= 0:
+            self._sock.close()
+
+    def close(self):
+        self._closed = True
+        if self._files <= 0:
+            self._sock.close()
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def _open(address: str, port: int, deadline: _Deadline) -> socket.socket:
+    sock = socket.create_connection((address, port), deadline.left())
+    sock.settimeout(deadline.left())  # the TLS handshake, if any, within what is left
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, address, **kwargs):
+    def __init__(self, host, port, address, deadline, **kwargs):
         super().__init__(host, port, **kwargs)
-        self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
+        self._deadline = deadline
+        self._create_connection = lambda _addr, *args: _open(address, port, deadline)
+
+    def connect(self):
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self._deadline)
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+class _PinnedHTTPSConnection(_PinnedHTTPConnection, http.client.HTTPSConnection):
     # Connects to the checked address; the certificate is still checked against the host name (SNI).
-    def __init__(self, host, port, address, **kwargs):
-        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
-        self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
+    def __init__(self, host, port, address, deadline, **kwargs):
+        http.client.HTTPSConnection.__init__(self, host, port, context=ssl.create_default_context(), **kwargs)
+        self._deadline = deadline
+        self._create_connection = lambda _addr, *args: _open(address, port, deadline)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], **guard: Any) -> int:
@@ -115,9 +183,10 @@ def exchange(
     if parts.username or parts.password:
         raise WebhookRefused("job.address.credentials")
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    deadline = _Deadline(timeout)
     address = resolve_checked(parts.hostname, port, allowed_networks, networks_setting)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(parts.hostname, port, address, timeout=timeout)
+    connection = connection_class(parts.hostname, port, address, deadline, timeout=timeout)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
