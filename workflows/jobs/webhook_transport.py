@@ -49,10 +49,13 @@ def parse_networks(values: list[str]) -> list[Network]:
 
 def is_public(address: Address) -> bool:
     """A public address; an IPv6 one that stands for an IPv4 address (IPv4-mapped, or 6to4,
-    which a host with a 6to4 route sends to the address it embeds) is judged by that one."""
+    which a host with a 6to4 route sends to the address it embeds) is judged by that one.
+    An IPv6 site-local address (fec0::/10, deprecated but still routed inside some networks)
+    is not public, though Python counts it as global."""
     if isinstance(address, ipaddress.IPv6Address):
         address = address.ipv4_mapped or address.sixtofour or address
-    return address.is_global and not (address.is_multicast or address.is_reserved)
+    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    return address.is_global and not (address.is_multicast or address.is_reserved or site_local)
 
 
 def _allowed(address: Address, allowed_networks: list[Network]) -> bool:

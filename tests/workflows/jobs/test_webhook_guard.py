@@ -74,6 +74,7 @@ def server():
         "::1",
         "fe80::1",
         "fc00::1",
+        "fec0::1",  # site-local: deprecated, still routed inside some networks
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
         "::",
