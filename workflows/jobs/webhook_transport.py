@@ -5,6 +5,10 @@
   form of such an IPv4 address: mapped or 6to4) unless it is in
   ``WEBHOOK_ALLOWED_NETWORKS``; the connection then goes to the address that was checked,
   so a second DNS answer cannot swap in another (DNS rebinding).
+- Plain ``http://`` only inside ``WEBHOOK_ALLOWED_NETWORKS`` (the operator's own networks):
+  to a public address the call must be ``https://``. Over the internet in clear, the fields a
+  connector sends (health, justice, economy) could be read on the way, and its answer, which
+  the task takes into the case, rewritten.
 - Redirects are never followed: a 3xx is a failed call, and the signed body and its
   signature go nowhere else.
 - The timeout bounds the whole call (connecting, TLS, sending, the answer), not each read:
@@ -188,6 +192,8 @@ def exchange(
     port = parts.port or (443 if parts.scheme == "https" else 80)
     deadline = _Deadline(timeout)
     address = resolve_checked(parts.hostname, port, allowed_networks, networks_setting)
+    if parts.scheme == "http" and not any(ipaddress.ip_address(address) in network for network in allowed_networks):
+        raise WebhookRefused("job.address.plain_http", setting=networks_setting)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(parts.hostname, port, address, deadline, timeout=timeout)
     path = parts.path or "/"
