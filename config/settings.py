@@ -348,6 +348,15 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# A password-reset mail is a key to an account: to a mail server on another host it goes
+# under TLS (STARTTLS, the certificate checked), unless EMAIL_USE_TLS=false says otherwise.
+# Until 2026-12-05 no setting could turn TLS on, and the mails went to EMAIL_HOST in clear.
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL and EMAIL_HOST not in ("localhost", "127.0.0.1", "::1"))
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: set one")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "brobygger@localhost")
 # A mail server that accepts the connection and never answers held a worker for ever (Django
 # sets no timeout), and once the job's lease ran out another worker sent the same e-mail.
