@@ -334,6 +334,12 @@ if BROBYGGER["TIMER_WORKING_HOUR"] != "off":
         datetime.time.fromisoformat(BROBYGGER["TIMER_WORKING_HOUR"])
     except ValueError as _exc:
         raise ImproperlyConfigured("TIMER_WORKING_HOUR must be a time such as 09:00, or off") from _exc
+# Packages hold the case file (the national id among it): never where the web server serves
+# files to anybody (whitenoise serves what STATIC_ROOT holds when it starts), as ATTACHMENT_DIR.
+_archive_dir = Path(BROBYGGER["ARCHIVE_EXPORT_DIR"]).resolve()
+for _served in (BASE_DIR / "static", STATIC_ROOT and Path(STATIC_ROOT)):
+    if _served and (_archive_dir == Path(_served).resolve() or Path(_served).resolve() in _archive_dir.parents):
+        raise ImproperlyConfigured("ARCHIVE_EXPORT_DIR must not be inside a folder the web server serves")
 if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_URL"].startswith(("https://", "http://")):
     raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL must start with https:// or http://")
 if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_SECRET"]:

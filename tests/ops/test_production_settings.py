@@ -100,3 +100,21 @@ def test_mail_to_another_host_goes_under_tls_unless_said_otherwise(overrides, tl
 def test_mail_tls_and_ssl_together_stop_start_up():
     result = email_settings(EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
     assert result.returncode != 0 and "EMAIL_USE_TLS and EMAIL_USE_SSL" in result.stderr
+
+
+@pytest.mark.parametrize("inside", ["", "archive"])
+def test_the_archive_folder_inside_the_served_static_files_stops_start_up(tmp_path, inside):
+    """whitenoise serves what STATIC_ROOT holds when it starts: a package there (the case
+    file, with the national id) would be served to anybody after the next restart."""
+    static_root = tmp_path / "static"
+    result = manage(
+        "check",
+        env=production_env(STATIC_ROOT=str(static_root), ARCHIVE_EXPORT_DIR=str(static_root / inside)),
+    )
+    assert result.returncode != 0 and "ARCHIVE_EXPORT_DIR must not be inside" in result.stderr
+    assert (
+        manage(
+            "check", env=production_env(STATIC_ROOT=str(static_root), ARCHIVE_EXPORT_DIR=str(tmp_path / "a"))
+        ).returncode
+        == 0
+    )
