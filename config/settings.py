@@ -334,6 +334,12 @@ if BROBYGGER["TIMER_WORKING_HOUR"] != "off":
         datetime.time.fromisoformat(BROBYGGER["TIMER_WORKING_HOUR"])
     except ValueError as _exc:
         raise ImproperlyConfigured("TIMER_WORKING_HOUR must be a time such as 09:00, or off") from _exc
+# Packages hold the case file (the national id among it): never where the web server serves
+# files to anybody (whitenoise serves what STATIC_ROOT holds when it starts), as ATTACHMENT_DIR.
+_archive_dir = Path(BROBYGGER["ARCHIVE_EXPORT_DIR"]).resolve()
+for _served in (BASE_DIR / "static", STATIC_ROOT and Path(STATIC_ROOT)):
+    if _served and (_archive_dir == Path(_served).resolve() or Path(_served).resolve() in _archive_dir.parents):
+        raise ImproperlyConfigured("ARCHIVE_EXPORT_DIR must not be inside a folder the web server serves")
 if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_URL"].startswith(("https://", "http://")):
     raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL must start with https:// or http://")
 if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_SECRET"]:
@@ -348,6 +354,15 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# A password-reset mail is a key to an account: to a mail server on another host it goes
+# under TLS (STARTTLS, the certificate checked), unless EMAIL_USE_TLS=false says otherwise.
+# Until 2026-12-05 no setting could turn TLS on, and the mails went to EMAIL_HOST in clear.
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL and EMAIL_HOST not in ("localhost", "127.0.0.1", "::1"))
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: set one")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "brobygger@localhost")
 # A mail server that accepts the connection and never answers held a worker for ever (Django
 # sets no timeout), and once the job's lease ran out another worker sent the same e-mail.

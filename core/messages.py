@@ -825,6 +825,9 @@ MESSAGES: dict[str, str] = {
     # The address guard of webhooks, service connectors and the archive endpoint alike.
     "job.address.no_url": gettext_noop("the URL must be http:// or https:// with a host"),
     "job.address.credentials": gettext_noop("the URL must not carry a user name or password"),
+    "job.address.plain_http": gettext_noop(
+        "the host is public: the URL must be https:// (http:// only to an internal network %(setting)s lists)"
+    ),
     "job.address.unresolved": gettext_noop("the host does not resolve (%(detail)s)"),
     "job.address.not_public": gettext_noop(
         "the host resolves to a non-public address (%(address)s); "

@@ -291,6 +291,13 @@ def validate(xml: bytes) -> None:
     schema.assertValid(etree.fromstring(xml))
 
 
+# A package in the folder holds the person's national id and case data: readable by the
+# service's user and its group (the archive system that takes it: give the folder that
+# group, with the setgid bit, docs/data-protection.md), never by every account on the host,
+# whatever the umask. The attachments on disk are the service's alone (0600, settings.py).
+PACKAGE_DIR_MODE, PACKAGE_FILE_MODE = 0o750, 0o640
+
+
 def write_package(export: ArchiveExport) -> None:
     """Build the package of ``export`` and hand it over: posted to ``ARCHIVE_ENDPOINT_URL``
     when one is set (``retention.archive_endpoint``), else written to ``ARCHIVE_EXPORT_DIR``;
@@ -341,10 +348,12 @@ def write_package(export: ArchiveExport) -> None:
         # Left by an attempt that failed or died half-way: only this export's job writes
         # here, and one worker at a time holds it, so the leftover is started again.
         shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True, exist_ok=False)
+        target.mkdir(parents=True, exist_ok=True)
+        partial.mkdir(mode=PACKAGE_DIR_MODE, exist_ok=False)
         try:
-            (partial / PDF_NAME).write_bytes(pdf)
-            (partial / XML_NAME).write_bytes(xml)
+            for filename, content in ((PDF_NAME, pdf), (XML_NAME, xml)):
+                (partial / filename).write_bytes(content)
+                (partial / filename).chmod(PACKAGE_FILE_MODE)
             _log_delivery(case, categories, username="archive-folder", item=f"archive-folder:{export.pk}")
             os.replace(partial, target / name)  # the archive takes the package once it has its name
         except BaseException:

@@ -504,6 +504,10 @@ def case_detail(request, pk):
 
 # A deployed version never changes (a change is a new version, with its own URL): a year.
 MODEL_CACHE_CONTROL = "private, max-age=31536000, immutable"
+# A model is markup a process admin wrote, fetched by the diagram's script: opened as a page
+# of the site, an XHTML <script src> in it ran the site's own files in the reader's session.
+# So it is a file (a download) with no script, style or plugin, in an origin of its own.
+MODEL_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox", "Content-Disposition": "attachment"}
 
 
 @allow("GET", "HEAD")
@@ -520,6 +524,8 @@ def process_model(request, definition_id):
         response = HttpResponse(runtime.bpmn_xml, content_type="application/xml; charset=utf-8")
     response["ETag"] = runtime.model_etag
     response["Cache-Control"] = MODEL_CACHE_CONTROL
+    for header, value in MODEL_HEADERS.items():
+        response[header] = value
     return response
 
 

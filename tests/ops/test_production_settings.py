@@ -74,3 +74,47 @@ def test_serve_refuses_to_start_unsafely(overrides, says):
 def test_bad_operations_settings_stop_start_up(overrides, says):
     result = manage("check", env=production_env(**overrides))
     assert result.returncode != 0 and says in result.stderr
+
+
+def email_settings(**overrides) -> subprocess.CompletedProcess:
+    code = "from django.conf import settings as s; print(s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    return manage("shell", "-c", code, env=production_env(**overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "tls_ssl"),
+    [
+        ({"EMAIL_HOST": "smtp.kommune.example"}, "True False"),  # another host: STARTTLS
+        ({"EMAIL_HOST": "localhost"}, "False False"),  # a relay on this host
+        ({"EMAIL_HOST": "smtp.kommune.example", "EMAIL_USE_TLS": "false"}, "False False"),  # said so
+        ({"EMAIL_HOST": "smtp.kommune.example", "EMAIL_USE_SSL": "true"}, "False True"),
+    ],
+)
+def test_mail_to_another_host_goes_under_tls_unless_said_otherwise(overrides, tls_ssl):
+    """A password-reset mail is a key to an account; no setting could turn TLS on before."""
+    result = email_settings(**overrides)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == tls_ssl.split()
+
+
+def test_mail_tls_and_ssl_together_stop_start_up():
+    result = email_settings(EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
+    assert result.returncode != 0 and "EMAIL_USE_TLS and EMAIL_USE_SSL" in result.stderr
+
+
+@pytest.mark.parametrize("inside", ["", "archive"])
+def test_the_archive_folder_inside_the_served_static_files_stops_start_up(tmp_path, inside):
+    """whitenoise serves what STATIC_ROOT holds when it starts: a package there (the case
+    file, with the national id) would be served to anybody after the next restart."""
+    static_root = tmp_path / "static"
+    result = manage(
+        "check",
+        env=production_env(STATIC_ROOT=str(static_root), ARCHIVE_EXPORT_DIR=str(static_root / inside)),
+    )
+    assert result.returncode != 0 and "ARCHIVE_EXPORT_DIR must not be inside" in result.stderr
+    assert (
+        manage(
+            "check", env=production_env(STATIC_ROOT=str(static_root), ARCHIVE_EXPORT_DIR=str(tmp_path / "a"))
+        ).returncode
+        == 0
+    )

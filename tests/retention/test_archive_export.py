@@ -3,7 +3,9 @@ against the subset's schema, written by a worker through the job table; recorded
 case and in the access log; afterwards the case may be erased on request."""
 
 import hashlib
+import os
 import re
+import stat
 import zlib
 from pathlib import Path
 
@@ -99,6 +101,22 @@ def test_the_folder_export_logs_each_category_the_package_carries_and_no_other(
     # what is logged is what the package holds
     text = text_of((Path(tmp_path) / export.package / PDF_NAME).read_bytes())
     assert HEALTH_VALUE in text and ECONOMY_VALUE in text and JUSTICE_VALUE not in text
+
+
+def test_the_package_in_the_folder_is_not_readable_by_every_account_on_the_host(closed_case, users, settings, tmp_path):
+    """The case file carries the national id: under the usual umask (022) it was written
+    0644 in a 0755 folder, readable by any account on the host. Now the service and its group
+    (the archive system's, given to the folder) only."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path / "archive")}
+    assert api(users["bjorn"]).post(f"/api/v1/cases/{closed_case.pk}/archive-export/").status_code == 202
+    umask = os.umask(0o022)
+    try:
+        assert handlers.run_one("test") == 1
+    finally:
+        os.umask(umask)
+    package = tmp_path / "archive" / ArchiveExport.objects.get(case=closed_case, status=ArchiveStatus.DONE).package
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in [package, *package.iterdir()]}
+    assert modes == {package.name: 0o750, PDF_NAME: 0o640, XML_NAME: 0o640}
 
 
 def test_a_folder_export_that_fails_logs_nothing(closed_case, users, settings, tmp_path):

@@ -85,3 +85,13 @@ def test_the_model_is_refused_once_the_agency_is_withdrawn(web, users, prison_ca
     health = prison_case.participants.get(agency__kind="health").agency
     services.withdraw_agency(actor=users["bjorn"], case=prison_case.pk, agency=health.pk, reason="Ikke lenger aktuelt")
     assert web("helga").get(url).status_code == 404
+
+
+def test_the_model_is_a_file_in_which_nothing_runs(web, prison_case):
+    """Its markup is a process admin's: opened by its URL, it is downloaded, not drawn, and
+    nothing in it runs (tests/browser/test_model_markup_inert.py opens it in Chromium)."""
+    response = web("nils").get(_model_url(prison_case))
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response["Content-Disposition"] == "attachment"
+    assert response["X-Content-Type-Options"] == "nosniff"

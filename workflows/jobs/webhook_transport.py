@@ -5,16 +5,25 @@
   form of such an IPv4 address: mapped or 6to4) unless it is in
   ``WEBHOOK_ALLOWED_NETWORKS``; the connection then goes to the address that was checked,
   so a second DNS answer cannot swap in another (DNS rebinding).
+- Plain ``http://`` only inside ``WEBHOOK_ALLOWED_NETWORKS`` (the operator's own networks):
+  to a public address the call must be ``https://``. Over the internet in clear, the fields a
+  connector sends (health, justice, economy) could be read on the way, and its answer, which
+  the task takes into the case, rewritten.
 - Redirects are never followed: a 3xx is a failed call, and the signed body and its
   signature go nowhere else.
+- The timeout bounds the whole call (connecting, TLS, sending, the answer), not each read:
+  a receiver answering a byte at a time would otherwise hold the worker past its job's
+  lease, and another worker would send the same call again.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,10 +53,13 @@ def parse_networks(values: list[str]) -> list[Network]:
 
 def is_public(address: Address) -> bool:
     """A public address; an IPv6 one that stands for an IPv4 address (IPv4-mapped, or 6to4,
-    which a host with a 6to4 route sends to the address it embeds) is judged by that one."""
+    which a host with a 6to4 route sends to the address it embeds) is judged by that one.
+    An IPv6 site-local address (fec0::/10, deprecated but still routed inside some networks)
+    is not public, though Python counts it as global."""
     if isinstance(address, ipaddress.IPv6Address):
         address = address.ipv4_mapped or address.sixtofour or address
-    return address.is_global and not (address.is_multicast or address.is_reserved)
+    site_local = isinstance(address, ipaddress.IPv6Address) and address.is_site_local
+    return address.is_global and not (address.is_multicast or address.is_reserved or site_local)
 
 
 def _allowed(address: Address, allowed_networks: list[Network]) -> bool:
@@ -72,17 +84,80 @@ def resolve_checked(
     return str(addresses[0])
 
 
+class _Deadline:
+    """The time left of a call's ``timeout`` (``TimeoutError`` once there is none)."""
+
+    def __init__(self, timeout: float):
+        self.end = time.monotonic() + timeout
+
+    def left(self) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the call took longer than its timeout")
+        return left
+
+
+class _DeadlineSocket:
+    """A connected socket whose every send and read waits at most the time the call has
+    left. It stays open while the answer's file reads it, as a socket's ``makefile`` does."""
+
+    SEND_CHUNK = 16 * 1024  # a TLS record: each chunk is sent within what is left
+
+    def __init__(self, sock, deadline: _Deadline):
+        self._sock, self._deadline = sock, deadline
+        self._files, self._closed = 0, False
+
+    def sendall(self, data, *_args):
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), self.SEND_CHUNK):
+            self._sock.settimeout(self._deadline.left())
+            self._sock.sendall(view[start : start + self.SEND_CHUNK])
+
+    def recv_into(self, buffer, *args):
+        self._sock.settimeout(self._deadline.left())
+        return self._sock.recv_into(buffer, *args)
+
+    def makefile(self, *_args, **_kwargs):
+        self._files += 1
+        return io.BufferedReader(socket.SocketIO(self, "rb"))
+
+    def _decref_socketios(self):  # the answer's file closed (``socket.SocketIO.close``)
+        self._files -= 1
+        if self._closed and self._files <= 0:
+            self._sock.close()
+
+    def close(self):
+        self._closed = True
+        if self._files <= 0:
+            self._sock.close()
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def _open(address: str, port: int, deadline: _Deadline) -> socket.socket:
+    sock = socket.create_connection((address, port), deadline.left())
+    sock.settimeout(deadline.left())  # the TLS handshake, if any, within what is left
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, address, **kwargs):
+    def __init__(self, host, port, address, deadline, **kwargs):
         super().__init__(host, port, **kwargs)
-        self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
+        self._deadline = deadline
+        self._create_connection = lambda _addr, *args: _open(address, port, deadline)
+
+    def connect(self):
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self._deadline)
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+class _PinnedHTTPSConnection(_PinnedHTTPConnection, http.client.HTTPSConnection):
     # Connects to the checked address; the certificate is still checked against the host name (SNI).
-    def __init__(self, host, port, address, **kwargs):
-        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
-        self._create_connection = lambda _addr, *args: socket.create_connection((address, port), *args)
+    def __init__(self, host, port, address, deadline, **kwargs):
+        http.client.HTTPSConnection.__init__(self, host, port, context=ssl.create_default_context(), **kwargs)
+        self._deadline = deadline
+        self._create_connection = lambda _addr, *args: _open(address, port, deadline)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], **guard: Any) -> int:
@@ -115,9 +190,12 @@ def exchange(
     if parts.username or parts.password:
         raise WebhookRefused("job.address.credentials")
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    deadline = _Deadline(timeout)
     address = resolve_checked(parts.hostname, port, allowed_networks, networks_setting)
+    if parts.scheme == "http" and not any(ipaddress.ip_address(address) in network for network in allowed_networks):
+        raise WebhookRefused("job.address.plain_http", setting=networks_setting)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(parts.hostname, port, address, timeout=timeout)
+    connection = connection_class(parts.hostname, port, address, deadline, timeout=timeout)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"

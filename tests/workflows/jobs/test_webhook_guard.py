@@ -74,6 +74,7 @@ def server():
         "::1",
         "fe80::1",
         "fc00::1",
+        "fec0::1",  # site-local: deprecated, still routed inside some networks
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
         "::",
@@ -115,6 +116,33 @@ def test_a_name_is_resolved_when_sent_and_every_answer_is_checked(monkeypatch, s
     status = webhook_transport.post(url, b"{}", {}, timeout=2, allowed_networks=LOOPBACK)
     assert status == 200
     assert endpoint.calls[0][1]["Host"] == f"hooks.agency.example:{endpoint.port}"
+
+
+def test_plain_http_goes_only_to_an_allowed_internal_network(monkeypatch):
+    """Over the internet a call is https: in clear, the fields a connector sends could be read
+    on the way and its answer (taken into the case) rewritten. Nothing connects when refused."""
+    public = "93.184.216.34"
+    monkeypatch.setattr(
+        webhook_transport.socket,
+        "getaddrinfo",
+        lambda host, port, *args, **kwargs: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (public, port))],
+    )
+    connected = []
+
+    def create_connection(address, *args, **kwargs):
+        connected.append(address)
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(webhook_transport.socket, "create_connection", create_connection)
+    with pytest.raises(webhook_transport.WebhookRefused, match="must be https://"):
+        webhook_transport.post("http://hooks.agency.example/hook", b"{}", {}, timeout=1, allowed_networks=[])
+    assert connected == []
+    with pytest.raises(ConnectionRefusedError):  # https: past the guard, to the checked address
+        webhook_transport.post("https://hooks.agency.example/hook", b"{}", {}, timeout=1, allowed_networks=[])
+    internal = webhook_transport.parse_networks([f"{public}/32"])  # the operator's own network
+    with pytest.raises(ConnectionRefusedError):
+        webhook_transport.post("http://hooks.agency.example/hook", b"{}", {}, timeout=1, allowed_networks=internal)
+    assert connected == [(public, 443), (public, 80)]
 
 
 def test_a_redirect_is_not_followed(server):
