@@ -139,6 +139,7 @@ MESSAGES: dict[str, str] = {
     ),
     "external_task.gone": gettext_noop("the task no longer waits (withdrawn, or the case ended)"),
     "external_task.failure_invalid": gettext_noop("the failure cannot be recorded"),
+    "external_task.fetch_invalid": gettext_noop("the fetch cannot be made"),
     "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),
     "process.called_invalid": gettext_noop("the called files cannot be read"),
     "process.called_entry": gettext_noop("each called file needs a filename and its BPMN text"),
