@@ -3,6 +3,9 @@ done and cancelled jobs older than ``JOB_DONE_KEEP_DAYS`` go, in batches; recent
 unfinished ones, failed ones and those an incident names stay. Without it the job table
 and its indexes grew with every timer, e-mail and message ever run."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 
@@ -108,3 +111,25 @@ def test_two_workers_pruning_at_once_never_wait_for_each_other_and_both_finish(m
     assert (first, second) == (50, 50), (first, second)
     assert not Job.objects.filter(pk__in=[job.pk for job in old]).exists()
     assert Job.objects.filter(pk__in=[job.pk for job in recent]).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("env", "refusal"),
+    [
+        ({"JOB_DONE_KEEP_DAYS": "0"}, "JOB_DONE_KEEP_DAYS must be a positive integer"),
+        # The password-reset page counts the requests of its window from their jobs.
+        (
+            {"JOB_DONE_KEEP_DAYS": "1", "PASSWORD_RESET_WINDOW_MINUTES": str(2 * 24 * 60)},
+            "JOB_DONE_KEEP_DAYS must cover PASSWORD_RESET_WINDOW_MINUTES",
+        ),
+    ],
+)
+def test_a_keep_period_that_would_prune_what_is_still_counted_stops_the_start(env, refusal):
+    run = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        env={**os.environ, "SECRET_KEY": "x", "DEBUG": "false", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode != 0 and refusal in run.stderr
