@@ -89,7 +89,7 @@ class Worker:
         self._started = queue.now()
         self._next_due_at: datetime | None = None
         self._next_prune = 0.0  # time.monotonic(): the first round prunes
-        self.jobs_pruned = 0
+        self._pruned = 0  # in this turn of pruning, for the log line at its end
 
     def stop(self, *_args) -> None:
         self.stopping = True
@@ -126,11 +126,12 @@ class Worker:
                     backoff.reset()
                     if once:
                         break
-                    if not done and not more_to_prune:
+                    if not done:
                         if on_ready is not None:
                             on_ready()
                             on_ready = None
-                        self.idle(listener)
+                        if not more_to_prune:
+                            self.idle(listener)
                 except reconnect.UNAVAILABLE as exc:
                     if once or connection.in_atomic_block:
                         raise
@@ -200,11 +201,11 @@ class Worker:
             if self.stopping:
                 return False
             deleted = queue.prune_finished()
-            self.jobs_pruned += deleted
+            self._pruned += deleted
             if deleted < queue.PRUNE_BATCH:
-                if self.jobs_pruned:
-                    log.info("worker %s pruned %s finished jobs", self.name, self.jobs_pruned)
-                    self.jobs_pruned = 0
+                if self._pruned:
+                    log.info("worker %s pruned %s finished jobs", self.name, self._pruned)
+                    self._pruned = 0
                 self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
                 return False
         return True
