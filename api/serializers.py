@@ -14,7 +14,7 @@ from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
 from workflows.models import ProcessInstance
-from workflows.services import versions
+from workflows.services import external_tasks, versions
 
 # --- input -----------------------------------------------------------------------------
 
@@ -856,7 +856,12 @@ MAX_FETCH_TOPICS = 50
 
 class ExternalTopicInput(InputSerializer):
     topicName = serializers.CharField(max_length=200)
-    lockDuration = serializers.IntegerField(min_value=1000, help_text="the lock, in milliseconds")
+    # At most 24 hours: a longer lock is refused (400 naming it), never cut to the limit.
+    lockDuration = serializers.IntegerField(
+        min_value=1000,
+        max_value=external_tasks.MAX_LOCK_SECONDS * 1000,
+        help_text="the lock, in milliseconds (at least 1,000, at most 86,400,000: 24 hours)",
+    )
 
 
 class FetchAndLockInput(InputSerializer):

@@ -339,7 +339,7 @@ class ExternalTaskFetch(APIView):
         tasks = external_tasks.fetch_and_lock(
             actor=request.user,
             worker_id=data["workerId"],
-            topics=[{"topic": t["topicName"], "lock_seconds": t["lockDuration"] // 1000} for t in data["topics"]],
+            topics=[{"topic": t["topicName"], "lock_seconds": t["lockDuration"] / 1000} for t in data["topics"]],
             max_tasks=data["maxTasks"],
         )
         return Response(s.LockedExternalTaskSerializer(tasks, many=True).data)
@@ -382,7 +382,7 @@ class ExternalTaskFailure(APIView):
             worker_id=data["workerId"],
             error=data["errorMessage"],
             retries=data.get("retries"),
-            retry_seconds=None if timeout is None else timeout // 1000,
+            retry_seconds=None if timeout is None else timeout / 1000,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

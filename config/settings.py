@@ -278,6 +278,9 @@ BROBYGGER: dict[str, Any] = {
     "JOB_BACKOFF_BASE_SECONDS": env_int("JOB_BACKOFF_BASE_SECONDS", 30),
     "JOB_BACKOFF_CAP_SECONDS": env_int("JOB_BACKOFF_CAP_SECONDS", 6 * 3600),
     "WEBHOOK_TIMEOUT_SECONDS": env_int("WEBHOOK_TIMEOUT_SECONDS", 10),
+    # The workers delete jobs done or cancelled longer ago than this (docs/workers.md,
+    # "Pruning"); failed jobs stay while their incidents show them.
+    "JOB_DONE_KEEP_DAYS": env_int("JOB_DONE_KEEP_DAYS", 7),
     # An Idempotency-Key answers replays this long; after it a key is free again, and
     # `manage.py purge_idempotency_keys` (daily, from cron) deletes the expired rows.
     "IDEMPOTENCY_KEY_HOURS": env_int("IDEMPOTENCY_KEY_HOURS", 24),
@@ -324,6 +327,7 @@ for _name in (
     "RETENTION_CASE_YEARS",
     "RETENTION_ACCESS_LOG_YEARS",
     "PASSWORD_RESET_WINDOW_MINUTES",
+    "JOB_DONE_KEEP_DAYS",
     "PASSWORD_RESET_MAILS_PER_ADDRESS",
     "PASSWORD_RESET_REQUESTS_PER_CLIENT",
 ):
@@ -344,6 +348,9 @@ if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_URL"].s
     raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL must start with https:// or http://")
 if BROBYGGER["ARCHIVE_ENDPOINT_URL"] and not BROBYGGER["ARCHIVE_ENDPOINT_SECRET"]:
     raise ImproperlyConfigured("ARCHIVE_ENDPOINT_URL is set: ARCHIVE_ENDPOINT_SECRET must be set too (the signature)")
+if BROBYGGER["JOB_DONE_KEEP_DAYS"] * 24 * 60 < BROBYGGER["PASSWORD_RESET_WINDOW_MINUTES"]:
+    # The password-reset page counts the requests of its window from their jobs.
+    raise ImproperlyConfigured("JOB_DONE_KEEP_DAYS must cover PASSWORD_RESET_WINDOW_MINUTES")
 if BROBYGGER["WEBHOOK_TIMEOUT_SECONDS"] >= BROBYGGER["JOB_LEASE_SECONDS"]:
     raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be shorter than JOB_LEASE_SECONDS")
 

@@ -139,6 +139,7 @@ MESSAGES: dict[str, str] = {
     ),
     "external_task.gone": gettext_noop("the task no longer waits (withdrawn, or the case ended)"),
     "external_task.failure_invalid": gettext_noop("the failure cannot be recorded"),
+    "external_task.fetch_invalid": gettext_noop("the fetch cannot be made"),
     "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),
     "process.called_invalid": gettext_noop("the called files cannot be read"),
     "process.called_entry": gettext_noop("each called file needs a filename and its BPMN text"),
@@ -1053,6 +1054,7 @@ MESSAGES: dict[str, str] = {
         "the case holds %(limit)s recorded sharings, as many as a case may hold; revoked ones count too"
     ),
     "retention.corrections_full": gettext_noop("the case has had %(limit)s corrections, as many as a case may have"),
+    # A count's text (these and the others in ``PLURALS``): the plural here, the singular there.
     "note.case_count_full": gettext_noop(
         "your agency has written %(limit)s notes and corrections in the case, as many as one agency may write in a case"
     ),
@@ -1093,6 +1095,53 @@ TYPE_NAMES: dict[str, str] = {
 }
 
 
+# Messages that say a count: the code -> the text for one (``MESSAGES`` holds the text for
+# any other number) and the param that counts. Said with ``ngettext`` in the reader's
+# language (its plural rule), so a limit of 1 is not "1 notes" ("1 notater").
+PLURALS: dict[str, tuple[str, str]] = {
+    "note.case_count_full": (
+        gettext_noop(
+            "your agency has written %(limit)s note or correction in the case, as many as one agency may write "
+            "in a case"
+        ),
+        "limit",
+    ),
+    "note.corrections_full": (
+        gettext_noop(
+            "the note has been corrected %(limit)s time, as often as a note may be; withdraw it and write a new one"
+        ),
+        "limit",
+    ),
+    "attachment.case_count_full": (
+        gettext_noop("your agency has added %(limit)s file to the case, as many as one agency may add to a case"),
+        "limit",
+    ),
+}
+
+# How a language says a count: ``ngettext(singular, plural, n)`` of the active language,
+# given by Django at start-up (``permissions.apps``: core knows no Django). Until then, and
+# for English answers, the English rule.
+_ngettext: Callable[[str, str, int], str] | None = None
+
+
+def use_ngettext(ngettext: Callable[[str, str, int], str]) -> None:
+    global _ngettext
+    _ngettext = ngettext
+
+
+def _text(code: str, params: Mapping[str, Any], translate: Callable[[str], str] | None) -> str:
+    """The text of ``code`` before its params are put in: for a count, the form its number takes."""
+    plural = PLURALS.get(code)
+    if plural is None:
+        return MESSAGES[code] if translate is None else translate(MESSAGES[code])
+    singular, counted = plural
+    count = params.get(counted)
+    number = count if isinstance(count, int) and not isinstance(count, bool) else 0
+    if translate is None or _ngettext is None:
+        return singular if number == 1 else MESSAGES[code]
+    return _ngettext(singular, MESSAGES[code], number)
+
+
 # Params that are large counts (bytes): written with the digits grouped, as the reader's
 # language groups them ("1,000,000" in English, "1 000 000" in bokmål). The separator is
 # read off how the language writes one million (``ONE_MILLION`` translated): core knows no
@@ -1104,10 +1153,9 @@ ONE_MILLION = gettext_noop("1,000,000")
 def render(code: str, params: Mapping[str, Any], translate: Callable[[str], str] | None = None) -> str:
     """The message of ``code`` with its ``params``: English (the API's words, JSON-schema
     type names as they are), or through ``translate`` (a page: type names in words too)."""
+    text = _text(code, params, translate)
     if translate is None:
-        text = MESSAGES[code]
         return text % {name: _param_english(name, value) for name, value in params.items()} if params else text
-    text = translate(MESSAGES[code])
     if not params:
         return text
     return text % {name: _param(name, value, translate) for name, value in params.items()}

@@ -285,7 +285,7 @@ def log_message_fields(case, *, message_name: str, item: str, grounds) -> None:
 
 
 def case_data_for(
-    user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ, at=None
+    user, case, fields: FieldRules, *, task=None, log=True, action=AccessAction.READ, at=None, also_log=()
 ) -> dict[str, CategoryView]:
     """``case.data`` grouped by category, each value shown or masked for ``user``.
 
@@ -298,6 +298,11 @@ def case_data_for(
     ``at``: the moment the consents and openings are read at and the reads logged at
     (default now); a caller that read them already (``rules.remember_policy_reads``) gives
     the moment it read them at.
+
+    ``also_log``: access-log rows of the same read written by the caller's other parts (the
+    person's national id, ``person_for(logged=...)``), inserted with these in one statement;
+    a row of this read that says the same (the national id in the case data, revealed on the
+    same task) is not written twice.
     """
     access = rules.case_access(user, case)
     data = case.data or {}
@@ -334,8 +339,18 @@ def case_data_for(
                 for d in decisions
                 if category not in UNLOGGED_CATEGORIES or (d.basis or "").startswith("task:")
             ]
+    if also_log:
+        said = {_said(row) for row in also_log}
+        logged = [*also_log, *(row for row in logged if _said(row) not in said)]
     insert_rows(logged)
     return views
+
+
+def _said(row: AccessLog) -> tuple:
+    """What an access-log row tells (its id and moment aside)."""
+    return tuple(
+        getattr(row, field.attname) for field in AccessLog._meta.concrete_fields if field.name not in ("id", "at")
+    )
 
 
 def sees_field(views: Mapping[str, CategoryView], fields: FieldRules, name: str) -> bool:
@@ -378,13 +393,17 @@ def _national_id_as_allowed(user, case, view, fields, task):
     return CategoryView(view.category, view.visible, values, view.reason, view.basis), reveal
 
 
-def person_for(user, case, fields: FieldRules, *, task=None, log=True) -> dict:
+def person_for(user, case, fields: FieldRules, *, task=None, log=True, logged: list | None = None, at=None) -> dict:
     """The person's ``name`` and ``national_id`` as ``user`` may see them.
 
     The name is identity, open to every participant: the case's own (``Case.person_name``),
     never the person row's, which another case's starter gave. The national id is masked
     (``170920*****``) unless ``rules.can_see_national_id`` allows it for ``task``;
     ``national_id_masked`` says which. A user who cannot see the case gets None.
+
+    The read of the national id in full is logged (``identity``, on the task's basis), at
+    ``at`` (default now): inserted here, or appended to ``logged`` for the caller to insert
+    with the rest of the read (``case_data_for(also_log=...)``: one statement).
     """
     access = rules.case_access(user, case)
     if not access:
@@ -393,17 +412,11 @@ def person_for(user, case, fields: FieldRules, *, task=None, log=True) -> dict:
     decision = rules.can_see_national_id(user, case, task, needs_full_identity=fields.needs_full_identity(task))
     if decision:
         if log:
-            AccessLog.objects.create(
-                user=user,
-                username=user.get_username(),
-                role=decision.role or "",
-                agency=decision.agency,
-                case=case,
-                person=person,
-                category="identity",
-                action=AccessAction.READ,
-                basis=decision.basis or "",
-            )
+            row = _log_row(user, case, decision, "identity", AccessAction.READ, at or timezone.now())
+            if logged is None:
+                insert_rows([row])
+            else:
+                logged.append(row)
         return {"name": case.person_name, "national_id": person.national_id, "national_id_masked": False}
     return {"name": case.person_name, "national_id": _mask(person.national_id), "national_id_masked": True}
 

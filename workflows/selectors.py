@@ -1227,11 +1227,15 @@ def task_view_for(user, task_id) -> TaskView:
         task, definition_id, at = _opened_task(user, task_id)
         runtime = runtime_for(definition_id)
         fields = runtime.field_rules
+        # The national id's read (a form that needs it in full) goes into the one INSERT of
+        # the case data's reads: it was an INSERT of its own.
+        person_read: list = []
+        person = policy.person_for(user, task.case, fields, task=task, logged=person_read, at=at)
         return TaskView(
             task=task,
             form_schema=case_outcomes.live_form(*runtime.form_for(task.element_id))[0],
-            person=policy.person_for(user, task.case, fields, task=task),
-            case_data=policy.case_data_for(user, task.case, fields, task=task, at=at),
+            person=person,
+            case_data=policy.case_data_for(user, task.case, fields, task=task, at=at, also_log=person_read),
         )
 
 

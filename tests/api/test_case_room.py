@@ -36,11 +36,18 @@ def test_a_note_over_the_agency_s_room_is_400_in_bokmal_naming_text(client_for, 
     assert answer.status_code == 400
     (error,) = answer.json()["errors"]
     assert (error["field"], error["code"]) == ("text", "note.case_count_full")
+    # One, not "1 notater og rettinger" (the plural whatever the number).
     assert error["message"] == (
-        "virksomheten din har skrevet 1 notater og rettinger i saken, så mange som én virksomhet kan skrive i en sak"
+        "virksomheten din har skrevet 1 notat eller retting i saken, så mange som én virksomhet kan skrive i en sak"
     )
     assert "Andre" not in answer.content.decode() and english_in(error["message"]) == []
     assert _counts(prison_case) == before
+    (error,) = client.post(url, {"text": "Andre"}, format="json").json()["errors"]
+    assert error["message"].startswith("your agency has written 1 note or correction in the case")
+    settings.NOTE_CASE_MAX_COUNT = 2
+    assert client.post(url, {"text": "Andre"}, format="json").status_code == 201
+    (error,) = client.post(url, {"text": "Tredje"}, format="json", HTTP_ACCEPT_LANGUAGE="nb").json()["errors"]
+    assert error["message"].startswith("virksomheten din har skrevet 2 notater og rettinger i saken")
 
 
 def test_a_sharing_over_the_case_s_room_is_400_naming_agency(

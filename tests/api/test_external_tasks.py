@@ -3,17 +3,19 @@ its API token, completes with variables checked against the task's form, reports
 failures; a killed worker's lease runs out and the task is fetched again and completes once."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bpmn.services import deploy_definition
+from core.errors import InvalidInput
 from permissions.models import AccessLog
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, external_model
 from workflows import services
 from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus
+from workflows.services import external_tasks
 
 FETCH = "/api/v1/external-tasks/fetch-and-lock/"
 TOPIC = {"topicName": "housing-register", "lockDuration": 60000}
@@ -102,6 +104,46 @@ def test_a_killed_worker_the_lease_runs_out_another_completes_once(client_for, w
     assert complete(nils, first["id"], "worker-a", register_status="listed").status_code == 409
     assert Event.objects.filter(case=waiting, kind=EventKind.SERVICE_CALLED).count() == 1
     assert [t.element_id for t in open_tasks(waiting)] == ["Task_check"]
+
+
+def test_a_lock_over_24_hours_is_refused_naming_the_topic_not_cut_and_none_is_taken(client_for, waiting, users):
+    """It was cut to 24 hours without a word: a system that asked for two days lost its
+    lock after one, and another worker could fetch the task it was still working on."""
+    nils = client_for("nils")
+    topics = [TOPIC, {"topicName": "housing-register", "lockDuration": 2 * 86_400_000}]
+    answer = nils.post(FETCH, {"workerId": "w1", "topics": topics}, format="json", HTTP_ACCEPT_LANGUAGE="nb")
+    assert answer.status_code == 400, answer.content
+    (error,) = answer.json()["errors"]
+    assert (error["field"], error["code"]) == ("topics.1.lockDuration", "field.max_value")
+    assert error["message"] == "må være høyst 86400000"
+    assert not Job.objects.filter(kind=JobKind.EXTERNAL_TASK).exclude(status=JobStatus.PENDING).exists()
+    # The service refuses it too, whoever calls it (it cut it as well).
+    with pytest.raises(InvalidInput) as refused:
+        external_tasks.fetch_and_lock(
+            actor=users["nils"],
+            worker_id="w1",
+            topics=[{"topic": "housing-register", "lock_seconds": 86_401}],
+            max_tasks=1,
+        )
+    assert refused.value.errors[0]["field"] == "topics.0.lockDuration"
+
+
+def test_a_lock_is_kept_to_the_millisecond_up_to_24_hours(client_for, waiting, monkeypatch):
+    """1,500 ms was a lock of 1 s (the milliseconds were dropped); 24 hours is allowed."""
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    (task,) = fetch(client_for("nils"), "w1", [{"topicName": "housing-register", "lockDuration": 1500}])
+    job = Job.objects.get(kind=JobKind.EXTERNAL_TASK)
+    assert job.lease_until == clock.moment + timedelta(milliseconds=1500)
+    clock.advance(seconds=2)
+    (again,) = fetch(client_for("nora"), "w2", [{"topicName": "housing-register", "lockDuration": 86_400_000}])
+    job.refresh_from_db()
+    assert again["id"] == task["id"] and job.lease_until == clock.moment + timedelta(hours=24)
+    # The wait a failure asks for, likewise (``retryTimeout``: 1,500 ms was 1 s).
+    failure = {"workerId": "w2", "errorMessage": "register down", "retries": 3, "retryTimeout": 1500}
+    url = f"/api/v1/external-tasks/{task['id']}/failure/"
+    assert client_for("nora").post(url, failure, format="json").status_code == 204
+    job.refresh_from_db()
+    assert job.due_at == clock.moment + timedelta(milliseconds=1500)
 
 
 def test_failure_with_retries_then_an_incident_the_admin_retries(client_for, waiting, users):

@@ -1,10 +1,15 @@
 """case_data_for / person_for: grouping, masking, access-log rows, the national id."""
 
+import dataclasses
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from permissions import policy
 from permissions.models import AccessLog
 from permissions.policy import case_data_for, person_for
+from workflows import selectors
 from workflows.selectors import case_field_rules as fields_of
 
 
@@ -101,6 +106,41 @@ def test_national_id_in_full_for_the_task_that_needs_it(users, prison_case, inta
     task.status = "completed"
     task.save()
     assert person_for(kari, prison_case, intake_needs_identity, task=task)["national_id_masked"] is True
+
+
+@pytest.mark.parametrize("in_case_data", [False, True])
+def test_opening_a_task_that_needs_the_national_id_writes_its_reads_in_one_insert(
+    users, agencies, prison_case, intake_needs_identity, monkeypatch, in_case_data
+):
+    """The national id's read was an INSERT of its own (``AccessLog.objects.create``) beside
+    the one of the case data's reads; with the national id in the case data too, the same
+    read was written twice."""
+    task = prison_case.tasks.get(element_id="Task_intake_interview")
+    runtime = selectors.runtime_for(task.instance.definition_id)
+    needs_identity = dataclasses.replace(runtime, field_rules=intake_needs_identity)
+    monkeypatch.setattr(selectors, "runtime_for", lambda definition_id: needs_identity)
+    if in_case_data:
+        prison_case.data = {**prison_case.data, "national_id": "17912099997"}
+        prison_case.save()
+    kari = users["kari"]
+
+    with CaptureQueriesContext(connection) as queries:
+        view = selectors.task_view_for(kari, task.pk)
+
+    assert view.person["national_id"] == "17912099997"
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "permissions_accesslog"')]
+    assert len(inserts) == 1, inserts
+    rows = AccessLog.objects.filter(user=kari)
+    assert sorted(rows.values_list("category", "basis")) == [
+        ("coordination", "participant"),
+        ("housing", "own-data"),
+        ("identity", f"task:{task.pk}"),
+        ("justice", "own-service"),
+    ]
+    assert {(row.agency_id, row.role, row.person_id, row.action) for row in rows} == {
+        (agencies["prison"].pk, rows[0].role, prison_case.person_id, "read")
+    }
+    assert len({row.at for row in rows}) == 1
 
 
 def test_field_rules_identity_declarations():

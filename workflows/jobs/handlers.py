@@ -86,7 +86,7 @@ def run_one(worker: str, *, job_id=None) -> int:
 
 def _claim(job_id) -> Job | None:
     """Job ``job_id``, or the earliest due job of the registered kinds, those registered
-    ``last`` only when none of the others is due (each claim walks the ``job_due`` index)."""
+    ``last`` only when none of the others is due (each claim walks the ``job_due_open`` index)."""
     first = [kind for kind in _handlers if kind not in _last]
     groups = [first, sorted(_last)] if job_id is None else [list(_handlers)]
     for kinds in groups:

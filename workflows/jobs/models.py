@@ -43,6 +43,13 @@ class JobStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Jobs a worker may still work (``job_due_open``), and jobs the workers delete once they have
+# been finished for ``JOB_DONE_KEEP_DAYS`` (a failed job stays: its incident shows it, and
+# a retry runs it again).
+UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
+PRUNED = (JobStatus.DONE.value, JobStatus.CANCELLED.value)
+
+
 class Job(models.Model):
     """Work the engine owes: written in the transaction of the state change that caused it.
 
@@ -80,7 +87,12 @@ class Job(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         indexes = [
-            models.Index(fields=["status", "due_at"], name="job_due"),
+            # What the workers look for (``queue.due_work`` and the claims): the unfinished jobs
+            # only. Done jobs are most of the table until they are pruned (``queue.prune_finished``),
+            # and a job that finishes leaves this index instead of entering it again.
+            models.Index(fields=["status", "due_at"], name="job_due_open", condition=Q(status__in=UNFINISHED)),
+            # What the pruning walks: finished jobs, oldest first (``queue.prune_finished``).
+            models.Index(fields=["finished_at"], name="job_finished", condition=Q(status__in=PRUNED)),
             # An agency's system completes an external task by its key: only those jobs are
             # indexed, so the timers' and e-mails' inserts pay nothing for it.
             models.Index(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from bpmn.engine import service_tasks as engine_services
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
+from workflows.jobs.models import PRUNED
 from workflows.models import Incident, Job, JobKind, JobStatus
 from workflows.steps import rows
 
@@ -219,7 +220,7 @@ def _claim_due_external(worker: str, limit: int) -> list[Job]:
     columns = ", ".join(db.ops.quote_name(field.column) for field in Job._meta.concrete_fields)
     kinds = ", ".join(["%s"] * len(EXTERNAL_KINDS))
     lock = " FOR UPDATE SKIP LOCKED" if db.features.has_select_for_update_skip_locked else ""
-    # The subquery is the claim the ORM made (``job_due`` index, oldest due first); SET's
+    # The subquery is the claim the ORM made (``job_due_open`` index, oldest due first); SET's
     # right-hand sides read the row before the update, so max_attempts is at least the new attempts.
     sql = (
         f"UPDATE {table} SET status = %s, locked_by = %s, attempts = attempts + 1, "  # noqa: S608 (table and column names only)
@@ -368,6 +369,62 @@ def record_outcome_resolved(row: Job) -> None:
     Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=now())
 
 
+# --- pruning: finished jobs are deleted after ``JOB_DONE_KEEP_DAYS`` ------------------------
+
+PRUNE_BATCH = 1000
+
+
+def prune_finished(*, limit: int | None = None) -> int:
+    """Delete up to ``limit`` (``PRUNE_BATCH``) jobs done or cancelled more than ``JOB_DONE_KEEP_DAYS`` ago;
+    returns how many. A job an incident names stays (the incident list shows it); the other
+    rows that name a job forget it (their ``on_delete`` is ``SET_NULL``). On PostgreSQL one
+    statement over the ``job_finished`` index whose rows are taken with ``SKIP LOCKED``: two
+    workers pruning at once delete different rows and never wait for each other."""
+    cutoff, limit = now() - timedelta(days=conf("JOB_DONE_KEEP_DAYS")), limit or PRUNE_BATCH
+    if connection.vendor != "postgresql":  # SQLite (the demo): one writer, no DML in WITH
+        doomed = _prunable(cutoff).values_list("pk", flat=True)[:limit]
+        return Job.objects.filter(pk__in=list(doomed)).delete()[1].get(Job._meta.label, 0)
+    ops = connection.ops
+    table = ops.quote_name(Job._meta.db_table)
+    incident = ops.quote_name(Incident._meta.db_table)
+    # Table and column names only: the values travel as parameters.
+    forgets = "".join(
+        f"forget_{index} AS (UPDATE {ops.quote_name(name)} SET {ops.quote_name(column)} = NULL "  # noqa: S608
+        f"WHERE {ops.quote_name(column)} IN (SELECT id FROM doomed)), "
+        for index, (name, column) in enumerate(_naming_models())
+    )
+    statuses = ", ".join(["%s"] * len(PRUNED))
+    doomed = (
+        f"SELECT id FROM {table} WHERE status IN ({statuses}) AND finished_at < %s "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM {incident} WHERE job_id = {table}.id) "
+        "ORDER BY finished_at LIMIT %s FOR UPDATE SKIP LOCKED"
+    )
+    gone = f"DELETE FROM {table} WHERE id IN (SELECT id FROM doomed) RETURNING 1"  # noqa: S608
+    sql = f"WITH doomed AS ({doomed}), {forgets}gone AS ({gone}) SELECT COUNT(*) FROM gone"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*PRUNED, ops.adapt_datetimefield_value(cutoff), limit])
+        return cursor.fetchone()[0]
+
+
+def _prunable(cutoff):
+    return Job.objects.filter(status__in=PRUNED, finished_at__lt=cutoff).exclude(incidents__isnull=False)
+
+
+def _naming_models() -> list[tuple[str, str]]:
+    """The other tables whose rows name a job (an archive export, an erasure record) and
+    the column that does: each forgets a pruned job, as its ``SET_NULL`` says. Incidents
+    are not among them: a job an incident names is not pruned."""
+    named = []
+    for relation in Job._meta.get_fields(include_hidden=True):  # ``related_name="+"`` too
+        model = relation.related_model
+        if not isinstance(relation, models.ForeignObjectRel) or model is Incident:
+            continue
+        if relation.on_delete is not models.SET_NULL:
+            raise ValueError(f"{relation.name} names a job without SET_NULL: prune it first")
+        named.append((model._meta.db_table, relation.field.column))  # type: ignore[union-attr]
+    return named
+
+
 def record_failed_attempt(job_id: int, error: str) -> None:
     """A job that failed inside a rolled-back transaction (a timer): count the attempt."""
     with transaction.atomic():
@@ -396,7 +453,7 @@ class Due:
 def due_work(handled_kinds) -> Due:
     """One statement in place of the worker's empty claims: whether a timer, an external
     job (due, or its lease run out) or a job of ``handled_kinds`` is due, and when the
-    earliest pending job a worker works is due. Each part walks the ``job_due`` index over due rows only
+    earliest pending job a worker works is due. Each part walks the ``job_due_open`` index over due rows only
     (the pending overdue reminders, due days later, are not read). A claim may still find
     nothing (another worker took the job, or its instance is locked): this only saves the
     claims that would surely find nothing."""

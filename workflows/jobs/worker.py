@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
 EXTERNAL_EVERY = 5
 EXTERNAL_BATCH = 10  # external jobs claimed at once (a slow call gives the rest back: service.perform_claimed_batch)
+# Finished jobs are deleted (``queue.prune_finished``) at most this often per worker, at most
+# PRUNE_BATCHES batches at a time: a worker with more to prune looks for due work in between.
+PRUNE_EVERY_SECONDS = 300
+PRUNE_BATCHES = 10
 LIBPQ_OPTIONS = {
     "sslmode",
     "sslrootcert",
@@ -84,6 +88,8 @@ class Worker:
         self._last_beat = 0.0
         self._started = queue.now()
         self._next_due_at: datetime | None = None
+        self._next_prune = 0.0  # time.monotonic(): the first round prunes
+        self._pruned = 0  # in this turn of pruning, for the log line at its end
 
     def stop(self, *_args) -> None:
         self.stopping = True
@@ -115,6 +121,7 @@ class Worker:
                         holds_lost_leases = False
                     self.heartbeat(force=self._last_beat == 0.0)
                     done = self.run_due()
+                    more_to_prune = self.prune()
                     self.heartbeat()
                     backoff.reset()
                     if once:
@@ -123,7 +130,8 @@ class Worker:
                         if on_ready is not None:
                             on_ready()
                             on_ready = None
-                        self.idle(listener)
+                        if not more_to_prune:
+                            self.idle(listener)
                 except reconnect.UNAVAILABLE as exc:
                     if once or connection.in_atomic_block:
                         raise
@@ -182,6 +190,25 @@ class Worker:
             self.heartbeat()
         self.jobs_done += count
         return count
+
+    def prune(self) -> bool:
+        """Delete finished jobs past ``JOB_DONE_KEEP_DAYS`` (``queue.prune_finished``), at most
+        every ``PRUNE_EVERY_SECONDS``. True when a full turn left more to delete: the loop comes
+        back to it after the next look for due work instead of sleeping."""
+        if time.monotonic() < self._next_prune:
+            return False
+        for _ in range(PRUNE_BATCHES):
+            if self.stopping:
+                return False
+            deleted = queue.prune_finished()
+            self._pruned += deleted
+            if deleted < queue.PRUNE_BATCH:
+                if self._pruned:
+                    log.info("worker %s pruned %s finished jobs", self.name, self._pruned)
+                    self._pruned = 0
+                self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+                return False
+        return True
 
     def run_external(self) -> int:
         """Claim the due e-mail, webhook and service-call jobs (at most ``EXTERNAL_BATCH``),

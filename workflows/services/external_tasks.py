@@ -39,13 +39,24 @@ def _worker_key(actor, worker_id: str) -> str:
     return f"{actor.pk}:{worker_id}"[:200]
 
 
+def _lock_seconds(index: int, seconds: float) -> float:
+    """The lock a topic asked for, as asked (to the millisecond): one outside 1 s to
+    ``MAX_LOCK_SECONDS`` is refused naming the topic's ``lockDuration``. It was cut to 24
+    hours without a word, so a system that asked for two days lost its lock after one."""
+    if not 1 <= seconds <= MAX_LOCK_SECONDS:
+        code, limit = ("field.min_value", 1000) if seconds < 1 else ("field.max_value", MAX_LOCK_SECONDS * 1000)
+        error = field_error(f"topics.{index}.lockDuration", code, limit=limit)
+        raise InvalidInput("external_task.fetch_invalid", errors=[error])
+    return seconds
+
+
 def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int) -> list[dict]:
     """Lock up to ``max_tasks`` due external tasks of ``topics`` ({topic, lock_seconds})
     routed to the actor's agencies; each with the fields it declares."""
     agencies = rules.external_task_agency_ids(actor)
     if not agencies or not topics:
         return []
-    lock_for = {entry["topic"]: min(int(entry["lock_seconds"]), MAX_LOCK_SECONDS) for entry in topics}
+    lock_for = {entry["topic"]: _lock_seconds(index, entry["lock_seconds"]) for index, entry in enumerate(topics)}
     moment = queue.now()
     with transaction.atomic():
         jobs = list(
@@ -163,7 +174,7 @@ def complete_external_task(*, actor, task_id, worker_id: str, variables: dict) -
 
 
 def fail_external_task(
-    *, actor, task_id, worker_id: str, error: str, retries: int | None = None, retry_seconds: int | None = None
+    *, actor, task_id, worker_id: str, error: str, retries: int | None = None, retry_seconds: float | None = None
 ) -> Job:
     """The worker could not do it: try again after ``retry_seconds`` (default: the job
     back-off) while ``retries`` remain (default: the job's own count); none left opens an
