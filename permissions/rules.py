@@ -1063,19 +1063,31 @@ def agency_may_receive(case, agency: Agency, names, fields, consents) -> bool:
     sees in the case (``decide_value``: its category's grounds, its own data, a shared
     field), as on the task page. ``fields``: the process's ``policy.FieldRules``;
     ``consents``: ``active_consents(case)``. A literal reads no data: it may always leave."""
+    return receipt_grounds(case, agency, names, fields, consents) is not None
+
+
+def receipt_grounds(case, agency: Agency, names, fields, consents) -> list[tuple[str, Decision]] | None:
+    """The grounds on which each value of ``names`` may leave for ``agency``'s own system, as
+    (category, decision) per name, for the access log (a value that went under the person's
+    consent is logged on that consent); None when one of them may not
+    (``agency_may_receive``)."""
     standing = CaseAccess(case=case, acting=((agency, Role.MEMBER),), has_memberships=True)
     sources = case.data_sources or {}
-    return all(
-        decide_value(
+    grounds = []
+    for name in names:
+        category = fields.fields.get(name, RESTRICTED)
+        decision = decide_value(
             standing,
-            fields.fields.get(name, RESTRICTED),
+            category,
             consents,
             field_name=name,
             source_agency_id=sources.get(name),
             shared_fields=fields.shared_fields,
         )
-        for name in names
-    )
+        if not decision:
+            return None
+        grounds.append((category_of(category), decision))
+    return grounds
 
 
 def works_cases(user) -> bool:
