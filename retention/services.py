@@ -32,7 +32,7 @@ from retention.models import (
 from retention.pseudonyms import person_key
 from retention.rules import rules_for_process
 from retention.selectors import NATIONAL_ID, PERSON_FIELDS
-from workflows import selectors, steps
+from workflows import case_outcomes, selectors, steps
 from workflows.forms import schema_errors
 from workflows.input_limits import check_data, check_texts
 from workflows.jobs import queue
@@ -49,6 +49,7 @@ from workflows.models import (
     Person,
     ProcessInstance,
 )
+from workflows.outcomes import CaseOutcome, OutcomeKind, Tenure
 
 REASON_MAX_CHARS = 2000
 
@@ -655,7 +656,38 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
         instance.state = replace_in_state(instance.state, field, value)
         instance.save(update_fields=["state", "updated_at"])
     _correct_outbox(case, field, old, value)
+    _correct_outcome(case, field, value)
     return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
+
+
+def _correct_outcome(case: Case, field: str, value) -> None:
+    """The case's outcome (``CaseOutcome``: structured columns copied from its outcome form
+    when the task completed) follows a correction of one of that form's fields: the case
+    page's *Utfall*, the API's ``outcome`` and the archive's case file show the new value,
+    never the old one. A kind must be one of the admin's list (400 naming ``value``)."""
+    outcome = CaseOutcome.objects.select_for_update().filter(case=case).first()
+    runtime = selectors.case_runtime(case) if outcome is not None else None
+    if outcome is None or runtime is None or outcome.element_id not in runtime.user_tasks:
+        return
+    roles = {name: role for role, name in case_outcomes.outcome_fields(runtime.form_for(outcome.element_id)[0]).items()}
+    role = roles.get(field)
+    if role == "kind":
+        kind = OutcomeKind.objects.filter(code=value, active=True).first() if isinstance(value, str) else None
+        if kind is None:
+            raise _invalid(field_error("value", "outcome.unknown_kind"))
+        outcome.kind = kind
+    elif role == "tenure":
+        outcome.tenure = value if value in Tenure.values else ""
+    elif role == "reason":
+        outcome.reason = value.strip() if isinstance(value, str) else ""
+    elif role in ("referral_date", "housed_date"):
+        moment = case_outcomes.date_of(value)
+        if role == "referral_date":
+            moment = moment or timezone.localdate(case.opened_at)
+        setattr(outcome, role, moment)
+    else:
+        return
+    outcome.save()
 
 
 def _correct_outbox(case: Case, field: str, old, value) -> None:
