@@ -1357,7 +1357,9 @@ def consent_note_shown(user, case):
         return Value(False)
     if case.coordinator_agency_id in own:
         return Value(True)
-    return Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES))
+    # The agency it was recorded for, not where its recorder works now (who moved from the
+    # health service to the prison would take the health service's words with them).
+    return ExpressionWrapper(Q(recorded_by_agency_id__in=own), output_field=BooleanField())
 
 
 def consent_purpose_shown(user, case):
@@ -1375,17 +1377,14 @@ def consent_purpose_shown(user, case):
         return Value(True)
     kinds = sorted({str(agency.kind) for agency, _role in access.acting})
     return ExpressionWrapper(
-        Q(agency_id__in=own)
-        | Q(agency__isnull=True, agency_kind__in=kinds)
-        | Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES)),
+        Q(agency_id__in=own) | Q(agency__isnull=True, agency_kind__in=kinds) | Q(recorded_by_agency_id__in=own),
         output_field=BooleanField(),
     )
 
 
 def consent_purposes_shown(user, case, consents) -> set[int]:
     """``consent_purpose_shown`` for consents already read (the case page's list): the ids of
-    those whose purpose ``user`` reads. One query, for the recorders, when the reader is not
-    of the coordinating agency and some consent is neither to their agency nor their kind."""
+    those whose purpose ``user`` reads, from the rows themselves (no query)."""
     access = case_access(user, case)
     own = access.agency_ids
     if not own:
@@ -1393,20 +1392,13 @@ def consent_purposes_shown(user, case, consents) -> set[int]:
     if case.coordinator_agency_id in own:
         return {consent.pk for consent in consents}
     kinds = {str(agency.kind) for agency, _role in access.acting}
-    shown = {
+    return {
         consent.pk
         for consent in consents
-        if consent.agency_id in own or (consent.agency_id is None and consent.agency_kind in kinds)
+        if consent.agency_id in own
+        or (consent.agency_id is None and consent.agency_kind in kinds)
+        or consent.recorded_by_agency_id in own
     }
-    recorders = {consent.recorded_by_id for consent in consents if consent.pk not in shown and consent.recorded_by_id}
-    if recorders:
-        ours = set(
-            Membership.objects.filter(user_id__in=recorders, agency_id__in=own, role__in=CASE_ROLES).values_list(
-                "user_id", flat=True
-            )
-        )
-        shown |= {consent.pk for consent in consents if consent.recorded_by_id in ours}
-    return shown
 
 
 def can_revoke_consent(user, consent) -> bool:
