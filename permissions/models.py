@@ -241,6 +241,9 @@ class Consent(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The agency the recorder recorded it for (their acting agency then): its people read the
+    # purpose and the note (``rules.consent_note_shown``), wherever the recorder works later.
+    recorded_by_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     objects = ConsentQuerySet.as_manager()
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 
@@ -232,10 +233,22 @@ def log_access_report(user, cases) -> None:
     AccessLog.objects.bulk_create(rows)
 
 
-def log_system_export(case, *, username: str, agency_id, categories, basis: str, item: str, role: str = "") -> None:
+def log_system_export(
+    case,
+    *,
+    username: str,
+    agency_id,
+    categories,
+    basis: str,
+    item: str,
+    role: str = "",
+    consented: Mapping[str, list[rules.Decision]] | None = None,
+) -> None:
     """A disclosure no person made (a connector's call, a delivery to the archive) in the
     access log: one ``export`` row per data category that left, and never a value. No user:
-    ``username`` names the system that sent it (or where it went)."""
+    ``username`` names the system that sent it (or where it went). ``consented``: the
+    categories that left only on the person's consent or a recorded legal basis, each with
+    its decisions (``consent_grounds``), logged on them instead of ``basis``."""
     AccessLog.objects.bulk_create(
         AccessLog(
             user=None,
@@ -246,11 +259,34 @@ def log_system_export(case, *, username: str, agency_id, categories, basis: str,
             person_id=case.person_id,
             category=category,
             action=AccessAction.EXPORT,
-            basis=basis[:300],
+            basis=shown_basis[:300],
+            consent=consent,
             item=item[:40],
         )
         for category in categories
+        for shown_basis, consent in export_bases(consented or {}, category, basis)
     )
+
+
+def export_bases(consented: Mapping[str, list[rules.Decision]], category: str, basis: str) -> list[tuple[str, Any]]:
+    """(basis, consent) of each access-log row of a disclosure of ``category``: its consents'
+    (``consent_grounds``) when it left only on them, else ``basis`` with no consent."""
+    decisions = consented.get(category)
+    if not decisions:
+        return [(basis, None)]
+    return [(decision.basis or basis, decision.consent) for decision in decisions]
+
+
+def consent_grounds(grounds) -> dict[str, list[rules.Decision]]:
+    """Of ``grounds`` ((category, decision) pairs: ``rules.receipt_grounds``), the decisions
+    that rest on the person's consent or a recorded legal basis, one per category and consent:
+    what a disclosure logs as its basis for that category (a value that left on a consent is
+    logged on it, as a read of the page is)."""
+    found: dict[str, dict[str, rules.Decision]] = {}
+    for category, decision in grounds:
+        if decision.consent is not None and category not in UNLOGGED_CATEGORIES:
+            found.setdefault(category, {}).setdefault(decision.basis or "", decision)
+    return {category: list(decisions.values()) for category, decisions in found.items()}
 
 
 def log_message_fields(case, *, message_name: str, item: str, grounds) -> None:

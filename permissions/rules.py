@@ -1075,19 +1075,31 @@ def agency_may_receive(case, agency: Agency, names, fields, consents) -> bool:
     sees in the case (``decide_value``: its category's grounds, its own data, a shared
     field), as on the task page. ``fields``: the process's ``policy.FieldRules``;
     ``consents``: ``active_consents(case)``. A literal reads no data: it may always leave."""
+    return receipt_grounds(case, agency, names, fields, consents) is not None
+
+
+def receipt_grounds(case, agency: Agency, names, fields, consents) -> list[tuple[str, Decision]] | None:
+    """The grounds on which each value of ``names`` may leave for ``agency``'s own system, as
+    (category, decision) per name, for the access log (a value that went under the person's
+    consent is logged on that consent); None when one of them may not
+    (``agency_may_receive``)."""
     standing = CaseAccess(case=case, acting=((agency, Role.MEMBER),), has_memberships=True)
     sources = case.data_sources or {}
-    return all(
-        decide_value(
+    grounds = []
+    for name in names:
+        category = fields.fields.get(name, RESTRICTED)
+        decision = decide_value(
             standing,
-            fields.fields.get(name, RESTRICTED),
+            category,
             consents,
             field_name=name,
             source_agency_id=sources.get(name),
             shared_fields=fields.shared_fields,
         )
-        for name in names
-    )
+        if not decision:
+            return None
+        grounds.append((category_of(category), decision))
+    return grounds
 
 
 def works_cases(user) -> bool:
@@ -1357,7 +1369,9 @@ def consent_note_shown(user, case):
         return Value(False)
     if case.coordinator_agency_id in own:
         return Value(True)
-    return Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES))
+    # The agency it was recorded for, not where its recorder works now (who moved from the
+    # health service to the prison would take the health service's words with them).
+    return ExpressionWrapper(Q(recorded_by_agency_id__in=own), output_field=BooleanField())
 
 
 def consent_purpose_shown(user, case):
@@ -1375,17 +1389,14 @@ def consent_purpose_shown(user, case):
         return Value(True)
     kinds = sorted({str(agency.kind) for agency, _role in access.acting})
     return ExpressionWrapper(
-        Q(agency_id__in=own)
-        | Q(agency__isnull=True, agency_kind__in=kinds)
-        | Exists(Membership.objects.filter(user_id=OuterRef("recorded_by_id"), agency_id__in=own, role__in=CASE_ROLES)),
+        Q(agency_id__in=own) | Q(agency__isnull=True, agency_kind__in=kinds) | Q(recorded_by_agency_id__in=own),
         output_field=BooleanField(),
     )
 
 
 def consent_purposes_shown(user, case, consents) -> set[int]:
     """``consent_purpose_shown`` for consents already read (the case page's list): the ids of
-    those whose purpose ``user`` reads. One query, for the recorders, when the reader is not
-    of the coordinating agency and some consent is neither to their agency nor their kind."""
+    those whose purpose ``user`` reads, from the rows themselves (no query)."""
     access = case_access(user, case)
     own = access.agency_ids
     if not own:
@@ -1393,20 +1404,13 @@ def consent_purposes_shown(user, case, consents) -> set[int]:
     if case.coordinator_agency_id in own:
         return {consent.pk for consent in consents}
     kinds = {str(agency.kind) for agency, _role in access.acting}
-    shown = {
+    return {
         consent.pk
         for consent in consents
-        if consent.agency_id in own or (consent.agency_id is None and consent.agency_kind in kinds)
+        if consent.agency_id in own
+        or (consent.agency_id is None and consent.agency_kind in kinds)
+        or consent.recorded_by_agency_id in own
     }
-    recorders = {consent.recorded_by_id for consent in consents if consent.pk not in shown and consent.recorded_by_id}
-    if recorders:
-        ours = set(
-            Membership.objects.filter(user_id__in=recorders, agency_id__in=own, role__in=CASE_ROLES).values_list(
-                "user_id", flat=True
-            )
-        )
-        shown |= {consent.pk for consent in consents if consent.recorded_by_id in ours}
-    return shown
 
 
 def can_revoke_consent(user, consent) -> bool:

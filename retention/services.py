@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from core.national_id import InvalidNationalId, validate_national_id
@@ -31,11 +32,24 @@ from retention.models import (
 from retention.pseudonyms import person_key
 from retention.rules import rules_for_process
 from retention.selectors import NATIONAL_ID, PERSON_FIELDS
-from workflows import selectors, steps
+from workflows import case_outcomes, selectors, steps
 from workflows.forms import schema_errors
 from workflows.input_limits import check_data, check_texts
 from workflows.jobs import queue
-from workflows.models import Case, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Person, ProcessInstance
+from workflows.models import (
+    Case,
+    CaseStatus,
+    Event,
+    EventKind,
+    Job,
+    JobKind,
+    JobStatus,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    ProcessInstance,
+)
+from workflows.outcomes import CaseOutcome, OutcomeKind, Tenure
 
 REASON_MAX_CHARS = 2000
 
@@ -641,7 +655,61 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     for instance in ProcessInstance.objects.select_for_update().filter(case=case):
         instance.state = replace_in_state(instance.state, field, value)
         instance.save(update_fields=["state", "updated_at"])
+    _correct_outbox(case, field, old, value)
+    _correct_outcome(case, field, value)
     return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
+
+
+def _correct_outcome(case: Case, field: str, value) -> None:
+    """The case's outcome (``CaseOutcome``: structured columns copied from its outcome form
+    when the task completed) follows a correction of one of that form's fields: the case
+    page's *Utfall*, the API's ``outcome`` and the archive's case file show the new value,
+    never the old one. A kind must be one of the admin's list (400 naming ``value``)."""
+    outcome = CaseOutcome.objects.select_for_update().filter(case=case).first()
+    runtime = selectors.case_runtime(case) if outcome is not None else None
+    if outcome is None or runtime is None or outcome.element_id not in runtime.user_tasks:
+        return
+    roles = {name: role for role, name in case_outcomes.outcome_fields(runtime.form_for(outcome.element_id)[0]).items()}
+    role = roles.get(field)
+    if role == "kind":
+        kind = OutcomeKind.objects.filter(code=value, active=True).first() if isinstance(value, str) else None
+        if kind is None:
+            raise _invalid(field_error("value", "outcome.unknown_kind"))
+        outcome.kind = kind
+    elif role == "tenure":
+        outcome.tenure = value if value in Tenure.values else ""
+    elif role == "reason":
+        outcome.reason = value.strip() if isinstance(value, str) else ""
+    elif role in ("referral_date", "housed_date"):
+        moment = case_outcomes.date_of(value)
+        if role == "referral_date":
+            moment = moment or timezone.localdate(case.opened_at)
+        setattr(outcome, role, moment)
+    else:
+        return
+    outcome.save()
+
+
+def _correct_outbox(case: Case, field: str, old, value) -> None:
+    """The messages the case threw that wait to be delivered (the receiver has not reached its
+    catch yet), each computed when it was thrown: a field of one computed from ``field`` is
+    corrected when it is the old value itself, else left out (it would carry the old value
+    into the receiving case, whose workflow its gateways, scripts and connectors read; a
+    field left out is withheld there, as one without grounds). Held until the commit: a
+    delivery waits for it (``workflows.jobs.messages.deliver``)."""
+    waiting = OutboxMessage.objects.select_for_update().filter(case=case, status=OutboxStatus.PENDING)
+    for message in waiting.select_related("instance").order_by("pk"):
+        reads = runtime_for(message.instance.definition_id).payload_reads.get(message.name)
+        payload = {}
+        for name, sent in (message.payload or {}).items():
+            carried = reads.of(name) if reads is not None else None
+            if sent == old and carried in (None, frozenset({field})):
+                payload[name] = value  # the value itself
+            elif carried is None or field not in carried:
+                payload[name] = sent  # computed from other values (or from none the model shows)
+        if payload != message.payload:
+            message.payload = payload
+            message.save(update_fields=["payload"])
 
 
 def _kind(value) -> str:

@@ -74,7 +74,8 @@ class OutcomeValues:
     housed_date: datetime.date | None
 
 
-def _date(value) -> datetime.date | None:
+def date_of(value) -> datetime.date | None:
+    """The date an outcome form's date field holds (None for none, or for a text that is none)."""
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -96,8 +97,8 @@ def _read(schema: dict | None, data: dict) -> tuple[dict[str, str], OutcomeValue
         kind=kind,
         tenure=tenure if isinstance(tenure := text.get("tenure"), str) else "",
         reason=(text.get("reason") or "").strip() if isinstance(text.get("reason"), str) else "",
-        referral_date=_date(data.get(roles.get("referral_date", ""))),
-        housed_date=_date(data.get(roles.get("housed_date", ""))),
+        referral_date=date_of(data.get(roles.get("referral_date", ""))),
+        housed_date=date_of(data.get(roles.get("housed_date", ""))),
     )
     return roles, values, []
 

@@ -5,6 +5,7 @@ import json
 from datetime import date
 
 import pytest
+from django.test import Client
 
 from permissions.models import AccessLog
 from tests.workflows.helpers import complete, open_tasks
@@ -115,3 +116,34 @@ def test_a_later_write_of_the_outcome_field_by_another_agency_does_not_reveal_it
     seen = client_for("nils").get(f"/api/v1/cases/{case.pk}/").json()
     assert seen["data"]["housing"]["values"] == {"outcome": "bosatt"}  # NAV's own value, as the policy says
     assert seen["outcome"]["visible"] is False and "ikke_bosatt" not in json.dumps(seen)
+
+
+def test_a_corrected_outcome_is_shown_corrected_and_the_old_text_nowhere(outcome_task, client_for, users):
+    """The outcome's columns are copied from its form when the task completes. A correction
+    of the form's reason (a wrong one: another person's circumstances, say) replaced the value
+    in the case's data and workflow, but the outcome kept the old text: the case page's
+    *Utfall*, the API's ``outcome`` and the archive's case file went on showing it. Now the
+    outcome follows the correction of each of its fields."""
+    bjorn = client_for("bjorn")
+    assert finish(bjorn, outcome_task, NOT_HOUSED).status_code == 200
+    url = f"/api/v1/cases/{outcome_task.case_id}/"
+    corrected = "Flyttet til søsteren sin i Halden"
+    body = {"field": "outcome_reason", "value": corrected, "reason": "Feil begrunnelse registrert"}
+    assert bjorn.post(f"{url}corrections/", body, format="json").status_code == 201
+
+    shown = bjorn.get(url).json()
+    assert shown["outcome"]["values"]["reason"] == corrected
+    assert NOT_HOUSED["outcome_reason"] not in json.dumps(shown)
+    page = Client()
+    page.force_login(users["bjorn"])
+    text = page.get(f"/cases/{outcome_task.case_id}/").content.decode()
+    assert corrected in text and NOT_HOUSED["outcome_reason"] not in text
+
+    # The kind follows too, and a kind that is none of the admin's list is refused naming value.
+    body = {"field": "outcome", "value": "flyttet_fra_kommunen", "reason": "Feil utfall registrert"}
+    assert bjorn.post(f"{url}corrections/", body, format="json").status_code == 201
+    assert bjorn.get(url).json()["outcome"]["values"]["kind"] == "flyttet_fra_kommunen"
+    body = {"field": "outcome", "value": "ingen_slik", "reason": "Feil utfall registrert"}
+    refused = bjorn.post(f"{url}corrections/", body, format="json")
+    assert refused.status_code == 400 and [e["field"] for e in refused.json()["errors"]] == ["value"]
+    assert bjorn.get(url).json()["outcome"]["values"]["kind"] == "flyttet_fra_kommunen"

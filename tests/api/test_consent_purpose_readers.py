@@ -71,3 +71,35 @@ def test_a_withdrawal_s_answer_gives_the_purpose_only_to_its_readers(consents, c
     withdrawn = client_for("kari").post(f"/api/v1/consents/{to_nav['id']}/revoke/")
     assert withdrawn.status_code == 200, withdrawn.json()
     assert withdrawn.json()["revoked_at"] and withdrawn.json()["purpose"] == ""
+
+
+def test_the_recording_agency_is_the_one_it_was_recorded_for_not_where_its_recorder_works_now(
+    users, agencies, prison_case, client_for, consent_basis
+):
+    """Helga records, for the health service, the person's consent to NAV with a purpose and a
+    note in the health service's words; then she changes jobs to the prison. The purpose and
+    the note stay the health service's: before, "the agency that recorded it" was read from
+    where its recorder works now, so every prison officer read them (the prison is no party to
+    the sharing) and Helga's health colleagues no longer did."""
+    from permissions.models import Membership, Role
+
+    (intake,) = open_tasks(prison_case)
+    complete(intake, {"has_home": False}, actor=users["kari"])
+    url = f"/api/v1/cases/{prison_case.pk}/consents/"
+    note = "Personen er i LAR-behandling"
+    body = {"agency": agencies["nav"].pk, "categories": ["health"], "purpose": TO_NAV, "legal_basis": consent_basis.pk}
+    assert client_for("helga").post(url, {**body, "note": note}, format="json").status_code == 201
+    colleague = type(users["helga"]).objects.create_user("hege", password="x")
+    Membership.objects.create(user=colleague, agency=agencies["health"], role=Role.MEMBER)
+    users["hege"] = colleague
+
+    Membership.objects.filter(user=users["helga"]).delete()
+    Membership.objects.create(user=users["helga"], agency=agencies["prison"], role=Role.MEMBER)
+
+    (prison_row,) = client_for("kari").get(url).json()["results"]
+    assert (prison_row["purpose"], prison_row["note"]) == ("", "")
+    (health_row,) = client_for("hege").get(url).json()["results"]
+    assert (health_row["purpose"], health_row["note"]) == (TO_NAV, note)
+    page = Client()
+    page.force_login(users["kari"])
+    assert TO_NAV not in page.get(f"/cases/{prison_case.pk}/").content.decode()

@@ -9,7 +9,7 @@ import pytest
 
 from bpmn.services import deploy_definition
 from core.errors import InvalidInput
-from permissions.models import AccessLog
+from permissions.models import AccessLog, Consent
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, external_model
@@ -360,6 +360,29 @@ def test_a_task_sends_the_agencys_system_only_what_the_agency_may_see(client_for
     job = Job.objects.get(delivery_key=again["id"])
     logged = AccessLog.objects.filter(item=f"external-task:{job.pk}", category="health", user=users["nils"])
     assert logged.exists()
+
+
+def test_a_task_fetched_under_the_person_s_consent_is_logged_on_that_consent(
+    client_for, users, agencies, consent_basis
+):
+    """What leaves for an agency's system under the person's consent is logged on that consent
+    (domain.md: every share names its legal basis or consent), as a read of the page is: the
+    person's report says which consent let NAV's system have the diagnosis, and the rows name
+    the consent, so that its withdrawal can be weighed against them. Before, the row said only
+    "fetched for the external task Service_1", whatever ground let the diagnosis go."""
+    case = started_with_health(users, agencies, HEALTH_THEN_NAV, "health_then_nav", starter="helga", other="nav")
+    assessed(users, case)
+    nils = client_for("nils")
+    topic = {"topicName": "benefit-check", "lockDuration": 1000}
+    (task,) = fetch(nils, topics=[topic])
+    again = fetched_after_consent(nils, users, agencies, consent_basis, case=case, agency="nav", task=task, topic=topic)
+    consent = Consent.objects.get(case=case)
+    job = Job.objects.get(delivery_key=again["id"])
+    (health,) = AccessLog.objects.filter(item=f"external-task:{job.pk}", category="health")
+    assert (health.basis, health.consent_id, health.user) == (f"consent:{consent.pk}", consent.pk, users["nils"])
+    # What no consent carried (the literal scheme, restricted) keeps the task as its basis.
+    others = AccessLog.objects.filter(item=f"external-task:{job.pk}").exclude(category="health")
+    assert {row.basis for row in others} == {"external-task:Service_1"}
 
 
 def test_a_failure_with_retries_or_a_wait_out_of_bounds_is_refused_naming_the_field(client_for, waiting):

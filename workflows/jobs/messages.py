@@ -153,7 +153,14 @@ def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, lis
 def deliver(job: Job) -> None:
     """Deliver the job's outbox message to the one instance that catches it (raises
     NothingWaits when none does: the attempt is counted and the job backs off)."""
-    message = OutboxMessage.objects.select_related("instance", "case").filter(pk=job.payload.get("outbox_id")).first()
+    # Held: a correction of the sending case corrects a waiting payload under this lock
+    # (``retention.services``), so a delivery never takes the value it corrects away.
+    message = (
+        OutboxMessage.objects.select_for_update(of=("self",))
+        .select_related("instance", "case")
+        .filter(pk=job.payload.get("outbox_id"))
+        .first()
+    )
     if message is None or message.status != OutboxStatus.PENDING:
         return
     for instance in _receivers(message):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -77,15 +78,26 @@ def receivable_fields(job: Job, agency, fields: dict[str, Any], reads: dict[str,
     """The fields ``agency``'s system may receive: those computed only from case data a
     member of the agency sees (``rules.agency_may_receive``); the others are withheld, as the
     task page masks them (a health value stays with health unless the person consents)."""
+    return receivable_with_grounds(job, agency, fields, reads)[0]
+
+
+def receivable_with_grounds(
+    job: Job, agency, fields: dict[str, Any], reads: dict[str, frozenset[str]]
+) -> tuple[dict[str, Any], list[tuple[str, rules.Decision]]]:
+    """``receivable_fields``, and the grounds on which the case data each of them carries may
+    leave (``rules.receipt_grounds``): the access log names the consent a value left on."""
     if job.case is None or job.instance is None:
-        return {}
+        return {}, []
     rules_of_fields = runtime_for(job.instance.definition_id).field_rules
     consents = rules.active_consents(job.case)
-    return {
-        name: value
-        for name, value in fields.items()
-        if rules.agency_may_receive(job.case, agency, reads.get(name, ()), rules_of_fields, consents)
-    }
+    kept: dict[str, Any] = {}
+    grounds: list[tuple[str, rules.Decision]] = []
+    for name, value in fields.items():
+        found = rules.receipt_grounds(job.case, agency, reads.get(name, ()), rules_of_fields, consents)
+        if found is not None:
+            kept[name] = value
+            grounds += found
+    return kept, grounds
 
 
 def receiver_refusal(job: Job, connector: ServiceConnector) -> JobError | None:
@@ -126,10 +138,16 @@ def carried_categories(job: Job, fields: dict[str, Any], reads: dict[str, frozen
 
 
 def log_connector_call(
-    job: Job, connector: ServiceConnector, fields: dict[str, Any], reads: dict[str, frozenset[str]] | None = None
+    job: Job,
+    connector: ServiceConnector,
+    fields: dict[str, Any],
+    reads: dict[str, frozenset[str]] | None = None,
+    grounds: Sequence[tuple[str, rules.Decision]] = (),
 ) -> None:
     """The access-log rows of a connector call, one per category sent (no values): the fields
-    leave for ``connector.agency``'s system, on the basis of the process's service task."""
+    leave for ``connector.agency``'s system, on the basis of the process's service task, or,
+    for a category that left only on the person's consent or a recorded legal basis
+    (``grounds``: ``receivable_with_grounds``), on that consent."""
     case = job.case
     if case is None or job.instance is None:
         return
@@ -142,6 +160,7 @@ def log_connector_call(
         categories=carried_categories(job, fields, reads or {}),
         basis=f"service-task:{key}:{job.payload.get('element_id', '')}",
         item=f"service-task:{job.pk}",
+        consented=policy.consent_grounds(grounds),
     )
 
 
@@ -318,7 +337,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
         raise _CallFailed(JobError("job.task_no_longer_waits", detail=engine_detail(exc))) from exc
     except EngineError as exc:
         raise _CallFailed(JobError("job.service.field_failed", detail=engine_detail(exc))) from exc
-    fields = receivable_fields(job, connector.agency, fields, reads)  # what the agency may see
+    fields, grounds = receivable_with_grounds(job, connector.agency, fields, reads)  # what the agency may see
     body = json.dumps(
         {
             "id": str(job.delivery_key),
@@ -341,7 +360,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     def log_before_sending() -> None:
         # The disclosure is logged before a byte leaves (the connection is open): a call
         # that then times out is logged too, since the system may have received the fields.
-        log_connector_call(job, connector, fields, reads)
+        log_connector_call(job, connector, fields, reads, grounds)
 
     try:
         status, raw = webhook_transport.exchange(

@@ -236,6 +236,7 @@ def record_consent(
             given_at=now,
             expires_at=expires_at,
             recorded_by=actor,
+            recorded_by_agency=recorder,
         )
         Event.objects.create(
             case=case,

@@ -22,7 +22,7 @@ from django.db.models import Q
 from bpmn.engine import scrub
 from bpmn.engine.errors import EngineError, TaskStateError
 from core.errors import Conflict, InvalidInput, NotFound, field_error
-from permissions import rules
+from permissions import policy, rules
 from permissions.models import AccessAction, AccessLog, Agency
 from workflows import selectors, steps
 from workflows.jobs import queue, service
@@ -90,11 +90,13 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
                 continue
             agency = Agency.objects.filter(pk=job.payload.get("agency_id")).first()
             # The agency's system gets what a member of the agency sees (the task page's masks).
-            variables = service.receivable_fields(job, agency, variables, reads) if agency is not None else {}
+            variables, grounds = (
+                service.receivable_with_grounds(job, agency, variables, reads) if agency is not None else ({}, [])
+            )
             job.status, job.locked_by = JobStatus.RUNNING, _worker_key(actor, worker_id)
             job.lease_until = moment + timedelta(seconds=lock_for[job.payload["target"]])
             job.save(update_fields=["status", "locked_by", "lease_until"])
-            _log_export(actor, job, agency, variables, reads)
+            _log_export(actor, job, agency, variables, reads, grounds)
             fetched.append(
                 {
                     "id": job.delivery_key,
@@ -109,11 +111,16 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
     return fetched
 
 
-def _log_export(actor, job: Job, agency: Agency | None, variables: dict, reads: dict) -> None:
+def _log_export(actor, job: Job, agency: Agency | None, variables: dict, reads: dict, grounds) -> None:
+    """One ``export`` row per category the variables carry, on the external task as its basis,
+    or on the person's consent (or a recorded legal basis) for a category that left only on
+    it (``grounds``: ``service.receivable_with_grounds``), as a read of the page is logged."""
     instance, case = job.instance, job.case
     if instance is None or case is None:
         return
     categories = service.carried_categories(job, variables, reads)
+    consented = policy.consent_grounds(grounds)
+    basis = f"external-task:{job.payload.get('element_id', '')}"
     AccessLog.objects.bulk_create(
         AccessLog(
             user=actor,
@@ -123,10 +130,12 @@ def _log_export(actor, job: Job, agency: Agency | None, variables: dict, reads: 
             person_id=case.person_id,
             category=category,
             action=AccessAction.EXPORT,
-            basis=f"external-task:{job.payload.get('element_id', '')}",
+            basis=shown_basis[:300],
+            consent=consent,
             item=f"external-task:{job.pk}",
         )
         for category in categories
+        for shown_basis, consent in policy.export_bases(consented, category, basis)
     )
 
 

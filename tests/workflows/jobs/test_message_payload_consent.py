@@ -256,3 +256,41 @@ def test_the_value_the_receiver_correlated_on_arrives_whatever_its_category(user
 
     assert detail["fields"] == ["applicant_id", "ready"] and detail["withheld"] == ["diagnosis_note"]
     assert not rows.exists()
+
+
+def test_a_value_corrected_before_its_message_is_delivered_does_not_arrive_as_it_was(cases, users):
+    """The health service corrects the diagnosis (a wrong one, perhaps another patient's)
+    while the message computed from it waits in the outbox: the old value must stay nowhere
+    but in the correction (docs/data-protection.md). Before, the outbox kept it and the
+    worker delivered it afterwards into the receiving case's workflow, which its gateways,
+    scripts and connectors read. Now a field of a waiting message computed from the value is
+    corrected with it when it is the value itself, else left out."""
+    from retention.services import correct_value
+
+    waiting, sender = cases
+    consent_to_health(users, waiting, kind="nav", recorded_by="bjorn")
+    consent_to_health(users, waiting, kind="housing", recorded_by="helga")
+    assert DIAGNOSIS in str(OutboxMessage.objects.get(case=sender).payload)
+
+    correct_value(actor=users["helga"], case_id=sender.pk, field="diagnosis", value="F32 depresjon", reason="Feil")
+
+    assert DIAGNOSIS not in str(OutboxMessage.objects.get(case=sender).payload)
+    state, detail, _rows = delivered(waiting)
+    assert DIAGNOSIS not in state
+    assert detail["fields"] == ["applicant_id", "ready"] and ready_task_data(waiting)["notice"] == {
+        "applicant_id": "A-17",
+        "ready": True,
+    }
+
+
+def test_a_corrected_value_a_waiting_message_carries_as_it_is_arrives_corrected(users, agencies, legal_bases):
+    """A payload field that is the corrected value itself (``{"applicant_id": applicant_id}``)
+    arrives with the new value."""
+    from retention.services import correct_value
+
+    _waiting, sender = start_both(users, agencies)
+
+    correct_value(actor=users["helga"], case_id=sender.pk, field="applicant_id", value="A-71", reason="Feil")
+
+    payload = OutboxMessage.objects.get(case=sender).payload
+    assert payload["applicant_id"] == "A-71" and "A-17" not in str(payload)

@@ -348,6 +348,35 @@ def test_a_connector_sends_its_agencys_system_only_what_the_agency_may_see(setti
     assert [task.element_id for task in open_tasks(case)] == ["Task_decide"]
 
 
+def test_a_connector_call_under_the_person_s_consent_is_logged_on_that_consent(
+    settings, users, agencies, consent_basis
+):
+    """The diagnosis goes to NAV's register once the person consents: the call's health row
+    names that consent (its basis and the row's consent), as a read of the page does, while
+    the rows of what needed no consent keep the service task as their basis."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    case, registry = health_then_nav_connector(users, agencies, connector_agency=agencies["nav"])
+    consent = services.record_consent(
+        actor=users["helga"],
+        case=case,
+        agency=agencies["nav"],
+        categories=["health"],
+        purpose="Ytelse",
+        legal_basis=consent_basis,
+    )
+
+    Worker(name="w").run(once=True)
+
+    (_key, _signature, body) = registry.calls[0]
+    assert json.loads(body)["fields"]["diagnosis"] == "F20.0"
+    rows = {row.category: row for row in connector_rows(case)}
+    assert (rows["health"].basis, rows["health"].consent_id) == (f"consent:{consent.pk}", consent.pk)
+    assert rows["health"].role == "connector" and rows["health"].username == "benefit-register"
+    assert {row.basis for category, row in rows.items() if category != "health"} == {
+        "service-task:health_then_nav:Service_1"
+    }
+
+
 # --- deny by default: the fields go only to the agency the task is routed to in the case ----
 
 
