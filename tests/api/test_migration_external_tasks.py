@@ -5,7 +5,9 @@ import pytest
 
 from bpmn.services import deploy_definition
 from tests.api.test_external_tasks import fetch, waiting_on_nav_system
-from tests.workflows.service_models import FORMS, external_model
+from tests.workflows.helpers import PERSON, open_tasks
+from tests.workflows.service_models import FORMS, connector_model, external_model
+from workflows import services
 from workflows.models import Job, JobKind, JobStatus
 from workflows.services import versions
 
@@ -29,8 +31,8 @@ def deploy(xml: str) -> None:
     deploy_definition(actor=None, bpmn_xml=xml, forms=FORMS, check_permission=False)
 
 
-def migrate(users) -> dict:
-    record = versions.migrate_instances(actor=users["ada"], key="register_check", from_version=1)
+def migrate(users, key="register_check") -> dict:
+    record = versions.migrate_instances(actor=users["ada"], key=key, from_version=1)
     return {"migrated": len(record.migrated), "refused": record.refused}
 
 
@@ -83,3 +85,39 @@ def test_a_case_without_the_new_agency_does_not_move(users, agencies, client_for
     assert [p["element_id"] for p in moved["refused"][0]["problems"]] == ["Service_1"]
     (task,) = fetch(client_for("nils"), topics=[OLD_TOPIC])  # still NAV's, as in its version
     assert task["activityId"] == "Service_1"
+
+
+def waiting_on_connector(users, agencies, *kinds: str):
+    """A case whose connector call (the income register) the worker has not made yet."""
+    deploy(connector_model())
+    case = services.start_case(
+        actor=users["nils"],
+        process_key="income_check",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("nav", *kinds)},
+    )
+    (ask,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
+    return case
+
+
+def test_a_connector_call_owed_takes_the_new_connector(users, agencies):
+    waiting_on_connector(users, agencies)
+    deploy(connector_model(connector="income-register-2"))
+    assert migrate(users, "income_check") == {"migrated": 1, "refused": []}
+    job = Job.objects.get(kind=JobKind.SERVICE)
+    assert (job.status, job.payload["target"], job.payload["element_id"]) == (
+        JobStatus.PENDING,
+        "income-register-2",
+        "Service_1",
+    )
+
+
+def test_a_connector_routed_to_an_agency_the_case_lacks_does_not_move(users, agencies):
+    """The call would go to the housing office's system, which takes no part in the case:
+    the worker would refuse it and stop the case on an incident."""
+    waiting_on_connector(users, agencies)
+    deploy(in_housing_lane(connector_model()))
+    moved = migrate(users, "income_check")
+    assert moved["migrated"] == 0
+    assert [p["element_id"] for p in moved["refused"][0]["problems"]] == ["Service_1"]

@@ -158,14 +158,16 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
 
 
 def _routed_in(runtime, element_id: str | None) -> dict | None:
-    """The element's routing in ``runtime``, when it goes to an agency: a user task, or an
-    external task that agency's own system answers (a connector is called by the server)."""
+    """The element's routing in ``runtime``, when it goes to an agency: a user task, or a
+    service task whose fields go to the system of the agency of its lane (an external task
+    that system fetches, or a connector the worker calls, which refuses an agency the case
+    lacks: ``jobs.service.receiver_refusal``)."""
     if element_id is None:
         return None
     if element_id in runtime.user_tasks:
         return runtime.user_tasks[element_id]
     declared = runtime.service_tasks.get(element_id)
-    return declared if declared is not None and declared["kind"] == EXTERNAL else None
+    return declared if declared is not None and declared.get("agency_kind") else None
 
 
 def _opened_paths(source, target) -> list[str]:
