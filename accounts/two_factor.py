@@ -5,7 +5,7 @@ sign-on user's identity provider is where their second factor is checked."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django_otp import user_has_device
 
 from permissions import rules
@@ -19,6 +19,10 @@ def second_factor_required(user) -> bool:
 
 def session_needs_second_factor(request) -> bool:
     """A password session of a user who must give a second factor and has not yet."""
+    if SESSION_KEY not in request.session:
+        # No one signed in with this session (an API token's request has none): its user is
+        # anonymous, so it is not read here (django-otp's device check of it included).
+        return False
     user = request.user
     if not user.is_authenticated or user.is_verified():
         return False

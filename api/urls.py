@@ -6,6 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from api import auth_views, messages, notes, retention, views
 
 urlpatterns = [
+    # The routes every task completion asks for first: Django tries the patterns in order (each
+    # tried one a regular expression search), and no other pattern matches their paths.
+    path("tasks/", views.TaskList.as_view(), name="api-tasks"),
+    path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),
+    path("tasks/<int:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),
+    path("tasks/<int:pk>/unclaim/", views.TaskUnclaim.as_view(), name="api-task-unclaim"),
+    path("tasks/<int:pk>/reassign/", views.TaskReassign.as_view(), name="api-task-reassign"),
+    path("tasks/<int:pk>/complete/", views.TaskComplete.as_view(), name="api-task-complete"),
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("auth/token/revoke/", auth_views.TokenRevoke.as_view(), name="api-token-revoke"),
     path("auth/token/revoke-all/", auth_views.TokenRevokeAll.as_view(), name="api-token-revoke-all"),
@@ -66,12 +74,6 @@ urlpatterns = [
     path("consents/<int:pk>/revoke/", views.ConsentRevoke.as_view(), name="api-consent-revoke"),
     path("break-glass/", views.BreakGlassReviewList.as_view(), name="api-break-glass-review-list"),
     path("break-glass/<int:pk>/review/", views.BreakGlassReview.as_view(), name="api-break-glass-review"),
-    path("tasks/", views.TaskList.as_view(), name="api-tasks"),
-    path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),
-    path("tasks/<int:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),
-    path("tasks/<int:pk>/unclaim/", views.TaskUnclaim.as_view(), name="api-task-unclaim"),
-    path("tasks/<int:pk>/reassign/", views.TaskReassign.as_view(), name="api-task-reassign"),
-    path("tasks/<int:pk>/complete/", views.TaskComplete.as_view(), name="api-task-complete"),
     path("messages/", messages.MessageCreate.as_view(), name="api-messages"),
     path("external-tasks/fetch-and-lock/", views.ExternalTaskFetch.as_view(), name="api-external-fetch"),
     path("external-tasks/<str:task_id>/complete/", views.ExternalTaskComplete.as_view(), name="api-external-complete"),

@@ -220,6 +220,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's, its choice for the usual Accept headers remembered per renderer set (api/negotiation.py).
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.CommonAcceptNegotiation",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     # OPTIONS names the route and its media types, never its fields nor their choices.
     "DEFAULT_METADATA_CLASS": "api.metadata.RouteOnlyMetadata",

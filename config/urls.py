@@ -9,6 +9,9 @@ from api import views as api_views
 from web import pages, password_reset
 
 urlpatterns = [
+    # First: the API's paths are most of the requests, and no other pattern matches them
+    # (Django tries the patterns in order).
+    path("api/v1/", include("api.urls")),
     path("", include("ops.urls")),  # /healthz, /readyz, /metrics (ops/)
     path("", RedirectView.as_view(pattern_name="tasks", permanent=False), name="home"),
     # The admin's password change counts a wrong current password like a failed sign-in.
@@ -18,7 +21,6 @@ urlpatterns = [
         name="admin-password-change",
     ),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("api.urls")),
     path("accounts/", include("accounts.urls")),  # before Django's own: its login view is replaced
     # The reset mail goes through the job table: the page's answer says nothing of the address.
     path("accounts/password_reset/", password_reset.PasswordResetView.as_view(), name="password_reset"),

@@ -68,11 +68,11 @@ class CaseListing(ShapedListing):
         if self.empty:
             return
         self.walks = rules.walks_participations(user)
-        given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
+        given = {name: value for name, value in filterset.cleaned_data.items() if value not in (None, "")}
         reader, ids = rules.reader_shape(user, reach=not self.walks)
         filters: list[tuple[str, Any]] = []
         values: list[Any] = list(ids)
-        for name in filterset.filters:  # in the filter set's order, as ``.qs`` applies them
+        for name in filterset.base_filters:  # in the filter set's order, as ``.qs`` applies them
             if name not in given:
                 continue
             value = given[name]

@@ -1118,8 +1118,8 @@ def incidents_listing(user, filterset) -> PreparedList:
     part of the statement's text, so of its shape."""
     if not rules.can_view_incidents(user):
         raise Forbidden("process_admin.works_cases" if rules.is_process_admin(user) else "incident.view_forbidden")
-    chosen = filterset.form.cleaned_data
-    given = tuple((name, chosen[name]) for name in filterset.filters if chosen.get(name) not in (None, ""))
+    chosen = filterset.cleaned_data
+    given = tuple((name, chosen[name]) for name in filterset.base_filters if chosen.get(name) not in (None, ""))
     filters = type(filterset)(queryset=Incident.objects.none()).filters  # not the request's: kept with the statement
 
     def build():

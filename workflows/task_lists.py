@@ -57,13 +57,13 @@ class TaskListing(ShapedListing):
         self._keys_of = user
         if self.empty:
             return
-        given = {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "")}
+        given = {name: value for name, value in filterset.cleaned_data.items() if value not in (None, "")}
         # A case's tasks are a handful: each checked as it comes, from the case's index, whatever
         # the reader's reach; so the reach is not probed for (a statement less).
         reader, ids = rules.reader_shape(user, widely=True if "case" in given else None)
         filters: list[tuple[str, Any]] = []
         values: list[Any] = list(ids)
-        for name in filterset.filters:  # in the filter set's order, as ``.qs`` applies them
+        for name in filterset.base_filters:  # in the filter set's order, as ``.qs`` applies them
             if name not in given:
                 continue
             value = given[name]

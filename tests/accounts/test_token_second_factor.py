@@ -3,10 +3,13 @@ password alone stops working once its user must give a second factor, and a toke
 with a device's code stops working when that device is removed (as a session's second
 factor does, ``test_session_reads``)."""
 
+from unittest import mock
+
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
+from accounts import sessions
 from permissions.models import Membership
 
 from .conftest import current_code, token_login
@@ -98,3 +101,20 @@ def test_deleting_a_device_ends_the_tokens_issued_with_its_codes(users, api):
     assert not AuthToken.objects.filter(user=users["nils"]).exists()
     assert _authed(api, token).get("/api/v1/tasks/").status_code == 401
     assert _authed(api, password_only).get("/api/v1/tasks/").status_code == 200  # not bound: untouched
+
+
+def test_a_token_request_does_not_read_its_sessions_user(users, api):
+    # oscar needs no second factor: his password gives him a token.
+    token = token_login(api, "oscar").json()["token"]
+    api.logout()
+    with mock.patch("accounts.sessions.get_user", wraps=sessions.get_user) as session_user:
+        assert _authed(api, token).get("/api/v1/tasks/").status_code == 200
+    assert session_user.call_count == 0  # no session: the second factor's check had nothing to ask
+
+
+def test_a_password_session_still_owes_its_second_factor(users, browser_like):
+    browser_like.force_login(users["nils"], backend="django.contrib.auth.backends.ModelBackend")
+    with mock.patch("accounts.sessions.get_user", wraps=sessions.get_user) as session_user:
+        answer = browser_like.get("/api/v1/tasks/")
+    assert answer.status_code == 403
+    assert session_user.call_count >= 1
