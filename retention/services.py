@@ -652,9 +652,13 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     data[field] = value
     case.data = data
     case.save(update_fields=["data"])
-    for instance in ProcessInstance.objects.select_for_update().filter(case=case):
+    for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
+        instance.case = case  # the locked row, its data corrected
         instance.state = replace_in_state(instance.state, field, value)
-        instance.save(update_fields=["state", "updated_at"])
+        # A waiting timer timed from the old value is timed again from the new one, in a
+        # step; otherwise only the state changes.
+        if not steps.retime_timers_reading(instance, [field]):
+            instance.save(update_fields=["state", "updated_at"])
     _correct_outbox(case, field, old, value)
     _correct_outcome(case, field, value)
     return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)

@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from bpmn.models import ProcessDefinition
@@ -327,8 +328,10 @@ def _csv_text(text: str) -> str:
 
 
 def _append_row(sheet, values: list) -> None:
-    """Append a row, every text stored as a text: openpyxl makes one starting with "=" a formula."""
-    sheet.append(values)
+    """Append a row, every text stored as a text: openpyxl makes one starting with "=" a formula.
+    The control characters a workbook cannot hold (openpyxl refuses them: a 500) are left out:
+    a name typed in the admin may carry one. Tabs and line breaks stay, as any other text."""
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in values])
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"

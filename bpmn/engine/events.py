@@ -6,6 +6,7 @@ messages API); these functions say *what* changes in the workflow.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +81,10 @@ def fired_timers(workflow: Any, snapshot: dict[str, Any]) -> list[str]:
     return fired
 
 
-def reschedule_date_timers(workflow: Any) -> list[str]:
+def reschedule_date_timers(workflow: Any, only: Collection[str] | None = None) -> list[str]:
     """Forget the computed due time of waiting timers that depend on data, so the next
-    ``advance`` evaluates them again (after the case data they read changed).
+    ``advance`` evaluates them again (after the case data they read changed); with
+    ``only``, of the timers with those element ids alone.
 
     SpiffWorkflow caches a timer's due time in the waiting task on its first evaluation.
     Date timers are re-evaluated. A cycle is re-evaluated only while none of its rounds
@@ -93,6 +95,8 @@ def reschedule_date_timers(workflow: Any) -> list[str]:
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = _timer_definition(task)
         if definition is None or task._get_internal_data("event_fired"):
+            continue
+        if only is not None and task.task_spec.bpmn_id not in only:
             continue
         if isinstance(definition, TimeDateEventDefinition):
             task.internal_data.pop("event_value", None)

@@ -157,6 +157,22 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(client, finished_c
         assert all(cell.value == FORMULA for cell in labels)  # shown as it was written
 
 
+def test_a_name_with_a_control_character_is_exported_without_it(client, finished_cases, users, agencies):
+    """An agency's name is typed in the admin and may carry a control character a workbook
+    cannot hold (openpyxl refuses it): the export leaves it out instead of failing, and keeps
+    every other character of the name, and of every other cell, as it was."""
+    name = agencies["nav"].name
+    agencies["nav"].name = f"{name[:3]}\x07\x1b{name[3:]}\x01"
+    agencies["nav"].save(update_fields=["name"])
+    response = signed_in(client, users["leif"]).get(reverse("insight-export", args=["ball_by_agency", "xlsx"]))
+    assert response.status_code == 200
+    cells = [
+        value for row in load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True) for value in row
+    ]
+    assert name in cells
+    assert not [value for value in cells if isinstance(value, str) and re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", value)]
+
+
 def test_the_agency_filter_tells_nothing_the_table_hides(client, db, shipped, users, agencies):
     """NAV completed five tasks and health one: the table shows health's as "<5", NAV's as the
     hidden mark (with the total, six, it would give health's away). Were the filter refused

@@ -21,15 +21,16 @@ from datetime import datetime
 
 from django.db import close_old_connections, connection
 
-from workflows.jobs import handlers, queue, reconnect, service, timers
+from workflows.jobs import handlers, queue, reconnect, service, sessions, timers
 from workflows.models import WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
 EXTERNAL_EVERY = 5
 EXTERNAL_BATCH = 10  # external jobs claimed at once (a slow call gives the rest back: service.perform_claimed_batch)
-# Finished jobs are deleted (``queue.prune_finished``) at most this often per worker, at most
-# PRUNE_BATCHES batches at a time: a worker with more to prune looks for due work in between.
+# Finished jobs (``queue.prune_finished``) and expired sessions (``sessions.prune_expired``) are
+# deleted at most this often per worker, at most PRUNE_BATCHES batches of each at a time: a
+# worker with more to prune looks for due work in between.
 PRUNE_EVERY_SECONDS = 300
 PRUNE_BATCHES = 10
 LIBPQ_OPTIONS = {
@@ -88,8 +89,10 @@ class Worker:
         self._last_beat = 0.0
         self._started = queue.now()
         self._next_due_at: datetime | None = None
-        self._next_prune = 0.0  # time.monotonic(): the first round prunes
-        self._pruned = 0  # in this turn of pruning, for the log line at its end
+        # time.monotonic() of the next turn of each pruning (the first round prunes), and how
+        # many rows this turn deleted so far (for the log line at its end).
+        self._next_prune = self._next_session_prune = 0.0
+        self._pruned = self._sessions_pruned = 0
 
     def stop(self, *_args) -> None:
         self.stopping = True
@@ -122,6 +125,7 @@ class Worker:
                     self.heartbeat(force=self._last_beat == 0.0)
                     done = self.run_due()
                     more_to_prune = self.prune()
+                    more_to_prune = self.prune_sessions() or more_to_prune
                     self.heartbeat()
                     backoff.reset()
                     if once:
@@ -197,18 +201,40 @@ class Worker:
         back to it after the next look for due work instead of sleeping."""
         if time.monotonic() < self._next_prune:
             return False
+        more, self._pruned, done = self._prune_turn(queue.prune_finished, lambda: queue.PRUNE_BATCH, self._pruned)
+        if done:
+            if self._pruned:
+                log.info("worker %s pruned %s finished jobs", self.name, self._pruned)
+                self._pruned = 0
+            self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        return more
+
+    def prune_sessions(self) -> bool:
+        """Delete expired sessions (``sessions.prune_expired``), as ``prune`` deletes jobs: at
+        most every ``PRUNE_EVERY_SECONDS``, True when a full turn left more."""
+        if time.monotonic() < self._next_session_prune:
+            return False
+        more, self._sessions_pruned, done = self._prune_turn(
+            sessions.prune_expired, lambda: sessions.PRUNE_BATCH, self._sessions_pruned
+        )
+        if done:
+            if self._sessions_pruned:
+                log.info("worker %s deleted %s expired sessions", self.name, self._sessions_pruned)
+                self._sessions_pruned = 0
+            self._next_session_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        return more
+
+    def _prune_turn(self, delete: Callable[[], int], batch: Callable[[], int], pruned: int) -> tuple[bool, int, bool]:
+        """Up to ``PRUNE_BATCHES`` calls of ``delete``: (more left, rows deleted in the turn so far,
+        turn done). A batch shorter than ``batch()`` ends the turn."""
         for _ in range(PRUNE_BATCHES):
             if self.stopping:
-                return False
-            deleted = queue.prune_finished()
-            self._pruned += deleted
-            if deleted < queue.PRUNE_BATCH:
-                if self._pruned:
-                    log.info("worker %s pruned %s finished jobs", self.name, self._pruned)
-                    self._pruned = 0
-                self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
-                return False
-        return True
+                return False, pruned, False
+            deleted = delete()
+            pruned += deleted
+            if deleted < batch():
+                return False, pruned, True
+        return True, pruned, False
 
     def run_external(self) -> int:
         """Claim the due e-mail, webhook and service-call jobs (at most ``EXTERNAL_BATCH``),

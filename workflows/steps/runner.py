@@ -10,7 +10,7 @@ back with the caller's action.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ from workflows.jobs import errors as job_errors
 from workflows.jobs import queue
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
+    LIVE_INSTANCE_STATUSES,
     Case,
     CaseStatus,
     Event,
@@ -313,6 +314,28 @@ def advance(
     rows.refresh_next_due(batch, instance.case)
     step.write()
     return outcome
+
+
+def retime_timers_reading(instance: ProcessInstance, fields: Collection[str]) -> bool:
+    """After a correction replaced ``fields`` in the state of the locked ``instance``
+    (``instance.state`` holds the corrected values): the waiting timers of the instance whose
+    expression reads one of them (``runtime.timer_reads``) are timed again on the corrected
+    values, and the step is written (the state, ``next_timer_at``, the timer job), as a message
+    that brings new data does. A timer whose new time has passed fires in this step, as its
+    job would at once. False, and nothing written, when no such timer waits (the caller saves
+    the state itself); a finished instance waits for nothing."""
+    if instance.status not in LIVE_INSTANCE_STATUSES:
+        return False
+    runtime = runtime_for(instance.definition_id)
+    wanted = set(fields)
+    timers = {timer for timer, reads in runtime.timer_reads.items() if reads & wanted}
+    if not timers:
+        return False
+    runtime, workflow = load(instance)
+    if not engine_events.reschedule_date_timers(workflow, only=timers):
+        return False
+    advance(Step(instance, ready_before=engine.ready_user_task_ids(workflow)), runtime, workflow)
+    return True
 
 
 # --- why a step stopped: our words with the engine's, said in the reader's language ------
