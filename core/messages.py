@@ -723,8 +723,8 @@ MESSAGES: dict[str, str] = {
     "case.responsible_not_contact": gettext_noop("the responsible must be a housing contact of %(agency)s"),
     "case.responsible_chosen_by_housing": gettext_noop("only the case's housing agency chooses who is responsible"),
     "case.correlation_key_taken": gettext_noop("a running case already has this correlation key"),
-    "agency.unknown_kind": gettext_noop("unknown agency kind %(kind)s"),
-    "agency.not_found": gettext_noop("no agency with id %(id)s"),
+    "agency.unknown_kind": gettext_noop("unknown agency kind; use one of %(kinds)s"),
+    "agency.not_found": gettext_noop("no agency has this id; choose one of the agencies"),
     "agency.wrong_kind": gettext_noop("%(agency)s is not an agency of the kind %(kind)s"),
     "agency.routed_needs_participant": gettext_noop(
         "the process routes tasks here (%(names)s): an agency of this kind must take part"
@@ -733,7 +733,7 @@ MESSAGES: dict[str, str] = {
     "consent.agency_not_participating": gettext_noop("this agency does not take part in the case"),
     "consent.no_agency_of_kind": gettext_noop("no agency of this kind takes part in the case"),
     "consent.categories_required": gettext_noop("choose at least one category"),
-    "consent.unknown_category": gettext_noop("unknown category %(category)s"),
+    "consent.unknown_category": gettext_noop("unknown category; use one of %(choices)s"),
     "consent.unknown_legal_basis": gettext_noop("choose a legal basis from the list"),
     "legal_basis.duplicate": gettext_noop("this law already has a legal basis with this paragraph"),
     "legal_basis.categories_required": gettext_noop("choose at least one data category it covers"),

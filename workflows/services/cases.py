@@ -233,11 +233,13 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
     )
     for kind, agency in participants.items():
         if kind not in AgencyKind.values:
-            errors.append(field_error(f"participants.{kind}", "agency.unknown_kind", kind=str(kind)))
+            errors.append(
+                field_error(f"participants.{kind}", "agency.unknown_kind", kinds=", ".join(AgencyKind.values))
+            )
             continue
         agency_row = agency if isinstance(agency, Agency) else named.get(lookup_id(agency))
         if agency_row is None:
-            errors.append(field_error(f"participants.{kind}", "agency.not_found", id=str(agency)))
+            errors.append(field_error(f"participants.{kind}", "agency.not_found"))
         elif agency_row.kind != kind:
             errors.append(field_error(f"participants.{kind}", "agency.wrong_kind", agency=agency_row.name, kind=kind))
         else:

@@ -39,7 +39,7 @@ def _recipient(case, agency, agency_kind, errors) -> tuple[Agency | None, str]:
             errors.append(field_error("agency", "consent.agency_not_participating"))
         return match, ""
     if agency_kind not in AgencyKind.values:
-        errors.append(field_error("agency_kind", "agency.unknown_kind", kind=str(agency_kind)))
+        errors.append(field_error("agency_kind", "agency.unknown_kind", kinds=", ".join(AgencyKind.values)))
         return None, ""
     if not any(p.kind == agency_kind for p in participants):
         errors.append(field_error("agency_kind", "consent.no_agency_of_kind"))
@@ -53,7 +53,7 @@ def _valid_categories(categories, errors) -> list[str]:
     valid = []
     for index, category in enumerate(categories):
         if category not in CATEGORIES:
-            errors.append(field_error(f"categories.{index}", "consent.unknown_category", category=str(category)))
+            errors.append(field_error(f"categories.{index}", "consent.unknown_category", choices=", ".join(CATEGORIES)))
         elif category not in valid:
             valid.append(category)
     return valid
