@@ -1054,18 +1054,19 @@ MESSAGES: dict[str, str] = {
         "the case holds %(limit)s recorded sharings, as many as a case may hold; revoked ones count too"
     ),
     "retention.corrections_full": gettext_noop("the case has had %(limit)s corrections, as many as a case may have"),
-    # A count's text (these and the others in ``PLURALS``): the plural here, the singular there.
-    "note.case_count_full": gettext_noop(
+    # A count's text (these and the others in ``PLURALS``): the plural here, the singular there,
+    # marked for translation there with this one (``ngettext_lazy``), as one plural entry.
+    "note.case_count_full": (
         "your agency has written %(limit)s notes and corrections in the case, as many as one agency may write in a case"
     ),
     "note.case_chars_full": gettext_noop(
         "your agency's notes in the case, earlier versions included, would have more than %(limit)s characters "
         "together: no more can be written"
     ),
-    "note.corrections_full": gettext_noop(
+    "note.corrections_full": (
         "the note has been corrected %(limit)s times, as often as a note may be; withdraw it and write a new one"
     ),
-    "attachment.case_count_full": gettext_noop(
+    "attachment.case_count_full": (
         "your agency has added %(limit)s files to the case, as many as one agency may add to a case"
     ),
     "attachment.case_bytes_full": gettext_noop(
@@ -1095,25 +1096,40 @@ TYPE_NAMES: dict[str, str] = {
 }
 
 
+def ngettext_lazy(singular: str, plural: str) -> str:
+    """Marks a count's text for one and for more as one plural entry of the catalogue (named as
+    Django's, which ``makemessages`` extracts with both forms: ``--keyword=ngettext_lazy:1,2``;
+    marked apart, each came out as an entry of its own and the catalogue's plural entries as
+    fuzzy). Core knows no Django: this gives back the text for one; the plural stays in
+    ``MESSAGES``."""
+    return singular
+
+
 # Messages that say a count: the code -> the text for one (``MESSAGES`` holds the text for
 # any other number) and the param that counts. Said with ``ngettext`` in the reader's
 # language (its plural rule), so a limit of 1 is not "1 notes" ("1 notater").
 PLURALS: dict[str, tuple[str, str]] = {
     "note.case_count_full": (
-        gettext_noop(
+        ngettext_lazy(
             "your agency has written %(limit)s note or correction in the case, as many as one agency may write "
-            "in a case"
+            "in a case",
+            "your agency has written %(limit)s notes and corrections in the case, as many as one agency may write "
+            "in a case",
         ),
         "limit",
     ),
     "note.corrections_full": (
-        gettext_noop(
-            "the note has been corrected %(limit)s time, as often as a note may be; withdraw it and write a new one"
+        ngettext_lazy(
+            "the note has been corrected %(limit)s time, as often as a note may be; withdraw it and write a new one",
+            "the note has been corrected %(limit)s times, as often as a note may be; withdraw it and write a new one",
         ),
         "limit",
     ),
     "attachment.case_count_full": (
-        gettext_noop("your agency has added %(limit)s file to the case, as many as one agency may add to a case"),
+        ngettext_lazy(
+            "your agency has added %(limit)s file to the case, as many as one agency may add to a case",
+            "your agency has added %(limit)s files to the case, as many as one agency may add to a case",
+        ),
         "limit",
     ),
 }
