@@ -35,11 +35,12 @@ serve: install
 	DEBUG=false STATIC_ROOT="$${STATIC_ROOT:-$(CURDIR)/staticfiles}" $(MANAGE) serve --bind "$${WEB_BIND:-$(HOST)}"
 
 # Two pytest processes, one per core, each with its own test database: the browser tests,
-# tests/workflows, the engine's corpus tests and tests/retention in one, the rest in the other
-# (711 s against 553 s before tests/retention moved, in CI on 2026-12-05). Serial pytest used
+# tests/workflows, the engine's corpus tests, tests/retention and tests/permissions in one, the
+# rest in the other (711 s against 553 s before tests/retention moved, in CI on 2026-12-05;
+# 1,382 s against 1,076 s before tests/permissions moved, that night). Serial pytest used
 # one core and the suite had grown past 20 minutes. The second process's output follows the
 # first's, and either failing fails.
-SECOND_LANE := tests/browser tests/workflows tests/bpmn/engine tests/retention
+SECOND_LANE := tests/browser tests/workflows tests/bpmn/engine tests/retention tests/permissions
 test: install
 	@second_log=$$(mktemp); \
 	TEST_DATABASE_NAME="$${TEST_DATABASE_NAME:-test_brobygger}_lane2" \
