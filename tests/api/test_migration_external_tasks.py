@@ -5,9 +5,8 @@ import pytest
 
 from bpmn.services import deploy_definition
 from tests.api.test_external_tasks import fetch, waiting_on_nav_system
-from tests.workflows.helpers import PERSON, open_tasks
+from tests.workflows.jobs.test_service_tasks import waiting_case
 from tests.workflows.service_models import FORMS, connector_model, external_model
-from workflows import services
 from workflows.models import Job, JobKind, JobStatus
 from workflows.services import versions
 
@@ -87,18 +86,10 @@ def test_a_case_without_the_new_agency_does_not_move(users, agencies, client_for
     assert task["activityId"] == "Service_1"
 
 
-def waiting_on_connector(users, agencies, *kinds: str):
+def waiting_on_connector(users, agencies):
     """A case whose connector call (the income register) the worker has not made yet."""
     deploy(connector_model())
-    case = services.start_case(
-        actor=users["nils"],
-        process_key="income_check",
-        person=PERSON,
-        participants={kind: agencies[kind].pk for kind in ("nav", *kinds)},
-    )
-    (ask,) = open_tasks(case)
-    services.complete_task(actor=users["nils"], task_id=ask.pk, data={"applicant_id": "A-17"})
-    return case
+    return waiting_case(users, agencies)
 
 
 def test_a_connector_call_owed_takes_the_new_connector(users, agencies):
