@@ -41,30 +41,80 @@ USERS: list[tuple[str, str, str | None, str | None]] = [
 
 @transaction.atomic
 def seed_demo_cast(password: str) -> list[tuple[str, str, str | None]]:
-    """Create or refresh the cast; returns (username, agency, role) rows for printing."""
-    agencies: dict[str, Agency] = {}
-    for name, kind, municipality, email in AGENCIES:
-        group, _ = Group.objects.get_or_create(name=f"agency:{name}")
-        agency, _ = Agency.objects.update_or_create(
-            name=name,
-            defaults={"kind": kind, "municipality": municipality, "notification_email": email, "group": group},
-        )
-        agencies[kind] = agency
+    """Create or refresh the cast; returns (username, agency, role) rows for printing.
 
+    What is missing is created in one statement per table (a fresh database: six
+    statements, where a row at a time took about 200; the test suite seeds the cast some
+    2,000 times). Users already there are saved one by one, as a refresh must send the
+    password-change signal that ends their tokens and sessions (``accounts.signals``)."""
+    agencies = _seed_agencies()
     user_model = get_user_model()
-    rows: list[tuple[str, str, str | None]] = []
-    for username, full_name, agency_kind, role in USERS:
+    existing = {user.username: user for user in user_model.objects.filter(username__in=[row[0] for row in USERS])}
+    new_users = []
+    for username, full_name, _, _ in USERS:
         first, _, last = full_name.partition(" ")
-        user, _ = user_model.objects.get_or_create(username=username)
+        user = existing.get(username) or user_model(username=username)
         user.first_name, user.last_name = first, last
         user.email = f"{username}@brobygger.example"
         user.set_password(password)
-        user.save()
+        if user.pk is None:
+            new_users.append(user)
+        else:
+            user.save()
+    # New users have no token or session a password change would end: no signal is owed.
+    user_model.objects.bulk_create(new_users)
+    users = {user.username: user for user in [*existing.values(), *new_users]}
+
+    memberships = set(Membership.objects.filter(user__in=users.values()).values_list("user_id", "agency_id", "role"))
+    in_groups = set(
+        user_model.groups.through.objects.filter(user_id__in=[user.pk for user in users.values()]).values_list(
+            "user_id", "group_id"
+        )
+    )
+    new_memberships, new_group_rows = [], []
+    rows: list[tuple[str, str, str | None]] = []
+    for username, _, agency_kind, role in USERS:
+        user = users[username]
         if agency_kind is None:
             rows.append((username, "-", "no agency"))
             continue
         agency = agencies[agency_kind]
-        Membership.objects.get_or_create(user=user, agency=agency, role=role)
-        user.groups.add(agency.group)
+        if (user.pk, agency.pk, role) not in memberships:
+            new_memberships.append(Membership(user=user, agency=agency, role=role))
+        if (user.pk, agency.group_id) not in in_groups:
+            new_group_rows.append(user_model.groups.through(user_id=user.pk, group_id=agency.group_id))
+            in_groups.add((user.pk, agency.group_id))
         rows.append((username, agency.name, role))
+    Membership.objects.bulk_create(new_memberships)
+    user_model.groups.through.objects.bulk_create(new_group_rows)
     return rows
+
+
+def _seed_agencies() -> dict[str, Agency]:
+    """The cast's agencies with their groups, by kind: created or brought back to the list."""
+    names = [f"agency:{name}" for name, _, _, _ in AGENCIES]
+    groups = {group.name: group for group in Group.objects.filter(name__in=names)}
+    created_groups = Group.objects.bulk_create([Group(name=name) for name in names if name not in groups])
+    groups.update({group.name: group for group in created_groups})
+    existing = {agency.name: agency for agency in Agency.objects.filter(name__in=[row[0] for row in AGENCIES])}
+    agencies: dict[str, Agency] = {}
+    changed, created = [], []
+    for name, kind, municipality, email in AGENCIES:
+        values = {
+            "kind": kind,
+            "municipality": municipality,
+            "notification_email": email,
+            "group_id": groups[f"agency:{name}"].pk,
+        }
+        agency = existing.get(name)
+        if agency is None:
+            agency = Agency(name=name, **values)
+            created.append(agency)
+        elif any(getattr(agency, field) != value for field, value in values.items()):
+            for field, value in values.items():
+                setattr(agency, field, value)
+            changed.append(agency)
+        agencies[kind] = agency
+    Agency.objects.bulk_create(created)
+    Agency.objects.bulk_update(changed, ["kind", "municipality", "notification_email", "group"])
+    return agencies
