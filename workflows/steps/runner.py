@@ -279,7 +279,7 @@ def advance(
     if failure is None and workflow.is_completed():
         instance.status = InstanceStatus.COMPLETED
         outcome.completed = True
-    elif failure is not None:
+    elif failure is not None or (instance.status == InstanceStatus.INCIDENT and _open_step_incident(instance)):
         instance.status = InstanceStatus.INCIDENT
     else:
         instance.status = InstanceStatus.RUNNING
@@ -314,6 +314,14 @@ def advance(
     rows.refresh_next_due(batch, instance.case)
     step.write()
     return outcome
+
+
+def _open_step_incident(instance: ProcessInstance) -> bool:
+    """Whether an incident of a step of ``instance`` (not of a job) is still open: another
+    branch going on (a timer, a message, a correction's re-timing) does not fix it, so the
+    instance stays ``incident`` until its retry resolves it. Read only for an instance in
+    ``incident``: the healthy step pays nothing."""
+    return Incident.objects.filter(instance=instance, job__isnull=True, resolved_at__isnull=True).exists()
 
 
 def retime_timers_reading(instance: ProcessInstance, fields: Collection[str]) -> bool:
