@@ -138,6 +138,7 @@ MESSAGES: dict[str, str] = {
         "this worker does not hold the task's lock (it ran out, or another worker fetched the task)"
     ),
     "external_task.gone": gettext_noop("the task no longer waits (withdrawn, or the case ended)"),
+    "external_task.done": gettext_noop("the task was completed already"),
     "external_task.failure_invalid": gettext_noop("the failure cannot be recorded"),
     "external_task.fetch_invalid": gettext_noop("the fetch cannot be made"),
     "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),

@@ -128,6 +128,27 @@ class Job(models.Model):
         return f"{self.kind} job {self.pk} ({self.status})"
 
 
+class FinishedExternalTask(models.Model):
+    """What is left of an external task once its finished job is pruned
+    (``queue.prune_finished``): its key, the agency whose system it was routed to, its case
+    and how it ended. An agency's system that answers it late is told that the task was done
+    (409), as it was while the job was kept, not that no such task exists; any other caller
+    still gets 404 (``external_tasks._locked_job``). No case data: ids, a status, a time.
+
+    The case and the agency are plain ids, not foreign keys: the pruning writes these rows
+    while it holds the job rows, and a foreign-key check would wait for a case held
+    ``FOR UPDATE`` by an erasure that waits for those job rows (README, "One lock order")."""
+
+    delivery_key = models.UUIDField(primary_key=True)
+    agency_id = models.PositiveBigIntegerField()
+    case_id = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=20, choices=JobStatus.choices)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"external task {self.delivery_key} ({self.status})"
+
+
 class ServiceConnector(models.Model):
     """Where a service task's HTTP connector posts (a model names the connector, never an
     address): configured by the operator in the admin. The call is signed with ``secret``

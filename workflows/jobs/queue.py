@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from bpmn.engine import service_tasks as engine_services
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
-from workflows.models import Incident, Job, JobKind, JobStatus
+from workflows.models import FinishedExternalTask, Incident, Job, JobKind, JobStatus
 from workflows.steps import rows
 
 NOTIFY_CHANNEL = "brobygger_jobs"
@@ -377,13 +377,15 @@ PRUNE_BATCH = 1000
 def prune_finished(*, limit: int | None = None) -> int:
     """Delete up to ``limit`` (``PRUNE_BATCH``) jobs done or cancelled more than ``JOB_DONE_KEEP_DAYS`` ago;
     returns how many. A job an incident names stays (the incident list shows it); the other
-    rows that name a job forget it (their ``on_delete`` is ``SET_NULL``). On PostgreSQL one
+    rows that name a job forget it (their ``on_delete`` is ``SET_NULL``); an external task's
+    key is kept (``FinishedExternalTask``). On PostgreSQL one
     statement over the ``job_finished`` index whose rows are taken with ``SKIP LOCKED``: two
     workers pruning at once delete different rows and never wait for each other."""
     cutoff, limit = now() - timedelta(days=conf("JOB_DONE_KEEP_DAYS")), limit or PRUNE_BATCH
     if connection.vendor != "postgresql":  # SQLite (the demo): one writer, no DML in WITH
-        doomed = _prunable(cutoff).values_list("pk", flat=True)[:limit]
-        return Job.objects.filter(pk__in=list(doomed)).delete()[1].get(Job._meta.label, 0)
+        ids = list(_prunable(cutoff).values_list("pk", flat=True)[:limit])
+        _keep_external_task_keys(ids)
+        return Job.objects.filter(pk__in=ids).delete()[1].get(Job._meta.label, 0)
     ops = connection.ops
     table = ops.quote_name(Job._meta.db_table)
     incident = ops.quote_name(Incident._meta.db_table)
@@ -399,15 +401,42 @@ def prune_finished(*, limit: int | None = None) -> int:
         f"AND NOT EXISTS (SELECT 1 FROM {incident} WHERE job_id = {table}.id) "
         "ORDER BY finished_at LIMIT %s FOR UPDATE SKIP LOCKED"
     )
+    finished = ops.quote_name(FinishedExternalTask._meta.db_table)
+    # An external task's key outlives its job (``FinishedExternalTask``): a late answer is 409.
+    keeps = (
+        f"keep AS (INSERT INTO {finished} (delivery_key, agency_id, case_id, status, finished_at) "  # noqa: S608
+        f"SELECT delivery_key, (payload->>'agency_id')::bigint, case_id, status, finished_at FROM {table} "
+        "WHERE id IN (SELECT id FROM doomed) AND kind = %s AND case_id IS NOT NULL "
+        "AND jsonb_typeof(payload->'agency_id') = 'number' ON CONFLICT DO NOTHING), "
+    )
     gone = f"DELETE FROM {table} WHERE id IN (SELECT id FROM doomed) RETURNING 1"  # noqa: S608
-    sql = f"WITH doomed AS ({doomed}), {forgets}gone AS ({gone}) SELECT COUNT(*) FROM gone"  # noqa: S608
+    sql = f"WITH doomed AS ({doomed}), {keeps}{forgets}gone AS ({gone}) SELECT COUNT(*) FROM gone"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*PRUNED, ops.adapt_datetimefield_value(cutoff), limit])
+        cursor.execute(sql, [*PRUNED, ops.adapt_datetimefield_value(cutoff), limit, JobKind.EXTERNAL_TASK.value])
         return cursor.fetchone()[0]
 
 
 def _prunable(cutoff):
     return Job.objects.filter(status__in=PRUNED, finished_at__lt=cutoff).exclude(incidents__isnull=False)
+
+
+def _keep_external_task_keys(job_ids) -> None:
+    """SQLite: what the statement's ``keep`` does on PostgreSQL."""
+    rows = Job.objects.filter(pk__in=job_ids, kind=JobKind.EXTERNAL_TASK, case_id__isnull=False)
+    FinishedExternalTask.objects.bulk_create(
+        [
+            FinishedExternalTask(
+                delivery_key=job.delivery_key,
+                agency_id=job.payload["agency_id"],
+                case_id=job.case_id or 0,  # never 0: the rows are read with a case
+                status=job.status,
+                finished_at=job.finished_at,
+            )
+            for job in rows
+            if isinstance((job.payload or {}).get("agency_id"), int)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _naming_models() -> list[tuple[str, str]]:
