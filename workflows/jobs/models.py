@@ -44,10 +44,10 @@ class JobStatus(models.TextChoices):
 
 
 # Jobs a worker may still work (``job_due_open``), and jobs the workers delete once they have
-# been finished for ``JOB_DONE_KEEP_DAYS`` (a failed job stays: its incident shows it, and
-# a retry runs it again).
+# been finished for ``JOB_DONE_KEEP_DAYS`` (``queue.prune_finished``): a failed one too, unless
+# an open incident names it (its retry runs it again).
 UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
-PRUNED = (JobStatus.DONE.value, JobStatus.CANCELLED.value)
+PRUNED = (JobStatus.DONE.value, JobStatus.CANCELLED.value, JobStatus.FAILED.value)
 
 
 class Job(models.Model):
@@ -92,7 +92,7 @@ class Job(models.Model):
             # and a job that finishes leaves this index instead of entering it again.
             models.Index(fields=["status", "due_at"], name="job_due_open", condition=Q(status__in=UNFINISHED)),
             # What the pruning walks: finished jobs, oldest first (``queue.prune_finished``).
-            models.Index(fields=["finished_at"], name="job_finished", condition=Q(status__in=PRUNED)),
+            models.Index(fields=["finished_at"], name="job_prunable", condition=Q(status__in=PRUNED)),
             # An agency's system completes an external task by its key: only those jobs are
             # indexed, so the timers' and e-mails' inserts pay nothing for it.
             models.Index(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -375,11 +375,13 @@ PRUNE_BATCH = 1000
 
 
 def prune_finished(*, limit: int | None = None) -> int:
-    """Delete up to ``limit`` (``PRUNE_BATCH``) jobs done or cancelled more than ``JOB_DONE_KEEP_DAYS`` ago;
-    returns how many. A job an incident names stays (the incident list shows it); the other
-    rows that name a job forget it (their ``on_delete`` is ``SET_NULL``); an external task's
-    key is kept (``FinishedExternalTask``). On PostgreSQL one
-    statement over the ``job_finished`` index whose rows are taken with ``SKIP LOCKED``: two
+    """Delete up to ``limit`` (``PRUNE_BATCH``) jobs done, cancelled or failed more than
+    ``JOB_DONE_KEEP_DAYS`` ago; returns how many. A job an open incident names stays (its retry
+    runs it again), and one whose incident was resolved less than ``JOB_DONE_KEEP_DAYS`` ago
+    (the incident list shows it); the rows that name a job forget it (their ``on_delete`` is
+    ``SET_NULL``: a resolved incident keeps its own error, attempts and who resolved it); an
+    external task's key is kept (``FinishedExternalTask``). On PostgreSQL one
+    statement over the ``job_prunable`` index whose rows are taken with ``SKIP LOCKED``: two
     workers pruning at once delete different rows and never wait for each other."""
     cutoff, limit = now() - timedelta(days=conf("JOB_DONE_KEEP_DAYS")), limit or PRUNE_BATCH
     if connection.vendor != "postgresql":  # SQLite (the demo): one writer, no DML in WITH
@@ -398,7 +400,8 @@ def prune_finished(*, limit: int | None = None) -> int:
     statuses = ", ".join(["%s"] * len(PRUNED))
     doomed = (
         f"SELECT id FROM {table} WHERE status IN ({statuses}) AND finished_at < %s "  # noqa: S608
-        f"AND NOT EXISTS (SELECT 1 FROM {incident} WHERE job_id = {table}.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM {incident} WHERE job_id = {table}.id "
+        "AND (resolved_at IS NULL OR resolved_at >= %s)) "
         "ORDER BY finished_at LIMIT %s FOR UPDATE SKIP LOCKED"
     )
     finished = ops.quote_name(FinishedExternalTask._meta.db_table)
@@ -412,12 +415,14 @@ def prune_finished(*, limit: int | None = None) -> int:
     gone = f"DELETE FROM {table} WHERE id IN (SELECT id FROM doomed) RETURNING 1"  # noqa: S608
     sql = f"WITH doomed AS ({doomed}), {keeps}{forgets}gone AS ({gone}) SELECT COUNT(*) FROM gone"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*PRUNED, ops.adapt_datetimefield_value(cutoff), limit, JobKind.EXTERNAL_TASK.value])
+        moment = ops.adapt_datetimefield_value(cutoff)
+        cursor.execute(sql, [*PRUNED, moment, moment, limit, JobKind.EXTERNAL_TASK.value])
         return cursor.fetchone()[0]
 
 
 def _prunable(cutoff):
-    return Job.objects.filter(status__in=PRUNED, finished_at__lt=cutoff).exclude(incidents__isnull=False)
+    needed = Incident.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=cutoff), job=OuterRef("pk"))
+    return Job.objects.filter(status__in=PRUNED, finished_at__lt=cutoff).exclude(Exists(needed))
 
 
 def _keep_external_task_keys(job_ids) -> None:
@@ -440,13 +445,13 @@ def _keep_external_task_keys(job_ids) -> None:
 
 
 def _naming_models() -> list[tuple[str, str]]:
-    """The other tables whose rows name a job (an archive export, an erasure record) and
-    the column that does: each forgets a pruned job, as its ``SET_NULL`` says. Incidents
-    are not among them: a job an incident names is not pruned."""
+    """The other tables whose rows name a job (an archive export, an erasure record, a
+    resolved incident) and the column that does: each forgets a pruned job, as its
+    ``SET_NULL`` says. An open incident's job is not pruned."""
     named = []
     for relation in Job._meta.get_fields(include_hidden=True):  # ``related_name="+"`` too
         model = relation.related_model
-        if not isinstance(relation, models.ForeignObjectRel) or model is Incident:
+        if not isinstance(relation, models.ForeignObjectRel):
             continue
         if relation.on_delete is not models.SET_NULL:
             raise ValueError(f"{relation.name} names a job without SET_NULL: prune it first")
