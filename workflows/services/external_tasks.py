@@ -156,8 +156,8 @@ def _locked_job(actor, task_id, worker_id: str) -> Job:
         raise _finished_or_unknown(key, agencies)
     if not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
         raise NotFound("external_task.not_found")  # also once the agency's access was withdrawn
-    if job.status in FINISHED_ANSWERS:
-        raise Conflict(FINISHED_ANSWERS[job.status])
+    if job.status in (JobStatus.DONE, JobStatus.CANCELLED):
+        raise _finished(job.status)
     holds = (
         job.status == JobStatus.RUNNING
         and job.locked_by == _worker_key(actor, worker_id)
@@ -169,11 +169,9 @@ def _locked_job(actor, task_id, worker_id: str) -> Job:
     return job
 
 
-# A task finished already: told so (409) to the agency's system that had it.
-FINISHED_ANSWERS: dict[str, str] = {
-    JobStatus.DONE.value: "external_task.done",
-    JobStatus.CANCELLED.value: "external_task.gone",
-}
+def _finished(status: str) -> Conflict:
+    """A task finished already: told so (409) to the agency's system that had it."""
+    return Conflict("external_task.done" if status == JobStatus.DONE else "external_task.gone")
 
 
 def _finished_or_unknown(key: uuid.UUID, agencies) -> Conflict | NotFound:
@@ -183,7 +181,7 @@ def _finished_or_unknown(key: uuid.UUID, agencies) -> Conflict | NotFound:
     finished = FinishedExternalTask.objects.filter(delivery_key=key, agency_id__in=agencies or [0]).first()
     if finished is None or not rules.agency_keeps_case(finished.agency_id, finished.case_id):
         return NotFound("external_task.not_found")
-    return Conflict(FINISHED_ANSWERS.get(finished.status, "external_task.gone"))
+    return _finished(finished.status)
 
 
 def complete_external_task(*, actor, task_id, worker_id: str, variables: dict) -> None:
