@@ -8,7 +8,7 @@ from bpmn.services import deploy_definition
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clock import Clock
 from workflows import services
-from workflows.models import Incident, InstanceStatus
+from workflows.models import Event, EventKind, Incident, InstanceStatus
 
 from .helpers import ASSESS_FORM, PERSON, open_tasks, supply_missing_score
 
@@ -85,3 +85,35 @@ def test_a_timer_of_another_branch_leaves_the_instance_in_incident_until_the_ret
     incident.refresh_from_db()
     assert incident.resolved_at is not None
     assert instance.status == InstanceStatus.RUNNING
+
+
+def test_an_instance_that_ends_past_its_failed_branch_resolves_the_incident(db, users, agencies, monkeypatch):
+    """The other branch ends the process (a terminate end event): the failed gateway was
+    cancelled with it, so nothing is left to retry, and the incident is resolved with the
+    instance's completion rather than left open on a completed case."""
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    terminating = FORK_MODEL.replace(
+        '<bpmn:endEvent id="End_later"/>',
+        '<bpmn:endEvent id="End_later"><bpmn:terminateEventDefinition/></bpmn:endEvent>',
+    ).replace('id="fork_check"', 'id="fork_terminate"')
+    deploy_definition(
+        actor=None, bpmn_xml=terminating, forms={"assess.schema.json": ASSESS_FORM}, check_permission=False
+    )
+    case = services.start_case(
+        actor=users["nils"], process_key="fork_terminate", person=PERSON, participants={"nav": agencies["nav"].pk}
+    )
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=assess.pk, data={"note": "first visit"})
+    incident = Incident.objects.get(case=case)
+    clock.advance(hours=1, minutes=1)
+    assert services.fire_timer("test")[0] == "fired"
+    (later,) = open_tasks(case)
+    services.complete_task(actor=users["nils"], task_id=later.pk, data={})
+
+    incident.refresh_from_db()
+    instance = incident.instance
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.COMPLETED
+    assert incident.resolved_at is not None and incident.resolved_by is None
+    resolved = Event.objects.get(case=case, kind=EventKind.INCIDENT_RESOLVED)
+    assert resolved.detail == {"incident": incident.pk, "by": "completion"}
