@@ -110,6 +110,14 @@ def test_a_task_answered_after_its_job_was_pruned_is_409_to_its_agency_and_404_t
         assert complete(client_for(other), task["id"], register_status="listed").status_code == 404
     assert complete(nils, uuid.uuid4(), register_status="listed").status_code == 404
     assert Event.objects.filter(case=waiting, kind=EventKind.SERVICE_CALLED).count() == 1
+    # once NAV no longer takes part in the case (as a withdrawal leaves it), 404 as for any key
+    from permissions.grants import revoke_agency_access
+    from permissions.models import CaseParticipant
+
+    nav = CaseParticipant.objects.get(case=waiting, kind="nav").agency
+    CaseParticipant.objects.filter(case=waiting, agency=nav).delete()
+    revoke_agency_access(waiting, [nav])
+    assert complete(nils, task["id"], register_status="listed").status_code == 404
 
 
 def test_a_killed_worker_the_lease_runs_out_another_completes_once(client_for, waiting, monkeypatch):
