@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "config.private_answers.PrivateAnswersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.session_refresh.SessionRefreshMiddleware",
+    "web.drafts.FormDraftMiddleware",  # a form sent back with errors: for the next request only
     "config.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the CSRF check: a method no page serves is 405 whoever sends it (config/methods.py).

@@ -138,6 +138,7 @@ MESSAGES: dict[str, str] = {
         "this worker does not hold the task's lock (it ran out, or another worker fetched the task)"
     ),
     "external_task.gone": gettext_noop("the task no longer waits (withdrawn, or the case ended)"),
+    "external_task.done": gettext_noop("the task was completed already"),
     "external_task.failure_invalid": gettext_noop("the failure cannot be recorded"),
     "external_task.fetch_invalid": gettext_noop("the fetch cannot be made"),
     "service.answer_invalid": gettext_noop("the answer does not meet the task's form"),
@@ -204,7 +205,7 @@ MESSAGES: dict[str, str] = {
     # --- invalid input: summaries ---
     "form.invalid": gettext_noop("the form has errors"),
     "case.invalid": gettext_noop("the case cannot be started"),
-    "case.unknown_process": gettext_noop("no process %(key)s is deployed"),
+    "case.unknown_process": gettext_noop("no process of the key given in process_key is deployed"),
     "case.process_starts_on_message": gettext_noop(
         "the process starts when the message %(name)s arrives: it is started by POST /api/v1/messages/ with `start`"
     ),
@@ -217,8 +218,10 @@ MESSAGES: dict[str, str] = {
     "message.start_required": gettext_noop("the message starts a case: give start"),
     "message.payload_invalid": gettext_noop("the message payload is not valid"),
     "message.sender_not_allowed": gettext_noop("your agency may not send the message %(name)s in this process"),
-    "message.nothing_waits": gettext_noop("nothing in case %(reference)s waits for the message %(name)s now"),
-    "message.no_start_process": gettext_noop("no process starts on the message %(name)s"),
+    "message.nothing_waits": gettext_noop("nothing in case %(reference)s waits for the message given in name now"),
+    "message.no_start_process": gettext_noop("no process starts on the message given in name"),
+    "message.name_waits_nowhere": gettext_noop("nothing waits for this message now"),
+    "message.name_starts_nothing": gettext_noop("no process starts on this message"),
     "process.forms_invalid": gettext_noop("forms must map file names to JSON schemas"),
     "process.not_utf8": gettext_noop("the BPMN file is not UTF-8: save it as UTF-8 in the modeler and deploy it again"),
     "process.model_refused": gettext_noop("the BPMN model was refused"),

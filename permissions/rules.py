@@ -1221,7 +1221,14 @@ def can_ask_correction(user, case) -> bool:
 
 
 def can_correct_value(
-    user, case, *, category: str, recorded_by: int | None, case_open: bool, in_case_file: bool
+    user,
+    case,
+    *,
+    category: str,
+    recorded_by: int | None,
+    case_open: bool,
+    in_case_file: bool,
+    recorder_left: bool = False,
 ) -> bool:
     """Correcting one form value of ``case`` (GDPR art. 16). Each agency answers for the
     accuracy of what it recorded (``Case.data_sources``: the agency of the task or message
@@ -1229,14 +1236,17 @@ def can_correct_value(
     The coordinator corrects besides: identity data, values no agency recorded, and, once the
     case is closed, the values of the case file (``in_case_file``): that is the coordinating
     agency's own record handed to the archive (arkivlova), and nobody works the case any more
-    to correct it. Another agency's health, justice or economy record stays theirs to correct
-    (docs/data-protection.md)."""
+    to correct it. Another agency's health, justice or economy record stays theirs to correct,
+    while it takes part in the case. When it no longer does (``recorder_left``: withdrawn
+    from the case), nobody of it can, and the person's right would reach nobody: the
+    coordinator corrects its values then, of any category, open or closed, with the reason
+    every correction records (docs/data-protection.md)."""
     access = case_access(user, case)  # remembered on the case: no query per value
     if recorded_by is not None and recorded_by in access.agency_ids:
         return True
     if not any(agency.pk == case.coordinator_agency_id and role == Role.COORDINATOR for agency, role in access.acting):
         return False
-    return category == "identity" or recorded_by is None or (not case_open and in_case_file)
+    return category == "identity" or recorded_by is None or recorder_left or (not case_open and in_case_file)
 
 
 def can_review_national_id(user, case) -> bool:

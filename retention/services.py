@@ -87,16 +87,19 @@ def correctable_fields(actor, case) -> list[str]:
     fields = selectors.case_field_rules(case)
     retention = rules_for_process(case.process_key)
     sources = case.data_sources or {}
+    taking_part = set(case.participants.values_list("agency_id", flat=True))
 
     def may_correct(name: str) -> bool:
         category = fields.fields.get(name, RESTRICTED)
+        recorded_by = sources.get(name)
         return rules.can_correct_value(
             actor,
             case,
             category=category,
-            recorded_by=sources.get(name),
+            recorded_by=recorded_by,
             case_open=case.status == CaseStatus.OPEN,
             in_case_file=retention.get(category, retention[RESTRICTED]).in_case_file,
+            recorder_left=recorded_by is not None and recorded_by not in taking_part,
         )
 
     return [name for name in visible_fields(actor, case) if may_correct(name)]

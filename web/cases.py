@@ -23,7 +23,7 @@ from core.http_methods import allow, require_GET, require_POST
 from core.national_id import mask_national_id
 from permissions import rules
 from permissions.models import AgencyKind
-from web import schema_forms
+from web import drafts, schema_forms
 from web.break_glass import break_glass_section
 from web.list_rows import TimeTags, id_links
 from web.notes import notes_section
@@ -488,15 +488,14 @@ def case_section(request, pk, section):
 # by coordinators and auditors only now and then).
 ACCESS_LOG_PAGE_SIZE = 20
 
-# A consent form with errors is shown again after a redirect (Post/Redirect/Get): a reload
-# of the page then shows it, and never records the consent a second time.
-CONSENT_FORM_SESSION_KEY = "brobygger.consent_form"
-
 
 @allow("GET", "HEAD")
 @ui_view
 def case_detail(request, pk):
-    kept = request.session.pop(CONSENT_FORM_SESSION_KEY, None)
+    # A consent form with errors is shown again after a redirect (Post/Redirect/Get): a
+    # reload of the page then shows it, and never records the consent a second time. Its
+    # values are this request's alone (``web.drafts``).
+    kept = drafts.taken(request, drafts.CONSENT_FORM)
     if kept and kept.get("case") == pk:
         return _case_page(request, pk, consent_values=kept["values"], consent_errors=kept["errors"])
     return _case_page(request, pk)
@@ -740,7 +739,7 @@ def consent_record(request, pk):
             note=values["note"],
         )
     except InvalidInput as exc:
-        request.session[CONSENT_FORM_SESSION_KEY] = {"case": pk, "values": values, "errors": exc.errors}
+        drafts.keep(request, drafts.CONSENT_FORM, {"case": pk, "values": values, "errors": exc.errors})
         return HttpResponseRedirect(reverse("case", args=[pk]) + "#consents")
     except Forbidden as exc:
         errors = [{"field": "agency", "message": error_text(exc)}]

@@ -396,6 +396,7 @@ class VersionMigration(models.Model):
 
 # The job table and the message tables live in their own module (imported for Django).
 from workflows.jobs.models import (  # noqa: E402
+    FinishedExternalTask,
     Job,
     JobKind,
     JobStatus,
@@ -419,6 +420,7 @@ __all__ = [
     "CaseStatus",
     "Event",
     "EventKind",
+    "FinishedExternalTask",
     "Incident",
     "InstanceStatus",
     "Job",

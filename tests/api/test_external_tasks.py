@@ -14,6 +14,7 @@ from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, external_model
 from workflows import services
+from workflows.jobs import queue
 from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus
 from workflows.services import external_tasks
 
@@ -87,6 +88,36 @@ def test_fetch_lock_and_complete(client_for, waiting, users):
     assert waiting.data_sources["register_status"] == users["nils"].memberships.first().agency_id
     assert complete(nils, task["id"], register_status="listed").status_code == 409
     assert Event.objects.filter(case=waiting, kind=EventKind.SERVICE_CALLED).count() == 1
+
+
+def test_a_task_answered_after_its_job_was_pruned_is_409_to_its_agency_and_404_to_others(client_for, waiting):
+    """Done jobs are pruned after ``JOB_DONE_KEEP_DAYS``; a system that answers late (a retry
+    of a lost response) is told the task was done, not that it never was. Another agency
+    learns nothing: 404, as for a key that is no task."""
+    nils = client_for("nils")
+    (task,) = fetch(nils)
+    assert complete(nils, task["id"], register_status="listed").status_code == 204
+    assert complete(nils, task["id"], register_status="listed").json()["code"] == "external_task.done"
+    Job.objects.filter(delivery_key=task["id"]).update(finished_at=queue.now() - timedelta(days=30))
+    assert queue.prune_finished() >= 1
+    assert not Job.objects.filter(delivery_key=task["id"]).exists()
+
+    late = complete(nils, task["id"], register_status="listed")
+    assert (late.status_code, late.json()["code"]) == (409, "external_task.done")
+    failure = {"workerId": "w1", "errorMessage": "x"}
+    assert nils.post(f"/api/v1/external-tasks/{task['id']}/failure/", failure, format="json").status_code == 409
+    for other in ("kari", "helga", "bjorn", "ada"):
+        assert complete(client_for(other), task["id"], register_status="listed").status_code == 404
+    assert complete(nils, uuid.uuid4(), register_status="listed").status_code == 404
+    assert Event.objects.filter(case=waiting, kind=EventKind.SERVICE_CALLED).count() == 1
+    # once NAV no longer takes part in the case (as a withdrawal leaves it), 404 as for any key
+    from permissions.grants import revoke_agency_access
+    from permissions.models import CaseParticipant
+
+    nav = CaseParticipant.objects.get(case=waiting, kind="nav").agency
+    CaseParticipant.objects.filter(case=waiting, agency=nav).delete()
+    revoke_agency_access(waiting, [nav])
+    assert complete(nils, task["id"], register_status="listed").status_code == 404
 
 
 def test_a_killed_worker_the_lease_runs_out_another_completes_once(client_for, waiting, monkeypatch):

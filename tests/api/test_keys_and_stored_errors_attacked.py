@@ -95,7 +95,7 @@ def test_a_sender_in_two_agencies_is_not_led_by_the_prisons_key_into_another_age
     answers = [(r.status_code, r.json()["detail"]) for r in (while_running, ended)]
     assert answers == [
         # the prison's own case (nothing in it waits yet), not "the key matches 2 cases"
-        (404, f"nothing in case {prisons.json()['reference']} waits for the message release_date_changed now"),
+        (404, f"nothing in case {prisons.json()['reference']} waits for the message given in name now"),
         # not NAV Halden's case of another person, once the prison's case ended
         (404, "no such case"),
     ]
@@ -146,3 +146,45 @@ def test_erasing_a_case_clears_its_jobs_and_incidents_stored_messages(message_in
         "",
         None,
     )
+
+
+TYPED = "schizofreni-henvisning-ola-nordmann"
+
+
+@pytest.mark.parametrize("language", ["en", "nb"])
+def test_an_unknown_message_name_or_process_key_is_named_by_its_field_never_echoed(
+    shipped, users, agencies, client_for, language
+):
+    """The caller chooses the text of a message's name and a case's process key: an answer
+    that said "no process starts on the message <name>" returned whatever was typed into
+    a page, a log or a proxy's error capture. The field is named instead."""
+    from tests.workflows.helpers import PERSON, start_prison_case
+
+    case = start_prison_case(users, agencies)
+    kari = client_for("kari")
+    answers = {
+        "nothing waits": kari.post(
+            "/api/v1/messages/",
+            {"name": TYPED, "case_reference": case.reference, "payload": {}},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+        "starts nothing": kari.post(
+            "/api/v1/messages/",
+            {"name": TYPED, "start": {"person": PERSON, "participants": {"prison": agencies["prison"].pk}}},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+        "unknown process": kari.post(
+            "/api/v1/cases/",
+            {"process_key": TYPED, "person": PERSON, "participants": {}},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        ),
+    }
+    statuses = {what: answer.status_code for what, answer in answers.items()}
+    assert statuses == {"nothing waits": 404, "starts nothing": 404, "unknown process": 400}
+    for what, answer in answers.items():
+        assert TYPED not in answer.content.decode(), what
+        field = "process_key" if what == "unknown process" else "name"
+        assert field in [error["field"] for error in answer.json()["errors"]], what

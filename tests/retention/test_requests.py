@@ -422,6 +422,36 @@ def test_on_a_closed_case_the_coordinator_corrects_the_case_file_but_not_another
     assert sorted(Correction.objects.values_list("field", flat=True)) == ["benefits_applied", "has_home"]
 
 
+def test_a_withdrawn_agency_s_values_are_corrected_by_the_coordinator_with_a_reason_and_logged(worked_case, users):
+    """Withdrawn, NAV's people no longer see the case: its economy value would be corrected
+    by nobody. The coordinator corrects it (open case, any category they see), logged for the
+    coordinating agency; nobody else does."""
+    from workflows import services as workflow_services
+
+    case = worked_case
+    workflow_services.withdraw_agency(
+        actor=users["bjorn"], case=case.pk, agency=case.participants.get(kind="nav").agency_id, reason="Avsluttet"
+    )
+    assert _flip(users["nils"], case, "benefits_applied").status_code == 404  # withdrawn: not seen at all
+    assert _flip(users["kari"], case, "benefits_applied").status_code == 400  # masked for the prison
+    assert correct(users["bjorn"], case, "benefits_applied", True, reason="").status_code == 400  # a reason
+    assert not Correction.objects.exists()
+    answer = _flip(users["bjorn"], case, "benefits_applied")
+    assert answer.status_code == 201, answer.json()
+    correction = Correction.objects.get()
+    assert (correction.field, correction.corrected_by, correction.reason) == (
+        "benefits_applied",
+        users["bjorn"],
+        "Feil registrert; personen ba om retting",
+    )
+    logged = AccessLog.objects.get(case=case, basis="correction")
+    assert (logged.username, logged.agency_id, logged.role) == ("bjorn", case.coordinator_agency_id, Role.COORDINATOR)
+    event = Event.objects.get(case=case, kind=EventKind.VALUE_CORRECTED)
+    assert event.agency_id == case.coordinator_agency_id
+    # the prison, still taking part, corrects its own and the coordinator still does not
+    assert _flip(users["bjorn"], case, "has_home").status_code == 403
+
+
 def test_another_agency_s_correction_of_a_value_masked_for_the_coordinator_is_not_shown_to_them(worked_case, users):
     """Helga corrects a health value the coordinator does not see: the coordinator's retention
     answer and page name neither that field nor her reason, nor does a participant's timeline;

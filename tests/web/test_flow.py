@@ -159,6 +159,28 @@ def test_consent_form_errors_are_shown_after_a_redirect_so_a_reload_posts_nothin
     assert not Consent.objects.exists()
 
 
+def test_a_consent_form_sent_back_and_left_keeps_nothing_of_it_in_the_session(web, prison_case, agencies):
+    """The form's purpose and note wait in the session for the one page the redirect asks
+    for; when the user goes elsewhere instead, the next request of the session drops them.
+    They stayed until the case page was opened again, over any number of other pages."""
+    from django.contrib.sessions.models import Session
+
+    bjorn = web("bjorn")
+    typed = {"agency": str(agencies["nav"].pk), "purpose": "Rusbehandling, ny henvisning", "note": "Ringte fra avd. B"}
+    response = bjorn.post(f"/cases/{prison_case.pk}/consents/", typed)
+    assert response.status_code == 302
+
+    def stored() -> str:
+        return repr([session.get_decoded() for session in Session.objects.all()])
+
+    assert typed["purpose"] in stored()  # for the page the redirect asks for
+    assert bjorn.get("/tasks/").status_code == 200  # the user went elsewhere
+    assert typed["purpose"] not in stored() and typed["note"] not in stored()
+    page = bjorn.get(f"/cases/{prison_case.pk}/").content.decode()
+    assert typed["purpose"] not in page and "velg minst én kategori" not in page
+    assert not Consent.objects.exists()
+
+
 def _health_to_nav(users, agencies, case, basis):
     """Bjørn records the person's consent to share health data with NAV in ``case``."""
     from workflows.services import record_consent

@@ -44,10 +44,10 @@ class JobStatus(models.TextChoices):
 
 
 # Jobs a worker may still work (``job_due_open``), and jobs the workers delete once they have
-# been finished for ``JOB_DONE_KEEP_DAYS`` (a failed job stays: its incident shows it, and
-# a retry runs it again).
+# been finished for ``JOB_DONE_KEEP_DAYS`` (``queue.prune_finished``): a failed one too, unless
+# an open incident names it (its retry runs it again).
 UNFINISHED = (JobStatus.PENDING.value, JobStatus.RUNNING.value)
-PRUNED = (JobStatus.DONE.value, JobStatus.CANCELLED.value)
+PRUNED = (JobStatus.DONE.value, JobStatus.CANCELLED.value, JobStatus.FAILED.value)
 
 
 class Job(models.Model):
@@ -92,7 +92,7 @@ class Job(models.Model):
             # and a job that finishes leaves this index instead of entering it again.
             models.Index(fields=["status", "due_at"], name="job_due_open", condition=Q(status__in=UNFINISHED)),
             # What the pruning walks: finished jobs, oldest first (``queue.prune_finished``).
-            models.Index(fields=["finished_at"], name="job_finished", condition=Q(status__in=PRUNED)),
+            models.Index(fields=["finished_at"], name="job_prunable", condition=Q(status__in=PRUNED)),
             # An agency's system completes an external task by its key: only those jobs are
             # indexed, so the timers' and e-mails' inserts pay nothing for it.
             models.Index(
@@ -126,6 +126,27 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class FinishedExternalTask(models.Model):
+    """What is left of an external task once its finished job is pruned
+    (``queue.prune_finished``): its key, the agency whose system it was routed to, its case
+    and how it ended. An agency's system that answers it late is told that the task was done
+    (409), as it was while the job was kept, not that no such task exists; any other caller
+    still gets 404 (``external_tasks._locked_job``). No case data: ids, a status, a time.
+
+    The case and the agency are plain ids, not foreign keys: the pruning writes these rows
+    while it holds the job rows, and a foreign-key check would wait for a case held
+    ``FOR UPDATE`` by an erasure that waits for those job rows (README, "One lock order")."""
+
+    delivery_key = models.UUIDField(primary_key=True)
+    agency_id = models.PositiveBigIntegerField()
+    case_id = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=20, choices=JobStatus.choices)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"external task {self.delivery_key} ({self.status})"
 
 
 class ServiceConnector(models.Model):

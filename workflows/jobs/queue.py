@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from bpmn.engine import service_tasks as engine_services
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
-from workflows.models import Incident, Job, JobKind, JobStatus
+from workflows.models import FinishedExternalTask, Incident, Job, JobKind, JobStatus
 from workflows.steps import rows
 
 NOTIFY_CHANNEL = "brobygger_jobs"
@@ -375,15 +375,19 @@ PRUNE_BATCH = 1000
 
 
 def prune_finished(*, limit: int | None = None) -> int:
-    """Delete up to ``limit`` (``PRUNE_BATCH``) jobs done or cancelled more than ``JOB_DONE_KEEP_DAYS`` ago;
-    returns how many. A job an incident names stays (the incident list shows it); the other
-    rows that name a job forget it (their ``on_delete`` is ``SET_NULL``). On PostgreSQL one
-    statement over the ``job_finished`` index whose rows are taken with ``SKIP LOCKED``: two
+    """Delete up to ``limit`` (``PRUNE_BATCH``) jobs done, cancelled or failed more than
+    ``JOB_DONE_KEEP_DAYS`` ago; returns how many. A job an open incident names stays (its retry
+    runs it again), and one whose incident was resolved less than ``JOB_DONE_KEEP_DAYS`` ago
+    (the incident list shows it); the rows that name a job forget it (their ``on_delete`` is
+    ``SET_NULL``: a resolved incident keeps its own error, attempts and who resolved it); an
+    external task's key is kept (``FinishedExternalTask``). On PostgreSQL one
+    statement over the ``job_prunable`` index whose rows are taken with ``SKIP LOCKED``: two
     workers pruning at once delete different rows and never wait for each other."""
     cutoff, limit = now() - timedelta(days=conf("JOB_DONE_KEEP_DAYS")), limit or PRUNE_BATCH
     if connection.vendor != "postgresql":  # SQLite (the demo): one writer, no DML in WITH
-        doomed = _prunable(cutoff).values_list("pk", flat=True)[:limit]
-        return Job.objects.filter(pk__in=list(doomed)).delete()[1].get(Job._meta.label, 0)
+        ids = list(_prunable(cutoff).values_list("pk", flat=True)[:limit])
+        _keep_external_task_keys(ids)
+        return Job.objects.filter(pk__in=ids).delete()[1].get(Job._meta.label, 0)
     ops = connection.ops
     table = ops.quote_name(Job._meta.db_table)
     incident = ops.quote_name(Incident._meta.db_table)
@@ -396,28 +400,58 @@ def prune_finished(*, limit: int | None = None) -> int:
     statuses = ", ".join(["%s"] * len(PRUNED))
     doomed = (
         f"SELECT id FROM {table} WHERE status IN ({statuses}) AND finished_at < %s "  # noqa: S608
-        f"AND NOT EXISTS (SELECT 1 FROM {incident} WHERE job_id = {table}.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM {incident} WHERE job_id = {table}.id "
+        "AND (resolved_at IS NULL OR resolved_at >= %s)) "
         "ORDER BY finished_at LIMIT %s FOR UPDATE SKIP LOCKED"
     )
+    finished = ops.quote_name(FinishedExternalTask._meta.db_table)
+    # An external task's key outlives its job (``FinishedExternalTask``): a late answer is 409.
+    keeps = (
+        f"keep AS (INSERT INTO {finished} (delivery_key, agency_id, case_id, status, finished_at) "  # noqa: S608
+        f"SELECT delivery_key, (payload->>'agency_id')::bigint, case_id, status, finished_at FROM {table} "
+        "WHERE id IN (SELECT id FROM doomed) AND kind = %s AND case_id IS NOT NULL "
+        "AND jsonb_typeof(payload->'agency_id') = 'number' ON CONFLICT DO NOTHING), "
+    )
     gone = f"DELETE FROM {table} WHERE id IN (SELECT id FROM doomed) RETURNING 1"  # noqa: S608
-    sql = f"WITH doomed AS ({doomed}), {forgets}gone AS ({gone}) SELECT COUNT(*) FROM gone"  # noqa: S608
+    sql = f"WITH doomed AS ({doomed}), {keeps}{forgets}gone AS ({gone}) SELECT COUNT(*) FROM gone"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*PRUNED, ops.adapt_datetimefield_value(cutoff), limit])
+        moment = ops.adapt_datetimefield_value(cutoff)
+        cursor.execute(sql, [*PRUNED, moment, moment, limit, JobKind.EXTERNAL_TASK.value])
         return cursor.fetchone()[0]
 
 
 def _prunable(cutoff):
-    return Job.objects.filter(status__in=PRUNED, finished_at__lt=cutoff).exclude(incidents__isnull=False)
+    needed = Incident.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=cutoff), job=OuterRef("pk"))
+    return Job.objects.filter(status__in=PRUNED, finished_at__lt=cutoff).exclude(Exists(needed))
+
+
+def _keep_external_task_keys(job_ids) -> None:
+    """SQLite: what the statement's ``keep`` does on PostgreSQL."""
+    rows = Job.objects.filter(pk__in=job_ids, kind=JobKind.EXTERNAL_TASK, case_id__isnull=False)
+    FinishedExternalTask.objects.bulk_create(
+        [
+            FinishedExternalTask(
+                delivery_key=job.delivery_key,
+                agency_id=job.payload["agency_id"],
+                case_id=job.case_id or 0,  # never 0: the rows are read with a case
+                status=job.status,
+                finished_at=job.finished_at,
+            )
+            for job in rows
+            if isinstance((job.payload or {}).get("agency_id"), int)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _naming_models() -> list[tuple[str, str]]:
-    """The other tables whose rows name a job (an archive export, an erasure record) and
-    the column that does: each forgets a pruned job, as its ``SET_NULL`` says. Incidents
-    are not among them: a job an incident names is not pruned."""
+    """The other tables whose rows name a job (an archive export, an erasure record, a
+    resolved incident) and the column that does: each forgets a pruned job, as its
+    ``SET_NULL`` says. An open incident's job is not pruned."""
     named = []
     for relation in Job._meta.get_fields(include_hidden=True):  # ``related_name="+"`` too
         model = relation.related_model
-        if not isinstance(relation, models.ForeignObjectRel) or model is Incident:
+        if not isinstance(relation, models.ForeignObjectRel):
             continue
         if relation.on_delete is not models.SET_NULL:
             raise ValueError(f"{relation.name} names a job without SET_NULL: prune it first")

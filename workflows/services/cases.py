@@ -69,11 +69,8 @@ def start_case(
         ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml").order_by("-version").first()
     )
     if definition is None:
-        raise InvalidInput(
-            "case.unknown_process",
-            key=str(process_key),
-            errors=[field_error("process_key", "case.unknown_process_field")],
-        )
+        # The field, never its value: the caller chose the text.
+        raise InvalidInput("case.unknown_process", errors=[field_error("process_key", "case.unknown_process_field")])
     runtime = runtime_for(definition)
     starts_on = runtime.start_messages
     if (start_message or starts_on) and start_message not in starts_on:

@@ -27,7 +27,7 @@ from permissions.models import AccessAction, AccessLog, Agency
 from workflows import selectors, steps
 from workflows.jobs import queue, service
 from workflows.jobs.errors import JobError
-from workflows.models import Job, JobKind, JobStatus
+from workflows.models import FinishedExternalTask, Job, JobKind, JobStatus
 from workflows.steps.runner import engine_detail
 
 MAX_LOCK_SECONDS = 24 * 3600
@@ -152,8 +152,12 @@ def _locked_job(actor, task_id, worker_id: str) -> Job:
         .filter(delivery_key=key, kind=JobKind.EXTERNAL_TASK, payload__agency_id__in=agencies or [0])
         .first()
     )
-    if job is None or not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
+    if job is None:
+        raise _finished_or_unknown(key, agencies)
+    if not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
         raise NotFound("external_task.not_found")  # also once the agency's access was withdrawn
+    if job.status in (JobStatus.DONE, JobStatus.CANCELLED):
+        raise _finished(job.status)
     holds = (
         job.status == JobStatus.RUNNING
         and job.locked_by == _worker_key(actor, worker_id)
@@ -163,6 +167,21 @@ def _locked_job(actor, task_id, worker_id: str) -> Job:
     if not holds:
         raise Conflict("external_task.not_locked")
     return job
+
+
+def _finished(status: str) -> Conflict:
+    """A task finished already: told so (409) to the agency's system that had it."""
+    return Conflict("external_task.done" if status == JobStatus.DONE else "external_task.gone")
+
+
+def _finished_or_unknown(key: uuid.UUID, agencies) -> Conflict | NotFound:
+    """A key whose job is gone (pruned): 409 when it was an external task of the caller's
+    agencies that finished, while that agency still takes part in the case; else 404, as for
+    a key that never was a task (another agency learns nothing of it)."""
+    finished = FinishedExternalTask.objects.filter(delivery_key=key, agency_id__in=agencies or [0]).first()
+    if finished is None or not rules.agency_keeps_case(finished.agency_id, finished.case_id):
+        return NotFound("external_task.not_found")
+    return _finished(finished.status)
 
 
 def complete_external_task(*, actor, task_id, worker_id: str, variables: dict) -> None:

@@ -70,6 +70,7 @@ def retry_incident(*, actor, incident_id) -> Incident:
             step = steps.Step(instance, actor=actor)
             incident.resolved_at, incident.resolved_by = timezone.now(), actor
             step.batch.update(incident, ("resolved_at", "resolved_by"))
+            step.batch.flush()  # resolved before the advance asks whether one is still open
             step.event(EventKind.INCIDENT_RESOLVED, element_id=incident.element_id, detail={"incident": incident.pk})
             steps.advance(step, runtime, workflow)
     if failure is not None:

@@ -77,7 +77,12 @@ def correlate_message(
                 if seen:
                     break
         else:
-            raise NotFound("message.nothing_waits", reference=case.reference, name=name)
+            # The field, never its value: the caller chose the text (docs/security.md).
+            raise NotFound(
+                "message.nothing_waits",
+                reference=case.reference,
+                errors=[field_error("name", "message.name_waits_nowhere")],
+            )
         if agency.kind not in _declared(runtime, name)["senders"]:  # this instance's version may say otherwise
             raise Forbidden("message.sender_not_allowed", name=name)
         fields = _valid_payload(runtime, name, payload)
@@ -150,7 +155,7 @@ def _start_case(actor, name, payload, message_id, start) -> MessageResult:
             )
         raise InvalidInput("message.invalid", errors=[field_error("case_reference", "message.give_reference")])
     if not definitions:
-        raise NotFound("message.no_start_process", name=name)
+        raise NotFound("message.no_start_process", errors=[field_error("name", "message.name_starts_nothing")])
     if len(definitions) > 1:
         raise Conflict("message.several_start_processes", name=name, keys=", ".join(sorted(d.key for d in definitions)))
     (definition,) = definitions

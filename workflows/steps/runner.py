@@ -248,6 +248,7 @@ def advance(
     instance, batch = step.instance, step.batch
     outcome = StepOutcome()
     failure = None
+    had_incident = instance.status == InstanceStatus.INCIDENT
     previous_due = instance.next_timer_at
     timers_before = engine_events.waiting_timers(workflow)
     messages_before = engine_events.completed_message_events(workflow)
@@ -279,7 +280,7 @@ def advance(
     if failure is None and workflow.is_completed():
         instance.status = InstanceStatus.COMPLETED
         outcome.completed = True
-    elif failure is not None:
+    elif failure is not None or (had_incident and _open_step_incident(instance)):
         instance.status = InstanceStatus.INCIDENT
     else:
         instance.status = InstanceStatus.RUNNING
@@ -308,12 +309,42 @@ def advance(
         kind, element_id, error, error_class = failure
         outcome.incident = step.incident(kind=kind, element_id=element_id, error=error, error_class=error_class)
     if outcome.completed:
+        if had_incident:
+            _resolve_with_completion(step)
         _complete_case(step, engine.end_reached(workflow))
     # After every write of the case's tasks queued above (and the completion made before
     # the step): the case's next deadline, in the same transaction.
     rows.refresh_next_due(batch, instance.case)
     step.write()
     return outcome
+
+
+def _open_step_incident(instance: ProcessInstance) -> bool:
+    """Whether an incident of a step of ``instance`` (not of a job) is still open: another
+    branch going on (a timer, a message, a correction's re-timing) does not fix it, so the
+    instance stays ``incident`` until its retry resolves it. Read only for an instance in
+    ``incident``: the healthy step pays nothing."""
+    return Incident.objects.filter(instance=instance, job__isnull=True, resolved_at__isnull=True).exists()
+
+
+def _resolve_with_completion(step: Step) -> None:
+    """The instance completed past a step that failed (another branch ended the process, a
+    terminate end event cancelled the failed one): nothing is left to retry, so its open
+    incidents are resolved with the completion (by nobody, said so on the timeline) rather
+    than left open on a finished case."""
+    instance = step.instance
+    left = list(
+        Incident.objects.filter(instance=instance, job__isnull=True, resolved_at__isnull=True).values_list(
+            "pk", "element_id"
+        )
+    )
+    if not left:
+        return
+    Incident.objects.filter(pk__in=[pk for pk, _ in left]).update(resolved_at=timezone.now())
+    for pk, element_id in left:
+        step.event(
+            EventKind.INCIDENT_RESOLVED, actor=None, element_id=element_id, detail={"incident": pk, "by": "completion"}
+        )
 
 
 def retime_timers_reading(instance: ProcessInstance, fields: Collection[str]) -> bool:

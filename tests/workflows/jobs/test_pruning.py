@@ -1,6 +1,7 @@
 """Finished jobs are deleted by the workers (``queue.prune_finished``, ``Worker.prune``):
 done and cancelled jobs older than ``JOB_DONE_KEEP_DAYS`` go, in batches; recent ones,
-unfinished ones, failed ones and those an incident names stay. Without it the job table
+unfinished ones and those an open (or lately resolved) incident names stay; failed ones go
+as the others do once no open incident needs them. Without it the job table
 and its indexes grew with every timer, e-mail and message ever run."""
 
 import os
@@ -37,7 +38,7 @@ def _jobs(status, *, days_ago, count=1, **fields):
 
 
 @pytest.mark.django_db
-def test_the_worker_deletes_old_finished_jobs_and_keeps_the_recent_the_unfinished_and_the_failed(
+def test_the_worker_deletes_old_finished_jobs_and_keeps_the_recent_and_the_unfinished(
     shipped, users, agencies, settings
 ):
     settings.BROBYGGER = {**settings.BROBYGGER, "JOB_DONE_KEEP_DAYS": 7}
@@ -45,7 +46,7 @@ def test_the_worker_deletes_old_finished_jobs_and_keeps_the_recent_the_unfinishe
     old_done = _jobs(JobStatus.DONE, days_ago=8, count=3)
     old_cancelled = _jobs(JobStatus.CANCELLED, days_ago=30)
     recent_done = _jobs(JobStatus.DONE, days_ago=6)
-    old_failed = _jobs(JobStatus.FAILED, days_ago=30)
+    recent_failed = _jobs(JobStatus.FAILED, days_ago=6)
     # Unfinished jobs created long ago: a reminder due in a month, a lease held.
     waiting = _jobs(JobStatus.PENDING, days_ago=-30) + _jobs(JobStatus.RUNNING, days_ago=30)
     # A job that failed, then passed on a retry: its (resolved) incident still shows it.
@@ -65,10 +66,45 @@ def test_the_worker_deletes_old_finished_jobs_and_keeps_the_recent_the_unfinishe
     kept = set(Job.objects.values_list("pk", flat=True))
     gone = {job.pk for job in [*old_done, *old_cancelled, exported]}
     assert not kept & gone
-    assert {job.pk for job in [*recent_done, *old_failed, *waiting, retried]} <= kept
+    assert {job.pk for job in [*recent_done, *recent_failed, *waiting, retried]} <= kept
     export.refresh_from_db()
     assert export.job_id is None and export.status == ArchiveStatus.DONE
     assert Incident.objects.get(job=retried).job_id == retried.pk
+
+
+@pytest.mark.django_db
+def test_a_failed_job_goes_once_no_open_incident_needs_it(shipped, users, agencies, settings):
+    """A failed job was kept for ever: a password-reset mail that failed kept the typed
+    address, and a notification's job stayed after its incident was settled. Now: kept while
+    its incident is open (the retry runs it again) and for ``JOB_DONE_KEEP_DAYS`` after it was
+    resolved; then deleted, and the resolved incident forgets it and keeps its own record."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "JOB_DONE_KEEP_DAYS": 7}
+    case = start_prison_case(users, agencies)
+    instance = case.instances.first()
+    (no_incident,) = _jobs(JobStatus.FAILED, days_ago=30, kind=JobKind.PASSWORD_RESET)
+    (recent,) = _jobs(JobStatus.FAILED, days_ago=3)
+    still_open, settled_long_ago, settled_lately = (
+        _jobs(JobStatus.FAILED, days_ago=30, case=case, instance=instance)[0] for _ in range(3)
+    )
+    incidents = {
+        job.pk: Incident.objects.create(
+            instance=instance, case=case, job=job, kind="notification-failed", error="x", resolved_at=resolved
+        )
+        for job, resolved in (
+            (still_open, None),
+            (settled_long_ago, timezone.now() - timedelta(days=20)),
+            (settled_lately, timezone.now() - timedelta(days=2)),
+        )
+    }
+
+    Worker(name="w").run(once=True)
+
+    kept = set(Job.objects.values_list("pk", flat=True))
+    assert kept >= {recent.pk, still_open.pk, settled_lately.pk}
+    assert not kept & {no_incident.pk, settled_long_ago.pk}
+    forgotten = Incident.objects.get(pk=incidents[settled_long_ago.pk].pk)
+    assert forgotten.job_id is None and forgotten.resolved_at is not None and forgotten.error == "x"
+    assert Incident.objects.get(pk=incidents[still_open.pk].pk).job_id == still_open.pk
 
 
 @pytest.mark.django_db
