@@ -5,6 +5,8 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as LibraryTOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import enrolment
 from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping
@@ -68,3 +70,21 @@ class UserAdmin(auth_admin.UserAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
+    """django-otp's, listed, shown (without the key: ``OTP_ADMIN_HIDE_SENSITIVE_DATA``) and
+    deleted (a lost phone), never added or changed here. Added, its adder chose the key; its
+    user changed, an operator's own authenticator made codes for another user's account (and
+    a tolerance or throttling changed weakens the user's second factor): either way the
+    operator held it. A device is enrolled by its user, through an administrator's link."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
