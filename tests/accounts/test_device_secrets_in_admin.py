@@ -1,10 +1,12 @@
 """The admin never shows a TOTP device's key: an admin (or a helpdesk account allowed to
 view devices, to delete a lost phone's) who read it would hold the user's second factor.
-Deleting a device stays possible (docs/security.md, "lost phone")."""
+Deleting a device stays possible (docs/security.md, "lost phone"). Nor does it make a second
+factor or a token for anyone: no device added or changed, no API token issued."""
 
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +65,12 @@ def test_the_admin_moves_no_device_to_another_user(admin_browser, users, django_
     admin_browser.post(f"/admin/otp_totp/totpdevice/{own.pk}/change/", form)
     own.refresh_from_db()
     assert own.user.username == "root-admin"
+
+
+def test_the_admin_issues_no_api_token(admin_browser, users, api):
+    """knox's admin made a token for any user and showed it to the operator: the API as that
+    user, without their password or one-time code. Tokens come from a sign-in only."""
+    assert admin_browser.get("/admin/knox/authtoken/add/").status_code == 403
+    made = admin_browser.post("/admin/knox/authtoken/add/", {"user": users["nils"].pk}, follow=True)
+    assert made.status_code == 403
+    assert not AuthToken.objects.filter(user=users["nils"]).exists()
