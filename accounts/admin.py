@@ -29,6 +29,11 @@ class ExternalIdentityAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "subject")
     readonly_fields = ("user", "issuer", "subject", "last_login_groups")
 
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
+
 
 @admin.register(EnrolmentLink)
 class EnrolmentLinkAdmin(admin.ModelAdmin):

@@ -39,6 +39,11 @@ class IncidentAdmin(admin.ModelAdmin):
         "resolved_by",
     ]
 
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
+
     @admin.display(description=_("error"))
     def error_text(self, incident) -> str:
         return selectors.incident_error(incident, gettext)
@@ -98,6 +103,11 @@ class ServiceConnectorAdmin(admin.ModelAdmin):
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = readonly_fields = ("name", "hostname", "pid", "started_at", "beat_at", "jobs_done", "stopped_at")
 
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
+
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
@@ -125,6 +135,11 @@ class ReceivedMessageAdmin(admin.ModelAdmin):
     list_display = readonly_fields = ("id", "name", "sender_agency", "case", "sender", "received_at")
     exclude = ["message_id"]
     search_fields = ["=case__reference"]
+
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
 
 
 @admin.register(OutcomeKind)
