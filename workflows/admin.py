@@ -71,6 +71,11 @@ class JobAdmin(admin.ModelAdmin):
     exclude = ["payload", "last_error", "last_error_message"]  # shown as ``payload_shown``, ``last_error_text``
     raw_id_fields = ["instance", "case"]
 
+    def has_add_permission(self, request):
+        # The engine's work, written with the state change that causes it: a job added here
+        # had no kind (a row no worker can run), an outbox message no case (a 500).
+        return False
+
     @admin.display(description=_("payload"))
     def payload_shown(self, job):
         """Ids, as every job's payload holds; a password-reset job's typed address (kept until
@@ -117,6 +122,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     # operators read which fields and keys a message carries, never their values (design §2).
     exclude = ["payload", "correlations"]
     readonly_fields = ["name", "payload_fields", "correlation_keys", "instance", "case", "element_id", "created_at"]
+
+    def has_add_permission(self, request):
+        # The engine's work, written with the state change that causes it: a job added here
+        # had no kind (a row no worker can run), an outbox message no case (a 500).
+        return False
 
     @admin.display(description=_("payload fields"))
     def payload_fields(self, message):

@@ -23,7 +23,7 @@ from permissions.models import AccessLog, Agency
 from tests.permissions.conftest import PERSON
 from tests.permissions.test_admin_site_case_data import PURPOSE
 from tests.permissions.test_admin_site_case_data import rows as rows
-from workflows.models import OutboxMessage
+from workflows.models import Job, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +119,11 @@ def test_no_admin_add_page_saves_into_a_server_error(root):
         if root.get(url).status_code == 200 and root.post(url, {}).status_code >= 500:
             failed.append(model._meta.label)
     assert failed == []
+    # The engine's own rows, with the values their forms offer: nothing added.
+    job = {"status": "pending", "attempts": 0, "max_attempts": 5, "due_at_0": "2026-12-06", "due_at_1": "10:00"}
+    for url, form in (
+        ("/admin/workflows/job/add/", job),
+        ("/admin/workflows/outboxmessage/add/", {"status": "pending"}),
+    ):
+        assert root.post(url, form).status_code == 403
+    assert not Job.objects.exists()
