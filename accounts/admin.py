@@ -5,6 +5,10 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as LibraryTOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
+from knox.models import AuthToken
 
 from accounts import enrolment
 from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping
@@ -24,6 +28,11 @@ class ExternalIdentityAdmin(admin.ModelAdmin):
     list_display = ("user", "issuer", "subject", "last_login_groups")
     search_fields = ("user__username", "subject")
     readonly_fields = ("user", "issuer", "subject", "last_login_groups")
+
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
 
 
 @admin.register(EnrolmentLink)
@@ -68,3 +77,35 @@ class UserAdmin(auth_admin.UserAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
+    """django-otp's, listed, shown (without the key: ``OTP_ADMIN_HIDE_SENSITIVE_DATA``) and
+    deleted (a lost phone), never added or changed here. Added, its adder chose the key; its
+    user changed, an operator's own authenticator made codes for another user's account (and
+    a tolerance or throttling changed weakens the user's second factor): either way the
+    operator held it. A device is enrolled by its user, through an administrator's link."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(LibraryAuthTokenAdmin):
+    """django-rest-knox's, listed and revoked (deleted) here, never made: its add page made a
+    token for any user and showed it to the operator, the API as that user without their
+    password or one-time code (a token of a user who must give one is refused, but not one
+    of a user who need not, nor any under ``make run``). Tokens come from a sign-in only."""
+
+    def has_add_permission(self, request):
+        return False

@@ -79,6 +79,15 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
     def authenticate(self, request, **kwargs):
         if not oidc_enabled():
             return None
+        # Only the callback exchanges a code, after its checks (the session's own ``state``,
+        # its nonce and PKCE verifier). Django asks every backend in turn, and the library's
+        # runs the code flow for any request with ``code`` and ``state`` in its query: a
+        # password form posted to ``/accounts/login/?code=…&state=…`` (or the token endpoint,
+        # or the admin's login) signed the provider's user in past all three checks, and gave
+        # a single sign-on user, who has no password, an API token.
+        match = getattr(request, "resolver_match", None)
+        if "password" in kwargs or match is None or match.url_name != "oidc_authentication_callback":
+            return None
         try:
             return super().authenticate(request, **kwargs)
         except (SuspiciousOperation, requests.RequestException) as exc:

@@ -63,7 +63,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.AdminConfig",  # django.contrib.admin, its lists filtered by their own filters only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -515,6 +515,10 @@ MESSAGES: dict[str, str] = {
         "the form “%(form)s” of “%(element)s” has x-enum-labels that are not texts for the field's own "
         "choices; give a text for each choice the field's enum has"
     ),
+    "model.invalid-field-schema": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” the schema true or false, not an "
+        'object with the field\'s type; write the field as an object such as {"type": "string"}, or remove it'
+    ),
     "model.invalid-inherit": gettext_noop(
         "the form “%(form)s” of “%(element)s” has an x-inherit that is not a list of field names; list "
         "the fields of the earlier case to take the value from"

@@ -84,8 +84,11 @@ def fields_for(schema: dict | None, values: dict | None = None, errors: list[dic
         by_field.setdefault(name, []).append(str(error.get("message", "")))
     fields = []
     for name, prop in (schema.get("properties") or {}).items():
-        prop = prop or {}
-        labels = prop.get("x-enum-labels") or {}  # value -> label, e.g. the outcome kinds
+        # A field's schema may be ``true`` or ``false`` (the editor's preview draws a form before
+        # the deploy's checks refuse that), and its labels anything: drawn as a plain text field.
+        prop = prop if isinstance(prop, dict) else {}
+        labels = prop.get("x-enum-labels")  # value -> label, e.g. the outcome kinds
+        labels = labels if isinstance(labels, dict) else {}
         fields.append(
             Field(
                 name=name,

@@ -39,6 +39,11 @@ class IncidentAdmin(admin.ModelAdmin):
         "resolved_by",
     ]
 
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
+
     @admin.display(description=_("error"))
     def error_text(self, incident) -> str:
         return selectors.incident_error(incident, gettext)
@@ -65,6 +70,11 @@ class JobAdmin(admin.ModelAdmin):
     ]
     exclude = ["payload", "last_error", "last_error_message"]  # shown as ``payload_shown``, ``last_error_text``
     raw_id_fields = ["instance", "case"]
+
+    def has_add_permission(self, request):
+        # The engine's work, written with the state change that causes it: a job added here
+        # had no kind (a row no worker can run), an outbox message no case (a 500).
+        return False
 
     @admin.display(description=_("payload"))
     def payload_shown(self, job):
@@ -98,6 +108,11 @@ class ServiceConnectorAdmin(admin.ModelAdmin):
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = readonly_fields = ("name", "hostname", "pid", "started_at", "beat_at", "jobs_done", "stopped_at")
 
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
+
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
@@ -107,6 +122,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     # operators read which fields and keys a message carries, never their values (design §2).
     exclude = ["payload", "correlations"]
     readonly_fields = ["name", "payload_fields", "correlation_keys", "instance", "case", "element_id", "created_at"]
+
+    def has_add_permission(self, request):
+        # The engine's work, written with the state change that causes it: a job added here
+        # had no kind (a row no worker can run), an outbox message no case (a 500).
+        return False
 
     @admin.display(description=_("payload fields"))
     def payload_fields(self, message):
@@ -125,6 +145,11 @@ class ReceivedMessageAdmin(admin.ModelAdmin):
     list_display = readonly_fields = ("id", "name", "sender_agency", "case", "sender", "received_at")
     exclude = ["message_id"]
     search_fields = ["=case__reference"]
+
+    def has_add_permission(self, request):
+        # Rows the engine or a sign-in writes: the add page's form has none of their fields
+        # (all read-only), and saving it was a 500.
+        return False
 
 
 @admin.register(OutcomeKind)

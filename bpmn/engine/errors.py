@@ -38,6 +38,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "invalid-enum-labels": (),
         "invalid-expression": (),
         "invalid-form": (),
+        "invalid-field-schema": (),
         "invalid-inherit": (),
         "invalid-lane-map": (),
         "invalid-outcome-role": (),

@@ -93,6 +93,20 @@ class FormChecks(LintState):
                     problems += _enum_label_problems(properties)
                     problems += _inherit_problems(properties)
                     for prop_name, prop in properties.items():
+                        if not isinstance(prop, dict):
+                            # ``true`` or ``false``: valid JSON Schema, but no field (no type, no
+                            # category); the deploy's later steps read each field's schema as an
+                            # object, and one of these was a 500 for the editor and the API.
+                            problems.append(
+                                (
+                                    "invalid-field-schema",
+                                    f"gives the field '{prop_name}' the schema {json.dumps(prop)}, not an object "
+                                    "with the field's type; write the field as an object such as "
+                                    '{"type": "string"}, or remove it',
+                                    {"field": prop_name},
+                                )
+                            )
+                            continue
                         problems += _share_problems(prop_name, prop)
                         if not isinstance(prop, dict) or "x-category" not in prop:
                             continue  # no category: the field is restricted

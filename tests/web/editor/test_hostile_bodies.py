@@ -61,3 +61,43 @@ def test_the_form_preview_names_a_remote_ref(web, shipped):
     response = post_json(web("ada"), reverse("process-form-preview"), {"schema": schema})
     assert response.status_code == 200
     assert "«home» i skjemaet har en $ref til en annen fil eller adresse" in response.content.decode()
+
+
+def _with_field(content, schema):
+    """The prison content with one more field in its first form, whose schema is ``schema``."""
+    forms = {name: dict(form) for name, form in content["forms"].items()}
+    first = sorted(forms)[0]
+    forms[first]["properties"] = {**forms[first]["properties"], "free": schema}
+    return {**content, "forms": forms}, first
+
+
+@pytest.mark.parametrize("schema", [True, False])
+@pytest.mark.parametrize("name", ["process-validate", "process-deploy"])
+def test_a_field_whose_schema_is_true_or_false_is_refused_naming_the_form_and_field(web, prison_content, schema, name):
+    """JSON Schema allows ``true`` and ``false`` as a property's schema; the deploy read each
+    field as an object, so validate, deploy and the API's POST answered 500."""
+    content, form = _with_field(prison_content, schema)
+    response = post_json(web("ada"), reverse(name), content)
+    assert response.status_code in (200, 400)
+    issues = response.json().get("issues") or response.json()["errors"]
+    refused = [issue for issue in issues if issue["code"] == "invalid-field-schema"]
+    assert refused and "gir feltet «free» skjemaet true eller false" in refused[0]["message"]
+    assert form in refused[0]["message"]
+
+
+def test_the_api_refuses_a_field_whose_schema_is_true(web, prison_content):
+    content, _form = _with_field(prison_content, True)
+    body = {"bpmn_xml": content["bpmn_xml"], "forms": content["forms"]}
+    response = post_json(web("ada"), "/api/v1/process-definitions/", body)
+    assert response.status_code == 400
+    assert "invalid-field-schema" in {error.get("code") for error in response.json()["errors"]}
+
+
+@pytest.mark.parametrize(
+    "field", [True, {"type": "string", "enum": ["a"], "x-enum-labels": ["A"]}], ids=["true", "labels-list"]
+)
+def test_the_form_preview_draws_a_field_it_cannot_read_as_a_text_field(web, shipped, field):
+    schema = {"type": "object", "properties": {"free": field}}
+    response = post_json(web("ada"), reverse("process-form-preview"), {"schema": schema})
+    assert response.status_code == 200
+    assert 'name="free"' in response.content.decode()
