@@ -338,11 +338,13 @@ def loop_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[s
     reads data other than ``shared``: how many tasks it makes (``loopCardinality``, the items
     of ``loopDataInputRef``) and when it stops (``completionCondition``, ``loopCondition``)
     tell the value read, as a gateway's branch does (``2 if needs_treatment else 1`` tasks
-    for NAV told the housing coordinator the health value). Its branch is the activity itself:
+    for NAV told the housing coordinator the health value). Its branch is the activity itself
+    and, for a sub-process or a call activity, every element inside it (the tasks it makes):
     a reader who may not see what it reads is told nothing of its tasks, as of a hidden timer's
     (never drawn); what follows it, the case reaches whatever the count."""
     root = _root(bpmn_xml)
     sources = script_sources(root)
+    _successors, inside = _graph(root)
     found = {}
     for loop in root.iter(_q("multiInstanceLoopCharacteristics"), _q("standardLoopCharacteristics")):
         activity = loop.getparent()
@@ -354,7 +356,8 @@ def loop_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[s
         names |= {(ref.text or "").strip() for ref in loop.iter(_q("loopDataInputRef"))} - {""}
         reads = with_sources(names, sources) - set(shared) if names else frozenset()
         if activity_id and reads:
-            found[activity_id] = GatewayPath(reads, frozenset({activity_id}))
+            # A sub-process's or a call activity's elements are made as many times as it is.
+            found[activity_id] = GatewayPath(reads, _elements({activity_id, *inside.get(activity_id, ())}))
     return found
 
 

@@ -1,12 +1,15 @@
 """A call activity now holds what the process it calls does (``bpmn.engine.gateway_paths``), and
 the processes of the files deployed with a model (``called``) are read for what their path
 gives away: on a branch, the called process's tasks lie on the branch too, and a gateway
-inside a called file splits like the model's own. The categories stored at deploy, the
-tasks' and the instances' are filled in again for the versions with a call activity, as
-``0041`` filled them, so that those deployed before leave such tasks out of the lists of a
-reader who may not see what the branch read, without a new deploy."""
+inside a called file splits like the model's own; and a sub-process or call activity whose
+count of instances reads data hides the tasks inside it, not only itself (``loop_paths``).
+The categories stored at deploy, the tasks' and the instances' are filled in again for the
+versions with a call activity or a loop, as ``0041`` filled them, so that those deployed
+before leave such tasks out of the lists of a reader who may not see what the branch read,
+without a new deploy."""
 
 from django.db import migrations
+from django.db.models import Q
 
 from bpmn.engine.gateway_paths import path_splits, timer_elements, timer_reads, with_called
 from bpmn.registry import called_texts, timer_mask
@@ -20,7 +23,8 @@ def fill(apps, schema_editor):
     ProcessDefinition = apps.get_model("bpmn", "ProcessDefinition")
     ProcessInstance = apps.get_model("workflows", "ProcessInstance")
     Task = apps.get_model("workflows", "Task")
-    rows = ProcessDefinition.objects.filter(bpmn_xml__contains="callActivity").values_list(
+    with_either = Q(bpmn_xml__contains="callActivity") | Q(bpmn_xml__contains="LoopCharacteristics")
+    rows = ProcessDefinition.objects.filter(with_either).values_list(
         "pk", "bpmn_xml", "metadata", "forms_json", "called_json"
     )
     for definition_id, bpmn_xml, metadata, forms_json, called_json in rows.iterator():
