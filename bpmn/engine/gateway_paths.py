@@ -168,28 +168,43 @@ def handed_from(bpmn_xml: Model) -> dict[str, frozenset[str]]:
     """Human task id -> the human tasks whose completion may create it: the nearest ones
     upstream, walking back through gateways, events and other flow nodes (a task none
     precedes, reached from the start, maps to none). Whoever did one of those hands the task
-    over: its agency and person name the branch the case came by."""
+    over: its agency and person name the branch the case came by.
+
+    A sub-process or call activity upstream is walked through: any human task inside it may
+    be the last one done before the case leaves it (its hospital task handed NAV's task over
+    on one branch, the health service's assessment on the other), and a task inside it that
+    nothing inside precedes is handed over by what precedes the container."""
     root = _root(bpmn_xml)
-    successors, _inside = _graph(root)
+    successors, inside = _graph(root)
     predecessors: dict[str, set[str]] = {}
     for node, nexts in successors.items():
         for target in nexts:
             predecessors.setdefault(target, set()).add(node)
+    entered: dict[str, set[str]] = {}  # an element nothing inside precedes -> its containers
+    for container, elements in inside.items():
+        for element in elements:
+            if not predecessors.get(element):
+                entered.setdefault(element, set()).add(container)
     tasks = {el.get("id") or "" for kind in HUMAN_TASKS for el in root.iter(_q(kind))}
     found = {}
     for task in tasks:
-        seen: set[str] = set()
-        todo = list(predecessors.get(task, ()))
+        seen: set[tuple[str, bool]] = set()
+        # (node, whether the walk enters it from inside: then what is in it came after)
+        todo = [(node, False) for node in predecessors.get(task, ())]
+        todo += [(container, True) for container in entered.get(task, ())]
         sources = set()
         while todo:
-            node = todo.pop()
-            if node in seen or not node:
+            node, from_inside = todo.pop()
+            if (node, from_inside) in seen or not node:
                 continue
-            seen.add(node)
-            if node in tasks:
+            seen.add((node, from_inside))
+            if node in tasks and not from_inside:
                 sources.add(node)
-            else:
-                todo.extend(predecessors.get(node, ()))
+                continue
+            if not from_inside:
+                sources |= inside.get(node, set()) & tasks
+            todo += [(before, False) for before in predecessors.get(node, ())]
+            todo += [(container, True) for container in entered.get(node, ())]
         found[task] = frozenset(sources)
     return found
 
