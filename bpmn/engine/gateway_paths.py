@@ -294,7 +294,9 @@ def timer_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[
             and _local(timer_element) == "boundaryEvent"
             and timer_element.get("cancelActivity", "true") != "false"
         ):
-            found.add(timer_element.get("attachedToRef") or "")  # cancelled at the moment
+            cancelled = timer_element.get("attachedToRef") or ""
+            found.add(cancelled)  # cancelled at the moment, and what is inside it with it
+            found |= inside.get(cancelled, set())
         todo = [(node, False) for node in flows.get(timer, ())] + [(node, True) for node in messages.get(timer, ())]
         seen: set[tuple[str, bool]] = set()
         while todo:

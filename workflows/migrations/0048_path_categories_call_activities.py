@@ -2,9 +2,10 @@
 the processes of the files deployed with a model (``called``) are read for what their path
 gives away: on a branch, the called process's tasks lie on the branch too, and a gateway
 inside a called file splits like the model's own; and a sub-process or call activity whose
-count of instances reads data hides the tasks inside it, not only itself (``loop_paths``).
-The categories stored at deploy, the tasks' and the instances' are filled in again for the
-versions with a call activity or a loop, as ``0041`` filled them, so that those deployed
+count of instances reads data hides the tasks inside it, not only itself (``loop_paths``), as
+does one an interrupting timer read from data cancels (``timer_paths``). The categories stored
+at deploy, the tasks' and the instances' are filled in again for the versions with a call
+activity, a loop or a sub-process, as ``0041`` filled them, so that those deployed
 before leave such tasks out of the lists of a reader who may not see what the branch read,
 without a new deploy."""
 
@@ -23,7 +24,11 @@ def fill(apps, schema_editor):
     ProcessDefinition = apps.get_model("bpmn", "ProcessDefinition")
     ProcessInstance = apps.get_model("workflows", "ProcessInstance")
     Task = apps.get_model("workflows", "Task")
-    with_either = Q(bpmn_xml__contains="callActivity") | Q(bpmn_xml__contains="LoopCharacteristics")
+    with_either = (
+        Q(bpmn_xml__contains="callActivity")
+        | Q(bpmn_xml__contains="LoopCharacteristics")
+        | Q(bpmn_xml__contains="subProcess")
+    )
     rows = ProcessDefinition.objects.filter(with_either).values_list(
         "pk", "bpmn_xml", "metadata", "forms_json", "called_json"
     )
