@@ -21,6 +21,7 @@ from bpmn.engine.gateway_paths import (
     GatewayPath,
     Model,
     handed_from,
+    model_root,
     path_splits,
     timer_elements,
     timer_reads,
@@ -29,7 +30,6 @@ from bpmn.engine.gateway_paths import (
 from bpmn.engine.message_payloads import PayloadReads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
-from bpmn.engine.xml import parse_bpmn_xml
 from bpmn.models import ProcessDefinition
 from permissions import rules
 from permissions.models import RESTRICTED
@@ -99,7 +99,7 @@ class DefinitionRuntime:
         carries what the split reads as well: ``route = "psych"`` on the branch a diagnosis
         chose tells the diagnosis, whatever the script itself read. Read by what leaves for
         an agency's system (``workflows.jobs.service``)."""
-        root = parse_bpmn_xml(self.bpmn_xml)
+        root = model_root(self.run_model)  # the scripts of the processes its call activities call too
         found = {name: set(names) for name, names in script_sources(root).items()}
         set_by = names_set_by(root)
         for path in self.gateway_paths.values():

@@ -60,7 +60,7 @@ MOMENT_STOPS = frozenset({*HUMAN_TASKS, "receiveTask", "intermediateCatchEvent",
 Model: TypeAlias = str | bytes | etree._Element
 
 
-def _root(bpmn_xml: Model) -> etree._Element:
+def model_root(bpmn_xml: Model) -> etree._Element:
     """The model's ``definitions`` element (a parsed one as it is: read, never changed here)."""
     return bpmn_xml if isinstance(bpmn_xml, etree._Element) else parse_bpmn_xml(bpmn_xml)
 
@@ -72,7 +72,7 @@ def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
     called = list(called)
     if not called:
         return bpmn_xml
-    root = copy.deepcopy(_root(bpmn_xml))
+    root = copy.deepcopy(model_root(bpmn_xml))
     for text in called:
         for child in parse_bpmn_xml(text):
             if isinstance(child.tag, str) and _local(child) != "BPMNDiagram":
@@ -93,7 +93,7 @@ def gateway_paths(bpmn_xml: Model) -> dict[str, GatewayPath]:
     What a branch reaches (``_Reach``) is its target, the elements inside each sub-process it
     reaches, and on through every node next to one it reaches; the gateway's branch elements
     are what some branch reaches but not every one, less the gateway and what reaches it."""
-    root = _root(bpmn_xml)
+    root = model_root(bpmn_xml)
     successors, inside = _graph(root)
     # Each gateway's outgoing flows, in document order, found in one pass over the flows: a
     # pass per gateway was as many lxml steps as gateways times flows (1,500 gateways: 6 s).
@@ -156,7 +156,7 @@ def _walked_gateway_paths(
 
 def timer_elements(bpmn_xml: Model) -> frozenset[str]:
     """The ids of the model's events that wait on a timer (a timer's branch tells as a task's)."""
-    root = _root(bpmn_xml)
+    root = model_root(bpmn_xml)
     return frozenset(
         parent.get("id") or ""
         for timer in root.iter(_q("timerEventDefinition"))
@@ -174,7 +174,7 @@ def handed_from(bpmn_xml: Model) -> dict[str, frozenset[str]]:
     be the last one done before the case leaves it (its hospital task handed NAV's task over
     on one branch, the health service's assessment on the other), and a task inside it that
     nothing inside precedes is handed over by what precedes the container."""
-    root = _root(bpmn_xml)
+    root = model_root(bpmn_xml)
     successors, inside = _graph(root)
     predecessors: dict[str, set[str]] = {}
     for node, nexts in successors.items():
@@ -214,7 +214,7 @@ def timer_reads(bpmn_xml: Model) -> dict[str, frozenset[str]]:
     some (``local_datetime(days_before(eviction_date, 7), "09:00")`` reads ``eviction_date``).
     When such a timer fires is the value moved by a known amount: it tells the value as a
     gateway's branch does. An ISO-8601 literal (``P14D``, quoted or not) reads nothing."""
-    return _timer_reads(_root(bpmn_xml))
+    return _timer_reads(model_root(bpmn_xml))
 
 
 def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
@@ -260,7 +260,7 @@ def timer_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[
     only through it, as a gateway's branch (an escalation task's end, done a day after the
     moment when its deadline is a day, would tell the moment too). What the case reaches
     otherwise as well, it reaches whether the timer fired or not."""
-    root = _root(bpmn_xml)
+    root = model_root(bpmn_xml)
     # A conditional event fires at the moment its condition holds: a timer whose moment is
     # the data's (``needs_treatment == True`` made NAV's task after it, or never).
     timed = {**_timer_reads(root), **_conditional_reads(root)}
@@ -359,7 +359,7 @@ def loop_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[s
     and, for a sub-process or a call activity, every element inside it (the tasks it makes):
     a reader who may not see what it reads is told nothing of its tasks, as of a hidden timer's
     (never drawn); what follows it, the case reaches whatever the count."""
-    root = _root(bpmn_xml)
+    root = model_root(bpmn_xml)
     sources = script_sources(root)
     _successors, inside = _graph(root)
     found = {}
