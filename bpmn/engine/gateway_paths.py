@@ -277,7 +277,19 @@ def timer_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[
     successors, inside = _graph(root)
     elements = {el.get("id"): el for el in root.iter(etree.Element) if el.get("id")}
     caught = {catch for catches in messages.values() for catch in catches}
-    entries = [node for node in elements if _local(elements[node]) == "startEvent" and node not in caught]
+    # Where a case begins: a process's own start, not one inside a sub-process or a process a
+    # call activity calls (entered only through them: what is inside one that only the timer's
+    # firing leads to is reached through the timer alone), nor one a message starts.
+    contained = set().union(*inside.values())
+    called = {call.get("calledElement") for call in root.iter(_q("callActivity"))}
+    entries = [
+        node
+        for node, element in elements.items()
+        if _local(element) == "startEvent"
+        and node not in caught
+        and node not in contained
+        and (element.getparent() is None or element.getparent().get("id") not in called)
+    ]
 
     def is_timer(node: str) -> bool:
         element = elements.get(node)
