@@ -7,6 +7,7 @@ the form validators) is computed once per process and shared by every request.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,11 +17,19 @@ from jsonschema.protocols import Validator
 
 from bpmn.engine.element_needs import names_set_by, script_sources
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
-from bpmn.engine.gateway_paths import GatewayPath, handed_from, path_splits, timer_elements, timer_reads
+from bpmn.engine.gateway_paths import (
+    GatewayPath,
+    Model,
+    handed_from,
+    model_root,
+    path_splits,
+    timer_elements,
+    timer_reads,
+    with_called,
+)
 from bpmn.engine.message_payloads import PayloadReads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
-from bpmn.engine.xml import parse_bpmn_xml
 from bpmn.models import ProcessDefinition
 from permissions import rules
 from permissions.models import RESTRICTED
@@ -60,6 +69,15 @@ class DefinitionRuntime:
         return ProcessDefinition.objects.values_list("bpmn_xml", flat=True).get(pk=self.definition_id)
 
     @cached_property
+    def run_model(self) -> Model:
+        """The model with the processes of the files its call activities call (a case runs
+        through those too): what a case's path gives away is read from it."""
+        if "callActivity" not in self.bpmn_xml:  # (most models: no read)
+            return self.bpmn_xml
+        called = ProcessDefinition.objects.values_list("called_json", flat=True).get(pk=self.definition_id)
+        return with_called(self.bpmn_xml, called_texts(called))
+
+    @cached_property
     def model_etag(self) -> str:
         """The model's entity tag: its version's id and a digest of the text (a database
         built again gives the id to another model; browsers then fetch the new one)."""
@@ -71,7 +89,7 @@ class DefinitionRuntime:
         """What each gateway's path gives away (``bpmn.engine.gateway_paths``), and each timer's
         whose moment is computed from data but fields every participant sees (``timer_paths``),
         computed from the model once per version, for deployed versions old and new alike."""
-        return path_splits(self.bpmn_xml, self.field_rules.shared_fields)
+        return path_splits(self.run_model, self.field_rules.shared_fields)
 
     @cached_property
     def script_sources(self) -> dict[str, frozenset[str]]:
@@ -81,7 +99,7 @@ class DefinitionRuntime:
         carries what the split reads as well: ``route = "psych"`` on the branch a diagnosis
         chose tells the diagnosis, whatever the script itself read. Read by what leaves for
         an agency's system (``workflows.jobs.service``)."""
-        root = parse_bpmn_xml(self.bpmn_xml)
+        root = model_root(self.run_model)  # the scripts of the processes its call activities call too
         found = {name: set(names) for name, names in script_sources(root).items()}
         set_by = names_set_by(root)
         for path in self.gateway_paths.values():
@@ -109,7 +127,7 @@ class DefinitionRuntime:
         """Task element id -> the gateways on whose branches a task that may hand it over
         lies (``bpmn.engine.handed_from``): who handed it over tells their branch."""
         found = {}
-        for element, sources in handed_from(self.bpmn_xml).items():
+        for element, sources in handed_from(self.run_model).items():
             gateways = frozenset(g for g, path in self.gateway_paths.items() if sources & path.branch_elements)
             if gateways:
                 found[element] = gateways
@@ -130,7 +148,7 @@ class DefinitionRuntime:
     def timer_reads(self) -> dict[str, frozenset[str]]:
         """Timer event id -> the fields its expression reads (``bpmn.engine.timer_reads``):
         when it fires tells their values."""
-        return timer_reads(self.bpmn_xml)
+        return timer_reads(self.run_model)
 
     @cached_property
     def timer_path_categories(self) -> int:
@@ -139,7 +157,7 @@ class DefinitionRuntime:
         expression reads (as a ``path_mask``)."""
         return timer_mask(
             self.path_masks,
-            timer_elements(self.bpmn_xml),
+            timer_elements(self.run_model),
             self.timer_reads,
             self.fields,
             self.field_rules.shared_fields,
@@ -164,6 +182,11 @@ def timer_mask(path_masks: dict[str, int], timers, reads: dict[str, frozenset[st
     for names in reads.values():
         found |= rules.path_mask(fields.get(name, RESTRICTED) for name in names if name not in shared)
     return found
+
+
+def called_texts(called_json: str | None) -> list[str]:
+    """The BPMN texts of ``ProcessDefinition.called_json``."""
+    return [entry["bpmn_xml"] for entry in json.loads(called_json or "[]") if entry.get("bpmn_xml")]
 
 
 def _load_spec_json(definition_id: int) -> str:

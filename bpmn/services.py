@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import ISSUE_CODES, BpmnValidationError, ValidationIssue
-from bpmn.engine.gateway_paths import path_splits
+from bpmn.engine.gateway_paths import path_splits, with_called
 from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, field_error
@@ -231,7 +231,10 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 # Which categories a task's presence tells (issue 11): Task.path_categories.
                 # A timer whose moment is computed from data counts as a gateway (its firing).
                 "path_categories": rules.path_categories(
-                    path_splits(bpmn_text, field_rules({"fields": compiled.fields}, forms).shared_fields),
+                    path_splits(
+                        with_called(bpmn_text, [text for _name, text in called]),
+                        field_rules({"fields": compiled.fields}, forms).shared_fields,
+                    ),
                     compiled.fields,
                 ),
                 "pool_events": compiled.pool_events,

@@ -14,6 +14,11 @@ when the branch was taken. Every message a throw names is taken to reach every c
 that name in the model (SpiffWorkflow delivers by name, whatever the diagram's message
 flows say), and the message flows drawn between a throw and a catch count too.
 
+A call activity is a sub-process whose elements are another process's (of the model's file,
+or of a file deployed with it: ``with_called``): on a branch, what the called process does
+lies on the branch too (its tasks told a reader the branch the call was on), and a gateway
+inside it splits like one of the model's own.
+
 A timer whose moment is computed from case data tells that data when it fires (the
 eviction process's ``days_before(eviction_date, 7)``): ``timer_paths`` treats it as a gateway
 between "not yet" and "fired", whose branch is the timer and what its firing does at that
@@ -23,9 +28,11 @@ moment (``path_splits``: both together, as ``DefinitionRuntime.gateway_paths``).
 from __future__ import annotations
 
 import ast
+import copy
 from bisect import bisect_left
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from lxml import etree
 
@@ -49,20 +56,44 @@ SIGNAL_LIKE = {
 MOMENT_STOPS = frozenset({*HUMAN_TASKS, "receiveTask", "intermediateCatchEvent", "boundaryEvent"})
 
 
+# A model as the functions here take it: its text, or a document already parsed (``with_called``).
+Model: TypeAlias = str | bytes | etree._Element
+
+
+def model_root(bpmn_xml: Model) -> etree._Element:
+    """The model's ``definitions`` element (a parsed one as it is: read, never changed here)."""
+    return bpmn_xml if isinstance(bpmn_xml, etree._Element) else parse_bpmn_xml(bpmn_xml)
+
+
+def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
+    """The model with the processes (and messages, signals, ...) of ``called``, the files its
+    call activities call (``ProcessDefinition.called_json``), as one document: what a case
+    of it runs through. The model itself when there are none."""
+    called = list(called)
+    if not called:
+        return bpmn_xml
+    root = copy.deepcopy(model_root(bpmn_xml))
+    for text in called:
+        for child in parse_bpmn_xml(text):
+            if isinstance(child.tag, str) and _local(child) != "BPMNDiagram":
+                root.append(copy.deepcopy(child))
+    return root
+
+
 @dataclass(frozen=True)
 class GatewayPath:
     reads: frozenset[str]  # the names its conditions read
     branch_elements: frozenset[str]  # elements on only some of its branches
 
 
-def gateway_paths(bpmn_xml: str | bytes) -> dict[str, GatewayPath]:
+def gateway_paths(bpmn_xml: Model) -> dict[str, GatewayPath]:
     """Gateway id -> what its path gives away, for every gateway whose conditions read data.
     A branch reaches on through the messages it throws (``_message_edges``).
 
     What a branch reaches (``_Reach``) is its target, the elements inside each sub-process it
     reaches, and on through every node next to one it reaches; the gateway's branch elements
     are what some branch reaches but not every one, less the gateway and what reaches it."""
-    root = parse_bpmn_xml(bpmn_xml)
+    root = model_root(bpmn_xml)
     successors, inside = _graph(root)
     # Each gateway's outgoing flows, in document order, found in one pass over the flows: a
     # pass per gateway was as many lxml steps as gateways times flows (1,500 gateways: 6 s).
@@ -123,9 +154,9 @@ def _walked_gateway_paths(
     return paths
 
 
-def timer_elements(bpmn_xml: str | bytes) -> frozenset[str]:
+def timer_elements(bpmn_xml: Model) -> frozenset[str]:
     """The ids of the model's events that wait on a timer (a timer's branch tells as a task's)."""
-    root = parse_bpmn_xml(bpmn_xml)
+    root = model_root(bpmn_xml)
     return frozenset(
         parent.get("id") or ""
         for timer in root.iter(_q("timerEventDefinition"))
@@ -133,42 +164,57 @@ def timer_elements(bpmn_xml: str | bytes) -> frozenset[str]:
     )
 
 
-def handed_from(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:
+def handed_from(bpmn_xml: Model) -> dict[str, frozenset[str]]:
     """Human task id -> the human tasks whose completion may create it: the nearest ones
     upstream, walking back through gateways, events and other flow nodes (a task none
     precedes, reached from the start, maps to none). Whoever did one of those hands the task
-    over: its agency and person name the branch the case came by."""
-    root = parse_bpmn_xml(bpmn_xml)
-    successors, _inside = _graph(root)
+    over: its agency and person name the branch the case came by.
+
+    A sub-process or call activity upstream is walked through: any human task inside it may
+    be the last one done before the case leaves it (its hospital task handed NAV's task over
+    on one branch, the health service's assessment on the other), and a task inside it that
+    nothing inside precedes is handed over by what precedes the container."""
+    root = model_root(bpmn_xml)
+    successors, inside = _graph(root)
     predecessors: dict[str, set[str]] = {}
     for node, nexts in successors.items():
         for target in nexts:
             predecessors.setdefault(target, set()).add(node)
+    entered: dict[str, set[str]] = {}  # an element nothing inside precedes -> its containers
+    for container, elements in inside.items():
+        for element in elements:
+            if not predecessors.get(element):
+                entered.setdefault(element, set()).add(container)
     tasks = {el.get("id") or "" for kind in HUMAN_TASKS for el in root.iter(_q(kind))}
     found = {}
     for task in tasks:
-        seen: set[str] = set()
-        todo = list(predecessors.get(task, ()))
+        seen: set[tuple[str, bool]] = set()
+        # (node, whether the walk enters it from inside: then what is in it came after)
+        todo = [(node, False) for node in predecessors.get(task, ())]
+        todo += [(container, True) for container in entered.get(task, ())]
         sources = set()
         while todo:
-            node = todo.pop()
-            if node in seen or not node:
+            node, from_inside = todo.pop()
+            if (node, from_inside) in seen or not node:
                 continue
-            seen.add(node)
-            if node in tasks:
+            seen.add((node, from_inside))
+            if node in tasks and not from_inside:
                 sources.add(node)
-            else:
-                todo.extend(predecessors.get(node, ()))
+                continue
+            if not from_inside:
+                sources |= inside.get(node, set()) & tasks
+            todo += [(before, False) for before in predecessors.get(node, ())]
+            todo += [(container, True) for container in entered.get(node, ())]
         found[task] = frozenset(sources)
     return found
 
 
-def timer_reads(bpmn_xml: str | bytes) -> dict[str, frozenset[str]]:
+def timer_reads(bpmn_xml: Model) -> dict[str, frozenset[str]]:
     """Timer event id -> the names of data its expression reads, for every timer that reads
     some (``local_datetime(days_before(eviction_date, 7), "09:00")`` reads ``eviction_date``).
     When such a timer fires is the value moved by a known amount: it tells the value as a
     gateway's branch does. An ISO-8601 literal (``P14D``, quoted or not) reads nothing."""
-    return _timer_reads(parse_bpmn_xml(bpmn_xml))
+    return _timer_reads(model_root(bpmn_xml))
 
 
 def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
@@ -203,7 +249,7 @@ def _conditional_reads(root: etree._Element) -> dict[str, frozenset[str]]:
     return found
 
 
-def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+def timer_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """Timer event id -> what its firing gives away, for every timer whose expression reads
     data other than ``shared`` (fields every participant sees), and every conditional event
     whose condition does (``_conditional_reads``): ``reads``, those names;
@@ -214,7 +260,7 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
     only through it, as a gateway's branch (an escalation task's end, done a day after the
     moment when its deadline is a day, would tell the moment too). What the case reaches
     otherwise as well, it reaches whether the timer fired or not."""
-    root = parse_bpmn_xml(bpmn_xml)
+    root = model_root(bpmn_xml)
     # A conditional event fires at the moment its condition holds: a timer whose moment is
     # the data's (``needs_treatment == True`` made NAV's task after it, or never).
     timed = {**_timer_reads(root), **_conditional_reads(root)}
@@ -231,7 +277,19 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
     successors, inside = _graph(root)
     elements = {el.get("id"): el for el in root.iter(etree.Element) if el.get("id")}
     caught = {catch for catches in messages.values() for catch in catches}
-    entries = [node for node in elements if _local(elements[node]) == "startEvent" and node not in caught]
+    # Where a case begins: a process's own start, not one inside a sub-process or a process a
+    # call activity calls (entered only through them: what is inside one that only the timer's
+    # firing leads to is reached through the timer alone), nor one a message starts.
+    contained = set().union(*inside.values())
+    called = {call.get("calledElement") for call in root.iter(_q("callActivity"))}
+    entries = [
+        node
+        for node, element in elements.items()
+        if _local(element) == "startEvent"
+        and node not in caught
+        and node not in contained
+        and (element.getparent() is None or element.getparent().get("id") not in called)
+    ]
 
     def is_timer(node: str) -> bool:
         element = elements.get(node)
@@ -248,7 +306,9 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
             and _local(timer_element) == "boundaryEvent"
             and timer_element.get("cancelActivity", "true") != "false"
         ):
-            found.add(timer_element.get("attachedToRef") or "")  # cancelled at the moment
+            cancelled = timer_element.get("attachedToRef") or ""
+            found.add(cancelled)  # cancelled at the moment, and what is inside it with it
+            found |= inside.get(cancelled, set())
         todo = [(node, False) for node in flows.get(timer, ())] + [(node, True) for node in messages.get(timer, ())]
         seen: set[tuple[str, bool]] = set()
         while todo:
@@ -295,23 +355,25 @@ def timer_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) ->
     }
 
 
-def path_splits(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+def path_splits(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """What the path of a case gives away: every gateway whose conditions read data
     (``gateway_paths``), every timer whose moment does (``timer_paths``) and every activity
     whose count of instances does (``loop_paths``), by id."""
     return {**gateway_paths(bpmn_xml), **timer_paths(bpmn_xml, shared), **loop_paths(bpmn_xml, shared)}
 
 
-def loop_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+def loop_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """Activity id -> what its loop gives away, for every multi-instance or loop whose count
     reads data other than ``shared``: how many tasks it makes (``loopCardinality``, the items
     of ``loopDataInputRef``) and when it stops (``completionCondition``, ``loopCondition``)
     tell the value read, as a gateway's branch does (``2 if needs_treatment else 1`` tasks
-    for NAV told the housing coordinator the health value). Its branch is the activity itself:
+    for NAV told the housing coordinator the health value). Its branch is the activity itself
+    and, for a sub-process or a call activity, every element inside it (the tasks it makes):
     a reader who may not see what it reads is told nothing of its tasks, as of a hidden timer's
     (never drawn); what follows it, the case reaches whatever the count."""
-    root = parse_bpmn_xml(bpmn_xml)
+    root = model_root(bpmn_xml)
     sources = script_sources(root)
+    _successors, inside = _graph(root)
     found = {}
     for loop in root.iter(_q("multiInstanceLoopCharacteristics"), _q("standardLoopCharacteristics")):
         activity = loop.getparent()
@@ -323,7 +385,8 @@ def loop_paths(bpmn_xml: str | bytes, shared: Collection[str] = frozenset()) -> 
         names |= {(ref.text or "").strip() for ref in loop.iter(_q("loopDataInputRef"))} - {""}
         reads = with_sources(names, sources) - set(shared) if names else frozenset()
         if activity_id and reads:
-            found[activity_id] = GatewayPath(reads, frozenset({activity_id}))
+            # A sub-process's or a call activity's elements are made as many times as it is.
+            found[activity_id] = GatewayPath(reads, _elements({activity_id, *inside.get(activity_id, ())}))
     return found
 
 
@@ -415,10 +478,38 @@ def _graph(root: etree._Element) -> tuple[dict[str, set[str]], dict[str, set[str
     inside = {}
     for container in root.iter(etree.Element):
         if _local(container) in FLOW_CONTAINERS - {"process"}:
-            inside[container.get("id") or ""] = {
-                el.get("id") or "" for el in container.iter(etree.Element) if el is not container and el.get("id")
-            }
-    return successors, inside
+            inside[container.get("id") or ""] = _contents(container)
+    # A call activity holds what the process it calls does (when the document has it).
+    processes = {process.get("id"): process for process in root.iter(_q("process")) if process.get("id")}
+    for call in root.iter(_q("callActivity")):
+        called = processes.get(call.get("calledElement") or "")
+        if called is not None and call.get("id"):
+            inside[call.get("id")] = _contents(called)
+    return successors, _nested(inside)
+
+
+def _contents(container: etree._Element) -> set[str]:
+    return {el.get("id") or "" for el in container.iter(etree.Element) if el is not container and el.get("id")}
+
+
+def _nested(inside: dict[str, set[str]]) -> dict[str, set[str]]:
+    """``inside`` with what each container holds through the containers inside it: a call
+    activity in a sub-process, a process called from a called process."""
+    found: dict[str, set[str]] = {}
+
+    def expand(container: str, path: frozenset[str]) -> set[str]:
+        if container in found:
+            return found[container]
+        elements = set(inside[container])
+        for element in inside[container]:
+            if element in inside and element not in path:  # (a recursive call: lint refuses it)
+                elements |= expand(element, path | {element})
+        found[container] = elements
+        return elements
+
+    for container in inside:
+        expand(container, frozenset({container}))
+    return found
 
 
 def _closed(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> bool:

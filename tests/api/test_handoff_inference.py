@@ -50,11 +50,15 @@ def model() -> str:
 @pytest.fixture
 def two_cases(users, agencies):
     """Case ``yes`` went through the housing office's task, case ``no`` straight to NAV."""
+    return deployed_two_cases(users, agencies, model())
+
+
+def deployed_two_cases(users, agencies, bpmn_xml: str) -> dict:
     from bpmn.services import deploy_definition
 
     deploy_definition(
         actor=None,
-        bpmn_xml=model(),
+        bpmn_xml=bpmn_xml,
         forms={"h.schema.json": HEALTH_FORM, "n.schema.json": NOTE_FORM},
         check_permission=False,
     )
@@ -102,3 +106,63 @@ def test_the_health_service_sees_who_handed_over(two_cases, users):
     told = what_is_told(users["helga"], two_cases)
     assert ("handoff", "Task_nav", "bjorn", "housing") in told["yes"]["api timeline"]
     assert ("handoff", "Task_nav", "helga", "health") in told["no"]["api timeline"]
+
+
+def contained_model(kind: str) -> str:
+    """``model()`` with the housing office's task inside a sub-process, or inside a process a
+    call activity on the branch calls."""
+    inner = f"""
+            <bpmn:startEvent id="S_in"/>
+            <bpmn:sequenceFlow id="Fi1" sourceRef="S_in" targetRef="Task_home"/>
+            <bpmn:userTask id="Task_home" name="Bolig med oppfølging">{FORM_N}</bpmn:userTask>
+            <bpmn:sequenceFlow id="Fi2" sourceRef="Task_home" targetRef="E_in"/>
+            <bpmn:endEvent id="E_in"/>"""
+    if kind == "sub-process":
+        branch, called, home = (
+            f'<bpmn:subProcess id="Home">{inner}</bpmn:subProcess>',
+            "",
+            ["Home", "S_in", "Task_home"],
+        )
+    else:
+        branch = '<bpmn:callActivity id="Home" calledElement="Proc_home"/>'
+        lanes = lane_set({"Boligkontakt": ["S_in", "Task_home", "E_in"]}, lane_set_id="LaneSet_home")
+        called = f'<bpmn:process id="Proc_home" isExecutable="true">{lanes.replace("Lane_", "Lane_home_")}{inner}'
+        called += "</bpmn:process>"
+        home = ["Home"]
+    lanes = {"Helse": ["S", "Task_assess", "G"], "Boligkontakt": home, "NAV": ["J", "Task_nav", "E"]}
+    if kind == "sub-process":
+        lanes["Boligkontakt"].append("E_in")
+    return definitions(f"""
+        <bpmn:process id="Proc_handed" name="Handed over" isExecutable="true">
+          {lane_set(lanes)}
+          <bpmn:startEvent id="S"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Task_assess"/>
+          <bpmn:userTask id="Task_assess" name="Vurdering">{FORM_H}</bpmn:userTask>
+          <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="G"/>
+          <bpmn:exclusiveGateway id="G" default="F_no"/>
+          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="Home">
+            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
+          </bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="J"/>
+          {branch}
+          <bpmn:sequenceFlow id="F3" sourceRef="Home" targetRef="J"/>
+          <bpmn:exclusiveGateway id="J"/>
+          <bpmn:sequenceFlow id="F4" sourceRef="J" targetRef="Task_nav"/>
+          <bpmn:userTask id="Task_nav" name="NAV-oppgave">{FORM_N}</bpmn:userTask>
+          <bpmn:sequenceFlow id="F5" sourceRef="Task_nav" targetRef="E"/>
+          <bpmn:endEvent id="E"/>
+        </bpmn:process>
+        {called}
+    """)
+
+
+@pytest.mark.parametrize("kind", ["sub-process", "call-activity"])
+def test_a_task_inside_a_sub_process_on_the_branch_hands_over_unnamed_too(kind, users, agencies):
+    """The walk back from NAV's task passed the sub-process (or call activity) as a plain node
+    and found only the health service's assessment: NAV's timeline then named the housing
+    office and bjorn as who handed its task over on one branch, the health service and helga
+    on the other (2026-12-06)."""
+    cases = deployed_two_cases(users, agencies, contained_model(kind))
+    told = what_is_told(users["nils"], cases)
+    assert told["yes"] == told["no"], told
+    assert ("handoff", "Task_nav", "bjorn", "housing") in what_is_told(users["helga"], cases)["yes"]["api timeline"]

@@ -152,3 +152,72 @@ def test_the_migration_fills_in_the_categories_of_tasks_a_timer_created(fired_an
     assert definition.metadata["path_categories"] == stored
     assert Task.objects.get(case=fired, element_id=ESCALATION).path_categories == path_mask(["housing"])
     assert ProcessInstance.objects.get(case=fired).timer_path_categories == path_mask(["housing"])
+
+
+def test_an_interrupting_timer_on_a_sub_process_hides_the_tasks_it_cancels():
+    """The activity an interrupting timer cancels lies on the timer's branch; a sub-process's
+    tasks are cancelled with it at the timer's moment, so they lie there too. Until 2026-12-06
+    only the sub-process did: its inner task showed to NAV as open until the moment, then
+    "cancelled" at it (the hearing date two days later), in the timeline, the case's open
+    tasks and the diagram."""
+    from tests.bpmn.engine.bpmn_snippets import definitions
+
+    xml = definitions("""
+        <bpmn:process id="p" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="Sub_wait"/>
+          <bpmn:subProcess id="Sub_wait">
+            <bpmn:startEvent id="S_in"/>
+            <bpmn:sequenceFlow id="Fi1" sourceRef="S_in" targetRef="T_inner"/>
+            <bpmn:userTask id="T_inner"/>
+            <bpmn:sequenceFlow id="Fi2" sourceRef="T_inner" targetRef="E_in"/>
+            <bpmn:endEvent id="E_in"/>
+          </bpmn:subProcess>
+          <bpmn:boundaryEvent id="B_deadline" attachedToRef="Sub_wait">
+            <bpmn:timerEventDefinition>
+              <bpmn:timeDate>days_before(hearing_date, 2)</bpmn:timeDate>
+            </bpmn:timerEventDefinition>
+          </bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="F2" sourceRef="B_deadline" targetRef="T_late"/>
+          <bpmn:userTask id="T_late"/>
+          <bpmn:sequenceFlow id="F3" sourceRef="T_late" targetRef="E"/>
+          <bpmn:sequenceFlow id="F4" sourceRef="Sub_wait" targetRef="E"/>
+          <bpmn:endEvent id="E"/>
+        </bpmn:process>""")
+    (path,) = timer_paths(xml).values()
+    assert {"B_deadline", "Sub_wait", "S_in", "T_inner", "E_in", "T_late"} <= path.branch_elements
+
+
+def test_a_sub_process_only_the_timer_s_firing_leads_to_lies_on_its_branch():
+    """What the case reaches only through the timer lies on its branch, a sub-process's tasks
+    too. Until 2026-12-06 every start event counted as where a case may begin, the one inside
+    a sub-process (or a called process) as well, so its tasks counted as reached without the
+    timer: a reader who may not see the hearing date saw the tasks the escalation led to."""
+    from tests.bpmn.engine.bpmn_snippets import definitions
+
+    xml = definitions("""
+        <bpmn:process id="p" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T_wait"/>
+          <bpmn:userTask id="T_wait"/>
+          <bpmn:sequenceFlow id="F2" sourceRef="T_wait" targetRef="E"/>
+          <bpmn:endEvent id="E"/>
+          <bpmn:boundaryEvent id="B_deadline" attachedToRef="T_wait" cancelActivity="false">
+            <bpmn:timerEventDefinition>
+              <bpmn:timeDate>days_before(hearing_date, 2)</bpmn:timeDate>
+            </bpmn:timerEventDefinition>
+          </bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="F3" sourceRef="B_deadline" targetRef="T_escalate"/>
+          <bpmn:userTask id="T_escalate"/>
+          <bpmn:sequenceFlow id="F4" sourceRef="T_escalate" targetRef="Sub_after"/>
+          <bpmn:subProcess id="Sub_after">
+            <bpmn:startEvent id="S_in"/>
+            <bpmn:sequenceFlow id="Fi1" sourceRef="S_in" targetRef="T_inner"/>
+            <bpmn:userTask id="T_inner"/>
+          </bpmn:subProcess>
+          <bpmn:sequenceFlow id="F5" sourceRef="Sub_after" targetRef="E_late"/>
+          <bpmn:endEvent id="E_late"/>
+        </bpmn:process>""")
+    (path,) = timer_paths(xml).values()
+    assert {"B_deadline", "T_escalate", "Sub_after", "S_in", "T_inner", "E_late"} <= path.branch_elements
+    assert not {"S", "T_wait", "E"} & path.branch_elements

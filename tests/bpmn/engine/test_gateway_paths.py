@@ -353,7 +353,17 @@ def _reference_timer_paths(bpmn_xml, shared=frozenset()):
     successors, inside = _graph(root)
     elements = {el.get("id"): el for el in root.iter(etree.Element) if el.get("id")}
     caught = {catch for catches in messages.values() for catch in catches}
-    entries = [node for node in elements if _local(elements[node]) == "startEvent" and node not in caught]
+    # A process's own starts (2026-12-06: not one inside a sub-process or a called process).
+    contained = set().union(*inside.values())
+    called = {call.get("calledElement") for call in root.iter(_q("callActivity"))}
+    entries = [
+        node
+        for node, element in elements.items()
+        if _local(element) == "startEvent"
+        and node not in caught
+        and node not in contained
+        and element.getparent().get("id") not in called
+    ]
 
     def is_timer(node):
         element = elements.get(node)
@@ -371,6 +381,7 @@ def _reference_timer_paths(bpmn_xml, shared=frozenset()):
             and timer_element.get("cancelActivity", "true") != "false"
         ):
             found.add(timer_element.get("attachedToRef") or "")
+            found |= inside.get(timer_element.get("attachedToRef") or "", set())  # (2026-12-06)
         todo = [(node, False) for node in flows.get(timer, ())] + [(node, True) for node in messages.get(timer, ())]
         seen = set()
         while todo:
