@@ -56,6 +56,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0047_job_indexes_unfinished_and_finished")]
+    dependencies = [("workflows", "0049_job_prunable_index")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
