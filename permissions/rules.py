@@ -1063,6 +1063,19 @@ def agency_keeps_case(agency_id, case_id) -> bool:
     )
 
 
+def external_tasks_kept(user) -> Q:
+    """For job rows: an external task routed to one of ``external_task_agency_ids(user)`` in a
+    case that agency still works (``agency_keeps_case``), decided in the statement that selects
+    them. Decided after the select, a hundred tasks of cases the agency had lost filled the
+    fetch's rows first, and its system was answered nothing while tasks it may fetch waited."""
+    mine = external_task_agency_ids(user)
+    groups = {agency_id: group_id for agency_id, group_id in _agency_groups(user) if agency_id in mine}
+    kept = Q(pk__in=[])
+    for agency_id in sorted(groups):
+        kept |= Q(payload__agency_id=agency_id) & agency_works_case(agency_id, groups[agency_id], OuterRef("case_id"))
+    return kept
+
+
 def external_task_agency_ids(user) -> set[int]:
     """The agencies whose external tasks ``user``'s system may fetch and complete: those it
     works cases in (a task is routed to one agency, like a user task)."""
