@@ -7,6 +7,7 @@ the form validators) is computed once per process and shared by every request.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,13 +15,11 @@ from typing import Any
 
 from jsonschema.protocols import Validator
 
-from bpmn.engine.element_needs import names_set_by, script_sources
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
-from bpmn.engine.gateway_paths import GatewayPath, handed_from, path_splits, timer_elements, timer_reads
+from bpmn.engine.gateway_paths import GatewayPath, handed_from, paths_and_sources, timer_elements, timer_reads
 from bpmn.engine.message_payloads import PayloadReads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
-from bpmn.engine.xml import parse_bpmn_xml
 from bpmn.models import ProcessDefinition
 from permissions import rules
 from permissions.models import RESTRICTED
@@ -67,11 +66,21 @@ class DefinitionRuntime:
         return f'"{self.definition_id}-{digest}"'
 
     @cached_property
+    def called_xml(self) -> list[str]:
+        """The files of the processes the model's call activities call, as deployed with it."""
+        text = ProcessDefinition.objects.values_list("called_json", flat=True).get(pk=self.definition_id)
+        return [entry["bpmn_xml"] for entry in json.loads(text or "[]")]
+
+    @cached_property
+    def _paths_and_sources(self) -> tuple[dict[str, GatewayPath], dict[str, frozenset[str]]]:
+        return paths_and_sources(self.bpmn_xml, self.field_rules.shared_fields, self.called_xml)
+
+    @cached_property
     def gateway_paths(self) -> dict[str, GatewayPath]:
         """What each gateway's path gives away (``bpmn.engine.gateway_paths``), and each timer's
         whose moment is computed from data but fields every participant sees (``timer_paths``),
         computed from the model once per version, for deployed versions old and new alike."""
-        return path_splits(self.bpmn_xml, self.field_rules.shared_fields)
+        return self._paths_and_sources[0]
 
     @cached_property
     def script_sources(self) -> dict[str, frozenset[str]]:
@@ -80,21 +89,15 @@ class DefinitionRuntime:
         A name set on a branch of a split (``gateway_paths``: a gateway, a timer, a loop)
         carries what the split reads as well: ``route = "psych"`` on the branch a diagnosis
         chose tells the diagnosis, whatever the script itself read. Read by what leaves for
-        an agency's system (``workflows.jobs.service``)."""
-        root = parse_bpmn_xml(self.bpmn_xml)
-        found = {name: set(names) for name, names in script_sources(root).items()}
-        set_by = names_set_by(root)
-        for path in self.gateway_paths.values():
-            for element in path.branch_elements & set_by.keys():
-                for name in set_by[element]:
-                    found.setdefault(name, set()).update(path.reads - {name})
-        return {name: frozenset(names) for name, names in found.items() if names}
+        an agency's system (``workflows.jobs.service``), a message's payload and a timer;
+        the called processes' scripts count too (``gateway_paths.paths_and_sources``)."""
+        return self._paths_and_sources[1]
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:
         """Message name -> the case data each field of the payload it throws is computed
         from (``bpmn.engine.message_payloads``), from the model once per version."""
-        return payload_reads(self.bpmn_xml)
+        return payload_reads(self.bpmn_xml, self.script_sources)
 
     @cached_property
     def path_masks(self) -> dict[str, int]:
@@ -130,7 +133,7 @@ class DefinitionRuntime:
     def timer_reads(self) -> dict[str, frozenset[str]]:
         """Timer event id -> the fields its expression reads (``bpmn.engine.timer_reads``):
         when it fires tells their values."""
-        return timer_reads(self.bpmn_xml)
+        return timer_reads(self.bpmn_xml, self.script_sources)
 
     @cached_property
     def timer_path_categories(self) -> int:

@@ -231,7 +231,11 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 # Which categories a task's presence tells (issue 11): Task.path_categories.
                 # A timer whose moment is computed from data counts as a gateway (its firing).
                 "path_categories": rules.path_categories(
-                    path_splits(bpmn_text, field_rules({"fields": compiled.fields}, forms).shared_fields),
+                    path_splits(
+                        bpmn_text,
+                        field_rules({"fields": compiled.fields}, forms).shared_fields,
+                        [xml for _name, xml in called],
+                    ),
                     compiled.fields,
                 ),
                 "pool_events": compiled.pool_events,
