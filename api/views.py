@@ -692,7 +692,7 @@ class CaseAccessLog(PreparedListView):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)  # read (a list): the log as it was before this read
         selectors.log_access_log_read(self.request.user, self.case)
-        return page
+        return selectors.mask_hidden_bases(self.request.user, page, self.case)
 
     @extend_schema(
         parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]
