@@ -64,17 +64,20 @@ class GatewayPath:
     branch_elements: frozenset[str]  # elements on only some of its branches
 
 
-def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, GatewayPath]:
+def gateway_paths(
+    bpmn_xml: Model, sources: Sources | None = None, called: Sequence[Model] = ()
+) -> dict[str, GatewayPath]:
     """Gateway id -> what its path gives away, for every gateway whose conditions read data.
     A branch reaches on through the messages it throws (``_message_edges``). ``sources``:
     what each name carries (default: the model's ``script_sources``; ``paths_and_sources``
-    gives what a name set on a branch carries too).
+    gives what a name set on a branch carries too). A call activity holds the elements of
+    the process it calls (in the model's file or in ``called``), as a sub-process does.
 
     What a branch reaches (``_Reach``) is its target, the elements inside each sub-process it
     reaches, and on through every node next to one it reaches; the gateway's branch elements
     are what some branch reaches but not every one, less the gateway and what reaches it."""
     root = _root(bpmn_xml)
-    successors, inside = _graph(root)
+    successors, inside = _graph(root, [_root(model) for model in called])
     # Each gateway's outgoing flows, in document order, found in one pass over the flows: a
     # pass per gateway was as many lxml steps as gateways times flows (1,500 gateways: 6 s).
     leaving: dict[str | None, list[etree._Element]] = {}
@@ -343,7 +346,7 @@ def paths_and_sources(
     sources = {name: frozenset(names) for name, names in base.items()}
     while True:
         splits = {
-            **gateway_paths(root, sources),
+            **gateway_paths(root, sources, roots[1:]),
             **timer_paths(root, shared, sources),
             **loop_paths(root, shared, sources),
         }
@@ -492,10 +495,14 @@ def _message_edges(root: etree._Element) -> dict[str, set[str]]:
     return edges
 
 
-def _graph(root: etree._Element) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+def _graph(
+    root: etree._Element, called: Sequence[etree._Element] | None = None
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Flow node -> the nodes next to it (its flows' targets, its boundary events, the
     catches its message reaches: ``_message_edges``), and sub-process -> every element
-    inside it."""
+    inside it. With ``called`` (the files of the called processes; ``[]`` for none), a call
+    activity too -> every element of the process it calls and of those that one calls: they
+    run where it stands (a task of the process the treatment branch calls is on that branch)."""
     successors: dict[str, set[str]] = {}
     for flow in root.iter(_q("sequenceFlow")):
         successors.setdefault(flow.get("sourceRef") or "", set()).add(flow.get("targetRef") or "")
@@ -509,7 +516,34 @@ def _graph(root: etree._Element) -> tuple[dict[str, set[str]], dict[str, set[str
             inside[container.get("id") or ""] = {
                 el.get("id") or "" for el in container.iter(etree.Element) if el is not container and el.get("id")
             }
+    if called is not None:
+        inside.update(_called_elements(root, called))
     return successors, inside
+
+
+def _called_elements(root: etree._Element, called: Sequence[etree._Element]) -> dict[str, set[str]]:
+    """Call activity id -> the ids of every element of the process it calls, and of the
+    processes called from there (over the model's file and ``called``)."""
+    processes = {p.get("id") or "": p for each in (root, *called) for p in each.iter(_q("process"))}
+    cache: dict[str, set[str]] = {}
+
+    def elements_of(process_id: str, seen: frozenset[str]) -> set[str]:
+        if process_id in cache:
+            return cache[process_id]
+        process = processes.get(process_id)
+        if process is None or process_id in seen:  # missing (refused at deploy) or recursive
+            return set()
+        found = {el.get("id") or "" for el in process.iter(etree.Element) if el is not process and el.get("id")}
+        for activity in process.iter(_q("callActivity")):
+            found |= elements_of(activity.get("calledElement") or "", seen | {process_id})
+        cache[process_id] = found
+        return found
+
+    return {
+        activity.get("id") or "": elements_of(activity.get("calledElement") or "", frozenset())
+        for activity in root.iter(_q("callActivity"))
+        if activity.get("id")
+    }
 
 
 def _closed(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> bool:

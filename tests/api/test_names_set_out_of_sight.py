@@ -13,7 +13,8 @@ its scripts compute from a health field is that field, and what it sets on the h
 branch that called it is that branch. Its scripts were not read when the model was in
 another file, so a gateway on ``flag`` (``flag = needs_treatment`` in the called process)
 showed the coordinator NAV's treatment task; nor did a call activity on a hidden branch
-count as setting what its process sets."""
+count as setting what its process sets, nor hold the tasks of its process as a sub-process
+holds its own."""
 
 import pytest
 
@@ -187,3 +188,45 @@ def test_the_migration_fills_in_what_versions_deployed_before_store(users, agenc
     assert "health" in definition.metadata["path_categories"]["Task_pay_supported"]
     supported = Task.objects.get(element_id="Task_pay_supported")
     assert supported.path_categories & PATH_CATEGORY_BITS["health"]
+
+
+def test_a_task_of_a_process_called_from_a_hidden_branch_is_as_hidden_as_the_branch(users, agencies):
+    """NAV's task inside the process the treatment branch calls (in a file of its own) lies on
+    that branch as a sub-process's task would: the coordinator is not told of it."""
+    lanes = {
+        "Helse": ["StartEvent_1", "Task_assess", "Gateway_treatment", "Call_support", "Gateway_join", "EndEvent_1"],
+        "NAV": ["Task_pay_ordinary"],
+    }
+    model = definitions(f"""
+        <bpmn:process id="Proc_call_task" name="Proc_call_task" isExecutable="true">
+          {lane_set(lanes)}
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
+          <bpmn:userTask id="Task_assess" name="Assess">{HEALTH}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_assess" targetRef="Gateway_treatment"/>
+          <bpmn:exclusiveGateway id="Gateway_treatment" default="Flow_ordinary"/>
+          <bpmn:sequenceFlow id="Flow_supported" sourceRef="Gateway_treatment" targetRef="Call_support">
+            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
+          </bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="Flow_ordinary" sourceRef="Gateway_treatment" targetRef="Task_pay_ordinary"/>
+          {call("Call_support", "Proc_support")[1]}
+          <bpmn:userTask id="Task_pay_ordinary" name="Betal vanlig bolig">{PAY}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Flow_3" sourceRef="Call_support" targetRef="Gateway_join"/>
+          <bpmn:sequenceFlow id="Flow_4" sourceRef="Task_pay_ordinary" targetRef="Gateway_join"/>
+          <bpmn:exclusiveGateway id="Gateway_join"/>
+          <bpmn:sequenceFlow id="Flow_5" sourceRef="Gateway_join" targetRef="EndEvent_1"/>
+          <bpmn:endEvent id="EndEvent_1"/>
+        </bpmn:process>
+    """)
+    support = definitions(f"""
+        <bpmn:process id="Proc_support" name="Proc_support" isExecutable="true">
+          {lane_set({"NAV": ["Support_start", "Task_pay_supported", "Support_end"]})}
+          <bpmn:startEvent id="Support_start"/>
+          <bpmn:sequenceFlow id="Support_f1" sourceRef="Support_start" targetRef="Task_pay_supported"/>
+          <bpmn:userTask id="Task_pay_supported" name="Betal omsorgsbolig">{PAY}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Support_f2" sourceRef="Task_pay_supported" targetRef="Support_end"/>
+          <bpmn:endEvent id="Support_end"/>
+        </bpmn:process>
+    """)
+    called = [{"filename": "support.bpmn", "bpmn_xml": support}]
+    hidden_from_coordinator(users, assessed(users, agencies, "Proc_call_task", model, called))
