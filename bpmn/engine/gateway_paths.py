@@ -345,11 +345,22 @@ def paths_and_sources(
     set_by = _names_set_with_calls(roots)
     sources = {name: frozenset(names) for name, names in base.items()}
     while True:
-        splits = {
-            **gateway_paths(root, sources, roots[1:]),
-            **timer_paths(root, shared, sources),
-            **loop_paths(root, shared, sources),
-        }
+        # Each file on its own (a called process's flows stay in its file), the model's first;
+        # a call activity holds what its process runs, over all the files (``_graph``).
+        splits: dict[str, GatewayPath] = {}
+        for index, each in enumerate(roots):
+            others = roots[:index] + roots[index + 1 :]
+            for split, path in {
+                **gateway_paths(each, sources, others),
+                **timer_paths(each, shared, sources),
+                **loop_paths(each, shared, sources),
+            }.items():
+                found_before = splits.get(split)
+                if found_before is not None:  # an id in two files: both its splits at once
+                    path = GatewayPath(
+                        found_before.reads | path.reads, found_before.branch_elements | path.branch_elements
+                    )
+                splits[split] = path
         widened = {name: set(names) for name, names in base.items()}
         for path in splits.values():
             for element in path.branch_elements & set_by.keys():

@@ -230,3 +230,31 @@ def test_a_task_of_a_process_called_from_a_hidden_branch_is_as_hidden_as_the_bra
     """)
     called = [{"filename": "support.bpmn", "bpmn_xml": support}]
     hidden_from_coordinator(users, assessed(users, agencies, "Proc_call_task", model, called))
+
+
+def test_a_gateway_inside_a_called_file_hides_its_branches(users, agencies):
+    """The split on the health field is inside the called process, in a file of its own: its
+    branches tell the value as a split of the model's would."""
+    lanes = {"Helse": ["StartEvent_1", "Task_assess", "Call_pay", "EndEvent_1"]}
+    model = definitions(f"""
+        <bpmn:process id="Proc_call_split" name="Proc_call_split" isExecutable="true">
+          {lane_set(lanes)}
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
+          <bpmn:userTask id="Task_assess" name="Assess">{HEALTH}</bpmn:userTask>
+          <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_assess" targetRef="Call_pay"/>
+          {call("Call_pay", "Proc_pay")[1]}
+          <bpmn:sequenceFlow id="Flow_3" sourceRef="Call_pay" targetRef="EndEvent_1"/>
+          <bpmn:endEvent id="EndEvent_1"/>
+        </bpmn:process>
+    """)
+    pay = definitions(f"""
+        <bpmn:process id="Proc_pay" name="Proc_pay" isExecutable="true">
+          {lane_set({"NAV": ["Pay_start", *NAV_LANE]})}
+          <bpmn:startEvent id="Pay_start"/>
+          <bpmn:sequenceFlow id="Pay_f1" sourceRef="Pay_start" targetRef="Gateway_home"/>
+          {nav_split("needs_treatment == True")}
+        </bpmn:process>
+    """)
+    called = [{"filename": "pay.bpmn", "bpmn_xml": pay}]
+    hidden_from_coordinator(users, assessed(users, agencies, "Proc_call_split", model, called))
