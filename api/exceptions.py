@@ -107,12 +107,25 @@ def exception_handler(exc, context):
         return Response(error_body(errors[0]["message"], errors, errors[0]["code"]), status=exc.status_code)
     if isinstance(exc, exceptions.MethodNotAllowed | exceptions.NotAcceptable):
         return _refused_request(exc, context)
+    if isinstance(exc, exceptions.Throttled):
+        return _throttled(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.APIException):
         detail = exc.detail if isinstance(exc.detail, str) else _summary(flatten(exc.detail))
         response.data = error_body(detail)
+    return response
+
+
+def _throttled(exc: exceptions.Throttled) -> Response:
+    """429 past the user's rate (``api.throttling``): the error shape with a code, in the
+    request's language, and ``Retry-After`` in seconds (DRF's text was English or DRF's
+    bokmål, without a code)."""
+    seconds = max(int(exc.wait or 1), 1)
+    refusal = coded("request.throttled", seconds=seconds)
+    response = Response(error_body(refusal, [], refusal.code), status=exc.status_code)
+    response["Retry-After"] = str(seconds)
     return response
 
 

@@ -39,7 +39,10 @@ def _errors(*codes: int) -> dict:
         404: "no such object, or not visible to you",
         409: "the object is no longer in a state that allows this",
         413: "the request body is too large",
+        429: "too many requests from this user (`API_RATE_LIMIT`): `Retry-After` says the seconds to wait",
     }
+    if 401 in codes:  # every route of a signed-in user counts against their rate (api/throttling.py)
+        codes = (*codes, 429)
     return {code: OpenApiResponse(s.ErrorSerializer, description=described[code]) for code in codes}
 
 
@@ -325,6 +328,8 @@ class VersionMigrationView(APIView):
 
 
 class ExternalTaskFetch(APIView):
+    throttle_scope = "external_tasks"  # an agency's system polling: a rate of its own (api/throttling.py)
+
     @extend_schema(
         request=s.FetchAndLockInput,
         responses={200: s.LockedExternalTaskSerializer(many=True), **_errors(400, 401, 413)},
@@ -346,6 +351,8 @@ class ExternalTaskFetch(APIView):
 
 
 class ExternalTaskComplete(APIView):
+    throttle_scope = "external_tasks"  # an agency's system polling: a rate of its own (api/throttling.py)
+
     @extend_schema(
         parameters=[EXTERNAL_TASK_ID],
         request=s.ExternalCompleteInput,
@@ -365,6 +372,8 @@ class ExternalTaskComplete(APIView):
 
 
 class ExternalTaskFailure(APIView):
+    throttle_scope = "external_tasks"  # an agency's system polling: a rate of its own (api/throttling.py)
+
     @extend_schema(
         parameters=[EXTERNAL_TASK_ID],
         request=s.ExternalFailureInput,
@@ -692,7 +701,7 @@ class CaseAccessLog(PreparedListView):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)  # read (a list): the log as it was before this read
         selectors.log_access_log_read(self.request.user, self.case)
-        return page
+        return selectors.mask_hidden_bases(self.request.user, page, self.case)
 
     @extend_schema(
         parameters=[ID], responses={200: s.AccessLogSerializer(many=True), **_errors(*LIST, 403)}, tags=["consents"]

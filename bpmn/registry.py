@@ -15,14 +15,12 @@ from typing import Any
 
 from jsonschema.protocols import Validator
 
-from bpmn.engine.element_needs import names_set_by, script_sources
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
 from bpmn.engine.gateway_paths import (
     GatewayPath,
     Model,
     handed_from,
-    model_root,
-    path_splits,
+    paths_and_sources,
     timer_elements,
     timer_reads,
     with_called,
@@ -85,11 +83,15 @@ class DefinitionRuntime:
         return f'"{self.definition_id}-{digest}"'
 
     @cached_property
+    def _paths_and_sources(self) -> tuple[dict[str, GatewayPath], dict[str, frozenset[str]]]:
+        return paths_and_sources(self.run_model, self.field_rules.shared_fields)
+
+    @cached_property
     def gateway_paths(self) -> dict[str, GatewayPath]:
         """What each gateway's path gives away (``bpmn.engine.gateway_paths``), and each timer's
         whose moment is computed from data but fields every participant sees (``timer_paths``),
         computed from the model once per version, for deployed versions old and new alike."""
-        return path_splits(self.run_model, self.field_rules.shared_fields)
+        return self._paths_and_sources[0]
 
     @cached_property
     def script_sources(self) -> dict[str, frozenset[str]]:
@@ -98,21 +100,15 @@ class DefinitionRuntime:
         A name set on a branch of a split (``gateway_paths``: a gateway, a timer, a loop)
         carries what the split reads as well: ``route = "psych"`` on the branch a diagnosis
         chose tells the diagnosis, whatever the script itself read. Read by what leaves for
-        an agency's system (``workflows.jobs.service``)."""
-        root = model_root(self.run_model)  # the scripts of the processes its call activities call too
-        found = {name: set(names) for name, names in script_sources(root).items()}
-        set_by = names_set_by(root)
-        for path in self.gateway_paths.values():
-            for element in path.branch_elements & set_by.keys():
-                for name in set_by[element]:
-                    found.setdefault(name, set()).update(path.reads - {name})
-        return {name: frozenset(names) for name, names in found.items() if names}
+        an agency's system (``workflows.jobs.service``), a message's payload and a timer;
+        the called processes' scripts count too (``gateway_paths.paths_and_sources``)."""
+        return self._paths_and_sources[1]
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:
         """Message name -> the case data each field of the payload it throws is computed
         from (``bpmn.engine.message_payloads``), from the model once per version."""
-        return payload_reads(self.bpmn_xml)
+        return payload_reads(self.bpmn_xml, self.script_sources)
 
     @cached_property
     def path_masks(self) -> dict[str, int]:
@@ -148,7 +144,7 @@ class DefinitionRuntime:
     def timer_reads(self) -> dict[str, frozenset[str]]:
         """Timer event id -> the fields its expression reads (``bpmn.engine.timer_reads``):
         when it fires tells their values."""
-        return timer_reads(self.run_model)
+        return timer_reads(self.run_model, self.script_sources)
 
     @cached_property
     def timer_path_categories(self) -> int:

@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.database import POSTGRESQL, postgres_settings
+from core.rates import parse_rate
 from ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -226,6 +227,26 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     # OPTIONS names the route and its media types, never its fields nor their choices.
     "DEFAULT_METADATA_CLASS": "api.metadata.RouteOnlyMetadata",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerUserRateThrottle"],
+}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit: "N/second", "N/minute", "N/hour", "N/day", or "off"."""
+    raw = os.environ.get(name) or default
+    try:
+        parse_rate(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f'{name} must be "N/second|minute|hour|day" or "off", got {raw!r}') from exc
+    return raw
+
+
+# Requests per signed-in user (any of their tokens, or their session) and scope (api/throttling.py):
+# every route counts against "user", the external tasks' routes (an agency's system polling
+# fetch-and-lock) against their own. Past it: 429 with Retry-After. Per web process.
+API_THROTTLE_RATES = {
+    "user": env_rate("API_RATE_LIMIT", "1200/minute"),
+    "external_tasks": env_rate("API_RATE_LIMIT_EXTERNAL_TASKS", "600/minute"),
 }
 # Largest JSON body the API parses (DRF reads the stream itself, past Django's own check).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)

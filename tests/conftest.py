@@ -86,6 +86,14 @@ def _site_language():
 
 
 @pytest.fixture(autouse=True)
+def _api_rates_out_of_the_way(settings):
+    """The API's per-user rate limits (api/throttling.py) counted, but far above what a test
+    sends: a walk over every route as one user is not a runaway client.
+    ``tests/api/test_rate_limits.py`` sets low ones."""
+    settings.API_THROTTLE_RATES = {"user": "1000000/minute", "external_tasks": "1000000/minute"}
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: a rolled-back test leaves cached figures keyed
     by versions that the next test's rows reach again."""

@@ -412,7 +412,8 @@ def _access_log_section(request, case, participants):
         return None
     rows = selectors.access_log_for_case(actor=request.user, case=case).order_by("-at", "-id")
     page = capped_page(rows, request.GET.get("log_page"), ACCESS_LOG_PAGE_SIZE)
-    page.object_list = list(page.object_list)  # the log as it was before this read
+    # The log as it was before this read, without the service tasks the reader may not see.
+    page.object_list = selectors.mask_hidden_bases(request.user, page.object_list, case)
     selectors.log_access_log_read(request.user, case)
     return page
 

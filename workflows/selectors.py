@@ -1338,6 +1338,26 @@ def access_log_for_case(*, actor, case):
     return _access_log(case_whose_access_log_reads(actor, case).pk)
 
 
+def mask_hidden_bases(actor, rows, case=None) -> list:
+    """``rows`` (access-log rows, read) as a list, each whose basis names a service task that
+    ``actor``'s path view of its case hides with that element left out of its basis
+    (``rules.masked_basis``, in memory only): the row stays (who got which category is the
+    person's to know), which element ran does not (it tells the branch, as the diagram and
+    the timeline would). One path view per case among the rows that name an element; ``case``:
+    the rows' one case, when the caller has it (else each row's, read with it)."""
+    rows = list(rows)
+    views: dict[int, PathView] = {}
+    for row in rows:
+        element = rules.basis_element(row.basis)
+        if not element or row.case_id is None:
+            continue
+        if row.case_id not in views:
+            views[row.case_id] = path_view_for(actor, case if case is not None else row.case)
+        if views[row.case_id].hides(element):
+            row.basis = rules.masked_basis(row.basis)
+    return rows
+
+
 def access_log_listing(*, actor, case) -> PreparedList:
     """``access_log_for_case`` read by compiled statements (the API's access log)."""
     case = case_whose_access_log_reads(actor, case)
@@ -1450,10 +1470,11 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
         )
     )
     policy.log_access_report(actor, readable)
-    entries = (
+    entries = mask_hidden_bases(
+        actor,
         AccessLog.objects.filter(person_id=case.person_id, case__in=readable)
         .select_related("agency", "case", "user", "break_glass")
-        .order_by("-at", "-pk")
+        .order_by("-at", "-pk"),
     )
     return PersonAccessReport(
         person=case.person,

@@ -36,7 +36,7 @@ from typing import TypeAlias
 
 from lxml import etree
 
-from .element_needs import data_names_loaded, script_sources, with_sources
+from .element_needs import data_names_loaded, names_set_by, script_sources, with_sources
 from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, _local, _q
 from .timers import looks_like_iso_literal
 from .xml import parse_bpmn_xml
@@ -58,6 +58,7 @@ MOMENT_STOPS = frozenset({*HUMAN_TASKS, "receiveTask", "intermediateCatchEvent",
 
 # A model as the functions here take it: its text, or a document already parsed (``with_called``).
 Model: TypeAlias = str | bytes | etree._Element
+Sources: TypeAlias = dict[str, frozenset[str]]  # name -> the names of data it may carry
 
 
 def model_root(bpmn_xml: Model) -> etree._Element:
@@ -86,9 +87,11 @@ class GatewayPath:
     branch_elements: frozenset[str]  # elements on only some of its branches
 
 
-def gateway_paths(bpmn_xml: Model) -> dict[str, GatewayPath]:
+def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, GatewayPath]:
     """Gateway id -> what its path gives away, for every gateway whose conditions read data.
-    A branch reaches on through the messages it throws (``_message_edges``).
+    A branch reaches on through the messages it throws (``_message_edges``). ``sources``:
+    what each name carries (default: the model's ``script_sources``; ``paths_and_sources``
+    gives what a name set on a branch carries too).
 
     What a branch reaches (``_Reach``) is its target, the elements inside each sub-process it
     reaches, and on through every node next to one it reaches; the gateway's branch elements
@@ -101,7 +104,8 @@ def gateway_paths(bpmn_xml: Model) -> dict[str, GatewayPath]:
     for flow in root.iter(_q("sequenceFlow")):
         leaving.setdefault(flow.get("sourceRef"), []).append(flow)
     splits: dict[str, tuple[frozenset[str], list[str]]] = {}
-    sources = script_sources(root)  # a script's variable carries what it was computed from
+    if sources is None:
+        sources = script_sources(root)  # a script's variable carries what it was computed from
     for gateway in root.iter(*(_q(kind) for kind in GATEWAYS)):
         gateway_id = gateway.get("id") or ""
         outgoing = leaving.get(gateway_id, [])
@@ -209,17 +213,18 @@ def handed_from(bpmn_xml: Model) -> dict[str, frozenset[str]]:
     return found
 
 
-def timer_reads(bpmn_xml: Model) -> dict[str, frozenset[str]]:
+def timer_reads(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, frozenset[str]]:
     """Timer event id -> the names of data its expression reads, for every timer that reads
     some (``local_datetime(days_before(eviction_date, 7), "09:00")`` reads ``eviction_date``).
     When such a timer fires is the value moved by a known amount: it tells the value as a
     gateway's branch does. An ISO-8601 literal (``P14D``, quoted or not) reads nothing."""
-    return _timer_reads(model_root(bpmn_xml))
+    return _timer_reads(model_root(bpmn_xml), sources)
 
 
-def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
+def _timer_reads(root: etree._Element, sources: Sources | None = None) -> dict[str, frozenset[str]]:
     found = {}
-    sources = script_sources(root)  # a script's variable carries what it was computed from
+    if sources is None:
+        sources = script_sources(root)  # a script's variable carries what it was computed from
     for timer in root.iter(_q("timerEventDefinition")):
         parent = timer.getparent()
         if parent is None:
@@ -235,9 +240,10 @@ def _timer_reads(root: etree._Element) -> dict[str, frozenset[str]]:
     return found
 
 
-def _conditional_reads(root: etree._Element) -> dict[str, frozenset[str]]:
+def _conditional_reads(root: etree._Element, sources: Sources | None = None) -> dict[str, frozenset[str]]:
     """Conditional event id -> the names of data its condition reads."""
-    sources = script_sources(root)
+    if sources is None:
+        sources = script_sources(root)
     found = {}
     for definition in root.iter(_q("conditionalEventDefinition")):
         event = definition.getparent()
@@ -249,7 +255,9 @@ def _conditional_reads(root: etree._Element) -> dict[str, frozenset[str]]:
     return found
 
 
-def timer_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+def timer_paths(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
+) -> dict[str, GatewayPath]:
     """Timer event id -> what its firing gives away, for every timer whose expression reads
     data other than ``shared`` (fields every participant sees), and every conditional event
     whose condition does (``_conditional_reads``): ``reads``, those names;
@@ -263,7 +271,7 @@ def timer_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[
     root = model_root(bpmn_xml)
     # A conditional event fires at the moment its condition holds: a timer whose moment is
     # the data's (``needs_treatment == True`` made NAV's task after it, or never).
-    timed = {**_timer_reads(root), **_conditional_reads(root)}
+    timed = {**_timer_reads(root, sources), **_conditional_reads(root, sources)}
     reads = {timer: names - set(shared) for timer, names in timed.items()}
     if not any(reads.values()):
         return {}
@@ -358,11 +366,72 @@ def timer_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[
 def path_splits(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
     """What the path of a case gives away: every gateway whose conditions read data
     (``gateway_paths``), every timer whose moment does (``timer_paths``) and every activity
-    whose count of instances does (``loop_paths``), by id."""
-    return {**gateway_paths(bpmn_xml), **timer_paths(bpmn_xml, shared), **loop_paths(bpmn_xml, shared)}
+    whose count of instances does (``loop_paths``), by id (``paths_and_sources``)."""
+    return paths_and_sources(bpmn_xml, shared)[0]
 
 
-def loop_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> tuple[dict[str, GatewayPath], Sources]:
+    """``path_splits``, and name -> the names of data it may carry, wherever it is read.
+
+    A name carries what a script computes it from (``script_sources``; with the processes its
+    call activities call, ``with_called``: a called process's data is copied back into its
+    caller's when it ends). And a name set on a split's branch (by a script or a catch there,
+    or inside the process a call activity there calls) carries what the split reads:
+    ``home_found = False`` on the branch a diagnosis chose tells the diagnosis to whoever sees
+    ``home_found``. Reading such a name makes a split of its own read that too, whose branches
+    may set names in turn: repeated until nothing grows (most models: once)."""
+    root = model_root(bpmn_xml)
+    base = script_sources(root)
+    set_by = _names_set_with_calls(root)
+    sources = base
+    while True:
+        splits = {
+            **gateway_paths(root, sources),
+            **timer_paths(root, shared, sources),
+            **loop_paths(root, shared, sources),
+        }
+        widened = {name: set(names) for name, names in base.items()}
+        for path in splits.values():
+            for element in path.branch_elements & set_by.keys():
+                for name in set_by[element]:
+                    widened.setdefault(name, set()).update(path.reads - {name})
+        found = {name: frozenset(names) for name, names in widened.items() if names}
+        if found == sources:
+            return splits, sources
+        sources = found
+
+
+def _names_set_with_calls(root: etree._Element) -> dict[str, frozenset[str]]:
+    """Element id -> the names having run sets (``names_set_by``); a call activity's are
+    every name its process sets, and those of the processes it calls in turn."""
+    set_by = {element: set(names) for element, names in names_set_by(root).items()}
+    per_process: dict[str, set[str]] = {}
+    calls: dict[str, set[str]] = {}  # process id -> the processes its call activities call
+    activities: dict[str, str] = {}  # call activity id -> its process
+    for process in root.iter(_q("process")):
+        process_id = process.get("id") or ""
+        set_here = per_process.setdefault(process_id, set())
+        for element in process.iter(etree.Element):
+            set_here.update(set_by.get(element.get("id") or "", ()))
+        for activity in process.iter(_q("callActivity")):
+            called = activity.get("calledElement") or ""
+            calls.setdefault(process_id, set()).add(called)
+            activities[activity.get("id") or ""] = called
+    for activity, process_id in activities.items():
+        seen, todo = set(), [process_id]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            set_by.setdefault(activity, set()).update(per_process.get(current, ()))
+            todo.extend(calls.get(current, ()))
+    return {element: frozenset(names) for element, names in set_by.items() if names}
+
+
+def loop_paths(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
+) -> dict[str, GatewayPath]:
     """Activity id -> what its loop gives away, for every multi-instance or loop whose count
     reads data other than ``shared``: how many tasks it makes (``loopCardinality``, the items
     of ``loopDataInputRef``) and when it stops (``completionCondition``, ``loopCondition``)
@@ -372,7 +441,8 @@ def loop_paths(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[s
     a reader who may not see what it reads is told nothing of its tasks, as of a hidden timer's
     (never drawn); what follows it, the case reaches whatever the count."""
     root = model_root(bpmn_xml)
-    sources = script_sources(root)
+    if sources is None:
+        sources = script_sources(root)
     _successors, inside = _graph(root)
     found = {}
     for loop in root.iter(_q("multiInstanceLoopCharacteristics"), _q("standardLoopCharacteristics")):

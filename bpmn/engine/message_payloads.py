@@ -36,9 +36,10 @@ class PayloadReads:
         return self.fields.get(name, frozenset()) | (self.rest or frozenset())
 
 
-def payload_reads(bpmn_xml: str | bytes) -> dict[str, PayloadReads]:
+def payload_reads(bpmn_xml: str | bytes, sources: dict[str, frozenset[str]] | None = None) -> dict[str, PayloadReads]:
     """Message name -> what its payload's fields read, for every message the model throws
-    with a payload expression."""
+    with a payload expression. ``sources``: what each name carries (default: the model's
+    ``script_sources``; ``gateway_paths.paths_and_sources`` for a deployed version)."""
     root = parse_bpmn_xml(bpmn_xml)
     names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
     fields: dict[str, dict[str, set[str]]] = {}
@@ -54,7 +55,8 @@ def payload_reads(bpmn_xml: str | bytes) -> dict[str, PayloadReads]:
         if other is not None:
             rest.setdefault(name, set()).update(other)
         fields.setdefault(name, {})
-    sources = script_sources(root)  # a script's variable carries what it was computed from
+    if sources is None:
+        sources = script_sources(root)  # a script's variable carries what it was computed from
     return {
         name: PayloadReads(
             {key: with_sources(read, sources) for key, read in per_field.items()},

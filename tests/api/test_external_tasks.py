@@ -477,3 +477,28 @@ def test_a_field_named_like_a_function_is_withheld_too(client_for, users, agenci
     services.complete_task(actor=users["helga"], task_id=assess.pk, data={"date": "innlagt 2026-11-02"})
     (task,) = fetch(client_for("nils"), topics=[{"topicName": "benefit-check", "lockDuration": 1000}])
     assert task["variables"] == {"scheme": {"value": "bostotte"}}
+
+
+def test_tasks_the_agency_lost_access_to_do_not_crowd_out_those_it_may_fetch(client_for, db, users, agencies):
+    """A hundred and more tasks of cases the agency lost access to (a withdrawal, a grant
+    revoked) came first in the due order and filled the fetch's hundred rows, which were then
+    left out: NAV's system was answered nothing while a task of a case it works waited. The
+    tasks it may not fetch are not selected at all; nothing of them leaves or is locked."""
+    from permissions.grants import revoke_agency_access
+
+    lost = waiting_on_nav_system(users, agencies)
+    revoke_agency_access(lost, [agencies["nav"]])
+    (template,) = Job.objects.filter(case=lost, kind=JobKind.EXTERNAL_TASK)
+    earlier = template.due_at - timedelta(hours=1)  # due before the task NAV may fetch
+    Job.objects.bulk_create(
+        Job(kind=template.kind, due_at=earlier, payload=template.payload, instance_id=template.instance_id, case=lost)
+        for _ in range(external_tasks.MAX_TASKS)
+    )
+    kept = waiting_on_nav_system(users, agencies)
+    nils = client_for("nils")
+    response = nils.post(FETCH, {"workerId": "w1", "maxTasks": 100, "topics": [TOPIC]}, format="json")
+    assert response.status_code == 200, response.content
+    (task,) = response.json()
+    assert task["caseReference"] == kept.reference
+    assert not Job.objects.filter(case=lost, status=JobStatus.RUNNING).exists()
+    assert not AccessLog.objects.filter(case=lost, item__startswith="external-task:").exists()

@@ -62,7 +62,8 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
         jobs = list(
             Job.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("instance", "case")
-            .filter(kind=JobKind.EXTERNAL_TASK, payload__target__in=list(lock_for), payload__agency_id__in=agencies)
+            .filter(kind=JobKind.EXTERNAL_TASK, payload__target__in=list(lock_for))
+            .filter(rules.external_tasks_kept(actor))
             .filter(
                 Q(status=JobStatus.PENDING, due_at__lte=moment) | Q(status=JobStatus.RUNNING, lease_until__lt=moment)
             )
@@ -70,8 +71,6 @@ def fetch_and_lock(*, actor, worker_id: str, topics: list[dict], max_tasks: int)
         )
         fetched = []
         for job in jobs:
-            if not rules.agency_keeps_case(job.payload.get("agency_id"), job.case_id):
-                continue  # the agency's access to the case was withdrawn: nothing leaves for it
             try:
                 variables, reads = service.service_inputs_and_reads(job)
             except TaskStateError as exc:  # the task no longer waits: nothing to do
