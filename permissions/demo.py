@@ -50,7 +50,7 @@ def seed_demo_cast(password: str) -> list[tuple[str, str, str | None]]:
     agencies = _seed_agencies()
     user_model = get_user_model()
     existing = {user.username: user for user in user_model.objects.filter(username__in=[row[0] for row in USERS])}
-    new_users = []
+    new_users: list = []
     for username, full_name, _, _ in USERS:
         first, _, last = full_name.partition(" ")
         user = existing.get(username) or user_model(username=username)
@@ -75,7 +75,7 @@ def seed_demo_cast(password: str) -> list[tuple[str, str, str | None]]:
     rows: list[tuple[str, str, str | None]] = []
     for username, _, agency_kind, role in USERS:
         user = users[username]
-        if agency_kind is None:
+        if agency_kind is None or role is None:
             rows.append((username, "-", "no agency"))
             continue
         agency = agencies[agency_kind]
