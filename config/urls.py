@@ -24,6 +24,12 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),  # before Django's own: its login view is replaced
     # The reset mail goes through the job table: the page's answer says nothing of the address.
     path("accounts/password_reset/", password_reset.PasswordResetView.as_view(), name="password_reset"),
+    # A link to an account made inactive since it was mailed sets no password.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        password_reset.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("processes/", include("web.process_urls")),

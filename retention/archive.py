@@ -19,6 +19,8 @@ import uuid
 from copy import deepcopy
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 import weasyprint
 from django.conf import settings
@@ -28,6 +30,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from lxml import etree
 from weasyprint.pdf.metadata import DocumentMetadata
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from bpmn import form_labels
 from bpmn.registry import runtime_for
@@ -51,6 +54,9 @@ PDF_NAME, XML_NAME = "saksmappe.pdf", "arkivstruktur.xml"
 # here before, lets any file ride inside the PDF, which a deposit must not carry.
 PDF_VARIANT, PDF_FORMAT = "pdf/a-1b", "PDF/A-1b"
 SYSTEM = "Brobygger"
+# What the case file may show of the site's own files (fonts, a logo): the repository's static
+# folder, read from disk; never a URL (``StaticOnlyFetcher``).
+STATIC_DIR = Path(settings.BASE_DIR) / "static"
 
 
 def case_file_fields(case: Case, rules) -> list[tuple[str, str, str, str]]:
@@ -117,7 +123,7 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
                 "produced_at": produced_at,
             },
         )
-    document = weasyprint.HTML(string=html).render()
+    document = render_pdf(html)
     document.metadata = _ArchiveMetadata(**vars(document.metadata))
     carried = {category for category, *_ in entries}
     carried |= {"identity"} if person is not None else set()
@@ -127,6 +133,35 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     carried |= {"coordination"}
     carried |= {"housing"} if outcome["outcome"] is not None else set()
     return document.write_pdf(pdf_variant=PDF_VARIANT), tuple(c for c in ALL_CATEGORIES if c in carried)
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """WeasyPrint's fetcher for the case file: the project's own static files, read from disk,
+    and nothing else. WeasyPrint's own fetches any ``http:``, ``https:``, ``ftp:`` or ``file:``
+    URL an ``<img>``, a ``<link>`` or a CSS ``url()`` names, so a case value that ever reached
+    the HTML unescaped (a filter, a future template) would have the worker fetch a URL of the
+    writer's choice (an internal address, a file of the host) and print it in the archive.
+    Refused here: any scheme but ``file:``, and a file outside ``STATIC_DIR`` once its path is
+    resolved (``..``, symbolic links). WeasyPrint leaves a refused image out and goes on."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=1, allowed_protocols=("file",), allow_redirects=False)
+        self.root = STATIC_DIR.resolve()
+
+    def fetch(self, url, headers=None):  # the only way WeasyPrint reaches a resource
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+            raise ValueError("the case file fetches nothing but the site's static files")
+        path = Path(url2pathname(parts.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise ValueError("the case file fetches nothing but the site's static files")
+        return URLFetcherResponse(path.as_uri(), path.read_bytes())
+
+
+def render_pdf(html: str) -> weasyprint.Document:
+    """The HTML laid out by WeasyPrint, fetching the site's static files only
+    (``StaticOnlyFetcher``); a relative URL is one of them."""
+    return weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).render()
 
 
 def _coordination(case: Case, rules) -> dict:

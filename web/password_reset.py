@@ -151,6 +151,20 @@ class PasswordResetView(auth_views.PasswordResetView):
             return response
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, but a link to an inactive account is one that does not work ("Lenken virker
+    ikke"). Django's token holds the password, the last login and the address, not whether
+    the account is active, and its view finds the user by id whatever they are: a link mailed
+    before the user was made inactive set the password of the closed account, and the user
+    made active again held the password whoever had the link chose. Asked on every request
+    (the form's page and its post alike), so an account made inactive between them is refused
+    too."""
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
+
 def send(job: Job) -> None:
     """The job handler (``workflows.jobs.handlers``): a reset link for every active account
     with a password whose address is the job's (Django's rules), none for any other."""

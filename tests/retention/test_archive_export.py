@@ -174,7 +174,7 @@ def test_the_case_file_names_the_person_as_the_case_does(closed_case, monkeypatc
     class Rendered(Exception):
         pass
 
-    def html(string):
+    def html(string, **_fetching):
         rendered["html"] = string
         raise Rendered
 

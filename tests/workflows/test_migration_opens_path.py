@@ -10,12 +10,15 @@ shown more widely: which branch a case took is case data), with the reason namin
 element."""
 
 import pytest
+from django.contrib.auth.models import User
 
+from bpmn.registry import runtime_for
 from bpmn.services import deploy_definition
 from tests.api.test_gateway_inference import BRANCH, HOUSING_FORM, NAV_FORM, branched_case, diagram, model
 from tests.clients import api
+from tests.workflows.helpers import PERSON
 from workflows import services
-from workflows.models import ProcessInstance
+from workflows.models import ProcessInstance, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +68,38 @@ def test_a_new_version_that_hides_as_much_still_takes_the_cases(branched_case, u
     timeline = api(users["helga"]).get(f"/api/v1/cases/{branched_case.pk}/timeline/").json()["results"]
     (moved,) = [event for event in timeline if event["kind"] == "version_migrated"]
     assert moved["detail"]["tasks"] == [{"from": BRANCH[0], "to": BRANCH[0]}]
+
+
+def test_a_task_a_new_version_newly_hides_is_listed_as_the_new_version_hides_it(users, agencies):
+    """Version 1 branched on a coordination field every participant sees; version 2's gateway
+    reads it and the health value. A case moved to version 2 waits on the branch: its task is hidden
+    from NAV's lists as a task created on version 2 would be. Before, the task row kept version
+    1's path categories (none hidden), so NAV listed it and counted it across cases."""
+    old = deploy(model().replace("needs_treatment == True", "urgent == True"), HEALTH_FORM_V2).definition
+    case = services.start_case(
+        actor=users["helga"],
+        process_key="Proc_branch",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+    )
+    assess = Task.objects.get(case=case, element_id="Task_assess")
+    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"needs_treatment": True, "urgent": True})
+    branch = Task.objects.get(case=case, element_id=BRANCH[0])
+    assert nav_count(case) == 1  # version 1 hid nothing from NAV
+    # Reads what version 1 read (so no branch is shown more widely) and the health value.
+    new = deploy(model().replace("== True", "== True and urgent == True", 1), HEALTH_FORM_V2).definition
+    record = services.migrate_instances(
+        actor=users["ada"], key="Proc_branch", from_version=old.version, to_version=new.version
+    )
+    assert len(record.migrated) == 1, record.refused
+    branch.refresh_from_db()
+    assert branch.path_categories == runtime_for(new.pk).path_masks[BRANCH[0]] != 0
+    assert nav_count(case) == 0
+
+
+def nav_count(case):
+    """The open tasks NAV's case list counts for ``case`` (a count across cases, read from
+    the task rows' path categories)."""
+    answer = api(User.objects.get(username="nils")).get("/api/v1/cases/").json()["results"]
+    (row,) = [listed for listed in answer if listed["id"] == case.pk]
+    return row["open_task_count"]

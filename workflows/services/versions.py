@@ -284,8 +284,8 @@ def _write_migrated(instance, workflow, mapping, *, actor, source, target_runtim
 
 
 def _reproject_open_tasks(step, workflow, target_runtime) -> None:
-    """Open task rows whose engine task is still ready take the element, name, form and
-    agency of its element in the new version (the engine task keeps its id)."""
+    """Open task rows whose engine task is still ready take the element, name, form, agency
+    and path categories of its element in the new version (the engine task keeps its id)."""
     ready = {task.id: task for task in engine.ready_user_tasks(workflow)}
     participants = step.agencies()
     for row in Task.objects.filter(instance=step.instance, status__in=ACTIVE_TASK_STATUSES):
@@ -300,6 +300,9 @@ def _reproject_open_tasks(step, workflow, target_runtime) -> None:
             "lane": ready_task.lane or "",
             "form": ready_task.form or "",
             "agency": agency,
+            # What the task's presence tells under the new version's gateways, as a task
+            # created on it would carry (``steps.runner``): the lists across cases read it.
+            "path_categories": target_runtime.path_masks.get(ready_task.element_id, 0),
         }
         if agency.pk != row.agency_id:
             # Another agency's inbox: nobody there holds it yet, so it waits there open (a
