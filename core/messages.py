@@ -316,10 +316,6 @@ MESSAGES: dict[str, str] = {
         "the id “%(element)s” is used twice (the other at line %(other_line)s); give one of them another "
         "id: every id in the file must be unique"
     ),
-    "model.called-duplicate-id": gettext_noop(
-        "the id “%(element)s” is used in “%(other_file)s” and in “%(file)s”, which are deployed together; "
-        "give one of them another id: every id must be unique across a model and the files it calls"
-    ),
     "model.reserved-id": gettext_noop(
         "“%(element)s” is an id SpiffWorkflow uses for its own internal steps, so the element would be "
         "silently replaced; rename it (for example StartEvent_1)"

@@ -133,7 +133,6 @@ def compile_definition(
             called_root, filename=name, forms=forms, lane_map=lanes, routing=routing_map, checked_forms=checked_forms
         )
         issues += _check_expressions(called_root, name)
-    issues += _ids_shared_with_called(root, filename, called_roots)
     # Every deployed form is checked, named by an element or not (it is stored all the same).
     issues += lint_other_forms(forms, checked=checked_forms, filename=filename)
     if issues:
@@ -170,38 +169,6 @@ def compile_definition(
         service_tasks=service_tasks,
         pool_events=_pool_events(root, top, subprocess_specs, routing_map),
     )
-
-
-def _ids_shared_with_called(
-    root: etree._Element, filename: str, called_roots: Sequence[tuple[str, etree._Element]]
-) -> list[ValidationIssue]:
-    """An id used inside the processes of two files deployed together (the model and a file
-    it calls, or two called files). A case runs the files as one model: the path analysis
-    (``gateway_paths.with_called``) and the task metadata key elements by id, so two elements
-    of one id would be taken for one node (a called process's start joined to the model's,
-    a task on a hidden branch given the categories of one that is not). Each file's own
-    duplicates are the lint's (``duplicate-id``)."""
-    owner: dict[str, str] = {}
-    issues = []
-    for name, file_root in [(filename, root), *called_roots]:
-        clashed: set[str] = set()
-        seen: set[str] = set()
-        for process in file_root.iter(f"{{{BPMN_NS}}}process"):
-            for node in process.iter(etree.Element):
-                node_id = node.get("id")
-                if node_id is None or node_id in seen:
-                    continue
-                seen.add(node_id)
-                first = owner.setdefault(node_id, name)
-                if first != name and node_id not in clashed:
-                    clashed.add(node_id)
-                    message = (
-                        f"the id '{node_id}' is used in '{first}' and in '{name}', which are deployed "
-                        "together; give one of them another id (every id must be unique across a model "
-                        "and the files it calls)"
-                    )
-                    issues.append(_issue("called-duplicate-id", message, node, name, other_file=first))
-    return issues
 
 
 def _pool_events(
