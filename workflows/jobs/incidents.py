@@ -60,7 +60,11 @@ def _run_again(incident, actor) -> str | None:
         ran = handlers.run_one(worker, job_id=job.pk)
         job.refresh_from_db()
         if job.status == JobStatus.DONE:
-            queue.record_outcome_resolved(job)
+            # Done by this retry, or by one that died before resolving the incident: the
+            # retry that resolves it wins. Another admin's retry at the same moment that
+            # ran the job and resolved it first leaves this one nothing to do.
+            if not queue.record_outcome_resolved(job):
+                raise Conflict("incident.resolved")
             return None
         if not ran:  # another worker holds the job's row (or it is no longer failed)
             return JobError("job.retry.not_run")
