@@ -17,6 +17,10 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
         raise Conflict("incident.resolved")
     error = _run_again(incident, actor)
     incident.refresh_from_db()
+    if error is not None and incident.resolved_at is not None:
+        # Not run (no longer failed, or held): another admin's retry at the same moment ran
+        # it and resolved the incident.
+        raise Conflict("incident.resolved")
     if error is not None:  # the job's error may quote what it carried (a worker's failure)
         literals = selectors.case_literals(incident.case)
         if isinstance(error, JobError):  # ours: said in the reader's language, its params scrubbed
