@@ -405,17 +405,32 @@ def validate_draft(
 
 
 def deploy_draft(
-    *, actor, key: str, bpmn_xml: str, forms: dict, lanes: dict | None = None, routing: dict | None = None
+    *,
+    actor,
+    key: str,
+    bpmn_xml: str,
+    forms: dict,
+    lanes: dict | None = None,
+    routing: dict | None = None,
+    base=UNCHECKED,
 ) -> DeployResult:
-    """Deploy the editor's content (``deploy_definition``), then drop the draft it came from."""
+    """Deploy the editor's content (``deploy_definition``), then drop the draft it came from.
+
+    ``base`` as for ``save_draft``: the draft is dropped only while it is the one the editor
+    started from. One another admin saved after it (their work, not deployed) is kept; the
+    deploy dropped it, as a save over it without ``base`` would have."""
     _require_admin(actor)
     bpmn_xml, forms, lanes = _checked_content(bpmn_xml, forms, lanes, routing)
+    base_time = _base_time(base)
     result = deploy_definition(
         actor=actor, bpmn_xml=bpmn_xml, forms=forms, lanes=lanes or None, routing=routing or None
     )
-    discard_draft(actor=actor, key=key)
-    if key != result.definition.key:
-        discard_draft(actor=actor, key=result.definition.key)
+    for draft_key in dict.fromkeys((key, result.definition.key)):
+        lookup = {"key": draft_key} if draft_key else {"key": "", "created_by": actor}
+        drafts = ProcessDraft.objects.filter(**lookup)
+        if base is not UNCHECKED:  # one statement: a save committing meanwhile is kept
+            drafts = drafts.filter(updated_at=base_time) if base_time is not None else drafts.none()
+        drafts.delete()
     return result
 
 

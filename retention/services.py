@@ -389,10 +389,12 @@ def _national_id_to_decide(actor, correction_id, field: str, decision, note: str
 
 
 def _still_undecided(case: Case, correction: Correction, status: str) -> Correction:
-    """The correction locked, with its case (held) not erased and still in ``status`` (409)."""
-    correction = Correction.objects.select_for_update().get(pk=correction.pk)
+    """The correction locked, with its case (held) not erased and still in ``status`` (409).
+    The erasure first: it deletes the case's corrections, so one that came between the
+    caller's read and the case lock left no row to lock (a ``DoesNotExist``, a 500)."""
     if ErasureRecord.objects.filter(case=case).exists():
         raise Conflict("retention.erased")
+    correction = Correction.objects.select_for_update().get(pk=correction.pk)
     if correction.status != status:
         raise Conflict("retention.correction_reviewed")
     return correction

@@ -133,8 +133,11 @@ def validate(request, data):
 
 @editor_endpoint
 def deploy(request, data):
-    result = services.deploy_draft(actor=request.user, key=_key(data), **_content(data))
+    base = {"base": data["base"]} if "base" in data else {}
+    result = services.deploy_draft(actor=request.user, key=_key(data), **_content(data), **base)
     definition = result.definition
+    # Another admin's draft saved after the one the editor started from is kept.
+    kept = services.draft_for(actor=request.user, key=definition.key) is not None
     return JsonResponse(
         {
             "created": result.created,
@@ -143,6 +146,7 @@ def deploy(request, data):
             "checksum": definition.checksum,
             "url": reverse("process", kwargs={"key": definition.key}),
             "edit_url": reverse("process-edit", kwargs={"key": definition.key}),
+            "draft_kept": kept,
         },
         status=201 if result.created else 200,
     )

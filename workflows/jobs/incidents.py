@@ -17,6 +17,10 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
         raise Conflict("incident.resolved")
     error = _run_again(incident, actor)
     incident.refresh_from_db()
+    if error is not None and incident.resolved_at is not None:
+        # Not run (no longer failed, or held): another admin's retry at the same moment ran
+        # it and resolved the incident.
+        raise Conflict("incident.resolved")
     if error is not None:  # the job's error may quote what it carried (a worker's failure)
         literals = selectors.case_literals(incident.case)
         if isinstance(error, JobError):  # ours: said in the reader's language, its params scrubbed
@@ -60,7 +64,11 @@ def _run_again(incident, actor) -> str | None:
         ran = handlers.run_one(worker, job_id=job.pk)
         job.refresh_from_db()
         if job.status == JobStatus.DONE:
-            queue.record_outcome_resolved(job)
+            # Done by this retry, or by one that died before resolving the incident: the
+            # retry that resolves it wins. Another admin's retry at the same moment that
+            # ran the job and resolved it first leaves this one nothing to do.
+            if not queue.record_outcome_resolved(job):
+                raise Conflict("incident.resolved")
             return None
         if not ran:  # another worker holds the job's row (or it is no longer failed)
             return JobError("job.retry.not_run")

@@ -365,8 +365,9 @@ def release_external_task(job: Job) -> str | None:
     return None
 
 
-def record_outcome_resolved(row: Job) -> None:
-    Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=now())
+def record_outcome_resolved(row: Job) -> int:
+    """Resolve the open incident of ``row``; how many it resolved (0: someone else had)."""
+    return Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=now())
 
 
 # --- pruning: finished jobs are deleted after ``JOB_DONE_KEEP_DAYS`` ------------------------

@@ -234,6 +234,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
     record = VersionMigration(key=key, from_definition=source, to_definition=target, actor=actor)
     with transaction.atomic():
         for candidate_id in _candidates(source, case_id).values_list("id", flat=True):
+            _lock_owed_service_jobs(candidate_id)
             instance = steps.lock_instance(candidate_id)
             if instance.definition_id != source.pk or instance.status not in (
                 InstanceStatus.RUNNING,
@@ -262,6 +263,24 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
             record.migrated.append(instance.pk)
         record.save()
     return record
+
+
+def _owed_service_jobs(instance_id: int):
+    return Job.objects.select_for_update().filter(
+        instance_id=instance_id,
+        kind__in=queue.SERVICE_KINDS,
+        status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
+    )
+
+
+def _lock_owed_service_jobs(instance_id: int) -> None:
+    """Hold the instance's owed service jobs before the instance, as every job runner takes
+    them (the job, then the instance: an agency's system answering its external task, the
+    connector worker). Taken after the instance, the rerouting met such an answer holding
+    the job and waiting for the instance, and PostgreSQL failed one of the two
+    (``tests/api/test_external_task_migration_races.py``). A job a step writes between this
+    and the instance lock is taken in ``_reroute_service_jobs``."""
+    list(_owed_service_jobs(instance_id).order_by("pk").values_list("pk", flat=True))
 
 
 def _write_migrated(instance, workflow, mapping, *, actor, source, target_runtime) -> None:
@@ -324,11 +343,7 @@ def _reroute_service_jobs(step, mapping, target_runtime) -> None:
     taken under the old routing ends when the agency or the kind of call changes: that
     system's answer is refused and the new agency fetches the task."""
     moved = {m.task_id: m.new_element_id for m in mapping.waiting if m.new_element_id}
-    owed = Job.objects.select_for_update().filter(
-        instance=step.instance,
-        kind__in=queue.SERVICE_KINDS,
-        status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
-    )
+    owed = _owed_service_jobs(step.instance.pk).order_by("pk")
     participants = None
     for job in owed:
         element = moved.get(job.payload.get("task_id"))

@@ -213,6 +213,33 @@ def test_a_save_after_someone_elses_answers_409_and_keeps_their_work(web, prison
     assert again.status_code == 200
 
 
+def test_a_deploy_keeps_the_draft_someone_else_saved_after_the_editor_opened(web, prison_content, users):
+    """Ada opened the editor with no draft; Ida saved hers since. Ada's deploy dropped Ida's
+    unsaved-elsewhere work without a word; now it deploys Ada's model and keeps Ida's draft."""
+    ida = web(None)
+    ida.force_login(_second_admin(users))
+    ada_opened = web("ada").get(reverse("process-edit", kwargs={"key": PRISON})).context["config"]
+    ida_xml = prison_content["bpmn_xml"] + " "
+    ida_saved = post_json(ida, reverse("process-draft-save"), {**prison_content, "bpmn_xml": ida_xml, "base": None})
+    assert ida_saved.status_code == 200
+
+    deployed = post_json(
+        web("ada"), reverse("process-deploy"), {**prison_content, "base": ada_opened["draft_saved_at"]}
+    )
+
+    assert deployed.status_code in (200, 201)
+    draft = ProcessDraft.objects.filter(key=PRISON).first()
+    assert draft is not None and draft.bpmn_xml == ida_xml  # Ida's work is kept
+    assert deployed.json()["draft_kept"] is True
+
+    # From the draft she saved, the deploy drops it.
+    mine = post_json(
+        web("ada"), reverse("process-draft-save"), {**prison_content, "base": ida_saved.json()["updated_at"]}
+    )
+    deployed = post_json(web("ada"), reverse("process-deploy"), {**prison_content, "base": mine.json()["updated_at"]})
+    assert deployed.json()["draft_kept"] is False and not ProcessDraft.objects.exists()
+
+
 def test_the_editor_is_told_which_draft_it_opened(web, prison_content):
     saved = post_json(web("ada"), reverse("process-draft-save"), prison_content).json()
     config = web("ada").get(reverse("process-edit", kwargs={"key": PRISON})).context["config"]

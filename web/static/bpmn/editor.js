@@ -162,7 +162,8 @@
 
     function deploy() {
       show(B.t("Deploying…"), "", "deploying");
-      return content().then((body) => ctx.post(ctx.urls.deploy, body)).then(({ status: code, data }) => {
+      // ``base``: the draft this editor started from is dropped; one another admin saved since is kept.
+      return content().then((body) => ctx.post(ctx.urls.deploy, { ...body, base: draftBase })).then(({ status: code, data }) => {
         if (code !== 200 && code !== 201) {
           showIssues((data.errors || []).filter((e) => e.code || e.element_id));
           show(B.t("%(reason)s: nothing was deployed.", { reason: data.detail }), "bad", "refused");
@@ -172,9 +173,11 @@
         const link = Object.assign(document.createElement("a"), { href: data.url, textContent: data.key + " v" + data.version });
         show([document.createTextNode((data.created ? B.t("Deployed as a new version:") : B.t("Identical to the deployed version, nothing new:")) + " "), link],
           "ok", data.created ? "deployed" : "unchanged");
-        status.textContent = B.t("No draft: this is the deployed version");
-        draftBase = null;
-        conflicted = false;
+        if (!data.draft_kept) {
+          status.textContent = B.t("No draft: this is the deployed version");
+          draftBase = null;
+          conflicted = false;
+        }
         if (ctx.key !== data.key) {
           ctx.key = data.key;
           window.history.replaceState(null, "", data.edit_url);
