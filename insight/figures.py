@@ -489,16 +489,23 @@ def report_lines(family: CaseFlowFamily, year: int) -> Figure:
 
 
 def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
-    """The nearest-rank percentile of a (days, cases) histogram sorted by days."""
+    """The nearest-rank percentile of a (days, cases) histogram sorted by days, or None where
+    it would be the days of fewer than five people at one end: a nearest-rank percentile is a
+    value someone has (the 90th percentile of five cases is the longest wait, to the day), so
+    it is shown only where at least five waited that long or longer, and five that long or
+    shorter (``SMALL``)."""
     n = sum(cases for _, cases in histogram)
     if not n:
         return None
-    rank, seen = max(1, math.ceil(share * n)), 0
+    rank, seen, value = max(1, math.ceil(share * n)), 0, histogram[-1][0]
     for days, cases in histogram:
         seen += cases
         if seen >= rank:
-            return days
-    return histogram[-1][0]
+            value = days
+            break
+    at_least = sum(cases for days, cases in histogram if days >= value)
+    at_most = sum(cases for days, cases in histogram if days <= value)
+    return value if min(at_least, at_most) >= SMALL else None
 
 
 @cached
@@ -652,6 +659,8 @@ def _task_family(scope: int, until: datetime.date) -> TaskFamily:
         (y, a): ledger.total([late_cells[m, a] for m in months if m.year == y]) for y in years for a in agency_ids
     }
     late_total = {y: ledger.total([late_year[y, a] for a in agency_ids]) for y in years}
+    for (y, a), cell in late_year.items():  # completed late: among those completed
+        ledger.at_most(cell, per_agency[y, a])
     for y in years:
         ledger.equation([(late_month[m], 1) for m in months if m.year == y] + [(late_total[y], -1)])
     family = TaskFamily(
