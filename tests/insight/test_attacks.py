@@ -187,3 +187,35 @@ def test_readings_month_after_month_give_no_small_count_away(db, outcome_kinds, 
         if low >= high and known.hidden[cell] == PRIMARY
     ]
     assert pinned == []
+
+
+# --- the heatmap of a version that few cases ran on -------------------------------------------
+
+
+def test_the_heatmap_does_not_trace_the_path_of_the_few_cases_on_a_version(client, shipped, users, agencies):
+    """A process admin reads on the process page how many cases ran on each version (here one:
+    moving a version's only running case to a new version makes one). The heatmap of that
+    version showed which tasks were passed, "<5" each: the path of that one case. A version
+    with fewer than five cases is refused when chosen (400 naming it), and not drawn by default."""
+    from tests.insight.conftest import discharge_case
+
+    today = datetime.date.today()
+    discharge_case(users, agencies, ready=today - datetime.timedelta(days=12), discharged=today)
+    definition = shipped["institution_discharge_to_housing"]
+    TaskTime.objects.create(
+        scope=WHOLE_MUNICIPALITY,
+        month=datetime.date(YEAR, 3, 1),
+        definition=definition,
+        element_id="Task_escalation_waiting",
+        agency=agencies["hospital"],
+        completed=1,
+        seconds=86400,
+    )
+    client.force_login(users["ada"])  # a process admin
+    query = {"process": definition.key, "year": YEAR}
+    chosen = client.get(reverse("insight-heatmap"), {**query, "version": definition.version})
+    assert chosen.status_code == 400
+    assert "version" in chosen.content.decode()
+    default = client.get(reverse("insight-heatmap"), query)
+    assert default.status_code == 200
+    assert default.context["heats"] == []
