@@ -972,16 +972,24 @@ def _discharges(scope: int, until: datetime.date):
     rows = list(
         DischargeWait.objects.filter(scope=scope, month__lt=until)
         .values("month")
-        .annotate(n=Sum("discharges"), d=Sum("days"))
+        .annotate(n=Sum("discharges"), d=Sum("days"), w=Sum("waited"))
     )
     values = {row["month"]: row for row in rows}
     months = _span(rows)
     ledger = Ledger()
     counts = {m: ledger.count(values.get(m, {}).get("n", 0)) for m in months}
-    days = {m: ledger.measure(values.get(m, {}).get("d", 0), of=counts[m]) for m in months}
+    # The days are those of the patients who waited a day or more, not of every discharge:
+    # they are hidden with the count of those who waited (not shown itself, taken as known).
+    waited = {m: ledger.count(values.get(m, {}).get("w", 0)) for m in months}
+    for m in months:
+        ledger.at_most(waited[m], counts[m])
+    days = {m: ledger.measure(values.get(m, {}).get("d", 0), of=waited[m]) for m in months}
     years = sorted({m.year for m in months})
     year_counts = {y: ledger.total([counts[m] for m in months if m.year == y]) for y in years}
-    year_days = {y: ledger.total([days[m] for m in months if m.year == y], measure_of=year_counts[y]) for y in years}
+    year_waited = {y: ledger.total([waited[m] for m in months if m.year == y]) for y in years}
+    year_days = {y: ledger.total([days[m] for m in months if m.year == y], measure_of=year_waited[y]) for y in years}
     ledger.label("months", counts)
     ledger.label("years", year_counts)
+    ledger.label("waited", waited)
+    ledger.label("year_waited", year_waited)
     return ledger, months, years, counts, days, year_counts, year_days

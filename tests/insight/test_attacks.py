@@ -219,3 +219,26 @@ def test_the_heatmap_does_not_trace_the_path_of_the_few_cases_on_a_version(clien
     default = client.get(reverse("insight-heatmap"), query)
     assert default.status_code == 200
     assert default.context["heats"] == []
+
+
+# --- the days of a month in which one patient waited -----------------------------------------
+
+
+def test_the_days_waiting_for_discharge_are_not_those_of_one_patient(client, shipped, users, agencies, monkeypatch):
+    """Five discharges in a month, four of them on the day the patient was ready: the month's
+    days (and their cost) were the one patient's who waited, to the day. The days are now
+    shown only where five or more patients waited."""
+    from insight import periods
+    from tests.insight.conftest import discharge_case
+
+    today = datetime.date.today()
+    for waited in (0, 0, 0, 0, 40):
+        discharge_case(users, agencies, ready=today - datetime.timedelta(days=waited), discharged=today)
+    next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    monkeypatch.setattr(periods, "finished_before", lambda *_: next_month)  # this month has ended
+    client.force_login(users["leif"])
+    response = client.get(reverse("insight-export", args=["discharge", "csv"]), {"year": today.year})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    month = next(row for row in rows[2:] if row and row[1] == "5")  # the five discharges are shown
+    assert month[2] != "40" and "40" not in month[3] and "229" not in month[3], month
