@@ -44,7 +44,7 @@ from insight.models import (
 from insight.periods import quarter_of
 from insight.privacy import SMALL, Ledger, joint
 from permissions.models import Agency, CaseParticipant
-from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, Task, Tenure
+from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, ProcessInstance, Task, Tenure
 
 NOT_SHOWN = "\u2013"  # an en dash: a figure about fewer than five is left out
 EVICTED_KIND = "utkastet"  # the standard kind "Kastet ut av boligen"
@@ -489,16 +489,23 @@ def report_lines(family: CaseFlowFamily, year: int) -> Figure:
 
 
 def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
-    """The nearest-rank percentile of a (days, cases) histogram sorted by days."""
+    """The nearest-rank percentile of a (days, cases) histogram sorted by days, or None where
+    it would be the days of fewer than five people at one end: a nearest-rank percentile is a
+    value someone has (the 90th percentile of five cases is the longest wait, to the day), so
+    it is shown only where at least five waited that long or longer, and five that long or
+    shorter (``SMALL``)."""
     n = sum(cases for _, cases in histogram)
     if not n:
         return None
-    rank, seen = max(1, math.ceil(share * n)), 0
+    rank, seen, value = max(1, math.ceil(share * n)), 0, histogram[-1][0]
     for days, cases in histogram:
         seen += cases
         if seen >= rank:
-            return days
-    return histogram[-1][0]
+            value = days
+            break
+    at_least = sum(cases for days, cases in histogram if days >= value)
+    at_most = sum(cases for days, cases in histogram if days <= value)
+    return value if min(at_least, at_most) >= SMALL else None
 
 
 @cached
@@ -652,6 +659,8 @@ def _task_family(scope: int, until: datetime.date) -> TaskFamily:
         (y, a): ledger.total([late_cells[m, a] for m in months if m.year == y]) for y in years for a in agency_ids
     }
     late_total = {y: ledger.total([late_year[y, a] for a in agency_ids]) for y in years}
+    for (y, a), cell in late_year.items():  # completed late: among those completed
+        ledger.at_most(cell, per_agency[y, a])
     for y in years:
         ledger.equation([(late_month[m], 1) for m in months if m.year == y] + [(late_total[y], -1)])
     family = TaskFamily(
@@ -839,6 +848,20 @@ class Heat:
     level: int  # 0 (no colour) .. 5 (longest wait)
 
 
+def cases_per_version(key: str) -> dict[int, int]:
+    """Version -> how many cases have run on it (its process instances, a case moved to it
+    by a migration too). A process admin reads these numbers exactly on the process pages;
+    on a version with fewer than five, the tasks shown as passed on the heatmap are the path
+    of those few cases (the one case moved to a new version, its escalation, its eviction)."""
+    rows = (
+        ProcessInstance.objects.filter(definition__key=key)
+        .order_by()
+        .values_list("definition__version")
+        .annotate(n=CountOf("id"))
+    )
+    return dict(rows)
+
+
 def heatmap(family: TaskFamily, definition_id: int, year: int, agency_id: int | None = None) -> list[Heat]:
     """Each task element of a version: how many passed in the year and how long they waited."""
     names = elements_of(definition_id)
@@ -949,16 +972,24 @@ def _discharges(scope: int, until: datetime.date):
     rows = list(
         DischargeWait.objects.filter(scope=scope, month__lt=until)
         .values("month")
-        .annotate(n=Sum("discharges"), d=Sum("days"))
+        .annotate(n=Sum("discharges"), d=Sum("days"), w=Sum("waited"))
     )
     values = {row["month"]: row for row in rows}
     months = _span(rows)
     ledger = Ledger()
     counts = {m: ledger.count(values.get(m, {}).get("n", 0)) for m in months}
-    days = {m: ledger.measure(values.get(m, {}).get("d", 0), of=counts[m]) for m in months}
+    # The days are those of the patients who waited a day or more, not of every discharge:
+    # they are hidden with the count of those who waited (not shown itself, taken as known).
+    waited = {m: ledger.count(values.get(m, {}).get("w", 0)) for m in months}
+    for m in months:
+        ledger.at_most(waited[m], counts[m])
+    days = {m: ledger.measure(values.get(m, {}).get("d", 0), of=waited[m]) for m in months}
     years = sorted({m.year for m in months})
     year_counts = {y: ledger.total([counts[m] for m in months if m.year == y]) for y in years}
-    year_days = {y: ledger.total([days[m] for m in months if m.year == y], measure_of=year_counts[y]) for y in years}
+    year_waited = {y: ledger.total([waited[m] for m in months if m.year == y]) for y in years}
+    year_days = {y: ledger.total([days[m] for m in months if m.year == y], measure_of=year_waited[y]) for y in years}
     ledger.label("months", counts)
     ledger.label("years", year_counts)
+    ledger.label("waited", waited)
+    ledger.label("year_waited", year_waited)
     return ledger, months, years, counts, days, year_counts, year_days

@@ -104,6 +104,10 @@ class DischargeWait(SummaryRow):
     month = models.DateField()
     discharges = models.PositiveIntegerField(default=0)
     days = models.PositiveIntegerField(default=0)
+    # How many of them waited a day or more: the days are theirs alone, so a month's days are
+    # shown only where five or more waited (five discharges of which one waited told that
+    # one person's days, and its cost, to the day).
+    waited = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "month"], name="insight_discharge_key")]

@@ -34,6 +34,9 @@ DIFFERENCE = "difference"
 # What a row's or column's presence tells: its counts add up to 1 or more (it is listed only
 # because something was counted there). Never shown, never protected: known to the attacker.
 PRESENT = "present"
+# What one figure being part of another tells (tasks completed late are among those completed):
+# their difference is 0 or more. Never shown, never protected: known to the attacker.
+PART_OF = "part_of"
 
 
 @dataclass
@@ -97,10 +100,21 @@ class Ledger:
         self.bounds[cell] = (1, UNBOUNDED)
         self.equation([(part, 1) for part in cells] + [(cell, -1)])
 
+    def at_most(self, part: int, whole: int) -> None:
+        """``part`` counts some of what ``whole`` counts (the tasks an agency completed late
+        among those it completed): the attacker knows ``whole`` is at least ``part``, so a
+        shown ``part`` is a lower bound of a hidden ``whole``."""
+        self.values.append(self.values[whole] - self.values[part])
+        self.is_count.append(False)
+        cell = len(self.values) - 1
+        self.hidden[cell] = PART_OF
+        self.bounds[cell] = (0, UNBOUNDED)
+        self.equation([(whole, 1), (part, -1), (cell, -1)])
+
     def _small(self, cell: int) -> bool:
         """Whether working out a hidden number gives something away."""
         kind = self.hidden.get(cell)
-        if kind == PRESENT:
+        if kind in (PRESENT, PART_OF):
             return False
         return kind != DIFFERENCE or 0 < abs(self.values[cell]) < SMALL
 

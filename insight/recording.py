@@ -45,7 +45,7 @@ TABLES: dict[type[SummaryRow], tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("completed", "seconds", "with_deadline", "late"),
     ),
     TimerFired: (("scope", "month", "definition_id", "element_id"), ("fired",)),
-    DischargeWait: (("scope", "month"), ("discharges", "days")),
+    DischargeWait: (("scope", "month"), ("discharges", "days", "waited")),
 }
 
 
@@ -160,7 +160,8 @@ class Tally:
         ready, discharged = parse_date(data.get(READY_FOR_DISCHARGE_FIELD)), parse_date(data.get(DISCHARGE_FIELD))
         if ready and discharged:
             month = counted_in(month_of, discharged, day)
-            self.add(DischargeWait, scopes, (month,), (1, max(0, (discharged - ready).days)))
+            days = max(0, (discharged - ready).days)
+            self.add(DischargeWait, scopes, (month,), (1, days, int(days > 0)))
 
 
 def _add_on_conflict(model: type[SummaryRow]) -> str:

@@ -386,7 +386,12 @@ def heatmap_page(request):
     versions = list(ProcessDefinition.objects.filter(key=key).order_by("-version").values_list("version", flat=True))
     if key and key not in keys:
         raise InvalidInput("insight.invalid_filter", errors=[field_error("process", "insight.unknown_choice")])
-    version = _choice(request, "version", versions, versions[0] if versions else None)
+    # A version with fewer than five cases is not drawn (its tasks passed would be the path of
+    # those few cases, whose number the process pages show): chosen, it answers 400; by default
+    # the newest version with five or more is drawn.
+    cases = figures.cases_per_version(key) if key else {}
+    wide = [v for v in versions if cases.get(v, 0) >= SMALL]
+    version = _choice(request, "version", versions, wide[0] if wide else versions[0] if versions else None)
     definition = ProcessDefinition.objects.filter(key=key, version=version).first()
     tasks = figures.task_family(filters.scope, version=filters.version, together=filters.together)
     names = figures.process_names()
@@ -402,10 +407,13 @@ def heatmap_page(request):
     }
     try:
         _agency_filter(request, filters, tasks)
+        if version not in wide and request.GET.get("version"):
+            raise _too_small("version")
     except InvalidInput as exc:
         context.update(error=error_text(exc), errors=field_errors(exc.errors))
         return render(request, "insight/heatmap.html", context, status=400)
-    heats = figures.heatmap(tasks, definition.pk, filters.year, filters.agency_id) if definition else []
+    drawn = definition is not None and version in wide
+    heats = figures.heatmap(tasks, definition.pk, filters.year, filters.agency_id) if drawn else []
     context.update(
         heats=heats,
         diagram={
