@@ -50,14 +50,18 @@ TOMBSTONE_NAME = "(slettet)"
 # or a user wrote (the coordinator's reason for withdrawing an agency), so they go.
 EVENT_DETAIL_VALUES = ("message_id", "error", "error_message", "reason")
 # Keys of the serialized workflow state that hold process data (SpiffWorkflow 3's task
-# and workflow data, data objects, and the task-data deltas its serializer writes instead
-# of a task's full data), each with its empty value; the structure around them stays so
-# that the diagram of the case can still show what was done.
-STATE_DATA_KEYS: dict[str, dict] = {
+# and workflow data, data objects, the task-data deltas its serializer writes instead
+# of a task's full data, the values of the message correlations the workflow threw or
+# caught (``workflow.correlations``: a national id, a prison's case number), and the events
+# thrown but not yet taken out, with their payloads), each with its empty value; the
+# structure around them stays so that the diagram of the case can still show what was done.
+STATE_DATA_KEYS: dict[str, dict | list] = {
     "data": {},
     "data_objects": {},
     "internal_data": {},
     "delta": {"updates": {}, "deletions": []},
+    "correlations": {},
+    "bpmn_events": [],
 }
 
 
@@ -245,14 +249,18 @@ def scrub_state(state: str) -> str:
     def walk(node):
         if isinstance(node, dict):
             return {
-                key: (STATE_DATA_KEYS[key] if key in STATE_DATA_KEYS and isinstance(value, dict) else walk(value))
-                for key, value in node.items()
+                key: (STATE_DATA_KEYS[key] if _holds_data(key, value) else walk(value)) for key, value in node.items()
             }
         if isinstance(node, list):
             return [walk(item) for item in node]
         return node
 
     return json.dumps(walk(json.loads(state)))
+
+
+def _holds_data(key: str, value) -> bool:
+    """Whether ``value`` under ``key`` is process data (a dict or list, as its empty value)."""
+    return key in STATE_DATA_KEYS and type(value) is type(STATE_DATA_KEYS[key])
 
 
 def _tombstone_person(case: Case) -> dict[str, int]:
