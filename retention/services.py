@@ -657,7 +657,7 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     case.save(update_fields=["data"])
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected
-        instance.state = replace_in_state(instance.state, field, value)
+        instance.state = replace_in_state(instance.state, field, value, old=old)
         # A waiting timer timed from the old value is timed again from the new one, in a
         # step; otherwise only the state changes.
         if not steps.retime_timers_reading(instance, [field]):
@@ -723,25 +723,46 @@ def _kind(value) -> str:
     return "bool" if isinstance(value, bool) else "number" if isinstance(value, int | float) else type(value).__name__
 
 
-def replace_in_state(state: str, field: str, value) -> str:
+def replace_in_state(state: str, field: str, value, *, old=None) -> str:
     """The workflow state with every task's and the workflow's value of ``field`` (and the
     data changes that set it) replaced by ``value``: the old value stays nowhere but in
-    the correction."""
+    the correction. A message correlation value that is the ``old`` value itself (SpiffWorkflow
+    keeps what the workflow threw or caught on apart from the data, ``workflow.correlations``)
+    takes the new value too, as a waiting message's payload does (``_correct_outbox``): it
+    kept the old one, and the case went on catching the messages meant for the wrong value
+    and none for the corrected one."""
 
-    def walk(node, holds_data=False):
+    def walk(node, holds_data=False, correlations=False):
         if isinstance(node, dict):
             replaced = {
-                key: walk(item, holds_data=key in ("data", "updates") and isinstance(item, dict))
+                key: walk(
+                    item,
+                    holds_data=key in ("data", "updates") and isinstance(item, dict),
+                    correlations=key == "correlations" and isinstance(item, dict),
+                )
                 for key, item in node.items()
             }
             if holds_data and field in replaced:
                 replaced[field] = value
+            if correlations and old is not None:
+                replaced = {key: _corrected_correlation(item, old, value) for key, item in replaced.items()}
             return replaced
         if isinstance(node, list):
             return [walk(item) for item in node]
         return node
 
     return json.dumps(walk(json.loads(state)))
+
+
+def _corrected_correlation(values, old, value):
+    """One correlation key's property values (``{property: value}``), ``old`` replaced."""
+    if not isinstance(values, dict):
+        return values
+    return {name: value if _same(held, old) else held for name, held in values.items()}
+
+
+def _same(held, old) -> bool:
+    return _kind(held) == _kind(old) and held == old
 
 
 # --- the retention rules, kept by process admins --------------------------------------------
