@@ -45,7 +45,6 @@ from workflows.models import (
     JobKind,
     JobStatus,
     OutboxMessage,
-    OutboxStatus,
     Person,
     ProcessInstance,
 )
@@ -698,14 +697,16 @@ def _correct_outcome(case: Case, field: str, value) -> None:
 
 
 def _correct_outbox(case: Case, field: str, old, value) -> None:
-    """The messages the case threw that wait to be delivered (the receiver has not reached its
-    catch yet), each computed when it was thrown: a field of one computed from ``field`` is
-    corrected when it is the old value itself, else left out (it would carry the old value
-    into the receiving case, whose workflow its gateways, scripts and connectors read; a
-    field left out is withheld there, as one without grounds). Held until the commit: a
-    delivery waits for it (``workflows.jobs.messages.deliver``)."""
-    waiting = OutboxMessage.objects.select_for_update().filter(case=case, status=OutboxStatus.PENDING)
-    for message in waiting.select_related("instance").order_by("pk"):
+    """The messages the case threw, each computed when it was thrown: a field of one computed
+    from ``field`` is corrected when it is the old value itself, else left out (a waiting one
+    would carry the old value into the receiving case, whose workflow its gateways, scripts and
+    connectors read; a field left out is withheld there, as one without grounds), and so is a
+    correlation value that is the old value itself (a waiting message went on the old value:
+    to the case waiting for it, never to the one waiting for the corrected one). A message
+    delivered (or that nothing waited for) keeps the old value no more than the case does.
+    Held until the commit: a delivery waits for it (``workflows.jobs.messages.deliver``)."""
+    thrown = OutboxMessage.objects.select_for_update().filter(case=case)
+    for message in thrown.select_related("instance").order_by("pk"):
         reads = runtime_for(message.instance.definition_id).payload_reads.get(message.name)
         payload = {}
         for name, sent in (message.payload or {}).items():
@@ -714,9 +715,12 @@ def _correct_outbox(case: Case, field: str, old, value) -> None:
                 payload[name] = value  # the value itself
             elif carried is None or field not in carried:
                 payload[name] = sent  # computed from other values (or from none the model shows)
-        if payload != message.payload:
-            message.payload = payload
-            message.save(update_fields=["payload"])
+        correlations = {
+            key: _corrected_correlation(values, old, value) for key, values in (message.correlations or {}).items()
+        }
+        if payload != message.payload or correlations != message.correlations:
+            message.payload, message.correlations = payload, correlations
+            message.save(update_fields=["payload", "correlations"])
 
 
 def _kind(value) -> str:
