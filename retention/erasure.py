@@ -11,6 +11,7 @@ Everything else is emptied or deleted in one transaction that holds the case row
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from django.contrib.admin.models import LogEntry
@@ -20,6 +21,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from bpmn.engine.scrub import MASK
 from core.errors import Conflict
 from permissions import rules as permission_rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Consent, Role
@@ -110,6 +112,10 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
                 basis=permission_rules.BASIS_ERASURE_REQUEST,
                 item="erasure",
             )
+        # The coordinator's words about the person's request are kept with the record (the
+        # auditor reviews them): never the person's name or national id, which the erasure
+        # removes everywhere else.
+        reason = without_person(reason, case)
         removed = _scrub_case(case)
         for _receiver, counts in case_erased.send(sender=Case, case=case):
             if isinstance(counts, dict):  # {kind: rows removed}
@@ -163,7 +169,11 @@ def delete_access_log(case_id: int, *, job=None) -> int | None:
             deleted = AccessLog.objects.filter(case_id=case_id).delete_past_retention()
             record.access_log_deleted_at = timezone.now()
             record.removed = {**record.removed, "access_log_rows_deleted": deleted}
-            record.save(update_fields=["access_log_deleted_at", "removed"])
+            # The words about the person's request (the coordinator's reason, the auditor's
+            # note: written after the person was gone, so never scrubbed of them) go with the
+            # access log whose review they served: the record then names nothing of the person.
+            record.reason, record.review_note = "", ""
+            record.save(update_fields=["access_log_deleted_at", "removed", "reason", "review_note"])
         if record.due and record.person_key:
             person_rows = _delete_person_access_log(record)
             if person_rows is not None:
@@ -187,6 +197,23 @@ def _delete_person_access_log(record: ErasureRecord) -> int | None:
     record.save(update_fields=["removed"])
     records.update(person_key="")
     return deleted
+
+
+def without_person(text: str, case: Case) -> str:
+    """``text`` without the name (the case's and the person row's, whole or any word of it of
+    three letters or more) or the national id (also written 6 + 5) of the case's person."""
+    if not text:
+        return text
+    person = Person.objects.get(pk=case.person_id)
+    names = {case.person_name, person.name}
+    words = {word for name in names for word in re.findall(r"\w+", name or "") if len(word) >= 3}
+    number = person.national_id
+    numbers = {number, f"{number[:6]} {number[6:]}"} if number.isdigit() else set()
+    for literal in sorted({*filter(None, names), *numbers}, key=len, reverse=True):
+        text = re.sub(re.escape(literal), MASK, text, flags=re.IGNORECASE)
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", MASK, text, flags=re.IGNORECASE)
+    return text
 
 
 def _scrub_case(case: Case) -> dict[str, int]:
