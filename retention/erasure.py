@@ -21,7 +21,6 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from bpmn.engine.scrub import MASK
 from core.errors import Conflict
 from permissions import rules as permission_rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Consent, Role
@@ -48,6 +47,7 @@ from workflows.models import (
 )
 
 TOMBSTONE_NAME = "(slettet)"
+MASK = "…"  # what stands where a free text named the person (as an error's scrubbed value)
 # Event details hold ids, kinds and field names; these keys carry what a sender, an error
 # or a user wrote (the coordinator's reason for withdrawing an agency), so they go.
 EVENT_DETAIL_VALUES = ("message_id", "error", "error_message", "reason")
