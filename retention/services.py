@@ -729,20 +729,24 @@ def _kind(value) -> str:
 
 def replace_in_state(state: str, field: str, value, *, old=None) -> str:
     """The workflow state with every task's and the workflow's value of ``field`` (and the
-    data changes that set it) replaced by ``value``: the old value stays nowhere but in
-    the correction. A message correlation value that is the ``old`` value itself (SpiffWorkflow
+    data changes that set it, and a caught message's payload kept in its task's internal data)
+    replaced by ``value``: the old value stays nowhere but in the correction. A message
+    correlation value that is the ``old`` value itself (SpiffWorkflow
     keeps what the workflow threw or caught on apart from the data, ``workflow.correlations``)
     takes the new value too, as a waiting message's payload does (``_correct_outbox``): it
     kept the old one, and the case went on catching the messages meant for the wrong value
     and none for the corrected one."""
 
-    def walk(node, holds_data=False, correlations=False):
+    def walk(node, holds_data=False, correlations=False, internal=False):
         if isinstance(node, dict):
             replaced = {
                 key: walk(
                     item,
-                    holds_data=key in ("data", "updates") and isinstance(item, dict),
+                    # A caught message's payload is kept in its task's internal data, by the
+                    # message's name, beside the data it was copied into.
+                    holds_data=(key in ("data", "updates") or internal) and isinstance(item, dict),
                     correlations=key == "correlations" and isinstance(item, dict),
+                    internal=key == "internal_data" and isinstance(item, dict),
                 )
                 for key, item in node.items()
             }

@@ -48,3 +48,22 @@ def test_a_corrected_value_is_the_one_the_case_correlates_its_messages_on(users,
     assert [task.element_id for task in open_tasks(waiting)] == []
     assert delivered(start(users, agencies, "notice", NEW))  # the one for the corrected id is
     assert [task.element_id for task in open_tasks(waiting)] == ["Task_move"]
+
+
+def test_a_corrected_value_caught_in_a_message_is_replaced_in_the_payload_its_task_keeps(users, agencies):
+    """A catch without a message variable copies the payload into the task's data and keeps
+    it, by the message's name, in the task's internal data: the correction replaced the
+    first only, and the old value stayed in the state."""
+    receiver = move_in_model().replace("<spiffworkflow:messageVariable>notice</spiffworkflow:messageVariable>", "")
+    for xml in (notice_model(), receiver):
+        deploy_definition(actor=None, bpmn_xml=xml, forms=FORMS, check_permission=False)
+    waiting = start(users, agencies, "move_in", OLD)
+    start(users, agencies, "notice", OLD)
+    while handlers.run_one("w"):
+        pass
+    assert [task.element_id for task in open_tasks(waiting)] == ["Task_move"]  # caught
+
+    correct_value(actor=users["nils"], case_id=waiting.pk, field="applicant_id", value=NEW, reason="Feil søker")
+
+    state = ProcessInstance.objects.get(case=waiting).state
+    assert OLD not in state and NEW in state
