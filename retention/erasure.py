@@ -11,6 +11,7 @@ Everything else is emptied or deleted in one transaction that holds the case row
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from django.contrib.admin.models import LogEntry
@@ -46,18 +47,23 @@ from workflows.models import (
 )
 
 TOMBSTONE_NAME = "(slettet)"
+MASK = "…"  # what stands where a free text named the person (as an error's scrubbed value)
 # Event details hold ids, kinds and field names; these keys carry what a sender, an error
 # or a user wrote (the coordinator's reason for withdrawing an agency), so they go.
 EVENT_DETAIL_VALUES = ("message_id", "error", "error_message", "reason")
 # Keys of the serialized workflow state that hold process data (SpiffWorkflow 3's task
-# and workflow data, data objects, and the task-data deltas its serializer writes instead
-# of a task's full data), each with its empty value; the structure around them stays so
-# that the diagram of the case can still show what was done.
-STATE_DATA_KEYS: dict[str, dict] = {
+# and workflow data, data objects, the task-data deltas its serializer writes instead
+# of a task's full data, the values of the message correlations the workflow threw or
+# caught (``workflow.correlations``: a national id, a prison's case number), and the events
+# thrown but not yet taken out, with their payloads), each with its empty value; the
+# structure around them stays so that the diagram of the case can still show what was done.
+STATE_DATA_KEYS: dict[str, dict | list] = {
     "data": {},
     "data_objects": {},
     "internal_data": {},
     "delta": {"updates": {}, "deletions": []},
+    "correlations": {},
+    "bpmn_events": [],
 }
 
 
@@ -120,6 +126,10 @@ def erase_case(case_id: int, *, trigger: str, job=None, actor=None, reason: str 
                 basis=permission_rules.BASIS_ERASURE_REQUEST,
                 item="erasure",
             )
+        # The coordinator's words about the person's request are kept with the record (the
+        # auditor reviews them): never the person's name or national id, which the erasure
+        # removes everywhere else.
+        reason = without_person(reason, case)
         removed = _scrub_case(case)
         for _receiver, counts in case_erased.send(sender=Case, case=case):
             if isinstance(counts, dict):  # {kind: rows removed}
@@ -173,7 +183,11 @@ def delete_access_log(case_id: int, *, job=None) -> int | None:
             deleted = AccessLog.objects.filter(case_id=case_id).delete_past_retention()
             record.access_log_deleted_at = timezone.now()
             record.removed = {**record.removed, "access_log_rows_deleted": deleted}
-            record.save(update_fields=["access_log_deleted_at", "removed"])
+            # The words about the person's request (the coordinator's reason, the auditor's
+            # note: written after the person was gone, so never scrubbed of them) go with the
+            # access log whose review they served: the record then names nothing of the person.
+            record.reason, record.review_note = "", ""
+            record.save(update_fields=["access_log_deleted_at", "removed", "reason", "review_note"])
         if record.due and record.person_key:
             person_rows = _delete_person_access_log(record)
             if person_rows is not None:
@@ -197,6 +211,23 @@ def _delete_person_access_log(record: ErasureRecord) -> int | None:
     record.save(update_fields=["removed"])
     records.update(person_key="")
     return deleted
+
+
+def without_person(text: str, case: Case) -> str:
+    """``text`` without the name (the case's and the person row's, whole or any word of it of
+    three letters or more) or the national id (also written 6 + 5) of the case's person."""
+    if not text:
+        return text
+    person = Person.objects.get(pk=case.person_id)
+    names = {case.person_name, person.name}
+    words = {word for name in names for word in re.findall(r"\w+", name or "") if len(word) >= 3}
+    number = person.national_id
+    numbers = {number, f"{number[:6]} {number[6:]}"} if number.isdigit() else set()
+    for literal in sorted({*filter(None, names), *numbers}, key=len, reverse=True):
+        text = re.sub(re.escape(literal), MASK, text, flags=re.IGNORECASE)
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", MASK, text, flags=re.IGNORECASE)
+    return text
 
 
 def _scrub_case(case: Case) -> dict[str, int]:
@@ -226,7 +257,7 @@ def _scrub_case(case: Case) -> dict[str, int]:
     count("note_texts", Note.objects.filter(case=case).exclude(text="").update(text=""))
     for attachment in Attachment.objects.filter(case=case):
         if attachment.stored_as:
-            discard(attachment.stored_as)
+            discard(attachment.stored_as, at_once=True)  # a failure fails the erasure: retried
             count("attachment_files", 1)
         attachment.filename, attachment.stored_as, attachment.sha256 = "", "", ""
         attachment.save(update_fields=["filename", "stored_as", "sha256"])
@@ -259,14 +290,18 @@ def scrub_state(state: str) -> str:
     def walk(node):
         if isinstance(node, dict):
             return {
-                key: (STATE_DATA_KEYS[key] if key in STATE_DATA_KEYS and isinstance(value, dict) else walk(value))
-                for key, value in node.items()
+                key: (STATE_DATA_KEYS[key] if _holds_data(key, value) else walk(value)) for key, value in node.items()
             }
         if isinstance(node, list):
             return [walk(item) for item in node]
         return node
 
     return json.dumps(walk(json.loads(state)))
+
+
+def _holds_data(key: str, value) -> bool:
+    """Whether ``value`` under ``key`` is process data (a dict or list, as its empty value)."""
+    return key in STATE_DATA_KEYS and type(value) is type(STATE_DATA_KEYS[key])
 
 
 def _tombstone_person(case: Case) -> dict[str, int]:

@@ -45,7 +45,6 @@ from workflows.models import (
     JobKind,
     JobStatus,
     OutboxMessage,
-    OutboxStatus,
     Person,
     ProcessInstance,
 )
@@ -659,7 +658,7 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     case.save(update_fields=["data"])
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected
-        instance.state = replace_in_state(instance.state, field, value)
+        instance.state = replace_in_state(instance.state, field, value, old=old)
         # A waiting timer timed from the old value is timed again from the new one, in a
         # step; otherwise only the state changes.
         if not steps.retime_timers_reading(instance, [field]):
@@ -700,14 +699,16 @@ def _correct_outcome(case: Case, field: str, value) -> None:
 
 
 def _correct_outbox(case: Case, field: str, old, value) -> None:
-    """The messages the case threw that wait to be delivered (the receiver has not reached its
-    catch yet), each computed when it was thrown: a field of one computed from ``field`` is
-    corrected when it is the old value itself, else left out (it would carry the old value
-    into the receiving case, whose workflow its gateways, scripts and connectors read; a
-    field left out is withheld there, as one without grounds). Held until the commit: a
-    delivery waits for it (``workflows.jobs.messages.deliver``)."""
-    waiting = OutboxMessage.objects.select_for_update().filter(case=case, status=OutboxStatus.PENDING)
-    for message in waiting.select_related("instance").order_by("pk"):
+    """The messages the case threw, each computed when it was thrown: a field of one computed
+    from ``field`` is corrected when it is the old value itself, else left out (a waiting one
+    would carry the old value into the receiving case, whose workflow its gateways, scripts and
+    connectors read; a field left out is withheld there, as one without grounds), and so is a
+    correlation value that is the old value itself (a waiting message went on the old value:
+    to the case waiting for it, never to the one waiting for the corrected one). A message
+    delivered (or that nothing waited for) keeps the old value no more than the case does.
+    Held until the commit: a delivery waits for it (``workflows.jobs.messages.deliver``)."""
+    thrown = OutboxMessage.objects.select_for_update().filter(case=case)
+    for message in thrown.select_related("instance").order_by("pk"):
         reads = runtime_for(message.instance.definition_id).payload_reads.get(message.name)
         payload = {}
         for name, sent in (message.payload or {}).items():
@@ -716,34 +717,62 @@ def _correct_outbox(case: Case, field: str, old, value) -> None:
                 payload[name] = value  # the value itself
             elif carried is None or field not in carried:
                 payload[name] = sent  # computed from other values (or from none the model shows)
-        if payload != message.payload:
-            message.payload = payload
-            message.save(update_fields=["payload"])
+        correlations = {
+            key: _corrected_correlation(values, old, value) for key, values in (message.correlations or {}).items()
+        }
+        if payload != message.payload or correlations != message.correlations:
+            message.payload, message.correlations = payload, correlations
+            message.save(update_fields=["payload", "correlations"])
 
 
 def _kind(value) -> str:
     return "bool" if isinstance(value, bool) else "number" if isinstance(value, int | float) else type(value).__name__
 
 
-def replace_in_state(state: str, field: str, value) -> str:
+def replace_in_state(state: str, field: str, value, *, old=None) -> str:
     """The workflow state with every task's and the workflow's value of ``field`` (and the
-    data changes that set it) replaced by ``value``: the old value stays nowhere but in
-    the correction."""
+    data changes that set it, and a caught message's payload kept in its task's internal data)
+    replaced by ``value``: the old value stays nowhere but in the correction. A message
+    correlation value that is the ``old`` value itself (SpiffWorkflow
+    keeps what the workflow threw or caught on apart from the data, ``workflow.correlations``)
+    takes the new value too, as a waiting message's payload does (``_correct_outbox``): it
+    kept the old one, and the case went on catching the messages meant for the wrong value
+    and none for the corrected one."""
 
-    def walk(node, holds_data=False):
+    def walk(node, holds_data=False, correlations=False, internal=False):
         if isinstance(node, dict):
             replaced = {
-                key: walk(item, holds_data=key in ("data", "updates") and isinstance(item, dict))
+                key: walk(
+                    item,
+                    # A caught message's payload is kept in its task's internal data, by the
+                    # message's name, beside the data it was copied into.
+                    holds_data=(key in ("data", "updates") or internal) and isinstance(item, dict),
+                    correlations=key == "correlations" and isinstance(item, dict),
+                    internal=key == "internal_data" and isinstance(item, dict),
+                )
                 for key, item in node.items()
             }
             if holds_data and field in replaced:
                 replaced[field] = value
+            if correlations and old is not None:
+                replaced = {key: _corrected_correlation(item, old, value) for key, item in replaced.items()}
             return replaced
         if isinstance(node, list):
             return [walk(item) for item in node]
         return node
 
     return json.dumps(walk(json.loads(state)))
+
+
+def _corrected_correlation(values, old, value):
+    """One correlation key's property values (``{property: value}``), ``old`` replaced."""
+    if not isinstance(values, dict):
+        return values
+    return {name: value if _same(held, old) else held for name, held in values.items()}
+
+
+def _same(held, old) -> bool:
+    return _kind(held) == _kind(old) and held == old
 
 
 # --- the retention rules, kept by process admins --------------------------------------------

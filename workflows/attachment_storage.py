@@ -26,11 +26,18 @@ def storage() -> Storage:
     return storages["attachments"]
 
 
-def discard(name: str) -> None:
+def discard(name: str, *, at_once: bool = False) -> None:
     """Delete stored bytes as part of the current transaction: in it for the database
-    storage, after the commit for a folder (a rollback then keeps the file it still needs)."""
+    storage, after the commit for a folder (a rollback then keeps the file it still needs).
+
+    ``at_once`` (the erasure): a folder's file is deleted now, inside the transaction, and a
+    failure to delete it fails the transaction. After the commit, a failed delete (or a
+    worker killed between the commit and the delete) left the file on disk for good, its row
+    already emptied and the erasure recorded done, so nothing ever tried again. A rollback
+    after the delete leaves a row without its file: the download answers 404, and the retry
+    of the erasure finds nothing to delete."""
     files = storage()
-    if isinstance(files, DatabaseStorage):
+    if isinstance(files, DatabaseStorage) or at_once:
         files.delete(name)
     else:
         transaction.on_commit(lambda: files.delete(name))

@@ -2,9 +2,13 @@
 leaves the person's name and national id in no table and no column."""
 
 from collections import Counter
+from contextlib import suppress
 
 import pytest
 from django.apps import apps
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from permissions.models import AccessLog, Consent
 from retention.erasure import TOMBSTONE_NAME, erase_case
@@ -12,11 +16,22 @@ from retention.jobs import enqueue_due_erasures
 from retention.models import ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
 from tests.workflows.helpers import start_prison_case
-from workflows import selectors
+from workflows import selectors, services
 from workflows.jobs import handlers
-from workflows.models import Case, CaseOutcome, Event, Job, JobKind, JobStatus, Person, ProcessInstance, Task
+from workflows.models import (
+    Case,
+    CaseOutcome,
+    CaseStatus,
+    Event,
+    Job,
+    JobKind,
+    JobStatus,
+    Person,
+    ProcessInstance,
+    Task,
+)
 
-from .helpers import NAME, NATIONAL_ID, PERSON, TRACES, age, archived, full_prison_case, traces
+from .helpers import NAME, NATIONAL_ID, PERSON, PNG, TRACES, age, archived, full_prison_case, traces
 
 pytestmark = pytest.mark.postgres
 
@@ -224,3 +239,47 @@ def test_an_erased_case_s_attachment_is_gone_for_those_who_saw_it_and_takes_no_c
     assert Event.objects.filter(case=case).count() == events
     assert not Note.objects.filter(case=case, text__contains=NAME).exists()
     assert not Consent.objects.filter(case=case, purpose__contains=NAME).exists()
+
+
+def test_an_attachment_file_that_cannot_be_deleted_fails_the_erasure_until_it_is(
+    shipped, users, agencies, settings, tmp_path, django_capture_on_commit_callbacks, monkeypatch
+):
+    """With ``ATTACHMENT_DIR``, the file was deleted after the erasure committed: a delete
+    that failed then (a full or read-only disk, a worker killed between the two) left the
+    person's file on disk for good, the row emptied and the erasure recorded done. Now the
+    erasure fails with it, and its retry deletes the file."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
+    case = start_prison_case(users, agencies, person=PERSON)
+    services.add_attachment(
+        actor=users["bjorn"],
+        case=case.pk,
+        upload=SimpleUploadedFile(f"{NAME}.png", PNG + NAME.encode(), content_type="image/png"),
+    )
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    age(case, 5)
+    archived(case)
+    real_delete, failures = FileSystemStorage.delete, []
+
+    def delete_failing_once(storage, name):
+        if not failures:
+            failures.append(name)
+            raise PermissionError(13, "Permission denied")
+        real_delete(storage, name)
+
+    monkeypatch.setattr(FileSystemStorage, "delete", delete_failing_once)
+    assert enqueue_due_erasures() == 1
+    with suppress(PermissionError), django_capture_on_commit_callbacks(execute=True):
+        run_erasure_jobs()
+    Job.objects.filter(kind=JobKind.ERASURE, status=JobStatus.PENDING).update(due_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        run_erasure_jobs()
+
+    assert failures  # the first delete failed
+    assert ErasureRecord.objects.filter(case=case).exists()
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
