@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from api.coded import answer_text, answers_in_english, coded
 from api.field_errors import generic_code
 from api.parsers import RequestBodyTooLarge
-from core.errors import ServiceError, in_language
+from core.errors import ServiceError, in_language, lost_to_another_writer
 from core.messages import MESSAGES
 
 __all__ = ["answer_text", "answers_in_english", "coded", "error_body", "exception_handler", "flatten"]
@@ -89,6 +89,8 @@ def _summary(errors: list[dict]) -> str:
 
 
 def exception_handler(exc, context):
+    if lost_to_another_writer(exc):
+        return _concurrent_change()
     if isinstance(exc, ServiceError):
         # In the language the request asked for (English unless it sent Accept-Language:
         # ``config.locale``), so a client that asks for bokmål is answered in bokmål.
@@ -126,6 +128,15 @@ def _throttled(exc: exceptions.Throttled) -> Response:
     refusal = coded("request.throttled", seconds=seconds)
     response = Response(error_body(refusal, [], refusal.code), status=exc.status_code)
     response["Retry-After"] = str(seconds)
+    return response
+
+
+def _concurrent_change() -> Response:
+    """409 when PostgreSQL rolled the request's transaction back for a concurrent one
+    (``core.errors.lost_to_another_writer``): nothing was saved, and trying again works."""
+    refusal = coded("request.concurrent_change")
+    response = Response(error_body(refusal, [], refusal.code), status=status.HTTP_409_CONFLICT)
+    response["Retry-After"] = "1"
     return response
 
 

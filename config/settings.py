@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.session_refresh.SessionRefreshMiddleware",
     "web.drafts.FormDraftMiddleware",  # a form sent back with errors: for the next request only
+    "web.concurrent_change.ConcurrentChangeMiddleware",  # a deadlock's loser: 409, not a 500
     "config.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before the CSRF check: a method no page serves is 405 whoever sends it (config/methods.py).

@@ -82,6 +82,16 @@ class Conflict(ServiceError):
     status_code = 409
 
 
+def lost_to_another_writer(exc: BaseException) -> bool:
+    """PostgreSQL rolled the transaction back for another's sake: a deadlock or a
+    serialization failure (SQLSTATE class 40), reached through Django's wrapped error. The
+    use cases take their rows in one order (README, "One lock order") so that this should
+    not happen; where an order not yet found meets another, the caller is told to try again
+    (409, nothing saved: the whole transaction was rolled back) rather than a 500."""
+    cause = exc.__cause__
+    return cause is not None and str(getattr(cause, "sqlstate", "") or "").startswith("40")
+
+
 class InvalidInput(ServiceError):
     """The request data is wrong; ``errors`` says where."""
 

@@ -624,6 +624,9 @@ MESSAGES: dict[str, str] = {
     "request.unstorable_text": gettext_noop("the request has text that cannot be stored or is nested too deeply"),
     "request.unsupported_media_type": gettext_noop("this route reads a JSON body: send it as application/json"),
     "request.throttled": gettext_noop("too many requests from this user: wait %(seconds)s s and try again"),
+    "request.concurrent_change": gettext_noop(
+        "another change came at the same moment and this one was not saved: try again"
+    ),
     "request.method_not_allowed": gettext_noop("this route does not take the request's method; it takes %(allowed)s"),
     "request.not_acceptable": gettext_noop(
         "cannot answer in the format the Accept header asks for; this route answers in %(types)s"

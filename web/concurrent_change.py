@@ -1,0 +1,27 @@
+"""A page whose transaction PostgreSQL rolled back for a concurrent one (a deadlock, a
+serialization failure: ``core.errors.lost_to_another_writer``) answers 409 in bokmål, saying
+nothing was saved and to try again, instead of the server error page. The API answers the
+same in its own shape (``api.exceptions``)."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from core.errors import lost_to_another_writer
+from web.pages import translate
+
+
+class ConcurrentChangeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not lost_to_another_writer(exception) or request.path.startswith("/api/"):
+            return None
+        detail = translate("request.concurrent_change")
+        response = render(request, "errors/refused.html", {"status": 409, "detail": detail}, status=409)
+        response["Retry-After"] = "1"
+        return response
