@@ -312,6 +312,11 @@ MESSAGES: dict[str, str] = {
         "process “%(process)s”; recursive calls have no bound: remove one of the calls, or draw a loop "
         "back to an earlier task instead"
     ),
+    "model.called-duplicate-id": gettext_noop(
+        "the id “%(element)s” is used in “%(other_file)s” and in “%(file)s”, which are deployed together; "
+        "give one of them another id: ids must be unique across a model and the files it calls, "
+        "only start events, end events and lanes may share one"
+    ),
     "model.duplicate-id": gettext_noop(
         "the id “%(element)s” is used twice (the other at line %(other_line)s); give one of them another "
         "id: every id in the file must be unique"

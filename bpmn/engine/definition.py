@@ -133,6 +133,7 @@ def compile_definition(
             called_root, filename=name, forms=forms, lane_map=lanes, routing=routing_map, checked_forms=checked_forms
         )
         issues += _check_expressions(called_root, name)
+    issues += _ids_shared_with_called(root, filename, called_roots)
     # Every deployed form is checked, named by an element or not (it is stored all the same).
     issues += lint_other_forms(forms, checked=checked_forms, filename=filename)
     if issues:
@@ -169,6 +170,43 @@ def compile_definition(
         service_tasks=service_tasks,
         pool_events=_pool_events(root, top, subprocess_specs, routing_map),
     )
+
+
+_MAY_SHARE_AN_ID = frozenset(f"{{{BPMN_NS}}}{tag}" for tag in ("startEvent", "endEvent", "laneSet", "lane"))
+
+
+def _ids_shared_with_called(
+    root: etree._Element, filename: str, called_roots: Sequence[tuple[str, etree._Element]]
+) -> list[ValidationIssue]:
+    """An id used inside the processes of two files deployed together (the model and a file
+    it calls, or two called files), but for two start events, two end events or two lanes
+    (or lane sets). A case runs the files as one model: the task metadata and the path
+    analysis key elements by id, so two tasks of one id would be taken for one (a task on a
+    hidden branch given the categories of one that is not). Those may share theirs: bpmn-js
+    names every new diagram's start ``StartEvent_1``, three files of the SpiffWorkflow corpus
+    share it with the file they call, the analysis keeps such events apart
+    (``gateway_paths.with_called``) and reads no lane. Each file's own duplicates are the
+    lint's (``duplicate-id``)."""
+    owner: dict[str, tuple[str, str]] = {}  # id -> (file, the element's tag) where first seen
+    issues = []
+    for name, file_root in [(filename, root), *called_roots]:
+        seen: set[str] = set()
+        for process in file_root.iter(f"{{{BPMN_NS}}}process"):
+            for node in process.iter(etree.Element):
+                node_id = node.get("id")
+                if node_id is None or node_id in seen:
+                    continue
+                seen.add(node_id)
+                first_file, first_tag = owner.setdefault(node_id, (name, node.tag))
+                if first_file == name or (first_tag == node.tag and node.tag in _MAY_SHARE_AN_ID):
+                    continue
+                message = (
+                    f"the id '{node_id}' is used in '{first_file}' and in '{name}', which are deployed "
+                    "together; give one of them another id (ids must be unique across a model and the "
+                    "files it calls; only start events, end events and lanes may share one)"
+                )
+                issues.append(_issue("called-duplicate-id", message, node, name, other_file=first_file))
+    return issues
 
 
 def _pool_events(

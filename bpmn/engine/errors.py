@@ -28,6 +28,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "dangling-flow": ("no-end", "unknown", "not-a-node", "other-container"),
         "doctype": (),
         "duplicate-id": (),
+        "called-duplicate-id": (),
         "embedded-id": (),
         "empty-timer": (),
         "interrupting-event-subprocess": (),

@@ -74,11 +74,44 @@ def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
     if not called:
         return bpmn_xml
     root = copy.deepcopy(model_root(bpmn_xml))
-    for text in called:
-        for child in parse_bpmn_xml(text):
+    taken = {element.get("id") for element in root.iter(etree.Element) if element.get("id")}
+    for index, text in enumerate(called, start=1):
+        file_root = parse_bpmn_xml(text)
+        _rename_taken_events(file_root, taken, suffix=f"@called-{index}")
+        taken |= {element.get("id") for element in file_root.iter(etree.Element) if element.get("id")}
+        for child in list(file_root):  # (appended elsewhere, each leaves the file's root)
             if isinstance(child.tag, str) and _local(child) != "BPMNDiagram":
-                root.append(copy.deepcopy(child))
+                root.append(child)
     return root
+
+
+# Where an element names another by id (attributes), and the children whose text is an id.
+_ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default")
+_ID_TEXTS = frozenset({"incoming", "outgoing", "flowNodeRef"})
+
+
+def _rename_taken_events(file_root: etree._Element, taken: set[str], *, suffix: str) -> None:
+    """A start or end event of a called file whose id an element read before has: bpmn-js
+    names every new diagram's start ``StartEvent_1``, so a called file often shares it with
+    its caller (deployed so: ``definition._ids_shared_with_called`` lets start and end events
+    share an id). Joined by id, the called process's flows would leave the model's own start
+    and its tasks be reached without the branch that calls them: in this document (never in
+    what runs) such an event and what names it take another id."""
+    renamed = {
+        event.get("id"): f"{event.get('id')}{suffix}"
+        for event in file_root.iter(_q("startEvent"), _q("endEvent"))
+        if event.get("id") in taken
+    }
+    if not renamed:
+        return
+    for element in file_root.iter(etree.Element):
+        if element.get("id") in renamed:
+            element.set("id", renamed[element.get("id")])
+        for attribute in _ID_REFERENCES:
+            if element.get(attribute) in renamed:
+                element.set(attribute, renamed[element.get(attribute)])
+        if _local(element) in _ID_TEXTS and (element.text or "").strip() in renamed:
+            element.text = renamed[(element.text or "").strip()]
 
 
 @dataclass(frozen=True)

@@ -221,3 +221,39 @@ def test_a_sub_process_only_the_timer_s_firing_leads_to_lies_on_its_branch():
     (path,) = timer_paths(xml).values()
     assert {"B_deadline", "T_escalate", "Sub_after", "S_in", "T_inner", "E_late"} <= path.branch_elements
     assert not {"S", "T_wait", "E"} & path.branch_elements
+
+
+def test_a_called_file_sharing_the_models_start_id_keeps_its_tasks_on_the_timers_branch():
+    """bpmn-js names every new diagram's start ``StartEvent_1``, so a called file often shares
+    its start's id with the model (deployed so: start events alone may). Read as one document
+    by id, the called start was the model's own, the case began at it too, and the called
+    process's task counted as reached without the timer (before 2026-12-06)."""
+    from bpmn.engine.gateway_paths import with_called
+    from tests.bpmn.engine.bpmn_snippets import definitions
+
+    model = definitions("""
+        <bpmn:process id="p" isExecutable="true">
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="T_wait"/>
+          <bpmn:userTask id="T_wait"/>
+          <bpmn:sequenceFlow id="F2" sourceRef="T_wait" targetRef="E"/>
+          <bpmn:endEvent id="E"/>
+          <bpmn:boundaryEvent id="B_deadline" attachedToRef="T_wait" cancelActivity="false">
+            <bpmn:timerEventDefinition>
+              <bpmn:timeDate>days_before(hearing_date, 2)</bpmn:timeDate>
+            </bpmn:timerEventDefinition>
+          </bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="F3" sourceRef="B_deadline" targetRef="Call_after"/>
+          <bpmn:callActivity id="Call_after" calledElement="after"/>
+          <bpmn:sequenceFlow id="F4" sourceRef="Call_after" targetRef="E_late"/>
+          <bpmn:endEvent id="E_late"/>
+        </bpmn:process>""")
+    called = definitions("""
+        <bpmn:process id="after" isExecutable="true">
+          <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Fc1</bpmn:outgoing></bpmn:startEvent>
+          <bpmn:sequenceFlow id="Fc1" sourceRef="StartEvent_1" targetRef="T_inner"/>
+          <bpmn:userTask id="T_inner"><bpmn:incoming>Fc1</bpmn:incoming></bpmn:userTask>
+        </bpmn:process>""")
+    (path,) = timer_paths(with_called(model, [called])).values()
+    assert {"B_deadline", "Call_after", "T_inner", "E_late"} <= path.branch_elements
+    assert not {"StartEvent_1", "T_wait", "E"} & path.branch_elements

@@ -111,3 +111,40 @@ def test_api_takes_called_files(db, users):
     assert client.post("/api/v1/process-definitions/", body, format="json").status_code == 201
     bad = client.post("/api/v1/process-definitions/", {**body, "called": [{"filename": "x"}]}, format="json")
     assert bad.status_code == 400
+
+
+def test_an_id_a_task_shares_with_the_model_is_refused_naming_both_files(db, users):
+    """The task metadata and the path analysis read the model and its called files as one,
+    by element id: a called file's element with the id of one of the model's would be taken
+    for it. Refused at deploy, 400, naming the id and both files; in bokmål too."""
+    from tests.bpmn.test_refusals_in_bokmal import in_bokmal
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(users['ada'])[0]}")
+    clashing = called_model().replace('"Script_1"', '"Call_1"').replace(">Script_1<", ">Call_1<")
+    body = {"bpmn_xml": main_model(), "called": [{"filename": "called.bpmn", "bpmn_xml": clashing}]}
+    answer = client.post("/api/v1/process-definitions/", body, format="json")
+    assert answer.status_code == 400
+    (error,) = answer.json()["errors"]
+    assert (error["code"], error["element_id"], error["file"]) == ("called-duplicate-id", "Call_1", "called.bpmn")
+    assert "'model.bpmn'" in error["message"] and "'called.bpmn'" in error["message"]
+    assert not ProcessDefinition.objects.filter(key="main_process").exists()
+    with pytest.raises(InvalidModel) as refused:
+        deploy([{"filename": "called.bpmn", "bpmn_xml": clashing}])
+    assert in_bokmal(refused.value.issues) == [
+        "id-en «Call_1» er brukt både i «model.bpmn» og i «called.bpmn», som tas i bruk sammen; gi ett av "
+        "elementene en annen id: id-ene må være unike i modellen og filene den kaller, bare start- og "
+        "slutthendelser og baner kan dele en id"
+    ]
+
+
+def test_a_start_event_id_shared_with_the_model_deploys_and_runs(db, users, agencies):
+    """bpmn-js names every new diagram's start ``StartEvent_1``: start events (end events and
+    lanes too) may share an id."""
+    sharing = called_model().replace('"S2"', '"S"').replace(">S2<", ">S<")
+    deploy([{"filename": "called.bpmn", "bpmn_xml": sharing}])
+    case = services.start_case(
+        actor=users["nils"], process_key="main_process", person=PERSON, participants={"nav": agencies["nav"].pk}
+    )
+    (task,) = open_tasks(case)
+    assert task.element_id == "Task_1"
