@@ -79,7 +79,8 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description=_("payload"))
     def payload_shown(self, job):
         """Ids, as every job's payload holds; a password-reset job's typed address (kept until
-        its mail is sent, or for ever if it never is) is not the operators' to read."""
+        its mail is sent, or until the failed job is pruned, ``JOB_DONE_KEEP_DAYS``) is not the
+        operators' to read."""
         if job.kind == JobKind.PASSWORD_RESET:
             return {key: "…" for key in job.payload or {}}
         return job.payload
