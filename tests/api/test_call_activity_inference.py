@@ -200,7 +200,7 @@ def test_the_migration_fills_in_the_categories_of_a_called_files_tasks(users, ag
         metadata={**definition.metadata, "path_categories": before}
     )
     Task.objects.filter(case=case).update(path_categories=0)
-    importlib.import_module("workflows.migrations.0050_path_categories_call_activities").fill(apps, None)
+    importlib.import_module("workflows.migrations.0050_path_categories_called_files_and_branches").fill(apps, None)
     definition.refresh_from_db()
     assert definition.metadata["path_categories"] == stored
     assert Task.objects.get(case=case, element_id=SUPPORTED[0]).path_categories == path_mask(["health"])

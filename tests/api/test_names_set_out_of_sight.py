@@ -183,7 +183,7 @@ def test_the_migration_fills_in_what_versions_deployed_before_store(users, agenc
     before = {**definition.metadata, "path_categories": {}}
     ProcessDefinition.objects.filter(pk=definition.pk).update(metadata=before)
     Task.objects.filter(element_id="Task_pay_supported").update(path_categories=0)
-    importlib.import_module("workflows.migrations.0051_path_categories_names_set_out_of_sight").fill(apps, None)
+    importlib.import_module("workflows.migrations.0050_path_categories_called_files_and_branches").fill(apps, None)
     definition.refresh_from_db()
     assert "health" in definition.metadata["path_categories"]["Task_pay_supported"]
     supported = Task.objects.get(element_id="Task_pay_supported")

@@ -26,6 +26,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0051_path_categories_names_set_out_of_sight")]
+    dependencies = [("workflows", "0050_path_categories_called_files_and_branches")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]

@@ -1,4 +1,7 @@
-"""A name set on a gateway's, timer's or loop's branch (by a script or a catch there, or inside
+"""What a case's path gives away, read anew (2026-12-06): a call activity holds what the
+process it calls does, in the model's file or in a file deployed with it, and a looped
+sub-process or call activity hides what is inside it (``gateway_paths.with_called``,
+``loop_paths``). And a name set on a gateway's, timer's or loop's branch (by a script or a catch there, or inside
 the process a call activity there calls) now carries what that split reads, and the scripts
 of called processes in files of their own count as the model's do
 (``bpmn.engine.gateway_paths.paths_and_sources``): a later gateway on ``home_found``, set to
@@ -48,6 +51,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0050_path_categories_call_activities"), ("bpmn", "0004_called_files")]
+    dependencies = [("workflows", "0049_job_prunable_index"), ("bpmn", "0004_called_files")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
