@@ -163,7 +163,7 @@ class Ledger:
 
     def _hide_around(self, exposed: list[int]) -> bool:
         """The last resort when no single complement helps (the cells around are an earlier
-        reading's, shown for good): hide as "×" every cell this reading decides in the sums
+        reading's, shown for good): hide as "\u00d7" every cell this reading decides in the sums
         reached from the exposed cells. Whether anything changed."""
         changed = False
         for cell in exposed:

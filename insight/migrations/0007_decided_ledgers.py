@@ -4,24 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('insight', '0006_discharge_waited'),
+        ("insight", "0006_discharge_waited"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DecidedLedger',
+            name="DecidedLedger",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('family', models.CharField(max_length=40)),
-                ('scopes', models.CharField(help_text='The scopes read together, comma-separated, in order', max_length=200)),
-                ('until', models.DateField(help_text='The first month not counted by the latest reading')),
-                ('ledger', models.JSONField(default=dict)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("family", models.CharField(max_length=40)),
+                (
+                    "scopes",
+                    models.CharField(help_text="The scopes read together, comma-separated, in order", max_length=200),
+                ),
+                ("until", models.DateField(help_text="The first month not counted by the latest reading")),
+                ("ledger", models.JSONField(default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('family', 'scopes'), name='insight_decided_key')],
+                "constraints": [models.UniqueConstraint(fields=("family", "scopes"), name="insight_decided_key")],
             },
         ),
     ]

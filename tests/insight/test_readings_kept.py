@@ -11,6 +11,7 @@ that no small count is worked out and that a finished month reads the same at ev
 import csv
 import datetime
 import io
+import itertools
 import random
 
 import pytest
@@ -111,7 +112,7 @@ def test_a_finished_month_reads_the_same_a_month_later(db, outcome_kinds, monkey
     for first_unfinished in range(3, 7):
         reading_at(monkeypatch, month(first_unfinished))
         readings.append(figures.case_flow(WHOLE_MUNICIPALITY).ledger)
-    for earlier, later in zip(readings, readings[1:], strict=False):
+    for earlier, later in itertools.pairwise(readings):
         assert moved(earlier, later) == []
     assert pinned(readings) == []
 
@@ -153,7 +154,7 @@ def test_random_months_read_month_after_month_give_no_small_count_away(db, outco
         reading_at(monkeypatch, month(first_unfinished))
         readings.append(figures.case_flow(WHOLE_MUNICIPALITY).ledger)
     assert pinned(readings) == []
-    for earlier, later in zip(readings, readings[1:], strict=False):
+    for earlier, later in itertools.pairwise(readings):
         assert moved(earlier, later) == []
 
 
@@ -177,7 +178,7 @@ def test_an_outcome_kind_reordered_moves_no_finished_cell(db, outcome_kinds, mon
 
 
 def test_an_outcome_kind_flag_edited_gives_no_small_count_away(db, outcome_kinds, monkeypatch):
-    """"Kept their home" adds up the outcome kinds with a home and no new tenure: a kind given
+    """The line "kept their home" adds up the outcome kinds with a home and no new tenure: a kind given
     a home in the admin moves its cases into the line, for finished years too, and the line
     read before and after, with the cells around it, pinned a small count (a dataset found
     by a search like h-attack11's). The restated line is decided against the earlier one."""
@@ -185,7 +186,9 @@ def test_an_outcome_kind_flag_edited_gives_no_small_count_away(db, outcome_kinds
     for number in range(1, 5):
         day = month(number)
         rows.append(
-            CaseFlow(scope=WHOLE_MUNICIPALITY, month=day, process_key="housing_referral", opened=draw.choice([3, 8, 20]))
+            CaseFlow(
+                scope=WHOLE_MUNICIPALITY, month=day, process_key="housing_referral", opened=draw.choice([3, 8, 20])
+            )
         )
         for kind in ("bosatt", "bolig_beholdt", "ikke_bosatt", "utkastet"):
             tenure = "kommunal_utleiebolig" if kind == "bosatt" else ""
@@ -222,7 +225,7 @@ def test_the_days_waiting_for_discharge_read_month_after_month(db, monkeypatch):
         reading_at(monkeypatch, month(first_unfinished))
         figure = figures.discharge_waits(WHOLE_MUNICIPALITY, YEAR)
         readings.append(figure.ledger)
-    for earlier, later in zip(readings, readings[1:], strict=False):
+    for earlier, later in itertools.pairwise(readings):
         assert moved(earlier, later) == []
     assert pinned(readings) == []
 
@@ -255,7 +258,7 @@ def test_tasks_completed_read_month_after_month(db, shipped, agencies, monkeypat
     for first_unfinished in range(2, 6):
         reading_at(monkeypatch, month(first_unfinished))
         readings.append(figures.task_family(WHOLE_MUNICIPALITY).ledger)
-    for earlier, later in zip(readings, readings[1:], strict=False):
+    for earlier, later in itertools.pairwise(readings):
         assert moved(earlier, later) == []
     assert pinned(readings) == []
 
@@ -268,11 +271,13 @@ def test_a_leader_of_two_agencies_reading_month_after_month(db, outcome_kinds, a
     readings = []
     for first_unfinished in range(3, 7):
         reading_at(monkeypatch, month(first_unfinished))
-        ledgers = [figures.case_flow(scope, together=(other,)).ledger for scope, other in ((nav, housing), (housing, nav))]
+        ledgers = [
+            figures.case_flow(scope, together=(other,)).ledger for scope, other in ((nav, housing), (housing, nav))
+        ]
         together, _ = combine(ledgers, [nav, housing])
         readings.append(together)
     assert pinned(readings) == []
-    for earlier, later in zip(readings, readings[1:], strict=False):
+    for earlier, later in itertools.pairwise(readings):
         assert moved(earlier, later) == []
 
 
