@@ -294,3 +294,30 @@ def test_what_was_decided_is_kept_per_family_and_scopes(db, outcome_kinds, agenc
         ("case_flow", "0", month(4)),
         ("case_flow", ",".join(map(str, sorted((nav, housing)))), month(4)),
     }
+
+
+def test_a_second_reading_of_the_same_months_adds_nothing_to_decide(finished_cases, agencies, monkeypatch):
+    """Every cell a reading shows is found again by its key and number: reading the same
+    months again keeps every decision as it was and grows no kept ledger."""
+    today = datetime.date.today()
+    reading_at(monkeypatch, (today.replace(day=1) + datetime.timedelta(days=100)).replace(day=1))
+    year, nav = today.year, agencies["nav"].pk
+
+    def read_all():
+        figures.cache.clear()
+        for scope, together in ((WHOLE_MUNICIPALITY, ()), (nav, (agencies["housing"].pk,))):
+            figures.case_flow(scope, together=together)
+            figures.task_family(scope, together=together)
+            figures.housing_time(scope, year, together=together)
+            figures.escalations(scope, year, together=together)
+            figures.discharge_waits(scope, year, together=together)
+        return {(row.family, row.scopes): (row.until, row.ledger) for row in DecidedLedger.objects.all()}
+
+    first = read_all()
+    assert len(first) == 10
+    assert {family for (family, _scopes), (_until, ledger) in first.items() if ledger} >= {
+        "case_flow",
+        "task_family",
+        "discharge",
+    }
+    assert read_all() == first
