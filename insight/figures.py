@@ -4,8 +4,11 @@ Each family of figures (case flow and outcomes, referral to housed, task times, 
 discharge waits) is one ``Ledger`` over *every* period of a scope: a page shows a year of
 it and a filter picks columns of it, but what is hidden is decided once for the whole
 family, so no two views of the same scope can be subtracted from each other to reveal a
-hidden count. A figure is a table (its rows as shown, small counts hidden) and a chart
-drawn from the same cells.
+hidden count. And it is decided once per finished period: every later reading keeps what
+the earlier ones showed and hid, and is suppressed with their numbers taken as known
+(``decide``), so the readings a leader keeps month after month give nothing away together.
+A figure is a table (its rows as shown, small counts hidden) and a chart drawn from the
+same cells.
 """
 
 from __future__ import annotations
