@@ -19,8 +19,11 @@ value is given away. Zeros are shown: they count nobody.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 SMALL = 5  # counts under this are hidden
 UNBOUNDED = 10**12
@@ -158,6 +161,8 @@ class Ledger:
                 # Only cells an earlier reading decided are left around it: what they give
                 # away was given away then (``merge`` keeps every reading's cells, so a
                 # reading never adds to it); nothing this reading hides would take it back.
+                # Only a restated number (``insight_backfill --replace``) can get here.
+                log.warning("insight: %d hidden cells pinned by earlier readings alone", len(exposed))
                 return self
         raise AssertionError("suppression did not settle")  # each round hides at least one more cell
 
