@@ -4,8 +4,11 @@ Each family of figures (case flow and outcomes, referral to housed, task times, 
 discharge waits) is one ``Ledger`` over *every* period of a scope: a page shows a year of
 it and a filter picks columns of it, but what is hidden is decided once for the whole
 family, so no two views of the same scope can be subtracted from each other to reveal a
-hidden count. A figure is a table (its rows as shown, small counts hidden) and a chart
-drawn from the same cells.
+hidden count. And it is decided once per finished period: every later reading keeps what
+the earlier ones showed and hid, and is suppressed with their numbers taken as known
+(``decide``), so the readings a leader keeps month after month give nothing away together.
+A figure is a table (its rows as shown, small counts hidden) and a chart drawn from the
+same cells.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import Count as CountOf
 from django.db.models import Exists, F, Max, Min, OuterRef, Sum
 from django.utils import timezone
@@ -35,6 +38,7 @@ from insight import periods
 from insight.models import (
     WHOLE_MUNICIPALITY,
     CaseFlow,
+    DecidedLedger,
     DischargeWait,
     FiguresVersion,
     HousingTime,
@@ -42,7 +46,7 @@ from insight.models import (
     TimerFired,
 )
 from insight.periods import quarter_of
-from insight.privacy import SMALL, Ledger, joint
+from insight.privacy import SMALL, Ledger, combine, decided, dumps, joint, loads, merge, write_back
 from permissions.models import Agency, CaseParticipant
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, ProcessInstance, Task, Tenure
 
@@ -163,13 +167,43 @@ def cached(compute):
 
 
 def suppress(ledger: Ledger, others: list[Ledger]) -> None:
-    """Decide what ``ledger`` hides: alone, or with the same family of the other scopes its
-    reader sees (``others``), so that no figure of one less the same of another tells a small
-    count (README "Insight for leaders")."""
+    """Decide what ``ledger`` hides in this reading alone: alone, or with the same family of
+    the other scopes its reader sees (``others``), so that no figure of one less the same of
+    another tells a small count (README "Insight for leaders"). For a live figure only
+    (``overdue_now``); the finished periods' figures are decided once (``decide``)."""
     if others:
         joint([ledger, *others])
     else:
         ledger.suppress()
+
+
+def decide(family: str, scopes: tuple[int, ...], ledgers: list[Ledger], until: datetime.date) -> None:
+    """Decide what the ledgers of ``family`` (one per scope of ``scopes``, the first the
+    scope read, the others read with it: ``privacy.joint``) hide, with every earlier
+    reading of the same scopes taken as known and its decisions kept (``DecidedLedger``).
+
+    A leader may keep every month's export: a finished month's cells are then shown (or
+    hidden) at every later reading as at the first, and a later reading hides what it must
+    so that the readings put together give no small count away (README "Insight for
+    leaders", "Readings kept month after month")."""
+    order = sorted(range(len(scopes)), key=lambda index: scopes[index])
+    ledgers = [ledgers[index] for index in order]
+    names = [scopes[index] for index in order]
+    together, offsets = combine(ledgers, names)
+    # On the primary whatever the reading's summary rows are read from: it is written here.
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        kept, _created = (
+            DecidedLedger.objects.using(DEFAULT_DB_ALIAS)
+            .select_for_update()
+            .get_or_create(family=family, scopes=",".join(map(str, names)), defaults={"until": until})
+        )
+        union, where, new = merge(loads(kept.ledger) if kept.ledger else None, together)
+        if new:
+            union.suppress()
+            kept.ledger, kept.until = dumps(union), max(kept.until, until)
+            kept.save(update_fields=["ledger", "until", "updated_at"])
+    decided(union, together, where)
+    write_back(together, ledgers, offsets)
 
 
 def label_family(family) -> None:
@@ -284,7 +318,8 @@ REPORT_LINES = ("rented", "owned", "kept", "evicted")
 @cached
 def case_flow(scope: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> CaseFlowFamily:
     family = _case_flow(scope, until)
-    suppress(family.ledger, [_case_flow(other, until).ledger for other in together])
+    others = [_case_flow(other, until).ledger for other in together]
+    decide("case_flow", (scope, *together), [family.ledger, *others], until)
     return family
 
 
@@ -511,7 +546,7 @@ def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
 @cached
 def housing_time(scope: int, year: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> Figure:
     ledger, histograms, quarters, processes, cells, totals = _housing(scope, until)
-    suppress(ledger, [_housing(other, until)[0] for other in together])
+    decide("housing_time", (scope, *together), [ledger, *[_housing(other, until)[0] for other in together]], until)
     names = process_names()
     figure = Figure(
         "housing_time",
@@ -591,7 +626,8 @@ def task_family(scope: int, *, until: datetime.date, together: tuple[int, ...] =
     """Completed tasks of every year: per agency and task, per month late, and per element
     of each process version (the heatmap), in one ledger."""
     family = _task_family(scope, until)
-    suppress(family.ledger, [_task_family(other, until).ledger for other in together])
+    others = [_task_family(other, until).ledger for other in together]
+    decide("task_family", (scope, *together), [family.ledger, *others], until)
     return family
 
 
@@ -888,7 +924,7 @@ def heatmap(family: TaskFamily, definition_id: int, year: int, agency_id: int | 
 def escalations(scope: int, year: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> Figure:
     """Boundary timers fired (the shipped processes' escalations), per month and process."""
     ledger, months, processes, cells, month_totals, year_cells, year_totals = _escalations(scope, until)
-    suppress(ledger, [_escalations(other, until)[0] for other in together])
+    decide("escalations", (scope, *together), [ledger, *[_escalations(other, until)[0] for other in together]], until)
     names = process_names()
     figure = Figure(
         "escalations",
@@ -942,7 +978,7 @@ def _escalations(scope: int, until: datetime.date):
 @cached
 def discharge_waits(scope: int, year: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> Figure:
     ledger, months, years, counts, days, year_counts, year_days = _discharges(scope, until)
-    suppress(ledger, [_discharges(other, until)[0] for other in together])
+    decide("discharge", (scope, *together), [ledger, *[_discharges(other, until)[0] for other in together]], until)
     rate = daily_rate(year)
     figure = Figure(
         "discharge",
@@ -992,4 +1028,6 @@ def _discharges(scope: int, until: datetime.date):
     ledger.label("years", year_counts)
     ledger.label("waited", waited)
     ledger.label("year_waited", year_waited)
+    ledger.label("days", days)  # shown too: a later reading must find them (``privacy.merge``)
+    ledger.label("year_days", year_days)
     return ledger, months, years, counts, days, year_counts, year_days

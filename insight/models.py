@@ -163,3 +163,28 @@ class OpenTasksChange(models.Model):
 
     def __str__(self):
         return f"transaction {self.transaction_id}: scope {self.scope} {self.tasks:+d}"
+
+
+class DecidedLedger(models.Model):
+    """What the readings of a family of figures have shown, kept so that no later reading
+    undoes it (``insight.privacy.merge``): every cell any reading had, with its number, its
+    sums and whether (and how) it was hidden. One per family and group of scopes read
+    together (one reader's scopes, ``privacy.joint``): a finished month's cell is decided at
+    its first reading and read the same afterwards, and what a later reading hides is decided
+    with every earlier reading's numbers taken as known.
+
+    Numbers only, keyed by figure and period, never a case or a person, like the summary
+    rows (so they survive erasure as the figures do). Written on the primary, under a lock of
+    the row, so two readings at once decide one after the other."""
+
+    family = models.CharField(max_length=40)
+    scopes = models.CharField(max_length=200, help_text="The scopes read together, comma-separated, in order")
+    until = models.DateField(help_text="The first month not counted by the latest reading")
+    ledger = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["family", "scopes"], name="insight_decided_key")]
+
+    def __str__(self):
+        return f"{self.family} of scopes {self.scopes} through {self.until}"

@@ -19,8 +19,11 @@ value is given away. Zeros are shown: they count nobody.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
 
 SMALL = 5  # counts under this are hidden
 UNBOUNDED = 10**12
@@ -50,6 +53,9 @@ class Ledger:
     bounds: dict[int, tuple[int, int]] = field(default_factory=dict)  # of each DIFFERENCE cell
     _equations_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     _protected: set[int] = field(default_factory=set)
+    # Cells below this were decided by an earlier reading (``merge``): what they show, and
+    # how, is final; ``suppress`` hides only among the cells after them.
+    fixed: int = 0
 
     def count(self, value: int) -> int:
         self.values.append(int(value))
@@ -128,12 +134,16 @@ class Ledger:
 
     # --- deciding what to hide --------------------------------------------------------------
 
+    def _free(self, cell: int) -> bool:
+        """Whether this reading may still decide the cell (not one an earlier reading decided)."""
+        return cell >= self.fixed
+
     def suppress(self) -> Ledger:
         for cell, value in enumerate(self.values):
-            if self.is_count[cell] and 0 < value < SMALL:
+            if self._free(cell) and self.is_count[cell] and 0 < value < SMALL:
                 self.hidden[cell] = PRIMARY
         for cell, count_cell in self.depends_on.items():
-            if count_cell in self.hidden:
+            if self._free(cell) and count_cell in self.hidden:
                 self.hidden.setdefault(cell, COMPLEMENTARY)
         self._equations_of = defaultdict(list)
         for index, terms in enumerate(self.equations):
@@ -144,9 +154,31 @@ class Ledger:
             exposed = self.exposed()
             if not exposed:
                 return self
+            before = dict(self.hidden)
             for cell in exposed:
                 self._protect(cell)
+            if self.hidden == before and not self._hide_around(exposed):
+                # Only cells an earlier reading decided are left around it: what they give
+                # away was given away then (``merge`` keeps every reading's cells, so a
+                # reading never adds to it); nothing this reading hides would take it back.
+                # Only a restated number (``insight_backfill --replace``) can get here.
+                log.warning("insight: %d hidden cells pinned by earlier readings alone", len(exposed))
+                return self
         raise AssertionError("suppression did not settle")  # each round hides at least one more cell
+
+    def _hide_around(self, exposed: list[int]) -> bool:
+        """The last resort when no single complement helps (the cells around are an earlier
+        reading's, shown for good): hide as "\u00d7" every cell this reading decides in the sums
+        reached from the exposed cells. Whether anything changed."""
+        changed = False
+        for cell in exposed:
+            _complement, reached = self._complement(cell, free_only=False)
+            touching = {index for each in reached | {cell} for index in self._equations_of[each]}
+            for other in {each for index in touching for each, _ in self.equations[index]} | reached:
+                if self._free(other) and self.hidden.get(other) in (None, PRIMARY):
+                    self.hidden[other] = COMPLEMENTARY
+                    changed = True
+        return changed
 
     def _hide_lone_cells(self) -> None:
         """The cheap rule first: a sum with exactly one hidden number gives it away."""
@@ -154,6 +186,8 @@ class Ledger:
         while changed:
             changed = False
             for terms in self.equations:
+                if not any(self._free(cell) for cell, _ in terms):
+                    continue  # an earlier reading's sum, decided then
                 hidden = [cell for cell, _ in terms if cell in self.hidden]
                 if len(hidden) == 1 and self._small(hidden[0]):
                     complement, _reached = self._complement(hidden[0], within=terms)
@@ -163,7 +197,7 @@ class Ledger:
 
     def _protect(self, exposed: int) -> None:
         complement, reached = self._complement(exposed)
-        if exposed in self._protected and self.hidden[exposed] == PRIMARY:
+        if exposed in self._protected and self.hidden[exposed] == PRIMARY and self._free(exposed):
             # Still pinned after a complement: its own bounds (1 to 4) are what give it away.
             self.hidden[exposed] = COMPLEMENTARY
             return
@@ -175,7 +209,7 @@ class Ledger:
         # "<5" parts of a "<5" total are all 1): say less about the whole group, "\u00d7"
         # instead of "<5", which drops the attacker's lower and upper bounds.
         # (None left: an earlier step of this round relabelled the group; the next round checks.)
-        primaries = [cell for cell in reached if self.hidden.get(cell) == PRIMARY]
+        primaries = [cell for cell in reached if self.hidden.get(cell) == PRIMARY and self._free(cell)]
         for cell in primaries:
             self.hidden[cell] = COMPLEMENTARY
 
@@ -231,24 +265,63 @@ class Ledger:
     def _smallest(self, candidates) -> int:
         return min(candidates, key=lambda cell: (not self.is_count[cell], self.values[cell], cell))
 
-    def _complement(self, exposed_cell: int, within=None) -> tuple[int | None, set[int]]:
+    def _complement(self, exposed_cell: int, within=None, free_only: bool = True) -> tuple[int | None, set[int]]:
         """The smallest shown number (a count before a measure) of ``within`` (a sum with the
         exposed cell), else of any sum with it; when those are all hidden, of a sum with one of
-        their hidden cells, and so on."""
+        their hidden cells, and so on. Only a cell this reading decides can be hidden: an
+        earlier reading's shown cells are constants, which link nothing."""
         if within is not None:
-            candidates = [cell for cell, _ in within if cell not in self.hidden]
+            candidates = [cell for cell, _ in within if cell not in self.hidden and self._free(cell)]
             if candidates:
                 return self._smallest(candidates), set()
         reached, frontier = {exposed_cell}, {exposed_cell}
         while frontier:
             touching = {index for cell in frontier for index in self._equations_of[cell]}
             cells = {cell for index in touching for cell, _ in self.equations[index]}
-            candidates = [cell for cell in cells if cell not in self.hidden]
-            if candidates:
+            candidates = [cell for cell in cells if cell not in self.hidden and self._free(cell)]
+            if candidates and free_only:
                 return self._smallest(candidates), reached
-            frontier = cells - reached
+            frontier = {cell for cell in cells if cell in self.hidden} - reached
             reached |= frontier
         return None, reached
+
+
+def combine(ledgers: list[Ledger], names: list | None = None) -> tuple[Ledger, list[int]]:
+    """The ledgers of one family in several scopes that one user reads, as one ledger (not yet
+    suppressed), with each pair of same-keyed counts tied by their difference (``joint``
+    says why), and the offset of each ledger's cells in it. ``names``: each ledger's scope,
+    which the combined ledger's keys start with (``merge`` finds a cell by its key)."""
+    names = list(range(len(ledgers))) if names is None else names
+    together, offsets = Ledger(), []
+    for ledger, name in zip(ledgers, names, strict=True):
+        offset = len(together.values)
+        offsets.append(offset)
+        together.values += ledger.values
+        together.is_count += ledger.is_count
+        together.depends_on.update({cell + offset: of + offset for cell, of in ledger.depends_on.items()})
+        together.equations += [[(cell + offset, coef) for cell, coef in terms] for terms in ledger.equations]
+        together.hidden.update({cell + offset: kind for cell, kind in ledger.hidden.items()})
+        together.bounds.update({cell + offset: bounds for cell, bounds in ledger.bounds.items()})
+        together.keys.update({(name, *key): cell + offset for key, cell in ledger.keys.items()})
+    for first in range(len(ledgers)):
+        for second in range(first + 1, len(ledgers)):
+            a, b = ledgers[first], ledgers[second]
+            pairs = [(a.keys[key] + offsets[first], b.keys[key] + offsets[second]) for key in a.keys if key in b.keys]
+            a_holds_b = all(together.values[x] >= together.values[y] for x, y in pairs)
+            b_holds_a = all(together.values[x] <= together.values[y] for x, y in pairs)
+            for x, y in pairs:
+                if b_holds_a and not a_holds_b:
+                    together.difference(y, x, low=0)
+                else:
+                    together.difference(x, y, low=0 if a_holds_b else -UNBOUNDED)
+    return together, offsets
+
+
+def write_back(together: Ledger, ledgers: list[Ledger], offsets: list[int]) -> None:
+    """What each ledger hides, from the combined ledger (``combine``) suppressed."""
+    for ledger, offset in zip(ledgers, offsets, strict=True):
+        end = offset + len(ledger.values)
+        ledger.hidden = {cell - offset: kind for cell, kind in together.hidden.items() if offset <= cell < end}
 
 
 def joint(ledgers: list[Ledger]) -> None:
@@ -264,28 +337,132 @@ def joint(ledgers: list[Ledger]) -> None:
     then safe from the sums of every scope the user reads, and every difference is 0 or 5
     and up, or hidden. What each ledger hides is written back into it.
     """
-    together, offsets = Ledger(), []
-    for ledger in ledgers:
-        offset = len(together.values)
-        offsets.append(offset)
-        together.values += ledger.values
-        together.is_count += ledger.is_count
-        together.depends_on.update({cell + offset: of + offset for cell, of in ledger.depends_on.items()})
-        together.equations += [[(cell + offset, coef) for cell, coef in terms] for terms in ledger.equations]
-        together.hidden.update({cell + offset: kind for cell, kind in ledger.hidden.items()})
-        together.bounds.update({cell + offset: bounds for cell, bounds in ledger.bounds.items()})
-    for first in range(len(ledgers)):
-        for second in range(first + 1, len(ledgers)):
-            a, b = ledgers[first], ledgers[second]
-            pairs = [(a.keys[key] + offsets[first], b.keys[key] + offsets[second]) for key in a.keys if key in b.keys]
-            a_holds_b = all(together.values[x] >= together.values[y] for x, y in pairs)
-            b_holds_a = all(together.values[x] <= together.values[y] for x, y in pairs)
-            for x, y in pairs:
-                if b_holds_a and not a_holds_b:
-                    together.difference(y, x, low=0)
-                else:
-                    together.difference(x, y, low=0 if a_holds_b else -UNBOUNDED)
+    together, offsets = combine(ledgers)
     together.suppress()
-    for ledger, offset in zip(ledgers, offsets, strict=True):
-        end = offset + len(ledger.values)
-        ledger.hidden = {cell - offset: kind for cell, kind in together.hidden.items() if offset <= cell < end}
+    write_back(together, ledgers, offsets)
+
+
+# --- readings kept month after month ------------------------------------------------------
+#
+# A leader may keep every reading (each month's export): the union of what the readings
+# showed is what the attacker holds, not one reading. So the figures of finished periods are
+# decided once: a group's ``known`` ledger is every cell any earlier reading had, with its
+# sums and what it showed, and a new reading is suppressed as that ledger plus its own new
+# cells (``merge``), the earlier ones fixed. A finished month's cell is the same key with the
+# same number at every reading, so it is found in ``known`` and shown (or hidden) as it was;
+# a cell whose number moved (this year so far, a month later; a restated figure) is a new
+# cell beside the earlier one, which stays with its sums: the attacker holds both.
+
+AUXILIARY = (DIFFERENCE, PRESENT, PART_OF)
+
+
+def _sum_key(terms) -> tuple:
+    return tuple(sorted(terms))
+
+
+def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], bool]:
+    """``known`` (every earlier reading, decided) and ``reading`` (labelled, not suppressed)
+    as one ledger whose cells below ``fixed`` are ``known``'s; where each of the reading's
+    cells is in it; and whether the reading brought anything new (a cell or a sum) to decide.
+
+    A labelled cell is ``known``'s when it has a known cell's key and number (so, both
+    showing the same number, one cell); an auxiliary cell (a difference, a presence, a part)
+    when ``known`` has one of its kind and bounds over the same cells."""
+    union = Ledger() if known is None else known
+    union.fixed = len(union.values)
+    # A union's keys are (key, number) -> cell: one key may have had several numbers.
+    found: dict[tuple[str, int], int] = dict(union.keys)
+    equations_of: defaultdict[int, list[int]] = defaultdict(list)
+    for index, terms in enumerate(union.equations):
+        for cell, _ in terms:
+            equations_of[cell].append(index)
+    sums = {_sum_key(terms) for terms in union.equations}
+
+    auxiliary = {}
+    for cell, kind in union.hidden.items():
+        if kind in AUXILIARY and len(equations_of[cell]) == 1:
+            terms = union.equations[equations_of[cell][0]]
+            auxiliary[(kind, *union.bounds[cell], _sum_key((o, c) for o, c in terms if o != cell))] = cell
+    names: defaultdict[int, list[str]] = defaultdict(list)
+    for key, cell in reading.keys.items():
+        names[cell].append(repr(key))
+    where: list[int] = [-1] * len(reading.values)
+    new = False
+
+    def add(cell: int) -> int:
+        union.values.append(reading.values[cell])
+        union.is_count.append(reading.is_count[cell])
+        if cell in reading.hidden:
+            union.hidden[len(union.values) - 1] = reading.hidden[cell]
+        if cell in reading.bounds:
+            union.bounds[len(union.values) - 1] = reading.bounds[cell]
+        return len(union.values) - 1
+
+    reading_equations_of: defaultdict[int, list[int]] = defaultdict(list)
+    for index, terms in enumerate(reading.equations):
+        for cell, _ in terms:
+            reading_equations_of[cell].append(index)
+    aux_cells = [cell for cell, kind in reading.hidden.items() if kind in AUXILIARY]
+    for cell in range(len(reading.values)):
+        if reading.hidden.get(cell) in AUXILIARY:
+            continue
+        value = reading.values[cell]
+        match = next((found[name, value] for name in names[cell] if (name, value) in found), None)
+        if match is None:
+            match, new = add(cell), True
+            for name in names[cell]:
+                found[name, value] = match
+        where[cell] = match
+    for cell in aux_cells:
+        (index,) = reading_equations_of[cell]
+        others = _sum_key((where[other], coef) for other, coef in reading.equations[index] if other != cell)
+        key = (reading.hidden[cell], *reading.bounds[cell], others)
+        if key not in auxiliary:
+            auxiliary[key], new = add(cell), True
+        where[cell] = auxiliary[key]
+    for cell, of in reading.depends_on.items():
+        if where[cell] >= union.fixed:
+            union.depends_on[where[cell]] = where[of]
+    for terms in reading.equations:
+        mapped = [(where[cell], coef) for cell, coef in terms]
+        if all(cell < union.fixed and cell not in union.hidden for cell, _ in mapped):
+            continue  # shown numbers an earlier reading showed: nothing to decide, nothing to keep
+        if _sum_key(mapped) not in sums:
+            sums.add(_sum_key(mapped))
+            union.equations.append(mapped)
+            new = True
+    union.keys = found
+    return union, where, new
+
+
+def decided(union: Ledger, reading: Ledger, where: list[int]) -> None:
+    """What the reading hides: what its cells hide in the union, suppressed."""
+    reading.hidden = {cell: union.hidden[at] for cell, at in enumerate(where) if at in union.hidden}
+
+
+def dumps(ledger: Ledger) -> dict:
+    """A suppressed union (``merge``) as JSON to keep. A sum of shown cells only is left out:
+    it says nothing about a hidden number (every cell of it is a known constant)."""
+    hidden = ledger.hidden
+    return {
+        "values": ledger.values,
+        "counts": [cell for cell, is_count in enumerate(ledger.is_count) if is_count],
+        "depends_on": sorted(ledger.depends_on.items()),
+        "equations": [terms for terms in ledger.equations if any(cell in hidden for cell, _ in terms)],
+        "hidden": sorted(hidden.items()),
+        "bounds": [[cell, *bounds] for cell, bounds in sorted(ledger.bounds.items())],
+        "keys": [[name, value, cell] for (name, value), cell in ledger.keys.items()],
+    }
+
+
+def loads(data: dict) -> Ledger:
+    counts = set(data["counts"])
+    return Ledger(
+        values=list(data["values"]),
+        is_count=[cell in counts for cell in range(len(data["values"]))],
+        depends_on={cell: of for cell, of in data["depends_on"]},
+        equations=[[(cell, coef) for cell, coef in terms] for terms in data["equations"]],
+        hidden={cell: kind for cell, kind in data["hidden"]},
+        bounds={cell: (low, high) for cell, low, high in data["bounds"]},
+        keys={(name, value): cell for name, value, cell in data["keys"]},
+    )
