@@ -386,6 +386,22 @@ def case_tasks_for(user, case) -> list[Task]:
         return path_view_for(user, case).tasks(tasks)
 
 
+def case_tasks_shown_now(user, case_id, task_ids) -> set[int]:
+    """Of ``task_ids``, the tasks of case ``case_id`` that ``user`` is shown now, whatever
+    their status, by the rule of ``case_tasks_for``: what a completion's answer replayed
+    (``Idempotency-Key``) may still name. The first answer was decided by the consents and
+    openings of its moment; one withdrawn since ends what it showed (domain.md: with
+    immediate effect)."""
+    case = Case.objects.filter(pk=lookup_id(case_id)).first()
+    if case is None:
+        return set()
+    tasks = list(Task.objects.filter(case=case, pk__in=[lookup_id(pk) for pk in task_ids]))
+    listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
+    if len(listed) < len(tasks):
+        listed = path_view_for(user, case).tasks(tasks)
+    return {task.pk for task in listed}
+
+
 def case_participants(case):
     return case.participants.select_related("agency").order_by("kind")
 
