@@ -38,7 +38,9 @@ def _started_with_consent(users, agencies, consent_basis):
 
 def _seen_now(users, case):
     case.refresh_from_db()
-    return sorted(task.pk for task in selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case)))
+    return sorted(
+        task.pk for task in selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case))
+    )
 
 
 def test_a_replay_after_the_consent_was_withdrawn_names_no_task_the_reader_no_longer_sees(
