@@ -10,7 +10,7 @@ and the names the conditions on its outgoing flows read (a gateway that failed o
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
@@ -268,7 +268,7 @@ def _changed_in_place(tree: ast.AST) -> set[str]:
     return found
 
 
-def with_sources(names: Iterable[str], sources: dict[str, frozenset[str]]) -> frozenset[str]:
+def with_sources(names: Iterable[str], sources: Mapping[str, Iterable[str]]) -> frozenset[str]:
     """``names`` and every name a script computes any of them from, over any number of
     scripts (``script_sources``): what a value read by those names may carry."""
     found = set(names)
