@@ -11,7 +11,9 @@ do); after that it is free for a new request, and ``purge_expired`` deletes the 
 A replay is an answer given now: before it, ``still_allowed()`` decides again whether the
 caller may still act on what the key's request acted on, and raises (404 where existence
 is secret, 403 where the object is visible) as a fresh request would. An agency withdrawn
-from the case, or a caller who lost their role in it, gets no stored answer back.
+from the case, or a caller who lost their role in it, gets no stored answer back. What the
+stored answer names that rests on more than that (the case's next tasks on a branch a consent
+opened to the caller) is decided again too (``shown_now``): a consent withdrawn ends at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -42,18 +45,32 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _replay(row: IdempotencyKey, fingerprint: str, still_allowed: Callable[[], object]) -> Response:
+def _replay(
+    row: IdempotencyKey,
+    fingerprint: str,
+    still_allowed: Callable[[], object],
+    shown_now: Callable[[Any], Any] | None,
+) -> Response:
     still_allowed()  # first: a caller without access learns nothing, not even of the key's use
     if row.fingerprint != fingerprint:
         raise Conflict("idempotency.reused", header=HEADER, errors=[field_error(HEADER, "field.new_key")])
-    response = Response(row.response_body, status=row.status_code)
+    body = row.response_body if shown_now is None else shown_now(row.response_body)
+    response = Response(body, status=row.status_code)
     response["Idempotency-Replayed"] = "true"
     return response
 
 
-def idempotent(request, action: Callable[[], Response], *, still_allowed: Callable[[], object]) -> Response:
+def idempotent(
+    request,
+    action: Callable[[], Response],
+    *,
+    still_allowed: Callable[[], object],
+    shown_now: Callable[[Any], Any] | None = None,
+) -> Response:
     """Run ``action()`` (returning a Response) at most once per (user, key). A replay first
-    calls ``still_allowed()``, which raises the refusal a fresh request would get."""
+    calls ``still_allowed()``, which raises the refusal a fresh request would get, then gives
+    the stored body through ``shown_now`` (when given): what of it the caller may still be
+    shown, decided now (a consent withdrawn since the first answer ends what it opened)."""
     key = request.headers.get(HEADER)
     if key is None:
         return action()
@@ -69,7 +86,7 @@ def idempotent(request, action: Callable[[], Response], *, still_allowed: Callab
     existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
     if existing is not None:
         if existing.created_at >= expiry_cutoff():
-            return _replay(existing, fingerprint, still_allowed)
+            return _replay(existing, fingerprint, still_allowed, shown_now)
         existing.delete()  # expired: the key is free again
     try:
         with transaction.atomic():
@@ -91,7 +108,7 @@ def idempotent(request, action: Callable[[], Response], *, still_allowed: Callab
         existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if existing is None:  # pragma: no cover - the other request failed and rolled back
             raise Conflict("idempotency.in_progress", header=HEADER) from None
-        return _replay(existing, fingerprint, still_allowed)
+        return _replay(existing, fingerprint, still_allowed, shown_now)
 
 
 def expiry_cutoff():

@@ -816,7 +816,16 @@ class TaskComplete(APIView):
         def still_allowed():
             services.check_task_workable(actor=request.user, task_id=pk)
 
-        return idempotent(request, complete, still_allowed=still_allowed)
+        def shown_now(body):
+            # The next tasks the first answer named, as the reader may see them now: one on a
+            # branch a consent (or an opening) showed them is gone once that ends.
+            rows = body.get("open_tasks") if isinstance(body, dict) else None
+            if not rows:
+                return body
+            shown = selectors.case_tasks_shown_now(request.user, body["case"]["id"], [row["id"] for row in rows])
+            return {**body, "open_tasks": [row for row in rows if row["id"] in shown]}
+
+        return idempotent(request, complete, still_allowed=still_allowed, shown_now=shown_now)
 
 
 # --- incidents -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ user, so callers never leak whether it exists.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -386,6 +387,22 @@ def case_tasks_for(user, case) -> list[Task]:
         return path_view_for(user, case).tasks(tasks)
 
 
+def case_tasks_shown_now(user, case_id, task_ids) -> set[int]:
+    """Of ``task_ids``, the tasks of case ``case_id`` that ``user`` is shown now, whatever
+    their status, by the rule of ``case_tasks_for``: what a completion's answer replayed
+    (``Idempotency-Key``) may still name. The first answer was decided by the consents and
+    openings of its moment; one withdrawn since ends what it showed (domain.md: with
+    immediate effect)."""
+    case = Case.objects.filter(pk=lookup_id(case_id)).first()
+    if case is None:
+        return set()
+    tasks = list(Task.objects.filter(case=case, pk__in=[lookup_id(pk) for pk in task_ids]))
+    listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
+    if len(listed) < len(tasks):
+        listed = path_view_for(user, case).tasks(tasks)
+    return {task.pk for task in listed}
+
+
 def case_participants(case):
     return case.participants.select_related("agency").order_by("kind")
 
@@ -719,12 +736,16 @@ def _timeline_case(user, case_id: int) -> Case:
 
 def case_literals(case) -> list[str]:
     """The texts a value of ``case`` can appear as in an error: its data, and its person's
-    name (the case's and the person row's) and national id (an agency's system may quote
-    them in the failure it reports)."""
+    name (the case's and the person row's, whole and each word of it) and national id (an
+    agency's system may quote them in the failure it reports)."""
     if case is None:
         return []
     person = case.person
-    return scrub.literals(case.data or {}, case.person_name, person.name, person.national_id)
+    names = (case.person_name, person.name)
+    # A system writes the name its own way ("Nordmann, Ola", the surname alone): each word of
+    # three letters or more, as the erasure takes them out of a coordinator's reason.
+    words = [word for name in names for word in re.findall(r"\w+", name or "") if len(word) >= 3]
+    return scrub.literals(case.data or {}, *names, person.national_id, *words)
 
 
 def incident_error(incident, translate: Callable[[str], str] | None = None) -> str:

@@ -10,7 +10,7 @@ and the names the conditions on its outgoing flows read (a gateway that failed o
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from lxml import etree
 
@@ -87,6 +87,7 @@ def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
     (``summary["x"] = ...``, ``found.append(...)``) may carry every other name it reads. A
     multi-instance's item carries its input collection, its output collection its items."""
     sources: dict[str, set[str]] = {}
+    changed: set[str] = set()
     for script in root.iter(_q("script"), f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
         try:
             tree = ast.parse((script.text or "").strip(), mode="exec")
@@ -95,6 +96,7 @@ def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
         read = data_names_loaded(tree) - CONSTANTS
         for name in _set_names(tree):
             sources.setdefault(name, set()).update(read - {name})
+        changed |= _changed_in_place(tree)
     # A multi-instance's item is an element of its input collection; its output collection
     # gathers the items its instances leave.
     for loop in root.iter(_q("multiInstanceLoopCharacteristics")):
@@ -107,7 +109,27 @@ def script_sources(root: etree._Element) -> dict[str, frozenset[str]]:
     # A catch's variable holds the payload of the event it caught.
     for name, carried in _event_variable_sources(root).items():
         sources.setdefault(name, set()).update(carried - {name})
+    _share_changes(sources, changed)
     return {name: frozenset(found) for name, found in sources.items() if found}
+
+
+def _share_changes(sources: dict[str, set[str]], changed: set[str]) -> None:
+    """A value changed in place is changed under every name that holds it: ``alias =
+    summary`` then ``alias["note"] = diagnosis`` writes the diagnosis into ``summary``, which
+    no script set by its own name. So each name a value changed in place may have come from
+    (its sources, as far as they go) carries that name, and with it what was written, until
+    nothing grows. More than the values a run shares (``n = len(summary)`` is no alias), never
+    less: a name the analysis takes for a literal must never hold a value a reader may not see
+    (2026-12-06: the housing office's system was sent the health service's diagnosis so)."""
+    grew = bool(changed)
+    while grew:
+        grew = False
+        for name in changed:
+            for other in with_sources([name], sources) - {name}:
+                held = sources.setdefault(other, set())
+                if name not in held:
+                    held.add(name)
+                    grew = True
 
 
 # What an event carries and where its catch puts it: SpiffWorkflow's payload expression and
@@ -179,6 +201,7 @@ def names_set_by(root: etree._Element) -> dict[str, frozenset[str]]:
     post-script) and the variable its catch puts a message's payload in: what having run
     writes into the data."""
     found: dict[str, set[str]] = {}
+    sources: dict[str, frozenset[str]] | None = None
     for script in root.iter(_q("script"), f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript"):
         element = _element_of(script)
         try:
@@ -187,6 +210,10 @@ def names_set_by(root: etree._Element) -> dict[str, frozenset[str]]:
             continue
         if element:
             found.setdefault(element, set()).update(_set_names(tree))
+            if changed := _changed_in_place(tree):
+                # Changed in place: so is every name that may hold the same value (``_share_changes``).
+                sources = script_sources(root) if sources is None else sources
+                found[element] |= with_sources(changed, sources)
     for variable in root.iter(f"{{{SPIFF_NS}}}messageVariable"):
         element = _element_of(variable)
         if element and (variable.text or "").strip():
@@ -204,24 +231,44 @@ def _element_of(el: etree._Element) -> str:
 
 def _set_names(tree: ast.AST) -> set[str]:
     """The names a script sets or changes in place: stored, the base of a stored item or
-    attribute, or the object of a method call."""
+    attribute, or the object of a method call. A base that is no name (``[summary][0]["x"]``,
+    ``box.get("s")["x"]``) may be any value a name it reads holds: each of those names."""
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
             found.add(node.id)
+    return found | _changed_in_place(tree)
+
+
+# The augmented assignments that change a list, a dictionary or a set itself (``+=``, ``*=``,
+# ``|=``, ``&=``, ``^=``, ``-=``); the others make a new value (``days //= 7``).
+_IN_PLACE_OPS = (ast.Add, ast.Mult, ast.BitOr, ast.BitAnd, ast.BitXor, ast.Sub)
+
+
+def _changed_in_place(tree: ast.AST) -> set[str]:
+    """The names whose values a script may change without setting the name: the base of a
+    stored or deleted item or attribute, the object of a method call, the target of an
+    augmented assignment (``items += [x]`` extends the list itself, ``d |= {...}`` the
+    dictionary), and every name read by a base that is no plain name."""
+    found = set()
+    for node in ast.walk(tree):
         target = None
         if isinstance(node, ast.Subscript | ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
             target = node.value
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             target = node.func.value
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, _IN_PLACE_OPS):
+            target = node.target
         while isinstance(target, ast.Subscript | ast.Attribute):
             target = target.value
         if isinstance(target, ast.Name):
             found.add(target.id)
+        elif target is not None:
+            found |= data_names_loaded(target) - CONSTANTS
     return found
 
 
-def with_sources(names: Iterable[str], sources: dict[str, frozenset[str]]) -> frozenset[str]:
+def with_sources(names: Iterable[str], sources: Mapping[str, Iterable[str]]) -> frozenset[str]:
     """``names`` and every name a script computes any of them from, over any number of
     scripts (``script_sources``): what a value read by those names may carry."""
     found = set(names)

@@ -293,7 +293,8 @@ def task_failure(exc: Exception, running: Any = None) -> TaskFailed:
     # Read by people who may not see the data the task read: no value of it in the text.
     workflow = getattr(failed if failed is not None else running, "workflow", None)
     literals = scrub.workflow_literals(workflow)
-    message, detail = scrub.scrub(message, literals), scrub.scrub(detail, literals)
+    model = scrub.model_tokens(workflow) if workflow is not None else None  # none: the rules without it
+    message, detail = scrub.scrub(message, literals, model), scrub.scrub(detail, literals, model)
     return TaskFailed(
         message[:2000],
         element_id=element_id,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 MASK = "…"
@@ -72,9 +72,14 @@ def _leaves(value: Any, depth: int = 0) -> Iterator[Any]:
         yield value
 
 
-def scrub(text: str, known: Iterable[str] = ()) -> str:
+def scrub(text: str, known: Iterable[str] = (), model: Collection[str] | None = None) -> str:
     """``text`` without the ``known`` literals (``literals(...)``) and without what Python's
-    messages quote or append as a value."""
+    messages quote or append as a value. With ``model`` (``model_tokens``: the names and
+    numbers the model's own texts hold), a quoted name is kept only if the model has it, and
+    a number of two digits or more only if the model has it (or it is a line number): a value
+    computed from case data (``{}[note.split()[1]]`` quotes a word of the note, a name to the
+    rules above; ``timedelta(days=10**9 + len(note))`` writes a number unquoted) is no
+    literal of the data, and a model deployed for it read any value into the error."""
     for literal in known:
         if "," in literal and literal.replace(",", "").replace("-", "").isdigit():  # 9,999,999: not within 19,999,999
             text = re.sub(rf"(?<![\w.,]){re.escape(literal)}(?![\w.]|,\d)", MASK, text)
@@ -83,17 +88,80 @@ def scrub(text: str, known: Iterable[str] = ()) -> str:
         else:
             text = text.replace(literal, MASK)
     text = _TRAILING_VALUE.sub(lambda m: f"{m['head']}{MASK}{m['tail']}", text)
-    return _QUOTED.sub(lambda match: _mask_quoted(match, text), text)
+    if model is not None:
+        text = _NUMBER.sub(lambda match: _mask_number(match, text, model), text)
+    return _QUOTED.sub(lambda match: _mask_quoted(match, text, model), text)
 
 
-def _mask_quoted(match: re.Match[str], text: str) -> str:
+def _mask_quoted(match: re.Match[str], text: str, model: Collection[str] | None = None) -> str:
     quoted = match.group(0)
     inner = quoted[1:-1]
-    if quoted.startswith("'[") or _NAME.fullmatch(inner) or inner == MASK:
+    if quoted.startswith("'[") or inner == MASK:
+        return quoted
+    if _NAME.fullmatch(inner) and (model is None or all(part in model for part in inner.split("."))):
         return quoted
     if _MODEL_TEXT.search(text, 0, match.start()):
         return quoted  # the model's own expression or script line (values scrubbed above)
     return f"{quoted[0]}{MASK}{quoted[0]}"
+
+
+# A number standing alone (not part of a name), with its thousands separators or decimals.
+_NUMBER = re.compile(r"(?<![\w.,])\d{2,}(?:[.,]\d+)*(?![\w])")
+_LINE = re.compile(r"line $")
+
+
+def _mask_number(match: re.Match[str], text: str, model: Collection[str]) -> str:
+    number = match.group(0)
+    if number.replace(",", "") in model or _LINE.search(text, max(0, match.start() - 5), match.start()):
+        return number
+    return MASK
+
+
+# The names and numbers of a model's texts (``model_tokens``).
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\d+")
+_MAX_DEPTH = 8
+
+
+def model_tokens(workflow: Any) -> frozenset[str]:
+    """Every name and number the texts of the workflow's model hold: its scripts, conditions
+    and other expressions, element ids and names, message and form names, as SpiffWorkflow's
+    task specs keep them (the spec is the version's, shared by its cases: no case data), and
+    the names of its data. What an error may quote of the model (``scrub``'s ``model``)."""
+    texts: list[str] = []
+    top = getattr(workflow, "top_workflow", None) or workflow  # a sub-process's: its process's model
+    specs = [getattr(top, "spec", None), *(getattr(top, "subprocess_specs", None) or {}).values()]
+    roots = [task_spec for spec in specs for task_spec in (getattr(spec, "task_specs", None) or {}).values()]
+    # Each task spec is walked from itself: reached from another (its inputs and outputs),
+    # it and the process spec holding it are left for their own walk.
+    seen: set[int] = {id(value) for value in (*specs, *roots)}
+
+    def walk(value: Any, depth: int) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+            return
+        if depth > _MAX_DEPTH or value is None or isinstance(value, int | float) or id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, depth + 1)
+                walk(item, depth + 1)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                walk(item, depth + 1)
+        elif hasattr(value, "__dict__"):
+            for item in vars(value).values():
+                walk(item, depth + 1)
+
+    for holder in (*specs, *roots):
+        for item in vars(holder).values() if hasattr(holder, "__dict__") else ():
+            walk(item, 1)
+    # The names of the data (its top level: the fields of the forms, the names scripts set,
+    # what "did you mean" suggests), never the values, nor the keys inside a value.
+    datas = [getattr(top, "data", None) or {}]
+    datas += [task.data for task in top.get_tasks()] if hasattr(top, "get_tasks") else []
+    texts += [key for data in datas if isinstance(data, dict) for key in data if str(key).isidentifier()]
+    return frozenset(token for text in texts for token in _TOKEN.findall(text))
 
 
 def workflow_literals(workflow: Any) -> list[str]:

@@ -220,4 +220,4 @@ def _failure_text(name: str, exc: BaseException, task: Any) -> str:
     cause = exc.__cause__ or exc.__context__ or exc
     said = str(cause) if isinstance(cause, ExpressionError) else f"{type(cause).__name__}: {cause}"
     text = f"field {name!r}: {said}"
-    return scrub.scrub(text, scrub.workflow_literals(task.workflow))[:2000]
+    return scrub.scrub(text, scrub.workflow_literals(task.workflow), scrub.model_tokens(task.workflow))[:2000]

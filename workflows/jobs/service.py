@@ -32,6 +32,7 @@ from bpmn.engine import runtime as engine
 from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.element_needs import with_sources
 from bpmn.engine.errors import EngineError, TaskStateError
+from bpmn.engine.scrub import MASK
 from bpmn.registry import runtime_for
 from core.errors import InvalidInput, field_error
 from core.messages import MESSAGES, Message
@@ -306,7 +307,16 @@ def _problem(error: dict) -> Message:
     """One field error of a connector's answer, said by its code (its text when it has none)."""
     code = error.get("message_code") or error.get("code")
     problem = Message(code, error.get("params") or {}) if code in MESSAGES else str(error.get("message", ""))
-    return Message("job.service.answer_problem", {"field": str(error.get("field")), "problem": problem})
+    return Message("job.service.answer_problem", {"field": _answer_field(str(error.get("field"))), "problem": problem})
+
+
+def _answer_field(path: str) -> str:
+    """Where in the answer an error is, as the job's error and the worker's log say it: the
+    declared field (a name of the model) and the numbers of list items; a key inside a value
+    is the other system's data (``{"Kari Hansen": ...}`` under ``additionalProperties``), never
+    said. The message codes only name the fields (``taken_fields``), never a value."""
+    head, *rest = path.split(".")
+    return ".".join([head, *(part if part.isdigit() else MASK for part in rest)])
 
 
 class _CallFailed(Exception):

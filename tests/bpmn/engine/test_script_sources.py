@@ -104,3 +104,41 @@ summary["x"] = 1</bpmn:script></bpmn:scriptTask>
         )
     )
     assert found == {"S1": {"route", "summary"}, "T1": {"done"}, "R1": {"notice"}}
+
+
+def test_a_value_changed_through_another_name_carries_what_was_written_under_every_name_holding_it():
+    """``alias = summary`` then ``alias["note"] = diagnosis`` writes into ``summary``'s value,
+    which no script sets by its own name: ``summary`` (a literal of an earlier script) carried
+    nothing, and the diagnosis went wherever ``summary`` may go. So did a base that is no name
+    (``[summary][0]["note"]``, ``box.get("s")["note"]``) and a list extended in place."""
+    copies = {
+        "alias": 'alias = summary\nalias["note"] = diagnosis',
+        "literal": '[summary][0]["note"] = diagnosis',
+        "method": 'box = {"s": summary}\nbox.get("s")["note"] = diagnosis',
+        "loop": 'for each in [summary]:\n    each["note"] = diagnosis',
+        "extended": "kept = summary\nkept += [diagnosis]",
+        "two scripts": 'alias = summary</bpmn:script></bpmn:scriptTask><bpmn:scriptTask id="S3">'
+        '<bpmn:script>alias["note"] = diagnosis',
+    }
+    for how, copy in copies.items():
+        found = sources_of(f"""
+            <bpmn:scriptTask id="S1"><bpmn:script>summary = {{}}</bpmn:script></bpmn:scriptTask>
+            <bpmn:scriptTask id="S2"><bpmn:script>{copy}</bpmn:script></bpmn:scriptTask>
+        """)
+        assert "diagnosis" in with_sources({"summary"}, found), how
+
+
+def test_a_script_that_changes_a_value_through_another_name_sets_every_name_holding_it():
+    """What running an element sets (``names_set_by``: a name set on a branch carries the
+    branch) counts the names a value changed in place may be held under."""
+    root = parse_bpmn_xml(
+        definitions("""<bpmn:process id="P" isExecutable="true">
+            <bpmn:scriptTask id="S1"><bpmn:script>alias = summary</bpmn:script></bpmn:scriptTask>
+            <bpmn:scriptTask id="S2"><bpmn:script>alias["route"] = "psych"</bpmn:script></bpmn:scriptTask>
+            <bpmn:scriptTask id="S3"><bpmn:script>days = 3
+days //= 7</bpmn:script></bpmn:scriptTask>
+        </bpmn:process>""")
+    )
+    set_by = names_set_by(root)
+    assert {"alias", "summary"} <= set_by["S2"]
+    assert set_by["S3"] == {"days"}  # a new value, nothing changed in place
