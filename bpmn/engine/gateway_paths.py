@@ -147,7 +147,7 @@ def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, 
             splits[gateway_id] = (reads, [flow.get("targetRef") or "" for flow in outgoing])
     if not splits:
         return {}
-    if not _closed(successors, inside):  # the walks as they were, one per branch (``_closed``)
+    if not _closed(successors, inside):  # a walk per branch (``_closed``)
         return _walked_gateway_paths(splits, successors, inside)
     # A gateway without an id reaches no node (no flow names it) and nothing reaches it: it
     # stands for itself as a node no element's id can be, whose nodes next are its targets.
@@ -178,6 +178,7 @@ def _walked_gateway_paths(
     splits: dict[str, tuple[frozenset[str], list[str]]], successors: dict[str, set[str]], inside: dict[str, set[str]]
 ) -> dict[str, GatewayPath]:
     """``gateway_paths`` by a walk from each branch and one back from each gateway."""
+    entered = _entered(successors, inside)
     predecessors: dict[str, set[str]] = {}
     for node, nexts in successors.items():
         for target in nexts:
@@ -185,7 +186,7 @@ def _walked_gateway_paths(
     paths = {}
     for gateway, (reads, targets) in splits.items():
         upstream = _reach(gateway, predecessors, {})
-        reached = [_reach(target, successors, inside) for target in targets]
+        reached = [_reach(target, successors, inside, entered=entered) for target in targets]
         branch = set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
         paths[gateway] = GatewayPath(reads, _elements(branch))
     return paths
@@ -369,13 +370,14 @@ def timer_paths(
             todo.extend((target, False) for target in flows.get(node, ()))
             todo.extend((target, True) for target in messages.get(node, ()))
         moments[timer] = found
-    if not _closed(successors, inside):  # the walks as they were, one per entry (``_closed``)
+    if not _closed(successors, inside):  # walks per entry (``_closed``)
         paths = {}
+        entered = _entered(successors, inside)
         for timer, found in moments.items():
             otherwise: set[str] = set()
             for entry in entries:
-                otherwise |= _reach(entry, successors, inside, avoid=timer)
-            found |= _reach(timer, successors, inside) - otherwise
+                otherwise |= _reach(entry, successors, inside, avoid=timer, entered=entered)
+            found |= _reach(timer, successors, inside, entered=entered) - otherwise
             paths[timer] = GatewayPath(frozenset(reads[timer]), _elements(found))
         return paths
     # What the case reaches otherwise, had the timer not fired: what its entries reach on any
@@ -617,11 +619,9 @@ def _nested(inside: dict[str, set[str]]) -> dict[str, set[str]]:
 
 def _closed(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> bool:
     """Whether nothing inside a sub-process leads out of it (no message thrown inside one
-    reaches a catch, no flow crosses its edge). A walk (``_reach``) takes in what is inside a
-    sub-process it reaches without walking on from it, so that a node inside one, reached
-    again by a flow, is not walked on from: what lies beyond it, outside, is reached or not by
-    the order of the walk. ``_Reach`` walks on from every node a flow reaches: the same
-    answers when nothing inside leads out, and the walks as they were are kept otherwise."""
+    reaches a catch, no flow crosses its edge). ``_Reach`` takes in what is inside a
+    sub-process a node reaches without walking on from it: when nothing inside leads out,
+    that is all it reaches. Otherwise the walks (``_reach``) answer."""
     return all(
         target in elements or not target
         for elements in inside.values()
@@ -630,14 +630,45 @@ def _closed(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> boo
     )
 
 
-def _reach(start: str, edges: dict[str, set[str]], inside: dict[str, set[str]], avoid: str = "") -> set[str]:
-    seen, todo = set(), [start]
+def _entered(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Sub-process (or call activity) -> where a walk that reaches it goes on inside: the
+    elements directly in it (not in a sub-process within) that no node leads to (its start,
+    an event sub-process, ...); all of them when none is such."""
+    targets = {target for nexts in successors.values() for target in nexts}
+    found = {}
+    for container, elements in inside.items():
+        nested = set().union(*(inside[element] for element in elements if element in inside))
+        direct = elements - nested
+        found[container] = {element for element in direct if element not in targets} or direct
+    return found
+
+
+def _reach(
+    start: str,
+    edges: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    avoid: str = "",
+    entered: dict[str, set[str]] | None = None,
+) -> set[str]:
+    """What ``start`` reaches: every node a walk on ``edges`` comes to (never through
+    ``avoid``), and the elements inside each sub-process it comes to. Inside those the walk
+    goes on from where the sub-process is entered (``entered``): what a message thrown inside
+    a call activity on a branch sets off elsewhere (a catch in another called file) is reached
+    too. (Before, the walk took in the elements inside without walking on from them: such a
+    catch, and the tasks after it, lay on no branch.)"""
+    seen: set[str] = set()
+    walked: set[str] = set()
+    todo = [start]
     while todo:
         node = todo.pop()
-        if node in seen or not node or (avoid and node == avoid):
+        if node in walked or not node or (avoid and node == avoid):
             continue
+        walked.add(node)
         seen.add(node)
-        seen |= inside.get(node, set())
+        if node in inside:
+            seen |= inside[node]
+            if entered is not None:
+                todo.extend(entered.get(node, ()))
         todo.extend(edges.get(node, ()))
     return seen
 

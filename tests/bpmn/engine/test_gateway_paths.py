@@ -304,16 +304,31 @@ def random_model(rng: random.Random) -> str:
 # kept as they were to check that the faster code gives the same answers.
 
 
-def _reference_reach(start, edges, inside, avoid=""):
-    seen, todo = set(), [start]
+def _reference_reach(start, edges, inside, avoid="", entered=None):
+    """As the walk was, but that it walks on inside a sub-process from where it is entered
+    (2026-12-06: what a message thrown inside one sets off outside is reached too)."""
+    seen, walked, todo = set(), set(), [start]
     while todo:
         node = todo.pop()
-        if node in seen or not node or (avoid and node == avoid):
+        if node in walked or not node or (avoid and node == avoid):
             continue
+        walked.add(node)
         seen.add(node)
-        seen |= inside.get(node, set())
+        if node in inside:
+            seen |= inside[node]
+            todo.extend((entered or {}).get(node, ()))
         todo.extend(edges.get(node, ()))
     return seen
+
+
+def _reference_entered(successors, inside):
+    targets = {target for nexts in successors.values() for target in nexts}
+    found = {}
+    for container, elements in inside.items():
+        nested = set().union(*(inside[element] for element in elements if element in inside))
+        direct = elements - nested
+        found[container] = {element for element in direct if element not in targets} or direct
+    return found
 
 
 def _reference_gateway_paths(bpmn_xml):
@@ -331,7 +346,8 @@ def _reference_gateway_paths(bpmn_xml):
         if len(outgoing) < 2 or not reads:
             continue
         upstream = _reference_reach(gateway_id, predecessors, {})
-        reached = [_reference_reach(flow.get("targetRef") or "", successors, inside) for flow in outgoing]
+        entered = _reference_entered(successors, inside)
+        reached = [_reference_reach(flow.get("targetRef") or "", successors, inside, entered=entered) for flow in outgoing]
         common = set.intersection(*reached)
         branch = set().union(*reached) - common - upstream - {gateway_id}
         paths[gateway_id] = GatewayPath(reads, _elements(branch))
@@ -401,8 +417,9 @@ def _reference_timer_paths(bpmn_xml, shared=frozenset()):
             todo.extend((target, False) for target in flows.get(node, ()))
             todo.extend((target, True) for target in messages.get(node, ()))
         otherwise = set()
+        entered = _reference_entered(successors, inside)
         for entry in entries:
-            otherwise |= _reference_reach(entry, successors, inside, avoid=timer)
-        found |= _reference_reach(timer, successors, inside) - otherwise
+            otherwise |= _reference_reach(entry, successors, inside, avoid=timer, entered=entered)
+        found |= _reference_reach(timer, successors, inside, entered=entered) - otherwise
         paths[timer] = GatewayPath(frozenset(names), _elements(found))
     return paths

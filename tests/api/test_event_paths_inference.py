@@ -1,0 +1,146 @@
+"""What a message or a signal thrown on a hidden gateway branch sets off elsewhere, told to a
+reader who may not see what chose the branch (issue 11).
+
+1. Across called files: a call activity on the treatment branch calls a process (a file of
+   its own) that throws "treat"; another call activity, on every path, calls a process (a
+   file of its own) that waits for it and then makes NAV's task. The analysis took in what is
+   inside a call activity on a branch without walking on from it, so the message left the
+   branch nowhere: NAV's task counted as on no branch, and the housing coordinator, who may
+   not see health data, saw it (and so the health value) in its lists, the timeline and the
+   diagram.
+2. A message or signal boundary event: the thrower is on the treatment branch, the activity
+   it is attached to on every path. The boundary was reached through the edge from its
+   activity on every branch, so it and what it leads to lay on no branch (an error's was
+   only hidden because its activity was the sub-process holding the gateway).
+"""
+
+import pytest
+
+from bpmn.services import deploy_definition
+from tests.api.path_told import told
+from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.workflows.helpers import PERSON
+from workflows import services
+from workflows.models import Task
+
+pytestmark = pytest.mark.django_db
+
+OTHER_PERSON = {"name": "Kari Nordmann", "national_id": "29822099635"}
+HEALTH_FORM = {"type": "object", "properties": {"needs_treatment": {"type": "boolean", "x-category": "health"}}}
+HOUSING_FORM = {"type": "object", "properties": {"home_found": {"type": "boolean", "x-category": "housing"}}}
+NAV_FORM = {"type": "object", "properties": {"paid": {"type": "boolean", "x-category": "economy"}}}
+FORMS = {"h.schema.json": HEALTH_FORM, "b.schema.json": HOUSING_FORM, "n.schema.json": NAV_FORM}
+HEALTH = properties(formJsonSchemaFilename="h.schema.json")
+HOUSING = properties(formJsonSchemaFilename="b.schema.json")
+PAY = properties(formJsonSchemaFilename="n.schema.json")
+TREATED = "<bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>"
+ASSESS = f"""
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
+          <bpmn:userTask id="Task_assess" name="Vurdering">{HEALTH}</bpmn:userTask>
+"""
+
+
+def _lanes(lanes, prefix):
+    return lane_set(lanes, lane_set_id=f"LaneSet_{prefix}").replace('id="Lane_', f'id="Lane_{prefix}_')
+
+
+def calls_model() -> str:
+    """Health assesses; a fork: the gateway's treatment branch calls the throwing process, and
+    the other path calls the waiting one."""
+    lanes = {
+        "Helse": ["StartEvent_1", "Task_assess", "Fork", "Gateway_treatment", "End_a", "End_b"],
+        "Boligkontakt": ["Call_throw", "Call_wait", "End_c"],
+    }
+    return definitions(f"""
+        <bpmn:process id="Proc_calls" name="Henvisning mellom kalte prosesser" isExecutable="true">
+          {_lanes(lanes, "main")}
+          {ASSESS}
+          <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="Fork"/>
+          <bpmn:parallelGateway id="Fork"/>
+          <bpmn:sequenceFlow id="F3" sourceRef="Fork" targetRef="Gateway_treatment"/>
+          <bpmn:sequenceFlow id="F4" sourceRef="Fork" targetRef="Call_wait"/>
+          <bpmn:exclusiveGateway id="Gateway_treatment" default="F6"/>
+          <bpmn:sequenceFlow id="F5" sourceRef="Gateway_treatment" targetRef="Call_throw">{TREATED}</bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F6" sourceRef="Gateway_treatment" targetRef="End_b"/>
+          <bpmn:callActivity id="Call_throw" calledElement="Proc_throw"/>
+          <bpmn:sequenceFlow id="F7" sourceRef="Call_throw" targetRef="End_a"/>
+          <bpmn:endEvent id="End_a"/>
+          <bpmn:endEvent id="End_b"/>
+          <bpmn:callActivity id="Call_wait" calledElement="Proc_wait"/>
+          <bpmn:sequenceFlow id="F8" sourceRef="Call_wait" targetRef="End_c"/>
+          <bpmn:endEvent id="End_c"/>
+        </bpmn:process>
+    """)
+
+
+def throwing_file() -> str:
+    return definitions(f"""
+        <bpmn:message id="Message_treat_throw" name="treat"/>
+        <bpmn:process id="Proc_throw" name="Henvis" isExecutable="true">
+          {_lanes({"Boligkontakt": ["T_start", "T_throw", "T_end"]}, "throw")}
+          <bpmn:startEvent id="T_start"/>
+          <bpmn:sequenceFlow id="T1" sourceRef="T_start" targetRef="T_throw"/>
+          <bpmn:intermediateThrowEvent id="T_throw">
+            <bpmn:messageEventDefinition messageRef="Message_treat_throw"/>
+          </bpmn:intermediateThrowEvent>
+          <bpmn:sequenceFlow id="T2" sourceRef="T_throw" targetRef="T_end"/>
+          <bpmn:endEvent id="T_end"/>
+        </bpmn:process>
+    """)
+
+
+def waiting_file() -> str:
+    lanes = {"Boligkontakt": ["W_start", "W_catch", "W_end"], "NAV": ["Task_nav"]}
+    return definitions(f"""
+        <bpmn:message id="Message_treat_catch" name="treat"/>
+        <bpmn:process id="Proc_wait" name="Vent" isExecutable="true">
+          {_lanes(lanes, "wait")}
+          <bpmn:startEvent id="W_start"/>
+          <bpmn:sequenceFlow id="W1" sourceRef="W_start" targetRef="W_catch"/>
+          <bpmn:intermediateCatchEvent id="W_catch">
+            <bpmn:messageEventDefinition messageRef="Message_treat_catch"/>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:sequenceFlow id="W2" sourceRef="W_catch" targetRef="Task_nav"/>
+          <bpmn:userTask id="Task_nav" name="Betal behandling">{PAY}</bpmn:userTask>
+          <bpmn:sequenceFlow id="W3" sourceRef="Task_nav" targetRef="W_end"/>
+          <bpmn:endEvent id="W_end"/>
+        </bpmn:process>
+    """)
+
+
+def assessed(users, agencies, process_key: str, person, needs_treatment: bool):
+    case = services.start_case(
+        actor=users["helga"],
+        process_key=process_key,
+        person=person,
+        participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+    )
+    task = Task.objects.get(case=case, element_id="Task_assess")
+    services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": needs_treatment})
+    return case
+
+
+def both_cases(users, agencies, process_key: str):
+    """``(treated, ordinary)``: the health service assessed both."""
+    return (
+        assessed(users, agencies, process_key, PERSON, True),
+        assessed(users, agencies, process_key, OTHER_PERSON, False),
+    )
+
+
+def test_a_message_between_called_files_carries_the_branch_it_was_thrown_on(users, agencies):
+    called = [
+        {"filename": "throw.bpmn", "bpmn_xml": throwing_file()},
+        {"filename": "wait.bpmn", "bpmn_xml": waiting_file()},
+    ]
+    deploy_definition(actor=None, bpmn_xml=calls_model(), forms=FORMS, called=called, check_permission=False)
+    treated, ordinary = both_cases(users, agencies, "Proc_calls")
+    # The message crossed from one called process to the other: NAV's task only where treated.
+    assert Task.objects.filter(case=treated, element_id="Task_nav", status="open").exists()
+    assert not Task.objects.filter(case=ordinary, element_id="Task_nav").exists()
+    # The housing coordinator (no consent to health data) is told the same of both cases.
+    assert told(users["bjorn"], treated) == told(users["bjorn"], ordinary)
+    # NAV's own task is in NAV's inbox; the health service sees where its field led.
+    assert "Task_nav" in told(users["nils"], treated)["task list"]
+    assert "Task_nav" in told(users["helga"], treated)["open tasks"]
