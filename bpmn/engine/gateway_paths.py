@@ -12,7 +12,9 @@ A message thrown on a branch and caught in the same case (another pool of a coll
 or the same pool) carries the branch with it: the catch, and what follows it, happen only
 when the branch was taken. Every message a throw names is taken to reach every catch of
 that name in the model (SpiffWorkflow delivers by name, whatever the diagram's message
-flows say), and the message flows drawn between a throw and a catch count too.
+flows say), and the message flows drawn between a throw and a catch count too. A boundary
+event such a throw sets off lies on the branch, with what it leads to and, interrupting, its
+activity (``_caught_on_branches``).
 
 A call activity is a sub-process whose elements are another process's (of the model's file,
 or of a file deployed with it: ``with_called``): on a branch, what the called process does
@@ -128,9 +130,20 @@ def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, 
 
     What a branch reaches (``_Reach``) is its target, the elements inside each sub-process it
     reaches, and on through every node next to one it reaches; the gateway's branch elements
-    are what some branch reaches but not every one, less the gateway and what reaches it."""
+    are what some branch reaches but not every one, less the gateway and what reaches it.
+    A boundary event that only a throw on the branch sets off lies on the branch with what
+    it leads to (``_caught_on_branches``)."""
     root = model_root(bpmn_xml)
     successors, inside = _graph(root)
+    splits = _gateway_splits(root, sources)
+    if not splits:
+        return {}
+    return _caught_on_branches(root, _branch_paths(splits, successors, inside), splits, successors, inside)
+
+
+def _gateway_splits(root: etree._Element, sources: Sources | None) -> dict[str, tuple[frozenset[str], list[str]]]:
+    """Gateway id -> (the names its conditions read, its flows' targets), for every gateway
+    of two flows or more whose conditions read data."""
     # Each gateway's outgoing flows, in document order, found in one pass over the flows: a
     # pass per gateway was as many lxml steps as gateways times flows (1,500 gateways: 6 s).
     leaving: dict[str | None, list[etree._Element]] = {}
@@ -145,8 +158,13 @@ def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, 
         reads = with_sources((name for flow in outgoing for name in _condition_names(flow)), sources)
         if len(outgoing) >= 2 and reads:
             splits[gateway_id] = (reads, [flow.get("targetRef") or "" for flow in outgoing])
-    if not splits:
-        return {}
+    return splits
+
+
+def _branch_paths(
+    splits: dict[str, tuple[frozenset[str], list[str]]], successors: dict[str, set[str]], inside: dict[str, set[str]]
+) -> dict[str, GatewayPath]:
+    """Each gateway's path by what its branches reach in the graph (``gateway_paths``)."""
     if not _closed(successors, inside):  # a walk per branch (``_closed``)
         return _walked_gateway_paths(splits, successors, inside)
     # A gateway without an id reaches no node (no flow names it) and nothing reaches it: it
@@ -172,6 +190,119 @@ def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, 
         gateway: GatewayPath(reads, _elements(found[graph.index[keys[gateway]]]))
         for gateway, (reads, _targets) in splits.items()
     }
+
+
+@dataclass(frozen=True)
+class _Caught:
+    activity: str  # the activity the boundary event is attached to
+    throws: frozenset[str]  # the model's throws whose event it catches
+    interrupting: bool
+
+
+def _caught_boundaries(root: etree._Element) -> dict[str, _Caught]:
+    """Boundary event id -> what sets it off, for every boundary event a throw of the model
+    reaches (a message, a signal, an escalation, an error: ``_message_edges``)."""
+    boundaries = [boundary for boundary in root.iter(_q("boundaryEvent")) if boundary.get("id")]
+    if not boundaries:
+        return {}
+    before: dict[str, set[str]] = {}  # node -> the throws and message names' nodes leading to it
+    for node, targets in _message_edges(root).items():
+        for target in targets:
+            before.setdefault(target, set()).add(node)
+    throws: dict[str, set[str]] = {}
+    for boundary in boundaries:
+        boundary_id = boundary.get("id") or ""
+        for node in before.get(boundary_id, ()):
+            found_throws = before.get(node, set()) if node.startswith(_VIA) else {node}
+            throws.setdefault(boundary_id, set()).update(found_throws - {boundary_id})
+    found = {}
+    for boundary in boundaries:
+        boundary_id = boundary.get("id") or ""
+        if throws.get(boundary_id):
+            found[boundary_id] = _Caught(
+                boundary.get("attachedToRef") or "",
+                frozenset(throws[boundary_id]),
+                # An error boundary event always interrupts (BPMN); others unless said not to.
+                boundary.find(_q("errorEventDefinition")) is not None or boundary.get("cancelActivity") != "false",
+            )
+    return found
+
+
+def _caught_on_branches(
+    root: etree._Element,
+    paths: dict[str, GatewayPath],
+    splits: dict[str, tuple[frozenset[str], list[str]]],
+    successors: dict[str, set[str]],
+    inside: dict[str, set[str]],
+) -> dict[str, GatewayPath]:
+    """``paths`` with what a boundary event caught from a gateway's branch gives away.
+
+    The graph leads from an activity to each of its boundary events: reached where the
+    activity is. A boundary event that catches a message, signal, escalation or error does not
+    fire there, but when a throw of it comes: where every throw of its event lies on the
+    gateway's branches, it fires only on those, and the activity reached on every branch (the
+    branches meet before a task whose boundary a throw on one of them interrupts) made it and
+    what it leads to count as reached on every branch: NAV's urgent task after it was shown.
+    For such a gateway the branches are walked again, the boundary reached by its throws
+    alone; an interrupting one's activity is on the branch too (cancelled, or not, it tells
+    the branch, as a timer's: ``timer_paths``), and when the throw is inside that activity
+    (an error end event), what follows the activity is reached by its other ends only (the
+    ordinary branch's next task is never made when the error ends it)."""
+    caught = _caught_boundaries(root)
+    if not caught:
+        return paths
+    entered = _entered(successors, inside)
+    ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
+    boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
+    found = dict(paths)
+    for gateway, path in paths.items():
+        branch = set(path.branch_elements)
+        done: set[str] = set()
+        while dependent := {b for b, c in caught.items() if c.throws <= branch and b not in done}:
+            done |= dependent
+            edges = _cut(successors, inside, {b: caught[b] for b in done}, ends, boundaries)
+            predecessors: dict[str, set[str]] = {}
+            for node, nexts in edges.items():
+                for target in nexts:
+                    predecessors.setdefault(target, set()).add(node)
+            upstream = _reach(gateway, predecessors, {}) if gateway else set()
+            reached = [_reach(target, edges, inside, entered=entered) for target in splits[gateway][1]]
+            branch |= set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
+            for boundary in done:
+                if caught[boundary].interrupting:
+                    activity = caught[boundary].activity
+                    branch |= ({activity} | inside.get(activity, set())) - upstream - {gateway}
+        found[gateway] = GatewayPath(path.reads, _elements(branch))
+    return found
+
+
+def _cut(
+    successors: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    caught: dict[str, _Caught],
+    ends: Collection[str],
+    boundaries: Collection[str],
+) -> dict[str, set[str]]:
+    """``successors`` without the edges from an activity to the boundary events of ``caught``
+    (reached by their throws alone); and an activity that such an interrupting event thrown
+    inside it may end leaves by its flows only from the end events (``ends``) directly inside
+    it that throw none of them: its flows' targets are next to those ends, not to it."""
+    edges = {node: set(nexts) for node, nexts in successors.items()}
+    for boundary, how in caught.items():
+        edges.get(how.activity, set()).discard(boundary)
+    for activity in {how.activity for how in caught.values()}:
+        elements = inside.get(activity, set())
+        thrown = {
+            throw for how in caught.values() if how.activity == activity and how.interrupting for throw in how.throws
+        }
+        if not thrown & elements:
+            continue
+        nested = set().union(*(inside[element] for element in elements if element in inside))
+        leaving = edges.get(activity, set()) - set(boundaries)
+        edges[activity] = edges.get(activity, set()) - leaving
+        for end in (elements - nested - thrown) & set(ends):
+            edges.setdefault(end, set()).update(leaving)
+    return edges
 
 
 def _walked_gateway_paths(

@@ -11,7 +11,12 @@ reader who may not see what chose the branch (issue 11).
 2. A message or signal boundary event: the thrower is on the treatment branch, the activity
    it is attached to on every path. The boundary was reached through the edge from its
    activity on every branch, so it and what it leads to lay on no branch (an error's was
-   only hidden because its activity was the sub-process holding the gateway).
+   only hidden because its activity was the sub-process holding the gateway). An
+   interrupting one's activity (cancelled or not) is on the branch too, as a timer's.
+3. An error thrown on the treatment branch inside a sub-process ends it: what follows the
+   sub-process otherwise (NAV's rent payment) is made only on the ordinary branch, and lay on
+   none.
+(``bpmn.engine.gateway_paths._reach``, ``_caught_on_branches``.)
 """
 
 import pytest
@@ -144,3 +149,92 @@ def test_a_message_between_called_files_carries_the_branch_it_was_thrown_on(user
     # NAV's own task is in NAV's inbox; the health service sees where its field led.
     assert "Task_nav" in told(users["nils"], treated)["task list"]
     assert "Task_nav" in told(users["helga"], treated)["open tasks"]
+
+
+def boundary_model(*, kind: str, interrupting: bool) -> str:
+    """Health assesses; when treatment is needed a health task runs beside the rest, and when
+    it is done it throws "urgent" (``kind``: a message or a signal). Both branches meet before
+    NAV's waiting task, whose boundary event catches "urgent" and leads to NAV's urgent task."""
+    lanes = {
+        "Helse": ["StartEvent_1", "Task_assess", "Gateway_treatment", "Fork_treated", "Task_treat", "Throw_urgent"],
+        "NAV": ["Join", "Task_wait", "Caught_urgent", "Task_urgent", "End_a", "End_w", "End_u"],
+    }
+    if kind == "message":
+        event = '<bpmn:message id="Event_urgent" name="urgent"/>'
+        definition = '<bpmn:messageEventDefinition messageRef="Event_urgent"/>'
+    else:
+        event = '<bpmn:signal id="Event_urgent" name="urgent"/>'
+        definition = '<bpmn:signalEventDefinition signalRef="Event_urgent"/>'
+    cancel = "" if interrupting else ' cancelActivity="false"'
+    return definitions(f"""
+        {event}
+        <bpmn:process id="Proc_boundary" name="Haster" isExecutable="true">
+          {lane_set(lanes)}
+          {ASSESS}
+          <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="Gateway_treatment"/>
+          <bpmn:exclusiveGateway id="Gateway_treatment" default="F4"/>
+          <bpmn:sequenceFlow id="F3" sourceRef="Gateway_treatment" targetRef="Fork_treated">
+            {TREATED}
+          </bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F4" sourceRef="Gateway_treatment" targetRef="Join"/>
+          <bpmn:parallelGateway id="Fork_treated"/>
+          <bpmn:sequenceFlow id="F5" sourceRef="Fork_treated" targetRef="Task_treat"/>
+          <bpmn:sequenceFlow id="F6" sourceRef="Fork_treated" targetRef="Join"/>
+          <bpmn:userTask id="Task_treat" name="Behandling">{HEALTH}</bpmn:userTask>
+          <bpmn:sequenceFlow id="F7" sourceRef="Task_treat" targetRef="Throw_urgent"/>
+          <bpmn:intermediateThrowEvent id="Throw_urgent">{definition}</bpmn:intermediateThrowEvent>
+          <bpmn:sequenceFlow id="F8" sourceRef="Throw_urgent" targetRef="End_a"/>
+          <bpmn:endEvent id="End_a"/>
+          <bpmn:exclusiveGateway id="Join"/>
+          <bpmn:sequenceFlow id="F9" sourceRef="Join" targetRef="Task_wait"/>
+          <bpmn:userTask id="Task_wait" name="Vent på bolig">{PAY}</bpmn:userTask>
+          <bpmn:sequenceFlow id="F10" sourceRef="Task_wait" targetRef="End_w"/>
+          <bpmn:endEvent id="End_w"/>
+          <bpmn:boundaryEvent id="Caught_urgent" attachedToRef="Task_wait"{cancel}>{definition}</bpmn:boundaryEvent>
+          <bpmn:sequenceFlow id="F11" sourceRef="Caught_urgent" targetRef="Task_urgent"/>
+          <bpmn:userTask id="Task_urgent" name="Betal straks">{PAY}</bpmn:userTask>
+          <bpmn:sequenceFlow id="F12" sourceRef="Task_urgent" targetRef="End_u"/>
+          <bpmn:endEvent id="End_u"/>
+        </bpmn:process>
+    """)
+
+
+@pytest.mark.parametrize("interrupting", [True, False], ids=["interrupting", "non-interrupting"])
+@pytest.mark.parametrize("kind", ["message", "signal"])
+def test_what_a_boundary_caught_from_a_hidden_branch_leads_to_is_hidden(kind, interrupting, users, agencies):
+    deploy_definition(
+        actor=None,
+        bpmn_xml=boundary_model(kind=kind, interrupting=interrupting),
+        forms=FORMS,
+        check_permission=False,
+    )
+    treated, ordinary = both_cases(users, agencies, "Proc_boundary")
+    treat = Task.objects.get(case=treated, element_id="Task_treat")
+    services.complete_task(actor=users["helga"], task_id=treat.pk, data={"needs_treatment": True})
+    assert Task.objects.filter(case=treated, element_id="Task_urgent", status="open").exists()
+    assert not Task.objects.filter(case=ordinary, element_id="Task_urgent").exists()
+    wait = Task.objects.get(case=treated, element_id="Task_wait")
+    assert (wait.status == "open") is not interrupting
+    # The housing coordinator (no consent to health data) is told the same of both cases:
+    # nothing of NAV's urgent task, nor (interrupting) of its waiting task cancelled.
+    assert told(users["bjorn"], treated) == told(users["bjorn"], ordinary)
+    # NAV's own tasks are in NAV's inbox; the health service sees where its field led.
+    assert "Task_urgent" in told(users["nils"], treated)["task list"]
+    assert "Task_urgent" in told(users["helga"], treated)["open tasks"]
+
+
+def test_what_follows_an_activity_an_error_on_a_hidden_branch_ends_is_hidden(users, agencies):
+    """The error thrown on the treatment branch inside the sub-process ends it through its
+    boundary event (NAV's treatment payment); the ordinary branch completes it, and NAV's rent
+    payment follows. That rent task, made only when the error was not thrown, lay on no
+    branch: the housing coordinator saw it in the ordinary case and not in the treated one."""
+    from tests.api.test_signal_error_inference import error_model
+
+    deploy_definition(actor=None, bpmn_xml=error_model(), forms=FORMS, check_permission=False)
+    treated, ordinary = both_cases(users, agencies, "Proc_error")
+    assert Task.objects.filter(case=treated, element_id="Task_nav").exists()
+    assert Task.objects.filter(case=ordinary, element_id="Task_rent").exists()
+    assert not Task.objects.filter(case=treated, element_id="Task_rent").exists()
+    assert told(users["bjorn"], treated) == told(users["bjorn"], ordinary)
+    assert "Task_rent" in told(users["nils"], ordinary)["task list"]
+    assert "Task_rent" in told(users["helga"], ordinary)["open tasks"]
