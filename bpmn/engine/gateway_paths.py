@@ -71,7 +71,8 @@ def model_root(bpmn_xml: Model) -> etree._Element:
 def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
     """The model with the processes (and messages, signals, ...) of ``called``, the files its
     call activities call (``ProcessDefinition.called_json``), as one document: what a case
-    of it runs through. The model itself when there are none."""
+    of it runs through. The model itself when there are none. An element of a called file
+    whose id an element read before has takes another id here (``_rename_taken``)."""
     called = list(called)
     if not called:
         return bpmn_xml
@@ -79,7 +80,7 @@ def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
     taken = {element.get("id") for element in root.iter(etree.Element) if element.get("id")}
     for index, text in enumerate(called, start=1):
         file_root = parse_bpmn_xml(text)
-        _rename_taken_events(file_root, taken, suffix=f"@called-{index}")
+        _rename_taken(file_root, taken, index)
         taken |= {element.get("id") for element in file_root.iter(etree.Element) if element.get("id")}
         for child in list(file_root):  # (appended elsewhere, each leaves the file's root)
             if isinstance(child.tag, str) and _local(child) != "BPMNDiagram":
@@ -88,32 +89,81 @@ def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
 
 
 # Where an element names another by id (attributes), and the children whose text is an id.
-_ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default")
+_ID_REFERENCES = (
+    "sourceRef",
+    "targetRef",
+    "attachedToRef",
+    "default",
+    "messageRef",
+    "signalRef",
+    "errorRef",
+    "escalationRef",
+)
 _ID_TEXTS = frozenset({"incoming", "outgoing", "flowNodeRef"})
+# Elements that keep their id, shared or not: a process (a call activity names it; which of
+# two of one id a case runs is the engine's), and data, named in expressions by its id.
+_KEEP_ID = frozenset(
+    {"definitions", "process", "dataObject", "dataObjectReference", "dataStoreReference", "dataInput", "dataOutput"}
+)
+# What a shared id takes: ``@called-N`` for a start or end event (apart in every answer, as
+# deploy lets them share an id), ``@shared-N`` for another element (the answers name it by
+# the id it shares: ``original_id``).
+_SHARED = "@shared-"
 
 
-def _rename_taken_events(file_root: etree._Element, taken: set[str], *, suffix: str) -> None:
-    """A start or end event of a called file whose id an element read before has: bpmn-js
-    names every new diagram's start ``StartEvent_1``, so a called file often shares it with
-    its caller (deployed so: ``definition._ids_shared_with_called`` lets start and end events
-    share an id). Joined by id, the called process's flows would leave the model's own start
-    and its tasks be reached without the branch that calls them: in this document (never in
-    what runs) such an event and what names it take another id."""
-    renamed = {
-        event.get("id"): f"{event.get('id')}{suffix}"
-        for event in file_root.iter(_q("startEvent"), _q("endEvent"))
-        if event.get("id") in taken
-    }
+def _rename_taken(file_root: etree._Element, taken: set[str], index: int) -> None:
+    """An element of a called file whose id an element read before has, and what names it,
+    take another id in this document (never in what runs).
+
+    bpmn-js names every new diagram's start ``StartEvent_1``, so a called file often shares it
+    with its caller (deployed so: ``definition._ids_shared_with_called`` lets start and end
+    events share an id). Joined by id, the called process's flows would leave the model's own
+    start and its tasks be reached without the branch that calls them. Versions deployed
+    before that check refused other shared ids share tasks, flows, gateways too (their
+    analysis joined them: a task after the called process's namesake was reached from the
+    model's, on every branch); and messages, signals and errors, outside any process, may
+    still share one (``Message_1`` of two names: a throw in one file was taken for the other
+    file's message). An answer names a renamed start or end event by its new id, as before,
+    and another element by the id it shares (``original_id``): both of that id are hidden
+    where either is, as a task of that id in a case may be either."""
+    renamed = {}
+    for element in file_root.iter(etree.Element):
+        element_id = element.get("id")
+        if element_id not in taken or _local(element) in _KEEP_ID:
+            continue
+        events = _local(element) in ("startEvent", "endEvent")
+        renamed[element_id] = f"{element_id}@called-{index}" if events else f"{element_id}{_SHARED}{index}"
     if not renamed:
         return
     for element in file_root.iter(etree.Element):
-        if element.get("id") in renamed:
+        if element.get("id") in renamed and _local(element) not in _KEEP_ID:
             element.set("id", renamed[element.get("id")])
         for attribute in _ID_REFERENCES:
             if element.get(attribute) in renamed:
                 element.set(attribute, renamed[element.get(attribute)])
         if _local(element) in _ID_TEXTS and (element.text or "").strip() in renamed:
             element.text = renamed[(element.text or "").strip()]
+
+
+def original_id(element_id: str) -> str:
+    """The id an element of a called file shares with another (``_rename_taken``)."""
+    return element_id.split(_SHARED, 1)[0] if _SHARED in element_id else element_id
+
+
+def _originals(paths: dict[str, GatewayPath]) -> dict[str, GatewayPath]:
+    """``paths`` by the ids elements share (``original_id``): of two of one id, what either
+    reads and what lies on either's branches."""
+    if not any(_SHARED in key or any(_SHARED in e for e in path.branch_elements) for key, path in paths.items()):
+        return paths
+    found: dict[str, GatewayPath] = {}
+    for key, path in paths.items():
+        elements = frozenset(original_id(element) for element in path.branch_elements)
+        before = found.get(original_id(key))
+        if before is None:
+            found[original_id(key)] = GatewayPath(path.reads, elements)
+        else:
+            found[original_id(key)] = GatewayPath(before.reads | path.reads, before.branch_elements | elements)
+    return found
 
 
 @dataclass(frozen=True)
@@ -327,7 +377,7 @@ def timer_elements(bpmn_xml: Model) -> frozenset[str]:
     """The ids of the model's events that wait on a timer (a timer's branch tells as a task's)."""
     root = model_root(bpmn_xml)
     return frozenset(
-        parent.get("id") or ""
+        original_id(parent.get("id") or "")
         for timer in root.iter(_q("timerEventDefinition"))
         if (parent := timer.getparent()) is not None
     )
@@ -375,7 +425,7 @@ def handed_from(bpmn_xml: Model) -> dict[str, frozenset[str]]:
             todo += [(before, False) for before in predecessors.get(node, ())]
             todo += [(container, True) for container in entered.get(node, ())]
         found[task] = frozenset(sources)
-    return found
+    return _by_original(found)
 
 
 def timer_reads(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, frozenset[str]]:
@@ -383,7 +433,18 @@ def timer_reads(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, fr
     some (``local_datetime(days_before(eviction_date, 7), "09:00")`` reads ``eviction_date``).
     When such a timer fires is the value moved by a known amount: it tells the value as a
     gateway's branch does. An ISO-8601 literal (``P14D``, quoted or not) reads nothing."""
-    return _timer_reads(model_root(bpmn_xml), sources)
+    return _by_original(_timer_reads(model_root(bpmn_xml), sources))
+
+
+def _by_original(found: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """``found`` by the ids elements share (``original_id``), in keys and values: of two of
+    one id, what either has."""
+    if not any(_SHARED in key or any(_SHARED in value for value in values) for key, values in found.items()):
+        return found
+    merged: dict[str, set[str]] = {}
+    for key, values in found.items():
+        merged.setdefault(original_id(key), set()).update(original_id(value) for value in values)
+    return {key: frozenset(values) for key, values in merged.items()}
 
 
 def _timer_reads(root: etree._Element, sources: Sources | None = None) -> dict[str, frozenset[str]]:
@@ -563,7 +624,7 @@ def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) ->
                     widened.setdefault(name, set()).update(path.reads - {name})
         found = {name: frozenset(names) for name, names in widened.items() if names}
         if found == sources:
-            return splits, sources
+            return _originals(splits), sources
         sources = found
 
 
