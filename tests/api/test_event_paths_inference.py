@@ -21,7 +21,7 @@ reader who may not see what chose the branch (issue 11).
 
 import pytest
 
-from bpmn.services import deploy_definition
+from bpmn.services import InvalidModel, deploy_definition
 from tests.api.path_told import told
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.workflows.helpers import PERSON
@@ -238,3 +238,98 @@ def test_what_follows_an_activity_an_error_on_a_hidden_branch_ends_is_hidden(use
     assert told(users["bjorn"], treated) == told(users["bjorn"], ordinary)
     assert "Task_rent" in told(users["nils"], ordinary)["task list"]
     assert "Task_rent" in told(users["helga"], ordinary)["open tasks"]
+
+
+def shared_id_model() -> str:
+    """Health assesses; the treatment branch calls the supported home's process, the ordinary
+    one has the ordinary home; both meet before NAV's payment, ``Task_pay``."""
+    lanes = {
+        "Helse": ["StartEvent_1", "Task_assess", "Gateway_treatment"],
+        "Boligkontakt": ["Call_supported", "Task_ordinary_home", "Join"],
+        "NAV": ["Task_pay", "End_pay"],
+    }
+    return definitions(f"""
+        <bpmn:process id="Proc_shared" name="Delt id" isExecutable="true">
+          {_lanes(lanes, "main")}
+          {ASSESS}
+          <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="Gateway_treatment"/>
+          <bpmn:exclusiveGateway id="Gateway_treatment" default="F4"/>
+          <bpmn:sequenceFlow id="F3" sourceRef="Gateway_treatment" targetRef="Call_supported">
+            {TREATED}
+          </bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F4" sourceRef="Gateway_treatment" targetRef="Task_ordinary_home"/>
+          <bpmn:callActivity id="Call_supported" calledElement="Proc_home"/>
+          <bpmn:userTask id="Task_ordinary_home" name="Vanlig bolig">{HOUSING}</bpmn:userTask>
+          <bpmn:sequenceFlow id="F5" sourceRef="Call_supported" targetRef="Join"/>
+          <bpmn:sequenceFlow id="F6" sourceRef="Task_ordinary_home" targetRef="Join"/>
+          <bpmn:exclusiveGateway id="Join"/>
+          <bpmn:sequenceFlow id="F7" sourceRef="Join" targetRef="Task_pay"/>
+          <bpmn:userTask id="Task_pay" name="Betal">{PAY}</bpmn:userTask>
+          <bpmn:sequenceFlow id="F8" sourceRef="Task_pay" targetRef="End_pay"/>
+          <bpmn:endEvent id="End_pay"/>
+        </bpmn:process>
+    """)
+
+
+def shared_id_home() -> str:
+    """The supported home's process: NAV pays first, in a task of the model's ``Task_pay`` id."""
+    lanes = {"NAV": ["H_start", "Task_pay"], "Boligkontakt": ["Task_supported_home", "H_end"]}
+    return definitions(f"""
+        <bpmn:process id="Proc_home" name="Omsorgsbolig" isExecutable="true">
+          {_lanes(lanes, "home")}
+          <bpmn:startEvent id="H_start"/>
+          <bpmn:sequenceFlow id="H1" sourceRef="H_start" targetRef="Task_pay"/>
+          <bpmn:userTask id="Task_pay" name="Betal">{PAY}</bpmn:userTask>
+          <bpmn:sequenceFlow id="H2" sourceRef="Task_pay" targetRef="Task_supported_home"/>
+          <bpmn:userTask id="Task_supported_home" name="Omsorgsbolig med behandling">{HOUSING}</bpmn:userTask>
+          <bpmn:sequenceFlow id="H3" sourceRef="Task_supported_home" targetRef="H_end"/>
+          <bpmn:endEvent id="H_end"/>
+        </bpmn:process>
+    """)
+
+
+def test_a_version_deployed_with_a_shared_task_id_is_read_anew_by_the_migration(users, agencies, monkeypatch):
+    """Deployed before deploy refused the shared ``Task_pay`` (``called-duplicate-id``), the
+    version kept the analysis that joined the two: the supported home after the called one
+    was reached from the model's ``Task_pay`` on every branch, and NAV, who may not see
+    health data, saw it. Migration 0052 reads every version anew: the two apart, the shared
+    id hidden where either is."""
+    import importlib
+
+    from django.apps import apps
+
+    from bpmn.engine import definition as compiling
+    from bpmn.models import ProcessDefinition
+
+    called = [{"filename": "home.bpmn", "bpmn_xml": shared_id_home()}]
+    with pytest.raises(InvalidModel) as refused:  # refused now
+        deploy_definition(actor=None, bpmn_xml=shared_id_model(), forms=FORMS, called=called, check_permission=False)
+    assert {(issue.code, issue.element_id) for issue in refused.value.issues} == {("called-duplicate-id", "Task_pay")}
+    monkeypatch.setattr(compiling, "_ids_shared_with_called", lambda *args: [])  # as before the refusal
+    deploy_definition(actor=None, bpmn_xml=shared_id_model(), forms=FORMS, called=called, check_permission=False)
+    case = assessed(users, agencies, "Proc_shared", PERSON, True)
+    pay = Task.objects.get(case=case, element_id="Task_pay")
+    services.complete_task(actor=users["nils"], task_id=pay.pk, data={"paid": True})
+    assert Task.objects.filter(case=case, element_id="Task_supported_home", status="open").exists()
+    # What the joined analysis stored: neither the supported home nor the payment on a branch.
+    definition = ProcessDefinition.objects.get(key="Proc_shared")
+    joined = {
+        k: v for k, v in definition.metadata["path_categories"].items() if k not in ("Task_supported_home", "Task_pay")
+    }
+    ProcessDefinition.objects.filter(pk=definition.pk).update(
+        metadata={**definition.metadata, "path_categories": joined}
+    )
+    Task.objects.filter(case=case).update(path_categories=0)
+    from bpmn import registry
+
+    registry._runtimes.clear()
+    assert "Task_supported_home" in told(users["nils"], case)["task list"]
+
+    importlib.import_module("workflows.migrations.0052_path_categories_events_and_shared_ids").fill(apps, None)
+    registry._runtimes.clear()
+    definition.refresh_from_db()
+    assert definition.metadata["path_categories"]["Task_supported_home"] == ["health"]
+    assert definition.metadata["path_categories"]["Task_pay"] == ["health"]
+    shown = told(users["nils"], case)
+    assert "Task_supported_home" not in shown["task list"] + shown["open tasks"]
+    assert "Task_supported_home" in told(users["helga"], case)["open tasks"]
