@@ -244,15 +244,17 @@ def _branch_paths(
 
 @dataclass(frozen=True)
 class _Caught:
-    activity: str  # the activity the boundary event is attached to
+    activity: str  # the activity a boundary event is attached to ("": a catch on a flow)
     throws: frozenset[str]  # the model's throws whose event it catches
     interrupting: bool
 
 
-def _caught_boundaries(root: etree._Element) -> dict[str, _Caught]:
-    """Boundary event id -> what sets it off, for every boundary event a throw of the model
-    reaches (a message, a signal, an escalation, an error: ``_message_edges``)."""
-    boundaries = [boundary for boundary in root.iter(_q("boundaryEvent")) if boundary.get("id")]
+def _caught_events(root: etree._Element) -> dict[str, _Caught]:
+    """Boundary event, intermediate catch event or receive task id -> what sets it off, for
+    every one a throw of the model reaches (a message, a signal, an escalation, an error:
+    ``_message_edges``)."""
+    kinds = ("boundaryEvent", "intermediateCatchEvent", "receiveTask")
+    boundaries = [boundary for boundary in root.iter(*(_q(kind) for kind in kinds)) if boundary.get("id")]
     if not boundaries:
         return {}
     before: dict[str, set[str]] = {}  # node -> the throws and message names' nodes leading to it
@@ -273,7 +275,10 @@ def _caught_boundaries(root: etree._Element) -> dict[str, _Caught]:
                 boundary.get("attachedToRef") or "",
                 frozenset(throws[boundary_id]),
                 # An error boundary event always interrupts (BPMN); others unless said not to.
-                boundary.find(_q("errorEventDefinition")) is not None or boundary.get("cancelActivity") != "false",
+                _local(boundary) == "boundaryEvent"
+                and (
+                    boundary.find(_q("errorEventDefinition")) is not None or boundary.get("cancelActivity") != "false"
+                ),
             )
     return found
 
@@ -285,7 +290,7 @@ def _caught_on_branches(
     successors: dict[str, set[str]],
     inside: dict[str, set[str]],
 ) -> dict[str, GatewayPath]:
-    """``paths`` with what a boundary event caught from a gateway's branch gives away.
+    """``paths`` with what an event caught from a gateway's branch gives away.
 
     The graph leads from an activity to each of its boundary events: reached where the
     activity is. A boundary event that catches a message, signal, escalation or error does not
@@ -297,8 +302,10 @@ def _caught_on_branches(
     alone; an interrupting one's activity is on the branch too (cancelled, or not, it tells
     the branch, as a timer's: ``timer_paths``), and when the throw is inside that activity
     (an error end event), what follows the activity is reached by its other ends only (the
-    ordinary branch's next task is never made when the error ends it)."""
-    caught = _caught_boundaries(root)
+    ordinary branch's next task is never made when the error ends it). So too a catch event on
+    a flow (after the branches meet, or an event-based gateway) whose every throw lies on the
+    branches: it waits on every branch, and goes on only where the throw came."""
+    caught = _caught_events(root)
     if not caught:
         return paths
     entered = _entered(successors, inside)
@@ -319,7 +326,7 @@ def _caught_on_branches(
             reached = [_reach(target, edges, inside, entered=entered) for target in splits[gateway][1]]
             branch |= set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
             for boundary in done:
-                if caught[boundary].interrupting:
+                if caught[boundary].interrupting and caught[boundary].activity:
                     activity = caught[boundary].activity
                     branch |= ({activity} | inside.get(activity, set())) - upstream - {gateway}
         found[gateway] = GatewayPath(path.reads, _elements(branch))
@@ -334,13 +341,19 @@ def _cut(
     boundaries: Collection[str],
 ) -> dict[str, set[str]]:
     """``successors`` without the edges from an activity to the boundary events of ``caught``
-    (reached by their throws alone); and an activity that such an interrupting event thrown
-    inside it may end leaves by its flows only from the end events (``ends``) directly inside
-    it that throw none of them: its flows' targets are next to those ends, not to it."""
+    and the flows to its other catches (reached by their throws alone); and an activity that
+    such an interrupting event thrown inside it may end leaves by its flows only from the end
+    events (``ends``) directly inside it that throw none of them: its flows' targets are next
+    to those ends, not to it."""
     edges = {node: set(nexts) for node, nexts in successors.items()}
     for boundary, how in caught.items():
-        edges.get(how.activity, set()).discard(boundary)
-    for activity in {how.activity for how in caught.values()}:
+        if how.activity:
+            edges.get(how.activity, set()).discard(boundary)
+            continue
+        for node, nexts in edges.items():  # but from its throws, by name or message flow
+            if boundary in nexts and not node.startswith(_VIA) and node not in how.throws:
+                nexts.discard(boundary)
+    for activity in {how.activity for how in caught.values()} - {""}:
         elements = inside.get(activity, set())
         thrown = {
             throw for how in caught.values() if how.activity == activity and how.interrupting for throw in how.throws

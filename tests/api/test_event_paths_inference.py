@@ -333,3 +333,31 @@ def test_a_version_deployed_with_a_shared_task_id_is_read_anew_by_the_migration(
     shown = told(users["nils"], case)
     assert "Task_supported_home" not in shown["task list"] + shown["open tasks"]
     assert "Task_supported_home" in told(users["helga"], case)["open tasks"]
+
+
+def test_a_catch_after_the_branches_meet_goes_on_as_the_branch_it_waits_for(users, agencies):
+    """No boundary: after the branches meet the case waits for "urgent" at a catch event, which
+    only the treatment branch's health task throws. The catch was reached by its flow on every
+    branch, so it and NAV's urgent task after it lay on no branch: the housing coordinator saw
+    the catch waiting in one case and done, with NAV's task, in the other."""
+    xml = boundary_model(kind="message", interrupting=True)
+    xml = xml.replace('targetRef="Task_wait"/>', 'targetRef="Caught_urgent"/>')
+    xml = xml.replace('<bpmn:boundaryEvent id="Caught_urgent" attachedToRef="Task_wait">', "")
+    xml = xml.replace(
+        '<bpmn:messageEventDefinition messageRef="Event_urgent"/></bpmn:boundaryEvent>',
+        '<bpmn:intermediateCatchEvent id="Caught_urgent">'
+        '<bpmn:messageEventDefinition messageRef="Event_urgent"/></bpmn:intermediateCatchEvent>',
+    )
+    xml = xml.replace('<bpmn:sequenceFlow id="F10" sourceRef="Task_wait" targetRef="End_w"/>', "")
+    xml = xml.replace(f'<bpmn:userTask id="Task_wait" name="Vent på bolig">{PAY}</bpmn:userTask>', "")
+    xml = xml.replace("<bpmn:flowNodeRef>Task_wait</bpmn:flowNodeRef>", "")
+    xml = xml.replace('<bpmn:endEvent id="End_w"/>', "").replace("<bpmn:flowNodeRef>End_w</bpmn:flowNodeRef>", "")
+    assert "Task_wait" not in xml and "boundaryEvent" not in xml
+    deploy_definition(actor=None, bpmn_xml=xml, forms=FORMS, check_permission=False)
+    treated, ordinary = both_cases(users, agencies, "Proc_boundary")
+    treat = Task.objects.get(case=treated, element_id="Task_treat")
+    services.complete_task(actor=users["helga"], task_id=treat.pk, data={"needs_treatment": True})
+    assert Task.objects.filter(case=treated, element_id="Task_urgent", status="open").exists()
+    assert not Task.objects.filter(case=ordinary, element_id="Task_urgent").exists()
+    assert told(users["bjorn"], treated) == told(users["bjorn"], ordinary)
+    assert "Task_urgent" in told(users["nils"], treated)["task list"]

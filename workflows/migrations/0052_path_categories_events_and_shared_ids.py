@@ -7,6 +7,7 @@ and its tasks, as ``0050`` filled them (its ``fill``, with the analysis as it is
 - a message, signal, escalation or error boundary event whose every throw lies on a
   gateway's branches lies on them, with what it leads to and, interrupting, its activity;
   what follows an activity such an event thrown inside it ends is reached by its other ends;
+  a catch event on a flow whose every throw lies on the branches goes on only on them;
 - an element of a called file whose id another file's element has takes another id in the
   analysis (``gateway_paths.with_called``). Versions deployed before deploy refused a shared
   task, flow or gateway id (``called-duplicate-id``) kept the analysis that joined the two:
