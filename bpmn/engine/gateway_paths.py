@@ -261,19 +261,28 @@ def _caught_events(root: etree._Element) -> dict[str, _Caught]:
     for node, targets in _message_edges(root).items():
         for target in targets:
             before.setdefault(target, set()).add(node)
-    throws: dict[str, set[str]] = {}
+    # A name's throws, one set for all its catches (3,000 throws and catches of one name: not
+    # a set of 3,000 for each catch).
+    named = {node: frozenset(throws) for node, throws in before.items() if node.startswith(_VIA)}
+    throws: dict[str, frozenset[str]] = {}
     for boundary in boundaries:
         boundary_id = boundary.get("id") or ""
-        for node in before.get(boundary_id, ()):
-            found_throws = before.get(node, set()) if node.startswith(_VIA) else {node}
-            throws.setdefault(boundary_id, set()).update(found_throws - {boundary_id})
+        sources = before.get(boundary_id, set())
+        if len(sources) == 1 and next(iter(sources)) in named:
+            shared = named[next(iter(sources))]
+            throws[boundary_id] = shared - {boundary_id} if boundary_id in shared else shared
+            continue
+        found_throws: set[str] = set()
+        for node in sources:
+            found_throws |= named.get(node, frozenset()) if node.startswith(_VIA) else {node}
+        throws[boundary_id] = frozenset(found_throws - {boundary_id})
     found = {}
     for boundary in boundaries:
         boundary_id = boundary.get("id") or ""
         if throws.get(boundary_id):
             found[boundary_id] = _Caught(
                 boundary.get("attachedToRef") or "",
-                frozenset(throws[boundary_id]),
+                throws[boundary_id],
                 # An error boundary event always interrupts (BPMN); others unless said not to.
                 _local(boundary) == "boundaryEvent"
                 and (
@@ -311,13 +320,20 @@ def _caught_on_branches(
     entered = _entered(successors, inside)
     ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
     boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
+    by_throws: dict[frozenset[str], list[str]] = {}  # (catches of one name share one set)
+    for catch, how in caught.items():
+        by_throws.setdefault(how.throws, []).append(catch)
+    before: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            before.setdefault(target, set()).add(node)
     found = dict(paths)
     for gateway, path in paths.items():
         branch = set(path.branch_elements)
         done: set[str] = set()
-        while dependent := {b for b, c in caught.items() if c.throws <= branch and b not in done}:
+        while dependent := {c for throws, cs in by_throws.items() if throws <= branch for c in cs} - done:
             done |= dependent
-            edges = _cut(successors, inside, {b: caught[b] for b in done}, ends, boundaries)
+            edges = _cut(successors, before, inside, {b: caught[b] for b in done}, ends, boundaries)
             predecessors: dict[str, set[str]] = {}
             for node, nexts in edges.items():
                 for target in nexts:
@@ -335,6 +351,7 @@ def _caught_on_branches(
 
 def _cut(
     successors: dict[str, set[str]],
+    before: dict[str, set[str]],
     inside: dict[str, set[str]],
     caught: dict[str, _Caught],
     ends: Collection[str],
@@ -344,15 +361,15 @@ def _cut(
     and the flows to its other catches (reached by their throws alone); and an activity that
     such an interrupting event thrown inside it may end leaves by its flows only from the end
     events (``ends``) directly inside it that throw none of them: its flows' targets are next
-    to those ends, not to it."""
+    to those ends, not to it. ``before``: node -> the nodes ``successors`` leads to it from."""
     edges = {node: set(nexts) for node, nexts in successors.items()}
     for boundary, how in caught.items():
         if how.activity:
             edges.get(how.activity, set()).discard(boundary)
             continue
-        for node, nexts in edges.items():  # but from its throws, by name or message flow
-            if boundary in nexts and not node.startswith(_VIA) and node not in how.throws:
-                nexts.discard(boundary)
+        for node in before.get(boundary, ()):  # but from its throws, by name or message flow
+            if not node.startswith(_VIA) and node not in how.throws:
+                edges[node].discard(boundary)
     for activity in {how.activity for how in caught.values()} - {""}:
         elements = inside.get(activity, set())
         thrown = {
