@@ -12,7 +12,9 @@ A message thrown on a branch and caught in the same case (another pool of a coll
 or the same pool) carries the branch with it: the catch, and what follows it, happen only
 when the branch was taken. Every message a throw names is taken to reach every catch of
 that name in the model (SpiffWorkflow delivers by name, whatever the diagram's message
-flows say), and the message flows drawn between a throw and a catch count too.
+flows say), and the message flows drawn between a throw and a catch count too. A boundary
+event such a throw sets off lies on the branch, with what it leads to and, interrupting, its
+activity (``_caught_on_branches``).
 
 A call activity is a sub-process whose elements are another process's (of the model's file,
 or of a file deployed with it: ``with_called``): on a branch, what the called process does
@@ -69,7 +71,8 @@ def model_root(bpmn_xml: Model) -> etree._Element:
 def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
     """The model with the processes (and messages, signals, ...) of ``called``, the files its
     call activities call (``ProcessDefinition.called_json``), as one document: what a case
-    of it runs through. The model itself when there are none."""
+    of it runs through. The model itself when there are none. An element of a called file
+    whose id an element read before has takes another id here (``_rename_taken``)."""
     called = list(called)
     if not called:
         return bpmn_xml
@@ -77,7 +80,7 @@ def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
     taken = {element.get("id") for element in root.iter(etree.Element) if element.get("id")}
     for index, text in enumerate(called, start=1):
         file_root = parse_bpmn_xml(text)
-        _rename_taken_events(file_root, taken, suffix=f"@called-{index}")
+        _rename_taken(file_root, taken, index)
         taken |= {element.get("id") for element in file_root.iter(etree.Element) if element.get("id")}
         for child in list(file_root):  # (appended elsewhere, each leaves the file's root)
             if isinstance(child.tag, str) and _local(child) != "BPMNDiagram":
@@ -86,32 +89,81 @@ def with_called(bpmn_xml: Model, called: Iterable[str | bytes]) -> Model:
 
 
 # Where an element names another by id (attributes), and the children whose text is an id.
-_ID_REFERENCES = ("sourceRef", "targetRef", "attachedToRef", "default")
+_ID_REFERENCES = (
+    "sourceRef",
+    "targetRef",
+    "attachedToRef",
+    "default",
+    "messageRef",
+    "signalRef",
+    "errorRef",
+    "escalationRef",
+)
 _ID_TEXTS = frozenset({"incoming", "outgoing", "flowNodeRef"})
+# Elements that keep their id, shared or not: a process (a call activity names it; which of
+# two of one id a case runs is the engine's), and data, named in expressions by its id.
+_KEEP_ID = frozenset(
+    {"definitions", "process", "dataObject", "dataObjectReference", "dataStoreReference", "dataInput", "dataOutput"}
+)
+# What a shared id takes: ``@called-N`` for a start or end event (apart in every answer, as
+# deploy lets them share an id), ``@shared-N`` for another element (the answers name it by
+# the id it shares: ``original_id``).
+_SHARED = "@shared-"
 
 
-def _rename_taken_events(file_root: etree._Element, taken: set[str], *, suffix: str) -> None:
-    """A start or end event of a called file whose id an element read before has: bpmn-js
-    names every new diagram's start ``StartEvent_1``, so a called file often shares it with
-    its caller (deployed so: ``definition._ids_shared_with_called`` lets start and end events
-    share an id). Joined by id, the called process's flows would leave the model's own start
-    and its tasks be reached without the branch that calls them: in this document (never in
-    what runs) such an event and what names it take another id."""
-    renamed = {
-        event.get("id"): f"{event.get('id')}{suffix}"
-        for event in file_root.iter(_q("startEvent"), _q("endEvent"))
-        if event.get("id") in taken
-    }
+def _rename_taken(file_root: etree._Element, taken: set[str], index: int) -> None:
+    """An element of a called file whose id an element read before has, and what names it,
+    take another id in this document (never in what runs).
+
+    bpmn-js names every new diagram's start ``StartEvent_1``, so a called file often shares it
+    with its caller (deployed so: ``definition._ids_shared_with_called`` lets start and end
+    events share an id). Joined by id, the called process's flows would leave the model's own
+    start and its tasks be reached without the branch that calls them. Versions deployed
+    before that check refused other shared ids share tasks, flows, gateways too (their
+    analysis joined them: a task after the called process's namesake was reached from the
+    model's, on every branch); and messages, signals and errors, outside any process, may
+    still share one (``Message_1`` of two names: a throw in one file was taken for the other
+    file's message). An answer names a renamed start or end event by its new id, as before,
+    and another element by the id it shares (``original_id``): both of that id are hidden
+    where either is, as a task of that id in a case may be either."""
+    renamed = {}
+    for element in file_root.iter(etree.Element):
+        element_id = element.get("id")
+        if element_id not in taken or _local(element) in _KEEP_ID:
+            continue
+        events = _local(element) in ("startEvent", "endEvent")
+        renamed[element_id] = f"{element_id}@called-{index}" if events else f"{element_id}{_SHARED}{index}"
     if not renamed:
         return
     for element in file_root.iter(etree.Element):
-        if element.get("id") in renamed:
+        if element.get("id") in renamed and _local(element) not in _KEEP_ID:
             element.set("id", renamed[element.get("id")])
         for attribute in _ID_REFERENCES:
             if element.get(attribute) in renamed:
                 element.set(attribute, renamed[element.get(attribute)])
         if _local(element) in _ID_TEXTS and (element.text or "").strip() in renamed:
             element.text = renamed[(element.text or "").strip()]
+
+
+def original_id(element_id: str) -> str:
+    """The id an element of a called file shares with another (``_rename_taken``)."""
+    return element_id.split(_SHARED, 1)[0] if _SHARED in element_id else element_id
+
+
+def _originals(paths: dict[str, GatewayPath]) -> dict[str, GatewayPath]:
+    """``paths`` by the ids elements share (``original_id``): of two of one id, what either
+    reads and what lies on either's branches."""
+    if not any(_SHARED in key or any(_SHARED in e for e in path.branch_elements) for key, path in paths.items()):
+        return paths
+    found: dict[str, GatewayPath] = {}
+    for key, path in paths.items():
+        elements = frozenset(original_id(element) for element in path.branch_elements)
+        before = found.get(original_id(key))
+        if before is None:
+            found[original_id(key)] = GatewayPath(path.reads, elements)
+        else:
+            found[original_id(key)] = GatewayPath(before.reads | path.reads, before.branch_elements | elements)
+    return found
 
 
 @dataclass(frozen=True)
@@ -128,9 +180,20 @@ def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, 
 
     What a branch reaches (``_Reach``) is its target, the elements inside each sub-process it
     reaches, and on through every node next to one it reaches; the gateway's branch elements
-    are what some branch reaches but not every one, less the gateway and what reaches it."""
+    are what some branch reaches but not every one, less the gateway and what reaches it.
+    A boundary event that only a throw on the branch sets off lies on the branch with what
+    it leads to (``_caught_on_branches``)."""
     root = model_root(bpmn_xml)
     successors, inside = _graph(root)
+    splits = _gateway_splits(root, sources)
+    if not splits:
+        return {}
+    return _caught_on_branches(root, _branch_paths(splits, successors, inside), splits, successors, inside)
+
+
+def _gateway_splits(root: etree._Element, sources: Sources | None) -> dict[str, tuple[frozenset[str], list[str]]]:
+    """Gateway id -> (the names its conditions read, its flows' targets), for every gateway
+    of two flows or more whose conditions read data."""
     # Each gateway's outgoing flows, in document order, found in one pass over the flows: a
     # pass per gateway was as many lxml steps as gateways times flows (1,500 gateways: 6 s).
     leaving: dict[str | None, list[etree._Element]] = {}
@@ -145,9 +208,14 @@ def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, 
         reads = with_sources((name for flow in outgoing for name in _condition_names(flow)), sources)
         if len(outgoing) >= 2 and reads:
             splits[gateway_id] = (reads, [flow.get("targetRef") or "" for flow in outgoing])
-    if not splits:
-        return {}
-    if not _closed(successors, inside):  # the walks as they were, one per branch (``_closed``)
+    return splits
+
+
+def _branch_paths(
+    splits: dict[str, tuple[frozenset[str], list[str]]], successors: dict[str, set[str]], inside: dict[str, set[str]]
+) -> dict[str, GatewayPath]:
+    """Each gateway's path by what its branches reach in the graph (``gateway_paths``)."""
+    if not _closed(successors, inside):  # a walk per branch (``_closed``)
         return _walked_gateway_paths(splits, successors, inside)
     # A gateway without an id reaches no node (no flow names it) and nothing reaches it: it
     # stands for itself as a node no element's id can be, whose nodes next are its targets.
@@ -174,10 +242,154 @@ def gateway_paths(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, 
     }
 
 
+@dataclass(frozen=True)
+class _Caught:
+    activity: str  # the activity a boundary event is attached to ("": a catch on a flow)
+    throws: frozenset[str]  # the model's throws whose event it catches
+    interrupting: bool
+
+
+def _caught_events(root: etree._Element) -> dict[str, _Caught]:
+    """Boundary event, intermediate catch event or receive task id -> what sets it off, for
+    every one a throw of the model reaches (a message, a signal, an escalation, an error:
+    ``_message_edges``)."""
+    kinds = ("boundaryEvent", "intermediateCatchEvent", "receiveTask")
+    boundaries = [boundary for boundary in root.iter(*(_q(kind) for kind in kinds)) if boundary.get("id")]
+    if not boundaries:
+        return {}
+    before: dict[str, set[str]] = {}  # node -> the throws and message names' nodes leading to it
+    for node, targets in _message_edges(root).items():
+        for target in targets:
+            before.setdefault(target, set()).add(node)
+    # A name's throws, one set for all its catches (3,000 throws and catches of one name: not
+    # a set of 3,000 for each catch).
+    named = {node: frozenset(throws) for node, throws in before.items() if node.startswith(_VIA)}
+    throws: dict[str, frozenset[str]] = {}
+    for boundary in boundaries:
+        boundary_id = boundary.get("id") or ""
+        sources = before.get(boundary_id, set())
+        if len(sources) == 1 and next(iter(sources)) in named:
+            shared = named[next(iter(sources))]
+            throws[boundary_id] = shared - {boundary_id} if boundary_id in shared else shared
+            continue
+        found_throws: set[str] = set()
+        for node in sources:
+            found_throws |= named.get(node, frozenset()) if node.startswith(_VIA) else {node}
+        throws[boundary_id] = frozenset(found_throws - {boundary_id})
+    found = {}
+    for boundary in boundaries:
+        boundary_id = boundary.get("id") or ""
+        if throws.get(boundary_id):
+            found[boundary_id] = _Caught(
+                boundary.get("attachedToRef") or "",
+                throws[boundary_id],
+                # An error boundary event always interrupts (BPMN); others unless said not to.
+                _local(boundary) == "boundaryEvent"
+                and (
+                    boundary.find(_q("errorEventDefinition")) is not None or boundary.get("cancelActivity") != "false"
+                ),
+            )
+    return found
+
+
+def _caught_on_branches(
+    root: etree._Element,
+    paths: dict[str, GatewayPath],
+    splits: dict[str, tuple[frozenset[str], list[str]]],
+    successors: dict[str, set[str]],
+    inside: dict[str, set[str]],
+) -> dict[str, GatewayPath]:
+    """``paths`` with what an event caught from a gateway's branch gives away.
+
+    The graph leads from an activity to each of its boundary events: reached where the
+    activity is. A boundary event that catches a message, signal, escalation or error does not
+    fire there, but when a throw of it comes: where every throw of its event lies on the
+    gateway's branches, it fires only on those, and the activity reached on every branch (the
+    branches meet before a task whose boundary a throw on one of them interrupts) made it and
+    what it leads to count as reached on every branch: NAV's urgent task after it was shown.
+    For such a gateway the branches are walked again, the boundary reached by its throws
+    alone; an interrupting one's activity is on the branch too (cancelled, or not, it tells
+    the branch, as a timer's: ``timer_paths``), and when the throw is inside that activity
+    (an error end event), what follows the activity is reached by its other ends only (the
+    ordinary branch's next task is never made when the error ends it). So too a catch event on
+    a flow (after the branches meet, or an event-based gateway) whose every throw lies on the
+    branches: it waits on every branch, and goes on only where the throw came."""
+    caught = _caught_events(root)
+    if not caught:
+        return paths
+    entered = _entered(successors, inside)
+    ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
+    boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
+    by_throws: dict[frozenset[str], list[str]] = {}  # (catches of one name share one set)
+    for catch, how in caught.items():
+        by_throws.setdefault(how.throws, []).append(catch)
+    before: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            before.setdefault(target, set()).add(node)
+    found = dict(paths)
+    for gateway, path in paths.items():
+        branch = set(path.branch_elements)
+        done: set[str] = set()
+        while dependent := {c for throws, cs in by_throws.items() if throws <= branch for c in cs} - done:
+            done |= dependent
+            edges = _cut(successors, before, inside, {b: caught[b] for b in done}, ends, boundaries)
+            predecessors: dict[str, set[str]] = {}
+            for node, nexts in edges.items():
+                for target in nexts:
+                    predecessors.setdefault(target, set()).add(node)
+            upstream = _reach(gateway, predecessors, {}) if gateway else set()
+            reached = [_reach(target, edges, inside, entered=entered) for target in splits[gateway][1]]
+            branch |= set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
+            for boundary in done:
+                if caught[boundary].interrupting and caught[boundary].activity:
+                    activity = caught[boundary].activity
+                    branch |= ({activity} | inside.get(activity, set())) - upstream - {gateway}
+        found[gateway] = GatewayPath(path.reads, _elements(branch))
+    return found
+
+
+def _cut(
+    successors: dict[str, set[str]],
+    before: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    caught: dict[str, _Caught],
+    ends: Collection[str],
+    boundaries: Collection[str],
+) -> dict[str, set[str]]:
+    """``successors`` without the edges from an activity to the boundary events of ``caught``
+    and the flows to its other catches (reached by their throws alone); and an activity that
+    such an interrupting event thrown inside it may end leaves by its flows only from the end
+    events (``ends``) directly inside it that throw none of them: its flows' targets are next
+    to those ends, not to it. ``before``: node -> the nodes ``successors`` leads to it from."""
+    edges = {node: set(nexts) for node, nexts in successors.items()}
+    for boundary, how in caught.items():
+        if how.activity:
+            edges.get(how.activity, set()).discard(boundary)
+            continue
+        for node in before.get(boundary, ()):  # but from its throws, by name or message flow
+            if not node.startswith(_VIA) and node not in how.throws:
+                edges[node].discard(boundary)
+    for activity in {how.activity for how in caught.values()} - {""}:
+        elements = inside.get(activity, set())
+        thrown = {
+            throw for how in caught.values() if how.activity == activity and how.interrupting for throw in how.throws
+        }
+        if not thrown & elements:
+            continue
+        nested = set().union(*(inside[element] for element in elements if element in inside))
+        leaving = edges.get(activity, set()) - set(boundaries)
+        edges[activity] = edges.get(activity, set()) - leaving
+        for end in (elements - nested - thrown) & set(ends):
+            edges.setdefault(end, set()).update(leaving)
+    return edges
+
+
 def _walked_gateway_paths(
     splits: dict[str, tuple[frozenset[str], list[str]]], successors: dict[str, set[str]], inside: dict[str, set[str]]
 ) -> dict[str, GatewayPath]:
     """``gateway_paths`` by a walk from each branch and one back from each gateway."""
+    entered = _entered(successors, inside)
     predecessors: dict[str, set[str]] = {}
     for node, nexts in successors.items():
         for target in nexts:
@@ -185,7 +397,7 @@ def _walked_gateway_paths(
     paths = {}
     for gateway, (reads, targets) in splits.items():
         upstream = _reach(gateway, predecessors, {})
-        reached = [_reach(target, successors, inside) for target in targets]
+        reached = [_reach(target, successors, inside, entered=entered) for target in targets]
         branch = set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
         paths[gateway] = GatewayPath(reads, _elements(branch))
     return paths
@@ -195,7 +407,7 @@ def timer_elements(bpmn_xml: Model) -> frozenset[str]:
     """The ids of the model's events that wait on a timer (a timer's branch tells as a task's)."""
     root = model_root(bpmn_xml)
     return frozenset(
-        parent.get("id") or ""
+        original_id(parent.get("id") or "")
         for timer in root.iter(_q("timerEventDefinition"))
         if (parent := timer.getparent()) is not None
     )
@@ -243,7 +455,7 @@ def handed_from(bpmn_xml: Model) -> dict[str, frozenset[str]]:
             todo += [(before, False) for before in predecessors.get(node, ())]
             todo += [(container, True) for container in entered.get(node, ())]
         found[task] = frozenset(sources)
-    return found
+    return _by_original(found)
 
 
 def timer_reads(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, frozenset[str]]:
@@ -251,7 +463,18 @@ def timer_reads(bpmn_xml: Model, sources: Sources | None = None) -> dict[str, fr
     some (``local_datetime(days_before(eviction_date, 7), "09:00")`` reads ``eviction_date``).
     When such a timer fires is the value moved by a known amount: it tells the value as a
     gateway's branch does. An ISO-8601 literal (``P14D``, quoted or not) reads nothing."""
-    return _timer_reads(model_root(bpmn_xml), sources)
+    return _by_original(_timer_reads(model_root(bpmn_xml), sources))
+
+
+def _by_original(found: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """``found`` by the ids elements share (``original_id``), in keys and values: of two of
+    one id, what either has."""
+    if not any(_SHARED in key or any(_SHARED in value for value in values) for key, values in found.items()):
+        return found
+    merged: dict[str, set[str]] = {}
+    for key, values in found.items():
+        merged.setdefault(original_id(key), set()).update(original_id(value) for value in values)
+    return {key: frozenset(values) for key, values in merged.items()}
 
 
 def _timer_reads(root: etree._Element, sources: Sources | None = None) -> dict[str, frozenset[str]]:
@@ -369,13 +592,14 @@ def timer_paths(
             todo.extend((target, False) for target in flows.get(node, ()))
             todo.extend((target, True) for target in messages.get(node, ()))
         moments[timer] = found
-    if not _closed(successors, inside):  # the walks as they were, one per entry (``_closed``)
+    if not _closed(successors, inside):  # walks per entry (``_closed``)
         paths = {}
+        entered = _entered(successors, inside)
         for timer, found in moments.items():
             otherwise: set[str] = set()
             for entry in entries:
-                otherwise |= _reach(entry, successors, inside, avoid=timer)
-            found |= _reach(timer, successors, inside) - otherwise
+                otherwise |= _reach(entry, successors, inside, avoid=timer, entered=entered)
+            found |= _reach(timer, successors, inside, entered=entered) - otherwise
             paths[timer] = GatewayPath(frozenset(reads[timer]), _elements(found))
         return paths
     # What the case reaches otherwise, had the timer not fired: what its entries reach on any
@@ -430,7 +654,7 @@ def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) ->
                     widened.setdefault(name, set()).update(path.reads - {name})
         found = {name: frozenset(names) for name, names in widened.items() if names}
         if found == sources:
-            return splits, sources
+            return _originals(splits), sources
         sources = found
 
 
@@ -617,11 +841,9 @@ def _nested(inside: dict[str, set[str]]) -> dict[str, set[str]]:
 
 def _closed(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> bool:
     """Whether nothing inside a sub-process leads out of it (no message thrown inside one
-    reaches a catch, no flow crosses its edge). A walk (``_reach``) takes in what is inside a
-    sub-process it reaches without walking on from it, so that a node inside one, reached
-    again by a flow, is not walked on from: what lies beyond it, outside, is reached or not by
-    the order of the walk. ``_Reach`` walks on from every node a flow reaches: the same
-    answers when nothing inside leads out, and the walks as they were are kept otherwise."""
+    reaches a catch, no flow crosses its edge). ``_Reach`` takes in what is inside a
+    sub-process a node reaches without walking on from it: when nothing inside leads out,
+    that is all it reaches. Otherwise the walks (``_reach``) answer."""
     return all(
         target in elements or not target
         for elements in inside.values()
@@ -630,14 +852,45 @@ def _closed(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> boo
     )
 
 
-def _reach(start: str, edges: dict[str, set[str]], inside: dict[str, set[str]], avoid: str = "") -> set[str]:
-    seen, todo = set(), [start]
+def _entered(successors: dict[str, set[str]], inside: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Sub-process (or call activity) -> where a walk that reaches it goes on inside: the
+    elements directly in it (not in a sub-process within) that no node leads to (its start,
+    an event sub-process, ...); all of them when none is such."""
+    targets = {target for nexts in successors.values() for target in nexts}
+    found = {}
+    for container, elements in inside.items():
+        nested = set().union(*(inside[element] for element in elements if element in inside))
+        direct = elements - nested
+        found[container] = {element for element in direct if element not in targets} or direct
+    return found
+
+
+def _reach(
+    start: str,
+    edges: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    avoid: str = "",
+    entered: dict[str, set[str]] | None = None,
+) -> set[str]:
+    """What ``start`` reaches: every node a walk on ``edges`` comes to (never through
+    ``avoid``), and the elements inside each sub-process it comes to. Inside those the walk
+    goes on from where the sub-process is entered (``entered``): what a message thrown inside
+    a call activity on a branch sets off elsewhere (a catch in another called file) is reached
+    too. (Before, the walk took in the elements inside without walking on from them: such a
+    catch, and the tasks after it, lay on no branch.)"""
+    seen: set[str] = set()
+    walked: set[str] = set()
+    todo = [start]
     while todo:
         node = todo.pop()
-        if node in seen or not node or (avoid and node == avoid):
+        if node in walked or not node or (avoid and node == avoid):
             continue
+        walked.add(node)
         seen.add(node)
-        seen |= inside.get(node, set())
+        if node in inside:
+            seen |= inside[node]
+            if entered is not None:
+                todo.extend(entered.get(node, ()))
         todo.extend(edges.get(node, ()))
     return seen
 
