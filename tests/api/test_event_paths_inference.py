@@ -325,7 +325,7 @@ def test_a_version_deployed_with_a_shared_task_id_is_read_anew_by_the_migration(
     registry._runtimes.clear()
     assert "Task_supported_home" in told(users["nils"], case)["task list"]
 
-    importlib.import_module("workflows.migrations.0052_path_categories_events_and_shared_ids").fill(apps, None)
+    importlib.import_module("workflows.migrations.0052_path_categories_read_anew").fill(apps, None)
     registry._runtimes.clear()
     definition.refresh_from_db()
     assert definition.metadata["path_categories"]["Task_supported_home"] == ["health"]

@@ -50,7 +50,7 @@ def test_the_migration_fills_in_what_versions_deployed_before_store(users, agenc
     definition = ProcessDefinition.objects.get(key="Proc_aliased")
     ProcessDefinition.objects.filter(pk=definition.pk).update(metadata={**definition.metadata, "path_categories": {}})
     Task.objects.filter(element_id="Task_pay_supported").update(path_categories=0)
-    importlib.import_module("workflows.migrations.0052_path_categories_values_changed_in_place").fill(apps, None)
+    importlib.import_module("workflows.migrations.0052_path_categories_read_anew").fill(apps, None)
     definition.refresh_from_db()
     assert "health" in definition.metadata["path_categories"]["Task_pay_supported"]
     assert Task.objects.get(element_id="Task_pay_supported").path_categories & PATH_CATEGORY_BITS["health"]

@@ -1,6 +1,12 @@
-"""What a case's path gives away, read anew (2026-12-06, h-paths2), for every stored version
-and its tasks, as ``0050`` filled them (its ``fill``, with the analysis as it is now):
+"""What a case's path gives away, read anew (2026-12-06), for every stored version and its
+tasks, as ``0050`` filled them (its ``fill``, with the analysis as it is now; it changes only
+what differs). One migration for two changes of the analysis, both landed that day:
 
+- a value a script changes in place through another name (``alias = flags`` then
+  ``alias["treatment"] = needs_treatment``, a base that is no name, a loop's name, ``+=`` on a
+  list) carries what was written under every name that may hold it
+  (``bpmn.engine.element_needs._share_changes``), so a gateway on ``flags`` reads the health
+  field;
 - a walk that reaches a sub-process or a call activity on a branch walks on inside it: a
   message thrown in a called file on a hidden branch and caught in another file (or the
   model) carries the branch to the catch and what follows it;
