@@ -121,7 +121,9 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         site = urlsplit(settings.BROBYGGER["SITE_URL"])
         # The host and any path the site is served under, as the notifications' links
         super().save(
-            domain_override=site.netloc + site.path.rstrip("/"), use_https=site.scheme == "https", token_generator=TOKENS
+            domain_override=site.netloc + site.path.rstrip("/"),
+            use_https=site.scheme == "https",
+            token_generator=TOKENS,
         )
 
     def send_mail(
