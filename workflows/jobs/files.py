@@ -20,7 +20,7 @@ from workflows.models import Job, JobKind, JobStatus
 ATTEMPTS = 100_000
 
 
-def file_deletion(case_id: int, name: str) -> Job:
+def file_deletion(case_id: int | None, name: str) -> Job:
     """The job deleting ``name`` (unsaved: the caller writes it in its transaction)."""
     from workflows.jobs import queue
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -35,7 +36,7 @@ class Retry:
     (a user; None: the system) resolves the incident when the job passes, in the job's own
     transaction (``record_outcome_resolved``)."""
 
-    actor: object = None
+    actor: Any = None
 
 
 def now():
