@@ -105,3 +105,24 @@ class EnrolmentLink(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class Deactivation(models.Model):
+    """When the user was last made inactive: part of what a password-reset link is keyed to
+    (``web.password_reset.ResetTokens``). Django's token holds the password, the last login
+    and the address; a link mailed before the account was closed therefore worked again once
+    it was made active again within the link's lifetime (``PASSWORD_RESET_TIMEOUT``, three
+    days), setting the password whoever held the mail chose. Written by the save that makes
+    the user inactive (``accounts.signals``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="deactivation"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("deactivation")
+        verbose_name_plural = _("deactivations")
+
+    def __str__(self):
+        return f"{self.user_id} {self.at:%Y-%m-%d %H:%M}"

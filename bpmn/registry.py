@@ -25,7 +25,7 @@ from bpmn.engine.gateway_paths import (
     timer_reads,
     with_called,
 )
-from bpmn.engine.message_payloads import PayloadReads, payload_reads
+from bpmn.engine.message_payloads import PayloadReads, correlation_reads, payload_reads
 from bpmn.engine.runtime import SPEC_CACHE, SpecBundle
 from bpmn.engine.workflow_cache import WORKFLOW_CACHE
 from bpmn.models import ProcessDefinition
@@ -109,6 +109,12 @@ class DefinitionRuntime:
         """Message name -> the case data each field of the payload it throws is computed
         from (``bpmn.engine.message_payloads``), from the model once per version."""
         return payload_reads(self.bpmn_xml, self.script_sources)
+
+    @cached_property
+    def correlation_reads(self) -> dict[str, frozenset[str]]:
+        """Correlation property id -> the case data its values are computed from
+        (``bpmn.engine.message_payloads.correlation_reads``): what a correction replaces."""
+        return correlation_reads(self.bpmn_xml, self.payload_reads, self.script_sources)
 
     @cached_property
     def path_masks(self) -> dict[str, int]:

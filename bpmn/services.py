@@ -368,11 +368,26 @@ def draft_for(*, actor, key: str) -> ProcessDraft | None:
     return ProcessDraft.objects.filter(**lookup).first()
 
 
-def discard_draft(*, actor, key: str) -> bool:
+def discard_draft(*, actor, key: str, base=UNCHECKED) -> bool:
+    """Drop the draft of ``key``; whether there was one to drop.
+
+    ``base`` as for ``save_draft``: the draft is dropped only while it is the one the editor
+    started from (or last saved). One another admin saved since is their newer work: nothing
+    is dropped and ``DraftConflict`` says who saved it and when; discarding again with the
+    new ``base`` drops it. One statement deletes only the draft as the editor saw it, so a
+    save committing at the same moment is either waited for (and kept) or not yet there."""
     _require_admin(actor)
+    base_time = _base_time(base)
     lookup = {"key": key} if key else {"key": "", "created_by": actor}
-    deleted, _ = ProcessDraft.objects.filter(**lookup).delete()
-    return bool(deleted)
+    drafts = ProcessDraft.objects.filter(**lookup)
+    if base is UNCHECKED:
+        return bool(drafts.delete()[0])
+    if base_time is not None and drafts.filter(updated_at=base_time).delete()[0]:
+        return True
+    current = drafts.select_related("updated_by").first()
+    if current is not None:  # saved after the editor opened it (or, with no base, at all)
+        raise DraftConflict(current)
+    return False
 
 
 @dataclass(frozen=True)

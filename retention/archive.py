@@ -13,6 +13,7 @@ archive never picks up half a package.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import uuid
@@ -42,6 +43,8 @@ from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
 from workflows.models import Case, CaseOutcome, Event, JobStatus, ProcessInstance
 from workflows.selectors import process_name
+
+log = logging.getLogger("brobygger.retention")
 
 NOARK = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -398,6 +401,28 @@ def write_package(export: ArchiveExport) -> None:
     export.status, export.done_at, export.package, export.sha256 = ArchiveStatus.DONE, timezone.now(), package, digest
     export.body, export.body_categories = None, ""  # the archive has it
     export.save(update_fields=["status", "done_at", "package", "sha256", "body", "body_categories"])
+
+
+def remove_left_packages(case: Case) -> int:
+    """Remove from ``ARCHIVE_EXPORT_DIR`` what the case's exports left there: a package the
+    archive never took (it takes one by moving it away) and a ``.partial`` folder an attempt
+    that died half-way left (a later attempt of the same export removes it, one that never
+    came did not). Called by the erasure, in its transaction: a removal that fails fails the
+    erasure, which is tried again. Both hold the person's national id and case file: left,
+    they outlived the erasure on disk for good. Returns how many folders went."""
+    target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
+    removed = 0
+    for export_id in ArchiveExport.objects.filter(case=case).values_list("pk", flat=True):
+        name = f"{case.reference}-{export_id}"
+        for path in (target / name, target / f".{name}.partial"):
+            if path.is_symlink() or not path.is_dir():
+                continue  # only what ``write_package`` made: a folder of that name
+            shutil.rmtree(path)
+            removed += 1
+            # Taken by the archive, a package is not there: tell the operator one was not.
+            kind = "package not taken" if path.name == name else "partial package"
+            log.warning("archive export %s: %s removed with the erasure", export_id, kind)
+    return removed
 
 
 def build_body(export: ArchiveExport, case: Case) -> tuple[bytes, tuple[str, ...]]:

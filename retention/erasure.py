@@ -24,12 +24,14 @@ from django.utils import timezone
 from core.errors import Conflict
 from permissions import rules as permission_rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, Consent, Role
+from retention.archive import remove_left_packages
 from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger
 from retention.pseudonyms import person_key
 from retention.rules import CaseRetention, retention_of, unmet_archive_duty
 from retention.signals import case_erased
 from workflows import steps
 from workflows.attachment_storage import discard
+from workflows.jobs.files import names_still_to_delete
 from workflows.models import (
     Attachment,
     Case,
@@ -261,6 +263,12 @@ def _scrub_case(case: Case) -> dict[str, int]:
             count("attachment_files", 1)
         attachment.filename, attachment.stored_as, attachment.sha256 = "", "", ""
         attachment.save(update_fields=["filename", "stored_as", "sha256"])
+    for name in names_still_to_delete(case.pk):
+        # A withdrawn file whose deletion has not passed yet (its job backs off): now, with
+        # the case. Its job then finds nothing.
+        discard(name, at_once=True)
+        count("withdrawn_attachment_files", 1)
+    count("archive_packages_left", remove_left_packages(case))
     count("incident_texts", Incident.objects.filter(case=case).exclude(error="").update(error="", error_message=None))
     count(
         "job_errors",

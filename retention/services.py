@@ -5,6 +5,7 @@ call these): erasure before the retention ends (GDPR art. 17), correction of a w
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -658,7 +659,8 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     case.save(update_fields=["data"])
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected
-        instance.state = replace_in_state(instance.state, field, value, old=old)
+        targets = correlations_of(runtime_for(instance.definition_id), field)
+        instance.state = replace_in_state(instance.state, field, value, old=old, targets=targets)
         # A waiting timer timed from the old value is timed again from the new one, in a
         # step; otherwise only the state changes.
         if not steps.retime_timers_reading(instance, [field]):
@@ -717,8 +719,10 @@ def _correct_outbox(case: Case, field: str, old, value) -> None:
                 payload[name] = value  # the value itself
             elif carried is None or field not in carried:
                 payload[name] = sent  # computed from other values (or from none the model shows)
+        targets = correlations_of(runtime_for(message.instance.definition_id), field)
         correlations = {
-            key: _corrected_correlation(values, old, value) for key, values in (message.correlations or {}).items()
+            key: _corrected_correlation(values, old, value, targets)
+            for key, values in (message.correlations or {}).items()
         }
         if payload != message.payload or correlations != message.correlations:
             message.payload, message.correlations = payload, correlations
@@ -729,7 +733,29 @@ def _kind(value) -> str:
     return "bool" if isinstance(value, bool) else "number" if isinstance(value, int | float) else type(value).__name__
 
 
-def replace_in_state(state: str, field: str, value, *, old=None) -> str:
+def correlations_of(runtime, field: str) -> Targets:
+    """Which correlation properties a correction of ``field`` replaces a value of, in a
+    state or a message of ``runtime``'s version (``DefinitionRuntime.correlation_reads``):
+    those computed from ``field``. A property the model gives no expression for (the model
+    cannot tell where its value came from) is replaced when it holds the old value, as
+    before: the old value must not stay there."""
+    reads = runtime.correlation_reads
+    return Targets(frozenset(p for p, names in reads.items() if field in names), frozenset(reads))
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The correlation properties computed from the corrected field (``of_field``), among
+    those the model says how it computes (``known``)."""
+
+    of_field: frozenset[str]
+    known: frozenset[str]
+
+    def replaces(self, prop: str) -> bool:
+        return prop in self.of_field or prop not in self.known
+
+
+def replace_in_state(state: str, field: str, value, *, old=None, targets: Targets | None = None) -> str:
     """The workflow state with every task's and the workflow's value of ``field`` (and the
     data changes that set it, and a caught message's payload kept in its task's internal data)
     replaced by ``value``: the old value stays nowhere but in the correction. A message
@@ -737,7 +763,9 @@ def replace_in_state(state: str, field: str, value, *, old=None) -> str:
     keeps what the workflow threw or caught on apart from the data, ``workflow.correlations``)
     takes the new value too, as a waiting message's payload does (``_correct_outbox``): it
     kept the old one, and the case went on catching the messages meant for the wrong value
-    and none for the corrected one."""
+    and none for the corrected one. Only the properties computed from ``field``
+    (``targets``, None: any): another property holding an equal value (the partner's
+    id the caseworker had typed as the applicant's) is someone else's, and stays."""
 
     def walk(node, holds_data=False, correlations=False, internal=False):
         if isinstance(node, dict):
@@ -755,7 +783,7 @@ def replace_in_state(state: str, field: str, value, *, old=None) -> str:
             if holds_data and field in replaced:
                 replaced[field] = value
             if correlations and old is not None:
-                replaced = {key: _corrected_correlation(item, old, value) for key, item in replaced.items()}
+                replaced = {key: _corrected_correlation(item, old, value, targets) for key, item in replaced.items()}
             return replaced
         if isinstance(node, list):
             return [walk(item) for item in node]
@@ -764,11 +792,15 @@ def replace_in_state(state: str, field: str, value, *, old=None) -> str:
     return json.dumps(walk(json.loads(state)))
 
 
-def _corrected_correlation(values, old, value):
-    """One correlation key's property values (``{property: value}``), ``old`` replaced."""
+def _corrected_correlation(values, old, value, targets: Targets | None = None):
+    """One correlation key's property values (``{property: value}``), ``old`` replaced in the
+    properties computed from the corrected field (``targets``; None: in any)."""
     if not isinstance(values, dict):
         return values
-    return {name: value if _same(held, old) else held for name, held in values.items()}
+    return {
+        name: value if _same(held, old) and (targets is None or targets.replaces(name)) else held
+        for name, held in values.items()
+    }
 
 
 def _same(held, old) -> bool:

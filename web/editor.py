@@ -94,21 +94,12 @@ def draft_save(request, data):
     try:
         draft = services.save_draft(actor=request.user, key=_key(data), **_content(data), **base)
     except services.DraftConflict as exc:
-        other = exc.draft
-        detail = _(
-            "%(name)s saved this draft at %(time)s, after you opened it. Reload the page to see that "
-            "work, or save again to replace it with yours."
-        ) % {
-            "name": other.updated_by.get_full_name() or other.updated_by.get_username(),
-            "time": formats.date_format(timezone.localtime(other.updated_at), "SHORT_DATETIME_FORMAT"),
-        }
-        return JsonResponse(
-            {
-                "detail": detail,
-                "errors": [{"field": "base", "message": detail}],
-                "current": other.updated_at.isoformat(),
-            },
-            status=409,
+        return _conflict(
+            exc.draft,
+            _(
+                "%(name)s saved this draft at %(time)s, after you opened it. Reload the page to see that "
+                "work, or save again to replace it with yours."
+            ),
         )
     return JsonResponse(
         {
@@ -119,9 +110,36 @@ def draft_save(request, data):
     )
 
 
+def _conflict(other, text: str) -> JsonResponse:
+    """409: another save of the draft came after the one the editor started from (``base``)."""
+    detail = text % {
+        "name": other.updated_by.get_full_name() or other.updated_by.get_username(),
+        "time": formats.date_format(timezone.localtime(other.updated_at), "SHORT_DATETIME_FORMAT"),
+    }
+    return JsonResponse(
+        {"detail": detail, "errors": [{"field": "base", "message": detail}], "current": other.updated_at.isoformat()},
+        status=409,
+    )
+
+
 @editor_endpoint
 def draft_discard(request, data):
-    return JsonResponse({"discarded": services.discard_draft(actor=request.user, key=_key(data))})
+    """``base`` in the body, required: the ``updated_at`` of the draft the editor started
+    from or last saved (None: it opened without one). A draft saved after it (a colleague's
+    newer work) answers 409 and is kept; without ``base`` it was dropped unseen."""
+    if "base" not in data:
+        raise InvalidInput("draft.bad_base", errors=[field_error("base", "field.required")])
+    try:
+        discarded = services.discard_draft(actor=request.user, key=_key(data), base=data["base"])
+    except services.DraftConflict as exc:
+        return _conflict(
+            exc.draft,
+            _(
+                "%(name)s saved this draft at %(time)s, after you opened it, and it was not discarded. "
+                "Reload the page to see that work, or discard again to drop it."
+            ),
+        )
+    return JsonResponse({"discarded": discarded})
 
 
 @editor_endpoint

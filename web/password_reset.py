@@ -28,6 +28,7 @@ from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.shortcuts import render
@@ -35,6 +36,7 @@ from django.template import loader
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
+from accounts.models import Deactivation
 from workflows.jobs import queue
 from workflows.jobs.models import password_reset_key
 from workflows.models import Job, JobKind
@@ -118,7 +120,11 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         """Django's ``save``: a mail with a link to ``SITE_URL`` for each account of the address."""
         site = urlsplit(settings.BROBYGGER["SITE_URL"])
         # The host and any path the site is served under, as the notifications' links
-        super().save(domain_override=site.netloc + site.path.rstrip("/"), use_https=site.scheme == "https")
+        super().save(
+            domain_override=site.netloc + site.path.rstrip("/"),
+            use_https=site.scheme == "https",
+            token_generator=TOKENS,
+        )
 
     def send_mail(
         self,
@@ -151,6 +157,22 @@ class PasswordResetView(auth_views.PasswordResetView):
             return response
 
 
+class ResetTokens(PasswordResetTokenGenerator):
+    """Django's tokens, keyed to the user's last deactivation too (``accounts.Deactivation``):
+    a link mailed before the account was made inactive stays dead once it is made active
+    again. Django's hash holds the password, the last login and the address, none of which
+    a deactivation changes, so the link worked again within its three days. A user never
+    made inactive has the hash Django gives (links mailed before this change still work)."""
+
+    def _make_hash_value(self, user, timestamp):
+        value = super()._make_hash_value(user, timestamp)
+        at = Deactivation.objects.filter(user_id=user.pk).values_list("at", flat=True).first()
+        return value if at is None else f"{value}deactivated{at.timestamp()}"
+
+
+TOKENS = ResetTokens()
+
+
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's, but a link to an inactive account is one that does not work ("Lenken virker
     ikke"). Django's token holds the password, the last login and the address, not whether
@@ -159,6 +181,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     made active again held the password whoever had the link chose. Asked on every request
     (the form's page and its post alike), so an account made inactive between them is refused
     too."""
+
+    token_generator = TOKENS
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)

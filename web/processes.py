@@ -58,6 +58,7 @@ EDITOR_STRINGS = (
     gettext_noop("Form %(form)s"),
     gettext_noop("Draft saved %(when)s"),
     gettext_noop("Draft not saved"),
+    gettext_noop("Draft not discarded"),
     gettext_noop("Unsaved changes…"),
     gettext_noop("line %(line)s"),
     gettext_noop("Show %(element)s"),

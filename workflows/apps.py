@@ -6,4 +6,4 @@ class WorkflowsConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self):
-        from workflows.jobs import messages  # noqa: F401  (registers the message job's handler)
+        from workflows.jobs import files, messages  # noqa: F401  (register their jobs' handlers)

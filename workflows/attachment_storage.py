@@ -13,6 +13,8 @@ The storage has no URL: files are served only by the views that check the rules.
 
 from __future__ import annotations
 
+import logging
+
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
@@ -20,15 +22,20 @@ from django.utils.deconstruct import deconstructible
 
 from workflows.notes import AttachmentBlob
 
+log = logging.getLogger("brobygger.attachments")
+
 
 def storage() -> Storage:
     """The ``attachments`` storage of ``settings.STORAGES``."""
     return storages["attachments"]
 
 
-def discard(name: str, *, at_once: bool = False) -> None:
+def discard(name: str, *, at_once: bool = False, case_id: int | None = None) -> None:
     """Delete stored bytes as part of the current transaction: in it for the database
-    storage, after the commit for a folder (a rollback then keeps the file it still needs).
+    storage, after the commit for a folder (a rollback then keeps the file it still needs),
+    with a ``file_deletion`` job (of ``case_id``) written in the transaction that tries
+    again until the delete passes (``workflows.jobs.files``): a delete after the commit that
+    failed left the file on disk for good.
 
     ``at_once`` (the erasure): a folder's file is deleted now, inside the transaction, and a
     failure to delete it fails the transaction. After the commit, a failed delete (or a
@@ -39,8 +46,19 @@ def discard(name: str, *, at_once: bool = False) -> None:
     files = storage()
     if isinstance(files, DatabaseStorage) or at_once:
         files.delete(name)
-    else:
-        transaction.on_commit(lambda: files.delete(name))
+        return
+    from workflows.jobs.files import file_deletion
+
+    file_deletion(case_id, name).save()
+    transaction.on_commit(lambda: _delete_now(files, name))
+
+
+def _delete_now(files: Storage, name: str) -> None:
+    """The first try, right after the commit; a failure is left to the job."""
+    try:
+        files.delete(name)
+    except OSError:
+        log.warning("a withdrawn attachment's file was not deleted: its job tries again", exc_info=True)
 
 
 @deconstructible(path="workflows.attachment_storage.DatabaseStorage")

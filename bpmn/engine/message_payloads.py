@@ -90,7 +90,48 @@ def _names(node: ast.AST) -> set[str]:
     return {name for name in data_names_loaded(node) - stored - CONSTANTS if name.isidentifier()}
 
 
-__all__ = ["PayloadReads", "payload_reads"]
+def correlation_reads(
+    bpmn_xml: str | bytes, payloads: dict[str, PayloadReads], sources: dict[str, frozenset[str]]
+) -> dict[str, frozenset[str]]:
+    """Correlation property id -> the case data its values are computed from (the keys of
+    SpiffWorkflow's ``workflow.correlations[key]``). A retrieval expression reads the
+    message's payload: for a message the model throws with a payload expression, a payload
+    field carries what ``payloads`` says it reads; otherwise (a throw without one sends the
+    task data; a catch copies the payload into the data under its names) a name is the
+    field of that name. A ``spiffworkflow:processVariableCorrelation`` reads the process's
+    data. Script variables carry what they are computed from (``sources``). A correction of
+    a field replaces a correlation value of the properties that read it, and no other
+    (``retention.services``): another property may hold an equal value of someone else."""
+    root = parse_bpmn_xml(bpmn_xml)
+    names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
+    found: dict[str, set[str]] = {}
+    for prop in root.iter(_q("correlationProperty")):
+        reads = found.setdefault(prop.get("id") or "", set())
+        for retrieval in prop.iter(_q("correlationPropertyRetrievalExpression")):
+            message = names.get(retrieval.get("messageRef")) or retrieval.get("messageRef") or ""
+            path = next(retrieval.iter(_q("messagePath")), None)
+            payload = payloads.get(message)
+            for name in _expression_names(path.text if path is not None else ""):
+                carried = payload.of(name) if payload is not None else None
+                reads.update(carried if carried is not None else {name})
+    for prop in root.iter(f"{{{SPIFF_NS}}}processVariableCorrelation"):
+        prop_id = next(prop.iter(f"{{{SPIFF_NS}}}propertyId"), None)
+        expression = next(prop.iter(f"{{{SPIFF_NS}}}expression"), None)
+        if prop_id is not None and prop_id.text:
+            found.setdefault(prop_id.text.strip(), set()).update(
+                _expression_names(expression.text if expression is not None else "")
+            )
+    return {prop: with_sources(reads, sources) for prop, reads in found.items() if prop}
+
+
+def _expression_names(text: str | None) -> set[str]:
+    try:
+        return _names(ast.parse((text or "").strip() or "None", mode="eval"))
+    except SyntaxError:
+        return set()
+
+
+__all__ = ["PayloadReads", "correlation_reads", "payload_reads"]
 
 
 THROWERS = ("intermediateThrowEvent", "endEvent", "sendTask")

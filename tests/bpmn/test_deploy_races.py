@@ -111,3 +111,44 @@ def test_two_first_saves_of_a_draft_at_once_keep_one_and_refuse_the_other(users)
     assert len(drafts) == 1 and len(refused) == 1, saved
     assert ProcessDraft.objects.get(key="versioned").bpmn_xml == drafts[0].bpmn_xml
     assert refused[0].draft.pk == drafts[0].pk
+
+
+def test_a_discard_meeting_a_colleagues_save_keeps_the_save(users, django_user_model):
+    """Ida saves the draft while Ada discards the one she opened: Ada's discard waits for
+    Ida's save and then drops nothing (409, Ida named). Before, the discard had no base and
+    deleted whatever draft it found once Ida's save committed: her newer work, gone. Forced:
+    Ida's save holds the draft's row until Ada's discard waits for it."""
+    from permissions.models import Membership, Role
+    from tests.workflows.test_lock_order import _backend_pid, wait_until_blocked
+
+    ida = django_user_model.objects.create_user("ida", first_name="Ida")
+    for membership in Membership.objects.filter(user=users["ada"], role=Role.PROCESS_ADMIN):
+        Membership.objects.create(user=ida, agency=membership.agency, role=Role.PROCESS_ADMIN)
+    opened = bpmn_services.save_draft(actor=users["ada"], key="versioned", bpmn_xml=model(), forms=FORMS, base=None)
+    base = opened.updated_at.isoformat()
+    ida_holds, pids = threading.Event(), {}
+
+    def hold_until_the_discard_waits(sender, instance, **kwargs):
+        if instance.updated_by_id == ida.pk and not ida_holds.is_set():
+            ida_holds.set()
+            wait_until_blocked(pids, "discard")
+
+    def ida_saves():
+        return bpmn_services.save_draft(
+            actor=ida, key="versioned", bpmn_xml=model(a_name="Idas"), forms=FORMS, base=base
+        )
+
+    def ada_discards():
+        assert ida_holds.wait(timeout=30)
+        pids["discard"] = _backend_pid()
+        return bpmn_services.discard_draft(actor=users["ada"], key="versioned", base=base)
+
+    pre_save.connect(hold_until_the_discard_waits, sender=ProcessDraft)
+    try:
+        saved, discarded = all_at_once([ida_saves, ada_discards])
+    finally:
+        pre_save.disconnect(hold_until_the_discard_waits, sender=ProcessDraft)
+
+    assert isinstance(saved, ProcessDraft), saved
+    assert isinstance(discarded, bpmn_services.DraftConflict) and discarded.draft.updated_by_id == ida.pk, discarded
+    assert ProcessDraft.objects.get(key="versioned").bpmn_xml == model(a_name="Idas")

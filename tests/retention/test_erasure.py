@@ -283,3 +283,30 @@ def test_an_attachment_file_that_cannot_be_deleted_fails_the_erasure_until_it_is
     assert failures  # the first delete failed
     assert ErasureRecord.objects.filter(case=case).exists()
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+def test_archive_packages_left_in_the_folder_go_with_the_erasure(shipped, users, agencies, settings, tmp_path):
+    """A package the archive never took from ``ARCHIVE_EXPORT_DIR`` (its reader broken, the
+    folder moved), and a ``.partial`` folder an attempt that died left, hold the person's
+    national id and case file: they outlived the erasure on disk for good. Now the erasure
+    removes them, and only them (another case's package stays)."""
+    settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
+    case, other = (start_prison_case(users, agencies, person=PERSON) for _ in range(2))
+    Case.objects.filter(pk__in=[case.pk, other.pk]).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    age(case, 5)
+    archived(case, other)
+    case.refresh_from_db()
+    other.refresh_from_db()
+    (export,) = case.archive_exports.all()
+    (kept,) = other.archive_exports.all()
+    left = [tmp_path / f"{case.reference}-{export.pk}", tmp_path / f".{case.reference}-{export.pk}.partial"]
+    others = tmp_path / f"{other.reference}-{kept.pk}"
+    for folder in (*left, others):
+        folder.mkdir()
+        (folder / "saksmappe.pdf").write_bytes(NATIONAL_ID.encode())
+
+    record = erase_case(case.pk, trigger=ErasureTrigger.RETENTION)
+
+    assert record is not None and record.removed["archive_packages_left"] == 2
+    assert [folder.exists() for folder in left] == [False, False]
+    assert (others / "saksmappe.pdf").exists()

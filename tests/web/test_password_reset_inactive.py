@@ -61,3 +61,44 @@ def test_no_link_is_mailed_to_an_inactive_account(users, settings):
     nils = users["nils"]
     type(nils).objects.filter(pk=nils.pk).update(is_active=False)
     assert mailed_link(nils, settings) == [] and mail.outbox == []
+
+
+def test_a_link_mailed_before_the_user_was_made_inactive_stays_dead_once_they_are_active_again(users, settings):
+    """Made inactive, then active again within the link's three days (back from leave, the
+    investigation over): the link mailed before worked again, Django's token holding nothing
+    a deactivation changes, and whoever held the mail chose the password. A link mailed
+    after the reactivation works."""
+    nils = users["nils"]
+    (link,) = mailed_link(nils, settings)
+    nils.is_active = False
+    nils.save()
+    nils.is_active = True
+    nils.save()
+
+    answer = set_password(Client(), link)
+
+    assert answer.status_code == 200 and "Lenken virker ikke" in answer.content.decode()
+    nils.refresh_from_db()
+    assert not nils.check_password(NEW)
+    mail.outbox.clear()
+    (fresh,) = mailed_link(nils, settings)
+    assert set_password(Client(), fresh).status_code == 302
+    nils.refresh_from_db()
+    assert nils.check_password(NEW)
+
+
+def test_a_link_to_a_user_never_made_inactive_is_the_one_django_made(users, settings):
+    """The links already mailed when this came in still work: the hash is Django's until the
+    user is first made inactive."""
+    from django.contrib.auth.tokens import default_token_generator
+
+    from web.password_reset import TOKENS
+
+    nils = users["nils"]
+    token = TOKENS.make_token(nils)
+    assert default_token_generator.check_token(nils, token) and TOKENS.check_token(nils, token)
+    nils.is_active = False
+    nils.save()
+    nils.is_active = True
+    nils.save()
+    assert not TOKENS.check_token(nils, token)

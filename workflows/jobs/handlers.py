@@ -54,8 +54,9 @@ def kinds() -> list[str]:
     return list(_handlers)
 
 
-def run_one(worker: str, *, job_id=None) -> int:
-    """Run one due job of a registered kind (or job ``job_id``). Returns 1 when one ran."""
+def run_one(worker: str, *, job_id=None, retry: queue.Retry | None = None) -> int:
+    """Run one due job of a registered kind (or job ``job_id``). Returns 1 when one ran.
+    ``retry``: an admin's retry of the job's incident, resolved in the job's transaction."""
     if not _handlers:
         return 0
     job = None
@@ -68,6 +69,8 @@ def run_one(worker: str, *, job_id=None) -> int:
             job.status, job.locked_by, job.finished_at = JobStatus.DONE, worker, queue.now()
             job.attempts += 1
             job.save(update_fields=["status", "locked_by", "finished_at", "attempts"])
+            if retry is not None:
+                queue.record_outcome_resolved(job, retry)
             return 1
     except Exception as exc:
         if job is None or reconnect.connection_lost(exc):

@@ -7,7 +7,7 @@ from core.errors import Conflict
 from workflows import selectors
 from workflows.jobs import handlers, queue, service, timers
 from workflows.jobs.errors import JobError, stored
-from workflows.models import Event, EventKind, Incident, JobKind, JobStatus
+from workflows.models import Incident, JobKind, JobStatus
 
 
 def retry_job_incident(incident: Incident, actor) -> Incident:
@@ -28,17 +28,8 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
                 "incident.job_failed_again", error=error.message.map_text(lambda text: scrub.scrub(text, literals))
             )
         raise Conflict("incident.job_failed_again", error=scrub.scrub(error, literals))
-    if incident.resolved_by_id is None:
-        incident.resolved_by = actor
-        incident.save(update_fields=["resolved_by"])
-    Event.objects.create(
-        case_id=incident.case_id,
-        instance_id=incident.instance_id,
-        kind=EventKind.INCIDENT_RESOLVED,
-        actor=actor,
-        element_id=incident.element_id,
-        detail={"incident": incident.pk, "job": incident.job_id},
-    )
+    # Resolved, with who resolved it and the timeline's event, in the job's transaction
+    # (``queue.record_outcome_resolved``).
     return incident
 
 
@@ -46,12 +37,12 @@ def _run_again(incident, actor) -> str | None:
     """None when the job ran and passed; else why not (a ``JobError``, or the text another
     system gave)."""
     worker = f"retry:{actor.get_username() if actor else 'system'}"
+    retry = queue.Retry(actor)
     job = incident.job
     if job.kind == JobKind.TIMER:
-        outcome, _ = timers.fire_timer(worker, job_id=job.pk)
+        outcome, _ = timers.fire_timer(worker, job_id=job.pk, retry=retry)
         job.refresh_from_db()
         if outcome == timers.FIRED:
-            queue.record_outcome_resolved(job)
             return None
         if outcome == timers.SKIPPED:  # its instance is locked by a step: not run at all
             return JobError("job.retry.instance_busy")
@@ -59,15 +50,17 @@ def _run_again(incident, actor) -> str | None:
             return JobError("job.retry.not_failed")
         return _last_error(job) or JobError("job.retry.instance_busy")
     if job.kind == JobKind.EXTERNAL_TASK:
-        return queue.release_external_task(job)
+        return queue.release_external_task(job, retry)
     if handlers.handles(job.kind):
-        ran = handlers.run_one(worker, job_id=job.pk)
+        ran = handlers.run_one(worker, job_id=job.pk, retry=retry)
         job.refresh_from_db()
         if job.status == JobStatus.DONE:
-            # Done by this retry, or by one that died before resolving the incident: the
-            # retry that resolves it wins. Another admin's retry at the same moment that
-            # ran the job and resolved it first leaves this one nothing to do.
-            if not queue.record_outcome_resolved(job):
+            if ran:
+                return None  # by this retry, which resolved the incident with the run
+            # Done by another admin's retry at the same moment, which resolved it with its
+            # run; or (before the resolution moved into the job's transaction) by one that
+            # died before resolving it: then this retry resolves it.
+            if not queue.record_outcome_resolved(job, retry):
                 raise Conflict("incident.resolved")
             return None
         if not ran:  # another worker holds the job's row (or it is no longer failed)
@@ -76,7 +69,7 @@ def _run_again(incident, actor) -> str | None:
     claimed = queue.claim_external(worker, job_id=job.pk)
     if not claimed:
         return JobError("job.retry.not_failed")
-    return service.perform_claimed(claimed[0], worker)
+    return service.perform_claimed(claimed[0], worker, retry)
 
 
 def _last_error(job) -> str:

@@ -33,6 +33,9 @@ class JobKind(models.TextChoices):
     ARCHIVE_EXPORT = "archive_export", "Archive export of a closed case"
     # The password-reset mail (``web.password_reset``): sent by a worker, not by the request.
     PASSWORD_RESET = "password_reset", "Password-reset e-mail"
+    # A withdrawn attachment's file in ``ATTACHMENT_DIR`` (``workflows.jobs.files``): retried
+    # until it is gone.
+    FILE_DELETION = "file_deletion", "Deletion of a withdrawn attachment's file"
 
 
 class JobStatus(models.TextChoices):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -20,13 +21,22 @@ from django.utils.dateparse import parse_datetime
 from bpmn.engine import service_tasks as engine_services
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
-from workflows.models import FinishedExternalTask, Incident, Job, JobKind, JobStatus
+from workflows.models import Event, EventKind, FinishedExternalTask, Incident, Job, JobKind, JobStatus
 from workflows.steps import rows
 
 NOTIFY_CHANNEL = "brobygger_jobs"
 # Claimed by the workers; external tasks are fetched and locked by an agency's own system.
 EXTERNAL_KINDS = (JobKind.NOTIFICATION, JobKind.WEBHOOK, JobKind.SERVICE)
 SERVICE_KINDS = (JobKind.SERVICE, JobKind.EXTERNAL_TASK)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """An admin's retry of a failed job's incident (``workflows.jobs.incidents``): ``actor``
+    (a user; None: the system) resolves the incident when the job passes, in the job's own
+    transaction (``record_outcome_resolved``)."""
+
+    actor: Any = None
 
 
 def now():
@@ -263,10 +273,16 @@ def release_claimed(jobs, worker: str) -> int:
     )
 
 
-def finish_external(job: Job, worker: str, error: str | None, *, final: bool = False) -> Job | None:
+def finish_external(
+    job: Job, worker: str, error: str | None, *, final: bool = False, retry: Retry | None = None
+) -> Job | None:
     """Record the outcome of a leased job. None when the lease was lost meanwhile. ``final``:
-    the error is one no retry changes, so the job fails now, with its incident."""
+    the error is one no retry changes, so the job fails now, with its incident. ``retry``:
+    an admin's retry, whose actor resolves the incident with the outcome."""
     if error is None:
+        if retry is not None:
+            with transaction.atomic():
+                return _finish_done(job, worker, retry)
         return _finish_done(job, worker)
     with transaction.atomic():
         row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
@@ -278,7 +294,7 @@ def finish_external(job: Job, worker: str, error: str | None, *, final: bool = F
     return row
 
 
-def _finish_done(job: Job, worker: str) -> Job | None:
+def _finish_done(job: Job, worker: str, retry: Retry | None = None) -> Job | None:
     """A success in one statement (no lock, no read): the row is updated only while
     ``worker`` still holds its lease, as ``record_outcome`` would write it."""
     done = _done_fields()
@@ -286,8 +302,8 @@ def _finish_done(job: Job, worker: str) -> Job | None:
         return None
     for field, value in done.items():
         setattr(job, field, value)
-    if job.attempts > 1:  # an incident is opened only after a failed last attempt, so never at the first
-        record_outcome_resolved(job)
+    if job.attempts > 1 or retry is not None:  # an incident is opened only after a failed last attempt
+        record_outcome_resolved(job, retry)
     return job
 
 
@@ -316,16 +332,17 @@ def _mark_done(jobs, worker: str, done: dict) -> int:
     return held.update(**done)
 
 
-def record_outcome(row: Job, error: str | None) -> None:
+def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -> None:
     """Done, or back off, or (after the last attempt) failed with an incident. Row locked.
     ``error``: a ``JobError`` (ours: its message is stored too, to be shown in the reader's
-    language) or another system's text."""
+    language) or another system's text. ``retry``: done by an admin's retry, who resolves
+    the incident."""
     moment = now()
     row.lease_until, row.locked_by = None, ""
     if error is None:
         row.status, row.finished_at, row.last_error, row.last_error_message = JobStatus.DONE, moment, "", None
         row.save()
-        Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=moment)
+        record_outcome_resolved(row, retry)
         return
     row.last_error, row.last_error_message = error[:MAX_ERROR], message_of(error)
     if row.attempts < row.max_attempts:
@@ -352,7 +369,7 @@ def record_outcome(row: Job, error: str | None) -> None:
         )
 
 
-def release_external_task(job: Job) -> str | None:
+def release_external_task(job: Job, retry: Retry | None = None) -> str | None:
     """A failed external task is offered to the agency's system again (one more attempt)."""
     with transaction.atomic():
         row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.FAILED).first()
@@ -361,13 +378,37 @@ def release_external_task(job: Job) -> str | None:
         row.status, row.due_at, row.finished_at = JobStatus.PENDING, now(), None
         row.max_attempts = row.attempts + 1
         row.save(update_fields=["status", "due_at", "finished_at", "max_attempts"])
-        record_outcome_resolved(row)
+        record_outcome_resolved(row, retry)
     return None
 
 
-def record_outcome_resolved(row: Job) -> int:
-    """Resolve the open incident of ``row``; how many it resolved (0: someone else had)."""
-    return Incident.objects.filter(job=row, resolved_at__isnull=True).update(resolved_at=now())
+def record_outcome_resolved(row: Job, retry: Retry | None = None) -> int:
+    """Resolve the open incident of ``row``; how many it resolved (0: someone else had).
+
+    ``retry``: an admin's retry passed: its actor resolves it, and the case's timeline says
+    so, in the caller's transaction (the job's outcome): who resolved it was written after
+    that transaction, so a crash between the two left a resolved incident without its
+    resolver, and a second admin's retry that found the job done resolved the incident of
+    the run the first admin made."""
+    open_incidents = Incident.objects.filter(job=row, resolved_at__isnull=True)
+    if retry is None:
+        return open_incidents.update(resolved_at=now())
+    actor = retry.actor if retry.actor is not None and retry.actor.is_authenticated else None
+    resolved = 0
+    with transaction.atomic():  # the caller's (a savepoint), or its own for a job found done
+        for incident in open_incidents.select_for_update().order_by("pk"):
+            incident.resolved_at, incident.resolved_by = now(), actor
+            incident.save(update_fields=["resolved_at", "resolved_by"])
+            Event.objects.create(
+                case_id=incident.case_id,
+                instance_id=incident.instance_id,
+                kind=EventKind.INCIDENT_RESOLVED,
+                actor=actor,
+                element_id=incident.element_id,
+                detail={"incident": incident.pk, "job": incident.job_id},
+            )
+            resolved += 1
+    return resolved
 
 
 # --- pruning: finished jobs are deleted after ``JOB_DONE_KEEP_DAYS`` ------------------------

@@ -190,7 +190,9 @@ def taken_fields(runtime, element_id: str, answer: Any, *, strict: bool) -> tupl
     return taken, errors
 
 
-def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, acting_agency=None) -> bool:
+def complete_with_answer(
+    job: Job, answer: Any, *, strict: bool, actor=None, acting_agency=None, retry: queue.Retry | None = None
+) -> bool:
     """Complete the job's task with the fields taken from ``answer`` and mark the job done,
     in the caller's transaction (``job`` is the locked row). False when the task no longer
     waits (the job is closed as cancelled); InvalidInput when the answer does not fit."""
@@ -225,7 +227,7 @@ def complete_with_answer(job: Job, answer: Any, *, strict: bool, actor=None, act
     except TaskStateError as exc:  # raised before anything of the step was written
         _close(job, JobStatus.CANCELLED, JobError("job.task_no_longer_waits", detail=engine_detail(exc)))
         return False
-    queue.record_outcome(job, None)
+    queue.record_outcome(job, None, retry=retry)
     return True
 
 
@@ -239,14 +241,15 @@ def _close(job: Job, status: str, why: JobError) -> None:
 # --- the HTTP connector (a worker) -----------------------------------------------------------
 
 
-def perform_claimed(job: Job, worker: str) -> str | None:
-    """Perform a claimed external job and record its outcome. Returns the error or None."""
+def perform_claimed(job: Job, worker: str, retry: queue.Retry | None = None) -> str | None:
+    """Perform a claimed external job and record its outcome. Returns the error or None.
+    ``retry``: an admin's retry of its incident, resolved with the outcome."""
     if job.kind == JobKind.SERVICE:
-        error = run_http_job(job, worker)
+        error = run_http_job(job, worker, retry)
     else:
         error = notify.perform(job)
         if error is None:
-            queue.finish_external(job, worker, None)
+            queue.finish_external(job, worker, None, retry=retry)
             return None
     if error is not None:
         queue.finish_external(job, worker, error, final=isinstance(error, Refusal))
@@ -281,7 +284,7 @@ def perform_claimed_batch(jobs: list[Job], worker: str) -> list[tuple[Job, str |
     return performed
 
 
-def run_http_job(job: Job, worker: str) -> str | None:
+def run_http_job(job: Job, worker: str, retry: queue.Retry | None = None) -> str | None:
     """Call the connector, then complete the task (see the module). None when done."""
     try:
         answer, connector = _call_connector(job)
@@ -295,7 +298,7 @@ def run_http_job(job: Job, worker: str) -> str | None:
             if row is None:
                 return None  # the lease ran out and another worker has the job: it completes the task
             # False: the task is gone, the job closed. The fields taken are the connector agency's.
-            complete_with_answer(row, answer, strict=False, acting_agency=connector.agency)
+            complete_with_answer(row, answer, strict=False, acting_agency=connector.agency, retry=retry)
     except InvalidInput as exc:
         return JobError("job.service.answer_invalid", problems=[_problem(error) for error in exc.errors])
     except EngineError as exc:

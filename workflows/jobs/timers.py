@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 NONE, FIRED, SKIPPED, FAILED = "none", "fired", "skipped", "failed"
 
 
-def fire_timer(worker: str, *, exclude=(), job_id=None) -> tuple[str, int | None]:
-    """Fire the earliest due timer job (or job ``job_id``). Returns (outcome, job id)."""
+def fire_timer(worker: str, *, exclude=(), job_id=None, retry: queue.Retry | None = None) -> tuple[str, int | None]:
+    """Fire the earliest due timer job (or job ``job_id``). Returns (outcome, job id).
+    ``retry``: an admin's retry of its incident, resolved with the firing."""
     job = None
     try:
         with transaction.atomic():
@@ -44,6 +45,8 @@ def fire_timer(worker: str, *, exclude=(), job_id=None) -> tuple[str, int | None
                 # The job is done: no pending timer job is left, whatever the next due time.
                 instance.next_timer_at = None
                 steps.run_step(steps.Step(instance), lambda workflow: None)
+            if retry is not None:
+                queue.record_outcome_resolved(job, retry)
             lag = (job.finished_at - job.due_at).total_seconds()
             transaction.on_commit(lambda: hooks.emit(hooks.TIMER_FIRED, lag_seconds=lag))
             return FIRED, job.pk

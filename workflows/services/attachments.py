@@ -136,7 +136,7 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
         name = locked.stored_as
         locked.withdrawn_at, locked.withdrawn_by, locked.stored_as = timezone.now(), actor, ""
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "stored_as"])
-        discard(name)
+        discard(name, case_id=locked.case_id)
         _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor)
         notes_policy.log_write(
             actor, case, category=locked.category, agency_id=locked.agency_id, item=f"attachment:{locked.pk}"

@@ -234,8 +234,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
     record = VersionMigration(key=key, from_definition=source, to_definition=target, actor=actor)
     with transaction.atomic():
         for candidate_id in _candidates(source, case_id).values_list("id", flat=True):
-            _lock_owed_service_jobs(candidate_id)
-            instance = steps.lock_instance(candidate_id)
+            instance = _lock_jobs_then_instance(candidate_id)
             if instance.definition_id != source.pk or instance.status not in (
                 InstanceStatus.RUNNING,
                 InstanceStatus.INCIDENT,
@@ -265,22 +264,59 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
     return record
 
 
-def _owed_service_jobs(instance_id: int):
-    return Job.objects.select_for_update().filter(
+def _owed(instance_id: int):
+    return Job.objects.filter(
         instance_id=instance_id,
         kind__in=queue.SERVICE_KINDS,
         status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
     )
 
 
-def _lock_owed_service_jobs(instance_id: int) -> None:
+def _owed_service_jobs(instance_id: int):
+    return _owed(instance_id).select_for_update()
+
+
+def _lock_owed_service_jobs(instance_id: int) -> set[int]:
     """Hold the instance's owed service jobs before the instance, as every job runner takes
     them (the job, then the instance: an agency's system answering its external task, the
     connector worker). Taken after the instance, the rerouting met such an answer holding
     the job and waiting for the instance, and PostgreSQL failed one of the two
-    (``tests/api/test_external_task_migration_races.py``). A job a step writes between this
-    and the instance lock is taken in ``_reroute_service_jobs``."""
-    list(_owed_service_jobs(instance_id).order_by("pk").values_list("pk", flat=True))
+    (``tests/api/test_external_task_migration_races.py``). Returns their ids."""
+    return set(_owed_service_jobs(instance_id).order_by("pk").values_list("pk", flat=True))
+
+
+# How often the jobs and the instance are taken again when a step wrote a job between the two.
+LOCK_ATTEMPTS = 5
+
+
+class _JobWrittenMeanwhile(Exception):
+    pass
+
+
+def _lock_jobs_then_instance(instance_id: int):
+    """The instance, locked after its owed service jobs, with none owed that is not held.
+
+    A step holding the instance may write a job between the two locks (the task before the
+    service task completed): the rerouting then took it after the instance, and an agency's
+    system that had fetched it and was answering (its job held, waiting for the instance)
+    met the migration in a circle, and PostgreSQL failed one of the two
+    (``test_an_answer_to_a_task_created_while_the_migration_took_its_locks_neither_deadlocks_nor_fails``).
+    Once the instance is held no step writes one; a job seen then that was not held lets go
+    of both (a savepoint rolled back releases the locks taken in it) and takes them again in
+    order. After ``LOCK_ATTEMPTS`` the instance is kept as it is (the rerouting then takes a
+    later job after it, as before)."""
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                held = _lock_owed_service_jobs(instance_id)
+                instance = steps.lock_instance(instance_id)
+                owed = set(_owed(instance_id).values_list("pk", flat=True))  # read, not taken
+                if owed <= held or attempt == LOCK_ATTEMPTS - 1:
+                    return instance
+                raise _JobWrittenMeanwhile
+        except _JobWrittenMeanwhile:
+            continue
+    raise AssertionError("unreachable: the last attempt returns")
 
 
 def _write_migrated(instance, workflow, mapping, *, actor, source, target_runtime) -> None:

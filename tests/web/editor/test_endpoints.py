@@ -122,7 +122,9 @@ def test_a_draft_survives_a_reload_and_is_shared_per_process(web, prison_content
     assert draft.key == PRISON and draft.bpmn_xml == xml + " " and draft.updated_by == users["ada"]
     page = web("ada").get(reverse("process-edit", kwargs={"key": PRISON}))
     assert page.context["config"]["bpmn_xml"] == xml + " "
-    assert post_json(web("ada"), reverse("process-draft-discard"), {"key": PRISON}).json() == {"discarded": True}
+    base = ProcessDraft.objects.get().updated_at.isoformat()
+    discarded = post_json(web("ada"), reverse("process-draft-discard"), {"key": PRISON, "base": base})
+    assert discarded.json() == {"discarded": True}
     assert not ProcessDraft.objects.exists()
 
 
@@ -249,3 +251,45 @@ def test_the_editor_is_told_which_draft_it_opened(web, prison_content):
 def test_a_base_that_is_not_a_time_is_400_naming_it(web, prison_content):
     response = post_json(web("ada"), reverse("process-draft-save"), {**prison_content, "base": 12})
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "base"
+
+
+def test_a_discard_after_someone_elses_save_answers_409_and_keeps_their_work(web, prison_content, users):
+    """Ada opened the editor on her own draft; Ida saved hers over it since. Ada's discard
+    dropped Ida's newer work unseen; now it answers 409 naming who saved it, in bokmål, and
+    drops it only when Ada discards again from the draft the 409 named."""
+    ida = web(None)
+    ida.force_login(_second_admin(users))
+    mine = post_json(web("ada"), reverse("process-draft-save"), {**prison_content, "base": None}).json()
+    ada_opened = web("ada").get(reverse("process-edit", kwargs={"key": PRISON})).context["config"]
+    assert ada_opened["draft_saved_at"] == mine["updated_at"]
+    ida_xml = prison_content["bpmn_xml"] + " "
+    ida_saved = post_json(
+        ida, reverse("process-draft-save"), {**prison_content, "bpmn_xml": ida_xml, "base": mine["updated_at"]}
+    )
+    assert ida_saved.status_code == 200
+
+    url = reverse("process-draft-discard")
+    refused = post_json(web("ada"), url, {"key": PRISON, "base": ada_opened["draft_saved_at"]})
+
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["current"] == ida_saved.json()["updated_at"]
+    assert body["detail"].startswith("Ida Modellerer lagret dette utkastet") and "ikke forkastet" in body["detail"]
+    assert body["errors"][0]["field"] == "base"
+    assert ProcessDraft.objects.get().bpmn_xml == ida_xml  # Ida's work is kept
+    # With no draft seen at all (``base`` null), a draft there is someone else's too.
+    assert post_json(web("ada"), url, {"key": PRISON, "base": None}).status_code == 409
+
+    dropped = post_json(web("ada"), url, {"key": PRISON, "base": body["current"]})
+    assert dropped.status_code == 200 and dropped.json() == {"discarded": True}
+    assert not ProcessDraft.objects.exists()
+    # Nothing left to discard: no conflict, nothing discarded.
+    assert post_json(web("ada"), url, {"key": PRISON, "base": None}).json() == {"discarded": False}
+
+
+@pytest.mark.parametrize("body", [{"key": PRISON}, {"key": PRISON, "base": 12}, {"key": PRISON, "base": "x"}])
+def test_a_discard_without_a_base_time_is_400_naming_it_and_drops_nothing(web, prison_content, body):
+    post_json(web("ada"), reverse("process-draft-save"), prison_content)
+    response = post_json(web("ada"), reverse("process-draft-discard"), body)
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "base"
+    assert ProcessDraft.objects.exists()

@@ -233,7 +233,17 @@
     document.getElementById("save-draft").addEventListener("click", () => saveDraft());
     document.getElementById("discard-draft").addEventListener("click", () => {
       clearTimeout(saveTimer);
-      ctx.post(ctx.urls.discard, { key: ctx.key }).then(() => window.location.reload());
+      // ``base``: only the draft this editor started from is dropped. A colleague's saved
+      // since answers 409 and stays; a second click (with the base the 409 named) drops it.
+      ctx.post(ctx.urls.discard, { key: ctx.key, base: draftBase }).then(({ status: code, data }) => {
+        if (code === 200) { window.location.reload(); return; }
+        if (code === 409 && data.current) {
+          draftBase = data.current;
+          conflicted = true;
+          status.dataset.conflict = "true";
+        }
+        status.textContent = data.detail || B.t("Draft not discarded");
+      });
     });
     window.addEventListener("beforeunload", () => { if (saveTimer) { saveDraft(); } });
 

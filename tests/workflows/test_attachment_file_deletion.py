@@ -1,0 +1,113 @@
+"""A withdrawn attachment's file in ``ATTACHMENT_DIR`` is deleted, however long it takes.
+
+The withdrawal deleted the file once, after its commit: a delete that failed then (a
+read-only or full disk, a permission, a worker killed between the commit and the delete)
+left the file on disk for good, the row already emptied of its name, so nothing retried
+it. Now a ``file_deletion`` job, written in the withdrawal's transaction, tries again
+until the delete passes (``workflows.jobs.files``), and the erasure of the case deletes
+what such a job has not deleted yet."""
+
+from contextlib import suppress
+from datetime import UTC, datetime
+
+import pytest
+from django.core.files.storage import FileSystemStorage
+from django.utils import timezone
+
+from retention.erasure import erase_case
+from retention.models import ErasureTrigger
+from tests.clock import Clock
+from tests.retention.helpers import age, archived
+from tests.workflows.helpers import start_prison_case
+from workflows import services
+from workflows.jobs import handlers
+from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
+
+from .test_attachments import PDF, upload
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def folder(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
+    return tmp_path
+
+
+def files_in(folder):
+    return [path for path in folder.rglob("*") if path.is_file()]
+
+
+@pytest.fixture
+def failing_delete(monkeypatch):
+    """The disk refuses the next ``times`` deletes (a read-only mount, a permission)."""
+    real_delete, left = FileSystemStorage.delete, {"times": 0}
+
+    def delete(storage, name):
+        if left["times"]:
+            left["times"] -= 1
+            raise PermissionError(13, "Permission denied")
+        real_delete(storage, name)
+
+    monkeypatch.setattr(FileSystemStorage, "delete", delete)
+
+    def fail(times):
+        left["times"] = times
+
+    return fail
+
+
+def withdrawn_with_its_delete_failing(users, agencies, folder, failing_delete, capture):
+    case = start_prison_case(users, agencies)
+    attachment = services.add_attachment(actor=users["nils"], case=case.pk, upload=upload(PDF))
+    assert len(files_in(folder)) == 1
+    failing_delete(1)
+    with suppress(PermissionError), capture(execute=True):
+        services.withdraw_attachment(actor=users["nils"], case=case.pk, attachment_id=attachment.pk)
+    assert len(files_in(folder)) == 1  # the delete after the commit failed
+    return case
+
+
+def test_a_withdrawn_file_whose_delete_failed_is_deleted_by_a_worker_later(
+    shipped, users, agencies, folder, failing_delete, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.BROBYGGER = {**settings.BROBYGGER, "JOB_BACKOFF_BASE_SECONDS": 30}
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    withdrawn_with_its_delete_failing(users, agencies, folder, failing_delete, django_capture_on_commit_callbacks)
+
+    failing_delete(3)  # the disk stays read-only a while: the job backs off and tries again
+    for _ in range(4):
+        handlers.run_one("w")
+        clock.advance(hours=1)
+    assert files_in(folder) == []
+    job = Job.objects.get(kind=JobKind.FILE_DELETION)
+    assert job.status == JobStatus.DONE and job.attempts == 4
+
+
+def test_the_erasure_deletes_a_withdrawn_file_its_job_has_not_deleted_yet(
+    shipped, users, agencies, folder, failing_delete, django_capture_on_commit_callbacks
+):
+    case = withdrawn_with_its_delete_failing(
+        users, agencies, folder, failing_delete, django_capture_on_commit_callbacks
+    )
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
+    age(case, 5)
+    archived(case)
+    record = erase_case(case.pk, trigger=ErasureTrigger.RETENTION)
+    assert record is not None and record.removed["withdrawn_attachment_files"] == 1
+    assert files_in(folder) == []
+    handlers.run_one("w")  # its job finds nothing left, and is done
+    assert Job.objects.get(kind=JobKind.FILE_DELETION).status == JobStatus.DONE
+
+
+def test_a_withdrawal_in_the_database_storage_writes_no_job(shipped, users, agencies):
+    case = start_prison_case(users, agencies)
+    attachment = services.add_attachment(actor=users["nils"], case=case.pk, upload=upload(PDF))
+    services.withdraw_attachment(actor=users["nils"], case=case.pk, attachment_id=attachment.pk)
+    assert not Job.objects.filter(kind=JobKind.FILE_DELETION).exists()
