@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0051_migrated_tasks_path_categories"),
+        ("workflows", "0052_path_categories_read_anew"),
     ]
 
     operations = [
