@@ -557,6 +557,9 @@ OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile email groups")
 OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
 OIDC_USE_PKCE = True
+# Every OIDC_OP_* URL must be https:// (check accounts.E001, run by migrate and serve) unless
+# DEBUG is on; this allows http:// on the loopback address only, for a test provider.
+OIDC_ALLOW_HTTP = env_bool("OIDC_ALLOW_HTTP", False)
 # A single sign-on session is checked with the provider again after this long (prompt=none:
 # groups applied again, or the session ended): accounts.middleware.SingleSignOnRecheck.
 OIDC_RECHECK_MINUTES = env_int("OIDC_RECHECK_MINUTES", 15)
