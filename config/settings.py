@@ -504,16 +504,25 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 
-# Lockout (django-axes) for the web login, the admin login and POST /api/v1/auth/token/:
-# after LOGIN_FAILURE_LIMIT wrong passwords or one-time codes for a username, that username
-# is refused for LOGIN_COOLOFF_MINUTES (admins lift it in the admin: Axes > Access attempts).
+# Lockout (django-axes, accounts.lockout.LockoutHandler) for the web login, the admin login
+# and POST /api/v1/auth/token/, two locks (docs/security.md, "Lockout"):
+# - a username from one client address: after LOGIN_FAILURE_LIMIT wrong passwords or
+#   one-time codes it is refused from that address for LOGIN_COOLOFF_MINUTES (admins lift it
+#   in the admin: Axes > Access attempts). Tries while locked do not make the lock longer.
+# - a username from every address together: LOGIN_USERNAME_FAILURE_LIMIT failures per
+#   LOGIN_USERNAME_PERIOD_MINUTES, a token bucket (ops.rate_limit): once they are spent the
+#   username is refused from everywhere until one is back (every period / limit).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
-# By username only: a municipality's staff share one outgoing address, and locking it after
-# a few typos would lock everyone out. Per-address rate limits belong in the reverse proxy
-# (docs/security.md); axes.W006 warns about exactly this choice.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 20)
+LOGIN_USERNAME_PERIOD_MINUTES = env_int("LOGIN_USERNAME_PERIOD_MINUTES", 60)
+if min(AXES_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT, LOGIN_USERNAME_PERIOD_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT and LOGIN_USERNAME_PERIOD_MINUTES must be at least 1"
+    )
 # Not axes' own clearing at every login: a password that still owes its one-time code has
 # not signed in. accounts.lockout clears the count after a whole sign-in.
 AXES_RESET_ON_SUCCESS = False
