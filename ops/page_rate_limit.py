@@ -31,8 +31,12 @@ class PageRateLimit:
         self.get_response = get_response
 
     def __call__(self, request):
+        # The path first: ``request.user`` is lazy, and an API request with a token must not
+        # read its session's user here (``tests/accounts/test_token_second_factor.py``).
+        if request.path_info.startswith(NOT_COUNTED):
+            return self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path_info.startswith(NOT_COUNTED):
+        if user is not None and user.is_authenticated:
             rate = parse_rate(settings.WEB_RATE_LIMIT)
             if rate is not None:
                 wait = rate_limit.take(f"web:{user.pk}", *rate)
