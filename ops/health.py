@@ -17,10 +17,9 @@ or a migration pending, and the replica's lag (docs/deploy.md, "Health checks").
 
 from __future__ import annotations
 
+import hmac
 import math
 from datetime import timedelta
-
-import hmac
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections

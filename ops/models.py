@@ -14,3 +14,6 @@ class RateBucket(models.Model):
 
     class Meta:
         db_table = "ops_rate_bucket"
+
+    def __str__(self) -> str:
+        return self.key

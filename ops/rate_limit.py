@@ -39,11 +39,11 @@ def take(key: str, count: int, period: float, *, now: float | None = None) -> fl
     now = time.time() if now is None else now
     interval = period / count
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-    params = {"key": key, "now": now, "interval": interval, "period": period}
+    params: dict[str, str | float] = {"key": key, "now": now, "interval": interval, "period": period}
     with connection.cursor() as cursor:
         cursor.execute(_TAKE.format(greatest=greatest), params)
         taken = cursor.fetchone() is not None
-        if random.randrange(PRUNE_ONE_IN) == 0:
+        if random.randrange(PRUNE_ONE_IN) == 0:  # noqa: S311 - when to prune, no secret
             cursor.execute("DELETE FROM ops_rate_bucket WHERE tat < %s", [now])
         if taken:
             return None

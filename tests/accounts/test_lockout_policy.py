@@ -11,17 +11,13 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 
-from .conftest import token_login
-
 pytestmark = pytest.mark.django_db
 ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
 
 
-def _login(api, username, password=None, *, address):
-    extra = {"REMOTE_ADDR": address}
-    if password is None:
-        return api.post("/api/v1/auth/token/", {"username": username, "password": "test-password"}, format="json", **extra)
-    return api.post("/api/v1/auth/token/", {"username": username, "password": password}, format="json", **extra)
+def _login(api, username, password="test-password", *, address):
+    data = {"username": username, "password": password}
+    return api.post("/api/v1/auth/token/", data, format="json", REMOTE_ADDR=address)
 
 
 def test_a_lock_from_one_address_leaves_the_owner_at_hers_alone(users, api, settings):
@@ -55,7 +51,9 @@ def test_many_addresses_together_get_the_username_bucket_and_no_more(users, api,
     limit = settings.LOGIN_USERNAME_FAILURE_LIMIT
     per_address = settings.AXES_FAILURE_LIMIT
     addresses = [f"192.0.2.{number}" for number in range(1, limit // per_address + 1)]
-    statuses = [_login(api, "nora", "wrong", address=address).status_code for address in addresses for _ in range(per_address)]
+    statuses = [
+        _login(api, "nora", "wrong", address=address).status_code for address in addresses for _ in range(per_address)
+    ]
     assert statuses.count(400) == limit - len(addresses) and len(statuses) == limit
     assert _login(api, "nora", address=OWNER).status_code == 429  # the username is out everywhere
     assert _login(api, "nora", "wrong", address="192.0.2.200").status_code == 429  # not counted, nothing learnt

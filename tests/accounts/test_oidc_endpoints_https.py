@@ -11,8 +11,15 @@ import sys
 import pytest
 from django.core.checks import run_checks
 
-from accounts.oidc import OIDC_ENDPOINT_SETTINGS
 from tests.conftest import REPO
+
+OIDC_ENDPOINT_SETTINGS = (
+    "OIDC_OP_ISSUER",
+    "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    "OIDC_OP_TOKEN_ENDPOINT",
+    "OIDC_OP_USER_ENDPOINT",
+    "OIDC_OP_JWKS_ENDPOINT",
+)
 
 
 def _configure(settings, base: str) -> None:

@@ -103,7 +103,11 @@ def test_another_web_process_counts_against_the_same_rate(users, client_for, set
     assert [nils.get("/api/v1/agencies/").status_code for _ in range(2)] == [200, 200]
     token, _expiry = issue(users["nils"])
     database = django_settings.DATABASES["default"]
-    env = {key: value for key, value in os.environ.items() if key not in {"TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(
         {
             "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
