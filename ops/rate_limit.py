@@ -62,7 +62,3 @@ def empty(key: str, count: int, period: float, *, now: float | None = None) -> b
         row = cursor.fetchone()
     return row is not None and row[0] + period / count - now > period
 
-
-def reset(key: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM ops_rate_bucket WHERE key = %s", [key])
