@@ -61,4 +61,3 @@ def empty(key: str, count: int, period: float, *, now: float | None = None) -> b
         cursor.execute("SELECT tat FROM ops_rate_bucket WHERE key = %s", [key])
         row = cursor.fetchone()
     return row is not None and row[0] + period / count - now > period
-
