@@ -8,6 +8,13 @@ who owes a second factor has not signed in when the password is right (axes'
 for ever by signing in again between tries); their count is cleared when the code is
 given (``accounts.views``, ``accounts.sign_in``).
 
+Two locks (``LockoutHandler``; docs/security.md, "Lockout"): a username from one client
+address (django-axes' rows: ``LOGIN_FAILURE_LIMIT`` in ``LOGIN_COOLOFF_MINUTES``), and the
+username from every address together (a token bucket in ``ops.rate_limit``:
+``LOGIN_USERNAME_FAILURE_LIMIT`` per ``LOGIN_USERNAME_PERIOD_MINUTES``). Until 2026-12-06 one
+lock per username alone, made longer by every try while it held: one request every few
+minutes, from one address, kept a caseworker out for good.
+
 And what a failed sign-in leaves behind (``attempted_username``, ``client_str``): the
 username of an account that exists, so admins see whose sign-in is locked; for a name
 that is no account (often a password typed into the wrong field) a keyed digest only."""
@@ -16,8 +23,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_credentials
+from axes.helpers import get_client_username, get_credentials
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.core import checks
@@ -27,7 +35,40 @@ from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from ops import rate_limit
+
 STATUS = 429
+
+
+def _username_bucket(username: str) -> tuple[str, int, int]:
+    return f"login:{username}", settings.LOGIN_USERNAME_FAILURE_LIMIT, settings.LOGIN_USERNAME_PERIOD_MINUTES * 60
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler (its rows count a username per client address, as
+    ``AXES_LOCKOUT_PARAMETERS`` says), and the username's bucket across every address."""
+
+    def is_locked(self, request, credentials=None) -> bool:
+        if super().is_locked(request, credentials):
+            return True
+        username = get_client_username(request, credentials)
+        return bool(username) and rate_limit.empty(*_username_bucket(username))
+
+    def user_login_failed(self, sender, credentials, request=None, **kwargs):
+        # A try the lock refused tested no password: axes leaves it uncounted (with
+        # AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off) and so does the bucket.
+        refused = request is not None and getattr(request, "axes_locked_out", False)
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        if request is None or refused:
+            return
+        username = get_client_username(request, credentials)
+        if not username:
+            return
+        key, count, period = _username_bucket(username)
+        rate_limit.take(key, count, period)
+        if rate_limit.empty(key, count, period):
+            request.axes_locked_out = True  # the middleware answers the lockout now, as axes does at its limit
+            request.axes_credentials = credentials
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -160,7 +201,10 @@ def count_failure(request, user) -> bool:
 
 
 def clear_failures(request, user) -> None:
-    AxesProxyHandler.reset_attempts(username=user.get_username())
+    """A whole sign-in clears this client's count for the user, not other addresses' (an
+    attacker's five tries from elsewhere stay spent) nor the username's bucket, which fills
+    again by itself."""
+    AxesProxyHandler.reset_attempts(ip_address=client_ip(request), username=user.get_username())
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.clear_failures_after_sign_in")

@@ -157,3 +157,50 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
         user.first_name = str(claims.get("given_name") or "")[:150]
         user.last_name = str(claims.get("family_name") or "")[:150]
         user.email = str(claims.get("email") or "")[:254]
+
+
+# The provider's endpoints Brobygger calls or sends browsers to; the issuer is what the ID
+# token must name (OpenID Connect Discovery: an https URL).
+OIDC_ENDPOINT_SETTINGS = (
+    "OIDC_OP_ISSUER",
+    "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    "OIDC_OP_TOKEN_ENDPOINT",
+    "OIDC_OP_USER_ENDPOINT",
+    "OIDC_OP_JWKS_ENDPOINT",
+)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def endpoints_check(app_configs=None, **kwargs):
+    """``manage.py check`` (and so ``migrate`` and ``manage.py serve``, which run it): every
+    ``OIDC_OP_*`` URL is ``https://``. Over plain http the token endpoint's answer (the ID
+    token, the access token) and the client secret sent to it, the userinfo with the groups
+    that grant roles, and the signing keys from the JWKS endpoint travel readable and
+    writable by anyone on the path: whoever changes the keys signs in as anyone. Allowed
+    only with ``DEBUG`` on, or with ``OIDC_ALLOW_HTTP=true`` for a test provider on this
+    machine's loopback address (``tests/oidc_idp/``)."""
+    from urllib.parse import urlsplit
+
+    from django.core import checks
+
+    if settings.DEBUG or not getattr(settings, "OIDC_RP_CLIENT_ID", ""):
+        return []
+    allow_loopback = getattr(settings, "OIDC_ALLOW_HTTP", False)
+    found = []
+    for name in OIDC_ENDPOINT_SETTINGS:
+        url = getattr(settings, name, "") or ""
+        parts = urlsplit(url)
+        if parts.scheme == "https" and parts.hostname:
+            continue
+        if allow_loopback and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+            continue
+        found.append(
+            checks.Error(
+                f"{name} is not an https:// URL",
+                hint="Single sign-on needs the provider's endpoints over HTTPS (its .well-known/openid-configuration "
+                "names them); OIDC_ALLOW_HTTP=true allows http:// on 127.0.0.1, localhost or ::1 only, for a "
+                "test provider (docs/security.md).",
+                id="accounts.E001",
+            )
+        )
+    return found

@@ -8,26 +8,22 @@ others. Past the limit the answer is 429 with ``Retry-After`` (seconds) and the 
 ``settings.API_THROTTLE_RATES`` (``API_RATE_LIMIT``, ``API_RATE_LIMIT_EXTERNAL_TASKS``:
 "N/second|minute|hour|day" or "off"), read on each request.
 
-A fixed window per user, scope and period, counted in the default cache with one ``incr``:
-the cost does not grow with the rate (DRF's own ``SimpleRateThrottle`` keeps, and pickles
-again on every request, a list of every request's time in the window: at the bench's rates,
-thousands of floats a request). A client may send up to twice the rate across a window's
-edge. The default cache is each process's own memory (``config.settings.CACHES``): the limit
-holds per web process, so a node with W gunicorn workers lets a user send up to W times it
-(docs/security.md). Requests without a signed-in user (the token sign-in) are not counted
-here: sign-in has its own lockout per username.
+Counted in ``ops.rate_limit``: a token bucket in the database, shared by every web process
+of every node (until 2026-12-06 a fixed window in each process's memory: W gunicorn workers
+let a user send W times the rate, and twice it across a window's edge; docs/security.md).
+Requests without a signed-in user (the token sign-in) are not counted here: sign-in has its
+own lockout. The web pages count on a limit of their own (``ops.page_rate_limit``).
 """
 
 from __future__ import annotations
 
 import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
 from core.rates import parse_rate
+from ops import rate_limit
 
 DEFAULT_SCOPE = "user"
 
@@ -48,21 +44,8 @@ class PerUserRateThrottle(BaseThrottle):
         if rate is None:
             return True
         count, period = rate
-        now = time.time()
-        window = int(now // period)
-        key = f"api-rate:{scope}:{period}:{user.pk}:{window}"
-        if cache.add(key, 1, timeout=period + 1):
-            hits = 1
-        else:
-            try:
-                hits = cache.incr(key)
-            except ValueError:  # evicted between the two: this request opens it again
-                cache.add(key, 1, timeout=period + 1)
-                hits = 1
-        if hits <= count:
-            return True
-        self.wait_seconds = (window + 1) * period - now
-        return False
+        self.wait_seconds = rate_limit.take(f"api:{scope}:{user.pk}", count, period)
+        return self.wait_seconds is None
 
     def wait(self) -> float | None:
         return None if self.wait_seconds is None else max(math.ceil(self.wait_seconds), 1)

@@ -244,11 +244,14 @@ def env_rate(name: str, default: str) -> str:
 
 # Requests per signed-in user (any of their tokens, or their session) and scope (api/throttling.py):
 # every route counts against "user", the external tasks' routes (an agency's system polling
-# fetch-and-lock) against their own. Past it: 429 with Retry-After. Per web process.
+# fetch-and-lock) against their own. Past it: 429 with Retry-After. Counted in the database
+# (ops.rate_limit), so shared by every process of every node; no cache server is needed.
 API_THROTTLE_RATES = {
     "user": env_rate("API_RATE_LIMIT", "1200/minute"),
     "external_tasks": env_rate("API_RATE_LIMIT_EXTERNAL_TASKS", "600/minute"),
 }
+# The web pages and htmx fragments per signed-in user (ops.page_rate_limit says why 600).
+WEB_RATE_LIMIT = env_rate("WEB_RATE_LIMIT", "600/minute")
 # Largest JSON body the API parses (DRF reads the stream itself, past Django's own check).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)
 SPECTACULAR_SETTINGS = {
@@ -437,6 +440,7 @@ _insert_after(
     "accounts.middleware.OTPMiddleware",  # django-otp's, the device read compiled once
     "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.SingleSignOnRecheck",  # single sign-on sessions asked again (docs/security.md)
+    "ops.page_rate_limit.PageRateLimit",  # WEB_RATE_LIMIT per signed-in user, after the sign-in checks
 )
 # Django's database sessions, the session row read by a statement compiled once.
 SESSION_ENGINE = "accounts.sessions"
@@ -500,16 +504,25 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 
-# Lockout (django-axes) for the web login, the admin login and POST /api/v1/auth/token/:
-# after LOGIN_FAILURE_LIMIT wrong passwords or one-time codes for a username, that username
-# is refused for LOGIN_COOLOFF_MINUTES (admins lift it in the admin: Axes > Access attempts).
+# Lockout (django-axes, accounts.lockout.LockoutHandler) for the web login, the admin login
+# and POST /api/v1/auth/token/, two locks (docs/security.md, "Lockout"):
+# - a username from one client address: after LOGIN_FAILURE_LIMIT wrong passwords or
+#   one-time codes it is refused from that address for LOGIN_COOLOFF_MINUTES (admins lift it
+#   in the admin: Axes > Access attempts). Tries while locked do not make the lock longer.
+# - a username from every address together: LOGIN_USERNAME_FAILURE_LIMIT failures per
+#   LOGIN_USERNAME_PERIOD_MINUTES, a token bucket (ops.rate_limit): once they are spent the
+#   username is refused from everywhere until one is back (every period / limit).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
-# By username only: a municipality's staff share one outgoing address, and locking it after
-# a few typos would lock everyone out. Per-address rate limits belong in the reverse proxy
-# (docs/security.md); axes.W006 warns about exactly this choice.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 20)
+LOGIN_USERNAME_PERIOD_MINUTES = env_int("LOGIN_USERNAME_PERIOD_MINUTES", 60)
+if min(AXES_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT, LOGIN_USERNAME_PERIOD_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT and LOGIN_USERNAME_PERIOD_MINUTES must be at least 1"
+    )
 # Not axes' own clearing at every login: a password that still owes its one-time code has
 # not signed in. accounts.lockout clears the count after a whole sign-in.
 AXES_RESET_ON_SUCCESS = False
@@ -553,6 +566,9 @@ OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile email groups")
 OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
 OIDC_USE_PKCE = True
+# Every OIDC_OP_* URL must be https:// (check accounts.E001, run by migrate and serve) unless
+# DEBUG is on; this allows http:// on the loopback address only, for a test provider.
+OIDC_ALLOW_HTTP = env_bool("OIDC_ALLOW_HTTP", False)
 # A single sign-on session is checked with the provider again after this long (prompt=none:
 # groups applied again, or the session ended): accounts.middleware.SingleSignOnRecheck.
 OIDC_RECHECK_MINUTES = env_int("OIDC_RECHECK_MINUTES", 15)

@@ -6,10 +6,18 @@ the database answers, every migration is applied, and a job worker has a heartbe
 younger than the job lease (else timers and notifications stand still). With a read
 replica configured it also tells the replica's state and lag as last found, without
 asking or depending on them.
+
+A load balancer needs the status code only, and that is all ``/readyz`` tells whoever asks:
+``{"status": "ok"}`` or ``{"status": "unavailable"}``. Which check failed (the database, a
+pending migration, no live job worker) and the replica's state are for the operators'
+monitoring, with ``Authorization: Bearer $METRICS_TOKEN`` as ``/metrics`` asks (403 with a
+wrong one). Until 2026-12-06 anyone on the internet read them: when the workers were down
+or a migration pending, and the replica's lag (docs/deploy.md, "Health checks").
 """
 
 from __future__ import annotations
 
+import hmac
 import math
 from datetime import timedelta
 
@@ -36,12 +44,22 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
+    given = request.headers.get("Authorization", "")
+    told = False
+    if given.startswith("Bearer "):
+        token = settings.METRICS_TOKEN
+        if not token or not hmac.compare_digest(given.removeprefix("Bearer ").strip().encode(), token.encode()):
+            return JsonResponse({"status": "forbidden"}, status=403)
+        told = True
     checks = {"database": _database(), "migrations": "skipped", "worker": "skipped"}
     if checks["database"] == "ok":
         checks["migrations"] = _migrations()
         checks["worker"] = _worker()
     ready = all(value == "ok" for value in checks.values())
-    answer = {"status": "ok" if ready else "unavailable", "checks": checks}
+    answer: dict = {"status": "ok" if ready else "unavailable"}
+    if not told:
+        return JsonResponse(answer, status=200 if ready else 503)
+    answer["checks"] = checks
     if replica.configured():
         # Told, not required, and never asked here (the state the reports and the metrics
         # last found): while it lags or fails, the reports are read from the primary.

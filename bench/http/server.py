@@ -71,6 +71,7 @@ def server_env(database_url: str, static_root: str, extra: dict | None = None) -
             # default of 1,200 a minute would refuse most of them). Counted, far above it.
             "API_RATE_LIMIT": "1000000/minute",
             "API_RATE_LIMIT_EXTERNAL_TASKS": "1000000/minute",
+            "WEB_RATE_LIMIT": "1000000/minute",  # the rounds' page requests, the same way
         }
     )
     env.update(extra or {})

@@ -1,10 +1,20 @@
 """Per-user API rate limits (``api.throttling``): past the rate a user's requests answer 429
 with ``Retry-After`` and the code ``request.throttled`` in the client's language, whichever of
 their tokens they come with; other users are not held back; the external tasks' routes count
-on a rate of their own; a bad rate in the environment stops start-up."""
+on a rate of their own; a bad rate in the environment stops start-up. The count is shared by
+every web process (``ops.rate_limit``, in the database) and has no window edge to double at."""
+
+import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
+
+from tests.conftest import REPO
 
 FETCH = "/api/v1/external-tasks/fetch-and-lock/"
 BODY = {"workerId": "w1", "maxTasks": 1, "topics": [{"topicName": "none", "lockDuration": 1000}]}
@@ -46,3 +56,70 @@ def test_off_and_the_periods_are_read():
     assert parse_rate("1200/minute") == (1200, 60)
     assert parse_rate("5/s") == (5, 1)
     assert parse_rate("100000/hour") == (100000, 3600)
+
+
+# A moment on a minute's edge (a whole number of minutes since the epoch).
+EDGE = 1_800_000_000.0
+
+
+def test_a_client_cannot_send_twice_the_rate_across_a_minute_edge(db, client_for, low_rates, monkeypatch):
+    """Until 2026-12-06 a fixed window per minute: 3 requests in the last second of one minute
+    and 3 more in the first second of the next all passed (6 in one second at 3 a minute)."""
+    nils = client_for("nils")
+    clock = [EDGE - 0.5]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    assert [nils.get("/api/v1/agencies/").status_code for _ in range(3)] == [200, 200, 200]
+    clock[0] = EDGE + 0.5
+    refused = nils.get("/api/v1/agencies/")
+    assert refused.status_code == 429
+    # One request is back 20 s (a minute / 3) after the first was taken.
+    assert int(refused["Retry-After"]) == 19
+    clock[0] = EDGE - 0.5 + 20
+    assert [nils.get("/api/v1/agencies/").status_code for _ in range(2)] == [200, 429]
+
+
+CHILD = """
+import json, sys
+import django
+django.setup()
+from django.test.utils import setup_test_environment
+setup_test_environment()
+from django.test import Client
+client = Client(HTTP_AUTHORIZATION="Token " + sys.argv[1])
+print(json.dumps([client.get("/api/v1/agencies/").status_code for _ in range(int(sys.argv[2]))]))
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_another_web_process_counts_against_the_same_rate(users, client_for, settings):
+    """Until 2026-12-06 each process counted in its own memory: a second gunicorn worker (or
+    node) let the user send the rate again. Here a second Python process, with its own
+    connection, shares the count with this one."""
+    from accounts.tokens import issue
+
+    settings.API_THROTTLE_RATES = {"user": "3/minute", "external_tasks": "2/minute"}
+    nils = client_for("nils")
+    assert [nils.get("/api/v1/agencies/").status_code for _ in range(2)] == [200, 200]
+    token, _expiry = issue(users["nils"])
+    database = django_settings.DATABASES["default"]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "API_RATE_LIMIT": "3/minute",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DB_POOL": "false",
+            "REQUIRE_TWO_FACTOR": "false",  # as tests/conftest.py has it for this process
+        }
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, token, "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert json.loads(child.stdout.strip().splitlines()[-1]) == [200, 429]
+    assert nils.get("/api/v1/agencies/").status_code == 429

@@ -107,8 +107,14 @@ def test_the_figures_are_read_from_the_replica_and_who_may_read_them_from_the_pr
         assert _figure_tables(response) == _figure_tables(without) != []
 
 
+def _monitoring(settings) -> dict:
+    """/readyz tells the replica to the operators' monitoring only (ops.health)."""
+    settings.METRICS_TOKEN = "metrics-test-token-0123456789abcdef"
+    return {"Authorization": f"Bearer {settings.METRICS_TOKEN}"}
+
+
 def test_a_replica_that_lags_is_left_for_the_primary_and_readyz_tells_it(
-    client, finished_cases, users, with_replica, monkeypatch
+    client, finished_cases, users, with_replica, monkeypatch, settings
 ):
     with_replica()
     monkeypatch.setattr(replica, "measure_lag", lambda: 60.0)
@@ -117,12 +123,12 @@ def test_a_replica_that_lags_is_left_for_the_primary_and_readyz_tells_it(
     assert secondary == [] and _reads_figures(primary)
     _beat()
     client.logout()
-    answer = client.get("/readyz")
+    answer = client.get("/readyz", headers=_monitoring(settings))
     assert answer.status_code == 200  # the node still serves: the reports come from the primary
     assert answer.json()["replica"] == {"state": "lagging", "lag_seconds": 60.0}
 
 
-def test_readyz_never_waits_for_the_replica(client, users, with_replica, monkeypatch):
+def test_readyz_never_waits_for_the_replica(client, users, with_replica, monkeypatch, settings):
     """A replica that does not answer (a host whose packets are dropped: each connection
     waits out its connect timeout) must not make the web nodes unready: a readiness probe
     gives up after a second or so, and every node would leave the load balancer for a
@@ -136,12 +142,15 @@ def test_readyz_never_waits_for_the_replica(client, users, with_replica, monkeyp
 
     monkeypatch.setattr(replica, "measure_lag", blackholed)
     started = time.monotonic()
-    answer = client.get("/readyz")
+    answer = client.get("/readyz", headers=_monitoring(settings))
     assert time.monotonic() - started < 1
     assert answer.status_code == 200
     assert answer.json()["replica"] == {"state": "unknown", "lag_seconds": None}
     replica._state = replica.State(checked_at=time.monotonic() - 60, lag=None)  # a report found it gone
-    assert client.get("/readyz").json()["replica"] == {"state": "unreachable", "lag_seconds": None}
+    assert client.get("/readyz", headers=_monitoring(settings)).json()["replica"] == {
+        "state": "unreachable",
+        "lag_seconds": None,
+    }
 
 
 def test_an_unreachable_replica_is_left_for_the_primary_and_the_metrics_tell_it(

@@ -35,6 +35,13 @@ def _migrations_checked_each_time(monkeypatch):
     monkeypatch.setattr(health, "_migrations_seen_applied", False)
 
 
+@pytest.fixture
+def monitoring(settings):
+    """Headers of the operators' monitoring: the checks of /readyz are told to it only."""
+    settings.METRICS_TOKEN = TOKEN
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
 def test_healthz_answers_without_the_database(client, django_assert_num_queries):
     with django_assert_num_queries(0):
         response = client.get("/healthz")
@@ -42,8 +49,8 @@ def test_healthz_answers_without_the_database(client, django_assert_num_queries)
     assert "no-store" in response["Cache-Control"]
 
 
-def test_readyz_needs_a_live_worker(client, settings):
-    response = client.get("/readyz")
+def test_readyz_needs_a_live_worker(client, settings, monitoring):
+    response = client.get("/readyz", headers=monitoring)
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
@@ -52,32 +59,55 @@ def test_readyz_needs_a_live_worker(client, settings):
     # A worker that stopped cleanly, or whose heartbeat is older than the job lease, is not alive.
     _beat("stopped", stopped=True)
     _beat("stale", age_seconds=settings.BROBYGGER["JOB_LEASE_SECONDS"] + 5)
-    assert client.get("/readyz").status_code == 503
+    assert client.get("/readyz", headers=monitoring).status_code == 503
     _beat("alive")
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=monitoring)
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "worker": "ok"}}
     assert "alive" not in response.content.decode() and "node1" not in response.content.decode()
 
 
-def test_readyz_fails_on_unapplied_migrations(client, monkeypatch):
+def test_readyz_fails_on_unapplied_migrations(client, monkeypatch, monitoring):
     _beat()
     monkeypatch.setattr(
         "django.db.migrations.executor.MigrationExecutor.migration_plan",
         lambda self, targets: [("workflows", "9999_not_applied")],
     )
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=monitoring)
     assert response.status_code == 503 and response.json()["checks"]["migrations"] == "pending"
 
 
-def test_readyz_fails_when_the_database_is_unreachable(client, monkeypatch):
+def test_readyz_fails_when_the_database_is_unreachable(client, monkeypatch, monitoring):
     def refuse(*args, **kwargs):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr("django.db.backends.utils.CursorWrapper.execute", refuse)
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=monitoring)
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "unreachable", "migrations": "skipped", "worker": "skipped"}
+
+
+@pytest.mark.parametrize("token", ["", TOKEN])
+def test_readyz_tells_the_internet_its_status_only(client, settings, monkeypatch, token):
+    """A load balancer needs the status code; which check failed is the monitoring's (with
+    the metrics token). Until 2026-12-06 anyone read that the workers were down or a
+    migration pending."""
+    settings.METRICS_TOKEN = token
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json() == {"status": "unavailable"}
+    _beat()
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    monkeypatch.setattr(health, "_migrations_seen_applied", False)
+    monkeypatch.setattr(
+        "django.db.migrations.executor.MigrationExecutor.migration_plan",
+        lambda self, targets: [("workflows", "9999_not_applied")],
+    )
+    response = client.get("/readyz")
+    assert response.status_code == 503 and response.json() == {"status": "unavailable"}
+    # A wrong token is refused rather than answered as to anyone: the monitoring is misconfigured.
+    wrong = client.get("/readyz", headers={"Authorization": "Bearer wrong-token-wrong-token-wrong"})
+    assert wrong.status_code == 403 and "checks" not in wrong.json()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,63 @@
+"""Rate limits whose count every web process of every node shares: a row per bucket in the
+database (``ops.models.RateBucket``), the one store the deployment already has and that all
+nodes reach (the default cache is each process's own memory; Redis is no requirement).
+
+Each bucket is a token bucket run as the generic cell rate algorithm (GCRA): ``count``
+requests per ``period`` refilled steadily (one every ``period / count`` seconds), at most
+``count`` at once. Over any stretch of ``t`` seconds a client gets at most
+``count + count * t / period`` requests: no window edge to send twice the rate across (the
+fixed window this replaced allowed ``2 * count`` within a moment at each edge), and no list
+of request times to keep. One statement per request: an upsert that takes a token only
+when one is there (the row lock orders two processes' requests), and a read of the bucket
+only for a refusal, to say how long to wait.
+
+It runs in autocommit (the middleware and DRF's throttle run before any view opens a
+transaction), so a row is locked for the statement only.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from django.db import connection
+
+_TAKE = """
+INSERT INTO ops_rate_bucket (key, tat) VALUES (%(key)s, %(now)s + %(interval)s)
+ON CONFLICT (key) DO UPDATE SET tat = {greatest}(ops_rate_bucket.tat, %(now)s) + %(interval)s
+WHERE {greatest}(ops_rate_bucket.tat, %(now)s) + %(interval)s - %(now)s <= %(period)s
+RETURNING tat
+"""
+# Rows whose bucket is full again hold nothing: pruned now and then (a name typed at the
+# sign-in makes a row, and names are the client's to choose).
+PRUNE_ONE_IN = 1000
+
+
+def take(key: str, count: int, period: float, *, now: float | None = None) -> float | None:
+    """Take one token from ``key``'s bucket of ``count`` per ``period`` seconds: None when
+    there was one, else the seconds until there is."""
+    now = time.time() if now is None else now
+    interval = period / count
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    params: dict[str, str | float] = {"key": key, "now": now, "interval": interval, "period": period}
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE.format(greatest=greatest), params)
+        taken = cursor.fetchone() is not None
+        if random.randrange(PRUNE_ONE_IN) == 0:  # noqa: S311 - when to prune, no secret
+            cursor.execute("DELETE FROM ops_rate_bucket WHERE tat < %s", [now])
+        if taken:
+            return None
+        cursor.execute("SELECT tat FROM ops_rate_bucket WHERE key = %s", [key])
+        row = cursor.fetchone()
+    if row is None:  # pruned by another process in between: the bucket is full
+        return None
+    return max(row[0] + interval - period - now, 0.0)
+
+
+def empty(key: str, count: int, period: float, *, now: float | None = None) -> bool:
+    """No token left in ``key``'s bucket of ``count`` per ``period`` (read only: nothing taken)."""
+    now = time.time() if now is None else now
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tat FROM ops_rate_bucket WHERE key = %s", [key])
+        row = cursor.fetchone()
+    return row is not None and row[0] + period / count - now > period
