@@ -20,6 +20,7 @@ from bpmn.engine.gateway_paths import (
     GatewayPath,
     Model,
     handed_from,
+    message_catch_names,
     paths_and_sources,
     timer_elements,
     timer_reads,
@@ -103,6 +104,26 @@ class DefinitionRuntime:
         an agency's system (``workflows.jobs.service``), a message's payload and a timer;
         the called processes' scripts count too (``gateway_paths.paths_and_sources``)."""
         return self._paths_and_sources[1]
+
+    @cached_property
+    def branch_writers(self) -> dict[str, frozenset[str]]:
+        """Element id -> the case-data fields it writes, for the elements on a split's branch
+        (``gateway_paths``): a user task its form's fields, a message catch the fields its
+        message declares (``message_rules``). What such an element wrote tells the branch as
+        the element would (``selectors.PathView.fields``)."""
+        on_branches = frozenset().union(*(path.branch_elements for path in self.gateway_paths.values()))
+        found: dict[str, set[str]] = {}
+        for element in on_branches & self.user_tasks.keys():
+            form = self.forms.get((self.user_tasks[element] or {}).get("form") or "") or {}
+            found.setdefault(element, set()).update((form.get("properties") or {}).keys())
+        if self.message_rules:
+            for element, names in message_catch_names(self.run_model).items():
+                if element in on_branches:
+                    for name in names:
+                        found.setdefault(element, set()).update(
+                            (self.message_rules.get(name) or {}).get("fields") or ()
+                        )
+        return {element: frozenset(fields) for element, fields in found.items() if fields}
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:
