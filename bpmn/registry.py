@@ -110,20 +110,23 @@ class DefinitionRuntime:
         """Element id -> the case-data fields it writes, for the elements on a split's branch
         (``gateway_paths``): a user task its form's fields, a message catch the fields its
         message declares (``message_rules``). What such an element wrote tells the branch as
-        the element would (``selectors.PathView.fields``)."""
+        the element would (``selectors.PathView.fields``). Not a field a step every case passes
+        writes too (the start form, a task before the split): that it is there tells nothing
+        (a value such a step wrote, changed on a branch, still may: docs/security.md)."""
         on_branches = frozenset().union(*(path.branch_elements for path in self.gateway_paths.values()))
-        found: dict[str, set[str]] = {}
-        for element in on_branches & self.user_tasks.keys():
-            form = self.forms.get((self.user_tasks[element] or {}).get("form") or "") or {}
-            found.setdefault(element, set()).update((form.get("properties") or {}).keys())
+        writes: dict[str, set[str]] = {}
+        for element, task in self.user_tasks.items():
+            form = self.forms.get((task or {}).get("form") or "") or {}
+            writes.setdefault(element, set()).update((form.get("properties") or {}).keys())
         if self.message_rules:
             for element, names in message_catch_names(self.run_model).items():
-                if element in on_branches:
-                    for name in names:
-                        found.setdefault(element, set()).update(
-                            (self.message_rules.get(name) or {}).get("fields") or ()
-                        )
-        return {element: frozenset(fields) for element, fields in found.items() if fields}
+                for name in names:
+                    writes.setdefault(element, set()).update((self.message_rules.get(name) or {}).get("fields") or ())
+        common = set(self.start_fields).union(
+            *(names for element, names in writes.items() if element not in on_branches)
+        )
+        found = {element: frozenset(names - common) for element, names in writes.items() if element in on_branches}
+        return {element: names for element, names in found.items() if names}
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:

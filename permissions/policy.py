@@ -351,10 +351,9 @@ def case_data_for(
 
     ``hidden``: fields written on a branch the reader's path view hides
     (``workflows.selectors.PathView.fields``). Such a value is left out as if the case did not
-    have it, unless the reader's own agency recorded it or an emergency opening of theirs
-    (break-glass) shows its category whole: that it is there, or what it says, tells the branch
-    (and so the value its gateway read) as the step that wrote it would. A consent shares a
-    category, not the branch.
+    have it, unless the reader's own agency recorded it or a consent or an emergency opening
+    (break-glass) shows its category to them: that it is there, or what it says, tells the
+    branch (and so the value its gateway read) as the step that wrote it would.
     """
     access = rules.case_access(user, case)
     data = case.data or {}
@@ -377,8 +376,9 @@ def case_data_for(
                 consents = rules.active_consents(case, now)
                 emergency = rules.active_break_glass(case, user, now)
             decision = rules.decide_category(access, category, consents, emergency)
-        if hidden and not (decision and decision.break_glass is not None):
-            # An emergency opening shows the category whole (logged, and reviewed afterwards).
+        if hidden and not (decision and (decision.break_glass is not None or decision.consent is not None)):
+            # By standing only: a consent or an emergency opening shows the category whole (a
+            # gap left for a decision: docs/security.md "What a hidden step wrote").
             values = {name: value for name, value in values.items() if name not in hidden or sources.get(name) in own}
         if decision:
             view, decisions = CategoryView(category, True, dict(values), None, decision.basis), [decision]

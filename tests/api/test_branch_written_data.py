@@ -135,3 +135,16 @@ def test_nav_s_path_view_names_the_fields_the_hidden_steps_write(cases, users):
         view = selectors.path_view_for(users["nils"], case)
         assert view.fields == {"treatment_home_plan", "ordinary_plan"}, branch
         assert {"T_a", "T_b"} <= view.hidden
+
+
+def test_a_field_every_case_writes_before_the_split_is_not_hidden_for_a_branch_writing_it_too(shipped):
+    """The prison's "release date changed" is caught on the branch without a home, but the
+    intake before the split writes the release date in every case: that it is there tells
+    nothing, and NAV keeps the release date the law shares with it. The treatment plan only
+    the branch writes."""
+    from bpmn.registry import runtime_for
+
+    writers = runtime_for(shipped["prison_release_to_housing"]).branch_writers
+    written = frozenset().union(*writers.values())
+    assert "expected_release_date" not in written
+    assert "treatment_plan" in writers["Task_health_follow_up_plan"]
