@@ -20,6 +20,7 @@ from bpmn.engine.gateway_paths import (
     GatewayPath,
     Model,
     handed_from,
+    message_catch_names,
     paths_and_sources,
     timer_elements,
     timer_reads,
@@ -103,6 +104,29 @@ class DefinitionRuntime:
         an agency's system (``workflows.jobs.service``), a message's payload and a timer;
         the called processes' scripts count too (``gateway_paths.paths_and_sources``)."""
         return self._paths_and_sources[1]
+
+    @cached_property
+    def branch_writers(self) -> dict[str, frozenset[str]]:
+        """Element id -> the case-data fields it writes, for the elements on a split's branch
+        (``gateway_paths``): a user task its form's fields, a message catch the fields its
+        message declares (``message_rules``). What such an element wrote tells the branch as
+        the element would (``selectors.PathView.fields``). Not a field a step every case passes
+        writes too (the start form, a task before the split): that it is there tells nothing
+        (a value such a step wrote, changed on a branch, still may: docs/security.md)."""
+        on_branches = frozenset().union(*(path.branch_elements for path in self.gateway_paths.values()))
+        writes: dict[str, set[str]] = {}
+        for element, task in self.user_tasks.items():
+            form = self.forms.get((task or {}).get("form") or "") or {}
+            writes.setdefault(element, set()).update((form.get("properties") or {}).keys())
+        if self.message_rules:
+            for element, names in message_catch_names(self.run_model).items():
+                for name in names:
+                    writes.setdefault(element, set()).update((self.message_rules.get(name) or {}).get("fields") or ())
+        common = set(self.start_fields).union(
+            *(names for element, names in writes.items() if element not in on_branches)
+        )
+        found = {element: frozenset(names - common) for element, names in writes.items() if element in on_branches}
+        return {element: names for element, names in found.items() if names}
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:

@@ -1929,6 +1929,9 @@ def read_once():
     that only reads, so that nothing it asks about changes meanwhile; anything after it
     (another request, a write) reads fresh again. The rows are those in force at the
     answer's first question (its moment: ``at`` of later ones is milliseconds later)."""
+    if _READ_ONCE.get() is not None:  # within one already: its rows, read once for both
+        yield
+        return
     token = _READ_ONCE.set({})
     try:
         yield

@@ -688,10 +688,28 @@ def _sees_case_id(user, case_id) -> bool:
 
 
 def fields_seen_by(user, case) -> list[str]:
-    """The form fields of ``case`` whose values ``user`` sees (nothing logged: none is shown)."""
+    """The form fields of ``case`` whose values ``user`` sees (nothing logged: none is shown):
+    not those a step on a branch hidden from them wrote (``PathView.fields``)."""
     fields = case_field_rules(case)
-    views = policy.case_data_for(user, case, fields, log=False)
-    return [name for name in case.data or {} if policy.sees_field(views, fields, name)]
+    hidden = branch_fields_hidden(user, case)
+    views = policy.case_data_for(user, case, fields, log=False, hidden=hidden)
+    shown = views_values(views)
+    return [name for name in case.data or {} if name in shown and policy.sees_field(views, fields, name)]
+
+
+def views_values(views) -> dict:
+    """Every value ``policy.case_data_for``'s answer shows, by field."""
+    return {name: value for view in views.values() for name, value in view.values.items()}
+
+
+def branch_fields_hidden(user, case, runtime=None) -> frozenset[str]:
+    """The case-data fields a step on a branch hidden from ``user`` wrote (``PathView.fields``),
+    for ``policy.case_data_for(hidden=)``; nothing to compute for a model whose branches write
+    no data."""
+    runtime = runtime or case_runtime(case)
+    if runtime is None or not runtime.branch_writers:
+        return frozenset()
+    return path_view_for(user, case).fields
 
 
 def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
@@ -794,6 +812,9 @@ class PathView:
     # Tasks (the reader's own among them) that a task on a hidden branch may hand over: who
     # handed one over (their agency, their name) tells the branch the case came by.
     handed: frozenset[str] = frozenset()
+    # Case-data fields a hidden element writes (``DefinitionRuntime.branch_writers``): a value
+    # there tells the branch as the step that wrote it would (``policy.case_data_for(hidden=)``).
+    fields: frozenset[str] = frozenset()
 
     def hides(self, element_id: str) -> bool:
         return element_id in self.hidden
@@ -873,20 +894,38 @@ def path_view_for(user, case, views=None) -> PathView:
     fields = runtime.field_rules
     if views is None:
         views = policy.case_data_for(user, case, fields, log=False)
-    timers = frozenset(
-        element
-        for element, names in runtime.timer_reads.items()
-        if not all(policy.sees_field(views, fields, name) for name in names)
-    )
+    view = _path_view(user, case, runtime, views)
+    # A field a hidden step wrote is left out of what the reader sees (``PathView.fields``): a
+    # gateway or timer reading it reads what they do not see, and hides its branch in turn,
+    # whose steps may write more. Again until nothing more is hidden (most models: once).
+    while view.fields:
+        widened = _path_view(user, case, runtime, views, unseen=view.fields)
+        if widened.fields == view.fields:
+            return widened
+        view = widened
+    return view
+
+
+def _path_view(user, case, runtime, views, unseen: frozenset[str] = frozenset()) -> PathView:
+    """``path_view_for``'s one round: ``unseen``, fields counted as not seen whatever their
+    category (a hidden step wrote them)."""
+    fields = runtime.field_rules
+
+    def sees(name: str) -> bool:
+        return name not in unseen and policy.sees_field(views, fields, name)
+
+    timers = frozenset(element for element, names in runtime.timer_reads.items() if not all(map(sees, names)))
     own_kinds = {agency.kind for agency, _role in rules.case_access(user, case).acting}
     own = {element for element, task in runtime.user_tasks.items() if task.get("agency_kind") in own_kinds}
     gateways = {
         gateway: path.branch_elements - own
         for gateway, path in runtime.gateway_paths.items()
-        if not all(policy.sees_field(views, fields, name) for name in path.reads)
+        if not all(map(sees, path.reads))
     }
     handed = frozenset(element for element, by in runtime.handed_paths.items() if by & gateways.keys())
-    return PathView(gateways, frozenset().union(*gateways.values()), timers, handed)
+    hidden = frozenset().union(*gateways.values())
+    written = frozenset().union(*(runtime.branch_writers.get(element, ()) for element in hidden | timers))
+    return PathView(gateways, hidden, timers, handed, written)
 
 
 @dataclass(frozen=True)
@@ -1217,8 +1256,9 @@ def case_view_for(user, case_id, *, every_task: bool = False) -> CaseView:
     ``every_task`` the completed tasks come too (``tasks``), in the same query."""
     case = case_for(user, case_id)
     fields = case_field_rules(case)
-    data = policy.case_data_for(user, case, fields)
-    path_view = path_view_for(user, case, data)
+    with rules.read_once():  # the path view's reads and the data's: the same consents
+        path_view = path_view_for(user, case)
+        data = policy.case_data_for(user, case, fields, hidden=path_view.fields)
     tasks = path_view.tasks(_CASE_TASKS.objects(case.pk) if every_task else open_case_tasks(case))
     return CaseView(
         case=case,
@@ -1252,11 +1292,14 @@ def task_view_for(user, task_id) -> TaskView:
         # the case data's reads: it was an INSERT of its own.
         person_read: list = []
         person = policy.person_for(user, task.case, fields, task=task, logged=person_read, at=at)
+        hidden = branch_fields_hidden(user, task.case, runtime)
         return TaskView(
             task=task,
             form_schema=case_outcomes.live_form(*runtime.form_for(task.element_id))[0],
             person=person,
-            case_data=policy.case_data_for(user, task.case, fields, task=task, at=at, also_log=person_read),
+            case_data=policy.case_data_for(
+                user, task.case, fields, task=task, at=at, also_log=person_read, hidden=hidden
+            ),
         )
 
 

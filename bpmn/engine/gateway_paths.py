@@ -730,6 +730,20 @@ def _elements(nodes: Collection[str]) -> frozenset[str]:
     return frozenset(node for node in nodes if node and not node.startswith("\x00"))
 
 
+def message_catch_names(bpmn_xml: Model) -> dict[str, frozenset[str]]:
+    """Catch id (catch, boundary or start event, receive task) -> the names of the messages
+    it waits for."""
+    root = model_root(bpmn_xml)
+    names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
+    found = {}
+    for catch in root.iter(*(_q(kind) for kind in MESSAGE_CATCHES)):
+        refs = [catch.get("messageRef")] + [d.get("messageRef") for d in catch.findall(_q("messageEventDefinition"))]
+        caught = frozenset(names.get(ref) or ref for ref in refs if ref)
+        if caught:
+            found[catch.get("id") or ""] = caught
+    return found
+
+
 def _message_edges(root: etree._Element) -> dict[str, set[str]]:
     """Throw id -> the catches in the model its message may reach: every catch (catch,
     boundary or start event, receive task) of a message the throw (throw or end event, send

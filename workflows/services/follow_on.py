@@ -158,8 +158,10 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     source_fields = selectors.case_field_rules(source)
     target_fields = runtime_for(definition).field_rules.fields
     # What the starter sees of the earlier case, read (and logged) as an export: it leaves the case.
-    views = policy.case_data_for(actor, source, source_fields, action=AccessAction.EXPORT)
-    visible = {name: value for view in views.values() for name, value in view.values.items()}
+    # Not what a step on a branch hidden from the starter wrote: carried, it told the branch.
+    hidden = selectors.branch_fields_hidden(actor, source)
+    views = policy.case_data_for(actor, source, source_fields, action=AccessAction.EXPORT, hidden=hidden)
+    visible = selectors.views_values(views)
     recipients = [a if isinstance(a, Agency) else Agency.objects.filter(pk=a).first() for a in agencies.values()]
     consents = rules.active_consents(source)
     earlier = {p.agency_id for p in selectors.case_participants(source)}
