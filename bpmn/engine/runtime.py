@@ -69,7 +69,7 @@ class SafeBpmnWorkflow(BpmnWorkflow):
 # number (a C-level lookup; ``UUID.__hash__`` and ``__str__`` are Python). Bounded: cleared
 # when full, as a workflow's ids are few and the busy ones come back at once.
 _UUID_TEXTS: dict[int, str] = {}
-_UUID_TEXTS_MAX = 50_000
+_UUID_TEXTS_MAX = 20_000  # about 3 MB; the ids of the 256 workflows ``WORKFLOW_CACHE`` keeps
 
 
 def _uuid_text(value: UUID) -> str:
