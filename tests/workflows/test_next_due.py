@@ -5,14 +5,16 @@ complete a case's tasks at the same moment (the overdue cases are read by it: is
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.db.models import Min
+from django.test.utils import CaptureQueriesContext
 
 from tests.clock import Clock
 from tests.threads import all_at_once
 from workflows import services
-from workflows.models import ACTIVE_TASK_STATUSES, Case, Task, TaskStatus
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Task, TaskStatus
 
-from .helpers import complete, deploy_withdrawn_task_model, form_data, open_tasks, start_prison_case
+from .helpers import complete, deploy_withdrawn_task_model, form_data, open_tasks, start_prison_case, worker_for
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +93,24 @@ def test_completions_at_the_same_moment_leave_it_right(shipped, users, agencies)
         assert [o for o in outcomes if isinstance(o, Exception)] == []
         (find_home,) = open_tasks(case)
         assert stored(case) == find_home.due_at == earliest_open(case)
+
+
+def test_a_completion_writes_the_case_row_once_with_its_data_and_next_deadline(shipped, users, agencies):
+    """The data a completion merges into the case and the case's next deadline go in one
+    UPDATE of the row (``rows.refresh_next_due`` with the step's case fields): two before,
+    a statement and a row version more on every completion."""
+    case = start_prison_case(users, agencies)
+    completions = 0
+    while tasks := open_tasks(case):
+        task = tasks[0]
+        data = form_data(task, {"has_home": False, "home_found": True})
+        with CaptureQueriesContext(connection) as captured:
+            services.complete_task(actor=worker_for(task), task_id=task.pk, data=data)
+        # A step's batch is logged as one text, its statements joined.
+        written = sum(query["sql"].count('UPDATE "workflows_case" ') for query in captured.captured_queries)
+        closed = Case.objects.get(pk=case.pk).status == CaseStatus.COMPLETED
+        assert written == (2 if closed else 1), task.element_id  # closing the case is a write of its own
+        assert Case.objects.get(pk=case.pk).data.items() >= data.items()
+        assert stored(case) == earliest_open(case)
+        completions += 1
+    assert completions >= 5

@@ -95,10 +95,7 @@ def correlate_message(
             acting_agency=agency,
             ready_before=engine.ready_user_task_ids(workflow),
         )
-        if fields:
-            case.data = {**case.data, **fields}
-            case.data_sources = {**case.data_sources, **dict.fromkeys(fields, agency.pk)}
-            step.batch.update(case, ("data", "data_sources"))
+        step.merge_case_data(fields, agency.pk)
         engine_events.update_active_data(workflow, fields)
         engine_events.reschedule_date_timers(workflow)
         # Caught by every event waiting for it, a hidden one too (the engine's way); the

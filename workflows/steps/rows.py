@@ -351,12 +351,21 @@ def delete_pending_timer(batch: Batch, instance_id: int) -> None:
     batch.add(delete, [instance_id])
 
 
-def refresh_next_due(batch: Batch, case: Case) -> None:
+def refresh_next_due(batch: Batch, case: Case, fields: tuple[str, ...] = ()) -> None:
     """Queue the write of ``case.next_due_at``: the earliest due date of its open or claimed
     tasks, as the statements queued before it leave them (one index read of
-    ``task_case_active``). Written only when it changed; ``case`` gets the new value."""
+    ``task_case_active``). Written only when it changed; ``case`` gets the new value.
+
+    ``fields``: other fields of ``case`` to write with it (the data a step merged:
+    ``Step.merge_case_data``), in the same statement: the row is written once, not twice."""
     db = batch.db
-    sql, field, converters = _next_due_sql(db.vendor)
+    if fields:
+        sql, written, field, converters = _write_with_next_due_sql(db.vendor, fields)
+        params = [column.get_db_prep_save(column.pre_save(case, False), db) for column in written]
+        params += [case.pk, case.pk]
+    else:
+        sql, field, converters = _next_due_sql(db.vendor)
+        params = [case.pk, case.pk, case.pk]
 
     def read_next_due(cursor):
         row = cursor.fetchone()
@@ -366,25 +375,48 @@ def refresh_next_due(batch: Batch, case: Case) -> None:
                 value = converter(value, field, db)
             case.next_due_at = value
 
-    batch.add(sql, [case.pk, case.pk, case.pk], read_next_due)
+    batch.add(sql, params, read_next_due)
+
+
+def _earliest_due_sql() -> str:
+    task = Task._meta
+    due, case_id, status = (_field(task, name) for name in ("due_at", "case", "status"))
+    active = ", ".join(f"'{status_value}'" for status_value in ACTIVE_TASK_STATUSES)
+    return f"(SELECT MIN({due}) FROM {_column(task.db_table)} WHERE {case_id} = %s AND {status} IN ({active}))"
+
+
+def _next_due_column():
+    case = Case._meta
+    column = case.get_field("next_due_at").get_col(case.db_table)
+    return column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+
+
+@cache
+def _write_with_next_due_sql(vendor: str, field_names: tuple[str, ...]):
+    case = Case._meta
+    written = tuple(cast(Field, case.get_field(name)) for name in field_names)
+    assignments = ", ".join(f"{_column(field.column)} = %s" for field in written)
+    next_due = _field(case, "next_due_at")
+    sql = (
+        f"UPDATE {_column(case.db_table)} SET {assignments}, {next_due} = {_earliest_due_sql()} "
+        f"WHERE {_pk(case)} = %s RETURNING {next_due}"
+    )
+    return (sql, written, *_next_due_column())
 
 
 @cache
 def _next_due_sql(vendor: str):
-    case, task = Case._meta, Task._meta
-    due, case_id, status = (_field(task, name) for name in ("due_at", "case", "status"))
-    active = ", ".join(f"'{status_value}'" for status_value in ACTIVE_TASK_STATUSES)
+    case = Case._meta
     next_due = _field(case, "next_due_at")
     # SQLite spells "IS DISTINCT FROM" as "IS NOT" (both compare NULLs as values).
     distinct = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
-    earliest = f"(SELECT MIN({due}) FROM {_column(task.db_table)} WHERE {case_id} = %s AND {status} IN ({active}))"
+    earliest = _earliest_due_sql()
     sql = (
         f"UPDATE {_column(case.db_table)} SET {next_due} = {earliest} "
         f"WHERE {_pk(case)} = %s AND {next_due} {distinct} {earliest} "
         f"RETURNING {next_due}"
     )
-    column = case.get_field("next_due_at").get_col(case.db_table)
-    return sql, column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+    return (sql, *_next_due_column())
 
 
 def _saved(objs, cursor, db) -> None:

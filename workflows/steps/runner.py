@@ -115,6 +115,9 @@ class Step:
     batch: rows.Batch = field(default_factory=rows.Batch)
     participants: dict[str, Agency] | None = None
     ready_before: set[str] | None = None
+    # Fields of the case row to write, with its next deadline at the end of the step
+    # (``rows.refresh_next_due``): one UPDATE of the row instead of two.
+    case_fields: tuple[str, ...] = ()
 
     def agencies(self) -> dict[str, Agency]:
         if self.participants is None:
@@ -167,11 +170,18 @@ class Step:
         case = self.instance.case
         case.data = {**case.data, **data}
         case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
-        self.batch.update(case, ("data", "data_sources"))
+        self.case_fields = tuple(dict.fromkeys((*self.case_fields, "data", "data_sources")))
+
+    def take_case_fields(self) -> tuple[str, ...]:
+        """The case fields still to write (``case_fields``); the caller writes them."""
+        fields, self.case_fields = self.case_fields, ()
+        return fields
 
     def write(self) -> None:
         """Send what is queued: the events last, in the order they happened. Writers of
         derived rows (the insight summary tables) queue theirs in the same batch first."""
+        if self.case_fields:  # not written with the next deadline (no advance): on their own
+            self.batch.update(self.instance.case, self.take_case_fields())
         if self.events:
             hooks.write(hooks.STEP_EVENTS, step=self, events=self.events)
         self.batch.insert(self.events)
@@ -314,7 +324,7 @@ def advance(
         _complete_case(step, engine.end_reached(workflow))
     # After every write of the case's tasks queued above (and the completion made before
     # the step): the case's next deadline, in the same transaction.
-    rows.refresh_next_due(batch, instance.case)
+    rows.refresh_next_due(batch, instance.case, step.take_case_fields())
     step.write()
     return outcome
 

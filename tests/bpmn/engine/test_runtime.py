@@ -2,12 +2,17 @@
 user-task checks, the step cap and timer due times."""
 
 import json
+from functools import partial
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.bpmn.serializer.helpers.bpmn_converter import BpmnConverter
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from bench.samples import sample_form_data
 from bpmn.engine import runtime as engine
 from bpmn.engine.definition import compile_definition
 from bpmn.engine.errors import (
@@ -68,6 +73,50 @@ def test_round_trip_keeps_every_task_and_its_data(prison_bundle):
     assert restored.script_engine is SCRIPT_ENGINE
     # A second round trip is byte-identical: nothing drifts between saves.
     assert engine.dump_workflow(restored) == state
+
+
+def _prison_steps(bundle):
+    """The prison process's workflow after each step of a whole case, as a case works it."""
+    forms = _forms()
+    workflow = engine.new_workflow(bundle)
+    engine.advance(workflow)
+    yield workflow
+    while ready := engine.ready_user_tasks(workflow):
+        schema = forms.get(ready[0].form or "")
+        data = sample_form_data(schema, {"has_home": False, "home_found": True}) if schema else {}
+        engine.complete_user_task(workflow, ready[0].id, data)
+        engine.advance(workflow)
+        yield workflow
+
+
+def test_a_saved_state_is_the_text_spiffworkflow_s_own_converter_writes(prison_bundle, monkeypatch):
+    """Our task converter (the ids' texts remembered, the parent found once) writes exactly
+    what SpiffWorkflow's would: states saved before and after it read the same."""
+    registry = engine._SERIALIZER.registry
+    stock = TaskConverter.__new__(TaskConverter)  # SpiffWorkflow's, not registered anywhere
+    stock.registry = registry
+    steps = 0
+    for workflow in _prison_steps(prison_bundle):
+        ours = engine.dump_workflow(workflow)
+        with monkeypatch.context() as spiff:
+            spiff.setitem(registry.convert_to_dict, "Task", partial(registry._obj_to_dict, "Task", stock.to_dict))
+            spiff.setattr(engine.SpecApartWorkflowConverter, "mapping_to_dict", BpmnConverter.mapping_to_dict)
+            theirs = engine.dump_workflow(workflow)
+        assert ours == theirs
+        steps += 1
+    assert steps >= 6
+
+
+def test_saving_a_state_again_makes_no_id_text_anew(prison_bundle, monkeypatch):
+    """A step saves the whole state: the ids' texts (four a task) are not made again on
+    every save (``runtime._uuid_text``), which was a quarter of the serialization."""
+    workflow = list(_prison_steps(prison_bundle))[1]
+    first = engine.dump_workflow(workflow)
+    made = []
+    text_of = UUID.__str__
+    monkeypatch.setattr(UUID, "__str__", lambda value: made.append(value) or text_of(value))
+    assert engine.dump_workflow(workflow) == first
+    assert len(workflow.tasks) > 20 and len(made) < 10, len(made)
 
 
 def test_ready_tasks_carry_lane_form_and_due_in(prison_bundle):
