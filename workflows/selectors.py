@@ -1311,6 +1311,8 @@ def _task_opening(task_id, user_id, at):
         .filter(pk=task_id)
         .annotate(
             opened_definition_id=F("instance__definition_id"),
+            # The version the case runs (``case_runtime``, for the path view), in the same round trip.
+            case_definition_id=_latest_definition(OuterRef("case_id")),
             **rules.policy_reads(user_id, at, case="case_id", person="case__person_id"),
         )
         .order_by()
@@ -1336,6 +1338,7 @@ def _opened_task(user, task_id):
     rules.remember_policy_reads(user, task.case, task)
     for name in rules.POLICY_READS:  # rows for the rules only: nothing else reads them off the task
         delattr(task, name)
+    task.case.__dict__.setdefault("latest_definition_id", task.__dict__.pop("case_definition_id"))
     if not rules.can_view_task(user, task) or path_hides_task(user, task):
         raise NotFound("task.not_found")
     return task, task.opened_definition_id, at

@@ -148,3 +148,22 @@ def test_a_field_every_case_writes_before_the_split_is_not_hidden_for_a_branch_w
     written = frozenset().union(*writers.values())
     assert "expected_release_date" not in written
     assert "treatment_plan" in writers["Task_health_follow_up_plan"]
+
+
+def test_opening_a_task_reads_the_version_the_case_runs_with_the_task(cases, users):
+    """The path view that leaves those fields out needs the version the case runs: it comes in
+    the task's own statement (``selectors._task_opening``), not a round trip of its own. The
+    task answer is the token, the rate count, the task with its policy's reads, and the
+    access log's insert."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    final = Task.objects.get(case=cases[True], element_id="T_final")
+    client = api(users["nils"])
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(f"/api/v1/tasks/{final.pk}/")
+    assert answer.status_code == 200
+    assert answer.json()["case_data"]["coordination"]["values"] == {}
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert not any(sql.startswith('SELECT "workflows_processinstance"') for sql in statements), statements
+    assert len(statements) == 2, statements
