@@ -413,6 +413,28 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
             for name in names[cell]:
                 found[name, value] = match
         where[cell] = match
+    # A key whose number moved (this year's figures a month later) is the same group with
+    # the tasks or cases added since: the attacker holds every reading, so the new number
+    # less each earlier one counts the ones added, and a mean times its count less an
+    # earlier mean times its count is their days. Tie each new number to every earlier
+    # number of its key by that difference, protected like a small count: a number (and
+    # a mean of it) is shown only where it is the same as, or five or more away from,
+    # every earlier reading's (README "Readings kept month after month").
+    earlier: defaultdict[str, list[int]] = defaultdict(list)
+    for name, value in found:
+        if found[name, value] < union.fixed:
+            earlier[name].append(found[name, value])
+    moved = set()
+    for cell in range(len(reading.values)):
+        if where[cell] < union.fixed or where[cell] in moved or not reading.is_count[cell]:
+            continue  # a measure (days) moves with its count, which is tied
+        moved.add(where[cell])
+        for other in sorted({each for name in names[cell] for each in earlier[name]}):
+            new_value, old_value = union.values[where[cell]], union.values[other]
+            if new_value >= old_value:
+                union.difference(where[cell], other, low=0)
+            else:
+                union.difference(other, where[cell], low=0)
     for cell in aux_cells:
         (index,) = reading_equations_of[cell]
         others = _sum_key((where[other], coef) for other, coef in reading.equations[index] if other != cell)
