@@ -96,6 +96,22 @@ class Ledger:
         self.bounds[cell] = (low, UNBOUNDED)
         self.equation([(minuend, 1), (subtrahend, -1), (cell, -1)])
 
+    def moved_by(self, terms: list[tuple[int, int]]) -> int:
+        """An attacker's ``sum(coef * cell)`` over readings kept (``merge``): what a number
+        moved by since an earlier reading, or such a move in one scope less the same in
+        another; kept from being worked out as a number from 1 to 4 off zero, like
+        ``difference``. Its sign is taken as known (a year so far only grows)."""
+        value = sum(coef * self.values[cell] for cell, coef in terms)
+        if value < 0:
+            terms, value = [(cell, -coef) for cell, coef in terms], -value
+        self.values.append(value)
+        self.is_count.append(False)
+        cell = len(self.values) - 1
+        self.hidden[cell] = DIFFERENCE
+        self.bounds[cell] = (0, UNBOUNDED)
+        self.equation([*terms, (cell, -1)])
+        return cell
+
     def at_least_one(self, cells: list[int]) -> None:
         """The cells of a row (or column) listed only where something was counted: a hidden
         one among them is 1 or more if the others are 0, which the attacker knows as well."""
@@ -430,17 +446,15 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
             continue  # a measure (days) moves with its count, which is tied
         moved.add(where[cell])
         for other in sorted({each for name in names[cell] for each in earlier[name]}):
-            new_value, old_value = union.values[where[cell]], union.values[other]
-            if new_value >= old_value:
-                union.difference(where[cell], other, low=0)
-            else:
-                union.difference(other, where[cell], low=0)
+            union.moved_by([(where[cell], 1), (other, -1)])
     for cell in aux_cells:
         (index,) = reading_equations_of[cell]
         others = _sum_key((where[other], coef) for other, coef in reading.equations[index] if other != cell)
         key = (reading.hidden[cell], *reading.bounds[cell], others)
         if key not in auxiliary:
             auxiliary[key], new = add(cell), True
+            if reading.hidden[cell] == DIFFERENCE:
+                _moved_apart(union, found, reading.equations[index], names, cell, auxiliary[key])
         where[cell] = auxiliary[key]
     for cell, of in reading.depends_on.items():
         if where[cell] >= union.fixed:
@@ -455,6 +469,24 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
             new = True
     union.keys = found
     return union, where, new
+
+
+def _moved_apart(union: Ledger, found: dict, terms, names, cell: int, at: int) -> None:
+    """A new difference of one figure between two scopes read together (``combine``), tied
+    to every earlier reading's difference of the same figure and scopes: how far one scope's
+    figure moved less how far the other's did counts the cases (or tasks) added in one scope
+    and not the other since that reading, however far each moved and however far apart they
+    are (README "Readings kept month after month")."""
+    minuend = next(term for term, coef in terms if coef == 1)
+    subtrahend = next(term for term, coef in terms if coef == -1 and term != cell)
+    if not names[minuend] or not names[subtrahend]:
+        return
+    first, second = min(names[minuend]), min(names[subtrahend])
+    for (name, _value), other in list(found.items()):
+        if other < union.fixed and name in (f"difference {first} {second}", f"difference {second} {first}"):
+            sign = 1 if name == f"difference {first} {second}" else -1
+            union.moved_by([(at, 1), (other, -sign)])
+    found[f"difference {first} {second}", at] = at  # keyed by its cell: one key, many numbers
 
 
 def decided(union: Ledger, reading: Ledger, where: list[int]) -> None:

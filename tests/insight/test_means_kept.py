@@ -129,3 +129,60 @@ def test_the_heatmap_read_month_after_month_gives_no_task_away(tasks_held, agenc
     for agency, found in readings.items():
         assert isolated(found) == [], agency
     assert readings[None][-1]  # something is drawn
+
+
+def test_a_leader_of_two_agencies_reading_month_after_month_gets_no_task_away(db, shipped, agencies, monkeypatch):
+    """Two scopes read together (``privacy.joint``), month after month: NAV's cases hold the
+    housing office's and two more tasks. Each figure of one scope less the same of the other
+    is five or more, and so is each month's growth of each; but the growth of one less the
+    growth of the other is the two tasks of February in NAV's cases and not the housing
+    office's, and the means gave away their 30 days."""
+    nav, housing = agencies["nav"].pk, agencies["housing"].pk
+    CaseFlow.objects.create(scope=nav, month=month(1), process_key="x", opened=9)
+    definition = shipped["housing_referral"]
+    # scope -> month -> (tasks NAV completed, days held in all)
+    plan = {nav: {1: (10, 10), 2: (7, 35), 3: (5, 5)}, housing: {1: (5, 5), 2: (5, 5), 3: (5, 5)}}
+    TaskTime.objects.bulk_create(
+        TaskTime(
+            scope=scope,
+            month=month(n),
+            definition=definition,
+            element_id=ECONOMY,
+            agency=agencies["nav"],
+            completed=completed,
+            seconds=days * DAY,
+        )
+        for scope, months in plan.items()
+        for n, (completed, days) in months.items()
+    )
+    readings: dict[int, list] = {nav: [], housing: []}
+    for first_unfinished in range(2, 5):
+        reading_at(monkeypatch, month(first_unfinished))
+        for scope, other in ((nav, housing), (housing, nav)):
+            family = figures.task_family(scope, together=(other,))
+            shown = {}
+            for figure in figures.task_figures(family, YEAR)[:2]:
+                for label, count, mean in (row for row in figure.table() if len(row) == 3):
+                    if number(count) is not None and number(mean) is not None:
+                        shown[figure.key, label] = (number(count), number(mean))
+            readings[scope].append(shown)
+    found = []
+    for (a1, a2), (b1, b2) in zip(
+        itertools.combinations(readings[nav], 2), itertools.combinations(readings[housing], 2), strict=True
+    ):
+        for label in a1.keys() & a2.keys() & b1.keys() & b2.keys():
+            n = a2[label][0] - a1[label][0] - b2[label][0] + b1[label][0]
+            if 0 < abs(n) < SMALL:
+                total = sum(
+                    sign * count * mean
+                    for sign, (count, mean) in zip(
+                        (1, -1, -1, 1), (a2[label], a1[label], b2[label], b1[label]), strict=True
+                    )
+                )
+                found.append((label, n, round(total, 1)))
+    for pair in (readings[nav], readings[housing]):
+        assert isolated(pair) == []
+    for at in range(3):
+        assert isolated([readings[nav][at], readings[housing][at]]) == []
+    assert found == []
+    assert readings[nav][-1]  # NAV's means are shown: the growth of its own is five and more
