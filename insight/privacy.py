@@ -454,7 +454,7 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
         if key not in auxiliary:
             auxiliary[key], new = add(cell), True
             if reading.hidden[cell] == DIFFERENCE:
-                _moved_apart(union, found, reading.equations[index], names, cell, auxiliary[key])
+                _moved_apart(union, found, earlier, reading.equations[index], names, cell, auxiliary[key])
         where[cell] = auxiliary[key]
     for cell, of in reading.depends_on.items():
         if where[cell] >= union.fixed:
@@ -471,22 +471,25 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
     return union, where, new
 
 
-def _moved_apart(union: Ledger, found: dict, terms, names, cell: int, at: int) -> None:
-    """A new difference of one figure between two scopes read together (``combine``), tied
-    to every earlier reading's difference of the same figure and scopes: how far one scope's
-    figure moved less how far the other's did counts the cases (or tasks) added in one scope
-    and not the other since that reading, however far each moved and however far apart they
-    are (README "Readings kept month after month")."""
+def _moved_apart(union: Ledger, found: dict, earlier: dict, terms, names, cell: int, at: int) -> None:
+    """A new difference ``at`` of one figure between two scopes read together (``combine``),
+    tied to every earlier reading's difference of the same figure and scopes (``earlier``:
+    name -> the earlier readings' cells): how far one scope's figure moved less how far the
+    other's did counts the cases (or tasks) added in one scope and not the other since that
+    reading, however far each moved and however far apart they are (README "Readings kept
+    month after month"). Kept in ``found`` under its name for later readings."""
     minuend = next(term for term, coef in terms if coef == 1)
     subtrahend = next(term for term, coef in terms if coef == -1 and term != cell)
     if not names[minuend] or not names[subtrahend]:
         return
-    first, second = min(names[minuend]), min(names[subtrahend])
-    for (name, _value), other in list(found.items()):
-        if other < union.fixed and name in (f"difference {first} {second}", f"difference {second} {first}"):
-            sign = 1 if name == f"difference {first} {second}" else -1
-            union.moved_by([(at, 1), (other, -sign)])
-    found[f"difference {first} {second}", at] = at  # keyed by its cell: one key, many numbers
+    name, reverse = (
+        f"difference {min(names[a])} {min(names[b])}" for a, b in ((minuend, subtrahend), (subtrahend, minuend))
+    )
+    for other in earlier.get(name, ()):
+        union.moved_by([(at, 1), (other, -1)])
+    for other in earlier.get(reverse, ()):
+        union.moved_by([(at, 1), (other, 1)])
+    found[name, at] = at  # keyed by its cell: one name, many numbers
 
 
 def decided(union: Ledger, reading: Ledger, where: list[int]) -> None:
