@@ -432,10 +432,11 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
     # A key whose number moved (this year's figures a month later) is the same group with
     # the tasks or cases added since: the attacker holds every reading, so the new number
     # less each earlier one counts the ones added, and a mean times its count less an
-    # earlier mean times its count is their days. Tie each new number to every earlier
-    # number of its key by that difference, protected like a small count: a number (and
-    # a mean of it) is shown only where it is the same as, or five or more away from,
-    # every earlier reading's (README "Readings kept month after month").
+    # earlier mean times its count is their days. Tie each new number to the earlier
+    # numbers of its key by that difference (``_tie``: those 1 to 4 away), protected like
+    # a small count: a number (and a mean of it) is shown only where it is the same as, or
+    # five or more away from, every earlier reading's (README "Readings kept month after
+    # month").
     earlier: defaultdict[str, list[int]] = defaultdict(list)
     for name, value in found:
         if found[name, value] < union.fixed:
