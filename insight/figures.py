@@ -884,18 +884,17 @@ class Heat:
     level: int  # 0 (no colour) .. 5 (longest wait)
 
 
-def cases_per_version(key: str) -> dict[int, int]:
-    """Version -> how many cases have run on it (its process instances, a case moved to it
-    by a migration too). A process admin reads these numbers exactly on the process pages;
-    on a version with fewer than five, the tasks shown as passed on the heatmap are the path
-    of those few cases (the one case moved to a new version, its escalation, its eviction)."""
-    rows = (
-        ProcessInstance.objects.filter(definition__key=key)
-        .order_by()
-        .values_list("definition__version")
-        .annotate(n=CountOf("id"))
+def versions_with_five_cases(key: str) -> set[int]:
+    """The versions of ``key`` that five cases or more have run on (their process instances, a
+    case moved to one by a migration too). A process admin reads these numbers exactly on the
+    process pages; on a version with fewer than five, the tasks shown as passed on the heatmap
+    are the path of those few cases (the one case moved to a new version, its escalation, its
+    eviction). Whether a fifth instance exists, from the index on the definition: counting
+    them all took 150 ms at 300,000 cases, and grew with them."""
+    fifth = ProcessInstance.objects.filter(definition_id=OuterRef("pk")).order_by("pk")[SMALL - 1 : SMALL]
+    return set(
+        ProcessDefinition.objects.filter(key=key).filter(Exists(fifth)).order_by().values_list("version", flat=True)
     )
-    return dict(rows)
 
 
 def heatmap(family: TaskFamily, definition_id: int, year: int, agency_id: int | None = None) -> list[Heat]:

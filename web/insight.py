@@ -389,8 +389,8 @@ def heatmap_page(request):
     # A version with fewer than five cases is not drawn (its tasks passed would be the path of
     # those few cases, whose number the process pages show): chosen, it answers 400; by default
     # the newest version with five or more is drawn.
-    cases = figures.cases_per_version(key) if key else {}
-    wide = [v for v in versions if cases.get(v, 0) >= SMALL]
+    enough = figures.versions_with_five_cases(key) if key else set()
+    wide = [v for v in versions if v in enough]
     version = _choice(request, "version", versions, wide[0] if wide else versions[0] if versions else None)
     definition = ProcessDefinition.objects.filter(key=key, version=version).first()
     tasks = figures.task_family(filters.scope, version=filters.version, together=filters.together)
