@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
@@ -11,7 +13,7 @@ from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts import enrolment
-from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping
+from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping, RateBucket
 
 User = get_user_model()
 
@@ -108,4 +110,23 @@ class AuthTokenAdmin(LibraryAuthTokenAdmin):
     of a user who need not, nor any under ``make run``). Tokens come from a sign-in only."""
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RateBucket)
+class RateBucketAdmin(admin.ModelAdmin):
+    """The rate limits' buckets (``accounts.rate_limit``): ``login:<username>`` is a username's
+    failed sign-ins from every address; deleting it lifts that lock (docs/security.md)."""
+
+    list_display = ("key", "full_again_at")
+    search_fields = ("key",)
+
+    @admin.display(description="full again at")
+    def full_again_at(self, bucket: RateBucket) -> datetime:
+        return datetime.fromtimestamp(bucket.tat, tz=UTC)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

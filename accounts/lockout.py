@@ -10,7 +10,7 @@ given (``accounts.views``, ``accounts.sign_in``).
 
 Two locks (``LockoutHandler``; docs/security.md, "Lockout"): a username from one client
 address (django-axes' rows: ``LOGIN_FAILURE_LIMIT`` in ``LOGIN_COOLOFF_MINUTES``), and the
-username from every address together (a token bucket in ``ops.rate_limit``:
+username from every address together (a token bucket in ``accounts.rate_limit``:
 ``LOGIN_USERNAME_FAILURE_LIMIT`` per ``LOGIN_USERNAME_PERIOD_MINUTES``). Until 2026-12-06 one
 lock per username alone, made longer by every try while it held: one request every few
 minutes, from one address, kept a caseworker out for good.
@@ -35,7 +35,7 @@ from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from ops import rate_limit
+from accounts import rate_limit
 
 STATUS = 429
 

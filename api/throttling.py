@@ -8,11 +8,11 @@ others. Past the limit the answer is 429 with ``Retry-After`` (seconds) and the 
 ``settings.API_THROTTLE_RATES`` (``API_RATE_LIMIT``, ``API_RATE_LIMIT_EXTERNAL_TASKS``:
 "N/second|minute|hour|day" or "off"), read on each request.
 
-Counted in ``ops.rate_limit``: a token bucket in the database, shared by every web process
+Counted in ``accounts.rate_limit``: a token bucket in the database, shared by every web process
 of every node (until 2026-12-06 a fixed window in each process's memory: W gunicorn workers
 let a user send W times the rate, and twice it across a window's edge; docs/security.md).
 Requests without a signed-in user (the token sign-in) are not counted here: sign-in has its
-own lockout. The web pages count on a limit of their own (``ops.page_rate_limit``).
+own lockout. The web pages count on a limit of their own (``web.page_rate_limit``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import math
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
+from accounts import rate_limit
 from core.rates import parse_rate
-from ops import rate_limit
 
 DEFAULT_SCOPE = "user"
 

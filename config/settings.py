@@ -245,12 +245,12 @@ def env_rate(name: str, default: str) -> str:
 # Requests per signed-in user (any of their tokens, or their session) and scope (api/throttling.py):
 # every route counts against "user", the external tasks' routes (an agency's system polling
 # fetch-and-lock) against their own. Past it: 429 with Retry-After. Counted in the database
-# (ops.rate_limit), so shared by every process of every node; no cache server is needed.
+# (accounts.rate_limit), so shared by every process of every node; no cache server is needed.
 API_THROTTLE_RATES = {
     "user": env_rate("API_RATE_LIMIT", "1200/minute"),
     "external_tasks": env_rate("API_RATE_LIMIT_EXTERNAL_TASKS", "600/minute"),
 }
-# The web pages and htmx fragments per signed-in user (ops.page_rate_limit says why 600).
+# The web pages and htmx fragments per signed-in user (web.page_rate_limit says why 600).
 WEB_RATE_LIMIT = env_rate("WEB_RATE_LIMIT", "600/minute")
 # Largest JSON body the API parses (DRF reads the stream itself, past Django's own check).
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", DATA_UPLOAD_MAX_MEMORY_SIZE)
@@ -440,7 +440,7 @@ _insert_after(
     "accounts.middleware.OTPMiddleware",  # django-otp's, the device read compiled once
     "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.SingleSignOnRecheck",  # single sign-on sessions asked again (docs/security.md)
-    "ops.page_rate_limit.PageRateLimit",  # WEB_RATE_LIMIT per signed-in user, after the sign-in checks
+    "web.page_rate_limit.PageRateLimit",  # WEB_RATE_LIMIT per signed-in user, after the sign-in checks
 )
 # Django's database sessions, the session row read by a statement compiled once.
 SESSION_ENGINE = "accounts.sessions"
@@ -510,7 +510,7 @@ REST_KNOX = {
 #   one-time codes it is refused from that address for LOGIN_COOLOFF_MINUTES (admins lift it
 #   in the admin: Axes > Access attempts). Tries while locked do not make the lock longer.
 # - a username from every address together: LOGIN_USERNAME_FAILURE_LIMIT failures per
-#   LOGIN_USERNAME_PERIOD_MINUTES, a token bucket (ops.rate_limit): once they are spent the
+#   LOGIN_USERNAME_PERIOD_MINUTES, a token bucket (accounts.rate_limit): once they are spent the
 #   username is refused from everywhere until one is back (every period / limit).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))

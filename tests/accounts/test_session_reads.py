@@ -34,8 +34,8 @@ def test_a_page_reads_the_session_the_user_and_the_device_once_each(users, brows
     signed_in(browser_like, users["nils"])
     with CaptureQueriesContext(connection) as context:
         assert browser_like.get("/accounts/password_change/").status_code == 200
-    # The user's page rate limit takes its token after the sign-in checks (ops.page_rate_limit).
-    bucket = [query for query in context.captured_queries if "ops_rate_bucket" in query["sql"]]
+    # The user's page rate limit takes its token after the sign-in checks (web.page_rate_limit).
+    bucket = [query for query in context.captured_queries if "accounts_rate_bucket" in query["sql"]]
     assert len(bucket) == 1, bucket
     reads = [query for query in context.captured_queries if query not in bucket]
     tables = [query["sql"].split(" FROM ")[1].split()[0] for query in reads]

@@ -70,6 +70,6 @@ def test_a_task_held_back_costs_the_answer_no_statement_of_its_own(users, agenci
         f'SELECT "{table}"' for table in ("permissions_consent", "permissions_breakglass", "workflows_processinstance")
     )
     separate = [sql for sql in statements if sql.startswith(own_reads)]
-    # The token, the user's rate limit (ops.rate_limit), the locked task with the reader's
+    # The token, the user's rate limit (accounts.rate_limit), the locked task with the reader's
     # standing, the step's batch, the tasks.
     assert separate == [] and len(statements) <= 7, statements

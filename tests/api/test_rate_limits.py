@@ -2,7 +2,7 @@
 with ``Retry-After`` and the code ``request.throttled`` in the client's language, whichever of
 their tokens they come with; other users are not held back; the external tasks' routes count
 on a rate of their own; a bad rate in the environment stops start-up. The count is shared by
-every web process (``ops.rate_limit``, in the database) and has no window edge to double at."""
+every web process (``accounts.rate_limit``, in the database) and has no window edge to double at."""
 
 import json
 import os

@@ -1,4 +1,4 @@
-"""Per-user limit of the web pages (``ops.page_rate_limit``, ``WEB_RATE_LIMIT``): past it a
+"""Per-user limit of the web pages (``web.page_rate_limit``, ``WEB_RATE_LIMIT``): past it a
 signed-in user's pages and htmx fragments answer 429 with ``Retry-After`` and a bokmål page,
 other users are not held back, the API and signed-out pages are not counted here. Until
 2026-12-06 the pages were not limited at all: a stolen session could read case after case

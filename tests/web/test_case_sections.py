@@ -147,7 +147,7 @@ def test_the_case_page_asks_the_database_no_more_than_its_budget(web, prison_cas
 
 
 # Here (a session with no second factor, a small case): 17, and the user's page rate limit's
-# bucket since 2026-12-06 (ops.page_rate_limit); on the kept million, 19 with the agency's
+# bucket since 2026-12-06 (web.page_rate_limit); on the kept million, 19 with the agency's
 # memberships and the session's second factor (docs/performance-history.md, "The case page").
 CASE_PAGE_STATEMENTS = 18
 

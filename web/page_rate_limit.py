@@ -1,6 +1,6 @@
 """Per-user rate limit of the web pages (``WEB_RATE_LIMIT``, 600 a minute): every request of
 a signed-in user to a page or an htmx fragment takes a token from that user's bucket in
-``ops.rate_limit``, shared by every process of every node. Past it: 429 with ``Retry-After``
+``accounts.rate_limit``, shared by every process of every node. Past it: 429 with ``Retry-After``
 and a bokmål page (English for a user who chose it), nothing read or changed.
 
 The API counts on its own limits (``api.throttling``), so ``/api/`` is not counted here;
@@ -19,9 +19,8 @@ import math
 from django.conf import settings
 from django.shortcuts import render
 
+from accounts import rate_limit
 from core.rates import parse_rate
-
-from . import rate_limit
 
 NOT_COUNTED = ("/api/", "/static/", "/healthz", "/readyz", "/metrics")
 

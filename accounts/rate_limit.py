@@ -1,5 +1,5 @@
 """Rate limits whose count every web process of every node shares: a row per bucket in the
-database (``ops.models.RateBucket``), the one store the deployment already has and that all
+database (``accounts.models.RateBucket``), the one store the deployment already has and that all
 nodes reach (the default cache is each process's own memory; Redis is no requirement).
 
 Each bucket is a token bucket run as the generic cell rate algorithm (GCRA): ``count``
@@ -23,9 +23,9 @@ import time
 from django.db import connection
 
 _TAKE = """
-INSERT INTO ops_rate_bucket (key, tat) VALUES (%(key)s, %(now)s + %(interval)s)
-ON CONFLICT (key) DO UPDATE SET tat = {greatest}(ops_rate_bucket.tat, %(now)s) + %(interval)s
-WHERE {greatest}(ops_rate_bucket.tat, %(now)s) + %(interval)s - %(now)s <= %(period)s
+INSERT INTO accounts_rate_bucket (key, tat) VALUES (%(key)s, %(now)s + %(interval)s)
+ON CONFLICT (key) DO UPDATE SET tat = {greatest}(accounts_rate_bucket.tat, %(now)s) + %(interval)s
+WHERE {greatest}(accounts_rate_bucket.tat, %(now)s) + %(interval)s - %(now)s <= %(period)s
 RETURNING tat
 """
 # Rows whose bucket is full again hold nothing: pruned now and then (a name typed at the
@@ -44,10 +44,10 @@ def take(key: str, count: int, period: float, *, now: float | None = None) -> fl
         cursor.execute(_TAKE.format(greatest=greatest), params)
         taken = cursor.fetchone() is not None
         if random.randrange(PRUNE_ONE_IN) == 0:  # noqa: S311 - when to prune, no secret
-            cursor.execute("DELETE FROM ops_rate_bucket WHERE tat < %s", [now])
+            cursor.execute("DELETE FROM accounts_rate_bucket WHERE tat < %s", [now])
         if taken:
             return None
-        cursor.execute("SELECT tat FROM ops_rate_bucket WHERE key = %s", [key])
+        cursor.execute("SELECT tat FROM accounts_rate_bucket WHERE key = %s", [key])
         row = cursor.fetchone()
     if row is None:  # pruned by another process in between: the bucket is full
         return None
@@ -58,6 +58,6 @@ def empty(key: str, count: int, period: float, *, now: float | None = None) -> b
     """No token left in ``key``'s bucket of ``count`` per ``period`` (read only: nothing taken)."""
     now = time.time() if now is None else now
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tat FROM ops_rate_bucket WHERE key = %s", [key])
+        cursor.execute("SELECT tat FROM accounts_rate_bucket WHERE key = %s", [key])
         row = cursor.fetchone()
     return row is not None and row[0] + period / count - now > period
