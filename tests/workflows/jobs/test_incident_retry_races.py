@@ -33,6 +33,27 @@ def second_process_admin(users, django_user_model):
     return bo
 
 
+def _two_admins_retry_at_once(monkeypatch, incident, admins):
+    """Both have read the incident as open; then one retry runs after the other. Exactly one
+    wins (its incident, resolved) and the other is told it is resolved; returns the winners."""
+    both_read, one_at_a_time = threading.Barrier(2, timeout=30), threading.Lock()
+    run_again = job_incidents._run_again
+
+    def after_both_read(*args):
+        both_read.wait()
+        with one_at_a_time:
+            return run_again(*args)
+
+    monkeypatch.setattr(job_incidents, "_run_again", after_both_read)
+    retries = [lambda actor=actor: services.retry_incident(actor=actor, incident_id=incident.pk) for actor in admins]
+    outcomes = all_at_once(retries)
+    won = [outcome for outcome in outcomes if isinstance(outcome, Incident)]
+    lost = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert len(won) == 1 and len(lost) == 1, outcomes
+    assert isinstance(lost[0], Conflict) and lost[0].code == "incident.resolved"
+    return won
+
+
 def test_two_admins_retrying_one_failed_message_job_at_once_run_it_once(
     models,  # noqa: F811
     users,
@@ -49,26 +70,7 @@ def test_two_admins_retrying_one_failed_message_job_at_once_run_it_once(
     waiting = start(users, agencies, "move_in", "A-17")
     bo = second_process_admin(users, django_user_model)
 
-    # Both have read the incident as open; then one retry runs after the other.
-    both_read, one_at_a_time = threading.Barrier(2, timeout=30), threading.Lock()
-    run_again = job_incidents._run_again
-
-    def after_both_read(*args):
-        both_read.wait()
-        with one_at_a_time:
-            return run_again(*args)
-
-    monkeypatch.setattr(job_incidents, "_run_again", after_both_read)
-    retries = [
-        lambda actor=actor: services.retry_incident(actor=actor, incident_id=incident.pk)
-        for actor in (users["ada"], bo)
-    ]
-    outcomes = all_at_once(retries)
-
-    won = [outcome for outcome in outcomes if isinstance(outcome, Incident)]
-    lost = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
-    assert len(won) == 1 and len(lost) == 1, outcomes
-    assert isinstance(lost[0], Conflict) and lost[0].code == "incident.resolved"
+    won = _two_admins_retry_at_once(monkeypatch, incident, (users["ada"], bo))
     incident.refresh_from_db()
     assert incident.resolved_at is not None and incident.resolved_by_id == won[0].resolved_by_id
     resolved = Event.objects.filter(case=sender, kind=EventKind.INCIDENT_RESOLVED)
@@ -96,25 +98,7 @@ def test_two_admins_retrying_one_failed_timer_at_once_fire_it_once(
     incident = Incident.objects.get(case=case, kind="timer-failed")
     bo = second_process_admin(users, django_user_model)
 
-    both_read, one_at_a_time = threading.Barrier(2, timeout=30), threading.Lock()
-    run_again = job_incidents._run_again
-
-    def after_both_read(*args):
-        both_read.wait()
-        with one_at_a_time:
-            return run_again(*args)
-
-    monkeypatch.setattr(job_incidents, "_run_again", after_both_read)
-    retries = [
-        lambda actor=actor: services.retry_incident(actor=actor, incident_id=incident.pk)
-        for actor in (users["ada"], bo)
-    ]
-    outcomes = all_at_once(retries)
-
-    won = [outcome for outcome in outcomes if isinstance(outcome, Incident)]
-    lost = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
-    assert len(won) == 1 and len(lost) == 1, outcomes
-    assert isinstance(lost[0], Conflict) and lost[0].code == "incident.resolved"
+    _two_admins_retry_at_once(monkeypatch, incident, (users["ada"], bo))
     assert Event.objects.filter(case=case, kind=EventKind.INCIDENT_RESOLVED).count() == 1
     assert Event.objects.filter(case=case, kind=EventKind.TIMER_FIRED).count() == 1
     assert [task.element_id for task in open_tasks(case)] == ["Task_after"]
