@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.test_hostile_walk import ADMIN, site_routes
+from tests.workflows.helpers import start_prison_case
 from workflows import services
 from workflows.models import Task
 from workflows.notes import Attachment, Note
@@ -76,4 +77,41 @@ def test_a_case_the_reader_does_not_see_answers_as_one_that_does_not_exist(priso
             unknown = getattr(client, method)(_address(name, arguments, missing))
             if (seen.status_code, seen.get("Location")) != (unknown.status_code, unknown.get("Location")):
                 differ.append((method, name, seen.status_code, unknown.status_code))
+    assert differ == []
+
+
+OTHER_PERSON = {"name": "Per Annen", "national_id": "17912099997"}
+
+
+def test_a_note_or_attachment_of_another_case_answers_under_the_readers_case_as_one_that_does_not_exist(
+    prison_case, users, agencies
+):
+    """The reader's own case in the address, a note or an attachment of a case they do not
+    see (NAV withdrawn from it) after it: the same answer as an id that does not exist."""
+    other = start_prison_case(users, agencies, person=OTHER_PERSON)
+    services.add_note(actor=users["helga"], case=other, text="annen sak", category="health")
+    upload = SimpleUploadedFile("annen.pdf", PDF, content_type="application/pdf")
+    services.add_attachment(actor=users["helga"], case=other, upload=upload, category="health")
+    services.withdraw_agency(actor=users["bjorn"], case=other.pk, agency=agencies["nav"].pk, reason="Ikke aktuell")
+    theirs = {
+        "pk": prison_case.pk,
+        "note_pk": Note.objects.get(case=other).pk,
+        "attachment_pk": Attachment.objects.get(case=other).pk,
+    }
+    missing = {**theirs, "note_pk": MISSING, "attachment_pk": MISSING}
+    client = Client()
+    client.force_login(users["nils"])
+    assert client.get(reverse("case", args=[prison_case.pk])).status_code == 200
+    assert client.get(reverse("case", args=[other.pk])).status_code == 404
+    differ, walked = [], 0
+    for name, arguments in _case_routes():
+        if not arguments & {"note_pk", "attachment_pk"}:
+            continue
+        walked += 1
+        for method in ("get", "post"):
+            seen = getattr(client, method)(reverse(name, kwargs={a: theirs[a] for a in arguments}))
+            unknown = getattr(client, method)(reverse(name, kwargs={a: missing[a] for a in arguments}))
+            if (seen.status_code, seen.get("Location")) != (unknown.status_code, unknown.get("Location")):
+                differ.append((method, name, seen.status_code, unknown.status_code))
+    assert walked == 4  # note-correct, note-withdraw, attachment, attachment-withdraw
     assert differ == []
