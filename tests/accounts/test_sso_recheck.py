@@ -232,3 +232,36 @@ def test_the_token_endpoint_is_not_checked_with_the_provider(users):
         "/api/v1/auth/token/", {"username": "oscar", "password": "test-password"}, content_type="application/json"
     )
     assert answer.status_code == 200 and answer.json()["token"]
+
+
+@pytest.mark.parametrize("path", ["//evil.example/", "//evil.example/%2e%2e", "/\\evil.example/"])
+def test_the_check_returns_to_this_site_only(users, monkeypatch, path):
+    """Back from the provider, the user goes where the check began: a path of this site.
+    mozilla-django-oidc kept the request's path as it came and its callback sends the user
+    there unchecked, so a link to ``https://<site>//evil.example/`` sent a user whose check
+    was due through the provider (``prompt=none``: no page of it is even shown) to another
+    site, a page that could ask for their password "again"."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from accounts.oidc import SingleSignOnBackend
+
+    monkeypatch.setattr(SingleSignOnBackend, "authenticate", lambda self, request, **kw: users["helga"])
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    go = browser.get("/tasks/", PATH_INFO=path)
+    assert go.status_code == 302 and go["Location"].startswith(AUTHORIZE)
+    state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
+    back = browser.get("/accounts/sso/callback/", {"code": "abc", "state": state})
+    assert back.status_code == 302
+    assert url_has_allowed_host_and_scheme(back["Location"], allowed_hosts={"testserver"}), back["Location"]
+    assert browser.session.get(SESSION_KEY) == str(users["helga"].pk)
+
+
+def test_the_check_returns_to_the_page_it_began_on(users, monkeypatch):
+    from accounts.oidc import SingleSignOnBackend
+
+    monkeypatch.setattr(SingleSignOnBackend, "authenticate", lambda self, request, **kw: users["helga"])
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    go = browser.get("/tasks/", {"tab": "mine"})
+    state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
+    back = browser.get("/accounts/sso/callback/", {"code": "abc", "state": state})
+    assert back["Location"] == "/tasks/?tab=mine"
