@@ -112,7 +112,10 @@ class SingleSignOnRecheck(SessionRefresh):
             response = HttpResponse(status=200)
             response["HX-Refresh"] = "true"
             return response
-        if request.path_info.startswith("/api/"):
+        # The API, and a page's script that posts and reads JSON (the process editor's
+        # saves): neither follows a redirect to the provider, so they are told why.
+        posts_json = request.method not in ("GET", "HEAD") and "application/json" in request.headers.get("Accept", "")
+        if request.path_info.startswith("/api/") or posts_json:
             detail = _("single sign-on must be checked again: reload the page in the web app")
             return JsonResponse({"detail": detail, "errors": []}, status=403)
         # The provider as configured now (the library reads it once, when the middleware

@@ -265,3 +265,17 @@ def test_the_check_returns_to_the_page_it_began_on(users, monkeypatch):
     state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
     back = browser.get("/accounts/sso/callback/", {"code": "abc", "state": state})
     assert back["Location"] == "/tasks/?tab=mine"
+
+
+def test_a_script_that_posts_json_past_the_time_is_told_to_reload(users):
+    """The process editor's saves (``fetch`` with ``Accept: application/json``) cannot follow a
+    redirect to the provider: they get 403 and a text the editor shows, and save nothing."""
+    from bpmn.models import ProcessDraft
+
+    browser = _sso_browser(users["ada"], checked_seconds_ago=16 * 60)
+    answer = browser.post(
+        "/processes/-/drafts/", {"key": "new_process"}, content_type="application/json", HTTP_ACCEPT="application/json"
+    )
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "felles pålogging må sjekkes på nytt: last inn siden i nettleseren igjen"
+    assert not ProcessDraft.objects.exists()
