@@ -320,6 +320,7 @@ def _caught_on_branches(
     entered = _entered(successors, inside)
     ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
     boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
+    alternatives = _event_alternatives(root)
     by_throws: dict[frozenset[str], list[str]] = {}  # (catches of one name share one set)
     for catch, how in caught.items():
         by_throws.setdefault(how.throws, []).append(catch)
@@ -333,20 +334,88 @@ def _caught_on_branches(
         done: set[str] = set()
         while dependent := {c for throws, cs in by_throws.items() if throws <= branch for c in cs} - done:
             done |= dependent
-            edges = _cut(successors, before, inside, {b: caught[b] for b in done}, ends, boundaries)
+            edges, others = _cut_caught(successors, before, inside, caught, done, ends, boundaries, alternatives)
             predecessors: dict[str, set[str]] = {}
             for node, nexts in edges.items():
                 for target in nexts:
                     predecessors.setdefault(target, set()).add(node)
             upstream = _reach(gateway, predecessors, {}) if gateway else set()
             reached = [_reach(target, edges, inside, entered=entered) for target in splits[gateway][1]]
+            # A branch that throws none of a catch's events comes, instead, to what the case
+            # does when it never comes (``others``): an event-based gateway's other events, an
+            # interrupting boundary's activity ending as usual.
+            for way in reached:
+                for catch in done:
+                    if not caught[catch].throws & way:
+                        way |= _reach_all(others.get(catch, ()), edges, inside, entered)
             branch |= set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
+            branch |= set().union(*others.values()) - upstream - {gateway}
             for boundary in done:
                 if caught[boundary].interrupting and caught[boundary].activity:
                     activity = caught[boundary].activity
                     branch |= ({activity} | inside.get(activity, set())) - upstream - {gateway}
         found[gateway] = GatewayPath(path.reads, _elements(branch))
     return found
+
+
+def _event_alternatives(root: etree._Element) -> dict[str, set[str]]:
+    """Event id -> the other events an event-based gateway before it waits for beside it."""
+    leaving: dict[str, set[str]] = {}
+    for flow in root.iter(_q("sequenceFlow")):
+        leaving.setdefault(flow.get("sourceRef") or "", set()).add(flow.get("targetRef") or "")
+    found: dict[str, set[str]] = {}
+    for gateway in root.iter(_q("eventBasedGateway")):
+        targets = leaving.get(gateway.get("id") or "", set()) - {""}
+        for target in targets:
+            found.setdefault(target, set()).update(targets - {target})
+    return found
+
+
+def _reach_all(
+    starts: Iterable[str],
+    edges: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    entered: dict[str, set[str]],
+    avoid: str = "",
+) -> set[str]:
+    """What any of ``starts`` reaches (``_reach``)."""
+    found: set[str] = set()
+    for start in starts:
+        found |= _reach(start, edges, inside, avoid=avoid, entered=entered)
+    return found
+
+
+def _cut_caught(
+    successors: dict[str, set[str]],
+    before: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    caught: dict[str, _Caught],
+    done: Collection[str],
+    ends: Collection[str],
+    boundaries: Collection[str],
+    alternatives: dict[str, set[str]],
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """``_cut`` for the catches ``done`` (each set off by throws on a branch only), and what
+    the case comes to when one of them is never set off (catch -> those nodes), cut from the
+    edges too, so that only a branch that throws none of its events reaches them: the other
+    events of an event-based gateway before a catch (its timer fires where no message came),
+    and the way on of the activity an interrupting boundary event is attached to when the
+    throw is not inside it (a race: thrown on a parallel path, it may come after the activity
+    ended, or cancel it; what follows the activity as usual tells which)."""
+    edges = _cut(successors, before, inside, {c: caught[c] for c in done}, ends, boundaries)
+    others: dict[str, set[str]] = {}
+    for catch in done:
+        how = caught[catch]
+        if not how.activity:
+            for other in alternatives.get(catch, ()):
+                for node in before.get(other, ()):
+                    edges.get(node, set()).discard(other)
+                others.setdefault(catch, set()).add(other)
+        elif how.interrupting and not how.throws & inside.get(how.activity, set()):
+            leaving = edges.get(how.activity, set()) - set(boundaries)
+            edges[how.activity] = edges.get(how.activity, set()) - leaving
+            others.setdefault(catch, set()).update(leaving)
+    return edges, others
 
 
 def _cut(
@@ -601,7 +670,7 @@ def timer_paths(
                 otherwise |= _reach(entry, successors, inside, avoid=timer, entered=entered)
             found |= _reach(timer, successors, inside, entered=entered) - otherwise
             paths[timer] = GatewayPath(frozenset(reads[timer]), _elements(found))
-        return paths
+        return _caught_on_timer_branches(root, paths, successors, inside, entries)
     # What the case reaches otherwise, had the timer not fired: what its entries reach on any
     # path that does not pass the timer (and the elements inside the sub-processes those
     # are). The nodes on no such path are those the timer dominates (every path from an entry
@@ -614,10 +683,57 @@ def timer_paths(
         fired[wanted[node]] = graph.ids(reach_of(node) & ~graph.otherwise(node))
 
     graph.forward(set(wanted), visit)
-    return {
+    paths = {
         timer: GatewayPath(frozenset(reads[timer]), _elements(found | fired.get(timer, set())))
         for timer, found in moments.items()
     }
+    return _caught_on_timer_branches(root, paths, successors, inside, entries)
+
+
+def _caught_on_timer_branches(
+    root: etree._Element,
+    paths: dict[str, GatewayPath],
+    successors: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    entries: Collection[str],
+) -> dict[str, GatewayPath]:
+    """``paths`` (``timer_paths``) with what an event caught from a timer's branch gives away,
+    as ``_caught_on_branches`` for a gateway's: a boundary event (or a catch on a flow) whose
+    every throw lies on the timer's branch (beyond the first task its firing makes: a signal
+    the escalation task's agency throws when done) fires only when the timer has, and what
+    it leads to, an interrupting one's activity, an event-based gateway's other events beside
+    it and what the activity does as usual tell the timer's moment. Before, the graph's edge
+    from the activity reached the boundary wherever the activity was: NAV's urgent task after
+    it showed the housing coordinator that the masked date had come."""
+    caught = _caught_events(root)
+    if not caught or not paths:
+        return paths
+    entered = _entered(successors, inside)
+    ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
+    boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
+    alternatives = _event_alternatives(root)
+    before: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            before.setdefault(target, set()).add(node)
+    found = dict(paths)
+    for timer, path in paths.items():
+        branch = set(path.branch_elements)
+        done: set[str] = set()
+        while dependent := {c for c, how in caught.items() if how.throws <= branch} - done:
+            done |= dependent
+            edges, others = _cut_caught(successors, before, inside, caught, done, ends, boundaries, alternatives)
+            otherwise = _reach_all(entries, edges, inside, entered, avoid=timer)
+            fired = _reach(timer, edges, inside, entered=entered)
+            instead = _reach_all(set().union(*others.values()), edges, inside, entered, avoid=timer)
+            branch |= (fired - otherwise - instead) | (instead - otherwise - fired)
+            branch |= set().union(*others.values())
+            for boundary in done:
+                if caught[boundary].interrupting and caught[boundary].activity:
+                    activity = caught[boundary].activity
+                    branch |= {activity} | inside.get(activity, set())
+        found[timer] = GatewayPath(path.reads, _elements(branch))
+    return found
 
 
 def path_splits(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:

@@ -1,0 +1,162 @@
+"""What an event caught from a split's branch gives away, the holes h-paths2 left
+(``bpmn.engine.gateway_paths._caught_on_branches``, ``_caught_on_timer_branches``): each
+test failed before.
+
+1. A data timer's firing makes a task whose agency throws "urgent" when done; a boundary
+   event on NAV's waiting task catches it. The boundary was reached by the graph's edge from
+   its task, which every case reaches, so it and NAV's urgent task lay on no branch: the
+   housing coordinator learnt that the masked date had come.
+2. After a gateway on health data, an event-based gateway waits for "urgent" (thrown on the
+   treatment branch only) or a day: the catch lay on the branch, but the day's timer beside
+   it, and the reminder task after it, did not, and told the other branch.
+3. An interrupting boundary set off from a parallel path (the treatment branch) cancels NAV's
+   waiting task, or comes after it ended (a race): what follows the task as usual was on no
+   branch, and told which.
+"""
+
+from bpmn.engine.gateway_paths import path_splits
+from tests.bpmn.engine.bpmn_snippets import definitions
+
+SIGNAL = '<bpmn:signal id="Signal_urgent" name="urgent"/>'
+THROW = '<bpmn:signalEventDefinition signalRef="Signal_urgent"/>'
+TREATED = "<bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>"
+
+
+def _flows(*pairs: str) -> str:
+    return "".join(
+        f'<bpmn:sequenceFlow id="F_{source}_{target}" sourceRef="{source}" targetRef="{target}"/>'
+        for source, target in (pair.split(">") for pair in pairs)
+    )
+
+
+def test_a_boundary_set_off_beyond_the_first_task_a_data_timer_makes_lies_on_its_branch():
+    xml = definitions(f"""
+        {SIGNAL}
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:parallelGateway id="Fork"/>
+          <bpmn:userTask id="T_wait"/>
+          <bpmn:boundaryEvent id="B_urgent" attachedToRef="T_wait" cancelActivity="false">{THROW}</bpmn:boundaryEvent>
+          <bpmn:userTask id="T_urgent"/>
+          <bpmn:endEvent id="E1"/><bpmn:endEvent id="E2"/><bpmn:endEvent id="E3"/>
+          <bpmn:intermediateCatchEvent id="Timer_date">
+            <bpmn:timerEventDefinition>
+              <bpmn:timeDate>days_before(eviction_date, 7)</bpmn:timeDate>
+            </bpmn:timerEventDefinition>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:userTask id="T_escalate"/>
+          <bpmn:intermediateThrowEvent id="Throw_urgent">{THROW}</bpmn:intermediateThrowEvent>
+          {
+        _flows(
+            "S>Fork",
+            "Fork>T_wait",
+            "T_wait>E1",
+            "B_urgent>T_urgent",
+            "T_urgent>E2",
+            "Fork>Timer_date",
+            "Timer_date>T_escalate",
+            "T_escalate>Throw_urgent",
+            "Throw_urgent>E3",
+        )
+    }
+        </bpmn:process>
+    """)
+    path = path_splits(xml)["Timer_date"]
+    assert {"T_escalate", "Throw_urgent", "B_urgent", "T_urgent"} <= path.branch_elements
+    assert "T_wait" not in path.branch_elements  # not interrupting: NAV's task is every case's
+
+
+def _event_gateway_model() -> str:
+    return definitions(f"""
+        {SIGNAL}
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:userTask id="T_assess"/>
+          <bpmn:exclusiveGateway id="G" default="F_no"/>
+          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="J"/>
+          <bpmn:userTask id="T_treat"/>
+          <bpmn:intermediateThrowEvent id="Throw_urgent">{THROW}</bpmn:intermediateThrowEvent>
+          <bpmn:exclusiveGateway id="J"/>
+          <bpmn:userTask id="T_first"/>
+          <bpmn:eventBasedGateway id="Wait"/>
+          <bpmn:intermediateCatchEvent id="Catch_urgent">{THROW}</bpmn:intermediateCatchEvent>
+          <bpmn:intermediateCatchEvent id="Timer_day">
+            <bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:userTask id="T_urgent"/>
+          <bpmn:userTask id="T_reminder"/>
+          <bpmn:exclusiveGateway id="J2"/>
+          <bpmn:userTask id="T_final"/>
+          <bpmn:endEvent id="E"/>
+          {
+        _flows(
+            "S>T_assess",
+            "T_assess>G",
+            "T_treat>Throw_urgent",
+            "Throw_urgent>J",
+            "J>T_first",
+            "T_first>Wait",
+            "Wait>Catch_urgent",
+            "Wait>Timer_day",
+            "Catch_urgent>T_urgent",
+            "Timer_day>T_reminder",
+            "T_urgent>J2",
+            "T_reminder>J2",
+            "J2>T_final",
+            "T_final>E",
+        )
+    }
+        </bpmn:process>
+    """)
+
+
+def test_an_event_based_gateway_s_timer_beside_a_catch_the_branch_sets_off_lies_on_the_branch():
+    path = path_splits(_event_gateway_model())["G"]
+    assert {"Catch_urgent", "T_urgent", "Timer_day", "T_reminder"} <= path.branch_elements
+    # What the case reaches either way shows: before the wait, and after the two meet.
+    assert not {"T_first", "Wait", "J2", "T_final"} & path.branch_elements
+
+
+def test_what_follows_a_task_an_interrupting_boundary_from_a_parallel_branch_may_cancel_lies_on_it():
+    xml = definitions(f"""
+        {SIGNAL}
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:userTask id="T_assess"/>
+          <bpmn:parallelGateway id="Fork"/>
+          <bpmn:exclusiveGateway id="G" default="F_no"/>
+          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="E_no"/>
+          <bpmn:userTask id="T_treat"/>
+          <bpmn:endEvent id="E_treat">{THROW}</bpmn:endEvent>
+          <bpmn:endEvent id="E_no"/>
+          <bpmn:userTask id="T_wait"/>
+          <bpmn:boundaryEvent id="B_urgent" attachedToRef="T_wait">{THROW}</bpmn:boundaryEvent>
+          <bpmn:userTask id="T_urgent"/>
+          <bpmn:userTask id="T_next"/>
+          <bpmn:exclusiveGateway id="J"/>
+          <bpmn:userTask id="T_final"/>
+          <bpmn:endEvent id="E"/>
+          {
+        _flows(
+            "S>T_assess",
+            "T_assess>Fork",
+            "Fork>G",
+            "T_treat>E_treat",
+            "Fork>T_wait",
+            "B_urgent>T_urgent",
+            "T_wait>T_next",
+            "T_next>J",
+            "T_urgent>J",
+            "J>T_final",
+            "T_final>E",
+        )
+    }
+        </bpmn:process>
+    """)
+    path = path_splits(xml)["G"]
+    assert {"T_treat", "B_urgent", "T_urgent", "T_wait", "T_next"} <= path.branch_elements
+    # (What follows the join counts as the treatment branch's too: the other branch, walked
+    # from the gateway alone, reaches nothing on the parallel path. The safe side.)
+    assert not {"T_assess", "Fork"} & path.branch_elements
