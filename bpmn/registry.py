@@ -21,6 +21,7 @@ from bpmn.engine.gateway_paths import (
     Model,
     handed_from,
     message_catch_names,
+    message_throw_names,
     paths_and_sources,
     timer_elements,
     timer_reads,
@@ -134,6 +135,18 @@ class DefinitionRuntime:
         no-home branch); such a field (``branch_rewritten``) shows its value as the last step
         every case passes wrote it (``Case.data_common``)."""
         return {element: names for element, names in self._writes.items() if element in self.on_branches}
+
+    def branch_reads_of_throw(self, element_id: str, name: str) -> frozenset[str]:
+        """The names read by the splits on whose branch the throw of message ``name`` lies
+        (``element_id``; unknown: any of the model's throws of ``name``). Another case that
+        catches it learns that branch: ``workflows.jobs.messages`` lets it go there only
+        when every agency of that case sees them."""
+        throws = {element_id} if element_id else {e for e, names in self._message_throws.items() if name in names}
+        return frozenset().union(*(path.reads for path in self.gateway_paths.values() if throws & path.branch_elements))
+
+    @cached_property
+    def _message_throws(self) -> dict[str, frozenset[str]]:
+        return message_throw_names(self.run_model)
 
     @cached_property
     def branch_rewritten(self) -> frozenset[str]:

@@ -247,14 +247,21 @@ class _Caught:
     activity: str  # the activity a boundary event is attached to ("": a catch on a flow)
     throws: frozenset[str]  # the model's throws whose event it catches
     interrupting: bool
+    # An event sub-process's start: the event sub-process (its ``activity``, the sub-process
+    # or process holding it, which an interrupting one cancels).
+    container: str = ""
 
 
 def _caught_events(root: etree._Element) -> dict[str, _Caught]:
     """Boundary event, intermediate catch event or receive task id -> what sets it off, for
     every one a throw of the model reaches (a message, a signal, an escalation, an error:
     ``_message_edges``)."""
-    kinds = ("boundaryEvent", "intermediateCatchEvent", "receiveTask")
-    boundaries = [boundary for boundary in root.iter(*(_q(kind) for kind in kinds)) if boundary.get("id")]
+    kinds = ("boundaryEvent", "intermediateCatchEvent", "receiveTask", "startEvent")
+    boundaries = [
+        boundary
+        for boundary in root.iter(*(_q(kind) for kind in kinds))
+        if boundary.get("id") and (_local(boundary) != "startEvent" or _event_sub_process(boundary) is not None)
+    ]
     if not boundaries:
         return {}
     before: dict[str, set[str]] = {}  # node -> the throws and message names' nodes leading to it
@@ -280,6 +287,16 @@ def _caught_events(root: etree._Element) -> dict[str, _Caught]:
     for boundary in boundaries:
         boundary_id = boundary.get("id") or ""
         if throws.get(boundary_id):
+            container = _event_sub_process(boundary)
+            if container is not None:  # it cancels what holds it, unless said not to
+                holder = container.getparent()
+                found[boundary_id] = _Caught(
+                    (holder.get("id") or "") if holder is not None else "",
+                    throws[boundary_id],
+                    boundary.get("isInterrupting") != "false",
+                    container.get("id") or "",
+                )
+                continue
             found[boundary_id] = _Caught(
                 boundary.get("attachedToRef") or "",
                 throws[boundary_id],
@@ -290,6 +307,20 @@ def _caught_events(root: etree._Element) -> dict[str, _Caught]:
                 ),
             )
     return found
+
+
+def _event_sub_process(start: etree._Element) -> etree._Element | None:
+    """The event sub-process ``start`` begins, if it is the start of one."""
+    parent = start.getparent()
+    if _local(start) == "startEvent" and parent is not None and _local(parent) == "subProcess":
+        return parent if parent.get("triggeredByEvent") == "true" else None
+    return None
+
+
+def _holders(root: etree._Element, inside: dict[str, set[str]]) -> dict[str, set[str]]:
+    """``inside``, and each process -> every element in it (an interrupting event
+    sub-process cancels what its process does)."""
+    return {**{process.get("id") or "": _contents(process) for process in root.iter(_q("process"))}, **inside}
 
 
 def _caught_on_branches(
@@ -321,6 +352,7 @@ def _caught_on_branches(
     ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
     boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
     alternatives = _event_alternatives(root)
+    holders = _holders(root, inside)
     by_throws: dict[frozenset[str], list[str]] = {}  # (catches of one name share one set)
     for catch, how in caught.items():
         by_throws.setdefault(how.throws, []).append(catch)
@@ -350,11 +382,26 @@ def _caught_on_branches(
                         way |= _reach_all(others.get(catch, ()), edges, inside, entered)
             branch |= set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
             branch |= set().union(*others.values()) - upstream - {gateway}
-            for boundary in done:
-                if caught[boundary].interrupting and caught[boundary].activity:
-                    activity = caught[boundary].activity
-                    branch |= ({activity} | inside.get(activity, set())) - upstream - {gateway}
+            branch |= _caught_activities(caught, done, holders, inside) - upstream - {gateway}
         found[gateway] = GatewayPath(path.reads, _elements(branch))
+    return found
+
+
+def _caught_activities(
+    caught: dict[str, _Caught], done: Collection[str], holders: dict[str, set[str]], inside: dict[str, set[str]]
+) -> set[str]:
+    """What the catches ``done`` set off besides what they lead to: an event sub-process's
+    elements (held inside what holds it, reached wherever that is), and the activity an
+    interrupting one cancels with what is inside it (cancelled, or not, it tells the branch)."""
+    found: set[str] = set()
+    for catch in done:
+        how = caught[catch]
+        if how.container:
+            found |= {how.container} | holders.get(how.container, set())
+        if how.interrupting and how.activity:
+            found |= holders.get(how.activity, set())
+            if how.activity in inside or how.activity not in holders:  # (a process is no element)
+                found.add(how.activity)
     return found
 
 
@@ -712,6 +759,7 @@ def _caught_on_timer_branches(
     ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
     boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
     alternatives = _event_alternatives(root)
+    holders = _holders(root, inside)
     before: dict[str, set[str]] = {}
     for node, nexts in successors.items():
         for target in nexts:
@@ -728,10 +776,7 @@ def _caught_on_timer_branches(
             instead = _reach_all(set().union(*others.values()), edges, inside, entered, avoid=timer)
             branch |= (fired - otherwise - instead) | (instead - otherwise - fired)
             branch |= set().union(*others.values())
-            for boundary in done:
-                if caught[boundary].interrupting and caught[boundary].activity:
-                    activity = caught[boundary].activity
-                    branch |= {activity} | inside.get(activity, set())
+            branch |= _caught_activities(caught, done, holders, inside) - {timer}
         found[timer] = GatewayPath(path.reads, _elements(branch))
     return found
 
@@ -857,6 +902,19 @@ def message_catch_names(bpmn_xml: Model) -> dict[str, frozenset[str]]:
         caught = frozenset(names.get(ref) or ref for ref in refs if ref)
         if caught:
             found[catch.get("id") or ""] = caught
+    return found
+
+
+def message_throw_names(bpmn_xml: Model) -> dict[str, frozenset[str]]:
+    """Throw id (throw or end event, send task) -> the names of the messages it throws."""
+    root = model_root(bpmn_xml)
+    names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
+    found = {}
+    for throw in root.iter(*(_q(kind) for kind in MESSAGE_THROWS)):
+        refs = [throw.get("messageRef")] + [d.get("messageRef") for d in throw.findall(_q("messageEventDefinition"))]
+        thrown = frozenset(names.get(ref) or ref for ref in refs if ref)
+        if thrown:
+            found[original_id(throw.get("id") or "")] = thrown
     return found
 
 

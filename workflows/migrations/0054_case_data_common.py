@@ -10,10 +10,10 @@ field only the branch wrote)."""
 
 from django.db import migrations, models
 
+from bpmn.registry import runtime_for
+
 
 def fill(apps, schema_editor):
-    from bpmn.registry import runtime_for
-
     Case = apps.get_model("workflows", "Case")
     ProcessInstance = apps.get_model("workflows", "ProcessInstance")
     Task = apps.get_model("workflows", "Task")

@@ -9,7 +9,10 @@ now; it changes only what differs):
   where the message never came), and what follows them, lie on the branch;
 - what follows an activity as usual, when an interrupting boundary event thrown on a branch
   (on a parallel path: a race) may cancel it, lies on the branch
-  (``gateway_paths._cut_caught``)."""
+  (``gateway_paths._cut_caught``);
+- an event sub-process whose start only throws on a branch set off lies on the branch, and,
+  interrupting, what holds it (the process's other work, cancelled or not) with it
+  (``gateway_paths._caught_activities``)."""
 
 from importlib import import_module
 

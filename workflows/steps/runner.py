@@ -459,6 +459,7 @@ def _send_to_outbox(step: Step, thrown) -> None:
             correlations=message.correlations,
             instance=instance,
             case_id=instance.case_id,
+            element_id=message.element_id or "",
         )
         for message in thrown
     ]

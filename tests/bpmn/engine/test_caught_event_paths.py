@@ -160,3 +160,44 @@ def test_what_follows_a_task_an_interrupting_boundary_from_a_parallel_branch_may
     # (What follows the join counts as the treatment branch's too: the other branch, walked
     # from the gateway alone, reaches nothing on the parallel path. The safe side.)
     assert not {"T_assess", "Fork"} & path.branch_elements
+
+
+def test_an_event_sub_process_a_branch_sets_off_and_what_it_interrupts_lie_on_the_branch():
+    """4 (found attacking it): an interrupting event sub-process whose start only the
+    treatment branch's signal sets off cancels NAV's work on the parallel path. Its start was
+    no catch the analysis looked at: NAV's waiting task, cancelled on one branch and open (then
+    its next task) on the other, lay on no branch."""
+    xml = definitions(f"""
+        {SIGNAL}
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:userTask id="T_assess"/>
+          <bpmn:parallelGateway id="Fork"/>
+          <bpmn:exclusiveGateway id="G" default="F_no"/>
+          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="E_no"/>
+          <bpmn:userTask id="T_treat"/>
+          <bpmn:endEvent id="E_treat">{THROW}</bpmn:endEvent>
+          <bpmn:endEvent id="E_no"/>
+          <bpmn:userTask id="T_wait"/>
+          <bpmn:userTask id="T_next"/>
+          <bpmn:endEvent id="E"/>
+          <bpmn:subProcess id="ESP" triggeredByEvent="true">
+            <bpmn:startEvent id="ES_start">{THROW}</bpmn:startEvent>
+            <bpmn:userTask id="T_stopped"/>
+            <bpmn:endEvent id="ES_end"/>
+            {_flows("ES_start>T_stopped", "T_stopped>ES_end")}
+          </bpmn:subProcess>
+          {_flows("S>T_assess", "T_assess>Fork", "Fork>G", "T_treat>E_treat")}
+          {_flows("Fork>T_wait", "T_wait>T_next", "T_next>E")}
+        </bpmn:process>
+    """)
+    path = path_splits(xml)["G"]
+    assert {"ES_start", "T_stopped", "T_wait", "T_next"} <= path.branch_elements
+    assert not {"S", "T_assess", "Fork", "P"} & path.branch_elements
+    # Not interrupting: only what it does itself.
+    quiet = path_splits(
+        xml.replace('<bpmn:startEvent id="ES_start">', '<bpmn:startEvent id="ES_start" isInterrupting="false">')
+    )
+    assert "T_stopped" in quiet["G"].branch_elements
+    assert not {"T_wait", "T_next"} & quiet["G"].branch_elements
