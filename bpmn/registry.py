@@ -109,7 +109,9 @@ class DefinitionRuntime:
     @cached_property
     def _writes(self) -> dict[str, frozenset[str]]:
         """Element id -> the case-data fields it writes: a user task its form's fields, a
-        message catch the fields its message declares (``message_rules``)."""
+        message catch the fields its message declares (``message_rules``), a service task its
+        outputs (``workflows.jobs.service.taken_fields``; until 2026-12-06 none: what a
+        connector on a hidden branch wrote showed)."""
         writes: dict[str, set[str]] = {}
         for element, task in self.user_tasks.items():
             form = self.forms.get((task or {}).get("form") or "") or {}
@@ -118,6 +120,11 @@ class DefinitionRuntime:
             for element, names in message_catch_names(self.run_model).items():
                 for name in names:
                     writes.setdefault(element, set()).update((self.message_rules.get(name) or {}).get("fields") or ())
+        for element, declared in self.service_tasks.items():  # its outputs, else its form's fields
+            form = self.forms.get((declared or {}).get("form") or "") or {}
+            writes.setdefault(element, set()).update(
+                (declared or {}).get("outputs") or (form.get("properties") or {}).keys()
+            )
         return {element: frozenset(names) for element, names in writes.items() if names}
 
     @cached_property

@@ -117,3 +117,30 @@ def test_the_health_service_and_the_housing_office_see_the_value_as_it_is(cases,
     for reader in ("helga", "bjorn"):
         assert _move_date_told(users[reader], cases[True])["api case"] == "2027-03-01", reader
         assert _move_date_told(users[reader], cases[False])["api case"] == "2027-01-10", reader
+
+
+def test_what_a_service_task_on_a_branch_writes_counts_as_the_branch_s():
+    """A connector's (or external worker's) answer on the treatment branch writes its outputs:
+    they told the branch as a task's form did, but only forms and messages counted."""
+    from bpmn.engine.gateway_paths import GatewayPath
+    from bpmn.registry import DefinitionRuntime
+    from permissions.policy import field_rules
+
+    forms = {"h.schema.json": FORMS["h.schema.json"]}
+    runtime = DefinitionRuntime(
+        definition_id=0,
+        key="k",
+        version=1,
+        forms=forms,
+        validators={},
+        field_validators={},
+        user_tasks={"T_assess": {"form": "h.schema.json"}},
+        fields={},
+        start_messages=frozenset(),
+        field_rules=field_rules({}, forms),
+        service_tasks={"Service_plan": {"outputs": ["move_date", "plan_ref"]}},
+    )
+    runtime.__dict__["gateway_paths"] = {"G": GatewayPath(frozenset({"needs_treatment"}), frozenset({"Service_plan"}))}
+    runtime.__dict__["run_model"] = model()
+    assert runtime.branch_writers == {"Service_plan": frozenset({"move_date", "plan_ref"})}
+    assert runtime.branch_rewritten == {"move_date"}
