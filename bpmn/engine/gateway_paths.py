@@ -939,11 +939,14 @@ def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) ->
     set_by = _names_set_with_calls(root)
     sources = base
     while True:
-        splits = {
-            **gateway_paths(root, sources),
-            **timer_paths(root, shared, sources),
-            **loop_paths(root, shared, sources),
-        }
+        splits = _terminated_on_branches(
+            root,
+            {
+                **gateway_paths(root, sources),
+                **timer_paths(root, shared, sources),
+                **loop_paths(root, shared, sources),
+            },
+        )
         widened = {name: set(names) for name, names in base.items()}
         for path in splits.values():
             for element in path.branch_elements & set_by.keys():
@@ -953,6 +956,34 @@ def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) ->
         if found == sources:
             return _originals(splits), sources
         sources = found
+
+
+def _terminated_on_branches(root: etree._Element, paths: dict[str, GatewayPath]) -> dict[str, GatewayPath]:
+    """``paths`` with what a terminate end event on a split's branch ends: everything its
+    process (or sub-process) does on its other paths, but what comes before the split. It ends
+    them at once: NAV's waiting task on a parallel path, cancelled on the treatment branch and
+    open (then its next task) on the other, told the branch (2026-12-06, h-paths3)."""
+    terminates = {
+        end.get("id") or "": end.getparent()
+        for end in root.iter(_q("endEvent"))
+        if end.find(_q("terminateEventDefinition")) is not None and end.getparent() is not None
+    }
+    if not terminates or not any(path.branch_elements & terminates.keys() for path in paths.values()):
+        return paths
+    successors, _inside = _graph(root)
+    predecessors: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            predecessors.setdefault(target, set()).add(node)
+    found = dict(paths)
+    for split, path in paths.items():
+        ends = path.branch_elements & terminates.keys()
+        if not ends:
+            continue
+        upstream = _reach(split, predecessors, {})
+        ended = set().union(*(_contents(terminates[end]) for end in ends))
+        found[split] = GatewayPath(path.reads, _elements(path.branch_elements | (ended - upstream - {split})))
+    return found
 
 
 def _names_set_with_calls(root: etree._Element) -> dict[str, frozenset[str]]:

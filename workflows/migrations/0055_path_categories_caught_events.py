@@ -12,7 +12,9 @@ now; it changes only what differs):
   (``gateway_paths._cut_caught``);
 - an event sub-process whose start only throws on a branch set off lies on the branch, and,
   interrupting, what holds it (the process's other work, cancelled or not) with it
-  (``gateway_paths._caught_activities``)."""
+  (``gateway_paths._caught_activities``);
+- a terminate end event on a split's branch ends what its process (or sub-process) does on
+  its other paths: that lies on the branch (``gateway_paths._terminated_on_branches``)."""
 
 from importlib import import_module
 

@@ -256,3 +256,30 @@ def test_many_splits_whose_branches_set_off_a_boundary_cost_no_walk_per_split():
         split = "B300" if timers else "G300"
         assert {"C300", "U300", "X300"} <= paths[split].branch_elements, timers
         assert not {"J300", "T301", "C301"} & paths[split].branch_elements, timers
+
+
+def test_a_terminate_end_on_a_branch_hides_what_it_ends_on_the_parallel_path():
+    """5 (found attacking it): the treatment branch ends at a terminate end event, which ends
+    NAV's waiting task on the parallel path at once; on the other branch NAV's task stays open,
+    then its next task comes. Neither lay on the branch."""
+    xml = definitions(f"""
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:userTask id="T_assess"/>
+          <bpmn:parallelGateway id="Fork"/>
+          <bpmn:exclusiveGateway id="G" default="F_no"/>
+          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="E_no"/>
+          <bpmn:userTask id="T_treat"/>
+          <bpmn:endEvent id="E_treat"><bpmn:terminateEventDefinition/></bpmn:endEvent>
+          <bpmn:endEvent id="E_no"/>
+          <bpmn:userTask id="T_wait"/>
+          <bpmn:userTask id="T_next"/>
+          <bpmn:endEvent id="E"/>
+          {_flows("S>T_assess", "T_assess>Fork", "Fork>G", "T_treat>E_treat")}
+          {_flows("Fork>T_wait", "T_wait>T_next", "T_next>E")}
+        </bpmn:process>
+    """)
+    path = path_splits(xml)["G"]
+    assert {"T_treat", "T_wait", "T_next"} <= path.branch_elements
+    assert not {"S", "T_assess", "Fork", "P"} & path.branch_elements
