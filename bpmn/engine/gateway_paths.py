@@ -808,6 +808,7 @@ def timer_paths(
                 otherwise |= _reach(entry, successors, inside, avoid=timer, entered=entered)
             found |= _reach(timer, successors, inside, entered=entered) - otherwise
             paths[timer] = GatewayPath(frozenset(reads[timer]), _elements(found))
+        paths = _timer_alternatives(root, paths, successors, inside)
         return _caught_on_timer_branches(root, paths, successors, inside, entries)
     # What the case reaches otherwise, had the timer not fired: what its entries reach on any
     # path that does not pass the timer (and the elements inside the sub-processes those
@@ -825,7 +826,44 @@ def timer_paths(
         timer: GatewayPath(frozenset(reads[timer]), _elements(found | fired.get(timer, set())))
         for timer, found in moments.items()
     }
-    return _caught_on_timer_branches(root, paths, successors, inside, entries)
+    return _caught_on_timer_branches(
+        root, _timer_alternatives(root, paths, successors, inside), successors, inside, entries
+    )
+
+
+def _timer_alternatives(
+    root: etree._Element, paths: dict[str, GatewayPath], successors: dict[str, set[str]], inside: dict[str, set[str]]
+) -> dict[str, GatewayPath]:
+    """``paths`` (``timer_paths``) with the other events an event-based gateway waits for
+    beside a data timer, and what the case reaches only through them: the timer's firing
+    withdraws them at its moment (what the case waits for lost the message's name at 09:00 a
+    week before the masked date), and the task after one, made only while the timer had not
+    fired, bounds the moment (2026-12-06, h-paths3). Only what nothing else leads to (every
+    node before it among them), so a join after the two shows."""
+    alternatives = _event_alternatives(root)
+    if not alternatives or not paths.keys() & alternatives.keys():
+        return paths
+    before: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            before.setdefault(target, set()).add(node)
+    found = dict(paths)
+    for timer, path in paths.items():
+        others = alternatives.get(timer, set())
+        if not others:
+            continue
+        region = set(others)
+        todo = [target for other in others for target in successors.get(other, ())]
+        while todo:
+            node = todo.pop()
+            if node in region or not node or not before.get(node, set()) <= region:
+                continue
+            region.add(node)
+            todo.extend(successors.get(node, ()))
+        for node in list(region):
+            region |= inside.get(node, set())
+        found[timer] = GatewayPath(path.reads, _elements(path.branch_elements | region))
+    return found
 
 
 def _caught_on_timer_branches(

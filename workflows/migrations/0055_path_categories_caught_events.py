@@ -14,7 +14,9 @@ now; it changes only what differs):
   interrupting, what holds it (the process's other work, cancelled or not) with it
   (``gateway_paths._caught_activities``);
 - a terminate end event on a split's branch ends what its process (or sub-process) does on
-  its other paths: that lies on the branch (``gateway_paths._terminated_on_branches``)."""
+  its other paths: that lies on the branch (``gateway_paths._terminated_on_branches``);
+- the other events an event-based gateway waits for beside a data timer, and what only they
+  lead to, lie on the timer's branch (``gateway_paths._timer_alternatives``)."""
 
 from importlib import import_module
 

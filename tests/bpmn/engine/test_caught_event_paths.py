@@ -283,3 +283,35 @@ def test_a_terminate_end_on_a_branch_hides_what_it_ends_on_the_parallel_path():
     path = path_splits(xml)["G"]
     assert {"T_treat", "T_wait", "T_next"} <= path.branch_elements
     assert not {"S", "T_assess", "Fork", "P"} & path.branch_elements
+
+
+def test_the_events_an_event_based_gateway_waits_for_beside_a_data_timer_lie_on_its_branch():
+    """6 (found attacking it): a week before the masked eviction date the timer fires and the
+    wait for the person's answer is withdrawn (what the case waits for loses its name); an
+    answer before then makes a task that tells the date had not come. Neither lay on the
+    timer's branch; what follows the two meeting still shows."""
+    xml = definitions(f"""
+        <bpmn:message id="M" name="answer"/>
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:userTask id="T_first"/>
+          <bpmn:eventBasedGateway id="Wait"/>
+          <bpmn:intermediateCatchEvent id="Timer_date">
+            <bpmn:timerEventDefinition>
+              <bpmn:timeDate>days_before(eviction_date, 7)</bpmn:timeDate>
+            </bpmn:timerEventDefinition>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:intermediateCatchEvent id="Catch_answer"><bpmn:messageEventDefinition messageRef="M"/>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:userTask id="T_late"/>
+          <bpmn:userTask id="T_answered"/>
+          <bpmn:exclusiveGateway id="J"/>
+          <bpmn:userTask id="T_final"/>
+          <bpmn:endEvent id="E"/>
+          {_flows("S>T_first", "T_first>Wait", "Wait>Timer_date", "Wait>Catch_answer", "Timer_date>T_late")}
+          {_flows("Catch_answer>T_answered", "T_late>J", "T_answered>J", "J>T_final", "T_final>E")}
+        </bpmn:process>
+    """)
+    path = path_splits(xml)["Timer_date"]
+    assert {"Timer_date", "T_late", "Catch_answer", "T_answered"} <= path.branch_elements
+    assert not {"T_first", "Wait", "J", "T_final"} & path.branch_elements
