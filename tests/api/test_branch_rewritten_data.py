@@ -144,3 +144,20 @@ def test_what_a_service_task_on_a_branch_writes_counts_as_the_branch_s():
     runtime.__dict__["run_model"] = model()
     assert runtime.branch_writers == {"Service_plan": frozenset({"move_date", "plan_ref"})}
     assert runtime.branch_rewritten == {"move_date"}
+
+
+def test_stored_cases_are_filled_in_the_safe_side(cases, users):
+    """``workflows/0054`` fills ``data_common`` for cases stored before: a field no step on a
+    branch wrote in the case keeps its value; where one may have, the value the steps every
+    case passes left is read from the workflow's tasks."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    Case.objects.update(data_common={})
+    import_module("workflows.migrations.0054_case_data_common").fill(apps, None)
+    treated, ordinary = (Case.objects.get(pk=cases[flag].pk) for flag in (True, False))
+    # The treated case's earlier value is read from the assessment's task in its workflow.
+    assert treated.data_common["move_date"][0] == "2027-01-10"
+    assert ordinary.data_common["move_date"][0] == "2027-01-10"
+    assert _move_date_told(users["nils"], treated) == _move_date_told(users["nils"], ordinary)

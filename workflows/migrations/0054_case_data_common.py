@@ -4,12 +4,14 @@ last wrote it, shown to a reader from whom the branch is hidden (``policy.case_d
 
 Filled in for stored cases from their data: a field no step on a branch has written in the
 case (no completed task of such a step, no message received at one) holds the value such a
-step wrote. Where one may have, the earlier value is not known: the field is left out, and a
-reader from whom the branch is hidden is not shown it (the safe side; as before 2026-12-05 a
-field only the branch wrote)."""
+step wrote. Where one may have, the value is read from the workflow: as the last completed
+task of a step on no branch left it, else as the case started (its source agency unknown:
+none). Where neither has it, the field is left out, and a reader from whom the branch is
+hidden is not shown it (such a case showed them the branch's value before)."""
 
 from django.db import migrations, models
 
+from bpmn.engine import runtime as engine
 from bpmn.registry import runtime_for
 
 
@@ -47,8 +49,28 @@ def fill(apps, schema_editor):
                 for name in present
                 if not writers[name] & ran
             }
+            for name in present - common.keys():
+                # As the steps every case passes left it, read from the workflow's tasks.
+                kept = _left_by_common_steps(runtime, ProcessInstance, case.pk, name)
+                if kept[0]:
+                    common[name] = [kept[1], None]
             if common != (case.data_common or {}):
                 Case.objects.filter(pk=case.pk).update(data_common=common)
+
+
+def _left_by_common_steps(runtime, ProcessInstance, case_id, name):
+    common = {element for element, names in runtime._writes.items() if name in names} - runtime.on_branches
+    for state in ProcessInstance.objects.filter(case_id=case_id, definition_id=runtime.definition_id).values_list(
+        "state", flat=True
+    ):
+        if state and state != "{}":
+            try:
+                kept = engine.value_left_by(engine.load_workflow(runtime.bundle, state), common, name)
+            except Exception:  # noqa: S112 (a state this version cannot load: the field is left out)
+                continue
+            if kept[0]:
+                return kept
+    return False, None
 
 
 class Migration(migrations.Migration):
