@@ -240,8 +240,8 @@ def _scrub_case(case: Case) -> dict[str, int]:
             removed[kind] = removed.get(kind, 0) + n
 
     count("case_data_fields", len(case.data or {}))
-    case.data, case.data_sources = {}, {}
-    case.save(update_fields=["data", "data_sources"])
+    case.data, case.data_sources, case.data_common = {}, {}, {}
+    case.save(update_fields=["data", "data_sources", "data_common"])
 
     for instance in ProcessInstance.objects.select_for_update().filter(case=case):
         instance.state = scrub_state(instance.state)

@@ -102,7 +102,10 @@ def correctable_fields(actor, case) -> list[str]:
             recorder_left=recorded_by is not None and recorded_by not in taking_part,
         )
 
-    return [name for name in visible_fields(actor, case) if may_correct(name)]
+    # A value a hidden branch may have written over shows as the case had it before
+    # (``Case.data_common``): corrected, it would be compared with the branch's.
+    rewritten = selectors.branch_fields_hidden(actor, case)
+    return [name for name in visible_fields(actor, case) if name not in rewritten and may_correct(name)]
 
 
 def check_may_correct(actor, case, field: str) -> None:
@@ -656,7 +659,11 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
         raise InvalidInput("retention.invalid", errors=errors)
     data[field] = value
     case.data = data
-    case.save(update_fields=["data"])
+    common = dict(case.data_common or {})
+    if field in common and common[field][0] == old:  # as the steps every case passes left it
+        common[field] = [value, common[field][1]]
+        case.data_common = common
+    case.save(update_fields=["data", "data_common"])
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected
         targets = correlations_of(runtime_for(instance.definition_id), field)

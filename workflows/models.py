@@ -38,6 +38,11 @@ class Case(models.Model):
     # Current value of every form field, and which agency wrote it (the "own data" rule).
     data = models.JSONField(default=dict)
     data_sources = models.JSONField(default=dict)
+    # Field -> [value, source agency] as the start form or a step on no branch last wrote it,
+    # for the fields a step on a branch may write over (``DefinitionRuntime.branch_rewritten``):
+    # a reader from whom the branch is hidden is shown this, as the value the branch wrote
+    # tells the branch (``policy.case_data_for(hidden=)``). Absent: no such step wrote it.
+    data_common = models.JSONField(default=dict, db_default={}, blank=True)  # rows the bench loader writes by SQL too
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The housing contact who owns the case (a caseload): a member of the case's housing
     # agency, set at start and reassigned by its lead (``services.assign_responsible``).

@@ -162,15 +162,25 @@ class Step:
         )
         return incident
 
-    def merge_case_data(self, data: dict, agency_id: int | None) -> None:
+    def merge_case_data(self, data: dict, agency_id: int | None, elements: Collection[str] = ()) -> None:
         """Merge ``data`` into the case's data, each field's source ``agency_id``. Under the
-        instance lock with the case row read under it: no lost update."""
+        instance lock with the case row read under it: no lost update.
+
+        ``elements``: the steps writing it (a task, the catches a message reaches). A field a
+        step on a branch may write over (``DefinitionRuntime.branch_rewritten``), written by
+        none on a branch, is kept apart too (``Case.data_common``): a reader from whom the
+        branch is hidden is shown that value, not the branch's."""
         if not data:
             return
         case = self.instance.case
         case.data = {**case.data, **data}
         case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
-        self.case_fields = tuple(dict.fromkeys((*self.case_fields, "data", "data_sources")))
+        fields: tuple[str, ...] = ("data", "data_sources")
+        rewritten = runtime_for(self.instance.definition_id).branch_rewritten & data.keys()
+        if rewritten and not set(elements) & runtime_for(self.instance.definition_id).on_branches:
+            case.data_common = {**(case.data_common or {}), **{name: [data[name], agency_id] for name in rewritten}}
+            fields += ("data_common",)
+        self.case_fields = tuple(dict.fromkeys((*self.case_fields, *fields)))
 
     def take_case_fields(self) -> tuple[str, ...]:
         """The case fields still to write (``case_fields``); the caller writes them."""
@@ -449,6 +459,7 @@ def _send_to_outbox(step: Step, thrown) -> None:
             correlations=message.correlations,
             instance=instance,
             case_id=instance.case_id,
+            element_id=message.element_id or "",
         )
         for message in thrown
     ]
