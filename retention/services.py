@@ -262,7 +262,8 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             raise Conflict("retention.erased")
         old: object
         check_may_correct(actor, case, field)
-        _check_room(case)
+        acting = _acting_for(actor, case, field)
+        _check_room(case, acting[0])
         exported = _exported(case) if field != NATIONAL_ID else None  # a national id waits for review
         if field == NATIONAL_ID:
             # Asked for, not made: see ``review_national_id``. Every valid number gets this
@@ -288,9 +289,9 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             status=status,
             reason=reason,
             corrected_by=actor,
+            agency_id=acting[0],
             corrected_at=timezone.now(),
         )
-        acting = _acting_for(actor, case, field)
         log_coordinator_action(
             actor,
             case,
@@ -313,11 +314,13 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
     return correction
 
 
-def _check_room(case: Case) -> None:
-    """400 naming ``field`` when the case has had as many corrections as one case may (read
-    with the case held): each keeps the old value (up to ``SUBMITTED_DATA_MAX_BYTES``) and a
-    reason, and a value corrected back and forth would add them for ever."""
-    if Correction.objects.filter(case=case).count() >= settings.CORRECTION_CASE_MAX_COUNT:
+def _check_room(case: Case, agency_id: int) -> None:
+    """400 naming ``field`` when the agency the correction is made for has made as many
+    corrections in the case as one agency may (read with the case held): each keeps the old
+    value (up to ``SUBMITTED_DATA_MAX_BYTES``) and a reason, and a value corrected back and
+    forth would add them for ever. Counted per agency, so one agency does not fill the room
+    and block the others' corrections."""
+    if Correction.objects.filter(case=case, agency_id=agency_id).count() >= settings.CORRECTION_CASE_MAX_COUNT:
         limit = settings.CORRECTION_CASE_MAX_COUNT
         full = field_error("field", "retention.corrections_full", limit=limit)
         raise InvalidInput("retention.invalid", errors=[full])
