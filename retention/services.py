@@ -302,6 +302,8 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             acting=acting,
         )
         if status == CorrectionStatus.DONE:
+            # The workflows processes keep in memory after a step held the old value.
+            steps.forget_cached_workflows([case.pk])
             Event.objects.create(
                 case=case,
                 kind=EventKind.VALUE_CORRECTED,
@@ -439,6 +441,9 @@ def _national_id_done(actor, case: Case, correction: Correction) -> None:
     """The correction done, on the case's timeline. A merge reads as a plain change: how many
     cases the person had would tell the case's readers of cases elsewhere."""
     correction.status, correction.new_value = CorrectionStatus.DONE, None
+    # The workflows kept in memory of the person's cases (those merged in with them) held
+    # the person as they were.
+    steps.forget_cached_workflows(Case.objects.filter(person_id=case.person_id).values_list("pk", flat=True))
     Event.objects.create(
         case=case,
         kind=EventKind.VALUE_CORRECTED,

@@ -72,6 +72,20 @@ def test_nobody_but_the_coordinator_erases(closed_case, users, username, expecte
     assert not ErasureRecord.objects.exists()
 
 
+def test_an_erasure_and_a_correction_evict_the_case_s_cached_workflows_in_every_process(closed_case, users):
+    """The workflow a process kept after its last step held the data as it was: the erasure
+    and the correction each write an eviction every process follows at its next step."""
+    from workflows.models import WorkflowEviction
+
+    instances = set(closed_case.instances.values_list("pk", flat=True))
+    assert correct(users["bjorn"], closed_case, "person.name", "Torleif Eriksrud-Berg").status_code == 201
+    assert set(WorkflowEviction.objects.values_list("instance_id", flat=True)) == instances
+    WorkflowEviction.objects.all().delete()
+    archived(closed_case)
+    assert erase(users["bjorn"], closed_case).status_code == 201
+    assert set(WorkflowEviction.objects.values_list("instance_id", flat=True)) == instances
+
+
 def test_an_erasure_needs_a_reason(closed_case, users):
     archived(closed_case)
     for body in ({}, {"reason": "   "}, {"reason": "x" * 2001}):
