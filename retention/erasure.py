@@ -248,6 +248,8 @@ def _scrub_case(case: Case) -> dict[str, int]:
         instance.correlation_key, instance.correlation_agency = "", None
         instance.save(update_fields=["state", "correlation_key", "correlation_agency", "updated_at"])
         count("workflow_states", 1)
+    # The workflows processes keep in memory after a step held the data erased here.
+    steps.forget_cached_workflows([case.pk])
 
     for event in Event.objects.filter(case=case):
         detail = {key: value for key, value in (event.detail or {}).items() if key not in EVENT_DETAIL_VALUES}

@@ -265,7 +265,8 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             raise Conflict("retention.erased")
         old: object
         check_may_correct(actor, case, field)
-        _check_room(case)
+        acting = _acting_for(actor, case, field)
+        _check_room(case, acting[0])
         exported = _exported(case) if field != NATIONAL_ID else None  # a national id waits for review
         if field == NATIONAL_ID:
             # Asked for, not made: see ``review_national_id``. Every valid number gets this
@@ -291,9 +292,9 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             status=status,
             reason=reason,
             corrected_by=actor,
+            agency_id=acting[0],
             corrected_at=timezone.now(),
         )
-        acting = _acting_for(actor, case, field)
         log_coordinator_action(
             actor,
             case,
@@ -304,6 +305,8 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             acting=acting,
         )
         if status == CorrectionStatus.DONE:
+            # The workflows processes keep in memory after a step held the old value.
+            steps.forget_cached_workflows([case.pk])
             Event.objects.create(
                 case=case,
                 kind=EventKind.VALUE_CORRECTED,
@@ -316,11 +319,13 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
     return correction
 
 
-def _check_room(case: Case) -> None:
-    """400 naming ``field`` when the case has had as many corrections as one case may (read
-    with the case held): each keeps the old value (up to ``SUBMITTED_DATA_MAX_BYTES``) and a
-    reason, and a value corrected back and forth would add them for ever."""
-    if Correction.objects.filter(case=case).count() >= settings.CORRECTION_CASE_MAX_COUNT:
+def _check_room(case: Case, agency_id: int) -> None:
+    """400 naming ``field`` when the agency the correction is made for has made as many
+    corrections in the case as one agency may (read with the case held): each keeps the old
+    value (up to ``SUBMITTED_DATA_MAX_BYTES``) and a reason, and a value corrected back and
+    forth would add them for ever. Counted per agency, so one agency does not fill the room
+    and block the others' corrections."""
+    if Correction.objects.filter(case=case, agency_id=agency_id).count() >= settings.CORRECTION_CASE_MAX_COUNT:
         limit = settings.CORRECTION_CASE_MAX_COUNT
         full = field_error("field", "retention.corrections_full", limit=limit)
         raise InvalidInput("retention.invalid", errors=[full])
@@ -439,6 +444,9 @@ def _national_id_done(actor, case: Case, correction: Correction) -> None:
     """The correction done, on the case's timeline. A merge reads as a plain change: how many
     cases the person had would tell the case's readers of cases elsewhere."""
     correction.status, correction.new_value = CorrectionStatus.DONE, None
+    # The workflows kept in memory of the person's cases (those merged in with them) held
+    # the person as they were.
+    steps.forget_cached_workflows(Case.objects.filter(person_id=case.person_id).values_list("pk", flat=True))
     Event.objects.create(
         case=case,
         kind=EventKind.VALUE_CORRECTED,

@@ -400,6 +400,25 @@ class VersionMigration(models.Model):
 
 
 # The job table and the message tables live in their own module (imported for Django).
+class WorkflowEviction(models.Model):
+    """An instance whose cached workflow every process must drop (``bpmn.engine.workflow_cache``):
+    its case was erased, corrected or its person merged, and the workflow a process kept in
+    memory after its last step held the data as it was. Each process reads the newest id with
+    the instance it locks for a step, and drops the instances evicted since it last looked.
+    No foreign key: the row outlives an instance deleted with its case."""
+
+    id = models.BigAutoField(primary_key=True)
+    instance_id = models.BigIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workflow eviction")
+        verbose_name_plural = _("workflow evictions")
+
+    def __str__(self):
+        return f"{self.instance_id} {self.at:%Y-%m-%d %H:%M}"
+
+
 from workflows.jobs.models import (  # noqa: E402
     FinishedExternalTask,
     Job,
