@@ -46,8 +46,8 @@ from insight.models import (
     TimerFired,
 )
 from insight.periods import quarter_of
-from insight.privacy import SMALL, Ledger, combine, decided, dumps, joint, loads, merge, write_back
-from permissions.models import Agency, CaseParticipant
+from insight.privacy import SMALL, Ledger, combine, decided, dumps, fold, joint, loads, merge, write_back
+from permissions.models import Agency, CaseParticipant, Membership, Role
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, ProcessInstance, Task, Tenure
 
 NOT_SHOWN = "\u2013"  # an en dash: a figure about fewer than five is left out
@@ -197,13 +197,105 @@ def decide(family: str, scopes: tuple[int, ...], ledgers: list[Ledger], until: d
             .select_for_update()
             .get_or_create(family=family, scopes=",".join(map(str, names)), defaults={"until": until})
         )
-        union, where, new = merge(loads(kept.ledger) if kept.ledger else None, together)
+        known = loads(kept.ledger) if kept.ledger else None
+        overlapping = _overlapping(kept, set(names))
+        if overlapping:
+            known = fold(known, [loads(row.ledger) for row in overlapping if row.ledger])
+            kept.folded.update({str(row.pk): row.updated_at.isoformat() for row in overlapping})
+        union, where, new = merge(known, together)
         if new:
             union.suppress()
+        if new or overlapping:
             kept.ledger, kept.until = dumps(union), max(kept.until, until)
-            kept.save(update_fields=["ledger", "until", "updated_at"])
+            kept.save(update_fields=["ledger", "until", "folded", "updated_at"])
     decided(union, together, where)
     write_back(together, ledgers, offsets)
+
+
+def _overlapping(kept: DecidedLedger, scopes: set[int]) -> list[DecidedLedger]:
+    """The other groups' ledgers of ``kept``'s family that share a scope with it and were
+    written since ``kept`` last took them in (``fold``): a leader whose scopes changed read
+    them. A family has a ledger per group that was ever read: few rows, read without their
+    ledgers first."""
+    rows = DecidedLedger.objects.using(DEFAULT_DB_ALIAS).filter(family=kept.family).exclude(pk=kept.pk)
+    wanted = [
+        pk
+        for pk, group, written in rows.values_list("pk", "scopes", "updated_at")
+        if scopes & {int(scope) for scope in group.split(",")} and kept.folded.get(str(pk)) != written.isoformat()
+    ]
+    return list(rows.filter(pk__in=wanted).order_by("pk")) if wanted else []
+
+
+def read_together(scopes: list[int]) -> tuple[int, ...]:
+    """``scopes`` (one reader's) and every scope some leader reads with one of them, and so on:
+    the group whose figures are decided together (``decide``), sorted.
+
+    A scope's figures read the same to every reader, whatever else each reads: a leader who
+    gains or loses an agency, or two leaders, never hold a finished month of one scope hidden
+    two ways (the cells one hides, the other shows). A leader of one agency therefore sees its
+    figures suppressed with those of every agency another leader reads with it (README "Several
+    scopes, one reader"). A municipality leader reads the whole municipality only."""
+    if scopes == [WHOLE_MUNICIPALITY]:
+        return (WHOLE_MUNICIPALITY,)
+    return tuple(sorted(_grown(set(scopes), _leaders_scopes())))
+
+
+def _leaders_scopes() -> list[set[int]]:
+    """The agencies each leader reads (a municipality leader reads the municipality only)."""
+    municipal = Membership.objects.filter(role=Role.MUNICIPAL_LEADER).values("user_id")
+    groups: defaultdict[int, set[int]] = defaultdict(set)
+    rows = Membership.objects.filter(role=Role.LEADER).exclude(user_id__in=municipal)
+    for user_id, agency_id in rows.values_list("user_id", "agency_id"):
+        groups[user_id].add(agency_id)
+    return list(groups.values())
+
+
+def _grown(found: set[int], groups: list[set[int]]) -> set[int]:
+    """``found`` with every group that shares a scope with it, until none is left."""
+    grown = True
+    while grown:
+        grown = False
+        for group in groups:
+            if found & group and not group <= found:
+                found |= group
+                grown = True
+    return found
+
+
+def leader_groups() -> list[set[int]]:
+    """Every group of scopes read together now (``read_together``): the municipality's, and
+    those of the agencies some leader reads, each in one group."""
+    leaders = _leaders_scopes()
+    groups: list[set[int]] = [{WHOLE_MUNICIPALITY}]
+    for leader in leaders:
+        if not any(leader & group for group in groups):
+            groups.append(_grown(set(leader), leaders))
+    return groups
+
+
+def prune_decided_ledgers() -> int:
+    """Delete the kept ledgers no reading can need any more; how many.
+
+    A group's ledger is needed while its group is read (``leader_groups``), and after that
+    until each of its scopes is in a group being read whose ledger has taken it in as last
+    written (``DecidedLedger.folded``): that ledger then holds every cell and sum it held, and
+    a group formed later takes in that one (it overlaps it, and was written since). Until then
+    it is kept: a leader of one of its scopes may come back to it, or a new leader read it.
+    Nothing inside a ledger is pruned (README "Readings kept month after month")."""
+    current = {",".join(map(str, sorted(group))) for group in leader_groups()}
+    rows = list(DecidedLedger.objects.values_list("pk", "family", "scopes", "updated_at", "folded"))
+    reading = [(family, set(group.split(",")), folded) for _pk, family, group, _at, folded in rows if group in current]
+    pruned = 0
+    for pk, family, scopes, written, _folded in rows:
+        if scopes in current:
+            continue
+        taken_in = [
+            group for kind, group, folded in reading if kind == family and folded.get(str(pk)) == written.isoformat()
+        ]
+        if all(any(scope in group for group in taken_in) for scope in scopes.split(",")):
+            # Only as last written: a reading since (a group read again) keeps it.
+            pruned += DecidedLedger.objects.filter(pk=pk, updated_at=written).delete()[0]
+    return pruned
 
 
 def label_family(family) -> None:
