@@ -185,7 +185,9 @@ class DecidedLedger(models.Model):
     until = models.DateField(help_text="The first month not counted by the latest reading")
     ledger = models.JSONField(default=dict)
     folded = models.JSONField(
-        default=dict, help_text="Each other group's ledger taken in (its id -> when it was last written)"
+        default=dict,
+        db_default={},  # the code of before the upgrade writes rows without it
+        help_text="Each other group's ledger taken in (its id -> when it was last written)",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -96,6 +96,20 @@ class Ledger:
         self.bounds[cell] = (low, UNBOUNDED)
         self.equation([(minuend, 1), (subtrahend, -1), (cell, -1)])
 
+    def remainder(self, whole: int, parts: list[int]) -> None:
+        """What ``whole`` holds beyond ``parts`` (some of what it counts), shown beside it: an
+        attacker's ``whole - sum(parts)``, 0 or more, kept from being worked out as a number
+        from 1 to 4 like ``difference``."""
+        if len(parts) == 1:
+            self.difference(whole, parts[0], low=0)
+            return
+        self.values.append(self.values[whole] - sum(self.values[part] for part in parts))
+        self.is_count.append(False)
+        cell = len(self.values) - 1
+        self.hidden[cell] = DIFFERENCE
+        self.bounds[cell] = (0 if self.values[cell] >= 0 else -UNBOUNDED, UNBOUNDED)
+        self.equation([(whole, 1), *[(part, -1) for part in parts], (cell, -1)])
+
     def moved_by(self, terms: list[tuple[int, int]]) -> int:
         """An attacker's ``sum(coef * cell)`` over readings kept (``merge``): what a number
         moved by since an earlier reading, or such a move in one scope less the same in

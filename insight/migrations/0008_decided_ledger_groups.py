@@ -13,7 +13,9 @@ class Migration(migrations.Migration):
             model_name="decidedledger",
             name="folded",
             field=models.JSONField(
-                default=dict, help_text="Each other group's ledger taken in (its id -> when it was last written)"
+                db_default={},
+                default=dict,
+                help_text="Each other group's ledger taken in (its id -> when it was last written)",
             ),
         ),
         migrations.AlterField(

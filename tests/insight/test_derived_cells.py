@@ -125,3 +125,27 @@ def test_tasks_completed_on_time_since_an_earlier_reading_are_not_told(client, o
     february, march = readings
     moved = {name: march[name] - february[name] for name in february if name in march}
     assert all(not 0 < abs(change) < 5 for change in moved.values()), (february, march)
+
+
+def test_the_cases_closed_otherwise_are_not_told_by_the_annual_report(db, outcome_kinds):
+    """The annual report shows the cases housed (rented, owned), who kept their home, the
+    evicted and every case closed: closed less the four lines are the cases closed otherwise
+    (not housed, no outcome), here 2 and 2, each hidden as "<5" but 4 together."""
+    from insight import figures
+
+    closed = {("bosatt", "kommunal_utleiebolig"): 10, ("bolig_beholdt", ""): 10, ("utkastet", ""): 10}
+    closed |= {("ikke_bosatt", ""): 2, ("", ""): 2}
+    CaseFlow.objects.bulk_create(
+        CaseFlow(
+            scope=WHOLE_MUNICIPALITY,
+            month=datetime.date(YEAR, 3, 1),
+            process_key="housing_referral",
+            outcome=kind,
+            tenure=tenure,
+            closed=count,
+        )
+        for (kind, tenure), count in closed.items()
+    )
+    *lines, total = (row[1] for row in figures.report_lines(figures.case_flow(WHOLE_MUNICIPALITY), YEAR).table())
+    if total.isdigit() and all(text.isdigit() for text in lines):
+        assert not 0 < int(total) - sum(int(text) for text in lines) < 5, (lines, total)
