@@ -46,8 +46,8 @@ from insight.models import (
     TimerFired,
 )
 from insight.periods import quarter_of
-from insight.privacy import SMALL, Ledger, combine, decided, dumps, joint, loads, merge, write_back
-from permissions.models import Agency, CaseParticipant
+from insight.privacy import SMALL, Ledger, combine, decided, dumps, fold, joint, loads, merge, write_back
+from permissions.models import Agency, CaseParticipant, Membership, Role
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, ProcessInstance, Task, Tenure
 
 NOT_SHOWN = "\u2013"  # an en dash: a figure about fewer than five is left out
@@ -197,21 +197,131 @@ def decide(family: str, scopes: tuple[int, ...], ledgers: list[Ledger], until: d
             .select_for_update()
             .get_or_create(family=family, scopes=",".join(map(str, names)), defaults={"until": until})
         )
-        union, where, new = merge(loads(kept.ledger) if kept.ledger else None, together)
+        known = loads(kept.ledger) if kept.ledger else None
+        overlapping = _overlapping(kept, set(names), (family, *FORMER.get(family, ())))
+        if overlapping:
+            known = fold(known, [loads(row.ledger) for row in overlapping if row.ledger])
+            kept.folded.update({str(row.pk): row.updated_at.isoformat() for row in overlapping})
+        union, where, new = merge(known, together)
         if new:
             union.suppress()
+        if new or overlapping:
             kept.ledger, kept.until = dumps(union), max(kept.until, until)
-            kept.save(update_fields=["ledger", "until", "updated_at"])
+            kept.save(update_fields=["ledger", "until", "folded", "updated_at"])
     decided(union, together, where)
     write_back(together, ledgers, offsets)
+
+
+# The families whose figures another family now holds, by it: their kept decisions are taken in.
+FORMER = {"case_flow": ("housing_time",)}
+SUCCESSOR = {former: family for family, formers in FORMER.items() for former in formers}
+
+
+def _overlapping(kept: DecidedLedger, scopes: set[int], families: tuple[str, ...]) -> list[DecidedLedger]:
+    """The other groups' ledgers of ``families`` (``kept``'s, and those it holds the figures
+    of) that share a scope with it and were written since ``kept`` last took them in
+    (``fold``): a leader whose scopes changed read them. A family has a ledger per group that
+    was ever read: few rows, read without their ledgers first."""
+    rows = DecidedLedger.objects.using(DEFAULT_DB_ALIAS).filter(family__in=families).exclude(pk=kept.pk)
+    wanted = [
+        pk
+        for pk, group, written in rows.values_list("pk", "scopes", "updated_at")
+        if scopes & {int(scope) for scope in group.split(",")} and kept.folded.get(str(pk)) != written.isoformat()
+    ]
+    return list(rows.filter(pk__in=wanted).order_by("pk")) if wanted else []
+
+
+def read_together(scopes: list[int]) -> tuple[int, ...]:
+    """``scopes`` (one reader's) and every scope some leader reads with one of them, and so on:
+    the group whose figures are decided together (``decide``), sorted.
+
+    A scope's figures read the same to every reader, whatever else each reads: a leader who
+    gains or loses an agency, or two leaders, never hold a finished month of one scope hidden
+    two ways (the cells one hides, the other shows). A leader of one agency therefore sees its
+    figures suppressed with those of every agency another leader reads with it (README "Several
+    scopes, one reader"). A municipality leader reads the whole municipality only."""
+    if scopes == [WHOLE_MUNICIPALITY]:
+        return (WHOLE_MUNICIPALITY,)
+    return tuple(sorted(_grown(set(scopes), _leaders_scopes())))
+
+
+def _leaders_scopes() -> list[set[int]]:
+    """The agencies each leader reads (a municipality leader reads the municipality only)."""
+    municipal = Membership.objects.filter(role=Role.MUNICIPAL_LEADER).values("user_id")
+    groups: defaultdict[int, set[int]] = defaultdict(set)
+    rows = Membership.objects.filter(role=Role.LEADER).exclude(user_id__in=municipal)
+    for user_id, agency_id in rows.values_list("user_id", "agency_id"):
+        groups[user_id].add(agency_id)
+    return list(groups.values())
+
+
+def _grown(found: set[int], groups: list[set[int]]) -> set[int]:
+    """``found`` with every group that shares a scope with it, until none is left."""
+    grown = True
+    while grown:
+        grown = False
+        for group in groups:
+            if found & group and not group <= found:
+                found |= group
+                grown = True
+    return found
+
+
+def leader_groups() -> list[set[int]]:
+    """Every group of scopes read together now (``read_together``): the municipality's, and
+    those of the agencies some leader reads, each in one group."""
+    leaders = _leaders_scopes()
+    groups: list[set[int]] = [{WHOLE_MUNICIPALITY}]
+    for leader in leaders:
+        if not any(leader & group for group in groups):
+            groups.append(_grown(set(leader), leaders))
+    return groups
+
+
+def prune_decided_ledgers() -> int:
+    """Delete the kept ledgers no reading can need any more; how many.
+
+    A group's ledger is needed while its group is read (``leader_groups``) and its family
+    decided (not one whose figures another family now holds, ``FORMER``), and after that
+    until each of its scopes is in a group being read whose ledger has taken it in as last
+    written (``DecidedLedger.folded``): that ledger then holds every cell and sum it held, and
+    a group formed later takes in that one (it overlaps it, and was written since). Until then
+    it is kept: a leader of one of its scopes may come back to it, or a new leader read it.
+    Nothing inside a ledger is pruned (README "Readings kept month after month")."""
+    current = {",".join(map(str, sorted(group))) for group in leader_groups()}
+    rows = list(DecidedLedger.objects.values_list("pk", "family", "scopes", "updated_at", "folded"))
+    reading = [
+        (family, set(group.split(",")), folded)
+        for _pk, family, group, _at, folded in rows
+        if group in current and family not in SUCCESSOR
+    ]
+    pruned = 0
+    for pk, family, scopes, written, _folded in rows:
+        if scopes in current and family not in SUCCESSOR:
+            continue
+        reader = SUCCESSOR.get(family, family)
+        taken_in = [
+            group for kind, group, folded in reading if kind == reader and folded.get(str(pk)) == written.isoformat()
+        ]
+        if all(any(scope in group for group in taken_in) for scope in scopes.split(",")):
+            # Only as last written: a reading since (a group read again) keeps it.
+            pruned += DecidedLedger.objects.filter(pk=pk, updated_at=written).delete()[0]
+    return pruned
+
+
+# A family's dicts that hold no cells, and the cells named otherwise than their field: the
+# moves in were a family of their own ("cells", "totals"), whose kept decisions are found by
+# those names (``decide``).
+UNLABELLED = ("held", "seconds", "histograms")
+NAMES = {"moved_in": "cells", "moved_in_quarter": "totals"}
 
 
 def label_family(family) -> None:
     """Name every count of a family's dicts (field name and key) for ``privacy.joint``."""
     for item in dataclasses.fields(family):
         cells = getattr(family, item.name)
-        if isinstance(cells, dict) and item.name not in ("held", "seconds"):
-            family.ledger.label(item.name, cells)
+        if isinstance(cells, dict) and item.name not in UNLABELLED:
+            family.ledger.label(NAMES.get(item.name, item.name), cells)
 
 
 # --- periods and names ------------------------------------------------------------------
@@ -310,6 +420,12 @@ class CaseFlowFamily:
     yearly_closed: dict  # year -> cell
     yearly_opened: dict  # year -> cell
     report: dict  # (year, line) -> cell
+    # Referral to housed (``housing_time``): the same closures, counted per quarter moved in.
+    histograms: dict  # (quarter, process or None) -> [(days, cases)]
+    quarters: list[datetime.date]
+    housing_processes: list[str]
+    moved_in: dict  # (quarter, process) -> cell
+    moved_in_quarter: dict  # quarter -> cell
 
 
 REPORT_LINES = ("rented", "owned", "kept", "evicted")
@@ -393,11 +509,28 @@ def _case_flow(scope: int, until: datetime.date) -> CaseFlowFamily:
         }
         for line, parts in lines.items():
             report[year, line] = ledger.total(parts) if parts else ledger.count(0)
+        # The annual report shows its lines and the cases closed: the rest closed otherwise
+        # (not housed, no outcome recorded), worked out by subtraction, is a count too.
+        ledger.remainder(yearly_closed[year], [report[year, line] for line in REPORT_LINES])
     # A column of an outcome or a form of tenure is listed only where a case closed with it.
     for k in kind_codes:
         ledger.at_least_one([closed[m, k] for m in months])
     for t in tenures[:-1]:
         ledger.at_least_one([yearly[year, k, t] for year in years for k in kind_codes])
+    histograms, quarters, housing_processes, moved_in, moved_in_quarter = _housing(ledger, scope, until)
+    # A move is counted in the quarter its case closed as housed, or the later quarter moved
+    # in (``recording.case_closed``; the outcome form asks for the form of tenure and the day
+    # moved in): a quarter's cases moved in are the cases closed with a kind that moves the
+    # person in, in its three months, but for a move dated after its case closed. Tied by that
+    # sum where it holds (an attacker may take it to), so that neither table's quarter or month
+    # gives back what the other hides (a month of 3 housed, hidden, was the quarter's 23 less
+    # 10 and 10). Where a move counts in a later quarter the sum is off by it, and the attacker's
+    # subtraction with it (README "Figures of two families").
+    moves = [k for k in kind_codes if k in kinds and kinds[k].needs_tenure]
+    for q, cell in moved_in_quarter.items():
+        closures = [closed[m, k] for m in months if quarter_of(m) == q for k in moves]
+        if closures and sum(ledger.values[each] for each in closures) == ledger.values[cell]:
+            ledger.equation([(each, 1) for each in closures] + [(cell, -1)])
     family = CaseFlowFamily(
         ledger,
         months,
@@ -415,6 +548,11 @@ def _case_flow(scope: int, until: datetime.date) -> CaseFlowFamily:
         yearly_closed,
         yearly_opened,
         report,
+        histograms,
+        quarters,
+        housing_processes,
+        moved_in,
+        moved_in_quarter,
     )
     label_family(family)
     return family
@@ -545,8 +683,15 @@ def percentile(histogram: list[tuple[int, int]], share: float) -> float | None:
 
 @cached
 def housing_time(scope: int, year: int, *, until: datetime.date, together: tuple[int, ...] = ()) -> Figure:
-    ledger, histograms, quarters, processes, cells, totals = _housing(scope, until)
-    decide("housing_time", (scope, *together), [ledger, *[_housing(other, until)[0] for other in together]], until)
+    """Days from referral to moving in: read from the case flow family, whose ledger holds the
+    moves in with the closures they count (``_case_flow``)."""
+    family = case_flow(scope, together=together)
+    histograms, processes, cells, totals = (
+        family.histograms,
+        family.housing_processes,
+        family.moved_in,
+        family.moved_in_quarter,
+    )
     names = process_names()
     figure = Figure(
         "housing_time",
@@ -555,9 +700,9 @@ def housing_time(scope: int, year: int, *, until: datetime.date, together: tuple
         chart="hbars",
         chart_columns=[2, 3, 4],
         note=_("A move entered after its quarter had ended is counted in the quarter it was entered."),
-        ledger=ledger,
+        ledger=family.ledger,
     )
-    for q in (q for q in quarters if q.year == year):
+    for q in (q for q in family.quarters if q.year == year):
         for p in [*processes, None]:
             # Every process, none left out for a 0: a row missing would tell a hidden one is 0.
             histogram = histograms.get((q, p), [])
@@ -570,9 +715,8 @@ def housing_time(scope: int, year: int, *, until: datetime.date, together: tuple
     return figure
 
 
-def _housing(scope: int, until: datetime.date):
-    """The cases moved in per quarter and process, labelled, not yet suppressed, with their
-    histograms of days."""
+def _housing(ledger: Ledger, scope: int, until: datetime.date):
+    """The cases moved in per quarter and process, in ``ledger``, with their histograms of days."""
     # One row per (scope, quarter, process, days): read as they are, no grouping needed.
     # Finished quarters only (a quarter ends with its last month).
     rows = HousingTime.objects.filter(scope=scope, quarter__lt=quarter_of(until)).values_list(
@@ -586,7 +730,6 @@ def _housing(scope: int, until: datetime.date):
         histograms[key].sort()
     quarters = sorted({quarter for quarter, process in histograms if process is None})
     processes = sorted({process for _quarter, process in histograms if process is not None})
-    ledger = Ledger()
     cells = {(q, p): ledger.count(sum(c for _, c in histograms.get((q, p), []))) for q in quarters for p in processes}
     totals = {q: ledger.total([cells[q, p] for p in processes]) for q in quarters}
     # A process and a quarter are listed only where someone moved in.
@@ -594,9 +737,7 @@ def _housing(scope: int, until: datetime.date):
         ledger.at_least_one([cells[q, p] for q in quarters])
     for q in quarters:
         ledger.at_least_one([totals[q]])
-    ledger.label("cells", cells)
-    ledger.label("totals", totals)
-    return ledger, histograms, quarters, processes, cells, totals
+    return dict(histograms), quarters, processes, cells, totals
 
 
 # --- family C: who holds the ball, and overdue work ---------------------------------------
@@ -695,8 +836,13 @@ def _task_family(scope: int, until: datetime.date) -> TaskFamily:
         (y, a): ledger.total([late_cells[m, a] for m in months if m.year == y]) for y in years for a in agency_ids
     }
     late_total = {y: ledger.total([late_year[y, a] for a in agency_ids]) for y in years}
-    for (y, a), cell in late_year.items():  # completed late: among those completed
-        ledger.at_most(cell, per_agency[y, a])
+    # Completed late: among those completed. The two are shown side by side (tasks completed,
+    # tasks completed late), so what they differ by (the tasks completed on time) is worked
+    # out by subtraction: protected like a small count, as a difference never below 0.
+    for (y, a), cell in late_year.items():
+        ledger.difference(per_agency[y, a], cell, low=0)
+    for y in years:
+        ledger.difference(per_year[y], late_total[y], low=0)
     for y in years:
         ledger.equation([(late_month[m], 1) for m in months if m.year == y] + [(late_total[y], -1)])
     family = TaskFamily(

@@ -169,18 +169,26 @@ class DecidedLedger(models.Model):
     """What the readings of a family of figures have shown, kept so that no later reading
     undoes it (``insight.privacy.merge``): every cell any reading had, with its number, its
     sums and whether (and how) it was hidden. One per family and group of scopes read
-    together (one reader's scopes, ``privacy.joint``): a finished month's cell is decided at
-    its first reading and read the same afterwards, and what a later reading hides is decided
-    with every earlier reading's numbers taken as known.
+    together (``insight.figures.read_together``: a scope and every scope some leader reads with
+    it, so that each scope is in one group and reads the same to every reader): a finished
+    month's cell is decided at its first reading and read the same afterwards, and what a later
+    reading hides is decided with every earlier reading's numbers taken as known. When the
+    groups change (a leader gains or loses an agency), a group's ledger takes in the ledgers of
+    the groups it overlaps (``folded``, ``insight.privacy.fold``).
 
     Numbers only, keyed by figure and period, never a case or a person, like the summary
     rows (so they survive erasure as the figures do). Written on the primary, under a lock of
     the row, so two readings at once decide one after the other."""
 
     family = models.CharField(max_length=40)
-    scopes = models.CharField(max_length=200, help_text="The scopes read together, comma-separated, in order")
+    scopes = models.TextField(help_text="The scopes read together, comma-separated, in order")
     until = models.DateField(help_text="The first month not counted by the latest reading")
     ledger = models.JSONField(default=dict)
+    folded = models.JSONField(
+        default=dict,
+        db_default={},  # the code of before the upgrade writes rows without it
+        help_text="Each other group's ledger taken in (its id -> when it was last written)",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

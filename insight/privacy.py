@@ -96,6 +96,20 @@ class Ledger:
         self.bounds[cell] = (low, UNBOUNDED)
         self.equation([(minuend, 1), (subtrahend, -1), (cell, -1)])
 
+    def remainder(self, whole: int, parts: list[int]) -> None:
+        """What ``whole`` holds beyond ``parts`` (some of what it counts), shown beside it: an
+        attacker's ``whole - sum(parts)``, 0 or more, kept from being worked out as a number
+        from 1 to 4 like ``difference``."""
+        if len(parts) == 1:
+            self.difference(whole, parts[0], low=0)
+            return
+        self.values.append(self.values[whole] - sum(self.values[part] for part in parts))
+        self.is_count.append(False)
+        cell = len(self.values) - 1
+        self.hidden[cell] = DIFFERENCE
+        self.bounds[cell] = (0 if self.values[cell] >= 0 else -UNBOUNDED, UNBOUNDED)
+        self.equation([(whole, 1), *[(part, -1) for part in parts], (cell, -1)])
+
     def moved_by(self, terms: list[tuple[int, int]]) -> int:
         """An attacker's ``sum(coef * cell)`` over readings kept (``merge``): what a number
         moved by since an earlier reading, or such a move in one scope less the same in
@@ -370,6 +384,7 @@ def joint(ledgers: list[Ledger]) -> None:
 # cell beside the earlier one, which stays with its sums: the attacker holds both.
 
 AUXILIARY = (DIFFERENCE, PRESENT, PART_OF)
+DIFFERENCE_NAME = "difference "  # the start of a name ``_moved_apart`` keys by cell
 
 
 def _sum_key(terms) -> tuple:
@@ -484,7 +499,7 @@ def _moved_apart(union: Ledger, found: dict, earlier: dict, terms, names, cell: 
     if not names[minuend] or not names[subtrahend]:
         return
     name, reverse = (
-        f"difference {min(names[a])} {min(names[b])}" for a, b in ((minuend, subtrahend), (subtrahend, minuend))
+        f"{DIFFERENCE_NAME}{min(names[a])} {min(names[b])}" for a, b in ((minuend, subtrahend), (subtrahend, minuend))
     )
     for other in earlier.get(name, ()):
         _tie(union, [(at, 1), (other, -1)])
@@ -503,6 +518,48 @@ def _tie(union: Ledger, terms: list[tuple[int, int]]) -> None:
     three to four times as long (measured at 100,000 tasks)."""
     if 0 < abs(sum(coef * union.values[cell] for cell, coef in terms)) < SMALL:
         union.moved_by(terms)
+
+
+# How much a presentation tells, least first: hidden as "\u00d7" (0 or more), "<5" (1 to 4), shown.
+_TELLS: dict[str | None, int] = {COMPLEMENTARY: 0, PRIMARY: 1, None: 2}
+
+
+def fold(base: Ledger | None, others: list[Ledger]) -> Ledger:
+    """``base`` (a kept ledger, decided) with every cell and sum of ``others`` (other kept
+    ledgers of the same family, decided apart: the group of scopes a reader reads together
+    before theirs changed) taken as known too, as one decided ledger for ``merge``.
+
+    A reader whose scopes change holds the readings of their earlier group: a cell of the same
+    key and number in both is one figure, shown the way that tells least of the two ("\u00d7"
+    before "<5" before the number), so that the union of what the reader holds is no more than
+    what either group showed; both cells stay, tied equal, with their sums. Hiding a shown
+    number only widens what an attacker can narrow a hidden one to, so every decision of either
+    ledger stays safe. A measure whose count is hidden is hidden with it (``Figure.shows``)."""
+    union = Ledger() if base is None else base
+    for other in others:
+        offset = len(union.values)
+        union.values += other.values
+        union.is_count += other.is_count
+        union.depends_on.update({cell + offset: of + offset for cell, of in other.depends_on.items()})
+        union.equations += [[(cell + offset, coef) for cell, coef in terms] for terms in other.equations]
+        union.hidden.update({cell + offset: kind for cell, kind in other.hidden.items()})
+        union.bounds.update({cell + offset: bounds for cell, bounds in other.bounds.items()})
+        for (name, value), cell in other.keys.items():
+            if name.startswith(DIFFERENCE_NAME):  # keyed by its cell: one name, many numbers
+                union.keys[name, cell + offset] = cell + offset
+                continue
+            mine = union.keys.get((name, value))
+            if mine is None:
+                union.keys[name, value] = cell + offset
+                continue
+            union.equation([(mine, 1), (cell + offset, -1)])
+            theirs = other.hidden.get(cell)
+            if theirs is not None and _TELLS[theirs] < _TELLS[union.hidden.get(mine)]:
+                union.hidden[mine] = theirs
+    for cell, of in union.depends_on.items():
+        if of in union.hidden and cell not in union.hidden:
+            union.hidden[cell] = COMPLEMENTARY
+    return union
 
 
 def decided(union: Ledger, reading: Ledger, where: list[int]) -> None:

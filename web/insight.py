@@ -49,7 +49,8 @@ class Filters:
     year: int
     years: list[int]
     agency_id: int | None = None
-    # The other scopes the reader sees: each figure is suppressed with theirs (``privacy.joint``).
+    # The other scopes read with the reader's (``figures.read_together``): each figure is
+    # suppressed with theirs (``privacy.joint``).
     together: tuple[int, ...] = ()
 
 
@@ -93,7 +94,7 @@ def _filters(request, scopes: list[int]) -> Filters:
     # The year of the last finished month (figures count finished months only).
     last_finished = (periods.finished_before() - datetime.timedelta(days=1)).year
     year = _choice(request, "year", years, max((y for y in years if y <= last_finished), default=years[0]))
-    together = tuple(other for other in scopes if other != scope)
+    together = tuple(other for other in figures.read_together(scopes) if other != scope)
     return Filters(scope, version, year, years, together=together)
 
 
