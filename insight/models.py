@@ -150,12 +150,20 @@ class OpenTasksDue(models.Model):
 
 class OpenTasksChange(models.Model):
     """A transaction's changes to ``OpenTasksDue`` until it commits (then moved there):
-    outside the transaction that wrote them, no row is ever seen."""
+    outside the transaction that wrote them, no row is ever seen.
+
+    So the table is UNLOGGED (migration 0009): a crash, which empties such a table, can only
+    take rows of transactions that never committed, and the five to ten rows a completion
+    logs and deletes again write no WAL (about 30 records, 10 kB and more after each
+    checkpoint). Its rows are found by ``transaction_id`` only: no index on the agency, which
+    each row's insert would keep up for nothing (README "Performance")."""
 
     transaction_id = models.BigIntegerField(db_index=True, help_text="txid_current() of the writer")
     scope = models.PositiveIntegerField()
     due_day = models.DateField()
-    agency = models.ForeignKey("permissions.Agency", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    agency = models.ForeignKey(
+        "permissions.Agency", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     tasks = models.IntegerField(help_text="Open tasks added (less those no longer open)")
     # One row of each logging statement's rows: only it queues the deferred merge (migration
     # 0005), which moves the whole transaction's log; the other rows queue no call.

@@ -46,8 +46,15 @@ class Case(models.Model):
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The housing contact who owns the case (a caseload): a member of the case's housing
     # agency, set at start and reassigned by its lead (``services.assign_responsible``).
+    # No index of its own: ``case_caseload`` begins with it (a case's update that moves its
+    # next deadline is no HOT update, and wrote this index's entry too).
     responsible = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="responsible_cases"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responsible_cases",
+        db_index=False,
     )
     # The case this one continues on the person's path (prison release -> settling in ->
     # keeping the home): ``services.start_follow_on`` sets it.
@@ -153,14 +160,23 @@ class Task(models.Model):
     """Relational projection of a ready user/manual task: inboxes never load engine state."""
 
     spiff_task_id = models.UUIDField()
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks")
+    # No index of their own on the instance, the agency and the assignee: ``unique_spiff_task``,
+    # ``task_inbox`` and ``task_assignee`` begin with them and serve the same lookups (the
+    # foreign keys' too), and every insert and every completion (a status change is no HOT
+    # update) wrote three index entries more for nothing (README "Performance").
+    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="tasks", db_index=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
     element_id = models.CharField(max_length=200)
     name = models.CharField(max_length=300)
     lane = models.CharField(max_length=200, blank=True)
-    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="tasks")
+    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="tasks", db_index=False)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_tasks"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="claimed_tasks",
+        db_index=False,
     )
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     form = models.CharField(max_length=200, blank=True)
@@ -320,7 +336,8 @@ class EventKind(models.TextChoices):
 class Event(models.Model):
     """Append-only case history: the timeline and the source of analytics."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: ``event_case_time_id`` begins with the case (one entry less an event).
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     instance = models.ForeignKey(ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)

@@ -102,6 +102,7 @@ def test_a_statement_queues_one_merge_however_many_changes_it_logs(shipped, user
     from django.db.models import Max
 
     case = start(users, agencies, "prison_release_to_housing", "kari", PRISON_PARTICIPANTS, "01010012437")
+    merged_as_at_commit()
     logged_before = OpenTasksChange.objects.aggregate(last=Max("id"))["last"] or 0
     Task.objects.filter(case=case).update(due_at=timezone.now() - timedelta(days=30))  # one statement
 
@@ -136,3 +137,55 @@ def test_completions_at_the_same_moment_keep_the_summary_exact(shipped, users, a
     assert sum(tasks for scope, _day, _agency, tasks in summary if scope == WHOLE_MUNICIPALITY) == 6  # find home
     backfill.rebuild()
     assert sorted(OpenTasksDue.objects.values_list("scope", "due_day", "agency_id", "tasks")) == summary
+
+
+@pytest.mark.postgres
+def test_the_log_of_a_running_transaction_writes_no_wal(db):
+    """The change log holds only the rows of transactions still running (each merge deletes
+    its own at commit), so a crash can take nothing committed from it: UNLOGGED, so the five to
+    ten rows a completion logs and deletes write no WAL; and no index on the agency, which no
+    read of the log uses (it is found by transaction). Both were there before migration 0009."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE oid = 'insight_opentaskschange'::regclass")
+        assert cursor.fetchone() == ("u",)
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'insight_opentaskschange'")
+        indexed = sorted(definition.split(" USING btree ")[1] for (definition,) in cursor.fetchall())
+    assert indexed == ["(id)", "(transaction_id)"]
+    # What makes UNLOGGED safe, that no row outlives its transaction's commit, is
+    # test_completions_at_the_same_moment_keep_the_summary_exact's (committed transactions).
+
+
+@pytest.mark.postgres
+def test_a_transaction_queues_one_merge_however_many_statements_log(shipped, users, agencies):
+    """A completion that creates a task logs in two statements (its task leaving the counts,
+    the new one joining them): only the first queues the merge, which moves the whole
+    transaction's log at commit (each statement queued one before migration 0010, and the
+    second call found nothing). A statement rolled back to its savepoint takes its mark
+    with it: the next one marks a row again."""
+    from django.db import transaction
+
+    case = start(users, agencies, "prison_release_to_housing", "kari", PRISON_PARTICIPANTS, "01010012437")
+    merged_as_at_commit()
+    Task.objects.filter(case=case).update(due_at=timezone.now() - timedelta(days=30))
+    Task.objects.filter(case=case).update(due_at=timezone.now() - timedelta(days=20))
+    assert OpenTasksChange.objects.count() >= 2 * (1 + len(PRISON_PARTICIPANTS))
+    assert OpenTasksChange.objects.filter(merges=True).count() == 1
+
+    merged_as_at_commit()
+    try:
+        with transaction.atomic():
+            Task.objects.filter(case=case).update(due_at=timezone.now() - timedelta(days=10))
+            raise RuntimeError("rolled back to the savepoint")
+    except RuntimeError:
+        pass
+    assert not OpenTasksChange.objects.exists()
+    Task.objects.filter(case=case).update(due_at=timezone.now() - timedelta(days=5))
+    assert OpenTasksChange.objects.filter(merges=True).count() == 1
+
+
+def merged_as_at_commit() -> None:
+    """The test runs in one transaction, which never commits: what a commit's merge does to
+    the log (empties it), so that the next statement is as the first of a new transaction."""
+    OpenTasksChange.objects.all().delete()
