@@ -2,8 +2,14 @@
 other user refused."""
 
 import pytest
+from django.urls import reverse
 
 from permissions.models import AccessLog
+from retention.erasure import erase_case
+from retention.models import ErasureTrigger
+from tests.retention.test_erasure_meets_writers import closed_long_ago
+from tests.workflows.test_follow_on import finished_referral
+from workflows.models import Case, Person
 
 from .conftest import CAST
 
@@ -179,3 +185,26 @@ def test_a_consent_recorded_at_the_start_does_not_name_the_earlier_case(client_f
     assert {consent["agency"]["id"] for consent in consents} >= {halden.pk}
     assert prison_case.reference not in str(consents)
     assert prison_case.reference not in web_page(users["oscar"], f"/cases/{answer.json()['id']}/")
+
+
+def test_an_erased_case_starts_no_follow_on_and_says_so(client_for, users, agencies, shipped):
+    """Its person is a tombstone: the start took the tombstone's number as the person's, and
+    answered 400 naming ``person.national_id``, a field no follow-on request has (and the case
+    page's form the same). Now 409 ``retention.erased``, as a consent recorded on it is, and
+    nothing is written: no case, no export in the access log."""
+    referral = finished_referral(users, agencies)
+    closed_long_ago(referral)
+    erase_case(referral.pk, trigger=ErasureTrigger.RETENTION)
+    before = (Case.objects.count(), Person.objects.count(), AccessLog.objects.count())
+
+    answer = client_for("bjorn").post(
+        reverse("api-case-follow-on", args=[referral.pk]),
+        {"process_key": "settling_in", "participants": {"health": agencies["health"].pk}},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "retention.erased"
+    assert answer.json()["detail"] == "personopplysningene i saken er slettet"
+    assert (Case.objects.count(), Person.objects.count(), AccessLog.objects.count()) == before
