@@ -9,7 +9,7 @@ from rest_framework.settings import api_settings
 
 from api.exceptions import answer_text, answers_in_english, coded
 from api.field_errors import recode
-from core.national_id import mask_national_id
+from core.national_id import shown_masked
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
@@ -709,7 +709,7 @@ class MaskedPersonSerializer(serializers.Serializer):
     national_id = serializers.SerializerMethodField(help_text="masked (170920*****)")
 
     def get_national_id(self, report) -> str:
-        return mask_national_id(report.person.national_id)
+        return shown_masked(report.person.national_id)
 
 
 class PersonAccessReportSerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.http_methods import allow, require_GET, require_POST
-from core.national_id import mask_national_id
+from core.national_id import shown_masked
 from permissions import rules
 from permissions.models import AgencyKind
 from web import drafts, schema_forms
@@ -620,7 +620,7 @@ def person_access_report(request, pk):
             "report": report,
             "case_pk": pk,
             "sees_case": rules.can_view_case(request.user, report.cases[0]) if report.cases else False,
-            "national_id": mask_national_id(report.person.national_id),
+            "national_id": shown_masked(report.person.national_id),
             "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
         },
     )
