@@ -643,7 +643,9 @@ class BreakGlassSerializer(serializers.Serializer):
     )
 
     def get_active(self, grant) -> bool:
-        return grant.is_active()
+        # By its clock, and only while its case is open: it ends with the case, opening nothing
+        # after (``rules.active_break_glass``).
+        return grant.is_active() and grant.case.closed_at is None
 
     def get_reviewed_by(self, grant) -> str | None:
         return grant.reviewed_by.get_username() if grant.reviewed_by_id else None

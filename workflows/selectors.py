@@ -1450,7 +1450,7 @@ def break_glass_for_case(*, actor, case):
     case = case_whose_access_log_reads(actor, case)
     return _with_reads(
         BreakGlass.objects.filter(case=case)
-        .select_related("user", "agency", "reviewed_by")
+        .select_related("case", "user", "agency", "reviewed_by")
         .order_by("-opened_at", "-id")
     )
 
