@@ -223,14 +223,16 @@ def mask_national_id(value: str) -> str:
     return digits[:6] + "*" * 5
 
 
-def shown_masked(value) -> str:
+def shown_masked(value: object) -> str:
     """``mask_national_id`` for an answer: a stored value that is no number (an erased case's
     person, a tombstone with ``X`` and the case id) shows as eleven asterisks, never itself
     and never as a server error."""
-    try:
-        return mask_national_id(value)
-    except (TypeError, AttributeError, InvalidNationalId):
-        return "*" * 11
+    if isinstance(value, str):
+        try:
+            return mask_national_id(value)
+        except InvalidNationalId:
+            pass
+    return "*" * 11
 
 
 def birth_date_prefixes(text: str) -> tuple[str, ...]:
