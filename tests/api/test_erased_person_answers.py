@@ -11,13 +11,12 @@ from django.test import Client
 from django.urls import reverse
 
 from core.national_id import shown_masked
-from permissions.models import Consent, LegalBasis
+from permissions.models import LegalBasis
 from retention.erasure import erase_case
 from retention.models import ErasureTrigger
 from tests.retention.test_erasure_meets_writers import closed_long_ago
 from tests.workflows.test_follow_on import finished_referral
 from workflows import services
-from workflows.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -68,19 +67,3 @@ def test_shown_masked_masks_a_number_and_hides_anything_else():
     assert shown_masked("17912099997") == "179120*****"
     for stored in ("X0000000001", "", None, "1791209999"):
         assert shown_masked(stored) == STARS
-
-
-def test_a_consent_of_an_erased_case_is_not_revoked_afterwards(erased, client_for):
-    """Recording one is refused once the case is erased (409 ``retention.erased``); revoking
-    one was let through: the erased case took a revocation event and the consent a revoker
-    and a time, after the erasure that was to be its last change."""
-    consent = Consent.objects.get(case=erased)
-    events = Event.objects.filter(case=erased).count()
-
-    answer = client_for("bjorn").post(reverse("api-consent-revoke", args=[consent.pk]))
-
-    assert answer.status_code == 409, answer.content
-    assert answer.json()["code"] == "retention.erased"
-    consent.refresh_from_db()
-    assert (consent.revoked_at, consent.revoked_by) == (None, None)
-    assert Event.objects.filter(case=erased).count() == events

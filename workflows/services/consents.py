@@ -285,9 +285,6 @@ def revoke_consent(*, actor, consent_id, case=None) -> Consent:
             # The actor's agency was withdrawn while we waited (its withdrawal holds the case):
             # they see the case nowhere now, and change nothing in it (404, as after it).
             raise NotFound("consent.not_found")
-        if selectors.case_is_erased(consent.case):  # read with the case held, as the erasure holds it
-            # Nothing is recorded on it after the erasure, as no consent is (``record_consent``).
-            raise Conflict("retention.erased")
         if consent.revoked_at is not None:
             raise Conflict("consent.already_revoked")
         consent.revoked_at, consent.revoked_by = timezone.now(), actor
