@@ -2,6 +2,7 @@
 other user refused."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from permissions.models import AccessLog
@@ -208,3 +209,15 @@ def test_an_erased_case_starts_no_follow_on_and_says_so(client_for, users, agenc
     assert answer.json()["code"] == "retention.erased"
     assert answer.json()["detail"] == "personopplysningene i saken er slettet"
     assert (Case.objects.count(), Person.objects.count(), AccessLog.objects.count()) == before
+    # The case page offers no follow-on on it, and a form sent from an older page says why.
+    page = Client()
+    page.force_login(users["bjorn"])
+    assert 'id="follow-on"' not in page.get(reverse("case", args=[referral.pk])).content.decode()
+    sent = page.post(
+        reverse("case-follow-on", args=[referral.pk]),
+        {"process": "settling_in", "participant_health": agencies["health"].pk},
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+    assert sent.status_code == 409
+    assert "personopplysningene i saken er slettet" in sent.content.decode().lower()
+    assert Case.objects.count() == before[0]
