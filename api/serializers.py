@@ -9,7 +9,7 @@ from rest_framework.settings import api_settings
 
 from api.exceptions import answer_text, answers_in_english, coded
 from api.field_errors import recode
-from core.national_id import mask_national_id
+from core.national_id import shown_masked
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
@@ -643,7 +643,9 @@ class BreakGlassSerializer(serializers.Serializer):
     )
 
     def get_active(self, grant) -> bool:
-        return grant.is_active()
+        # By its clock, and only while its case is open: it ends with the case, opening nothing
+        # after (``rules.active_break_glass``).
+        return grant.is_active() and grant.case.closed_at is None
 
     def get_reviewed_by(self, grant) -> str | None:
         return grant.reviewed_by.get_username() if grant.reviewed_by_id else None
@@ -709,7 +711,7 @@ class MaskedPersonSerializer(serializers.Serializer):
     national_id = serializers.SerializerMethodField(help_text="masked (170920*****)")
 
     def get_national_id(self, report) -> str:
-        return mask_national_id(report.person.national_id)
+        return shown_masked(report.person.national_id)
 
 
 class PersonAccessReportSerializer(serializers.Serializer):

@@ -31,6 +31,7 @@ __all__ = [
     "birth_date_prefixes",
     "kind_of",
     "mask_national_id",
+    "shown_masked",
     "validate_national_id",
 ]
 
@@ -220,6 +221,18 @@ def mask_national_id(value: str) -> str:
     """
     digits = _normalise(value)
     return digits[:6] + "*" * 5
+
+
+def shown_masked(value: object) -> str:
+    """``mask_national_id`` for an answer: a stored value that is no number (an erased case's
+    person, a tombstone with ``X`` and the case id) shows as eleven asterisks, never itself
+    and never as a server error."""
+    if isinstance(value, str):
+        try:
+            return mask_national_id(value)
+        except InvalidNationalId:
+            pass
+    return "*" * 11
 
 
 def birth_date_prefixes(text: str) -> tuple[str, ...]:

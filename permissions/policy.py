@@ -32,7 +32,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from core.national_id import mask_national_id
+from core.national_id import shown_masked
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, SHAREABLE_CATEGORIES, AccessAction, AccessLog, Role
 from permissions.prepared import insert_rows
@@ -489,12 +489,7 @@ def person_for(user, case, fields: FieldRules, *, task=None, log=True, logged: l
 
 
 def _mask(value):
-    if not isinstance(value, str):
-        return None
-    try:
-        return mask_national_id(value)
-    except (TypeError, ValueError):  # never show a value that cannot be masked
-        return "*" * 11
+    return shown_masked(value) if isinstance(value, str) else None  # a value that cannot be masked: stars
 
 
 def _text(reason) -> str | None:

@@ -7,6 +7,7 @@ service call per change, domain errors mapped to pages and messages.
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.http_methods import allow, require_GET, require_POST
-from core.national_id import mask_national_id
+from core.national_id import shown_masked
 from permissions import rules
 from permissions.models import AgencyKind
 from web import drafts, schema_forms
@@ -265,6 +266,7 @@ def _case_page(
         if consents:  # the page's other parts are logged by their categories (``case_view_for``)
             selectors.log_consents_read(user, case)
         participants = view.participants
+        erased = functools.cache(lambda: selectors.case_is_erased(case))  # asked once, if at all
         # The folded sections come when opened (``case_section``); one sent back with its
         # errors comes open, filled in.
         return render(
@@ -292,7 +294,7 @@ def _case_page(
                 "consents": consents,
                 "can_record_consent": rules.can_record_consent(user, case),
                 # An erased case takes no new sharing (its consents are still withdrawn here).
-                "can_add_consent": rules.can_record_consent(user, case) and not selectors.case_is_erased(case),
+                "can_add_consent": rules.can_record_consent(user, case) and not erased(),
                 "revocable": revocable,
                 "consent_form": (
                     _consent_form(user, case, participants, consent_values, consent_errors) if consent_errors else None
@@ -302,7 +304,10 @@ def _case_page(
                 "retention_link": rules.is_case_coordinator(user, case),
                 "break_glass": break_glass_section(user, case, values=break_glass_values, errors=break_glass_errors),
                 "responsible_choices": list(rules.housing_contacts(housing)) if reassigns else [],
-                "follow_on": rules.can_start_follow_on(user, case, housing),
+                # An erased case's person is gone: no next case of their path starts from it
+                # (shown only to say so, to a form sent from an older page).
+                "follow_on": rules.can_start_follow_on(user, case, housing)
+                and (bool(follow_on_errors) or not erased()),
                 "follow_on_form": (
                     _follow_on_form(user, case, participants, follow_on_errors) if follow_on_errors else None
                 ),
@@ -620,7 +625,7 @@ def person_access_report(request, pk):
             "report": report,
             "case_pk": pk,
             "sees_case": rules.can_view_case(request.user, report.cases[0]) if report.cases else False,
-            "national_id": mask_national_id(report.person.national_id),
+            "national_id": shown_masked(report.person.national_id),
             "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
         },
     )

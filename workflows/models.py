@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.national_id import mask_national_id
+from core.national_id import shown_masked
 
 
 class Person(models.Model):
@@ -13,7 +13,7 @@ class Person(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
-        return f"{self.name} ({mask_national_id(self.national_id)})"
+        return f"{self.name} ({shown_masked(self.national_id)})"
 
 
 class CaseStatus(models.TextChoices):

@@ -38,7 +38,7 @@ from bpmn.registry import DefinitionRuntime, runtime_for
 from core.errors import Forbidden, NotFound
 from core.ids import lookup_id
 from core.messages import Message
-from core.national_id import mask_national_id
+from core.national_id import shown_masked
 from permissions import notes_policy, policy, rules
 from permissions.models import (
     CASE_ROLES,
@@ -1450,7 +1450,7 @@ def break_glass_for_case(*, actor, case):
     case = case_whose_access_log_reads(actor, case)
     return _with_reads(
         BreakGlass.objects.filter(case=case)
-        .select_related("user", "agency", "reviewed_by")
+        .select_related("case", "user", "agency", "reviewed_by")
         .order_by("-opened_at", "-id")
     )
 
@@ -1670,4 +1670,4 @@ def person_path_for(user, person_id) -> PersonPath:
         # The case it follows only when that one is on the path the user sees, too.
         case.shown_follows = case.follows if case.follows_id in shown else None
     policy.log_person_path(user, cases)
-    return PersonPath(person, mask_national_id(person.national_id), cases)
+    return PersonPath(person, shown_masked(person.national_id), cases)

@@ -101,6 +101,11 @@ def test_an_opening_in_force_ends_when_the_case_closes(case_id, client_for):
     Case.objects.filter(pk=case_id).update(status=CaseStatus.COMPLETED, closed_at=timezone.now())
     health = _health(nils, case_id)
     assert health["visible"] is False and SECRET not in str(health)
+    # Nor do the openings' lists call it in force (they did, by its clock alone, for hours):
+    # the coordinator's, and the auditor's review list, which waits for its review still.
+    (listed,) = client_for("bjorn").get(f"/api/v1/cases/{case_id}/break-glass/").json()["results"]
+    (waiting,) = client_for("aud").get("/api/v1/break-glass/").json()["results"]
+    assert (listed["active"], waiting["active"]) == (False, False)
 
 
 def test_an_opening_is_reviewed_by_someone_else_than_who_opened_it(case_id, client_for, users, agencies):

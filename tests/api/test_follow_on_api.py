@@ -2,8 +2,15 @@
 other user refused."""
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from permissions.models import AccessLog
+from retention.erasure import erase_case
+from retention.models import ErasureTrigger
+from tests.retention.test_erasure_meets_writers import closed_long_ago
+from tests.workflows.test_follow_on import finished_referral
+from workflows.models import Case, Person
 
 from .conftest import CAST
 
@@ -179,3 +186,38 @@ def test_a_consent_recorded_at_the_start_does_not_name_the_earlier_case(client_f
     assert {consent["agency"]["id"] for consent in consents} >= {halden.pk}
     assert prison_case.reference not in str(consents)
     assert prison_case.reference not in web_page(users["oscar"], f"/cases/{answer.json()['id']}/")
+
+
+def test_an_erased_case_starts_no_follow_on_and_says_so(client_for, users, agencies, shipped):
+    """Its person is a tombstone: the start took the tombstone's number as the person's, and
+    answered 400 naming ``person.national_id``, a field no follow-on request has (and the case
+    page's form the same). Now 409 ``retention.erased``, as a consent recorded on it is, and
+    nothing is written: no case, no export in the access log."""
+    referral = finished_referral(users, agencies)
+    closed_long_ago(referral)
+    erase_case(referral.pk, trigger=ErasureTrigger.RETENTION)
+    before = (Case.objects.count(), Person.objects.count(), AccessLog.objects.count())
+
+    answer = client_for("bjorn").post(
+        reverse("api-case-follow-on", args=[referral.pk]),
+        {"process_key": "settling_in", "participants": {"health": agencies["health"].pk}},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "retention.erased"
+    assert answer.json()["detail"] == "personopplysningene i saken er slettet"
+    assert (Case.objects.count(), Person.objects.count(), AccessLog.objects.count()) == before
+    # The case page offers no follow-on on it, and a form sent from an older page says why.
+    page = Client()
+    page.force_login(users["bjorn"])
+    assert 'id="follow-on"' not in page.get(reverse("case", args=[referral.pk])).content.decode()
+    sent = page.post(
+        reverse("case-follow-on", args=[referral.pk]),
+        {"process": "settling_in", "participant_health": agencies["health"].pk},
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+    assert sent.status_code == 409
+    assert "personopplysningene i saken er slettet" in sent.content.decode().lower()
+    assert Case.objects.count() == before[0]

@@ -92,7 +92,11 @@ def start_follow_on(
         # The earlier case held first: an erasure of it (which holds it, then the person) waits
         # for this start and then sees the person's new case, instead of each waiting for the
         # other (the new case follows it: its key is needed at the commit).
-        list(Case.objects.select_for_update().filter(pk=source.pk).values_list("pk", flat=True))
+        source.status = Case.objects.select_for_update().filter(pk=source.pk).values_list("status", flat=True).get()
+        if selectors.case_is_erased(source):
+            # Its person is a tombstone (no national id): the start took it for the person's
+            # and answered 400 naming ``person.national_id``, a field no request here has.
+            raise Conflict("retention.erased", errors=[field_error("process_key", "retention.erased")])
         # One open next case of a process per case, checked under that lock: a double submit
         # of the form (or the page and the API at once) started two settling-in cases, each
         # with its own tasks in every agency's inbox. A closed one may be followed again.
