@@ -11,7 +11,7 @@ is hidden, as the last step every case passes wrote it (``Case.data_common``).""
 import pytest
 from django.urls import reverse
 
-from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
+from tests.api.test_branch_written_data import model as branch_data_model
 from tests.clients import api
 from tests.clients import web as page
 from tests.workflows.helpers import PERSON
@@ -34,31 +34,9 @@ FORMS = {
 
 
 def model():
-    form = {name[0]: properties(formJsonSchemaFilename=name) for name in FORMS}
-    lanes = {"Helse": ["S", "T_assess", "G"], "Boligkontakt": ["T_a", "T_b", "J"], "NAV": ["T_final", "E"]}
-    return definitions(f"""
-        <bpmn:process id="Proc_rewritten" name="Rewritten" isExecutable="true">
-          {lane_set(lanes)}
-          <bpmn:startEvent id="S"/>
-          <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T_assess"/>
-          <bpmn:userTask id="T_assess" name="Vurdering">{form["h"]}</bpmn:userTask>
-          <bpmn:sequenceFlow id="F2" sourceRef="T_assess" targetRef="G"/>
-          <bpmn:exclusiveGateway id="G" default="F_no"/>
-          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_a">
-            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
-          </bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="T_b"/>
-          <bpmn:userTask id="T_a" name="Ny flyttedato">{form["a"]}</bpmn:userTask>
-          <bpmn:userTask id="T_b" name="Vanlig bolig">{form["b"]}</bpmn:userTask>
-          <bpmn:sequenceFlow id="F3" sourceRef="T_a" targetRef="J"/>
-          <bpmn:sequenceFlow id="F4" sourceRef="T_b" targetRef="J"/>
-          <bpmn:exclusiveGateway id="J"/>
-          <bpmn:sequenceFlow id="F5" sourceRef="J" targetRef="T_final"/>
-          <bpmn:userTask id="T_final" name="Avslutning">{form["n"]}</bpmn:userTask>
-          <bpmn:sequenceFlow id="F6" sourceRef="T_final" targetRef="E"/>
-          <bpmn:endEvent id="E"/>
-        </bpmn:process>
-    """)
+    """As in test_branch_written_data, but the treatment branch's housing task writes over the
+    assessment's ``move_date`` and the other's writes a field of its own."""
+    return branch_data_model(FORMS, process="Proc_rewritten", treatment_task="Ny flyttedato")
 
 
 @pytest.fixture

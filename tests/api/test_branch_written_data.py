@@ -36,13 +36,14 @@ FORMS = {
 BRANCH_FIELD = {True: "treatment_home_plan", False: "ordinary_plan"}
 
 
-def model(then=""):
-    """Health assesses; the treatment branch's housing task writes ``treatment_home_plan``, the
-    other's ``ordinary_plan``; both meet before NAV's final task (``then``: what comes between)."""
-    form = {name[0]: properties(formJsonSchemaFilename=name) for name in FORMS}
+def model(forms=FORMS, *, process="Proc_branch_data", treatment_task="Bolig med behandling"):
+    """Health assesses; the treatment branch's housing task (form ``a``) writes
+    ``treatment_home_plan``, the other's (form ``b``) ``ordinary_plan``; both meet before NAV's
+    final task (form ``n``)."""
+    form = {name[0]: properties(formJsonSchemaFilename=name) for name in forms}
     lanes = {"Helse": ["S", "T_assess", "G"], "Boligkontakt": ["T_a", "T_b", "J"], "NAV": ["T_final", "E"]}
     return definitions(f"""
-        <bpmn:process id="Proc_branch_data" name="Branch data" isExecutable="true">
+        <bpmn:process id="{process}" name="{process}" isExecutable="true">
           {lane_set(lanes)}
           <bpmn:startEvent id="S"/>
           <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T_assess"/>
@@ -53,7 +54,7 @@ def model(then=""):
             <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
           </bpmn:sequenceFlow>
           <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="T_b"/>
-          <bpmn:userTask id="T_a" name="Bolig med behandling">{form["a"]}</bpmn:userTask>
+          <bpmn:userTask id="T_a" name="{treatment_task}">{form["a"]}</bpmn:userTask>
           <bpmn:userTask id="T_b" name="Vanlig bolig">{form["b"]}</bpmn:userTask>
           <bpmn:sequenceFlow id="F3" sourceRef="T_a" targetRef="J"/>
           <bpmn:sequenceFlow id="F4" sourceRef="T_b" targetRef="J"/>

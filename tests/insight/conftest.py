@@ -58,3 +58,25 @@ def finished_cases(shipped, users, agencies):
 
 
 __all__ = ["open_tasks", "prison_case"]
+
+
+def task_times(definition, agencies, year: int, rows) -> None:
+    """Write the monthly task-time summary rows ``(month, element, agency kind, completed,
+    late)`` of ``year`` for the whole municipality, each task held three days, every one with
+    a deadline."""
+    from insight.models import WHOLE_MUNICIPALITY, TaskTime
+
+    TaskTime.objects.bulk_create(
+        TaskTime(
+            scope=WHOLE_MUNICIPALITY,
+            month=date(year, month, 1),
+            definition=definition,
+            element_id=element,
+            agency=agencies[agency],
+            completed=completed,
+            seconds=completed * 3 * 86400,
+            with_deadline=completed,
+            late=late,
+        )
+        for month, element, agency, completed, late in rows
+    )

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from insight.models import WHOLE_MUNICIPALITY, CaseFlow, HousingTime, TaskTime
 from insight.privacy import HIDDEN_MARK
+from tests.insight.conftest import task_times
 
 YEAR = datetime.date.today().year - 1  # a finished year
 
@@ -39,27 +40,15 @@ def export(client, key: str) -> list[list[str]]:
 @pytest.fixture
 def late_tasks(db, shipped, agencies):
     """NAV completed 19 tasks, every one of them late; the housing office one, in time."""
-    definition = shipped["housing_referral"]
-
-    def row(month, element, agency, completed, late):
-        return TaskTime(
-            scope=WHOLE_MUNICIPALITY,
-            month=datetime.date(YEAR, month, 1),
-            definition=definition,
-            element_id=element,
-            agency=agencies[agency],
-            completed=completed,
-            seconds=completed * 3 * 86400,
-            with_deadline=completed,
-            late=late,
-        )
-
-    TaskTime.objects.bulk_create(
+    task_times(
+        shipped["housing_referral"],
+        agencies,
+        YEAR,
         [
-            row(1, "Task_economy_assessment", "nav", 10, 10),
-            row(2, "Task_economy_assessment", "nav", 9, 9),
-            row(1, "Task_register_referral", "housing", 1, 0),
-        ]
+            (1, "Task_economy_assessment", "nav", 10, 10),
+            (2, "Task_economy_assessment", "nav", 9, 9),
+            (1, "Task_register_referral", "housing", 1, 0),
+        ],
     )
 
 

@@ -13,7 +13,8 @@ import io
 import pytest
 from django.urls import reverse
 
-from insight.models import WHOLE_MUNICIPALITY, CaseFlow, TaskTime
+from insight.models import WHOLE_MUNICIPALITY, CaseFlow
+from tests.insight.conftest import task_times
 
 YEAR = datetime.date.today().year - 1  # a finished year
 
@@ -35,28 +36,16 @@ def a_year_of_figures(db):
 @pytest.fixture
 def almost_all_late(db, shipped, agencies):
     """NAV completed 20 tasks, 19 of them late (one on time); the housing office 10, all late."""
-    definition = shipped["housing_referral"]
-
-    def row(month, element, agency, completed, late):
-        return TaskTime(
-            scope=WHOLE_MUNICIPALITY,
-            month=datetime.date(YEAR, month, 1),
-            definition=definition,
-            element_id=element,
-            agency=agencies[agency],
-            completed=completed,
-            seconds=completed * 3 * 86400,
-            with_deadline=completed,
-            late=late,
-        )
-
-    TaskTime.objects.bulk_create(
+    task_times(
+        shipped["housing_referral"],
+        agencies,
+        YEAR,
         [
-            row(1, "Task_economy_assessment", "nav", 10, 10),
-            row(2, "Task_economy_assessment", "nav", 10, 9),
-            row(1, "Task_register_referral", "housing", 5, 5),
-            row(3, "Task_register_referral", "housing", 5, 5),
-        ]
+            (1, "Task_economy_assessment", "nav", 10, 10),
+            (2, "Task_economy_assessment", "nav", 10, 9),
+            (1, "Task_register_referral", "housing", 5, 5),
+            (3, "Task_register_referral", "housing", 5, 5),
+        ],
     )
 
 
@@ -87,28 +76,16 @@ def one_more_on_time(db, shipped, agencies):
     """NAV completed 10 tasks in January, none late, and 10 in February, 9 late: a reading in
     February shows 10 completed and 0 late, one in March 20 and 9. The tasks completed on
     time went from 10 to 11: one in February."""
-    definition = shipped["housing_referral"]
-
-    def row(month, element, agency, completed, late):
-        return TaskTime(
-            scope=WHOLE_MUNICIPALITY,
-            month=datetime.date(YEAR, month, 1),
-            definition=definition,
-            element_id=element,
-            agency=agencies[agency],
-            completed=completed,
-            seconds=completed * 3 * 86400,
-            with_deadline=completed,
-            late=late,
-        )
-
-    TaskTime.objects.bulk_create(
+    task_times(
+        shipped["housing_referral"],
+        agencies,
+        YEAR,
         [
-            row(1, "Task_economy_assessment", "nav", 10, 0),
-            row(2, "Task_economy_assessment", "nav", 10, 9),
-            row(1, "Task_register_referral", "housing", 10, 0),
-            row(2, "Task_register_referral", "housing", 10, 0),
-        ]
+            (1, "Task_economy_assessment", "nav", 10, 0),
+            (2, "Task_economy_assessment", "nav", 10, 9),
+            (1, "Task_register_referral", "housing", 10, 0),
+            (2, "Task_register_referral", "housing", 10, 0),
+        ],
     )
 
 

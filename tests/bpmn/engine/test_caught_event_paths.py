@@ -32,6 +32,28 @@ def _flows(*pairs: str) -> str:
     )
 
 
+def _treatment_beside(treatment_end: str, parallel: str) -> str:
+    """After the assessment a fork: on one path the split on health data, whose treatment
+    branch ends at an end event holding ``treatment_end``; on the other ``parallel`` (its
+    elements and flows, from ``Fork``), where NAV works."""
+    return definitions(f"""
+        {SIGNAL}
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:userTask id="T_assess"/>
+          <bpmn:parallelGateway id="Fork"/>
+          <bpmn:exclusiveGateway id="G" default="F_no"/>
+          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="E_no"/>
+          <bpmn:userTask id="T_treat"/>
+          <bpmn:endEvent id="E_treat">{treatment_end}</bpmn:endEvent>
+          <bpmn:endEvent id="E_no"/>
+          {_flows("S>T_assess", "T_assess>Fork", "Fork>G", "T_treat>E_treat")}
+          {parallel}
+        </bpmn:process>
+    """)
+
+
 def test_a_boundary_set_off_beyond_the_first_task_a_data_timer_makes_lies_on_its_branch():
     xml = definitions(f"""
         {SIGNAL}
@@ -122,18 +144,9 @@ def test_an_event_based_gateway_s_timer_beside_a_catch_the_branch_sets_off_lies_
 
 
 def test_what_follows_a_task_an_interrupting_boundary_from_a_parallel_branch_may_cancel_lies_on_it():
-    xml = definitions(f"""
-        {SIGNAL}
-        <bpmn:process id="P" isExecutable="true">
-          <bpmn:startEvent id="S"/>
-          <bpmn:userTask id="T_assess"/>
-          <bpmn:parallelGateway id="Fork"/>
-          <bpmn:exclusiveGateway id="G" default="F_no"/>
-          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="E_no"/>
-          <bpmn:userTask id="T_treat"/>
-          <bpmn:endEvent id="E_treat">{THROW}</bpmn:endEvent>
-          <bpmn:endEvent id="E_no"/>
+    xml = _treatment_beside(
+        THROW,
+        f"""
           <bpmn:userTask id="T_wait"/>
           <bpmn:boundaryEvent id="B_urgent" attachedToRef="T_wait">{THROW}</bpmn:boundaryEvent>
           <bpmn:userTask id="T_urgent"/>
@@ -141,23 +154,10 @@ def test_what_follows_a_task_an_interrupting_boundary_from_a_parallel_branch_may
           <bpmn:exclusiveGateway id="J"/>
           <bpmn:userTask id="T_final"/>
           <bpmn:endEvent id="E"/>
-          {
-        _flows(
-            "S>T_assess",
-            "T_assess>Fork",
-            "Fork>G",
-            "T_treat>E_treat",
-            "Fork>T_wait",
-            "B_urgent>T_urgent",
-            "T_wait>T_next",
-            "T_next>J",
-            "T_urgent>J",
-            "J>T_final",
-            "T_final>E",
-        )
-    }
-        </bpmn:process>
-    """)
+          {_flows("Fork>T_wait", "B_urgent>T_urgent", "T_wait>T_next", "T_next>J", "T_urgent>J")}
+          {_flows("J>T_final", "T_final>E")}
+        """,
+    )
     path = path_splits(xml)["G"]
     assert {"T_treat", "B_urgent", "T_urgent", "T_wait", "T_next"} <= path.branch_elements
     # (What follows the join counts as the treatment branch's too: the other branch, walked
@@ -170,18 +170,9 @@ def test_an_event_sub_process_a_branch_sets_off_and_what_it_interrupts_lie_on_th
     treatment branch's signal sets off cancels NAV's work on the parallel path. Its start was
     no catch the analysis looked at: NAV's waiting task, cancelled on one branch and open (then
     its next task) on the other, lay on no branch."""
-    xml = definitions(f"""
-        {SIGNAL}
-        <bpmn:process id="P" isExecutable="true">
-          <bpmn:startEvent id="S"/>
-          <bpmn:userTask id="T_assess"/>
-          <bpmn:parallelGateway id="Fork"/>
-          <bpmn:exclusiveGateway id="G" default="F_no"/>
-          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="E_no"/>
-          <bpmn:userTask id="T_treat"/>
-          <bpmn:endEvent id="E_treat">{THROW}</bpmn:endEvent>
-          <bpmn:endEvent id="E_no"/>
+    xml = _treatment_beside(
+        THROW,
+        f"""
           <bpmn:userTask id="T_wait"/>
           <bpmn:userTask id="T_next"/>
           <bpmn:endEvent id="E"/>
@@ -191,10 +182,9 @@ def test_an_event_sub_process_a_branch_sets_off_and_what_it_interrupts_lie_on_th
             <bpmn:endEvent id="ES_end"/>
             {_flows("ES_start>T_stopped", "T_stopped>ES_end")}
           </bpmn:subProcess>
-          {_flows("S>T_assess", "T_assess>Fork", "Fork>G", "T_treat>E_treat")}
           {_flows("Fork>T_wait", "T_wait>T_next", "T_next>E")}
-        </bpmn:process>
-    """)
+        """,
+    )
     path = path_splits(xml)["G"]
     assert {"ES_start", "T_stopped", "T_wait", "T_next"} <= path.branch_elements
     assert not {"S", "T_assess", "Fork", "P"} & path.branch_elements
@@ -262,24 +252,15 @@ def test_a_terminate_end_on_a_branch_hides_what_it_ends_on_the_parallel_path():
     """5 (found attacking it): the treatment branch ends at a terminate end event, which ends
     NAV's waiting task on the parallel path at once; on the other branch NAV's task stays open,
     then its next task comes. Neither lay on the branch."""
-    xml = definitions(f"""
-        <bpmn:process id="P" isExecutable="true">
-          <bpmn:startEvent id="S"/>
-          <bpmn:userTask id="T_assess"/>
-          <bpmn:parallelGateway id="Fork"/>
-          <bpmn:exclusiveGateway id="G" default="F_no"/>
-          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_treat">{TREATED}</bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="E_no"/>
-          <bpmn:userTask id="T_treat"/>
-          <bpmn:endEvent id="E_treat"><bpmn:terminateEventDefinition/></bpmn:endEvent>
-          <bpmn:endEvent id="E_no"/>
+    xml = _treatment_beside(
+        "<bpmn:terminateEventDefinition/>",
+        f"""
           <bpmn:userTask id="T_wait"/>
           <bpmn:userTask id="T_next"/>
           <bpmn:endEvent id="E"/>
-          {_flows("S>T_assess", "T_assess>Fork", "Fork>G", "T_treat>E_treat")}
           {_flows("Fork>T_wait", "T_wait>T_next", "T_next>E")}
-        </bpmn:process>
-    """)
+        """,
+    )
     path = path_splits(xml)["G"]
     assert {"T_treat", "T_wait", "T_next"} <= path.branch_elements
     assert not {"S", "T_assess", "Fork", "P"} & path.branch_elements
