@@ -1,6 +1,6 @@
-"""A password change ends every API token of the user (sessions end by themselves:
-Django keys them to the password hash). Making a user inactive ends their tokens and
-their sessions, and every password-reset link mailed before (``Deactivation``): made
+"""A password change ends every API token and every device cookie of the user (sessions
+end by themselves: Django keys them to the password hash). Making a user inactive ends their tokens, device
+cookies and sessions, and every password-reset link mailed before (``Deactivation``): made
 active again, they sign in again. A single sign-on user has no
 usable password. Deleting a TOTP device ends the tokens issued with its codes."""
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
-from accounts import lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
+from accounts import device_cookies, lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
 from accounts.models import Deactivation, ExternalIdentity, TokenDevice
 
 User = get_user_model()
@@ -67,9 +67,11 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, **kwargs):
     if getattr(instance, "_accounts_password_changed", False):
         instance._accounts_password_changed = False
         tokens.revoke_all(instance)
+        device_cookies.revoke_all(instance)
     if getattr(instance, "_accounts_deactivated", False):
         instance._accounts_deactivated = False
         tokens.revoke_all(instance)
+        device_cookies.revoke_all(instance)
         sessions.end_sessions_of(instance)
         # Ends every password-reset link mailed before, for good: made active again, the
         # user asks for a new one (``web.password_reset.ResetTokens``).

@@ -112,7 +112,8 @@ def _verified(request, device) -> HttpResponseRedirect:
     # A new session id once the second factor is given: an id seen before it is worthless.
     request.session.cycle_key()
     django_otp.login(request, device)
-    lockout.clear_failures(request, request.user)  # the sign-in is whole now
+    # The sign-in is whole now (a password session: only those are asked for a code).
+    lockout.signed_in(request, request.user, password=True)
     return HttpResponseRedirect(_next_url(request))
 
 
