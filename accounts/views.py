@@ -30,6 +30,7 @@ from mozilla_django_oidc import views as oidc_views
 from accounts import enrolment, lockout
 from accounts.oidc import BACKEND_PATH, oidc_enabled
 from accounts.two_factor import has_confirmed_device
+from core.clear_site_data import clears_site_data
 from core.http_methods import allow
 
 DEVICE_NAME = "authenticator"
@@ -268,5 +269,13 @@ def admin_password_change(request):
     )(request)
 
 
+class LogoutView(auth_views.LogoutView):
+    """Django's, its answer with ``Clear-Site-Data`` (``core.clear_site_data``)."""
+
+    def post(self, request, *args, **kwargs):
+        return clears_site_data(super().post(request, *args, **kwargs))
+
+
 login = method_decorator(never_cache, name="dispatch")(LoginView).as_view()
+logout = LogoutView.as_view()
 password_change = PasswordChangeView.as_view()
