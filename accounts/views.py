@@ -29,7 +29,7 @@ from mozilla_django_oidc import views as oidc_views
 
 from accounts import enrolment, lockout
 from accounts.oidc import BACKEND_PATH, oidc_enabled
-from accounts.two_factor import has_confirmed_device
+from accounts.two_factor import PASSWORD_BACKENDS, has_confirmed_device
 from core.clear_site_data import clears_site_data
 from core.http_methods import allow
 
@@ -255,6 +255,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         ):
             return _locked_out(self.request)
         return super().form_invalid(form)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The change ended every device cookie of the user (``accounts.signals``); the browser
+        # that made it, signed in and knowing the old password, is known again.
+        if self.request.session.get(auth.BACKEND_SESSION_KEY) in PASSWORD_BACKENDS:
+            self.request.device_cookie_for = self.request.user
+        return response
 
 
 @allow("GET", "HEAD", "POST")

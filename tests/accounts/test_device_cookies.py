@@ -195,3 +195,22 @@ def test_a_user_keeps_at_most_the_set_number_of_browsers(users, settings):
     for _ in range(5):
         web_login(_client(), "oscar")
     assert KnownDevice.objects.filter(user=users["oscar"]).count() == 3
+
+
+def test_the_browser_that_changes_the_password_is_known_again(users, settings):
+    browser = _known_browser()
+    old_cookie = browser.cookies[COOKIE].value
+    web_login(browser, "oscar")
+    new_password = "a-new-password-2026"
+    answer = browser.post(
+        reverse("password_change"),
+        {"old_password": "test-password", "new_password1": new_password, "new_password2": new_password},
+    )
+    assert answer.status_code == 302
+    assert browser.cookies[COOKIE].value not in ("", old_cookie)
+    assert KnownDevice.objects.filter(user=users["oscar"]).count() == 1  # the old rows are gone
+    browser.post(reverse("logout"))
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        web_login(browser, "oscar", "wrong")
+    assert not AccessAttempt.objects.filter(username="oscar").exists()  # counted against this browser
+    assert web_login(Client(REMOTE_ADDR=OFFICE), "oscar", new_password).status_code == 302
