@@ -22,7 +22,6 @@ does not: API clients need keep no cookies and stay on the username's two locks.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -30,7 +29,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts import rate_limit
@@ -57,12 +55,8 @@ SIGN_IN_PAGES = ("login", "admin:login", "two-factor-verify", "two-factor-setup"
 
 
 def applies(request) -> bool:
-    return request is not None and request.path_info in _sign_in_paths()
-
-
-@functools.cache
-def _sign_in_paths() -> frozenset[str]:
-    return frozenset(reverse(name) for name in SIGN_IN_PAGES)
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.view_name in SIGN_IN_PAGES
 
 
 def _read(request) -> tuple[int, str] | None:

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.test import Client
-from django.urls import reverse
+from django.test import Client, RequestFactory
+from django.urls import resolve, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -46,7 +46,8 @@ def _lock_username_everywhere(api, username, settings):
             api.post(
                 "/api/v1/auth/token/", {"username": username, "password": "wrong"}, format="json", REMOTE_ADDR=address
             )
-    assert web_login(_client("192.0.2.250"), username).status_code == 429  # locked for every other client
+    answer = _client("192.0.2.250").post("/accounts/login/", {"username": username, "password": "x"})
+    assert answer.status_code == 429  # locked for every other client
 
 
 @pytest.fixture
@@ -167,14 +168,14 @@ def test_signing_in_again_renews_the_cookie_and_keeps_one_row(users):
     assert web_login(browser, "oscar").status_code == 302
     assert browser.cookies[COOKIE].value != first
     assert KnownDevice.objects.filter(user=users["oscar"]).count() == 1
-    # The cookie before the renewal is no longer known.
+    # The cookie before the renewal is no longer known, the new one is.
     assert device_cookies.known_device(_request_with(first), "oscar") is None
+    assert device_cookies.known_device(_request_with(browser.cookies[COOKIE].value), "oscar") is not None
 
 
 def _request_with(cookie_value):
-    from django.test import RequestFactory
-
     request = RequestFactory().post("/accounts/login/")
+    request.resolver_match = resolve("/accounts/login/")
     request.COOKIES[COOKIE] = cookie_value
     return request
 
@@ -214,3 +215,15 @@ def test_the_browser_that_changes_the_password_is_known_again(users, settings):
         web_login(browser, "oscar", "wrong")
     assert not AccessAttempt.objects.filter(username="oscar").exists()  # counted against this browser
     assert web_login(Client(REMOTE_ADDR=OFFICE), "oscar", new_password).status_code == 302
+
+
+def test_the_admin_login_gives_and_reads_the_cookie_too(django_user_model, api, settings, frozen_clock):
+    django_user_model.objects.create_superuser("root-admin", password="admin-password-2026")
+    browser = _client()
+    data = {"username": "root-admin", "password": "admin-password-2026", "next": "/admin/"}
+    assert browser.post(reverse("admin:login"), data).status_code == 302
+    assert COOKIE in browser.cookies
+    browser.post(reverse("admin:logout"))
+    _lock_username_everywhere(api, "root-admin", settings)
+    assert browser.post(reverse("admin:login"), data).status_code == 302
+    assert Client(REMOTE_ADDR=OFFICE).post(reverse("admin:login"), data).status_code == 429
