@@ -13,7 +13,7 @@ from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts import enrolment
-from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping, RateBucket
+from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping, KnownDevice, RateBucket
 
 User = get_user_model()
 
@@ -124,6 +124,24 @@ class RateBucketAdmin(admin.ModelAdmin):
     @admin.display(description="full again at")
     def full_again_at(self, bucket: RateBucket) -> datetime:
         return datetime.fromtimestamp(bucket.tat, tz=UTC)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KnownDevice)
+class KnownDeviceAdmin(admin.ModelAdmin):
+    """Browsers that signed in as their user (``accounts.device_cookies``; only a digest of the
+    cookie's nonce is stored): their failures lock them alone. Deleting one ends its cookie;
+    ``login-device:<id>`` in the rate buckets is its count."""
+
+    list_display = ("id", "user", "created_at", "expires_at")
+    readonly_fields = ("user", "created_at", "expires_at")
+    exclude = ("digest",)
+    search_fields = ("user__username",)
 
     def has_add_permission(self, request):
         return False

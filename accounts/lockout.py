@@ -38,7 +38,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
-from accounts import rate_limit
+from accounts import device_cookies, rate_limit
+from accounts.two_factor import PASSWORD_BACKENDS
 
 STATUS = 429
 
@@ -49,22 +50,34 @@ def _username_bucket(username: str) -> tuple[str, int, int]:
 
 class LockoutHandler(AxesDatabaseHandler):
     """django-axes' database handler (its rows count a username per client address, as
-    ``AXES_LOCKOUT_PARAMETERS`` says), and the username's bucket across every address."""
+    ``AXES_LOCKOUT_PARAMETERS`` says), and the username's bucket across every address. A
+    request from a browser the user signed in with before (its device cookie,
+    ``accounts.device_cookies``) is held by neither: only by that browser's own count."""
 
     def is_locked(self, request, credentials=None) -> bool:
+        username = get_client_username(request, credentials)
+        device = device_cookies.known_device(request, username)
+        if device is not None:
+            return device_cookies.is_locked(device)
         if super().is_locked(request, credentials):
             return True
-        username = get_client_username(request, credentials)
         return bool(username) and rate_limit.empty(*_username_bucket(username))
 
     def user_login_failed(self, sender, credentials, request=None, **kwargs):
         # A try the lock refused tested no password: axes leaves it uncounted (with
         # AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off) and so does the bucket.
         refused = request is not None and getattr(request, "axes_locked_out", False)
+        username = get_client_username(request, credentials) if request is not None else None
+        device = device_cookies.known_device(request, username)
+        if device is not None:
+            # The user's own browser: its count alone, not the address's nor the username's.
+            if not refused and device_cookies.count_failure(device):
+                request.axes_locked_out = True
+                request.axes_credentials = credentials
+            return
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is None or refused:
             return
-        username = get_client_username(request, credentials)
         if not username:
             return
         key, count, period = _username_bucket(username)
@@ -231,6 +244,15 @@ def count_failure(request, user) -> bool:
     return bool(getattr(request, "axes_locked_out", False))
 
 
+def signed_in(request, user, *, password: bool) -> None:
+    """A whole sign-in (the password, and the code when one is owed): this client's count is
+    cleared, and a web browser is given its device cookie as the response leaves
+    (``accounts.middleware.DeviceCookieMiddleware``)."""
+    clear_failures(request, user)
+    if password and device_cookies.applies(request):
+        request.device_cookie_for = user
+
+
 def clear_failures(request, user) -> None:
     """A whole sign-in clears this client's count for the user, not other addresses' (an
     attacker's five tries from elsewhere stay spent) nor the username's bucket, which fills
@@ -241,8 +263,9 @@ def clear_failures(request, user) -> None:
 @receiver(user_logged_in, dispatch_uid="accounts.clear_failures_after_sign_in")
 def clear_failures_after_sign_in(sender, request, user, second_factor=None, **kwargs):
     """A login clears the count unless it was a password that still owes its code."""
-    from accounts.two_factor import PASSWORD_BACKENDS, second_factor_required
+    from accounts.two_factor import second_factor_required
 
-    owes_code = getattr(user, "backend", None) in PASSWORD_BACKENDS and second_factor_required(user)
+    password = getattr(user, "backend", None) in PASSWORD_BACKENDS
+    owes_code = password and second_factor_required(user)
     if second_factor is not None or not owes_code:
-        clear_failures(request, user)
+        signed_in(request, user, password=password)

@@ -19,7 +19,7 @@ from django_otp import middleware as otp_middleware
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.middleware import SessionRefresh
 
-from accounts import sessions
+from accounts import device_cookies, sessions
 from accounts.oidc import oidc_enabled
 from accounts.two_factor import has_confirmed_device, session_needs_second_factor
 
@@ -140,3 +140,18 @@ def _page_of_form(request) -> str:
     if page and same_site and url_has_allowed_host_and_scheme(page, allowed_hosts={request.get_host()}):
         return page
     return "/"
+
+
+class DeviceCookieMiddleware:
+    """Gives the browser its device cookie after a whole sign-in on the web
+    (``accounts.lockout.signed_in`` marks the request; ``accounts.device_cookies``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "device_cookie_for", None)
+        if user is not None and response.status_code < 400:
+            device_cookies.set_cookie(response, device_cookies.issue(request, user))
+        return response

@@ -145,3 +145,24 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class KnownDevice(models.Model):
+    """A browser that signed in as its user (password, and the code when one is owed): its
+    device cookie (``accounts.device_cookies``) names this row by a nonce whose digest alone is
+    kept here. Failed sign-ins from it count against it alone, not the username's locks
+    (docs/security.md, "Lockout"). Deleting the row ends the cookie: a password change, the
+    user made inactive, and "sign out everywhere" delete every row of the user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("known browser")
+        verbose_name_plural = _("known browsers")
+        indexes = [models.Index(fields=["user", "expires_at"], name="known_device_user_expiry")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.expires_at:%Y-%m-%d %H:%M}"

@@ -71,3 +71,9 @@ def empty(key: str, count: int, period: float, *, now: float | None = None) -> b
         cursor.execute("SELECT tat FROM accounts_rate_bucket WHERE key = %s", [key])
         row = cursor.fetchone()
     return row is not None and row[0] + period / count - now > period
+
+
+def forget(key: str) -> None:
+    """Fill ``key``'s bucket again (its row deleted)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_rate_bucket WHERE key = %s", [key])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out, user_login_failed
 from django_otp import match_token
 
-from accounts import tokens
+from accounts import device_cookies, tokens
 from accounts.two_factor import has_confirmed_device, second_factor_required
 
 
@@ -61,6 +61,8 @@ def revoke_token(request, user, token_instance) -> None:
 
 
 def revoke_all_tokens(request, user) -> int:
+    """Sign out everywhere: every token of the user, and every browser's device cookie."""
     count = tokens.revoke_all(user)
+    device_cookies.revoke_all(user)
     user_logged_out.send(sender=user.__class__, request=request, user=user)
     return count

@@ -1,8 +1,9 @@
-"""A password change ends every API token of the user (sessions end by themselves:
-Django keys them to the password hash). Making a user inactive ends their tokens and
-their sessions, and every password-reset link mailed before (``Deactivation``, written by
-a trigger on the user table for any deactivation): made active again, they sign in again.
-A single sign-on user has no usable password. Deleting a TOTP device ends the tokens issued with its codes."""
+"""A password change ends every API token and every device cookie of the user (sessions
+end by themselves: Django keys them to the password hash). Making a user inactive ends their
+tokens, device cookies and sessions, and every password-reset link mailed before
+(``Deactivation``, written by a trigger on the user table for any deactivation): made active
+again, they sign in again. A single sign-on user has no usable password. Deleting a TOTP
+device ends the tokens issued with its codes."""
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_delete, pre_save
@@ -10,7 +11,7 @@ from django.dispatch import receiver
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
-from accounts import lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
+from accounts import device_cookies, lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
 from accounts.models import ExternalIdentity, TokenDevice
 
 User = get_user_model()
@@ -66,9 +67,11 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, **kwargs):
     if getattr(instance, "_accounts_password_changed", False):
         instance._accounts_password_changed = False
         tokens.revoke_all(instance)
+        device_cookies.revoke_all(instance)
     if getattr(instance, "_accounts_deactivated", False):
         instance._accounts_deactivated = False
         tokens.revoke_all(instance)
+        device_cookies.revoke_all(instance)
         sessions.end_sessions_of(instance)
         # Every password-reset link mailed before ends for good too (made active again, the
         # user asks for a new one, ``web.password_reset.ResetTokens``): the ``Deactivation``

@@ -4,6 +4,7 @@ from accounts import views
 
 urlpatterns = [
     path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
     path("password_change/", views.password_change, name="password_change"),
     path("two-factor/", views.verify, name="two-factor-verify"),
     path("two-factor/setup/", views.setup, name="two-factor-setup"),

@@ -29,7 +29,8 @@ from mozilla_django_oidc import views as oidc_views
 
 from accounts import enrolment, lockout
 from accounts.oidc import BACKEND_PATH, oidc_enabled
-from accounts.two_factor import has_confirmed_device
+from accounts.two_factor import PASSWORD_BACKENDS, has_confirmed_device
+from core.clear_site_data import clears_site_data
 from core.http_methods import allow
 
 DEVICE_NAME = "authenticator"
@@ -112,7 +113,8 @@ def _verified(request, device) -> HttpResponseRedirect:
     # A new session id once the second factor is given: an id seen before it is worthless.
     request.session.cycle_key()
     django_otp.login(request, device)
-    lockout.clear_failures(request, request.user)  # the sign-in is whole now
+    # The sign-in is whole now (a password session: only those are asked for a code).
+    lockout.signed_in(request, request.user, password=True)
     return HttpResponseRedirect(_next_url(request))
 
 
@@ -254,6 +256,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             return _locked_out(self.request)
         return super().form_invalid(form)
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The change ended every device cookie of the user (``accounts.signals``); the browser
+        # that made it, signed in and knowing the old password, is known again.
+        if self.request.session.get(auth.BACKEND_SESSION_KEY) in PASSWORD_BACKENDS:
+            self.request.device_cookie_for = self.request.user
+        return response
+
 
 @allow("GET", "HEAD", "POST")
 def admin_password_change(request):
@@ -267,5 +277,13 @@ def admin_password_change(request):
     )(request)
 
 
+class LogoutView(auth_views.LogoutView):
+    """Django's, its answer with ``Clear-Site-Data`` (``core.clear_site_data``)."""
+
+    def post(self, request, *args, **kwargs):
+        return clears_site_data(super().post(request, *args, **kwargs))
+
+
 login = method_decorator(never_cache, name="dispatch")(LoginView).as_view()
+logout = LogoutView.as_view()
 password_change = PasswordChangeView.as_view()

@@ -20,6 +20,8 @@ from django.contrib.admin import widgets
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 from django.db.models.constants import LOOKUP_SEP
 
+from core.clear_site_data import clears_site_data
+
 
 def _first(path: str | None) -> str | None:
     return path.split(LOOKUP_SEP, 1)[0] if path else None
@@ -58,6 +60,10 @@ class FiltersOnlyByItsFilters:
 
 
 class AdminSite(admin.AdminSite):
+    def logout(self, request, extra_context=None):
+        response = super().logout(request, extra_context)
+        return clears_site_data(response) if request.method == "POST" else response
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, FiltersOnlyByItsFilters):

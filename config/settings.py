@@ -444,6 +444,7 @@ _insert_after(
 )
 # Django's database sessions, the session row read by a statement compiled once.
 SESSION_ENGINE = "accounts.sessions"
+MIDDLEWARE.append("accounts.middleware.DeviceCookieMiddleware")  # a whole sign-in's device cookie
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
 
 # HTTPS: on in production (HTTPS=true sets all of these; each can be set on its own).
@@ -512,16 +513,35 @@ REST_KNOX = {
 # - a username from every address together: LOGIN_USERNAME_FAILURE_LIMIT failures per
 #   LOGIN_USERNAME_PERIOD_MINUTES, a token bucket (accounts.rate_limit): once they are spent the
 #   username is refused from everywhere until one is back (every period / limit).
+# - a browser the user signed in with before (its device cookie, accounts.device_cookies,
+#   kept LOGIN_DEVICE_DAYS) is held by neither: its own failures lock it alone, after
+#   LOGIN_DEVICE_FAILURE_LIMIT per LOGIN_COOLOFF_MINUTES. At most LOGIN_DEVICES_PER_USER are kept.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+LOGIN_DEVICE_DAYS = env_int("LOGIN_DEVICE_DAYS", 90)
+LOGIN_DEVICE_FAILURE_LIMIT = env_int("LOGIN_DEVICE_FAILURE_LIMIT", 5)
+LOGIN_DEVICES_PER_USER = env_int("LOGIN_DEVICES_PER_USER", 20)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 20)
 LOGIN_USERNAME_PERIOD_MINUTES = env_int("LOGIN_USERNAME_PERIOD_MINUTES", 60)
-if min(AXES_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT, LOGIN_USERNAME_PERIOD_MINUTES) < 1:
+if (
+    min(
+        AXES_FAILURE_LIMIT,
+        LOGIN_COOLOFF_MINUTES,
+        LOGIN_USERNAME_FAILURE_LIMIT,
+        LOGIN_USERNAME_PERIOD_MINUTES,
+        LOGIN_DEVICE_DAYS,
+        LOGIN_DEVICE_FAILURE_LIMIT,
+        LOGIN_DEVICES_PER_USER,
+    )
+    < 1
+):
     raise ImproperlyConfigured(
-        "LOGIN_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT and LOGIN_USERNAME_PERIOD_MINUTES must be at least 1"
+        "LOGIN_FAILURE_LIMIT, LOGIN_COOLOFF_MINUTES, LOGIN_USERNAME_FAILURE_LIMIT, LOGIN_USERNAME_PERIOD_MINUTES, "
+        "LOGIN_DEVICE_DAYS, LOGIN_DEVICE_FAILURE_LIMIT and LOGIN_DEVICES_PER_USER must be at least 1"
     )
 # Not axes' own clearing at every login: a password that still owes its one-time code has
 # not signed in. accounts.lockout clears the count after a whole sign-in.
