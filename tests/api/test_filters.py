@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.deadlines import set_due
+from tests.ids import tid
 from workflows.models import Incident, ProcessInstance, Task
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +122,7 @@ def _visible_tasks(case_ids):
 def test_tasks_assigned_me(client_for, users, nav_task):
     nils = client_for("nils")
     assert _ids(nils.get("/api/v1/tasks/", {"assigned": "me"})) == set()
-    assert nils.post(f"/api/v1/tasks/{nav_task.pk}/claim/").status_code == 200
+    assert nils.post(f"/api/v1/tasks/{tid(nav_task.pk)}/claim/").status_code == 200
     assert _ids(nils.get("/api/v1/tasks/", {"assigned": "me"})) == {nav_task.pk}
     assert _ids(client_for("nora").get("/api/v1/tasks/", {"assigned": "me"})) == set()
     _bad(nils.get("/api/v1/tasks/", {"assigned": "everyone"}), "assigned")
