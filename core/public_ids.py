@@ -98,11 +98,11 @@ def lookup(kind: str, value: object) -> int:
 class PublicIdConverter:
     """A path converter for one kind's public ids: ``to_python`` decodes, ``to_url`` encodes,
     so ``reverse("task", args=[task.pk])`` and ``{% url 'task' task.pk %}`` give the public
-    URL and the view receives the key. Any number of up to 16 digits matches (one past the
+    URL and the view receives the key. Any number matches (one past the
     range becomes 0: no row), so a made-up id answers the view's own 404, the same as a real
     id of a row the reader may not see."""
 
-    regex = "[0-9]{1,16}"
+    regex = "[0-9]+"
     kind = ""
 
     def to_python(self, value: str) -> int:
