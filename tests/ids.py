@@ -13,3 +13,13 @@ def tid(pk: int) -> int:
 def eid(pk: int) -> int:
     """The public id of the event keyed ``pk``."""
     return public_ids.encode("event", pk)
+
+
+def task_key(public: int) -> int:
+    """The key of the task the API calls ``public``."""
+    return public_ids.decode("task", public)
+
+
+def event_key(public: int) -> int:
+    """The key of the event the API calls ``public``."""
+    return public_ids.decode("event", public)

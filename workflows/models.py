@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core import public_ids
 from core.national_id import mask_national_id
 
 
@@ -221,6 +222,11 @@ class Task(models.Model):
             ),
         ]
 
+    @property
+    def public_id(self) -> int:
+        """What the API and the pages call this task (``core.public_ids``): never its key."""
+        return public_ids.encode("task", self.pk)
+
     def __str__(self):
         return f"{self.name} ({self.case})"
 
@@ -336,6 +342,11 @@ class Event(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["case", "created_at", "id"], name="event_case_time_id")]
+
+    @property
+    def public_id(self) -> int:
+        """What the API and the pages call this event (``core.public_ids``): never its key."""
+        return public_ids.encode("event", self.pk)
 
     def __str__(self):
         return f"{self.case} {self.kind}"

@@ -57,11 +57,11 @@ def claim_events(task):
 
 def test_open_claimed_open_over_http(client_for, nav_task):
     body = ok(post(client_for, "nils", nav_task, "claim"))
-    assert (body["id"], body["status"], body["assignee"]) == (nav_task.pk, "claimed", "nils")
+    assert (body["id"], body["status"], body["assignee"]) == (tid(nav_task.pk), "claimed", "nils")
     assert body["claimed_at"] is not None and body["completed_at"] is None
     assert stored(nav_task)[:2] == ("claimed", "nils")
     mine = ok(client_for("nils").get("/api/v1/tasks/", {"assigned": "me"}))["results"]
-    assert [row["id"] for row in mine] == [nav_task.pk]
+    assert [row["id"] for row in mine] == [tid(nav_task.pk)]
 
     body = ok(post(client_for, "nils", nav_task, "unclaim"))
     assert (body["status"], body["assignee"], body["claimed_at"]) == ("open", None, None)

@@ -38,7 +38,7 @@ def nav_completes(client_for, case):
 def as_the_case_page_decides(users, case):
     case.refresh_from_db()
     seen = selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case))
-    return sorted(task.pk for task in seen)
+    return sorted(tid(task.pk) for task in seen)
 
 
 @pytest.mark.parametrize("consented", [(), ("health",), ("health", "housing")])

@@ -8,15 +8,17 @@ import pytest
 from django.utils import timezone
 
 from tests.deadlines import set_due
-from tests.ids import tid
+from tests.ids import task_key, tid
 from workflows.models import Incident, ProcessInstance, Task
 
 pytestmark = pytest.mark.django_db
 
 
 def _ids(response):
+    """The keys of the rows listed (a task's id is its public id: ``tests/ids.py``)."""
     assert response.status_code == 200, response.json()
-    return {row["id"] for row in response.json()["results"]}
+    tasks = response.wsgi_request.path.startswith("/api/v1/tasks/")
+    return {task_key(row["id"]) if tasks else row["id"] for row in response.json()["results"]}
 
 
 def _bad(response, field):

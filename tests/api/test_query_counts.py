@@ -53,7 +53,7 @@ ROUTES = {
         ("helga", "/api/v1/tasks/?overdue=true"),
         ("bjorn", "/api/v1/tasks/?case={g.subject.pk}"),
     ],
-    "api-task": [("nils", "/api/v1/tasks/{tid(g.open_task.pk)}/")],
+    "api-task": [("nils", "/api/v1/tasks/{g.open_task.public_id}/")],
     "api-caseload": [("bjorn", "/api/v1/caseload/")],
     "api-case-person": [("nils", CASE + "person/"), ("bjorn", CASE + "person/")],
     "api-case-retention": [("bjorn", CASE + "retention/"), ("aud", CASE + "retention/")],
