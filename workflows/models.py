@@ -222,13 +222,13 @@ class Task(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.name} ({self.case})"
+
     @property
     def public_id(self) -> int:
         """What the API and the pages call this task (``core.public_ids``): never its key."""
         return public_ids.encode("task", self.pk)
-
-    def __str__(self):
-        return f"{self.name} ({self.case})"
 
     @property
     def is_active(self) -> bool:
@@ -343,13 +343,13 @@ class Event(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["case", "created_at", "id"], name="event_case_time_id")]
 
+    def __str__(self):
+        return f"{self.case} {self.kind}"
+
     @property
     def public_id(self) -> int:
         """What the API and the pages call this event (``core.public_ids``): never its key."""
         return public_ids.encode("event", self.pk)
-
-    def __str__(self):
-        return f"{self.case} {self.kind}"
 
 
 class Incident(models.Model):
