@@ -566,7 +566,7 @@ def _category_view(shown) -> dict:
         "visible": _boolean(shown.visible),
         "values": None if values is None else {str(key): value for key, value in values.items()},
         "reason": _text_or_none(shown.reason),
-        "basis": _text_or_none(public_ids.public_basis(shown.basis)),
+        "basis": None if shown.basis is None else public_ids.public_basis(str(shown.basis)),
     }
 
 

@@ -46,7 +46,7 @@ def _rounds(secret: str, kind: str) -> tuple[Any, ...]:
     )
 
 
-def _permute(rounds, number: int) -> int:
+def _permute(rounds: tuple[Any, ...], number: int) -> int:
     left, right = number >> HALF, number & HALF_MASK
     for keyed in rounds:
         mac = keyed.copy()
@@ -55,7 +55,7 @@ def _permute(rounds, number: int) -> int:
     return (left << HALF) | right
 
 
-def _unpermute(rounds, number: int) -> int:
+def _unpermute(rounds: tuple[Any, ...], number: int) -> int:
     left, right = number >> HALF, number & HALF_MASK
     for keyed in reversed(rounds):
         mac = keyed.copy()
@@ -129,7 +129,7 @@ def register_converters() -> None:
             register_converter(converter, name)
 
 
-def public_id_key_check(app_configs=None, **kwargs) -> list:
+def public_id_key_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     """``manage.py check --deploy``: ``PUBLIC_ID_KEY`` set apart from ``SECRET_KEY``. Derived
     from it, rotating ``SECRET_KEY`` (after a leak, say) changes every public id: each stored
     link and each partner's reference to a task or event stops working."""
@@ -146,7 +146,7 @@ def public_id_key_check(app_configs=None, **kwargs) -> list:
     ]
 
 
-def public_basis(basis: str | None) -> str | None:
+def public_basis(basis: str) -> str:
     """An access-log basis as a reader is shown it: ``task:<key>`` (stored so: the key stays
     when the public ids' key changes) names the task by its public id."""
     if basis and basis.startswith("task:") and basis[5:].isdigit() and int(basis[5:]) < LIMIT:
