@@ -146,7 +146,7 @@ def test_failing_webhook_backs_off_becomes_an_incident_and_retry_completes_it(
         "id": str(hook.delivery_key),
         "event": "task_created",
         "case_reference": case.reference,
-        "task_id": open_tasks(case)[0].pk,
+        "task_id": tid(open_tasks(case)[0].pk),  # its public id, as the API calls it
         "link": payload["link"],
     }
     assert PERSON["name"] not in body.decode() and PERSON["national_id"] not in body.decode()
