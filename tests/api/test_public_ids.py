@@ -169,7 +169,8 @@ def test_the_web_task_page_answers_alike_for_a_hidden_task_and_a_made_up_id(hous
     made_up = browser.get(f"/tasks/{random.Random(3).randrange(public_ids.LIMIT)}/")
     assert hidden.status_code == made_up.status_code == 404
 
-    def page(answer):  # the scripts' nonce and the CSRF token are each answer's own
-        return re.sub(rb'(nonce="|"X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]*"', rb"\1", answer.content)
+    def page(answer):  # the scripts' nonce, the CSRF token and the page's own path aside
+        own = rb'(nonce="|"X-CSRFToken": "|name="csrfmiddlewaretoken" value="|name="next" value=")[^"]*"'
+        return re.sub(own, rb"\1", answer.content)
 
     assert page(hidden) == page(made_up)
