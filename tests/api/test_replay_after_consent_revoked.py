@@ -40,7 +40,7 @@ def _started_with_consent(users, agencies, consent_basis):
 def _seen_now(users, case):
     case.refresh_from_db()
     return sorted(
-        task.pk for task in selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case))
+        task.public_id for task in selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case))
     )
 
 
