@@ -345,7 +345,8 @@ def _url(route: str, kwargs: dict) -> str:
         path = path.replace(f"<int:{key}>", str(value)).replace(f"<str:{key}>", str(value))
         path = path.replace(f"<slug:{key}>", str(value)).replace(f"<{key}>", str(value))
         for kind in public_ids.KINDS:  # a public id's route (``core.public_ids``): the key's id
-            path = path.replace(f"<{kind}_id:{key}>", str(public_ids.encode(kind, int(value))))
+            if f"<{kind}_id:{key}>" in path:
+                path = path.replace(f"<{kind}_id:{key}>", str(public_ids.encode(kind, int(value))))
     assert "<" not in path, (route, kwargs, RoutePattern)
     return "/" + path
 
