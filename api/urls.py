@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import auth_views, messages, notes, retention, views
-from core.public_ids import register_converters
+from workflows.public_ids import register_converters
 
 register_converters()  # <task_id:pk>, <event_id:pk>: public ids in, keys to the views
 

@@ -330,7 +330,7 @@ BROBYGGER: dict[str, Any] = {
     # SECRET_KEY; set it apart so that rotating SECRET_KEY keeps old pseudonyms findable.
     "PSEUDONYM_SECRET": os.environ.get("PSEUDONYM_SECRET", "") or SECRET_KEY,
     # The key of the public ids of tasks and events (core/public_ids.py). Unset: derived from
-    # SECRET_KEY (a warning in production, check core.W001). Changing it changes every public
+    # SECRET_KEY (a warning in production, check workflows.W001). Changing it changes every public
     # id: stored links and partners' references to tasks and events stop working.
     "PUBLIC_ID_KEY_SET": bool(os.environ.get("PUBLIC_ID_KEY", "")),
     "PUBLIC_ID_KEY": os.environ.get("PUBLIC_ID_KEY", "")

@@ -22,9 +22,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Any
-
-from django.conf import settings
 
 BITS = 52
 HALF = BITS // 2
@@ -32,6 +31,21 @@ HALF_MASK = (1 << HALF) - 1
 LIMIT = 1 << BITS  # public ids are 0 <= id < LIMIT; keys must be below it too
 ROUNDS = 8
 KINDS = ("task", "event")
+
+
+def _no_key() -> str:
+    raise RuntimeError("core.public_ids has no key: use_key() was not called (workflows.apps does)")
+
+
+_key: Callable[[], str] = _no_key
+
+
+def use_key(source: Callable[[], str]) -> None:
+    """Where the key comes from (``settings.BROBYGGER["PUBLIC_ID_KEY"]``, read on each use so
+    that a test's ``override_settings`` applies): set once at start-up by ``workflows.apps``;
+    this module stays plain Python (``tests/test_architecture.py``)."""
+    global _key
+    _key = source
 
 
 @functools.lru_cache(maxsize=16)
@@ -68,14 +82,14 @@ def encode(kind: str, pk: int) -> int:
     """The public id of the ``kind`` row keyed ``pk``."""
     if not 0 <= pk < LIMIT:
         raise ValueError("key out of range for a public id")
-    return _permute(_rounds(settings.BROBYGGER["PUBLIC_ID_KEY"], kind), pk)
+    return _permute(_rounds(_key(), kind), pk)
 
 
 def decode(kind: str, public: int) -> int:
     """The key of the ``kind`` row whose public id is ``public`` (which may be no row's)."""
     if not 0 <= public < LIMIT:
         raise ValueError("not a public id")
-    return _unpermute(_rounds(settings.BROBYGGER["PUBLIC_ID_KEY"], kind), public)
+    return _unpermute(_rounds(_key(), kind), public)
 
 
 def encode_or_none(kind: str, pk: int | None) -> int | None:
@@ -120,30 +134,7 @@ class EventIdConverter(PublicIdConverter):
     kind = "event"
 
 
-def register_converters() -> None:
-    """Once per process (``config.urls``): ``<task_id:pk>`` and ``<event_id:pk>``."""
-    from django.urls import converters, register_converter
-
-    for name, converter in (("task_id", TaskIdConverter), ("event_id", EventIdConverter)):
-        if name not in converters.get_converters():
-            register_converter(converter, name)
-
-
-def public_id_key_check(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """``manage.py check --deploy``: ``PUBLIC_ID_KEY`` set apart from ``SECRET_KEY``. Derived
-    from it, rotating ``SECRET_KEY`` (after a leak, say) changes every public id: each stored
-    link and each partner's reference to a task or event stops working."""
-    from django.core import checks
-
-    if settings.BROBYGGER.get("PUBLIC_ID_KEY_SET"):
-        return []
-    return [
-        checks.Warning(
-            "PUBLIC_ID_KEY is not set: public ids of tasks and events are derived from SECRET_KEY",
-            hint="Set PUBLIC_ID_KEY to 50+ random characters and never change it (docs/deploy.md).",
-            id="core.W001",
-        )
-    ]
+CONVERTERS = {"task_id": TaskIdConverter, "event_id": EventIdConverter}  # registered by the URLconfs
 
 
 def public_basis(basis: str) -> str:

@@ -4,8 +4,8 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from core.public_ids import register_converters
 from web import break_glass, cases, insight, legal_bases, notes, retention, retention_rules, tasks
+from workflows.public_ids import register_converters
 
 register_converters()  # <task_id:pk>, <event_id:pk>: public ids in, keys to the views
 

@@ -8,7 +8,8 @@ class WorkflowsConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from core.public_ids import public_id_key_check
+        from workflows import public_ids
         from workflows.jobs import files, messages  # noqa: F401  (register their jobs' handlers)
 
-        checks.register(public_id_key_check, checks.Tags.security, deploy=True)
+        public_ids.configure()
+        checks.register(public_ids.public_id_key_check, checks.Tags.security, deploy=True)

@@ -54,7 +54,7 @@ def test_check_deploy_warns_when_the_public_id_key_is_unset():
     """Derived from SECRET_KEY, the public ids of tasks and events change with it."""
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(PUBLIC_ID_KEY=""))
     assert result.returncode != 0
-    assert "core.W001" in result.stderr
+    assert "workflows.W001" in result.stderr
 
 
 @pytest.mark.parametrize(
