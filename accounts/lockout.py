@@ -22,6 +22,7 @@ that is no account (often a password typed into the wrong field) a keyed digest 
 from __future__ import annotations
 
 import ipaddress
+import math
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
@@ -29,11 +30,13 @@ from axes.helpers import get_client_username, get_credentials
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.core import checks
+from django.db.models import Max
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import rate_limit
 
@@ -72,14 +75,42 @@ class LockoutHandler(AxesDatabaseHandler):
 
 
 def lockout_response(request, original_response=None, credentials=None):
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    """The answer to a locked sign-in, saying how long the lock still holds (it said the
+    whole cool-off, 15 minutes, however much of it was left)."""
+    seconds = seconds_locked(request, credentials or getattr(request, "axes_credentials", None))
+    minutes = max(math.ceil(seconds / 60), 1)
     if request.path_info.startswith("/api/"):
-        detail = _("too many failed sign-ins: try again in %(minutes)d minutes") % {"minutes": minutes}
+        detail = ngettext(
+            "too many failed sign-ins: try again in %(minutes)d minute",
+            "too many failed sign-ins: try again in %(minutes)d minutes",
+            minutes,
+        ) % {"minutes": minutes}
         response = JsonResponse({"detail": detail, "errors": []}, status=STATUS)
     else:
         response = render(request, "accounts/locked_out.html", {"minutes": minutes}, status=STATUS)
-    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    response["Retry-After"] = str(max(math.ceil(seconds), 1))
     return response
+
+
+def seconds_locked(request, credentials=None) -> float:
+    """How long the sign-in of this username (from this address) stays locked: the longer of
+    the two locks in force. django-axes' lock holds for ``AXES_COOLOFF_TIME`` after the last
+    counted failure; the username's bucket until it has a token again. The whole cool-off
+    when neither can be read (a lock by another of axes' rules)."""
+    left = 0.0
+    handler = LockoutHandler()
+    if handler.get_failures(request, credentials) >= settings.AXES_FAILURE_LIMIT:
+        latest = [
+            last
+            for attempts in handler.get_user_attempts(request, credentials)
+            if (last := attempts.aggregate(last=Max("attempt_time"))["last"]) is not None
+        ]
+        if latest:
+            left = (max(latest) + settings.AXES_COOLOFF_TIME - timezone.now()).total_seconds()
+    username = get_client_username(request, credentials)
+    if username:
+        left = max(left, rate_limit.wait(*_username_bucket(username)))
+    return left if left > 0 else settings.AXES_COOLOFF_TIME.total_seconds()
 
 
 def attempted_username(request, credentials=None) -> str | None:

@@ -4,15 +4,19 @@ password session that still owes its second factor on the two-factor pages."""
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth import middleware as auth_middleware
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject, cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_otp import middleware as otp_middleware
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.middleware import SessionRefresh
 
 from accounts import sessions
@@ -45,7 +49,8 @@ class OTPMiddleware(otp_middleware.OTPMiddleware):
 # Reachable before the second factor: the two-factor pages themselves, logging out,
 # changing language, the static files those pages need, and the token endpoints (they
 # ask for the code themselves and never use the session).
-OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", "/api/v1/auth/token/")
+SIGN_IN_API = "/api/v1/auth/token/"  # the token endpoints
+OPEN_PREFIXES = ("/accounts/two-factor/", "/accounts/logout/", "/i18n/", "/static/", SIGN_IN_API)
 
 
 class SecondFactorMiddleware:
@@ -70,11 +75,12 @@ class SingleSignOnRecheck(SessionRefresh):
     whether they may sign in): asked only at login, a user it had moved to another agency
     or closed kept the memberships of their last login as long as the session lived.
 
-    A page read past the time goes to the provider without a prompt (``prompt=none``); its
-    callback applies the groups again (``accounts.oidc.sync_memberships``), or ends the
-    session (``accounts.views.SingleSignOnCallback``). An htmx request is told to reload
-    the page (which then goes), an API read with the session gets 403: neither can follow
-    a redirect to the provider. Password sessions are not concerned."""
+    A page read or a form posted past the time goes to the provider without a prompt
+    (``prompt=none``; the post is not run, and the user comes back to the page it was posted
+    from); its callback applies the groups again (``accounts.oidc.sync_memberships``), or
+    ends the session (``accounts.views.SingleSignOnCallback``). An htmx request is told to
+    reload the page (which then goes), an API request with the session (any method) gets
+    403: neither can follow a redirect to the provider. Password sessions are not concerned."""
 
     @cached_property
     def exempt_urls(self):
@@ -83,7 +89,19 @@ class SingleSignOnRecheck(SessionRefresh):
         return {reverse("oidc_authentication_init"), reverse("oidc_authentication_callback"), reverse("logout")}
 
     def is_refreshable_url(self, request):
-        return oidc_enabled() and super().is_refreshable_url(request)
+        """mozilla-django-oidc's rule without its ``GET`` only: a form posted (or an API write
+        with the session) past the time ran unchecked, so a user the provider had closed or
+        moved went on writing into, and reading through the answers of, the cases of their
+        last login's agencies."""
+        if request.path_info.startswith(SIGN_IN_API) or not (oidc_enabled() and request.user.is_authenticated):
+            return False  # (the token endpoints never read the session: a password sign-in there)
+        backend = request.session.get(BACKEND_SESSION_KEY)
+        return (
+            backend is not None
+            and issubclass(import_string(backend), OIDCAuthenticationBackend)
+            and request.path not in self.exempt_urls
+            and not any(pattern.match(request.path) for pattern in self.exempt_url_patterns)
+        )
 
     def process_request(self, request):
         if not self.is_refreshable_url(request):
@@ -94,7 +112,10 @@ class SingleSignOnRecheck(SessionRefresh):
             response = HttpResponse(status=200)
             response["HX-Refresh"] = "true"
             return response
-        if request.path_info.startswith("/api/"):
+        # The API, and a page's script that posts and reads JSON (the process editor's
+        # saves): neither follows a redirect to the provider, so they are told why.
+        posts_json = request.method not in ("GET", "HEAD") and "application/json" in request.headers.get("Accept", "")
+        if request.path_info.startswith("/api/") or posts_json:
             detail = _("single sign-on must be checked again: reload the page in the web app")
             return JsonResponse({"detail": detail, "errors": []}, status=403)
         # The provider as configured now (the library reads it once, when the middleware
@@ -102,4 +123,20 @@ class SingleSignOnRecheck(SessionRefresh):
         self.OIDC_OP_AUTHORIZATION_ENDPOINT = settings.OIDC_OP_AUTHORIZATION_ENDPOINT
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
         self.OIDC_RP_SCOPES = settings.OIDC_RP_SCOPES
-        return super().process_request(request)
+        response = super().process_request(request)
+        if request.method not in ("GET", "HEAD"):
+            # A form's post is not run (nor sent again): back from the provider, the user is
+            # on the page the form was on (the post's own address may serve POST only).
+            request.session["oidc_login_next"] = _page_of_form(request)
+        return response
+
+
+def _page_of_form(request) -> str:
+    """The path of the page a form was posted from (its ``Referer``, when it is this site's),
+    else the start page."""
+    referer = urlsplit(request.headers.get("Referer", ""))
+    page = referer.path + (f"?{referer.query}" if referer.query else "")
+    same_site = referer.netloc == request.get_host() and referer.scheme in ("http", "https")
+    if page and same_site and url_has_allowed_host_and_scheme(page, allowed_hosts={request.get_host()}):
+        return page
+    return "/"

@@ -112,8 +112,9 @@ class Deactivation(models.Model):
     (``web.password_reset.ResetTokens``). Django's token holds the password, the last login
     and the address; a link mailed before the account was closed therefore worked again once
     it was made active again within the link's lifetime (``PASSWORD_RESET_TIMEOUT``, three
-    days), setting the password whoever held the mail chose. Written by the save that makes
-    the user inactive (``accounts.signals``)."""
+    days), setting the password whoever held the mail chose. Written by a trigger on the user
+    table whenever ``is_active`` goes from true to false (accounts 0008): a save, a bulk
+    ``update`` or plain SQL alike."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="deactivation"

@@ -54,6 +54,16 @@ def take(key: str, count: int, period: float, *, now: float | None = None) -> fl
     return max(row[0] + interval - period - now, 0.0)
 
 
+def wait(key: str, count: int, period: float, *, now: float | None = None) -> float:
+    """The seconds until ``key``'s bucket of ``count`` per ``period`` has a token (0: it has
+    one now; read only: nothing taken)."""
+    now = time.time() if now is None else now
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tat FROM accounts_rate_bucket WHERE key = %s", [key])
+        row = cursor.fetchone()
+    return 0.0 if row is None else max(row[0] + period / count - period - now, 0.0)
+
+
 def empty(key: str, count: int, period: float, *, now: float | None = None) -> bool:
     """No token left in ``key``'s bucket of ``count`` per ``period`` (read only: nothing taken)."""
     now = time.time() if now is None else now

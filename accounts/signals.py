@@ -1,18 +1,17 @@
 """A password change ends every API token of the user (sessions end by themselves:
 Django keys them to the password hash). Making a user inactive ends their tokens and
-their sessions, and every password-reset link mailed before (``Deactivation``): made
-active again, they sign in again. A single sign-on user has no
-usable password. Deleting a TOTP device ends the tokens issued with its codes."""
+their sessions, and every password-reset link mailed before (``Deactivation``, written by
+a trigger on the user table for any deactivation): made active again, they sign in again.
+A single sign-on user has no usable password. Deleting a TOTP device ends the tokens issued with its codes."""
 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
-from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from accounts import lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
-from accounts.models import Deactivation, ExternalIdentity, TokenDevice
+from accounts.models import ExternalIdentity, TokenDevice
 
 User = get_user_model()
 
@@ -71,9 +70,10 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, **kwargs):
         instance._accounts_deactivated = False
         tokens.revoke_all(instance)
         sessions.end_sessions_of(instance)
-        # Ends every password-reset link mailed before, for good: made active again, the
-        # user asks for a new one (``web.password_reset.ResetTokens``).
-        Deactivation.objects.update_or_create(user=instance, defaults={"at": timezone.now()})
+        # Every password-reset link mailed before ends for good too (made active again, the
+        # user asks for a new one, ``web.password_reset.ResetTokens``): the ``Deactivation``
+        # is written by a trigger on the user table (accounts 0008), so a bulk update or
+        # plain SQL records it as this save does.
 
 
 @receiver(pre_delete, sender=TOTPDevice, dispatch_uid="accounts.end_tokens_of_deleted_device")

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import django_otp
 import segno
+from django.conf import settings
 from django.contrib import admin, auth, messages
 from django.contrib.admin.forms import AdminPasswordChangeForm
 from django.contrib.auth import get_user_model
@@ -16,7 +17,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -68,6 +69,22 @@ class SingleSignOnCallback(oidc_views.OIDCAuthenticationCallbackView):
         if request.GET.get("error") and request.user.is_authenticated and not provider_may_end:
             return self.login_failure()
         return super().get(request)
+
+    @property
+    def success_url(self):
+        """Where the user goes once signed in or checked: the page the sign-in or the check
+        began on, when it is a path of this site. mozilla-django-oidc sends the user to what
+        the session holds unchecked, and its check of a session due one (``SessionRefresh``,
+        ``accounts.middleware.SingleSignOnRecheck``) holds the request's path as it came:
+        a link to ``https://<site>//evil.example/`` went through the provider, which asks
+        nothing (``prompt=none``), to another site."""
+        target = self.request.session.get("oidc_login_next") or ""
+        host = self.request.get_host()
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={host}, require_https=self.request.is_secure()
+        ):
+            return target
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
 
     def login_failure(self):
         # A check of a signed-in session that fails (``accounts.middleware.SingleSignOnRecheck``)

@@ -21,6 +21,7 @@ from bpmn.engine.gateway_paths import (
     Model,
     handed_from,
     message_catch_names,
+    message_throw_names,
     paths_and_sources,
     timer_elements,
     timer_reads,
@@ -106,14 +107,11 @@ class DefinitionRuntime:
         return self._paths_and_sources[1]
 
     @cached_property
-    def branch_writers(self) -> dict[str, frozenset[str]]:
-        """Element id -> the case-data fields it writes, for the elements on a split's branch
-        (``gateway_paths``): a user task its form's fields, a message catch the fields its
-        message declares (``message_rules``). What such an element wrote tells the branch as
-        the element would (``selectors.PathView.fields``). Not a field a step every case passes
-        writes too (the start form, a task before the split): that it is there tells nothing
-        (a value such a step wrote, changed on a branch, still may: docs/security.md)."""
-        on_branches = frozenset().union(*(path.branch_elements for path in self.gateway_paths.values()))
+    def _writes(self) -> dict[str, frozenset[str]]:
+        """Element id -> the case-data fields it writes: a user task its form's fields, a
+        message catch the fields its message declares (``message_rules``), a service task its
+        outputs (``workflows.jobs.service.taken_fields``; until 2026-12-06 none: what a
+        connector on a hidden branch wrote showed)."""
         writes: dict[str, set[str]] = {}
         for element, task in self.user_tasks.items():
             form = self.forms.get((task or {}).get("form") or "") or {}
@@ -122,11 +120,50 @@ class DefinitionRuntime:
             for element, names in message_catch_names(self.run_model).items():
                 for name in names:
                     writes.setdefault(element, set()).update((self.message_rules.get(name) or {}).get("fields") or ())
+        for element, declared in self.service_tasks.items():  # its outputs, else its form's fields
+            form = self.forms.get((declared or {}).get("form") or "") or {}
+            writes.setdefault(element, set()).update(
+                (declared or {}).get("outputs") or (form.get("properties") or {}).keys()
+            )
+        return {element: frozenset(names) for element, names in writes.items() if names}
+
+    @cached_property
+    def on_branches(self) -> frozenset[str]:
+        """The elements on some split's branch (``gateway_paths``)."""
+        return frozenset().union(*(path.branch_elements for path in self.gateway_paths.values()))
+
+    @cached_property
+    def branch_writers(self) -> dict[str, frozenset[str]]:
+        """Element id -> the case-data fields it writes, for the elements on a split's branch
+        (``gateway_paths``). What such an element wrote tells the branch as the element would
+        (``selectors.PathView.fields``). A field a step every case passes writes too (the
+        start form, a task before the split) is among them: that it is there tells nothing,
+        but a value the branch wrote over it does (the prison's release date, changed on the
+        no-home branch); such a field (``branch_rewritten``) shows its value as the last step
+        every case passes wrote it (``Case.data_common``)."""
+        return {element: names for element, names in self._writes.items() if element in self.on_branches}
+
+    def branch_reads_of_throw(self, element_id: str, name: str) -> frozenset[str]:
+        """The names read by the splits on whose branch the throw of message ``name`` lies
+        (``element_id``; unknown: any of the model's throws of ``name``). Another case that
+        catches it learns that branch: ``workflows.jobs.messages`` lets it go there only
+        when every agency of that case sees them."""
+        throws = {element_id} if element_id else {e for e, names in self._message_throws.items() if name in names}
+        return frozenset().union(*(path.reads for path in self.gateway_paths.values() if throws & path.branch_elements))
+
+    @cached_property
+    def _message_throws(self) -> dict[str, frozenset[str]]:
+        return message_throw_names(self.run_model)
+
+    @cached_property
+    def branch_rewritten(self) -> frozenset[str]:
+        """The fields a step on a branch writes that the start form or a step on no branch
+        writes too: ``Step.merge_case_data`` keeps the value such a step last wrote apart
+        (``Case.data_common``), shown to a reader from whom the branch is hidden."""
         common = set(self.start_fields).union(
-            *(names for element, names in writes.items() if element not in on_branches)
+            *(names for element, names in self._writes.items() if element not in self.on_branches)
         )
-        found = {element: frozenset(names - common) for element, names in writes.items() if element in on_branches}
-        return {element: names for element, names in found.items() if names}
+        return frozenset(common & set().union(*self.branch_writers.values()))
 
     @cached_property
     def payload_reads(self) -> dict[str, PayloadReads]:

@@ -1069,7 +1069,9 @@ MESSAGES: dict[str, str] = {
     "consent.case_full": gettext_noop(
         "the case holds %(limit)s recorded sharings, as many as a case may hold; revoked ones count too"
     ),
-    "retention.corrections_full": gettext_noop("the case has had %(limit)s corrections, as many as a case may have"),
+    "retention.corrections_full": gettext_noop(
+        "your agency has made %(limit)s corrections in the case, as many as one agency may make"
+    ),
     # A count's text (these and the others in ``PLURALS``): the plural here, the singular there,
     # marked for translation there with this one (``ngettext_lazy``), as one plural entry.
     "note.case_count_full": (
@@ -1138,6 +1140,13 @@ PLURALS: dict[str, tuple[str, str]] = {
         ngettext_lazy(
             "the note has been corrected %(limit)s time, as often as a note may be; withdraw it and write a new one",
             "the note has been corrected %(limit)s times, as often as a note may be; withdraw it and write a new one",
+        ),
+        "limit",
+    ),
+    "retention.corrections_full": (
+        ngettext_lazy(
+            "your agency has made %(limit)s correction in the case, as many as one agency may make",
+            "your agency has made %(limit)s corrections in the case, as many as one agency may make",
         ),
         "limit",
     ),

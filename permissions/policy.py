@@ -359,7 +359,11 @@ def case_data_for(
     data = case.data or {}
     sources = case.data_sources or {}
     own = access.agency_ids if hidden else set()
-
+    # A field a step every case passes wrote and a hidden branch may have written over shows
+    # as that step left it (``Case.data_common``): the value the branch wrote, or that it
+    # changed, tells the branch. Not the reader's own agency's value.
+    common = (case.data_common or {}) if hidden else {}
+    earlier = {name: common[name] for name in hidden if name in common and sources.get(name) not in own}
     grouped: dict[str, dict] = {category: {} for category in fields.categories}
     for name, value in data.items():
         grouped.setdefault(rules.category_of(fields.fields.get(name, RESTRICTED)), {})[name] = value
@@ -379,11 +383,18 @@ def case_data_for(
         if hidden and not (decision and (decision.break_glass is not None or decision.consent is not None)):
             # By standing only: a consent or an emergency opening shows the category whole (a
             # gap left for a decision: docs/security.md "What a hidden step wrote").
-            values = {name: value for name, value in values.items() if name not in hidden or sources.get(name) in own}
+            values = {
+                name: earlier[name][0] if name in earlier else value
+                for name, value in values.items()
+                if name not in hidden or name in earlier or sources.get(name) in own
+            }
+            category_sources = {**sources, **{name: earlier[name][1] for name in values.keys() & earlier.keys()}}
+        else:
+            category_sources = sources
         if decision:
             view, decisions = CategoryView(category, True, dict(values), None, decision.basis), [decision]
         else:
-            view, decisions = _values_one_by_one(access, category, values, sources, fields, decision)
+            view, decisions = _values_one_by_one(access, category, values, category_sources, fields, decision)
         if category == "identity" and view.values:
             view, reveal = _national_id_as_allowed(user, case, view, fields, task)
             if reveal:

@@ -240,14 +240,16 @@ def _scrub_case(case: Case) -> dict[str, int]:
             removed[kind] = removed.get(kind, 0) + n
 
     count("case_data_fields", len(case.data or {}))
-    case.data, case.data_sources = {}, {}
-    case.save(update_fields=["data", "data_sources"])
+    case.data, case.data_sources, case.data_common = {}, {}, {}
+    case.save(update_fields=["data", "data_sources", "data_common"])
 
     for instance in ProcessInstance.objects.select_for_update().filter(case=case):
         instance.state = scrub_state(instance.state)
         instance.correlation_key, instance.correlation_agency = "", None
         instance.save(update_fields=["state", "correlation_key", "correlation_agency", "updated_at"])
         count("workflow_states", 1)
+    # The workflows processes keep in memory after a step held the data erased here.
+    steps.forget_cached_workflows([case.pk])
 
     for event in Event.objects.filter(case=case):
         detail = {key: value for key, value in (event.detail or {}).items() if key not in EVENT_DETAIL_VALUES}

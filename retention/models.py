@@ -210,6 +210,10 @@ class Correction(models.Model):
     old_value = models.JSONField(null=True)
     reason = models.TextField()
     corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The agency the correction was made for (the one that recorded the value, or the
+    # coordinating agency): the room for corrections is counted per agency, so one agency
+    # does not fill a case's room and block the others (``services._check_room``).
+    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="+")
     corrected_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=CorrectionStatus.choices, default=CorrectionStatus.DONE)
     new_value = models.JSONField(null=True, blank=True, help_text="The national id asked for, until it is decided")
@@ -221,6 +225,7 @@ class Correction(models.Model):
 
     class Meta:
         ordering = ["-corrected_at", "-id"]
+        indexes = [models.Index(fields=["case", "agency"], name="correction_case_agency")]
         verbose_name = _("correction")
         verbose_name_plural = _("corrections")
 

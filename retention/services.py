@@ -102,7 +102,10 @@ def correctable_fields(actor, case) -> list[str]:
             recorder_left=recorded_by is not None and recorded_by not in taking_part,
         )
 
-    return [name for name in visible_fields(actor, case) if may_correct(name)]
+    # A value a hidden branch may have written over shows as the case had it before
+    # (``Case.data_common``): corrected, it would be compared with the branch's.
+    rewritten = selectors.branch_fields_hidden(actor, case)
+    return [name for name in visible_fields(actor, case) if name not in rewritten and may_correct(name)]
 
 
 def check_may_correct(actor, case, field: str) -> None:
@@ -262,7 +265,8 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             raise Conflict("retention.erased")
         old: object
         check_may_correct(actor, case, field)
-        _check_room(case)
+        acting = _acting_for(actor, case, field)
+        _check_room(case, acting[0])
         exported = _exported(case) if field != NATIONAL_ID else None  # a national id waits for review
         if field == NATIONAL_ID:
             # Asked for, not made: see ``review_national_id``. Every valid number gets this
@@ -288,9 +292,9 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             status=status,
             reason=reason,
             corrected_by=actor,
+            agency_id=acting[0],
             corrected_at=timezone.now(),
         )
-        acting = _acting_for(actor, case, field)
         log_coordinator_action(
             actor,
             case,
@@ -301,6 +305,8 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             acting=acting,
         )
         if status == CorrectionStatus.DONE:
+            # The workflows processes keep in memory after a step held the old value.
+            steps.forget_cached_workflows([case.pk])
             Event.objects.create(
                 case=case,
                 kind=EventKind.VALUE_CORRECTED,
@@ -313,11 +319,13 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
     return correction
 
 
-def _check_room(case: Case) -> None:
-    """400 naming ``field`` when the case has had as many corrections as one case may (read
-    with the case held): each keeps the old value (up to ``SUBMITTED_DATA_MAX_BYTES``) and a
-    reason, and a value corrected back and forth would add them for ever."""
-    if Correction.objects.filter(case=case).count() >= settings.CORRECTION_CASE_MAX_COUNT:
+def _check_room(case: Case, agency_id: int) -> None:
+    """400 naming ``field`` when the agency the correction is made for has made as many
+    corrections in the case as one agency may (read with the case held): each keeps the old
+    value (up to ``SUBMITTED_DATA_MAX_BYTES``) and a reason, and a value corrected back and
+    forth would add them for ever. Counted per agency, so one agency does not fill the room
+    and block the others' corrections."""
+    if Correction.objects.filter(case=case, agency_id=agency_id).count() >= settings.CORRECTION_CASE_MAX_COUNT:
         limit = settings.CORRECTION_CASE_MAX_COUNT
         full = field_error("field", "retention.corrections_full", limit=limit)
         raise InvalidInput("retention.invalid", errors=[full])
@@ -436,6 +444,9 @@ def _national_id_done(actor, case: Case, correction: Correction) -> None:
     """The correction done, on the case's timeline. A merge reads as a plain change: how many
     cases the person had would tell the case's readers of cases elsewhere."""
     correction.status, correction.new_value = CorrectionStatus.DONE, None
+    # The workflows kept in memory of the person's cases (those merged in with them) held
+    # the person as they were.
+    steps.forget_cached_workflows(Case.objects.filter(person_id=case.person_id).values_list("pk", flat=True))
     Event.objects.create(
         case=case,
         kind=EventKind.VALUE_CORRECTED,
@@ -656,7 +667,11 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
         raise InvalidInput("retention.invalid", errors=errors)
     data[field] = value
     case.data = data
-    case.save(update_fields=["data"])
+    common = dict(case.data_common or {})
+    if field in common and common[field][0] == old:  # as the steps every case passes left it
+        common[field] = [value, common[field][1]]
+        case.data_common = common
+    case.save(update_fields=["data", "data_common"])
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected
         targets = correlations_of(runtime_for(instance.definition_id), field)

@@ -39,6 +39,11 @@ class Case(models.Model):
     # Current value of every form field, and which agency wrote it (the "own data" rule).
     data = models.JSONField(default=dict)
     data_sources = models.JSONField(default=dict)
+    # Field -> [value, source agency] as the start form or a step on no branch last wrote it,
+    # for the fields a step on a branch may write over (``DefinitionRuntime.branch_rewritten``):
+    # a reader from whom the branch is hidden is shown this, as the value the branch wrote
+    # tells the branch (``policy.case_data_for(hidden=)``). Absent: no such step wrote it.
+    data_common = models.JSONField(default=dict, db_default={}, blank=True)  # rows the bench loader writes by SQL too
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The housing contact who owns the case (a caseload): a member of the case's housing
     # agency, set at start and reassigned by its lead (``services.assign_responsible``).
@@ -406,6 +411,25 @@ class VersionMigration(models.Model):
 
 
 # The job table and the message tables live in their own module (imported for Django).
+class WorkflowEviction(models.Model):
+    """An instance whose cached workflow every process must drop (``bpmn.engine.workflow_cache``):
+    its case was erased, corrected or its person merged, and the workflow a process kept in
+    memory after its last step held the data as it was. Each process reads the newest id with
+    the instance it locks for a step, and drops the instances evicted since it last looked.
+    No foreign key: the row outlives an instance deleted with its case."""
+
+    id = models.BigAutoField(primary_key=True)
+    instance_id = models.BigIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workflow eviction")
+        verbose_name_plural = _("workflow evictions")
+
+    def __str__(self):
+        return f"{self.instance_id} {self.at:%Y-%m-%d %H:%M}"
+
+
 from workflows.jobs.models import (  # noqa: E402
     FinishedExternalTask,
     Job,

@@ -247,14 +247,21 @@ class _Caught:
     activity: str  # the activity a boundary event is attached to ("": a catch on a flow)
     throws: frozenset[str]  # the model's throws whose event it catches
     interrupting: bool
+    # An event sub-process's start: the event sub-process (its ``activity``, the sub-process
+    # or process holding it, which an interrupting one cancels).
+    container: str = ""
 
 
 def _caught_events(root: etree._Element) -> dict[str, _Caught]:
     """Boundary event, intermediate catch event or receive task id -> what sets it off, for
     every one a throw of the model reaches (a message, a signal, an escalation, an error:
     ``_message_edges``)."""
-    kinds = ("boundaryEvent", "intermediateCatchEvent", "receiveTask")
-    boundaries = [boundary for boundary in root.iter(*(_q(kind) for kind in kinds)) if boundary.get("id")]
+    kinds = ("boundaryEvent", "intermediateCatchEvent", "receiveTask", "startEvent")
+    boundaries = [
+        boundary
+        for boundary in root.iter(*(_q(kind) for kind in kinds))
+        if boundary.get("id") and (_local(boundary) != "startEvent" or _event_sub_process(boundary) is not None)
+    ]
     if not boundaries:
         return {}
     before: dict[str, set[str]] = {}  # node -> the throws and message names' nodes leading to it
@@ -280,6 +287,16 @@ def _caught_events(root: etree._Element) -> dict[str, _Caught]:
     for boundary in boundaries:
         boundary_id = boundary.get("id") or ""
         if throws.get(boundary_id):
+            container = _event_sub_process(boundary)
+            if container is not None:  # it cancels what holds it, unless said not to
+                holder = container.getparent()
+                found[boundary_id] = _Caught(
+                    (holder.get("id") or "") if holder is not None else "",
+                    throws[boundary_id],
+                    boundary.get("isInterrupting") != "false",
+                    container.get("id") or "",
+                )
+                continue
             found[boundary_id] = _Caught(
                 boundary.get("attachedToRef") or "",
                 throws[boundary_id],
@@ -290,6 +307,20 @@ def _caught_events(root: etree._Element) -> dict[str, _Caught]:
                 ),
             )
     return found
+
+
+def _event_sub_process(start: etree._Element) -> etree._Element | None:
+    """The event sub-process ``start`` begins, if it is the start of one."""
+    parent = start.getparent()
+    if _local(start) == "startEvent" and parent is not None and _local(parent) == "subProcess":
+        return parent if parent.get("triggeredByEvent") == "true" else None
+    return None
+
+
+def _holders(root: etree._Element, inside: dict[str, set[str]]) -> dict[str, set[str]]:
+    """``inside``, and each process -> every element in it (an interrupting event
+    sub-process cancels what its process does)."""
+    return {**{process.get("id") or "": _contents(process) for process in root.iter(_q("process"))}, **inside}
 
 
 def _caught_on_branches(
@@ -320,6 +351,8 @@ def _caught_on_branches(
     entered = _entered(successors, inside)
     ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
     boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
+    alternatives = _event_alternatives(root)
+    holders = _holders(root, inside)
     by_throws: dict[frozenset[str], list[str]] = {}  # (catches of one name share one set)
     for catch, how in caught.items():
         by_throws.setdefault(how.throws, []).append(catch)
@@ -327,26 +360,200 @@ def _caught_on_branches(
     for node, nexts in successors.items():
         for target in nexts:
             before.setdefault(target, set()).add(node)
+    fast = _caught_on_branches_at_once(
+        paths, splits, caught, successors, before, inside, ends, boundaries, alternatives, holders
+    )
+    if fast is not None:
+        return fast
     found = dict(paths)
     for gateway, path in paths.items():
         branch = set(path.branch_elements)
         done: set[str] = set()
         while dependent := {c for throws, cs in by_throws.items() if throws <= branch for c in cs} - done:
             done |= dependent
-            edges = _cut(successors, before, inside, {b: caught[b] for b in done}, ends, boundaries)
+            edges, others = _cut_caught(successors, before, inside, caught, done, ends, boundaries, alternatives)
             predecessors: dict[str, set[str]] = {}
             for node, nexts in edges.items():
                 for target in nexts:
                     predecessors.setdefault(target, set()).add(node)
             upstream = _reach(gateway, predecessors, {}) if gateway else set()
             reached = [_reach(target, edges, inside, entered=entered) for target in splits[gateway][1]]
+            # A branch that throws none of a catch's events comes, instead, to what the case
+            # does when it never comes (``others``): an event-based gateway's other events, an
+            # interrupting boundary's activity ending as usual.
+            for way in reached:
+                for catch in done:
+                    if not caught[catch].throws & way:
+                        way |= _reach_all(others.get(catch, ()), edges, inside, entered)
             branch |= set().union(*reached) - reached[0].intersection(*reached[1:]) - upstream - {gateway}
-            for boundary in done:
-                if caught[boundary].interrupting and caught[boundary].activity:
-                    activity = caught[boundary].activity
-                    branch |= ({activity} | inside.get(activity, set())) - upstream - {gateway}
+            branch |= set().union(*others.values()) - upstream - {gateway}
+            branch |= _caught_activities(caught, done, holders, inside) - upstream - {gateway}
         found[gateway] = GatewayPath(path.reads, _elements(branch))
     return found
+
+
+def _caught_activities(
+    caught: dict[str, _Caught], done: Collection[str], holders: dict[str, set[str]], inside: dict[str, set[str]]
+) -> set[str]:
+    """What the catches ``done`` set off besides what they lead to: an event sub-process's
+    elements (held inside what holds it, reached wherever that is), and the activity an
+    interrupting one cancels with what is inside it (cancelled, or not, it tells the branch)."""
+    found: set[str] = set()
+    for catch in done:
+        how = caught[catch]
+        if how.container:
+            found |= {how.container} | holders.get(how.container, set())
+        if how.interrupting and how.activity:
+            found |= holders.get(how.activity, set())
+            if how.activity in inside or how.activity not in holders:  # (a process is no element)
+                found.add(how.activity)
+    return found
+
+
+def _caught_on_branches_at_once(
+    paths: dict[str, GatewayPath],
+    splits: dict[str, tuple[frozenset[str], list[str]]],
+    caught: dict[str, _Caught],
+    successors: dict[str, set[str]],
+    before: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    ends: Collection[str],
+    boundaries: Collection[str],
+    alternatives: dict[str, set[str]],
+    holders: dict[str, set[str]],
+) -> dict[str, GatewayPath] | None:
+    """``_caught_on_branches`` on one graph for every gateway (None: it needs the walks, as
+    something inside a sub-process leads out, ``_closed``): the catches whose every throw
+    lies on some gateway's branches cut from what else leads to them. A walk per branch of
+    each such gateway was as many steps as gateways times nodes (600 gateways each with a
+    boundary its branch sets off: 5 s)."""
+    union = set().union(*(path.branch_elements for path in paths.values()))
+    cut = {c for c, how in caught.items() if how.throws <= union}
+    if not cut:
+        return dict(paths)
+    edges, others = _cut_caught(successors, before, inside, caught, cut, ends, boundaries, alternatives)
+    if not _closed(edges, inside) or "" in splits:
+        return None
+    instead_nodes = set().union(*others.values())
+    targets = {target for _reads, targets in splits.values() for target in targets if target}
+    graph = _Reach(edges, inside, [*splits, *targets, *instead_nodes])
+    reach: dict[str, int] = {}
+    wanted = {graph.index[node]: node for node in (*targets, *instead_nodes)}
+
+    def visit(node: int, reach_of: Callable[[int], int]) -> None:
+        reach[wanted[node]] = reach_of(node)
+
+    graph.forward(set(wanted), visit)
+    upstream = graph.upstream({graph.index[gateway] for gateway in splits})
+    throws_bits = {c: _bits(graph, caught[c].throws) for c in cut}
+    found = dict(paths)
+    for gateway, path in paths.items():
+        branch = set(path.branch_elements)
+        done: set[str] = set()
+        while dependent := {c for c in cut if caught[c].throws <= branch} - done:
+            done |= dependent
+            branch |= _added_on_branches(graph, reach, upstream, throws_bits, splits, gateway, done, others)
+            branch |= _caught_activities(caught, done, holders, inside) - graph.ids(upstream[graph.index[gateway]])
+            branch -= {gateway}
+        if done:
+            found[gateway] = GatewayPath(path.reads, _elements(branch))
+    return found
+
+
+def _added_on_branches(
+    graph: _Reach,
+    reach: dict[str, int],
+    upstream: dict[int, int],
+    throws_bits: dict[str, int],
+    splits: dict[str, tuple[frozenset[str], list[str]]],
+    gateway: str,
+    done: Collection[str],
+    others: dict[str, set[str]],
+) -> set[str]:
+    """What some branch of ``gateway`` reaches and another does not, in the cut graph, a branch
+    that throws none of a catch's events coming to what the case does instead (``others``)."""
+    reached = [reach.get(target, 0) if target else 0 for target in splits[gateway][1]]
+    for index, bits in enumerate(reached):
+        for catch in done:
+            if not bits & throws_bits[catch]:
+                for node in others.get(catch, ()):
+                    reached[index] |= reach.get(node, 0)
+    union_bits, common = 0, reached[0]
+    for bits in reached:
+        union_bits |= bits
+        common &= bits
+    up = upstream[graph.index[gateway]]
+    added = graph.ids(union_bits & ~common & ~up)
+    added |= set().union(*(others.get(c, set()) for c in done)) - graph.ids(up)
+    return added
+
+
+def _bits(graph: _Reach, nodes: Collection[str]) -> int:
+    bits = 0
+    for node in nodes:
+        if node in graph.index:
+            bits |= 1 << graph.bit[graph.index[node]]
+    return bits
+
+
+def _event_alternatives(root: etree._Element) -> dict[str, set[str]]:
+    """Event id -> the other events an event-based gateway before it waits for beside it."""
+    leaving: dict[str, set[str]] = {}
+    for flow in root.iter(_q("sequenceFlow")):
+        leaving.setdefault(flow.get("sourceRef") or "", set()).add(flow.get("targetRef") or "")
+    found: dict[str, set[str]] = {}
+    for gateway in root.iter(_q("eventBasedGateway")):
+        targets = leaving.get(gateway.get("id") or "", set()) - {""}
+        for target in targets:
+            found.setdefault(target, set()).update(targets - {target})
+    return found
+
+
+def _reach_all(
+    starts: Iterable[str],
+    edges: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    entered: dict[str, set[str]],
+    avoid: str = "",
+) -> set[str]:
+    """What any of ``starts`` reaches (``_reach``)."""
+    found: set[str] = set()
+    for start in starts:
+        found |= _reach(start, edges, inside, avoid=avoid, entered=entered)
+    return found
+
+
+def _cut_caught(
+    successors: dict[str, set[str]],
+    before: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    caught: dict[str, _Caught],
+    done: Collection[str],
+    ends: Collection[str],
+    boundaries: Collection[str],
+    alternatives: dict[str, set[str]],
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """``_cut`` for the catches ``done`` (each set off by throws on a branch only), and what
+    the case comes to when one of them is never set off (catch -> those nodes), cut from the
+    edges too, so that only a branch that throws none of its events reaches them: the other
+    events of an event-based gateway before a catch (its timer fires where no message came),
+    and the way on of the activity an interrupting boundary event is attached to when the
+    throw is not inside it (a race: thrown on a parallel path, it may come after the activity
+    ended, or cancel it; what follows the activity as usual tells which)."""
+    edges = _cut(successors, before, inside, {c: caught[c] for c in done}, ends, boundaries)
+    others: dict[str, set[str]] = {}
+    for catch in done:
+        how = caught[catch]
+        if not how.activity:
+            for other in alternatives.get(catch, ()):
+                for node in before.get(other, ()):
+                    edges.get(node, set()).discard(other)
+                others.setdefault(catch, set()).add(other)
+        elif how.interrupting and not how.throws & inside.get(how.activity, set()):
+            leaving = edges.get(how.activity, set()) - set(boundaries)
+            edges[how.activity] = edges.get(how.activity, set()) - leaving
+            others.setdefault(catch, set()).update(leaving)
+    return edges, others
 
 
 def _cut(
@@ -601,7 +808,8 @@ def timer_paths(
                 otherwise |= _reach(entry, successors, inside, avoid=timer, entered=entered)
             found |= _reach(timer, successors, inside, entered=entered) - otherwise
             paths[timer] = GatewayPath(frozenset(reads[timer]), _elements(found))
-        return paths
+        paths = _timer_alternatives(root, paths, successors, inside)
+        return _caught_on_timer_branches(root, paths, successors, inside, entries)
     # What the case reaches otherwise, had the timer not fired: what its entries reach on any
     # path that does not pass the timer (and the elements inside the sub-processes those
     # are). The nodes on no such path are those the timer dominates (every path from an entry
@@ -614,10 +822,137 @@ def timer_paths(
         fired[wanted[node]] = graph.ids(reach_of(node) & ~graph.otherwise(node))
 
     graph.forward(set(wanted), visit)
-    return {
+    paths = {
         timer: GatewayPath(frozenset(reads[timer]), _elements(found | fired.get(timer, set())))
         for timer, found in moments.items()
     }
+    return _caught_on_timer_branches(
+        root, _timer_alternatives(root, paths, successors, inside), successors, inside, entries
+    )
+
+
+def _timer_alternatives(
+    root: etree._Element, paths: dict[str, GatewayPath], successors: dict[str, set[str]], inside: dict[str, set[str]]
+) -> dict[str, GatewayPath]:
+    """``paths`` (``timer_paths``) with the other events an event-based gateway waits for
+    beside a data timer, and what the case reaches only through them: the timer's firing
+    withdraws them at its moment (what the case waits for lost the message's name at 09:00 a
+    week before the masked date), and the task after one, made only while the timer had not
+    fired, bounds the moment (2026-12-06, h-paths3). Only what nothing else leads to (every
+    node before it among them), so a join after the two shows."""
+    alternatives = _event_alternatives(root)
+    if not alternatives or not paths.keys() & alternatives.keys():
+        return paths
+    before: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            before.setdefault(target, set()).add(node)
+    found = dict(paths)
+    for timer, path in paths.items():
+        others = alternatives.get(timer, set())
+        if not others:
+            continue
+        region = set(others)
+        todo = [target for other in others for target in successors.get(other, ())]
+        while todo:
+            node = todo.pop()
+            if node in region or not node or not before.get(node, set()) <= region:
+                continue
+            region.add(node)
+            todo.extend(successors.get(node, ()))
+        for node in list(region):
+            region |= inside.get(node, set())
+        found[timer] = GatewayPath(path.reads, _elements(path.branch_elements | region))
+    return found
+
+
+def _caught_on_timer_branches(
+    root: etree._Element,
+    paths: dict[str, GatewayPath],
+    successors: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    entries: Collection[str],
+) -> dict[str, GatewayPath]:
+    """``paths`` (``timer_paths``) with what an event caught from a timer's branch gives away,
+    as ``_caught_on_branches`` for a gateway's: a boundary event (or a catch on a flow) whose
+    every throw lies on the timer's branch (beyond the first task its firing makes: a signal
+    the escalation task's agency throws when done) fires only when the timer has, and what
+    it leads to, an interrupting one's activity, an event-based gateway's other events beside
+    it and what the activity does as usual tell the timer's moment. Before, the graph's edge
+    from the activity reached the boundary wherever the activity was: NAV's urgent task after
+    it showed the housing coordinator that the masked date had come."""
+    caught = _caught_events(root)
+    if not caught or not paths:
+        return paths
+    ends = {end.get("id") or "" for end in root.iter(_q("endEvent"))}
+    boundaries = {boundary.get("id") or "" for boundary in root.iter(_q("boundaryEvent"))}
+    alternatives = _event_alternatives(root)
+    holders = _holders(root, inside)
+    before: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            before.setdefault(target, set()).add(node)
+    # One graph for every timer: the catches whose every throw lies on some timer's branch
+    # cut from what else leads to them (a walk from the entries per timer was as many steps
+    # as timers times nodes: 600 timers, 4 s). A timer's branch takes what its firing
+    # reaches in it and the entries do not, without passing it (``_Reach.otherwise``).
+    union = set().union(*(path.branch_elements for path in paths.values()))
+    cut = {c for c, how in caught.items() if how.throws <= union}
+    if not cut:
+        return paths
+    edges, others = _cut_caught(successors, before, inside, caught, cut, ends, boundaries, alternatives)
+    instead_nodes = set().union(*others.values())
+    if not _closed(edges, inside):
+        return _walked_caught_on_timer_branches(paths, caught, edges, others, inside, entries, holders)
+    graph = _Reach(edges, inside, [*paths, *instead_nodes], entries)
+    reach: dict[str, int] = {}
+    wanted = {graph.index[node]: node for node in (*paths, *instead_nodes) if node}
+
+    def visit(node: int, reach_of: Callable[[int], int]) -> None:
+        reach[wanted[node]] = reach_of(node)
+
+    graph.forward(set(wanted), visit)
+    found = dict(paths)
+    for timer, path in paths.items():
+        done = {c for c in cut if caught[c].throws <= path.branch_elements}
+        if not done:
+            continue
+        at = graph.index[timer]
+        otherwise = graph.otherwise(at)
+        fired = reach.get(timer, 0)
+        instead = 0
+        for node in set().union(*(others.get(c, set()) for c in done)):
+            instead |= reach.get(node, 0)
+        branch = set(path.branch_elements) | graph.ids((fired | instead) & ~otherwise)
+        branch |= set().union(*(others.get(c, set()) for c in done))
+        branch |= _caught_activities(caught, done, holders, inside) - {timer}
+        found[timer] = GatewayPath(path.reads, _elements(branch))
+    return found
+
+
+def _walked_caught_on_timer_branches(
+    paths: dict[str, GatewayPath],
+    caught: dict[str, _Caught],
+    edges: dict[str, set[str]],
+    others: dict[str, set[str]],
+    inside: dict[str, set[str]],
+    entries: Collection[str],
+    holders: dict[str, set[str]],
+) -> dict[str, GatewayPath]:
+    """``_caught_on_timer_branches`` by walks, when something inside a sub-process leads out."""
+    entered = _entered(edges, inside)
+    found = dict(paths)
+    for timer, path in paths.items():
+        done = {c for c, how in caught.items() if how.throws <= path.branch_elements}
+        if not done:
+            continue
+        otherwise = _reach_all(entries, edges, inside, entered, avoid=timer)
+        starts = {timer} | set().union(*(others.get(c, set()) for c in done))
+        branch = set(path.branch_elements) | (_reach_all(starts, edges, inside, entered, avoid="") - otherwise)
+        branch |= set().union(*(others.get(c, set()) for c in done))
+        branch |= _caught_activities(caught, done, holders, inside) - {timer}
+        found[timer] = GatewayPath(path.reads, _elements(branch))
+    return found
 
 
 def path_splits(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
@@ -642,11 +977,14 @@ def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) ->
     set_by = _names_set_with_calls(root)
     sources = base
     while True:
-        splits = {
-            **gateway_paths(root, sources),
-            **timer_paths(root, shared, sources),
-            **loop_paths(root, shared, sources),
-        }
+        splits = _terminated_on_branches(
+            root,
+            {
+                **gateway_paths(root, sources),
+                **timer_paths(root, shared, sources),
+                **loop_paths(root, shared, sources),
+            },
+        )
         widened = {name: set(names) for name, names in base.items()}
         for path in splits.values():
             for element in path.branch_elements & set_by.keys():
@@ -656,6 +994,34 @@ def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) ->
         if found == sources:
             return _originals(splits), sources
         sources = found
+
+
+def _terminated_on_branches(root: etree._Element, paths: dict[str, GatewayPath]) -> dict[str, GatewayPath]:
+    """``paths`` with what a terminate end event on a split's branch ends: everything its
+    process (or sub-process) does on its other paths, but what comes before the split. It ends
+    them at once: NAV's waiting task on a parallel path, cancelled on the treatment branch and
+    open (then its next task) on the other, told the branch (2026-12-06, h-paths3)."""
+    terminates = {
+        end.get("id") or "": end.getparent()
+        for end in root.iter(_q("endEvent"))
+        if end.find(_q("terminateEventDefinition")) is not None and end.getparent() is not None
+    }
+    if not terminates or not any(path.branch_elements & terminates.keys() for path in paths.values()):
+        return paths
+    successors, _inside = _graph(root)
+    predecessors: dict[str, set[str]] = {}
+    for node, nexts in successors.items():
+        for target in nexts:
+            predecessors.setdefault(target, set()).add(node)
+    found = dict(paths)
+    for split, path in paths.items():
+        ends = path.branch_elements & terminates.keys()
+        if not ends:
+            continue
+        upstream = _reach(split, predecessors, {})
+        ended = set().union(*(_contents(terminates[end]) for end in ends))
+        found[split] = GatewayPath(path.reads, _elements(path.branch_elements | (ended - upstream - {split})))
+    return found
 
 
 def _names_set_with_calls(root: etree._Element) -> dict[str, frozenset[str]]:
@@ -741,6 +1107,19 @@ def message_catch_names(bpmn_xml: Model) -> dict[str, frozenset[str]]:
         caught = frozenset(names.get(ref) or ref for ref in refs if ref)
         if caught:
             found[catch.get("id") or ""] = caught
+    return found
+
+
+def message_throw_names(bpmn_xml: Model) -> dict[str, frozenset[str]]:
+    """Throw id (throw or end event, send task) -> the names of the messages it throws."""
+    root = model_root(bpmn_xml)
+    names = {message.get("id"): message.get("name") or message.get("id") for message in root.iter(_q("message"))}
+    found = {}
+    for throw in root.iter(*(_q(kind) for kind in MESSAGE_THROWS)):
+        refs = [throw.get("messageRef")] + [d.get("messageRef") for d in throw.findall(_q("messageEventDefinition"))]
+        thrown = frozenset(names.get(ref) or ref for ref in refs if ref)
+        if thrown:
+            found[original_id(throw.get("id") or "")] = thrown
     return found
 
 

@@ -240,6 +240,22 @@ def new_workflow(bundle: SpecBundle, data: dict[str, Any] | None = None) -> Safe
     return workflow
 
 
+def value_left_by(workflow: SafeBpmnWorkflow, elements: frozenset[str] | set[str], name: str) -> tuple[bool, Any]:
+    """``(True, value)``: the value of ``name`` as the last completed task of ``elements``
+    (element ids) left it, else as the case started (the root task's data); ``(False, None)``
+    when neither has it. For ``workflows/0054``: a stored case's value before a branch wrote
+    over it."""
+    latest: float | None = None
+    found: tuple[bool, Any] = (False, None)
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        later = latest is None or task.last_state_change > latest
+        if task.task_spec.name in elements and name in task.data and later:
+            latest, found = task.last_state_change, (True, task.data[name])
+    if latest is None and name in workflow.task_tree.data:
+        return True, workflow.task_tree.data[name]
+    return found
+
+
 def dump_workflow(workflow: SafeBpmnWorkflow, *, max_bytes: int | None = None) -> str:
     """The state as JSON text; ``StateTooLarge`` when it is longer than ``max_bytes``."""
     registry = _SERIALIZER.registry

@@ -9,12 +9,21 @@ text it was saved as, so any change made elsewhere (another process, a migration
 restore) is a miss, never a stale workflow. ``take`` removes the entry: the caller owns
 the object and mutates it, and gives it back with ``put`` only once the state it saved
 is committed. A step that rolls back never gives it back.
+
+An erasure, a correction or a person merge changes a case's state text, so its entry is a
+miss at the next take; but until then the old workflow, with the data it held, stayed in the
+memory of every process that had stepped the case. ``forget`` drops the entries of some
+keys now (the process that made the change), and ``sync`` drops them in every other
+process at its next load: the caller reads a mark that grows with every such change (the
+newest eviction's id, read with the locked instance row) and, when it moved, the keys
+evicted since.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +42,7 @@ class WorkflowCache:
         self._max_size = max_size
         self.hits = 0
         self.misses = 0
+        self._mark: int | None = None
 
     def take(self, key: object, state_text: str, spec: object) -> Any:
         """The workflow saved as ``state_text`` on ``spec`` for ``key``, or None."""
@@ -55,10 +65,37 @@ class WorkflowCache:
             while len(self._items) > self._max_size:
                 self._items.popitem(last=False)
 
+    def forget(self, keys: Iterable[object]) -> None:
+        """Drop the entries of ``keys`` (their workflows hold data that was changed or erased)."""
+        with self._lock:
+            for key in keys:
+                self._items.pop(key, None)
+
+    def sync(self, mark: int | None, evicted_since: Callable[[int | None], Iterable[object]]) -> None:
+        """``mark``: the newest eviction every process must follow (None: none yet). When it
+        moved since this process last looked, drop the keys ``evicted_since(last mark)``
+        names (everything when this process has never looked: nothing of it is known)."""
+        if mark is None or mark == self._mark:
+            return
+        with self._lock:
+            last, empty = self._mark, not self._items
+        if last is None or empty or mark < last:
+            dropped: Iterable[object] | None = None  # all (a first look, or the marks were reset)
+        else:
+            dropped = list(evicted_since(last))
+        with self._lock:
+            if dropped is None:
+                self._items.clear()
+            else:
+                for key in dropped:
+                    self._items.pop(key, None)
+            self._mark = mark
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
             self.hits = self.misses = 0
+            self._mark = None
 
     def __len__(self) -> int:
         return len(self._items)

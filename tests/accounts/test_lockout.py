@@ -111,3 +111,35 @@ def test_the_check_warns_of_a_forwarded_allow_ips_wider_than_the_proxies(setting
         message.id for message in checks.run_checks(tags=[checks.Tags.security]) if message.id.startswith("accounts.")
     ]
     assert found == ids
+
+
+def test_the_lock_page_and_answer_say_the_time_really_left(users, api, browser_like, settings):
+    """The page said the whole cool-off (15 minutes) however much was left: it says the
+    minutes left now, in bokmål with the singular for one, and Retry-After the seconds."""
+    from datetime import timedelta
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        web_login(browser_like, "kari", "wrong-password")
+    # Ten minutes and a half later (of the fifteen), five minutes are left at most.
+    AccessAttempt.objects.filter(username="kari").update(
+        attempt_time=AccessAttempt.objects.get(username="kari").attempt_time - timedelta(minutes=10, seconds=30)
+    )
+    locked = web_login(browser_like, "kari")
+    assert locked.status_code == 429
+    page = locked.content.decode()
+    assert "Prøv igjen om 5 minutter" in page and "15 minutter" not in page
+    assert 240 < int(locked["Retry-After"]) <= 300
+    AccessAttempt.objects.filter(username="kari").update(
+        attempt_time=AccessAttempt.objects.get(username="kari").attempt_time - timedelta(minutes=4)
+    )
+    assert "Prøv igjen om 1 minutt," in web_login(browser_like, "kari").content.decode()
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        token_login(api, "nils", "wrong-password")
+    AccessAttempt.objects.filter(username="nils").update(
+        attempt_time=AccessAttempt.objects.get(username="nils").attempt_time - timedelta(minutes=12, seconds=30)
+    )
+    body = {"username": "nils", "password": "wrong-password"}
+    answer = api.post("/api/v1/auth/token/", body, format="json", HTTP_ACCEPT_LANGUAGE="nb")
+    assert answer.status_code == 429
+    assert answer.json()["detail"] == "for mange mislykkede innlogginger: prøv igjen om 3 minutter"

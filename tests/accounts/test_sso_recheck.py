@@ -144,3 +144,138 @@ def test_an_answer_to_another_request_ends_no_session_that_is_being_checked(user
     browser.get("/tasks/")  # off to the provider: the session holds the check's state
     browser.get("/accounts/sso/callback/", {"error": "login_required", "state": "someone-elses"})
     assert browser.session.get(SESSION_KEY) == str(users["helga"].pk)
+
+
+# --- every method, not only GET ---------------------------------------------------------------
+# mozilla-django-oidc's ``SessionRefresh`` checks GET requests only. Until 2026-12-06 a form
+# posted (or an API write with the session) past the time ran without the check: a user
+# the provider had closed or moved kept writing into the cases of their last login's
+# agencies (a note, a completed task, a consent, an emergency opening), and a form sent back
+# with its errors showed the case page whole (``POST /cases/<id>/responsible/`` with a bad
+# value answered the case's data), for as long as they posted before the session idled out.
+
+
+@pytest.fixture
+def helga_case(users, agencies, shipped):
+    from tests.workflows.helpers import start_prison_case
+
+    return start_prison_case(users, agencies)
+
+
+def test_a_form_posted_past_the_time_goes_to_the_provider_and_writes_nothing(users, agencies, helga_case):
+    from django.urls import reverse
+
+    from workflows.notes import Note
+
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    page = reverse("case", args=[helga_case.pk])
+    answer = browser.post(
+        reverse("case-notes", args=[helga_case.pk]),
+        {"text": "Skrevet etter at kontoen ble stengt", "category": "health", "agency": agencies["health"].pk},
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    assert answer.status_code == 302
+    where = urlsplit(answer["Location"])
+    assert f"{where.scheme}://{where.netloc}{where.path}" == AUTHORIZE
+    assert parse_qs(where.query)["prompt"] == ["none"]
+    assert not Note.objects.filter(case=helga_case).exists()
+    # Back from the provider, the user lands on the page the form was on (its address for a
+    # POST only route would answer 405), never on another site's.
+    assert browser.session["oidc_login_next"] == page
+
+
+def test_a_form_sent_back_with_errors_past_the_time_shows_no_case_data(users, helga_case):
+    from django.urls import reverse
+
+    from permissions.models import AccessLog
+
+    browser = _sso_browser(users["bjorn"], checked_seconds_ago=16 * 60)
+    answer = browser.post(
+        reverse("case-responsible", args=[helga_case.pk]), {"responsible": "x"}, HTTP_REFERER="https://evil.example/"
+    )
+    assert answer.status_code == 302 and answer["Location"].startswith(AUTHORIZE)
+    assert not AccessLog.objects.filter(case=helga_case, username="bjorn").exists()
+    assert browser.session["oidc_login_next"] == "/"
+
+
+def test_an_htmx_or_api_write_past_the_time_writes_nothing(users, agencies, helga_case):
+    from django.urls import reverse
+
+    from workflows.notes import Note
+
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    body = {"text": "Skrevet etter at kontoen ble stengt", "category": "health", "agency": agencies["health"].pk}
+    htmx = browser.post(reverse("case-notes", args=[helga_case.pk]), body, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 200 and htmx["HX-Refresh"] == "true" and htmx.content == b""
+    api = browser.post(reverse("api-case-notes", args=[helga_case.pk]), body, content_type="application/json")
+    assert api.status_code == 403
+    assert not Note.objects.filter(case=helga_case).exists()
+
+
+def test_a_form_posted_soon_enough_is_not_sent_to_the_provider(users, agencies, helga_case):
+    from django.urls import reverse
+
+    from workflows.notes import Note
+
+    browser = _sso_browser(users["helga"], checked_seconds_ago=60)
+    body = {"text": "Notat", "category": "health", "agency": agencies["health"].pk}
+    answer = browser.post(reverse("case-notes", args=[helga_case.pk]), body)
+    assert answer.status_code == 302 and not answer["Location"].startswith(AUTHORIZE)
+    assert Note.objects.filter(case=helga_case).count() == 1
+
+
+def test_the_token_endpoint_is_not_checked_with_the_provider(users):
+    """It never reads the session: a password sign-in there from a browser that holds a
+    single sign-on session past the time is the password's to decide."""
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    answer = browser.post(
+        "/api/v1/auth/token/", {"username": "oscar", "password": "test-password"}, content_type="application/json"
+    )
+    assert answer.status_code == 200 and answer.json()["token"]
+
+
+@pytest.mark.parametrize("path", ["//evil.example/", "//evil.example/%2e%2e", "/\\evil.example/"])
+def test_the_check_returns_to_this_site_only(users, monkeypatch, path):
+    """Back from the provider, the user goes where the check began: a path of this site.
+    mozilla-django-oidc kept the request's path as it came and its callback sends the user
+    there unchecked, so a link to ``https://<site>//evil.example/`` sent a user whose check
+    was due through the provider (``prompt=none``: no page of it is even shown) to another
+    site, a page that could ask for their password "again"."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from accounts.oidc import SingleSignOnBackend
+
+    monkeypatch.setattr(SingleSignOnBackend, "authenticate", lambda self, request, **kw: users["helga"])
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    go = browser.get("/tasks/", PATH_INFO=path)
+    assert go.status_code == 302 and go["Location"].startswith(AUTHORIZE)
+    state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
+    back = browser.get("/accounts/sso/callback/", {"code": "abc", "state": state})
+    assert back.status_code == 302
+    assert url_has_allowed_host_and_scheme(back["Location"], allowed_hosts={"testserver"}), back["Location"]
+    assert browser.session.get(SESSION_KEY) == str(users["helga"].pk)
+
+
+def test_the_check_returns_to_the_page_it_began_on(users, monkeypatch):
+    from accounts.oidc import SingleSignOnBackend
+
+    monkeypatch.setattr(SingleSignOnBackend, "authenticate", lambda self, request, **kw: users["helga"])
+    browser = _sso_browser(users["helga"], checked_seconds_ago=16 * 60)
+    go = browser.get("/tasks/", {"tab": "mine"})
+    state = parse_qs(urlsplit(go["Location"]).query)["state"][0]
+    back = browser.get("/accounts/sso/callback/", {"code": "abc", "state": state})
+    assert back["Location"] == "/tasks/?tab=mine"
+
+
+def test_a_script_that_posts_json_past_the_time_is_told_to_reload(users):
+    """The process editor's saves (``fetch`` with ``Accept: application/json``) cannot follow a
+    redirect to the provider: they get 403 and a text the editor shows, and save nothing."""
+    from bpmn.models import ProcessDraft
+
+    browser = _sso_browser(users["ada"], checked_seconds_ago=16 * 60)
+    answer = browser.post(
+        "/processes/-/drafts/", {"key": "new_process"}, content_type="application/json", HTTP_ACCEPT="application/json"
+    )
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "felles pålogging må sjekkes på nytt: last inn siden i nettleseren igjen"
+    assert not ProcessDraft.objects.exists()

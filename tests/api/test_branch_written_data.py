@@ -138,17 +138,18 @@ def test_nav_s_path_view_names_the_fields_the_hidden_steps_write(cases, users):
         assert {"T_a", "T_b"} <= view.hidden
 
 
-def test_a_field_every_case_writes_before_the_split_is_not_hidden_for_a_branch_writing_it_too(shipped):
+def test_a_field_every_case_writes_before_the_split_shows_as_it_wrote_it(shipped):
     """The prison's "release date changed" is caught on the branch without a home, but the
-    intake before the split writes the release date in every case: that it is there tells
-    nothing, and NAV keeps the release date the law shares with it. The treatment plan only
-    the branch writes."""
+    intake before the split writes the release date in every case: NAV keeps the release date
+    the law shares with it, as the intake wrote it (``Case.data_common``): the date the branch
+    wrote over it would tell the branch (h-paths3, ``tests/api/test_branch_rewritten_data.py``).
+    The treatment plan only the branch writes."""
     from bpmn.registry import runtime_for
 
-    writers = runtime_for(shipped["prison_release_to_housing"]).branch_writers
-    written = frozenset().union(*writers.values())
-    assert "expected_release_date" not in written
-    assert "treatment_plan" in writers["Task_health_follow_up_plan"]
+    runtime = runtime_for(shipped["prison_release_to_housing"])
+    assert "expected_release_date" in runtime.branch_rewritten
+    assert "treatment_plan" in runtime.branch_writers["Task_health_follow_up_plan"]
+    assert "treatment_plan" not in runtime.branch_rewritten
 
 
 def test_opening_a_task_reads_the_version_the_case_runs_with_the_task(cases, users):

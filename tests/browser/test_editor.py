@@ -272,6 +272,42 @@ def test_a_save_after_another_admins_is_refused_until_ada_chooses_to_replace_it(
     assert [error for error in errors if "409" not in error] == []
 
 
+def test_a_discard_after_a_refused_save_warns_again_before_dropping_the_colleague_s_draft(
+    as_user, live_server, users, shipped
+):
+    """After a save answered 409 the editor keeps the base it saw: "Discard" then answers 409
+    too (a second warning, naming the colleague's draft), and only a second click drops it."""
+    from bpmn.models import ProcessDraft
+    from bpmn.services import save_draft
+
+    ada = as_user("ada")
+    errors = _errors(ada)
+    ada.goto(f"{live_server.url}/processes/{PRISON}/edit/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    theirs = shipped[PRISON].bpmn_xml + "\n<!-- a colleague's draft -->"
+    save_draft(actor=users["ada"], key=PRISON, bpmn_xml=theirs, forms=shipped[PRISON].forms)
+
+    ada.mouse.click(*_element_center(ada, "Task_find_home"))
+    ada.locator("#bb-name").fill("Finn en bolig")
+    ada.locator("#bb-name").press("Tab")
+    ada.locator("#save-draft").click()
+    ada.locator("#draft-status[data-conflict=true]").wait_for()
+    assert ProcessDraft.objects.get().bpmn_xml == theirs
+
+    with ada.expect_response(lambda response: "/discard" in response.url) as first:
+        ada.locator("#discard-draft").click()
+    assert first.value.status == 409
+    ada.locator("#draft-status[data-refused=discard]").wait_for()
+    assert ProcessDraft.objects.get().bpmn_xml == theirs  # warned, not dropped
+
+    with ada.expect_response(lambda response: "/discard" in response.url) as second:
+        ada.locator("#discard-draft").click()  # she chooses to drop it
+    assert second.value.status == 200
+    ada.wait_for_load_state()
+    assert not ProcessDraft.objects.exists()
+    assert [error for error in errors if "409" not in error] == []
+
+
 CAMUNDA_ROUTED = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"

@@ -26,6 +26,7 @@ def test_the_records_are_read_only_and_corrections_hide_the_old_value(staff_clie
         old_value="Gammelt Navn",
         reason="r",
         corrected_by=users["bjorn"],
+        agency=closed_case.coordinator_agency,
         corrected_at=timezone.now(),
     )
     for model in ("erasurerecord", "archiveexport", "correction"):
@@ -59,6 +60,7 @@ def test_operators_read_no_free_text_about_the_person_nor_the_key_that_links_the
         old_value=None,
         reason=f"Personen sier at {DIAGNOSIS} er feil",
         corrected_by=users["bjorn"],
+        agency=closed_case.coordinator_agency,
         corrected_at=timezone.now(),
         review_note=f"Sjekket journalen: {DIAGNOSIS}",
     )

@@ -72,6 +72,20 @@ def test_nobody_but_the_coordinator_erases(closed_case, users, username, expecte
     assert not ErasureRecord.objects.exists()
 
 
+def test_an_erasure_and_a_correction_evict_the_case_s_cached_workflows_in_every_process(closed_case, users):
+    """The workflow a process kept after its last step held the data as it was: the erasure
+    and the correction each write an eviction every process follows at its next step."""
+    from workflows.models import WorkflowEviction
+
+    instances = set(closed_case.instances.values_list("pk", flat=True))
+    assert correct(users["bjorn"], closed_case, "person.name", "Torleif Eriksrud-Berg").status_code == 201
+    assert set(WorkflowEviction.objects.values_list("instance_id", flat=True)) == instances
+    WorkflowEviction.objects.all().delete()
+    archived(closed_case)
+    assert erase(users["bjorn"], closed_case).status_code == 201
+    assert set(WorkflowEviction.objects.values_list("instance_id", flat=True)) == instances
+
+
 def test_an_erasure_needs_a_reason(closed_case, users):
     archived(closed_case)
     for body in ({}, {"reason": "   "}, {"reason": "x" * 2001}):
@@ -223,7 +237,7 @@ def test_a_case_has_at_most_so_many_corrections(closed_case, users, settings):
     assert error == {
         "field": "field",
         "code": "retention.corrections_full",
-        "message": "saken har fått 2 rettinger, så mange som en sak kan få",
+        "message": "etaten din har gjort 2 rettinger i saken, så mange som én etat kan gjøre",
     }
     assert Correction.objects.filter(case=closed_case).count() == 2
     assert Case.objects.get(pk=closed_case.pk).person.name == NAME
@@ -412,6 +426,22 @@ def test_on_an_open_case_each_agency_corrects_what_it_recorded(worked_case, user
         "housing_application_type": "bjorn",
         "person.name": "bjorn",
     }
+
+
+def test_one_agency_filling_its_room_for_corrections_leaves_the_others_theirs(worked_case, users, settings):
+    """The room is counted per agency: the prison correcting its value back and forth up to
+    the limit does not block NAV's nor the coordinator's corrections of the same case."""
+    settings.CORRECTION_CASE_MAX_COUNT = 2
+    case = worked_case
+    for _ in range(2):
+        assert _flip(users["kari"], case, "has_home").status_code == 201
+    full = _flip(users["kari"], case, "has_home")
+    assert full.status_code == 400
+    assert [(e["field"], e["code"]) for e in full.json()["errors"]] == [("field", "retention.corrections_full")]
+    assert _flip(users["nils"], case, "benefits_applied").status_code == 201
+    assert correct(users["bjorn"], case, "person.name", "Torleif Eriksrud-Berg").status_code == 201
+    counted = sorted(Correction.objects.filter(case=case).values_list("agency__kind", flat=True))
+    assert counted == ["housing", "nav", "prison", "prison"]
 
 
 def test_on_a_closed_case_the_coordinator_corrects_the_case_file_but_not_another_agency_s_economy(worked_case, users):

@@ -87,6 +87,33 @@ def test_a_link_mailed_before_the_user_was_made_inactive_stays_dead_once_they_ar
     assert nils.check_password(NEW)
 
 
+@pytest.mark.parametrize("how", ["bulk update", "sql"])
+def test_a_link_stays_dead_after_a_bulk_deactivation_and_reactivation(users, settings, how):
+    """A deactivation made without saving the user (a bulk ``update``: a shell, a script, an
+    admin action or a directory sync written that way; or plain SQL) is recorded too (a
+    trigger on the user table), so the link mailed before stays dead once they are active
+    again."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    nils = users["nils"]
+    (link,) = mailed_link(nils, settings)
+    rows = get_user_model().objects.filter(pk=nils.pk)
+    if how == "sql":
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE auth_user SET is_active = false WHERE id = %s", [nils.pk])
+            cursor.execute("UPDATE auth_user SET is_active = true WHERE id = %s", [nils.pk])
+    else:
+        rows.update(is_active=False)
+        rows.update(is_active=True)
+
+    answer = set_password(Client(), link)
+
+    assert answer.status_code == 200 and "Lenken virker ikke" in answer.content.decode()
+    nils.refresh_from_db()
+    assert not nils.check_password(NEW)
+
+
 def test_a_link_to_a_user_never_made_inactive_is_the_one_django_made(users, settings):
     """The links already mailed when this came in still work: the hash is Django's until the
     user is first made inactive."""

@@ -21,7 +21,7 @@ from tests.retention.helpers import age, archived
 from tests.workflows.helpers import start_prison_case
 from workflows import services
 from workflows.jobs import handlers
-from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
+from workflows.models import Case, CaseStatus, Incident, Job, JobKind, JobStatus
 
 from .test_attachments import PDF, upload
 
@@ -88,6 +88,52 @@ def test_a_withdrawn_file_whose_delete_failed_is_deleted_by_a_worker_later(
     assert files_in(folder) == []
     job = Job.objects.get(kind=JobKind.FILE_DELETION)
     assert job.status == JobStatus.DONE and job.attempts == 4
+
+
+def test_a_deletion_failing_past_the_usual_attempts_is_an_incident_the_admin_sees_without_the_file(
+    shipped, users, agencies, folder, failing_delete, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """The job never gives up (it is the only record of the file), but past the attempts
+    other jobs get it is an incident in the process admins' list, naming neither the file nor
+    anything of the person, and the attempt that passes at last resolves it."""
+    from rest_framework.test import APIClient
+
+    settings.BROBYGGER = {**settings.BROBYGGER, "JOB_BACKOFF_BASE_SECONDS": 30, "JOB_MAX_ATTEMPTS": 3}
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    case = withdrawn_with_its_delete_failing(
+        users, agencies, folder, failing_delete, django_capture_on_commit_callbacks
+    )
+    name = Job.objects.get(kind=JobKind.FILE_DELETION).payload["name"]
+
+    failing_delete(4)
+    for _ in range(2):
+        handlers.run_one("w")
+        clock.advance(hours=2)
+    assert not Incident.objects.exists()  # two failed attempts: backing off, as any job
+    handlers.run_one("w")
+    clock.advance(hours=4)
+    incident = Incident.objects.get()  # the third: as many as other jobs get
+    assert (incident.case_id, incident.kind, incident.resolved_at) == (case.pk, "file_deletion-failed", None)
+    job = Job.objects.get(kind=JobKind.FILE_DELETION)
+    assert job.status == JobStatus.PENDING  # and it goes on trying
+
+    ada = APIClient()
+    ada.force_authenticate(users["ada"])
+    listed = ada.get("/api/v1/incidents/")
+    assert listed.status_code == 200
+    (shown,) = listed.json()["results"]
+    text = listed.content.decode()
+    assert name not in text and name.rsplit("/", 1)[-1] not in text
+    assert case.person_name not in text and case.person.national_id not in text
+    assert "PermissionError" in str(shown)
+
+    handlers.run_one("w")  # a fourth failure counts on the same incident
+    clock.advance(hours=8)
+    assert Incident.objects.get().attempts == 4
+    handlers.run_one("w")  # the disk takes deletes again
+    assert files_in(folder) == []
+    assert Job.objects.get(kind=JobKind.FILE_DELETION).status == JobStatus.DONE
+    assert Incident.objects.get().resolved_at is not None
 
 
 def test_the_erasure_deletes_a_withdrawn_file_its_job_has_not_deleted_yet(

@@ -48,3 +48,46 @@ def test_a_step_that_rolls_back_leaves_no_workflow_behind(shipped, users, agenci
     assert ProcessInstance.objects.get(case=case).state == state_before
     complete(intake, {"has_home": False}, actor=users["kari"])
     assert {task.agency.kind for task in open_tasks(case)} == {"nav", "health", "housing"}
+
+
+def test_a_workflow_evicted_by_another_process_is_dropped_at_this_process_s_next_load(
+    shipped, users, agencies, monkeypatch
+):
+    """An erasure, a correction or a person merge in another process changes the case's data;
+    the workflow this process kept after its last step held the data as it was, in memory,
+    until evicted. The eviction is a row every process reads with its next step's lock."""
+    from django.db import transaction
+
+    from workflows import steps
+    from workflows.models import WorkflowEviction
+
+    erased, other = start_prison_case(users, agencies), start_prison_case(users, agencies)
+    erased_instance = erased.instances.get().pk
+    assert {erased_instance, other.instances.get().pk} <= set(WORKFLOW_CACHE._items)
+
+    # In another process: its own cache forgets at once, not this one's.
+    monkeypatch.setattr(WORKFLOW_CACHE, "forget", lambda keys: None)
+    with transaction.atomic():
+        steps.forget_cached_workflows([erased.pk])
+    monkeypatch.undo()
+    assert WorkflowEviction.objects.filter(instance_id=erased_instance).exists()
+    assert erased_instance in WORKFLOW_CACHE._items  # still in this process's memory
+
+    (intake,) = open_tasks(other)
+    complete(intake, {"has_home": False}, actor=users["kari"])  # this process's next step
+    assert erased_instance not in WORKFLOW_CACHE._items
+    assert other.instances.get().pk in WORKFLOW_CACHE._items  # the stepped one is kept
+
+    # And once this process has looked, only the instances evicted since are dropped.
+    third = start_prison_case(users, agencies)
+    monkeypatch.setattr(WORKFLOW_CACHE, "forget", lambda keys: None)
+    with transaction.atomic():
+        steps.forget_cached_workflows([third.pk])
+    monkeypatch.undo()
+    complete(open_tasks(other)[0], actor=users[_worker(open_tasks(other)[0])])
+    assert third.instances.get().pk not in WORKFLOW_CACHE._items
+    assert other.instances.get().pk in WORKFLOW_CACHE._items
+
+
+def _worker(task):
+    return {"prison": "kari", "nav": "nils", "health": "helga", "housing": "bjorn"}[task.agency.kind]

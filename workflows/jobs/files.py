@@ -12,7 +12,7 @@ The erasure of the case deletes the files of its jobs not done yet, in its trans
 
 from __future__ import annotations
 
-from workflows.jobs import handlers
+from workflows.jobs import handlers, queue
 from workflows.models import Job, JobKind, JobStatus
 
 # Enough never to give up (with the back-off's cap of hours, years): a job that ran out of
@@ -22,8 +22,6 @@ ATTEMPTS = 100_000
 
 def file_deletion(case_id: int | None, name: str) -> Job:
     """The job deleting ``name`` (unsaved: the caller writes it in its transaction)."""
-    from workflows.jobs import queue
-
     return Job(
         kind=JobKind.FILE_DELETION,
         due_at=queue.now(),
@@ -52,3 +50,6 @@ def delete_file(job: Job) -> None:
 
 
 handlers.register(JobKind.FILE_DELETION, delete_file)
+# Past the attempts other jobs get, a failing deletion is an incident the process admins see
+# (its text the error's code and class, never the file's name) while the job goes on trying.
+queue.KEEP_TRYING.add(JobKind.FILE_DELETION)

@@ -69,7 +69,9 @@ def run_one(worker: str, *, job_id=None, retry: queue.Retry | None = None) -> in
             job.status, job.locked_by, job.finished_at = JobStatus.DONE, worker, queue.now()
             job.attempts += 1
             job.save(update_fields=["status", "locked_by", "finished_at", "attempts"])
-            if retry is not None:
+            # A job that keeps trying may have its incident open (``queue.KEEP_TRYING``): the
+            # attempt that passed resolves it. A first attempt has none.
+            if retry is not None or (job.kind in queue.KEEP_TRYING and job.attempts > 1):
                 queue.record_outcome_resolved(job, retry)
             return 1
     except Exception as exc:

@@ -150,6 +150,28 @@ def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, lis
     return admitted, grounds
 
 
+def _branch_grounds(message: OutboxMessage, case) -> list | None:
+    """Whether ``message`` may reach ``case``, by the branch it was thrown on: a message thrown
+    on a split's branch (a gateway's, a data timer's, a loop's) tells another case that caught
+    it the value the split read, as a field of its payload computed from it would
+    (``_admitted_payload``): it goes there only when every agency of ``case`` sees those
+    values there (their grounds, for the access log), else counts as nothing waiting. Its own
+    case's instances decide by their readers' path views. Before (2026-12-06), the receiving
+    case's analysis took its catch as set off by its own model only: NAV read, off the
+    follow-on case's task the catch made, the health value that chose the branch."""
+    if case.pk == message.case_id:
+        return []
+    sender = runtime_for(message.instance.definition_id)
+    names = sender.branch_reads_of_throw(message.element_id, message.name)
+    if not names:
+        return []
+    agencies = [
+        participant.agency for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk)
+    ]
+    sources = message.case.data_sources or {}
+    return rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, rules.active_consents(case))
+
+
 def deliver(job: Job) -> None:
     """Deliver the job's outbox message to the one instance that catches it (raises
     NothingWaits when none does: the attempt is counted and the job backs off)."""
@@ -169,8 +191,12 @@ def deliver(job: Job) -> None:
             continue
         if message.correlations and not engine_events.correlation_matches(workflow, message.correlations):
             continue
+        branch = _branch_grounds(message, instance.case)
+        if branch is None:
+            continue  # it would tell the branch it was thrown on: as if nothing waited
         step = steps.Step(instance, ready_before=engine.ready_user_task_ids(workflow))
         payload, grounds = _admitted_payload(message, instance.case, workflow)
+        grounds += branch
         try:
             element_ids = engine_events.deliver_message(workflow, message.name, payload, message.correlations)
         except NoWaitingEvent:

@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 from bpmn.engine import service_tasks as engine_services
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
-from workflows.models import Event, EventKind, FinishedExternalTask, Incident, Job, JobKind, JobStatus
+from workflows.models import Event, EventKind, FinishedExternalTask, Incident, Job, JobKind, JobStatus, ProcessInstance
 from workflows.steps import rows
 
 NOTIFY_CHANNEL = "brobygger_jobs"
@@ -348,25 +348,49 @@ def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -
     if row.attempts < row.max_attempts:
         row.status, row.due_at = JobStatus.PENDING, moment + backoff(row.attempts)
         row.save()
+        if row.kind in KEEP_TRYING and row.attempts >= conf("JOB_MAX_ATTEMPTS"):
+            _record_incident(row)
         return
     row.status, row.finished_at = JobStatus.FAILED, moment
     row.save()
+    _record_incident(row)
+
+
+# Kinds whose jobs never give up (a file to delete: the job is the only record of it), but
+# whose failures an admin must see: past the attempts other jobs get (``JOB_MAX_ATTEMPTS``)
+# each failed attempt opens (or counts on) an incident while the job goes on trying, and the
+# attempt that passes resolves it. Filled by the modules that register such kinds.
+KEEP_TRYING: set[str] = set()
+
+
+def _record_incident(row: Job) -> None:
+    """Open the incident of ``row`` (failed), or count this attempt on the one open. The text
+    is the job's error (ours: a code and the exception's class, never the payload). A job
+    with a case but no instance (a file's deletion) has it on the case's first instance."""
     open_incident = Incident.objects.filter(job=row, resolved_at__isnull=True).first()
     if open_incident is not None:
         open_incident.attempts, open_incident.error = row.attempts, row.last_error
         open_incident.error_message = row.last_error_message
         open_incident.save(update_fields=["attempts", "error", "error_message"])
-    elif row.instance_id is not None and row.case_id is not None:
-        Incident.objects.create(
-            instance_id=row.instance_id,
-            case_id=row.case_id,
-            job=row,
-            kind=f"{row.kind}-failed",
-            element_id=(row.payload or {}).get("element_id", ""),
-            error=row.last_error,
-            error_message=row.last_error_message,
-            attempts=row.attempts,
-        )
+        return
+    if row.case_id is None:
+        return
+    instance_id = row.instance_id
+    if instance_id is None and row.kind in KEEP_TRYING:
+        instances = ProcessInstance.objects.filter(case_id=row.case_id).order_by("pk")
+        instance_id = instances.values_list("pk", flat=True).first()
+    if instance_id is None:
+        return
+    Incident.objects.create(
+        instance_id=instance_id,
+        case_id=row.case_id,
+        job=row,
+        kind=f"{row.kind}-failed",
+        element_id=(row.payload or {}).get("element_id", ""),
+        error=row.last_error,
+        error_message=row.last_error_message,
+        attempts=row.attempts,
+    )
 
 
 def release_external_task(job: Job, retry: Retry | None = None) -> str | None:

@@ -210,7 +210,7 @@ def complete_with_answer(
         return False
     declared = runtime.service_tasks.get(element_id) or {}
     step = steps.Step(instance, actor=actor, acting_agency=acting_agency)
-    step.merge_case_data(taken, acting_agency.pk if acting_agency else None)
+    step.merge_case_data(taken, acting_agency.pk if acting_agency else None, (element_id,))
     step.event(
         EventKind.SERVICE_CALLED,
         element_id=element_id,

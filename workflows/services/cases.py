@@ -125,6 +125,12 @@ def start_case(
             coordinator_agency=agencies.get(AgencyKind.HOUSING, starter_agency),
             data=start_data,
             data_sources={field: starter_agency.pk for field in start_data},
+            # What a step on a branch may write over, as every case has it (``data_common``).
+            data_common={
+                field: [value, starter_agency.pk]
+                for field, value in start_data.items()
+                if field in runtime.branch_rewritten
+            },
             opened_by=actor,
             responsible=responsible,
         )

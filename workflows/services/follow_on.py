@@ -114,8 +114,9 @@ def start_follow_on(
         # take part in the new case is no agency's there (the coordinator corrects it).
         taking_part = set(new_case.participants.values_list("agency_id", flat=True))
         sources = {target: origin for target, origin in recorded_by.items() if origin in taking_part}
-        Case.objects.filter(pk=new_case.pk).update(follows=source, data_sources=sources)
-        new_case.follows, new_case.data_sources = source, sources
+        common = {name: [value, sources.get(name)] for name, (value, _by) in (new_case.data_common or {}).items()}
+        Case.objects.filter(pk=new_case.pk).update(follows=source, data_sources=sources, data_common=common)
+        new_case.follows, new_case.data_sources, new_case.data_common = source, sources, common
         rules.forget_case_access(new_case)
         for agency, categories in needs_consent.items():
             record_consent(

@@ -95,7 +95,7 @@ def correlate_message(
             acting_agency=agency,
             ready_before=engine.ready_user_task_ids(workflow),
         )
-        step.merge_case_data(fields, agency.pk)
+        step.merge_case_data(fields, agency.pk, waiting)
         engine_events.update_active_data(workflow, fields)
         engine_events.reschedule_date_timers(workflow)
         # Caught by every event waiting for it, a hidden one too (the engine's way); the

@@ -202,7 +202,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
                 raise Conflict("task.not_open") from exc
 
         step = steps.Step(instance, actor=actor, acting_agency=task.agency, participants=completion.participants)
-        step.merge_case_data(data, task.agency_id)
+        step.merge_case_data(data, task.agency_id, (task.element_id,))
         case_outcomes.record_outcome(
             schema, data, case=instance.case, actor=actor, agency_id=task.agency_id, element_id=task.element_id
         )

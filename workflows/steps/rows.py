@@ -41,6 +41,7 @@ from workflows.models import (
     ProcessInstance,
     Task,
     TaskStatus,
+    WorkflowEviction,
 )
 
 
@@ -255,6 +256,7 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
     def read_task(cursor):
         for task in _LOCKED_TASK.objects_from(cursor):
             task.case = task.instance.case
+            task.instance.eviction_mark = task.eviction_mark
             completion.task = task
 
     def read_completed(cursor):
@@ -311,6 +313,8 @@ _LOCKED_TASK = Prepared(
         .select_related("agency", "instance__case")
         .defer(*(f"instance__{f.name}" for f in ProcessInstance._meta.concrete_fields if f.name not in _INSTANCE_READ))
         .select_for_update(of=("instance", "instance__case"))
+        # The newest eviction of cached workflows, in the same statement (``runner.load``).
+        .annotate(eviction_mark=Subquery(WorkflowEviction.objects.order_by("-id").values("id")[:1]))
         .order_by()
     ),
     kinds=(int,),

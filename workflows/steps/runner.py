@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, Model, OuterRef, Q
+from django.db.models import Exists, Model, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -49,6 +49,7 @@ from workflows.models import (
     ProcessInstance,
     Task,
     TaskStatus,
+    WorkflowEviction,
 )
 from workflows.steps import rows
 
@@ -65,7 +66,30 @@ def locked_instances(*, skip_locked: bool = False):
     locks, so an unlocked joined case row would be the stale version and a parallel branch's
     data would be overwritten.
     """
-    return ProcessInstance.objects.select_for_update(skip_locked=skip_locked).select_related("case")
+    # The newest eviction of cached workflows, read in the same statement (no round trip):
+    # ``load`` drops what was evicted since this process last looked.
+    eviction = WorkflowEviction.objects.order_by("-id").values("id")[:1]
+    return (
+        ProcessInstance.objects.select_for_update(skip_locked=skip_locked)
+        .select_related("case")
+        .annotate(eviction_mark=Subquery(eviction))
+    )
+
+
+def forget_cached_workflows(case_ids) -> None:
+    """The cached workflows of the instances of ``case_ids`` are dropped in every process:
+    their data was erased or changed (an erasure, a correction, a person merge). Written in
+    the caller's transaction; this process drops them once it commits, the others at their
+    next step's load (``load``)."""
+    ids = list(ProcessInstance.objects.filter(case_id__in=list(case_ids)).values_list("pk", flat=True))
+    if not ids:
+        return
+    WorkflowEviction.objects.bulk_create([WorkflowEviction(instance_id=pk) for pk in ids])
+    transaction.on_commit(partial(WORKFLOW_CACHE.forget, ids))
+
+
+def _evicted_since(mark) -> list[int]:
+    return list(WorkflowEviction.objects.filter(id__gt=mark).values_list("instance_id", flat=True))
 
 
 def lock_instance(instance_id: int) -> ProcessInstance:
@@ -162,15 +186,25 @@ class Step:
         )
         return incident
 
-    def merge_case_data(self, data: dict, agency_id: int | None) -> None:
+    def merge_case_data(self, data: dict, agency_id: int | None, elements: Collection[str] = ()) -> None:
         """Merge ``data`` into the case's data, each field's source ``agency_id``. Under the
-        instance lock with the case row read under it: no lost update."""
+        instance lock with the case row read under it: no lost update.
+
+        ``elements``: the steps writing it (a task, the catches a message reaches). A field a
+        step on a branch may write over (``DefinitionRuntime.branch_rewritten``), written by
+        none on a branch, is kept apart too (``Case.data_common``): a reader from whom the
+        branch is hidden is shown that value, not the branch's."""
         if not data:
             return
         case = self.instance.case
         case.data = {**case.data, **data}
         case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
-        self.case_fields = tuple(dict.fromkeys((*self.case_fields, "data", "data_sources")))
+        fields: tuple[str, ...] = ("data", "data_sources")
+        rewritten = runtime_for(self.instance.definition_id).branch_rewritten & data.keys()
+        if rewritten and not set(elements) & runtime_for(self.instance.definition_id).on_branches:
+            case.data_common = {**(case.data_common or {}), **{name: [data[name], agency_id] for name in rewritten}}
+            fields += ("data_common",)
+        self.case_fields = tuple(dict.fromkeys((*self.case_fields, *fields)))
 
     def take_case_fields(self) -> tuple[str, ...]:
         """The case fields still to write (``case_fields``); the caller writes them."""
@@ -206,6 +240,7 @@ def load(instance: ProcessInstance) -> tuple[DefinitionRuntime, engine.SafeBpmnW
     next step of this instance in this process skips restoring it."""
     runtime = runtime_for(instance.definition_id)
     bundle = runtime.bundle
+    WORKFLOW_CACHE.sync(getattr(instance, "eviction_mark", None), _evicted_since)
     workflow = WORKFLOW_CACHE.take(instance.pk, instance.state, bundle.spec)
     if workflow is None:
         workflow = engine.load_workflow(bundle, instance.state)
@@ -449,6 +484,7 @@ def _send_to_outbox(step: Step, thrown) -> None:
             correlations=message.correlations,
             instance=instance,
             case_id=instance.case_id,
+            element_id=message.element_id or "",
         )
         for message in thrown
     ]

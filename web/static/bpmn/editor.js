@@ -31,10 +31,34 @@
     const formCard = document.getElementById("form-editor-card");
     let saveTimer = null;
     let pristine = { xml: config.bpmn_xml, fromDraft: config.from_draft };
-    // The draft this editor started from (null: none). A save after someone else's answers
-    // 409: autosave stops, and only a click on "Save draft" replaces their work.
+    // The draft this editor started from or last saved (null: none). A save after someone
+    // else's answers 409: autosave stops, and only a click on "Save draft" replaces their work.
+    // The editor keeps its own base through a 409: ``theirs`` holds the colleague's draft the
+    // 409 named, and the action ("save" or "discard") whose warning named it. Only a click on
+    // that same action, after its own warning, acts on their draft: "Discard" after a refused
+    // save still answers 409 once (their draft is not the one this editor saw), and a deploy
+    // keeps their draft.
     let draftBase = config.draft_saved_at;
     let conflicted = false;
+    let theirs = null;
+
+    function baseFor(action) {
+      return theirs && theirs.action === action ? theirs.base : draftBase;
+    }
+
+    function refused(action, data) {
+      theirs = { action, base: data.current };
+      conflicted = true;
+      status.dataset.conflict = "true";
+      status.dataset.refused = action;
+    }
+
+    function settled(base) {
+      draftBase = base;
+      theirs = null;
+      conflicted = false;
+      status.dataset.refused = "";
+    }
 
     const ctx = {
       key: config.key, forms: config.forms || {}, lanes: config.lanes || {}, categories: config.categories,
@@ -78,16 +102,17 @@
       }));
     }
 
-    function saveDraft() {
+    // ``chosen``: a click on "Save draft" (after a refused save, the choice to replace their
+    // draft); autosave and the save on leaving the page keep the editor's own base.
+    function saveDraft(chosen) {
       clearTimeout(saveTimer);
       saveTimer = null;
-      return content().then((body) => ctx.post(ctx.urls.draft, { ...body, base: draftBase })).then(({ status: code, data }) => {
+      const base = chosen ? baseFor("save") : draftBase;
+      return content().then((body) => ctx.post(ctx.urls.draft, { ...body, base })).then(({ status: code, data }) => {
         if (code === 200) {
-          draftBase = data.updated_at;
-          conflicted = false;
+          settled(data.updated_at);
         } else if (code === 409 && data.current) {
-          draftBase = data.current;
-          conflicted = true;
+          refused("save", data);
         }
         status.textContent = code === 200 ? B.t("Draft saved %(when)s", { when: data.updated_at_display }) : (data.detail || B.t("Draft not saved"));
         status.dataset.saved = code === 200 ? data.updated_at : "";
@@ -175,8 +200,8 @@
           "ok", data.created ? "deployed" : "unchanged");
         if (!data.draft_kept) {
           status.textContent = B.t("No draft: this is the deployed version");
-          draftBase = null;
-          conflicted = false;
+          settled(null);
+          status.dataset.conflict = "";
         }
         if (ctx.key !== data.key) {
           ctx.key = data.key;
@@ -230,18 +255,15 @@
 
     document.getElementById("validate").addEventListener("click", validate);
     document.getElementById("deploy").addEventListener("click", deploy);
-    document.getElementById("save-draft").addEventListener("click", () => saveDraft());
+    document.getElementById("save-draft").addEventListener("click", () => saveDraft(true));
     document.getElementById("discard-draft").addEventListener("click", () => {
       clearTimeout(saveTimer);
       // ``base``: only the draft this editor started from is dropped. A colleague's saved
-      // since answers 409 and stays; a second click (with the base the 409 named) drops it.
-      ctx.post(ctx.urls.discard, { key: ctx.key, base: draftBase }).then(({ status: code, data }) => {
+      // since answers 409 and stays; a second click (with the base that 409 named) drops it.
+      // A refused save's 409 is no such warning: the first click sends the editor's own base.
+      ctx.post(ctx.urls.discard, { key: ctx.key, base: baseFor("discard") }).then(({ status: code, data }) => {
         if (code === 200) { window.location.reload(); return; }
-        if (code === 409 && data.current) {
-          draftBase = data.current;
-          conflicted = true;
-          status.dataset.conflict = "true";
-        }
+        if (code === 409 && data.current) { refused("discard", data); }
         status.textContent = data.detail || B.t("Draft not discarded");
       });
     });
