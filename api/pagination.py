@@ -19,7 +19,10 @@ for the page that crosses it.
 
 The cursor is signed (``django.core.signing``, salted with the list's path): a cursor
 that was altered, cut short or taken to another list is refused with 400 naming
-``cursor``. It carries the last row's order values, which the client saw in that row.
+``cursor``. It carries the last row's order values, which the client saw in that row. Signed
+is not secret (its payload is base64 JSON): a key of a row shown by its public id
+(``core.public_ids``: tasks, events) travels as that public id, never as the key, which would
+count the rows hidden from the reader.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from api.exceptions import coded
+from core import public_ids
 from core.errors import InvalidInput, field_error
 
 CURSOR = "cursor"
@@ -46,6 +50,7 @@ PAGE_SIZE = "page_size"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SALT = "api.pagination.cursor"
+PUBLIC_KINDS = {"workflows.task": "task", "workflows.event": "event"}  # rows shown by public id
 EXAMPLE_LINK = (  # what a link looks like: the list's URL, its filters, the signed cursor
     "https://brobygger.example/api/v1/tasks/?assigned=agency&cursor="
     "eyJvIjoiZHVlX2F0LGlkIiwiciI6ZmFsc2UsInYiOltudWxsLDQyXX0:1tQa2b:Kx3Vd0pQ"
@@ -297,11 +302,21 @@ class KeysetPagination(CursorPagination):
             raise ValidationError({self.cursor_query_param: [coded("query.invalid_cursor")]}) from None
         return reverse, values
 
+    def _public_kind(self, key: Key) -> str | None:
+        """The public ids' kind of ``key`` when it is the key of a row shown by public id."""
+        if key.name != self.model._meta.pk.attname:
+            return None
+        return PUBLIC_KINDS.get(self.model._meta.label_lower)
+
     def _value(self, key: Key, raw: Any) -> Any:
         if raw is None:
             if not key.nullable:
                 raise ValueError("null")
             return None
+        if (kind := self._public_kind(key)) is not None:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                raise ValueError("not a public id")
+            return public_ids.decode(kind, raw)
         value = key_field(self.ordered, key.name).to_python(raw)
         if isinstance(value, datetime.datetime) and value.tzinfo is None:
             raise ValueError("naive")
@@ -309,7 +324,11 @@ class KeysetPagination(CursorPagination):
 
     def encode_cursor(self, cursor):
         reverse, values = cursor
-        token = {"o": self._order_signature(), "r": reverse, "v": [_jsonable(value) for value in values]}
+        shown = [
+            value if value is None or (kind := self._public_kind(key)) is None else public_ids.encode(kind, value)
+            for key, value in zip(self.keys, values, strict=True)
+        ]
+        token = {"o": self._order_signature(), "r": reverse, "v": [_jsonable(value) for value in shown]}
         return replace_query_param(self.base_url, self.cursor_query_param, signing.dumps(token, salt=self._salt()))
 
     def get_next_link(self):

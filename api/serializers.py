@@ -4,17 +4,40 @@ output serializers only shape what a selector or policy already decided to show.
 from __future__ import annotations
 
 from django.utils.translation import gettext
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from api.exceptions import answer_text, answers_in_english, coded
 from api.field_errors import recode
+from core import public_ids
 from core.national_id import shown_masked
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
 from workflows.models import ProcessInstance
 from workflows.services import external_tasks, versions
+
+OPAQUE_ID = (
+    "opaque: a number that names this {kind} and nothing else. Not in order, not counting; "
+    "compare it only for equality and never compute with it."
+)
+
+
+@extend_schema_field(
+    {"type": "integer", "format": "int64", "minimum": 0, "maximum": public_ids.LIMIT - 1, "x-opaque": True}
+)
+class PublicIdField(serializers.IntegerField):
+    """A task's or event's public id (``core.public_ids``) in place of its key."""
+
+    def __init__(self, kind: str, **kwargs):
+        self.kind = kind
+        kwargs.setdefault("help_text", OPAQUE_ID.format(kind=kind))
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return public_ids.encode(self.kind, int(value))
+
 
 # --- input -----------------------------------------------------------------------------
 
@@ -282,7 +305,7 @@ class CaseRefSerializer(serializers.Serializer):
 
 
 class TaskSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = PublicIdField("task")
     name = serializers.CharField()
     element_id = serializers.CharField()
     lane = serializers.CharField()
@@ -313,7 +336,7 @@ class TaskSerializer(serializers.Serializer):
         due_at, claimed_at, completed_at = task.due_at, task.claimed_at, task.completed_at
         agency, case = task.agency, task.case
         return {
-            "id": task.pk,
+            "id": public_ids.encode("task", task.pk),
             "name": task.name,
             "element_id": task.element_id,
             "lane": task.lane,
@@ -447,7 +470,7 @@ class CaseCreatedSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = PublicIdField("event")
     kind = serializers.CharField()
     at = serializers.DateTimeField(source="created_at")
     actor = serializers.SerializerMethodField()
@@ -455,7 +478,7 @@ class EventSerializer(serializers.Serializer):
     from_agency = AgencySerializer(allow_null=True)
     to_agency = AgencySerializer(allow_null=True)
     element_id = serializers.CharField()
-    task = serializers.IntegerField(source="task_id", allow_null=True)
+    task = PublicIdField("task", source="task_id", allow_null=True)
     detail = serializers.SerializerMethodField(
         help_text="what happened; an incident's error text only for the process admin"
     )
@@ -470,7 +493,7 @@ class EventSerializer(serializers.Serializer):
         # The fields above, written out (DRF's walk over them and the three nested agencies
         # was most of a timeline page's Python); ``tests/api/test_list_rows.py`` compares.
         return {
-            "id": event.pk,
+            "id": public_ids.encode("event", event.pk),
             "kind": str(event.kind),
             "at": _MOMENT.to_representation(event.created_at),
             "actor": self.get_actor(event),
@@ -478,7 +501,7 @@ class EventSerializer(serializers.Serializer):
             "from_agency": _agency(event.from_agency),
             "to_agency": _agency(event.to_agency),
             "element_id": event.element_id,
-            "task": event.task_id,
+            "task": public_ids.encode_or_none("task", event.task_id),
             "detail": self.get_detail(event),
         }
 
@@ -543,7 +566,7 @@ def _category_view(shown) -> dict:
         "visible": _boolean(shown.visible),
         "values": None if values is None else {str(key): value for key, value in values.items()},
         "reason": _text_or_none(shown.reason),
-        "basis": _text_or_none(shown.basis),
+        "basis": None if shown.basis is None else public_ids.public_basis(str(shown.basis)),
     }
 
 
@@ -684,7 +707,7 @@ class AccessLogSerializer(serializers.Serializer):
             "agency": _agency(row.agency),
             "category": row.category,
             "action": str(row.action),
-            "basis": row.basis,
+            "basis": public_ids.public_basis(row.basis),
             "consent": row.consent_id,
             "break_glass_reason": None if grant is None else grant.reason,
             "item": row.item,
@@ -933,7 +956,7 @@ class CaseResponsibleSerializer(serializers.Serializer):
 
 
 class WithdrawalSerializer(serializers.Serializer):
-    event = serializers.IntegerField(source="id", help_text="the timeline's event of the withdrawal")
+    event = PublicIdField("event", source="id", help_text="the timeline's event of the withdrawal (opaque)")
     at = serializers.DateTimeField(source="created_at")
     agency = AgencySerializer(help_text="the agency withdrawn: it sees the case no more")
     reason = serializers.CharField(source="detail.reason")

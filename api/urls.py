@@ -4,16 +4,19 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import auth_views, messages, notes, retention, views
+from workflows.public_ids import register_converters
+
+register_converters()  # <task_id:pk>, <event_id:pk>: public ids in, keys to the views
 
 urlpatterns = [
     # The routes every task completion asks for first: Django tries the patterns in order (each
     # tried one a regular expression search), and no other pattern matches their paths.
     path("tasks/", views.TaskList.as_view(), name="api-tasks"),
-    path("tasks/<int:pk>/", views.TaskDetail.as_view(), name="api-task"),
-    path("tasks/<int:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),
-    path("tasks/<int:pk>/unclaim/", views.TaskUnclaim.as_view(), name="api-task-unclaim"),
-    path("tasks/<int:pk>/reassign/", views.TaskReassign.as_view(), name="api-task-reassign"),
-    path("tasks/<int:pk>/complete/", views.TaskComplete.as_view(), name="api-task-complete"),
+    path("tasks/<task_id:pk>/", views.TaskDetail.as_view(), name="api-task"),
+    path("tasks/<task_id:pk>/claim/", views.TaskClaim.as_view(), name="api-task-claim"),
+    path("tasks/<task_id:pk>/unclaim/", views.TaskUnclaim.as_view(), name="api-task-unclaim"),
+    path("tasks/<task_id:pk>/reassign/", views.TaskReassign.as_view(), name="api-task-reassign"),
+    path("tasks/<task_id:pk>/complete/", views.TaskComplete.as_view(), name="api-task-complete"),
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("auth/token/revoke/", auth_views.TokenRevoke.as_view(), name="api-token-revoke"),
     path("auth/token/revoke-all/", auth_views.TokenRevokeAll.as_view(), name="api-token-revoke-all"),

@@ -4,6 +4,8 @@ Bad values fail loudly at start-up rather than being silently replaced by defaul
 """
 
 import datetime
+import hashlib
+import hmac
 import os
 from pathlib import Path
 from typing import Any
@@ -327,6 +329,12 @@ BROBYGGER: dict[str, Any] = {
     # The key of the access log's pseudonyms (retention/pseudonyms.py). Falls back to
     # SECRET_KEY; set it apart so that rotating SECRET_KEY keeps old pseudonyms findable.
     "PSEUDONYM_SECRET": os.environ.get("PSEUDONYM_SECRET", "") or SECRET_KEY,
+    # The key of the public ids of tasks and events (core/public_ids.py). Unset: derived from
+    # SECRET_KEY (a warning in production, check workflows.W001). Changing it changes every public
+    # id: stored links and partners' references to tasks and events stop working.
+    "PUBLIC_ID_KEY_SET": bool(os.environ.get("PUBLIC_ID_KEY", "")),
+    "PUBLIC_ID_KEY": os.environ.get("PUBLIC_ID_KEY", "")
+    or hmac.new(SECRET_KEY.encode(), b"brobygger.public-id-key", hashlib.sha256).hexdigest(),
     # Where archive packages of closed cases are written (docs/data-protection.md): a
     # folder the municipality's archive system takes them from.
     "ARCHIVE_EXPORT_DIR": os.environ.get("ARCHIVE_EXPORT_DIR", str(BASE_DIR / "archive-export")),

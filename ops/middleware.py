@@ -18,7 +18,7 @@ UNMATCHED = "<unmatched>"
 
 
 def route_of(request) -> str:
-    """The URL pattern (``api/v1/tasks/<int:pk>/``), never the path with its ids."""
+    """The URL pattern (``api/v1/tasks/<task_id:pk>/``), never the path with its ids."""
     match = getattr(request, "resolver_match", None)
     return match.route if match is not None and match.route else UNMATCHED
 

@@ -60,6 +60,7 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core import public_ids
 from permissions.models import (
     ALL_CATEGORIES,
     CASE_ROLES,
@@ -140,8 +141,9 @@ def basis_label(basis: str):
     kind, _sep, rest = (basis or "").partition(":")
     if kind == "consent" and rest:
         return format_lazy(_("the person's consent (no. {number})"), number=rest)
-    if kind == "task" and rest:
-        return format_lazy(_("works a task that needs it (no. {number})"), number=rest)
+    if kind == "task" and rest:  # by its public id (a key counts what is hidden)
+        number = public_ids.public_basis(basis).partition(":")[2]
+        return format_lazy(_("works a task that needs it (no. {number})"), number=number)
     if kind == "legal" and rest:
         return format_lazy(_("legal basis: {law}"), law=rest)
     if kind == "break-glass" and rest:

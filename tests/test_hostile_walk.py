@@ -30,6 +30,7 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import issue
 from bpmn.registry import runtime_for
+from core import public_ids
 from permissions import notes_policy, policy, rules
 from permissions.models import AccessLog, LegalBasis
 from retention import services as retention_services
@@ -343,6 +344,9 @@ def _url(route: str, kwargs: dict) -> str:
     for key, value in kwargs.items():
         path = path.replace(f"<int:{key}>", str(value)).replace(f"<str:{key}>", str(value))
         path = path.replace(f"<slug:{key}>", str(value)).replace(f"<{key}>", str(value))
+        for kind in public_ids.KINDS:  # a public id's route (``core.public_ids``): the key's id
+            if f"<{kind}_id:{key}>" in path:
+                path = path.replace(f"<{kind}_id:{key}>", str(public_ids.encode(kind, int(value))))
     assert "<" not in path, (route, kwargs, RoutePattern)
     return "/" + path
 

@@ -20,13 +20,18 @@ from django.utils.dateformat import format as format_date
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core import public_ids
+
 _STANDIN = 918273645  # an id no page shows, to find where a row's own id goes in its URL
 
 
-def id_links(name: str) -> Callable[[int], str]:
+def id_links(name: str, kind: str | None = None) -> Callable[[int], str]:
     """``reverse(name, args=[pk])`` for the rows of a page: the URL pattern (one ``<int:pk>``)
     reversed once with a stand-in id, then each row's id written in its place (``reverse``
     per row checks the pattern and quotes the URL each time)."""
+    if kind is not None:  # a route of public ids (``core.public_ids``): the stand-in is one
+        before, after = reverse(name, args=[public_ids.decode(kind, _STANDIN)]).split(str(_STANDIN))
+        return lambda pk: f"{before}{public_ids.encode(kind, pk)}{after}"
     before, after = reverse(name, args=[_STANDIN]).split(str(_STANDIN))
     return lambda pk: f"{before}{int(pk)}{after}"
 

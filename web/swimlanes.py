@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core import public_ids
+
 WIDTH = 960
 LABEL_WIDTH = 210
 RIGHT_PAD = 24
@@ -55,7 +57,7 @@ def wrap_label(text: str, width: int, *, lines: int) -> list[str]:
 
 @dataclass
 class Bar:
-    task_id: int
+    task_id: int  # public (``core.public_ids``)
     label: str
     status: str  # done, active, overdue, cancelled
     x: float
@@ -153,7 +155,16 @@ def build_chart(*, agencies, tasks, handoffs, start: datetime, now: datetime) ->
         for task, lane, x1, x2 in placed:
             bar_y = y + ROW_PAD + lane * SUBLANE + (SUBLANE - BAR_HEIGHT) - 4
             chart.bars.append(
-                Bar(task.pk, task.name, _status(task, now), x1, bar_y, x2 - x1, task.created_at, task.completed_at)
+                Bar(
+                    public_ids.encode("task", task.pk),
+                    task.name,
+                    _status(task, now),
+                    x1,
+                    bar_y,
+                    x2 - x1,
+                    task.created_at,
+                    task.completed_at,
+                )
             )
         y += height
 

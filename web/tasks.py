@@ -104,7 +104,7 @@ def _inbox_rows(tasks, now, user) -> list[dict]:
     the template reads a key at the first try, an object's attribute at the second.
     "Handed over by" is left blank where it would tell a gateway's branch the reader may not
     infer (``rules.handed_over_by_listed``)."""
-    times, case_link, task_link = TimeTags(), id_links("case"), id_links("task")
+    times, case_link, task_link = TimeTags(), id_links("case"), id_links("task", "task")
     case_start, overdue_badge = _("(case start)"), _("overdue")
     # Who handed it over would tell a gateway's branch the reader may not infer.
     not_shown = _("(not shown)")

@@ -5,6 +5,9 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from web import break_glass, cases, insight, legal_bases, notes, retention, retention_rules, tasks
+from workflows.public_ids import register_converters
+
+register_converters()  # <task_id:pk>, <event_id:pk>: public ids in, keys to the views
 
 urlpatterns = [
     path("insight/", insight.insight_page, name="insight"),
@@ -14,10 +17,10 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page whatever the page links: answer, not 404.
     path("favicon.ico", RedirectView.as_view(url=static("brobygger/favicon.svg"), permanent=True)),
     path("tasks/", tasks.inbox, name="tasks"),
-    path("tasks/<int:pk>/", tasks.task_detail, name="task"),
-    path("tasks/<int:pk>/claim/", tasks.task_claim, name="task-claim"),
-    path("tasks/<int:pk>/unclaim/", tasks.task_unclaim, name="task-unclaim"),
-    path("tasks/<int:pk>/reassign/", tasks.task_reassign, name="task-reassign"),
+    path("tasks/<task_id:pk>/", tasks.task_detail, name="task"),
+    path("tasks/<task_id:pk>/claim/", tasks.task_claim, name="task-claim"),
+    path("tasks/<task_id:pk>/unclaim/", tasks.task_unclaim, name="task-unclaim"),
+    path("tasks/<task_id:pk>/reassign/", tasks.task_reassign, name="task-reassign"),
     path("cases/", cases.case_list, name="cases"),
     path("audit/", cases.audit_list, name="audit"),
     path("today/", cases.today, name="today"),

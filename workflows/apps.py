@@ -6,4 +6,10 @@ class WorkflowsConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self):
+        from django.core import checks
+
+        from workflows import public_ids
         from workflows.jobs import files, messages  # noqa: F401  (register their jobs' handlers)
+
+        public_ids.configure()
+        checks.register(public_ids.public_id_key_check, checks.Tags.security, deploy=True)

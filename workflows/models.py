@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core import public_ids
 from core.national_id import shown_masked
 
 
@@ -246,6 +247,11 @@ class Task(models.Model):
         return f"{self.name} ({self.case})"
 
     @property
+    def public_id(self) -> int:
+        """What the API and the pages call this task (``core.public_ids``): never its key."""
+        return public_ids.encode("task", self.pk)
+
+    @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_TASK_STATUSES
 
@@ -361,6 +367,11 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.case} {self.kind}"
+
+    @property
+    def public_id(self) -> int:
+        """What the API and the pages call this event (``core.public_ids``): never its key."""
+        return public_ids.encode("event", self.pk)
 
 
 class Incident(models.Model):

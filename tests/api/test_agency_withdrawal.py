@@ -13,6 +13,7 @@ from django.test import Client
 
 from permissions import rules
 from permissions.models import AccessLog, CaseGroupObjectPermission, Membership, Role
+from tests.ids import tid
 from tests.workflows.helpers import open_tasks, start_prison_case
 from workflows.models import Case, CaseStatus, Event, EventKind
 
@@ -64,10 +65,10 @@ def test_the_withdrawn_agency_loses_the_case_at_once_and_the_withdrawal_is_recor
         f"/api/v1/cases/{case.pk}/notes/",
         f"/api/v1/cases/{case.pk}/notes/{note}/",
         f"/api/v1/cases/{case.pk}/attachments/{attachment}/content/",
-        f"/api/v1/tasks/{intake.pk}/",
+        f"/api/v1/tasks/{tid(intake.pk)}/",
     ]
     assert [helga.get(path).status_code for path in readable] == [200] * len(readable)
-    assert intake.pk in {row["id"] for row in helga.get("/api/v1/tasks/").json()["results"]}
+    assert tid(intake.pk) in {row["id"] for row in helga.get("/api/v1/tasks/").json()["results"]}
 
     answer = withdraw(client_for("bjorn"), case, health)
 
@@ -84,8 +85,8 @@ def test_the_withdrawn_agency_loses_the_case_at_once_and_the_withdrawal_is_recor
     assert list(web.get("/cases/").context["cases"]) == []
     # Acting on the case: 404 (it is not theirs to see), and nothing changes.
     before = standing(case)
-    assert helga.post(f"/api/v1/tasks/{intake.pk}/claim/").status_code == 404
-    assert helga.post(f"/api/v1/tasks/{intake.pk}/complete/", {"data": {}}, format="json").status_code == 404
+    assert helga.post(f"/api/v1/tasks/{tid(intake.pk)}/claim/").status_code == 404
+    assert helga.post(f"/api/v1/tasks/{tid(intake.pk)}/complete/", {"data": {}}, format="json").status_code == 404
     assert post_note(helga, case).status_code == 404
     assert standing(case) == before
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from core.errors import MAX_FIELD_ERRORS
+from tests.ids import tid
 from tests.workflows import form_safety
 from workflows.models import Task, TaskStatus
 
@@ -33,7 +34,7 @@ def test_many_unknown_fields_get_a_short_answer(client_for, task, language):
     body = json.dumps({"data": {f"k{index}": 0 for index in range(70_000)}})
     response = client_for("nils").generic(
         "POST",
-        f"/api/v1/tasks/{task.pk}/complete/",
+        f"/api/v1/tasks/{tid(task.pk)}/complete/",
         body,
         content_type="application/json",
         HTTP_ACCEPT_LANGUAGE=language,
@@ -50,7 +51,7 @@ def test_many_unknown_fields_get_a_short_answer(client_for, task, language):
 def test_many_values_refused_by_the_form_get_a_short_answer(client_for, task):
     body = json.dumps({"data": {"tall": ["x"] * 150_000}})
     response = client_for("nils").generic(
-        "POST", f"/api/v1/tasks/{task.pk}/complete/", body, content_type="application/json"
+        "POST", f"/api/v1/tasks/{tid(task.pk)}/complete/", body, content_type="application/json"
     )
     assert response.status_code == 400
     assert len(response.content) < 200_000

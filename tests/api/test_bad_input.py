@@ -5,6 +5,7 @@ import pytest
 
 from bpmn.models import ProcessDefinition
 from tests.bpmn.engine.bpmn_snippets import definitions
+from tests.ids import tid
 from workflows.models import Case, Task
 
 from .conftest import PERSON, PRISON_KINDS, SMALL_FORM, small_model
@@ -122,7 +123,7 @@ def test_service_validation_names_the_field(users, agencies, client_for, shipped
 
 def test_task_data_outside_the_form_is_refused_per_field(nav_task, client_for):
     response = client_for("nils").post(
-        f"/api/v1/tasks/{nav_task.pk}/complete/",
+        f"/api/v1/tasks/{tid(nav_task.pk)}/complete/",
         {
             "data": {"benefits_applied": "yes", "treatment_plan": "sneaky"},
         },

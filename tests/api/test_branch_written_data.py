@@ -14,6 +14,7 @@ import pytest
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clients import api
 from tests.clients import web as page
+from tests.ids import tid
 from tests.workflows.helpers import PERSON
 from workflows import selectors, services
 from workflows.models import Task
@@ -96,9 +97,9 @@ def _coordination_told(user, case) -> dict:
     API's and the page's view of NAV's final task."""
     final = Task.objects.get(case=case, element_id="T_final")
     answer = api(user).get(f"/api/v1/cases/{case.pk}/").json()["data"]["coordination"]["values"]
-    task = api(user).get(f"/api/v1/tasks/{final.pk}/").json()["case_data"]["coordination"]["values"]
+    task = api(user).get(f"/api/v1/tasks/{tid(final.pk)}/").json()["case_data"]["coordination"]["values"]
     case_page = page(user).get(f"/cases/{case.pk}/").context["view"].data["coordination"].values
-    task_page = page(user).get(f"/tasks/{final.pk}/")
+    task_page = page(user).get(f"/tasks/{tid(final.pk)}/")
     return {
         "api case": sorted(answer),
         "api task": sorted(task),
@@ -163,7 +164,7 @@ def test_opening_a_task_reads_the_version_the_case_runs_with_the_task(cases, use
     final = Task.objects.get(case=cases[True], element_id="T_final")
     client = api(users["nils"])
     with CaptureQueriesContext(connection) as queries:
-        answer = client.get(f"/api/v1/tasks/{final.pk}/")
+        answer = client.get(f"/api/v1/tasks/{tid(final.pk)}/")
     assert answer.status_code == 200
     assert answer.json()["case_data"]["coordination"]["values"] == {}
     statements = [query["sql"] for query in queries.captured_queries]

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from permissions.models import AccessLog
+from tests.ids import tid
 from tests.workflows.helpers import complete, open_tasks
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +26,8 @@ def outcome_task(prison_case, users):
 
 
 def finish(client, task, data):
-    assert client.post(f"/api/v1/tasks/{task.pk}/claim/").status_code == 200
-    return client.post(f"/api/v1/tasks/{task.pk}/complete/", {"data": data}, format="json")
+    assert client.post(f"/api/v1/tasks/{tid(task.pk)}/claim/").status_code == 200
+    return client.post(f"/api/v1/tasks/{tid(task.pk)}/complete/", {"data": data}, format="json")
 
 
 def test_an_open_case_has_no_outcome_yet(prison_case, client_for):
@@ -35,7 +36,7 @@ def test_an_open_case_has_no_outcome_yet(prison_case, client_for):
 
 
 def test_the_outcome_form_offers_the_admin_list_with_labels(outcome_task, client_for):
-    form = client_for("bjorn").get(f"/api/v1/tasks/{outcome_task.pk}/").json()["form_schema"]
+    form = client_for("bjorn").get(f"/api/v1/tasks/{tid(outcome_task.pk)}/").json()["form_schema"]
     kind = form["properties"]["outcome"]
     assert kind["enum"][:3] == ["bosatt", "bolig_beholdt", "flyttet_til_annen_bolig"]
     assert kind["x-enum-labels"]["ikke_bosatt"] == "Ikke bosatt" and kind["x-outcome"] == "kind"

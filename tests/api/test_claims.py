@@ -3,6 +3,7 @@ the exact answers (200 with the task; 409, 403 and 404 in the error shape)."""
 
 import pytest
 
+from tests.ids import tid
 from tests.request_ids import without_request_id
 from tests.workflows.helpers import complete, open_tasks
 from workflows.models import Event, EventKind, Task
@@ -30,7 +31,7 @@ def nav_task(case, intake, users):
 
 
 def post(client_for, username, task, action):
-    return client_for(username).post(f"/api/v1/tasks/{task.pk}/{action}/")
+    return client_for(username).post(f"/api/v1/tasks/{tid(task.pk)}/{action}/")
 
 
 def ok(response):
@@ -56,11 +57,11 @@ def claim_events(task):
 
 def test_open_claimed_open_over_http(client_for, nav_task):
     body = ok(post(client_for, "nils", nav_task, "claim"))
-    assert (body["id"], body["status"], body["assignee"]) == (nav_task.pk, "claimed", "nils")
+    assert (body["id"], body["status"], body["assignee"]) == (tid(nav_task.pk), "claimed", "nils")
     assert body["claimed_at"] is not None and body["completed_at"] is None
     assert stored(nav_task)[:2] == ("claimed", "nils")
     mine = ok(client_for("nils").get("/api/v1/tasks/", {"assigned": "me"}))["results"]
-    assert [row["id"] for row in mine] == [nav_task.pk]
+    assert [row["id"] for row in mine] == [tid(nav_task.pk)]
 
     body = ok(post(client_for, "nils", nav_task, "unclaim"))
     assert (body["status"], body["assignee"], body["claimed_at"]) == ("open", None, None)
@@ -153,7 +154,7 @@ def test_another_agencys_task_is_403_and_an_invisible_one_404(client_for, nav_ta
                 "errors": [],
                 "code": "task.not_found",
             }, outsider
-        missing = client_for("nils").post(f"/api/v1/tasks/{nav_task.pk + 1000}/{action}/")
+        missing = client_for("nils").post(f"/api/v1/tasks/{tid(nav_task.pk + 1000)}/{action}/")
         assert error(missing, 404) == {"detail": "no such task", "errors": [], "code": "task.not_found"}
         assert error(post(client_for, None, nav_task, action), 401)["errors"] == []
     assert stored(nav_task) == ("open", None, None)

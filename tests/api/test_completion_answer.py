@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.ids import tid
 from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS, form_data, open_tasks
 from workflows import selectors, services
 from workflows.models import Task
@@ -29,7 +30,7 @@ def nav_completes(client_for, case):
     task = Task.objects.get(case=case, agency__kind="nav", status="open")
     client, body = client_for("nils"), {"data": form_data(task)}
     with CaptureQueriesContext(connection) as context:
-        answer = client.post(f"/api/v1/tasks/{task.pk}/complete/", body, format="json")
+        answer = client.post(f"/api/v1/tasks/{tid(task.pk)}/complete/", body, format="json")
     assert answer.status_code == 200, answer.content
     return sorted(row["id"] for row in answer.json()["open_tasks"]), [q["sql"] for q in context.captured_queries]
 
@@ -37,7 +38,7 @@ def nav_completes(client_for, case):
 def as_the_case_page_decides(users, case):
     case.refresh_from_db()
     seen = selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case))
-    return sorted(task.pk for task in seen)
+    return sorted(tid(task.pk) for task in seen)
 
 
 @pytest.mark.parametrize("consented", [(), ("health",), ("health", "housing")])

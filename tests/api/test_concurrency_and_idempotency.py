@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import issue
 from api.models import IdempotencyKey
+from tests.ids import tid
 from tests.threads import all_at_once
 from tests.workflows.helpers import complete, form_data, open_tasks
 from workflows.models import Event, EventKind, Task, TaskStatus
@@ -42,7 +43,7 @@ def test_two_nav_users_complete_the_same_task_at_once_one_200_one_409(shipped, u
     task = _nav_task(users, agencies)
     body = {"data": form_data(task)}
     clients = [_token_client(users["nils"]), _token_client(users["nora"])]
-    url = f"/api/v1/tasks/{task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/complete/"
 
     responses = all_at_once([lambda c=c: c.post(url, body, format="json") for c in clients])
 
@@ -58,7 +59,7 @@ def test_two_nav_users_complete_the_same_task_at_once_one_200_one_409(shipped, u
 def test_the_same_idempotency_key_sent_twice_at_once_completes_once(shipped, users, agencies):
     task = _nav_task(users, agencies)
     body = {"data": form_data(task)}
-    url = f"/api/v1/tasks/{task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/complete/"
     clients = [_token_client(users["nils"], HTTP_IDEMPOTENCY_KEY="same-key") for _ in range(2)]
 
     responses = all_at_once([lambda c=c: c.post(url, body, format="json") for c in clients])
@@ -75,7 +76,7 @@ def test_a_replayed_idempotency_key_returns_the_first_answer_without_completing_
 ):
     task = _nav_task(users, agencies)
     client = client_for("nils")
-    url = f"/api/v1/tasks/{task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/complete/"
     body = {"data": form_data(task)}
 
     first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
@@ -97,7 +98,7 @@ def test_a_replayed_idempotency_key_returns_the_first_answer_without_completing_
 def test_a_failed_request_does_not_use_up_its_idempotency_key(shipped, users, agencies, client_for):
     task = _nav_task(users, agencies)
     client = client_for("nils")
-    url = f"/api/v1/tasks/{task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/complete/"
 
     bad = client.post(url, {"data": {"benefits_applied": "yes"}}, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
     assert bad.status_code == 400
@@ -113,12 +114,15 @@ def test_an_expired_idempotency_key_is_free_for_a_new_request(shipped, users, ag
     client = client_for("nils")
 
     answer = client.post(
-        f"/api/v1/tasks/{first.pk}/complete/", {"data": form_data(first)}, format="json", HTTP_IDEMPOTENCY_KEY="daily-1"
+        f"/api/v1/tasks/{tid(first.pk)}/complete/",
+        {"data": form_data(first)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="daily-1",
     )
     assert answer.status_code == 200
     # Within the day the key belongs to that request: another request with it is refused.
     other = {"data": form_data(second)}
-    url = f"/api/v1/tasks/{second.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(second.pk)}/complete/"
     assert client.post(url, other, format="json", HTTP_IDEMPOTENCY_KEY="daily-1").status_code == 409
 
     IdempotencyKey.objects.filter(key="daily-1").update(created_at=timezone.now() - timedelta(hours=25))
@@ -163,7 +167,7 @@ def test_a_replay_after_the_agency_was_withdrawn_answers_404_not_the_stored_answ
 ):
     task = _nav_task(users, agencies)
     client = client_for("nils")
-    url = f"/api/v1/tasks/{task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/complete/"
     body = {"data": form_data(task)}
     assert client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-w").status_code == 200
 
@@ -188,7 +192,7 @@ def test_a_replay_after_the_caller_lost_their_role_answers_as_a_fresh_request(sh
 
     task = _nav_task(users, agencies)
     client = client_for("nils")
-    url = f"/api/v1/tasks/{task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/complete/"
     body = {"data": form_data(task)}
     assert client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-r").status_code == 200
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from bench.samples import sample_form_data
 from tests.bpmn.engine import corpus_report as report
 from tests.bpmn.engine.corpus_run import KINDS, routing_map_for
+from tests.ids import tid
 from workflows.models import ACTIVE_TASK_STATUSES, Task
 
 if not report.corpus_available():
@@ -97,7 +98,7 @@ def test_no_corpus_file_gets_a_server_error_over_http(clients, agencies):
             schema, _ = runtime_for(task.instance.definition_id).form_for(task.element_id)
             done = check(
                 clients[WORKER_OF_KIND[task.agency.kind]].post(
-                    f"/api/v1/tasks/{task.pk}/complete/",
+                    f"/api/v1/tasks/{tid(task.pk)}/complete/",
                     {"data": sample_form_data(schema)},
                     format="json",
                 ),

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.pagination import MAX_PAGE_SIZE, ordering_keys
+from tests.ids import event_key, task_key
 from tests.query_counts import Growth, count_queries
 from workflows.models import Case, Task
 
@@ -56,14 +57,17 @@ def _in_order(user_tasks):
 
 
 def _walk(client, url, link="next"):
-    """Every page from ``url`` on, following ``link``: [(ids of the page, body)]."""
+    """Every page from ``url`` on, following ``link``: [(ids of the page, body)], the keys of
+    tasks and events (the API shows their public ids: ``tests/ids.py``)."""
+    key = task_key if "/api/v1/tasks/" in url else event_key if "/timeline/" in url else None
     pages = []
     while url:
         response = client.get(url)
         assert response.status_code == 200, response.content
         body = response.json()
         assert set(body) == {"next", "previous", "results"}  # no count
-        pages.append(([row.get("id", row) for row in body["results"]], body))
+        ids = [row.get("id", row) for row in body["results"]]
+        pages.append(([key(number) for number in ids] if key else ids, body))
         url = body[link]
     return pages
 
@@ -71,8 +75,8 @@ def _walk(client, url, link="next"):
 def _visible_to_nils(client):
     """The tasks nils sees (some of the case's may be hidden from him: the gateway path), in
     one page of 200."""
-    ids = [row["id"] for row in client.get(f"/api/v1/tasks/?page_size={MAX_PAGE_SIZE}").json()["results"]]
-    return Task.objects.filter(pk__in=ids)
+    rows = client.get(f"/api/v1/tasks/?page_size={MAX_PAGE_SIZE}").json()["results"]
+    return Task.objects.filter(pk__in=[task_key(row["id"]) for row in rows])
 
 
 def test_next_links_give_every_task_once_in_order(client_for, nav_tasks):
@@ -104,7 +108,7 @@ def test_a_next_link_stays_valid_when_rows_are_inserted(client_for, nav_tasks):
     _clone(model, timezone.now() - datetime.timedelta(days=365))
     late = _clone(model, None)
     rest = [task for ids, _body in _walk(nils, first["next"]) for task in ids]
-    assert [row["id"] for row in first["results"]] == before[:4]
+    assert [task_key(row["id"]) for row in first["results"]] == before[:4]
     assert rest == [*before[4:], late.pk]
 
 
@@ -222,7 +226,7 @@ def test_a_cursor_shows_another_agency_only_its_own_rows(client_for, nav_tasks, 
     tasks of her own cases after that position, never the prison case's."""
     link = client_for("nils").get("/api/v1/tasks/?page_size=1").json()["next"]
     siri = client_for("siri")
-    seen = {row["id"] for row in siri.get(link).json()["results"]}
+    seen = {task_key(row["id"]) for row in siri.get(link).json()["results"]}
     assert seen and seen <= set(Task.objects.filter(case=small_case).values_list("id", flat=True))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.ids import tid
 from workflows.models import Event, Incident, InstanceStatus, ProcessInstance, Task
 
 from .conftest import PERSON
@@ -111,7 +112,7 @@ def test_missing_data_object_on_completion_is_an_incident_not_a_500(client_for, 
     _deploy(client_for, DATA_OBJECT)
     case_id = _start(client_for, agencies, "with_data_object")
     task = Task.objects.get(case_id=case_id, status="open")
-    done = client_for("nils").post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {}}, format="json")
+    done = client_for("nils").post(f"/api/v1/tasks/{tid(task.pk)}/complete/", {"data": {}}, format="json")
     assert done.status_code == 200, done.json()  # the user's part is done; the model's data is not
     incident = Incident.objects.get(case_id=case_id)
     assert (incident.element_id, incident.kind) == ("generate", "data-error")
@@ -128,7 +129,8 @@ def test_missing_data_object_on_completion_is_an_incident_not_a_500(client_for, 
     (check,) = Task.objects.filter(case_id=case_id, status="open")
     assert check.element_id == "check"
     assert (
-        client_for("nils").post(f"/api/v1/tasks/{check.pk}/complete/", {"data": {}}, format="json").status_code == 200
+        client_for("nils").post(f"/api/v1/tasks/{tid(check.pk)}/complete/", {"data": {}}, format="json").status_code
+        == 200
     )
     assert ProcessInstance.objects.get(case_id=case_id).status == InstanceStatus.COMPLETED
     resolved = admin.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"obj_1": "x"}}, format="json")

@@ -8,14 +8,17 @@ import pytest
 from django.utils import timezone
 
 from tests.deadlines import set_due
+from tests.ids import task_key, tid
 from workflows.models import Incident, ProcessInstance, Task
 
 pytestmark = pytest.mark.django_db
 
 
 def _ids(response):
+    """The keys of the rows listed (a task's id is its public id: ``tests/ids.py``)."""
     assert response.status_code == 200, response.json()
-    return {row["id"] for row in response.json()["results"]}
+    tasks = response.wsgi_request.path.startswith("/api/v1/tasks/")
+    return {task_key(row["id"]) if tasks else row["id"] for row in response.json()["results"]}
 
 
 def _bad(response, field):
@@ -121,7 +124,7 @@ def _visible_tasks(case_ids):
 def test_tasks_assigned_me(client_for, users, nav_task):
     nils = client_for("nils")
     assert _ids(nils.get("/api/v1/tasks/", {"assigned": "me"})) == set()
-    assert nils.post(f"/api/v1/tasks/{nav_task.pk}/claim/").status_code == 200
+    assert nils.post(f"/api/v1/tasks/{tid(nav_task.pk)}/claim/").status_code == 200
     assert _ids(nils.get("/api/v1/tasks/", {"assigned": "me"})) == {nav_task.pk}
     assert _ids(client_for("nora").get("/api/v1/tasks/", {"assigned": "me"})) == set()
     _bad(nils.get("/api/v1/tasks/", {"assigned": "everyone"}), "assigned")

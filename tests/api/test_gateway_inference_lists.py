@@ -14,6 +14,7 @@ from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clients import api
 from tests.clients import web as page
 from tests.deadlines import set_due
+from tests.ids import tid
 from tests.workflows.helpers import PERSON
 from workflows import services
 from workflows.models import Case, Task
@@ -150,8 +151,8 @@ def test_nav_lists_and_counts_tell_neither_branch(housing_branch, users):
     assert seen["yes"] == seen["no"], seen
     assert seen["yes"]["api tasks"] == ["Task_assess"] and seen["yes"]["api open_task_count"] == 0, seen
     for task in hidden_tasks():  # not by id either, through the API or the page
-        assert api(users["nils"]).get(f"/api/v1/tasks/{task.pk}/").status_code == 404
-        assert page(users["nils"]).get(f"/tasks/{task.pk}/").status_code == 404
+        assert api(users["nils"]).get(f"/api/v1/tasks/{tid(task.pk)}/").status_code == 404
+        assert page(users["nils"]).get(f"/tasks/{tid(task.pk)}/").status_code == 404
 
 
 def test_housing_coordinator_lists_today_and_caseload_tell_neither_branch(nav_branch, users, agencies):
@@ -168,7 +169,7 @@ def test_housing_coordinator_lists_today_and_caseload_tell_neither_branch(nav_br
     bjorn = next(row for row in load["rows"] if row["user"] and row["user"]["username"] == "bjorn")
     assert (bjorn["open_cases"], bjorn["open_tasks"], bjorn["overdue_tasks"]) == (2, 0, 0)
     for task in hidden_tasks():
-        assert api(users["bjorn"]).get(f"/api/v1/tasks/{task.pk}/").status_code == 404
+        assert api(users["bjorn"]).get(f"/api/v1/tasks/{tid(task.pk)}/").status_code == 404
 
 
 def test_the_health_service_and_the_tasks_agency_see_them(nav_branch, users):
@@ -224,18 +225,18 @@ def test_working_a_hidden_task_answers_as_a_task_that_does_not_exist(housing_bra
     client, browser = api(users["nils"]), page(users["nils"])
     for pk in [task.pk for task in hidden_tasks()] + [missing]:
         for action, body in (("claim", {}), ("unclaim", {}), ("reassign", {}), ("complete", {"data": {}})):
-            answer = client.post(f"/api/v1/tasks/{pk}/{action}/", body, format="json")
+            answer = client.post(f"/api/v1/tasks/{tid(pk)}/{action}/", body, format="json")
             assert answer.status_code == 404, (pk, action, answer.json())
             assert answer.json()["code"] == "task.not_found", (pk, action)
         for action in ("claim", "unclaim", "reassign"):
-            assert browser.post(f"/tasks/{pk}/{action}/").status_code == 404, (pk, action)
-        assert browser.post(f"/tasks/{pk}/", {"noted": "on"}).status_code == 404, pk
+            assert browser.post(f"/tasks/{tid(pk)}/{action}/").status_code == 404, (pk, action)
+        assert browser.post(f"/tasks/{tid(pk)}/", {"noted": "on"}).status_code == 404, pk
     # A task of the same case that NAV's path view shows stays a 403: visible, not NAV's.
     shown = Task.objects.get(case=housing_branch["yes"], element_id="Task_assess")
-    assert client.post(f"/api/v1/tasks/{shown.pk}/claim/", {}, format="json").json()["code"] == "task.other_agency"
+    assert client.post(f"/api/v1/tasks/{tid(shown.pk)}/claim/", {}, format="json").json()["code"] == "task.other_agency"
     # The housing office, whose tasks they are, works them.
     (branch_task, *_rest) = Task.objects.filter(case=housing_branch["yes"], element_id__in=BRANCH)
-    assert api(users["bjorn"]).post(f"/api/v1/tasks/{branch_task.pk}/claim/", {}, format="json").status_code == 200
+    assert api(users["bjorn"]).post(f"/api/v1/tasks/{tid(branch_task.pk)}/claim/", {}, format="json").status_code == 200
 
 
 def _timeline_kinds(client, case, page_size) -> list[str]:

@@ -6,6 +6,7 @@ empty page: never a 500, never another reader's rows."""
 import pytest
 
 from tests.clients import web
+from tests.ids import task_key, tid
 from workflows.models import Task
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -35,7 +36,7 @@ def test_a_case_filter_shows_only_the_readers_own_rows(client_for, prison_case, 
     siri = client_for("siri")  # hospital: takes part in the discharge case only
     assert siri.get(f"/api/v1/tasks/?case={prison_case.pk}").json()["results"] == []
     mine = siri.get(f"/api/v1/tasks/?case={discharge_case.pk}").json()["results"]
-    assert mine and {row["id"] for row in mine} <= set(
+    assert mine and {task_key(row["id"]) for row in mine} <= set(
         Task.objects.filter(case=discharge_case).values_list("id", flat=True)
     )
 
@@ -128,7 +129,7 @@ def test_a_form_body_to_a_json_route_is_refused_not_read_as_empty(client_for, us
     Membership.objects.get_or_create(user=lead, agency=task.agency, role=Role.LEAD)
     client = client_for(lead.get_username())
     before = Task.objects.values("status", "assignee_id").get(pk=task.pk)
-    url = f"/api/v1/tasks/{task.pk}/reassign/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/reassign/"
     for answer in (
         client.post(url, {"assignee": lead.pk}, format="multipart"),
         client.generic("POST", url, f"assignee={lead.pk}", "application/x-www-form-urlencoded"),

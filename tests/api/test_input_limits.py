@@ -6,6 +6,7 @@ import json
 import pytest
 
 from bpmn.models import ProcessDefinition
+from tests.ids import tid
 from tests.timing import cpu_time
 from tests.workflows import form_safety
 from workflows.models import Case, Event, EventKind, Task, TaskStatus
@@ -40,7 +41,7 @@ def fill_task(users, agencies):
     ],
 )
 def test_a_nul_or_a_lone_surrogate_in_task_data_is_400_naming_the_field(client_for, fill_task, body, field):
-    response = _post_raw(client_for("nils"), f"/api/v1/tasks/{fill_task.pk}/complete/", body)
+    response = _post_raw(client_for("nils"), f"/api/v1/tasks/{tid(fill_task.pk)}/complete/", body)
     assert response.status_code == 400, response.content
     assert _fields(response) == {field}
     assert b"\\u0000" not in response.content.replace(b"\\\\u0000", b"")  # the NUL is named, not sent back
@@ -50,7 +51,7 @@ def test_a_nul_or_a_lone_surrogate_in_task_data_is_400_naming_the_field(client_f
 
 def test_task_data_nested_or_sized_past_the_limits_is_400(client_for, fill_task, settings):
     client = client_for("nils")
-    url = f"/api/v1/tasks/{fill_task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(fill_task.pk)}/complete/"
     nested = "x"
     for _ in range(20):
         nested = {"n": nested}
@@ -86,7 +87,10 @@ def test_a_nul_in_start_data_or_the_person_is_400(client_for, users, agencies, s
 
 def test_a_nul_in_the_idempotency_key_is_400(client_for, fill_task):
     response = client_for("nils").post(
-        f"/api/v1/tasks/{fill_task.pk}/complete/", {"data": {"note": "x"}}, format="json", HTTP_IDEMPOTENCY_KEY="k\x00"
+        f"/api/v1/tasks/{tid(fill_task.pk)}/complete/",
+        {"data": {"note": "x"}},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k\x00",
     )
     assert response.status_code == 400 and _fields(response) == {"Idempotency-Key"}
     fill_task.refresh_from_db()
@@ -141,7 +145,7 @@ def test_a_form_with_a_remote_ref_is_refused_at_deploy(client_for, db):
 
 
 def test_a_catastrophic_pattern_is_answered_at_once_over_http(client_for, fill_task):
-    nils, url = client_for("nils"), f"/api/v1/tasks/{fill_task.pk}/complete/"
+    nils, url = client_for("nils"), f"/api/v1/tasks/{tid(fill_task.pk)}/complete/"
     # The same refusal of a short value first: the process's first request pays for loading
     # code, which is not what is measured.
     assert nils.post(url, {"data": {"code": "!"}}, format="json").status_code == 400
@@ -162,7 +166,7 @@ def test_a_body_of_millions_of_tiny_items_is_refused_in_bounded_time(client_for,
     and text built a dotted name for each item (3.4 s of CPU for one request)."""
     with cpu_time() as used:
         response = _post_raw(
-            client_for("nils"), f"/api/v1/tasks/{fill_task.pk}/complete/", '{"data": {"note": [' + items + "]}}"
+            client_for("nils"), f"/api/v1/tasks/{tid(fill_task.pk)}/complete/", '{"data": {"note": [' + items + "]}}"
         )
     assert used.seconds < 1.5
     assert response.status_code == 400

@@ -7,6 +7,7 @@ it does not ("out"). Invisible answers 404, visible but forbidden 403.
 import pytest
 
 from permissions.models import LegalBasis
+from tests.ids import tid
 from tests.workflows.helpers import complete, form_data, open_tasks
 
 from .conftest import CAST, SMALL_FORM, small_model
@@ -99,14 +100,16 @@ def _statuses(client, case, user, agencies):
         "detail": client.get(f"{base}/").status_code,
         "timeline": client.get(f"{base}/timeline/").status_code,
         "diagram": client.get(f"{base}/diagram/").status_code,
-        "task": client.get(f"/api/v1/tasks/{task.pk}/").status_code,
-        "claim": client.post(f"/api/v1/tasks/{task.pk}/claim/").status_code,
+        "task": client.get(f"/api/v1/tasks/{tid(task.pk)}/").status_code,
+        "claim": client.post(f"/api/v1/tasks/{tid(task.pk)}/claim/").status_code,
         "complete": client.post(
-            f"/api/v1/tasks/{task.pk}/complete/", {"data": form_data(task)}, format="json"
+            f"/api/v1/tasks/{tid(task.pk)}/complete/", {"data": form_data(task)}, format="json"
         ).status_code,
         "complete_done": None
         if done is None
-        else client.post(f"/api/v1/tasks/{done.pk}/complete/", {"data": form_data(done)}, format="json").status_code,
+        else client.post(
+            f"/api/v1/tasks/{tid(done.pk)}/complete/", {"data": form_data(done)}, format="json"
+        ).status_code,
         "consents": client.get(f"{base}/consents/").status_code,
         "consent_create": client.post(
             f"{base}/consents/",

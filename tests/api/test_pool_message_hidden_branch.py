@@ -22,6 +22,7 @@ from permissions.rules import PATH_CATEGORY_BITS
 from tests.api.path_told import told
 from tests.bpmn.engine.bpmn_snippets import definitions, properties
 from tests.clients import api
+from tests.ids import tid
 from tests.workflows.helpers import PERSON
 from workflows import services
 from workflows.models import Case, EventKind, ProcessInstance, Task
@@ -154,8 +155,8 @@ def test_the_task_reached_by_the_message_carries_the_gateways_category(two_cases
     supported = Task.objects.get(case=treated, element_id="Task_supported")
     assert supported.path_categories & PATH_CATEGORY_BITS["health"]
     # One task by id: NAV is answered as for a task that does not exist.
-    assert api(users["nils"]).get(f"/api/v1/tasks/{supported.pk}/").status_code == 404
-    assert api(users["hanne"]).get(f"/api/v1/tasks/{supported.pk}/").status_code == 200
+    assert api(users["nils"]).get(f"/api/v1/tasks/{tid(supported.pk)}/").status_code == 404
+    assert api(users["hanne"]).get(f"/api/v1/tasks/{tid(supported.pk)}/").status_code == 200
 
 
 def test_nav_sending_the_message_is_answered_the_same_whichever_branch(two_cases, users):

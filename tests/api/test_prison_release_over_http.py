@@ -3,6 +3,7 @@
 import pytest
 
 from permissions.models import AccessLog
+from tests.ids import task_key
 from tests.workflows.helpers import form_data
 
 from .conftest import PERSON
@@ -17,9 +18,10 @@ def _inbox(client, **params):
 
 
 def _complete(client, task_id, overrides=None):
+    """Claim and complete the task the API calls ``task_id`` (its public id)."""
     from workflows.models import Task
 
-    data = form_data(Task.objects.get(pk=task_id), overrides)
+    data = form_data(Task.objects.get(pk=task_key(task_id)), overrides)
     assert client.post(f"/api/v1/tasks/{task_id}/claim/").status_code == 200
     response = client.post(f"/api/v1/tasks/{task_id}/complete/", {"data": data}, format="json")
     assert response.status_code == 200, response.json()

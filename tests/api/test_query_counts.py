@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from permissions.models import Membership, Role
+from tests.ids import tid
 from tests.query_counts import Growth, assert_counts_do_not_grow, count_queries
 from tests.workflows.helpers import form_data
 
@@ -52,7 +53,7 @@ ROUTES = {
         ("helga", "/api/v1/tasks/?overdue=true"),
         ("bjorn", "/api/v1/tasks/?case={g.subject.pk}"),
     ],
-    "api-task": [("nils", "/api/v1/tasks/{g.open_task.pk}/")],
+    "api-task": [("nils", "/api/v1/tasks/{g.open_task.public_id}/")],
     "api-caseload": [("bjorn", "/api/v1/caseload/")],
     "api-case-person": [("nils", CASE + "person/"), ("bjorn", CASE + "person/")],
     "api-case-retention": [("bjorn", CASE + "retention/"), ("aud", CASE + "retention/")],
@@ -131,7 +132,7 @@ def test_completing_a_task_reads_no_field_again(users, agencies, shipped, consen
     task = growth.open_task
     client = client_for("nils")
     with CaptureQueriesContext(connection) as context:
-        response = client.post(f"/api/v1/tasks/{task.pk}/complete/", {"data": form_data(task)}, format="json")
+        response = client.post(f"/api/v1/tasks/{tid(task.pk)}/complete/", {"data": form_data(task)}, format="json")
     assert response.status_code == 200, response.content
     statements = [query["sql"] for query in context.captured_queries]
     one_field = re.compile(r'^SELECT "workflows_(task|case)"\."id", "workflows_\1"\."\w+" FROM')

@@ -9,6 +9,7 @@ agency the person had just shut out of it."""
 
 import pytest
 
+from tests.ids import tid
 from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS, form_data, open_tasks
 from workflows import selectors, services
 from workflows.models import Task
@@ -39,7 +40,7 @@ def _started_with_consent(users, agencies, consent_basis):
 def _seen_now(users, case):
     case.refresh_from_db()
     return sorted(
-        task.pk for task in selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case))
+        task.public_id for task in selectors.path_view_for(users["nils"], case).tasks(selectors.open_case_tasks(case))
     )
 
 
@@ -49,7 +50,7 @@ def test_a_replay_after_the_consent_was_withdrawn_names_no_task_the_reader_no_lo
     case, consent = _started_with_consent(users, agencies, consent_basis)
     task = Task.objects.get(case=case, agency__kind="nav", status="open")
     client, body = client_for("nils"), {"data": form_data(task)}
-    url = f"/api/v1/tasks/{task.pk}/complete/"
+    url = f"/api/v1/tasks/{tid(task.pk)}/complete/"
     first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-consent")
     assert first.status_code == 200, first.content
     named_then = sorted(row["id"] for row in first.json()["open_tasks"])

@@ -47,7 +47,7 @@ def test_a_round_route_is_found_in_a_few_tries(path, name):
 def _sample_path(pattern) -> str:
     return "/api/v1/" + str(pattern.pattern).replace("<int:pk>", "12").replace("<int:note_pk>", "3").replace(
         "<str:key>", "k"
-    ).replace("<str:task_id>", "t")
+    ).replace("<str:task_id>", "t").replace("<task_id:pk>", "12")
 
 
 def _matches(entries, path: str, prefix: str = "") -> list[str]:

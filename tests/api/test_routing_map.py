@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from bpmn.models import ProcessDefinition
+from tests.ids import tid
 from workflows.models import Task
 
 from .conftest import PERSON
@@ -85,7 +86,7 @@ def test_deploy_with_a_routing_map_routes_each_task_to_its_agency(client_for, us
     for username in ("nils", "helga", "nils"):  # version 2: the default is nav
         task = Task.objects.get(case_id=case.json()["id"], status="open")
         walked.append((task.element_id, task.agency.kind))
-        done = client_for(username).post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {}}, format="json")
+        done = client_for(username).post(f"/api/v1/tasks/{tid(task.pk)}/complete/", {"data": {}}, format="json")
         assert done.status_code == 200, done.json()
     assert walked == [("Approve", "nav"), ("Check", "health"), ("Archive", "nav")]
 
@@ -161,9 +162,11 @@ def test_camunda_form_is_stored_with_the_version_and_validates_the_task(client_f
         format="json",
     )
     task = Task.objects.get(case_id=case.json()["id"], status="open")
-    wrong = client_for("nils").post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {"amount": "many"}}, format="json")
+    wrong = client_for("nils").post(
+        f"/api/v1/tasks/{tid(task.pk)}/complete/", {"data": {"amount": "many"}}, format="json"
+    )
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "amount"
-    right = client_for("nils").post(f"/api/v1/tasks/{task.pk}/complete/", {"data": {"amount": 5}}, format="json")
+    right = client_for("nils").post(f"/api/v1/tasks/{tid(task.pk)}/complete/", {"data": {"amount": 5}}, format="json")
     assert right.status_code == 200, right.json()
 
 
@@ -192,7 +195,7 @@ def _start_invoice(client_for, agencies):
     )
     assert case.status_code == 201, case.json()
     approve = Task.objects.get(case_id=case.json()["id"], element_id="Approve")
-    done = client_for("nils").post(f"/api/v1/tasks/{approve.pk}/complete/", {"data": {}}, format="json")
+    done = client_for("nils").post(f"/api/v1/tasks/{tid(approve.pk)}/complete/", {"data": {}}, format="json")
     assert done.status_code == 200, done.json()
     return Task.objects.get(case_id=case.json()["id"], element_id="Check")
 
@@ -209,7 +212,7 @@ def test_an_assignee_mapped_to_a_user_is_handed_to_that_user(client_for, users, 
     assert (check.agency.kind, check.status, check.assignee.username) == ("health", "claimed", "helga")
     claimed = Event.objects.get(task=check, kind=EventKind.TASK_CLAIMED)
     assert claimed.actor == users["helga"] and claimed.detail == {"to_user": users["helga"].pk, "by": "routing"}
-    done = client_for("helga").post(f"/api/v1/tasks/{check.pk}/complete/", {"data": {}}, format="json")
+    done = client_for("helga").post(f"/api/v1/tasks/{tid(check.pk)}/complete/", {"data": {}}, format="json")
     assert done.status_code == 200, done.json()
 
 
@@ -247,9 +250,9 @@ def test_a_user_of_another_agency_of_the_kind_is_never_handed_the_task(client_fo
     assert response.status_code == 201, response.json()
     check = _start_invoice(client_for, agencies)
     assert (check.agency, check.status, check.assignee) == (agencies["health"], "open", None)
-    taken = client_for("oscar").post(f"/api/v1/tasks/{check.pk}/claim/", format="json")
+    taken = client_for("oscar").post(f"/api/v1/tasks/{tid(check.pk)}/claim/", format="json")
     assert taken.status_code in (403, 404)
-    assert client_for("oscar").get(f"/api/v1/tasks/{check.pk}/").status_code == 404
+    assert client_for("oscar").get(f"/api/v1/tasks/{tid(check.pk)}/").status_code == 404
 
 
 def test_a_routing_map_naming_an_unknown_user_is_refused_naming_the_entry(client_for):
@@ -291,8 +294,8 @@ def test_a_handed_task_is_not_worked_by_its_user_once_they_left_the_agency_or_it
     assert (check.status, check.assignee) == ("claimed", users["helga"])
     Membership.objects.filter(user=users["helga"], agency=agencies["health"]).delete()
     helga = client_for("helga")
-    assert helga.get(f"/api/v1/tasks/{check.pk}/").status_code == 404
-    done = helga.post(f"/api/v1/tasks/{check.pk}/complete/", {"data": {}}, format="json")
+    assert helga.get(f"/api/v1/tasks/{tid(check.pk)}/").status_code == 404
+    done = helga.post(f"/api/v1/tasks/{tid(check.pk)}/complete/", {"data": {}}, format="json")
     assert done.status_code == 404 and "Check" not in done.content.decode()
     check.refresh_from_db()
     assert check.status == "claimed"
@@ -303,7 +306,7 @@ def test_a_handed_task_is_not_worked_by_its_user_once_they_left_the_agency_or_it
     Membership.objects.create(user=users["helga"], agency=agencies["health"], role="member")
     revoke_agency_access(second.case, [agencies["health"]])
     # The health office no longer works the case: its user is refused the task as its colleagues are.
-    refused = helga.post(f"/api/v1/tasks/{second.pk}/complete/", {"data": {}}, format="json")
+    refused = helga.post(f"/api/v1/tasks/{tid(second.pk)}/complete/", {"data": {}}, format="json")
     assert refused.status_code in (403, 404)
     second.refresh_from_db()
     assert second.status == "open"

@@ -24,6 +24,7 @@ from permissions.rules import PATH_CATEGORY_BITS, path_mask
 from tests.api.path_told import told
 from tests.clients import api
 from tests.clock import Clock
+from tests.ids import tid
 from tests.workflows.helpers import PERSON, complete, open_tasks
 from workflows import services
 from workflows.models import Event, EventKind, ProcessInstance, Task
@@ -91,7 +92,7 @@ def test_the_escalation_carries_the_timers_category_for_the_lists(fired_and_wait
     fired, _waiting = fired_and_waiting
     escalation = Task.objects.get(case=fired, element_id=ESCALATION)
     assert escalation.path_categories == PATH_CATEGORY_BITS["housing"]
-    assert api(users["nils"]).get(f"/api/v1/tasks/{escalation.pk}/").status_code == 404
+    assert api(users["nils"]).get(f"/api/v1/tasks/{tid(escalation.pk)}/").status_code == 404
     assert Event.objects.filter(case=fired, kind=EventKind.TIMER_FIRED, element_id=TIMER).exists()
 
 

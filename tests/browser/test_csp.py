@@ -3,6 +3,7 @@ htmx claims a task, the editor and Swagger UI load, and the browser reports no v
 
 import pytest
 
+from tests.ids import tid
 from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows.models import Task
 
@@ -45,7 +46,7 @@ def test_case_page_diagram_and_htmx_claim_work_under_the_policy(as_user, live_se
     assert _violations(bjorn, console) == []
 
     task = Task.objects.get(case=case, element_id="Task_housing_application", status="open")
-    bjorn.goto(f"{live_server.url}/tasks/{task.pk}/")
+    bjorn.goto(f"{live_server.url}/tasks/{tid(task.pk)}/")
     bjorn.locator('.djs-element.bb-current[data-element-id="Task_housing_application"]').wait_for()
     bjorn.get_by_role("button", name="Ta oppgaven").click()  # htmx swaps the panel in place
     bjorn.locator("#unclaim").wait_for()

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.clock import Clock
+from tests.ids import tid
 from tests.workflows.helpers import PERSON, form_data, open_tasks
 from workflows import services
 from workflows.models import CaseOutcome, CaseStatus
@@ -43,7 +44,7 @@ def _walk(case, visit, users, answers, clock=None):
         for task in tasks:
             user = LANE_USER[task.lane]
             visit(user, "/tasks/", phone=phone)
-            visit(user, f"/tasks/{task.pk}/", phone=phone)
+            visit(user, f"/tasks/{tid(task.pk)}/", phone=phone)
             visit("bjorn", f"/cases/{case.pk}/", phone=not phone)
             values = form_data(task, answers.get(task.element_id))
             data = {name: value for name, value in values.items() if value is not None}

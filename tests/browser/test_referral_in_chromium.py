@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.ids import tid
 from workflows.models import Case, CaseOutcome, Task
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -17,7 +18,7 @@ MOVE_IN = (date.today() + timedelta(days=30)).isoformat()
 
 def open_task_page(page, live_server, case, element_id):
     task = Task.objects.get(case=case, element_id=element_id, status__in=("open", "claimed"))
-    page.goto(f"{live_server.url}/tasks/{task.pk}/")
+    page.goto(f"{live_server.url}/tasks/{tid(task.pk)}/")
     return task
 
 
@@ -105,7 +106,7 @@ def test_a_referral_from_nav_to_an_owned_home(as_user, live_server, shipped, scr
     bjorn.get_by_label("Formål").fill("Søknad om startlån og tilskudd")
     bjorn.get_by_role("button", name="Registrer samtykke").click()
     bjorn.locator("#messages", has_text="Samtykket er registrert").wait_for()
-    mona.goto(f"{live_server.url}/tasks/{decision.pk}/")
+    mona.goto(f"{live_server.url}/tasks/{tid(decision.pk)}/")
     assert "2400000" in mona.locator("#category-economy").inner_text()
     fill_and_complete(
         mona,

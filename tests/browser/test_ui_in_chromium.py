@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tests.ids import tid
 from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows.models import Case, Task
 
@@ -90,7 +91,7 @@ def test_b_nils_sees_health_masked_until_bjorn_records_consent(
     case = _case_with_parallel_work(users, agencies)
     nav_task = _task(case, "Task_economy_assessment")
     nils = as_user("nils")
-    nils.goto(f"{live_server.url}/tasks/{nav_task.pk}/")
+    nils.goto(f"{live_server.url}/tasks/{tid(nav_task.pk)}/")
     health = nils.locator("#category-health")
     assert "skjult" in health.inner_text()
     assert "ikke samtykket til å dele opplysninger om helse med NAV Sarpsborg" in health.inner_text()
@@ -145,7 +146,7 @@ def test_c_case_page_draws_the_handoffs_and_marks_the_diagram(
     screenshot(bjorn, "case")
 
     # The task page highlights its own task.
-    bjorn.goto(f"{live_server.url}/tasks/{_task(case, 'Task_housing_application').pk}/")
+    bjorn.goto(f"{live_server.url}/tasks/{tid(_task(case, 'Task_housing_application').pk)}/")
     bjorn.locator('.djs-element.bb-current[data-element-id="Task_housing_application"]').wait_for()
 
     phone = as_user("bjorn", width=390, height=844)
@@ -165,7 +166,7 @@ def test_d_oscar_is_refused_everywhere(as_user, live_server, users, agencies, sh
     assert case.reference not in oscar.content()
     refused = {
         f"/cases/{case.pk}/": 404,
-        f"/tasks/{_task(case, 'Task_economy_assessment').pk}/": 404,
+        f"/tasks/{tid(_task(case, 'Task_economy_assessment').pk)}/": 404,
         "/cases/new/": 403,
     }
     for path, status in refused.items():

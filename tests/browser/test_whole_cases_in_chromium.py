@@ -8,6 +8,7 @@ browser visits what each agency's people see at each step: inbox, task, case, to
 
 import pytest
 
+from tests.ids import tid
 from tests.workflows.helpers import complete, open_tasks, start_prison_case, worker_for
 from workflows import services
 
@@ -29,7 +30,7 @@ def _walk(case, visit, coordinator="bjorn"):
         task = tasks[0]
         user = worker_for(task).username
         visit(user, "/tasks/", phone=phone)
-        visit(user, f"/tasks/{task.pk}/", phone=phone)
+        visit(user, f"/tasks/{tid(task.pk)}/", phone=phone)
         visit(user, f"/cases/{case.pk}/", phone=not phone)
         visit(coordinator, "/today/", phone=phone)
         complete(task)
@@ -75,7 +76,7 @@ def test_a_task_is_completed_with_the_keyboard_only(as_user, live_server, users,
     complete(open_tasks(case)[0], {"has_home": False, "housing_situation": "uten_bolig"})
     health = next(t for t in open_tasks(case) if t.element_id == "Task_health_follow_up_plan")
     helga = as_user("helga")
-    helga.goto(f"{live_server.url}/tasks/{health.pk}/")
+    helga.goto(f"{live_server.url}/tasks/{tid(health.pk)}/")
     ready(helga)
 
     def tab_to(selector, limit=80):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from insight.models import WHOLE_MUNICIPALITY, TaskTime
+from tests.ids import tid
 
 # The cases walked here close today: read them as after the month ends (figures count
 # finished months only).
@@ -120,13 +121,13 @@ def test_leaders_cannot_open_any_case_task_or_person_route(client, finished_case
             f"/cases/{discharge.pk}/",
             f"/cases/{prison.pk}/notes/",
             f"/cases/{prison.pk}/person-access-report/",
-            f"/tasks/{task.pk}/",
+            f"/tasks/{tid(task.pk)}/",
             f"/api/v1/cases/{prison.pk}/",
             f"/api/v1/cases/{prison.pk}/timeline/",
             f"/api/v1/cases/{prison.pk}/diagram/",
             f"/api/v1/cases/{prison.pk}/access-log/",
             f"/api/v1/cases/{prison.pk}/person-access-report/",
-            f"/api/v1/tasks/{task.pk}/",
+            f"/api/v1/tasks/{tid(task.pk)}/",
         ):
             assert client.get(url).status_code in (403, 404), (username, url)
         assert client.get("/api/v1/cases/").json()["results"] == []

@@ -20,6 +20,7 @@ from django.urls import reverse
 from insight import replica
 from permissions.models import Membership
 from tests.conftest import REPO
+from tests.ids import tid
 from tests.ops.test_health_and_metrics import TOKEN, _beat
 from tests.workflows.helpers import open_tasks, start_prison_case
 
@@ -207,12 +208,12 @@ def test_nothing_a_caseworker_reads_comes_from_the_replica(client, shipped, user
     with CaptureQueriesContext(connections[replica.REPLICA]) as secondary:
         for url in (
             "/api/v1/tasks/?assigned=agency",
-            f"/api/v1/tasks/{task.pk}/",
+            f"/api/v1/tasks/{tid(task.pk)}/",
             "/api/v1/cases/",
             f"/api/v1/cases/{case.pk}/",
             "/tasks/",
             f"/cases/{case.pk}/",
-            f"/tasks/{task.pk}/",
+            f"/tasks/{tid(task.pk)}/",
         ):
             assert client.get(url).status_code == 200, url
     assert secondary.captured_queries == []

@@ -16,6 +16,7 @@ from core.errors import InvalidInput
 from ops import health
 from ops.logs import logging_config
 from ops.middleware import RequestMetrics
+from tests.ids import tid
 from tests.workflows.helpers import PERSON, complete, open_tasks, start_prison_case
 from workflows.models import Incident, Job, JobKind, JobStatus, WorkerHeartbeat
 
@@ -183,7 +184,7 @@ def test_metrics_count_the_work_and_tell_the_queue_without_personal_data(
         >= 1
     )
     # Routes, never paths with ids; no person, case or user.
-    for secret in (PERSON["name"], PERSON["national_id"], case.reference, "kari", f"/tasks/{intake.pk}"):
+    for secret in (PERSON["name"], PERSON["national_id"], case.reference, "kari", f"/tasks/{tid(intake.pk)}"):
         assert secret not in text
 
 

@@ -18,6 +18,7 @@ def production_env(**overrides) -> dict:
         {
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "PUBLIC_ID_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "brobygger.kommune.example",
             "HTTPS": "true",
             "SECURE_PROXY_SSL_HEADER": "true",
@@ -47,6 +48,13 @@ def test_check_deploy_fails_without_https():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(HTTPS="false"))
     assert result.returncode != 0
     assert "SECURE_HSTS_SECONDS" in result.stderr
+
+
+def test_check_deploy_warns_when_the_public_id_key_is_unset():
+    """Derived from SECRET_KEY, the public ids of tasks and events change with it."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(PUBLIC_ID_KEY=""))
+    assert result.returncode != 0
+    assert "workflows.W001" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -210,7 +210,7 @@ def test_two_nodes_one_database_lose_nothing_and_do_nothing_twice(shipped, users
         status, refused = _call(nodes[1].base, "POST", f"/tasks/{intake}/complete/", tokens["kari"], {"data": {}})
         assert status in (400, 409) and refused["request_id"]
         logged = [json.loads(line) for line in nodes[1].tail(2000).splitlines() if refused["request_id"] in line]
-        assert any(line.get("route") == "api/v1/tasks/<int:pk>/complete/" for line in logged)
+        assert any(line.get("route") == "api/v1/tasks/<task_id:pk>/complete/" for line in logged)
     finally:
         codes = [node.stop() for node in nodes]
     assert codes == [0, 0]

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from permissions.models import AccessLog
 from tests.clients import api, web
+from tests.ids import tid
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def last_row() -> int:
 def routes(case, task) -> list[tuple[str, str]]:
     return [
         ("api", f"/api/v1/cases/{case.pk}/"),
-        ("api", f"/api/v1/tasks/{task.pk}/"),
+        ("api", f"/api/v1/tasks/{tid(task.pk)}/"),
         ("api", f"/api/v1/cases/{case.pk}/timeline/"),
         ("api", f"/api/v1/cases/{case.pk}/consents/"),
         ("api", f"/api/v1/cases/{case.pk}/access-log/"),

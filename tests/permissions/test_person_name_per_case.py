@@ -8,6 +8,7 @@ import pytest
 from permissions.models import Membership, Role
 from tests.api.conftest import SMALL_FORM, small_model
 from tests.clients import api, web
+from tests.ids import tid
 from workflows import services
 from workflows.models import ACTIVE_TASK_STATUSES, Case, Person, Task
 
@@ -84,8 +85,8 @@ def what_the_starter_gets(user, case, start_answer) -> dict[str, str]:
         "today": page.get("/today/"),
     }
     for task in tasks:
-        gets[f"task {task.pk} (API)"] = client.get(f"/api/v1/tasks/{task.pk}/")
-        gets[f"task {task.pk} page"] = page.get(f"/tasks/{task.pk}/")
+        gets[f"task {task.pk} (API)"] = client.get(f"/api/v1/tasks/{tid(task.pk)}/")
+        gets[f"task {task.pk} page"] = page.get(f"/tasks/{tid(task.pk)}/")
     for section in ("events", "access-log", "consent-form", "follow-on", "withdraw"):
         gets[f"section {section}"] = page.get(f"/cases/{case.pk}/sections/{section}/")
     assert gets["case page"].status_code == 200 and gets["case (API)"].status_code == 200

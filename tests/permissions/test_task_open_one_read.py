@@ -21,6 +21,7 @@ from core.errors import NotFound
 from permissions import rules
 from permissions.grants import revoke_agency_access
 from permissions.models import AccessLog, BreakGlass
+from tests.ids import tid
 from workflows import selectors
 from workflows.models import Task
 from workflows.services import open_break_glass, record_consent, revoke_consent
@@ -192,7 +193,7 @@ def test_the_api_answer_is_the_same_and_reads_once(users, prison_case, client_fo
     for folded in (True, False):
         monkeypatch.setattr(selectors, "folds_rows", lambda db, folded=folded: folded)
         with CaptureQueriesContext(connection) as statements:
-            response = client_for("kari").get(f"/api/v1/tasks/{task.pk}/")
+            response = client_for("kari").get(f"/api/v1/tasks/{tid(task.pk)}/")
         assert response.status_code == 200
         answers.append((response.json(), len(statements.captured_queries)))
     (folded_answer, folded_count), (apart_answer, apart_count) = answers

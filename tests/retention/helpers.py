@@ -14,6 +14,7 @@ from bpmn.registry import runtime_for
 from permissions.models import AccessLog, BreakGlass, LegalBasis
 from retention.models import ArchiveExport, ArchiveStatus
 from tests.clients import api
+from tests.ids import tid
 from tests.workflows.helpers import (
     PRISON_PARTICIPANTS,
     do_follow_up_visits,
@@ -145,7 +146,7 @@ def full_prison_case(users, agencies, monkeypatch, person=PERSON) -> Case:
     # person): the answer kept for its replays names the person too
     (find_home,) = [task for task in open_tasks(case) if task.element_id == "Task_find_home"]
     answer = api(worker_for(find_home)).post(
-        f"/api/v1/tasks/{find_home.pk}/complete/",
+        f"/api/v1/tasks/{tid(find_home.pk)}/complete/",
         {"data": naming(find_home, {"home_found": True})},
         format="json",
         HTTP_IDEMPOTENCY_KEY=f"bolig-{person['national_id']}",

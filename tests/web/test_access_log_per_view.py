@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 
 from permissions.models import AccessLog
+from tests.ids import tid
 from tests.workflows.helpers import complete, open_tasks, run_to_end
 
 pytestmark = pytest.mark.django_db
@@ -65,12 +66,12 @@ def test_taking_and_releasing_a_task_in_place_logs_nothing_and_shows_no_case_dat
     complete(intake, {"has_home": False, "expected_release_date": "2027-06-30"})
     task = next(t for t in open_tasks(prison_case) if t.agency.kind == "nav")
     nils = web("nils")
-    _page, viewed = rows_written_by(lambda: nils.get(f"/tasks/{task.pk}/"))
+    _page, viewed = rows_written_by(lambda: nils.get(f"/tasks/{tid(task.pk)}/"))
     assert viewed  # the task page shows (and logs) the release date the prison shares
 
     # As the browser's XMLHttpRequest does, a redirect is followed (with the htmx headers).
     htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "task-actions", "follow": True}
-    response, rows = rows_written_by(lambda: nils.post(f"/tasks/{task.pk}/claim/", **htmx))
+    response, rows = rows_written_by(lambda: nils.post(f"/tasks/{tid(task.pk)}/claim/", **htmx))
     assert response.status_code == 200 and rows == []
     answer = response.content.decode()
     assert 'id="task-actions"' in answer and 'id="unclaim"' in answer
@@ -78,10 +79,10 @@ def test_taking_and_releasing_a_task_in_place_logs_nothing_and_shows_no_case_dat
     assert "2027" not in answer and 'id="category-' not in answer  # no case data in the answer
     assert Task.objects.get(pk=task.pk).assignee.username == "nils"
 
-    response, rows = rows_written_by(lambda: nils.post(f"/tasks/{task.pk}/unclaim/", **htmx))
+    response, rows = rows_written_by(lambda: nils.post(f"/tasks/{tid(task.pk)}/unclaim/", **htmx))
     assert response.status_code == 200 and rows == [] and 'id="claim"' in response.content.decode()
     assert Task.objects.get(pk=task.pk).assignee is None
 
     # Without JavaScript the form posts and the task page is shown again: a new view, logged.
-    response, rows = rows_written_by(lambda: nils.post(f"/tasks/{task.pk}/claim/", follow=True))
+    response, rows = rows_written_by(lambda: nils.post(f"/tasks/{tid(task.pk)}/claim/", follow=True))
     assert response.status_code == 200 and rows == viewed

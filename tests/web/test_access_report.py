@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.ids import tid
+
 from .conftest import INTAKE_NO_HOME, open_task
 
 pytestmark = pytest.mark.django_db
@@ -9,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_coordinator_opens_the_report_from_the_case_page(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
-    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    assert web("kari").post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 302
     assert web("nils").get(f"/cases/{prison_case.pk}/").status_code == 200  # NAV reads: logged
     bjorn = web("bjorn")
 
@@ -32,7 +34,7 @@ def test_the_link_is_only_on_the_page_of_those_who_may_give_it(web, prison_case)
 
 def test_the_access_log_says_who_and_why_in_words_not_codes(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
-    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    assert web("kari").post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 302
     web("nils").get(f"/cases/{prison_case.pk}/")  # NAV reads the release date its form shares
     log = web("bjorn").get(f"/cases/{prison_case.pk}/sections/access-log/", HTTP_HX_REQUEST="true").content.decode()
     assert "Nils NAV-veileder (medarbeider)" in log and "delt med alle i saken" in log

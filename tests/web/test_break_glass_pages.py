@@ -4,6 +4,7 @@ auditor's review list and action; outsiders refused."""
 import pytest
 
 from permissions.models import BreakGlass
+from tests.ids import tid
 
 from .conftest import HEALTH_PLAN, INTAKE_NO_HOME, open_task
 
@@ -15,8 +16,8 @@ REASON = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg n
 
 @pytest.fixture
 def case_with_health(web, prison_case):
-    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
-    web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
+    web("kari").post(f"/tasks/{tid(open_task(prison_case, 'Task_intake_interview').pk)}/", INTAKE_NO_HOME)
+    web("helga").post(f"/tasks/{tid(open_task(prison_case, 'Task_health_follow_up_plan').pk)}/", HEALTH_PLAN)
     return prison_case
 
 

@@ -3,6 +3,7 @@ waits for and until when."""
 
 import pytest
 
+from tests.ids import tid
 from tests.workflows.helpers import complete, open_tasks, run_to_end
 from workflows.models import ProcessInstance
 
@@ -42,7 +43,7 @@ def test_the_monthly_visit_timer_says_nine_in_the_morning_not_the_time_it_was_st
 
 def test_masking_is_explained(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
-    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    assert web("kari").post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 302
     page = web("nils").get(f"/cases/{prison_case.pk}/").content.decode()
     assert 'id="national-id-masked"' in page  # the masked number says why
     assert "delvis skjult" in page  # justice: the shared release date shown, the rest masked

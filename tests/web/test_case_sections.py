@@ -6,6 +6,7 @@ reads what the page read, logged as the page logged it."""
 import pytest
 
 from permissions.models import AccessLog
+from tests.ids import tid
 
 from .conftest import INTAKE_NO_HOME, open_task
 
@@ -97,7 +98,7 @@ def test_a_section_writes_the_access_log_rows_the_page_wrote_for_it(web, prison_
     the page, as before; opening a section takes none away. The timeline and the access log
     are reads of the case's coordination: each adds its own row (``item``), the forms none."""
     intake = open_task(prison_case, "Task_intake_interview")
-    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    assert web("kari").post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 302
     bjorn = web("bjorn")
     before = AccessLog.objects.count()
     bjorn.get(f"/cases/{prison_case.pk}/")
@@ -184,7 +185,7 @@ def test_the_case_page_and_the_api_agree_on_who_reads_the_access_log(web, prison
     The auditor was refused the section (404: it asked first whether they see the case) while
     the API gave them the very log."""
     intake = open_task(prison_case, "Task_intake_interview")
-    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    assert web("kari").post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 302
     web("bjorn").get(f"/cases/{prison_case.pk}/")  # reads worth logging
     client = web(username)
     api = client.get(f"/api/v1/cases/{prison_case.pk}/access-log/")

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from permissions.models import AccessLog, Consent
+from tests.ids import tid
 from workflows.models import Case, Task
 
 from .conftest import HEALTH_PLAN, INTAKE_NO_HOME, open_task
@@ -57,14 +58,14 @@ def test_intake_with_a_validation_error_then_completed(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
     kari = web("kari")
     missing = {key: value for key, value in INTAKE_NO_HOME.items() if key != "expected_release_date"}
-    response = kari.post(f"/tasks/{intake.pk}/", {**missing, "consent_nav": "maybe"})
+    response = kari.post(f"/tasks/{tid(intake.pk)}/", {**missing, "consent_nav": "maybe"})
     errors = _field_errors(response.content.decode())
     assert response.status_code == 400
     assert set(errors) == {"expected_release_date", "consent_nav"}
     assert "må fylles ut" in errors["expected_release_date"]
     assert Task.objects.get(pk=intake.pk).status == "open"
 
-    response = kari.post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME, follow=True)
+    response = kari.post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME, follow=True)
     html = response.content.decode()
     assert response.redirect_chain[-1][0] == "/tasks/"
     assert "er fullført" in html and "NAV Sarpsborg" in html
@@ -74,31 +75,31 @@ def test_intake_with_a_validation_error_then_completed(web, prison_case):
 
 
 def test_claim_unclaim_and_conflicts(web, prison_case):
-    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
+    web("kari").post(f"/tasks/{tid(open_task(prison_case, 'Task_intake_interview').pk)}/", INTAKE_NO_HOME)
     nav_task = open_task(prison_case, "Task_economy_assessment")
     nils, nora = web("nils"), web("nora")
-    answer = nils.post(f"/tasks/{nav_task.pk}/claim/", HTTP_HX_REQUEST="true")  # in place: the actions only
+    answer = nils.post(f"/tasks/{tid(nav_task.pk)}/claim/", HTTP_HX_REQUEST="true")  # in place: the actions only
     assert answer.status_code == 200 and 'id="unclaim"' in answer.content.decode()
     assert Task.objects.get(pk=nav_task.pk).assignee.username == "nils"
     assert "tatt av Nils NAV-veileder" in nils.get("/tasks/?tab=mine").content.decode()
-    page = nora.get(f"/tasks/{nav_task.pk}/").content.decode()
+    page = nora.get(f"/tasks/{tid(nav_task.pk)}/").content.decode()
     assert "Nils NAV-veileder har tatt oppgaven" in page and 'id="complete"' not in page
-    follow = nora.post(f"/tasks/{nav_task.pk}/claim/", follow=True).content.decode()
+    follow = nora.post(f"/tasks/{tid(nav_task.pk)}/claim/", follow=True).content.decode()
     assert "oppgaven er tatt av Nils NAV-veileder" in follow  # the service's Conflict, shown as a message in bokmål
     assert Task.objects.get(pk=nav_task.pk).assignee.username == "nils"
-    refused = nora.post(f"/tasks/{nav_task.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
+    refused = nora.post(f"/tasks/{tid(nav_task.pk)}/claim/", HTTP_HX_REQUEST="true").content.decode()
     assert "oppgaven er tatt av Nils NAV-veileder" in refused and 'id="claim"' not in refused
-    assert nils.post(f"/tasks/{nav_task.pk}/unclaim/").status_code == 302
+    assert nils.post(f"/tasks/{tid(nav_task.pk)}/unclaim/").status_code == 302
     assert Task.objects.get(pk=nav_task.pk).status == "open"
 
 
 def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agencies, prison_case, consent_basis):
-    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
-    web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
+    web("kari").post(f"/tasks/{tid(open_task(prison_case, 'Task_intake_interview').pk)}/", INTAKE_NO_HOME)
+    web("helga").post(f"/tasks/{tid(open_task(prison_case, 'Task_health_follow_up_plan').pk)}/", HEALTH_PLAN)
     nav_task = open_task(prison_case, "Task_economy_assessment")
     nils = web("nils")
 
-    page = nils.get(f"/tasks/{nav_task.pk}/").content.decode()
+    page = nils.get(f"/tasks/{tid(nav_task.pk)}/").content.decode()
     assert "LAR, oppfølging hver uke" not in page
     assert "ikke samtykket til å dele opplysninger om helse med NAV Sarpsborg" in page
     assert not AccessLog.objects.filter(user__username="nils", category="health").exists()
@@ -114,20 +115,20 @@ def test_nav_sees_health_masked_until_the_coordinator_records_consent(web, agenc
     )
     assert response.status_code == 302
     consent = Consent.objects.get()
-    page = nils.get(f"/tasks/{nav_task.pk}/").content.decode()
+    page = nils.get(f"/tasks/{tid(nav_task.pk)}/").content.decode()
     assert "LAR, oppfølging hver uke" in page
     assert AccessLog.objects.filter(user__username="nils", category="health", basis=f"consent:{consent.pk}").exists()
 
     response = web("bjorn").post(f"/cases/{prison_case.pk}/consents/{consent.pk}/revoke/")
     assert response.status_code == 302
-    assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{nav_task.pk}/").content.decode()
+    assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{tid(nav_task.pk)}/").content.decode()
 
 
 def test_nav_cannot_grant_itself_consent_through_the_case_page(web, agencies, prison_case, consent_basis):
     """Issue 11, point 1, through the web page: NAV is not offered as its own recipient, and a
     forged post for NAV is refused (403, the reason on the page) with health still masked."""
-    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
-    web("helga").post(f"/tasks/{open_task(prison_case, 'Task_health_follow_up_plan').pk}/", HEALTH_PLAN)
+    web("kari").post(f"/tasks/{tid(open_task(prison_case, 'Task_intake_interview').pk)}/", INTAKE_NO_HOME)
+    web("helga").post(f"/tasks/{tid(open_task(prison_case, 'Task_health_follow_up_plan').pk)}/", HEALTH_PLAN)
     nav_task = open_task(prison_case, "Task_economy_assessment")
     nils = web("nils")
     page = nils.get(f"/cases/{prison_case.pk}/sections/consent-form/", HTTP_HX_REQUEST="true").content.decode()
@@ -146,7 +147,7 @@ def test_nav_cannot_grant_itself_consent_through_the_case_page(web, agencies, pr
     assert response.status_code == 403
     assert "registrerer aldri deling med seg selv" in response.content.decode()
     assert not Consent.objects.exists()
-    assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{nav_task.pk}/").content.decode()
+    assert "LAR, oppfølging hver uke" not in nils.get(f"/tasks/{tid(nav_task.pk)}/").content.decode()
 
 
 def test_consent_form_errors_are_shown_after_a_redirect_so_a_reload_posts_nothing(web, prison_case):
@@ -229,7 +230,7 @@ def test_a_consent_is_withdrawn_only_through_its_own_case(web, users, agencies, 
 
 
 def test_case_page_draws_holders_timeline_and_diagram(web, prison_case):
-    web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME)
+    web("kari").post(f"/tasks/{tid(open_task(prison_case, 'Task_intake_interview').pk)}/", INTAKE_NO_HOME)
     html = web("bjorn").get(f"/cases/{prison_case.pk}/").content.decode()
     ball = html.split('id="ball"')[1].split("</section>")[0]
     assert "NAV Sarpsborg" in ball and "Boligkontaktene Sarpsborg" in ball and "Halden fengsel" not in ball

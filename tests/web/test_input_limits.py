@@ -9,6 +9,7 @@ import pytest
 
 from bpmn.models import ProcessDefinition
 from bpmn.registry import clear_caches
+from tests.ids import tid
 from tests.timing import cpu_time
 from tests.workflows import form_safety
 from workflows.models import Case, Task, TaskStatus
@@ -33,7 +34,7 @@ def fill_task(users, agencies):
 
 def test_a_nul_in_a_posted_task_field_is_400_naming_it(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
-    response = web("kari").post(f"/tasks/{intake.pk}/", {**INTAKE_NO_HOME, "housing_situation": "uten\x00bolig"})
+    response = web("kari").post(f"/tasks/{tid(intake.pk)}/", {**INTAKE_NO_HOME, "housing_situation": "uten\x00bolig"})
     html = response.content.decode()
     assert response.status_code == 400
     assert "Forespørselen kan ikke brukes" in html and f"housing_situation: {NUL_NB}" in html
@@ -71,7 +72,7 @@ def test_a_nul_in_a_path_or_a_query_is_400(web, shipped, user, path):
 
 def test_text_past_the_limit_is_shown_next_to_the_field(web, fill_task, settings):
     settings.BROBYGGER = {**settings.BROBYGGER, "SUBMITTED_TEXT_MAX_CHARS": 10}
-    response = web("nils").post(f"/tasks/{fill_task.pk}/", {"note": "x" * 11})
+    response = web("nils").post(f"/tasks/{tid(fill_task.pk)}/", {"note": "x" * 11})
     assert response.status_code == 400
     assert {name: text.strip() for name, text in _field_errors(response.content.decode()).items()} == {
         "note": "høyst 10 tegn"
@@ -84,9 +85,9 @@ def test_a_catastrophic_pattern_answers_at_once_on_the_task_page(web, fill_task)
     nils = web("nils")
     # The same refusal of a short value first: the process's first page pays for loading
     # templates and code, which is not what is measured.
-    assert nils.post(f"/tasks/{fill_task.pk}/", {"code": "!"}).status_code == 400
+    assert nils.post(f"/tasks/{tid(fill_task.pk)}/", {"code": "!"}).status_code == 400
     with cpu_time() as used:
-        response = nils.post(f"/tasks/{fill_task.pk}/", {"code": "a" * 40 + "!"})
+        response = nils.post(f"/tasks/{tid(fill_task.pk)}/", {"code": "a" * 40 + "!"})
     assert used.seconds < 0.5
     assert response.status_code == 400 and set(_field_errors(response.content.decode())) == {"code"}
 
@@ -96,6 +97,6 @@ def test_a_form_deployed_before_the_checks_says_it_cannot_be_used(web, fill_task
     form = {"type": "object", "properties": {"note": {"$ref": "#/properties/note"}}}
     ProcessDefinition.objects.filter(pk=definition.pk).update(forms_json=json.dumps({"fill.schema.json": form}))
     clear_caches()
-    response = web("nils").post(f"/tasks/{fill_task.pk}/", {"note": "x"})
+    response = web("nils").post(f"/tasks/{tid(fill_task.pk)}/", {"note": "x"})
     assert response.status_code == 400
     assert "skjemaet kan ikke brukes" in response.content.decode()

@@ -42,6 +42,6 @@ def test_the_rows_links_are_those_reverse_makes(name):
 
     from web.list_rows import id_links
 
-    link = id_links(name)
-    for pk in (1, 9, 10, 918273645, 2**62):
+    link = id_links(name, "task" if name == "task" else None)  # tasks: by public id
+    for pk in (1, 9, 10, 918273645, 2**62 if name == "case" else 2**52 - 1):
         assert link(pk) == reverse(name, args=[pk])

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.ids import tid
 from tests.workflows.helpers import complete, open_tasks
 from workflows.models import CaseOutcome
 
@@ -20,7 +21,7 @@ def outcome_task(prison_case, users):
 
 
 def test_the_outcome_form_offers_the_kinds_by_their_bokmal_labels(web, outcome_task):
-    html = web("bjorn").get(f"/tasks/{outcome_task.pk}/").content.decode()
+    html = web("bjorn").get(f"/tasks/{tid(outcome_task.pk)}/").content.decode()
     assert re.search(r'<option value="dod"\s*>Død</option>', html)
     assert re.search(r'<option value="eid_med_startlan"\s*>Eid bolig med startlån</option>', html)
     assert "Begrunnelse (må fylles ut når personen ikke er bosatt)" in html
@@ -28,7 +29,7 @@ def test_the_outcome_form_offers_the_kinds_by_their_bokmal_labels(web, outcome_t
 
 def test_a_missing_reason_is_shown_at_the_field_and_the_outcome_on_the_case_page(web, outcome_task):
     bjorn = web("bjorn")
-    url = f"/tasks/{outcome_task.pk}/"
+    url = f"/tasks/{tid(outcome_task.pk)}/"
     refused = bjorn.post(url, {"outcome": "ikke_bosatt"})
     assert refused.status_code == 400
     errors = dict(

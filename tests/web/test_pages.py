@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.ids import tid
+
 from .conftest import CAST, INTAKE_NO_HOME, open_task
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +34,7 @@ def test_every_page_answers_each_demo_user_by_the_rules(username, web, prison_ca
         "cases": "/cases/",
         "new": "/cases/new/",
         "case": f"/cases/{prison_case.pk}/",
-        "task": f"/tasks/{intake.pk}/",
+        "task": f"/tasks/{tid(intake.pk)}/",
         "access-report": f"/cases/{prison_case.pk}/person-access-report/",
     }
     for page, url in pages.items():
@@ -66,8 +68,8 @@ def test_oscar_is_refused_everywhere(web, prison_case):
     assert "BK-" not in oscar.get("/cases/").content.decode()
     assert oscar.get("/cases/new/").status_code == 403
     assert oscar.post("/cases/new/", {"process": "prison_release_to_housing"}).status_code == 403
-    assert oscar.post(f"/tasks/{intake.pk}/claim/").status_code == 404
-    assert oscar.post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 404
+    assert oscar.post(f"/tasks/{tid(intake.pk)}/claim/").status_code == 404
+    assert oscar.post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 404
     assert oscar.post(f"/cases/{prison_case.pk}/consents/", {"categories": ["health"]}).status_code == 404
     assert intake.__class__.objects.get(pk=intake.pk).status == "open"
 
@@ -75,10 +77,10 @@ def test_oscar_is_refused_everywhere(web, prison_case):
 def test_other_agency_sees_the_task_but_may_not_work_it(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
     bjorn = web("bjorn")
-    page = bjorn.get(f"/tasks/{intake.pk}/").content.decode()
+    page = bjorn.get(f"/tasks/{tid(intake.pk)}/").content.decode()
     assert 'id="complete"' not in page and "Halden fengsel" in page
-    assert bjorn.post(f"/tasks/{intake.pk}/claim/").status_code == 403
-    assert bjorn.post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 403
+    assert bjorn.post(f"/tasks/{tid(intake.pk)}/claim/").status_code == 403
+    assert bjorn.post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 403
     assert intake.__class__.objects.get(pk=intake.pk).status == "open"
 
 

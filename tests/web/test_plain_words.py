@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.ids import tid
 from workflows.services import record_consent
 
 from .conftest import INTAKE_NO_HOME, open_task
@@ -39,7 +40,7 @@ def test_saved_consents_name_the_categories_in_words(web, users, agencies, priso
 
 def test_dates_in_data_cards_are_written_the_norwegian_way_and_choices_by_their_label(web, prison_case):
     intake = open_task(prison_case, "Task_intake_interview")
-    assert web("kari").post(f"/tasks/{intake.pk}/", INTAKE_NO_HOME).status_code == 302
+    assert web("kari").post(f"/tasks/{tid(intake.pk)}/", INTAKE_NO_HOME).status_code == 302
     page = web("kari").get(f"/cases/{prison_case.pk}/").content.decode()
     assert "1. mars 2027" in page and "2027-03-01" not in page.replace('datetime="2027-03-01', "")
     assert "Uten bolig" in page and "uten_bolig" not in page

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
+from tests.ids import tid
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -22,7 +23,7 @@ def test_every_page_with_case_data_says_private_no_store(web, prison_case):
     helga = web("helga")  # health: reads the treatment plan
     for path in (
         f"/cases/{prison_case.pk}/",
-        f"/tasks/{task.pk}/" if task.agency.kind == "health" else "/tasks/",
+        f"/tasks/{tid(task.pk)}/" if task.agency.kind == "health" else "/tasks/",
         "/tasks/?tab=agency",
         "/cases/",
         f"/cases/{prison_case.pk}/person/",

@@ -25,7 +25,7 @@ PAGES = {
         ("bjorn", "/tasks/?tab=agency&sort=-due"),
         ("nils", "/tasks/?page=2"),
     ],
-    "task": [("nils", "/tasks/{g.open_task.pk}/")],
+    "task": [("nils", "/tasks/{g.open_task.public_id}/")],
     "cases": [
         ("nils", "/cases/"),
         ("bjorn", "/cases/?status=open&process=prison_release_to_housing&overdue=1"),

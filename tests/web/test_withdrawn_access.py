@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from permissions.grants import revoke_agency_access
 from permissions.models import Membership, Role
+from tests.ids import tid
 from workflows.models import Case, Event, Task
 
 from .conftest import INTAKE_NO_HOME, open_task
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def nav_task(web, prison_case):
     assert (
-        web("kari").post(f"/tasks/{open_task(prison_case, 'Task_intake_interview').pk}/", INTAKE_NO_HOME).status_code
+        web("kari")
+        .post(f"/tasks/{tid(open_task(prison_case, 'Task_intake_interview').pk)}/", INTAKE_NO_HOME)
+        .status_code
         == 302
     )
     return open_task(prison_case, "Task_economy_assessment")
@@ -31,7 +34,7 @@ def _api(users, username):
 
 
 def _claim(web, task, username="nils"):
-    assert web(username).post(f"/tasks/{task.pk}/claim/").status_code == 302
+    assert web(username).post(f"/tasks/{tid(task.pk)}/claim/").status_code == 302
     assert Task.objects.get(pk=task.pk).status == "claimed"
 
 
@@ -76,10 +79,10 @@ def test_after_the_grant_is_withdrawn_no_action_on_the_agencys_task_goes_through
     before = _state(nav_task)
     if interface == "api":
         path, body = api_request(nav_task, users)
-        answer = _api(users, actor).post(f"/api/v1/tasks/{nav_task.pk}/{path}", body, format="json")
+        answer = _api(users, actor).post(f"/api/v1/tasks/{tid(nav_task.pk)}/{path}", body, format="json")
     else:
         path, body = page_request(nav_task, users)
-        answer = web(actor).post(f"/tasks/{nav_task.pk}/{path}", body)
+        answer = web(actor).post(f"/tasks/{tid(nav_task.pk)}/{path}", body)
     assert answer.status_code == 404, (action, interface, answer.status_code)
     assert _state(nav_task) == before
 
@@ -88,21 +91,23 @@ def test_with_the_grant_each_action_goes_through(web, users, agencies, nav_task)
     """The same requests succeed while NAV holds its grant (the test above can fail)."""
     Membership.objects.create(user=users["nora"], agency=agencies["nav"], role=Role.LEAD)
     nils, nora = _api(users, "nils"), _api(users, "nora")
-    assert nils.post(f"/api/v1/tasks/{nav_task.pk}/claim/").status_code == 200
-    assert nils.post(f"/api/v1/tasks/{nav_task.pk}/unclaim/").status_code == 200
-    assert nils.post(f"/api/v1/tasks/{nav_task.pk}/claim/").status_code == 200
-    assert nora.post(f"/api/v1/tasks/{nav_task.pk}/reassign/", {}, format="json").status_code == 200
+    assert nils.post(f"/api/v1/tasks/{tid(nav_task.pk)}/claim/").status_code == 200
+    assert nils.post(f"/api/v1/tasks/{tid(nav_task.pk)}/unclaim/").status_code == 200
+    assert nils.post(f"/api/v1/tasks/{tid(nav_task.pk)}/claim/").status_code == 200
+    assert nora.post(f"/api/v1/tasks/{tid(nav_task.pk)}/reassign/", {}, format="json").status_code == 200
     assert (
-        nora.post(f"/api/v1/tasks/{nav_task.pk}/reassign/", {"assignee": users["nils"].pk}, format="json").status_code
+        nora.post(
+            f"/api/v1/tasks/{tid(nav_task.pk)}/reassign/", {"assignee": users["nils"].pk}, format="json"
+        ).status_code
         == 200
     )
-    answer = nils.post(f"/api/v1/tasks/{nav_task.pk}/complete/", _api_complete_body(nav_task), format="json")
+    answer = nils.post(f"/api/v1/tasks/{tid(nav_task.pk)}/complete/", _api_complete_body(nav_task), format="json")
     assert answer.status_code == 200, answer.content
     assert Task.objects.get(pk=nav_task.pk).status == "completed"
 
 
 def test_the_task_page_offers_no_action_once_the_grant_is_withdrawn(web, users, agencies, nav_task):
-    assert web("nils").get(f"/tasks/{nav_task.pk}/").status_code == 200
+    assert web("nils").get(f"/tasks/{tid(nav_task.pk)}/").status_code == 200
     revoke_agency_access(nav_task.case, [agencies["nav"]])
-    assert web("nils").get(f"/tasks/{nav_task.pk}/").status_code == 404
+    assert web("nils").get(f"/tasks/{tid(nav_task.pk)}/").status_code == 404
     assert _api(users, "nils").get("/api/v1/tasks/").json()["results"] == []

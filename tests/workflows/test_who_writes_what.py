@@ -10,6 +10,7 @@ from bpmn.registry import runtime_for
 from core.errors import Forbidden, InvalidInput
 from tests.clients import api, web
 from tests.clock import Clock
+from tests.ids import tid
 from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS, complete, form_data, open_tasks, start_prison_case
 from tests.workflows.jobs.conftest import walk_to_find_home
 from workflows import services
@@ -128,7 +129,7 @@ def test_a_task_writes_its_own_form_only(parallel_case, users):
     before = snapshot(parallel_case)
     # NAV's own task with a health field added: 400 naming it, nothing written.
     answer = api(users["nils"]).post(
-        f"/api/v1/tasks/{economy.pk}/complete/",
+        f"/api/v1/tasks/{tid(economy.pk)}/complete/",
         {"data": {**form_data(economy), "treatment_plan": "NAV's plan"}},
         format="json",
     )
@@ -136,7 +137,9 @@ def test_a_task_writes_its_own_form_only(parallel_case, users):
     # The health service's task: NAV may not complete it. It lies on a branch of a gateway
     # that reads health data NAV does not see: 404, as a task that does not exist (a 403
     # naming its agency would tell which way the case went).
-    answer = api(users["nils"]).post(f"/api/v1/tasks/{health.pk}/complete/", {"data": form_data(health)}, format="json")
+    answer = api(users["nils"]).post(
+        f"/api/v1/tasks/{tid(health.pk)}/complete/", {"data": form_data(health)}, format="json"
+    )
     assert answer.status_code == 404
     assert snapshot(parallel_case) == before
 
@@ -147,11 +150,11 @@ def test_the_pages_let_no_agency_write_another_agencys_fields(parallel_case, use
     before = snapshot(parallel_case)
     post = {"treatment_plan": "NAV's plan", "substance_use_follow_up": "true", "gp_assigned": "false"}
     # Refused: 404 where the task lies on a branch NAV may not learn of, else 403.
-    assert web(users["nils"]).post(f"/tasks/{health.pk}/", post).status_code in (403, 404)
+    assert web(users["nils"]).post(f"/tasks/{tid(health.pk)}/", post).status_code in (403, 404)
     assert snapshot(parallel_case) == before
     # NAV's own form, with a health field smuggled into the post: only NAV's fields are written.
     own = {"benefits_applied": "true", "social_assistance_applied": "false", "deposit_guarantee_granted": "false"}
-    assert web(users["nils"]).post(f"/tasks/{economy.pk}/", {**own, **post}).status_code == 302
+    assert web(users["nils"]).post(f"/tasks/{tid(economy.pk)}/", {**own, **post}).status_code == 302
     parallel_case.refresh_from_db()
     assert "treatment_plan" not in parallel_case.data
     written = {f for f, agency in parallel_case.data_sources.items() if agency == economy.agency_id}

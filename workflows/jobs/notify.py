@@ -16,6 +16,7 @@ import json
 from django.conf import settings
 from django.core.mail import send_mail
 
+from core import public_ids
 from core.ids import lookup_id
 from workflows.jobs import webhook_transport
 from workflows.jobs.errors import JobError, Refusal, detail
@@ -29,7 +30,7 @@ SUBJECTS = {
 
 
 def task_link(task) -> str:
-    return f"{settings.BROBYGGER['SITE_URL'].rstrip('/')}/tasks/{task.pk}/"
+    return f"{settings.BROBYGGER['SITE_URL'].rstrip('/')}/tasks/{public_ids.encode('task', task.pk)}/"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -96,7 +97,7 @@ def _call_webhook(job, task, event: str) -> str | None:
             "id": str(job.delivery_key),
             "event": event,
             "case_reference": task.case.reference,
-            "task_id": task.pk,
+            "task_id": public_ids.encode("task", task.pk),  # the API's id of the task (opaque)
             "link": task_link(task),
         },
         separators=(",", ":"),

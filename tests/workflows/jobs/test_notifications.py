@@ -15,6 +15,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.clock import Clock
+from tests.ids import tid
 from tests.request_ids import without_request_id
 from tests.workflows.helpers import PERSON, open_tasks, start_prison_case
 from workflows.jobs.worker import Worker
@@ -77,7 +78,7 @@ def test_task_email_carries_only_the_reference_and_a_link(shipped, users, agenci
     assert message.to == [agencies["prison"].notification_email]
     assert case.reference in message.subject
     (task,) = open_tasks(case)
-    assert f"/tasks/{task.pk}/" in message.body
+    assert f"/tasks/{tid(task.pk)}/" in message.body
     for secret in (PERSON["name"], PERSON["national_id"], "Ola"):
         assert secret not in message.subject + message.body
     assert Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_created").status == "done"
@@ -145,7 +146,7 @@ def test_failing_webhook_backs_off_becomes_an_incident_and_retry_completes_it(
         "id": str(hook.delivery_key),
         "event": "task_created",
         "case_reference": case.reference,
-        "task_id": open_tasks(case)[0].pk,
+        "task_id": tid(open_tasks(case)[0].pk),  # its public id, as the API calls it
         "link": payload["link"],
     }
     assert PERSON["name"] not in body.decode() and PERSON["national_id"] not in body.decode()
