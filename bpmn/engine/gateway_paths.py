@@ -32,7 +32,7 @@ from __future__ import annotations
 import ast
 import copy
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -955,26 +955,40 @@ def _walked_caught_on_timer_branches(
     return found
 
 
-def path_splits(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+def path_splits(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), writes: Mapping[str, Collection[str]] | None = None
+) -> dict[str, GatewayPath]:
     """What the path of a case gives away: every gateway whose conditions read data
     (``gateway_paths``), every timer whose moment does (``timer_paths``) and every activity
     whose count of instances does (``loop_paths``), by id (``paths_and_sources``)."""
-    return paths_and_sources(bpmn_xml, shared)[0]
+    return paths_and_sources(bpmn_xml, shared, writes)[0]
 
 
-def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> tuple[dict[str, GatewayPath], Sources]:
+def paths_and_sources(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), writes: Mapping[str, Collection[str]] | None = None
+) -> tuple[dict[str, GatewayPath], Sources]:
     """``path_splits``, and name -> the names of data it may carry, wherever it is read.
 
     A name carries what a script computes it from (``script_sources``; with the processes its
     call activities call, ``with_called``: a called process's data is copied back into its
     caller's when it ends). And a name set on a split's branch (by a script or a catch there,
-    or inside the process a call activity there calls) carries what the split reads:
-    ``home_found = False`` on the branch a diagnosis chose tells the diagnosis to whoever sees
-    ``home_found``. Reading such a name makes a split of its own read that too, whose branches
-    may set names in turn: repeated until nothing grows (most models: once)."""
+    or inside the process a call activity there calls, or, ``writes``: element id -> the
+    fields it writes (``element_writes``), by a user task's form, a message catch's declared
+    fields or a service task's outputs) carries what the split reads: ``home_found = False``
+    on the branch a diagnosis chose tells the diagnosis to whoever sees ``home_found``, and so
+    does ``treatment_home_plan``, which only that branch's housing task writes. Reading such a
+    name makes a split of its own read that too, whose branches may set names in turn:
+    repeated until nothing grows (most models: once). Without ``writes`` a form field carried
+    only its own category (until 2026-12-06: a gateway after the branches met on
+    ``treatment_home_plan`` listed its tasks to NAV in the lists across cases)."""
     root = model_root(bpmn_xml)
     base = script_sources(root)
     set_by = _names_set_with_calls(root)
+    if writes:
+        set_by = {
+            element: frozenset(set_by.get(element, ())) | frozenset(writes.get(element, ()))
+            for element in set_by.keys() | writes.keys()
+        }
     sources = base
     while True:
         splits = _terminated_on_branches(
@@ -1094,6 +1108,34 @@ def _elements(nodes: Collection[str]) -> frozenset[str]:
     """``nodes`` without the message names' nodes, the node of a gateway without an id (no
     element's id starts with NUL) and the empty id."""
     return frozenset(node for node in nodes if node and not node.startswith("\x00"))
+
+
+def element_writes(
+    bpmn_xml: Model,
+    user_tasks: Mapping[str, Mapping | None],
+    forms: Mapping[str, Mapping | None],
+    message_rules: Mapping[str, Mapping | None],
+    service_tasks: Mapping[str, Mapping | None],
+) -> dict[str, frozenset[str]]:
+    """Element id -> the case-data fields it writes, from a version's compiled metadata: a user
+    task its form's fields, a message catch the fields its message declares (``message_rules``),
+    a service task its outputs, else its form's fields. ``paths_and_sources(writes=)`` and
+    ``DefinitionRuntime.branch_writers`` read it."""
+
+    def form_fields(declared: Mapping | None) -> Iterable[str]:
+        form = forms.get((declared or {}).get("form") or "") or {}
+        return (form.get("properties") or {}).keys()
+
+    writes: dict[str, set[str]] = {}
+    for element, task in user_tasks.items():
+        writes.setdefault(element, set()).update(form_fields(task))
+    if message_rules:
+        for element, names in message_catch_names(bpmn_xml).items():
+            for name in names:
+                writes.setdefault(element, set()).update((message_rules.get(name) or {}).get("fields") or ())
+    for element, declared in service_tasks.items():  # its outputs, else its form's fields
+        writes.setdefault(element, set()).update((declared or {}).get("outputs") or form_fields(declared))
+    return {element: frozenset(names) for element, names in writes.items() if names}
 
 
 def message_catch_names(bpmn_xml: Model) -> dict[str, frozenset[str]]:
