@@ -34,7 +34,7 @@ import copy
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from lxml import etree
 
@@ -1112,17 +1112,17 @@ def _elements(nodes: Collection[str]) -> frozenset[str]:
 
 def element_writes(
     bpmn_xml: Model,
-    user_tasks: Mapping[str, Mapping | None],
-    forms: Mapping[str, Mapping | None],
-    message_rules: Mapping[str, Mapping | None],
-    service_tasks: Mapping[str, Mapping | None],
+    user_tasks: Mapping[str, Mapping[str, Any] | None],
+    forms: Mapping[str, Mapping[str, Any] | None],
+    message_rules: Mapping[str, Mapping[str, Any] | None],
+    service_tasks: Mapping[str, Mapping[str, Any] | None],
 ) -> dict[str, frozenset[str]]:
     """Element id -> the case-data fields it writes, from a version's compiled metadata: a user
     task its form's fields, a message catch the fields its message declares (``message_rules``),
     a service task its outputs, else its form's fields. ``paths_and_sources(writes=)`` and
     ``DefinitionRuntime.branch_writers`` read it."""
 
-    def form_fields(declared: Mapping | None) -> Iterable[str]:
+    def form_fields(declared: Mapping[str, Any] | None) -> Iterable[str]:
         form = forms.get((declared or {}).get("form") or "") or {}
         return (form.get("properties") or {}).keys()
 
