@@ -201,6 +201,15 @@ class DefinitionRuntime:
         return timer_reads(self.run_model, self.script_sources)
 
     @cached_property
+    def timer_value_reads(self) -> dict[str, frozenset[str]]:
+        """Timer event id -> the fields its moment is computed from (through scripts), not what
+        they carry of the branches that set them (``timer_reads``): what a correction of one
+        times again (``steps.retime_timers_reading``). A correction of the value that chose a
+        branch changes no value the timer reads (a field written on the branch since
+        2026-12-06 carries it: ``paths_and_sources(writes=)``)."""
+        return timer_reads(self.run_model)
+
+    @cached_property
     def timer_path_categories(self) -> int:
         """``ProcessInstance.timer_path_categories``: the categories read by the gateways on
         whose branches any timer of the model lies, and those of the fields any timer's
