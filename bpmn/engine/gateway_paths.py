@@ -839,7 +839,9 @@ def _timer_alternatives(
     withdraws them at its moment (what the case waits for lost the message's name at 09:00 a
     week before the masked date), and the task after one, made only while the timer had not
     fired, bounds the moment (2026-12-06, h-paths3). Only what nothing else leads to (every
-    node before it among them), so a join after the two shows."""
+    node before it among them), so a join after the two shows; a node in a loop after them
+    counts, its nodes leading to one another (until 2026-12-06, h-paths4, a node was taken
+    only once every node before it was, so a loop and what follows it lay on no branch)."""
     alternatives = _event_alternatives(root)
     if not alternatives or not paths.keys() & alternatives.keys():
         return paths
@@ -852,18 +854,32 @@ def _timer_alternatives(
         others = alternatives.get(timer, set())
         if not others:
             continue
-        region = set(others)
-        todo = [target for other in others for target in successors.get(other, ())]
-        while todo:
-            node = todo.pop()
-            if node in region or not node or not before.get(node, set()) <= region:
-                continue
-            region.add(node)
-            todo.extend(successors.get(node, ()))
+        region = _only_through(others, successors, before)
         for node in list(region):
             region |= inside.get(node, set())
         found[timer] = GatewayPath(path.reads, _elements(path.branch_elements | region))
     return found
+
+
+def _only_through(starts: Collection[str], successors: dict[str, set[str]], before: dict[str, set[str]]) -> set[str]:
+    """``starts`` and what only they lead to: of what they reach, the largest part every node
+    of which (but ``starts``) has all the nodes before it in that part. What a node outside
+    leads to is taken out, and what only that led to after it, so a node in a loop stays when
+    the loop is entered from ``starts`` alone."""
+    region = set(starts)
+    todo = [target for start in starts for target in successors.get(start, ())]
+    while todo:
+        node = todo.pop()
+        if node and node not in region:
+            region.add(node)
+            todo.extend(successors.get(node, ()))
+    todo = list(region - set(starts))
+    while todo:
+        node = todo.pop()
+        if node in region and node not in starts and not before.get(node, set()) <= region:
+            region.discard(node)
+            todo.extend(target for target in successors.get(node, ()) if target in region)
+    return region
 
 
 def _caught_on_timer_branches(

@@ -8,7 +8,10 @@ now; it changes only what differs):
   gateway, timer or loop after the branches meet that reads ``treatment_home_plan``, which
   only the treatment branch's housing task writes, reads the health value that chose the
   branch, and the tasks on its branches (``Task.path_categories``) and the instances' timers
-  (``timer_path_categories``) are listed across cases only to a reader who sees it."""
+  (``timer_path_categories``) are listed across cases only to a reader who sees it;
+- what follows only the events an event-based gateway waits for beside a data timer takes in
+  the nodes of a loop there and what follows it (``gateway_paths._only_through``): they lay on
+  no branch and told that the answer came before the masked moment."""
 
 from importlib import import_module
 
