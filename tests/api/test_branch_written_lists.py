@@ -131,3 +131,30 @@ def test_the_health_service_and_the_housing_office_list_them(cases, users):
 def test_one_task_by_id_agrees(cases, users):
     for task in Task.objects.filter(element_id__in=FOLLOW_UPS):
         assert api(users["nils"]).get(reverse("api-task", args=[task.pk])).status_code == 404
+
+
+def test_the_migration_fills_in_what_versions_deployed_before_store(cases, users):
+    """Versions deployed before stored the follow-ups' categories without the fields the
+    branches' steps write (coordination only): ``0056`` reads them anew, and NAV's lists of
+    stored cases tell neither branch."""
+    import importlib
+
+    from django.apps import apps
+
+    from bpmn.models import ProcessDefinition
+    from permissions.rules import path_mask
+
+    definition = ProcessDefinition.objects.get(key="Proc_branch_lists")
+    stored = {**definition.metadata["path_categories"]}
+    before = {element: ["coordination"] for element in FOLLOW_UPS}
+    ProcessDefinition.objects.filter(pk=definition.pk).update(
+        metadata={**definition.metadata, "path_categories": {**stored, **before}}
+    )
+    Task.objects.filter(element_id__in=FOLLOW_UPS).update(path_categories=path_mask(["coordination"]))
+    importlib.import_module("workflows.migrations.0056_path_categories_branch_written_fields").fill(apps, None)
+    definition.refresh_from_db()
+    assert definition.metadata["path_categories"] == stored
+    for task in Task.objects.filter(element_id__in=FOLLOW_UPS):
+        assert task.path_categories & path_mask(["health"]), task.element_id
+    seen = what_lists_tell(users["nils"], cases)
+    assert seen["yes"] == seen["no"], seen
