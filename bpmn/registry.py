@@ -19,8 +19,8 @@ from bpmn.engine.forms_validation import field_validator, form_validator, schema
 from bpmn.engine.gateway_paths import (
     GatewayPath,
     Model,
+    element_writes,
     handed_from,
-    message_catch_names,
     message_throw_names,
     paths_and_sources,
     timer_elements,
@@ -86,7 +86,7 @@ class DefinitionRuntime:
 
     @cached_property
     def _paths_and_sources(self) -> tuple[dict[str, GatewayPath], dict[str, frozenset[str]]]:
-        return paths_and_sources(self.run_model, self.field_rules.shared_fields)
+        return paths_and_sources(self.run_model, self.field_rules.shared_fields, self._writes)
 
     @cached_property
     def gateway_paths(self) -> dict[str, GatewayPath]:
@@ -108,24 +108,11 @@ class DefinitionRuntime:
 
     @cached_property
     def _writes(self) -> dict[str, frozenset[str]]:
-        """Element id -> the case-data fields it writes: a user task its form's fields, a
-        message catch the fields its message declares (``message_rules``), a service task its
-        outputs (``workflows.jobs.service.taken_fields``; until 2026-12-06 none: what a
-        connector on a hidden branch wrote showed)."""
-        writes: dict[str, set[str]] = {}
-        for element, task in self.user_tasks.items():
-            form = self.forms.get((task or {}).get("form") or "") or {}
-            writes.setdefault(element, set()).update((form.get("properties") or {}).keys())
-        if self.message_rules:
-            for element, names in message_catch_names(self.run_model).items():
-                for name in names:
-                    writes.setdefault(element, set()).update((self.message_rules.get(name) or {}).get("fields") or ())
-        for element, declared in self.service_tasks.items():  # its outputs, else its form's fields
-            form = self.forms.get((declared or {}).get("form") or "") or {}
-            writes.setdefault(element, set()).update(
-                (declared or {}).get("outputs") or (form.get("properties") or {}).keys()
-            )
-        return {element: frozenset(names) for element, names in writes.items() if names}
+        """Element id -> the case-data fields it writes (``gateway_paths.element_writes``): a
+        user task its form's fields, a message catch the fields its message declares
+        (``message_rules``), a service task its outputs (``workflows.jobs.service.taken_fields``;
+        until 2026-12-06 none: what a connector on a hidden branch wrote showed)."""
+        return element_writes(self.run_model, self.user_tasks, self.forms, self.message_rules, self.service_tasks)
 
     @cached_property
     def on_branches(self) -> frozenset[str]:
@@ -212,6 +199,15 @@ class DefinitionRuntime:
         """Timer event id -> the fields its expression reads (``bpmn.engine.timer_reads``):
         when it fires tells their values."""
         return timer_reads(self.run_model, self.script_sources)
+
+    @cached_property
+    def timer_value_reads(self) -> dict[str, frozenset[str]]:
+        """Timer event id -> the fields its moment is computed from (through scripts), not what
+        they carry of the branches that set them (``timer_reads``): what a correction of one
+        times again (``steps.retime_timers_reading``). A correction of the value that chose a
+        branch changes no value the timer reads (a field written on the branch since
+        2026-12-06 carries it: ``paths_and_sources(writes=)``)."""
+        return timer_reads(self.run_model)
 
     @cached_property
     def timer_path_categories(self) -> int:

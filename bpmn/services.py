@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from bpmn.engine.definition import compile_definition, definition_checksum
 from bpmn.engine.errors import ISSUE_CODES, BpmnValidationError, ValidationIssue
-from bpmn.engine.gateway_paths import path_splits, with_called
+from bpmn.engine.gateway_paths import element_writes, path_splits, with_called
 from bpmn.engine.xml import MAX_BPMN_BYTES
 from bpmn.models import DeployRecord, ProcessDefinition, ProcessDraft
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, field_error
@@ -228,21 +228,23 @@ def _store_version(actor, compiled, bpmn_text, forms, lanes, checksum, routing=N
                 "service_tasks": compiled.service_tasks,
                 "message_rules": compiled.message_rules,
                 "start_form": compiled.start_form,
-                # Which categories a task's presence tells (issue 11): Task.path_categories.
-                # A timer whose moment is computed from data counts as a gateway (its firing).
-                "path_categories": rules.path_categories(
-                    path_splits(
-                        with_called(bpmn_text, [text for _name, text in called]),
-                        field_rules({"fields": compiled.fields}, forms).shared_fields,
-                    ),
-                    compiled.fields,
-                ),
+                "path_categories": _path_categories(compiled, bpmn_text, forms, called),
                 "pool_events": compiled.pool_events,
             },
             deployed_by=_user_or_none(actor),
         )
         _record_deploy(actor, definition, created=True)
     return DeployResult(definition, created=True)
+
+
+def _path_categories(compiled, bpmn_text, forms, called) -> dict[str, list[str]]:
+    """Which categories a task's presence tells (issue 11): ``Task.path_categories``. A timer
+    whose moment is computed from data counts as a gateway (its firing); a field a step on a
+    split's branch writes carries what the split reads (``element_writes``)."""
+    model = with_called(bpmn_text, [text for _name, text in called])
+    writes = element_writes(model, compiled.user_tasks, forms, compiled.message_rules, compiled.service_tasks)
+    shared = field_rules({"fields": compiled.fields}, forms).shared_fields
+    return rules.path_categories(path_splits(model, shared, writes), compiled.fields)
 
 
 def _user_or_none(actor):

@@ -86,7 +86,11 @@ def correctable_fields(actor, case) -> list[str]:
     identity and, on a closed case, the case file)."""
     fields = selectors.case_field_rules(case)
     retention = rules_for_process(case.process_key)
-    sources = case.data_sources or {}
+    # A value a hidden branch may have written over shows as the case had it before
+    # (``Case.data_common``), with the agency that recorded that: it corrects that value.
+    rewritten = selectors.branch_fields_hidden(actor, case)
+    common = _common_corrected(case, rewritten)
+    sources = {**(case.data_sources or {}), **{name: common[name][1] for name in common}}
     taking_part = set(case.participants.values_list("agency_id", flat=True))
 
     def may_correct(name: str) -> bool:
@@ -102,10 +106,15 @@ def correctable_fields(actor, case) -> list[str]:
             recorder_left=recorded_by is not None and recorded_by not in taking_part,
         )
 
-    # A value a hidden branch may have written over shows as the case had it before
-    # (``Case.data_common``): corrected, it would be compared with the branch's.
-    rewritten = selectors.branch_fields_hidden(actor, case)
-    return [name for name in visible_fields(actor, case) if name not in rewritten and may_correct(name)]
+    shown = visible_fields(actor, case)
+    return [name for name in shown if (name not in rewritten or name in common) and may_correct(name)]
+
+
+def _common_corrected(case: Case, hidden) -> dict[str, list]:
+    """Field -> [value, agency] of ``Case.data_common`` for the fields of ``hidden`` (a hidden
+    branch may have written over them): the value the reader is shown, and corrects."""
+    common = case.data_common or {}
+    return {name: common[name] for name in hidden if isinstance(common.get(name), list) and len(common[name]) == 2}
 
 
 def check_may_correct(actor, case, field: str) -> None:
@@ -265,7 +274,12 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
             raise Conflict("retention.erased")
         old: object
         check_may_correct(actor, case, field)
-        acting = _acting_for(actor, case, field)
+        common: dict[str, list] = {}
+        if field != NATIONAL_ID and field not in PERSON_FIELDS:
+            common = _common_corrected(case, selectors.branch_fields_hidden(actor, case) & {field})
+        # The agency the correction is made for, whose room it takes: the one that recorded
+        # the value the actor is shown (``common``: as every case's steps left it).
+        acting = _acting_for(actor, case, field, common)
         _check_room(case, acting[0])
         exported = _exported(case) if field != NATIONAL_ID else None  # a national id waits for review
         if field == NATIONAL_ID:
@@ -282,7 +296,7 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
         elif field in PERSON_FIELDS:
             (old, category), new, status = _correct_person(case, field, value), None, CorrectionStatus.DONE
         else:
-            (old, category), new, status = _correct_data(case, field, value), None, CorrectionStatus.DONE
+            (old, category), new, status = _correct_data(case, field, value, common), None, CorrectionStatus.DONE
         correction = Correction.objects.create(
             case=case,
             field=field,
@@ -331,11 +345,13 @@ def _check_room(case: Case, agency_id: int) -> None:
         raise InvalidInput("retention.invalid", errors=[full])
 
 
-def _acting_for(actor, case: Case, field: str) -> tuple[int, str]:
+def _acting_for(actor, case: Case, field: str, common: dict[str, list]) -> tuple[int, str]:
     """(agency id, role) a correction is made for: the agency that recorded the value when
     ``actor`` works the case for it, else the coordinating agency (``check_may_correct``
-    let nobody else through)."""
-    recorded_by = None if field in PERSON_FIELDS else (case.data_sources or {}).get(field)
+    let nobody else through). ``common``: the value corrected was ``Case.data_common``'s."""
+    recorded_by = common[field][1] if field in common else None
+    if field not in common:
+        recorded_by = None if field in PERSON_FIELDS else (case.data_sources or {}).get(field)
     for agency, role in rules.case_access(actor, case).acting:
         if agency.pk == recorded_by:
             return agency.pk, role
@@ -648,11 +664,16 @@ def _new_person(national_id: str, name: str) -> Person | None:
         return None
 
 
-def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old value, category)
+def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tuple[object, str]:  # (old, category)
+    """``common``: ``field`` shows to the actor as ``Case.data_common`` has it (a step on a
+    branch hidden from them may have written over it): that value is the one corrected, and
+    the case's own only when it is still the same (no branch wrote over it). Until 2026-12-06
+    the correction was compared with the branch's value, so the agency that recorded the value
+    every case's steps left could not correct it where a hidden branch may have written over it."""
     data = dict(case.data or {})
     if field not in data:
         raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
-    old = data[field]
+    old = common[field][0] if field in common else data[field]
     if old is not None and value is not None and _kind(old) != _kind(value):
         raise _invalid(field_error("value", "retention.wrong_type"))
     if value == old:
@@ -665,12 +686,15 @@ def _correct_data(case: Case, field: str, value) -> tuple[object, str]:  # (old 
     errors = schema_errors(validator.iter_errors(value), prefix="value") if validator and value is not None else []
     if errors:
         raise InvalidInput("retention.invalid", errors=errors)
+    kept = dict(case.data_common or {})
+    if field in kept and kept[field][0] == old:  # as the steps every case passes left it
+        kept[field] = [value, kept[field][1]]
+        case.data_common = kept
+    if field in common and data[field] != old:  # the branch's value stays the case's
+        case.save(update_fields=["data_common"])
+        return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
     data[field] = value
     case.data = data
-    common = dict(case.data_common or {})
-    if field in common and common[field][0] == old:  # as the steps every case passes left it
-        common[field] = [value, common[field][1]]
-        case.data_common = common
     case.save(update_fields=["data", "data_common"])
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected

@@ -32,9 +32,9 @@ from __future__ import annotations
 import ast
 import copy
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from lxml import etree
 
@@ -839,7 +839,9 @@ def _timer_alternatives(
     withdraws them at its moment (what the case waits for lost the message's name at 09:00 a
     week before the masked date), and the task after one, made only while the timer had not
     fired, bounds the moment (2026-12-06, h-paths3). Only what nothing else leads to (every
-    node before it among them), so a join after the two shows."""
+    node before it among them), so a join after the two shows; a node in a loop after them
+    counts, its nodes leading to one another (until 2026-12-06, h-paths4, a node was taken
+    only once every node before it was, so a loop and what follows it lay on no branch)."""
     alternatives = _event_alternatives(root)
     if not alternatives or not paths.keys() & alternatives.keys():
         return paths
@@ -852,18 +854,32 @@ def _timer_alternatives(
         others = alternatives.get(timer, set())
         if not others:
             continue
-        region = set(others)
-        todo = [target for other in others for target in successors.get(other, ())]
-        while todo:
-            node = todo.pop()
-            if node in region or not node or not before.get(node, set()) <= region:
-                continue
-            region.add(node)
-            todo.extend(successors.get(node, ()))
+        region = _only_through(others, successors, before)
         for node in list(region):
             region |= inside.get(node, set())
         found[timer] = GatewayPath(path.reads, _elements(path.branch_elements | region))
     return found
+
+
+def _only_through(starts: Collection[str], successors: dict[str, set[str]], before: dict[str, set[str]]) -> set[str]:
+    """``starts`` and what only they lead to: of what they reach, the largest part every node
+    of which (but ``starts``) has all the nodes before it in that part. What a node outside
+    leads to is taken out, and what only that led to after it, so a node in a loop stays when
+    the loop is entered from ``starts`` alone."""
+    region = set(starts)
+    todo = [target for start in starts for target in successors.get(start, ())]
+    while todo:
+        node = todo.pop()
+        if node and node not in region:
+            region.add(node)
+            todo.extend(successors.get(node, ()))
+    todo = list(region - set(starts))
+    while todo:
+        node = todo.pop()
+        if node in region and node not in starts and not before.get(node, set()) <= region:
+            region.discard(node)
+            todo.extend(target for target in successors.get(node, ()) if target in region)
+    return region
 
 
 def _caught_on_timer_branches(
@@ -955,26 +971,40 @@ def _walked_caught_on_timer_branches(
     return found
 
 
-def path_splits(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> dict[str, GatewayPath]:
+def path_splits(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), writes: Mapping[str, Collection[str]] | None = None
+) -> dict[str, GatewayPath]:
     """What the path of a case gives away: every gateway whose conditions read data
     (``gateway_paths``), every timer whose moment does (``timer_paths``) and every activity
     whose count of instances does (``loop_paths``), by id (``paths_and_sources``)."""
-    return paths_and_sources(bpmn_xml, shared)[0]
+    return paths_and_sources(bpmn_xml, shared, writes)[0]
 
 
-def paths_and_sources(bpmn_xml: Model, shared: Collection[str] = frozenset()) -> tuple[dict[str, GatewayPath], Sources]:
+def paths_and_sources(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), writes: Mapping[str, Collection[str]] | None = None
+) -> tuple[dict[str, GatewayPath], Sources]:
     """``path_splits``, and name -> the names of data it may carry, wherever it is read.
 
     A name carries what a script computes it from (``script_sources``; with the processes its
     call activities call, ``with_called``: a called process's data is copied back into its
     caller's when it ends). And a name set on a split's branch (by a script or a catch there,
-    or inside the process a call activity there calls) carries what the split reads:
-    ``home_found = False`` on the branch a diagnosis chose tells the diagnosis to whoever sees
-    ``home_found``. Reading such a name makes a split of its own read that too, whose branches
-    may set names in turn: repeated until nothing grows (most models: once)."""
+    or inside the process a call activity there calls, or, ``writes``: element id -> the
+    fields it writes (``element_writes``), by a user task's form, a message catch's declared
+    fields or a service task's outputs) carries what the split reads: ``home_found = False``
+    on the branch a diagnosis chose tells the diagnosis to whoever sees ``home_found``, and so
+    does ``treatment_home_plan``, which only that branch's housing task writes. Reading such a
+    name makes a split of its own read that too, whose branches may set names in turn:
+    repeated until nothing grows (most models: once). Without ``writes`` a form field carried
+    only its own category (until 2026-12-06: a gateway after the branches met on
+    ``treatment_home_plan`` listed its tasks to NAV in the lists across cases)."""
     root = model_root(bpmn_xml)
     base = script_sources(root)
     set_by = _names_set_with_calls(root)
+    if writes:
+        set_by = {
+            element: frozenset(set_by.get(element, ())) | frozenset(writes.get(element, ()))
+            for element in set_by.keys() | writes.keys()
+        }
     sources = base
     while True:
         splits = _terminated_on_branches(
@@ -1094,6 +1124,34 @@ def _elements(nodes: Collection[str]) -> frozenset[str]:
     """``nodes`` without the message names' nodes, the node of a gateway without an id (no
     element's id starts with NUL) and the empty id."""
     return frozenset(node for node in nodes if node and not node.startswith("\x00"))
+
+
+def element_writes(
+    bpmn_xml: Model,
+    user_tasks: Mapping[str, Mapping[str, Any] | None],
+    forms: Mapping[str, Mapping[str, Any] | None],
+    message_rules: Mapping[str, Mapping[str, Any] | None],
+    service_tasks: Mapping[str, Mapping[str, Any] | None],
+) -> dict[str, frozenset[str]]:
+    """Element id -> the case-data fields it writes, from a version's compiled metadata: a user
+    task its form's fields, a message catch the fields its message declares (``message_rules``),
+    a service task its outputs, else its form's fields. ``paths_and_sources(writes=)`` and
+    ``DefinitionRuntime.branch_writers`` read it."""
+
+    def form_fields(declared: Mapping[str, Any] | None) -> Iterable[str]:
+        form = forms.get((declared or {}).get("form") or "") or {}
+        return (form.get("properties") or {}).keys()
+
+    writes: dict[str, set[str]] = {}
+    for element, task in user_tasks.items():
+        writes.setdefault(element, set()).update(form_fields(task))
+    if message_rules:
+        for element, names in message_catch_names(bpmn_xml).items():
+            for name in names:
+                writes.setdefault(element, set()).update((message_rules.get(name) or {}).get("fields") or ())
+    for element, declared in service_tasks.items():  # its outputs, else its form's fields
+        writes.setdefault(element, set()).update((declared or {}).get("outputs") or form_fields(declared))
+    return {element: frozenset(names) for element, names in writes.items() if names}
 
 
 def message_catch_names(bpmn_xml: Model) -> dict[str, frozenset[str]]:

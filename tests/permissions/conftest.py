@@ -43,7 +43,10 @@ def prison_case(users, agencies, shipped):
     }
     case.data = {name: value for name, (value, _source) in values.items()}
     case.data_sources = {name: source for name, (_value, source) in values.items()}
-    case.save(update_fields=["data", "data_sources"])
+    # The intake (a step every case passes) wrote the release date the no-home branch may
+    # write over: kept apart as ``Step.merge_case_data`` keeps it (``Case.data_common``).
+    case.data_common = {"expected_release_date": ["2027-03-01", prison]}
+    case.save(update_fields=["data", "data_sources", "data_common"])
     return case
 
 

@@ -9,13 +9,16 @@ of called processes in files of their own count as the model's do
 deploy (``metadata["path_categories"]``), the tasks' ``Task.path_categories`` and the
 instances' ``timer_path_categories`` are filled in again from each version's model and
 called files, as ``0041`` filled them, so that the lists across cases leave such tasks out
-for a reader who may not see what chose the branch."""
+for a reader who may not see what chose the branch. Run again by later migrations with the
+analysis as it is then (``0052``, ``0055``, ``0059``: the fields each step writes, from the
+version's metadata and forms, count as a script's variables do)."""
 
+import json
 from importlib import import_module
 
 from django.db import migrations
 
-from bpmn.engine.gateway_paths import paths_and_sources, timer_elements, timer_reads, with_called
+from bpmn.engine.gateway_paths import element_writes, paths_and_sources, timer_elements, timer_reads, with_called
 from bpmn.registry import called_texts, timer_mask
 from permissions.rules import path_categories, path_mask
 
@@ -31,7 +34,15 @@ def fill(apps, schema_editor):
         fields = metadata.get("fields") or {}
         shared = shared_of(forms_json, fields)
         model = with_called(bpmn_xml, called_texts(called_json))
-        splits, sources = paths_and_sources(model, shared)
+        forms = json.loads(forms_json or "{}")
+        writes = element_writes(
+            model,
+            metadata.get("user_tasks") or {},
+            forms,
+            metadata.get("message_rules") or {},
+            metadata.get("service_tasks") or {},
+        )
+        splits, sources = paths_and_sources(model, shared, writes)
         found = path_categories(splits, fields)
         before = metadata.get("path_categories") or {}
         if found != before:

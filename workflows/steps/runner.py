@@ -395,7 +395,7 @@ def _resolve_with_completion(step: Step) -> None:
 def retime_timers_reading(instance: ProcessInstance, fields: Collection[str]) -> bool:
     """After a correction replaced ``fields`` in the state of the locked ``instance``
     (``instance.state`` holds the corrected values): the waiting timers of the instance whose
-    expression reads one of them (``runtime.timer_reads``) are timed again on the corrected
+    expression reads one of them (``runtime.timer_value_reads``) are timed again on the corrected
     values, and the step is written (the state, ``next_timer_at``, the timer job), as a message
     that brings new data does. A timer whose new time has passed fires in this step, as its
     job would at once. False, and nothing written, when no such timer waits (the caller saves
@@ -404,7 +404,7 @@ def retime_timers_reading(instance: ProcessInstance, fields: Collection[str]) ->
         return False
     runtime = runtime_for(instance.definition_id)
     wanted = set(fields)
-    timers = {timer for timer, reads in runtime.timer_reads.items() if reads & wanted}
+    timers = {timer for timer, reads in runtime.timer_value_reads.items() if reads & wanted}
     if not timers:
         return False
     runtime, workflow = load(instance)

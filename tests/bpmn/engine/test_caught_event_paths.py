@@ -296,3 +296,39 @@ def test_the_events_an_event_based_gateway_waits_for_beside_a_data_timer_lie_on_
     path = path_splits(xml)["Timer_date"]
     assert {"Timer_date", "T_late", "Catch_answer", "T_answered"} <= path.branch_elements
     assert not {"T_first", "Wait", "J", "T_final"} & path.branch_elements
+
+
+def test_what_follows_only_an_event_beside_a_data_timer_lies_on_its_branch_loops_included():
+    """7 (h-paths4): after the answer the housing office checks it until it is complete (a
+    loop back through a gateway). Only what every node before it among them counted, so the
+    check, the gateway of the loop and the task after it (each led to from inside the loop as
+    well) lay on no branch and told that the answer came before the masked date."""
+    xml = definitions(f"""
+        <bpmn:message id="M" name="answer"/>
+        <bpmn:process id="P" isExecutable="true">
+          <bpmn:startEvent id="S"/>
+          <bpmn:userTask id="T_first"/>
+          <bpmn:eventBasedGateway id="Wait"/>
+          <bpmn:intermediateCatchEvent id="Timer_date">
+            <bpmn:timerEventDefinition>
+              <bpmn:timeDate>days_before(eviction_date, 7)</bpmn:timeDate>
+            </bpmn:timerEventDefinition>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:intermediateCatchEvent id="Catch_answer"><bpmn:messageEventDefinition messageRef="M"/>
+          </bpmn:intermediateCatchEvent>
+          <bpmn:userTask id="T_late"/>
+          <bpmn:exclusiveGateway id="Again"/>
+          <bpmn:userTask id="T_check"/>
+          <bpmn:exclusiveGateway id="Done" default="F_Done_T_answered"/>
+          <bpmn:userTask id="T_answered"/>
+          <bpmn:exclusiveGateway id="J"/>
+          <bpmn:userTask id="T_final"/>
+          <bpmn:endEvent id="E"/>
+          {_flows("S>T_first", "T_first>Wait", "Wait>Timer_date", "Wait>Catch_answer", "Timer_date>T_late")}
+          {_flows("Catch_answer>Again", "Again>T_check", "T_check>Done", "Done>Again", "Done>T_answered")}
+          {_flows("T_late>J", "T_answered>J", "J>T_final", "T_final>E")}
+        </bpmn:process>
+    """)
+    path = path_splits(xml)["Timer_date"]
+    assert {"Timer_date", "T_late", "Catch_answer", "Again", "T_check", "Done", "T_answered"} <= path.branch_elements
+    assert not {"T_first", "Wait", "J", "T_final"} & path.branch_elements
