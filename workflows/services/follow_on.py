@@ -93,6 +93,10 @@ def start_follow_on(
         # for this start and then sees the person's new case, instead of each waiting for the
         # other (the new case follows it: its key is needed at the commit).
         list(Case.objects.select_for_update().filter(pk=source.pk).values_list("pk", flat=True))
+        # An erased case's person is a tombstone and its data gone: there is no path to go on
+        # with (checked under the lock the erasure takes too).
+        if selectors.case_is_erased(source):
+            raise Conflict("retention.erased", errors=[field_error(None, "retention.erased")])
         # One open next case of a process per case, checked under that lock: a double submit
         # of the form (or the page and the API at once) started two settling-in cases, each
         # with its own tasks in every agency's inbox. A closed one may be followed again.
