@@ -45,7 +45,11 @@ _KEY_CHARS = frozenset(VALID_KEY_CHARS)
 _LIVE_SESSION = Prepared(
     lambda key, now: Session.objects.filter(session_key=key, expire_date__gt=now), kinds=(str, datetime.datetime)
 )
-_USER = Prepared(lambda user_id: get_user_model()._default_manager.filter(pk=user_id), kinds=(int,))
+_USER = Prepared(
+    lambda user_id: get_user_model()._default_manager.select_related("deactivation").filter(pk=user_id), kinds=(int,)
+)
+# The user's last deactivation as the session's sign-in saw it (``stamp_sign_in``).
+DEACTIVATION_SEEN_KEY = "_brob_deactivation_seen"
 _TOTP_DEVICE = Prepared(lambda device_id: TOTPDevice.objects.filter(pk=device_id), kinds=(int,))
 
 
@@ -90,6 +94,23 @@ def _user_by_id(backend, user_id):
     return backend.get_user(user_id)
 
 
+def _deactivation_mark(user) -> str:
+    """The user's last deactivation (``accounts.Deactivation``) as the session keeps it, "" for none."""
+    deactivation = getattr(user, "deactivation", None)  # read with the user by ``_USER``
+    return "" if deactivation is None else deactivation.at.isoformat()
+
+
+def stamp_sign_in(session, user) -> None:
+    """At a sign-in: the session remembers the user's last deactivation. A session whose user
+    was made inactive since is refused (``get_user``), however the user was made inactive
+    (a bulk update or plain SQL sends no signal, and the user id sits inside the signed
+    session data where SQL cannot find it) and even if made active again meanwhile."""
+    from accounts.models import Deactivation  # models import this module's neighbours
+
+    at = Deactivation.objects.filter(user_id=user.pk).values_list("at", flat=True).first()
+    session[DEACTIVATION_SEEN_KEY] = "" if at is None else at.isoformat()
+
+
 def end_sessions_of(user) -> int:
     """Delete every live session of ``user`` (made inactive: ``accounts.signals``). The live
     sessions are few (they end after ``SESSION_IDLE_MINUTES``); each is decoded once."""
@@ -118,6 +139,10 @@ def get_user(request):
             except _Refused:
                 # Made inactive: the session ends for good (made active again, the user
                 # signs in again), not only read as nobody while the user is inactive.
+                request.session.flush()
+                return AnonymousUser()
+            if user is not None and request.session.get(DEACTIVATION_SEEN_KEY, "") != _deactivation_mark(user):
+                # Made inactive since this sign-in (and perhaps active again): ended for good.
                 request.session.flush()
                 return AnonymousUser()
             # Verify the session

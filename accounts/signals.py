@@ -5,7 +5,7 @@ tokens, device cookies and sessions, and every password-reset link mailed before
 again, they sign in again. A single sign-on user has no usable password. Deleting a TOTP
 device ends the tokens issued with its codes."""
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model, user_logged_in
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -77,6 +77,20 @@ def revoke_tokens_on_password_change(sender, instance, raw=False, **kwargs):
         # user asks for a new one, ``web.password_reset.ResetTokens``): the ``Deactivation``
         # is written by a trigger on the user table (accounts 0008), so a bulk update or
         # plain SQL records it as this save does.
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.stamp_session_sign_in")
+def stamp_session_sign_in(sender, request, user, **kwargs):
+    """Django's ``login()`` (a password or single sign-on sign-in to the web): the session
+    remembers the user's last deactivation (``accounts.sessions.stamp_sign_in``). Not for an
+    API token's issue (``accounts.sign_in.issue_token`` names its ``second_factor``): it
+    signs no session in, and would stamp afresh a session from before a deactivation that
+    the same browser still carried."""
+    if "second_factor" in kwargs or request is None:
+        return
+    session = getattr(request, "session", None)
+    if session is not None and session.get(SESSION_KEY) == str(user.pk):
+        sessions.stamp_sign_in(session, user)
 
 
 @receiver(pre_delete, sender=TOTPDevice, dispatch_uid="accounts.end_tokens_of_deleted_device")

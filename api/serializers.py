@@ -659,6 +659,9 @@ class BreakGlassSerializer(serializers.Serializer):
     reviewed_at = serializers.DateTimeField(allow_null=True)
     reviewed_by = serializers.SerializerMethodField()
     review_note = serializers.CharField()
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="when it was ended before its time (expires_at is then the same moment)"
+    )
     reads = serializers.IntegerField(
         default=None,
         allow_null=True,

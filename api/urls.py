@@ -77,6 +77,7 @@ urlpatterns = [
     path("consents/<int:pk>/revoke/", views.ConsentRevoke.as_view(), name="api-consent-revoke"),
     path("break-glass/", views.BreakGlassReviewList.as_view(), name="api-break-glass-review-list"),
     path("break-glass/<int:pk>/review/", views.BreakGlassReview.as_view(), name="api-break-glass-review"),
+    path("break-glass/<int:pk>/end/", views.BreakGlassEnd.as_view(), name="api-break-glass-end"),
     path("messages/", messages.MessageCreate.as_view(), name="api-messages"),
     path("external-tasks/fetch-and-lock/", views.ExternalTaskFetch.as_view(), name="api-external-fetch"),
     path("external-tasks/<str:task_id>/complete/", views.ExternalTaskComplete.as_view(), name="api-external-complete"),

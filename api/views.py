@@ -690,6 +690,19 @@ class BreakGlassReview(APIView):
         return Response(s.BreakGlassSerializer(grant).data)
 
 
+class BreakGlassEnd(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=None,
+        responses={200: s.BreakGlassSerializer, **_errors(401, 403, 404, 409)},
+        tags=["consents"],
+        summary="End an emergency access now (the user who opened it, or an auditor reviewing it)",
+    )
+    def post(self, request, pk):
+        grant = services.end_break_glass(actor=request.user, grant_id=pk)
+        return Response(s.BreakGlassSerializer(grant).data)
+
+
 class CaseAccessLog(PreparedListView):
     serializer_class = s.AccessLogSerializer
     model = AccessLog

@@ -86,6 +86,9 @@ MESSAGES: dict[str, str] = {
     "consent.revoke_forbidden": gettext_noop("you may not revoke this consent"),
     "break_glass.forbidden": gettext_noop("only people who work the case may open data in an emergency"),
     "break_glass.review_forbidden": gettext_noop("only auditors review emergency access"),
+    "break_glass.end_forbidden": gettext_noop(
+        "only the person who opened the emergency access or an auditor reviewing it may end it"
+    ),
     "legal_basis.manage_forbidden": gettext_noop("only process admins keep the list of legal bases"),
     "case.assign_forbidden": gettext_noop("only the lead of the case's housing agency changes who is responsible"),
     "case.follow_on_forbidden": gettext_noop("only a housing contact of the case starts the next case of the path"),
@@ -151,6 +154,7 @@ MESSAGES: dict[str, str] = {
         "that kind that you lead, or remove the assignee from the routing map's users"
     ),
     "break_glass.already_reviewed": gettext_noop("this emergency access is already reviewed"),
+    "break_glass.already_ended": gettext_noop("this emergency access has already ended"),
     "break_glass.case_closed": gettext_noop(
         "the case is closed: emergency access can only be opened while a case is open and being worked"
     ),

@@ -327,6 +327,12 @@ class BreakGlass(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     review_note = models.TextField(blank=True)
+    # Ended before its time by the user who opened it or by a reviewing auditor
+    # (``services.end_break_glass``): ``expires_at`` is then the moment it ended.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = BreakGlassQuerySet.as_manager()
 
@@ -366,6 +372,7 @@ class AccessAction(models.TextChoices):
     EXPORT = "export", _("Export")
     BREAK_GLASS = "break_glass", _("Emergency access")
     REVIEW = "review", _("Review")
+    BREAK_GLASS_END = "break_glass_end", _("Emergency access ended")
     WITHDRAW_AGENCY = "withdraw_agency", _("Agency's access withdrawn")
 
 

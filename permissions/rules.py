@@ -1844,6 +1844,14 @@ def can_review_break_glass(user, grant) -> bool:
     )
 
 
+def can_end_break_glass(user, grant) -> bool:
+    """Ending an opening before its time: the user who opened it, while they work its case,
+    or an auditor who may review it (reviewed already or not)."""
+    if grant.user_id == user.pk:
+        return can_break_glass(user, grant.case)
+    return can_review_break_glass(user, grant)
+
+
 _ACTIVE_CONSENTS = Prepared(
     lambda at, case_id, person_id: (
         Consent.objects.active(at).filter(case_id=case_id, person_id=person_id).order_by("given_at", "id")

@@ -5,12 +5,14 @@ the auditors' review list and its action. The services are ``workflows.services.
 from __future__ import annotations
 
 from django.conf import settings
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.errors import Conflict
 from core.http_methods import allow, require_POST
 from permissions import rules
-from web.pages import auditor_review, errors_by_field, ui_view
+from web.pages import auditor_review, error_text, errors_by_field, ui_view
 from workflows import selectors, services
 from workflows.services.break_glass import break_glass_possible
 
@@ -68,3 +70,23 @@ def review(request, grant_pk):
         done=_("The emergency access is marked as reviewed."),
         back="break-glass-review",
     )
+
+
+@require_POST
+@ui_view
+def end(request, grant_pk):
+    """End an opening now (``services.end_break_glass``): from the case page's section (the
+    user who opened it: back to the case) or the auditors' review list (back to it)."""
+    try:
+        grant = services.end_break_glass(actor=request.user, grant_id=grant_pk)
+    except Conflict as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The emergency access is ended."))
+        if grant.user_id == request.user.pk:
+            return redirect("case", pk=grant.case_id)
+        return redirect("break-glass-review")
+    back = request.POST.get("case", "")
+    if back.isascii() and back.isdigit():  # the case page's form names its case
+        return redirect("case", pk=int(back))
+    return redirect("break-glass-review")

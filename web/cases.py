@@ -336,6 +336,8 @@ def _follow_on_form(user, case, participants, errors=None) -> dict | None:
     """The follow-on form of the case page, for a housing contact of the case."""
     if not rules.can_start_follow_on(user, case, _housing(participants)):
         return None
+    if selectors.case_is_erased(case):  # the section opened directly: it says why there is no form
+        return {"erased": True}
     processes = follow_on_processes()
     present = {p.kind for p in participants}
     missing = sorted({kind for d in processes for kind in (d.metadata or {}).get("lanes", {}).values()} - present)

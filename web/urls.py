@@ -40,6 +40,7 @@ urlpatterns = [
     path("cases/<int:pk>/break-glass/", cases.break_glass_open, name="break-glass-open"),
     path("break-glass/", break_glass.review_list, name="break-glass-review"),
     path("break-glass/<int:grant_pk>/review/", break_glass.review, name="break-glass-reviewed"),
+    path("break-glass/<int:grant_pk>/end/", break_glass.end, name="break-glass-end"),
     path("legal-bases/", legal_bases.legal_basis_list, name="legal-bases"),
     path("legal-bases/new/", legal_bases.legal_basis_new, name="legal-basis-new"),
     path("legal-bases/<int:pk>/", legal_bases.legal_basis_edit, name="legal-basis"),

@@ -71,10 +71,12 @@ class WorkflowCache:
             for key in keys:
                 self._items.pop(key, None)
 
-    def sync(self, mark: int | None, evicted_since: Callable[[int | None], Iterable[object]]) -> None:
+    def sync(self, mark: int | None, evicted_since: Callable[[int], Iterable[object] | None]) -> None:
         """``mark``: the newest eviction every process must follow (None: none yet). When it
         moved since this process last looked, drop the keys ``evicted_since(last mark)``
-        names (everything when this process has never looked: nothing of it is known)."""
+        names (everything when this process has never looked: nothing of it is known; and
+        when ``evicted_since`` answers None: the evictions since its last look are no longer
+        all known, the oldest having been pruned)."""
         if mark is None or mark == self._mark:
             return
         with self._lock:
@@ -82,7 +84,8 @@ class WorkflowCache:
         if last is None or empty or mark < last:
             dropped: Iterable[object] | None = None  # all (a first look, or the marks were reset)
         else:
-            dropped = list(evicted_since(last))
+            since = evicted_since(last)
+            dropped = None if since is None else list(since)
         with self._lock:
             if dropped is None:
                 self._items.clear()

@@ -75,3 +75,23 @@ def test_saving_an_active_user_keeps_their_sessions_and_tokens(users, api):
     assert browser.get("/tasks/").status_code == 200
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/v1/tasks/").status_code == 200
+
+
+def test_a_bulk_deactivation_ends_tokens_and_sessions_not_used_in_between(users, api):
+    """Deactivated and made active again by bulk updates (no signal), with no request in
+    between: the old token and the old session are dead, another user's live."""
+    browser = _signed_in("nils")
+    other = _signed_in("kari")
+    token = token_login(api, "nils").json()["token"]
+    _set_active(users["nils"], False, through_save=False)
+    assert not AuthToken.objects.filter(user=users["nils"]).exists()
+    _set_active(users["nils"], True, through_save=False)
+    assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/tasks/").status_code == 401
+    assert other.get("/tasks/").status_code == 200
+    # Signed in again after the reactivation, the user works as before.
+    assert _signed_in("nils").get("/tasks/").status_code == 200
+    fresh = token_login(api, "nils").json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {fresh}")
+    assert api.get("/api/v1/tasks/").status_code == 200

@@ -77,6 +77,7 @@ WRITES = {
     "api-attachment-withdraw",
     "api-consent-revoke",
     "api-break-glass-review",
+    "api-break-glass-end",  # counted in tests/api/test_break_glass_end.py
     "api-legal-basis-retire",
     "api-task-claim",
     "api-task-unclaim",

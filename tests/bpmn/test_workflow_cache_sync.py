@@ -28,3 +28,18 @@ def test_sync_drops_everything_at_a_first_look_then_only_what_was_evicted_since(
     assert sorted(cache._items) == [1, 3]
     cache.forget([3])
     assert sorted(cache._items) == [1]
+
+
+def test_sync_drops_everything_when_the_evictions_since_its_last_look_are_no_longer_known():
+    """The rows after this process's mark were pruned (``evicted_since`` answers None): what it
+    keeps may have been evicted by one of them, so all of it goes."""
+    cache = WorkflowCache()
+    cache.put(1, "state 1", _workflow())
+    cache.sync(5, lambda since: [])  # a first look
+    for key in (1, 2, 3):
+        cache.put(key, f"state {key}", _workflow())
+    cache.sync(9, lambda since: None)
+    assert len(cache) == 0
+    cache.put(4, "state 4", _workflow())
+    cache.sync(11, lambda since: [] if since == 9 else None)  # the mark moved on to 9
+    assert len(cache) == 1

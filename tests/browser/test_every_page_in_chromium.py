@@ -105,6 +105,7 @@ NOT_PAGES = {
     "consent-record": "POST only",
     "break-glass-open": "POST only",
     "break-glass-reviewed": "POST only",
+    "break-glass-end": "POST only",
     "legal-basis-retire": "POST only",
     "legal-basis-delete": "POST only",
     "retention-rule-delete": "POST only",

@@ -8,7 +8,7 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 
 from workflows.jobs.timers import fire_timer
 from workflows.services.attachments import add_attachment, withdraw_attachment
-from workflows.services.break_glass import open_break_glass, review_break_glass
+from workflows.services.break_glass import end_break_glass, open_break_glass, review_break_glass
 from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
 from workflows.services.consents import record_consent, revoke_consent
@@ -38,6 +38,7 @@ __all__ = [
     "correlate_message",
     "create_legal_basis",
     "delete_legal_basis",
+    "end_break_glass",
     "fire_timer",
     "legal_basis_to_manage",
     "migrate_instances",

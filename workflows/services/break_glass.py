@@ -1,5 +1,5 @@
 """Break-glass use cases, shared by the web UI and the API: open a masked category in an
-emergency, and the auditor's review of it.
+emergency, the auditor's review of it, and ending it before its time.
 
 domain.md: to avert danger to life or health a participant may open a masked category, only
 with a written reason; the opening lasts ``BREAK_GLASS_HOURS`` hours (the clock ends it, no
@@ -163,4 +163,43 @@ def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
         grant.reviewed_at, grant.reviewed_by, grant.review_note = now, actor, note.strip()
         grant.save(update_fields=["reviewed_at", "reviewed_by", "review_note"])
         _log(grant, user=actor, agency_id=participating, role=Role.AUDITOR, action=AccessAction.REVIEW, at=now)
+    return grant
+
+
+def end_break_glass(*, actor, grant_id) -> BreakGlass:
+    """End an opening now, before it expires: by the user who opened it (who no longer needs
+    it) or by an auditor who may review it (who found it not needed, or needed no longer).
+    Written to the access log. Anyone else: 404, but 403 for one who sees the opening on the
+    case (its coordinator); ended or expired already: 409."""
+    grant = BreakGlass.objects.select_related("case").filter(pk=lookup_id(grant_id)).first()
+    if grant is None:
+        raise NotFound("break_glass.not_found")
+    if not rules.can_end_break_glass(actor, grant):
+        if rules.can_view_break_glass(actor, grant.case):
+            raise Forbidden("break_glass.end_forbidden")
+        raise NotFound("break_glass.not_found")
+    with transaction.atomic():
+        # The case held as a review holds it: a withdrawal of the actor's agency meanwhile is seen.
+        grant = steps.lock_case_then(BreakGlass, grant.pk, grant.case_id)
+        if not rules.can_end_break_glass(actor, grant):
+            raise NotFound("break_glass.not_found")
+        now = timezone.now()
+        if grant.ended_at is not None or not grant.is_active(now):
+            raise Conflict("break_glass.already_ended")
+        agency_id: int | None
+        if grant.user_id == actor.pk:
+            agency_id, role = grant.agency_id, rules.case_access(actor, grant.case).acting[0][1]
+        else:
+            auditor_agencies = rules.agency_ids_with_role(actor, Role.AUDITOR)
+            agency_id = (
+                grant.case.participants.filter(agency_id__in=auditor_agencies)
+                .values_list("agency_id", flat=True)
+                .first()
+            )
+            role = Role.AUDITOR
+        grant.ended_at, grant.ended_by = now, actor
+        # The clock ends every opening (``BreakGlass.objects.active``): one ended now expires now.
+        grant.expires_at = max(now, grant.opened_at + datetime.timedelta(microseconds=1))
+        grant.save(update_fields=["ended_at", "ended_by", "expires_at"])
+        _log(grant, user=actor, agency_id=agency_id, role=role, action=AccessAction.BREAK_GLASS_END, at=now)
     return grant

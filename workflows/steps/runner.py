@@ -10,6 +10,7 @@ back with the caller's action.
 from __future__ import annotations
 
 import contextlib
+import datetime
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import partial
@@ -85,11 +86,36 @@ def forget_cached_workflows(case_ids) -> None:
     if not ids:
         return
     WorkflowEviction.objects.bulk_create([WorkflowEviction(instance_id=pk) for pk in ids])
+    _prune_evictions()
     transaction.on_commit(partial(WORKFLOW_CACHE.forget, ids))
 
 
-def _evicted_since(mark) -> list[int]:
-    return list(WorkflowEviction.objects.filter(id__gt=mark).values_list("instance_id", flat=True))
+# How long eviction rows are kept. Any age is safe: a process whose last look is older than
+# the oldest row kept drops its whole cache (``_evicted_since``); a process that steps
+# anything within this time drops only what was evicted since.
+EVICTIONS_KEPT_FOR = datetime.timedelta(days=1)
+
+
+def _prune_evictions() -> None:
+    """Delete the eviction rows older than ``EVICTIONS_KEPT_FOR`` but the newest of them: the
+    rows left are always every row from some id on (a prefix is deleted), so a process whose
+    mark row is still there knows every eviction since (``_evicted_since``). One statement
+    by the primary key's index, in the evicting transaction (evictions are rare: an erasure,
+    a correction, a person merge)."""
+    cutoff = timezone.now() - EVICTIONS_KEPT_FOR
+    oldest_kept = WorkflowEviction.objects.filter(at__lt=cutoff).order_by("-id").values("id")[:1]
+    WorkflowEviction.objects.filter(id__lt=Subquery(oldest_kept)).delete()
+
+
+def _evicted_since(mark: int) -> list[int] | None:
+    """The instances evicted after the eviction ``mark``, or None when they are no longer all
+    known: the row ``mark`` itself was pruned, and with it perhaps rows after it that this
+    process never saw (it then drops its whole cache). One statement: the rows are read with
+    the mark's own, so a pruning at the same time is seen whole or not at all."""
+    rows = list(WorkflowEviction.objects.filter(id__gte=mark).values_list("id", "instance_id"))
+    if not any(row_id == mark for row_id, _ in rows):
+        return None
+    return [instance_id for row_id, instance_id in rows if row_id != mark]
 
 
 def lock_instance(instance_id: int) -> ProcessInstance:
