@@ -1,5 +1,5 @@
-"""A deactivation ends the user's API tokens at once, however the user was made inactive:
-the trigger of accounts 0008 deletes them (and their second-factor rows) as it records the
+"""A deactivation ends the user's API tokens and device cookies (``KnownDevice``) at once, however the user was made inactive:
+the trigger of accounts 0008 deletes them (and the tokens' second-factor rows) as it records the
 ``Deactivation``. Before, only a ``save()`` (the ``post_save`` receiver) deleted them; after
 a bulk ``update(is_active=False)`` or plain SQL a token not presented while the user was
 inactive worked again once the user was made active again. Sessions cannot be found by user
@@ -17,6 +17,7 @@ POSTGRESQL = [
         DELETE FROM accounts_tokendevice
          WHERE token_id IN (SELECT digest FROM knox_authtoken WHERE user_id = NEW.id);
         DELETE FROM knox_authtoken WHERE user_id = NEW.id;
+        DELETE FROM accounts_knowndevice WHERE user_id = NEW.id;
         RETURN NULL;
     END
     $$ LANGUAGE plpgsql
@@ -45,6 +46,7 @@ SQLITE = [
         DELETE FROM accounts_tokendevice
          WHERE token_id IN (SELECT digest FROM knox_authtoken WHERE user_id = NEW.id);
         DELETE FROM knox_authtoken WHERE user_id = NEW.id;
+        DELETE FROM accounts_knowndevice WHERE user_id = NEW.id;
     END
     """,
 ]
@@ -73,7 +75,7 @@ def _run(statements):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0008_deactivation_trigger"),
+        ("accounts", "0009_known_device"),
         ("knox", "0009_extend_authtoken_field"),
     ]
 

@@ -8,6 +8,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from knox.models import AuthToken
 
+from accounts.models import KnownDevice
+
 from .conftest import token_login, web_login
 
 pytestmark = pytest.mark.django_db
@@ -79,12 +81,17 @@ def test_saving_an_active_user_keeps_their_sessions_and_tokens(users, api):
 
 def test_a_bulk_deactivation_ends_tokens_and_sessions_not_used_in_between(users, api):
     """Deactivated and made active again by bulk updates (no signal), with no request in
-    between: the old token and the old session are dead, another user's live."""
+    between: the old token, the old session and the browser's device cookie are dead,
+    another user's live."""
     browser = _signed_in("nils")
     other = _signed_in("kari")
     token = token_login(api, "nils").json()["token"]
+    assert KnownDevice.objects.filter(user=users["nils"]).exists()
     _set_active(users["nils"], False, through_save=False)
     assert not AuthToken.objects.filter(user=users["nils"]).exists()
+    # A device cookie of the user's would let failures from that browser past the lock.
+    assert not KnownDevice.objects.filter(user=users["nils"]).exists()
+    assert KnownDevice.objects.filter(user=users["kari"]).exists()
     _set_active(users["nils"], True, through_save=False)
     assert browser.get("/tasks/")["Location"].startswith("/accounts/login/")
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")

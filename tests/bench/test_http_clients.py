@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import issue
 from bench.http.cases import NATIONAL_IDS, find_in_inbox, known_open
+from tests.ids import tid
 from workflows.models import Task, TaskStatus
 from workflows.services import start_case
 
@@ -21,7 +22,8 @@ def test_a_task_past_the_inbox_s_first_page_is_found_by_following_next(users, ag
             person={"name": f"Person {number}", "national_id": NATIONAL_IDS[number]},
             participants={kind: agencies[kind].pk for kind in PRISON},
         )
-    tasks = list(Task.objects.filter(agency=agencies["prison"], status=TaskStatus.OPEN).values_list("id", flat=True))
+    keys = Task.objects.filter(agency=agencies["prison"], status=TaskStatus.OPEN).values_list("id", flat=True)
+    tasks = [tid(key) for key in keys]  # as the API names them
     assert len(tasks) == 3
     api, urls = APIClient(), []
     token, _expiry = issue(users["kari"])
