@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from permissions import rules
 from permissions.grants import add_participant, grant_agency_access, remove_participant, revoke_agency_access
+from tests.ids import task_key
 from tests.workflows.helpers import complete, open_tasks
 from workflows.models import Task
 
@@ -50,7 +51,7 @@ def web_ids(user, path, name):
 def what_is_listed(user):
     return {
         "api cases": api_ids(user, "/api/v1/cases/"),
-        "api tasks": api_ids(user, "/api/v1/tasks/"),
+        "api tasks": {task_key(public) for public in api_ids(user, "/api/v1/tasks/")},
         "web cases": web_ids(user, "/cases/", "cases"),
         "web inbox": web_ids(user, "/tasks/?tab=agency", "tasks"),
     }

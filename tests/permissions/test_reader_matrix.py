@@ -23,6 +23,7 @@ from permissions.grants import grant_agency_access, revoke_agency_access
 from permissions.models import Agency, AgencyKind, Membership, Role
 from tests.clients import api as _api
 from tests.clients import web as _web
+from tests.ids import task_key
 from workflows import selectors
 from workflows.models import Case, Task, TaskStatus
 
@@ -170,12 +171,13 @@ def _api_ids(user, path):
 def _listed_over_http(user, cases):
     """The same lists as the API and the case list page give them, and the tasks of each
     case by ``?case=`` (read per row whatever the reader's reach)."""
-    listed = _api_ids(user, "/api/v1/cases/?page_size=4"), _api_ids(user, "/api/v1/tasks/?page_size=100")
+    tasks = {task_key(public) for public in _api_ids(user, "/api/v1/tasks/?page_size=100")}
+    listed = _api_ids(user, "/api/v1/cases/?page_size=4"), tasks
     page = _web(_fresh(user)).get("/cases/")
     assert page.status_code == 200
     assert {case.pk for case in page.context["cases"]} == listed[0]
     for case in cases:
-        of_case = _api_ids(user, f"/api/v1/tasks/?case={case.pk}&page_size=100")
+        of_case = {task_key(public) for public in _api_ids(user, f"/api/v1/tasks/?case={case.pk}&page_size=100")}
         assert of_case == set(Task.objects.filter(pk__in=listed[1], case=case).values_list("pk", flat=True)), case.pk
     return listed
 
