@@ -175,6 +175,7 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     needs_consent: dict[Agency, set[str]] = {}
     recorded_by: dict[str, int | None] = {}
     earlier_sources = source.data_sources or {}
+    common = source.data_common or {}
     for target, names in plan.items():
         name = next((n for n in names if visible.get(n) not in (None, "")), None)
         if name is None:
@@ -194,6 +195,11 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
             continue
         carried[target] = visible[name]
         recorded_by[target] = earlier_sources.get(name)
+        if name in hidden and name in common and visible[name] == common[name][0]:
+            # The value the steps every case passes left (``Case.data_common``), shown for the
+            # branch's: the agency that recorded that one, not the branch's writer (who then
+            # answered for it in the new case, and the branch told by who did).
+            recorded_by[target] = common[name][1]
         for agency in lacking:
             needs_consent.setdefault(agency, set()).add(category)
     return carried, withheld, needs_consent, recorded_by
