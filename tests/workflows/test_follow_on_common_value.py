@@ -112,3 +112,35 @@ def test_a_carried_common_value_keeps_the_agency_that_recorded_it(treated_case, 
     assert new.data_sources == {"earlier_move_date": agencies["health"].pk}
     assert "earlier_move_date" not in retention.correctable_fields(users["nils"], new)
     assert "earlier_move_date" in retention.correctable_fields(users["helga"], new)
+
+
+def _corrections_told(user, case) -> dict:
+    from django.urls import reverse
+
+    from retention import selectors as retention_selectors
+    from tests.clients import api
+
+    timeline = api(user).get(reverse("api-case-timeline", args=[case.pk])).json()
+    rows = timeline.get("results", timeline) if isinstance(timeline, dict) else timeline
+    corrected = [row["detail"] for row in rows if row["kind"] == "value_corrected"]
+    may_read = retention_selectors.may_read(user, case)
+    listed = [c.field for c in retention_selectors.retention_view_for(user, case.pk).corrections] if may_read else None
+    return {"timeline": corrected, "corrections": listed}
+
+
+def test_a_correction_of_the_branch_s_value_is_not_named_to_a_reader_shown_the_common_one(
+    treated_case, users, agencies
+):
+    """NAV corrects the date its task on the branch wrote. The housing office (the coordinator,
+    shown the assessment's date, which did not change) was shown that NAV corrected
+    ``move_date``, when, and why: in a case that took the other branch NAV records no date."""
+    from retention import services as retention
+
+    retention.correct_value(
+        actor=users["nils"], case_id=treated_case.pk, field="move_date", value="2027-03-05", reason="Feil dato"
+    )
+    told = _corrections_told(users["bjorn"], treated_case)
+    assert told["corrections"] == [], told
+    assert len(told["timeline"]) == 1 and "field" not in told["timeline"][0], told
+    # The health service sees the branch: the correction is named to it.
+    assert _corrections_told(users["helga"], treated_case)["timeline"][0]["field"] == "move_date"
