@@ -162,6 +162,21 @@ def test_revoked_cookies_are_no_exemption(users, settings, api, how):
     assert _untrusted_now(browser, settings)
 
 
+def test_a_bulk_deactivation_ends_the_cookies_though_the_user_is_made_active_again(users, settings):
+    """A bulk ``update(is_active=False)`` (or plain SQL) runs no receiver: the rows stayed, and
+    made active again the user's old browsers were known again (h-attack14). A device is known
+    only when it was made after the user's last deactivation (``Deactivation``, its trigger)."""
+    from django.contrib.auth import get_user_model
+
+    browser = _known_browser()
+    oscar = get_user_model().objects.filter(pk=users["oscar"].pk)
+    oscar.update(is_active=False)
+    oscar.update(is_active=True)
+    assert _untrusted_now(browser, settings)
+    assert web_login(_client(OFFICE), "oscar").status_code == 302  # signing in again is still possible
+    assert device_cookies.known_device(_request_with(browser.cookies[COOKIE].value), "oscar") is None
+
+
 def test_signing_in_again_renews_the_cookie_and_keeps_one_row(users):
     browser = _known_browser()
     first = browser.cookies[COOKIE].value
