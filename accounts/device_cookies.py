@@ -114,6 +114,11 @@ def is_locked(device: KnownDevice) -> bool:
     return rate_limit.empty(*_bucket(device))
 
 
+def seconds_locked(device: KnownDevice) -> float:
+    """The seconds until ``device`` has a try again (0: it has one now)."""
+    return rate_limit.wait(*_bucket(device))
+
+
 def count_failure(device: KnownDevice) -> bool:
     """Count a failed sign-in from ``device``; True when the device is locked now."""
     key, count, period = _bucket(device)

@@ -80,6 +80,16 @@ def test_failures_from_a_known_browser_count_against_it_alone(users, settings, f
     assert web_login(browser, "oscar").status_code == 302
 
 
+def test_a_locked_known_browser_is_told_when_it_has_a_try_again(users, settings, frozen_clock):
+    """It was told the username's locks' time (the whole cool-off when neither holds it),
+    while its own bucket gives a try back in a few minutes."""
+    browser = _known_browser()
+    limit = settings.LOGIN_DEVICE_FAILURE_LIMIT
+    answers = [web_login(browser, "oscar", "wrong") for _ in range(limit)]
+    assert answers[-1].status_code == 429
+    assert int(answers[-1]["Retry-After"]) == settings.LOGIN_COOLOFF_MINUTES * 60 // limit
+
+
 def test_a_password_alone_gives_no_cookie_when_a_code_is_owed(users, settings):
     settings.REQUIRE_TWO_FACTOR = True
     device = TOTPDevice.objects.create(user=users["nils"], name="authenticator", confirmed=True)
