@@ -144,3 +144,30 @@ def test_a_correction_of_the_branch_s_value_is_not_named_to_a_reader_shown_the_c
     assert len(told["timeline"]) == 1 and "field" not in told["timeline"][0], told
     # The health service sees the branch: the correction is named to it.
     assert _corrections_told(users["helga"], treated_case)["timeline"][0]["field"] == "move_date"
+
+
+def test_a_value_a_branch_wrote_is_not_carried_to_an_agency_that_may_not_see_the_split(users, agencies):
+    """The housing office's task on the treatment branch moved ``move_date``; the housing office
+    sees it and started the next case, where NAV (health masked, the branch hidden from it in
+    the earlier case) read the moved date, and so the health value. It is withheld now."""
+    from bpmn.services import deploy_definition
+    from tests.api.test_branch_rewritten_data import FORMS as REWRITTEN_FORMS
+    from tests.api.test_branch_rewritten_data import model as rewritten_model
+
+    deploy_definition(actor=None, bpmn_xml=rewritten_model(), forms=REWRITTEN_FORMS, check_permission=False)
+    deploy_definition(actor=None, bpmn_xml=next_model(), forms=FORMS, check_permission=False)
+    case = services.start_case(
+        actor=users["helga"],
+        process_key="Proc_rewritten",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+    )
+    assess = Task.objects.get(case=case, element_id="T_assess")
+    services.complete_task(
+        actor=users["helga"], task_id=assess.pk, data={"needs_treatment": True, "move_date": "2027-01-10"}
+    )
+    housing_task = Task.objects.get(case=case, status="open")
+    services.complete_task(actor=users["bjorn"], task_id=housing_task.pk, data={"move_date": "2027-03-01"})
+    result = services.start_follow_on(actor=users["bjorn"], case=case.pk, process_key="Proc_carry_next")
+    assert "earlier_move_date" in result.withheld
+    assert "earlier_move_date" not in Case.objects.get(pk=result.case.pk).data

@@ -176,12 +176,32 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     recorded_by: dict[str, int | None] = {}
     earlier_sources = source.data_sources or {}
     common = source.data_common or {}
+    source_runtime = selectors.case_runtime(source)
     for target, names in plan.items():
         name = next((n for n in names if visible.get(n) not in (None, "")), None)
         if name is None:
             continue
         category = rules.category_of(source_fields.fields.get(name, RESTRICTED))
         if category == RESTRICTED or category != rules.category_of(target_fields.get(target, RESTRICTED)):
+            withheld.append(target)
+            continue
+        shown_common = name in hidden and name in common and visible[name] == common[name][0]
+        split = () if shown_common or source_runtime is None else sorted(source_runtime.split_reads_of({name}))
+        if any(
+            agency is not None
+            and not all(
+                rules.may_carry(
+                    source,
+                    agency,
+                    rules.category_of(source_fields.fields.get(read, RESTRICTED)),
+                    consents if agency.pk in earlier else (),
+                )
+                for read in split
+            )
+            for agency in recipients
+        ):
+            # A value a step on a split's branch wrote (the starter sees the branch) tells that
+            # branch to an agency of the new case that may not see what the split read.
             withheld.append(target)
             continue
         lacking = [
