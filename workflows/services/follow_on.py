@@ -185,32 +185,36 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
         if category == RESTRICTED or category != rules.category_of(target_fields.get(target, RESTRICTED)):
             withheld.append(target)
             continue
-        shown_common = name in hidden and name in common and visible[name] == common[name][0]
-        split = () if shown_common or source_runtime is None else sorted(source_runtime.split_reads_of({name}))
-        if any(
-            agency is not None
-            and not all(
-                rules.may_carry(
-                    source,
-                    agency,
-                    rules.category_of(source_fields.fields.get(read, RESTRICTED)),
-                    consents if agency.pk in earlier else (),
-                )
-                for read in split
-            )
-            for agency in recipients
-        ):
-            # A value a step on a split's branch wrote (the starter sees the branch) tells that
-            # branch to an agency of the new case that may not see what the split read.
-            withheld.append(target)
-            continue
-        lacking = [
-            agency
+        decisions = {
+            agency: rules.may_carry(source, agency, category, consents if agency.pk in earlier else ())
             for agency in recipients
             if agency is not None
-            and not rules.may_carry(source, agency, category, consents if agency.pk in earlier else ())
-        ]
+        }
+        lacking = [agency for agency, decision in decisions.items() if not decision]
         if lacking and category not in consented:
+            withheld.append(target)
+            continue
+        # A value a step on a split's branch wrote (the starter sees the branch) tells that
+        # branch to an agency of the new case that sees the value's category by its standing
+        # but may not see what the split read: withheld (``split_reads_of``, from the model:
+        # the same whichever branch the case took). Not one that sees it by the person's
+        # consent, which shows a category whole (``policy.case_data_for``, docs/security.md
+        # "What a hidden step wrote"), nor the agency that wrote it; nor a value shown as
+        # every case's steps left it.
+        shown_common = name in hidden and name in common and visible[name] == common[name][0]
+        split = set() if shown_common or source_runtime is None else source_runtime.split_reads_of({name})
+        split_categories = {rules.category_of(source_fields.fields.get(read, RESTRICTED)) for read in split}
+        if any(
+            decision
+            and decision.consent is None
+            and decision.break_glass is None
+            and agency.pk != earlier_sources.get(name)  # its own step wrote it: it knows the branch
+            and not all(
+                rules.may_carry(source, agency, split_category, consents if agency.pk in earlier else ())
+                for split_category in split_categories
+            )
+            for agency, decision in decisions.items()
+        ):
             withheld.append(target)
             continue
         carried[target] = visible[name]
