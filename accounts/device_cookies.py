@@ -29,6 +29,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import rate_limit
@@ -84,6 +85,10 @@ def known_device(request, username: str | None) -> KnownDevice | None:
         user_id, nonce = read
         found = (
             KnownDevice.objects.filter(
+                # Made after the user's last deactivation: a bulk update or plain SQL runs no
+                # receiver to delete the rows (only the trigger's ``Deactivation`` records it),
+                # and made active again the user's old browsers were known again.
+                Q(user__deactivation__isnull=True) | Q(user__deactivation__at__lt=F("created_at")),
                 digest=_digest(nonce),
                 user_id=user_id,
                 expires_at__gt=timezone.now(),
@@ -107,6 +112,11 @@ def _bucket(device: KnownDevice) -> tuple[str, int, int]:
 
 def is_locked(device: KnownDevice) -> bool:
     return rate_limit.empty(*_bucket(device))
+
+
+def seconds_locked(device: KnownDevice) -> float:
+    """The seconds until ``device`` has a try again (0: it has one now)."""
+    return rate_limit.wait(*_bucket(device))
 
 
 def count_failure(device: KnownDevice) -> bool:

@@ -110,6 +110,14 @@ def seconds_locked(request, credentials=None) -> float:
     the two locks in force. django-axes' lock holds for ``AXES_COOLOFF_TIME`` after the last
     counted failure; the username's bucket until it has a token again. The whole cool-off
     when neither can be read (a lock by another of axes' rules)."""
+    username = get_client_username(request, credentials)
+    device = device_cookies.known_device(request, username)
+    if device is not None:
+        # A known browser is held by its own bucket alone (``LockoutHandler.is_locked``): it
+        # was told the username's wait (an hour while others lock the username) or the whole
+        # cool-off, while it gets a try back every few minutes.
+        left = device_cookies.seconds_locked(device)
+        return left if left > 0 else settings.AXES_COOLOFF_TIME.total_seconds()
     left = 0.0
     handler = LockoutHandler()
     if handler.get_failures(request, credentials) >= settings.AXES_FAILURE_LIMIT:
@@ -120,7 +128,6 @@ def seconds_locked(request, credentials=None) -> float:
         ]
         if latest:
             left = (max(latest) + settings.AXES_COOLOFF_TIME - timezone.now()).total_seconds()
-    username = get_client_username(request, credentials)
     if username:
         left = max(left, rate_limit.wait(*_username_bucket(username)))
     return left if left > 0 else settings.AXES_COOLOFF_TIME.total_seconds()

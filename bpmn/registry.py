@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -137,6 +138,19 @@ class DefinitionRuntime:
         when every agency of that case sees them."""
         throws = {element_id} if element_id else {e for e, names in self._message_throws.items() if name in names}
         return frozenset().union(*(path.reads for path in self.gateway_paths.values() if throws & path.branch_elements))
+
+    def split_reads_of(self, names: Iterable[str]) -> frozenset[str]:
+        """The names read by the splits on whose branch a step writes one of ``names``
+        (``branch_writers``): a value computed from such a field, carried out of the case (a
+        message's payload thrown after the branches meet), tells the branch as the field's
+        step would, so whoever receives it must see what the split read too."""
+        wanted = set(names)
+        writers = {element for element, written in self.branch_writers.items() if wanted & written}
+        if not writers:
+            return frozenset()
+        return frozenset().union(
+            *(path.reads for path in self.gateway_paths.values() if writers & path.branch_elements)
+        )
 
     @cached_property
     def _message_throws(self) -> dict[str, frozenset[str]]:

@@ -77,8 +77,8 @@ def _corrections_for(user, case) -> list[Correction]:
     corrections = list(Correction.objects.filter(case=case).select_related("corrected_by"))
     if not corrections or rules.can_review_retention(user, case):
         return corrections
-    seen = {*PERSON_FIELDS, *case_selectors.fields_seen_by(user, case)}
-    return [correction for correction in corrections if correction.field in seen]
+    named = case_selectors.corrections_named_to(user, case)
+    return [c for c in corrections if c.field in PERSON_FIELDS or named(c.field, c.agency_id)]
 
 
 TRAIL_ROWS = 200  # the newest entries of each kind; the Django admin lists them all

@@ -565,7 +565,9 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
         if not rules.can_see_incident_errors(user):
             return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
         return incident_event_detail(detail, translate)
-    if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(user, event.case_id, detail):
+    if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(
+        user, event.case_id, detail, event.agency_id
+    ):
         # Each agency corrects what it recorded: a value masked for the reader is not named.
         return {key: value for key, value in detail.items() if key != "field"}
     if event.kind == EventKind.ATTACHMENT_ADDED and not _sees_attachment(user, event, detail):
@@ -690,11 +692,29 @@ def _sees_case_id(user, case_id) -> bool:
 def fields_seen_by(user, case) -> list[str]:
     """The form fields of ``case`` whose values ``user`` sees (nothing logged: none is shown):
     not those a step on a branch hidden from them wrote (``PathView.fields``)."""
+    return _fields_seen_and_hidden(user, case)[0]
+
+
+def _fields_seen_and_hidden(user, case) -> tuple[list[str], frozenset[str]]:
     fields = case_field_rules(case)
     hidden = branch_fields_hidden(user, case)
     views = policy.case_data_for(user, case, fields, log=False, hidden=hidden)
     shown = views_values(views)
-    return [name for name in case.data or {} if name in shown and policy.sees_field(views, fields, name)]
+    return [name for name in case.data or {} if name in shown and policy.sees_field(views, fields, name)], hidden
+
+
+def corrections_named_to(user, case) -> Callable[[str, int | None], bool]:
+    """Whether a correction of a field, made for an agency, may be named to ``user`` (the
+    timeline's event, the case's corrections): a field they see, except one a step on a
+    branch hidden from them may have written over (``Case.data_common``), unless their own
+    agency corrected it. They are shown that field as the steps every case passes left it,
+    while the branch's writer corrects the branch's value: who corrected it, when and why
+    told the branch as the value would."""
+    seen, hidden = _fields_seen_and_hidden(user, case)
+    access = rules.case_access(user, case)
+    own = access.agency_ids if access else set()
+    named = set(seen)
+    return lambda field, agency_id: field in named and (field not in hidden or agency_id in own)
 
 
 def views_values(views) -> dict:
@@ -712,11 +732,19 @@ def branch_fields_hidden(user, case, runtime=None) -> frozenset[str]:
     return path_view_for(user, case).fields
 
 
-def _sees_corrected_field(user, case_id: int, detail: dict) -> bool:
+def _sees_corrected_field(user, case_id: int, detail: dict, agency_id: int | None) -> bool:
     field = detail.get("field")
     if not isinstance(field, str) or field.startswith("person."):  # the person's name or national id
         return True
-    return field in _fields_seen(user, case_id)
+    return _corrections_named(user, case_id)(field, agency_id)
+
+
+def _corrections_named(user, case_id: int) -> Callable[[str, int | None], bool]:
+    """``corrections_named_to`` once per case and request (a timeline page names fields often)."""
+    remembered = user.__dict__.setdefault("_brobygger_corrections_named", {})
+    if case_id not in remembered:
+        remembered[case_id] = corrections_named_to(user, _timeline_case(user, case_id))
+    return remembered[case_id]
 
 
 def _fields_named_for(user, case_id: int, names: list) -> list:

@@ -80,6 +80,16 @@ def test_failures_from_a_known_browser_count_against_it_alone(users, settings, f
     assert web_login(browser, "oscar").status_code == 302
 
 
+def test_a_locked_known_browser_is_told_when_it_has_a_try_again(users, settings, frozen_clock):
+    """It was told the username's locks' time (the whole cool-off when neither holds it),
+    while its own bucket gives a try back in a few minutes."""
+    browser = _known_browser()
+    limit = settings.LOGIN_DEVICE_FAILURE_LIMIT
+    answers = [web_login(browser, "oscar", "wrong") for _ in range(limit)]
+    assert answers[-1].status_code == 429
+    assert int(answers[-1]["Retry-After"]) == settings.LOGIN_COOLOFF_MINUTES * 60 // limit
+
+
 def test_a_password_alone_gives_no_cookie_when_a_code_is_owed(users, settings):
     settings.REQUIRE_TWO_FACTOR = True
     device = TOTPDevice.objects.create(user=users["nils"], name="authenticator", confirmed=True)
@@ -160,6 +170,21 @@ def test_revoked_cookies_are_no_exemption(users, settings, api, how):
         assert api.post(reverse("api-token-revoke-all")).status_code == 204
     assert not KnownDevice.objects.filter(user=oscar).exists()
     assert _untrusted_now(browser, settings)
+
+
+def test_a_bulk_deactivation_ends_the_cookies_though_the_user_is_made_active_again(users, settings):
+    """A bulk ``update(is_active=False)`` (or plain SQL) runs no receiver: the rows stayed, and
+    made active again the user's old browsers were known again (h-attack14). A device is known
+    only when it was made after the user's last deactivation (``Deactivation``, its trigger)."""
+    from django.contrib.auth import get_user_model
+
+    browser = _known_browser()
+    oscar = get_user_model().objects.filter(pk=users["oscar"].pk)
+    oscar.update(is_active=False)
+    oscar.update(is_active=True)
+    assert _untrusted_now(browser, settings)
+    assert web_login(_client(OFFICE), "oscar").status_code == 302  # signing in again is still possible
+    assert device_cookies.known_device(_request_with(browser.cookies[COOKIE].value), "oscar") is None
 
 
 def test_signing_in_again_renews_the_cookie_and_keeps_one_row(users):

@@ -143,6 +143,9 @@ def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, lis
         names = reads.of(name) if reads is not None else None
         found = None
         if names is not None:
+            # A field a step on a split's branch wrote tells the branch (its value, or that it
+            # has one): the split's reads must be seen too (``split_reads_of``).
+            names = names | sender.split_reads_of(names)
             found = rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents)
         if found is not None:
             admitted[name] = value

@@ -175,6 +175,8 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     needs_consent: dict[Agency, set[str]] = {}
     recorded_by: dict[str, int | None] = {}
     earlier_sources = source.data_sources or {}
+    common = source.data_common or {}
+    source_runtime = selectors.case_runtime(source)
     for target, names in plan.items():
         name = next((n for n in names if visible.get(n) not in (None, "")), None)
         if name is None:
@@ -183,17 +185,45 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
         if category == RESTRICTED or category != rules.category_of(target_fields.get(target, RESTRICTED)):
             withheld.append(target)
             continue
-        lacking = [
-            agency
+        decisions = {
+            agency: rules.may_carry(source, agency, category, consents if agency.pk in earlier else ())
             for agency in recipients
             if agency is not None
-            and not rules.may_carry(source, agency, category, consents if agency.pk in earlier else ())
-        ]
+        }
+        lacking = [agency for agency, decision in decisions.items() if not decision]
         if lacking and category not in consented:
+            withheld.append(target)
+            continue
+        # A value a step on a split's branch wrote (the starter sees the branch) tells that
+        # branch to an agency of the new case that sees the value's category by its standing
+        # but may not see what the split read: withheld (``split_reads_of``, from the model:
+        # the same whichever branch the case took). Not one that sees it by the person's
+        # consent, which shows a category whole (``policy.case_data_for``, docs/security.md
+        # "What a hidden step wrote"), nor the agency that wrote it; nor a value shown as
+        # every case's steps left it.
+        shown_common = name in hidden and name in common and visible[name] == common[name][0]
+        split = set() if shown_common or source_runtime is None else source_runtime.split_reads_of({name})
+        split_categories = {rules.category_of(source_fields.fields.get(read, RESTRICTED)) for read in split}
+        if any(
+            decision
+            and decision.consent is None
+            and decision.break_glass is None
+            and agency.pk != earlier_sources.get(name)  # its own step wrote it: it knows the branch
+            and not all(
+                rules.may_carry(source, agency, split_category, consents if agency.pk in earlier else ())
+                for split_category in split_categories
+            )
+            for agency, decision in decisions.items()
+        ):
             withheld.append(target)
             continue
         carried[target] = visible[name]
         recorded_by[target] = earlier_sources.get(name)
+        if name in hidden and name in common and visible[name] == common[name][0]:
+            # The value the steps every case passes left (``Case.data_common``), shown for the
+            # branch's: the agency that recorded that one, not the branch's writer (who then
+            # answered for it in the new case, and the branch told by who did).
+            recorded_by[target] = common[name][1]
         for agency in lacking:
             needs_consent.setdefault(agency, set()).add(category)
     return carried, withheld, needs_consent, recorded_by
