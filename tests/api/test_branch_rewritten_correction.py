@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from retention import services as retention
 from tests.api.test_branch_rewritten_data import DATE
+from tests.api.test_branch_written_data import treatment_split
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clients import api
 from tests.workflows.helpers import PERSON
@@ -43,18 +44,7 @@ def model():
           <bpmn:sequenceFlow id="F0" sourceRef="S" targetRef="T_intake"/>
           <bpmn:userTask id="T_intake" name="Flyttedato">{form["i"]}</bpmn:userTask>
           <bpmn:sequenceFlow id="F1" sourceRef="T_intake" targetRef="T_assess"/>
-          <bpmn:userTask id="T_assess" name="Vurdering">{form["h"]}</bpmn:userTask>
-          <bpmn:sequenceFlow id="F2" sourceRef="T_assess" targetRef="G"/>
-          <bpmn:exclusiveGateway id="G" default="F_no"/>
-          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_a">
-            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
-          </bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="T_b"/>
-          <bpmn:userTask id="T_a" name="Ny flyttedato">{form["a"]}</bpmn:userTask>
-          <bpmn:userTask id="T_b" name="Vanlig bolig">{form["b"]}</bpmn:userTask>
-          <bpmn:sequenceFlow id="F3" sourceRef="T_a" targetRef="J"/>
-          <bpmn:sequenceFlow id="F4" sourceRef="T_b" targetRef="J"/>
-          <bpmn:exclusiveGateway id="J"/>
+          {treatment_split(form, "Ny flyttedato")}
           <bpmn:sequenceFlow id="F5" sourceRef="J" targetRef="T_final"/>
           <bpmn:userTask id="T_final" name="Avslutning">{form["n"]}</bpmn:userTask>
           <bpmn:sequenceFlow id="F6" sourceRef="T_final" targetRef="E"/>

@@ -37,17 +37,11 @@ FORMS = {
 BRANCH_FIELD = {True: "treatment_home_plan", False: "ordinary_plan"}
 
 
-def model(forms=FORMS, *, process="Proc_branch_data", treatment_task="Bolig med behandling"):
-    """Health assesses; the treatment branch's housing task (form ``a``) writes
-    ``treatment_home_plan``, the other's (form ``b``) ``ordinary_plan``; both meet before NAV's
-    final task (form ``n``)."""
-    form = {name[0]: properties(formJsonSchemaFilename=name) for name in forms}
-    lanes = {"Helse": ["S", "T_assess", "G"], "Boligkontakt": ["T_a", "T_b", "J"], "NAV": ["T_final", "E"]}
-    return definitions(f"""
-        <bpmn:process id="{process}" name="{process}" isExecutable="true">
-          {lane_set(lanes)}
-          <bpmn:startEvent id="S"/>
-          <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T_assess"/>
+def treatment_split(form: dict, treatment_task: str) -> str:
+    """Health's assessment (form ``h``) and the split on its ``needs_treatment``: the
+    treatment branch's housing task ``T_a`` (form ``a``), the other's ``T_b`` (form ``b``),
+    meeting at ``J``. ``form``: each form's properties by its first letter."""
+    return f"""
           <bpmn:userTask id="T_assess" name="Vurdering">{form["h"]}</bpmn:userTask>
           <bpmn:sequenceFlow id="F2" sourceRef="T_assess" targetRef="G"/>
           <bpmn:exclusiveGateway id="G" default="F_no"/>
@@ -59,7 +53,21 @@ def model(forms=FORMS, *, process="Proc_branch_data", treatment_task="Bolig med 
           <bpmn:userTask id="T_b" name="Vanlig bolig">{form["b"]}</bpmn:userTask>
           <bpmn:sequenceFlow id="F3" sourceRef="T_a" targetRef="J"/>
           <bpmn:sequenceFlow id="F4" sourceRef="T_b" targetRef="J"/>
-          <bpmn:exclusiveGateway id="J"/>
+          <bpmn:exclusiveGateway id="J"/>"""
+
+
+def model(forms=FORMS, *, process="Proc_branch_data", treatment_task="Bolig med behandling"):
+    """Health assesses; the treatment branch's housing task (form ``a``) writes
+    ``treatment_home_plan``, the other's (form ``b``) ``ordinary_plan``; both meet before NAV's
+    final task (form ``n``)."""
+    form = {name[0]: properties(formJsonSchemaFilename=name) for name in forms}
+    lanes = {"Helse": ["S", "T_assess", "G"], "Boligkontakt": ["T_a", "T_b", "J"], "NAV": ["T_final", "E"]}
+    return definitions(f"""
+        <bpmn:process id="{process}" name="{process}" isExecutable="true">
+          {lane_set(lanes)}
+          <bpmn:startEvent id="S"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T_assess"/>
+          {treatment_split(form, treatment_task)}
           <bpmn:sequenceFlow id="F5" sourceRef="J" targetRef="T_final"/>
           <bpmn:userTask id="T_final" name="Avslutning">{form["n"]}</bpmn:userTask>
           <bpmn:sequenceFlow id="F6" sourceRef="T_final" targetRef="E"/>

@@ -16,6 +16,7 @@ variable did, at deploy, in the registry and for stored versions (workflows 0059
 import pytest
 from django.urls import reverse
 
+from tests.api.test_branch_written_data import treatment_split
 from tests.api.test_gateway_inference_lists import what_lists_tell
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clients import api
@@ -49,18 +50,7 @@ def model():
           {lane_set(lanes)}
           <bpmn:startEvent id="S"/>
           <bpmn:sequenceFlow id="F1" sourceRef="S" targetRef="T_assess"/>
-          <bpmn:userTask id="T_assess" name="Vurdering">{form["h"]}</bpmn:userTask>
-          <bpmn:sequenceFlow id="F2" sourceRef="T_assess" targetRef="G"/>
-          <bpmn:exclusiveGateway id="G" default="F_no"/>
-          <bpmn:sequenceFlow id="F_yes" sourceRef="G" targetRef="T_a">
-            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
-          </bpmn:sequenceFlow>
-          <bpmn:sequenceFlow id="F_no" sourceRef="G" targetRef="T_b"/>
-          <bpmn:userTask id="T_a" name="Bolig med behandling">{form["a"]}</bpmn:userTask>
-          <bpmn:userTask id="T_b" name="Vanlig bolig">{form["b"]}</bpmn:userTask>
-          <bpmn:sequenceFlow id="F3" sourceRef="T_a" targetRef="J"/>
-          <bpmn:sequenceFlow id="F4" sourceRef="T_b" targetRef="J"/>
-          <bpmn:exclusiveGateway id="J"/>
+          {treatment_split(form, "Bolig med behandling")}
           <bpmn:sequenceFlow id="F5" sourceRef="J" targetRef="G2"/>
           <bpmn:exclusiveGateway id="G2" default="F_ordinary"/>
           <bpmn:sequenceFlow id="F_treatment" sourceRef="G2" targetRef="T_follow_treatment">
