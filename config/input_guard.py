@@ -10,12 +10,15 @@ parameter instead, for every route: the API's JSON bodies are checked by its par
 
 from __future__ import annotations
 
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django_guid import get_guid
 
+from api.exceptions import error_body
 from config.locale import API_PREFIX
-from core.errors import FieldError, InvalidInput
+from core.errors import FieldError, InvalidInput, field_error
 from web.pages import field_errors, translate
 from workflows.input_limits import shown, storable, text_error
 
@@ -68,3 +71,20 @@ class InputGuardMiddleware:
         code = "request.unsupported_media_type"
         body = {"detail": translate("request.unsupported_media_type"), "errors": [], "code": code}
         return JsonResponse({**body, "request_id": get_guid()}, status=415)
+
+
+def unreadable(request, exception=None):
+    """``handler400``: a request Django itself refused to read before any view ran (a
+    multipart body it cannot parse, more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields in the
+    query or the form, a form body above ``DATA_UPLOAD_MAX_MEMORY_SIZE``). Django's own answer
+    was a bare English HTML page, to the API too: now the API's error shape naming
+    ``request``, and the refusal page in the user's language. A host outside
+    ``ALLOWED_HOSTS`` keeps Django's page (nothing of the site is drawn for an unknown host)."""
+    if isinstance(exception, DisallowedHost):
+        return defaults.bad_request(request, exception)
+    detail = translate("request.unreadable")
+    if request.path_info.startswith(API_PREFIX):
+        errors = field_errors([field_error("request", "request.unreadable")])
+        body = error_body(detail, errors, code="request.unreadable")
+        return JsonResponse(body, status=400)
+    return render(request, "errors/refused.html", {"status": 400, "detail": detail, "unreadable": True}, status=400)

@@ -44,5 +44,6 @@ def not_found(request, exception=None):
     return pages.not_found(request, exception)
 
 
+handler400 = "config.input_guard.unreadable"
 handler404 = not_found
 handler500 = "ops.errors.server_error"

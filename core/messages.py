@@ -631,6 +631,9 @@ MESSAGES: dict[str, str] = {
     "body.too_deep": gettext_noop("the body is nested too deeply"),
     "query.invalid": gettext_noop("the list does not read a parameter as it was given"),
     "request.unstorable_text": gettext_noop("the request has text that cannot be stored or is nested too deeply"),
+    "request.unreadable": gettext_noop(
+        "the request cannot be read: its form or upload is broken, has too many fields or is too large"
+    ),
     "request.unsupported_media_type": gettext_noop("this route reads a JSON body: send it as application/json"),
     "request.throttled": gettext_noop("too many requests from this user: wait %(seconds)s s and try again"),
     "request.concurrent_change": gettext_noop(
