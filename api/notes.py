@@ -91,13 +91,25 @@ class NoteSerializer(ItemSerializer):
 
     text = serializers.CharField(allow_null=True, help_text="null when masked or withdrawn")
     author = serializers.SerializerMethodField()
-    corrected_at = serializers.DateTimeField(source="item.corrected_at", allow_null=True)
-    version = serializers.IntegerField(source="item.version")
+    corrected_at = serializers.DateTimeField(
+        source="item.corrected_at", allow_null=True, help_text="null when masked or never corrected"
+    )
+    version = serializers.IntegerField(
+        source="item.version", allow_null=True, help_text="null when masked; sent back to correct or withdraw"
+    )
     history = NoteRevisionSerializer(many=True, help_text="earlier texts you may read, newest first")
 
     def get_author(self, view) -> str | None:
         author = view.item.author
         return author.get_username() if view.visible and author is not None else None
+
+    def to_representation(self, view):
+        # When and how often a note was corrected is its writer's history: a reader shown it
+        # masked learns neither, as it learns no text or author.
+        shown = super().to_representation(view)
+        if not view.visible:
+            shown["corrected_at"] = shown["version"] = None
+        return shown
 
 
 class AttachmentSerializer(ItemSerializer):

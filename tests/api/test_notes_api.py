@@ -274,3 +274,20 @@ def test_an_attachment_withdrawn_while_its_download_is_read_is_404_not_500(clien
     assert (gone.status_code, gone.json()["code"]) == (404, "attachment.withdrawn")
     assert PDF not in gone.content
     assert not AccessLog.objects.filter(action=AccessAction.EXPORT).exists()
+
+
+def test_a_masked_note_tells_neither_when_nor_how_often_its_writer_corrected_it(client_for, prison_case):
+    """The text, author and history of a note another agency may not read are masked; its
+    version (one per correction) and the time of the last correction told that reader how
+    often and when NAV rewrote what it wrote about the person's debt."""
+    nils = client_for("nils")
+    note = post_note(nils, prison_case).json()
+    base = f"{notes_url(prison_case)}{note['id']}/"
+    for version, text in ((1, "Rettet"), (2, "Rettet igjen")):
+        assert nils.post(f"{base}correct/", {"text": text, "version": version}, format="json").status_code == 200
+
+    masked = client_for("helga").get(notes_url(prison_case)).json()["results"][0]
+    assert masked["visible"] is False
+    assert (masked["version"], masked["corrected_at"]) == (None, None)
+    shown = client_for("bjorn").get(notes_url(prison_case)).json()["results"][0]
+    assert shown["version"] == 3 and shown["corrected_at"] is not None

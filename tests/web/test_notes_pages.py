@@ -224,3 +224,12 @@ def test_a_note_past_the_agency_s_room_is_refused_in_bokmal_by_the_field(web, us
     html = section(response.content.decode())
     assert "så mange som én virksomhet kan skrive i en sak" in html
     assert Note.objects.count() == 1
+
+
+def test_a_masked_note_is_not_marked_corrected(web, users, prison_case):
+    """The reader the note is hidden from is not told its writer corrected it."""
+    note = services.add_note(actor=users["nils"], case=prison_case.pk, text=SECRET)
+    services.correct_note(actor=users["nils"], case=prison_case.pk, note_id=note.pk, text="Rettet", version=1)
+    assert "rettet" in section(page(web, "bjorn", prison_case))
+    helga = section(page(web, "helga", prison_case))
+    assert "skjult" in helga and "rettet" not in helga
