@@ -50,7 +50,11 @@ PAGE_SIZE = "page_size"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 SALT = "api.pagination.cursor"
-PUBLIC_KINDS = {"workflows.task": "task", "workflows.event": "event"}  # rows shown by public id
+PUBLIC_KINDS = {  # rows shown by public id
+    "workflows.task": "task",
+    "workflows.event": "event",
+    "permissions.accesslog": "access",
+}
 EXAMPLE_LINK = (  # what a link looks like: the list's URL, its filters, the signed cursor
     "https://brobygger.example/api/v1/tasks/?assigned=agency&cursor="
     "eyJvIjoiZHVlX2F0LGlkIiwiciI6ZmFsc2UsInYiOltudWxsLDQyXX0:1tQa2b:Kx3Vd0pQ"

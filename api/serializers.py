@@ -28,7 +28,7 @@ OPAQUE_ID = (
     {"type": "integer", "format": "int64", "minimum": 0, "maximum": public_ids.LIMIT - 1, "x-opaque": True}
 )
 class PublicIdField(serializers.IntegerField):
-    """A task's or event's public id (``core.public_ids``) in place of its key."""
+    """A public id (``core.public_ids``: a task's, an event's, an access-log row's) in place of its key."""
 
     def __init__(self, kind: str, **kwargs):
         self.kind = kind
@@ -678,7 +678,7 @@ class BreakGlassSerializer(serializers.Serializer):
 
 
 class AccessLogSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = PublicIdField("access", help_text=OPAQUE_ID.format(kind="access-log row"))
     at = serializers.DateTimeField()
     username = serializers.CharField()
     role = serializers.CharField()
@@ -703,7 +703,7 @@ class AccessLogSerializer(serializers.Serializer):
         # The fields above, written out (``tests/api/test_list_rows.py`` compares with DRF's).
         grant = row.break_glass
         return {
-            "id": row.pk,
+            "id": public_ids.encode("access", row.pk),
             "at": _MOMENT.to_representation(row.at),
             "username": row.username,
             "role": row.role,

@@ -30,7 +30,7 @@ HALF = BITS // 2
 HALF_MASK = (1 << HALF) - 1
 LIMIT = 1 << BITS  # public ids are 0 <= id < LIMIT; keys must be below it too
 ROUNDS = 8
-KINDS = ("task", "event")
+KINDS = ("task", "event", "access")  # access: an access-log row
 
 
 def _no_key() -> str:

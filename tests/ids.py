@@ -1,4 +1,4 @@
-"""The public ids of tasks and events (``core.public_ids``), for tests that build a URL or
+"""The public ids of tasks, events and access-log rows (``core.public_ids``), for tests that build a URL or
 compare an answer with rows they read from the database. New tests build URLs with
 ``reverse()``, which encodes them itself."""
 
@@ -23,3 +23,8 @@ def task_key(public: int) -> int:
 def event_key(public: int) -> int:
     """The key of the event the API calls ``public``."""
     return public_ids.decode("event", public)
+
+
+def access_key(public: int) -> int:
+    """The key of the access-log row the API calls ``public``."""
+    return public_ids.decode("access", public)

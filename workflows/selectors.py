@@ -548,10 +548,21 @@ INCIDENT_ERROR_KEYS = ("error", "error_message")
 FIELD_LIST_KEYS = ("fields", "taken")
 
 
+# Event detail that names a row by its key: jobs, incidents and corrections take theirs from one
+# sequence each over every case (a hidden branch's tasks' notification jobs among them, a
+# national id's correction waiting for review, which writes no event), so the gap between two
+# a reader is shown counted rows they are not shown. No reader of a timeline addresses them:
+# incidents are retried from the incident list, by process admins who work no cases
+# (``rules.can_view_incidents``) and read no timeline. Stored, never shown.
+ROW_KEY_KEYS = ("job", "incident", "correction")
+
+
 def event_detail_for(event, user, translate: Callable[[str], str] | None = None) -> dict:
     """An event's detail as ``user`` may read it (timeline answers and pages); an incident's
     error said through ``translate`` (the reader's language; None: English)."""
     detail = event.detail or {}
+    if any(key in detail for key in ROW_KEY_KEYS):
+        detail = {key: value for key, value in detail.items() if key not in ROW_KEY_KEYS}
     if any(isinstance(detail.get(key), list) for key in FIELD_LIST_KEYS):
         # The fields a task, a message or a service wrote, by name: an optional one written
         # tells its value's gist (NAV's "rent_arrears_nok"), so only those the reader sees.
