@@ -77,10 +77,10 @@ def months_of(rng: random.Random) -> tuple[dict, dict]:
 
 # Seed 5: the NAV office's 2 not housed in April (its April: 2 housed, 2 not, 0 evicted,
 # hidden "<5" as a whole; the housing office's April the same) is pinned by neither agency's
-# readings apart, and is pinned once the first month read together (May) is added: the
-# suppression finds it exposed, hides what it may of the new cells, and stops with "pinned
-# by earlier readings alone". Left open (README "A reader whose scopes change"); strict, so
-# that it fails once closed.
+# readings apart, and is pinned once the first month read together (May) is added: the year
+# so far read in May less May is January to April, two sums subtracted, which the ledger's
+# bounds carried through each sum alone do not find. Left open (README "A reader whose scopes
+# change"); strict, so that it fails once closed.
 LEFT_OPEN = pytest.mark.xfail(strict=True, reason="new months read together pin a count the months apart did not")
 
 
