@@ -494,10 +494,10 @@ def _moved_apart(union: Ledger, found: dict, earlier: dict, terms, names, cell: 
     other's did counts the cases (or tasks) added in one scope and not the other since that
     reading, however far each moved and however far apart they are (README "Readings kept
     month after month"). Kept in ``found`` under its name for later readings."""
-    minuend = next(term for term, coef in terms if coef == 1)
-    subtrahend = next(term for term, coef in terms if coef == -1 and term != cell)
-    if not names[minuend] or not names[subtrahend]:
-        return
+    minuend = next((term for term, coef in terms if coef == 1), None)
+    subtrahend = next((term for term, coef in terms if coef == -1 and term != cell), None)
+    if minuend is None or subtrahend is None or not names[minuend] or not names[subtrahend]:
+        return  # not two scopes' figure (a sum's remainder, moves carried between quarters)
     name, reverse = (
         f"{DIFFERENCE_NAME}{min(names[a])} {min(names[b])}" for a, b in ((minuend, subtrahend), (subtrahend, minuend))
     )
@@ -524,42 +524,142 @@ def _tie(union: Ledger, terms: list[tuple[int, int]]) -> None:
 _TELLS: dict[str | None, int] = {COMPLEMENTARY: 0, PRIMARY: 1, None: 2}
 
 
+KNOWN_NAME = "known "  # the start of a name ``fold`` keys a number's most telling reading by
+
+
 def fold(base: Ledger | None, others: list[Ledger]) -> Ledger:
     """``base`` (a kept ledger, decided) with every cell and sum of ``others`` (other kept
     ledgers of the same family, decided apart: the group of scopes a reader reads together
     before theirs changed) taken as known too, as one decided ledger for ``merge``.
 
     A reader whose scopes change holds the readings of their earlier group: a cell of the same
-    key and number in both is one figure, shown the way that tells least of the two ("\u00d7"
-    before "<5" before the number), so that the union of what the reader holds is no more than
-    what either group showed; both cells stay, tied equal, with their sums. Hiding a shown
-    number only widens what an attacker can narrow a hidden one to, so every decision of either
-    ledger stays safe. A measure whose count is hidden is hidden with it (``Figure.shows``)."""
+    key and number in both is one figure, shown from now on the way that tells least of the
+    two ("\u00d7" before "<5" before the number), so that the union of what the reader holds
+    is no more than what either group showed. What the attacker holds is the way that told
+    most: where that is more than the cell shows from now on, a copy of the cell shown that
+    way is kept beside it, tied equal (one per key and number, under ``KNOWN_NAME``). Hiding a
+    shown number only widens what an attacker can narrow a hidden one to, so every decision
+    of either ledger stays safe. A measure whose count is hidden is hidden with it
+    (``Figure.shows``).
+
+    A cell, an auxiliary cell (over the same cells, of the same kind and bounds) and a sum
+    ``base`` already holds is not added again: agencies joining and leaving a leader's group
+    fold ledgers that took each other in, and adding them again doubled the kept ledgers at
+    each change, for the same figures (``tests/insight/test_ledger_growth.py``)."""
     union = Ledger() if base is None else base
     for other in others:
-        offset = len(union.values)
-        union.values += other.values
-        union.is_count += other.is_count
-        union.depends_on.update({cell + offset: of + offset for cell, of in other.depends_on.items()})
-        union.equations += [[(cell + offset, coef) for cell, coef in terms] for terms in other.equations]
-        union.hidden.update({cell + offset: kind for cell, kind in other.hidden.items()})
-        union.bounds.update({cell + offset: bounds for cell, bounds in other.bounds.items()})
-        for (name, value), cell in other.keys.items():
-            if name.startswith(DIFFERENCE_NAME):  # keyed by its cell: one name, many numbers
-                union.keys[name, cell + offset] = cell + offset
-                continue
-            mine = union.keys.get((name, value))
-            if mine is None:
-                union.keys[name, value] = cell + offset
-                continue
-            union.equation([(mine, 1), (cell + offset, -1)])
-            theirs = other.hidden.get(cell)
-            if theirs is not None and _TELLS[theirs] < _TELLS[union.hidden.get(mine)]:
-                union.hidden[mine] = theirs
+        _fold_one(union, other)
     for cell, of in union.depends_on.items():
         if of in union.hidden and cell not in union.hidden:
             union.hidden[cell] = COMPLEMENTARY
     return union
+
+
+def _fold_one(union: Ledger, other: Ledger) -> None:
+    equations_of: defaultdict[int, list[int]] = defaultdict(list)
+    for index, terms in enumerate(union.equations):
+        for cell, _ in terms:
+            equations_of[cell].append(index)
+    sums = {_sum_key(terms) for terms in union.equations}
+    auxiliary = {}
+    for cell, kind in union.hidden.items():
+        if kind in AUXILIARY and len(equations_of[cell]) == 1 and cell in union.bounds:
+            terms = union.equations[equations_of[cell][0]]
+            auxiliary[(kind, *union.bounds[cell], _sum_key((o, c) for o, c in terms if o != cell))] = cell
+    other_equations_of: defaultdict[int, list[int]] = defaultdict(list)
+    for index, terms in enumerate(other.equations):
+        for cell, _ in terms:
+            other_equations_of[cell].append(index)
+    names: defaultdict[int, list[str]] = defaultdict(list)
+    for (name, _value), cell in other.keys.items():
+        if not name.startswith(DIFFERENCE_NAME):
+            names[cell].append(name)
+    where: dict[int, int] = {}
+
+    def add(cell: int) -> int:
+        union.values.append(other.values[cell])
+        union.is_count.append(other.is_count[cell])
+        at = len(union.values) - 1
+        if cell in other.hidden:
+            union.hidden[at] = other.hidden[cell]
+        if cell in other.bounds:
+            union.bounds[at] = other.bounds[cell]
+        return at
+
+    def equation(terms: list[tuple[int, int]]) -> None:
+        if len(terms) > 1 and _sum_key(terms) not in sums:
+            sums.add(_sum_key(terms))
+            union.equations.append(terms)
+
+    ties = []
+    for cell in range(len(other.values)):
+        if other.hidden.get(cell) in AUXILIARY:
+            continue
+        value = other.values[cell]
+        found = [union.keys[name, value] for name in names[cell] if (name, value) in union.keys]
+        if not found:
+            where[cell] = add(cell)
+        else:
+            where[cell] = found[0]
+            ties += [[(found[0], 1), (each, -1)] for each in found[1:] if each != found[0]]
+            _present(union, found[0], other.hidden.get(cell), names[cell], value)
+        for name in names[cell]:
+            union.keys.setdefault((name, value), where[cell])
+    for cell in sorted(cell for cell, kind in other.hidden.items() if kind in AUXILIARY):
+        indices = other_equations_of[cell]
+        key = None
+        if len(indices) == 1 and cell in other.bounds:
+            terms = other.equations[indices[0]]
+            if all(each in where for each, _ in terms if each != cell):
+                mapped = _sum_key((where[each], coef) for each, coef in terms if each != cell)
+                key = (other.hidden[cell], *other.bounds[cell], mapped)
+        if key is not None and key in auxiliary:
+            where[cell] = auxiliary[key]
+        else:
+            where[cell] = add(cell)
+            if key is not None:
+                auxiliary[key] = where[cell]
+    for (name, _value), cell in other.keys.items():
+        if name.startswith(DIFFERENCE_NAME):  # keyed by its cell: one name, many numbers
+            union.keys[name, where[cell]] = where[cell]
+    union.depends_on.update({where[cell]: where[of] for cell, of in other.depends_on.items()})
+    for terms in other.equations:
+        equation([(where[cell], coef) for cell, coef in terms])
+    for terms in ties:
+        equation(terms)
+
+
+def _present(union: Ledger, mine: int, theirs: str | None, names: list[str], value: int) -> None:
+    """A cell ``union`` holds, read the way ``theirs`` too (``fold``): shown from now on the
+    way that tells least; the way that told most kept as a copy where it tells more."""
+    ours = union.hidden.get(mine)
+    if ours == theirs or ours in AUXILIARY or theirs in AUXILIARY:
+        return
+    least, most = sorted((ours, theirs), key=lambda kind: _TELLS[kind])
+    if any(name.startswith(KNOWN_NAME) for name in names):  # a copy: what was known, the most
+        if most is None:
+            union.hidden.pop(mine, None)
+        else:
+            union.hidden[mine] = most
+        return
+    if least is not None:
+        union.hidden[mine] = least
+    else:
+        union.hidden.pop(mine, None)
+    name = KNOWN_NAME + min(names)
+    copy = union.keys.get((name, value))
+    if copy is None:
+        union.values.append(value)
+        union.is_count.append(union.is_count[mine])
+        copy = len(union.values) - 1
+        union.keys[name, value] = copy
+        union.equations.append([(mine, 1), (copy, -1)])
+    elif _TELLS[union.hidden.get(copy)] >= _TELLS[most]:
+        return
+    if most is None:
+        union.hidden.pop(copy, None)
+    else:
+        union.hidden[copy] = most
 
 
 def decided(union: Ledger, reading: Ledger, where: list[int]) -> None:
