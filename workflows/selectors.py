@@ -468,9 +468,9 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=()):
         # A correction of a value a hidden step wrote (``PathView.fields``), made by another
         # agency: the reader is told the case does not hold it, and that it was corrected told
         # the branch (until 2026-12-06 the event stayed, its field left out; h-paths5).
+        others = Q(agency__isnull=True) | ~Q(agency_id__in=agencies) if agencies else Q()
         queryset = queryset.alias(corrected_field=KeyTextTransform("field", "detail")).exclude(
-            Q(kind=EventKind.VALUE_CORRECTED, corrected_field__in=fields),
-            Q(agency__isnull=True) | ~Q(agency_id__in=agencies),
+            Q(kind=EventKind.VALUE_CORRECTED, corrected_field__in=fields), others
         )
     return queryset
 
