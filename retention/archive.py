@@ -41,8 +41,8 @@ from permissions.models import ALL_CATEGORIES, AccessLog, Consent
 from retention import archive_endpoint
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
-from workflows.models import Case, CaseOutcome, Event, JobStatus, ProcessInstance
-from workflows.selectors import process_name
+from workflows.models import Case, CaseOutcome, JobStatus, ProcessInstance
+from workflows.selectors import NO_PATH_HIDDEN, PathView, case_file_events, case_file_path_view, process_name
 
 log = logging.getLogger("brobygger.retention")
 
@@ -62,11 +62,13 @@ SYSTEM = "Brobygger"
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
 
 
-def case_file_fields(case: Case, rules) -> list[tuple[str, str, str, str]]:
+def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list[tuple[str, str, str, str]]:
     """(category, title, category in words, value) of the case's data that belong to the case
     file (``rules``: ``rules_for_process``), as the archive's reader reads them: a field by its
     title in the form, its category in words, a choice by its label, yes and no in words. The
-    category is what the delivery's access log names."""
+    category is what the delivery's access log names. A field a step on a branch hidden from
+    the case file wrote (``view``: ``selectors.case_file_path_view``) is left out, or shown as
+    the steps every case passes left it (``Case.data_common``), as to NAV on the case page."""
     categories: dict[str, str] = {}
     forms: dict[str, dict] = {}
     for definition_id in ProcessInstance.objects.filter(case=case).values_list("definition_id", flat=True):
@@ -75,7 +77,12 @@ def case_file_fields(case: Case, rules) -> list[tuple[str, str, str, str]]:
         forms.update(runtime.forms)
     titles, choices = form_labels.field_titles(forms), form_labels.field_choice_labels(forms)
     rows = []
+    common = case.data_common or {}
     for field, value in (case.data or {}).items():
+        if field in view.fields:
+            if field not in common:
+                continue
+            value = common[field][0]
         category = permission_rules.category_of(categories.get(field, permission_rules.RESTRICTED))
         if rules[category].in_case_file:
             title = titles.get(field) or form_labels.option_label(field)
@@ -110,10 +117,13 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     person = (
         {"name": case.person_name, "national_id": case.person.national_id} if rules["identity"].in_case_file else None
     )
-    coordination = _coordination(case, rules)
+    # The case file's reader sees the categories it holds: a branch a value left out of it
+    # chose is hidden from them, as from an agency that may not see that value.
+    view = case_file_path_view(case, [category for category in ALL_CATEGORIES if rules[category].in_case_file])
+    coordination = _coordination(case, rules, view)
     outcome = _outcome(case, rules)
     with translation.override(settings.LANGUAGE_CODE):  # the fields' labels too
-        entries = case_file_fields(case, rules)
+        entries = case_file_fields(case, rules, view)
         html = render_to_string(
             "retention/case_file.html",
             {
@@ -167,7 +177,7 @@ def render_pdf(html: str) -> weasyprint.Document:
     return weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).render()
 
 
-def _coordination(case: Case, rules) -> dict:
+def _coordination(case: Case, rules, view: PathView) -> dict:
     """The timeline and the consents with their legal bases, for the template: coordination
     data (who took part, when, on which basis), so in the case file only when the process's
     rules put coordination there; else empty, and the PDF says they are left out."""
@@ -179,7 +189,7 @@ def _coordination(case: Case, rules) -> dict:
         consent.category_words = [permission_rules.CATEGORY_LABELS.get(c, c) for c in consent.categories]
     return {
         "coordination_in_case_file": True,
-        "events": Event.objects.filter(case=case).select_related("agency").order_by("created_at", "id"),
+        "events": case_file_events(case, view),
         "consents": consents,
     }
 

@@ -692,6 +692,14 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
         case.data_common = kept
     if field in common and data[field] != old:  # the branch's value stays the case's
         case.save(update_fields=["data_common"])
+        # An outcome a step on no branch recorded holds the value every case's steps left (a
+        # step on the branch wrote over it later): it follows, as where no branch did; one a
+        # branch's step recorded keeps the branch's (until 2026-12-06 both stayed, so the
+        # outcome's readers told the two cases apart by it; h-paths5).
+        _correct_outcome(case, field, value, rewritten=True)
+        # So do the messages the case threw (a field computed from it, the branch's value among
+        # them, is left out, as where no branch wrote over it: it carries the split's reads).
+        _correct_outbox(case, field, old, value)
         return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
     data[field] = value
     case.data = data
@@ -709,14 +717,18 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
     return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
 
 
-def _correct_outcome(case: Case, field: str, value) -> None:
+def _correct_outcome(case: Case, field: str, value, *, rewritten: bool = False) -> None:
     """The case's outcome (``CaseOutcome``: structured columns copied from its outcome form
     when the task completed) follows a correction of one of that form's fields: the case
     page's *Utfall*, the API's ``outcome`` and the archive's case file show the new value,
-    never the old one. A kind must be one of the admin's list (400 naming ``value``)."""
+    never the old one. A kind must be one of the admin's list (400 naming ``value``).
+    ``rewritten``: a step on a branch wrote over the value corrected (``Case.data_common``'s),
+    so an outcome a step on a branch recorded holds the branch's value, and stays."""
     outcome = CaseOutcome.objects.select_for_update().filter(case=case).first()
     runtime = selectors.case_runtime(case) if outcome is not None else None
     if outcome is None or runtime is None or outcome.element_id not in runtime.user_tasks:
+        return
+    if rewritten and outcome.element_id in runtime.on_branches:
         return
     roles = {name: role for role, name in case_outcomes.outcome_fields(runtime.form_for(outcome.element_id)[0]).items()}
     role = roles.get(field)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from django.db.models import (
     Q,
     Subquery,
 )
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
@@ -437,24 +438,40 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
     path_view = path_view if path_view is not None else timeline_path_view(user, case)
-    hidden, handed = sorted(path_view.hidden), sorted(path_view.handed)
+    hidden, handed, fields = sorted(path_view.hidden), sorted(path_view.handed), sorted(path_view.fields)
+    agencies = sorted(path_view.agencies) if fields else []
+    cuts = (len(hidden), len(hidden) + len(handed), len(hidden) + len(handed) + len(fields))
+
+    def statement(case_id, *names):
+        return _timeline_without(
+            case_id, names[: cuts[0]], names[cuts[0] : cuts[1]], names[cuts[1] : cuts[2]], names[cuts[2] :]
+        )
+
     return PreparedList(
         _PAGED_LISTS,
-        ("timeline", len(hidden), len(handed)),
-        lambda case_id, *names: _timeline_without(case_id, names[: len(hidden)], names[len(hidden) :]),
-        (case.pk, *hidden, *handed),
+        ("timeline", len(hidden), len(handed), len(fields), len(agencies)),
+        statement,
+        (case.pk, *hidden, *handed, *fields, *agencies),
         model=Event,
         order=("created_at", "id"),
     )
 
 
-def _timeline_without(case_id, hidden, handed):
+def _timeline_without(case_id, hidden, handed, fields=(), agencies=()):
     queryset = _timeline(case_id)
     if hidden:
         # The case's completion stays, named by nobody (``PathView.completion``).
         queryset = queryset.exclude(Q(element_id__in=hidden), ~Q(kind=EventKind.CASE_COMPLETED))
     if handed:
         queryset = queryset.exclude(kind=EventKind.HANDOFF, element_id__in=handed)
+    if fields:
+        # A correction of a value a hidden step wrote (``PathView.fields``), made by another
+        # agency: the reader is told the case does not hold it, and that it was corrected told
+        # the branch (until 2026-12-06 the event stayed, its field left out; h-paths5).
+        others = Q(agency__isnull=True) | ~Q(agency_id__in=agencies) if agencies else Q()
+        queryset = queryset.alias(corrected_field=KeyTextTransform("field", "detail")).exclude(
+            Q(kind=EventKind.VALUE_CORRECTED, corrected_field__in=fields), others
+        )
     return queryset
 
 
@@ -523,11 +540,17 @@ def latest_case_events_for(case, user, path_view: PathView | None = None) -> tup
     (a reader who added claims of their own until the hint came read off how many there were)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    if path_view is None or not (path_view.hidden or path_view.handed):
+    if path_view is None or not (path_view.hidden or path_view.handed or path_view.fields):
         events = _LATEST_CASE_EVENTS.objects(case.pk)
     else:
         events = list(
-            _timeline_without(case.pk, sorted(path_view.hidden), sorted(path_view.handed))
+            _timeline_without(
+                case.pk,
+                sorted(path_view.hidden),
+                sorted(path_view.handed),
+                sorted(path_view.fields),
+                sorted(path_view.agencies),
+            )
             .select_related("task")
             .order_by("-created_at", "-id")[: CASE_EVENTS_SHOWN + 1]
         )
@@ -854,6 +877,9 @@ class PathView:
     # Case-data fields a hidden element writes (``DefinitionRuntime.branch_writers``): a value
     # there tells the branch as the step that wrote it would (``policy.case_data_for(hidden=)``).
     fields: frozenset[str] = frozenset()
+    # The reader's agencies in the case: a correction of one of ``fields`` they made is theirs
+    # to see; another's told the branch (``_timeline_without``).
+    agencies: frozenset[int] = frozenset()
 
     def hides(self, element_id: str) -> bool:
         return element_id in self.hidden
@@ -953,8 +979,14 @@ def _path_view(user, case, runtime, views, unseen: frozenset[str] = frozenset())
     def sees(name: str) -> bool:
         return name not in unseen and policy.sees_field(views, fields, name)
 
+    acting = rules.case_access(user, case).acting
+    return _view_of(runtime, sees, {agency.kind for agency, _role in acting}, frozenset(a.pk for a, _r in acting))
+
+
+def _view_of(runtime, sees: Callable[[str], bool], own_kinds, agencies: frozenset[int]) -> PathView:
+    """The ``PathView`` of a reader who sees the names ``sees`` says, working the tasks of the
+    agency kinds ``own_kinds`` (their inbox shows them) in the agencies ``agencies``."""
     timers = frozenset(element for element, names in runtime.timer_reads.items() if not all(map(sees, names)))
-    own_kinds = {agency.kind for agency, _role in rules.case_access(user, case).acting}
     own = {element for element, task in runtime.user_tasks.items() if task.get("agency_kind") in own_kinds}
     gateways = {
         gateway: path.branch_elements - own
@@ -964,7 +996,43 @@ def _path_view(user, case, runtime, views, unseen: frozenset[str] = frozenset())
     handed = frozenset(element for element, by in runtime.handed_paths.items() if by & gateways.keys())
     hidden = frozenset().union(*gateways.values())
     written = frozenset().union(*(runtime.branch_writers.get(element, ()) for element in hidden | timers))
-    return PathView(gateways, hidden, timers, handed, written)
+    return PathView(gateways, hidden, timers, handed, written, agencies)
+
+
+def case_file_path_view(case, categories: Collection[str]) -> PathView:
+    """The ``PathView`` of the case file handed to the archive (``retention.archive``): a
+    reader who sees the ``categories`` the process's rules put in the case file (and the fields
+    every participant sees), none of the case's tasks their own. A branch chosen by a value
+    the case file leaves out (a health assessment) is hidden there as from NAV: its steps'
+    events and the fields they wrote, which told the archive's readers that value (until
+    2026-12-06, h-paths5)."""
+    runtime = case_runtime(case)
+    if runtime is None or not (runtime.gateway_paths or runtime.timer_reads):
+        return NO_PATH_HIDDEN
+    fields = runtime.field_rules
+
+    def view_of(unseen: frozenset[str]) -> PathView:
+        def sees(name: str) -> bool:
+            category = rules.category_of(fields.fields.get(name, RESTRICTED))
+            return name not in unseen and (name in fields.shared_fields or category in categories)
+
+        return _view_of(runtime, sees, (), frozenset())
+
+    # A field a hidden step wrote is not seen either (as ``path_view_for``'s rounds).
+    view = view_of(frozenset())
+    while view.fields:
+        widened = view_of(view.fields)
+        if widened.fields == view.fields:
+            return widened
+        view = widened
+    return view
+
+
+def case_file_events(case, view: PathView) -> list[Event]:
+    """The case's events as the case file's reader (``view``: ``case_file_path_view``) is
+    shown them: the timeline's rule (``_timeline_without``, ``PathView.events``)."""
+    queryset = _timeline_without(case.pk, sorted(view.hidden), sorted(view.handed), sorted(view.fields), ())
+    return view.events(list(queryset))
 
 
 @dataclass(frozen=True)
