@@ -507,6 +507,10 @@ CONTENT_SECURITY_POLICY = {
 
 # API tokens (django-rest-knox): stored as digests, expire, revocable (docs/security.md).
 API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 8)
+# API keys of service accounts (an agency's system: manage.py service_key, no password sign-in).
+API_SERVICE_KEY_DAYS = env_int("API_SERVICE_KEY_DAYS", 90)
+if API_TOKEN_HOURS < 1 or API_SERVICE_KEY_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_HOURS and API_SERVICE_KEY_DAYS must be at least 1")
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=API_TOKEN_HOURS),
     "AUTH_HEADER_PREFIX": "Token",
