@@ -13,7 +13,7 @@ from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts import enrolment
-from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping, KnownDevice, RateBucket
+from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping, KnownDevice, RateBucket, ServiceAccount
 
 User = get_user_model()
 
@@ -141,6 +141,23 @@ class KnownDeviceAdmin(admin.ModelAdmin):
     list_display = ("id", "user", "created_at", "expires_at")
     readonly_fields = ("user", "created_at", "expires_at")
     exclude = ("digest",)
+    search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(admin.ModelAdmin):
+    """Agencies' systems (``accounts.service_accounts``): API keys only, no password. Made with
+    ``manage.py service_key USERNAME``, which prints a key; deleting the row ends every key of
+    the account (it stays without a password: give it one to make it a person's again)."""
+
+    list_display = ("user", "created_at", "created_by")
+    readonly_fields = ("user", "created_at", "created_by")
     search_fields = ("user__username",)
 
     def has_add_permission(self, request):

@@ -22,11 +22,13 @@ that is no account (often a password typed into the wrong field) a keyed digest 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_username, get_credentials
+from axes.helpers import get_client_str, get_client_username, get_credentials
+from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.core import checks
@@ -42,6 +44,7 @@ from accounts import device_cookies, rate_limit
 from accounts.two_factor import PASSWORD_BACKENDS
 
 STATUS = 429
+log = logging.getLogger("axes")
 
 
 def _username_bucket(username: str) -> tuple[str, int, int]:
@@ -71,9 +74,11 @@ class LockoutHandler(AxesDatabaseHandler):
         device = device_cookies.known_device(request, username)
         if device is not None:
             # The user's own browser: its count alone, not the address's nor the username's.
-            if not refused and device_cookies.count_failure(device):
-                request.axes_locked_out = True
-                request.axes_credentials = credentials
+            if not refused:
+                if device_cookies.count_failure(device):
+                    request.axes_locked_out = True
+                    request.axes_credentials = credentials
+                self.log_known_browser_failure(request, username)
             return
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is None or refused:
@@ -85,6 +90,29 @@ class LockoutHandler(AxesDatabaseHandler):
         if rate_limit.empty(key, count, period):
             request.axes_locked_out = True  # the middleware answers the lockout now, as axes does at its limit
             request.axes_credentials = credentials
+
+    def log_known_browser_failure(self, request, username: str) -> None:
+        """A known browser's failure in django-axes' log of failures (*Axes > Access failures*,
+        ``AXES_ENABLE_ACCESS_FAILURE_LOG``) and its log line, as axes writes every other
+        failure: it counts against no attempt row (those are the address's lock), but admins and
+        auditors see every failed sign-in whatever it counted against. Until 2026-12-06 such a
+        failure left no trace at all."""
+        client = get_client_str(
+            username, request.axes_ip_address, request.axes_user_agent, request.axes_path_info, request
+        )
+        log.warning("AXES: Login failure from a known browser by %s.", client)
+        if not settings.AXES_ENABLE_ACCESS_FAILURE_LOG:
+            return
+        AccessFailureLog.objects.create(
+            username=username,
+            ip_address=request.axes_ip_address,
+            user_agent=request.axes_user_agent,
+            http_accept=request.axes_http_accept,
+            path_info=request.axes_path_info,
+            attempt_time=request.axes_attempt_time,
+            locked_out=bool(getattr(request, "axes_locked_out", False)),
+        )
+        self.remove_out_of_limit_failure_logs(username=username)
 
 
 def lockout_response(request, original_response=None, credentials=None):

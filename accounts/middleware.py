@@ -68,6 +68,9 @@ class SecondFactorMiddleware:
         return HttpResponseRedirect(reverse(page) + (f"?{query}" if query else ""))
 
 
+RECHECK_HEADER = "X-Brobygger-Recheck"
+
+
 class SingleSignOnRecheck(SessionRefresh):
     """mozilla-django-oidc's ``SessionRefresh``: a single sign-on session is checked with
     the identity provider again ``OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS`` after its last
@@ -117,7 +120,11 @@ class SingleSignOnRecheck(SessionRefresh):
         posts_json = request.method not in ("GET", "HEAD") and "application/json" in request.headers.get("Accept", "")
         if request.path_info.startswith("/api/") or posts_json:
             detail = _("single sign-on must be checked again: reload the page in the web app")
-            return JsonResponse({"detail": detail, "errors": []}, status=403)
+            response = JsonResponse({"detail": detail, "errors": []}, status=403)
+            # Tells a page's script (the process editor) that this 403 is the check, not a refusal:
+            # it keeps its unsaved work in the tab and reloads (``web/static/bpmn/editor.js``).
+            response[RECHECK_HEADER] = "single-sign-on"
+            return response
         # The provider as configured now (the library reads it once, when the middleware
         # is made: a test's or a reload's settings would not reach it).
         self.OIDC_OP_AUTHORIZATION_ENDPOINT = settings.OIDC_OP_AUTHORIZATION_ENDPOINT

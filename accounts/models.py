@@ -166,3 +166,23 @@ class KnownDevice(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.expires_at:%Y-%m-%d %H:%M}"
+
+
+class ServiceAccount(models.Model):
+    """A user that is an agency's system, not a person: it signs in with API keys only
+    (``manage.py service_key``), never with a password (its password is unusable), and so no
+    one's failed sign-ins against its username stop it: the keys are random 256-bit secrets,
+    guessing them is hopeless, and nothing locks them (docs/security.md, "Service accounts")."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="service_account"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("service account")
+        verbose_name_plural = _("service accounts")
+
+    def __str__(self):
+        return str(self.user_id)

@@ -6,13 +6,14 @@ again, they sign in again. A single sign-on user has no usable password. Deletin
 device ends the tokens issued with its codes."""
 
 from django.contrib.auth import SESSION_KEY, get_user_model, user_logged_in
+from django.contrib.auth.hashers import is_password_usable
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from accounts import device_cookies, lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
-from accounts.models import ExternalIdentity, TokenDevice
+from accounts.models import ExternalIdentity, ServiceAccount, TokenDevice
 
 User = get_user_model()
 
@@ -27,8 +28,19 @@ def single_sign_on_users_have_no_password(sender, instance, raw=False, update_fi
     change counts, and ends their tokens and sessions.)"""
     if raw or instance.pk is None or (update_fields is not None and "password" not in update_fields):
         return
-    if instance.has_usable_password() and ExternalIdentity.objects.filter(user_id=instance.pk).exists():
+    if not instance.has_usable_password():
+        return
+    if ExternalIdentity.objects.filter(user_id=instance.pk).exists():
         instance.set_unusable_password()
+    elif ServiceAccount.objects.filter(user_id=instance.pk).exists():
+        # An agency's system signs in with its keys only (``accounts.service_accounts``). The
+        # unusable password it has is kept as it is: a new one would count as a password
+        # change and end the keys its system runs on.
+        stored = User.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+        if stored and not is_password_usable(stored):
+            instance.password = stored
+        else:
+            instance.set_unusable_password()
 
 
 @receiver(post_save, sender=ExternalIdentity, dispatch_uid="accounts.identity_ends_the_password")
@@ -102,3 +114,10 @@ def end_tokens_of_deleted_device(sender, instance, **kwargs):
     bound = list(TokenDevice.objects.filter(device=instance).values_list("token_id", flat=True))
     if bound:
         AuthToken.objects.filter(pk__in=bound).delete()
+
+
+@receiver(pre_delete, sender=ServiceAccount, dispatch_uid="accounts.end_keys_of_service_account")
+def end_keys_of_service_account(sender, instance, **kwargs):
+    """An account that is no longer a service account loses its keys (they last
+    ``API_SERVICE_KEY_DAYS`` and need no one-time code: a person's account has no use for them)."""
+    AuthToken.objects.filter(user_id=instance.user_id).delete()

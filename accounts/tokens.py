@@ -57,6 +57,8 @@ def has_its_second_factor(auth_token) -> bool:
     token. Not re-read under a row lock: that wrote a lock to the row on every request
     (0.35 ms of PostgreSQL's CPU each, a third more a bench-http round) to order a request
     racing the deletion's commit, which any order allows."""
+    if getattr(auth_token.user, "service_account", None) is not None:
+        return True  # an agency's system's key (``accounts.service_accounts``): no one to type a code
     try:
         device = auth_token.second_factor.device
     except TokenDevice.DoesNotExist:
@@ -64,6 +66,17 @@ def has_its_second_factor(auth_token) -> bool:
     if device is not None and device.confirmed and device.user_id == auth_token.user_id:
         return True
     return not second_factor_required(auth_token.user)
+
+
+def issued_before_deactivation(auth_token) -> bool:
+    """The token is older than its user's last deactivation (``accounts.Deactivation``, read
+    with the token by the same statement). A deactivation's trigger deletes the user's tokens
+    (accounts 0010), but the trigger of 0008, before it, only recorded the deactivation: a
+    token a bulk deactivation and reactivation left then worked again. Refused as a session
+    (``accounts.sessions``) and a device cookie (``accounts.device_cookies``) from before a
+    deactivation are, whatever wrote the deactivation."""
+    deactivation = getattr(auth_token.user, "deactivation", None)
+    return deactivation is not None and auth_token.created <= deactivation.at
 
 
 def revoke(token_instance) -> None:
@@ -99,6 +112,9 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
                 if knox_settings.AUTO_REFRESH and auth_token.expiry:
                     self.renew_token(auth_token)
                 user, auth_token = self.validate_user(auth_token)
+                if issued_before_deactivation(auth_token):
+                    auth_token.delete()
+                    raise exceptions.AuthenticationFailed(msg)
                 if not has_its_second_factor(auth_token):
                     raise exceptions.AuthenticationFailed(
                         _("this token was issued without a second factor: ask for a new one with a one-time code")
@@ -123,17 +139,20 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         return False
 
 
+# Read with the token: its user, the user's last deactivation, whether the user is an agency's
+# system (a service account), and the device the token was issued with.
+_WITH_TOKEN = ("user__deactivation", "user__service_account", "second_factor__device")
 # One statement, compiled once per process (``permissions.prepared``): knox's own lookup
 # reads all the user's tokens and then the user, on every request.
 _TOKENS_WITH_KEY = Prepared(
-    lambda token_key: AuthToken.objects.select_related("user", "second_factor__device").filter(token_key=token_key),
+    lambda token_key: AuthToken.objects.select_related(*_WITH_TOKEN).filter(token_key=token_key),
     kinds=(str,),
 )
 # On PostgreSQL the same statement reads the user's memberships, which every API request
 # asks for next (the agencies whose inbox, cases and tasks it may see).
 _TOKENS_WITH_KEY_AND_MEMBERSHIPS = Prepared(
     lambda token_key: (
-        AuthToken.objects.select_related("user", "second_factor__device")
+        AuthToken.objects.select_related(*_WITH_TOKEN)
         .filter(token_key=token_key)
         .annotate(user_memberships=rules.membership_rows_in_json("user_id"))
     ),

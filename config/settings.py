@@ -507,6 +507,10 @@ CONTENT_SECURITY_POLICY = {
 
 # API tokens (django-rest-knox): stored as digests, expire, revocable (docs/security.md).
 API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 8)
+# API keys of service accounts (an agency's system: manage.py service_key, no password sign-in).
+API_SERVICE_KEY_DAYS = env_int("API_SERVICE_KEY_DAYS", 90)
+if API_TOKEN_HOURS < 1 or API_SERVICE_KEY_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_HOURS and API_SERVICE_KEY_DAYS must be at least 1")
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=API_TOKEN_HOURS),
     "AUTH_HEADER_PREFIX": "Token",
@@ -568,6 +572,12 @@ AXES_CLIENT_STR_CALLABLE = "accounts.lockout.client_str"
 FORWARDED_ALLOW_IPS = env_list("WEB_FORWARDED_ALLOW_IPS", "127.0.0.1")
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_VERBOSE = False
+# Every failed sign-in is kept in axes' log of failures (Axes > Access failures: the username as
+# attempted_username gives it, the address, the path, the time, whether it locked), a known
+# browser's too (accounts.lockout): the attempt rows are the locks' counts and expire with them.
+# At most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT (1,000) per username; older ones go with
+# `manage.py axes_reset_failure_logs --age 90` run daily (docs/security.md, "Lockout").
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 # Two-factor sign-in (django-otp, TOTP) for password logins of every user with a role
 # (permissions.rules.needs_second_factor). On unless DEBUG, i.e. off for `make run`.

@@ -60,6 +60,11 @@ EDITOR_STRINGS = (
     gettext_noop("Draft not saved"),
     gettext_noop("Draft not discarded"),
     gettext_noop("Unsaved changes…"),
+    gettext_noop(
+        "Single sign-on must be checked again: your changes are kept in this tab and come back once the page "
+        "has reloaded."
+    ),
+    gettext_noop("Your changes from before single sign-on was checked again are back."),
     gettext_noop("line %(line)s"),
     gettext_noop("Show %(element)s"),
     gettext_noop("Validating…"),
@@ -272,6 +277,9 @@ def _editor(request, key: str):
         "forms": {**converted, **content["forms"]},
         "converted_forms": sorted(converted),
         "key": key,
+        # Whose unsaved work a tab kept across a single sign-on check (editor.js): another user
+        # signing in in the same tab does not get it.
+        "user": request.user.pk,
         "from_draft": draft is not None,
         "draft_saved_at": draft.updated_at.isoformat() if draft is not None else None,
         "base_version": latest.version if latest else None,

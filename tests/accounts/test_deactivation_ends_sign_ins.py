@@ -7,6 +7,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from accounts.models import KnownDevice
 
@@ -101,4 +102,31 @@ def test_a_bulk_deactivation_ends_tokens_and_sessions_not_used_in_between(users,
     assert _signed_in("nils").get("/tasks/").status_code == 200
     fresh = token_login(api, "nils").json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {fresh}")
+    assert api.get("/api/v1/tasks/").status_code == 200
+
+
+def test_a_token_from_before_a_deactivation_the_trigger_only_recorded_is_refused(users, api):
+    """Accounts 0008's trigger recorded a bulk deactivation but deleted no token; 0010's deletes
+    them, but changed nothing about the tokens a bulk deactivation and reactivation had left
+    between the two (an installation that ran 0008 before 0010, or a database restored from
+    then). Such a token, older than its user's last deactivation, is refused and deleted,
+    as the session (``accounts.sessions``) and the device cookie (``accounts.device_cookies``)
+    of before a deactivation are. Until 2026-12-06 it worked again for up to its 8 hours."""
+    from django.utils import timezone
+
+    from accounts.models import Deactivation
+
+    token = token_login(api, "nils").json()["token"]
+    fresh_for_kari = token_login(APIClient(), "kari").json()["token"]
+    # What 0008's trigger left: the deactivation recorded, the user active again, the token kept.
+    Deactivation.objects.create(user=users["nils"], at=timezone.now())
+    assert AuthToken.objects.filter(user=users["nils"]).exists()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/tasks/").status_code == 401
+    assert not AuthToken.objects.filter(user=users["nils"]).exists()
+    # Tokens issued after the deactivation work, and other users' are untouched.
+    fresh = token_login(APIClient(), "nils").json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {fresh}")
+    assert api.get("/api/v1/tasks/").status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Token {fresh_for_kari}")
     assert api.get("/api/v1/tasks/").status_code == 200

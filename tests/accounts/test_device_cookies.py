@@ -252,3 +252,25 @@ def test_the_admin_login_gives_and_reads_the_cookie_too(django_user_model, api, 
     _lock_username_everywhere(api, "root-admin", settings)
     assert browser.post(reverse("admin:login"), data).status_code == 302
     assert Client(REMOTE_ADDR=OFFICE).post(reverse("admin:login"), data).status_code == 429
+
+
+def test_a_reset_by_email_ends_every_browsers_cookie_the_intruders_too(users, settings):
+    """Kept on purpose (docs/security.md, "Device cookies"): a reset often follows a stolen
+    password, and whoever used it signed in and got a cookie too. Which browser is whose is not
+    known, so the reset (Django's ``SetPasswordForm``, as the reset page saves it) ends them all;
+    the user's next whole sign-in makes her browser known again."""
+    from django.contrib.auth.forms import SetPasswordForm
+
+    intruder = _known_browser(address="203.0.113.9")
+    owner = _known_browser()
+    form = SetPasswordForm(
+        users["oscar"], {"new_password1": "a-new-password-2026", "new_password2": "a-new-password-2026"}
+    )
+    assert form.is_valid()
+    form.save()
+    assert not KnownDevice.objects.filter(user=users["oscar"]).exists()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        web_login(intruder, "oscar", "wrong")
+    assert web_login(intruder, "oscar", "a-new-password-2026").status_code == 429  # the address's lock again
+    assert web_login(owner, "oscar", "a-new-password-2026").status_code == 302  # known again once she signs in
+    assert owner.cookies[COOKIE].value and KnownDevice.objects.filter(user=users["oscar"]).count() == 1

@@ -279,3 +279,5 @@ def test_a_script_that_posts_json_past_the_time_is_told_to_reload(users):
     assert answer.status_code == 403
     assert answer.json()["detail"] == "felles pålogging må sjekkes på nytt: last inn siden i nettleseren igjen"
     assert not ProcessDraft.objects.exists()
+    # The editor tells the check from a refusal by this header: it keeps its work and reloads.
+    assert answer["X-Brobygger-Recheck"] == "single-sign-on"

@@ -190,6 +190,49 @@ def test_a_draft_survives_a_reload(as_user, live_server, shipped):
     assert name == "Finn en bolig"
 
 
+def test_work_unsaved_when_single_sign_on_is_due_again_comes_back_after_the_reload(as_user, live_server, shipped):
+    """A single sign-on admin who edits past OIDC_RECHECK_MINUTES without a page load: the
+    autosave answers 403 with the check's header (accounts.middleware.SingleSignOnRecheck; here
+    the answer is given by the test, the provider being another test's), the editor keeps the
+    work in the tab, reloads (where the provider's check runs), gives the work back and saves it.
+    Until 2026-12-06 it only showed the 403's text, and the reload the text asked for lost the
+    change."""
+    from bpmn.models import ProcessDraft
+
+    ada = as_user("ada")
+    errors = _errors(ada)
+    ada.goto(f"{live_server.url}/processes/{PRISON}/edit/")
+    ada.locator("#editor[data-ready=true]").wait_for()
+    checks = []
+
+    def recheck_once(route):
+        if checks:
+            route.continue_()
+            return
+        checks.append(route.request.url)
+        route.fulfill(
+            status=403,
+            headers={"X-Brobygger-Recheck": "single-sign-on", "Content-Type": "application/json"},
+            body='{"detail": "felles pålogging må sjekkes på nytt: last inn siden i nettleseren igjen", "errors": []}',
+        )
+
+    ada.route("**/processes/-/drafts/", recheck_once)
+    ada.mouse.click(*_element_center(ada, "Task_find_home"))
+    ada.locator("#bb-name").fill("Finn en bolig")
+    ada.locator("#bb-name").press("Tab")
+    ada.locator("#editor-result[data-outcome=restored]").wait_for()
+    ada.locator('#draft-status[data-saved]:not([data-saved=""])').wait_for()
+    assert len(checks) == 1
+    assert "Finn en bolig" in ProcessDraft.objects.get().bpmn_xml
+    name = ada.evaluate("""() => window.brobyggerEditor.modeler.get("elementRegistry")
+        .get("Task_find_home").businessObject.name""")
+    assert name == "Finn en bolig"
+    # Given back once: a later reload shows the saved draft, nothing kept in the tab.
+    kept = ada.evaluate("() => Object.keys(window.sessionStorage).filter((k) => k.startsWith('brobygger.editor'))")
+    assert kept == []
+    assert [error for error in errors if "403" not in error] == []
+
+
 def test_nils_cannot_open_the_editor(as_user, live_server, shipped):
     nils = as_user("nils")
     response = nils.goto(f"{live_server.url}/processes/{PRISON}/edit/")

@@ -15,6 +15,28 @@
     ],
   };
   const AUTOSAVE_MS = 1500;
+  // Unsaved work kept in the tab (sessionStorage) across a single sign-on check: a save past
+  // OIDC_RECHECK_MINUTES answers 403 with this header (accounts.middleware.SingleSignOnRecheck),
+  // and the page must reload to go by the provider. Kept for its user and process only, for an
+  // hour at most; signing out clears it (Clear-Site-Data: "storage").
+  const RECHECK_HEADER = "X-Brobygger-Recheck";
+  const KEPT_PREFIX = "brobygger.editor.kept:";
+  const KEPT_MS = 60 * 60 * 1000;
+
+  function keptName(config) {
+    return KEPT_PREFIX + config.user + ":" + (config.key || "");
+  }
+
+  // The work a tab kept for this user and process before a reload (taken: read once).
+  function takeKept(config) {
+    try {
+      const name = keptName(config);
+      const kept = JSON.parse(window.sessionStorage.getItem(name) || "null");
+      window.sessionStorage.removeItem(name);
+      if (kept && typeof kept.bpmn_xml === "string" && Date.now() - kept.at < KEPT_MS) { return kept; }
+    } catch (e) { /* storage off or unreadable: nothing kept */ }
+    return null;
+  }
 
   function csrfToken() {
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
@@ -24,13 +46,15 @@
     const root = document.getElementById("editor");
     if (!root || typeof window.BpmnJS !== "function") { return; }
     const config = JSON.parse(document.getElementById("editor-config").textContent);
+    const kept = takeKept(config);
+    if (kept) { Object.assign(config, { bpmn_xml: kept.bpmn_xml, forms: kept.forms, lanes: kept.lanes, routing: kept.routing }); }
     const result = document.getElementById("editor-result");
     const status = document.getElementById("draft-status");
     const issuesCard = document.getElementById("issues-card");
     const issuesList = document.getElementById("issues");
     const formCard = document.getElementById("form-editor-card");
     let saveTimer = null;
-    let pristine = { xml: config.bpmn_xml, fromDraft: config.from_draft };
+    let pristine = { xml: kept ? null : config.bpmn_xml, fromDraft: config.from_draft };
     // The draft this editor started from or last saved (null: none). A save after someone
     // else's answers 409: autosave stops, and only a click on "Save draft" replaces their work.
     // The editor keeps its own base through a 409: ``theirs`` holds the colleague's draft the
@@ -38,7 +62,8 @@
     // that same action, after its own warning, acts on their draft: "Discard" after a refused
     // save still answers 409 once (their draft is not the one this editor saw), and a deploy
     // keeps their draft.
-    let draftBase = config.draft_saved_at;
+    let draftBase = kept ? kept.base : config.draft_saved_at;
+    let rechecking = false;
     let conflicted = false;
     let theirs = null;
 
@@ -69,7 +94,10 @@
         return fetch(url, {
           method: "POST", credentials: "same-origin", body: JSON.stringify(body),
           headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-        }).then((response) => (as === "text" ? response.text() : response.json().then((data) => ({ status: response.status, data }))));
+        }).then((response) => {
+          if (response.status === 403 && response.headers.get(RECHECK_HEADER)) { return keepAndReload(); }
+          return as === "text" ? response.text() : response.json().then((data) => ({ status: response.status, data }));
+        });
       },
     };
 
@@ -91,6 +119,24 @@
       result.className = "editor-result " + (kind || "");
       result.dataset.outcome = outcome || "";
       result.replaceChildren(...(Array.isArray(message) ? message : [document.createTextNode(message)]));
+    }
+
+    // Single sign-on is due to be checked again: the work goes into the tab, the page reloads
+    // (by the provider, and back), and ``takeKept`` gives it back and saves it. Until
+    // 2026-12-06 the editor only showed the 403's text, and the reload lost what was unsaved.
+    function keepAndReload() {
+      if (!rechecking) {
+        rechecking = true;
+        clearTimeout(saveTimer);
+        saveTimer = null;
+        content().then((body) => {
+          const work = { ...body, base: draftBase, at: Date.now() };
+          try { window.sessionStorage.setItem(keptName(config), JSON.stringify(work)); } catch (e) { rechecking = false; return; }
+          show(B.t("Single sign-on must be checked again: your changes are kept in this tab and come back once the page has reloaded."), "", "rechecking");
+          window.location.reload();
+        });
+      }
+      return new Promise(() => {});  // the caller's answer never comes: the page goes
     }
 
     function content() {
@@ -281,6 +327,10 @@
       sidebar.render(null);
       root.dataset.ready = "true";
       if (warnings && warnings.length) { show(B.tn("%(n)s import warning", "%(n)s import warnings", warnings.length), "", "imported"); }
+      if (kept) {
+        show(B.t("Your changes from before single sign-on was checked again are back."), "", "restored");
+        saveDraft(false);
+      }
     }).catch((error) => show(B.t("The diagram could not be drawn: %(error)s", { error: error.message }), "bad", "import-failed"));
 
     B.editor = { modeler, ctx, validate, deploy, saveDraft, sidebar };
