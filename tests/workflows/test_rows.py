@@ -304,3 +304,54 @@ def test_a_batch_travels_in_one_query_text_on_a_connection_that_prepares_stateme
             assert cursor.fetchone()[0] == 1
     finally:
         prepared.close()
+
+
+def test_a_rider_travels_in_the_plain_insert_after_it_and_both_write(case, agencies, sending):
+    """The insight counters' upsert rides in the events' insert (``rows._ride``): one
+    statement less, both rows written; not in an upsert, a notification or another rider."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from insight.models import TaskTime
+    from insight.recording import TABLES, _add_on_conflict
+
+    instance = case.instances.get()
+    columns = TABLES[TaskTime][0] + TABLES[TaskTime][1]
+    month = timezone.localdate().replace(day=1)
+    row = (0, month, instance.definition_id, "Task_rider", agencies["prison"].pk, 1, 5, 0, 0)
+    conflict = _add_on_conflict(TaskTime)
+    event = Event(case=case, kind=EventKind.HANDOFF)
+    batch = rows.Batch()
+    batch.insert_values(TaskTime, columns, [row], on_conflict=conflict)
+    batch.insert([event])
+    batch.insert_values(TaskTime, columns, [(*row[:3], "Task_alone", *row[4:])], on_conflict=conflict)
+    batch.notify("brobygger_jobs")
+    with CaptureQueriesContext(connection) as queries:
+        batch.flush()
+
+    (sent,) = queries.captured_queries
+    statements = sent["sql"].split("; ")
+    if connection.vendor == "postgresql":
+        assert len(statements) == 3 and statements[0].startswith("WITH rider AS (INSERT INTO")
+    assert event.pk and Event.objects.filter(pk=event.pk).exists()
+    assert set(TaskTime.objects.filter(definition_id=instance.definition_id).values_list("element_id", flat=True)) >= {
+        "Task_rider",
+        "Task_alone",
+    }
+
+
+def test_lock_and_complete_of_an_actor_without_memberships(case, users):
+    """The memberships are read in the conditional UPDATE's statement: an actor with none
+    still learns whether the task was completed (the caller then refuses and rolls back)."""
+    from django.contrib.auth import get_user_model
+
+    (task,) = open_tasks(case)
+    stranger = get_user_model().objects.create_user("stranger-rows", password="x")
+    with transaction.atomic():
+        completion = rows.lock_and_complete(task.pk, stranger.pk, timezone.now())
+        assert (completion.completed, completion.memberships, completion.agency_standing) == (True, [], False)
+        assert completion.completed_as == (task.agency_id, task.element_id)
+        transaction.set_rollback(True)
+    completion = rows.lock_and_complete(task.pk, users["kari"].pk, timezone.now())
+    assert completion.completed and completion.agency_standing
+    assert {m.agency_id for m in completion.memberships} == {m.agency_id for m in users["kari"].memberships.all()}

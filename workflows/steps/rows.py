@@ -56,10 +56,19 @@ class Batch:
         # read through the proxy is a thread-local lookup, and a step makes a hundred.
         self.db = connections[DEFAULT_DB_ALIAS]
         self._statements: list[tuple[str, list, Callable | None]] = []
+        # Indexes in ``_statements`` of writes that may ride in the next statement (``add``).
+        self._riders: set[int] = set()
         self._notified = False
 
-    def add(self, sql: str, params: list, on_result: Callable | None = None) -> None:
-        """``on_result(cursor)`` is called with the cursor at this statement's result."""
+    def add(self, sql: str, params: list, on_result: Callable | None = None, *, rides: bool = False) -> None:
+        """``on_result(cursor)`` is called with the cursor at this statement's result.
+
+        ``rides``: a write whose result nobody reads and that no later statement of the
+        batch reads (the insight counters' upserts): on PostgreSQL it travels as a
+        data-modifying ``WITH`` of the next statement when that one only inserts new rows
+        (``_ride``), one statement less for PostgreSQL to bind, start and end."""
+        if rides:
+            self._riders.add(len(self._statements))
         self._statements.append((sql, params, on_result))
 
     def update(self, obj: Model, field_names: tuple[str, ...]) -> None:
@@ -98,7 +107,7 @@ class Batch:
         instances and their fields' preparation were 5 % of a completion's Python."""
         if rows:
             sql = _insert_columns_sql(self.db.vendor, model, columns, len(rows))
-            self.add(f"{sql} {on_conflict}", [value for row in rows for value in row])
+            self.add(f"{sql} {on_conflict}", [value for row in rows for value in row], rides=True)
 
     def notify(self, channel: str) -> None:
         """PostgreSQL NOTIFY, delivered when the transaction commits (once per batch)."""
@@ -108,8 +117,11 @@ class Batch:
 
     def flush(self) -> None:
         statements, self._statements = self._statements, []
+        riders, self._riders = self._riders, set()
         if not statements:
             return
+        if riders and self.db.vendor == "postgresql":
+            statements = _ride(statements, riders)
         if self.db.vendor != "postgresql":
             with self.db.cursor() as cursor:
                 for sql, params, on_result in statements:
@@ -167,6 +179,46 @@ class Batch:
             finally:
                 for cursor in cursors:
                     cursor.close()
+
+
+def _ride(statements: list[tuple[str, list, Callable | None]], riders: set[int]) -> list:
+    """Each rider (``Batch.add``) joined to the statement after it as ``WITH ... AS (rider)``
+    when that statement is a plain ``INSERT`` (new rows only: no ``ON CONFLICT``, no
+    ``WITH`` of its own) that does not name the rider's table. PostgreSQL runs a ``WITH``
+    write once and to its end whatever the outer statement reads, in the outer statement's
+    snapshot: the rider cannot see the outer statement's rows nor they its own, which is
+    why the outer one must not read its table. A plain insert locks no existing row (but
+    the key rows its foreign keys name, which the step holds already), so the rider's row
+    locks are taken in its own key order as before, whichever of the two PostgreSQL runs
+    first. One rider per statement: two would lock their tables in an order PostgreSQL
+    does not promise."""
+    joined: list[tuple[str, list, Callable | None]] = []
+    index = 0
+    while index < len(statements):
+        sql, params, on_result = statements[index]
+        if index in riders and index + 1 < len(statements) and index + 1 not in riders:
+            outer_sql, outer_params, outer_result = statements[index + 1]
+            if (
+                outer_sql.startswith("INSERT INTO ")
+                and " ON CONFLICT " not in outer_sql
+                and _table_of(sql) not in outer_sql
+            ):
+                joined.append((_riding(sql, outer_sql), [*params, *outer_params], outer_result))
+                index += 2
+                continue
+        joined.append((sql, params, on_result))
+        index += 1
+    return joined
+
+
+@lru_cache(maxsize=256)
+def _riding(rider: str, outer: str) -> str:
+    return f"WITH rider AS ({rider}) {outer}"
+
+
+def _table_of(insert_sql: str) -> str:
+    """The quoted table of ``INSERT INTO "table" ...``."""
+    return insert_sql[len("INSERT INTO ") :].split(" ", 1)[0]
 
 
 def send_pipelined(psycopg_connection, statements: Sequence[tuple[str, list]]) -> list:
@@ -275,20 +327,59 @@ def lock_and_complete(task_id: int, actor_id: int, now) -> Completion:
             membership.agency_id == task.agency_id and membership.stands for membership in completion.memberships
         )
 
+    def read_completed_and_memberships(cursor):
+        # One row per membership, each led by what the UPDATE returned (NULLs: not
+        # completed); one row of NULL memberships when the actor has none.
+        found = cursor.fetchall()
+        read_completed(_Rows([row[:2] for row in found if row[0] is not None][:1]))
+        read_memberships(_Rows([row[2:] for row in found if row[2] is not None]))
+
     completed_at = Task._meta.get_field("completed_at").get_db_prep_save(now, db)
     task_sql, task_params = _LOCKED_TASK.statement(task_id)
     batch.add(task_sql, task_params, read_task)
-    batch.add(
-        _complete_task_sql(db.vendor)[0],
-        _complete_task_params(db.vendor, task_id, actor_id, completed_at),
-        read_completed,
-    )
+    complete_sql = _complete_task_sql(db.vendor)[0]
+    complete_params = _complete_task_params(db.vendor, task_id, actor_id, completed_at)
+    memberships_sql, memberships_params = _MEMBERSHIPS_BY_TASK.statement(actor_id, task_id)
+    if db.vendor == "postgresql":
+        # The conditional UPDATE and the memberships' read in one statement (one snapshot,
+        # taken as before after the lock statement's): one statement less a completion.
+        batch.add(
+            _completing_with_memberships(complete_sql, memberships_sql),
+            [*complete_params, *memberships_params],
+            read_completed_and_memberships,
+        )
+    else:
+        batch.add(complete_sql, complete_params, read_completed)
     participants_sql, participants_params = _PARTICIPANTS_BY_TASK.statement(task_id)
     batch.add(participants_sql, participants_params, read_participants)
-    memberships_sql, memberships_params = _MEMBERSHIPS_BY_TASK.statement(actor_id, task_id)
-    batch.add(memberships_sql, memberships_params, read_memberships)
+    if db.vendor != "postgresql":
+        batch.add(memberships_sql, memberships_params, read_memberships)
     batch.flush()
     return completion
+
+
+class _Rows:
+    """Rows already fetched, read as a cursor's (``fetchone``, ``fetchall``)."""
+
+    def __init__(self, rows: list):
+        self._rows = rows
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list:
+        return self._rows
+
+
+@lru_cache(maxsize=8)
+def _completing_with_memberships(complete_sql: str, memberships_sql: str) -> str:
+    """``complete_sql`` (``_complete_task_sql``, ``RETURNING`` the task's agency and element)
+    as a ``WITH`` of the memberships' read: every row starts with the UPDATE's two values,
+    and one row comes back even when the actor has no membership (the one-row join)."""
+    return (
+        f"WITH completed AS ({complete_sql}) SELECT completed.*, memberships.* FROM (SELECT 1) AS one "
+        f"LEFT JOIN completed ON TRUE LEFT JOIN ({memberships_sql}) AS memberships ON TRUE"
+    )
 
 
 def participant_agencies(case_id: int) -> dict[str, Agency]:
