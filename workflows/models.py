@@ -442,6 +442,8 @@ class WorkflowEviction(models.Model):
     class Meta:
         verbose_name = _("workflow eviction")
         verbose_name_plural = _("workflow evictions")
+        # The pruning's newest old row (``runner._prune_evictions``), one index entry read.
+        indexes = [models.Index(fields=["at", "id"], name="workflow_eviction_at")]
 
     def __str__(self):
         return f"{self.instance_id} {self.at:%Y-%m-%d %H:%M}"
