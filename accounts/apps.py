@@ -11,6 +11,10 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # noqa: F401 - connects the receivers
         from accounts.lockout import forwarded_allow_ips_check
         from accounts.oidc import endpoints_check
+        from accounts.sessions import end_deactivated_sessions
+        from core import hooks
+
+        hooks.subscribe_sweep(hooks.SESSIONS_TO_END, end_deactivated_sessions)
 
         checks.register(forwarded_allow_ips_check, checks.Tags.security)
         checks.register(endpoints_check, checks.Tags.security)

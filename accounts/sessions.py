@@ -123,6 +123,45 @@ def end_sessions_of(user) -> int:
     return len(ended)
 
 
+# (user id, deactivation) pairs whose sessions this process deleted (``end_deactivated_sessions``).
+_SWEPT: set[tuple[str, str]] = set()
+END_BATCH = 500
+
+
+def end_deactivated_sessions() -> int:
+    """Delete the live sessions of users made inactive since their sign-in; how many. A
+    deactivation by a save ends them at once (``end_sessions_of``); one by a bulk ``update``
+    or plain SQL (the trigger of accounts 0008, which cannot find sessions by user) left
+    them in the table until they expired, refused only when presented (``get_user``), with
+    whatever they held. The workers run this with their session pruning
+    (``core.hooks.SESSIONS_TO_END``): it reads the deactivations of the last
+    ``SESSION_COOKIE_AGE`` (a session older than its deactivation by more has expired), and
+    only when one is new to this process decodes the live sessions (they are few: they end
+    after ``SESSION_IDLE_MINUTES``) and deletes those the user's last deactivation refuses."""
+    from accounts.models import Deactivation  # models import this module's neighbours
+
+    now = timezone.now()
+    since = now - datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    marks = {
+        str(user_id): at.isoformat()
+        for user_id, at in Deactivation.objects.filter(at__gt=since).values_list("user_id", "at")
+    }
+    _SWEPT.intersection_update(marks.items())
+    if set(marks.items()) <= _SWEPT:
+        return 0
+    store, ended = SessionStore(), []
+    live = Session.objects.filter(expire_date__gt=now).values_list("session_key", "session_data")
+    for key, data in live.iterator(chunk_size=2000):
+        decoded = store.decode(data)
+        mark = marks.get(str(decoded.get(SESSION_KEY, "")))
+        if mark is not None and decoded.get(DEACTIVATION_SEEN_KEY, "") != mark:
+            ended.append(key)
+    for start in range(0, len(ended), END_BATCH):
+        Session.objects.filter(pk__in=ended[start : start + END_BATCH]).delete()
+    _SWEPT.update(marks.items())
+    return len(ended)
+
+
 def get_user(request):
     """``django.contrib.auth.get_user`` (Django 5.2), the user read by ``_user_by_id``."""
     user = None

@@ -760,7 +760,7 @@ def _answer_language():
 
 class IncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    case = CaseRefSerializer()
+    case = CaseRefSerializer(allow_null=True, help_text="null for a deletion job's incident of no case")
     element_id = serializers.CharField()
     kind = serializers.CharField()
     error = serializers.SerializerMethodField(help_text="what failed, without values of case data")
@@ -793,7 +793,7 @@ class IncidentSerializer(serializers.Serializer):
         resolved_at = incident.resolved_at
         return {
             "id": incident.pk,
-            "case": _case_ref(incident.case),
+            "case": _case_ref(incident.case) if incident.case_id is not None else None,
             "element_id": incident.element_id,
             "kind": incident.kind,
             "error": self.get_error(incident),

@@ -9,6 +9,9 @@ state change that was already committed.
 its events are written, to keep derived rows current in that same transaction (the
 summary tables of ``insight``). A writer that raises rolls the whole change back, so a
 figure never disagrees with the events it counts.
+
+*Sweeps* are housekeeping the workers run (``workflows.jobs.worker``) for a unit they may not
+import: each deletes what must go and returns how many rows.
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ TASK_COMPLETED = "task_completed"
 TIMER_FIRED = "timer_fired"
 # Writers: a step is about to write its events (facts: ``step``, ``events``).
 STEP_EVENTS = "step_events"
+# Sweeps: live sessions that must end (``accounts.sessions.end_deactivated_sessions``).
+SESSIONS_TO_END = "sessions_to_end"
 
 _observers: dict[str, list[Callable[..., None]]] = defaultdict(list)
 _writers: dict[str, list[Callable[..., None]]] = defaultdict(list)
+_sweeps: dict[str, list[Callable[[], int]]] = defaultdict(list)
 
 
 def subscribe(event: str, observer: Callable[..., None]) -> None:
@@ -64,3 +70,15 @@ def write(event: str, **facts: object) -> None:
     """Let every writer of ``event`` add its rows; an error propagates and rolls back."""
     for writer in _writers.get(event, ()):
         writer(**facts)
+
+
+def subscribe_sweep(event: str, sweep: Callable[[], int]) -> None:
+    """Run ``sweep()`` at each ``sweep(event)``; subscribing twice is harmless."""
+    if sweep not in _sweeps[event]:
+        _sweeps[event].append(sweep)
+
+
+def sweep(event: str) -> int:
+    """Run every sweep of ``event``; the rows they deleted. An error propagates (the worker
+    backs off on a lost database as for its own pruning)."""
+    return sum(run() for run in _sweeps.get(event, ()))

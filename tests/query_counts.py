@@ -94,6 +94,18 @@ class Growth:
                 opened_at=opened,
                 expires_at=opened + datetime.timedelta(hours=1),
             )
+            BreakGlass.objects.create(  # reviewed, still in force: the review page's second list
+                case=subject,
+                person_id=subject.person_id,
+                user=users["kari"],
+                agency=self.agencies["prison"],
+                category="health",
+                reason="Fare for liv: trenger opplysninger om helse nå",
+                opened_at=opened,
+                expires_at=opened + datetime.timedelta(hours=1),
+                reviewed_at=opened,
+                reviewed_by=users["aud"],
+            )
             # the retention page's and the auditor's lists: a correction, an archive export
             retention_services.correct_value(
                 actor=users["bjorn"],

@@ -55,10 +55,19 @@ REVIEW_LIST_SHOWN = 200
 @allow("GET", "HEAD")
 @ui_view
 def review_list(request):
-    grants = list(selectors.break_glass_to_review(request.user)[:REVIEW_LIST_SHOWN])
+    """The openings waiting for review, and the reviewed ones still in force (to end one
+    needed no longer: it left the list once reviewed, and only the API ended it)."""
+    grants = list(selectors.break_glass_review_page(request.user)[:REVIEW_LIST_SHOWN])
     selectors.log_break_glass_review_read(request.user, grants)  # one row per case listed
     rows = [(grant, rules.CATEGORY_LABELS.get(grant.category, grant.category)) for grant in grants]
-    return render(request, "cases/break_glass_review.html", {"rows": rows})
+    return render(
+        request,
+        "cases/break_glass_review.html",
+        {
+            "rows": [row for row in rows if row[0].reviewed_at is None],
+            "in_force": [row for row in rows if row[0].reviewed_at is not None],
+        },
+    )
 
 
 @require_POST

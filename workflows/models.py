@@ -375,10 +375,14 @@ class Event(models.Model):
 
 
 class Incident(models.Model):
-    """A step that failed: an expression error, an engine step limit, a lane with no participant."""
+    """A step that failed: an expression error, an engine step limit, a lane with no participant.
+    Or a job that failed (``job``): a deletion's job has one even without an instance or a
+    case (``queue.SEEN_WITHOUT_A_CASE``), as the admins must see it."""
 
-    instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="incidents")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="incidents")
+    instance = models.ForeignKey(
+        ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"
+    )
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents")
     element_id = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=40)
     error = models.TextField()
@@ -442,6 +446,8 @@ class WorkflowEviction(models.Model):
     class Meta:
         verbose_name = _("workflow eviction")
         verbose_name_plural = _("workflow evictions")
+        # The pruning's newest old row (``runner._prune_evictions``), one index entry read.
+        indexes = [models.Index(fields=["at", "id"], name="workflow_eviction_at")]
 
     def __str__(self):
         return f"{self.instance_id} {self.at:%Y-%m-%d %H:%M}"

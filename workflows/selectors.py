@@ -1590,6 +1590,22 @@ def break_glass_to_review(actor):
     )
 
 
+def break_glass_review_page(actor):
+    """The auditor's review page: ``break_glass_to_review``'s openings and, with them in the
+    same statement, the reviewed ones still in force (an auditor ends one there once it is
+    needed no longer, as from the API: ``services.end_break_glass``), oldest first. Split by
+    ``reviewed_at``."""
+    if not rules.is_auditor(actor):
+        raise Forbidden("break_glass.review_forbidden")
+    in_force = Q(reviewed_at__isnull=False, ended_at__isnull=True, expires_at__gt=timezone.now())
+    reviewable = rules.reviewable_break_glass(actor, BreakGlass.objects.filter(Q(reviewed_at__isnull=True) | in_force))
+    return _with_reads(
+        rules.with_auditing_agency(actor, reviewable)
+        .select_related("case", "user", "agency")
+        .order_by("opened_at", "id")
+    )
+
+
 class _NamedByItsCases:
     """A page about a person names them as its ``cases`` do (``case_names``), never by
     ``Person.name``."""

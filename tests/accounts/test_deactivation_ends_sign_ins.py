@@ -130,3 +130,24 @@ def test_a_token_from_before_a_deactivation_the_trigger_only_recorded_is_refused
     assert api.get("/api/v1/tasks/").status_code == 200
     api.credentials(HTTP_AUTHORIZATION=f"Token {fresh_for_kari}")
     assert api.get("/api/v1/tasks/").status_code == 200
+
+
+def test_the_workers_delete_the_sessions_a_bulk_deactivation_refuses(users):
+    """A bulk deactivation sends no signal and the trigger cannot find sessions by user: a
+    session nobody presents again stayed in the table, with what it held, until it expired.
+    The workers delete it with their session pruning; another user's session stays, and so
+    does one the user signed in with after being made active again."""
+    from accounts import sessions
+    from workflows.jobs.worker import Worker
+
+    sessions._SWEPT.clear()
+    stale = _signed_in("nils").session.session_key
+    other = _signed_in("kari").session.session_key
+    _set_active(users["nils"], False, through_save=False)
+    _set_active(users["nils"], True, through_save=False)
+    fresh = _signed_in("nils").session.session_key
+
+    Worker(name="w").run(once=True)
+
+    assert set(Session.objects.values_list("pk", flat=True)) == {other, fresh}
+    assert stale not in set(Session.objects.values_list("pk", flat=True))

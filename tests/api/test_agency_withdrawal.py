@@ -262,3 +262,36 @@ def test_a_withdrawal_costs_the_same_queries_however_much_the_case_holds(client_
             assert withdraw(bjorn, case, agencies["health"]).status_code == 201
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_consents_to_a_withdrawn_agency_do_not_count_again_if_it_were_added_back(users, agencies, prison_case):
+    """The withdrawal revokes the consents given to the agency itself (each with its timeline
+    event): no route adds an agency back, but one that did (as a case's start adds them) would
+    otherwise have it read again what the person agreed to share for work it had stopped."""
+    from permissions.grants import grant_agency_access
+    from permissions.models import CaseParticipant, LegalBasis
+    from workflows.selectors import case_field_rules
+    from workflows.services import record_consent, withdraw_agency
+
+    bjorn, nils, nav = users["bjorn"], users["nils"], agencies["nav"]
+    consent = record_consent(
+        actor=bjorn,
+        case=prison_case,
+        agency=nav,
+        categories=["health"],
+        purpose="Oppfølging etter løslatelse",
+        legal_basis=LegalBasis.objects.get(law="forvaltningsloven", paragraph="§ 13 a nr. 1"),
+    )
+    assert rules.can_see_category(nils, prison_case, "health", case_field_rules(prison_case)).allowed
+
+    withdraw_agency(actor=bjorn, case=prison_case, agency=nav.pk, reason=REASON)
+    CaseParticipant.objects.create(case=prison_case, kind="nav", agency=nav)  # as a case's start adds one
+    grant_agency_access(prison_case, [nav])
+    rules.forget_case_access(prison_case)
+    case = Case.objects.get(pk=prison_case.pk)
+
+    assert rules.can_view_case(nils, case)
+    assert not rules.can_see_category(nils, case, "health", case_field_rules(case)).allowed
+    consent.refresh_from_db()
+    assert consent.revoked_at is not None and consent.revoked_by == bjorn
+    assert Event.objects.filter(case=case, kind=EventKind.CONSENT_REVOKED, detail__consent=consent.pk).exists()

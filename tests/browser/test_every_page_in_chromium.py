@@ -142,7 +142,7 @@ def _url(name: str, kwargs: dict) -> str:
 @pytest.fixture
 def case_with_everything(shipped, users, agencies, legal_bases):
     """A prison case past its intake, several agencies' tasks open, notes and an attachment
-    in two categories, a consent, a break-glass opening, a national id waiting for the
+    in two categories, a consent, two break-glass openings (one reviewed), a national id waiting for the
     auditor and another case's waiting to be merged, so each page has something in each of
     its parts."""
     case = start_prison_case(users, agencies)
@@ -164,6 +164,10 @@ def case_with_everything(shipped, users, agencies, legal_bases):
     services.open_break_glass(
         actor=users["nils"], case=case, category="health", reason="Fare for liv: trenger helseopplysninger nå"
     )
+    reviewed = services.open_break_glass(  # reviewed, still in force: the review page's second list
+        actor=users["kari"], case=case, category="health", reason="Fare for liv: må vite om behandlingen nå"
+    )
+    services.review_break_glass(actor=users["aud"], grant_id=reviewed.pk, note="Begrunnet")
     retention_services.correct_value(
         actor=users["bjorn"], case_id=case.pk, field="person.national_id", value="29822099635", reason="Feil nummer"
     )

@@ -140,3 +140,21 @@ def test_the_form_opens_only_the_category_the_user_chooses(web, case_with_health
     answer = nils.post(f"/cases/{case_with_health.pk}/break-glass/", {"category": chosen.group(1), "reason": REASON})
     assert not BreakGlass.objects.exists()
     assert answer.status_code == 400 and "feltet må fylles ut" in answer.content.decode()
+
+
+def test_the_auditor_ends_a_reviewed_opening_still_in_force_from_the_review_page(web, case_with_health):
+    """Once reviewed, an opening left the review list, and only the API ended it: the page now
+    lists the reviewed openings still in force, each with its end button."""
+    web("nils").post(f"/cases/{case_with_health.pk}/break-glass/", {"category": "health", "reason": REASON})
+    grant = BreakGlass.objects.get()
+    aud = web("aud")
+    assert aud.post(f"/break-glass/{grant.pk}/review/", {"note": "Begrunnet"}).status_code == 302
+
+    page = aud.get("/break-glass/").content.decode()
+    assert 'id="break-glass-in-force"' in page and "Kontrollert, men fortsatt i kraft" in page
+    assert f'id="end-break-glass-{grant.pk}"' in page and REASON not in page.split('id="break-glass-in-force"')[1]
+
+    assert aud.post(f"/break-glass/{grant.pk}/end/").status_code == 302
+    grant.refresh_from_db()
+    assert grant.ended_at is not None and grant.ended_by.username == "aud" and not grant.is_active()
+    assert 'id="break-glass-in-force"' not in aud.get("/break-glass/").content.decode()

@@ -157,3 +157,67 @@ def test_a_withdrawal_in_the_database_storage_writes_no_job(shipped, users, agen
     attachment = services.add_attachment(actor=users["nils"], case=case.pk, upload=upload(PDF))
     services.withdraw_attachment(actor=users["nils"], case=case.pk, attachment_id=attachment.pk)
     assert not Job.objects.filter(kind=JobKind.FILE_DELETION).exists()
+
+
+def test_a_deletion_job_of_no_case_failing_is_an_incident_too_and_its_retry_resolves_it(
+    users, folder, failing_delete, monkeypatch, settings
+):
+    """A file's deletion job without a case (or whose case has no instance) opened no
+    incident: nothing but the worker's log told that a file stayed on disk. It now opens one
+    with neither case nor instance, in the admins' list without the file's name, and an
+    admin's retry that passes resolves it."""
+    from rest_framework.test import APIClient
+
+    from workflows.jobs.files import file_deletion
+
+    settings.BROBYGGER = {**settings.BROBYGGER, "JOB_BACKOFF_BASE_SECONDS": 30, "JOB_MAX_ATTEMPTS": 2}
+    clock = Clock(monkeypatch, datetime.now(UTC))
+    name = "vedlegg/ola-nordmann-dom.pdf"
+    (folder / "vedlegg").mkdir()
+    (folder / name).write_bytes(PDF)
+    file_deletion(None, name).save()
+
+    failing_delete(5)
+    for _ in range(2):
+        handlers.run_one("w")
+        clock.advance(hours=2)
+    incident = Incident.objects.get()
+    assert (incident.case_id, incident.instance_id, incident.kind) == (None, None, "file_deletion-failed")
+
+    ada = APIClient()
+    ada.force_authenticate(users["ada"])
+    listed = ada.get("/api/v1/incidents/")
+    assert listed.status_code == 200
+    (shown,) = listed.json()["results"]
+    assert shown["case"] is None and "PermissionError" in str(shown)
+    assert "ola-nordmann" not in listed.content.decode()
+    assert ada.post(f"/api/v1/incidents/{incident.pk}/data/", {"data": {"x": 1}}, format="json").status_code == 409
+
+    failing_delete(0)
+    assert ada.post(f"/api/v1/incidents/{incident.pk}/retry/").status_code == 200
+    assert files_in(folder) == []
+    incident.refresh_from_db()
+    assert incident.resolved_at is not None and incident.resolved_by == users["ada"]
+
+
+def test_an_erasure_job_failing_past_its_attempts_is_an_incident(shipped, users, agencies, monkeypatch, settings):
+    """An erasure's job has a case but no instance: past its attempts it failed with no
+    incident, and the case's data stayed with nobody told. It is now one, on the case's first
+    instance, its text the error's code and class."""
+    from workflows.jobs import queue
+
+    settings.BROBYGGER = {**settings.BROBYGGER, "JOB_MAX_ATTEMPTS": 1}
+    case = start_prison_case(users, agencies)
+    Job.objects.create(
+        kind=JobKind.ERASURE, due_at=queue.now(), case=case, max_attempts=1, payload={"case_id": case.pk}
+    )
+
+    def refuse(job):
+        raise OSError("disk full while erasing Ola Nordmann")
+
+    monkeypatch.setitem(handlers._handlers, JobKind.ERASURE, refuse)
+    handlers.run_one("w")
+
+    incident = Incident.objects.get()
+    assert (incident.case_id, incident.instance_id) == (case.pk, case.instances.get().pk)
+    assert incident.kind == "erasure-failed" and "Ola" not in incident.error and "OSError" in incident.error

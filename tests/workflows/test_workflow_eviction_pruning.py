@@ -67,3 +67,31 @@ def test_a_process_that_missed_pruned_rows_drops_its_whole_cache(shipped, users,
     awake._mark = second
     awake.sync(newest, runner._evicted_since)
     assert sorted(awake._items) == sorted(set(instances) - {instances[2]})
+
+
+@pytest.mark.postgres
+def test_the_pruning_finds_the_newest_old_row_on_an_index_not_by_walking_the_young_ones():
+    """A day of many evictions (a bulk erasure: one row per instance) left the pruning walking
+    the primary key back over every young row to find the newest old one (132 ms at 100,000).
+    Its statement, EXPLAINed at 30,000 young rows, reads one entry of the index ``(at, id)``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = timezone.now()
+    WorkflowEviction.objects.bulk_create(
+        [WorkflowEviction(instance_id=n) for n in range(3)] + [WorkflowEviction(instance_id=n) for n in range(30_000)]
+    )
+    old = list(WorkflowEviction.objects.order_by("id").values_list("id", flat=True)[:3])
+    _age(old, days=3)
+    WorkflowEviction.objects.exclude(id__in=old).update(at=now - timedelta(hours=1))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE workflows_workfloweviction")
+    with CaptureQueriesContext(connection) as queries:
+        runner._prune_evictions()
+    (delete,) = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("DELETE")]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {delete}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "workflow_eviction_at" in plan, plan
+    assert "Rows Removed by Filter" not in plan, plan
+    assert WorkflowEviction.objects.count() == 30_001  # the newest old row kept, the young ones all

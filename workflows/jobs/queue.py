@@ -361,25 +361,31 @@ def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -
 # each failed attempt opens (or counts on) an incident while the job goes on trying, and the
 # attempt that passes resolves it. Filled by the modules that register such kinds.
 KEEP_TRYING: set[str] = set()
+# Kinds whose failure is an incident even without a case or an instance to name (a deletion
+# of a file or of case data: the admins must see one that does not happen). The incident's
+# text is the job's error, a code and the exception's class. Filled as ``KEEP_TRYING``.
+SEEN_WITHOUT_A_CASE: set[str] = set()
 
 
 def _record_incident(row: Job) -> None:
     """Open the incident of ``row`` (failed), or count this attempt on the one open. The text
     is the job's error (ours: a code and the exception's class, never the payload). A job
-    with a case but no instance (a file's deletion) has it on the case's first instance."""
+    with a case but no instance (a file's deletion, an erasure) has it on the case's first
+    instance; a deletion's job (``SEEN_WITHOUT_A_CASE``) has one without either, if need be."""
     open_incident = Incident.objects.filter(job=row, resolved_at__isnull=True).first()
     if open_incident is not None:
         open_incident.attempts, open_incident.error = row.attempts, row.last_error
         open_incident.error_message = row.last_error_message
         open_incident.save(update_fields=["attempts", "error", "error_message"])
         return
-    if row.case_id is None:
+    seen_anyway = row.kind in SEEN_WITHOUT_A_CASE
+    if row.case_id is None and not seen_anyway:
         return
     instance_id = row.instance_id
-    if instance_id is None and row.kind in KEEP_TRYING:
+    if instance_id is None and row.case_id is not None and (seen_anyway or row.kind in KEEP_TRYING):
         instances = ProcessInstance.objects.filter(case_id=row.case_id).order_by("pk")
         instance_id = instances.values_list("pk", flat=True).first()
-    if instance_id is None:
+    if instance_id is None and not seen_anyway:
         return
     Incident.objects.create(
         instance_id=instance_id,
@@ -423,6 +429,9 @@ def record_outcome_resolved(row: Job, retry: Retry | None = None) -> int:
         for incident in open_incidents.select_for_update().order_by("pk"):
             incident.resolved_at, incident.resolved_by = now(), actor
             incident.save(update_fields=["resolved_at", "resolved_by"])
+            if incident.case_id is None:  # no timeline to tell
+                resolved += 1
+                continue
             Event.objects.create(
                 case_id=incident.case_id,
                 instance_id=incident.instance_id,

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from django.db import close_old_connections, connection
 
+from core import hooks
 from workflows.jobs import handlers, queue, reconnect, service, sessions, timers
 from workflows.models import WorkerHeartbeat
 
@@ -221,6 +222,10 @@ class Worker:
             if self._sessions_pruned:
                 log.info("worker %s deleted %s expired sessions", self.name, self._sessions_pruned)
                 self._sessions_pruned = 0
+            # Live sessions that must end (a unit above registers them: ``accounts``, the
+            # sessions of users made inactive by a bulk update since they signed in).
+            if ended := hooks.sweep(hooks.SESSIONS_TO_END):
+                log.info("worker %s deleted %s sessions that must end", self.name, ended)
             self._next_session_prune = time.monotonic() + PRUNE_EVERY_SECONDS
         return more
 

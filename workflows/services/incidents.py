@@ -50,6 +50,8 @@ def retry_incident(*, actor, incident_id) -> Incident:
         raise NotFound("incident.not_found")
     if incident.job_id is not None:
         return retry_job_incident(incident, actor)
+    if incident.instance_id is None:  # a job's, its job pruned once it was resolved
+        raise Conflict("incident.resolved")
     failure = None
     with transaction.atomic():
         instance = steps.lock_instance(incident.instance_id)
@@ -89,6 +91,8 @@ def set_incident_data(*, actor, incident_id, data) -> Incident:
     if incident is None:
         raise NotFound("incident.not_found")
     _check_incident_data(data)
+    if incident.instance_id is None:  # a job's without a case: no task waits for data
+        raise Conflict("incident.not_about_data")
     with transaction.atomic():
         instance = steps.lock_instance(incident.instance_id)
         incident.refresh_from_db()

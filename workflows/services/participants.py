@@ -23,7 +23,7 @@ from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from core.ids import parse_id
 from permissions import rules
 from permissions.grants import revoke_agency_access
-from permissions.models import AccessAction, AccessLog, CaseParticipant, Role
+from permissions.models import AccessAction, AccessLog, CaseParticipant, Consent, Role
 from workflows import selectors, steps
 from workflows.models import ACTIVE_TASK_STATUSES, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Task
 
@@ -64,6 +64,35 @@ def _holds_external_tasks(case, agency) -> bool:
         payload__agency_id=agency.pk,
         status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
     ).exists()
+
+
+def _end_consents_to(case, agency, actor) -> None:
+    """Revoke the consents not ended given to ``agency`` itself in ``case`` (each with its
+    timeline event, as a revocation): they counted only while it took part, and kept, they
+    would count again if the agency were ever added back, sharing with it what the person
+    agreed to share with it for work it had stopped. Consents to an agency *kind* stay: they
+    cover whichever agency plays the kind. Three statements, however many consents."""
+    now = timezone.now()
+    ending = list(
+        Consent.objects.filter(case=case, agency=agency, revoked_at__isnull=True)
+        .exclude(expires_at__lte=now)
+        .order_by("pk")
+        .values_list("pk", "categories")
+    )
+    if not ending:
+        return
+    Consent.objects.filter(pk__in=[pk for pk, _ in ending]).update(revoked_at=now, revoked_by=actor)
+    Event.objects.bulk_create(
+        Event(
+            case=case,
+            kind=EventKind.CONSENT_REVOKED,
+            actor=actor,
+            agency_id=case.coordinator_agency_id,
+            to_agency=agency,
+            detail={"consent": pk, "categories": categories, "agency_withdrawn": True},
+        )
+        for pk, categories in ending
+    )
 
 
 def withdraw_agency(*, actor, case, agency, reason) -> Event:
@@ -112,6 +141,7 @@ def withdraw_agency(*, actor, case, agency, reason) -> Event:
             raise Conflict("participant.open_external_tasks", agency=withdrawn.name)
         CaseParticipant.objects.filter(case=locked, agency=withdrawn).delete()
         revoke_agency_access(locked, [withdrawn])
+        _end_consents_to(locked, withdrawn, actor)
         event = Event.objects.create(
             case=locked,
             kind=EventKind.AGENCY_WITHDRAWN,

@@ -93,3 +93,52 @@ def _shape(workflow):
         for task in workflow.get_tasks()
     )
     return tasks, [ready.element_id for ready in engine.ready_user_tasks(workflow)]
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_workflow_kept_past_its_age_is_a_miss(bundle, saved):
+    """An erased or corrected case's old workflow does not come back after ``max_age``."""
+    workflow, state = saved
+    clock = _Clock()
+    cache = WorkflowCache(max_age=60, clock=clock)
+    cache.put(7, state, workflow)
+    clock.now += 61
+
+    assert cache.take(7, state, bundle.spec) is None
+    assert cache.misses == 1
+
+
+def test_entries_past_their_age_go_without_any_step(bundle, saved):
+    """An idle process (nothing stepped, nothing loaded) drops its old entries: ``expire``, as
+    its thread calls it, keeps only those younger than ``max_age``."""
+    workflow, state = saved
+    clock = _Clock()
+    cache = WorkflowCache(max_age=60, clock=clock)
+    cache.put(1, state, workflow)
+    clock.now += 40
+    cache.put(2, state, workflow)
+    clock.now += 30
+
+    assert cache.expire() == 1
+    assert cache.take(2, state, bundle.spec) is workflow
+
+
+def test_the_cache_empties_itself_while_the_process_is_idle(saved):
+    """The daemon thread drops the entries past their age with no call at all."""
+    import time
+
+    workflow, state = saved
+    cache = WorkflowCache(max_age=0.05)
+    cache.put(1, state, workflow)
+    cache.put(2, state, workflow)
+    deadline = time.monotonic() + 5
+    while len(cache) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(cache) == 0
