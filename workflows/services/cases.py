@@ -21,7 +21,7 @@ from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind, CaseParticipant
-from permissions.prepared import Prepared
+from permissions.prepared import Prepared, PreparedShapes
 from workflows import input_limits, steps
 from workflows.forms import schema_errors
 from workflows.models import (
@@ -185,6 +185,22 @@ _HELD_PERSON = Prepared(
 )
 
 
+# The participants' agencies by id, one statement per number of ids (a case has a few).
+_AGENCIES_BY_ID = PreparedShapes(most=len(AgencyKind.values))
+
+
+def _agencies_by_id(ids: set[int]) -> dict[int, Agency]:
+    """``Agency.objects.in_bulk(ids)``, compiled once per number of ids up to one per kind."""
+    if not ids:
+        return {}
+    if len(ids) > len(AgencyKind.values):  # no valid start names more: read as it comes
+        return Agency.objects.in_bulk(ids)
+    member = _AGENCIES_BY_ID.member(
+        len(ids), lambda *standins: Agency.objects.filter(pk__in=standins), kinds=(int,) * len(ids)
+    )
+    return {agency.pk: agency for agency in member.objects(*sorted(ids))}
+
+
 def _latest_definition(process_key) -> ProcessDefinition | None:
     if not isinstance(process_key, str):  # not a key any definition has (the API's is text)
         return None
@@ -251,7 +267,7 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
         raise InvalidInput("case.invalid", errors=[field_error("participants", "field.expected_object")])
     errors, agencies = [], {}
     # The agencies named by id, read in one statement (not one per participant).
-    named = Agency.objects.in_bulk(
+    named = _agencies_by_id(
         {lookup_id(agency) for agency in participants.values() if not isinstance(agency, Agency)} - {0}
     )
     for kind, agency in participants.items():
