@@ -33,6 +33,40 @@ RETURNING tat
 PRUNE_ONE_IN = 1000
 
 
+# The same take, for the API's token requests, inside the token's own statement
+# (``accounts.tokens``): the bucket named ``prefix`` and the id of the user whose token has
+# that key and digest, so a token is charged only once its holder has shown it whole (a
+# prefix alone, which anyone may guess, charges nothing). The statement returns the token;
+# ``EXISTS (SELECT FROM taken)`` says whether a token was there.
+_TAKE_WITH_TOKEN = """
+WITH taken AS (
+INSERT INTO accounts_rate_bucket (key, tat)
+SELECT %s || token.user_id::text, %s + %s FROM knox_authtoken token WHERE token.token_key = %s AND token.digest = %s
+ON CONFLICT (key) DO UPDATE SET tat = GREATEST(accounts_rate_bucket.tat, %s) + %s
+WHERE GREATEST(accounts_rate_bucket.tat, %s) + %s - %s <= %s
+RETURNING tat
+)"""  # noqa: S105 (SQL, no password)
+TAKEN_WITH_TOKEN = "EXISTS (SELECT FROM taken)"  # noqa: S105 (SQL, no password)
+
+
+def take_with_token(
+    prefix: str, count: int, period: float, *, token_key: str, digest: str, now: float
+) -> tuple[str, list]:
+    """The ``WITH`` clause and its values that take one token from the bucket ``prefix`` +
+    the id of the user of the API token with ``token_key`` and ``digest`` (``take``'s
+    upsert); ``TAKEN_WITH_TOKEN`` then says whether it took one."""
+    interval = period / count
+    return _TAKE_WITH_TOKEN, [prefix, now, interval, token_key, digest, now, interval, now, interval, now, period]
+
+
+def prune_now_and_then(now: float) -> None:
+    """What ``take`` does after its upsert, for a take made in another statement: now and
+    then, the rows whose bucket is full again deleted."""
+    if random.randrange(PRUNE_ONE_IN) == 0:  # noqa: S311 - when to prune, no secret
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM accounts_rate_bucket WHERE tat < %s", [now])
+
+
 def take(key: str, count: int, period: float, *, now: float | None = None) -> float | None:
     """Take one token from ``key``'s bucket of ``count`` per ``period`` seconds: None when
     there was one, else the seconds until there is."""

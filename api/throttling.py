@@ -34,17 +34,34 @@ class PerUserRateThrottle(BaseThrottle):
     def __init__(self):
         self.wait_seconds: float | None = None
 
-    def allow_request(self, request, view) -> bool:
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return True
+    @staticmethod
+    def bucket_charged_with_token(view) -> tuple[str, int, float] | None:
+        """The bucket's key less the user's id, and its rate, for a request to ``view`` (None:
+        no limit). ``accounts.tokens`` takes from it in the token's own statement."""
         scope = getattr(view, "throttle_scope", None) or DEFAULT_SCOPE
         rates = settings.API_THROTTLE_RATES
         rate = parse_rate(rates.get(scope, rates.get(DEFAULT_SCOPE)))
         if rate is None:
-            return True
+            return None
         count, period = rate
-        self.wait_seconds = rate_limit.take(f"api:{scope}:{user.pk}", count, period)
+        return f"api:{scope}:", count, period
+
+    def allow_request(self, request, view) -> bool:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return True
+        bucket = self.bucket_charged_with_token(view)
+        if bucket is None:
+            return True
+        prefix, count, period = bucket
+        key = f"{prefix}{user.pk}"
+        taken = getattr(request, "rate_taken_with_token", None)
+        if taken is not None and taken.key == key:  # taken in the token's statement
+            request.rate_taken_with_token = None  # once
+            self.wait_seconds = None if taken.taken else rate_limit.wait(key, count, period, now=taken.now)
+            rate_limit.prune_now_and_then(taken.now)
+        else:
+            self.wait_seconds = rate_limit.take(key, count, period)
         return self.wait_seconds is None
 
     def wait(self) -> float | None:

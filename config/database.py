@@ -5,7 +5,7 @@ fork, authentication); a request that opens one is several times slower than one
 reuses one. Two ways to reuse them, both measured with ``make bench-http`` (README):
 
 * persistent (default): each web thread keeps its connection for ``DB_CONN_MAX_AGE``
-  seconds, checked with a ``SELECT 1`` at the start of a request (``DB_CONN_HEALTH_CHECKS``)
+  seconds, checked at the start of a request (``DB_CONN_HEALTH_CHECKS``: ``config.postgresql``)
   so a connection broken by a PostgreSQL restart is replaced instead of failing the request;
 * pooled (``DB_POOL=true``): Django 5.2's psycopg pool per process, ``DB_POOL_MIN_SIZE`` to
   ``DB_POOL_MAX_SIZE`` connections shared by the process's threads, checked when taken.
@@ -20,6 +20,8 @@ from dj_database_url import DBConfig
 from django.core.exceptions import ImproperlyConfigured
 
 POSTGRESQL = "django.db.backends.postgresql"
+# Django's, with a health check that sends nothing to a healthy connection (config/postgresql).
+ENGINE = "config.postgresql"
 # psycopg's threshold when DB_PREPARE_THRESHOLD is not set: no statement runs this often on
 # one connection, so only those asked to be prepared are (``permissions.prepared``).
 PREPARE_COMPILED_ONLY = 2**62
@@ -30,6 +32,7 @@ def postgres_settings(
 ) -> DBConfig:
     """The ``default`` database for a ``postgres://`` URL, with reuse and timeouts applied."""
     database = dj_database_url.parse(url)
+    database["ENGINE"] = ENGINE
     options = database.setdefault("OPTIONS", {})
     # A dead or failed-over server is noticed in seconds, not after the kernel's TCP timeout.
     options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))

@@ -13,6 +13,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.database import ENGINE as POSTGRESQL_ENGINE
 from config.database import POSTGRESQL, postgres_settings
 from core.rates import parse_rate
 from ops.logs import logging_config
@@ -155,7 +156,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
 REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 5)
 if DATABASE_REPLICA_URL:
-    if DATABASES["default"]["ENGINE"] != POSTGRESQL or not DATABASE_REPLICA_URL.startswith(("postgres", "pgsql")):
+    if DATABASES["default"]["ENGINE"] != POSTGRESQL_ENGINE or not DATABASE_REPLICA_URL.startswith(
+        ("postgres", "pgsql")
+    ):
         raise ImproperlyConfigured("DATABASE_REPLICA_URL needs PostgreSQL (postgres://...) for both databases")
     DATABASES["replica"] = postgres_settings(DATABASE_REPLICA_URL, env_bool=env_bool, env_int=env_int)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

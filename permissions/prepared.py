@@ -111,6 +111,34 @@ class Prepared:
         compiled, db = self._for(None)
         return compiled.objects(db, compiled.converted(cursor.fetchall()))
 
+    def objects_after(self, values: tuple, before: str, before_params: list, extra: str) -> list[tuple[Any, Any]]:
+        """The statement's objects, each with a value of its own, from one statement sent as
+        ``{before} SELECT found.*, {extra} FROM ({statement}) found``: ``before`` a ``WITH``
+        clause (a write PostgreSQL runs once, whatever reads it: ``accounts.tokens``), with
+        ``before_params``; ``extra`` an expression without parameters. Prepared on the
+        server as the statement itself is."""
+        compiled, db = self._for(values)
+        sql = f"{before} SELECT found.*, {extra} FROM ({compiled.sql}) found"  # noqa: S608 (our own SQL)
+        params = [*before_params, *compiled.params_for(db, values)]
+        with db.cursor() as cursor:
+            if not prepares_statements(db):
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            else:
+                raw_sql = compiled.numbered.get(sql)
+                if raw_sql is None:
+                    raw_sql = compiled.numbered[sql] = numbered_placeholders(sql, len(params))
+                raw = psycopg.RawCursor(cursor.db.connection)
+                try:
+                    execute_through(
+                        cursor, sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params, prepare=True)
+                    )
+                    rows = raw.fetchall()
+                finally:
+                    raw.close()
+        found = compiled.objects(db, compiled.converted([row[:-1] for row in rows]))
+        return [(obj, row[-1]) for obj, row in zip(found, rows, strict=True)]
+
     def count(self, *values) -> int:
         """How many rows the statement gives (of a sliced queryset: a count capped there)."""
         compiled, db = self._for(values)
@@ -176,6 +204,7 @@ class _Compiled:
         self._converters = compiler.get_converters(self._fields)
         self._composite = compiler.has_composite_fields(self._fields)
         self._raw_sql: str | None = None  # the statement with $1, $2 ... (``_fetch_raw``)
+        self.numbered: dict[str, str] = {}  # ``Prepared.objects_after``'s statements, with $1, $2 ...
 
     def params_for(self, db, values) -> list:
         params = list(self.params)

@@ -17,7 +17,7 @@ PROCESSES = REPO / "bpmn" / "processes"
 def _database_is_postgres() -> bool:
     from django.conf import settings
 
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"] in ("django.db.backends.postgresql", "config.postgresql")
 
 
 def pytest_configure(config):

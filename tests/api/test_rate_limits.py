@@ -123,3 +123,44 @@ def test_another_web_process_counts_against_the_same_rate(users, client_for, set
     assert child.returncode == 0, child.stderr[-2000:]
     assert json.loads(child.stdout.strip().splitlines()[-1]) == [200, 429]
     assert nils.get("/api/v1/agencies/").status_code == 429
+
+
+@pytest.mark.postgres
+def test_a_token_request_is_counted_in_the_token_s_own_statement(users, client_for, low_rates):
+    """Until 2026-12-06 the take was a statement (and a transaction) of its own after the
+    token's read, on every API request: now the token's statement takes it (accounts.tokens),
+    and the count is the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import RateBucket
+
+    nils = client_for("nils")
+    with CaptureQueriesContext(connection) as queries:
+        assert nils.get("/api/v1/agencies/").status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 2, statements  # the token with its take, the agencies
+    assert "accounts_rate_bucket" in statements[0]
+    assert RateBucket.objects.filter(key=f"api:user:{users['nils'].pk}").exists()
+    assert [nils.get("/api/v1/agencies/").status_code for _ in range(3)] == [200, 200, 429]
+    # The external tasks' routes: their own bucket, taken the same way.
+    assert [nils.post(FETCH, BODY, format="json").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.postgres
+def test_a_token_s_prefix_without_the_token_charges_its_user_nothing(users, client_for, low_rates):
+    """A token's first characters are its lookup key, and a key is no secret (it is what a
+    log or a support ticket may show): whoever knows it, but not the token, must not be able
+    to drain its user's rate."""
+    from rest_framework.test import APIClient
+
+    from accounts.models import RateBucket
+
+    nils = client_for("nils")
+    token = nils._credentials["HTTP_AUTHORIZATION"].removeprefix("Token ")
+    forged = token[:15] + ("0" if token[15] != "0" else "1") + token[16:]
+    intruder = APIClient()
+    intruder.credentials(HTTP_AUTHORIZATION=f"Token {forged}")
+    assert [intruder.get("/api/v1/agencies/").status_code for _ in range(5)] == [401] * 5
+    assert not RateBucket.objects.filter(key=f"api:user:{users['nils'].pk}").exists()
+    assert [nils.get("/api/v1/agencies/").status_code for _ in range(4)] == [200, 200, 200, 429]

@@ -115,3 +115,40 @@ def test_caseload_counts_per_contact_for_the_lead_only(shipped, users, agencies,
     mine = TaskFilter({"responsible": "me"}, Task.objects.all(), request=request).qs
     assert {task.case.responsible_id for task in mine} == {users["hanne"].pk}
     assert mine.count() == 1
+
+
+def test_the_first_coordinator_is_the_one_the_contacts_query_names(users, agencies):
+    """``rules.first_housing_coordinator`` (compiled once, read at every case start) answers what
+    ``housing_contacts(...).filter(coordinator).first()`` answers: the first by name, never a
+    coordinator of another agency nor a member, and None without one."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from permissions import rules
+    from permissions.models import Agency, AgencyKind
+
+    def by_query(agency):
+        return (
+            rules.housing_contacts(agency)
+            .filter(memberships__agency=agency, memberships__role=Role.COORDINATOR)
+            .first()
+        )
+
+    housing = agencies["housing"]
+    other = Agency.objects.create(
+        name="Boligkontoret Halden",
+        kind=AgencyKind.HOUSING,
+        municipality="Halden",
+        group=Group.objects.create(name="agency:Boligkontoret Halden"),
+    )
+    User = get_user_model()
+    for agency in (housing, other):
+        assert rules.first_housing_coordinator(agency) == by_query(agency)
+    aase = User.objects.create_user("aase", first_name="Aase", last_name="Berg")
+    Membership.objects.create(user=aase, agency=other, role=Role.MEMBER)
+    assert rules.first_housing_coordinator(other) is None is by_query(other)
+    Membership.objects.create(user=aase, agency=housing, role=Role.COORDINATOR)
+    assert rules.first_housing_coordinator(housing) == by_query(housing) == aase  # before Bjørn by name
+    assert rules.first_housing_coordinator(other) is None
+    assert rules.first_housing_coordinator(agencies["nav"]) is None is by_query(agencies["nav"])
+    assert rules.first_housing_coordinator(None) is None

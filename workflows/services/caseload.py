@@ -8,7 +8,7 @@ from django.db import transaction
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from core.ids import parse_id
 from permissions import rules
-from permissions.models import Agency, AgencyKind, CaseParticipant, Role
+from permissions.models import Agency, AgencyKind, CaseParticipant
 from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind
 
@@ -44,9 +44,7 @@ def responsible_at_start(actor, housing: Agency | None, requested=None):
         return None
     if rules.is_housing_contact(actor, housing):
         return actor
-    return (
-        rules.housing_contacts(housing).filter(memberships__agency=housing, memberships__role=Role.COORDINATOR).first()
-    )
+    return rules.first_housing_coordinator(housing)
 
 
 def assign_responsible(*, actor, case, responsible) -> Case:

@@ -21,6 +21,7 @@ from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
 from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind, CaseParticipant
+from permissions.prepared import Prepared, PreparedShapes
 from workflows import input_limits, steps
 from workflows.forms import schema_errors
 from workflows.models import (
@@ -65,9 +66,7 @@ def start_case(
         correlation_key=correlation_key,
         **{"person.name": person.get("name") if isinstance(person, dict) else None},
     )
-    definition = (
-        ProcessDefinition.objects.filter(key=process_key).defer("spec_json", "bpmn_xml").order_by("-version").first()
-    )
+    definition = _latest_definition(process_key)
     if definition is None:
         # The field, never its value: the caller chose the text.
         raise InvalidInput("case.unknown_process", errors=[field_error("process_key", "case.unknown_process_field")])
@@ -172,6 +171,43 @@ def start_case(
     return case
 
 
+# The reads every start makes, compiled once per process (``permissions.prepared``): building
+# them was about a tenth of a start's Python.
+_LATEST_DEFINITION = Prepared(
+    lambda key: ProcessDefinition.objects.filter(key=key).defer("spec_json", "bpmn_xml").order_by("-version")[:1],
+    kinds=(str,),
+)
+_HELD_PERSON = Prepared(
+    lambda national_id: (
+        Person.objects.select_for_update(no_key=True).filter(national_id=national_id).order_by("pk")[:1]
+    ),
+    kinds=(str,),
+)
+
+
+# The participants' agencies by id, one statement per number of ids (a case has a few).
+_AGENCIES_BY_ID = PreparedShapes(most=len(AgencyKind.values))
+
+
+def _agencies_by_id(ids: set[int]) -> dict[int, Agency]:
+    """``Agency.objects.in_bulk(ids)``, compiled once per number of ids up to one per kind."""
+    if not ids:
+        return {}
+    if len(ids) > len(AgencyKind.values):  # no valid start names more: read as it comes
+        return Agency.objects.in_bulk(ids)
+    member = _AGENCIES_BY_ID.member(
+        len(ids), lambda *standins: Agency.objects.filter(pk__in=standins), kinds=(int,) * len(ids)
+    )
+    return {agency.pk: agency for agency in member.objects(*sorted(ids))}
+
+
+def _latest_definition(process_key) -> ProcessDefinition | None:
+    if not isinstance(process_key, str):  # not a key any definition has (the API's is text)
+        return None
+    found = _LATEST_DEFINITION.objects(process_key)
+    return found[0] if found else None
+
+
 def keyed_by(correlation_key: str, agency_ids) -> Q:
     """Instances (a condition) whose key is ``correlation_key`` as one of ``agency_ids``'s, or
     as nobody's in particular (set before keys had agencies)."""
@@ -231,7 +267,7 @@ def _valid_participants(participants, definition) -> dict[str, Agency]:
         raise InvalidInput("case.invalid", errors=[field_error("participants", "field.expected_object")])
     errors, agencies = [], {}
     # The agencies named by id, read in one statement (not one per participant).
-    named = Agency.objects.in_bulk(
+    named = _agencies_by_id(
         {lookup_id(agency) for agency in participants.values() if not isinstance(agency, Agency)} - {0}
     )
     for kind, agency in participants.items():
@@ -296,7 +332,8 @@ def _held_person(national_id: str | None, name: str) -> Person:
     a completion that had bumped the leaders' figures and then checked its access-log rows
     waited for this start, while this start waited for the figures' row: a deadlock a second,
     as ``make bench-http`` (three people, eight clients) found."""
-    held = Person.objects.select_for_update(no_key=True).filter(national_id=national_id).first()
+    found = _HELD_PERSON.objects(national_id) if isinstance(national_id, str) else []
+    held = found[0] if found else None
     if held is None:
         held, made = Person.objects.get_or_create(national_id=national_id, defaults={"name": name})
         if not made:  # another start made it meanwhile, and committed
