@@ -822,10 +822,16 @@ def case_literals(case) -> list[str]:
         return []
     person = case.person
     names = (case.person_name, person.name)
-    # A system writes the name its own way ("Nordmann, Ola", the surname alone): each word of
-    # three letters or more, as the erasure takes them out of a coordinator's reason.
+    # A system writes the name its own way ("Nordmann, Ola", the surname alone, in capitals as
+    # the population register does): each word of three letters or more, in any case, as the
+    # erasure takes them out of a coordinator's reason; the national id also printed 6 + 5.
     words = [word for name in names for word in re.findall(r"\w+", name or "") if len(word) >= 3]
-    return scrub.literals(case.data or {}, *names, person.national_id, *words)
+    number = person.national_id or ""
+    numbers = (number, f"{number[:6]} {number[6:]}", f"{number[:6]}-{number[6:]}") if number.isdigit() else (number,)
+    # The person first: ``scrub.literals`` stops at its limit, and a case with that many values
+    # kept the name. Longest first still, so a value that holds the name goes out whole.
+    found = [*scrub.literals(*names, *numbers, *words, case.data or {}), *map(scrub.Word, words)]
+    return sorted(found, key=len, reverse=True)
 
 
 def incident_error(incident, translate: Callable[[str], str] | None = None) -> str:

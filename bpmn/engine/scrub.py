@@ -24,6 +24,13 @@ MASK = "…"
 MIN_TEXT = 3  # shorter texts ("ja", "F2") would garble the message, and say little
 MAX_LITERALS = 5_000  # a workflow with more values is scrubbed by the generic rules past this
 
+
+class Word(str):
+    """A literal taken out in any case wherever a word starts with it (a person's name as a
+    register spells it, "NORDMANN, OLA", or in the genitive), where the others are taken out
+    as written."""
+
+
 # Python's messages that end in the value itself: the value is cut off.
 _TRAILING_VALUE = re.compile(
     r"(?P<head>invalid literal for \w+\(\) with base \d+: |could not convert string to \w+: "
@@ -81,7 +88,9 @@ def scrub(text: str, known: Iterable[str] = (), model: Collection[str] | None = 
     rules above; ``timedelta(days=10**9 + len(note))`` writes a number unquoted) is no
     literal of the data, and a model deployed for it read any value into the error."""
     for literal in known:
-        if "," in literal and literal.replace(",", "").replace("-", "").isdigit():  # 9,999,999: not within 19,999,999
+        if isinstance(literal, Word):
+            text = re.sub(rf"(?<!\w){re.escape(literal)}", MASK, text, flags=re.IGNORECASE)
+        elif "," in literal and literal.replace(",", "").replace("-", "").isdigit():  # 9,999,999: not within 19,999,999
             text = re.sub(rf"(?<![\w.,]){re.escape(literal)}(?![\w.]|,\d)", MASK, text)
         elif literal.replace(".", "").replace("-", "").isdigit():
             text = re.sub(rf"(?<![\w.]){re.escape(literal)}(?![\w.])", MASK, text)

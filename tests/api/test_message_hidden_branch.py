@@ -9,7 +9,7 @@ counts as nothing waiting for them, as another agency's hidden task answers 404
 
 import pytest
 
-from tests.api.health_branch import deploy_health_branch
+from tests.api.health_branch import HOUSING, deploy_health_branch
 from tests.bpmn.engine.bpmn_snippets import properties
 from tests.clients import api
 from tests.request_ids import without_request_id
@@ -87,3 +87,51 @@ def test_the_health_service_which_sees_the_branch_delivers_the_message(assessed,
     assert answer.status_code == 202, answer.json()
     assert answer.json()["element_ids"] == [CATCH]
     assert set(Task.objects.filter(case=treated, status="open").values_list("element_id", flat=True)) == {"Task_settle"}
+
+
+SUPPORTED = "Task_supported"
+
+
+def _boundary_case(users, agencies, *, needs_treatment: bool, interrupting: bool, senders: str):
+    """The message caught by a boundary event on the housing office's task of the treatment
+    branch (not a catch on the flow, as above): the path view must hide the boundary too."""
+    cancel = "true" if interrupting else "false"
+    deploy_health_branch(
+        process_id="Proc_offer_boundary",
+        name="Offer on a task of a health branch",
+        message=f'<bpmn:message id="Message_offer" name="housing_offer">{properties(senders=senders)}</bpmn:message>',
+        element=SUPPORTED,
+        element_xml=f"""<bpmn:userTask id="{SUPPORTED}" name="Supported home">{HOUSING}</bpmn:userTask>
+          <bpmn:boundaryEvent id="Boundary_offer" attachedToRef="{SUPPORTED}" cancelActivity="{cancel}">
+            <bpmn:messageEventDefinition id="Def_offer" messageRef="Message_offer"/>
+          </bpmn:boundaryEvent>""",
+        lane="Boligkontakt",
+    )
+    case = services.start_case(
+        actor=users["helga"],
+        process_key="Proc_offer_boundary",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+    )
+    task = Task.objects.get(case=case, element_id="Task_assess")
+    services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": needs_treatment})
+    return case
+
+
+def _answer(response, case) -> tuple[int, dict]:
+    body = without_request_id(response)
+    return response.status_code, {**body, "detail": body.get("detail", "").replace(case.reference, "REF")}
+
+
+@pytest.mark.parametrize("interrupting", [False, True])
+@pytest.mark.parametrize("senders", ["nav,health", "health"])
+def test_a_boundary_on_a_hidden_task_answers_nav_as_the_other_branch(users, agencies, interrupting, senders):
+    """Found sound by h-attack16 (a guard): NAV is answered the same (404 where it may send,
+    403 where the model names only the health service) whether or not the boundary waits."""
+    treated = _boundary_case(users, agencies, needs_treatment=True, interrupting=interrupting, senders=senders)
+    ordinary = _boundary_case(users, agencies, needs_treatment=False, interrupting=interrupting, senders=senders)
+    on_hidden, on_other = send(users["nils"], treated), send(users["nils"], ordinary)
+    assert _answer(on_hidden, treated) == _answer(on_other, ordinary)
+    assert on_hidden.status_code == (404 if "nav" in senders else 403)
+    assert not Event.objects.filter(case=treated, kind=EventKind.MESSAGE_RECEIVED).exists()
+    assert set(Task.objects.filter(case=treated, status="open").values_list("element_id", flat=True)) == {SUPPORTED}
