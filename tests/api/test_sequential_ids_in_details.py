@@ -15,16 +15,14 @@ from django.db import transaction
 from django.urls import reverse
 
 from tests.api.test_gateway_inference_lists import HEALTH_FORM, NOTE_FORM, model
+from tests.api.test_sequential_ids_oracle import OTHER_PERSON, walked_to_navs_final_task
 from tests.clients import api
 from tests.workflows.helpers import PERSON
-from workflows import services
 from workflows.jobs import queue
 from workflows.jobs.models import Job, JobKind
-from workflows.models import Task
 
 pytestmark = pytest.mark.django_db
 
-OTHER_PERSON = {"name": "Kari Nordmann", "national_id": "29822099635"}
 ROW_KEYS = ("job", "incident")
 
 
@@ -44,16 +42,7 @@ def _mail_down_then_retried(case, admin) -> None:
 
 
 def _what_nav_reads(users, agencies, needs_treatment: bool, person) -> dict:
-    case = services.start_case(
-        actor=users["helga"],
-        process_key="Proc_lists",
-        person=person,
-        participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
-    )
-    assess = Task.objects.get(case=case, element_id="Task_assess")
-    services.complete_task(actor=users["helga"], task_id=assess.pk, data={"needs_treatment": needs_treatment})
-    for task in Task.objects.filter(case=case, status="open").order_by("pk"):
-        services.complete_task(actor=users["bjorn"], task_id=task.pk, data={"noted": True})
+    case = walked_to_navs_final_task(users, agencies, needs_treatment, person)
     _mail_down_then_retried(case, users["ada"])
     events = api(users["nils"]).get(reverse("api-case-timeline", args=[case.pk])).json()["results"]
     resolved = [event for event in events if event["kind"] == "incident_resolved"]

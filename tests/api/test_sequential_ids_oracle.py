@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db
 OTHER_PERSON = {"name": "Kari Nordmann", "national_id": "29822099635"}
 
 
-def _ids_nav_is_shown(users, agencies, needs_treatment: bool, person) -> dict:
-    """One case walked alone, start to NAV's final task; what NAV's lists show of its ids."""
+def walked_to_navs_final_task(users, agencies, needs_treatment: bool, person):
+    """One case walked alone, start to NAV's final task, the health assessment deciding."""
     case = services.start_case(
         actor=users["helga"],
         process_key="Proc_lists",
@@ -36,6 +36,12 @@ def _ids_nav_is_shown(users, agencies, needs_treatment: bool, person) -> dict:
     services.complete_task(actor=users["helga"], task_id=assess.pk, data={"needs_treatment": needs_treatment})
     for task in Task.objects.filter(case=case, status="open").order_by("pk"):
         services.complete_task(actor=users["bjorn"], task_id=task.pk, data={"noted": True})
+    return case
+
+
+def _ids_nav_is_shown(users, agencies, needs_treatment: bool, person) -> dict:
+    """What NAV's lists show of the ids of a case walked to its final task."""
+    case = walked_to_navs_final_task(users, agencies, needs_treatment, person)
     client = api(users["nils"])
     tasks = client.get(reverse("api-tasks"), {"case": case.pk}).json()["results"]
     events = client.get(reverse("api-case-timeline", args=[case.pk])).json()["results"]
