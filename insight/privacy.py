@@ -175,10 +175,7 @@ class Ledger:
         for cell, count_cell in self.depends_on.items():
             if self._free(cell) and count_cell in self.hidden:
                 self.hidden.setdefault(cell, COMPLEMENTARY)
-        self._equations_of = defaultdict(list)
-        for index, terms in enumerate(self.equations):
-            for cell, _ in terms:
-                self._equations_of[cell].append(index)
+        self._equations_of = _equations_of(self)
         for _ in range(len(self.values) + 1):
             self._hide_lone_cells()
             exposed = self.exposed()
@@ -391,6 +388,26 @@ def _sum_key(terms) -> tuple:
     return tuple(sorted(terms))
 
 
+def _equations_of(ledger: Ledger) -> defaultdict[int, list[int]]:
+    """The indices of the ledger's sums each cell is a term of."""
+    equations_of: defaultdict[int, list[int]] = defaultdict(list)
+    for index, terms in enumerate(ledger.equations):
+        for cell, _ in terms:
+            equations_of[cell].append(index)
+    return equations_of
+
+
+def _auxiliary_cells(union: Ledger, equations_of) -> dict[tuple, int]:
+    """The union's auxiliary cells (a difference, a presence, a part) by their kind, bounds and
+    the sum they stand in (without them): another reading's cell with the same key is this one."""
+    auxiliary = {}
+    for cell, kind in union.hidden.items():
+        if kind in AUXILIARY and len(equations_of[cell]) == 1 and cell in union.bounds:
+            terms = union.equations[equations_of[cell][0]]
+            auxiliary[(kind, *union.bounds[cell], _sum_key((o, c) for o, c in terms if o != cell))] = cell
+    return auxiliary
+
+
 def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], bool]:
     """``known`` (every earlier reading, decided) and ``reading`` (labelled, not suppressed)
     as one ledger whose cells below ``fixed`` are ``known``'s; where each of the reading's
@@ -403,17 +420,8 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
     union.fixed = len(union.values)
     # A union's keys are (key, number) -> cell: one key may have had several numbers.
     found: dict[tuple[str, int], int] = dict(union.keys)
-    equations_of: defaultdict[int, list[int]] = defaultdict(list)
-    for index, terms in enumerate(union.equations):
-        for cell, _ in terms:
-            equations_of[cell].append(index)
     sums = {_sum_key(terms) for terms in union.equations}
-
-    auxiliary = {}
-    for cell, kind in union.hidden.items():
-        if kind in AUXILIARY and len(equations_of[cell]) == 1:
-            terms = union.equations[equations_of[cell][0]]
-            auxiliary[(kind, *union.bounds[cell], _sum_key((o, c) for o, c in terms if o != cell))] = cell
+    auxiliary = _auxiliary_cells(union, _equations_of(union))
     names: defaultdict[int, list[str]] = defaultdict(list)
     for key, cell in reading.keys.items():
         names[cell].append(repr(key))
@@ -429,10 +437,7 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
             union.bounds[len(union.values) - 1] = reading.bounds[cell]
         return len(union.values) - 1
 
-    reading_equations_of: defaultdict[int, list[int]] = defaultdict(list)
-    for index, terms in enumerate(reading.equations):
-        for cell, _ in terms:
-            reading_equations_of[cell].append(index)
+    reading_equations_of = _equations_of(reading)
     aux_cells = [cell for cell, kind in reading.hidden.items() if kind in AUXILIARY]
     for cell in range(len(reading.values)):
         if reading.hidden.get(cell) in AUXILIARY:
@@ -556,20 +561,9 @@ def fold(base: Ledger | None, others: list[Ledger]) -> Ledger:
 
 
 def _fold_one(union: Ledger, other: Ledger) -> None:
-    equations_of: defaultdict[int, list[int]] = defaultdict(list)
-    for index, terms in enumerate(union.equations):
-        for cell, _ in terms:
-            equations_of[cell].append(index)
     sums = {_sum_key(terms) for terms in union.equations}
-    auxiliary = {}
-    for cell, kind in union.hidden.items():
-        if kind in AUXILIARY and len(equations_of[cell]) == 1 and cell in union.bounds:
-            terms = union.equations[equations_of[cell][0]]
-            auxiliary[(kind, *union.bounds[cell], _sum_key((o, c) for o, c in terms if o != cell))] = cell
-    other_equations_of: defaultdict[int, list[int]] = defaultdict(list)
-    for index, terms in enumerate(other.equations):
-        for cell, _ in terms:
-            other_equations_of[cell].append(index)
+    auxiliary = _auxiliary_cells(union, _equations_of(union))
+    other_equations_of = _equations_of(other)
     names: defaultdict[int, list[str]] = defaultdict(list)
     for (name, _value), cell in other.keys.items():
         if not name.startswith(DIFFERENCE_NAME):
