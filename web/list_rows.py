@@ -12,6 +12,7 @@ checks the same text as the tags and filters they replace).
 from __future__ import annotations
 
 import datetime
+import html
 from collections.abc import Callable
 
 from django.urls import reverse
@@ -34,6 +35,12 @@ def id_links(name: str, kind: str | None = None) -> Callable[[int], str]:
         return lambda pk: f"{before}{public_ids.encode(kind, pk)}{after}"
     before, after = reverse(name, args=[_STANDIN]).split(str(_STANDIN))
     return lambda pk: f"{before}{int(pk)}{after}"
+
+
+def shown(value) -> str:
+    """``{{ value }}`` in a template that escapes (``conditional_escape``): safe text as it is,
+    any other value as escaped text."""
+    return value if hasattr(value, "__html__") else html.escape(str(value))
 
 
 class TimeTags:
