@@ -21,10 +21,20 @@ from knox.models import AuthToken
 
 from accounts import device_cookies, sessions
 from accounts.models import ExternalIdentity, ServiceAccount
+from permissions import rules
+from permissions.models import Role
 
 
 class NotAServiceAccount(Exception):
     """The user may not be made a service account (the reason in the message)."""
+
+
+def acts_as_a_system(user) -> bool:
+    """The account can do no more than a member of its agencies: only then does its key stand
+    in for the one-time code. A role beyond (lead, coordinator, process admin, auditor,
+    leader) or staff given to a service account later would otherwise be held on its key
+    alone, without the second factor every such person gives (docs/security.md)."""
+    return not (user.is_staff or user.is_superuser) and rules.holds_only(user, Role.MEMBER)
 
 
 def make_service_account(user, *, by: str = "") -> ServiceAccount:
@@ -32,6 +42,8 @@ def make_service_account(user, *, by: str = "") -> ServiceAccount:
     tokens and device cookies, as any password change does) and its sessions end."""
     if user.is_staff or user.is_superuser:
         raise NotAServiceAccount("a staff or superuser account is a person's, not a system's")
+    if not acts_as_a_system(user):
+        raise NotAServiceAccount("a service account holds the member role only: give it no other role")
     if ExternalIdentity.objects.filter(user_id=user.pk).exists():
         raise NotAServiceAccount("a single sign-on user is a person's account at the identity provider")
     if not user.is_active:

@@ -34,7 +34,7 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
-from accounts import rate_limit
+from accounts import rate_limit, service_accounts
 from accounts.models import TokenDevice
 from accounts.two_factor import second_factor_required
 from permissions import rules
@@ -61,7 +61,8 @@ def has_its_second_factor(auth_token) -> bool:
     (0.35 ms of PostgreSQL's CPU each, a third more a bench-http round) to order a request
     racing the deletion's commit, which any order allows."""
     if getattr(auth_token.user, "service_account", None) is not None:
-        return True  # an agency's system's key (``accounts.service_accounts``): no one to type a code
+        # An agency's system's key: no one to type a code, while it acts as a member only.
+        return service_accounts.acts_as_a_system(auth_token.user)
     try:
         device = auth_token.second_factor.device
     except TokenDevice.DoesNotExist:

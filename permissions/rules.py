@@ -323,6 +323,11 @@ def agency_ids_with_role(user, *roles) -> set[int]:
     return {agency_id for agency_id, role in _memberships(user) if role in roles}
 
 
+def holds_only(user, *roles) -> bool:
+    """Every role the user holds, in any agency, is one of ``roles``."""
+    return all(role in roles for _agency_id, role in _memberships(user))
+
+
 def is_process_admin(user) -> bool:
     return bool(agency_ids_with_role(user, Role.PROCESS_ADMIN))
 

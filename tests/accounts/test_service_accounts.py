@@ -107,3 +107,26 @@ def test_staff_and_single_sign_on_users_are_no_service_accounts(users):
     with pytest.raises(CommandError):
         _service_key("no-such-user")
     assert not ServiceAccount.objects.exists() and not AuthToken.objects.exists()
+
+
+def test_a_key_stands_in_for_the_one_time_code_only_while_the_system_is_a_member(users, agencies):
+    """Every person with a role gives a one-time code; a service account's key needs none. Given
+    a role beyond member later (an auditor's, who reads who saw whose health data; a process
+    admin's), the key would have carried it on 256 bits alone: it is refused until the role
+    goes. An account holding such a role is not made a service account."""
+    from permissions.models import Membership, Role
+
+    key = _service_key("nils")
+    assert _with_key(key).get("/api/v1/tasks/").status_code == 200
+    extra = Membership.objects.create(user=users["nils"], agency=agencies["housing"], role=Role.AUDITOR)
+    assert _with_key(key).get("/api/v1/tasks/").status_code == 401
+    extra.delete()
+    assert _with_key(key).get("/api/v1/tasks/").status_code == 200
+    users["nils"].is_staff = True
+    users["nils"].save(update_fields=["is_staff"])
+    assert _with_key(key).get("/api/v1/tasks/").status_code == 401
+
+    for person_with_a_role in ("bjorn", "aud", "ada", "leif"):
+        with pytest.raises(CommandError, match="member role only"):
+            _service_key(person_with_a_role)
+        assert not ServiceAccount.objects.filter(user=users[person_with_a_role]).exists()
