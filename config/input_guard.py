@@ -87,4 +87,7 @@ def unreadable(request, exception=None):
         errors = field_errors([field_error("request", "request.unreadable")])
         body = error_body(detail, errors, code="request.unreadable")
         return JsonResponse(body, status=400)
-    return render(request, "errors/refused.html", {"status": 400, "detail": detail, "unreadable": True}, status=400)
+    # The language form comes back to the path without its query: the refused query (a filter
+    # on a hidden field's value, say) is not written into the page.
+    context = {"status": 400, "detail": detail, "unreadable": True, "language_next": request.path}
+    return render(request, "errors/refused.html", context, status=400)

@@ -27,9 +27,10 @@ from django.db.models import (
     Prefetch,
     Q,
     Subquery,
+    TextField,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Cast, Coalesce, Least
 from django.utils import timezone
 
 from bpmn.engine import runtime as engine
@@ -469,7 +470,10 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=()):
         # agency: the reader is told the case does not hold it, and that it was corrected told
         # the branch (until 2026-12-06 the event stayed, its field left out; h-paths5).
         others = Q(agency__isnull=True) | ~Q(agency_id__in=agencies) if agencies else Q()
-        queryset = queryset.alias(corrected_field=KeyTextTransform("field", "detail")).exclude(
+        # Cast: a JSON key's own ``__in`` quotes each name as JSON on SQLite, which the
+        # statement compiled once (``PreparedShapes``) would then send unquoted.
+        corrected_field = Cast(KeyTextTransform("field", "detail"), TextField())
+        queryset = queryset.alias(corrected_field=corrected_field).exclude(
             Q(kind=EventKind.VALUE_CORRECTED, corrected_field__in=fields), others
         )
     return queryset

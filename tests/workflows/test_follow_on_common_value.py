@@ -141,7 +141,9 @@ def test_a_correction_of_the_branch_s_value_is_not_named_to_a_reader_shown_the_c
     )
     told = _corrections_told(users["bjorn"], treated_case)
     assert told["corrections"] == [], told
-    assert len(told["timeline"]) == 1 and "field" not in told["timeline"][0], told
+    # Not even that something was corrected (h-paths5 leaves the event out where the field is
+    # hidden; until then it showed without the field).
+    assert told["timeline"] == [], told
     # The health service sees the branch: the correction is named to it.
     assert _corrections_told(users["helga"], treated_case)["timeline"][0]["field"] == "move_date"
 

@@ -329,9 +329,9 @@ def test_a_rider_travels_in_the_plain_insert_after_it_and_both_write(case, agenc
     with CaptureQueriesContext(connection) as queries:
         batch.flush()
 
-    (sent,) = queries.captured_queries
-    statements = sent["sql"].split("; ")
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":  # on SQLite each statement goes alone, nothing rides
+        (sent,) = queries.captured_queries
+        statements = sent["sql"].split("; ")
         assert len(statements) == 3 and statements[0].startswith("WITH rider AS (INSERT INTO")
     assert event.pk and Event.objects.filter(pk=event.pk).exists()
     assert set(TaskTime.objects.filter(definition_id=instance.definition_id).values_list("element_id", flat=True)) >= {
