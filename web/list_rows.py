@@ -38,8 +38,11 @@ def id_links(name: str, kind: str | None = None) -> Callable[[int], str]:
 
 
 def shown(value) -> str:
-    """``{{ value }}`` in a template that escapes (``conditional_escape``): safe text as it is,
-    any other value as escaped text."""
+    """``{{ value }}`` in a template that escapes: safe text as it is, any other value as
+    escaped text, the same characters as Django's ``conditional_escape``. Not that function
+    itself: it goes through a lazy-string wrapper and makes a ``SafeString`` per value, on a
+    path written for the Python calls a row costs (``web.tasks.inbox_row_html``);
+    ``tests/web/test_list_rows.py`` compares the rows with the template's, hostile text too."""
     return value if hasattr(value, "__html__") else html.escape(str(value))
 
 
