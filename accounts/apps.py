@@ -11,10 +11,12 @@ class AccountsConfig(AppConfig):
         from accounts import signals  # noqa: F401 - connects the receivers
         from accounts.lockout import forwarded_allow_ips_check
         from accounts.oidc import endpoints_check
+        from accounts.rate_limit import prune_full
         from accounts.sessions import end_deactivated_sessions
         from core import hooks
 
         hooks.subscribe_sweep(hooks.SESSIONS_TO_END, end_deactivated_sessions)
+        hooks.subscribe_sweep(hooks.EXPIRED_ROWS, prune_full)
 
         checks.register(forwarded_allow_ips_check, checks.Tags.security)
         checks.register(endpoints_check, checks.Tags.security)

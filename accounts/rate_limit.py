@@ -17,7 +17,6 @@ transaction), so a row is locked for the statement only.
 
 from __future__ import annotations
 
-import random
 import time
 
 from django.db import connection
@@ -28,9 +27,12 @@ ON CONFLICT (key) DO UPDATE SET tat = {greatest}(accounts_rate_bucket.tat, %(now
 WHERE {greatest}(accounts_rate_bucket.tat, %(now)s) + %(interval)s - %(now)s <= %(period)s
 RETURNING tat
 """
-# Rows whose bucket is full again hold nothing: pruned now and then (a name typed at the
-# sign-in makes a row, and names are the client's to choose).
-PRUNE_ONE_IN = 1000
+# Rows whose bucket is full again hold nothing: the workers delete them (``prune_full``, a
+# sweep of ``core.hooks.EXPIRED_ROWS``), since a name typed at the sign-in makes a row and
+# names are the client's to choose. Never in a request: a request's statements do not depend
+# on chance (until 2026-12-06 one request in a thousand also pruned, and the query-count tests
+# saw it now and then).
+PRUNE_BATCH = 1000
 
 
 # The same take, for the API's token requests, inside the token's own statement
@@ -59,12 +61,20 @@ def take_with_token(
     return _TAKE_WITH_TOKEN, [prefix, now, interval, token_key, digest, now, interval, now, interval, now, period]
 
 
-def prune_now_and_then(now: float) -> None:
-    """What ``take`` does after its upsert, for a take made in another statement: now and
-    then, the rows whose bucket is full again deleted."""
-    if random.randrange(PRUNE_ONE_IN) == 0:  # noqa: S311 - when to prune, no secret
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM accounts_rate_bucket WHERE tat < %s", [now])
+def prune_full(*, limit: int = PRUNE_BATCH, now: float | None = None) -> int:
+    """Delete up to ``limit`` rows whose bucket is full again (their last take refilled by
+    ``now``); how many. Such a row holds nothing a take needs: a missing row is a full bucket.
+    On PostgreSQL the rows are taken with ``SKIP LOCKED``: two workers pruning at once delete
+    different rows, and a request taking from a bucket is never waited for."""
+    now = time.time() if now is None else now
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM accounts_rate_bucket WHERE key IN ("  # noqa: S608 - a constant clause, values bound
+            f"SELECT key FROM accounts_rate_bucket WHERE tat < %s LIMIT %s{skip_locked})",
+            [now, limit],
+        )
+        return cursor.rowcount
 
 
 def take(key: str, count: int, period: float, *, now: float | None = None) -> float | None:
@@ -77,8 +87,6 @@ def take(key: str, count: int, period: float, *, now: float | None = None) -> fl
     with connection.cursor() as cursor:
         cursor.execute(_TAKE.format(greatest=greatest), params)
         taken = cursor.fetchone() is not None
-        if random.randrange(PRUNE_ONE_IN) == 0:  # noqa: S311 - when to prune, no secret
-            cursor.execute("DELETE FROM accounts_rate_bucket WHERE tat < %s", [now])
         if taken:
             return None
         cursor.execute("SELECT tat FROM accounts_rate_bucket WHERE key = %s", [key])

@@ -59,7 +59,6 @@ class PerUserRateThrottle(BaseThrottle):
         if taken is not None and taken.key == key:  # taken in the token's statement
             request.rate_taken_with_token = None  # once
             self.wait_seconds = None if taken.taken else rate_limit.wait(key, count, period, now=taken.now)
-            rate_limit.prune_now_and_then(taken.now)
         else:
             self.wait_seconds = rate_limit.take(key, count, period)
         return self.wait_seconds is None

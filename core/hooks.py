@@ -29,6 +29,8 @@ TIMER_FIRED = "timer_fired"
 STEP_EVENTS = "step_events"
 # Sweeps: live sessions that must end (``accounts.sessions.end_deactivated_sessions``).
 SESSIONS_TO_END = "sessions_to_end"
+# Sweeps: rows that hold nothing any more (``accounts.rate_limit.prune_full``: full rate buckets).
+EXPIRED_ROWS = "expired_rows"
 
 _observers: dict[str, list[Callable[..., None]]] = defaultdict(list)
 _writers: dict[str, list[Callable[..., None]]] = defaultdict(list)

@@ -207,6 +207,9 @@ class Worker:
             if self._pruned:
                 log.info("worker %s pruned %s finished jobs", self.name, self._pruned)
                 self._pruned = 0
+            # Rows that hold nothing any more, of units above (``accounts``: full rate buckets).
+            if swept := hooks.sweep(hooks.EXPIRED_ROWS):
+                log.info("worker %s deleted %s rows that hold nothing", self.name, swept)
             self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
         return more
 
