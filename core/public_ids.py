@@ -163,6 +163,7 @@ ITEMS = {
     "message": "message",
     "archive-export": "export",
     "archive-folder": "export",
+    "archive-delivery": "export",
 }
 
 

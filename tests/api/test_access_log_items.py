@@ -57,6 +57,7 @@ def test_the_access_log_s_note_items_count_no_notes_elsewhere(users, agencies, c
         ("message:17", "message"),
         ("archive-export:17", "export"),
         ("archive-folder:17", "export"),
+        ("archive-delivery:17", "export"),
     ],
 )
 def test_an_item_naming_a_row_by_key_is_shown_by_its_kind_s_public_id(stored, kind):
@@ -67,3 +68,19 @@ def test_an_item_naming_a_row_by_key_is_shown_by_its_kind_s_public_id(stored, ki
 @pytest.mark.parametrize("kept", ["notes", "attachments", "agency:3", "access-log", "note:", "note:1x", "note:²", ""])
 def test_an_item_naming_no_row_by_key_is_shown_as_it_is(kept):
     assert public_ids.public_item(kept) == kept
+
+
+def test_every_item_written_with_a_key_is_shown_by_public_id():
+    """A new kind of item written by key (``item=f"<name>:{row.pk}"``) is shown by public id too,
+    or named here as kept (an agency: an admin-kept list, made by no case)."""
+    import re
+
+    from tests.conftest import REPO
+
+    written = set()
+    for path in REPO.rglob("*.py"):
+        if {".venv", "node_modules", "tests"} & set(path.relative_to(REPO).parts):
+            continue
+        written |= set(re.findall(r'item=f"([a-z-]+):\{', path.read_text(encoding="utf-8")))
+    assert written >= {"note", "correction", "service-task", "message"}
+    assert written - set(public_ids.ITEMS) == {"agency"}
