@@ -137,7 +137,7 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         statement the throttle counted only signed-in requests."""
         request = getattr(self, "_request", None)
         taken = getattr(request, "rate_taken_with_token", None)
-        if taken is None or self._charge is None:
+        if request is None or taken is None or self._charge is None:
             return
         request.rate_taken_with_token = None
         if taken.taken:
