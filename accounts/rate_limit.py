@@ -115,6 +115,13 @@ def empty(key: str, count: int, period: float, *, now: float | None = None) -> b
     return row is not None and row[0] + period / count - now > period
 
 
+def give_back(key: str, count: int, period: float) -> None:
+    """Undo one ``take`` from ``key``'s bucket of ``count`` per ``period`` (a request taken
+    from that turned out not to be the bucket owner's: ``accounts.tokens``)."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE accounts_rate_bucket SET tat = tat - %s WHERE key = %s", [period / count, key])
+
+
 def forget(key: str) -> None:
     """Fill ``key``'s bucket again (its row deleted)."""
     with connection.cursor() as cursor:

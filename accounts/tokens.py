@@ -121,6 +121,30 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
         return super().authenticate(request)
 
     def authenticate_credentials(self, token):
+        try:
+            return self._credentials(token)
+        except exceptions.AuthenticationFailed:
+            self._give_back_the_charge()
+            raise
+
+    def _give_back_the_charge(self) -> None:
+        """A token refused after its statement charged its user's bucket (expired, its user
+        inactive or deactivated since, issued without the second factor its user now needs, a
+        service account's key while the account holds another role) gives the token back: a
+        refused request is no request of the user's, and whoever still holds such a token (an
+        old script, a copy taken before) emptied the bucket the user's valid tokens draw on,
+        each 401 answered to them a 429 to the user. Before the take moved into the token's
+        statement the throttle counted only signed-in requests."""
+        request = getattr(self, "_request", None)
+        taken = getattr(request, "rate_taken_with_token", None)
+        if request is None or taken is None or self._charge is None:
+            return
+        request.rate_taken_with_token = None
+        if taken.taken:
+            _prefix, count, period = self._charge
+            rate_limit.give_back(taken.key, count, period)
+
+    def _credentials(self, token):
         msg = _("Invalid token.")
         # A token is printable ASCII (hex digits): anything else is refused here, before it
         # reaches a statement (a NUL there, or bytes that are no UTF-8, was a 500).

@@ -39,6 +39,13 @@ class PublicIdField(serializers.IntegerField):
         return public_ids.encode(self.kind, int(value))
 
 
+class PublicItemField(serializers.CharField):
+    """An access-log row's ``item``, its object named by public id (``core.public_ids.public_item``)."""
+
+    def to_representation(self, value):
+        return public_ids.public_item(str(value))
+
+
 # --- input -----------------------------------------------------------------------------
 
 
@@ -727,10 +734,12 @@ class AccessLogSerializer(serializers.Serializer):
         default=None,
         help_text="the written reason of an emergency access",
     )
-    item = serializers.CharField(
+    item = PublicItemField(
         help_text='what was read when not the case data: "notes", "attachments", '
         '"attachment:<id>" (a download), "note:<id>" (a write), "agency:<id>" (the agency withdrawn from the case, '
-        "action `withdraw_agency`)"
+        "action `withdraw_agency`); the id of a note, attachment, correction, service or external task, message or "
+        "archive export is opaque (a keyed permutation of its own kind: it tells rows about one object apart and "
+        "counts nothing)"
     )
 
     def to_representation(self, row) -> dict:
@@ -747,7 +756,7 @@ class AccessLogSerializer(serializers.Serializer):
             "basis": public_ids.public_basis(row.basis),
             "consent": row.consent_id,
             "break_glass_reason": None if grant is None else grant.reason,
-            "item": row.item,
+            "item": public_ids.public_item(row.item),
         }
 
 

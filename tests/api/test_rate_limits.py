@@ -207,3 +207,24 @@ def test_a_request_s_statements_do_not_depend_on_chance(users, client_for, path,
     usual = statements()
     monkeypatch.setattr(random, "randrange", lambda *args: 0)  # the one in a thousand, every time
     assert statements() == usual
+
+
+def test_a_refused_token_takes_nothing_from_its_users_rate(db, users, client_for, low_rates, settings):
+    """A token the server refuses is no request of its user's. Since the take rode in the token's
+    statement, each request with a token issued without the second factor its user now needs (an
+    old script, a copy someone kept) was answered 401 and still charged the user's bucket: three
+    of them and the user's valid token was answered 429."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from rest_framework.test import APIClient
+
+    from accounts.tokens import issue
+
+    settings.REQUIRE_TWO_FACTOR = False
+    stale = client_for("nils")  # a token issued with the password alone
+    settings.REQUIRE_TWO_FACTOR = True
+    assert [stale.get("/api/v1/agencies/").status_code for _ in range(5)] == [401] * 5
+    device = TOTPDevice.objects.create(user=users["nils"], name="authenticator", confirmed=True)
+    token, _expiry = issue(users["nils"], device)
+    valid = APIClient()
+    valid.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert [valid.get("/api/v1/agencies/").status_code for _ in range(4)] == [200, 200, 200, 429]
