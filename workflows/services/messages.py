@@ -6,6 +6,12 @@ name; its payload fields (only fields the process's forms know, validated like f
 input) update the case data and the waiting tasks' data, and timers that read the data
 are computed again. A repeated ``message_id`` is ignored.
 
+A non-interrupting boundary whose earlier catch led to a task still open does not catch
+the message again (docs/security.md, "A message opens the work of a non-interrupting
+boundary once"): with nothing new it is refused (409 ``message.task_still_open``), with a
+new value that value reaches the case, the open task and the timers, and no second task
+opens.
+
 A message may also *start* a case: when it names no case but carries ``start`` (the
 person and the participating agencies), it starts a new case of the one process whose
 top-level start event waits for its name, through ``start_case`` (same checks), with
@@ -88,7 +94,7 @@ def correlate_message(
         fields = _valid_payload(runtime, name, payload)
         case = instance.case  # read under the lock
         # A non-interrupting boundary whose earlier catch opened a task still open does not
-        # open the same work again beside it (docs/messages.md, "Once per open task").
+        # open the same work again beside it (see the module's docstring).
         still_open = engine_events.boundaries_with_open_task(workflow, name)
         if seen <= still_open and not _news(case, fields, agency):
             raise Conflict(
