@@ -256,8 +256,10 @@ def boundaries_with_open_task(workflow: Any, name: str) -> set[str]:
     again as BPMN says."""
     armed = {
         task.task_spec.bpmn_id
-        for task in waiting_message_tasks(workflow, name)
-        if isinstance(task.task_spec, BoundaryEvent) and not task.task_spec.cancel_activity
+        for task in tasks_in_state(workflow, TaskState.WAITING)
+        if isinstance(task.task_spec, BoundaryEvent)
+        and not task.task_spec.cancel_activity
+        and any(isinstance(d, MessageEventDefinition) and d.name == name for d in _definitions(task))
     }
     found: set[str] = set()
     if not armed:
