@@ -65,7 +65,13 @@ class MessageAccepted(serializers.Serializer):
     )
     case_reference = serializers.CharField(source="case.reference", allow_null=True)
     message_id = serializers.CharField(allow_null=True)
-    element_ids = serializers.ListField(child=serializers.CharField(), help_text="the events that caught it")
+    element_ids = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=(
+            "the events that caught it, and a non-interrupting boundary whose task, opened by an earlier message, "
+            "is still open and took its new values in (no second task)"
+        ),
+    )
 
 
 def _errors(*codes):
@@ -74,7 +80,11 @@ def _errors(*codes):
         401: "not authenticated",
         403: "start: the sender works in none of the participating agencies",
         404: "no such case, nothing in it waits for this message now, or no process starts on it",
-        409: "the correlation key matches several cases the sender sees, or several processes start on the message",
+        409: (
+            "the correlation key matches several cases the sender sees, or several processes start on the message, "
+            "or (message.task_still_open) the task an earlier message opened through a non-interrupting boundary "
+            "is still open and this one brings nothing new"
+        ),
     }
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}
 

@@ -204,6 +204,10 @@ MESSAGES: dict[str, str] = {
         "the correlation key matches %(count)s cases; send the case reference"
     ),
     "message.several_start_processes": gettext_noop("several processes start on the message %(name)s: %(keys)s"),
+    "message.task_still_open": gettext_noop(
+        "a task an earlier message %(name)s opened in this case is still open, and this one brings nothing new: "
+        "it is not delivered again"
+    ),
     "idempotency.reused": gettext_noop("this %(header)s was already used for a different request"),
     "idempotency.in_progress": gettext_noop("a request with this %(header)s is in progress; try again"),
     # --- invalid input: summaries ---
@@ -225,6 +229,7 @@ MESSAGES: dict[str, str] = {
     "message.nothing_waits": gettext_noop("nothing in case %(reference)s waits for the message given in name now"),
     "message.no_start_process": gettext_noop("no process starts on the message given in name"),
     "message.name_waits_nowhere": gettext_noop("nothing waits for this message now"),
+    "message.name_task_still_open": gettext_noop("the task this message opened earlier is still open"),
     "message.name_starts_nothing": gettext_noop("no process starts on this message"),
     "process.forms_invalid": gettext_noop("forms must map file names to JSON schemas"),
     "process.not_utf8": gettext_noop("the BPMN file is not UTF-8: save it as UTF-8 in the modeler and deploy it again"),

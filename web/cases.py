@@ -587,6 +587,17 @@ def message_send(request, pk):
             services.correlate_message(actor=request.user, name=name, case_reference=case.reference, payload=data)
         except InvalidInput as exc:
             errors = exc.errors
+        except Conflict as exc:
+            messages.error(
+                request,
+                _(
+                    "The case already has an open task from this message, and what you sent changes nothing in it. "
+                    "Nothing was sent. When that task is done, a new message opens a new task."
+                )
+                if exc.code == "message.task_still_open"
+                else error_text(exc),
+            )
+            return HttpResponseRedirect(reverse("case", args=[pk]) + "#send-message")
         else:
             messages.success(request, _("The message is sent, and the case goes on from it."))
             return redirect("case", pk=pk)

@@ -190,23 +190,42 @@ def deliver_start_message(workflow: Any, name: str, payload: dict[str, Any]) -> 
 
 
 def deliver_message(
-    workflow: Any, name: str, payload: dict[str, Any], correlations: dict[str, Any] | None = None
+    workflow: Any,
+    name: str,
+    payload: dict[str, Any],
+    correlations: dict[str, Any] | None = None,
+    *,
+    skip: Collection[str] = (),
 ) -> list[str]:
     """Deliver message ``name`` to the tasks waiting for it; returns their element ids.
 
     A non-interrupting boundary event stays armed while its activity runs (BPMN), which
     SpiffWorkflow does not do by itself: a fresh waiting copy is added after it catches.
+    The events whose element ids are in ``skip`` do not catch it this time (they stay
+    armed); the message is not delivered at all when nothing else waits for it.
     """
     waiting = waiting_message_tasks(workflow, name)
     if not waiting:
         raise NoWaitingEvent(f"nothing in this process waits for the message {name!r} now")
+    skipped = [task for task in waiting if task.task_spec.bpmn_id in skip]
+    waiting = [task for task in waiting if task.task_spec.bpmn_id not in skip]
+    if not waiting:
+        return []
     definition = next(d for d in _definitions(waiting[0]) if isinstance(d, MessageEventDefinition))
+    # Spiff offers every waiting task the event (``EventManager.catch``): the skipped ones
+    # are out of its list for this one delivery, and back in it after.
+    manager = workflow.event_manager
+    for task in skipped:
+        manager.remove_task(task)
     try:
         workflow.send_event(BpmnEvent(definition, dict(payload), correlations or {}))
     except (TaskFailed, StepLimitExceeded):
         raise
     except Exception as exc:  # a correlation expression or the catch itself failed on the data
         raise task_failure(exc, waiting[0]) from exc
+    finally:
+        for task in skipped:
+            manager.add_task(task)
     caught = [task for task in waiting if task.state != TaskState.WAITING]
     for task in caught:
         _rearm_boundary(task)
@@ -225,6 +244,57 @@ def _rearm_boundary(task: Any) -> None:
     fresh.data = dict(task.data)
     spec._predict(fresh, mask=TaskState.NOT_FINISHED_MASK)
     spec._update(fresh)
+
+
+def boundaries_with_open_task(workflow: Any, name: str) -> set[str]:
+    """The non-interrupting boundary events waiting for message ``name`` whose earlier catch
+    led to a user or manual task still open (ready, claimed or not): another catch now would
+    open the same work a second time beside it (``services.correlate_message`` refuses it).
+
+    A task is the catch's when the caught boundary is among its ancestors, across the
+    subprocesses it runs in. Once that task is completed (or cancelled) the boundary catches
+    again as BPMN says."""
+    armed = {
+        task.task_spec.bpmn_id
+        for task in tasks_in_state(workflow, TaskState.WAITING)
+        if isinstance(task.task_spec, BoundaryEvent)
+        and not task.task_spec.cancel_activity
+        and any(isinstance(d, MessageEventDefinition) and d.name == name for d in _definitions(task))
+    }
+    found: set[str] = set()
+    if not armed:
+        return found
+    for task in tasks_in_state(workflow, TaskState.READY):
+        if task.task_spec.manual:
+            found |= {a.task_spec.bpmn_id for a in _ancestors(workflow, task) if _caught_one_of(a, armed)}
+    return found
+
+
+def _caught_one_of(task: Any, elements: set[str]) -> bool:
+    return (
+        isinstance(task.task_spec, BoundaryEvent)
+        and task.task_spec.bpmn_id in elements
+        and task.has_state(TaskState.COMPLETED)
+    )
+
+
+def _ancestors(workflow: Any, task: Any) -> list[Any]:
+    """The task's parents up to the top workflow's root, a subprocess's root continuing at
+    the task that runs the subprocess."""
+    found = []
+    current = task.parent
+    subprocess = task.workflow
+    while True:
+        while current is not None:
+            found.append(current)
+            current = current.parent
+        parent_id = subprocess.parent_task_id
+        if parent_id is None:
+            return found
+        current = workflow.get_task_from_id(parent_id)
+        subprocess = current.workflow
+        found.append(current)
+        current = current.parent
 
 
 def correlation_matches(workflow: Any, correlations: dict[str, Any]) -> bool:

@@ -6,6 +6,12 @@ name; its payload fields (only fields the process's forms know, validated like f
 input) update the case data and the waiting tasks' data, and timers that read the data
 are computed again. A repeated ``message_id`` is ignored.
 
+A non-interrupting boundary whose earlier catch led to a task still open does not catch
+the message again (docs/security.md, "A message opens the work of a non-interrupting
+boundary once"): with nothing new it is refused (409 ``message.task_still_open``), with a
+new value that value reaches the case, the open task and the timers, and no second task
+opens.
+
 A message may also *start* a case: when it names no case but carries ``start`` (the
 person and the participating agencies), it starts a new case of the one process whose
 top-level start event waits for its name, through ``start_case`` (same checks), with
@@ -86,9 +92,16 @@ def correlate_message(
         if agency.kind not in _declared(runtime, name)["senders"]:  # this instance's version may say otherwise
             raise Forbidden("message.sender_not_allowed", name=name)
         fields = _valid_payload(runtime, name, payload)
+        case = instance.case  # read under the lock
+        # A non-interrupting boundary whose earlier catch opened a task still open does not
+        # open the same work again beside it (see the module's docstring).
+        still_open = engine_events.boundaries_with_open_task(workflow, name)
+        if seen <= still_open and not _news(case, fields, agency):
+            raise Conflict(
+                "message.task_still_open", name=name, errors=[field_error("name", "message.name_task_still_open")]
+            )
         if message_id and not _remember(message_id, name, case, actor, agency):
             return MessageResult("duplicate", case, message_id)
-        case = instance.case  # read under the lock
         step = steps.Step(
             instance,
             actor=actor,
@@ -99,13 +112,19 @@ def correlate_message(
         engine_events.update_active_data(workflow, fields)
         engine_events.reschedule_date_timers(workflow)
         # Caught by every event waiting for it, a hidden one too (the engine's way); the
-        # answer and the event name only those the sender sees.
-        element_ids = [element for element in engine_events.deliver_message(workflow, name, fields) if element in seen]
+        # answer and the event name only those the sender sees. A boundary whose task is
+        # still open does not catch: its fields went into that task's data above.
+        caught = engine_events.deliver_message(workflow, name, fields, skip=still_open)
+        joined = sorted(seen & still_open)
+        element_ids = [element for element in caught if element in seen] + joined
+        detail = {"name": name, "message_id": message_id, "fields": sorted(fields)}
+        if joined:
+            detail["task_still_open"] = True
         step.event(
             EventKind.MESSAGE_RECEIVED,
             agency=agency,
             element_id=element_ids[0] if element_ids else "",
-            detail={"name": name, "message_id": message_id, "fields": sorted(fields)},
+            detail=detail,
         )
         steps.advance(step, runtime, workflow)
     return MessageResult("delivered", case, message_id, element_ids)
@@ -313,6 +332,18 @@ def _valid_payload(runtime, name, payload: dict) -> dict:
     if errors:
         raise InvalidInput("message.payload_invalid", errors=errors)
     return payload
+
+
+def _news(case, fields: dict, agency) -> bool:
+    """Whether ``fields`` tell the case something new: a field whose value differs from the
+    case's, or that another agency (or nobody) wrote. Compared only with what the sender's own
+    agency wrote, which it may always see: otherwise the answer (409 or 202) would tell the
+    sender whether its guess equals a value it may not see."""
+    data, sources = case.data or {}, case.data_sources or {}
+    return any(sources.get(key) != agency.pk or data.get(key, _ABSENT) != value for key, value in fields.items())
+
+
+_ABSENT = object()
 
 
 def _remember(message_id, name, case, actor, sender_agency) -> bool:
