@@ -1,9 +1,10 @@
-"""The workers' session sweep (``accounts.sessions.end_deactivated_sessions``) at many live
-sessions: ``python -m bench.session_sweep [sessions]`` (default 20,000) on a database of its
-own (``DATABASE_URL``; it adds 2,000 users ``bench-sweep-*`` and their sessions, and removes
-them after). Each of five rounds deactivates one user by a bulk update (the trigger records
-it, no signal) and times that update and the sweep after it; then five sweeps with nothing
-new. The figures are in README ("Deactivations are recorded by a trigger")."""
+"""The workers' session sweep (``core.hooks.SESSIONS_TO_END``, which ``accounts`` fills with
+``end_deactivated_sessions``) at many live sessions: ``python -m bench.session_sweep
+[sessions]`` (default 20,000) on a database of its own (``DATABASE_URL``; it adds 2,000
+users ``bench-sweep-*`` and their sessions, and removes them after). Each of five rounds
+deactivates one user by a bulk update (the trigger records it, no signal) and times that
+update and the sweep after it; then five sweeps with nothing new. The figures are in README
+("Deactivations are recorded by a trigger")."""
 
 from __future__ import annotations
 
@@ -12,26 +13,28 @@ import statistics
 import sys
 import time
 from datetime import timedelta
+from importlib import import_module
 
 import django
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.db import connection
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from core import hooks
 
 USERS = 2000
 
 
 def main(count: int) -> None:
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.db import connection
-    from django.utils import timezone
-    from django.utils.crypto import get_random_string
-
-    from accounts import sessions
-
+    engine = import_module(settings.SESSION_ENGINE)  # as Django's SessionMiddleware finds it
     user_model = get_user_model()
-    model = sessions.SessionStore.get_model_class()
+    model = engine.SessionStore.get_model_class()
     user_model.objects.filter(username__startswith="bench-sweep-").delete()
     users = user_model.objects.bulk_create([user_model(username=f"bench-sweep-{n}") for n in range(USERS)])
     ids = [user.pk for user in users]
-    store, expire = sessions.SessionStore(), timezone.now() + timedelta(hours=8)
+    store, expire = engine.SessionStore(), timezone.now() + timedelta(hours=8)
     rows = []
     for number in range(count):
         user_id = ids[number % USERS]
@@ -39,7 +42,6 @@ def main(count: int) -> None:
             SESSION_KEY: str(user_id),
             BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
             HASH_SESSION_KEY: "x" * 64,
-            sessions.DEACTIVATION_SEEN_KEY: "",
         }
         rows.append(model(session_key=get_random_string(32), session_data=store.encode(data), expire_date=expire))
         rows[-1].user_id = user_id
@@ -55,12 +57,12 @@ def main(count: int) -> None:
             user_model.objects.filter(pk=ids[round_]).update(is_active=False)
             updates.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
-            sessions.end_deactivated_sessions()
+            hooks.sweep(hooks.SESSIONS_TO_END)
             sweeps.append((time.perf_counter() - start) * 1000)
             assert before - mine.count() == count // USERS, "the user's sessions did not end"
         for _ in range(5):
             start = time.perf_counter()
-            sessions.end_deactivated_sessions()
+            hooks.sweep(hooks.SESSIONS_TO_END)
             quiet.append((time.perf_counter() - start) * 1000)
     finally:
         mine.delete()

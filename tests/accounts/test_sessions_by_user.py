@@ -124,3 +124,26 @@ def test_the_workers_end_sessions_written_without_the_user_column(users):
     Worker(name="w").run(once=True)
 
     assert not stale & _keys() and other <= _keys()
+
+
+def test_the_migration_fills_the_column_of_the_live_sessions(users):
+    """Sessions signed in before accounts 0012 are found by user after it, and the anonymous
+    ones are told apart (0), so the sweep decodes none of them again."""
+    import importlib
+
+    from django.apps import apps
+
+    from accounts.models import UserSession
+
+    migration = importlib.import_module("accounts.migrations.0012_session_user")
+    signed_in = _live_rows(3, [users["nils"].pk, users["kari"].pk], with_column=False)
+    anonymous = sessions.SessionStore()
+    anonymous["_language"] = "nb"
+    anonymous.save()
+    UserSession.objects.filter(pk=anonymous.session_key).update(user_id=None)
+
+    migration._fill(apps, None)
+
+    filled = dict(UserSession.objects.filter(pk__in=signed_in).values_list("pk", "user_id"))
+    assert set(filled.values()) == {users["nils"].pk, users["kari"].pk} and len(filled) == 3
+    assert UserSession.objects.get(pk=anonymous.session_key).user_id == 0
