@@ -803,7 +803,10 @@ def _answer_language():
 
 class IncidentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    case = CaseRefSerializer(allow_null=True, help_text="null for a deletion job's incident of no case")
+    case = CaseRefSerializer(
+        allow_null=True,
+        help_text="null for the incident of a job of no case (a file's deletion, a password-reset mail)",
+    )
     element_id = serializers.CharField()
     kind = serializers.CharField()
     error = serializers.SerializerMethodField(help_text="what failed, without values of case data")

@@ -7,11 +7,8 @@ class RetentionConfig(AppConfig):
 
     def ready(self):
         from retention.jobs import run_archive_export_job, run_erasure_job
-        from workflows.jobs import handlers, queue
+        from workflows.jobs import handlers
         from workflows.models import JobKind
 
         handlers.register(JobKind.ERASURE, run_erasure_job)
         handlers.register(JobKind.ARCHIVE_EXPORT, run_archive_export_job)
-        # An erasure (or an access log's deletion) that fails past its attempts is an incident
-        # the process admins see, its case's instances erased or not.
-        queue.SEEN_WITHOUT_A_CASE.add(JobKind.ERASURE)

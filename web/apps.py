@@ -9,8 +9,11 @@ class WebConfig(AppConfig):
 
     def ready(self):
         from web import password_reset
-        from workflows.jobs import handlers
+        from workflows.jobs import handlers, queue
         from workflows.models import JobKind
 
         # Anyone can queue it: it waits for the case work's jobs (``handlers.register``).
         handlers.register(JobKind.PASSWORD_RESET, password_reset.send, last=True)
+        # Failed for good, its incident is open until retried: the typed address goes at once
+        # (the page's counts read the digests).
+        queue.PAYLOAD_KEPT_WHEN_FAILED[JobKind.PASSWORD_RESET] = ("address", "client")

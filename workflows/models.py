@@ -376,8 +376,8 @@ class Event(models.Model):
 
 class Incident(models.Model):
     """A step that failed: an expression error, an engine step limit, a lane with no participant.
-    Or a job that failed (``job``): a deletion's job has one even without an instance or a
-    case (``queue.SEEN_WITHOUT_A_CASE``), as the admins must see it."""
+    Or a job that failed (``job``): every job has one, even without an instance or a case
+    (``queue._record_incident``), as the admins must see it."""
 
     instance = models.ForeignKey(
         ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"

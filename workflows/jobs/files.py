@@ -53,4 +53,3 @@ handlers.register(JobKind.FILE_DELETION, delete_file)
 # Past the attempts other jobs get, a failing deletion is an incident the process admins see
 # (its text the error's code and class, never the file's name) while the job goes on trying.
 queue.KEEP_TRYING.add(JobKind.FILE_DELETION)
-queue.SEEN_WITHOUT_A_CASE.add(JobKind.FILE_DELETION)  # a file of no case (or none left) too

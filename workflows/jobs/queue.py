@@ -352,6 +352,9 @@ def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -
             _record_incident(row)
         return
     row.status, row.finished_at = JobStatus.FAILED, moment
+    if row.kind in PAYLOAD_KEPT_WHEN_FAILED:
+        kept = PAYLOAD_KEPT_WHEN_FAILED[row.kind]
+        row.payload = {key: value for key, value in (row.payload or {}).items() if key in kept}
     row.save()
     _record_incident(row)
 
@@ -361,32 +364,31 @@ def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -
 # each failed attempt opens (or counts on) an incident while the job goes on trying, and the
 # attempt that passes resolves it. Filled by the modules that register such kinds.
 KEEP_TRYING: set[str] = set()
-# Kinds whose failure is an incident even without a case or an instance to name (a deletion
-# of a file or of case data: the admins must see one that does not happen). The incident's
-# text is the job's error, a code and the exception's class. Filled as ``KEEP_TRYING``.
-SEEN_WITHOUT_A_CASE: set[str] = set()
+# Kinds whose payload holds what someone typed (a password-reset mail's address): failed for
+# good, the job keeps only these keys. Its incident stays open until an admin retries it,
+# which then sends nothing (the person asks again) and resolves it; the address is not kept
+# for as long as the incident is open. Filled as ``KEEP_TRYING``.
+PAYLOAD_KEPT_WHEN_FAILED: dict[str, tuple[str, ...]] = {}
 
 
 def _record_incident(row: Job) -> None:
     """Open the incident of ``row`` (failed), or count this attempt on the one open. The text
-    is the job's error (ours: a code and the exception's class, never the payload). A job
-    with a case but no instance (a file's deletion, an erasure) has it on the case's first
-    instance; a deletion's job (``SEEN_WITHOUT_A_CASE``) has one without either, if need be."""
+    is the job's error (ours: a code and the exception's class, never the payload). Every
+    kind of job has one: a job with a case but no instance (an erasure, an archive export, a
+    message whose sender is gone) has it on the case's first instance, or on the case alone
+    when it has none; a job of no case (a file's deletion, a password-reset mail) on neither
+    (workflows 0061). Until 2026-12-06 only deletions were seen without an instance: an
+    archive export or a message that failed for good then left no trace an admin could see."""
     open_incident = Incident.objects.filter(job=row, resolved_at__isnull=True).first()
     if open_incident is not None:
         open_incident.attempts, open_incident.error = row.attempts, row.last_error
         open_incident.error_message = row.last_error_message
         open_incident.save(update_fields=["attempts", "error", "error_message"])
         return
-    seen_anyway = row.kind in SEEN_WITHOUT_A_CASE
-    if row.case_id is None and not seen_anyway:
-        return
     instance_id = row.instance_id
-    if instance_id is None and row.case_id is not None and (seen_anyway or row.kind in KEEP_TRYING):
+    if instance_id is None and row.case_id is not None:
         instances = ProcessInstance.objects.filter(case_id=row.case_id).order_by("pk")
         instance_id = instances.values_list("pk", flat=True).first()
-    if instance_id is None and not seen_anyway:
-        return
     Incident.objects.create(
         instance_id=instance_id,
         case_id=row.case_id,
