@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 MASK = "…"
@@ -123,16 +123,22 @@ class _Find:
     r"""One pattern of a literal's spellings. It is tried only when all texts of one of its
     ``anchors`` stand in the text (in lower case; ``squeezed``: with digit separators gone),
     which most literals' do not: the scrub runs on every error stored or shown. A match
-    whose previous character is one of ``refused`` (a class: ``\w``, ``\w.``, ``\d.``) stays,
-    so that a pattern need not start with a lookbehind (which makes ``re`` try it at every
-    position)."""
+    whose previous character ``refused`` refuses (a letter before a word, a digit before a
+    number) stays, so that a pattern need not start with a lookbehind (which makes ``re`` try
+    it at every position)."""
 
     __slots__ = ("anchors", "pattern", "refused", "squeezed")
 
-    def __init__(self, pattern: str, anchors, *, refused: str = "", caseless: bool = False, squeezed: bool = False):
-        self.pattern = re.compile(pattern, re.IGNORECASE if caseless else 0)
-        self.anchors: tuple[tuple[str, ...], ...] = anchors
-        self.refused, self.squeezed = refused, squeezed
+    def __init__(
+        self,
+        pattern: str,
+        anchors: tuple[tuple[str, ...], ...],
+        *,
+        refused: Callable[[str], bool] | None = None,
+        squeezed: bool = False,
+    ):
+        self.pattern = re.compile(pattern)
+        self.anchors, self.refused, self.squeezed = anchors, refused, squeezed
 
     def anchored_in(self, views: _Views) -> bool:
         text = views.squeezed if self.squeezed else views.folded
@@ -140,18 +146,21 @@ class _Find:
 
     def mask(self, match: re.Match[str]) -> str:
         start = match.start()
-        if start and self.refused:
-            before = match.string[start - 1]
-            if _refuses(self.refused, before):
-                return match.group(0)
+        if start and self.refused is not None and self.refused(match.string[start - 1]):
+            return match.group(0)
         return MASK
 
 
-def _refuses(refused: str, char: str) -> bool:
-    if refused == "\\d.":
-        return char.isdigit() or char == "."
-    word = char.isalnum() or char == "_"
-    return word or (refused == "\\w." and char == ".")
+def _in_word(char: str) -> bool:  # ``re``'s ``\w``
+    return char.isalnum() or char == "_"
+
+
+def _in_number(char: str) -> bool:  # 19,999,999 holds no 9,999,999; 1.12500 no 12500
+    return _in_word(char) or char == "."
+
+
+def _in_date(char: str) -> bool:
+    return char.isdigit() or char == "."
 
 
 class _Spelling:
@@ -189,15 +198,15 @@ _MONTHS = (
     ("november", "nov"),
     ("desember", "december", "des", "dec"),
 )
-_TOKENS = re.compile(r"\w+|[^\w\s]")
+_WORDS = re.compile(r"\w+")
 
 
-@functools.lru_cache(maxsize=16_384)
+@functools.lru_cache(maxsize=8_192)  # about 1.4 kB each
 def _spelling(literal: str, word: bool) -> _Spelling:
     """The spellings of ``literal`` (``word``: a ``Word``) a text is scrubbed of. Cached: the
     same case's literals come back each time its errors are shown."""
     if word:
-        return _Spelling(False, _Find(_caseless(literal), ((literal.lower(),),), refused="\\w"))
+        return _Spelling(False, _Find(_caseless(literal), ((literal.lower(),),), refused=_in_word))
     stripped = literal.strip()
     number = _NUMBER_LITERAL.fullmatch(stripped.lstrip("-")) or _GROUPED_LITERAL.fullmatch(stripped.lstrip("-"))
     if number is not None:
@@ -208,7 +217,7 @@ def _spelling(literal: str, word: bool) -> _Spelling:
         # (2026-03-01T10:00) as written too.
         return _date_spelling(int(date["y"]), int(date["m"]), int(date["d"]), plain=len(stripped) > 10)
     if literal.replace(".", "").replace("-", "").isdigit():  # digits and dashes (a number 6-5)
-        found = _Find(rf"{re.escape(literal)}(?![\w.])", ((literal.lower(),),), refused="\\w.")
+        found = _Find(rf"{re.escape(literal)}(?![\w.])", ((literal.lower(),),), refused=_in_number)
         return _Spelling(False, found)
     return _text_spelling(stripped)
 
@@ -231,7 +240,7 @@ def _number_spelling(digits: str, decimals: str) -> _Spelling:
     kept = decimals.rstrip("0")
     tail = rf"[.,]{kept}0*" if kept else r"(?:[.,]0+|,-)?"
     pattern = rf"{_GROUP.join(groups)}{tail}(?!\w)(?![.,]\d)"
-    return _Spelling(False, _Find(pattern, ((digits,),), refused="\\w.", squeezed=True))
+    return _Spelling(False, _Find(pattern, ((digits,),), refused=_in_number, squeezed=True))
 
 
 def _date_spelling(year: int, month: int, day: int, *, plain: bool) -> _Spelling:
@@ -246,32 +255,30 @@ def _date_spelling(year: int, month: int, day: int, *, plain: bool) -> _Spelling
     short = f"{year % 100:02d}"
     return _Spelling(
         plain,
-        _Find(rf"(?:{'|'.join(digits)})(?!\d)", ((str(day), str(month), short),), refused="\\d."),
+        _Find(rf"(?:{'|'.join(digits)})(?!\d)", ((str(day), str(month), short),), refused=_in_date),
         _Find(
             rf"(?:{'|'.join(named)})(?!\d)",
             tuple((str(day), y, name[:3]) for name in _MONTHS[month - 1]),
-            refused="\\d.",
+            refused=_in_date,
         ),
     )
 
 
 def _text_spelling(stripped: str) -> _Spelling:
-    """A text in any case, its words apart by any white space (a line break) or none, its
-    punctuation there or not ("SCHIZOFRENI PARANOID" for "Schizofreni, paranoid"). A short one
-    only as a whole word: "nei" takes no "Neither" with it."""
-    tokens = _TOKENS.findall(stripped)
-    words = [token for token in tokens if token[0].isalnum() or token[0] == "_"]
+    """A text in any case, its words apart by any white space (a line break) or none, and by
+    its punctuation there or not ("SCHIZOFRENI PARANOID" for "Schizofreni, paranoid"). A short
+    one only as a whole word: "nei" takes no "Neither" with it. Each gap is one character
+    class, so a long run of spaces costs one pass, not one per way to split it."""
+    words = _WORDS.findall(stripped)
     if not words:
         return _Spelling(True)
-    parts = [
-        (_caseless(token) if index == 0 else f"(?i:{re.escape(token)})")
-        if token in words
-        else f"(?:{re.escape(token)})?"
-        for index, token in enumerate(tokens)
-    ]
-    body = r"\s*".join(parts)
+    parts = [_caseless(words[0])]
+    for gap, word in zip(_WORDS.split(stripped)[1:-1], words[1:], strict=True):
+        punctuation = "".join(sorted({char for char in gap if not char.isspace()}))
+        parts.append(rf"[\s{re.escape(punctuation)}]*(?i:{re.escape(word)})")
+    body = "".join(parts)
     short = len(stripped) < SHORT_TEXT
-    found = _Find(rf"{body}(?!\w)" if short else body, ((words[0].lower(),),), refused="\\w" if short else "")
+    found = _Find(rf"{body}(?!\w)" if short else body, ((words[0].lower(),),), refused=_in_word if short else None)
     return _Spelling(True, found)
 
 
