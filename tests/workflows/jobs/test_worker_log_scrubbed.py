@@ -11,9 +11,12 @@ import threading
 
 import pytest
 
+from bpmn.services import deploy_definition
 from tests.workflows.helpers import PERSON
+from tests.workflows.service_models import FORMS, connector_model
+from workflows import selectors
 from workflows.jobs.worker import Worker
-from workflows.models import ServiceConnector
+from workflows.models import Incident, ServiceConnector
 
 from .test_service_tasks import SECRET, connector_setup, service_job, waiting_case  # noqa: F401 (fixture)
 
@@ -22,8 +25,8 @@ pytestmark = pytest.mark.django_db
 STATUS_LINE = b"HTTP/1.1 NORDMANN, OLA 179120 99997 ikke funnet\r\n\r\n"
 
 
-def _answering_a_status_line():
-    """A connector's server that answers every call with ``STATUS_LINE`` (no HTTP status)."""
+def _answering_a_status_line(status_line: bytes = STATUS_LINE):
+    """A connector's server that answers every call with ``status_line`` (no HTTP status)."""
     server = socket.create_server(("127.0.0.1", 0))
 
     def serve():
@@ -34,7 +37,7 @@ def _answering_a_status_line():
                 return
             with connection:
                 connection.recv(65536)
-                connection.sendall(STATUS_LINE)
+                connection.sendall(status_line)
 
     threading.Thread(target=serve, daemon=True).start()
     return server
@@ -61,3 +64,31 @@ def test_a_connectors_words_naming_the_person_are_scrubbed_in_the_workers_log(
     assert "ikke funnet" in line and "…" in line
     for value in ("NORDMANN", "OLA", PERSON["national_id"], "179120 99997"):
         assert value not in line, (value, line)
+
+
+def test_a_computed_field_a_connector_echoes_is_scrubbed_where_the_call_failed(
+    connector_setup,  # noqa: F811
+    users,
+    agencies,
+    caplog,
+):
+    """A connector's field a model computes (a total of debts) is in no field of the case,
+    which an error is scrubbed of when shown: a system that echoed it put it in the job's
+    error, the incident list and the worker's log. The call's failure is scrubbed of the
+    fields it sent."""
+    computed = connector_model().replace('value="2026"', 'value="len(applicant_id) * 3000 + 500"')
+    deploy_definition(actor=None, bpmn_xml=computed, forms=FORMS, check_permission=False)
+    server = _answering_a_status_line(b"HTTP/1.1 GJELD 12 500 over grensen\r\n\r\n")
+    try:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/income"
+        ServiceConnector.objects.create(name="income-register", url=url, secret=SECRET, agency=agencies["nav"])
+        case = waiting_case(users, agencies)
+        with caplog.at_level(logging.WARNING, logger="workflows.jobs.worker"):
+            Worker(name="w").run(once=True)
+    finally:
+        server.close()
+    job = service_job(case)
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "workflows.jobs.worker"]
+    shown = selectors.incident_job_error(Incident(job=job, case=case))
+    for text in (job.last_error, line, shown):
+        assert "over grensen" in text and "12 500" not in text, text
