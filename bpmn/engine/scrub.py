@@ -208,9 +208,13 @@ def _spelling(literal: str, word: bool) -> _Spelling:
     if word:
         return _Spelling(False, _Find(_caseless(literal), ((literal.lower(),),), refused=_in_word))
     stripped = literal.strip()
-    number = _NUMBER_LITERAL.fullmatch(stripped.lstrip("-")) or _GROUPED_LITERAL.fullmatch(stripped.lstrip("-"))
-    if number is not None:
-        return _number_spelling(_SEPARATORS.sub("", number["int"]), number["dec"] or "")
+    unsigned = stripped.lstrip("-")
+    # "12.500" is twelve and a half or twelve thousand five hundred: a text says which no
+    # more than the number does, so both go.
+    numbers = [found for found in (_NUMBER_LITERAL.fullmatch(unsigned), _GROUPED_LITERAL.fullmatch(unsigned)) if found]
+    if numbers:
+        finds = [_number_find(_SEPARATORS.sub("", found["int"]), found["dec"] or "") for found in numbers]
+        return _Spelling(False, *finds)
     date = _ISO_DATE.match(stripped) or _LOCAL_DATE.fullmatch(stripped)
     if date is not None and 1 <= int(date["m"]) <= 12 and 1 <= int(date["d"]) <= 31:
         # A date alone is masked only whole (not 2026-03-01 within 2026-03-011); a moment
@@ -231,7 +235,7 @@ def _caseless(text: str) -> str:
     return f"{head}(?i:{rest})" if rest else head
 
 
-def _number_spelling(digits: str, decimals: str) -> _Spelling:
+def _number_find(digits: str, decimals: str) -> _Find:
     """A number as it is printed: its thousands grouped by any separator or none (12500, 12 500,
     12.500, 12,500), its decimals after a point or a comma, an integer with zero decimals or
     ",-" (kr 12 500,00; 12 500,-). Not within a longer number (19,999,999 for 9,999,999)."""
@@ -240,7 +244,7 @@ def _number_spelling(digits: str, decimals: str) -> _Spelling:
     kept = decimals.rstrip("0")
     tail = rf"[.,]{kept}0*" if kept else r"(?:[.,]0+|,-)?"
     pattern = rf"{_GROUP.join(groups)}{tail}(?!\w)(?![.,]\d)"
-    return _Spelling(False, _Find(pattern, ((digits,),), refused=_in_number, squeezed=True))
+    return _Find(pattern, ((digits,),), refused=_in_number, squeezed=True)
 
 
 def _date_spelling(year: int, month: int, day: int, *, plain: bool) -> _Spelling:
