@@ -55,6 +55,7 @@ from permissions.models import (
 )
 from permissions.prepared import Prepared, PreparedList, PreparedShapes, folds_rows
 from workflows import case_outcomes
+from workflows.jobs.errors import message_of
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
     Case,
@@ -855,6 +856,14 @@ def incident_job_error(incident, translate: Callable[[str], str] | None = None) 
         return ""
     literals = case_literals(incident.case if incident.case_id else None)
     return error_shown(job.last_error, job.last_error_message, literals, translate)
+
+
+def job_error_logged(job, error: str) -> str:
+    """A failed attempt's ``error`` as the worker's log line writes it: in English, what
+    another system said in it scrubbed of the job's case's values and person, as the incident
+    list shows it (operators read the logs, and see no case data)."""
+    literals = case_literals(job.case if job.case_id else None)
+    return error_shown(error, message_of(error), literals)
 
 
 def error_shown(text: str, message, literals: list[str], translate: Callable[[str], str] | None = None) -> str:

@@ -6,7 +6,9 @@ text becomes an incident and a timeline event, read by people who may not see he
 data. ``scrub`` removes from it
 
 1. every literal value of the workflow's data (texts of three characters or more, numbers
-   of two digits or more, as whole tokens), wherever it stands, and
+   of two digits or more, as whole tokens), wherever it stands, as written and as another
+   system prints it (``_Spelling``: in any case and spacing, a number with its thousands
+   grouped, a date in another format), and
 2. what Python's own messages quote or append (the known forms below, and any quoted
    literal that is not a name: names of variables and fields stay, they say what failed).
 
@@ -15,9 +17,10 @@ What is left names the element, the error class and what went wrong, not the val
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 MASK = "…"
@@ -87,19 +90,200 @@ def scrub(text: str, known: Iterable[str] = (), model: Collection[str] | None = 
     computed from case data (``{}[note.split()[1]]`` quotes a word of the note, a name to the
     rules above; ``timedelta(days=10**9 + len(note))`` writes a number unquoted) is no
     literal of the data, and a model deployed for it read any value into the error."""
+    views = _Views(text)
     for literal in known:
-        if isinstance(literal, Word):
-            text = re.sub(rf"(?<!\w){re.escape(literal)}", MASK, text, flags=re.IGNORECASE)
-        elif "," in literal and literal.replace(",", "").replace("-", "").isdigit():  # 9,999,999: not within 19,999,999
-            text = re.sub(rf"(?<![\w.,]){re.escape(literal)}(?![\w.]|,\d)", MASK, text)
-        elif literal.replace(".", "").replace("-", "").isdigit():
-            text = re.sub(rf"(?<![\w.]){re.escape(literal)}(?![\w.])", MASK, text)
-        else:
+        spelling = _spelling(literal, isinstance(literal, Word))
+        if spelling.plain:
             text = text.replace(literal, MASK)
+        for found in spelling.finds:
+            if found.anchored_in(views):
+                text = found.pattern.sub(found.mask, text)
     text = _TRAILING_VALUE.sub(lambda m: f"{m['head']}{MASK}{m['tail']}", text)
     if model is not None:
         text = _NUMBER.sub(lambda match: _mask_number(match, text, model), text)
     return _QUOTED.sub(lambda match: _mask_quoted(match, text, model), text)
+
+
+class _Views:
+    """The text as the anchors are looked for in it, made once per scrub: in lower case, and
+    (only if a number asks) with the separators of digit groups and date parts gone."""
+
+    def __init__(self, text: str):
+        self.folded = text.lower()
+        self._squeezed: str | None = None
+
+    @property
+    def squeezed(self) -> str:
+        if self._squeezed is None:
+            self._squeezed = _SEPARATORS.sub("", self.folded)
+        return self._squeezed
+
+
+class _Find:
+    r"""One pattern of a literal's spellings. It is tried only when all texts of one of its
+    ``anchors`` stand in the text (in lower case; ``squeezed``: with digit separators gone),
+    which most literals' do not: the scrub runs on every error stored or shown. A match
+    whose previous character ``refused`` refuses (a letter before a word, a digit before a
+    number) stays, so that a pattern need not start with a lookbehind (which makes ``re`` try
+    it at every position)."""
+
+    __slots__ = ("anchors", "pattern", "refused", "squeezed")
+
+    def __init__(
+        self,
+        pattern: str,
+        anchors: tuple[tuple[str, ...], ...],
+        *,
+        refused: Callable[[str], bool] | None = None,
+        squeezed: bool = False,
+    ):
+        self.pattern = re.compile(pattern)
+        self.anchors, self.refused, self.squeezed = anchors, refused, squeezed
+
+    def anchored_in(self, views: _Views) -> bool:
+        text = views.squeezed if self.squeezed else views.folded
+        return any(all(part in text for part in group) for group in self.anchors)
+
+    def mask(self, match: re.Match[str]) -> str:
+        start = match.start()
+        if start and self.refused is not None and self.refused(match.string[start - 1]):
+            return match.group(0)
+        return MASK
+
+
+def _in_word(char: str) -> bool:  # ``re``'s ``\w``
+    return char.isalnum() or char == "_"
+
+
+def _in_number(char: str) -> bool:  # 19,999,999 holds no 9,999,999; 1.12500 no 12500
+    return _in_word(char) or char == "."
+
+
+def _in_date(char: str) -> bool:
+    return char.isdigit() or char == "."
+
+
+class _Spelling:
+    """How a literal is found in a text: ``plain``, as written anywhere (``str.replace``), and
+    ``finds``, as another system prints it."""
+
+    __slots__ = ("finds", "plain")
+
+    def __init__(self, plain: bool, *finds: _Find):
+        self.plain, self.finds = plain, finds
+
+
+SHORT_TEXT = 6  # a shorter text ("nei", "Oslo") is masked in another case only as a whole word
+# What a system prints between groups of thousands (12 500, 12.500, 12,500, 12'500; the
+# no-break spaces of a Norwegian locale) and between a date's parts.
+_GROUP = "[ .,'\u00a0\u202f]?"
+_SEPARATORS = re.compile("[- .,'/\u00a0\u202f]")
+_DATE_SEP = "[-./ \u00a0]"
+_NUMBER_LITERAL = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?")
+# A number a form kept as text, grouped the Norwegian way: "12 500", "12.500", "12 500,50".
+_GROUPED_LITERAL = re.compile(r"(?P<int>\d{1,3}(?:([ .\u00a0\u202f])\d{3})(?:\2\d{3})*)(?:,(?P<dec>\d+))?")
+_ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:$|[T ])")
+_LOCAL_DATE = re.compile(r"(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})$")
+_MONTHS = (
+    ("januar", "january", "jan"),
+    ("februar", "february", "feb"),
+    ("mars", "march", "mar"),
+    ("april", "apr"),
+    ("mai", "may"),
+    ("juni", "june", "jun"),
+    ("juli", "july", "jul"),
+    ("august", "aug"),
+    ("september", "sept", "sep"),
+    ("oktober", "october", "okt", "oct"),
+    ("november", "nov"),
+    ("desember", "december", "des", "dec"),
+)
+_WORDS = re.compile(r"\w+")
+
+
+@functools.lru_cache(maxsize=8_192)  # about 1.4 kB each
+def _spelling(literal: str, word: bool) -> _Spelling:
+    """The spellings of ``literal`` (``word``: a ``Word``) a text is scrubbed of. Cached: the
+    same case's literals come back each time its errors are shown."""
+    if word:
+        return _Spelling(False, _Find(_caseless(literal), ((literal.lower(),),), refused=_in_word))
+    stripped = literal.strip()
+    unsigned = stripped.lstrip("-")
+    # "12.500" is twelve and a half or twelve thousand five hundred: a text says which no
+    # more than the number does, so both go.
+    numbers = [found for found in (_NUMBER_LITERAL.fullmatch(unsigned), _GROUPED_LITERAL.fullmatch(unsigned)) if found]
+    if numbers:
+        finds = [_number_find(_SEPARATORS.sub("", found["int"]), found["dec"] or "") for found in numbers]
+        return _Spelling(False, *finds)
+    date = _ISO_DATE.match(stripped) or _LOCAL_DATE.fullmatch(stripped)
+    if date is not None and 1 <= int(date["m"]) <= 12 and 1 <= int(date["d"]) <= 31:
+        # A date alone is masked only whole (not 2026-03-01 within 2026-03-011); a moment
+        # (2026-03-01T10:00) as written too.
+        return _date_spelling(int(date["y"]), int(date["m"]), int(date["d"]), plain=len(stripped) > 10)
+    if literal.replace(".", "").replace("-", "").isdigit():  # digits and dashes (a number 6-5)
+        found = _Find(rf"{re.escape(literal)}(?![\w.])", ((literal.lower(),),), refused=_in_number)
+        return _Spelling(False, found)
+    return _text_spelling(stripped)
+
+
+def _caseless(text: str) -> str:
+    """``text`` (escaped) as a pattern in any case: its first letter as a class, so that
+    ``re`` looks for it quickly, the rest case-insensitive."""
+    first, rest = text[:1], re.escape(text[1:])
+    cases = {first, first.lower(), first.upper()}
+    head = f"[{''.join(map(re.escape, sorted(cases)))}]" if len(cases) > 1 else re.escape(first)
+    return f"{head}(?i:{rest})" if rest else head
+
+
+def _number_find(digits: str, decimals: str) -> _Find:
+    """A number as it is printed: its thousands grouped by any separator or none (12500, 12 500,
+    12.500, 12,500), its decimals after a point or a comma, an integer with zero decimals or
+    ",-" (kr 12 500,00; 12 500,-). Not within a longer number (19,999,999 for 9,999,999)."""
+    head = len(digits) % 3 or 3
+    groups = [digits[:head], *(digits[index : index + 3] for index in range(head, len(digits), 3))]
+    kept = decimals.rstrip("0")
+    tail = rf"[.,]{kept}0*" if kept else r"(?:[.,]0+|,-)?"
+    pattern = rf"{_GROUP.join(groups)}{tail}(?!\w)(?![.,]\d)"
+    return _Find(pattern, ((digits,),), refused=_in_number, squeezed=True)
+
+
+def _date_spelling(year: int, month: int, day: int, *, plain: bool) -> _Spelling:
+    """A date as systems print it: 2026-03-01, 2026.3.1, 20260301, 01.03.2026, 1/3/26, 03/01/2026
+    (month first), 1. mars 2026, March 1st, 2026."""
+    y, yy = str(year), f"(?:{year}|{year % 100:02d})"
+    m, d = (f"(?:0{part}|{part})" if part < 10 else str(part) for part in (month, day))
+    sep = _DATE_SEP
+    digits = (f"{y}{sep}{m}{sep}{d}", f"{year}{month:02d}{day:02d}", f"{d}{sep}{m}{sep}{yy}", f"{m}/{d}/{yy}")
+    names = "|".join(_MONTHS[month - 1])
+    named = (rf"{d}\.?\s*(?i:{names})\.?,?\s*{y}", rf"(?i:{names})\.?\s*{d}(?i:st|nd|rd|th)?,?\s*{y}")
+    short = f"{year % 100:02d}"
+    return _Spelling(
+        plain,
+        _Find(rf"(?:{'|'.join(digits)})(?!\d)", ((str(day), str(month), short),), refused=_in_date),
+        _Find(
+            rf"(?:{'|'.join(named)})(?!\d)",
+            tuple((str(day), y, name[:3]) for name in _MONTHS[month - 1]),
+            refused=_in_date,
+        ),
+    )
+
+
+def _text_spelling(stripped: str) -> _Spelling:
+    """A text in any case, its words apart by any white space (a line break) or none, and by
+    its punctuation there or not ("SCHIZOFRENI PARANOID" for "Schizofreni, paranoid"). A short
+    one only as a whole word: "nei" takes no "Neither" with it. Each gap is one character
+    class, so a long run of spaces costs one pass, not one per way to split it."""
+    words = _WORDS.findall(stripped)
+    if not words:
+        return _Spelling(True)
+    parts = [_caseless(words[0])]
+    for gap, word in zip(_WORDS.split(stripped)[1:-1], words[1:], strict=True):
+        punctuation = "".join(sorted({char for char in gap if not char.isspace()}))
+        parts.append(rf"[\s{re.escape(punctuation)}]*(?i:{re.escape(word)})")
+    body = "".join(parts)
+    short = len(stripped) < SHORT_TEXT
+    found = _Find(rf"{body}(?!\w)" if short else body, ((words[0].lower(),),), refused=_in_word if short else None)
+    return _Spelling(True, found)
 
 
 def _mask_quoted(match: re.Match[str], text: str, model: Collection[str] | None = None) -> str:

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 
 from bpmn.engine import runtime as engine
+from bpmn.engine import scrub
 from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.element_needs import with_sources
 from bpmn.engine.errors import EngineError, TaskStateError
@@ -388,7 +389,10 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     except webhook_transport.WebhookRefused as exc:
         raise _CallFailed(JobError("job.service.refused", reason=exc.message)) from exc
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        raise _CallFailed(JobError("job.service.unreachable", detail=detail(str(exc)))) from exc
+        # The system's words (an answer that is no HTTP) may echo what it was sent: a field a
+        # script computed is in no field of the case, which the error is scrubbed of when shown.
+        said = scrub.scrub(str(exc), scrub.literals(fields))
+        raise _CallFailed(JobError("job.service.unreachable", detail=detail(said))) from exc
     if not 200 <= status < 300:
         redirect = status < 400
         raise _CallFailed(JobError("job.service.redirect" if redirect else "job.service.http_status", status=status))

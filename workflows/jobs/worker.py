@@ -22,6 +22,7 @@ from datetime import datetime
 from django.db import close_old_connections, connection
 
 from core import hooks
+from workflows import selectors
 from workflows.jobs import handlers, queue, reconnect, service, sessions, timers
 from workflows.models import WorkerHeartbeat
 
@@ -253,7 +254,9 @@ class Worker:
         performed = service.perform_claimed_batch(claimed, self.name)
         for job, error in performed:
             if error:
-                log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, error)
+                # Another system's words may name the case's values: scrubbed as the incident shows them.
+                shown = selectors.job_error_logged(job, error)
+                log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, shown)
         return len(performed)
 
     def idle(self, listener) -> None:

@@ -200,6 +200,16 @@ def complete_external_task(*, actor, task_id, worker_id: str, variables: dict) -
         raise Conflict("external_task.gone")
 
 
+def _sent_literals(job: Job) -> list[str]:
+    """``selectors.case_literals`` of the job's case, and the literals of its instance's data
+    (``scrub.state_literals``): a script's variable the task sends is in no field."""
+    literals = selectors.case_literals(job.case)
+    instance = job.instance if job.instance_id is not None else None
+    known = set(literals)
+    sent = [literal for literal in scrub.state_literals(instance.state if instance else "") if literal not in known]
+    return sorted([*literals, *sent], key=len, reverse=True)
+
+
 def fail_external_task(
     *, actor, task_id, worker_id: str, error: str, retries: int | None = None, retry_seconds: float | None = None
 ) -> Job:
@@ -214,8 +224,9 @@ def fail_external_task(
         if retries is not None:
             job.max_attempts = job.attempts + max(retries, 0)
         # The worker's text may quote what it was sent: kept without the case's values, as
-        # every error is (the process admin reads it, and sees no case data).
-        queue.record_outcome(job, scrub.scrub(error.strip(), selectors.case_literals(job.case)))
+        # every error is (the process admin reads it, and sees no case data), nor the task's
+        # data it was sent that no field of the case holds (a script's total of debts).
+        queue.record_outcome(job, scrub.scrub(error.strip(), _sent_literals(job)))
         if job.status == JobStatus.PENDING and retry_seconds is not None:
             job.due_at = queue.now() + timedelta(seconds=max(retry_seconds, 0))
             job.save(update_fields=["due_at"])
