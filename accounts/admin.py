@@ -13,7 +13,15 @@ from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts import enrolment
-from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping, KnownDevice, RateBucket, ServiceAccount
+from accounts.models import (
+    EnrolmentLink,
+    ExternalIdentity,
+    GroupMapping,
+    KnownDevice,
+    RateBucket,
+    RefusedSignIn,
+    ServiceAccount,
+)
 
 User = get_user_model()
 
@@ -159,6 +167,24 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     list_display = ("user", "created_at", "created_by")
     readonly_fields = ("user", "created_at", "created_by")
     search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RefusedSignIn)
+class RefusedSignInAdmin(admin.ModelAdmin):
+    """Sign-in tries refused because a lock held (``accounts.lockout.record_refused``), beside
+    django-axes' log of failures (*Axes > Access failures*): a guessing attack that went on while
+    the lock held. Read only: a log, written by the sign-in alone."""
+
+    list_display = ("username", "ip_address", "path_info", "tries", "first_at", "last_at")
+    readonly_fields = ("username", "ip_address", "user_agent", "path_info", "tries", "first_at", "last_at")
+    search_fields = ("username", "ip_address")
+    date_hierarchy = "last_at"
 
     def has_add_permission(self, request):
         return False

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
@@ -32,7 +33,8 @@ from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.core import checks
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import F, Max
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -72,6 +74,9 @@ class LockoutHandler(AxesDatabaseHandler):
         refused = request is not None and getattr(request, "axes_locked_out", False)
         username = get_client_username(request, credentials) if request is not None else None
         device = device_cookies.known_device(request, username)
+        if refused and username:
+            # Tested nothing, counted nothing, but an admin sees that the guessing went on.
+            record_refused(request, username)
         if device is not None:
             # The user's own browser: its count alone, not the address's nor the username's.
             if not refused:
@@ -113,6 +118,52 @@ class LockoutHandler(AxesDatabaseHandler):
             locked_out=bool(getattr(request, "axes_locked_out", False)),
         )
         self.remove_out_of_limit_failure_logs(username=username)
+
+
+def record_refused(request, username: str) -> None:
+    """A sign-in try refused because a lock held, in *Sign-in > sign-ins refused during a lock*
+    (``RefusedSignIn``) and a log line: the username (as ``attempted_username`` gives it), the
+    address, the browser, the path, when, and how many. django-axes keeps none of these (its log
+    of failures takes only tries that tested something), so until 2026-12-06 an admin saw a
+    guessing attack stop at the lock, however long it went on. Never the password or code.
+
+    Bounded: tries from one address in one run (no gap longer than the cool-off) add to one row;
+    a username has at most ``AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT`` rows (past it, a new
+    address's tries add to the username's newest row); and a username is refused only after
+    failures that axes' log holds, so names that are no account cannot add rows faster than
+    they add failures there. Rows older than ``LOGIN_REFUSED_LOG_DAYS`` go as new ones come."""
+    from accounts.models import RefusedSignIn
+
+    ip_address = getattr(request, "axes_ip_address", None) or client_ip(request)
+    user_agent = (getattr(request, "axes_user_agent", None) or request.META.get("HTTP_USER_AGENT", ""))[:255]
+    path_info = (getattr(request, "axes_path_info", None) or request.path_info)[:255]
+    now = timezone.now()
+    client = client_str(username, ip_address, None, path_info, request)
+    log.warning("AXES: Sign-in refused during a lock by %s.", client)
+    rows = RefusedSignIn.objects.filter(username=username)
+    with transaction.atomic():
+        row = (
+            rows.filter(ip_address=ip_address, last_at__gte=now - settings.AXES_COOLOFF_TIME)
+            .select_for_update()
+            .order_by("-last_at")
+            .first()
+        )
+        if row is None and rows.count() >= settings.AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT:
+            row = rows.select_for_update().order_by("-last_at").first()
+        if row is not None:
+            RefusedSignIn.objects.filter(pk=row.pk).update(
+                tries=F("tries") + 1, last_at=now, user_agent=user_agent, path_info=path_info
+            )
+            return
+        RefusedSignIn.objects.create(
+            username=username,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            path_info=path_info,
+            first_at=now,
+            last_at=now,
+        )
+        RefusedSignIn.objects.filter(last_at__lt=now - timedelta(days=settings.LOGIN_REFUSED_LOG_DAYS)).delete()
 
 
 def lockout_response(request, original_response=None, credentials=None):
