@@ -14,7 +14,6 @@ from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts import enrolment
-from permissions.admin import RoleGrantAdmin, role_grant_error
 from accounts.models import (
     EnrolmentLink,
     ExternalIdentity,
@@ -24,6 +23,7 @@ from accounts.models import (
     RefusedSignIn,
     ServiceAccount,
 )
+from permissions.admin import RoleGrantAdmin, role_grant_error
 
 User = get_user_model()
 

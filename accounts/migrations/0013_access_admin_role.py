@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0012_refused_sign_in'),
+        ("accounts", "0012_refused_sign_in"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='groupmapping',
-            name='role',
-            field=models.CharField(choices=[('member', 'Member'), ('lead', 'Lead'), ('coordinator', 'Coordinator'), ('process_admin', 'Process admin'), ('auditor', 'Auditor'), ('leader', 'Leader'), ('municipal_leader', 'Municipality leader'), ('access_admin', 'Access administrator')], max_length=20),
+            model_name="groupmapping",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("member", "Member"),
+                    ("lead", "Lead"),
+                    ("coordinator", "Coordinator"),
+                    ("process_admin", "Process admin"),
+                    ("auditor", "Auditor"),
+                    ("leader", "Leader"),
+                    ("municipal_leader", "Municipality leader"),
+                    ("access_admin", "Access administrator"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0020_break_glass_ended'),
+        ("permissions", "0020_break_glass_ended"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='membership',
-            name='role',
-            field=models.CharField(choices=[('member', 'Member'), ('lead', 'Lead'), ('coordinator', 'Coordinator'), ('process_admin', 'Process admin'), ('auditor', 'Auditor'), ('leader', 'Leader'), ('municipal_leader', 'Municipality leader'), ('access_admin', 'Access administrator')], max_length=20),
+            model_name="membership",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("member", "Member"),
+                    ("lead", "Lead"),
+                    ("coordinator", "Coordinator"),
+                    ("process_admin", "Process admin"),
+                    ("auditor", "Auditor"),
+                    ("leader", "Leader"),
+                    ("municipal_leader", "Municipality leader"),
+                    ("access_admin", "Access administrator"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
