@@ -24,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import threading
 from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -33,7 +34,8 @@ from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.core import checks
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.dispatch import receiver
 from django.http import JsonResponse
@@ -64,6 +66,7 @@ class LockoutHandler(AxesDatabaseHandler):
         device = device_cookies.known_device(request, username)
         if device is not None:
             return device_cookies.is_locked(device)
+        one_at_a_time(username)
         if super().is_locked(request, credentials):
             return True
         return bool(username) and rate_limit.empty(*_username_bucket(username))
@@ -118,6 +121,45 @@ class LockoutHandler(AxesDatabaseHandler):
             locked_out=bool(getattr(request, "axes_locked_out", False)),
         )
         self.remove_out_of_limit_failure_logs(username=username)
+
+
+_held = threading.local()
+
+
+def one_at_a_time(username: str | None) -> None:
+    """The tries of one username are tested one after the other: a PostgreSQL advisory lock,
+    taken here (before the lock's check) and held to the end of the request (``release``).
+    django-axes reads the count before the password is tested and writes it after, so tries
+    sent at once all read it below the limit and were all tested: until 2026-12-06 a burst of
+    requests had as many guesses per lock as the server had workers, not ``LOGIN_FAILURE_LIMIT``,
+    and as many per token of the username's bucket, not one. A try waits for the ones ahead of
+    it (a password check each, then a refusal without one once the lock holds). A known browser
+    (its device cookie) is never held here: its user signs in while others hammer the name."""
+    if not username or connection.vendor != "postgresql":
+        return
+    held = getattr(_held, "keys", None)
+    if held is None:
+        held = _held.keys = set()
+    key = int(salted_hmac("accounts.lockout.one_at_a_time", username).hexdigest()[:15], 16)
+    if key in held:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    held.add(key)
+
+
+@receiver(request_finished, dispatch_uid="accounts.lockout.release")
+def release(**kwargs) -> None:
+    """The request is over: the usernames it held (``one_at_a_time``) are let go. A connection
+    closed at the request's end (``CONN_MAX_AGE``) let them go with it."""
+    held = getattr(_held, "keys", None)
+    if not held:
+        return
+    if connection.connection is not None:
+        with connection.cursor() as cursor:
+            for key in held:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    held.clear()
 
 
 def record_refused(request, username: str) -> None:

@@ -128,6 +128,7 @@ def _agency_page_data(agency, rows):
     data = {
         "name": agency.name,
         "kind": agency.kind,
+        "group": str(agency.group_id),
         "municipality": agency.municipality,
         "notification_email": agency.notification_email,
         "webhook_url": "",
@@ -222,3 +223,18 @@ def test_a_group_mapping_of_the_operator_s_own_group_is_refused(operator, agenci
     )
     assert answer.status_code == 302
     assert GroupMapping.objects.filter(group="helse-saksbehandlere", agency=agencies["health"]).exists()
+
+
+def test_the_agency_page_gives_roles_through_the_agency_s_access_administrator(operator, users, agencies):
+    agency = agencies["health"]
+    Membership.objects.create(user=operator, agency=agency, role=Role.ACCESS_ADMIN)
+    existing = [
+        {"id": str(m.pk), "agency": str(agency.pk), "user": str(m.user_id), "role": m.role}
+        for m in Membership.objects.filter(agency=agency)
+    ]
+    data = _agency_page_data(
+        agency, [*existing, {"agency": str(agency.pk), "user": str(users["nils"].pk), "role": Role.MEMBER}]
+    )
+    answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
+    assert answer.status_code == 302
+    assert Membership.objects.filter(user=users["nils"], agency=agency, role=Role.MEMBER).exists()
