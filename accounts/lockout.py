@@ -190,7 +190,7 @@ def record_refused(request, username: str) -> None:
             .order_by("-last_at")
             .first()
         )
-        if row is None and rows.count() >= settings.AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT:
+        if row is None and rows.count() >= getattr(settings, "AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT", 1000):
             row = rows.select_for_update().order_by("-last_at").first()
         if row is not None:
             RefusedSignIn.objects.filter(pk=row.pk).update(

@@ -581,6 +581,7 @@ AXES_VERBOSE = False
 # At most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT (1,000) per username; older ones go with
 # `manage.py axes_reset_failure_logs --age 90` run daily (docs/security.md, "Lockout").
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 1000  # axes' default, stated: the refused tries' bound reads it too
 # Tries refused while a lock holds test nothing and are not in axes' log: accounts.lockout keeps
 # them (Sign-in > sign-ins refused during a lock), one row per username and address per run of
 # tries with a count, at most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT rows per username, rows
