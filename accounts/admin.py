@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
@@ -13,13 +14,51 @@ from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
 from knox.models import AuthToken
 
 from accounts import enrolment
-from accounts.models import EnrolmentLink, ExternalIdentity, GroupMapping, KnownDevice, RateBucket, ServiceAccount
+from accounts.models import (
+    EnrolmentLink,
+    ExternalIdentity,
+    GroupMapping,
+    KnownDevice,
+    RateBucket,
+    RefusedSignIn,
+    ServiceAccount,
+)
+from permissions.admin import RoleGrantAdmin, role_grant_error
 
 User = get_user_model()
 
 
+class GroupMappingForm(forms.ModelForm):
+    """A mapping gives its role to every member of the provider group at their next single
+    sign-on login: made or changed by the agency's access administrator or a superuser only,
+    never for a group the actor was in at their last login (it would give them the role). Until
+    2026-12-06 Django's add permission alone let a staff user map their own group to any role
+    in any agency."""
+
+    actor = None  # the admin sets the requesting user on the class it makes per request
+
+    def clean(self):
+        cleaned = super().clean()
+        agency = cleaned.get("agency")
+        agency_ids = {getattr(agency, "pk", None)}
+        if self.instance.pk is not None:
+            agency_ids.add(self.instance.agency_id)
+        group = cleaned.get("group")
+        own_groups = (
+            ExternalIdentity.objects.filter(user_id=getattr(self.actor, "pk", None))
+            .values_list("last_login_groups", flat=True)
+            .first()
+        )
+        to_self = bool(group) and group in (own_groups or [])
+        error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self)
+        if error is not None:
+            raise error
+        return cleaned
+
+
 @admin.register(GroupMapping)
-class GroupMappingAdmin(admin.ModelAdmin):
+class GroupMappingAdmin(RoleGrantAdmin):
+    form = GroupMappingForm
     list_display = ("group", "agency", "role")
     list_filter = ("role", "agency")
     search_fields = ("group", "agency__name")
@@ -159,6 +198,24 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     list_display = ("user", "created_at", "created_by")
     readonly_fields = ("user", "created_at", "created_by")
     search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RefusedSignIn)
+class RefusedSignInAdmin(admin.ModelAdmin):
+    """Sign-in tries refused because a lock held (``accounts.lockout.record_refused``), beside
+    django-axes' log of failures (*Axes > Access failures*): a guessing attack that went on while
+    the lock held. Read only: a log, written by the sign-in alone."""
+
+    list_display = ("username", "ip_address", "path_info", "tries", "first_at", "last_at")
+    readonly_fields = ("username", "ip_address", "user_agent", "path_info", "tries", "first_at", "last_at")
+    search_fields = ("username", "ip_address")
+    date_hierarchy = "last_at"
 
     def has_add_permission(self, request):
         return False

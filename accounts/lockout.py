@@ -24,6 +24,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import threading
+from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
@@ -32,7 +34,9 @@ from axes.models import AccessFailureLog
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.core import checks
-from django.db.models import Max
+from django.core.signals import request_finished
+from django.db import connection, transaction
+from django.db.models import F, Max
 from django.dispatch import receiver
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -62,6 +66,7 @@ class LockoutHandler(AxesDatabaseHandler):
         device = device_cookies.known_device(request, username)
         if device is not None:
             return device_cookies.is_locked(device)
+        one_at_a_time(username)
         if super().is_locked(request, credentials):
             return True
         return bool(username) and rate_limit.empty(*_username_bucket(username))
@@ -72,6 +77,9 @@ class LockoutHandler(AxesDatabaseHandler):
         refused = request is not None and getattr(request, "axes_locked_out", False)
         username = get_client_username(request, credentials) if request is not None else None
         device = device_cookies.known_device(request, username)
+        if refused and username:
+            # Tested nothing, counted nothing, but an admin sees that the guessing went on.
+            record_refused(request, username)
         if device is not None:
             # The user's own browser: its count alone, not the address's nor the username's.
             if not refused:
@@ -113,6 +121,91 @@ class LockoutHandler(AxesDatabaseHandler):
             locked_out=bool(getattr(request, "axes_locked_out", False)),
         )
         self.remove_out_of_limit_failure_logs(username=username)
+
+
+_held = threading.local()
+
+
+def one_at_a_time(username: str | None) -> None:
+    """The tries of one username are tested one after the other: a PostgreSQL advisory lock,
+    taken here (before the lock's check) and held to the end of the request (``release``).
+    django-axes reads the count before the password is tested and writes it after, so tries
+    sent at once all read it below the limit and were all tested: until 2026-12-06 a burst of
+    requests had as many guesses per lock as the server had workers, not ``LOGIN_FAILURE_LIMIT``,
+    and as many per token of the username's bucket, not one. A try waits for the ones ahead of
+    it (a password check each, then a refusal without one once the lock holds). A known browser
+    (its device cookie) is never held here: its user signs in while others hammer the name."""
+    if not username or connection.vendor != "postgresql":
+        return
+    held = getattr(_held, "keys", None)
+    if held is None:
+        held = _held.keys = set()
+    key = int(salted_hmac("accounts.lockout.one_at_a_time", username).hexdigest()[:15], 16)
+    if key in held:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    held.add(key)
+
+
+@receiver(request_finished, dispatch_uid="accounts.lockout.release")
+def release(**kwargs) -> None:
+    """The request is over: the usernames it held (``one_at_a_time``) are let go. A connection
+    closed at the request's end (``CONN_MAX_AGE``) let them go with it."""
+    held = getattr(_held, "keys", None)
+    if not held:
+        return
+    if connection.connection is not None:
+        with connection.cursor() as cursor:
+            for key in held:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    held.clear()
+
+
+def record_refused(request, username: str) -> None:
+    """A sign-in try refused because a lock held, in *Sign-in > sign-ins refused during a lock*
+    (``RefusedSignIn``) and a log line: the username (as ``attempted_username`` gives it), the
+    address, the browser, the path, when, and how many. django-axes keeps none of these (its log
+    of failures takes only tries that tested something), so until 2026-12-06 an admin saw a
+    guessing attack stop at the lock, however long it went on. Never the password or code.
+
+    Bounded: tries from one address in one run (no gap longer than the cool-off) add to one row;
+    a username has at most ``AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT`` rows (past it, a new
+    address's tries add to the username's newest row); and a username is refused only after
+    failures that axes' log holds, so names that are no account cannot add rows faster than
+    they add failures there. Rows older than ``LOGIN_REFUSED_LOG_DAYS`` go as new ones come."""
+    from accounts.models import RefusedSignIn
+
+    ip_address = getattr(request, "axes_ip_address", None) or client_ip(request)
+    user_agent = (getattr(request, "axes_user_agent", None) or request.META.get("HTTP_USER_AGENT", ""))[:255]
+    path_info = (getattr(request, "axes_path_info", None) or request.path_info)[:255]
+    now = timezone.now()
+    client = client_str(username, ip_address, None, path_info, request)
+    log.warning("AXES: Sign-in refused during a lock by %s.", client)
+    rows = RefusedSignIn.objects.filter(username=username)
+    with transaction.atomic():
+        row = (
+            rows.filter(ip_address=ip_address, last_at__gte=now - settings.AXES_COOLOFF_TIME)
+            .select_for_update()
+            .order_by("-last_at")
+            .first()
+        )
+        if row is None and rows.count() >= getattr(settings, "AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT", 1000):
+            row = rows.select_for_update().order_by("-last_at").first()
+        if row is not None:
+            RefusedSignIn.objects.filter(pk=row.pk).update(
+                tries=F("tries") + 1, last_at=now, user_agent=user_agent, path_info=path_info
+            )
+            return
+        RefusedSignIn.objects.create(
+            username=username,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            path_info=path_info,
+            first_at=now,
+            last_at=now,
+        )
+        RefusedSignIn.objects.filter(last_at__lt=now - timedelta(days=settings.LOGIN_REFUSED_LOG_DAYS)).delete()
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -214,3 +214,34 @@ class ServiceAccount(models.Model):
 
     def __str__(self):
         return str(self.user_id)
+
+
+class RefusedSignIn(models.Model):
+    """Sign-in tries refused because a lock held (``accounts.lockout.record_refused``): they test
+    no password and count toward no lock, so django-axes' log of failures leaves them out, and an
+    admin could not see that a guessing attack went on while the lock held. One row per username
+    and client address for as long as the tries keep coming (no gap longer than the cool-off),
+    with how many there were; never the password or the code tried. Bounded: at most
+    ``AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT`` rows per username (past it the tries are added to
+    its newest row), a username is refused only once it has failures in axes' log, and rows older
+    than ``LOGIN_REFUSED_LOG_DAYS`` are deleted as new ones are made (docs/security.md, "Lockout")."""
+
+    username = models.CharField(_("username"), max_length=255)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=255, blank=True)
+    path_info = models.CharField(_("path"), max_length=255, blank=True)
+    first_at = models.DateTimeField(_("first try"))
+    last_at = models.DateTimeField(_("last try"))
+    tries = models.PositiveIntegerField(_("tries"), default=1)
+
+    class Meta:
+        verbose_name = _("sign-in refused during a lock")
+        verbose_name_plural = _("sign-ins refused during a lock")
+        ordering = ["-last_at"]
+        indexes = [
+            models.Index(fields=["username", "last_at"], name="refused_sign_in_username"),
+            models.Index(fields=["last_at"], name="refused_sign_in_last_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.username} {self.last_at:%Y-%m-%d %H:%M}"

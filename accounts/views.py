@@ -125,6 +125,14 @@ def _locked_out(request):
     return lockout.lockout_response(request)
 
 
+def _refused(request):
+    """A code or current password posted while the username is locked: tested by nothing, but
+    kept with the other tries the lock refused (``lockout.record_refused``)."""
+    if request.method == "POST":
+        lockout.record_refused(request, request.user.get_username())
+    return _locked_out(request)
+
+
 def _fingerprint(device) -> str:
     """Which key the session was shown (a digest: the session row holds no usable key)."""
     return hashlib.sha256(f"{device.pk}:{device.key}".encode()).hexdigest()
@@ -213,7 +221,7 @@ def verify(request):
     if not has_confirmed_device(request.user):
         return HttpResponseRedirect(_page("two-factor-setup", request))
     if lockout.is_locked(request, request.user):
-        return _locked_out(request)
+        return _refused(request)
     error = None
     if request.method == "POST":
         token = request.POST.get("otp", "").strip()
@@ -246,7 +254,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def post(self, request, *args, **kwargs):
         if lockout.is_locked(request, request.user):
-            return _locked_out(request)
+            return _refused(request)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):

@@ -581,6 +581,14 @@ AXES_VERBOSE = False
 # At most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT (1,000) per username; older ones go with
 # `manage.py axes_reset_failure_logs --age 90` run daily (docs/security.md, "Lockout").
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 1000  # axes' default, stated: the refused tries' bound reads it too
+# Tries refused while a lock holds test nothing and are not in axes' log: accounts.lockout keeps
+# them (Sign-in > sign-ins refused during a lock), one row per username and address per run of
+# tries with a count, at most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT rows per username, rows
+# older than LOGIN_REFUSED_LOG_DAYS deleted as new ones are made.
+LOGIN_REFUSED_LOG_DAYS = env_int("LOGIN_REFUSED_LOG_DAYS", 90)
+if LOGIN_REFUSED_LOG_DAYS < 1:
+    raise ImproperlyConfigured("LOGIN_REFUSED_LOG_DAYS must be at least 1")
 
 # Two-factor sign-in (django-otp, TOTP) for password logins of every user with a role
 # (permissions.rules.needs_second_factor). On unless DEBUG, i.e. off for `make run`.

@@ -1,8 +1,90 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from permissions import rules
 from permissions.models import CATEGORIES, AccessLog, Agency, AgencyKind, Consent, LegalBasis, Membership
+
+ROLE_GRANT_REFUSED = {
+    "self": _("You cannot give yourself a role or change your own roles: ask another administrator to do it."),
+    "agency": _("Only the agency's access administrator or a superuser gives, changes or takes roles in this agency."),
+}
+
+
+def role_grant_error(actor, *, agency_ids, to_self: bool) -> ValidationError | None:
+    """The admin's error (bokmål) when ``actor`` may not make this change to a role
+    (``rules.check_role_grant``), else None."""
+    try:
+        rules.check_role_grant(actor, agency_ids=agency_ids, to_self=to_self)
+    except rules.RoleGrantRefused as refused:
+        return ValidationError(ROLE_GRANT_REFUSED[refused.reason], code=f"role_grant.{refused.reason}")
+    return None
+
+
+class MembershipForm(forms.ModelForm):
+    """A role given or changed in the admin, by its agency's access administrator or a
+    superuser, never to themselves (``rules.check_role_grant``). Until 2026-12-06 Django's
+    add-membership permission alone let a staff user give themselves any role in any agency,
+    and with it the agency's case data."""
+
+    actor = None  # the admin sets the requesting user on the class it makes per request
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.has_changed() and self.instance.pk is not None:
+            return cleaned
+        user = cleaned.get("user")
+        agency = cleaned.get("agency") or getattr(self.instance, "agency", None)
+        agency_ids = {getattr(agency, "pk", None)}
+        old_user_id = None
+        if self.instance.pk is not None:
+            agency_ids.add(self.instance.agency_id)
+            old_user_id = self.instance.user_id
+        actor_id = getattr(self.actor, "pk", None)
+        to_self = actor_id is not None and actor_id in {getattr(user, "pk", None), old_user_id}
+        error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self)
+        if error is not None:
+            raise error
+        return cleaned
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    """An agency's memberships on its page: each row as ``MembershipForm``, and a row deleted
+    only by who may take roles in the agency (a deleted row's own errors are not asked)."""
+
+    actor = None
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            if form.instance.pk is None:
+                continue
+            error = role_grant_error(self.actor, agency_ids={form.instance.agency_id}, to_self=False)
+            if error is not None:
+                raise error
+
+
+class RoleGrantAdmin(admin.ModelAdmin):
+    """A model whose rows give roles in an agency (``agency``): its form is checked with the
+    requesting user, a row is deleted only by who may take roles in its agency, and the list
+    has no bulk delete but for superusers."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or rules.may_grant_roles_in(request.user, obj.agency_id)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("delete_selected", None)
+        return actions
 
 
 class WriteOnlySecretForm(forms.ModelForm):
@@ -39,8 +121,15 @@ class AgencyForm(WriteOnlySecretForm):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.actor = formset.form.actor = request.user
+        return formset
 
 
 @admin.register(Agency)
@@ -53,7 +142,8 @@ class AgencyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(RoleGrantAdmin):
+    form = MembershipForm
     list_display = ["user", "agency", "role"]
     list_filter = ["role", "agency"]
 

@@ -84,6 +84,9 @@ class Role(models.TextChoices):
     # part in, or (municipality leader) of every case of the municipality.
     LEADER = "leader", _("Leader")
     MUNICIPAL_LEADER = "municipal_leader", _("Municipality leader")
+    # Gives, changes and takes the agency's roles (memberships, identity-provider group
+    # mappings) in the admin, never their own; sees no case data (docs/security.md).
+    ACCESS_ADMIN = "access_admin", _("Access administrator")
 
 
 # Roles that work cases; process admins and auditors never see case data.

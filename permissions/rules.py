@@ -1081,6 +1081,39 @@ def can_manage_legal_bases(user) -> bool:
     return is_process_admin(user)
 
 
+class RoleGrantRefused(Exception):
+    """Why ``actor`` may not give, change or take this role: ``self`` (their own) or ``agency``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def may_grant_roles_in(actor, agency_id) -> bool:
+    """Who gives, changes and takes roles in an agency (its memberships, the identity-provider
+    group mappings that give them): a superuser, or the agency's access administrator
+    (``Role.ACCESS_ADMIN``). Django's model permissions (add, change, delete membership) are
+    asked as well, but alone they let any staff user holding them give any role in any agency,
+    themselves included (docs/security.md, "Who gives roles")."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    return agency_id is not None and (agency_id, Role.ACCESS_ADMIN) in _memberships(actor)
+
+
+def check_role_grant(actor, *, agency_ids, to_self: bool) -> None:
+    """Refuse (``RoleGrantRefused``) a grant, change or removal of a role in every agency of
+    ``agency_ids`` (the one a row names now and the one it named before) unless ``actor`` may
+    (``may_grant_roles_in``). ``to_self``: the role is (or was) the actor's own, which nobody
+    gives, widens or moves, a superuser neither: a role opens case data, and who has one is
+    decided by someone else, whose name the admin's history keeps."""
+    if to_self:
+        raise RoleGrantRefused("self")
+    if not all(may_grant_roles_in(actor, agency_id) for agency_id in agency_ids):
+        raise RoleGrantRefused("agency")
+
+
 # The categories a legal basis can cover: those a consent can open (not the open ones).
 LEGAL_BASIS_CATEGORIES = tuple(c for c in CATEGORIES if c not in OPEN_CATEGORIES)
 

@@ -1,0 +1,84 @@
+"""Tries sent at once for one username. django-axes reads the count before the password is
+tested and writes it after: until 2026-12-06 tries sent together all read the count below the
+limit and were all tested, so an attacker who sent them in bursts had as many guesses per lock
+as the server had workers, not LOGIN_FAILURE_LIMIT (and as many per token of the username's
+bucket, not one). Now the tries of one username are tested one after the other
+(``accounts.lockout``: a PostgreSQL advisory lock from the lock's check to the request's end)."""
+
+import threading
+
+import pytest
+from axes.models import AccessFailureLog
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+BURST = 8
+
+
+class SlowHasher(PBKDF2PasswordHasher):
+    """A password check slow enough that the tries of a burst overlap, as production's does."""
+
+    iterations = 300_000
+
+
+def _burst(send) -> list[int]:
+    gate = threading.Barrier(BURST)
+    answers: list[int] = []
+
+    def one(index):
+        from django.db import connection
+
+        try:
+            gate.wait()
+            answers.append(send(index))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(BURST)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+@pytest.fixture
+def slow_password(users, settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.SlowHasher"]
+    nils = users["nils"]
+    nils.set_password("the-real-one")
+    nils.save(update_fields=["password"])
+    return nils
+
+
+def _tested() -> int:
+    """Tries whose password was tested: each is a row of axes' log of failures (a try the lock
+    refused is not: ``RefusedSignIn`` keeps those)."""
+    return AccessFailureLog.objects.filter(username="nils").count()
+
+
+def test_a_burst_at_the_web_login_tests_no_more_passwords_than_the_limit(slow_password, settings):
+    def send(index):
+        client = Client(REMOTE_ADDR="203.0.113.20")
+        return client.post(reverse("login"), {"username": "nils", "password": f"guess-{index}"}).status_code
+
+    answers = _burst(send)
+    assert len(answers) == BURST
+    assert _tested() == settings.AXES_FAILURE_LIMIT, answers
+    assert answers.count(429) == BURST - settings.AXES_FAILURE_LIMIT + 1  # the fifth locks as it fails
+
+
+def test_a_burst_at_the_token_endpoint_tests_no_more_passwords_than_the_limit(slow_password, settings):
+    from rest_framework.test import APIClient
+
+    def send(index):
+        client = APIClient(REMOTE_ADDR="203.0.113.21")
+        data = {"username": "nils", "password": f"guess-{index}"}
+        return client.post(reverse("api-token"), data, format="json").status_code
+
+    answers = _burst(send)
+    assert len(answers) == BURST
+    assert _tested() == settings.AXES_FAILURE_LIMIT, answers

@@ -1,0 +1,240 @@
+"""Who gives roles. A role opens an agency's cases (health, justice, economy data), so it is
+given, changed or taken in an agency only by that agency's access administrator or a superuser,
+and never by anyone to themselves. Until 2026-12-06 Django's add-membership permission alone let
+a staff user give themselves (or anyone) any role in any agency, in the membership list, on the
+agency's page and through an identity-provider group mapping of their own group."""
+
+import time
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from accounts import sessions
+from accounts.models import ExternalIdentity, GroupMapping
+from permissions.models import Membership, Role
+
+pytestmark = pytest.mark.django_db
+
+SELF = "Du kan ikke gi deg selv en rolle"
+AGENCY = "Bare virksomhetens tilgangsadministrator eller en superbruker"
+
+
+def _staff(django_user_model, username, *codenames):
+    user = django_user_model.objects.create_user(username, password="x", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def operator(django_user_model):
+    """A staff user with every Django permission on memberships, agencies and group mappings."""
+    return _staff(
+        django_user_model,
+        "operatør",
+        *[
+            f"{action}_{model}"
+            for action in ("add", "change", "delete", "view")
+            for model in ("membership", "agency", "groupmapping")
+        ],
+        "view_user",
+    )
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _add_membership(client, user, agency, role=Role.COORDINATOR):
+    return client.post(
+        reverse("admin:permissions_membership_add"), {"user": user.pk, "agency": agency.pk, "role": role}
+    )
+
+
+def test_a_staff_user_with_the_add_permission_gives_themselves_no_role(operator, agencies):
+    answer = _add_membership(_client(operator), operator, agencies["health"])
+    assert answer.status_code == 200 and SELF in answer.content.decode()
+    assert not Membership.objects.filter(user=operator).exists()
+
+
+def test_nor_does_an_access_administrator_of_the_agency(operator, agencies):
+    Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
+    answer = _add_membership(_client(operator), operator, agencies["health"])
+    assert answer.status_code == 200 and SELF in answer.content.decode()
+    assert list(Membership.objects.filter(user=operator).values_list("role", flat=True)) == [Role.ACCESS_ADMIN]
+
+
+def test_the_permission_alone_gives_no_role_to_anyone_else_either(operator, users, agencies):
+    answer = _add_membership(_client(operator), users["nils"], agencies["health"])
+    assert answer.status_code == 200 and AGENCY in answer.content.decode()
+    assert not Membership.objects.filter(user=users["nils"], agency=agencies["health"]).exists()
+
+
+def test_the_agency_s_access_administrator_gives_roles_there_and_only_there(operator, users, agencies):
+    Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
+    client = _client(operator)
+    assert _add_membership(client, users["nils"], agencies["health"]).status_code == 302
+    given = Membership.objects.get(user=users["nils"], agency=agencies["health"], role=Role.COORDINATOR)
+    # In the audit trail: the admin's history names who gave which role.
+    entry = LogEntry.objects.get(object_id=str(given.pk), content_type__model="membership")
+    assert entry.user == operator and entry.is_addition()
+    answer = _add_membership(client, users["nils"], agencies["prison"])
+    assert answer.status_code == 200 and AGENCY in answer.content.decode()
+    assert not Membership.objects.filter(user=users["nils"], agency=agencies["prison"]).exists()
+
+
+def test_a_superuser_gives_roles_anywhere_but_not_to_themselves(admin_user, users, agencies):
+    client = _client(admin_user)
+    assert _add_membership(client, users["nils"], agencies["prison"]).status_code == 302
+    answer = _add_membership(client, admin_user, agencies["prison"])
+    assert answer.status_code == 200 and SELF in answer.content.decode()
+    assert not Membership.objects.filter(user=admin_user).exists()
+
+
+def test_one_s_own_role_is_neither_widened_nor_moved(operator, users, agencies):
+    Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
+    own = Membership.objects.create(user=operator, agency=agencies["health"], role=Role.MEMBER)
+    answer = _client(operator).post(
+        reverse("admin:permissions_membership_change", args=[own.pk]),
+        {"user": operator.pk, "agency": agencies["health"].pk, "role": Role.COORDINATOR},
+    )
+    assert answer.status_code == 200 and SELF in answer.content.decode()
+    own.refresh_from_db()
+    assert own.role == Role.MEMBER
+    # Nor is another's role in an agency the operator does not administer moved onto them.
+    theirs = Membership.objects.filter(user=users["nils"]).first()
+    answer = _client(operator).post(
+        reverse("admin:permissions_membership_change", args=[theirs.pk]),
+        {"user": operator.pk, "agency": theirs.agency_id, "role": theirs.role},
+    )
+    assert answer.status_code == 200 and SELF in answer.content.decode()
+    theirs.refresh_from_db()
+    assert theirs.user == users["nils"]
+
+
+def test_a_role_elsewhere_is_not_taken_away(operator, users):
+    theirs = Membership.objects.filter(user=users["nils"]).first()
+    answer = _client(operator).post(reverse("admin:permissions_membership_delete", args=[theirs.pk]), {"post": "yes"})
+    assert answer.status_code == 403
+    assert Membership.objects.filter(pk=theirs.pk).exists()
+
+
+def _agency_page_data(agency, rows):
+    data = {
+        "name": agency.name,
+        "kind": agency.kind,
+        "group": str(agency.group_id),
+        "municipality": agency.municipality,
+        "notification_email": agency.notification_email,
+        "webhook_url": "",
+        "webhook_secret": "",
+        "memberships-TOTAL_FORMS": str(len(rows)),
+        "memberships-INITIAL_FORMS": str(sum(1 for row in rows if row.get("id"))),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"memberships-{i}-{key}"] = value
+    return data
+
+
+def test_the_agency_page_gives_the_operator_no_role_there(operator, agencies):
+    agency = agencies["health"]
+    existing = [
+        {"id": str(m.pk), "agency": str(agency.pk), "user": str(m.user_id), "role": m.role}
+        for m in Membership.objects.filter(agency=agency)
+    ]
+    data = _agency_page_data(
+        agency, [*existing, {"agency": str(agency.pk), "user": str(operator.pk), "role": Role.COORDINATOR}]
+    )
+    answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
+    assert answer.status_code == 200 and SELF in answer.content.decode()
+    assert not Membership.objects.filter(user=operator).exists()
+
+
+def test_the_agency_page_takes_no_role_away_without_the_agency_s_access_administrator(operator, agencies):
+    agency = agencies["health"]
+    rows = [
+        {"id": str(m.pk), "agency": str(agency.pk), "user": str(m.user_id), "role": m.role, "DELETE": "on"}
+        for m in Membership.objects.filter(agency=agency)
+    ]
+    before = Membership.objects.filter(agency=agency).count()
+    assert before
+    answer = _client(operator).post(
+        reverse("admin:permissions_agency_change", args=[agency.pk]), _agency_page_data(agency, rows)
+    )
+    assert answer.status_code == 200 and AGENCY in answer.content.decode()
+    assert Membership.objects.filter(agency=agency).count() == before
+
+
+def _single_sign_on_client(user, settings) -> Client:
+    """A browser signed in through single sign-on a minute ago, as the provider's callback leaves it."""
+    settings.OIDC_RP_CLIENT_ID = "brobygger"
+    settings.OIDC_RP_CLIENT_SECRET = "s" * 40
+    settings.OIDC_OP_ISSUER = "https://idp.example"
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = "https://idp.example/authorize"
+    settings.OIDC_OP_TOKEN_ENDPOINT = "https://idp.example/token"
+    settings.OIDC_OP_USER_ENDPOINT = "https://idp.example/userinfo"
+    settings.OIDC_OP_JWKS_ENDPOINT = "https://idp.example/jwks"
+    user.refresh_from_db()  # a single sign-on user's password was made unusable (accounts.signals)
+    session = sessions.SessionStore()
+    session.update(
+        {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "accounts.oidc.SingleSignOnBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            "oidc_id_token_expiration": time.time() - 60 + settings.OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS,
+        }
+    )
+    session.create()
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    return client
+
+
+def test_a_group_mapping_of_the_operator_s_own_group_is_refused(operator, agencies, settings):
+    """A single sign-on operator in the provider group ``it-drift`` maps it to a role: at their next
+    login the role would be theirs."""
+    Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
+    ExternalIdentity.objects.create(
+        user=operator, issuer="https://idp.example", subject="s-1", last_login_groups=["it-drift"]
+    )
+    client = _single_sign_on_client(operator, settings)
+    answer = client.post(
+        reverse("admin:accounts_groupmapping_add"),
+        {"group": "it-drift", "agency": agencies["health"].pk, "role": Role.COORDINATOR},
+    )
+    assert answer.status_code == 200 and SELF in answer.content.decode()
+    answer = client.post(
+        reverse("admin:accounts_groupmapping_add"),
+        {"group": "helse-saksbehandlere", "agency": agencies["prison"].pk, "role": Role.COORDINATOR},
+    )
+    assert answer.status_code == 200 and AGENCY in answer.content.decode()
+    assert not GroupMapping.objects.exists()
+    answer = client.post(
+        reverse("admin:accounts_groupmapping_add"),
+        {"group": "helse-saksbehandlere", "agency": agencies["health"].pk, "role": Role.MEMBER},
+    )
+    assert answer.status_code == 302
+    assert GroupMapping.objects.filter(group="helse-saksbehandlere", agency=agencies["health"]).exists()
+
+
+def test_the_agency_page_gives_roles_through_the_agency_s_access_administrator(operator, users, agencies):
+    agency = agencies["health"]
+    Membership.objects.create(user=operator, agency=agency, role=Role.ACCESS_ADMIN)
+    existing = [
+        {"id": str(m.pk), "agency": str(agency.pk), "user": str(m.user_id), "role": m.role}
+        for m in Membership.objects.filter(agency=agency)
+    ]
+    data = _agency_page_data(
+        agency, [*existing, {"agency": str(agency.pk), "user": str(users["nils"].pk), "role": Role.MEMBER}]
+    )
+    answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
+    assert answer.status_code == 302
+    assert Membership.objects.filter(user=users["nils"], agency=agency, role=Role.MEMBER).exists()
