@@ -5,7 +5,7 @@ change since the last save: SpiffWorkflow's converter built a dictionary for eve
 (ten keys, the ids' texts, the data delta) and the JSON encoder wrote all of it out again,
 a tenth of a task completion's CPU. ``StateWriter`` writes the same text, character for
 character (``tests/bpmn/engine/test_state_text.py`` holds it to the converter's on every
-shipped process and the corpus), and keeps with the workflow the text of each task's
+shipped process, with timers, a sub-process and a loop), and keeps with the workflow the text of each task's
 fixed part: its id, parent, children, last state change, state, element and ``triggered``.
 That part is reused while those values are the same; they are immutable values (numbers,
 texts, UUIDs), compared by value, so the text kept is the text the encoder would write.

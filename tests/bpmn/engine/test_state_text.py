@@ -90,6 +90,23 @@ def test_a_prison_case_saved_after_every_step_is_the_old_text(prison_bundle, mon
     assert fired >= 6 and in_sub_process >= 6  # the cycle's six months, saved inside the sub-process
 
 
+@pytest.mark.parametrize("path", sorted(PROCESSES.glob("*.bpmn")), ids=lambda path: path.stem)
+def test_every_shipped_process_saved_after_every_step_is_the_old_text(path):
+    bundle = _bundle(path.read_bytes(), path.name, FORMS)
+    workflow = engine.new_workflow(bundle, {"person": {"names": ["Kari"]}})
+    engine.advance(workflow)
+    steps = 0
+    while (ready := engine.ready_user_tasks(workflow)) and steps < 40:
+        _saved_as_before(bundle, workflow)
+        schema = FORMS.get(ready[0].form or "")
+        data = sample_form_data(schema, {"has_home": False, "home_found": True}) if schema else {}
+        engine.complete_user_task(workflow, ready[0].id, data)
+        engine.advance(workflow)
+        steps += 1
+    _saved_as_before(bundle, workflow)
+    assert steps >= 4
+
+
 def test_a_loop_saved_after_every_round_is_the_old_text():
     bundle = _bundle(valid_model().encode(), "loop.bpmn", {"check.schema.json": SIMPLE_FORM})
     workflow = engine.new_workflow(bundle)
