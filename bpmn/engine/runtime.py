@@ -47,6 +47,7 @@ from . import multi_instance, scrub
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE, STEP_TIME_LIMIT_SECONDS, expression_error_of, step_time_limit
 from .service_tasks import JobServiceTask, started_service_task
+from .state_text import StateWriter, uuid_text
 from .task_scan import tasks_in_state
 from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
 
@@ -63,28 +64,10 @@ class SafeBpmnWorkflow(BpmnWorkflow):
         super().__init__(spec, subprocess_specs, script_engine=script_engine or SCRIPT_ENGINE, **kwargs)
 
 
-# A task's id, its parent's and its children's, and its key in the tasks mapping: four
-# ``str(UUID)`` a task on every save, a quarter of the state's serialization (a step saves
-# the whole state). The text of a UUID depends on its number alone, so it is kept by that
-# number (a C-level lookup; ``UUID.__hash__`` and ``__str__`` are Python). Bounded: cleared
-# when full, as a workflow's ids are few and the busy ones come back at once.
-_UUID_TEXTS: dict[int, str] = {}
-_UUID_TEXTS_MAX = 20_000  # about 3 MB; the ids of the 256 workflows ``WORKFLOW_CACHE`` keeps
-
-
-def _uuid_text(value: UUID) -> str:
-    text = _UUID_TEXTS.get(value.int)
-    if text is None:
-        if len(_UUID_TEXTS) >= _UUID_TEXTS_MAX:
-            _UUID_TEXTS.clear()
-        text = _UUID_TEXTS[value.int] = str(value)
-    return text
-
-
 class SavedTaskConverter(TaskConverter):
     """SpiffWorkflow's ``TaskConverter.to_dict``, the same dictionary (the same keys in the
     same order: the saved text is unchanged, ``tests/bpmn/engine/test_runtime.py``), with
-    the ids' texts looked up (``_uuid_text``) and the parent task found once, not three times."""
+    the ids' texts looked up (``state_text.uuid_text``) and the parent task found once, not three times."""
 
     def to_dict(self, task: Any) -> dict[str, Any]:
         parent = task.workflow.tasks.get(task._parent)  # ``task.parent``
@@ -97,9 +80,9 @@ class SavedTaskConverter(TaskConverter):
                 "deletions": DeepMerge.get_deleted_keys(parent.data, task.data),
             }
         return {
-            "id": _uuid_text(task.id),
-            "parent": _uuid_text(task._parent) if parent is not None else None,
-            "children": [_uuid_text(child) for child in task._children],
+            "id": uuid_text(task.id),
+            "parent": uuid_text(task._parent) if parent is not None else None,
+            "children": [uuid_text(child) for child in task._children],
             "last_state_change": task.last_state_change,
             "state": task.state,
             "task_spec": task.task_spec.name,
@@ -114,10 +97,10 @@ class SpecApartWorkflowConverter(BpmnWorkflowConverter):
     """Serializes a workflow without its spec; restores it onto a cached spec."""
 
     def mapping_to_dict(self, mapping: Any, **kwargs: Any) -> dict[str, Any]:
-        # Its tasks and sub-processes, keyed by UUID (``_uuid_text``).
+        # Its tasks and sub-processes, keyed by UUID (``state_text.uuid_text``).
         convert = self.registry.convert
         return {
-            (_uuid_text(key) if type(key) is UUID else str(key)): convert(value, **kwargs)
+            (uuid_text(key) if type(key) is UUID else str(key)): convert(value, **kwargs)
             for key, value in mapping.items()
         }
 
@@ -155,6 +138,7 @@ def _build_serializer() -> BpmnWorkflowSerializer:
 
 
 _SERIALIZER = _build_serializer()
+_STATE_WRITER = StateWriter(_SERIALIZER.registry, _SERIALIZER._encoder_cls, SERIALIZER_VERSION)
 
 
 def _dumps(dct: dict[str, Any]) -> str:
@@ -257,18 +241,32 @@ def value_left_by(workflow: SafeBpmnWorkflow, elements: frozenset[str] | set[str
 
 
 def dump_workflow(workflow: SafeBpmnWorkflow, *, max_bytes: int | None = None) -> str:
-    """The state as JSON text; ``StateTooLarge`` when it is longer than ``max_bytes``."""
+    """The state as JSON text; ``StateTooLarge`` when it is longer than ``max_bytes``.
+
+    The text SpiffWorkflow's converter writes (``dump_workflow_whole``), each task's fixed
+    part kept with the workflow from its last save (``state_text``)."""
+    registry = _SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        text = _STATE_WRITER.text(workflow)
+    finally:
+        registry._encoder_mode = False
+    if max_bytes is not None and len(text) > max_bytes:  # ASCII text: characters are bytes
+        raise StateTooLarge(len(text), max_bytes, _element_with_most_data(workflow, json.loads(text)))
+    return text
+
+
+def dump_workflow_whole(workflow: SafeBpmnWorkflow) -> str:
+    """The state as SpiffWorkflow's converter writes it, every task converted anew: the
+    text ``dump_workflow`` must equal (its tests)."""
     registry = _SERIALIZER.registry
     registry._encoder_mode = True
     try:
         dct = registry.convert(workflow)
         dct["serializer_version"] = SERIALIZER_VERSION
-        text = _dumps(dct)
+        return _dumps(dct)
     finally:
         registry._encoder_mode = False
-    if max_bytes is not None and len(text) > max_bytes:  # ASCII text: characters are bytes
-        raise StateTooLarge(len(text), max_bytes, _element_with_most_data(workflow, dct))
-    return text
 
 
 def _element_with_most_data(workflow: SafeBpmnWorkflow, dct: dict[str, Any]) -> str | None:

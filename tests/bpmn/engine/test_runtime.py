@@ -90,8 +90,9 @@ def _prison_steps(bundle):
 
 
 def test_a_saved_state_is_the_text_spiffworkflow_s_own_converter_writes(prison_bundle, monkeypatch):
-    """Our task converter (the ids' texts remembered, the parent found once) writes exactly
-    what SpiffWorkflow's would: states saved before and after it read the same."""
+    """Our save (the ids' texts remembered, each task's fixed part kept from the last save:
+    ``state_text``) writes exactly what SpiffWorkflow's converter would: states saved before
+    and after it read the same."""
     registry = engine._SERIALIZER.registry
     stock = TaskConverter.__new__(TaskConverter)  # SpiffWorkflow's, not registered anywhere
     stock.registry = registry
@@ -101,7 +102,7 @@ def test_a_saved_state_is_the_text_spiffworkflow_s_own_converter_writes(prison_b
         with monkeypatch.context() as spiff:
             spiff.setitem(registry.convert_to_dict, "Task", partial(registry._obj_to_dict, "Task", stock.to_dict))
             spiff.setattr(engine.SpecApartWorkflowConverter, "mapping_to_dict", BpmnConverter.mapping_to_dict)
-            theirs = engine.dump_workflow(workflow)
+            theirs = engine.dump_workflow_whole(workflow)
         assert ours == theirs
         steps += 1
     assert steps >= 6
@@ -109,7 +110,7 @@ def test_a_saved_state_is_the_text_spiffworkflow_s_own_converter_writes(prison_b
 
 def test_saving_a_state_again_makes_no_id_text_anew(prison_bundle, monkeypatch):
     """A step saves the whole state: the ids' texts (four a task) are not made again on
-    every save (``runtime._uuid_text``), which was a quarter of the serialization."""
+    every save (``state_text.uuid_text``), which was a quarter of the serialization."""
     workflow = list(_prison_steps(prison_bundle))[1]
     first = engine.dump_workflow(workflow)
     made = []
