@@ -46,7 +46,7 @@ from insight.models import (
     TimerFired,
 )
 from insight.periods import quarter_of
-from insight.privacy import SMALL, Ledger, combine, decided, dumps, fold, joint, loads, merge, write_back
+from insight.privacy import SMALL, Ledger, combine, decided, dumps, joint, loads, read_on, write_back
 from permissions.models import Agency, CaseParticipant, Membership, Role
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, ProcessInstance, Task, Tenure
 
@@ -200,11 +200,8 @@ def decide(family: str, scopes: tuple[int, ...], ledgers: list[Ledger], until: d
         known = loads(kept.ledger) if kept.ledger else None
         overlapping = _overlapping(kept, set(names), (family, *FORMER.get(family, ())))
         if overlapping:
-            known = fold(known, [loads(row.ledger) for row in overlapping if row.ledger])
             kept.folded.update({str(row.pk): row.updated_at.isoformat() for row in overlapping})
-        union, where, new = merge(known, together)
-        if new:
-            union.suppress()
+        union, where, new = read_on(known, [loads(row.ledger) for row in overlapping if row.ledger], together)
         if new or overlapping:
             kept.ledger, kept.until = dumps(union), max(kept.until, until)
             kept.save(update_fields=["ledger", "until", "folded", "updated_at"])
