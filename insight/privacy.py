@@ -294,14 +294,16 @@ class Ledger:
                 rows.append((row, constant))
             before = dict(bounds)
             _carry_rows(_echelon(rows), bounds)
-            if bounds == before:
+            moved = [cell for cell in open_cells if bounds[cell] != before[cell]]
+            if not moved:
                 return
-            self._carry(bounds)
+            self._carry(bounds, moved)
 
-    def _carry(self, bounds: dict[int, tuple[int, int]]) -> None:
-        """Narrow ``bounds`` in place, carried through each of the ledger's sums in turn."""
+    def _carry(self, bounds: dict[int, tuple[int, int]], moved: list[int] | None = None) -> None:
+        """Narrow ``bounds`` in place, carried through each of the ledger's sums in turn (those
+        of the ``moved`` cells first, where only they moved since the bounds were carried)."""
         equations_of = self._equations_of
-        queue = deque(sorted({index for cell in bounds for index in equations_of[cell]}))
+        queue = deque(sorted({index for cell in (bounds if moved is None else moved) for index in equations_of[cell]}))
         queued = set(queue)
         budget = 100 * (len(queue) + 1)
         while queue and budget:
