@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 SMALL = 5  # counts under this are hidden
 UNBOUNDED = 10**12
+COMBINED_ROUNDS = 50
 HIDDEN_MARK = "\u00d7"  # a multiplication sign: hidden so that a small count cannot be worked out
 
 PRIMARY = "primary"
@@ -277,8 +278,10 @@ class Ledger:
         are carried through too: a cell the attacker could only work out by adding and
         subtracting sums (two readings of a year so far and the month between) is then found.
         A cell narrowed so is a constant for the next round, its bounds carried through the
-        ledger's own sums again."""
-        while True:
+        ledger's own sums again (at most ``COMBINED_ROUNDS`` rounds: bounds of 0 to 10**12 could
+        otherwise narrow by one a round; the random search of test_months_combined.py takes four
+        at most)."""
+        for _round in range(COMBINED_ROUNDS):
             open_cells = {cell for cell, (low, high) in bounds.items() if low < high}
             if not open_cells:
                 return
