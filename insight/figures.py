@@ -46,7 +46,7 @@ from insight.models import (
     TimerFired,
 )
 from insight.periods import quarter_of
-from insight.privacy import SMALL, Ledger, combine, decided, dumps, fold, joint, loads, merge, write_back
+from insight.privacy import SMALL, Ledger, combine, decided, dumps, joint, loads, read_on, write_back
 from permissions.models import Agency, CaseParticipant, Membership, Role
 from workflows.models import ACTIVE_TASK_STATUSES, OutcomeKind, ProcessInstance, Task, Tenure
 
@@ -200,11 +200,8 @@ def decide(family: str, scopes: tuple[int, ...], ledgers: list[Ledger], until: d
         known = loads(kept.ledger) if kept.ledger else None
         overlapping = _overlapping(kept, set(names), (family, *FORMER.get(family, ())))
         if overlapping:
-            known = fold(known, [loads(row.ledger) for row in overlapping if row.ledger])
             kept.folded.update({str(row.pk): row.updated_at.isoformat() for row in overlapping})
-        union, where, new = merge(known, together)
-        if new:
-            union.suppress()
+        union, where, new = read_on(known, [loads(row.ledger) for row in overlapping if row.ledger], together)
         if new or overlapping:
             kept.ledger, kept.until = dumps(union), max(kept.until, until)
             kept.save(update_fields=["ledger", "until", "folded", "updated_at"])
@@ -232,50 +229,29 @@ def _overlapping(kept: DecidedLedger, scopes: set[int], families: tuple[str, ...
 
 
 def read_together(scopes: list[int]) -> tuple[int, ...]:
-    """``scopes`` (one reader's) and every scope some leader reads with one of them, and so on:
-    the group whose figures are decided together (``decide``), sorted.
+    """``scopes`` (one reader's), every scope some leader reads and the whole municipality's:
+    the one group whose figures are decided together (``decide``), sorted.
 
-    A scope's figures read the same to every reader, whatever else each reads: a leader who
-    gains or loses an agency, or two leaders, never hold a finished month of one scope hidden
-    two ways (the cells one hides, the other shows). A leader of one agency therefore sees its
-    figures suppressed with those of every agency another leader reads with it (README "Several
-    scopes, one reader"). A municipality leader reads the whole municipality only."""
-    if scopes == [WHOLE_MUNICIPALITY]:
-        return (WHOLE_MUNICIPALITY,)
-    return tuple(sorted(_grown(set(scopes), _leaders_scopes())))
+    Leaders compare their pages: the housing office's figure less NAV's counts the cases
+    without NAV, the municipality's less an agency's the cases without it, whoever reads
+    which. So every figure shown to a leader is decided in one ledger with every other
+    leader's (README "Several scopes, one reader"), and a scope's figures read the same to
+    every reader, whatever else each reads: a leader who gains or loses an agency, or two
+    leaders, never hold a finished month of one scope hidden two ways."""
+    return tuple(sorted(set(scopes) | _published()))
 
 
-def _leaders_scopes() -> list[set[int]]:
-    """The agencies each leader reads (a municipality leader reads the municipality only)."""
+def _published() -> set[int]:
+    """The scopes leaders read: the municipality's and every agency some leader leads (a
+    municipality leader reads the municipality only)."""
     municipal = Membership.objects.filter(role=Role.MUNICIPAL_LEADER).values("user_id")
-    groups: defaultdict[int, set[int]] = defaultdict(set)
     rows = Membership.objects.filter(role=Role.LEADER).exclude(user_id__in=municipal)
-    for user_id, agency_id in rows.values_list("user_id", "agency_id"):
-        groups[user_id].add(agency_id)
-    return list(groups.values())
-
-
-def _grown(found: set[int], groups: list[set[int]]) -> set[int]:
-    """``found`` with every group that shares a scope with it, until none is left."""
-    grown = True
-    while grown:
-        grown = False
-        for group in groups:
-            if found & group and not group <= found:
-                found |= group
-                grown = True
-    return found
+    return {WHOLE_MUNICIPALITY, *rows.values_list("agency_id", flat=True).distinct()}
 
 
 def leader_groups() -> list[set[int]]:
-    """Every group of scopes read together now (``read_together``): the municipality's, and
-    those of the agencies some leader reads, each in one group."""
-    leaders = _leaders_scopes()
-    groups: list[set[int]] = [{WHOLE_MUNICIPALITY}]
-    for leader in leaders:
-        if not any(leader & group for group in groups):
-            groups.append(_grown(set(leader), leaders))
-    return groups
+    """Every group of scopes read together now (``read_together``): one."""
+    return [_published()]
 
 
 def prune_decided_ledgers() -> int:

@@ -177,12 +177,12 @@ class DecidedLedger(models.Model):
     """What the readings of a family of figures have shown, kept so that no later reading
     undoes it (``insight.privacy.merge``): every cell any reading had, with its number, its
     sums and whether (and how) it was hidden. One per family and group of scopes read
-    together (``insight.figures.read_together``: a scope and every scope some leader reads with
-    it, so that each scope is in one group and reads the same to every reader): a finished
+    together (``insight.figures.read_together``: every scope some leader reads and the
+    municipality's, one group, so that each scope reads the same to every reader): a finished
     month's cell is decided at its first reading and read the same afterwards, and what a later
     reading hides is decided with every earlier reading's numbers taken as known. When the
-    groups change (a leader gains or loses an agency), a group's ledger takes in the ledgers of
-    the groups it overlaps (``folded``, ``insight.privacy.fold``).
+    group changes (a leader comes or goes, gains or loses an agency), its ledger takes in the
+    ledgers of the groups it overlaps (``folded``, ``insight.privacy.fold``).
 
     Numbers only, keyed by figure and period, never a case or a person, like the summary
     rows (so they survive erasure as the figures do). Written on the primary, under a lock of

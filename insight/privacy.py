@@ -22,11 +22,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from math import gcd
 
 log = logging.getLogger(__name__)
 
 SMALL = 5  # counts under this are hidden
 UNBOUNDED = 10**12
+COMBINED_ROUNDS = 50
 HIDDEN_MARK = "\u00d7"  # a multiplication sign: hidden so that a small count cannot be worked out
 
 PRIMARY = "primary"
@@ -178,20 +180,30 @@ class Ledger:
         self._equations_of = _equations_of(self)
         for _ in range(len(self.values) + 1):
             self._hide_lone_cells()
-            exposed = self.exposed()
+            # The bounds carried through each sum first (cheap, most of what is found), then
+            # through the sums combined, once the first finds nothing more to hide.
+            if self._answer(self.exposed()):
+                continue
+            exposed = self.exposed(combined=True)
             if not exposed:
                 return self
-            before = dict(self.hidden)
-            for cell in exposed:
-                self._protect(cell)
-            if self.hidden == before and not self._hide_around(exposed):
+            if not self._answer(exposed):
                 # Only cells an earlier reading decided are left around it: what they give
                 # away was given away then (``merge`` keeps every reading's cells, so a
                 # reading never adds to it); nothing this reading hides would take it back.
-                # Only a restated number (``insight_backfill --replace``) can get here.
+                # Two scopes first read together, whose earlier months were decided apart
+                # (README "A reader whose scopes change"), or a restated number
+                # (``insight_backfill --replace``), can get here.
                 log.warning("insight: %d hidden cells pinned by earlier readings alone", len(exposed))
                 return self
         raise AssertionError("suppression did not settle")  # each round hides at least one more cell
+
+    def _answer(self, exposed: list[int]) -> bool:
+        """Hide what keeps the ``exposed`` cells from being worked out; whether anything changed."""
+        before = dict(self.hidden)
+        for cell in exposed:
+            self._protect(cell)
+        return self.hidden != before or (bool(exposed) and self._hide_around(exposed))
 
     def _hide_around(self, exposed: list[int]) -> bool:
         """The last resort when no single complement helps (the cells around are an earlier
@@ -240,15 +252,61 @@ class Ledger:
         for cell in primaries:
             self.hidden[cell] = COMPLEMENTARY
 
-    def ranges(self) -> dict[int, tuple[int, int]]:
+    def ranges(self, *, combined: bool = False) -> dict[int, tuple[int, int]]:
         """What an attacker can narrow each hidden cell to, from the shown cells and the sums
-        (bounds carried through the sums until nothing moves)."""
+        (bounds carried through the sums until nothing moves); ``combined``: through every
+        sum the ledger's sums add up to as well (``_combined``), which finds what the sums
+        subtracted from each other pin (a year so far less the month added is the year so far
+        a month before)."""
         bounds = {
             cell: (1, SMALL - 1) if kind == PRIMARY else self.bounds.get(cell, (0, UNBOUNDED))
             for cell, kind in self.hidden.items()
         }
+        self._carry(bounds)
+        if combined:
+            self._combined(bounds)
+        return bounds
+
+    def _combined(self, bounds: dict[int, tuple[int, int]]) -> None:
+        """Narrow ``bounds`` (carried already) through the sums solved as one system of linear
+        equations, until nothing moves.
+
+        The cells still open (hidden, not narrowed to one value) are the unknowns; the shown
+        cells and the cells narrowed to one value are constants. The sums in reduced row echelon
+        form (``_echelon``) say every unknown that the sums pin whatever the bounds (a unit
+        vector in the sums' span is one of its rows), and each of its rows is a sum that bounds
+        are carried through too: a cell the attacker could only work out by adding and
+        subtracting sums (two readings of a year so far and the month between) is then found.
+        A cell narrowed so is a constant for the next round, its bounds carried through the
+        ledger's own sums again (at most ``COMBINED_ROUNDS`` rounds: bounds of 0 to 10**12 could
+        otherwise narrow by one a round; the random search of test_months_combined.py takes four
+        at most)."""
+        for _round in range(COMBINED_ROUNDS):
+            open_cells = {cell for cell, (low, high) in bounds.items() if low < high}
+            if not open_cells:
+                return
+            rows = []
+            for index in sorted({index for cell in open_cells for index in self._equations_of[cell]}):
+                row: dict[int, int] = {}
+                constant = 0
+                for cell, coef in self.equations[index]:
+                    if cell in open_cells:
+                        row[cell] = row.get(cell, 0) + coef
+                    else:
+                        constant -= coef * (bounds[cell][0] if cell in bounds else self.values[cell])
+                rows.append((row, constant))
+            before = dict(bounds)
+            _carry_rows(_echelon(rows), bounds)
+            moved = [cell for cell in open_cells if bounds[cell] != before[cell]]
+            if not moved:
+                return
+            self._carry(bounds, moved)
+
+    def _carry(self, bounds: dict[int, tuple[int, int]], moved: list[int] | None = None) -> None:
+        """Narrow ``bounds`` in place, carried through each of the ledger's sums in turn (those
+        of the ``moved`` cells first, where only they moved since the bounds were carried)."""
         equations_of = self._equations_of
-        queue = deque(sorted({index for cell in bounds for index in equations_of[cell]}))
+        queue = deque(sorted({index for cell in (bounds if moved is None else moved) for index in equations_of[cell]}))
         queued = set(queue)
         budget = 100 * (len(queue) + 1)
         while queue and budget:
@@ -277,13 +335,12 @@ class Ledger:
                         if other not in queued:
                             queue.append(other)
                             queued.add(other)
-        return bounds
 
-    def exposed(self) -> list[int]:
+    def exposed(self, *, combined: bool = False) -> list[int]:
         """The hidden cells an attacker could pin down; empty when every hidden cell is safe."""
         return [
             cell
-            for cell, (low, high) in sorted(self.ranges().items())
+            for cell, (low, high) in sorted(self.ranges(combined=combined).items())
             if low >= high
             and (self.hidden[cell] == PRIMARY or 0 < abs(low) < SMALL or cell in self.depends_on)
             and self._small(cell)
@@ -492,6 +549,20 @@ def merge(known: Ledger | None, reading: Ledger) -> tuple[Ledger, list[int], boo
     return union, where, new
 
 
+def read_on(known: Ledger | None, others: list[Ledger], reading: Ledger) -> tuple[Ledger, list[int], bool]:
+    """A group's kept ledger (``known``, or none yet) with the kept ledgers of the groups it
+    overlaps taken in (``others``, ``fold``) and the new reading (combined, not suppressed)
+    decided against them all (``merge``, then ``Ledger.suppress`` where the reading brought
+    anything new): the union to keep, where each of the reading's cells is in it, and whether
+    it brought anything new (``decided`` writes what it hides back into the reading)."""
+    if others:
+        known = fold(known, others)
+    union, where, new = merge(known, reading)
+    if new:
+        union.suppress()
+    return union, where, new
+
+
 def _moved_apart(union: Ledger, found: dict, earlier: dict, terms, names, cell: int, at: int) -> None:
     """A new difference ``at`` of one figure between two scopes read together (``combine``),
     tied to every earlier reading's difference of the same figure and scopes (``earlier``:
@@ -687,3 +758,99 @@ def loads(data: dict) -> Ledger:
         bounds={cell: (low, high) for cell, low, high in data["bounds"]},
         keys={(name, value): cell for name, value, cell in data["keys"]},
     )
+
+
+Row = tuple[dict[int, int], int]  # sum(coef * cell) == constant, in whole numbers
+
+
+def _echelon(rows: list[Row]) -> list[Row]:
+    """``rows`` (sums over unknown cells, each equal to a constant) in reduced row echelon
+    form: each row has one pivot cell that no other row has. Any sum the rows add up to that
+    holds one cell only is then a row (so every cell the sums alone pin is one), and the other
+    rows are sums that bounds can be carried through which no single row of ``rows`` is.
+
+    Sparse rows of whole numbers, each divided by the greatest common divisor of its
+    coefficients and constant (what a row says is the same for any multiple of it); the pivot
+    of a row is its cell in the fewest rows so far (so that rows stay short)."""
+    pivots: dict[int, Row] = {}
+    rows_with: defaultdict[int, set[int]] = defaultdict(set)  # cell -> the pivots whose row has it
+    for terms, constant in rows:
+        row = {cell: coef for cell, coef in terms.items() if coef}
+        value = constant
+        for cell in [cell for cell in row if cell in pivots]:
+            row, value = _eliminated(row, value, cell, pivots[cell])
+        if not row:
+            continue  # a sum the others add up to
+        pivot = min(row, key=lambda cell: (len(rows_with[cell]), cell))
+        if row[pivot] < 0:
+            row, value = {cell: -coef for cell, coef in row.items()}, -value
+        for holder in list(rows_with[pivot]):
+            old = pivots[holder][0]
+            pivots[holder] = _eliminated(old, pivots[holder][1], pivot, (row, value))
+            for cell in old.keys() - pivots[holder][0].keys():
+                rows_with[cell].discard(holder)
+            for cell in pivots[holder][0].keys() - old.keys():
+                rows_with[cell].add(holder)
+        pivots[pivot] = (row, value)
+        for cell in row:
+            rows_with[cell].add(pivot)
+    return list(pivots.values())
+
+
+def _eliminated(row: dict[int, int], value: int, pivot: int, by: Row) -> Row:
+    """``row`` less a multiple of ``by`` (whose coefficient of ``pivot`` is above 0) that takes
+    ``pivot`` out of it, in whole numbers, divided by the common divisor."""
+    by_row, by_value = by
+    keep, take = by_row[pivot], row[pivot]
+    if keep != 1:
+        row, value = {cell: keep * coef for cell, coef in row.items()}, keep * value
+    else:
+        row = dict(row)
+    for cell, coef in by_row.items():
+        updated = row.get(cell, 0) - take * coef
+        if updated:
+            row[cell] = updated
+        else:
+            row.pop(cell, None)
+    value -= take * by_value
+    divisor = gcd(value, *row.values())
+    if divisor > 1:
+        row, value = {cell: coef // divisor for cell, coef in row.items()}, value // divisor
+    return row, value
+
+
+def _carry_rows(rows: list[Row], bounds: dict[int, tuple[int, int]]) -> None:
+    """Narrow ``bounds`` (of whole numbers) in place, carried through ``rows`` until nothing
+    moves (a bounded number of passes)."""
+    rows_of: defaultdict[int, list[int]] = defaultdict(list)
+    for index, (row, _value) in enumerate(rows):
+        for cell in row:
+            rows_of[cell].append(index)
+    queue = deque(range(len(rows)))
+    queued = set(queue)
+    budget = 100 * (len(queue) + 1)
+    while queue and budget:
+        budget -= 1
+        index = queue.popleft()
+        queued.discard(index)
+        row, value = rows[index]
+        spans = []
+        low_sum = high_sum = 0
+        for cell, coef in row.items():
+            low, high = bounds[cell]
+            span = (coef * low, coef * high) if coef > 0 else (coef * high, coef * low)
+            spans.append(span)
+            low_sum += span[0]
+            high_sum += span[1]
+        for (cell, coef), (low, high) in zip(row.items(), spans, strict=True):
+            # coef * cell == value - (the others), the others in [low_sum - low, high_sum - high]
+            least, most = value - (high_sum - high), value - (low_sum - low)
+            if coef < 0:
+                least, most, coef = -most, -least, -coef
+            new = (max(bounds[cell][0], -(-least // coef)), min(bounds[cell][1], most // coef))
+            if new != bounds[cell] and new[0] <= new[1]:
+                bounds[cell] = new
+                for other in rows_of[cell]:
+                    if other not in queued:
+                        queue.append(other)
+                        queued.add(other)

@@ -57,11 +57,12 @@ def put_together(readings: list[Ledger]) -> Ledger:
 
 
 def pinned(readings: list[Ledger]) -> list[int]:
-    """The small numbers hidden in some reading that the readings together give away."""
+    """The small numbers hidden in some reading that the readings together give away, the sums
+    solved together (``Ledger.ranges(combined=True)``)."""
     known = put_together(readings)
     return [
         known.values[cell]
-        for cell, (low, high) in known.ranges().items()
+        for cell, (low, high) in known.ranges(combined=True).items()
         if low >= high
         and known.hidden[cell] not in AUXILIARY
         and (known.hidden[cell] == PRIMARY or 0 < abs(low) < SMALL)
