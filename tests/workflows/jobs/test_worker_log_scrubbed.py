@@ -43,13 +43,9 @@ def _answering_a_status_line(status_line: bytes = STATUS_LINE):
     return server
 
 
-def test_a_connectors_words_naming_the_person_are_scrubbed_in_the_workers_log(
-    connector_setup,  # noqa: F811
-    users,
-    agencies,
-    caplog,
-):
-    server = _answering_a_status_line()
+def _call_failed(server, users, agencies, caplog):
+    """A case whose connector call goes to ``server`` and fails, the worker run once: the
+    case, its service job and the worker's one log line of the failure."""
     try:
         url = f"http://127.0.0.1:{server.getsockname()[1]}/income"
         ServiceConnector.objects.create(name="income-register", url=url, secret=SECRET, agency=agencies["nav"])
@@ -58,9 +54,18 @@ def test_a_connectors_words_naming_the_person_are_scrubbed_in_the_workers_log(
             Worker(name="w").run(once=True)
     finally:
         server.close()
-    job = service_job(case)
-    assert "ikke funnet" in job.last_error  # the call failed with the system's words
     (line,) = [record.getMessage() for record in caplog.records if record.name == "workflows.jobs.worker"]
+    return case, service_job(case), line
+
+
+def test_a_connectors_words_naming_the_person_are_scrubbed_in_the_workers_log(
+    connector_setup,  # noqa: F811
+    users,
+    agencies,
+    caplog,
+):
+    _case, job, line = _call_failed(_answering_a_status_line(), users, agencies, caplog)
+    assert "ikke funnet" in job.last_error  # the call failed with the system's words
     assert "ikke funnet" in line and "…" in line
     for value in ("NORDMANN", "OLA", PERSON["national_id"], "179120 99997"):
         assert value not in line, (value, line)
@@ -79,16 +84,7 @@ def test_a_computed_field_a_connector_echoes_is_scrubbed_where_the_call_failed(
     computed = connector_model().replace('value="2026"', 'value="len(applicant_id) * 3000 + 500"')
     deploy_definition(actor=None, bpmn_xml=computed, forms=FORMS, check_permission=False)
     server = _answering_a_status_line(b"HTTP/1.1 GJELD 12 500 over grensen\r\n\r\n")
-    try:
-        url = f"http://127.0.0.1:{server.getsockname()[1]}/income"
-        ServiceConnector.objects.create(name="income-register", url=url, secret=SECRET, agency=agencies["nav"])
-        case = waiting_case(users, agencies)
-        with caplog.at_level(logging.WARNING, logger="workflows.jobs.worker"):
-            Worker(name="w").run(once=True)
-    finally:
-        server.close()
-    job = service_job(case)
-    (line,) = [record.getMessage() for record in caplog.records if record.name == "workflows.jobs.worker"]
+    case, job, line = _call_failed(server, users, agencies, caplog)
     shown = selectors.incident_job_error(Incident(job=job, case=case))
     for text in (job.last_error, line, shown):
         assert "over grensen" in text and "12 500" not in text, text
