@@ -36,21 +36,9 @@ POSTGRESQL = [
     $$ LANGUAGE plpgsql
     """,
 ]
-POSTGRESQL_REVERSE = [
-    """
-    CREATE OR REPLACE FUNCTION accounts_record_deactivation() RETURNS trigger AS $$
-    BEGIN
-        INSERT INTO accounts_deactivation (user_id, "at") VALUES (NEW.id, clock_timestamp())
-        ON CONFLICT (user_id) DO UPDATE SET "at" = EXCLUDED."at";
-        DELETE FROM accounts_tokendevice
-         WHERE token_id IN (SELECT digest FROM knox_authtoken WHERE user_id = NEW.id);
-        DELETE FROM knox_authtoken WHERE user_id = NEW.id;
-        DELETE FROM accounts_knowndevice WHERE user_id = NEW.id;
-        RETURN NULL;
-    END
-    $$ LANGUAGE plpgsql
-    """,
-]
+# Back: the function as accounts 0010 left it, the same but for the sessions' delete.
+_ENDS_SESSIONS = "        DELETE FROM django_session WHERE user_id = NEW.id;\n"
+POSTGRESQL_REVERSE = [POSTGRESQL[0].replace(_ENDS_SESSIONS, "")]
 
 
 SQLITE_TRIGGER = """
@@ -70,7 +58,7 @@ SQLITE_TRIGGER = """
 SQLITE = ["DROP TRIGGER IF EXISTS accounts_deactivation", SQLITE_TRIGGER]
 SQLITE_REVERSE = [
     "DROP TRIGGER IF EXISTS accounts_deactivation",
-    SQLITE_TRIGGER.replace("        DELETE FROM django_session WHERE user_id = NEW.id;\n", ""),
+    SQLITE_TRIGGER.replace(_ENDS_SESSIONS, ""),
 ]
 
 
