@@ -24,7 +24,7 @@ from permissions import policy
 from permissions.models import ALL_CATEGORIES, BreakGlass
 from retention import services as retention_services
 from retention.models import ArchiveExport, RetentionRule
-from tests.workflows.helpers import complete, open_tasks
+from tests.workflows.helpers import complete, open_tasks, start_prison_case
 from workflows import services
 from workflows.models import Event, EventKind, Incident, ProcessInstance, Task, TaskStatus
 
@@ -185,3 +185,28 @@ def assert_counts_do_not_grow(growth: Growth, client_for, routes) -> None:
     large = counts()
     grown = {route: (small[route], large[route]) for route in small if large[route] > small[route]}
     assert not grown, f"query counts grew with the rows (at N, at 3N): {grown}"
+
+
+def python_calls_per_row(users, agencies, read) -> float:
+    """The Python function calls one more row of a list costs: ``read()`` (the list read
+    once, returning how many rows it showed) profiled with 2 and then 12 prison cases'
+    intake tasks waiting, each after a warm-up read (statements compiled, caches warm)."""
+    import cProfile
+    import pstats
+
+    def calls_and_rows() -> tuple[int, int]:
+        read()
+        profile = cProfile.Profile()
+        profile.enable()
+        rows = read()
+        profile.disable()
+        return pstats.Stats(profile).total_calls, rows
+
+    for _ in range(2):
+        start_prison_case(users, agencies)
+    few, few_rows = calls_and_rows()
+    for _ in range(10):
+        start_prison_case(users, agencies)
+    many, many_rows = calls_and_rows()
+    assert (few_rows, many_rows) == (2, 12)
+    return (many - few) / (many_rows - few_rows)

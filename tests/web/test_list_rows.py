@@ -7,6 +7,7 @@ import zoneinfo
 import pytest
 from django.utils import timezone, translation
 
+from tests.query_counts import python_calls_per_row
 from web.list_rows import TimeTags
 from web.templatetags.ui import time_tag
 
@@ -103,29 +104,13 @@ def test_an_inbox_row_costs_a_bounded_number_of_python_calls(web, shipped, users
     (issue 12: the quiet office's page, 2 rows at 10,000 tasks and 50 at a million, stays within
     2x). 829 a row in this test when the template wrote each row's sixteen values, 443 now
     (README "Read paths at scale"): the bound is between, so a per-row cost added back fails."""
-    import cProfile
-    import pstats
-
-    from tests.workflows.helpers import start_prison_case
-
     client = web("kari")  # the prison's intake of each case waits in its inbox
 
-    def calls_and_rows() -> tuple[int, int]:
-        client.get("/tasks/?tab=agency")  # the statements compiled, the caches warm
-        profile = cProfile.Profile()
-        profile.enable()
+    def read() -> int:
         page = client.get("/tasks/?tab=agency")
-        profile.disable()
         assert page.status_code == 200
-        return pstats.Stats(profile).total_calls, page.content.decode().count('class="task-link"')
+        return page.content.decode().count('class="task-link"')
 
-    for _ in range(2):
-        start_prison_case(users, agencies)
-    few, few_rows = calls_and_rows()
-    for _ in range(10):
-        start_prison_case(users, agencies)
-    many, many_rows = calls_and_rows()
-    assert (few_rows, many_rows) == (2, 12)
-    per_row = (many - few) / (many_rows - few_rows)
+    per_row = python_calls_per_row(users, agencies, read)
     print(f"{per_row:.0f} function calls per inbox row")
     assert per_row < 650, f"{per_row:.0f} function calls per inbox row"
