@@ -35,7 +35,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_login_failed
 from django.core import checks
 from django.core.signals import request_finished
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Max
 from django.dispatch import receiver
 from django.http import JsonResponse
@@ -151,15 +151,22 @@ def one_at_a_time(username: str | None) -> None:
 @receiver(request_finished, dispatch_uid="accounts.lockout.release")
 def release(**kwargs) -> None:
     """The request is over: the usernames it held (``one_at_a_time``) are let go. A connection
-    closed at the request's end (``CONN_MAX_AGE``) let them go with it."""
+    closed at the request's end (``CONN_MAX_AGE``) let them go with it. One whose unlock fails
+    is closed, so that its locks go with it: a kept connection still holding a username would
+    hold every other try of that name for good, and a key left in ``held`` would let this
+    thread's next try of it go without the lock."""
     held = getattr(_held, "keys", None)
     if not held:
         return
-    if connection.connection is not None:
-        with connection.cursor() as cursor:
-            for key in held:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-    held.clear()
+    try:
+        if connection.connection is not None:
+            with connection.cursor() as cursor:
+                for key in held:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except DatabaseError:
+        connection.close()
+    finally:
+        held.clear()
 
 
 def record_refused(request, username: str) -> None:

@@ -82,3 +82,29 @@ def test_a_burst_at_the_token_endpoint_tests_no_more_passwords_than_the_limit(sl
     answers = _burst(send)
     assert len(answers) == BURST
     assert _tested() == settings.AXES_FAILURE_LIMIT, answers
+
+
+def test_a_username_whose_unlock_fails_is_let_go_with_its_connection(monkeypatch):
+    """Should the unlock at the request's end fail (a connection gone bad), the connection is
+    closed, which lets its locks go, and the thread forgets the name: before, the error left the
+    name in the thread's keys (its next try of that name went without the lock) and a connection
+    kept for the next request went on holding it, so every other try of the name waited for good."""
+    from django.db import DatabaseError, connection
+
+    from accounts import lockout
+
+    lockout.one_at_a_time("ola.nordmann")
+    assert lockout._held.keys
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("the server closed the connection")
+
+    monkeypatch.setattr(connection, "cursor", broken)
+    lockout.release()
+    monkeypatch.undo()
+
+    assert not lockout._held.keys
+    assert connection.connection is None  # closed: PostgreSQL let its advisory locks go
+    with connection.cursor() as cursor:  # a new session holds none of them
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
