@@ -3,7 +3,10 @@ from datetime import UTC, datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,6 +26,7 @@ from accounts.models import (
     RefusedSignIn,
     ServiceAccount,
 )
+from permissions import rules
 from permissions.admin import RoleGrantAdmin, role_grant_error
 
 User = get_user_model()
@@ -90,15 +94,77 @@ class EnrolmentLinkAdmin(admin.ModelAdmin):
         return False
 
 
+USER_ADMIN_REFUSED = {
+    "powers": _(
+        "Only a superuser gives or changes staff status, superuser status, groups and permissions."
+    ),
+    "links": _(
+        "Only a superuser, or the access administrator of every agency the user has a role in, "
+        "makes a link to set up two-factor sign-in for this user. No link was made."
+    ),
+}
+
+
+class UserChangeForm(auth_forms.UserChangeForm):
+    """Django's, with the admin's powers (``rules.ADMIN_POWER_FIELDS``) a superuser's alone:
+    for anyone else they are read-only on the page, and a request that sends one anyway is the
+    form's error, nothing saved."""
+
+    actor = None  # the admin sets the requesting user on the class it makes per request
+
+    def clean(self):
+        cleaned = super().clean()
+        sent = any(name in self.data for name in rules.ADMIN_POWER_FIELDS)
+        if sent and not rules.may_give_admin_powers(self.actor):
+            raise ValidationError(USER_ADMIN_REFUSED["powers"], code="user_admin.powers")
+        return cleaned
+
+
 admin.site.unregister(User)
 
 
 @admin.register(User)
 class UserAdmin(auth_admin.UserAdmin):
     """Django's, with the action that issues two-factor enrolment links, and no password for
-    a single sign-on user (``accounts.signals``: one saved is made unusable)."""
+    a single sign-on user (``accounts.signals``: one saved is made unusable).
 
+    Django lets whoever may change users take over any account (docs/security.md, "Who may
+    change users in the admin"). Here staff and superuser status, groups and permissions
+    are changed by a superuser alone (``rules.may_give_admin_powers``); an account is changed
+    (its password set, an enrolment link made, deleted) only by who may manage it
+    (``rules.may_manage_user``): a superuser, or the access administrator of every agency the
+    user has a role in, never on an operator's account or their own. Other accounts' pages are
+    shown read-only to them, and their change, password and delete pages answer 403."""
+
+    form = UserChangeForm
     actions = ["issue_enrolment_links"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not rules.may_give_admin_powers(request.user):
+            readonly += (*rules.ADMIN_POWER_FIELDS, "last_login", "date_joined")
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or rules.may_manage_user(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or rules.may_manage_user(request.user, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not rules.may_give_admin_powers(request.user):
+            actions.pop("delete_selected", None)
+        return actions
 
     def user_change_password(self, request, id, form_url=""):
         if ExternalIdentity.objects.filter(user_id=id).exists():
@@ -109,8 +175,13 @@ class UserAdmin(auth_admin.UserAdmin):
     @admin.action(description=_("Make a link to set up two-factor sign-in"), permissions=["change"])
     def issue_enrolment_links(self, request, queryset):
         """A one-time link per selected user, shown on this page only: give it to the user
-        apart from their password. Their earlier links stop working."""
-        links = [(user, enrolment.issue(user, by=request.user)) for user in queryset.order_by("username")]
+        apart from their password. Their earlier links stop working. None is made unless
+        the operator may manage every selected user (``rules.may_manage_user``)."""
+        chosen = list(queryset.order_by("username"))
+        if not all(rules.may_manage_user(request.user, user) for user in chosen):
+            messages.error(request, USER_ADMIN_REFUSED["links"])
+            return None
+        links = [(user, enrolment.issue(user, by=request.user)) for user in chosen]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Links to set up two-factor sign-in"),
@@ -118,6 +189,25 @@ class UserAdmin(auth_admin.UserAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(auth_admin.GroupAdmin):
+    """Django's, a group added, changed or deleted by a superuser alone
+    (``rules.may_give_admin_powers``): a group's permissions are its members' powers in the
+    admin, and ``auth.change_group`` let an operator give their own group any of them."""
+
+    def has_add_permission(self, request):
+        return rules.may_give_admin_powers(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return rules.may_give_admin_powers(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return rules.may_give_admin_powers(request.user) and super().has_delete_permission(request, obj)
 
 
 admin.site.unregister(TOTPDevice)
@@ -136,6 +226,20 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        """A device is deleted (a lost phone) by who may manage its user
+        (``rules.may_manage_user``): its deletion and a new enrolment link took the account
+        over. The bulk delete is the superusers'."""
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or rules.may_manage_user(request.user, obj.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not rules.may_give_admin_powers(request.user):
+            actions.pop("delete_selected", None)
+        return actions
 
 
 admin.site.unregister(AuthToken)

@@ -1114,6 +1114,79 @@ def check_role_grant(actor, *, agency_ids, to_self: bool) -> None:
         raise RoleGrantRefused("agency")
 
 
+# The fields of a user that are powers in the admin itself: staff status opens the admin,
+# superuser status every power, groups and permissions each model's pages.
+ADMIN_POWER_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+
+def may_give_admin_powers(actor) -> bool:
+    """Who changes a user's staff or superuser status, groups or permissions, or a group's
+    permissions: an active superuser alone. Django's ``auth.change_user`` (or
+    ``auth.change_group``) let whoever held it make themselves a superuser
+    (docs/security.md, "Who may change users in the admin")."""
+    return bool(
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and actor.is_active
+        and actor.is_superuser
+    )
+
+
+def _added_by(actor, target) -> bool:
+    """The admin's history records ``actor`` adding the user ``target`` (its add page)."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(get_user_model()),
+        object_id=str(target.pk),
+        action_flag=ADDITION,
+        user_id=actor.pk,
+    ).exists()
+
+
+def may_manage_user(actor, target) -> bool:
+    """Who changes a user's account in the admin (names, e-mail, active, its password without
+    the old one, an enrolment link for a second factor, the deletion of its device or of the
+    account): each of these takes the account over, and with it its roles' case data. So:
+
+    - an active superuser, on any account;
+    - else the access administrator (``Role.ACCESS_ADMIN``) of **every** agency the user has a
+      role in (``may_grant_roles_in`` for each), on a user who is neither staff nor a superuser
+      and is not themselves: another operator's account (an access administrator's, a
+      superuser's) is a superuser's to change, and nobody changes their own here (their
+      password changes on their own page, with the old one);
+    - a user with no role yet: only the access administrator who added them in the admin
+      (its history says so), until someone gives them a role.
+
+    Django's ``auth.change_user`` (``delete_user``, ``delete_totpdevice``) is asked as well:
+    it decides which pages the operator sees, not whose accounts."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    if target is None or target.pk is None or target.pk == actor.pk or target.is_superuser or target.is_staff:
+        return False
+    reach = agency_ids_with_role(actor, Role.ACCESS_ADMIN)
+    if not reach:
+        return False
+    agencies = set(Membership.objects.filter(user_id=target.pk).values_list("agency_id", flat=True))
+    if agencies:
+        return agencies <= reach
+    return _added_by(actor, target)
+
+
+def admin_shows_incidents(user) -> bool:
+    """Incidents in the Django admin: for a superuser (who there sees every job and its case
+    too), and else for whoever sees them outside it (``can_view_incidents``: the process admin
+    who works no cases, every incident, as ``GET /api/v1/incidents/``). Django's
+    ``workflows.view_incident`` alone showed every agency's incidents, their cases and where
+    they failed, to any staff user holding it."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser) or can_view_incidents(user)
+
+
 # The categories a legal basis can cover: those a consent can open (not the open ones).
 LEGAL_BASIS_CATEGORIES = tuple(c for c in CATEGORIES if c not in OPEN_CATEGORIES)
 
@@ -2158,6 +2231,7 @@ __all__ = [
     "Decision",
     "acting_agency",
     "active_break_glass",
+    "admin_shows_incidents",
     "active_consents",
     "agency_ids_with_role",
     "agency_keeps_case",
@@ -2207,6 +2281,8 @@ __all__ = [
     "is_recipient",
     "listed_cases",
     "listed_task_rows",
+    "may_give_admin_powers",
+    "may_manage_user",
     "may_record_sharing",
     "need_to_know",
     "note_agencies",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from permissions import rules
 from permissions.admin import WriteOnlySecretForm
 from workflows import selectors
 from workflows.models import (
@@ -43,6 +44,23 @@ class IncidentAdmin(admin.ModelAdmin):
         # Rows the engine or a sign-in writes: the add page's form has none of their fields
         # (all read-only), and saving it was a 500.
         return False
+
+    # Shown to who sees incidents outside the admin (``rules.admin_shows_incidents``), and to
+    # superusers: Django's view permission alone showed any staff user every agency's
+    # incidents, the cases they name and where those failed. For anyone else the list, the
+    # pages and the history answer 403.
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if rules.admin_shows_incidents(request.user) else queryset.none()
+
+    def has_view_permission(self, request, obj=None):
+        return rules.admin_shows_incidents(request.user) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return rules.admin_shows_incidents(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return rules.admin_shows_incidents(request.user) and super().has_delete_permission(request, obj)
 
     @admin.display(description=_("error"))
     def error_text(self, incident) -> str:

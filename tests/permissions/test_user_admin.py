@@ -1,0 +1,268 @@
+"""Who changes users in the admin. Django gives whoever holds ``auth.change_user`` the power
+to make themselves (or anyone) a superuser or staff, to set groups and permissions, to set any
+password account's password without the old one, and (with ``delete_totpdevice``) to remove
+another's second factor and make them an enrolment link: every account taken over, and with
+it its roles' health, justice and economy data. Here the admin's powers are a superuser's
+alone, and an account is changed only by a superuser or by the access administrator of every
+agency its user has a role in, never an operator's account or one's own. Until 2026-12-06
+each test below failed."""
+
+import pytest
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import EnrolmentLink
+from permissions.models import Membership, Role
+
+pytestmark = pytest.mark.django_db
+
+POWERS = "Bare en superbruker kan gi eller endre"
+LINKS = "Ingen lenke ble laget"
+NEW_PASSWORD = "Et-nytt-passord-for-kontoen-42"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def user_admin(django_user_model, agencies):
+    """NAV's access administrator, a staff user holding every Django permission on users,
+    groups and devices: not a superuser."""
+    user = django_user_model.objects.create_user("brukeradmin", password="x", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["auth", "otp_totp"],
+            codename__in=[
+                f"{action}_{model}"
+                for action in ("add", "change", "delete", "view")
+                for model in ("user", "group", "totpdevice")
+            ],
+        )
+    )
+    Membership.objects.create(user=user, agency=agencies["nav"], role=Role.ACCESS_ADMIN)
+    return user
+
+
+@pytest.fixture
+def root(django_user_model):
+    return django_user_model.objects.create_superuser("root-admin", "root@example.org", "pw-1234567")
+
+
+@pytest.fixture
+def colleague(django_user_model, agencies):
+    """Another staff user of NAV: NAV's second access administrator."""
+    user = django_user_model.objects.create_user("kollega", password="x", is_staff=True)
+    Membership.objects.create(user=user, agency=agencies["nav"], role=Role.ACCESS_ADMIN)
+    return user
+
+
+def _change_form(user, **extra):
+    """What the user's change page posts, with ``extra`` (a tampered field) added; the dates
+    the page shows to a superuser too, so that without the refusal the form saves."""
+    joined = user.date_joined
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    data.update(extra)
+    return data
+
+
+def _powers(user):
+    user.refresh_from_db()
+    return (user.is_superuser, user.is_staff, set(user.groups.all()), set(user.user_permissions.all()))
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        {"is_superuser": "on"},
+        {"is_staff": "on"},
+        "groups",
+        "user_permissions",
+    ],
+)
+def test_a_user_administrator_gives_no_admin_power_to_a_user_of_their_agency(user_admin, users, tampered):
+    nils = users["nils"]  # a NAV caseworker: an account NAV's access administrator manages
+    group = Group.objects.create(name="Alle makter")
+    group.permissions.set(Permission.objects.all())
+    if tampered == "groups":
+        tampered = {"groups": [group.pk]}
+    elif tampered == "user_permissions":
+        tampered = {"user_permissions": [Permission.objects.get(codename="change_user").pk]}
+    before = _powers(nils)
+    answer = _client(user_admin).post(reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, **tampered))
+    assert answer.status_code == 200 and POWERS in answer.content.decode()
+    assert _powers(nils) == before
+    assert not LogEntry.objects.filter(object_id=str(nils.pk), action_flag=CHANGE).exists()
+
+
+@pytest.mark.parametrize("tampered", [{"is_superuser": "on"}, {"is_staff": "on"}, "user_permissions", "groups"])
+def test_a_user_administrator_raises_no_power_of_their_own(user_admin, tampered):
+    if tampered == "user_permissions":
+        tampered = {"user_permissions": list(Permission.objects.values_list("pk", flat=True))}
+    elif tampered == "groups":
+        tampered = {"groups": [Group.objects.create(name="Drift").pk]}
+    before = _powers(user_admin)
+    page = _client(user_admin)
+    assert page.get(reverse("admin:auth_user_change", args=[user_admin.pk])).status_code == 200  # shown, read-only
+    answer = page.post(reverse("admin:auth_user_change", args=[user_admin.pk]), _change_form(user_admin, **tampered))
+    assert answer.status_code == 403
+    assert _powers(user_admin) == before
+
+
+def test_a_user_administrator_gives_their_group_no_permission(user_admin):
+    group = Group.objects.create(name="Brukeradministratorer")
+    user_admin.groups.add(group)
+    answer = _client(user_admin).post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": group.name, "permissions": list(Permission.objects.values_list("pk", flat=True))},
+    )
+    assert answer.status_code == 403
+    assert not group.permissions.exists()
+    assert _client(user_admin).post(reverse("admin:auth_group_add"), {"name": "Ny"}).status_code == 403
+    assert not Group.objects.filter(name="Ny").exists()
+
+
+def test_a_superuser_still_gives_the_admin_s_powers(root, users):
+    nils = users["nils"]
+    group = Group.objects.create(name="Drift")
+    perm = Permission.objects.get(codename="view_incident")
+    answer = _client(root).post(
+        reverse("admin:auth_user_change", args=[nils.pk]),
+        _change_form(nils, is_staff="on", is_superuser="on", groups=[group.pk], user_permissions=[perm.pk]),
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert _powers(nils) == (True, True, {group}, {perm})
+    assert LogEntry.objects.filter(object_id=str(nils.pk), action_flag=CHANGE, user=root).exists()
+
+
+def _set_password(client, user):
+    url = reverse("admin:auth_user_password_change", args=[user.pk])
+    shown = client.get(url).status_code
+    posted = client.post(
+        url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "set_usable_password": "true"}
+    ).status_code
+    user.refresh_from_db()
+    return shown, posted, user.check_password(NEW_PASSWORD)
+
+
+def test_a_user_administrator_sets_no_password_of_a_superuser_an_operator_another_agency_or_their_own(
+    user_admin, root, colleague, users
+):
+    page = _client(user_admin)
+    for target in (root, colleague, users["helga"], user_admin):  # helga: the health service's
+        assert _set_password(page, target) == (403, 403, False), target.username
+    # Nor of a caseworker of NAV who also works for another agency.
+    Membership.objects.create(user=users["nora"], agency=agencies_of(users["helga"]), role=Role.MEMBER)
+    assert _set_password(page, users["nora"]) == (403, 403, False)
+
+
+def agencies_of(user):
+    return Membership.objects.filter(user=user).first().agency
+
+
+def test_a_user_administrator_sets_the_password_of_a_user_of_their_agency_in_the_history(user_admin, users):
+    assert _set_password(_client(user_admin), users["nils"]) == (200, 302, True)
+    assert LogEntry.objects.filter(object_id=str(users["nils"].pk), action_flag=CHANGE, user=user_admin).exists()
+
+
+def test_a_user_administrator_deletes_no_user_out_of_reach(user_admin, root, users):
+    page = _client(user_admin)
+    for target in (root, users["helga"]):
+        assert page.post(reverse("admin:auth_user_delete", args=[target.pk]), {"post": "yes"}).status_code == 403
+        target.refresh_from_db()
+
+
+def test_the_superuser_sets_any_password(root, users):
+    assert _set_password(_client(root), users["helga"]) == (200, 302, True)
+
+
+def _device(user):
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def test_a_user_administrator_deletes_no_device_of_a_superuser_an_operator_or_another_agency(
+    user_admin, root, colleague, users
+):
+    page = _client(user_admin)
+    for target in (root, colleague, users["helga"]):
+        device = _device(target)
+        url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
+        assert page.get(url).status_code == 403
+        assert page.post(url, {"post": "yes"}).status_code == 403
+        assert TOTPDevice.objects.filter(pk=device.pk).exists(), target.username
+    # Nor through the list's bulk delete.
+    device = _device(users["helga"])
+    page.post(
+        reverse("admin:otp_totp_totpdevice_changelist"),
+        {"action": "delete_selected", "_selected_action": [device.pk], "post": "yes"},
+    )
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_a_lost_phone_of_a_user_of_their_agency_is_deleted_in_the_history(user_admin, root, users):
+    device = _device(users["nils"])
+    answer = _client(user_admin).post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert answer.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert LogEntry.objects.filter(object_id=str(device.pk), action_flag=DELETION, user=user_admin).exists()
+    other = _device(users["helga"])
+    assert _client(root).post(reverse("admin:otp_totp_totpdevice_delete", args=[other.pk]), {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.filter(pk=other.pk).exists()
+
+
+def _issue_links(client, *targets):
+    return client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "issue_enrolment_links", "_selected_action": [target.pk for target in targets]},
+        follow=True,
+    )
+
+
+def test_a_user_administrator_makes_no_enrolment_link_for_a_user_out_of_reach(user_admin, root, colleague, users):
+    page = _client(user_admin)
+    for chosen in ([root], [colleague], [users["helga"]], [user_admin], [users["nils"], users["helga"]]):
+        answer = _issue_links(page, *chosen)
+        assert answer.status_code == 200 and LINKS in answer.content.decode()
+        assert "/accounts/two-factor/enrol/" not in answer.content.decode()
+        assert not EnrolmentLink.objects.exists(), [user.username for user in chosen]
+
+
+def test_enrolment_links_for_their_agency_s_users_and_a_superuser_s_for_anyone(user_admin, root, users):
+    assert "/accounts/two-factor/enrol/" in _issue_links(_client(user_admin), users["nils"]).content.decode()
+    assert "/accounts/two-factor/enrol/" in _issue_links(_client(root), users["helga"], root).content.decode()
+    assert set(EnrolmentLink.objects.values_list("user__username", flat=True)) == {"nils", "helga", "root-admin"}
+
+
+def test_a_user_without_a_role_is_changed_by_the_access_administrator_who_added_them_alone(
+    user_admin, colleague, django_user_model
+):
+    page = _client(user_admin)
+    added = page.post(
+        reverse("admin:auth_user_add"),
+        {"username": "ny-ansatt", "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert added.status_code == 302
+    new = django_user_model.objects.get(username="ny-ansatt")
+    assert _issue_links(page, new).content.decode().count("/accounts/two-factor/enrol/") == 1
+    # A roleless account another made: the superuser's (or its maker's) to change.
+    stranger = django_user_model.objects.create_user("uten-rolle", password="x")
+    assert _set_password(page, stranger) == (403, 403, False)
