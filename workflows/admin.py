@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -61,6 +62,11 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return rules.admin_shows_incidents(request.user) and super().has_delete_permission(request, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_permission(request):  # before the row is looked for (Django's order)
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
 
     @admin.display(description=_("error"))
     def error_text(self, incident) -> str:

@@ -1,0 +1,91 @@
+"""Incidents in the Django admin. An incident names a case (its reference), the element it
+failed at and the error: where the case's path went. Outside the admin only the process admin
+who works no cases reads them (``rules.can_view_incidents``, ``GET /api/v1/incidents/``);
+until 2026-12-06 Django's ``workflows.view_incident`` alone showed every agency's incidents to
+any staff user holding it, a caseworker of one agency included. Now the admin shows them to
+whoever sees them outside it, and to superusers; everyone else is answered 403 on the list,
+the page, its history and its deletion."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from permissions.models import Membership, Role
+from workflows.models import Incident, ProcessInstance
+
+pytestmark = pytest.mark.django_db
+
+ELEMENT = "Task_ventet_på_bolig"
+
+
+@pytest.fixture
+def incident(prison_case):
+    instance = ProcessInstance.objects.get(case=prison_case)
+    return Incident.objects.create(
+        instance=instance, case=prison_case, kind="expression-error", element_id=ELEMENT, error="boom"
+    )
+
+
+def _staff_client(user):
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="workflows",
+            codename__in=["view_incident", "change_incident", "delete_incident"],
+        )
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _pages(incident):
+    return (
+        reverse("admin:workflows_incident_changelist"),
+        reverse("admin:workflows_incident_change", args=[incident.pk]),
+        reverse("admin:workflows_incident_history", args=[incident.pk]),
+        reverse("admin:workflows_incident_delete", args=[incident.pk]),
+    )
+
+
+@pytest.mark.parametrize(
+    "name, extra_role",
+    [
+        ("kari", None),  # a caseworker of the prison, whose case it is
+        ("nils", None),  # a caseworker of NAV
+        ("aud", None),  # an auditor
+        ("ada", ("prison", Role.MEMBER)),  # a process admin who also works cases
+    ],
+)
+def test_a_staff_user_who_reads_no_incidents_elsewhere_reads_none_in_the_admin(
+    users, agencies, incident, name, extra_role
+):
+    user = users[name]
+    if extra_role:
+        Membership.objects.create(user=user, agency=agencies[extra_role[0]], role=extra_role[1])
+    client = _staff_client(user)
+    for url in _pages(incident):
+        answer = client.get(url)
+        assert answer.status_code == 403, url
+        assert ELEMENT not in answer.content.decode()
+    assert client.post(_pages(incident)[3], {"post": "yes"}).status_code == 403
+    assert Incident.objects.filter(pk=incident.pk).exists()
+
+
+def test_the_process_admin_who_works_no_cases_reads_in_the_admin_what_the_api_lists(users, incident):
+    client = _staff_client(users["ada"])
+    listed = client.get(reverse("admin:workflows_incident_changelist"))
+    assert listed.status_code == 200 and ELEMENT in listed.content.decode()
+    api = client.get(reverse("api-incidents"))
+    assert api.status_code == 200
+    shown = client.get(reverse("admin:workflows_incident_change", args=[incident.pk]))
+    assert shown.status_code == 200 and ELEMENT in shown.content.decode()
+
+
+def test_a_superuser_still_reads_every_incident(django_user_model, incident):
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("root-admin", "root@example.org", "pw-1234567"))
+    for url in _pages(incident)[:3]:
+        assert client.get(url).status_code == 200, url
