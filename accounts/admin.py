@@ -95,9 +95,7 @@ class EnrolmentLinkAdmin(admin.ModelAdmin):
 
 
 USER_ADMIN_REFUSED = {
-    "powers": _(
-        "Only a superuser gives or changes staff status, superuser status, groups and permissions."
-    ),
+    "powers": _("Only a superuser gives or changes staff status, superuser status, groups and permissions."),
     "links": _(
         "Only a superuser, or the access administrator of every agency the user has a role in, "
         "makes a link to set up two-factor sign-in for this user. No link was made."

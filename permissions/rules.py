@@ -1125,10 +1125,7 @@ def may_give_admin_powers(actor) -> bool:
     ``auth.change_group``) let whoever held it make themselves a superuser
     (docs/security.md, "Who may change users in the admin")."""
     return bool(
-        actor is not None
-        and getattr(actor, "is_authenticated", False)
-        and actor.is_active
-        and actor.is_superuser
+        actor is not None and getattr(actor, "is_authenticated", False) and actor.is_active and actor.is_superuser
     )
 
 
@@ -2231,8 +2228,8 @@ __all__ = [
     "Decision",
     "acting_agency",
     "active_break_glass",
-    "admin_shows_incidents",
     "active_consents",
+    "admin_shows_incidents",
     "agency_ids_with_role",
     "agency_keeps_case",
     "agency_works_case",

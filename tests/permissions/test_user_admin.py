@@ -155,6 +155,10 @@ def test_a_superuser_still_gives_the_admin_s_powers(root, users):
     assert LogEntry.objects.filter(object_id=str(nils.pk), action_flag=CHANGE, user=root).exists()
 
 
+def _agency_of(user):
+    return Membership.objects.get(user=user).agency
+
+
 def _set_password(client, user):
     url = reverse("admin:auth_user_password_change", args=[user.pk])
     shown = client.get(url).status_code
@@ -172,12 +176,8 @@ def test_a_user_administrator_sets_no_password_of_a_superuser_an_operator_anothe
     for target in (root, colleague, users["helga"], user_admin):  # helga: the health service's
         assert _set_password(page, target) == (403, 403, False), target.username
     # Nor of a caseworker of NAV who also works for another agency.
-    Membership.objects.create(user=users["nora"], agency=agencies_of(users["helga"]), role=Role.MEMBER)
+    Membership.objects.create(user=users["nora"], agency=_agency_of(users["helga"]), role=Role.MEMBER)
     assert _set_password(page, users["nora"]) == (403, 403, False)
-
-
-def agencies_of(user):
-    return Membership.objects.filter(user=user).first().agency
 
 
 def test_a_user_administrator_sets_the_password_of_a_user_of_their_agency_in_the_history(user_admin, users):
@@ -225,7 +225,8 @@ def test_a_lost_phone_of_a_user_of_their_agency_is_deleted_in_the_history(user_a
     assert answer.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
     assert LogEntry.objects.filter(object_id=str(device.pk), action_flag=DELETION, user=user_admin).exists()
     other = _device(users["helga"])
-    assert _client(root).post(reverse("admin:otp_totp_totpdevice_delete", args=[other.pk]), {"post": "yes"}).status_code == 302
+    answer = _client(root).post(reverse("admin:otp_totp_totpdevice_delete", args=[other.pk]), {"post": "yes"})
+    assert answer.status_code == 302
     assert not TOTPDevice.objects.filter(pk=other.pk).exists()
 
 
