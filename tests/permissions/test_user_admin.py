@@ -115,6 +115,20 @@ def test_a_user_administrator_gives_no_admin_power_to_a_user_of_their_agency(use
     assert not LogEntry.objects.filter(object_id=str(nils.pk), action_flag=CHANGE).exists()
 
 
+def test_a_user_administrator_still_changes_a_user_of_their_agency_in_the_history(user_admin, users):
+    nils = users["nils"]
+    page = _client(user_admin)
+    shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
+    assert 'name="email"' in shown and 'name="is_superuser"' not in shown and 'name="groups"' not in shown
+    answer = page.post(
+        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, email="nils@nav.example.org")
+    )
+    assert answer.status_code == 302
+    nils.refresh_from_db()
+    assert nils.email == "nils@nav.example.org"
+    assert LogEntry.objects.filter(object_id=str(nils.pk), action_flag=CHANGE, user=user_admin).exists()
+
+
 @pytest.mark.parametrize("tampered", [{"is_superuser": "on"}, {"is_staff": "on"}, "user_permissions", "groups"])
 def test_a_user_administrator_raises_no_power_of_their_own(user_admin, tampered):
     if tampered == "user_permissions":
