@@ -18,8 +18,34 @@ from workflows.models import (
 )
 
 
+class OperatorsOnlyAdmin(admin.ModelAdmin):
+    """Rows that name cases (an incident, a job, a message sent or received: the case's
+    reference, where its path went, which agency wrote to it) are shown to who sees incidents
+    outside the admin (``rules.admin_shows_incidents``: the process admin who works no cases)
+    and to superusers. Django's view permission alone showed any staff user every agency's
+    rows; for anyone else the list, the pages and the history answer 403."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if rules.admin_shows_incidents(request.user) else queryset.none()
+
+    def has_view_permission(self, request, obj=None):
+        return rules.admin_shows_incidents(request.user) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return rules.admin_shows_incidents(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return rules.admin_shows_incidents(request.user) and super().has_delete_permission(request, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_permission(request):  # before the row is looked for (Django's order)
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(OperatorsOnlyAdmin):
     """Incidents carry no case data: the error (scrubbed of the case's values as the API
     shows it, never the stored text), the element and the attempts."""
 
@@ -46,35 +72,13 @@ class IncidentAdmin(admin.ModelAdmin):
         # (all read-only), and saving it was a 500.
         return False
 
-    # Shown to who sees incidents outside the admin (``rules.admin_shows_incidents``), and to
-    # superusers: Django's view permission alone showed any staff user every agency's
-    # incidents, the cases they name and where those failed. For anyone else the list, the
-    # pages and the history answer 403.
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if rules.admin_shows_incidents(request.user) else queryset.none()
-
-    def has_view_permission(self, request, obj=None):
-        return rules.admin_shows_incidents(request.user) and super().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return rules.admin_shows_incidents(request.user) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return rules.admin_shows_incidents(request.user) and super().has_delete_permission(request, obj)
-
-    def history_view(self, request, object_id, extra_context=None):
-        if not self.has_view_permission(request):  # before the row is looked for (Django's order)
-            raise PermissionDenied
-        return super().history_view(request, object_id, extra_context)
-
     @admin.display(description=_("error"))
     def error_text(self, incident) -> str:
         return selectors.incident_error(incident, gettext)
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(OperatorsOnlyAdmin):
     """The job table: what the workers owe. Payloads hold ids only, never case data."""
 
     list_display = ["id", "kind", "status", "due_at", "attempts", "max_attempts", "locked_by", "lease_until", "case"]
@@ -140,7 +144,7 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(OperatorsOnlyAdmin):
     list_display = ["id", "name", "case", "status", "created_at", "delivered_at"]
     list_filter = ["status", "name"]
     # The payload and the correlation values are case data (a national id among them):
@@ -163,7 +167,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReceivedMessage)
-class ReceivedMessageAdmin(admin.ModelAdmin):
+class ReceivedMessageAdmin(OperatorsOnlyAdmin):
     # The ``message_id`` is the sender's own text, read by the sending agency and the case's
     # coordinator only (``rules.reads_message_id``): operators read the message's name,
     # agency, case and moment, and find it by its case, never by guessing its id (design §2).

@@ -10,9 +10,10 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from permissions.models import Membership, Role
-from workflows.models import Incident, ProcessInstance
+from workflows.models import Incident, Job, JobKind, OutboxMessage, ProcessInstance, ReceivedMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +28,35 @@ def incident(prison_case):
     )
 
 
+# Every admin of rows that name a case and where its path went: the incident, the job owed
+# for it, and the messages it sent and received (which agency wrote to the case).
+CASE_ROW_MODELS = ["incident", "job", "outboxmessage", "receivedmessage"]
+
+
+@pytest.fixture
+def case_rows(prison_case, incident, agencies):
+    instance = ProcessInstance.objects.get(case=prison_case)
+    return {
+        "incident": incident,
+        "job": Job.objects.create(
+            kind=JobKind.TIMER, instance=instance, case=prison_case, payload={}, due_at=timezone.now()
+        ),
+        "outboxmessage": OutboxMessage.objects.create(
+            name="housing_ready", payload={}, correlations={}, instance=instance, case=prison_case
+        ),
+        "receivedmessage": ReceivedMessage.objects.create(
+            message_id="m-1", name="release_date_changed", case=prison_case, sender_agency=agencies["prison"]
+        ),
+    }
+
+
 def _staff_client(user):
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     user.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="workflows",
-            codename__in=["view_incident", "change_incident", "delete_incident"],
+            codename__in=[f"{action}_{model}" for model in CASE_ROW_MODELS for action in ("view", "change", "delete")],
         )
     )
     client = Client()
@@ -41,12 +64,12 @@ def _staff_client(user):
     return client
 
 
-def _pages(incident):
+def _pages(row, model="incident"):
     return (
-        reverse("admin:workflows_incident_changelist"),
-        reverse("admin:workflows_incident_change", args=[incident.pk]),
-        reverse("admin:workflows_incident_history", args=[incident.pk]),
-        reverse("admin:workflows_incident_delete", args=[incident.pk]),
+        reverse(f"admin:workflows_{model}_changelist"),
+        reverse(f"admin:workflows_{model}_change", args=[row.pk]),
+        reverse(f"admin:workflows_{model}_history", args=[row.pk]),
+        reverse(f"admin:workflows_{model}_delete", args=[row.pk]),
     )
 
 
@@ -89,3 +112,29 @@ def test_a_superuser_still_reads_every_incident(django_user_model, incident):
     client.force_login(django_user_model.objects.create_superuser("root-admin", "root@example.org", "pw-1234567"))
     for url in _pages(incident)[:3]:
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("model", CASE_ROW_MODELS)
+def test_a_caseworker_with_staff_permissions_reads_no_case_s_jobs_or_messages_in_the_admin(
+    users, case_rows, prison_case, model
+):
+    """A job, an outbox message and a received message name the case (its reference) and what
+    happened to it: a NAV caseworker given Django's view permission read which cases the
+    prison wrote to, and when (until 2026-12-06 only incidents were gated)."""
+    client = _staff_client(users["nils"])
+    row = case_rows[model]
+    for url in _pages(row, model):
+        answer = client.get(url)
+        assert answer.status_code == 403, url
+        assert prison_case.reference not in answer.content.decode()
+    assert client.post(_pages(row, model)[3], {"post": "yes"}).status_code == 403
+    assert type(row).objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.parametrize("model", CASE_ROW_MODELS)
+def test_the_operators_still_read_the_case_s_jobs_and_messages(users, django_user_model, case_rows, model):
+    superuser = Client()
+    superuser.force_login(django_user_model.objects.create_superuser("root-admin", "root@example.org", "pw-1234567"))
+    for client in (_staff_client(users["ada"]), superuser):
+        for url in _pages(case_rows[model], model)[:3]:
+            assert client.get(url).status_code == 200, url
