@@ -811,6 +811,11 @@ class IncidentSerializer(serializers.Serializer):
     kind = serializers.CharField()
     error = serializers.SerializerMethodField(help_text="what failed, without values of case data")
     attempts = serializers.IntegerField()
+    occurrences = serializers.IntegerField(
+        help_text="how many failures of this kind it counts (a password-reset mail refused again and again: one "
+        "incident); 1 for most"
+    )
+    last_occurred_at = serializers.DateTimeField(help_text="when the last of them failed (created_at for one)")
     job = serializers.SerializerMethodField(help_text="the failed job (notification, webhook, timer), if any")
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
@@ -844,6 +849,8 @@ class IncidentSerializer(serializers.Serializer):
             "kind": incident.kind,
             "error": self.get_error(incident),
             "attempts": incident.attempts,
+            "occurrences": incident.occurrences,
+            "last_occurred_at": _MOMENT.to_representation(incident.last_occurred_at or incident.created_at),
             "job": self.get_job(incident),
             "created_at": _MOMENT.to_representation(incident.created_at),
             "resolved_at": None if resolved_at is None else _MOMENT.to_representation(resolved_at),
