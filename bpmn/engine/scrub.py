@@ -397,7 +397,11 @@ def _state_data(node: Any, depth: int = 0) -> Iterator[Any]:
         return
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in _STATE_DATA_KEYS and isinstance(value, dict):
+            if key == "delta" and isinstance(value, dict):
+                # Its "updates" are values; its "deletions" the names of fields a task left
+                # out, which an error names ("Did you mean 'note'?").
+                yield value.get("updates")
+            elif key in _STATE_DATA_KEYS and isinstance(value, dict):
                 yield value
             else:
                 yield from _state_data(value, depth + 1)
