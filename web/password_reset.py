@@ -146,7 +146,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
             # A refusal is recorded with its reply codes (``handlers.run_one``: any other
             # failure by its class), never the address it names.
-            exc.job_error = mail_failure(exc)  # type: ignore[attr-defined]
+            exc.job_error = mail_failure(exc)  # type: ignore[union-attr]
             raise
 
 

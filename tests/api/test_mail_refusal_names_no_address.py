@@ -92,6 +92,4 @@ def test_an_address_in_a_failure_stored_before_is_not_shown(users, agencies, shi
     (row,) = [row for row in answer.json()["results"] if row["id"] == incident.pk]
     assert "refused (550 5.1.1), sent as" in row["error"] and "localhost" not in row["error"]
     assert address not in row["error"] and address.split("@")[0] not in row["error"]
-    assert "kari.hansen@nav.example" not in selectors.error_shown(
-        "mailbox <kari.hansen@nav.example> full", None, []
-    )
+    assert "kari.hansen@nav.example" not in selectors.error_shown("mailbox <kari.hansen@nav.example> full", None, [])

@@ -102,7 +102,11 @@ def test_the_timeline_reads_the_same_statements_for_one_incident_or_many(
     one = statements()
     for _ in range(5):
         Event.objects.create(
-            case=case, instance=event.instance, kind=EventKind.INCIDENT, element_id=event.element_id, detail=event.detail
+            case=case,
+            instance=event.instance,
+            kind=EventKind.INCIDENT,
+            element_id=event.element_id,
+            detail=event.detail,
         )
     assert statements() == one
 

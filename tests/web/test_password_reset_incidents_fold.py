@@ -68,9 +68,7 @@ def test_refused_reset_mails_fold_into_one_counted_incident(users, one_attempt, 
 
 
 @pytest.mark.django_db
-def test_another_kind_of_failure_and_a_failure_after_the_retry_open_their_own(
-    users, one_attempt, monkeypatch
-):
+def test_another_kind_of_failure_and_a_failure_after_the_retry_open_their_own(users, one_attempt, monkeypatch):
     _refused(monkeypatch, MAILBOX_UNKNOWN)
     _ask_and_fail(users["nils"])
     _refused(monkeypatch, MAILBOX_FULL)
