@@ -811,6 +811,11 @@ class IncidentSerializer(serializers.Serializer):
     kind = serializers.CharField()
     error = serializers.SerializerMethodField(help_text="what failed, without values of case data")
     attempts = serializers.IntegerField()
+    occurrences = serializers.IntegerField(
+        help_text="how many failures of this kind it counts (a password-reset mail refused again and again: one "
+        "incident); 1 for most"
+    )
+    last_occurred_at = serializers.SerializerMethodField(help_text="when the last of them failed (created_at for one)")
     job = serializers.SerializerMethodField(help_text="the failed job (notification, webhook, timer), if any")
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
@@ -834,6 +839,10 @@ class IncidentSerializer(serializers.Serializer):
     def get_resolved_by(self, incident) -> str | None:
         return incident.resolved_by.get_username() if incident.resolved_by_id else None
 
+    @extend_schema_field(serializers.DateTimeField())
+    def get_last_occurred_at(self, incident) -> str:
+        return _MOMENT.to_representation(incident.last_occurred_at or incident.created_at)
+
     def to_representation(self, incident) -> dict:
         # The fields above, written out (``tests/api/test_list_rows.py`` compares with DRF's).
         resolved_at = incident.resolved_at
@@ -844,6 +853,8 @@ class IncidentSerializer(serializers.Serializer):
             "kind": incident.kind,
             "error": self.get_error(incident),
             "attempts": incident.attempts,
+            "occurrences": incident.occurrences,
+            "last_occurred_at": self.get_last_occurred_at(incident),
             "job": self.get_job(incident),
             "created_at": _MOMENT.to_representation(incident.created_at),
             "resolved_at": None if resolved_at is None else _MOMENT.to_representation(resolved_at),

@@ -835,6 +835,7 @@ MESSAGES: dict[str, str] = {
     "job.timer.step_failed": gettext_noop("the timer fired, but the step after it failed: %(detail)s"),
     "job.failed": gettext_noop("the job failed (%(error_class)s)"),
     "job.call_failed": gettext_noop("the call failed: %(detail)s"),
+    "job.mail_refused": gettext_noop("the mail server refused the mail (%(error_class)s, reply %(codes)s)"),
     "job.unknown_kind": gettext_noop("unknown job kind “%(kind)s”"),
     "job.instance_gone": gettext_noop("the job's instance is gone"),
     "job.instance_not_running": gettext_noop("the instance no longer runs"),

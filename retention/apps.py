@@ -7,8 +7,21 @@ class RetentionConfig(AppConfig):
 
     def ready(self):
         from retention.jobs import run_archive_export_job, run_erasure_job
+        from workflows import selectors
         from workflows.jobs import handlers
         from workflows.models import JobKind
 
         handlers.register(JobKind.ERASURE, run_erasure_job)
         handlers.register(JobKind.ARCHIVE_EXPORT, run_archive_export_job)
+        # A corrected value stays in errors written before it was corrected: shown, they are
+        # scrubbed of it too (and of a national id asked for).
+        if corrections_held not in selectors.HELD_BEFORE:
+            selectors.HELD_BEFORE.append(corrections_held)
+
+
+def corrections_held(case_id: int) -> list[tuple[str, object]]:
+    """``(field, value)`` of each value the case's corrections replaced or asked for."""
+    from retention.models import Correction
+
+    rows = Correction.objects.filter(case_id=case_id).values_list("field", "old_value", "new_value")
+    return [(field, value) for field, old, new in rows for value in (old, new) if value is not None]

@@ -17,3 +17,5 @@ class WebConfig(AppConfig):
         # Failed for good, its incident is open until retried: the typed address goes at once
         # (the page's counts read the digests).
         queue.PAYLOAD_KEPT_WHEN_FAILED[JobKind.PASSWORD_RESET] = ("address", "client")
+        # Each request's mail refused the same way: one incident, counted.
+        queue.FOLDED.add(JobKind.PASSWORD_RESET)

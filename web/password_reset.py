@@ -20,6 +20,7 @@ digests of its address and its client (``address``, ``client``) after its mail i
 from __future__ import annotations
 
 import ipaddress
+import smtplib
 import unicodedata
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import Deactivation
 from workflows.jobs import queue
+from workflows.jobs.errors import mail_failure
 from workflows.jobs.models import password_reset_key
 from workflows.models import Job, JobKind
 
@@ -139,7 +141,13 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         (Django's logs it and carries on, and the mail is never sent)."""
         subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
         body = loader.render_to_string(email_template_name, context)
-        EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
+        try:
+            EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+            # A refusal is recorded with its reply codes (``handlers.run_one``: any other
+            # failure by its class), never the address it names.
+            exc.job_error = mail_failure(exc)  # type: ignore[union-attr]
+            raise
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -49,11 +49,11 @@ class IncidentAdmin(OperatorsOnlyAdmin):
     """Incidents carry no case data: the error (scrubbed of the case's values as the API
     shows it, never the stored text), the element and the attempts."""
 
-    list_display = ["id", "kind", "element_id", "attempts", "job", "created_at", "resolved_at"]
+    list_display = ["id", "kind", "element_id", "attempts", "occurrences", "job", "created_at", "resolved_at"]
     list_filter = ["kind", "resolved_at"]
     # The stored text and its message (code and params) carry another system's words
     # unscrubbed: only ``error_text`` (scrubbed, in the reader's language) is shown.
-    exclude = ["error", "error_message"]
+    exclude = ["error", "error_message", "fold_key"]
     readonly_fields = [
         "instance",
         "case",
@@ -61,6 +61,8 @@ class IncidentAdmin(OperatorsOnlyAdmin):
         "kind",
         "error_text",
         "attempts",
+        "occurrences",
+        "last_occurred_at",
         "job",
         "created_at",
         "resolved_at",

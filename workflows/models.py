@@ -390,6 +390,12 @@ class Incident(models.Model):
     # ``workflows.jobs.errors``): shown in the reader's language. None: the text is shown.
     error_message = models.JSONField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=1)
+    # Failures of one kind folded into this open incident (``queue.FOLDED``: a password-reset
+    # mail the mail server refuses, each request's job failing the same way), and the last
+    # one's time; ``fold_key`` says which kind (the job's kind and its error), "" for none.
+    occurrences = models.PositiveIntegerField(default=1, db_default=1)
+    last_occurred_at = models.DateTimeField(null=True, blank=True)
+    fold_key = models.CharField(max_length=64, blank=True, default="", db_default="")
     # Set when a job (a notification, a webhook, a timer) gave up: retry runs the job again.
     job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -404,6 +410,15 @@ class Incident(models.Model):
             models.Index(fields=["created_at", "id"], name="incident_created"),
             models.Index(
                 fields=["created_at", "id"], name="incident_open", condition=models.Q(resolved_at__isnull=True)
+            ),
+        ]
+        constraints = [
+            # One open incident per kind of failure folded (two workers failing at once: one
+            # opens it, the other counts on it).
+            models.UniqueConstraint(
+                fields=["fold_key"],
+                name="incident_open_fold",
+                condition=models.Q(resolved_at__isnull=True) & ~models.Q(fold_key=""),
             ),
         ]
 

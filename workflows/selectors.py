@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -603,7 +603,8 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
     if event.kind == EventKind.INCIDENT:
         if not rules.can_see_incident_errors(user):
             return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
-        return incident_event_detail(detail, translate)
+        literals = _timeline_literals(user, event.case_id) if detail.get("error") else []
+        return incident_event_detail(detail, translate, literals)
     if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(
         user, event.case_id, detail, event.agency_id
     ):
@@ -643,14 +644,17 @@ def _message_detail_for(event, user, detail: dict) -> dict:
     return {key: value for key, value in detail.items() if key not in hidden} if hidden else detail
 
 
-def incident_event_detail(detail: dict, translate: Callable[[str], str] | None = None) -> dict:
+def incident_event_detail(
+    detail: dict, translate: Callable[[str], str] | None = None, literals: list[str] | None = None
+) -> dict:
     """An incident event's detail with its error said in the language of ``translate``: from
-    the stored message when it has one (the step's own words, the engine's in them as they
-    are), else the text as it was stored (events written before errors had codes)."""
+    the stored message when it has one (the step's own words, the engine's in them), else the
+    text as it was stored (events written before errors had codes); either scrubbed again of
+    ``literals`` (``case_literals_ever``: the event's text was scrubbed when it was written,
+    of the values the case held then, and a value written since may stand in it)."""
     shown = {key: value for key, value in detail.items() if key != "error_message"}
-    message = Message.from_json(detail.get("error_message")) if detail.get("error") else None
-    if message is not None:
-        shown["error"] = message.render(translate)
+    if isinstance(detail.get("error"), str) and detail["error"]:
+        shown["error"] = error_shown(detail["error"], detail.get("error_message"), literals or [], translate)
     return shown
 
 
@@ -837,6 +841,40 @@ def case_literals(case) -> list[str]:
     # kept the name. Longest first still, so a value that holds the name goes out whole.
     found = [*scrub.literals(*names, *numbers, *words, case.data or {}), *map(scrub.Word, words)]
     return sorted(found, key=len, reverse=True)
+
+
+# The values a case held before, kept by the units above this one (``retention``'s corrections
+# keep the value each replaced, and a national id asked for): each gives ``(field, value)``
+# pairs of a case's id, registered in its ``AppConfig.ready``.
+HELD_BEFORE: list[Callable[[int], Iterable[tuple[str, Any]]]] = []
+
+
+def case_literals_ever(case) -> list[str]:
+    """``case_literals`` and the texts of every value the case held before (``HELD_BEFORE``:
+    a value its corrections replaced; its instances' saved states: a value a later step wrote
+    over), a person's name by its words and a national id as printed 6 + 5 too. What an error
+    written before a value was known is scrubbed of when shown (the timeline's incident
+    events): two statements for the case, whatever its events."""
+    if case is None:
+        return []
+    held = [pair for source in HELD_BEFORE for pair in source(case.pk)]
+    names = [value for field, value in held if field == "person.name" and isinstance(value, str)]
+    words = [word for name in names for word in re.findall(r"\w+", name) if len(word) >= 3]
+    numbers = [value for field, value in held if field == "person.national_id" and isinstance(value, str)]
+    numbers += [f"{number[:6]}{gap}{number[6:]}" for number in numbers if number.isdigit() for gap in " -"]
+    states = ProcessInstance.objects.filter(case_id=case.pk).order_by("pk").values_list("state", flat=True)
+    common = [entry[0] for entry in (case.data_common or {}).values() if isinstance(entry, list) and entry]
+    before = scrub.literals(*names, *numbers, *words, *(value for _field, value in held), *common)
+    found = {*case_literals(case), *before, *scrub.state_literals(*states), *map(scrub.Word, words)}
+    return sorted(found, key=len, reverse=True)
+
+
+def _timeline_literals(user, case_id: int) -> list[str]:
+    """``case_literals_ever`` once per case and request (a timeline page of incidents)."""
+    remembered = user.__dict__.setdefault("_brobygger_timeline_literals", {})
+    if case_id not in remembered:
+        remembered[case_id] = case_literals_ever(_timeline_case(user, case_id))
+    return remembered[case_id]
 
 
 def incident_error(incident, translate: Callable[[str], str] | None = None) -> str:

@@ -10,7 +10,8 @@ data. ``scrub`` removes from it
    system prints it (``_Spelling``: in any case and spacing, a number with its thousands
    grouped, a date in another format), and
 2. what Python's own messages quote or append (the known forms below, and any quoted
-   literal that is not a name: names of variables and fields stay, they say what failed).
+   literal that is not a name: names of variables and fields stay, they say what failed),
+3. any e-mail address (a mail server's refusal names the agency's or the recipient's).
 
 What is left names the element, the error class and what went wrong, not the value.
 """
@@ -42,6 +43,10 @@ _TRAILING_VALUE = re.compile(
     r"(?P<value>.*?)(?P<tail> does not match format .*|\.?$|\.?\s*\(|\.\s)",
     re.MULTILINE,
 )
+# An e-mail address as a mail server or a library writes it ("<post@fengsel.example>",
+# "kari.hansen@nav.example", "brobygger@localhost"): its local part without quotes or braces,
+# so that a quoted one ("{'a@b.example': ...}") stays a quoted text with its mask inside.
+_EMAIL = re.compile(r"[\w.!#$%&*+/=?^~-]+@[\w-]+(?:\.[\w-]+)*")
 # A quoted list of names ("Did you mean one of '['health_note', 'score']'"): kept.
 _NAME_LIST = r"'\[(?:'[A-Za-z_]\w*'(?:, )?)*\]'"
 _QUOTED = re.compile(rf"{_NAME_LIST}|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
@@ -90,6 +95,8 @@ def scrub(text: str, known: Iterable[str] = (), model: Collection[str] | None = 
     computed from case data (``{}[note.split()[1]]`` quotes a word of the note, a name to the
     rules above; ``timedelta(days=10**9 + len(note))`` writes a number unquoted) is no
     literal of the data, and a model deployed for it read any value into the error."""
+    if "@" in text:  # any e-mail address, ours or not (a mail server's refusal names them)
+        text = _EMAIL.sub(MASK, text)
     views = _Views(text)
     for literal in known:
         spelling = _spelling(literal, isinstance(literal, Word))
@@ -390,7 +397,11 @@ def _state_data(node: Any, depth: int = 0) -> Iterator[Any]:
         return
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in _STATE_DATA_KEYS and isinstance(value, dict):
+            if key == "delta" and isinstance(value, dict):
+                # Its "updates" are values; its "deletions" the names of fields a task left
+                # out, which an error names ("Did you mean 'note'?").
+                yield value.get("updates")
+            elif key in _STATE_DATA_KEYS and isinstance(value, dict):
                 yield value
             else:
                 yield from _state_data(value, depth + 1)

@@ -12,8 +12,12 @@ values. Rows written before errors had codes have no message: their text is show
 
 from __future__ import annotations
 
+import re
+import smtplib
+from collections.abc import Iterable
 from typing import Any
 
+from bpmn.engine import scrub
 from core.messages import Message
 
 MAX_ERROR = 2000
@@ -54,3 +58,41 @@ def stored(text: str, message: Any) -> str:
     when it has a known message."""
     known = Message.from_json(message)
     return JobError(known) if known is not None else text
+
+
+# A mail server's enhanced status code at the head of its reply ("5.1.1 <kari@...>: ...").
+_ENHANCED_STATUS = re.compile(rb"\s*([245]\.\d{1,3}\.\d{1,3})(?!\d)")
+
+
+def mail_failure(exc: BaseException, addresses: Iterable[str] = ()) -> JobError:
+    """Why sending a mail failed, naming no address nor anyone behind one. A mail server's
+    refusal (``smtplib.SMTPResponseException``, ``SMTPRecipientsRefused``) says it in its own
+    words, and they name the addresses (the refused recipient is the key of
+    ``SMTPRecipientsRefused.recipients``; "<post@fengsel.example>: Recipient address
+    rejected"; "mailbox of Kari Hansen is full"): only its class and its reply codes are
+    kept ("550 5.1.1": the mailbox does not exist), which is what the operator acts on. Any
+    other failure (the server went away, refused the connection) keeps its text without
+    ``addresses`` (and their local parts) and without any e-mail address."""
+    name = type(exc).__name__
+    replies: list[tuple[int, bytes | str]] = []
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = [reply for reply in exc.recipients.values() if isinstance(reply, tuple) and len(reply) == 2]
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        replies = [(exc.smtp_code, exc.smtp_error)]
+    if replies or isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({_reply_code(code, said) for code, said in replies})
+        return JobError("job.mail_refused", error_class=name, codes=", ".join(codes) or "-")
+    text = f"{name}: {exc}"
+    for address in sorted(set(addresses), key=len, reverse=True):
+        if address:
+            text = text.replace(address, scrub.MASK)
+            local = address.split("@")[0]
+            if len(local) >= scrub.MIN_TEXT:
+                text = re.sub(re.escape(local), scrub.MASK, text, flags=re.IGNORECASE)
+    return JobError("job.call_failed", detail=detail(scrub.scrub(text)))
+
+
+def _reply_code(code: object, said: bytes | str) -> str:
+    enhanced = _ENHANCED_STATUS.match(said.encode() if isinstance(said, str) else bytes(said or b""))
+    shown = str(code) if isinstance(code, int) else "?"
+    return f"{shown} {enhanced.group(1).decode()}" if enhanced else shown

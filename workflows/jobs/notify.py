@@ -19,7 +19,7 @@ from django.core.mail import send_mail
 from core import public_ids
 from core.ids import lookup_id
 from workflows.jobs import webhook_transport
-from workflows.jobs.errors import JobError, Refusal, detail
+from workflows.jobs.errors import JobError, Refusal, detail, mail_failure
 from workflows.models import JobKind, Task
 
 SIGNATURE_HEADER = "X-Brobygger-Signature"
@@ -77,7 +77,10 @@ def _send_email(task, event: str) -> str | None:
     reference = task.case.reference
     subject = SUBJECTS.get(event, "Sak {reference}").format(reference=reference)
     body = f"{subject}.\n\nÅpne oppgaven i Brobygger: {task_link(task)}\n"
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    except Exception as exc:  # the server's words name the addresses: its reply codes only
+        return mail_failure(exc, (address, settings.DEFAULT_FROM_EMAIL))
     return None
 
 

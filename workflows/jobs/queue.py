@@ -7,12 +7,14 @@ outside any transaction by ``workflows.jobs.notify`` and recorded here afterward
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -369,6 +371,12 @@ KEEP_TRYING: set[str] = set()
 # which then sends nothing (the person asks again) and resolves it; the address is not kept
 # for as long as the incident is open. Filled as ``KEEP_TRYING``.
 PAYLOAD_KEPT_WHEN_FAILED: dict[str, tuple[str, ...]] = {}
+# Kinds of jobs of no case whose failures of one kind (the job's kind and its error, a
+# ``JobError``'s code and params) fold into one open incident, counted (``occurrences``) with
+# the last one's time: each request's password-reset mail the mail server refuses the same
+# way opened an incident of its own (three an hour per address, thirty per client), which
+# told the admins nothing more and buried the others. Filled as ``KEEP_TRYING``.
+FOLDED: set[str] = set()
 
 
 def _record_incident(row: Job) -> None:
@@ -385,6 +393,9 @@ def _record_incident(row: Job) -> None:
         open_incident.error_message = row.last_error_message
         open_incident.save(update_fields=["attempts", "error", "error_message"])
         return
+    if row.kind in FOLDED and row.case_id is None:
+        _record_folded_incident(row)
+        return
     instance_id = row.instance_id
     if instance_id is None and row.case_id is not None:
         instances = ProcessInstance.objects.filter(case_id=row.case_id).order_by("pk")
@@ -399,6 +410,49 @@ def _record_incident(row: Job) -> None:
         error_message=row.last_error_message,
         attempts=row.attempts,
     )
+
+
+def fold_key(row: Job) -> str:
+    """What failures fold by: the job's kind and its error (a ``JobError``'s code and params,
+    else its text), as a digest."""
+    said = row.last_error_message if row.last_error_message is not None else row.last_error
+    text = json.dumps([row.kind, said], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _record_folded_incident(row: Job) -> None:
+    """Count this failure on the open incident of its kind (``fold_key``), or open it. It then
+    names this job (the latest, which its retry runs and resolves it by). Two workers failing
+    at once: the unique index on open incidents' keys lets one open it; the other's insert
+    waits for it, fails, and counts on it."""
+    key, moment = fold_key(row), now()
+    for _attempt in range(2):
+        open_incident = _open_folded(key)
+        if open_incident is not None:
+            open_incident.occurrences += 1
+            open_incident.last_occurred_at, open_incident.job, open_incident.attempts = moment, row, row.attempts
+            open_incident.save(update_fields=["occurrences", "last_occurred_at", "job", "attempts"])
+            return
+        try:
+            with transaction.atomic():
+                Incident.objects.create(
+                    job=row,
+                    kind=f"{row.kind}-failed",
+                    element_id=(row.payload or {}).get("element_id", ""),
+                    error=row.last_error,
+                    error_message=row.last_error_message,
+                    attempts=row.attempts,
+                    fold_key=key,
+                    last_occurred_at=moment,
+                )
+            return
+        except IntegrityError:
+            continue  # opened meantime by another worker: count on it
+    raise RuntimeError("the folded incident could be neither opened nor found")
+
+
+def _open_folded(key: str) -> Incident | None:
+    return Incident.objects.select_for_update().filter(fold_key=key, resolved_at__isnull=True).first()
 
 
 def release_external_task(job: Job, retry: Retry | None = None) -> str | None:
