@@ -26,7 +26,9 @@ def access_admin(django_user_model, agencies):
     """NAV's access administrator, a staff user with every Django permission on agencies and
     memberships (the agency's page is where they keep NAV's memberships)."""
     user = django_user_model.objects.create_user("tilgang", password="x", is_staff=True)
-    codenames = [f"{action}_{model}" for action in ("add", "change", "delete", "view") for model in ("agency", "membership")]
+    codenames = [
+        f"{action}_{model}" for action in ("add", "change", "delete", "view") for model in ("agency", "membership")
+    ]
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     Membership.objects.create(user=user, agency=agencies["nav"], role=Role.ACCESS_ADMIN)
     return user
