@@ -141,15 +141,19 @@ class AgencyAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
     # What an agency's roles open: its kind (the categories it holds as its own service, read
     # without consent: a "health" agency reads every health value of its cases) and its group
-    # (the object permissions on every case it takes part in). Changed by a superuser only, as
-    # a role is given only by who may (``rules.may_grant_roles_in``): until 2026-12-06 the
-    # change-agency permission alone, which an access administrator holds to keep the agency's
-    # memberships on this page, made NAV a health service for every NAV member.
+    # (the object permissions on every case it takes part in). Changed by a superuser only, and
+    # not one who holds a role in the agency, as a role is given (``rules.check_role_grant``):
+    # until 2026-12-06 the change-agency permission alone, which an access administrator holds
+    # to keep the agency's memberships on this page, made NAV a health service for every NAV
+    # member.
     SUPERUSER_ONLY = ("kind", "group")
 
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
-        if obj is None or request.user.is_superuser:
+        if obj is None:
+            return fields
+        user = request.user
+        if user.is_superuser and not Membership.objects.filter(user_id=user.pk, agency_id=obj.pk).exists():
             return fields
         return fields + self.SUPERUSER_ONLY
 

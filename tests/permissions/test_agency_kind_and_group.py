@@ -91,6 +91,14 @@ def test_a_superuser_still_changes_an_agency_s_kind(admin_user, agencies):
     assert Agency.objects.get(pk=agencies["municipality"].pk).kind == AgencyKind.HOUSING
 
 
+def test_but_not_of_an_agency_they_hold_a_role_in(admin_user, agencies):
+    """As nobody gives themselves a role, a superuser does not widen one they hold."""
+    Membership.objects.create(user=admin_user, agency=agencies["nav"], role=Role.MEMBER)
+    answer = _post(admin_user, agencies["nav"], kind=AgencyKind.HEALTH)
+    assert answer.status_code == 302
+    assert Agency.objects.get(pk=agencies["nav"].pk).kind == AgencyKind.NAV
+
+
 def test_a_new_agency_is_given_its_kind_by_whoever_may_add_one(access_admin):
     group = Group.objects.create(name="ny")
     client = Client()
