@@ -45,8 +45,10 @@ class GroupMappingForm(forms.ModelForm):
         cleaned = super().clean()
         agency = cleaned.get("agency")
         agency_ids = {getattr(agency, "pk", None)}
+        roles = {cleaned.get("role") or self.instance.role}
         if self.instance.pk is not None:
             agency_ids.add(self.instance.agency_id)
+            roles.add(self.instance.role)
         group = cleaned.get("group")
         own_groups = (
             ExternalIdentity.objects.filter(user_id=getattr(self.actor, "pk", None))
@@ -54,7 +56,7 @@ class GroupMappingForm(forms.ModelForm):
             .first()
         )
         to_self = bool(group) and group in (own_groups or [])
-        error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self)
+        error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self, roles=roles)
         if error is not None:
             raise error
         return cleaned

@@ -9,14 +9,18 @@ from permissions.models import CATEGORIES, AccessLog, Agency, AgencyKind, Consen
 ROLE_GRANT_REFUSED = {
     "self": _("You cannot give yourself a role or change your own roles: ask another administrator to do it."),
     "agency": _("Only the agency's access administrator or a superuser gives, changes or takes roles in this agency."),
+    "beyond": _(
+        "Only a superuser gives or takes the roles of process administrator and municipality leader: "
+        "they reach beyond the agency."
+    ),
 }
 
 
-def role_grant_error(actor, *, agency_ids, to_self: bool) -> ValidationError | None:
+def role_grant_error(actor, *, agency_ids, to_self: bool, roles=()) -> ValidationError | None:
     """The admin's error (bokmål) when ``actor`` may not make this change to a role
     (``rules.check_role_grant``), else None."""
     try:
-        rules.check_role_grant(actor, agency_ids=agency_ids, to_self=to_self)
+        rules.check_role_grant(actor, agency_ids=agency_ids, to_self=to_self, roles=roles)
     except rules.RoleGrantRefused as refused:
         return ValidationError(ROLE_GRANT_REFUSED[refused.reason], code=f"role_grant.{refused.reason}")
     return None
@@ -37,13 +41,15 @@ class MembershipForm(forms.ModelForm):
         user = cleaned.get("user")
         agency = cleaned.get("agency") or getattr(self.instance, "agency", None)
         agency_ids = {getattr(agency, "pk", None)}
+        roles = {cleaned.get("role") or self.instance.role}
         old_user_id = None
         if self.instance.pk is not None:
             agency_ids.add(self.instance.agency_id)
+            roles.add(self.instance.role)
             old_user_id = self.instance.user_id
         actor_id = getattr(self.actor, "pk", None)
         to_self = actor_id is not None and actor_id in {getattr(user, "pk", None), old_user_id}
-        error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self)
+        error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self, roles=roles)
         if error is not None:
             raise error
         return cleaned
@@ -60,7 +66,9 @@ class MembershipFormSet(forms.BaseInlineFormSet):
         for form in self.deleted_forms:
             if form.instance.pk is None:
                 continue
-            error = role_grant_error(self.actor, agency_ids={form.instance.agency_id}, to_self=False)
+            error = role_grant_error(
+                self.actor, agency_ids={form.instance.agency_id}, to_self=False, roles={form.instance.role}
+            )
             if error is not None:
                 raise error
 
@@ -78,7 +86,7 @@ class RoleGrantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         if not super().has_delete_permission(request, obj):
             return False
-        return obj is None or rules.may_grant_roles_in(request.user, obj.agency_id)
+        return obj is None or rules.may_grant_roles_in(request.user, obj.agency_id, {obj.role})
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -139,6 +147,23 @@ class AgencyAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+    # What an agency's roles open: its kind (the categories it holds as its own service, read
+    # without consent: a "health" agency reads every health value of its cases) and its group
+    # (the object permissions on every case it takes part in). Changed by a superuser only, and
+    # not one who holds a role in the agency, as a role is given (``rules.check_role_grant``):
+    # until 2026-12-06 the change-agency permission alone, which an access administrator holds
+    # to keep the agency's memberships on this page, made NAV a health service for every NAV
+    # member.
+    SUPERUSER_ONLY = ("kind", "group")
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return fields
+        user = request.user
+        if user.is_superuser and not Membership.objects.filter(user_id=user.pk, agency_id=obj.pk).exists():
+            return fields
+        return fields + self.SUPERUSER_ONLY
 
 
 @admin.register(Membership)

@@ -1089,29 +1089,40 @@ class RoleGrantRefused(Exception):
         self.reason = reason
 
 
-def may_grant_roles_in(actor, agency_id) -> bool:
+# Roles held in an agency whose reach is not the agency's: a process admin edits and deploys
+# every process, its retention rules and legal bases, and moves every running case; a
+# municipality leader reads the figures of the whole municipality. Given and taken by a
+# superuser only, never by an agency's access administrator (docs/security.md, "Who gives roles").
+ROLES_BEYOND_THE_AGENCY = frozenset({Role.PROCESS_ADMIN, Role.MUNICIPAL_LEADER})
+
+
+def may_grant_roles_in(actor, agency_id, roles=()) -> bool:
     """Who gives, changes and takes roles in an agency (its memberships, the identity-provider
     group mappings that give them): a superuser, or the agency's access administrator
-    (``Role.ACCESS_ADMIN``). Django's model permissions (add, change, delete membership) are
-    asked as well, but alone they let any staff user holding them give any role in any agency,
-    themselves included (docs/security.md, "Who gives roles")."""
+    (``Role.ACCESS_ADMIN``), but for ``roles`` (those given or taken) reaching beyond the
+    agency (``ROLES_BEYOND_THE_AGENCY``): a superuser's alone. Django's model permissions (add,
+    change, delete membership) are asked as well, but alone they let any staff user holding
+    them give any role in any agency, themselves included (docs/security.md, "Who gives roles")."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False
     if actor.is_superuser:
         return True
+    if ROLES_BEYOND_THE_AGENCY & set(roles):
+        return False
     return agency_id is not None and (agency_id, Role.ACCESS_ADMIN) in _memberships(actor)
 
 
-def check_role_grant(actor, *, agency_ids, to_self: bool) -> None:
+def check_role_grant(actor, *, agency_ids, to_self: bool, roles=()) -> None:
     """Refuse (``RoleGrantRefused``) a grant, change or removal of a role in every agency of
     ``agency_ids`` (the one a row names now and the one it named before) unless ``actor`` may
-    (``may_grant_roles_in``). ``to_self``: the role is (or was) the actor's own, which nobody
-    gives, widens or moves, a superuser neither: a role opens case data, and who has one is
-    decided by someone else, whose name the admin's history keeps."""
+    (``may_grant_roles_in``; ``roles``: the role the row gives now and the one it gave before).
+    ``to_self``: the role is (or was) the actor's own, which nobody gives, widens or moves, a
+    superuser neither: a role opens case data, and who has one is decided by someone else,
+    whose name the admin's history keeps."""
     if to_self:
         raise RoleGrantRefused("self")
-    if not all(may_grant_roles_in(actor, agency_id) for agency_id in agency_ids):
-        raise RoleGrantRefused("agency")
+    if not all(may_grant_roles_in(actor, agency_id, roles) for agency_id in agency_ids):
+        raise RoleGrantRefused("beyond" if ROLES_BEYOND_THE_AGENCY & set(roles) else "agency")
 
 
 # The fields of a user that are powers in the admin itself: staff status opens the admin,

@@ -975,6 +975,15 @@ class PathView:
                 # A catch every branch's message reaches, from a throw on one of them: which
                 # throw sent it (its pool, the fields its payload wrote) tells the branch.
                 event.detail = {k: v for k, v in event.detail.items() if k not in POOL_SENDER_KEYS}
+            if (
+                event.kind == EventKind.MESSAGE_RECEIVED
+                and isinstance(event.detail, dict)
+                and any(self.hides(element) for element in event.detail.get("joined_tasks") or ())
+            ):
+                # A message that joined the open task of an earlier catch, that task on a branch
+                # hidden from the reader: whether it was open tells the branch (a catch where the
+                # branch ended reads as any other).
+                event.detail = {k: v for k, v in event.detail.items() if k not in JOINED_TASK_KEYS}
             if event.kind == EventKind.VERSION_MIGRATED and isinstance(event.detail, dict):
                 # Which tasks and timers the case waited on when it moved is where it stood.
                 moved = event.detail.get("tasks") or []
@@ -1005,6 +1014,8 @@ class PathView:
 NO_PATH_HIDDEN = PathView({}, frozenset())
 # What a message between two pools names of its sender (``steps.runner._record_pool_message``).
 POOL_SENDER_KEYS = ("from_element", "from_pool", "fields")
+# What a message that joined an open task says of it (``services.correlate_message``).
+JOINED_TASK_KEYS = ("task_still_open", "joined_tasks")
 
 
 def path_view_for(user, case, views=None) -> PathView:

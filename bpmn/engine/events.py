@@ -254,6 +254,13 @@ def boundaries_with_open_task(workflow: Any, name: str) -> set[str]:
     A task is the catch's when the caught boundary is among its ancestors, across the
     subprocesses it runs in. Once that task is completed (or cancelled) the boundary catches
     again as BPMN says."""
+    return set(open_tasks_of_boundaries(workflow, name))
+
+
+def open_tasks_of_boundaries(workflow: Any, name: str) -> dict[str, set[str]]:
+    """``boundaries_with_open_task``, each boundary with the element ids of its open tasks: the
+    path after a catch may pass a gateway whose branch a reader may not know, and whether the
+    task on it is open tells that branch (``services.correlate_message``)."""
     armed = {
         task.task_spec.bpmn_id
         for task in tasks_in_state(workflow, TaskState.WAITING)
@@ -261,12 +268,14 @@ def boundaries_with_open_task(workflow: Any, name: str) -> set[str]:
         and not task.task_spec.cancel_activity
         and any(isinstance(d, MessageEventDefinition) and d.name == name for d in _definitions(task))
     }
-    found: set[str] = set()
+    found: dict[str, set[str]] = {}
     if not armed:
         return found
     for task in tasks_in_state(workflow, TaskState.READY):
         if task.task_spec.manual:
-            found |= {a.task_spec.bpmn_id for a in _ancestors(workflow, task) if _caught_one_of(a, armed)}
+            for ancestor in _ancestors(workflow, task):
+                if _caught_one_of(ancestor, armed):
+                    found.setdefault(ancestor.task_spec.bpmn_id, set()).add(task.task_spec.bpmn_id)
     return found
 
 

@@ -238,3 +238,44 @@ def test_the_agency_page_gives_roles_through_the_agency_s_access_administrator(o
     answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
     assert answer.status_code == 302
     assert Membership.objects.filter(user=users["nils"], agency=agency, role=Role.MEMBER).exists()
+
+
+BEYOND = "Bare en superbruker kan gi eller ta bort rollene prosessadministrator og kommuneleder"
+
+
+@pytest.mark.parametrize("role", [Role.PROCESS_ADMIN, Role.MUNICIPAL_LEADER])
+def test_an_access_administrator_gives_no_role_that_reaches_beyond_the_agency(operator, users, agencies, role):
+    """A process admin edits and deploys every process and moves every running case; a
+    municipality leader reads the whole municipality's figures. Until 2026-12-06 the prison's
+    access administrator could make a colleague either, in the prison."""
+    Membership.objects.create(user=operator, agency=agencies["prison"], role=Role.ACCESS_ADMIN)
+    client = _client(operator)
+    answer = _add_membership(client, users["kari"], agencies["prison"], role)
+    assert answer.status_code == 200 and BEYOND in answer.content.decode()
+    assert not Membership.objects.filter(user=users["kari"], role=role).exists()
+    # Nor widens a role of the agency into one, nor takes one (the demo's process admin).
+    own = Membership.objects.get(user=users["kari"], agency=agencies["prison"])
+    answer = client.post(
+        reverse("admin:permissions_membership_change", args=[own.pk]),
+        {"user": users["kari"].pk, "agency": agencies["prison"].pk, "role": role},
+    )
+    assert answer.status_code == 200 and BEYOND in answer.content.decode()
+    theirs = Membership.objects.create(user=users["nils"], agency=agencies["prison"], role=role)
+    answer = client.post(reverse("admin:permissions_membership_delete", args=[theirs.pk]), {"post": "yes"})
+    assert answer.status_code == 403
+    assert Membership.objects.filter(pk=theirs.pk).exists()
+    # Nor maps a provider group to one.
+    answer = client.post(
+        reverse("admin:accounts_groupmapping_add"),
+        {"group": "fengsel-it", "agency": agencies["prison"].pk, "role": role},
+    )
+    assert answer.status_code == 200 and BEYOND in answer.content.decode()
+    assert not GroupMapping.objects.exists()
+    # The agency's own roles they still give.
+    assert _add_membership(client, users["kari"], agencies["prison"], Role.LEAD).status_code == 302
+
+
+def test_a_superuser_gives_a_role_beyond_the_agency(admin_user, users, agencies):
+    assert (
+        _add_membership(_client(admin_user), users["kari"], agencies["prison"], Role.PROCESS_ADMIN).status_code == 302
+    )

@@ -95,8 +95,17 @@ def correlate_message(
         case = instance.case  # read under the lock
         # A non-interrupting boundary whose earlier catch opened a task still open does not
         # open the same work again beside it (see the module's docstring).
-        still_open = engine_events.boundaries_with_open_task(workflow, name)
-        if seen <= still_open and not _news(case, fields, agency):
+        open_work = engine_events.open_tasks_of_boundaries(workflow, name)
+        still_open = set(open_work)
+        # Still open *for the sender*: through a task their path view shows. The path after a
+        # catch may pass a gateway that reads a value hidden from them (a health assessment),
+        # and the task on its branch is then no more theirs to know of than the value: refused
+        # (409) where that task is open and caught (202) where the branch ended, the answer
+        # told the value. They are answered as where it ended; the open task still keeps its
+        # boundary from catching again (``skip`` below), and takes the message's values.
+        path_view = path_view or selectors.path_view_for(actor, case)
+        open_to_sender = {b for b, tasks in open_work.items() if any(not path_view.hides(t) for t in tasks)}
+        if seen <= open_to_sender and not _news(case, fields, agency):
             raise Conflict(
                 "message.task_still_open", name=name, errors=[field_error("name", "message.name_task_still_open")]
             )
@@ -119,7 +128,10 @@ def correlate_message(
         element_ids = [element for element in caught if element in seen] + joined
         detail = {"name": name, "message_id": message_id, "fields": sorted(fields)}
         if joined:
+            # Which tasks it joined: a reader whose path view hides one of them is told neither
+            # (``selectors.PathView.events``), as the sender above.
             detail["task_still_open"] = True
+            detail["joined_tasks"] = sorted(set().union(*(open_work[boundary] for boundary in joined)))
         step.event(
             EventKind.MESSAGE_RECEIVED,
             agency=agency,

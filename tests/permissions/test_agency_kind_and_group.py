@@ -1,0 +1,111 @@
+"""An agency's kind and group open case data as a role does, so the agency's admin page changes
+them for a superuser only (docs/security.md, "Who gives roles").
+
+The kind decides which categories the agency holds as its own service (a health agency reads
+health data without the person's consent, NAV economy data), and the group holds the
+object permissions on every case the agency takes part in. Until 2026-12-06 Django's
+change-agency permission alone (which the access administrator is given to keep memberships
+on the agency's page) let a staff user make NAV a "health" agency, and every NAV member then
+read every health value of every NAV case without consent; or move another agency's group,
+and with it that agency's cases, to an agency of their choice."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.urls import reverse
+
+from permissions import rules
+from permissions.models import Agency, AgencyKind, Membership, Role
+from tests.workflows.helpers import start_prison_case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def access_admin(django_user_model, agencies):
+    """NAV's access administrator, a staff user with every Django permission on agencies and
+    memberships (the agency's page is where they keep NAV's memberships)."""
+    user = django_user_model.objects.create_user("tilgang", password="x", is_staff=True)
+    codenames = [
+        f"{action}_{model}" for action in ("add", "change", "delete", "view") for model in ("agency", "membership")
+    ]
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    Membership.objects.create(user=user, agency=agencies["nav"], role=Role.ACCESS_ADMIN)
+    return user
+
+
+def _page(agency, **changes) -> dict:
+    data = {
+        "name": agency.name,
+        "kind": agency.kind,
+        "group": str(agency.group_id),
+        "municipality": agency.municipality,
+        "notification_email": agency.notification_email,
+        "webhook_url": "",
+        "webhook_secret": "",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+def _post(user, agency, **changes):
+    client = Client()
+    client.force_login(user)
+    return client.post(reverse("admin:permissions_agency_change", args=[agency.pk]), _page(agency, **changes))
+
+
+def _reads_health(user, case) -> bool:
+    user = type(user).objects.get(pk=user.pk)  # memberships read afresh
+    case = type(case).objects.get(pk=case.pk)  # and the standing in the case
+    return bool(rules.decide_category(rules.case_access(user, case), "health", consents=[]))
+
+
+def test_the_agency_page_does_not_make_nav_a_health_service(shipped, access_admin, users, agencies):
+    case = start_prison_case(users, agencies)
+    assert not _reads_health(users["nils"], case)  # no consent: NAV reads no health data
+    answer = _post(access_admin, agencies["nav"], kind=AgencyKind.HEALTH, municipality="Halden")
+    assert answer.status_code == 302  # the rest of the page is saved
+    nav = Agency.objects.get(pk=agencies["nav"].pk)
+    assert (nav.kind, nav.municipality) == (AgencyKind.NAV, "Halden")
+    assert not _reads_health(users["nils"], case)
+
+
+def test_the_agency_page_moves_no_group_and_so_no_cases(access_admin, agencies):
+    health, nav = agencies["health"], agencies["nav"]
+    health_group, nav_group = health.group_id, nav.group_id
+    spare = Group.objects.create(name="ledig")
+    # Take the health service's group away, then give it to NAV: its cases' grants with it.
+    _post(access_admin, health, group=str(spare.pk))
+    _post(access_admin, nav, group=str(health_group))
+    assert Agency.objects.get(pk=health.pk).group_id == health_group
+    assert Agency.objects.get(pk=nav.pk).group_id == nav_group
+
+
+def test_a_superuser_still_changes_an_agency_s_kind(admin_user, agencies):
+    answer = _post(admin_user, agencies["municipality"], kind=AgencyKind.HOUSING)
+    assert answer.status_code == 302
+    assert Agency.objects.get(pk=agencies["municipality"].pk).kind == AgencyKind.HOUSING
+
+
+def test_but_not_of_an_agency_they_hold_a_role_in(admin_user, agencies):
+    """As nobody gives themselves a role, a superuser does not widen one they hold."""
+    Membership.objects.create(user=admin_user, agency=agencies["nav"], role=Role.MEMBER)
+    answer = _post(admin_user, agencies["nav"], kind=AgencyKind.HEALTH)
+    assert answer.status_code == 302
+    assert Agency.objects.get(pk=agencies["nav"].pk).kind == AgencyKind.NAV
+
+
+def test_a_new_agency_is_given_its_kind_by_whoever_may_add_one(access_admin):
+    group = Group.objects.create(name="ny")
+    client = Client()
+    client.force_login(access_admin)
+    answer = client.post(
+        reverse("admin:permissions_agency_add"),
+        {**_page(Agency(name="Ny tjeneste", kind=AgencyKind.HEALTH, group_id=group.pk)), "group": str(group.pk)},
+    )
+    assert answer.status_code == 302
+    assert Agency.objects.get(name="Ny tjeneste").kind == AgencyKind.HEALTH
