@@ -25,6 +25,7 @@ import ipaddress
 import logging
 import math
 import threading
+import time
 from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -66,7 +67,11 @@ class LockoutHandler(AxesDatabaseHandler):
         device = device_cookies.known_device(request, username)
         if device is not None:
             return device_cookies.is_locked(device)
-        one_at_a_time(username)
+        if not one_at_a_time(username):
+            # Other tries of the name were being tested for all of LOCK_WAIT_SECONDS: refused
+            # untested, with the lock's answer (a flood of one name no longer holds every thread).
+            request.axes_busy = True
+            return True
         if super().is_locked(request, credentials):
             return True
         return bool(username) and rate_limit.empty(*_username_bucket(username))
@@ -125,27 +130,50 @@ class LockoutHandler(AxesDatabaseHandler):
 
 _held = threading.local()
 
+# How long a try waits for the tries of its username ahead of it before it is refused untested,
+# and how often it asks meanwhile (``one_at_a_time``). A password check takes about 0.2 s in
+# production, so a try that meets another is usually refused: the price of never queueing.
+LOCK_WAIT_SECONDS = 0.15
+LOCK_POLL_SECONDS = 0.025
 
-def one_at_a_time(username: str | None) -> None:
+
+def one_at_a_time(username: str | None) -> bool:
     """The tries of one username are tested one after the other: a PostgreSQL advisory lock,
     taken here (before the lock's check) and held to the end of the request (``release``).
     django-axes reads the count before the password is tested and writes it after, so tries
     sent at once all read it below the limit and were all tested: until 2026-12-06 a burst of
     requests had as many guesses per lock as the server had workers, not ``LOGIN_FAILURE_LIMIT``,
-    and as many per token of the username's bucket, not one. A try waits for the ones ahead of
-    it (a password check each, then a refusal without one once the lock holds). A known browser
-    (its device cookie) is never held here: its user signs in while others hammer the name."""
+    and as many per token of the username's bucket, not one. A known browser (its device cookie)
+    is never held here: its user signs in while others hammer the name.
+
+    False when other tries of the name held it for all of ``LOCK_WAIT_SECONDS``: the caller
+    refuses this one without testing anything. It is asked for without waiting
+    (``pg_try_advisory_lock``), again every ``LOCK_POLL_SECONDS``: until 2026-12-06 a try waited
+    for every try ahead of it (``pg_advisory_lock``), so a flood of tries for one name, which
+    needs no password, held every web thread of the node in that queue (32 at once: the
+    other users' requests waited 6-7 s; docs/security.md, "Tries sent at once")."""
     if not username or connection.vendor != "postgresql":
-        return
+        return True
     held = getattr(_held, "keys", None)
     if held is None:
         held = _held.keys = set()
     key = int(salted_hmac("accounts.lockout.one_at_a_time", username).hexdigest()[:15], 16)
     if key in held:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        return True
+    # Kept before it is asked for: should the answer be lost (an error, the connection gone), the
+    # request's end unlocks it anyway (unlocking a key not held only returns false).
     held.add(key)
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            if cursor.fetchone()[0]:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                held.discard(key)
+                return False
+            time.sleep(min(LOCK_POLL_SECONDS, left))
 
 
 @receiver(request_finished, dispatch_uid="accounts.lockout.release")
@@ -179,8 +207,9 @@ def record_refused(request, username: str) -> None:
     Bounded: tries from one address in one run (no gap longer than the cool-off) add to one row;
     a username has at most ``AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT`` rows (past it, a new
     address's tries add to the username's newest row); and a username is refused only after
-    failures that axes' log holds, so names that are no account cannot add rows faster than
-    they add failures there. Rows older than ``LOGIN_REFUSED_LOG_DAYS`` go as new ones come."""
+    failures that axes' log holds, or while a try of it is being tested (``one_at_a_time``), so
+    names that are no account cannot add rows faster than they add failures there. Rows older
+    than ``LOGIN_REFUSED_LOG_DAYS`` go as new ones come."""
     from accounts.models import RefusedSignIn
 
     ip_address = getattr(request, "axes_ip_address", None) or client_ip(request)
@@ -188,7 +217,10 @@ def record_refused(request, username: str) -> None:
     path_info = (getattr(request, "axes_path_info", None) or request.path_info)[:255]
     now = timezone.now()
     client = client_str(username, ip_address, None, path_info, request)
-    log.warning("AXES: Sign-in refused during a lock by %s.", client)
+    if getattr(request, "axes_busy", False):
+        log.warning("AXES: Sign-in refused while other tries of the username were tested, by %s.", client)
+    else:
+        log.warning("AXES: Sign-in refused during a lock by %s.", client)
     rows = RefusedSignIn.objects.filter(username=username)
     with transaction.atomic():
         row = (

@@ -1,0 +1,136 @@
+"""A flood of sign-in tries for one username, and what an unrelated user waits meanwhile
+(docs/security.md, "Tries sent at once"). Against a running ``manage.py serve`` (2 processes x 4
+threads by default), over HTTP:
+
+    DATABASE_URL=... .venv/bin/python manage.py serve --bind 127.0.0.1:8765 --job-workers 0 &
+    DATABASE_URL=... .venv/bin/python -m bench.sign_in_flood --url http://127.0.0.1:8765 --tries 32
+
+It makes two password users (``flood-victim``, ``flood-other``: production's password hasher),
+clears their counts, sends ``--tries`` wrong passwords for the victim to the token endpoint at
+once (from one address, ``X-Forwarded-For``), and 0.3 s into the flood the other user's token
+sign-in (right password, another address) and a ``/healthz``. Prints the flood's answers, how long
+its requests took (client side: queued and served), and the other user's waits, against the same
+two requests alone beforehand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import django
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from axes.models import AccessAttempt, AccessFailureLog
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import RateBucket, RefusedSignIn
+
+    user_model = get_user_model()
+    for name in ("flood-victim", "flood-other"):
+        user, _ = user_model.objects.get_or_create(username=name)
+        user.set_password("the-right-one-" + name)
+        user.is_active = True
+        user.save()
+    names = ["flood-victim", "flood-other"]
+    AccessAttempt.objects.filter(username__in=names).delete()
+    AccessFailureLog.objects.filter(username__in=names).delete()
+    RefusedSignIn.objects.filter(username__in=names).delete()
+    RateBucket.objects.filter(key__in=[f"login:{n}" for n in names]).delete()
+
+
+def _post_token(url: str, username: str, password: str, address: str) -> tuple[int, float]:
+    body = json.dumps({"username": username, "password": password}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the bench's own server
+        url + "/api/v1/auth/token/",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Forwarded-For": address},
+        method="POST",
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the bench's own server
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.perf_counter() - started
+
+
+def _get(url: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    with urllib.request.urlopen(url + "/healthz", timeout=120) as response:  # noqa: S310
+        status = response.status
+    return status, time.perf_counter() - started
+
+
+def _other(url: str) -> dict[str, float]:
+    """The other user's token sign-in and a ``/healthz``, sent together."""
+    found: dict[str, float] = {}
+
+    def login() -> None:
+        status, found["login"] = _post_token(url, "flood-other", "the-right-one-flood-other", "198.51.100.7")
+        assert status == 200, status
+
+    def health() -> None:
+        _, found["healthz"] = _get(url)
+
+    both = [threading.Thread(target=login), threading.Thread(target=health)]
+    for thread in both:
+        thread.start()
+    for thread in both:
+        thread.join()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="http://127.0.0.1:8765")
+    parser.add_argument("--tries", type=int, default=32)
+    args = parser.parse_args()
+    _setup()
+
+    alone = _other(args.url)
+    _setup()  # the other user's success left rows; start both clean
+    flood: list[tuple[int, float]] = []
+    gate = threading.Barrier(args.tries + 1)
+
+    def one(index: int) -> None:
+        gate.wait()
+        flood.append(_post_token(args.url, "flood-victim", f"guess-{index}", "203.0.113.9"))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(args.tries)]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    started = time.perf_counter()
+    time.sleep(0.3)
+    during = _other(args.url)
+    for thread in threads:
+        thread.join()
+    whole = time.perf_counter() - started
+
+    statuses: dict[int, int] = {}
+    for status, _ in flood:
+        statuses[status] = statuses.get(status, 0) + 1
+    times = sorted(seconds for _, seconds in flood)
+    from axes.models import AccessFailureLog
+
+    print(f"flood of {args.tries} tries for one username: answers {statuses}")
+    print(f"  passwords tested: {AccessFailureLog.objects.filter(username='flood-victim').count()}")
+    print(
+        f"  per try: median {statistics.median(times):.2f} s, slowest {times[-1]:.2f} s; the whole flood {whole:.2f} s"
+    )
+    print(f"other user's token sign-in: alone {alone['login']:.2f} s, during the flood {during['login']:.2f} s")
+    print(f"/healthz: alone {alone['healthz']:.3f} s, during the flood {during['healthz']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
