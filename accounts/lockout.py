@@ -26,6 +26,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -67,11 +68,20 @@ class LockoutHandler(AxesDatabaseHandler):
         device = device_cookies.known_device(request, username)
         if device is not None:
             return device_cookies.is_locked(device)
-        if not one_at_a_time(username):
-            # Other tries of the name were being tested for all of LOCK_WAIT_SECONDS: refused
-            # untested, with the lock's answer (a flood of one name no longer holds every thread).
+        if not one_at_a_time(username, unless=lambda: self._locked(request, credentials, username)):
+            # Other tries of the name held it for all of LOCK_WAIT_SECONDS, or a lock already
+            # holds it: refused untested, with the lock's answer (a flood of one name no longer
+            # holds every thread in a queue).
             request.axes_busy = True
             return True
+        if self._locked(request, credentials, username):
+            # Refused: this request tests nothing more, so the name's next try need not wait
+            # for its answer to be written and sent.
+            let_go(username)
+            return True
+        return False
+
+    def _locked(self, request, credentials, username) -> bool:
         if super().is_locked(request, credentials):
             return True
         return bool(username) and rate_limit.empty(*_username_bucket(username))
@@ -137,7 +147,11 @@ LOCK_WAIT_SECONDS = 0.15
 LOCK_POLL_SECONDS = 0.025
 
 
-def one_at_a_time(username: str | None) -> bool:
+def _key(username: str) -> int:
+    return int(salted_hmac("accounts.lockout.one_at_a_time", username).hexdigest()[:15], 16)
+
+
+def one_at_a_time(username: str | None, unless: Callable[[], bool] | None = None) -> bool:
     """The tries of one username are tested one after the other: a PostgreSQL advisory lock,
     taken here (before the lock's check) and held to the end of the request (``release``).
     django-axes reads the count before the password is tested and writes it after, so tries
@@ -146,7 +160,8 @@ def one_at_a_time(username: str | None) -> bool:
     and as many per token of the username's bucket, not one. A known browser (its device cookie)
     is never held here: its user signs in while others hammer the name.
 
-    False when other tries of the name held it for all of ``LOCK_WAIT_SECONDS``: the caller
+    False when other tries of the name held it for all of ``LOCK_WAIT_SECONDS``, or when it was
+    held and ``unless()`` (read without it: is the name locked already?) said True: the caller
     refuses this one without testing anything. It is asked for without waiting
     (``pg_try_advisory_lock``), again every ``LOCK_POLL_SECONDS``: until 2026-12-06 a try waited
     for every try ahead of it (``pg_advisory_lock``), so a flood of tries for one name, which
@@ -157,7 +172,7 @@ def one_at_a_time(username: str | None) -> bool:
     held = getattr(_held, "keys", None)
     if held is None:
         held = _held.keys = set()
-    key = int(salted_hmac("accounts.lockout.one_at_a_time", username).hexdigest()[:15], 16)
+    key = _key(username)
     if key in held:
         return True
     # Kept before it is asked for: should the answer be lost (an error, the connection gone), the
@@ -170,10 +185,26 @@ def one_at_a_time(username: str | None) -> bool:
             if cursor.fetchone()[0]:
                 return True
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or (unless is not None and unless()):
                 held.discard(key)
                 return False
+            unless = None  # asked once: a lock does not lift within the wait
             time.sleep(min(LOCK_POLL_SECONDS, left))
+
+
+def let_go(username: str) -> None:
+    """Let go of ``username`` before the request ends (``one_at_a_time``): a try refused by a
+    lock tests nothing, and the name's next try need not wait while its answer is written."""
+    held = getattr(_held, "keys", None)
+    key = _key(username)
+    if not held or key not in held:
+        return
+    held.discard(key)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except DatabaseError:
+        connection.close()  # as ``release``: a connection that may still hold it goes, and it with it
 
 
 @receiver(request_finished, dispatch_uid="accounts.lockout.release")

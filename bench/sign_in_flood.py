@@ -3,7 +3,8 @@
 threads by default), over HTTP:
 
     DATABASE_URL=... .venv/bin/python manage.py serve --bind 127.0.0.1:8765 --job-workers 0 &
-    DATABASE_URL=... .venv/bin/python -m bench.sign_in_flood --url http://127.0.0.1:8765 --tries 32
+    DATABASE_URL=... .venv/bin/python -m bench.sign_in_flood --url http://127.0.0.1:8765 --tries 32 \
+        --server-log serve.err   # the server's stderr (optional): how long it held its threads
 
 It makes two password users (``flood-victim``, ``flood-other``: production's password hasher),
 clears their counts, sends ``--tries`` wrong passwords for the victim to the token endpoint at
@@ -94,11 +95,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8765")
     parser.add_argument("--tries", type=int, default=32)
+    parser.add_argument("--server-log", help="the server's log (JSON lines, LOG_REQUESTS): how long it held threads")
     args = parser.parse_args()
     _setup()
 
     alone = _other(args.url)
     _setup()  # the other user's success left rows; start both clean
+    time.sleep(0.5)
+    logged = len(_logged(args.server_log))
     flood: list[tuple[int, float]] = []
     gate = threading.Barrier(args.tries + 1)
 
@@ -130,6 +134,21 @@ def main() -> None:
     )
     print(f"other user's token sign-in: alone {alone['login']:.2f} s, during the flood {during['login']:.2f} s")
     print(f"/healthz: alone {alone['healthz']:.3f} s, during the flood {during['healthz']:.3f} s")
+    if args.server_log:
+        lines = _logged(args.server_log)[logged:]
+        served = sorted(line["ms"] / 1000 for line in lines if "token" in line["route"])
+        print(
+            f"server side, {len(served)} token requests (the flood's, the other user's): "
+            f"threads held {sum(served):.1f} s in all, median {statistics.median(served):.2f} s, longest {served[-1]:.2f} s"
+        )
+
+
+def _logged(path: str | None) -> list[dict]:
+    """The request lines of the server's log so far."""
+    if not path:
+        return []
+    with open(path) as log:
+        return [line for line in map(json.loads, filter(lambda text: '"request"' in text, log)) if "ms" in line]
 
 
 if __name__ == "__main__":

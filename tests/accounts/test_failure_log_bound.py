@@ -55,14 +55,12 @@ def test_the_workers_delete_failures_older_than_the_days_kept(users, settings):
 
 
 def test_a_flood_of_names_leaves_at_most_the_rows_kept_after_a_sweep(users, settings):
-    """More rows than one batch of the sweep: it goes on to the bound in one turn."""
-    from accounts import failure_log
-
+    """More rows than one batch of the sweep (1,000): it goes on to the bound in one turn."""
     settings.LOGIN_FAILURE_LOG_UNKNOWN_ROWS = 5
     now = timezone.now()
     AccessFailureLog.objects.bulk_create(
         AccessFailureLog(username=f"unknown-{index:024x}", ip_address="203.0.113.7", attempt_time=now)
-        for index in range(2 * failure_log.PRUNE_BATCH + 7)
+        for index in range(2007)
     )
     hooks.sweep(hooks.EXPIRED_ROWS)
     assert AccessFailureLog.objects.count() == 5
