@@ -6,8 +6,8 @@ threads by default), over HTTP:
     DATABASE_URL=... .venv/bin/python -m bench.sign_in_flood --url http://127.0.0.1:8765 --tries 32 \
         --server-log serve.err   # the server's stderr (optional): how long it held its threads
 
-It makes two password users (``flood-victim``, ``flood-other``: production's password hasher),
-clears their counts, sends ``--tries`` wrong passwords for the victim to the token endpoint at
+It makes two password users (``flood-victim-<time>``, ``flood-other-<time>``: production's
+password hasher), sends ``--tries`` wrong passwords for the victim to the token endpoint at
 once (from one address, ``X-Forwarded-For``), and 0.3 s into the flood the other user's token
 sign-in (right password, another address) and a ``/healthz``. Prints the flood's answers, how long
 its requests took (client side: queued and served), and the other user's waits, against the same
@@ -26,26 +26,20 @@ import urllib.request
 
 import django
 
+PASSWORD = "the-right-one-2026"  # noqa: S105 - a bench user's
 
-def _setup() -> None:
+
+def _setup() -> tuple[str, str]:
+    """Two new password users (new names each run: no counts, buckets or rows left from before)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    from axes.models import AccessAttempt, AccessFailureLog
     from django.contrib.auth import get_user_model
 
-    from accounts.models import RateBucket, RefusedSignIn
-
-    user_model = get_user_model()
-    for name in ("flood-victim", "flood-other"):
-        user, _ = user_model.objects.get_or_create(username=name)
-        user.set_password("the-right-one-" + name)
-        user.is_active = True
-        user.save()
-    names = ["flood-victim", "flood-other"]
-    AccessAttempt.objects.filter(username__in=names).delete()
-    AccessFailureLog.objects.filter(username__in=names).delete()
-    RefusedSignIn.objects.filter(username__in=names).delete()
-    RateBucket.objects.filter(key__in=[f"login:{n}" for n in names]).delete()
+    run = time.strftime("%H%M%S")
+    names = (f"flood-victim-{run}", f"flood-other-{run}")
+    for name in names:
+        get_user_model().objects.create_user(username=name, password=PASSWORD)
+    return names
 
 
 def _post_token(url: str, username: str, password: str, address: str) -> tuple[int, float]:
@@ -72,12 +66,12 @@ def _get(url: str) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
-def _other(url: str) -> dict[str, float]:
+def _other(url: str, other: str) -> dict[str, float]:
     """The other user's token sign-in and a ``/healthz``, sent together."""
     found: dict[str, float] = {}
 
     def login() -> None:
-        status, found["login"] = _post_token(url, "flood-other", "the-right-one-flood-other", "198.51.100.7")
+        status, found["login"] = _post_token(url, other, PASSWORD, "198.51.100.7")
         assert status == 200, status
 
     def health() -> None:
@@ -97,10 +91,9 @@ def main() -> None:
     parser.add_argument("--tries", type=int, default=32)
     parser.add_argument("--server-log", help="the server's log (JSON lines, LOG_REQUESTS): how long it held threads")
     args = parser.parse_args()
-    _setup()
+    victim, other = _setup()
 
-    alone = _other(args.url)
-    _setup()  # the other user's success left rows; start both clean
+    alone = _other(args.url, other)
     time.sleep(0.5)
     logged = len(_logged(args.server_log))
     flood: list[tuple[int, float]] = []
@@ -108,7 +101,7 @@ def main() -> None:
 
     def one(index: int) -> None:
         gate.wait()
-        flood.append(_post_token(args.url, "flood-victim", f"guess-{index}", "203.0.113.9"))
+        flood.append(_post_token(args.url, victim, f"guess-{index}", "203.0.113.9"))
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(args.tries)]
     for thread in threads:
@@ -116,7 +109,7 @@ def main() -> None:
     gate.wait()
     started = time.perf_counter()
     time.sleep(0.3)
-    during = _other(args.url)
+    during = _other(args.url, other)
     for thread in threads:
         thread.join()
     whole = time.perf_counter() - started
@@ -128,7 +121,7 @@ def main() -> None:
     from axes.models import AccessFailureLog
 
     print(f"flood of {args.tries} tries for one username: answers {statuses}")
-    print(f"  passwords tested: {AccessFailureLog.objects.filter(username='flood-victim').count()}")
+    print(f"  passwords tested: {AccessFailureLog.objects.filter(username=victim).count()}")
     print(
         f"  per try: median {statistics.median(times):.2f} s, slowest {times[-1]:.2f} s; the whole flood {whole:.2f} s"
     )
@@ -139,7 +132,8 @@ def main() -> None:
         served = sorted(line["ms"] / 1000 for line in lines if "token" in line["route"])
         print(
             f"server side, {len(served)} token requests (the flood's, the other user's): "
-            f"threads held {sum(served):.1f} s in all, median {statistics.median(served):.2f} s, longest {served[-1]:.2f} s"
+            f"threads held {sum(served):.1f} s in all, "
+            f"median {statistics.median(served):.2f} s, longest {served[-1]:.2f} s"
         )
 
 
