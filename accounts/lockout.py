@@ -140,15 +140,19 @@ class LockoutHandler(AxesDatabaseHandler):
 
 _held = threading.local()
 
-# How long a try waits for the tries of its username ahead of it before it is refused untested,
-# and how often it asks meanwhile (``one_at_a_time``). A password check takes about 0.2 s in
-# production, so a try that meets another is usually refused: the price of never queueing.
-LOCK_WAIT_SECONDS = 0.15
+# A try that finds its username held may wait for it only in one of the name's ``LOCK_WAITERS``
+# waiting places (an advisory lock each, across every process): at most ``LOCK_WAIT_SECONDS``,
+# asking every ``LOCK_POLL_SECONDS``. Any other try of a held name is refused at once. So a name
+# holds at most two web threads of the whole site, one testing and one waiting, however many tries
+# come for it; and a form sent twice (a double click: the second waits for the first's password
+# check, about 0.2 s in production) is answered as before, not with the lock's page.
+LOCK_WAITERS = 1
+LOCK_WAIT_SECONDS = 1.0
 LOCK_POLL_SECONDS = 0.025
 
 
-def _key(username: str) -> int:
-    return int(salted_hmac("accounts.lockout.one_at_a_time", username).hexdigest()[:15], 16)
+def _key(username: str, salt: str = "accounts.lockout.one_at_a_time") -> int:
+    return int(salted_hmac(salt, username).hexdigest()[:15], 16)
 
 
 def one_at_a_time(username: str | None, unless: Callable[[], bool] | None = None) -> bool:
@@ -160,13 +164,12 @@ def one_at_a_time(username: str | None, unless: Callable[[], bool] | None = None
     and as many per token of the username's bucket, not one. A known browser (its device cookie)
     is never held here: its user signs in while others hammer the name.
 
-    False when other tries of the name held it for all of ``LOCK_WAIT_SECONDS``, or when it was
-    held and ``unless()`` (read without it: is the name locked already?) said True: the caller
-    refuses this one without testing anything. It is asked for without waiting
-    (``pg_try_advisory_lock``), again every ``LOCK_POLL_SECONDS``: until 2026-12-06 a try waited
-    for every try ahead of it (``pg_advisory_lock``), so a flood of tries for one name, which
-    needs no password, held every web thread of the node in that queue (32 at once: the
-    other users' requests waited 6-7 s; docs/security.md, "Tries sent at once")."""
+    False, and the caller refuses this try without testing anything, when the name is held and
+    ``LOCK_WAITERS`` other tries already wait for it, or ``unless()`` (read without the lock: is the name locked
+    already?) says True, or the holder kept it for all of ``LOCK_WAIT_SECONDS``. Until 2026-12-06
+    every try waited for every try ahead of it (``pg_advisory_lock``), so a flood of tries for one
+    name, which needs no password, held every web thread of the node in that queue (32 at once:
+    the other users' requests waited 3-10 s; docs/security.md, "Tries sent at once")."""
     if not username or connection.vendor != "postgresql":
         return True
     held = getattr(_held, "keys", None)
@@ -178,18 +181,43 @@ def one_at_a_time(username: str | None, unless: Callable[[], bool] | None = None
     # Kept before it is asked for: should the answer be lost (an error, the connection gone), the
     # request's end unlocks it anyway (unlocking a key not held only returns false).
     held.add(key)
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
     with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        if cursor.fetchone()[0]:
+            return True
+        held.discard(key)
+        for number in range(LOCK_WAITERS):
+            place = _key(username, f"accounts.lockout.one_at_a_time.waiting.{number}")
+            held.add(place)
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [place])
             if cursor.fetchone()[0]:
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0 or (unless is not None and unless()):
+                break
+            held.discard(place)
+        else:
+            return False  # as many tries of the name wait already as may
+        got = False
+        try:
+            if unless is None or not unless():
+                held.add(key)
+                deadline = time.monotonic() + LOCK_WAIT_SECONDS
+                while not got and time.monotonic() < deadline:
+                    time.sleep(LOCK_POLL_SECONDS)
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+                    got = cursor.fetchone()[0]
+        finally:
+            if not got:
                 held.discard(key)
-                return False
-            unless = None  # asked once: a lock does not lift within the wait
-            time.sleep(min(LOCK_POLL_SECONDS, left))
+            try:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [place])
+                held.discard(place)
+            except DatabaseError:
+                # As ``release``: the connection goes, and every lock with it, the name's too if
+                # it was got: so the try is refused, not tested without it.
+                connection.close()
+                held.discard(place)
+                held.discard(key)
+                got = False
+    return got
 
 
 def let_go(username: str) -> None:

@@ -5,10 +5,11 @@ as the server had workers, not LOGIN_FAILURE_LIMIT (and as many per token of the
 bucket, not one). Now the tries of one username are tested one after the other
 (``accounts.lockout``: a PostgreSQL advisory lock from the lock's check to the request's end).
 
-A try waits for the one ahead of it at most ``LOCK_WAIT_SECONDS`` and is refused untested past
-it (``test_lockout_wait.py``): in a burst most tries are refused so, and fewer than the limit are
-tested. With a wait long enough for all of them (``waited``) the burst is tested up to the limit
-exactly, as before the wait was bounded."""
+Only ``LOCK_WAITERS`` (1) tries of a held name may wait for it, at most ``LOCK_WAIT_SECONDS``;
+the others are refused untested (``test_lockout_wait.py``): in a burst most tries are refused so,
+and fewer than the limit are tested. With as many waiting places as tries and a wait long enough
+for all of them (``waited``) the burst is tested up to the limit exactly, as before the wait was
+bounded."""
 
 import threading
 
@@ -68,10 +69,11 @@ def _tested() -> int:
 @pytest.fixture(params=["waited", "bounded"])
 def wait(request, monkeypatch):
     """``waited``: every try may wait for all those ahead of it (the wait before 2026-12-06);
-    ``bounded``: the wait of production, past which a try is refused untested."""
+    ``bounded``: production's one waiting place and wait, past which a try is refused untested."""
     from accounts import lockout
 
     if request.param == "waited":
+        monkeypatch.setattr(lockout, "LOCK_WAITERS", BURST)
         monkeypatch.setattr(lockout, "LOCK_WAIT_SECONDS", 120.0)
     return request.param
 

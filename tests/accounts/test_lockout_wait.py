@@ -1,15 +1,17 @@
-"""A try whose username other tries hold (``accounts.lockout.one_at_a_time``) waits a moment, then
-is refused untested. Until 2026-12-06 it waited for every try ahead of it: a flood of tries for
-one username, which needs no password, held every web thread of the node in that queue and the
-other users' requests waited behind it (docs/security.md, "Tries sent at once"). The refusal is
-the lock's answer, says nothing of whether the name is an account, and is kept with the other
-refused tries; the lock is let go whatever ends the request."""
+"""A try whose username other tries hold (``accounts.lockout.one_at_a_time``) may wait a moment if
+no other try waits for it already, else not at all; then it is refused untested. Until 2026-12-06
+it waited for every try ahead of it: a flood of tries for one username, which needs no password,
+held every web thread of the node in that queue and the other users' requests waited behind it
+(docs/security.md, "Tries sent at once"). The refusal is the lock's answer, says nothing of
+whether the name is an account, and is kept with the other refused tries; the lock is let go
+whatever ends the request."""
 
 import threading
 import time
 
 import pytest
 from axes.models import AccessFailureLog
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -29,17 +31,24 @@ class Holder:
     """Another request's hold on usernames: a thread with its own connection, holding them
     until the ``with`` block ends (or ``hold_for`` seconds, so that an old server that waits is not stuck)."""
 
-    def __init__(self, *names: str, hold_for: float = 10.0):
+    def __init__(self, *names: str, hold_for: float = 10.0, waiting: bool = False):
+        self.waiting = waiting  # and the names' waiting place, as a try waiting for them would
         self.names = names
         self.hold_for = hold_for
         self.holding = threading.Event()
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run)
+        self.got = False
 
     def _run(self):
         try:
-            for name in self.names:
-                lockout.one_at_a_time(name)
+            # Before 2026-12-06 it waited for the name and returned nothing.
+            self.got = all([lockout.one_at_a_time(name) is not False for name in self.names])
+            if self.waiting:
+                with connection.cursor() as cursor:
+                    for name in self.names:
+                        place = lockout._key(name, "accounts.lockout.one_at_a_time.waiting.0")
+                        cursor.execute("SELECT pg_advisory_lock(%s)", [place])
             self.holding.set()
             self.done.wait(self.hold_for)
             lockout.release()
@@ -49,6 +58,7 @@ class Holder:
     def __enter__(self):
         self.thread.start()
         assert self.holding.wait(10)
+        assert self.got, "another request held the name"
         return self
 
     def __exit__(self, *exc):
@@ -157,3 +167,63 @@ def test_a_try_the_wait_gave_up_on_leaves_the_name_to_its_holder(users):
         _timed(lambda: web_login(Client(REMOTE_ADDR="203.0.113.35"), "nils"))
         assert _advisory_locks_held() == 1  # still the holder's
         assert holder.thread.is_alive()
+
+
+def test_a_name_a_lock_already_holds_is_refused_without_the_wait(users):
+    """Finding the name held, a try asks once (without it) whether a lock holds the name: if so
+    it is refused at once rather than after the wait."""
+    asked = []
+
+    def locked():
+        asked.append(True)
+        return True
+
+    with Holder("nils"):
+        started = time.monotonic()
+        assert lockout.one_at_a_time("nils", unless=locked) is False
+        seconds = time.monotonic() - started
+    assert asked == [True]
+    assert seconds < lockout.LOCK_WAIT_SECONDS
+    assert not getattr(lockout._held, "keys", set())
+
+
+def test_a_try_a_lock_refuses_lets_go_of_the_name_at_once(users):
+    """``let_go``: the name is free for the next try before this request ends."""
+    assert lockout.one_at_a_time("nils") is True
+    lockout.let_go("nils")
+    assert not lockout._held.keys
+    assert _advisory_locks_held() == 0
+    with Holder("nils", hold_for=0):  # another request takes it at once
+        pass
+    lockout.release()  # the request's end: nothing left to let go
+
+
+def test_a_try_for_a_name_another_try_waits_for_is_refused_without_waiting(users):
+    """One try of a held name may wait; the others are refused at once, so that a flood of one
+    name holds at most two threads (one testing, one waiting)."""
+    client = Client(REMOTE_ADDR="203.0.113.36")
+    with Holder("nils", waiting=True):
+        answer, seconds = _timed(lambda: web_login(client, "nils"))
+    assert answer.status_code == 429
+    assert seconds < lockout.LOCK_WAIT_SECONDS
+    assert not AccessFailureLog.objects.exists()
+    assert RefusedSignIn.objects.get().tries == 1
+
+
+class SlowerHasher(PBKDF2PasswordHasher):
+    """A password check that takes a moment (production's takes about 0.2 s)."""
+
+    iterations = 60_000
+
+
+def test_a_form_sent_twice_at_once_is_answered_as_before(users, settings):
+    """A double click at the login: the second waits for the first's password check and signs in
+    too (refused at once, it would show the lock's page to a user who is signed in)."""
+    from tests.threads import all_at_once
+
+    settings.PASSWORD_HASHERS = [f"{__name__}.SlowerHasher"]
+    users["nils"].set_password(PASSWORD)
+    users["nils"].save(update_fields=["password"])
+    browsers = [Client(REMOTE_ADDR="203.0.113.37"), Client(REMOTE_ADDR="203.0.113.37")]
+    answers = all_at_once([lambda b=b: web_login(b, "nils").status_code for b in browsers])
+    assert answers == [302, 302], answers
