@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.core import checks
 
-        from accounts import signals  # noqa: F401 - connects the receivers
+        from accounts import failure_log, signals  # noqa: F401 - connects the receivers
         from accounts.lockout import forwarded_allow_ips_check
         from accounts.oidc import endpoints_check
         from accounts.rate_limit import prune_full
@@ -17,6 +17,7 @@ class AccountsConfig(AppConfig):
 
         hooks.subscribe_sweep(hooks.SESSIONS_TO_END, end_deactivated_sessions)
         hooks.subscribe_sweep(hooks.EXPIRED_ROWS, prune_full)
+        hooks.subscribe_sweep(hooks.EXPIRED_ROWS, failure_log.prune)
 
         checks.register(forwarded_allow_ips_check, checks.Tags.security)
         checks.register(endpoints_check, checks.Tags.security)

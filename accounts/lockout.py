@@ -25,6 +25,8 @@ import ipaddress
 import logging
 import math
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -66,7 +68,20 @@ class LockoutHandler(AxesDatabaseHandler):
         device = device_cookies.known_device(request, username)
         if device is not None:
             return device_cookies.is_locked(device)
-        one_at_a_time(username)
+        if not one_at_a_time(username, unless=lambda: self._locked(request, credentials, username)):
+            # Other tries of the name held it for all of LOCK_WAIT_SECONDS, or a lock already
+            # holds it: refused untested, with the lock's answer (a flood of one name no longer
+            # holds every thread in a queue).
+            request.axes_busy = True
+            return True
+        if self._locked(request, credentials, username):
+            # Refused: this request tests nothing more, so the name's next try need not wait
+            # for its answer to be written and sent.
+            let_go(username)
+            return True
+        return False
+
+    def _locked(self, request, credentials, username) -> bool:
         if super().is_locked(request, credentials):
             return True
         return bool(username) and rate_limit.empty(*_username_bucket(username))
@@ -125,27 +140,99 @@ class LockoutHandler(AxesDatabaseHandler):
 
 _held = threading.local()
 
+# A try that finds its username held may wait for it only in one of the name's ``LOCK_WAITERS``
+# waiting places (an advisory lock each, across every process): at most ``LOCK_WAIT_SECONDS``,
+# asking every ``LOCK_POLL_SECONDS``. Any other try of a held name is refused at once. So a name
+# holds at most two web threads of the whole site, one testing and one waiting, however many tries
+# come for it; and a form sent twice (a double click: the second waits for the first's password
+# check, about 0.2 s in production) is answered as before, not with the lock's page.
+LOCK_WAITERS = 1
+LOCK_WAIT_SECONDS = 1.0
+LOCK_POLL_SECONDS = 0.025
 
-def one_at_a_time(username: str | None) -> None:
+
+def _key(username: str, salt: str = "accounts.lockout.one_at_a_time") -> int:
+    return int(salted_hmac(salt, username).hexdigest()[:15], 16)
+
+
+def one_at_a_time(username: str | None, unless: Callable[[], bool] | None = None) -> bool:
     """The tries of one username are tested one after the other: a PostgreSQL advisory lock,
     taken here (before the lock's check) and held to the end of the request (``release``).
     django-axes reads the count before the password is tested and writes it after, so tries
     sent at once all read it below the limit and were all tested: until 2026-12-06 a burst of
     requests had as many guesses per lock as the server had workers, not ``LOGIN_FAILURE_LIMIT``,
-    and as many per token of the username's bucket, not one. A try waits for the ones ahead of
-    it (a password check each, then a refusal without one once the lock holds). A known browser
-    (its device cookie) is never held here: its user signs in while others hammer the name."""
+    and as many per token of the username's bucket, not one. A known browser (its device cookie)
+    is never held here: its user signs in while others hammer the name.
+
+    False, and the caller refuses this try without testing anything, when the name is held and
+    ``LOCK_WAITERS`` other tries already wait for it, or ``unless()`` (read without the lock: is the name locked
+    already?) says True, or the holder kept it for all of ``LOCK_WAIT_SECONDS``. Until 2026-12-06
+    every try waited for every try ahead of it (``pg_advisory_lock``), so a flood of tries for one
+    name, which needs no password, held every web thread of the node in that queue (32 at once:
+    the other users' requests waited 3-10 s; docs/security.md, "Tries sent at once")."""
     if not username or connection.vendor != "postgresql":
-        return
+        return True
     held = getattr(_held, "keys", None)
     if held is None:
         held = _held.keys = set()
-    key = int(salted_hmac("accounts.lockout.one_at_a_time", username).hexdigest()[:15], 16)
+    key = _key(username)
     if key in held:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        return True
+    # Kept before it is asked for: should the answer be lost (an error, the connection gone), the
+    # request's end unlocks it anyway (unlocking a key not held only returns false).
     held.add(key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        if cursor.fetchone()[0]:
+            return True
+        held.discard(key)
+        for number in range(LOCK_WAITERS):
+            place = _key(username, f"accounts.lockout.one_at_a_time.waiting.{number}")
+            held.add(place)
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [place])
+            if cursor.fetchone()[0]:
+                break
+            held.discard(place)
+        else:
+            return False  # as many tries of the name wait already as may
+        got = False
+        try:
+            if unless is None or not unless():
+                held.add(key)
+                deadline = time.monotonic() + LOCK_WAIT_SECONDS
+                while not got and time.monotonic() < deadline:
+                    time.sleep(LOCK_POLL_SECONDS)
+                    cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+                    got = cursor.fetchone()[0]
+        finally:
+            if not got:
+                held.discard(key)
+            try:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [place])
+                held.discard(place)
+            except DatabaseError:
+                # As ``release``: the connection goes, and every lock with it, the name's too if
+                # it was got: so the try is refused, not tested without it.
+                connection.close()
+                held.discard(place)
+                held.discard(key)
+                got = False
+    return got
+
+
+def let_go(username: str) -> None:
+    """Let go of ``username`` before the request ends (``one_at_a_time``): a try refused by a
+    lock tests nothing, and the name's next try need not wait while its answer is written."""
+    held = getattr(_held, "keys", None)
+    key = _key(username)
+    if not held or key not in held:
+        return
+    held.discard(key)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except DatabaseError:
+        connection.close()  # as ``release``: a connection that may still hold it goes, and it with it
 
 
 @receiver(request_finished, dispatch_uid="accounts.lockout.release")
@@ -179,8 +266,9 @@ def record_refused(request, username: str) -> None:
     Bounded: tries from one address in one run (no gap longer than the cool-off) add to one row;
     a username has at most ``AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT`` rows (past it, a new
     address's tries add to the username's newest row); and a username is refused only after
-    failures that axes' log holds, so names that are no account cannot add rows faster than
-    they add failures there. Rows older than ``LOGIN_REFUSED_LOG_DAYS`` go as new ones come."""
+    failures that axes' log holds, or while a try of it is being tested (``one_at_a_time``), so
+    names that are no account cannot add rows faster than they add failures there. Rows older
+    than ``LOGIN_REFUSED_LOG_DAYS`` go as new ones come."""
     from accounts.models import RefusedSignIn
 
     ip_address = getattr(request, "axes_ip_address", None) or client_ip(request)
@@ -188,7 +276,10 @@ def record_refused(request, username: str) -> None:
     path_info = (getattr(request, "axes_path_info", None) or request.path_info)[:255]
     now = timezone.now()
     client = client_str(username, ip_address, None, path_info, request)
-    log.warning("AXES: Sign-in refused during a lock by %s.", client)
+    if getattr(request, "axes_busy", False):
+        log.warning("AXES: Sign-in refused while other tries of the username were tested, by %s.", client)
+    else:
+        log.warning("AXES: Sign-in refused during a lock by %s.", client)
     rows = RefusedSignIn.objects.filter(username=username)
     with transaction.atomic():
         row = (

@@ -223,8 +223,9 @@ class RefusedSignIn(models.Model):
     and client address for as long as the tries keep coming (no gap longer than the cool-off),
     with how many there were; never the password or the code tried. Bounded: at most
     ``AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT`` rows per username (past it the tries are added to
-    its newest row), a username is refused only once it has failures in axes' log, and rows older
-    than ``LOGIN_REFUSED_LOG_DAYS`` are deleted as new ones are made (docs/security.md, "Lockout")."""
+    its newest row), a username is refused only once it has failures in axes' log (or while a try
+    of it is tested), and rows older than ``LOGIN_REFUSED_LOG_DAYS`` are deleted as new ones are
+    made (docs/security.md, "Lockout")."""
 
     username = models.CharField(_("username"), max_length=255)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)

@@ -578,10 +578,16 @@ AXES_VERBOSE = False
 # Every failed sign-in is kept in axes' log of failures (Axes > Access failures: the username as
 # attempted_username gives it, the address, the path, the time, whether it locked), a known
 # browser's too (accounts.lockout): the attempt rows are the locks' counts and expire with them.
-# At most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT (1,000) per username; older ones go with
-# `manage.py axes_reset_failure_logs --age 90` run daily (docs/security.md, "Lockout").
+# At most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT (1,000) per username. The job workers delete
+# (accounts.failure_log, every few minutes) rows older than LOGIN_FAILURE_LOG_DAYS and, of names
+# that are no account (a digest each: names are the client's to choose, so their number has no
+# bound), all but the newest LOGIN_FAILURE_LOG_UNKNOWN_ROWS (docs/security.md, "Lockout").
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 1000  # axes' default, stated: the refused tries' bound reads it too
+LOGIN_FAILURE_LOG_DAYS = env_int("LOGIN_FAILURE_LOG_DAYS", 90)
+LOGIN_FAILURE_LOG_UNKNOWN_ROWS = env_int("LOGIN_FAILURE_LOG_UNKNOWN_ROWS", 10_000)
+if LOGIN_FAILURE_LOG_DAYS < 1 or LOGIN_FAILURE_LOG_UNKNOWN_ROWS < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LOG_DAYS and LOGIN_FAILURE_LOG_UNKNOWN_ROWS must be at least 1")
 # Tries refused while a lock holds test nothing and are not in axes' log: accounts.lockout keeps
 # them (Sign-in > sign-ins refused during a lock), one row per username and address per run of
 # tries with a count, at most AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT rows per username, rows
