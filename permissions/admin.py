@@ -165,6 +165,19 @@ class AgencyAdmin(admin.ModelAdmin):
             return fields
         return fields + self.SUPERUSER_ONLY
 
+    # The rest of an agency's page (its notification address and webhook: where its case
+    # references and links are sent) is kept by the agency's own access administrator or a
+    # superuser. Until 2026-12-06 the change-agency permission let NAV's access administrator
+    # point the prison's notifications at a mailbox of their choice, and with them the
+    # reference of every prison case given a task; and deleting an agency (its memberships
+    # with it) asked no role-grant rule.
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or rules.may_grant_roles_in(request.user, obj.pk))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and request.user.is_superuser
+
 
 @admin.register(Membership)
 class MembershipAdmin(RoleGrantAdmin):

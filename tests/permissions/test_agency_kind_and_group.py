@@ -109,3 +109,34 @@ def test_a_new_agency_is_given_its_kind_by_whoever_may_add_one(access_admin):
     )
     assert answer.status_code == 302
     assert Agency.objects.get(name="Ny tjeneste").kind == AgencyKind.HEALTH
+
+
+def test_an_access_administrator_redirects_no_other_agency_s_notifications(access_admin, agencies):
+    """The prison's notification address receives the reference and link of every prison case
+    given a task: NAV's access administrator points it nowhere (403, nothing saved)."""
+    prison = agencies["prison"]
+    before = prison.notification_email
+    answer = _post(access_admin, prison, notification_email="innsyn@eksempel.no", webhook_url="")
+    assert answer.status_code == 403
+    assert Agency.objects.get(pk=prison.pk).notification_email == before
+
+
+def test_an_access_administrator_keeps_their_own_agency_s_page(access_admin, agencies):
+    answer = _post(access_admin, agencies["nav"], notification_email="nav-ny@eksempel.no")
+    assert answer.status_code == 302
+    assert Agency.objects.get(pk=agencies["nav"].pk).notification_email == "nav-ny@eksempel.no"
+
+
+def test_only_a_superuser_deletes_an_agency_and_its_memberships(access_admin, admin_user, django_user_model):
+    group = Group.objects.create(name="tom")
+    empty = Agency.objects.create(name="Tom tjeneste", kind=AgencyKind.HOUSING, group=group)
+    Membership.objects.create(user=django_user_model.objects.create_user("ansatt"), agency=empty, role=Role.MEMBER)
+    Membership.objects.create(user=access_admin, agency=empty, role=Role.ACCESS_ADMIN)
+    url = reverse("admin:permissions_agency_delete", args=[empty.pk])
+    client = Client()
+    client.force_login(access_admin)
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Membership.objects.filter(agency=empty).count() == 2
+    client.force_login(admin_user)
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Agency.objects.filter(pk=empty.pk).exists()
