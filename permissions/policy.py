@@ -454,7 +454,7 @@ def _with_earlier(access, case, view: CategoryView, decisions: list, names, hidd
         decision = rules.decide_own_value(access, pair[1])
         if decision:
             found[name], read = pair[0], read or decision
-    if not found:
+    if read is None:
         return view, decisions
     shown = CategoryView(view.category, view.visible, view.values, view.reason, view.basis, found)
     return shown, [*decisions, read] if all(d.basis != read.basis for d in decisions) else decisions
