@@ -13,6 +13,7 @@ rules of one where no branch wrote over it."""
 import pytest
 from django.urls import reverse
 
+from permissions.models import AccessLog
 from tests.api.test_branch_rewritten_data import DATE
 from tests.api.test_branch_written_data import treatment_split
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
@@ -98,8 +99,12 @@ def _coordination(user, case) -> dict:
 
 def test_the_health_service_is_shown_its_earlier_value_and_corrects_it(cases, users):
     case = cases[True]
+    own_reads = AccessLog.objects.filter(case=case, username="helga", category="coordination", basis="own-data")
+    before = own_reads.count()
     shown = _coordination(users["helga"], case)
     assert shown["values"]["move_date"] == "2027-03-01" and shown["earlier"] == {"move_date": "2027-01-10"}
+    # The read of the health service's own earlier value is logged as such.
+    assert own_reads.count() == before + 1
     # The branch's value is the housing office's: as before, not the health service's to correct.
     assert _correct(users["helga"], case, of="current").status_code == 403
     assert _correct(users["helga"], case, of=None).status_code == 400  # null: not a choice
@@ -183,3 +188,40 @@ def test_the_schema_documents_of(client_for, users):
     assert set(schema["components"]["schemas"]["CorrectionOfEnum"]["enum"]) == {"current", "earlier"}
     category = schema["components"]["schemas"]["CategoryView"]["properties"]
     assert "earlier" in category and category["earlier"]["description"]
+
+
+def test_the_outcome_and_messages_follow_alike_whichever_branch(users, agencies, outcome_kinds):
+    """The health service records the outcome form at intake (its date housed is
+    ``move_date``, thrown in a message before the split) and corrects it as ``earlier``: as a
+    correction by a reader from whom the branch is hidden, the outcome recorded on no branch
+    and the message follow in both cases alike (``test_branch_rewritten_outcome``)."""
+    from bpmn.services import deploy_definition
+    from tests.api import test_branch_rewritten_outcome as outcome
+    from workflows.models import CaseOutcome, OutboxMessage
+
+    intake = "<bpmn:flowNodeRef>T_intake</bpmn:flowNodeRef>"
+    xml = outcome.model().replace(intake, "", 1)
+    assessed = "<bpmn:flowNodeRef>T_assess</bpmn:flowNodeRef>"
+    xml = xml.replace(assessed, intake + assessed, 1)
+    deploy_definition(actor=None, bpmn_xml=xml, forms=outcome.FORMS, check_permission=False)
+    told = {}
+    for needs_treatment, person in ((True, PERSON), (False, OTHER_PERSON)):
+        case = services.start_case(
+            actor=users["nils"],
+            process_key="Proc_rewritten_outcome",
+            person=person,
+            participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+        )
+        task = Task.objects.get(case=case, element_id="T_intake")
+        data = {"outcome": "bosatt", "outcome_tenure": "privat_leie", "move_date": "2027-01-10"}
+        services.complete_task(actor=users["helga"], task_id=task.pk, data=data)
+        task = Task.objects.get(case=case, element_id="T_assess")
+        services.complete_task(actor=users["helga"], task_id=task.pk, data={"needs_treatment": needs_treatment})
+        task = Task.objects.get(case=case, status="open")
+        data = {"move_date": "2027-03-01"} if needs_treatment else {"ordinary": True}
+        services.complete_task(actor=users["bjorn"], task_id=task.pk, data=data)
+        assert _correct(users["helga"], case).status_code == 201
+        (thrown,) = OutboxMessage.objects.filter(case=case)
+        told[needs_treatment] = (str(CaseOutcome.objects.get(case=case).housed_date), thrown.payload)
+    assert told[True] == told[False], told
+    assert told[True][0] == "2027-01-20" and "2027-01-10" not in str(told), told
