@@ -85,3 +85,40 @@ def test_another_agency_cannot_use_the_choice(cases, users):
     assert _post(users["kari"], cases[True]).status_code == 404
     assert Case.objects.get(pk=cases[True].pk).data_common["move_date"][0] == "2027-01-10"
     assert not Event.objects.filter(kind="value_corrected").exists()
+
+
+def test_both_values_its_own_the_coordinator_chooses(users, agencies):
+    """The housing office's own branch task moved the date it recorded: both values are its
+    own, so the form asks which one (the case's now, or the earlier one)."""
+    cases = start_cases(
+        users,
+        agencies,
+        process="Proc_earlier_both",
+        recorder="bjorn",
+        writer="bjorn",
+        intake_lane="Boligkontakt",
+        branch_lane="Boligkontakt",
+        forms=SEEN_FORMS,
+    )
+    case = cases[True]
+    page = _page(users["bjorn"], case, field="move_date").content.decode()
+    assert "Hvilken verdi vil du rette?" in page and "Verdien saken viser nå" in page and EARLIER_TEXT in page
+    assert _post(users["bjorn"], case, of="current", value="2027-03-05").status_code == 302
+    case.refresh_from_db()
+    assert (case.data["move_date"], case.data_common["move_date"][0]) == ("2027-03-05", "2027-01-10")
+    assert _post(users["bjorn"], case, of="earlier").status_code == 302
+    case.refresh_from_db()
+    assert (case.data["move_date"], case.data_common["move_date"][0]) == ("2027-03-05", "2027-01-20")
+
+
+def test_the_case_page_shows_the_health_service_its_earlier_value(users, agencies):
+    """The API's scenario (the health service recorded the date, the housing office's branch
+    task moved it): the case page shows the health service its earlier date beside the
+    branch's, and nobody else."""
+    cases = start_cases(users, agencies, process="Proc_earlier_case_page")
+    said = "slik dere registrerte den før et senere steg i saken endret den"
+    for name in ("helga", "bjorn", "nils"):
+        for branch, case in cases.items():
+            page = web(users[name]).get(reverse("case", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="nb")
+            shown = said in page.content.decode()
+            assert shown == (name == "helga" and branch), (name, branch)
