@@ -29,6 +29,14 @@ class CorrectionInput(InputSerializer):
     )
     value = serializers.JSONField(help_text="the right value, of the same type as the wrong one")
     reason = serializers.CharField(max_length=services.REASON_MAX_CHARS)
+    of = serializers.ChoiceField(
+        choices=services.VALUES_OF,
+        required=False,
+        help_text='which value of the field: "current" (the default), the value the case shows you; "earlier", '
+        "the value your agency recorded before a later step of the process wrote over it (the case answer's "
+        "`earlier` of the field's category shows it to the agency that recorded it). 400 naming `of` when the case "
+        "has no such earlier value; 403 when another agency recorded it",
+    )
 
 
 class ReviewInput(InputSerializer):

@@ -402,6 +402,18 @@ class CategoryViewSerializer(serializers.Serializer):
     values = serializers.DictField(help_text="field -> value; empty when masked")
     reason = serializers.CharField(allow_null=True, help_text="why values are masked")
     basis = serializers.CharField(allow_null=True, help_text="on what ground values are shown")
+    earlier = serializers.DictField(
+        required=False,
+        help_text="field -> the value your agency recorded before a later step of the process wrote over it "
+        '(in the case answer only, and only when there is one; correct it with `"of": "earlier"`, '
+        "`POST /api/v1/cases/{id}/corrections/`)",
+    )
+
+    def to_representation(self, instance):
+        shown = super().to_representation(instance)
+        if not shown.get("earlier"):
+            shown.pop("earlier", None)
+        return shown
 
 
 class OutcomeValuesSerializer(serializers.Serializer):

@@ -272,6 +272,7 @@ SPECTACULAR_SETTINGS = {
         "NoteCategoryEnum": "permissions.rules.NOTE_CATEGORIES",
         "LegalBasisCategoryEnum": "permissions.rules.LEGAL_BASIS_CATEGORIES",
         "AgencyKindEnum": "permissions.models.AgencyKind",
+        "CorrectionOfEnum": "retention.services.VALUES_OF",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

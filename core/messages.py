@@ -57,6 +57,7 @@ MESSAGES: dict[str, str] = {
     "retention.not_request": gettext_noop("only an erasure on request is reviewed"),
     "retention.reviewed": gettext_noop("this erasure has been reviewed already"),
     "retention.unknown_field": gettext_noop("the case has no such value"),
+    "retention.no_earlier_value": gettext_noop("no earlier value of this field was recorded in the case"),
     "retention.same_value": gettext_noop("the new value is the same as the old one"),
     "retention.wrong_type": gettext_noop("the new value must be of the same type as the old one"),
     "retention.national_id_waiting": gettext_noop(

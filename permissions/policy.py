@@ -56,6 +56,9 @@ class CategoryView:
     values: dict = field(default_factory=dict)
     reason: str | None = None
     basis: str | None = None
+    # Values the reader's own agency recorded before a step on a branch they see wrote over
+    # them (``Case.data_common``): theirs to correct (``retention.services.earlier_value``).
+    earlier: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,7 @@ def case_data_for(
     at=None,
     also_log=(),
     hidden: Collection[str] = (),
+    show_earlier: bool = False,
 ) -> dict[str, CategoryView]:
     """``case.data`` grouped by category, each value shown or masked for ``user``.
 
@@ -354,6 +358,10 @@ def case_data_for(
     have it, unless the reader's own agency recorded it or a consent or an emergency opening
     (break-glass) shows its category to them: that it is there, or what it says, tells the
     branch (and so the value its gateway read) as the step that wrote it would.
+
+    ``show_earlier``: each category's ``earlier`` holds the values the reader's own agency recorded
+    (``Case.data_common``) that a step on a branch they see (not in ``hidden``: the caller
+    gives the reader's ``PathView.fields``) wrote over, their read logged as their own data.
     """
     access = rules.case_access(user, case)
     data = case.data or {}
@@ -399,8 +407,10 @@ def case_data_for(
             view, reveal = _national_id_as_allowed(user, case, view, fields, task)
             if reveal:
                 decisions.append(reveal)
+        if show_earlier and access:
+            view, decisions = _with_earlier(access, case, view, decisions, grouped[category].keys(), hidden)
         views[category] = view
-        if log and view.values:
+        if log and (view.values or view.earlier):
             logged += [
                 _log_row(user, case, d, category, action, now)
                 for d in decisions
@@ -428,6 +438,26 @@ def sees_field(views: Mapping[str, CategoryView], fields: FieldRules, name: str)
     if view is None or not view.visible:
         return False
     return view.reason is None or name in view.values
+
+
+def _with_earlier(access, case, view: CategoryView, decisions: list, names, hidden) -> tuple[CategoryView, list]:
+    """``view`` with the earlier values of ``names`` its reader's agency recorded (see
+    ``case_data_for(show_earlier=)``), and the own-data decision that logs their read."""
+    data, sources = case.data or {}, case.data_sources or {}
+    found, read = {}, None
+    for name in names:
+        pair = (case.data_common or {}).get(name)
+        if name in hidden or not isinstance(pair, list) or len(pair) != 2:
+            continue
+        if data.get(name) == pair[0] and sources.get(name) == pair[1]:
+            continue  # no step on a branch wrote over it
+        decision = rules.decide_own_value(access, pair[1])
+        if decision:
+            found[name], read = pair[0], read or decision
+    if read is None:
+        return view, decisions
+    shown = CategoryView(view.category, view.visible, view.values, view.reason, view.basis, found)
+    return shown, [*decisions, read] if all(d.basis != read.basis for d in decisions) else decisions
 
 
 def _values_one_by_one(access, category, values, sources, fields, refusal):

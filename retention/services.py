@@ -117,18 +117,107 @@ def _common_corrected(case: Case, hidden) -> dict[str, list]:
     return {name: common[name] for name in hidden if isinstance(common.get(name), list) and len(common[name]) == 2}
 
 
-def check_may_correct(actor, case, field: str) -> None:
+# Which value a correction is of (``correct_value(of=)``): the value the case shows the
+# actor, or the one a step every case passes recorded before a step on a branch the actor
+# sees wrote over it (``Case.data_common``).
+CURRENT, EARLIER = "current", "earlier"
+VALUES_OF = (CURRENT, EARLIER)
+
+
+def value_of(of) -> str:
+    """``of`` as given (None: ``CURRENT``); 400 naming ``of`` when it is neither choice."""
+    if of is None or of == "":
+        return CURRENT
+    if not isinstance(of, str) or of not in VALUES_OF:
+        raise _invalid(field_error("of", "field.invalid_choice"))
+    return of
+
+
+def check_may_correct(actor, case, field: str, of: str = CURRENT) -> None:
     """Refuse ``field`` unless ``actor`` may correct it: the person's name and national id
     only the coordinator (403); a value they do not see answers as one the case does not
-    have (400); a value another agency answers for, 403 naming no value."""
+    have (400); a value another agency answers for, 403 naming no value. ``of``:
+    ``EARLIER``, see ``earlier_value``."""
     if field in PERSON_FIELDS:
         if not rules.is_case_coordinator(actor, case):
             raise Forbidden("retention.not_coordinator")
+        if of == EARLIER:
+            raise _invalid(field_error("of", "retention.no_earlier_value"))
+        return
+    if of == EARLIER:
+        earlier_value(actor, case, field)
         return
     if field not in visible_fields(actor, case):
         raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
     if field not in correctable_fields(actor, case):
         raise Forbidden("retention.recorded_by_other_agency")
+
+
+def earlier_value(actor, case, field: str) -> dict[str, list]:
+    """``{field: [value, agency]}`` of ``Case.data_common``: the value a step every case
+    passes recorded, which a step on a branch may have written over, for a correction of it
+    (``of=EARLIER``) by ``actor``, who sees the branch. The agency that recorded it answers for
+    it whatever the branch wrote later (GDPR art. 16): it is shown that value
+    (``policy.case_data_for``'s ``earlier``) and corrects it by the same rules
+    (``rules.can_correct_value``) as where no branch wrote over it. A reader from whom the
+    branch is hidden is shown that value already: for them ``EARLIER`` is the value they are
+    shown (``{}``: the default path), so their answer is the same whichever branch the case
+    took. 400 naming ``field`` for a value the actor sees neither now nor as recorded (as a
+    field the case does not have), 400 naming ``of`` for a field no such step recorded, 403
+    for another agency's value."""
+    hidden = selectors.branch_fields_hidden(actor, case)
+    if field in hidden:
+        check_may_correct(actor, case, field)
+        return {}
+    common = _common_corrected(case, {field})
+    access = rules.case_access(actor, case)
+    own = field in common and common[field][1] in access.agency_ids
+    if field not in (case.data or {}) or not (own or field in visible_fields(actor, case)):
+        raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
+    if field not in common:
+        raise _invalid(field_error("of", "retention.no_earlier_value"))
+    if not _may_correct(actor, case, field, common[field][1]):
+        raise Forbidden("retention.recorded_by_other_agency")
+    return common
+
+
+def _may_correct(actor, case, name: str, recorded_by: int | None) -> bool:
+    category = selectors.case_field_rules(case).fields.get(name, RESTRICTED)
+    retention = rules_for_process(case.process_key)
+    taking_part = set(case.participants.values_list("agency_id", flat=True))
+    return rules.can_correct_value(
+        actor,
+        case,
+        category=category,
+        recorded_by=recorded_by,
+        case_open=case.status == CaseStatus.OPEN,
+        in_case_file=retention.get(category, retention[RESTRICTED]).in_case_file,
+        recorder_left=recorded_by is not None and recorded_by not in taking_part,
+    )
+
+
+def earlier_choices(actor, case) -> list[str]:
+    """The fields whose earlier value (``earlier_value``) ``actor``'s own agency recorded and a
+    step on a branch they see wrote over (another value, or another agency's): those the
+    correction form offers the choice for. Nothing to read for a case without such a value."""
+    common = case.data_common or {}
+    data, sources = case.data or {}, case.data_sources or {}
+    access = rules.case_access(actor, case) if common else None
+    if not access:
+        return []
+    mine = [
+        name
+        for name, pair in common.items()
+        if isinstance(pair, list)
+        and len(pair) == 2
+        and pair[1] in access.agency_ids
+        and name in data
+        and (data[name] != pair[0] or sources.get(name) != pair[1])
+    ]
+    if not mine:
+        return []
+    hidden = selectors.branch_fields_hidden(actor, case)
+    return [name for name in mine if name not in hidden and _may_correct(actor, case, name, common[name][1])]
 
 
 def _reason(reason) -> str:
@@ -258,14 +347,17 @@ def review_erasure(*, actor, erasure_id, note) -> ErasureRecord:
     return record
 
 
-def correct_value(*, actor, case_id, field, value, reason) -> Correction:
+def correct_value(*, actor, case_id, field, value, reason, of=None) -> Correction:
     """Correct one wrong value of a case (a form field, or the person's name or national
     id): the old value is kept only in the ``Correction`` (the audit trail, erased with the
-    case), replaced everywhere else, the workflow state included."""
+    case), replaced everywhere else, the workflow state included. ``of``: ``CURRENT`` (the
+    default), the value the case shows the actor; ``EARLIER``, the value a step every case
+    passes recorded before a step on a branch wrote over it (``earlier_value``)."""
     case = _case(actor, case_id, rules.can_ask_correction)
     reason = _reason(reason)
     if not isinstance(field, str) or not field:
         raise InvalidInput("retention.invalid", errors=[field_error("field", "field.required")])
+    of = value_of(of)
     with transaction.atomic():
         # The instances before the case, as an engine step takes them: a data field is
         # replaced in their state too (``steps.lock_case_work``).
@@ -273,9 +365,12 @@ def correct_value(*, actor, case_id, field, value, reason) -> Correction:
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
         old: object
-        check_may_correct(actor, case, field)
         common: dict[str, list] = {}
-        if field != NATIONAL_ID and field not in PERSON_FIELDS:
+        if of == EARLIER and field != NATIONAL_ID and field not in PERSON_FIELDS:
+            common = earlier_value(actor, case, field)  # checks as check_may_correct does
+        else:
+            check_may_correct(actor, case, field, of)
+        if not common and field != NATIONAL_ID and field not in PERSON_FIELDS:
             common = _common_corrected(case, selectors.branch_fields_hidden(actor, case) & {field})
         # The agency the correction is made for, whose room it takes: the one that recorded
         # the value the actor is shown (``common``: as every case's steps left it).

@@ -127,6 +127,12 @@ def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None =
                     )
                     for name, value in view.values.items()
                 ],
+                # Values the reader's agency recorded before a step on a branch it sees wrote
+                # over them (``policy.case_data_for(show_earlier=)``): theirs to correct.
+                "earlier": [
+                    (titles.get(name, form_labels.option_label(name)), schema_forms.display_value(value))
+                    for name, value in view.earlier.items()
+                ],
                 "reason": view.reason,
                 "basis": view.basis,
                 # A form's "consent_..." answer is not a registered consent: the page says so.

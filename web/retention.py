@@ -70,6 +70,8 @@ def _correctable(case, user=None) -> list[tuple[str, str]]:
     every value (for the trail of corrections already made, which names fields only)."""
     titles = form_titles(case)
     names = services.correctable_fields(user, case) if user is not None else list(case.data or {})
+    if user is not None:  # a value only its earlier one of which is theirs (``_value_choices``)
+        names += [name for name in services.earlier_choices(user, case) if name not in names]
     fields = [(name, str(label)) for name, (_prop, label) in PERSON_FIELDS.items()]
     fields += sorted(((name, titles.get(name, name)) for name in names), key=lambda pair: pair[1].lower())
     return fields
@@ -92,13 +94,36 @@ def _value_schema(case, field: str, label: str) -> dict:
     return {"type": "object", "properties": {"value": prop}, "required": ["value"]}
 
 
+def _value_choices(case, user, field: str) -> list[tuple[str, str]]:
+    """(of, label) of the values of ``field`` the correction may be of, for a reader whose
+    agency recorded a value that a step on a branch they see later wrote over
+    (``services.earlier_choices``): the value the case shows now, when theirs to correct, and
+    their own earlier one, shown here; else none (the value the case shows them)."""
+    if field not in services.earlier_choices(user, case):
+        return []
+    earlier = (case.data_common or {})[field][0]
+    current = field in services.correctable_fields(user, case)
+    choices = [(services.CURRENT, _("The value the case shows now"))] if current else []
+    text = _("The value your agency recorded before a later step changed it: %(value)s") % {"value": earlier}
+    return [*choices, (services.EARLIER, text)]
+
+
 def _correction_form(case, user, field: str, values=None, errors=None) -> dict | None:
     labels = dict(_correctable(case, user))
     if field not in labels:
         return None
     schema = _value_schema(case, field, labels[field])
     (value,) = schema_forms.fields_for(schema, {"value": (values or {}).get("value")}, field_errors(errors))
-    return {"field": field, "label": labels[field], "value": value, "values": values or {}}
+    choices = _value_choices(case, user, field) if field not in PERSON_FIELDS else []
+    chosen = (values or {}).get("of") or choices[0][0] if choices else ""
+    return {
+        "field": field,
+        "label": labels[field],
+        "value": value,
+        "values": values or {},
+        "choices": choices,
+        "of": chosen,
+    }
 
 
 def _page(request, pk, *, status=200, erasure=None, correction=None, chosen=None):
@@ -200,13 +225,13 @@ def _duty_labels(categories) -> list[str]:
 @ui_view
 def correction(request, pk):
     post = request.POST
-    field, reason = post.get("field", ""), post.get("reason", "")
-    values = {"value": post.get("value", ""), "reason": reason}
+    field, reason, of = post.get("field", ""), post.get("reason", ""), post.get("of", "")
+    values = {"value": post.get("value", ""), "reason": reason, "of": of}
     case = services.case_to_correct(request.user, pk)  # 404, or 403 for those who see the case
     try:
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
-        services.check_may_correct(request.user, case, field)  # another agency's value: 403
+        services.check_may_correct(request.user, case, field, services.value_of(of))  # another agency's: 403
         form = _correction_form(case, request.user, field)
         if form is None:
             raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
@@ -215,7 +240,9 @@ def correction(request, pk):
             errors = [field_error("value", "field.required")]
         if errors:
             raise InvalidInput("retention.invalid", errors=errors)
-        made = services.correct_value(actor=request.user, case_id=pk, field=field, value=data["value"], reason=reason)
+        made = services.correct_value(
+            actor=request.user, case_id=pk, field=field, value=data["value"], reason=reason, of=of or None
+        )
     except (InvalidInput, Conflict) as exc:
         return _refused(request, pk, exc, correction={"field": field, "values": values, "errors": exc.errors})
     if made.status == CorrectionStatus.WAITING:

@@ -1433,7 +1433,7 @@ def case_view_for(user, case_id, *, every_task: bool = False) -> CaseView:
     fields = case_field_rules(case)
     with rules.read_once():  # the path view's reads and the data's: the same consents
         path_view = path_view_for(user, case)
-        data = policy.case_data_for(user, case, fields, hidden=path_view.fields)
+        data = policy.case_data_for(user, case, fields, hidden=path_view.fields, show_earlier=True)
     tasks = path_view.tasks(_CASE_TASKS.objects(case.pk) if every_task else open_case_tasks(case))
     return CaseView(
         case=case,
