@@ -248,7 +248,39 @@ def _claim_due_external(worker: str, limit: int) -> list[Job]:
         *(JobStatus.PENDING, at(moment), JobStatus.RUNNING, at(moment)),
         limit,
     ]
-    return sorted(Job.objects.raw(sql, params), key=lambda job: (job.due_at, job.pk))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return sorted(_jobs_from_rows(rows), key=lambda job: (job.due_at, job.pk))
+
+
+def _jobs_from_rows(rows) -> list[Job]:
+    """Jobs made of rows of all their columns in field order, as ``Job.objects.raw`` makes
+    them (``Model.from_db``, each field's converters from the database), without its work
+    per call (the columns matched to the fields, the converters looked up): a tenth of the
+    job worker's CPU for each new task's e-mail."""
+    found = _JOB_ROWS.get(connection.alias)
+    if found is None:
+        fields = Job._meta.concrete_fields
+        converters = []
+        for position, field in enumerate(fields):
+            column = field.get_col(Job._meta.db_table)
+            applied = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if applied:
+                converters.append((position, column, applied))
+        found = _JOB_ROWS[connection.alias] = ([field.attname for field in fields], converters)
+    names, converters = found
+    jobs = []
+    for row in rows:
+        values = list(row)
+        for position, column, applied in converters:
+            for convert in applied:
+                values[position] = convert(values[position], column, connection)
+        jobs.append(Job.from_db(connection.alias, names, values))
+    return jobs
+
+
+_JOB_ROWS: dict[str, tuple[list[str], list]] = {}
 
 
 def release_leases(worker: str) -> int:

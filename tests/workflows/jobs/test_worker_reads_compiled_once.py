@@ -96,3 +96,17 @@ def test_a_batch_sends_its_e_mails_and_records_only_the_jobs_its_worker_holds(sh
     # The tasks read and the successes recorded without building a queryset.
     assert counted["n"] == 0
     assert queue.finish_first_attempts_done([rows[lost.pk]], "w1") == 0
+
+
+@pytest.mark.django_db
+def test_claimed_jobs_are_the_rows_as_the_orm_reads_them(shipped, users, agencies):
+    start_prison_case(users, agencies)
+    claimed = queue.claim_external("w1", limit=10)
+    assert claimed
+    for job in claimed:
+        stored = Job.objects.get(pk=job.pk)
+        for field in Job._meta.concrete_fields:
+            assert getattr(job, field.attname) == getattr(stored, field.attname), field.name
+        assert isinstance(job.payload, dict) and job.payload["event"] in ("task_created", "task_overdue")
+        assert (job.status, job.locked_by, job.attempts) == (JobStatus.RUNNING, "w1", 1)
+        assert not job._state.adding and job._state.db == "default"
