@@ -368,15 +368,16 @@ def _mark_done(jobs, worker: str, done: dict) -> int:
         held = Job.objects.filter(pk__in=ids, status=JobStatus.RUNNING, locked_by=worker)
         return held.update(**done)
     names = tuple(done)
+    fields = {field.name: field for field in Job._meta.concrete_fields}
     sql = _MARK_DONE_SQL.get(names)
     if sql is None:
         quote = connection.ops.quote_name
-        sets = ", ".join(f"{quote(Job._meta.get_field(name).column)} = %s" for name in names)
+        sets = ", ".join(f"{quote(fields[name].column)} = %s" for name in names)
         sql = _MARK_DONE_SQL[names] = (
             f"UPDATE {quote(Job._meta.db_table)} SET {sets} "  # noqa: S608 (our own table and columns)
             f"WHERE {quote('id')} = ANY(%s) AND {quote('status')} = %s AND {quote('locked_by')} = %s"
         )
-    values = [Job._meta.get_field(name).get_db_prep_save(done[name], connection) for name in names]
+    values = [fields[name].get_db_prep_save(done[name], connection) for name in names]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, ids, JobStatus.RUNNING, worker])
         return cursor.rowcount
