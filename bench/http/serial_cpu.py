@@ -81,7 +81,11 @@ def work_a_case(client: Client, tokens: dict, participants: dict, number: int) -
             if not known:
                 break
         kind = known[0]["agency"]["kind"]
-        mine = find_in_inbox(lambda url, kind=kind: client.call("GET", url, token(kind), name="inbox"), known[0]["id"])
+
+        def read_page(url: str, kind: str = kind) -> dict:
+            return client.call("GET", url, token(kind), name="inbox")
+
+        mine = find_in_inbox(read_page, known[0]["id"])
         if mine is None:
             raise RuntimeError(f"the task of case {started['id']} is not in the {kind} inbox")
         opened = client.call("GET", f"/api/v1/tasks/{mine['id']}/", token(kind), name="open")
