@@ -250,7 +250,39 @@ def _claim_due_external(worker: str, limit: int) -> list[Job]:
         *(JobStatus.PENDING, at(moment), JobStatus.RUNNING, at(moment)),
         limit,
     ]
-    return sorted(Job.objects.raw(sql, params), key=lambda job: (job.due_at, job.pk))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return sorted(_jobs_from_rows(rows), key=lambda job: (job.due_at, job.pk))
+
+
+def _jobs_from_rows(rows) -> list[Job]:
+    """Jobs made of rows of all their columns in field order, as ``Job.objects.raw`` makes
+    them (``Model.from_db``, each field's converters from the database), without its work
+    per call (the columns matched to the fields, the converters looked up): a tenth of the
+    job worker's CPU for each new task's e-mail."""
+    found = _JOB_ROWS.get(connection.alias)
+    if found is None:
+        fields = Job._meta.concrete_fields
+        converters = []
+        for position, field in enumerate(fields):
+            column = field.get_col(Job._meta.db_table)
+            applied = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if applied:
+                converters.append((position, column, applied))
+        found = _JOB_ROWS[connection.alias] = ([field.attname for field in fields], converters)
+    names, converters = found
+    jobs = []
+    for row in rows:
+        values = list(row)
+        for position, column, applied in converters:
+            for convert in applied:
+                values[position] = convert(values[position], column, connection)
+        jobs.append(Job.from_db(connection.alias, names, values))
+    return jobs
+
+
+_JOB_ROWS: dict[str, tuple[list[str], list]] = {}
 
 
 def release_leases(worker: str) -> int:
@@ -330,8 +362,30 @@ def _done_fields() -> dict:
 
 
 def _mark_done(jobs, worker: str, done: dict) -> int:
-    held = Job.objects.filter(pk__in=[job.pk for job in jobs], status=JobStatus.RUNNING, locked_by=worker)
-    return held.update(**done)
+    """``done`` written to those of ``jobs`` that ``worker`` still holds. On PostgreSQL one
+    statement made once per set of fields (``id = ANY(...)``: the same text for any number
+    of jobs): the ORM built the ``UPDATE`` anew for every e-mail the worker sent."""
+    ids = [job.pk for job in jobs]
+    if connection.vendor != "postgresql":
+        held = Job.objects.filter(pk__in=ids, status=JobStatus.RUNNING, locked_by=worker)
+        return held.update(**done)
+    names = tuple(done)
+    fields = {field.name: field for field in Job._meta.concrete_fields}
+    sql = _MARK_DONE_SQL.get(names)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sets = ", ".join(f"{quote(fields[name].column)} = %s" for name in names)
+        sql = _MARK_DONE_SQL[names] = (
+            f"UPDATE {quote(Job._meta.db_table)} SET {sets} "  # noqa: S608 (our own table and columns)
+            f"WHERE {quote('id')} = ANY(%s) AND {quote('status')} = %s AND {quote('locked_by')} = %s"
+        )
+    values = [fields[name].get_db_prep_save(done[name], connection) for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, ids, JobStatus.RUNNING, worker])
+        return cursor.rowcount
+
+
+_MARK_DONE_SQL: dict[tuple[str, ...], str] = {}
 
 
 def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -> None:
