@@ -14,7 +14,7 @@ from bpmn.engine import runtime as engine
 from bpmn.engine.errors import TaskStateError
 from bpmn.registry import runtime_for
 from core import hooks
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput
 from core.ids import lookup_id
 from permissions import rules
 from workflows import case_outcomes, input_limits, selectors, steps
