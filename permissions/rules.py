@@ -629,6 +629,49 @@ def _read_standing(user, case, remembered: dict) -> None:
     _remember_access(user, case, remembered, rows, memberships)
 
 
+@dataclass(frozen=True)
+class StandingRead:
+    """``user``'s standing in a case read by the case's id, before (and instead of) its row:
+    ``sees``, whether a case role of theirs stands there (``can_view_case``). A case they do
+    not see and an id no case has read the same statement and both answer False, so the 404
+    of either does the same work (docs/security.md "404 alike")."""
+
+    rows: list
+    with_memberships: bool  # ``rows``: every membership with ``stands``, else the standing ones
+    sees: bool
+
+
+def read_standing_by_id(user, case_id: int) -> StandingRead:
+    """``_read_standing`` by the case's id: one statement, the same whether the case exists or
+    not. The user's memberships, when this read them, are remembered at once (a case or not)."""
+    if getattr(user, "is_authenticated", False) and getattr(user, "_brobygger_memberships", None) is None:
+        found = _MEMBERSHIPS_WITH_STANDING.objects(user.pk, case_id)
+        user._brobygger_memberships = [(m.agency_id, m.role, m.agency.group_id, m.agency.kind) for m in found]
+        sees = any(m.stands and m.role in CASE_ROLES for m in found)
+        return StandingRead(found, True, sees)
+    rows: list = []
+    if any(role in _ROLES_IN_CASE for _agency, role in _memberships(user)):
+        rows = _PARTICIPATING_CASE_MEMBERSHIPS.objects(user.pk, case_id)
+    return StandingRead(rows, False, any(m.role in CASE_ROLES for m in rows))
+
+
+def remember_standing_read(user, case, read: StandingRead) -> None:
+    """Remember ``read`` (``read_standing_by_id`` of ``case``'s id) as ``case_access`` and
+    ``_roles_in_case`` of ``user`` in ``case``: nothing more is asked of the database."""
+    if read.with_memberships:
+        remember_standing(user, case, read.rows)
+        return
+    remembered = case.__dict__.setdefault("_brobygger_access", {})
+    _remember_access(user, case, remembered, [(m.agency, m.role) for m in read.rows], _memberships(user))
+
+
+def sees_case_of_row(user_id, case: str = "case_id") -> Exists:
+    """For a row that names a case (a task's ``case_id``): a case role of ``user_id`` stands in
+    that case (``can_view_case``), decided in the statement that reads the row. A row of a
+    case the user does not see is then no row at all, as an id that no row has."""
+    return Exists(_participating_memberships(user_id, OuterRef(OuterRef(case)), CASE_ROLES))
+
+
 def remember_standing(user, case, found) -> None:
     """Remember ``user``'s memberships (``_membership_rows``) and their ``case_access`` and
     ``_roles_in_case`` in ``case`` from ``found``: every membership of the user as

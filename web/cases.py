@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import parse_etags
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,7 +27,7 @@ from permissions import rules
 from permissions.models import AgencyKind
 from web import drafts, schema_forms
 from web.break_glass import break_glass_section
-from web.list_rows import TimeTags, id_links
+from web.list_rows import TimeTags, id_links, shown
 from web.notes import notes_section
 from web.pages import (
     data_sections,
@@ -95,13 +96,70 @@ def case_list(request):
     )
 
 
+# A case list row's markup, as the template wrote it from the row's values (each escaped as
+# ``{{ }}`` escapes it), as the inbox's (``web.tasks.INBOX_ROW_MARKUP``): written out by the
+# template, its nine values and eight labels were most of the page's Python per row. The
+# template writes ``row.html``; ``tests/web/test_list_rows.py`` renders the old template lines
+# beside it.
+CASE_ROW_MARKUP = (
+    "<tr>\n"
+    '      <td data-label="{label_person}"><a href="{url}" class="person">{person}</a></td>\n'
+    '      <td data-label="{label_case}">{reference}</td>\n'
+    '      <td data-label="{label_process}">{process}</td>\n'
+    '      <td data-label="{label_status}">{status}</td>\n'
+    '      <td data-label="{label_coordinator}">{coordinator}</td>\n'
+    '      <td data-label="{label_opened}">{opened}</td>\n'
+    '      <td data-label="{label_open_tasks}">{open_tasks}</td>\n'
+    '      <td data-label="{label_next_deadline}">{next_deadline}</td>\n'
+    "    </tr>"
+)
+
+
+def case_row_html(row: dict, labels: dict[str, str]) -> SafeString:
+    """``row`` (a ``_case_rows`` dict) as its ``<tr>``; ``labels``: the column names each
+    cell repeats for phones (``case_row_labels``)."""
+    return mark_safe(  # noqa: S308 (every value escaped as the template escaped it)
+        CASE_ROW_MARKUP.format(
+            url=shown(row["url"]),
+            person=shown(row["person"]),
+            reference=shown(row["reference"]),
+            process=shown(row["process"]),
+            status=shown(row["status"]),
+            coordinator=shown(row["coordinator"]),
+            opened=shown(row["opened"]),
+            open_tasks=shown(row["open_tasks"]),
+            # the template's ``|default`` (an en dash)
+            next_deadline=shown(row["next_deadline"]) if row["next_deadline"] else "\N{EN DASH}",
+            **labels,
+        )
+    )
+
+
+def case_row_labels() -> dict[str, str]:
+    """The column names a case list row's cells repeat (``data-label``), translated and
+    escaped once a page."""
+    return {
+        "label_person": shown(_("Person")),
+        "label_case": shown(_("Case")),
+        "label_process": shown(_("Process")),
+        "label_status": shown(_("Status")),
+        "label_coordinator": shown(_("Coordinator")),
+        "label_opened": shown(_("Opened")),
+        "label_open_tasks": shown(_("Open tasks")),
+        "label_next_deadline": shown(_("Next deadline")),
+    }
+
+
 def _case_rows(cases, process_names: dict[str, str]) -> list[dict]:
     """Each case as its row shows it, made here rather than in the template (its link, dates
-    and labels per row were most of the page's Python: ``web.list_rows``)."""
+    and labels per row were most of the page's Python: ``web.list_rows``), with its markup
+    (``html``, ``case_row_html``)."""
     times, link = TimeTags(), id_links("case")
     statuses = {value: str(label) for value, label in CaseStatus.choices}  # translated once
-    return [
-        {
+    labels = case_row_labels()
+    rows = []
+    for case in cases:
+        row = {
             "url": link(case.pk),
             "person": case.person_name,
             "reference": case.reference,
@@ -112,8 +170,9 @@ def _case_rows(cases, process_names: dict[str, str]) -> list[dict]:
             "open_tasks": case.open_task_count,
             "next_deadline": times.moment(selectors.next_deadline(case)),
         }
-        for case in cases
-    ]
+        row["html"] = case_row_html(row, labels)
+        rows.append(row)
+    return rows
 
 
 # --- start a case ---------------------------------------------------------------------------

@@ -255,8 +255,18 @@ def case_is_erased(case: Case) -> bool:
 
 
 def case_for(user, case: Case | int | str) -> Case:
-    """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak)."""
-    found = case if isinstance(case, Case) else _case_by_id(case)
+    """The case (given, or by id) if ``user`` may see it; NotFound otherwise (no existence leak).
+    By id, the reader's standing is read first, by the id alone (``rules.read_standing_by_id``),
+    and the case's row only when it lets them see it: a case they do not see and an id no case
+    has run the same one statement (not the case's row, then the standing) and answer alike."""
+    if isinstance(case, Case):
+        found: Case | None = case
+    else:
+        key = lookup_id(case)
+        standing = rules.read_standing_by_id(user, key)
+        found = _case_by_id(key) if standing.sees else None
+        if found is not None:
+            rules.remember_standing_read(user, found, standing)
     if found is None or not rules.can_view_case(user, found):
         raise NotFound("case.not_found")
     return found
@@ -1272,7 +1282,12 @@ def open_case_tasks(case) -> list[Task]:
 
 def task_for(user, task_id) -> Task:
     """The task if ``user`` sees its case, and its path tells them nothing they may not see
-    (another agency's task on a branch their ``PathView`` hides); NotFound otherwise."""
+    (another agency's task on a branch their ``PathView`` hides); NotFound otherwise. On
+    PostgreSQL it is opened as ``task_view_for`` opens it (``_opened_task``: a task of a case
+    the reader does not see is no row, and the path view asks the database nothing more)."""
+    if folds_rows(connection) and getattr(user, "is_authenticated", False):
+        with rules.read_once():
+            return _opened_task(user, task_id)[0]
     found = _TASK_BY_ID.objects(lookup_id(task_id))
     task = found[0] if found else None
     if task is None or not rules.can_view_task(user, task) or path_hides_task(user, task):
@@ -1483,7 +1498,9 @@ def _task_opening(task_id, user_id, at):
     ``user_id`` at ``at`` (``rules.policy_reads``), in one statement."""
     return (
         Task.objects.select_related("case", "case__person", "agency", "assignee")
-        .filter(pk=task_id)
+        # A task of a case the reader does not see is no row, as an id no task has
+        # (docs/security.md "404 alike"): not a row, its reads and then a 404.
+        .filter(rules.sees_case_of_row(user_id), pk=task_id)
         .annotate(
             opened_definition_id=F("instance__definition_id"),
             # The version the case runs (``case_runtime``, for the path view), in the same round trip.
@@ -1510,11 +1527,15 @@ def _opened_task(user, task_id):
     task = found[0] if found else None
     if task is None:
         raise NotFound("task.not_found")
+    memberships = getattr(user, "_brobygger_memberships", None)
     rules.remember_policy_reads(user, task.case, task)
     for name in rules.POLICY_READS:  # rows for the rules only: nothing else reads them off the task
         delattr(task, name)
     task.case.__dict__.setdefault("latest_definition_id", task.__dict__.pop("case_definition_id"))
     if not rules.can_view_task(user, task) or path_hides_task(user, task):
+        # Answered as no row: the memberships this row read are not kept either, so what the
+        # answer reads after (the 404 page's menu) is what it reads for an id no task has.
+        user._brobygger_memberships = memberships
         raise NotFound("task.not_found")
     return task, task.opened_definition_id, at
 

@@ -14,7 +14,7 @@ from bpmn.engine import runtime as engine
 from bpmn.engine.errors import TaskStateError
 from bpmn.registry import runtime_for
 from core import hooks
-from core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput
 from core.ids import lookup_id
 from permissions import rules
 from workflows import case_outcomes, input_limits, selectors, steps
@@ -30,9 +30,13 @@ from workflows.steps import rows
 
 
 def _task_for(actor, task_id) -> Task:
-    """The task if the actor may work it (see ``_workable``); claiming and unclaiming."""
-    task = Task.objects.select_related("agency").filter(pk=lookup_id(task_id)).first()
-    return _workable(task, actor)
+    """The task if the actor may work it; claiming and unclaiming. Opened as reading it opens
+    it (``selectors.task_for``): NotFound when invisible, a task of a case the actor does not
+    see being no row, as an id no task has; Forbidden when visible but another agency's."""
+    task = selectors.task_for(actor, task_id)
+    if not rules.can_work_task(actor, task):
+        raise Forbidden("task.other_agency", agency=task.agency.name)
+    return task
 
 
 def check_task_workable(*, actor, task_id) -> None:
@@ -54,7 +58,7 @@ def _lock_instance(task: Task, actor) -> ProcessInstance:
     task.refresh_from_db(fields=["status", "assignee", "claimed_at", "completed_at", "completed_by", "agency"])
     task.case = instance.case
     if task.agency_id != agency_id:
-        _workable(task, actor)
+        _workable(task, actor, task.pk)
     return instance
 
 
@@ -178,7 +182,7 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
                 membership.agency_id == moved.agency_id and membership.stands
                 for membership in completion.memberships or ()
             )
-        task = _workable(completion.task, actor, agency_standing=completion.agency_standing)
+        task = _workable(completion.task, actor, task_id, agency_standing=completion.agency_standing)
         instance = task.instance
         runtime = runtime_for(instance.definition_id)
         schema, validator = case_outcomes.live_form(*runtime.form_for(task.element_id))
@@ -219,18 +223,18 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
     return task
 
 
-def _workable(task: Task | None, actor, *, agency_standing: bool | None = None) -> Task:
-    """``task`` if the actor may work it: NotFound when invisible (no existence leak),
-    Forbidden when visible but another agency's. ``agency_standing``: whether the task's
-    agency still takes part in the case with its grant, when the caller read it already."""
-    if task is None:
-        raise NotFound("task.not_found")
-    # Working it needs the agency's current grant on the case, so it implies seeing it;
-    # the visibility rule then only decides between 403 and 404.
-    if rules.can_work_task(actor, task, agency_standing=agency_standing):
+def _workable(task: Task | None, actor, task_id, *, agency_standing: bool | None = None) -> Task:
+    """``task`` (the row read for ``task_id``) if the actor may work it: NotFound when
+    invisible (no existence leak), Forbidden when visible but another agency's.
+    ``agency_standing``: whether the task's agency still takes part in the case with its
+    grant, when the caller read it already."""
+    # Working it needs the agency's current grant on the case, so it implies seeing it.
+    if task is not None and rules.can_work_task(actor, task, agency_standing=agency_standing):
         return task
-    # Another agency's task on a branch the actor's path view hides is not there for them:
-    # a 403 naming its agency would tell which way the case went.
-    if rules.can_view_task(actor, task) and not selectors.path_hides_task(actor, task):
-        raise Forbidden("task.other_agency", agency=task.agency.name)
-    raise NotFound("task.not_found")
+    # Otherwise whether it is there for the actor at all is decided as reading it decides
+    # (``selectors.task_for``), for a row and for no row alike: a task of a case they do not
+    # see, another agency's task on a branch their path view hides (a 403 naming its agency
+    # would tell which way the case went) and an id no task has answer the same 404 after the
+    # same statements (docs/security.md "404 alike").
+    seen = selectors.task_for(actor, task_id)
+    raise Forbidden("task.other_agency", agency=seen.agency.name)
