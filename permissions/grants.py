@@ -12,9 +12,12 @@ reads it (together with the participation and a case role); nothing else does.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Field
 
 from permissions.models import Agency, CaseGroupObjectPermission, CaseParticipant
 from permissions.prepared import Prepared
@@ -70,7 +73,9 @@ def _grant_in_one_statement(case_id: int, group_ids: list[int]) -> None:
         return
     meta = CaseGroupObjectPermission._meta
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in ("permission", "group", "content_object"))
+    columns = ", ".join(
+        quote(cast(Field, meta.get_field(name)).column) for name in ("permission", "group", "content_object")
+    )
     permission_sql, permission_params = _VIEW_CASE_PERMISSION_ID.statement()
     with connection.cursor() as cursor:
         cursor.execute(
