@@ -440,6 +440,7 @@ class CaseList(ListView):
     )
     def post(self, request):
         data = _input(s.CaseInput, request)
+        open_tasks = selectors.OpenTasksRead(request.user)  # read in the start's last batch
         case = services.start_case(
             actor=request.user,
             process_key=data["process_key"],
@@ -448,6 +449,7 @@ class CaseList(ListView):
             data=data.get("data"),
             correlation_key=data["correlation_key"],
             responsible=data.get("responsible"),
+            open_tasks=open_tasks,
         )
         body = {
             "id": case.pk,
@@ -455,7 +457,7 @@ class CaseList(ListView):
             "process_key": case.process_key,
             "status": case.status,
             "opened_at": case.opened_at,
-            "open_tasks": selectors.case_tasks_for(request.user, case),
+            "open_tasks": selectors.case_tasks_for(request.user, case, open_tasks),
         }
         return Response(s.CaseCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -814,7 +816,8 @@ class TaskComplete(APIView):
     def post(self, request, pk):
         def complete():
             data = _input(s.CompleteInput, request)
-            task = services.complete_task(actor=request.user, task_id=pk, data=data["data"])
+            open_tasks = selectors.OpenTasksRead(request.user)  # read in the step's last batch
+            task = services.complete_task(actor=request.user, task_id=pk, data=data["data"], open_tasks=open_tasks)
             # The case row the service locked and read, its status as the step left it (the
             # case may have ended): nothing of the task or the case is read again.
             case = selectors.case_for(request.user, task.case)
@@ -822,7 +825,7 @@ class TaskComplete(APIView):
                 "task": task,
                 "case": case,
                 "case_status": case.status,
-                "open_tasks": selectors.case_tasks_for(request.user, case),
+                "open_tasks": selectors.case_tasks_for(request.user, case, open_tasks),
             }
             return Response(s.CompletedSerializer(body).data)
 

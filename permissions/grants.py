@@ -12,9 +12,12 @@ reads it (together with the participation and a case role); nothing else does.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 
 from permissions.models import Agency, CaseGroupObjectPermission, CaseParticipant
 from permissions.prepared import Prepared
@@ -31,19 +34,27 @@ def _view_case_permission(content_type) -> Permission:
     return Permission.objects.get(content_type=content_type, codename=VIEW_CASE)
 
 
+def _view_case_permissions():
+    return Permission.objects.filter(
+        content_type__app_label="workflows", content_type__model="case", codename=VIEW_CASE
+    )
+
+
 # ``_view_case_permission(_case_content_type())`` in one statement compiled once (every case
 # start grants; building the read was a twentieth of a start's Python).
-_VIEW_CASE_PERMISSION = Prepared(
-    lambda: Permission.objects.filter(
-        content_type__app_label="workflows", content_type__model="case", codename=VIEW_CASE
-    ),
-    kinds=(),
-)
+_VIEW_CASE_PERMISSION = Prepared(_view_case_permissions, kinds=())
+
+
+# Its id alone, as a subquery of the grant's insert (``_grant_in_one_statement``).
+_VIEW_CASE_PERMISSION_ID = Prepared(lambda: _view_case_permissions().values("id"), kinds=())
 
 
 def grant_agency_access(case, agencies) -> None:
     """Give each agency's group ``workflows.view_case`` on ``case`` (idempotent)."""
     forget_case_access(case)
+    if connection.vendor == "postgresql":
+        _grant_in_one_statement(case.pk, sorted({agency.group_id for agency in agencies}))
+        return
     (permission,) = _VIEW_CASE_PERMISSION.objects()
     CaseGroupObjectPermission.objects.bulk_create(
         [
@@ -52,6 +63,26 @@ def grant_agency_access(case, agencies) -> None:
         ],
         ignore_conflicts=True,
     )
+
+
+def _grant_in_one_statement(case_id: int, group_ids: list[int]) -> None:
+    """``grant_agency_access``'s permission read and insert as one statement (a case start
+    sent them as two): the permission's id is a subquery of the insert, and a database
+    without it (never migrated) gives NULL, which the column refuses, as the read refused."""
+    if not group_ids:
+        return
+    meta = CaseGroupObjectPermission._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(cast(Field, meta.get_field(name)).column) for name in ("permission", "group", "content_object")
+    )
+    permission_sql, permission_params = _VIEW_CASE_PERMISSION_ID.statement()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
+            f"SELECT ({permission_sql}), group_id, %s FROM UNNEST(%s::integer[]) AS group_id ON CONFLICT DO NOTHING",
+            [*permission_params, case_id, group_ids],
+        )
 
 
 def revoke_agency_access(case, agencies) -> int:

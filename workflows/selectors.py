@@ -375,7 +375,34 @@ def case_tasks(case, *, active_only=True):
     return queryset.order_by("id")
 
 
-def case_tasks_for(user, case) -> list[Task]:
+class OpenTasksRead:
+    """The statement of ``case_tasks_for`` sent in a step's last batch, after its writes
+    (``Step.reads``): a case start's or a completion's answer then costs no statement and no
+    round trip of its own. Read in the step's transaction, it sees what the step wrote, as
+    the statement after the commit did (and what others committed before it, as that one
+    would have, but for a write committed in between: either read is the case as it was at
+    one moment). ``tasks`` stays None where nothing was read (SQLite, whose reads of the
+    policy go apart; a step that never wrote): ``case_tasks_for`` then reads them itself."""
+
+    def __init__(self, user):
+        self.user = user
+        self.case_id: int | None = None
+        self.tasks: list[Task] | None = None
+
+    def queue(self, step, case_id: int, at: datetime.datetime) -> None:
+        """Queue the read of case ``case_id``'s open tasks for ``self.user`` in ``step``."""
+        if not (folds_rows(connection) and getattr(self.user, "is_authenticated", False)):
+            return
+        self.case_id = case_id
+        sql, params = _OPEN_CASE_TASKS_READING_POLICY.statement(case_id, self.user.pk, at)
+
+        def read(cursor):
+            self.tasks = _OPEN_CASE_TASKS_READING_POLICY.objects_from(cursor)
+
+        step.reads.append((sql, params, read))
+
+
+def case_tasks_for(user, case, read: OpenTasksRead | None = None) -> list[Task]:
     """The case's open tasks as a short answer to ``user`` shows them (after starting a case
     or completing a task): by the rule of the lists across cases (``rules.task_listed``, the
     same as ``rules.listed_task_rows``), which reads no case data, so the hot path stays as
@@ -385,12 +412,16 @@ def case_tasks_for(user, case) -> list[Task]:
 
     On PostgreSQL the tasks' statement also reads what that view decides from: the version
     the case runs and the policy's rows (``rules.policy_reads``), so a held-back task costs
-    no statement more (it cost three: the version, the consents, the openings)."""
+    no statement more (it cost three: the version, the consents, the openings). ``read``: that
+    statement sent already in the step's last batch (``OpenTasksRead``), its rows used here."""
     if not (folds_rows(connection) and getattr(user, "is_authenticated", False)):
         tasks = open_case_tasks(case)
         listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
         return listed if len(listed) == len(tasks) else path_view_for(user, case).tasks(tasks)
-    tasks = _OPEN_CASE_TASKS_READING_POLICY.objects(case.pk, user.pk, timezone.now())
+    if read is not None and read.tasks is not None and read.user is user and read.case_id == case.pk:
+        tasks = read.tasks  # read in the step's last batch (``OpenTasksRead``)
+    else:
+        tasks = _OPEN_CASE_TASKS_READING_POLICY.objects(case.pk, user.pk, timezone.now())
     listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
     if len(listed) == len(tasks):
         return listed

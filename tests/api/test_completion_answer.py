@@ -74,3 +74,39 @@ def test_a_task_held_back_costs_the_answer_no_statement_of_its_own(users, agenci
     # The token, the user's rate limit (accounts.rate_limit), the locked task with the reader's
     # standing, the step's batch, the tasks.
     assert separate == [] and len(statements) <= 7, statements
+
+
+@pytest.mark.postgres  # the step's batch is one pipelined statement on PostgreSQL only
+def test_the_answers_tasks_are_read_in_the_steps_last_batch(users, agencies, shipped, client_for):
+    """A case start's and a completion's answer name the tasks the step has just created, read
+    after its writes in its last batch (``selectors.OpenTasksRead``), not in a statement of
+    their own after the commit; what they name is what a read after the commit gives."""
+    kari = client_for("kari")
+    body = {
+        "process_key": "prison_release_to_housing",
+        "person": PERSON,
+        "participants": {kind: agencies[kind].pk for kind in PRISON_PARTICIPANTS},
+    }
+    kari.post("/api/v1/cases/", body, format="json")  # the caches
+    with CaptureQueriesContext(connection) as context:
+        answer = kari.post("/api/v1/cases/", body, format="json")
+    assert answer.status_code == 201, answer.content
+    case = Task.objects.filter(case__reference=answer.json()["reference"]).first().case
+    (intake,) = open_tasks(case)
+    assert [row["id"] for row in answer.json()["open_tasks"]] == [tid(intake.pk)]
+    statements = [query["sql"] for query in context.captured_queries]
+    own_reads = [sql for sql in statements if sql.startswith('SELECT "workflows_task"')]
+    in_batch = [sql for sql in statements if 'INSERT INTO "workflows_event"' in sql and 'FROM "workflows_task"' in sql]
+    assert own_reads == [] and len(in_batch) == 1, statements
+
+    with CaptureQueriesContext(connection) as context:
+        done = kari.post(f"/api/v1/tasks/{tid(intake.pk)}/complete/", {"data": form_data(intake)}, format="json")
+    assert done.status_code == 200, done.content
+    statements = [query["sql"] for query in context.captured_queries]
+    # The first round trip reads the locked task (``rows.lock_and_complete``): no other task read.
+    own_reads = [sql for sql in statements if sql.startswith('SELECT "workflows_task"') and "FOR UPDATE" not in sql]
+    in_batch = [sql for sql in statements if 'INSERT INTO "workflows_event"' in sql and 'FROM "workflows_task"' in sql]
+    assert own_reads == [] and len(in_batch) == 1, statements
+    after_commit = selectors.case_tasks_for(users["kari"], Task.objects.get(pk=intake.pk).case)
+    assert sorted(row["id"] for row in done.json()["open_tasks"]) == sorted(tid(task.pk) for task in after_commit)
+    assert len(open_tasks(case)) == 3  # NAV's, the health service's and the housing office's, created by the step

@@ -22,7 +22,7 @@ from permissions import rules
 from permissions.grants import grant_case_access
 from permissions.models import Agency, AgencyKind, CaseParticipant
 from permissions.prepared import Prepared, PreparedShapes
-from workflows import input_limits, steps
+from workflows import input_limits, selectors, steps
 from workflows.forms import schema_errors
 from workflows.models import (
     LIVE_INSTANCE_STATUSES,
@@ -46,6 +46,7 @@ def start_case(
     start_message: str = "",
     message_id: str | None = None,
     responsible=None,
+    open_tasks: selectors.OpenTasksRead | None = None,
 ) -> Case:
     """Open a case for ``person`` on the latest version of ``process_key``.
 
@@ -60,6 +61,9 @@ def start_case(
 
     ``responsible``: the housing contact (a user or id) who owns the case, chosen by someone
     of its housing agency; by default the starter, when a contact there, else its coordinator.
+
+    ``open_tasks``: the new case's open tasks as the answer shows them to its reader, read
+    after the step's writes in its last batch (``selectors.OpenTasksRead``).
     """
     input_limits.check_texts(
         process_key=process_key,
@@ -166,6 +170,8 @@ def start_case(
                 element_id=caught[0] if caught else "",
                 detail={"name": start_message, "message_id": message_id, "fields": sorted(start_data)},
             )
+        if open_tasks is not None:
+            open_tasks.queue(step, case.pk, timezone.now())
         steps.advance(step, runtime, workflow)
         transaction.on_commit(lambda: hooks.emit(hooks.CASE_STARTED, process=definition.key))
     return case

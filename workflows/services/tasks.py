@@ -156,7 +156,7 @@ def _colleague(assignee):
     return get_user_model().objects.filter(pk=lookup_id(assignee), is_active=True).first()
 
 
-def complete_task(*, actor, task_id, data: dict) -> Task:
+def complete_task(*, actor, task_id, data: dict, open_tasks: selectors.OpenTasksRead | None = None) -> Task:
     """Complete an open user task of the actor's agency with the data of its form.
 
     The hot path of the whole system: three round trips to the database. The first locks
@@ -217,6 +217,8 @@ def complete_task(*, actor, task_id, data: dict) -> Task:
             element_id=task.element_id,
             detail={"fields": sorted(data)},
         )
+        if open_tasks is not None:
+            open_tasks.queue(step, task.case_id, now)
         steps.run_step(step, act, completes=str(task.spiff_task_id))
         facts = {"process": task.case.process_key, "agency_kind": task.agency.kind}
         transaction.on_commit(lambda: hooks.emit(hooks.TASK_COMPLETED, **facts))

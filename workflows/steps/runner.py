@@ -171,6 +171,10 @@ class Step:
     # Fields of the case row to write, with its next deadline at the end of the step
     # (``rows.refresh_next_due``): one UPDATE of the row instead of two.
     case_fields: tuple[str, ...] = ()
+    # Reads sent after the step's writes in its last batch, in the same round trip
+    # (``(sql, params, on_result)`` as ``rows.Batch.add`` takes them): what the caller's
+    # answer reads of the step's result (``selectors.OpenTasksRead``), one statement less.
+    reads: list[tuple[str, list, Callable]] = field(default_factory=list)
 
     def agencies(self) -> dict[str, Agency]:
         if self.participants is None:
@@ -249,6 +253,9 @@ class Step:
             hooks.write(hooks.STEP_EVENTS, step=self, events=self.events)
         self.batch.insert(self.events)
         self.events = []
+        for sql, params, on_result in self.reads:
+            self.batch.add(sql, params, on_result)
+        self.reads = []
         self.batch.flush()
 
 
