@@ -169,6 +169,28 @@ class Node:
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
 
 
+def analyze(database_url: str) -> None:
+    """``ANALYZE`` the database, as autovacuum would have done to a live one, and wait until
+    the backend that ran it has ended (its CPU then counts before a window, not in it).
+
+    The bench starts on empty tables, and PostgreSQL keeps the plans a connection made then:
+    the foreign-key checks (saved plans of ``ri_triggers``), the statements prepared on the
+    server and the triggers' PL/pgSQL statements read the task and task-reader tables by
+    key with a sequential scan, chosen when those tables had a page or two and kept while
+    they grow by thousands of rows during the run (autovacuum, which would make every
+    connection plan them again, analyzes such a table after a minute at the earliest). No
+    live database, whose tables are large when its server starts, pays that; ``ANALYZE``
+    makes PostgreSQL invalidate those plans in every connection, so they are made again on
+    the tables as they are.
+    """
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        pid = connection.info.backend_pid
+        connection.execute("ANALYZE")
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def postgres_backends(database_url: str) -> list[psutil.Process]:
     """The PostgreSQL server processes serving ``database_url``'s database (when on this machine)."""
     name = urlsplit(database_url).path.lstrip("/")
