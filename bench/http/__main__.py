@@ -30,9 +30,9 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured time first (default 10)")
     parser.add_argument("--out", help="also write the JSON here")
     parser.add_argument(
-        "--no-analyze",
+        "--analyze",
         action="store_true",
-        help="no ANALYZE after the warm-up: the plans made on the empty tables kept (figures before 2026-12-06)",
+        help="ANALYZE after the warm-up, as autovacuum would (README: plans made on nearly empty tables)",
     )
     parser.add_argument("--keep-database", action="store_true", help="keep the database afterwards, to look into")
     args = parser.parse_args(argv)
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
                 users=args.users,
                 seconds=args.seconds,
                 warmup=args.warmup,
-                analyze=not args.no_analyze,
+                analyze=args.analyze,
             )
             result["server"] = {
                 key: env.get(key, "")
@@ -98,7 +98,7 @@ def _get_json(url: str, token: str) -> dict:
 
 
 def measure(
-    node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float, analyze: bool = True
+    node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float, analyze: bool = False
 ) -> dict:
     api = f"{node.base}/api/v1"
     tokens = {
@@ -125,7 +125,7 @@ def measure(
     runner = environment.create_local_runner()
     runner.start(users, spawn_rate=users)
     gevent.sleep(warmup)
-    if analyze:  # as autovacuum would have: the plans made on the empty tables are made again (server.analyze)
+    if analyze:  # as autovacuum would: the plans made on the empty tables are made again (server.analyze)
         server.analyze(database_url)
     # The measured window starts here: empty the records, note the CPU each process has used.
     timings.clear()

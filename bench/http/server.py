@@ -170,18 +170,16 @@ class Node:
 
 
 def analyze(database_url: str) -> None:
-    """``ANALYZE`` the database, as autovacuum would have done to a live one, and wait until
-    the backend that ran it has ended (its CPU then counts before a window, not in it).
+    """``ANALYZE`` the database, as autovacuum would, and wait until the backend that ran it
+    has ended (its CPU then counts before a window, not in it). ``python -m bench.http
+    --analyze``, after the warm-up.
 
-    The bench starts on empty tables, and PostgreSQL keeps the plans a connection made then:
-    the foreign-key checks (saved plans of ``ri_triggers``), the statements prepared on the
-    server and the triggers' PL/pgSQL statements read the task and task-reader tables by
-    key with a sequential scan, chosen when those tables had a page or two and kept while
-    they grow by thousands of rows during the run (autovacuum, which would make every
-    connection plan them again, analyzes such a table after a minute at the earliest). No
-    live database, whose tables are large when its server starts, pays that; ``ANALYZE``
-    makes PostgreSQL invalidate those plans in every connection, so they are made again on
-    the tables as they are.
+    The bench starts on nearly empty tables, and PostgreSQL keeps the plans a connection made
+    then (the foreign-key checks, the statements prepared on the server, the triggers'
+    statements) while the run grows the tables: reads by key planned as sequential scans of a
+    page or two go on scanning thousands of rows. ``ANALYZE`` makes every connection plan them
+    again, but on statistics of a few hundred rows, the same mistake for the tables that grow
+    after it (README, "PostgreSQL's CPU per request kind"): not the default.
     """
     with psycopg.connect(database_url, autocommit=True) as connection:
         pid = connection.info.backend_pid

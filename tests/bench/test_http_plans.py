@@ -1,10 +1,10 @@
-"""bench-http measures the plans a live database gets, not those made on its empty tables.
+"""``python -m bench.http --analyze``: the plans made on nearly empty tables are made again.
 
-The bench's server starts on empty tables, and a connection keeps the plans it made then
+The bench's server starts on nearly empty tables, and a connection keeps the plans it made then
 (foreign-key checks, statements prepared on the server, the triggers' statements): a read by
 key planned as a sequential scan of a page or two went on scanning the task table as the run
-grew it by thousands of rows. ``server.analyze`` (run after the warm-up) makes PostgreSQL plan
-them again on the tables as they are, as autovacuum does in a live database.
+grew it by thousands of rows. ``server.analyze`` (after the warm-up, with ``--analyze``) makes
+PostgreSQL plan them again on the tables as they are, as autovacuum does in a live database.
 """
 
 import pytest
