@@ -29,6 +29,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60, help="measured time (default 60)")
     parser.add_argument("--warmup", type=float, default=10, help="unmeasured time first (default 10)")
     parser.add_argument("--out", help="also write the JSON here")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE after the warm-up, as autovacuum would (README: plans made on nearly empty tables)",
+    )
     parser.add_argument("--keep-database", action="store_true", help="keep the database afterwards, to look into")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
@@ -39,7 +44,14 @@ def main(argv=None) -> int:
         node = server.Node(env)
         try:
             node.wait_ready()
-            result = measure(node, database_url, users=args.users, seconds=args.seconds, warmup=args.warmup)
+            result = measure(
+                node,
+                database_url,
+                users=args.users,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                analyze=args.analyze,
+            )
             result["server"] = {
                 key: env.get(key, "")
                 for key in (
@@ -85,7 +97,9 @@ def _get_json(url: str, token: str) -> dict:
         return json.load(answer)
 
 
-def measure(node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float) -> dict:
+def measure(
+    node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float, analyze: bool = False
+) -> dict:
     api = f"{node.base}/api/v1"
     tokens = {
         name: _post_json(f"{api}/auth/token/", {"username": name, "password": server.PASSWORD})["token"]
@@ -111,6 +125,8 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     runner = environment.create_local_runner()
     runner.start(users, spawn_rate=users)
     gevent.sleep(warmup)
+    if analyze:  # as autovacuum would: the plans made on the empty tables are made again (server.analyze)
+        server.analyze(database_url)
     # The measured window starts here: empty the records, note the CPU each process has used.
     timings.clear()
     failures.clear()
@@ -122,6 +138,7 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     backends = server.postgres_backends(database_url)
     postmasters = cpu.parents_of(backends)
     postgres_before = cpu.used_by([*postmasters, *backends])
+    backends_before = cpu.used_by(backends)
     own_before = cpu.used(psutil.Process())
     load_before = os.getloadavg()[0]
     began = time.monotonic()
@@ -135,6 +152,11 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     server_cpu = sum(processes_after.values()) - sum(processes_before.values())
     postgres_after = cpu.used_by([*postmasters, *server.postgres_backends(database_url)])
     postgres_cpu = sum(postgres_after.values()) - sum(postgres_before.values())
+    # The bench's own backends alone, those there all through the window: on a machine
+    # shared with other databases' work, the server's reaped children (above) count that too.
+    backends_cpu = sum(
+        total - backends_before[pid] for pid, total in cpu.used_by(backends).items() if pid in backends_before
+    )
     own_cpu = cpu.used(psutil.Process()) - own_before
     load = (load_before, os.getloadavg()[0])
     runner.quit()
@@ -143,7 +165,9 @@ def measure(node: server.Node, database_url: str, *, users: int, seconds: float,
     completions = max(result["task_completions"], 1)
     result["gunicorn_workers_recycled"] = len(set(processes_before) - set(processes_after))
     result["postgres_cpu_ms_per_completion_round"] = round(postgres_cpu * 1000 / completions, 2)
+    result["postgres_backends_cpu_ms_per_completion_round"] = round(backends_cpu * 1000 / completions, 2)
     result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
+    result["analyzed_after_warmup"] = analyze
     result["inbox_page_races"] = clients.CaseWorkers.inbox_page_races
     result["inbox_lookups_for_unlisted_tasks"] = clients.CaseWorkers.inbox_lookups
     result["machine_load_average_1min"] = [round(value, 2) for value in load]

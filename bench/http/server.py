@@ -169,6 +169,26 @@ class Node:
         return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
 
 
+def analyze(database_url: str) -> None:
+    """``ANALYZE`` the database, as autovacuum would, and wait until the backend that ran it
+    has ended (its CPU then counts before a window, not in it). ``python -m bench.http
+    --analyze``, after the warm-up.
+
+    The bench starts on nearly empty tables, and PostgreSQL keeps the plans a connection made
+    then (the foreign-key checks, the statements prepared on the server, the triggers'
+    statements) while the run grows the tables: reads by key planned as sequential scans of a
+    page or two go on scanning thousands of rows. ``ANALYZE`` makes every connection plan them
+    again, but on statistics of a few hundred rows, the same mistake for the tables that grow
+    after it (README, "PostgreSQL's CPU per request kind"): not the default.
+    """
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        pid = connection.info.backend_pid
+        connection.execute("ANALYZE")
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def postgres_backends(database_url: str) -> list[psutil.Process]:
     """The PostgreSQL server processes serving ``database_url``'s database (when on this machine)."""
     name = urlsplit(database_url).path.lstrip("/")

@@ -106,3 +106,38 @@ def test_an_external_task_waiting_for_an_agency_system_does_not_keep_the_worker_
     )
     due = queue.due_work([])
     assert not due.anything and due.next_due_at is None
+
+
+def test_what_is_due_is_read_from_the_index_when_the_table_has_statistics():
+    # As a live database has them (autovacuum's ANALYZE): many finished e-mails whose due
+    # times are past, and the pending overdue reminders due days later. PostgreSQL took the
+    # finished ones' past due times for due rows and read the whole table for each EXISTS, in
+    # every round of every worker; each part now walks ``job_due_open`` over due rows only.
+    moment = queue.now()
+    Job.objects.bulk_create(
+        [
+            Job(kind=JobKind.NOTIFICATION, status=JobStatus.DONE, due_at=moment - timedelta(minutes=n), payload={})
+            for n in range(3000)
+        ]
+        + [
+            Job(kind=kind, status=JobStatus.PENDING, due_at=moment + timedelta(days=1, minutes=n), payload={})
+            for n in range(1500)
+            for kind in (JobKind.NOTIFICATION, JobKind.TIMER)
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE workflows_job")
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        due = queue.due_work([JobKind.ERASURE])
+    assert not (due.timers or due.external or due.handled)
+    ((statement, params),) = sent
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + statement, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan
