@@ -813,7 +813,20 @@ def _answer_language():
     return None if answers_in_english() else gettext
 
 
+class IncidentListSerializer(serializers.ListSerializer):
+    """A page of incidents: the values their cases hold and held, which their errors are
+    scrubbed of, read for the page at once (``selectors.read_literals_ever``)."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        selectors.read_literals_ever(rows)
+        return super().to_representation(rows)
+
+
 class IncidentSerializer(serializers.Serializer):
+    class Meta:
+        list_serializer_class = IncidentListSerializer
+
     id = serializers.IntegerField()
     case = CaseRefSerializer(
         allow_null=True,

@@ -1,3 +1,5 @@
+from collections.abc import Collection
+
 from django.apps import AppConfig
 
 
@@ -19,9 +21,11 @@ class RetentionConfig(AppConfig):
             selectors.HELD_BEFORE.append(corrections_held)
 
 
-def corrections_held(case_id: int) -> list[tuple[str, object]]:
-    """``(field, value)`` of each value the case's corrections replaced or asked for."""
+def corrections_held(case_ids: Collection[int]) -> list[tuple[int, str, object]]:
+    """``(case id, field, value)`` of each value the cases' corrections replaced or asked for."""
     from retention.models import Correction
 
-    rows = Correction.objects.filter(case_id=case_id).values_list("field", "old_value", "new_value")
-    return [(field, value) for field, old, new in rows for value in (old, new) if value is not None]
+    rows = Correction.objects.filter(case_id__in=list(case_ids)).values_list(
+        "case_id", "field", "old_value", "new_value"
+    )
+    return [(case_id, field, value) for case_id, field, old, new in rows for value in (old, new) if value is not None]

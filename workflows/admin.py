@@ -117,10 +117,9 @@ class JobAdmin(OperatorsOnlyAdmin):
 
     @admin.display(description=_("last error"))
     def last_error_text(self, job) -> str:
-        """The job's last error without the values of its case's data (a job's exception may
-        quote them), as an incident's error is shown."""
-        literals = selectors.case_literals(job.case if job.case_id else None)
-        return selectors.error_shown(job.last_error, job.last_error_message, literals, gettext)
+        """The job's last error without the values its case holds and held (a job's exception,
+        another system's words, may quote them), as an incident's error is shown."""
+        return selectors.job_error(job, gettext)
 
 
 class ServiceConnectorForm(WriteOnlySecretForm):

@@ -884,26 +884,46 @@ def case_literals(case) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-# The values a case held before, kept by the units above this one (``retention``'s corrections
-# keep the value each replaced, and a national id asked for): each gives ``(field, value)``
-# pairs of a case's id, registered in its ``AppConfig.ready``.
-HELD_BEFORE: list[Callable[[int], Iterable[tuple[str, Any]]]] = []
+# The values cases held before, kept by the units above this one (``retention``'s corrections
+# keep the value each replaced, and a national id asked for): each gives ``(case id, field,
+# value)`` of the cases whose ids it is given, in one statement, registered in its
+# ``AppConfig.ready``.
+HELD_BEFORE: list[Callable[[Collection[int]], Iterable[tuple[int, str, Any]]]] = []
 
 
 def case_literals_ever(case) -> list[str]:
     """``case_literals`` and the texts of every value the case held before (``HELD_BEFORE``:
     a value its corrections replaced; its instances' saved states: a value a later step wrote
     over), a person's name by its words and a national id as printed 6 + 5 too. What an error
-    written before a value was known is scrubbed of when shown (the timeline's incident
-    events): two statements for the case, whatever its events."""
+    written before a value was known, or after a value was corrected away (an agency's system
+    that remembered it), is scrubbed of when shown: two statements for the case."""
     if case is None:
         return []
-    held = [pair for source in HELD_BEFORE for pair in source(case.pk)]
+    return literals_ever_by_case([case])[case.pk]
+
+
+def literals_ever_by_case(cases: Iterable[Case | None]) -> dict[int, list[str]]:
+    """``case_literals_ever`` of each of ``cases`` by its id, read in two statements whatever
+    their number (a page of incidents over many cases, a worker's batch of failed jobs)."""
+    unique = {case.pk: case for case in cases if case is not None}
+    if not unique:
+        return {}
+    held: dict[int, list[tuple[str, Any]]] = {pk: [] for pk in unique}
+    for source in HELD_BEFORE:
+        for case_id, field, value in source(list(unique)):
+            held[case_id].append((field, value))
+    states: dict[int, list[str]] = {pk: [] for pk in unique}
+    rows = ProcessInstance.objects.filter(case_id__in=list(unique)).order_by("case_id", "pk")
+    for case_id, state in rows.values_list("case_id", "state"):
+        states[case_id].append(state)
+    return {pk: _literals_ever(case, held[pk], states[pk]) for pk, case in unique.items()}
+
+
+def _literals_ever(case, held: list[tuple[str, Any]], states: list[str]) -> list[str]:
     names = [value for field, value in held if field == "person.name" and isinstance(value, str)]
     words = [word for name in names for word in re.findall(r"\w+", name) if len(word) >= 3]
     numbers = [value for field, value in held if field == "person.national_id" and isinstance(value, str)]
     numbers += [f"{number[:6]}{gap}{number[6:]}" for number in numbers if number.isdigit() for gap in " -"]
-    states = ProcessInstance.objects.filter(case_id=case.pk).order_by("pk").values_list("state", flat=True)
     common = [entry[0] for entry in (case.data_common or {}).values() if isinstance(entry, list) and entry]
     before = scrub.literals(*names, *numbers, *words, *(value for _field, value in held), *common)
     found = {*case_literals(case), *before, *scrub.state_literals(*states), *map(scrub.Word, words)}
@@ -918,14 +938,41 @@ def _timeline_literals(user, case_id: int) -> list[str]:
     return remembered[case_id]
 
 
+# Where a row (an incident, a job) keeps the ``case_literals_ever`` of its case once read:
+# set for a whole page by ``read_literals_ever``, else on the first error shown.
+_LITERALS_EVER = "_brobygger_literals_ever"
+
+
+def read_literals_ever(rows: Iterable[Any]) -> None:
+    """Read the ``case_literals_ever`` of the cases of ``rows`` (incidents or jobs, their
+    ``case`` loaded) at once, two statements for a page, and keep each on its row: the errors
+    of a page of incidents are then scrubbed without a statement per row or case."""
+    rows = [row for row in rows if _LITERALS_EVER not in row.__dict__]
+    # A row read without its case (a worker's claimed job, the admin's page): the cases at once.
+    missing = {row.case_id for row in rows if row.case_id is not None and not type(row).case.is_cached(row)}
+    loaded = Case.objects.select_related("person").in_bulk(missing) if missing else {}
+    cases = [loaded.get(row.case_id) if row.case_id in missing else row.case for row in rows if row.case_id]
+    by_case = literals_ever_by_case(cases)
+    for row in rows:
+        row.__dict__[_LITERALS_EVER] = by_case.get(row.case_id, []) if row.case_id is not None else []
+
+
+def _literals_ever_of(row) -> list[str]:
+    """The ``case_literals_ever`` of the case of ``row`` (an incident, a job), read once."""
+    if _LITERALS_EVER not in row.__dict__:
+        read_literals_ever([row])
+    return row.__dict__[_LITERALS_EVER]
+
+
 def incident_error(incident, translate: Callable[[str], str] | None = None) -> str:
-    """The incident's error text for the process admin, scrubbed again of the case's data
-    and person (rows written before errors were scrubbed where they were raised, a job's
-    error, an external task's failure as its worker wrote it). A job's own error (it has a
+    """The incident's error text for the process admin, scrubbed again of every value its
+    case holds and held (``case_literals_ever``: rows written before errors were scrubbed
+    where they were raised, a job's error, an external task's failure as its worker wrote
+    it, a value corrected away that another system remembered). A job's own error (it has a
     message) is said through ``translate`` (the reader's language; None: English), what
-    another system said in it scrubbed; any other error is its text, as it was stored."""
-    literals = case_literals(incident.case if incident.case_id else None)
-    return error_shown(incident.error, incident.error_message, literals, translate)
+    another system said in it scrubbed; any other error is its text, as it was stored. A
+    page's incidents are read by ``read_literals_ever`` first."""
+    return error_shown(incident.error, incident.error_message, _literals_ever_of(incident), translate)
 
 
 def incident_job_error(incident, translate: Callable[[str], str] | None = None) -> str:
@@ -933,16 +980,20 @@ def incident_job_error(incident, translate: Callable[[str], str] | None = None) 
     job = incident.job
     if job is None:
         return ""
-    literals = case_literals(incident.case if incident.case_id else None)
-    return error_shown(job.last_error, job.last_error_message, literals, translate)
+    return error_shown(job.last_error, job.last_error_message, _literals_ever_of(incident), translate)
+
+
+def job_error(job, translate: Callable[[str], str] | None = None) -> str:
+    """A job's last error as ``incident_error`` shows an incident's (the admin's job page)."""
+    return error_shown(job.last_error, job.last_error_message, _literals_ever_of(job), translate)
 
 
 def job_error_logged(job, error: str) -> str:
     """A failed attempt's ``error`` as the worker's log line writes it: in English, what
-    another system said in it scrubbed of the job's case's values and person, as the incident
-    list shows it (operators read the logs, and see no case data)."""
-    literals = case_literals(job.case if job.case_id else None)
-    return error_shown(error, message_of(error), literals)
+    another system said in it scrubbed of every value the job's case holds and held, as the
+    incident list shows it (operators read the logs, and see no case data). A batch's failed
+    jobs are read by ``read_literals_ever`` first."""
+    return error_shown(error, message_of(error), _literals_ever_of(job))
 
 
 def error_shown(text: str, message, literals: list[str], translate: Callable[[str], str] | None = None) -> str:
@@ -1381,6 +1432,7 @@ _INCIDENT_SHOWN = (
     *(field.name for field in Incident._meta.concrete_fields),
     "case__reference",
     "case__data",
+    "case__data_common",
     "case__person_name",
     "case__person__name",
     "case__person__national_id",

@@ -22,7 +22,7 @@ def retry_job_incident(incident: Incident, actor) -> Incident:
         # it and resolved the incident.
         raise Conflict("incident.resolved")
     if error is not None:  # the job's error may quote what it carried (a worker's failure)
-        literals = selectors.case_literals(incident.case)
+        literals = selectors.case_literals_ever(incident.case)
         if isinstance(error, JobError):  # ours: said in the reader's language, its params scrubbed
             raise Conflict(
                 "incident.job_failed_again", error=error.message.map_text(lambda text: scrub.scrub(text, literals))

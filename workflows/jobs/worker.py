@@ -252,6 +252,8 @@ class Worker:
         for a batch as for one job."""
         claimed = queue.claim_external(self.name, limit=EXTERNAL_BATCH)
         performed = service.perform_claimed_batch(claimed, self.name)
+        # The values the failed jobs' cases hold and held, read for the batch at once.
+        selectors.read_literals_ever(job for job, error in performed if error)
         for job, error in performed:
             if error:
                 # Another system's words may name the case's values: scrubbed as the incident shows them.
