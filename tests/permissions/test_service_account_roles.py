@@ -56,6 +56,44 @@ def test_an_access_administrator_gives_no_role_to_another_agency_s_service_accou
     assert service_accounts.acts_as_a_system(account)  # its key still stands in for a second factor
 
 
+def _agency_page(nav, rows, **changes) -> dict:
+    data = {
+        "name": nav.name,
+        "municipality": nav.municipality,
+        "notification_email": nav.notification_email,
+        "webhook_url": "",
+        "webhook_secret": "",
+        "memberships-TOTAL_FORMS": str(len(rows)),
+        "memberships-INITIAL_FORMS": str(len(rows)),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        **changes,
+    }
+    for index, row in enumerate(rows):
+        data |= {
+            f"memberships-{index}-id": str(row.pk),
+            f"memberships-{index}-agency": str(nav.pk),
+            f"memberships-{index}-user": str(row.user_id),
+            f"memberships-{index}-role": row.role,
+        }
+    return data
+
+
+def test_the_agency_s_page_is_still_saved_with_a_service_account_s_role_left_as_it_is(operator, system, agencies):
+    account, _key = system
+    nav = agencies["nav"]
+    Membership.objects.create(user=account, agency=nav, role=Role.MEMBER)  # given by a superuser
+    rows = list(Membership.objects.filter(agency=nav).order_by("pk"))
+    answer = _client(operator).post(
+        reverse("admin:permissions_agency_change", args=[nav.pk]),
+        _agency_page(nav, rows, notification_email="nav-ny@eksempel.no"),
+    )
+    assert answer.status_code == 302
+    nav.refresh_from_db()
+    assert nav.notification_email == "nav-ny@eksempel.no"
+    assert ("nav", Role.MEMBER) in _memberships(account)
+
+
 def test_nor_on_the_agency_s_page(operator, system, agencies):
     account, _key = system
     nav = agencies["nav"]
