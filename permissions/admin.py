@@ -13,14 +13,22 @@ ROLE_GRANT_REFUSED = {
         "Only a superuser gives or takes the roles of process administrator and municipality leader: "
         "they reach beyond the agency."
     ),
+    "service_account": _(
+        "Only a superuser gives or changes the roles of a service account: its API keys read the agency's "
+        "cases without a second factor."
+    ),
 }
 
 
-def role_grant_error(actor, *, agency_ids, to_self: bool, roles=()) -> ValidationError | None:
+def role_grant_error(
+    actor, *, agency_ids, to_self: bool, roles=(), to_service_account: bool = False
+) -> ValidationError | None:
     """The admin's error (bokmål) when ``actor`` may not make this change to a role
     (``rules.check_role_grant``), else None."""
     try:
-        rules.check_role_grant(actor, agency_ids=agency_ids, to_self=to_self, roles=roles)
+        rules.check_role_grant(
+            actor, agency_ids=agency_ids, to_self=to_self, roles=roles, to_service_account=to_service_account
+        )
     except rules.RoleGrantRefused as refused:
         return ValidationError(ROLE_GRANT_REFUSED[refused.reason], code=f"role_grant.{refused.reason}")
     return None
@@ -28,9 +36,11 @@ def role_grant_error(actor, *, agency_ids, to_self: bool, roles=()) -> Validatio
 
 class MembershipForm(forms.ModelForm):
     """A role given or changed in the admin, by its agency's access administrator or a
-    superuser, never to themselves (``rules.check_role_grant``). Until 2026-12-06 Django's
-    add-membership permission alone let a staff user give themselves any role in any agency,
-    and with it the agency's case data."""
+    superuser, never to themselves, and to a service account by a superuser only
+    (``rules.check_role_grant``). Until 2026-12-06 Django's add-membership permission alone let
+    a staff user give themselves any role in any agency, and with it the agency's case data;
+    and an agency's access administrator could give a role to another agency's service account,
+    whose keys then read the agency's cases without a second factor."""
 
     actor = None  # the admin sets the requesting user on the class it makes per request
 
@@ -48,8 +58,15 @@ class MembershipForm(forms.ModelForm):
             roles.add(self.instance.role)
             old_user_id = self.instance.user_id
         actor_id = getattr(self.actor, "pk", None)
-        to_self = actor_id is not None and actor_id in {getattr(user, "pk", None), old_user_id}
-        error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self, roles=roles)
+        holders = {getattr(user, "pk", None), old_user_id}
+        to_self = actor_id is not None and actor_id in holders
+        error = role_grant_error(
+            self.actor,
+            agency_ids=agency_ids,
+            to_self=to_self,
+            roles=roles,
+            to_service_account=rules.holds_a_service_account(holders),
+        )
         if error is not None:
             raise error
         return cleaned

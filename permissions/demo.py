@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from permissions.models import Agency, AgencyKind, Membership, Role
 
@@ -35,7 +36,24 @@ USERS: list[tuple[str, str, str | None, str | None]] = [
     ("aud", "Aud Revisor", AgencyKind.HOUSING, Role.AUDITOR),
     ("leif", "Leif Kommunalsjef", AgencyKind.MUNICIPALITY, Role.MUNICIPAL_LEADER),
     ("nina", "Nina NAV-leder", AgencyKind.NAV, Role.LEADER),
+    # Gives, changes and takes NAV's roles in the Django admin (staff, with the permissions
+    # below); sees no case data.
+    ("tove", "Tove Tilgangsadministrator", AgencyKind.NAV, Role.ACCESS_ADMIN),
     ("oscar", "Oscar Uten Etat", None, None),
+]
+
+
+# An access administrator's Django permissions (docs/security.md, "Who gives roles", "Who may
+# change users in the admin"): the pages where roles are kept, their agency's page and its
+# users' accounts. Which rows they may change there is decided by ``permissions.rules``.
+ACCESS_ADMIN_PERMISSIONS: list[tuple[str, str]] = [
+    *[("permissions", f"{action}_membership") for action in ("add", "change", "delete", "view")],
+    ("permissions", "view_agency"),
+    ("permissions", "change_agency"),
+    *[("accounts", f"{action}_groupmapping") for action in ("add", "change", "delete", "view")],
+    *[("auth", f"{action}_user") for action in ("add", "change", "view")],
+    ("otp_totp", "view_totpdevice"),
+    ("otp_totp", "delete_totpdevice"),
 ]
 
 
@@ -51,10 +69,11 @@ def seed_demo_cast(password: str) -> list[tuple[str, str, str | None]]:
     user_model = get_user_model()
     existing = {user.username: user for user in user_model.objects.filter(username__in=[row[0] for row in USERS])}
     new_users: list = []
-    for username, full_name, _, _ in USERS:
+    for username, full_name, _, role in USERS:
         first, _, last = full_name.partition(" ")
         user = existing.get(username) or user_model(username=username)
         user.first_name, user.last_name = first, last
+        user.is_staff = role == Role.ACCESS_ADMIN  # the admin is where they work
         user.email = f"{username}@brobygger.example"
         user.set_password(password)
         if user.pk is None:
@@ -87,7 +106,23 @@ def seed_demo_cast(password: str) -> list[tuple[str, str, str | None]]:
         rows.append((username, agency.name, role))
     Membership.objects.bulk_create(new_memberships)
     user_model.groups.through.objects.bulk_create(new_group_rows)
+    _give_admin_permissions([users[row[0]] for row in USERS if row[3] == Role.ACCESS_ADMIN])
     return rows
+
+
+def _give_admin_permissions(admins) -> None:
+    """The access administrators' Django permissions (``ACCESS_ADMIN_PERMISSIONS``), the
+    missing ones added: two statements."""
+    wanted = Q()
+    for app_label, codename in ACCESS_ADMIN_PERMISSIONS:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    permission_ids = list(Permission.objects.filter(wanted).values_list("pk", flat=True))
+    through = get_user_model().user_permissions.through
+    # The pair is unique: a permission held already is left as it is.
+    through.objects.bulk_create(
+        [through(user_id=user.pk, permission_id=pk) for user in admins for pk in permission_ids],
+        ignore_conflicts=True,
+    )
 
 
 def _seed_agencies() -> dict[str, Agency]:

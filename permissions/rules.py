@@ -1155,15 +1155,27 @@ def may_grant_roles_in(actor, agency_id, roles=()) -> bool:
     return agency_id is not None and (agency_id, Role.ACCESS_ADMIN) in _memberships(actor)
 
 
-def check_role_grant(actor, *, agency_ids, to_self: bool, roles=()) -> None:
+def holds_a_service_account(user_ids) -> bool:
+    """One of ``user_ids`` is an agency's system that signs in with API keys alone
+    (``accounts.service_accounts``; read through the user's reverse relation, one query)."""
+    ids = {user_id for user_id in user_ids if user_id is not None}
+    return bool(ids) and get_user_model().objects.filter(pk__in=ids, service_account__isnull=False).exists()
+
+
+def check_role_grant(actor, *, agency_ids, to_self: bool, roles=(), to_service_account: bool = False) -> None:
     """Refuse (``RoleGrantRefused``) a grant, change or removal of a role in every agency of
     ``agency_ids`` (the one a row names now and the one it named before) unless ``actor`` may
     (``may_grant_roles_in``; ``roles``: the role the row gives now and the one it gave before).
     ``to_self``: the role is (or was) the actor's own, which nobody gives, widens or moves, a
     superuser neither: a role opens case data, and who has one is decided by someone else,
-    whose name the admin's history keeps."""
+    whose name the admin's history keeps. ``to_service_account``: the role is given to (or
+    changed or moved on) a service account, whose keys read the agency's cases with no second
+    factor and for whatever system holds them (another agency's, a partner's): a superuser's
+    alone, never an access administrator's (docs/security.md, "Who gives roles")."""
     if to_self:
         raise RoleGrantRefused("self")
+    if to_service_account and not may_give_admin_powers(actor):
+        raise RoleGrantRefused("service_account")
     if not all(may_grant_roles_in(actor, agency_id, roles) for agency_id in agency_ids):
         raise RoleGrantRefused("beyond" if ROLES_BEYOND_THE_AGENCY & set(roles) else "agency")
 

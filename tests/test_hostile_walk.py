@@ -42,7 +42,7 @@ from workflows.notes import Attachment, Note
 
 pytestmark = pytest.mark.django_db
 
-CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "mona", "ada", "aud", "oscar", "lise", "leif", "nina")
+CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "mona", "ada", "aud", "oscar", "lise", "leif", "nina", "tove")
 MARK = "Hemmelig"
 HOSTILE = "Fiendtlig-verdi"
 # Fields of other agencies' forms: every write below tries to set them.
@@ -311,8 +311,9 @@ ROUTES = {
 }
 # Routes named for this walk where the URL configuration names none.
 UNNAMED = {"favicon.ico": "favicon", "api/v1/^[\\s\\S]*/$": "api-not-found"}
-# The Django admin: staff only, and no demo user is staff; its index and every list without
-# arguments are walked (each answers with the login page), its object pages are not.
+# The Django admin: staff only, and of the demo cast only ``tove`` (NAV's access administrator)
+# is staff; its index and every list without arguments are walked (the login page for the
+# others, the lists her permissions open or a 403 for her), its object pages are not.
 ADMIN = "admin"
 
 
@@ -646,3 +647,73 @@ def test_no_route_answers_a_method_it_does_not_serve(walked, users):
                     failures.append(f"{said} without the bokmål page")
     assert calls > 500
     assert failures == [], "\n".join(failures)
+
+
+# Routes of case data: cases, tasks, persons, notes and attachments, consents, insight figures,
+# access logs and reports, break-glass, incidents, external tasks. Everything but sign-in,
+# health checks and the process admin's and retention pages.
+CASE_DATA_WORDS = (
+    "case",
+    "task",
+    "person",
+    "insight",
+    "access",
+    "audit",
+    "note",
+    "attachment",
+    "consent",
+    "break-glass",
+    "today",
+    "erasure",
+    "national-id",
+    "incident",
+    "external",
+    "messages",
+)
+
+
+def _answer(session_key, token, method, url, ctx, agencies, agency):
+    with transaction.atomic():
+        answer = _call(session_key, token, method, url, ctx, agencies, agency)
+        body = b"".join(answer) if answer.streaming else answer.content
+        transaction.set_rollback(True)
+    shown = body
+    if url.startswith("/api/") and answer.get("Content-Type", "").startswith("application/json"):
+        shown = json.loads(body or b"null")
+        if isinstance(shown, dict):
+            shown.pop("request_id", None)  # each request's own
+    return answer.status_code, shown
+
+
+def test_the_access_administrator_reads_case_data_as_a_user_with_no_case_role(walked, users, agencies):
+    """``tove`` (NAV's access administrator, staff) gives NAV's roles in the admin and sees no
+    case data (design §2): every route of cases, tasks, persons, insight and access logs, GET and
+    POST, answers her as it answers ``oscar`` (no agency, no role): the same status, the same API
+    answer, and no access-log row written on her name."""
+    tove, oscar = users["tove"], users["oscar"]
+    assert rules.agency_ids_with_role(tove, "access_admin") == {agencies["nav"].pk}
+    assert not rules.can_view_case(tove, walked) and not rules.works_cases(tove)
+    ctx = _context(walked)
+    readers = {}
+    for user in (tove, oscar):
+        readers[user.username] = (_signed_in(user), issue(user)[0])
+    differ, calls = [], 0
+    for route, name, _pattern in site_routes():
+        if name.startswith(f"{ADMIN}:") or not any(word in name for word in CASE_DATA_WORDS):
+            continue
+        for kwargs in ROUTES[name](ctx):
+            url = _url(route, kwargs)
+            for method in ("get", "post"):
+                calls += 1
+                answers = {}
+                for username, (session_key, token) in readers.items():
+                    answers[username] = _answer(session_key, token, method, url, ctx, agencies, None)
+                tove_status, tove_shown = answers["tove"]
+                oscar_status, oscar_shown = answers["oscar"]
+                if tove_status != oscar_status:
+                    differ.append(f"{method.upper()} {url}: {tove_status}, oscar {oscar_status}")
+                elif url.startswith("/api/") and tove_shown != oscar_shown:
+                    differ.append(f"{method.upper()} {url}: {str(tove_shown)[:160]}, oscar {str(oscar_shown)[:160]}")
+    assert calls > 100
+    assert not AccessLog.objects.filter(username="tove").exists()
+    assert differ == [], "\n".join(differ)

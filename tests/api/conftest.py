@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 
-CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "ada", "aud", "oscar")
+# tove: NAV's access administrator, who gives roles and sees no case data.
+CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "ada", "aud", "oscar", "tove")
 PERSON = {"name": "Ola Nordmann", "national_id": "17912099997"}
 OTHER_PERSON = {"name": "Kari Nordmann", "national_id": "29822099635"}
 THIRD_PERSON = {"name": "Per Hansen", "national_id": "05840399895"}

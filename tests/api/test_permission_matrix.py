@@ -53,6 +53,7 @@ EXPECTED_IN = {
     "ada": HIDDEN,  # process admins never see case data
     "aud": {**HIDDEN, "access_log": 200},  # auditors read the log, never the case
     "oscar": HIDDEN,
+    "tove": HIDDEN,  # NAV's access administrator: NAV takes part, the role opens no case
 }
 EXPECTED_OUT = {name: HIDDEN for name in CAST}
 EXPECTED_OUT["kari"] = {**HIDDEN, "complete_done": None}
@@ -60,7 +61,7 @@ EXPECTED_OUT["nils"] = EXPECTED_OUT["nora"] = EXPECTED_OUT["helga"] = EXPECTED_O
     **HIDDEN,
     "complete_done": None,
 }
-EXPECTED_OUT.update({name: {**HIDDEN, "complete_done": None} for name in ("ada", "aud", "oscar")})
+EXPECTED_OUT.update({name: {**HIDDEN, "complete_done": None} for name in ("ada", "aud", "oscar", "tove")})
 EXPECTED_GLOBAL = {name: {"incidents": 403, "deploy": 403} for name in CAST}
 EXPECTED_GLOBAL["ada"] = {"incidents": 200, "deploy": 201}
 VISIBLE_CASES = {
@@ -73,6 +74,7 @@ VISIBLE_CASES = {
     "ada": set(),
     "aud": set(),
     "oscar": set(),
+    "tove": set(),
 }
 
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from knox.models import AuthToken
 
 from accounts import tokens
-from permissions.demo import AGENCIES, USERS, seed_demo_cast
+from permissions.demo import ACCESS_ADMIN_PERMISSIONS, AGENCIES, USERS, seed_demo_cast
 from permissions.models import Agency, Membership
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +26,9 @@ def _cast_rows():
 def test_a_fresh_database_takes_the_cast_in_a_few_statements():
     with CaptureQueriesContext(connection) as queries:
         rows = seed_demo_cast("pw")
-    # Reads of what exists, then one INSERT per table (it was about 200 statements).
-    assert len(queries) <= 12, [query["sql"][:80] for query in queries]
+    # Reads of what exists, then one INSERT per table (it was about 200 statements); the access
+    # administrator's permissions read and given in two more.
+    assert len(queries) <= 14, [query["sql"][:80] for query in queries]
     agencies, users, memberships, in_groups = _cast_rows()
     assert [row[0] for row in agencies] == sorted(name for name, _, _, _ in AGENCIES)
     assert all(row[4] == f"agency:{row[0]}" for row in agencies)
@@ -37,6 +38,18 @@ def test_a_fresh_database_takes_the_cast_in_a_few_statements():
     assert len(memberships) == len(in_groups) == len([row for row in USERS if row[2]])
     assert ("oscar", "-", "no agency") in rows
     assert get_user_model().objects.get(username="nils").check_password("pw")
+
+
+def test_the_access_administrator_works_in_the_admin_and_nobody_else_does():
+    """``tove`` gives NAV's roles in the Django admin: staff, with every permission the seed
+    names (none of them misspelt), and no other cast member is staff."""
+    seed_demo_cast("pw")
+    seed_demo_cast("pw")  # again: nothing twice
+    staff = get_user_model().objects.filter(is_staff=True)
+    assert [user.username for user in staff] == ["tove"]
+    held = {(p.content_type.app_label, p.codename) for p in staff.get().user_permissions.all()}
+    assert held == set(ACCESS_ADMIN_PERMISSIONS)
+    assert ("tove", "NAV Sarpsborg", "access_admin") in _cast_rows()[2]
 
 
 def test_seeding_again_restores_the_cast_and_ends_a_changed_users_tokens():

@@ -118,7 +118,7 @@ def _readers(users, agencies, standing):
         "auditor only": [(agencies["nav"], Role.AUDITOR)],
     }
     readers = {name: _user(f"r{index}", memberships) for index, (name, memberships) in enumerate(made.items())}
-    for name in ("nils", "nora", "helga", "bjorn", "hanne", "lise", "siri", "kari", "ada", "aud", "oscar"):
+    for name in ("nils", "nora", "helga", "bjorn", "hanne", "lise", "siri", "kari", "ada", "aud", "oscar", "tove"):
         readers[name] = users[name]
     return readers
 
@@ -192,6 +192,7 @@ def test_every_reader_lists_exactly_what_the_rules_decide_row_by_row(users, agen
     assert truth["housing lead and hospital member"][0] == {a, b, d, e, f}  # c: neither agency has both
     assert truth["helga"][0] == {a, b, c, d, e}  # f: a grant without taking part
     assert not truth["auditor only"][0] and not truth["oscar"][0] and not truth["ada"][0]
+    assert truth["tove"] == (set(), set())  # NAV's access administrator: no case, no task
     for form, order in itertools.product(FORMS, ("forward", "backward")):
         monkeypatch.setattr(rules, "WALK_FROM_PARTICIPATIONS", FORMS[form])
         names = list(readers) if order == "forward" else list(reversed(readers))

@@ -32,6 +32,7 @@ PRISON_CASE_CATEGORIES = {
     "ada": {},
     "aud": {},
     "oscar": {},
+    "tove": {},  # NAV's access administrator: NAV takes part, the role opens nothing
 }
 
 

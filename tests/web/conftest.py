@@ -5,7 +5,8 @@ from django.test import Client
 
 from tests.workflows.helpers import PRISON_PARTICIPANTS, start_prison_case
 
-CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "ada", "aud", "oscar")
+# tove: NAV's access administrator, who gives roles and sees no case data.
+CAST = ("kari", "nils", "nora", "helga", "bjorn", "siri", "ada", "aud", "oscar", "tove")
 
 
 @pytest.fixture(autouse=True)
