@@ -4,6 +4,8 @@ its first tasks, in one transaction. ``workflows.services.start_case`` is the en
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -114,14 +116,7 @@ def start_case(
         # case has the name as typed (``Case.person_name``), else a starter who typed any
         # number would learn whose it is and that the services know them.
         person_row = _held_person(national_id, name)
-        reference = _next_reference()  # locks the year's counter: case starts queue up here
-        # Whether a running case holds the key (an external system's number for the person)
-        # is told only here, under the lock: to one who may start this case and whose start
-        # is otherwise valid, and only of the cases they see (``_correlation_key_errors``).
-        if correlation_key and (errors := _correlation_key_errors(correlation_key, actor, starter_agency)):
-            raise InvalidInput("case.invalid", errors=errors)
-        case = Case.objects.create(
-            reference=reference,
+        case = Case(
             person=person_row,
             person_name=name,
             process_key=definition.key,
@@ -137,6 +132,16 @@ def start_case(
             opened_by=actor,
             responsible=responsible,
         )
+        if correlation_key or connection.vendor != "postgresql":
+            case.reference = _next_reference()  # locks the year's counter: case starts queue up here
+            # Whether a running case holds the key (an external system's number for the person)
+            # is told only here, under the lock: to one who may start this case and whose start
+            # is otherwise valid, and only of the cases they see (``_correlation_key_errors``).
+            if correlation_key and (errors := _correlation_key_errors(correlation_key, actor, starter_agency)):
+                raise InvalidInput("case.invalid", errors=errors)
+            case.save(force_insert=True)
+        else:  # nothing to check under the counter's lock: numbered and written in one statement
+            _insert_numbered(case)
         CaseParticipant.objects.bulk_create(
             [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
         )
@@ -347,19 +352,64 @@ def _held_person(national_id: str | None, name: str) -> Person:
     return held
 
 
+def _reference_parts() -> tuple[int, str]:
+    """The counter's year and the reference's text before the year's number."""
+    year = timezone.localdate().year
+    return year, f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-"
+
+
 def _next_reference() -> str:
     """The year's next number in one statement (was three: create the year's row if new,
     lock it, update it). The upsert locks the row until the start commits, so case starts
     still queue up here and a rolled-back start gives its number back."""
-    year = timezone.localdate().year
+    year, prefix = _reference_parts()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_counted_sql()} RETURNING {connection.ops.quote_name('last')}", [year])
+        (number,) = cursor.fetchone()
+    return f"{prefix}{number:06d}"
+
+
+def _counted_sql() -> str:
+    """The upsert that takes the year's next number (its parameter: the year)."""
     quote = connection.ops.quote_name
     table = quote(CaseReferenceCounter._meta.db_table)
     last = quote("last")
+    return (
+        f"INSERT INTO {table} ({quote('year')}, {last}) VALUES (%s, 1) "  # noqa: S608 (names from the model)
+        f"ON CONFLICT ({quote('year')}) DO UPDATE SET {last} = {table}.{last} + 1"
+    )
+
+
+@cache
+def _numbered_insert_sql() -> tuple[str, tuple]:
+    """PostgreSQL: the case's insert with ``_next_reference``'s upsert as its data-modifying
+    ``WITH``, the reference made from the number it returns (``{number:06d}``: six digits at
+    least), the case's id and reference returned. Parameters: the year, the reference's
+    prefix, then the fields' values."""
+    meta = Case._meta
+    quote = connection.ops.quote_name
+    fields = tuple(field for field in meta.concrete_fields if field is not meta.pk and field.name != "reference")
+    columns = ", ".join(quote(field.column) for field in (meta.get_field("reference"), *fields))
+    last = f"counted.{quote('last')}"
+    reference = f"(SELECT %s::text || lpad({last}::text, greatest(6, length({last}::text)), '0') FROM counted)"  # noqa: S608
+    values = ", ".join([reference, *["%s"] * len(fields)])
+    sql = (
+        f"WITH counted AS ({_counted_sql()} RETURNING {quote('last')}) "  # noqa: S608 (names from the model)
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) "
+        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('reference').column)}"
+    )
+    return sql, fields
+
+
+def _insert_numbered(case: Case) -> None:
+    """``case.reference = _next_reference(); case.save(force_insert=True)`` in one statement
+    (a case start sent two): the counter's row is locked until the start commits all the
+    same, so starts queue up on it, two at once get two numbers and a rolled-back start
+    gives its number back."""
+    year, prefix = _reference_parts()
+    sql, fields = _numbered_insert_sql()
+    params = [year, prefix, *(field.get_db_prep_save(field.pre_save(case, True), connection) for field in fields)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({quote('year')}, {last}) VALUES (%s, 1) "  # noqa: S608 (names from the model)
-            f"ON CONFLICT ({quote('year')}) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}",
-            [year],
-        )
-        (number,) = cursor.fetchone()
-    return f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-{number:06d}"
+        cursor.execute(sql, params)
+        case.pk, case.reference = cursor.fetchone()
+    case._state.adding, case._state.db = False, connection.alias
