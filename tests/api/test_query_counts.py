@@ -173,8 +173,9 @@ def test_starting_a_case_reads_neither_its_participants_nor_its_tasks_back(users
     22 statements before issue 12's third pass, 17 after it, 15, and 14 since the rate limit's
     take rides on the token's statement (``accounts.tokens``; ``request_profile``), 12 since the
     answer's open tasks are read in the step's last batch (``selectors.OpenTasksRead``) and the
-    grant's permission is a subquery of its insert (``permissions.grants``), 11 since the
-    reference counter's upsert rides in the case's insert (``services.cases._insert_numbered``)."""
+    grant's permission is a subquery of its insert (``permissions.grants``), 10 since the
+    reference counter's upsert and the process instance's insert ride in the case's insert
+    (``services.cases._insert_numbered``)."""
     from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS
 
     body = {
@@ -194,9 +195,10 @@ def test_starting_a_case_reads_neither_its_participants_nor_its_tasks_back(users
     permission_read = [sql for sql in statements if sql.startswith('SELECT "auth_permission"')]
     assert not participants_read and not task_rows_read and not permission_read, statements
     counter_alone = [sql for sql in statements if sql.startswith('INSERT INTO "workflows_casereferencecounter"')]
-    assert not counter_alone, statements
-    # 11, and the savepoint and its release that stand for BEGIN and COMMIT inside the test's transaction.
-    assert len(statements) <= 13, "\n".join(statements)
+    instance_alone = [sql for sql in statements if sql.startswith('INSERT INTO "workflows_processinstance"')]
+    assert not counter_alone and not instance_alone, statements
+    # 10, and the savepoint and its release that stand for BEGIN and COMMIT inside the test's transaction.
+    assert len(statements) <= 12, "\n".join(statements)
     case_id = response.json()["id"]
     from permissions.models import CaseGroupObjectPermission
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.threads import all_at_once, meet_after
-from workflows.models import Case, CaseReferenceCounter
+from workflows.models import Case, CaseReferenceCounter, ProcessInstance
 from workflows.services import cases as case_services
 
 from .helpers import PERSON, start_prison_case
@@ -20,16 +20,21 @@ def _number(reference: str) -> int:
 
 
 @pytest.mark.postgres
-def test_a_start_takes_its_reference_in_the_cases_insert(shipped, users, agencies):
+def test_a_start_takes_its_reference_and_writes_its_instance_in_the_cases_insert(shipped, users, agencies):
     start_prison_case(users, agencies)  # the year's row exists, the caches are warm
     with CaptureQueriesContext(connection) as queries:
         case = start_prison_case(users, agencies)
     counters = [q["sql"] for q in queries if '"workflows_casereferencecounter"' in q["sql"]]
     assert len(counters) == 1 and '"workflows_case"' in counters[0], counters
+    instances = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "workflows_processinstance"')]
+    assert not instances and '"workflows_processinstance"' in counters[0], instances
     stored = Case.objects.get(pk=case.pk)
     assert stored.reference == case.reference
     _, year, number = case.reference.rsplit("-", 2)
     assert len(number) == 6 and CaseReferenceCounter.objects.get(year=int(year)).last == int(number)
+    instance = ProcessInstance.objects.get(case=case)
+    assert (instance.pk, instance.status, instance.version) == (case.instances.get().pk, "running", 1)
+    assert instance.state != "{}" and case.tasks.count() == 1
 
 
 @pytest.mark.parametrize("last", (0, 41, 999_998, 999_999, 12_345_678))

@@ -132,6 +132,17 @@ def start_case(
             opened_by=actor,
             responsible=responsible,
         )
+        instance = ProcessInstance(
+            definition=definition,
+            state="{}",
+            serializer_version=engine.SERIALIZER_VERSION,
+            spiff_version=engine.SPIFFWORKFLOW_VERSION,
+            version=0,
+            # What the step writes over it (``steps.advance``); not the column's default.
+            timer_path_categories=runtime.timer_path_categories,
+            correlation_key=correlation_key,
+            correlation_agency=starter_agency if correlation_key else None,
+        )
         if correlation_key or connection.vendor != "postgresql":
             case.reference = _next_reference()  # locks the year's counter: case starts queue up here
             # Whether a running case holds the key (an external system's number for the person)
@@ -140,24 +151,16 @@ def start_case(
             if correlation_key and (errors := _correlation_key_errors(correlation_key, actor, starter_agency)):
                 raise InvalidInput("case.invalid", errors=errors)
             case.save(force_insert=True)
+            instance.case = case
+            instance.save(force_insert=True)
         else:  # nothing to check under the counter's lock: numbered and written in one statement
-            _insert_numbered(case)
+            _insert_numbered(case, instance)
         CaseParticipant.objects.bulk_create(
             [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
         )
         grant_case_access(case, agencies.values())
         workflow = engine.new_workflow(runtime.bundle, start_data)
         caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
-        instance = ProcessInstance.objects.create(
-            case=case,
-            definition=definition,
-            state="{}",
-            serializer_version=engine.SERIALIZER_VERSION,
-            spiff_version=engine.SPIFFWORKFLOW_VERSION,
-            version=0,
-            correlation_key=correlation_key,
-            correlation_agency=starter_agency if correlation_key else None,
-        )
         instance.case = case
         # A new instance has no task rows yet: none to read (``ready_before``).
         step = steps.Step(
@@ -380,36 +383,59 @@ def _counted_sql() -> str:
     )
 
 
-@cache
-def _numbered_insert_sql() -> tuple[str, tuple]:
-    """PostgreSQL: the case's insert with ``_next_reference``'s upsert as its data-modifying
-    ``WITH``, the reference made from the number it returns (``{number:06d}``: six digits at
-    least), the case's id and reference returned. Parameters: the year, the reference's
-    prefix, then the fields' values."""
-    meta = Case._meta
+def _values_sql(model, fields) -> str:
     quote = connection.ops.quote_name
-    fields = tuple(field for field in meta.concrete_fields if field is not meta.pk and field.name != "reference")
-    columns = ", ".join(quote(field.column) for field in (meta.get_field("reference"), *fields))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+
+
+@cache
+def _numbered_insert_sql() -> tuple[str, tuple, tuple]:
+    """PostgreSQL: the case's and its process instance's inserts with ``_next_reference``'s
+    upsert as data-modifying ``WITH``s, the reference made from the number it returns
+    (``{number:06d}``: six digits at least); the case's id and reference and the instance's
+    id read. Parameters: the year, the reference's prefix, the case's fields' values, the
+    instance's (its case's id the case insert's)."""
+    quote = connection.ops.quote_name
+    meta = Case._meta
+    case_fields = tuple(field for field in meta.concrete_fields if field is not meta.pk and field.name != "reference")
+    instance_meta = ProcessInstance._meta
+    instance_fields = tuple(
+        field for field in instance_meta.concrete_fields if field is not instance_meta.pk and field.name != "case"
+    )
     last = f"counted.{quote('last')}"
     reference = f"(SELECT %s::text || lpad({last}::text, greatest(6, length({last}::text)), '0') FROM counted)"  # noqa: S608
-    values = ", ".join([reference, *["%s"] * len(fields)])
+    case_id = f"(SELECT {quote(meta.pk.column)} FROM opened)"  # noqa: S608
+    case_values = ", ".join([reference, *["%s"] * len(case_fields)])
+    instance_values = ", ".join([case_id, *["%s"] * len(instance_fields)])
     sql = (
-        f"WITH counted AS ({_counted_sql()} RETURNING {quote('last')}) "  # noqa: S608 (names from the model)
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) "
-        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('reference').column)}"
+        f"WITH counted AS ({_counted_sql()} RETURNING {quote('last')}), "  # noqa: S608 (names from the models)
+        f"opened AS ({_values_sql(Case, (meta.get_field('reference'), *case_fields))} VALUES ({case_values}) "
+        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('reference').column)}), "
+        f"started AS ({_values_sql(ProcessInstance, (instance_meta.get_field('case'), *instance_fields))} "
+        f"VALUES ({instance_values}) RETURNING {quote(instance_meta.pk.column)}) "
+        f"SELECT opened.{quote(meta.pk.column)}, opened.{quote(meta.get_field('reference').column)}, "
+        f"started.{quote(instance_meta.pk.column)} FROM opened, started"
     )
-    return sql, fields
+    return sql, case_fields, instance_fields
 
 
-def _insert_numbered(case: Case) -> None:
-    """``case.reference = _next_reference(); case.save(force_insert=True)`` in one statement
-    (a case start sent two): the counter's row is locked until the start commits all the
-    same, so starts queue up on it, two at once get two numbers and a rolled-back start
-    gives its number back."""
+def _insert_numbered(case: Case, instance: ProcessInstance) -> None:
+    """``case.reference = _next_reference(); case.save(force_insert=True)``, then the
+    instance's insert, in one statement (a case start sent three): the counter's row is
+    locked until the start commits all the same, so starts queue up on it, two at once get
+    two numbers and a rolled-back start gives its number back."""
     year, prefix = _reference_parts()
-    sql, fields = _numbered_insert_sql()
-    params = [year, prefix, *(field.get_db_prep_save(field.pre_save(case, True), connection) for field in fields)]
+    sql, case_fields, instance_fields = _numbered_insert_sql()
+    db = connection
+    params = [
+        year,
+        prefix,
+        *(field.get_db_prep_save(field.pre_save(case, True), db) for field in case_fields),
+        *(field.get_db_prep_save(field.pre_save(instance, True), db) for field in instance_fields),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        case.pk, case.reference = cursor.fetchone()
-    case._state.adding, case._state.db = False, connection.alias
+        case.pk, case.reference, instance.pk = cursor.fetchone()
+    instance.case = case
+    for saved in (case, instance):
+        saved._state.adding, saved._state.db = False, connection.alias
