@@ -97,3 +97,87 @@ def test_a_task_lists_row_costs_a_bounded_number_of_python_calls(client_for, use
     per_row = python_calls_per_row(users, agencies, read)
     print(f"{per_row:.0f} function calls per task list row")
     assert per_row < 200, f"{per_row:.0f} function calls per task list row"
+
+
+def test_a_completions_answer_is_written_as_drf_writes_it(users, agencies, shipped, consent_basis):
+    """``CompletedSerializer`` writes its fields out by hand: DRF's own answer, byte for byte,
+    for completed tasks and every reader who sees their case (open tasks shown, held back or
+    masked by the reader's view), in two time zones."""
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    from api.serializers import CompletedSerializer
+    from core.errors import NotFound
+    from workflows import selectors
+
+    growth = Growth(users, agencies, consent_basis)
+    growth.step()
+    growth.step()
+    done = list(Task.objects.filter(status=TaskStatus.COMPLETED).select_related("agency", "case", "assignee"))
+    assert len(done) >= 2
+    bodies = []
+    for task in done:
+        for reader in users.values():
+            try:
+                case = selectors.case_for(reader, task.case)
+            except NotFound:
+                continue
+            bodies.append(
+                {
+                    "task": task,
+                    "case": case,
+                    "case_status": case.status,
+                    "open_tasks": selectors.case_tasks_for(reader, case),
+                }
+            )
+    readers_open_tasks = {len(body["open_tasks"]) for body in bodies}
+    assert len(bodies) > len(done) and len(readers_open_tasks) > 1, readers_open_tasks  # readers see different rows
+    for zone in ("UTC", "Europe/Oslo"):
+        with timezone.override(zone):
+            for body in bodies:
+                written = CompletedSerializer(body).data
+                own = serializers.Serializer.to_representation(CompletedSerializer(), body)
+                assert json.dumps(written, cls=JSONEncoder) == json.dumps(own, cls=JSONEncoder)
+                assert list(written) == list(CompletedSerializer().fields)
+
+
+def test_a_case_starts_answer_is_written_as_drf_writes_it(users, agencies, shipped, consent_basis):
+    """``CaseCreatedSerializer`` writes its fields out by hand: DRF's own answer, byte for
+    byte, for every reader who sees the case's open tasks or not, in two time zones."""
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    from api.serializers import CaseCreatedSerializer
+    from core.errors import NotFound
+    from workflows import selectors
+    from workflows.models import Case
+
+    growth = Growth(users, agencies, consent_basis)
+    growth.step()
+    bodies = []
+    for case in Case.objects.all():
+        for reader in users.values():
+            try:
+                seen = selectors.case_for(reader, case)
+            except NotFound:
+                continue
+            bodies.append(
+                {
+                    "id": seen.pk,
+                    "reference": seen.reference,
+                    "process_key": seen.process_key,
+                    "status": seen.status,
+                    "opened_at": seen.opened_at,
+                    "open_tasks": selectors.case_tasks_for(reader, seen),
+                }
+            )
+    assert len({len(body["open_tasks"]) for body in bodies}) > 1
+    for zone in ("UTC", "Europe/Oslo"):
+        with timezone.override(zone):
+            for body in bodies:
+                written = CaseCreatedSerializer(body).data
+                own = serializers.Serializer.to_representation(CaseCreatedSerializer(), body)
+                assert json.dumps(written, cls=JSONEncoder) == json.dumps(own, cls=JSONEncoder)
+                assert list(written) == list(CaseCreatedSerializer().fields)

@@ -39,18 +39,19 @@ def test_a_case_started_while_the_persons_last_case_is_erased(monkeypatch, users
     closed_long_ago(old)
     found, erasure_done = threading.Event(), threading.Event()
     eraser: dict = {}
-    next_reference = case_services._next_reference
+    held_person = case_services._held_person
 
-    def found_then_wait():
+    def found_then_wait(*args):
+        person = held_person(*args)
         found.set()  # the person is found (or made), the new case not written yet
         deadline = time.monotonic() + 30
         while not erasure_done.is_set() and time.monotonic() < deadline:
             if "pid" in eraser and _blocked(eraser["pid"]):
                 break  # the erasure waits for this start
             time.sleep(0.02)
-        return next_reference()
+        return person
 
-    monkeypatch.setattr(case_services, "_next_reference", found_then_wait)
+    monkeypatch.setattr(case_services, "_held_person", found_then_wait)
 
     def erase():
         assert found.wait(timeout=30)
@@ -160,14 +161,15 @@ def test_a_case_start_holding_its_person_keeps_no_read_of_their_other_cases_wait
     (intake,) = open_tasks(earlier)
     complete(intake, {"has_home": False, "housing_situation": "uten_bolig"}, actor=users["kari"])
     holding, release = threading.Event(), threading.Event()
-    next_reference = case_services._next_reference
+    held_person = case_services._held_person
 
-    def hold_then_go():
+    def hold_then_go(*args):
+        person = held_person(*args)
         holding.set()  # the person row is held; the new case is not written yet
         assert release.wait(timeout=30)
-        return next_reference()
+        return person
 
-    monkeypatch.setattr(case_services, "_next_reference", hold_then_go)
+    monkeypatch.setattr(case_services, "_held_person", hold_then_go)
     reads_before = AccessLog.objects.filter(case=earlier).count()
     read_done = threading.Event()
 

@@ -4,6 +4,8 @@ its first tasks, in one transaction. ``workflows.services.start_case`` is the en
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -114,14 +116,7 @@ def start_case(
         # case has the name as typed (``Case.person_name``), else a starter who typed any
         # number would learn whose it is and that the services know them.
         person_row = _held_person(national_id, name)
-        reference = _next_reference()  # locks the year's counter: case starts queue up here
-        # Whether a running case holds the key (an external system's number for the person)
-        # is told only here, under the lock: to one who may start this case and whose start
-        # is otherwise valid, and only of the cases they see (``_correlation_key_errors``).
-        if correlation_key and (errors := _correlation_key_errors(correlation_key, actor, starter_agency)):
-            raise InvalidInput("case.invalid", errors=errors)
-        case = Case.objects.create(
-            reference=reference,
+        case = Case(
             person=person_row,
             person_name=name,
             process_key=definition.key,
@@ -137,22 +132,35 @@ def start_case(
             opened_by=actor,
             responsible=responsible,
         )
+        instance = ProcessInstance(
+            definition=definition,
+            state="{}",
+            serializer_version=engine.SERIALIZER_VERSION,
+            spiff_version=engine.SPIFFWORKFLOW_VERSION,
+            version=0,
+            # What the step writes over it (``steps.advance``); not the column's default.
+            timer_path_categories=runtime.timer_path_categories,
+            correlation_key=correlation_key,
+            correlation_agency=starter_agency if correlation_key else None,
+        )
+        if correlation_key or connection.vendor != "postgresql":
+            case.reference = _next_reference()  # locks the year's counter: case starts queue up here
+            # Whether a running case holds the key (an external system's number for the person)
+            # is told only here, under the lock: to one who may start this case and whose start
+            # is otherwise valid, and only of the cases they see (``_correlation_key_errors``).
+            if correlation_key and (errors := _correlation_key_errors(correlation_key, actor, starter_agency)):
+                raise InvalidInput("case.invalid", errors=errors)
+            case.save(force_insert=True)
+            instance.case = case
+            instance.save(force_insert=True)
+        else:  # nothing to check under the counter's lock: numbered and written in one statement
+            _insert_numbered(case, instance)
         CaseParticipant.objects.bulk_create(
             [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
         )
         grant_case_access(case, agencies.values())
         workflow = engine.new_workflow(runtime.bundle, start_data)
         caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
-        instance = ProcessInstance.objects.create(
-            case=case,
-            definition=definition,
-            state="{}",
-            serializer_version=engine.SERIALIZER_VERSION,
-            spiff_version=engine.SPIFFWORKFLOW_VERSION,
-            version=0,
-            correlation_key=correlation_key,
-            correlation_agency=starter_agency if correlation_key else None,
-        )
         instance.case = case
         # A new instance has no task rows yet: none to read (``ready_before``).
         step = steps.Step(
@@ -347,19 +355,87 @@ def _held_person(national_id: str | None, name: str) -> Person:
     return held
 
 
+def _reference_parts() -> tuple[int, str]:
+    """The counter's year and the reference's text before the year's number."""
+    year = timezone.localdate().year
+    return year, f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-"
+
+
 def _next_reference() -> str:
     """The year's next number in one statement (was three: create the year's row if new,
     lock it, update it). The upsert locks the row until the start commits, so case starts
     still queue up here and a rolled-back start gives its number back."""
-    year = timezone.localdate().year
+    year, prefix = _reference_parts()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_counted_sql()} RETURNING {connection.ops.quote_name('last')}", [year])
+        (number,) = cursor.fetchone()
+    return f"{prefix}{number:06d}"
+
+
+def _counted_sql() -> str:
+    """The upsert that takes the year's next number (its parameter: the year)."""
     quote = connection.ops.quote_name
     table = quote(CaseReferenceCounter._meta.db_table)
     last = quote("last")
+    return (
+        f"INSERT INTO {table} ({quote('year')}, {last}) VALUES (%s, 1) "  # noqa: S608 (names from the model)
+        f"ON CONFLICT ({quote('year')}) DO UPDATE SET {last} = {table}.{last} + 1"
+    )
+
+
+def _values_sql(model, fields) -> str:
+    quote = connection.ops.quote_name
+    return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+
+
+@cache
+def _numbered_insert_sql() -> tuple[str, tuple, tuple]:
+    """PostgreSQL: the case's and its process instance's inserts with ``_next_reference``'s
+    upsert as data-modifying ``WITH``s, the reference made from the number it returns
+    (``{number:06d}``: six digits at least); the case's id and reference and the instance's
+    id read. Parameters: the year, the reference's prefix, the case's fields' values, the
+    instance's (its case's id the case insert's)."""
+    quote = connection.ops.quote_name
+    meta = Case._meta
+    case_fields = tuple(field for field in meta.concrete_fields if field is not meta.pk and field.name != "reference")
+    instance_meta = ProcessInstance._meta
+    instance_fields = tuple(
+        field for field in instance_meta.concrete_fields if field is not instance_meta.pk and field.name != "case"
+    )
+    last = f"counted.{quote('last')}"
+    reference = f"(SELECT %s::text || lpad({last}::text, greatest(6, length({last}::text)), '0') FROM counted)"  # noqa: S608
+    case_id = f"(SELECT {quote(meta.pk.column)} FROM opened)"  # noqa: S608
+    case_values = ", ".join([reference, *["%s"] * len(case_fields)])
+    instance_values = ", ".join([case_id, *["%s"] * len(instance_fields)])
+    sql = (
+        f"WITH counted AS ({_counted_sql()} RETURNING {quote('last')}), "  # noqa: S608 (names from the models)
+        f"opened AS ({_values_sql(Case, (meta.get_field('reference'), *case_fields))} VALUES ({case_values}) "
+        f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('reference').column)}), "
+        f"started AS ({_values_sql(ProcessInstance, (instance_meta.get_field('case'), *instance_fields))} "
+        f"VALUES ({instance_values}) RETURNING {quote(instance_meta.pk.column)}) "
+        f"SELECT opened.{quote(meta.pk.column)}, opened.{quote(meta.get_field('reference').column)}, "
+        f"started.{quote(instance_meta.pk.column)} FROM opened, started"
+    )
+    return sql, case_fields, instance_fields
+
+
+def _insert_numbered(case: Case, instance: ProcessInstance) -> None:
+    """``case.reference = _next_reference(); case.save(force_insert=True)``, then the
+    instance's insert, in one statement (a case start sent three): the counter's row is
+    locked until the start commits all the same, so starts queue up on it, two at once get
+    two numbers and a rolled-back start gives its number back."""
+    year, prefix = _reference_parts()
+    sql, case_fields, instance_fields = _numbered_insert_sql()
+    db = connection
+    params = [
+        year,
+        prefix,
+        *(field.get_db_prep_save(field.pre_save(case, True), db) for field in case_fields),
+        *(field.get_db_prep_save(field.pre_save(instance, True), db) for field in instance_fields),
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({quote('year')}, {last}) VALUES (%s, 1) "  # noqa: S608 (names from the model)
-            f"ON CONFLICT ({quote('year')}) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}",
-            [year],
-        )
-        (number,) = cursor.fetchone()
-    return f"{settings.BROBYGGER['CASE_REFERENCE_PREFIX']}-{year}-{number:06d}"
+        cursor.execute(sql, params)
+        case.pk, case.reference, instance.pk = cursor.fetchone()
+    instance.case = case
+    for saved in (case, instance):
+        saved._state.adding, saved._state.db = False, connection.alias

@@ -1,0 +1,71 @@
+"""A case's reference (BK-<year>-<number>): the year's next number, taken under the
+counter's row lock until the start commits. On PostgreSQL a start without a correlation key
+takes it in the case's own insert (``services.cases._insert_numbered``), one statement less."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.threads import all_at_once, meet_after
+from workflows.models import Case, CaseReferenceCounter, ProcessInstance
+from workflows.services import cases as case_services
+
+from .helpers import PERSON, start_prison_case
+
+OTHER_PERSON = {"name": "Kari Nordmann", "national_id": "05840399895"}
+
+
+def _number(reference: str) -> int:
+    return int(reference.rsplit("-", 1)[1])
+
+
+@pytest.mark.postgres
+def test_a_start_takes_its_reference_and_writes_its_instance_in_the_cases_insert(shipped, users, agencies):
+    start_prison_case(users, agencies)  # the year's row exists, the caches are warm
+    with CaptureQueriesContext(connection) as queries:
+        case = start_prison_case(users, agencies)
+    counters = [q["sql"] for q in queries if '"workflows_casereferencecounter"' in q["sql"]]
+    assert len(counters) == 1 and '"workflows_case"' in counters[0], counters
+    instances = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "workflows_processinstance"')]
+    assert not instances and '"workflows_processinstance"' in counters[0], instances
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.reference == case.reference
+    _, year, number = case.reference.rsplit("-", 2)
+    assert len(number) == 6 and CaseReferenceCounter.objects.get(year=int(year)).last == int(number)
+    instance = ProcessInstance.objects.get(case=case)
+    assert (instance.pk, instance.status, instance.version) == (case.instances.get().pk, "running", 1)
+    assert instance.state != "{}" and case.tasks.count() == 1
+
+
+@pytest.mark.parametrize("last", (0, 41, 999_998, 999_999, 12_345_678))
+def test_the_number_has_six_digits_at_least_and_never_loses_one(last, shipped, users, agencies):
+    year, prefix = case_services._reference_parts()
+    CaseReferenceCounter.objects.update_or_create(year=year, defaults={"last": last})
+    case = start_prison_case(users, agencies)
+    assert case.reference == f"{prefix}{last + 1:06d}"
+    assert Case.objects.get(pk=case.pk).reference == case.reference
+    assert CaseReferenceCounter.objects.get(year=year).last == last + 1
+
+
+def test_a_start_with_a_correlation_key_is_numbered_as_one_without(shipped, users, agencies):
+    first = start_prison_case(users, agencies)
+    keyed = start_prison_case(users, agencies, correlation_key="FENGSEL-1")
+    assert _number(keyed.reference) == _number(first.reference) + 1
+    assert Case.objects.get(pk=keyed.pk).reference == keyed.reference
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_at_once_get_two_numbers_one_after_the_other(monkeypatch, shipped, users, agencies):
+    # Both have held their person (two people: the same one would queue them there) before
+    # either takes a number: they meet at the counter.
+    meet_after(monkeypatch, case_services, "_held_person")
+    started = all_at_once(
+        [lambda: start_prison_case(users, agencies), lambda: start_prison_case(users, agencies, person=OTHER_PERSON)]
+    )
+    assert all(isinstance(case, Case) for case in started), started
+    numbers = sorted(_number(Case.objects.get(pk=case.pk).reference) for case in started)
+    assert numbers[1] == numbers[0] + 1
+    year, _ = case_services._reference_parts()
+    assert CaseReferenceCounter.objects.get(year=year).last == numbers[1]
+    assert {case.person_name for case in started} == {PERSON["name"], OTHER_PERSON["name"]}
