@@ -785,7 +785,11 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
     if field in kept and kept[field][0] == old:  # as the steps every case passes left it
         kept[field] = [value, kept[field][1]]
         case.data_common = kept
-    if field in common and data[field] != old:  # the branch's value stays the case's
+    # The branch's value stays the case's: another value, or the same one another agency's
+    # step recorded (its source), which that agency answers for (until h-attack19 the same
+    # value was rewritten, under the other agency's name, by the correction of the earlier one).
+    rewritten = field in common and (data[field] != old or (case.data_sources or {}).get(field) != common[field][1])
+    if rewritten:
         case.save(update_fields=["data_common"])
         # An outcome a step on no branch recorded holds the value every case's steps left (a
         # step on the branch wrote over it later): it follows, as where no branch did; one a
