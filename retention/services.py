@@ -15,7 +15,7 @@ from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from core.national_id import InvalidNationalId, validate_national_id
-from permissions import rules
+from permissions import policy, rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, AccessLog, BreakGlass, Consent, Role
 from retention.archive import keep_pending_packages
 from retention.erasure import erase_case, log_coordinator_action, scrub_admin_log
@@ -218,6 +218,16 @@ def earlier_choices(actor, case) -> list[str]:
         return []
     hidden = selectors.branch_fields_hidden(actor, case)
     return [name for name in mine if name not in hidden and _may_correct(actor, case, name, common[name][1])]
+
+
+def earlier_shown(actor, case, field: str):
+    """The earlier value of ``field`` (one of ``earlier_choices``) for the correction form to show
+    the agency that recorded it, its read logged as the case answer's ``earlier`` is (own data).
+    Until h-attack19 the form showed it without an access-log row."""
+    value, recorded_by = (case.data_common or {})[field]
+    category = rules.category_of(selectors.case_field_rules(case).fields.get(field, RESTRICTED))
+    policy.log_earlier_read(actor, case, category, recorded_by)
+    return value
 
 
 def _reason(reason) -> str:
