@@ -187,6 +187,15 @@ def _coordination_read(user, case, agency_id, role, basis: str, item: str, at=No
     )
 
 
+def log_earlier_read(user, case, category: str, recorded_by: int | None) -> None:
+    """One value its own agency recorded before a step on a branch wrote over it (``Case.
+    data_common``), shown to ``user`` outside ``case_data_for(show_earlier=)`` (the correction
+    form): logged as that read is, their own data."""
+    decision = rules.decide_own_value(rules.case_access(user, case), recorded_by)
+    if decision and category not in UNLOGGED_CATEGORIES:
+        insert_rows([_log_row(user, case, decision, category, AccessAction.READ, timezone.now())])
+
+
 def log_audit_read(user, case, *, item: str) -> None:
     """A read of what the access log's readers read (``rules.access_log_standing``): the
     case's access log (``item`` "access-log": who saw the person's data, and when) or its

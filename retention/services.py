@@ -15,7 +15,7 @@ from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from core.national_id import InvalidNationalId, validate_national_id
-from permissions import rules
+from permissions import policy, rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, AccessAction, AccessLog, BreakGlass, Consent, Role
 from retention.archive import keep_pending_packages
 from retention.erasure import erase_case, log_coordinator_action, scrub_admin_log
@@ -218,6 +218,16 @@ def earlier_choices(actor, case) -> list[str]:
         return []
     hidden = selectors.branch_fields_hidden(actor, case)
     return [name for name in mine if name not in hidden and _may_correct(actor, case, name, common[name][1])]
+
+
+def earlier_shown(actor, case, field: str):
+    """The earlier value of ``field`` (one of ``earlier_choices``) for the correction form to show
+    the agency that recorded it, its read logged as the case answer's ``earlier`` is (own data).
+    Until h-attack19 the form showed it without an access-log row."""
+    value, recorded_by = (case.data_common or {})[field]
+    category = rules.category_of(selectors.case_field_rules(case).fields.get(field, RESTRICTED))
+    policy.log_earlier_read(actor, case, category, recorded_by)
+    return value
 
 
 def _reason(reason) -> str:
@@ -785,7 +795,11 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
     if field in kept and kept[field][0] == old:  # as the steps every case passes left it
         kept[field] = [value, kept[field][1]]
         case.data_common = kept
-    if field in common and data[field] != old:  # the branch's value stays the case's
+    # The branch's value stays the case's: another value, or the same one another agency's
+    # step recorded (its source), which that agency answers for (until h-attack19 the same
+    # value was rewritten, under the other agency's name, by the correction of the earlier one).
+    rewritten = field in common and (data[field] != old or (case.data_sources or {}).get(field) != common[field][1])
+    if rewritten:
         case.save(update_fields=["data_common"])
         # An outcome a step on no branch recorded holds the value every case's steps left (a
         # step on the branch wrote over it later): it follows, as where no branch did; one a

@@ -101,7 +101,7 @@ def _value_choices(case, user, field: str) -> list[tuple[str, str]]:
     their own earlier one, shown here; else none (the value the case shows them)."""
     if field not in services.earlier_choices(user, case):
         return []
-    earlier = (case.data_common or {})[field][0]
+    earlier = services.earlier_shown(user, case, field)  # its read logged
     current = field in services.correctable_fields(user, case)
     choices = [(services.CURRENT, _("The value the case shows now"))] if current else []
     text = _("The value your agency recorded before a later step changed it: %(value)s") % {"value": earlier}
@@ -232,10 +232,12 @@ def correction(request, pk):
         if ErasureRecord.objects.filter(case=case).exists():
             raise Conflict("retention.erased")
         services.check_may_correct(request.user, case, field, services.value_of(of))  # another agency's: 403
-        form = _correction_form(case, request.user, field)
-        if form is None:
+        # The field's label only: the form (its earlier value shown, and its read logged) is
+        # made where a page shows it.
+        label = dict(_correctable(case, request.user)).get(field)
+        if label is None:
             raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
-        data, errors, _raw = schema_forms.data_from_post(_value_schema(case, field, form["label"]), post)
+        data, errors, _raw = schema_forms.data_from_post(_value_schema(case, field, label), post)
         if "value" not in data and not errors:
             errors = [field_error("value", "field.required")]
         if errors:

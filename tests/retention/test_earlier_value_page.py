@@ -122,3 +122,23 @@ def test_the_case_page_shows_the_health_service_its_earlier_value(users, agencie
             page = web(users[name]).get(reverse("case", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="nb")
             shown = said in page.content.decode()
             assert shown == (name == "helga" and branch), (name, branch)
+
+
+def test_the_form_s_showing_of_the_earlier_value_is_logged(cases, users):
+    """The correction form shows the coordinator the value its agency recorded (h-attack19): a
+    read of case data like the case page's ``earlier``, logged as their own data. Until
+    h-attack19 the retention page showed it without an access-log row (the page shows no other
+    value of the case); where no branch wrote over it, nothing is shown and nothing logged."""
+    from permissions.models import AccessLog
+
+    own = AccessLog.objects.filter(username="bjorn", category="coordination", basis="own-data")
+    for branch, case in cases.items():
+        before = own.filter(case=case).count()
+        page = _page(users["bjorn"], case, field="move_date").content.decode()
+        assert (EARLIER_TEXT in page) == branch
+        assert own.filter(case=case).count() == before + (1 if branch else 0), branch
+        # Nor a refused form shown again without its row (a wrong reason keeps the value shown).
+        before = own.filter(case=case).count()
+        refused = _post(users["bjorn"], case, reason="")
+        assert refused.status_code == 400 and (EARLIER_TEXT in refused.content.decode()) == branch
+        assert own.filter(case=case).count() == before + (1 if branch else 0), branch
