@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from permissions import rules
@@ -203,6 +203,35 @@ class MembershipAdmin(RoleGrantAdmin):
     list_filter = ["role", "agency"]
 
 
+class GatedAdmin(admin.ModelAdmin):
+    """Rows that name cases (which agency read, shared, corrected, failed or wrote to which
+    case) are shown to whom ``shown_to`` allows; Django's view permission alone showed any
+    staff user every agency's rows. For anyone else the list, the pages and the history
+    answer 403 (``tests/permissions/test_admin_incidents.py``)."""
+
+    @staticmethod
+    def shown_to(user) -> bool:
+        return rules.may_give_admin_powers(user)  # an active superuser
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if self.shown_to(request.user) else queryset.none()
+
+    def has_view_permission(self, request, obj=None):
+        return self.shown_to(request.user) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.shown_to(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.shown_to(request.user) and super().has_delete_permission(request, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self.has_view_permission(request):  # before the row is looked for (Django's order)
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown, never changed here: consents change through the services (with an event),
     the access log never changes."""
@@ -218,7 +247,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdmin):
+class ConsentAdmin(GatedAdmin, ReadOnlyAdmin):
     """Which provision a sharing rests on, to assess the list of legal bases. Not whom it is
     about, nor its purpose and note (free text about the person): that is case data, read on
     the case page by those who work the case (superusers get no silent access either)."""
@@ -242,7 +271,7 @@ class ConsentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAdmin):
+class AccessLogAdmin(GatedAdmin, ReadOnlyAdmin):
     """Who read which category of which case. Not the person (their name ties a case
     reference to someone: the auditors' pages and the person's report give that, to those
     who may), nor the keyed hash that links an erased person's rows across cases."""

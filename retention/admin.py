@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from permissions.admin import GatedAdmin
 from retention.models import ArchiveExport, Correction, ErasureRecord, RetentionRule, RetentionRuleChange
 
 
@@ -56,7 +57,7 @@ class ArchiveExportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Correction)
-class CorrectionAdmin(ReadOnlyAdmin):
+class CorrectionAdmin(GatedAdmin, ReadOnlyAdmin):
     """Corrections without their old values (those stay in the table, for the audit trail) and
     without the words about the person's request."""
 

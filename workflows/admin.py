@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from permissions import rules
-from permissions.admin import WriteOnlySecretForm
+from permissions.admin import GatedAdmin, WriteOnlySecretForm
 from workflows import selectors
 from workflows.models import (
     Incident,
@@ -18,30 +17,12 @@ from workflows.models import (
 )
 
 
-class OperatorsOnlyAdmin(admin.ModelAdmin):
-    """Rows that name cases (an incident, a job, a message sent or received: the case's
-    reference, where its path went, which agency wrote to it) are shown to who sees incidents
+class OperatorsOnlyAdmin(GatedAdmin):
+    """Incidents, jobs and the messages a case sent and received: for who sees incidents
     outside the admin (``rules.admin_shows_incidents``: the process admin who works no cases)
-    and to superusers. Django's view permission alone showed any staff user every agency's
-    rows; for anyone else the list, the pages and the history answer 403."""
+    and superusers."""
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if rules.admin_shows_incidents(request.user) else queryset.none()
-
-    def has_view_permission(self, request, obj=None):
-        return rules.admin_shows_incidents(request.user) and super().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return rules.admin_shows_incidents(request.user) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return rules.admin_shows_incidents(request.user) and super().has_delete_permission(request, obj)
-
-    def history_view(self, request, object_id, extra_context=None):
-        if not self.has_view_permission(request):  # before the row is looked for (Django's order)
-            raise PermissionDenied
-        return super().history_view(request, object_id, extra_context)
+    shown_to = staticmethod(rules.admin_shows_incidents)
 
 
 @admin.register(Incident)

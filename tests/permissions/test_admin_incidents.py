@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from permissions.models import Membership, Role
+from permissions.models import AccessLog, Consent, Membership, Role
+from retention.models import Correction
 from workflows.models import Incident, Job, JobKind, OutboxMessage, ProcessInstance, ReceivedMessage
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +139,61 @@ def test_the_operators_still_read_the_case_s_jobs_and_messages(users, django_use
     for client in (_staff_client(users["ada"]), superuser):
         for url in _pages(case_rows[model], model)[:3]:
             assert client.get(url).status_code == 200, url
+
+
+# Who read, shared or corrected which category of which case: the superusers' alone in the
+# admin (the auditors read the access log on their own pages, scoped to their agency).
+SUPERUSER_ROWS = {"permissions": ["consent", "accesslog"], "retention": ["correction"]}
+
+
+@pytest.fixture
+def sharing_rows(prison_case, agencies, users, consent_basis):
+    return {
+        "consent": Consent.objects.create(
+            person=prison_case.person,
+            case=prison_case,
+            agency=agencies["nav"],
+            categories=["health"],
+            legal_basis=consent_basis,
+        ),
+        "accesslog": AccessLog.objects.create(
+            user=users["helga"], username="helga", case=prison_case, category="health", action="read"
+        ),
+        "correction": Correction.objects.create(
+            case=prison_case,
+            field="move_date",
+            category="housing",
+            reason="feil dato",
+            corrected_by=users["kari"],
+            agency=agencies["housing"],
+            corrected_at=timezone.now(),
+        ),
+    }
+
+
+@pytest.mark.parametrize("app, model", [(app, model) for app, models in SUPERUSER_ROWS.items() for model in models])
+def test_who_read_shared_or_corrected_a_case_is_no_staff_user_s_to_read_in_the_admin(
+    users, django_user_model, sharing_rows, prison_case, app, model
+):
+    """Until 2026-12-06 Django's view permission alone showed any staff user every agency's
+    consents, access-log rows and corrections: which agency read or was given whose health
+    data, in which case. The process admin who reads incidents does not read these either."""
+    row = sharing_rows[model]
+    for name in ("nils", "ada"):
+        user = users[name]
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        user.user_permissions.add(*Permission.objects.filter(content_type__app_label=app, codename=f"view_{model}"))
+        client = Client()
+        client.force_login(user)
+        for url in (
+            reverse(f"admin:{app}_{model}_changelist"),
+            reverse(f"admin:{app}_{model}_change", args=[row.pk]),
+            reverse(f"admin:{app}_{model}_history", args=[row.pk]),
+        ):
+            answer = client.get(url)
+            assert answer.status_code == 403, (name, url)
+            assert prison_case.reference not in answer.content.decode()
+    superuser = Client()
+    superuser.force_login(django_user_model.objects.create_superuser("root-admin", "root@example.org", "pw-1234567"))
+    assert superuser.get(reverse(f"admin:{app}_{model}_change", args=[row.pk])).status_code == 200
