@@ -92,22 +92,15 @@ def correctable_fields(actor, case) -> list[str]:
     common = _common_corrected(case, rewritten)
     sources = {**(case.data_sources or {}), **{name: common[name][1] for name in common}}
     taking_part = set(case.participants.values_list("agency_id", flat=True))
-
-    def may_correct(name: str) -> bool:
-        category = fields.fields.get(name, RESTRICTED)
-        recorded_by = sources.get(name)
-        return rules.can_correct_value(
-            actor,
-            case,
-            category=category,
-            recorded_by=recorded_by,
-            case_open=case.status == CaseStatus.OPEN,
-            in_case_file=retention.get(category, retention[RESTRICTED]).in_case_file,
-            recorder_left=recorded_by is not None and recorded_by not in taking_part,
-        )
-
     shown = visible_fields(actor, case)
-    return [name for name in shown if (name not in rewritten or name in common) and may_correct(name)]
+    return [
+        name
+        for name in shown
+        if (name not in rewritten or name in common)
+        and _may_correct_with(
+            actor, case, fields.fields.get(name, RESTRICTED), sources.get(name), retention, taking_part
+        )
+    ]
 
 
 def _common_corrected(case: Case, hidden) -> dict[str, list]:
@@ -185,6 +178,12 @@ def _may_correct(actor, case, name: str, recorded_by: int | None) -> bool:
     category = selectors.case_field_rules(case).fields.get(name, RESTRICTED)
     retention = rules_for_process(case.process_key)
     taking_part = set(case.participants.values_list("agency_id", flat=True))
+    return _may_correct_with(actor, case, category, recorded_by, retention, taking_part)
+
+
+def _may_correct_with(actor, case, category: str, recorded_by: int | None, retention, taking_part) -> bool:
+    """``rules.can_correct_value`` for a value of ``category`` recorded by ``recorded_by``, with
+    the process's retention rules and the agencies taking part read once by the caller."""
     return rules.can_correct_value(
         actor,
         case,
