@@ -34,7 +34,7 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import Expression, F, Func, IntegerField, JSONField, Subquery
+from django.db.models import F, Func, JSONField, Subquery
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
 
 # Stand-ins: values no id, text or moment of ours takes. The integers fit a 32-bit column
@@ -62,89 +62,6 @@ def _standin(kind: type, index: int):
     if kind is datetime.datetime:
         return _MOMENT_BASE + datetime.timedelta(microseconds=index + 1)
     raise TypeError(f"a prepared value is one of {_KINDS}, not {kind}")
-
-
-class _ConstantParam(int):
-    """A ``DatabaseConstant``'s value among a statement's parameters: an ``int`` to the
-    database driver, recognised by a compiled statement (``_Compiled``), which puts in the
-    constant's current value on every run rather than the one it was compiled with."""
-
-    constant: DatabaseConstant
-
-
-class DatabaseConstant:
-    """An id that only a migration changes (a permission's, a content type's), read once per
-    process and database and then sent as a parameter of the statements that used to look it
-    up in a subquery (planned and run on every list: 80-300 microseconds of PostgreSQL's CPU).
-
-    Kept per database (alias, name, host, port: the test runner's database is another one)
-    and forgotten on ``post_migrate`` (``forget_constants``): a migration, a test database
-    created again, a test's flush all send it, and may give the row another id. A compiled
-    statement (``Prepared``) keeps the constant, not its value (``_ConstantParam``)."""
-
-    def __init__(self, read: Callable[[str], int | None]):
-        self._read = read
-        self._values: dict[tuple, int] = {}
-        _CONSTANTS.append(self)
-
-    @staticmethod
-    def _key(db) -> tuple:
-        settings = db.settings_dict
-        return (db.alias, settings.get("NAME"), settings.get("HOST"), settings.get("PORT"))
-
-    def value(self, db=None) -> int:
-        """The id (read from ``db`` the first time); a database without the row gives -1,
-        which matches nothing (and is not remembered)."""
-        db = connections[DEFAULT_DB_ALIAS] if db is None else db
-        key = self._key(db)
-        found = self._values.get(key)
-        if found is None:
-            read = self._read(db.alias)
-            if read is None:
-                return -1
-            found = self._values[key] = int(read)
-        return found
-
-    def forget(self) -> None:
-        self._values.clear()
-
-    def expression(self) -> Expression:
-        """The value as an expression of a queryset (``permission_id=constant.expression()``)."""
-        return _ConstantExpression(self)
-
-
-_CONSTANTS: list[DatabaseConstant] = []
-
-
-def forget_constants() -> None:
-    """Every ``DatabaseConstant`` read again at its next use (after ``post_migrate``)."""
-    for constant in _CONSTANTS:
-        constant.forget()
-
-
-def warm_constants(db) -> None:
-    """Read the constants a statement may use before it is built (the build may not read)."""
-    for constant in _CONSTANTS:
-        constant.value(db)
-
-
-class _ConstantExpression(Expression):
-    output_field = IntegerField()
-
-    def __init__(self, constant: DatabaseConstant):
-        super().__init__()
-        self.constant = constant
-
-    def as_sql(self, compiler, connection):
-        param = _ConstantParam(self.constant.value(connection))
-        param.constant = self.constant
-        return "%s", [param]
-
-    def __eq__(self, other):
-        return isinstance(other, _ConstantExpression) and other.constant is self.constant
-
-    def __hash__(self):
-        return hash((type(self), id(self.constant)))
 
 
 def _refuse_queries(execute, sql, params, many, context):
@@ -254,7 +171,6 @@ class Prepared:
 
     def _build_with(self, db, first_index: int):
         standins = [_standin(kind, first_index + index) for index, kind in enumerate(self._kinds)]
-        warm_constants(db)
         with db.execute_wrapper(_refuse_queries):
             queryset = self._build(*standins)
             compiler = queryset.query.get_compiler(using=db.alias)
@@ -281,10 +197,6 @@ def _adapt(db, value):
 class _Compiled:
     def __init__(self, sql: str, params: tuple, slots: tuple, compiler):
         self.sql, self.params, self.slots, self.compiler = sql, params, slots, compiler
-        # The ``DatabaseConstant``s among the parameters: their current values on every run.
-        self._constants = tuple(
-            (position, param.constant) for position, param in enumerate(params) if isinstance(param, _ConstantParam)
-        )
         # The fields' converters, found once: ``results_iter`` looks them up for every result
         # (each column's field and the backend asked again), which was a tenth of a prepared
         # read's Python.
@@ -298,8 +210,6 @@ class _Compiled:
         params = list(self.params)
         for position, index in self.slots:
             params[position] = _adapt(db, values[index])
-        for position, constant in self._constants:
-            params[position] = constant.value(db)
         return params
 
     def fetch(self, db, values, server_prepared: bool = False) -> list:

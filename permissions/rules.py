@@ -75,7 +75,7 @@ from permissions.models import (
     Membership,
     Role,
 )
-from permissions.prepared import DatabaseConstant, Prepared, RowsInJSON, values_in_json
+from permissions.prepared import Prepared, RowsInJSON, values_in_json
 
 # --- the category table (design §6, domain.md "Data categories and access") -----------
 
@@ -373,21 +373,6 @@ def can_use_directory(user) -> bool:
 # --- the guardian object permission -----------------------------------------------------
 
 
-def _view_case_id(using: str) -> int | None:
-    return (
-        Permission.objects.using(using)
-        .filter(codename="view_case", content_type__app_label="workflows")
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-# The permission's id, sent as a parameter of the lists' statements: looking it up in a
-# subquery (joined with its content type) was planned and run in every list read, 80-300
-# microseconds of PostgreSQL's CPU each (README "Read paths at scale").
-VIEW_CASE_ID = DatabaseConstant(_view_case_id)
-
-
 def _granted(case_id, group_id):
     """``view_case`` on the case held by the group (both may be ``OuterRef``s): guardian's
     direct foreign-key model, looked up by integer keys."""
@@ -459,12 +444,13 @@ def _participates_with_grant(user, agency_ids, case_id=None, *, per_row: bool = 
     group_of = {agency_id: group_id for agency_id, group_id in _agency_groups(user) if agency_id in agency_ids}
     if not group_of:
         return Q(pk__in=[])
+    view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
     widely = per_row or _takes_part_widely(user, agency_ids)
 
     def participates_and_granted(agencies, groups) -> Q:
         participates = CaseParticipant.objects.filter(case_id=case_id, agency_id__in=agencies)
         granted = CaseGroupObjectPermission.objects.filter(
-            content_object_id=case_id, group_id__in=groups, permission_id=VIEW_CASE_ID.expression()
+            content_object_id=case_id, group_id__in=groups, permission_id=Subquery(view_case[:1])
         )
         if widely:
             return Q(_Found(Subquery(participates.values("pk")[:1]))) & Q(_Found(Subquery(granted.values("pk")[:1])))
@@ -755,8 +741,9 @@ def listed_cases(user, queryset):
         return visible_cases(user, queryset)
     (agency_id,) = mine
     group_id = dict(_agency_groups(user))[agency_id]
+    view_case = Permission.objects.filter(codename="view_case", content_type__app_label="workflows").values("pk")
     granted = CaseGroupObjectPermission.objects.filter(
-        content_object_id=OuterRef("pk"), group_id=group_id, permission_id=VIEW_CASE_ID.expression()
+        content_object_id=OuterRef("pk"), group_id=group_id, permission_id=Subquery(view_case[:1])
     )
     earlier = CaseParticipant.objects.filter(case_id=OuterRef("pk"), agency_id=agency_id, pk__lt=OuterRef(_WALK_ID))
     return (

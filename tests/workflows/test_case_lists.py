@@ -8,11 +8,8 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
-from django.db import connection, transaction
-from django.db.models.signals import post_migrate
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -21,7 +18,7 @@ from api.pagination import ordering_keys, read_after, read_listing_after
 from api.serializers import CaseSummarySerializer
 from bench.scale.load import username
 from permissions import rules
-from permissions.models import Agency, CaseGroupObjectPermission, Membership
+from permissions.models import Agency, Membership
 from tests.loaded import loaded_once
 from workflows import case_lists, selectors
 from workflows.case_lists import CaseListing
@@ -252,54 +249,3 @@ def test_a_search_is_compiled_once_per_shape_and_sent_with_its_words(loaded):
         rows = listing_of(fresh(user), {"q": "Person 47"})[0:PAGE]
     assert rows and rows == list(queryset_of(user, {"q": "Person 47"})[:PAGE])
     assert all("Person 47" in case.person_name for case in rows)
-
-
-LISTS = ["/api/v1/tasks/?assigned=agency&status=active", "/api/v1/cases/", "/api/v1/cases/?q=Person"]
-
-
-def _listed(client) -> dict[str, list]:
-    answers = {path: client.get(path) for path in LISTS}
-    assert {path: answer.status_code for path, answer in answers.items()} == dict.fromkeys(LISTS, 200)
-    return {path: [row["id"] for row in answer.json()["results"]] for path, answer in answers.items()}
-
-
-@pytest.mark.parametrize("number", [0, 19])
-def test_the_lists_send_the_view_case_permission_as_a_value(loaded, number):
-    """The agency inbox and the case lists name the ``view_case`` permission by its id, a
-    value of the statement: looking it up in a subquery (joined with its content type) was
-    planned and run in every list read, 80-300 microseconds of PostgreSQL's CPU each."""
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username("nav", number)))
-    _listed(client)  # the statements compiled
-    with CaptureQueriesContext(connection) as queries:
-        listed = _listed(client)
-    assert listed["/api/v1/cases/"] and listed["/api/v1/cases/?q=Person"]
-    assert [query["sql"] for query in queries if "auth_permission" in query["sql"]] == []
-
-
-def test_a_permission_given_another_id_is_read_again_after_a_migration(loaded):
-    """A test database made again, or a flush, gives the permission another id and sends
-    ``post_migrate``: the lists (compiled once per process) then send the new id, not the
-    one they were compiled with."""
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username("nav", 0)))
-    before = _listed(client)
-    workflows = apps.get_app_config("workflows")
-
-    def migrated() -> None:
-        post_migrate.send(
-            sender=workflows, app_config=workflows, verbosity=0, interactive=False, using="default", apps=apps, plan=[]
-        )
-
-    with transaction.atomic():
-        old = Permission.objects.get(codename="view_case", content_type__app_label="workflows")
-        new = Permission.objects.create(content_type=old.content_type, codename="view_case_again", name=old.name)
-        CaseGroupObjectPermission.objects.filter(permission=old).update(permission=new)
-        old.delete()
-        Permission.objects.filter(pk=new.pk).update(codename="view_case")
-        migrated()
-        assert _listed(client) == before
-        transaction.set_rollback(True)
-    # The old id back (the next tests' lists read it again).
-    migrated()
-    assert _listed(client) == before
