@@ -147,7 +147,7 @@ def test_no_reader_lists_a_case_whose_page_is_closed_to_them(cases, agencies, us
         "an agency that takes part without the grant (housing)": users["bjorn"],
         "an agency in no case": _user("halden", [(other_nav, Role.MEMBER)]),
         "two agencies: one takes part without the grant, one granted without taking part": _user(
-            "tove", [(agencies["housing"], Role.LEAD), (agencies["hospital"], Role.MEMBER)]
+            "tone", [(agencies["housing"], Role.LEAD), (agencies["hospital"], Role.MEMBER)]
         ),
         "a process admin": users["ada"],
         "an auditor": users["aud"],

@@ -95,7 +95,7 @@ def _listed_case_ids(user):
 
 def test_a_user_in_two_agencies_sees_in_the_lists_exactly_the_cases_whose_page_opens(split_standing, agencies, read_as):
     prison, discharge = split_standing
-    tove = _user("tove", [(agencies["housing"], Role.LEAD), (agencies["hospital"], Role.MEMBER)])
+    tove = _user("tone", [(agencies["housing"], Role.LEAD), (agencies["hospital"], Role.MEMBER)])
     Case.objects.filter(pk__in=[prison.pk, discharge.pk]).update(responsible=tove)  # both on her "today"
 
     assert not _opens(tove, prison)

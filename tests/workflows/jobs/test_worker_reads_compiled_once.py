@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.db.models.sql.compiler import SQLCompiler, SQLUpdateCompiler
 
 from tests.workflows.helpers import start_prison_case
@@ -66,6 +67,10 @@ def test_the_jobs_tasks_are_the_orms_tasks_read_without_building_a_queryset(ship
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's own statements (the UPDATE built once, the plan) are what it checks",
+)
 def test_a_batch_sends_its_e_mails_and_records_only_the_jobs_its_worker_holds(shipped, users, agencies):
     case = start_prison_case(users, agencies)
     claimed = queue.claim_external("w1", limit=10)
