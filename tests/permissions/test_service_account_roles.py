@@ -98,24 +98,7 @@ def test_nor_on_the_agency_s_page(operator, system, agencies):
     account, _key = system
     nav = agencies["nav"]
     rows = list(Membership.objects.filter(agency=nav).order_by("pk"))
-    data = {
-        "name": nav.name,
-        "municipality": nav.municipality,
-        "notification_email": nav.notification_email,
-        "webhook_url": "",
-        "webhook_secret": "",
-        "memberships-TOTAL_FORMS": str(len(rows) + 1),
-        "memberships-INITIAL_FORMS": str(len(rows)),
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
-    }
-    for index, row in enumerate(rows):
-        data |= {
-            f"memberships-{index}-id": str(row.pk),
-            f"memberships-{index}-agency": str(nav.pk),
-            f"memberships-{index}-user": str(row.user_id),
-            f"memberships-{index}-role": row.role,
-        }
+    data = _agency_page(nav, rows, **{"memberships-TOTAL_FORMS": str(len(rows) + 1)})
     new = len(rows)
     data |= {
         f"memberships-{new}-agency": str(nav.pk),
