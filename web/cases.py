@@ -292,8 +292,14 @@ def case_new(request):
     if not works_cases(request.user):
         raise Forbidden("case.start_no_agency")
     if request.method != "POST":
-        return _start_form(request, values=request.GET.dict())
+        # The process chosen (the page's script asks for its agencies so); a name or national
+        # id in the address is not read: the page never puts one there.
+        return _start_form(request, values={"process": request.GET.get("process", "")})
     values = request.POST.dict()
+    if values.pop("show_agencies", None):
+        # Without a script, choosing the process posts the form (with the person typed so far,
+        # which an address would keep in the browser's history) to show its agencies.
+        return _start_form(request, values=values)
     definition = next(
         (p for p in selectors.process_definitions_for(request.user) if p.key == values.get("process")), None
     )

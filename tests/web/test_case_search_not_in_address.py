@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from tests.workflows.helpers import start_prison_case
 from web.cases import SEARCHES_KEPT
+from workflows.models import Case
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def _cases_in(response) -> set[int]:
 
 
 def test_the_filter_form_posts_and_the_list_s_address_holds_no_search_words(web, two_cases):
-    searched, other = two_cases
+    searched, _other = two_cases
     kari = web("kari")
 
     page = kari.get(reverse("cases")).content.decode()
@@ -93,7 +94,8 @@ def test_a_post_without_words_is_the_filters_alone_and_words_are_cut_to_200(web,
 
     long_words = "x" * 500
     address = _search(kari, q=long_words)["Location"]
-    assert len(kari.get(address).content.decode().split('name="q"', 1)[1].split('value="', 1)[1].split('"', 1)[0]) == 200
+    box = kari.get(address).content.decode().split('name="q"', 1)[1]
+    assert len(box.split('value="', 1)[1].split('"', 1)[0]) == 200
 
 
 def test_the_search_form_needs_its_csrf_token(users, two_cases):
@@ -107,3 +109,33 @@ def test_an_address_with_q_is_still_searched(web, two_cases):
     """An old bookmark or a link typed by hand: read as before."""
     searched, _other = two_cases
     assert _cases_in(web("kari").get(f"/cases/?q={NAME}")) == {searched.pk}
+
+
+def test_without_a_script_choosing_the_process_posts_the_person_typed_so_far(web, shipped):
+    """The start form's no-script button showed the chosen process's agencies by sending the
+    whole form with GET: the person's name and national id stood in the address."""
+    kari = web("kari")
+    page = kari.get(reverse("case-new")).content.decode()
+    noscript = page.split("<noscript>", 1)[1].split("</noscript>", 1)[0]
+    assert "formmethod" not in noscript and 'name="show_agencies"' in noscript
+
+    shown = kari.post(
+        reverse("case-new"),
+        {
+            "process": "prison_release_to_housing",
+            "person_name": "Ola Nordmann",
+            "national_id": "17912099997",
+            "show_agencies": "1",
+        },
+    )
+
+    assert shown.status_code == 200
+    body = shown.content.decode()
+    assert 'value="Ola Nordmann"' in body and 'value="17912099997"' in body  # kept in the form
+    assert 'name="participant_health"' in body  # the chosen process's agencies
+    assert not Case.objects.exists()  # shown, not started
+
+
+def test_the_start_form_reads_no_person_from_its_address(web, shipped):
+    page = web("kari").get(reverse("case-new") + "?person_name=Ola+Nordmann&national_id=17912099997").content.decode()
+    assert 'value="Ola Nordmann"' not in page and 'value="17912099997"' not in page  # no field filled from it
