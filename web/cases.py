@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import secrets
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.http import HttpResponse, HttpResponseNotModified, HttpResponseRedir
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import parse_etags
+from django.utils.http import parse_etags, urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -55,10 +56,60 @@ START_FIELDS = {"process_key": "process", "person.name": "person_name", "person.
 # --- case list ------------------------------------------------------------------------------
 
 
-@allow("GET", "HEAD")
+# The words a case list is searched for (a person's name, a date of birth) stay out of its
+# address: the filter form posts them, the session keeps them under a short random key, and the
+# list's address and its pager's links carry the key. An address with a name in it stays in the
+# browser's history and its suggestions on a shared office computer, and in a proxy's log; the
+# key means nothing outside the session that searched (another session's reader gets the list
+# unsearched, with a notice). A ``q`` in the address is still read (an API client's habit, an old
+# bookmark); no page of ours makes one.
+SEARCHES = "case_list_searches"
+SEARCHES_KEPT = 10  # the newest; a key older than that is a search to make again
+FILTERS_POSTED = ("status", "process", "overdue")
+SEARCH_WORDS_MAX = 200
+
+
+def _remember_search(session, words: str) -> str:
+    """Keep ``words`` in ``session`` under a new key, forgetting the oldest beyond
+    ``SEARCHES_KEPT``; the key."""
+    searches = dict(session.get(SEARCHES) or {})
+    key = secrets.token_urlsafe(6)
+    searches[key] = words
+    for oldest in list(searches)[:-SEARCHES_KEPT]:
+        del searches[oldest]
+    session[SEARCHES] = searches
+    return key
+
+
+def _search_words(request) -> tuple[str, bool]:
+    """The words the list is searched for, and whether the address named a search this session
+    does not hold (forgotten, or another session's)."""
+    key = request.GET.get("sok")
+    if key is None:
+        return request.GET.get("q", "")[:SEARCH_WORDS_MAX], False
+    words = (request.session.get(SEARCHES) or {}).get(key)
+    return (words, False) if isinstance(words, str) else ("", True)
+
+
+def _searched(request) -> HttpResponseRedirect:
+    """The posted filter form as the list's address: its filters as they are, its words by key."""
+    params = {name: request.POST.get(name, "") for name in FILTERS_POSTED}
+    words = request.POST.get("q", "").strip()[:SEARCH_WORDS_MAX]
+    if words:
+        params["sok"] = _remember_search(request.session, words)
+    query = urlencode({name: value for name, value in params.items() if value})
+    response = HttpResponseRedirect(reverse("cases") + (f"?{query}" if query else ""))
+    response.status_code = 303  # see the list with GET (reloading it posts nothing again)
+    return response
+
+
+@allow("GET", "HEAD", "POST")
 @ui_view
 def case_list(request):
+    if request.method == "POST":
+        return _searched(request)
     user = request.user
+    words, search_forgotten = _search_words(request)
     # The latest version of each process: its key and name (not its model, forms and diagram).
     processes = list(selectors.process_definitions_for(user).only("key", "name", "version"))
     process = request.GET.get("process", "")
@@ -70,7 +121,7 @@ def case_list(request):
         "process_key": process,
         "overdue": "true" if overdue else "",
         "responsible": request.GET.get("responsible", ""),  # the caseload page's links
-        "q": request.GET.get("q", "")[:200],
+        "q": words,
     }
     filterset = CaseFilter(data, selectors.case_list_for(user), request=request)
     # A bad filter value is ignored (``.qs`` narrows by the valid ones). No count: the page
@@ -88,7 +139,8 @@ def case_list(request):
             "processes": processes,
             "status": status,
             "process": process,
-            "q": request.GET.get("q", "")[:200],
+            "q": words,
+            "search_forgotten": search_forgotten,
             "overdue": overdue,
             "statuses": dict(CaseStatus.choices),
             "works_cases": works_cases(user),
@@ -240,8 +292,14 @@ def case_new(request):
     if not works_cases(request.user):
         raise Forbidden("case.start_no_agency")
     if request.method != "POST":
-        return _start_form(request, values=request.GET.dict())
+        # The process chosen (the page's script asks for its agencies so); a name or national
+        # id in the address is not read: the page never puts one there.
+        return _start_form(request, values={"process": request.GET.get("process", "")})
     values = request.POST.dict()
+    if values.pop("show_agencies", None):
+        # Without a script, choosing the process posts the form (with the person typed so far,
+        # which an address would keep in the browser's history) to show its agencies.
+        return _start_form(request, values=values)
     definition = next(
         (p for p in selectors.process_definitions_for(request.user) if p.key == values.get("process")), None
     )
