@@ -1217,6 +1217,8 @@ def may_decide_role_request(actor, request) -> bool:
         return False
     if actor.is_superuser:
         return True
+    if holds_a_service_account({request.user_id}):  # made one since: a superuser's (``check_role_grant``)
+        return False
     return bool(actor.is_staff) and may_grant_roles_in(actor, request.agency_id, {request.role})
 
 
