@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from permissions import role_requests, rules
@@ -394,11 +395,16 @@ class RoleRequestAdmin(admin.ModelAdmin):
         count = 0
         for role_request in queryset.filter(status=RoleRequestStatus.PENDING).order_by("pk"):
             try:
-                decide(actor=request.user, request_id=role_request.pk)
+                decided = decide(actor=request.user, request_id=role_request.pk)
             except role_requests.RoleRequestError as refused:
                 messages.error(request, ROLE_REQUEST_REFUSED[refused.reason] % {"request": role_request})
-            else:
-                count += 1
+                continue
+            count += 1
+            if isinstance(decided, Membership):
+                # The membership's history names its giver, as for one given on its own page.
+                asked_by = getattr(role_request.requested_by, "username", "")
+                note = gettext("Approved role request %(id)s, asked for by %(requester)s.")
+                self.log_addition(request, decided, note % {"id": role_request.pk, "requester": asked_by})
         if count:
             messages.success(request, done % {"count": count})
 

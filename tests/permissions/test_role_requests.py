@@ -11,6 +11,7 @@ The request model and service are imported inside the tests: on the code before,
 fails on what a user relies on (the role given at once), not on an import."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
@@ -229,6 +230,10 @@ def test_a_second_access_administrator_approves_and_the_record_names_both(
     assert rules.can_view_case(newcomer, prison_case)
     asked.refresh_from_db()
     assert (asked.status, asked.requested_by, asked.decided_by) == ("approved", users["tove"], second_admin)
+    # The membership's admin history names who gave it: the approver.
+    given = Membership.objects.get(user=newcomer, role=Role.MEMBER)
+    entry = LogEntry.objects.get(object_id=str(given.pk), content_type__model="membership")
+    assert entry.user == second_admin and entry.is_addition()
     assert asked.requested_at <= asked.decided_at
     # Decided once: a second approval finds it decided and gives nothing more.
     from permissions import role_requests
