@@ -304,19 +304,18 @@ class MembershipAdmin(RoleGrantAdmin):
     def save_model(self, request, obj, form, change):
         if getattr(form, "needs_second_person", False):
             form.ask_second_person()
+            obj.role_requested = True  # nothing saved: no history, and the page goes to the requests
             return
         super().save_model(request, obj, form, change)
 
     def log_addition(self, request, obj, message):
-        return None if obj.pk is None else super().log_addition(request, obj, message)
+        return None if getattr(obj, "role_requested", False) else super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
-        if obj.pk is not None and not Membership.objects.filter(pk=obj.pk, role=obj.role, user_id=obj.user_id).exists():
-            return None  # a change that became a request: the membership is as it was
-        return super().log_change(request, obj, message)
+        return None if getattr(obj, "role_requested", False) else super().log_change(request, obj, message)
 
     def _to_requests(self, request, obj, default):
-        if obj.pk is not None and Membership.objects.filter(pk=obj.pk, role=obj.role, user_id=obj.user_id).exists():
+        if not getattr(obj, "role_requested", False):
             return default()
         messages.info(request, ROLE_REQUESTED)
         return HttpResponseRedirect(reverse("admin:permissions_rolerequest_changelist"))
