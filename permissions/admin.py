@@ -1,10 +1,24 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from permissions import rules
-from permissions.models import CATEGORIES, AccessLog, Agency, AgencyKind, Consent, LegalBasis, Membership
+from permissions import role_requests, rules
+from permissions.models import (
+    CATEGORIES,
+    AccessLog,
+    Agency,
+    AgencyKind,
+    Consent,
+    LegalBasis,
+    Membership,
+    RoleRequest,
+    RoleRequestStatus,
+)
 
 ROLE_GRANT_REFUSED = {
     "self": _("You cannot give yourself a role or change your own roles: ask another administrator to do it."),
@@ -69,7 +83,57 @@ class MembershipForm(forms.ModelForm):
         )
         if error is not None:
             raise error
+        # A role opening case data, given by a non-superuser, waits for a second person
+        # (``permissions.role_requests``): ``save`` then asks for it and saves no membership.
+        before = None
+        if self.instance.pk is not None:
+            before = (self.instance.user_id, self.instance.agency_id, self.instance.role)
+        self.replaces = self.instance if self.instance.pk is not None else None
+        self.needs_second_person = user is not None and rules.grant_needs_second_person(
+            self.actor,
+            role=cleaned.get("role"),
+            user_id=user.pk,
+            agency_id=getattr(agency, "pk", None),
+            before=before,
+        )
+        if self.needs_second_person and (
+            RoleRequest.objects.filter(user=user, agency=agency, role=cleaned.get("role"), status="pending").exists()
+        ):
+            raise ValidationError(ROLE_REQUEST_WAITING, code="role_request.waiting")
         return cleaned
+
+    def save(self, commit=True):
+        """The membership, or (``needs_second_person``) the request for it, the membership left
+        unsaved (as it was, for a changed one). ``commit=False`` (the membership admin's
+        ``save_model`` saves): the request is made there."""
+        if not getattr(self, "needs_second_person", False):
+            return super().save(commit)
+        if commit:
+            self.ask_second_person()
+        else:
+            self.save_m2m = lambda: None  # nothing saved, no relations to save
+        return self.instance
+
+    def ask_second_person(self) -> RoleRequest:
+        cleaned = self.cleaned_data
+        replaces = None
+        if self.replaces is not None:
+            replaces = Membership.objects.filter(pk=self.replaces.pk).first()
+        self.role_request = role_requests.request_role(
+            actor=self.actor,
+            user=cleaned["user"],
+            agency=cleaned.get("agency") or self.instance.agency,
+            role=cleaned["role"],
+            replaces=replaces,
+        )
+        return self.role_request
+
+
+ROLE_REQUEST_WAITING = _("A request for this role is already waiting for approval.")
+ROLE_REQUESTED = _(
+    "The role takes effect when another access administrator of the agency, or a superuser, "
+    "approves it: see Role requests."
+)
 
 
 class MembershipFormSet(forms.BaseInlineFormSet):
@@ -195,12 +259,161 @@ class AgencyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and request.user.is_superuser
 
+    # A new agency's group is its own new group unless a superuser picks one: until 2026-12-06
+    # whoever could add agencies chose it, and with it any group of the site (an admin group
+    # holding Django permissions, or one kept for an agency to come).
+    def get_exclude(self, request, obj=None):
+        exclude = tuple(super().get_exclude(request, obj) or ())
+        if obj is None and not rules.may_give_admin_powers(request.user):
+            exclude += ("group",)
+        return exclude
+
+    def save_model(self, request, obj, form, change):
+        if obj.group_id is None:
+            obj.group = Group.objects.create(name=_new_group_name(obj.name))
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if any(getattr(row, "role_request", None) is not None for row in formset.forms):
+            messages.info(request, ROLE_REQUESTED)
+
+
+def _new_group_name(agency_name: str) -> str:
+    """``agency:<name>`` as the demo's agencies have it, or with a number if a group has it."""
+    name = f"agency:{agency_name}"[:150]
+    taken = set(Group.objects.filter(name__startswith=name[:140]).values_list("name", flat=True))
+    number = 1
+    candidate = name
+    while candidate in taken:
+        number += 1
+        candidate = f"{name[:140]} ({number})"
+    return candidate
+
 
 @admin.register(Membership)
 class MembershipAdmin(RoleGrantAdmin):
+    """Memberships, given at once by a superuser; a role opening case data given by anyone else
+    is a request (``MembershipForm.needs_second_person``): no membership is saved or logged
+    here, and the page goes to the role requests, where a second person decides."""
+
     form = MembershipForm
     list_display = ["user", "agency", "role"]
     list_filter = ["role", "agency"]
+
+    def save_model(self, request, obj, form, change):
+        if getattr(form, "needs_second_person", False):
+            form.ask_second_person()
+            obj.role_requested = True  # nothing saved: no history, and the page goes to the requests
+            return
+        super().save_model(request, obj, form, change)
+
+    def log_addition(self, request, obj, message):
+        return None if getattr(obj, "role_requested", False) else super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        return None if getattr(obj, "role_requested", False) else super().log_change(request, obj, message)
+
+    def _to_requests(self, request, obj, default):
+        if not getattr(obj, "role_requested", False):
+            return default()
+        messages.info(request, ROLE_REQUESTED)
+        return HttpResponseRedirect(reverse("admin:permissions_rolerequest_changelist"))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._to_requests(request, obj, lambda: super(MembershipAdmin, self).response_add(request, obj))
+
+    def response_change(self, request, obj):
+        return self._to_requests(request, obj, lambda: super(MembershipAdmin, self).response_change(request, obj))
+
+
+ROLE_REQUEST_REFUSED = {
+    "decided": _("%(request)s: already decided."),
+    "not_allowed": _(
+        "%(request)s: a request is approved or refused by another access administrator of the agency, "
+        "neither the one who asked nor the user it is for, or by a superuser."
+    ),
+}
+
+
+@admin.register(RoleRequest)
+class RoleRequestAdmin(admin.ModelAdmin):
+    """Roles asked for and waiting for a second person, and those decided (who asked, who
+    decided, when): shown to the agency's access administrators and to superusers, approved or
+    refused with the list's actions (``permissions.role_requests``). Never written here but by
+    the actions: a request is made on the membership pages."""
+
+    list_display = [
+        "user",
+        "agency",
+        "role",
+        "replaces_role",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status", "role"]
+    search_fields = ["user__username"]
+    actions = ["approve", "refuse"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user", "agency", "requested_by", "decided_by")
+        agency_ids = rules.role_request_agency_ids(request.user)
+        return queryset if agency_ids is None else queryset.filter(agency_id__in=agency_ids)
+
+    def _shown_to(self, user) -> bool:
+        agency_ids = rules.role_request_agency_ids(user)
+        return bool(user.is_staff) and (agency_ids is None or bool(agency_ids))
+
+    def has_module_permission(self, request):
+        return self._shown_to(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self._shown_to(request.user)
+
+    def has_decide_permission(self, request):
+        return self._shown_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def _decide(self, request, queryset, decide, done):
+        count = 0
+        for role_request in queryset.filter(status=RoleRequestStatus.PENDING).order_by("pk"):
+            try:
+                decided = decide(actor=request.user, request_id=role_request.pk)
+            except role_requests.RoleRequestError as refused:
+                messages.error(request, ROLE_REQUEST_REFUSED[refused.reason] % {"request": role_request})
+                continue
+            count += 1
+            if isinstance(decided, Membership):
+                # The membership's history names its giver, as for one given on its own page.
+                asked_by = getattr(role_request.requested_by, "username", "")
+                note = gettext("Approved role request %(id)s, asked for by %(requester)s.")
+                self.log_addition(request, decided, note % {"id": role_request.pk, "requester": asked_by})
+        if count:
+            messages.success(request, done % {"count": count})
+
+    @admin.action(description=_("Approve the chosen requests"), permissions=["decide"])
+    def approve(self, request, queryset):
+        self._decide(request, queryset, role_requests.approve_role_request, _("Approved: %(count)s."))
+
+    @admin.action(description=_("Refuse the chosen requests"), permissions=["decide"])
+    def refuse(self, request, queryset):
+        self._decide(request, queryset, role_requests.refuse_role_request, _("Refused: %(count)s."))
 
 
 class GatedAdmin(admin.ModelAdmin):

@@ -107,6 +107,64 @@ class Membership(models.Model):
         return f"{self.user} {self.role} @ {self.agency}"
 
 
+class RoleRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+class RoleRequest(models.Model):
+    """A role that opens case data, asked for by an agency's access administrator: it takes
+    effect (its ``Membership`` is made) only when a second person approves it
+    (``permissions.role_requests``; docs/security.md, "Who gives roles"). Apart from
+    ``Membership`` so that every visibility query, which joins memberships, stays as it was:
+    a request waiting gives nothing. Kept after the decision: who asked, who decided, when."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_requests")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="role_requests")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # The role this one widens or moves (a changed membership): taken away when approved.
+    replaces = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("replaces")
+    )
+    replaces_role = models.CharField(_("role before"), max_length=20, choices=Role.choices, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RoleRequestStatus.choices, default=RoleRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("role request")
+        verbose_name_plural = _("role requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "agency", "role"],
+                condition=models.Q(status="pending"),
+                name="one_pending_role_request",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_role_display()}, {self.agency}"
+
+
 class CaseParticipant(models.Model):
     """Which agency plays each agency kind (lane) in a case: an access fact (with the grant
     of ``permissions.grants`` it decides who sees the case), so it lives here."""

@@ -1180,6 +1180,58 @@ def check_role_grant(actor, *, agency_ids, to_self: bool, roles=(), to_service_a
         raise RoleGrantRefused("beyond" if ROLES_BEYOND_THE_AGENCY & set(roles) else "agency")
 
 
+# Roles whose grant by a non-superuser is a request a second person approves
+# (``permissions.role_requests``): the roles that read cases (``CASE_ROLES``), the auditor's
+# (access logs: whose data which agency read) and the access administrator's (a second one
+# approves requests). Until 2026-12-06 an access administrator alone could add a user, give
+# them a case role, set their password and sign in as them (docs/security.md, "Who gives roles").
+ROLES_NEEDING_A_SECOND_PERSON = frozenset({*CASE_ROLES, Role.AUDITOR, Role.ACCESS_ADMIN})
+# A change of one's role within the agency that only narrows it: one person, as taking it away.
+_NARROWER = {Role.LEAD: frozenset({Role.MEMBER}), Role.COORDINATOR: frozenset({Role.MEMBER})}
+
+
+def grant_needs_second_person(actor, *, role, user_id, agency_id, before=None) -> bool:
+    """Whether ``actor`` giving ``role`` in ``agency_id`` to ``user_id`` is a request that waits
+    for a second person (``may_decide_role_request``) rather than a role given at once.
+    ``before``: (user id, agency id, role) of the membership being changed, if one is. A
+    superuser gives roles at once; a role taken away, or narrowed (``_NARROWER``), or one opening
+    no case data (``ROLES_NEEDING_A_SECOND_PERSON``), is one person's act."""
+    if may_give_admin_powers(actor) or role not in ROLES_NEEDING_A_SECOND_PERSON:
+        return False
+    if before is not None:
+        old_user, old_agency, old_role = before
+        same_place = (old_user, old_agency) == (user_id, agency_id)
+        if same_place and (role == old_role or role in _NARROWER.get(old_role, ())):
+            return False
+    return True
+
+
+def may_decide_role_request(actor, request) -> bool:
+    """Who approves or refuses a role request: a second person, neither the one who asked nor
+    the user it is for; a superuser, or a staff user who is the access administrator of the
+    request's agency (staff status is a superuser's to give: an account the requester made and
+    controls is never staff, so cannot approve for them)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if actor.pk in {request.user_id, request.requested_by_id}:
+        return False
+    if actor.is_superuser:
+        return True
+    if holds_a_service_account({request.user_id}):  # made one since: a superuser's (``check_role_grant``)
+        return False
+    return bool(actor.is_staff) and may_grant_roles_in(actor, request.agency_id, {request.role})
+
+
+def role_request_agency_ids(actor) -> set[int] | None:
+    """The agencies whose role requests ``actor`` reads (None: every agency, a superuser's):
+    the agencies whose access administrator they are."""
+    if may_give_admin_powers(actor):
+        return None
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return set()
+    return agency_ids_with_role(actor, Role.ACCESS_ADMIN)
+
+
 # The fields of a user that are powers in the admin itself: staff status opens the admin,
 # superuser status every power, groups and permissions each model's pages.
 ADMIN_POWER_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")

@@ -7,7 +7,6 @@ agency's page and through an identity-provider group mapping of their own group.
 import time
 
 import pytest
-from django.contrib.admin.models import LogEntry
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -15,7 +14,7 @@ from django.urls import reverse
 
 from accounts import sessions
 from accounts.models import ExternalIdentity, GroupMapping
-from permissions.models import Membership, Role
+from permissions.models import Membership, Role, RoleRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -75,14 +74,15 @@ def test_the_permission_alone_gives_no_role_to_anyone_else_either(operator, user
     assert not Membership.objects.filter(user=users["nils"], agency=agencies["health"]).exists()
 
 
-def test_the_agency_s_access_administrator_gives_roles_there_and_only_there(operator, users, agencies):
+def test_the_agency_s_access_administrator_asks_for_roles_there_and_only_there(operator, users, agencies):
+    """Asks: a role opening case data waits for a second person (``test_role_requests``)."""
     Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
     client = _client(operator)
     assert _add_membership(client, users["nils"], agencies["health"]).status_code == 302
-    given = Membership.objects.get(user=users["nils"], agency=agencies["health"], role=Role.COORDINATOR)
-    # In the audit trail: the admin's history names who gave which role.
-    entry = LogEntry.objects.get(object_id=str(given.pk), content_type__model="membership")
-    assert entry.user == operator and entry.is_addition()
+    assert not Membership.objects.filter(user=users["nils"], agency=agencies["health"]).exists()
+    # In the record: who asked for which role.
+    asked = RoleRequest.objects.get(user=users["nils"], agency=agencies["health"], role=Role.COORDINATOR)
+    assert asked.requested_by == operator and asked.status == "pending"
     answer = _add_membership(client, users["nils"], agencies["prison"])
     assert answer.status_code == 200 and AGENCY in answer.content.decode()
     assert not Membership.objects.filter(user=users["nils"], agency=agencies["prison"]).exists()
@@ -227,7 +227,7 @@ def test_a_group_mapping_of_the_operator_s_own_group_is_refused(operator, agenci
     assert GroupMapping.objects.filter(group="helse-saksbehandlere", agency=agencies["health"]).exists()
 
 
-def test_the_agency_page_gives_roles_through_the_agency_s_access_administrator(operator, users, agencies):
+def test_the_agency_page_asks_for_roles_through_the_agency_s_access_administrator(operator, users, agencies):
     agency = agencies["health"]
     Membership.objects.create(user=operator, agency=agency, role=Role.ACCESS_ADMIN)
     existing = [
@@ -239,7 +239,8 @@ def test_the_agency_page_gives_roles_through_the_agency_s_access_administrator(o
     )
     answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
     assert answer.status_code == 302
-    assert Membership.objects.filter(user=users["nils"], agency=agency, role=Role.MEMBER).exists()
+    assert not Membership.objects.filter(user=users["nils"], agency=agency).exists()
+    assert RoleRequest.objects.filter(user=users["nils"], agency=agency, role=Role.MEMBER, status="pending").exists()
 
 
 BEYOND = "Bare en superbruker kan gi eller ta bort rollene prosessadministrator og kommuneleder"
@@ -273,8 +274,9 @@ def test_an_access_administrator_gives_no_role_that_reaches_beyond_the_agency(op
     )
     assert answer.status_code == 200 and BEYOND in answer.content.decode()
     assert not GroupMapping.objects.exists()
-    # The agency's own roles they still give.
+    # The agency's own roles they still ask for (a second person approves).
     assert _add_membership(client, users["kari"], agencies["prison"], Role.LEAD).status_code == 302
+    assert RoleRequest.objects.filter(user=users["kari"], role=Role.LEAD, status="pending").exists()
 
 
 def test_a_superuser_gives_a_role_beyond_the_agency(admin_user, users, agencies):

@@ -1,0 +1,68 @@
+"""A role that opens case data, given by an access administrator, takes effect only when a
+second person approves it (docs/security.md, "Who gives roles"): until 2026-12-06 one access
+administrator alone could add a user, give them a case role, set their password and sign in as
+them. The request is its own row (``RoleRequest``); the ``Membership`` is made on approval, so
+the queries that decide what a user sees read memberships as before."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from permissions import rules
+from permissions.models import Membership, RoleRequest, RoleRequestStatus
+
+
+class RoleRequestError(Exception):
+    """Why a request cannot be decided by this user now: ``decided`` (someone already did) or
+    ``not_allowed`` (not a second person who may: ``rules.may_decide_role_request``)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def request_role(*, actor, user, agency, role: str, replaces: Membership | None = None) -> RoleRequest:
+    """Ask that ``user`` be given ``role`` in ``agency`` (``replaces``: the membership it widens
+    or moves). The caller has checked that ``actor`` may ask (``rules.check_role_grant``)."""
+    return RoleRequest.objects.create(
+        user=user,
+        agency=agency,
+        role=role,
+        replaces=replaces,
+        replaces_role=replaces.role if replaces is not None else "",
+        requested_by=actor,
+    )
+
+
+def _decide(actor, request_id: int, status: str) -> RoleRequest:
+    # Lock, then re-check: of two approvals at once the second finds the request decided.
+    request = RoleRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != RoleRequestStatus.PENDING:
+        raise RoleRequestError("decided")
+    if not rules.may_decide_role_request(actor, request):
+        raise RoleRequestError("not_allowed")
+    request.status = status
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    return request
+
+
+@transaction.atomic
+def approve_role_request(*, actor, request_id: int) -> Membership:
+    """The second person's approval: the role is given (the membership it replaces, if still
+    there, taken away) and the request records who approved it and when."""
+    request = _decide(actor, request_id, RoleRequestStatus.APPROVED)
+    membership, _created = Membership.objects.get_or_create(
+        user_id=request.user_id, agency_id=request.agency_id, role=request.role
+    )
+    if request.replaces_id is not None and request.replaces_id != membership.pk:
+        Membership.objects.filter(pk=request.replaces_id).delete()
+    return membership
+
+
+@transaction.atomic
+def refuse_role_request(*, actor, request_id: int) -> RoleRequest:
+    """The second person's refusal: nothing is given, and the request records who refused it."""
+    return _decide(actor, request_id, RoleRequestStatus.REFUSED)
