@@ -216,8 +216,8 @@ class WriteOnlySecretAdmin(admin.ModelAdmin):
 
     def get_exclude(self, request, obj=None):
         excluded = tuple(super().get_exclude(request, obj) or ())
-        if self.has_change_permission(request, obj):
-            return excluded
+        if obj is None or self.has_change_permission(request, obj):
+            return excluded  # the add page (its own permission) and a page that changes the row
         return (*excluded, self.form.write_only_field)
 
 
