@@ -1268,9 +1268,10 @@ def may_manage_user(actor, target) -> bool:
     - an active superuser, on any account;
     - else the access administrator (``Role.ACCESS_ADMIN``) of **every** agency the user has a
       role in (``may_grant_roles_in`` for each), on a user who is neither staff nor a superuser
-      and is not themselves: another operator's account (an access administrator's, a
-      superuser's) is a superuser's to change, and nobody changes their own here (their
-      password changes on their own page, with the old one);
+      and is not themselves, nor holds a role reaching beyond the agency
+      (``ROLES_BEYOND_THE_AGENCY``, given by a superuser alone): another operator's account (an
+      access administrator's, a superuser's, a process admin's) is a superuser's to change, and
+      nobody changes their own here (their password changes on their own page, with the old one);
     - a user with no role yet: only the access administrator who added them in the admin
       (its history says so), until someone gives them a role.
 
@@ -1285,7 +1286,13 @@ def may_manage_user(actor, target) -> bool:
     reach = agency_ids_with_role(actor, Role.ACCESS_ADMIN)
     if not reach:
         return False
-    agencies = set(Membership.objects.filter(user_id=target.pk).values_list("agency_id", flat=True))
+    held = set(Membership.objects.filter(user_id=target.pk).values_list("agency_id", "role"))
+    if any(role in ROLES_BEYOND_THE_AGENCY for _agency, role in held):
+        # Its password set (and a link for a second factor), the account's process-admin or
+        # municipality-leader role was the access administrator's, a role only a superuser
+        # gives (``may_grant_roles_in``).
+        return False
+    agencies = {agency for agency, _role in held}
     if agencies:
         return agencies <= reach
     return _added_by(actor, target)

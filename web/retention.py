@@ -104,7 +104,9 @@ def _value_choices(case, user, field: str) -> list[tuple[str, str]]:
     earlier = services.earlier_shown(user, case, field)  # its read logged
     current = field in services.correctable_fields(user, case)
     choices = [(services.CURRENT, _("The value the case shows now"))] if current else []
-    text = _("The value your agency recorded before a later step changed it: %(value)s") % {"value": earlier}
+    # As the case page shows a value (``Ja``, ``10. januar 2027``), not Python's ``True``.
+    shown = schema_forms.display_value(earlier)
+    text = _("The value your agency recorded before a later step changed it: %(value)s") % {"value": shown}
     return [*choices, (services.EARLIER, text)]
 
 

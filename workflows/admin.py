@@ -3,7 +3,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from permissions import rules
-from permissions.admin import GatedAdmin, WriteOnlySecretForm
+from permissions.admin import GatedAdmin, WriteOnlySecretAdmin, WriteOnlySecretForm
 from workflows import selectors
 from workflows.models import (
     Incident,
@@ -109,7 +109,7 @@ class ServiceConnectorForm(WriteOnlySecretForm):
 
 
 @admin.register(ServiceConnector)
-class ServiceConnectorAdmin(admin.ModelAdmin):
+class ServiceConnectorAdmin(WriteOnlySecretAdmin):
     form = ServiceConnectorForm
     list_display = ["name", "url", "agency", "active"]
     list_filter = ["active"]

@@ -64,3 +64,31 @@ def test_a_flood_of_names_leaves_at_most_the_rows_kept_after_a_sweep(users, sett
     )
     hooks.sweep(hooks.EXPIRED_ROWS)
     assert AccessFailureLog.objects.count() == 5
+
+
+def test_the_tries_refused_for_names_that_are_no_account_are_bounded_too(users, settings):
+    """A name that is no account is refused (``RefusedSignIn``, *sign-ins refused during a
+    lock*) while another try of it is tested, not only once axes' log holds its failures: a
+    client sending three tries at once of each new name adds a refused row per name as fast as
+    a failure, and the sweep above deletes those failures. The refused rows of such names are
+    kept to the same bound (the newest); an account's are kept. Until 2026-12-06 they stayed
+    until ``LOGIN_REFUSED_LOG_DAYS``, however many."""
+    from accounts.models import RefusedSignIn
+
+    settings.LOGIN_FAILURE_LOG_UNKNOWN_ROWS = 5
+    now = timezone.now()
+    RefusedSignIn.objects.bulk_create(
+        RefusedSignIn(
+            username=f"unknown-{index:024x}",
+            ip_address="203.0.113.8",
+            first_at=now - timedelta(seconds=index),
+            last_at=now - timedelta(seconds=index),
+        )
+        for index in range(1207)
+    )
+    RefusedSignIn.objects.create(username="nils", ip_address="203.0.113.8", first_at=now, last_at=now)
+    newest = [f"unknown-{index:024x}" for index in range(5)]
+
+    hooks.sweep(hooks.EXPIRED_ROWS)
+
+    assert sorted(RefusedSignIn.objects.values_list("username", flat=True)) == sorted([*newest, "nils"])

@@ -140,3 +140,45 @@ def test_only_a_superuser_deletes_an_agency_and_its_memberships(access_admin, ad
     client.force_login(admin_user)
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert not Agency.objects.filter(pk=empty.pk).exists()
+
+
+SECRET = "prison-webhook-secret-" + "q" * 20
+
+
+def test_an_access_administrator_reads_another_agency_s_page_without_its_webhook_secret(access_admin, agencies):
+    """Another agency's page is shown read-only to NAV's access administrator (they may view
+    it, not change it): Django shows such a page's fields as the model holds them, so the
+    secret that signs the prison's webhook calls is left out of it. Until 2026-12-06 the page
+    was a 500 (the write-only form asked for the field the read-only page leaves out)."""
+    prison = agencies["prison"]
+    Agency.objects.filter(pk=prison.pk).update(
+        webhook_url="https://kriminalomsorgen.example/hook", webhook_secret=SECRET
+    )
+    client = Client(raise_request_exception=False)
+    client.force_login(access_admin)
+    answer = client.get(reverse("admin:permissions_agency_change", args=[prison.pk]))
+    assert answer.status_code == 200
+    body = answer.content.decode()
+    assert prison.name in body and SECRET not in body and SECRET[:12] not in body
+    # Their own agency's page still takes a new secret (the form's password box).
+    assert (
+        'name="webhook_secret"'
+        in client.get(reverse("admin:permissions_agency_change", args=[agencies["nav"].pk])).content.decode()
+    )
+
+
+def test_a_viewer_of_service_connectors_reads_no_connector_secret(django_user_model, agencies):
+    """A staff user with the view permission on service connectors alone (a stray
+    permission) reads the connector's page without the secret that signs its calls."""
+    from workflows.models import ServiceConnector
+
+    connector = ServiceConnector.objects.create(
+        name="folkeregister-oppslag", url="https://register.example/api", secret=SECRET, agency=agencies["nav"]
+    )
+    viewer = django_user_model.objects.create_user("kobling-leser", password="x", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_serviceconnector"))
+    client = Client(raise_request_exception=False)
+    client.force_login(viewer)
+    answer = client.get(reverse("admin:workflows_serviceconnector_change", args=[connector.pk]))
+    assert answer.status_code == 200
+    assert connector.name in answer.content.decode() and SECRET not in answer.content.decode()

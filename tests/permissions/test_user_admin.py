@@ -281,3 +281,22 @@ def test_a_user_without_a_role_is_changed_by_the_access_administrator_who_added_
     # A roleless account another made: the superuser's (or its maker's) to change.
     stranger = django_user_model.objects.create_user("uten-rolle", password="x")
     assert _set_password(page, stranger) == (403, 403, False)
+
+
+@pytest.mark.parametrize("role", [Role.PROCESS_ADMIN, Role.MUNICIPAL_LEADER])
+def test_a_user_administrator_takes_over_no_account_whose_role_reaches_beyond_the_agency(
+    user_admin, root, django_user_model, agencies, role
+):
+    """A process admin (every process, its retention rules, every running case moved) or a
+    municipality leader of NAV is given their role by a superuser alone
+    (``rules.ROLES_BEYOND_THE_AGENCY``): NAV's access administrator, who may not give it, takes
+    it no more by setting the account's password and making it an enrolment link (403, no
+    password set, no link made). Until 2026-12-06 both were open to them."""
+    holder = django_user_model.objects.create_user("prosess-nav", password="x")
+    Membership.objects.create(user=holder, agency=agencies["nav"], role=role)
+    page = _client(user_admin)
+    assert _set_password(page, holder) == (403, 403, False)
+    answer = _issue_links(page, holder)
+    assert LINKS in answer.content.decode() and not EnrolmentLink.objects.exists()
+    # The superuser still does both.
+    assert _set_password(_client(root), holder) == (200, 302, True)

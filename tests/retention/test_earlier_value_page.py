@@ -23,7 +23,7 @@ SEEN_FORMS = {
         "properties": {"needs_treatment": {"type": "boolean", "x-category": "coordination"}},
     },
 }
-EARLIER_TEXT = "Verdien dere registrerte før et senere steg i saken endret den: 2027-01-10"
+EARLIER_TEXT = "Verdien dere registrerte før et senere steg i saken endret den: 10. januar 2027"
 
 
 @pytest.fixture
@@ -142,3 +142,18 @@ def test_the_form_s_showing_of_the_earlier_value_is_logged(cases, users):
         refused = _post(users["bjorn"], case, reason="")
         assert refused.status_code == 400 and (EARLIER_TEXT in refused.content.decode()) == branch
         assert own.filter(case=case).count() == before + (1 if branch else 0), branch
+
+
+def test_the_earlier_value_is_said_as_the_case_page_says_it(cases, users, agencies):
+    """The earlier value in the form's words, as the case page shows a value: a yes/no answer
+    as "Ja" (until 2026-12-06 Python's "True", English on a bokmål page), a date as
+    "10. januar 2027" (not "2027-01-10")."""
+    case = cases[True]
+    # The housing office answered "ordinary" at intake; a later step of NAV's wrote over it.
+    case.data = {**case.data, "ordinary": False}
+    case.data_sources = {**case.data_sources, "ordinary": agencies["nav"].pk}
+    case.data_common = {**case.data_common, "ordinary": [True, agencies["housing"].pk]}
+    case.save(update_fields=["data", "data_sources", "data_common"])
+    page = _page(users["bjorn"], case, field="ordinary").content.decode()
+    assert 'name="of" value="earlier"' in page
+    assert "endret den: Ja<" in page and "True" not in page
