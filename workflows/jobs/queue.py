@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from bpmn.engine import service_tasks as engine_services
+from workflows import selectors
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
 from workflows.models import Event, EventKind, FinishedExternalTask, Incident, Job, JobKind, JobStatus, ProcessInstance
@@ -325,6 +326,7 @@ def finish_external(
         if final:
             row.max_attempts = row.attempts
         record_outcome(row, error)
+    selectors.keep_literals_ever(row, job)  # the worker's log line scrubs with them too
     return row
 
 
@@ -400,6 +402,8 @@ def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -
         row.save()
         record_outcome_resolved(row, retry)
         return
+    # Kept as shown: another system's words scrubbed of every value the case holds and held.
+    error = selectors.error_kept(row, error)
     row.last_error, row.last_error_message = error[:MAX_ERROR], message_of(error)
     if row.attempts < row.max_attempts:
         row.status, row.due_at = JobStatus.PENDING, moment + backoff(row.attempts)
