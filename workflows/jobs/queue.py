@@ -429,12 +429,15 @@ KEEP_TRYING: set[str] = set()
 # which then sends nothing (the person asks again) and resolves it; the address is not kept
 # for as long as the incident is open. Filled as ``KEEP_TRYING``.
 PAYLOAD_KEPT_WHEN_FAILED: dict[str, tuple[str, ...]] = {}
-# Kinds of jobs of no case whose failures of one kind (the job's kind and its error, a
+# Kinds of jobs whose failures of one kind (the job's kind, its agency and its error, a
 # ``JobError``'s code and params) fold into one open incident, counted (``occurrences``) with
 # the last one's time: each request's password-reset mail the mail server refuses the same
 # way opened an incident of its own (three an hour per address, thirty per client), which
-# told the admins nothing more and buried the others. Filled as ``KEEP_TRYING``.
-FOLDED: set[str] = set()
+# told the admins nothing more and buried the others; so did each new task's e-mail or
+# webhook call to an agency whose address is wrong or whose system is down (two a task, on
+# every case the agency works). The folded incident is the agency's (or the mail server's),
+# not a case's: it has none, as its jobs come from many. Filled as ``KEEP_TRYING`` too.
+FOLDED: set[str] = {JobKind.NOTIFICATION, JobKind.WEBHOOK}
 
 
 def _record_incident(row: Job) -> None:
@@ -451,7 +454,7 @@ def _record_incident(row: Job) -> None:
         open_incident.error_message = row.last_error_message
         open_incident.save(update_fields=["attempts", "error", "error_message"])
         return
-    if row.kind in FOLDED and row.case_id is None:
+    if row.kind in FOLDED:
         _record_folded_incident(row)
         return
     instance_id = row.instance_id
@@ -471,10 +474,15 @@ def _record_incident(row: Job) -> None:
 
 
 def fold_key(row: Job) -> str:
-    """What failures fold by: the job's kind and its error (a ``JobError``'s code and params,
-    else its text), as a digest."""
+    """What failures fold by: the job's kind, its agency (a notification's: another agency's
+    address failing is another fault) and its error (a ``JobError``'s code and params, else
+    its text), as a digest."""
     said = row.last_error_message if row.last_error_message is not None else row.last_error
-    text = json.dumps([row.kind, said], sort_keys=True, ensure_ascii=False)
+    parts = [row.kind, said]
+    agency = (row.payload or {}).get("agency_id")
+    if agency is not None:  # none: a key as before agencies were part of it (open incidents keep theirs)
+        parts.append(agency)
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -496,7 +504,8 @@ def _record_folded_incident(row: Job) -> None:
                 Incident.objects.create(
                     job=row,
                     kind=f"{row.kind}-failed",
-                    element_id=(row.payload or {}).get("element_id", ""),
+                    # One case's element would name the fault of many: none (the kind says it).
+                    element_id="" if row.case_id is not None else (row.payload or {}).get("element_id", ""),
                     error=row.last_error,
                     error_message=row.last_error_message,
                     attempts=row.attempts,
