@@ -936,7 +936,7 @@ def _kin_rows(cases: Iterable[Case]) -> dict[int, tuple[int, list[tuple[str, Any
     and what it holds as ``(field, value)`` as ``HELD_BEFORE`` gives them (its person's name
     as ``person.name``, its data and ``data_common``). Not their saved states: a person's
     cases over the years hold many, and what another system learnt of the person from
-    another case is what that case's fields hold (measured in the README, "Failure texts")."""
+    another case is what that case's fields hold (README, "Failure texts: kept as shown")."""
     persons = {case.person_id for case in cases}
     own = [case.pk for case in cases]
     rows = Case.objects.filter(person_id__in=persons).exclude(pk__in=own)

@@ -64,6 +64,7 @@ def test_an_agencys_failing_notifications_fold_into_one_counted_incident_of_no_c
     assert "550 5.1.1" in mails.error and "503" in hooks.error
 
 
+@pytest.mark.postgres  # two connections at once, settled by row locks and a unique index: SQLite has neither
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_failing_notifications_at_once_open_one_incident(cast, monkeypatch):
     _users, agencies = cast
