@@ -403,7 +403,10 @@ def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -
         record_outcome_resolved(row, retry)
         return
     # Kept as shown: another system's words scrubbed of every value the case holds and held.
-    error = selectors.error_kept(row, error)
+    # Not a notification's: it sends the case's reference and a link only, so nothing it is
+    # answered can hold a value (and a worker's batch of them failing reads nothing per job).
+    if row.kind not in (JobKind.NOTIFICATION, JobKind.WEBHOOK):
+        error = selectors.error_kept(row, error)
     row.last_error, row.last_error_message = error[:MAX_ERROR], message_of(error)
     if row.attempts < row.max_attempts:
         row.status, row.due_at = JobStatus.PENDING, moment + backoff(row.attempts)
