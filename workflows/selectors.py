@@ -55,7 +55,7 @@ from permissions.models import (
 )
 from permissions.prepared import Prepared, PreparedList, PreparedShapes, folds_rows
 from workflows import case_outcomes
-from workflows.jobs.errors import message_of
+from workflows.jobs.errors import JobError, message_of
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
     Case,
@@ -896,27 +896,56 @@ def case_literals_ever(case) -> list[str]:
     a value its corrections replaced; its instances' saved states: a value a later step wrote
     over), a person's name by its words and a national id as printed 6 + 5 too. What an error
     written before a value was known, or after a value was corrected away (an agency's system
-    that remembered it), is scrubbed of when shown: two statements for the case."""
+    that remembered it), is scrubbed of when shown and kept: three statements for the case
+    (``literals_ever_by_case``: with what the person's other cases hold)."""
     if case is None:
         return []
     return literals_ever_by_case([case])[case.pk]
 
 
 def literals_ever_by_case(cases: Iterable[Case | None]) -> dict[int, list[str]]:
-    """``case_literals_ever`` of each of ``cases`` by its id, read in two statements whatever
-    their number (a page of incidents over many cases, a worker's batch of failed jobs)."""
+    """``case_literals_ever`` of each of ``cases`` by its id, read in three statements whatever
+    their number (a page of incidents over many cases, a worker's batch of failed jobs).
+
+    With them, what the person's other cases hold and held (``_kin_values``): an agency's
+    system that knows the person from another case quotes their name, national id, address
+    or phone as that case has them, which this one may not (another spelling of the name, a
+    number corrected there, an address this case never asked for)."""
     unique = {case.pk: case for case in cases if case is not None}
     if not unique:
         return {}
-    held: dict[int, list[tuple[str, Any]]] = {pk: [] for pk in unique}
+    kin = _kin_rows(unique.values())
+    held: dict[int, list[tuple[str, Any]]] = {pk: [] for pk in [*unique, *kin]}
     for source in HELD_BEFORE:
-        for case_id, field, value in source(list(unique)):
+        for case_id, field, value in source([*unique, *kin]):
             held[case_id].append((field, value))
     states: dict[int, list[str]] = {pk: [] for pk in unique}
     rows = ProcessInstance.objects.filter(case_id__in=list(unique)).order_by("case_id", "pk")
     for case_id, state in rows.values_list("case_id", "state"):
         states[case_id].append(state)
-    return {pk: _literals_ever(case, held[pk], states[pk]) for pk, case in unique.items()}
+    others: dict[int, list[tuple[str, Any]]] = {}
+    for pk, (person_id, values) in kin.items():
+        others.setdefault(person_id, []).extend([*values, *held[pk]])
+    return {
+        pk: _literals_ever(case, held[pk] + others.get(case.person_id, []), states[pk]) for pk, case in unique.items()
+    }
+
+
+def _kin_rows(cases: Iterable[Case]) -> dict[int, tuple[int, list[tuple[str, Any]]]]:
+    """The other cases of the persons of ``cases``, one statement: by case id, its person's id
+    and what it holds as ``(field, value)`` as ``HELD_BEFORE`` gives them (its person's name
+    as ``person.name``, its data and ``data_common``). Not their saved states: a person's
+    cases over the years hold many, and what another system learnt of the person from
+    another case is what that case's fields hold (README, "Failure texts: kept as shown")."""
+    persons = {case.person_id for case in cases}
+    own = [case.pk for case in cases]
+    rows = Case.objects.filter(person_id__in=persons).exclude(pk__in=own)
+    found: dict[int, tuple[int, list[tuple[str, Any]]]] = {}
+    for pk, person_id, name, data, common in rows.values_list("pk", "person_id", "person_name", "data", "data_common"):
+        values: list[tuple[str, Any]] = [("person.name", name), ("data", data or {})]
+        values += [("data", entry[0]) for entry in (common or {}).values() if isinstance(entry, list) and entry]
+        found[pk] = (person_id, values)
+    return found
 
 
 def _literals_ever(case, held: list[tuple[str, Any]], states: list[str]) -> list[str]:
@@ -945,7 +974,7 @@ _LITERALS_EVER = "_brobygger_literals_ever"
 
 def read_literals_ever(rows: Iterable[Any]) -> None:
     """Read the ``case_literals_ever`` of the cases of ``rows`` (incidents or jobs, their
-    ``case`` loaded) at once, two statements for a page, and keep each on its row: the errors
+    ``case`` loaded) at once, three statements for a page, and keep each on its row: the errors
     of a page of incidents are then scrubbed without a statement per row or case."""
     rows = [row for row in rows if _LITERALS_EVER not in row.__dict__]
     # A row read without its case (a worker's claimed job, the admin's page): the cases at once.
@@ -994,6 +1023,29 @@ def job_error_logged(job, error: str) -> str:
     incident list shows it (operators read the logs, and see no case data). A batch's failed
     jobs are read by ``read_literals_ever`` first."""
     return error_shown(error, message_of(error), _literals_ever_of(job))
+
+
+def error_kept(row, error: str) -> str:
+    """``error`` as a job's row keeps it (``queue.record_outcome``), and its incident with it:
+    what another system said in it (an agency's system's failure, a connector's answer, a
+    mail server's words) scrubbed of every value the row's case holds and held, and of what
+    its person's other cases hold (``case_literals_ever``), as ``error_shown`` shows it. The
+    stored text goes where no scrub follows (an export of the rows, a query by hand), and a
+    scrub where the failure was made knew the case's current values only. Ours (a
+    ``JobError``) keeps its code, its params scrubbed. A job of no case is kept as it is."""
+    if row.case_id is None or not error:
+        return error
+    literals = _literals_ever_of(row)
+    if isinstance(error, JobError):
+        return type(error)(error.message.map_text(lambda part: scrub.scrub(part, literals)))
+    return scrub.scrub(error, literals)
+
+
+def keep_literals_ever(row, onto) -> None:
+    """The ``case_literals_ever`` read for ``row`` kept on ``onto`` too (the same job read
+    twice: the worker's claimed row and the one it locked to record the outcome)."""
+    if _LITERALS_EVER in row.__dict__:
+        onto.__dict__[_LITERALS_EVER] = row.__dict__[_LITERALS_EVER]
 
 
 def error_shown(text: str, message, literals: list[str], translate: Callable[[str], str] | None = None) -> str:

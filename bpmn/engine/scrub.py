@@ -44,9 +44,11 @@ _TRAILING_VALUE = re.compile(
     re.MULTILINE,
 )
 # An e-mail address as a mail server or a library writes it ("<post@fengsel.example>",
-# "kari.hansen@nav.example", "brobygger@localhost"): its local part without quotes or braces,
-# so that a quoted one ("{'a@b.example': ...}") stays a quoted text with its mask inside.
-_EMAIL = re.compile(r"[\w.!#$%&*+/=?^~-]+@[\w-]+(?:\.[\w-]+)*")
+# "kari.hansen@nav.example", "brobygger@localhost", "o'brien@nav.example"): its local part of
+# RFC 5322's atext characters, of which ' ` { | } only after its first one, so that a quoted
+# address ("{'a@b.example': ...}") stays a quoted text with its mask inside, while a name's
+# apostrophe ("o'brien") goes with the rest of the address.
+_EMAIL = re.compile(r"[\w.!#$%&*+/=?^~-][\w.!#$%&*+/=?^~'`{|}-]*@[\w-]+(?:\.[\w-]+)*")
 # A quoted list of names ("Did you mean one of '['health_note', 'score']'"): kept.
 _NAME_LIST = r"'\[(?:'[A-Za-z_]\w*'(?:, )?)*\]'"
 _QUOTED = re.compile(rf"{_NAME_LIST}|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")

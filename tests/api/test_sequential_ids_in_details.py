@@ -26,6 +26,14 @@ pytestmark = pytest.mark.django_db
 ROW_KEYS = ("job", "incident")
 
 
+@pytest.fixture(autouse=True)
+def _incidents_on_the_case(monkeypatch):
+    """Each notification job's incident on its case, as before notification failures folded
+    into one incident of no case (h-scrub5): a job kind of a case whose incident's resolution
+    the timeline tells, whose keys count the tasks (what this file guards against)."""
+    monkeypatch.setattr(queue, "FOLDED", queue.FOLDED - {JobKind.NOTIFICATION})
+
+
 def _mail_down_then_retried(case, admin) -> None:
     """Every notification job of ``case`` fails its last attempt (an incident each), in the
     order they were written; an admin's retry then passes each and resolves its incident."""

@@ -83,6 +83,7 @@ def test_another_kind_of_failure_and_a_failure_after_the_retry_open_their_own(us
     assert Incident.objects.get(pk=full.pk).resolved_at is not None
 
 
+@pytest.mark.postgres  # two connections at once, settled by row locks and a unique index: SQLite has neither
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_failing_at_once_open_one_incident(cast, monkeypatch):
     jobs = [

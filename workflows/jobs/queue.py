@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from bpmn.engine import service_tasks as engine_services
+from workflows import selectors
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
 from workflows.models import Event, EventKind, FinishedExternalTask, Incident, Job, JobKind, JobStatus, ProcessInstance
@@ -325,6 +326,7 @@ def finish_external(
         if final:
             row.max_attempts = row.attempts
         record_outcome(row, error)
+    selectors.keep_literals_ever(row, job)  # the worker's log line scrubs with them too
     return row
 
 
@@ -400,6 +402,11 @@ def record_outcome(row: Job, error: str | None, *, retry: Retry | None = None) -
         row.save()
         record_outcome_resolved(row, retry)
         return
+    # Kept as shown: another system's words scrubbed of every value the case holds and held.
+    # Not a notification's: it sends the case's reference and a link only, so nothing it is
+    # answered can hold a value (and a worker's batch of them failing reads nothing per job).
+    if row.kind not in (JobKind.NOTIFICATION, JobKind.WEBHOOK):
+        error = selectors.error_kept(row, error)
     row.last_error, row.last_error_message = error[:MAX_ERROR], message_of(error)
     if row.attempts < row.max_attempts:
         row.status, row.due_at = JobStatus.PENDING, moment + backoff(row.attempts)
@@ -425,12 +432,15 @@ KEEP_TRYING: set[str] = set()
 # which then sends nothing (the person asks again) and resolves it; the address is not kept
 # for as long as the incident is open. Filled as ``KEEP_TRYING``.
 PAYLOAD_KEPT_WHEN_FAILED: dict[str, tuple[str, ...]] = {}
-# Kinds of jobs of no case whose failures of one kind (the job's kind and its error, a
+# Kinds of jobs whose failures of one kind (the job's kind, its agency and its error, a
 # ``JobError``'s code and params) fold into one open incident, counted (``occurrences``) with
 # the last one's time: each request's password-reset mail the mail server refuses the same
 # way opened an incident of its own (three an hour per address, thirty per client), which
-# told the admins nothing more and buried the others. Filled as ``KEEP_TRYING``.
-FOLDED: set[str] = set()
+# told the admins nothing more and buried the others; so did each new task's e-mail or
+# webhook call to an agency whose address is wrong or whose system is down (two a task, on
+# every case the agency works). The folded incident is the agency's (or the mail server's),
+# not a case's: it has none, as its jobs come from many. Filled as ``KEEP_TRYING`` too.
+FOLDED: set[str] = {JobKind.NOTIFICATION, JobKind.WEBHOOK}
 
 
 def _record_incident(row: Job) -> None:
@@ -447,7 +457,7 @@ def _record_incident(row: Job) -> None:
         open_incident.error_message = row.last_error_message
         open_incident.save(update_fields=["attempts", "error", "error_message"])
         return
-    if row.kind in FOLDED and row.case_id is None:
+    if row.kind in FOLDED:
         _record_folded_incident(row)
         return
     instance_id = row.instance_id
@@ -467,10 +477,15 @@ def _record_incident(row: Job) -> None:
 
 
 def fold_key(row: Job) -> str:
-    """What failures fold by: the job's kind and its error (a ``JobError``'s code and params,
-    else its text), as a digest."""
+    """What failures fold by: the job's kind, its agency (a notification's: another agency's
+    address failing is another fault) and its error (a ``JobError``'s code and params, else
+    its text), as a digest."""
     said = row.last_error_message if row.last_error_message is not None else row.last_error
-    text = json.dumps([row.kind, said], sort_keys=True, ensure_ascii=False)
+    parts = [row.kind, said]
+    agency = (row.payload or {}).get("agency_id")
+    if agency is not None:  # none: a key as before agencies were part of it (open incidents keep theirs)
+        parts.append(agency)
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -492,7 +507,8 @@ def _record_folded_incident(row: Job) -> None:
                 Incident.objects.create(
                     job=row,
                     kind=f"{row.kind}-failed",
-                    element_id=(row.payload or {}).get("element_id", ""),
+                    # One case's element would name the fault of many: none (the kind says it).
+                    element_id="" if row.case_id is not None else (row.payload or {}).get("element_id", ""),
                     error=row.last_error,
                     error_message=row.last_error_message,
                     attempts=row.attempts,

@@ -19,12 +19,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 
-from bpmn.engine import scrub
 from bpmn.engine.errors import EngineError, TaskStateError
 from core.errors import Conflict, InvalidInput, NotFound, field_error
 from permissions import policy, rules
 from permissions.models import AccessAction, AccessLog, Agency
-from workflows import selectors, steps
+from workflows import steps
 from workflows.jobs import queue, service
 from workflows.jobs.errors import JobError
 from workflows.models import FinishedExternalTask, Job, JobKind, JobStatus
@@ -200,16 +199,6 @@ def complete_external_task(*, actor, task_id, worker_id: str, variables: dict) -
         raise Conflict("external_task.gone")
 
 
-def _sent_literals(job: Job) -> list[str]:
-    """``selectors.case_literals`` of the job's case, and the literals of its instance's data
-    (``scrub.state_literals``): a script's variable the task sends is in no field."""
-    literals = selectors.case_literals(job.case)
-    instance = job.instance if job.instance_id is not None else None
-    known = set(literals)
-    sent = [literal for literal in scrub.state_literals(instance.state if instance else "") if literal not in known]
-    return sorted([*literals, *sent], key=len, reverse=True)
-
-
 def fail_external_task(
     *, actor, task_id, worker_id: str, error: str, retries: int | None = None, retry_seconds: float | None = None
 ) -> Job:
@@ -223,10 +212,12 @@ def fail_external_task(
         job.attempts += 1
         if retries is not None:
             job.max_attempts = job.attempts + max(retries, 0)
-        # The worker's text may quote what it was sent: kept without the case's values, as
-        # every error is (the process admin reads it, and sees no case data), nor the task's
-        # data it was sent that no field of the case holds (a script's total of debts).
-        queue.record_outcome(job, scrub.scrub(error.strip(), _sent_literals(job)))
+        # The worker's text may quote what it was sent, or what its system remembers of the
+        # case or the person: kept without any value the case holds or held, nor the task's
+        # data it was sent that no field holds (a script's total of debts, in the saved
+        # states), nor the person's other cases' (``queue.record_outcome``: the process admin
+        # reads it, and sees no case data).
+        queue.record_outcome(job, error.strip())
         if job.status == JobStatus.PENDING and retry_seconds is not None:
             job.due_at = queue.now() + timedelta(seconds=max(retry_seconds, 0))
             job.save(update_fields=["due_at"])

@@ -160,3 +160,22 @@ def _fifty_values():
         yield f"2026-{index + 1:02d}-{index + 10:02d}"
         yield "nei"
         yield index * 1.25 + 0.5
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "o'brien@nav.example",
+        "kari!hansen@nav.example",
+        "a#b$c%d&e@nav.example",
+        "kari*hansen+post@nav.example",
+        "kari/hansen=1@nav.example",
+        "kari?hansen^x_y@nav.example",
+        "kari`hansen{x}@nav.example",
+        "kari|hansen~x@nav.example",
+    ],
+)
+def test_an_address_with_any_of_rfc_5322s_characters_leaves_the_text_whole(address):
+    """The local part's atext characters ("o'brien@..." left "o'" of the address before)."""
+    said = scrub(f"550 5.1.1 <{address}>: Recipient address rejected; also {{'{address}': (550, b'x')}}")
+    assert said == f"550 5.1.1 <{MASK}>: Recipient address rejected; also {{'{MASK}': (550, b'x')}}"
