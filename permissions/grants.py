@@ -17,7 +17,7 @@ from typing import cast
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import Field, Subquery
 
 from permissions.models import Agency, CaseGroupObjectPermission, CaseParticipant
 from permissions.prepared import Prepared
@@ -45,8 +45,20 @@ def _view_case_permissions():
 _VIEW_CASE_PERMISSION = Prepared(_view_case_permissions, kinds=())
 
 
-# Its id alone, as a subquery of the grant's insert (``_grant_in_one_statement``).
-_VIEW_CASE_PERMISSION_ID = Prepared(lambda: _view_case_permissions().values("id"), kinds=())
+# Its id alone, as a subquery of the grant's insert (``_grant_in_one_statement``, a case
+# start's insert), looked up as the lists look it up (``rules._view_case_id``): by its
+# content type's keys and its own, without the join and the sort of ``Permission``'s order.
+_VIEW_CASE_PERMISSION_ID = Prepared(
+    lambda: (
+        Permission.objects.filter(
+            content_type_id=Subquery(ContentType.objects.filter(app_label="workflows", model="case").values("pk")),
+            codename=VIEW_CASE,
+        )
+        .order_by()
+        .values("id")
+    ),
+    kinds=(),
+)
 
 
 def grant_agency_access(case, agencies) -> None:
