@@ -17,7 +17,7 @@ from typing import cast
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import Field
+from django.db.models import Field, Subquery
 
 from permissions.models import Agency, CaseGroupObjectPermission, CaseParticipant
 from permissions.prepared import Prepared
@@ -45,8 +45,20 @@ def _view_case_permissions():
 _VIEW_CASE_PERMISSION = Prepared(_view_case_permissions, kinds=())
 
 
-# Its id alone, as a subquery of the grant's insert (``_grant_in_one_statement``).
-_VIEW_CASE_PERMISSION_ID = Prepared(lambda: _view_case_permissions().values("id"), kinds=())
+# Its id alone, as a subquery of the grant's insert (``_grant_in_one_statement``, a case
+# start's insert), looked up as the lists look it up (``rules._view_case_id``): by its
+# content type's keys and its own, without the join and the sort of ``Permission``'s order.
+_VIEW_CASE_PERMISSION_ID = Prepared(
+    lambda: (
+        Permission.objects.filter(
+            content_type_id=Subquery(ContentType.objects.filter(app_label="workflows", model="case").values("pk")),
+            codename=VIEW_CASE,
+        )
+        .order_by()
+        .values("id")
+    ),
+    kinds=(),
+)
 
 
 def grant_agency_access(case, agencies) -> None:
@@ -71,18 +83,27 @@ def _grant_in_one_statement(case_id: int, group_ids: list[int]) -> None:
     without it (never migrated) gives NULL, which the column refuses, as the read refused."""
     if not group_ids:
         return
+    sql, params = grant_insert_sql("%s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, case_id, group_ids])
+
+
+def grant_insert_sql(case_id: str) -> tuple[str, list]:
+    """PostgreSQL: the insert of ``_grant_in_one_statement`` for the case whose id is the SQL
+    expression ``case_id`` (``%s``, or a ``WITH`` of a new case's insert: a start writes its
+    case, participants and grants in one statement, ``services.cases._insert_numbered``).
+    Its parameters: those returned, ``case_id``'s own, then the groups' ids (an array)."""
     meta = CaseGroupObjectPermission._meta
     quote = connection.ops.quote_name
     columns = ", ".join(
         quote(cast(Field, meta.get_field(name)).column) for name in ("permission", "group", "content_object")
     )
     permission_sql, permission_params = _VIEW_CASE_PERMISSION_ID.statement()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
-            f"SELECT ({permission_sql}), group_id, %s FROM UNNEST(%s::integer[]) AS group_id ON CONFLICT DO NOTHING",
-            [*permission_params, case_id, group_ids],
-        )
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (names from the model)
+        f"SELECT ({permission_sql}), group_id, {case_id} FROM UNNEST(%s::integer[]) AS group_id ON CONFLICT DO NOTHING"
+    )
+    return sql, list(permission_params)
 
 
 def revoke_agency_access(case, agencies) -> int:

@@ -6,11 +6,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from permissions import rules
+from permissions.models import CaseGroupObjectPermission, CaseParticipant
 from tests.threads import all_at_once, meet_after
 from workflows.models import Case, CaseReferenceCounter, ProcessInstance
 from workflows.services import cases as case_services
 
-from .helpers import PERSON, start_prison_case
+from .helpers import PERSON, PRISON_PARTICIPANTS, start_prison_case
 
 OTHER_PERSON = {"name": "Kari Nordmann", "national_id": "05840399895"}
 
@@ -69,3 +71,35 @@ def test_two_starts_at_once_get_two_numbers_one_after_the_other(monkeypatch, shi
     year, _ = case_services._reference_parts()
     assert CaseReferenceCounter.objects.get(year=year).last == numbers[1]
     assert {case.person_name for case in started} == {PERSON["name"], OTHER_PERSON["name"]}
+
+
+# The start (no correlation key) on PostgreSQL: its statements after the first start's
+# warm-up. The case, its instance, its participants and their groups' grants are one
+# statement; before they were three. With the SAVEPOINT and RELEASE of the test's own
+# transaction: 11 statements before, 9 now.
+START_STATEMENTS = 9
+
+
+@pytest.mark.postgres
+def test_a_start_writes_its_participants_and_their_grants_in_the_cases_insert(shipped, users, agencies):
+    start_prison_case(users, agencies)  # the year's row exists, the caches are warm
+    with CaptureQueriesContext(connection) as queries:
+        case = start_prison_case(users, agencies)
+    statements = [q["sql"] for q in queries]
+    inserts = [sql for sql in statements if "INSERT INTO" in sql and '"workflows_caseparticipant"' in sql]
+    assert len(inserts) == 1 and '"workflows_casereferencecounter"' in inserts[0], statements
+    assert '"permissions_casegroupobjectpermission"' in inserts[0], inserts
+    assert len(statements) == START_STATEMENTS, "\n".join(statements)
+    # As ``bulk_create`` and ``grant_case_access`` wrote them: every participant, in the
+    # order given, each agency's group granted ``view_case``, and nothing more.
+    participants = list(CaseParticipant.objects.filter(case=case).order_by("pk").values_list("kind", "agency_id"))
+    assert participants == [(kind, agencies[kind].pk) for kind in PRISON_PARTICIPANTS]
+    granted = CaseGroupObjectPermission.objects.filter(content_object=case)
+    assert sorted(granted.values_list("group_id", flat=True)) == sorted(
+        agencies[kind].group_id for kind in PRISON_PARTICIPANTS
+    )
+    assert {grant.permission.codename for grant in granted} == {"view_case"}
+    assert all(participant.added_at for participant in CaseParticipant.objects.filter(case=case))
+    # Whom the case is for: its participants' members see it, another agency's do not.
+    assert rules.can_view_case(users["nils"], case)
+    assert not rules.can_view_case(users["siri"], case)

@@ -7,6 +7,7 @@ outside any transaction by ``workflows.jobs.notify`` and recorded here afterward
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -679,6 +680,9 @@ class Due:
     external: bool
     handled: bool
     next_due_at: datetime | None
+    # The earliest pending job it works that was not yet due when asked: when it sleeps
+    # after claiming every due job, the next one to wake for (``Worker.run_due``).
+    next_later_at: datetime | None = dataclasses.field(default=None, compare=False)
 
     @property
     def anything(self) -> bool:
@@ -719,7 +723,8 @@ def due_work(handled_kinds) -> Due:
         f"{pending_due(kinds_in(EXTERNAL_KINDS))} "
         f"OR EXISTS(SELECT 1 FROM {table} WHERE status = %s AND lease_until < %s AND {kinds_in(EXTERNAL_KINDS)}), "
         f"{pending_due(kinds_in(handled_kinds))}, "
-        f"(SELECT MIN(due_at) FROM {table} WHERE status = %s AND {kinds_in(worked)})"
+        f"(SELECT MIN(due_at) FROM {table} WHERE status = %s AND {kinds_in(worked)}), "
+        f"(SELECT MIN(due_at) FROM {table} WHERE status = %s AND due_at > %s AND {kinds_in(worked)})"
     )
     params = [
         *(JobStatus.PENDING, moment, JobKind.TIMER),
@@ -728,12 +733,17 @@ def due_work(handled_kinds) -> Due:
         *(JobStatus.PENDING, moment, *handled_kinds),
         JobStatus.PENDING,
         *worked,
+        *(JobStatus.PENDING, moment, *worked),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        timers, external, handled, next_due = cursor.fetchone()
-    if isinstance(next_due, str):  # SQLite answers a timestamp as text
-        next_due = parse_datetime(next_due)
-    if next_due is not None and timezone.is_naive(next_due):
-        next_due = timezone.make_aware(next_due, UTC)
-    return Due(bool(timers), bool(external), bool(handled), next_due)
+        timers, external, handled, next_due, next_later = cursor.fetchone()
+    return Due(bool(timers), bool(external), bool(handled), _moment(next_due), _moment(next_later))
+
+
+def _moment(value) -> datetime | None:
+    if isinstance(value, str):  # SQLite answers a timestamp as text
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value

@@ -91,6 +91,7 @@ class Worker:
         self._last_beat = 0.0
         self._started = queue.now()
         self._next_due_at: datetime | None = None
+        self._listening = False  # a Listener is open (``run``): see ``run_due``
         # time.monotonic() of the next turn of each pruning (the first round prunes), and how
         # many rows this turn deleted so far (for the log line at its end).
         self._next_prune = self._next_session_prune = 0.0
@@ -125,6 +126,7 @@ class Worker:
                         queue.release_leases(self.name)
                         holds_lost_leases = False
                     self.heartbeat(force=self._last_beat == 0.0)
+                    self._listening = listener is not None
                     done = self.run_due()
                     more_to_prune = self.prune()
                     more_to_prune = self.prune_sessions() or more_to_prune
@@ -165,12 +167,20 @@ class Worker:
                 listener.close()
         return None
 
-    def run_due(self) -> int:
+    def run_due(self, *, listening: bool | None = None) -> int:
         """Process jobs until none is due. Returns how many were processed.
 
         Each round first asks what is due (``queue.due_work``: one statement) and tries
         only the claims that can find something; the answer that finds nothing due also
-        tells ``idle`` how long it may sleep."""
+        tells ``idle`` how long it may sleep. ``listening``: a ``Listener`` wakes the worker
+        for every job made due from then on (each one is announced: ``queue``'s NOTIFYs).
+        Then a round where only external jobs were due, all claimed (fewer than a batch)
+        and all done without an error, ends without asking again (it would find nothing:
+        the e-mail of each new task cost two reads of what is due); ``idle`` sleeps until
+        the earliest job that was not yet due, or a notification. A failed job's retry
+        (due later, announced to nobody) is asked for as before. By default as ``run``
+        found it."""
+        listening = self._listening if listening is None else listening
         count, rounds = 0, 0
         skipped: set[int] = set()
         while not self.stopping:
@@ -187,7 +197,12 @@ class Worker:
             rounds += 1
             # During a burst of timers, look for e-mails and webhooks every few rounds.
             if not self.stopping and due.external and (not worked or rounds % EXTERNAL_EVERY == 0):
-                worked += self.run_external()
+                external, all_claimed = self.run_external()
+                worked += external
+                if listening and all_claimed and external and not due.timers and not due.handled:
+                    count += worked
+                    self._next_due_at = due.next_later_at
+                    break
             if not self.stopping and not worked and due.handled:
                 worked += handlers.run_one(self.name)
             if not worked and outcome != timers.SKIPPED:
@@ -245,21 +260,24 @@ class Worker:
                 return False, pruned, True
         return True, pruned, False
 
-    def run_external(self) -> int:
+    def run_external(self) -> tuple[int, bool]:
         """Claim the due e-mail, webhook and service-call jobs (at most ``EXTERNAL_BATCH``),
         perform them outside any transaction, record them. A worker that falls behind (a
         busy machine: each new task brings an e-mail) catches up with the same statements
-        for a batch as for one job."""
+        for a batch as for one job. Returns how many were performed, and whether that was
+        every one due (fewer than a batch) and none failed (no retry was set)."""
         claimed = queue.claim_external(self.name, limit=EXTERNAL_BATCH)
         performed = service.perform_claimed_batch(claimed, self.name)
         # The values the failed jobs' cases hold and held, read for the batch at once.
         selectors.read_literals_ever(job for job, error in performed if error)
+        failed = False
         for job, error in performed:
             if error:
+                failed = True
                 # Another system's words may name the case's values: scrubbed as the incident shows them.
                 shown = selectors.job_error_logged(job, error)
                 log.warning("job %s (%s) attempt %s failed: %s", job.pk, job.kind, job.attempts, shown)
-        return len(performed)
+        return len(performed), len(claimed) < EXTERNAL_BATCH and len(performed) == len(claimed) and not failed
 
     def idle(self, listener) -> None:
         """Sleep until the next job is due, a notification arrives, or the poll interval ends."""

@@ -21,7 +21,7 @@ from core.errors import Forbidden, InvalidInput, field_error
 from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
 from permissions import rules
-from permissions.grants import grant_case_access
+from permissions.grants import grant_case_access, grant_insert_sql
 from permissions.models import Agency, AgencyKind, CaseParticipant
 from permissions.prepared import Prepared, PreparedShapes
 from workflows import input_limits, selectors, steps
@@ -153,12 +153,12 @@ def start_case(
             case.save(force_insert=True)
             instance.case = case
             instance.save(force_insert=True)
+            CaseParticipant.objects.bulk_create(
+                [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
+            )
+            grant_case_access(case, agencies.values())
         else:  # nothing to check under the counter's lock: numbered and written in one statement
-            _insert_numbered(case, instance)
-        CaseParticipant.objects.bulk_create(
-            [CaseParticipant(case=case, kind=kind, agency=agency) for kind, agency in agencies.items()]
-        )
-        grant_case_access(case, agencies.values())
+            _insert_numbered(case, instance, agencies)
         workflow = engine.new_workflow(runtime.bundle, start_data)
         caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
         instance.case = case
@@ -389,12 +389,15 @@ def _values_sql(model, fields) -> str:
 
 
 @cache
-def _numbered_insert_sql() -> tuple[str, tuple, tuple]:
+def _numbered_insert_sql() -> tuple[str, tuple, tuple, list]:
     """PostgreSQL: the case's and its process instance's inserts with ``_next_reference``'s
     upsert as data-modifying ``WITH``s, the reference made from the number it returns
-    (``{number:06d}``: six digits at least); the case's id and reference and the instance's
-    id read. Parameters: the year, the reference's prefix, the case's fields' values, the
-    instance's (its case's id the case insert's)."""
+    (``{number:06d}``: six digits at least), and the case's participants and their groups'
+    ``view_case`` grants (``permissions.grants.grant_insert_sql``) as two more; the case's
+    id and reference and the instance's id read. Parameters: the year, the reference's
+    prefix, the case's fields' values, the instance's (its case's id the case insert's), the
+    participants' kinds, agencies and moment, the grant's own (returned last: the permission
+    named by its keys, never a kept id), the groups' ids."""
     quote = connection.ops.quote_name
     meta = Case._meta
     case_fields = tuple(field for field in meta.concrete_fields if field is not meta.pk and field.name != "reference")
@@ -405,6 +408,11 @@ def _numbered_insert_sql() -> tuple[str, tuple, tuple]:
     last = f"counted.{quote('last')}"
     reference = f"(SELECT %s::text || lpad({last}::text, greatest(6, length({last}::text)), '0') FROM counted)"  # noqa: S608
     case_id = f"(SELECT {quote(meta.pk.column)} FROM opened)"  # noqa: S608
+    participant = CaseParticipant._meta
+    participants = _values_sql(
+        CaseParticipant, tuple(participant.get_field(name) for name in ("case", "kind", "agency", "added_at"))
+    )
+    grant_sql, grant_params = grant_insert_sql(case_id)
     case_values = ", ".join([reference, *["%s"] * len(case_fields)])
     instance_values = ", ".join([case_id, *["%s"] * len(instance_fields)])
     sql = (
@@ -412,26 +420,38 @@ def _numbered_insert_sql() -> tuple[str, tuple, tuple]:
         f"opened AS ({_values_sql(Case, (meta.get_field('reference'), *case_fields))} VALUES ({case_values}) "
         f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('reference').column)}), "
         f"started AS ({_values_sql(ProcessInstance, (instance_meta.get_field('case'), *instance_fields))} "
-        f"VALUES ({instance_values}) RETURNING {quote(instance_meta.pk.column)}) "
+        f"VALUES ({instance_values}) RETURNING {quote(instance_meta.pk.column)}), "
+        # In the order given, as ``bulk_create`` numbered them (a case's first participation
+        # is the one an agency's case list walks: ``rules.listed_cases``).
+        f"joined AS ({participants} SELECT {case_id}, kind, agency, %s "
+        "FROM UNNEST(%s::text[], %s::integer[]) WITH ORDINALITY AS given(kind, agency, place) ORDER BY place), "
+        f"granted AS ({grant_sql}) "
         f"SELECT opened.{quote(meta.pk.column)}, opened.{quote(meta.get_field('reference').column)}, "
         f"started.{quote(instance_meta.pk.column)} FROM opened, started"
     )
-    return sql, case_fields, instance_fields
+    return sql, case_fields, instance_fields, grant_params
 
 
-def _insert_numbered(case: Case, instance: ProcessInstance) -> None:
+def _insert_numbered(case: Case, instance: ProcessInstance, agencies: dict) -> None:
     """``case.reference = _next_reference(); case.save(force_insert=True)``, then the
-    instance's insert, in one statement (a case start sent three): the counter's row is
-    locked until the start commits all the same, so starts queue up on it, two at once get
-    two numbers and a rolled-back start gives its number back."""
+    instance's insert, the participants' (``agencies``: kind -> Agency) and their groups'
+    grants (``grant_case_access``), in one statement (a case start sent five): the counter's
+    row is locked until the start commits all the same, so starts queue up on it, two at
+    once get two numbers and a rolled-back start gives its number back."""
     year, prefix = _reference_parts()
-    sql, case_fields, instance_fields = _numbered_insert_sql()
+    sql, case_fields, instance_fields, grant_params = _numbered_insert_sql()
     db = connection
     params = [
         year,
         prefix,
         *(field.get_db_prep_save(field.pre_save(case, True), db) for field in case_fields),
         *(field.get_db_prep_save(field.pre_save(instance, True), db) for field in instance_fields),
+        # ``added_at`` as ``auto_now_add`` sets it.
+        db.ops.adapt_datetimefield_value(timezone.now()),
+        list(agencies),
+        [agency.pk for agency in agencies.values()],
+        *grant_params,
+        sorted({agency.group_id for agency in agencies.values()}),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

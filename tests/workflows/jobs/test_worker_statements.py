@@ -145,3 +145,37 @@ def test_what_is_due_is_read_from_the_index_when_the_table_has_statistics():
         cursor.execute("EXPLAIN " + statement, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Seq Scan" not in plan, plan
+
+
+def test_a_listening_worker_sends_a_new_task_s_e_mail_after_one_look_at_what_is_due(shipped, users, agencies):
+    """With a listener (every job made due from then on wakes it) the round that sent every
+    due e-mail does not ask again what is due (it found nothing: one statement per new
+    task); it sleeps until the overdue reminder, which stays pending."""
+    case = start_prison_case(users, agencies)
+    worker = Worker(name="w")
+    worker.heartbeat(force=True)
+    with CaptureQueriesContext(connection) as queries:
+        assert worker.run_due(listening=True) == 1
+    assert len(mail.outbox) == 1
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len([sql for sql in statements if "MIN(due_at)" in sql]) == 1, "\n".join(statements)
+    assert len(statements) == NOTIFICATION_BUDGET - 1, "\n".join(statements)
+    overdue = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_overdue")
+    assert worker._next_due_at == overdue.due_at
+    # Another task's e-mail later: found at the next wake, as before.
+    start_prison_case(users, agencies)
+    assert worker.run_due(listening=True) == 1
+    assert len(mail.outbox) == 2
+
+
+def test_a_listening_worker_whose_e_mail_failed_asks_again_for_the_retry(shipped, users, agencies, monkeypatch):
+    """A failed e-mail's retry is due later and announced to nobody: the worker asks what is
+    due again and sleeps until the retry, not until the overdue reminder."""
+    case = start_prison_case(users, agencies)
+    worker = Worker(name="w")
+    worker.heartbeat(force=True)
+    monkeypatch.setattr(notify, "perform", lambda job, tasks: "the mail server is down")
+    assert worker.run_due(listening=True) == 1  # tried once
+    retry = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_created")
+    assert retry.status == JobStatus.PENDING and retry.attempts == 1
+    assert worker._next_due_at == retry.due_at
