@@ -123,3 +123,27 @@ def test_a_case_the_reader_has_no_part_in_answers_its_standing_routes_after_the_
     branch, users, username
 ):
     assert differences(users[username], STANDING_ROUTES, branch["yes"].pk, MISSING_CASE) == []
+
+
+@pytest.mark.parametrize("username", ["mona", "oscar"])
+def test_a_consent_of_a_case_the_reader_does_not_see_answers_after_the_statements_of_no_consent(
+    branch, users, agencies, consent_basis, username
+):
+    """``POST /consents/{id}/revoke/`` found the consent, then read the reader's standing in its
+    case and refused: one statement more than for an id no consent has (until h-attack21)."""
+    from permissions.models import Consent
+
+    case = branch["yes"]
+    consent = Consent.objects.create(
+        person=case.person,
+        case=case,
+        agency=agencies["nav"],
+        categories=["health"],
+        purpose="Bolig",
+        legal_basis=consent_basis,
+        recorded_by=users["helga"],
+    )
+    routes = [("api", "post", "api-consent-revoke", {})]
+    assert differences(users[username], routes, consent.pk, MISSING_CASE) == []
+    consent.refresh_from_db()
+    assert consent.revoked_at is None
