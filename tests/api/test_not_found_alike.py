@@ -147,3 +147,17 @@ def test_a_consent_of_a_case_the_reader_does_not_see_answers_after_the_statement
     assert differences(users[username], routes, consent.pk, MISSING_CASE) == []
     consent.refresh_from_db()
     assert consent.revoked_at is None
+
+
+@pytest.mark.parametrize("username", ["mona", "oscar"])
+def test_a_message_to_a_case_the_sender_does_not_see_answers_after_the_statements_of_no_case(branch, users, username):
+    """``POST /messages/`` by ``case_reference`` found the case, then read the sender's standing
+    in it and refused: one statement more than for a reference no case has (until h-attack21),
+    so a reference (numbered in order) told that its case was still there."""
+    client = api(users[username])
+    found = []
+    for reference in (branch["yes"].reference, "BK-1999-000001", branch["yes"].reference):
+        body = {"name": "housing_offer", "case_reference": reference}
+        found.append(statements(client, "post", reverse("api-messages"), {"data": body, "format": "json"}))
+    assert found[1][0] == found[2][0] == 404
+    assert found[1][1] == found[2][1]
