@@ -654,6 +654,14 @@ class StandingRead:
     with_memberships: bool  # ``rows``: every membership with ``stands``, else the standing ones
     sees: bool
 
+    @property
+    def stands(self) -> bool:
+        """Whether any role of ``_ROLES_IN_CASE`` (a case role, or an auditor's) stands in the
+        case: what every answer about it but a 404 rests on (its access log, its retention)."""
+        if self.with_memberships:
+            return any(m.stands and m.role in _ROLES_IN_CASE for m in self.rows)
+        return bool(self.rows)
+
 
 def read_standing_by_id(user, case_id: int) -> StandingRead:
     """``_read_standing`` by the case's id: one statement, the same whether the case exists or

@@ -56,8 +56,10 @@ REASON_MAX_CHARS = 2000
 
 def _case(actor, case_id, allowed) -> Case:
     """The case, when ``actor`` may do this to it: 404 when they cannot see it at all, 403
-    when they see it but may not."""
-    case = Case.objects.filter(pk=lookup_id(case_id)).first()
+    when they see it but may not. Each of ``allowed`` and the 403 rest on a role of theirs
+    standing in the case: read first by the id, a case where none stands answers 404 as an id
+    no case has, after the same statements (``selectors.case_of_standing``)."""
+    case = selectors.case_of_standing(actor, case_id)
     if case is None:
         raise NotFound("case.not_found")
     if allowed(actor, case):

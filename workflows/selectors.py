@@ -345,6 +345,21 @@ _LATEST_STATE = Prepared(
 )
 
 
+def case_of_standing(user, case_id) -> Case | None:
+    """The case of ``case_id`` when a role of ``user`` stands in it (``StandingRead.stands``: a
+    case role, or an auditor's), else None: for the answers that rest on that standing alone
+    (the access log, erasure, export, corrections). The standing is read first, by the id
+    alone, and the case's row only when it stands, so a case the reader has no part in and an
+    id no case has run the same statements before their 404 (docs/security.md "404 alike";
+    until h-attack21 the row was read first, and the standing only for a case that exists)."""
+    key = lookup_id(case_id)
+    standing = rules.read_standing_by_id(user, key)
+    found = _case_by_id(key) if standing.stands else None
+    if found is not None:
+        rules.remember_standing_read(user, found, standing)
+    return found
+
+
 def _case_by_id(case_id) -> Case | None:
     found = _CASE_BY_ID.objects(lookup_id(case_id))
     return found[0] if found else None
@@ -1903,7 +1918,7 @@ def case_whose_access_log_reads(actor, case):
     its coordinators, and auditors who see no case); 403 for others who see the case, 404 for
     the rest. What the page's access-log section and the API both read the case by."""
     if not isinstance(case, Case):
-        case = _case_by_id(case)
+        case = case_of_standing(actor, case)  # None too for a case with no standing of theirs
     if case is None:
         raise NotFound("case.not_found")
     # Every answer below rests on the reader's standing in the case: read first, it comes with

@@ -254,7 +254,10 @@ def _start_definitions(name) -> list:
 
 def _target_case(actor, case_reference, correlation_key, name) -> Case:
     if case_reference:
-        case = Case.objects.filter(reference=case_reference).first()
+        # A case the sender does not see is no row, as a reference no case has: not a row,
+        # then their standing read and a 404 (docs/security.md "404 alike"; until h-attack21
+        # one statement more told that the reference was a case's).
+        case = Case.objects.filter(rules.sees_case_of_row(actor.pk, "pk"), reference=case_reference).first()
     else:
         # A key is its agency's (``ProcessInstance.correlation_agency``): only the sender's
         # agencies' keys are looked up, so a case another agency gave the same key neither
