@@ -671,7 +671,8 @@ DEFAULT_EXCEPTION_REPORTER = "config.error_reporter.StatelessExceptionReporter"
 INSTALLED_APPS += ["django_guid", "ops"]
 # First: every later middleware, view and log line sees the request id; then the timing of
 # the whole request for the latency metrics and the one log line per request.
-MIDDLEWARE[:0] = ["django_guid.middleware.guid_middleware", "ops.middleware.RequestMetrics"]
+# django-guid's middleware as configured here, its settings read once (ops/request_id.py).
+MIDDLEWARE[:0] = ["ops.request_id.RequestIdMiddleware", "ops.middleware.RequestMetrics"]
 # X-Request-ID from the proxy (nginx's $request_id) is kept when it is a UUID, else a new one.
 DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "VALIDATE_GUID": True, "EXPOSE_HEADER": False}
 # One JSON line per request (method, route, status, milliseconds, request id; no user data).
