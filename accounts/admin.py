@@ -188,14 +188,16 @@ class UserAdmin(auth_admin.UserAdmin):
             return HttpResponseRedirect(reverse("admin:auth_user_change", args=[id]))
         user = self.get_object(request, unquote(id))
         if (
-            request.method == "POST"
-            and user is not None
+            user is not None
             and self.has_change_permission(request, user)
             and rules.account_change_needs_second_person(request.user, user)
         ):
-            asked = self._ask_for_password(request, user)
-            if asked is not None:
-                return asked
+            if request.method == "POST":
+                asked = self._ask_for_password(request, user)
+                if asked is not None:
+                    return asked
+            else:  # said before the password is typed, on the page itself
+                messages.info(request, ACCOUNT_REQUESTED % _names(user, AccountRequestKind.PASSWORD))
         return super().user_change_password(request, id, form_url)
 
     def _ask_for_password(self, request, user):
@@ -252,9 +254,13 @@ ACCOUNT_REQUESTED = _(
 ACCOUNT_REQUEST_WAITING = _("%(user)s: a request for this change is already waiting for approval.")
 
 
+def _names(user, kind) -> dict:
+    return {"user": user.get_username(), "change": AccountRequestKind(kind).label}
+
+
 def _ask(request, **kwargs) -> bool:
     """Make the request and say so on the next page (or that one already waits)."""
-    names = {"user": kwargs["user"].get_username(), "change": AccountRequestKind(kwargs["kind"]).label}
+    names = _names(kwargs["user"], kwargs["kind"])
     try:
         account_requests.request_account_change(**kwargs)
     except account_requests.AccountRequestError:

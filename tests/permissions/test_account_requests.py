@@ -90,6 +90,8 @@ def _decide(client, request_ids, action="approve"):
 
 def test_a_lone_access_administrator_sets_no_caseworker_s_password(users):
     nils = users["nils"]
+    page = _client(users["tove"]).get(reverse("admin:auth_user_password_change", args=[nils.pk]))
+    assert page.status_code == 200 and WAITS in page.content.decode()  # said before it is typed
     answer = _set_password(_client(users["tove"]), nils)
     assert answer.status_code == 200 and WAITS in answer.content.decode()
     nils.refresh_from_db()
@@ -113,6 +115,18 @@ def test_nor_makes_them_an_enrolment_link_nor_sees_one(users):
     answer = _issue_link(_client(users["tove"]), users["nils"])
     assert answer.status_code == 200 and ENROL not in answer.content.decode()
     assert not EnrolmentLink.objects.exists()
+    assert _requests().get(user=users["nils"]).kind == "enrolment_link"
+
+
+def test_links_chosen_together_are_made_for_the_users_without_a_case_role_alone(users, agencies, django_user_model):
+    reader = django_user_model.objects.create_user("tallleser", password="x")
+    Membership.objects.create(user=reader, agency=agencies["nav"], role=Role.LEADER)  # figures, no case data
+    answer = _client(users["tove"]).post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "issue_enrolment_links", "_selected_action": [users["nils"].pk, reader.pk]},
+    )
+    assert answer.content.decode().count(ENROL) == 1
+    assert list(EnrolmentLink.objects.values_list("user__username", flat=True)) == ["tallleser"]
     assert _requests().get(user=users["nils"]).kind == "enrolment_link"
 
 
