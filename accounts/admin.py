@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
@@ -10,14 +11,17 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as LibraryTOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.admin import AuthTokenAdmin as LibraryAuthTokenAdmin
 from knox.models import AuthToken
 
-from accounts import enrolment
+from accounts import account_requests, enrolment
 from accounts.models import (
+    AccountRequest,
+    AccountRequestKind,
     EnrolmentLink,
     ExternalIdentity,
     GroupMapping,
@@ -28,6 +32,7 @@ from accounts.models import (
 )
 from permissions import rules
 from permissions.admin import RoleGrantAdmin, role_grant_error
+from permissions.models import RoleRequestStatus
 
 User = get_user_model()
 
@@ -59,7 +64,18 @@ class GroupMappingForm(forms.ModelForm):
         error = role_grant_error(self.actor, agency_ids=agency_ids, to_self=to_self, roles=roles)
         if error is not None:
             raise error
+        # A mapping to a role opening case data gives it to whoever the provider puts in the
+        # group, with no second person: a superuser's alone (mapped, changed or re-pointed).
+        if roles & rules.ROLES_NEEDING_A_SECOND_PERSON and not rules.may_give_admin_powers(self.actor):
+            raise ValidationError(GROUP_MAPPING_SUPERUSER_ONLY, code="group_mapping.case_role")
         return cleaned
+
+
+GROUP_MAPPING_SUPERUSER_ONLY = _(
+    "Only a superuser maps a provider group to a role that opens case data (or to the roles of "
+    "auditor and access administrator): the mapping gives the role to everyone in the group, with "
+    "no second person to approve it."
+)
 
 
 @admin.register(GroupMapping)
@@ -170,25 +186,94 @@ class UserAdmin(auth_admin.UserAdmin):
         if ExternalIdentity.objects.filter(user_id=id).exists():
             messages.error(request, _("This user signs in through single sign-on only: they have no password here."))
             return HttpResponseRedirect(reverse("admin:auth_user_change", args=[id]))
+        user = self.get_object(request, unquote(id))
+        if (
+            user is not None
+            and self.has_change_permission(request, user)
+            and rules.account_change_needs_second_person(request.user, user)
+        ):
+            if request.method == "POST":
+                asked = self._ask_for_password(request, user)
+                if asked is not None:
+                    return asked
+            else:  # said before the password is typed, on the page itself
+                messages.info(request, ACCOUNT_REQUESTED % _names(user, AccountRequestKind.PASSWORD))
         return super().user_change_password(request, id, form_url)
+
+    def _ask_for_password(self, request, user):
+        """A usable password for a user holding a case role, set by anyone but a superuser: a
+        request (its hash kept), the password unchanged until a second person approves it. None:
+        Django's page goes on (the form's errors, or a password made unusable, which locks the
+        account and opens nothing)."""
+        form = self.change_password_form(user, request.POST)
+        if not form.is_valid() or not form.cleaned_data.get("set_usable_password", True):
+            return None
+        return _asked(
+            request,
+            actor=request.user,
+            user=user,
+            kind=AccountRequestKind.PASSWORD,
+            password=form.cleaned_data["password1"],
+        )
 
     @admin.action(description=_("Make a link to set up two-factor sign-in"), permissions=["change"])
     def issue_enrolment_links(self, request, queryset):
         """A one-time link per selected user, shown on this page only: give it to the user
         apart from their password. Their earlier links stop working. None is made unless
-        the operator may manage every selected user (``rules.may_manage_user``)."""
+        the operator may manage every selected user (``rules.may_manage_user``). For a user
+        holding a case role, anyone but a superuser asks instead (``AccountRequest``): the link
+        is made on a second person's approval and shown to them alone."""
         chosen = list(queryset.order_by("username"))
         if not all(rules.may_manage_user(request.user, user) for user in chosen):
             messages.error(request, USER_ADMIN_REFUSED["links"])
             return None
-        links = [(user, enrolment.issue(user, by=request.user)) for user in chosen]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Links to set up two-factor sign-in"),
-            "links": links,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
+        asked = [user for user in chosen if rules.account_change_needs_second_person(request.user, user)]
+        for user in asked:
+            _ask(request, actor=request.user, user=user, kind=AccountRequestKind.ENROLMENT_LINK)
+        now = [user for user in chosen if user not in asked]
+        if not now:
+            return HttpResponseRedirect(reverse("admin:accounts_accountrequest_changelist"))
+        links = [(user, enrolment.issue(user, by=request.user)) for user in now]
+        return enrolment_links_page(self, request, links)
+
+
+def enrolment_links_page(model_admin, request, links):
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Links to set up two-factor sign-in"),
+        "links": links,
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
+
+
+ACCOUNT_REQUESTED = _(
+    "%(user)s: the change (%(change)s) takes effect when another access administrator of the user's "
+    "agencies, or a superuser, approves it: see Account change requests."
+)
+ACCOUNT_REQUEST_WAITING = _("%(user)s: a request for this change is already waiting for approval.")
+
+
+def _names(user, kind) -> dict:
+    return {"user": user.get_username(), "change": AccountRequestKind(kind).label}
+
+
+def _ask(request, **kwargs) -> bool:
+    """Make the request and say so on the next page (or that one already waits)."""
+    names = _names(kwargs["user"], kwargs["kind"])
+    try:
+        account_requests.request_account_change(**kwargs)
+    except account_requests.AccountRequestError:
+        messages.error(request, ACCOUNT_REQUEST_WAITING % names)
+        return False
+    messages.info(request, ACCOUNT_REQUESTED % names)
+    return True
+
+
+def _asked(request, **kwargs):
+    """``_ask``, then the list of account requests (nothing was changed)."""
+    _ask(request, **kwargs)
+    return HttpResponseRedirect(reverse("admin:accounts_accountrequest_changelist"))
 
 
 admin.site.unregister(Group)
@@ -240,6 +325,115 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
         if not rules.may_give_admin_powers(request.user):
             actions.pop("delete_selected", None)
         return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """The deletion confirmed, of the device of a user holding a case role, by anyone but a
+        superuser: a request (``AccountRequest``), the device kept until a second person
+        approves it."""
+        if request.method == "POST" and request.POST:
+            device = self.get_object(request, unquote(object_id))
+            if (
+                device is not None
+                and self.has_delete_permission(request, device)
+                and rules.account_change_needs_second_person(request.user, device.user)
+            ):
+                return _asked(
+                    request, actor=request.user, user=device.user, kind=AccountRequestKind.REMOVE_DEVICE, device=device
+                )
+        return super().delete_view(request, object_id, extra_context)
+
+
+ACCOUNT_REQUEST_REFUSED = {
+    "decided": _("%(request)s: already decided."),
+    "not_allowed": _(
+        "%(request)s: a request is approved or refused by another access administrator of every agency "
+        "the user has a role in, neither the one who asked nor the user it is for, or by a superuser."
+    ),
+}
+
+
+@admin.register(AccountRequest)
+class AccountRequestAdmin(admin.ModelAdmin):
+    """Account changes asked for and waiting for a second person, and those decided (who asked,
+    who decided, when): shown to access administrators (the requests of users with a role in
+    their agencies) and to superusers, approved or refused with the list's actions
+    (``accounts.account_requests``). Never written here but by the actions: a request is made
+    on the user's password page, the device's delete page and the user list's link action. An
+    approved link is shown to the approver, on the page the action answers with."""
+
+    list_display = ["user", "kind", "requested_by", "requested_at", "status", "decided_by", "decided_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["user__username"]
+    actions = ["approve", "refuse"]
+    exclude = ["device"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user", "requested_by", "decided_by")
+        agency_ids = rules.role_request_agency_ids(request.user)
+        if agency_ids is None:
+            return queryset
+        return queryset.filter(user__memberships__agency_id__in=agency_ids).distinct()
+
+    def _shown_to(self, user) -> bool:
+        agency_ids = rules.role_request_agency_ids(user)
+        return bool(user.is_staff) and (agency_ids is None or bool(agency_ids))
+
+    def has_module_permission(self, request):
+        return self._shown_to(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self._shown_to(request.user)
+
+    def has_decide_permission(self, request):
+        return self._shown_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def _decide(self, request, queryset, decide):
+        decided = []
+        for asked in queryset.filter(status=RoleRequestStatus.PENDING).order_by("pk"):
+            try:
+                decided.append(decide(actor=request.user, request_id=asked.pk))
+            except account_requests.AccountRequestError as refused:
+                messages.error(request, ACCOUNT_REQUEST_REFUSED[refused.reason] % {"request": asked})
+        return decided
+
+    @admin.action(description=_("Approve the chosen requests"), permissions=["decide"])
+    def approve(self, request, queryset):
+        links = []
+        approved = self._decide(request, queryset, account_requests.approve_account_request)
+        for asked, link in approved:
+            # The user's history names the approver and who asked, as a change made on its page.
+            note = gettext("Approved account change request %(id)s (%(change)s), asked for by %(requester)s.")
+            requester = getattr(asked.requested_by, "username", "")
+            self.log_change(
+                request, asked.user, note % {"id": asked.pk, "change": asked.get_kind_display(), "requester": requester}
+            )
+            if link is not None:
+                links.append((asked.user, link))
+        if approved:
+            messages.success(request, gettext("Approved: %(count)s.") % {"count": len(approved)})
+        if links:
+            return enrolment_links_page(self, request, links)
+        return None
+
+    @admin.action(description=_("Refuse the chosen requests"), permissions=["decide"])
+    def refuse(self, request, queryset):
+        refused = self._decide(request, queryset, account_requests.refuse_account_request)
+        if refused:
+            messages.success(request, gettext("Refused: %(count)s.") % {"count": len(refused)})
 
 
 admin.site.unregister(AuthToken)

@@ -4,9 +4,10 @@ identity-provider account a local user is."""
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from permissions.models import Agency, Role
+from permissions.models import Agency, Role, RoleRequestStatus
 
 
 class GroupMapping(models.Model):
@@ -246,3 +247,65 @@ class RefusedSignIn(models.Model):
 
     def __str__(self):
         return f"{self.username} {self.last_at:%Y-%m-%d %H:%M}"
+
+
+class AccountRequestKind(models.TextChoices):
+    PASSWORD = "password", _("New password")
+    REMOVE_DEVICE = "remove_device", _("Removal of the two-factor device")
+    ENROLMENT_LINK = "enrolment_link", _("Link to set up two-factor sign-in")
+
+
+class AccountRequest(models.Model):
+    """A change that takes over an account (its password set, its second factor removed, an
+    enrolment link made), asked for by an access administrator for a user who holds a role
+    opening case data (``rules.account_change_needs_second_person``): it takes effect only when
+    a second person approves it (``accounts.account_requests``; docs/security.md, "Who may
+    change users in the admin"). The sibling of ``permissions.RoleRequest`` (same statuses, same
+    kind of approver), here because it touches sign-in data. The password is kept only as its
+    hash, until the decision; a link is made on approval and shown to the approver alone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_requests")
+    kind = models.CharField(_("change"), max_length=20, choices=AccountRequestKind.choices)
+    # The new password's hash (never its text): applied on approval, emptied on the decision.
+    password_hash = models.CharField(max_length=128, blank=True, editable=False)
+    device = models.ForeignKey(
+        "otp_totp.TOTPDevice",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("device"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RoleRequestStatus.choices, default=RoleRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account change request")
+        verbose_name_plural = _("account change requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind"], condition=models.Q(status="pending"), name="one_pending_account_request"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_kind_display()}"

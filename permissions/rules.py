@@ -1243,6 +1243,36 @@ def may_decide_role_request(actor, request) -> bool:
     return bool(actor.is_staff) and may_grant_roles_in(actor, request.agency_id, {request.role})
 
 
+def account_change_needs_second_person(actor, target) -> bool:
+    """Whether ``actor`` setting ``target``'s password, removing their second-factor device or
+    making them an enrolment link is a request that waits for a second person
+    (``may_decide_account_request``) rather than done at once: so when ``target`` holds a role
+    opening case data (``ROLES_NEEDING_A_SECOND_PERSON``) in any agency and ``actor`` is not a
+    superuser. Each of the three takes the account over, and with it its roles: one access
+    administrator alone read the agency's cases as one of its caseworkers. A user without such
+    a role keeps the one-person help desk (a forgotten password, a lost phone)."""
+    if may_give_admin_powers(actor) or target is None or target.pk is None:
+        return False
+    return Membership.objects.filter(user_id=target.pk, role__in=ROLES_NEEDING_A_SECOND_PERSON).exists()
+
+
+def may_decide_account_request(actor, request) -> bool:
+    """Who approves or refuses an account request (``accounts.AccountRequest``): a second person,
+    as for a role request (``may_decide_role_request``): neither the one who asked nor the user
+    it is for; a superuser, or a staff user who may manage the user's account now
+    (``may_manage_user``: the access administrator of every agency the user has a role in).
+    A service account's: a superuser's alone, as its roles are."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if actor.pk in {request.user_id, request.requested_by_id}:
+        return False
+    if actor.is_superuser:
+        return True
+    if holds_a_service_account({request.user_id}):
+        return False
+    return bool(actor.is_staff) and may_manage_user(actor, request.user)
+
+
 def role_request_agency_ids(actor) -> set[int] | None:
     """The agencies whose role requests ``actor`` reads (None: every agency, a superuser's):
     the agencies whose access administrator they are."""

@@ -1,0 +1,97 @@
+"""A change that takes over an account, asked for by an access administrator for a user who holds
+a role opening case data, takes effect only when a second person approves it (docs/security.md,
+"Who may change users in the admin"). Until 2026-12-06 NAV's access administrator, who sees no
+case data, could alone set a caseworker's password, remove their device, make them an enrolment
+link and sign in as them. The sibling of ``permissions.role_requests``: same statuses, same
+lock-then-re-check, an approver who may manage the user (``rules.may_decide_account_request``).
+
+What each approval does:
+
+- a password: the hash the requester's form made is set (its text was never stored);
+- a device: deleted, if it is still the user's;
+- an enrolment link: made now, and its address returned to the approver alone, who gives it to
+  the user. The requester never sees it, so neither person alone holds both the password and a
+  second factor."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import enrolment
+from accounts.models import AccountRequest, AccountRequestKind
+from permissions import rules
+from permissions.models import RoleRequestStatus
+
+
+class AccountRequestError(Exception):
+    """Why a request cannot be made or decided now: ``waiting`` (one of its kind already waits
+    for the user), ``decided`` (someone already did), ``not_allowed`` (not a second person who
+    may: ``rules.may_decide_account_request``)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def request_account_change(
+    *, actor, user, kind: str, password: str | None = None, device: TOTPDevice | None = None
+) -> AccountRequest:
+    """Ask for ``kind`` on ``user``'s account. The caller has checked that ``actor`` may manage
+    the user (``rules.may_manage_user``) and that it needs a second person. ``password``: the
+    new one's text, kept only as its hash."""
+    try:
+        with transaction.atomic():
+            return AccountRequest.objects.create(
+                user=user,
+                kind=kind,
+                password_hash=make_password(password) if kind == AccountRequestKind.PASSWORD else "",
+                device=device if kind == AccountRequestKind.REMOVE_DEVICE else None,
+                requested_by=actor,
+            )
+    except IntegrityError:  # ``one_pending_account_request``
+        raise AccountRequestError("waiting") from None
+
+
+def _decide(actor, request_id: int, status: str) -> AccountRequest:
+    # Lock, then re-check: of two approvals at once the second finds the request decided.
+    request = AccountRequest.objects.select_for_update().select_related("user").get(pk=request_id)
+    if request.status != RoleRequestStatus.PENDING:
+        raise AccountRequestError("decided")
+    if not rules.may_decide_account_request(actor, request):
+        raise AccountRequestError("not_allowed")
+    request.status = status
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    return request
+
+
+@transaction.atomic
+def approve_account_request(*, actor, request_id: int) -> tuple[AccountRequest, str | None]:
+    """The second person's approval: the change is made. Returns the request and, for an
+    enrolment link, its address (for the approver; only its digest is stored)."""
+    request = _decide(actor, request_id, RoleRequestStatus.APPROVED)
+    link = None
+    if request.kind == AccountRequestKind.PASSWORD:
+        user = get_user_model().objects.select_for_update().get(pk=request.user_id)
+        user.password = request.password_hash
+        user.save(update_fields=["password"])
+    elif request.kind == AccountRequestKind.REMOVE_DEVICE:
+        TOTPDevice.objects.filter(pk=request.device_id, user_id=request.user_id).delete()
+    else:
+        link = enrolment.issue(request.user, by=actor)
+    request.password_hash = ""
+    request.save(update_fields=["status", "decided_by", "decided_at", "password_hash"])
+    return request, link
+
+
+@transaction.atomic
+def refuse_account_request(*, actor, request_id: int) -> AccountRequest:
+    """The second person's refusal: nothing changes, the request records who refused it."""
+    request = _decide(actor, request_id, RoleRequestStatus.REFUSED)
+    request.password_hash = ""
+    request.save(update_fields=["status", "decided_by", "decided_at", "password_hash"])
+    return request
