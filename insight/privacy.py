@@ -198,7 +198,12 @@ class Ledger:
                 # Two scopes first read together, whose earlier months were decided apart
                 # (README "A reader whose scopes change"), or a restated number
                 # (``insight_backfill --replace``), can get here.
-                log.warning("insight: %d hidden cells pinned by earlier readings alone", len(exposed))
+                if any(cell in self._unsettled for cell in exposed):
+                    # Every cell around them hidden already: bounds that still move after that
+                    # can only be narrowed through an earlier reading's sums or the ranges alone.
+                    log.warning("insight: bounds of %d hidden cells not carried to the end", len(self._unsettled))
+                else:
+                    log.warning("insight: %d hidden cells pinned by earlier readings alone", len(exposed))
                 return self
         raise AssertionError("suppression did not settle")  # each round hides at least one more cell
 
@@ -280,8 +285,6 @@ class Ledger:
         if combined and not unsettled:
             unsettled = self._combined(bounds)
         self._unsettled = self._open_around(unsettled, bounds) if unsettled else set()
-        if self._unsettled:
-            log.warning("insight: bounds of %d hidden cells not carried to the end", len(self._unsettled))
         return bounds
 
     def _open_around(self, cells: set[int], bounds: dict[int, tuple[int, int]]) -> set[int]:
