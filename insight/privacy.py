@@ -55,6 +55,10 @@ class Ledger:
     bounds: dict[int, tuple[int, int]] = field(default_factory=dict)  # of each DIFFERENCE cell
     _equations_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     _protected: set[int] = field(default_factory=set)
+    # The open cells the last ``ranges`` did not carry bounds to the end for (a round cap or a
+    # budget hit, or bounds that contradict each other): what they could be narrowed to is
+    # not known, so ``exposed`` takes them as pinned (fail safe, never open).
+    _unsettled: set[int] = field(default_factory=set)
     # Cells below this were decided by an earlier reading (``merge``): what they show, and
     # how, is final; ``suppress`` hides only among the cells after them.
     fixed: int = 0
@@ -194,13 +198,24 @@ class Ledger:
                 # Two scopes first read together, whose earlier months were decided apart
                 # (README "A reader whose scopes change"), or a restated number
                 # (``insight_backfill --replace``), can get here.
-                log.warning("insight: %d hidden cells pinned by earlier readings alone", len(exposed))
+                if any(cell in self._unsettled for cell in exposed):
+                    # Every cell around them hidden already: bounds that still move after that
+                    # can only be narrowed through an earlier reading's sums or the ranges alone.
+                    log.warning("insight: bounds of %d hidden cells not carried to the end", len(self._unsettled))
+                else:
+                    log.warning("insight: %d hidden cells pinned by earlier readings alone", len(exposed))
                 return self
         raise AssertionError("suppression did not settle")  # each round hides at least one more cell
 
     def _answer(self, exposed: list[int]) -> bool:
         """Hide what keeps the ``exposed`` cells from being worked out; whether anything changed."""
         before = dict(self.hidden)
+        unsettled = [cell for cell in exposed if cell in self._unsettled]
+        if unsettled:
+            # Bounds not carried to the end: hide every cell this reading decides around them
+            # at once, not one complement a round (each round would carry every bound again).
+            self._hide_around(unsettled)
+            exposed = [cell for cell in exposed if cell not in self._unsettled]
         for cell in exposed:
             self._protect(cell)
         return self.hidden != before or (bool(exposed) and self._hide_around(exposed))
@@ -258,16 +273,33 @@ class Ledger:
         sum the ledger's sums add up to as well (``_combined``), which finds what the sums
         subtracted from each other pin (a year so far less the month added is the year so far
         a month before)."""
-        bounds = {
-            cell: (1, SMALL - 1) if kind == PRIMARY else self.bounds.get(cell, (0, UNBOUNDED))
-            for cell, kind in self.hidden.items()
-        }
-        self._carry(bounds)
-        if combined:
-            self._combined(bounds)
+        bounds = {}
+        for cell, kind in self.hidden.items():
+            low, high = (1, SMALL - 1) if kind == PRIMARY else self.bounds.get(cell, (0, UNBOUNDED))
+            # A bound the number itself breaks is nothing the attacker knows (a row listed
+            # with nothing counted in it is no row "present"): bounds that contradict each
+            # other were carried on without end (cells of thousands of digits) and read as pinned.
+            value = self.values[cell]
+            bounds[cell] = (min(low, value), max(high, value))
+        unsettled = self._carry(bounds)
+        if combined and not unsettled:
+            unsettled = self._combined(bounds)
+        self._unsettled = self._open_around(unsettled, bounds) if unsettled else set()
         return bounds
 
-    def _combined(self, bounds: dict[int, tuple[int, int]]) -> None:
+    def _open_around(self, cells: set[int], bounds: dict[int, tuple[int, int]]) -> set[int]:
+        """The open cells (hidden, not narrowed to one value) that ``cells`` reach through the
+        sums and open cells: all that bounds still moving could narrow further."""
+        reached = {cell for cell in cells if cell in bounds}
+        frontier = set(reached)
+        while frontier:
+            touching = {index for cell in frontier for index in self._equations_of[cell]}
+            cells = {cell for index in touching for cell, _ in self.equations[index] if cell in bounds}
+            frontier = {cell for cell in cells - reached if bounds[cell][0] < bounds[cell][1]}
+            reached |= frontier
+        return {cell for cell in reached if bounds[cell][0] < bounds[cell][1]}
+
+    def _combined(self, bounds: dict[int, tuple[int, int]]) -> set[int]:
         """Narrow ``bounds`` (carried already) through the sums solved as one system of linear
         equations, until nothing moves.
 
@@ -280,11 +312,15 @@ class Ledger:
         A cell narrowed so is a constant for the next round, its bounds carried through the
         ledger's own sums again (at most ``COMBINED_ROUNDS`` rounds: bounds of 0 to 10**12 could
         otherwise narrow by one a round; the random search of test_months_combined.py takes four
-        at most)."""
+        at most).
+
+        The cells still moving when a cap or a budget is hit, or none (``ranges`` takes the open
+        cells around them as pinned)."""
+        moved: list[int] = []
         for _round in range(COMBINED_ROUNDS):
             open_cells = {cell for cell, (low, high) in bounds.items() if low < high}
             if not open_cells:
-                return
+                return set()
             rows = []
             for index in sorted({index for cell in open_cells for index in self._equations_of[cell]}):
                 row: dict[int, int] = {}
@@ -296,15 +332,22 @@ class Ledger:
                         constant -= coef * (bounds[cell][0] if cell in bounds else self.values[cell])
                 rows.append((row, constant))
             before = dict(bounds)
-            _carry_rows(_echelon(rows), bounds)
+            settled = _carry_rows(_echelon(rows), bounds)
             moved = [cell for cell in open_cells if bounds[cell] != before[cell]]
+            if not settled:
+                return set(moved) | open_cells
             if not moved:
-                return
-            self._carry(bounds, moved)
+                return set()
+            unsettled = self._carry(bounds, moved)
+            if unsettled:
+                return unsettled
+        return set(moved)
 
-    def _carry(self, bounds: dict[int, tuple[int, int]], moved: list[int] | None = None) -> None:
+    def _carry(self, bounds: dict[int, tuple[int, int]], moved: list[int] | None = None) -> set[int]:
         """Narrow ``bounds`` in place, carried through each of the ledger's sums in turn (those
-        of the ``moved`` cells first, where only they moved since the bounds were carried)."""
+        of the ``moved`` cells first, where only they moved since the bounds were carried).
+        The hidden cells of the sums left to carry through when the budget ran out, or when
+        bounds contradict each other; none when carried to the end."""
         equations_of = self._equations_of
         queue = deque(sorted({index for cell in (bounds if moved is None else moved) for index in equations_of[cell]}))
         queued = set(queue)
@@ -329,20 +372,23 @@ class Ledger:
                 others = (low_sum - low, high_sum - high)
                 implied = (-others[1], -others[0]) if coef > 0 else others
                 new = (max(bounds[cell][0], implied[0]), min(bounds[cell][1], implied[1]))
+                if new[0] > new[1]:
+                    return {each for each, _ in terms if each in bounds}
                 if new != bounds[cell]:
                     bounds[cell] = new
                     for other in equations_of[cell]:
                         if other not in queued:
                             queue.append(other)
                             queued.add(other)
+        return {cell for index in queue for cell, _ in self.equations[index] if cell in bounds}
 
     def exposed(self, *, combined: bool = False) -> list[int]:
         """The hidden cells an attacker could pin down; empty when every hidden cell is safe."""
         return [
             cell
             for cell, (low, high) in sorted(self.ranges(combined=combined).items())
-            if low >= high
-            and (self.hidden[cell] == PRIMARY or 0 < abs(low) < SMALL or cell in self.depends_on)
+            if (low >= high or cell in self._unsettled)
+            and (self.hidden[cell] == PRIMARY or 0 < abs(self.values[cell]) < SMALL or cell in self.depends_on)
             and self._small(cell)
         ]
 
@@ -819,9 +865,9 @@ def _eliminated(row: dict[int, int], value: int, pivot: int, by: Row) -> Row:
     return row, value
 
 
-def _carry_rows(rows: list[Row], bounds: dict[int, tuple[int, int]]) -> None:
+def _carry_rows(rows: list[Row], bounds: dict[int, tuple[int, int]]) -> bool:
     """Narrow ``bounds`` (of whole numbers) in place, carried through ``rows`` until nothing
-    moves (a bounded number of passes)."""
+    moves (a bounded number of passes); whether it got there."""
     rows_of: defaultdict[int, list[int]] = defaultdict(list)
     for index, (row, _value) in enumerate(rows):
         for cell in row:
@@ -848,9 +894,12 @@ def _carry_rows(rows: list[Row], bounds: dict[int, tuple[int, int]]) -> None:
             if coef < 0:
                 least, most, coef = -most, -least, -coef
             new = (max(bounds[cell][0], -(-least // coef)), min(bounds[cell][1], most // coef))
-            if new != bounds[cell] and new[0] <= new[1]:
+            if new[0] > new[1]:
+                return False  # bounds that contradict each other: nothing they say holds
+            if new != bounds[cell]:
                 bounds[cell] = new
                 for other in rows_of[cell]:
                     if other not in queued:
                         queue.append(other)
                         queued.add(other)
+    return not queue
