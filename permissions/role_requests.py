@@ -19,7 +19,6 @@ from django.utils import timezone
 from permissions import rules
 from permissions.models import Membership, RoleRequest, RoleRequestStatus
 
-
 # Sent inside ``approve_role_request`` when the approved role is the user's first in
 # ``rules.ROLES_NEEDING_A_SECOND_PERSON`` (keywords ``user_id``, ``actor``). Its receiver ends the
 # user's password, devices, links, sessions and tokens and returns the address of a new
