@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import enrolment
+from accounts import device_cookies, enrolment, sessions, tokens
 from accounts.models import AccountRequest, AccountRequestKind
 from permissions import rules
 from permissions.models import RoleRequestStatus
@@ -95,3 +95,27 @@ def refuse_account_request(*, actor, request_id: int) -> AccountRequest:
     request.password_hash = ""
     request.save(update_fields=["status", "decided_by", "decided_at", "password_hash"])
     return request
+
+
+def end_credentials(user_id: int, *, by) -> str:
+    """The credentials of ``user_id`` that someone other than the user may know, ended (in the
+    caller's transaction): the password made unusable, every TOTP device and enrolment link
+    deleted, every session, API token and device cookie ended. Returns the address of a new
+    enrolment link, for ``by`` alone. Called when a user's first role opening case data is
+    approved (``permissions.role_requests.first_case_role_given``): until then whoever manages
+    the account set all of these alone.
+
+    The password goes whoever set it: whether the user changed it after an administrator last
+    set it is recorded nowhere reliable (the user's own change page, ``manage.py
+    changepassword`` and a shell leave no trace). A single sign-on user has none to lose and
+    signs in as before; anyone else is given one as any caseworker is (an account change
+    request, or a superuser)."""
+    user = get_user_model().objects.select_for_update().get(pk=user_id)
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])  # a password change (``accounts.signals``)
+    TOTPDevice.objects.filter(user_id=user_id).delete()
+    sessions.end_sessions_of(user)
+    tokens.revoke_all(user)
+    device_cookies.revoke_all(user)
+    return enrolment.issue(user, by=by)  # ends the earlier links

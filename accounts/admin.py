@@ -164,6 +164,11 @@ class UserAdmin(auth_admin.UserAdmin):
         readonly = tuple(super().get_readonly_fields(request, obj))
         if obj is not None and not rules.may_give_admin_powers(request.user):
             readonly += (*rules.ADMIN_POWER_FIELDS, "last_login", "date_joined")
+        # The address (and the name it goes with) of a user holding a case role: changed by
+        # anyone but a superuser, the password reset mailed the new address a link to the
+        # account. A field read-only is left out of the form: one posted anyway is not saved.
+        if rules.account_change_needs_second_person(request.user, obj):
+            readonly += ("username", "email")
         return readonly
 
     def has_change_permission(self, request, obj=None):

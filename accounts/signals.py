@@ -12,8 +12,9 @@ from django.dispatch import receiver
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
-from accounts import device_cookies, lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
+from accounts import account_requests, device_cookies, lockout, sessions, tokens  # noqa: F401 - lockout: its receiver
 from accounts.models import ExternalIdentity, ServiceAccount, TokenDevice
+from permissions.role_requests import first_case_role_given
 
 User = get_user_model()
 
@@ -121,3 +122,10 @@ def end_keys_of_service_account(sender, instance, **kwargs):
     """An account that is no longer a service account loses its keys (they last
     ``API_SERVICE_KEY_DAYS`` and need no one-time code: a person's account has no use for them)."""
     AuthToken.objects.filter(user_id=instance.user_id).delete()
+
+
+@receiver(first_case_role_given, dispatch_uid="accounts.first_case_role_ends_credentials")
+def first_case_role_ends_credentials(sender, user_id, actor, **kwargs) -> str:
+    """A user's first role opening case data, approved: the credentials set before it end
+    (``account_requests.end_credentials``), and the approver is given the new enrolment link."""
+    return account_requests.end_credentials(user_id, by=actor)

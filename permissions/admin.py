@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -407,8 +408,11 @@ class RoleRequestAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
-    def _decide(self, request, queryset, decide, done):
+    def _decide(self, request, queryset, decide, done) -> list:
+        """Each request decided, then said; the enrolment links of users given their first role
+        opening case data (``role_requests.approve_role_request``), as (user, address)."""
         count = 0
+        links = []
         for role_request in queryset.filter(status=RoleRequestStatus.PENDING).order_by("pk"):
             try:
                 decided = decide(actor=request.user, request_id=role_request.pk)
@@ -421,12 +425,34 @@ class RoleRequestAdmin(admin.ModelAdmin):
                 asked_by = getattr(role_request.requested_by, "username", "")
                 note = gettext("Approved role request %(id)s, asked for by %(requester)s.")
                 self.log_addition(request, decided, note % {"id": role_request.pk, "requester": asked_by})
+                if decided.enrolment_link is not None:
+                    # The user's history says what the approval ended, as a change on its page.
+                    note = gettext(
+                        "First role opening case data (role request %(id)s): password made unusable, "
+                        "two-factor devices, enrolment links, sessions and API keys ended; a new "
+                        "enrolment link shown to %(approver)s."
+                    )
+                    names = {"id": role_request.pk, "approver": request.user.get_username()}
+                    self.log_change(request, decided.user, note % names)
+                    links.append((decided.user, decided.enrolment_link))
         if count:
             messages.success(request, done % {"count": count})
+        return links
 
     @admin.action(description=_("Approve the chosen requests"), permissions=["decide"])
     def approve(self, request, queryset):
-        self._decide(request, queryset, role_requests.approve_role_request, _("Approved: %(count)s."))
+        links = self._decide(request, queryset, role_requests.approve_role_request, _("Approved: %(count)s."))
+        if not links:
+            return None
+        # Shown to the approver alone, who gives it to the user: the requester, who may have
+        # set the account up, never sees it (``role_requests.first_case_role_given``).
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Links to set up two-factor sign-in"),
+            "links": links,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
 
     @admin.action(description=_("Refuse the chosen requests"), permissions=["decide"])
     def refuse(self, request, queryset):

@@ -97,6 +97,9 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
+    # Not stored: set by ``role_requests.approve_role_request`` on the membership it gives, the
+    # address of the user's new enrolment link when the role was their first opening case data.
+    enrolment_link: str | None = None
 
     class Meta:
         constraints = [

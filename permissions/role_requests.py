@@ -2,15 +2,28 @@
 second person approves it (docs/security.md, "Who gives roles"): until 2026-12-06 one access
 administrator alone could add a user, give them a case role, set their password and sign in as
 them. The request is its own row (``RoleRequest``); the ``Membership`` is made on approval, so
-the queries that decide what a user sees read memberships as before."""
+the queries that decide what a user sees read memberships as before.
+
+A user's first role opening case data ends, in the approval's transaction, the credentials
+someone else may know (``first_case_role_given``, whose receiver is in ``accounts``, which this
+module may not import). Until 2026-12-06 the requester set the password and the second factor
+of a user with no such role alone (allowed: it opened nothing), asked for the role, and once a
+second person approved it signed in to the cases as that user."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from permissions import rules
 from permissions.models import Membership, RoleRequest, RoleRequestStatus
+
+# Sent inside ``approve_role_request`` when the approved role is the user's first in
+# ``rules.ROLES_NEEDING_A_SECOND_PERSON`` (keywords ``user_id``, ``actor``). Its receiver ends the
+# user's password, devices, links, sessions and tokens and returns the address of a new
+# enrolment link for the approver (``accounts.account_requests.end_credentials``).
+first_case_role_given = Signal()
 
 
 class RoleRequestError(Exception):
@@ -52,13 +65,29 @@ def _decide(actor, request_id: int, status: str) -> RoleRequest:
 @transaction.atomic
 def approve_role_request(*, actor, request_id: int) -> Membership:
     """The second person's approval: the role is given (the membership it replaces, if still
-    there, taken away) and the request records who approved it and when."""
+    there, taken away) and the request records who approved it and when.
+
+    The user's first role opening case data also ends every credential set before it
+    (``first_case_role_given``): the membership's ``enrolment_link`` is then the address of
+    their new enrolment link, for the approver alone (None otherwise; not stored)."""
     request = _decide(actor, request_id, RoleRequestStatus.APPROVED)
+    first = (
+        request.role in rules.ROLES_NEEDING_A_SECOND_PERSON
+        and not Membership.objects.filter(
+            user_id=request.user_id, role__in=rules.ROLES_NEEDING_A_SECOND_PERSON
+        ).exists()
+    )
     membership, _created = Membership.objects.get_or_create(
         user_id=request.user_id, agency_id=request.agency_id, role=request.role
     )
     if request.replaces_id is not None and request.replaces_id != membership.pk:
         Membership.objects.filter(pk=request.replaces_id).delete()
+    membership.enrolment_link = None
+    if first:
+        answers = first_case_role_given.send(sender=RoleRequest, user_id=request.user_id, actor=actor)
+        if not answers:  # never a role opening cases with the requester's credentials still on it
+            raise RuntimeError("no receiver ends the credentials of a user given a first case role")
+        membership.enrolment_link = next((link for _receiver, link in answers if link), None)
     return membership
 
 

@@ -129,13 +129,11 @@ def test_a_user_administrator_still_changes_a_user_of_their_agency_in_the_histor
     nils = users["nils"]
     page = _client(user_admin)
     shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
-    assert 'name="email"' in shown and 'name="is_superuser"' not in shown and 'name="groups"' not in shown
-    answer = page.post(
-        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, email="nils@nav.example.org")
-    )
+    assert 'name="last_name"' in shown and 'name="is_superuser"' not in shown and 'name="groups"' not in shown
+    answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, last_name="Nilsen-Berg"))
     assert answer.status_code == 302
     nils.refresh_from_db()
-    assert nils.email == "nils@nav.example.org"
+    assert nils.last_name == "Nilsen-Berg"
     assert LogEntry.objects.filter(object_id=str(nils.pk), action_flag=CHANGE, user=user_admin).exists()
 
 
@@ -313,3 +311,26 @@ def test_a_user_administrator_takes_over_no_account_whose_role_reaches_beyond_th
     assert LINKS in answer.content.decode() and not EnrolmentLink.objects.exists()
     # The superuser still does both.
     assert _set_password(_client(root), holder) == (200, 302, True)
+
+
+def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_change(user_admin, root, users):
+    """Until 2026-12-06 NAV's access administrator changed a caseworker's e-mail address alone,
+    then asked for a password reset: the link came to the address they chose. Now the address
+    (and the username) of a user holding a case role are read-only to anyone but a superuser:
+    posted anyway, they are not saved."""
+    nils = users["nils"]
+    before = (nils.username, nils.email)
+    page = _client(user_admin)
+    tampered = _change_form(nils, email="tilgang@example.org", username="nils-ny", last_name="Berg")
+    assert page.post(reverse("admin:auth_user_change", args=[nils.pk]), tampered).status_code == 302
+    nils.refresh_from_db()
+    assert (nils.username, nils.email) == before and nils.last_name == "Berg"
+    shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
+    assert 'name="email"' not in shown and 'name="username"' not in shown
+    # A superuser still corrects it.
+    answer = _client(root).post(
+        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, email="nils@nav.example.org")
+    )
+    assert answer.status_code == 302
+    nils.refresh_from_db()
+    assert nils.email == "nils@nav.example.org"
