@@ -463,7 +463,7 @@ class RateBucketAdmin(admin.ModelAdmin):
     list_display = ("key", "full_again_at")
     search_fields = ("key",)
 
-    @admin.display(description="full again at")
+    @admin.display(description=_("full again at"))
     def full_again_at(self, bucket: RateBucket) -> datetime:
         return datetime.fromtimestamp(bucket.tat, tz=UTC)
 

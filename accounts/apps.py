@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Sign-in"
+    verbose_name = _("Sign-in")
 
     def ready(self):
         from django.core import checks

@@ -164,13 +164,15 @@ class RateBucket(models.Model):
     shares (docs/security.md, "Rate limits per user"); on PostgreSQL the table is UNLOGGED
     (no WAL write per request; emptied after a crash, which only gives full buckets)."""
 
-    key = models.CharField(primary_key=True, max_length=200)
+    key = models.CharField(_("key"), primary_key=True, max_length=200)
     # The generic cell rate algorithm's "theoretical arrival time", in seconds since the
     # epoch: the bucket is full once it is in the past.
     tat = models.FloatField()
 
     class Meta:
         db_table = "accounts_rate_bucket"
+        verbose_name = _("rate limit bucket")
+        verbose_name_plural = _("rate limit buckets")
 
     def __str__(self) -> str:
         return self.key

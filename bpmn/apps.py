@@ -2,13 +2,14 @@ from datetime import time
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from bpmn.engine import working_hours
 
 
 class BpmnConfig(AppConfig):
     name = "bpmn"
-    verbose_name = "Process definitions"
+    verbose_name = _("Process definitions")
 
     def ready(self):
         # The engine has no settings: it is told when timers due "in days" fall due.

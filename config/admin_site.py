@@ -18,7 +18,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models.constants import LOOKUP_SEP
+from django.http import Http404
+from django.urls import path
 
 from core.clear_site_data import clears_site_data
 
@@ -63,6 +66,39 @@ class AdminSite(admin.AdminSite):
     def logout(self, request, extra_context=None):
         response = super().logout(request, extra_context)
         return clears_site_data(response) if request.method == "POST" else response
+
+    def get_urls(self):
+        urls = super().get_urls()
+        ours = path("r/<path:content_type_id>/<path:object_id>/", self.admin_view(self.view_on_site))
+        for index, pattern in enumerate(urls):
+            if getattr(pattern, "name", None) == "view_on_site":
+                ours.name = pattern.name
+                urls[index] = ours
+        return urls
+
+    def view_on_site(self, request, content_type_id, object_id):
+        """Django's redirect (``contenttypes.views.shortcut``) for a row the user may view in
+        its admin, else the answer of a missing row, asked before the row is looked up. Django's
+        looks first and answers an existing row without a page ("... objects don't have a
+        get_absolute_url() method") apart from a missing one ("... doesn't exist"): to any staff
+        user, which case ids exist."""
+        from django.contrib.contenttypes.models import ContentType  # models: not at the app config's import
+        from django.contrib.contenttypes.views import shortcut
+
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except (ObjectDoesNotExist, ValueError):
+            model = None
+        model_admin = self._registry.get(model) if model is not None else None
+        if model_admin is None or not model_admin.has_view_permission(request):
+            raise Http404
+        try:
+            shown = model_admin.get_queryset(request).filter(pk=object_id).exists()
+        except (ValueError, ValidationError):
+            shown = False
+        if not shown:
+            raise Http404
+        return shortcut(request, content_type_id, object_id)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin

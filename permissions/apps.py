@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PermissionsConfig(AppConfig):
     name = "permissions"
-    verbose_name = "Agencies and access"
+    verbose_name = _("Agencies and access")
 
     def ready(self):
         from django.utils.translation import ngettext

@@ -94,14 +94,18 @@ CASE_ROLES = (Role.MEMBER, Role.LEAD, Role.COORDINATOR)
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("agency"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     # Not stored: set by ``role_requests.approve_role_request`` on the membership it gives, the
     # address of the user's new enrolment link when the role was their first opening case data.
     enrolment_link: str | None = None
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "agency", "role"], name="unique_membership_role"),
         ]
@@ -527,14 +531,22 @@ class AccessLog(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    username = models.CharField(max_length=150, help_text="Copied: the log outlives renames")
-    role = models.CharField(max_length=20, blank=True)
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(_("username"), max_length=150, help_text="Copied: the log outlives renames")
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
+    )
     # The largest table (a row for every read): each index below is written for every row,
     # so none is kept twice (permissions 0018). The case's and the person's are the first
     # columns of the Meta indexes.
     case = models.ForeignKey(
-        "workflows.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="access_log", db_index=False
+        "workflows.Case",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="access_log",
+        db_index=False,
+        verbose_name=_("case"),
     )
     person = models.ForeignKey(
         "workflows.Person",
@@ -547,9 +559,9 @@ class AccessLog(models.Model):
     # Set (and ``person`` cleared) when the data this row describes was erased: a keyed
     # hash of the person's national id, so the person can still learn who saw their data.
     person_key = models.CharField(max_length=64, blank=True)
-    category = models.CharField(max_length=20)
-    action = models.CharField(max_length=20, choices=AccessAction.choices, default=AccessAction.READ)
-    basis = models.CharField(max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"')
+    category = models.CharField(_("category"), max_length=20)
+    action = models.CharField(_("action"), max_length=20, choices=AccessAction.choices, default=AccessAction.READ)
+    basis = models.CharField(_("basis"), max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"')
     consent = models.ForeignKey(
         Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -565,12 +577,16 @@ class AccessLog(models.Model):
     item = models.CharField(
         max_length=40, blank=True, help_text='what was read when not the case data: "notes", "attachment:12"'
     )
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
+        # Not "access log": the sign-in library's log (axes) is called so, and would be
+        # translated with it.
+        verbose_name = _("access log row")
+        verbose_name_plural = _("access log of cases")
         indexes = [
             models.Index(fields=["case", "at", "id"], name="accesslog_case_time_id"),
             models.Index(fields=["person", "at"], name="accesslog_person_time"),

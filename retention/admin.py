@@ -41,8 +41,13 @@ class RetentionRuleChangeAdmin(ReadOnlyAdmin):
 FREE_TEXTS = ["reason", "review_note"]
 
 
+# Erasures, archive exports and corrections name a case and what happened to it (erased on
+# the person's request, the person's last case, which categories went to the archive): the
+# superusers' in the admin (``GatedAdmin``); the case's coordinator and auditors read them on
+# the retention pages. Until 2026-12-06 Django's view permission alone showed them to any
+# staff user.
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(ReadOnlyAdmin):
+class ErasureRecordAdmin(GatedAdmin, ReadOnlyAdmin):
     list_display = ["case", "trigger", "erased_at", "rule", "rule_category", "keep_years", "reviewed_at"]
     list_filter = ["trigger", "rule"]
     # Nor the person's pseudonymous key: the same in every erased case of the person, it ties
@@ -51,7 +56,7 @@ class ErasureRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ArchiveExport)
-class ArchiveExportAdmin(ReadOnlyAdmin):
+class ArchiveExportAdmin(GatedAdmin, ReadOnlyAdmin):
     list_display = ["case", "status", "requested_by", "requested_at", "done_at", "package"]
     list_filter = ["status"]
 

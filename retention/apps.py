@@ -1,11 +1,12 @@
 from collections.abc import Collection
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RetentionConfig(AppConfig):
     name = "retention"
-    verbose_name = "Retention"
+    verbose_name = _("Retention")
 
     def ready(self):
         from retention.jobs import run_archive_export_job, run_erasure_job

@@ -382,30 +382,46 @@ class Incident(models.Model):
     instance = models.ForeignKey(
         ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"
     )
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents")
-    element_id = models.CharField(max_length=200, blank=True)
-    kind = models.CharField(max_length=40)
-    error = models.TextField()
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents", verbose_name=_("case")
+    )
+    element_id = models.CharField(_("element id"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    error = models.TextField(_("error"))
     # ``error`` as a code of ``core.messages`` with its params (a job's own error,
     # ``workflows.jobs.errors``): shown in the reader's language. None: the text is shown.
     error_message = models.JSONField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=1)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
     # Failures of one kind folded into this open incident (``queue.FOLDED``: a password-reset
     # mail the mail server refuses, each request's job failing the same way), and the last
     # one's time; ``fold_key`` says which kind (the job's kind and its error), "" for none.
-    occurrences = models.PositiveIntegerField(default=1, db_default=1)
-    last_occurred_at = models.DateTimeField(null=True, blank=True)
+    occurrences = models.PositiveIntegerField(_("occurrences"), default=1, db_default=1)
+    last_occurred_at = models.DateTimeField(_("last occurred at"), null=True, blank=True)
     fold_key = models.CharField(max_length=64, blank=True, default="", db_default="")
     # Set when a job (a notification, a webhook, a timer) gave up: retry runs the job again.
-    job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents")
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    job = models.ForeignKey(
+        "workflows.Job",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents",
+        verbose_name=_("job"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
         indexes = [
             models.Index(fields=["created_at", "id"], name="incident_created"),
             models.Index(

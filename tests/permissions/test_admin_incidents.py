@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from permissions.models import AccessLog, Consent, Membership, Role
-from retention.models import Correction
+from retention.models import ArchiveExport, Correction, ErasureRecord, ErasureTrigger
 from workflows.models import Incident, Job, JobKind, OutboxMessage, ProcessInstance, ReceivedMessage
 
 pytestmark = pytest.mark.django_db
@@ -141,9 +141,14 @@ def test_the_operators_still_read_the_case_s_jobs_and_messages(users, django_use
             assert client.get(url).status_code == 200, url
 
 
-# Who read, shared or corrected which category of which case: the superusers' alone in the
-# admin (the auditors read the access log on their own pages, scoped to their agency).
-SUPERUSER_ROWS = {"permissions": ["consent", "accesslog"], "retention": ["correction"]}
+# Who read, shared or corrected which category of which case, and which case was erased (on
+# whose request, and whether it was the person's last) or sent to the archive with which
+# categories: the superusers' alone in the admin (the auditors read the access log and the
+# retention records on their own pages, scoped to their agency).
+SUPERUSER_ROWS = {
+    "permissions": ["consent", "accesslog"],
+    "retention": ["correction", "erasurerecord", "archiveexport"],
+}
 
 
 @pytest.fixture
@@ -168,6 +173,20 @@ def sharing_rows(prison_case, agencies, users, consent_basis):
             agency=agencies["housing"],
             corrected_at=timezone.now(),
         ),
+        "erasurerecord": ErasureRecord.objects.create(
+            case=prison_case,
+            trigger=ErasureTrigger.REQUEST,
+            erased_at=timezone.now(),
+            rule="default",
+            rule_category="health",
+            keep_years=10,
+            legal_basis="personopplysningsloven",
+            access_log_until=timezone.now(),
+            person_erased=True,
+        ),
+        "archiveexport": ArchiveExport.objects.create(
+            case=prison_case, requested_at=timezone.now(), body_categories="identity,health"
+        ),
     }
 
 
@@ -176,8 +195,10 @@ def test_who_read_shared_or_corrected_a_case_is_no_staff_user_s_to_read_in_the_a
     users, django_user_model, sharing_rows, prison_case, app, model
 ):
     """Until 2026-12-06 Django's view permission alone showed any staff user every agency's
-    consents, access-log rows and corrections: which agency read or was given whose health
-    data, in which case. The process admin who reads incidents does not read these either."""
+    consents, access-log rows, corrections, erasures and archive exports: which agency read or
+    was given whose health data, in which case; which case was erased on the person's request
+    and was their last; which case went to the archive with health data. The process admin who
+    reads incidents does not read these either."""
     row = sharing_rows[model]
     for name in ("nils", "ada"):
         user = users[name]

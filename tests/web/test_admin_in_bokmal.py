@@ -1,0 +1,90 @@
+"""The Django admin in bokmål: the apps, the models and the list columns a Norwegian operator
+meets. Until 2026-12-06 the admin index said "Agencies and access", "Memberships", "Access
+logs", "Incidents" and "Rate buckets", and their lists "At", "Username", "Element id", "Full
+again at": the models had no translated names."""
+
+import html
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.utils import label_for_field
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+from django.utils.text import capfirst
+
+from accounts.models import RateBucket
+from permissions.models import AccessLog, Membership
+from workflows.models import Incident
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [Membership, AccessLog, Incident, RateBucket]
+# What the operator reads instead (a test that cannot pass on an empty or English page).
+BOKMAL = {
+    Membership: ["Medlemskap", "Bruker", "Etat", "Rolle"],
+    AccessLog: ["Tilgangslogg for saker", "Tidspunkt", "Brukernavn", "Grunnlag"],
+    Incident: ["Feilhendelser", "Element-id", "Forsøk", "Opprettet"],
+    RateBucket: ["Bøtter for forespørselsgrenser", "Nøkkel", "Full igjen"],
+}
+
+
+def _labels(model, language) -> set[str]:
+    """The names the admin shows for the model, its app and its list columns."""
+    model_admin = admin.site._registry[model]
+    with translation.override(language):
+        labels = {str(model._meta.verbose_name_plural), str(model._meta.app_config.verbose_name)}
+        for name in model_admin.list_display:
+            labels.add(str(label_for_field(name, model, model_admin)))
+    return {capfirst(label).casefold() for label in labels}
+
+
+def _texts(page: str, pattern: str) -> set[str]:
+    found = re.findall(pattern, page, flags=re.S)
+    return {html.unescape(re.sub(r"<[^>]+>", "", text)).strip().casefold() for text in found}
+
+
+@pytest.fixture
+def operator(django_user_model):
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("drift-bokmal", "d@example.org", "pw-1234567"))
+    return client
+
+
+def test_the_admin_index_names_the_apps_and_models_in_bokmal(operator):
+    page = operator.get(reverse("admin:index"))
+    assert page.status_code == 200
+    content = page.content.decode()
+    shown = _texts(content, r"<caption>(.*?)</caption>") | _texts(content, r'<th scope="row"[^>]*>(.*?)</th>')
+    for model in MODELS:
+        english = _labels(model, "en") - _labels(model, "nb")
+        assert not shown & english, model
+        assert BOKMAL[model][0].casefold() in shown, model
+
+
+@pytest.fixture
+def rows(django_user_model, agencies):
+    """A row in each list: an empty list shows no columns."""
+    user = django_user_model.objects.create_user("medlem-bokmal", password="x")
+    Membership.objects.create(user=user, agency=agencies["nav"], role="member")
+    AccessLog.objects.create(user=user, username=user.username, category="housing", action="read", basis="own-data")
+    Incident.objects.create(kind="expression-error", element_id="Task_a", error="boom")
+    RateBucket.objects.create(key="login:medlem-bokmal", tat=0.0)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
+def test_the_list_names_its_model_and_columns_in_bokmal(operator, rows, model):
+    meta = model._meta
+    page = operator.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+    assert page.status_code == 200
+    content = page.content.decode()
+    columns = _texts(content, r'<th scope="col"[^>]*>(.*?)</th>')
+    english = _labels(model, "en") - _labels(model, "nb")
+    assert not columns & english
+    heading = " ".join(_texts(content, r"<h1>(.*?)</h1>") | _texts(content, r"<title>(.*?)</title>"))
+    with translation.override("en"):
+        names = {str(model._meta.verbose_name), str(model._meta.verbose_name_plural)}
+    assert not [name for name in names if re.search(rf"\b{re.escape(name.casefold())}\b", heading)], heading
+    for label in BOKMAL[model][1:]:
+        assert label.casefold() in columns, label
