@@ -176,6 +176,16 @@ def test_an_agency_reads_its_case_lists_from_its_participations_and_stops_after_
         user = get_user_model().objects.get(username=username("nav", number))
         for filters, most in (({}, PAGE), ({"status": "open"}, 3 * PAGE)):
             text = case_list(user, filters)[:PAGE].explain(analyze=True)
+            if number == 0 and "Index Only Scan Backward using participant_agency_case" not in text:
+                # The busiest office takes part in about one case in ten, and its planner may as
+                # well walk every participation newest first, filtered: the two plans are within
+                # a few per cent, and ANALYZE's sample decides (one run in four or five, before
+                # and after the permission lookup changed on 2026-12-06). Still a page's worth
+                # of rows divided by that share, never the table.
+                rest = after_scan(text, "workflows_caseparticipant_case_id_2407704f")  # Django's name for it
+                removed = int(re.search(r"Rows Removed by Filter: (\d+)", rest).group(1))
+                assert removed <= 20 * PAGE and sorts_rows(text) == [], (filters, text)
+                continue
             assert "Index Only Scan Backward using participant_agency_case" in text, (number, filters, text)
             assert 0 < walked(text, "participant_agency_case")[0] <= most, (number, filters, text)
             assert sorts_rows(text) == [] and walked(text, "case_opened") == [], (number, filters)
