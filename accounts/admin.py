@@ -311,6 +311,29 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
     a tolerance or throttling changed weakens the user's second factor): either way the
     operator held it. A device is enrolled by its user, through an administrator's link."""
 
+    # The library's columns are its fields, whose names it does not mark for translation.
+    list_display = ["owner", "device_name", "created_on", "last_used_on", "is_confirmed"]
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, device):
+        return device.user
+
+    @admin.display(description=_("name"), ordering="name")
+    def device_name(self, device):
+        return device.name
+
+    @admin.display(description=_("created at"), ordering="created_at")
+    def created_on(self, device):
+        return device.created_at
+
+    @admin.display(description=_("last used at"), ordering="last_used_at")
+    def last_used_on(self, device):
+        return device.last_used_at
+
+    @admin.display(description=_("confirmed"), boolean=True, ordering="confirmed")
+    def is_confirmed(self, device):
+        return device.confirmed
+
     def has_add_permission(self, request):
         return False
 
@@ -450,6 +473,25 @@ class AuthTokenAdmin(LibraryAuthTokenAdmin):
     token for any user and showed it to the operator, the API as that user without their
     password or one-time code (a token of a user who must give one is refused, but not one
     of a user who need not, nor any under ``make run``). Tokens come from a sign-in only."""
+
+    # The library's columns are its fields, whose names it does not mark for translation.
+    list_display = ["token_digest", "owner", "created_on", "expires_on"]
+
+    @admin.display(description=_("digest"), ordering="digest")
+    def token_digest(self, token):
+        return token.digest
+
+    @admin.display(description=_("user"), ordering="user__username")
+    def owner(self, token):
+        return token.user
+
+    @admin.display(description=_("created at"), ordering="created")
+    def created_on(self, token):
+        return token.created
+
+    @admin.display(description=_("expires at"), ordering="expiry")
+    def expires_on(self, token):
+        return token.expiry
 
     def has_add_permission(self, request):
         return False

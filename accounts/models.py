@@ -24,8 +24,10 @@ class GroupMapping(models.Model):
         max_length=255,
         help_text=_("The exact value in the groups claim of the ID token or userinfo answer."),
     )
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="group_mappings")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, related_name="group_mappings", verbose_name=_("agency")
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, verbose_name=_("role"))
 
     class Meta:
         verbose_name = _("identity-provider group mapping")
@@ -45,10 +47,12 @@ class ExternalIdentity(models.Model):
     address can be changed by its holder at some providers, a subject cannot.
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identity")
-    issuer = models.CharField(max_length=500)
-    subject = models.CharField(max_length=255)
-    last_login_groups = models.JSONField(default=list, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identity", verbose_name=_("user")
+    )
+    issuer = models.CharField(max_length=500, verbose_name=_("issuer"))
+    subject = models.CharField(max_length=255, verbose_name=_("subject"))
+    last_login_groups = models.JSONField(default=list, blank=True, verbose_name=_("last login groups"))
 
     class Meta:
         verbose_name = _("single sign-on identity")
@@ -93,12 +97,19 @@ class EnrolmentLink(models.Model):
     password (in person, by phone); it works once, for its user only, until ``expires_at``.
     Only a digest is stored (``accounts.enrolment``)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
 
     class Meta:
@@ -167,7 +178,7 @@ class RateBucket(models.Model):
     key = models.CharField(_("key"), primary_key=True, max_length=200)
     # The generic cell rate algorithm's "theoretical arrival time", in seconds since the
     # epoch: the bucket is full once it is in the past.
-    tat = models.FloatField()
+    tat = models.FloatField(verbose_name=_("tat"))
 
     class Meta:
         db_table = "accounts_rate_bucket"
@@ -185,10 +196,12 @@ class KnownDevice(models.Model):
     (docs/security.md, "Lockout"). Deleting the row ends the cookie: a password change, the
     user made inactive, and "sign out everywhere" delete every row of the user."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
 
     class Meta:
         verbose_name = _("known browser")
@@ -206,10 +219,14 @@ class ServiceAccount(models.Model):
     guessing them is hopeless, and nothing locks them (docs/security.md, "Service accounts")."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="service_account"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="service_account",
+        verbose_name=_("user"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    created_by = models.CharField(max_length=150, blank=True, verbose_name=_("created by"))
 
     class Meta:
         verbose_name = _("service account")

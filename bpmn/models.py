@@ -3,6 +3,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class FormsAndLanesText:
@@ -33,28 +34,45 @@ class ProcessDefinition(FormsAndLanesText, models.Model):
     order of a form's properties is the order its fields are shown in.
     """
 
-    key = models.CharField(max_length=200, help_text="The BPMN process id")
-    version = models.PositiveIntegerField()
-    name = models.CharField(max_length=300)
-    bpmn_xml = models.TextField()
-    forms_json = models.TextField(default="{}")
-    lanes_json = models.TextField(default="{}", help_text="Explicit lane name -> agency kind map")
+    key = models.CharField(max_length=200, help_text=_("The BPMN process id"), verbose_name=_("key"))
+    version = models.PositiveIntegerField(verbose_name=_("version"))
+    name = models.CharField(max_length=300, verbose_name=_("name"))
+    bpmn_xml = models.TextField(verbose_name=_("bpmn xml"))
+    forms_json = models.TextField(default="{}", verbose_name=_("forms json"))
+    lanes_json = models.TextField(
+        default="{}", help_text=_("Explicit lane name -> agency kind map"), verbose_name=_("lanes json")
+    )
     routing_json = models.TextField(
-        default="{}", help_text="Routing map given at import: lanes, pools, groups, assignees -> kind; default kind"
+        default="{}",
+        help_text=_("Routing map given at import: lanes, pools, groups, assignees -> kind; default kind"),
+        verbose_name=_("routing json"),
     )
-    checksum = models.CharField(max_length=64)
+    checksum = models.CharField(max_length=64, verbose_name=_("checksum"))
     called_json = models.TextField(
-        default="[]", help_text='Other files whose processes it calls: [{"filename", "bpmn_xml"}]'
+        default="[]",
+        help_text=_('Other files whose processes it calls: [{"filename", "bpmn_xml"}]'),
+        verbose_name=_("called json"),
     )
-    spec_json = models.TextField(help_text="Serialized SpiffWorkflow spec, stored once per version")
-    metadata = models.JSONField(default=dict, help_text="Compiled: lanes, user tasks, field categories")
+    spec_json = models.TextField(
+        help_text=_("Serialized SpiffWorkflow spec, stored once per version"), verbose_name=_("spec json")
+    )
+    metadata = models.JSONField(
+        default=dict, help_text=_("Compiled: lanes, user tasks, field categories"), verbose_name=_("metadata")
+    )
     deployed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("deployed by"),
     )
-    deployed_at = models.DateTimeField(auto_now_add=True)
+    deployed_at = models.DateTimeField(auto_now_add=True, verbose_name=_("deployed at"))
 
     class Meta:
         ordering = ["key", "-version"]
+        verbose_name = _("process definition")
+        verbose_name_plural = _("process definitions")
         constraints = [
             models.UniqueConstraint(fields=["key", "version"], name="unique_definition_version"),
         ]

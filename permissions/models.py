@@ -37,18 +37,19 @@ def signing_secret_error(secret: str) -> ValidationError | None:
 class Agency(models.Model):
     """An organisation that works cases: a prison, a NAV office, a health service..."""
 
-    name = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=20, choices=AgencyKind.choices)
-    municipality = models.CharField(max_length=100, blank=True)
-    notification_email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    kind = models.CharField(max_length=20, choices=AgencyKind.choices, verbose_name=_("kind"))
+    municipality = models.CharField(max_length=100, blank=True, verbose_name=_("municipality"))
+    notification_email = models.EmailField(blank=True, verbose_name=_("notification email"))
     # Optional: the agency's own system is called (signed with HMAC-SHA256) when a task
     # lands in its inbox or runs late. Carries only the case reference and a link.
-    webhook_url = models.URLField(blank=True)
-    webhook_secret = models.CharField(max_length=200, blank=True)
-    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
+    webhook_url = models.URLField(blank=True, verbose_name=_("webhook url"))
+    webhook_secret = models.CharField(max_length=200, blank=True, verbose_name=_("webhook secret"))
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency", verbose_name=_("group"))
 
     class Meta:
-        verbose_name_plural = "agencies"
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
         ordering = ["name"]
 
     def __str__(self):
@@ -292,30 +293,54 @@ class Consent(models.Model):
     law), from the process admins' list. Never deleted: it is revoked.
     """
 
-    person = models.ForeignKey("workflows.Person", on_delete=models.PROTECT, related_name="consents")
-    case = models.ForeignKey("workflows.Case", on_delete=models.PROTECT, related_name="consents")
-    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="consents")
-    agency_kind = models.CharField(max_length=20, choices=AgencyKind.choices, blank=True)
-    categories = models.JSONField(default=list, help_text="Names of the data categories covered")
-    purpose = models.TextField()
-    legal_basis = models.ForeignKey(LegalBasis, on_delete=models.PROTECT, related_name="consents")
-    note = models.TextField(blank=True)
-    given_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    person = models.ForeignKey(
+        "workflows.Person", on_delete=models.PROTECT, related_name="consents", verbose_name=_("person")
+    )
+    case = models.ForeignKey(
+        "workflows.Case", on_delete=models.PROTECT, related_name="consents", verbose_name=_("case")
+    )
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="consents", verbose_name=_("agency")
+    )
+    agency_kind = models.CharField(max_length=20, choices=AgencyKind.choices, blank=True, verbose_name=_("agency kind"))
+    categories = models.JSONField(
+        default=list, help_text=_("Names of the data categories covered"), verbose_name=_("categories")
+    )
+    purpose = models.TextField(verbose_name=_("purpose"))
+    legal_basis = models.ForeignKey(
+        LegalBasis, on_delete=models.PROTECT, related_name="consents", verbose_name=_("legal basis")
+    )
+    note = models.TextField(blank=True, verbose_name=_("note"))
+    given_at = models.DateTimeField(default=timezone.now, verbose_name=_("given at"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
     # The agency the recorder recorded it for (their acting agency then): its people read the
     # purpose and the note (``rules.consent_note_shown``), wherever the recorder works later.
-    recorded_by_agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_by_agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by agency")
+    )
 
     objects = ConsentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["-given_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -529,9 +554,14 @@ class AccessLog(models.Model):
     # None for a disclosure no person made: a service task's HTTP connector sending case
     # fields to an agency's system (``username`` is then the connector's name).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    username = models.CharField(_("username"), max_length=150, help_text="Copied: the log outlives renames")
+    username = models.CharField(_("username"), max_length=150, help_text=_("Copied: the log outlives renames"))
     role = models.CharField(_("role"), max_length=20, blank=True)
     agency = models.ForeignKey(
         Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
@@ -555,15 +585,22 @@ class AccessLog(models.Model):
         on_delete=models.PROTECT,
         related_name="access_log",
         db_index=False,
+        verbose_name=_("person"),
     )
     # Set (and ``person`` cleared) when the data this row describes was erased: a keyed
     # hash of the person's national id, so the person can still learn who saw their data.
-    person_key = models.CharField(max_length=64, blank=True)
+    person_key = models.CharField(max_length=64, blank=True, verbose_name=_("person key"))
     category = models.CharField(_("category"), max_length=20)
     action = models.CharField(_("action"), max_length=20, choices=AccessAction.choices, default=AccessAction.READ)
-    basis = models.CharField(_("basis"), max_length=300, help_text='e.g. "consent:12", "own-data", "own-service"')
+    basis = models.CharField(_("basis"), max_length=300, help_text=_('e.g. "consent:12", "own-data", "own-service"'))
     consent = models.ForeignKey(
-        Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        Consent,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("consent"),
     )
     break_glass = models.ForeignKey(
         BreakGlass,
@@ -571,11 +608,15 @@ class AccessLog(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="with its reason",
+        help_text=_("with its reason"),
         db_index=False,
+        verbose_name=_("break glass"),
     )
     item = models.CharField(
-        max_length=40, blank=True, help_text='what was read when not the case data: "notes", "attachment:12"'
+        max_length=40,
+        blank=True,
+        help_text=_('what was read when not the case data: "notes", "attachment:12"'),
+        verbose_name=_("item"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 

@@ -54,11 +54,11 @@ class RetentionRule(models.Model):
         max_length=300,
         help_text=_("The law or decision that sets this period, e.g. arkivforskriften or the municipality's plan."),
     )
-    changed_at = models.DateTimeField(auto_now=True)
+    changed_at = models.DateTimeField(auto_now=True, verbose_name=_("changed at"))
     # Counts the rule's changes: a change made from an older version is refused (409), so
     # that of two process admins editing one rule the second does not silently undo the
     # first's change (``retention.services.save_retention_rule``).
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
 
     class Meta:
         ordering = ["process_key", "category"]
@@ -93,14 +93,26 @@ class RetentionRuleChange(models.Model):
     data but the process admin's user. Kept as long as the erasure records that name the
     rule by its id (``rule:<id>``), so the auditor can tell which values an erasure followed."""
 
-    rule_id = models.PositiveIntegerField(help_text="The rule's id (the rule may be deleted since)")
-    action = models.CharField(max_length=10, choices=RuleChange.choices)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    changed_at = models.DateTimeField()
-    process_key = models.CharField(max_length=200, blank=True, help_text="The rule's process after the change")
-    category = models.CharField(max_length=20, blank=True, help_text="The rule's category after the change")
-    before = models.JSONField(null=True, blank=True, help_text="The rule's values before (none: added)")
-    after = models.JSONField(null=True, blank=True, help_text="The rule's values after (none: deleted)")
+    rule_id = models.PositiveIntegerField(
+        help_text=_("The rule's id (the rule may be deleted since)"), verbose_name=_("rule id")
+    )
+    action = models.CharField(max_length=10, choices=RuleChange.choices, verbose_name=_("action"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(verbose_name=_("changed at"))
+    process_key = models.CharField(
+        max_length=200, blank=True, help_text=_("The rule's process after the change"), verbose_name=_("process key")
+    )
+    category = models.CharField(
+        max_length=20, blank=True, help_text=_("The rule's category after the change"), verbose_name=_("category")
+    )
+    before = models.JSONField(
+        null=True, blank=True, help_text=_("The rule's values before (none: added)"), verbose_name=_("before")
+    )
+    after = models.JSONField(
+        null=True, blank=True, help_text=_("The rule's values after (none: deleted)"), verbose_name=_("after")
+    )
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -142,42 +154,73 @@ class ErasureRecord(models.Model):
     deleted: the auditor's record, kept as long as the case row.
     """
 
-    case = models.OneToOneField("workflows.Case", on_delete=models.PROTECT, related_name="erasure")
-    trigger = models.CharField(max_length=20, choices=ErasureTrigger.choices)
-    erased_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, help_text="When the case closed")
-    due_at = models.DateTimeField(null=True, help_text="When its retention ended (by the rule below)")
-    rule = models.CharField(max_length=40, help_text='"rule:<id>" or "default"')
-    rule_category = models.CharField(max_length=20, help_text="The category whose period decided")
-    keep_years = models.PositiveSmallIntegerField()
-    legal_basis = models.CharField(max_length=300)
-    access_log_until = models.DateTimeField(help_text="The access log of the case is kept until then, pseudonymised")
+    case = models.OneToOneField(
+        "workflows.Case", on_delete=models.PROTECT, related_name="erasure", verbose_name=_("case")
+    )
+    trigger = models.CharField(max_length=20, choices=ErasureTrigger.choices, verbose_name=_("trigger"))
+    erased_at = models.DateTimeField(verbose_name=_("erased at"))
+    closed_at = models.DateTimeField(null=True, help_text=_("When the case closed"), verbose_name=_("closed at"))
+    due_at = models.DateTimeField(
+        null=True, help_text=_("When its retention ended (by the rule below)"), verbose_name=_("due at")
+    )
+    rule = models.CharField(max_length=40, help_text=_('"rule:<id>" or "default"'), verbose_name=_("rule"))
+    rule_category = models.CharField(
+        max_length=20, help_text=_("The category whose period decided"), verbose_name=_("rule category")
+    )
+    keep_years = models.PositiveSmallIntegerField(verbose_name=_("keep years"))
+    legal_basis = models.CharField(max_length=300, verbose_name=_("legal basis"))
+    access_log_until = models.DateTimeField(
+        help_text=_("The access log of the case is kept until then, pseudonymised"), verbose_name=_("access log until")
+    )
     access_log_deleted_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the retention job deleted the access log of the case (its period over)"
+        null=True,
+        blank=True,
+        help_text=_("When the retention job deleted the access log of the case (its period over)"),
+        verbose_name=_("access log deleted at"),
     )
     # The person's pseudonymous key (as in the access log) while access-log rows about the
     # person without a case may still need this record's period: those rows are deleted
     # when the periods of all the person's erased cases are over, and the key is emptied
     # then (``retention.erasure.delete_access_log``).
     person_key = models.CharField(
-        max_length=64, blank=True, db_index=True, help_text="The person's pseudonymous key, until their log is gone"
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("The person's pseudonymous key, until their log is gone"),
+        verbose_name=_("person key"),
     )
     person_erased = models.BooleanField(
-        default=False, help_text="This erasure removed the person's last case (the person row was deleted)"
+        default=False,
+        help_text=_("This erasure removed the person's last case (the person row was deleted)"),
+        verbose_name=_("person erased"),
     )
-    removed = models.JSONField(default=dict, help_text="What was removed or emptied, counted per kind")
-    job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    removed = models.JSONField(
+        default=dict, help_text=_("What was removed or emptied, counted per kind"), verbose_name=_("removed")
+    )
+    job = models.ForeignKey(
+        "workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("job")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
-    reason = models.TextField(blank=True, help_text="Why, for an erasure on request")
+    reason = models.TextField(blank=True, help_text=_("Why, for an erasure on request"), verbose_name=_("reason"))
     # An erasure on request is reviewed by an auditor afterwards (GDPR art. 17 needs a
     # ground; the auditor checks the coordinator named one that holds).
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
     )
-    review_note = models.TextField(blank=True)
+    review_note = models.TextField(blank=True, verbose_name=_("review note"))
 
     class Meta:
         ordering = ["-erased_at", "-id"]
@@ -204,24 +247,44 @@ class Correction(models.Model):
     here only, for the audit trail, and goes with the rest when the case is erased. A national
     id is asked for first (``new_value``, ``WAITING``) and changed when an auditor confirms."""
 
-    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="corrections")
-    field = models.CharField(max_length=200, help_text='A form field, or "person.name" / "person.national_id"')
-    category = models.CharField(max_length=20)
-    old_value = models.JSONField(null=True)
-    reason = models.TextField()
-    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        "workflows.Case", on_delete=models.CASCADE, related_name="corrections", verbose_name=_("case")
+    )
+    field = models.CharField(
+        max_length=200, help_text=_('A form field, or "person.name" / "person.national_id"'), verbose_name=_("field")
+    )
+    category = models.CharField(max_length=20, verbose_name=_("category"))
+    old_value = models.JSONField(null=True, verbose_name=_("old value"))
+    reason = models.TextField(verbose_name=_("reason"))
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("corrected by")
+    )
     # The agency the correction was made for (the one that recorded the value, or the
     # coordinating agency): the room for corrections is counted per agency, so one agency
     # does not fill a case's room and block the others (``services._check_room``).
-    agency = models.ForeignKey("permissions.Agency", on_delete=models.PROTECT, related_name="+")
-    corrected_at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=CorrectionStatus.choices, default=CorrectionStatus.DONE)
-    new_value = models.JSONField(null=True, blank=True, help_text="The national id asked for, until it is decided")
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    agency = models.ForeignKey(
+        "permissions.Agency", on_delete=models.PROTECT, related_name="+", verbose_name=_("agency")
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
+    corrected_at = models.DateTimeField(verbose_name=_("corrected at"))
+    status = models.CharField(
+        max_length=20, choices=CorrectionStatus.choices, default=CorrectionStatus.DONE, verbose_name=_("status")
+    )
+    new_value = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_("The national id asked for, until it is decided"),
+        verbose_name=_("new value"),
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    review_note = models.TextField(blank=True, verbose_name=_("review note"))
 
     class Meta:
         ordering = ["-corrected_at", "-id"]
@@ -254,26 +317,44 @@ class ArchiveExport(models.Model):
     """A closed case's case file handed to the municipality's archive (arkivlova): the
     archive duty is met once one is done, and only then may the case be erased."""
 
-    case = models.ForeignKey("workflows.Case", on_delete=models.PROTECT, related_name="archive_exports")
-    status = models.CharField(max_length=20, choices=ArchiveStatus.choices, default=ArchiveStatus.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    case = models.ForeignKey(
+        "workflows.Case", on_delete=models.PROTECT, related_name="archive_exports", verbose_name=_("case")
     )
-    requested_at = models.DateTimeField()
-    job = models.ForeignKey("workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    done_at = models.DateTimeField(null=True, blank=True)
-    package = models.CharField(max_length=200, blank=True, help_text="The package's name where it was delivered")
-    sha256 = models.CharField(max_length=64, blank=True, help_text="Of the package as delivered")
+    status = models.CharField(
+        max_length=20, choices=ArchiveStatus.choices, default=ArchiveStatus.PENDING, verbose_name=_("status")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
+    job = models.ForeignKey(
+        "workflows.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("job")
+    )
+    done_at = models.DateTimeField(null=True, blank=True, verbose_name=_("done at"))
+    package = models.CharField(
+        max_length=200, blank=True, help_text=_("The package's name where it was delivered"), verbose_name=_("package")
+    )
+    sha256 = models.CharField(
+        max_length=64, blank=True, help_text=_("Of the package as delivered"), verbose_name=_("sha256")
+    )
     # Seeds the Noark systemIDs of the package (``retention.archive.arkivstruktur``): random
     # per export and kept, so every attempt of one export builds the same bytes.
-    package_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    package_key = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("package key"))
     # The package as it may already be in the archive under this export's key (posted, its
     # answer lost; or the case file corrected while the export waited): every later attempt
     # posts these bytes, never a rebuild (``retention.archive.write_package``). Personal
     # data: emptied once the archive has it, and by the erasure.
-    body = models.BinaryField(null=True, blank=True, editable=False)
+    body = models.BinaryField(null=True, blank=True, editable=False, verbose_name=_("body"))
     body_categories = models.CharField(
-        max_length=200, blank=True, help_text="The data categories the kept package carries, comma-separated"
+        max_length=200,
+        blank=True,
+        help_text=_("The data categories the kept package carries, comma-separated"),
+        verbose_name=_("body categories"),
     )
     replaces = models.ForeignKey(
         "self",
@@ -281,7 +362,8 @@ class ArchiveExport(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The export this one corrects: queued when the case file was corrected after it",
+        help_text=_("The export this one corrects: queued when the case file was corrected after it"),
+        verbose_name=_("replaces"),
     )
 
     class Meta:

@@ -380,7 +380,12 @@ class Incident(models.Model):
     (``queue._record_incident``), as the admins must see it."""
 
     instance = models.ForeignKey(
-        ProcessInstance, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"
+        ProcessInstance,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="incidents",
+        verbose_name=_("instance"),
     )
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents", verbose_name=_("case")
@@ -390,14 +395,14 @@ class Incident(models.Model):
     error = models.TextField(_("error"))
     # ``error`` as a code of ``core.messages`` with its params (a job's own error,
     # ``workflows.jobs.errors``): shown in the reader's language. None: the text is shown.
-    error_message = models.JSONField(null=True, blank=True)
+    error_message = models.JSONField(null=True, blank=True, verbose_name=_("error message"))
     attempts = models.PositiveIntegerField(_("attempts"), default=1)
     # Failures of one kind folded into this open incident (``queue.FOLDED``: a password-reset
     # mail the mail server refuses, each request's job failing the same way), and the last
     # one's time; ``fold_key`` says which kind (the job's kind and its error), "" for none.
     occurrences = models.PositiveIntegerField(_("occurrences"), default=1, db_default=1)
     last_occurred_at = models.DateTimeField(_("last occurred at"), null=True, blank=True)
-    fold_key = models.CharField(max_length=64, blank=True, default="", db_default="")
+    fold_key = models.CharField(max_length=64, blank=True, default="", db_default="", verbose_name=_("fold key"))
     # Set when a job (a notification, a webhook, a timer) gave up: retry runs the job again.
     job = models.ForeignKey(
         "workflows.Job",

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
 
 from permissions.models import signing_secret_error
 
@@ -59,36 +60,47 @@ class Job(models.Model):
     ``delivery_key`` is the idempotency key of every external call it makes.
     """
 
-    kind = models.CharField(max_length=20, choices=JobKind.choices)
-    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
-    due_at = models.DateTimeField()
-    attempts = models.PositiveIntegerField(default=0)
-    max_attempts = models.PositiveIntegerField(default=5)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    locked_by = models.CharField(max_length=200, blank=True)
-    last_error = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=JobKind.choices, verbose_name=_("kind"))
+    status = models.CharField(
+        max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING, verbose_name=_("status")
+    )
+    due_at = models.DateTimeField(verbose_name=_("due at"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    max_attempts = models.PositiveIntegerField(default=5, verbose_name=_("max attempts"))
+    lease_until = models.DateTimeField(null=True, blank=True, verbose_name=_("lease until"))
+    locked_by = models.CharField(max_length=200, blank=True, verbose_name=_("locked by"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
     # ``last_error`` as a code of ``core.messages`` with its params, when the error is one
     # of ours (``workflows.jobs.errors``): shown in the reader's language. None: the text is
     # another system's, or was stored before errors had codes (shown as it is).
-    last_error_message = models.JSONField(null=True, blank=True)
+    last_error_message = models.JSONField(null=True, blank=True, verbose_name=_("last error message"))
     # Ids and the event only: never case data (notifications carry a reference and a link).
     # A password-reset job holds the typed address, only until its mail is sent, and keyed
     # digests of the address and the client, which its page counts.
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     instance = models.ForeignKey(
-        "workflows.ProcessInstance", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+        "workflows.ProcessInstance",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="jobs",
+        verbose_name=_("instance"),
     )
-    case = models.ForeignKey("workflows.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs")
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    case = models.ForeignKey(
+        "workflows.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("case")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
     # What a receiver is told of the job (a webhook's and a connector call's ``id`` and
     # ``Idempotency-Key``), the same on every attempt. Random, not the job id: the ids are
     # sequential over every job of the municipality (every timer, e-mail and message of
     # every agency), so two calls to one agency would tell it how many came between.
-    delivery_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    delivery_key = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name=_("delivery key"))
 
     class Meta:
         ordering = ["due_at", "id"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
         indexes = [
             # What the workers look for (``queue.due_work`` and the claims): the unfinished jobs
             # only. Done jobs are most of the table until they are pruned (``queue.prune_finished``),
@@ -157,16 +169,25 @@ class ServiceConnector(models.Model):
     address): configured by the operator in the admin. The call is signed with ``secret``
     like the webhooks and goes only to public addresses (or ``WEBHOOK_ALLOWED_NETWORKS``)."""
 
-    name = models.CharField(max_length=200, unique=True, help_text="The name the model's service task gives")
-    url = models.URLField()
-    secret = models.CharField(max_length=200, help_text="Signs each call (X-Brobygger-Signature, HMAC-SHA256)")
+    name = models.CharField(
+        max_length=200, unique=True, help_text=_("The name the model's service task gives"), verbose_name=_("name")
+    )
+    url = models.URLField(verbose_name=_("url"))
+    secret = models.CharField(
+        max_length=200, help_text=_("Signs each call (X-Brobygger-Signature, HMAC-SHA256)"), verbose_name=_("secret")
+    )
     agency = models.ForeignKey(
         "permissions.Agency",
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Whose system answers: the fields sent go to this agency",
+        help_text=_("Whose system answers: the fields sent go to this agency"),
+        verbose_name=_("agency"),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+
+    class Meta:
+        verbose_name = _("service connector")
+        verbose_name_plural = _("service connectors")
 
     def __str__(self):
         return self.name
@@ -183,16 +204,18 @@ class ServiceConnector(models.Model):
 class WorkerHeartbeat(models.Model):
     """One row per worker process: when it last looked for work and what it has done."""
 
-    name = models.CharField(max_length=200, unique=True)
-    hostname = models.CharField(max_length=200)
-    pid = models.PositiveIntegerField()
-    started_at = models.DateTimeField()
-    beat_at = models.DateTimeField()
-    jobs_done = models.PositiveIntegerField(default=0)
-    stopped_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
+    hostname = models.CharField(max_length=200, verbose_name=_("hostname"))
+    pid = models.PositiveIntegerField(verbose_name=_("pid"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    beat_at = models.DateTimeField(verbose_name=_("beat at"))
+    jobs_done = models.PositiveIntegerField(default=0, verbose_name=_("jobs done"))
+    stopped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stopped at"))
 
     class Meta:
         ordering = ["-beat_at"]
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
 
     def __str__(self):
         return self.name
@@ -203,16 +226,27 @@ class ReceivedMessage(models.Model):
     ignored. Each agency has its own id namespace: another agency's ids neither block its
     messages nor tell it anything."""
 
-    message_id = models.CharField(max_length=200)
-    name = models.CharField(max_length=200)
-    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="received_messages")
-    received_at = models.DateTimeField(auto_now_add=True)
-    sender = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    message_id = models.CharField(max_length=200, verbose_name=_("message id"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    case = models.ForeignKey(
+        "workflows.Case", on_delete=models.CASCADE, related_name="received_messages", verbose_name=_("case")
     )
-    sender_agency = models.ForeignKey("permissions.Agency", null=True, on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("sender"),
+    )
+    sender_agency = models.ForeignKey(
+        "permissions.Agency", null=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("sender agency")
+    )
 
     class Meta:
+        verbose_name = _("received message")
+        verbose_name_plural = _("received messages")
         constraints = [
             models.UniqueConstraint(fields=["sender_agency", "message_id"], name="unique_message_id_per_sender_agency"),
         ]
@@ -230,18 +264,24 @@ class OutboxStatus(models.TextChoices):
 class OutboxMessage(models.Model):
     """A message thrown by a process that it did not catch itself; routed by a job."""
 
-    name = models.CharField(max_length=200)
-    payload = models.JSONField(default=dict, blank=True)
-    correlations = models.JSONField(default=dict, blank=True)
-    instance = models.ForeignKey("workflows.ProcessInstance", on_delete=models.CASCADE, related_name="outbox")
-    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="outbox")
-    element_id = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
+    correlations = models.JSONField(default=dict, blank=True, verbose_name=_("correlations"))
+    instance = models.ForeignKey(
+        "workflows.ProcessInstance", on_delete=models.CASCADE, related_name="outbox", verbose_name=_("instance")
+    )
+    case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="outbox", verbose_name=_("case"))
+    element_id = models.CharField(max_length=200, blank=True, verbose_name=_("element id"))
+    status = models.CharField(
+        max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING, verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
 
     def __str__(self):
         return f"{self.name} from {self.case_id}"
