@@ -45,16 +45,17 @@ FORMS = {
 
 
 def model() -> str:
+    form_a, form_b = (properties(formJsonSchemaFilename=f"{name}.schema.json") for name in "ab")
     return definitions(f"""
         <bpmn:process id="Proc_lookup" name="Look up" isExecutable="true">
           {lane_set({"NAV": ["Start_1", "Task_a", "Script_s", "Task_b", "End_1"]})}
           <bpmn:startEvent id="Start_1"/>
           <bpmn:sequenceFlow id="F1" sourceRef="Start_1" targetRef="Task_a"/>
-          <bpmn:userTask id="Task_a" name="Applicant">{properties(formJsonSchemaFilename="a.schema.json")}</bpmn:userTask>
+          <bpmn:userTask id="Task_a" name="Applicant">{form_a}</bpmn:userTask>
           <bpmn:sequenceFlow id="F2" sourceRef="Task_a" targetRef="Script_s"/>
           <bpmn:scriptTask id="Script_s"><bpmn:script>checked = applicant_id</bpmn:script></bpmn:scriptTask>
           <bpmn:sequenceFlow id="F3" sourceRef="Script_s" targetRef="Task_b"/>
-          <bpmn:userTask id="Task_b" name="Check">{properties(formJsonSchemaFilename="b.schema.json")}</bpmn:userTask>
+          <bpmn:userTask id="Task_b" name="Check">{form_b}</bpmn:userTask>
           <bpmn:sequenceFlow id="F4" sourceRef="Task_b" targetRef="End_1"/>
           <bpmn:endEvent id="End_1"/>
         </bpmn:process>
