@@ -467,6 +467,23 @@ class VersionMigration(models.Model):
         return f"{self.key} v{self.from_definition_id} -> {self.to_definition_id}"
 
 
+class FailureTextScrub(models.Model):
+    """One pass of ``workflows.failure_texts.rescrub``: every stored failure text (a job's last
+    error, an incident's error, an incident event's) scrubbed again with the scrubber of the
+    day, in batches. ``progress``: the last id done of each table (a pass broken off goes on
+    from there); ``finished_at``: done, so ``manage.py serve`` and the upgrade step skip it.
+    Names a pass, never a value."""
+
+    name = models.CharField(max_length=60, unique=True)
+    progress = models.JSONField(default=dict, blank=True)
+    changed = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.name
+
+
 # The job table and the message tables live in their own module (imported for Django).
 class WorkflowEviction(models.Model):
     """An instance whose cached workflow every process must drop (``bpmn.engine.workflow_cache``):
@@ -514,6 +531,7 @@ __all__ = [
     "CaseStatus",
     "Event",
     "EventKind",
+    "FailureTextScrub",
     "FinishedExternalTask",
     "Incident",
     "InstanceStatus",

@@ -1052,8 +1052,15 @@ def error_kept(row, error: str) -> str:
         return error
     literals = _literals_ever_of(row)
     if isinstance(error, JobError):
-        return type(error)(error.message.map_text(lambda part: scrub.scrub(part, literals)))
+        return type(error)(message_kept(error.message, literals))
     return scrub.scrub(error, literals)
+
+
+def message_kept(message: Message, literals: list[str]) -> Message:
+    """``message`` with every text among its params scrubbed of ``literals`` (a case's
+    ``case_literals_ever``): how a failure's message is kept (``error_kept``; an engine
+    step's incident, ``steps.Step.kept``) and shown (``error_shown``)."""
+    return message.map_text(lambda part: scrub.scrub(part, literals))
 
 
 def keep_literals_ever(row, onto) -> None:
@@ -1070,7 +1077,7 @@ def error_shown(text: str, message, literals: list[str], translate: Callable[[st
     known = Message.from_json(message) if text else None
     if known is None:
         return scrub.scrub(text, literals)
-    return known.map_text(lambda part: scrub.scrub(part, literals)).render(translate)
+    return message_kept(known, literals).render(translate)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,8 @@ def retry_incident(*, actor, incident_id) -> Incident:
         try:
             engine.rerun_errored_tasks(workflow)
         except TaskFailed as exc:
-            failure = task_failure_message(exc)
+            # Kept and answered as the step's incident keeps its error (``Step.kept``).
+            failure = steps.Step(instance).kept(task_failure_message(exc))
         if failure is not None:
             # Nothing of the workflow is saved; only the attempt is counted.
             incident.attempts += 1

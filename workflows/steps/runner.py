@@ -34,7 +34,7 @@ from core import hooks
 from core.messages import Message
 from permissions import rules
 from permissions.models import Agency
-from workflows import case_outcomes
+from workflows import case_outcomes, selectors
 from workflows.jobs import errors as job_errors
 from workflows.jobs import queue
 from workflows.models import (
@@ -175,6 +175,8 @@ class Step:
     # (``(sql, params, on_result)`` as ``rows.Batch.add`` takes them): what the caller's
     # answer reads of the step's result (``selectors.OpenTasksRead``), one statement less.
     reads: list[tuple[str, list, Callable]] = field(default_factory=list)
+    # The case's ``selectors.case_literals_ever``, read for the step's first incident (``kept``).
+    literals_ever: list[str] | None = field(default=None, repr=False)
 
     def agencies(self) -> dict[str, Agency]:
         if self.participants is None:
@@ -192,10 +194,11 @@ class Step:
         """Record an incident of this instance; sent at once, since its event names its id.
         ``error`` is said in the reader's language where it is shown: its English text and
         its code with params are stored on the incident (``error``, ``error_message``) and on
-        its event (``error``, ``error_message``). It carries no value of case data
-        (``bpmn.engine.scrub``, applied where the engine raised); only a process admin is
-        shown it (``rules.can_see_incident_errors``)."""
-        text, message = step_error(error)
+        its event (``error``, ``error_message``). It carries no value of case data: scrubbed
+        where the engine raised of the workflow's values (``bpmn.engine.scrub``), and here of
+        every value the case holds and held and of its person's other cases (``kept``), as a
+        job's failure is kept; only a process admin is shown it (``rules.can_see_incident_errors``)."""
+        text, message = step_error(self.kept(error))
         incident = Incident(
             instance=self.instance,
             case_id=self.instance.case_id,
@@ -218,6 +221,20 @@ class Step:
             },
         )
         return incident
+
+    def kept(self, error: Message) -> Message:
+        """``error`` as an incident of this step keeps it: the texts among its params (the
+        engine's or a script's words) scrubbed of every value the case holds and held, and
+        of what its person's other cases hold (``selectors.case_literals_ever``, read once a
+        step: a value corrected away, a name the register spells another way, which the
+        engine's scrub of the workflow's current values does not know), as
+        ``queue.record_outcome`` keeps a job's failure (``selectors.error_kept``)."""
+        case = self.instance.case if self.instance.case_id is not None else None
+        if case is None:
+            return error
+        if self.literals_ever is None:
+            self.literals_ever = selectors.case_literals_ever(case)
+        return selectors.message_kept(error, self.literals_ever)
 
     def merge_case_data(self, data: dict, agency_id: int | None, elements: Collection[str] = ()) -> None:
         """Merge ``data`` into the case's data, each field's source ``agency_id``. Under the

@@ -1,7 +1,8 @@
 """``manage.py serve``: one production node: gunicorn and the job workers, kept running.
 
-Refuses to start with DEBUG on or on anything but PostgreSQL. Then migrates, collects the
-static files (served by whitenoise), and runs gunicorn (``ops/gunicorn_conf.py``, sized by
+Refuses to start with DEBUG on or on anything but PostgreSQL. Then migrates, scrubs the
+stored failure texts once (``scrub_failure_texts``: at once when done), collects the static
+files (served by whitenoise), and runs gunicorn (``ops/gunicorn_conf.py``, sized by
 WEB_WORKERS and WEB_THREADS) beside JOB_WORKERS job workers, restarting a worker that dies
 (``ops.supervisor``). ``--dev`` is ``make run``: runserver and one worker, no checks.
 """
@@ -27,7 +28,10 @@ WORKER = [sys.executable, "manage.py", "worker"]
 
 
 class Command(BaseCommand):
-    help = "Run a production node: migrate, collectstatic, gunicorn and the job workers (restarted when they die)."
+    help = (
+        "Run a production node: migrate, scrub_failure_texts, collectstatic, gunicorn and the job workers "
+        "(restarted when they die)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", help="address:port for the web server (default WEB_BIND or 127.0.0.1:8000)")
@@ -35,7 +39,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-setup",
             action="store_true",
-            help="no migrate/collectstatic (a further node, once the first one has done them)",
+            help="no migrate/scrub_failure_texts/collectstatic (a further node, once the first one has done them)",
         )
         parser.add_argument("--dev", action="store_true", help="runserver instead of gunicorn, no production checks")
 
@@ -51,6 +55,8 @@ class Command(BaseCommand):
             self._refuse_unsafe()
             if not skip_setup:
                 call_command("migrate", interactive=False, verbosity=1)
+                # Stored failure texts scrubbed again with today's scrubber, once (at once when done).
+                call_command("scrub_failure_texts")
                 call_command("collectstatic", interactive=False, verbosity=0)
             env["WEB_BIND"] = bind
             web = GUNICORN
