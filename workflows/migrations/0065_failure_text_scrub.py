@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0063_bokmal_labels"),
+        ("workflows", "0064_admin_labels_in_bokmal"),
     ]
 
     operations = [
