@@ -334,6 +334,49 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
     def is_confirmed(self, device):
         return device.confirmed
 
+    # The device's page is read-only (no change permission, above), its fields and the
+    # library's headings ("Identity", "Throttling") shown by our names; the key stays hidden.
+    DETAIL = [
+        (_("Device"), ["owner", "device_name", "is_confirmed"]),
+        (_("Times"), ["created_on", "last_used_on"]),
+        (_("Settings"), ["time_step", "counting_from", "code_digits", "tolerance_steps"]),
+        (_("Clock and failed tries"), ["clock_drift", "failed_at", "failures"]),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        return [(heading, {"fields": fields}) for heading, fields in self.DETAIL]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for _heading, fields in self.DETAIL for field in fields]
+
+    @admin.display(description=_("time step in seconds"))
+    def time_step(self, device):
+        return device.step
+
+    @admin.display(description=_("steps counted from (Unix time)"))
+    def counting_from(self, device):
+        return device.t0
+
+    @admin.display(description=_("digits in a code"))
+    def code_digits(self, device):
+        return device.digits
+
+    @admin.display(description=_("time steps allowed before or after"))
+    def tolerance_steps(self, device):
+        return device.tolerance
+
+    @admin.display(description=_("the phone's clock, in time steps off"))
+    def clock_drift(self, device):
+        return device.drift
+
+    @admin.display(description=_("last failed try"))
+    def failed_at(self, device):
+        return device.throttling_failure_timestamp
+
+    @admin.display(description=_("failed tries in a row"))
+    def failures(self, device):
+        return device.throttling_failure_count
+
     def has_add_permission(self, request):
         return False
 

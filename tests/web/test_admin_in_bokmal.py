@@ -140,3 +140,21 @@ def test_the_index_names_the_sign_in_libraries_in_bokmal(operator):
         assert name in shown
     for name in ["axes", "knox", "otp_totp", "auth tokens", "totp devices", "access attempts"]:
         assert name not in shown
+
+
+def test_a_second_factor_device_page_is_in_bokmal_and_shows_no_key(operator, django_user_model):
+    """The page an operator opens for a lost phone: django-otp's headings and field names were
+    English ("Identity", "Throttling", "throttling failure count")."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = django_user_model.objects.create_user("enhet-bokmal", password="x")
+    device = TOTPDevice.objects.create(user=user, name="telefon", confirmed=True)
+    page = operator.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert device.key not in content
+    shown = _texts(content, r"<h2[^>]*>(.*?)</h2>") | _texts(content, r"<label[^>]*>(.*?)</label>")
+    for text in ["enhet", "innstillinger", "bruker:", "mislykkede forsøk på rad:", "sifre i en kode:"]:
+        assert text in shown, text
+    for text in ["identity", "throttling", "configuration", "throttling failure count:", "digits:"]:
+        assert text not in shown, text
