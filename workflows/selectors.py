@@ -669,6 +669,10 @@ def case_handoffs_for(case, user) -> list[Event]:
     return _CASE_HANDOFFS.objects(case.pk)
 
 
+# A note's events, and the categories they name (the note's then, and the one a correction
+# moved it from): each only to a reader who may read notes of it by the note's agency.
+NOTE_EVENT_KINDS = frozenset({EventKind.NOTE_ADDED, EventKind.NOTE_CORRECTED, EventKind.NOTE_WITHDRAWN})
+NOTE_CATEGORY_KEYS = ("category", "from_category")
 # Event detail only some readers get: an incident's error text and the message it is said
 # from (rules.can_see_incident_errors).
 INCIDENT_ERROR_KEYS = ("error", "error_message")
@@ -710,15 +714,18 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
     ):
         # Each agency corrects what it recorded: a value masked for the reader is not named.
         return {key: value for key, value in detail.items() if key != "field"}
-    if (
-        event.kind == EventKind.NOTE_CORRECTED
-        and "from_category" in detail
-        and not _sees_item_of(user, event, detail["from_category"])
+    if event.kind in NOTE_EVENT_KINDS and any(
+        key in detail and not _sees_item_of(user, event, detail[key]) for key in NOTE_CATEGORY_KEYS
     ):
-        # The category a note was moved out of, when the reader may not read it: the note's
-        # history keeps its text there from them (``notes_policy.notes_for``), and that the
-        # writer had filed it under health or justice is itself that category's.
-        return {key: value for key, value in detail.items() if key != "from_category"}
+        # A category the note had that the reader may not read: the note's history keeps its
+        # texts there from them (``notes_policy.notes_for``), and that the writer had filed it
+        # under health or justice is itself that category's. The note list gives the category
+        # it has now.
+        return {
+            key: value
+            for key, value in detail.items()
+            if key not in NOTE_CATEGORY_KEYS or _sees_item_of(user, event, value)
+        }
     if event.kind == EventKind.ATTACHMENT_ADDED and not _sees_attachment(user, event, detail):
         # A masked attachment has no type or size in the list: none here either.
         return {key: value for key, value in detail.items() if key not in ATTACHMENT_FILE_KEYS}
