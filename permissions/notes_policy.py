@@ -155,6 +155,14 @@ def attachments_for(user, case, attachments, *, log: bool = True) -> list[ItemVi
     return views
 
 
+def masked_note_kinds(user, case, kinds) -> list[tuple[str, int]]:
+    """Of ``kinds`` ((category, writing agency id) pairs of notes of ``case``), those whose
+    notes ``user`` is shown masked, decided as ``notes_for`` decides them (nothing logged:
+    nothing is shown)."""
+    grounds = _Grounds(user, case)
+    return [(category, agency_id) for category, agency_id in kinds if not grounds.decide(category, agency_id)]
+
+
 def attachment_decision(user, case, attachment) -> rules.Decision:
     """Whether ``user`` may download ``attachment`` (decided afresh on every download)."""
     return _Grounds(user, case).decide(attachment.category, attachment.agency_id)

@@ -67,6 +67,7 @@ from workflows.models import (
     ProcessInstance,
     Task,
 )
+from workflows.notes import Note
 
 # --- directory -------------------------------------------------------------------------
 
@@ -489,7 +490,8 @@ _PAGED_LISTS = PreparedShapes(most=256)
 def case_timeline_listing(case, user, path_view: PathView | None = None) -> PreparedList:
     """``case_timeline_for`` read by compiled statements (the API's timeline), without the
     events ``path_view`` (the reader's ``timeline_path_view``) leaves out: those of hidden
-    elements, and the handoffs into a task whose handing over tells a hidden branch. They are
+    elements, and the handoffs into a task whose handing over tells a hidden branch; nor the
+    corrections of a note the reader is shown masked (``masked_note_kinds``). They are
     left out by the statement, before the page is cut: left out of a page already read, a
     page shorter than its size would count them. ``PathView.events`` then does the rest on
     the page (the actor of such a task's creation)."""
@@ -498,24 +500,52 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
     path_view = path_view if path_view is not None else timeline_path_view(user, case)
     hidden, handed, fields = sorted(path_view.hidden), sorted(path_view.handed), sorted(path_view.fields)
     agencies = sorted(path_view.agencies) if fields else []
-    cuts = (len(hidden), len(hidden) + len(handed), len(hidden) + len(handed) + len(fields))
+    masked = [value for kind in masked_note_kinds(user, case) for value in kind]
+    cuts = (
+        len(hidden),
+        len(hidden) + len(handed),
+        len(hidden) + len(handed) + len(fields),
+        len(hidden) + len(handed) + len(fields) + len(agencies),
+    )
 
     def statement(case_id, *names):
         return _timeline_without(
-            case_id, names[: cuts[0]], names[cuts[0] : cuts[1]], names[cuts[1] : cuts[2]], names[cuts[2] :]
+            case_id,
+            names[: cuts[0]],
+            names[cuts[0] : cuts[1]],
+            names[cuts[1] : cuts[2]],
+            names[cuts[2] : cuts[3]],
+            names[cuts[3] :],
         )
 
     return PreparedList(
         _PAGED_LISTS,
-        ("timeline", len(hidden), len(handed), len(fields), len(agencies)),
+        ("timeline", len(hidden), len(handed), len(fields), len(agencies), len(masked)),
         statement,
-        (case.pk, *hidden, *handed, *fields, *agencies),
+        (case.pk, *hidden, *handed, *fields, *agencies, *masked),
         model=Event,
         order=("created_at", "id"),
     )
 
 
-def _timeline_without(case_id, hidden, handed, fields=(), agencies=()):
+def masked_note_kinds(user, case) -> list[tuple[str, int]]:
+    """The (category, writing agency) of the corrected notes of ``case`` that ``user`` is shown
+    masked (``notes_policy.masked_note_kinds``). The note list gives such a note no version and
+    no time of correction (when and how often its writer rewrote it is the writer's history),
+    so the timeline leaves out its "note corrected" events (``_timeline_without``): until
+    2026-12-06 each stood there with its time, for every participant."""
+    corrected = (
+        Note.objects.filter(case=case.pk, corrected_at__isnull=False)
+        .order_by()
+        .values_list("category", "agency_id")
+        .distinct()
+    )
+    return sorted(notes_policy.masked_note_kinds(user, case, list(corrected)))
+
+
+def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_notes=()):
+    """``masked_notes``: (category, agency id, category, agency id, ...), the notes whose
+    corrections are left out (``masked_note_kinds``), by the note's category now."""
     queryset = _timeline(case_id)
     if hidden:
         # The case's completion stays, named by nobody (``PathView.completion``).
@@ -532,6 +562,17 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=()):
         corrected_field = Cast(KeyTextTransform("field", "detail"), TextField())
         queryset = queryset.alias(corrected_field=corrected_field).exclude(
             Q(kind=EventKind.VALUE_CORRECTED, corrected_field__in=fields), others
+        )
+    if masked_notes:
+        kinds = Q()
+        for category, agency_id in zip(masked_notes[::2], masked_notes[1::2], strict=True):
+            kinds |= Q(category=category, agency_id=agency_id)
+        # Compared as text on both sides: a JSON number is text in PostgreSQL's ``->>`` and
+        # a number in SQLite's ``json_extract``.
+        note = Cast(KeyTextTransform("note", "detail"), TextField())
+        masked = Note.objects.filter(kinds, case_id=OuterRef("case_id")).annotate(key=Cast("pk", TextField()))
+        queryset = queryset.alias(corrected_note=note).exclude(
+            Q(kind=EventKind.NOTE_CORRECTED), Exists(masked.filter(key=OuterRef("corrected_note")))
         )
     return queryset
 
@@ -601,9 +642,11 @@ def latest_case_events_for(case, user, path_view: PathView | None = None) -> tup
     (a reader who added claims of their own until the hint came read off how many there were)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    if path_view is None or not (path_view.hidden or path_view.handed or path_view.fields):
+    masked = [value for kind in masked_note_kinds(user, case) for value in kind]
+    if not masked and (path_view is None or not (path_view.hidden or path_view.handed or path_view.fields)):
         events = _LATEST_CASE_EVENTS.objects(case.pk)
     else:
+        path_view = path_view or NO_PATH_HIDDEN
         events = list(
             _timeline_without(
                 case.pk,
@@ -611,6 +654,7 @@ def latest_case_events_for(case, user, path_view: PathView | None = None) -> tup
                 sorted(path_view.handed),
                 sorted(path_view.fields),
                 sorted(path_view.agencies),
+                masked,
             )
             .select_related("task")
             .order_by("-created_at", "-id")[: CASE_EVENTS_SHOWN + 1]
@@ -625,6 +669,10 @@ def case_handoffs_for(case, user) -> list[Event]:
     return _CASE_HANDOFFS.objects(case.pk)
 
 
+# A note's events, and the categories they name (the note's then, and the one a correction
+# moved it from): each only to a reader who may read notes of it by the note's agency.
+NOTE_EVENT_KINDS = frozenset({EventKind.NOTE_ADDED, EventKind.NOTE_CORRECTED, EventKind.NOTE_WITHDRAWN})
+NOTE_CATEGORY_KEYS = ("category", "from_category")
 # Event detail only some readers get: an incident's error text and the message it is said
 # from (rules.can_see_incident_errors).
 INCIDENT_ERROR_KEYS = ("error", "error_message")
@@ -666,6 +714,18 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
     ):
         # Each agency corrects what it recorded: a value masked for the reader is not named.
         return {key: value for key, value in detail.items() if key != "field"}
+    if event.kind in NOTE_EVENT_KINDS and any(
+        key in detail and not _sees_item_of(user, event, detail[key]) for key in NOTE_CATEGORY_KEYS
+    ):
+        # A category the note had that the reader may not read: the note's history keeps its
+        # texts there from them (``notes_policy.notes_for``), and that the writer had filed it
+        # under health or justice is itself that category's. The note list gives the category
+        # it has now.
+        return {
+            key: value
+            for key, value in detail.items()
+            if key not in NOTE_CATEGORY_KEYS or _sees_item_of(user, event, value)
+        }
     if event.kind == EventKind.ATTACHMENT_ADDED and not _sees_attachment(user, event, detail):
         # A masked attachment has no type or size in the list: none here either.
         return {key: value for key, value in detail.items() if key not in ATTACHMENT_FILE_KEYS}
