@@ -425,10 +425,13 @@ def _case_flow(scope: int, until: datetime.date) -> CaseFlowFamily:
     kinds = {kind.code: kind for kind in OutcomeKind.objects.all()}
     months = _span(rows)
     processes = sorted({row["process_key"] for row in rows})
-    kind_codes = [code for code in kinds if any(row["outcome"] == code for row in rows)]
+    # Listed where a case closed with it: a summary row can come back to 0 closed (a case
+    # reopened), and a column of zeros marked "1 or more" (below) contradicted its own cells.
+    kind_codes = [code for code in kinds if any(row["outcome"] == code and row["closed_sum"] for row in rows)]
     if any(row["outcome"] == "" and row["closed_sum"] for row in rows):
         kind_codes.append("")
-    tenures = [value for value in Tenure.values if any(row["tenure"] == value for row in rows)] + [""]
+    closed_tenures = {row["tenure"] for row in rows if row["closed_sum"]}
+    tenures = [value for value in Tenure.values if value in closed_tenures] + [""]
     opened_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
     closed_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)
     yearly_v: defaultdict[tuple[Any, ...], int] = defaultdict(int)

@@ -3,6 +3,7 @@ given away by the rows that are (or are not) listed beside it."""
 
 import datetime
 
+import pytest
 from django.urls import reverse
 
 from insight.figures import elements_of
@@ -48,3 +49,33 @@ def test_a_task_with_none_completed_this_year_is_still_listed(client, shipped, u
     assert not (total.isdigit() and len(hidden) == 1), "the one hidden task is the total less the others"
     if total.isdigit():
         assert int(total) - sum(shown) == 3 and len(hidden) >= 2 and "\u00d7" in hidden  # 3 among several
+
+
+@pytest.mark.django_db
+def test_an_outcome_whose_cases_were_all_reopened_is_not_listed_as_one_or_more():
+    """A summary row comes back to 0 closed when its case is reopened. Its outcome's column and
+    its form of tenure were still listed, and the check took every listed column for "1 or
+    more" (an outcome is listed only where a case closed with it): a column of zeros marked
+    so contradicted its own cells, and the check ran to its cap hiding what it need not."""
+    from insight.figures import _case_flow
+    from insight.privacy import PRESENT
+    from workflows.outcomes import OutcomeKind, Tenure
+
+    kept, reopened = [kind.code for kind in OutcomeKind.objects.filter(needs_tenure=True)][:2]
+    month = datetime.date(YEAR, 1, 1)
+    CaseFlow.objects.create(scope=WHOLE_MUNICIPALITY, month=month, process_key="housing_referral", opened=12)
+    for code, tenure, closed in [(kept, Tenure.MUNICIPAL_RENTAL, 7), (reopened, Tenure.PRIVATE_RENTAL, 0)]:
+        CaseFlow.objects.create(
+            scope=WHOLE_MUNICIPALITY,
+            month=month.replace(month=2),
+            process_key="housing_referral",
+            outcome=code,
+            tenure=tenure,
+            closed=closed,
+        )
+    family = _case_flow(WHOLE_MUNICIPALITY, datetime.date(YEAR + 1, 1, 1))
+    assert family.kinds == [kept]
+    assert Tenure.PRIVATE_RENTAL not in family.tenures
+    ledger = family.ledger
+    marked = [cell for cell, kind in ledger.hidden.items() if kind == PRESENT]
+    assert marked and all(ledger.values[cell] >= 1 for cell in marked)
