@@ -12,6 +12,7 @@ second person approved it signed in to the cases as that user."""
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -71,6 +72,12 @@ def approve_role_request(*, actor, request_id: int) -> Membership:
     (``first_case_role_given``): the membership's ``enrolment_link`` is then the address of
     their new enrolment link, for the approver alone (None otherwise; not stored)."""
     request = _decide(actor, request_id, RoleRequestStatus.APPROVED)
+    # The user's row locked before asking whether the role is the first: a credential changed
+    # at once (``accounts.account_requests.lock_users``) is then made before this approval (and
+    # ended by it) or after it (and asked of a second person). Read without it, a case role the
+    # user held (taken away by the requester meanwhile) made the approval no first one, while
+    # the requester's password or link, checked against no case role at all, was written.
+    list(get_user_model().objects.select_for_update().filter(pk=request.user_id).values_list("pk"))
     first = (
         request.role in rules.ROLES_NEEDING_A_SECOND_PERSON
         and not Membership.objects.filter(
