@@ -30,7 +30,8 @@ from permissions.models import RoleRequestStatus
 class AccountRequestError(Exception):
     """Why a request cannot be made or decided now: ``waiting`` (one of its kind already waits
     for the user), ``decided`` (someone already did), ``not_allowed`` (not a second person who
-    may: ``rules.may_decide_account_request``)."""
+    may: ``rules.may_decide_account_request``), ``requester`` (approved only: the one who asked
+    may no longer ask, ``rules.account_request_still_asked``)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -77,6 +78,8 @@ def _decide(actor, request_id: int, status: str) -> AccountRequest:
         raise AccountRequestError("decided")
     if not rules.may_decide_account_request(actor, request):
         raise AccountRequestError("not_allowed")
+    if status == RoleRequestStatus.APPROVED and not rules.account_request_still_asked(request):
+        raise AccountRequestError("requester")
     request.status = status
     request.decided_by = actor
     request.decided_at = timezone.now()

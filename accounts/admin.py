@@ -363,6 +363,10 @@ ACCOUNT_REQUEST_REFUSED = {
         "%(request)s: a request is approved or refused by another access administrator of every agency "
         "the user has a role in, neither the one who asked nor the user it is for, or by a superuser."
     ),
+    "requester": _(
+        "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
+        "of the user's agencies): refuse it, and ask again if it is still wanted."
+    ),
 }
 
 

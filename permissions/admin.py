@@ -351,6 +351,10 @@ ROLE_REQUEST_REFUSED = {
         "%(request)s: a request is approved or refused by another access administrator of the agency, "
         "neither the one who asked nor the user it is for, or by a superuser."
     ),
+    "requester": _(
+        "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
+        "of the agency): refuse it, and ask again if it is still wanted."
+    ),
 }
 
 

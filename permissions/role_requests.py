@@ -29,7 +29,8 @@ first_case_role_given = Signal()
 
 class RoleRequestError(Exception):
     """Why a request cannot be decided by this user now: ``decided`` (someone already did) or
-    ``not_allowed`` (not a second person who may: ``rules.may_decide_role_request``)."""
+    ``not_allowed`` (not a second person who may: ``rules.may_decide_role_request``),
+    ``requester`` (approved only: the one who asked may no longer ask, ``rules.role_request_still_asked``)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -56,6 +57,8 @@ def _decide(actor, request_id: int, status: str) -> RoleRequest:
         raise RoleRequestError("decided")
     if not rules.may_decide_role_request(actor, request):
         raise RoleRequestError("not_allowed")
+    if status == RoleRequestStatus.APPROVED and not rules.role_request_still_asked(request):
+        raise RoleRequestError("requester")
     request.status = status
     request.decided_by = actor
     request.decided_at = timezone.now()
