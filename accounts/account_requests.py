@@ -30,7 +30,8 @@ from permissions.models import RoleRequestStatus
 class AccountRequestError(Exception):
     """Why a request cannot be made or decided now: ``waiting`` (one of its kind already waits
     for the user), ``decided`` (someone already did), ``not_allowed`` (not a second person who
-    may: ``rules.may_decide_account_request``)."""
+    may: ``rules.may_decide_account_request``), ``requester`` (approved only: the one who asked
+    may no longer ask, ``rules.account_request_still_asked``)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -56,6 +57,20 @@ def request_account_change(
         raise AccountRequestError("waiting") from None
 
 
+def lock_users(user_ids) -> None:
+    """Lock the rows of ``user_ids`` (in the caller's transaction, in id order) before asking
+    whether a change of their accounts needs a second person and making it at once: the
+    approval of a first role opening case data locks the user's row too, before it asks
+    whether the role is the first (``permissions.role_requests.approve_role_request``), and
+    ends the credentials under that lock. Until 2026-12-06 the check read no lock: a password
+    or an enrolment link made by the access administrator while a second person approved the
+    user's first case role was checked before the approval committed and written after it
+    ended the credentials, and outlived it (the requester's link beside the approver's)."""
+    ids = sorted({int(pk) for pk in user_ids})
+    if ids:
+        list(get_user_model().objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+
+
 def _decide(actor, request_id: int, status: str) -> AccountRequest:
     # Lock, then re-check: of two approvals at once the second finds the request decided.
     request = AccountRequest.objects.select_for_update().select_related("user").get(pk=request_id)
@@ -63,6 +78,8 @@ def _decide(actor, request_id: int, status: str) -> AccountRequest:
         raise AccountRequestError("decided")
     if not rules.may_decide_account_request(actor, request):
         raise AccountRequestError("not_allowed")
+    if status == RoleRequestStatus.APPROVED and not rules.account_request_still_asked(request):
+        raise AccountRequestError("requester")
     request.status = status
     request.decided_by = actor
     request.decided_at = timezone.now()

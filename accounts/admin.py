@@ -8,6 +8,7 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -187,11 +188,14 @@ class UserAdmin(auth_admin.UserAdmin):
             actions.pop("delete_selected", None)
         return actions
 
+    @transaction.atomic
     def user_change_password(self, request, id, form_url=""):
         if ExternalIdentity.objects.filter(user_id=id).exists():
             messages.error(request, _("This user signs in through single sign-on only: they have no password here."))
             return HttpResponseRedirect(reverse("admin:auth_user_change", args=[id]))
         user = self.get_object(request, unquote(id))
+        if user is not None:
+            account_requests.lock_users([user.pk])  # until the password is saved (``lock_users``)
         if (
             user is not None
             and self.has_change_permission(request, user)
@@ -228,6 +232,11 @@ class UserAdmin(auth_admin.UserAdmin):
         the operator may manage every selected user (``rules.may_manage_user``). For a user
         holding a case role, anyone but a superuser asks instead (``AccountRequest``): the link
         is made on a second person's approval and shown to them alone."""
+        with transaction.atomic():
+            account_requests.lock_users(queryset.values_list("pk", flat=True))  # until the links are made
+            return self._issue_enrolment_links(request, queryset)
+
+    def _issue_enrolment_links(self, request, queryset):
         chosen = list(queryset.order_by("username"))
         if not all(rules.may_manage_user(request.user, user) for user in chosen):
             messages.error(request, USER_ADMIN_REFUSED["links"])
@@ -419,6 +428,10 @@ ACCOUNT_REQUEST_REFUSED = {
     "not_allowed": _(
         "%(request)s: a request is approved or refused by another access administrator of every agency "
         "the user has a role in, neither the one who asked nor the user it is for, or by a superuser."
+    ),
+    "requester": _(
+        "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
+        "of the user's agencies): refuse it, and ask again if it is still wanted."
     ),
 }
 

@@ -108,12 +108,24 @@ class MembershipForm(forms.ModelForm):
         unsaved (as it was, for a changed one). ``commit=False`` (the membership admin's
         ``save_model`` saves): the request is made there."""
         if not getattr(self, "needs_second_person", False):
-            return super().save(commit)
+            if not commit:
+                return super().save(commit)
+            return self.give_at_once(lambda: super(MembershipForm, self).save(commit))
         if commit:
             self.ask_second_person()
         else:
             self.save_m2m = lambda: None  # nothing saved, no relations to save
         return self.instance
+
+    def give_at_once(self, save):
+        """The membership saved by ``save`` (given at once: a superuser's grant), and, for the
+        user's first role opening case data, the credentials set before it ended
+        (``role_requests.give_at_once``): ``instance.enrolment_link`` is then the new
+        enrolment link's address, for the actor alone."""
+        instance = self.instance
+        link = role_requests.give_at_once(actor=self.actor, user_id=instance.user_id, role=instance.role, save=save)
+        instance.enrolment_link = link
+        return instance
 
     def ask_second_person(self) -> RoleRequest:
         cleaned = self.cleaned_data
@@ -295,6 +307,14 @@ class AgencyAdmin(WriteOnlySecretAdmin):
         super().save_formset(request, form, formset, change)
         if any(getattr(row, "role_request", None) is not None for row in formset.forms):
             messages.info(request, ROLE_REQUESTED)
+        given = [row.instance for row in formset.forms if getattr(row.instance, "enrolment_link", None)]
+        request.first_case_role_links = [*getattr(request, "first_case_role_links", []), *given]
+
+    def response_change(self, request, obj):
+        given = getattr(request, "first_case_role_links", [])
+        if given:
+            return first_case_role_links_page(self, request, given)
+        return super().response_change(request, obj)
 
 
 def _new_group_name(agency_name: str) -> str:
@@ -324,7 +344,7 @@ class MembershipAdmin(RoleGrantAdmin):
             form.ask_second_person()
             obj.role_requested = True  # nothing saved: no history, and the page goes to the requests
             return
-        super().save_model(request, obj, form, change)
+        form.give_at_once(lambda: super(MembershipAdmin, self).save_model(request, obj, form, change))
 
     def log_addition(self, request, obj, message):
         return None if getattr(obj, "role_requested", False) else super().log_addition(request, obj, message)
@@ -333,6 +353,8 @@ class MembershipAdmin(RoleGrantAdmin):
         return None if getattr(obj, "role_requested", False) else super().log_change(request, obj, message)
 
     def _to_requests(self, request, obj, default):
+        if getattr(obj, "enrolment_link", None):
+            return first_case_role_links_page(self, request, [obj])
         if not getattr(obj, "role_requested", False):
             return default()
         messages.info(request, ROLE_REQUESTED)
@@ -345,11 +367,44 @@ class MembershipAdmin(RoleGrantAdmin):
         return self._to_requests(request, obj, lambda: super(MembershipAdmin, self).response_change(request, obj))
 
 
+FIRST_CASE_ROLE_NOTE = _(
+    "First role opening case data (role request %(id)s): password made unusable, "
+    "two-factor devices, enrolment links, sessions and API keys ended; a new "
+    "enrolment link shown to %(approver)s."
+)
+FIRST_CASE_ROLE_GIVEN_NOTE = _(
+    "First role opening case data (given at once): password made unusable, two-factor devices, "
+    "enrolment links, sessions and API keys ended; a new enrolment link shown to %(approver)s."
+)
+
+
+def first_case_role_links_page(model_admin, request, memberships):
+    """The page of the new enrolment links of users given their first role opening case data
+    at once (``MembershipForm.give_at_once``), for the giver alone; each user's history says
+    what ended, as an approval's does."""
+    links = []
+    for membership in memberships:
+        note = str(FIRST_CASE_ROLE_GIVEN_NOTE) % {"approver": request.user.get_username()}
+        model_admin.log_change(request, membership.user, note)
+        links.append((membership.user, membership.enrolment_link))
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Links to set up two-factor sign-in"),
+        "links": links,
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
+
+
 ROLE_REQUEST_REFUSED = {
     "decided": _("%(request)s: already decided."),
     "not_allowed": _(
         "%(request)s: a request is approved or refused by another access administrator of the agency, "
         "neither the one who asked nor the user it is for, or by a superuser."
+    ),
+    "requester": _(
+        "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
+        "of the agency): refuse it, and ask again if it is still wanted."
     ),
 }
 
@@ -427,11 +482,7 @@ class RoleRequestAdmin(admin.ModelAdmin):
                 self.log_addition(request, decided, note % {"id": role_request.pk, "requester": asked_by})
                 if decided.enrolment_link is not None:
                     # The user's history says what the approval ended, as a change on its page.
-                    note = gettext(
-                        "First role opening case data (role request %(id)s): password made unusable, "
-                        "two-factor devices, enrolment links, sessions and API keys ended; a new "
-                        "enrolment link shown to %(approver)s."
-                    )
+                    note = str(FIRST_CASE_ROLE_NOTE)
                     names = {"id": role_request.pk, "approver": request.user.get_username()}
                     self.log_change(request, decided.user, note % names)
                     links.append((decided.user, decided.enrolment_link))

@@ -12,6 +12,9 @@ second person approved it signed in to the cases as that user."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -28,7 +31,8 @@ first_case_role_given = Signal()
 
 class RoleRequestError(Exception):
     """Why a request cannot be decided by this user now: ``decided`` (someone already did) or
-    ``not_allowed`` (not a second person who may: ``rules.may_decide_role_request``)."""
+    ``not_allowed`` (not a second person who may: ``rules.may_decide_role_request``),
+    ``requester`` (approved only: the one who asked may no longer ask, ``rules.role_request_still_asked``)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -55,6 +59,8 @@ def _decide(actor, request_id: int, status: str) -> RoleRequest:
         raise RoleRequestError("decided")
     if not rules.may_decide_role_request(actor, request):
         raise RoleRequestError("not_allowed")
+    if status == RoleRequestStatus.APPROVED and not rules.role_request_still_asked(request):
+        raise RoleRequestError("requester")
     request.status = status
     request.decided_by = actor
     request.decided_at = timezone.now()
@@ -71,24 +77,51 @@ def approve_role_request(*, actor, request_id: int) -> Membership:
     (``first_case_role_given``): the membership's ``enrolment_link`` is then the address of
     their new enrolment link, for the approver alone (None otherwise; not stored)."""
     request = _decide(actor, request_id, RoleRequestStatus.APPROVED)
-    first = (
-        request.role in rules.ROLES_NEEDING_A_SECOND_PERSON
-        and not Membership.objects.filter(
-            user_id=request.user_id, role__in=rules.ROLES_NEEDING_A_SECOND_PERSON
-        ).exists()
-    )
+    first = _lock_and_ask_first(request.user_id, request.role)
     membership, _created = Membership.objects.get_or_create(
         user_id=request.user_id, agency_id=request.agency_id, role=request.role
     )
     if request.replaces_id is not None and request.replaces_id != membership.pk:
         Membership.objects.filter(pk=request.replaces_id).delete()
-    membership.enrolment_link = None
-    if first:
-        answers = first_case_role_given.send(sender=RoleRequest, user_id=request.user_id, actor=actor)
-        if not answers:  # never a role opening cases with the requester's credentials still on it
-            raise RuntimeError("no receiver ends the credentials of a user given a first case role")
-        membership.enrolment_link = next((link for _receiver, link in answers if link), None)
+    membership.enrolment_link = _end_credentials(request.user_id, actor) if first else None
     return membership
+
+
+def _lock_and_ask_first(user_id: int, role: str) -> bool:
+    """Whether ``role`` is the first of ``user_id``'s roles opening case data, asked with the
+    user's row locked (to the end of the caller's transaction). With the lock, a credential
+    changed at once (``accounts.account_requests.lock_users``) is made before the grant (and
+    ended by it) or after it (and asked of a second person). Until 2026-12-06 it was read
+    without: a case role the user held (taken away by the requester meanwhile) made the
+    approval no first one, while the requester's password or link, checked against no case
+    role at all, was written. A service account's keys are its system's, set by a superuser
+    (``manage.py service_key``): never ended here."""
+    list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
+    return (
+        role in rules.ROLES_NEEDING_A_SECOND_PERSON
+        and not Membership.objects.filter(user_id=user_id, role__in=rules.ROLES_NEEDING_A_SECOND_PERSON).exists()
+        and not rules.holds_a_service_account({user_id})
+    )
+
+
+def _end_credentials(user_id: int, actor) -> str | None:
+    answers = first_case_role_given.send(sender=RoleRequest, user_id=user_id, actor=actor)
+    if not answers:  # never a role opening cases with the requester's credentials still on it
+        raise RuntimeError("no receiver ends the credentials of a user given a first case role")
+    return next((link for _receiver, link in answers if link), None)
+
+
+@transaction.atomic
+def give_at_once(*, actor, user_id: int, role: str, save: Callable[[], object]) -> str | None:
+    """A role given at once, with no request (a superuser's grant in the admin), saved by
+    ``save``. The user's first role opening case data ends the credentials set before it as an
+    approval does (``approve_role_request``): returns the address of the new enrolment link,
+    for ``actor`` alone (None otherwise). Until 2026-12-06 a superuser's grant ended nothing:
+    an access administrator set a new user's password and second factor alone (allowed: the
+    account opened nothing), asked a superuser to give it a NAV role, and signed in as it."""
+    first = _lock_and_ask_first(user_id, role)
+    save()
+    return _end_credentials(user_id, actor) if first else None
 
 
 @transaction.atomic

@@ -1243,6 +1243,31 @@ def may_decide_role_request(actor, request) -> bool:
     return bool(actor.is_staff) and may_grant_roles_in(actor, request.agency_id, {request.role})
 
 
+def _may_still_ask(requester) -> bool:
+    """The one who asked is still an active staff user (``may_decide_role_request``)."""
+    return requester is not None and requester.is_active and bool(requester.is_staff or requester.is_superuser)
+
+
+def role_request_still_asked(request) -> bool:
+    """Whether the one who asked for ``request`` may still ask for it: active, staff, and a
+    superuser or still allowed to give the role in its agency (``may_grant_roles_in``). A
+    request is approved only then (``role_requests.approve_role_request``): until 2026-12-06
+    the requests of an access administrator who had since lost the role (or staff status, or
+    been made inactive) waited and were approved as any, on another's word that no longer
+    held. Refused, it may still be."""
+    requester = request.requested_by
+    return _may_still_ask(requester) and may_grant_roles_in(requester, request.agency_id, {request.role})
+
+
+def account_request_still_asked(request) -> bool:
+    """``role_request_still_asked`` for an account request: the one who asked may still manage
+    the user's account (``may_manage_user``). Until 2026-12-06 a password asked for by an
+    access administrator who had since lost the role was set on approval: a password she
+    chose, on an account she may no longer manage."""
+    requester = request.requested_by
+    return _may_still_ask(requester) and may_manage_user(requester, request.user)
+
+
 def account_change_needs_second_person(actor, target) -> bool:
     """Whether ``actor`` setting ``target``'s password, removing their second-factor device or
     making them an enrolment link is a request that waits for a second person
