@@ -409,10 +409,25 @@ def first_case_role_links_page(model_admin, request, memberships):
     return enrolment_links_page(model_admin, request, links)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never changed or deleted here: consents change through the services (with an
+    event), requests for a second person through their decision (``SecondPersonRequestAdmin``),
+    retention's records (``retention.admin``) and the access log never change."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 REQUEST_DECIDED = _("%(request)s: already decided.")
 
 
-class SecondPersonRequestAdmin(admin.ModelAdmin):
+class SecondPersonRequestAdmin(ReadOnlyAdmin):
     """Requests waiting for a second person (``SecondPersonRequest``), and those decided (who
     asked, who decided, when): shown to access administrators (the requests of their agencies,
     ``requests_of_agencies``) and to superusers, approved or refused with the list's actions
@@ -454,15 +469,6 @@ class SecondPersonRequestAdmin(admin.ModelAdmin):
 
     def has_decide_permission(self, request):
         return self._shown_to(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -579,20 +585,6 @@ class GatedAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):  # before the row is looked for (Django's order)
             raise PermissionDenied
         return super().history_view(request, object_id, extra_context)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never changed here: consents change through the services (with an event),
-    the access log never changes."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Consent)
