@@ -18,24 +18,20 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import device_cookies, enrolment, sessions, tokens
 from accounts.models import AccountRequest, AccountRequestKind
 from permissions import rules
-from permissions.models import RoleRequestStatus
+from permissions.models import RequestStatus
+from permissions.second_person import RequestRefused, record_decision, take_pending
 
 
-class AccountRequestError(Exception):
+class AccountRequestError(RequestRefused):
     """Why a request cannot be made or decided now: ``waiting`` (one of its kind already waits
     for the user), ``decided`` (someone already did), ``not_allowed`` (not a second person who
     may: ``rules.may_decide_account_request``), ``requester`` (approved only: the one who asked
     may no longer ask, ``rules.account_request_still_asked``)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def request_account_change(
@@ -72,25 +68,22 @@ def lock_users(user_ids) -> None:
 
 
 def _decide(actor, request_id: int, status: str) -> AccountRequest:
-    # Lock, then re-check: of two approvals at once the second finds the request decided.
-    request = AccountRequest.objects.select_for_update().select_related("user").get(pk=request_id)
-    if request.status != RoleRequestStatus.PENDING:
-        raise AccountRequestError("decided")
-    if not rules.may_decide_account_request(actor, request):
-        raise AccountRequestError("not_allowed")
-    if status == RoleRequestStatus.APPROVED and not rules.account_request_still_asked(request):
-        raise AccountRequestError("requester")
-    request.status = status
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    return request
+    return take_pending(
+        AccountRequest.objects.select_related("user"),
+        actor=actor,
+        request_id=request_id,
+        status=status,
+        may_decide=rules.may_decide_account_request,
+        still_asked=rules.account_request_still_asked,
+        refused=AccountRequestError,
+    )
 
 
 @transaction.atomic
 def approve_account_request(*, actor, request_id: int) -> tuple[AccountRequest, str | None]:
     """The second person's approval: the change is made. Returns the request and, for an
     enrolment link, its address (for the approver; only its digest is stored)."""
-    request = _decide(actor, request_id, RoleRequestStatus.APPROVED)
+    request = _decide(actor, request_id, RequestStatus.APPROVED)
     link = None
     if request.kind == AccountRequestKind.PASSWORD:
         user = get_user_model().objects.select_for_update().get(pk=request.user_id)
@@ -101,16 +94,16 @@ def approve_account_request(*, actor, request_id: int) -> tuple[AccountRequest, 
     else:
         link = enrolment.issue(request.user, by=actor)
     request.password_hash = ""
-    request.save(update_fields=["status", "decided_by", "decided_at", "password_hash"])
+    record_decision(request, "password_hash")
     return request, link
 
 
 @transaction.atomic
 def refuse_account_request(*, actor, request_id: int) -> AccountRequest:
     """The second person's refusal: nothing changes, the request records who refused it."""
-    request = _decide(actor, request_id, RoleRequestStatus.REFUSED)
+    request = _decide(actor, request_id, RequestStatus.REFUSED)
     request.password_hash = ""
-    request.save(update_fields=["status", "decided_by", "decided_at", "password_hash"])
+    record_decision(request, "password_hash")
     return request
 
 

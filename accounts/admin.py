@@ -10,7 +10,6 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -32,8 +31,7 @@ from accounts.models import (
     ServiceAccount,
 )
 from permissions import rules
-from permissions.admin import RoleGrantAdmin, role_grant_error
-from permissions.models import RoleRequestStatus
+from permissions.admin import RoleGrantAdmin, SecondPersonRequestAdmin, enrolment_links_page, role_grant_error
 
 User = get_user_model()
 
@@ -251,16 +249,6 @@ class UserAdmin(auth_admin.UserAdmin):
         return enrolment_links_page(self, request, links)
 
 
-def enrolment_links_page(model_admin, request, links):
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": _("Links to set up two-factor sign-in"),
-        "links": links,
-        "opts": model_admin.model._meta,
-    }
-    return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
-
-
 ACCOUNT_REQUESTED = _(
     "%(user)s: the change (%(change)s) takes effect when another access administrator of the user's "
     "agencies, or a superuser, approves it: see Account change requests."
@@ -423,101 +411,40 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
         return super().delete_view(request, object_id, extra_context)
 
 
-ACCOUNT_REQUEST_REFUSED = {
-    "decided": _("%(request)s: already decided."),
-    "not_allowed": _(
-        "%(request)s: a request is approved or refused by another access administrator of every agency "
-        "the user has a role in, neither the one who asked nor the user it is for, or by a superuser."
-    ),
-    "requester": _(
-        "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
-        "of the user's agencies): refuse it, and ask again if it is still wanted."
-    ),
-}
-
-
 @admin.register(AccountRequest)
-class AccountRequestAdmin(admin.ModelAdmin):
-    """Account changes asked for and waiting for a second person, and those decided (who asked,
-    who decided, when): shown to access administrators (the requests of users with a role in
-    their agencies) and to superusers, approved or refused with the list's actions
-    (``accounts.account_requests``). Never written here but by the actions: a request is made
-    on the user's password page, the device's delete page and the user list's link action. An
-    approved link is shown to the approver, on the page the action answers with."""
+class AccountRequestAdmin(SecondPersonRequestAdmin):
+    """Account changes asked for (``accounts.account_requests``) on the user's password page, the
+    device's delete page and the user list's link action: shown to the access administrators
+    of the user's agencies. An approved link is shown to the approver, on the page the action
+    answers with."""
 
     list_display = ["user", "kind", "requested_by", "requested_at", "status", "decided_by", "decided_at"]
     list_filter = ["status", "kind"]
-    search_fields = ["user__username"]
-    actions = ["approve", "refuse"]
     exclude = ["device"]
+    refused_texts = {
+        "not_allowed": _(
+            "%(request)s: a request is approved or refused by another access administrator of every agency "
+            "the user has a role in, neither the one who asked nor the user it is for, or by a superuser."
+        ),
+        "requester": _(
+            "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
+            "of the user's agencies): refuse it, and ask again if it is still wanted."
+        ),
+    }
+    approve_request = staticmethod(account_requests.approve_account_request)
+    refuse_request = staticmethod(account_requests.refuse_account_request)
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("user", "requested_by", "decided_by")
-        agency_ids = rules.role_request_agency_ids(request.user)
-        if agency_ids is None:
-            return queryset
+    def requests_of_agencies(self, queryset, agency_ids):
         return queryset.filter(user__memberships__agency_id__in=agency_ids).distinct()
 
-    def _shown_to(self, user) -> bool:
-        agency_ids = rules.role_request_agency_ids(user)
-        return bool(user.is_staff) and (agency_ids is None or bool(agency_ids))
-
-    def has_module_permission(self, request):
-        return self._shown_to(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return self._shown_to(request.user)
-
-    def has_decide_permission(self, request):
-        return self._shown_to(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def _decide(self, request, queryset, decide):
-        decided = []
-        for asked in queryset.filter(status=RoleRequestStatus.PENDING).order_by("pk"):
-            try:
-                decided.append(decide(actor=request.user, request_id=asked.pk))
-            except account_requests.AccountRequestError as refused:
-                messages.error(request, ACCOUNT_REQUEST_REFUSED[refused.reason] % {"request": asked})
-        return decided
-
-    @admin.action(description=_("Approve the chosen requests"), permissions=["decide"])
-    def approve(self, request, queryset):
-        links = []
-        approved = self._decide(request, queryset, account_requests.approve_account_request)
-        for asked, link in approved:
-            # The user's history names the approver and who asked, as a change made on its page.
-            note = gettext("Approved account change request %(id)s (%(change)s), asked for by %(requester)s.")
-            requester = getattr(asked.requested_by, "username", "")
-            self.log_change(
-                request, asked.user, note % {"id": asked.pk, "change": asked.get_kind_display(), "requester": requester}
-            )
-            if link is not None:
-                links.append((asked.user, link))
-        if approved:
-            messages.success(request, gettext("Approved: %(count)s.") % {"count": len(approved)})
-        if links:
-            return enrolment_links_page(self, request, links)
-        return None
-
-    @admin.action(description=_("Refuse the chosen requests"), permissions=["decide"])
-    def refuse(self, request, queryset):
-        refused = self._decide(request, queryset, account_requests.refuse_account_request)
-        if refused:
-            messages.success(request, gettext("Refused: %(count)s.") % {"count": len(refused)})
+    def record_approval(self, request, asked, approved):
+        decided, link = approved
+        # The user's history names the approver and who asked, as a change made on its page.
+        note = gettext("Approved account change request %(id)s (%(change)s), asked for by %(requester)s.")
+        requester = getattr(decided.requested_by, "username", "")
+        names = {"id": decided.pk, "change": decided.get_kind_display(), "requester": requester}
+        self.log_change(request, decided.user, note % names)
+        return None if link is None else (decided.user, link)
 
 
 admin.site.unregister(AuthToken)

@@ -4,10 +4,9 @@ identity-provider account a local user is."""
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from permissions.models import Agency, Role, RoleRequestStatus
+from permissions.models import Agency, Role, SecondPersonRequest, one_pending
 
 
 class GroupMapping(models.Model):
@@ -274,13 +273,13 @@ class AccountRequestKind(models.TextChoices):
     ENROLMENT_LINK = "enrolment_link", _("Link to set up two-factor sign-in")
 
 
-class AccountRequest(models.Model):
+class AccountRequest(SecondPersonRequest):
     """A change that takes over an account (its password set, its second factor removed, an
     enrolment link made), asked for by an access administrator for a user who holds a role
     opening case data (``rules.account_change_needs_second_person``): it takes effect only when
     a second person approves it (``accounts.account_requests``; docs/security.md, "Who may
-    change users in the admin"). The sibling of ``permissions.RoleRequest`` (same statuses, same
-    kind of approver), here because it touches sign-in data. The password is kept only as its
+    change users in the admin"). The sibling of ``permissions.RoleRequest`` (the same
+    ``SecondPersonRequest``), here because it touches sign-in data. The password is kept only as its
     hash, until the decision; a link is made on approval and shown to the approver alone."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_requests")
@@ -295,36 +294,11 @@ class AccountRequest(models.Model):
         related_name="+",
         verbose_name=_("device"),
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("requested by"),
-    )
-    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
-    status = models.CharField(
-        _("status"), max_length=10, choices=RoleRequestStatus.choices, default=RoleRequestStatus.PENDING
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(SecondPersonRequest.Meta):
         verbose_name = _("account change request")
         verbose_name_plural = _("account change requests")
-        ordering = ["-requested_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "kind"], condition=models.Q(status="pending"), name="one_pending_account_request"
-            ),
-        ]
+        constraints = [one_pending("user", "kind", name="one_pending_account_request")]
 
     def __str__(self):
         return f"{self.user}: {self.get_kind_display()}"

@@ -1,3 +1,6 @@
+from functools import partial
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group
@@ -17,9 +20,13 @@ from permissions.models import (
     Consent,
     LegalBasis,
     Membership,
+    RequestStatus,
     RoleRequest,
-    RoleRequestStatus,
 )
+from permissions.second_person import RequestRefused
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 ROLE_GRANT_REFUSED = {
     "self": _("You cannot give yourself a role or change your own roles: ask another administrator to do it."),
@@ -378,15 +385,9 @@ FIRST_CASE_ROLE_GIVEN_NOTE = _(
 )
 
 
-def first_case_role_links_page(model_admin, request, memberships):
-    """The page of the new enrolment links of users given their first role opening case data
-    at once (``MembershipForm.give_at_once``), for the giver alone; each user's history says
-    what ended, as an approval's does."""
-    links = []
-    for membership in memberships:
-        note = str(FIRST_CASE_ROLE_GIVEN_NOTE) % {"approver": request.user.get_username()}
-        model_admin.log_change(request, membership.user, note)
-        links.append((membership.user, membership.enrolment_link))
+def enrolment_links_page(model_admin, request, links):
+    """The links made for users, as (user, address), shown to the user who made or approved
+    them alone, who gives each to its user."""
     context = {
         **model_admin.admin_site.each_context(request),
         "title": _("Links to set up two-factor sign-in"),
@@ -396,45 +397,65 @@ def first_case_role_links_page(model_admin, request, memberships):
     return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
 
 
-ROLE_REQUEST_REFUSED = {
-    "decided": _("%(request)s: already decided."),
-    "not_allowed": _(
-        "%(request)s: a request is approved or refused by another access administrator of the agency, "
-        "neither the one who asked nor the user it is for, or by a superuser."
-    ),
-    "requester": _(
-        "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
-        "of the agency): refuse it, and ask again if it is still wanted."
-    ),
-}
+def first_case_role_links_page(model_admin, request, memberships):
+    """The page of the new enrolment links of users given their first role opening case data
+    at once (``MembershipForm.give_at_once``), for the giver alone; each user's history says
+    what ended, as an approval's does."""
+    links = []
+    for membership in memberships:
+        note = str(FIRST_CASE_ROLE_GIVEN_NOTE) % {"approver": request.user.get_username()}
+        model_admin.log_change(request, membership.user, note)
+        links.append((membership.user, membership.enrolment_link))
+    return enrolment_links_page(model_admin, request, links)
 
 
-@admin.register(RoleRequest)
-class RoleRequestAdmin(admin.ModelAdmin):
-    """Roles asked for and waiting for a second person, and those decided (who asked, who
-    decided, when): shown to the agency's access administrators and to superusers, approved or
-    refused with the list's actions (``permissions.role_requests``). Never written here but by
-    the actions: a request is made on the membership pages."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never changed or deleted here: consents change through the services (with an
+    event), requests for a second person through their decision (``SecondPersonRequestAdmin``),
+    retention's records (``retention.admin``) and the access log never change."""
 
-    list_display = [
-        "user",
-        "agency",
-        "role",
-        "replaces_role",
-        "requested_by",
-        "requested_at",
-        "status",
-        "decided_by",
-        "decided_at",
-    ]
-    list_filter = ["status", "role"]
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+REQUEST_DECIDED = _("%(request)s: already decided.")
+
+
+class SecondPersonRequestAdmin(ReadOnlyAdmin):
+    """Requests waiting for a second person (``SecondPersonRequest``), and those decided (who
+    asked, who decided, when): shown to access administrators (the requests of their agencies,
+    ``requests_of_agencies``) and to superusers, approved or refused with the list's actions
+    (``approve_request``/``refuse_request``, each in its own transaction). Never written here
+    but by the actions. A subclass says what an approval leaves in the admin's history
+    (``record_approval``) and why a decision was refused (``refused_texts``)."""
+
     search_fields = ["user__username"]
     actions = ["approve", "refuse"]
+    # reason (``second_person.take_pending``) -> the error shown, with the request as %(request)s;
+    # ``decided`` is the same for every request (``REQUEST_DECIDED``).
+    refused_texts: dict[str, "StrPromise"] = {}
+
+    # The services, kept static: a function set on a class is otherwise bound, given ``self``.
+    approve_request: staticmethod
+    refuse_request: staticmethod
+
+    def requests_of_agencies(self, queryset, agency_ids: set[int]):
+        raise NotImplementedError
+
+    def record_approval(self, request, asked, approved) -> tuple | None:
+        """The admin's history of an approval; the (user, link address) to show, if one was made."""
+        raise NotImplementedError
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("user", "agency", "requested_by", "decided_by")
+        queryset = super().get_queryset(request).select_related("user", "requested_by", "decided_by")
         agency_ids = rules.role_request_agency_ids(request.user)
-        return queryset if agency_ids is None else queryset.filter(agency_id__in=agency_ids)
+        return queryset if agency_ids is None else self.requests_of_agencies(queryset, agency_ids)
 
     def _shown_to(self, user) -> bool:
         agency_ids = rules.role_request_agency_ids(user)
@@ -449,65 +470,92 @@ class RoleRequestAdmin(admin.ModelAdmin):
     def has_decide_permission(self, request):
         return self._shown_to(request.user)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 
-    def _decide(self, request, queryset, decide, done) -> list:
-        """Each request decided, then said; the enrolment links of users given their first role
-        opening case data (``role_requests.approve_role_request``), as (user, address)."""
-        count = 0
-        links = []
-        for role_request in queryset.filter(status=RoleRequestStatus.PENDING).order_by("pk"):
+    def _decide_chosen(self, request, queryset, decide, then) -> list:
+        """Each chosen request still waiting decided by ``decide`` (a service, its own
+        transaction), then ``then(row chosen, what the service returned)`` at once (the
+        history of a decision made is written even if a later one fails); each refusal said.
+        What ``then`` returned, for each decision made."""
+        done = []
+        for asked in queryset.filter(status=RequestStatus.PENDING).order_by("pk"):
             try:
-                decided = decide(actor=request.user, request_id=role_request.pk)
-            except role_requests.RoleRequestError as refused:
-                messages.error(request, ROLE_REQUEST_REFUSED[refused.reason] % {"request": role_request})
+                outcome = decide(actor=request.user, request_id=asked.pk)
+            except RequestRefused as refused:
+                text = REQUEST_DECIDED if refused.reason == "decided" else self.refused_texts[refused.reason]
+                messages.error(request, text % {"request": asked})
                 continue
-            count += 1
-            if isinstance(decided, Membership):
-                # The membership's history names its giver, as for one given on its own page.
-                asked_by = getattr(role_request.requested_by, "username", "")
-                note = gettext("Approved role request %(id)s, asked for by %(requester)s.")
-                self.log_addition(request, decided, note % {"id": role_request.pk, "requester": asked_by})
-                if decided.enrolment_link is not None:
-                    # The user's history says what the approval ended, as a change on its page.
-                    note = str(FIRST_CASE_ROLE_NOTE)
-                    names = {"id": role_request.pk, "approver": request.user.get_username()}
-                    self.log_change(request, decided.user, note % names)
-                    links.append((decided.user, decided.enrolment_link))
-        if count:
-            messages.success(request, done % {"count": count})
-        return links
+            done.append(then(asked, outcome))
+        return done
 
     @admin.action(description=_("Approve the chosen requests"), permissions=["decide"])
     def approve(self, request, queryset):
-        links = self._decide(request, queryset, role_requests.approve_role_request, _("Approved: %(count)s."))
-        if not links:
-            return None
+        approved = self._decide_chosen(request, queryset, self.approve_request, partial(self.record_approval, request))
+        if approved:
+            messages.success(request, gettext("Approved: %(count)s.") % {"count": len(approved)})
         # Shown to the approver alone, who gives it to the user: the requester, who may have
-        # set the account up, never sees it (``role_requests.first_case_role_given``).
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Links to set up two-factor sign-in"),
-            "links": links,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/accounts/enrolment_links.html", context)
+        # set the account up, never sees it.
+        links = [link for link in approved if link is not None]
+        return enrolment_links_page(self, request, links) if links else None
 
     @admin.action(description=_("Refuse the chosen requests"), permissions=["decide"])
     def refuse(self, request, queryset):
-        self._decide(request, queryset, role_requests.refuse_role_request, _("Refused: %(count)s."))
+        refused = self._decide_chosen(request, queryset, self.refuse_request, lambda asked, outcome: None)
+        if refused:
+            messages.success(request, gettext("Refused: %(count)s.") % {"count": len(refused)})
+
+
+@admin.register(RoleRequest)
+class RoleRequestAdmin(SecondPersonRequestAdmin):
+    """Roles asked for (``permissions.role_requests``) on the membership pages: shown to the
+    access administrators of the request's agency."""
+
+    list_display = [
+        "user",
+        "agency",
+        "role",
+        "replaces_role",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status", "role"]
+    refused_texts = {
+        "not_allowed": _(
+            "%(request)s: a request is approved or refused by another access administrator of the agency, "
+            "neither the one who asked nor the user it is for, or by a superuser."
+        ),
+        "requester": _(
+            "%(request)s: the one who asked may no longer ask for it (no longer an active access administrator "
+            "of the agency): refuse it, and ask again if it is still wanted."
+        ),
+    }
+    approve_request = staticmethod(role_requests.approve_role_request)
+    refuse_request = staticmethod(role_requests.refuse_role_request)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("agency")
+
+    def requests_of_agencies(self, queryset, agency_ids):
+        return queryset.filter(agency_id__in=agency_ids)
+
+    def record_approval(self, request, asked, approved):
+        # The membership's history names its giver, as for one given on its own page.
+        asked_by = getattr(asked.requested_by, "username", "")
+        note = gettext("Approved role request %(id)s, asked for by %(requester)s.")
+        self.log_addition(request, approved, note % {"id": asked.pk, "requester": asked_by})
+        if approved.enrolment_link is None:
+            return None
+        # The user's first role opening case data (``role_requests.first_case_role_given``):
+        # their history says what the approval ended, as a change on its page.
+        names = {"id": asked.pk, "approver": request.user.get_username()}
+        self.log_change(request, approved.user, str(FIRST_CASE_ROLE_NOTE) % names)
+        return approved.user, approved.enrolment_link
 
 
 class GatedAdmin(admin.ModelAdmin):
@@ -537,20 +585,6 @@ class GatedAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):  # before the row is looked for (Django's order)
             raise PermissionDenied
         return super().history_view(request, object_id, extra_context)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown, never changed here: consents change through the services (with an event),
-    the access log never changes."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Consent)

@@ -115,13 +115,52 @@ class Membership(models.Model):
         return f"{self.user} {self.role} @ {self.agency}"
 
 
-class RoleRequestStatus(models.TextChoices):
+class RequestStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     APPROVED = "approved", _("Approved")
     REFUSED = "refused", _("Refused")
 
 
-class RoleRequest(models.Model):
+RoleRequestStatus = RequestStatus  # its name before the account change requests shared it
+
+
+class SecondPersonRequest(models.Model):
+    """A change one person asks for and a second person approves or refuses
+    (``permissions.second_person``): who asked and when, its status, who decided and when.
+    Abstract: each request keeps its own table (``RoleRequest`` here,
+    ``accounts.AccountRequest``), its own fields and its own constraint of one waiting request
+    (``one_pending``). Kept after the decision."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-requested_at", "-id"]
+
+
+def one_pending(*fields: str, name: str) -> models.UniqueConstraint:
+    """At most one request waiting for these ``fields`` (a second one is refused by the database)."""
+    return models.UniqueConstraint(fields=list(fields), condition=models.Q(status="pending"), name=name)
+
+
+class RoleRequest(SecondPersonRequest):
     """A role that opens case data, asked for by an agency's access administrator: it takes
     effect (its ``Membership`` is made) only when a second person approves it
     (``permissions.role_requests``; docs/security.md, "Who gives roles"). Apart from
@@ -136,38 +175,11 @@ class RoleRequest(models.Model):
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("replaces")
     )
     replaces_role = models.CharField(_("role before"), max_length=20, choices=Role.choices, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("requested by"),
-    )
-    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
-    status = models.CharField(
-        _("status"), max_length=10, choices=RoleRequestStatus.choices, default=RoleRequestStatus.PENDING
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(SecondPersonRequest.Meta):
         verbose_name = _("role request")
         verbose_name_plural = _("role requests")
-        ordering = ["-requested_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "agency", "role"],
-                condition=models.Q(status="pending"),
-                name="one_pending_role_request",
-            ),
-        ]
+        constraints = [one_pending("user", "agency", "role", name="one_pending_role_request")]
 
     def __str__(self):
         return f"{self.user}: {self.get_role_display()}, {self.agency}"

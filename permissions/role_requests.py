@@ -17,10 +17,10 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.dispatch import Signal
-from django.utils import timezone
 
 from permissions import rules
-from permissions.models import Membership, RoleRequest, RoleRequestStatus
+from permissions.models import Membership, RequestStatus, RoleRequest
+from permissions.second_person import RequestRefused, record_decision, take_pending
 
 # Sent inside ``approve_role_request`` when the approved role is the user's first in
 # ``rules.ROLES_NEEDING_A_SECOND_PERSON`` (keywords ``user_id``, ``actor``). Its receiver ends the
@@ -29,14 +29,10 @@ from permissions.models import Membership, RoleRequest, RoleRequestStatus
 first_case_role_given = Signal()
 
 
-class RoleRequestError(Exception):
+class RoleRequestError(RequestRefused):
     """Why a request cannot be decided by this user now: ``decided`` (someone already did) or
     ``not_allowed`` (not a second person who may: ``rules.may_decide_role_request``),
     ``requester`` (approved only: the one who asked may no longer ask, ``rules.role_request_still_asked``)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def request_role(*, actor, user, agency, role: str, replaces: Membership | None = None) -> RoleRequest:
@@ -53,18 +49,16 @@ def request_role(*, actor, user, agency, role: str, replaces: Membership | None 
 
 
 def _decide(actor, request_id: int, status: str) -> RoleRequest:
-    # Lock, then re-check: of two approvals at once the second finds the request decided.
-    request = RoleRequest.objects.select_for_update().get(pk=request_id)
-    if request.status != RoleRequestStatus.PENDING:
-        raise RoleRequestError("decided")
-    if not rules.may_decide_role_request(actor, request):
-        raise RoleRequestError("not_allowed")
-    if status == RoleRequestStatus.APPROVED and not rules.role_request_still_asked(request):
-        raise RoleRequestError("requester")
-    request.status = status
-    request.decided_by = actor
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "decided_by", "decided_at"])
+    request = take_pending(
+        RoleRequest.objects.all(),
+        actor=actor,
+        request_id=request_id,
+        status=status,
+        may_decide=rules.may_decide_role_request,
+        still_asked=rules.role_request_still_asked,
+        refused=RoleRequestError,
+    )
+    record_decision(request)
     return request
 
 
@@ -76,7 +70,7 @@ def approve_role_request(*, actor, request_id: int) -> Membership:
     The user's first role opening case data also ends every credential set before it
     (``first_case_role_given``): the membership's ``enrolment_link`` is then the address of
     their new enrolment link, for the approver alone (None otherwise; not stored)."""
-    request = _decide(actor, request_id, RoleRequestStatus.APPROVED)
+    request = _decide(actor, request_id, RequestStatus.APPROVED)
     first = _lock_and_ask_first(request.user_id, request.role)
     membership, _created = Membership.objects.get_or_create(
         user_id=request.user_id, agency_id=request.agency_id, role=request.role
@@ -127,4 +121,4 @@ def give_at_once(*, actor, user_id: int, role: str, save: Callable[[], object]) 
 @transaction.atomic
 def refuse_role_request(*, actor, request_id: int) -> RoleRequest:
     """The second person's refusal: nothing is given, and the request records who refused it."""
-    return _decide(actor, request_id, RoleRequestStatus.REFUSED)
+    return _decide(actor, request_id, RequestStatus.REFUSED)

@@ -1,20 +1,7 @@
 from django.contrib import admin
 
-from permissions.admin import GatedAdmin
+from permissions.admin import GatedAdmin, ReadOnlyAdmin
 from retention.models import ArchiveExport, Correction, ErasureRecord, RetentionRule, RetentionRuleChange
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what retention did: never changed or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RetentionRule)
