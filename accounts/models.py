@@ -282,10 +282,12 @@ class AccountRequest(SecondPersonRequest):
     ``SecondPersonRequest``), here because it touches sign-in data. The password is kept only as its
     hash, until the decision; a link is made on approval and shown to the approver alone."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_requests")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_requests", verbose_name=_("user")
+    )
     kind = models.CharField(_("change"), max_length=20, choices=AccountRequestKind.choices)
     # The new password's hash (never its text): applied on approval, emptied on the decision.
-    password_hash = models.CharField(max_length=128, blank=True, editable=False)
+    password_hash = models.CharField(_("password hash"), max_length=128, blank=True, editable=False)
     device = models.ForeignKey(
         "otp_totp.TOTPDevice",
         null=True,

@@ -167,8 +167,10 @@ class RoleRequest(SecondPersonRequest):
     ``Membership`` so that every visibility query, which joins memberships, stays as it was:
     a request waiting gives nothing. Kept after the decision: who asked, who decided, when."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_requests")
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="role_requests")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_requests", verbose_name=_("user")
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="role_requests", verbose_name=_("agency"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     # The role this one widens or moves (a changed membership): taken away when approved.
     replaces = models.ForeignKey(
