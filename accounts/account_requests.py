@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import device_cookies, enrolment, sessions, tokens
 from accounts.models import AccountRequest, AccountRequestKind
-from permissions import rules
+from permissions import role_requests, rules
 from permissions.models import RequestStatus
 from permissions.second_person import RequestRefused, record_decision, take_pending
 
@@ -62,9 +62,7 @@ def lock_users(user_ids) -> None:
     or an enrolment link made by the access administrator while a second person approved the
     user's first case role was checked before the approval committed and written after it
     ended the credentials, and outlived it (the requester's link beside the approver's)."""
-    ids = sorted({int(pk) for pk in user_ids})
-    if ids:
-        list(get_user_model().objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    role_requests.lock_users(user_ids)
 
 
 def _decide(actor, request_id: int, status: str) -> AccountRequest:

@@ -311,6 +311,17 @@ class AgencyAdmin(WriteOnlySecretAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        # Every user a row gives a role to (or moves one from) locked at once, in id order,
+        # before any row is saved: each grant at once locks its user (``role_requests.give_at_once``),
+        # and row by row, in the page's order, two pages (or a page and a bulk action on the
+        # accounts) giving roles to the same two users in opposite orders waited on each other
+        # until PostgreSQL failed one (until 2026-12-07).
+        role_requests.lock_users(
+            pk
+            for row in formset.forms
+            if row.has_changed() and not formset._should_delete_form(row)
+            for pk in (getattr(row.cleaned_data.get("user"), "pk", None), row.initial.get("user"))
+        )
         super().save_formset(request, form, formset, change)
         if any(getattr(row, "role_request", None) is not None for row in formset.forms):
             messages.info(request, ROLE_REQUESTED)

@@ -90,12 +90,22 @@ def _lock_and_ask_first(user_id: int, role: str) -> bool:
     approval no first one, while the requester's password or link, checked against no case
     role at all, was written. A service account's keys are its system's, set by a superuser
     (``manage.py service_key``): never ended here."""
-    list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
+    lock_users([user_id])
     return (
         role in rules.ROLES_NEEDING_A_SECOND_PERSON
         and not Membership.objects.filter(user_id=user_id, role__in=rules.ROLES_NEEDING_A_SECOND_PERSON).exists()
         and not rules.holds_a_service_account({user_id})
     )
+
+
+def lock_users(user_ids) -> None:
+    """Lock the rows of ``user_ids`` (in the caller's transaction) in id order: whoever locks
+    several users' rows takes them in that order (a page giving roles to several users, a
+    bulk action on accounts: ``accounts.account_requests.lock_users``), so two such changes
+    on the same users wait for each other, never in a circle."""
+    ids = sorted({int(pk) for pk in user_ids if pk is not None})
+    if ids:
+        list(get_user_model().objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
 
 
 def _end_credentials(user_id: int, actor) -> str | None:

@@ -189,7 +189,9 @@ def _coordination(case: Case, rules, view: PathView) -> dict:
         consent.category_words = [permission_rules.CATEGORY_LABELS.get(c, c) for c in consent.categories]
     return {
         "coordination_in_case_file": True,
-        "events": case_file_events(case, view),
+        "events": case_file_events(
+            case, view, [category for category in ALL_CATEGORIES if rules[category].in_case_file]
+        ),
         "consents": consents,
     }
 

@@ -11,8 +11,8 @@ rows, a query by hand, a backup). This scrubs every stored one as it would be ke
 
 Not a data migration: it reads the live models and registries (``selectors.HELD_BEFORE``:
 ``retention``'s corrections), which a migration's historical models cannot, and a big job or
-event table is walked in batches of their own transactions (rows locked while a batch is
-rewritten: a worker's newer error or an erasure is never written over), with the place
+event table is walked in batches of their own transactions (the rows to change locked and read
+again only to be rewritten: a worker's newer error or an erasure is never written over), with the place
 reached recorded (``FailureTextScrub``), so that a pass broken off goes on and a finished one
 is skipped in one statement. Run by the upgrade step (docs/deploy.md) and by ``manage.py
 serve`` before it starts the processes; idempotent (a scrubbed text scrubs to itself).
@@ -144,20 +144,27 @@ def rescrub(
 
 def _batch(name: str, table: _Table, size: int) -> bool:
     """Scrub the next ``size`` rows of ``table``; False when none were left. The pass's row is
-    locked first: two runs at once (the upgrade step and a node's ``serve``) take turns."""
+    locked first: two runs at once (the upgrade step and a node's ``serve``) take turns.
+
+    The rows are read and their cases' values gathered (the slow part: every saved state of
+    up to ``size`` cases) without a lock on them; only the rows whose text changes are then
+    locked, read again and scrubbed from what they hold under the lock (a worker's newer
+    error, an erasure's empty text: never written over), for the time of one update. Until
+    2026-12-06 the whole batch was locked while the values were gathered: a worker recording
+    a job's outcome, a retry or a folded incident waited on a row that needed nothing."""
     with transaction.atomic():
         record = FailureTextScrub.objects.select_for_update().get(name=name)
         after = record.progress.get(table.key, 0)
-        rows = list(
-            table.rows()
-            .select_for_update(of=("self",))
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .only("pk", "case_id", *table.fields)[:size]
-        )
+        fields = ("pk", "case_id", *table.fields)
+        rows = list(table.rows().filter(pk__gt=after).order_by("pk").only(*fields)[:size])
         if not rows:
             return False
-        changed = _scrubbed(table, rows)
+        by_case = _literals(table, rows)
+        dirty = [row.pk for row in rows if _scrubbed(table, row, by_case)]
+        changed: list[Model] = []
+        if dirty:
+            locked = table.rows().select_for_update(of=("self",)).filter(pk__in=dirty).order_by("pk").only(*fields)
+            changed = [row for row in locked if _scrubbed(table, row, by_case)]
         if changed:
             type(rows[0])._default_manager.bulk_update(changed, list(table.fields))
         record.progress = {**record.progress, table.key: rows[-1].pk}
@@ -166,21 +173,22 @@ def _batch(name: str, table: _Table, size: int) -> bool:
         return True
 
 
-def _scrubbed(table: _Table, rows: list[Model]) -> list[Model]:
-    """The rows of ``rows`` whose text changed, set to it: each scrubbed of its case's
-    ``case_literals_ever`` (its cases read at once), a row of no case by the rules alone."""
-    stored = {row.pk: table.get(row) for row in rows}
-    ids = {row.case_id for row in rows if stored[row.pk] is not None and row.case_id is not None}  # type: ignore[attr-defined]
+def _literals(table: _Table, rows: list[Model]) -> dict[int, list[str]]:
+    """The ``case_literals_ever`` of the cases of ``rows`` with a failure text, by case id (its
+    cases read at once); a row of no case is scrubbed by the rules alone."""
+    ids = {row.case_id for row in rows if table.get(row) is not None and row.case_id is not None}  # type: ignore[attr-defined]
     cases: Iterable[Case] = Case.objects.select_related("person").in_bulk(ids).values() if ids else ()
-    by_case = selectors.literals_ever_by_case(cases)
-    changed = []
-    for row in rows:
-        found = stored[row.pk]
-        if found is None:
-            continue
-        text, message = found
-        clean = kept(text, message, by_case.get(row.case_id, []))  # type: ignore[attr-defined]
-        if clean != (text, message):
-            table.set(row, *clean)
-            changed.append(row)
-    return changed
+    return selectors.literals_ever_by_case(cases)
+
+
+def _scrubbed(table: _Table, row: Model, by_case: dict[int, list[str]]) -> bool:
+    """Whether ``row``'s text changes scrubbed of its case's ``by_case``; if so, set to it."""
+    found = table.get(row)
+    if found is None:
+        return False
+    text, message = found
+    clean = kept(text, message, by_case.get(row.case_id, []))  # type: ignore[attr-defined]
+    if clean == (text, message):
+        return False
+    table.set(row, *clean)
+    return True

@@ -1322,10 +1322,21 @@ def case_file_path_view(case, categories: Collection[str]) -> PathView:
     return view
 
 
-def case_file_events(case, view: PathView) -> list[Event]:
-    """The case's events as the case file's reader (``view``: ``case_file_path_view``) is
-    shown them: the timeline's rule (``_timeline_without``, ``PathView.events``)."""
-    queryset = _timeline_without(case.pk, sorted(view.hidden), sorted(view.handed), sorted(view.fields), ())
+def case_file_events(case, view: PathView, categories: Collection[str]) -> list[Event]:
+    """The case's events as the case file's reader (``view``: ``case_file_path_view``; the
+    ``categories`` the case file holds) is shown them: the timeline's rule (``_timeline_without``,
+    ``PathView.events``), a note of a category left out of it as masked (``masked_note_kinds``:
+    no "note corrected" events). Until 2026-12-07 the case file listed when and by which agency
+    a health note was corrected, each time, though no note of health is in it."""
+    corrected = (
+        Note.objects.filter(case=case.pk, corrected_at__isnull=False)
+        .exclude(category__in=list(categories))
+        .order_by()
+        .values_list("category", "agency_id")
+        .distinct()
+    )
+    masked = [value for kind in sorted(corrected) for value in kind]
+    queryset = _timeline_without(case.pk, sorted(view.hidden), sorted(view.handed), sorted(view.fields), (), masked)
     return view.events(list(queryset))
 
 
