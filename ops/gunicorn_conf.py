@@ -90,16 +90,16 @@ def settle_garbage_collector(threshold: int) -> None:
     statements: about 190,000 objects) moved out of the collector's reach (``gc.freeze``), and
     its first threshold raised to ``threshold`` (0: Python's own left as they are).
 
-    Every request leaves its objects in reference cycles (DRF's request and response point at
-    their view and back, a lazy user at its request), which only the collector frees. With
-    Python's threshold (700 new objects) a young collection ran every few requests, walked
-    the objects of the request in flight and moved them to the older generations, and about
-    every 300 completion rounds a full collection walked everything the process had imported:
-    80-100 ms of CPU in one request. Frozen, a full collection walks only what was made since;
-    with the higher threshold the young collections run a seventh as often. The collector's
-    CPU in a web process (``gc.callbacks``, one client, README "Production server"): about
-    0.6-0.8 ms a completion round before, 0.3 after. The frozen objects live as long as the
-    process, as they would anyway."""
+    Every request leaves its objects in reference cycles (DRF's request, view and response
+    point at each other), which only the collector frees. With
+    Python's settings a full collection walked everything the process had imported, about
+    every 300 completion rounds: 80 ms of CPU in one request. Frozen, a full collection walks
+    only what was made since (none was due in 300 rounds); at 5,000 the young collections run
+    a sixth as often (their total is about the same: each walks more) and the middle
+    generation's a third less. The collector's CPU in the busy web process (``gc.callbacks``,
+    ``bench.http.serial_cpu``, README "Production server"): 0.57-0.62 ms a completion round
+    before, 0.31-0.34 after. The frozen objects live as long as the process, as they would
+    anyway."""
     gc.collect()
     gc.freeze()
     if threshold > 0:
