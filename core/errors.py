@@ -92,6 +92,15 @@ def lost_to_another_writer(exc: BaseException) -> bool:
     return cause is not None and str(getattr(cause, "sqlstate", "") or "").startswith("40")
 
 
+def row_gone_under_a_form(exc: BaseException) -> bool:
+    """A foreign key failed when the transaction committed (PostgreSQL checks Django's at
+    commit, SQLSTATE 23503): a row the form found and chose (a user, an agency) was deleted by
+    another writer before the change was saved. The whole transaction was rolled back, as for
+    a deadlock, and trying again tells the writer what is left to choose."""
+    cause = exc.__cause__
+    return cause is not None and str(getattr(cause, "sqlstate", "") or "") == "23503"
+
+
 class InvalidInput(ServiceError):
     """The request data is wrong; ``errors`` says where."""
 
