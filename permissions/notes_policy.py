@@ -158,7 +158,10 @@ def attachments_for(user, case, attachments, *, log: bool = True) -> list[ItemVi
 def masked_note_kinds(user, case, kinds) -> list[tuple[str, int]]:
     """Of ``kinds`` ((category, writing agency id) pairs of notes of ``case``), those whose
     notes ``user`` is shown masked, decided as ``notes_for`` decides them (nothing logged:
-    nothing is shown)."""
+    nothing is shown). No kinds, nothing read: a case with no corrected note reads no consent
+    for its timeline."""
+    if not kinds:
+        return []
     grounds = _Grounds(user, case)
     return [(category, agency_id) for category, agency_id in kinds if not grounds.decide(category, agency_id)]
 
