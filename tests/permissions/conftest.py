@@ -75,3 +75,9 @@ def english_reasons():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """For tests that set many passwords (the access administrators' requests and grants)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -15,30 +15,19 @@ fails on what a user relies on (the account changed at once), not on an import."
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EnrolmentLink, GroupMapping
 from permissions.demo import _give_admin_permissions
 from permissions.models import Membership, Role
+from tests.permissions.access_admins import signed_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 NEW_PASSWORD = "Et-nytt-passord-for-saksbehandleren-7"
 ENROL = "/accounts/two-factor/enrol/"
 WAITS = "godkjent"  # "... gjelder først når en annen tilgangsadministrator ... har godkjent den"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _requests():
@@ -90,9 +79,9 @@ def _decide(client, request_ids, action="approve"):
 
 def test_a_lone_access_administrator_sets_no_caseworker_s_password(users):
     nils = users["nils"]
-    page = _client(users["tove"]).get(reverse("admin:auth_user_password_change", args=[nils.pk]))
+    page = signed_in(users["tove"]).get(reverse("admin:auth_user_password_change", args=[nils.pk]))
     assert page.status_code == 200 and WAITS in page.content.decode()  # said before it is typed
-    answer = _set_password(_client(users["tove"]), nils)
+    answer = _set_password(signed_in(users["tove"]), nils)
     assert answer.status_code == 200 and WAITS in answer.content.decode()
     nils.refresh_from_db()
     assert not nils.check_password(NEW_PASSWORD)
@@ -104,7 +93,7 @@ def test_a_lone_access_administrator_sets_no_caseworker_s_password(users):
 
 def test_nor_removes_their_second_factor(users):
     device = _device(users["nils"])
-    answer = _delete_device(_client(users["tove"]), device)
+    answer = _delete_device(signed_in(users["tove"]), device)
     assert answer.status_code == 200 and WAITS in answer.content.decode()
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     asked = _requests().get(user=users["nils"])
@@ -112,7 +101,7 @@ def test_nor_removes_their_second_factor(users):
 
 
 def test_nor_makes_them_an_enrolment_link_nor_sees_one(users):
-    answer = _issue_link(_client(users["tove"]), users["nils"])
+    answer = _issue_link(signed_in(users["tove"]), users["nils"])
     assert answer.status_code == 200 and ENROL not in answer.content.decode()
     assert not EnrolmentLink.objects.exists()
     assert _requests().get(user=users["nils"]).kind == "enrolment_link"
@@ -121,7 +110,7 @@ def test_nor_makes_them_an_enrolment_link_nor_sees_one(users):
 def test_links_chosen_together_are_made_for_the_users_without_a_case_role_alone(users, agencies, django_user_model):
     reader = django_user_model.objects.create_user("tallleser", password="x")
     Membership.objects.create(user=reader, agency=agencies["nav"], role=Role.LEADER)  # figures, no case data
-    answer = _client(users["tove"]).post(
+    answer = signed_in(users["tove"]).post(
         reverse("admin:auth_user_changelist"),
         {"action": "issue_enrolment_links", "_selected_action": [users["nils"].pk, reader.pk]},
     )
@@ -132,17 +121,17 @@ def test_links_chosen_together_are_made_for_the_users_without_a_case_role_alone(
 
 def test_a_second_access_administrator_approves_and_the_record_names_both(users, second_admin):
     nils = users["nils"]
-    _set_password(_client(users["tove"]), nils)
+    _set_password(signed_in(users["tove"]), nils)
     asked = _requests().get(user=nils)
     # Neither the requester nor the user approves.
     for who in (users["tove"], nils):
-        _decide(_client(who), [asked.pk])
+        _decide(signed_in(who), [asked.pk])
     asked.refresh_from_db()
     assert asked.status == "pending"
     nils.refresh_from_db()
     assert not nils.check_password(NEW_PASSWORD)
 
-    _decide(_client(second_admin), [asked.pk])
+    _decide(signed_in(second_admin), [asked.pk])
     nils.refresh_from_db()
     assert nils.check_password(NEW_PASSWORD)
     asked.refresh_from_db()
@@ -152,10 +141,10 @@ def test_a_second_access_administrator_approves_and_the_record_names_both(users,
 
 
 def test_an_approved_link_is_shown_to_the_approver_alone(users, second_admin):
-    tove = _client(users["tove"])
+    tove = signed_in(users["tove"])
     _issue_link(tove, users["nils"])
     asked = _requests().get(user=users["nils"])
-    shown = _decide(_client(second_admin), [asked.pk]).content.decode()
+    shown = _decide(signed_in(second_admin), [asked.pk]).content.decode()
     assert shown.count(ENROL) == 1
     token = shown.split(ENROL)[1].split("/")[0]
     assert EnrolmentLink.objects.get(user=users["nils"]).created_by == second_admin
@@ -166,30 +155,30 @@ def test_an_approved_link_is_shown_to_the_approver_alone(users, second_admin):
 
 def test_an_approved_device_removal_deletes_the_device(users, admin_user):
     device = _device(users["nils"])
-    _delete_device(_client(users["tove"]), device)
-    _decide(_client(admin_user), [_requests().get(user=users["nils"]).pk])
+    _delete_device(signed_in(users["tove"]), device)
+    _decide(signed_in(admin_user), [_requests().get(user=users["nils"]).pk])
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
 
 
 def test_a_refusal_changes_nothing_and_is_recorded(users, second_admin):
     device = _device(users["nils"])
-    _delete_device(_client(users["tove"]), device)
+    _delete_device(signed_in(users["tove"]), device)
     asked = _requests().get(user=users["nils"])
-    _decide(_client(second_admin), [asked.pk], action="refuse")
+    _decide(signed_in(second_admin), [asked.pk], action="refuse")
     asked.refresh_from_db()
     assert (asked.status, asked.decided_by) == ("refused", second_admin)
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
     # Decided: a later approval does nothing.
-    _decide(_client(second_admin), [asked.pk])
+    _decide(signed_in(second_admin), [asked.pk])
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
 
 
 def test_another_agency_s_access_administrator_neither_sees_nor_approves(users, agencies, django_user_model):
-    _issue_link(_client(users["tove"]), users["nils"])
+    _issue_link(signed_in(users["tove"]), users["nils"])
     other = django_user_model.objects.create_user("tilgang-helse", password="x", is_staff=True)
     Membership.objects.create(user=other, agency=agencies["health"], role=Role.ACCESS_ADMIN)
     _give_admin_permissions([other])
-    page = _client(other)
+    page = signed_in(other)
     assert "nils" not in page.get(reverse("admin:accounts_accountrequest_changelist")).content.decode()
     asked = _requests().get(user=users["nils"])
     _decide(page, [asked.pk])
@@ -203,7 +192,7 @@ def test_another_agency_s_access_administrator_neither_sees_nor_approves(users, 
 
 
 def test_one_request_of_a_kind_waits_at_a_time(users):
-    tove = _client(users["tove"])
+    tove = signed_in(users["tove"])
     _set_password(tove, users["nils"])
     answer = _set_password(tove, users["nils"])
     assert "venter allerede" in answer.content.decode()
@@ -211,14 +200,14 @@ def test_one_request_of_a_kind_waits_at_a_time(users):
 
 
 def test_a_superuser_still_sets_a_caseworker_s_password_at_once(users, admin_user):
-    _set_password(_client(admin_user), users["nils"])
+    _set_password(signed_in(admin_user), users["nils"])
     users["nils"].refresh_from_db()
     assert users["nils"].check_password(NEW_PASSWORD)
     assert not _requests().exists()
 
 
 def test_only_a_superuser_maps_a_provider_group_to_a_case_role(users, agencies, admin_user):
-    tove = _client(users["tove"])
+    tove = signed_in(users["tove"])
     for role in (Role.MEMBER, Role.COORDINATOR, Role.AUDITOR):
         answer = tove.post(
             reverse("admin:accounts_groupmapping_add"),
@@ -235,7 +224,7 @@ def test_only_a_superuser_maps_a_provider_group_to_a_case_role(users, agencies, 
     assert answer.status_code == 200
     mapping.refresh_from_db()
     assert mapping.group == "nav-saksbehandlere"
-    answer = _client(admin_user).post(
+    answer = signed_in(admin_user).post(
         reverse("admin:accounts_groupmapping_add"),
         {"group": "nav-ledere", "agency": agencies["nav"].pk, "role": Role.COORDINATOR},
     )

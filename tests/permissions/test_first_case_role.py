@@ -17,24 +17,14 @@ from accounts.models import EnrolmentLink, ExternalIdentity
 from permissions import role_requests
 from permissions.demo import _give_admin_permissions
 from permissions.models import Membership, Role, RoleRequest
+from tests.permissions.access_admins import signed_in
 
 from ..accounts.conftest import PASSWORD, current_code, web_login
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 CHOSEN = "Passord-valgt-av-tilgangsadministratoren-9"
 ENROL = "/accounts/two-factor/enrol/"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -57,7 +47,7 @@ def _approve(client):
 def test_the_requester_s_password_and_device_no_longer_sign_in_once_the_role_is_approved(
     django_user_model, users, agencies, second_admin, settings
 ):
-    tove = _client(users["tove"])
+    tove = signed_in(users["tove"])
     # Added by tove, with the password she chose: until it has a role, the account is hers to manage.
     answer = tove.post(
         reverse("admin:auth_user_add"),
@@ -84,7 +74,7 @@ def test_the_requester_s_password_and_device_no_longer_sign_in_once_the_role_is_
         {"user": puppet.pk, "agency": agencies["nav"].pk, "role": Role.MEMBER},
     )
     assert asked.status_code == 302 and not Membership.objects.filter(user=puppet).exists()
-    approved = _approve(_client(second_admin))
+    approved = _approve(signed_in(second_admin))
     assert Membership.objects.filter(user=puppet, role=Role.MEMBER).exists()
 
     # Neither the password nor the device tove set up signs in; her session as the user ended.

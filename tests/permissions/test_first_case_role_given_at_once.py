@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -19,22 +18,12 @@ from accounts import enrolment
 from accounts.models import EnrolmentLink
 from permissions.demo import _give_admin_permissions
 from permissions.models import Membership, Role
+from tests.permissions.access_admins import signed_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 CHOSEN = "Passord-valgt-av-tilgangsadministratoren-8"
 ENROL = re.compile(r"/accounts/two-factor/enrol/[\w-]+/")
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -48,7 +37,7 @@ def access_admin(django_user_model, agencies):
 @pytest.fixture
 def prepared(django_user_model, access_admin):
     """A user the access administrator added, with her password, her link and her device."""
-    client = _client(access_admin)
+    client = signed_in(access_admin)
     added = client.post(
         reverse("admin:auth_user_add"),
         {"username": "forberedt-konto", "password1": CHOSEN, "password2": CHOSEN, "usable_password": "true"},
@@ -81,7 +70,7 @@ def _assert_her_credentials_ended(user, superuser, page):
 
 
 def test_a_superuser_s_grant_on_the_membership_page_ends_the_credentials_set_before(admin_user, agencies, prepared):
-    page = _client(admin_user).post(
+    page = signed_in(admin_user).post(
         reverse("admin:permissions_membership_add"),
         {"user": prepared.pk, "agency": agencies["nav"].pk, "role": Role.MEMBER},
     )
@@ -112,7 +101,7 @@ def test_and_on_the_agency_s_page(admin_user, agencies, prepared):
     for i, row in enumerate(rows):
         for key, value in row.items():
             data[f"memberships-{i}-{key}"] = value
-    page = _client(admin_user).post(reverse("admin:permissions_agency_change", args=[nav.pk]), data)
+    page = signed_in(admin_user).post(reverse("admin:permissions_agency_change", args=[nav.pk]), data)
     assert Membership.objects.filter(user=prepared, agency=nav, role=Role.COORDINATOR).exists()
     _assert_her_credentials_ended(prepared, admin_user, page)
 
@@ -123,7 +112,7 @@ def test_a_superuser_s_grant_of_a_role_opening_no_case_data_or_of_a_further_case
     worker = django_user_model.objects.create_user("egen-saksbehandler", password="eget-passord")
     Membership.objects.create(user=worker, agency=agencies["nav"], role=Role.MEMBER)
     device = TOTPDevice.objects.create(user=worker, name="egen telefon", confirmed=True)
-    client = _client(admin_user)
+    client = signed_in(admin_user)
     for agency, role in ((agencies["nav"], Role.LEADER), (agencies["housing"], Role.MEMBER)):
         answer = client.post(
             reverse("admin:permissions_membership_add"), {"user": worker.pk, "agency": agency.pk, "role": role}

@@ -16,55 +16,40 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from accounts import enrolment
 from accounts.models import EnrolmentLink
 from permissions import role_requests, rules
-from permissions.demo import _give_admin_permissions
 from permissions.models import Membership, Role, RoleRequest
+from tests.permissions.access_admins import make_access_admin, signed_in
 from tests.threads import all_at_once
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_password_hashing"),
+]
 
 CHOSEN = "Passord-valgt-av-den-som-ba-om-rollen-4"
 WAIT = 2  # seconds the first to check waits for the other, which the lock makes wait for it
 ENROL = re.compile(r"/accounts/two-factor/enrol/[\w-]+/")
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _access_admin(django_user_model, agency, username):
-    user = django_user_model.objects.create_user(username, password="x", is_staff=True)
-    Membership.objects.create(user=user, agency=agency, role=Role.ACCESS_ADMIN)
-    _give_admin_permissions([user])
-    return user
-
-
 @pytest.fixture
 def requester(django_user_model, agencies):
-    return _access_admin(django_user_model, agencies["nav"], "tilgang-som-ber")
+    return make_access_admin(django_user_model, agencies["nav"], "tilgang-som-ber")
 
 
 @pytest.fixture
 def approver(django_user_model, agencies):
-    return _access_admin(django_user_model, agencies["nav"], "tilgang-som-godkjenner")
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
+    return make_access_admin(django_user_model, agencies["nav"], "tilgang-som-godkjenner")
 
 
 @pytest.fixture
 def newcomer(django_user_model, requester):
     """A user the requester added on the admin's add page: hers to manage until a case role."""
-    answer = _client(requester).post(
+    answer = signed_in(requester).post(
         reverse("admin:auth_user_add"),
         {"username": "ny-i-nav", "password1": CHOSEN, "password2": CHOSEN, "usable_password": "true"},
     )
@@ -73,7 +58,7 @@ def newcomer(django_user_model, requester):
 
 
 def _ask_role(requester, user, agency, role=Role.MEMBER) -> int:
-    answer = _client(requester).post(
+    answer = signed_in(requester).post(
         reverse("admin:permissions_membership_add"), {"user": user.pk, "agency": agency.pk, "role": role}
     )
     assert answer.status_code == 302
@@ -130,7 +115,7 @@ def test_a_link_the_requester_makes_while_the_first_role_is_approved_does_not_ou
     monkeypatch, requester, approver, newcomer, agencies
 ):
     request_id = _ask_role(requester, newcomer, agencies["nav"])
-    client = _client(requester)
+    client = signed_in(requester)
     made, approved = _changed_while_approved(monkeypatch, approver, request_id, lambda: _issue_link(client, newcomer))
     assert isinstance(approved, Membership) and approved.enrolment_link, approved
     assert made.status_code == 200, made
@@ -145,7 +130,7 @@ def test_a_password_the_requester_sets_while_the_first_role_is_approved_does_not
     monkeypatch, requester, approver, newcomer, agencies
 ):
     request_id = _ask_role(requester, newcomer, agencies["nav"])
-    client = _client(requester)
+    client = signed_in(requester)
     _set, approved = _changed_while_approved(monkeypatch, approver, request_id, lambda: _set_password(client, newcomer))
     assert isinstance(approved, Membership), approved
     newcomer.refresh_from_db()
@@ -172,7 +157,7 @@ def test_a_case_role_taken_away_while_another_is_approved_leaves_the_account_to_
         return give(*args, **kwargs)
 
     monkeypatch.setattr(manager, "get_or_create", asked_then_give)
-    client = _client(requester)
+    client = signed_in(requester)
 
     def take_away_then_take_over():
         assert asked.wait(timeout=30)

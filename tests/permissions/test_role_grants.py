@@ -15,6 +15,7 @@ from django.urls import reverse
 from accounts import sessions
 from accounts.models import ExternalIdentity, GroupMapping
 from permissions.models import Membership, Role, RoleRequest
+from tests.permissions.access_admins import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +44,6 @@ def operator(django_user_model):
     )
 
 
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _add_membership(client, user, agency, role=Role.COORDINATOR):
     return client.post(
         reverse("admin:permissions_membership_add"), {"user": user.pk, "agency": agency.pk, "role": role}
@@ -56,20 +51,20 @@ def _add_membership(client, user, agency, role=Role.COORDINATOR):
 
 
 def test_a_staff_user_with_the_add_permission_gives_themselves_no_role(operator, agencies):
-    answer = _add_membership(_client(operator), operator, agencies["health"])
+    answer = _add_membership(signed_in(operator), operator, agencies["health"])
     assert answer.status_code == 200 and SELF in answer.content.decode()
     assert not Membership.objects.filter(user=operator).exists()
 
 
 def test_nor_does_an_access_administrator_of_the_agency(operator, agencies):
     Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
-    answer = _add_membership(_client(operator), operator, agencies["health"])
+    answer = _add_membership(signed_in(operator), operator, agencies["health"])
     assert answer.status_code == 200 and SELF in answer.content.decode()
     assert list(Membership.objects.filter(user=operator).values_list("role", flat=True)) == [Role.ACCESS_ADMIN]
 
 
 def test_the_permission_alone_gives_no_role_to_anyone_else_either(operator, users, agencies):
-    answer = _add_membership(_client(operator), users["nils"], agencies["health"])
+    answer = _add_membership(signed_in(operator), users["nils"], agencies["health"])
     assert answer.status_code == 200 and AGENCY in answer.content.decode()
     assert not Membership.objects.filter(user=users["nils"], agency=agencies["health"]).exists()
 
@@ -77,7 +72,7 @@ def test_the_permission_alone_gives_no_role_to_anyone_else_either(operator, user
 def test_the_agency_s_access_administrator_asks_for_roles_there_and_only_there(operator, users, agencies):
     """Asks: a role opening case data waits for a second person (``test_role_requests``)."""
     Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
-    client = _client(operator)
+    client = signed_in(operator)
     assert _add_membership(client, users["nils"], agencies["health"]).status_code == 302
     assert not Membership.objects.filter(user=users["nils"], agency=agencies["health"]).exists()
     # In the record: who asked for which role.
@@ -89,7 +84,7 @@ def test_the_agency_s_access_administrator_asks_for_roles_there_and_only_there(o
 
 
 def test_a_superuser_gives_roles_anywhere_but_not_to_themselves(admin_user, users, agencies):
-    client = _client(admin_user)
+    client = signed_in(admin_user)
     assert _add_membership(client, users["nils"], agencies["prison"]).status_code == 302
     answer = _add_membership(client, admin_user, agencies["prison"])
     assert answer.status_code == 200 and SELF in answer.content.decode()
@@ -99,7 +94,7 @@ def test_a_superuser_gives_roles_anywhere_but_not_to_themselves(admin_user, user
 def test_one_s_own_role_is_neither_widened_nor_moved(operator, users, agencies):
     Membership.objects.create(user=operator, agency=agencies["health"], role=Role.ACCESS_ADMIN)
     own = Membership.objects.create(user=operator, agency=agencies["health"], role=Role.MEMBER)
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_membership_change", args=[own.pk]),
         {"user": operator.pk, "agency": agencies["health"].pk, "role": Role.COORDINATOR},
     )
@@ -108,7 +103,7 @@ def test_one_s_own_role_is_neither_widened_nor_moved(operator, users, agencies):
     assert own.role == Role.MEMBER
     # Nor is another's role in an agency the operator does not administer moved onto them.
     theirs = Membership.objects.filter(user=users["nils"]).first()
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_membership_change", args=[theirs.pk]),
         {"user": operator.pk, "agency": theirs.agency_id, "role": theirs.role},
     )
@@ -119,7 +114,7 @@ def test_one_s_own_role_is_neither_widened_nor_moved(operator, users, agencies):
 
 def test_a_role_elsewhere_is_not_taken_away(operator, users):
     theirs = Membership.objects.filter(user=users["nils"]).first()
-    answer = _client(operator).post(reverse("admin:permissions_membership_delete", args=[theirs.pk]), {"post": "yes"})
+    answer = signed_in(operator).post(reverse("admin:permissions_membership_delete", args=[theirs.pk]), {"post": "yes"})
     assert answer.status_code == 403
     assert Membership.objects.filter(pk=theirs.pk).exists()
 
@@ -153,7 +148,7 @@ def test_the_agency_page_gives_the_operator_no_role_there(operator, agencies):
     data = _agency_page_data(
         agency, [*existing, {"agency": str(agency.pk), "user": str(operator.pk), "role": Role.COORDINATOR}]
     )
-    answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
+    answer = signed_in(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
     # The page of an agency whose roles the operator may not give is not theirs to save at all
     # (``AgencyAdmin.has_change_permission``): 403, where the form's error came before it.
     assert answer.status_code == 403
@@ -168,7 +163,7 @@ def test_the_agency_page_takes_no_role_away_without_the_agency_s_access_administ
     ]
     before = Membership.objects.filter(agency=agency).count()
     assert before
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_agency_change", args=[agency.pk]), _agency_page_data(agency, rows)
     )
     assert answer.status_code == 403  # not their agency's page to save (as above)
@@ -239,7 +234,7 @@ def test_the_agency_page_asks_for_roles_through_the_agency_s_access_administrato
     data = _agency_page_data(
         agency, [*existing, {"agency": str(agency.pk), "user": str(users["nils"].pk), "role": Role.MEMBER}]
     )
-    answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
+    answer = signed_in(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
     assert answer.status_code == 302
     assert not Membership.objects.filter(user=users["nils"], agency=agency).exists()
     assert RoleRequest.objects.filter(user=users["nils"], agency=agency, role=Role.MEMBER, status="pending").exists()
@@ -254,7 +249,7 @@ def test_an_access_administrator_gives_no_role_that_reaches_beyond_the_agency(op
     municipality leader reads the whole municipality's figures. Until 2026-12-06 the prison's
     access administrator could make a colleague either, in the prison."""
     Membership.objects.create(user=operator, agency=agencies["prison"], role=Role.ACCESS_ADMIN)
-    client = _client(operator)
+    client = signed_in(operator)
     answer = _add_membership(client, users["kari"], agencies["prison"], role)
     assert answer.status_code == 200 and BEYOND in answer.content.decode()
     assert not Membership.objects.filter(user=users["kari"], role=role).exists()
@@ -283,5 +278,5 @@ def test_an_access_administrator_gives_no_role_that_reaches_beyond_the_agency(op
 
 def test_a_superuser_gives_a_role_beyond_the_agency(admin_user, users, agencies):
     assert (
-        _add_membership(_client(admin_user), users["kari"], agencies["prison"], Role.PROCESS_ADMIN).status_code == 302
+        _add_membership(signed_in(admin_user), users["kari"], agencies["prison"], Role.PROCESS_ADMIN).status_code == 302
     )

@@ -13,22 +13,16 @@ fails on what a user relies on (the role given at once), not on an import."""
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission
-from django.test import Client
 from django.urls import reverse
 
 from permissions import rules
 from permissions.demo import _give_admin_permissions
 from permissions.models import Agency, Membership, Role
+from tests.permissions.access_admins import signed_in
 
 pytestmark = pytest.mark.django_db
 
 WAITING = "Det ligger allerede en forespørsel om denne rollen som venter på godkjenning."
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _requests():
@@ -67,7 +61,7 @@ def _approve(client, request_ids, action="approve"):
 
 
 def test_a_lone_access_administrator_s_grant_gives_no_case_data(users, agencies, newcomer, prison_case):
-    answer = _add_membership(_client(users["tove"]), newcomer, agencies["nav"])
+    answer = _add_membership(signed_in(users["tove"]), newcomer, agencies["nav"])
     assert answer.status_code == 302
     assert not Membership.objects.filter(user=newcomer).exists()
     assert rules.case_agency_ids(newcomer) == set()
@@ -103,7 +97,7 @@ def test_nor_through_the_agency_s_page(users, agencies, newcomer):
     for i, row in enumerate(rows):
         for key, value in row.items():
             data[f"memberships-{i}-{key}"] = value
-    answer = _client(users["tove"]).post(reverse("admin:permissions_agency_change", args=[nav.pk]), data)
+    answer = signed_in(users["tove"]).post(reverse("admin:permissions_agency_change", args=[nav.pk]), data)
     assert answer.status_code == 302
     assert not Membership.objects.filter(user=newcomer).exists()
     assert _requests().filter(user=newcomer, agency=nav, role=Role.COORDINATOR, status="pending").exists()
@@ -111,7 +105,7 @@ def test_nor_through_the_agency_s_page(users, agencies, newcomer):
 
 def test_a_widened_role_waits_and_the_old_one_stays_until_approved(users, agencies, second_admin):
     own = Membership.objects.get(user=users["nils"], agency=agencies["nav"], role=Role.MEMBER)
-    answer = _client(users["tove"]).post(
+    answer = signed_in(users["tove"]).post(
         reverse("admin:permissions_membership_change", args=[own.pk]),
         {"user": users["nils"].pk, "agency": agencies["nav"].pk, "role": Role.COORDINATOR},
     )
@@ -121,13 +115,13 @@ def test_a_widened_role_waits_and_the_old_one_stays_until_approved(users, agenci
     asked = _requests().get(user=users["nils"], role=Role.COORDINATOR)
     assert (asked.replaces_id, asked.replaces_role) == (own.pk, Role.MEMBER)
 
-    _approve(_client(second_admin), [asked.pk])
+    _approve(signed_in(second_admin), [asked.pk])
     roles = set(Membership.objects.filter(user=users["nils"], agency=agencies["nav"]).values_list("role", flat=True))
     assert roles == {Role.COORDINATOR}
 
 
 def test_taking_a_role_away_or_narrowing_it_is_one_person_s_act(users, agencies, newcomer):
-    client = _client(users["tove"])
+    client = signed_in(users["tove"])
     lead = Membership.objects.create(user=newcomer, agency=agencies["nav"], role=Role.COORDINATOR)
     answer = client.post(
         reverse("admin:permissions_membership_change", args=[lead.pk]),
@@ -149,21 +143,21 @@ def test_taking_a_role_away_or_narrowing_it_is_one_person_s_act(users, agencies,
 @pytest.mark.parametrize("role", [Role.ACCESS_ADMIN, Role.AUDITOR, Role.LEAD])
 def test_the_roles_that_open_case_data_or_approve_wait_too(users, agencies, newcomer, role):
     """A second access administrator made alone would approve the first one's requests."""
-    _add_membership(_client(users["tove"]), newcomer, agencies["nav"], role)
+    _add_membership(signed_in(users["tove"]), newcomer, agencies["nav"], role)
     assert not Membership.objects.filter(user=newcomer).exists()
     assert _requests().filter(user=newcomer, role=role, status="pending").exists()
 
 
 def test_a_superuser_gives_the_role_at_once(admin_user, agencies, newcomer):
     # The user's first case role: the page shows the new enrolment link (test_first_case_role_given_at_once.py).
-    answer = _add_membership(_client(admin_user), newcomer, agencies["nav"])
+    answer = _add_membership(signed_in(admin_user), newcomer, agencies["nav"])
     assert answer.status_code == 200 and "/accounts/two-factor/enrol/" in answer.content.decode()
     assert Membership.objects.filter(user=newcomer, agency=agencies["nav"], role=Role.MEMBER).exists()
     assert not _requests().exists()
 
 
 def test_one_request_waits_for_a_role_at_a_time(users, agencies, newcomer):
-    client = _client(users["tove"])
+    client = signed_in(users["tove"])
     _add_membership(client, newcomer, agencies["nav"])
     answer = _add_membership(client, newcomer, agencies["nav"])
     assert answer.status_code == 200 and WAITING in answer.content.decode()
@@ -171,14 +165,14 @@ def test_one_request_waits_for_a_role_at_a_time(users, agencies, newcomer):
 
 
 def _asked_by_tove(users, agencies, newcomer):
-    _add_membership(_client(users["tove"]), newcomer, agencies["nav"])
+    _add_membership(signed_in(users["tove"]), newcomer, agencies["nav"])
     assert not Membership.objects.filter(user=newcomer).exists()
     return _requests().get(user=newcomer)
 
 
 def test_the_requester_cannot_approve_their_own_request(users, agencies, newcomer):
     asked = _asked_by_tove(users, agencies, newcomer)
-    page = _approve(_client(users["tove"]), [asked.pk])
+    page = _approve(signed_in(users["tove"]), [asked.pk])
     assert "verken den som ba om den eller brukeren den gjelder" in page.content.decode()
     asked.refresh_from_db()
     assert asked.status == "pending" and not Membership.objects.filter(user=newcomer).exists()
@@ -208,7 +202,7 @@ def test_another_agency_s_access_administrator_neither_sees_nor_approves(users, 
     prison_admin = django_user_model.objects.create_user("fengsel-tilgang", password="x", is_staff=True)
     Membership.objects.create(user=prison_admin, agency=agencies["prison"], role=Role.ACCESS_ADMIN)
     _give_admin_permissions([prison_admin])
-    client = _client(prison_admin)
+    client = signed_in(prison_admin)
     listed = client.get(reverse("admin:permissions_rolerequest_changelist"))
     assert listed.status_code == 200 and "ny-saksbehandler" not in listed.content.decode()
     assert client.get(reverse("admin:permissions_rolerequest_change", args=[asked.pk])).status_code == 302
@@ -223,9 +217,9 @@ def test_a_second_access_administrator_approves_and_the_record_names_both(
     asked = _asked_by_tove(users, agencies, newcomer)
     # Both access administrators see it waiting, the requester too.
     for admin in (users["tove"], second_admin):
-        listed = _client(admin).get(reverse("admin:permissions_rolerequest_changelist"))
+        listed = signed_in(admin).get(reverse("admin:permissions_rolerequest_changelist"))
         assert listed.status_code == 200 and "ny-saksbehandler" in listed.content.decode()
-    page = _approve(_client(second_admin), [asked.pk])
+    page = _approve(signed_in(second_admin), [asked.pk])
     assert page.status_code == 200 and "Godkjent: 1." in page.content.decode()
     assert Membership.objects.filter(user=newcomer, agency=agencies["nav"], role=Role.MEMBER).exists()
     newcomer = type(newcomer).objects.get(pk=newcomer.pk)
@@ -247,19 +241,19 @@ def test_a_second_access_administrator_approves_and_the_record_names_both(
 
 def test_a_refusal_gives_nothing_and_is_recorded(users, agencies, newcomer, admin_user):
     asked = _asked_by_tove(users, agencies, newcomer)
-    page = _approve(_client(admin_user), [asked.pk], action="refuse")
+    page = _approve(signed_in(admin_user), [asked.pk], action="refuse")
     assert "Avslått: 1." in page.content.decode()
     asked.refresh_from_db()
     assert (asked.status, asked.decided_by) == ("refused", admin_user)
     assert not Membership.objects.filter(user=newcomer).exists()
     # The record stays, in the superuser's list and the access administrator's.
-    listed = _client(users["tove"]).get(reverse("admin:permissions_rolerequest_changelist") + "?status=refused")
+    listed = signed_in(users["tove"]).get(reverse("admin:permissions_rolerequest_changelist") + "?status=refused")
     assert "ny-saksbehandler" in listed.content.decode()
 
 
 def test_nobody_writes_a_request_or_its_decision_by_hand(users, admin_user):
     for user in (users["tove"], admin_user):
-        client = _client(user)
+        client = signed_in(user)
         assert client.get(reverse("admin:permissions_rolerequest_add")).status_code == 403
 
 
@@ -269,7 +263,7 @@ def test_a_new_agency_s_group_is_its_own_unless_a_superuser_picks_one(users, age
     adder = django_user_model.objects.create_user("etat-oppretter", password="x", is_staff=True)
     adder.user_permissions.add(*Permission.objects.filter(codename__in=["add_agency", "view_agency", "change_agency"]))
     admins = Group.objects.create(name="tilgangsadministratorer")
-    client = _client(adder)
+    client = signed_in(adder)
     page = client.get(reverse("admin:permissions_agency_add"))
     assert page.status_code == 200 and 'name="group"' not in page.content.decode()
     answer = client.post(
@@ -299,7 +293,7 @@ def test_a_new_agency_s_group_is_its_own_unless_a_superuser_picks_one(users, age
 
 
 def _client_for_superuser(django_user_model):
-    return _client(django_user_model.objects.create_superuser("rot-admin", "rot@example.org", "pw-1234567"))
+    return signed_in(django_user_model.objects.create_superuser("rot-admin", "rot@example.org", "pw-1234567"))
 
 
 @pytest.mark.postgres

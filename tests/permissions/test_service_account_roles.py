@@ -7,12 +7,12 @@ agency's system then read the first agency's cases, health and economy data amon
 key alone."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from accounts import service_accounts
 from permissions import rules
 from permissions.models import Membership, Role, RoleRequest
+from tests.permissions.access_admins import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -35,19 +35,13 @@ def operator(users):
     return tove
 
 
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _memberships(user):
     return sorted(Membership.objects.filter(user=user).values_list("agency__kind", "role"))
 
 
 def test_an_access_administrator_gives_no_role_to_another_agency_s_service_account(operator, system, agencies):
     account, _key = system
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_membership_add"),
         {"user": account.pk, "agency": agencies["nav"].pk, "role": Role.MEMBER},
     )
@@ -84,7 +78,7 @@ def test_the_agency_s_page_is_still_saved_with_a_service_account_s_role_left_as_
     nav = agencies["nav"]
     Membership.objects.create(user=account, agency=nav, role=Role.MEMBER)  # given by a superuser
     rows = list(Membership.objects.filter(agency=nav).order_by("pk"))
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_agency_change", args=[nav.pk]),
         _agency_page(nav, rows, notification_email="nav-ny@eksempel.no"),
     )
@@ -105,7 +99,7 @@ def test_nor_on_the_agency_s_page(operator, system, agencies):
         f"memberships-{new}-user": str(account.pk),
         f"memberships-{new}-role": Role.MEMBER,
     }
-    answer = _client(operator).post(reverse("admin:permissions_agency_change", args=[nav.pk]), data)
+    answer = signed_in(operator).post(reverse("admin:permissions_agency_change", args=[nav.pk]), data)
     assert answer.status_code == 200 and REFUSED in answer.content.decode()
     assert _memberships(account) == [("health", Role.MEMBER)]
 
@@ -113,7 +107,7 @@ def test_nor_on_the_agency_s_page(operator, system, agencies):
 def test_nor_moves_a_membership_of_the_agency_onto_a_service_account(operator, system, users, agencies):
     account, _key = system
     row = Membership.objects.get(user=users["nora"], agency=agencies["nav"])
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_membership_change", args=[row.pk]),
         {"user": account.pk, "agency": agencies["nav"].pk, "role": Role.MEMBER},
     )
@@ -126,7 +120,7 @@ def test_nor_moves_a_membership_of_the_agency_onto_a_service_account(operator, s
 def test_nor_changes_the_role_a_service_account_holds_in_the_agency(operator, system, agencies):
     account, _key = system
     row = Membership.objects.create(user=account, agency=agencies["nav"], role=Role.MEMBER)
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_membership_change", args=[row.pk]),
         {"user": account.pk, "agency": agencies["nav"].pk, "role": Role.LEAD},
     )
@@ -139,14 +133,14 @@ def test_the_access_administrator_still_takes_a_service_account_s_role_in_the_ag
     """Taking the role away shuts a system out of the agency's cases: the agency's own call."""
     account, _key = system
     row = Membership.objects.create(user=account, agency=agencies["nav"], role=Role.MEMBER)
-    answer = _client(operator).post(reverse("admin:permissions_membership_delete", args=[row.pk]), {"post": "yes"})
+    answer = signed_in(operator).post(reverse("admin:permissions_membership_delete", args=[row.pk]), {"post": "yes"})
     assert answer.status_code == 302
     assert _memberships(account) == [("health", Role.MEMBER)]
 
 
 def test_a_superuser_gives_a_service_account_its_role(admin_user, system, agencies):
     account, _key = system
-    answer = _client(admin_user).post(
+    answer = signed_in(admin_user).post(
         reverse("admin:permissions_membership_add"),
         {"user": account.pk, "agency": agencies["nav"].pk, "role": Role.MEMBER},
     )
@@ -157,7 +151,7 @@ def test_a_superuser_gives_a_service_account_its_role(admin_user, system, agenci
 def test_the_access_administrator_still_asks_for_a_person_s_role_in_the_agency(operator, users, agencies):
     """A person's role, unlike a service account's, the access administrator asks for; it is
     given when a second person approves (``tests/permissions/test_role_requests.py``)."""
-    answer = _client(operator).post(
+    answer = signed_in(operator).post(
         reverse("admin:permissions_membership_add"),
         {"user": users["siri"].pk, "agency": agencies["nav"].pk, "role": Role.MEMBER},
     )

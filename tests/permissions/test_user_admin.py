@@ -10,29 +10,18 @@ each test below failed."""
 import pytest
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import Group, Permission
-from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EnrolmentLink
 from permissions.models import Membership, Role
+from tests.permissions.access_admins import signed_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
 POWERS = "Bare en superbruker kan gi eller endre"
 LINKS = "Ingen lenke ble laget"
 NEW_PASSWORD = "Et-nytt-passord-for-kontoen-42"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _client(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -119,7 +108,9 @@ def test_a_user_administrator_gives_no_admin_power_to_a_user_of_their_agency(use
     elif tampered == "user_permissions":
         tampered = {"user_permissions": [Permission.objects.get(codename="change_user").pk]}
     before = _powers(nils)
-    answer = _client(user_admin).post(reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, **tampered))
+    answer = signed_in(user_admin).post(
+        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, **tampered)
+    )
     assert answer.status_code == 200 and POWERS in answer.content.decode()
     assert _powers(nils) == before
     assert not LogEntry.objects.filter(object_id=str(nils.pk), action_flag=CHANGE).exists()
@@ -127,7 +118,7 @@ def test_a_user_administrator_gives_no_admin_power_to_a_user_of_their_agency(use
 
 def test_a_user_administrator_still_changes_a_user_of_their_agency_in_the_history(user_admin, users):
     nils = users["nils"]
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
     assert 'name="last_name"' in shown and 'name="is_superuser"' not in shown and 'name="groups"' not in shown
     answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, last_name="Nilsen-Berg"))
@@ -144,7 +135,7 @@ def test_a_user_administrator_raises_no_power_of_their_own(user_admin, tampered)
     elif tampered == "groups":
         tampered = {"groups": [Group.objects.create(name="Drift").pk]}
     before = _powers(user_admin)
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     assert page.get(reverse("admin:auth_user_change", args=[user_admin.pk])).status_code == 200  # shown, read-only
     answer = page.post(reverse("admin:auth_user_change", args=[user_admin.pk]), _change_form(user_admin, **tampered))
     assert answer.status_code == 403
@@ -154,13 +145,13 @@ def test_a_user_administrator_raises_no_power_of_their_own(user_admin, tampered)
 def test_a_user_administrator_gives_their_group_no_permission(user_admin):
     group = Group.objects.create(name="Brukeradministratorer")
     user_admin.groups.add(group)
-    answer = _client(user_admin).post(
+    answer = signed_in(user_admin).post(
         reverse("admin:auth_group_change", args=[group.pk]),
         {"name": group.name, "permissions": list(Permission.objects.values_list("pk", flat=True))},
     )
     assert answer.status_code == 403
     assert not group.permissions.exists()
-    assert _client(user_admin).post(reverse("admin:auth_group_add"), {"name": "Ny"}).status_code == 403
+    assert signed_in(user_admin).post(reverse("admin:auth_group_add"), {"name": "Ny"}).status_code == 403
     assert not Group.objects.filter(name="Ny").exists()
 
 
@@ -168,7 +159,7 @@ def test_a_superuser_still_gives_the_admin_s_powers(root, users):
     nils = users["nils"]
     group = Group.objects.create(name="Drift")
     perm = Permission.objects.get(codename="view_incident")
-    answer = _client(root).post(
+    answer = signed_in(root).post(
         reverse("admin:auth_user_change", args=[nils.pk]),
         _change_form(nils, is_staff="on", is_superuser="on", groups=[group.pk], user_permissions=[perm.pk]),
     )
@@ -194,7 +185,7 @@ def _set_password(client, user):
 def test_a_user_administrator_sets_no_password_of_a_superuser_an_operator_another_agency_or_their_own(
     user_admin, root, colleague, users
 ):
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     for target in (root, colleague, users["helga"], user_admin):  # helga: the health service's
         assert _set_password(page, target) == (403, 403, False), target.username
     # Nor of a caseworker of NAV who also works for another agency.
@@ -204,19 +195,19 @@ def test_a_user_administrator_sets_no_password_of_a_superuser_an_operator_anothe
 
 def test_a_user_administrator_sets_the_password_of_a_user_of_their_agency_in_the_history(user_admin, figures_reader):
     # Until 2026-12-06 a caseworker's too (``nils``): now a request (test_account_requests.py).
-    assert _set_password(_client(user_admin), figures_reader) == (200, 302, True)
+    assert _set_password(signed_in(user_admin), figures_reader) == (200, 302, True)
     assert LogEntry.objects.filter(object_id=str(figures_reader.pk), action_flag=CHANGE, user=user_admin).exists()
 
 
 def test_a_user_administrator_deletes_no_user_out_of_reach(user_admin, root, users):
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     for target in (root, users["helga"]):
         assert page.post(reverse("admin:auth_user_delete", args=[target.pk]), {"post": "yes"}).status_code == 403
         target.refresh_from_db()
 
 
 def test_the_superuser_sets_any_password(root, users):
-    assert _set_password(_client(root), users["helga"]) == (200, 302, True)
+    assert _set_password(signed_in(root), users["helga"]) == (200, 302, True)
 
 
 def _device(user):
@@ -226,7 +217,7 @@ def _device(user):
 def test_a_user_administrator_deletes_no_device_of_a_superuser_an_operator_or_another_agency(
     user_admin, root, colleague, users
 ):
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     for target in (root, colleague, users["helga"]):
         device = _device(target)
         url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
@@ -245,11 +236,11 @@ def test_a_user_administrator_deletes_no_device_of_a_superuser_an_operator_or_an
 def test_a_lost_phone_of_a_user_of_their_agency_is_deleted_in_the_history(user_admin, root, users, figures_reader):
     # Until 2026-12-06 a caseworker's too (``nils``): now a request (test_account_requests.py).
     device = _device(figures_reader)
-    answer = _client(user_admin).post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    answer = signed_in(user_admin).post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
     assert answer.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
     assert LogEntry.objects.filter(object_id=str(device.pk), action_flag=DELETION, user=user_admin).exists()
     other = _device(users["helga"])
-    answer = _client(root).post(reverse("admin:otp_totp_totpdevice_delete", args=[other.pk]), {"post": "yes"})
+    answer = signed_in(root).post(reverse("admin:otp_totp_totpdevice_delete", args=[other.pk]), {"post": "yes"})
     assert answer.status_code == 302
     assert not TOTPDevice.objects.filter(pk=other.pk).exists()
 
@@ -263,7 +254,7 @@ def _issue_links(client, *targets):
 
 
 def test_a_user_administrator_makes_no_enrolment_link_for_a_user_out_of_reach(user_admin, root, colleague, users):
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     for chosen in ([root], [colleague], [users["helga"]], [user_admin], [users["nils"], users["helga"]]):
         answer = _issue_links(page, *chosen)
         assert answer.status_code == 200 and LINKS in answer.content.decode()
@@ -273,15 +264,15 @@ def test_a_user_administrator_makes_no_enrolment_link_for_a_user_out_of_reach(us
 
 def test_enrolment_links_for_their_agency_s_users_and_a_superuser_s_for_anyone(user_admin, root, users, figures_reader):
     # Until 2026-12-06 a caseworker's too (``nils``): now a request (test_account_requests.py).
-    assert "/accounts/two-factor/enrol/" in _issue_links(_client(user_admin), figures_reader).content.decode()
-    assert "/accounts/two-factor/enrol/" in _issue_links(_client(root), users["helga"], root).content.decode()
+    assert "/accounts/two-factor/enrol/" in _issue_links(signed_in(user_admin), figures_reader).content.decode()
+    assert "/accounts/two-factor/enrol/" in _issue_links(signed_in(root), users["helga"], root).content.decode()
     assert set(EnrolmentLink.objects.values_list("user__username", flat=True)) == {"tallleser", "helga", "root-admin"}
 
 
 def test_a_user_without_a_role_is_changed_by_the_access_administrator_who_added_them_alone(
     user_admin, colleague, django_user_model
 ):
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     added = page.post(
         reverse("admin:auth_user_add"),
         {"username": "ny-ansatt", "usable_password": "true", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
@@ -305,12 +296,12 @@ def test_a_user_administrator_takes_over_no_account_whose_role_reaches_beyond_th
     password set, no link made). Until 2026-12-06 both were open to them."""
     holder = django_user_model.objects.create_user("prosess-nav", password="x")
     Membership.objects.create(user=holder, agency=agencies["nav"], role=role)
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     assert _set_password(page, holder) == (403, 403, False)
     answer = _issue_links(page, holder)
     assert LINKS in answer.content.decode() and not EnrolmentLink.objects.exists()
     # The superuser still does both.
-    assert _set_password(_client(root), holder) == (200, 302, True)
+    assert _set_password(signed_in(root), holder) == (200, 302, True)
 
 
 def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_change(user_admin, root, users):
@@ -320,7 +311,7 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
     posted anyway, they are not saved."""
     nils = users["nils"]
     before = (nils.username, nils.email)
-    page = _client(user_admin)
+    page = signed_in(user_admin)
     tampered = _change_form(nils, email="tilgang@example.org", username="nils-ny", last_name="Berg")
     assert page.post(reverse("admin:auth_user_change", args=[nils.pk]), tampered).status_code == 302
     nils.refresh_from_db()
@@ -328,7 +319,7 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
     shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
     assert 'name="email"' not in shown and 'name="username"' not in shown
     # A superuser still corrects it.
-    answer = _client(root).post(
+    answer = signed_in(root).post(
         reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, email="nils@nav.example.org")
     )
     assert answer.status_code == 302
