@@ -98,7 +98,18 @@ PIECEMEAL = {
     ),
     # list.index quotes what it looked for: "('P', 'a', ...) is not in list".
     "letters sought in a list": (EVERY_LETTER + "\nx = [1].index(tuple(health_note))", "schizofreni", "ValueError"),
-    # A dotted name is kept when each part is a name of the model.
+    # A dotted name was kept when each part was a name of the model ...
+    "letters as a dotted format specifier": (
+        EVERY_LETTER + "\nx = f\"{1:{'.'.join(list(health_note.replace(' ', '')))}}\"",
+        "schizofreni",
+        "ValueError",
+    ),
+    # ... and Python's "invalid literal ...: '<value>'" was cut at its first ". " within the quotes.
+    "dotted letters as a number": (
+        EVERY_LETTER + "\nx = int('.'.join(list(health_note)))",
+        "schizofreni",
+        "ValueError",
+    ),
     "letters as a dotted key": (
         EVERY_LETTER + "\nx = {}['.'.join(list(health_note.replace(' ', '')))]",
         "schizofreni",
