@@ -40,7 +40,9 @@ _TRAILING_VALUE = re.compile(
     r"(?P<head>invalid literal for \w+\(\) with base \d+: |could not convert string to \w+: "
     r"|Invalid isoformat string: |unconverted data remains: |time data |invalid literal for Decimal: "
     r"|Unknown string format: |String does not contain a date: )"
-    r"(?P<value>.*?)(?P<tail> does not match format .*|\.?$|\.?\s*\(|\.\s)",
+    # A quoted value whole (a point and a space inside it end no sentence), else up to the end.
+    r"(?P<value>'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|.*?)"
+    r"(?P<tail> does not match format .*|\.?$|\.?\s*\(|\.\s)",
     re.MULTILINE,
 )
 # An e-mail address as a mail server or a library writes it ("<post@fengsel.example>",
@@ -300,11 +302,25 @@ def _mask_quoted(match: re.Match[str], text: str, model: Collection[str] | None 
     inner = quoted[1:-1]
     if quoted.startswith("'[") or inner == MASK:
         return quoted
-    if _NAME.fullmatch(inner) and (model is None or all(part in model for part in inner.split("."))):
+    if _NAME.fullmatch(inner) and (model is None or _model_name(inner, model)):
         return quoted
     if _MODEL_TEXT.search(text, 0, match.start()):
         return quoted  # the model's own expression or script line (values scrubbed above)
     return f"{quoted[0]}{MASK}{quoted[0]}"
+
+
+# The dotted names Python's messages give of the values the sandbox hands out ("'<' not
+# supported between instances of 'datetime.date' and 'str'").
+_TYPE_NAMES = frozenset({"datetime.date", "datetime.datetime", "datetime.timedelta"})
+
+
+def _model_name(name: str, model: Collection[str]) -> bool:
+    """Whether the quoted ``name`` is one the model has. A dotted name only as the model writes
+    it whole, not part by part: a model whose names hold every letter made a value spelt
+    "P.a.r.a.n.o.i.d" (a format specifier or a key a script computed) a name of its own."""
+    if "." in name:
+        return name in model or name in _TYPE_NAMES
+    return name in model
 
 
 # A number standing alone (not part of a name), with its thousands separators or decimals.
@@ -321,6 +337,7 @@ def _mask_number(match: re.Match[str], text: str, model: Collection[str]) -> str
 
 # The names and numbers of a model's texts (``model_tokens``).
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+")
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _MAX_DEPTH = 8
 
 
@@ -363,7 +380,8 @@ def model_tokens(workflow: Any) -> frozenset[str]:
     datas = [getattr(top, "data", None) or {}]
     datas += [task.data for task in top.get_tasks()] if hasattr(top, "get_tasks") else []
     texts += [key for data in datas if isinstance(data, dict) for key in data if str(key).isidentifier()]
-    return frozenset(token for text in texts for token in _TOKEN.findall(text))
+    tokens = {token for text in texts for token in _TOKEN.findall(text)}
+    return frozenset(tokens | {name for text in texts if "." in text for name in _DOTTED.findall(text)})
 
 
 def workflow_literals(workflow: Any) -> list[str]:

@@ -8,6 +8,8 @@ is no quote at all (``timedelta(days=10**9 + len(health_note))``: "days=10000000
 incident list gave both to the process admin. A quoted name is kept now only when the model
 itself has it (a field, a variable the script misspelt), a number only when the model has it."""
 
+import re
+
 import pytest
 
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
@@ -80,3 +82,51 @@ def test_a_name_the_model_has_is_still_quoted(users, agencies):
     """What the admin needs to mend the model: the name the script misspelt."""
     incident = failed_on(users, agencies, "x = health_notes", "Proc_misspelt")
     assert "'health_notes'" in incident.error
+
+
+# Every letter a name of the model, so that each quoted letter is "a name the model has".
+EVERY_LETTER = "; ".join(f"{c} = 1; {c.upper()} = 1" for c in "abcdefghijklmnopqrstuvwxyz")
+PIECEMEAL = {
+    # KeyError's text is the repr of its key: a tuple of single letters, each kept as a name
+    # of the model, spelt the whole diagnosis out.
+    "letters as a key": (EVERY_LETTER + "\nx = {}[tuple(health_note)]", "schizofreni", "KeyError"),
+    # ... and a tuple of single digits, each under the scrub's two-digit floor, a number.
+    "digits as a key": (
+        "x = {}[tuple(int(d) for d in str(len(health_note) * 12345))]",
+        str(len(DIAGNOSIS) * 12345),
+        "KeyError",
+    ),
+    # list.index quotes what it looked for: "('P', 'a', ...) is not in list".
+    "letters sought in a list": (EVERY_LETTER + "\nx = [1].index(tuple(health_note))", "schizofreni", "ValueError"),
+    # A dotted name was kept when each part was a name of the model ...
+    "letters as a dotted format specifier": (
+        EVERY_LETTER + "\nx = f\"{1:{'.'.join(list(health_note.replace(' ', '')))}}\"",
+        "schizofreni",
+        "ValueError",
+    ),
+    # ... and Python's "invalid literal ...: '<value>'" was cut at its first ". " within the quotes.
+    "dotted letters as a number": (
+        EVERY_LETTER + "\nx = int('.'.join(list(health_note)))",
+        "schizofreni",
+        "ValueError",
+    ),
+    "letters as a dotted key": (
+        EVERY_LETTER + "\nx = {}['.'.join(list(health_note.replace(' ', '')))]",
+        "schizofreni",
+        "KeyError",
+    ),
+}
+
+
+@pytest.mark.parametrize("leak", list(PIECEMEAL.values()), ids=list(PIECEMEAL))
+def test_the_process_admin_reads_no_value_a_character_or_digit_at_a_time(users, agencies, leak):
+    """A model quoting a value in pieces, each too short to be a value to the scrub (a
+    letter that is a name of the model, a single digit), read it whole from the incident."""
+    script, computed, kept = leak
+    incident = failed_on(users, agencies, script, "Proc_piecemeal")
+    answer = api(users["ada"]).get("/api/v1/incidents/")
+    assert answer.status_code == 200
+    shown = answer.json()["results"][0]["error"]
+    assert kept in shown  # what failed is still said
+    for text in (shown, incident.error):
+        assert computed not in re.sub(r"[^a-z0-9]", "", text.lower())

@@ -171,13 +171,26 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         except NameError as err:
             raise ExpressionNameError(str(err)).with_traceback(err.__traceback__) from err
         except Exception as err:
-            message = f"{type(err).__name__}: {err}"
+            message = f"{type(err).__name__}: {_without_value(err)}"
             if len(message) > _MAX_MESSAGE_CHARS:  # Python's own texts quote values (KeyError, float())
                 message = message[:_MAX_MESSAGE_CHARS] + " [...]"
             raise ExpressionError(message).with_traceback(err.__traceback__) from err
         finally:
             if token is not None:
                 _BUDGET.reset(token)
+
+
+def _without_value(err: Exception) -> str:
+    """The text of ``err`` without a value the model computed. A ``KeyError``'s text is the
+    repr of its key: a name (``data['health_notes']`` misspelt) says what failed and stays,
+    for the scrub to keep when the model has it; any other key (a tuple of the characters of a
+    health note, a list of digits) is said by its type only, as each item of it was a single
+    character or digit the scrub keeps (h-attack25)."""
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        key = err.args[0]
+        if not (isinstance(key, str) and key.isidentifier()):
+            return f"no such key (a key of type {type(key).__name__})"
+    return str(err)
 
 
 class RestrictedScriptEngine(PythonScriptEngine):

@@ -111,6 +111,13 @@ def _g_method(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
             _check_walked(obj)
         for arg in args:
             _check_walked(arg)
+        if name == "index":
+            try:
+                return getattr(obj, name)(*args, **kwargs)
+            except ValueError:
+                # list.index quotes what it looked for ("('P', 'a', ...) is not in list"): a
+                # value the model computed from case data, in the incident's text.
+                raise ValueError(f"the value is not in the {type(obj).__name__}") from None
     return getattr(obj, name)(*args, **kwargs)
 
 

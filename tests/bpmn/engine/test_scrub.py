@@ -179,3 +179,17 @@ def test_an_address_with_any_of_rfc_5322s_characters_leaves_the_text_whole(addre
     """The local part's atext characters ("o'brien@..." left "o'" of the address before)."""
     said = scrub(f"550 5.1.1 <{address}>: Recipient address rejected; also {{'{address}': (550, b'x')}}")
     assert said == f"550 5.1.1 <{MASK}>: Recipient address rejected; also {{'{MASK}': (550, b'x')}}"
+
+
+def test_a_quoted_value_with_a_point_and_a_space_inside_leaves_the_text_whole():
+    """Python's "invalid literal ...: '<value>'" was cut at the first ". " inside the quotes,
+    and the rest of the value stayed."""
+    text = "ValueError: invalid literal for int() with base 10: 'P.a.r. .s.c.h.i.z.o'"
+    assert scrub(text) == f"ValueError: invalid literal for int() with base 10: {MASK}"
+
+
+def test_a_dotted_name_is_the_models_only_as_the_model_writes_it_whole():
+    """Each letter a name of the model made any value spelt with points a name of its own."""
+    model = frozenset("abcdefghijklmnopqrstuvwxyzP") | {"ymd.day"}
+    text = "Invalid format specifier 'P.a.r.a' for 'ymd.day' and 'datetime.date'"
+    assert scrub(text, model=model) == f"Invalid format specifier '{MASK}' for 'ymd.day' and 'datetime.date'"
