@@ -3,8 +3,9 @@
 The client's content type and file name are never trusted: the type is sniffed from the
 first bytes (``filetype``: magic numbers) and only PDF, PNG and JPEG are accepted, so HTML,
 SVG (scripts in an image), office files with macros and executables are refused whatever
-they are called. The name is reduced to a plain display name (no folders, no control or
-bidirectional characters) with the extension of the sniffed type; it is never used as a
+they are called; so is a PDF that holds anything that runs (``pdf_has_active_content``).
+The name is reduced to a plain display name (no folders, no control, bidirectional or other
+invisible characters) with the extension of the sniffed type; it is never used as a
 path: the storage name is made up by the server.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+import zlib
 
 import filetype
 from django.http import HttpResponse
@@ -37,8 +39,12 @@ SNIFF_BYTES = 8192  # filetype reads at most this much of the head
 MAX_NAME_CHARS = 120
 FALLBACK_NAME = "vedlegg"
 # Control characters (C0, DEL, C1) and the bidirectional overrides that make
-# "kontrakt\u202efdp.exe" read as "kontraktexe.pdf".
+# "kontrakt\u202efdp.exe" read as "kontraktexe.pdf"; besides these (``_shown_char``) every
+# other invisible format character (the Arabic letter mark, zero-width characters, the byte
+# order mark, tags), line and paragraph separators, private-use, unassigned and surrogate
+# code points: a name shows what it is called, nothing hidden in it.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _SEPARATORS = re.compile(r"[\\/:]")
 
 
@@ -50,12 +56,129 @@ def sniff(head: bytes) -> str | None:
     return kind.mime
 
 
+# PDF names that are there only to run something when the file is opened or clicked: a
+# script, a program or another file launched, files carried inside the PDF, a form sent to or
+# filled from elsewhere, Flash, an XFA form. Acrobat runs a document's JavaScript by default:
+# a "signed consent" from another agency's system could run it on every reader's machine.
+# Links (``/URI``) and moves within the file (``/GoTo``) are plain reading and stay.
+PDF_ACTIVE_NAMES = frozenset(
+    {b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia", b"XFA"}
+    | {b"SubmitForm", b"ImportData", b"GoToE"}
+)
+# What the check may spend on one file: tokens read (a body of ten million "(" is ten million
+# steps), and bytes of object streams unpacked (a small compressed stream can unpack to
+# gigabytes). A file past either is refused as one that cannot be checked.
+PDF_MAX_TOKENS = 2_000_000
+PDF_MAX_INFLATED_BYTES = 64 * 1024 * 1024
+_PDF_TOKEN = re.compile(rb"%|\(|(?<!<)<(?!<)|/[^\x00\t\n\x0c\r /\[\]()<>{}%]*|\bobj\b|\bstream(?:\r\n|\n|\r)")
+_PDF_STRING_STEP = re.compile(rb"[()\\]")
+_PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_FILTERS = frozenset({b"FlateDecode", b"Fl", b"LZWDecode", b"LZW", b"ASCIIHexDecode", b"AHx"})
+_PDF_FILTERS |= {b"ASCII85Decode", b"A85", b"RunLengthDecode", b"RL", b"Crypt", b"DCTDecode", b"JBIG2Decode"}
+
+
+class _Unchecked(Exception):
+    """A PDF whose names cannot all be read within the budget (or at all)."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.tokens, self.inflated = PDF_MAX_TOKENS, PDF_MAX_INFLATED_BYTES
+
+    def step(self) -> None:
+        self.tokens -= 1
+        if self.tokens < 0:
+            raise _Unchecked
+
+
+def pdf_has_active_content(data: bytes) -> bool:
+    """Whether the PDF ``data`` holds a name of ``PDF_ACTIVE_NAMES`` (its ``#xx`` escapes
+    read) in any object, those packed in compressed object streams included, or cannot be
+    checked (an object stream in a filter other than Flate, unreadable, encrypted, or past the
+    budget). Names are read outside strings, comments and the streams of pages and images
+    (whose bytes are not names); a stream a reader can take for an object stream (``/ObjStm``,
+    or ``/N`` with ``/First``) is unpacked and read too."""
+    try:
+        return _pdf_names_active(data, _Budget(), packed=False)
+    except _Unchecked:
+        return True
+
+
+def _pdf_names_active(data: bytes, budget: _Budget, *, packed: bool) -> bool:
+    names: set[bytes] = set()  # the names of the object read so far (its dictionary)
+    at = 0
+    while (match := _PDF_TOKEN.search(data, at)) is not None:
+        budget.step()
+        token, at = match.group(), match.end()
+        if token == b"%":
+            ends = [end for end in (data.find(b"\n", at), data.find(b"\r", at)) if end >= 0]
+            at = min(ends) + 1 if ends else len(data)
+        elif token == b"(":
+            at = _pdf_string_end(data, at, budget)
+        elif token == b"<":
+            end = data.find(b">", at)
+            at = end + 1 if end >= 0 else len(data)
+        elif token.startswith(b"/"):
+            name = _PDF_NAME_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), token[1:])
+            if name in PDF_ACTIVE_NAMES:
+                return True
+            names.add(name)
+        elif token == b"obj":
+            names = set()
+        elif not packed:  # a stream: its bytes are not names, unless it packs objects
+            end = data.find(b"endstream", at)
+            stop = end if end >= 0 else len(data)
+            packs = b"ObjStm" in names or {b"N", b"First"} <= names
+            if packs and _pdf_names_active(_pdf_unpacked(data[at:stop], names, budget), budget, packed=True):
+                return True
+            names = set()
+            at = stop + len(b"endstream") if end >= 0 else len(data)
+    return False
+
+
+def _pdf_string_end(data: bytes, at: int, budget: _Budget) -> int:
+    """Where the literal string opened before ``at`` ends (nested brackets, escapes)."""
+    depth = 1
+    while (match := _PDF_STRING_STEP.search(data, at)) is not None:
+        budget.step()
+        char, at = match.group(), match.end()
+        if char == b"\\":
+            at += 1
+        elif char == b"(":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return at
+    return len(data)
+
+
+def _pdf_unpacked(raw: bytes, names: set[bytes], budget: _Budget) -> bytes:
+    """The bytes of an object stream: as they are, or inflated (Flate without a predictor
+    only; anything else cannot be read here)."""
+    filters = names & _PDF_FILTERS
+    if not filters:
+        return raw
+    if filters - {b"FlateDecode", b"Fl"} or b"DecodeParms" in names or b"DP" in names:
+        raise _Unchecked
+    inflater = zlib.decompressobj()
+    try:
+        content = inflater.decompress(raw, budget.inflated + 1)
+    except zlib.error:
+        raise _Unchecked from None
+    budget.inflated -= len(content)
+    if budget.inflated < 0:
+        raise _Unchecked
+    return content
+
+
 def display_name(client_name: str | None, mime: str) -> str:
     """A safe name to show and to offer in ``Content-Disposition``: the last part of
     whatever path the client sent, without unsafe characters, at most ``MAX_NAME_CHARS``,
     ending in an extension of the sniffed type."""
     name = unicodedata.normalize("NFC", client_name or "")
-    name = _UNSAFE.sub("", _SEPARATORS.split(name)[-1]).strip()
+    name = _UNSAFE.sub("", _SEPARATORS.split(name)[-1])
+    name = "".join(char for char in name if unicodedata.category(char) not in _HIDDEN_CATEGORIES).strip()
     stem, _dot, ext = name.rpartition(".")
     extensions = ALLOWED_TYPES[mime]
     if ext.lower() in extensions:
