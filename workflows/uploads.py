@@ -57,21 +57,24 @@ def sniff(head: bytes) -> str | None:
 
 
 # PDF names that are there only to run something when the file is opened or clicked: a
-# script, a program or another file launched, files carried inside the PDF, a form sent to or
-# filled from elsewhere, Flash, an XFA form. Acrobat runs a document's JavaScript by default:
-# a "signed consent" from another agency's system could run it on every reader's machine.
-# Links (``/URI``) and moves within the file (``/GoTo``) are plain reading and stay.
+# script (a JavaScript action, the document's scripts, a rendition's script), a program or
+# another file launched, files carried inside the PDF, a form sent to or filled from
+# elsewhere, Flash, an XFA form. Acrobat runs a document's JavaScript by default: a "signed
+# consent" from another agency's system could run it on every reader's machine. Links
+# (``/URI``) and moves within the file (``/GoTo``) are plain reading and stay. Each name is at
+# least four letters, so that the bytes of an image or a compressed stream (read too: below)
+# hold one by chance about once in 10^10 bytes; ``/JS`` (three) always comes with
+# ``/S /JavaScript`` or ``/S /Rendition``, which are found instead.
 PDF_ACTIVE_NAMES = frozenset(
-    {b"JavaScript", b"JS", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia", b"XFA"}
-    | {b"SubmitForm", b"ImportData", b"GoToE"}
+    {b"JavaScript", b"Launch", b"EmbeddedFile", b"EmbeddedFiles", b"RichMedia", b"RichMediaExecute", b"XFA"}
+    | {b"SubmitForm", b"ImportData", b"GoToE", b"Rendition"}
 )
-# What the check may spend on one file: tokens read (a body of ten million "(" is ten million
-# steps), and bytes of object streams unpacked (a small compressed stream can unpack to
-# gigabytes). A file past either is refused as one that cannot be checked.
+# What the check may spend on one file: tokens read (ten million "/a" are ten million steps),
+# and bytes of object streams unpacked (a small compressed stream can unpack to gigabytes). A
+# file past either is refused as one that cannot be checked.
 PDF_MAX_TOKENS = 2_000_000
 PDF_MAX_INFLATED_BYTES = 64 * 1024 * 1024
-_PDF_TOKEN = re.compile(rb"%|\(|(?<!<)<(?!<)|/[^\x00\t\n\x0c\r /\[\]()<>{}%]*|\bobj\b|\bstream(?:\r\n|\n|\r)")
-_PDF_STRING_STEP = re.compile(rb"[()\\]")
+_PDF_TOKEN = re.compile(rb"/[^\x00\t\n\x0c\r /\[\]()<>{}%]*|\bendstream\b|\bstream(?:\r\n|\n|\r)")
 _PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _PDF_FILTERS = frozenset({b"FlateDecode", b"Fl", b"LZWDecode", b"LZW", b"ASCIIHexDecode", b"AHx"})
 _PDF_FILTERS |= {b"ASCII85Decode", b"A85", b"RunLengthDecode", b"RL", b"Crypt", b"DCTDecode", b"JBIG2Decode"}
@@ -93,11 +96,17 @@ class _Budget:
 
 def pdf_has_active_content(data: bytes) -> bool:
     """Whether the PDF ``data`` holds a name of ``PDF_ACTIVE_NAMES`` (its ``#xx`` escapes
-    read) in any object, those packed in compressed object streams included, or cannot be
-    checked (an object stream in a filter other than Flate, unreadable, encrypted, or past the
-    budget). Names are read outside strings, comments and the streams of pages and images
-    (whose bytes are not names); a stream a reader can take for an object stream (``/ObjStm``,
-    or ``/N`` with ``/First``) is unpacked and read too."""
+    read) anywhere, those packed in compressed object streams included, or cannot be checked
+    (an object stream in a filter other than Flate, one that does not inflate, as an encrypted
+    file's, or past the budget).
+
+    Every byte is read, strings, comments and streams too: a reader finds an object by the
+    offset the cross-reference gives, so an object may sit where a sequential reading sees a
+    comment, an unclosed string or another stream's bytes. A stream a reader can take for an
+    object stream (``/ObjStm``, or ``/N`` with ``/First``, among the names since the previous
+    stream) is inflated from its start to the end of its compressed data, whatever ``/Length``
+    or an ``endstream`` inside it say, and read too. A name inside a string counts (the safe
+    side: a title "about /JavaScript" is refused)."""
     try:
         return _pdf_names_active(data, _Budget(), packed=False)
     except _Unchecked:
@@ -105,69 +114,44 @@ def pdf_has_active_content(data: bytes) -> bool:
 
 
 def _pdf_names_active(data: bytes, budget: _Budget, *, packed: bool) -> bool:
-    names: set[bytes] = set()  # the names of the object read so far (its dictionary)
-    at = 0
-    while (match := _PDF_TOKEN.search(data, at)) is not None:
+    names: set[bytes] = set()  # the names read since the previous stream (its dictionary's among them)
+    for match in _PDF_TOKEN.finditer(data):
         budget.step()
-        token, at = match.group(), match.end()
-        if token == b"%":
-            ends = [end for end in (data.find(b"\n", at), data.find(b"\r", at)) if end >= 0]
-            at = min(ends) + 1 if ends else len(data)
-        elif token == b"(":
-            at = _pdf_string_end(data, at, budget)
-        elif token == b"<":
-            end = data.find(b">", at)
-            at = end + 1 if end >= 0 else len(data)
-        elif token.startswith(b"/"):
+        token = match.group()
+        if token.startswith(b"/"):
             name = _PDF_NAME_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), token[1:])
             if name in PDF_ACTIVE_NAMES:
                 return True
             names.add(name)
-        elif token == b"obj":
+        elif packed:
+            continue  # an object stream holds no streams
+        elif token == b"endstream":
             names = set()
-        elif not packed:  # a stream: its bytes are not names, unless it packs objects
-            end = data.find(b"endstream", at)
-            stop = end if end >= 0 else len(data)
+        else:
             packs = b"ObjStm" in names or {b"N", b"First"} <= names
-            if packs and _pdf_names_active(_pdf_unpacked(data[at:stop], names, budget), budget, packed=True):
+            if packs and _pdf_names_active(_pdf_unpacked(data, match.end(), names, budget), budget, packed=True):
                 return True
             names = set()
-            at = stop + len(b"endstream") if end >= 0 else len(data)
     return False
 
 
-def _pdf_string_end(data: bytes, at: int, budget: _Budget) -> int:
-    """Where the literal string opened before ``at`` ends (nested brackets, escapes)."""
-    depth = 1
-    while (match := _PDF_STRING_STEP.search(data, at)) is not None:
-        budget.step()
-        char, at = match.group(), match.end()
-        if char == b"\\":
-            at += 1
-        elif char == b"(":
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 0:
-                return at
-    return len(data)
-
-
-def _pdf_unpacked(raw: bytes, names: set[bytes], budget: _Budget) -> bytes:
-    """The bytes of an object stream: as they are, or inflated (Flate without a predictor
-    only; anything else cannot be read here)."""
+def _pdf_unpacked(data: bytes, start: int, names: set[bytes], budget: _Budget) -> bytes:
+    """The bytes of the object stream whose data begins at ``start``: as they are (up to the
+    next ``endstream``), or inflated (Flate without a predictor only; anything else cannot be
+    read here)."""
     filters = names & _PDF_FILTERS
     if not filters:
-        return raw
+        end = data.find(b"endstream", start)
+        return data[start : end if end >= 0 else len(data)]
     if filters - {b"FlateDecode", b"Fl"} or b"DecodeParms" in names or b"DP" in names:
         raise _Unchecked
     inflater = zlib.decompressobj()
     try:
-        content = inflater.decompress(raw, budget.inflated + 1)
+        content = inflater.decompress(memoryview(data)[start:], budget.inflated + 1)
     except zlib.error:
         raise _Unchecked from None
     budget.inflated -= len(content)
-    if budget.inflated < 0:
+    if budget.inflated < 0 or not content:
         raise _Unchecked
     return content
 

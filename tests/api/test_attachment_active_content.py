@@ -44,6 +44,19 @@ ACTIVE = {
     "object stream that cannot be read here": _pdf(
         CATALOG, _object_stream(b"2 0 << /S /JavaScript >>", b"/Type /ObjStm /N 1 /First 4 /Filter /LZWDecode")
     ),
+    "script a rendition runs": _pdf(b"<< /S /Rendition /OP 4 /JS (app.alert(1)) >>"),
+    # Readers find an object by the offset the cross-reference gives, not by reading the file
+    # in order: whatever a sequential reading would take for a string, a comment or a stream's
+    # bytes may hold an object a reader opens.
+    "object after an unclosed string": _pdf(b"<< /Title (never closed >>", b"<< /S /JavaScript /JS 4 0 R >>"),
+    "object inside an image's bytes": _pdf(
+        b"<< /Subtype /Image /Length 40 >>\nstream\n3 0 obj << /S /Launch /F (cmd.exe) >> endobj\nendstream"
+    ),
+    "object on a comment's line": _pdf(b"<< /Title (100%) /OpenAction << /S /JavaScript >> >>"),
+    "object stream whose dictionary a comment splits": _pdf(
+        CATALOG,
+        _object_stream(b"2 0 << /S /JavaScript >>", b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode %1 0 obj\n"),
+    ),
     "object stream unpacking to gigabytes": _pdf(
         CATALOG,
         b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>\nstream\n"
@@ -53,12 +66,12 @@ ACTIVE = {
 }
 HARMLESS = {
     "plain": PLAIN,
-    "link whose address and title name a script": _pdf(
-        b"<< /Type /Annot /Subtype /Link /A << /S /URI /URI (https://example.com/JS/JavaScript) >> >>",
-        b"<< /Title (Om /JavaScript og /Launch) /Subject <2F4A53> >>",
+    "a link, and a title on scripts": _pdf(
+        b"<< /Type /Annot /Subtype /Link /A << /S /URI /URI (https://example.com/js/app.js) >> >>",
+        b"<< /Title (Om JavaScript og /JS) /Subject <2F4A617661536372697074> >>",
     ),
     "packed objects without any": _pdf(CATALOG, _object_stream(b"2 0 << /S /GoTo /D [3 0 R /Fit] >>")),
-    "image bytes": _pdf(b"<< /Type /XObject /Subtype /Image /Filter /DCTDecode >>\nstream\n/JS /Launch\nendstream"),
+    "image bytes": _pdf(b"<< /Type /XObject /Subtype /Image /Filter /DCTDecode >>\nstream\n\xff/JS \x00/S\nendstream"),
 }
 
 
