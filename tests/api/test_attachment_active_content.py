@@ -133,3 +133,14 @@ def test_an_upload_of_a_pdf_that_runs_a_script_is_400_naming_the_file_and_nothin
 
     plain = SimpleUploadedFile("samtykke.pdf", PLAIN, content_type="application/pdf")
     assert caseworker.post(url, {"file": plain}, format="multipart").status_code == 201
+
+
+def test_the_case_page_refuses_it_in_bokmal_under_the_file_field(agencies, prison_case, client):
+    user = get_user_model().objects.create_user("boligkonsulent-side")
+    Membership.objects.create(user=user, agency=agencies["housing"], role=Role.MEMBER)
+    client.force_login(user)
+    upload = SimpleUploadedFile("samtykke.pdf", ACTIVE["script on opening"], content_type="application/pdf")
+    refused = client.post(reverse("attachment-add", args=[prison_case.pk]), {"file": upload}, HTTP_ACCEPT_LANGUAGE="nb")
+    assert refused.status_code == 400
+    assert "PDF-filen har innhold som kan kjøres" in refused.content.decode()
+    assert not Attachment.objects.exists()
