@@ -1109,6 +1109,10 @@ MESSAGES: dict[str, str] = {
     "attachment.type_refused": gettext_noop(
         "only PDF, PNG and JPEG files are accepted, and this file's content is none of them"
     ),
+    "attachment.pdf_active": gettext_noop(
+        "the PDF file holds content that can run (scripts, actions or files inside it) or cannot be checked; "
+        "print it to a new PDF or scan it, and attach that"
+    ),
 }
 
 # Names of JSON-schema types and formats that messages name (``schema.type``, ``schema.format``).

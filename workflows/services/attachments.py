@@ -50,6 +50,9 @@ def _read_upload(upload, errors: list) -> tuple[bytes, str]:
     if mime is None:
         errors.append(field_error("file", "attachment.type_refused"))
         return b"", ""
+    if mime == "application/pdf" and uploads.pdf_has_active_content(data):
+        errors.append(field_error("file", "attachment.pdf_active"))
+        return b"", ""
     return data, mime
 
 
