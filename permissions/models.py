@@ -121,9 +121,6 @@ class RequestStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
-RoleRequestStatus = RequestStatus  # its name before the account change requests shared it
-
-
 class SecondPersonRequest(models.Model):
     """A change one person asks for and a second person approves or refuses
     (``permissions.second_person``): who asked and when, its status, who decided and when.

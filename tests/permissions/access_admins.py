@@ -20,3 +20,25 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def agency_page_form(agency, rows: list[dict]) -> dict:
+    """What the agency's admin page posts: its fields and ``rows``, its memberships inline (a
+    row with an ``id`` is one already there)."""
+    data = {
+        "name": agency.name,
+        "kind": agency.kind,
+        "group": str(agency.group_id),
+        "municipality": agency.municipality,
+        "notification_email": agency.notification_email,
+        "webhook_url": "",
+        "webhook_secret": "",
+        "memberships-TOTAL_FORMS": str(len(rows)),
+        "memberships-INITIAL_FORMS": str(sum(1 for row in rows if row.get("id"))),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"memberships-{i}-{key}"] = value
+    return data

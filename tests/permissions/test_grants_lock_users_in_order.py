@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from accounts import account_requests
 from permissions.models import Membership, Role
+from tests.permissions.access_admins import agency_page_form
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,29 +26,13 @@ HOLD = 2.5  # seconds the other change holds the first user before it takes the 
 
 
 def _agency_page(agency, users) -> dict:
+    """The agency's page as it stands, with a leader role given to each of ``users``."""
     rows = [
         {"id": str(m.pk), "agency": str(agency.pk), "user": str(m.user_id), "role": m.role}
         for m in Membership.objects.filter(agency=agency).order_by("pk")
     ]
-    initial = len(rows)
     rows += [{"agency": str(agency.pk), "user": str(user.pk), "role": Role.LEADER} for user in users]
-    data = {
-        "name": agency.name,
-        "kind": agency.kind,
-        "group": str(agency.group_id),
-        "municipality": agency.municipality,
-        "notification_email": agency.notification_email,
-        "webhook_url": "",
-        "webhook_secret": "",
-        "memberships-TOTAL_FORMS": str(len(rows)),
-        "memberships-INITIAL_FORMS": str(initial),
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
-    }
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"memberships-{i}-{key}"] = value
-    return data
+    return agency_page_form(agency, rows)
 
 
 def test_a_page_giving_two_users_roles_waits_for_a_change_locking_them_in_id_order(

@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts import sessions
 from accounts.models import ExternalIdentity, GroupMapping
 from permissions.models import Membership, Role, RoleRequest
-from tests.permissions.access_admins import signed_in
+from tests.permissions.access_admins import agency_page_form, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -119,33 +119,13 @@ def test_a_role_elsewhere_is_not_taken_away(operator, users):
     assert Membership.objects.filter(pk=theirs.pk).exists()
 
 
-def _agency_page_data(agency, rows):
-    data = {
-        "name": agency.name,
-        "kind": agency.kind,
-        "group": str(agency.group_id),
-        "municipality": agency.municipality,
-        "notification_email": agency.notification_email,
-        "webhook_url": "",
-        "webhook_secret": "",
-        "memberships-TOTAL_FORMS": str(len(rows)),
-        "memberships-INITIAL_FORMS": str(sum(1 for row in rows if row.get("id"))),
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
-    }
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"memberships-{i}-{key}"] = value
-    return data
-
-
 def test_the_agency_page_gives_the_operator_no_role_there(operator, agencies):
     agency = agencies["health"]
     existing = [
         {"id": str(m.pk), "agency": str(agency.pk), "user": str(m.user_id), "role": m.role}
         for m in Membership.objects.filter(agency=agency)
     ]
-    data = _agency_page_data(
+    data = agency_page_form(
         agency, [*existing, {"agency": str(agency.pk), "user": str(operator.pk), "role": Role.COORDINATOR}]
     )
     answer = signed_in(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
@@ -164,7 +144,7 @@ def test_the_agency_page_takes_no_role_away_without_the_agency_s_access_administ
     before = Membership.objects.filter(agency=agency).count()
     assert before
     answer = signed_in(operator).post(
-        reverse("admin:permissions_agency_change", args=[agency.pk]), _agency_page_data(agency, rows)
+        reverse("admin:permissions_agency_change", args=[agency.pk]), agency_page_form(agency, rows)
     )
     assert answer.status_code == 403  # not their agency's page to save (as above)
     assert Membership.objects.filter(agency=agency).count() == before
@@ -231,7 +211,7 @@ def test_the_agency_page_asks_for_roles_through_the_agency_s_access_administrato
         {"id": str(m.pk), "agency": str(agency.pk), "user": str(m.user_id), "role": m.role}
         for m in Membership.objects.filter(agency=agency)
     ]
-    data = _agency_page_data(
+    data = agency_page_form(
         agency, [*existing, {"agency": str(agency.pk), "user": str(users["nils"].pk), "role": Role.MEMBER}]
     )
     answer = signed_in(operator).post(reverse("admin:permissions_agency_change", args=[agency.pk]), data)
