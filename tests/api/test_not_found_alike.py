@@ -103,6 +103,9 @@ def test_a_case_the_reader_does_not_see_answers_after_the_statements_of_no_case(
 # 404 after three statements for a case that exists and after two for an id no case has.
 STANDING_ROUTES = [
     ("api", "get", "api-case-access-log", {}),
+    # h-attack27: the retention answer read the case's row first too.
+    ("api", "get", "api-case-retention", {}),
+    ("web", "get", "case-retention", {}),
     ("api", "get", "api-person-access-report", {}),
     ("api", "post", "api-case-erasure", {"data": {"reason": "The person asked for it."}, "format": "json"}),
     ("api", "post", "api-case-archive-export", {}),
@@ -163,3 +166,34 @@ def test_a_message_to_a_case_the_sender_does_not_see_answers_after_the_statement
         found.append(statements(client, "post", reverse("api-messages"), {"data": body, "format": "json"}))
     assert found[1][0] == found[2][0] == 404
     assert found[1][1] == found[2][1]
+
+
+@pytest.fixture
+def outsiders(agencies):
+    """An auditor and a coordinator of agencies that take no part in the branch's cases: roles
+    whose every answer about a case rests on their standing in it, read only for a case that is
+    there when the case's row is read first."""
+    from django.contrib.auth import get_user_model
+
+    from permissions.models import Membership, Role
+
+    made = {}
+    for username, kind, role in (
+        ("revisor-utenfor", "municipality", Role.AUDITOR),
+        ("koordinator-utenfor", "prison", Role.COORDINATOR),
+    ):
+        user = get_user_model().objects.create_user(username)
+        Membership.objects.create(user=user, agency=agencies[kind], role=role)
+        made[username] = user
+    return made
+
+
+@pytest.mark.parametrize("username", ["revisor-utenfor", "koordinator-utenfor"])
+def test_a_case_an_outside_auditor_or_coordinator_has_no_part_in_answers_after_the_statements_of_no_case(
+    branch, outsiders, username
+):
+    """``GET /api/v1/cases/{id}/retention/`` and the retention page read the case's row and then
+    asked whether the reader coordinates or audits it: for an auditor or coordinator of an agency
+    outside the case that was a statement more for a case that exists than for an id no case has
+    (h-attack27), so the time of the 404 told which case ids were there."""
+    assert differences(outsiders[username], STANDING_ROUTES, branch["yes"].pk, MISSING_CASE) == []
