@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import Forbidden, NotFound
-from core.ids import lookup_id
 from permissions import rules
 from retention.models import (
     PERSON_WIDE_REMOVALS,
