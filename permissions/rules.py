@@ -694,6 +694,16 @@ def sees_case_of_row(user_id, case: str = "case_id") -> Exists:
     return Exists(_participating_memberships(user_id, OuterRef(OuterRef(case)), CASE_ROLES))
 
 
+def stands_in_case_of_row(user_id, case: str = "case_id") -> Exists:
+    """``sees_case_of_row`` for the rows whose every answer but a 404 rests on a role standing
+    in their case, a case role or an auditor's (``StandingRead.stands``): an emergency opening
+    reviewed or ended, an erasure reviewed, a national id decided. Such a row of a case the
+    user has no part in is then no row at all, as an id no row has: until h-attack27 the row
+    was read, then the user's standing in its case, and an outside auditor's 404 came a
+    statement later for an opening or correction that was there."""
+    return Exists(_participating_memberships(user_id, OuterRef(OuterRef(case)), _ROLES_IN_CASE))
+
+
 def remember_standing(user, case, found) -> None:
     """Remember ``user``'s memberships (``_membership_rows``) and their ``case_access`` and
     ``_roles_in_case`` in ``case`` from ``found``: every membership of the user as

@@ -340,10 +340,20 @@ def _export_correction(actor, case: Case, exported: ArchiveExport | None, acting
     transaction.on_commit(queue.wake_workers)
 
 
+def _standing_first(rows, actor):
+    """The row of ``rows`` (one id: an erasure, a correction), when a role of ``actor`` stands
+    in its case (its auditors decide it): one of a case they have no part in is no row, found
+    by the same statement as an id no row has (docs/security.md "404 alike"; until h-attack27
+    an outside auditor's 404 came a statement later for a row that was there)."""
+    if getattr(actor, "is_authenticated", False):
+        rows = rows.filter(rules.stands_in_case_of_row(actor.pk))
+    return rows.first()
+
+
 def review_erasure(*, actor, erasure_id, note) -> ErasureRecord:
     """An auditor confirms an erasure on request was made on a ground that holds (or notes
     why not). Once per erasure."""
-    record = ErasureRecord.objects.select_related("case").filter(pk=lookup_id(erasure_id)).first()
+    record = _standing_first(ErasureRecord.objects.select_related("case").filter(pk=lookup_id(erasure_id)), actor)
     if record is None or not rules.can_review_retention(actor, record.case):
         raise NotFound("retention.erasure_not_found")
     note = _reason(note) if note else ""
@@ -508,8 +518,8 @@ def national_ids_to_review(actor) -> list[Correction]:
 def _national_id_to_decide(actor, correction_id, field: str, decision, note: str) -> tuple[Correction, str]:
     """The national-id correction ``actor`` decides (404 for anyone else), once the decision
     (``field``) is a boolean (400 naming it), and the note as stored."""
-    correction = (
-        Correction.objects.select_related("case").filter(pk=lookup_id(correction_id), field=NATIONAL_ID).first()
+    correction = _standing_first(
+        Correction.objects.select_related("case").filter(pk=lookup_id(correction_id), field=NATIONAL_ID), actor
     )
     if correction is None or not rules.can_review_national_id(actor, correction.case):
         raise NotFound("retention.correction_not_found")

@@ -103,6 +103,9 @@ def test_a_case_the_reader_does_not_see_answers_after_the_statements_of_no_case(
 # 404 after three statements for a case that exists and after two for an id no case has.
 STANDING_ROUTES = [
     ("api", "get", "api-case-access-log", {}),
+    # h-attack27: the retention answer read the case's row first too.
+    ("api", "get", "api-case-retention", {}),
+    ("web", "get", "case-retention", {}),
     ("api", "get", "api-person-access-report", {}),
     ("api", "post", "api-case-erasure", {"data": {"reason": "The person asked for it."}, "format": "json"}),
     ("api", "post", "api-case-archive-export", {}),
@@ -163,3 +166,115 @@ def test_a_message_to_a_case_the_sender_does_not_see_answers_after_the_statement
         found.append(statements(client, "post", reverse("api-messages"), {"data": body, "format": "json"}))
     assert found[1][0] == found[2][0] == 404
     assert found[1][1] == found[2][1]
+
+
+@pytest.fixture
+def outsiders(agencies):
+    """An auditor and a coordinator of agencies that take no part in the branch's cases: roles
+    whose every answer about a case rests on their standing in it, read only for a case that is
+    there when the case's row is read first."""
+    from django.contrib.auth import get_user_model
+
+    from permissions.models import Membership, Role
+
+    made = {}
+    for username, kind, role in (
+        ("revisor-utenfor", "municipality", Role.AUDITOR),
+        ("koordinator-utenfor", "prison", Role.COORDINATOR),
+        ("veileder-i-saken", "nav", Role.MEMBER),  # opens an emergency access in the case
+        ("boligkontakt-i-saken", "housing", Role.COORDINATOR),  # asks for a national id's correction
+    ):
+        user = get_user_model().objects.create_user(username)
+        Membership.objects.create(user=user, agency=agencies[kind], role=role)
+        made[username] = user
+    return made
+
+
+@pytest.mark.parametrize("username", ["revisor-utenfor", "koordinator-utenfor"])
+def test_a_case_an_outside_auditor_or_coordinator_has_no_part_in_answers_after_the_statements_of_no_case(
+    branch, outsiders, username
+):
+    """``GET /api/v1/cases/{id}/retention/`` and the retention page read the case's row and then
+    asked whether the reader coordinates or audits it: for an auditor or coordinator of an agency
+    outside the case that was a statement more for a case that exists than for an id no case has
+    (h-attack27), so the time of the 404 told which case ids were there."""
+    assert differences(outsiders[username], STANDING_ROUTES, branch["yes"].pk, MISSING_CASE) == []
+
+
+ROW_ROUTES = {
+    "break-glass": [
+        ("api", "post", "api-break-glass-review", {"data": {"note": ""}, "format": "json"}),
+        ("api", "post", "api-break-glass-end", {}),
+        ("web", "post", "break-glass-reviewed", {"data": {"note": ""}}),
+        ("web", "post", "break-glass-end", {}),
+    ],
+    "correction": [
+        ("api", "post", "api-national-id-review", {"data": {"approve": True}, "format": "json"}),
+        ("api", "post", "api-person-merge", {"data": {"merge": True}, "format": "json"}),
+        ("web", "post", "national-id-review", {"data": {"approve": "true"}}),
+        ("web", "post", "person-merge", {"data": {"merge": "true"}}),
+    ],
+    "erasure": [
+        ("api", "post", "api-erasure-review", {"data": {"note": ""}, "format": "json"}),
+        ("web", "post", "erasure-review", {"data": {"note": ""}}),
+    ],
+}
+
+
+def _row(kind: str, case, outsiders, agencies):
+    import datetime
+
+    from django.utils import timezone
+
+    from permissions.models import BreakGlass
+    from retention.models import Correction, ErasureRecord
+
+    now = timezone.now()
+    if kind == "break-glass":
+        return BreakGlass.objects.create(
+            case=case,
+            person_id=case.person_id,
+            user=outsiders["veileder-i-saken"],
+            agency=agencies["nav"],
+            category="health",
+            reason="Fare for liv: trenger opplysninger om helse nå",
+            opened_at=now,
+            expires_at=now + datetime.timedelta(hours=1),
+        )
+    if kind == "correction":
+        return Correction.objects.create(
+            case=case,
+            field="person.national_id",
+            category="identity",
+            old_value=case.person.national_id,
+            new_value="29822099635",
+            reason="Feil nummer i søknaden",
+            corrected_by=outsiders["boligkontakt-i-saken"],
+            agency=agencies["housing"],
+            corrected_at=now,
+            status="waiting",
+        )
+    return ErasureRecord.objects.create(
+        case=case,
+        trigger="request",
+        erased_at=now,
+        rule="default",
+        rule_category="identity",
+        keep_years=1,
+        legal_basis="personopplysningsloven",
+        access_log_until=now,
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(ROW_ROUTES))
+@pytest.mark.parametrize("username", ["revisor-utenfor", "koordinator-utenfor"])
+def test_a_row_of_a_case_an_outside_auditor_or_coordinator_has_no_part_in_answers_after_the_statements_of_no_row(
+    branch, outsiders, agencies, kind, username
+):
+    """An emergency opening reviewed or ended, a national id decided, an erasure reviewed: each
+    found its row, then read the reader's standing in its case and refused. For an auditor or
+    coordinator of an agency outside the case, that was a statement or two more for a row that
+    is there than for an id no row has (h-attack27): an outside auditor counted the municipality's
+    emergency openings, erasures and national-id corrections as they came, by their ids."""
+    row = _row(kind, branch["yes"], outsiders, agencies)
+    assert differences(outsiders[username], ROW_ROUTES[kind], row.pk, MISSING_CASE) == []

@@ -137,10 +137,20 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
     return grant
 
 
+def _found(grants, actor) -> BreakGlass | None:
+    """The opening of ``grants`` (one id), when a role of ``actor`` stands in its case: every
+    answer about it but a 404 rests on that (its opener works the case, its reviewers audit
+    it, its coordinator is told 403), so an opening of a case they have no part in is no row,
+    found by the same statement as an id no opening has (docs/security.md "404 alike")."""
+    if getattr(actor, "is_authenticated", False):
+        grants = grants.filter(rules.stands_in_case_of_row(actor.pk))
+    return grants.first()
+
+
 def review_break_glass(*, actor, grant_id, note: str = "") -> BreakGlass:
     """The auditor marks an opening reviewed (with an optional note); written to the access
     log. Only auditors of an agency that takes part in the case (others: 404); twice: 409."""
-    grant = BreakGlass.objects.filter(pk=lookup_id(grant_id)).first()
+    grant = _found(BreakGlass.objects.filter(pk=lookup_id(grant_id)), actor)
     if grant is None or not rules.can_review_break_glass(actor, grant):
         raise NotFound("break_glass.not_found")
     if not isinstance(note, str):
@@ -171,7 +181,7 @@ def end_break_glass(*, actor, grant_id) -> BreakGlass:
     it) or by an auditor who may review it (who found it not needed, or needed no longer).
     Written to the access log. Anyone else: 404, but 403 for one who sees the opening on the
     case (its coordinator); ended or expired already: 409."""
-    grant = BreakGlass.objects.select_related("case").filter(pk=lookup_id(grant_id)).first()
+    grant = _found(BreakGlass.objects.select_related("case").filter(pk=lookup_id(grant_id)), actor)
     if grant is None:
         raise NotFound("break_glass.not_found")
     if not rules.can_end_break_glass(actor, grant):
