@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, AccessLog, Membership, Role
-from workflows.services import record_consent, revoke_consent
 from tests.api.test_notes_api import notes_url, post_note
+from workflows.services import record_consent, revoke_consent
 
 pytestmark = pytest.mark.django_db
 
