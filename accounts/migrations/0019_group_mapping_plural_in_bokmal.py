@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0018_request_labels_in_bokmal'),
+        ("accounts", "0018_request_labels_in_bokmal"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='groupmapping',
-            options={'ordering': ['group', 'agency__name', 'role'], 'verbose_name': 'identity-provider group mapping', 'verbose_name_plural': 'identity-provider group mappings'},
+            name="groupmapping",
+            options={
+                "ordering": ["group", "agency__name", "role"],
+                "verbose_name": "identity-provider group mapping",
+                "verbose_name_plural": "identity-provider group mappings",
+            },
         ),
     ]
