@@ -30,6 +30,7 @@ class GroupMapping(models.Model):
 
     class Meta:
         verbose_name = _("identity-provider group mapping")
+        verbose_name_plural = _("identity-provider group mappings")
         ordering = ["group", "agency__name", "role"]
         constraints = [
             models.UniqueConstraint(fields=["group", "agency", "role"], name="unique_group_mapping"),

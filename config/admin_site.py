@@ -22,8 +22,6 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404
 from django.urls import path
-from django.utils.text import capfirst
-from django.utils.translation import gettext_lazy as _
 
 from core.clear_site_data import clears_site_data
 
@@ -64,24 +62,7 @@ class FiltersOnlyByItsFilters:
         return super().lookup_allowed(lookup, value, request)
 
 
-# The sign-in libraries' models whose names are not marked for translation there (django-axes'
-# are: config/library_locale). Shown on the index and in the menu under these.
-LIBRARY_MODEL_NAMES = {
-    ("knox", "AuthToken"): _("API tokens"),
-    ("otp_totp", "TOTPDevice"): _("authenticator apps"),
-}
-
-
 class AdminSite(admin.AdminSite):
-    def get_app_list(self, request, app_label=None):
-        app_list = super().get_app_list(request, app_label)
-        for app in app_list:
-            for model in app["models"]:
-                name = LIBRARY_MODEL_NAMES.get((app["app_label"], model["object_name"]))
-                if name is not None:
-                    model["name"] = capfirst(name)
-        return app_list
-
     def logout(self, request, extra_context=None):
         response = super().logout(request, extra_context)
         return clears_site_data(response) if request.method == "POST" else response

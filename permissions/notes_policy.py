@@ -14,7 +14,7 @@ category (the participants are no secret among participants) but never their tex
 file name or history.
 
 The callers have checked ``rules.can_view_case`` (404 otherwise). Consents are read fresh
-on every call.
+on every call, when an item's category needs them (``_Consents``).
 """
 
 from __future__ import annotations
@@ -88,14 +88,33 @@ def _row(user, case, decision, category, action, item, at=None):
     )
 
 
+class _Consents:
+    """The case's consents in force, read (``rules.active_consents``) the first time a
+    decision goes through them, then kept for the answer. ``rules.decide_category`` goes
+    through them only for a category the reader's standing does not open (its own service,
+    an open one, the coordinator's): a reader whose standing opens every category of the
+    items reads none (until 2026-12-07 they were read for every answer, and for the
+    timeline of every case with a corrected note)."""
+
+    def __init__(self, case):
+        self.case = case
+        self.rows: list | None = None
+
+    def __iter__(self):
+        if self.rows is None:
+            self.rows = rules.active_consents(self.case)
+        return iter(self.rows)
+
+
 class _Grounds:
-    """Decides the items of one answer for one user: the consents read once, the user's
-    break-glass openings read once and only if some item is masked without them."""
+    """Decides the items of one answer for one user: the consents read once and only if
+    some item's category is not open to the user's standing, the user's break-glass
+    openings read once and only if some item is masked without them."""
 
     def __init__(self, user, case):
         self.user, self.case = user, case
         self.access = rules.case_access(user, case)
-        self.consents = rules.active_consents(case) if self.access else ()
+        self.consents = _Consents(case)
         self.emergency: list | None = None
 
     def decide(self, category: str, author_agency_id: int | None) -> rules.Decision:

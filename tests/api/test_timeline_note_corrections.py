@@ -9,11 +9,15 @@ category of its "note added"), which the note's history keeps from them
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from permissions.models import Membership, Role
+from permissions import rules
+from permissions.models import ALL_CATEGORIES, AccessLog, Membership, Role
 from tests.api.test_notes_api import notes_url, post_note
+from workflows.services import record_consent, revoke_consent
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +93,74 @@ def test_a_note_moved_out_of_a_category_the_reader_may_not_read_does_not_name_it
         ("note_added", {"note": note["id"], "category": "economy"}),
         ("note_corrected", {"note": note["id"], "category": "coordination", "from_category": "economy"}),
     ]
+
+
+def _statements(client, url) -> tuple[object, str]:
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(url)
+    assert answer.status_code == 200
+    return answer, " ".join(query["sql"] for query in queries.captured_queries)
+
+
+def test_a_reader_whose_standing_opens_every_category_reads_no_consent_for_notes_or_timeline(
+    people, users, agencies, client_for, prison_case
+):
+    """A caseworker in every agency of the case (the coordinator's among them) sees every
+    category by their standing: no consent can change what they are shown, so none is read.
+    Until 2026-12-07 the notes and the timeline of a case with a corrected note read the
+    person's consents for them on every answer."""
+    reader = get_user_model().objects.create_user("alle-etater", password="x")
+    for kind in ("prison", "nav", "health", "housing"):
+        Membership.objects.create(user=reader, agency=agencies[kind], role=Role.MEMBER)
+    users[reader.username] = reader
+    access = rules.case_access(reader, prison_case)
+    assert all(rules.decide_category(access, category, ()) for category in ALL_CATEGORIES)
+    _corrected(people, prison_case)
+    restricted = post_note(people["nav"], prison_case, category="restricted").json()
+    assert restricted["category"] == "restricted"
+
+    api = client_for(reader.username)
+    timeline, sql = _statements(api, reverse("api-case-timeline", args=[prison_case.pk]))
+    kinds = [event["kind"] for event in timeline.json()["results"] if event["kind"].startswith("note_")]
+    assert kinds == ["note_added", "note_corrected", "note_corrected", "note_added"]
+    assert "permissions_consent" not in sql
+    notes, sql = _statements(api, notes_url(prison_case))
+    assert [note["visible"] for note in notes.json()["results"]] == [True, True]
+    assert "permissions_consent" not in sql
+    page = Client()
+    page.force_login(reader)
+    events, sql = _statements(page, reverse("case-section", args=[prison_case.pk, "events"]))
+    assert events.content.decode().count("Notat rettet") == 2
+    assert "permissions_consent" not in sql
+
+
+def test_a_consent_opens_a_masked_notes_corrections_in_the_timeline_and_list(
+    people, users, agencies, consent_basis, prison_case
+):
+    """The reader who needs the person's consent: the consents are read for them, and decide
+    as before (the note, its history and its corrections shown on the consent's grounds)."""
+    note = _corrected(people, prison_case)
+    health = people["health"]
+    assert _note_events(health, prison_case) == [("note_added", {"note": note["id"]})]
+    consent = record_consent(
+        actor=users["bolig-koord"],
+        case=prison_case.pk,
+        agency=agencies["health"].pk,
+        categories=["economy"],
+        purpose="Oppfølging av gjeld",
+        legal_basis=consent_basis,
+    )
+    shown, sql = _statements(health, notes_url(prison_case))
+    assert "permissions_consent" in sql
+    shown = shown.json()["results"][0]
+    assert (shown["visible"], shown["version"], len(shown["history"])) == (True, 3, 2)
+    row = AccessLog.objects.filter(user=users["helse-leser"], item="notes").latest("id")
+    assert (row.category, row.basis, row.consent_id) == ("economy", f"consent:{consent.pk}", consent.pk)
+    assert [kind for kind, _detail in _note_events(health, prison_case)] == [
+        "note_added",
+        "note_corrected",
+        "note_corrected",
+    ]
+    revoke_consent(actor=users["bolig-koord"], consent_id=consent.pk)
+    assert _note_events(health, prison_case) == [("note_added", {"note": note["id"]})]
+    assert health.get(notes_url(prison_case)).json()["results"][0]["visible"] is False
