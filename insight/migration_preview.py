@@ -21,7 +21,8 @@ from workflows.services.versions import HIDDEN_COMPLEMENTARY, HIDDEN_SMALL, Coun
 
 def preview_migration(*, actor, key: str, from_version, to_version=None) -> MigrationPlan:
     """``versions.migration_counts`` as it may be shown. Writes nothing."""
-    return _suppressed(versions.migration_counts(actor=actor, key=key, from_version=from_version, to_version=to_version))
+    counts = versions.migration_counts(actor=actor, key=key, from_version=from_version, to_version=to_version)
+    return _suppressed(counts)
 
 
 def _suppressed(plan: MigrationPlan) -> MigrationPlan:

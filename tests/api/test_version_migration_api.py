@@ -127,7 +127,7 @@ def test_a_new_version_cannot_open_a_value_already_recorded(client_for, users, a
     )
     (assess,) = open_tasks(recorded)
     services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
-    empty = services.start_case(
+    services.start_case(  # a second case, with no value recorded
         actor=users["helga"], process_key="health_then_nav", person=PERSON, participants=participants
     )
     opened = {"type": "string", "title": "Diagnose", "x-category": "coordination"}

@@ -264,7 +264,7 @@ def migration_counts(*, actor, key: str, from_version, to_version=None) -> Migra
     target_runtime, source_bundle = runtime_for(target), runtime_for(source).bundle
     candidates = _candidates(source)
     kinds = rows.participant_kinds(candidates.values("case_id"))
-    waiting: dict[tuple, set[int]] = {}
+    waiting: dict[tuple[str, str, str | None, tuple[str, ...]], set[int]] = {}
     problems: dict[tuple[str, str], set[int]] = {}
     total = movable = 0
     for instance in candidates:
@@ -284,8 +284,13 @@ def migration_counts(*, actor, key: str, from_version, to_version=None) -> Migra
         cases=Count(total),
         movable=Count(movable),
         refused=Count(total - movable),
-        waiting=[WaitingRow(*row, cases=Count(len(ids))) for row, ids in sorted(waiting.items(), key=_row_order)],
-        problems=[ProblemRow(*row, cases=Count(len(ids))) for row, ids in sorted(problems.items())],
+        waiting=[
+            WaitingRow(element_id, name, new_element_id, changed, Count(len(ids)))
+            for (element_id, name, new_element_id, changed), ids in sorted(waiting.items(), key=_row_order)
+        ],
+        problems=[
+            ProblemRow(element_id, reason, Count(len(ids))) for (element_id, reason), ids in sorted(problems.items())
+        ],
     )
 
 
