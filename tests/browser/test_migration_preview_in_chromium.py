@@ -25,7 +25,9 @@ def test_the_preview_counts_in_bokmal_and_passes_axe(as_user, live_server, agenc
     Membership.objects.create(user=worker, agency=agencies["nav"], role=Role.MEMBER)
     deploy(model())
     cases = [
-        services.start_case(actor=worker, process_key="versioned", person=PERSON, participants={"nav": agencies["nav"].pk})
+        services.start_case(
+            actor=worker, process_key="versioned", person=PERSON, participants={"nav": agencies["nav"].pk}
+        )
         for _ in range(7)
     ]
     complete(open_tasks(cases[0])[0])  # one waits on Task_b, six on Task_a
