@@ -939,7 +939,7 @@ class MigrationCountSerializer(serializers.Serializer):
         source="value", allow_null=True, help_text="the number of cases; null where it is hidden"
     )
     shown = serializers.SerializerMethodField(
-        help_text=f"the count as text, or 'under {SMALL}' (1 to {SMALL - 1} cases), or 'hidden' (so that such a "
+        help_text=f"the count as text, or 'fewer than {SMALL}' (1 to {SMALL - 1} cases), or 'hidden' (so that such a "
         "small count cannot be worked out from the numbers beside it)"
     )
 

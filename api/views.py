@@ -288,7 +288,7 @@ class VersionMigrationView(APIView):
         description=(
             "Preview, in counts: how many running cases of this version wait on each element and where they "
             "would wait in the target version, how many can move and how many each reason keeps back. No case "
-            f"is named: a count under {SMALL} is hidden (`count` null, `shown` 'under {SMALL}'), and so is a "
+            f"is named: a count under {SMALL} is hidden (`count` null, `shown` 'fewer than {SMALL}'), and so is a "
             "number that would let one be worked out from the numbers beside it (`shown` 'hidden'). "
             "`case` is refused (400): a process admin's model could send each case its own way by its data. "
             "Changes nothing."

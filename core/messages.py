@@ -177,7 +177,7 @@ MESSAGES: dict[str, str] = {
         "(moving one case with case stays)"
     ),
     # a number of cases in the migration preview that is hidden (``insight.migration_preview``)
-    "migration.count.small": gettext_noop("under %(limit)s"),
+    "migration.count.small": gettext_noop("fewer than %(limit)s"),
     "migration.count.complementary": gettext_noop("hidden"),
     # why a running case cannot move to another version (per element)
     "migration.reason.waiting-element-removed": gettext_noop(

@@ -85,9 +85,9 @@ def test_the_preview_names_no_case_nor_where_one_stands(people, agencies):
     rows = {row["element_id"]: row for row in body["waiting"]}
     assert set(rows) == {BRANCH[0], OTHER_BRANCH}
     for row in rows.values():
-        assert row["cases"] == {"count": None, "shown": "under 5"}
+        assert row["cases"] == {"count": None, "shown": "fewer than 5"}
     # How many run on the version the process page says as well; how many can move, not.
-    assert body["cases"]["count"] == 2 and body["movable"] == {"count": None, "shown": "under 5"}
+    assert body["cases"]["count"] == 2 and body["movable"] == {"count": None, "shown": "fewer than 5"}
     page = web(admin).get(_page())
     assert page.status_code == 200
     html = page.content.decode()
