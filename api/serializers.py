@@ -12,6 +12,7 @@ from api.exceptions import answer_text, answers_in_english, coded
 from api.field_errors import recode
 from core import public_ids
 from core.national_id import shown_masked
+from insight.privacy import SMALL
 from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
@@ -927,40 +928,54 @@ class MigrationInput(InputSerializer):
     )
 
 
+class MigrationPreviewInput(InputSerializer):
+    to_version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text="the version to move to (default: the latest)"
+    )
+
+
+class MigrationCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        source="value", allow_null=True, help_text="the number of cases; null where it is hidden"
+    )
+    shown = serializers.SerializerMethodField(
+        help_text=f"the count as text, or 'fewer than {SMALL}' (1 to {SMALL - 1} cases), or 'hidden' (so that such a "
+        "small count cannot be worked out from the numbers beside it)"
+    )
+
+    def get_shown(self, count) -> str:
+        if count.value is not None:
+            return str(count.value)
+        return answer_text(f"migration.count.{count.hidden}", {"limit": SMALL})
+
+
 class MigrationProblemSerializer(serializers.Serializer):
-    element_id = serializers.CharField(help_text="the element that keeps the case from moving ('' for the case)")
+    element_id = serializers.CharField(help_text="the element that keeps the cases from moving ('' for the case)")
     reason = serializers.CharField(help_text="a stable code: waiting-element-removed, finished-element-removed, ...")
     message = serializers.SerializerMethodField()
+    cases = MigrationCountSerializer(help_text="how many cases it keeps from moving")
 
     def get_message(self, problem) -> str:
         return answer_text(versions.reason_code(problem), {"element": problem.element_id})
 
 
-class TaskMappingSerializer(serializers.Serializer):
-    task_id = serializers.CharField(help_text="the engine's task id")
-    element_id = serializers.CharField()
+class MigrationWaitingSerializer(serializers.Serializer):
+    element_id = serializers.CharField(help_text="an element of this version that cases wait on")
     name = serializers.CharField()
-    state = serializers.CharField(help_text="READY (a person's), WAITING (a timer or message), STARTED, ERROR")
     new_element_id = serializers.CharField(allow_null=True, help_text="its element in the target version")
     changed = serializers.ListField(child=serializers.CharField(), help_text="attributes of the element that differ")
-
-
-class InstancePreviewSerializer(serializers.Serializer):
-    instance = serializers.IntegerField(source="instance_id")
-    case = serializers.SerializerMethodField()
-    possible = serializers.BooleanField()
-    waiting = TaskMappingSerializer(many=True)
-    problems = MigrationProblemSerializer(many=True)
-
-    def get_case(self, preview) -> dict:
-        return {"id": preview.case_id, "reference": preview.case_reference}
+    cases = MigrationCountSerializer(help_text="how many cases wait on it")
 
 
 class MigrationPlanSerializer(serializers.Serializer):
     key = serializers.CharField()
     from_version = serializers.IntegerField()
     to_version = serializers.IntegerField()
-    instances = InstancePreviewSerializer(many=True)
+    cases = MigrationCountSerializer(help_text="the running cases of this version (incidents included)")
+    movable = MigrationCountSerializer(help_text="of those, how many can move")
+    refused = MigrationCountSerializer(help_text="of those, how many cannot")
+    waiting = MigrationWaitingSerializer(many=True)
+    problems = MigrationProblemSerializer(many=True)
 
 
 class VersionMigrationSerializer(serializers.Serializer):

@@ -23,6 +23,8 @@ from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
 from core.errors import InvalidInput, field_error
+from insight import migration_preview
+from insight.privacy import SMALL
 from permissions.models import AccessLog, Agency, BreakGlass, Consent, LegalBasis
 from workflows import filters, selectors, services
 from workflows.case_lists import CASE_ANSWER_FIELDS, CaseListing
@@ -280,26 +282,28 @@ class VersionMigrationView(APIView):
     """Moving the running cases of one version to another (process admins)."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("to_version", int, description="the version to move to (default: the latest)"),
-            OpenApiParameter("case", int, description="only this case (default: every running case)"),
-        ],
+        parameters=[s.MigrationPreviewInput],
         responses={200: s.MigrationPlanSerializer, **_errors(400, 401, 403, 404)},
         tags=["process definitions"],
         description=(
-            "Preview: per running case of this version, which waiting task goes to which element of the "
-            "target version, and every reason it cannot move. Changes nothing."
+            "Preview, in counts: how many running cases of this version wait on each element and where they "
+            "would wait in the target version, how many can move and how many each reason keeps back. No case "
+            f"is named: a count under {SMALL} is hidden (`count` null, `shown` 'fewer than {SMALL}'), and so is a "
+            "number that would let one be worked out from the numbers beside it (`shown` 'hidden'). "
+            "`case` is refused (400): a process admin's model could send each case its own way by its data. "
+            "Changes nothing."
         ),
     )
     def get(self, request, key, version):
-        query = s.MigrationInput(data=request.query_params)
+        if "case" in request.query_params:
+            raise InvalidInput("migration.preview_one_case", errors=[field_error("case", "migration.preview_one_case")])
+        query = s.MigrationPreviewInput(data=request.query_params)
         query.is_valid(raise_exception=True)
-        plan = services.preview_migration(
+        plan = migration_preview.preview_migration(
             actor=request.user,
             key=key,
             from_version=version,
             to_version=query.validated_data.get("to_version"),
-            case_id=query.validated_data.get("case"),
         )
         return Response(s.MigrationPlanSerializer(plan).data)
 

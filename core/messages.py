@@ -172,6 +172,13 @@ MESSAGES: dict[str, str] = {
     ),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
     "migration.same_version": gettext_noop("the cases are on that version already"),
+    "migration.preview_one_case": gettext_noop(
+        "the preview counts the running cases of the version and shows none of them by itself: leave out case "
+        "(moving one case with case stays)"
+    ),
+    # a number of cases in the migration preview that is hidden (``insight.migration_preview``)
+    "migration.count.small": gettext_noop("fewer than %(limit)s"),
+    "migration.count.complementary": gettext_noop("hidden"),
     # why a running case cannot move to another version (per element)
     "migration.reason.waiting-element-removed": gettext_noop(
         "the case waits on %(element)s, which the new version does not have"

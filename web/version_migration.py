@@ -1,6 +1,7 @@
 """The process admin's page for moving running cases to another version of their process:
-the preview per case (``GET``) and the move of one case or of all (``POST``), through the
-same services as the API (``workflows.services.versions``)."""
+the preview in counts, no case named (``GET``, ``insight.migration_preview``), and the move
+of every case that can move, or of one case posted by its id (``POST``), through the same
+services as the API (``workflows.services.versions``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from bpmn import selectors
 from core.errors import InvalidInput
 from core.http_methods import allow
 from core.ids import parse_id
+from insight import migration_preview
+from insight.privacy import SMALL
 from web.pages import field_errors, translate
 from web.processes import admin_page
 from workflows import services
@@ -21,6 +24,12 @@ from workflows.services import versions
 
 def _problem_text(problem) -> str:
     return translate(versions.reason_code(problem), {"element": problem.element_id})
+
+
+def _shown(count: versions.Count) -> str:
+    if count.value is not None:
+        return str(count.value)
+    return translate(f"migration.count.{count.hidden}", {"limit": SMALL})
 
 
 @admin_page
@@ -55,13 +64,11 @@ def migrate_version(request, key, version):
     plan = None
     if to_version is not None and not errors:
         try:
-            plan = services.preview_migration(actor=request.user, key=key, from_version=version, to_version=to_version)
+            plan = migration_preview.preview_migration(
+                actor=request.user, key=key, from_version=version, to_version=to_version
+            )
         except InvalidInput as exc:
             errors = field_errors(exc.errors)
-    rows = [
-        {"preview": preview, "problems": [_problem_text(problem) for problem in preview.problems]}
-        for preview in (plan.instances if plan else [])
-    ]
     return render(
         request,
         "bpmn/migrate.html",
@@ -71,8 +78,12 @@ def migrate_version(request, key, version):
             "targets": targets,
             "to_version": to_version,
             "plan": plan,
-            "rows": rows,
-            "movable": sum(1 for row in rows if row["preview"].possible),
+            "counts": plan and {name: _shown(getattr(plan, name)) for name in ("cases", "movable", "refused")},
+            "waiting": [(row, _shown(row.cases)) for row in (plan.waiting if plan else [])],
+            "problems": [(_problem_text(row), _shown(row.cases)) for row in (plan.problems if plan else [])],
+            # Hidden is 1 to 4 or, as a complement, unknown: the button is offered unless none can move.
+            "movable": plan is not None and plan.movable.value != 0,
+            "small": SMALL,
             "errors": errors,
         },
     )

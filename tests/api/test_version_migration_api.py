@@ -30,29 +30,34 @@ def test_admin_previews_then_moves_every_case(client_for, running):
     assert preview.status_code == 200
     body = preview.json()
     assert (body["from_version"], body["to_version"]) == (1, 2)
-    (instance,) = body["instances"]
-    assert instance["case"] == {"id": running.pk, "reference": running.reference}
-    assert instance["possible"] is True and instance["problems"] == []
-    assert [(w["element_id"], w["new_element_id"]) for w in instance["waiting"]] == [("Task_a", "Task_a")]
+    assert running.reference not in preview.content.decode()
+    assert body["cases"] == {"count": 1, "shown": "1"} and body["problems"] == []
+    assert body["movable"]["count"] is None  # one of one: hidden, or the one case's standing is told
+    # One case of one waits there: "under 5" would say 1, so the count is hidden outright.
+    assert [(w["element_id"], w["new_element_id"], w["cases"]) for w in body["waiting"]] == [
+        ("Task_a", "Task_a", {"count": None, "shown": "hidden"})
+    ]
+    instance = running.instances.get()
 
     moved = client.post(URL, {}, format="json")
 
     assert moved.status_code == 200
-    assert moved.json()["migrated"] == [instance["instance"]] and moved.json()["actor"] == "ada"
-    assert ProcessInstance.objects.get(pk=instance["instance"]).definition.version == 2
+    assert moved.json()["migrated"] == [instance.pk] and moved.json()["actor"] == "ada"
+    assert ProcessInstance.objects.get(pk=instance.pk).definition.version == 2
     assert open_tasks(running)[0].name == "Assess the need"
 
 
 def test_refusals_name_the_element_and_the_reason(client_for, running, users):
     deploy(model(with_a=False))
     client = client_for("ada")
-    (instance,) = client.get(URL, {"to_version": 3}).json()["instances"]
-    assert instance["possible"] is False
-    assert instance["problems"] == [
+    body = client.get(URL, {"to_version": 3}).json()
+    assert body["movable"]["count"] is None and body["refused"]["count"] is None
+    assert body["problems"] == [
         {
             "element_id": "Task_a",
             "reason": "waiting-element-removed",
             "message": "the case waits on Task_a, which the new version does not have",
+            "cases": {"count": None, "shown": "hidden"},
         }
     ]
     record = client.post(URL, {"to_version": 3, "case": running.pk}, format="json").json()
@@ -63,8 +68,8 @@ def test_a_client_that_asks_for_bokmal_reads_the_refusals_in_bokmal(client_for, 
     deploy(model(with_a=False))
     client = client_for("ada")
     bokmal = {"HTTP_ACCEPT_LANGUAGE": "nb"}
-    (instance,) = client.get(URL, {"to_version": 3}, **bokmal).json()["instances"]
-    assert instance["problems"][0]["message"] == "saken venter på Task_a, som den nye versjonen ikke har"
+    (problem,) = client.get(URL, {"to_version": 3}, **bokmal).json()["problems"]
+    assert problem["message"] == "saken venter på Task_a, som den nye versjonen ikke har"
     record = client.post(URL, {"to_version": 3, "case": running.pk}, format="json", **bokmal).json()
     assert record["refused"][0]["problems"][0]["message"] == "saken venter på Task_a, som den nye versjonen ikke har"
 
@@ -94,6 +99,13 @@ def test_bad_input_is_400_naming_the_field(client_for, running, body):
     assert response.json()["errors"][0]["field"] in body
 
 
+@pytest.mark.parametrize("query", [{"case": 1}, {"case": "x"}, {"to_version": 2, "case": ""}])
+def test_the_preview_of_one_case_is_400_naming_case(client_for, running, query):
+    response = client_for("ada").get(URL, query)
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["case"]
+
+
 def test_unknown_version_is_404(client_for, running):
     assert client_for("ada").get("/api/v1/process-definitions/versioned/versions/7/migration/").status_code == 404
 
@@ -115,7 +127,7 @@ def test_a_new_version_cannot_open_a_value_already_recorded(client_for, users, a
     )
     (assess,) = open_tasks(recorded)
     services.complete_task(actor=users["helga"], task_id=assess.pk, data={"diagnosis": "F20.0"})
-    empty = services.start_case(
+    services.start_case(  # a second case, with no value recorded
         actor=users["helga"], process_key="health_then_nav", person=PERSON, participants=participants
     )
     opened = {"type": "string", "title": "Diagnose", "x-category": "coordination"}
@@ -127,12 +139,9 @@ def test_a_new_version_cannot_open_a_value_already_recorded(client_for, users, a
     url = "/api/v1/process-definitions/health_then_nav/versions/1/migration/"
     ada = client_for("ada")
 
-    plan = {row["case"]["id"]: row for row in ada.get(url).json()["instances"]}
-    for case in (recorded, empty):
-        assert plan[case.pk]["possible"] is False
-        assert [(p["element_id"], p["reason"]) for p in plan[case.pk]["problems"]] == [
-            ("diagnosis", "field-category-changed")
-        ]
+    plan = ada.get(url).json()
+    assert [(p["element_id"], p["reason"]) for p in plan["problems"]] == [("diagnosis", "field-category-changed")]
+    assert plan["cases"]["count"] == 2 and plan["movable"]["count"] in (0, None)
     answer = ada.post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="nb").json()
     assert answer["migrated"] == [] and len(answer["refused"]) == 2
     assert "datakategori" in answer["refused"][0]["problems"][0]["message"]

@@ -72,8 +72,8 @@ PAGES = {
     "insight-heatmap": [("leif", "/insight/heatmap/")],
     "process-export-forms": [("ada", PROCESS + "versions/1/export/forms/")],
 }
-# The migration page previews a plan over every running case of a version: not a paged
-# list, it grows with them by design (its owner's issue, not counted here).
+# The migration page counts every running case of a version, through the API's service:
+# its statements are counted at one case and at five in tests/api/test_migration_preview_counts.py.
 # An export is one figure of the insight page, computed as the page computes it (counted there).
 NOT_COUNTED = {"process-migrate", "insight-export"}
 WRITES = {

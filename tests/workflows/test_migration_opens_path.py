@@ -19,6 +19,7 @@ from tests.clients import api
 from tests.workflows.helpers import PERSON
 from workflows import services
 from workflows.models import ProcessInstance, Task
+from workflows.services import versions
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +43,8 @@ def test_a_new_version_cannot_show_the_branch_an_old_one_hid(branched_case, user
     opened = model().replace("needs_treatment == True", "urgent == True")
     assert opened != model()
     deploy(opened, HEALTH_FORM_V2)
-    plan = services.preview_migration(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
-    (preview,) = plan.instances
-    assert [(p.element_id, p.reason) for p in preview.problems] == [("Gateway_treatment", "path-opened")]
+    plan = versions.migration_counts(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
+    assert [(p.element_id, p.reason, p.cases.value) for p in plan.problems] == [("Gateway_treatment", "path-opened", 1)]
     record = services.migrate_instances(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
     assert record.migrated == [] and len(record.refused) == 1
     assert ProcessInstance.objects.get(case=branched_case).definition.version == 1

@@ -35,13 +35,12 @@ def test_preview_maps_each_waiting_task_and_changes_nothing(v1, users, agencies)
     state_before = instance.state
     deploy(model(a_name="Assess the need", with_c=True))
 
-    plan = versions.preview_migration(actor=users["ada"], key="versioned", from_version=1)
+    plan = versions.migration_counts(actor=users["ada"], key="versioned", from_version=1)
 
     assert (plan.from_version, plan.to_version) == (1, 2)
-    (preview,) = plan.instances
-    assert preview.possible and preview.case_reference == case.reference
-    (waiting,) = preview.waiting
-    assert (waiting.element_id, waiting.new_element_id, waiting.state) == ("Task_a", "Task_a", "READY")
+    assert (plan.cases, plan.movable, plan.refused) == (versions.Count(1), versions.Count(1), versions.Count(0))
+    (waiting,) = plan.waiting
+    assert (waiting.element_id, waiting.new_element_id, waiting.cases) == ("Task_a", "Task_a", versions.Count(1))
     assert "bpmn_name" in waiting.changed
     instance.refresh_from_db()
     assert instance.state == state_before and instance.definition_id == v1.pk
@@ -110,12 +109,12 @@ def test_a_case_waiting_on_a_removed_element_stays_and_says_why(v1, users, agenc
     states = {i.pk: i.state for i in (waiting_at_a.instances.get(), at_b.instances.get())}
     deploy(model(with_a=False))
 
-    plan = versions.preview_migration(actor=users["ada"], key="versioned", from_version=1)
-    reasons = {p.case_reference: [(x.element_id, x.reason) for x in p.problems] for p in plan.instances}
-    assert reasons == {
-        waiting_at_a.reference: [("Task_a", "waiting-element-removed")],
-        at_b.reference: [("Task_a", "finished-element-removed")],
-    }
+    plan = versions.migration_counts(actor=users["ada"], key="versioned", from_version=1)
+    assert [(p.element_id, p.reason, p.cases.value) for p in plan.problems] == [
+        ("Task_a", "finished-element-removed", 1),
+        ("Task_a", "waiting-element-removed", 1),
+    ]
+    assert (plan.movable.value, plan.refused.value) == (0, 2)
 
     record = versions.migrate_instances(actor=users["ada"], key="versioned", from_version=1)
 
@@ -165,7 +164,7 @@ def test_only_process_admins(v1, users, agencies):
     deploy(model(with_c=True))
     for name, refusal in (("nils", Forbidden), ("bjorn", Forbidden), ("aud", Forbidden), ("oscar", NotFound)):
         with pytest.raises(refusal):
-            versions.preview_migration(actor=users[name], key="versioned", from_version=1)
+            versions.migration_counts(actor=users[name], key="versioned", from_version=1)
         with pytest.raises(refusal):
             versions.migrate_instances(actor=users[name], key="versioned", from_version=1)
     assert not VersionMigration.objects.exists()

@@ -25,7 +25,7 @@ from workflows.services.messages import correlate_message
 from workflows.services.notes import add_note, correct_note, withdraw_note
 from workflows.services.participants import withdraw_agency
 from workflows.services.tasks import check_task_workable, claim_task, complete_task, reassign_task, unclaim_task
-from workflows.services.versions import migrate_instances, preview_migration
+from workflows.services.versions import migrate_instances
 
 __all__ = [
     "add_attachment",
@@ -43,7 +43,6 @@ __all__ = [
     "legal_basis_to_manage",
     "migrate_instances",
     "open_break_glass",
-    "preview_migration",
     "reassign_task",
     "record_consent",
     "retire_legal_basis",

@@ -1,7 +1,10 @@
 """Moving running cases to a new version of their process (a process admin's action).
 
-``preview_migration`` says, per running instance, which waiting task goes to which
-element of the target version and what keeps it from moving; ``migrate_instances`` moves
+``migration_counts`` says, per element the running instances wait on, how many wait there
+and where they would go in the target version, and per reason how many it keeps from
+moving: counts only, never a case (a model of the admin's making could route each case by
+a value of its data, and a preview per case would read it back), shown only with the small
+ones hidden (``insight.migration_preview``); ``migrate_instances`` moves
 one case or every case of a version in one audited action (``VersionMigration``): each
 instance is locked, moved with SpiffWorkflow's own diff and migration
 (``bpmn.engine.migration``), advanced, and its task rows, timer job and timeline brought
@@ -60,16 +63,17 @@ REASONS = (
 )
 
 
-def reason_code(problem: engine_migration.MigrationProblem) -> str:
+def reason_code(problem: engine_migration.MigrationProblem | ProblemRow) -> str:
     """The message code of a problem (``core.messages``; its param is ``element``)."""
     return f"migration.reason.{problem.reason}"
 
 
 @dataclass
 class InstancePreview:
+    """One instance's standing: for the move itself (``migrate_instances``), never shown."""
+
     instance_id: int
     case_id: int
-    case_reference: str
     from_version: int
     waiting: list[engine_migration.TaskMapping] = field(default_factory=list)
     problems: list[engine_migration.MigrationProblem] = field(default_factory=list)
@@ -79,12 +83,50 @@ class InstancePreview:
         return not self.problems
 
 
+# How a hidden count is marked: fewer than ``SMALL`` (1 to 4), or hidden so that such a
+# count cannot be worked out from the numbers beside it (``insight.privacy``'s "\u00d7").
+HIDDEN_SMALL = "small"
+HIDDEN_COMPLEMENTARY = "complementary"
+
+
+@dataclass(frozen=True)
+class Count:
+    """A number of cases as the preview shows it: ``value`` None where it is hidden."""
+
+    value: int | None
+    hidden: str = ""  # "", HIDDEN_SMALL or HIDDEN_COMPLEMENTARY
+
+
+@dataclass(frozen=True)
+class WaitingRow:
+    """The cases waiting on one element, and the element they would wait on in the target."""
+
+    element_id: str
+    name: str
+    new_element_id: str | None
+    changed: tuple[str, ...]
+    cases: Count
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """The cases one reason (at one element) keeps from moving."""
+
+    element_id: str
+    reason: str
+    cases: Count
+
+
 @dataclass
 class MigrationPlan:
     key: str
     from_version: int
     to_version: int
-    instances: list[InstancePreview]
+    cases: Count  # running on the source version (incidents included)
+    movable: Count
+    refused: Count
+    waiting: list[WaitingRow]
+    problems: list[ProblemRow]
 
 
 def _require_admin(actor) -> None:
@@ -115,18 +157,20 @@ def _versions(key: str, from_version, to_version) -> tuple[ProcessDefinition, Pr
 def _candidates(source: ProcessDefinition, case_id=None):
     instances = ProcessInstance.objects.filter(
         definition=source, status__in=(InstanceStatus.RUNNING, InstanceStatus.INCIDENT)
-    ).select_related("case")
+    )
     if case_id is not None:
         instances = instances.filter(case_id=parse_id(case_id) or 0)
     return instances.order_by("id")
 
 
-def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) -> InstancePreview:
+def _preview_one(
+    instance: ProcessInstance, workflow, source, target_runtime, participants: set[str] | None = None
+) -> InstancePreview:
+    """``participants``: the agency kinds of the case, when read already (else read here)."""
     result = engine_migration.preview(workflow, target_runtime.bundle)
     preview = InstancePreview(
         instance_id=instance.pk,
         case_id=instance.case_id,
-        case_reference=instance.case.reference,
         from_version=source.version,
         waiting=result.waiting,
         problems=list(result.problems),
@@ -143,13 +187,12 @@ def _preview_one(instance: ProcessInstance, workflow, source, target_runtime) ->
         engine_migration.MigrationProblem(element, PATH_OPENED_REASON)
         for element in _opened_paths(source_runtime, target_runtime)
     ]
-    participants = None
     for mapping in result.waiting:
         routed = _routed_in(target_runtime, mapping.new_element_id)
         if routed is None:
             continue
         if participants is None:
-            participants = rows.participant_agencies(instance.case_id)
+            participants = set(rows.participant_agencies(instance.case_id))
         if routed.get("agency_kind") not in participants:
             preview.problems.append(
                 engine_migration.MigrationProblem(mapping.new_element_id or "", NO_PARTICIPANT_REASON)
@@ -210,18 +253,50 @@ def _opened_fields(source_fields, target_fields) -> list[str]:
     )
 
 
-def preview_migration(*, actor, key: str, from_version, to_version=None, case_id=None) -> MigrationPlan:
-    """Per running instance of ``key`` version ``from_version`` (of one case, with
-    ``case_id``): its waiting tasks with their element in the target version (the latest
-    when ``to_version`` is None) and the reasons it cannot move. Writes nothing."""
+def migration_counts(*, actor, key: str, from_version, to_version=None) -> MigrationPlan:
+    """How many running instances of ``key`` version ``from_version`` wait on each element,
+    where those would go in the target version (the latest when ``to_version`` is None), and
+    how many each reason keeps from moving: counts of cases, never a case. Exact, so never
+    shown as they are: the preview (``insight.migration_preview.preview_migration``) hides
+    the small ones. Writes nothing."""
     _require_admin(actor)
     source, target = _versions(key, from_version, to_version)
     target_runtime, source_bundle = runtime_for(target), runtime_for(source).bundle
-    previews = []
-    for instance in _candidates(source, case_id):
+    candidates = _candidates(source)
+    kinds = rows.participant_kinds(candidates.values("case_id"))
+    waiting: dict[tuple[str, str, str | None, tuple[str, ...]], set[int]] = {}
+    problems: dict[tuple[str, str], set[int]] = {}
+    total = movable = 0
+    for instance in candidates:
         workflow = engine.load_workflow(source_bundle, instance.state)
-        previews.append(_preview_one(instance, workflow, source, target_runtime))
-    return MigrationPlan(key=key, from_version=source.version, to_version=target.version, instances=previews)
+        preview = _preview_one(instance, workflow, source, target_runtime, kinds.get(instance.case_id, set()))
+        total += 1
+        movable += preview.possible
+        for mapping in preview.waiting:
+            row = (mapping.element_id, mapping.name, mapping.new_element_id, mapping.changed)
+            waiting.setdefault(row, set()).add(instance.pk)
+        for problem in preview.problems:
+            problems.setdefault((problem.element_id, problem.reason), set()).add(instance.pk)
+    return MigrationPlan(
+        key=key,
+        from_version=source.version,
+        to_version=target.version,
+        cases=Count(total),
+        movable=Count(movable),
+        refused=Count(total - movable),
+        waiting=[
+            WaitingRow(element_id, name, new_element_id, changed, Count(len(ids)))
+            for (element_id, name, new_element_id, changed), ids in sorted(waiting.items(), key=_row_order)
+        ],
+        problems=[
+            ProblemRow(element_id, reason, Count(len(ids))) for (element_id, reason), ids in sorted(problems.items())
+        ],
+    )
+
+
+def _row_order(item) -> tuple:
+    (element_id, name, new_element_id, changed), _ids = item
+    return (element_id, new_element_id or "", changed, name)
 
 
 def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id=None) -> VersionMigration:

@@ -387,6 +387,15 @@ def participant_agencies(case_id: int) -> dict[str, Agency]:
     return _agencies_by_kind(_PARTICIPANTS.objects(case_id))
 
 
+def participant_kinds(cases) -> dict[int, set[str]]:
+    """The agency kinds (lanes) each of ``cases`` (a queryset of case ids) has a participant
+    for, in one statement however many cases there are."""
+    kinds: dict[int, set[str]] = {}
+    for case_id, kind in CaseParticipant.objects.filter(case_id__in=cases).order_by().values_list("case_id", "kind"):
+        kinds.setdefault(case_id, set()).add(kind)
+    return kinds
+
+
 def _agencies_by_kind(participants) -> dict[str, Agency]:
     return {participant.kind: participant.agency for participant in participants}
 

@@ -31,7 +31,7 @@ def client(users, name):
     return c
 
 
-def test_preview_lists_each_case_with_its_reason_in_bokmal(users, running):
+def test_preview_counts_the_cases_per_element_and_reason_in_bokmal(users, running):
     from tests.workflows.helpers import complete
 
     complete(open_tasks(running[1])[0])  # waits on Task_b now
@@ -39,9 +39,10 @@ def test_preview_lists_each_case_with_its_reason_in_bokmal(users, running):
     page = client(users, "ada").get(URL, HTTP_ACCEPT_LANGUAGE="nb")
     assert page.status_code == 200
     text = page.content.decode()
-    assert running[0].reference in text and running[1].reference in text
-    assert "Task_a" in text
-    assert 'data-possible="false"' in text
+    assert running[0].reference not in text and running[1].reference not in text
+    assert 'data-element="Task_a"' in text and 'data-element="Task_b"' in text
+    assert "saken venter på Task_a, som den nye versjonen ikke har" in text
+    assert '<dd data-count="cases">2</dd>' in text and "under 5" in text
 
 
 def test_admin_moves_one_case_then_all(users, running):
