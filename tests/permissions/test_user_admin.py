@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EnrolmentLink
 from permissions.models import Membership, Role
-from tests.permissions.access_admins import signed_in
+from tests.permissions.access_admins import signed_in, user_page_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -66,25 +66,6 @@ def figures_reader(django_user_model, agencies):
     return user
 
 
-def _change_form(user, **extra):
-    """What the user's change page posts, with ``extra`` (a tampered field) added; the dates
-    the page shows to a superuser too, so that without the refusal the form saves."""
-    joined = user.date_joined
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "is_active": "on",
-        "date_joined_0": joined.strftime("%Y-%m-%d"),
-        "date_joined_1": joined.strftime("%H:%M:%S"),
-        "last_login_0": "",
-        "last_login_1": "",
-    }
-    data.update(extra)
-    return data
-
-
 def _powers(user):
     user.refresh_from_db()
     return (user.is_superuser, user.is_staff, set(user.groups.all()), set(user.user_permissions.all()))
@@ -109,7 +90,7 @@ def test_a_user_administrator_gives_no_admin_power_to_a_user_of_their_agency(use
         tampered = {"user_permissions": [Permission.objects.get(codename="change_user").pk]}
     before = _powers(nils)
     answer = signed_in(user_admin).post(
-        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, **tampered)
+        reverse("admin:auth_user_change", args=[nils.pk]), user_page_form(nils, **tampered)
     )
     assert answer.status_code == 200 and POWERS in answer.content.decode()
     assert _powers(nils) == before
@@ -121,7 +102,7 @@ def test_a_user_administrator_still_changes_a_user_of_their_agency_in_the_histor
     page = signed_in(user_admin)
     shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
     assert 'name="last_name"' in shown and 'name="is_superuser"' not in shown and 'name="groups"' not in shown
-    answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, last_name="Nilsen-Berg"))
+    answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), user_page_form(nils, last_name="Nilsen-Berg"))
     assert answer.status_code == 302
     nils.refresh_from_db()
     assert nils.last_name == "Nilsen-Berg"
@@ -137,7 +118,7 @@ def test_a_user_administrator_raises_no_power_of_their_own(user_admin, tampered)
     before = _powers(user_admin)
     page = signed_in(user_admin)
     assert page.get(reverse("admin:auth_user_change", args=[user_admin.pk])).status_code == 200  # shown, read-only
-    answer = page.post(reverse("admin:auth_user_change", args=[user_admin.pk]), _change_form(user_admin, **tampered))
+    answer = page.post(reverse("admin:auth_user_change", args=[user_admin.pk]), user_page_form(user_admin, **tampered))
     assert answer.status_code == 403
     assert _powers(user_admin) == before
 
@@ -161,7 +142,7 @@ def test_a_superuser_still_gives_the_admin_s_powers(root, users):
     perm = Permission.objects.get(codename="view_incident")
     answer = signed_in(root).post(
         reverse("admin:auth_user_change", args=[nils.pk]),
-        _change_form(nils, is_staff="on", is_superuser="on", groups=[group.pk], user_permissions=[perm.pk]),
+        user_page_form(nils, is_staff="on", is_superuser="on", groups=[group.pk], user_permissions=[perm.pk]),
     )
     assert answer.status_code == 302, answer.content.decode()[:2000]
     assert _powers(nils) == (True, True, {group}, {perm})
@@ -312,7 +293,7 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
     nils = users["nils"]
     before = (nils.username, nils.email)
     page = signed_in(user_admin)
-    tampered = _change_form(nils, email="tilgang@example.org", username="nils-ny", last_name="Berg")
+    tampered = user_page_form(nils, email="tilgang@example.org", username="nils-ny", last_name="Berg")
     assert page.post(reverse("admin:auth_user_change", args=[nils.pk]), tampered).status_code == 302
     nils.refresh_from_db()
     assert (nils.username, nils.email) == before and nils.last_name == "Berg"
@@ -320,7 +301,7 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
     assert 'name="email"' not in shown and 'name="username"' not in shown
     # A superuser still corrects it.
     answer = signed_in(root).post(
-        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, email="nils@nav.example.org")
+        reverse("admin:auth_user_change", args=[nils.pk]), user_page_form(nils, email="nils@nav.example.org")
     )
     assert answer.status_code == 302
     nils.refresh_from_db()
