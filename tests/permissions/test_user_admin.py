@@ -14,8 +14,9 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EnrolmentLink
+from permissions import role_requests
 from permissions.models import Membership, Role
-from tests.permissions.access_admins import signed_in, user_page_form
+from tests.permissions.access_admins import make_access_admin, signed_in, user_page_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -289,14 +290,15 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
     """Until 2026-12-06 NAV's access administrator changed a caseworker's e-mail address alone,
     then asked for a password reset: the link came to the address they chose. Now the address
     (and the username) of a user holding a case role are read-only to anyone but a superuser:
-    posted anyway, they are not saved."""
+    posted anyway, the page says so and saves nothing (since 2026-12-07; the rest was saved)."""
     nils = users["nils"]
-    before = (nils.username, nils.email)
+    before = (nils.username, nils.email, nils.last_name)
     page = signed_in(user_admin)
     tampered = user_page_form(nils, email="tilgang@example.org", username="nils-ny", last_name="Berg")
-    assert page.post(reverse("admin:auth_user_change", args=[nils.pk]), tampered).status_code == 302
+    answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), tampered)
+    assert answer.status_code == 200 and STALE in answer.content.decode()
     nils.refresh_from_db()
-    assert (nils.username, nils.email) == before and nils.last_name == "Berg"
+    assert (nils.username, nils.email, nils.last_name) == before
     shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
     assert 'name="email"' not in shown and 'name="username"' not in shown
     # A superuser still corrects it.
@@ -306,3 +308,40 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
     assert answer.status_code == 302
     nils.refresh_from_db()
     assert nils.email == "nils@nav.example.org"
+
+
+STALE = "Ingenting ble lagret: åpne siden på nytt og prøv igjen."
+
+
+def test_a_user_s_page_opened_before_their_first_case_role_saves_nothing_after_it(django_user_model, agencies):
+    """Which of a user's fields the access administrator changes is decided when she saves, not
+    when she opened the page: the user given a first case role meanwhile (a colleague's
+    approval), the address and username her page still sends are a superuser's now. Until
+    2026-12-07 they were dropped without a word and the rest saved; now the page says so and
+    saves nothing."""
+    requester = make_access_admin(django_user_model, agencies["nav"], "tilgang-med-siden-oppe")
+    approver = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-godkjenner-imens")
+    page = signed_in(requester)
+    added = page.post(
+        reverse("admin:auth_user_add"),
+        {"username": "ny-med-siden-oppe", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    assert added.status_code == 302
+    newcomer = django_user_model.objects.get(username="ny-med-siden-oppe")
+    url = reverse("admin:auth_user_change", args=[newcomer.pk])
+    assert 'name="email"' in page.get(url).content.decode()  # hers to change, for now
+    asked = role_requests.request_role(actor=requester, user=newcomer, agency=agencies["nav"], role=Role.MEMBER)
+    role_requests.approve_role_request(actor=approver, request_id=asked.pk)
+    newcomer.refresh_from_db()
+    before = (newcomer.username, newcomer.email, newcomer.last_name)
+
+    answer = page.post(url, user_page_form(newcomer, email="tilgang@example.org", last_name="Etter-rollen"))
+    assert answer.status_code == 200 and STALE in answer.content.decode()
+    newcomer.refresh_from_db()
+    assert (newcomer.username, newcomer.email, newcomer.last_name) == before
+    # Opened again, the page sends neither, and saves.
+    assert 'name="email"' not in page.get(url).content.decode()
+    fresh = {k: v for k, v in user_page_form(newcomer, last_name="Etter-rollen").items() if k not in ("email", "username")}
+    assert page.post(url, fresh).status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.last_name == "Etter-rollen" and newcomer.email == before[1]
