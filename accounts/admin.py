@@ -365,6 +365,7 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
         ("last_used_at", titled(admin.DateFieldListFilter, _("last used at"))),
         ("confirmed", titled(admin.BooleanFieldListFilter, _("confirmed"))),
     ]
+    ordering = ["user__username", "pk"]  # the autocomplete pages the admin's queryset as it is
 
     @admin.display(description=_("user"), ordering="user__username")
     def owner(self, device):
@@ -428,6 +429,18 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
     @admin.display(description=_("failed tries in a row"))
     def failures(self, device):
         return device.throttling_failure_count
+
+    def get_queryset(self, request):
+        """The devices of the users the operator may manage (``rules.may_manage_user``), as
+        she deletes them: the list, its search, each device's pages (another's answer as a
+        device that does not exist) and the admin's autocomplete, which answers for any
+        relation to a device. Until 2026-12-07 any access administrator read every agency's
+        users' authenticator apps, their names and when they were last used, and found
+        users by their e-mail address through the search."""
+        queryset = super().get_queryset(request)
+        if rules.may_give_admin_powers(request.user):
+            return queryset
+        return queryset.filter(user__in=rules.users_managed_by(request.user, User.objects.all()))
 
     def has_add_permission(self, request):
         return False

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EnrolmentLink
-from permissions import role_requests
+from permissions import role_requests, rules
 from permissions.models import Membership, Role
 from tests.permissions.access_admins import make_access_admin, signed_in, user_page_form
 
@@ -345,3 +345,89 @@ def test_a_user_s_page_opened_before_their_first_case_role_saves_nothing_after_i
     assert page.post(url, fresh).status_code == 302
     newcomer.refresh_from_db()
     assert newcomer.last_name == "Etter-rollen" and newcomer.email == before[1]
+
+
+DEVICE = "Telefonen-til-en-NAV-leder"
+
+
+@pytest.fixture
+def nav_device(django_user_model, agencies):
+    """An authenticator app of a NAV user (the leader's figures: no case data)."""
+    owner = django_user_model.objects.create_user("nav-leder-med-app")
+    Membership.objects.create(user=owner, agency=agencies["nav"], role=Role.LEADER)
+    return TOTPDevice.objects.create(user=owner, name=DEVICE, confirmed=True)
+
+
+def _device_pages(page, device_id) -> list[tuple[int, str]]:
+    """What the device's own pages answer (its detail, history and deletion): status and where to."""
+    names = ("admin:otp_totp_totpdevice_change", "admin:otp_totp_totpdevice_history", "admin:otp_totp_totpdevice_delete")
+    answers = [page.get(reverse(name, args=[device_id])) for name in names]
+    return [(answer.status_code, answer.get("Location", "")) for answer in answers]
+
+
+def test_another_agency_s_access_administrator_reads_no_device_of_nav_s_users(django_user_model, agencies, nav_device):
+    """Until 2026-12-07 any access administrator read every agency's users' authenticator apps
+    (their names, whose, when used) on the device list, its search, each device's page and the
+    admin's autocomplete. Now she reads those of the users she may manage, as she deletes them."""
+    prison = signed_in(make_access_admin(django_user_model, agencies["prison"], "tilgang-i-fengselet"))
+    changelist = reverse("admin:otp_totp_totpdevice_changelist")
+    assert prison.get(changelist).status_code == 200
+    assert DEVICE not in prison.get(changelist).content.decode()
+    assert DEVICE not in prison.get(changelist, {"q": "nav-leder"}).content.decode()
+    # Each of its pages answers as for a device that does not exist.
+    assert _device_pages(prison, nav_device.pk) == _device_pages(prison, nav_device.pk + 1000)
+    assert DEVICE not in prison.get(reverse("admin:otp_totp_totpdevice_change", args=[nav_device.pk]), follow=True).content.decode()
+    # The admin's autocomplete answers for any relation to a device, with the user's name to search.
+    for term in ("", "nav-leder"):
+        found = prison.get(
+            reverse("admin:autocomplete"),
+            {"app_label": "accounts", "model_name": "accountrequest", "field_name": "device", "term": term},
+        )
+        assert found.status_code == 200 and DEVICE not in found.content.decode()
+
+    # NAV's access administrator still reads, and deletes, her agency's users' devices.
+    nav = signed_in(make_access_admin(django_user_model, agencies["nav"], "tilgang-i-nav-med-app"))
+    assert DEVICE in nav.get(changelist).content.decode()
+    assert DEVICE in nav.get(reverse("admin:otp_totp_totpdevice_change", args=[nav_device.pk])).content.decode()
+    found = nav.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "accounts", "model_name": "accountrequest", "field_name": "device", "term": "nav-leder"},
+    )
+    assert DEVICE in found.content.decode()
+
+
+def test_the_devices_listed_are_of_the_users_she_may_manage(django_user_model, agencies, root):
+    """The device list's filter (``rules.users_managed_by``) and the rule its deletion asks
+    (``rules.may_manage_user``) agree, user by user: her agency's, another's, both, an operator,
+    herself, a user she added with no role yet and one another added."""
+    admin_user = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-ser-apper")
+    other_admin = make_access_admin(django_user_model, agencies["prison"], "tilgang-i-fengselet-2")
+    cast = {
+        "hers": [(agencies["nav"], Role.MEMBER)],
+        "leader": [(agencies["nav"], Role.LEADER)],
+        "prison": [(agencies["prison"], Role.MEMBER)],
+        "both": [(agencies["nav"], Role.MEMBER), (agencies["prison"], Role.MEMBER)],
+        "beyond": [(agencies["nav"], Role.PROCESS_ADMIN)],
+        "none-added-by-other": [],
+    }
+    for name, roles in cast.items():
+        user = django_user_model.objects.create_user(f"app-{name}")
+        for agency, role in roles:
+            Membership.objects.create(user=user, agency=agency, role=role)
+    signed_in(admin_user).post(
+        reverse("admin:auth_user_add"),
+        {"username": "app-none-added-by-her", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    signed_in(other_admin).post(
+        reverse("admin:auth_user_add"),
+        {"username": "app-none-added", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    everyone = list(django_user_model.objects.all())
+    for user in everyone:
+        TOTPDevice.objects.create(user=user, name=f"app-til-{user.username}", confirmed=True)
+    for actor in (admin_user, other_admin, root):
+        page = signed_in(actor).get(reverse("admin:otp_totp_totpdevice_changelist"), {"all": ""}).content.decode()
+        listed = {user.username for user in everyone if f">app-til-{user.username}<" in page}
+        assert listed == {user.username for user in everyone if rules.may_manage_user(actor, user)}, actor
+    assert "app-hers" in {u.username for u in everyone if rules.may_manage_user(admin_user, u)}
+    assert "app-none-added-by-her" in {u.username for u in everyone if rules.may_manage_user(admin_user, u)}
