@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import device_cookies, enrolment, sessions, tokens
-from accounts.models import AccountRequest, AccountRequestKind, ExternalIdentity
+from accounts.models import AccountRequest, AccountRequestKind
 from permissions import role_requests, rules
 from permissions.models import RequestStatus
 from permissions.second_person import RequestRefused, record_decision, take_pending
@@ -121,14 +121,13 @@ def end_credentials(user_id: int, *, by) -> str:
     link that sets the password, and who set it last is recorded nowhere reliable either (until
     2026-12-07 the requester's own address outlived the approval, and once the user had a
     password again the reset mailed her a link). A caseworker's address is then a superuser's
-    to set (``accounts.admin.UserAdmin.get_readonly_fields``). A single sign-on user's is the
-    provider's, copied at each sign-in, and no reset is mailed to a user without a password:
-    kept."""
+    to set (``accounts.admin.UserAdmin.get_readonly_fields``); a single sign-on user's is
+    copied from the provider again at their next sign-in."""
     user = get_user_model().objects.select_for_update().get(pk=user_id)
     if user.has_usable_password():
         user.set_unusable_password()
         user.save(update_fields=["password"])  # a password change (``accounts.signals``)
-    if user.email and not ExternalIdentity.objects.filter(user_id=user_id).exists():
+    if user.email:
         user.email = ""
         user.save(update_fields=["email"])
     TOTPDevice.objects.filter(user_id=user_id).delete()

@@ -176,15 +176,3 @@ def test_the_requester_s_address_got_a_reset_link_before_the_role(django_user_mo
     password is mailed there."""
     user = django_user_model.objects.create_user("har-adresse", password=CHOSEN, email=HERS)
     assert [sent.to for sent in _reset_mails_to(user.email)] == [[HERS]]
-
-
-def test_a_single_sign_on_user_keeps_the_address_the_provider_gave(django_user_model, agencies, second_admin):
-    """Its provider sets it at every sign-in, and no reset link is mailed to a user without a
-    password: nothing to end."""
-    sso = django_user_model.objects.create_user("sso-med-adresse", email="sso@nav.example.org")
-    ExternalIdentity.objects.create(user=sso, issuer="https://idp.example.org", subject="def-456")
-    requester = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-ba-for-sso")
-    asked = role_requests.request_role(actor=requester, user=sso, agency=agencies["nav"], role=Role.MEMBER)
-    role_requests.approve_role_request(actor=second_admin, request_id=asked.pk)
-    sso.refresh_from_db()
-    assert sso.email == "sso@nav.example.org"
