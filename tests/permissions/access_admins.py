@@ -44,10 +44,10 @@ def agency_page_form(agency, rows: list[dict]) -> dict:
     return data
 
 
-def user_page_form(user, **extra) -> dict:
+def user_page_form(user, read_only=(), **extra) -> dict:
     """What a user's change page in the admin posts, with ``extra`` (a field changed or
     tampered with) added; the dates the page shows to a superuser too, so that without a
-    refusal the form saves."""
+    refusal the form saves. ``read_only``: fields the page shows as text, so never sends."""
     joined = user.date_joined
     data = {
         "username": user.username,
@@ -61,4 +61,4 @@ def user_page_form(user, **extra) -> dict:
         "last_login_1": "",
     }
     data.update(extra)
-    return data
+    return {name: value for name, value in data.items() if name not in read_only}
