@@ -317,6 +317,12 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
 STALE = "Ingenting ble lagret: åpne siden på nytt og prøv igjen."
 
 
+def _add_user(page, username):
+    """The admin's add page, posted: a user with a password and no role, added by the page's user."""
+    form = {"username": username, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    return page.post(reverse("admin:auth_user_add"), form)
+
+
 def test_a_user_s_page_opened_before_their_first_case_role_saves_nothing_after_it(django_user_model, agencies):
     """Which of a user's fields the access administrator changes is decided when she saves, not
     when she opened the page: the user given a first case role meanwhile (a colleague's
@@ -326,11 +332,7 @@ def test_a_user_s_page_opened_before_their_first_case_role_saves_nothing_after_i
     requester = make_access_admin(django_user_model, agencies["nav"], "tilgang-med-siden-oppe")
     approver = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-godkjenner-imens")
     page = signed_in(requester)
-    added = page.post(
-        reverse("admin:auth_user_add"),
-        {"username": "ny-med-siden-oppe", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
-    )
-    assert added.status_code == 302
+    assert _add_user(page, "ny-med-siden-oppe").status_code == 302
     newcomer = django_user_model.objects.get(username="ny-med-siden-oppe")
     url = reverse("admin:auth_user_change", args=[newcomer.pk])
     assert 'name="email"' in page.get(url).content.decode()  # hers to change, for now
@@ -364,8 +366,8 @@ def nav_device(django_user_model, agencies):
 
 def _device_pages(page, device_id) -> list[tuple[int, str]]:
     """What the device's own pages answer (its detail, history and deletion): status and where to."""
-    names = ("admin:otp_totp_totpdevice_change", "admin:otp_totp_totpdevice_history", "admin:otp_totp_totpdevice_delete")
-    answers = [page.get(reverse(name, args=[device_id])) for name in names]
+    names = ("change", "history", "delete")
+    answers = [page.get(reverse(f"admin:otp_totp_totpdevice_{name}", args=[device_id])) for name in names]
     return [(answer.status_code, answer.get("Location", "")) for answer in answers]
 
 
@@ -380,7 +382,8 @@ def test_another_agency_s_access_administrator_reads_no_device_of_nav_s_users(dj
     assert DEVICE not in prison.get(changelist, {"q": "nav-leder"}).content.decode()
     # Each of its pages answers as for a device that does not exist.
     assert _device_pages(prison, nav_device.pk) == _device_pages(prison, nav_device.pk + 1000)
-    assert DEVICE not in prison.get(reverse("admin:otp_totp_totpdevice_change", args=[nav_device.pk]), follow=True).content.decode()
+    shown = prison.get(reverse("admin:otp_totp_totpdevice_change", args=[nav_device.pk]), follow=True)
+    assert DEVICE not in shown.content.decode()
     # The admin's autocomplete answers for any relation to a device, with the user's name to search.
     for term in ("", "nav-leder"):
         found = prison.get(
@@ -418,14 +421,8 @@ def test_the_devices_listed_are_of_the_users_she_may_manage(django_user_model, a
         user = django_user_model.objects.create_user(f"app-{name}")
         for agency, role in roles:
             Membership.objects.create(user=user, agency=agency, role=role)
-    signed_in(admin_user).post(
-        reverse("admin:auth_user_add"),
-        {"username": "app-none-added-by-her", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
-    )
-    signed_in(other_admin).post(
-        reverse("admin:auth_user_add"),
-        {"username": "app-none-added", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
-    )
+    assert _add_user(signed_in(admin_user), "app-none-added-by-her").status_code == 302
+    assert _add_user(signed_in(other_admin), "app-none-added").status_code == 302
     everyone = list(django_user_model.objects.all())
     for user in everyone:
         TOTPDevice.objects.create(user=user, name=f"app-til-{user.username}", confirmed=True)
