@@ -107,21 +107,29 @@ def refuse_account_request(*, actor, request_id: int) -> AccountRequest:
 
 def end_credentials(user_id: int, *, by) -> str:
     """The credentials of ``user_id`` that someone other than the user may know, ended (in the
-    caller's transaction): the password made unusable, every TOTP device and enrolment link
-    deleted, every session, API token and device cookie ended. Returns the address of a new
-    enrolment link, for ``by`` alone. Called when a user's first role opening case data is
-    approved (``permissions.role_requests.first_case_role_given``): until then whoever manages
-    the account set all of these alone.
+    caller's transaction): the password made unusable, the e-mail address emptied, every TOTP
+    device and enrolment link deleted, every session, API token and device cookie ended.
+    Returns the address of a new enrolment link, for ``by`` alone. Called when a user's first
+    role opening case data is approved (``permissions.role_requests.first_case_role_given``):
+    until then whoever manages the account set all of these alone.
 
     The password goes whoever set it: whether the user changed it after an administrator last
     set it is recorded nowhere reliable (the user's own change page, ``manage.py
     changepassword`` and a shell leave no trace). A single sign-on user has none to lose and
     signs in as before; anyone else is given one as any caseworker is (an account change
-    request, or a superuser)."""
+    request, or a superuser). The address goes the same way: the password reset mails it a
+    link that sets the password, and who set it last is recorded nowhere reliable either (until
+    2026-12-07 the requester's own address outlived the approval, and once the user had a
+    password again the reset mailed her a link). A caseworker's address is then a superuser's
+    to set (``accounts.admin.UserAdmin.get_readonly_fields``); a single sign-on user's is
+    copied from the provider again at their next sign-in."""
     user = get_user_model().objects.select_for_update().get(pk=user_id)
     if user.has_usable_password():
         user.set_unusable_password()
         user.save(update_fields=["password"])  # a password change (``accounts.signals``)
+    if user.email:
+        user.email = ""
+        user.save(update_fields=["email"])
     TOTPDevice.objects.filter(user_id=user_id).delete()
     sessions.end_sessions_of(user)
     tokens.revoke_all(user)

@@ -117,13 +117,25 @@ USER_ADMIN_REFUSED = {
         "Only a superuser, or the access administrator of every agency the user has a role in, "
         "makes a link to set up two-factor sign-in for this user. No link was made."
     ),
+    "case_role": _(
+        "The e-mail address and username of a user holding a role that opens case data are changed "
+        "by a superuser only (the user may have been given such a role after this page was opened). "
+        "Nothing was saved: open the page again and try again."
+    ),
 }
+
+
+# A user's fields that are a superuser's to change once the user holds a role opening case
+# data (``UserAdmin.get_readonly_fields``): the address the password reset mails, the name it goes with.
+CASE_ROLE_USER_FIELDS = ("username", "email")
 
 
 class UserChangeForm(auth_forms.UserChangeForm):
     """Django's, with the admin's powers (``rules.ADMIN_POWER_FIELDS``) a superuser's alone:
     for anyone else they are read-only on the page, and a request that sends one anyway is the
-    form's error, nothing saved."""
+    form's error, nothing saved. So is a request that sends a field the page now shows
+    read-only (``CASE_ROLE_USER_FIELDS``): the page was opened before the user's first case
+    role (or the request was made by hand); its other fields are not saved either."""
 
     actor = None  # the admin sets the requesting user on the class it makes per request
 
@@ -132,6 +144,8 @@ class UserChangeForm(auth_forms.UserChangeForm):
         sent = any(name in self.data for name in rules.ADMIN_POWER_FIELDS)
         if sent and not rules.may_give_admin_powers(self.actor):
             raise ValidationError(USER_ADMIN_REFUSED["powers"], code="user_admin.powers")
+        if any(name in self.data and name not in self.fields for name in CASE_ROLE_USER_FIELDS):
+            raise ValidationError(USER_ADMIN_REFUSED["case_role"], code="user_admin.case_role")
         return cleaned
 
 
@@ -167,8 +181,23 @@ class UserAdmin(auth_admin.UserAdmin):
         # anyone but a superuser, the password reset mailed the new address a link to the
         # account. A field read-only is left out of the form: one posted anyway is not saved.
         if rules.account_change_needs_second_person(request.user, obj):
-            readonly += ("username", "email")
+            readonly += CASE_ROLE_USER_FIELDS
         return readonly
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A user's page saved with the user's row locked (``account_requests.lock_users``) from
+        before it is read to the commit: which fields the operator may change, and the values
+        the save writes back (every field of the row, the password hash among them), are read
+        under the lock the approval of a first case role takes before it ends the user's
+        credentials. Until 2026-12-07 they were read without: the approval ended the password
+        and the address between the page's read and its save, and the save wrote back the
+        password and the address the access administrator had set (the fields, decided before
+        the role, open to her)."""
+        if object_id is None or request.method != "POST":
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        with transaction.atomic():
+            account_requests.lock_users(_user_ids(object_id))
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
@@ -247,6 +276,14 @@ class UserAdmin(auth_admin.UserAdmin):
             return HttpResponseRedirect(reverse("admin:accounts_accountrequest_changelist"))
         links = [(user, enrolment.issue(user, by=request.user)) for user in now]
         return enrolment_links_page(self, request, links)
+
+
+def _user_ids(object_id) -> list[int]:
+    """The id a user's admin page names, if it is one (else the page answers a missing user)."""
+    try:
+        return [int(unquote(object_id))]
+    except (TypeError, ValueError):
+        return []
 
 
 ACCOUNT_REQUESTED = _(
@@ -328,6 +365,7 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
         ("last_used_at", titled(admin.DateFieldListFilter, _("last used at"))),
         ("confirmed", titled(admin.BooleanFieldListFilter, _("confirmed"))),
     ]
+    ordering = ["user__username", "pk"]  # the autocomplete pages the admin's queryset as it is
 
     @admin.display(description=_("user"), ordering="user__username")
     def owner(self, device):
@@ -391,6 +429,18 @@ class TOTPDeviceAdmin(LibraryTOTPDeviceAdmin):
     @admin.display(description=_("failed tries in a row"))
     def failures(self, device):
         return device.throttling_failure_count
+
+    def get_queryset(self, request):
+        """The devices of the users the operator may manage (``rules.may_manage_user``), as
+        she deletes them: the list, its search, each device's pages (another's answer as a
+        device that does not exist) and the admin's autocomplete, which answers for any
+        relation to a device. Until 2026-12-07 any access administrator read every agency's
+        users' authenticator apps, their names and when they were last used, and found
+        users by their e-mail address through the search."""
+        queryset = super().get_queryset(request)
+        if rules.may_give_admin_powers(request.user):
+            return queryset
+        return queryset.filter(user__in=rules.users_managed_by(request.user, User.objects.all()))
 
     def has_add_permission(self, request):
         return False

@@ -386,13 +386,14 @@ class MembershipAdmin(RoleGrantAdmin):
 
 
 FIRST_CASE_ROLE_NOTE = _(
-    "First role opening case data (role request %(id)s): password made unusable, "
-    "two-factor devices, enrolment links, sessions and API keys ended; a new "
+    "First role opening case data (role request %(id)s): password made unusable, e-mail address "
+    "emptied, two-factor devices, enrolment links, sessions and API keys ended; a new "
     "enrolment link shown to %(approver)s."
 )
 FIRST_CASE_ROLE_GIVEN_NOTE = _(
-    "First role opening case data (given at once): password made unusable, two-factor devices, "
-    "enrolment links, sessions and API keys ended; a new enrolment link shown to %(approver)s."
+    "First role opening case data (given at once): password made unusable, e-mail address emptied, "
+    "two-factor devices, enrolment links, sessions and API keys ended; a new enrolment link shown to "
+    "%(approver)s."
 )
 
 

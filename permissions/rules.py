@@ -1384,6 +1384,37 @@ def may_manage_user(actor, target) -> bool:
     return _added_by(actor, target)
 
 
+def users_managed_by(actor, users):
+    """``users`` (a queryset of users) narrowed to those ``actor`` may manage: ``may_manage_user``
+    as a filter, for the admin's lists of what belongs to an account (its authenticator apps).
+    Until 2026-12-07 any access administrator read every agency's users' devices there."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return users.none()
+    if actor.is_superuser:
+        return users
+    reach = agency_ids_with_role(actor, Role.ACCESS_ADMIN)
+    if not reach:
+        return users.none()
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.db.models import TextField
+    from django.db.models.functions import Cast
+
+    held = Membership.objects.filter(user_id=OuterRef("pk"))
+    added = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(get_user_model()),
+        object_id=Cast(OuterRef("pk"), TextField()),
+        action_flag=ADDITION,
+        user_id=actor.pk,
+    )
+    return (
+        users.filter(is_superuser=False, is_staff=False)
+        .exclude(pk=actor.pk)
+        .exclude(Exists(held.filter(role__in=ROLES_BEYOND_THE_AGENCY)))
+        .exclude(Exists(held.exclude(agency_id__in=reach)))
+        .filter(Exists(held) | Exists(added))
+    )
+
+
 def admin_shows_incidents(user) -> bool:
     """Incidents in the Django admin: for a superuser (who there sees every job and its case
     too), and else for whoever sees them outside it (``can_view_incidents``: the process admin
@@ -2502,6 +2533,7 @@ __all__ = [
     "sharing_recorder",
     "task_listed",
     "task_reader_agency",
+    "users_managed_by",
     "visible_case_rows",
     "visible_cases",
     "walks_participations",

@@ -42,3 +42,23 @@ def agency_page_form(agency, rows: list[dict]) -> dict:
         for key, value in row.items():
             data[f"memberships-{i}-{key}"] = value
     return data
+
+
+def user_page_form(user, read_only=(), **extra) -> dict:
+    """What a user's change page in the admin posts, with ``extra`` (a field changed or
+    tampered with) added; the dates the page shows to a superuser too, so that without a
+    refusal the form saves. ``read_only``: fields the page shows as text, so never sends."""
+    joined = user.date_joined
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": "on",
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+        "last_login_0": "",
+        "last_login_1": "",
+    }
+    data.update(extra)
+    return {name: value for name, value in data.items() if name not in read_only}

@@ -8,6 +8,7 @@ enrolment link shown to the approver alone (docs/security.md, "Who gives roles")
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,7 +18,8 @@ from accounts.models import EnrolmentLink, ExternalIdentity
 from permissions import role_requests
 from permissions.demo import _give_admin_permissions
 from permissions.models import Membership, Role, RoleRequest
-from tests.permissions.access_admins import signed_in
+from tests.permissions.access_admins import make_access_admin, signed_in, user_page_form
+from workflows.jobs.worker import Worker
 
 from ..accounts.conftest import PASSWORD, current_code, web_login
 
@@ -122,3 +124,55 @@ def test_a_single_sign_on_user_keeps_signing_in_through_the_provider(django_user
     # Nothing the provider's sign-in reads changed: the identity, the account, its unusable password.
     assert ExternalIdentity.objects.filter(user=sso, subject="abc-123").exists()
     assert sso.is_active and sso.password == before
+
+
+HERS = "tilgangsadministratoren@example.org"
+
+
+def test_an_address_the_requester_set_before_the_first_case_role_gets_no_reset_link_after_it(
+    django_user_model, agencies, settings
+):
+    """Until 2026-12-07 the approval ended the password, devices, links, sessions and tokens,
+    but not the e-mail address: the requester set it to her own while the account opened
+    nothing (allowed), and once the user had a password again the password reset mailed her a
+    link to set it. Now the first case role empties the address (a superuser's to set again)."""
+    requester = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-satte-adressen")
+    approver = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-godkjente-rollen")
+    page = signed_in(requester)
+    added = page.post(
+        reverse("admin:auth_user_add"),
+        {"username": "ny-med-adresse", "password1": CHOSEN, "password2": CHOSEN, "usable_password": "true"},
+    )
+    assert added.status_code == 302
+    newcomer = django_user_model.objects.get(username="ny-med-adresse")
+    changed = page.post(reverse("admin:auth_user_change", args=[newcomer.pk]), user_page_form(newcomer, email=HERS))
+    assert changed.status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.email == HERS  # hers to set while the account opens nothing
+
+    role_requests.request_role(actor=requester, user=newcomer, agency=agencies["nav"], role=Role.MEMBER)
+    assert _approve(signed_in(approver)).status_code == 200
+    assert Membership.objects.filter(user=newcomer, role=Role.MEMBER).exists()
+    newcomer.refresh_from_db()
+    assert newcomer.email != HERS
+    # The user is given a password (an account request another approved): the reset mails her nothing.
+    newcomer.set_password("Brukerens-eget-passord-etter-rollen-7")
+    newcomer.save()
+    assert newcomer.has_usable_password()
+    assert _reset_mails_to(HERS) == []
+    noted = LogEntry.objects.filter(object_id=str(newcomer.pk), action_flag=CHANGE, user=approver)
+    assert any("e-postadressen" in entry.get_change_message() for entry in noted)
+
+
+def _reset_mails_to(address: str) -> list:
+    """The mails the password reset sends (its job run) when ``address`` is typed."""
+    assert Client().post(reverse("password_reset"), {"email": address}).status_code == 302
+    Worker(name="w").run(once=True)
+    return [sent for sent in mail.outbox if address in sent.to]
+
+
+def test_the_requester_s_address_got_a_reset_link_before_the_role(django_user_model, agencies):
+    """What the test above relies on: a reset typed with the address of an account with a
+    password is mailed there."""
+    user = django_user_model.objects.create_user("har-adresse", password=CHOSEN, email=HERS)
+    assert [sent.to for sent in _reset_mails_to(user.email)] == [[HERS]]

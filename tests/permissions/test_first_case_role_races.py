@@ -22,7 +22,7 @@ from accounts import enrolment
 from accounts.models import EnrolmentLink
 from permissions import role_requests, rules
 from permissions.models import Membership, Role, RoleRequest
-from tests.permissions.access_admins import make_access_admin, signed_in
+from tests.permissions.access_admins import make_access_admin, signed_in, user_page_form
 from tests.threads import all_at_once
 
 pytestmark = [
@@ -177,3 +177,25 @@ def test_a_case_role_taken_away_while_another_is_approved_leaves_the_account_to_
     theirs = ENROL.search(made.content.decode())
     assert theirs is None or not _link_opens(newcomer, theirs.group(0))
     assert not EnrolmentLink.objects.filter(user=newcomer, created_by=requester).exists()
+
+
+def test_the_user_s_page_saved_while_the_first_role_is_approved_brings_back_no_credential(
+    monkeypatch, requester, approver, newcomer, agencies
+):
+    """The requester saves the user's page (her own address in it, allowed while the account
+    opens nothing) as the first case role is approved. Until 2026-12-07 the page read the user
+    and decided its fields without a lock: the approval ended the password (and the address)
+    between them, and the page's save wrote back every field it had read, the password she
+    chose among them. Now the page locks the user's row before it reads it: the approval waits,
+    then ends what the page saved."""
+    request_id = _ask_role(requester, newcomer, agencies["nav"])
+    client = signed_in(requester)
+    url = reverse("admin:auth_user_change", args=[newcomer.pk])
+    form = user_page_form(newcomer, email="tilgang@example.org", last_name="Lagret-imens")
+    saved, approved = _changed_while_approved(monkeypatch, approver, request_id, lambda: client.post(url, form))
+    assert isinstance(approved, Membership) and approved.enrolment_link, approved
+    assert saved.status_code == 302, saved
+    newcomer.refresh_from_db()
+    assert newcomer.last_name == "Lagret-imens"  # saved before the approval, which then ended the rest
+    assert not newcomer.has_usable_password() and not newcomer.check_password(CHOSEN)
+    assert newcomer.email == ""

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import EnrolmentLink
+from permissions import role_requests, rules
 from permissions.models import Membership, Role
-from tests.permissions.access_admins import signed_in
+from tests.permissions.access_admins import make_access_admin, signed_in, user_page_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -66,25 +67,6 @@ def figures_reader(django_user_model, agencies):
     return user
 
 
-def _change_form(user, **extra):
-    """What the user's change page posts, with ``extra`` (a tampered field) added; the dates
-    the page shows to a superuser too, so that without the refusal the form saves."""
-    joined = user.date_joined
-    data = {
-        "username": user.username,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "is_active": "on",
-        "date_joined_0": joined.strftime("%Y-%m-%d"),
-        "date_joined_1": joined.strftime("%H:%M:%S"),
-        "last_login_0": "",
-        "last_login_1": "",
-    }
-    data.update(extra)
-    return data
-
-
 def _powers(user):
     user.refresh_from_db()
     return (user.is_superuser, user.is_staff, set(user.groups.all()), set(user.user_permissions.all()))
@@ -109,7 +91,7 @@ def test_a_user_administrator_gives_no_admin_power_to_a_user_of_their_agency(use
         tampered = {"user_permissions": [Permission.objects.get(codename="change_user").pk]}
     before = _powers(nils)
     answer = signed_in(user_admin).post(
-        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, **tampered)
+        reverse("admin:auth_user_change", args=[nils.pk]), user_page_form(nils, **tampered)
     )
     assert answer.status_code == 200 and POWERS in answer.content.decode()
     assert _powers(nils) == before
@@ -121,7 +103,9 @@ def test_a_user_administrator_still_changes_a_user_of_their_agency_in_the_histor
     page = signed_in(user_admin)
     shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
     assert 'name="last_name"' in shown and 'name="is_superuser"' not in shown and 'name="groups"' not in shown
-    answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, last_name="Nilsen-Berg"))
+    # What the page sends: not the address and username, read-only to her for a caseworker.
+    sent = user_page_form(nils, last_name="Nilsen-Berg", read_only=("email", "username"))
+    answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), sent)
     assert answer.status_code == 302
     nils.refresh_from_db()
     assert nils.last_name == "Nilsen-Berg"
@@ -137,7 +121,7 @@ def test_a_user_administrator_raises_no_power_of_their_own(user_admin, tampered)
     before = _powers(user_admin)
     page = signed_in(user_admin)
     assert page.get(reverse("admin:auth_user_change", args=[user_admin.pk])).status_code == 200  # shown, read-only
-    answer = page.post(reverse("admin:auth_user_change", args=[user_admin.pk]), _change_form(user_admin, **tampered))
+    answer = page.post(reverse("admin:auth_user_change", args=[user_admin.pk]), user_page_form(user_admin, **tampered))
     assert answer.status_code == 403
     assert _powers(user_admin) == before
 
@@ -161,7 +145,7 @@ def test_a_superuser_still_gives_the_admin_s_powers(root, users):
     perm = Permission.objects.get(codename="view_incident")
     answer = signed_in(root).post(
         reverse("admin:auth_user_change", args=[nils.pk]),
-        _change_form(nils, is_staff="on", is_superuser="on", groups=[group.pk], user_permissions=[perm.pk]),
+        user_page_form(nils, is_staff="on", is_superuser="on", groups=[group.pk], user_permissions=[perm.pk]),
     )
     assert answer.status_code == 302, answer.content.decode()[:2000]
     assert _powers(nils) == (True, True, {group}, {perm})
@@ -218,11 +202,13 @@ def test_a_user_administrator_deletes_no_device_of_a_superuser_an_operator_or_an
     user_admin, root, colleague, users
 ):
     page = signed_in(user_admin)
+    missing = reverse("admin:otp_totp_totpdevice_delete", args=[10**9])
     for target in (root, colleague, users["helga"]):
         device = _device(target)
         url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
-        assert page.get(url).status_code == 403
-        assert page.post(url, {"post": "yes"}).status_code == 403
+        # 403 until 2026-12-07; now not even shown to her: the answer to a device that does not exist.
+        for answer, none in ((page.get(url), page.get(missing)), (page.post(url, {"post": "yes"}), page.post(missing))):
+            assert answer.status_code in (302, 403) and answer.get("Location") == none.get("Location")
         assert TOTPDevice.objects.filter(pk=device.pk).exists(), target.username
     # Nor through the list's bulk delete.
     device = _device(users["helga"])
@@ -308,20 +294,141 @@ def test_a_caseworker_s_address_and_username_are_no_access_administrator_s_to_ch
     """Until 2026-12-06 NAV's access administrator changed a caseworker's e-mail address alone,
     then asked for a password reset: the link came to the address they chose. Now the address
     (and the username) of a user holding a case role are read-only to anyone but a superuser:
-    posted anyway, they are not saved."""
+    posted anyway, the page says so and saves nothing (since 2026-12-07; the rest was saved)."""
     nils = users["nils"]
-    before = (nils.username, nils.email)
+    before = (nils.username, nils.email, nils.last_name)
     page = signed_in(user_admin)
-    tampered = _change_form(nils, email="tilgang@example.org", username="nils-ny", last_name="Berg")
-    assert page.post(reverse("admin:auth_user_change", args=[nils.pk]), tampered).status_code == 302
+    tampered = user_page_form(nils, email="tilgang@example.org", username="nils-ny", last_name="Berg")
+    answer = page.post(reverse("admin:auth_user_change", args=[nils.pk]), tampered)
+    assert answer.status_code == 200 and STALE in answer.content.decode()
     nils.refresh_from_db()
-    assert (nils.username, nils.email) == before and nils.last_name == "Berg"
+    assert (nils.username, nils.email, nils.last_name) == before
     shown = page.get(reverse("admin:auth_user_change", args=[nils.pk])).content.decode()
     assert 'name="email"' not in shown and 'name="username"' not in shown
     # A superuser still corrects it.
     answer = signed_in(root).post(
-        reverse("admin:auth_user_change", args=[nils.pk]), _change_form(nils, email="nils@nav.example.org")
+        reverse("admin:auth_user_change", args=[nils.pk]), user_page_form(nils, email="nils@nav.example.org")
     )
     assert answer.status_code == 302
     nils.refresh_from_db()
     assert nils.email == "nils@nav.example.org"
+
+
+STALE = "Ingenting ble lagret: åpne siden på nytt og prøv igjen."
+
+
+def _add_user(page, username):
+    """The admin's add page, posted: a user with a password and no role, added by the page's user."""
+    form = {"username": username, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    return page.post(reverse("admin:auth_user_add"), form)
+
+
+def test_a_user_s_page_opened_before_their_first_case_role_saves_nothing_after_it(django_user_model, agencies):
+    """Which of a user's fields the access administrator changes is decided when she saves, not
+    when she opened the page: the user given a first case role meanwhile (a colleague's
+    approval), the address and username her page still sends are a superuser's now. Until
+    2026-12-07 they were dropped without a word and the rest saved; now the page says so and
+    saves nothing."""
+    requester = make_access_admin(django_user_model, agencies["nav"], "tilgang-med-siden-oppe")
+    approver = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-godkjenner-imens")
+    page = signed_in(requester)
+    assert _add_user(page, "ny-med-siden-oppe").status_code == 302
+    newcomer = django_user_model.objects.get(username="ny-med-siden-oppe")
+    url = reverse("admin:auth_user_change", args=[newcomer.pk])
+    assert 'name="email"' in page.get(url).content.decode()  # hers to change, for now
+    asked = role_requests.request_role(actor=requester, user=newcomer, agency=agencies["nav"], role=Role.MEMBER)
+    role_requests.approve_role_request(actor=approver, request_id=asked.pk)
+    newcomer.refresh_from_db()
+    before = (newcomer.username, newcomer.email, newcomer.last_name)
+
+    answer = page.post(url, user_page_form(newcomer, email="tilgang@example.org", last_name="Etter-rollen"))
+    assert answer.status_code == 200 and STALE in answer.content.decode()
+    newcomer.refresh_from_db()
+    assert (newcomer.username, newcomer.email, newcomer.last_name) == before
+    # Opened again, the page sends neither, and saves.
+    assert 'name="email"' not in page.get(url).content.decode()
+    fresh = user_page_form(newcomer, last_name="Etter-rollen", read_only=("email", "username"))
+    assert page.post(url, fresh).status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.last_name == "Etter-rollen" and newcomer.email == before[1]
+
+
+DEVICE = "Telefonen-til-en-NAV-leder"
+
+
+@pytest.fixture
+def nav_device(django_user_model, agencies):
+    """An authenticator app of a NAV user (the leader's figures: no case data)."""
+    owner = django_user_model.objects.create_user("nav-leder-med-app")
+    Membership.objects.create(user=owner, agency=agencies["nav"], role=Role.LEADER)
+    return TOTPDevice.objects.create(user=owner, name=DEVICE, confirmed=True)
+
+
+def _device_pages(page, device_id) -> list[tuple[int, str]]:
+    """What the device's own pages answer (its detail, history and deletion): status and where to."""
+    names = ("change", "history", "delete")
+    answers = [page.get(reverse(f"admin:otp_totp_totpdevice_{name}", args=[device_id])) for name in names]
+    return [(answer.status_code, answer.get("Location", "")) for answer in answers]
+
+
+def test_another_agency_s_access_administrator_reads_no_device_of_nav_s_users(django_user_model, agencies, nav_device):
+    """Until 2026-12-07 any access administrator read every agency's users' authenticator apps
+    (their names, whose, when used) on the device list, its search, each device's page and the
+    admin's autocomplete. Now she reads those of the users she may manage, as she deletes them."""
+    prison = signed_in(make_access_admin(django_user_model, agencies["prison"], "tilgang-i-fengselet"))
+    changelist = reverse("admin:otp_totp_totpdevice_changelist")
+    assert prison.get(changelist).status_code == 200
+    assert DEVICE not in prison.get(changelist).content.decode()
+    assert DEVICE not in prison.get(changelist, {"q": "nav-leder"}).content.decode()
+    # Each of its pages answers as for a device that does not exist.
+    assert _device_pages(prison, nav_device.pk) == _device_pages(prison, nav_device.pk + 1000)
+    shown = prison.get(reverse("admin:otp_totp_totpdevice_change", args=[nav_device.pk]), follow=True)
+    assert DEVICE not in shown.content.decode()
+    # The admin's autocomplete answers for any relation to a device, with the user's name to search.
+    for term in ("", "nav-leder"):
+        found = prison.get(
+            reverse("admin:autocomplete"),
+            {"app_label": "accounts", "model_name": "accountrequest", "field_name": "device", "term": term},
+        )
+        assert found.status_code == 200 and DEVICE not in found.content.decode()
+
+    # NAV's access administrator still reads, and deletes, her agency's users' devices.
+    nav = signed_in(make_access_admin(django_user_model, agencies["nav"], "tilgang-i-nav-med-app"))
+    assert DEVICE in nav.get(changelist).content.decode()
+    assert DEVICE in nav.get(reverse("admin:otp_totp_totpdevice_change", args=[nav_device.pk])).content.decode()
+    found = nav.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "accounts", "model_name": "accountrequest", "field_name": "device", "term": "nav-leder"},
+    )
+    assert DEVICE in found.content.decode()
+
+
+def test_the_devices_listed_are_of_the_users_she_may_manage(django_user_model, agencies, root):
+    """The device list's filter (``rules.users_managed_by``) and the rule its deletion asks
+    (``rules.may_manage_user``) agree, user by user: her agency's, another's, both, an operator,
+    herself, a user she added with no role yet and one another added."""
+    admin_user = make_access_admin(django_user_model, agencies["nav"], "tilgang-som-ser-apper")
+    other_admin = make_access_admin(django_user_model, agencies["prison"], "tilgang-i-fengselet-2")
+    cast = {
+        "hers": [(agencies["nav"], Role.MEMBER)],
+        "leader": [(agencies["nav"], Role.LEADER)],
+        "prison": [(agencies["prison"], Role.MEMBER)],
+        "both": [(agencies["nav"], Role.MEMBER), (agencies["prison"], Role.MEMBER)],
+        "beyond": [(agencies["nav"], Role.PROCESS_ADMIN)],
+        "none-added-by-other": [],
+    }
+    for name, roles in cast.items():
+        user = django_user_model.objects.create_user(f"app-{name}")
+        for agency, role in roles:
+            Membership.objects.create(user=user, agency=agency, role=role)
+    assert _add_user(signed_in(admin_user), "app-none-added-by-her").status_code == 302
+    assert _add_user(signed_in(other_admin), "app-none-added").status_code == 302
+    everyone = list(django_user_model.objects.all())
+    for user in everyone:
+        TOTPDevice.objects.create(user=user, name=f"app-til-{user.username}", confirmed=True)
+    for actor in (admin_user, other_admin, root):
+        page = signed_in(actor).get(reverse("admin:otp_totp_totpdevice_changelist"), {"all": ""}).content.decode()
+        listed = {user.username for user in everyone if f">app-til-{user.username}<" in page}
+        assert listed == {user.username for user in everyone if rules.may_manage_user(actor, user)}, actor
+    assert "app-hers" in {u.username for u in everyone if rules.may_manage_user(admin_user, u)}
+    assert "app-none-added-by-her" in {u.username for u in everyone if rules.may_manage_user(admin_user, u)}
