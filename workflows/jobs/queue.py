@@ -729,14 +729,13 @@ def _due_work_sql(handled_kinds: tuple[str, ...]) -> str:
         return "kind IN (" + ", ".join(_literal(kind) for kind in kinds) + ")" if kinds else "FALSE"
 
     def earliest(condition: str) -> str:
-        # The earliest due time in ``job_due_open``'s order rather than an EXISTS or a MIN:
-        # with the table's statistics (autovacuum's ANALYZE) PostgreSQL counted the finished
-        # jobs' past due times as due and, expecting a match among the first rows, read the
-        # whole table for each EXISTS (4.7 ms at 3,900 jobs, growing with them); without
-        # them (a new table: the first minutes of a busy node) it read every pending row for
-        # a MIN, the overdue reminders of every open task included. In the index's order a
-        # scan has no cheaper first row: the index is walked over the due rows only
-        # (``tests/workflows/jobs/test_worker_statements.py``).
+        # The earliest due time in ``job_due_open``'s order rather than an EXISTS or a MIN
+        # (which PostgreSQL plans without the order): with the table's statistics
+        # (autovacuum's ANALYZE) it counted the finished jobs' past due times as due and,
+        # expecting a match among the first rows, read the whole table for each EXISTS, in
+        # every round of every worker (4.7 ms at 3,900 jobs, growing with them). In the
+        # index's order a scan has no cheaper first row: the index is walked over the due
+        # rows only (``tests/workflows/jobs/test_worker_statements.py``).
         return f"(SELECT due_at FROM {table} WHERE status = {pending} AND {condition} ORDER BY due_at LIMIT 1)"  # noqa: S608 (our own names and constants)
 
     lease_run_out = f"status = {running} AND lease_until < %s AND {kinds_in(EXTERNAL_KINDS)}"
