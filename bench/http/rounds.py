@@ -57,7 +57,8 @@ class Queries:
     width = int(os.environ.get("PROFILE_SQL_WIDTH") or 150)  # characters of each statement shown
 
     def __init__(self, backend: str = ""):
-        self.count, self.seconds, self.statements = 0, 0.0, []
+        self.count, self.seconds = 0, 0.0
+        self.statements: list[str] = []
         self.backend = backend  # the backend's schedstat: its CPU per statement
         self.pg_cpu: list[tuple[str, int]] = []
 
