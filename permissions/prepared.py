@@ -362,11 +362,14 @@ class PreparedShapes:
     shape, so a client cannot make the family grow without end. A member may leave some of
     its values out of its statement (a reader's membership in a role the list does not
     read): its shape, which the caller names, decides its text, and the second build checks
-    that nothing else does."""
+    that nothing else does. ``server_prepared``: each member prepared on the server too
+    (``Prepared``), for a family of point reads whose one plan serves every value (a list's
+    family is not: its generic plan went bad for some readers)."""
 
-    def __init__(self, *, most: int = 256):
+    def __init__(self, *, most: int = 256, server_prepared: bool = False):
         self._members: OrderedDict[Hashable, Prepared] = OrderedDict()
         self._most = most
+        self._server_prepared = server_prepared
         self._lock = threading.Lock()
 
     def member(self, shape: Hashable, build: Callable[..., Any], kinds: tuple[type, ...]) -> Prepared:
@@ -374,7 +377,9 @@ class PreparedShapes:
         with self._lock:
             member = self._members.get(key)
             if member is None:
-                member = self._members[key] = Prepared(build, kinds=kinds, every_value=False, server_prepared=False)
+                member = self._members[key] = Prepared(
+                    build, kinds=kinds, every_value=False, server_prepared=self._server_prepared
+                )
                 if len(self._members) > self._most:
                     self._members.popitem(last=False)
             else:

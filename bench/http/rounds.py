@@ -56,18 +56,25 @@ class Queries:
 
     width = int(os.environ.get("PROFILE_SQL_WIDTH") or 150)  # characters of each statement shown
 
-    def __init__(self):
-        self.count, self.seconds, self.statements = 0, 0.0, []
+    def __init__(self, backend: str = ""):
+        self.count, self.seconds = 0, 0.0
+        self.statements: list[str] = []
+        self.backend = backend  # the backend's schedstat: its CPU per statement
+        self.pg_cpu: list[tuple[str, int]] = []
 
     def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
+        started, pg_before = time.perf_counter(), _cpu_ns(self.backend) if self.backend else 0
         try:
             return execute(sql, params, many, context)
         finally:
             elapsed = time.perf_counter() - started
+            pg = _cpu_ns(self.backend) - pg_before if self.backend else 0
             self.seconds += elapsed
             self.count += 1
-            self.statements.append(f"{elapsed * 1000:6.2f} ms  {' '.join(sql.split())[: self.width]}")
+            self.pg_cpu.append((" ".join(sql.split())[:90], pg))
+            self.statements.append(
+                f"{elapsed * 1000:6.2f} ms  (PostgreSQL CPU {pg / 1e6:5.2f} ms)  {' '.join(sql.split())[: self.width]}"
+            )
 
 
 def profile(rounds: int, top: int) -> str:
@@ -98,9 +105,10 @@ def profile(rounds: int, top: int) -> str:
         "trivial page": cProfile.Profile(),
     }
     last_statements: dict[str, list[str]] = {}
+    statement_cpu: dict[str, dict[tuple[int, str], list[int]]] = {}
 
     def timed(route, call, record, profiler=None):
-        queries = Queries()
+        queries = Queries(backend)
         with connection.execute_wrapper(queries):
             cpu_before, pg_before = _cpu_ns(own), _cpu_ns(backend)
             started = time.perf_counter()
@@ -114,6 +122,12 @@ def profile(rounds: int, top: int) -> str:
         assert response.status_code in (200, 201), response.content[:300]
         if record:
             figures.setdefault(route, []).append((elapsed, queries.count, queries.seconds, cpu, pg_cpu))
+            per_statement = statement_cpu.setdefault(route, {})
+            for position, (text, used) in enumerate(queries.pg_cpu):
+                per_statement.setdefault((position, text), []).append(used)
+            per_statement.setdefault((99, "(outside the statements: COMMIT, ...)"), []).append(
+                pg_cpu - sum(used for _text, used in queries.pg_cpu)
+            )
             last_statements[route] = queries.statements
         return response.json() if response["Content-Type"].startswith("application/json") else None
 
@@ -212,6 +226,10 @@ def profile(rounds: int, top: int) -> str:
     out.write(json.dumps(summary, indent=2) + "\n")
     for route, statements in last_statements.items():
         out.write(f"\n=== SQL of one {route} ===\n" + "\n".join(statements) + "\n")
+    for route, by_statement in statement_cpu.items():
+        out.write(f"\n=== PostgreSQL CPU per statement (mean ms, times run): {route} ===\n")
+        for (_position, text), used in sorted(by_statement.items()):
+            out.write(f"{statistics.fmean(used) / 1e6:6.3f} ms {len(used):5d}x  {text}\n")
     dump_to = os.environ.get("PROFILE_DUMP_DIR")  # each profile as a pstats file, for callers and callees
     for name, profiler in profiles.items():
         if dump_to:

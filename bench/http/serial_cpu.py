@@ -19,14 +19,34 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import sys
 import tempfile
 import time
+
+import psutil
 
 from bench.samples import sample_form_data
 
 from . import server
 from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF, find_in_inbox, known_open
+
+
+def backend_roles(database_url: str, roles: dict[int, str]) -> dict[int, str]:
+    """Each PostgreSQL backend of the database named by the node process it serves (its client
+    port among the process's connections); ``other`` for the rest (autovacuum, this script)."""
+    port_role = {}
+    for pid, role in roles.items():
+        with contextlib.suppress(psutil.Error):
+            for connection in psutil.Process(pid).net_connections(kind="tcp"):
+                if connection.laddr:
+                    port_role[connection.laddr.port] = role
+    found = {}
+    for process in server.postgres_backends(database_url):
+        with contextlib.suppress(psutil.Error):
+            client = re.search(r"\((\d+)\)", " ".join(process.cmdline()))
+            found[process.pid] = port_role.get(int(client.group(1)), "other") if client else "other"
+    return found
 
 
 def cpu_ns(pid: int) -> int:
@@ -149,6 +169,10 @@ def main(argv=None) -> int:
                     by_role[roles[pid]] = by_role.get(roles[pid], 0) + used - before.get(pid, 0)
                 requests = sum(client.counts.values())
                 postgres = sum(used - pg_before.get(pid, 0) for pid, used in pg_after.items())
+                postgres_by_role: dict[str, float] = {}
+                for pid, role in backend_roles(database_url, roles).items():
+                    used = pg_after.get(pid, 0) - pg_before.get(pid, 0)
+                    postgres_by_role[role] = postgres_by_role.get(role, 0) + used
                 print(
                     json.dumps(
                         {
@@ -161,6 +185,11 @@ def main(argv=None) -> int:
                                 role: round(used / 1e6 / completions, 2) for role, used in sorted(by_role.items())
                             }
                             | {"postgresql": round(postgres / 1e6 / completions, 2)},
+                            # The postgresql figure split by the process each backend serves.
+                            "postgresql_cpu_ms_per_completion_round_by_client": {
+                                role: round(used / 1e6 / completions, 2)
+                                for role, used in sorted(postgres_by_role.items())
+                            },
                             "web_cpu_ms_per_request": round(by_role.get("gunicorn worker", 0) / 1e6 / requests, 3),
                         }
                     ),

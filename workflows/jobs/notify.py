@@ -57,7 +57,8 @@ CALL_FIELDS = (
 # The jobs' tasks, one statement per number of ids, compiled once (``permissions.prepared``):
 # building the queryset was half of the job worker's CPU for each new task's e-mail
 # (README "Production server", the job worker). A worker claims at most 10 jobs at once.
-_TASKS_BY_ID = PreparedShapes(most=10)
+# Read by primary key: prepared on the server too (one plan serves every id).
+_TASKS_BY_ID = PreparedShapes(most=10, server_prepared=True)
 
 
 def _tasks_read(*ids: int):
