@@ -953,18 +953,23 @@ class MigrationProblemSerializer(serializers.Serializer):
     element_id = serializers.CharField(help_text="the element that keeps the cases from moving ('' for the case)")
     reason = serializers.CharField(help_text="a stable code: waiting-element-removed, finished-element-removed, ...")
     message = serializers.SerializerMethodField()
-    cases = MigrationCountSerializer(help_text="how many cases it keeps from moving")
 
     def get_message(self, problem) -> str:
         return answer_text(versions.reason_code(problem), {"element": problem.element_id})
 
 
 class MigrationWaitingSerializer(serializers.Serializer):
-    element_id = serializers.CharField(help_text="an element of this version that cases wait on")
+    element_id = serializers.CharField(help_text="an element of this version the cases wait on")
     name = serializers.CharField()
     new_element_id = serializers.CharField(allow_null=True, help_text="its element in the target version")
     changed = serializers.ListField(child=serializers.CharField(), help_text="attributes of the element that differ")
-    cases = MigrationCountSerializer(help_text="how many cases wait on it")
+
+
+class MigrationStandingSerializer(serializers.Serializer):
+    waiting = MigrationWaitingSerializer(many=True, help_text="every element the cases wait on (several in parallel)")
+    problems = MigrationProblemSerializer(many=True, help_text="every reason that keeps them from moving")
+    possible = serializers.BooleanField(help_text="whether they can move (no reason keeps them)")
+    cases = MigrationCountSerializer(help_text="how many cases stand so")
 
 
 class MigrationPlanSerializer(serializers.Serializer):
@@ -974,8 +979,11 @@ class MigrationPlanSerializer(serializers.Serializer):
     cases = MigrationCountSerializer(help_text="the running cases of this version (incidents included)")
     movable = MigrationCountSerializer(help_text="of those, how many can move")
     refused = MigrationCountSerializer(help_text="of those, how many cannot")
-    waiting = MigrationWaitingSerializer(many=True)
-    problems = MigrationProblemSerializer(many=True)
+    standings = MigrationStandingSerializer(
+        many=True,
+        help_text="a row per standing some case has: the elements it waits on and the reasons that keep it from "
+        "moving; each case is counted in exactly one row",
+    )
 
 
 class VersionMigrationSerializer(serializers.Serializer):

@@ -286,8 +286,9 @@ class VersionMigrationView(APIView):
         responses={200: s.MigrationPlanSerializer, **_errors(400, 401, 403, 404)},
         tags=["process definitions"],
         description=(
-            "Preview, in counts: how many running cases of this version wait on each element and where they "
-            "would wait in the target version, how many can move and how many each reason keeps back. No case "
+            "Preview, in counts: a row per standing of the running cases of this version (the elements they "
+            "wait on, where they would wait in the target version, and the reasons that keep them from moving), "
+            "each case counted in one row, and how many can move and cannot. No case "
             f"is named: a count under {SMALL} is hidden (`count` null, `shown` 'fewer than {SMALL}'), and so is a "
             "number that would let one be worked out from the numbers beside it (`shown` 'hidden'). "
             "`case` is refused (400): a process admin's model could send each case its own way by its data. "

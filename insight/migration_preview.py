@@ -4,17 +4,18 @@ the small ones hidden as the leaders' figures hide them (``insight.privacy``).
 A process admin sees no case data, but makes the models: a version whose gateway sends each
 case one way or the other by a value of its data (a health note's first letter) turns "which
 element each case waits on" into that value. So the preview names no case (its reference,
-its id) and says how many cases wait on each element and how many each reason keeps from
-moving, with a count from 1 to 4 shown as "under 5" and any number that would let such a
-count be worked out hidden too. The move itself (``services.migrate_instances``), a write
-audited and shown on each case's timeline, still names the cases it refused.
+its id) and says how many cases stand alike (wait on the same elements, going to the same
+elements, kept back by the same reasons: ``versions.StandingRow``, each case in one row),
+with a count from 1 to 4 shown as "under 5" and any number that would let such a count be
+worked out hidden too. The move itself (``services.migrate_instances``), a write audited
+and shown on each case's timeline, still names the cases it refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from insight.privacy import PRIMARY, Ledger
+from insight.privacy import COMPLEMENTARY, PRIMARY, SMALL, UNBOUNDED, Ledger
 from workflows.services import versions
 from workflows.services.versions import HIDDEN_COMPLEMENTARY, HIDDEN_SMALL, Count, MigrationPlan
 
@@ -25,30 +26,74 @@ def preview_migration(*, actor, key: str, from_version, to_version=None) -> Migr
     return _suppressed(counts)
 
 
-def _suppressed(plan: MigrationPlan) -> MigrationPlan:
-    """The plan with a count from 1 to 4 hidden, and then whatever would let one be worked
-    out from the numbers around it (``Ledger.suppress``). What the admin can tie together:
-    the cases are those that can move and those that cannot; a row counts some of the cases
-    (a reason, some of those that cannot move) and is listed only where a case is counted.
-    A model can split the cases two ways (treated on one branch, untreated on the other),
-    so what the cases less one row's count leave is kept from being worked out as a number
-    from 1 to 4 as well (``Ledger.remainder``). The number of cases is the process page's
-    (running cases per version, shown exactly there): decided before, never hidden here."""
+def ledger_of(plan: MigrationPlan) -> tuple[Ledger, int, int, int, list[int]]:
+    """The plan's numbers and what ties them, not yet suppressed: the ledger and its cells of
+    the cases, those that can move, those that cannot, and each row.
+
+    The rows are a partition of the cases (each case in the one row of its standing), so the
+    sums an admin can form are: the rows add up to the cases; those without a reason to the
+    cases that can move; those with one to the cases that cannot (and those two to the
+    cases). Nothing else ties them: an admin who made both versions knows which standings
+    the models allow, not how the cases fall among them; a standing no case has is no row
+    (and no cell: its zero is not shown), so each row counts 1 or more. What the cases less
+    one row leave (the cases of every other row, a group the model could have made one
+    branch of) is kept from being worked out as 1 to 4 as well (``Ledger.remainder``), and so
+    is what the cases that can move (cannot) less one of their rows leave. The number of
+    cases is the process page's (running cases per version, shown exactly there): decided
+    before, never hidden here."""
     ledger = Ledger()
     total = ledger.count(plan.cases.value or 0)
     ledger.fixed = 1
     movable, refused = ledger.count(plan.movable.value or 0), ledger.count(plan.refused.value or 0)
+    rows = [ledger.count(row.cases.value or 0) for row in plan.standings]
+    side = [movable if row.possible else refused for row in plan.standings]
     ledger.equation([(movable, 1), (refused, 1), (total, -1)])
-    waiting = [ledger.count(row.cases.value or 0) for row in plan.waiting]
-    problems = [ledger.count(row.cases.value or 0) for row in plan.problems]
-    for cell in waiting:
+    ledger.equation([(cell, 1) for cell in rows] + [(total, -1)])
+    for whole in (movable, refused):
+        ledger.equation([(cell, 1) for cell, of in zip(rows, side, strict=True) if of == whole] + [(whole, -1)])
+    for cell, whole in zip(rows, side, strict=True):
         ledger.at_least_one([cell])
         ledger.remainder(total, [cell])
-    for cell in problems:
-        ledger.at_least_one([cell])
-        ledger.remainder(total, [cell])
-        ledger.remainder(refused, [cell])
-    ledger.suppress()
+        ledger.remainder(whole, [cell])
+    return ledger, total, movable, refused, rows
+
+
+def suppress(ledger: Ledger, cells: list[int]) -> None:
+    """``ledger.suppress()``, with what a hidden mark tells of ``cells`` taken as known too.
+
+    A row is listed only where a case is counted, and a count from 1 to 4 shows as "under
+    5": so a row (or the cases that can move, or cannot, beside a row of theirs) shown as
+    "hidden" is one an admin reads as 5 or more (six cases, five "hidden" and one "under 5",
+    would be five and one). The ledger takes "hidden" as anything from 0 up; so each number
+    hidden so is given that bound (5 and up) and the ledger suppressed again, until no more
+    are hidden. (A count from 1 to 4 that the ledger relabels "hidden", because its own
+    bounds would give it away, keeps the ledger's: the admin cannot tell it from the others,
+    and reads it wrong.)"""
+    known: set[int] = set()
+    while True:
+        ledger.suppress()
+        more = {
+            cell
+            for cell in cells
+            if ledger.hidden.get(cell) == COMPLEMENTARY and ledger.values[cell] >= SMALL and cell not in known
+        }
+        if not more:
+            return
+        for cell in more:
+            ledger.bounds[cell] = (SMALL, UNBOUNDED)
+        known |= more
+
+
+def _suppressed(plan: MigrationPlan) -> MigrationPlan:
+    """The plan with a count from 1 to 4 hidden, and then whatever would let one be worked
+    out from the numbers around it (``ledger_of`` says which sums those are)."""
+    ledger, total, movable, refused, rows = ledger_of(plan)
+    # The cases that can move (cannot) are 1 or more, read as 5 or more when hidden, only
+    # where a row of theirs is listed; with none they are 0 and shown as 0.
+    sides = [
+        cell for cell, kind in ((movable, True), (refused, False)) if any(r.possible == kind for r in plan.standings)
+    ]
+    suppress(ledger, rows + sides)
 
     def shown(cell: int) -> Count:
         if not ledger.is_hidden(cell):
@@ -60,6 +105,5 @@ def _suppressed(plan: MigrationPlan) -> MigrationPlan:
         cases=shown(total),
         movable=shown(movable),
         refused=shown(refused),
-        waiting=[replace(row, cases=shown(cell)) for row, cell in zip(plan.waiting, waiting, strict=True)],
-        problems=[replace(row, cases=shown(cell)) for row, cell in zip(plan.problems, problems, strict=True)],
+        standings=[replace(row, cases=shown(cell)) for row, cell in zip(plan.standings, rows, strict=True)],
     )

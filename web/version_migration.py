@@ -79,8 +79,10 @@ def migrate_version(request, key, version):
             "to_version": to_version,
             "plan": plan,
             "counts": plan and {name: _shown(getattr(plan, name)) for name in ("cases", "movable", "refused")},
-            "waiting": [(row, _shown(row.cases)) for row in (plan.waiting if plan else [])],
-            "problems": [(_problem_text(row), _shown(row.cases)) for row in (plan.problems if plan else [])],
+            "standings": [
+                (row, [_problem_text(problem) for problem in row.problems], _shown(row.cases))
+                for row in (plan.standings if plan else [])
+            ],
             # Hidden is 1 to 4 or, as a complement, unknown: the button is offered unless none can move.
             "movable": plan is not None and plan.movable.value != 0,
             "small": SMALL,

@@ -16,7 +16,9 @@ from bpmn.services import deploy_definition
 from permissions.models import Membership, Role
 from tests.api.test_gateway_inference import BRANCH, HEALTH_FORM, HOUSING_FORM, NAV_FORM, model
 from tests.clients import api, web
-from tests.workflows.helpers import PERSON
+from tests.workflows.helpers import PERSON, complete, open_tasks
+from tests.workflows.version_models import FORMS as VERSIONED_FORMS
+from tests.workflows.version_models import model as versioned
 from workflows import services
 from workflows.models import InstanceStatus, ProcessInstance, Task
 
@@ -69,6 +71,34 @@ def _page():
     return reverse("process-migrate", args=["Proc_branch", 1]) + "?to_version=2"
 
 
+def _rows(body):
+    """The rows of the preview by the elements their cases wait on (each row one standing)."""
+    rows = {tuple(w["element_id"] for w in row["waiting"]): row for row in body["standings"]}
+    assert len(rows) == len(body["standings"])
+    return rows
+
+
+def _unpinned(body):
+    """Whether no hidden row can be narrowed to one number: the rows add up to the cases,
+    "under 5" is 1 to 4, "hidden" 5 or more (a row listed counts a case), a count shown is
+    itself. Each hidden row's range, from the others' ranges and the cases less the shown."""
+    total = body["cases"]["count"]
+    rows = [row["cases"] for row in body["standings"]]
+    left = total - sum(count["count"] for count in rows if count["count"] is not None)
+    ranges = [
+        (1, 4) if count["count"] is None and count["shown"] in ("under 5", "fewer than 5") else (5, total)
+        for count in rows
+    ]
+    hidden = [i for i, count in enumerate(rows) if count["count"] is None]
+    for i in hidden:
+        others = [ranges[j] for j in hidden if j != i]
+        low = max(ranges[i][0], left - sum(high for _, high in others))
+        high = min(ranges[i][1], left - sum(low for low, _ in others))
+        if low >= high:
+            return False
+    return True
+
+
 def test_the_preview_names_no_case_nor_where_one_stands(people, agencies):
     """Two cases, one whose health value sent it to treatment: the preview says neither
     which case is which nor, for a group that small, how many took each branch."""
@@ -82,12 +112,12 @@ def test_the_preview_names_no_case_nor_where_one_stands(people, agencies):
         assert f'"id": {case.pk}' not in text.replace('":', '": ')
     body = answer.json()
     assert "instances" not in body
-    rows = {row["element_id"]: row for row in body["waiting"]}
-    assert set(rows) == {BRANCH[0], OTHER_BRANCH}
+    rows = _rows(body)
+    assert set(rows) == {(BRANCH[0],), (OTHER_BRANCH,)}
     for row in rows.values():
-        assert row["cases"] == {"count": None, "shown": "fewer than 5"}
+        assert row["cases"]["count"] is None and row["possible"] is True
     # How many run on the version the process page says as well; how many can move, not.
-    assert body["cases"]["count"] == 2 and body["movable"] == {"count": None, "shown": "fewer than 5"}
+    assert body["cases"]["count"] == 2 and body["movable"]["count"] is None
     page = web(admin).get(_page())
     assert page.status_code == 200
     html = page.content.decode()
@@ -102,9 +132,9 @@ def test_five_or_more_are_counted_and_the_rest_hidden_so_no_total_gives_them_awa
     admin = people[0]
     _cases(people, agencies, 6, 1)
     body = api(admin).get(_url(to_version=2), HTTP_ACCEPT_LANGUAGE="nb").json()
-    rows = {row["element_id"]: row["cases"] for row in body["waiting"]}
-    assert rows[OTHER_BRANCH] == {"count": None, "shown": "under 5"}
-    assert rows[BRANCH[0]] == {"count": None, "shown": "skjult"}
+    rows = {key: row["cases"] for key, row in _rows(body).items()}
+    assert rows[OTHER_BRANCH,] == {"count": None, "shown": "under 5"}
+    assert rows[BRANCH[0],] == {"count": None, "shown": "skjult"}
     assert (body["cases"]["count"], body["movable"]["count"], body["refused"]["count"]) == (7, 7, 0)
 
 
@@ -112,31 +142,89 @@ def test_large_groups_are_counted_exactly(people, agencies):
     admin = people[0]
     _cases(people, agencies, 5, 5)
     body = api(admin).get(_url(to_version=2), HTTP_ACCEPT_LANGUAGE="nb").json()
-    rows = {row["element_id"]: row for row in body["waiting"]}
+    rows = _rows(body)
     assert {key: row["cases"] for key, row in rows.items()} == {
-        BRANCH[0]: {"count": 5, "shown": "5"},
-        OTHER_BRANCH: {"count": 5, "shown": "5"},
+        (BRANCH[0],): {"count": 5, "shown": "5"},
+        (OTHER_BRANCH,): {"count": 5, "shown": "5"},
     }
-    assert rows[BRANCH[0]]["new_element_id"] == BRANCH[0]
+    assert rows[BRANCH[0],]["waiting"][0]["new_element_id"] == BRANCH[0]
     assert (body["cases"]["count"], body["movable"]["count"], body["refused"]["count"]) == (10, 10, 0)
-    assert body["problems"] == []
+    assert [row["problems"] for row in rows.values()] == [[], []]
 
 
-def test_reasons_are_counted_and_small_ones_hidden(people, agencies):
+def test_reasons_are_counted_with_where_the_cases_wait_and_small_ones_hidden(people, agencies):
     admin = people[0]
     treated, *_untreated = _cases(people, agencies, 1, 5)
     # The treated case stopped on an incident: it cannot move, the five others can.
     ProcessInstance.objects.filter(case=treated).update(status=InstanceStatus.INCIDENT)
     body = api(admin).get(_url(to_version=2), HTTP_ACCEPT_LANGUAGE="nb").json()
-    problems = [(p["element_id"], p["reason"], p["cases"]) for p in body["problems"]]
-    assert problems == [("", "instance-has-incident", {"count": None, "shown": "under 5"})]
-    assert body["problems"][0]["message"].startswith("saken stoppet")
-    # One cannot move: hidden, and so the five that can (six less five is one).
+    rows = _rows(body)
+    stopped = rows[BRANCH[0],]
+    assert [(p["element_id"], p["reason"]) for p in stopped["problems"]] == [("", "instance-has-incident")]
+    assert stopped["problems"][0]["message"].startswith("saken stoppet") and stopped["possible"] is False
+    # One cannot move: hidden, and so the five that can (six less five is one). Not as "under
+    # 5" beside a "hidden" five: a hidden row is one of five or more, six less it is one.
     assert body["cases"]["count"] == 6
-    assert body["refused"] == {"count": None, "shown": "under 5"}
-    assert body["movable"] == {"count": None, "shown": "skjult"}
-    rows = {row["element_id"]: row["cases"]["shown"] for row in body["waiting"]}
-    assert rows == {BRANCH[0]: "under 5", OTHER_BRANCH: "skjult"}
+    for count in (stopped["cases"], rows[OTHER_BRANCH,]["cases"], body["refused"], body["movable"]):
+        assert count == {"count": None, "shown": "skjult"}
+
+
+def test_a_three_way_split_gives_no_small_count_away(people, agencies):
+    """Seven treated, two not yet assessed, six untreated: three elements share the 15
+    cases, each case at one. Before, the 7 and the 6 were shown beside the 15 (the process
+    page's number too), and 15 less 7 less 6 said 2 cases wait to be assessed. Now the rows
+    add up to the cases in the ledger: one more is hidden, and nothing shown pins the 2."""
+    admin, nurse = people
+    _deploy(model())
+    for value in [True] * 7 + [False] * 6:
+        _assessed(nurse, agencies, value)
+    for _ in range(2):
+        services.start_case(
+            actor=nurse,
+            process_key="Proc_branch",
+            person=PERSON,
+            participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+        )
+    _deploy(model().replace('name="Branch on health"', 'name="Branch on health, v2"'))
+    body = api(admin).get(_url(to_version=2)).json()
+    rows = {key: row["cases"] for key, row in _rows(body).items()}
+    assert set(rows) == {("Task_assess",), (BRANCH[0],), (OTHER_BRANCH,)}
+    assert body["cases"]["count"] == 15
+    assert rows["Task_assess",] == {"count": None, "shown": "fewer than 5"}
+    assert [count["count"] for count in rows.values()].count(None) >= 2
+    assert _unpinned(body)
+
+
+def test_where_cases_wait_and_what_keeps_them_are_one_row_with_one_count(people, agencies):
+    """A target version without the first task: the six cases waiting on it wait on an
+    element it does not have, the five past it finished one it does not have. Before, "wait
+    on Task_a" and "Task_a removed" were two rows over the same cases, each hidden or shown by
+    itself (one could show what the other hid), and the five at Task_b were counted again at
+    its timer. Now a row per standing, each case in one: what they wait on (Task_b and its
+    timer together), what keeps them, one count."""
+    admin = people[0]
+    worker = get_user_model().objects.create_user("pv-nav-worker", password="x")
+    Membership.objects.create(user=worker, agency=agencies["nav"], role=Role.MEMBER)
+    deploy_definition(actor=None, bpmn_xml=versioned(), forms=VERSIONED_FORMS, check_permission=False)
+    cases = [
+        services.start_case(
+            actor=worker, process_key="versioned", person=PERSON, participants={"nav": agencies["nav"].pk}
+        )
+        for _ in range(11)
+    ]
+    for case in cases[6:]:
+        complete(open_tasks(case)[0], actor=worker)
+    deploy_definition(actor=None, bpmn_xml=versioned(with_a=False), forms=VERSIONED_FORMS, check_permission=False)
+    url = reverse("api-process-version-migration", args=["versioned", 1]) + "?to_version=2"
+    body = api(admin).get(url).json()
+    rows = _rows(body)
+    assert set(rows) == {("Task_a",), ("Task_b", "Timer_b")}
+    waiting, past = rows["Task_a",], rows["Task_b", "Timer_b"]
+    assert [(p["element_id"], p["reason"]) for p in waiting["problems"]] == [("Task_a", "waiting-element-removed")]
+    assert [(p["element_id"], p["reason"]) for p in past["problems"]] == [("Task_a", "finished-element-removed")]
+    assert waiting["waiting"][0]["new_element_id"] is None
+    assert (waiting["cases"], past["cases"]) == ({"count": 6, "shown": "6"}, {"count": 5, "shown": "5"})
+    assert (body["cases"]["count"], body["movable"]["count"], body["refused"]["count"]) == (11, 0, 11)
 
 
 def test_the_preview_of_one_case_is_refused_naming_the_field(people, agencies):

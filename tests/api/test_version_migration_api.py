@@ -31,12 +31,12 @@ def test_admin_previews_then_moves_every_case(client_for, running):
     body = preview.json()
     assert (body["from_version"], body["to_version"]) == (1, 2)
     assert running.reference not in preview.content.decode()
-    assert body["cases"] == {"count": 1, "shown": "1"} and body["problems"] == []
+    assert body["cases"] == {"count": 1, "shown": "1"}
     assert body["movable"]["count"] is None  # one of one: hidden, or the one case's standing is told
-    # One case of one waits there: "under 5" would say 1, so the count is hidden outright.
-    assert [(w["element_id"], w["new_element_id"], w["cases"]) for w in body["waiting"]] == [
-        ("Task_a", "Task_a", {"count": None, "shown": "hidden"})
-    ]
+    # One case of one stands so: "under 5" would say 1, so the count is hidden outright.
+    ((row,),) = [body["standings"]]
+    assert [(w["element_id"], w["new_element_id"]) for w in row["waiting"]] == [("Task_a", "Task_a")]
+    assert (row["problems"], row["possible"], row["cases"]) == ([], True, {"count": None, "shown": "hidden"})
     instance = running.instances.get()
 
     moved = client.post(URL, {}, format="json")
@@ -52,14 +52,15 @@ def test_refusals_name_the_element_and_the_reason(client_for, running, users):
     client = client_for("ada")
     body = client.get(URL, {"to_version": 3}).json()
     assert body["movable"]["count"] is None and body["refused"]["count"] is None
-    assert body["problems"] == [
+    ((row,),) = [body["standings"]]
+    assert row["problems"] == [
         {
             "element_id": "Task_a",
             "reason": "waiting-element-removed",
             "message": "the case waits on Task_a, which the new version does not have",
-            "cases": {"count": None, "shown": "hidden"},
         }
     ]
+    assert (row["possible"], row["cases"]) == (False, {"count": None, "shown": "hidden"})
     record = client.post(URL, {"to_version": 3, "case": running.pk}, format="json").json()
     assert record["migrated"] == [] and record["refused"][0]["problems"][0]["reason"] == "waiting-element-removed"
 
@@ -68,7 +69,7 @@ def test_a_client_that_asks_for_bokmal_reads_the_refusals_in_bokmal(client_for, 
     deploy(model(with_a=False))
     client = client_for("ada")
     bokmal = {"HTTP_ACCEPT_LANGUAGE": "nb"}
-    (problem,) = client.get(URL, {"to_version": 3}, **bokmal).json()["problems"]
+    ((problem,),) = [row["problems"] for row in client.get(URL, {"to_version": 3}, **bokmal).json()["standings"]]
     assert problem["message"] == "saken venter på Task_a, som den nye versjonen ikke har"
     record = client.post(URL, {"to_version": 3, "case": running.pk}, format="json", **bokmal).json()
     assert record["refused"][0]["problems"][0]["message"] == "saken venter på Task_a, som den nye versjonen ikke har"
@@ -140,7 +141,8 @@ def test_a_new_version_cannot_open_a_value_already_recorded(client_for, users, a
     ada = client_for("ada")
 
     plan = ada.get(url).json()
-    assert [(p["element_id"], p["reason"]) for p in plan["problems"]] == [("diagnosis", "field-category-changed")]
+    problems = {(p["element_id"], p["reason"]) for row in plan["standings"] for p in row["problems"]}
+    assert problems == {("diagnosis", "field-category-changed")}
     assert plan["cases"]["count"] == 2 and plan["movable"]["count"] in (0, None)
     answer = ada.post(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="nb").json()
     assert answer["migrated"] == [] and len(answer["refused"]) == 2

@@ -44,7 +44,9 @@ def test_a_new_version_cannot_show_the_branch_an_old_one_hid(branched_case, user
     assert opened != model()
     deploy(opened, HEALTH_FORM_V2)
     plan = versions.migration_counts(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
-    assert [(p.element_id, p.reason, p.cases.value) for p in plan.problems] == [("Gateway_treatment", "path-opened", 1)]
+    assert [(r.problems, r.cases.value) for r in plan.standings] == [
+        ((versions.Problem("Gateway_treatment", "path-opened"),), 1)
+    ]
     record = services.migrate_instances(actor=users["ada"], key="Proc_branch", from_version=1, to_version=2)
     assert record.migrated == [] and len(record.refused) == 1
     assert ProcessInstance.objects.get(case=branched_case).definition.version == 1

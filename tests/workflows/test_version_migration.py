@@ -39,8 +39,9 @@ def test_preview_maps_each_waiting_task_and_changes_nothing(v1, users, agencies)
 
     assert (plan.from_version, plan.to_version) == (1, 2)
     assert (plan.cases, plan.movable, plan.refused) == (versions.Count(1), versions.Count(1), versions.Count(0))
-    (waiting,) = plan.waiting
-    assert (waiting.element_id, waiting.new_element_id, waiting.cases) == ("Task_a", "Task_a", versions.Count(1))
+    (row,) = plan.standings
+    ((waiting,), ()) = (row.waiting, row.problems)
+    assert (waiting.element_id, waiting.new_element_id, row.cases) == ("Task_a", "Task_a", versions.Count(1))
     assert "bpmn_name" in waiting.changed
     instance.refresh_from_db()
     assert instance.state == state_before and instance.definition_id == v1.pk
@@ -110,9 +111,9 @@ def test_a_case_waiting_on_a_removed_element_stays_and_says_why(v1, users, agenc
     deploy(model(with_a=False))
 
     plan = versions.migration_counts(actor=users["ada"], key="versioned", from_version=1)
-    assert [(p.element_id, p.reason, p.cases.value) for p in plan.problems] == [
-        ("Task_a", "finished-element-removed", 1),
-        ("Task_a", "waiting-element-removed", 1),
+    assert sorted(([w.element_id for w in r.waiting], list(r.problems), r.cases.value) for r in plan.standings) == [
+        (["Task_a"], [versions.Problem("Task_a", "waiting-element-removed")], 1),
+        (["Task_b", "Timer_b"], [versions.Problem("Task_a", "finished-element-removed")], 1),
     ]
     assert (plan.movable.value, plan.refused.value) == (0, 2)
 

@@ -1,8 +1,8 @@
 """Moving running cases to a new version of their process (a process admin's action).
 
-``migration_counts`` says, per element the running instances wait on, how many wait there
-and where they would go in the target version, and per reason how many it keeps from
-moving: counts only, never a case (a model of the admin's making could route each case by
+``migration_counts`` says how many running instances stand alike (wait on the same elements,
+going to the same elements of the target version, kept from moving by the same reasons; each
+instance in one such row): counts only, never a case (a model of the admin's making could route each case by
 a value of its data, and a preview per case would read it back), shown only with the small
 ones hidden (``insight.migration_preview``); ``migrate_instances`` moves
 one case or every case of a version in one audited action (``VersionMigration``): each
@@ -14,6 +14,7 @@ listed with its reasons; nothing of a refused instance is written.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -63,7 +64,7 @@ REASONS = (
 )
 
 
-def reason_code(problem: engine_migration.MigrationProblem | ProblemRow) -> str:
+def reason_code(problem: engine_migration.MigrationProblem | Problem) -> str:
     """The message code of a problem (``core.messages``; its param is ``element``)."""
     return f"migration.reason.{problem.reason}"
 
@@ -98,23 +99,38 @@ class Count:
 
 
 @dataclass(frozen=True)
-class WaitingRow:
-    """The cases waiting on one element, and the element they would wait on in the target."""
+class Waiting:
+    """An element a case waits on, and the element it would wait on in the target version."""
 
     element_id: str
     name: str
     new_element_id: str | None
     changed: tuple[str, ...]
-    cases: Count
 
 
 @dataclass(frozen=True)
-class ProblemRow:
-    """The cases one reason (at one element) keeps from moving."""
+class Problem:
+    """A reason (at an element) that keeps a case from moving."""
 
     element_id: str
     reason: str
+
+
+@dataclass(frozen=True)
+class StandingRow:
+    """The cases that stand alike: they wait on the same elements (going to the same elements
+    of the target version) and the same reasons keep them from moving (none: they can move).
+    Each case is in exactly one row, so the rows add up to the cases, those without a reason
+    to the cases that can move and those with one to the cases that cannot, and no other sum
+    ties them (``insight.migration_preview``)."""
+
+    waiting: tuple[Waiting, ...]
+    problems: tuple[Problem, ...]
     cases: Count
+
+    @property
+    def possible(self) -> bool:
+        return not self.problems
 
 
 @dataclass
@@ -125,8 +141,7 @@ class MigrationPlan:
     cases: Count  # running on the source version (incidents included)
     movable: Count
     refused: Count
-    waiting: list[WaitingRow]
-    problems: list[ProblemRow]
+    standings: list[StandingRow]
 
 
 def _require_admin(actor) -> None:
@@ -254,29 +269,27 @@ def _opened_fields(source_fields, target_fields) -> list[str]:
 
 
 def migration_counts(*, actor, key: str, from_version, to_version=None) -> MigrationPlan:
-    """How many running instances of ``key`` version ``from_version`` wait on each element,
-    where those would go in the target version (the latest when ``to_version`` is None), and
-    how many each reason keeps from moving: counts of cases, never a case. Exact, so never
-    shown as they are: the preview (``insight.migration_preview.preview_migration``) hides
-    the small ones. Writes nothing."""
+    """How many running instances of ``key`` version ``from_version`` stand alike: wait on the
+    same elements, going to the same elements of the target version (the latest when
+    ``to_version`` is None), and are kept from moving by the same reasons (a row per such
+    standing, each case in one row). Counts of cases, never a case. Exact, so never shown as
+    they are: the preview (``insight.migration_preview.preview_migration``) hides the small
+    ones. Writes nothing."""
     _require_admin(actor)
     source, target = _versions(key, from_version, to_version)
     target_runtime, source_bundle = runtime_for(target), runtime_for(source).bundle
     candidates = _candidates(source)
     kinds = rows.participant_kinds(candidates.values("case_id"))
-    waiting: dict[tuple[str, str, str | None, tuple[str, ...]], set[int]] = {}
-    problems: dict[tuple[str, str], set[int]] = {}
+    standings: Counter[tuple[tuple[Waiting, ...], tuple[Problem, ...]]] = Counter()
     total = movable = 0
     for instance in candidates:
         workflow = engine.load_workflow(source_bundle, instance.state)
         preview = _preview_one(instance, workflow, source, target_runtime, kinds.get(instance.case_id, set()))
         total += 1
         movable += preview.possible
-        for mapping in preview.waiting:
-            row = (mapping.element_id, mapping.name, mapping.new_element_id, mapping.changed)
-            waiting.setdefault(row, set()).add(instance.pk)
-        for problem in preview.problems:
-            problems.setdefault((problem.element_id, problem.reason), set()).add(instance.pk)
+        waiting = {Waiting(m.element_id, m.name, m.new_element_id, m.changed) for m in preview.waiting}
+        problems = {Problem(p.element_id, p.reason) for p in preview.problems}
+        standings[tuple(sorted(waiting, key=_waiting_order)), tuple(sorted(problems, key=_problem_order))] += 1
     return MigrationPlan(
         key=key,
         from_version=source.version,
@@ -284,19 +297,26 @@ def migration_counts(*, actor, key: str, from_version, to_version=None) -> Migra
         cases=Count(total),
         movable=Count(movable),
         refused=Count(total - movable),
-        waiting=[
-            WaitingRow(element_id, name, new_element_id, changed, Count(len(ids)))
-            for (element_id, name, new_element_id, changed), ids in sorted(waiting.items(), key=_row_order)
-        ],
-        problems=[
-            ProblemRow(element_id, reason, Count(len(ids))) for (element_id, reason), ids in sorted(problems.items())
+        standings=[
+            StandingRow(waiting, problems, Count(n))
+            for (waiting, problems), n in sorted(standings.items(), key=_standing_order)
         ],
     )
 
 
-def _row_order(item) -> tuple:
-    (element_id, name, new_element_id, changed), _ids = item
-    return (element_id, new_element_id or "", changed, name)
+def _waiting_order(waiting: Waiting) -> tuple:
+    return (waiting.element_id, waiting.new_element_id or "", waiting.changed, waiting.name)
+
+
+def _problem_order(problem: Problem) -> tuple:
+    return (problem.element_id, problem.reason)
+
+
+def _standing_order(item) -> tuple:
+    """Those that can move first, then by the elements they wait on and their reasons: an
+    order of what the rows say, never of how many they count."""
+    (waiting, problems), _n = item
+    return (bool(problems), [_waiting_order(w) for w in waiting], [_problem_order(p) for p in problems])
 
 
 def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id=None) -> VersionMigration:

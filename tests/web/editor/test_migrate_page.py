@@ -43,6 +43,10 @@ def test_preview_counts_the_cases_per_element_and_reason_in_bokmal(users, runnin
     assert 'data-element="Task_a"' in text and 'data-element="Task_b"' in text
     assert "saken venter på Task_a, som den nye versjonen ikke har" in text
     assert '<dd data-count="cases">2</dd>' in text and "under 5" in text
+    # One table, a row per standing: the case at Task_a (its element removed) and the one at
+    # Task_b (which Task_a's removal keeps back as well), each counted once.
+    assert text.count('data-count="row"') == 2
+    assert "Venter ved" in text and "Hindringer" in text and "Hvorfor saker ikke kan flyttes" not in text
 
 
 def test_admin_moves_one_case_then_all(users, running):
