@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
@@ -112,7 +113,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} {self.role} @ {self.agency}"
+        return f"{self.user}: {self.get_role_display()}, {self.agency}"
 
 
 class RequestStatus(models.TextChoices):
@@ -202,7 +203,8 @@ class CaseParticipant(models.Model):
         indexes = [models.Index(fields=["agency", "case"], include=["id"], name="participant_agency_case")]
 
     def __str__(self):
-        return f"{self.case_id} {self.kind}: {self.agency}"
+        kind = AgencyKind(self.kind).label if self.kind in AgencyKind.values else self.kind
+        return gettext("case {case}, {kind}: {agency}").format(case=self.case_id, kind=kind, agency=self.agency)
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
@@ -369,8 +371,13 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["case", "person"], name="consent_case_person")]
 
     def __str__(self):
-        recipient = self.agency.name if self.agency_id else self.agency_kind
-        return f"{self.legal_basis_id}: {', '.join(self.categories)} -> {recipient}"
+        from permissions.rules import CATEGORY_LABELS
+
+        recipient = self.agency.name if self.agency_id else AgencyKind(self.agency_kind).label
+        categories = ", ".join(str(CATEGORY_LABELS.get(category, category)) for category in self.categories)
+        return gettext("{basis}: {categories} to {recipient}").format(
+            basis=self.legal_basis, categories=categories or "?", recipient=recipient
+        )
 
     @property
     def is_legal_basis(self) -> bool:
@@ -452,7 +459,13 @@ class BreakGlass(models.Model):
         indexes = [models.Index(fields=["reviewed_at", "opened_at"], name="break_glass_review")]
 
     def __str__(self):
-        return f"{self.user_id} {self.category} in case {self.case_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+        from permissions.rules import CATEGORY_LABELS
+
+        return gettext("emergency access to {category} in case {case} until {until}").format(
+            category=CATEGORY_LABELS.get(self.category, self.category),
+            case=self.case_id,
+            until=f"{self.expires_at:%Y-%m-%d %H:%M}",
+        )
 
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
@@ -653,7 +666,10 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.category} ({self.basis})"
+        from permissions.rules import CATEGORY_LABELS, basis_label
+
+        category, basis = CATEGORY_LABELS.get(self.category, self.category), basis_label(self.basis)
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username}: {self.get_action_display()}, {category} ({basis})"
 
     def save(self, *args, **kwargs):
         if not self._state.adding or kwargs.get("force_update"):
