@@ -227,6 +227,17 @@ CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordinati
 # A form field without x-category: only the agency that wrote it and the coordinator see it.
 RESTRICTED = "restricted"
 ALL_CATEGORIES = (*CATEGORIES, RESTRICTED)
+# Their names, as every page (and a row's name in the admin) says them.
+CATEGORY_LABELS = {
+    "identity": _("identity"),
+    "housing": _("housing"),
+    "economy": _("economy"),
+    "health": _("health"),
+    "justice": _("justice"),
+    "coordination": _("coordination"),
+    "safety": _("safety"),
+    RESTRICTED: _("restricted"),
+}
 # The categories a form field may share with every participant ("x-share": "participants"):
 # only justice, of which the law gives every participant the release date and the housing
 # conditions of parole by default (domain.md); the engine's lint refuses the rest.
@@ -371,8 +382,6 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["case", "person"], name="consent_case_person")]
 
     def __str__(self):
-        from permissions.rules import CATEGORY_LABELS
-
         recipient = self.agency.name if self.agency_id else AgencyKind(self.agency_kind).label
         categories = ", ".join(str(CATEGORY_LABELS.get(category, category)) for category in self.categories)
         return gettext("{basis}: {categories} to {recipient}").format(
@@ -459,8 +468,6 @@ class BreakGlass(models.Model):
         indexes = [models.Index(fields=["reviewed_at", "opened_at"], name="break_glass_review")]
 
     def __str__(self):
-        from permissions.rules import CATEGORY_LABELS
-
         return gettext("emergency access to {category} in case {case} until {until}").format(
             category=CATEGORY_LABELS.get(self.category, self.category),
             case=self.case_id,
@@ -666,7 +673,7 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self):
-        from permissions.rules import CATEGORY_LABELS, basis_label
+        from permissions.rules import basis_label
 
         category, basis = CATEGORY_LABELS.get(self.category, self.category), basis_label(self.basis)
         return f"{self.at:%Y-%m-%d %H:%M} {self.username}: {self.get_action_display()}, {category} ({basis})"

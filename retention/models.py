@@ -16,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from permissions.models import ALL_CATEGORIES
+from permissions.models import ALL_CATEGORIES, CATEGORY_LABELS
 
 CATEGORY_CHOICES = [("", _("every category"))] + [(category, category) for category in ALL_CATEGORIES]
 
@@ -78,8 +78,6 @@ class RetentionRule(models.Model):
         ]
 
     def __str__(self):
-        from permissions.rules import CATEGORY_LABELS
-
         return gettext("{process} / {category}: {years} years").format(
             process=self.process_key or gettext("all processes"),
             category=CATEGORY_LABELS.get(self.category, self.category) if self.category else gettext("every category"),

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
 
+from permissions.models import CATEGORY_LABELS
+
 
 class Note(models.Model):
     case = models.ForeignKey("workflows.Case", on_delete=models.CASCADE, related_name="notes")
@@ -42,8 +44,6 @@ class Note(models.Model):
         indexes = [models.Index(fields=["case", "created_at"], name="note_case_time")]
 
     def __str__(self):
-        from permissions.rules import CATEGORY_LABELS
-
         return gettext("note {id} ({category}) in case {case}").format(
             id=self.pk, category=CATEGORY_LABELS.get(self.category, self.category), case=self.case_id
         )
@@ -108,8 +108,6 @@ class Attachment(models.Model):
         indexes = [models.Index(fields=["case", "created_at"], name="attachment_case_time")]
 
     def __str__(self):
-        from permissions.rules import CATEGORY_LABELS
-
         return gettext("attachment {id} ({category}) in case {case}").format(
             id=self.pk, category=CATEGORY_LABELS.get(self.category, self.category), case=self.case_id
         )
