@@ -37,7 +37,7 @@ class GroupMapping(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.group} → {self.role} @ {self.agency}"
+        return f"{self.group} → {self.get_role_display()}, {self.agency}"
 
 
 class ExternalIdentity(models.Model):

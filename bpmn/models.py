@@ -3,6 +3,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -107,7 +108,7 @@ class ProcessDraft(FormsAndLanesText, models.Model):
         ]
 
     def __str__(self):
-        return f"draft of {self.key or 'a new process'}"
+        return gettext("draft of {process}").format(process=self.key or gettext("a new process"))
 
 
 class DeployRecord(models.Model):
@@ -128,4 +129,5 @@ class DeployRecord(models.Model):
         indexes = [models.Index(fields=["key", "-at"], name="deploy_record_key_at")]
 
     def __str__(self):
-        return f"{self.key} v{self.version} {'deployed' if self.created else 'unchanged'}"
+        done = gettext("deployed") if self.created else gettext("unchanged")
+        return f"{self.key} v{self.version} {done}"

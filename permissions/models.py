@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase
 
@@ -112,7 +113,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} {self.role} @ {self.agency}"
+        return f"{self.user}: {self.get_role_display()}, {self.agency}"
 
 
 class RequestStatus(models.TextChoices):
@@ -202,7 +203,8 @@ class CaseParticipant(models.Model):
         indexes = [models.Index(fields=["agency", "case"], include=["id"], name="participant_agency_case")]
 
     def __str__(self):
-        return f"{self.case_id} {self.kind}: {self.agency}"
+        kind = AgencyKind(self.kind).label if self.kind in AgencyKind.values else self.kind
+        return gettext("case {case}, {kind}: {agency}").format(case=self.case_id, kind=kind, agency=self.agency)
 
 
 class CaseGroupObjectPermission(GroupObjectPermissionBase):
@@ -225,6 +227,17 @@ CATEGORIES = ("identity", "housing", "economy", "health", "justice", "coordinati
 # A form field without x-category: only the agency that wrote it and the coordinator see it.
 RESTRICTED = "restricted"
 ALL_CATEGORIES = (*CATEGORIES, RESTRICTED)
+# Their names, as every page (and a row's name in the admin) says them.
+CATEGORY_LABELS = {
+    "identity": _("identity"),
+    "housing": _("housing"),
+    "economy": _("economy"),
+    "health": _("health"),
+    "justice": _("justice"),
+    "coordination": _("coordination"),
+    "safety": _("safety"),
+    RESTRICTED: _("restricted"),
+}
 # The categories a form field may share with every participant ("x-share": "participants"):
 # only justice, of which the law gives every participant the release date and the housing
 # conditions of parole by default (domain.md); the engine's lint refuses the rest.
@@ -369,8 +382,11 @@ class Consent(models.Model):
         indexes = [models.Index(fields=["case", "person"], name="consent_case_person")]
 
     def __str__(self):
-        recipient = self.agency.name if self.agency_id else self.agency_kind
-        return f"{self.legal_basis_id}: {', '.join(self.categories)} -> {recipient}"
+        recipient = self.agency.name if self.agency_id else AgencyKind(self.agency_kind).label
+        categories = ", ".join(str(CATEGORY_LABELS.get(category, category)) for category in self.categories)
+        return gettext("{basis}: {categories} to {recipient}").format(
+            basis=self.legal_basis, categories=categories or "?", recipient=recipient
+        )
 
     @property
     def is_legal_basis(self) -> bool:
@@ -452,7 +468,11 @@ class BreakGlass(models.Model):
         indexes = [models.Index(fields=["reviewed_at", "opened_at"], name="break_glass_review")]
 
     def __str__(self):
-        return f"{self.user_id} {self.category} in case {self.case_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+        return gettext("emergency access to {category} in case {case} until {until}").format(
+            category=CATEGORY_LABELS.get(self.category, self.category),
+            case=self.case_id,
+            until=f"{self.expires_at:%Y-%m-%d %H:%M}",
+        )
 
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
@@ -653,7 +673,10 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.category} ({self.basis})"
+        from permissions.rules import basis_label
+
+        category, basis = CATEGORY_LABELS.get(self.category, self.category), basis_label(self.basis)
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username}: {self.get_action_display()}, {category} ({basis})"
 
     def save(self, *args, **kwargs):
         if not self._state.adding or kwargs.get("force_update"):

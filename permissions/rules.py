@@ -66,6 +66,7 @@ from permissions.models import (
     ALL_CATEGORIES,
     CASE_ROLES,
     CATEGORIES,
+    CATEGORY_LABELS,
     RESTRICTED,
     Agency,
     AgencyKind,
@@ -91,17 +92,6 @@ OWN_SERVICE_KINDS = {
 }
 # Categories the case's coordinator agency sees without consent.
 COORDINATOR_CATEGORIES = frozenset({"economy", RESTRICTED})
-
-CATEGORY_LABELS = {
-    "identity": _("identity"),
-    "housing": _("housing"),
-    "economy": _("economy"),
-    "health": _("health"),
-    "justice": _("justice"),
-    "coordination": _("coordination"),
-    "safety": _("safety"),
-    RESTRICTED: _("restricted"),
-}
 
 # Access bases as written in the access log.
 BASIS_OWN_DATA = "own-data"

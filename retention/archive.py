@@ -37,7 +37,7 @@ from bpmn import form_labels
 from bpmn.registry import runtime_for
 from permissions import policy
 from permissions import rules as permission_rules
-from permissions.models import ALL_CATEGORIES, AccessLog, Consent
+from permissions.models import ALL_CATEGORIES, AccessLog, AgencyKind, Consent
 from retention import archive_endpoint
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
@@ -187,6 +187,8 @@ def _coordination(case: Case, rules, view: PathView) -> dict:
     for consent in consents:
         # In words as the pages show them ("bolig, helse"); lazy, so read in the case file's language.
         consent.category_words = [permission_rules.CATEGORY_LABELS.get(c, c) for c in consent.categories]
+        # Every agency of a kind by the kind's name ("Kriminalomsorgen"), not its code ("prison").
+        consent.recipient = consent.agency.name if consent.agency_id else AgencyKind(consent.agency_kind).label
     return {
         "coordination_in_case_file": True,
         "events": case_file_events(

@@ -13,9 +13,10 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from permissions.models import ALL_CATEGORIES
+from permissions.models import ALL_CATEGORIES, CATEGORY_LABELS
 
 CATEGORY_CHOICES = [("", _("every category"))] + [(category, category) for category in ALL_CATEGORIES]
 
@@ -77,7 +78,11 @@ class RetentionRule(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.process_key or '*'} / {self.category or '*'}: {self.keep_years}"
+        return gettext("{process} / {category}: {years} years").format(
+            process=self.process_key or gettext("all processes"),
+            category=CATEGORY_LABELS.get(self.category, self.category) if self.category else gettext("every category"),
+            years=self.keep_years,
+        )
 
 
 class RuleChange(models.TextChoices):
@@ -121,7 +126,9 @@ class RetentionRuleChange(models.Model):
         indexes = [models.Index(fields=["-changed_at", "-id"], name="retention_rule_change_newest")]
 
     def __str__(self):
-        return f"rule:{self.rule_id} {self.action} {self.changed_at:%Y-%m-%d}"
+        return gettext("rule {id} {action} {date}").format(
+            id=self.rule_id, action=self.get_action_display(), date=f"{self.changed_at:%Y-%m-%d}"
+        )
 
 
 class ErasureTrigger(models.TextChoices):
@@ -228,7 +235,9 @@ class ErasureRecord(models.Model):
         verbose_name_plural = _("erasures")
 
     def __str__(self):
-        return f"{self.case_id} erased {self.erased_at:%Y-%m-%d} ({self.trigger})"
+        return gettext("{case} erased {date} ({trigger})").format(
+            case=self.case, date=f"{self.erased_at:%Y-%m-%d}", trigger=self.get_trigger_display()
+        )
 
 
 class CorrectionStatus(models.TextChoices):
@@ -293,7 +302,7 @@ class Correction(models.Model):
         verbose_name_plural = _("corrections")
 
     def __str__(self):
-        return f"{self.case_id} {self.field} corrected {self.corrected_at:%Y-%m-%d}"
+        return f"{self.case}: {self.field} ({self.get_status_display()}, {self.corrected_at:%Y-%m-%d})"
 
     @property
     def status_for_case(self) -> str:
@@ -372,4 +381,4 @@ class ArchiveExport(models.Model):
         verbose_name_plural = _("archive exports")
 
     def __str__(self):
-        return f"{self.case_id} archive export {self.status}"
+        return gettext("archive export of {case} ({status})").format(case=self.case, status=self.get_status_display())

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import public_ids
@@ -366,7 +367,7 @@ class Event(models.Model):
         indexes = [models.Index(fields=["case", "created_at", "id"], name="event_case_time_id")]
 
     def __str__(self):
-        return f"{self.case} {self.kind}"
+        return f"{self.case}: {self.get_kind_display()}"
 
     @property
     def public_id(self) -> int:
@@ -444,7 +445,11 @@ class Incident(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} at {self.element_id} ({self.case})"
+        # The kind is the code the list shows and filters by (kinds have no labels).
+        where = self.kind
+        if self.element_id:
+            where = gettext("{kind} at {element}").format(kind=self.kind, element=self.element_id)
+        return f"{where} ({self.case})" if self.case_id else where
 
 
 class VersionMigration(models.Model):

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+
+from permissions.models import CATEGORY_LABELS
 
 
 class Note(models.Model):
@@ -41,7 +44,9 @@ class Note(models.Model):
         indexes = [models.Index(fields=["case", "created_at"], name="note_case_time")]
 
     def __str__(self):
-        return f"note {self.pk} ({self.category}) on case {self.case_id}"
+        return gettext("note {id} ({category}) in case {case}").format(
+            id=self.pk, category=CATEGORY_LABELS.get(self.category, self.category), case=self.case_id
+        )
 
     @property
     def is_withdrawn(self) -> bool:
@@ -75,7 +80,7 @@ class NoteRevision(models.Model):
         constraints = [models.UniqueConstraint(fields=["note", "version"], name="unique_note_revision")]
 
     def __str__(self):
-        return f"note {self.note_id} v{self.version}"
+        return gettext("note {id}, version {version}").format(id=self.note_id, version=self.version)
 
 
 class Attachment(models.Model):
@@ -103,7 +108,9 @@ class Attachment(models.Model):
         indexes = [models.Index(fields=["case", "created_at"], name="attachment_case_time")]
 
     def __str__(self):
-        return f"attachment {self.pk} ({self.category}) on case {self.case_id}"
+        return gettext("attachment {id} ({category}) in case {case}").format(
+            id=self.pk, category=CATEGORY_LABELS.get(self.category, self.category), case=self.case_id
+        )
 
     @property
     def is_withdrawn(self) -> bool:

@@ -87,4 +87,4 @@ class CaseOutcome(models.Model):
         indexes = [models.Index(fields=["kind", "closed_date"], name="outcome_kind_closed")]
 
     def __str__(self):
-        return f"{self.case_id}: {self.kind_id}"
+        return f"{self.case_id}: {self.kind}"

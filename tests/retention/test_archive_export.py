@@ -304,3 +304,19 @@ def test_coordination_left_out_of_the_case_file_leaves_out_the_timeline_and_cons
     assert f"Åpnet {timezone.localdate(case_with_outcome.opened_at):%Y-%m-%d}" in text
     # The fact of the case heading the file (its process by name) is coordination data: logged.
     assert categories == ["coordination", "housing", "identity"]
+
+
+def test_a_consent_to_every_agency_of_a_kind_names_the_kind_in_the_case_file(closed_case, legal_bases):
+    """Until 2026-12-07 the case file named such a recipient by its code ("health")."""
+    Consent.objects.create(
+        person=closed_case.person,
+        case=closed_case,
+        agency_kind="health",
+        categories=["housing"],
+        purpose="Bolig",
+        legal_basis=legal_bases[CONSENT_BASIS],
+    )
+    text = text_of(archive.case_file(closed_case, timezone.now())[0])
+    # The consents' table: recipient, categories, legal basis.
+    assert re.search(rf"Helse\s+bolig\s+{re.escape(CONSENT_BASIS)}", text), text
+    assert "health" not in text

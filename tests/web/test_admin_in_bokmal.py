@@ -368,3 +368,64 @@ def test_the_add_pages_and_the_bulk_delete_read_as_bokmal_for_every_gender(super
         {"action": "delete_selected", "_selected_action": [member.pk]},
     )
     assert "Er du sikker på at du vil slette valgte medlemskap?" in " ".join(_frames(asked.content.decode()))
+
+
+# --- a row's own name ------------------------------------------------------------------------
+# What the admin calls a row (its ``__str__``): the change page's subtitle, the breadcrumbs,
+# the delete page's question and list, the history, the messages ("... ble endret"), a foreign
+# key's choices. Until 2026-12-07 many read English or codes: "medlem member @ NAV",
+# "notification job 1 (pending)", "Task_a at x", "... erased ...", "Attempted Access: ...".
+
+
+def _words(text: str) -> set[str]:
+    return {word.casefold() for word in re.findall(r"[^\W\d_]{2,}", text)}
+
+
+def _data_words(row) -> set[str]:
+    """The words of what the row holds as free text (a name, a username, an id it was given),
+    and of the rows it points to (each named by its own test): never a code a label stands for."""
+    words = set()
+    for field in row._meta.concrete_fields:
+        if isinstance(field, models.ForeignKey):
+            related = getattr(row, field.name)
+            if related is not None:
+                for language in ("en", "nb"):
+                    with translation.override(language):
+                        words |= _words(str(related))
+            words |= _words(str(getattr(row, field.attname)))
+        elif not field.choices:
+            words |= _words(str(getattr(row, field.attname)))
+    return words
+
+
+def _english_in_name(row) -> list[str]:
+    """The words of the row's name that read the same in English and bokmål and are none of
+    its data: a word left in English, or a code instead of its label."""
+    with translation.override("en"):
+        english = str(row)
+    with translation.override("nb"):
+        bokmal = str(row)
+    return sorted((_words(bokmal) & _words(english)) - _data_words(row) - SAME_IN_BOKMAL)
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda model: model._meta.label)
+def test_every_models_rows_are_named_in_bokmal(superuser, model):
+    row = _row(model)
+    assert _english_in_name(row) == [], str(row)
+    meta = model._meta
+    client = Client()
+    client.force_login(superuser)
+    page = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[row.pk]))
+    assert page.status_code == 200
+    with translation.override("nb"):
+        assert html.escape(str(row)) in page.content.decode()
+
+
+def test_a_retention_rule_is_named_by_its_category_in_words():
+    """A rule's category by its name ("helse"), "every" in words, its years as years: until
+    2026-12-07 "* / health: 5"."""
+    from retention.models import RetentionRule
+
+    with translation.override("nb"):
+        assert str(RetentionRule(process_key="", category="health", keep_years=5)) == "alle prosesser / helse: 5 år"
+        assert str(RetentionRule(process_key="p", category="", keep_years=1)) == "p / alle kategorier: 1 år"

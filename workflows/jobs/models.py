@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from permissions.models import signing_secret_error
@@ -23,28 +24,28 @@ def password_reset_key(field: str) -> Cast:
 
 
 class JobKind(models.TextChoices):
-    TIMER = "timer", "Timer"
-    NOTIFICATION = "notification", "E-mail notification"
-    WEBHOOK = "webhook", "Webhook"
-    SERVICE = "service", "Service call (HTTP connector)"
-    EXTERNAL_TASK = "external_task", "External task (fetched by an agency's system)"
-    MESSAGE = "message", "A thrown message, delivered to the case waiting for it"
+    TIMER = "timer", _("Timer")
+    NOTIFICATION = "notification", _("E-mail notification")
+    WEBHOOK = "webhook", _("Webhook")
+    SERVICE = "service", _("Service call (HTTP connector)")
+    EXTERNAL_TASK = "external_task", _("External task (fetched by an agency's system)")
+    MESSAGE = "message", _("A thrown message, delivered to the case waiting for it")
     # Work of a unit above workflows, run through ``workflows.jobs.handlers``.
-    ERASURE = "erasure", "Erasure of a case past its retention"
-    ARCHIVE_EXPORT = "archive_export", "Archive export of a closed case"
+    ERASURE = "erasure", _("Erasure of a case past its retention")
+    ARCHIVE_EXPORT = "archive_export", _("Archive export of a closed case")
     # The password-reset mail (``web.password_reset``): sent by a worker, not by the request.
-    PASSWORD_RESET = "password_reset", "Password-reset e-mail"
+    PASSWORD_RESET = "password_reset", _("Password-reset e-mail")
     # A withdrawn attachment's file in ``ATTACHMENT_DIR`` (``workflows.jobs.files``): retried
     # until it is gone.
-    FILE_DELETION = "file_deletion", "Deletion of a withdrawn attachment's file"
+    FILE_DELETION = "file_deletion", _("Deletion of a withdrawn attachment's file")
 
 
 class JobStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running (leased)"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed (incident)"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running (leased)")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed (incident)")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Jobs a worker may still work (``job_due_open``), and jobs the workers delete once they have
@@ -140,7 +141,9 @@ class Job(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} job {self.pk} ({self.status})"
+        return gettext("job {id}: {kind} ({status})").format(
+            id=self.pk, kind=self.get_kind_display(), status=self.get_status_display()
+        )
 
 
 class FinishedExternalTask(models.Model):
@@ -161,7 +164,7 @@ class FinishedExternalTask(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
-        return f"external task {self.delivery_key} ({self.status})"
+        return gettext("external task {key} ({status})").format(key=self.delivery_key, status=self.get_status_display())
 
 
 class ServiceConnector(models.Model):
@@ -256,9 +259,9 @@ class ReceivedMessage(models.Model):
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    DELIVERED = "delivered", "Delivered"
-    UNDELIVERED = "undelivered", "Nothing waited for it"
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    UNDELIVERED = "undelivered", _("Nothing waited for it")
 
 
 class OutboxMessage(models.Model):
@@ -284,4 +287,4 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox messages")
 
     def __str__(self):
-        return f"{self.name} from {self.case_id}"
+        return gettext("{name} from case {case}").format(name=self.name, case=self.case)
