@@ -47,3 +47,10 @@ def test_a_json_call_without_a_token_gets_the_error_shape(prison_officer, prison
     assert answer.json()["code"] == "csrf.failed"
     assert answer.json()["detail"].startswith("Skjemaet var utdatert")
     assert Task.objects.get(pk=task.pk).status == TaskStatus.OPEN
+
+
+def test_the_sign_in_form_with_an_old_token_is_refused_in_bokmal(db):
+    client = Client(enforce_csrf_checks=True)
+    answer = client.post(reverse("login"), {"username": "x", "password": "y"}, HTTP_ACCEPT_LANGUAGE="nb")
+    assert answer.status_code == 403
+    assert "Skjemaet var utdatert" in answer.content.decode()
