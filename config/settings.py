@@ -474,6 +474,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# A refused token answers in the reader's language, not Django's English page (web.pages).
+CSRF_FAILURE_VIEW = "web.pages.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 # The CSRF token reaches scripts through the page (hx-headers, the editor's form field),
 # never through document.cookie.

@@ -1837,11 +1837,16 @@ def needs_second_factor(user) -> bool:
 
 def housing_contacts(agency: Agency | None):
     """Who may be responsible for a case of the housing agency ``agency``: its members,
-    leads and coordinators (never its process admins or auditors). Users, by name."""
+    leads and coordinators (never its process admins or auditors) whose accounts are
+    active. Users, by name."""
     if agency is None or agency.kind != AgencyKind.HOUSING:
         return get_user_model().objects.none()
     people = Membership.objects.filter(agency=agency, role__in=CASE_ROLES).values("user_id")
-    return get_user_model().objects.filter(pk__in=people).order_by("first_name", "last_name", "username")
+    # Deactivated accounts are no contacts: a case given to one (by its lead, or at its start
+    # as the agency's first coordinator) had nobody who could work it (until h-attack28).
+    return (
+        get_user_model().objects.filter(pk__in=people, is_active=True).order_by("first_name", "last_name", "username")
+    )
 
 
 # The first coordinator of a housing agency, as ``housing_contacts(agency).filter(...).first()``
@@ -1850,7 +1855,7 @@ _FIRST_COORDINATOR = Prepared(
     lambda agency_id: (
         get_user_model()
         .objects.filter(pk__in=Membership.objects.filter(agency_id=agency_id, role__in=CASE_ROLES).values("user_id"))
-        .filter(memberships__agency_id=agency_id, memberships__role=Role.COORDINATOR)
+        .filter(is_active=True, memberships__agency_id=agency_id, memberships__role=Role.COORDINATOR)
         .order_by("first_name", "last_name", "username")[:1]
     ),
     kinds=(int,),

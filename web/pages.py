@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -70,6 +71,18 @@ def errors_by_field(errors: list[FieldError] | None, rename: dict[str, str] | No
 def refused(request, exc: ServiceError):
     status = exc.status_code if isinstance(exc, NotFound | Forbidden) else 403
     return render(request, "errors/refused.html", {"status": status, "detail": error_text(exc)}, status=status)
+
+
+def csrf_failure(request, reason=""):
+    """Django's ``CSRF_FAILURE_VIEW``: a form or a call sent without a valid token (a page
+    left open, the user signed in again in another tab). A page in the reader's language
+    saying that nothing was saved, or for a JSON call (the editor's) the error shape its
+    script reads; never Django's technical page in English (until h-attack28), which the
+    editor's script could not read either. ``reason`` (Django's words) is not shown."""
+    if request.content_type == "application/json" or "application/json" in request.headers.get("Accept", ""):
+        detail = gettext("The form was out of date, and nothing was saved. Open the page again and try once more.")
+        return JsonResponse({"detail": detail, "code": "csrf.failed", "errors": []}, status=403)
+    return render(request, "errors/refused.html", {"status": 403, "csrf": True}, status=403)
 
 
 def not_found(request, exception=None):

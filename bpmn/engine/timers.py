@@ -185,9 +185,11 @@ def parse_iso_cycle_text(text: str) -> tuple[int, datetime, timedelta]:
             "unbounded-timer-cycle",
             f"has the cycle {text} which repeats forever; Brobygger needs a bounded count such as R3/P30D",
         )
-    if not count_text.isdigit():
+    if not (count_text.isascii() and count_text.isdigit()):  # "²" is a digit to isdigit, not to int
         raise invalid
-    if int(count_text) > MAX_CYCLE_ROUNDS:
+    # More digits than any bound is past it, and not read (5,000 digits are past what ``int``
+    # reads from text: a ValueError, a 500 at deploy until h-attack28).
+    if len(count_text) > 9 or int(count_text) > MAX_CYCLE_ROUNDS:
         raise TimerValueError(
             "long-timer-cycle",
             f"has the cycle {text} which repeats more than {MAX_CYCLE_ROUNDS} times; every round leaves tasks in "

@@ -90,7 +90,7 @@ def start_case(
     except InvalidInput as exc:
         errors += exc.errors
     try:
-        agencies = _valid_participants(participants, definition)
+        agencies = valid_participants(participants, definition)
     except InvalidInput as exc:
         errors += exc.errors
     correlation_key = (correlation_key or "").strip()
@@ -276,7 +276,9 @@ def _valid_person(person) -> tuple[str, str | None]:
     return str(name).strip(), national_id
 
 
-def _valid_participants(participants, definition) -> dict[str, Agency]:
+def valid_participants(participants, definition) -> dict[str, Agency]:
+    """``participants`` (agency kind -> Agency or id) as Agency rows, every lane's kind among
+    them; 400 naming each ``participants.<kind>`` that is not (also for a follow-on case)."""
     if not isinstance(participants, dict):
         raise InvalidInput("case.invalid", errors=[field_error("participants", "field.expected_object")])
     errors, agencies = [], {}

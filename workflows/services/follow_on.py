@@ -27,7 +27,7 @@ from permissions.models import CATEGORIES, RESTRICTED, AccessAction, Agency
 from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.services.caseload import housing_agency_of
-from workflows.services.cases import start_case
+from workflows.services.cases import start_case, valid_participants
 from workflows.services.consents import person_consent_basis, record_consent
 
 INHERIT_KEY = "x-inherit"
@@ -86,7 +86,10 @@ def start_follow_on(
     if definition is None or not plan:
         problem = {"code": "case.not_a_follow_on"}
         raise InvalidInput(**problem, errors=[field_error("process_key", **problem)])
-    agencies = _participants(source, definition, participants or {})
+    # The agencies checked before anything reads them (as ``start_case`` checks them): a
+    # participant given as text that is no id ("abc" in the page's form) reached the read of
+    # its row and was a 500 (until h-attack28).
+    agencies = valid_participants(_participants(source, definition, participants), definition)
     consented = _valid_consent_categories(consent_categories)
     with transaction.atomic():  # a refused start takes its export's log rows back with it
         # The earlier case held first: an erasure of it (which holds it, then the person) waits
@@ -141,7 +144,11 @@ def start_follow_on(
     return FollowOn(new_case, sorted(carried), sorted(withheld))
 
 
-def _participants(source: Case, definition: ProcessDefinition, given: dict) -> dict:
+def _participants(source: Case, definition: ProcessDefinition, given) -> dict:
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise InvalidInput("case.invalid", errors=[field_error("participants", "field.expected_object")])
     needed = set((definition.metadata or {}).get("lanes", {}).values())
     earlier = {p.kind: p.agency for p in selectors.case_participants(source)}
     chosen = {kind: earlier[kind] for kind in needed if kind in earlier}

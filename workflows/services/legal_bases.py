@@ -81,8 +81,11 @@ def _boolean(name: str, value: Any, errors: list) -> bool:
 
 
 def _position(value: Any, errors: list) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    # ASCII digits, and few: "²" is a digit to ``isdigit`` and no number to ``int``, and 5,000
+    # digits are past what ``int`` reads from text (both were a 500 until h-attack28).
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        value = int(text)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_POSITION:
         errors.append(field_error("position", "field.expected_whole_number", low=0, high=MAX_POSITION))
         return 0
