@@ -45,7 +45,6 @@ void brob_measure(void (*call)(void), const char *route) {
     CALLGRIND_DUMP_STATS_AT(route);
 }
 """
-TOKENS_TABLE = "bench_instruction_tokens"
 
 
 def _environment(database_url: str) -> None:
@@ -97,8 +96,8 @@ def prepare(database_url: str) -> None:
         assert answer.status_code == 200, answer.content
         tokens[name] = answer.json()["token"]
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {TOKENS_TABLE} (tokens jsonb)")
-        cursor.execute(f"INSERT INTO {TOKENS_TABLE} VALUES (%s)", [json.dumps(tokens)])
+        cursor.execute("CREATE TABLE bench_instruction_tokens (tokens jsonb)")
+        cursor.execute("INSERT INTO bench_instruction_tokens VALUES (%s)", [json.dumps(tokens)])
 
 
 def _trampolines():
@@ -125,7 +124,7 @@ def run(database_url: str, cases: int, warmup: int) -> dict:
     from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF, known_open
 
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT tokens FROM {TOKENS_TABLE}")
+        cursor.execute("SELECT tokens FROM bench_instruction_tokens")
         (tokens,) = cursor.fetchone()
         if isinstance(tokens, str):
             tokens = json.loads(tokens)
