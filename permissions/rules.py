@@ -2059,8 +2059,14 @@ def decide_category(access: CaseAccess, category: str, consents, emergency=()) -
     the person's active consents for the case (``active_consents``) and the user's active
     break-glass openings (``active_break_glass``). Pure: no queries."""
     category = category_of(category)
+    return _category_grounds(access, category, consents, emergency) or refusal(access, category)
+
+
+def _category_grounds(access: CaseAccess, category: str, consents, emergency) -> Decision | None:
+    """``decide_category``'s grounds for a known category (``category_of``), None where it
+    refuses: the refusal (its reason) is made only by a caller that answers with it."""
     if not access:
-        return refusal(access, category)
+        return None
     case = access.case
     for agency, role in access.acting:
         if category in OPEN_CATEGORIES:
@@ -2077,7 +2083,7 @@ def decide_category(access: CaseAccess, category: str, consents, emergency=()) -
         opened = decide_break_glass(access, category, emergency)
         if opened:
             return opened
-    return refusal(access, category)
+    return None
 
 
 def decide_own_value(access: CaseAccess, source_agency_id: int | None) -> Decision:
@@ -2108,11 +2114,12 @@ def decide_value(
     emergency=(),
 ) -> Decision:
     """One value of case data: its category's grounds, else own-data, else a shared field."""
+    category = category_of(category)
     return (
-        decide_category(access, category, consents, emergency)
+        _category_grounds(access, category, consents, emergency)
         or decide_own_value(access, source_agency_id)
         or decide_shared_field(access, field_name, shared_fields)
-        or refusal(access, category_of(category))
+        or refusal(access, category)
     )
 
 
@@ -2142,8 +2149,10 @@ def decide_break_glass(access: CaseAccess, category: str, emergency) -> Decision
     through an agency they still act for. ``emergency`` is ``active_break_glass(case, user)``."""
     if not access:
         return Decision(False)
-    now = timezone.now()
+    now = None
     for grant in emergency:
+        if now is None:  # the clock read once, and only with an opening to hold against it
+            now = timezone.now()
         if grant.case_id != access.case.pk or grant.category != category or not grant.is_active(now):
             continue
         for agency, role in access.acting:
