@@ -5,6 +5,7 @@ the answer, and the clock is read only to hold a break-glass opening against it.
 from types import SimpleNamespace
 
 import pytest
+from django.utils import translation
 
 from permissions import rules
 from permissions.models import AgencyKind
@@ -42,7 +43,9 @@ def test_each_ground_and_the_refusal_are_answered_as_before():
     assert str(refused.reason) == "no consent from the person to share health data with NAV Prøvekommune"
     unknown = rules.decide_value(nav, "no-such-category", (), field_name="x", source_agency_id=None)
     assert str(unknown.reason) == str(rules.refusal(nav, rules.RESTRICTED).reason)
-    outside = rules.CaseAccess(case=SimpleNamespace(pk=5001, coordinator_agency_id=None), acting=(), has_memberships=False)
+    outside = rules.CaseAccess(
+        case=SimpleNamespace(pk=5001, coordinator_agency_id=None), acting=(), has_memberships=False
+    )
     assert str(rules.decide_value(outside, "health", (), field_name="x", source_agency_id=None).reason) == (
         "you work in no agency that takes part in this case"
     )
@@ -68,3 +71,33 @@ def test_without_an_opening_the_clock_is_not_read(monkeypatch, emergency):
     assert not rules.decide_break_glass(nav, "health", emergency)
     assert not rules.decide_category(nav, "health", (), emergency)
     assert reads == []
+
+
+def test_the_no_consent_reason_is_told_in_the_language_it_is_shown_in():
+    nav = _access((NAV, "member"))
+    reason = rules.refusal(nav, "health").reason  # made once, shown in two languages
+    for _round in range(2):  # the second time from what the first kept
+        with translation.override("nb"):
+            assert str(reason) == "personen har ikke samtykket til å dele opplysninger om helse med NAV Prøvekommune"
+            assert f"{reason}" == str(rules.refusal(nav, "health").reason)
+        with translation.override("en"):
+            assert str(reason) == "no consent from the person to share health data with NAV Prøvekommune"
+        with translation.override(None):  # translation off: the text as written
+            assert str(reason) == "no consent from the person to share health data with NAV Prøvekommune"
+    other = rules.refusal(_access((HOUSING, "member")), "economy").reason
+    with translation.override("nb"):
+        assert (
+            str(other)
+            == "personen har ikke samtykket til å dele opplysninger om økonomi med Boligkontoret Prøvekommune"
+        )
+
+
+def test_the_no_consent_reason_is_translated_once_per_language(monkeypatch):
+    nav = _access((NAV, "member"))
+    with translation.override("nb"):
+        str(rules.refusal(nav, "justice").reason)
+        translated = []
+        real = translation._trans.gettext
+        monkeypatch.setattr(translation._trans, "gettext", lambda message: translated.append(message) or real(message))
+        assert str(rules.refusal(nav, "justice").reason).startswith("personen har ikke samtykket")
+    assert translated == []
