@@ -740,12 +740,27 @@ def insert_rows(objs: list) -> None:
             raise ValueError("insert_rows takes new rows of one model")
         params += [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
     with db.cursor() as cursor:
-        if prepares_statements(db):
+        if not prepares_statements(db):
+            cursor.execute(sql, params)
+        elif len(sql) > _PSYCOPG_REMEMBERS_LENGTH or len(params) > _PSYCOPG_REMEMBERS_VALUES:
+            # Longer than psycopg converts once (an opened task's access-log rows, five or more:
+            # 0.4 of a read): sent with PostgreSQL's placeholders, converted once, as
+            # ``Prepared._fetch_raw`` sends a long read.
+            raw_key = (*key, "raw")
+            raw_sql = _INSERTS.get(raw_key)
+            if raw_sql is None:
+                raw_sql = _INSERTS[raw_key] = numbered_placeholders(sql, len(params))
+            raw = psycopg.RawCursor(db.connection)
+            try:
+                execute_through(
+                    cursor, sql, params, lambda _c, _sql, params: raw.execute(raw_sql, params, prepare=True)
+                )
+            finally:
+                raw.close()
+        else:
             execute_through(
                 cursor,
                 sql,
                 params,
                 lambda psycopg_cursor, sql, params: psycopg_cursor.execute(sql, params, prepare=True),
             )
-        else:
-            cursor.execute(sql, params)

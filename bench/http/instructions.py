@@ -13,8 +13,9 @@ code where CPU times on a shared machine cannot. Three steps:
         task the agency's inbox, the task, its completion), each request through Django's
         WSGI handler as gunicorn calls it (every middleware, the token, DRF, the view, the
         body and ``close()``), less gunicorn's own HTTP parsing. Callgrind counts only inside
-        the measured cases' requests (the first ``--warmup`` cases are not counted) and
-        writes each request's count to a file of its own, named after its route.
+        the measured cases' requests (the first ``--warmup`` cases are not counted), with the
+        garbage collector off, and writes each request's count to a file of its own, named
+        after its route.
     python -m bench.http.instructions summary DIR
         the instructions per request of each route (mean, min, max) and per completion round.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import io
 import json
 import os
@@ -184,6 +186,13 @@ def run(database_url: str, cases: int, warmup: int) -> dict:
 
     for number in range(warmup + cases):
         measured = number >= warmup
+        if number == warmup:
+            # The collector off while counting: a collection runs in whichever request crosses
+            # its threshold (a full one walked 190,000 objects), which moved a route's mean by
+            # more than a change measured; its cost under gunicorn: ``ops.gunicorn_conf``.
+            gc.collect()
+            gc.freeze()
+            gc.disable()
         case = request(
             "start",
             "prison",
