@@ -121,7 +121,6 @@ def run(database_url: str, cases: int, warmup: int) -> dict:
     from django.db import connection
 
     from bench.samples import sample_form_data
-    from permissions.models import Agency
 
     from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF, known_open
 
@@ -130,7 +129,6 @@ def run(database_url: str, cases: int, warmup: int) -> dict:
         (tokens,) = cursor.fetchone()
         if isinstance(tokens, str):
             tokens = json.loads(tokens)
-    participants = {a.kind: a.pk for a in Agency.objects.filter(kind__in=list(WORKER_OF))}
     application = WSGIHandler()
     measure, callback = _trampolines()
     counted: Counter[str] = Counter()
@@ -184,6 +182,10 @@ def run(database_url: str, cases: int, warmup: int) -> dict:
         assert answer["status"] in (200, 201), (route, answer)
         return json.loads(answer["body"])
 
+    # The agencies' ids as the bench's clients find them (their public ids, from the API).
+    agencies = request("start", "prison", "GET", "/api/v1/agencies/", None, False)
+    rows = agencies["results"] if isinstance(agencies, dict) else agencies
+    participants = {row["kind"]: row["id"] for row in rows if row["kind"] in WORKER_OF}
     for number in range(warmup + cases):
         measured = number >= warmup
         if number == warmup:
