@@ -34,8 +34,12 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper
-from django.db.models import F, Func, JSONField, Subquery
+from django.db.models import F, Func, JSONField, Model, Subquery
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 # Stand-ins: values no id, text or moment of ours takes. The integers fit a 32-bit column
 # (Django's ``AutoField``, ``auth_user.id``): a lookup on such a column with a value out of
@@ -279,11 +283,11 @@ class _Compiled:
             fields = klass_info["select_fields"]
             start, end = fields[0], fields[-1] + 1
             makers = self._makers[alias] = (
-                klass_info["model"],
+                quick_from_db(klass_info["model"]),
                 start,
                 end,
                 [column[0].target.attname for column in select[start:end]],
-                get_related_populators(klass_info, select, alias),
+                _quick_populators(get_related_populators(klass_info, select, alias)),
                 tuple((compiler.annotation_col_map or {}).items()),
             )
         return makers
@@ -291,16 +295,80 @@ class _Compiled:
     def objects(self, db, rows) -> list:
         """Model objects as the queryset's own iteration builds them: ``Model.from_db``,
         the ``select_related`` populators, the annotations."""
-        model, start, end, init_list, populators, annotations = self._makers_for(db.alias)
+        from_db, start, end, init_list, populators, annotations = self._makers_for(db.alias)
         found = []
         for row in rows:
-            obj = model.from_db(db.alias, init_list, row[start:end])
+            obj = from_db(db.alias, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
             for name, position in annotations:
                 setattr(obj, name, row[position])
             found.append(obj)
         return found
+
+
+# The class attributes of a field that ``Model.__init__`` sets as a plain value: Django's
+# own, whose ``__set__`` (a foreign key's) only forgets a related object a new one has not.
+_PLAIN_ATTRIBUTES = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def quick_from_db(model: type[Model]) -> Callable:
+    """``model.from_db`` (as a queryset's iteration calls it: the database's alias, the
+    columns' field names and a row of values), or an equal that makes the same object for
+    less: ``Model.__init__`` sends two signals and sets each field through ``setattr`` (a
+    foreign key through its descriptor's ``__set__``), 6-11 us an object here, the quick way
+    about 2 us. Taken only when that is all ``__init__`` would do: the model's ``__init__``,
+    ``from_db`` and ``__setattr__`` are Django's, every field is a plain attribute, the row
+    has a value for each concrete field (no deferred one), and nothing listens to
+    ``pre_init`` or ``post_init`` when the object is made; else ``model.from_db`` itself."""
+    opts = model._meta
+    attnames = tuple(field.attname for field in opts.concrete_fields)
+    plain = (
+        not opts.abstract
+        and model.__init__ is Model.__init__
+        and getattr(model.from_db, "__func__", None) is Model.from_db.__func__  # type: ignore[attr-defined]
+        and model.__setattr__ is object.__setattr__
+        and all(type(getattr(model, name, None)) in _PLAIN_ATTRIBUTES for name in attnames)
+    )
+    if not plain:
+        return model.from_db
+    count = len(attnames)
+    make = object.__new__
+
+    def from_db(db: str, field_names, values):
+        if len(values) != count or pre_init.receivers or post_init.receivers:
+            return model.from_db(db, field_names, values)
+        obj = make(model)
+        state = ModelState()
+        state.adding = False
+        state.db = db
+        fields = obj.__dict__
+        fields["_state"] = state
+        fields.update(zip(attnames, values, strict=True))
+        return obj
+
+    return from_db
+
+
+class _QuickModel:
+    """A ``select_related`` populator's model as its ``populate`` uses it (``from_db``),
+    with ``quick_from_db``'s; anything else asked of it is the model's own."""
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+        self.from_db = quick_from_db(model)
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+
+def _quick_populators(populators: list) -> list:
+    """Django's ``RelatedPopulator`` objects, each (and its own, nested) making its objects
+    by ``quick_from_db``."""
+    for populator in populators:
+        populator.model_cls = _QuickModel(populator.model_cls)
+        _quick_populators(populator.related_populators)
+    return populators
 
 
 def prepares_statements(db) -> bool:
@@ -600,7 +668,8 @@ class RowsInJSON:
                 attnames.append(model_field.attname)
                 self._columns.append(prefix + model_field.attname)
                 self._converters.append(_FROM_JSON.get(kind))
-            self._parts.append((part_model, tuple(attnames), attnames.index(part_model._meta.pk.attname), link))
+            primary = attnames.index(part_model._meta.pk.attname)
+            self._parts.append((quick_from_db(part_model), tuple(attnames), primary, link))
         self._annotations = annotations
         self._columns += annotations
         self._converters += [None] * len(annotations)
@@ -617,10 +686,10 @@ class RowsInJSON:
                 for convert, item in zip(converters, row, strict=True)
             ]
             start, obj = 0, None
-            for part_model, attnames, primary, link in self._parts:
+            for part_from_db, attnames, primary, link in self._parts:
                 values = row[start : start + len(attnames)]
                 start += len(attnames)
-                part = None if values[primary] is None else part_model.from_db(alias, attnames, values)
+                part = None if values[primary] is None else part_from_db(alias, attnames, values)
                 if link is None:
                     obj = part
                 else:
@@ -671,12 +740,27 @@ def insert_rows(objs: list) -> None:
             raise ValueError("insert_rows takes new rows of one model")
         params += [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
     with db.cursor() as cursor:
-        if prepares_statements(db):
+        if not prepares_statements(db):
+            cursor.execute(sql, params)
+        elif len(sql) > _PSYCOPG_REMEMBERS_LENGTH or len(params) > _PSYCOPG_REMEMBERS_VALUES:
+            # Longer than psycopg converts once (an opened task's access-log rows, five or more:
+            # 0.4 of a read): sent with PostgreSQL's placeholders, converted once, as
+            # ``Prepared._fetch_raw`` sends a long read.
+            raw_key = (*key, "raw")
+            raw_sql = _INSERTS.get(raw_key)
+            if raw_sql is None:
+                raw_sql = _INSERTS[raw_key] = numbered_placeholders(sql, len(params))
+            raw = psycopg.RawCursor(db.connection)
+            try:
+                execute_through(
+                    cursor, sql, params, lambda _c, _sql, params: raw.execute(raw_sql, params, prepare=True)
+                )
+            finally:
+                raw.close()
+        else:
             execute_through(
                 cursor,
                 sql,
                 params,
                 lambda psycopg_cursor, sql, params: psycopg_cursor.execute(sql, params, prepare=True),
             )
-        else:
-            cursor.execute(sql, params)

@@ -36,9 +36,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.core.signals import setting_changed
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -56,10 +58,11 @@ from django.db.models import (
 )
 from django.db.models import Case as Cases
 from django.db.models.lookups import In
-from django.utils import timezone
-from django.utils.functional import Promise
+from django.utils import timezone, translation
+from django.utils.functional import Promise, lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import trans_real
 
 from core import public_ids
 from permissions.models import (
@@ -2014,7 +2017,6 @@ def _agency_name(agency: Agency | None) -> str:
 
 def refusal(access: CaseAccess, category: str) -> Decision:
     """Why ``category`` is masked for this user (no grant found)."""
-    label = CATEGORY_LABELS.get(category, category)
     if not access:
         return Decision(False, reason=_no_case_reason(access))
     agency = access.acting[0][0]
@@ -2029,14 +2031,48 @@ def refusal(access: CaseAccess, category: str) -> Decision:
         )
     return Decision(
         False,
-        reason=format_lazy(
-            _("no consent from the person to share {category} data with {agency}"),
-            category=label,
-            agency=_agency_name(agency),
-        ),
+        reason=_no_consent_reason(category, _agency_name(agency)),
         agency=agency,
         role=access.acting[0][1],
     )
+
+
+# The no-consent reason's text by language, category and agency: an opened task shows it for
+# every category masked to its reader (translating its two parts was a twentieth of an opened
+# task's Python). Forgotten when the languages or catalogues change (tests).
+_NO_CONSENT_TEXTS: dict[tuple, str] = {}
+_NO_CONSENT_TEXTS_KEPT = 4096
+
+
+def _no_consent_text(category: str, agency_name: str) -> str:
+    # The catalogue in use, not only its language's code: with translation off
+    # (``deactivate_all``) the code is the default language's but the text untranslated.
+    active = getattr(trans_real._active, "value", None) if settings.USE_I18N else None  # type: ignore[attr-defined]
+    key = (active, translation.get_language(), category, agency_name)
+    text = _NO_CONSENT_TEXTS.get(key)
+    if text is None:
+        text = str(
+            format_lazy(
+                _("no consent from the person to share {category} data with {agency}"),
+                category=CATEGORY_LABELS.get(category, category),
+                agency=agency_name,
+            )
+        )
+        if len(_NO_CONSENT_TEXTS) < _NO_CONSENT_TEXTS_KEPT:
+            _NO_CONSENT_TEXTS[key] = text
+    return text
+
+
+# Lazy as before: the text is made in the language active where it is shown.
+_no_consent_reason = lazy(_no_consent_text, str)
+
+
+def _forget_no_consent_texts(setting: str, **kwargs) -> None:
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N"}:
+        _NO_CONSENT_TEXTS.clear()
+
+
+setting_changed.connect(_forget_no_consent_texts, dispatch_uid="permissions.rules.no_consent_texts")
 
 
 def _no_case_reason(access: CaseAccess):
@@ -2059,8 +2095,14 @@ def decide_category(access: CaseAccess, category: str, consents, emergency=()) -
     the person's active consents for the case (``active_consents``) and the user's active
     break-glass openings (``active_break_glass``). Pure: no queries."""
     category = category_of(category)
+    return _category_grounds(access, category, consents, emergency) or refusal(access, category)
+
+
+def _category_grounds(access: CaseAccess, category: str, consents, emergency) -> Decision | None:
+    """``decide_category``'s grounds for a known category (``category_of``), None where it
+    refuses: the refusal (its reason) is made only by a caller that answers with it."""
     if not access:
-        return refusal(access, category)
+        return None
     case = access.case
     for agency, role in access.acting:
         if category in OPEN_CATEGORIES:
@@ -2077,7 +2119,7 @@ def decide_category(access: CaseAccess, category: str, consents, emergency=()) -
         opened = decide_break_glass(access, category, emergency)
         if opened:
             return opened
-    return refusal(access, category)
+    return None
 
 
 def decide_own_value(access: CaseAccess, source_agency_id: int | None) -> Decision:
@@ -2108,11 +2150,12 @@ def decide_value(
     emergency=(),
 ) -> Decision:
     """One value of case data: its category's grounds, else own-data, else a shared field."""
+    category = category_of(category)
     return (
-        decide_category(access, category, consents, emergency)
+        _category_grounds(access, category, consents, emergency)
         or decide_own_value(access, source_agency_id)
         or decide_shared_field(access, field_name, shared_fields)
-        or refusal(access, category_of(category))
+        or refusal(access, category)
     )
 
 
@@ -2142,8 +2185,10 @@ def decide_break_glass(access: CaseAccess, category: str, emergency) -> Decision
     through an agency they still act for. ``emergency`` is ``active_break_glass(case, user)``."""
     if not access:
         return Decision(False)
-    now = timezone.now()
+    now = None
     for grant in emergency:
+        if now is None:  # the clock read once, and only with an opening to hold against it
+            now = timezone.now()
         if grant.case_id != access.case.pk or grant.category != category or not grant.is_active(now):
             continue
         for agency, role in access.acting:
