@@ -824,6 +824,7 @@ MESSAGES: dict[str, str] = {
     "schema.maxLength": gettext_noop("must be at most %(limit)s characters"),
     "schema.pattern": gettext_noop("does not have the expected form"),
     "schema.format": gettext_noop("expected %(format)s"),
+    "schema.date_range": gettext_noop("must be a date from %(minimum)s to %(maximum)s"),
     "schema.minItems": gettext_noop("choose at least %(limit)s"),
     "schema.maxItems": gettext_noop("choose at most %(limit)s"),
     "schema.uniqueItems": gettext_noop("each value may appear only once"),
@@ -972,6 +973,10 @@ MESSAGES: dict[str, str] = {
     "engine.months-expected": gettext_noop("add_months() expects a date and a whole number of months"),
     "engine.months-limit": gettext_noop("the number of months must be a whole number up to %(limit)s"),
     "engine.date-out-of-range": gettext_noop("the date is outside the supported years 1-9999"),
+    "engine.timer-date-out-of-range": gettext_noop(
+        "the timer “%(element)s” falls due on a date outside %(minimum)s to %(maximum)s, the dates a timer may "
+        "have; the date it is computed from is wrong: correct it in the case and retry"
+    ),
     "engine.days-limit": gettext_noop("%(function)s expects a whole number of days up to %(limit)s"),
     "engine.clock-expected": gettext_noop("local_datetime() expects the time as HH:MM"),
     "engine.repeat-times": gettext_noop("repeat() expects a whole number of times from 1 to %(limit)s"),

@@ -168,6 +168,7 @@ ENGINE_CODES = frozenset(
         "months-expected",
         "months-limit",
         "date-out-of-range",
+        "timer-date-out-of-range",
         "days-limit",
         "clock-expected",
         "repeat-times",
