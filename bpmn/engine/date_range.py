@@ -77,11 +77,9 @@ class TimerDateOutOfRange(ExpressionError):
             f"the timer '{element_id}' falls due on a date outside {minimum} to {maximum}, the dates a timer may "
             "have; the date it is computed from is wrong: correct it in the case and retry",
             element_id=element_id,
-            code="timer-date-out-of-range",
-            element=element_id,
-            minimum=minimum,
-            maximum=maximum,
         )
+        # said in the reader's language as "engine.<code>" (core.messages)
+        self.with_code("timer-date-out-of-range", element=element_id, minimum=minimum, maximum=maximum)
 
 
 _YEAR_OUT_OF_RANGE = re.compile(r"^(year -?\d+ is out of range|date value out of range)")
