@@ -537,6 +537,11 @@ MESSAGES: dict[str, str] = {
         "the form “%(form)s” of “%(element)s” has x-enum-labels that are not texts for the field's own "
         "choices; give a text for each choice the field's enum has"
     ),
+    "model.invalid-date-range": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” a formatMinimum or formatMaximum that "
+        "is not an ISO date such as 1900-01-01, or a formatMinimum after its formatMaximum; write the first and "
+        "the last date the field accepts, or leave them out for 1900-01-01 to 2199-12-31"
+    ),
     "model.invalid-field-schema": gettext_noop(
         "the form “%(form)s” of “%(element)s” gives the field “%(field)s” the schema true or false, not an "
         'object with the field\'s type; write the field as an object such as {"type": "string"}, or remove it'

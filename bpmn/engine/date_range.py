@@ -33,16 +33,21 @@ MAXIMUM_KEYWORD = "formatMaximum"
 DATE_FORMATS = ("date", "date-time")
 
 
+def bound_date(value: object) -> date | None:
+    """The date a ``formatMinimum``/``formatMaximum`` names, None when it names none."""
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    return None
+
+
 def bound(schema: object, keyword: str, default: date) -> date:
     """The field's own bound, or ``default`` when it sets none it can have (a bound that is
     no ISO date is refused at deploy, ``lint/forms``; here it falls back to the default)."""
-    value = schema.get(keyword) if isinstance(schema, dict) else None
-    if isinstance(value, str) and len(value) <= 64:
-        try:
-            return date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    return default
+    day = bound_date(schema.get(keyword)) if isinstance(schema, dict) else None
+    return default if day is None else day
 
 
 def date_of(value: str, form_format: str) -> date | None:

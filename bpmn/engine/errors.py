@@ -35,6 +35,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "invalid-category": (),
         "invalid-condition": ("empty", "syntax"),
         "invalid-default-flow": ("unknown", "not-outgoing"),
+        "invalid-date-range": (),
         "invalid-due-in": (),
         "invalid-enum-labels": (),
         "invalid-expression": (),

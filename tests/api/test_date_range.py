@@ -13,7 +13,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
-from bpmn.services import deploy_definition
+from bpmn.services import InvalidModel, deploy_definition
 from core.messages import Message
 from permissions.models import Membership, Role
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
@@ -185,6 +185,21 @@ def test_case_start_data_keeps_to_the_field_s_range(agencies, prop, refused, acc
         assert error["message"] == f"must be a date from {minimum} to {maximum}"
     for value in accepted:
         assert _start(agencies, nav, {"when": value}).status_code == 201, value
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        {"formatMinimum": "i fjor"},
+        {"formatMaximum": 2030},
+        {"formatMinimum": "2031-01-01", "formatMaximum": "2030-12-31"},
+    ],
+)
+def test_a_model_s_own_range_that_is_no_range_is_refused_at_deploy(db, bounds):
+    with pytest.raises(InvalidModel) as refused:
+        _deploy({"type": "string", "format": "date", **bounds})
+    (issue,) = [issue for issue in refused.value.issues if issue.code == "invalid-date-range"]
+    assert issue.element_id == "StartEvent_1" and "'when'" in issue.message
 
 
 # --- a timer whose computed date is out of range --------------------------------------------
