@@ -63,7 +63,7 @@ def date_of(value: str, form_format: str) -> date | None:
         return None
 
 
-def date_range(schema: dict) -> tuple[date, date]:
+def date_range(schema: dict[str, Any]) -> tuple[date, date]:
     """The dates a field of ``format`` date or date-time accepts."""
     return bound(schema, MINIMUM_KEYWORD, DATE_MIN), bound(schema, MAXIMUM_KEYWORD, DATE_MAX)
 

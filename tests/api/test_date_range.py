@@ -213,9 +213,12 @@ def test_a_model_s_own_range_that_is_no_range_is_refused_at_deploy(db, bounds):
         "release = '2500-01-01'",  # a real date, past the dates a timer may have
     ],
 )
-def test_a_timer_whose_computed_date_is_out_of_range_is_its_own_incident(agencies, script):
+@pytest.mark.parametrize("kind", ["timeDate", "timeCycle"])
+def test_a_timer_whose_computed_date_is_out_of_range_is_its_own_incident(agencies, script, kind):
     sign = "before" if "0001" in script else "after"
-    timer = f'<bpmn:timeDate>local_datetime(days_{sign}(release, 30), "09:00")</bpmn:timeDate>'
+    when = f'local_datetime(days_{sign}(release, 30), "09:00")'
+    expression = when if kind == "timeDate" else f'"R3/" + {when} + "/P1D"'  # a cycle from that date
+    timer = f"<bpmn:{kind}>{expression}</bpmn:{kind}>"
     _deploy(timer=timer, script=script)
     nav = member(agencies, "nav", "nav-tidtaker")
     answer = _start(agencies, nav, {})
