@@ -537,6 +537,11 @@ MESSAGES: dict[str, str] = {
         "the form “%(form)s” of “%(element)s” has x-enum-labels that are not texts for the field's own "
         "choices; give a text for each choice the field's enum has"
     ),
+    "model.invalid-date-range": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” a formatMinimum or formatMaximum that "
+        "is not an ISO date such as 1900-01-01, or a formatMinimum after its formatMaximum; write the first and "
+        "the last date the field accepts, or leave them out for 1900-01-01 to 2199-12-31"
+    ),
     "model.invalid-field-schema": gettext_noop(
         "the form “%(form)s” of “%(element)s” gives the field “%(field)s” the schema true or false, not an "
         'object with the field\'s type; write the field as an object such as {"type": "string"}, or remove it'
@@ -824,6 +829,7 @@ MESSAGES: dict[str, str] = {
     "schema.maxLength": gettext_noop("must be at most %(limit)s characters"),
     "schema.pattern": gettext_noop("does not have the expected form"),
     "schema.format": gettext_noop("expected %(format)s"),
+    "schema.date_range": gettext_noop("must be a date from %(minimum)s to %(maximum)s"),
     "schema.minItems": gettext_noop("choose at least %(limit)s"),
     "schema.maxItems": gettext_noop("choose at most %(limit)s"),
     "schema.uniqueItems": gettext_noop("each value may appear only once"),
@@ -972,6 +978,10 @@ MESSAGES: dict[str, str] = {
     "engine.months-expected": gettext_noop("add_months() expects a date and a whole number of months"),
     "engine.months-limit": gettext_noop("the number of months must be a whole number up to %(limit)s"),
     "engine.date-out-of-range": gettext_noop("the date is outside the supported years 1-9999"),
+    "engine.timer-date-out-of-range": gettext_noop(
+        "the timer “%(element)s” falls due on a date outside %(minimum)s to %(maximum)s, the dates a timer may "
+        "have; the date it is computed from is wrong: correct it in the case and retry"
+    ),
     "engine.days-limit": gettext_noop("%(function)s expects a whole number of days up to %(limit)s"),
     "engine.clock-expected": gettext_noop("local_datetime() expects the time as HH:MM"),
     "engine.repeat-times": gettext_noop("repeat() expects a whole number of times from 1 to %(limit)s"),

@@ -13,7 +13,7 @@ from itertools import islice
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from bpmn.engine.forms_validation import TOO_COSTLY_KEYWORD, UNUSABLE_FORM_KEYWORD
+from bpmn.engine.forms_validation import DATE_RANGE_KEYWORD, TOO_COSTLY_KEYWORD, UNUSABLE_FORM_KEYWORD
 from core.errors import MAX_FIELD_ERRORS, FieldError, field_error
 
 # keyword -> the name of its param (None: the message needs none)
@@ -81,6 +81,8 @@ def _keyword_error(field: str, error: ValidationError) -> FieldError:
         return field_error(field, "field.required")
     if keyword in (UNUSABLE_FORM_KEYWORD, "$ref", "$dynamicRef"):  # see bpmn.engine.forms_validation
         return field_error(field, "form.unusable")
+    if keyword == DATE_RANGE_KEYWORD:  # the range is the schema's (or the default), never the value
+        return field_error(field, "schema.date_range", **error.validator_value)
     if keyword == TOO_COSTLY_KEYWORD:  # the validation's pattern budget ran out here
         return field_error(field, "schema.too_costly")
     if keyword not in SCHEMA_KEYWORDS:

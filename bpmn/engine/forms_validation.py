@@ -45,6 +45,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _ke
 from jsonschema.exceptions import _WrappedReferencingError
 from jsonschema.protocols import Validator
 
+from .date_range import DATE_FORMATS, date_of, date_range
 from .graphs import strongly_connected
 
 # A JSON pointer into a form, as its parts.
@@ -852,6 +853,26 @@ def _multiple_of(validator: Validator, divisor: Any, instance: Any, schema: Sche
         yield ValidationError(f"is not a multiple of {divisor}")
 
 
+DATE_RANGE_KEYWORD = "x-brobygger-date-range"
+
+
+def _format(validator: Validator, form_format: Any, instance: object, schema: Schema) -> Iterator[ValidationError]:
+    """jsonschema's format, and a date or date-time in the field's range: ``date_range``'s
+    default unless the schema sets its own (``formatMinimum``/``formatMaximum``)."""
+    errors = list(_keywords.format(validator, form_format, instance, schema))
+    yield from errors
+    if errors or form_format not in DATE_FORMATS or not isinstance(instance, str):
+        return
+    day = date_of(instance, form_format)
+    minimum, maximum = date_range(schema)
+    if day is not None and not minimum <= day <= maximum:
+        yield ValidationError(
+            "is outside the dates the field accepts",
+            validator=DATE_RANGE_KEYWORD,
+            validator_value={"minimum": minimum.isoformat(), "maximum": maximum.isoformat()},
+        )
+
+
 def _unusable(validator: Validator, reason: object, instance: object, schema: Schema) -> Iterator[ValidationError]:
     yield ValidationError(UNUSABLE_FORM_MESSAGE)
 
@@ -867,6 +888,7 @@ FormValidator: type[Validator] = validators.extend(
         "uniqueItems": _unique_items,
         "enum": _enum,
         "multipleOf": _multiple_of,
+        "format": _format,
         UNUSABLE_FORM_KEYWORD: _unusable,
     },
 )  # no ``version``: that would register this class for the draft 2020-12 meta-schema globally

@@ -44,12 +44,13 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.version import __version__ as SPIFF_VERSION
 
 from . import multi_instance, scrub
+from .date_range import TimerDateOutOfRange
 from .errors import ExpressionError, StateTooLarge, StepLimitExceeded, TaskFailed, TaskStateError
 from .expressions import SCRIPT_ENGINE, STEP_TIME_LIMIT_SECONDS, expression_error_of, step_time_limit
 from .service_tasks import JobServiceTask, started_service_task
 from .state_text import StateWriter, uuid_text
 from .task_scan import tasks_in_state
-from .working_hours import WorkingDayCycleTimer, WorkingDayDurationTimer
+from .working_hours import CheckedDateTimer, WorkingDayCycleTimer, WorkingDayDurationTimer
 
 multi_instance.install()  # a parallel multi-instance makes at most MAX_PARALLEL_INSTANCES at once
 
@@ -132,6 +133,8 @@ def _build_serializer() -> BpmnWorkflowSerializer:
     # SpiffWorkflow's type names: stored specs restore as ours, and ours stay readable by it.
     TimerConditionalEventDefinitionConverter(WorkingDayDurationTimer, registry, typename="DurationTimerEventDefinition")
     TimerConditionalEventDefinitionConverter(WorkingDayCycleTimer, registry, typename="CycleTimerEventDefinition")
+    # A date timer whose computed date is out of range stops on its own incident (date_range.py).
+    TimerConditionalEventDefinitionConverter(CheckedDateTimer, registry, typename="TimeDateEventDefinition")
     # Stored under the standard type name, so states stay readable by plain SpiffWorkflow.
     SpecApartWorkflowConverter(SafeBpmnWorkflow, registry, typename="BpmnWorkflow")
     return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
@@ -348,7 +351,9 @@ def task_failure(exc: Exception, running: Any = None) -> TaskFailed:
     element_id = getattr(exc, "element_id", None) or getattr(getattr(failed, "task_spec", None), "bpmn_id", None)
     if retried is not None and retried.state in (TaskState.COMPLETED, TaskState.STARTED, TaskState.READY):
         retried._set_state(TaskState.ERROR)
-    if isinstance(exc, WorkflowDataException | TypeError | KeyError):
+    if isinstance(expression_error_of(exc), TimerDateOutOfRange):
+        kind = "timer-date-out-of-range"  # its own incident, naming the timer (date_range)
+    elif isinstance(exc, WorkflowDataException | TypeError | KeyError):
         kind = "data-error"
     elif isinstance(exc, WorkflowTaskException | ExpressionError):
         kind = "expression-error"

@@ -97,7 +97,7 @@ def days_before(value: object, days: int) -> str:
             function="days_before()",
             limit=36600,
         )
-    return (_as_date(value, "days_before()") - timedelta(days=days)).isoformat()
+    return _shifted(_as_date(value, "days_before()"), -days)
 
 
 def days_after(value: object, days: int) -> str:
@@ -108,7 +108,14 @@ def days_after(value: object, days: int) -> str:
             function="days_after()",
             limit=36600,
         )
-    return (_as_date(value, "days_after()") + timedelta(days=days)).isoformat()
+    return _shifted(_as_date(value, "days_after()"), days)
+
+
+def _shifted(day: date, days: int) -> str:
+    try:
+        return (day + timedelta(days=days)).isoformat()
+    except OverflowError:  # past 9999-12-31 or before 0001-01-01
+        raise ExpressionError("the date is outside the supported years 1-9999", code="date-out-of-range") from None
 
 
 def local_datetime(value: object, clock: str = "00:00", zone: str = DEFAULT_ZONE) -> str:
@@ -128,7 +135,10 @@ def local_datetime(value: object, clock: str = "00:00", zone: str = DEFAULT_ZONE
     tz = _zone(zone)
     moment = datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz)
     # Round trip through UTC normalises a non-existent local time to a real instant.
-    return moment.astimezone(ZoneInfo("UTC")).astimezone(tz).isoformat()
+    try:
+        return moment.astimezone(ZoneInfo("UTC")).astimezone(tz).isoformat()
+    except OverflowError:  # the first or last hours of the years 1-9999
+        raise ExpressionError("the date is outside the supported years 1-9999", code="date-out-of-range") from None
 
 
 # A cycle repeats at most this often: follow-up visits for a few years, not a loop

@@ -40,9 +40,11 @@ import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
+    TimeDateEventDefinition,
     TimerEventDefinition,
 )
 
+from .date_range import check_timer_due, timer_dates
 from .errors import ExpressionError
 from .public_holidays import is_norwegian_public_holiday
 from .timefuncs import MAX_REPEATS
@@ -167,13 +169,31 @@ class WorkingDayDurationTimer(DurationTimerEventDefinition):
 
     def has_fired(self, my_task: Any) -> bool:
         if my_task._get_internal_data("event_value") is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            started = now()
-            due = due_in_days(expression, started)
-            if due is None:  # as SpiffWorkflow computes it (and fails on a bad value the same way)
-                parsed = TimerEventDefinition.parse_iso_duration(expression)
-                due = started + TimerEventDefinition.get_timedelta_from_start(parsed, started)
+            with timer_dates(my_task):
+                expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+                started = now()
+                due = due_in_days(expression, started)
+                if due is None:  # as SpiffWorkflow computes it (and fails on a bad value the same way)
+                    parsed = TimerEventDefinition.parse_iso_duration(expression)
+                    due = started + TimerEventDefinition.get_timedelta_from_start(parsed, started)
+            check_timer_due(my_task, due)
             my_task._set_internal_data(event_value=due.isoformat())
+        fired: bool = super().has_fired(my_task)
+        return fired
+
+
+class CheckedDateTimer(TimeDateEventDefinition):
+    """SpiffWorkflow's date timer, whose computed date outside the dates a timer may have
+    (``date_range``: a typo's year 1 or 9999, an overflow) stops on the timer's own incident
+    instead of an expression error, or an engine error on every later step."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        if my_task._get_internal_data("event_value") is None:
+            with timer_dates(my_task):
+                value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+                due = TimerEventDefinition.parse_time_or_duration(value) if isinstance(value, str) else None
+            check_timer_due(my_task, due)
+            my_task._set_internal_data(event_value=value)
         fired: bool = super().has_fired(my_task)
         return fired
 
@@ -188,6 +208,18 @@ class WorkingDayCycleTimer(CycleTimerEventDefinition):
     """
 
     def cycle_complete(self, my_task: Any) -> bool:
+        with timer_dates(my_task):
+            ready = self._cycle_complete(my_task)
+            value = my_task._get_internal_data("event_value")
+            if isinstance(value, dict) and isinstance(value.get("next"), str):
+                try:
+                    check_timer_due(my_task, datetime.fromisoformat(value["next"]))
+                except Exception:
+                    my_task.internal_data.pop("event_value", None)  # a retry computes it again
+                    raise
+        return ready
+
+    def _cycle_complete(self, my_task: Any) -> bool:
         value = my_task._get_internal_data("event_value")
         if value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)

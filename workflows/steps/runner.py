@@ -484,6 +484,8 @@ def step_error(error: Message) -> tuple[str, dict]:
 
 
 def task_failure_message(exc: TaskFailed) -> Message:
+    if exc.code == "timer-date-out-of-range":  # names the timer and the range: no framing needed
+        return Message(f"engine.{exc.code}", exc.params)
     code = TASK_FAILURE_CODES.get(exc.kind, "incident.step.task_engine_error")
     return Message(code, {"detail": engine_detail(exc)})
 

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 from lxml import etree
 
+from ..date_range import MAXIMUM_KEYWORD, MINIMUM_KEYWORD, bound_date
 from ..errors import ValidationIssue
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
@@ -66,6 +67,25 @@ def _meta_schema_error(schema: Any) -> str | None:
     return None
 
 
+def _date_range_problems(name: str, prop: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A field's own date range (``date_range``) must be ISO dates, the minimum not after the
+    maximum: at run time a bound that is none falls back to the default range unnoticed."""
+    given = {keyword: prop[keyword] for keyword in (MINIMUM_KEYWORD, MAXIMUM_KEYWORD) if keyword in prop}
+    days = {keyword: bound_date(value) for keyword, value in given.items()}
+    low, high = days.get(MINIMUM_KEYWORD), days.get(MAXIMUM_KEYWORD)
+    if all(days.values()) and not (low and high and low > high):
+        return []
+    return [
+        (
+            "invalid-date-range",
+            f"gives the field '{name}' a {MINIMUM_KEYWORD} or {MAXIMUM_KEYWORD} that is not an ISO date such as "
+            f"1900-01-01, or a {MINIMUM_KEYWORD} after its {MAXIMUM_KEYWORD}; write the first and the last date "
+            "the field accepts, or leave them out for 1900-01-01 to 2199-12-31",
+            {"field": name},
+        )
+    ]
+
+
 class FormChecks(LintState):
     """Form and dueIn checks of ``_Linter`` (see ``linter.py``)."""
 
@@ -108,6 +128,7 @@ class FormChecks(LintState):
                             )
                             continue
                         problems += _share_problems(prop_name, prop)
+                        problems += _date_range_problems(prop_name, prop)
                         if not isinstance(prop, dict) or "x-category" not in prop:
                             continue  # no category: the field is restricted
                         category = prop["x-category"]
