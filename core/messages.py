@@ -170,6 +170,10 @@ MESSAGES: dict[str, str] = {
         "you work cases yourself: moving running cases and following up incidents show where each case stands, "
         "so they are for a process admin who works no cases"
     ),
+    # a form or call sent without a valid CSRF token (``web.pages.csrf_failure``)
+    "csrf.failed": gettext_noop(
+        "The form was out of date, and nothing was saved. Open the page again and try once more."
+    ),
     "migration.no_target": gettext_noop("the process has no such version to move to"),
     "migration.same_version": gettext_noop("the cases are on that version already"),
     "migration.preview_one_case": gettext_noop(

@@ -80,8 +80,7 @@ def csrf_failure(request, reason=""):
     script reads; never Django's technical page in English (until h-attack28), which the
     editor's script could not read either. ``reason`` (Django's words) is not shown."""
     if request.content_type == "application/json" or "application/json" in request.headers.get("Accept", ""):
-        detail = gettext("The form was out of date, and nothing was saved. Open the page again and try once more.")
-        return JsonResponse({"detail": detail, "code": "csrf.failed", "errors": []}, status=403)
+        return JsonResponse({"detail": translate("csrf.failed"), "code": "csrf.failed", "errors": []}, status=403)
     return render(request, "errors/refused.html", {"status": 403, "csrf": True}, status=403)
 
 

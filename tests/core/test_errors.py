@@ -92,6 +92,7 @@ def test_every_message_is_used_somewhere():
     used |= {"schema.other"}
     versions = __import__("workflows.services.versions").services.versions
     used |= {f"migration.reason.{reason}" for reason in versions.REASONS}
+    used |= {f"migration.count.{hidden}" for hidden in (versions.HIDDEN_SMALL, versions.HIDDEN_COMPLEMENTARY)}
     used |= __import__("bpmn.services").services.issue_message_codes()  # a refused model's problems
     used |= {f"form_problem.{code}" for code in FORM_PROBLEM_CODES}  # the editor's form preview
     used |= set(__import__("workflows.steps.runner").steps.runner.TASK_FAILURE_CODES.values())  # a failed task
