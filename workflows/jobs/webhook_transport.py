@@ -75,6 +75,8 @@ def resolve_checked(
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise WebhookRefused("job.address.unresolved", detail=str(exc.strerror)) from None
+    except UnicodeError:  # a name IDNA cannot encode (a label too long or empty): none resolves
+        raise WebhookRefused("job.address.unresolved", detail="invalid host name") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     refused = [address for address in addresses if not _allowed(address, allowed_networks)]
     if refused or not addresses:
@@ -189,7 +191,10 @@ def exchange(
         raise WebhookRefused("job.address.no_url")
     if parts.username or parts.password:
         raise WebhookRefused("job.address.credentials")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # past 65535 (a URL field takes five digits): a ValueError, not a refusal
+        raise WebhookRefused("job.address.bad_port") from None
     deadline = _Deadline(timeout)
     address = resolve_checked(parts.hostname, port, allowed_networks, networks_setting)
     if parts.scheme == "http" and not any(ipaddress.ip_address(address) in network for network in allowed_networks):

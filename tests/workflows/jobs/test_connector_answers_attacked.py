@@ -1,0 +1,155 @@
+"""What an agency's system answers a connector call, and what a connector's address holds,
+cannot stop the job worker (h-attack29).
+
+The worker catches what it expects of a call (a refused address, a timeout, an answer that is
+no JSON); anything else went up through the batch and ended the worker process. An agency's
+system answering a JSON array nested 100,000 deep (``json.loads`` raises ``RecursionError``,
+not ``ValueError``), or a connector address with a port past 65535 (the admin's URL field
+takes five digits; ``urlsplit`` raises ``ValueError`` at ``.port``), killed every worker that
+claimed the job, again each time its lease ran out: no e-mail, webhook, timer or other call
+of any case went out meanwhile. Now such a call is a failed attempt like any other (backed
+off, then an incident), naming no value, and the rest of the batch is performed."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from bpmn.services import deploy_definition
+from permissions.models import Membership, Role
+from tests.workflows.helpers import PERSON, open_tasks
+from tests.workflows.service_models import FORMS, connector_model
+from workflows import services
+from workflows.jobs import service
+from workflows.jobs.worker import Worker
+from workflows.models import Job, JobKind, JobStatus, ServiceConnector
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "k" * 40
+
+
+class RawAnswer:
+    """A system on 127.0.0.1 that answers every POST with ``body`` as it is."""
+
+    def __init__(self, body: bytes):
+        self.calls = 0
+        answer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                answer.calls += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/inntekt"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def nav_member(agencies):
+    user = get_user_model().objects.create_user("nav-saksbehandler-a29")
+    Membership.objects.create(user=user, agency=agencies["nav"], role=Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def waiting_case(settings, agencies, nav_member):
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.BROBYGGER = {**settings.BROBYGGER, "JOB_MAX_ATTEMPTS": 3, "WEBHOOK_TIMEOUT_SECONDS": 5}
+    deploy_definition(actor=None, bpmn_xml=connector_model(), forms=FORMS, check_permission=False)
+
+    def start():
+        case = services.start_case(
+            actor=nav_member, process_key="income_check", person=PERSON, participants={"nav": agencies["nav"].pk}
+        )
+        (ask,) = open_tasks(case)
+        services.complete_task(actor=nav_member, task_id=ask.pk, data={"applicant_id": "A-29"})
+        return case
+
+    return start
+
+
+def _connector(url, agencies):
+    return ServiceConnector.objects.create(name="income-register", url=url, secret=SECRET, agency=agencies["nav"])
+
+
+def _assert_failed_attempt(case):
+    job = Job.objects.get(case=case, kind=JobKind.SERVICE)
+    assert job.status == JobStatus.PENDING and job.attempts == 1 and job.locked_by == ""
+    assert job.last_error and "A-29" not in job.last_error and "A-29" not in str(job.last_error_message)
+    assert open_tasks(case) == []
+    return job
+
+
+def test_an_answer_nested_past_the_parsers_limit_is_a_failed_attempt_not_a_dead_worker(waiting_case, agencies):
+    system = RawAnswer(b"[" * 100_000 + b"]" * 100_000)
+    try:
+        _connector(system.url, agencies)
+        case = waiting_case()
+
+        Worker(name="w").run(once=True)  # raised RecursionError out of the worker's loop
+
+        assert system.calls == 1
+        job = _assert_failed_attempt(case)
+        assert "JSON" in job.last_error
+    finally:
+        system.close()
+
+
+def test_a_connector_address_whose_port_is_out_of_range_is_a_failed_attempt(waiting_case, agencies):
+    _connector("http://127.0.0.1:99999/inntekt", agencies)
+    case = waiting_case()
+
+    Worker(name="w").run(once=True)  # raised ValueError ("Port out of range") out of the loop
+
+    job = _assert_failed_attempt(case)
+    assert "65535" in job.last_error
+
+
+def test_any_other_failure_of_a_call_is_a_failed_attempt_named_by_its_class(waiting_case, agencies, monkeypatch):
+    system = RawAnswer(b"{}")
+    try:
+        _connector(system.url, agencies)
+        case = waiting_case()
+
+        def broken(*_args, **_kwargs):
+            raise LookupError("A-29 was not in the register")  # a text that quotes a value
+
+        monkeypatch.setattr(service, "receivable_with_grounds", broken)
+        Worker(name="w").run(once=True)
+
+        job = _assert_failed_attempt(case)
+        assert "LookupError" in job.last_error and system.calls == 0
+    finally:
+        system.close()
+
+
+def test_the_rest_of_the_batch_is_performed_after_such_a_call(waiting_case, agencies):
+    system = RawAnswer(b"[" * 100_000 + b"]" * 100_000)
+    try:
+        _connector(system.url, agencies)
+        first, second = waiting_case(), waiting_case()
+
+        Worker(name="w").run(once=True)
+
+        assert system.calls == 2  # the second case's call was made too, in the same batch
+        _assert_failed_attempt(first)
+        _assert_failed_attempt(second)
+    finally:
+        system.close()
