@@ -12,6 +12,8 @@ off, then an incident), naming no value, and the rest of the batch is performed.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,7 +25,7 @@ from permissions.models import Membership, Role
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, connector_model
 from workflows import services
-from workflows.jobs import service
+from workflows.jobs import notify, service
 from workflows.jobs.worker import Worker
 from workflows.models import Job, JobKind, JobStatus, ServiceConnector
 
@@ -74,10 +76,12 @@ def waiting_case(settings, agencies, nav_member):
     settings.BROBYGGER = {**settings.BROBYGGER, "JOB_MAX_ATTEMPTS": 3, "WEBHOOK_TIMEOUT_SECONDS": 5}
     deploy_definition(actor=None, bpmn_xml=connector_model(), forms=FORMS, check_permission=False)
 
-    def start():
+    def start(*, asked=True):
         case = services.start_case(
             actor=nav_member, process_key="income_check", person=PERSON, participants={"nav": agencies["nav"].pk}
         )
+        if not asked:
+            return case
         (ask,) = open_tasks(case)
         services.complete_task(actor=nav_member, task_id=ask.pk, data={"applicant_id": "A-29"})
         return case
@@ -153,3 +157,69 @@ def test_the_rest_of_the_batch_is_performed_after_such_a_call(waiting_case, agen
         _assert_failed_attempt(second)
     finally:
         system.close()
+
+
+# --- what a service that speaks no HTTP says goes nowhere a person reads --------------------
+
+BANNER = b"SSH-2.0-OpenSSH_9.2p1 intern-db01.kommune.local\r\n"
+
+
+class Banner:
+    """A service on 127.0.0.1 that speaks no HTTP: it reads the request, then says its banner
+    (what an SSH server, Redis or a database answers a POST with, in its own words)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+                    conn.sendall(BANNER)
+
+    def close(self):
+        self.sock.close()
+
+
+def test_a_webhook_to_a_service_speaking_no_http_does_not_quote_what_it_said(waiting_case, agencies):
+    """An agency's access administrator sets its webhook's address; the job's error, which the
+    process admin reads in the incident, quoted the first line the address answered: with
+    ``WEBHOOK_ALLOWED_NETWORKS`` listing the network the agencies' systems share, a reader of
+    any service there."""
+    banner = Banner()
+    try:
+        nav = agencies["nav"]
+        nav.webhook_url, nav.webhook_secret = banner.url, SECRET
+        nav.save()
+        case = waiting_case(asked=False)  # NAV's first task open: its webhook job is due
+        hook = Job.objects.get(case=case, kind=JobKind.WEBHOOK, payload__event="task_created")
+
+        error = notify.perform(hook)
+
+        assert error and "BadStatusLine" in error
+        assert "OpenSSH" not in error and "intern-db01" not in str(error.message.as_json())
+    finally:
+        banner.close()
+
+
+def test_a_connector_to_a_service_speaking_no_http_does_not_quote_what_it_said(waiting_case, agencies):
+    banner = Banner()
+    try:
+        _connector(banner.url, agencies)
+        case = waiting_case()
+
+        Worker(name="w").run(once=True)
+
+        job = _assert_failed_attempt(case)
+        assert "BadStatusLine" in job.last_error
+        assert "OpenSSH" not in job.last_error and "intern-db01" not in str(job.last_error_message)
+    finally:
+        banner.close()
