@@ -312,6 +312,14 @@ def run_http_job(job: Job, worker: str, retry: queue.Retry | None = None) -> str
             row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
             if row is None:
                 return None  # the lease ran out and another worker has the job: it completes the task
+            # Asked again under the case's lock (the job first, as every job runner takes them):
+            # an agency withdrawn while its system answered writes nothing into the case, as its
+            # external task's completion after a withdrawal answers 404.
+            if row.instance_id is not None:
+                steps.lock_instance(row.instance_id)
+            refusal = receiver_refusal(row, connector)
+            if refusal is not None:
+                return Refusal(refusal.message)
             # False: the task is gone, the job closed. The fields taken are the connector agency's.
             complete_with_answer(row, answer, strict=False, acting_agency=connector.agency, retry=retry)
     except InvalidInput as exc:

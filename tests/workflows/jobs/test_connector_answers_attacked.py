@@ -21,13 +21,14 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from bpmn.services import deploy_definition
+from permissions.grants import revoke_agency_access
 from permissions.models import Membership, Role
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, connector_model
 from workflows import services
 from workflows.jobs import notify, service
 from workflows.jobs.worker import Worker
-from workflows.models import Job, JobKind, JobStatus, ServiceConnector
+from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus, ServiceConnector
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +224,37 @@ def test_a_connector_to_a_service_speaking_no_http_does_not_quote_what_it_said(w
         assert "OpenSSH" not in job.last_error and "intern-db01" not in str(job.last_error_message)
     finally:
         banner.close()
+
+
+# --- an answer after the agency was withdrawn -----------------------------------------------
+
+
+def test_an_answer_that_arrives_after_the_agency_was_withdrawn_is_not_taken(waiting_case, agencies, monkeypatch):
+    """A connector job is no external task: its agency may be withdrawn while the call is under
+    way. The answer was then taken into the case all the same, written by an agency that no
+    longer works it (its external task's completion answers 404 then). Now it is refused as a
+    call to an agency outside the case is: nothing taken, an incident for the process admin."""
+    system = RawAnswer(b'{"income": 12345, "income_source": "a-ordningen"}')
+    try:
+        _connector(system.url, agencies)
+        case = waiting_case()
+        exchange = service.webhook_transport.exchange
+
+        def withdrawn_meanwhile(*args, **kwargs):
+            answer = exchange(*args, **kwargs)
+            revoke_agency_access(case, [agencies["nav"]])  # the coordinator withdraws NAV meanwhile
+            return answer
+
+        monkeypatch.setattr(service.webhook_transport, "exchange", withdrawn_meanwhile)
+        Worker(name="w").run(once=True)
+
+        assert system.calls == 1
+        job = Job.objects.get(case=case, kind=JobKind.SERVICE)
+        assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+        assert "income-register" in job.last_error and "12345" not in job.last_error
+        assert Incident.objects.filter(job=job, resolved_at=None).exists()
+        case.refresh_from_db()
+        assert "income" not in case.data and open_tasks(case) == []
+        assert not Event.objects.filter(case=case, kind=EventKind.SERVICE_CALLED).exists()
+    finally:
+        system.close()
