@@ -410,14 +410,10 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
         )
     except webhook_transport.WebhookRefused as exc:
         raise _CallFailed(JobError("job.service.refused", reason=exc.message)) from exc
-    except http.client.HTTPException as exc:
-        # An answer that is no HTTP: its words are the first line of whatever listens there (an
-        # SSH or database banner inside ``WEBHOOK_ALLOWED_NETWORKS``), or an echo of what it was
-        # sent: named by its class only, never quoted.
-        raise _CallFailed(JobError("job.service.unreachable", detail=type(exc).__name__)) from exc
-    except (TimeoutError, OSError) as exc:
-        # The socket's words; scrubbed all the same of what was sent (a field a script computed
-        # is in no field of the case, which the error is scrubbed of when shown).
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+        # The system's words (an answer that is no HTTP) may echo what it was sent: a field a
+        # script computed is in no field of the case, which the error is scrubbed of when shown.
+        # (Kept, unlike a webhook's: the operator alone sets a connector's address.)
         said = scrub.scrub(str(exc), scrub.literals(fields))
         raise _CallFailed(JobError("job.service.unreachable", detail=detail(said))) from exc
     if not 200 <= status < 300:

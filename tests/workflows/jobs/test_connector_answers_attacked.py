@@ -211,21 +211,6 @@ def test_a_webhook_to_a_service_speaking_no_http_does_not_quote_what_it_said(wai
         banner.close()
 
 
-def test_a_connector_to_a_service_speaking_no_http_does_not_quote_what_it_said(waiting_case, agencies):
-    banner = Banner()
-    try:
-        _connector(banner.url, agencies)
-        case = waiting_case()
-
-        Worker(name="w").run(once=True)
-
-        job = _assert_failed_attempt(case)
-        assert "BadStatusLine" in job.last_error
-        assert "OpenSSH" not in job.last_error and "intern-db01" not in str(job.last_error_message)
-    finally:
-        banner.close()
-
-
 # --- an answer after the agency was withdrawn -----------------------------------------------
 
 
