@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -26,7 +27,7 @@ from permissions.models import Membership, Role
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.service_models import FORMS, connector_model
 from workflows import services
-from workflows.jobs import notify, service
+from workflows.jobs import notify, service, webhook_transport
 from workflows.jobs.worker import Worker
 from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus, ServiceConnector
 
@@ -243,3 +244,27 @@ def test_an_answer_that_arrives_after_the_agency_was_withdrawn_is_not_taken(wait
         assert not Event.objects.filter(case=case, kind=EventKind.SERVICE_CALLED).exists()
     finally:
         system.close()
+
+
+# --- a name whose resolver never answers ------------------------------------------------------
+
+
+def test_a_host_name_that_resolves_slowly_ends_the_call_within_its_timeout(monkeypatch):
+    """The timeout bounds the whole call, but resolving the name came before it and had none
+    of its own: a webhook's domain whose name server (run by whoever owns the domain) never
+    answers held the worker for as long as the system's resolver waits, on every such call."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def slow_getaddrinfo(host, port, *args, **kwargs):
+        if host == "varsel.etat.example":
+            time.sleep(4)
+        return real_getaddrinfo("127.0.0.1" if host == "varsel.etat.example" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(webhook_transport.socket, "getaddrinfo", slow_getaddrinfo)
+    loopback = webhook_transport.parse_networks(["127.0.0.0/8"])
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        webhook_transport.exchange(
+            "http://varsel.etat.example:9/hook", b"{}", {}, timeout=1, allowed_networks=loopback
+        )
+    assert time.monotonic() - started < 2.5
