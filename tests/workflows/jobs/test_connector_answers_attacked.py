@@ -264,7 +264,5 @@ def test_a_host_name_that_resolves_slowly_ends_the_call_within_its_timeout(monke
     loopback = webhook_transport.parse_networks(["127.0.0.0/8"])
     started = time.monotonic()
     with pytest.raises(TimeoutError):
-        webhook_transport.exchange(
-            "http://varsel.etat.example:9/hook", b"{}", {}, timeout=1, allowed_networks=loopback
-        )
+        webhook_transport.exchange("http://varsel.etat.example:9/hook", b"{}", {}, timeout=1, allowed_networks=loopback)
     assert time.monotonic() - started < 2.5
