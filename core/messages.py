@@ -872,6 +872,7 @@ MESSAGES: dict[str, str] = {
     "job.webhook.http_status": gettext_noop("webhook answered HTTP %(status)s"),
     # The address guard of webhooks, service connectors and the archive endpoint alike.
     "job.address.no_url": gettext_noop("the URL must be http:// or https:// with a host"),
+    "job.address.bad_port": gettext_noop("the URL's port must be a number from 1 to 65535"),
     "job.address.credentials": gettext_noop("the URL must not carry a user name or password"),
     "job.address.plain_http": gettext_noop(
         "the host is public: the URL must be https:// (http:// only to an internal network %(setting)s lists)"

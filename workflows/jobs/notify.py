@@ -145,7 +145,11 @@ def _call_webhook(job, task, event: str) -> str | None:
         status = webhook_transport.post(agency.webhook_url, body, headers, timeout=timeout, allowed_networks=allowed)
     except webhook_transport.WebhookRefused as exc:
         return JobError("job.webhook.refused", reason=exc.message)
-    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+    except http.client.HTTPException as exc:
+        # An answer that is no HTTP: its words are the first line of whatever listens there
+        # (an SSH or database banner, inside ``WEBHOOK_ALLOWED_NETWORKS``), never quoted.
+        return JobError("job.webhook.unreachable", detail=type(exc).__name__)
+    except (TimeoutError, OSError) as exc:
         return JobError("job.webhook.unreachable", detail=detail(str(exc)))
     if 300 <= status < 400:
         return JobError("job.webhook.redirect", status=status)

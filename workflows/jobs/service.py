@@ -41,7 +41,7 @@ from permissions import policy, rules
 from permissions.models import RESTRICTED, CaseParticipant
 from workflows import input_limits, steps
 from workflows.forms import form_errors
-from workflows.jobs import notify, queue, webhook_transport
+from workflows.jobs import notify, queue, reconnect, webhook_transport
 from workflows.jobs.errors import JobError, Refusal, detail
 from workflows.models import (
     EventKind,
@@ -246,7 +246,7 @@ def perform_claimed(job: Job, worker: str, retry: queue.Retry | None = None) -> 
     """Perform a claimed external job and record its outcome. Returns the error or None.
     ``retry``: an admin's retry of its incident, resolved with the outcome."""
     if job.kind == JobKind.SERVICE:
-        error = run_http_job(job, worker, retry)
+        error = _guarded_http_job(job, worker, retry)
     else:
         error = notify.perform(job)
         if error is None:
@@ -285,6 +285,20 @@ def perform_claimed_batch(jobs: list[Job], worker: str) -> list[tuple[Job, str |
     return performed
 
 
+def _guarded_http_job(job: Job, worker: str, retry: queue.Retry | None = None) -> str | None:
+    """``run_http_job``, whose unforeseen failure is a failed attempt named by its class (its
+    text may quote what was sent or answered), never an exception out of the worker's loop:
+    one connector's answer or address ended every worker that claimed its job, each time its
+    lease ran out, and no job of any case was performed meanwhile. A lost database is still
+    raised: the worker reconnects (``workflows.jobs.reconnect``)."""
+    try:
+        return run_http_job(job, worker, retry)
+    except reconnect.UNAVAILABLE:
+        raise
+    except Exception as exc:
+        return JobError("job.call_failed", detail=type(exc).__name__)
+
+
 def run_http_job(job: Job, worker: str, retry: queue.Retry | None = None) -> str | None:
     """Call the connector, then complete the task (see the module). None when done."""
     try:
@@ -298,6 +312,14 @@ def run_http_job(job: Job, worker: str, retry: queue.Retry | None = None) -> str
             row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
             if row is None:
                 return None  # the lease ran out and another worker has the job: it completes the task
+            # Asked again under the case's lock (the job first, as every job runner takes them):
+            # an agency withdrawn while its system answered writes nothing into the case, as its
+            # external task's completion after a withdrawal answers 404.
+            if row.instance_id is not None:
+                steps.lock_instance(row.instance_id)
+            refusal = receiver_refusal(row, connector)
+            if refusal is not None:
+                return Refusal(refusal.message)
             # False: the task is gone, the job closed. The fields taken are the connector agency's.
             complete_with_answer(row, answer, strict=False, acting_agency=connector.agency, retry=retry)
     except InvalidInput as exc:
@@ -391,6 +413,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     except (TimeoutError, OSError, http.client.HTTPException) as exc:
         # The system's words (an answer that is no HTTP) may echo what it was sent: a field a
         # script computed is in no field of the case, which the error is scrubbed of when shown.
+        # (Kept, unlike a webhook's: the operator alone sets a connector's address.)
         said = scrub.scrub(str(exc), scrub.literals(fields))
         raise _CallFailed(JobError("job.service.unreachable", detail=detail(said))) from exc
     if not 200 <= status < 300:
@@ -400,7 +423,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
         raise _CallFailed(JobError("job.service.answer_too_long", limit=MAX_ANSWER_BYTES))
     try:
         answer = json.loads(raw or b"{}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nested past the parser's depth: RecursionError
         raise _CallFailed(JobError("job.service.answer_not_json")) from exc
     if not isinstance(answer, dict):
         raise _CallFailed(JobError("job.service.answer_not_object"))

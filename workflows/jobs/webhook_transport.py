@@ -11,13 +11,14 @@
   the task takes into the case, rewritten.
 - Redirects are never followed: a 3xx is a failed call, and the signed body and its
   signature go nowhere else.
-- The timeout bounds the whole call (connecting, TLS, sending, the answer), not each read:
+- The timeout bounds the whole call (resolving the name, connecting, TLS, sending, the answer), not each read:
   a receiver answering a byte at a time would otherwise hold the worker past its job's
   lease, and another worker would send the same call again.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import io
 import ipaddress
@@ -66,15 +67,40 @@ def _allowed(address: Address, allowed_networks: list[Network]) -> bool:
     return is_public(address) or any(address in network for network in allowed_networks)
 
 
+# Names are resolved here, so that a resolver that never answers (the webhook's domain's own
+# name server, which its owner runs) holds a call no longer than its timeout: ``getaddrinfo``
+# takes no timeout, and the system's resolver waits its own (seconds per server and attempt).
+# A resolution that outlives its call finishes here, holding one of these threads meanwhile.
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-resolve")
+
+
+def _getaddrinfo(host: str, port: int, deadline: _Deadline | None):
+    if deadline is None:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    future = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return future.result(timeout=deadline.left())
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise TimeoutError("the host name was not resolved within the call's timeout") from None
+
+
 def resolve_checked(
-    host: str, port: int, allowed_networks: list[Network], networks_setting: str = "WEBHOOK_ALLOWED_NETWORKS"
+    host: str,
+    port: int,
+    allowed_networks: list[Network],
+    networks_setting: str = "WEBHOOK_ALLOWED_NETWORKS",
+    deadline: _Deadline | None = None,
 ) -> str:
     """The address to connect to, after checking every address ``host`` resolves to.
-    ``networks_setting``: the setting that lists ``allowed_networks``, named in a refusal."""
+    ``networks_setting``: the setting that lists ``allowed_networks``, named in a refusal;
+    ``deadline``: the call's, which the resolution must end within (else ``TimeoutError``)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _getaddrinfo(host, port, deadline)
     except socket.gaierror as exc:
         raise WebhookRefused("job.address.unresolved", detail=str(exc.strerror)) from None
+    except UnicodeError:  # a name IDNA cannot encode (a label too long or empty): none resolves
+        raise WebhookRefused("job.address.unresolved", detail="invalid host name") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     refused = [address for address in addresses if not _allowed(address, allowed_networks)]
     if refused or not addresses:
@@ -189,9 +215,12 @@ def exchange(
         raise WebhookRefused("job.address.no_url")
     if parts.username or parts.password:
         raise WebhookRefused("job.address.credentials")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # past 65535 (a URL field takes five digits): a ValueError, not a refusal
+        raise WebhookRefused("job.address.bad_port") from None
     deadline = _Deadline(timeout)
-    address = resolve_checked(parts.hostname, port, allowed_networks, networks_setting)
+    address = resolve_checked(parts.hostname, port, allowed_networks, networks_setting, deadline)
     if parts.scheme == "http" and not any(ipaddress.ip_address(address) in network for network in allowed_networks):
         raise WebhookRefused("job.address.plain_http", setting=networks_setting)
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
