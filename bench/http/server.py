@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -92,6 +93,41 @@ def prepare(env: dict) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+
+
+def load_history(env: dict, cases: int) -> dict:
+    """``cases`` cases of a live database's history (``bench.http.history``), then ``VACUUM
+    ANALYZE``: before the node starts, so its connections plan on tables of that size."""
+    loaded = subprocess.run(  # noqa: S603 (our own module)
+        [sys.executable, "-m", "bench.http.history", str(cases)],
+        cwd=REPO,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if loaded.returncode:
+        raise SystemExit(f"loading the history failed:\n{loaded.stderr[-3000:]}")
+    return json.loads(loaded.stdout.strip().splitlines()[-1])
+
+
+def demo_participants(database_url: str, workers: dict[str, str]) -> dict[str, int]:
+    """Agency kind -> the id of the agency its demo worker (``workers``: kind -> username) is a
+    member of: the agencies the clients' cases go to (the directory lists the history's
+    agencies of each kind too)."""
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            """SELECT a.kind, min(a.id) FROM permissions_agency a
+               JOIN permissions_membership m ON m.agency_id = a.id
+               JOIN auth_user u ON u.id = m.user_id
+               JOIN unnest(%s::text[], %s::text[]) w(kind, username) ON w.kind = a.kind AND w.username = u.username
+               GROUP BY a.kind""",
+            [list(workers), list(workers.values())],
+        ).fetchall()
+    found = {kind: agency for kind, agency in rows}
+    if set(found) != set(workers):
+        raise RuntimeError(f"no demo agency of kinds {sorted(set(workers) - set(found))}")
+    return found
 
 
 def migrate(env: dict) -> None:
