@@ -22,10 +22,7 @@ import psutil
 
 from . import clients, cpu, server
 from .autoanalyze import AutoAnalyze
-
-# Cases of history loaded before the node starts (bench.http.history; README "Production
-# server": what a live municipality's database holds, loaded in about ... s here).
-HISTORY_CASES = 30_000
+from .history import DEFAULT_CASES as HISTORY_CASES
 
 
 def main(argv=None) -> int:
