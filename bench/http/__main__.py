@@ -1,7 +1,9 @@
 """``python -m bench.http``: load the production server with locust, print the figures as JSON.
 
 Environment: DATABASE_URL (PostgreSQL; a throw-away database is made on that server and
-dropped), and the server's own knobs passed through as ``make serve`` reads them
+dropped; ``--history-cases`` cases of a live database's history are loaded into it first,
+``bench.http.history``, and its tables analyzed as autovacuum would while the run grows them,
+``bench.http.autoanalyze``), and the server's own knobs passed through as ``make serve`` reads them
 (WEB_WORKERS, WEB_THREADS, DB_POOL, DB_CONN_MAX_AGE, JOB_WORKERS ...).
 """
 

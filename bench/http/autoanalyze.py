@@ -106,20 +106,26 @@ class AutoAnalyze:
     def active(self) -> bool:
         return self._connection is not None
 
-    def start(self) -> AutoAnalyze:
-        """Connect (the backend is there before a measured window opens, so its CPU counts in
-        PostgreSQL's) and poll, unless the server's autovacuum does it."""
+    def open(self, settings: Settings | None = None) -> bool:
+        """Connect and read the server's settings (``settings``: as if it had these); keep the
+        connection when the bench must analyze. Whether it must."""
         connection = psycopg.connect(self.database_url, autocommit=True)
-        self.settings = read_settings(connection)
+        self.settings = settings or read_settings(connection)
         if not self.settings.needed:
             connection.close()
-            return self
+            return False
         self._connection = connection
         self.backend_pid = connection.info.backend_pid
         self._began = time.monotonic()
-        # A thread, or under locust's gevent a greenlet (psycopg waits cooperatively there).
-        self._thread = threading.Thread(target=self._run, name="bench-autoanalyze", daemon=True)
-        self._thread.start()
+        return True
+
+    def start(self) -> AutoAnalyze:
+        """Connect (the backend is there before a measured window opens, so its CPU counts in
+        PostgreSQL's) and poll, unless the server's autovacuum does it."""
+        if self.open():
+            # A thread, or under locust's gevent a greenlet (psycopg waits cooperatively there).
+            self._thread = threading.Thread(target=self._run, name="bench-autoanalyze", daemon=True)
+            self._thread.start()
         return self
 
     def poll_once(self) -> list[str]:
