@@ -192,6 +192,7 @@ def measure(
     runner.exceptions.clear()
     clients.CaseWorkers.inbox_page_races = 0
     clients.CaseWorkers.inbox_lookups = 0
+    scans_before = server.table_scans(database_url)
     processes_before = cpu.used_by(node.processes())
     backends = server.postgres_backends(database_url)
     postmasters = cpu.parents_of(backends)
@@ -219,6 +220,8 @@ def measure(
     own_cpu = cpu.used(psutil.Process()) - own_before
     load = (load_before, os.getloadavg()[0])
     runner.quit()
+    time.sleep(1.1)  # the backends' table counts are flushed at most once a second
+    scans = server.scans_between(scans_before, server.table_scans(database_url))
     rss = node.rss_mb()
     result = _report(timings, failures, runner, elapsed, users, rss, used, server_cpu, own_cpu)
     completions = max(result["task_completions"], 1)
@@ -232,6 +235,9 @@ def measure(
     result["analyzes_in_window"] = autoanalyze.count_since(analyzes_before) if autoanalyze is not None else 0
     result["inbox_page_races"] = clients.CaseWorkers.inbox_page_races
     result["inbox_lookups_for_unlisted_tasks"] = clients.CaseWorkers.inbox_lookups
+    # Sequential scans that read 1,000 rows or more in the window, by table: a plan made on
+    # nearly empty tables and kept as they grew shows here (README, "A live database's history").
+    result["sequential_scans_in_window"] = scans
     result["machine_load_average_1min"] = [round(value, 2) for value in load]
     return result
 

@@ -225,6 +225,27 @@ def analyze(database_url: str) -> None:
         time.sleep(0.05)
 
 
+def table_scans(database_url: str) -> dict[str, tuple[int, int, int]]:
+    """Each table's sequential scans, rows they read, and index scans so far
+    (``pg_stat_user_tables``): a window's difference shows plans that read tables whole."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) FROM pg_stat_user_tables"
+        ).fetchall()
+    return {name: (scans, read, index) for name, scans, read, index in rows}
+
+
+def scans_between(before: dict, after: dict, *, least_rows: int = 1000) -> dict[str, dict]:
+    """The tables whose sequential scans read at least ``least_rows`` rows between two
+    ``table_scans``, most rows first."""
+    found = {}
+    for name, (scans, read, index) in after.items():
+        was = before.get(name, (0, 0, 0))
+        if read - was[1] >= least_rows:
+            found[name] = {"seq_scans": scans - was[0], "rows_read": read - was[1], "index_scans": index - was[2]}
+    return dict(sorted(found.items(), key=lambda item: -item[1]["rows_read"]))
+
+
 def postgres_backends(database_url: str) -> list[psutil.Process]:
     """The PostgreSQL server processes serving ``database_url``'s database (when on this machine)."""
     name = urlsplit(database_url).path.lstrip("/")
