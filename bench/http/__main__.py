@@ -24,7 +24,6 @@ import psutil
 
 from . import clients, cpu, server
 from .autoanalyze import AutoAnalyze
-from .history import DEFAULT_CASES as HISTORY_CASES
 
 
 def main(argv=None) -> int:
@@ -41,9 +40,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--history-cases",
         type=int,
-        default=HISTORY_CASES,
+        default=server.HISTORY_CASES,
         metavar="N",
-        help=f"cases of a live database's history loaded first, then analyzed (default {HISTORY_CASES:,}; "
+        help=f"cases of a live database's history loaded first, then analyzed (default {server.HISTORY_CASES:,}; "
         "0: start on the empty tables of a new database)",
     )
     parser.add_argument(

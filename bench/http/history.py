@@ -13,30 +13,24 @@ cannot sign in; the demo cast's agencies, which the clients work, hold none of t
 client's inbox lists only the bench's own open tasks (one page), as an agency that works its
 inbox down sees it, over tables that hold everyone's history.
 
-``python -m bench.http.history N`` runs it inside Django (the harness starts it with the
-node's environment) and prints its facts as JSON on the last line.
+Imported once Django is set up: ``python -m bench.http.history_main N`` (the harness starts
+it with the node's environment) prints its facts as JSON on the last line.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 import time
 
-# The default of ``--history-cases`` (README "Production server": loaded and summed in about
-# 30-40 s on this 2-core machine).
-DEFAULT_CASES = 30_000
+from django.db import connection
+
+from bench.scale.load import load
+from insight import backfill
+
 TASKS_PER_CASE = 10 / 3  # bench.scale's: 300,000 cases for a million tasks
 
 
 def load_history(cases: int) -> dict:
-    """Load ``cases`` cases of history (Django set up); the facts the bench reports."""
-    from django.db import connection
-
-    from bench.scale.load import load
-    from insight import backfill
-
+    """Load ``cases`` cases of history; the facts the bench reports."""
     started = time.monotonic()
     loaded = load(cases=cases, tasks=round(cases * TASKS_PER_CASE), password=None)
     seconds = time.monotonic() - started
@@ -57,16 +51,3 @@ def load_history(cases: int) -> dict:
         "load_seconds": round(seconds, 1),
         "insight_backfill_seconds": round(insight_seconds, 1),
     }
-
-
-def main(argv: list[str]) -> int:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
-    print(json.dumps(load_history(int(argv[0]))))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

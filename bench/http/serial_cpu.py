@@ -31,7 +31,6 @@ from bench.samples import sample_form_data
 from . import server
 from .autoanalyze import AutoAnalyze
 from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF, find_in_inbox, known_open
-from .history import DEFAULT_CASES as HISTORY_CASES
 
 
 def backend_roles(database_url: str, roles: dict[int, str]) -> dict[int, str]:
@@ -127,10 +126,10 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--history-cases",
         type=int,
-        default=HISTORY_CASES,
+        default=server.HISTORY_CASES,
         metavar="N",
         help=f"cases of a live database's history loaded into the new database first, as python -m bench.http "
-        f"(default {HISTORY_CASES:,}; 0: empty tables)",
+        f"(default {server.HISTORY_CASES:,}; 0: empty tables)",
     )
     parser.add_argument(
         "--autoanalyze",

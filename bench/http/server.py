@@ -20,6 +20,9 @@ import psutil
 import psycopg
 
 REPO = Path(__file__).resolve().parents[2]
+# The default of ``--history-cases`` (bench.http.history; README "Production server": loaded
+# and summed in 30-45 s on this 2-core machine).
+HISTORY_CASES = 30_000
 PASSWORD = "bench-http-password"  # noqa: S105 (the throw-away demo cast's)
 
 
@@ -99,7 +102,7 @@ def load_history(env: dict, cases: int) -> dict:
     """``cases`` cases of a live database's history (``bench.http.history``), then ``VACUUM
     ANALYZE``: before the node starts, so its connections plan on tables of that size."""
     loaded = subprocess.run(  # noqa: S603 (our own module)
-        [sys.executable, "-m", "bench.http.history", str(cases)],
+        [sys.executable, "-m", "bench.http.history_main", str(cases)],
         cwd=REPO,
         env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
         check=False,
