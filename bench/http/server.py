@@ -21,7 +21,7 @@ import psycopg
 
 REPO = Path(__file__).resolve().parents[2]
 # The default of ``--history-cases`` (bench.http.history; README "Production server": loaded
-# and summed in 30-45 s on this 2-core machine).
+# and summed in 30-47 s on this 2-core machine).
 HISTORY_CASES = 30_000
 PASSWORD = "bench-http-password"  # noqa: S105 (the throw-away demo cast's)
 
