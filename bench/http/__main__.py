@@ -1,7 +1,9 @@
 """``python -m bench.http``: load the production server with locust, print the figures as JSON.
 
 Environment: DATABASE_URL (PostgreSQL; a throw-away database is made on that server and
-dropped), and the server's own knobs passed through as ``make serve`` reads them
+dropped; ``--history-cases`` cases of a live database's history are loaded into it first,
+``bench.http.history``, and its tables analyzed as autovacuum would while the run grows them,
+``bench.http.autoanalyze``), and the server's own knobs passed through as ``make serve`` reads them
 (WEB_WORKERS, WEB_THREADS, DB_POOL, DB_CONN_MAX_AGE, JOB_WORKERS ...).
 """
 
@@ -21,6 +23,7 @@ import urllib.request
 import psutil
 
 from . import clients, cpu, server
+from .autoanalyze import AutoAnalyze
 
 
 def main(argv=None) -> int:
@@ -34,15 +37,36 @@ def main(argv=None) -> int:
         action="store_true",
         help="ANALYZE after the warm-up, as autovacuum would (README: plans made on nearly empty tables)",
     )
+    parser.add_argument(
+        "--history-cases",
+        type=int,
+        default=server.HISTORY_CASES,
+        metavar="N",
+        help=f"cases of a live database's history loaded first, then analyzed (default {server.HISTORY_CASES:,}; "
+        "0: start on the empty tables of a new database)",
+    )
+    parser.add_argument(
+        "--autoanalyze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ANALYZE each table when autovacuum would, if the server's autovacuum is off (default on)",
+    )
     parser.add_argument("--keep-database", action="store_true", help="keep the database afterwards, to look into")
     args = parser.parse_args(argv)
+    if args.history_cases < 0:
+        parser.error("--history-cases: 0 or more")
     url = os.environ.get("DATABASE_URL", "")
     keep = args.keep_database
     with server.throwaway_database(url, keep=keep) as database_url, tempfile.TemporaryDirectory() as static_root:
         env = server.server_env(database_url, static_root)
         server.prepare(env)
+        history = server.load_history(env, args.history_cases) if args.history_cases else None
+        participants = server.demo_participants(database_url, clients.WORKER_OF)
+        autoanalyze = AutoAnalyze(database_url) if args.autoanalyze else None
         node = server.Node(env)
         try:
+            if autoanalyze is not None:
+                autoanalyze.start()
             node.wait_ready()
             result = measure(
                 node,
@@ -51,7 +75,12 @@ def main(argv=None) -> int:
                 seconds=args.seconds,
                 warmup=args.warmup,
                 analyze=args.analyze,
+                participants=participants,
+                autoanalyze=autoanalyze,
             )
+            result["history_cases"] = history["history_cases"] if history else 0
+            result["history"] = history
+            result["autoanalyze"] = _autoanalyze_report(autoanalyze)
             result["server"] = {
                 key: env.get(key, "")
                 for key in (
@@ -67,9 +96,13 @@ def main(argv=None) -> int:
                 )
             }
         except BaseException:
+            if autoanalyze is not None:
+                autoanalyze.stop()
             node.stop()
             print(f"{node.tail()}\n(the node's log: {node.log.name})", file=sys.stderr)
             raise
+        if autoanalyze is not None:
+            autoanalyze.stop()
         node.stop()
         node.remove_log()
     text = json.dumps(result, indent=2)
@@ -78,6 +111,20 @@ def main(argv=None) -> int:
         with open(args.out, "w") as out:
             out.write(text + "\n")
     return 0 if result["errors"] == 0 else 1
+
+
+def _autoanalyze_report(autoanalyze: AutoAnalyze | None) -> dict:
+    if autoanalyze is None:
+        return {"asked": False}
+    settings = autoanalyze.settings
+    return {
+        "asked": True,
+        # False: the server's own autovacuum is on (it analyzes; the bench does nothing).
+        "active": autoanalyze.active,
+        "server_autovacuum": settings.autovacuum if settings else None,
+        **autoanalyze.summary(),
+        "error": repr(autoanalyze.error) if autoanalyze.error else None,
+    }
 
 
 def _post_json(url: str, body: dict, token: str | None = None) -> dict:
@@ -98,17 +145,27 @@ def _get_json(url: str, token: str) -> dict:
 
 
 def measure(
-    node: server.Node, database_url: str, *, users: int, seconds: float, warmup: float, analyze: bool = False
+    node: server.Node,
+    database_url: str,
+    *,
+    users: int,
+    seconds: float,
+    warmup: float,
+    analyze: bool = False,
+    participants: dict[str, int] | None = None,
+    autoanalyze: AutoAnalyze | None = None,
 ) -> dict:
     api = f"{node.base}/api/v1"
     tokens = {
         name: _post_json(f"{api}/auth/token/", {"username": name, "password": server.PASSWORD})["token"]
         for name in clients.WORKER_OF.values()
     }
-    agencies = _get_json(f"{api}/agencies/", tokens["kari"])
-    rows = agencies["results"] if isinstance(agencies, dict) else agencies
+    if participants is None:
+        agencies = _get_json(f"{api}/agencies/", tokens["kari"])
+        rows = agencies["results"] if isinstance(agencies, dict) else agencies
+        participants = {row["kind"]: row["id"] for row in rows if row["kind"] in clients.WORKER_OF}
     clients.CaseWorkers.tokens = tokens
-    clients.CaseWorkers.participants = {row["kind"]: row["id"] for row in rows if row["kind"] in clients.WORKER_OF}
+    clients.CaseWorkers.participants = participants
     clients.CaseWorkers.host = node.base
 
     timings: dict[str, list[float]] = {}
@@ -134,6 +191,7 @@ def measure(
     runner.exceptions.clear()
     clients.CaseWorkers.inbox_page_races = 0
     clients.CaseWorkers.inbox_lookups = 0
+    scans_before = server.table_scans(database_url)
     processes_before = cpu.used_by(node.processes())
     backends = server.postgres_backends(database_url)
     postmasters = cpu.parents_of(backends)
@@ -141,6 +199,7 @@ def measure(
     backends_before = cpu.used_by(backends)
     own_before = cpu.used(psutil.Process())
     load_before = os.getloadavg()[0]
+    analyzes_before = autoanalyze.elapsed() if autoanalyze is not None else 0.0
     began = time.monotonic()
     gevent.sleep(seconds)
     elapsed = time.monotonic() - began
@@ -160,6 +219,8 @@ def measure(
     own_cpu = cpu.used(psutil.Process()) - own_before
     load = (load_before, os.getloadavg()[0])
     runner.quit()
+    time.sleep(1.1)  # the backends' table counts are flushed at most once a second
+    scans = server.scans_between(scans_before, server.table_scans(database_url))
     rss = node.rss_mb()
     result = _report(timings, failures, runner, elapsed, users, rss, used, server_cpu, own_cpu)
     completions = max(result["task_completions"], 1)
@@ -168,8 +229,14 @@ def measure(
     result["postgres_backends_cpu_ms_per_completion_round"] = round(backends_cpu * 1000 / completions, 2)
     result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
     result["analyzed_after_warmup"] = analyze
+    # ANALYZE run as autovacuum would (bench.http.autoanalyze): from the node's start, and in the window.
+    result["analyzes_during_run"] = len(autoanalyze.analyzed) if autoanalyze is not None else 0
+    result["analyzes_in_window"] = autoanalyze.count_since(analyzes_before) if autoanalyze is not None else 0
     result["inbox_page_races"] = clients.CaseWorkers.inbox_page_races
     result["inbox_lookups_for_unlisted_tasks"] = clients.CaseWorkers.inbox_lookups
+    # Sequential scans that read 1,000 rows or more in the window, by table: a plan made on
+    # nearly empty tables and kept as they grew shows here (README, "A live database's history").
+    result["sequential_scans_in_window"] = scans
     result["machine_load_average_1min"] = [round(value, 2) for value in load]
     return result
 

@@ -29,6 +29,7 @@ import psutil
 from bench.samples import sample_form_data
 
 from . import server
+from .autoanalyze import AutoAnalyze
 from .cases import NATIONAL_IDS, OVERRIDES, PROCESS, WORKER_OF, find_in_inbox, known_open
 
 
@@ -122,6 +123,20 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="cases worked first (default 3)")
     parser.add_argument("--windows", type=int, default=2, help="measured windows (default 2)")
     parser.add_argument("--database", help="a database kept by an earlier run (migrated, not seeded again)")
+    parser.add_argument(
+        "--history-cases",
+        type=int,
+        default=server.HISTORY_CASES,
+        metavar="N",
+        help=f"cases of a live database's history loaded into the new database first, as python -m bench.http "
+        f"(default {server.HISTORY_CASES:,}; 0: empty tables)",
+    )
+    parser.add_argument(
+        "--autoanalyze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ANALYZE each table when autovacuum would, if the server's autovacuum is off (default on)",
+    )
     parser.add_argument("--keep-database", action="store_true", help="keep the new database afterwards")
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
@@ -133,8 +148,14 @@ def main(argv=None) -> int:
     with database as database_url, tempfile.TemporaryDirectory() as static_root:
         env = server.server_env(database_url, static_root)
         (server.migrate if args.database else server.prepare)(env)
+        if args.history_cases and not args.database:
+            history = server.load_history(env, args.history_cases)
+            print(json.dumps({"history": history}), flush=True)
+        autoanalyze = AutoAnalyze(database_url) if args.autoanalyze else None
         node = server.Node(env)
         try:
+            if autoanalyze is not None:
+                autoanalyze.start()
             node.wait_ready()
             client = Client(node.port)
             tokens = {
@@ -143,9 +164,8 @@ def main(argv=None) -> int:
                 ]
                 for name in WORKER_OF.values()
             }
-            rows = client.call("GET", "/api/v1/agencies/", tokens["kari"])
-            rows = rows["results"] if isinstance(rows, dict) else rows
-            participants = {row["kind"]: row["id"] for row in rows if row["kind"] in WORKER_OF}
+            # The demo workers' own agencies (the directory lists a loaded history's too).
+            participants = server.demo_participants(database_url, WORKER_OF)
             number = 0
             for number in range(1, args.warmup + 1):
                 work_a_case(client, tokens, participants, number)
@@ -191,11 +211,14 @@ def main(argv=None) -> int:
                                 for role, used in sorted(postgres_by_role.items())
                             },
                             "web_cpu_ms_per_request": round(by_role.get("gunicorn worker", 0) / 1e6 / requests, 3),
+                            "analyzes_so_far": len(autoanalyze.analyzed) if autoanalyze is not None else 0,
                         }
                     ),
                     flush=True,
                 )
         finally:
+            if autoanalyze is not None:
+                autoanalyze.stop()
             node.stop()
             node.remove_log()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,9 @@ import psutil
 import psycopg
 
 REPO = Path(__file__).resolve().parents[2]
+# The default of ``--history-cases`` (bench.http.history; README "Production server": loaded
+# and summed in 30-47 s on this 2-core machine).
+HISTORY_CASES = 30_000
 PASSWORD = "bench-http-password"  # noqa: S105 (the throw-away demo cast's)
 
 
@@ -92,6 +96,41 @@ def prepare(env: dict) -> None:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+
+
+def load_history(env: dict, cases: int) -> dict:
+    """``cases`` cases of a live database's history (``bench.http.history``), then ``VACUUM
+    ANALYZE``: before the node starts, so its connections plan on tables of that size."""
+    loaded = subprocess.run(  # noqa: S603 (our own module)
+        [sys.executable, "-m", "bench.http.history_main", str(cases)],
+        cwd=REPO,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if loaded.returncode:
+        raise SystemExit(f"loading the history failed:\n{loaded.stderr[-3000:]}")
+    return json.loads(loaded.stdout.strip().splitlines()[-1])
+
+
+def demo_participants(database_url: str, workers: dict[str, str]) -> dict[str, int]:
+    """Agency kind -> the id of the agency its demo worker (``workers``: kind -> username) is a
+    member of: the agencies the clients' cases go to (the directory lists the history's
+    agencies of each kind too)."""
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            """SELECT a.kind, min(a.id) FROM permissions_agency a
+               JOIN permissions_membership m ON m.agency_id = a.id
+               JOIN auth_user u ON u.id = m.user_id
+               JOIN unnest(%s::text[], %s::text[]) w(kind, username) ON w.kind = a.kind AND w.username = u.username
+               GROUP BY a.kind""",
+            [list(workers), list(workers.values())],
+        ).fetchall()
+    found = {kind: agency for kind, agency in rows}
+    if set(found) != set(workers):
+        raise RuntimeError(f"no demo agency of kinds {sorted(set(workers) - set(found))}")
+    return found
 
 
 def migrate(env: dict) -> None:
@@ -187,6 +226,27 @@ def analyze(database_url: str) -> None:
     deadline = time.monotonic() + 5
     while psutil.pid_exists(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def table_scans(database_url: str) -> dict[str, tuple[int, int, int]]:
+    """Each table's sequential scans, rows they read, and index scans so far
+    (``pg_stat_user_tables``): a window's difference shows plans that read tables whole."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) FROM pg_stat_user_tables"
+        ).fetchall()
+    return {name: (scans, read, index) for name, scans, read, index in rows}
+
+
+def scans_between(before: dict, after: dict, *, least_rows: int = 1000) -> dict[str, dict]:
+    """The tables whose sequential scans read at least ``least_rows`` rows between two
+    ``table_scans``, most rows first."""
+    found = {}
+    for name, (scans, read, index) in after.items():
+        was = before.get(name, (0, 0, 0))
+        if read - was[1] >= least_rows:
+            found[name] = {"seq_scans": scans - was[0], "rows_read": read - was[1], "index_scans": index - was[2]}
+    return dict(sorted(found.items(), key=lambda item: -item[1]["rows_read"]))
 
 
 def postgres_backends(database_url: str) -> list[psutil.Process]:

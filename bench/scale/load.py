@@ -64,8 +64,9 @@ def username(kind: str, index: int) -> str:
     return f"scale-{kind}-{index:02d}"
 
 
-def _cast(password: str) -> dict[str, list[tuple[int, int, int]]]:
-    """The agencies and their users: kind -> [(agency id, group id, user id)], busiest first."""
+def _cast(password: str | None) -> dict[str, list[tuple[int, int, int]]]:
+    """The agencies and their users: kind -> [(agency id, group id, user id)], busiest first.
+    ``password`` None: the users cannot sign in (``bench.http``'s history: no hashing)."""
     users = get_user_model()
     cast: dict[str, list[tuple[int, int, int]]] = {}
     for kind, count in AGENCY_COUNTS.items():
@@ -76,7 +77,10 @@ def _cast(password: str) -> dict[str, list[tuple[int, int, int]]]:
             agency, _ = Agency.objects.get_or_create(name=name, defaults={"kind": kind, "group": group})
             user, created = users.objects.get_or_create(username=username(kind, index))
             if created:
-                user.set_password(password)
+                if password is None:
+                    user.set_unusable_password()
+                else:
+                    user.set_password(password)
                 user.save()
             role = Role.COORDINATOR if kind == AgencyKind.HOUSING else Role.MEMBER
             Membership.objects.get_or_create(user=user, agency=agency, role=role)
@@ -152,7 +156,7 @@ def _pick(kind: str, cast, salt: int) -> str:
     return f"1 + least({count - 1}, floor({count} * power(((g::bigint * {salt}) % 1000003) / 1000003.0, 3))::int)"
 
 
-def load(*, cases: int, tasks: int, password: str) -> Loaded:
+def load(*, cases: int, tasks: int, password: str | None) -> Loaded:
     """Add ``cases`` cases and about ``tasks`` tasks (3 or 4 per case). Minutes at a million."""
     per_case_extra = max(0.0, min(1.0, tasks / cases - 3))  # share of cases with a fourth task
     every_fourth = max(1, round(1 / per_case_extra)) if per_case_extra else 0
