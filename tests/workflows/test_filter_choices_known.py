@@ -36,7 +36,8 @@ def test_a_valid_choice_is_checked_once_then_known(monkeypatch):
     for _ in range(3):
         assert _read(TaskFilter, Task, query) == first
     assert checked == []
-    assert first == (True, {"assigned": "agency", "status": "active", "overdue": None, "case": None, "responsible": "me"})
+    cleaned = {"assigned": "agency", "status": "active", "overdue": None, "case": None, "responsible": "me"}
+    assert first == (True, cleaned)
 
 
 def test_a_choice_not_valid_is_refused_every_time_and_never_kept(monkeypatch):
