@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import traceback
 
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -34,10 +35,19 @@ def mask_secrets(text: str) -> str:
     return text
 
 
+# What ``LogRecord.__init__`` sets that holds no text a link's secret could be in: numbers,
+# the arguments (masked through the message), the logger's and the code's names (module,
+# file, function), the thread's and process's names. An ``extra`` cannot replace any of
+# them (``Logger.makeRecord`` refuses), so a secret lands in the message, an extra, or the
+# texts of an exception or a stack (``exc_text``, ``stack_info``), which are walked.
+_NO_SECRETS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) - {"exc_text", "stack_info"}
+_NO_SECRETS |= {"msg", "message"}
+
+
 class MaskSecrets(logging.Filter):
     """On the handler, so every line written (ours, Django's, gunicorn's) goes through it:
-    the message and each text attribute, with the secrets of link paths masked. Until
-    2026-12-05 a refused enrolment link's 404 wrote its token to the log."""
+    the message and each text attribute that can hold a path, with the secrets of link paths
+    masked. Until 2026-12-05 a refused enrolment link's 404 wrote its token to the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -47,10 +57,12 @@ class MaskSecrets(logging.Filter):
         masked = mask_secrets(message)
         if masked != message:
             record.msg, record.args = masked, ()
-        # ``mask_secrets``'s own test inline: a record has some 25 attributes, and a call for
-        # each was a fifth of a request's log line.
-        for name, value in list(vars(record).items()):
-            if isinstance(value, str) and ("/enrol/" in value or "/reset/" in value) and name not in ("msg", "message"):
+        # ``mask_secrets``'s own test inline, and only over the attributes beyond what every
+        # record has (a request's line: its five extras, not some 25 attributes).
+        attributes = vars(record)
+        for name in attributes.keys() - _NO_SECRETS:
+            value = attributes[name]
+            if isinstance(value, str) and ("/enrol/" in value or "/reset/" in value):
                 cleaned = mask_secrets(value)
                 if cleaned != value:
                     setattr(record, name, cleaned)
@@ -104,6 +116,52 @@ class JsonLines(JsonFormatter):
             self._encoder = self.json_encoder(
                 default=self.json_default, indent=self.json_indent, ensure_ascii=self.json_ensure_ascii
             )
+
+        # The fields of every line, renamed once (``{asctime}`` ... ``{process}``), and whether
+        # a line is the fields, the extras and nothing else the library could add (no defaults,
+        # static fields, timestamp, prefix or missing renamed fields: the settings set none).
+        self._fields = [(field, self._get_rename(field)) for field in self._required_fields]
+        self._plain = not (
+            self.defaults or self.static_fields or self.timestamp or self.prefix or self.rename_fields_keep_missing
+        )
+        self._second: tuple[int, str] = (-1, "")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """python-json-logger's line, character for character, made without its steps that
+        do nothing here: the same fields in the same order, then the record's extras (its
+        walk tested each of a record's 25-odd attributes with ``hasattr`` and ``startswith``;
+        here a set lookup each, and those two only for the extras). A dict message, an
+        exception or a stack takes the library's own path."""
+        if (
+            self._encoder is None
+            or not self._plain
+            or isinstance(record.msg, dict)
+            or record.exc_info
+            or record.exc_text
+            or record.stack_info
+        ):
+            return super().format(record)
+        record.message = record.getMessage()
+        if "asctime" in self._required_fields:
+            record.asctime = self.formatTime(record, self.datefmt)
+        attributes = record.__dict__
+        log_data = {renamed: attributes.get(field) for field, renamed in self._fields}
+        skip, rename = self._skip_fields, self.rename_fields
+        for key in [key for key in attributes if key not in skip]:
+            if not (hasattr(key, "startswith") and key.startswith("_")):
+                log_data[rename.get(key, key)] = attributes[key]
+        return self._encoder.encode(log_data)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """``logging.Formatter``'s time, the second's text made once a second, not each line."""
+        if datefmt or not self.default_msec_format:
+            return super().formatTime(record, datefmt)
+        second, text = self._second
+        if second != int(record.created):
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)
+        return self.default_msec_format % (text, record.msecs)
 
     def jsonify_log_record(self, log_data) -> str:
         if self._encoder is None:

@@ -23,6 +23,7 @@ from django.db.models import CharField, Exists, Lookup, OuterRef, Q
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django_filters.fields import ChoiceField as FilterChoiceField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.fields import BooleanField as DRFBooleanField
 
@@ -165,6 +166,7 @@ class FilterSet(django_filters.FilterSet):
         form_class = self.get_form_class()
         if form_class.clean is not forms.Form.clean:
             return None
+        fixed, known = self._fixed_choices(form_class)
         values = {}
         for name, form_field in form_class.base_fields.items():
             if form_field.disabled or hasattr(form_class, f"clean_{name}"):
@@ -172,10 +174,32 @@ class FilterSet(django_filters.FilterSet):
             html_name = f"{self.form_prefix}-{name}" if self.form_prefix else name
             try:
                 data = form_field.widget.value_from_datadict(self.data, _NO_FILES, html_name)
+                if (name, data) in known:
+                    values[name] = known[name, data]
+                    continue
                 values[name] = form_field.clean(data)
             except ValidationError:
                 return None
+            if name in fixed and (data is None or type(data) is str):
+                known[name, data] = values[name]
         return values
+
+    @classmethod
+    def _fixed_choices(cls, form_class) -> tuple[frozenset[str], dict[tuple[str, str | None], Any]]:
+        """The fields of fixed choices (django-filter's choice field over a list) and the
+        values they cleaned, by their text: a valid choice cleans to the same value each time,
+        while ``clean`` walks and normalises every choice again (some 60 calls a task list).
+        Only valid values are kept: no more than the choices and the empty value."""
+        made = cls.__dict__.get("_known_choices")
+        if made is None or made[0] is not form_class:
+            fixed = frozenset(
+                name
+                for name, form_field in form_class.base_fields.items()
+                if type(form_field) is FilterChoiceField and isinstance(form_field.choices.choices, list | tuple)
+            )
+            made = (form_class, fixed, {})
+            cls._known_choices = made
+        return made[1], made[2]
 
 
 _NO_FILES: MultiValueDict = MultiValueDict()  # a bound filter form's files (none), read only
