@@ -414,10 +414,12 @@ class Ledger:
     def _smallest(self, candidates) -> int:
         """A count before a measure, a count of 0 last of the counts (hidden, it is 0 or 5 and
         up: in a sum that leaves it under 5 it is 0, so it protects nothing, ``_marked``)."""
-        return min(
-            candidates,
-            key=lambda cell: (not self.is_count[cell], self.is_count[cell] and not self.values[cell], self.values[cell], cell),
-        )
+
+        def rank(cell: int) -> tuple:
+            count = self.is_count[cell]
+            return (not count, count and not self.values[cell], self.values[cell], cell)
+
+        return min(candidates, key=rank)
 
     def _complement(self, exposed_cell: int, within=None, free_only: bool = True) -> tuple[int | None, set[int]]:
         """The smallest shown number (a count before a measure) of ``within`` (a sum with the
