@@ -412,17 +412,22 @@ class Ledger:
         ]
 
     def _smallest(self, candidates) -> int:
-        """A count before a measure, a count of 0 last of the counts (hidden, it is 0 or 5 and
-        up: in a sum that leaves it under 5 it is 0, so it protects nothing, ``_marked``)."""
+        """The complement among ``candidates``: a count before a measure, a count of 0 last of
+        the counts (hidden, it is 0 or 5 and up: in a sum that leaves it under 5 it is 0, so it
+        protects nothing, ``_marked``), else the first cell. Never ranked by the number itself:
+        which cell was hidden would tell how it compares with those shown beside it (the
+        smallest hidden, "\u00d7", "<5", "5" and "14" for 5, 4 and 5 made the "\u00d7" at
+        most 5, so 5, and the "<5" 4). Whether a hidden mark is a 0 the attacker is taken to
+        know already (``_marked``)."""
 
         def rank(cell: int) -> tuple:
             count = self.is_count[cell]
-            return (not count, count and not self.values[cell], self.values[cell], cell)
+            return (not count, count and not self.values[cell], cell)
 
         return min(candidates, key=rank)
 
     def _complement(self, exposed_cell: int, within=None, free_only: bool = True) -> tuple[int | None, set[int]]:
-        """The smallest shown number (a count before a measure) of ``within`` (a sum with the
+        """The first shown number (``_smallest``: a count before a measure) of ``within`` (a sum with the
         exposed cell), else of any sum with it; when those are all hidden, of a sum with one of
         their hidden cells, and so on. Only a cell this reading decides can be hidden: an
         earlier reading's shown cells are constants, which link nothing."""

@@ -50,6 +50,65 @@ def test_a_count_of_0_is_not_hidden_to_protect_a_small_one():
     assert ledger.shown(total) in ("10", HIDDEN_MARK)
 
 
+def shown_row(row: list[int]) -> list[str]:
+    """A row of counts and its total, as the ledger shows them."""
+    ledger = Ledger()
+    cells = [ledger.count(value) for value in row]
+    total = ledger.total(cells)
+    ledger.suppress()
+    return [ledger.shown(cell) for cell in [*cells, total]]
+
+
+def rows_shown_so(row: list[int], shows: list[str], cap: int = 12) -> list[tuple[int, ...]]:
+    """The rows (counts up to ``cap``) an attacker who knows the whole of how the ledger
+    chooses what to hide (the code is open) allows for ``shows``: those that the marks and
+    the sum allow, and that the ledger would show the same way."""
+    domain = [
+        range(1, SMALL)
+        if text == "<5"
+        else range(0, cap + 1)  # a relabelled count: "\u00d7" alone
+        if text == HIDDEN_MARK and 0 < value < SMALL
+        else [0, *range(SMALL, cap + 1)]
+        if text == HIDDEN_MARK
+        else [int(text)]
+        for value, text in zip(row, shows, strict=False)
+    ]
+    total = shows[-1]
+    sums = range(1, SMALL) if total == "<5" else None if total == HIDDEN_MARK else [int(total)]
+    return [
+        each
+        for each in itertools.product(*domain)
+        if (sums is None or sum(each) in sums) and shown_row(list(each)) == shows
+    ]
+
+
+def test_which_number_is_hidden_beside_a_small_one_tells_nothing_of_it():
+    """5, 4 and 5, and 14: were the smallest shown number hidden as the complement, "\u00d7", "<5",
+    "5", "14" would say the "\u00d7" is at most the 5 beside it, and 5 or more (a hidden mark):
+    5, and the "<5" 4."""
+    shows = shown_row([5, 4, 5])
+    assert shows[1] == "<5"
+    assert len({each[1] for each in rows_shown_so([5, 4, 5], shows)}) > 1, shows
+
+
+def test_no_small_count_of_a_row_can_be_worked_out_from_which_cells_are_hidden():
+    """Every row of three counts (0, 1, 2, 4, 5, 6 and 9) with its total, read by the attacker
+    who knows the whole of how the ledger chooses (``rows_shown_so``), where it hid one number
+    at most beside each "<5". (Where it hid more, a sum or a relabelled count, because the
+    first hiding still gave a count away, that it did says so, and some rows are then still
+    given away ("0", "<5", "\u00d7", "\u00d7" is 0, 1 and 5): known, and open, README.)"""
+    found = []
+    for row in itertools.product((0, 1, 2, 4, 5, 6, 9), repeat=3):
+        shows = shown_row(list(row))
+        if shows.count(HIDDEN_MARK) > shows.count("<5"):
+            continue
+        small = [i for i, value in enumerate(row) if shows[i] == "<5"]
+        allowed = rows_shown_so(list(row), shows) if small else []
+        if any(len({each[i] for each in allowed}) < 2 for i in small):
+            found.append((row, shows))
+    assert not found, f"{len(found)} rows give a small count away, e.g. {found[:3]}"
+
+
 # --- every small table ------------------------------------------------------------------
 
 
