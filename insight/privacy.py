@@ -12,8 +12,9 @@ month's plus the opened less the closed. ``suppress`` hides
   "<5" cells that add up to 8 are both 4).
 
 Whether a hidden number can be worked out is judged as an attacker would: each "<5" is
-somewhere in 1..4, each "\u00d7" anywhere from 0 up, every shown number is exact, and each sum
-narrows its unknowns' ranges until nothing moves. A number whose range closes to a single
+somewhere in 1..4, each "\u00d7" 0 or 5 and up (a count from 1 to 4 is shown "<5", and the code
+is open: ``Ledger._marked``), every shown number is exact, and each sum narrows its unknowns'
+ranges until nothing moves. A number whose range closes to a single
 value is given away. Zeros are shown: they count nobody.
 """
 
@@ -275,7 +276,7 @@ class Ledger:
         a month before)."""
         bounds = {}
         for cell, kind in self.hidden.items():
-            low, high = (1, SMALL - 1) if kind == PRIMARY else self.bounds.get(cell, (0, UNBOUNDED))
+            low, high = (1, SMALL - 1) if kind == PRIMARY else self._marked(cell, self.bounds.get(cell, (0, UNBOUNDED)))
             # A bound the number itself breaks is nothing the attacker knows (a row listed
             # with nothing counted in it is no row "present"): bounds that contradict each
             # other were carried on without end (cells of thousands of digits) and read as pinned.
@@ -286,6 +287,24 @@ class Ledger:
             unsettled = self._combined(bounds)
         self._unsettled = self._open_around(unsettled, bounds) if unsettled else set()
         return bounds
+
+    def _marked(self, cell: int, bounds: tuple[int, int]) -> tuple[int, int]:
+        """What a count shown as "\u00d7" tells an attacker who knows how the marks are chosen:
+        a count from 1 to 4 is shown "<5", so one shown "\u00d7" is 0 or 5 and up, unless the
+        ledger relabelled it (``_protect``, ``_hide_around``: a count from 1 to 4 whose own
+        bounds gave it away), which the attacker cannot tell from the others. Only the part of
+        {0} and 5 and up that holds the count is taken (5 and up for a count of 5 or more, 0
+        for a 0): the attacker is taken to know which, never less than they do. So a hidden 0
+        protects nothing (``_smallest`` hides one last), and a relabelled count keeps the bounds
+        of "\u00d7" alone (0 and up)."""
+        value, (low, high) = self.values[cell], bounds
+        if self.hidden.get(cell) != COMPLEMENTARY or not self.is_count[cell]:
+            return low, high
+        if value >= SMALL:
+            return max(low, SMALL), high
+        if value == 0:
+            return max(low, 0), min(high, 0)
+        return low, high
 
     def _open_around(self, cells: set[int], bounds: dict[int, tuple[int, int]]) -> set[int]:
         """The open cells (hidden, not narrowed to one value) that ``cells`` reach through the
@@ -393,10 +412,22 @@ class Ledger:
         ]
 
     def _smallest(self, candidates) -> int:
-        return min(candidates, key=lambda cell: (not self.is_count[cell], self.values[cell], cell))
+        """The complement among ``candidates``: a count before a measure, a count of 0 last of
+        the counts (hidden, it is 0 or 5 and up: in a sum that leaves it under 5 it is 0, so it
+        protects nothing, ``_marked``), else the first cell. Never ranked by the number itself:
+        which cell was hidden would tell how it compares with those shown beside it (the
+        smallest hidden, "\u00d7", "<5", "5" and "14" for 5, 4 and 5 made the "\u00d7" at
+        most 5, so 5, and the "<5" 4). Whether a hidden mark is a 0 the attacker is taken to
+        know already (``_marked``)."""
+
+        def rank(cell: int) -> tuple:
+            count = self.is_count[cell]
+            return (not count, count and not self.values[cell], cell)
+
+        return min(candidates, key=rank)
 
     def _complement(self, exposed_cell: int, within=None, free_only: bool = True) -> tuple[int | None, set[int]]:
-        """The smallest shown number (a count before a measure) of ``within`` (a sum with the
+        """The first shown number (``_smallest``: a count before a measure) of ``within`` (a sum with the
         exposed cell), else of any sum with it; when those are all hidden, of a sum with one of
         their hidden cells, and so on. Only a cell this reading decides can be hidden: an
         earlier reading's shown cells are constants, which link nothing."""
@@ -642,7 +673,7 @@ def _tie(union: Ledger, terms: list[tuple[int, int]]) -> None:
         union.moved_by(terms)
 
 
-# How much a presentation tells, least first: hidden as "\u00d7" (0 or more), "<5" (1 to 4), shown.
+# How much a presentation tells, least first: hidden as "\u00d7" (0, or 5 and more), "<5" (1 to 4), shown.
 _TELLS: dict[str | None, int] = {COMPLEMENTARY: 0, PRIMARY: 1, None: 2}
 
 
