@@ -34,7 +34,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from .server import PASSWORD, REPO, with_database
+from .server import PASSWORD, REPO, setup_django_in_process, with_database
 
 ROUTES = ("start", "inbox", "lookup", "open", "complete")
 # Callgrind's client requests (no-ops outside valgrind): count only inside the request, then
@@ -50,7 +50,7 @@ void brob_measure(void (*call)(void), const char *route) {
 
 
 def _environment(database_url: str) -> None:
-    os.environ.update(
+    setup_django_in_process(
         {
             "DATABASE_URL": database_url,
             "DEBUG": "false",
@@ -66,15 +66,6 @@ def _environment(database_url: str) -> None:
             "SECRET_KEY": os.environ.get("SECRET_KEY") or "instructions-only-" + "x" * 40,
         }
     )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    import logging
-
-    for handler in logging.getLogger().handlers:  # the log lines are made and written, not shown
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (open for the whole run)
 
 
 def prepare(database_url: str) -> None:

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from .server import PASSWORD, throwaway_database
+from .server import PASSWORD, setup_django_in_process, throwaway_database
 
 
 def main(argv=None) -> int:
@@ -21,12 +21,12 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=25, help="functions listed per profile (default 25)")
     args = parser.parse_args(argv)
     with throwaway_database(os.environ.get("DATABASE_URL", "")) as url:
-        os.environ.update(
+        setup_django_in_process(
             {
                 "DATABASE_URL": url,
                 "DEBUG": "false",
                 "DEMO_PASSWORD": PASSWORD,
-                # As in production: a JSON log line per request (written to /dev/null below)
+                # As in production: a JSON log line per request (made, then written to /dev/null)
                 # and the second factor asked of password sessions (tokens are issued directly).
                 "LOG_REQUESTS": "true",
                 "LOG_FORMAT": "json",
@@ -34,15 +34,6 @@ def main(argv=None) -> int:
                 "SECRET_KEY": os.environ.get("SECRET_KEY") or "profile-only-" + "x" * 40,
             }
         )
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-        import django
-
-        django.setup()
-        import logging
-
-        for handler in logging.getLogger().handlers:  # the log lines are made and written, not shown
-            if isinstance(handler, logging.StreamHandler):
-                handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (open for the whole run)
         from bench.http import rounds as profiled  # after django.setup(): it imports models
 
         try:

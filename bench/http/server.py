@@ -269,3 +269,20 @@ def _role(process: psutil.Process, root_pid: int) -> str:
     if "manage.py worker" in command:
         return "job worker"
     return "other"
+
+
+def setup_django_in_process(environment: dict[str, str]) -> None:
+    """Django set up in this process with ``environment`` as the production server's, for the
+    tools that run requests through Django's handler themselves (``request_profile``,
+    ``instructions``): each request's JSON log line is made, as in production, and written to
+    /dev/null rather than shown."""
+    os.environ.update(environment)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    import logging
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (open for the whole run)
