@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from permissions import rules
 from permissions.models import Agency, AgencyKind, Membership, Role
+from tests.permissions.access_admins import agency_page_form
 from tests.workflows.helpers import start_prison_case
 
 pytestmark = pytest.mark.django_db
@@ -35,21 +36,7 @@ def access_admin(django_user_model, agencies):
 
 
 def _page(agency, **changes) -> dict:
-    data = {
-        "name": agency.name,
-        "kind": agency.kind,
-        "group": str(agency.group_id),
-        "municipality": agency.municipality,
-        "notification_email": agency.notification_email,
-        "webhook_url": "",
-        "webhook_secret": "",
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0",
-        "memberships-MAX_NUM_FORMS": "1000",
-    }
-    data.update(changes)
-    return data
+    return {**agency_page_form(agency, []), **changes}
 
 
 def _post(user, agency, **changes):
