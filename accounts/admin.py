@@ -40,8 +40,7 @@ User = get_user_model()
 
 
 USER_NOT_MANAGED = _(
-    "You may not choose this user: choose a user whose roles are all in agencies you are the access "
-    "administrator of."
+    "You may not choose this user: choose a user whose roles are all in agencies you are the access administrator of."
 )
 
 
@@ -576,6 +575,7 @@ class AuthTokenAdmin(UserRowsAdmin, LibraryAuthTokenAdmin):
 
     # The library's columns are its fields, whose names it does not mark for translation.
     list_display = ["token_digest", "owner", "created_on", "expires_on"]
+    ordering = ["user__username", "digest"]  # the autocomplete pages the admin's queryset as it is
 
     @admin.display(description=_("digest"), ordering="digest")
     def token_digest(self, token):
