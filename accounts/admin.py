@@ -1,6 +1,9 @@
 from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
 from django.contrib.auth import admin as auth_admin
@@ -9,9 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
-from django.db.models.lookups import EndsWith, Exact, StartsWith
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -607,20 +609,20 @@ class RateBucketAdmin(UserRowsAdmin):
 
     def rows_of_users(self, queryset, users):
         """The buckets of ``users``: their usernames' failed sign-ins (``login:<username>``), their
-        page and API requests (``web:<id>``, ``api:<scope>:<id>``) and their known browsers'
+        page and API requests (``web:<id>``, ``api:<scope>:<id>`` for a scope with a rate of its own
+        in ``API_THROTTLE_RATES``: one without, the superusers') and their known browsers'
         failures (``login-device:<id>``). Not a bucket keyed by a name that is no user's (a
         guess, a typo) nor another's: a superuser's alone. A bucket says when its user was busy
         or under attack, and deleting it lifts a lock: the access administrator lifts her users'."""
-        key = OuterRef("key")
-        user_id = Concat(Value(":"), Cast("pk", CharField()))
-        of_user = (
-            Exact(Concat(Value("login:"), "username"), key)
-            | Exact(Concat(Value("web"), user_id), key)
-            | (StartsWith(key, Value("api:")) & EndsWith(key, user_id))
-        )
-        device_key = Concat(Value("login-device"), Concat(Value(":"), Cast("pk", CharField())))
-        of_device = KnownDevice.objects.filter(user__in=users).filter(Exact(device_key, key))
-        return queryset.filter(Exists(users.filter(of_user)) | Exists(of_device))
+        # Each form of key as a set the database hashes (``key IN (...)``): a correlated test of
+        # every bucket against every user took a minute for 20,000 buckets and 4,000 users.
+        user_id = Cast("pk", CharField())
+        shapes = [Concat(Value("login:"), "username"), Concat(Value("web:"), user_id)]
+        shapes += [Concat(Value(f"api:{scope}:"), user_id) for scope in sorted(settings.API_THROTTLE_RATES)]
+        keys = [users.annotate(bucket=shape).values("bucket") for shape in shapes]
+        devices = KnownDevice.objects.filter(user__in=users)
+        keys.append(devices.annotate(bucket=Concat(Value("login-device:"), Cast("pk", CharField()))).values("bucket"))
+        return queryset.filter(reduce(or_, (Q(key__in=some) for some in keys)))
 
     @admin.display(description=_("full again at"))
     def full_again_at(self, bucket: RateBucket) -> datetime:

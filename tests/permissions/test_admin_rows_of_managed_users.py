@@ -204,3 +204,13 @@ def test_a_filter_by_user_offers_the_users_of_the_rows_she_is_shown(setting):
     offered = {str(choice["display"]) for spec in changelist.filter_specs for choice in spec.choices(changelist)}
     assert admins["prison"].username in offered  # her link's maker (its one user: no filter)
     assert not {users["nav"].username, admins["nav"].username} & offered
+
+
+def test_the_autocomplete_of_a_relation_named_from_its_other_end_is_refused(setting):
+    """A user's reverse relation (to their API tokens, identity, service account) named to the
+    autocomplete is refused as a field that is no relation (403): it was a 500. Failed before."""
+    admins, _users, _rows = setting
+    prison = signed_in(admins["prison"])
+    for field_name in ("auth_token_set", "external_identity", "service_account", "no_such_field"):
+        query = {"app_label": "auth", "model_name": "user", "field_name": field_name, "term": ""}
+        assert prison.get(reverse("admin:autocomplete"), query).status_code == 403, field_name
