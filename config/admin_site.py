@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models.constants import LOOKUP_SEP
 from django.http import Http404
 from django.urls import path
@@ -99,6 +99,21 @@ class AdminSite(admin.AdminSite):
         if not shown:
             raise Http404
         return shortcut(request, content_type_id, object_id)
+
+    def autocomplete_view(self, request):
+        """Django's, a relation named from its other end (``field_name=auth_token_set`` on users:
+        a reverse relation, which no form field is) refused as Django refuses a field that is no
+        relation (403). Django took its far end for the model searched, then failed (500)."""
+        from django.apps import apps  # models: not at the app config's import
+
+        try:
+            model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+            field = model._meta.get_field(request.GET["field_name"])
+        except (KeyError, LookupError, FieldDoesNotExist):
+            field = None  # Django's own checks answer
+        if field is not None and not field.concrete:
+            raise PermissionDenied
+        return super().autocomplete_view(request)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin

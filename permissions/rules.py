@@ -1379,8 +1379,9 @@ def may_manage_user(actor, target) -> bool:
 
 def users_managed_by(actor, users):
     """``users`` (a queryset of users) narrowed to those ``actor`` may manage: ``may_manage_user``
-    as a filter, for the admin's lists of what belongs to an account (its authenticator apps).
-    Until 2026-12-07 any access administrator read every agency's users' devices there."""
+    as a filter, for the admin's lists of what belongs to an account (``accounts.admin.UserRowsAdmin``:
+    its authenticator apps, API tokens, known browsers, enrolment links, ...). Until 2026-12-07 any
+    access administrator read every agency's users' rows there."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return users.none()
     if actor.is_superuser:
