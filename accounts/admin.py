@@ -2,6 +2,9 @@ from datetime import UTC, datetime
 from functools import reduce
 from operator import or_
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -93,6 +96,15 @@ class UserRowsAdmin(admin.ModelAdmin):
             field.queryset = rules.users_managed_by(request.user, field.queryset)
             field.error_messages = {**field.error_messages, "invalid_choice": USER_NOT_MANAGED}
         return field
+
+
+class UsernameRowsAdmin(UserRowsAdmin):
+    """Rows that name their user by the username tried (a refused sign-in, django-axes' attempts
+    and logs): those of the users the operator may manage; a try at a name that is no user's (a
+    guess) is a superuser's alone, as its rate bucket (``RateBucketAdmin.rows_of_users``)."""
+
+    def rows_of_users(self, queryset, users):
+        return queryset.filter(username__in=users.values("username"))
 
 
 class GroupMappingForm(forms.ModelForm):
@@ -669,9 +681,14 @@ class ServiceAccountAdmin(UserRowsAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the row makes the account a person's again, whose password whoever may
+        # manage the user could then set; a superuser alone gives a service account its roles.
+        return rules.may_give_admin_powers(request.user) and super().has_delete_permission(request, obj)
+
 
 @admin.register(RefusedSignIn)
-class RefusedSignInAdmin(UserRowsAdmin):
+class RefusedSignInAdmin(UsernameRowsAdmin):
     """Sign-in tries refused because a lock held (``accounts.lockout.record_refused``), beside
     django-axes' log of failures (*Axes > Access failures*): a guessing attack that went on while
     the lock held. Read only: a log, written by the sign-in alone."""
@@ -681,13 +698,21 @@ class RefusedSignInAdmin(UserRowsAdmin):
     search_fields = ("username", "ip_address")
     date_hierarchy = "last_at"
 
-    def rows_of_users(self, queryset, users):
-        """The tries at the usernames of ``users``; those at a name that is no user's (a guess)
-        are a superuser's alone, as its rate bucket (``RateBucketAdmin.rows_of_users``)."""
-        return queryset.filter(username__in=users.values("username"))
-
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# django-axes registers its own admins (a lock is lifted under *Axes > Access attempts*): the same
+# pages, limited to the users the operator may manage. Until 2026-12-07 the view permission
+# showed every agency's usernames and addresses.
+for _model, _library_admin in (
+    (AccessAttempt, axes_admin.AccessAttemptAdmin),
+    (AxesAccessLog, axes_admin.AccessLogAdmin),
+    (AccessFailureLog, axes_admin.AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, type(_library_admin.__name__, (UsernameRowsAdmin, _library_admin), {}))

@@ -8,6 +8,8 @@ and the delete permission deleted them (the tests marked so failed before)."""
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.test import RequestFactory
@@ -40,6 +42,10 @@ MODELS = {
     RefusedSignIn: ("accounts", "refusedsignin"),
     RateBucket: ("accounts", "ratebucket"),
     TOTPDevice: ("otp_totp", "totpdevice"),
+    # django-axes' own pages (until 2026-12-07 every agency's usernames and addresses).
+    AccessAttempt: ("axes", "accessattempt"),
+    AxesAccessLog: ("axes", "accesslog"),
+    AccessFailureLog: ("axes", "accessfailurelog"),
 }
 # Where the admin's autocomplete reaches a model's rows: another model's key to it (the others
 # have none).
@@ -87,6 +93,12 @@ def _rows_of(user, by) -> dict:
         ],
         TOTPDevice: [TOTPDevice.objects.create(user=user, name=f"app-{user.username}", confirmed=True).pk],
     }
+    tried = {"username": user.username, "ip_address": "192.0.2.7", "user_agent": "x", "path_info": "/login/"}
+    rows[AccessAttempt] = [
+        AccessAttempt.objects.create(**tried, get_data="", post_data="", failures_since_start=3, attempt_time=now).pk
+    ]
+    rows[AxesAccessLog] = [AxesAccessLog.objects.create(**tried, attempt_time=now).pk]
+    rows[AccessFailureLog] = [AccessFailureLog.objects.create(**tried, attempt_time=now).pk]
     RateBucket.objects.bulk_create([RateBucket(key=key, tat=now.timestamp() + 60) for key in rows[RateBucket]])
     return rows
 
@@ -214,3 +226,18 @@ def test_the_autocomplete_of_a_relation_named_from_its_other_end_is_refused(sett
     for field_name in ("auth_token_set", "external_identity", "service_account", "no_such_field"):
         query = {"app_label": "auth", "model_name": "user", "field_name": field_name, "term": ""}
         assert prison.get(reverse("admin:autocomplete"), query).status_code == 403, field_name
+
+
+def test_a_service_account_is_deleted_by_a_superuser_alone(setting, django_user_model):
+    """Deleting the row makes the account a person's again, whose password she may set: until
+    2026-12-07 the delete permission and "may manage" sufficed."""
+    admins, _users, rows = setting
+    (pk,) = rows["nav"][ServiceAccount]
+    delete = reverse("admin:accounts_serviceaccount_delete", args=[pk])
+    nav = signed_in(admins["nav"])
+    assert nav.get(delete).status_code == 403
+    nav.post(delete, {"post": "yes"})
+    assert ServiceAccount.objects.filter(pk=pk).exists()
+    superuser = django_user_model.objects.create_superuser("rad-super-tjeneste", "s@example.org", "pw-1234567")
+    signed_in(superuser).post(delete, {"post": "yes"})
+    assert not ServiceAccount.objects.filter(pk=pk).exists()
