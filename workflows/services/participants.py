@@ -75,7 +75,7 @@ def _owed_system_calls(case, participant) -> tuple[bool, dict[str, str]]:
         kind__in=(JobKind.EXTERNAL_TASK, JobKind.SERVICE),
         status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
     ).values_list("kind", "payload", "instance__definition_id")
-    external, elements = False, {}
+    external, elements = False, dict[str, str]()  # element id: its name
     for kind, payload, definition_id in rows.order_by("pk"):
         payload = payload or {}
         if kind == JobKind.EXTERNAL_TASK:
@@ -132,7 +132,8 @@ def withdraw_agency(*, actor, case, agency, reason) -> Event:
 
     404: the case is not visible to ``actor``; 403: ``actor`` is not its coordinator, or the
     agency is the coordinating one; 400: no such participant, or no reason; 409: the case is
-    closed, or the agency holds open tasks in it, or its system owes the case an answer. Returns the timeline's event."""
+    closed, or the agency holds open tasks in it, or its system owes the case an answer.
+    Returns the timeline's event."""
     case = selectors.case_for(actor, case)
     if not rules.can_withdraw_agency(actor, case):
         raise Forbidden("participant.withdraw_forbidden")

@@ -107,7 +107,12 @@ def said(message_json) -> tuple[str, str]:
     return selectors.error_shown("x", message_json, []), nb
 
 
-def test_a_webhook_that_cannot_be_reached_fails_alike_whatever_the_cause(waiting_case, agencies, causes, caplog):
+def test_a_webhook_that_cannot_be_reached_fails_alike_whatever_the_cause(
+    waiting_case,  # noqa: F811
+    agencies,
+    causes,
+    caplog,
+):
     nav = agencies["nav"]
     nav.webhook_url, nav.webhook_secret = causes["refused"], SECRET
     nav.save()
@@ -141,7 +146,11 @@ def test_a_webhook_that_cannot_be_reached_fails_alike_whatever_the_cause(waiting
     assert not Incident.objects.filter(job=hook).exists()
 
 
-def test_a_connector_that_cannot_be_reached_fails_alike_whatever_the_cause(waiting_case, agencies, causes):
+def test_a_connector_that_cannot_be_reached_fails_alike_whatever_the_cause(
+    waiting_case,  # noqa: F811
+    agencies,
+    causes,
+):
     connector = ServiceConnector.objects.create(
         name="income-register", url=causes["refused"], secret=SECRET, agency=agencies["nav"]
     )
@@ -164,7 +173,11 @@ def test_a_connector_that_cannot_be_reached_fails_alike_whatever_the_cause(waiti
 
 
 def test_a_host_name_resolving_inside_the_network_is_refused_naming_no_address(
-    waiting_case, agencies, resolver, settings, caplog
+    waiting_case,  # noqa: F811
+    agencies,
+    resolver,
+    settings,
+    caplog,
 ):
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     settings.BROBYGGER = {**settings.BROBYGGER, "JOB_MAX_ATTEMPTS": 1}
