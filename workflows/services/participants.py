@@ -89,12 +89,14 @@ def _owed_system_calls(case, participant) -> tuple[bool, dict[str, str]]:
 
 
 def _owed_calls_refusal(actor, case, agency, elements: dict[str, str]) -> Conflict:
-    """409 naming the service tasks whose connector call is owed, those the coordinator sees
-    (a step on a branch hidden from them is not named: its name would tell the branch)."""
+    """409 naming the service tasks whose connector call is owed, those the coordinator sees.
+    A step on a branch hidden from them is not named (its name would tell the branch), and
+    answers as a hidden user task does: that a connector is what the case waits for would
+    tell it as well."""
     view = selectors.path_view_for(actor, case)
     seen = [name for element, name in elements.items() if not view.hides(element)]
     if not seen:
-        return Conflict("participant.open_external_tasks", agency=agency.name)
+        return Conflict("participant.open_tasks_unseen", agency=agency.name)
     return Conflict("participant.waiting_service_calls", agency=agency.name, steps=", ".join(f"«{n}»" for n in seen))
 
 

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import issue
 from bpmn.services import deploy_definition
 from permissions.models import CaseParticipant, Membership, Role
+from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.jobs.test_connector_answers_attacked import SECRET, RawAnswer
 from tests.workflows.service_models import FORMS, connector_model
@@ -121,3 +122,72 @@ def test_the_case_page_refuses_it_alike_in_bokmal(owed, agencies):
     shown = [str(message) for message in answer.context["messages"]]
     assert shown == [REFUSAL_NB.format(agency=agencies["nav"].name)]
     assert _nav_takes_part(case, agencies)
+
+
+# --- a service task on a branch the coordinator's path view hides ------------------------------
+
+HEALTH_FORM = {"type": "object", "properties": {"needs_treatment": {"type": "boolean", "x-category": "health"}}}
+
+
+def _hidden_connector_model() -> str:
+    """Health assesses; ``needs_treatment`` (health) sends the case to NAV's connector task
+    "Look up income", else straight to NAV's final task."""
+    service = """<bpmn:serviceTask id="Service_1" name="Look up income"><bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="income-register" resultVariable="income,income_source">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="year" type="int" value="2026"/>
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="formJsonSchemaFilename" value="income.schema.json"/>
+        </spiffworkflow:properties></bpmn:extensionElements></bpmn:serviceTask>"""
+    lanes = {
+        "Helse": ["StartEvent_1", "Task_assess", "Gateway_treatment"],
+        "NAV": ["Service_1", "Task_final", "EndEvent_1"],
+    }
+    return definitions(f"""
+        <bpmn:process id="Proc_hidden_call" name="Hidden call" isExecutable="true">
+          {lane_set(lanes)}
+          <bpmn:startEvent id="StartEvent_1"/>
+          <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="Task_assess"/>
+          <bpmn:userTask id="Task_assess" name="Vurdering">{properties(formJsonSchemaFilename="h.schema.json")}
+          </bpmn:userTask>
+          <bpmn:sequenceFlow id="F2" sourceRef="Task_assess" targetRef="Gateway_treatment"/>
+          <bpmn:exclusiveGateway id="Gateway_treatment" default="F_other"/>
+          <bpmn:sequenceFlow id="F_yes" sourceRef="Gateway_treatment" targetRef="Service_1">
+            <bpmn:conditionExpression>needs_treatment == True</bpmn:conditionExpression>
+          </bpmn:sequenceFlow>
+          <bpmn:sequenceFlow id="F_other" sourceRef="Gateway_treatment" targetRef="Task_final"/>
+          {service}
+          <bpmn:sequenceFlow id="F3" sourceRef="Service_1" targetRef="Task_final"/>
+          <bpmn:userTask id="Task_final" name="Avslutning">{properties(formJsonSchemaFilename="check.schema.json")}
+          </bpmn:userTask>
+          <bpmn:sequenceFlow id="F4" sourceRef="Task_final" targetRef="EndEvent_1"/>
+          <bpmn:endEvent id="EndEvent_1"/>
+        </bpmn:process>
+    """)
+
+
+def test_a_waiting_step_on_a_branch_hidden_from_the_coordinator_is_not_named(owed, agencies):
+    """The coordinator (health masked) does not see whether the health answer sent the case to
+    NAV's connector: the refusal names no step and answers as for a hidden user task."""
+    _case, coordinator, _system = owed
+    forms = {"h.schema.json": HEALTH_FORM, "check.schema.json": FORMS["check.schema.json"]}
+    forms["income.schema.json"] = FORMS["income.schema.json"]
+    deploy_definition(actor=None, bpmn_xml=_hidden_connector_model(), forms=forms, check_permission=False)
+    assessor = _member("helse-o2", agencies["health"], Role.MEMBER)
+    case = services.start_case(
+        actor=assessor,
+        process_key="Proc_hidden_call",
+        person={"name": "Kari Nordmann", "national_id": "29822099635"},
+        participants={kind: agencies[kind].pk for kind in ("health", "housing", "nav")},
+    )
+    (assess,) = open_tasks(case)
+    services.complete_task(actor=assessor, task_id=assess.pk, data={"needs_treatment": True})
+    assert Job.objects.filter(case=case, kind=JobKind.SERVICE, status=JobStatus.PENDING).exists()
+
+    refused = _withdraw_nav(_api(coordinator), case, agencies)
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "participant.open_tasks_unseen"
+    assert "Look up income" not in refused.json()["detail"] and _nav_takes_part(case, agencies)
