@@ -24,7 +24,7 @@ from tests.workflows.helpers import PERSON, open_tasks
 from tests.workflows.jobs.test_connector_answers_attacked import SECRET, RawAnswer
 from tests.workflows.service_models import FORMS, connector_model
 from workflows import services
-from workflows.jobs import queue
+from workflows.jobs import queue, service
 from workflows.jobs.worker import Worker
 from workflows.models import Event, EventKind, Incident, Job, JobKind, JobStatus, ServiceConnector
 
@@ -121,6 +121,30 @@ def test_the_case_page_refuses_it_alike_in_bokmal(owed, agencies):
     assert answer.status_code == 200
     shown = [str(message) for message in answer.context["messages"]]
     assert shown == [REFUSAL_NB.format(agency=agencies["nav"].name)]
+    assert _nav_takes_part(case, agencies)
+
+
+def test_a_withdrawal_while_the_call_is_under_way_is_refused_and_the_answer_taken(owed, agencies, monkeypatch):
+    """The worker has claimed the job and its call is out (no transaction held): the withdrawal
+    meets the leased job and is refused; the answer is then taken as NAV's. Before, NAV was
+    withdrawn there, and its system's answer refused with an incident."""
+    case, coordinator, system = owed
+    exchange = service.webhook_transport.exchange
+    during = []
+
+    def withdrawal_meanwhile(*args, **kwargs):
+        answer = exchange(*args, **kwargs)
+        during.append(_withdraw_nav(_api(coordinator), case, agencies))
+        return answer
+
+    monkeypatch.setattr(service.webhook_transport, "exchange", withdrawal_meanwhile)
+    Worker(name="w-o2").run(once=True)
+
+    (refused,) = during
+    assert (refused.status_code, refused.json()["code"]) == (409, "participant.waiting_service_calls")
+    assert system.calls == 1 and Job.objects.get(case=case, kind=JobKind.SERVICE).status == JobStatus.DONE
+    case.refresh_from_db()
+    assert case.data["income"] == 41000 and not Incident.objects.filter(case=case).exists()
     assert _nav_takes_part(case, agencies)
 
 
