@@ -112,6 +112,10 @@ MESSAGES: dict[str, str] = {
     "task.not_open": gettext_noop("the task is no longer open"),
     "task.claimed_by_other": gettext_noop("the task is claimed by %(name)s"),
     "task.not_claimed": gettext_noop("the task is not claimed"),
+    "task.claims_full": (
+        "you have taken this task %(limit)s times, as often as one person may; complete it without taking it, "
+        "or leave it to a colleague"
+    ),
     "today.not_housing_contact": gettext_noop("the today page is for the housing contacts of a housing agency"),
     "task.assign_forbidden": gettext_noop(
         "only the agency's lead hands a task to a colleague, and only to someone who works in the agency"
@@ -1179,6 +1183,15 @@ def ngettext_lazy(singular: str, plural: str) -> str:
 # any other number) and the param that counts. Said with ``ngettext`` in the reader's
 # language (its plural rule), so a limit of 1 is not "1 notes" ("1 notater").
 PLURALS: dict[str, tuple[str, str]] = {
+    "task.claims_full": (
+        ngettext_lazy(
+            "you have taken this task %(limit)s time, as often as one person may; complete it without taking it, "
+            "or leave it to a colleague",
+            "you have taken this task %(limit)s times, as often as one person may; complete it without taking it, "
+            "or leave it to a colleague",
+        ),
+        "limit",
+    ),
     "note.case_count_full": (
         ngettext_lazy(
             "your agency has written %(limit)s note or correction in the case, as many as one agency may write "

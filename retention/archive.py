@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import uuid
 from copy import deepcopy
@@ -243,10 +244,16 @@ def _fields(*pairs: tuple[str, object]) -> tuple[tuple[str, object], ...]:
     return pairs
 
 
+# What XML 1.0 cannot hold: control characters but tab and line breaks, surrogates, U+FFFE and
+# U+FFFF. A name typed in the admin may carry one (Word's line break within a paragraph is a
+# vertical tab): lxml refused it, and the export of every case of that agency failed for good.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _sub(parent, name: str, text: object = None):
     element = etree.SubElement(parent, f"{{{NOARK}}}{name}")
     if text is not None:
-        element.text = str(text)
+        element.text = _NOT_XML.sub(" ", str(text))
     return element
 
 

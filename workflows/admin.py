@@ -14,6 +14,7 @@ from workflows.models import (
     ReceivedMessage,
     ServiceConnector,
     WorkerHeartbeat,
+    incident_kind_label,
 )
 
 
@@ -25,21 +26,36 @@ class OperatorsOnlyAdmin(GatedAdmin):
     shown_to = staticmethod(rules.admin_shows_incidents)
 
 
+class IncidentKindFilter(admin.SimpleListFilter):
+    """The kinds present, by their labels (the code stays the query's value)."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = Incident.objects.order_by().values_list("kind", flat=True).distinct()
+        return sorted(((kind, incident_kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(Incident)
 class IncidentAdmin(OperatorsOnlyAdmin):
     """Incidents carry no case data: the error (scrubbed of the case's values as the API
     shows it, never the stored text), the element and the attempts."""
 
-    list_display = ["id", "kind", "element_id", "attempts", "occurrences", "job", "created_at", "resolved_at"]
-    list_filter = ["kind", "resolved_at"]
+    list_display = ["id", "kind_label", "element_id", "attempts", "occurrences", "job", "created_at", "resolved_at"]
+    list_filter = [IncidentKindFilter, "resolved_at"]
     # The stored text and its message (code and params) carry another system's words
     # unscrubbed: only ``error_text`` (scrubbed, in the reader's language) is shown.
-    exclude = ["error", "error_message", "fold_key"]
+    # ``kind`` is shown by its label (``kind_label``).
+    exclude = ["error", "error_message", "fold_key", "kind"]
     readonly_fields = [
         "instance",
         "case",
         "element_id",
-        "kind",
+        "kind_label",
         "error_text",
         "attempts",
         "occurrences",
@@ -54,6 +70,10 @@ class IncidentAdmin(OperatorsOnlyAdmin):
         # Rows the engine or a sign-in writes: the add page's form has none of their fields
         # (all read-only), and saving it was a 500.
         return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, incident) -> str:
+        return incident_kind_label(incident.kind)
 
     @admin.display(description=_("error"))
     def error_text(self, incident) -> str:

@@ -375,6 +375,32 @@ class Event(models.Model):
         return public_ids.encode("event", self.pk)
 
 
+# What a process admin reads for an incident's kind (the code stays the API's and the filter's
+# value). A job's failure is its kind's code with "-failed" (``queue._record_incident``); its
+# label is the job kind's own (``incident_kind_label``).
+STEP_INCIDENT_KINDS = {
+    "expression-error": _("Expression error"),
+    "data-error": _("Missing or wrong data"),
+    "engine-error": _("Engine error"),
+    "step-limit": _("Step limit reached"),
+    "state-too-large": _("Case state too large"),
+    "timer-date-out-of-range": _("Timer date out of range"),
+    "lane-without-participant": _("No agency in the lane"),
+}
+
+
+def incident_kind_label(kind: str) -> str:
+    """The kind in the reader's language; an unknown code (a kind of a later version, read
+    by an earlier one) as it is."""
+    if kind in STEP_INCIDENT_KINDS:
+        return str(STEP_INCIDENT_KINDS[kind])
+    if kind.endswith("-failed"):
+        job_kind = kind.removesuffix("-failed")
+        if job_kind in JobKind.values:
+            return gettext("Failed: {job}").format(job=JobKind(job_kind).label)
+    return kind
+
+
 class Incident(models.Model):
     """A step that failed: an expression error, an engine step limit, a lane with no participant.
     Or a job that failed (``job``): every job has one, even without an instance or a case
@@ -445,10 +471,9 @@ class Incident(models.Model):
         ]
 
     def __str__(self):
-        # The kind is the code the list shows and filters by (kinds have no labels).
-        where = self.kind
+        where = incident_kind_label(self.kind)
         if self.element_id:
-            where = gettext("{kind} at {element}").format(kind=self.kind, element=self.element_id)
+            where = gettext("{kind} at {element}").format(kind=where, element=self.element_id)
         return f"{where} ({self.case})" if self.case_id else where
 
 

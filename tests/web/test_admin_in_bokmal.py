@@ -429,3 +429,21 @@ def test_a_retention_rule_is_named_by_its_category_in_words():
     with translation.override("nb"):
         assert str(RetentionRule(process_key="", category="health", keep_years=5)) == "alle prosesser / helse: 5 år"
         assert str(RetentionRule(process_key="p", category="", keep_years=1)) == "p / alle kategorier: 1 år"
+
+
+def test_an_incidents_kind_is_shown_by_its_label_in_the_list_its_filter_and_its_page(operator):
+    """Until 2026-12-07 the list, its filter and the page showed the code ("webhook-failed",
+    "expression-error"); the code stays the filter's value."""
+    step = Incident.objects.create(kind="expression-error", element_id="Task_a", error="boom")
+    Incident.objects.create(kind="webhook-failed", error="refused")
+    changelist = reverse("admin:workflows_incident_changelist")
+    with translation.override("nb"):
+        content = operator.get(changelist).content.decode()
+        assert "Feil i uttrykk" in content and "Feilet: Webhook" in content
+        assert ">expression-error<" not in content and ">webhook-failed<" not in content
+        filtered = operator.get(changelist, {"kind": "webhook-failed"}).content.decode()
+        rows = filtered.split('id="result_list"')[1].split("</table>")[0]
+        assert "Feilet: Webhook" in rows and "Feil i uttrykk" not in rows
+        page = operator.get(reverse("admin:workflows_incident_change", args=[step.pk])).content.decode()
+        assert "Feil i uttrykk" in page and "expression-error" not in page
+        assert str(step) == "Feil i uttrykk ved Task_a"

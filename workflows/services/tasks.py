@@ -6,6 +6,7 @@ whole system (see ``complete_task`` and ``workflows.steps.rows``).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -81,10 +82,25 @@ def claim_task(*, actor, task_id) -> Task:
         _ensure_open_to(task, actor)
         if task.status == TaskStatus.CLAIMED:
             return task  # already ours: claiming twice is harmless
+        _check_claims_left(task, actor)
         task.status, task.assignee, task.claimed_at = TaskStatus.CLAIMED, actor, timezone.now()
         task.save(update_fields=["status", "assignee", "claimed_at"])
         _task_event(task, EventKind.TASK_CLAIMED, actor)
     return task
+
+
+def _check_claims_left(task: Task, actor) -> None:
+    """Conflict when ``actor`` has claimed ``task`` (taken it, taken it over, handed it on as
+    its agency's lead) ``TASK_CLAIMS_PER_USER`` times. Each claim and each release is an event
+    of the case's timeline, which the archive's case file lays out row by row: a member who took
+    and released a task in a loop (two cheap requests) made a case file that kept a job worker
+    busy for minutes to hours, every attempt. A release needs a claim before it, so this bounds
+    both. Read with the instance locked (``_lock_instance``): two claims at once are counted one
+    after the other. The task stays open to everyone else, and to completing it unclaimed."""
+    limit = settings.TASK_CLAIMS_PER_USER
+    made = Event.objects.filter(task=task, actor=actor, kind=EventKind.TASK_CLAIMED).order_by()[:limit].count()
+    if made >= limit:
+        raise Conflict("task.claims_full", limit=limit)
 
 
 def _task_event(task: Task, kind: str, actor, **fields) -> None:
@@ -138,6 +154,7 @@ def reassign_task(*, actor, task_id, assignee=None) -> Task:
             raise Conflict("task.not_claimed")
         if task.assignee_id == new_assignee.pk:
             return task
+        _check_claims_left(task, actor)
         previous = task.assignee
         task.assignee, task.claimed_at = new_assignee, timezone.now()
         task.save(update_fields=["assignee", "claimed_at"])
