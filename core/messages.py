@@ -137,6 +137,10 @@ MESSAGES: dict[str, str] = {
         "%(agency)s still has open tasks in the case that you do not see. They must be done before the agency is "
         "withdrawn"
     ),
+    "participant.waiting_service_calls": gettext_noop(
+        "the case still waits for an answer from the system of %(agency)s: %(steps)s. It must answer before the "
+        "agency is withdrawn"
+    ),
     "participant.open_external_tasks": gettext_noop(
         "the system of %(agency)s still has tasks to do in the case. They must be done before the agency is withdrawn"
     ),
@@ -871,7 +875,12 @@ MESSAGES: dict[str, str] = {
         "by anybody): set a secret for the agency in the admin (Agencies), give it to the receiver, then retry"
     ),
     "job.webhook.refused": gettext_noop("webhook refused: %(reason)s"),
-    "job.webhook.unreachable": gettext_noop("webhook unreachable: %(detail)s"),
+    # One text whatever made the address unreachable (``workflows.jobs.errors.unreachable``);
+    # rows stored with a ``detail`` are said with this text too, without it.
+    "job.webhook.unreachable": gettext_noop(
+        "webhook unreachable: the address gave no HTTP answer (its host name may be unknown, or the connection "
+        "refused, cut off or timed out); the server's log says which"
+    ),
     "job.webhook.redirect": gettext_noop("webhook answered HTTP %(status)s (redirects are not followed)"),
     "job.webhook.http_status": gettext_noop("webhook answered HTTP %(status)s"),
     # The address guard of webhooks, service connectors and the archive endpoint alike.
@@ -882,9 +891,9 @@ MESSAGES: dict[str, str] = {
         "the host is public: the URL must be https:// (http:// only to an internal network %(setting)s lists)"
     ),
     "job.address.unresolved": gettext_noop("the host does not resolve (%(detail)s)"),
+    # Names no address (rows stored with one are said without it): the server's log does.
     "job.address.not_public": gettext_noop(
-        "the host resolves to a non-public address (%(address)s); "
-        "%(setting)s lists the internal networks that may be called"
+        "the host resolves to a non-public address; %(setting)s lists the internal networks that may be called"
     ),
     "job.service.no_connector": gettext_noop(
         "no active service connector named “%(target)s”: add it in the admin (Service connectors)"
@@ -905,7 +914,10 @@ MESSAGES: dict[str, str] = {
         "forged by anybody): set one in the admin (Service connectors), give it to the receiver, then retry"
     ),
     "job.service.refused": gettext_noop("connector refused: %(reason)s"),
-    "job.service.unreachable": gettext_noop("connector unreachable: %(detail)s"),
+    "job.service.unreachable": gettext_noop(
+        "connector unreachable: the address gave no HTTP answer (its host name may be unknown, or the connection "
+        "refused, cut off or timed out); the server's log says which"
+    ),
     "job.service.redirect": gettext_noop("connector answered HTTP %(status)s (redirects are not followed)"),
     "job.service.http_status": gettext_noop("connector answered HTTP %(status)s"),
     "job.service.answer_too_long": gettext_noop("the connector's answer is longer than %(limit)s bytes"),

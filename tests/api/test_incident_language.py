@@ -153,13 +153,13 @@ def test_an_incident_stored_before_errors_had_codes_reads_as_it_was(client_for, 
 def test_our_words_are_translated_and_the_values_of_the_case_scrubbed(client_for, message_incident):
     """Another system's words inside ours are scrubbed of the case's values as before."""
     message_incident.error_message = {
-        "code": "job.webhook.unreachable",
+        "code": "job.call_failed",
         "params": {"detail": "connection to Ola Nordmann refused"},
     }
-    message_incident.error = "webhook unreachable: connection to Ola Nordmann refused"
+    message_incident.error = "the call failed: connection to Ola Nordmann refused"
     message_incident.save()
     row = listed(client_for, message_incident, "nb")
-    assert row["error"].startswith("webhooken kunne ikke nås: connection to ")
+    assert row["error"].startswith("kallet feilet: connection to ")
     assert "Ola Nordmann" not in row["error"]
 
 

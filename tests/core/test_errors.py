@@ -28,7 +28,9 @@ RAISERS = {
     "JobError",
     "Refusal",
     "WebhookRefused",
+    "HostUnknown",
     "ArchiveDeliveryFailed",
+    "unreachable",  # workflows.jobs.errors: the one error of an address not reached
 }
 
 

@@ -12,6 +12,8 @@ values. Rows written before errors had codes have no message: their text is show
 
 from __future__ import annotations
 
+import http.client
+import logging
 import re
 import smtplib
 from collections.abc import Iterable
@@ -19,6 +21,8 @@ from typing import Any
 
 from bpmn.engine import scrub
 from core.messages import Message
+
+log = logging.getLogger(__name__)
 
 MAX_ERROR = 2000
 
@@ -51,6 +55,25 @@ def message_of(error: str | None) -> dict | None:
 def detail(text: str) -> str:
     """Another system's text as a param: bounded, so the whole error fits ``MAX_ERROR``."""
     return text[: MAX_ERROR // 2]
+
+
+def unreachable(code: str, exc: BaseException, job: Any) -> JobError:
+    """The one error (``code``, no params) of a call whose address could not be reached: its
+    host name resolves to nothing, the connection is refused, reset or never answered, TLS
+    fails, or what answers speaks no HTTP. Which of these it was is said nowhere a person of
+    the municipality reads (the job's error, the incident, the admin, the API): inside
+    ``WEBHOOK_ALLOWED_NETWORKS`` it told an agency's access administrator, who sets its
+    webhook's address, which ports answer on which hosts, and which host names the internal
+    name servers know. The retry is as for any failed attempt (backed off, then an incident).
+
+    The cause goes to the server's log, for the operator: the error's class and its text (the
+    system's words about the name or the connection: no address, no case data); of an answer
+    that is no HTTP only the class (its words are what the address said, which may echo what
+    it was sent)."""
+    said = "" if isinstance(exc, http.client.HTTPException) else f": {detail(str(exc))}"
+    cause = f"{type(exc).__name__}{said}"
+    log.warning("job %s (%s) could not reach its address: %s", job.pk, job.kind, cause)
+    return JobError(code)
 
 
 def stored(text: str, message: Any) -> str:

@@ -20,7 +20,7 @@ from core import public_ids
 from core.ids import lookup_id
 from permissions.prepared import PreparedShapes
 from workflows.jobs import webhook_transport
-from workflows.jobs.errors import JobError, Refusal, detail, mail_failure
+from workflows.jobs.errors import JobError, Refusal, detail, mail_failure, unreachable
 from workflows.models import JobKind, Task
 
 SIGNATURE_HEADER = "X-Brobygger-Signature"
@@ -143,14 +143,13 @@ def _call_webhook(job, task, event: str) -> str | None:
     allowed = webhook_transport.parse_networks(settings.WEBHOOK_ALLOWED_NETWORKS)
     try:
         status = webhook_transport.post(agency.webhook_url, body, headers, timeout=timeout, allowed_networks=allowed)
+    except (webhook_transport.HostUnknown, TimeoutError, OSError, http.client.HTTPException) as exc:
+        # One error whatever the cause (``errors.unreachable``): which one (a name the internal
+        # name servers do not know, a port refused, a port whose service never answers or
+        # speaks no HTTP) probed the networks ``WEBHOOK_ALLOWED_NETWORKS`` lists.
+        return unreachable("job.webhook.unreachable", exc, job)
     except webhook_transport.WebhookRefused as exc:
         return JobError("job.webhook.refused", reason=exc.message)
-    except http.client.HTTPException as exc:
-        # An answer that is no HTTP: its words are the first line of whatever listens there
-        # (an SSH or database banner, inside ``WEBHOOK_ALLOWED_NETWORKS``), never quoted.
-        return JobError("job.webhook.unreachable", detail=type(exc).__name__)
-    except (TimeoutError, OSError) as exc:
-        return JobError("job.webhook.unreachable", detail=detail(str(exc)))
     if 300 <= status < 400:
         return JobError("job.webhook.redirect", status=status)
     return None if 200 <= status < 300 else JobError("job.webhook.http_status", status=status)

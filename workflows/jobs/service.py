@@ -29,7 +29,6 @@ from django.conf import settings
 from django.db import transaction
 
 from bpmn.engine import runtime as engine
-from bpmn.engine import scrub
 from bpmn.engine import service_tasks as engine_services
 from bpmn.engine.element_needs import with_sources
 from bpmn.engine.errors import EngineError, TaskStateError
@@ -42,7 +41,7 @@ from permissions.models import RESTRICTED, CaseParticipant
 from workflows import input_limits, steps
 from workflows.forms import form_errors
 from workflows.jobs import notify, queue, reconnect, webhook_transport
-from workflows.jobs.errors import JobError, Refusal, detail
+from workflows.jobs.errors import JobError, Refusal, unreachable
 from workflows.models import (
     EventKind,
     InstanceStatus,
@@ -408,14 +407,13 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
             max_answer_bytes=MAX_ANSWER_BYTES + 1,
             before_sending=log_before_sending,
         )
+    except (webhook_transport.HostUnknown, TimeoutError, OSError, http.client.HTTPException) as exc:
+        # One error whatever the cause, as a webhook's (``errors.unreachable``): the process
+        # admin reads it, and the cause (the class, and the system's words but those of an
+        # answer that is no HTTP, which may echo the fields sent) is in the server's log.
+        raise _CallFailed(unreachable("job.service.unreachable", exc, job)) from exc
     except webhook_transport.WebhookRefused as exc:
         raise _CallFailed(JobError("job.service.refused", reason=exc.message)) from exc
-    except (TimeoutError, OSError, http.client.HTTPException) as exc:
-        # The system's words (an answer that is no HTTP) may echo what it was sent: a field a
-        # script computed is in no field of the case, which the error is scrubbed of when shown.
-        # (Kept, unlike a webhook's: the operator alone sets a connector's address.)
-        said = scrub.scrub(str(exc), scrub.literals(fields))
-        raise _CallFailed(JobError("job.service.unreachable", detail=detail(said))) from exc
     if not 200 <= status < 300:
         redirect = status < 400
         raise _CallFailed(JobError("job.service.redirect" if redirect else "job.service.http_status", status=status))

@@ -22,6 +22,7 @@ import concurrent.futures
 import http.client
 import io
 import ipaddress
+import logging
 import socket
 import ssl
 import time
@@ -30,6 +31,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.messages import Message
+
+log = logging.getLogger(__name__)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -46,6 +49,13 @@ class WebhookRefused(Exception):
 
     def __str__(self):
         return self.reason
+
+
+class HostUnknown(WebhookRefused):
+    """The host name resolves to no address (``job.address.unresolved``). A webhook's and a
+    connector's caller count it as an address that could not be reached (one error for every
+    such failure: which one it was would tell the reader of the incident what the internal
+    network's name servers know); the archive's as a refusal."""
 
 
 def parse_networks(values: list[str]) -> list[Network]:
@@ -98,15 +108,18 @@ def resolve_checked(
     try:
         infos = _getaddrinfo(host, port, deadline)
     except socket.gaierror as exc:
-        raise WebhookRefused("job.address.unresolved", detail=str(exc.strerror)) from None
+        raise HostUnknown("job.address.unresolved", detail=str(exc.strerror)) from None
     except UnicodeError:  # a name IDNA cannot encode (a label too long or empty): none resolves
-        raise WebhookRefused("job.address.unresolved", detail="invalid host name") from None
+        raise HostUnknown("job.address.unresolved", detail="invalid host name") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     refused = [address for address in addresses if not _allowed(address, allowed_networks)]
     if refused or not addresses:
-        raise WebhookRefused(
-            "job.address.not_public", address=str(refused[0]) if refused else "-", setting=networks_setting
-        )
+        # The refusal names no address: whoever set the URL (an agency's access administrator
+        # sets its webhook's) reads it in the incident, and the address the name resolves to
+        # inside the municipality's network is what its name servers know, not hers to ask.
+        # The operator finds it in the server's log (a host name and an address: no case data).
+        log.warning("%s resolves to %s, outside %s: not called", host, refused[0] if refused else "-", networks_setting)
+        raise WebhookRefused("job.address.not_public", setting=networks_setting)
     return str(addresses[0])
 
 

@@ -11,7 +11,11 @@ An agency that still holds open tasks in the case is not withdrawn (409 naming t
 case's work would stop with nobody able to do it, and tasks are never handed to another
 agency (a task belongs to its lane's agency; one agency plays each kind in a case). A later
 task in the withdrawn agency's lane becomes an incident (``lane-without-participant``), as
-for any lane nobody plays.
+for any lane nobody plays. Nor is one whose system the case still waits for: an external task
+it has not answered, or a service task whose connector call is owed (pending, under way, or
+failed with an incident whose retry would call again) in a lane of the agency's kind: the
+connector's next call, or its answer, is refused once the agency is out (``job.service.
+other_agency``), and the case would wait on an incident instead (409 naming the step).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from core.ids import parse_id
 from permissions import rules
@@ -54,16 +59,45 @@ def _open_tasks_refusal(actor, case, agency, tasks) -> Conflict:
     return Conflict("participant.open_tasks", agency=agency.name, tasks=", ".join(f"«{t.name}»" for t in seen))
 
 
-def _holds_external_tasks(case, agency) -> bool:
-    """Whether ``agency``'s own system still owes the case a service task (an external task
-    not yet answered, or failed with an incident whose retry would hand it back): withdrawn,
-    the agency could no longer answer it, and the case would wait with nobody told."""
-    return Job.objects.filter(
+def _owed_system_calls(case, participant) -> tuple[bool, dict[str, str]]:
+    """What the system of ``participant``'s agency still owes the case: whether an external
+    task of the agency waits (not yet answered, or failed with an incident whose retry would
+    hand it back), and the elements (id: name) of the service tasks routed to the agency's kind whose
+    connector call is owed (pending, leased to a worker, or failed with an incident whose
+    retry would call again). Withdrawn, the agency could answer neither (its external task's
+    completion is a 404; its connector's call and answer are refused, ``job.service.
+    other_agency``), and the case would wait on an incident. One statement; the definitions'
+    routing is read only when a connector call is owed. Under ``steps.lock_case_work``: the
+    engine writes a job holding its instance's lock, so none lands between this and the
+    commit, and a worker's claim only moves a job from pending to leased, both counted."""
+    rows = Job.objects.filter(
         case=case,
-        kind=JobKind.EXTERNAL_TASK,
-        payload__agency_id=agency.pk,
+        kind__in=(JobKind.EXTERNAL_TASK, JobKind.SERVICE),
         status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
-    ).exists()
+    ).values_list("kind", "payload", "instance__definition_id")
+    external, elements = False, dict[str, str]()  # element id: its name
+    for kind, payload, definition_id in rows.order_by("pk"):
+        payload = payload or {}
+        if kind == JobKind.EXTERNAL_TASK:
+            external = external or payload.get("agency_id") == participant.agency_id
+            continue
+        element = payload.get("element_id", "")
+        declared = runtime_for(definition_id).service_tasks.get(element) if definition_id else None
+        if declared and declared.get("agency_kind") == participant.kind:
+            elements.setdefault(element, declared.get("name") or element)
+    return external, elements
+
+
+def _owed_calls_refusal(actor, case, agency, elements: dict[str, str]) -> Conflict:
+    """409 naming the service tasks whose connector call is owed, those the coordinator sees.
+    A step on a branch hidden from them is not named (its name would tell the branch), and
+    answers as a hidden user task does: that a connector is what the case waits for would
+    tell it as well."""
+    view = selectors.path_view_for(actor, case)
+    seen = [name for element, name in elements.items() if not view.hides(element)]
+    if not seen:
+        return Conflict("participant.open_tasks_unseen", agency=agency.name)
+    return Conflict("participant.waiting_service_calls", agency=agency.name, steps=", ".join(f"«{n}»" for n in seen))
 
 
 def _end_consents_to(case, agency, actor) -> None:
@@ -100,7 +134,8 @@ def withdraw_agency(*, actor, case, agency, reason) -> Event:
 
     404: the case is not visible to ``actor``; 403: ``actor`` is not its coordinator, or the
     agency is the coordinating one; 400: no such participant, or no reason; 409: the case is
-    closed, or the agency holds open tasks in it. Returns the timeline's event."""
+    closed, or the agency holds open tasks in it, or its system owes the case an answer.
+    Returns the timeline's event."""
     case = selectors.case_for(actor, case)
     if not rules.can_withdraw_agency(actor, case):
         raise Forbidden("participant.withdraw_forbidden")
@@ -137,8 +172,11 @@ def withdraw_agency(*, actor, case, agency, reason) -> Event:
         )
         if open_tasks:
             raise _open_tasks_refusal(actor, case, withdrawn, open_tasks)
-        if _holds_external_tasks(locked, withdrawn):
+        external, service_elements = _owed_system_calls(locked, participant)
+        if external:
             raise Conflict("participant.open_external_tasks", agency=withdrawn.name)
+        if service_elements:
+            raise _owed_calls_refusal(actor, case, withdrawn, service_elements)
         CaseParticipant.objects.filter(case=locked, agency=withdrawn).delete()
         revoke_agency_access(locked, [withdrawn])
         _end_consents_to(locked, withdrawn, actor)
