@@ -80,9 +80,6 @@ def _as_text(value) -> str:
     return str(value)
 
 
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
-
-
 def _bounds(prop: dict, widget: str) -> tuple[str, str]:
     """The ``min`` and ``max`` of a date or date-time input (the field's range), else none."""
     if widget not in ("date", "datetime"):
@@ -103,7 +100,7 @@ def _local_input(text: str) -> str:
             moment = timezone.localtime(moment)
         except OverflowError:  # the first or last hours of the years 1-9999
             return text
-    return moment.strftime(LOCAL_MINUTE) if not (moment.second or moment.microsecond) else moment.isoformat()
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds" if moment.second else "minutes")
 
 
 def _from_local_input(text: str) -> str:
