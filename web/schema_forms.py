@@ -16,10 +16,10 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from bpmn.engine.date_range import date_range
 from bpmn.form_labels import option_label
 from core.errors import field_error
 from web.templatetags.ui import day
+from workflows.forms import date_bounds
 
 YES, NO = "true", "false"
 TEXTAREA_FROM = 300  # strings allowed to be longer than this get a text area
@@ -84,7 +84,7 @@ def _bounds(prop: dict, widget: str) -> tuple[str, str]:
     """The ``min`` and ``max`` of a date or date-time input (the field's range), else none."""
     if widget not in ("date", "datetime"):
         return "", ""
-    first, last = (day.isoformat() for day in date_range(prop))
+    first, last = date_bounds(prop)
     return (first, last) if widget == "date" else (f"{first}T00:00", f"{last}T23:59")
 
 

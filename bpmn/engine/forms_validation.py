@@ -40,8 +40,8 @@ from urllib.parse import unquote
 
 import re2
 import referencing
-import rfc3339_validator  # noqa: F401  jsonschema checks ``date-time`` and ``time`` only when it is installed
 import referencing.exceptions
+import rfc3339_validator  # noqa: F401  jsonschema checks ``date-time`` and ``time`` only when it is installed
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _keywords, validators
 from jsonschema.exceptions import _WrappedReferencingError
 from jsonschema.protocols import Validator

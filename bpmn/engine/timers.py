@@ -366,5 +366,10 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
             if exc.code == "invalid-timer":
                 issue(exc.code, reason, variant="value", kind=kind, value=_describe(text))
             else:
-                issue(exc.code, reason, kind=kind, value=_describe(text), **exc.params)
+                params = {"kind": kind, "value": _describe(text), **exc.params}
+                issues.append(
+                    ValidationIssue(
+                        exc.code, f"timer '{element_id}' {reason}", element_id, line, filename, params=params
+                    )
+                )
     return issues

@@ -60,12 +60,13 @@ VISIT_FORM = {
 
 def _model() -> str:
     nodes = ["StartEvent_1", "Task_visit", "EndEvent_1"]
+    visit = properties(formJsonSchemaFilename="visit.schema.json")
     return definitions(f"""
         <bpmn:process id="{KEY}" name="Formats" isExecutable="true">
           {lane_set({"NAV": nodes})}
           <bpmn:startEvent id="StartEvent_1">{properties(formJsonSchemaFilename="start.schema.json")}</bpmn:startEvent>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_visit"/>
-          <bpmn:userTask id="Task_visit" name="Visit">{properties(formJsonSchemaFilename="visit.schema.json")}</bpmn:userTask>
+          <bpmn:userTask id="Task_visit" name="Visit">{visit}</bpmn:userTask>
           <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_visit" targetRef="EndEvent_1"/>
           <bpmn:endEvent id="EndEvent_1"/>
         </bpmn:process>
