@@ -88,12 +88,21 @@ def _bounds(prop: dict, widget: str) -> tuple[str, str]:
     return (first, last) if widget == "date" else (f"{first}T00:00", f"{last}T23:59")
 
 
+def _date_time(text: str) -> datetime | None:
+    """The date and time ``text`` names (a date alone names no time: None)."""
+    if len(text) <= 10 or text[10] not in "Tt ":
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _local_input(text: str) -> str:
     """A date-time as a ``datetime-local`` input shows it: local wall-clock time to the minute
     (the form's value has an offset); a text that is no date-time as it is."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+    moment = _date_time(text)
+    if moment is None:
         return text
     if timezone.is_aware(moment):
         try:
@@ -107,8 +116,10 @@ def _from_local_input(text: str) -> str:
     """A ``datetime-local`` input's text (``2026-12-07T10:30``, the local time without an
     offset) as the form's date-time (RFC 3339, with the local offset); a text that is no
     date-time as it is, for the form to refuse."""
+    moment = _date_time(text)
+    if moment is None:
+        return text
     try:
-        moment = datetime.fromisoformat(text)
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
         return moment.isoformat(timespec="seconds" if not moment.microsecond else "microseconds")

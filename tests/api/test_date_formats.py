@@ -236,7 +236,9 @@ def test_a_date_time_from_the_task_page_is_sent_with_oslo_s_offset(deployed, age
         ("2027-06-07T10:30", "2027-06-07T10:30:00+02:00", "2027-06-07T10:30"),  # summer time
         ("2027-06-07T10:30:15", "2027-06-07T10:30:15+02:00", "2027-06-07T10:30:15"),
         ("2027-06-07T10:30:00Z", "2027-06-07T10:30:00+00:00", "2027-06-07T12:30"),  # its offset kept
+        ("2027-06-07 10:30", "2027-06-07T10:30:00+02:00", "2027-06-07T10:30"),  # typed without the picker
         ("i morgen", "i morgen", "i morgen"),  # for the form to refuse
+        ("2027-06-07", "2027-06-07", "2027-06-07"),  # no time: not taken as midnight
     ],
 )
 def test_the_task_page_sends_a_date_time_with_oslo_s_offset_of_that_moment(typed, sent, shown):
