@@ -443,6 +443,10 @@ MESSAGES: dict[str, str] = {
         "the timer “%(element)s” has a date and time without a time zone; add the offset, such as "
         "2026-12-01T09:00:00+01:00"
     ),
+    "model.timer-date-out-of-range": gettext_noop(
+        "the timer “%(element)s” has the %(kind)s “%(value)s”, a date outside %(minimum)s to %(maximum)s, the "
+        "dates a timer may have; write a date in that range"
+    ),
     "model.unbounded-timer-cycle": gettext_noop(
         "the timer “%(element)s” repeats without end; give the number of repetitions, such as R3/P30D"
     ),
@@ -1163,9 +1167,9 @@ TYPE_NAMES: dict[str, str] = {
     "array": gettext_noop("a list"),
     "null": gettext_noop("nothing"),
     "date": gettext_noop("a date (YYYY-MM-DD)"),
-    "date-time": gettext_noop("a date and time"),
+    "date-time": gettext_noop("a date and time with its time zone, such as 2026-12-01T09:00:00+01:00"),
     "email": gettext_noop("an e-mail address"),
-    "time": gettext_noop("a time of day"),
+    "time": gettext_noop("a time of day with its time zone, such as 09:00:00+01:00"),
     "uri": gettext_noop("a web address"),
 }
 

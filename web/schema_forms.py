@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from bpmn.form_labels import option_label
 from core.errors import field_error
 from web.templatetags.ui import day
+from workflows.forms import date_bounds
 
 YES, NO = "true", "false"
 TEXTAREA_FROM = 300  # strings allowed to be longer than this get a text area
@@ -26,7 +29,7 @@ TEXTAREA_FROM = 300  # strings allowed to be longer than this get a text area
 class Field:
     name: str
     label: str
-    widget: str  # text, textarea, select, yesno, checkbox, date, integer, number
+    widget: str  # text, textarea, select, yesno, checkbox, date, datetime, integer, number
     required: bool
     category: str
     value: str = ""
@@ -35,6 +38,10 @@ class Field:
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # A date's or date-time's first and last value as the input's min and max (the phone's
+    # picker offers no other): the field's range (``date_range``), as the form validates it.
+    first: str = ""
+    last: str = ""
 
     @property
     def html_id(self) -> str:
@@ -58,6 +65,8 @@ def _widget(prop: dict, required: bool) -> str:
         return kind
     if prop.get("format") == "date":
         return "date"
+    if prop.get("format") == "date-time":
+        return "datetime"
     if (prop.get("maxLength") or 0) > TEXTAREA_FROM:
         return "textarea"
     return "text"
@@ -69,6 +78,53 @@ def _as_text(value) -> str:
     if isinstance(value, bool):
         return YES if value else NO
     return str(value)
+
+
+def _bounds(prop: dict, widget: str) -> tuple[str, str]:
+    """The ``min`` and ``max`` of a date or date-time input (the field's range), else none."""
+    if widget not in ("date", "datetime"):
+        return "", ""
+    first, last = date_bounds(prop)
+    return (first, last) if widget == "date" else (f"{first}T00:00", f"{last}T23:59")
+
+
+def _date_time(text: str) -> datetime | None:
+    """The date and time ``text`` names (a date alone names no time: None)."""
+    if len(text) <= 10 or text[10] not in "Tt ":
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _local_input(text: str) -> str:
+    """A date-time as a ``datetime-local`` input shows it: local wall-clock time to the minute
+    (the form's value has an offset); a text that is no date-time as it is."""
+    moment = _date_time(text)
+    if moment is None:
+        return text
+    if timezone.is_aware(moment):
+        try:
+            moment = timezone.localtime(moment)
+        except OverflowError:  # the first or last hours of the years 1-9999
+            return text
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds" if moment.second else "minutes")
+
+
+def _from_local_input(text: str) -> str:
+    """A ``datetime-local`` input's text (``2026-12-07T10:30``, the local time without an
+    offset) as the form's date-time (RFC 3339, with the local offset); a text that is no
+    date-time as it is, for the form to refuse."""
+    moment = _date_time(text)
+    if moment is None:
+        return text
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.isoformat(timespec="seconds" if not moment.microsecond else "microseconds")
+    except (ValueError, OverflowError):
+        return text
 
 
 def fields_for(schema: dict | None, values: dict | None = None, errors: list[dict] | None = None) -> list[Field]:
@@ -89,19 +145,24 @@ def fields_for(schema: dict | None, values: dict | None = None, errors: list[dic
         prop = prop if isinstance(prop, dict) else {}
         labels = prop.get("x-enum-labels")  # value -> label, e.g. the outcome kinds
         labels = labels if isinstance(labels, dict) else {}
+        widget = _widget(prop, name in required)
+        value = _as_text(values.get(name))
+        first, last = _bounds(prop, widget)
         fields.append(
             Field(
                 name=name,
                 label=prop.get("title") or option_label(name),
-                widget=_widget(prop, name in required),
+                widget=widget,
                 required=name in required,
                 category=prop.get("x-category", "restricted"),
-                value=_as_text(values.get(name)),
+                value=_local_input(value) if widget == "datetime" and value else value,
                 options=[(str(v), labels.get(str(v)) or option_label(v)) for v in prop.get("enum") or []],
                 errors=by_field.pop(name, []),
                 max_length=prop.get("maxLength"),
                 minimum=prop.get("minimum"),
                 maximum=prop.get("maximum"),
+                first=first,
+                last=last,
             )
         )
     return fields
@@ -147,6 +208,8 @@ def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
                 data[name] = float(text.replace(",", "."))
             except ValueError:
                 errors.append(field_error(name, "input.number"))
+        elif widget == "datetime":
+            data[name] = _from_local_input(text)
         else:
             data[name] = text
     return data, errors, raw

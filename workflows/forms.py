@@ -13,6 +13,7 @@ from itertools import islice
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from bpmn.engine.date_range import date_range
 from bpmn.engine.forms_validation import DATE_RANGE_KEYWORD, TOO_COSTLY_KEYWORD, UNUSABLE_FORM_KEYWORD
 from core.errors import MAX_FIELD_ERRORS, FieldError, field_error
 
@@ -34,6 +35,13 @@ SCHEMA_KEYWORDS: dict[str, str | None] = {
     "maxItems": "limit",
     "uniqueItems": None,
 }
+
+
+def date_bounds(prop: dict) -> tuple[str, str]:
+    """The first and the last date a ``date`` or ``date-time`` field takes, as ISO dates: its
+    ``formatMinimum``/``formatMaximum`` or the default range (``date_range``), as validated."""
+    first, last = date_range(prop)
+    return first.isoformat(), last.isoformat()
 
 
 def form_errors(schema: dict | None, validator: Draft202012Validator | None, data) -> list[FieldError]:

@@ -44,7 +44,7 @@ from .routing import (
 from .runtime import serialize_spec
 from .service_tasks import EXTERNAL, NO_IMPLEMENTATION, TOPIC_NEEDED, JobServiceTask, operation, output_fields
 from .service_tasks import PARSER_CLASSES as SERVICE_PARSER_CLASSES
-from .timers import normalize_timer_expressions
+from .timers import looks_like_iso_literal, normalize_timer_expressions
 from .xml import parse_bpmn_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -261,6 +261,8 @@ def _check_expressions(root: etree._Element, filename: str) -> list[ValidationIs
             text = (node.text or "").strip()
             if not text:
                 continue
+            if tag != "conditionExpression" and looks_like_iso_literal(text):
+                continue  # an ISO value left unquoted: ``normalize_timer_expressions`` refused it, once
             owner = node.getparent()
             while owner is not None and owner.get("id") is None:
                 owner = owner.getparent()

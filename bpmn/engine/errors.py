@@ -70,6 +70,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "reserved-id": (),
         "several-executable-processes": ("no-collaboration", "undeclared-pool"),
         "task-without-lane": (),
+        "timer-date-out-of-range": (),
         "timer-start-event": (),
         "too-large": (),
         "unbounded-loop": ("cycle", "no-maximum", "bad-maximum"),

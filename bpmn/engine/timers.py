@@ -7,8 +7,9 @@ NameError (or, for ``R3/P30D``, a division) at run time. ``normalize_timer_expre
 turns such literals into quoted Python string literals, validates them with
 SpiffWorkflow's own ISO parsers (so deploy and run time agree), and refuses what would
 misbehave later: dates without a time zone (Spiff would silently use the server's
-offset at start-up), cycles that repeat forever, and text that is neither ISO-8601 nor
-a Python expression.
+offset at start-up), dates outside the dates a timer may have (``date_range``: a typo's
+year 1 or 2300 stopped the case on an incident when the timer started), cycles that
+repeat forever, and text that is neither ISO-8601 nor a Python expression.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from .date_range import DATE_MAX, DATE_MIN
 from .errors import ValidationIssue
 from .timefuncs import MAX_REPEATS
 
@@ -60,8 +62,9 @@ class TimerValueError(ValueError):
     written to follow "timer 'X' ...".
     """
 
-    def __init__(self, code: str, reason: str):
+    def __init__(self, code: str, reason: str, **params: str):
         self.code = code
+        self.params = params  # the message's own, besides the timer's kind and value
         super().__init__(reason)
 
 
@@ -144,6 +147,17 @@ def parse_iso_datetime_text(text: str) -> datetime:
         raise TimerValueError(
             "naive-timer-date",
             f"has the date {text} without a time zone; write it with an offset such as +01:00",
+        )
+    # The date as written (in its own offset), as the engine checks a computed one
+    # (``date_range.check_timer_due``): refused here, not on an incident when the timer starts.
+    if not DATE_MIN <= value.date() <= DATE_MAX:
+        minimum, maximum = DATE_MIN.isoformat(), DATE_MAX.isoformat()
+        raise TimerValueError(
+            "timer-date-out-of-range",
+            f"has the date {text}, outside {minimum} to {maximum}, the dates a timer may have; write a date in "
+            "that range",
+            minimum=minimum,
+            maximum=maximum,
         )
     try:
         spiff_value = TimerEventDefinition.parse_time_or_duration(text)
@@ -352,5 +366,10 @@ def normalize_timer_expressions(root: etree._Element, *, filename: str) -> list[
             if exc.code == "invalid-timer":
                 issue(exc.code, reason, variant="value", kind=kind, value=_describe(text))
             else:
-                issue(exc.code, reason, kind=kind, value=_describe(text))
+                params = {"kind": kind, "value": _describe(text), **exc.params}
+                issues.append(
+                    ValidationIssue(
+                        exc.code, f"timer '{element_id}' {reason}", element_id, line, filename, params=params
+                    )
+                )
     return issues

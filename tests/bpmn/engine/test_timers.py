@@ -272,3 +272,32 @@ def test_parse_iso_cycle_text():
     with pytest.raises(TimerValueError) as info:
         parse_iso_cycle_text("R/P1D")
     assert info.value.code == "unbounded-timer-cycle"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "date"),
+    [
+        ("timeDate", "0001-01-01T09:00:00Z", "0001-01-01T09:00:00Z"),
+        ("timeDate", "2300-01-01T09:00:00+01:00", "2300-01-01T09:00:00+01:00"),
+        ("timeDate", '"1899-12-31T23:59:59+01:00"', "1899-12-31T23:59:59+01:00"),
+        ("timeCycle", "R3/9999-12-01T09:00:00Z/P1D", "9999-12-01T09:00:00Z"),
+    ],
+)
+def test_a_literal_date_outside_the_dates_a_timer_may_have_is_refused(kind, text, date):
+    issues, kept = _run(kind, text)
+    assert [(issue.code, issue.element_id) for issue in issues] == [("timer-date-out-of-range", "Timer_wait")]
+    assert issues[0].message == (
+        f"timer 'Timer_wait' has the date {date}, outside 1900-01-01 to 2199-12-31, the dates a timer may have; "
+        "write a date in that range"
+    )
+    assert kept == text  # left untouched when refused
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1900-01-01T00:00:00+14:00", "2199-12-31T23:59:59-12:00", "1900-01-01T00:00:00Z", "2199-12-31T23:59:59Z"],
+)
+def test_the_first_and_last_day_a_timer_may_have_deploy_in_their_own_offset(text):
+    # the date as written, as the engine checks a computed one (``date_range.check_timer_due``)
+    issues, _ = _run("timeDate", text)
+    assert issues == []
