@@ -79,11 +79,12 @@ def given_away_by(months: dict[int, dict], apart_until=(3, 4, 5), together_until
     return given_away(readings) - given_away(apart)
 
 
-@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize("seed", range(40))
 def test_months_read_together_give_nothing_more_in_a_random_search(seed):
     """Until 2026-12-06 the suppression carried bounds through each sum on its own: 13 of these
     20 datasets (18 of the first 32) gave a count or a difference of 1 to 4 away once the two
     agencies were read together, the first (seed 0) the difference of their closures in May,
     3: the NAV office's year so far read in May (78, shown) less read in April (60, shown) is
-    May's 18, the housing office's May 21 shown."""
+    May's 18, the housing office's May 21 shown. Until 2026-12-07 (``privacy._shortened``)
+    seeds 2, 29, 32 and 33 still did."""
     assert given_away_by(datasets(random.Random(seed))) == set(), f"seed {seed}"
