@@ -188,7 +188,9 @@ def test_a_leader_of_two_agencies_reading_month_after_month_gets_no_task_away(db
     # Not by hiding everything: both scopes' January and the housing office's every month are
     # shown. NAV's year so far stays hidden from February on (its growth less the housing
     # office's was 2 then, and January's is shown for good): the price of deciding each
-    # reading against every earlier one.
+    # reading against every earlier one. Until 2026-12-07 this asked for NAV's March, which
+    # only a complement chosen by size gave (a strict xfail since ``_smallest`` chose by place;
+    # the checks above passed then too).
     assert readings[nav][0] and all(readings[housing])
 
 
