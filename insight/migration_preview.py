@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from insight.privacy import COMPLEMENTARY, PRIMARY, SMALL, UNBOUNDED, Ledger
+from insight.privacy import PRIMARY, Ledger
 from workflows.services import versions
 from workflows.services.versions import HIDDEN_COMPLEMENTARY, HIDDEN_SMALL, Count, MigrationPlan
 
@@ -58,42 +58,14 @@ def ledger_of(plan: MigrationPlan) -> tuple[Ledger, int, int, int, list[int]]:
     return ledger, total, movable, refused, rows
 
 
-def suppress(ledger: Ledger, cells: list[int]) -> None:
-    """``ledger.suppress()``, with what a hidden mark tells of ``cells`` taken as known too.
-
-    A row is listed only where a case is counted, and a count from 1 to 4 shows as "under
-    5": so a row (or the cases that can move, or cannot, beside a row of theirs) shown as
-    "hidden" is one an admin reads as 5 or more (six cases, five "hidden" and one "under 5",
-    would be five and one). The ledger takes "hidden" as anything from 0 up; so each number
-    hidden so is given that bound (5 and up) and the ledger suppressed again, until no more
-    are hidden. (A count from 1 to 4 that the ledger relabels "hidden", because its own
-    bounds would give it away, keeps the ledger's: the admin cannot tell it from the others,
-    and reads it wrong.)"""
-    known: set[int] = set()
-    while True:
-        ledger.suppress()
-        more = {
-            cell
-            for cell in cells
-            if ledger.hidden.get(cell) == COMPLEMENTARY and ledger.values[cell] >= SMALL and cell not in known
-        }
-        if not more:
-            return
-        for cell in more:
-            ledger.bounds[cell] = (SMALL, UNBOUNDED)
-        known |= more
-
-
 def _suppressed(plan: MigrationPlan) -> MigrationPlan:
     """The plan with a count from 1 to 4 hidden, and then whatever would let one be worked
     out from the numbers around it (``ledger_of`` says which sums those are)."""
     ledger, total, movable, refused, rows = ledger_of(plan)
-    # The cases that can move (cannot) are 1 or more, read as 5 or more when hidden, only
-    # where a row of theirs is listed; with none they are 0 and shown as 0.
-    sides = [
-        cell for cell, kind in ((movable, True), (refused, False)) if any(r.possible == kind for r in plan.standings)
-    ]
-    suppress(ledger, rows + sides)
+    # A row (or the cases that can move, or cannot) shown "hidden" is read as 5 or more (a
+    # count from 1 to 4 shows "under 5"): the ledger reads its marks so itself
+    # (``Ledger._marked``), as the leaders' figures are read.
+    ledger.suppress()
 
     def shown(cell: int) -> Count:
         if not ledger.is_hidden(cell):

@@ -351,7 +351,7 @@ class Ledger:
                         constant -= coef * (bounds[cell][0] if cell in bounds else self.values[cell])
                 rows.append((row, constant))
             before = dict(bounds)
-            settled = _carry_rows(_echelon(rows), bounds)
+            settled = _carry_rows(_shortened(_echelon(rows)), bounds)
             moved = [cell for cell in open_cells if bounds[cell] != before[cell]]
             if not settled:
                 return set(moved) | open_cells
@@ -872,6 +872,48 @@ def _echelon(rows: list[Row]) -> list[Row]:
         for cell in row:
             rows_with[cell].add(pivot)
     return list(pivots.values())
+
+
+PAIRS = 200_000  # the cells of two rows ``_shortened`` compares at most, per round
+
+
+def _shortened(rows: list[Row]) -> list[Row]:
+    """``rows`` (``_echelon``'s) and every sum of two of them that holds fewer cells than
+    either. A row of the reduced form holds its pivot and cells no row pivots on, so two
+    cells that add up to a constant can stand in two rows as ``a - s = c`` and ``b + s = d``
+    over the same other cells ``s`` (two months, their year so far less its earlier months,
+    the earlier months pinned by another reading's year so far), and bounds carried through
+    each row alone never reach ``a + b = c + d``: an attacker whose readings reduce to other
+    rows does. Only two rows that share more than half the cells of the longer can add up to
+    a shorter one; those are found by counting shared cells (at most ``PAIRS`` counted: past
+    it the rows are carried as they are, as before this step)."""
+    rows_of: defaultdict[int, list[int]] = defaultdict(list)
+    for index, (row, _value) in enumerate(rows):
+        for cell in row:
+            rows_of[cell].append(index)
+    extra: list[Row] = []
+    budget = PAIRS
+    for first, (row, value) in enumerate(rows):
+        shared: defaultdict[int, int] = defaultdict(int)
+        for cell in row:
+            holders = rows_of[cell]
+            budget -= len(holders)
+            for second in holders:
+                if second > first:
+                    shared[second] += 1
+        if budget < 0:
+            break
+        for second, count in shared.items():
+            other, other_value = rows[second]
+            if 2 * count <= max(len(row), len(other)):
+                continue
+            cell = min(row.keys() & other.keys())
+            if other[cell] < 0:
+                other, other_value = {each: -coef for each, coef in other.items()}, -other_value
+            combined, combined_value = _eliminated(row, value, cell, (other, other_value))
+            if combined and len(combined) < min(len(row), len(other)):
+                extra.append((combined, combined_value))
+    return rows + extra
 
 
 def _eliminated(row: dict[int, int], value: int, pivot: int, by: Row) -> Row:

@@ -12,7 +12,7 @@ from itertools import product
 
 import pytest
 
-from insight.migration_preview import _suppressed, ledger_of, suppress
+from insight.migration_preview import _suppressed, ledger_of
 from insight.privacy import SMALL
 from workflows.services.versions import (
     HIDDEN_COMPLEMENTARY,
@@ -176,7 +176,7 @@ def test_the_ledger_itself_finds_no_hidden_count_pinned(split):
     """The ledger's own check after suppression: no hidden cell it can narrow to one value
     from 1 to 4."""
     built = plan(*[(f"Task_{i}", None, n) for i, n in enumerate(split)])
-    ledger, _total, movable, _refused, rows = ledger_of(built)
-    suppress(ledger, [*rows, movable])
+    ledger, _total, _movable, _refused, rows = ledger_of(built)
+    ledger.suppress()
     assert ledger.exposed(combined=True) == []
     assert not any(not ledger.is_hidden(cell) and 0 < ledger.values[cell] < SMALL for cell in rows)
