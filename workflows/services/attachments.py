@@ -25,7 +25,14 @@ from workflows import selectors, steps, uploads
 from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
-from workflows.services.notes import hold_case_for_writer, require_open, still_writes, valid_category, writer_agency
+from workflows.services.notes import (
+    closed_case_changing,
+    hold_case_for_writer,
+    require_open,
+    still_writes,
+    valid_category,
+    writer_agency,
+)
 
 
 def _read_upload(upload, errors: list) -> tuple[bytes, str]:
@@ -136,11 +143,12 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
             raise Conflict("attachment.already_withdrawn")
         if locked.is_erased:
             raise Conflict("attachment.erased")
+        closed = closed_case_changing(locked.case, actor, agency_id=locked.agency_id, categories=None)
         name = locked.stored_as
         locked.withdrawn_at, locked.withdrawn_by, locked.stored_as = timezone.now(), actor, ""
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "stored_as"])
         discard(name, case_id=locked.case_id)
-        _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor)
+        _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor, **closed)
         notes_policy.log_write(
             actor, case, category=locked.category, agency_id=locked.agency_id, item=f"attachment:{locked.pk}"
         )
