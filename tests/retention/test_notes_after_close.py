@@ -5,20 +5,24 @@ archive again as a new export naming the one it replaces, and the case is not er
 the archive has it. Until 2026-12-07 the change was made and the archive kept the case file
 without it, and the erasure went ahead on the old export."""
 
+import time
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from permissions.models import AccessLog, Membership, Role
+from retention import archive
 from retention.archive import PDF_NAME
 from retention.erasure import erase_case
 from retention.models import ArchiveExport, ArchiveStatus, ErasureTrigger
 from retention.rules import unmet_archive_duty
 from tests.clients import api, web
+from tests.threads import all_at_once
 from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS
 from workflows import services
 from workflows.jobs import handlers
@@ -209,3 +213,46 @@ def test_after_the_erasure_no_note_or_file_route_changes_anything(folder, people
     assert not Note.objects.filter(case=case).exclude(text="").exists()
     assert not Note.objects.filter(case=case, withdrawn_at__isnull=False).exists()
     assert not Attachment.objects.filter(case=case, withdrawn_at__isnull=False).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_correction_while_the_export_job_builds_the_case_file_goes_to_the_archive_after_it(
+    monkeypatch, folder, people, closing
+):
+    """The export job holds the case while it builds and delivers the case file; a correction
+    made meanwhile waits for it and then sends the case file again: the archive never ends with
+    a case file missing it. (Without the lock the correction landed between build and delivery;
+    without the new export the archive kept the case file built before it.)"""
+    case = close(closing)
+    ordered = api(people["coordinator"]).post(reverse("api-case-archive-export", args=[case.pk]))
+    first = ArchiveExport.objects.get(pk=ordered.json()["id"])
+    build = archive.case_file
+
+    def build_while_a_correction_waits(*args, **kwargs):
+        built = build(*args, **kwargs)
+        with connection.cursor() as cursor:  # the correction is blocked on the case row
+            for _ in range(300):
+                cursor.execute("select count(*) from pg_locks where not granted")
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the correction did not wait for the export job")
+        return built
+
+    monkeypatch.setattr(archive, "case_file", build_while_a_correction_waits)
+    ran, corrected = all_at_once(
+        [
+            lambda: handlers.run_one("w1"),
+            lambda: correct(people["coordinator"], case, case.housing_note, "Søkt om bolig, svar i mai").status_code,
+        ]
+    )
+    assert (ran, corrected) == (1, 200)
+    assert ArchiveExport.objects.get(pk=first.pk).status == ArchiveStatus.DONE
+    assert "Notat rettet" not in case_file_text(folder, first)
+    monkeypatch.setattr(archive, "case_file", build)
+    (again,) = ArchiveExport.objects.filter(case=case, replaces=first)
+    assert handlers.run_one("w1") == 1
+    assert "Notat rettet" in case_file_text(folder, again)
+    assert not unmet_archive_duty(case)
