@@ -12,9 +12,9 @@ class RetentionConfig(AppConfig):
         from retention.jobs import run_archive_export_job, run_erasure_job
         from retention.services import note_changing_after_close
         from workflows import selectors
-        from workflows.services import notes
         from workflows.jobs import handlers
         from workflows.models import JobKind
+        from workflows.services import notes
 
         handlers.register(JobKind.ERASURE, run_erasure_job)
         handlers.register(JobKind.ARCHIVE_EXPORT, run_archive_export_job)

@@ -120,6 +120,10 @@ def test_a_note_corrected_after_the_archive_took_the_case_file_goes_to_it_again(
     # The timeline says the correction was made after the close and went to the archive.
     event = Event.objects.filter(case=case, kind=EventKind.NOTE_CORRECTED).get()
     assert event.detail["after_close"] is True and event.detail["new_case_file"] is True
+    page = web(people["coordinator"]).get(reverse("case-section", args=[case.pk, "events"])).content.decode()
+    housing = case.coordinator_agency.name
+    said = f"Notat rettet ({housing}), etter at saken ble avsluttet; saksmappen er sendt til arkivet på nytt"
+    assert said in page, [line for line in page.splitlines() if "Notat" in line]
 
     assert handlers.run_one("w1") == 1
     assert "Notat rettet" in case_file_text(folder, again)

@@ -21,13 +21,14 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import notes_policy, rules
-from workflows import selectors, steps, uploads
+from workflows import selectors, uploads
 from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
 from workflows.services.notes import (
     closed_case_changing,
     hold_case_for_writer,
+    lock_item,
     require_open,
     still_writes,
     valid_category,
@@ -137,7 +138,7 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
     if not rules.can_withdraw_attachment(actor, attachment):
         raise Forbidden("attachment.withdraw_forbidden")
     with transaction.atomic():
-        locked = steps.lock_case_then(Attachment, attachment.pk, attachment.case_id)
+        locked = lock_item(Attachment, attachment)
         still_writes(locked)
         if locked.is_withdrawn:
             raise Conflict("attachment.already_withdrawn")

@@ -180,8 +180,23 @@ def _still_takes_part(case_id: int, agency_id: int) -> None:
         raise NotFound("case.not_found")
 
 
+def lock_item(model, item):
+    """Hold the case of ``item`` (a note or an attachment read with its case) and then the row,
+    returned with its case read after the lock. A case closed when read is held as a
+    correction of its values holds it, its instances first (``steps.lock_case_work``): the
+    change may queue an archive export (``closed_case_changing``), whose job names an
+    instance, and an erasure holding the instances while it waits for the case would
+    otherwise wait in a circle with us (PostgreSQL fails one,
+    ``tests/retention/test_erasure_meets_writers.py``). An open case, the case only
+    (``steps.lock_case_then``): no export waits on it, and the engine's steps go on."""
+    if item.case.status != CaseStatus.OPEN:
+        steps.lock_case_work(item.case_id)
+        return model._default_manager.select_for_update(of=("self",)).select_related("case").get(pk=item.pk)
+    return steps.lock_case_then(model, item.pk, item.case_id)
+
+
 def _locked(note: Note, version) -> Note:
-    locked = steps.lock_case_then(Note, note.pk, note.case_id)
+    locked = lock_item(Note, note)
     still_writes(locked)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
