@@ -5,7 +5,9 @@ archive again as a new export naming the one it replaces, and the case is not er
 the archive has it. Until 2026-12-07 the change was made and the archive kept the case file
 without it, and the erasure went ahead on the old export."""
 
+import io
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.notes import Attachment, Note
 
 from .pdfa import text_of
+from .test_archive_endpoint import Archive
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
 ERASURE_REASON = "Personen ba om sletting; arkivet har saksmappen"
@@ -260,3 +263,42 @@ def test_a_correction_while_the_export_job_builds_the_case_file_goes_to_the_arch
     assert handlers.run_one("w1") == 1
     assert "Notat rettet" in case_file_text(folder, again)
     assert not unmet_archive_duty(case)
+
+
+@pytest.mark.postgres
+def test_a_note_corrected_while_an_export_waits_keeps_its_package_and_sends_the_new_one_after(
+    settings, tmp_path, people, closing
+):
+    """Posted to the archive's endpoint: an export waiting when the note is corrected (its post
+    may already be in the archive, its answer lost) keeps its package as it stood and posts those
+    bytes under its key; the corrected case file goes under a new key naming it."""
+    server = Archive()
+    settings.BROBYGGER = {
+        **settings.BROBYGGER,
+        "ARCHIVE_EXPORT_DIR": str(tmp_path),
+        "ARCHIVE_ENDPOINT_URL": server.url,
+        "ARCHIVE_ENDPOINT_SECRET": "arkiv-etter-avslutning",
+        "ARCHIVE_ENDPOINT_ALLOWED_NETWORKS": ["127.0.0.1/32"],
+    }
+    try:
+        case = close(closing)
+        ordered = api(people["coordinator"]).post(reverse("api-case-archive-export", args=[case.pk]))
+        first = ArchiveExport.objects.get(pk=ordered.json()["id"])
+        assert correct(people["coordinator"], case, case.housing_note, "Søkt om bolig, svar i mai").status_code == 200
+        assert ArchiveExport.objects.get(pk=first.pk).body is not None  # kept as it stood
+        (again,) = ArchiveExport.objects.filter(case=case, replaces=first)
+        assert handlers.run_one("w1") == 1 and handlers.run_one("w1") == 1
+        (first_headers, first_body), (headers, body) = server.posts
+        assert first_headers["Idempotency-Key"] == f"archive-export-{first.pk}"
+        assert headers["Idempotency-Key"] == f"archive-export-{again.pk}"
+        assert headers["X-Brobygger-Replaces"] == f"archive-export-{first.pk}"
+        assert "Notat rettet" not in text_of(pdf_in(first_body)) and "Notat rettet" in text_of(pdf_in(body))
+        assert not unmet_archive_duty(case)
+    finally:
+        server.close()
+
+
+def pdf_in(body: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(body)) as package:
+        (name,) = [name for name in package.namelist() if name.endswith(PDF_NAME)]
+        return package.read(name)
