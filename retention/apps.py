@@ -10,14 +10,20 @@ class RetentionConfig(AppConfig):
 
     def ready(self):
         from retention.jobs import run_archive_export_job, run_erasure_job
+        from retention.services import note_changing_after_close
         from workflows import selectors
         from workflows.jobs import handlers
         from workflows.models import JobKind
+        from workflows.services import notes
 
         handlers.register(JobKind.ERASURE, run_erasure_job)
         handlers.register(JobKind.ARCHIVE_EXPORT, run_archive_export_job)
         # A corrected value stays in errors written before it was corrected: shown, they are
         # scrubbed of it too (and of a national id asked for).
+        # A note or an attachment corrected or withdrawn after the close: the archive gets the
+        # case file that lists it (docs/data-protection.md, "Archive export").
+        if note_changing_after_close not in notes.CLOSED_CASE_CHANGES:
+            notes.CLOSED_CASE_CHANGES.append(note_changing_after_close)
         if corrections_held not in selectors.HELD_BEFORE:
             selectors.HELD_BEFORE.append(corrections_held)
 

@@ -21,11 +21,19 @@ from django.utils import timezone
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
 from permissions import notes_policy, rules
-from workflows import selectors, steps, uploads
+from workflows import selectors, uploads
 from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
-from workflows.services.notes import hold_case_for_writer, require_open, still_writes, valid_category, writer_agency
+from workflows.services.notes import (
+    closed_case_changing,
+    hold_case_for_writer,
+    lock_item,
+    require_open,
+    still_writes,
+    valid_category,
+    writer_agency,
+)
 
 
 def _read_upload(upload, errors: list) -> tuple[bytes, str]:
@@ -130,17 +138,18 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
     if not rules.can_withdraw_attachment(actor, attachment):
         raise Forbidden("attachment.withdraw_forbidden")
     with transaction.atomic():
-        locked = steps.lock_case_then(Attachment, attachment.pk, attachment.case_id)
+        locked = lock_item(Attachment, attachment)
         still_writes(locked)
         if locked.is_withdrawn:
             raise Conflict("attachment.already_withdrawn")
         if locked.is_erased:
             raise Conflict("attachment.erased")
+        closed = closed_case_changing(locked.case, actor, agency_id=locked.agency_id, categories=None)
         name = locked.stored_as
         locked.withdrawn_at, locked.withdrawn_by, locked.stored_as = timezone.now(), actor, ""
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "stored_as"])
         discard(name, case_id=locked.case_id)
-        _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor)
+        _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor, **closed)
         notes_policy.log_write(
             actor, case, category=locked.category, agency_id=locked.agency_id, item=f"attachment:{locked.pk}"
         )

@@ -9,6 +9,8 @@ category, never its text) and its access-log row (action ``write``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -25,6 +27,27 @@ from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.notes import Note, NoteRevision
 
 NOTE_MAX_CHARS = 4000
+
+# Called with the case row held, before a note or an attachment of a closed case is corrected
+# or withdrawn: ``retention`` registers one in its ``AppConfig.ready`` (a unit above this one),
+# which hands the archive the case file again when it lists the change. Each is called as
+# ``hook(case=, actor=, agency_id=, categories=)`` and answers whether it queued a new export.
+CLOSED_CASE_CHANGES: list[Callable[..., bool]] = []
+
+
+def closed_case_changing(case: Case, actor, *, agency_id: int, categories: Collection[str] | None) -> dict:
+    """Before a note or an attachment of ``case`` (held, read after the lock: a case closed
+    meanwhile is seen closed) changes: nothing while the case is open; once it is closed, the
+    archive may hold its case file, whose timeline lists the change (``categories``: the
+    change is listed only when one of them is in the case file, a note's correction; None:
+    whatever its category, a withdrawal), so the hooks queue the corrected case file as a new
+    export under the lock the export job takes too: no correction slips between an export's
+    build and its delivery. The detail the change's event carries: ``after_close``, and
+    ``new_case_file`` when the archive gets the case file again."""
+    if case.status == CaseStatus.OPEN:
+        return {}
+    queued = [hook(case=case, actor=actor, agency_id=agency_id, categories=categories) for hook in CLOSED_CASE_CHANGES]
+    return {"after_close": True, **({"new_case_file": True} if any(queued) else {})}
 
 
 def writer_agency(actor, case: Case, agency, errors: list, field: str = "agency"):
@@ -157,8 +180,23 @@ def _still_takes_part(case_id: int, agency_id: int) -> None:
         raise NotFound("case.not_found")
 
 
+def lock_item(model, item):
+    """Hold the case of ``item`` (a note or an attachment read with its case) and then the row,
+    returned with its case read after the lock. A case closed when read is held as a
+    correction of its values holds it, its instances first (``steps.lock_case_work``): the
+    change may queue an archive export (``closed_case_changing``), whose job names an
+    instance, and an erasure holding the instances while it waits for the case would
+    otherwise wait in a circle with us (PostgreSQL fails one,
+    ``tests/retention/test_erasure_meets_writers.py``). An open case, the case only
+    (``steps.lock_case_then``): no export waits on it, and the engine's steps go on."""
+    if item.case.status != CaseStatus.OPEN:
+        steps.lock_case_work(item.case_id)
+        return model._default_manager.select_for_update(of=("self",)).select_related("case").get(pk=item.pk)
+    return steps.lock_case_then(model, item.pk, item.case_id)
+
+
 def _locked(note: Note, version) -> Note:
-    locked = steps.lock_case_then(Note, note.pk, note.case_id)
+    locked = lock_item(Note, note)
     still_writes(locked)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
@@ -206,13 +244,15 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
             limit = settings.NOTE_MAX_CORRECTIONS
             raise InvalidInput("note.invalid", errors=[field_error("text", "note.corrections_full", limit=limit)])
         _check_room(locked.case_id, locked.agency_id, len(text))
+        earlier = locked.category
+        closed = closed_case_changing(locked.case, actor, agency_id=locked.agency_id, categories=(earlier, category))
         now = timezone.now()
         _keep(locked, actor, now, NoteRevision.Change.CORRECTED)
-        earlier = locked.category
         locked.text, locked.category, locked.corrected_at = text, category, now
         locked.version += 1
         locked.save(update_fields=["text", "category", "corrected_at", "version"])
-        _event(locked, EventKind.NOTE_CORRECTED, actor, **({"from_category": earlier} if earlier != category else {}))
+        moved = {"from_category": earlier} if earlier != category else {}
+        _event(locked, EventKind.NOTE_CORRECTED, actor, **moved, **closed)
         notes_policy.log_write(
             actor, locked.case, category=category, agency_id=locked.agency_id, item=f"note:{locked.pk}"
         )
@@ -225,12 +265,13 @@ def withdraw_note(*, actor, case, note_id, version=None) -> Note:
     note = _own_note(actor, case, note_id)
     with transaction.atomic():
         locked = _locked(note, version)
+        closed = closed_case_changing(locked.case, actor, agency_id=locked.agency_id, categories=None)
         now = timezone.now()
         _keep(locked, actor, now, NoteRevision.Change.WITHDRAWN)
         locked.text, locked.withdrawn_at = "", now
         locked.version += 1
         locked.save(update_fields=["text", "withdrawn_at", "version"])
-        _event(locked, EventKind.NOTE_WITHDRAWN, actor)
+        _event(locked, EventKind.NOTE_WITHDRAWN, actor, **closed)
         notes_policy.log_write(
             actor, locked.case, category=locked.category, agency_id=locked.agency_id, item=f"note:{locked.pk}"
         )
