@@ -39,8 +39,8 @@ EVENTS_SCHEMA = Path(__file__).with_name("schemas") / "hendelser.xsd"
 # the task it opens), and folded from three repetitions on: two in a row stay two lines.
 PERIOD, FOLD_FROM = 3, 3
 # The PDF's timeline holds at most this many lines (some 18 pages): measured on PostgreSQL,
-# the export of a case of 20,000 events costs 3.8 s of CPU and 20 MB above the worker's own
-# (was 113 s and 1.5 GB), of 100,000 events 7.9 s and 46 MB (docs/data-protection.md).
+# the export of a case of 20,000 events costs 3.8 s of CPU, the process peaking at 232 MB
+# (was 113 s and 1.5 GB), of 100,000 events 7.9 s and 297 MB (docs/data-protection.md).
 HEAD_LINES, TAIL_LINES = 400, 100
 # What XML 1.0 cannot hold: control characters but tab and line breaks, surrogates, U+FFFE and
 # U+FFFF. A name typed in the admin may carry one (Word's line break within a paragraph is a
