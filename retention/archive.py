@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from copy import deepcopy
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,11 +40,12 @@ from bpmn.registry import runtime_for
 from permissions import policy
 from permissions import rules as permission_rules
 from permissions.models import ALL_CATEGORIES, AccessLog, AgencyKind, Consent
-from retention import archive_endpoint
+from retention import archive_endpoint, case_file_timeline
+from retention.case_file_timeline import EVENTS_NAME, NOT_XML
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
 from workflows.models import Case, CaseOutcome, JobStatus, ProcessInstance
-from workflows.selectors import NO_PATH_HIDDEN, PathView, case_file_events, case_file_path_view, process_name
+from workflows.selectors import NO_PATH_HIDDEN, PathView, case_file_path_view, iter_case_file_events, process_name
 
 log = logging.getLogger("brobygger.retention")
 
@@ -105,8 +107,23 @@ def _as_read(value: object, choices: dict[str, str]) -> str:
 
 
 def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]]:
+    """``case_file_package``'s PDF and categories."""
+    made = case_file_package(case, produced_at)
+    return made.pdf, made.categories
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    pdf: bytes
+    events: bytes | None  # hendelser.xml: the whole timeline, when coordination is in the case file
+    categories: tuple[str, ...]
+
+
+def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
     """The case file as PDF/A, in the municipality's language whoever (or whichever worker)
-    asks, and the data categories it carries, for the access log of its delivery: the person
+    asks, with the whole timeline as ``hendelser.xml`` when coordination belongs to it (the
+    PDF folds repeated events and shows the first and last lines: ``case_file_timeline``),
+    and the data categories it carries, for the access log of its delivery: the person
     (identity) when identity belongs to the case file, the category of each field in it,
     coordination always (the process, its dates and coordinating agency head every case
     file; the timeline and consents follow when coordination belongs to it) and housing when
@@ -121,9 +138,9 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     # The case file's reader sees the categories it holds: a branch a value left out of it
     # chose is hidden from them, as from an agency that may not see that value.
     view = case_file_path_view(case, [category for category in ALL_CATEGORIES if rules[category].in_case_file])
-    coordination = _coordination(case, rules, view)
     outcome = _outcome(case, rules)
     with translation.override(settings.LANGUAGE_CODE):  # the fields' labels too
+        coordination, events = _coordination(case, rules, view)
         entries = case_file_fields(case, rules, view)
         html = render_to_string(
             "retention/case_file.html",
@@ -135,6 +152,7 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
                 **coordination,
                 **outcome,
                 "produced_at": produced_at,
+                "events_name": EVENTS_NAME,
             },
         )
     document = render_pdf(html)
@@ -146,7 +164,8 @@ def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]
     # with or without the timeline and consents ("Løslatelse fra fengsel" tells enough).
     carried |= {"coordination"}
     carried |= {"housing"} if outcome["outcome"] is not None else set()
-    return document.write_pdf(pdf_variant=PDF_VARIANT), tuple(c for c in ALL_CATEGORIES if c in carried)
+    pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    return CaseFile(pdf, events, tuple(c for c in ALL_CATEGORIES if c in carried))
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -178,25 +197,38 @@ def render_pdf(html: str) -> weasyprint.Document:
     return weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticOnlyFetcher()).render()
 
 
-def _coordination(case: Case, rules, view: PathView) -> dict:
-    """The timeline and the consents with their legal bases, for the template: coordination
-    data (who took part, when, on which basis), so in the case file only when the process's
-    rules put coordination there; else empty, and the PDF says they are left out."""
+def _coordination(case: Case, rules, view: PathView) -> tuple[dict, bytes | None]:
+    """The timeline and the consents with their legal bases, for the template, and the whole
+    timeline as ``hendelser.xml``: coordination data (who took part, when, on which basis),
+    so in the case file only when the process's rules put coordination there; else empty,
+    and the PDF says they are left out."""
     if not rules["coordination"].in_case_file:
-        return {"coordination_in_case_file": False, "events": (), "consents": ()}
+        return {"coordination_in_case_file": False, "timeline": None, "consents": ()}, None
     consents = list(Consent.objects.filter(case=case).select_related("agency", "legal_basis"))
     for consent in consents:
         # In words as the pages show them ("bolig, helse"); lazy, so read in the case file's language.
         consent.category_words = [permission_rules.CATEGORY_LABELS.get(c, c) for c in consent.categories]
         # Every agency of a kind by the kind's name ("Kriminalomsorgen"), not its code ("prison").
         consent.recipient = consent.agency.name if consent.agency_id else AgencyKind(consent.agency_kind).label
-    return {
-        "coordination_in_case_file": True,
-        "events": case_file_events(
-            case, view, [category for category in ALL_CATEGORIES if rules[category].in_case_file]
-        ),
-        "consents": consents,
-    }
+    events = iter_case_file_events(
+        case, view, [category for category in ALL_CATEGORIES if rules[category].in_case_file]
+    )
+    timeline, xml = case_file_timeline.build(_records(events), case.reference)
+    return {"coordination_in_case_file": True, "timeline": timeline, "consents": consents}, xml
+
+
+def _records(events) -> Iterator[case_file_timeline.Record]:
+    """Each event as the case file shows it: its kind in words, its agency by name."""
+    labels: dict[str, str] = {}
+    agencies: dict[int | None, str] = {None: ""}
+    for event in events:
+        if event.kind not in labels:
+            labels[event.kind] = str(event.get_kind_display())
+        if event.agency_id not in agencies:
+            agencies[event.agency_id] = event.agency.name
+        yield case_file_timeline.Record(
+            event.created_at, (event.kind, event.agency_id), labels[event.kind], agencies[event.agency_id]
+        )
 
 
 def _outcome(case: Case, rules) -> dict:
@@ -244,10 +276,8 @@ def _fields(*pairs: tuple[str, object]) -> tuple[tuple[str, object], ...]:
     return pairs
 
 
-# What XML 1.0 cannot hold: control characters but tab and line breaks, surrogates, U+FFFE and
-# U+FFFF. A name typed in the admin may carry one (Word's line break within a paragraph is a
-# vertical tab): lxml refused it, and the export of every case of that agency failed for good.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What XML 1.0 cannot hold (``case_file_timeline.NOT_XML``) is a space.
+_NOT_XML = NOT_XML
 
 
 def _sub(parent, name: str, text: object = None):
@@ -257,10 +287,13 @@ def _sub(parent, name: str, text: object = None):
     return element
 
 
-def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime, package_key: uuid.UUID) -> bytes:
+def arkivstruktur(
+    case: Case, pdf: bytes, produced_at: datetime, package_key: uuid.UUID, events: bytes | None = None
+) -> bytes:
     """The Noark 5 metadata of the package (the subset our schema describes). Each entity's
     systemID is derived from ``package_key`` (the export's, random): unique, and the same on
-    every attempt of the export."""
+    every attempt of the export. ``events`` (``hendelser.xml``, the whole timeline) is the
+    record's second document, an attachment of the case file."""
     when = produced_at.isoformat()
 
     def system_id(entity: str) -> uuid.UUID:
@@ -303,33 +336,49 @@ def arkivstruktur(case: Case, pdf: bytes, produced_at: datetime, package_key: uu
         ("arkivertAv", SYSTEM),
     ):
         _sub(record, name, text)
-    document = _sub(record, "dokumentbeskrivelse")
-    for name, text in _fields(
-        ("systemID", system_id("dokumentbeskrivelse")),
-        ("dokumenttype", "Saksmappe"),
-        ("dokumentstatus", "Dokumentet er ferdigstilt"),
-        ("tittel", f"Saksmappe {case.reference}"),
-        ("opprettetDato", when),
-        ("opprettetAv", SYSTEM),
-        ("tilknyttetRegistreringSom", "Hoveddokument"),
-        ("dokumentnummer", 1),
-        ("tilknyttetDato", when),
-        ("tilknyttetAv", SYSTEM),
-    ):
-        _sub(document, name, text)
-    obj = _sub(document, "dokumentobjekt")
-    for name, text in _fields(
-        ("versjonsnummer", 1),
-        ("variantformat", "Arkivformat"),
-        ("format", PDF_FORMAT),
-        ("opprettetDato", when),
-        ("opprettetAv", SYSTEM),
-        ("referanseDokumentfil", PDF_NAME),
-        ("sjekksum", hashlib.sha256(pdf).hexdigest()),
-        ("sjekksumAlgoritme", "SHA256"),
-        ("filstoerrelse", len(pdf)),
-    ):
-        _sub(obj, name, text)
+    documents = [
+        ("dokumentbeskrivelse", "Saksmappe", f"Saksmappe {case.reference}", "Hoveddokument", PDF_FORMAT, PDF_NAME, pdf)
+    ]
+    if events is not None:
+        documents.append(
+            (
+                "dokumentbeskrivelse-hendelser",
+                "Hendelsesliste",
+                f"Hendelser i sak {case.reference}",
+                "Vedlegg",
+                "XML",
+                EVENTS_NAME,
+                events,
+            )
+        )
+    for number, (entity, kind, title, role, file_format, filename, content) in enumerate(documents, start=1):
+        document = _sub(record, "dokumentbeskrivelse")
+        for name, text in _fields(
+            ("systemID", system_id(entity)),
+            ("dokumenttype", kind),
+            ("dokumentstatus", "Dokumentet er ferdigstilt"),
+            ("tittel", title),
+            ("opprettetDato", when),
+            ("opprettetAv", SYSTEM),
+            ("tilknyttetRegistreringSom", role),
+            ("dokumentnummer", number),
+            ("tilknyttetDato", when),
+            ("tilknyttetAv", SYSTEM),
+        ):
+            _sub(document, name, text)
+        obj = _sub(document, "dokumentobjekt")
+        for name, text in _fields(
+            ("versjonsnummer", 1),
+            ("variantformat", "Arkivformat"),
+            ("format", file_format),
+            ("opprettetDato", when),
+            ("opprettetAv", SYSTEM),
+            ("referanseDokumentfil", filename),
+            ("sjekksum", hashlib.sha256(content).hexdigest()),
+            ("sjekksumAlgoritme", "SHA256"),
+            ("filstoerrelse", len(content)),
+        ):
+            _sub(obj, name, text)
     for name, text in _fields(
         ("saksaar", year.rpartition("-")[2] if year else case.opened_at.year),
         ("sakssekvensnummer", int(sequence) if sequence.isdigit() else case.pk),
@@ -400,8 +449,9 @@ def write_package(export: ArchiveExport) -> None:
         package, digest = f"{name}.zip", hashlib.sha256(body).hexdigest()
     else:
         produced_at = export.requested_at
-        pdf, categories = case_file(case, produced_at)
-        xml = arkivstruktur(case, pdf, produced_at, export.package_key)
+        made = case_file_package(case, produced_at)
+        categories, files = made.categories, _package_files(case, made, produced_at, export)
+        xml = files[XML_NAME]
         target = Path(settings.BROBYGGER["ARCHIVE_EXPORT_DIR"])
         partial = target / f".{name}.partial"
         # Left by an attempt that failed or died half-way: only this export's job writes
@@ -410,7 +460,7 @@ def write_package(export: ArchiveExport) -> None:
         target.mkdir(parents=True, exist_ok=True)
         partial.mkdir(mode=PACKAGE_DIR_MODE, exist_ok=False)
         try:
-            for filename, content in ((PDF_NAME, pdf), (XML_NAME, xml)):
+            for filename, content in files.items():
                 (partial / filename).write_bytes(content)
                 (partial / filename).chmod(PACKAGE_FILE_MODE)
             _log_delivery(case, categories, username="archive-folder", item=f"archive-folder:{export.pk}")
@@ -449,10 +499,21 @@ def remove_left_packages(case: Case) -> int:
 def build_body(export: ArchiveExport, case: Case) -> tuple[bytes, tuple[str, ...]]:
     """The zipped package of ``export`` as the case stands now, and the categories it carries."""
     produced_at = export.requested_at
-    pdf, categories = case_file(case, produced_at)
-    xml = arkivstruktur(case, pdf, produced_at, export.package_key)
+    made = case_file_package(case, produced_at)
     name = f"{case.reference}-{export.pk}"
-    return archive_endpoint.zip_package(name, {PDF_NAME: pdf, XML_NAME: xml}, produced_at), categories
+    files = _package_files(case, made, produced_at, export)
+    return archive_endpoint.zip_package(name, files, produced_at), made.categories
+
+
+def _package_files(case: Case, made: CaseFile, produced_at: datetime, export: ArchiveExport) -> dict[str, bytes]:
+    """The package's files by name: the case file, the whole timeline when it has one (its
+    schema checked), and the metadata describing both (checked too)."""
+    files = {PDF_NAME: made.pdf}
+    if made.events is not None:
+        case_file_timeline.validate_events(made.events)
+        files[EVENTS_NAME] = made.events
+    files[XML_NAME] = arkivstruktur(case, made.pdf, produced_at, export.package_key, made.events)
+    return files
 
 
 def _keep(export: ArchiveExport, body: bytes, categories) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -1322,12 +1322,14 @@ def case_file_path_view(case, categories: Collection[str]) -> PathView:
     return view
 
 
-def case_file_events(case, view: PathView, categories: Collection[str]) -> list[Event]:
+def iter_case_file_events(case, view: PathView, categories: Collection[str], chunk: int = 2000) -> Iterator[Event]:
     """The case's events as the case file's reader (``view``: ``case_file_path_view``; the
     ``categories`` the case file holds) is shown them: the timeline's rule (``_timeline_without``,
     ``PathView.events``), a note of a category left out of it as masked (``masked_note_kinds``:
     no "note corrected" events). Until 2026-12-07 the case file listed when and by which agency
-    a health note was corrected, each time, though no note of health is in it."""
+    a health note was corrected, each time, though no note of health is in it. Read ``chunk``
+    rows at a time: a case has no bound on its events, and the archive export reads them all
+    (``retention.case_file_timeline``)."""
     corrected = (
         Note.objects.filter(case=case.pk, corrected_at__isnull=False)
         .exclude(category__in=list(categories))
@@ -1337,7 +1339,13 @@ def case_file_events(case, view: PathView, categories: Collection[str]) -> list[
     )
     masked = [value for kind in sorted(corrected) for value in kind]
     queryset = _timeline_without(case.pk, sorted(view.hidden), sorted(view.handed), sorted(view.fields), (), masked)
-    return view.events(list(queryset))
+    rows: list[Event] = []
+    for event in queryset.iterator(chunk_size=chunk):
+        rows.append(event)
+        if len(rows) == chunk:
+            yield from view.events(rows)
+            rows = []
+    yield from view.events(rows)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from permissions.models import AccessLog
 from retention import services
-from retention.archive import PDF_NAME, XML_NAME, build_body, validate
+from retention.archive import EVENTS_NAME, PDF_NAME, XML_NAME, build_body, validate
 from retention.erasure import erase_case
 from retention.models import ArchiveExport, ArchiveStatus, ErasureTrigger
 from workflows.jobs import handlers
@@ -115,7 +115,7 @@ def test_the_package_is_posted_signed_once(archive, closed_case, users, tmp_path
     assert headers["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(body)) as package:
         name = f"{closed_case.reference}-{export.pk}"
-        assert sorted(package.namelist()) == sorted([f"{name}/{PDF_NAME}", f"{name}/{XML_NAME}"])
+        assert sorted(package.namelist()) == sorted(f"{name}/{file}" for file in (PDF_NAME, EVENTS_NAME, XML_NAME))
         assert package.read(f"{name}/{PDF_NAME}").startswith(b"%PDF-")
         validate(package.read(f"{name}/{XML_NAME}"))
     export.refresh_from_db()

@@ -15,7 +15,7 @@ from lxml import etree
 
 from permissions.models import AccessLog, Consent
 from retention import archive
-from retention.archive import NOARK, PDF_NAME, XML_NAME, validate
+from retention.archive import EVENTS_NAME, NOARK, PDF_NAME, XML_NAME, validate
 from retention.models import ArchiveExport, ArchiveStatus, RetentionRule
 from workflows.jobs import handlers
 from workflows.models import Case, CaseOutcome, Job, JobKind, JobStatus
@@ -55,7 +55,7 @@ def test_a_closed_case_is_exported_then_may_be_erased(closed_case, users, settin
     export = ArchiveExport.objects.get(case=closed_case)
     assert export.status == ArchiveStatus.DONE and export.requested_by == users["bjorn"]
     package = Path(tmp_path) / export.package
-    assert sorted(p.name for p in package.iterdir()) == sorted([PDF_NAME, XML_NAME])
+    assert sorted(p.name for p in package.iterdir()) == sorted([PDF_NAME, EVENTS_NAME, XML_NAME])
     assert not list(Path(tmp_path).glob(".*partial"))
     xml, pdf = (package / XML_NAME).read_bytes(), (package / PDF_NAME).read_bytes()
     validate(xml)  # the package's metadata follows the schema
@@ -116,7 +116,7 @@ def test_the_package_in_the_folder_is_not_readable_by_every_account_on_the_host(
         os.umask(umask)
     package = tmp_path / "archive" / ArchiveExport.objects.get(case=closed_case, status=ArchiveStatus.DONE).package
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in [package, *package.iterdir()]}
-    assert modes == {package.name: 0o750, PDF_NAME: 0o640, XML_NAME: 0o640}
+    assert modes == {package.name: 0o750, PDF_NAME: 0o640, EVENTS_NAME: 0o640, XML_NAME: 0o640}
 
 
 def test_a_folder_export_that_fails_logs_nothing(closed_case, users, settings, tmp_path):
@@ -149,7 +149,7 @@ def test_a_folder_export_that_failed_is_delivered_when_tried_again(closed_case, 
     assert handlers.run_one("test") == 1
     export.refresh_from_db()
     assert export.status == ArchiveStatus.DONE
-    assert sorted(path.name for path in taken.iterdir()) == sorted([PDF_NAME, XML_NAME])
+    assert sorted(path.name for path in taken.iterdir()) == sorted([PDF_NAME, EVENTS_NAME, XML_NAME])
     assert [path.name for path in Path(tmp_path).iterdir()] == [taken.name]  # no half-written folder left
 
 
