@@ -174,6 +174,7 @@ class EnrolmentLinkAdmin(UserRowsAdmin):
     the action on users; deleting one ends it."""
 
     list_display = ("user", "created_at", "expires_at", "created_by")
+    list_select_related = ("user", "created_by")  # one statement a page, not one a link (its maker may be none)
     readonly_fields = ("user", "created_at", "expires_at", "created_by")
     exclude = ("digest",)
     search_fields = ("user__username",)
@@ -589,6 +590,7 @@ class AuthTokenAdmin(UserRowsAdmin, LibraryAuthTokenAdmin):
 
     # The library's columns are its fields, whose names it does not mark for translation.
     list_display = ["token_digest", "owner", "created_on", "expires_on"]
+    list_select_related = ["user"]  # ``owner``: one statement a page, not one a token
     ordering = ["user__username", "digest"]  # the autocomplete pages the admin's queryset as it is
 
     @admin.display(description=_("digest"), ordering="digest")
