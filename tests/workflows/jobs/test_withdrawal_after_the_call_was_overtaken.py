@@ -21,9 +21,11 @@ from permissions.models import CaseParticipant, Membership, Role
 from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clock import Clock
 from tests.workflows.helpers import PERSON, open_tasks
+from tests.workflows.jobs.test_connector_answers_attacked import SECRET, RawAnswer
 from tests.workflows.service_models import FORMS
 from workflows import services
-from workflows.models import Job, JobKind, JobStatus
+from workflows.jobs.worker import Worker
+from workflows.models import Incident, Job, JobKind, JobStatus, ServiceConnector
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +133,35 @@ def test_a_call_whose_step_the_deadline_cancelled_does_not_hold_the_agency(
 
     assert answer.status_code == 201, answer.content
     assert not CaseParticipant.objects.filter(case=case, agency=agencies["nav"]).exists()
+
+
+def test_a_call_whose_step_the_deadline_cancelled_is_closed_when_a_worker_takes_it(agencies, monkeypatch, settings):
+    """The worker that takes the call after the deadline finds the step gone before sending
+    anything: the job is closed (cancelled), not retried into an incident. It was a failed
+    attempt, retried until an incident opened whose own retry failed the same way: the process
+    admin had an incident she could never resolve (and the agency was held in the case)."""
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    process_id = "Proc_income_deadline_worker"
+    deploy_definition(actor=None, bpmn_xml=_model(process_id, OPERATOR), forms=FORMS, check_permission=False)
+    system = RawAnswer(b'{"income": 41000}')
+    ServiceConnector.objects.create(name="income-register", url=system.url, secret=SECRET, agency=agencies["nav"])
+    clock = Clock(monkeypatch, datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    contact = _member("boligkontakt-rw", agencies["housing"], Role.MEMBER)
+    case = services.start_case(
+        actor=_member("boligkoordinator-rw", agencies["housing"], Role.COORDINATOR),
+        process_key=process_id,
+        person=PERSON,
+        participants={"nav": agencies["nav"].pk, "housing": agencies["housing"].pk},
+    )
+    (ask,) = open_tasks(case)
+    services.complete_task(actor=contact, task_id=ask.pk, data={"applicant_id": "A-rw"})
+    clock.advance(hours=1, seconds=1)
+    assert services.fire_timer("w-rw")[0] == "fired"
+    try:
+        Worker(name="w-rw").run(once=True)
+    finally:
+        system.close()
+
+    job = Job.objects.get(case=case, kind=JobKind.SERVICE)
+    assert (job.status, job.last_error_message["code"]) == (JobStatus.CANCELLED, "job.task_no_longer_waits")
+    assert system.calls == 0 and not Incident.objects.filter(case=case).exists()
