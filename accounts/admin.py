@@ -174,6 +174,7 @@ class EnrolmentLinkAdmin(UserRowsAdmin):
     the action on users; deleting one ends it."""
 
     list_display = ("user", "created_at", "expires_at", "created_by")
+    list_select_related = ("user", "created_by")  # one statement a page, not one a link (its maker may be none)
     readonly_fields = ("user", "created_at", "expires_at", "created_by")
     exclude = ("digest",)
     search_fields = ("user__username",)
@@ -589,6 +590,7 @@ class AuthTokenAdmin(UserRowsAdmin, LibraryAuthTokenAdmin):
 
     # The library's columns are its fields, whose names it does not mark for translation.
     list_display = ["token_digest", "owner", "created_on", "expires_on"]
+    list_select_related = ["user"]  # ``owner``: one statement a page, not one a token
     ordering = ["user__username", "digest"]  # the autocomplete pages the admin's queryset as it is
 
     @admin.display(description=_("digest"), ordering="digest")
@@ -705,6 +707,19 @@ class RefusedSignInAdmin(UsernameRowsAdmin):
         return False
 
 
+class AxesRowsAdmin(UsernameRowsAdmin):
+    """django-axes' admins, limited as ``UsernameRowsAdmin``, without the library's bulk action
+    "Clean up expired attempts": it ignores the rows chosen (``clean_expired_user_attempts``
+    deletes every expired attempt of the site, every agency's users' among them) and reads a
+    time axes sets on a sign-in's request only, so it answered every operator with a 500 (until
+    h-review). An attempt is deleted as any row is (the rows chosen, those one may manage)."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("cleanup_expired_attempts", None)
+        return actions
+
+
 # django-axes registers its own admins (a lock is lifted under *Axes > Access attempts*): the same
 # pages, limited to the users the operator may manage. Until 2026-12-07 the view permission
 # showed every agency's usernames and addresses.
@@ -715,4 +730,4 @@ for _model, _library_admin in (
 ):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
-    admin.site.register(_model, type(_library_admin.__name__, (UsernameRowsAdmin, _library_admin), {}))
+    admin.site.register(_model, type(_library_admin.__name__, (AxesRowsAdmin, _library_admin), {}))

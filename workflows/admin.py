@@ -46,6 +46,7 @@ class IncidentAdmin(OperatorsOnlyAdmin):
     shows it, never the stored text), the element and the attempts."""
 
     list_display = ["id", "kind_label", "element_id", "attempts", "occurrences", "job", "created_at", "resolved_at"]
+    list_select_related = ["job"]  # a job's incident names it: one statement a page, not one a row
     list_filter = [IncidentKindFilter, "resolved_at"]
     # The stored text and its message (code and params) carry another system's words
     # unscrubbed: only ``error_text`` (scrubbed, in the reader's language) is shown.

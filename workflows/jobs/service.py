@@ -304,6 +304,15 @@ def run_http_job(job: Job, worker: str, retry: queue.Retry | None = None) -> str
         answer, connector = _call_connector(job)
     except _CallRefused as exc:
         return Refusal(exc.error.message)
+    except _CallGone as exc:
+        # Nothing was sent. A failed attempt here was retried into an incident whose retry failed
+        # alike for good: closed instead (its incident, a retry's, resolved with it).
+        with transaction.atomic():
+            row = Job.objects.select_for_update().filter(pk=job.pk, status=JobStatus.RUNNING, locked_by=worker).first()
+            if row is not None:
+                _close(row, JobStatus.CANCELLED, exc.error)
+                queue.record_outcome_resolved(row, retry)
+        return None
     except _CallFailed as exc:
         return exc.error
     try:
@@ -356,6 +365,11 @@ class _CallRefused(_CallFailed):
     pass
 
 
+class _CallGone(_CallFailed):
+    """The step no longer waits (a deadline took the case on, the instance is gone): the job
+    is closed, as an answer to such a step closes it (``complete_with_answer``)."""
+
+
 def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     target = job.payload.get("target", "")
     connector = ServiceConnector.objects.select_related("agency").filter(name=target, active=True).first()
@@ -369,7 +383,7 @@ def _call_connector(job: Job) -> tuple[dict, ServiceConnector]:
     try:
         fields, reads = service_inputs_and_reads(job)
     except TaskStateError as exc:
-        raise _CallFailed(JobError("job.task_no_longer_waits", detail=engine_detail(exc))) from exc
+        raise _CallGone(JobError("job.task_no_longer_waits", detail=engine_detail(exc))) from exc
     except EngineError as exc:
         raise _CallFailed(JobError("job.service.field_failed", detail=engine_detail(exc))) from exc
     fields, grounds = receivable_with_grounds(job, connector.agency, fields, reads)  # what the agency may see

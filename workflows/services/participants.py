@@ -23,6 +23,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from bpmn.engine import runtime as engine
+from bpmn.engine import service_tasks as engine_services
 from bpmn.registry import runtime_for
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from core.ids import parse_id
@@ -30,7 +32,17 @@ from permissions import rules
 from permissions.grants import revoke_agency_access
 from permissions.models import AccessAction, AccessLog, CaseParticipant, Consent, Role
 from workflows import selectors, steps
-from workflows.models import ACTIVE_TASK_STATUSES, CaseStatus, Event, EventKind, Job, JobKind, JobStatus, Task
+from workflows.models import (
+    ACTIVE_TASK_STATUSES,
+    CaseStatus,
+    Event,
+    EventKind,
+    Job,
+    JobKind,
+    JobStatus,
+    ProcessInstance,
+    Task,
+)
 
 MAX_REASON = 4000
 
@@ -70,14 +82,21 @@ def _owed_system_calls(case, participant) -> tuple[bool, dict[str, str]]:
     routing is read only when a connector call is owed. Under ``steps.lock_case_work``: the
     engine writes a job holding its instance's lock, so none lands between this and the
     commit, and a worker's claim only moves a job from pending to leased, both counted."""
-    rows = Job.objects.filter(
-        case=case,
-        kind__in=(JobKind.EXTERNAL_TASK, JobKind.SERVICE),
-        status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
-    ).values_list("kind", "payload", "instance__definition_id")
+    rows = list(
+        Job.objects.filter(
+            case=case,
+            kind__in=(JobKind.EXTERNAL_TASK, JobKind.SERVICE),
+            status__in=(JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED),
+        )
+        .values_list("kind", "payload", "instance_id", "instance__definition_id")
+        .order_by("pk")
+    )
+    waiting = _waiting_service_tasks({instance_id for _kind, _payload, instance_id, _definition in rows})
     external, elements = False, dict[str, str]()  # element id: its name
-    for kind, payload, definition_id in rows.order_by("pk"):
+    for kind, payload, instance_id, definition_id in rows:
         payload = payload or {}
+        if (instance_id, str(payload.get("task_id", ""))) not in waiting:
+            continue  # its step no longer waits (a deadline took the case on): nothing is owed
         if kind == JobKind.EXTERNAL_TASK:
             external = external or payload.get("agency_id") == participant.agency_id
             continue
@@ -86,6 +105,21 @@ def _owed_system_calls(case, participant) -> tuple[bool, dict[str, str]]:
         if declared and declared.get("agency_kind") == participant.kind:
             elements.setdefault(element, declared.get("name") or element)
     return external, elements
+
+
+def _waiting_service_tasks(instance_ids: set[int | None]) -> set[tuple[int, str]]:
+    """(instance id, engine task id) of every service task still waiting in ``instance_ids``
+    (locked by the caller). A job outlives its step: an interrupting deadline on the step takes
+    the case on, and the job is closed only when it runs (a connector's after its call, a retry
+    of a silent connector failing again; an external task's when the agency's system fetches
+    it). Counted, it held the agency in the case for as long as its system stayed silent, the
+    refusal naming a step the case had left. Read only when a call is owed at all."""
+    waiting: set[tuple[int, str]] = set()
+    found = ProcessInstance.objects.filter(pk__in=[pk for pk in instance_ids if pk is not None])
+    for pk, definition_id, state in found.values_list("pk", "definition_id", "state"):
+        workflow = engine.load_workflow(runtime_for(definition_id).bundle, state)
+        waiting.update((pk, call.task_id) for call in engine_services.waiting_service_calls(workflow))
+    return waiting
 
 
 def _owed_calls_refusal(actor, case, agency, elements: dict[str, str]) -> Conflict:
