@@ -480,7 +480,8 @@ class CaseResponsible(APIView):
         responses={200: s.CaseResponsibleSerializer, **_errors(*ACTION)},
         tags=["cases"],
         description="The lead of the case's housing agency makes another of its contacts responsible (403 for "
-        "anyone else who sees the case; 409 when the case is closed). Recorded in the timeline.",
+        "anyone else who sees the case; 409 when the case is closed, or case.responsible_changes_full when this "
+        "lead has changed it CASE_RESPONSIBLE_CHANGES_PER_USER times). Recorded in the timeline.",
     )
     def post(self, request, pk):
         data = _input(s.ResponsibleInput, request)
