@@ -654,7 +654,7 @@ class CaseBreakGlass(ListView):
     @extend_schema(
         parameters=[ID],
         request=s.BreakGlassInput,
-        responses={201: s.BreakGlassSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: s.BreakGlassSerializer, **_errors(400, 401, 403, 404, 409)},
         tags=["consents"],
         summary="Open a masked category in an emergency (danger to life or health), with a written reason",
     )

@@ -780,3 +780,9 @@ MIDDLEWARE.insert(
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
 if not 1 <= BREAK_GLASS_HOURS <= 24:
     raise ImproperlyConfigured("BREAK_GLASS_HOURS must be between 1 and 24 (hours, not days)")
+# Emergency openings one user makes in one case, ended and expired ones counted: each is a row
+# in the auditors' review list and in the person's access report. Opening and ending one in a
+# loop filled the list an auditor must go through; a real case sees one or two.
+BREAK_GLASS_PER_USER_CASE = env_int("BREAK_GLASS_PER_USER_CASE", 50)
+if BREAK_GLASS_PER_USER_CASE < 1:
+    raise ImproperlyConfigured("BREAK_GLASS_PER_USER_CASE must be at least 1")

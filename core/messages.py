@@ -120,6 +120,10 @@ MESSAGES: dict[str, str] = {
         "you have changed who is responsible for the case %(limit)s times, as often as one "
         "person may; leave the next change to another lead of the agency"
     ),
+    "break_glass.openings_full": (
+        "you have opened emergency access in this case %(limit)s times, as often as one "
+        "person may; ask a colleague or the case's coordinator for help"
+    ),
     "message.case_messages_full": (
         "your agency has sent %(limit)s messages into the case, as many as one agency may send "
         "into a case; write what has changed in a note on the case instead"
@@ -1206,6 +1210,15 @@ PLURALS: dict[str, tuple[str, str]] = {
             "may; leave the next change to another lead of the agency",
             "you have changed who is responsible for the case %(limit)s times, as often as one "
             "person may; leave the next change to another lead of the agency",
+        ),
+        "limit",
+    ),
+    "break_glass.openings_full": (
+        ngettext_lazy(
+            "you have opened emergency access in this case %(limit)s time, as often as one person "
+            "may; ask a colleague or the case's coordinator for help",
+            "you have opened emergency access in this case %(limit)s times, as often as one "
+            "person may; ask a colleague or the case's coordinator for help",
         ),
         "limit",
     ),

@@ -1,6 +1,7 @@
-"""Room for two writes one participant could repeat for ever: the messages one agency sends
-into a case (``CASE_MESSAGES_PER_AGENCY``) and the changes of a case's responsible housing
-contact one lead makes (``CASE_RESPONSIBLE_CHANGES_PER_USER``).
+"""Room for writes one participant could repeat for ever: the messages one agency sends into a
+case (``CASE_MESSAGES_PER_AGENCY``), the changes of a case's responsible housing contact one lead
+makes (``CASE_RESPONSIBLE_CHANGES_PER_USER``) and the emergency openings one user makes in a case
+(``BREAK_GLASS_PER_USER_CASE``: each a row an auditor must review).
 
 Each message is an event and an engine step, and each one a non-interrupting boundary catches
 leaves its finished branch in the workflow's state (about 2.4 KB). The prison sending a new
@@ -17,7 +18,7 @@ from rest_framework.test import APIClient
 
 from accounts.tokens import issue
 from core.errors import Conflict
-from permissions.models import Membership, Role
+from permissions.models import BreakGlass, Membership, Role
 from workflows import services
 from workflows.models import Event, EventKind, ProcessInstance
 
@@ -169,3 +170,45 @@ def test_the_api_and_the_page_refuse_past_the_room_in_bokmal(waiting, agencies, 
     waiting.refresh_from_db()
     assert waiting.responsible_id == first.pk
     assert Event.objects.filter(case=waiting, kind=EventKind.RESPONSIBLE_CHANGED).count() == 1
+
+
+REASON = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg nå"
+
+
+def test_a_user_opens_emergency_access_in_a_case_so_many_times(waiting, agencies, settings):
+    settings.BREAK_GLASS_PER_USER_CASE = 2
+    opener, colleague = _person("room-nav-a", agencies["nav"]), _person("room-nav-b", agencies["nav"])
+    for _ in range(2):  # opened and ended at once, again and again: each a row to review
+        grant = services.open_break_glass(actor=opener, case=waiting.pk, category="health", reason=REASON)
+        services.end_break_glass(actor=opener, grant_id=grant.pk)
+
+    refused = _refused(
+        lambda: services.open_break_glass(actor=opener, case=waiting.pk, category="health", reason=REASON)
+    )
+    assert refused == {"code": "break_glass.openings_full", "limit": 2}
+    assert BreakGlass.objects.filter(case=waiting, user=opener).count() == 2  # nothing written
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue(opener)[0]}")
+    answer = api.post(
+        reverse("api-case-break-glass", args=[waiting.pk]),
+        {"category": "health", "reason": REASON},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["detail"] == (
+        "du har åpnet nødtilgang i denne saken 2 ganger, så ofte som én person kan; be en kollega eller sakens "
+        "koordinator om hjelp"
+    )
+    page = APIClient()
+    page.force_login(opener)
+    shown = page.post(
+        reverse("break-glass-open", args=[waiting.pk]),
+        {"category": "health", "reason": REASON},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="nb",
+    )
+    assert "du har åpnet nødtilgang i denne saken 2 ganger" in shown.content.decode()
+    assert BreakGlass.objects.filter(case=waiting, user=opener).count() == 2
+    # The colleague's own room: the emergency is never left without anyone who can look.
+    services.open_break_glass(actor=colleague, case=waiting.pk, category="health", reason=REASON)
