@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from core.errors import Conflict
-from permissions.models import Membership, Role
+from permissions.models import BreakGlass, Membership, Role
 from tests.threads import all_at_once
 from workflows import services
 from workflows.models import Event, EventKind
@@ -58,3 +58,16 @@ def test_two_changes_of_the_responsible_contact_for_the_last_room_at_once(shippe
 
     _one_won(all_at_once([assign(first), assign(second)]), "case.responsible_changes_full")
     assert Event.objects.filter(case=case, kind=EventKind.RESPONSIBLE_CHANGED).count() == 1
+
+
+def test_two_emergency_openings_for_the_last_room_at_once(shipped, users, agencies, settings):
+    settings.BREAK_GLASS_PER_USER_CASE = 1
+    case = walk_to_find_home(users, agencies, "2027-12-15")
+    opener = _person("race-nav", agencies["nav"])
+    reason = "Trusler om selvmord i telefonsamtale; må vite om behandlingsopplegg nå"
+
+    def open_(category):
+        return lambda: services.open_break_glass(actor=opener, case=case.pk, category=category, reason=reason)
+
+    _one_won(all_at_once([open_("health"), open_("justice")]), "break_glass.openings_full")
+    assert BreakGlass.objects.filter(case=case, user=opener).count() == 1
