@@ -83,7 +83,8 @@ def _errors(*codes):
         409: (
             "the correlation key matches several cases the sender sees, or several processes start on the message, "
             "or (message.task_still_open) the task an earlier message opened through a non-interrupting boundary "
-            "is still open and this one brings nothing new"
+            "is still open and this one brings nothing new, or (message.case_messages_full) the sender's agency has "
+            "sent CASE_MESSAGES_PER_AGENCY messages into the case"
         ),
     }
     return {code: OpenApiResponse(ErrorSerializer, description=described[code]) for code in codes}

@@ -480,7 +480,8 @@ class CaseResponsible(APIView):
         responses={200: s.CaseResponsibleSerializer, **_errors(*ACTION)},
         tags=["cases"],
         description="The lead of the case's housing agency makes another of its contacts responsible (403 for "
-        "anyone else who sees the case; 409 when the case is closed). Recorded in the timeline.",
+        "anyone else who sees the case; 409 when the case is closed, or case.responsible_changes_full when this "
+        "lead has changed it CASE_RESPONSIBLE_CHANGES_PER_USER times). Recorded in the timeline.",
     )
     def post(self, request, pk):
         data = _input(s.ResponsibleInput, request)
@@ -653,7 +654,7 @@ class CaseBreakGlass(ListView):
     @extend_schema(
         parameters=[ID],
         request=s.BreakGlassInput,
-        responses={201: s.BreakGlassSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: s.BreakGlassSerializer, **_errors(400, 401, 403, 404, 409)},
         tags=["consents"],
         summary="Open a masked category in an emergency (danger to life or health), with a written reason",
     )

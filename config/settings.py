@@ -732,6 +732,15 @@ if min(CONSENT_CASE_MAX_COUNT, CORRECTION_CASE_MAX_COUNT) < 1:
 TASK_CLAIMS_PER_USER = env_int("TASK_CLAIMS_PER_USER", 50)
 if TASK_CLAIMS_PER_USER < 1:
     raise ImproperlyConfigured("TASK_CLAIMS_PER_USER must be at least 1")
+# Messages one agency sends into one case (each an event, and each caught by a non-interrupting
+# boundary a branch the engine's state keeps: about 2.4 KB a catch, so ENGINE_STATE_MAX_BYTES
+# (4 MB) was reached after some 1,750 catches and the whole case stopped with an incident), and
+# changes of a case's responsible housing contact by one lead (each an event). A real case gets
+# a handful of new dates and arrears reports, and a new contact a few times a year.
+CASE_MESSAGES_PER_AGENCY = env_int("CASE_MESSAGES_PER_AGENCY", 200)
+CASE_RESPONSIBLE_CHANGES_PER_USER = env_int("CASE_RESPONSIBLE_CHANGES_PER_USER", 100)
+if min(CASE_MESSAGES_PER_AGENCY, CASE_RESPONSIBLE_CHANGES_PER_USER) < 1:
+    raise ImproperlyConfigured("CASE_MESSAGES_PER_AGENCY and CASE_RESPONSIBLE_CHANGES_PER_USER must be at least 1")
 # Where the bytes live: the database by default (workflows/attachment_storage.py says why),
 # or this folder, which must be absolute and outside anything a web server serves.
 ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
@@ -771,3 +780,9 @@ MIDDLEWARE.insert(
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
 if not 1 <= BREAK_GLASS_HOURS <= 24:
     raise ImproperlyConfigured("BREAK_GLASS_HOURS must be between 1 and 24 (hours, not days)")
+# Emergency openings one user makes in one case, ended and expired ones counted: each is a row
+# in the auditors' review list and in the person's access report. Opening and ending one in a
+# loop filled the list an auditor must go through; a real case sees one or two.
+BREAK_GLASS_PER_USER_CASE = env_int("BREAK_GLASS_PER_USER_CASE", 50)
+if BREAK_GLASS_PER_USER_CASE < 1:
+    raise ImproperlyConfigured("BREAK_GLASS_PER_USER_CASE must be at least 1")

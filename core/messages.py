@@ -116,6 +116,18 @@ MESSAGES: dict[str, str] = {
         "you have taken this task %(limit)s times, as often as one person may; complete it without taking it, "
         "or leave it to a colleague"
     ),
+    "case.responsible_changes_full": (
+        "you have changed who is responsible for the case %(limit)s times, as often as one "
+        "person may; leave the next change to another lead of the agency"
+    ),
+    "break_glass.openings_full": (
+        "you have opened emergency access in this case %(limit)s times, as often as one "
+        "person may; ask a colleague or the case's coordinator for help"
+    ),
+    "message.case_messages_full": (
+        "your agency has sent %(limit)s messages into the case, as many as one agency may send "
+        "into a case; write what has changed in a note on the case instead"
+    ),
     "today.not_housing_contact": gettext_noop("the today page is for the housing contacts of a housing agency"),
     "task.assign_forbidden": gettext_noop(
         "only the agency's lead hands a task to a colleague, and only to someone who works in the agency"
@@ -1193,6 +1205,33 @@ PLURALS: dict[str, tuple[str, str]] = {
             "or leave it to a colleague",
             "you have taken this task %(limit)s times, as often as one person may; complete it without taking it, "
             "or leave it to a colleague",
+        ),
+        "limit",
+    ),
+    "case.responsible_changes_full": (
+        ngettext_lazy(
+            "you have changed who is responsible for the case %(limit)s time, as often as one person "
+            "may; leave the next change to another lead of the agency",
+            "you have changed who is responsible for the case %(limit)s times, as often as one "
+            "person may; leave the next change to another lead of the agency",
+        ),
+        "limit",
+    ),
+    "break_glass.openings_full": (
+        ngettext_lazy(
+            "you have opened emergency access in this case %(limit)s time, as often as one person "
+            "may; ask a colleague or the case's coordinator for help",
+            "you have opened emergency access in this case %(limit)s times, as often as one "
+            "person may; ask a colleague or the case's coordinator for help",
+        ),
+        "limit",
+    ),
+    "message.case_messages_full": (
+        ngettext_lazy(
+            "your agency has sent %(limit)s message into the case, as many as one agency may send "
+            "into a case; write what has changed in a note on the case instead",
+            "your agency has sent %(limit)s messages into the case, as many as one agency may send "
+            "into a case; write what has changed in a note on the case instead",
         ),
         "limit",
     ),

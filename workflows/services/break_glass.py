@@ -123,6 +123,10 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
             raise InvalidInput(
                 "break_glass.invalid", errors=[field_error("category", "break_glass.category_not_masked")]
             )
+        # Read with the case row held: of two openings at once for the last room, one is refused.
+        limit = settings.BREAK_GLASS_PER_USER_CASE
+        if BreakGlass.objects.filter(case=locked, user=actor).order_by()[:limit].count() >= limit:
+            raise Conflict("break_glass.openings_full", limit=limit)
         grant = BreakGlass.objects.create(
             case=case,
             person_id=case.person_id,

@@ -3,6 +3,7 @@ starts and reassigned by the lead of the case's housing agency."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
@@ -60,6 +61,7 @@ def assign_responsible(*, actor, case, responsible) -> Case:
         if locked.status != CaseStatus.OPEN:
             raise Conflict("case.closed")
         if locked.responsible_id != contact.pk:
+            _check_changes_left(locked, actor)
             previous = locked.responsible_id
             locked.responsible = contact
             locked.save(update_fields=["responsible"])
@@ -72,3 +74,15 @@ def assign_responsible(*, actor, case, responsible) -> Case:
             )
     locked.responsible = contact
     return locked
+
+
+def _check_changes_left(case: Case, actor) -> None:
+    """Conflict when ``actor`` has changed who is responsible for ``case``
+    ``CASE_RESPONSIBLE_CHANGES_PER_USER`` times. Each change is an event of the case's timeline
+    (which the archive's case file lays out row by row): a lead could switch two contacts back
+    and forth for ever, one cheap request each. Read with the case row locked, so two changes at
+    once are counted one after the other. Another lead of the agency may still change it."""
+    limit = settings.CASE_RESPONSIBLE_CHANGES_PER_USER
+    made = Event.objects.filter(case=case, actor=actor, kind=EventKind.RESPONSIBLE_CHANGED).order_by()[:limit].count()
+    if made >= limit:
+        raise Conflict("case.responsible_changes_full", limit=limit)

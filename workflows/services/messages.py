@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from bpmn.engine import events as engine_events
@@ -109,6 +110,7 @@ def correlate_message(
             raise Conflict(
                 "message.task_still_open", name=name, errors=[field_error("name", "message.name_task_still_open")]
             )
+        _check_messages_left(case, agency)
         if message_id and not _remember(message_id, name, case, actor, agency):
             return MessageResult("duplicate", case, message_id)
         step = steps.Step(
@@ -347,6 +349,25 @@ def _valid_payload(runtime, name, payload: dict) -> dict:
     if errors:
         raise InvalidInput("message.payload_invalid", errors=errors)
     return payload
+
+
+def _check_messages_left(case, agency) -> None:
+    """Conflict when ``agency`` has sent ``CASE_MESSAGES_PER_AGENCY`` messages into ``case``.
+    Each is an event and an engine step, and each one a non-interrupting boundary catches keeps
+    its branch in the workflow's state when done (about 2.4 KB): an agency that sent a new date
+    and completed the task it opened in a loop grew the state to ``ENGINE_STATE_MAX_BYTES``, and
+    the case stopped with an incident for every agency in it. Counted per sending agency (as
+    the room for notes and files), under the instances' locks, only for messages that are let
+    through: a duplicate or one refused as nothing new takes no room."""
+    limit = settings.CASE_MESSAGES_PER_AGENCY
+    # A message between the case's own pools names its receiving agency and no actor: not sent by it.
+    sent = (
+        Event.objects.filter(case=case, agency=agency, kind=EventKind.MESSAGE_RECEIVED, actor__isnull=False)
+        .order_by()[:limit]
+        .count()
+    )
+    if sent >= limit:
+        raise Conflict("message.case_messages_full", limit=limit, agency=agency.name)
 
 
 def _news(case, fields: dict, agency) -> bool:
