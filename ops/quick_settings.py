@@ -25,4 +25,4 @@ from django.conf import LazySettings
 
 def install() -> None:
     """Settings read through Python's own attribute lookup (``OpsConfig.ready``)."""
-    LazySettings.__getattribute__ = object.__getattribute__  # type: ignore[method-assign,assignment]
+    LazySettings.__getattribute__ = object.__getattribute__  # type: ignore[method-assign]
