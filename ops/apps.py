@@ -10,7 +10,9 @@ class OpsConfig(AppConfig):
     def ready(self):
         from core import hooks
 
-        from . import metrics
+        from . import metrics, quick_settings
+
+        quick_settings.install()
 
         hooks.subscribe(hooks.CASE_STARTED, metrics.count_case_started)
         hooks.subscribe(hooks.TASK_COMPLETED, metrics.count_task_completed)
