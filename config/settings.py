@@ -728,7 +728,8 @@ if min(CONSENT_CASE_MAX_COUNT, CORRECTION_CASE_MAX_COUNT) < 1:
 # Claims of one task by one user (taking it, taking it over, or a lead handing it on): each is
 # an event of the case's timeline, which the archive's case file lays out row by row (about 5 ms
 # of a worker's CPU each). Taking and releasing a task for ever made a case file no worker could
-# finish. A release needs a claim before it, so a user's events on a task are at most twice this.
+# finish. A release needs a claim before it, so a user's events on a task are at most twice this
+# a day (a day, not the task's life: a long follow-up task is taken every morning).
 TASK_CLAIMS_PER_USER = env_int("TASK_CLAIMS_PER_USER", 50)
 if TASK_CLAIMS_PER_USER < 1:
     raise ImproperlyConfigured("TASK_CLAIMS_PER_USER must be at least 1")

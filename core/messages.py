@@ -113,8 +113,8 @@ MESSAGES: dict[str, str] = {
     "task.claimed_by_other": gettext_noop("the task is claimed by %(name)s"),
     "task.not_claimed": gettext_noop("the task is not claimed"),
     "task.claims_full": (
-        "you have taken this task %(limit)s times, as often as one person may; complete it without taking it, "
-        "or leave it to a colleague"
+        "you have taken this task %(limit)s times in the last 24 hours, as often as one person may; complete it "
+        "without taking it, leave it to a colleague, or take it again tomorrow"
     ),
     "case.responsible_changes_full": (
         "you have changed who is responsible for the case %(limit)s times, as often as one "
@@ -1201,10 +1201,10 @@ def ngettext_lazy(singular: str, plural: str) -> str:
 PLURALS: dict[str, tuple[str, str]] = {
     "task.claims_full": (
         ngettext_lazy(
-            "you have taken this task %(limit)s time, as often as one person may; complete it without taking it, "
-            "or leave it to a colleague",
-            "you have taken this task %(limit)s times, as often as one person may; complete it without taking it, "
-            "or leave it to a colleague",
+            "you have taken this task %(limit)s time in the last 24 hours, as often as one person may; complete it "
+            "without taking it, leave it to a colleague, or take it again tomorrow",
+            "you have taken this task %(limit)s times in the last 24 hours, as often as one person may; complete it "
+            "without taking it, leave it to a colleague, or take it again tomorrow",
         ),
         "limit",
     ),

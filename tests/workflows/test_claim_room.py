@@ -6,9 +6,12 @@ the API's 1,200 a minute, made a case file that kept a job worker busy for as lo
 liked, on every attempt, with the case's row locked. The task stays open to everyone else, and
 to being completed without a claim."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
@@ -110,8 +113,8 @@ def test_the_api_and_the_page_refuse_the_claim_past_the_limit_in_bokmal(task, se
     body = answer.json()
     assert body["code"] == "task.claims_full"
     assert body["detail"] == (
-        "du har tatt denne oppgaven 1 gang, så ofte som én person kan; fullfør den uten å ta den, "
-        "eller la en kollega gjøre den"
+        "du har tatt denne oppgaven 1 gang det siste døgnet, så ofte som én person kan; fullfør den uten "
+        "å ta den, la en kollega gjøre den, eller ta den igjen i morgen"
     )
 
     page = APIClient()
@@ -120,3 +123,17 @@ def test_the_api_and_the_page_refuse_the_claim_past_the_limit_in_bokmal(task, se
     assert shown.status_code == 200
     assert "du har tatt denne oppgaven 1 gang" in shown.content.decode().lower()
     assert _events(task) == 2  # the one claim and its release
+
+
+def test_the_claims_counted_are_those_of_the_last_24_hours(task, settings):
+    """A caseworker who takes a long follow-up task each morning and puts it back at night is
+    never refused: until 2026-12-07 the count was of the task's life (50 days of it)."""
+    settings.TASK_CLAIMS_PER_USER = 2
+    daily = _person("claim-room-h", task)
+    _taken_and_released(daily, task, 2)
+    assert _refused(lambda: services.claim_task(actor=daily, task_id=task.pk))["code"] == "task.claims_full"
+
+    Event.objects.filter(task=task, actor=daily).update(created_at=timezone.now() - timedelta(hours=24, minutes=1))
+    services.claim_task(actor=daily, task_id=task.pk)  # yesterday's claims no longer count
+    task.refresh_from_db()
+    assert (task.status, task.assignee_id) == (TaskStatus.CLAIMED, daily.pk)

@@ -6,6 +6,8 @@ whole system (see ``complete_task`` and ``workflows.steps.rows``).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -89,16 +91,27 @@ def claim_task(*, actor, task_id) -> Task:
     return task
 
 
+CLAIMS_WINDOW = timedelta(hours=24)
+
+
 def _check_claims_left(task: Task, actor) -> None:
     """Conflict when ``actor`` has claimed ``task`` (taken it, taken it over, handed it on as
-    its agency's lead) ``TASK_CLAIMS_PER_USER`` times. Each claim and each release is an event
-    of the case's timeline, which the archive's case file lays out row by row: a member who took
-    and released a task in a loop (two cheap requests) made a case file that kept a job worker
-    busy for minutes to hours, every attempt. A release needs a claim before it, so this bounds
-    both. Read with the instance locked (``_lock_instance``): two claims at once are counted one
-    after the other. The task stays open to everyone else, and to completing it unclaimed."""
+    its agency's lead) ``TASK_CLAIMS_PER_USER`` times in the last 24 hours. Each claim and each
+    release is an event of the case's timeline: a member who took and released a task in a loop
+    (two cheap requests) made a case file that kept a job worker busy for minutes to hours, every
+    attempt (the case file now folds and caps its timeline, ``retention.case_file_timeline``; the
+    timeline itself still grows). A release needs a claim before it, so this bounds both. A day,
+    not the task's life: a caseworker who takes a long follow-up task each morning and puts it
+    back at night is never refused. Read with the instance locked (``_lock_instance``): two claims
+    at once are counted one after the other. The task stays open to everyone else, and to
+    completing it unclaimed."""
     limit = settings.TASK_CLAIMS_PER_USER
-    made = Event.objects.filter(task=task, actor=actor, kind=EventKind.TASK_CLAIMED).order_by()[:limit].count()
+    since = timezone.now() - CLAIMS_WINDOW
+    made = (
+        Event.objects.filter(task=task, actor=actor, kind=EventKind.TASK_CLAIMED, created_at__gte=since)
+        .order_by()[:limit]
+        .count()
+    )
     if made >= limit:
         raise Conflict("task.claims_full", limit=limit)
 
