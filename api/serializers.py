@@ -831,7 +831,10 @@ class PersonAccessGroupSerializer(serializers.Serializer):
     action = serializers.CharField()
     basis = serializers.CharField()
     break_glass_reason = serializers.CharField(
-        source="break_glass.reason", allow_null=True, default=None, help_text="the written reason of an emergency access"
+        source="break_glass.reason",
+        allow_null=True,
+        default=None,
+        help_text="the written reason of an emergency access",
     )
 
     def to_representation(self, group) -> dict:

@@ -18,10 +18,10 @@ from rest_framework.views import APIView
 
 from accounts import sign_in
 from api import serializers as s
-from api.pagination import CURSOR, PAGE_SIZE, GroupKeysetPagination, check_parameters
 from api.exceptions import coded, error_body
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
+from api.pagination import CURSOR, PAGE_SIZE, GroupKeysetPagination, check_parameters
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition

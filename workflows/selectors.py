@@ -2001,7 +2001,7 @@ class AccessGroup:
 
     @property
     def action_label(self) -> str:
-        return AccessAction(self.action).label
+        return str(AccessAction(self.action).label)
 
 
 def access_groups(rows) -> QuerySet:
@@ -2087,9 +2087,7 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
     # Grouped and read a page at a time (``access_groups``): the rows, one for every read,
     # are as many as a participant cares to make (1,800 a minute at the page rate limit),
     # and all of them answered at once took seconds and megabytes at 20,000.
-    entries = access_groups(
-        AccessLog.objects.filter(person_id=case.person_id, case__in=[c.pk for c in readable])
-    )
+    entries = access_groups(AccessLog.objects.filter(person_id=case.person_id, case__in=[c.pk for c in readable]))
     return PersonAccessReport(
         person=case.person,
         cases=readable,

@@ -179,3 +179,15 @@ def test_the_report_reads_the_person_s_rows_from_their_index(report_case, agenci
 
     assert "accesslog_person_time" in plan, plan
     assert not [line for line in plan.splitlines() if "Seq Scan on permissions_accesslog" in line], plan
+
+
+def test_the_schema_documents_the_report_s_pages(report_case):
+    _case, coordinator, _reader = report_case
+    schema = api(coordinator).get(reverse("api-schema"), {"format": "json"}).json()
+    operation = schema["paths"]["/api/v1/cases/{id}/person-access-report/"]["get"]
+    names = {parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "query"}
+    assert names == {"cursor", "page_size"}
+    report = schema["components"]["schemas"]["PersonAccessReport"]
+    assert {"next", "previous", "entries"} <= set(report["properties"])
+    line = schema["components"]["schemas"]["PersonAccessGroup"]
+    assert {"day", "first_at", "last_at", "reads"} <= set(line["properties"])
