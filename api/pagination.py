@@ -87,10 +87,12 @@ def key_field(queryset: QuerySet, name: str):
     return queryset.model._meta.pk if name == "pk" else queryset.model._meta.get_field(name)
 
 
-def ordering_keys(queryset: QuerySet) -> list[Key]:
+def ordering_keys(queryset: QuerySet, unique: str | None = None) -> list[Key]:
     """The keys of ``queryset``'s order, made total with the primary key when it does not
     end with it (selectors write it: the index of the order should hold it); ImproperlyConfigured
-    for an order a cursor cannot follow (an expression, a NULL in a key after the first)."""
+    for an order a cursor cannot follow (an expression, a NULL in a key after the first).
+    ``unique``: the name of the order's last key when it is unique without the primary key
+    (grouped rows: ``GroupKeysetPagination``)."""
     model = queryset.model
     query = queryset.query
     terms = query.order_by or (model._meta.ordering if query.default_ordering else ())
@@ -110,7 +112,10 @@ def ordering_keys(queryset: QuerySet) -> list[Key]:
             nulls_last = nulls_largest != descending
         keys.append(Key(attname, descending, nulls_last, field.null))
     pk = model._meta.pk.attname
-    if not keys or keys[-1].name != pk:  # the tie-breaker, in the direction of the last key
+    if unique is not None:
+        if not keys or keys[-1].name != unique:
+            raise ImproperlyConfigured(f"{model.__name__}: the order must end with {unique}")
+    elif not keys or keys[-1].name != pk:  # the tie-breaker, in the direction of the last key
         descending = bool(keys) and keys[-1].descending
         keys.append(Key(pk, descending, True, False))
     if any(key.nullable for key in keys[1:]):
@@ -192,7 +197,9 @@ def read_listing_after(listing, keys: list[Key], values: list[Any] | None, limit
     return rows
 
 
-def _position(row: Model, keys: list[Key]) -> list[Any]:
+def _position(row: Model | dict, keys: list[Key]) -> list[Any]:
+    if isinstance(row, dict):  # a group of rows (``values().annotate()``)
+        return [row[key.name] for key in keys]
     return [getattr(row, key.name) for key in keys]
 
 
@@ -252,7 +259,7 @@ class KeysetPagination(CursorPagination):
             self.next_cursor = self.previous_cursor = None
             return []
         self.ordered = queryset.in_order() if listing else queryset
-        self.keys = ordering_keys(self.ordered)
+        self.keys = self.keys_of(self.ordered)
         reader = read_listing_after if listing else read_after
         reverse, values = self.decode_cursor(request) or (False, None)
         keys = [key.reversed() for key in self.keys] if reverse else self.keys
@@ -271,6 +278,9 @@ class KeysetPagination(CursorPagination):
         self.next_cursor = (False, last) if has_next else None
         self.previous_cursor = (True, first) if has_previous else None
         return page
+
+    def keys_of(self, queryset: QuerySet) -> list[Key]:
+        return ordering_keys(queryset)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -359,3 +369,19 @@ class KeysetPagination(CursorPagination):
         cursor, size = super().get_schema_operation_parameters(view)
         size["schema"] = {"type": "integer", "minimum": 1, "default": self.page_size}
         return [cursor, size]
+
+
+class GroupKeysetPagination(KeysetPagination):
+    """Keyset pages of grouped rows (``values(...).annotate(...)``: dicts, no primary key):
+    their order ends with ``unique``, an aggregate of the primary key that names one row of
+    each group (``Max("id")``: its newest), so the order is total as it is. The cursor shows
+    it as that row's public id (``PUBLIC_KINDS``), never as the key. The person's access
+    report (``workflows.selectors.access_groups``)."""
+
+    unique = "last_id"
+
+    def keys_of(self, queryset: QuerySet) -> list[Key]:
+        return ordering_keys(queryset, unique=self.unique)
+
+    def _public_kind(self, key: Key) -> str | None:
+        return PUBLIC_KINDS.get(self.model._meta.label_lower) if key.name == self.unique else None

@@ -801,14 +801,6 @@ class AccessLogSerializer(serializers.Serializer):
         }
 
 
-class PersonAccessEntrySerializer(AccessLogSerializer):
-    case = CaseRefSerializer(allow_null=True)
-
-    def to_representation(self, row) -> dict:
-        case = row.case
-        return {**super().to_representation(row), "case": None if case is None else _case_ref(case)}
-
-
 def _case_ref(case) -> dict:
     return {"id": case.pk, "reference": case.reference}
 
@@ -824,7 +816,50 @@ class MaskedPersonSerializer(serializers.Serializer):
         return shown_masked(report.person.national_id)
 
 
+class PersonAccessGroupSerializer(serializers.Serializer):
+    """One line of the report: the reads alike in all the fields below on one day."""
+
+    day = serializers.DateField(help_text="the day of the reads (in the service's time zone)")
+    first_at = serializers.DateTimeField(help_text="the first of the reads")
+    last_at = serializers.DateTimeField(help_text="the last of the reads")
+    reads = serializers.IntegerField(help_text="how many access-log rows the line stands for")
+    username = serializers.CharField()
+    role = serializers.CharField()
+    agency = AgencySerializer(allow_null=True)
+    case = CaseRefSerializer()
+    category = serializers.CharField()
+    action = serializers.CharField()
+    basis = serializers.CharField()
+    break_glass_reason = serializers.CharField(
+        source="break_glass.reason",
+        allow_null=True,
+        default=None,
+        help_text="the written reason of an emergency access",
+    )
+
+    def to_representation(self, group) -> dict:
+        grant = group.break_glass
+        return {
+            "day": group.day.isoformat(),
+            "first_at": _MOMENT.to_representation(group.first_at),
+            "last_at": _MOMENT.to_representation(group.last_at),
+            "reads": group.reads,
+            "username": group.username,
+            "role": group.role,
+            "agency": _agency(group.agency),
+            "case": _case_ref(group.case),
+            "category": group.category,
+            "action": str(group.action),
+            "basis": public_ids.public_basis(group.basis),
+            "break_glass_reason": None if grant is None else grant.reason,
+        }
+
+
 class PersonAccessReportSerializer(serializers.Serializer):
+    next = serializers.URLField(
+        allow_null=True, help_text="the next page of `entries` (the same report's header); null on the last page"
+    )
+    previous = serializers.URLField(allow_null=True, help_text="the page before; null on the first page")
     person = MaskedPersonSerializer(source="*")
     generated_at = serializers.DateTimeField()
     cases = CaseRefSerializer(
@@ -833,7 +868,11 @@ class PersonAccessReportSerializer(serializers.Serializer):
         "Whether the person has other cases is not told (it would tell that they are a client elsewhere); "
         "each service gives the log of its own cases",
     )
-    entries = PersonAccessEntrySerializer(many=True, help_text="newest first")
+    entries = PersonAccessGroupSerializer(
+        many=True,
+        help_text="a page of the reads, grouped: one line per day, agency, user and role, case, category, action "
+        "and basis, with the number of reads and the first and last time; the line read last first",
+    )
 
 
 def _answer_language():

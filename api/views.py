@@ -4,6 +4,8 @@ by ``api.exceptions.exception_handler``."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.db.models import Model
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +21,7 @@ from api import serializers as s
 from api.exceptions import coded, error_body
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import idempotent
+from api.pagination import CURSOR, PAGE_SIZE, GroupKeysetPagination, check_parameters
 from api.parsers import LimitedJSONParser
 from bpmn.models import ProcessDefinition
 from bpmn.services import deploy_definition
@@ -732,15 +735,42 @@ class CaseAccessLog(PreparedListView):
 
 
 class PersonAccessReport(APIView):
+    # The report's header (the person, the cases it covers) and a page of its reads, grouped
+    # (``selectors.access_groups``), in keyset pages as the lists (``?cursor=``, ``?page_size=``;
+    # ``next`` and ``previous`` links). Every page read is in the access log of each case it covers.
+    pagination_class = GroupKeysetPagination
+
     @extend_schema(
-        parameters=[ID],
-        responses={200: s.PersonAccessReportSerializer, **_errors(401, 403, 404)},
+        parameters=[
+            ID,
+            OpenApiParameter(CURSOR, str, description=GroupKeysetPagination.cursor_query_description),
+            OpenApiParameter(
+                PAGE_SIZE,
+                int,
+                description=GroupKeysetPagination.page_size_query_description,
+            ),
+        ],
+        responses={200: s.PersonAccessReportSerializer, **_errors(400, 401, 403, 404)},
         tags=["consents"],
-        summary="Who saw the data of this case's person, in all their cases",
+        summary="Who saw the data of this case's person, in all their cases (grouped, in pages)",
     )
     def get(self, request, pk):
+        check_parameters(request, self)  # 400 before the read is logged
         report = selectors.person_access_report(actor=request.user, case=pk)
-        return Response(s.PersonAccessReportSerializer(report).data)
+        pages = self.pagination_class()
+        page = pages.paginate_queryset(report.entries, request, view=self)
+        groups = selectors.access_groups_shown(request.user, page, report.cases)
+        shown = SimpleNamespace(
+            next=pages.get_next_link(),
+            previous=pages.get_previous_link(),
+            name=report.name,
+            names=report.names,
+            person=report.person,
+            generated_at=report.generated_at,
+            cases=report.cases,
+            entries=groups,
+        )
+        return Response(s.PersonAccessReportSerializer(shown).data)
 
 
 # --- tasks -----------------------------------------------------------------------------

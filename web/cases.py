@@ -746,8 +746,12 @@ def audit_list(request):
 @allow("GET", "HEAD")
 @ui_view
 def person_access_report(request, pk):
-    """The person's access report, for the coordinator to give them (printable)."""
+    """The person's access report, for the coordinator to give them (printable): its reads
+    grouped (``selectors.access_groups``), in pages as the long lists (``next_page_of``)."""
     report = selectors.person_access_report(actor=request.user, case=pk)
+    page, query = next_page_of(request, report.entries)
+    groups = selectors.access_groups_shown(request.user, page.object_list, report.cases)
+    page.object_list = groups
     return render(
         request,
         "cases/person_access_report.html",
@@ -756,7 +760,9 @@ def person_access_report(request, pk):
             "case_pk": pk,
             "sees_case": rules.can_view_case(request.user, report.cases[0]) if report.cases else False,
             "national_id": shown_masked(report.person.national_id),
-            "entries": [(row, rules.CATEGORY_LABELS.get(row.category, row.category)) for row in report.entries],
+            "entries": [(group, rules.CATEGORY_LABELS.get(group.category, group.category)) for group in groups],
+            "page": page,
+            "query": query,
         },
     )
 

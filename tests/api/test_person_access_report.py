@@ -37,11 +37,12 @@ def test_the_coordinator_gets_the_report_of_the_cases_she_may_give(client_for, t
     report = answer.json()
     assert report["person"] == {"name": "Ola Nordmann", "names": ["Ola Nordmann"], "national_id": "179120*****"}
     assert [c["reference"] for c in report["cases"]] == [prison.reference]
-    assert set(report) == {"person", "generated_at", "cases", "entries"}  # nothing about other cases
+    assert set(report) == {"next", "previous", "person", "generated_at", "cases", "entries"}  # nothing of others
     entries = report["entries"]
     assert entries and {e["case"]["id"] for e in entries} == {prison.pk}
     assert any(e["username"] == "nils" and e["agency"]["kind"] == "nav" and e["basis"] for e in entries)
-    assert [e["at"] for e in entries] == sorted((e["at"] for e in entries), reverse=True)
+    assert [e["day"] for e in entries] == sorted((e["day"] for e in entries), reverse=True)
+    assert all(e["reads"] >= 1 and e["first_at"] <= e["last_at"] for e in entries)
     # The hospital case's reads exist, and are not in this report.
     assert AccessLog.objects.filter(case=hospital, username="siri").exists()
     assert "siri" not in {e["username"] for e in entries}
@@ -79,7 +80,7 @@ def test_the_report_does_not_tell_whether_the_person_has_other_cases(
     prison, _hospital = two_cases_of_one_person
     with_another = client_for("bjorn").get(f"/api/v1/cases/{prison.pk}/person-access-report/").json()
     alone = client_for("bjorn").get(f"/api/v1/cases/{discharge_case.pk}/person-access-report/").json()
-    assert set(with_another) == set(alone) == {"person", "generated_at", "cases", "entries"}
+    assert set(with_another) == set(alone) == {"next", "previous", "person", "generated_at", "cases", "entries"}
     assert len(with_another["cases"]) == len(alone["cases"]) == 1
     notices = []
     for case in (prison, discharge_case):
