@@ -181,11 +181,14 @@ class Banner:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            with conn:
-                conn.settimeout(2)
-                with contextlib.suppress(OSError):
-                    conn.recv(65536)
-                    conn.sendall(BANNER)
+            self._answer(conn)
+
+    def _answer(self, conn):
+        with conn:
+            conn.settimeout(2)
+            with contextlib.suppress(OSError):
+                conn.recv(65536)
+                conn.sendall(BANNER)
 
     def close(self):
         self.sock.close()

@@ -20,7 +20,6 @@ import json
 import logging
 import socket
 import struct
-import threading
 
 import pytest
 from django.utils import timezone, translation
@@ -47,25 +46,12 @@ INTERNAL = "fagsystem.intern.kommune.example"
 INTERNAL_ADDRESS = "10.20.30.40"
 
 
-class Resetter:
+class Resetter(Banner):
     """A port on 127.0.0.1 that takes the connection and resets it at once (RST)."""
 
-    def __init__(self):
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            conn.close()
-
-    def close(self):
-        self.sock.close()
+    def _answer(self, conn):
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
 
 
 @pytest.fixture
