@@ -61,6 +61,7 @@ def _codes_in_source() -> dict[str, list[str]]:
                         "error_body",
                         "_valid_start_data",
                         "SignInRefused",
+                        "refuse_when_full",
                     ):
                         args += [kw.value for kw in node.keywords if kw.arg == "code"]
                 else:

@@ -23,6 +23,7 @@ from permissions import rules
 from permissions.models import AccessAction, AccessLog, BreakGlass, CaseParticipant, Role
 from workflows import selectors, steps
 from workflows.models import Case, CaseStatus
+from workflows.services import room
 
 MIN_REASON = 20  # a sentence that says what danger is averted, not "akutt"
 MAX_REASON = 4000
@@ -124,9 +125,8 @@ def open_break_glass(*, actor, case, category, reason) -> BreakGlass:
                 "break_glass.invalid", errors=[field_error("category", "break_glass.category_not_masked")]
             )
         # Read with the case row held: of two openings at once for the last room, one is refused.
-        limit = settings.BREAK_GLASS_PER_USER_CASE
-        if BreakGlass.objects.filter(case=locked, user=actor).order_by()[:limit].count() >= limit:
-            raise Conflict("break_glass.openings_full", limit=limit)
+        opened = BreakGlass.objects.filter(case=locked, user=actor)
+        room.refuse_when_full(opened, settings.BREAK_GLASS_PER_USER_CASE, code="break_glass.openings_full")
         grant = BreakGlass.objects.create(
             case=case,
             person_id=case.person_id,

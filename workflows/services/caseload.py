@@ -12,6 +12,7 @@ from permissions import rules
 from permissions.models import Agency, AgencyKind, CaseParticipant
 from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind
+from workflows.services import room
 
 MAX_ID = 2**63 - 1  # beyond a bigint: no such user (and no database error)
 
@@ -82,7 +83,5 @@ def _check_changes_left(case: Case, actor) -> None:
     (which the archive's case file lays out row by row): a lead could switch two contacts back
     and forth for ever, one cheap request each. Read with the case row locked, so two changes at
     once are counted one after the other. Another lead of the agency may still change it."""
-    limit = settings.CASE_RESPONSIBLE_CHANGES_PER_USER
-    made = Event.objects.filter(case=case, actor=actor, kind=EventKind.RESPONSIBLE_CHANGED).order_by()[:limit].count()
-    if made >= limit:
-        raise Conflict("case.responsible_changes_full", limit=limit)
+    made = Event.objects.filter(case=case, actor=actor, kind=EventKind.RESPONSIBLE_CHANGED)
+    room.refuse_when_full(made, settings.CASE_RESPONSIBLE_CHANGES_PER_USER, code="case.responsible_changes_full")

@@ -44,6 +44,7 @@ from workflows.models import (
     ProcessInstance,
     ReceivedMessage,
 )
+from workflows.services import room
 from workflows.services.cases import keyed_by, start_case
 
 
@@ -359,15 +360,11 @@ def _check_messages_left(case, agency) -> None:
     the case stopped with an incident for every agency in it. Counted per sending agency (as
     the room for notes and files), under the instances' locks, only for messages that are let
     through: a duplicate or one refused as nothing new takes no room."""
-    limit = settings.CASE_MESSAGES_PER_AGENCY
     # A message between the case's own pools names its receiving agency and no actor: not sent by it.
-    sent = (
-        Event.objects.filter(case=case, agency=agency, kind=EventKind.MESSAGE_RECEIVED, actor__isnull=False)
-        .order_by()[:limit]
-        .count()
+    sent = Event.objects.filter(case=case, agency=agency, kind=EventKind.MESSAGE_RECEIVED, actor__isnull=False)
+    room.refuse_when_full(
+        sent, settings.CASE_MESSAGES_PER_AGENCY, code="message.case_messages_full", agency=agency.name
     )
-    if sent >= limit:
-        raise Conflict("message.case_messages_full", limit=limit, agency=agency.name)
 
 
 def _news(case, fields: dict, agency) -> bool:

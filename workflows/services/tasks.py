@@ -29,6 +29,7 @@ from workflows.models import (
     Task,
     TaskStatus,
 )
+from workflows.services import room
 from workflows.steps import rows
 
 
@@ -105,15 +106,9 @@ def _check_claims_left(task: Task, actor) -> None:
     back at night is never refused. Read with the instance locked (``_lock_instance``): two claims
     at once are counted one after the other. The task stays open to everyone else, and to
     completing it unclaimed."""
-    limit = settings.TASK_CLAIMS_PER_USER
     since = timezone.now() - CLAIMS_WINDOW
-    made = (
-        Event.objects.filter(task=task, actor=actor, kind=EventKind.TASK_CLAIMED, created_at__gte=since)
-        .order_by()[:limit]
-        .count()
-    )
-    if made >= limit:
-        raise Conflict("task.claims_full", limit=limit)
+    made = Event.objects.filter(task=task, actor=actor, kind=EventKind.TASK_CLAIMED, created_at__gte=since)
+    room.refuse_when_full(made, settings.TASK_CLAIMS_PER_USER, code="task.claims_full")
 
 
 def _task_event(task: Task, kind: str, actor, **fields) -> None:
