@@ -100,7 +100,10 @@ def test_a_key_computed_from_a_health_value_is_not_named_to_nav_in_the_timeline(
 def test_a_field_present_on_one_branch_only_is_not_named_to_whom_it_is_masked(agencies, staff):
     """A literal key the sender's expression gives only for some values (here: a health value
     decides) tells that value to whoever learns that the field was there."""
-    payload = '{"applicant_id": applicant_id, "psychosis_plan": True} if diagnosis[:3] == "F20" else {"applicant_id": applicant_id}'
+    payload = (
+        '{"applicant_id": applicant_id, "psychosis_plan": True} if diagnosis[:3] == "F20" '
+        'else {"applicant_id": applicant_id}'
+    )
     waiting = _delivered(agencies, staff, payload)
 
     _text, nav_detail = _timeline(staff["nav"], waiting)
