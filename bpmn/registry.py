@@ -172,6 +172,16 @@ class DefinitionRuntime:
         from (``bpmn.engine.message_payloads``), from the model once per version."""
         return payload_reads(self.bpmn_xml, self.script_sources)
 
+    def payload_names(self, message_name: str) -> frozenset[str]:
+        """The names the model gives the fields of message ``message_name``'s payload: the
+        keys its payload expressions write out, and its forms' fields (a throw without a
+        payload expression sends the task data). A key a payload computes (``{diagnosis:
+        True}``, a script's dictionary keyed by medication) is none of them: it is a value of
+        the case, and is named nowhere a value is not shown."""
+        reads = self.payload_reads.get(message_name)
+        written = reads.fields.keys() if reads is not None else ()
+        return frozenset(written) | frozenset(self.fields)
+
     @cached_property
     def correlation_reads(self) -> dict[str, frozenset[str]]:
         """Correlation property id -> the case data its values are computed from

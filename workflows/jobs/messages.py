@@ -177,11 +177,10 @@ def _branch_grounds(message: OutboxMessage, case) -> list | None:
 
 def _withheld_names(message: OutboxMessage, admitted: dict) -> list[str]:
     """The fields of ``message``'s payload left out of the receiving case, named as the
-    sender's model names them (a key written in its payload expression): a key the
-    expression computed (``{diagnosis: True}``, a script's summary keyed by medication) is a
-    value of the sending case, and is not written into the receiving case's timeline."""
-    reads = runtime_for(message.instance.definition_id).payload_reads.get(message.name)
-    named = reads.fields.keys() if reads is not None else ()
+    sender's model names them (``DefinitionRuntime.payload_names``): a key the expression
+    computed (``{diagnosis: True}``, a script's summary keyed by medication) is a value of the
+    sending case, and is not written into the receiving case's timeline."""
+    named = runtime_for(message.instance.definition_id).payload_names(message.name)
     return sorted(name for name in set(message.payload) - set(admitted) if name in named)
 
 

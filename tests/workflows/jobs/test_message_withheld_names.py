@@ -110,3 +110,48 @@ def test_a_field_present_on_one_branch_only_is_not_named_to_whom_it_is_masked(ag
     assert "psychosis_plan" not in nav_detail["withheld"]
     _text, housing_detail = _timeline(staff["housing"], waiting)
     assert "psychosis_plan" not in housing_detail["withheld"]
+
+
+def test_a_process_admin_reads_no_computed_key_of_a_waiting_message_in_the_admin(agencies, staff):
+    """The process admin sees no case data (design §2), yet deploys models without review: a
+    payload whose key is the diagnosis (``{diagnosis: True}``) put it in the admin's list of
+    the outbox message's fields, which names them for operators to follow a delivery."""
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from tests.workflows.jobs.test_message_payload_consent import care_notice_model
+    from workflows.models import OutboxMessage
+
+    notice = care_notice_model().replace(
+        '{"applicant_id": applicant_id, "diagnosis_note": "Dx: " + diagnosis, "ready": True}',
+        '{"applicant_id": applicant_id, diagnosis: True}',
+    )
+    deploy_definition(actor=None, bpmn_xml=notice, forms=FORMS, check_permission=False)
+    participants = {kind: agencies[kind].pk for kind in ("nav", "health", "housing")}
+    sender = services.start_case(
+        actor=staff["health"], process_key="care_notice", person=PERSON, participants=participants
+    )
+    (prepare,) = open_tasks(sender)
+    services.complete_task(
+        actor=staff["health"], task_id=prepare.pk, data={"applicant_id": "A-17", "diagnosis": DIAGNOSIS}
+    )
+    message = OutboxMessage.objects.get(case=sender)
+    assert DIAGNOSIS in message.payload  # the worker still has it to deliver
+
+    admin_user = _member(agencies, "housing", "prosess-melding", Role.PROCESS_ADMIN)
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    admin_user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="workflows", codename="view_outboxmessage")
+    )
+    client = Client()
+    client.force_login(admin_user)
+    for url in (
+        reverse("admin:workflows_outboxmessage_changelist"),
+        reverse("admin:workflows_outboxmessage_change", args=[message.pk]),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert DIAGNOSIS not in page.content.decode(), url
+    text = client.get(reverse("admin:workflows_outboxmessage_change", args=[message.pk])).content.decode()
+    assert "applicant_id" in text and "1 felt til, med navn fra sakens data" in text
