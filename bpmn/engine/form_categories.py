@@ -53,7 +53,7 @@ def differs_inside(prop: Any, form: Mapping[str, Any] | None = None) -> set[str]
     return {category for category in nested_categories(prop, form) if category != own}
 
 
-def _inside(prop: Any, form: Mapping[str, Any]) -> Iterator[dict]:
+def _inside(prop: Any, form: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """Every schema below ``prop`` (not ``prop`` itself), following local ``$ref``s."""
     seen_refs: set[str] = set()
     stack = list(_children(prop, form, seen_refs))
@@ -65,7 +65,7 @@ def _inside(prop: Any, form: Mapping[str, Any]) -> Iterator[dict]:
         stack.extend(_children(schema, form, seen_refs))
 
 
-def _children(schema: Any, form: Mapping[str, Any], seen_refs: set[str]) -> Iterator[dict]:
+def _children(schema: Any, form: Mapping[str, Any], seen_refs: set[str]) -> Iterator[dict[str, Any]]:
     if not isinstance(schema, dict):
         return
     for keyword in _SCHEMA_KEYWORDS:
