@@ -1122,6 +1122,20 @@ MESSAGES: dict[str, str] = {
     ),
     "note.change_forbidden": gettext_noop("only the one who wrote the note corrects or withdraws it"),
     "attachment.withdraw_forbidden": gettext_noop("only the one who added the attachment withdraws it"),
+    "note.author_still_acts": gettext_noop(
+        "the one who wrote the note still works the case for your agency: only they correct or withdraw it"
+    ),
+    "note.author_left": gettext_noop(
+        "the one who wrote the note no longer works the case for your agency: only the agency's lead or "
+        "coordinator corrects or withdraws it"
+    ),
+    "attachment.uploader_still_acts": gettext_noop(
+        "the one who added the attachment still works the case for your agency: only they withdraw it"
+    ),
+    "attachment.uploader_left": gettext_noop(
+        "the one who added the attachment no longer works the case for your agency: only the agency's lead "
+        "or coordinator withdraws it"
+    ),
     "note.erased": gettext_noop("the note's text was deleted with the case's data"),
     "note.case_closed": gettext_noop("the case is closed: notes and attachments can no longer be added"),
     "note.add_forbidden": gettext_noop("you may not write notes or add attachments in this case"),

@@ -524,6 +524,11 @@ def _events_section(request, case, participants) -> dict:
     for event in events:
         if event.kind == EventKind.AGENCY_WITHDRAWN:  # its reason only to the coordinating agency
             event.detail = selectors.event_detail_for(event, user)
+        elif (event.detail or {}).get(selectors.ON_BEHALF_KEY):
+            # A note or file changed by its agency's lead or coordinator, its writer gone: who,
+            # and that it was on the agency's behalf, only to whom the lists name its writer.
+            event.detail = selectors.event_detail_for(event, user)
+            event.on_behalf_by = event.actor if selectors.event_actor_for(event, user) else None
     return {
         "rows": [(event, event.get_kind_display()) for event in events],
         "older": older,

@@ -718,6 +718,9 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
     ):
         # Each agency corrects what it recorded: a value masked for the reader is not named.
         return {key: value for key, value in detail.items() if key != "field"}
+    if ON_BEHALF_KEY in detail and event.kind in ITEM_EVENT_KINDS and not _names_item_actor(event, user):
+        # Who changed a masked item is not named (``event_actor_for``), nor that it was not its writer.
+        detail = {key: value for key, value in detail.items() if key != ON_BEHALF_KEY}
     if event.kind in NOTE_EVENT_KINDS and any(
         key in detail and not _sees_item_of(user, event, detail[key]) for key in NOTE_CATEGORY_KEYS
     ):
@@ -817,12 +820,24 @@ def event_actor_for(event, user) -> str | None:
     correction moved it from), as the lists name its author or uploader only then."""
     if event.actor_id is None:
         return None
-    if event.kind in ITEM_EVENT_KINDS:
-        detail = event.detail or {}
-        categories = [detail.get("category"), *([detail.get("from_category")] if "from_category" in detail else [])]
-        if not all(_sees_item_of(user, event, category) for category in categories):
-            return None
+    if event.kind in ITEM_EVENT_KINDS and not _names_item_actor(event, user):
+        return None
     return event.actor.get_username()
+
+
+def _names_item_actor(event, user) -> bool:
+    """Whether the event of a note or an attachment names to ``user`` who made it (and that a
+    lead or coordinator made it on the agency's behalf): ``user`` sees an item of its
+    category by its agency, and of the category a correction moved it from."""
+    detail = event.detail or {}
+    categories = [detail.get("category"), *([detail.get("from_category")] if "from_category" in detail else [])]
+    return all(_sees_item_of(user, event, category) for category in categories)
+
+
+# A note or an attachment changed by its agency's lead or coordinator for a writer who can no
+# longer act (``workflows.services.notes.change_standing``): said with the actor, to whom
+# the actor is named.
+ON_BEHALF_KEY = "on_behalf_of_agency"
 
 
 def _sees_attachment(user, event, detail: dict) -> bool:
