@@ -80,6 +80,12 @@ LAST_EXPIRY_DAY = DATE_MAX
 _PAST_YEAR_9999 = re.compile(r"\s*\d{5,}-\d{2}-\d{2}(?:[Tt ].*)?", re.DOTALL)
 
 
+def after_year_9999(text: str) -> bool:
+    """Whether ``text`` is a date (or date-time) after the year 9999, which no date reads: one
+    too late, not one unreadable."""
+    return bool(_PAST_YEAR_9999.fullmatch(text))
+
+
 def end_of_day(day: datetime.date) -> datetime.datetime:
     """When a consent given until ``day`` expires: the day's last minute in Oslo."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
@@ -100,7 +106,7 @@ def _valid_expiry(expires_at, now, errors):
             expires_at = datetime.datetime.fromisoformat(expires_at)
         except ValueError:
             # a date after the year 9999 (the date input takes six digits) is too late, not unreadable
-            if _PAST_YEAR_9999.fullmatch(expires_at):
+            if after_year_9999(expires_at):
                 errors.append(field_error("expires_at", "field.date_too_late", maximum=LAST_EXPIRY_DAY.isoformat()))
             else:
                 errors.append(field_error("expires_at", "field.expected_datetime"))
