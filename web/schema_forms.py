@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from bpmn.form_labels import option_label
 from core.errors import field_error
-from web.templatetags.ui import day
+from web.templatetags.ui import day as date_text
 from workflows.forms import date_bounds
 
 YES, NO = "true", "false"
@@ -147,11 +147,7 @@ LOCAL_TIME = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
 def _zone_offsets(year: int) -> set[timedelta]:
     """The offsets the local time zone has in ``year`` (Oslo's: +01:00 and +02:00)."""
     zone = timezone.get_current_timezone()
-    return {
-        offset
-        for month in (1, 7)
-        if (offset := datetime(year, month, 1, 12, tzinfo=zone).utcoffset()) is not None
-    }
+    return {offset for month in (1, 7) if (offset := datetime(year, month, 1, 12, tzinfo=zone).utcoffset()) is not None}
 
 
 def local_clock(text: str, day: date | None = None) -> time | None:
@@ -331,5 +327,5 @@ def display_value(value, day: date | None = None) -> str:
     if isinstance(value, str) and "_" in value and " " not in value:
         return option_label(value)
     if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        return day(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere
+        return date_text(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere
     return str(value)

@@ -82,7 +82,9 @@ def test_an_expiry_no_case_can_have_is_400_naming_the_field(
     assert not Consent.objects.filter(case=case).exists()
 
 
-def test_an_expiry_after_the_year_9999_is_400_naming_the_field_as_too_late(case_and_coordinator, agencies, consent_basis):
+def test_an_expiry_after_the_year_9999_is_400_naming_the_field_as_too_late(
+    case_and_coordinator, agencies, consent_basis
+):
     case, coordinator = case_and_coordinator
     answer = _record(coordinator, case, _body(agencies, consent_basis, "20250-01-01T00:00:00+01:00"))
     assert answer.status_code == 400, answer.json()
@@ -133,7 +135,12 @@ def _post_form(coordinator, case, agencies, consent_basis, expires: str):
 
 @pytest.mark.parametrize(
     ("expires", "message"),
-    [("2999-12-31", TOO_LATE), ("20250-01-01", TOO_LATE), ("2200-01-01", TOO_LATE), ("2020-01-01", "må være fram i tid")],
+    [
+        ("2999-12-31", TOO_LATE),
+        ("20250-01-01", TOO_LATE),
+        ("2200-01-01", TOO_LATE),
+        ("2020-01-01", "må være fram i tid"),
+    ],
 )
 def test_an_expiry_day_no_case_can_have_is_a_field_error_on_the_page(
     case_and_coordinator, agencies, consent_basis, expires, message

@@ -26,7 +26,12 @@ KEY = "Proc_time_in_browser"
 VISIT_FORM = {
     "type": "object",
     "properties": {
-        "visit_at": {"type": "string", "format": "time", "title": "Tidspunkt for besøket", "x-category": "coordination"},
+        "visit_at": {
+            "type": "string",
+            "format": "time",
+            "title": "Tidspunkt for besøket",
+            "x-category": "coordination",
+        },
     },
     "required": ["visit_at"],
 }
@@ -34,12 +39,13 @@ VISIT_FORM = {
 
 def _model() -> str:
     nodes = ["StartEvent_1", "Task_visit", "Task_after", "EndEvent_1"]
+    form = properties(formJsonSchemaFilename="visit.schema.json")
     return definitions(f"""
         <bpmn:process id="{KEY}" name="Besøk" isExecutable="true">
           {lane_set({"NAV": nodes})}
           <bpmn:startEvent id="StartEvent_1"/>
           <bpmn:sequenceFlow id="Flow_1" sourceRef="StartEvent_1" targetRef="Task_visit"/>
-          <bpmn:userTask id="Task_visit" name="Avtal besøk">{properties(formJsonSchemaFilename="visit.schema.json")}</bpmn:userTask>
+          <bpmn:userTask id="Task_visit" name="Avtal besøk">{form}</bpmn:userTask>
           <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_visit" targetRef="Task_after"/>
           <bpmn:userTask id="Task_after" name="Etter besøket"/>
           <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_after" targetRef="EndEvent_1"/>

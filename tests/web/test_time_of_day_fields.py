@@ -30,7 +30,13 @@ PERSON = {"name": "Klokke Klokkesen", "national_id": "29822099635"}
 VISIT_FORM = {
     "type": "object",
     "properties": {
-        "visit_at": {"type": "string", "format": "time", "title": "Tidspunkt for besøket", "x-category": "coordination"},
+        "visit_at": {
+            "type": "string",
+            "format": "time",
+            "title": "Tidspunkt for besøket",
+            "x-category": "coordination",
+        },
+        "visit_day": {"type": "string", "format": "date", "title": "Besøksdag", "x-category": "coordination"},
         "note": {"type": "string", "maxLength": 200, "x-category": "coordination"},
     },
 }
@@ -139,7 +145,7 @@ def test_a_stored_time_sent_back_unchanged_keeps_its_wall_clock_time(stored, day
     data, errors, _raw = _post({"visit_at": field.value}, day)
     assert errors == []
     assert schema_forms.display_value(data["visit_at"], day) == schema_forms.display_value(stored, day)
-    if stored.endswith(("+01:00" if day == WINTER else "+02:00")):
+    if stored.endswith("+01:00" if day == WINTER else "+02:00"):
         assert data == {"visit_at": stored}  # the very value, on a day of its offset
 
 
@@ -193,7 +199,8 @@ def test_a_time_the_page_cannot_read_is_a_field_error_in_bokmal(visit):
 
 def test_the_case_and_task_pages_show_a_stored_time_as_oslo_s_time(visit):
     worker, task = visit
-    services.complete_task(actor=worker, task_id=task.pk, data={"visit_at": "08:00:00Z"})  # an API client's
+    data = {"visit_at": "08:00:00Z", "visit_day": "2027-06-15"}  # an API client's
+    services.complete_task(actor=worker, task_id=task.pk, data=data)
     case = Case.objects.get(pk=task.case_id)
     (after,) = open_tasks(case)
     summer = datetime.datetime(2027, 6, 15, 10, tzinfo=datetime.UTC)
@@ -202,6 +209,7 @@ def test_the_case_and_task_pages_show_a_stored_time_as_oslo_s_time(visit):
         page = web(worker).get(url, HTTP_ACCEPT_LANGUAGE="nb").content.decode()
         assert "08:00:00Z" not in page, url
         assert re.search(r"<dt>Tidspunkt for besøket</dt><dd>(09|10):00</dd>", page), url
+        assert "<dt>Besøksdag</dt><dd>15. juni 2027</dd>" in page, url  # a date as ever
     # the completed task reads its time on its own day (summer: 10:00)
     page = web(worker).get(reverse("task", args=[task.pk]), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
     assert "<dt>Tidspunkt for besøket</dt><dd>10:00</dd>" in page
