@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema.protocols import Validator
 
+from bpmn.engine.form_categories import differs_inside
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
 from bpmn.engine.gateway_paths import (
     GatewayPath,
@@ -172,6 +173,16 @@ class DefinitionRuntime:
         from (``bpmn.engine.message_payloads``), from the model once per version."""
         return payload_reads(self.bpmn_xml, self.script_sources)
 
+    def payload_names(self, message_name: str) -> frozenset[str]:
+        """The names the model gives the fields of message ``message_name``'s payload: the
+        keys its payload expressions write out, and its forms' fields (a throw without a
+        payload expression sends the task data). A key a payload computes (``{diagnosis:
+        True}``, a script's dictionary keyed by medication) is none of them: it is a value of
+        the case, and is named nowhere a value is not shown."""
+        reads = self.payload_reads.get(message_name)
+        written = reads.fields.keys() if reads is not None else ()
+        return frozenset(written) | frozenset(self.fields)
+
     @cached_property
     def correlation_reads(self) -> dict[str, frozenset[str]]:
         """Correlation property id -> the case data its values are computed from
@@ -279,6 +290,7 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         definition = ProcessDefinition.objects.defer("spec_json", "bpmn_xml").get(pk=definition_id)
     forms = definition.forms
     validators = {name: form_validator(schema) for name, schema in forms.items()}
+    metadata = _whole_field_categories(definition.metadata, forms)
     runtime = DefinitionRuntime(
         definition_id=definition.pk,
         key=definition.key,
@@ -287,9 +299,9 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
         validators=validators,
         field_validators=_field_validators(forms, validators),
         user_tasks=definition.metadata.get("user_tasks", {}),
-        fields=definition.metadata.get("fields", {}),
+        fields=metadata.get("fields", {}),
         start_messages=frozenset(definition.metadata.get("start_messages", ())),
-        field_rules=field_rules(definition.metadata, forms),
+        field_rules=field_rules(metadata, forms),
         service_tasks=definition.metadata.get("service_tasks", {}),
         message_rules=definition.metadata.get("message_rules") or {},
         messages=frozenset(definition.metadata.get("messages", ())),
@@ -300,6 +312,23 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
     with _lock:
         _runtimes[definition_id] = runtime
     return runtime
+
+
+def _whole_field_categories(metadata: dict[str, Any], forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``metadata`` with each field that holds a part of another category than its own
+    (``form_categories.differs_inside``: a version deployed before the lint refused such a
+    form) restricted: shown only to the agency that wrote it and the coordinator, not as the
+    category at its top, which would show the part to whoever sees that category."""
+    fields = metadata.get("fields") or {}
+    mixed = {
+        name
+        for schema in forms.values()
+        for name, prop in _properties(schema).items()
+        if name in fields and isinstance(prop, dict) and differs_inside(prop, schema)
+    }
+    if not mixed:
+        return metadata
+    return {**metadata, "fields": {name: RESTRICTED if name in mixed else c for name, c in fields.items()}}
 
 
 def runtimes_for(definition_ids) -> dict[int, DefinitionRuntime]:

@@ -548,6 +548,11 @@ MESSAGES: dict[str, str] = {
         "the form “%(form)s” of “%(element)s” gives a field an x-category that is not a data category; "
         "use one of the data categories, or leave x-category out to keep the field restricted"
     ),
+    "model.nested-category": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives a part of the field “%(field)s” a data category of its "
+        "own; a category belongs to a whole field, and the part would be shown as the field is: make the "
+        "part a field of its own with its category, or give the field the category of its most sensitive part"
+    ),
     "model.invalid-share.value": gettext_noop(
         "the form “%(form)s” of “%(element)s” gives a field an x-share that is not allowed; the only "
         'value is "participants" (every participating agency sees the field)'

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from core.national_id import shown_masked
+from core.national_id import InvalidNationalId, shown_masked, validate_national_id
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, SHAREABLE_CATEGORIES, AccessAction, AccessLog, Role
 from permissions.prepared import insert_rows
@@ -490,13 +490,51 @@ def _values_one_by_one(access, category, values, sources, fields, refusal):
 
 
 def _national_id_as_allowed(user, case, view, fields, task):
-    """The identity view with the national id masked unless ``rules.can_see_national_id``."""
+    """The identity view with the national id masked unless ``rules.can_see_national_id``: a
+    field named as one, and any other value of the category that is one (a form's
+    ``barnets_fodselsnr``, a guardian's number in a list): known by what it is, not by what
+    the model calls its field."""
+    held = {name for name, value in view.values.items() if name in NATIONAL_ID_FIELDS or _holds_national_id(value)}
+    if not held:
+        return view, None
     full = rules.can_see_national_id(user, case, task, needs_full_identity=fields.needs_full_identity(task))
+    if full:
+        return view, full
     values = {
-        name: (value if full or name not in NATIONAL_ID_FIELDS else _mask(value)) for name, value in view.values.items()
+        name: (value if name not in held else _mask(value) if name in NATIONAL_ID_FIELDS else _masked_within(value))
+        for name, value in view.values.items()
     }
-    reveal = full if full and NATIONAL_ID_FIELDS & set(view.values) else None
-    return CategoryView(view.category, view.visible, values, view.reason, view.basis), reveal
+    return CategoryView(view.category, view.visible, values, view.reason, view.basis), None
+
+
+def _is_national_id(value) -> bool:
+    try:
+        validate_national_id(value)
+    except InvalidNationalId:
+        return False
+    return True
+
+
+def _holds_national_id(value) -> bool:
+    """Whether ``value`` (a text, or a list or object of them) holds a national id."""
+    if isinstance(value, str):
+        return _is_national_id(value)
+    if isinstance(value, list):
+        return any(_holds_national_id(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_national_id(item) for item in value.values())
+    return False
+
+
+def _masked_within(value):
+    """``value`` with each national id in it masked (``_mask``), the rest as it is."""
+    if isinstance(value, str):
+        return _mask(value) if _is_national_id(value) else value
+    if isinstance(value, list):
+        return [_masked_within(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked_within(item) for key, item in value.items()}
+    return value
 
 
 def person_for(user, case, fields: FieldRules, *, task=None, log=True, logged: list | None = None, at=None) -> dict:

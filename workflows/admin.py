@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from bpmn.registry import runtime_for
 from permissions import rules
 from permissions.admin import GatedAdmin, WriteOnlySecretAdmin, WriteOnlySecretForm
 from workflows import selectors
@@ -162,7 +163,16 @@ class OutboxMessageAdmin(OperatorsOnlyAdmin):
 
     @admin.display(description=_("payload fields"))
     def payload_fields(self, message):
-        return ", ".join(sorted(message.payload or {})) or "-"
+        """The fields by the names the sending model gives them; a key the payload computed
+        from the case's data (``{diagnosis: True}``) is a value, counted and not named: a
+        process admin who deploys such a model reads no case data here."""
+        keys = sorted(message.payload or {})
+        named = runtime_for(message.instance.definition_id).payload_names(message.name) if message.instance else ()
+        shown = [key for key in keys if key in named]
+        unnamed = len(keys) - len(shown)
+        if unnamed:
+            shown.append(gettext("%(count)d more, named from the case's data") % {"count": unnamed})
+        return ", ".join(shown) or "-"
 
     @admin.display(description=_("correlation keys"))
     def correlation_keys(self, message):

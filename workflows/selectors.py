@@ -679,8 +679,9 @@ NOTE_CATEGORY_KEYS = ("category", "from_category")
 # Event detail only some readers get: an incident's error text and the message it is said
 # from (rules.can_see_incident_errors).
 INCIDENT_ERROR_KEYS = ("error", "error_message")
-# Event detail that lists case fields by name (a task's, a message's, a service's result).
-FIELD_LIST_KEYS = ("fields", "taken")
+# Event detail that lists case fields by name (a task's, a message's, a service's result, the
+# fields of a message left out of the receiving case): each only to a reader who sees it.
+FIELD_LIST_KEYS = ("fields", "taken", "withheld")
 
 
 # Event detail that names a row by its key: jobs, incidents and corrections take theirs from one

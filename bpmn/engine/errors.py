@@ -58,6 +58,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "missing-default-flow": (),
         "missing-form": ("empty", "not-deployed"),
         "missing-script": (),
+        "nested-category": (),
         "naive-timer-date": (),
         "no-executable-process": ("no-process", "none-executable", "all-called"),
         "no-lanes": (),

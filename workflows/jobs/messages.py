@@ -175,6 +175,15 @@ def _branch_grounds(message: OutboxMessage, case) -> list | None:
     return rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, rules.active_consents(case))
 
 
+def _withheld_names(message: OutboxMessage, admitted: dict) -> list[str]:
+    """The fields of ``message``'s payload left out of the receiving case, named as the
+    sender's model names them (``DefinitionRuntime.payload_names``): a key the expression
+    computed (``{diagnosis: True}``, a script's summary keyed by medication) is a value of the
+    sending case, and is not written into the receiving case's timeline."""
+    named = runtime_for(message.instance.definition_id).payload_names(message.name)
+    return sorted(name for name in set(message.payload) - set(admitted) if name in named)
+
+
 def deliver(job: Job) -> None:
     """Deliver the job's outbox message to the one instance that catches it (raises
     NothingWaits when none does: the attempt is counted and the job backs off)."""
@@ -216,7 +225,7 @@ def deliver(job: Job) -> None:
                 "name": message.name,
                 "from_case": message.case.reference,
                 "fields": sorted(payload),
-                "withheld": sorted(set(message.payload) - set(payload)),
+                "withheld": _withheld_names(message, payload),
             },
         )
         steps.advance(step, runtime, workflow)

@@ -192,6 +192,11 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
         if category == RESTRICTED or category != rules.category_of(target_fields.get(target, RESTRICTED)):
             withheld.append(target)
             continue
+        # Only a value shown as stored is carried: one the starter was shown altered (a national
+        # id masked, "290822*****") went into the next case as if it were the value.
+        if visible[name] not in _stored_forms(source, common, name):
+            withheld.append(target)
+            continue
         decisions = {
             agency: rules.may_carry(source, agency, category, consents if agency.pk in earlier else ())
             for agency in recipients
@@ -237,3 +242,12 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
 
 
 __all__ = ["FollowOn", "follow_on_processes", "inherited_fields", "start_follow_on"]
+
+
+def _stored_forms(source: Case, common: dict, name: str) -> list:
+    """The values ``name`` is stored as in ``source``: the case's, and the one every case's
+    steps left (``Case.data_common``) that a reader not shown a hidden branch is shown."""
+    forms = [(source.data or {}).get(name)]
+    if name in common:
+        forms.append(common[name][0])
+    return forms

@@ -11,6 +11,7 @@ from lxml import etree
 
 from ..date_range import MAXIMUM_KEYWORD, MINIMUM_KEYWORD, bound_date
 from ..errors import ValidationIssue
+from ..form_categories import CATEGORY_KEY, differs_inside
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
 from .model import (
@@ -129,6 +130,7 @@ class FormChecks(LintState):
                             continue
                         problems += _share_problems(prop_name, prop)
                         problems += _date_range_problems(prop_name, prop)
+                        problems += _nested_category_problems(prop_name, prop, schema)
                         if not isinstance(prop, dict) or "x-category" not in prop:
                             continue  # no category: the field is restricted
                         category = prop["x-category"]
@@ -224,6 +226,23 @@ def lint_other_forms(forms: dict[str, dict[str, Any]], *, checked: set[str], fil
             where = (place[0] if isinstance(place[0], dict) else {"place": place[0]}) if place else {}
             linter.add(code, f"the form '{form_name}' {reason}", None, form=form_name, **where)
     return linter.issues
+
+
+def _nested_category_problems(prop_name: str, prop: dict[str, Any], schema: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """An ``x-category`` inside a field (an object's property, a list's items, a definition it
+    refers to) that is not the field's own: the policy reads the field's category only, so
+    that part would be shown as the whole field is (``bpmn.engine.form_categories``)."""
+    inside = differs_inside(prop, schema)
+    if not inside:
+        return []
+    own = prop.get(CATEGORY_KEY)
+    reason = (
+        f"gives a part of the field '{prop_name}' the category {', '.join(sorted(inside))}, and the field "
+        f"{'the category ' + repr(own) if own else 'none (restricted)'}; a category belongs to a whole field, "
+        "and the part would be shown as the field is: make the part a field of its own with its category, "
+        "or give the field the category of its most sensitive part"
+    )
+    return [("nested-category", reason, {"field": prop_name})]
 
 
 def _share_problems(prop_name: str, prop: Any) -> list[tuple[Any, ...]]:
