@@ -17,7 +17,7 @@ from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
 from workflows.models import ProcessInstance
-from workflows.services import external_tasks, versions
+from workflows.services import consents, external_tasks, versions
 
 OPAQUE_ID = (
     "opaque: a number that names this {kind} and nothing else. Not in order, not counting; "
@@ -195,6 +195,18 @@ class CompleteInput(InputSerializer):
     data = serializers.DictField(required=False, default=dict, help_text="the values of the task's form fields")
 
 
+class ExpiryField(serializers.DateTimeField):
+    """A consent's expiry: a date-time as ever; one after the year 9999 (which no date reads)
+    is too late, as the service says of one after its last day (``consents.LAST_EXPIRY_DAY``)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and consents.after_year_9999(value):
+            raise serializers.ValidationError(
+                coded("field.date_too_late", maximum=consents.LAST_EXPIRY_DAY.isoformat()), code="field.date_too_late"
+            )
+        return super().to_internal_value(value)
+
+
 class ConsentInput(InputSerializer):
     agency = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="the receiving agency (or give agency_kind)"
@@ -207,7 +219,9 @@ class ConsentInput(InputSerializer):
     legal_basis = serializers.IntegerField(
         min_value=1, help_text="the id of the provision it rests on (GET /api/v1/legal-bases/): consent or law"
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = ExpiryField(
+        required=False, allow_null=True, help_text="when it expires: from now to 2199-12-31 (Oslo time) at the latest"
+    )
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 

@@ -766,6 +766,7 @@ MESSAGES: dict[str, str] = {
     "field.expected_datetime": gettext_noop("expected an ISO 8601 date-time"),
     "field.needs_timezone": gettext_noop("give a time zone (e.g. +01:00)"),
     "field.must_be_future": gettext_noop("must be in the future"),
+    "field.date_too_late": gettext_noop("must be a date no later than %(maximum)s"),
     "field.expected_iso_datetime": gettext_noop("expected an ISO 8601 date and time"),
     "field.bpmn_text": gettext_noop("give the BPMN XML as text"),
     "field.not_utf8": gettext_noop("the file is not valid UTF-8"),
@@ -875,6 +876,7 @@ MESSAGES: dict[str, str] = {
     "input.yes_no": gettext_noop("choose yes or no"),
     "input.whole_number": gettext_noop("enter a whole number"),
     "input.number": gettext_noop("enter a number"),
+    "input.time": gettext_noop("enter a time of day, such as 09:00"),
     # --- why a job failed (workflows.jobs): stored as a code with its params on the job and
     # its incident (``Message``), shown in the reader's language. ``detail`` is what another
     # system or the engine said (an HTTP library's, a script's error): quoted as it is.

@@ -47,6 +47,7 @@ from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
 from workflows.models import CaseStatus, EventKind
+from workflows.services.consents import expiry_days
 from workflows.services.follow_on import follow_on_processes
 
 # Service field names -> the names of the start-case form's inputs.
@@ -501,7 +502,9 @@ def _consent_form(user, case, participants, values=None, errors=None) -> dict | 
     bases = list(selectors.legal_bases_for(user))
     mine = rules.case_access(user, case).agency_ids
     default_basis = next((b.pk for b in bases if b.is_consent), "")
+    first_day, last_day = expiry_days()
     return {
+        "expiry_days": (first_day.isoformat(), last_day.isoformat()),
         "recipients": [p for p in participants if p.agency_id not in mine],
         "categories": [
             (c, rules.CATEGORY_LABELS[c]) for c in rules.consentable_categories(selectors.case_field_rules(case))
@@ -773,13 +776,13 @@ def person_access_report(request, pk):
 
 
 def _expiry(text: str):
+    """The consent form's expiry day (the service says when on it a consent expires)."""
     if not text:
         return None
     try:
-        day = datetime.date.fromisoformat(text)
+        return datetime.date.fromisoformat(text)
     except ValueError:
         return text  # the service reports it
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
 
 
 @require_POST

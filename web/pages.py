@@ -9,6 +9,7 @@ their params (``core.messages``), never by their English text.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 
@@ -119,9 +120,12 @@ def form_choice_labels(case) -> dict[str, dict[str, str]]:
     return form_labels.field_choice_labels(runtime.forms if runtime else {})
 
 
-def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None = None) -> list[dict]:
+def data_sections(
+    case_data: dict, titles: dict[str, str], labels: dict | None = None, day: datetime.date | None = None
+) -> list[dict]:
     """The policy's category views, ready to show: titles and readable values (a choice by
-    its label where the form gives one)."""
+    its label where the form gives one, a time of day in Oslo's time read for ``day``:
+    ``schema_forms.display_value``)."""
     labels = labels or {}
     sections = []
     for category, view in case_data.items():
@@ -134,7 +138,7 @@ def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None =
                     (
                         titles.get(name, form_labels.option_label(name)),
                         schema_forms.display_value(
-                            labels.get(name, {}).get(value, value) if isinstance(value, str) else value
+                            labels.get(name, {}).get(value, value) if isinstance(value, str) else value, day
                         ),
                     )
                     for name, value in view.values.items()
@@ -142,7 +146,7 @@ def data_sections(case_data: dict, titles: dict[str, str], labels: dict | None =
                 # Values the reader's agency recorded before a step on a branch it sees wrote
                 # over them (``policy.case_data_for(show_earlier=)``): theirs to correct.
                 "earlier": [
-                    (titles.get(name, form_labels.option_label(name)), schema_forms.display_value(value))
+                    (titles.get(name, form_labels.option_label(name)), schema_forms.display_value(value, day))
                     for name, value in view.earlier.items()
                 ],
                 "reason": view.reason,
