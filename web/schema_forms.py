@@ -328,4 +328,22 @@ def display_value(value, day: date | None = None) -> str:
         return option_label(value)
     if isinstance(value, str) and ISO_DATE.fullmatch(value):
         return date_text(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere
+    if isinstance(value, str) and (moment := _moment(value)) is not None:
+        # A date-time field's RFC 3339 text ("2027-01-10T08:00:00Z") in Oslo's time, as the
+        # page's other times: "10. januar 2027 kl. 09:00".
+        return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
     return str(value)
+
+
+ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _moment(text: str) -> datetime | None:
+    """``text`` as the moment it names, when it is a date-time with an offset (RFC 3339, as the
+    forms' ``date-time`` format keeps it); else None (a text without an offset names no moment)."""
+    if not ISO_DATE_TIME.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:  # "2027-02-30T09:00Z": shaped like one, no such day
+        return None

@@ -217,3 +217,12 @@ def test_the_case_and_task_pages_show_a_stored_time_as_oslo_s_time(visit):
     Case.objects.filter(pk=case.pk).update(data={**case.data, "visit_at": "09:00:00+01:00"})
     page = web(worker).get(reverse("case", args=[case.pk]), HTTP_ACCEPT_LANGUAGE="nb").content.decode()
     assert "<dt>Tidspunkt for besøket</dt><dd>09:00</dd>" in page
+
+
+def test_a_date_time_is_shown_in_words_in_oslo_s_time_not_as_its_rfc3339_text():
+    with translation.override("nb"):
+        assert schema_forms.display_value("2027-01-10T08:00:00Z") == "10. januar 2027 09:00"
+        assert schema_forms.display_value("2027-07-10T08:00:00+00:00") == "10. juli 2027 10:00"
+        assert schema_forms.display_value("2027-07-10T10:00:00.5+02:00") == "10. juli 2027 10:00"
+        assert schema_forms.display_value("2027-02-30T09:00:00Z") == "2027-02-30T09:00:00Z"  # no such day: as it is
+        assert schema_forms.display_value("2027-01-10T09:00:00") == "2027-01-10T09:00:00"  # no offset: no moment
