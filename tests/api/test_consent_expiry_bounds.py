@@ -166,5 +166,19 @@ def test_a_consent_until_today_applies_through_today_in_oslo(
     answer = _post_form(coordinator, case, agencies, consent_basis, "2027-03-28")  # today in Oslo
     assert answer.status_code == 200
     consent = Consent.objects.get(case=case)
-    assert consent.expires_at == datetime.datetime(2027, 3, 28, 21, 59, tzinfo=datetime.UTC)  # 23:59 summer time
-    assert consent.is_active(datetime.datetime(2027, 3, 28, 21, 58, tzinfo=datetime.UTC))
+    # The end of the day, summer time: 23:59:59.999999 in Oslo.
+    assert consent.expires_at == datetime.datetime(2027, 3, 28, 21, 59, 59, 999999, tzinfo=datetime.UTC)
+    assert consent.is_active(datetime.datetime(2027, 3, 28, 21, 59, 30, tzinfo=datetime.UTC))
+    assert not consent.is_active(datetime.datetime(2027, 3, 28, 22, 0, tzinfo=datetime.UTC))
+
+
+def test_a_consent_until_today_is_taken_in_the_day_s_last_minute(
+    case_and_coordinator, agencies, consent_basis, monkeypatch
+):
+    """Given at 23:59:30 in Oslo "until today" was refused as not in the future (the day ended
+    at 23:59:00), while the date input offered today."""
+    case, coordinator = case_and_coordinator
+    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2027, 1, 10, 22, 59, 30, tzinfo=datetime.UTC))
+    answer = _post_form(coordinator, case, agencies, consent_basis, "2027-01-10")  # today in Oslo, 23:59:30
+    assert answer.status_code == 200
+    assert Consent.objects.filter(case=case).count() == 1

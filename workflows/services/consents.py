@@ -87,8 +87,9 @@ def after_year_9999(text: str) -> bool:
 
 
 def end_of_day(day: datetime.date) -> datetime.datetime:
-    """When a consent given until ``day`` expires: the day's last minute in Oslo."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
+    """When a consent given until ``day`` expires: the end of that day in Oslo (its last minute
+    included: "until today" given at 23:59:30 is still in the future)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
 
 def expiry_days() -> tuple[datetime.date, datetime.date]:
