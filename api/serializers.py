@@ -888,7 +888,13 @@ class IncidentListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         rows = list(data.all() if hasattr(data, "all") else data)
         selectors.read_literals_ever(rows)
-        return super().to_representation(rows)
+        # The moments' writer with the time zone read once for the page (as
+        # ``TaskSerializer._page``): three moments a row each read it again.
+        self.child.__dict__["_page_moment"] = _moment_writer()
+        try:
+            return super().to_representation(rows)
+        finally:
+            del self.child.__dict__["_page_moment"]
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -937,12 +943,8 @@ class IncidentSerializer(serializers.Serializer):
         return self._moment()(incident.last_occurred_at or incident.created_at)
 
     def _moment(self):
-        """The moments' writer, with the time zone read once per serializer (a page's rows
-        share it, as ``TaskSerializer._page``): three moments a row each read it again."""
-        moment = self.__dict__.get("_moment_writer")
-        if moment is None:
-            moment = self.__dict__["_moment_writer"] = _moment_writer()
-        return moment
+        """The moments' writer: the page's (``IncidentListSerializer``), else one for this row."""
+        return self.__dict__.get("_page_moment") or _moment_writer()
 
     def to_representation(self, incident) -> dict:
         # The fields above, written out (``tests/api/test_list_rows.py`` compares with DRF's).
@@ -956,7 +958,7 @@ class IncidentSerializer(serializers.Serializer):
             "error": self.get_error(incident),
             "attempts": incident.attempts,
             "occurrences": incident.occurrences,
-            "last_occurred_at": self.get_last_occurred_at(incident),
+            "last_occurred_at": moment(incident.last_occurred_at or incident.created_at),
             "job": self.get_job(incident),
             "created_at": moment(incident.created_at),
             "resolved_at": None if resolved_at is None else moment(resolved_at),
