@@ -1,4 +1,5 @@
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,7 @@ def corrections_held(case_ids: Collection[int]) -> list[tuple[int, str, object]]
     from retention.models import Correction
     from workflows.selectors import json_column, rows_by_ids
 
+    rows: Iterable[tuple[Any, ...]]
     if connection.vendor == "postgresql":  # the ids as one array (``selectors.rows_by_ids``), in the same order
         rows = [
             (case_id, field, json_column(old), json_column(new))

@@ -1017,14 +1017,18 @@ def _kin_rows(cases: Iterable[Case]) -> dict[int, tuple[int, list[tuple[str, Any
     another case is what that case's fields hold (README, "Failure texts: kept as shown")."""
     persons = {case.person_id for case in cases}
     own = [case.pk for case in cases]
+    rows: Iterable[tuple[Any, ...]]
     if connection.vendor == "postgresql":
         rows = [
             (pk, person_id, name, json_column(data), json_column(common))
             for pk, person_id, name, data, common in rows_by_ids(_KIN_SQL, list(persons), own)
         ]
     else:
-        rows = Case.objects.filter(person_id__in=persons).exclude(pk__in=own)
-        rows = rows.values_list("pk", "person_id", "person_name", "data", "data_common")
+        rows = (
+            Case.objects.filter(person_id__in=persons)
+            .exclude(pk__in=own)
+            .values_list("pk", "person_id", "person_name", "data", "data_common")
+        )
     found: dict[int, tuple[int, list[tuple[str, Any]]]] = {}
     for pk, person_id, name, data, common in rows:
         values: list[tuple[str, Any]] = [("person.name", name), ("data", data or {})]
