@@ -902,7 +902,13 @@ class IncidentListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         rows = list(data.all() if hasattr(data, "all") else data)
         selectors.read_literals_ever(rows)
-        return super().to_representation(rows)
+        # The moments' writer with the time zone read once for the page (as
+        # ``TaskSerializer._page``): three moments a row each read it again.
+        self.child.__dict__["_page_moment"] = _moment_writer()
+        try:
+            return super().to_representation(rows)
+        finally:
+            del self.child.__dict__["_page_moment"]
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -948,11 +954,16 @@ class IncidentSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DateTimeField())
     def get_last_occurred_at(self, incident) -> str:
-        return _MOMENT.to_representation(incident.last_occurred_at or incident.created_at)
+        return self._moment()(incident.last_occurred_at or incident.created_at)
+
+    def _moment(self):
+        """The moments' writer: the page's (``IncidentListSerializer``), else one for this row."""
+        return self.__dict__.get("_page_moment") or _moment_writer()
 
     def to_representation(self, incident) -> dict:
         # The fields above, written out (``tests/api/test_list_rows.py`` compares with DRF's).
         resolved_at = incident.resolved_at
+        moment = self._moment()
         return {
             "id": incident.pk,
             "case": _case_ref(incident.case) if incident.case_id is not None else None,
@@ -961,10 +972,10 @@ class IncidentSerializer(serializers.Serializer):
             "error": self.get_error(incident),
             "attempts": incident.attempts,
             "occurrences": incident.occurrences,
-            "last_occurred_at": self.get_last_occurred_at(incident),
+            "last_occurred_at": moment(incident.last_occurred_at or incident.created_at),
             "job": self.get_job(incident),
-            "created_at": _MOMENT.to_representation(incident.created_at),
-            "resolved_at": None if resolved_at is None else _MOMENT.to_representation(resolved_at),
+            "created_at": moment(incident.created_at),
+            "resolved_at": None if resolved_at is None else moment(resolved_at),
             "resolved_by": self.get_resolved_by(incident),
         }
 

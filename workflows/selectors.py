@@ -9,6 +9,7 @@ user, so callers never leak whether it exists.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -1014,8 +1015,7 @@ def literals_ever_by_case(cases: Iterable[Case | None]) -> dict[int, list[str]]:
         for case_id, field, value in source([*unique, *kin]):
             held[case_id].append((field, value))
     states: dict[int, list[str]] = {pk: [] for pk in unique}
-    rows = ProcessInstance.objects.filter(case_id__in=list(unique)).order_by("case_id", "pk")
-    for case_id, state in rows.values_list("case_id", "state"):
+    for case_id, state in _instance_states(list(unique)):
         states[case_id].append(state)
     others: dict[int, list[tuple[str, Any]]] = {}
     for pk, (person_id, values) in kin.items():
@@ -1033,13 +1033,58 @@ def _kin_rows(cases: Iterable[Case]) -> dict[int, tuple[int, list[tuple[str, Any
     another case is what that case's fields hold (README, "Failure texts: kept as shown")."""
     persons = {case.person_id for case in cases}
     own = [case.pk for case in cases]
-    rows = Case.objects.filter(person_id__in=persons).exclude(pk__in=own)
+    rows: Iterable[tuple[Any, ...]]
+    if connection.vendor == "postgresql":
+        rows = [
+            (pk, person_id, name, json_column(data), json_column(common))
+            for pk, person_id, name, data, common in rows_by_ids(_KIN_SQL, list(persons), own)
+        ]
+    else:
+        rows = (
+            Case.objects.filter(person_id__in=persons)
+            .exclude(pk__in=own)
+            .values_list("pk", "person_id", "person_name", "data", "data_common")
+        )
     found: dict[int, tuple[int, list[tuple[str, Any]]]] = {}
-    for pk, person_id, name, data, common in rows.values_list("pk", "person_id", "person_name", "data", "data_common"):
+    for pk, person_id, name, data, common in rows:
         values: list[tuple[str, Any]] = [("person.name", name), ("data", data or {})]
         values += [("data", entry[0]) for entry in (common or {}).values() if isinstance(entry, list) and entry]
         found[pk] = (person_id, values)
     return found
+
+
+# The reads of ``literals_ever_by_case`` by a page's ids, on PostgreSQL each id list one array
+# parameter: the ORM's ``IN (%s, ...)`` of 50 ids took 0.5-0.7 ms of Python a statement to build
+# and send (the incident list at a million tasks: a tenth of its request). The same rows, in
+# the same order, as the ORM's statements elsewhere (``Case``'s default order: newest first).
+_KIN_SQL = (
+    "SELECT id, person_id, person_name, data, data_common FROM workflows_case"
+    " WHERE person_id = ANY(%s::bigint[]) AND NOT (id = ANY(%s::bigint[])) ORDER BY opened_at DESC"
+)
+_STATES_SQL = (
+    "SELECT case_id, state FROM workflows_processinstance WHERE case_id = ANY(%s::bigint[]) ORDER BY case_id, id"
+)
+
+
+def rows_by_ids(sql: str, *ids: list[int]) -> list[tuple]:
+    """The rows of ``sql`` (PostgreSQL), each of ``ids`` its ``%s::bigint[]`` in turn (a
+    ``HELD_BEFORE`` source reads its rows so too: ``retention.apps.corrections_held``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(ids))
+        return cursor.fetchall()
+
+
+def json_column(value: str | None) -> Any:
+    """A JSON column of ``rows_by_ids`` as ``JSONField`` gives it (Django reads it as text)."""
+    return None if value is None else json.loads(value)
+
+
+def _instance_states(case_ids: list[int]) -> list[tuple[int, str]]:
+    """``(case id, saved state)`` of every instance of the cases, by case and instance."""
+    if connection.vendor == "postgresql":
+        return rows_by_ids(_STATES_SQL, case_ids)
+    rows = ProcessInstance.objects.filter(case_id__in=case_ids).order_by("case_id", "pk")
+    return list(rows.values_list("case_id", "state"))
 
 
 def _literals_ever(case, held: list[tuple[str, Any]], states: list[str]) -> list[str]:
