@@ -344,6 +344,7 @@ def case_data_for(
     also_log=(),
     hidden: Collection[str] = (),
     show_earlier: bool = False,
+    log_into: list | None = None,
 ) -> dict[str, CategoryView]:
     """``case.data`` grouped by category, each value shown or masked for ``user``.
 
@@ -371,6 +372,10 @@ def case_data_for(
     ``show_earlier``: each category's ``earlier`` holds the values the reader's own agency recorded
     (``Case.data_common``) that a step on a branch they see (not in ``hidden``: the caller
     gives the reader's ``PathView.fields``) wrote over, their read logged as their own data.
+
+    ``log_into``: the access-log rows of this read (with ``also_log``'s) are appended to it,
+    not inserted: the caller inserts them (``prepared.insert_rows``) once it knows these views
+    are its answer (an opened task whose path view hides nothing: ``workflows.selectors``).
     """
     access = rules.case_access(user, case)
     data = case.data or {}
@@ -428,7 +433,10 @@ def case_data_for(
     if also_log:
         said = {_said(row) for row in also_log}
         logged = [*also_log, *(row for row in logged if _said(row) not in said)]
-    insert_rows(logged)
+    if log_into is not None:
+        log_into += logged
+    else:
+        insert_rows(logged)
     return views
 
 
