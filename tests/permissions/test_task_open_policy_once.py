@@ -16,7 +16,7 @@ from permissions.models import AccessLog, Membership, Role
 from workflows import selectors
 from workflows.models import Task
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 LOGGED = ("user_id", "username", "role", "agency_id", "case_id", "person_id", "category", "action", "basis")
 READER_AGENCIES = ("prison", "nav", "health", "housing")
