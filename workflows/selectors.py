@@ -1735,10 +1735,11 @@ def _opened_case_data(user, task, runtime, at, person_read: list) -> dict:
 
     The path view decides from what the reader sees of the case data: the same views, but for
     the hidden fields and the logging. So when the case runs the task's model (its field
-    rules) those views are made once, with the task and ``at``, their log rows kept back; the
-    path view decides from them, and when it hides no field they are the answer and their rows
-    are inserted (one policy pass, not two: the first was about a tenth of an opened task's
-    Python). When it hides fields the answer is made again without them, as before."""
+    rules) those views are made once, with the task and ``at``, their log rows not made yet;
+    the path view decides from them, and when it hides no field they are the answer and their
+    rows are made and inserted (one policy pass, not two: the first was about a tenth of an
+    opened task's instructions). When it hides fields the answer is made again without them,
+    as before."""
     case, fields = task.case, runtime.field_rules
     path_runtime = case_runtime(case) if runtime.branch_writers else None
     if (
@@ -1746,11 +1747,12 @@ def _opened_case_data(user, task, runtime, at, person_read: list) -> dict:
         and path_runtime.field_rules is fields
         and (path_runtime.gateway_paths or path_runtime.timer_reads)
     ):
-        rows: list = []
-        views = policy.case_data_for(user, case, fields, task=task, at=at, also_log=person_read, log_into=rows)
+        log: list = []
+        views = policy.case_data_for(user, case, fields, task=task, at=at, also_log=person_read, log_into=log)
         hidden = path_view_for(user, case, views=views).fields
         if not hidden:
-            insert_rows(rows)
+            (rows,) = log
+            insert_rows(rows())
             return views
     else:
         hidden = branch_fields_hidden(user, case, runtime)
