@@ -61,7 +61,7 @@ from permissions.models import (
     Consent,
     LegalBasis,
 )
-from permissions.prepared import Prepared, PreparedList, PreparedShapes, folds_rows
+from permissions.prepared import Prepared, PreparedList, PreparedShapes, folds_rows, insert_rows
 from workflows import case_outcomes
 from workflows.jobs.errors import JobError, message_of
 from workflows.models import (
@@ -1786,15 +1786,42 @@ def task_view_for(user, task_id) -> TaskView:
         # the case data's reads: it was an INSERT of its own.
         person_read: list = []
         person = policy.person_for(user, task.case, fields, task=task, logged=person_read, at=at)
-        hidden = branch_fields_hidden(user, task.case, runtime)
         return TaskView(
             task=task,
             form_schema=case_outcomes.live_form(*runtime.form_for(task.element_id))[0],
             person=person,
-            case_data=policy.case_data_for(
-                user, task.case, fields, task=task, at=at, also_log=person_read, hidden=hidden
-            ),
+            case_data=_opened_case_data(user, task, runtime, at, person_read),
         )
+
+
+def _opened_case_data(user, task, runtime, at, person_read: list) -> dict:
+    """The case data ``user`` sees while working ``task`` (``policy.case_data_for``, logged
+    with ``person_read``), what a step on a branch their path view hides wrote left out.
+
+    The path view decides from what the reader sees of the case data: the same views, but for
+    the hidden fields and the logging. So when the case runs the task's model (its field
+    rules) those views are made once, with the task and ``at``, their log rows not made yet;
+    the path view decides from them, and when it hides no field they are the answer and their
+    rows are made and inserted (one policy pass, not two: the first was about a tenth of an
+    opened task's instructions). When it hides fields the answer is made again without them,
+    as before."""
+    case, fields = task.case, runtime.field_rules
+    path_runtime = case_runtime(case) if runtime.branch_writers else None
+    if (
+        path_runtime is not None
+        and path_runtime.field_rules is fields
+        and (path_runtime.gateway_paths or path_runtime.timer_reads)
+    ):
+        log: list = []
+        views = policy.case_data_for(user, case, fields, task=task, at=at, also_log=person_read, log_into=log)
+        hidden = path_view_for(user, case, views=views).fields
+        if not hidden:
+            (rows,) = log
+            insert_rows(rows())
+            return views
+    else:
+        hidden = branch_fields_hidden(user, case, runtime)
+    return policy.case_data_for(user, case, fields, task=task, at=at, also_log=person_read, hidden=hidden)
 
 
 def _task_opening(task_id, user_id, at):
