@@ -575,6 +575,14 @@ MESSAGES: dict[str, str] = {
         "is not an ISO date such as 1900-01-01, or a formatMinimum after its formatMaximum; write the first and "
         "the last date the field accepts, or leave them out for 1900-01-01 to 2199-12-31"
     ),
+    "model.invalid-field-format.type": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” the format of a date or time but "
+        'not the type "string", so the format is ignored; write "type": "string" for a date or time field'
+    ),
+    "model.invalid-field-format.spelling": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” a format that is spelled wrongly, "
+        'so the field would take any text; write "date", "date-time" or "time"'
+    ),
     "model.invalid-field-schema": gettext_noop(
         "the form “%(form)s” of “%(element)s” gives the field “%(field)s” the schema true or false, not an "
         'object with the field\'s type; write the field as an object such as {"type": "string"}, or remove it'
