@@ -126,3 +126,24 @@ def test_a_form_refused_for_its_fan_out_is_not_walked_field_by_field_for_categor
         deploy_definition(actor=None, bpmn_xml=care_notice_model(), forms={**FORMS, FORM: form}, check_permission=False)
     assert "ref-fanout" in {issue.code for issue in refused.value.issues}
     assert used.seconds < 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("keyword", "ref"),
+    [
+        ("$ref", "#/%24defs/diagnosis_part"),
+        ("$dynamicRef", "#/$defs/diagnosis_part"),
+        ("$ref", "#/$defs/diagnosis%5Fpart"),
+    ],
+)
+def test_a_category_behind_a_reference_written_otherwise_is_refused_too(keyword, ref):
+    """The form's checks read a reference as JSON Schema does (percent-encoded, or a
+    ``$dynamicRef``); the category check followed only ``$ref`` written plainly, so the health
+    part behind ``#/%24defs/...`` was deployed and shown as the field's coordination."""
+    forms = _with_summary("health", by_ref=True)
+    summary = forms[FORM]["properties"]["summary"]
+    summary["properties"]["diagnosis"] = {keyword: ref}
+    with pytest.raises(InvalidModel) as refused:
+        deploy_definition(actor=None, bpmn_xml=care_notice_model(), forms=forms, check_permission=False)
+    assert "nested-category" in {issue.code for issue in refused.value.issues}
