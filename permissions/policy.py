@@ -418,12 +418,13 @@ def case_data_for(
             view, decisions = CategoryView(category, True, dict(values), None, decision.basis), [decision]
         else:
             view, decisions = _values_one_by_one(access, category, values, category_sources, fields, decision)
-        if category == "identity" and view.values:
+        if show_earlier and access:
+            view, decisions = _with_earlier(access, case, view, decisions, grouped[category].keys(), hidden)
+        if category == "identity" and (view.values or view.earlier):
+            # after the earlier values: a number the reader's agency recorded is masked alike
             view, reveal = _national_id_as_allowed(user, case, view, fields, task)
             if reveal:
                 decisions.append(reveal)
-        if show_earlier and access:
-            view, decisions = _with_earlier(access, case, view, decisions, grouped[category].keys(), hidden)
         views[category] = view
         if log and (view.values or view.earlier):
             logged += [
@@ -507,18 +508,27 @@ def _national_id_as_allowed(user, case, view, fields, task):
     """The identity view with the national id masked unless ``rules.can_see_national_id``: a
     field named as one, and any other value of the category that is one (a form's
     ``barnets_fodselsnr``, a guardian's number in a list): known by what it is, not by what
-    the model calls its field."""
-    held = {name for name, value in view.values.items() if name in NATIONAL_ID_FIELDS or _holds_national_id(value)}
-    if not held:
+    the model calls its field. The earlier values the reader's agency recorded alike."""
+    held, held_earlier = _holding(view.values), _holding(view.earlier)
+    if not held and not held_earlier:
         return view, None
     full = rules.can_see_national_id(user, case, task, needs_full_identity=fields.needs_full_identity(task))
     if full:
         return view, full
-    values = {
+    values, earlier = _masked_in(view.values, held), _masked_in(view.earlier, held_earlier)
+    return CategoryView(view.category, view.visible, values, view.reason, view.basis, earlier), None
+
+
+def _holding(values: dict) -> set[str]:
+    """The names of ``values`` that hold a national id: by their name, or by what they hold."""
+    return {name for name, value in values.items() if name in NATIONAL_ID_FIELDS or _holds_national_id(value)}
+
+
+def _masked_in(values: dict, held: set[str]) -> dict:
+    return {
         name: (value if name not in held else _mask(value) if name in NATIONAL_ID_FIELDS else _masked_within(value))
-        for name, value in view.values.items()
+        for name, value in values.items()
     }
-    return CategoryView(view.category, view.visible, values, view.reason, view.basis), None
 
 
 def _is_national_id(value) -> bool:

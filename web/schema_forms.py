@@ -331,7 +331,7 @@ def display_value(value, day: date | None = None) -> str:
     if isinstance(value, str) and (moment := _moment(value)) is not None:
         # A date-time field's RFC 3339 text ("2027-01-10T08:00:00Z") in Oslo's time, as the
         # page's other times: "10. januar 2027 kl. 09:00".
-        return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        return formats.date_format(moment, "DATETIME_FORMAT")
     return str(value)
 
 
@@ -339,11 +339,14 @@ ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(
 
 
 def _moment(text: str) -> datetime | None:
-    """``text`` as the moment it names, when it is a date-time with an offset (RFC 3339, as the
-    forms' ``date-time`` format keeps it); else None (a text without an offset names no moment)."""
+    """``text`` as the moment it names in Oslo's time, when it is a date-time with an offset (RFC
+    3339, as the forms' ``date-time`` format keeps it); else None (a text without an offset names
+    no moment, one outside the years 1-9999 in Oslo's time none a page shows)."""
     if not ISO_DATE_TIME.fullmatch(text):
         return None
     try:
-        return datetime.fromisoformat(text.replace("z", "Z"))
+        return timezone.localtime(datetime.fromisoformat(text.replace("z", "Z")))
     except ValueError:  # "2027-02-30T09:00Z": shaped like one, no such day
+        return None
+    except OverflowError:  # "9999-12-31T23:00:00-05:00": in Oslo's time after the year 9999
         return None

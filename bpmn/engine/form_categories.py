@@ -15,22 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .forms_validation import child_schemas, local_targets
+
 CATEGORY_KEY = "x-category"
-# Keywords whose value is a schema, a list of schemas, or a mapping of names to schemas.
-_SCHEMA_KEYWORDS = (
-    "items",
-    "additionalProperties",
-    "unevaluatedProperties",
-    "unevaluatedItems",
-    "contains",
-    "propertyNames",
-    "not",
-    "if",
-    "then",
-    "else",
-)
-_SCHEMA_LIST_KEYWORDS = ("prefixItems", "allOf", "anyOf", "oneOf")
-_SCHEMA_MAP_KEYWORDS = ("properties", "patternProperties", "dependentSchemas", "$defs", "definitions")
 _MAX_SCHEMAS = 10_000  # the deploy refuses more (``ref-fanout``); a bound for stored forms too
 
 
@@ -54,49 +41,27 @@ def differs_inside(prop: Any, form: Mapping[str, Any] | None = None) -> set[str]
 
 
 def _inside(prop: Any, form: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every schema below ``prop`` (not ``prop`` itself), following local ``$ref``s."""
-    seen_refs: set[str] = set()
-    stack = list(_children(prop, form, seen_refs))
+    """Every schema below ``prop`` (not ``prop`` itself), following the local references each
+    once, as the form's checks and its validation read them (``forms_validation``: a
+    percent-encoded pointer, a ``$dynamicRef``)."""
+    followed: set[int] = set()
+    stack = list(_children(prop, form, followed))
     count = 0
     while stack and count < _MAX_SCHEMAS:
         schema = stack.pop()
         count += 1
         yield schema
-        stack.extend(_children(schema, form, seen_refs))
+        stack.extend(_children(schema, form, followed))
 
 
-def _children(schema: Any, form: Mapping[str, Any], seen_refs: set[str]) -> Iterator[dict[str, Any]]:
+def _children(schema: Any, form: Mapping[str, Any], followed: set[int]) -> Iterator[dict[str, Any]]:
     if not isinstance(schema, dict):
         return
-    for keyword in _SCHEMA_KEYWORDS:
-        if isinstance(schema.get(keyword), dict):
-            yield schema[keyword]
-    for keyword in _SCHEMA_LIST_KEYWORDS:
-        for item in schema.get(keyword) or () if isinstance(schema.get(keyword), list) else ():
-            if isinstance(item, dict):
-                yield item
-    for keyword in _SCHEMA_MAP_KEYWORDS:
-        if isinstance(schema.get(keyword), dict):
-            yield from (value for value in schema[keyword].values() if isinstance(value, dict))
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen_refs:
-        seen_refs.add(ref)
-        target = _pointer(form, ref)
-        if isinstance(target, dict):
+    yield from (child for child in child_schemas(schema) if isinstance(child, dict))
+    for target in local_targets(form, schema):
+        if isinstance(target, dict) and id(target) not in followed:
+            followed.add(id(target))
             yield target
-
-
-def _pointer(form: Mapping[str, Any], ref: str) -> Any:
-    node: Any = form
-    for part in ref[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 __all__ = ["CATEGORY_KEY", "differs_inside", "nested_categories"]

@@ -460,6 +460,24 @@ def _resolve(schema: object, fragment: str) -> tuple[Pointer, object] | None:
     return tuple(pointer), node
 
 
+def child_schemas(node: dict[str, Any]) -> Iterator[object]:
+    """The schemas written directly inside ``node`` (its keywords' values), as the checks here
+    walk a form."""
+    return (child for _pointer, child in _subschemas(node, ()))
+
+
+def local_targets(schema: object, node: dict[str, Any]) -> Iterator[object]:
+    """The parts of the form ``schema`` that ``node``'s references (``$ref``, ``$dynamicRef``)
+    name, read as validation reads them (a percent-encoded JSON pointer); a reference that is
+    not local, or names nothing, is none (``schema_problems`` refuses it)."""
+    for keyword in _REFERENCES:
+        ref = node.get(keyword)
+        if isinstance(ref, str) and _reference_problem(ref) is None:
+            target = _resolve(schema, unquote(ref[1:]))
+            if target is not None:
+                yield target[1]
+
+
 def _reference_problem(ref: str) -> tuple[str, str, str] | None:
     """(code, what, why) when a reference is not a local JSON pointer."""
     if not ref.startswith("#"):

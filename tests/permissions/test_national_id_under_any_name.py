@@ -105,3 +105,26 @@ def test_the_task_that_needs_identity_in_full_sees_it_and_its_read_is_logged(age
     # Another agency's participant, on the case: masked.
     other = _client(staff["nav"]).get(reverse("api-case", args=[case.pk]))
     assert other.json()["data"]["identity"]["values"]["barnets_fodselsnr"] == CHILD_MASKED
+
+
+def test_an_earlier_value_that_is_a_national_id_is_masked_as_the_value_is(agencies, staff):
+    """The health service recorded the child's number; a later step of NAV wrote another over
+    it. The case answer shows the health service its earlier value beside the case's
+    (``case_data_for(show_earlier=)``): it came after the masking, and the number it had
+    recorded was shown in full to each of its members, on no task that needs it."""
+    case, _task = _case(agencies, staff, _forms())
+    other_child = "17912099997"
+    case.data = {**case.data, "barnets_fodselsnr": other_child}
+    case.data_sources = {**case.data_sources, "barnets_fodselsnr": agencies["nav"].pk}
+    case.data_common = {**(case.data_common or {}), "barnets_fodselsnr": [CHILD, agencies["health"].pk]}
+    case.save()
+
+    answer = _client(staff["health"]).get(reverse("api-case", args=[case.pk]))
+    assert answer.status_code == 200
+    identity = answer.json()["data"]["identity"]
+    assert identity["values"]["barnets_fodselsnr"] == "179120*****"
+    assert identity["earlier"] == {"barnets_fodselsnr": CHILD_MASKED}
+    browser = Client()
+    browser.force_login(staff["health"])
+    page = browser.get(reverse("case", args=[case.pk])).content.decode()
+    assert CHILD not in page and CHILD_MASKED in page

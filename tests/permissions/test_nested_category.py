@@ -109,3 +109,41 @@ def test_a_version_deployed_before_shows_such_a_field_to_its_writer_and_the_coor
     assert "summary" not in answer.json()["data"]["coordination"]["values"]
     for reader in (health, coordinator):  # its writer, and the coordinator (restricted)
         assert _case_data(reader, case).json()["data"]["restricted"]["values"]["summary"] == summary
+
+
+@pytest.mark.django_db
+def test_a_form_refused_for_its_fan_out_is_not_walked_field_by_field_for_categories():
+    """A form whose fields each refer to one large definition is refused (``ref-fanout``). The
+    category check walked each field's referred definition again, field by field: a 350 kB
+    form kept the deploy (and the editor's check) busy for 14 s of CPU before it said no."""
+    from tests.timing import cpu_time
+
+    form = copy.deepcopy(FORMS[FORM])
+    form["$defs"] = {"big": {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(9990)}}}
+    for i in range(1000):
+        form["properties"][f"part{i}"] = {"$ref": "#/$defs/big", "x-category": "coordination"}
+    with cpu_time() as used, pytest.raises(InvalidModel) as refused:
+        deploy_definition(actor=None, bpmn_xml=care_notice_model(), forms={**FORMS, FORM: form}, check_permission=False)
+    assert "ref-fanout" in {issue.code for issue in refused.value.issues}
+    assert used.seconds < 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("keyword", "ref"),
+    [
+        ("$ref", "#/%24defs/diagnosis_part"),
+        ("$dynamicRef", "#/$defs/diagnosis_part"),
+        ("$ref", "#/$defs/diagnosis%5Fpart"),
+    ],
+)
+def test_a_category_behind_a_reference_written_otherwise_is_refused_too(keyword, ref):
+    """The form's checks read a reference as JSON Schema does (percent-encoded, or a
+    ``$dynamicRef``); the category check followed only ``$ref`` written plainly, so the health
+    part behind ``#/%24defs/...`` was deployed and shown as the field's coordination."""
+    forms = _with_summary("health", by_ref=True)
+    summary = forms[FORM]["properties"]["summary"]
+    summary["properties"]["diagnosis"] = {keyword: ref}
+    with pytest.raises(InvalidModel) as refused:
+        deploy_definition(actor=None, bpmn_xml=care_notice_model(), forms=forms, check_permission=False)
+    assert "nested-category" in {issue.code for issue in refused.value.issues}

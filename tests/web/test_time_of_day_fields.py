@@ -226,3 +226,16 @@ def test_a_date_time_is_shown_in_words_in_oslo_s_time_not_as_its_rfc3339_text():
         assert schema_forms.display_value("2027-07-10T10:00:00.5+02:00") == "10. juli 2027 10:00"
         assert schema_forms.display_value("2027-02-30T09:00:00Z") == "2027-02-30T09:00:00Z"  # no such day: as it is
         assert schema_forms.display_value("2027-01-10T09:00:00") == "2027-01-10T09:00:00"  # no offset: no moment
+
+
+def test_a_text_shaped_as_a_date_time_at_the_edge_of_the_calendar_is_shown_as_written(visit):
+    """A note typed as "9999-12-31T23:59:59-05:00" names a moment after the year 9999 in Oslo's
+    time: the case page showed a 500 to everyone who reads the case, not the text."""
+    worker, task = visit
+    edge = "9999-12-31T23:59:59-05:00"
+    services.complete_task(actor=worker, task_id=task.pk, data={"note": edge})
+    page = web(worker).get(reverse("case", args=[task.case_id]), HTTP_ACCEPT_LANGUAGE="nb")
+    assert page.status_code == 200
+    assert edge in page.content.decode()
+    with translation.override("nb"):
+        assert schema_forms.display_value("0001-01-01T00:00:00+05:00") == "0001-01-01T00:00:00+05:00"

@@ -140,7 +140,8 @@ class FormChecks(LintState):
                 problems.append(("invalid-form", invalid))
             else:
                 # Remote or recursive $ref, patterns RE2 cannot run: what would attack the server.
-                problems += [(problem.code, problem.describe(), problem.place()) for problem in schema_problems(schema)]
+                attacks = [(problem.code, problem.describe(), problem.place()) for problem in schema_problems(schema)]
+                problems += attacks
                 properties = schema.get("properties")
                 if schema.get("type") != "object" or not isinstance(properties, dict):
                     problems.append(("invalid-form", 'must be a schema with "type": "object" and "properties"'))
@@ -166,7 +167,8 @@ class FormChecks(LintState):
                         problems += _share_problems(prop_name, prop)
                         problems += _date_range_problems(prop_name, prop)
                         problems += _time_format_problems(prop_name, prop)
-                        problems += _nested_category_problems(prop_name, prop, schema)
+                        if not attacks:  # each field's references followed: only where their fan-out is bounded
+                            problems += _nested_category_problems(prop_name, prop, schema)
                         if not isinstance(prop, dict) or "x-category" not in prop:
                             continue  # no category: the field is restricted
                         category = prop["x-category"]

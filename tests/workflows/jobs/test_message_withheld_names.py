@@ -105,6 +105,11 @@ def test_a_field_present_on_one_branch_only_is_not_named_to_whom_it_is_masked(ag
         'else {"applicant_id": applicant_id}'
     )
     waiting = _delivered(agencies, staff, payload)
+    # the field the branch gave was left out and is named in the event (the model names it)
+    # Not in the event at all (the readers' filter below never had it to leave out): a field
+    # the expression gives on one branch only is no name the model gives the payload for sure.
+    stored = Event.objects.get(case=waiting, kind=EventKind.MESSAGE_RECEIVED).detail
+    assert "psychosis_plan" not in stored["withheld"] and "psychosis_plan" not in stored["fields"]
 
     _text, nav_detail = _timeline(staff["nav"], waiting)
     assert "psychosis_plan" not in nav_detail["withheld"]
