@@ -10,6 +10,7 @@ from rest_framework.settings import api_settings
 
 from api.exceptions import answer_text, answers_in_english, coded
 from api.field_errors import recode
+from bpmn.registry import runtime_for
 from core import public_ids
 from core.national_id import shown_masked
 from insight.privacy import SMALL
@@ -315,7 +316,9 @@ class ProcessDefinitionDetailSerializer(ProcessDefinitionSerializer):
     messages = serializers.SerializerMethodField()
 
     def field_categories(self, definition) -> dict[str, str]:
-        return (definition.metadata or {}).get("fields", {})
+        # As the engine decides them (``runtime_for``): a version deployed before the deploy
+        # refused a category inside a field shows that field as restricted, not as its top says.
+        return runtime_for(definition).fields
 
     def get_messages(self, definition) -> list[str]:
         return list((definition.metadata or {}).get("messages", []))
