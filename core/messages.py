@@ -57,6 +57,12 @@ MESSAGES: dict[str, str] = {
     "retention.not_request": gettext_noop("only an erasure on request is reviewed"),
     "retention.reviewed": gettext_noop("this erasure has been reviewed already"),
     "retention.unknown_field": gettext_noop("the case has no such value"),
+    "safety.invalid": gettext_noop("the request has errors"),
+    "safety.no_warning": gettext_noop("the case has no such safety warning"),
+    "safety.confirm_forbidden": gettext_noop(
+        "only the agency that recorded the safety warning and the coordinator of the case may confirm it"
+    ),
+    "safety.case_closed": gettext_noop("the case is closed: its safety warnings are no longer confirmed"),
     "retention.no_earlier_value": gettext_noop("no earlier value of this field was recorded in the case"),
     "retention.same_value": gettext_noop("the new value is the same as the old one"),
     "retention.wrong_type": gettext_noop("the new value must be of the same type as the old one"),
