@@ -437,7 +437,9 @@ def _lapse_applied(access, case, view: CategoryView, decisions: list, fields: Fi
     lapsed, valid = warning_dates(case, fields, view.values.keys(), at)
     if not lapsed and not valid:
         return view, decisions
-    values, kept, confirmable = {}, {}, set()
+    values: dict = {}
+    kept: dict[str | None, rules.Decision] = {}
+    confirmable: set[str] = set()
     for name, value in view.values.items():
         decision = rules.decide_lapsed_warning(access, case, sources.get(name))
         if decision and (name in lapsed or name in valid):
