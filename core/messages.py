@@ -568,6 +568,14 @@ MESSAGES: dict[str, str] = {
         "category justice; only the release date and the housing conditions of parole may be shared so, "
         "other data goes to another agency with the person's consent or a legal basis"
     ),
+    "model.invalid-valid-days.value": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” an x-valid-days that is not a whole "
+        "number of days from 1 to 3660; give the number of days its safety warning is shown"
+    ),
+    "model.invalid-valid-days.category": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” x-valid-days, but it is not of the "
+        "category safety; only a safety warning lapses"
+    ),
     "model.invalid-outcome-role": gettext_noop(
         "the form “%(form)s” of “%(element)s” marks its outcome fields wrongly: give each field one "
         'x-outcome role, each role to one field, and mark a text field as "kind"'

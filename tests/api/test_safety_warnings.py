@@ -252,3 +252,24 @@ def test_a_follow_on_carries_a_warning_in_force_with_the_time_it_was_recorded(wa
     assert new_case.data["trussel_tidligere"] == WARNING
     # Carried, it is the same warning: it does not start a new year in the next case.
     assert new_case.data_recorded_at["trussel_tidligere"] == recorded
+
+
+def test_a_form_s_x_valid_days_sets_the_field_s_own_time_in_force(people, agencies):
+    from bpmn.services import deploy_definition
+
+    forms = {**FORMS, "warn.schema.json": {"type": "object", "properties": {"trussel": {**SAFETY, "x-valid-days": 30}}}}
+    deploy_definition(actor=None, bpmn_xml=_model("Proc_warn_30"), forms=forms, check_permission=False)
+    case = services.start_case(
+        actor=people["coordinator"],
+        process_key="Proc_warn_30",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
+    )
+    task = Task.objects.get(case=case, element_id="T_warn")
+    services.complete_task(actor=people["recorder"], task_id=task.pk, data={"trussel": WARNING})
+    forty_days_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=40)
+    _recorded_long_ago(case, forty_days_ago.isoformat())  # within SAFETY_WARNING_DAYS, past the form's 30
+
+    shown = _safety(api(people["other"]), case)
+    assert shown["values"] == {}
+    assert list(shown["lapsed"]) == ["trussel"]
