@@ -273,3 +273,14 @@ def test_a_form_s_x_valid_days_sets_the_field_s_own_time_in_force(people, agenci
     shown = _safety(api(people["other"]), case)
     assert shown["values"] == {}
     assert list(shown["lapsed"]) == ["trussel"]
+
+
+def test_a_year_and_a_day_after_it_was_recorded_the_other_participant_no_longer_reads_it(warned, people, monkeypatch):
+    """The time the step wrote, read a year and a day later (the clock moved, nothing else)."""
+    from django.utils import timezone
+
+    later = timezone.now() + datetime.timedelta(days=366)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    assert WARNING not in str(_safety(api(people["other"]), warned))
+    assert _safety(api(people["recorder"]), warned)["values"] == {"trussel": WARNING}
