@@ -195,7 +195,8 @@ class NoteCorrect(APIView):
         request=NoteCorrectionInput,
         responses={200: NoteSerializer, **_errors(400, 401, 403, 404, 409, 413)},
         tags=["notes"],
-        summary="Correct your own note; the old text stays in its history",
+        summary="Correct your own note (or, as its agency's lead or coordinator, one whose author left); "
+        "the old text stays in its history",
     )
     def post(self, request, pk, note_pk):
         data = _input(NoteCorrectionInput, request)
@@ -211,7 +212,8 @@ class NoteWithdraw(APIView):
         request=NoteWithdrawalInput,
         responses={200: NoteSerializer, **_errors(400, 401, 403, 404, 409)},
         tags=["notes"],
-        summary="Withdraw your own note; its text stays in its history",
+        summary="Withdraw your own note (or, as its agency's lead or coordinator, one whose author left); "
+        "its text stays in its history",
     )
     def post(self, request, pk, note_pk):
         data = _input(NoteWithdrawalInput, request)
@@ -290,7 +292,8 @@ class AttachmentWithdraw(APIView):
         request=None,
         responses={200: AttachmentSerializer, **_errors(401, 403, 404, 409)},
         tags=["attachments"],
-        summary="Withdraw your own attachment: its file is deleted, its record stays",
+        summary="Withdraw your own attachment (or, as its agency's lead or coordinator, one whose uploader left): "
+        "its file is deleted, its record stays",
     )
     def post(self, request, pk, attachment_pk):
         attachment = services.withdraw_attachment(actor=request.user, case=pk, attachment_id=attachment_pk)

@@ -17,7 +17,7 @@ from permissions import rules
 from permissions.models import CATEGORIES, AgencyKind
 from workflows import selectors
 from workflows.models import ProcessInstance
-from workflows.services import external_tasks, versions
+from workflows.services import consents, external_tasks, versions
 
 OPAQUE_ID = (
     "opaque: a number that names this {kind} and nothing else. Not in order, not counting; "
@@ -195,6 +195,18 @@ class CompleteInput(InputSerializer):
     data = serializers.DictField(required=False, default=dict, help_text="the values of the task's form fields")
 
 
+class ExpiryField(serializers.DateTimeField):
+    """A consent's expiry: a date-time as ever; one after the year 9999 (which no date reads)
+    is too late, as the service says of one after its last day (``consents.LAST_EXPIRY_DAY``)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and consents.after_year_9999(value):
+            raise serializers.ValidationError(
+                coded("field.date_too_late", maximum=consents.LAST_EXPIRY_DAY.isoformat()), code="field.date_too_late"
+            )
+        return super().to_internal_value(value)
+
+
 class ConsentInput(InputSerializer):
     agency = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="the receiving agency (or give agency_kind)"
@@ -207,7 +219,9 @@ class ConsentInput(InputSerializer):
     legal_basis = serializers.IntegerField(
         min_value=1, help_text="the id of the provision it rests on (GET /api/v1/legal-bases/): consent or law"
     )
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = ExpiryField(
+        required=False, allow_null=True, help_text="when it expires: from now to 2199-12-31 (Oslo time) at the latest"
+    )
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
@@ -913,7 +927,13 @@ class IncidentListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         rows = list(data.all() if hasattr(data, "all") else data)
         selectors.read_literals_ever(rows)
-        return super().to_representation(rows)
+        # The moments' writer with the time zone read once for the page (as
+        # ``TaskSerializer._page``): three moments a row each read it again.
+        self.child.__dict__["_page_moment"] = _moment_writer()
+        try:
+            return super().to_representation(rows)
+        finally:
+            del self.child.__dict__["_page_moment"]
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -959,11 +979,16 @@ class IncidentSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DateTimeField())
     def get_last_occurred_at(self, incident) -> str:
-        return _MOMENT.to_representation(incident.last_occurred_at or incident.created_at)
+        return self._moment()(incident.last_occurred_at or incident.created_at)
+
+    def _moment(self):
+        """The moments' writer: the page's (``IncidentListSerializer``), else one for this row."""
+        return self.__dict__.get("_page_moment") or _moment_writer()
 
     def to_representation(self, incident) -> dict:
         # The fields above, written out (``tests/api/test_list_rows.py`` compares with DRF's).
         resolved_at = incident.resolved_at
+        moment = self._moment()
         return {
             "id": incident.pk,
             "case": _case_ref(incident.case) if incident.case_id is not None else None,
@@ -972,10 +997,10 @@ class IncidentSerializer(serializers.Serializer):
             "error": self.get_error(incident),
             "attempts": incident.attempts,
             "occurrences": incident.occurrences,
-            "last_occurred_at": self.get_last_occurred_at(incident),
+            "last_occurred_at": moment(incident.last_occurred_at or incident.created_at),
             "job": self.get_job(incident),
-            "created_at": _MOMENT.to_representation(incident.created_at),
-            "resolved_at": None if resolved_at is None else _MOMENT.to_representation(resolved_at),
+            "created_at": moment(incident.created_at),
+            "resolved_at": None if resolved_at is None else moment(resolved_at),
             "resolved_by": self.get_resolved_by(incident),
         }
 

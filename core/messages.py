@@ -589,6 +589,14 @@ MESSAGES: dict[str, str] = {
         "is not an ISO date such as 1900-01-01, or a formatMinimum after its formatMaximum; write the first and "
         "the last date the field accepts, or leave them out for 1900-01-01 to 2199-12-31"
     ),
+    "model.invalid-field-format.type": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” the format of a date or time but "
+        'not the type "string", so the format is ignored; write "type": "string" for a date or time field'
+    ),
+    "model.invalid-field-format.spelling": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” a format that is spelled wrongly, "
+        'so the field would take any text; write "date", "date-time" or "time"'
+    ),
     "model.invalid-field-schema": gettext_noop(
         "the form “%(form)s” of “%(element)s” gives the field “%(field)s” the schema true or false, not an "
         'object with the field\'s type; write the field as an object such as {"type": "string"}, or remove it'
@@ -780,6 +788,7 @@ MESSAGES: dict[str, str] = {
     "field.expected_datetime": gettext_noop("expected an ISO 8601 date-time"),
     "field.needs_timezone": gettext_noop("give a time zone (e.g. +01:00)"),
     "field.must_be_future": gettext_noop("must be in the future"),
+    "field.date_too_late": gettext_noop("must be a date no later than %(maximum)s"),
     "field.expected_iso_datetime": gettext_noop("expected an ISO 8601 date and time"),
     "field.bpmn_text": gettext_noop("give the BPMN XML as text"),
     "field.not_utf8": gettext_noop("the file is not valid UTF-8"),
@@ -889,6 +898,7 @@ MESSAGES: dict[str, str] = {
     "input.yes_no": gettext_noop("choose yes or no"),
     "input.whole_number": gettext_noop("enter a whole number"),
     "input.number": gettext_noop("enter a number"),
+    "input.time": gettext_noop("enter a time of day, such as 09:00"),
     # --- why a job failed (workflows.jobs): stored as a code with its params on the job and
     # its incident (``Message``), shown in the reader's language. ``detail`` is what another
     # system or the engine said (an HTTP library's, a script's error): quoted as it is.
@@ -1136,6 +1146,20 @@ MESSAGES: dict[str, str] = {
     ),
     "note.change_forbidden": gettext_noop("only the one who wrote the note corrects or withdraws it"),
     "attachment.withdraw_forbidden": gettext_noop("only the one who added the attachment withdraws it"),
+    "note.author_still_acts": gettext_noop(
+        "the one who wrote the note still works the case for your agency: only they correct or withdraw it"
+    ),
+    "note.author_left": gettext_noop(
+        "the one who wrote the note no longer works the case for your agency: only the agency's lead or "
+        "coordinator corrects or withdraws it"
+    ),
+    "attachment.uploader_still_acts": gettext_noop(
+        "the one who added the attachment still works the case for your agency: only they withdraw it"
+    ),
+    "attachment.uploader_left": gettext_noop(
+        "the one who added the attachment no longer works the case for your agency: only the agency's lead "
+        "or coordinator withdraws it"
+    ),
     "note.erased": gettext_noop("the note's text was deleted with the case's data"),
     "note.case_closed": gettext_noop("the case is closed: notes and attachments can no longer be added"),
     "note.add_forbidden": gettext_noop("you may not write notes or add attachments in this case"),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -476,6 +476,7 @@ def case_data_for(
     also_log=(),
     hidden: Collection[str] = (),
     show_earlier: bool = False,
+    log_into: list[Callable[[], list[AccessLog]]] | None = None,
 ) -> dict[str, CategoryView]:
     """``case.data`` grouped by category, each value shown or masked for ``user``.
 
@@ -503,6 +504,11 @@ def case_data_for(
     ``show_earlier``: each category's ``earlier`` holds the values the reader's own agency recorded
     (``Case.data_common``) that a step on a branch they see (not in ``hidden``: the caller
     gives the reader's ``PathView.fields``) wrote over, their read logged as their own data.
+
+    ``log_into``: nothing is inserted; a function that makes this read's access-log rows (with
+    ``also_log``'s) is appended to it, for the caller to insert them (``prepared.insert_rows``)
+    once it knows these views are its answer (an opened task whose path view hides nothing:
+    ``workflows.selectors._opened_case_data``), and not to make them when they are not.
     """
     access = rules.case_access(user, case)
     data = case.data or {}
@@ -555,14 +561,22 @@ def case_data_for(
         views[category] = view
         if log and (view.values or view.earlier):
             logged += [
-                _log_row(user, case, d, category, action, now)
+                (d, category)
                 for d in decisions
                 if category not in UNLOGGED_CATEGORIES or (d.basis or "").startswith("task:")
             ]
-    if also_log:
-        said = {_said(row) for row in also_log}
-        logged = [*also_log, *(row for row in logged if _said(row) not in said)]
-    insert_rows(logged)
+
+    def rows() -> list[AccessLog]:
+        made = [_log_row(user, case, d, category, action, now) for d, category in logged]
+        if also_log:
+            said = {_said(row) for row in also_log}
+            made = [*also_log, *(row for row in made if _said(row) not in said)]
+        return made
+
+    if log_into is not None:
+        log_into.append(rows)
+    else:
+        insert_rows(rows())
     return views
 
 

@@ -2530,6 +2530,58 @@ def can_withdraw_attachment(user, attachment) -> bool:
     )
 
 
+# Who answers for what a departed writer of the agency wrote: the roles that already act over
+# colleagues' work in the agency (``can_assign_task``: the lead, or the coordinator). An
+# access administrator sees no case data; another agency's people never change its records.
+AGENCY_STEWARD_ROLES = (Role.LEAD, Role.COORDINATOR)
+
+
+def answers_for_agency(user, case, agency_id: int) -> bool:
+    """``user`` is a lead or coordinator of ``agency_id``, which takes part in ``case`` and
+    holds its grant (read with ``case_access``: no query of its own)."""
+    return _has_role_in_case(user, case, AGENCY_STEWARD_ROLES, agency_id)
+
+
+def writers_still_acting(pairs) -> set[tuple[int, int]]:
+    """Of ``pairs`` ((writer's user id, agency id): a note's author or an attachment's
+    uploader, and the agency it was written for), those whose writer can still act for that
+    agency: an active account with a case role (member, lead, coordinator) there. The agency's
+    own standing in the case is the caller's to check (``answers_for_agency``: the same
+    agency's). One query, none for no pairs."""
+    wanted = {(user_id, agency_id) for user_id, agency_id in pairs if user_id is not None}
+    if not wanted:
+        return set()
+    rows = Membership.objects.filter(
+        user_id__in=sorted({user_id for user_id, _agency in wanted}),
+        agency_id__in=sorted({agency_id for _user, agency_id in wanted}),
+        role__in=CASE_ROLES,
+        user__is_active=True,
+    ).values_list("user_id", "agency_id")
+    return {pair for pair in rows if pair in wanted}
+
+
+def may_change_for_agency(
+    user, case, *, agency_id: int, writer_id: int | None, writer_acts: bool | None = None
+) -> bool:
+    """Correct or withdraw a note, or withdraw an attachment, that someone else wrote for
+    ``agency_id``: only a lead or coordinator of that agency in the case
+    (``answers_for_agency``), and only once its writer can no longer act for it there (left
+    the agency, lost their case role, account deactivated or deleted). The agency remains
+    controller of what its employee recorded, and the person's right to rectification (GDPR
+    art. 16) must reach someone. While the writer can still act, only the writer may:
+    authorship accountability. A note says what its writer observed and judged, under their
+    name; a colleague, even their lead, who rewrites it puts words in the writer's mouth, and
+    the writer is there to correct it themselves. ``writer_acts``: already read
+    (``writers_still_acting``), else read here (one query)."""
+    if writer_id is not None and writer_id == getattr(user, "pk", None):
+        return False  # their own: the writer's path (``can_change_note``), not the agency's
+    if not answers_for_agency(user, case, agency_id):
+        return False
+    if writer_acts is None:
+        writer_acts = bool(writers_still_acting([(writer_id, agency_id)]))
+    return not writer_acts
+
+
 __all__ = [
     "ALL_CATEGORIES",
     "CaseAccess",
@@ -2541,6 +2593,7 @@ __all__ = [
     "agency_ids_with_role",
     "agency_keeps_case",
     "agency_works_case",
+    "answers_for_agency",
     "assignable_kinds",
     "break_glass_categories",
     "can_add_attachment",
@@ -2586,6 +2639,7 @@ __all__ = [
     "is_recipient",
     "listed_cases",
     "listed_task_rows",
+    "may_change_for_agency",
     "may_give_admin_powers",
     "may_manage_user",
     "may_record_sharing",
@@ -2604,4 +2658,5 @@ __all__ = [
     "visible_cases",
     "walks_participations",
     "works_cases",
+    "writers_still_acting",
 ]

@@ -49,6 +49,7 @@ from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
 from workflows.models import CaseStatus, EventKind
+from workflows.services.consents import expiry_days
 from workflows.services.follow_on import follow_on_processes
 
 # Service field names -> the names of the start-case form's inputs.
@@ -503,7 +504,9 @@ def _consent_form(user, case, participants, values=None, errors=None) -> dict | 
     bases = list(selectors.legal_bases_for(user))
     mine = rules.case_access(user, case).agency_ids
     default_basis = next((b.pk for b in bases if b.is_consent), "")
+    first_day, last_day = expiry_days()
     return {
+        "expiry_days": (first_day.isoformat(), last_day.isoformat()),
         "recipients": [p for p in participants if p.agency_id not in mine],
         "categories": [
             (c, rules.CATEGORY_LABELS[c]) for c in rules.consentable_categories(selectors.case_field_rules(case))
@@ -526,6 +529,11 @@ def _events_section(request, case, participants) -> dict:
     for event in events:
         if event.kind == EventKind.AGENCY_WITHDRAWN:  # its reason only to the coordinating agency
             event.detail = selectors.event_detail_for(event, user)
+        elif (event.detail or {}).get(selectors.ON_BEHALF_KEY):
+            # A note or file changed by its agency's lead or coordinator, its writer gone: who,
+            # and that it was on the agency's behalf, only to whom the lists name its writer.
+            event.detail = selectors.event_detail_for(event, user)
+            event.on_behalf_by = event.actor if selectors.event_actor_for(event, user) else None
     return {
         "rows": [(event, event.get_kind_display()) for event in events],
         "older": older,
@@ -770,13 +778,13 @@ def person_access_report(request, pk):
 
 
 def _expiry(text: str):
+    """The consent form's expiry day (the service says when on it a consent expires)."""
     if not text:
         return None
     try:
-        day = datetime.date.fromisoformat(text)
+        return datetime.date.fromisoformat(text)
     except ValueError:
         return text  # the service reports it
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59)))
 
 
 @require_POST

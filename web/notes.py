@@ -23,6 +23,7 @@ from permissions import rules
 from web.pages import error_text, errors_by_field, field_errors, ui_view
 from workflows import note_selectors, selectors, services, uploads
 from workflows.models import CaseStatus
+from workflows.notes import NoteRevision
 
 CASE_PAGE_NOTES = 10  # the newest notes on the case page; the notes page has them all
 NOTES_PER_PAGE = 25
@@ -65,14 +66,23 @@ def notes_section(
     form = note_selectors.note_form_for(actor=user, case=case)
     categories = _category_choices(form)
     first = form.agencies[0].pk if form.agencies else None
+    # What a writer who left the agency wrote, changed by its lead or coordinator (the service
+    # decides again: ``services.notes.change_standing``).
+    notes_for_agency, attachments_for_agency = note_selectors.changeable_for_agency(
+        user, case, [v.item for v in notes], [v.item for v in attachments]
+    )
     return {
         "case": case,
         "page": page,
         "notes": notes,
         "attachments": attachments,
         "more_notes": paginator.count - len(notes) if per_page == CASE_PAGE_NOTES else 0,
-        "changeable": {v.item.pk for v in notes if rules.can_change_note(user, v.item)},
-        "withdrawable": {v.item.pk for v in attachments if rules.can_withdraw_attachment(user, v.item)},
+        "changeable": {v.item.pk for v in notes if rules.can_change_note(user, v.item)} | notes_for_agency,
+        "withdrawable": {v.item.pk for v in attachments if rules.can_withdraw_attachment(user, v.item)}
+        | attachments_for_agency,
+        "notes_for_agency": notes_for_agency,
+        "attachments_for_agency": attachments_for_agency,
+        "withdrawn_for_agency": {v.item.pk for v in notes if _withdrawn_by_other(v.item)},
         "form": form,
         "agencies": form.agencies,
         "categories": categories,
@@ -88,6 +98,15 @@ def notes_section(
         "upload_errors": errors_by_field(upload_errors),
         "max_megabytes": uploads.megabytes(settings.ATTACHMENT_MAX_BYTES),
     }
+
+
+def _withdrawn_by_other(note) -> bool:
+    """A withdrawn note whose withdrawal (its prefetched revisions) was made by someone else
+    than its author: its agency's lead or coordinator, the author gone."""
+    if not note.is_withdrawn:
+        return False
+    withdrawal = next((r for r in note.revisions.all() if r.change == NoteRevision.Change.WITHDRAWN), None)
+    return withdrawal is not None and withdrawal.replaced_by_id != note.author_id
 
 
 def _notes_page(request, pk, *, status=200, **section):

@@ -9,6 +9,7 @@ their params (``core.messages``), never by their English text.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 
@@ -120,10 +121,16 @@ def form_choice_labels(case) -> dict[str, dict[str, str]]:
 
 
 def data_sections(
-    case_data: dict, titles: dict[str, str], labels: dict | None = None, *, case_pk: int | None = None
+    case_data: dict,
+    titles: dict[str, str],
+    labels: dict | None = None,
+    day: datetime.date | None = None,
+    *,
+    case_pk: int | None = None,
 ) -> list[dict]:
     """The policy's category views, ready to show: titles and readable values (a choice by
-    its label where the form gives one). ``case_pk``: the case page, whose safety warnings the
+    its label where the form gives one, a time of day in Oslo's time read for ``day``:
+    ``schema_forms.display_value``). ``case_pk``: the case page, whose safety warnings the
     agency that recorded each and the coordinator confirm again or remove there."""
     labels = labels or {}
     sections = []
@@ -138,7 +145,7 @@ def data_sections(
                     (
                         titles.get(name, form_labels.option_label(name)),
                         schema_forms.display_value(
-                            labels.get(name, {}).get(value, value) if isinstance(value, str) else value
+                            labels.get(name, {}).get(value, value) if isinstance(value, str) else value, day
                         ),
                     )
                     for name, value in view.values.items()
@@ -146,7 +153,7 @@ def data_sections(
                 # Values the reader's agency recorded before a step on a branch it sees wrote
                 # over them (``policy.case_data_for(show_earlier=)``): theirs to correct.
                 "earlier": [
-                    (titles.get(name, form_labels.option_label(name)), schema_forms.display_value(value))
+                    (titles.get(name, form_labels.option_label(name)), schema_forms.display_value(value, day))
                     for name, value in view.earlier.items()
                 ],
                 # Safety warnings (``policy.warning_dates``): each lapsed one, its value shown

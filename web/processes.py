@@ -98,6 +98,8 @@ EDITOR_STRINGS = (
     gettext_noop("text"),
     gettext_noop("long text"),
     gettext_noop("date"),
+    gettext_noop("time of day"),
+    gettext_noop("date and time"),
     gettext_noop("whole number"),
     gettext_noop("number"),
     gettext_noop("yes/no"),

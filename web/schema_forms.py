@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy
 
 from bpmn.form_labels import option_label
 from core.errors import field_error
-from web.templatetags.ui import day
+from web.templatetags.ui import day as date_text
 from workflows.forms import date_bounds
 
 YES, NO = "true", "false"
@@ -29,7 +29,7 @@ TEXTAREA_FROM = 300  # strings allowed to be longer than this get a text area
 class Field:
     name: str
     label: str
-    widget: str  # text, textarea, select, yesno, checkbox, date, datetime, integer, number
+    widget: str  # text, textarea, select, yesno, checkbox, date, datetime, time, integer, number
     required: bool
     category: str
     value: str = ""
@@ -67,6 +67,8 @@ def _widget(prop: dict, required: bool) -> str:
         return "date"
     if prop.get("format") == "date-time":
         return "datetime"
+    if prop.get("format") == "time":
+        return "time"
     if (prop.get("maxLength") or 0) > TEXTAREA_FROM:
         return "textarea"
     return "text"
@@ -127,9 +129,87 @@ def _from_local_input(text: str) -> str:
         return text
 
 
-def fields_for(schema: dict | None, values: dict | None = None, errors: list[dict] | None = None) -> list[Field]:
+# --- times of day ------------------------------------------------------------------------------
+# A form's ``time`` is RFC 3339's full-time (``09:00:00+01:00``: jsonschema checks it so, and
+# the API takes nothing else), a caseworker's a wall-clock time in Oslo (``09:00``, what a
+# ``time`` input sends). Which offset Oslo has depends on the day (+01:00 in winter, +02:00 in
+# summer): the task page sends a time with the offset of the day the task is done, in Oslo
+# (``timezone.localdate``: not the server's UTC date, which is the day before from midnight to
+# 01:00 or 02:00). A stored time with one of Oslo's own offsets is shown as the wall-clock time
+# it was written as (``09:00:00+01:00`` stays 09:00 in June: a meeting at nine is at nine the
+# whole year); one with another offset (``08:00:00Z`` from an API client) is shown in Oslo's time
+# on the day it is read for (the task's day, else today).
+
+RFC3339_TIME = re.compile(r"\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})")
+LOCAL_TIME = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
+
+
+def _zone_offsets(year: int) -> set[timedelta]:
+    """The offsets the local time zone has in ``year`` (Oslo's: +01:00 and +02:00)."""
+    zone = timezone.get_current_timezone()
+    return {offset for month in (1, 7) if (offset := datetime(year, month, 1, 12, tzinfo=zone).utcoffset()) is not None}
+
+
+def local_clock(text: str, day: date | None = None) -> time | None:
+    """The local wall-clock time (naive) an RFC 3339 time names, read for ``day`` (today in
+    Oslo when not given); None for a text that is no such time."""
+    if not isinstance(text, str) or not RFC3339_TIME.fullmatch(text):
+        return None
+    try:
+        moment = time.fromisoformat(text.upper())
+    except ValueError:  # 25:00:00Z, 09:61:00+01:00, an offset of 24 hours or more
+        return None
+    day = day or timezone.localdate()
+    if moment.utcoffset() in _zone_offsets(day.year):
+        return moment.replace(tzinfo=None)
+    try:
+        local = timezone.localtime(datetime.combine(day, moment))
+    except OverflowError:  # the first or last hours of the years 1-9999
+        return None
+    return local.time().replace(tzinfo=None)
+
+
+def _offset_text(offset: timedelta) -> str:
+    sign, minutes = ("-", -offset) if offset < timedelta(0) else ("+", offset)
+    hours, rest = divmod(int(minutes.total_seconds()) // 60, 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
+
+
+def time_with_offset(text: str, day: date | None = None) -> str | None:
+    """A ``time`` input's local ``HH:MM`` (or ``HH:MM:SS``) as an RFC 3339 time with the
+    offset Oslo has at that time on ``day`` (today in Oslo when not given): ``09:00`` on
+    2027-03-27 is ``09:00:00+01:00``, on 2027-03-28 (summer time from 02:00) ``09:00:00+02:00``.
+    A time that is RFC 3339 already keeps its own offset; None for a text that is no time."""
+    if RFC3339_TIME.fullmatch(text):
+        return text if local_clock(text, day) is not None else None
+    if not LOCAL_TIME.fullmatch(text):
+        return None
+    try:
+        clock = time.fromisoformat(text)
+    except ValueError:  # 24:00, 09:60
+        return None
+    # At a time the clocks skip (02:30 on the last Sunday of March) the offset before the
+    # change; at one they pass twice (02:30 on the last Sunday of October) the first.
+    offset = datetime.combine(day or timezone.localdate(), clock, tzinfo=timezone.get_current_timezone()).utcoffset()
+    assert offset is not None
+    return clock.isoformat(timespec="seconds" if not clock.microsecond else "microseconds") + _offset_text(offset)
+
+
+def _local_time_input(text: str, day: date | None) -> str:
+    """A stored time as a ``time`` input shows it: Oslo's wall-clock time to the minute (to the
+    second where it has seconds); a text that is no RFC 3339 time as it is."""
+    clock = local_clock(text, day)
+    if clock is None:
+        return text
+    return clock.isoformat(timespec="seconds" if clock.second else "minutes")
+
+
+def fields_for(
+    schema: dict | None, values: dict | None = None, errors: list[dict] | None = None, day: date | None = None
+) -> list[Field]:
     """One ``Field`` per schema property, in schema order, with values and errors (whose
-    messages are in the user's language already: ``web.pages.field_errors``)."""
+    messages are in the user's language already: ``web.pages.field_errors``). A stored time is
+    shown in Oslo's time of ``day`` (the task's day; today when not given)."""
     if not schema:
         return []
     values = values or {}
@@ -155,7 +235,7 @@ def fields_for(schema: dict | None, values: dict | None = None, errors: list[dic
                 widget=widget,
                 required=name in required,
                 category=prop.get("x-category", "restricted"),
-                value=_local_input(value) if widget == "datetime" and value else value,
+                value=_shown_in_input(widget, value, day),
                 options=[(str(v), labels.get(str(v)) or option_label(v)) for v in prop.get("enum") or []],
                 errors=by_field.pop(name, []),
                 max_length=prop.get("maxLength"),
@@ -168,14 +248,23 @@ def fields_for(schema: dict | None, values: dict | None = None, errors: list[dic
     return fields
 
 
+def _shown_in_input(widget: str, value: str, day: date | None) -> str:
+    if value and widget == "datetime":
+        return _local_input(value)
+    if value and widget == "time":
+        return _local_time_input(value, day)
+    return value
+
+
 def form_level_errors(errors: list[dict] | None, fields: list[Field]) -> list[str]:
     """Errors that name no field of the form (shown above it)."""
     names = {f.name for f in fields}
     return [str(e.get("message")) for e in errors or [] if str(e.get("field", "")).split(".")[0] not in names]
 
 
-def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
-    """(data for the service, conversion errors, raw values to show again)."""
+def data_from_post(schema: dict | None, post, day: date | None = None) -> tuple[dict, list[dict], dict]:
+    """(data for the service, conversion errors, raw values to show again). A time is sent
+    with Oslo's offset on ``day``, the day the form is sent for (today in Oslo when not given)."""
     data: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     raw: dict[str, str] = {}
@@ -210,6 +299,12 @@ def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
                 errors.append(field_error(name, "input.number"))
         elif widget == "datetime":
             data[name] = _from_local_input(text)
+        elif widget == "time":
+            sent = time_with_offset(text, day)
+            if sent is None:
+                errors.append(field_error(name, "input.time"))
+            else:
+                data[name] = sent
         else:
             data[name] = text
     return data, errors, raw
@@ -218,15 +313,37 @@ def data_from_post(schema: dict | None, post) -> tuple[dict, list[dict], dict]:
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def display_value(value) -> str:
+def display_value(value, day: date | None = None) -> str:
+    """A value of the case's data as people read it; a time of day (RFC 3339, as forms keep it)
+    in Oslo's time, "09:00" (``local_clock``: read for ``day``, else today)."""
     if isinstance(value, bool):
         return str(gettext_lazy("Yes") if value else gettext_lazy("No"))
     if value is None:
         return "\u2013"
     if isinstance(value, list | tuple):
-        return ", ".join(display_value(v) for v in value)
+        return ", ".join(display_value(v, day) for v in value)
+    if isinstance(value, str) and (clock := local_clock(value, day)) is not None:
+        return formats.time_format(clock, "TIME_FORMAT")
     if isinstance(value, str) and "_" in value and " " not in value:
         return option_label(value)
     if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        return day(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere
+        return date_text(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere
+    if isinstance(value, str) and (moment := _moment(value)) is not None:
+        # A date-time field's RFC 3339 text ("2027-01-10T08:00:00Z") in Oslo's time, as the
+        # page's other times: "10. januar 2027 kl. 09:00".
+        return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
     return str(value)
+
+
+ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _moment(text: str) -> datetime | None:
+    """``text`` as the moment it names, when it is a date-time with an offset (RFC 3339, as the
+    forms' ``date-time`` format keeps it); else None (a text without an offset names no moment)."""
+    if not ISO_DATE_TIME.fullmatch(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:  # "2027-02-30T09:00Z": shaped like one, no such day
+        return None

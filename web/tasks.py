@@ -8,6 +8,8 @@ Thin like the API views: every read is a selector (which writes the access log t
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -204,19 +206,27 @@ def _inbox_rows(tasks, now, user) -> list[dict]:
 # --- task page ----------------------------------------------------------------------------
 
 
+def task_day(task) -> datetime.date:
+    """The day in Oslo a task's times of day are read for: the day it was completed, else today
+    (it is done today). Not the server's UTC date: from midnight to 01:00 or 02:00 in Oslo that
+    is the day before, on the last Sunday of March a day of another offset."""
+    return timezone.localdate(task.completed_at) if task.completed_at else timezone.localdate()
+
+
 def _task_page(request, task_id, *, values=None, errors=None, status=200):
     user = request.user
     view = selectors.task_view_for(user, task_id)
     task = view.task
     errors = field_errors(errors)
-    fields = schema_forms.fields_for(view.form_schema, values if values is not None else {}, errors)
+    day = task_day(task)
+    fields = schema_forms.fields_for(view.form_schema, values if values is not None else {}, errors, day)
     return render(
         request,
         "tasks/detail.html",
         {
             "task": task,
             "person": view.person,
-            "sections": data_sections(view.case_data, form_titles(task.case), form_choice_labels(task.case)),
+            "sections": data_sections(view.case_data, form_titles(task.case), form_choice_labels(task.case), day),
             "form_schema": view.form_schema,
             "fields": fields,
             "form_errors": schema_forms.form_level_errors(errors, fields),
@@ -241,7 +251,8 @@ def task_detail(request, pk):
 def _complete(request, pk):
     task = selectors.task_for(request.user, pk)
     schema, validator = selectors.task_runtime(task).form_for(task.element_id)
-    data, conversion_errors, raw = schema_forms.data_from_post(schema, request.POST)
+    # a time of day is sent with Oslo's offset on the task's day: today, the day it is done
+    data, conversion_errors, raw = schema_forms.data_from_post(schema, request.POST, task_day(task))
     if conversion_errors:
         bad = {e["field"] for e in conversion_errors}
         others = [e for e in form_errors(schema, validator, data) if e["field"] not in bad]

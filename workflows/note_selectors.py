@@ -101,6 +101,42 @@ def _gone(attachment: Attachment) -> NotFound:
     return NotFound("attachment.not_found")
 
 
+def _writer(item) -> int | None:
+    return item.author_id if isinstance(item, Note) else item.uploaded_by_id
+
+
+def changeable_for_agency(actor, case, notes, attachments) -> tuple[set[int], set[int]]:
+    """Of ``notes`` and ``attachments`` (of ``case``), the ids of those ``actor`` may change
+    on behalf of the agency that wrote them: a lead or coordinator of it, once the writer
+    (author or uploader) can no longer act for it (``rules.may_change_for_agency``); neither
+    withdrawn nor erased. One query for both, none when ``actor`` leads or coordinates no
+    agency that wrote one of them (most readers: the page reads nothing more)."""
+    led = [
+        item
+        for item in (*notes, *attachments)
+        if not item.is_withdrawn
+        and not item.is_erased
+        and _writer(item) != actor.pk
+        and rules.answers_for_agency(actor, case, item.agency_id)
+    ]
+    acting = rules.writers_still_acting([(_writer(item), item.agency_id) for item in led])
+    changeable = [
+        item
+        for item in led
+        if rules.may_change_for_agency(
+            actor,
+            case,
+            agency_id=item.agency_id,
+            writer_id=_writer(item),
+            writer_acts=(_writer(item), item.agency_id) in acting,
+        )
+    ]
+    return (
+        {item.pk for item in changeable if isinstance(item, Note)},
+        {item.pk for item in changeable if isinstance(item, Attachment)},
+    )
+
+
 @dataclass(frozen=True)
 class NoteForm:
     """What a user may choose when writing a note or attaching a file in a case."""

@@ -41,6 +41,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "invalid-expression": (),
         "invalid-form": (),
         "invalid-field-schema": (),
+        "invalid-field-format": ("type", "spelling"),
         "invalid-inherit": (),
         "invalid-lane-map": (),
         "invalid-outcome-role": (),

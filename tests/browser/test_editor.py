@@ -452,3 +452,79 @@ def test_ada_maps_a_camunda_model_without_lanes_in_the_sidebar_and_deploys_the_m
 
 def tasks_user(version):
     return version.metadata["user_tasks"]["Task_approve"].get("assignee_user")
+
+
+def test_an_admin_adds_a_time_of_day_field_and_the_task_page_asks_for_a_time(as_user, live_server, shipped, agencies):
+    """The form editor offers a time of day ("klokkeslett") and a date and time beside the date:
+    the admin picks it from the field's type, the preview draws the task page's own time input,
+    the deployed form keeps ``"format": "time"``, and the task asks for a time. Until 2026-12-07
+    the editor had no such type: "Tidspunkt for hjemmebesøk" had to be written as JSON by hand."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from permissions.models import Membership, Role
+    from tests.browser.conftest import PASSWORD, axe_violations
+    from tests.workflows.helpers import PERSON, PRISON_PARTICIPANTS
+    from workflows import services
+    from workflows.models import Task
+
+    admin = get_user_model().objects.create_user("tidsredaktor", password=PASSWORD, first_name="Tora")
+    Membership.objects.create(user=admin, agency=agencies["housing"], role=Role.PROCESS_ADMIN)
+    Membership.objects.create(user=admin, agency=agencies["prison"], role=Role.MEMBER)
+    page = as_user("tidsredaktor")
+    errors = _errors(page)
+    page.goto(f"{live_server.url}/processes/{PRISON}/edit/")
+    page.locator("#editor[data-ready=true]").wait_for()
+    _show_region(page, 150, 0, 1400, 700)
+    page.mouse.click(*_element_center(page, "Task_intake_interview"))
+    page.locator("#bb-edit-form").click()
+    page.locator("#form-editor-card").wait_for()
+
+    type_labels = page.locator("#form-editor tbody tr:first-child select[id$=-type] option").all_inner_texts()
+    assert "klokkeslett" in type_labels and "dato og klokkeslett" in type_labels
+    page.locator("#ff-add").click()
+    new = page.locator("#form-editor tbody tr:last-child").get_attribute("data-field")
+    page.locator(f"#ff-{new}-name").fill("home_visit_at")
+    page.locator(f"#ff-{new}-name").press("Tab")
+    page.locator("#ff-home_visit_at-title").fill("Tidspunkt for hjemmebesøk")
+    page.locator("#ff-home_visit_at-title").press("Tab")
+    page.locator("#ff-home_visit_at-type").select_option(label="klokkeslett")
+    page.locator("#ff-home_visit_at-category").select_option("coordination")
+    page.locator("#ff-add").click()
+    new = page.locator("#form-editor tbody tr:last-child").get_attribute("data-field")
+    page.locator(f"#ff-{new}-name").fill("meeting_at")
+    page.locator(f"#ff-{new}-name").press("Tab")
+    page.locator("#ff-meeting_at-type").select_option(label="dato og klokkeslett")
+    # The preview is the task page's own form: a time input and a date-and-time input.
+    page.locator('#form-preview input#field-home_visit_at[type="time"]').wait_for()
+    page.locator('#form-preview input#field-meeting_at[type="datetime-local"]').wait_for()
+    assert "Tidspunkt for hjemmebesøk" in page.locator("#form-preview").inner_text()
+    # The table is drawn again from the schema: each field's type is read back from its format.
+    assert page.locator("#ff-home_visit_at-type").input_value() == "time"
+    assert page.locator("#ff-meeting_at-type").input_value() == "datetime"
+    assert axe_violations(page) == []
+
+    page.locator("#validate").click()
+    page.locator(".editor-result.ok[data-outcome=valid]").wait_for()
+    page.locator("#deploy").click()
+    page.locator(".editor-result.ok[data-outcome=deployed]", has_text=f"{PRISON} v2").wait_for()
+    assert not errors
+    form = ProcessDefinition.objects.get(key=PRISON, version=2).forms["prison_intake_interview.schema.json"]
+    assert form["properties"]["home_visit_at"] == {
+        "type": "string",
+        "format": "time",
+        "title": "Tidspunkt for hjemmebesøk",
+        "x-category": "coordination",
+    }
+    assert form["properties"]["meeting_at"] == {"type": "string", "format": "date-time", "title": _nb("New field")}
+
+    case = services.start_case(
+        actor=admin,
+        process_key=PRISON,
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in PRISON_PARTICIPANTS},
+    )
+    task = Task.objects.get(case=case, element_id="Task_intake_interview")
+    page.goto(live_server.url + reverse("task", kwargs={"pk": task.pk}))
+    page.locator('input#field-home_visit_at[type="time"]').wait_for()
+    page.locator('input#field-meeting_at[type="datetime-local"]').wait_for()

@@ -302,3 +302,37 @@ def pdf_in(body: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(body)) as package:
         (name,) = [name for name in package.namelist() if name.endswith(PDF_NAME)]
         return package.read(name)
+
+
+def test_a_note_whose_writer_left_is_corrected_after_close_by_the_agencys_lead_and_goes_to_the_archive_again(
+    folder, agencies, people, closing
+):
+    """The housing coordinator who wrote the note has left the agency when the error is found,
+    after the close: the agency's lead corrects it on the agency's behalf, on the author's
+    terms, and the archive gets the case file again, as for the author (until 2026-12-07 only
+    the author could correct a note, so this one could never be)."""
+    case = close(closing)
+    first = export_done(people, case)
+    lead = member(agencies, "housing", Role.LEAD, "boligleder-etter-avslutning")
+    refused = correct(lead, case, case.housing_note, "Søkt om kommunal bolig i Sarpsborg")
+    assert (refused.status_code, refused.json()["code"]) == (403, "note.author_still_acts")
+    Membership.objects.filter(user=people["coordinator"]).delete()
+
+    answer = correct(lead, case, case.housing_note, "Søkt om kommunal bolig i Sarpsborg")
+    assert answer.status_code == 200, answer.content
+    (again,) = ArchiveExport.objects.filter(case=case, replaces=first)
+    assert unmet_archive_duty(case)
+    event = Event.objects.filter(case=case, kind=EventKind.NOTE_CORRECTED).get()
+    assert event.actor == lead
+    assert event.detail == {
+        "note": case.housing_note["id"],
+        "category": "housing",
+        "after_close": True,
+        "new_case_file": True,
+        "on_behalf_of_agency": True,
+    }
+    assert handlers.run_one("w1") == 1
+    assert "Notat rettet" in case_file_text(folder, again)
+    assert not unmet_archive_duty(case)
+    row = AccessLog.objects.get(case=case, item=f"archive-export:{again.pk}")
+    assert (row.user, row.agency_id, row.role) == (lead, agencies["housing"].pk, Role.LEAD)

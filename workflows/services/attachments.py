@@ -26,7 +26,13 @@ from workflows.attachment_storage import discard, storage
 from workflows.models import Event, EventKind
 from workflows.notes import Attachment
 from workflows.services.notes import (
+    FOR_AGENCY,
+    NOT_THEIRS,
+    WRITER_ACTS,
+    WRITER_LEFT,
+    change_standing,
     closed_case_changing,
+    for_agency_detail,
     hold_case_for_writer,
     lock_item,
     require_open,
@@ -130,13 +136,21 @@ def _check_room(case, agency, size: int) -> None:
 
 def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
     """Withdraw the actor's own attachment (a wrong file): its bytes are deleted, its row
-    and timeline event stay. Twice is a Conflict."""
+    and timeline event stay. Twice is a Conflict. A lead or coordinator of its agency withdraws
+    it once who added it can no longer act for the agency in the case (``change_standing``)."""
     case = selectors.case_for(actor, case)
     attachment = Attachment.objects.select_related("case").filter(case=case, pk=lookup_id(attachment_id)).first()
     if attachment is None:
         raise NotFound("attachment.not_found")
-    if not rules.can_withdraw_attachment(actor, attachment):
+    own = rules.can_withdraw_attachment(actor, attachment)
+    standing = change_standing(actor, attachment, attachment.uploaded_by_id, own=own)
+    if standing == WRITER_ACTS:
+        raise Forbidden("attachment.uploader_still_acts")
+    if standing == WRITER_LEFT:
+        raise Forbidden("attachment.uploader_left")
+    if standing == NOT_THEIRS:
         raise Forbidden("attachment.withdraw_forbidden")
+    on_behalf = standing == FOR_AGENCY
     with transaction.atomic():
         locked = lock_item(Attachment, attachment)
         still_writes(locked)
@@ -149,7 +163,7 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
         locked.withdrawn_at, locked.withdrawn_by, locked.stored_as = timezone.now(), actor, ""
         locked.save(update_fields=["withdrawn_at", "withdrawn_by", "stored_as"])
         discard(name, case_id=locked.case_id)
-        _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor, **closed)
+        _event(locked, EventKind.ATTACHMENT_WITHDRAWN, actor, **closed, **for_agency_detail(on_behalf))
         notes_policy.log_write(
             actor, case, category=locked.category, agency_id=locked.agency_id, item=f"attachment:{locked.pk}"
         )

@@ -11,11 +11,13 @@ The reads (the case's consents, its access log, the person's access report) are 
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from bpmn.engine.date_range import DATE_MAX
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id, parse_id
 from permissions import rules
@@ -70,14 +72,45 @@ def _valid_text(value, name, limit, errors, *, required) -> str:
     return value.strip()
 
 
+# A consent given until a day applies through that day in Oslo: it expires at the day's end
+# (``end_of_day``), so the first day it can be given until is today and the last the last day
+# case work can have (``date_range.DATE_MAX``: a typo's year 20250 or 2999 is refused, as a
+# form's date is). The form's date input offers only these (``expiry_days``).
+LAST_EXPIRY_DAY = DATE_MAX
+_PAST_YEAR_9999 = re.compile(r"\s*\d{5,}-\d{2}-\d{2}(?:[Tt ].*)?", re.DOTALL)
+
+
+def after_year_9999(text: str) -> bool:
+    """Whether ``text`` is a date (or date-time) after the year 9999, which no date reads: one
+    too late, not one unreadable."""
+    return bool(_PAST_YEAR_9999.fullmatch(text))
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """When a consent given until ``day`` expires: the end of that day in Oslo (its last minute
+    included: "until today" given at 23:59:30 is still in the future)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
+
+
+def expiry_days() -> tuple[datetime.date, datetime.date]:
+    """The first and the last day a consent can be given until (today in Oslo included)."""
+    return timezone.localdate(), LAST_EXPIRY_DAY
+
+
 def _valid_expiry(expires_at, now, errors):
     if expires_at is None:
         return None
+    if isinstance(expires_at, datetime.date) and not isinstance(expires_at, datetime.datetime):
+        expires_at = end_of_day(expires_at)  # the day of the form's date input
     if isinstance(expires_at, str):
         try:
             expires_at = datetime.datetime.fromisoformat(expires_at)
         except ValueError:
-            errors.append(field_error("expires_at", "field.expected_datetime"))
+            # a date after the year 9999 (the date input takes six digits) is too late, not unreadable
+            if after_year_9999(expires_at):
+                errors.append(field_error("expires_at", "field.date_too_late", maximum=LAST_EXPIRY_DAY.isoformat()))
+            else:
+                errors.append(field_error("expires_at", "field.expected_datetime"))
             return None
     if not isinstance(expires_at, datetime.datetime):
         errors.append(field_error("expires_at", "field.expected_datetime"))
@@ -87,6 +120,8 @@ def _valid_expiry(expires_at, now, errors):
         return None
     if expires_at <= now:
         errors.append(field_error("expires_at", "field.must_be_future"))
+    elif expires_at > end_of_day(LAST_EXPIRY_DAY):
+        errors.append(field_error("expires_at", "field.date_too_late", maximum=LAST_EXPIRY_DAY.isoformat()))
     return expires_at
 
 

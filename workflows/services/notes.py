@@ -1,4 +1,5 @@
-"""Notes on a case: add one, correct your own (the old text kept), withdraw your own.
+"""Notes on a case: add one, correct your own (the old text kept), withdraw your own; a lead or
+coordinator of the writing agency does the same for an author who can no longer act for it.
 
 A note is a value of its category written by its agency (``rules.decide_note``): the
 writer's agency is one of theirs that takes part in the case, the category is one that
@@ -156,14 +157,53 @@ def _check_room(case_id: int, agency_id: int, chars: int) -> None:
         raise InvalidInput("note.invalid", errors=[field_error("text", "note.case_chars_full", limit=limit)])
 
 
-def _own_note(actor, case, note_id) -> Note:
+# How ``actor`` stands to a note or an attachment they would change (``change_standing``).
+AS_WRITER, FOR_AGENCY = "writer", "agency"
+NOT_THEIRS, WRITER_ACTS, WRITER_LEFT = "not-theirs", "writer-acts", "writer-left"
+
+
+def change_standing(actor, item, writer_id: int | None, *, own: bool) -> str:
+    """How ``actor`` may change ``item`` (a note or an attachment, read with its case): as its
+    writer (``own``: ``AS_WRITER``), on behalf of the agency that wrote it (``FOR_AGENCY``: a
+    lead or coordinator of that agency once its writer, ``writer_id``, can no longer act for
+    it in the case: ``rules.may_change_for_agency`` says why not before), or not, and why:
+    ``WRITER_ACTS`` (to that agency's lead or coordinator: the writer still acts),
+    ``WRITER_LEFT`` (to a colleague of the writer who is no lead or coordinator), else
+    ``NOT_THEIRS``. Someone of another agency is told only that: whether a writer left an
+    agency is that agency's business."""
+    if own:
+        return AS_WRITER
+    case = item.case
+    if item.agency_id not in rules.case_access(actor, case).agency_ids:
+        return NOT_THEIRS
+    acts = bool(rules.writers_still_acting([(writer_id, item.agency_id)]))
+    if rules.may_change_for_agency(actor, case, agency_id=item.agency_id, writer_id=writer_id, writer_acts=acts):
+        return FOR_AGENCY
+    if not acts:
+        return WRITER_LEFT
+    return WRITER_ACTS if rules.answers_for_agency(actor, case, item.agency_id) else NOT_THEIRS
+
+
+def _changeable_note(actor, case, note_id) -> tuple[Note, bool]:
+    """The note and whether ``actor`` changes it on behalf of its agency (its author gone)."""
     case = selectors.case_for(actor, case)
     note = Note.objects.select_related("case", "agency").filter(case=case, pk=lookup_id(note_id)).first()
     if note is None:
         raise NotFound("note.not_found")
-    if not rules.can_change_note(actor, note):
+    standing = change_standing(actor, note, note.author_id, own=rules.can_change_note(actor, note))
+    if standing == WRITER_ACTS:
+        raise Forbidden("note.author_still_acts")
+    if standing == WRITER_LEFT:
+        raise Forbidden("note.author_left")
+    if standing == NOT_THEIRS:
         raise Forbidden("note.change_forbidden")
-    return note
+    return note, standing == FOR_AGENCY
+
+
+def for_agency_detail(on_behalf: bool) -> dict:
+    """What a change's event says of who made it: the actor is the event's own; a change by
+    the agency's lead or coordinator for a writer who left says so."""
+    return {"on_behalf_of_agency": True} if on_behalf else {}
 
 
 def still_writes(item) -> None:
@@ -223,8 +263,10 @@ def _keep(note: Note, actor, now, change) -> None:
 def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
     """Replace the text (and, if given, the category) of the actor's own note. ``version`` is
     the version the actor corrects: of two corrections at once exactly one wins, the other
-    gets a Conflict. The old text stays in the note's history."""
-    note = _own_note(actor, case, note_id)
+    gets a Conflict. The old text stays in the note's history. A lead or coordinator of the
+    note's agency corrects it, on the same terms, once its author can no longer act for the
+    agency in the case (``change_standing``); the event says it was on the agency's behalf."""
+    note, on_behalf = _changeable_note(actor, case, note_id)
     errors: list = []
     text = _valid_text(text, errors)
     if parse_id(version) is None:
@@ -252,7 +294,7 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
         locked.version += 1
         locked.save(update_fields=["text", "category", "corrected_at", "version"])
         moved = {"from_category": earlier} if earlier != category else {}
-        _event(locked, EventKind.NOTE_CORRECTED, actor, **moved, **closed)
+        _event(locked, EventKind.NOTE_CORRECTED, actor, **moved, **closed, **for_agency_detail(on_behalf))
         notes_policy.log_write(
             actor, locked.case, category=category, agency_id=locked.agency_id, item=f"note:{locked.pk}"
         )
@@ -261,8 +303,9 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
 
 def withdraw_note(*, actor, case, note_id, version=None) -> Note:
     """Withdraw the actor's own note: nobody reads it in the list any more; its text is kept
-    in the history, for those who could read it. Twice is a Conflict."""
-    note = _own_note(actor, case, note_id)
+    in the history, for those who could read it. Twice is a Conflict. As for a correction, a
+    lead or coordinator of its agency withdraws it once its author can no longer act there."""
+    note, on_behalf = _changeable_note(actor, case, note_id)
     with transaction.atomic():
         locked = _locked(note, version)
         closed = closed_case_changing(locked.case, actor, agency_id=locked.agency_id, categories=None)
@@ -271,7 +314,7 @@ def withdraw_note(*, actor, case, note_id, version=None) -> Note:
         locked.text, locked.withdrawn_at = "", now
         locked.version += 1
         locked.save(update_fields=["text", "withdrawn_at", "version"])
-        _event(locked, EventKind.NOTE_WITHDRAWN, actor, **closed)
+        _event(locked, EventKind.NOTE_WITHDRAWN, actor, **closed, **for_agency_detail(on_behalf))
         notes_policy.log_write(
             actor, locked.case, category=locked.category, agency_id=locked.agency_id, item=f"note:{locked.pk}"
         )

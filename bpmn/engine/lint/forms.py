@@ -72,6 +72,41 @@ def _meta_schema_error(schema: Any) -> str | None:
     return None
 
 
+# The formats of a date, a date and time and a time of day: the task page draws each as its own
+# input (``web.schema_forms``), and the form checks the value. On a field that is no text, or
+# spelled otherwise ("datetime", "Time"), jsonschema ignores a format: the field would be a plain
+# text field taking anything, unnoticed.
+TIME_FORMATS = ("date", "date-time", "time")
+
+
+def _squeezed(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _time_format_problems(name: str, prop: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A date, date-time or time format on a text field, spelled as JSON Schema spells it."""
+    form_format = prop.get("format")
+    if not isinstance(form_format, str):
+        return []
+    if form_format in TIME_FORMATS:
+        kinds = prop.get("type", "string")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        if "string" in kinds:
+            return []
+        reason = (
+            f"gives the field '{name}' the format {form_format!r} but not the type \"string\"; a date or "
+            'time is text: write "type": "string" (jsonschema ignores a format on other types)'
+        )
+        return [("invalid-field-format", reason, {"field": name, "variant": "type"})]
+    if _squeezed(form_format) in {_squeezed(f) for f in TIME_FORMATS}:
+        reason = (
+            f"gives the field '{name}' the format {form_format!r}, which jsonschema does not know (it would "
+            'be a plain text field); write "date", "date-time" or "time"'
+        )
+        return [("invalid-field-format", reason, {"field": name, "variant": "spelling"})]
+    return []
+
+
 def _date_range_problems(name: str, prop: dict[str, Any]) -> list[tuple[Any, ...]]:
     """A field's own date range (``date_range``) must be ISO dates, the minimum not after the
     maximum: at run time a bound that is none falls back to the default range unnoticed."""
@@ -135,6 +170,7 @@ class FormChecks(LintState):
                         problems += _share_problems(prop_name, prop)
                         problems += _valid_days_problems(prop_name, prop)
                         problems += _date_range_problems(prop_name, prop)
+                        problems += _time_format_problems(prop_name, prop)
                         problems += _nested_category_problems(prop_name, prop, schema)
                         if not isinstance(prop, dict) or "x-category" not in prop:
                             continue  # no category: the field is restricted

@@ -6,23 +6,30 @@
   const B = (window.Brobygger = window.Brobygger || {});
   const el = B.el; // sidebar.js, loaded first
   const TYPES = [
-    ["text", "text"], ["longtext", "long text"], ["date", "date"], ["integer", "whole number"],
-    ["number", "number"], ["boolean", "yes/no"], ["choice", "choice"],
+    ["text", "text"], ["longtext", "long text"], ["date", "date"], ["time", "time of day"],
+    ["datetime", "date and time"], ["integer", "whole number"], ["number", "number"], ["boolean", "yes/no"],
+    ["choice", "choice"],
   ];
+  // The JSON Schema format of each kind of text field the task page draws as its own input
+  // (web/schema_forms.py): a date picker, a time of day (sent with Oslo's offset), a date and time.
+  const FORMATS = { date: "date", time: "time", datetime: "date-time" };
 
   function typeOf(prop) {
     if (Array.isArray(prop.enum)) { return "choice"; }
     const type = Array.isArray(prop.type) ? prop.type.find((t) => t !== "null") : prop.type;
     if (type === "boolean" || type === "integer" || type === "number") { return type; }
-    if (prop.format === "date") { return "date"; }
+    const kind = Object.keys(FORMATS).find((k) => FORMATS[k] === prop.format);
+    if (kind) { return kind; }
     return (prop.maxLength || 0) > 300 ? "longtext" : "text";
   }
 
   function withType(prop, kind, options) {
     const next = Object.assign({}, prop);
     ["enum", "format", "maxLength"].forEach((key) => delete next[key]);
+    // A date range (formatMinimum/formatMaximum) belongs to dates and date-times only.
+    if (kind !== "date" && kind !== "datetime") { ["formatMinimum", "formatMaximum"].forEach((key) => delete next[key]); }
     next.type = { boolean: "boolean", integer: "integer", number: "number" }[kind] || "string";
-    if (kind === "date") { next.format = "date"; }
+    if (FORMATS[kind]) { next.format = FORMATS[kind]; }
     if (kind === "longtext") { next.maxLength = 2000; }
     if (kind === "choice") { next.enum = options.length ? options : ["a", "b"]; }
     return next;
