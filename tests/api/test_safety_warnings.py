@@ -284,3 +284,29 @@ def test_a_year_and_a_day_after_it_was_recorded_the_other_participant_no_longer_
 
     assert WARNING not in str(_safety(api(people["other"]), warned))
     assert _safety(api(people["recorder"]), warned)["values"] == {"trussel": WARNING}
+
+
+def test_the_migration_fills_the_time_from_the_history(warned, people):
+    """``workflows 0066``: a stored case's warning counts from the event of the task that
+    recorded it; a value no event names, recorded by the case's starter, from the start."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("workflows.migrations.0066_case_data_recorded_at")
+    completed = Event.objects.get(case=warned, kind=EventKind.TASK_COMPLETED, task__element_id="T_warn")
+    Case.objects.filter(pk=warned.pk).update(data_recorded_at={})
+
+    migration.fill(apps, None)
+
+    recorded = Case.objects.get(pk=warned.pk).data_recorded_at["trussel"]
+    assert datetime.datetime.fromisoformat(recorded) == completed.created_at
+
+    # Start data: the same warning, as the coordinator's start form gave it (no event names it).
+    Case.objects.filter(pk=warned.pk).update(
+        data_recorded_at={}, data_sources={**warned.data_sources, "trussel": warned.coordinator_agency_id}
+    )
+    Event.objects.filter(pk=completed.pk).update(detail={"fields": []})
+    migration.fill(apps, None)
+    recorded = Case.objects.get(pk=warned.pk).data_recorded_at["trussel"]
+    assert datetime.datetime.fromisoformat(recorded) == warned.opened_at
