@@ -310,3 +310,31 @@ def test_the_migration_fills_the_time_from_the_history(warned, people):
     migration.fill(apps, None)
     recorded = Case.objects.get(pk=warned.pk).data_recorded_at["trussel"]
     assert datetime.datetime.fromisoformat(recorded) == warned.opened_at
+
+
+def _completion_statements(people, agencies, process_key):
+    from django.db import connection
+
+    case = services.start_case(
+        actor=people["coordinator"],
+        process_key=process_key,
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
+    )
+    task = Task.objects.get(case=case, element_id="T_warn")
+    log = []
+    with connection.execute_wrapper(lambda execute, sql, *args: log.append(sql) or execute(sql, *args)):
+        services.complete_task(actor=people["recorder"], task_id=task.pk, data={"trussel": WARNING})
+    return sum(len(sql.split("; ")) for sql in log), len(log), Case.objects.get(pk=case.pk)
+
+
+def test_recording_the_time_sends_no_statement_more(warned, people, agencies, monkeypatch):
+    """The time goes into the case row's update that writes the field's source: a step that
+    records a warning sends as many statements, in as many round trips, as one that did not
+    record its time."""
+    with_time = _completion_statements(people, agencies, "Proc_warn")
+    assert "trussel" in with_time[2].data_recorded_at
+    monkeypatch.setattr(policy, "recorded_times", lambda *args, **kwargs: {})
+    without = _completion_statements(people, agencies, "Proc_warn")
+    assert without[2].data_recorded_at == {}
+    assert with_time[:2] == without[:2]
