@@ -27,7 +27,11 @@ class CorrectionInput(InputSerializer):
     field = serializers.CharField(
         max_length=200, help_text='a form field of the case, or "person.name" / "person.national_id"'
     )
-    value = serializers.JSONField(help_text="the right value, of the same type as the wrong one")
+    value = serializers.JSONField(
+        allow_null=True,
+        help_text="the right value, of the same type as the wrong one; null removes a safety warning "
+        "(the only value that may be removed so)",
+    )
     reason = serializers.CharField(max_length=services.REASON_MAX_CHARS)
     of = serializers.ChoiceField(
         choices=services.VALUES_OF,

@@ -427,11 +427,36 @@ class CategoryViewSerializer(serializers.Serializer):
         "`POST /api/v1/cases/{id}/corrections/`)",
     )
 
+    lapsed = serializers.DictField(
+        child=serializers.DateField(),
+        required=False,
+        help_text="safety only: field -> the date (Europe/Oslo) its warning lapsed on, SAFETY_WARNING_DAYS (or the "
+        "form's `x-valid-days`) after it was recorded or last confirmed. Its value is in `values` only for the "
+        "agency that recorded it and the case's coordinator, who confirm it again "
+        '(`POST /api/v1/cases/{id}/safety-confirmations/`) or remove it (a correction with `"value": null`); '
+        "the others learn only that a warning lapsed. Present only when one has",
+    )
+    valid_until = serializers.DictField(
+        child=serializers.DateField(),
+        required=False,
+        help_text="safety only: field -> the last date (Europe/Oslo) the warning shown is in force",
+    )
+
     def to_representation(self, instance):
         shown = super().to_representation(instance)
-        if not shown.get("earlier"):
-            shown.pop("earlier", None)
+        for optional in ("earlier", "lapsed", "valid_until"):
+            if not shown.get(optional):
+                shown.pop(optional, None)
         return shown
+
+
+class SafetyConfirmationInput(InputSerializer):
+    field = serializers.CharField(max_length=200, help_text="the safety field whose warning is confirmed again")
+
+
+class SafetyConfirmationSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    valid_until = serializers.DateField(help_text="the last date (Europe/Oslo) the warning is now shown on")
 
 
 class OutcomeValuesSerializer(serializers.Serializer):

@@ -41,6 +41,11 @@ urlpatterns = [
     path("cases/<int:pk>/responsible/", views.CaseResponsible.as_view(), name="api-case-responsible"),
     path("caseload/", views.CaseloadView.as_view(), name="api-caseload"),
     path("cases/<int:pk>/follow-on/", views.CaseFollowOn.as_view(), name="api-case-follow-on"),
+    path(
+        "cases/<int:pk>/safety-confirmations/",
+        views.CaseSafetyConfirmations.as_view(),
+        name="api-case-safety-confirmations",
+    ),
     path("cases/<int:pk>/withdrawals/", views.CaseWithdrawals.as_view(), name="api-case-withdrawals"),
     path("cases/<int:pk>/person/", views.CasePersonPath.as_view(), name="api-case-person"),
     path("cases/<int:pk>/timeline/", views.CaseTimeline.as_view(), name="api-case-timeline"),

@@ -510,6 +510,23 @@ class CaseWithdrawals(APIView):
         return Response(s.WithdrawalSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
+class CaseSafetyConfirmations(APIView):
+    @extend_schema(
+        parameters=[ID],
+        request=s.SafetyConfirmationInput,
+        responses={200: s.SafetyConfirmationSerializer, **_errors(*ACTION)},
+        tags=["cases"],
+        description="The agency that recorded a safety warning, or the case's coordinator, confirms it again: it "
+        "is shown to the participants for SAFETY_WARNING_DAYS (or the form's `x-valid-days`) from now. Recorded "
+        "in the timeline and the access log. 400 naming `field` when the case has no such warning you are told "
+        "of; 403 for other participants; 409 when the case is closed.",
+    )
+    def post(self, request, pk):
+        data = _input(s.SafetyConfirmationInput, request)
+        until = services.confirm_safety_warning(actor=request.user, case=pk, field=data["field"])
+        return Response(s.SafetyConfirmationSerializer({"field": data["field"], "valid_until": until}).data)
+
+
 class CaseFollowOn(APIView):
     @extend_schema(
         parameters=[ID],

@@ -328,6 +328,12 @@ BROBYGGER: dict[str, Any] = {
     "PASSWORD_RESET_WINDOW_MINUTES": env_int("PASSWORD_RESET_WINDOW_MINUTES", 60),
     "PASSWORD_RESET_MAILS_PER_ADDRESS": env_int("PASSWORD_RESET_MAILS_PER_ADDRESS", 3),
     "PASSWORD_RESET_REQUESTS_PER_CLIENT": env_int("PASSWORD_RESET_REQUESTS_PER_CLIENT", 30),
+    # A safety warning (category ``safety``: violence or threats against staff) is shown to
+    # the case's participants this many days after it was recorded or last confirmed, counted
+    # in Oslo calendar days (README "Safety warnings"); a form's ``"x-valid-days"`` on the
+    # field sets its own. Then the others see only that a warning lapsed; the agency that
+    # recorded it and the coordinator still see it, and confirm it again or remove it.
+    "SAFETY_WARNING_DAYS": env_int("SAFETY_WARNING_DAYS", 365),
     # Retention (docs/data-protection.md): the defaults where no retention rule is set.
     # A closed case's data is kept this many years, then erased; the access log describing
     # it is kept this many years more with the person as a pseudonymous key; the fields of
@@ -375,6 +381,8 @@ for _name in (
 ):
     if BROBYGGER[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
+if BROBYGGER["SAFETY_WARNING_DAYS"] < 1:
+    raise ImproperlyConfigured("SAFETY_WARNING_DAYS must be at least 1")
 if BROBYGGER["TIMER_WORKING_HOUR"] != "off":
     try:
         datetime.time.fromisoformat(BROBYGGER["TIMER_WORKING_HOUR"])

@@ -57,6 +57,12 @@ MESSAGES: dict[str, str] = {
     "retention.not_request": gettext_noop("only an erasure on request is reviewed"),
     "retention.reviewed": gettext_noop("this erasure has been reviewed already"),
     "retention.unknown_field": gettext_noop("the case has no such value"),
+    "safety.invalid": gettext_noop("the request has errors"),
+    "safety.no_warning": gettext_noop("the case has no such safety warning"),
+    "safety.confirm_forbidden": gettext_noop(
+        "only the agency that recorded the safety warning and the coordinator of the case may confirm it"
+    ),
+    "safety.case_closed": gettext_noop("the case is closed: its safety warnings are no longer confirmed"),
     "retention.no_earlier_value": gettext_noop("no earlier value of this field was recorded in the case"),
     "retention.same_value": gettext_noop("the new value is the same as the old one"),
     "retention.wrong_type": gettext_noop("the new value must be of the same type as the old one"),
@@ -561,6 +567,14 @@ MESSAGES: dict[str, str] = {
         "the form “%(form)s” of “%(element)s” shares a field with every participant that is not of the "
         "category justice; only the release date and the housing conditions of parole may be shared so, "
         "other data goes to another agency with the person's consent or a legal basis"
+    ),
+    "model.invalid-valid-days.value": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” an x-valid-days that is not a whole "
+        "number of days from 1 to 3660; give the number of days its safety warning is shown"
+    ),
+    "model.invalid-valid-days.category": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” x-valid-days, but it is not of the "
+        "category safety; only a safety warning lapses"
     ),
     "model.invalid-outcome-role": gettext_noop(
         "the form “%(form)s” of “%(element)s” marks its outcome fields wrongly: give each field one "

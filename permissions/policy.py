@@ -26,10 +26,14 @@ basis ``task:<task id>``) although identity reads are otherwise not logged.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 
 from core.national_id import InvalidNationalId, shown_masked, validate_national_id
@@ -59,6 +63,16 @@ class CategoryView:
     # Values the reader's own agency recorded before a step on a branch they see wrote over
     # them (``Case.data_common``): theirs to correct (``retention.services.earlier_value``).
     earlier: dict = field(default_factory=dict)
+    # Safety warnings whose time is out (``lapsed_warnings``): field -> the Oslo date it lapsed
+    # on. Its value is in ``values`` only for the agency that recorded it and the coordinator
+    # (``rules.decide_lapsed_warning``), who confirm it again or remove it; the others learn
+    # only that a warning lapsed, and when.
+    lapsed: dict = field(default_factory=dict)
+    # The safety warnings shown and still in force: field -> the last Oslo date they are shown.
+    valid_until: dict = field(default_factory=dict)
+    # The safety warnings shown that the reader may confirm again or remove (the agency that
+    # recorded each, the coordinator: ``rules.decide_lapsed_warning``).
+    confirmable: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class FieldRules:
     full_identity_tasks: frozenset[str]  # element ids whose form needs identity in full
     shared_fields: frozenset[str] = frozenset()  # "x-share": "participants" in their form
     lane_kinds: frozenset[str] = frozenset()  # agency kinds that work tasks of the process
+    # Safety field -> its form's ``"x-valid-days"`` (else ``SAFETY_WARNING_DAYS``), as pairs.
+    valid_days: tuple[tuple[str, int], ...] = ()
 
     def needs_full_identity(self, task) -> bool:
         return task is not None and task.element_id in self.full_identity_tasks
@@ -100,6 +116,14 @@ def field_rules(metadata: Mapping, forms: Mapping[str, dict]) -> FieldRules:
         and (prop or {}).get("x-category") in SHAREABLE_CATEGORIES
         and fields.get(name) in SHAREABLE_CATEGORIES
     }
+    # A safety field's own time in force (``"x-valid-days"``, checked at deploy): the form of a
+    # task that writes it says how long its warnings hold; the shortest where several say.
+    valid_days: dict[str, int] = {}
+    for schema in forms.values():
+        for name, prop in ((schema or {}).get("properties") or {}).items():
+            days = (prop or {}).get("x-valid-days") if isinstance(prop, dict) else None
+            if fields.get(name) == "safety" and isinstance(days, int) and not isinstance(days, bool) and days > 0:
+                valid_days[name] = min(days, valid_days.get(name, days))
     tasks = (metadata.get("user_tasks") or {}).values()
     lane_kinds = {kind for kind in (metadata.get("lanes") or {}).values() if kind}
     lane_kinds |= {task["agency_kind"] for task in tasks if (task or {}).get("agency_kind")}
@@ -109,6 +133,7 @@ def field_rules(metadata: Mapping, forms: Mapping[str, dict]) -> FieldRules:
         frozenset(full),
         frozenset(shared),
         frozenset(lane_kinds),
+        tuple(sorted(valid_days.items())),
     )
 
 
@@ -332,6 +357,113 @@ def log_message_fields(case, *, message_name: str, item: str, grounds) -> None:
     )
 
 
+# --- safety warnings: minimal, factual, time-limited (domain.md) -----------------------------
+
+SAFETY = "safety"
+
+
+def warning_days(fields: FieldRules, name: str) -> int:
+    """How many days a safety warning in the field ``name`` holds after it was recorded or
+    last confirmed: its form's ``"x-valid-days"``, else ``SAFETY_WARNING_DAYS``."""
+    return dict(fields.valid_days).get(name) or settings.BROBYGGER["SAFETY_WARNING_DAYS"]
+
+
+def _local_date(moment: datetime.datetime) -> datetime.date:
+    """The calendar date of ``moment`` in the municipality's zone (``TIME_ZONE``, Oslo)."""
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def recorded_at(case, name: str) -> datetime.datetime | None:
+    """When the safety value ``name`` of ``case`` was recorded or last confirmed
+    (``Case.data_recorded_at``); a value with no time written (none should be: the migration
+    filled them) counts from the case's start, the earliest it can have been recorded."""
+    text = (getattr(case, "data_recorded_at", None) or {}).get(name)
+    if isinstance(text, str):
+        with contextlib.suppress(ValueError):
+            moment = datetime.datetime.fromisoformat(text)
+            return moment if timezone.is_aware(moment) else moment.replace(tzinfo=datetime.UTC)
+    return case.opened_at
+
+
+def lapses_on(moment: datetime.datetime, days: int) -> datetime.date:
+    """The first Oslo date a warning recorded at ``moment`` is no longer shown on: counted in
+    calendar days where the users live (a warning recorded at 00:30 on 25 October, summer
+    time, lapses at midnight starting the day ``days`` later there, whatever the UTC clock or
+    a change of summer time says)."""
+    return _local_date(moment) + datetime.timedelta(days=days)
+
+
+def warning_dates(case, fields: FieldRules, names, at=None) -> tuple[dict, dict]:
+    """Of the safety fields among ``names`` (fields of ``case``), ``(lapsed, valid_until)``:
+    field -> the date it lapsed on for those out of time at ``at`` (default now), field ->
+    the last date it is shown on for the others. The one place the time limit is decided:
+    every channel that shows, sends or carries case data asks here (through ``case_data_for``
+    or ``lapsed_warnings``). Pure: no queries."""
+    today = _local_date(at or timezone.now())
+    lapsed, valid = {}, {}
+    data = case.data or {}
+    for name in names:
+        if rules.category_of(fields.fields.get(name, RESTRICTED)) != SAFETY or data.get(name) in (None, ""):
+            continue  # no warning (or one removed: corrected to no value)
+        moment = recorded_at(case, name)
+        if moment is None:
+            continue
+        ends = lapses_on(moment, warning_days(fields, name))
+        if today >= ends:
+            lapsed[name] = ends
+        else:
+            valid[name] = ends - datetime.timedelta(days=1)
+    return lapsed, valid
+
+
+def recorded_times(fields: FieldRules, names, at: datetime.datetime | None = None) -> dict[str, str]:
+    """``Case.data_recorded_at`` entries for the safety fields among ``names`` written at ``at``
+    (default now): what a step, a start or a correction merges into the case row with the
+    fields' sources, in the same update."""
+    moment = (at or timezone.now()).astimezone(datetime.UTC).isoformat()
+    return {name: moment for name in names if rules.category_of(fields.fields.get(name, RESTRICTED)) == SAFETY}
+
+
+def lapsed_warnings(case, fields: FieldRules, at=None) -> dict[str, datetime.date]:
+    """The safety warnings of ``case`` out of time at ``at`` (``warning_dates``): field -> the
+    date it lapsed on. Not sent to another case nor carried into a follow-on."""
+    return warning_dates(case, fields, (case.data or {}).keys(), at)[0]
+
+
+def _lapse_applied(access, case, view: CategoryView, decisions: list, fields: FieldRules, sources, at):
+    """The safety ``view`` with the warnings out of time taken out for everyone but the agency
+    that recorded each and the coordinator (``rules.decide_lapsed_warning``), who keep it (read
+    on that ground, logged so); each lapsed one named with the date it lapsed on."""
+    lapsed, valid = warning_dates(case, fields, view.values.keys(), at)
+    if not lapsed and not valid:
+        return view, decisions
+    values: dict = {}
+    kept: dict[str | None, rules.Decision] = {}
+    confirmable: set[str] = set()
+    for name, value in view.values.items():
+        decision = rules.decide_lapsed_warning(access, case, sources.get(name))
+        if decision and (name in lapsed or name in valid):
+            confirmable.add(name)
+        if name not in lapsed:
+            values[name] = value
+        elif decision:
+            values[name] = value
+            kept.setdefault(decision.basis, decision)
+    current = decisions if any(name not in lapsed for name in values) else []
+    shown = CategoryView(
+        view.category,
+        view.visible,
+        values,
+        view.reason,
+        view.basis,
+        view.earlier,
+        lapsed,
+        valid,
+        frozenset(confirmable),
+    )
+    return shown, [*current, *(d for d in kept.values() if all(d.basis != c.basis for c in current))]
+
+
 def case_data_for(
     user,
     case,
@@ -425,6 +557,8 @@ def case_data_for(
             view, reveal = _national_id_as_allowed(user, case, view, fields, task)
             if reveal:
                 decisions.append(reveal)
+        if category == SAFETY and view.values:
+            view, decisions = _lapse_applied(access, case, view, decisions, fields, category_sources, now)
         views[category] = view
         if log and (view.values or view.earlier):
             logged += [
@@ -461,6 +595,8 @@ def sees_field(views: Mapping[str, CategoryView], fields: FieldRules, name: str)
     view = views.get(rules.category_of(fields.fields.get(name, RESTRICTED)))
     if view is None or not view.visible:
         return False
+    if name in view.lapsed:  # a safety warning out of time: only its keepers still see it
+        return name in view.values
     return view.reason is None or name in view.values
 
 
@@ -480,7 +616,17 @@ def _with_earlier(access, case, view: CategoryView, decisions: list, names, hidd
             found[name], read = pair[0], read or decision
     if read is None:
         return view, decisions
-    shown = CategoryView(view.category, view.visible, view.values, view.reason, view.basis, found)
+    shown = CategoryView(
+        view.category,
+        view.visible,
+        view.values,
+        view.reason,
+        view.basis,
+        found,
+        view.lapsed,
+        view.valid_until,
+        view.confirmable,
+    )
     return shown, [*decisions, read] if all(d.basis != read.basis for d in decisions) else decisions
 
 

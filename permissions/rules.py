@@ -1631,6 +1631,10 @@ def can_correct_value(
         return True
     if not any(agency.pk == case.coordinator_agency_id and role == Role.COORDINATOR for agency, role in access.acting):
         return False
+    # A safety warning the coordinator answers for with the agency that recorded it (domain.md:
+    # minimal, factual, time-limited): they confirm it again or remove it when it lapses.
+    if category == "safety":
+        return True
     return category == "identity" or recorded_by is None or recorder_left or (not case_open and in_case_file)
 
 
@@ -2158,6 +2162,27 @@ def decide_value(
         or decide_shared_field(access, field_name, shared_fields)
         or refusal(access, category)
     )
+
+
+def decide_lapsed_warning(access: CaseAccess, case, source_agency_id: int | None) -> Decision:
+    """A safety warning out of time (``policy.warning_dates``): still shown to the agency that
+    recorded it (``own-data``) and to the case's coordinator (a coordinator of its
+    coordinating agency), who answer for it and confirm it again or remove it; every other
+    participant learns only that a warning lapsed (domain.md: minimal, factual,
+    time-limited). Pure: no queries."""
+    own = decide_own_value(access, source_agency_id)
+    if own:
+        return own
+    for agency, role in access.acting if access else ():
+        if agency.pk == case.coordinator_agency_id and role == Role.COORDINATOR:
+            return Decision(True, BASIS_COORDINATOR, agency=agency, role=role)
+    return Decision(False, reason=_("the safety warning has lapsed"))
+
+
+def can_confirm_safety_warning(user, case, source_agency_id: int | None) -> bool:
+    """Confirming a safety warning again (a new time in force): those who still see it when it
+    has lapsed (``decide_lapsed_warning``), whether or not it has."""
+    return bool(decide_lapsed_warning(case_access(user, case), case, source_agency_id))
 
 
 # --- break-glass --------------------------------------------------------------------------

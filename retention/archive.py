@@ -28,7 +28,7 @@ from urllib.request import url2pathname
 import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from lxml import etree
@@ -74,10 +74,14 @@ def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list
     the steps every case passes left it (``Case.data_common``), as to NAV on the case page."""
     categories: dict[str, str] = {}
     forms: dict[str, dict] = {}
+    lapsed: dict = {}
     for definition_id in ProcessInstance.objects.filter(case=case).values_list("definition_id", flat=True):
         runtime = runtime_for(definition_id)
         categories.update(runtime.field_rules.fields)
         forms.update(runtime.forms)
+        # The archive keeps the record as it was (arkivlova): a safety warning out of time stays
+        # in a case file that holds the category, marked as lapsed (``policy.warning_dates``).
+        lapsed.update(policy.lapsed_warnings(case, runtime.field_rules))
     titles, choices = form_labels.field_titles(forms), form_labels.field_choice_labels(forms)
     rows = []
     common = case.data_common or {}
@@ -90,7 +94,13 @@ def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list
         if rules[category].in_case_file:
             title = titles.get(field) or form_labels.option_label(field)
             label = capfirst(str(permission_rules.CATEGORY_LABELS.get(category, category)))
-            rows.append((category, title, label, _as_read(value, choices.get(field, {}))))
+            read = _as_read(value, choices.get(field, {}))
+            if field in lapsed:
+                read = gettext("%(value)s (warning lapsed %(date)s)") % {
+                    "value": read,
+                    "date": formats.date_format(lapsed[field], "j. F Y"),
+                }
+            rows.append((category, title, label, read))
     return rows
 
 

@@ -819,6 +819,10 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
     if field not in data:
         raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
     old = common[field][0] if field in common else data[field]
+    if value is None and (old is None or selectors.case_field_rules(case).fields.get(field) != "safety"):
+        # Only a safety warning is removed so (domain.md: time-limited); any other value is
+        # corrected to the right one.
+        raise _invalid(field_error("value", "field.required"))
     if old is not None and value is not None and _kind(old) != _kind(value):
         raise _invalid(field_error("value", "retention.wrong_type"))
     if value == old:

@@ -121,14 +121,21 @@ def form_choice_labels(case) -> dict[str, dict[str, str]]:
 
 
 def data_sections(
-    case_data: dict, titles: dict[str, str], labels: dict | None = None, day: datetime.date | None = None
+    case_data: dict,
+    titles: dict[str, str],
+    labels: dict | None = None,
+    day: datetime.date | None = None,
+    *,
+    case_pk: int | None = None,
 ) -> list[dict]:
     """The policy's category views, ready to show: titles and readable values (a choice by
     its label where the form gives one, a time of day in Oslo's time read for ``day``:
-    ``schema_forms.display_value``)."""
+    ``schema_forms.display_value``). ``case_pk``: the case page, whose safety warnings the
+    agency that recorded each and the coordinator confirm again or remove there."""
     labels = labels or {}
     sections = []
     for category, view in case_data.items():
+        title_of = functools.partial(_title, titles)
         sections.append(
             {
                 "category": category,
@@ -149,6 +156,20 @@ def data_sections(
                     (titles.get(name, form_labels.option_label(name)), schema_forms.display_value(value, day))
                     for name, value in view.earlier.items()
                 ],
+                # Safety warnings (``policy.warning_dates``): each lapsed one, its value shown
+                # only to those who may confirm or remove it; those in force, until when.
+                "warnings": [
+                    {
+                        "name": name,
+                        "title": title_of(name),
+                        "lapsed_on": view.lapsed.get(name),
+                        "valid_until": view.valid_until.get(name),
+                        "shown": name in view.values,
+                        "confirmable": case_pk is not None and name in view.confirmable,
+                    }
+                    for name in [*view.values, *(n for n in view.lapsed if n not in view.values)]
+                    if name in view.lapsed or name in view.valid_until
+                ],
                 "reason": view.reason,
                 "basis": view.basis,
                 # A form's "consent_..." answer is not a registered consent: the page says so.
@@ -156,6 +177,10 @@ def data_sections(
             }
         )
     return sections
+
+
+def _title(titles: dict[str, str], name: str) -> str:
+    return titles.get(name, form_labels.option_label(name))
 
 
 def diagram_data(case, user, current: str | None = None) -> dict | None:

@@ -45,6 +45,11 @@ class Case(models.Model):
     # a reader from whom the branch is hidden is shown this, as the value the branch wrote
     # tells the branch (``policy.case_data_for(hidden=)``). Absent: no such step wrote it.
     data_common = models.JSONField(default=dict, db_default={}, blank=True)  # rows the bench loader writes by SQL too
+    # Safety field -> when its value was recorded or last confirmed (ISO 8601, UTC): a safety
+    # warning is shown to the other participants for a limited time after it
+    # (``permissions.policy.lapsed_warnings``). Written in the same row update as
+    # ``data_sources``; only for fields of the ``safety`` category.
+    data_recorded_at = models.JSONField(default=dict, db_default={}, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The housing contact who owns the case (a caseload): a member of the case's housing
     # agency, set at start and reassigned by its lead (``services.assign_responsible``).
@@ -338,6 +343,9 @@ class EventKind(models.TextChoices):
     SERVICE_CALLED = "service_called", _("Service task done")
     # The coordinator withdrew an agency from the case (its access ends): names it, with the reason.
     AGENCY_WITHDRAWN = "agency_withdrawn", _("Agency withdrawn from the case")
+    # A safety warning confirmed again by its recording agency or the coordinator: names the
+    # field, never its value.
+    SAFETY_CONFIRMED = "safety_confirmed", _("Safety warning confirmed")
 
 
 class Event(models.Model):

@@ -569,7 +569,7 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_no
         # statement compiled once (``PreparedShapes``) would then send unquoted.
         corrected_field = Cast(KeyTextTransform("field", "detail"), TextField())
         queryset = queryset.alias(corrected_field=corrected_field).exclude(
-            Q(kind=EventKind.VALUE_CORRECTED, corrected_field__in=fields), others
+            Q(kind__in=(EventKind.VALUE_CORRECTED, EventKind.SAFETY_CONFIRMED), corrected_field__in=fields), others
         )
     if masked_notes:
         kinds = Q()
@@ -718,7 +718,7 @@ def event_detail_for(event, user, translate: Callable[[str], str] | None = None)
             return {key: value for key, value in detail.items() if key not in INCIDENT_ERROR_KEYS}
         literals = _timeline_literals(user, event.case_id) if detail.get("error") else []
         return incident_event_detail(detail, translate, literals)
-    if event.kind == EventKind.VALUE_CORRECTED and not _sees_corrected_field(
+    if event.kind in (EventKind.VALUE_CORRECTED, EventKind.SAFETY_CONFIRMED) and not _sees_corrected_field(
         user, event.case_id, detail, event.agency_id
     ):
         # Each agency corrects what it recorded: a value masked for the reader is not named.

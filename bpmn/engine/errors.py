@@ -49,6 +49,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "invalid-ref": (),
         "invalid-script": (),
         "invalid-share": ("value", "category"),
+        "invalid-valid-days": ("value", "category"),
         "invalid-timer": ("several", "value"),
         "message-field-unknown": (),
         "message-sender-unknown": (),

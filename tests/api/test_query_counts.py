@@ -89,6 +89,7 @@ WRITES = {
     "api-incident-retry",
     "api-incident-data",
     "api-case-follow-on",
+    "api-case-safety-confirmations",  # a write: tests/api/test_safety_warnings.py
     "api-case-withdrawals",  # counted in tests/api/test_agency_withdrawal.py (its case's rows)
     "api-case-erasure",
     "api-case-archive-export",

@@ -101,6 +101,8 @@ NOT_PAGES = {
     "case-message": "POST only",
     "case-responsible": "POST only",
     "case-follow-on": "POST only",
+    "case-safety-confirm": "POST only",
+    "case-safety-remove": "POST only",
     "case-withdraw-agency": "POST only",
     "consent-record": "POST only",
     "break-glass-open": "POST only",

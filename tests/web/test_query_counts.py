@@ -78,6 +78,8 @@ PAGES = {
 NOT_COUNTED = {"process-migrate", "insight-export"}
 WRITES = {
     "case-follow-on",
+    "case-safety-confirm",  # a write: tests/api/test_safety_warnings.py
+    "case-safety-remove",  # the correction of a value (retention.services.correct_value)
     "case-withdraw-agency",  # the service is counted in tests/api/test_agency_withdrawal.py
     "task-claim",
     "case-responsible",

@@ -135,6 +135,9 @@ def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, lis
     ]
     consents = rules.active_consents(case)
     sources = message.case.data_sources or {}
+    # A safety warning out of time in the sending case reaches no other case (nor a field
+    # computed from it): it no longer labels the person (``policy.warning_dates``).
+    lapsed = policy.lapsed_warnings(message.case, sender.field_rules)
     admitted, grounds = {}, []
     for name, value in message.payload.items():
         if name in known:
@@ -146,7 +149,8 @@ def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, lis
             # A field a step on a split's branch wrote tells the branch (its value, or that it
             # has one): the split's reads must be seen too (``split_reads_of``).
             names = names | sender.split_reads_of(names)
-            found = rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents)
+            if not names & lapsed.keys():
+                found = rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents)
         if found is not None:
             admitted[name] = value
             grounds += found

@@ -20,7 +20,7 @@ from core import hooks
 from core.errors import Forbidden, InvalidInput, field_error
 from core.ids import lookup_id
 from core.national_id import InvalidNationalId, validate_national_id
-from permissions import rules
+from permissions import policy, rules
 from permissions.grants import grant_case_access, grant_insert_sql
 from permissions.models import Agency, AgencyKind, CaseParticipant
 from permissions.prepared import Prepared, PreparedShapes
@@ -123,6 +123,7 @@ def start_case(
             coordinator_agency=agencies.get(AgencyKind.HOUSING, starter_agency),
             data=start_data,
             data_sources={field: starter_agency.pk for field in start_data},
+            data_recorded_at=policy.recorded_times(runtime.field_rules, start_data),
             # What a step on a branch may write over, as every case has it (``data_common``).
             data_common={
                 field: [value, starter_agency.pk]

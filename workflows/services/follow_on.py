@@ -15,6 +15,7 @@ same transaction). What is not carried is named, never its value.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -105,7 +106,9 @@ def start_follow_on(
         # with its own tasks in every agency's inbox. A closed one may be followed again.
         if Case.objects.filter(follows=source, process_key=definition.key, status=CaseStatus.OPEN).exists():
             raise Conflict("case.follow_on_open", errors=[field_error("process_key", "case.follow_on_open")])
-        carried, withheld, needs_consent, recorded_by = _carry(actor, source, definition, plan, agencies, consented)
+        carried, withheld, needs_consent, recorded_by, carried_from = _carry(
+            actor, source, definition, plan, agencies, consented
+        )
         new_case = start_case(
             actor=actor,
             process_key=definition.key,
@@ -122,8 +125,17 @@ def start_follow_on(
         taking_part = set(new_case.participants.values_list("agency_id", flat=True))
         sources = {target: origin for target, origin in recorded_by.items() if origin in taking_part}
         common = {name: [value, sources.get(name)] for name, (value, _by) in (new_case.data_common or {}).items()}
-        Case.objects.filter(pk=new_case.pk).update(follows=source, data_sources=sources, data_common=common)
+        # A carried safety warning keeps the time it was recorded or confirmed at in the earlier
+        # case: carried, it is the same warning, not a new one (``policy.warning_dates``).
+        recorded = dict(new_case.data_recorded_at or {})
+        for target, name in carried_from.items():
+            if target in recorded and (moment := policy.recorded_at(source, name)) is not None:
+                recorded[target] = moment.astimezone(datetime.UTC).isoformat()
+        Case.objects.filter(pk=new_case.pk).update(
+            follows=source, data_sources=sources, data_common=common, data_recorded_at=recorded
+        )
         new_case.follows, new_case.data_sources, new_case.data_common = source, sources, common
+        new_case.data_recorded_at = recorded
         rules.forget_case_access(new_case)
         for agency, categories in needs_consent.items():
             record_consent(
@@ -166,7 +178,7 @@ def _valid_consent_categories(categories) -> set[str]:
 def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies: dict, consented: set[str]):
     """(values carried, start-form fields withheld, agency -> categories its carrying needs the
     person's consent for now, carried field -> the agency that recorded its value in the
-    earlier case: None when none did)."""
+    earlier case: None when none did, carried field -> the earlier case's field it came from)."""
     source_fields = selectors.case_field_rules(source)
     target_fields = runtime_for(definition).field_rules.fields
     # What the starter sees of the earlier case, read (and logged) as an export: it leaves the case.
@@ -174,6 +186,7 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     hidden = selectors.branch_fields_hidden(actor, source)
     views = policy.case_data_for(actor, source, source_fields, action=AccessAction.EXPORT, hidden=hidden)
     visible = selectors.views_values(views)
+    lapsed = {name for view in views.values() for name in view.lapsed}
     recipients = [a if isinstance(a, Agency) else Agency.objects.filter(pk=a).first() for a in agencies.values()]
     consents = rules.active_consents(source)
     earlier = {p.agency_id for p in selectors.case_participants(source)}
@@ -181,12 +194,18 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
     withheld: list[str] = []
     needs_consent: dict[Agency, set[str]] = {}
     recorded_by: dict[str, int | None] = {}
+    carried_from: dict[str, str] = {}
     earlier_sources = source.data_sources or {}
     common = source.data_common or {}
     source_runtime = selectors.case_runtime(source)
     for target, names in plan.items():
         name = next((n for n in names if visible.get(n) not in (None, "")), None)
         if name is None:
+            continue
+        # A safety warning out of time is not carried: it stops labelling the person in the
+        # earlier case, and would start again in the next one (``policy.warning_dates``).
+        if name in lapsed:
+            withheld.append(target)
             continue
         category = rules.category_of(source_fields.fields.get(name, RESTRICTED))
         if category == RESTRICTED or category != rules.category_of(target_fields.get(target, RESTRICTED)):
@@ -230,6 +249,7 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
             withheld.append(target)
             continue
         carried[target] = visible[name]
+        carried_from[target] = name
         recorded_by[target] = earlier_sources.get(name)
         if name in hidden and name in common and visible[name] == common[name][0]:
             # The value the steps every case passes left (``Case.data_common``), shown for the
@@ -238,7 +258,7 @@ def _carry(actor, source: Case, definition, plan: dict[str, list[str]], agencies
             recorded_by[target] = common[name][1]
         for agency in lacking:
             needs_consent.setdefault(agency, set()).add(category)
-    return carried, withheld, needs_consent, recorded_by
+    return carried, withheld, needs_consent, recorded_by, carried_from
 
 
 __all__ = ["FollowOn", "follow_on_processes", "inherited_fields", "start_follow_on"]

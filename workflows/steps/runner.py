@@ -32,7 +32,7 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import DefinitionRuntime, runtime_for
 from core import hooks
 from core.messages import Message
-from permissions import rules
+from permissions import policy, rules
 from permissions.models import Agency
 from workflows import case_outcomes, selectors
 from workflows.jobs import errors as job_errors
@@ -250,6 +250,12 @@ class Step:
         case.data = {**case.data, **data}
         case.data_sources = {**case.data_sources, **dict.fromkeys(data, agency_id)}
         fields: tuple[str, ...] = ("data", "data_sources")
+        # A safety warning's time in force runs from now (``policy.warning_dates``): written in
+        # the same update as its source, so the step sends no statement more.
+        recorded = policy.recorded_times(runtime_for(self.instance.definition_id).field_rules, data)
+        if recorded:
+            case.data_recorded_at = {**(case.data_recorded_at or {}), **recorded}
+            fields += ("data_recorded_at",)
         rewritten = runtime_for(self.instance.definition_id).branch_rewritten & data.keys()
         if rewritten and not set(elements) & runtime_for(self.instance.definition_id).on_branches:
             case.data_common = {**(case.data_common or {}), **{name: [data[name], agency_id] for name in rewritten}}

@@ -37,6 +37,10 @@ SHAREABLE_CATEGORIES = ("justice",)
 # "x-outcome" marks the fields of an outcome form (the case's structured outcome, issue 15):
 # the outcome kind, the form of tenure, the reason, the referral date and the date moved in.
 OUTCOME_ROLES = ("kind", "tenure", "reason", "referral_date", "housed_date")
+# "x-valid-days" on a safety field: how many days its warning is shown to the case's
+# participants after it was recorded or last confirmed (domain.md: time-limited); without
+# it, SAFETY_WARNING_DAYS. A whole number of days, at most about ten years.
+VALID_DAYS_MAX = 3660
 
 
 def _schema_error(schema: dict[str, Any]) -> str | None:
@@ -165,6 +169,7 @@ class FormChecks(LintState):
                             )
                             continue
                         problems += _share_problems(prop_name, prop)
+                        problems += _valid_days_problems(prop_name, prop)
                         problems += _date_range_problems(prop_name, prop)
                         problems += _time_format_problems(prop_name, prop)
                         if not attacks:  # each field's references followed: only where their fan-out is bounded
@@ -302,6 +307,27 @@ def _share_problems(prop_name: str, prop: Any) -> list[tuple[Any, ...]]:
             "consent or a legal basis"
         )
         return [("invalid-share", reason, {"variant": "category"})]
+    return []
+
+
+def _valid_days_problems(prop_name: str, prop: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """An ``x-valid-days`` is a whole number of days from 1 to ``VALID_DAYS_MAX``, on a field of
+    the category ``safety`` (only a safety warning lapses)."""
+    if "x-valid-days" not in prop:
+        return []
+    days = prop["x-valid-days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= VALID_DAYS_MAX:
+        reason = (
+            f"gives the field '{prop_name}' \"x-valid-days\": {json.dumps(days)}; give the number of days "
+            f"its safety warning is shown, a whole number from 1 to {VALID_DAYS_MAX}"
+        )
+        return [("invalid-valid-days", reason, {"variant": "value", "field": prop_name})]
+    if prop.get("x-category") != "safety":
+        reason = (
+            f"gives the field '{prop_name}' (category {prop.get('x-category')!r}) \"x-valid-days\"; only a "
+            "field of the category 'safety' (a warning for staff) lapses"
+        )
+        return [("invalid-valid-days", reason, {"variant": "category", "field": prop_name})]
     return []
 
 
