@@ -53,6 +53,10 @@ MESSAGES: dict[str, str] = {
     "retention.recorded_by_other_agency": gettext_noop(
         "another agency recorded this value: someone who works the case for that agency corrects it"
     ),
+    "retention.safety_remove_only": gettext_noop(
+        "another agency recorded this safety warning: as the coordinator you may remove it, "
+        "not change its words; ask that agency to correct it"
+    ),
     "retention.not_auditor": gettext_noop("only an auditor reads what retention did"),
     "retention.not_request": gettext_noop("only an erasure on request is reviewed"),
     "retention.reviewed": gettext_noop("this erasure has been reviewed already"),

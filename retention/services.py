@@ -422,6 +422,8 @@ def correct_value(*, actor, case_id, field, value, reason, of=None) -> Correctio
             check_may_correct(actor, case, field, of)
         if not common and field != NATIONAL_ID and field not in PERSON_FIELDS:
             common = _common_corrected(case, selectors.branch_fields_hidden(actor, case) & {field})
+        if value is not None and field not in PERSON_FIELDS and _warning_of_another(actor, case, field, common):
+            raise Forbidden("retention.safety_remove_only")
         # The agency the correction is made for, whose room it takes: the one that recorded
         # the value the actor is shown (``common``: as every case's steps left it).
         acting = _acting_for(actor, case, field, common)
@@ -501,6 +503,20 @@ def _acting_for(actor, case: Case, field: str, common: dict[str, list]) -> tuple
         if agency.pk == recorded_by:
             return agency.pk, role
     return case.coordinator_agency_id, Role.COORDINATOR
+
+
+def _warning_of_another(actor, case: Case, field: str, common: dict[str, list]) -> bool:
+    """``field`` is a safety warning another agency taking part in ``case`` recorded, which
+    ``actor`` answers for only as the case's coordinator (``rules.can_correct_value``): to
+    remove it, not to rewrite it. Its words stay its recorder's, as a departed writer's note
+    stays its writer's (an agency withdrawn from the case: the coordinator corrects its values
+    of any category, as before)."""
+    if field == NATIONAL_ID or selectors.case_field_rules(case).fields.get(field) != "safety":
+        return False
+    recorded_by = common[field][1] if field in common else (case.data_sources or {}).get(field)
+    if recorded_by is None or recorded_by in rules.case_access(actor, case).agency_ids:
+        return False
+    return case.participants.filter(agency_id=recorded_by).exists()
 
 
 def _invalid(error) -> InvalidInput:

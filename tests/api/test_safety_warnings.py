@@ -338,3 +338,21 @@ def test_recording_the_time_sends_no_statement_more(warned, people, agencies, mo
     without = _completion_statements(people, agencies, "Proc_warn")
     assert without[2].data_recorded_at == {}
     assert with_time[:2] == without[:2]
+
+
+def test_the_coordinator_removes_another_agency_s_warning_but_does_not_rewrite_it(warned, people):
+    """The coordinator answers for a warning beside the agency that recorded it, to confirm or
+    remove it: its words stay the recorder's, as a health or justice value stays its agency's."""
+    corrections = reverse("api-case-corrections", args=[warned.pk])
+    rewrite = {"field": "trussel", "value": "Rolig ved siste besøk", "reason": "Oppdatert etter samtale"}
+    answer = api(people["coordinator"]).post(corrections, rewrite, format="json")
+    assert answer.status_code == 403, answer.content
+    assert answer.json()["code"] == "retention.safety_remove_only"
+    assert "Rolig" not in answer.content.decode() and WARNING not in answer.content.decode()
+    assert Case.objects.get(pk=warned.pk).data["trussel"] == WARNING
+    # The agency that recorded it corrects its words; the coordinator removes it.
+    mended = {**rewrite, "value": WARNING + " (2019)"}
+    assert api(people["recorder"]).post(corrections, mended, format="json").status_code == 201
+    removal = {"field": "trussel", "value": None, "reason": "Gjelder ikke lenger"}
+    assert api(people["coordinator"]).post(corrections, removal, format="json").status_code == 201
+    assert (Case.objects.get(pk=warned.pk).data or {}).get("trussel") is None
