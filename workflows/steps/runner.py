@@ -401,8 +401,6 @@ def advance(
             )
             instance.status = InstanceStatus.INCIDENT
             batch.update(instance, ("status",))
-    if outcome.created:
-        queue.enqueue_task_notifications(outcome.created, batch)
     if failure is not None:
         kind, element_id, error, error_class = failure
         outcome.incident = step.incident(kind=kind, element_id=element_id, error=error, error_class=error_class)
@@ -413,6 +411,9 @@ def advance(
     # After every write of the case's tasks queued above (and the completion made before
     # the step): the case's next deadline, in the same transaction.
     rows.refresh_next_due(batch, instance.case, step.take_case_fields())
+    if outcome.created:
+        # Last before the events (``Step.write``): the jobs' insert rides in theirs.
+        queue.enqueue_task_notifications(outcome.created, batch)
     step.write()
     return outcome
 
