@@ -87,12 +87,16 @@ class Batch:
                 self._free_riders.add(len(self._statements))
         self._statements.append((sql, params, on_result))
 
-    def update(self, obj: Model, field_names: tuple[str, ...]) -> None:
-        """UPDATE ``field_names`` of ``obj``'s row; ``auto_now`` fields among them are stamped."""
+    def update(self, obj: Model, field_names: tuple[str, ...], *, rides: bool = False) -> None:
+        """UPDATE ``field_names`` of ``obj``'s row; ``auto_now`` fields among them are stamped.
+
+        ``rides``: the transaction holds the row's lock already (the step's instance), so the
+        update waits on no lock, and the statement that follows it in the batch does not
+        read the table: it rides (``add``) without locks."""
         db = self.db
         sql, fields = _update_sql(db.vendor, type(obj), tuple(field_names))
         params = [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields]
-        self.add(sql, [*params, obj.pk])
+        self.add(sql, [*params, obj.pk], rides=rides, locks=not rides)
 
     def insert(self, objs: Sequence[Model], *, on_conflict: str = "", rides: bool = False) -> None:
         """INSERT ``objs`` (one model) in one statement; their keys are set at ``flush``.
@@ -269,9 +273,10 @@ def _riding(riders: tuple[str, ...], outer: str) -> str:
     return f"WITH {names} {outer}"
 
 
-def _table_of(insert_sql: str) -> str:
-    """The quoted table of ``INSERT INTO "table" ...``."""
-    return insert_sql[len("INSERT INTO ") :].split(" ", 1)[0]
+def _table_of(sql: str) -> str:
+    """The quoted table of ``INSERT INTO "table" ...`` or ``UPDATE "table" ...``."""
+    prefix = "UPDATE " if sql.startswith("UPDATE ") else "INSERT INTO "
+    return sql[len(prefix) :].split(" ", 1)[0]
 
 
 def send_pipelined(psycopg_connection, statements: Sequence[tuple[str, list]]) -> list:

@@ -382,10 +382,14 @@ def advance(
         instance.status = InstanceStatus.INCIDENT
     else:
         instance.status = InstanceStatus.RUNNING
-    batch.update(instance, ("state", "version", "next_timer_at", "timer_path_categories", "status", "updated_at"))
+    # The timer job first, then the instance's row: the step holds its lock (``Step``), so its
+    # update rides in the new tasks' insert when one follows (``rows._ride``).
+    queue.sync_timer_job(instance, previous_due, batch)
+    batch.update(
+        instance, ("state", "version", "next_timer_at", "timer_path_categories", "status", "updated_at"), rides=True
+    )
     transaction.on_commit(partial(WORKFLOW_CACHE.put, instance.pk, instance.state, workflow))
 
-    queue.sync_timer_job(instance, previous_due, batch)
     for element_id in fired:
         step.event(EventKind.TIMER_FIRED, actor=None, element_id=element_id)
     _send_to_outbox(step, thrown)
