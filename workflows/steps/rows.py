@@ -213,7 +213,9 @@ class Batch:
                     cursor.close()
 
 
-def _ride(statements: list[tuple[str, list, Callable | None]], riders: set[int], free: frozenset | set = frozenset()) -> list:
+def _ride(
+    statements: list[tuple[str, list, Callable | None]], riders: set[int], free: frozenset | set = frozenset()
+) -> list:
     """Each run of riders (``Batch.add``) joined to the statement after it as ``WITH ... AS
     (rider)`` when that statement is a plain ``INSERT`` (new rows only: no ``ON CONFLICT``,
     no ``WITH`` of its own) that names none of the riders' tables, and the riders' tables
