@@ -355,3 +355,67 @@ def test_lock_and_complete_of_an_actor_without_memberships(case, users):
     completion = rows.lock_and_complete(task.pk, users["kari"].pk, timezone.now())
     assert completion.completed and completion.agency_standing
     assert {m.agency_id for m in completion.memberships} == {m.agency_id for m in users["kari"].memberships.all()}
+
+
+def test_lock_free_riders_travel_beside_one_that_locks_and_every_row_is_written(case, agencies, sending):
+    """A new task's e-mail job (an insert no unique index could make wait) and the step's
+    instance update (its row locked already) take no lock they do not hold: they ride beside
+    the counters' upsert in one plain insert, and every row is written as alone. Two riders
+    that lock (two counters' upserts) do not travel together: the first goes alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from insight.models import TaskTime, TimerFired
+    from insight.recording import TABLES, _add_on_conflict
+
+    instance = ProcessInstance.objects.get(case=case)
+    month = timezone.localdate().replace(day=1)
+    task_time = (0, month, instance.definition_id, "Task_rider", agencies["prison"].pk, 1, 5, 0, 0)
+    fired = (0, month, instance.definition_id, "Timer_rider", 1)
+    job = Job(
+        kind=JobKind.NOTIFICATION,
+        due_at=timezone.now(),
+        instance_id=instance.pk,
+        case_id=case.pk,
+        max_attempts=3,
+        payload={"event": "task_created", "task_id": 1, "agency_id": agencies["prison"].pk, "element_id": "Task_x"},
+    )
+    first, second = Event(case=case, kind=EventKind.HANDOFF), Event(case=case, kind=EventKind.HANDOFF)
+    with transaction.atomic():
+        instance = ProcessInstance.objects.select_for_update().get(pk=instance.pk)
+        instance.version += 1
+        batch = rows.Batch()
+        batch.update(instance, ("version", "updated_at"), rides=True)
+        batch.insert([job], rides=True)
+        batch.insert_values(TaskTime, sum(TABLES[TaskTime], ()), [task_time], on_conflict=_add_on_conflict(TaskTime))
+        batch.insert([first])
+        batch.insert_values(TimerFired, sum(TABLES[TimerFired], ()), [fired], on_conflict=_add_on_conflict(TimerFired))
+        batch.insert_values(TaskTime, sum(TABLES[TaskTime], ()), [task_time], on_conflict=_add_on_conflict(TaskTime))
+        batch.insert([second])
+        batch.notify("brobygger_jobs")
+        with CaptureQueriesContext(connection) as queries:
+            batch.flush()
+
+    if connection.vendor == "postgresql":  # on SQLite each statement goes alone, nothing rides
+        (sent,) = queries.captured_queries
+        statements = sent["sql"].split("; ")
+        assert len(statements) == 4, statements
+        assert statements[0].startswith('WITH rider AS (UPDATE "workflows_processinstance"')
+        assert 'rider1 AS (INSERT INTO "workflows_job"' in statements[0]
+        assert 'rider2 AS (INSERT INTO "insight_tasktime"' in statements[0]
+        assert statements[1].startswith('INSERT INTO "insight_timerfired"')
+        assert statements[2].startswith('WITH rider AS (INSERT INTO "insight_tasktime"')
+        assert statements[3] == "NOTIFY brobygger_jobs"
+    assert first.pk and second.pk and Event.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
+    assert ProcessInstance.objects.get(pk=instance.pk).version == instance.version
+    written = Job.objects.get(kind=JobKind.NOTIFICATION, case=case, payload__element_id="Task_x")
+    assert (written.status, written.attempts, written.max_attempts, written.payload) == (
+        JobStatus.PENDING,
+        0,
+        3,
+        job.payload,
+    )
+    assert written.delivery_key == job.delivery_key
+    counted = TaskTime.objects.get(definition_id=instance.definition_id, element_id="Task_rider", scope=0)
+    assert (counted.completed, counted.seconds) == (2, 10)
+    assert TimerFired.objects.filter(definition_id=instance.definition_id, element_id="Timer_rider").exists()

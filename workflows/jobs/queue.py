@@ -103,7 +103,9 @@ def sync_timer_job(instance, previous_due, batch) -> None:
 
 def enqueue_task_notifications(tasks, batch) -> list[Job]:
     """A task landed in an agency's inbox: tell the agency now, and again if it runs late.
-    Written through the step's ``batch``."""
+    Written through the step's ``batch``, riding in its next plain insert (``rows._ride``:
+    the events'), so the jobs get no key here: nothing in the step reads them, and no
+    unique index covers an e-mail's or a webhook's job."""
     jobs = []
     for task in tasks:
         agency = task.agency
@@ -134,7 +136,7 @@ def enqueue_task_notifications(tasks, batch) -> list[Job]:
                     )
                 )
     if jobs:
-        batch.insert(jobs)
+        batch.insert(jobs, rides=True)
         batch.notify(NOTIFY_CHANNEL)  # inside the transaction: PostgreSQL delivers it at commit
     return jobs
 

@@ -58,30 +58,53 @@ class Batch:
         self._statements: list[tuple[str, list, Callable | None]] = []
         # Indexes in ``_statements`` of writes that may ride in the next statement (``add``).
         self._riders: set[int] = set()
+        # Of those, the riders that take no lock (``add``'s ``locks``).
+        self._free_riders: set[int] = set()
         self._notified = False
+        self._notify: str | None = None  # the channel to NOTIFY at the end of the next flush
 
-    def add(self, sql: str, params: list, on_result: Callable | None = None, *, rides: bool = False) -> None:
+    def add(
+        self,
+        sql: str,
+        params: list,
+        on_result: Callable | None = None,
+        *,
+        rides: bool = False,
+        locks: bool = True,
+    ) -> None:
         """``on_result(cursor)`` is called with the cursor at this statement's result.
 
         ``rides``: a write whose result nobody reads and that no later statement of the
-        batch reads (the insight counters' upserts): on PostgreSQL it travels as a
-        data-modifying ``WITH`` of the next statement when that one only inserts new rows
-        (``_ride``), one statement less for PostgreSQL to bind, start and end."""
+        batch reads (the insight counters' upserts, the new tasks' e-mail jobs): on
+        PostgreSQL it travels as a data-modifying ``WITH`` of the next statement when that
+        one only inserts new rows (``_ride``), one statement less for PostgreSQL to bind,
+        start and end. ``locks=False``: the rider takes no row lock and waits on none (an
+        insert of new rows that no unique index could make wait: ``insert``'s ``rides``),
+        so it may travel beside another rider (``_ride``)."""
         if rides:
             self._riders.add(len(self._statements))
+            if not locks:
+                self._free_riders.add(len(self._statements))
         self._statements.append((sql, params, on_result))
 
-    def update(self, obj: Model, field_names: tuple[str, ...]) -> None:
-        """UPDATE ``field_names`` of ``obj``'s row; ``auto_now`` fields among them are stamped."""
+    def update(self, obj: Model, field_names: tuple[str, ...], *, rides: bool = False) -> None:
+        """UPDATE ``field_names`` of ``obj``'s row; ``auto_now`` fields among them are stamped.
+
+        ``rides``: the transaction holds the row's lock already (the step's instance), so the
+        update waits on no lock, and the statement that follows it in the batch does not
+        read the table: it rides (``add``) without locks."""
         db = self.db
         sql, fields = _update_sql(db.vendor, type(obj), tuple(field_names))
         params = [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields]
-        self.add(sql, [*params, obj.pk])
+        self.add(sql, [*params, obj.pk], rides=rides, locks=not rides)
 
-    def insert(self, objs: Sequence[Model], *, on_conflict: str = "") -> None:
+    def insert(self, objs: Sequence[Model], *, on_conflict: str = "", rides: bool = False) -> None:
         """INSERT ``objs`` (one model) in one statement; their keys are set at ``flush``.
 
         ``on_conflict``: an ``ON CONFLICT`` clause (an upsert), instead of returning keys.
+        ``rides``: the keys are not read, nor the rows by a later statement of the batch, and
+        no unique index could make the insert wait on another transaction's rows: it rides
+        (``add``) without locks, and ``objs`` keep no key.
         """
         if not objs:
             return
@@ -95,6 +118,9 @@ class Batch:
             params += [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
         if on_conflict:
             self.add(f"{sql} {on_conflict}", params)
+            return
+        if rides:
+            self.add(sql, params, rides=True, locks=False)
             return
         self.add(f"{sql} RETURNING {_pk(type(objs[0])._meta)}", params, lambda cursor: _saved(objs, cursor, db))
 
@@ -110,18 +136,24 @@ class Batch:
             self.add(f"{sql} {on_conflict}", [value for row in rows for value in row], rides=True)
 
     def notify(self, channel: str) -> None:
-        """PostgreSQL NOTIFY, delivered when the transaction commits (once per batch)."""
+        """PostgreSQL NOTIFY, delivered when the transaction commits (once per batch). Sent
+        last in the next flush: where in the transaction makes no difference to when it is
+        delivered, and it does not part a rider from the statement it rides in."""
         if self.db.vendor == "postgresql" and not self._notified:
             self._notified = True
-            self.add(f"NOTIFY {channel}", [])
+            self._notify = channel
 
     def flush(self) -> None:
+        if self._notify is not None:
+            self.add(f"NOTIFY {self._notify}", [])
+            self._notify = None
         statements, self._statements = self._statements, []
         riders, self._riders = self._riders, set()
+        free, self._free_riders = self._free_riders, set()
         if not statements:
             return
         if riders and self.db.vendor == "postgresql":
-            statements = _ride(statements, riders)
+            statements = _ride(statements, riders, free)
         if self.db.vendor != "postgresql":
             with self.db.cursor() as cursor:
                 for sql, params, on_result in statements:
@@ -181,20 +213,46 @@ class Batch:
                     cursor.close()
 
 
-def _ride(statements: list[tuple[str, list, Callable | None]], riders: set[int]) -> list:
-    """Each rider (``Batch.add``) joined to the statement after it as ``WITH ... AS (rider)``
-    when that statement is a plain ``INSERT`` (new rows only: no ``ON CONFLICT``, no
-    ``WITH`` of its own) that does not name the rider's table. PostgreSQL runs a ``WITH``
-    write once and to its end whatever the outer statement reads, in the outer statement's
-    snapshot: the rider cannot see the outer statement's rows nor they its own, which is
-    why the outer one must not read its table. A plain insert locks no existing row (but
-    the key rows its foreign keys name, which the step holds already), so the rider's row
-    locks are taken in its own key order as before, whichever of the two PostgreSQL runs
-    first. One rider per statement: two would lock their tables in an order PostgreSQL
-    does not promise."""
+def _ride(
+    statements: list[tuple[str, list, Callable | None]], riders: set[int], free: frozenset | set = frozenset()
+) -> list:
+    """Each run of riders (``Batch.add``) joined to the statement after it as ``WITH ... AS
+    (rider)`` when that statement is a plain ``INSERT`` (new rows only: no ``ON CONFLICT``,
+    no ``WITH`` of its own) that names none of the riders' tables, and the riders' tables
+    are all different. PostgreSQL runs a ``WITH`` write once and to its end whatever the
+    outer statement reads, in the outer statement's snapshot: a rider cannot see the outer
+    statement's rows nor they its own, nor the riders each other's, which is why none may
+    read another's table. A plain insert locks no existing row (but the key rows its
+    foreign keys name, which the step holds already), so a rider's row locks are taken in
+    its own key order as before, whichever PostgreSQL runs first. At most one rider of a
+    run takes locks (``free``: those that take none): two would lock their tables in an
+    order PostgreSQL does not promise. A run that cannot ride whole is sent as before: its
+    last rider alone joined to the statement after it when it may be."""
     joined: list[tuple[str, list, Callable | None]] = []
     index = 0
     while index < len(statements):
+        end = index
+        while end in riders:
+            end += 1
+        if end > index and end < len(statements):
+            outer_sql, outer_params, outer_result = statements[end]
+            run = statements[index:end]
+            tables = [_table_of(sql) for sql, _, _ in run]
+            if (
+                outer_sql.startswith("INSERT INTO ")
+                and " ON CONFLICT " not in outer_sql
+                and len(set(tables)) == len(tables)
+                and not any(table in outer_sql for table in tables)
+                and sum(position not in free for position in range(index, end)) <= 1
+            ):
+                params = [param for _, rider_params, _ in run for param in rider_params]
+                joined.append(
+                    (_riding(tuple(sql for sql, _, _ in run), outer_sql), [*params, *outer_params], outer_result)
+                )
+                index = end + 1
+                continue
+            joined.extend(statements[index : end - 1])  # the run's first riders on their own
+            index = end - 1
         sql, params, on_result = statements[index]
         if index in riders and index + 1 < len(statements) and index + 1 not in riders:
             outer_sql, outer_params, outer_result = statements[index + 1]
@@ -203,7 +261,7 @@ def _ride(statements: list[tuple[str, list, Callable | None]], riders: set[int])
                 and " ON CONFLICT " not in outer_sql
                 and _table_of(sql) not in outer_sql
             ):
-                joined.append((_riding(sql, outer_sql), [*params, *outer_params], outer_result))
+                joined.append((_riding((sql,), outer_sql), [*params, *outer_params], outer_result))
                 index += 2
                 continue
         joined.append((sql, params, on_result))
@@ -212,13 +270,15 @@ def _ride(statements: list[tuple[str, list, Callable | None]], riders: set[int])
 
 
 @lru_cache(maxsize=256)
-def _riding(rider: str, outer: str) -> str:
-    return f"WITH rider AS ({rider}) {outer}"
+def _riding(riders: tuple[str, ...], outer: str) -> str:
+    names = ", ".join(f"rider{number or ''} AS ({rider})" for number, rider in enumerate(riders))
+    return f"WITH {names} {outer}"
 
 
-def _table_of(insert_sql: str) -> str:
-    """The quoted table of ``INSERT INTO "table" ...``."""
-    return insert_sql[len("INSERT INTO ") :].split(" ", 1)[0]
+def _table_of(sql: str) -> str:
+    """The quoted table of ``INSERT INTO "table" ...`` or ``UPDATE "table" ...``."""
+    prefix = "UPDATE " if sql.startswith("UPDATE ") else "INSERT INTO "
+    return sql[len(prefix) :].split(" ", 1)[0]
 
 
 def send_pipelined(psycopg_connection, statements: Sequence[tuple[str, list]]) -> list:

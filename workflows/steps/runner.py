@@ -388,10 +388,14 @@ def advance(
         instance.status = InstanceStatus.INCIDENT
     else:
         instance.status = InstanceStatus.RUNNING
-    batch.update(instance, ("state", "version", "next_timer_at", "timer_path_categories", "status", "updated_at"))
+    # The timer job first, then the instance's row: the step holds its lock (``Step``), so its
+    # update rides in the new tasks' insert when one follows (``rows._ride``).
+    queue.sync_timer_job(instance, previous_due, batch)
+    batch.update(
+        instance, ("state", "version", "next_timer_at", "timer_path_categories", "status", "updated_at"), rides=True
+    )
     transaction.on_commit(partial(WORKFLOW_CACHE.put, instance.pk, instance.state, workflow))
 
-    queue.sync_timer_job(instance, previous_due, batch)
     for element_id in fired:
         step.event(EventKind.TIMER_FIRED, actor=None, element_id=element_id)
     _send_to_outbox(step, thrown)
@@ -407,8 +411,6 @@ def advance(
             )
             instance.status = InstanceStatus.INCIDENT
             batch.update(instance, ("status",))
-    if outcome.created:
-        queue.enqueue_task_notifications(outcome.created, batch)
     if failure is not None:
         kind, element_id, error, error_class = failure
         outcome.incident = step.incident(kind=kind, element_id=element_id, error=error, error_class=error_class)
@@ -419,6 +421,9 @@ def advance(
     # After every write of the case's tasks queued above (and the completion made before
     # the step): the case's next deadline, in the same transaction.
     rows.refresh_next_due(batch, instance.case, step.take_case_fields())
+    if outcome.created:
+        # Last before the events (``Step.write``): the jobs' insert rides in theirs.
+        queue.enqueue_task_notifications(outcome.created, batch)
     step.write()
     return outcome
 
