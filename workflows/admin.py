@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from bpmn.engine.errors import BpmnValidationError
 from bpmn.registry import runtime_for
 from permissions import rules
 from permissions.admin import GatedAdmin, WriteOnlySecretAdmin, WriteOnlySecretForm
@@ -167,7 +168,10 @@ class OutboxMessageAdmin(OperatorsOnlyAdmin):
         from the case's data (``{diagnosis: True}``) is a value, counted and not named: a
         process admin who deploys such a model reads no case data here."""
         keys = sorted(message.payload or {})
-        named = runtime_for(message.instance.definition_id).payload_names(message.name) if message.instance else ()
+        try:
+            named = runtime_for(message.instance.definition_id).payload_names(message.name) if message.instance else ()
+        except BpmnValidationError:  # a model the engine cannot read (no deploy stores one): none named
+            named = ()
         shown = [key for key in keys if key in named]
         unnamed = len(keys) - len(shown)
         if unnamed:
