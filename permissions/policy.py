@@ -164,6 +164,13 @@ def _log_row(user, case, decision, category, action, at):
     )
 
 
+def write_row(user, case, decision, category: str, item: str, at) -> AccessLog:
+    """The access-log row of a write ``decision`` let ``user`` make to ``item`` of ``case``."""
+    row = _log_row(user, case, decision, category, AccessAction.WRITE, at)
+    row.item = item
+    return row
+
+
 def log_person_path(user, cases) -> None:
     """The person page lists the person's cases that ``user`` sees (the fact of each case, its
     process and dates: coordination): one access-log row per case, ``item`` "person"."""

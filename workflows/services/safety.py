@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, field_error
 from permissions import policy, rules
-from permissions.models import AccessAction, AccessLog
+from permissions.models import AccessLog
 from workflows import selectors
 from workflows.models import Case, CaseStatus, Event, EventKind
 
@@ -53,23 +53,7 @@ def confirm_safety_warning(*, actor, case, field) -> datetime.date:
             agency=decision.agency,
             detail={"field": field},
         )
-        AccessLog.objects.bulk_create(
-            [
-                AccessLog(
-                    user=actor,
-                    username=actor.get_username(),
-                    role=decision.role or "",
-                    agency=decision.agency,
-                    case=case,
-                    person_id=case.person_id,
-                    category=policy.SAFETY,
-                    action=AccessAction.WRITE,
-                    basis=decision.basis or "",
-                    item=ITEM_CONFIRMED,
-                    at=now,
-                )
-            ]
-        )
+        AccessLog.objects.bulk_create([policy.write_row(actor, case, decision, policy.SAFETY, ITEM_CONFIRMED, now)])
     return policy.lapses_on(now, policy.warning_days(fields, field)) - datetime.timedelta(days=1)
 
 
