@@ -3,7 +3,8 @@
 h-attack33 masked a value of the identity category that is a national id whatever its
 field is called; but only a text that was a number as a whole, spaces left out, was known as
 one. A caseworker types the child's number as the letter prints it, six and five apart by a
-hyphen ("298220-99635"), or a contact's number inside a line of text: each was shown in full
+hyphen ("298220-99635"), or a contact's number inside a line of text (six and five apart
+by a space was known already: the spaces were left out): each was shown in full
 to every participant of the case, on every page and answer, and no access-log row was
 written (identity reads are not logged)."""
 
@@ -21,7 +22,6 @@ pytestmark = pytest.mark.django_db
 # digits do not hold (an order number).
 WRITTEN = (
     ("298220-99635", CHILD_MASKED),
-    ("298220 99635", CHILD_MASKED),
     (
         "Mor: Kari Testesen, fnr. 298220-99635, saksnr. 298220-99636",
         f"Mor: Kari Testesen, fnr. {CHILD_MASKED}, saksnr. 298220-99636",
