@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 LEVEL = {"type": "string", "enum": ["vold", "ingen"], "x-category": "safety"}
 FORMS = {
     "level.schema.json": {"type": "object", "properties": {"nivaa": LEVEL}},
-    "noted.schema.json": {"type": "object", "properties": {"notert": {"type": "boolean", "x-category": "coordination"}}},
+    "noted.schema.json": {
+        "type": "object",
+        "properties": {"notert": {"type": "boolean", "x-category": "coordination"}},
+    },
 }
 
 

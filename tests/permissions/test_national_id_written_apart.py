@@ -47,4 +47,3 @@ def test_a_national_id_written_apart_or_in_a_text_is_masked_for_every_participan
         page = browser.get(reverse("case", args=[case.pk])).content.decode()
         assert "99635" not in page and CHILD not in page, reader
     assert not AccessLog.objects.filter(category="identity").exists()
-
