@@ -681,11 +681,11 @@ def _national_id_as_allowed(user, case, view, fields, task):
 
 def _holding(values: dict) -> set[str]:
     """The names of ``values`` that hold a national id: by their name, or by what they hold
-    (a value too large to look through counts as holding one)."""
+    (a value masked whole counts as holding one)."""
     return {
         name
         for name, value in values.items()
-        if name in NATIONAL_ID_FIELDS or _too_large(value) or _holds_national_id(value)
+        if name in NATIONAL_ID_FIELDS or _masked_whole(value) or _holds_national_id(value)
     }
 
 
@@ -696,14 +696,16 @@ def _masked_in(values: dict, held: set[str]) -> dict:
 def _masked_value(name: str, value):
     if name in NATIONAL_ID_FIELDS:
         return _mask(value)
-    if _too_large(value):
-        return shown_masked(value)  # eleven stars: unread, so none of it can be shown
+    if _masked_whole(value):
+        return shown_masked(value)  # eleven stars
     return _masked_within(value)
 
 
-def _too_large(value) -> bool:
-    """Whether ``value`` holds more than ``SCAN_LIMIT`` items or nests deeper than
-    ``SCAN_DEPTH``. Stops there: its own work is bounded too."""
+def _masked_whole(value) -> bool:
+    """Whether ``value`` is masked whole, not national id by national id: it holds more than
+    ``SCAN_LIMIT`` items or nests deeper than ``SCAN_DEPTH`` (unread, so none of it can be
+    shown), or an object in it has a national id for a key (two masked keys could fall
+    together, one entry lost). Stops there: its own work is bounded too."""
     left, stack = SCAN_LIMIT, [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -712,7 +714,7 @@ def _too_large(value) -> bool:
         if depth >= SCAN_DEPTH:
             return True
         left -= len(item)
-        if left < 0:
+        if left < 0 or (isinstance(item, dict) and any(map(is_national_id, item))):
             return True
         children = item.values() if isinstance(item, dict) else item
         stack.extend((child, depth + 1) for child in children if isinstance(child, list | dict))

@@ -42,7 +42,7 @@ def staff(agencies):
     }
 
 
-def _holding(case, agencies, value):
+def _with_value(case, agencies, value):
     case.data = {**case.data, "barnets_fodselsnr": value}
     case.data_sources = {**case.data_sources, "barnets_fodselsnr": agencies["health"].pk}
     case.save()
@@ -65,9 +65,9 @@ def test_a_read_of_the_case_costs_no_more_for_a_large_identity_value(agencies, s
     case, _task = _case(agencies, staff, _forms())
     client, url = _client(staff["nav"]), reverse("api-case", args=[case.pk])
 
-    _holding(case, agencies, NOT_IDS[:30])
+    _with_value(case, agencies, NOT_IDS[:30])
     small = _read_calls(client, url)
-    _holding(case, agencies, NOT_IDS)
+    _with_value(case, agencies, NOT_IDS)
     large = _read_calls(client, url)
 
     assert large - small < 500, (small, large)
@@ -80,14 +80,14 @@ def test_a_value_too_large_to_look_through_is_masked_whole(agencies, staff):
     task that needs identity in full sees it as it is, and that read is logged."""
     case, task = _case(agencies, staff, _forms(**{"x-identity": "full"}))
     within = [*NOT_IDS[: policy.SCAN_LIMIT - 1], CHILD]
-    _holding(case, agencies, within)
+    _with_value(case, agencies, within)
     nav = _client(staff["nav"])
 
     answer = nav.get(reverse("api-case", args=[case.pk]))
     assert answer.json()["data"]["identity"]["values"]["barnets_fodselsnr"] == [*within[:-1], "298220*****"]
 
     beyond = [*within, NOT_IDS[-1]]
-    _holding(case, agencies, beyond)
+    _with_value(case, agencies, beyond)
     for reader in ("nav", "housing", "health"):
         answer = _client(staff[reader]).get(reverse("api-case", args=[case.pk]))
         assert answer.status_code == 200
@@ -105,9 +105,21 @@ def test_a_deeply_nested_value_is_masked_whole_not_a_server_error(agencies, staf
     deep: list = [CHILD]
     for _ in range(600):
         deep = [deep]
-    _holding(case, agencies, deep)
+    _with_value(case, agencies, deep)
 
     answer = _client(staff["nav"]).get(reverse("api-case", args=[case.pk]))
 
     assert answer.status_code == 200
+    assert answer.json()["data"]["identity"]["values"]["barnets_fodselsnr"] == STARS
+
+
+def test_a_national_id_for_a_key_masks_its_value_whole(agencies, staff):
+    """An object keyed by a national id (a form's ``{"<child's number>": "barn"}``) showed the
+    key in full to every participant: only an object's values were looked at."""
+    case, _task = _case(agencies, staff, _forms())
+    _with_value(case, agencies, [{"relation": "barn"}, {CHILD: "barn"}])
+
+    answer = _client(staff["nav"]).get(reverse("api-case", args=[case.pk]))
+
+    assert answer.status_code == 200 and CHILD not in answer.content.decode()
     assert answer.json()["data"]["identity"]["values"]["barnets_fodselsnr"] == STARS
