@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -37,12 +38,19 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-from core.national_id import InvalidNationalId, shown_masked, validate_national_id
+from core.national_id import is_national_id, shown_masked
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, SHAREABLE_CATEGORIES, AccessAction, AccessLog, Role
 from permissions.prepared import insert_rows
 
 NATIONAL_ID_FIELDS = frozenset({"national_id", "fodselsnummer", "fnr"})
+# The most items (strings, numbers, lists and objects, each nesting counted) or the deepest
+# nesting of an identity value the policy looks through for national ids. A name, an address,
+# a household's numbers are a few dozen; a value past either bound (a hostile form's list of
+# 75,000 eleven-digit strings) is masked whole, unread, and so costs every read of the case
+# the same as a small one.
+SCAN_LIMIT = 1_000
+SCAN_DEPTH = 20
 UNLOGGED_CATEGORIES = frozenset({"identity"})
 
 
@@ -674,23 +682,45 @@ def _national_id_as_allowed(user, case, view, fields, task):
 
 
 def _holding(values: dict) -> set[str]:
-    """The names of ``values`` that hold a national id: by their name, or by what they hold."""
-    return {name for name, value in values.items() if name in NATIONAL_ID_FIELDS or _holds_national_id(value)}
-
-
-def _masked_in(values: dict, held: set[str]) -> dict:
+    """The names of ``values`` that hold a national id: by their name, or by what they hold
+    (a value masked whole counts as holding one)."""
     return {
-        name: (value if name not in held else _mask(value) if name in NATIONAL_ID_FIELDS else _masked_within(value))
+        name
         for name, value in values.items()
+        if name in NATIONAL_ID_FIELDS or _masked_whole(value) or _holds_national_id(value)
     }
 
 
-def _is_national_id(value) -> bool:
-    try:
-        validate_national_id(value)
-    except InvalidNationalId:
-        return False
-    return True
+def _masked_in(values: dict, held: set[str]) -> dict:
+    return {name: (value if name not in held else _masked_value(name, value)) for name, value in values.items()}
+
+
+def _masked_value(name: str, value):
+    if name in NATIONAL_ID_FIELDS:
+        return _mask(value)
+    if _masked_whole(value):
+        return shown_masked(value)  # eleven stars
+    return _masked_within(value)
+
+
+def _masked_whole(value) -> bool:
+    """Whether ``value`` is masked whole, not national id by national id: it holds more than
+    ``SCAN_LIMIT`` items or nests deeper than ``SCAN_DEPTH`` (unread, so none of it can be
+    shown), or an object in it has a national id for a key (two masked keys could fall
+    together, one entry lost). Stops there: its own work is bounded too."""
+    left, stack = SCAN_LIMIT, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, list | dict):
+            continue
+        if depth >= SCAN_DEPTH:
+            return True
+        left -= len(item)
+        if left < 0 or (isinstance(item, dict) and any(map(_text_holds_id, item))):
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, list | dict))
+    return False
 
 
 # A national id as people write one into a text: eleven digits, or six and five apart by a
@@ -700,21 +730,38 @@ def _is_national_id(value) -> bool:
 NATIONAL_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[ -]?([0-9]{5})(?![0-9])")
 
 
-def _ids_in_text(text: str) -> bool:
-    return any(_is_national_id(first + last) for first, last in NATIONAL_ID_IN_TEXT.findall(text))
+def _ids_in_text(text: str) -> list[re.Match] | None:
+    """The national ids written in ``text`` (``NATIONAL_ID_IN_TEXT``); None when it holds more
+    than ``SCAN_LIMIT`` candidates: masked whole, unread, as a value of too many items is."""
+    candidates = list(itertools.islice(NATIONAL_ID_IN_TEXT.finditer(text), SCAN_LIMIT + 1))
+    if len(candidates) > SCAN_LIMIT:
+        return None
+    return [found for found in candidates if is_national_id(found[1] + found[2])]
+
+
+def _text_holds_id(text) -> bool:
+    if not isinstance(text, str):
+        return is_national_id(text)
+    return is_national_id(text) or (found := _ids_in_text(text)) is None or bool(found)
 
 
 def _text_masked(text: str) -> str:
-    """``text`` with each national id in it (``NATIONAL_ID_IN_TEXT``) masked as ``_mask`` does."""
-    return NATIONAL_ID_IN_TEXT.sub(
-        lambda found: _mask(found[1] + found[2]) if _is_national_id(found[1] + found[2]) else found[0], text
-    )
+    """``text`` with each national id written in it masked as ``_mask`` does; eleven stars for
+    a text with too many candidates to look through."""
+    found = _ids_in_text(text)
+    if found is None:
+        return shown_masked(text)
+    parts, at = [], 0
+    for each in found:
+        parts += [text[at : each.start()], _mask(each[1] + each[2])]
+        at = each.end()
+    return "".join([*parts, text[at:]])
 
 
 def _holds_national_id(value) -> bool:
     """Whether ``value`` (a text, or a list or object of them) holds a national id."""
     if isinstance(value, str):
-        return _is_national_id(value) or _ids_in_text(value)
+        return _text_holds_id(value)
     if isinstance(value, list):
         return any(_holds_national_id(item) for item in value)
     if isinstance(value, dict):
@@ -725,7 +772,7 @@ def _holds_national_id(value) -> bool:
 def _masked_within(value):
     """``value`` with each national id in it masked (``_mask``), the rest as it is."""
     if isinstance(value, str):
-        return _mask(value) if _is_national_id(value) else _text_masked(value)
+        return _mask(value) if is_national_id(value) else _text_masked(value)
     if isinstance(value, list):
         return [_masked_within(item) for item in value]
     if isinstance(value, dict):

@@ -10,6 +10,7 @@ import pytest
 
 from core.national_id import (
     InvalidNationalId,
+    is_national_id,
     kind_of,
     mask_national_id,
     validate_national_id,
@@ -362,3 +363,117 @@ def test_century_ranges(yy, individual, year):
     from core.national_id import _century_year
 
     assert _century_year(yy, individual) == year
+
+
+# --- is_national_id: the validator's answers without its exceptions ------------------
+#
+# The policy asks it of every string in a case's identity data on every read
+# (permissions.policy), so it must say exactly what validate_national_id says.
+
+
+def _validator_accepts(value) -> bool:
+    try:
+        validate_national_id(value)
+    except InvalidNationalId:
+        return False
+    return True
+
+
+def _k1_choices(first9: str) -> list[int]:
+    """Every K1 digit either rule accepts (classic, and the rule from 2032), and one neither does."""
+    total = sum(int(d) * w for d, w in zip(first9, K1_WEIGHTS))
+    accepted = [k for k in range(10) if (total + k) % 11 in (0, 1, 2, 3)]
+    return accepted + [k for k in range(10) if k not in accepted][:1]
+
+
+def _k2_choices(first10: str) -> list[int]:
+    """The right K2 (when there is one) and a wrong one."""
+    right = _mod11(first10, K2_WEIGHTS)
+    return ([right] if right != 10 else []) + [(right + 1) % 10]
+
+
+# Day and month fields around every offset (D-number day + 40, H-number month + 40, synthetic
+# month + 80), years and individual numbers around each century range, 29 February among them.
+EDGE_DAYS = ["00", "01", "28", "29", "30", "31", "32", "40", "41", "69", "70", "71", "72", "99"]
+EDGE_MONTHS = ["00", "01", "02", "04", "12", "13", "40", "41", "42", "52", "53", "80", "81", "82", "92", "93", "99"]
+EDGE_YEARS = ["00", "04", "39", "40", "53", "54", "96", "99"]
+EDGE_INDIVIDUALS = ["000", "499", "500", "749", "750", "899", "900", "999"]
+
+
+def _edge_numbers():
+    for day in EDGE_DAYS:
+        for month in EDGE_MONTHS:
+            for year in EDGE_YEARS:
+                for individual in EDGE_INDIVIDUALS:
+                    first9 = day + month + year + individual
+                    for k1 in _k1_choices(first9):
+                        for k2 in _k2_choices(first9 + str(k1)):
+                            yield f"{first9}{k1}{k2}"
+
+
+def test_is_national_id_answers_as_the_validator_at_every_edge():
+    numbers = list(_edge_numbers())
+    accepted = [number for number in numbers if _validator_accepts(number)]
+    # the edges hold numbers of every kind, so agreement means something
+    assert {kind_of(number) for number in accepted} == {"fnr", "d-number", "h-number", "synthetic"}
+    leap_2000, not_leap_1900 = with_check_digits("290200500"), with_check_digits("290200000")
+    assert leap_2000 in accepted and not_leap_1900 in numbers and not_leap_1900 not in accepted
+    accepted_set = set(accepted)
+    assert [n for n in numbers if is_national_id(n) != (n in accepted_set)] == []
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        (with_check_digits("290200500"), True),  # 29.02.2000: a leap year
+        (with_check_digits("290200000"), False),  # 29.02.1900: not one
+        (with_check_digits("290296500"), True),  # 29.02.1896
+        (with_check_digits("290297500"), False),  # 29.02.1897
+        (with_check_digits("690204500"), True),  # a D-number on 29.02.2004
+        (with_check_digits("298204500"), True),  # synthetic on 29.02.2004
+        (with_check_digits("314204500"), False),  # 31 February, an H-number
+        (with_check_digits("310405000"), False),  # 31 April
+    ],
+)
+def test_is_national_id_knows_the_calendar(number, valid):
+    assert is_national_id(number) is valid is _validator_accepts(number)
+
+
+def test_is_national_id_answers_as_the_validator_on_random_digits():
+    import random
+
+    rng = random.Random(2032)
+    numbers = [f"{rng.randrange(10**11):011d}" for _ in range(40_000)]
+    assert sum(map(_validator_accepts, numbers)) > 100  # valid ones among them, too
+    assert [n for n in numbers if is_national_id(n) != _validator_accepts(n)] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *DOMAIN_EXAMPLES,
+        *ONLY_VALID_FROM_2032,
+        "179120 99997",
+        " 179120 999 97 ",
+        "\t17912099997\n",
+        "17912099997\u00a0",  # stripped as whitespace
+        "1791\u00a020 99997",  # not stripped inside
+        "17912099997 ",
+        "179120999970",
+        "1791209999",
+        "",
+        "           ",
+        "1791209999\u0667",  # an Arabic-Indic seven: a digit, not ASCII
+        "\uff11\uff17\uff19\uff11\uff12\uff10\uff19\uff19\uff19\uff19\uff17",  # full-width digits
+        "1791209999²",
+        "-1791209999",
+        "1791209999a",
+        "17912099997" * 2,
+        17912099997,
+        None,
+        ["17912099997"],
+        b"17912099997",
+    ],
+)
+def test_is_national_id_answers_as_the_validator_on_any_value(value):
+    assert is_national_id(value) is _validator_accepts(value)

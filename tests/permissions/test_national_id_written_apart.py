@@ -47,3 +47,29 @@ def test_a_national_id_written_apart_or_in_a_text_is_masked_for_every_participan
         page = browser.get(reverse("case", args=[case.pk])).content.decode()
         assert "99635" not in page and CHILD not in page, reader
     assert not AccessLog.objects.filter(category="identity").exists()
+
+
+def test_a_text_or_key_naming_a_national_id_as_written_masks_it_and_a_long_text_costs_no_more(agencies, staff):  # noqa: F811
+    """A key written so masks its object whole, as a key that is a number does (h-natid); a
+    text with more eleven-digit candidates than ``SCAN_LIMIT`` is masked whole, unread, as a
+    value of too many items is: its read costs no more than a short text's."""
+    from permissions import policy
+
+    case, task = _case(agencies, staff, _forms())
+    services.complete_task(
+        actor=staff["health"],
+        task_id=task.pk,
+        data={"applicant_id": "A-17", "diagnosis": "F20", "barnets_fodselsnr": "298220-99635"},
+    )
+    stars = "*" * 11
+    nav = _client(staff["nav"])
+    for value in (
+        [{"298220-99635": "barn"}],
+        " ".join([*(f"{n:011d}" for n in range(10**10, 10**10 + policy.SCAN_LIMIT)), "298220-99635"]),
+    ):
+        case.data = {**case.data, "barnets_fodselsnr": value}
+        case.save(update_fields=["data"])
+        answer = nav.get(reverse("api-case", args=[case.pk]))
+        assert answer.status_code == 200
+        assert "99635" not in answer.content.decode()
+        assert answer.json()["data"]["identity"]["values"]["barnets_fodselsnr"] == stars
