@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import itertools
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -714,17 +716,52 @@ def _masked_whole(value) -> bool:
         if depth >= SCAN_DEPTH:
             return True
         left -= len(item)
-        if left < 0 or (isinstance(item, dict) and any(map(is_national_id, item))):
+        if left < 0 or (isinstance(item, dict) and any(map(_text_holds_id, item))):
             return True
         children = item.values() if isinstance(item, dict) else item
         stack.extend((child, depth + 1) for child in children if isinstance(child, list | dict))
     return False
 
 
+# A national id as people write one into a text: eleven digits, or six and five apart by a
+# space or a hyphen ("298220-99635"), anywhere in it ("Mor: Kari, fnr 298220 99635"). Until
+# h-attack34 only a text that was a number as a whole was known as one: written so, a child's
+# or a guardian's number was shown in full to every participant, and its read not logged.
+NATIONAL_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[ -]?([0-9]{5})(?![0-9])")
+
+
+def _ids_in_text(text: str) -> list[re.Match] | None:
+    """The national ids written in ``text`` (``NATIONAL_ID_IN_TEXT``); None when it holds more
+    than ``SCAN_LIMIT`` candidates: masked whole, unread, as a value of too many items is."""
+    candidates = list(itertools.islice(NATIONAL_ID_IN_TEXT.finditer(text), SCAN_LIMIT + 1))
+    if len(candidates) > SCAN_LIMIT:
+        return None
+    return [found for found in candidates if is_national_id(found[1] + found[2])]
+
+
+def _text_holds_id(text) -> bool:
+    if not isinstance(text, str):
+        return is_national_id(text)
+    return is_national_id(text) or (found := _ids_in_text(text)) is None or bool(found)
+
+
+def _text_masked(text: str) -> str:
+    """``text`` with each national id written in it masked as ``_mask`` does; eleven stars for
+    a text with too many candidates to look through."""
+    found = _ids_in_text(text)
+    if found is None:
+        return shown_masked(text)
+    parts, at = [], 0
+    for each in found:
+        parts += [text[at : each.start()], _mask(each[1] + each[2])]
+        at = each.end()
+    return "".join([*parts, text[at:]])
+
+
 def _holds_national_id(value) -> bool:
     """Whether ``value`` (a text, or a list or object of them) holds a national id."""
     if isinstance(value, str):
-        return is_national_id(value)
+        return _text_holds_id(value)
     if isinstance(value, list):
         return any(_holds_national_id(item) for item in value)
     if isinstance(value, dict):
@@ -735,7 +772,7 @@ def _holds_national_id(value) -> bool:
 def _masked_within(value):
     """``value`` with each national id in it masked (``_mask``), the rest as it is."""
     if isinstance(value, str):
-        return _mask(value) if is_national_id(value) else value
+        return _mask(value) if is_national_id(value) else _text_masked(value)
     if isinstance(value, list):
         return [_masked_within(item) for item in value]
     if isinstance(value, dict):

@@ -240,8 +240,10 @@ def _scrub_case(case: Case) -> dict[str, int]:
             removed[kind] = removed.get(kind, 0) + n
 
     count("case_data_fields", len(case.data or {}))
-    case.data, case.data_sources, case.data_common = {}, {}, {}
-    case.save(update_fields=["data", "data_sources", "data_common"])
+    # The times of its safety warnings go too: which field held one, and when it was recorded,
+    # tell that the person was warned about (until h-attack34 they outlived the erasure).
+    case.data, case.data_sources, case.data_common, case.data_recorded_at = {}, {}, {}, {}
+    case.save(update_fields=["data", "data_sources", "data_common", "data_recorded_at"])
 
     for instance in ProcessInstance.objects.select_for_update().filter(case=case):
         instance.state = scrub_state(instance.state)

@@ -605,10 +605,15 @@ def timeline_path_view(user, case) -> PathView:
 
 def _open_by_standing(fields, access, name: str) -> bool:
     """Whether the field ``name`` is in a category the reader's standing opens (its own
-    service, the coordinator's, an open one): seen whatever consents there are."""
+    service, the coordinator's, an open one): seen whatever consents there are. Never a
+    safety warning: out of time it is taken from the readers who did not record it
+    (``policy.warning_dates``), by the clock, so only the whole view tells (until h-attack34
+    NAV's timeline showed the branch a lapsed warning had chosen, which its diagram hid)."""
     category = rules.category_of(fields.fields.get(name, RESTRICTED))
     return (
-        category != RESTRICTED and category in fields.categories and bool(rules.decide_category(access, category, ()))
+        category not in (RESTRICTED, policy.SAFETY)
+        and category in fields.categories
+        and bool(rules.decide_category(access, category, ()))
     )
 
 

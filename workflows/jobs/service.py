@@ -91,9 +91,20 @@ def receivable_with_grounds(
         return {}, []
     rules_of_fields = runtime_for(job.instance.definition_id).field_rules
     consents = rules.active_consents(job.case)
+    # A safety warning out of time is no longer shown to the agency's members unless it recorded
+    # it (``policy.warning_dates``), so nor is it sent to its system (until h-attack34 it was:
+    # the category alone decided). A message to another case leaves it out alike.
+    sources = job.case.data_sources or {}
+    lapsed = {
+        name
+        for name in policy.lapsed_warnings(job.case, rules_of_fields)
+        if sources.get(name) != getattr(agency, "pk", None)
+    }
     kept: dict[str, Any] = {}
     grounds: list[tuple[str, rules.Decision]] = []
     for name, value in fields.items():
+        if lapsed & set(reads.get(name, ())):
+            continue
         found = rules.receipt_grounds(job.case, agency, reads.get(name, ()), rules_of_fields, consents)
         if found is not None:
             kept[name] = value

@@ -37,11 +37,19 @@ def confirm_safety_warning(*, actor, case, field) -> datetime.date:
     if not decision:
         raise Forbidden("safety.confirm_forbidden")
     with transaction.atomic():
-        locked = Case.objects.select_for_update().only("status", "data", "data_recorded_at").get(pk=case.pk)
+        locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status != CaseStatus.OPEN:
             raise Conflict("safety.case_closed")
         if (locked.data or {}).get(field) in (None, ""):  # removed meanwhile
             raise InvalidInput("safety.invalid", errors=[field_error("field", "safety.no_warning")])
+        # Decided again on the row held: an agency withdrawn from the case, or a coordinator
+        # who lost the role, while this request waited for it no longer answers for the
+        # warning (until h-attack34 the decision read before the lock stood).
+        decision = rules.decide_lapsed_warning(
+            rules.case_access(actor, locked), locked, (locked.data_sources or {}).get(field)
+        )
+        if not decision:
+            raise Forbidden("safety.confirm_forbidden")
         now = timezone.now()
         recorded = {**(locked.data_recorded_at or {}), **policy.recorded_times(fields, [field], now)}
         Case.objects.filter(pk=case.pk).update(data_recorded_at=recorded)
