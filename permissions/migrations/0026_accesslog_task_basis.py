@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('permissions', '0025_request_labels_in_bokmal'),
-        ('workflows', '0066_case_data_recorded_at'),
+        ("permissions", "0025_request_labels_in_bokmal"),
+        ("workflows", "0066_case_data_recorded_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='accesslog',
-            index=models.Index(condition=models.Q(('basis__startswith', 'external-task:'), ('basis__startswith', 'service-task:'), _connector='OR'), fields=['case', 'person'], name='accesslog_task_basis'),
+            model_name="accesslog",
+            index=models.Index(
+                condition=models.Q(
+                    ("basis__startswith", "external-task:"), ("basis__startswith", "service-task:"), _connector="OR"
+                ),
+                fields=["case", "person"],
+                name="accesslog_task_basis",
+            ),
         ),
     ]
