@@ -261,6 +261,12 @@ class KeysetPagination(CursorPagination):
         self.ordered = queryset.in_order() if listing else queryset
         self.keys = self.keys_of(self.ordered)
         reader = read_listing_after if listing else read_after
+        narrow = getattr(view, "narrow_page", None)  # a bound the cursor's condition cannot give
+        if not listing and narrow is not None:
+
+            def reader(queryset, keys, values, limit):
+                return read_after(narrow(queryset, keys, values, limit), keys, values, limit)
+
         reverse, values = self.decode_cursor(request) or (False, None)
         keys = [key.reversed() for key in self.keys] if reverse else self.keys
         rows = reader(queryset, keys, values, self.page_size + 1)
@@ -376,7 +382,9 @@ class GroupKeysetPagination(KeysetPagination):
     their order ends with ``unique``, an aggregate of the primary key that names one row of
     each group (``Max("id")``: its newest), so the order is total as it is. The cursor shows
     it as that row's public id (``PUBLIC_KINDS``), never as the key. The person's access
-    report (``workflows.selectors.access_groups``)."""
+    report (``workflows.selectors.access_groups``). A view's ``narrow_page(queryset, keys,
+    values, limit)`` bounds each page's statement to the rows its groups can come from
+    (``workflows.selectors.AccessLines``: the days a page spans)."""
 
     unique = "last_id"
 

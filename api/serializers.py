@@ -913,7 +913,8 @@ class PersonAccessReportSerializer(serializers.Serializer):
     entries = PersonAccessGroupSerializer(
         many=True,
         help_text="a page of the reads, grouped: one line per day, agency, user and role, case, category, action "
-        "and basis, with the number of reads and the first and last time; the line read last first",
+        "and basis, with the number of reads and the first and last time; the newest day first, in a day the line "
+        "read last first",
     )
 
 

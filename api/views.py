@@ -756,6 +756,7 @@ class PersonAccessReport(APIView):
     # (``selectors.access_groups``), in keyset pages as the lists (``?cursor=``, ``?page_size=``;
     # ``next`` and ``previous`` links). Every page read is in the access log of each case it covers.
     pagination_class = GroupKeysetPagination
+    report: selectors.PersonAccessReport  # the one being answered (``narrow_page``)
 
     @extend_schema(
         parameters=[
@@ -773,7 +774,7 @@ class PersonAccessReport(APIView):
     )
     def get(self, request, pk):
         check_parameters(request, self)  # 400 before the read is logged
-        report = selectors.person_access_report(actor=request.user, case=pk)
+        report = self.report = selectors.person_access_report(actor=request.user, case=pk)
         pages = self.pagination_class()
         page = pages.paginate_queryset(report.entries, request, view=self)
         groups = selectors.access_groups_shown(request.user, page, report.cases)
@@ -788,6 +789,12 @@ class PersonAccessReport(APIView):
             entries=groups,
         )
         return Response(s.PersonAccessReportSerializer(shown).data)
+
+    def narrow_page(self, groups, keys, values, limit):
+        # A page's lines lie within as many of the person's days as it has lines: the
+        # statement groups those days' rows, not all of the person's (selectors.AccessLines).
+        day = None if values is None else values[0]
+        return self.report.lines.narrowed(groups, day=day, newer=not keys[0].descending, lines=limit)
 
 
 # --- tasks -----------------------------------------------------------------------------

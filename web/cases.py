@@ -759,7 +759,7 @@ def person_access_report(request, pk):
     """The person's access report, for the coordinator to give them (printable): its reads
     grouped (``selectors.access_groups``), in pages as the long lists (``next_page_of``)."""
     report = selectors.person_access_report(actor=request.user, case=pk)
-    page, query = next_page_of(request, report.entries)
+    page, query = next_page_of(request, report.lines)  # a page's rows, not all the person's
     groups = selectors.access_groups_shown(request.user, page.object_list, report.cases)
     page.object_list = groups
     return render(
