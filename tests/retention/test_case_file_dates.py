@@ -23,8 +23,6 @@ from workflows.models import Case, CaseStatus, Event
 
 from .pdfa import text_of
 
-pytestmark = pytest.mark.postgres
-
 KEY = "Proc_case_file_dates"
 PERSON = {"name": "Dato Datosen", "national_id": "05840399895"}
 MONTHS = [
