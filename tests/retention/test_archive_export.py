@@ -223,6 +223,7 @@ def test_a_full_case_s_case_file_is_valid_pdf_a_1b_with_its_forms_timeline_conse
     assert "Bosituasjon ved innsettelse Bolig Eier egen bolig" in text
     assert "housing_situation" not in text and "eid_bolig" not in text and "False" not in text
     assert "Kommunal utleiebolig" in text and "Municipal rental home" not in text
+    assert f"Møtte {NAME} Rettet" in text  # the coordinator's note, corrected, with its earlier text
 
 
 @pytest.fixture

@@ -361,6 +361,7 @@ def test_the_case_file_carries_the_notes_of_its_categories_with_agency_time_and_
     coordinator = people["coordinator"]
     answer = correct(coordinator, closing, closing.housing_note, "Søkt om kommunal bolig i Sarpsborg")
     assert answer.status_code == 200, answer.content
+    write(coordinator, closing, '<img src="http://10.0.0.1/x"> Møte 3. mars & svar', category="coordination")
     wrong = write(coordinator, closing, "Skrevet i feil sak om en annen person", category="coordination")
     withdrawn = api(coordinator).post(reverse("api-note-withdraw", args=[closing.pk, wrong["id"]]))
     assert withdrawn.status_code == 200, withdrawn.content
@@ -372,15 +373,16 @@ def test_the_case_file_carries_the_notes_of_its_categories_with_agency_time_and_
     (earlier,) = housing_note.revisions.all()
     agency = case.coordinator_agency.name
     assert (
-        f"{in_words(housing_note.created_at)} {agency} Bolig Søkt om kommunal bolig i Sarpsborg "
+        f"{in_words(housing_note.created_at)} · {agency} · Bolig Søkt om kommunal bolig i Sarpsborg "
         f"Rettet {in_words(housing_note.corrected_at)} (versjon 2). "
         f"Versjon 1, skrevet {in_words(earlier.written_at)} (bolig), erstattet {in_words(earlier.replaced_at)}: "
         "Søkt om kommunal bolig"
     ) in text, text
     gone = Note.objects.get(pk=wrong["id"])
-    said = f"{in_words(gone.created_at)} {agency} Samordning Trukket tilbake {in_words(gone.withdrawn_at)}"
+    said = f"{in_words(gone.created_at)} · {agency} · Samordning Trukket tilbake {in_words(gone.withdrawn_at)}"
     assert said in text
     assert "feil sak" not in text and "annen person" not in text
+    assert '<img src="http://10.0.0.1/x"> Møte 3. mars & svar' in text  # a text, printed as written
     assert "Gjeld til kemneren" not in text and "Økonomi" not in text
     assert "Notater i kategoriene som hører til saksmappen (bolig, samordning)" in text
     rows = AccessLog.objects.filter(case=case, item=f"archive-folder:{export.pk}")
@@ -404,7 +406,7 @@ def test_a_note_s_category_decides_as_a_field_s_whether_it_is_in_the_case_file(f
     case = close(closing)
     export = export_done(people, case)
     text = case_file_text(folder, export)
-    assert f"{people['nav'].memberships.get().agency.name} Økonomi Gjeld til kemneren" in text
+    assert f"{people['nav'].memberships.get().agency.name} · Økonomi Gjeld til kemneren" in text
     assert "Søkt om kommunal bolig" not in text
     rows = AccessLog.objects.filter(case=case, item=f"archive-folder:{export.pk}")
     assert "economy" in set(rows.values_list("category", flat=True))
@@ -436,7 +438,7 @@ def test_a_note_corrected_or_withdrawn_after_close_goes_to_the_archive_again_tho
     assert event.detail["new_case_file"] is True
     assert handlers.run_one("w1") == 1
     text = case_file_text(folder, again)
-    assert "Bolig Søkt om kommunal bolig i Sarpsborg Rettet" in text
+    assert "· Bolig Søkt om kommunal bolig i Sarpsborg Rettet" in text
     assert "Samordningsopplysninger hører ikke til saksmappen." in text
 
     withdrawn = api(people["coordinator"]).post(
@@ -446,5 +448,5 @@ def test_a_note_corrected_or_withdrawn_after_close_goes_to_the_archive_again_tho
     (third,) = ArchiveExport.objects.filter(case=case, replaces=again)
     assert handlers.run_one("w1") == 1
     text = case_file_text(folder, third)
-    assert "Bolig Trukket tilbake" in text and "Søkt om kommunal bolig" not in text
+    assert "· Bolig Trukket tilbake" in text and "Søkt om kommunal bolig" not in text
     assert not unmet_archive_duty(case)
