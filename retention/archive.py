@@ -27,15 +27,16 @@ from urllib.request import url2pathname
 
 import weasyprint
 from django.conf import settings
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from lxml import etree
 from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from bpmn import form_labels
+from bpmn import form_labels, form_values
 from bpmn.registry import runtime_for
 from permissions import policy
 from permissions import rules as permission_rules
@@ -45,6 +46,7 @@ from retention.case_file_timeline import EVENTS_NAME, NOT_XML
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
 from workflows.models import Case, CaseOutcome, JobStatus, ProcessInstance
+from workflows.notes import Note, NoteRevision
 from workflows.selectors import NO_PATH_HIDDEN, PathView, case_file_path_view, iter_case_file_events, process_name
 
 log = logging.getLogger("brobygger.retention")
@@ -67,11 +69,14 @@ STATIC_DIR = Path(settings.BASE_DIR) / "static"
 
 def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list[tuple[str, str, str, str]]:
     """(category, title, category in words, value) of the case's data that belong to the case
-    file (``rules``: ``rules_for_process``), as the archive's reader reads them: a field by its
-    title in the form, its category in words, a choice by its label, yes and no in words. The
-    category is what the delivery's access log names. A field a step on a branch hidden from
-    the case file wrote (``view``: ``selectors.case_file_path_view``) is left out, or shown as
-    the steps every case passes left it (``Case.data_common``), as to NAV on the case page."""
+    file (``rules``: ``rules_for_process``), as the archive's reader reads them, as the pages
+    show them (``form_values.display_value``): a field by its title in the form, its category
+    in words, a choice by its label, yes and no in words, a date, a date-time and a time of day
+    in Oslo's time in words ("10. januar 2027 09:00"; a time of day read for the day the case
+    closed, so every attempt of an export prints the same). The category is what the
+    delivery's access log names. A field a step on a branch hidden from the case file wrote
+    (``view``: ``selectors.case_file_path_view``) is left out, or shown as the steps every case
+    passes left it (``Case.data_common``), as to NAV on the case page."""
     categories: dict[str, str] = {}
     forms: dict[str, dict] = {}
     lapsed: dict = {}
@@ -85,6 +90,7 @@ def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list
     titles, choices = form_labels.field_titles(forms), form_labels.field_choice_labels(forms)
     rows = []
     common = case.data_common or {}
+    closed_on = timezone.localdate(case.closed_at) if case.closed_at else None
     for field, value in (case.data or {}).items():
         if field in view.fields:
             if field not in common:
@@ -94,26 +100,94 @@ def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list
         if rules[category].in_case_file:
             title = titles.get(field) or form_labels.option_label(field)
             label = capfirst(str(permission_rules.CATEGORY_LABELS.get(category, category)))
-            read = _as_read(value, choices.get(field, {}))
+            read = form_values.display_value(value, closed_on, choices.get(field))
             if field in lapsed:
                 read = gettext("%(value)s (warning lapsed %(date)s)") % {
                     "value": read,
-                    "date": formats.date_format(lapsed[field], "j. F Y"),
+                    "date": form_values.day_text(lapsed[field]),
                 }
             rows.append((category, title, label, read))
     return rows
 
 
-def _as_read(value: object, choices: dict[str, str]) -> str:
-    if isinstance(value, bool):
-        return gettext("Yes") if value else gettext("No")
-    if value is None:
-        return "\u2013"
-    if isinstance(value, list | tuple):
-        return ", ".join(_as_read(item, choices) for item in value)
-    if isinstance(value, str) and value in choices:
-        return choices[value]
-    return str(value)
+@dataclass(frozen=True)
+class EarlierText:
+    """A text a note of the case file had before a correction."""
+
+    version: int
+    written_at: datetime
+    replaced_at: datetime
+    category: str  # in words
+    text: str
+
+
+@dataclass(frozen=True)
+class CaseFileNote:
+    """A note as the case file shows it: its agency, time and category; its text and earlier
+    texts, or none once withdrawn."""
+
+    written_at: datetime
+    agency: str
+    category: str  # in words
+    text: str
+    version: int
+    corrected_at: datetime | None
+    withdrawn_at: datetime | None
+    earlier: tuple[EarlierText, ...]
+
+
+def case_file_notes(case: Case, rules) -> tuple[list[CaseFileNote], set[str]]:
+    """The case's notes that belong to the case file, oldest first, and the categories of the
+    texts it shows (for the delivery's access log). A note is case data of its category written
+    by its agency (README "Notes and attachments"), so the process's rules decide it as they
+    decide a form's field: a note of a category out of the case file (``health`` by default) is
+    left out, whatever its agency. The archive's reader is shown what a participant who reads
+    the case file's categories is shown on the case page: the text the note has now, when it
+    was corrected and its earlier texts, each only when its category then is in the case file
+    too (``notes_policy.notes_for``). A withdrawn note is there as withdrawn (when, by its
+    agency) without any text: its writer withdrew it from the case's record (a note on the
+    wrong person or case is the usual reason), so the archive, which the person reads on
+    request, does not carry it on; its texts stay in Brobygger's history until the erasure, and
+    a package the archive took before the withdrawal stays there as it was."""
+
+    def in_file(category: str) -> bool:
+        return rules[permission_rules.category_of(category)].in_case_file
+
+    def words(category: str) -> str:
+        return capfirst(str(permission_rules.CATEGORY_LABELS.get(category, category)))
+
+    corrections = NoteRevision.objects.filter(change=NoteRevision.Change.CORRECTED).order_by("version")
+    notes = (
+        Note.objects.filter(case=case)
+        .select_related("agency")
+        .prefetch_related(Prefetch("revisions", queryset=corrections))
+        .order_by("created_at", "id")
+    )
+    shown, carried = [], set()
+    for note in notes:
+        if not in_file(note.category):
+            continue
+        earlier: tuple[EarlierText, ...] = ()
+        if not note.is_withdrawn:
+            earlier = tuple(
+                EarlierText(old.version, old.written_at, old.replaced_at, words(old.category), old.text)
+                for old in note.revisions.all()
+                if in_file(old.category)
+            )
+            carried |= {note.category, *(old.category for old in note.revisions.all() if in_file(old.category))}
+        shown.append(
+            CaseFileNote(
+                written_at=note.created_at,
+                agency=note.agency.name,
+                category=words(note.category),
+                text="" if note.is_withdrawn else note.text,
+                version=note.version,
+                corrected_at=note.corrected_at,
+                withdrawn_at=note.withdrawn_at,
+                earlier=earlier,
+            )
+        )
+    return shown, {permission_rules.category_of(category) for category in carried}
 
 
 def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]]:
@@ -152,6 +226,7 @@ def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
     with translation.override(settings.LANGUAGE_CODE):  # the fields' labels too
         coordination, events = _coordination(case, rules, view)
         entries = case_file_fields(case, rules, view)
+        notes, note_categories = case_file_notes(case, rules)
         html = render_to_string(
             "retention/case_file.html",
             {
@@ -159,6 +234,12 @@ def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
                 "process_name": process_name(case.process_key),
                 "person": person,
                 "fields": [entry[1:] for entry in entries],
+                "notes": notes,
+                "note_categories": ", ".join(
+                    str(permission_rules.CATEGORY_LABELS.get(category, category))
+                    for category in permission_rules.NOTE_CATEGORIES
+                    if rules[category].in_case_file
+                ),
                 **coordination,
                 **outcome,
                 "produced_at": produced_at,
@@ -167,7 +248,7 @@ def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
         )
     document = render_pdf(html)
     document.metadata = _ArchiveMetadata(**vars(document.metadata))
-    carried = {category for category, *_ in entries}
+    carried = {category for category, *_ in entries} | note_categories
     carried |= {"identity"} if person is not None else set()
     # The process, its reference, dates and coordinating agency head every case file (the
     # fact of the case, which the archive duty needs): coordination data, so always logged,

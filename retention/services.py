@@ -340,22 +340,27 @@ def _export_correction(actor, case: Case, exported: ArchiveExport | None, acting
     transaction.on_commit(queue.wake_workers)
 
 
-def note_changing_after_close(*, case: Case, actor, agency_id: int, categories) -> bool:
+def note_changing_after_close(*, case: Case, actor, agency_id: int, categories, shown=()) -> bool:
     """A note or an attachment of the closed ``case`` (held, by the note's or attachment's
     service: ``workflows.services.notes.CLOSED_CASE_CHANGES``) is about to be corrected or
     withdrawn by its agency (GDPR art. 16 reaches past the close). The case file's timeline
     lists the change when ``coordination`` is in the case file (a note's correction only when
     the note's category before or after it, ``categories``, is too: the case file masks the
     corrections of a note of a category it leaves out; None for a withdrawal, listed whatever
-    its category), so once an export was done or ordered the archive gets the case file again
+    its category); its notes show the note itself when its category before or after the change
+    (``shown``) is in the case file (``archive.case_file_notes``), coordination or not. Either
+    way, once an export was done or ordered the archive gets the case file again
     as a new export naming the one it replaces, as for a corrected value: an export waiting
     keeps its package as it stands (``_exported``), and the export job holds the case as we
     do, so no change lands between its build and its delivery. The export's access-log row is
     the changing agency's. True when a new export was queued."""
     rules_in_force = rules_for_process(case.process_key)
-    if not rules_in_force["coordination"].in_case_file:
-        return False
-    if categories is not None and not any(rules_in_force[rules.category_of(c)].in_case_file for c in categories):
+
+    def in_file(category: str) -> bool:
+        return rules_in_force[rules.category_of(category)].in_case_file
+
+    listed = rules_in_force["coordination"].in_case_file and (categories is None or any(map(in_file, categories)))
+    if not listed and not any(map(in_file, shown)):
         return False
     if ErasureRecord.objects.filter(case=case).exists():  # nothing of it goes to the archive again
         return False

@@ -20,11 +20,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from bpmn import form_labels
+from bpmn import form_labels, form_values
 from core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, ServiceError, in_language
 from core.messages import render as render_message
 from permissions import rules
-from web import schema_forms
 from workflows import selectors
 
 
@@ -130,7 +129,7 @@ def data_sections(
 ) -> list[dict]:
     """The policy's category views, ready to show: titles and readable values (a choice by
     its label where the form gives one, a time of day in Oslo's time read for ``day``:
-    ``schema_forms.display_value``). ``case_pk``: the case page, whose safety warnings the
+    ``form_values.display_value``). ``case_pk``: the case page, whose safety warnings the
     agency that recorded each and the coordinator confirm again or remove there."""
     labels = labels or {}
     sections = []
@@ -144,16 +143,14 @@ def data_sections(
                 "values": [
                     (
                         titles.get(name, form_labels.option_label(name)),
-                        schema_forms.display_value(
-                            labels.get(name, {}).get(value, value) if isinstance(value, str) else value, day
-                        ),
+                        form_values.display_value(value, day, labels.get(name)),
                     )
                     for name, value in view.values.items()
                 ],
                 # Values the reader's agency recorded before a step on a branch it sees wrote
                 # over them (``policy.case_data_for(show_earlier=)``): theirs to correct.
                 "earlier": [
-                    (titles.get(name, form_labels.option_label(name)), schema_forms.display_value(value, day))
+                    (titles.get(name, form_labels.option_label(name)), form_values.display_value(value, day))
                     for name, value in view.earlier.items()
                 ],
                 # Safety warnings (``policy.warning_dates``): each lapsed one, its value shown

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from bpmn import form_labels
+from bpmn import form_labels, form_values
 from core.errors import Conflict, InvalidInput, ServiceError, field_error
 from core.http_methods import allow, require_POST
 from permissions import rules
@@ -105,7 +105,7 @@ def _value_choices(case, user, field: str) -> list[tuple[str, str]]:
     current = field in services.correctable_fields(user, case)
     choices = [(services.CURRENT, _("The value the case shows now"))] if current else []
     # As the case page shows a value (``Ja``, ``10. januar 2027``), not Python's ``True``.
-    shown = schema_forms.display_value(earlier)
+    shown = form_values.display_value(earlier)
     text = _("The value your agency recorded before a later step changed it: %(value)s") % {"value": shown}
     return [*choices, (services.EARLIER, text)]
 

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.utils import formats, timezone
-from django.utils.translation import gettext_lazy
+from django.utils import timezone
 
 from bpmn.form_labels import option_label
+from bpmn.form_values import RFC3339_TIME, local_clock
 from core.errors import field_error
-from web.templatetags.ui import day as date_text
 from workflows.forms import date_bounds
 
 YES, NO = "true", "false"
@@ -138,35 +137,10 @@ def _from_local_input(text: str) -> str:
 # 01:00 or 02:00). A stored time with one of Oslo's own offsets is shown as the wall-clock time
 # it was written as (``09:00:00+01:00`` stays 09:00 in June: a meeting at nine is at nine the
 # whole year); one with another offset (``08:00:00Z`` from an API client) is shown in Oslo's time
-# on the day it is read for (the task's day, else today).
+# on the day it is read for (the task's day, else today): ``bpmn.form_values.local_clock``, which
+# the case file of the archive reads them with too.
 
-RFC3339_TIME = re.compile(r"\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})")
 LOCAL_TIME = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
-
-
-def _zone_offsets(year: int) -> set[timedelta]:
-    """The offsets the local time zone has in ``year`` (Oslo's: +01:00 and +02:00)."""
-    zone = timezone.get_current_timezone()
-    return {offset for month in (1, 7) if (offset := datetime(year, month, 1, 12, tzinfo=zone).utcoffset()) is not None}
-
-
-def local_clock(text: str, day: date | None = None) -> time | None:
-    """The local wall-clock time (naive) an RFC 3339 time names, read for ``day`` (today in
-    Oslo when not given); None for a text that is no such time."""
-    if not isinstance(text, str) or not RFC3339_TIME.fullmatch(text):
-        return None
-    try:
-        moment = time.fromisoformat(text.upper())
-    except ValueError:  # 25:00:00Z, 09:61:00+01:00, an offset of 24 hours or more
-        return None
-    day = day or timezone.localdate()
-    if moment.utcoffset() in _zone_offsets(day.year):
-        return moment.replace(tzinfo=None)
-    try:
-        local = timezone.localtime(datetime.combine(day, moment))
-    except OverflowError:  # the first or last hours of the years 1-9999
-        return None
-    return local.time().replace(tzinfo=None)
 
 
 def _offset_text(offset: timedelta) -> str:
@@ -308,45 +282,3 @@ def data_from_post(schema: dict | None, post, day: date | None = None) -> tuple[
         else:
             data[name] = text
     return data, errors, raw
-
-
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def display_value(value, day: date | None = None) -> str:
-    """A value of the case's data as people read it; a time of day (RFC 3339, as forms keep it)
-    in Oslo's time, "09:00" (``local_clock``: read for ``day``, else today)."""
-    if isinstance(value, bool):
-        return str(gettext_lazy("Yes") if value else gettext_lazy("No"))
-    if value is None:
-        return "\u2013"
-    if isinstance(value, list | tuple):
-        return ", ".join(display_value(v, day) for v in value)
-    if isinstance(value, str) and (clock := local_clock(value, day)) is not None:
-        return formats.time_format(clock, "TIME_FORMAT")
-    if isinstance(value, str) and "_" in value and " " not in value:
-        return option_label(value)
-    if isinstance(value, str) and ISO_DATE.fullmatch(value):
-        return date_text(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere
-    if isinstance(value, str) and (moment := _moment(value)) is not None:
-        # A date-time field's RFC 3339 text ("2027-01-10T08:00:00Z") in Oslo's time, as the
-        # page's other times: "10. januar 2027 kl. 09:00".
-        return formats.date_format(moment, "DATETIME_FORMAT")
-    return str(value)
-
-
-ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})")
-
-
-def _moment(text: str) -> datetime | None:
-    """``text`` as the moment it names in Oslo's time, when it is a date-time with an offset (RFC
-    3339, as the forms' ``date-time`` format keeps it); else None (a text without an offset names
-    no moment, one outside the years 1-9999 in Oslo's time none a page shows)."""
-    if not ISO_DATE_TIME.fullmatch(text):
-        return None
-    try:
-        return timezone.localtime(datetime.fromisoformat(text.replace("z", "Z")))
-    except ValueError:  # "2027-02-30T09:00Z": shaped like one, no such day
-        return None
-    except OverflowError:  # "9999-12-31T23:00:00-05:00": in Oslo's time after the year 9999
-        return None

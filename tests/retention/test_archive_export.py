@@ -22,6 +22,7 @@ from workflows.models import Case, CaseOutcome, Job, JobKind, JobStatus
 
 from .helpers import ECONOMY_VALUE, HEALTH_VALUE, JUSTICE_VALUE, NAME, NATIONAL_ID, api, erase, full_prison_case
 from .pdfa import preflight_errors, structure_problems, text_of
+from .test_case_file_dates import MONTHS
 
 pytestmark = pytest.mark.postgres
 
@@ -222,6 +223,7 @@ def test_a_full_case_s_case_file_is_valid_pdf_a_1b_with_its_forms_timeline_conse
     assert "Bosituasjon ved innsettelse Bolig Eier egen bolig" in text
     assert "housing_situation" not in text and "eid_bolig" not in text and "False" not in text
     assert "Kommunal utleiebolig" in text and "Municipal rental home" not in text
+    assert f"Møtte {NAME} Rettet" in text  # the coordinator's note, corrected, with its earlier text
 
 
 @pytest.fixture
@@ -301,7 +303,8 @@ def test_coordination_left_out_of_the_case_file_leaves_out_the_timeline_and_cons
     assert OUTCOME_KIND in text and OUTCOME_REASON in text  # housing still is in it
     # the fact of the case stays: its reference, its process by name, its dates
     assert case_with_outcome.reference in text and "Løslatelse fra fengsel" in text
-    assert f"Åpnet {timezone.localdate(case_with_outcome.opened_at):%Y-%m-%d}" in text
+    opened = timezone.localdate(case_with_outcome.opened_at)
+    assert f"Åpnet {opened.day}. {MONTHS[opened.month - 1]} {opened.year}" in text
     # The fact of the case heading the file (its process by name) is coordination data: logged.
     assert categories == ["coordination", "housing", "identity"]
 

@@ -21,7 +21,7 @@ from permissions.models import AccessLog, Membership, Role
 from retention import archive
 from retention.archive import PDF_NAME
 from retention.erasure import erase_case
-from retention.models import ArchiveExport, ArchiveStatus, ErasureTrigger
+from retention.models import ArchiveExport, ArchiveStatus, ErasureTrigger, RetentionRule
 from retention.rules import unmet_archive_duty
 from tests.clients import api, web
 from tests.threads import all_at_once
@@ -33,6 +33,7 @@ from workflows.notes import Attachment, Note
 
 from .pdfa import text_of
 from .test_archive_endpoint import Archive
+from .test_case_file_dates import in_words
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
 ERASURE_REASON = "Personen ba om sletting; arkivet har saksmappen"
@@ -336,3 +337,116 @@ def test_a_note_whose_writer_left_is_corrected_after_close_by_the_agencys_lead_a
     assert not unmet_archive_duty(case)
     row = AccessLog.objects.get(case=case, item=f"archive-export:{again.pk}")
     assert (row.user, row.agency_id, row.role) == (lead, agencies["housing"].pk, Role.LEAD)
+
+
+# --- the notes in the case file -----------------------------------------------------------------
+# A note is case data of its category written by its agency: the notes of the categories the
+# process's rules put in the case file are in it, as its fields are (journalføring: the housing
+# office's notes of a case are its case documents). Until 2026-12-07 the case file carried no
+# note at all, only their events on the timeline.
+
+
+def write(user, case, text, category=None):
+    body = {"text": text, **({"category": category} if category else {})}
+    answer = api(user).post(reverse("api-case-notes", args=[case.pk]), body, format="json")
+    assert answer.status_code == 201, answer.content
+    return answer.json()
+
+
+def test_the_case_file_carries_the_notes_of_its_categories_with_agency_time_and_earlier_texts(folder, people, closing):
+    """The coordinator's housing note, corrected, is there as it reads now, with its agency, its
+    time in Oslo words and its earlier text; a withdrawn note is there as withdrawn, without
+    its text; NAV's economy note is not (economy is not in the case file by default), and the
+    delivery logs the categories of what it shows."""
+    coordinator = people["coordinator"]
+    answer = correct(coordinator, closing, closing.housing_note, "Søkt om kommunal bolig i Sarpsborg")
+    assert answer.status_code == 200, answer.content
+    write(coordinator, closing, '<img src="http://10.0.0.1/x"> Møte 3. mars & svar', category="coordination")
+    wrong = write(coordinator, closing, "Skrevet i feil sak om en annen person", category="coordination")
+    withdrawn = api(coordinator).post(reverse("api-note-withdraw", args=[closing.pk, wrong["id"]]))
+    assert withdrawn.status_code == 200, withdrawn.content
+    case = close(closing)
+    export = export_done(people, case)
+    text = case_file_text(folder, export)
+
+    housing_note = Note.objects.get(pk=case.housing_note["id"])
+    (earlier,) = housing_note.revisions.all()
+    agency = case.coordinator_agency.name
+    assert (
+        f"{in_words(housing_note.created_at)} · {agency} · Bolig Søkt om kommunal bolig i Sarpsborg "
+        f"Rettet {in_words(housing_note.corrected_at)} (versjon 2). "
+        f"Versjon 1, skrevet {in_words(earlier.written_at)} (bolig), erstattet {in_words(earlier.replaced_at)}: "
+        "Søkt om kommunal bolig"
+    ) in text, text
+    gone = Note.objects.get(pk=wrong["id"])
+    said = f"{in_words(gone.created_at)} · {agency} · Samordning Trukket tilbake {in_words(gone.withdrawn_at)}"
+    assert said in text
+    assert "feil sak" not in text and "annen person" not in text
+    assert '<img src="http://10.0.0.1/x"> Møte 3. mars & svar' in text  # a text, printed as written
+    assert "Gjeld til kemneren" not in text and "Økonomi" not in text
+    assert "Notater i kategoriene som hører til saksmappen (bolig, samordning)" in text
+    rows = AccessLog.objects.filter(case=case, item=f"archive-folder:{export.pk}")
+    assert sorted(rows.values_list("category", flat=True)) == ["coordination", "housing", "identity"]
+
+
+def test_a_note_s_category_decides_as_a_field_s_whether_it_is_in_the_case_file(folder, people, closing):
+    """With economy in the process's case file, NAV's economy note is in it and the delivery logs
+    economy; with housing left out, the coordinator's housing note is not."""
+    RetentionRule.objects.create(
+        process_key=closing.process_key,
+        category="economy",
+        keep_years=5,
+        access_log_years=5,
+        in_case_file=True,
+        legal_basis="Arkivplan",
+    )
+    RetentionRule.objects.create(
+        process_key=closing.process_key, category="housing", keep_years=5, access_log_years=5, legal_basis="Arkivplan"
+    )
+    case = close(closing)
+    export = export_done(people, case)
+    text = case_file_text(folder, export)
+    assert f"{people['nav'].memberships.get().agency.name} · Økonomi Gjeld til kemneren" in text
+    assert "Søkt om kommunal bolig" not in text
+    rows = AccessLog.objects.filter(case=case, item=f"archive-folder:{export.pk}")
+    assert "economy" in set(rows.values_list("category", flat=True))
+
+
+def test_a_note_corrected_or_withdrawn_after_close_goes_to_the_archive_again_though_coordination_is_left_out(
+    folder, people, closing
+):
+    """Coordination left out of the case file, its timeline lists no change; but the note is in
+    it (housing), so its correction and its withdrawal each send the case file again: the
+    archive has the corrected text, then the note as withdrawn. (Until 2026-12-07 neither went:
+    the case file listed notes only on the timeline.)"""
+    RetentionRule.objects.create(
+        process_key=closing.process_key,
+        category="coordination",
+        keep_years=5,
+        access_log_years=5,
+        legal_basis="Arkivplan",
+    )
+    case = close(closing)
+    first = export_done(people, case)
+    assert "Søkt om kommunal bolig" in case_file_text(folder, first)
+
+    answer = correct(people["coordinator"], case, case.housing_note, "Søkt om kommunal bolig i Sarpsborg")
+    assert answer.status_code == 200, answer.content
+    (again,) = ArchiveExport.objects.filter(case=case, replaces=first)
+    assert unmet_archive_duty(case)
+    event = Event.objects.filter(case=case, kind=EventKind.NOTE_CORRECTED).get()
+    assert event.detail["new_case_file"] is True
+    assert handlers.run_one("w1") == 1
+    text = case_file_text(folder, again)
+    assert "· Bolig Søkt om kommunal bolig i Sarpsborg Rettet" in text
+    assert "Samordningsopplysninger hører ikke til saksmappen." in text
+
+    withdrawn = api(people["coordinator"]).post(
+        reverse("api-note-withdraw", args=[case.pk, case.housing_note["id"]]), {"version": 2}, format="json"
+    )
+    assert withdrawn.status_code == 200, withdrawn.content
+    (third,) = ArchiveExport.objects.filter(case=case, replaces=again)
+    assert handlers.run_one("w1") == 1
+    text = case_file_text(folder, third)
+    assert "· Bolig Trukket tilbake" in text and "Søkt om kommunal bolig" not in text
+    assert not unmet_archive_duty(case)

@@ -1,7 +1,8 @@
 """Template filters every page shares: people by name, codes in words, dates in one format.
 
 Dates: ``day`` ("3. desember 2026") and ``moment`` ("3. desember 2026 09:00", local time)
-use the language's own ``DATE_FORMAT``/``DATETIME_FORMAT``, so no template spells a format.
+use the language's own ``DATE_FORMAT``/``DATETIME_FORMAT``, so no template spells a format
+(``bpmn.form_values``, which the archive's case file reads them with too).
 """
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from __future__ import annotations
 import datetime
 
 from django import template
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 
+from bpmn import form_values
 from permissions import rules
 from permissions.models import AgencyKind
 
@@ -80,32 +82,16 @@ def person_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _as_date_or_time(value):
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return value if isinstance(value, datetime.date) else None
-
-
 @register.filter
 def day(value) -> str:
     """A date (or the local date of a time) as "3. desember 2026"; "" for no date."""
-    value = _as_date_or_time(value)
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return formats.date_format(value, "DATE_FORMAT")
+    return form_values.day_text(value)
 
 
 @register.filter
 def moment(value) -> str:
     """A time, in local time, as "3. desember 2026 09:00"; "" for none."""
-    if not isinstance(value, datetime.datetime):
-        return day(value)
-    return formats.date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "DATETIME_FORMAT")
+    return form_values.moment_text(value)
 
 
 @register.filter

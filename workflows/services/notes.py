@@ -31,23 +31,31 @@ NOTE_MAX_CHARS = 4000
 
 # Called with the case row held, before a note or an attachment of a closed case is corrected
 # or withdrawn: ``retention`` registers one in its ``AppConfig.ready`` (a unit above this one),
-# which hands the archive the case file again when it lists the change. Each is called as
-# ``hook(case=, actor=, agency_id=, categories=)`` and answers whether it queued a new export.
+# which hands the archive the case file again when it lists or shows the change. Each is called
+# as ``hook(case=, actor=, agency_id=, categories=, shown=)`` and answers whether it queued a new
+# export.
 CLOSED_CASE_CHANGES: list[Callable[..., bool]] = []
 
 
-def closed_case_changing(case: Case, actor, *, agency_id: int, categories: Collection[str] | None) -> dict:
+def closed_case_changing(
+    case: Case, actor, *, agency_id: int, categories: Collection[str] | None, shown: Collection[str] = ()
+) -> dict:
     """Before a note or an attachment of ``case`` (held, read after the lock: a case closed
     meanwhile is seen closed) changes: nothing while the case is open; once it is closed, the
     archive may hold its case file, whose timeline lists the change (``categories``: the
     change is listed only when one of them is in the case file, a note's correction; None:
-    whatever its category, a withdrawal), so the hooks queue the corrected case file as a new
+    whatever its category, a withdrawal) and whose notes show a note of a category in it
+    (``shown``: the note's categories before and after the change; none for an attachment,
+    whose file the case file does not carry), so the hooks queue the corrected case file as a new
     export under the lock the export job takes too: no correction slips between an export's
     build and its delivery. The detail the change's event carries: ``after_close``, and
     ``new_case_file`` when the archive gets the case file again."""
     if case.status == CaseStatus.OPEN:
         return {}
-    queued = [hook(case=case, actor=actor, agency_id=agency_id, categories=categories) for hook in CLOSED_CASE_CHANGES]
+    queued = [
+        hook(case=case, actor=actor, agency_id=agency_id, categories=categories, shown=shown)
+        for hook in CLOSED_CASE_CHANGES
+    ]
     return {"after_close": True, **({"new_case_file": True} if any(queued) else {})}
 
 
@@ -287,7 +295,9 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
             raise InvalidInput("note.invalid", errors=[field_error("text", "note.corrections_full", limit=limit)])
         _check_room(locked.case_id, locked.agency_id, len(text))
         earlier = locked.category
-        closed = closed_case_changing(locked.case, actor, agency_id=locked.agency_id, categories=(earlier, category))
+        closed = closed_case_changing(
+            locked.case, actor, agency_id=locked.agency_id, categories=(earlier, category), shown=(earlier, category)
+        )
         now = timezone.now()
         _keep(locked, actor, now, NoteRevision.Change.CORRECTED)
         locked.text, locked.category, locked.corrected_at = text, category, now
@@ -308,7 +318,9 @@ def withdraw_note(*, actor, case, note_id, version=None) -> Note:
     note, on_behalf = _changeable_note(actor, case, note_id)
     with transaction.atomic():
         locked = _locked(note, version)
-        closed = closed_case_changing(locked.case, actor, agency_id=locked.agency_id, categories=None)
+        closed = closed_case_changing(
+            locked.case, actor, agency_id=locked.agency_id, categories=None, shown=(locked.category,)
+        )
         now = timezone.now()
         _keep(locked, actor, now, NoteRevision.Change.WITHDRAWN)
         locked.text, locked.withdrawn_at = "", now
