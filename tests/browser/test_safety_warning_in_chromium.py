@@ -130,7 +130,8 @@ def test_the_coordinator_confirms_a_lapsed_warning_on_a_task_page(as_user, live_
     assert not housing.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     housing.get_by_role("button", name="Bekreft advarselen på nytt").click()
     housing.locator("#messages").get_by_text("Advarselen er bekreftet").wait_for()
-    assert "vises for de andre i saken til og med" in housing.locator("#category-safety").inner_text()  # in force again, until when
+    # in force again, until when
+    assert "vises for de andre i saken til og med" in housing.locator("#category-safety").inner_text()
 
     nav = visit("nav-advarsel-oppgave", path, phone=phone)
     assert WARNING in nav.locator("#category-safety").inner_text()

@@ -13,11 +13,13 @@ from django.test import Client
 from django.urls import reverse
 
 from permissions.models import AccessLog, Membership, Role
-from tests.api.test_safety_warnings import WARNING, _recorded_long_ago, _safety, people, warned  # noqa: F401 (fixtures)
+from tests.api import test_safety_warnings as warnings
+from tests.api.test_safety_warnings import WARNING, _recorded_long_ago, _safety
 from tests.clients import api, web
 from workflows.models import Case, Event, EventKind, Task
 
 pytestmark = pytest.mark.django_db
+people, warned = warnings.people, warnings.warned  # the fixtures: a case whose prison recorded a warning
 
 CONFIRM = "Bekreft advarselen på nytt"
 REMOVE = "Fjern advarselen"
