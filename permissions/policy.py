@@ -445,7 +445,8 @@ def warnings_to_remind(case, fields: FieldRules, days: int, at=None) -> dict[str
     for name, last in warning_dates(case, fields, (case.data or {}).keys(), at)[1].items():
         lapses = last + datetime.timedelta(days=1)
         moment = recorded_at(case, name)
-        period = (getattr(case, "data_recorded_at", None) or {}).get(name) or (moment and moment.isoformat())
+        written = (getattr(case, "data_recorded_at", None) or {}).get(name)
+        period = str(written or (moment.isoformat() if moment else ""))
         if today >= lapses - datetime.timedelta(days=days) and reminded.get(name) != period:
             due[name] = (period, lapses)
     return due

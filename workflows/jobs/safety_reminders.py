@@ -70,6 +70,7 @@ def enqueue_safety_reminders(moment=None) -> int:
 
 def remind(job: Job) -> None:
     """Tell the keepers of each warning of the job's case due for a reminder, and mark it."""
+    assert job.case_id is not None, "a safety reminder names its case"
     case = Case.objects.select_for_update().filter(pk=job.case_id, status=CaseStatus.OPEN).first()
     if case is None:
         return  # closed (or erased) meanwhile: its warnings are confirmed no more
