@@ -33,6 +33,7 @@ from workflows import selectors
 from workflows.jobs import handlers, queue
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 
+SWEEP_CHUNK = 500
 SUBJECT = "Sikkerhetsadvarsel utløper snart i sak {reference}"
 
 
@@ -50,22 +51,42 @@ def enqueue_safety_reminders(moment=None) -> int:
     pending = set(
         Job.objects.filter(kind=JobKind.SAFETY_REMINDER, status=JobStatus.PENDING).values_list("case_id", flat=True)
     )
-    warned = Case.objects.filter(status=CaseStatus.OPEN).exclude(data_recorded_at={}).exclude(pk__in=pending)
-    jobs = [
-        Job(
-            kind=JobKind.SAFETY_REMINDER,
-            due_at=moment,
-            case_id=case.pk,
-            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
-            payload={"case_id": case.pk},
-        )
-        for case in warned.order_by("pk").iterator(chunk_size=500)
-        if policy.warnings_to_remind(case, selectors.case_field_rules(case), days, moment)
-    ]
+    warned = (
+        Case.objects.filter(status=CaseStatus.OPEN)
+        .exclude(data_recorded_at={})
+        .exclude(pk__in=pending)
+        .only("pk", "data", "data_recorded_at", "safety_reminded", "opened_at")
+        .order_by("pk")
+    )
+    jobs = []
+    for chunk in _chunks(warned.iterator(chunk_size=SWEEP_CHUNK)):
+        selectors.remember_runtimes(chunk)  # each case's process version: one query a chunk
+        jobs += [
+            Job(
+                kind=JobKind.SAFETY_REMINDER,
+                due_at=moment,
+                case_id=case.pk,
+                max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+                payload={"case_id": case.pk},
+            )
+            for case in chunk
+            if policy.warnings_to_remind(case, selectors.case_field_rules(case), days, moment)
+        ]
     created = Job.objects.bulk_create(jobs, ignore_conflicts=True)
     if created:
         queue.wake_workers()
     return len(created)
+
+
+def _chunks(cases):
+    chunk = []
+    for case in cases:
+        chunk.append(case)
+        if len(chunk) == SWEEP_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def remind(job: Job) -> None:

@@ -14,6 +14,8 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from permissions.models import Agency
@@ -23,7 +25,7 @@ from tests.threads import all_at_once
 from workflows import services
 from workflows.jobs import handlers
 from workflows.jobs.safety_reminders import enqueue_safety_reminders
-from workflows.models import Case, Job, JobKind
+from workflows.models import Case, Job, JobKind, Task
 
 people, warned = warnings.people, warnings.warned  # the fixtures: a case whose prison recorded a warning
 ADDRESSES = {"prison": "fengsel@example.test", "nav": "nav@example.test", "housing": "bolig@example.test"}
@@ -112,3 +114,29 @@ def test_two_sweeps_and_two_workers_at_once_send_one_reminder(warned, people, ag
     assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
     assert sorted(message.to[0] for message in mail.outbox) == [ADDRESSES["housing"], ADDRESSES["prison"]]
     assert Job.objects.filter(kind=JobKind.SAFETY_REMINDER).count() == 1
+
+
+def _another_warned_case(people, agencies):
+    case = services.start_case(
+        actor=people["coordinator"],
+        process_key="Proc_warn",
+        person=warnings.PERSON,
+        participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
+    )
+    task = Task.objects.get(case=case, element_id="T_warn")
+    services.complete_task(actor=people["recorder"], task_id=task.pk, data={"trussel": WARNING})
+    _recorded_days_ago(case, 355)
+    return case
+
+
+@pytest.mark.django_db
+def test_the_sweep_reads_as_many_statements_for_many_cases_as_for_one(warned, people, agencies):
+    _recorded_days_ago(warned, 355)
+    with CaptureQueriesContext(connection) as one:
+        assert enqueue_safety_reminders() == 1
+    Job.objects.all().delete()
+    for _ in range(4):
+        _another_warned_case(people, agencies)
+    with CaptureQueriesContext(connection) as five:
+        assert enqueue_safety_reminders() == 5
+    assert len(five) == len(one)
