@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+from collections.abc import Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -1949,7 +1950,9 @@ def may_carry(source_case, agency: Agency, category: str, consents) -> Decision:
     return decide_category(standing, category, consents)
 
 
-def message_field_grounds(case, agencies, names, fields, sources, consents) -> list[tuple[str, Decision]] | None:
+def message_field_grounds(
+    case, agencies, names, fields, sources, consents, lapsed: Collection[str] = ()
+) -> list[tuple[str, Decision]] | None:
     """Whether a field of a message thrown by another case of the person, computed from that
     case's data ``names``, may enter ``case``: the receiving workflow's data is masked for no
     reader (its gateways, scripts, timers and connectors read it), so each of ``agencies``
@@ -1958,7 +1961,12 @@ def message_field_grounds(case, agencies, names, fields, sources, consents) -> l
     a legal basis recorded in ``case`` (``consents``: ``active_consents(case)``; consent is
     given per case), a value it wrote (``sources``: the sending case's ``data_sources``) or
     a field shared with all participants (``decide_value``). ``fields``: the sending
-    process's ``policy.FieldRules`` (a name no form declares is ``restricted``).
+    process's ``policy.FieldRules`` (a name no form declares is ``restricted``). ``lapsed``:
+    the safety warnings of the sending case out of time (``policy.lapsed_warnings``), which
+    each agency must also still be shown as a reader of the sending case is
+    (``decide_lapsed_warning``: only the agency that recorded it keeps it here, the
+    receiving workflow's data being read by all of them), be the field carried in the
+    payload or read by the split whose branch threw the message.
 
     The grounds, as (category, decision) per agency and name, for the access log; None when
     any agency has none for any name. A literal reads nothing: it always arrives."""
@@ -1975,7 +1983,7 @@ def message_field_grounds(case, agencies, names, fields, sources, consents) -> l
                 source_agency_id=sources.get(name),
                 shared_fields=fields.shared_fields,
             )
-            if not decision:
+            if not decision or (name in lapsed and not decide_lapsed_warning(standing, case, sources.get(name))):
                 return None
             grounds.append((category, decision))
     return grounds
