@@ -151,3 +151,56 @@ def test_a_version_deployed_before_shows_such_a_field_to_its_writer_and_the_coor
     assert "summary" not in answer.json()["data"].get("coordination", {}).get("values", {})
     for reader in (health, coordinator):  # its writer, and the coordinator (restricted)
         assert _case_data(reader, case).json()["data"]["restricted"]["values"]["summary"] == SUMMARY_TEXT
+
+
+UNDECLARED = "Tidligere notat: rusbehandling avbrutt i mars"
+
+
+@pytest.mark.django_db
+def test_a_key_no_form_declares_is_shown_to_no_other_agency(agencies):
+    """A case may hold a key that no form of its version declares: a connector's answer under
+    its result variable, a field of the version the case was moved from. It was grouped as
+    restricted, so the coordinator was shown the health service's value whatever its
+    category had been; now only the agency that wrote it sees it (in the API, on the case
+    page and on the task page), and one written by none (the engine) no one."""
+    from tests.workflows.jobs.test_message_payload_consent import care_move_in_model
+    from workflows.models import Case
+
+    deploy_definition(actor=None, bpmn_xml=care_move_in_model(), forms=FORMS, check_permission=False)
+    health = _member(agencies, "health", "helse-udekl")
+    nav = _member(agencies, "nav", "nav-udekl")
+    coordinator = _member(agencies, "housing", "bolig-udekl", Role.COORDINATOR)
+    case = services.start_case(
+        actor=coordinator,
+        process_key="care_move_in",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("nav", "health", "housing")},
+    )
+    (task,) = open_tasks(case)  # NAV's
+    case.refresh_from_db()
+    Case.objects.filter(pk=case.pk).update(
+        data={**case.data, "legacy_note": UNDECLARED, "engine_note": UNDECLARED + " (motor)"},
+        data_sources={**case.data_sources, "legacy_note": agencies["health"].pk, "engine_note": None},
+    )
+
+    for reader in (nav, coordinator):
+        assert UNDECLARED not in _case_data(reader, case).content.decode()
+        page = Client()
+        page.force_login(reader)
+        shown = page.get(reverse("case", args=[case.pk]))
+        assert shown.status_code == 200
+        assert UNDECLARED not in shown.content.decode()
+    page = Client()
+    page.force_login(nav)
+    shown = page.get(reverse("task", args=[task.pk]))
+    assert shown.status_code == 200
+    assert UNDECLARED not in shown.content.decode()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue(nav)[0]}")
+    shown = api.get(reverse("api-task", args=[task.pk]))
+    assert shown.status_code == 200
+    assert UNDECLARED not in shown.content.decode()
+
+    # Its writer sees it; the value the engine wrote, no agency.
+    restricted = _case_data(health, case).json()["data"]["restricted"]["values"]
+    assert restricted["legacy_note"] == UNDECLARED and "engine_note" not in restricted
