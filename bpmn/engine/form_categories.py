@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .forms_validation import _subschemas, child_schemas, local_targets
+from .forms_validation import Pointer, child_schemas, child_schemas_at, local_targets
 
 CATEGORY_KEY = "x-category"
 _MAX_SCHEMAS = 10_000  # the deploy refuses more (``ref-fanout``); a bound for stored forms too
@@ -84,7 +84,7 @@ def form_level_categories(form: Any) -> list[tuple[str | None, str, set[str]]]:
         return []
     found: list[tuple[str | None, str, set[str]]] = []
     followed: set[int] = set()
-    stack: list[tuple[tuple[str, ...], Any]] = [((), form)]
+    stack: list[tuple[Pointer, Any]] = [((), form)]
     count = 0
     while stack and count < _MAX_SCHEMAS:
         pointer, schema = stack.pop()
@@ -108,11 +108,13 @@ def form_level_categories(form: Any) -> list[tuple[str | None, str, set[str]]]:
     return found
 
 
-def _form_level_children(schema: dict[str, Any], form: Mapping[str, Any], pointer, followed: set[int]):
+def _form_level_children(
+    schema: dict[str, Any], form: Mapping[str, Any], pointer: Pointer, followed: set[int]
+) -> Iterator[tuple[Pointer, Any]]:
     """The schemas that apply to the same object as ``schema`` (the whole form): its
     combinators, conditions and the local references it makes."""
     skipped = ("properties", *_DEFINITIONS, *_FIELD_VALUES)
-    for at, child in _subschemas(schema, pointer):
+    for at, child in child_schemas_at(schema, pointer):
         if at[len(pointer)] not in skipped:
             yield at, child
     for target in local_targets(form, schema):
@@ -121,7 +123,7 @@ def _form_level_children(schema: dict[str, Any], form: Mapping[str, Any], pointe
             yield (*pointer, "$ref"), target
 
 
-def _keyword_values(schema: dict[str, Any], keyword: str, pointer):
+def _keyword_values(schema: dict[str, Any], keyword: str, pointer: Pointer) -> list[tuple[Pointer, Any]]:
     value = schema[keyword]
     if keyword == "patternProperties":
         return [((*pointer, keyword, name), item) for name, item in value.items()] if isinstance(value, dict) else []
@@ -135,7 +137,7 @@ def _own(schema: Any) -> set[str]:
     return {category if isinstance(category, str) else repr(category)}
 
 
-def _pointer(parts) -> str:
+def _pointer(parts: Pointer) -> str:
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
