@@ -105,12 +105,18 @@ def test_the_editors_validate_names_the_form_task_and_field(agencies):
     client = Client()
     client.force_login(admin)
     body = {"bpmn_xml": care_notice_model(), "forms": _placed("if-then")}
-    answer = client.post(reverse("process-validate"), json.dumps(body), content_type="application/json")
+    answer = client.post(
+        reverse("process-validate"), json.dumps(body), content_type="application/json", HTTP_ACCEPT_LANGUAGE="nb"
+    )
     assert answer.status_code == 200, answer.content
     assert answer.json()["valid"] is False
     (found,) = [found for found in answer.json()["issues"] if found["code"] == "form-level-category"]
     assert found["element_id"] == "Task_prepare"
-    assert FORM in found["message"] and "summary" in found["message"]
+    assert found["message"] == (
+        f"skjemaet «{FORM}» for «Task_prepare» gir feltet «summary» en datakategori utenfor feltets egen egenskap "
+        "(i allOf, anyOf, oneOf, if/then/else, dependentSchemas, patternProperties eller additionalProperties i "
+        "skjemaet); et felts kategori leses bare fra feltets egen egenskap: skriv x-category på feltet i «properties»"
+    )
 
 
 def _case_data(user, case):
