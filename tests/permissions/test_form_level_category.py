@@ -155,6 +155,13 @@ def test_a_version_deployed_before_shows_such_a_field_to_its_writer_and_the_coor
     assert "summary" not in answer.json()["data"].get("coordination", {}).get("values", {})
     for reader in (health, coordinator):  # its writer, and the coordinator (restricted)
         assert _case_data(reader, case).json()["data"]["restricted"]["values"]["summary"] == SUMMARY_TEXT
+    # The process's description says so too, as the engine decides it.
+    admin = _member(agencies, "housing", "prosess-kat2", Role.PROCESS_ADMIN)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(admin)[0]}")
+    described = client.get(reverse("api-process-definition", args=["care_notice"]))
+    assert described.status_code == 200, described.content
+    assert described.json()["fields"]["summary"] == "restricted"
 
 
 UNDECLARED = "Tidligere notat: rusbehandling avbrutt i mars"
