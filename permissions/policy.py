@@ -583,10 +583,14 @@ def case_data_for(
             category_sources = {**sources, **{name: earlier[name][1] for name in values.keys() & earlier.keys()}}
         else:
             category_sources = sources
-        if decision:
+        # A key no form declares is its writer's only (``rules.decide_value``), even where the
+        # category (restricted, for the coordinator) is open.
+        undeclared = category == RESTRICTED and any(name not in fields.fields for name in values)
+        if decision and not undeclared:
             view, decisions = CategoryView(category, True, dict(values), None, decision.basis), [decision]
         else:
-            view, decisions = _values_one_by_one(access, category, values, category_sources, fields, decision)
+            masked = decision if not decision else rules.undeclared_refusal(access)
+            view, decisions = _values_one_by_one(access, category, values, category_sources, fields, masked)
         if show_earlier and access:
             view, decisions = _with_earlier(access, case, view, decisions, grouped[category].keys(), hidden)
         if category == "identity" and (view.values or view.earlier):
@@ -677,6 +681,7 @@ def _values_one_by_one(access, category, values, sources, fields, refusal):
             field_name=name,
             source_agency_id=sources.get(name),
             shared_fields=fields.shared_fields,
+            declared=name in fields.fields,
         )
         if decision:
             shown[name] = value

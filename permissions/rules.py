@@ -1481,6 +1481,8 @@ def receipt_grounds(case, agency: Agency, names, fields, consents) -> list[tuple
             field_name=name,
             source_agency_id=sources.get(name),
             shared_fields=fields.shared_fields,
+            # a workflow's variable, not kept in the case, carries what it read (checked apart)
+            declared=name in fields.fields or name not in sources,
         )
         if not decision:
             return None
@@ -1982,6 +1984,7 @@ def message_field_grounds(
                 field_name=name,
                 source_agency_id=sources.get(name),
                 shared_fields=fields.shared_fields,
+                declared=name in fields.fields or name not in sources,
             )
             if not decision or (name in lapsed and not decide_lapsed_warning(standing, case, sources.get(name))):
                 return None
@@ -2161,15 +2164,32 @@ def decide_value(
     source_agency_id: int | None,
     shared_fields=frozenset(),
     emergency=(),
+    declared: bool = True,
 ) -> Decision:
-    """One value of case data: its category's grounds, else own-data, else a shared field."""
+    """One value of case data: its category's grounds, else own-data, else a shared field.
+
+    ``declared``: whether a form of the process has the field. A key none declares (a
+    connector's answer under its result variable, a field of the version the case was moved
+    from) has no category anyone chose: only the agency that wrote it sees it, not even the
+    coordinator (who sees the fields a form declares without one)."""
     category = category_of(category)
+    if not declared:
+        return decide_own_value(access, source_agency_id) or undeclared_refusal(access)
     return (
         _category_grounds(access, category, consents, emergency)
         or decide_own_value(access, source_agency_id)
         or decide_shared_field(access, field_name, shared_fields)
         or refusal(access, category)
     )
+
+
+def undeclared_refusal(access: CaseAccess) -> Decision:
+    """Why a value under a key no form of the process declares is masked (``decide_value``)."""
+    if not access:
+        return refusal(access, RESTRICTED)
+    agency, role = access.acting[0]
+    reason = _("this value belongs to no field of the process's forms: only the agency that wrote it sees it")
+    return Decision(False, reason=reason, agency=agency, role=role)
 
 
 def decide_lapsed_warning(access: CaseAccess, case, source_agency_id: int | None) -> Decision:
@@ -2426,6 +2446,7 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
             source_agency_id=sources.get(field),
             shared_fields=fields.shared_fields,
             emergency=emergency,
+            declared=field in fields.fields or field not in sources,
         )
     decision = decide_category(access, category, consents, emergency)
     if decision:
