@@ -18,12 +18,8 @@ from bpmn import form_values
     "written",
     ["kari_nordmann@example.no", "NAV_2026_1234", "Sak_2026/17", "https://example.no/sak_17", "C:\\brev_17.pdf"],
 )
-def test_a_text_that_is_no_code_is_shown_as_written(written):
+def test_a_text_that_is_no_code_is_shown_as_written_and_a_code_in_words(written):
     with translation.override("nb"):
         assert form_values.display_value(written) == written
-
-
-def test_a_code_without_a_label_is_still_shown_in_words():
-    with translation.override("nb"):
-        assert form_values.display_value("uten_bolig") == "Uten bolig"
+        # A code without a label still reads as words.
         assert form_values.display_value("midlertidig_botilbud_kommune") == "Midlertidig botilbud kommune"
