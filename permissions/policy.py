@@ -238,6 +238,16 @@ def log_earlier_read(user, case, category: str, recorded_by: int | None) -> None
         insert_rows([_log_row(user, case, decision, category, AccessAction.READ, timezone.now())])
 
 
+def earlier_value_shown(name: str, category: str, value):
+    """A value its own agency recorded before a step on a branch wrote over it, shown outside
+    ``case_data_for(show_earlier=)`` (the correction form) as that answer shows it: each
+    national id in an identity value masked, as for a reader on no task (until review2 the
+    form printed the number in full, and identity reads are not logged)."""
+    if category != "identity":
+        return value
+    return _masked_in({name: value}, _holding({name: value}))[name]
+
+
 def log_audit_read(user, case, *, item: str) -> None:
     """A read of what the access log's readers read (``rules.access_log_standing``): the
     case's access log (``item`` "access-log": who saw the person's data, and when) or its
