@@ -1331,16 +1331,10 @@ def path_view_for(user, case, views=None) -> PathView:
     fields = runtime.field_rules
     if views is None:
         views = policy.case_data_for(user, case, fields, log=False)
-    view = _path_view(user, case, runtime, views)
     # A field a hidden step wrote is left out of what the reader sees (``PathView.fields``): a
     # gateway or timer reading it reads what they do not see, and hides its branch in turn,
     # whose steps may write more. Again until nothing more is hidden (most models: once).
-    while view.fields:
-        widened = _path_view(user, case, runtime, views, unseen=view.fields)
-        if widened.fields == view.fields:
-            return widened
-        view = widened
-    return view
+    return _widened(lambda unseen: _path_view(user, case, runtime, views, unseen=unseen))
 
 
 def _path_view(user, case, runtime, views, unseen: frozenset[str] = frozenset()) -> PathView:
