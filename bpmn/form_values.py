@@ -30,6 +30,10 @@ from bpmn.form_labels import option_label
 
 RFC3339_TIME = re.compile(r"\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[Zz]|[+-]\d{2}:\d{2})")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A code without a label ("uten_bolig"): lower-case words joined by underscores. Any other text
+# with an underscore (an e-mail address, a reference "NAV_2026_1234", a link) is shown as
+# written: until review2 it was turned into words, in the archive's case file too.
+CODE = re.compile(r"[a-zæøå0-9]+(?:_[a-zæøå0-9]+)+")
 ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})")
 
 
@@ -122,7 +126,7 @@ def display_value(value, day: date | None = None, choices: dict | None = None) -
         return choices[value]
     if isinstance(value, str) and (clock := local_clock(value, day)) is not None:
         return formats.time_format(clock, "TIME_FORMAT")
-    if isinstance(value, str) and "_" in value and " " not in value:
+    if isinstance(value, str) and CODE.fullmatch(value):
         return option_label(value)
     if isinstance(value, str) and ISO_DATE.fullmatch(value):
         return day_text(value) or value  # "2026-11-28" as "28. november 2026", as dates are everywhere

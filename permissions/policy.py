@@ -30,6 +30,7 @@ import contextlib
 import datetime
 import itertools
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,6 +236,16 @@ def log_earlier_read(user, case, category: str, recorded_by: int | None) -> None
     decision = rules.decide_own_value(rules.case_access(user, case), recorded_by)
     if decision and category not in UNLOGGED_CATEGORIES:
         insert_rows([_log_row(user, case, decision, category, AccessAction.READ, timezone.now())])
+
+
+def earlier_value_shown(name: str, category: str, value):
+    """A value its own agency recorded before a step on a branch wrote over it, shown outside
+    ``case_data_for(show_earlier=)`` (the correction form) as that answer shows it: each
+    national id in an identity value masked, as for a reader on no task (until review2 the
+    form printed the number in full, and identity reads are not logged)."""
+    if category != "identity":
+        return value
+    return _masked_in({name: value}, _holding({name: value}))[name]
 
 
 def log_audit_read(user, case, *, item: str) -> None:
@@ -753,7 +764,26 @@ def _masked_whole(value) -> bool:
 # space or a hyphen ("298220-99635"), anywhere in it ("Mor: Kari, fnr 298220 99635"). Until
 # h-attack34 only a text that was a number as a whole was known as one: written so, a child's
 # or a guardian's number was shown in full to every participant, and its read not logged.
-NATIONAL_ID_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})[ -]?([0-9]{5})(?![0-9])")
+# Until review2 only a space or a hyphen-minus was known between the two parts, and only ASCII
+# digits: a number pasted from a letter or a web page (a no-break space, an en dash, a dot
+# between its parts) or typed in full-width digits was shown in full. ``\d`` is any decimal
+# digit (Unicode), read as its ASCII digit (``_ascii_digits``) before the check digits are.
+_DASHES = r"\-\u2010-\u2015\u2212"
+NATIONAL_ID_IN_TEXT = re.compile(rf"(?<!\d)(\d{{6}})(?:[\s.{_DASHES}]|\s[{_DASHES}]\s)?(\d{{5}})(?!\d)")
+
+
+def _ascii_digits(digits: str) -> str:
+    return digits if digits.isascii() else "".join(str(unicodedata.decimal(digit)) for digit in digits)
+
+
+def _number_is_id(value) -> bool:
+    """Whether a JSON number is a national id: a form that asks for one as a number (``"type":
+    "integer"``) keeps it so, its leading zero lost (``01019012345`` as ``1019012345``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, float) and not value.is_integer():
+        return False
+    return 0 < value < 10**11 and is_national_id(f"{int(value):011d}")
 
 
 def _ids_in_text(text: str) -> list[re.Match] | None:
@@ -762,12 +792,12 @@ def _ids_in_text(text: str) -> list[re.Match] | None:
     candidates = list(itertools.islice(NATIONAL_ID_IN_TEXT.finditer(text), SCAN_LIMIT + 1))
     if len(candidates) > SCAN_LIMIT:
         return None
-    return [found for found in candidates if is_national_id(found[1] + found[2])]
+    return [found for found in candidates if is_national_id(_ascii_digits(found[1] + found[2]))]
 
 
 def _text_holds_id(text) -> bool:
     if not isinstance(text, str):
-        return is_national_id(text)
+        return is_national_id(text) or _number_is_id(text)
     return is_national_id(text) or (found := _ids_in_text(text)) is None or bool(found)
 
 
@@ -788,6 +818,8 @@ def _holds_national_id(value) -> bool:
     """Whether ``value`` (a text, or a list or object of them) holds a national id."""
     if isinstance(value, str):
         return _text_holds_id(value)
+    if _number_is_id(value):
+        return True
     if isinstance(value, list):
         return any(_holds_national_id(item) for item in value)
     if isinstance(value, dict):
@@ -799,6 +831,8 @@ def _masked_within(value):
     """``value`` with each national id in it masked (``_mask``), the rest as it is."""
     if isinstance(value, str):
         return _mask(value) if is_national_id(value) else _text_masked(value)
+    if _number_is_id(value):
+        return _mask(f"{int(value):011d}")
     if isinstance(value, list):
         return [_masked_within(item) for item in value]
     if isinstance(value, dict):

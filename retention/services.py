@@ -234,7 +234,7 @@ def earlier_shown(actor, case, field: str):
     value, recorded_by = (case.data_common or {})[field]
     category = rules.category_of(selectors.case_field_rules(case).fields.get(field, RESTRICTED))
     policy.log_earlier_read(actor, case, category, recorded_by)
-    return value
+    return policy.earlier_value_shown(field, category, value)
 
 
 def _reason(reason) -> str:

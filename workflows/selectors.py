@@ -1331,16 +1331,10 @@ def path_view_for(user, case, views=None) -> PathView:
     fields = runtime.field_rules
     if views is None:
         views = policy.case_data_for(user, case, fields, log=False)
-    view = _path_view(user, case, runtime, views)
     # A field a hidden step wrote is left out of what the reader sees (``PathView.fields``): a
     # gateway or timer reading it reads what they do not see, and hides its branch in turn,
     # whose steps may write more. Again until nothing more is hidden (most models: once).
-    while view.fields:
-        widened = _path_view(user, case, runtime, views, unseen=view.fields)
-        if widened.fields == view.fields:
-            return widened
-        view = widened
-    return view
+    return _widened(lambda unseen: _path_view(user, case, runtime, views, unseen=unseen))
 
 
 def _path_view(user, case, runtime, views, unseen: frozenset[str] = frozenset()) -> PathView:
@@ -1390,7 +1384,12 @@ def case_file_path_view(case, categories: Collection[str]) -> PathView:
 
         return _view_of(runtime, sees, (), frozenset())
 
-    # A field a hidden step wrote is not seen either (as ``path_view_for``'s rounds).
+    return _widened(view_of)
+
+
+def _widened(view_of: Callable[[frozenset[str]], PathView]) -> PathView:
+    """A field a hidden step wrote is not seen either (as ``path_view_for``'s rounds): again
+    until nothing more is hidden."""
     view = view_of(frozenset())
     while view.fields:
         widened = view_of(view.fields)
@@ -1398,6 +1397,38 @@ def case_file_path_view(case, categories: Collection[str]) -> PathView:
             return widened
         view = widened
     return view
+
+
+def branch_fields_hidden_from_agency(case, access) -> frozenset[str]:
+    """``branch_fields_hidden`` for an agency's standing (``rules.CaseAccess``) rather than a
+    user: what a mail to its notification address may name (``workflows.jobs.safety_reminders``).
+    A value is seen on its category's grounds with the case's consents, as its own data or as a
+    field shared with all participants (``rules.decide_value``); no emergency opening, which is
+    a user's own."""
+    runtime = case_runtime(case)
+    if runtime is None or not runtime.branch_writers:
+        return frozenset()
+    fields, sources = runtime.field_rules, case.data_sources or {}
+    consents = rules.active_consents(case)
+    kinds = {agency.kind for agency, _role in access.acting}
+    agencies = frozenset(agency.pk for agency, _role in access.acting)
+
+    def view_of(unseen: frozenset[str]) -> PathView:
+        def sees(name: str) -> bool:
+            category = rules.category_of(fields.fields.get(name, RESTRICTED))
+            decision = rules.decide_value(
+                access,
+                category,
+                consents,
+                field_name=name,
+                source_agency_id=sources.get(name),
+                shared_fields=fields.shared_fields,
+            )
+            return name not in unseen and bool(decision)
+
+        return _view_of(runtime, sees, kinds, agencies)
+
+    return _widened(view_of).fields
 
 
 def iter_case_file_events(case, view: PathView, categories: Collection[str], chunk: int = 2000) -> Iterator[Event]:

@@ -118,8 +118,13 @@ def _addresses(case, due) -> dict[str, list[str]]:
             continue
         role = Role.COORDINATOR if agency.pk == case.coordinator_agency_id else Role.MEMBER
         standing = rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
-        for name in due:
-            if rules.decide_lapsed_warning(standing, case, sources.get(name)) and name not in told.get(address, []):
+        # A warning a step on a branch hidden from the agency wrote is not shown to it (nor may
+        # it confirm it): named in a mail, it would tell that the branch ran, and so the value
+        # that chose it (until review2 the coordinator was told of it).
+        kept = [name for name in due if rules.decide_lapsed_warning(standing, case, sources.get(name))]
+        hidden = selectors.branch_fields_hidden_from_agency(case, standing) if kept else frozenset()
+        for name in kept:
+            if name not in hidden and name not in told.get(address, []):
                 told.setdefault(address, []).append(name)
     return told
 
