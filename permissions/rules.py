@@ -1964,11 +1964,11 @@ def message_field_grounds(
     given per case), a value it wrote (``sources``: the sending case's ``data_sources``) or
     a field shared with all participants (``decide_value``). ``fields``: the sending
     process's ``policy.FieldRules`` (a name no form declares is ``restricted``). ``lapsed``:
-    the safety warnings of the sending case out of time (``policy.lapsed_warnings``), which
-    each agency must also still be shown as a reader of the sending case is
-    (``decide_lapsed_warning``: only the agency that recorded it keeps it here, the
-    receiving workflow's data being read by all of them), be the field carried in the
-    payload or read by the split whose branch threw the message.
+    the safety warnings of the sending case out of time (``policy.lapsed_warnings``): none
+    enters another case, be the field carried in the payload or read by the split whose
+    branch threw the message. Written there it would start a new time in force that no one
+    confirmed, and agencies joining that case later would read it as current: the agency
+    that recorded it confirms it first (``confirm_safety_warning``).
 
     The grounds, as (category, decision) per agency and name, for the access log; None when
     any agency has none for any name. A literal reads nothing: it always arrives."""
@@ -1986,7 +1986,7 @@ def message_field_grounds(
                 shared_fields=fields.shared_fields,
                 declared=name in fields.fields or name not in sources,
             )
-            if not decision or (name in lapsed and not decide_lapsed_warning(standing, case, sources.get(name))):
+            if not decision or name in lapsed:
                 return None
             grounds.append((category, decision))
     return grounds

@@ -176,7 +176,7 @@ def _branch_grounds(message: OutboxMessage, case) -> list | None:
     ]
     sources = message.case.data_sources or {}
     # A lapsed safety warning the split read steers no message into another case, as it is
-    # not carried in a payload (``policy.lapsed_warnings``, ``rules.decide_lapsed_warning``):
+    # not carried in a payload (``policy.lapsed_warnings``, ``rules.message_field_grounds``):
     # until 2026-12-07 the branch told NAV what the warning it sees only as lapsed said.
     lapsed = policy.lapsed_warnings(message.case, sender.field_rules)
     consents = rules.active_consents(case)

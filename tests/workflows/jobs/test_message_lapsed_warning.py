@@ -6,13 +6,16 @@ that has lapsed in the sending case would start labelling the person again in th
 case: it is withheld, as a field its readers may not see is. A warning in force arrives."""
 
 import copy
+import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 
+from bpmn.registry import runtime_for
+from permissions import rules
 from permissions.models import Membership, Role
 from tests.workflows.jobs.test_message_payload_consent import FORMS, delivered, start_both
-from workflows.models import Case
+from workflows.models import Case, ProcessInstance
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +62,24 @@ def test_a_lapsed_warning_does_not_reach_another_case(cases):
 
     assert "F20" not in state and "diagnosis_note" not in detail["fields"]
     assert detail["withheld"] == ["diagnosis_note"]
+
+
+def test_a_lapsed_warning_enters_no_other_case_even_where_its_recorder_alone_reads(cases, agencies):
+    """The agency that recorded a warning still sees it when it lapses, but it enters no other
+    case, even one whose workflow data that agency alone reads: written there it would start a
+    new time in force that no one confirmed, and an agency joining later would read it as
+    current. The recorder confirms it first."""
+    waiting, sender = cases
+    fields = runtime_for(ProcessInstance.objects.get(case=sender).definition_id).field_rules
+    consents = rules.active_consents(waiting)
+    sources = Case.objects.get(pk=sender.pk).data_sources
+    assert sources["diagnosis"] == agencies["health"].pk
+
+    def grounds(lapsed):
+        health = [agencies["health"]]
+        return rules.message_field_grounds(
+            waiting, health, {"diagnosis"}, fields, sender.data_sources, consents, lapsed
+        )
+
+    assert grounds(()) is not None  # in force, its recorder reads it in the receiving case
+    assert grounds({"diagnosis": datetime.date(2021, 1, 15)}) is None
