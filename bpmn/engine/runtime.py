@@ -77,7 +77,8 @@ class SafeBpmnWorkflow(BpmnWorkflow):
             ready = [task for task in self.tasks.values() if task.state & TaskState.READY]
             if len(ready) < 2:
                 return ready
-        return super().get_tasks(first_task, **kwargs)
+        walked: list[Any] = super().get_tasks(first_task, **kwargs)
+        return walked
 
 
 class SavedTaskConverter(TaskConverter):
@@ -456,7 +457,8 @@ def ready_manual_tasks(workflow: Any) -> list[Any]:
     ready = [task for task in tasks_in_state(workflow, TaskState.READY) if task.task_spec.manual]
     if len(ready) < 2:
         return ready
-    return workflow.get_tasks(state=TaskState.READY, manual=True)
+    walked: list[Any] = workflow.get_tasks(state=TaskState.READY, manual=True)
+    return walked
 
 
 def ready_user_task_ids(workflow: SafeBpmnWorkflow) -> set[str]:
