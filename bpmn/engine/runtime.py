@@ -71,7 +71,7 @@ class SafeBpmnWorkflow(BpmnWorkflow):
         the dict holds what the walk from the root finds. Not with a subprocess: inside a pass,
         a nested call activity's task may be ready where the walk does not reach yet
         (``tests/bpmn/engine/test_task_scan.py`` compares the two at every pass of every
-        model). Four passes in five of the prison case find one or none; the walk was about
+        model). About three passes in four of the prison case find one or none; the walk was about
         2 % of a completion's instructions each time."""
         if first_task is None and len(kwargs) == 1 and kwargs.get("state") == TaskState.READY and not self.subprocesses:
             ready = [task for task in self.tasks.values() if task.state & TaskState.READY]
