@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
 from bpmn.engine.runtime import ready_manual_tasks
-from bpmn.engine.task_scan import tasks_in_state
+from bpmn.engine.task_scan import in_walk_order, tasks_in_state
 from tests.bpmn.engine import corpus_report as report
 from tests.bpmn.engine import corpus_spiff
 
@@ -37,11 +37,17 @@ class Disagreement(AssertionError):
 
 def _compare(workflow, seen: list[int]) -> None:
     for name, state in STATES.items():
-        walked = {task.id for task in workflow.get_tasks(state=state)}
-        scanned = {task.id for task in tasks_in_state(workflow, state)}
+        walked_tasks = workflow.get_tasks(state=state)
+        scanned_tasks = tasks_in_state(workflow, state)
+        walked = {task.id for task in walked_tasks}
+        scanned = {task.id for task in scanned_tasks}
         if walked != scanned:
             raise Disagreement(f"{name}: the walk found {len(walked)} tasks, the scan {len(scanned)}")
-    # The ready user tasks in the walk's order, the walk taken only for two or more.
+        if not workflow.subprocesses and [task.id for task in in_walk_order(workflow, list(scanned_tasks))] != [
+            task.id for task in walked_tasks
+        ]:
+            raise Disagreement(f"{name}: the walk's order is not the paths' order")
+    # The ready user tasks in the walk's order (``ready_manual_tasks``).
     walked_ready = [task.id for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
     if [task.id for task in ready_manual_tasks(workflow)] != walked_ready:
         raise Disagreement(f"ready manual tasks: the walk found {len(walked_ready)} in another order or number")
@@ -50,8 +56,8 @@ def _compare(workflow, seen: list[int]) -> None:
 
 def _run_and_compare(path) -> list[int]:
     """Run ``path`` to its end, comparing after every advance, and the ready tasks inside each
-    advance too, at every pass of the engine (``SafeBpmnWorkflow.get_tasks``, which answers
-    from the dicts when they hold one or none); the subprocess counts seen."""
+    advance too, in their order, at every pass of the engine (``SafeBpmnWorkflow.get_tasks``,
+    which answers from the dict without a subprocess); the subprocess counts seen."""
     seen: list[int] = []
     with _every_ready_pass_compared():
         outcome = corpus_spiff.run_file(path, observe=lambda workflow: _compare(workflow, seen))
@@ -71,8 +77,8 @@ def _every_ready_pass_compared():
             and isinstance(workflow, BpmnWorkflow)
             and not workflow.subprocesses
         ):
-            scanned = tasks_in_state(workflow, TaskState.READY)
-            if {task.id for task in walked} != {task.id for task in scanned}:
+            scanned = in_walk_order(workflow, tasks_in_state(workflow, TaskState.READY))
+            if [task.id for task in walked] != [task.id for task in scanned]:
                 raise Disagreement(f"a pass's READY: the walk found {len(walked)} tasks, the scan {len(scanned)}")
         return walked
 
