@@ -9,10 +9,15 @@ asked both ways. Plain Python, no database.
 
 from __future__ import annotations
 
-import pytest
-from SpiffWorkflow.util.task import TaskState
+import contextlib
 
-from bpmn.engine.task_scan import tasks_in_state
+import pytest
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.workflow import Workflow
+
+from bpmn.engine.runtime import ready_manual_tasks
+from bpmn.engine.task_scan import in_walk_order, tasks_in_state
 from tests.bpmn.engine import corpus_report as report
 from tests.bpmn.engine import corpus_spiff
 
@@ -32,19 +37,56 @@ class Disagreement(AssertionError):
 
 def _compare(workflow, seen: list[int]) -> None:
     for name, state in STATES.items():
-        walked = {task.id for task in workflow.get_tasks(state=state)}
-        scanned = {task.id for task in tasks_in_state(workflow, state)}
+        walked_tasks = workflow.get_tasks(state=state)
+        scanned_tasks = tasks_in_state(workflow, state)
+        walked = {task.id for task in walked_tasks}
+        scanned = {task.id for task in scanned_tasks}
         if walked != scanned:
             raise Disagreement(f"{name}: the walk found {len(walked)} tasks, the scan {len(scanned)}")
+        if not workflow.subprocesses and [task.id for task in in_walk_order(workflow, list(scanned_tasks))] != [
+            task.id for task in walked_tasks
+        ]:
+            raise Disagreement(f"{name}: the walk's order is not the paths' order")
+    # The ready user tasks in the walk's order (``ready_manual_tasks``).
+    walked_ready = [task.id for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    if [task.id for task in ready_manual_tasks(workflow)] != walked_ready:
+        raise Disagreement(f"ready manual tasks: the walk found {len(walked_ready)} in another order or number")
     seen.append(len(workflow.subprocesses))
 
 
 def _run_and_compare(path) -> list[int]:
-    """Run ``path`` to its end, comparing after every advance; the subprocess counts seen."""
+    """Run ``path`` to its end, comparing after every advance, and the ready tasks inside each
+    advance too, in their order, at every pass of the engine (``SafeBpmnWorkflow.get_tasks``,
+    which answers from the dict without a subprocess); the subprocess counts seen."""
     seen: list[int] = []
-    outcome = corpus_spiff.run_file(path, observe=lambda workflow: _compare(workflow, seen))
+    with _every_ready_pass_compared():
+        outcome = corpus_spiff.run_file(path, observe=lambda workflow: _compare(workflow, seen))
     assert "Disagreement" not in outcome.detail, f"{outcome.path}: {outcome.detail}"
     return seen
+
+
+@contextlib.contextmanager
+def _every_ready_pass_compared():
+    stock = Workflow.get_tasks
+
+    def compared(workflow, first_task=None, **kwargs):
+        walked = stock(workflow, first_task, **kwargs)
+        if (
+            first_task is None
+            and kwargs == {"state": TaskState.READY}
+            and isinstance(workflow, BpmnWorkflow)
+            and not workflow.subprocesses
+        ):
+            scanned = in_walk_order(workflow, tasks_in_state(workflow, TaskState.READY))
+            if [task.id for task in walked] != [task.id for task in scanned]:
+                raise Disagreement(f"a pass's READY: the walk found {len(walked)} tasks, the scan {len(scanned)}")
+        return walked
+
+    Workflow.get_tasks = compared
+    try:
+        yield
+    finally:
+        Workflow.get_tasks = stock
 
 
 @pytest.mark.parametrize("path", sorted((report.REPO / "bpmn" / "processes").glob("*.bpmn")), ids=lambda p: p.name)
