@@ -40,10 +40,10 @@ NOTES_NAMESPACE = "urn:x-brobygger:arkiv:notater:1"
 NOTES_SCHEMA = Path(__file__).with_name("schemas") / "notater.xsd"
 # The PDF's notes hold at most this many characters of text (some 25 pages of full-length
 # notes, or a few hundred of a real case's short ones) and this many texts. Measured on
-# PostgreSQL, the export of a case whose agency filled its room (1,250 notes of 4,000
-# characters) costs 2.2 s of CPU, the process peaking at 250 MB (was 35 s and 538 MB), and
-# of four agencies' rooms (5,000 notes, 20,000,000 characters) 6.5 s and 292 MB
-# (docs/data-protection.md).
+# PostgreSQL (CPU of the export, the test process's peak, 193 MB before it): a case whose
+# agency filled its room (1,250 notes of 4,000 characters) 1.0 s and 206 MB (was 35 s and
+# 538 MB), four agencies' rooms (5,000 notes, 20,000,000 characters) 1.5 s and 226 MB, a note
+# corrected 200 times among them 1.0 s and 207 MB (docs/data-protection.md).
 PDF_CHARS, PDF_TEXTS = 100_000, 300
 
 
