@@ -79,7 +79,7 @@ def test_a_case_of_hundreds_of_notes_is_archived_whole_with_a_case_file_of_bound
     export.refresh_from_db()
     assert export.status == ArchiveStatus.DONE
     package = Path(tmp_path) / export.package
-    pdf, notes_xml, xml = ((package / name).read_bytes() for name in (PDF_NAME, NOTES_NAME, XML_NAME))
+    pdf = (package / PDF_NAME).read_bytes()
 
     # The PDF: the oldest notes as the budget allows (the corrected one's two texts count two),
     # the rest counted, with where they are; still PDF/A.
@@ -105,6 +105,7 @@ def test_a_case_of_hundreds_of_notes_is_archived_whole_with_a_case_file_of_bound
     path.write_bytes(pdf)
     assert preflight_errors(path) == []
 
+    notes_xml, xml = (package / NOTES_NAME).read_bytes(), (package / XML_NAME).read_bytes()
     # notater.xml: every note of the case file's categories, which its schema and the metadata vouch for.
     case_file_notes.validate_notes(notes_xml)
     listed = etree.fromstring(notes_xml).findall(f"{{{NOTES_NAMESPACE}}}notat")
