@@ -125,6 +125,59 @@ def test_a_case_of_hundreds_of_notes_is_archived_whole_with_a_case_file_of_bound
     assert described[PDF_NAME] == hashlib.sha256(pdf).hexdigest()
 
 
+def test_a_note_corrected_past_the_budget_shows_the_earlier_texts_that_fit_and_notater_xml_every_one(
+    closed_case, agencies
+):
+    """A note of 4,000 characters corrected 30 times: the PDF shows it with the earlier texts
+    its budget holds and says how many more it has, and the notes after it are counted;
+    ``notater.xml`` holds every earlier text."""
+    start = timezone.now() - timedelta(days=1)
+    corrections = 30
+    full = [f"Tekst {v:02d} " + "x" * 3991 for v in range(1, corrections + 2)]
+    note = Note.objects.create(
+        case=closed_case,
+        agency=agencies["housing"],
+        category="housing",
+        text=full[-1],
+        created_at=start,
+        version=corrections + 1,
+        corrected_at=start + timedelta(hours=1),
+    )
+    NoteRevision.objects.bulk_create(
+        NoteRevision(
+            note=note,
+            version=v,
+            category="housing",
+            text=full[v - 1],
+            written_at=start,
+            replaced_at=start,
+            change=NoteRevision.Change.CORRECTED,
+        )
+        for v in range(1, corrections + 1)
+    )
+    for n in (1, 2):
+        Note.objects.create(
+            case=closed_case,
+            agency=agencies["nav"],
+            category="coordination",
+            text=f"Senere notat {n}",
+            created_at=start + timedelta(minutes=n),
+        )
+    made = archive.case_file_package(closed_case, timezone.now())
+    text = text_of(made.pdf)
+    fit = PDF_CHARS // 4000 - 1
+    shown = [v for v in range(1, corrections + 2) if f"Tekst {v:02d} " in text]
+    assert shown == [*range(1, fit + 1), corrections + 1]
+    assert "Saksmappen har 3 notater: det eldste er vist her." in text
+    assert f"Notatet har {corrections - fit} tidligere tekster til, som er utelatt her og står i notater.xml" in text
+    assert "Ytterligere 2 notater, skrevet mellom" in text and "Senere notat" not in text
+    case_file_notes.validate_notes(made.notes)
+    first, *later = etree.fromstring(made.notes).findall(f"{{{NOTES_NAMESPACE}}}notat")
+    earlier = first.findall(f"{{{NOTES_NAMESPACE}}}tidligereTekst")
+    assert [old.findtext(f"{{{NOTES_NAMESPACE}}}tekst") for old in earlier] == full[:-1]
+    assert [n.findtext(f"{{{NOTES_NAMESPACE}}}tekst") for n in later] == ["Senere notat 1", "Senere notat 2"]
+
+
 def test_a_case_file_without_notes_has_no_notes_list(closed_case, settings, tmp_path):
     settings.BROBYGGER = {**settings.BROBYGGER, "ARCHIVE_EXPORT_DIR": str(tmp_path)}
     Note.objects.create(
