@@ -3,11 +3,13 @@ metadata, written to ``ARCHIVE_EXPORT_DIR`` or posted to ``ARCHIVE_ENDPOINT_URL`
 (``retention.archive_endpoint``) through the job table (docs/data-protection.md).
 
 The package is a folder ``<reference>-<export id>/`` holding ``saksmappe.pdf`` (PDF/A-1b,
-made by WeasyPrint from HTML: the case-file fields as filled; the timeline and consents when
+made by WeasyPrint from HTML: the case-file fields as filled, its notes; the timeline and consents when
 coordination belongs to the case file, the outcome when housing does) and
 ``arkivstruktur.xml`` (validated against ``schemas/noark5-arkivstruktur-subset.xsd`` before
-it is written). It is written under a temporary name and renamed when complete, so the
-archive never picks up half a package.
+it is written), with the whole timeline (``hendelser.xml``: ``case_file_timeline``) and every
+note of the case file (``notater.xml``: ``case_file_notes``) when it has them. It is written
+under a temporary name and renamed when complete, so the archive never picks up half a
+package.
 """
 
 from __future__ import annotations
