@@ -3,6 +3,9 @@ output serializers only shape what a selector or policy already decided to show.
 
 from __future__ import annotations
 
+import datetime
+import re
+
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -196,15 +199,32 @@ class CompleteInput(InputSerializer):
     data = serializers.DictField(required=False, default=dict, help_text="the values of the task's form fields")
 
 
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+EXPIRY_HELP = (
+    "when it expires: a date-time as given (with its offset), or a date only (2027-01-10), which "
+    "means the end of that day in Europe/Oslo, as on the consent form; from now (today, for a "
+    "date) to 2199-12-31 (Oslo time) at the latest"
+)
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]})
 class ExpiryField(serializers.DateTimeField):
-    """A consent's expiry: a date-time as ever; one after the year 9999 (which no date reads)
-    is too late, as the service says of one after its last day (``consents.LAST_EXPIRY_DAY``)."""
+    """A consent's expiry: a date-time as given; a date only is the day the consent lasts
+    through, as the consent form's date input gives it (``consents.end_of_day``: the service
+    makes it the end of that Oslo day), not its midnight (which DRF would read). One after the
+    year 9999 (which no date reads) is too late, as the service says of one after its last
+    day (``consents.LAST_EXPIRY_DAY``)."""
 
     def to_internal_value(self, value):
         if isinstance(value, str) and consents.after_year_9999(value):
             raise serializers.ValidationError(
                 coded("field.date_too_late", maximum=consents.LAST_EXPIRY_DAY.isoformat()), code="field.date_too_late"
             )
+        if isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
+            try:
+                return datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                pass  # no such day (2027-02-30): refused as any unreadable date-time
         return super().to_internal_value(value)
 
 
@@ -220,9 +240,7 @@ class ConsentInput(InputSerializer):
     legal_basis = serializers.IntegerField(
         min_value=1, help_text="the id of the provision it rests on (GET /api/v1/legal-bases/): consent or law"
     )
-    expires_at = ExpiryField(
-        required=False, allow_null=True, help_text="when it expires: from now to 2199-12-31 (Oslo time) at the latest"
-    )
+    expires_at = ExpiryField(required=False, allow_null=True, help_text=EXPIRY_HELP)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 

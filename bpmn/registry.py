@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema.protocols import Validator
 
-from bpmn.engine.form_categories import differs_inside
+from bpmn.engine.form_categories import differs_inside, fields_spoken_of
 from bpmn.engine.forms_validation import field_validator, form_validator, schema_problems
 from bpmn.engine.gateway_paths import (
     GatewayPath,
@@ -316,9 +316,11 @@ def runtime_for(definition: ProcessDefinition | int) -> DefinitionRuntime:
 
 def _whole_field_categories(metadata: dict[str, Any], forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``metadata`` with each field that holds a part of another category than its own
-    (``form_categories.differs_inside``: a version deployed before the lint refused such a
-    form) restricted: shown only to the agency that wrote it and the coordinator, not as the
-    category at its top, which would show the part to whoever sees that category."""
+    (``form_categories.differs_inside``), or of whose value a form writes another category
+    beside it (``form_categories.fields_spoken_of``: an ``if``/``then`` of the form, its
+    ``patternProperties``), restricted: a version deployed before the lint refused such a
+    form. Shown only to the agency that wrote it and the coordinator, not as the category of
+    its own property, which would show it to whoever sees that category."""
     fields = metadata.get("fields") or {}
     mixed = {
         name
@@ -326,6 +328,7 @@ def _whole_field_categories(metadata: dict[str, Any], forms: dict[str, dict[str,
         for name, prop in _properties(schema).items()
         if name in fields and isinstance(prop, dict) and differs_inside(prop, schema)
     }
+    mixed |= {name for schema in forms.values() for name in fields_spoken_of(schema) if name in fields}
     if not mixed:
         return metadata
     return {**metadata, "fields": {name: RESTRICTED if name in mixed else c for name, c in fields.items()}}

@@ -334,6 +334,11 @@ BROBYGGER: dict[str, Any] = {
     # field sets its own. Then the others see only that a warning lapsed; the agency that
     # recorded it and the coordinator still see it, and confirm it again or remove it.
     "SAFETY_WARNING_DAYS": env_int("SAFETY_WARNING_DAYS", 365),
+    # The agency that recorded a safety warning and the case's coordinator are told (by their
+    # agencies' notification e-mail) this many days before it lapses, once in each time in force
+    # (``workflows.jobs.safety_reminders``, queued by ``manage.py enqueue_safety_reminders``);
+    # 0: never.
+    "SAFETY_REMINDER_DAYS": env_int("SAFETY_REMINDER_DAYS", 14),
     # Retention (docs/data-protection.md): the defaults where no retention rule is set.
     # A closed case's data is kept this many years, then erased; the access log describing
     # it is kept this many years more with the person as a pseudonymous key; the fields of
@@ -383,6 +388,8 @@ for _name in (
         raise ImproperlyConfigured(f"{_name} must be a positive integer")
 if BROBYGGER["SAFETY_WARNING_DAYS"] < 1:
     raise ImproperlyConfigured("SAFETY_WARNING_DAYS must be at least 1")
+if BROBYGGER["SAFETY_REMINDER_DAYS"] < 0:
+    raise ImproperlyConfigured("SAFETY_REMINDER_DAYS must be 0 (no reminders) or more")
 if BROBYGGER["TIMER_WORKING_HOUR"] != "off":
     try:
         datetime.time.fromisoformat(BROBYGGER["TIMER_WORKING_HOUR"])

@@ -563,6 +563,12 @@ MESSAGES: dict[str, str] = {
         "own; a category belongs to a whole field, and the part would be shown as the field is: make the "
         "part a field of its own with its category, or give the field the category of its most sensitive part"
     ),
+    "model.form-level-category": gettext_noop(
+        "the form “%(form)s” of “%(element)s” gives the field “%(field)s” a data category beside the field's "
+        "own property (in allOf, anyOf, oneOf, if/then/else, dependentSchemas, patternProperties or "
+        "additionalProperties of the form); a field's category is read from its own property only: write "
+        "x-category on the field in “properties”"
+    ),
     "model.invalid-share.value": gettext_noop(
         "the form “%(form)s” of “%(element)s” gives a field an x-share that is not allowed; the only "
         'value is "participants" (every participating agency sees the field)'

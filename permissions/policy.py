@@ -440,6 +440,27 @@ def recorded_times(fields: FieldRules, names, at: datetime.datetime | None = Non
     return {name: moment for name in names if rules.category_of(fields.fields.get(name, RESTRICTED)) == SAFETY}
 
 
+def warnings_to_remind(case, fields: FieldRules, days: int, at=None) -> dict[str, tuple[str, datetime.date]]:
+    """The safety warnings of ``case`` in force at ``at`` (default now) that lapse within
+    ``days`` days and whose keepers have not been reminded of it in this time in force
+    (``Case.safety_reminded``): field -> (the time in force, as ``Case.data_recorded_at``
+    holds it: the key of the reminder; the date it lapses on). Decided by ``warning_dates``,
+    as every read is. Pure: no queries."""
+    if days < 1:
+        return {}
+    today = _local_date(at or timezone.now())
+    reminded = getattr(case, "safety_reminded", None) or {}
+    due = {}
+    for name, last in warning_dates(case, fields, (case.data or {}).keys(), at)[1].items():
+        lapses = last + datetime.timedelta(days=1)
+        moment = recorded_at(case, name)
+        written = (getattr(case, "data_recorded_at", None) or {}).get(name)
+        period = str(written or (moment.isoformat() if moment else ""))
+        if today >= lapses - datetime.timedelta(days=days) and reminded.get(name) != period:
+            due[name] = (period, lapses)
+    return due
+
+
 def lapsed_warnings(case, fields: FieldRules, at=None) -> dict[str, datetime.date]:
     """The safety warnings of ``case`` out of time at ``at`` (``warning_dates``): field -> the
     date it lapsed on. Not sent to another case nor carried into a follow-on."""
@@ -562,10 +583,14 @@ def case_data_for(
             category_sources = {**sources, **{name: earlier[name][1] for name in values.keys() & earlier.keys()}}
         else:
             category_sources = sources
-        if decision:
+        # A key no form declares is its writer's only (``rules.decide_value``), even where the
+        # category (restricted, for the coordinator) is open.
+        undeclared = category == RESTRICTED and any(name not in fields.fields for name in values)
+        if decision and not undeclared:
             view, decisions = CategoryView(category, True, dict(values), None, decision.basis), [decision]
         else:
-            view, decisions = _values_one_by_one(access, category, values, category_sources, fields, decision)
+            masked = decision if not decision else rules.undeclared_refusal(access)
+            view, decisions = _values_one_by_one(access, category, values, category_sources, fields, masked)
         if show_earlier and access:
             view, decisions = _with_earlier(access, case, view, decisions, grouped[category].keys(), hidden)
         if category == "identity" and (view.values or view.earlier):
@@ -656,6 +681,7 @@ def _values_one_by_one(access, category, values, sources, fields, refusal):
             field_name=name,
             source_agency_id=sources.get(name),
             shared_fields=fields.shared_fields,
+            declared=name in fields.fields,
         )
         if decision:
             shown[name] = value

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+from collections.abc import Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -1480,6 +1481,8 @@ def receipt_grounds(case, agency: Agency, names, fields, consents) -> list[tuple
             field_name=name,
             source_agency_id=sources.get(name),
             shared_fields=fields.shared_fields,
+            # a workflow's variable, not kept in the case, carries what it read (checked apart)
+            declared=name in fields.fields or name not in sources,
         )
         if not decision:
             return None
@@ -1949,7 +1952,9 @@ def may_carry(source_case, agency: Agency, category: str, consents) -> Decision:
     return decide_category(standing, category, consents)
 
 
-def message_field_grounds(case, agencies, names, fields, sources, consents) -> list[tuple[str, Decision]] | None:
+def message_field_grounds(
+    case, agencies, names, fields, sources, consents, lapsed: Collection[str] = ()
+) -> list[tuple[str, Decision]] | None:
     """Whether a field of a message thrown by another case of the person, computed from that
     case's data ``names``, may enter ``case``: the receiving workflow's data is masked for no
     reader (its gateways, scripts, timers and connectors read it), so each of ``agencies``
@@ -1958,7 +1963,12 @@ def message_field_grounds(case, agencies, names, fields, sources, consents) -> l
     a legal basis recorded in ``case`` (``consents``: ``active_consents(case)``; consent is
     given per case), a value it wrote (``sources``: the sending case's ``data_sources``) or
     a field shared with all participants (``decide_value``). ``fields``: the sending
-    process's ``policy.FieldRules`` (a name no form declares is ``restricted``).
+    process's ``policy.FieldRules`` (a name no form declares is ``restricted``). ``lapsed``:
+    the safety warnings of the sending case out of time (``policy.lapsed_warnings``), which
+    each agency must also still be shown as a reader of the sending case is
+    (``decide_lapsed_warning``: only the agency that recorded it keeps it here, the
+    receiving workflow's data being read by all of them), be the field carried in the
+    payload or read by the split whose branch threw the message.
 
     The grounds, as (category, decision) per agency and name, for the access log; None when
     any agency has none for any name. A literal reads nothing: it always arrives."""
@@ -1974,8 +1984,9 @@ def message_field_grounds(case, agencies, names, fields, sources, consents) -> l
                 field_name=name,
                 source_agency_id=sources.get(name),
                 shared_fields=fields.shared_fields,
+                declared=name in fields.fields or name not in sources,
             )
-            if not decision:
+            if not decision or (name in lapsed and not decide_lapsed_warning(standing, case, sources.get(name))):
                 return None
             grounds.append((category, decision))
     return grounds
@@ -2153,15 +2164,32 @@ def decide_value(
     source_agency_id: int | None,
     shared_fields=frozenset(),
     emergency=(),
+    declared: bool = True,
 ) -> Decision:
-    """One value of case data: its category's grounds, else own-data, else a shared field."""
+    """One value of case data: its category's grounds, else own-data, else a shared field.
+
+    ``declared``: whether a form of the process has the field. A key none declares (a
+    connector's answer under its result variable, a field of the version the case was moved
+    from) has no category anyone chose: only the agency that wrote it sees it, not even the
+    coordinator (who sees the fields a form declares without one)."""
     category = category_of(category)
+    if not declared:
+        return decide_own_value(access, source_agency_id) or undeclared_refusal(access)
     return (
         _category_grounds(access, category, consents, emergency)
         or decide_own_value(access, source_agency_id)
         or decide_shared_field(access, field_name, shared_fields)
         or refusal(access, category)
     )
+
+
+def undeclared_refusal(access: CaseAccess) -> Decision:
+    """Why a value under a key no form of the process declares is masked (``decide_value``)."""
+    if not access:
+        return refusal(access, RESTRICTED)
+    agency, role = access.acting[0]
+    reason = _("this value belongs to no field of the process's forms: only the agency that wrote it sees it")
+    return Decision(False, reason=reason, agency=agency, role=role)
 
 
 def decide_lapsed_warning(access: CaseAccess, case, source_agency_id: int | None) -> Decision:
@@ -2418,6 +2446,7 @@ def can_see_category(user, case, category: str, fields, *, field: str | None = N
             source_agency_id=sources.get(field),
             shared_fields=fields.shared_fields,
             emergency=emergency,
+            declared=field in fields.fields or field not in sources,
         )
     decision = decide_category(access, category, consents, emergency)
     if decision:

@@ -50,6 +50,7 @@ from workflows.models import (
     ProcessInstance,
 )
 from workflows.outcomes import CaseOutcome, OutcomeKind, Tenure
+from workflows.services.safety import told_of_warning
 
 REASON_MAX_CHARS = 2000
 
@@ -143,6 +144,11 @@ def check_may_correct(actor, case, field: str, of: str = CURRENT) -> None:
         earlier_value(actor, case, field)
         return
     if field not in visible_fields(actor, case):
+        # A lapsed safety warning is told of («Advarsel utløpt») though its value is not shown:
+        # a value that is there, that the agency that recorded it and the coordinator answer
+        # for (403, as the confirmation answers), not one the case does not have.
+        if told_of_warning(actor, case, field):
+            raise Forbidden("retention.recorded_by_other_agency")
         raise InvalidInput("retention.invalid", errors=[field_error("field", "retention.unknown_field")])
     if field not in correctable_fields(actor, case):
         raise Forbidden("retention.recorded_by_other_agency")

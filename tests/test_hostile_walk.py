@@ -266,6 +266,8 @@ ROUTES = {
     "task-claim": _each("tasks"),
     "task-unclaim": _each("tasks"),
     "task-reassign": _each("tasks"),
+    "task-safety-confirm": _each("tasks"),
+    "task-safety-remove": _each("tasks"),
     "cases": NONE,
     "audit": NONE,
     "today": NONE,

@@ -16,7 +16,6 @@ from django.http import HttpResponse, HttpResponseNotModified, HttpResponseRedir
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import parse_etags, urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -27,8 +26,7 @@ from core.http_methods import allow, require_GET, require_POST
 from core.national_id import shown_masked
 from permissions import rules
 from permissions.models import AgencyKind
-from retention.services import correct_value
-from web import drafts, schema_forms
+from web import drafts, safety, schema_forms
 from web.break_glass import break_glass_section
 from web.list_rows import TimeTags, id_links, shown
 from web.notes import notes_section
@@ -407,7 +405,15 @@ def _case_page(
                     start=case.opened_at,
                     now=now,
                 ),
-                "sections": data_sections(view.data, form_titles(case), form_choice_labels(case), case_pk=case.pk),
+                "sections": data_sections(
+                    view.data,
+                    form_titles(case),
+                    form_choice_labels(case),
+                    safety_urls=(
+                        reverse("case-safety-confirm", args=[case.pk]),
+                        reverse("case-safety-remove", args=[case.pk]),
+                    ),
+                ),
                 "diagram": diagram,
                 "waiting": waiting,
                 "message_forms": _message_forms(user, case, waiting),
@@ -827,39 +833,15 @@ def case_withdraw_agency(request, pk):
 @require_POST
 @ui_view
 def case_safety_confirm(request, pk):
-    """The agency that recorded a safety warning, or the coordinator, confirms it again
-    (``services.confirm_safety_warning``)."""
-    try:
-        until = services.confirm_safety_warning(actor=request.user, case=pk, field=request.POST.get("field"))
-    except (InvalidInput, Conflict) as exc:
-        messages.error(request, error_text(exc))
-        return redirect("case", pk=pk)
-    messages.success(
-        request,
-        _("The warning is confirmed and shown to the participants until %(date)s.")
-        % {"date": date_format(until, "j. F Y")},
-    )
-    return redirect(reverse("case", args=[pk]) + "#category-safety")
+    """The agency that recorded a safety warning, or the coordinator, confirms it again."""
+    return safety.confirm(request, pk, reverse("case", args=[pk]))
 
 
 @require_POST
 @ui_view
 def case_safety_remove(request, pk):
-    """A safety warning removed: the correction of its value to none
-    (``retention.services.correct_value``), with the reason every correction records."""
-    try:
-        correct_value(
-            actor=request.user,
-            case_id=pk,
-            field=request.POST.get("field", ""),
-            value=None,
-            reason=request.POST.get("reason", ""),
-        )
-    except (InvalidInput, Conflict) as exc:
-        messages.error(request, error_text(exc))
-        return redirect("case", pk=pk)
-    messages.success(request, _("The warning is removed. The old value is kept only in the audit trail."))
-    return redirect(reverse("case", args=[pk]) + "#category-safety")
+    """A safety warning removed: the correction of its value to none, with its reason."""
+    return safety.remove(request, pk, reverse("case", args=[pk]))
 
 
 @require_POST

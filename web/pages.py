@@ -125,12 +125,13 @@ def data_sections(
     labels: dict | None = None,
     day: datetime.date | None = None,
     *,
-    case_pk: int | None = None,
+    safety_urls: tuple[str, str] | None = None,
 ) -> list[dict]:
     """The policy's category views, ready to show: titles and readable values (a choice by
     its label where the form gives one, a time of day in Oslo's time read for ``day``:
-    ``form_values.display_value``). ``case_pk``: the case page, whose safety warnings the
-    agency that recorded each and the coordinator confirm again or remove there."""
+    ``form_values.display_value``). ``safety_urls``: where the page's forms confirm a safety
+    warning again and remove it (``web.safety``; the case page's, a task page's), for the
+    agency that recorded each and the coordinator (``CategoryView.confirmable``)."""
     labels = labels or {}
     sections = []
     for category, view in case_data.items():
@@ -162,11 +163,13 @@ def data_sections(
                         "lapsed_on": view.lapsed.get(name),
                         "valid_until": view.valid_until.get(name),
                         "shown": name in view.values,
-                        "confirmable": case_pk is not None and name in view.confirmable,
+                        "confirmable": safety_urls is not None and name in view.confirmable,
                     }
                     for name in [*view.values, *(n for n in view.lapsed if n not in view.values)]
                     if name in view.lapsed or name in view.valid_until
                 ],
+                "confirm_url": safety_urls[0] if safety_urls else "",
+                "remove_url": safety_urls[1] if safety_urls else "",
                 "reason": view.reason,
                 "basis": view.basis,
                 # A form's "consent_..." answer is not a registered consent: the page says so.

@@ -12,6 +12,7 @@ import datetime
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -20,7 +21,7 @@ from bpmn.registry import runtimes_for
 from core.errors import Conflict, InvalidInput
 from core.http_methods import allow, require_POST
 from permissions import rules
-from web import schema_forms
+from web import safety, schema_forms
 from web.list_rows import TimeTags, id_links, shown
 from web.pages import (
     data_sections,
@@ -226,7 +227,16 @@ def _task_page(request, task_id, *, values=None, errors=None, status=200):
         {
             "task": task,
             "person": view.person,
-            "sections": data_sections(view.case_data, form_titles(task.case), form_choice_labels(task.case), day),
+            "sections": data_sections(
+                view.case_data,
+                form_titles(task.case),
+                form_choice_labels(task.case),
+                day,
+                safety_urls=(
+                    reverse("task-safety-confirm", args=[task.pk]),
+                    reverse("task-safety-remove", args=[task.pk]),
+                ),
+            ),
             "form_schema": view.form_schema,
             "fields": fields,
             "form_errors": schema_forms.form_level_errors(errors, fields),
@@ -306,6 +316,23 @@ def _task_actions_answer(request, pk):
             "claimed_by_me": task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk,
         },
     )
+
+
+@require_POST
+@ui_view
+def task_safety_confirm(request, pk):
+    """The agency that recorded a safety warning of the task's case, or the coordinator,
+    confirms it again from the task page (``web.safety``: as on the case page)."""
+    task = selectors.task_for(request.user, pk)
+    return safety.confirm(request, task.case_id, reverse("task", args=[pk]))
+
+
+@require_POST
+@ui_view
+def task_safety_remove(request, pk):
+    """A safety warning of the task's case removed from the task page (``web.safety``)."""
+    task = selectors.task_for(request.user, pk)
+    return safety.remove(request, task.case_id, reverse("task", args=[pk]))
 
 
 @require_POST

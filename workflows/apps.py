@@ -10,7 +10,7 @@ class WorkflowsConfig(AppConfig):
         from django.core import checks
 
         from workflows import public_ids
-        from workflows.jobs import files, messages  # noqa: F401  (register their jobs' handlers)
+        from workflows.jobs import files, messages, safety_reminders  # noqa: F401  (register their jobs' handlers)
 
         public_ids.configure()
         checks.register(public_ids.public_id_key_check, checks.Tags.security, deploy=True)

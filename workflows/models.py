@@ -50,6 +50,10 @@ class Case(models.Model):
     # (``permissions.policy.lapsed_warnings``). Written in the same row update as
     # ``data_sources``; only for fields of the ``safety`` category.
     data_recorded_at = models.JSONField(default=dict, db_default={}, blank=True)
+    # Safety field -> the ``data_recorded_at`` entry (the time in force) whose coming lapse its
+    # keepers were reminded of (``workflows.jobs.safety_reminders``): once in each time in
+    # force; a confirmation starts a new one.
+    safety_reminded = models.JSONField(default=dict, db_default={}, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The housing contact who owns the case (a caseload): a member of the case's housing
     # agency, set at start and reassigned by its lead (``services.assign_responsible``).

@@ -598,7 +598,12 @@ def timeline_path_view(user, case) -> PathView:
     if runtime is None or not runtime.gateway_paths:
         return NO_PATH_HIDDEN
     reads = {name for path in runtime.gateway_paths.values() for name in path.reads}
-    if all(_open_by_standing(runtime.field_rules, rules.case_access(user, case), name) for name in reads):
+    # A lapsed safety warning is open by no standing alone (``policy.lapsed_warnings``): only its
+    # recorder and the coordinator still see it, so its branches are the whole view's to decide
+    # (until 2026-12-07 NAV's timeline showed the branch the lapsed warning chose).
+    lapsed = policy.lapsed_warnings(case, runtime.field_rules).keys() & reads
+    access = rules.case_access(user, case)
+    if not lapsed and all(_open_by_standing(runtime.field_rules, access, name) for name in reads):
         return NO_PATH_HIDDEN
     return path_view_for(user, case)
 

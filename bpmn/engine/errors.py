@@ -61,6 +61,7 @@ ISSUE_CODES: dict[str, frozenset[str]] = {
         "missing-form": ("empty", "not-deployed"),
         "missing-script": (),
         "nested-category": (),
+        "form-level-category": (),
         "naive-timer-date": (),
         "no-executable-process": ("no-process", "none-executable", "all-called"),
         "no-lanes": (),

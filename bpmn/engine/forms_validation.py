@@ -466,6 +466,11 @@ def child_schemas(node: dict[str, Any]) -> Iterator[object]:
     return (child for _pointer, child in _subschemas(node, ()))
 
 
+def child_schemas_at(node: dict[str, Any], pointer: Pointer) -> Iterator[tuple[Pointer, object]]:
+    """``child_schemas`` with each one's JSON pointer (parts) below ``pointer``."""
+    return _subschemas(node, pointer)
+
+
 def local_targets(schema: object, node: dict[str, Any]) -> Iterator[object]:
     """The parts of the form ``schema`` that ``node``'s references (``$ref``, ``$dynamicRef``)
     name, read as validation reads them (a percent-encoded JSON pointer); a reference that is

@@ -98,6 +98,8 @@ NOT_PAGES = {
     "task-claim": "POST only",
     "task-unclaim": "POST only",
     "task-reassign": "POST only",
+    "task-safety-confirm": "POST only",
+    "task-safety-remove": "POST only",
     "case-message": "POST only",
     "case-responsible": "POST only",
     "case-follow-on": "POST only",

@@ -91,3 +91,48 @@ def test_a_lapsed_warning_is_told_not_shown_and_its_recorder_confirms_it(as_user
     nav = visit("nav-advarsel-side", path, phone=phone)
     assert WARNING in nav.locator("#category-safety").inner_text()
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_the_coordinator_confirms_a_lapsed_warning_on_a_task_page(as_user, live_server, agencies, phone):
+    """On NAV's task, where the coordinator follows the case: the same confirmation as on the
+    case page, in place (htmx); NAV, on its own task, reads only that the warning lapsed."""
+    from bpmn.services import deploy_definition
+    from tests.api.test_safety_warnings import FORMS, LONG_AGO, PERSON, _model
+
+    recorder = _worker(agencies["prison"], Role.MEMBER, "fengsel-advarsel-oppgave")
+    _worker(agencies["nav"], Role.MEMBER, "nav-advarsel-oppgave")
+    coordinator = _worker(agencies["housing"], Role.COORDINATOR, "bolig-advarsel-oppgave")
+    deploy_definition(
+        actor=None, bpmn_xml=_drawn(_model("Proc_warn_task"), "Proc_warn_task"), forms=FORMS, check_permission=False
+    )
+    case = services.start_case(
+        actor=coordinator,
+        process_key="Proc_warn_task",
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
+    )
+    task = Task.objects.get(case=case, element_id="T_warn")
+    services.complete_task(actor=recorder, task_id=task.pk, data={"trussel": WARNING})
+    Case.objects.filter(pk=case.pk).update(data_recorded_at={"trussel": LONG_AGO})
+    visit, problems = page_checker(as_user, live_server)
+    path = f"/tasks/{Task.objects.get(case=case, element_id='T_nav').public_id}/"
+
+    nav = visit("nav-advarsel-oppgave", path, phone=phone)
+    assert "Advarsel utløpt 14. januar 2021" in nav.locator("#category-safety").inner_text()
+    assert WARNING not in nav.content()
+    assert nav.get_by_role("button", name="Bekreft advarselen på nytt").count() == 0
+
+    housing = visit("bolig-advarsel-oppgave", path, phone=phone)
+    assert WARNING in housing.locator("#category-safety").inner_text()
+    housing.locator("#warning-trussel summary").click()
+    problems.extend(f"coordinator, removal open: {v}" for v in axe_violations(housing))
+    assert not housing.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    housing.get_by_role("button", name="Bekreft advarselen på nytt").click()
+    housing.locator("#messages").get_by_text("Advarselen er bekreftet").wait_for()
+    # in force again, until when
+    assert "vises for de andre i saken til og med" in housing.locator("#category-safety").inner_text()
+
+    nav = visit("nav-advarsel-oppgave", path, phone=phone)
+    assert WARNING in nav.locator("#category-safety").inner_text()
+    assert problems == [], "\n".join(problems)

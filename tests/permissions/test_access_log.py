@@ -121,7 +121,7 @@ def test_the_coordinator_is_logged_with_her_own_role_and_bases(users, prison_cas
             (*bjorn, "economy", "coordinator", None, *at),
             (*bjorn, "housing", "own-service", None, *at),
             (*bjorn, "justice", "shared-field", None, *at),
-            (*bjorn, "restricted", "coordinator", None, *at),
+            # nothing restricted: the health service's note is under a key no form declares
         ]
     )
 

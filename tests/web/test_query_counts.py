@@ -80,6 +80,8 @@ WRITES = {
     "case-follow-on",
     "case-safety-confirm",  # a write: tests/api/test_safety_warnings.py
     "case-safety-remove",  # the correction of a value (retention.services.correct_value)
+    "task-safety-confirm",  # the case page's service (web.safety): tests/web/test_task_page_safety.py
+    "task-safety-remove",  # the case page's correction (web.safety)
     "case-withdraw-agency",  # the service is counted in tests/api/test_agency_withdrawal.py
     "task-claim",
     "case-responsible",

@@ -149,8 +149,7 @@ def _admitted_payload(message: OutboxMessage, case, workflow) -> tuple[dict, lis
             # A field a step on a split's branch wrote tells the branch (its value, or that it
             # has one): the split's reads must be seen too (``split_reads_of``).
             names = names | sender.split_reads_of(names)
-            if not names & lapsed.keys():
-                found = rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents)
+            found = rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents, lapsed)
         if found is not None:
             admitted[name] = value
             grounds += found
@@ -176,7 +175,12 @@ def _branch_grounds(message: OutboxMessage, case) -> list | None:
         participant.agency for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk)
     ]
     sources = message.case.data_sources or {}
-    return rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, rules.active_consents(case))
+    # A lapsed safety warning the split read steers no message into another case, as it is
+    # not carried in a payload (``policy.lapsed_warnings``, ``rules.decide_lapsed_warning``):
+    # until 2026-12-07 the branch told NAV what the warning it sees only as lapsed said.
+    lapsed = policy.lapsed_warnings(message.case, sender.field_rules)
+    consents = rules.active_consents(case)
+    return rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents, lapsed)
 
 
 def _withheld_names(message: OutboxMessage, admitted: dict) -> list[str]:

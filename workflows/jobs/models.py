@@ -38,6 +38,8 @@ class JobKind(models.TextChoices):
     # A withdrawn attachment's file in ``ATTACHMENT_DIR`` (``workflows.jobs.files``): retried
     # until it is gone.
     FILE_DELETION = "file_deletion", _("Deletion of a withdrawn attachment's file")
+    # The reminder that a case's safety warning lapses soon (``workflows.jobs.safety_reminders``).
+    SAFETY_REMINDER = "safety_reminder", _("Reminder of a safety warning about to lapse")
 
 
 class JobStatus(models.TextChoices):
@@ -137,6 +139,12 @@ class Job(models.Model):
             # One pending erasure job per case: the daily sweep may run on several nodes.
             models.UniqueConstraint(
                 fields=["case"], condition=Q(kind="erasure", status="pending"), name="one_pending_erasure_job"
+            ),
+            # One pending safety reminder per case: the daily sweep may run on several nodes.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(kind="safety_reminder", status="pending"),
+                name="one_pending_safety_reminder_job",
             ),
         ]
 

@@ -30,7 +30,7 @@ def confirm_safety_warning(*, actor, case, field) -> datetime.date:
     access-log row (a write of safety data, on the ground the actor keeps the warning on)."""
     case = selectors.case_for(actor, case)
     fields = selectors.case_field_rules(case)
-    if not isinstance(field, str) or not _told_of(actor, case, fields, field):
+    if not isinstance(field, str) or not told_of_warning(actor, case, field, fields):
         raise InvalidInput("safety.invalid", errors=[field_error("field", "safety.no_warning")])
     access = rules.case_access(actor, case)
     decision = rules.decide_lapsed_warning(access, case, (case.data_sources or {}).get(field))
@@ -65,9 +65,10 @@ def confirm_safety_warning(*, actor, case, field) -> datetime.date:
     return policy.lapses_on(now, policy.warning_days(fields, field)) - datetime.timedelta(days=1)
 
 
-def _told_of(actor, case, fields, field: str) -> bool:
+def told_of_warning(actor, case, field: str, fields=None) -> bool:
     """Whether ``actor`` is shown ``field`` as a safety warning (its value, or that it lapsed):
     not one a step on a branch hidden from them wrote, not one of another category."""
+    fields = fields or selectors.case_field_rules(case)
     if rules.category_of(fields.fields.get(field, "")) != policy.SAFETY or field not in (case.data or {}):
         return False
     hidden = selectors.branch_fields_hidden(actor, case)

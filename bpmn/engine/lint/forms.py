@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..date_range import MAXIMUM_KEYWORD, MINIMUM_KEYWORD, bound_date
 from ..errors import ValidationIssue
-from ..form_categories import CATEGORY_KEY, differs_inside
+from ..form_categories import CATEGORY_KEY, beside_fields, differs_inside
 from ..forms_validation import schema_problems
 from ..timers import TimerValueError, parse_iso_duration_text
 from .model import (
@@ -153,6 +153,8 @@ class FormChecks(LintState):
                     problems += _outcome_role_problems(properties)
                     problems += _enum_label_problems(properties)
                     problems += _inherit_problems(properties)
+                    if not attacks:  # the references followed: only where their fan-out is bounded
+                        problems += _form_level_category_problems(schema)
                     for prop_name, prop in properties.items():
                         if not isinstance(prop, dict):
                             # ``true`` or ``false``: valid JSON Schema, but no field (no type, no
@@ -286,6 +288,23 @@ def _nested_category_problems(prop_name: str, prop: dict[str, Any], schema: dict
         "or give the field the category of its most sensitive part"
     )
     return [("nested-category", reason, {"field": prop_name})]
+
+
+def _form_level_category_problems(schema: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """An ``x-category`` written beside the fields (in the form's ``allOf``, ``if``/``then``,
+    ``dependentSchemas``, ``patternProperties`` and the like) that is not the field's own: the
+    policy reads a field's category from its top-level property only, so the field would be
+    shown as that property says (``bpmn.engine.form_categories.beside_fields``)."""
+    problems: list[tuple[Any, ...]] = []
+    for field_or_place, categories in beside_fields(schema):
+        reason = (
+            f"gives the field '{field_or_place}' the category {', '.join(sorted(categories))} beside the field's "
+            "own property (in allOf, anyOf, oneOf, if/then/else, dependentSchemas, patternProperties or "
+            "additionalProperties of the form); a field's category is read from its own property only, and the "
+            'field would be shown as that says: write x-category on the field\'s own property in "properties"'
+        )
+        problems.append(("form-level-category", reason, {"field": field_or_place}))
+    return problems
 
 
 def _share_problems(prop_name: str, prop: Any) -> list[tuple[Any, ...]]:
