@@ -264,7 +264,7 @@ class RetentionRuleSerializer(serializers.Serializer):
     category = serializers.CharField(help_text="the data category; empty: every category without a rule of its own")
     keep_years = serializers.IntegerField(help_text="years the case's data is kept after the case closes")
     access_log_years = serializers.IntegerField(help_text="years the access log is kept after the erasure")
-    in_case_file = serializers.BooleanField(help_text="its fields go into the case file handed to the archive")
+    in_case_file = serializers.BooleanField(help_text="its fields and notes go into the archived case file")
     legal_basis = serializers.CharField(help_text="the law or decision that sets the period")
     version = serializers.IntegerField(help_text="send it back with a change: 409 if the rule changed since")
     changed_at = serializers.DateTimeField()

@@ -3,11 +3,13 @@ metadata, written to ``ARCHIVE_EXPORT_DIR`` or posted to ``ARCHIVE_ENDPOINT_URL`
 (``retention.archive_endpoint``) through the job table (docs/data-protection.md).
 
 The package is a folder ``<reference>-<export id>/`` holding ``saksmappe.pdf`` (PDF/A-1b,
-made by WeasyPrint from HTML: the case-file fields as filled; the timeline and consents when
+made by WeasyPrint from HTML: the case-file fields as filled, its notes; the timeline and consents when
 coordination belongs to the case file, the outcome when housing does) and
 ``arkivstruktur.xml`` (validated against ``schemas/noark5-arkivstruktur-subset.xsd`` before
-it is written). It is written under a temporary name and renamed when complete, so the
-archive never picks up half a package.
+it is written), with the whole timeline (``hendelser.xml``: ``case_file_timeline``) and every
+note of the case file (``notater.xml``: ``case_file_notes``) when it has them. It is written
+under a temporary name and renamed when complete, so the archive never picks up half a
+package.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ from bpmn.registry import runtime_for
 from permissions import policy
 from permissions import rules as permission_rules
 from permissions.models import ALL_CATEGORIES, AccessLog, AgencyKind, Consent
-from retention import archive_endpoint, case_file_timeline
+from retention import archive_endpoint, case_file_notes, case_file_timeline
+from retention.case_file_notes import NOTES_NAME, CaseFileNote, EarlierText
 from retention.case_file_timeline import EVENTS_NAME, NOT_XML
 from retention.models import ArchiveExport, ArchiveStatus
 from retention.rules import rules_for_process
@@ -110,45 +113,20 @@ def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list
     return rows
 
 
-@dataclass(frozen=True)
-class EarlierText:
-    """A text a note of the case file had before a correction."""
-
-    version: int
-    written_at: datetime
-    replaced_at: datetime
-    category: str  # in words
-    text: str
-
-
-@dataclass(frozen=True)
-class CaseFileNote:
-    """A note as the case file shows it: its agency, time and category; its text and earlier
-    texts, or none once withdrawn."""
-
-    written_at: datetime
-    agency: str
-    category: str  # in words
-    text: str
-    version: int
-    corrected_at: datetime | None
-    withdrawn_at: datetime | None
-    earlier: tuple[EarlierText, ...]
-
-
-def case_file_notes(case: Case, rules) -> tuple[list[CaseFileNote], set[str]]:
-    """The case's notes that belong to the case file, oldest first, and the categories of the
-    texts it shows (for the delivery's access log). A note is case data of its category written
-    by its agency (README "Notes and attachments"), so the process's rules decide it as they
-    decide a form's field: a note of a category out of the case file (``health`` by default) is
-    left out, whatever its agency. The archive's reader is shown what a participant who reads
-    the case file's categories is shown on the case page: the text the note has now, when it
-    was corrected and its earlier texts, each only when its category then is in the case file
-    too (``notes_policy.notes_for``). A withdrawn note is there as withdrawn (when, by its
-    agency) without any text: its writer withdrew it from the case's record (a note on the
-    wrong person or case is the usual reason), so the archive, which the person reads on
-    request, does not carry it on; its texts stay in Brobygger's history until the erasure, and
-    a package the archive took before the withdrawal stays there as it was."""
+def iter_case_file_notes(case: Case, rules, chunk: int = 200) -> Iterator[CaseFileNote]:
+    """The case's notes that belong to the case file, oldest first, read ``chunk`` at a time
+    (an agency has room for 5,000 notes and corrections in a case, and a case has several
+    agencies: ``case_file_notes``). A note is case data of its category written by its agency
+    (README "Notes and attachments"), so the process's rules decide it as they decide a form's
+    field: a note of a category out of the case file (``health`` by default) is left out,
+    whatever its agency. The archive's reader is shown what a participant who reads the case
+    file's categories is shown on the case page: the text the note has now, when it was
+    corrected and its earlier texts, each only when its category then is in the case file too
+    (``notes_policy.notes_for``). A withdrawn note is there as withdrawn (when, by its agency)
+    without any text: its writer withdrew it from the case's record (a note on the wrong
+    person or case is the usual reason), so the archive, which the person reads on request,
+    does not carry it on; its texts stay in Brobygger's history until the erasure, and a
+    package the archive took before the withdrawal stays there as it was."""
 
     def in_file(category: str) -> bool:
         return rules[permission_rules.category_of(category)].in_case_file
@@ -156,38 +134,46 @@ def case_file_notes(case: Case, rules) -> tuple[list[CaseFileNote], set[str]]:
     def words(category: str) -> str:
         return capfirst(str(permission_rules.CATEGORY_LABELS.get(category, category)))
 
-    corrections = NoteRevision.objects.filter(change=NoteRevision.Change.CORRECTED).order_by("version")
+    # A withdrawn note shows no earlier text: none is read.
+    corrections = NoteRevision.objects.filter(
+        change=NoteRevision.Change.CORRECTED, note__withdrawn_at__isnull=True
+    ).order_by("version")
     notes = (
         Note.objects.filter(case=case)
+        # Not read at all: the notes of a category out of the case file (a health note's text).
+        .exclude(category__in=[category for category in ALL_CATEGORIES if not rules[category].in_case_file])
         .select_related("agency")
         .prefetch_related(Prefetch("revisions", queryset=corrections))
         .order_by("created_at", "id")
     )
-    shown, carried = [], set()
-    for note in notes:
+    for note in notes.iterator(chunk_size=chunk):
         if not in_file(note.category):
             continue
         earlier: tuple[EarlierText, ...] = ()
         if not note.is_withdrawn:
             earlier = tuple(
-                EarlierText(old.version, old.written_at, old.replaced_at, words(old.category), old.text)
+                EarlierText(
+                    old.version,
+                    old.written_at,
+                    old.replaced_at,
+                    permission_rules.category_of(old.category),
+                    words(old.category),
+                    old.text,
+                )
                 for old in note.revisions.all()
                 if in_file(old.category)
             )
-            carried |= {note.category, *(old.category for old in note.revisions.all() if in_file(old.category))}
-        shown.append(
-            CaseFileNote(
-                written_at=note.created_at,
-                agency=note.agency.name,
-                category=words(note.category),
-                text="" if note.is_withdrawn else note.text,
-                version=note.version,
-                corrected_at=note.corrected_at,
-                withdrawn_at=note.withdrawn_at,
-                earlier=earlier,
-            )
+        yield CaseFileNote(
+            written_at=note.created_at,
+            agency=note.agency.name,
+            code=permission_rules.category_of(note.category),
+            category=words(note.category),
+            text="" if note.is_withdrawn else note.text,
+            version=note.version,
+            corrected_at=note.corrected_at,
+            withdrawn_at=note.withdrawn_at,
+            earlier=earlier,
         )
-    return shown, {permission_rules.category_of(category) for category in carried}
 
 
 def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]]:
@@ -201,18 +187,21 @@ class CaseFile:
     pdf: bytes
     events: bytes | None  # hendelser.xml: the whole timeline, when coordination is in the case file
     categories: tuple[str, ...]
+    notes: bytes | None = None  # notater.xml: every note of the case file, when it has one
 
 
 def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
     """The case file as PDF/A, in the municipality's language whoever (or whichever worker)
     asks, with the whole timeline as ``hendelser.xml`` when coordination belongs to it (the
     PDF folds repeated events and shows the first and last lines: ``case_file_timeline``),
-    and the data categories it carries, for the access log of its delivery: the person
-    (identity) when identity belongs to the case file, the category of each field in it,
-    coordination always (the process, its dates and coordinating agency head every case
-    file; the timeline and consents follow when coordination belongs to it) and housing when
-    the outcome is (``_coordination``, ``_outcome``). A category the process's rules leave
-    out of the case file is neither written nor logged. The process, its reference and dates stay whatever
+    every note of its categories as ``notater.xml`` when it has one (the PDF shows the oldest
+    up to a budget: ``case_file_notes``), and the data categories it carries, for the access
+    log of its delivery: the person (identity) when identity belongs to the case file, the
+    category of each field in it and of each note's text in it, coordination always (the
+    process, its dates and coordinating agency head every case file; the timeline and
+    consents follow when coordination belongs to it) and housing when the outcome is
+    (``_coordination``, ``_outcome``). A category the process's rules leave out of the case
+    file is neither written nor logged. The process, its reference and dates stay whatever
     the rules say: they are the fact of the case the archive duty needs."""
     rules = rules_for_process(case.process_key)
     # The case's own name (``Case.person_name``), not the person row's.
@@ -226,7 +215,7 @@ def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
     with translation.override(settings.LANGUAGE_CODE):  # the fields' labels too
         coordination, events = _coordination(case, rules, view)
         entries = case_file_fields(case, rules, view)
-        notes, note_categories = case_file_notes(case, rules)
+        notes, notes_xml, note_categories = case_file_notes.build(iter_case_file_notes(case, rules), case.reference)
         html = render_to_string(
             "retention/case_file.html",
             {
@@ -244,11 +233,12 @@ def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
                 **outcome,
                 "produced_at": produced_at,
                 "events_name": EVENTS_NAME,
+                "notes_name": NOTES_NAME,
             },
         )
     document = render_pdf(html)
     document.metadata = _ArchiveMetadata(**vars(document.metadata))
-    carried = {category for category, *_ in entries} | note_categories
+    carried = {category for category, *_ in entries} | note_categories  # notater.xml's texts
     carried |= {"identity"} if person is not None else set()
     # The process, its reference, dates and coordinating agency head every case file (the
     # fact of the case, which the archive duty needs): coordination data, so always logged,
@@ -256,7 +246,7 @@ def case_file_package(case: Case, produced_at: datetime) -> CaseFile:
     carried |= {"coordination"}
     carried |= {"housing"} if outcome["outcome"] is not None else set()
     pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
-    return CaseFile(pdf, events, tuple(c for c in ALL_CATEGORIES if c in carried))
+    return CaseFile(pdf, events, tuple(c for c in ALL_CATEGORIES if c in carried), notes_xml)
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -379,12 +369,18 @@ def _sub(parent, name: str, text: object = None):
 
 
 def arkivstruktur(
-    case: Case, pdf: bytes, produced_at: datetime, package_key: uuid.UUID, events: bytes | None = None
+    case: Case,
+    pdf: bytes,
+    produced_at: datetime,
+    package_key: uuid.UUID,
+    events: bytes | None = None,
+    notes: bytes | None = None,
 ) -> bytes:
     """The Noark 5 metadata of the package (the subset our schema describes). Each entity's
     systemID is derived from ``package_key`` (the export's, random): unique, and the same on
-    every attempt of the export. ``events`` (``hendelser.xml``, the whole timeline) is the
-    record's second document, an attachment of the case file."""
+    every attempt of the export. ``events`` (``hendelser.xml``, the whole timeline) and
+    ``notes`` (``notater.xml``, every note) are the record's further documents, attachments
+    of the case file."""
     when = produced_at.isoformat()
 
     def system_id(entity: str) -> uuid.UUID:
@@ -440,6 +436,18 @@ def arkivstruktur(
                 "XML",
                 EVENTS_NAME,
                 events,
+            )
+        )
+    if notes is not None:
+        documents.append(
+            (
+                "dokumentbeskrivelse-notater",
+                "Notater",
+                f"Notater i sak {case.reference}",
+                "Vedlegg",
+                "XML",
+                NOTES_NAME,
+                notes,
             )
         )
     for number, (entity, kind, title, role, file_format, filename, content) in enumerate(documents, start=1):
@@ -597,13 +605,16 @@ def build_body(export: ArchiveExport, case: Case) -> tuple[bytes, tuple[str, ...
 
 
 def _package_files(case: Case, made: CaseFile, produced_at: datetime, export: ArchiveExport) -> dict[str, bytes]:
-    """The package's files by name: the case file, the whole timeline when it has one (its
-    schema checked), and the metadata describing both (checked too)."""
+    """The package's files by name: the case file, the whole timeline and every note when it
+    has them (their schemas checked), and the metadata describing them (checked too)."""
     files = {PDF_NAME: made.pdf}
     if made.events is not None:
         case_file_timeline.validate_events(made.events)
         files[EVENTS_NAME] = made.events
-    files[XML_NAME] = arkivstruktur(case, made.pdf, produced_at, export.package_key, made.events)
+    if made.notes is not None:
+        case_file_notes.validate_notes(made.notes)
+        files[NOTES_NAME] = made.notes
+    files[XML_NAME] = arkivstruktur(case, made.pdf, produced_at, export.package_key, made.events, made.notes)
     return files
 
 

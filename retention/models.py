@@ -48,7 +48,7 @@ class RetentionRule(models.Model):
     in_case_file = models.BooleanField(
         _("part of the archived case file"),
         default=False,
-        help_text=_("Fields of this category go into the case file handed to the archive."),
+        help_text=_("Fields and notes of this category go into the case file handed to the archive."),
     )
     legal_basis = models.CharField(
         _("legal basis"),

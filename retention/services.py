@@ -354,7 +354,7 @@ def note_changing_after_close(*, case: Case, actor, agency_id: int, categories, 
     the note's category before or after it, ``categories``, is too: the case file masks the
     corrections of a note of a category it leaves out; None for a withdrawal, listed whatever
     its category); its notes show the note itself when its category before or after the change
-    (``shown``) is in the case file (``archive.case_file_notes``), coordination or not. Either
+    (``shown``) is in the case file (``archive.iter_case_file_notes``), coordination or not. Either
     way, once an export was done or ordered the archive gets the case file again
     as a new export naming the one it replaces, as for a corrected value: an export waiting
     keeps its package as it stands (``_exported``), and the export job holds the case as we

@@ -2,9 +2,10 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
-from retention.models import Correction, ErasureRecord
+from retention.models import Correction, ErasureRecord, RetentionRule
 
 from .helpers import archived, erase
 
@@ -80,3 +81,14 @@ def test_operators_read_no_free_text_about_the_person_nor_the_key_that_links_the
         DIAGNOSIS,
         erasure.person_key,
     )
+
+
+def test_the_rule_s_case_file_box_says_notes_go_into_the_case_file_too(staff_client):
+    """Since 2026-12-07 a category in the case file brings its notes along (``notater.xml`` and
+    the PDF); the box said only its fields did."""
+    rule = RetentionRule.objects.create(
+        category="economy", keep_years=5, access_log_years=5, in_case_file=True, legal_basis="Arkivplan"
+    )
+    page = staff_client.get(reverse("admin:retention_retentionrule_change", args=[rule.pk]))
+    assert page.status_code == 200
+    assert "Felt og notater i denne kategorien tas med i saksmappen som leveres til arkivet." in page.content.decode()

@@ -5,6 +5,7 @@ archive again as a new export naming the one it replaces, and the case is not er
 the archive has it. Until 2026-12-07 the change was made and the archive kept the case file
 without it, and the erasure went ahead on the old export."""
 
+import hashlib
 import io
 import time
 import zipfile
@@ -16,10 +17,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from lxml import etree
 
 from permissions.models import AccessLog, Membership, Role
-from retention import archive
+from retention import archive, case_file_notes
 from retention.archive import PDF_NAME
+from retention.case_file_notes import NOTES_NAME, NOTES_NAMESPACE
 from retention.erasure import erase_case
 from retention.models import ArchiveExport, ArchiveStatus, ErasureTrigger, RetentionRule
 from retention.rules import unmet_archive_duty
@@ -450,3 +453,78 @@ def test_a_note_corrected_or_withdrawn_after_close_goes_to_the_archive_again_tho
     text = case_file_text(folder, third)
     assert "· Bolig Trukket tilbake" in text and "Søkt om kommunal bolig" not in text
     assert not unmet_archive_duty(case)
+
+
+def test_notater_xml_holds_every_note_of_the_case_file_as_the_pdf_shows_it(folder, people, closing):
+    """The package's notater.xml, checked against its schema and listed in arkivstruktur.xml:
+    each note of the case file's categories, oldest first, with its time, agency, category and
+    version; a corrected one with its text now and each earlier text whose category then is in
+    the case file (as the PDF shows them: not the restricted first text); a withdrawn one as
+    withdrawn, without any text; NAV's economy note, out of the case file, not at all."""
+    coordinator = people["coordinator"]
+    moved = write(coordinator, closing, "Skjult merknad om personen", category="restricted")
+    answer = correct(coordinator, closing, moved, "Avtalt visning i Storgata", category="housing")
+    assert answer.status_code == 200, answer.content
+    answer = correct(coordinator, closing, answer.json(), "Avtalt visning i Storgata 12. mars")
+    assert answer.status_code == 200, answer.content
+    wrong = write(coordinator, closing, "Skrevet i feil sak om en annen person", category="coordination")
+    withdrawn = api(coordinator).post(reverse("api-note-withdraw", args=[closing.pk, wrong["id"]]))
+    assert withdrawn.status_code == 200, withdrawn.content
+    case = close(closing)
+    export = export_done(people, case)
+    package = folder / ArchiveExport.objects.get(pk=export.pk).package
+    notes_xml, pdf_text = (package / NOTES_NAME).read_bytes(), case_file_text(folder, export)
+    case_file_notes.validate_notes(notes_xml)
+
+    def moment(at):
+        return timezone.localtime(at).isoformat()
+
+    def read(element):
+        n = f"{{{NOTES_NAMESPACE}}}"
+        kind = element.find(f"{n}kategori")
+        earlier = [
+            (
+                int(old.get("versjon")),
+                old.findtext(f"{n}skrevet"),
+                old.findtext(f"{n}erstattet"),
+                old.find(f"{n}kategori").get("kode"),
+                old.findtext(f"{n}kategori"),
+                old.findtext(f"{n}tekst"),
+            )
+            for old in element.iterfind(f"{n}tidligereTekst")
+        ]
+        fields = ("skrevet", "etat", "versjon", "tekst", "rettet", "trukketTilbake")
+        return (*(element.findtext(f"{n}{name}") for name in fields), kind.get("kode"), kind.text, earlier)
+
+    housing, corrected, gone = (Note.objects.get(pk=note["id"]) for note in (case.housing_note, moved, wrong))
+    agency = case.coordinator_agency.name
+    (_, second) = corrected.revisions.filter(change="corrected").order_by("version")
+    listed = etree.fromstring(notes_xml).findall(f"{{{NOTES_NAMESPACE}}}notat")
+    assert [int(note.get("nr")) for note in listed] == [1, 2, 3]
+    assert [read(note) for note in listed] == [
+        (moment(housing.created_at), agency, "1", "Søkt om kommunal bolig", None, None, "housing", "Bolig", []),
+        (
+            moment(corrected.created_at),
+            agency,
+            "3",
+            "Avtalt visning i Storgata 12. mars",
+            moment(corrected.corrected_at),
+            None,
+            "housing",
+            "Bolig",
+            [(2, moment(second.written_at), moment(second.replaced_at), "housing", "Bolig", second.text)],
+        ),
+        (moment(gone.created_at), agency, "2", None, None, moment(gone.withdrawn_at), "coordination", "Samordning", []),
+    ]
+    for hidden in ("Skjult merknad", "feil sak", "annen person", "Gjeld til kemneren"):
+        assert hidden.encode() not in notes_xml and hidden not in pdf_text
+    # The same earlier text in the PDF.
+    assert f"Versjon 2, skrevet {in_words(second.written_at)} (bolig)" in pdf_text
+    assert "Versjon 1" not in pdf_text
+    ns = {"n": archive.NOARK}
+    arkivstruktur = etree.fromstring((package / archive.XML_NAME).read_bytes())
+    described = {
+        obj.findtext("n:referanseDokumentfil", namespaces=ns): obj.findtext("n:sjekksum", namespaces=ns)
+        for obj in arkivstruktur.iterfind(".//n:dokumentobjekt", namespaces=ns)
+    }
+    assert described[NOTES_NAME] == hashlib.sha256(notes_xml).hexdigest()
