@@ -742,12 +742,21 @@ def _masked_value(name: str, value):
 
 def _masked_whole(value) -> bool:
     """Whether ``value`` is masked whole, not national id by national id: it holds more than
-    ``SCAN_LIMIT`` items or nests deeper than ``SCAN_DEPTH`` (unread, so none of it can be
-    shown), or an object in it has a national id for a key (two masked keys could fall
-    together, one entry lost). Stops there: its own work is bounded too."""
+    ``SCAN_LIMIT`` items and numbers written in its texts together or nests deeper than
+    ``SCAN_DEPTH`` (unread, so none of it can be shown), or an object in it has a national id
+    for a key (two masked keys could fall together, one entry lost). Stops there: its own
+    work is bounded too. The texts' numbers count against the same limit as the items: with a
+    limit a text, a list of a thousand texts of a thousand eleven-digit numbers each cost a
+    million checks a read (review2)."""
     left, stack = SCAN_LIMIT, [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        if isinstance(item, str):
+            # its first number rides on its place among the items (a list of ids is no bigger)
+            left -= max(len(list(itertools.islice(NATIONAL_ID_IN_TEXT.finditer(item), max(left, 0) + 2))) - 1, 0)
+            if left < 0:
+                return True
+            continue
         if not isinstance(item, list | dict):
             continue
         if depth >= SCAN_DEPTH:
@@ -756,7 +765,7 @@ def _masked_whole(value) -> bool:
         if left < 0 or (isinstance(item, dict) and any(map(_text_holds_id, item))):
             return True
         children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, list | dict))
+        stack.extend((child, depth + 1) for child in children if isinstance(child, str | list | dict))
     return False
 
 
