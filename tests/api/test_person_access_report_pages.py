@@ -1,8 +1,8 @@
 """The person's access report is bounded: reads alike on one day are one line (their number,
-first and last time), and the lines come in pages (the API's keyset pages, the page's
-"Forrige side" / "Neste side"). Before, every access-log row was its own entry, all at once:
-a participant reading the case page at the rate limit adds 1,800 rows a minute, and at
-20,000 rows the report took 6.7 s and 6.9 MB (API), 7.3 s and 5.9 MB (page)."""
+first and last time), and the lines come in keyset pages (the API's ``next``/``previous``
+links, the page's "Nyere lesinger"/"Eldre lesinger"). Before, every access-log row was its
+own entry, all at once: a participant reading the case page at the rate limit adds 1,800
+rows a minute, and at 20,000 rows the report took 6.7 s and 6.9 MB (API), 7.3 s and 5.9 MB (page)."""
 
 import datetime
 import html
