@@ -241,8 +241,8 @@ def read_page(queryset, keys: list[Key], cursor: Cursor | None, size: int, reade
     has_next, has_previous = (True, more) if reverse else (more, values is not None)
     return KeysetPage(
         rows=page,
-        next=Cursor(False, last) if has_next else None,
-        previous=Cursor(True, first) if has_previous else None,
+        next=Cursor(False, last) if has_next and last is not None else None,
+        previous=Cursor(True, first) if has_previous and first is not None else None,
     )
 
 

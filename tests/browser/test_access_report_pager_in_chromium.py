@@ -66,5 +66,7 @@ def test_the_report_s_links_walk_to_older_lines_and_back(as_user, live_server, u
 
     pager.get_by_role("link", name="Nyere lesinger").click()
     page.wait_for_load_state("load")
-    assert page.locator("#report-entries tbody tr").all_inner_texts() == first
+    # The same lines of the reader's (the coordinator's own reads of the report count up).
+    again = page.locator("#report-entries tbody tr").all_inner_texts()
+    assert [line for line in again if "leser-p" in line] == [line for line in first if "leser-p" in line]
     assert problems == [], "\n".join(problems)
