@@ -793,8 +793,7 @@ class PersonAccessReport(APIView):
     def narrow_page(self, groups, keys, values, limit):
         # A page's lines lie within as many of the person's days as it has lines: the
         # statement groups those days' rows, not all of the person's (selectors.AccessLines).
-        day = None if values is None else values[0]
-        return self.report.lines.narrowed(groups, day=day, newer=not keys[0].descending, lines=limit)
+        return self.report.lines.narrow_page(groups, keys, values, limit)
 
 
 # --- tasks -----------------------------------------------------------------------------

@@ -18,14 +18,15 @@ import uuid
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from permissions import policy
-from permissions.models import ALL_CATEGORIES, BreakGlass
+from permissions.models import ALL_CATEGORIES, AccessLog, BreakGlass
 from retention import services as retention_services
 from retention.models import ArchiveExport, RetentionRule
 from tests.workflows.helpers import complete, open_tasks, start_prison_case
-from workflows import services
+from workflows import keyset, selectors, services
 from workflows.models import Event, EventKind, Incident, ProcessInstance, Task, TaskStatus
 
 PRISON = ("prison", "nav", "health", "housing")
@@ -52,6 +53,16 @@ class Growth:
         )
         self.cases.append(case)
         return case
+
+    @property
+    def report_cursor(self) -> str:
+        """A cursor of the subject's access report page (``web.paging.cursor_page_of``) past a
+        line of a day to come: its page is the newest lines, read as an older page is."""
+        lines = selectors.access_groups(AccessLog.objects.all())
+        keys = keyset.ordering_keys(lines, unique="last_id")
+        path = reverse("person-access-report", args=[self.subject.pk])
+        signer = keyset.CursorSigner(lines, keys, f"{keyset.SALT}:{path}", "last_id")
+        return signer.dumps(keyset.Cursor(False, [timezone.localdate() + datetime.timedelta(days=1), 10**12]))
 
     def step(self, cases: int = 2) -> None:
         users = self.users

@@ -42,7 +42,7 @@ from web.pages import (
     ui_view,
     works_cases,
 )
-from web.paging import capped_page, next_page_of, page_of
+from web.paging import capped_page, cursor_page_of, next_page_of, page_of
 from web.swimlanes import build_chart
 from workflows import selectors, services
 from workflows.filters import CaseFilter
@@ -763,9 +763,15 @@ def audit_list(request):
 @ui_view
 def person_access_report(request, pk):
     """The person's access report, for the coordinator to give them (printable): its reads
-    grouped (``selectors.access_groups``), in pages as the long lists (``next_page_of``)."""
+    grouped (``selectors.access_groups``), in the API's keyset pages (``cursor_page_of``,
+    "Nyere"/"Eldre" links), each bounded to the days it shows (``AccessLines.narrow_page``):
+    page 5 costs what page 1 does, where ``?page=5`` grouped the four pages before it again."""
     report = selectors.person_access_report(actor=request.user, case=pk)
-    page, query = next_page_of(request, report.lines)  # a page's rows, not all the person's
+    try:  # ``last_id``: a line's newest row, which ends the lines' order (``access_groups``)
+        page = cursor_page_of(request, report.entries, unique="last_id", narrow=report.lines.narrow_page)
+    except InvalidInput as exc:
+        detail = "; ".join(str(error.get("message", "")) for error in field_errors(exc.errors))
+        return render(request, "errors/refused.html", {"status": 400, "unreadable": True, "detail": detail}, status=400)
     groups = selectors.access_groups_shown(request.user, page.object_list, report.cases)
     page.object_list = groups
     return render(
@@ -778,7 +784,6 @@ def person_access_report(request, pk):
             "national_id": shown_masked(report.person.national_id),
             "entries": [(group, rules.CATEGORY_LABELS.get(group.category, group.category)) for group in groups],
             "page": page,
-            "query": query,
         },
     )
 

@@ -13,6 +13,10 @@ The shorter lists (today's cases, an auditor's cases, a case's access log) still
 "page 3 of 13": ``CappedPaginator`` counts at most ``LOOK_AHEAD`` pages past the one asked
 for (a ``COUNT`` over a ``LIMIT``: the rows up to there, read in the list's index order), so
 a page costs the same at any table size; the pager then says "page 3 of more than 13".
+
+The person's access report pages as the API does (``cursor_page_of``: ``workflows.keyset``,
+one implementation for both): a signed ``?cursor=`` names where a page starts, so its fifth
+page costs what its first does; an ``OFFSET`` grouped the person's reads of every page before.
 """
 
 from __future__ import annotations
@@ -21,7 +25,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
+
+from core.errors import InvalidInput, field_error
+from workflows import keyset
 
 PAGE_SIZE = 50
 LOOK_AHEAD = 10  # pages counted past the one shown
@@ -128,3 +136,62 @@ def next_page_of(request, rows, per_page: int = PAGE_SIZE) -> tuple[UncountedPag
     others = request.GET.copy()
     others.pop("page", None)
     return page, others.urlencode()
+
+
+# --- keyset pages ----------------------------------------------------------------------------
+
+CURSOR = "cursor"
+
+
+class CursorPage:
+    """A keyset page (``workflows.keyset``, the API's pages): its rows and the query strings
+    of the links to the page before and after it (None at either end). No page number: a
+    page starts after the last row of the one before, so every page costs what the first
+    does, where ``?page=5`` read the four pages before it again (``OFFSET``)."""
+
+    def __init__(self, rows: list[Any], previous: str | None, following: str | None, first: str):
+        self.object_list = rows
+        self.previous_query = previous
+        self.next_query = following
+        self.first_query = first  # the first page: the other parameters, no cursor
+
+    def has_previous(self) -> bool:
+        return self.previous_query is not None
+
+    def has_next(self) -> bool:
+        return self.next_query is not None
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.object_list)
+
+
+def cursor_page_of(request, rows: QuerySet, *, unique: str | None = None, narrow=None, per_page: int = PAGE_SIZE):
+    """The page ``?cursor=`` points to (the first without one) of ``rows`` in their order,
+    read as the API reads its pages (``keyset.read_page``; ``narrow``: a bound on the page's
+    statement, ``keyset.read_narrowed``; ``unique``: ``keyset.ordering_keys``). A cursor is
+    signed for this page's path: one altered, cut short or taken from another page is
+    ``InvalidInput`` naming ``cursor`` (the view answers 400), never a page of other rows."""
+    keys = keyset.ordering_keys(rows, unique=unique)
+    signer = keyset.CursorSigner(rows, keys, f"{keyset.SALT}:{request.path}", unique)
+    raw = request.GET.get(CURSOR)
+    try:
+        cursor = None if raw is None else signer.loads(raw)
+    except keyset.BadCursor:
+        raise InvalidInput("query.invalid", errors=[field_error(CURSOR, "query.invalid_cursor")]) from None
+    reader = keyset.read_after if narrow is None else keyset.read_narrowed(narrow)
+    page = keyset.read_page(rows, keys, cursor, per_page, reader)
+    others = request.GET.copy()
+    others.pop(CURSOR, None)
+    others.pop("page", None)  # the numbered pages' parameter, in links made before
+
+    def link(to: keyset.Cursor | None) -> str | None:
+        if to is None:
+            return None
+        query = others.copy()
+        query[CURSOR] = signer.dumps(to)
+        return query.urlencode()
+
+    return CursorPage(page.rows, link(page.previous), link(page.next), others.urlencode())

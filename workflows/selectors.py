@@ -2258,7 +2258,7 @@ class AccessLines:
     ``n`` newest days with rows past the page's start. Found by ``nth_day_of_reads`` (an
     index probe a day), the bound keeps the statement off the rows of all the person's other
     days: a page grouped all of them, 0.9 s at 200,000 rows (perf23), and more with every read.
-    Sliced (the page's numbered pages) or narrowed for a cursor (the API's keyset pages)."""
+    Narrowed for a cursor (``narrow_page``: the keyset pages of the API and of the report's page)."""
 
     groups: QuerySet
     person_id: int
@@ -2286,14 +2286,12 @@ class AccessLines:
             return groups.filter(at__lt=_midnight(edge + datetime.timedelta(days=1)))
         return groups.filter(at__gte=_midnight(edge))
 
-    def __getitem__(self, lines: slice) -> list:
-        """Lines ``lines.start`` to ``lines.stop`` (an offset page, as ``web.paging`` reads one)."""
-        if lines.stop is None:
-            return list(self.groups[lines])
-        return list(self.narrowed(self.groups, day=None, newer=False, lines=lines.stop)[lines])
-
-    def __iter__(self):
-        return iter(self.groups)
+    def narrow_page(self, groups: QuerySet, keys, values, limit: int) -> QuerySet:
+        """A keyset page's statement (``workflows.keyset.read_narrowed``: the API's pages and
+        the report's page) bounded to the days its ``limit`` lines lie within: older than the
+        cursor's day going forward (the keys descending), newer going back."""
+        day = None if values is None else values[0]  # ``line_day``, the order's first key
+        return self.narrowed(groups, day=day, newer=not keys[0].descending, lines=limit)
 
 
 def access_groups_shown(actor, groups, cases) -> list[AccessGroup]:

@@ -4,7 +4,10 @@ the pager counts to. Each answer is a 400 naming the parameter, the first page, 
 empty page: never a 500, never another reader's rows."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
 
+from permissions.models import Membership, Role
 from tests.clients import web
 from tests.ids import task_key, tid
 from workflows.models import Task
@@ -42,12 +45,16 @@ def test_a_case_filter_shows_only_the_readers_own_rows(client_for, prison_case, 
 
 
 @pytest.mark.parametrize("raw", ["%00", "a%00b", "%00" * 40, "%FF%FE", "x" * 5000, "1%3A2%3A3"])
-def test_a_cursor_of_nul_bytes_or_garbage_is_a_400_naming_it(client_for, prison_case, raw):
+def test_a_cursor_of_nul_bytes_or_garbage_is_a_400_naming_it(client_for, agencies, prison_case, raw):
     nils = client_for("nils")
     for path in ("/api/v1/tasks/", "/api/v1/cases/", f"/api/v1/cases/{prison_case.pk}/timeline/"):
         answer = nils.get(f"{path}?cursor={raw}")
         assert answer.status_code == 400, (path, answer.status_code)
         assert [error["field"] for error in answer.json()["errors"]] == ["cursor"]
+    coordinator = get_user_model().objects.create_user("koordinator-h", password="x")
+    Membership.objects.create(user=coordinator, agency=agencies["housing"], role=Role.COORDINATOR)
+    report = web(coordinator).get(reverse("person-access-report", args=[prison_case.pk]) + f"?cursor={raw}")
+    assert report.status_code == 400 and "report-entries" not in report.content.decode()  # the page's twin
 
 
 @pytest.mark.parametrize("page", ["%00", "-1", "0", "1e99", "99999999999999999999999", "NaN", "2%00"])

@@ -1,10 +1,13 @@
 """The person's access report is bounded: reads alike on one day are one line (their number,
-first and last time), and the lines come in pages (the API's keyset pages, the page's
-"Forrige side" / "Neste side"). Before, every access-log row was its own entry, all at once:
-a participant reading the case page at the rate limit adds 1,800 rows a minute, and at
-20,000 rows the report took 6.7 s and 6.9 MB (API), 7.3 s and 5.9 MB (page)."""
+first and last time), and the lines come in keyset pages (the API's ``next``/``previous``
+links, the page's "Nyere lesinger"/"Eldre lesinger"). Before, every access-log row was its
+own entry, all at once: a participant reading the case page at the rate limit adds 1,800
+rows a minute, and at 20,000 rows the report took 6.7 s and 6.9 MB (API), 7.3 s and 5.9 MB (page)."""
 
 import datetime
+import html
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -121,6 +124,12 @@ def test_a_bad_cursor_or_parameter_is_400_naming_it(report_case):
         assert field in answer.content.decode()
 
 
+def _link(url, page, rel):
+    """Where the page's ``rel`` link goes ("Eldre lesinger": next, "Nyere lesinger": prev)."""
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', page.content.decode())
+    return urljoin(url, html.unescape(found.group(1))) if found else None
+
+
 def test_the_page_shows_fifty_lines_and_a_next_page(report_case, agencies):
     case, coordinator, reader = report_case
     _reads(case, reader, agencies["nav"], days=60, per_day=1)
@@ -128,13 +137,45 @@ def test_the_page_shows_fifty_lines_and_a_next_page(report_case, agencies):
     url = reverse("person-access-report", args=[case.pk])
 
     first = client.get(url)
-    second = client.get(url, {"page": 2})
+    second = client.get(_link(url, first, "next"))
 
     assert first.status_code == second.status_code == 200
-    assert len(first.context["entries"]) == 50 and 'rel="next"' in first.content.decode()
-    assert 'rel="prev"' in second.content.decode() and 'rel="next"' not in second.content.decode()
+    assert len(first.context["entries"]) == 50 and "Eldre lesinger" in first.content.decode()
+    assert _link(url, first, "prev") is None and _link(url, second, "next") is None
+    assert "Nyere lesinger" in second.content.decode() and "Nyeste lesinger" in second.content.decode()
     lines = [g.day for page in (first, second) for g, _ in page.context["entries"] if g.username == reader.username]
     assert len(lines) == len(set(lines)) == 60
+    back = client.get(_link(url, second, "prev"))
+    assert [g.day for g, _ in back.context["entries"]] == [g.day for g, _ in first.context["entries"]]
+
+
+def test_a_cursor_not_made_for_the_page_is_400_never_another_page(report_case, agencies):
+    """A cursor altered, cut short, the API's, or another report's is refused (400) and shows
+    no lines; an old numbered page's link (``?page=2``) gives the first page."""
+    case, coordinator, reader = report_case
+    _reads(case, reader, agencies["nav"], days=60, per_day=1)
+    other = start(
+        get_user_model().objects.get(username="fengsel-r"),
+        "prison_release_to_housing",
+        THIRD_PERSON,
+        agencies,
+        PRISON_KINDS,
+    )
+    _reads(other, reader, agencies["nav"], days=60, per_day=1)
+    client = web(coordinator)
+    url, other_url = (reverse("person-access-report", args=[c.pk]) for c in (case, other))
+    cursor = parse_qs(urlsplit(_link(url, client.get(url), "next")).query)["cursor"][0]
+    api_next = api(coordinator).get(reverse("api-person-access-report", args=[case.pk])).json()["next"]
+    others_cursor = parse_qs(urlsplit(_link(other_url, client.get(other_url), "next")).query)["cursor"][0]
+    swapped = cursor[:5] + ("A" if cursor[5] != "A" else "B") + cursor[6:]
+
+    for bad in ("x", "", cursor[:-3], swapped, parse_qs(urlsplit(api_next).query)["cursor"][0], others_cursor):
+        page = client.get(url, {"cursor": bad})
+        assert page.status_code == 400, bad
+        assert "leser-r" not in page.content.decode() and "report-entries" not in page.content.decode()
+        assert "markøren er ugyldig" in page.content.decode()
+    old = client.get(url, {"page": "2"})
+    assert old.status_code == 200 and len(old.context["entries"]) == 50 and _link(url, old, "prev") is None
 
 
 def _answers(coordinator, case):

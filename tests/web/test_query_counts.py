@@ -42,7 +42,10 @@ PAGES = {
         ("bjorn", CASE + "sections/withdraw/"),
     ],
     "process-model": [("nils", "/process-models/{instance.definition_id}.bpmn")],
-    "person-access-report": [("bjorn", CASE + "person-access-report/")],
+    "person-access-report": [
+        ("bjorn", CASE + "person-access-report/"),
+        ("bjorn", CASE + "person-access-report/?cursor={g.report_cursor}"),  # an older page
+    ],
     "case-notes": [("nils", CASE + "notes/"), ("helga", CASE + "notes/")],
     "attachment": [("nils", CASE + "attachments/{attachment.pk}/")],
     "processes": [("ada", "/processes/")],
