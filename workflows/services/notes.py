@@ -331,7 +331,7 @@ def withdraw_note(*, actor, case, note_id, version=None) -> Note:
     in the history, for those who could read it. Twice is a Conflict. As for a correction, a
     lead or coordinator of its agency withdraws it once its author can no longer act there. A
     safety note (a warning) the case's coordinator withdraws too, whichever agency wrote it
-    (``_removes_warning``), as they remove a safety field's warning."""
+    (``removes_warning``), as they remove a safety field's warning."""
     note = _note_of(actor, case, note_id)
     as_coordinator = removes_warning(actor, note)
     on_behalf = False
