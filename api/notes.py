@@ -46,6 +46,12 @@ class NoteCorrectionInput(InputSerializer):
     version = serializers.IntegerField(min_value=1, help_text="the version you correct (409 if it changed since)")
 
 
+class NoteConfirmationInput(InputSerializer):
+    version = serializers.IntegerField(
+        min_value=1, required=False, help_text="the version you confirm (409 if it changed since)"
+    )
+
+
 class NoteWithdrawalInput(InputSerializer):
     version = serializers.IntegerField(
         min_value=1, required=False, help_text="the version you withdraw (409 if it changed since)"
@@ -98,6 +104,18 @@ class NoteSerializer(ItemSerializer):
         source="item.version", allow_null=True, help_text="null when masked; sent back to correct or withdraw"
     )
     history = NoteRevisionSerializer(many=True, help_text="earlier texts you may read, newest first")
+    lapsed_on = serializers.DateField(
+        allow_null=True,
+        help_text="a safety note (a warning) out of time: the date (Europe/Oslo) it lapsed on, SAFETY_WARNING_DAYS "
+        "after it was written, corrected or last confirmed. Its text is then shown only to its agency and the "
+        "case's coordinator; to the others it is masked and `reason` says it lapsed",
+    )
+    valid_until = serializers.DateField(
+        allow_null=True, help_text="a safety note in force: the last date (Europe/Oslo) it is shown to the participants"
+    )
+    confirmable = serializers.BooleanField(
+        help_text="a safety note you may confirm again (its agency, the coordinator): POST .../confirm/"
+    )
 
     def get_author(self, view) -> str | None:
         author = view.item.author
@@ -218,6 +236,23 @@ class NoteWithdraw(APIView):
     def post(self, request, pk, note_pk):
         data = _input(NoteWithdrawalInput, request)
         services.withdraw_note(actor=request.user, case=pk, note_id=note_pk, **data)
+        return Response(
+            NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)).data
+        )
+
+
+class NoteConfirm(APIView):
+    @extend_schema(
+        parameters=[CASE_ID, NOTE_ID],
+        request=NoteConfirmationInput,
+        responses={200: NoteSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["notes"],
+        summary="Confirm a safety note (a warning) again: shown to the participants for SAFETY_WARNING_DAYS from "
+        "now (its agency and the case's coordinator; 400 naming `note` for a note of another category)",
+    )
+    def post(self, request, pk, note_pk):
+        data = _input(NoteConfirmationInput, request)
+        services.confirm_safety_note(actor=request.user, case=pk, note_id=note_pk, **data)
         return Response(
             NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)).data
         )

@@ -68,6 +68,7 @@ urlpatterns = [
     path("cases/<int:pk>/notes/<int:note_pk>/", notes.CaseNote.as_view(), name="api-case-note"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.NoteCorrect.as_view(), name="api-note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.NoteWithdraw.as_view(), name="api-note-withdraw"),
+    path("cases/<int:pk>/notes/<int:note_pk>/confirm/", notes.NoteConfirm.as_view(), name="api-note-confirm"),
     path("cases/<int:pk>/attachments/", notes.CaseAttachments.as_view(), name="api-case-attachments"),
     path(
         "cases/<int:pk>/attachments/<int:attachment_pk>/content/",

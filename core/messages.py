@@ -1184,6 +1184,7 @@ MESSAGES: dict[str, str] = {
     ),
     "note.agency_not_yours": gettext_noop("you do not work in this agency, or it does not take part in the case"),
     "note.version_required": gettext_noop("give the version of the note you correct"),
+    "note.not_a_warning": gettext_noop("the note is not a safety warning: only a safety warning is confirmed"),
     "attachment.file_required": gettext_noop("choose a file"),
     "attachment.empty": gettext_noop("the file is empty"),
     "attachment.too_large": gettext_noop("the file is larger than %(megabytes)s MB"),

@@ -19,13 +19,14 @@ on every call, when an item's category needs them (``_Consents``).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from permissions import rules
+from permissions import policy, rules
 from permissions.models import RESTRICTED, AccessAction, AccessLog
 
 RESTRICTED_REASON = _("a restricted entry: only the agency that wrote it and the coordinating agency see it")
@@ -41,6 +42,12 @@ class ItemView:
     reason: str | None = None
     basis: str | None = None
     history: tuple = field(default=())  # a note's earlier texts the user may read (newest first)
+    # A safety note (a warning, time-limited like a safety field: ``policy.warning_window``):
+    # the date it lapsed on, or the last date it is shown on while in force; ``confirmable``
+    # when the reader keeps it (``rules.decide_lapsed_warning``) and may confirm it again.
+    lapsed_on: datetime.date | None = None
+    valid_until: datetime.date | None = None
+    confirmable: bool = False
 
     @property
     def text(self) -> str | None:
@@ -129,6 +136,27 @@ class _Grounds:
             self.access, category, self.consents, author_agency_id=author_agency_id, emergency=self.emergency
         )
 
+    def keeps(self, agency_id: int) -> rules.Decision:
+        """Whether the reader keeps a safety warning ``agency_id`` wrote once it lapsed: the
+        same rule as a safety field's (``rules.decide_lapsed_warning``)."""
+        return rules.decide_lapsed_warning(self.access, self.case, agency_id)
+
+
+def warning_window(moment, at=None) -> tuple[datetime.date | None, datetime.date]:
+    """A safety note's text written or confirmed at ``moment``: ``(the date it lapsed on or
+    None, the last date it is shown on)``, by the rule of safety fields
+    (``policy.warning_window``, ``SAFETY_WARNING_DAYS``)."""
+    return policy.warning_window(moment, policy.default_warning_days(), at)
+
+
+def _lapsed(category: str, moment, at) -> datetime.date | None:
+    """The date a text of ``category`` written or confirmed at ``moment`` lapsed on, if it is a
+    safety warning out of time at ``at``."""
+    return warning_window(moment, at)[0] if rules.category_of(category) == SAFETY else None
+
+
+SAFETY = "safety"
+
 
 def notes_for(user, case, notes, *, log: bool = True) -> list[ItemView]:
     """``notes`` (of ``case``, revisions prefetched) shown or masked for ``user``.
@@ -144,15 +172,32 @@ def notes_for(user, case, notes, *, log: bool = True) -> list[ItemView]:
     for note in notes:
         decision = grounds.decide(note.category, note.agency_id)
         history = []
+        warning: dict = {}
+        if decision and rules.category_of(note.category) == SAFETY and not note.is_erased:
+            # A safety note is a warning, time-limited as a safety field is: once out of time only
+            # its agency and the coordinator keep it (read on that ground); the others are told
+            # that a warning lapsed, and when, and read nothing (until h-safetynotes a warning
+            # note labelled the person to every participant for ever).
+            lapsed_on, last = warning_window(note.warning_since, entries.at)
+            keeper = grounds.keeps(note.agency_id)
+            warning = {"lapsed_on": lapsed_on, "valid_until": None if lapsed_on else last}
+            warning["confirmable"] = bool(keeper) and not note.is_withdrawn
+            if lapsed_on is not None:
+                decision = keeper
         if decision:
             for revision in note.revisions.all():
                 older = grounds.decide(revision.category, note.agency_id)
+                # An earlier safety text lapses from when it was written, as the note's does.
+                if older and _lapsed(revision.category, revision.written_at, entries.at):
+                    older = grounds.keeps(note.agency_id)
                 if older:
                     history.append(revision)
                     entries.add(older, revision.category)
             if not note.is_withdrawn:
                 entries.add(decision, note.category)
-        views.append(ItemView(note, bool(decision), _reason(decision, note.category), decision.basis, tuple(history)))
+        views.append(
+            ItemView(note, bool(decision), _reason(decision, note.category), decision.basis, tuple(history), **warning)
+        )
     if log:
         entries.write()
     return views
@@ -193,6 +238,12 @@ def attachment_decision(user, case, attachment) -> rules.Decision:
 def log_export(user, case, attachment, decision) -> None:
     """A download: action ``export``, item ``attachment:<id>``."""
     _row(user, case, decision, attachment.category, AccessAction.EXPORT, f"attachment:{attachment.pk}").save()
+
+
+def log_confirm(user, case, decision, *, item: str) -> None:
+    """A safety note confirmed again by ``user`` on ``decision``'s ground (its agency's own
+    data, or the coordinator's: ``rules.decide_lapsed_warning``)."""
+    _row(user, case, decision, SAFETY, AccessAction.WRITE, item).save()
 
 
 def log_write(user, case, *, category: str, agency_id: int, item: str) -> None:

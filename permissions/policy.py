@@ -392,7 +392,13 @@ SAFETY = "safety"
 def warning_days(fields: FieldRules, name: str) -> int:
     """How many days a safety warning in the field ``name`` holds after it was recorded or
     last confirmed: its form's ``"x-valid-days"``, else ``SAFETY_WARNING_DAYS``."""
-    return dict(fields.valid_days).get(name) or settings.BROBYGGER["SAFETY_WARNING_DAYS"]
+    return dict(fields.valid_days).get(name) or default_warning_days()
+
+
+def default_warning_days() -> int:
+    """How many days a safety warning with no time of its own holds (a note's, a field's whose
+    form gives no ``"x-valid-days"``): ``SAFETY_WARNING_DAYS``."""
+    return settings.BROBYGGER["SAFETY_WARNING_DAYS"]
 
 
 def _local_date(moment: datetime.datetime) -> datetime.date:
@@ -420,13 +426,36 @@ def lapses_on(moment: datetime.datetime, days: int) -> datetime.date:
     return _local_date(moment) + datetime.timedelta(days=days)
 
 
+def warning_window(moment: datetime.datetime, days: int, at=None) -> tuple[datetime.date | None, datetime.date]:
+    """A safety warning recorded or last confirmed at ``moment`` that holds ``days`` days:
+    ``(the date it lapsed on, or None while in force at at (default now), the last date it is
+    shown on)``. The rule every safety warning follows, a case's field (``warning_dates``) or a
+    note (``permissions.notes_policy``). Pure: no queries."""
+    ends = lapses_on(moment, days)
+    return (ends if _local_date(at or timezone.now()) >= ends else None), ends - datetime.timedelta(days=1)
+
+
+def carried_warning_start(moment: datetime.datetime, days: int, new_days: int) -> datetime.datetime:
+    """The start of the time in force a warning recorded at ``moment`` and holding ``days``
+    days keeps when carried into a field holding ``new_days``: ``moment`` itself unless the new
+    field holds it longer, then as many Oslo calendar days earlier as make it lapse on the date
+    it lapsed on before (the earlier of the two dates). A carry is the same warning, never a
+    longer one (a confirmation in the new case is what starts a new time in force)."""
+    if new_days <= days:
+        return moment
+    local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+    # Wall-clock arithmetic in Oslo: the local date moves by exactly the difference, whatever
+    # summer time does in between (``lapses_on`` counts Oslo dates).
+    return (local - datetime.timedelta(days=new_days - days)).astimezone(datetime.UTC)
+
+
 def warning_dates(case, fields: FieldRules, names, at=None) -> tuple[dict, dict]:
     """Of the safety fields among ``names`` (fields of ``case``), ``(lapsed, valid_until)``:
     field -> the date it lapsed on for those out of time at ``at`` (default now), field ->
     the last date it is shown on for the others. The one place the time limit is decided:
     every channel that shows, sends or carries case data asks here (through ``case_data_for``
     or ``lapsed_warnings``). Pure: no queries."""
-    today = _local_date(at or timezone.now())
+    at = at or timezone.now()
     lapsed, valid = {}, {}
     data = case.data or {}
     for name in names:
@@ -435,11 +464,11 @@ def warning_dates(case, fields: FieldRules, names, at=None) -> tuple[dict, dict]
         moment = recorded_at(case, name)
         if moment is None:
             continue
-        ends = lapses_on(moment, warning_days(fields, name))
-        if today >= ends:
-            lapsed[name] = ends
+        lapsed_on, last = warning_window(moment, warning_days(fields, name), at)
+        if lapsed_on is not None:
+            lapsed[name] = lapsed_on
         else:
-            valid[name] = ends - datetime.timedelta(days=1)
+            valid[name] = last
     return lapsed, valid
 
 

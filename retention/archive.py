@@ -40,7 +40,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from bpmn import form_labels, form_values
 from bpmn.registry import runtime_for
-from permissions import policy
+from permissions import notes_policy, policy
 from permissions import rules as permission_rules
 from permissions.models import ALL_CATEGORIES, AccessLog, AgencyKind, Consent
 from retention import archive_endpoint, case_file_notes, case_file_timeline
@@ -173,7 +173,16 @@ def iter_case_file_notes(case: Case, rules, chunk: int = 200) -> Iterator[CaseFi
             corrected_at=note.corrected_at,
             withdrawn_at=note.withdrawn_at,
             earlier=earlier,
+            # The archive keeps the record as it was (arkivlova): a safety note out of time stays,
+            # marked as lapsed, as a safety field does (``case_file_fields``).
+            lapsed_on=None if note.is_withdrawn else _note_lapsed(note.category, note.warning_since),
         )
+
+
+def _note_lapsed(category: str, since):
+    if permission_rules.category_of(category) != policy.SAFETY:
+        return None
+    return notes_policy.warning_window(since)[0]
 
 
 def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from django.utils import timezone
@@ -73,6 +73,8 @@ class CaseFileNote:
     corrected_at: datetime | None
     withdrawn_at: datetime | None
     earlier: tuple[EarlierText, ...]
+    # A safety note (a warning) out of time: the date it lapsed on (``notes_policy.warning_window``).
+    lapsed_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,8 @@ def _write(xf, note: CaseFileNote, number: int) -> None:
             _text(xf, "tekst", note.text)
             if note.corrected_at is not None:
                 _text(xf, "rettet", _moment(note.corrected_at))
+            if note.lapsed_on is not None:
+                _text(xf, "advarselUtlopt", note.lapsed_on.isoformat())
             for old in note.earlier:
                 with xf.element(f"{{{NOTES_NAMESPACE}}}tidligereTekst", versjon=str(old.version)):
                     _text(xf, "skrevet", _moment(old.written_at))

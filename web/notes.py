@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput
@@ -24,6 +25,7 @@ from web.pages import error_text, errors_by_field, field_errors, ui_view
 from workflows import note_selectors, selectors, services, uploads
 from workflows.models import CaseStatus
 from workflows.notes import NoteRevision
+from workflows.services.notes import removes_warning
 
 CASE_PAGE_NOTES = 10  # the newest notes on the case page; the notes page has them all
 NOTES_PER_PAGE = 25
@@ -78,6 +80,8 @@ def notes_section(
         "attachments": attachments,
         "more_notes": paginator.count - len(notes) if per_page == CASE_PAGE_NOTES else 0,
         "changeable": {v.item.pk for v in notes if rules.can_change_note(user, v.item)} | notes_for_agency,
+        # A safety note another agency wrote that the case's coordinator may withdraw (not correct).
+        "warnings_removable": {v.item.pk for v in notes if removes_warning(user, v.item)},
         "withdrawable": {v.item.pk for v in attachments if rules.can_withdraw_attachment(user, v.item)}
         | attachments_for_agency,
         "notes_for_agency": notes_for_agency,
@@ -186,6 +190,26 @@ def note_withdraw(request, pk, note_pk):
     except Conflict as exc:
         return _conflict(request, pk, exc)
     return _done(request, pk, _("The note is withdrawn."))
+
+
+@require_POST
+@ui_view
+def note_confirm(request, pk, note_pk):
+    """A safety note (a warning) confirmed again by its agency or the case's coordinator
+    (``services.confirm_safety_note``: 403 for the others, 404 for outsiders)."""
+    try:
+        note = services.confirm_safety_note(
+            actor=request.user, case=pk, note_id=note_pk, version=request.POST.get("version")
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _conflict(request, pk, exc)
+    until = note_selectors.warning_valid_until(note)
+    return _done(
+        request,
+        pk,
+        _("The warning is confirmed and shown to the participants until %(date)s.")
+        % {"date": date_format(until, "j. F Y")},
+    )
 
 
 @require_POST

@@ -65,6 +65,7 @@ urlpatterns = [
     path("cases/<int:pk>/notes/", notes.notes_page, name="case-notes"),
     path("cases/<int:pk>/notes/<int:note_pk>/correct/", notes.note_correct, name="note-correct"),
     path("cases/<int:pk>/notes/<int:note_pk>/withdraw/", notes.note_withdraw, name="note-withdraw"),
+    path("cases/<int:pk>/notes/<int:note_pk>/confirm/", notes.note_confirm, name="note-confirm"),
     path("cases/<int:pk>/attachments/", notes.attachment_add, name="attachment-add"),
     path("cases/<int:pk>/attachments/<int:attachment_pk>/", notes.attachment_download, name="attachment"),
     path(

@@ -35,7 +35,11 @@ class Note(models.Model):
     created_at = models.DateTimeField(db_index=True)
     corrected_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    # Incremented by each correction or withdrawal: a correction names the version it
+    # A safety note (a warning for staff) confirmed again by its agency or the coordinator:
+    # its time in force runs from the latest of this, its correction and its writing
+    # (``warning_since``; ``permissions.notes_policy``).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Incremented by each correction, confirmation or withdrawal: a correction names the version it
     # corrects, so of two people correcting at once exactly one wins (409 for the other).
     version = models.PositiveIntegerField(default=1)
 
@@ -51,6 +55,12 @@ class Note(models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def warning_since(self):
+        """When its text (a safety warning's) was last written or confirmed: its time in force
+        runs from then."""
+        return max(moment for moment in (self.created_at, self.corrected_at, self.confirmed_at) if moment)
 
     @property
     def is_erased(self) -> bool:

@@ -75,6 +75,7 @@ WRITES = {
     "api-case-note-correct",
     "api-note-correct",
     "api-note-withdraw",
+    "api-note-confirm",
     "api-attachment-withdraw",
     "api-consent-revoke",
     "api-break-glass-review",

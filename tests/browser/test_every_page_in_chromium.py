@@ -121,6 +121,7 @@ NOT_PAGES = {
     "person-merge": "POST only",
     "note-correct": "POST only",
     "note-withdraw": "POST only",
+    "note-confirm": "POST only",
     "attachment-add": "POST only",
     "attachment-withdraw": "POST only",
 }

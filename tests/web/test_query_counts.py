@@ -107,6 +107,7 @@ WRITES = {
     "person-merge",
     "note-correct",
     "note-withdraw",
+    "note-confirm",
     "attachment-add",
     "attachment-withdraw",
     "process-draft-save",

@@ -22,7 +22,7 @@ from workflows.services.legal_bases import (
     update_legal_basis,
 )
 from workflows.services.messages import correlate_message
-from workflows.services.notes import add_note, correct_note, withdraw_note
+from workflows.services.notes import add_note, confirm_safety_note, correct_note, withdraw_note
 from workflows.services.participants import withdraw_agency
 from workflows.services.safety import confirm_safety_warning
 from workflows.services.tasks import check_task_workable, claim_task, complete_task, reassign_task, unclaim_task
@@ -35,6 +35,7 @@ __all__ = [
     "check_task_workable",
     "claim_task",
     "complete_task",
+    "confirm_safety_note",
     "confirm_safety_warning",
     "correct_note",
     "correlate_message",

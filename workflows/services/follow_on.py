@@ -126,11 +126,18 @@ def start_follow_on(
         sources = {target: origin for target, origin in recorded_by.items() if origin in taking_part}
         common = {name: [value, sources.get(name)] for name, (value, _by) in (new_case.data_common or {}).items()}
         # A carried safety warning keeps the time it was recorded or confirmed at in the earlier
-        # case: carried, it is the same warning, not a new one (``policy.warning_dates``).
+        # case: carried, it is the same warning, not a new one (``policy.warning_dates``). Nor
+        # does the carry lengthen it: it lapses on the earlier of its date there and the date
+        # the new field's ``x-valid-days`` gives (``policy.carried_warning_start``; until
+        # h-safetynotes a field given 3,650 days kept a 30-day warning in force for ten years).
         recorded = dict(new_case.data_recorded_at or {})
+        source_fields, target_fields = selectors.case_field_rules(source), runtime_for(definition).field_rules
         for target, name in carried_from.items():
             if target in recorded and (moment := policy.recorded_at(source, name)) is not None:
-                recorded[target] = moment.astimezone(datetime.UTC).isoformat()
+                start = policy.carried_warning_start(
+                    moment, policy.warning_days(source_fields, name), policy.warning_days(target_fields, target)
+                )
+                recorded[target] = start.astimezone(datetime.UTC).isoformat()
         Case.objects.filter(pk=new_case.pk).update(
             follows=source, data_sources=sources, data_common=common, data_recorded_at=recorded
         )

@@ -28,6 +28,7 @@ from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.notes import Note, NoteRevision
 
 NOTE_MAX_CHARS = 4000
+SAFETY = "safety"  # a note of it is a warning, time-limited (``permissions.notes_policy``)
 
 # Called with the case row held, before a note or an attachment of a closed case is corrected
 # or withdrawn: ``retention`` registers one in its ``AppConfig.ready`` (a unit above this one),
@@ -192,12 +193,26 @@ def change_standing(actor, item, writer_id: int | None, *, own: bool) -> str:
     return WRITER_ACTS if rules.answers_for_agency(actor, case, item.agency_id) else NOT_THEIRS
 
 
-def _changeable_note(actor, case, note_id) -> tuple[Note, bool]:
-    """The note and whether ``actor`` changes it on behalf of its agency (its author gone)."""
+def _note_of(actor, case, note_id) -> Note:
     case = selectors.case_for(actor, case)
     note = Note.objects.select_related("case", "agency").filter(case=case, pk=lookup_id(note_id)).first()
     if note is None:
         raise NotFound("note.not_found")
+    return note
+
+
+def removes_warning(actor, note: Note) -> bool:
+    """The case's coordinator withdraws a safety note another agency wrote, as they remove a
+    safety field's warning (``rules.decide_lapsed_warning``: they answer for it too); its
+    words they do not rewrite (only a withdrawal)."""
+    if rules.category_of(note.category) != SAFETY or note.agency_id in rules.case_access(actor, note.case).agency_ids:
+        return False
+    return bool(rules.decide_lapsed_warning(rules.case_access(actor, note.case), note.case, note.agency_id))
+
+
+def _changeable_note(actor, case, note_id, *, note: Note | None = None) -> tuple[Note, bool]:
+    """The note and whether ``actor`` changes it on behalf of its agency (its author gone)."""
+    note = note or _note_of(actor, case, note_id)
     standing = change_standing(actor, note, note.author_id, own=rules.can_change_note(actor, note))
     if standing == WRITER_ACTS:
         raise Forbidden("note.author_still_acts")
@@ -314,10 +329,20 @@ def correct_note(*, actor, case, note_id, text, version, category=None) -> Note:
 def withdraw_note(*, actor, case, note_id, version=None) -> Note:
     """Withdraw the actor's own note: nobody reads it in the list any more; its text is kept
     in the history, for those who could read it. Twice is a Conflict. As for a correction, a
-    lead or coordinator of its agency withdraws it once its author can no longer act there."""
-    note, on_behalf = _changeable_note(actor, case, note_id)
+    lead or coordinator of its agency withdraws it once its author can no longer act there. A
+    safety note (a warning) the case's coordinator withdraws too, whichever agency wrote it
+    (``removes_warning``), as they remove a safety field's warning."""
+    note = _note_of(actor, case, note_id)
+    as_coordinator = removes_warning(actor, note)
+    on_behalf = False
+    if not as_coordinator:
+        note, on_behalf = _changeable_note(actor, case, note_id, note=note)
     with transaction.atomic():
         locked = _locked(note, version)
+        # The coordinator's standing decided again on the case read after the lock: one who
+        # lost the role while this waited withdraws nothing.
+        if as_coordinator and not removes_warning(actor, locked):
+            raise Forbidden("note.change_forbidden")
         closed = closed_case_changing(
             locked.case, actor, agency_id=locked.agency_id, categories=None, shown=(locked.category,)
         )
@@ -326,11 +351,62 @@ def withdraw_note(*, actor, case, note_id, version=None) -> Note:
         locked.text, locked.withdrawn_at = "", now
         locked.version += 1
         locked.save(update_fields=["text", "withdrawn_at", "version"])
-        _event(locked, EventKind.NOTE_WITHDRAWN, actor, **closed, **for_agency_detail(on_behalf))
+        by = {"by_coordinator": True} if as_coordinator else for_agency_detail(on_behalf)
+        _event(locked, EventKind.NOTE_WITHDRAWN, actor, **closed, **by)
         notes_policy.log_write(
             actor, locked.case, category=locked.category, agency_id=locked.agency_id, item=f"note:{locked.pk}"
         )
     return locked
+
+
+def confirm_safety_note(*, actor, case, note_id, version=None) -> Note:
+    """Confirm a safety note (a warning for staff) again: its time in force runs from now, as a
+    safety field's does when confirmed (``services.confirm_safety_warning``). Those who keep the
+    warning once it lapses confirm it: its agency and the case's coordinator
+    (``rules.decide_lapsed_warning``; 403 for the others). 400 naming ``note`` for a note that
+    is no safety warning; 409 for a closed case, a withdrawn or erased note, or ``version``
+    (when given) no longer the note's: of two confirmations of one version exactly one is
+    made. One timeline event (the note's id, never its text) and one access-log row (a write
+    of safety data on the ground the actor keeps the warning on)."""
+    note = _note_of(actor, case, note_id)
+    _is_warning(note)
+    if not rules.decide_lapsed_warning(rules.case_access(actor, note.case), note.case, note.agency_id):
+        raise Forbidden("safety.confirm_forbidden")
+    if version not in (None, "") and parse_id(version) is None:
+        raise InvalidInput("note.invalid", errors=[field_error("version", "note.version_required")])
+    with transaction.atomic():
+        locked = lock_item(Note, note)
+        if locked.case.status != CaseStatus.OPEN:
+            raise Conflict("safety.case_closed")
+        if locked.is_withdrawn:
+            raise Conflict("note.withdrawn")
+        if locked.is_erased:
+            raise Conflict("note.erased")
+        if version not in (None, "") and parse_id(version) != locked.version:
+            raise Conflict("note.changed")
+        _is_warning(locked)  # corrected into another category meanwhile
+        # Decided again on the case read after the lock: an agency withdrawn, or a coordinator
+        # who lost the role, while this waited answers for the warning no longer.
+        decision = rules.decide_lapsed_warning(rules.case_access(actor, locked.case), locked.case, locked.agency_id)
+        if not decision:
+            raise Forbidden("safety.confirm_forbidden")
+        locked.confirmed_at = timezone.now()
+        locked.version += 1
+        locked.save(update_fields=["confirmed_at", "version"])
+        Event.objects.create(
+            case_id=locked.case_id,
+            kind=EventKind.SAFETY_CONFIRMED,
+            actor=actor,
+            agency=decision.agency,
+            detail={"note": locked.pk, "category": locked.category},
+        )
+        notes_policy.log_confirm(actor, locked.case, decision, item=f"note:{locked.pk}")
+    return locked
+
+
+def _is_warning(note: Note) -> None:
+    if rules.category_of(note.category) != SAFETY:
+        raise InvalidInput("note.invalid", errors=[field_error("note", "note.not_a_warning")])
 
 
 def _event(note: Note, kind, actor, **detail) -> None:
