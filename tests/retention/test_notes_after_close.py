@@ -7,6 +7,7 @@ without it, and the erasure went ahead on the old export."""
 
 import hashlib
 import io
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -238,13 +239,21 @@ def test_a_correction_while_the_export_job_builds_the_case_file_goes_to_the_arch
     case = close(closing)
     ordered = api(people["coordinator"]).post(reverse("api-case-archive-export", args=[case.pk]))
     first = ArchiveExport.objects.get(pk=ordered.json()["id"])
-    build = archive.case_file
+    build = archive.case_file_package
+    # The correction starts once the job holds the case (it builds under the lock): released
+    # together, under load the correction could win the race and land before the build.
+    holding = threading.Event()
 
     def build_while_a_correction_waits(*args, **kwargs):
+        holding.set()
         built = build(*args, **kwargs)
         with connection.cursor() as cursor:  # the correction is blocked on the case row
             for _ in range(300):
-                cursor.execute("select count(*) from pg_locks where not granted")
+                # this test database's sessions only: CI runs other tests beside it
+                cursor.execute(
+                    "select count(*) from pg_locks l join pg_stat_activity a on a.pid = l.pid"
+                    " where not l.granted and a.datname = current_database()"
+                )
                 if cursor.fetchone()[0]:
                     break
                 time.sleep(0.05)
@@ -252,17 +261,16 @@ def test_a_correction_while_the_export_job_builds_the_case_file_goes_to_the_arch
                 raise AssertionError("the correction did not wait for the export job")
         return built
 
-    monkeypatch.setattr(archive, "case_file", build_while_a_correction_waits)
-    ran, corrected = all_at_once(
-        [
-            lambda: handlers.run_one("w1"),
-            lambda: correct(people["coordinator"], case, case.housing_note, "Søkt om bolig, svar i mai").status_code,
-        ]
-    )
+    def correct_once_the_job_holds_the_case():
+        assert holding.wait(60)
+        return correct(people["coordinator"], case, case.housing_note, "Søkt om bolig, svar i mai").status_code
+
+    monkeypatch.setattr(archive, "case_file_package", build_while_a_correction_waits)
+    ran, corrected = all_at_once([lambda: handlers.run_one("w1"), correct_once_the_job_holds_the_case])
     assert (ran, corrected) == (1, 200)
     assert ArchiveExport.objects.get(pk=first.pk).status == ArchiveStatus.DONE
     assert "Notat rettet" not in case_file_text(folder, first)
-    monkeypatch.setattr(archive, "case_file", build)
+    monkeypatch.setattr(archive, "case_file_package", build)
     (again,) = ArchiveExport.objects.filter(case=case, replaces=first)
     assert handlers.run_one("w1") == 1
     assert "Notat rettet" in case_file_text(folder, again)
