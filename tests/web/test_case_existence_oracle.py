@@ -113,5 +113,5 @@ def test_a_note_or_attachment_of_another_case_answers_under_the_readers_case_as_
             unknown = getattr(client, method)(reverse(name, kwargs={a: missing[a] for a in arguments}))
             if (seen.status_code, seen.get("Location")) != (unknown.status_code, unknown.get("Location")):
                 differ.append((method, name, seen.status_code, unknown.status_code))
-    assert walked == 4  # note-correct, note-withdraw, attachment, attachment-withdraw
+    assert walked == 5  # note-correct, note-withdraw, note-confirm, attachment, attachment-withdraw
     assert differ == []
