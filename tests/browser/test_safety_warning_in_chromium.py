@@ -52,26 +52,33 @@ def _worker(agency, role, username):
     return user
 
 
-@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
-def test_a_lapsed_warning_is_told_not_shown_and_its_recorder_confirms_it(as_user, live_server, agencies, phone):
+def _case_with_a_lapsed_warning(agencies, suffix: str, process_key: str) -> Case:
+    """A case whose prison recorded ``WARNING`` long ago (lapsed), with NAV and the housing
+    coordinator taking part; the three users named ``<agency>-advarsel-<suffix>``."""
     from bpmn.services import deploy_definition
     from tests.api.test_safety_warnings import FORMS, LONG_AGO, PERSON, _model
 
-    recorder = _worker(agencies["prison"], Role.MEMBER, "fengsel-advarsel-side")
-    _worker(agencies["nav"], Role.MEMBER, "nav-advarsel-side")
-    coordinator = _worker(agencies["housing"], Role.COORDINATOR, "bolig-advarsel-side")
+    recorder = _worker(agencies["prison"], Role.MEMBER, f"fengsel-advarsel-{suffix}")
+    _worker(agencies["nav"], Role.MEMBER, f"nav-advarsel-{suffix}")
+    coordinator = _worker(agencies["housing"], Role.COORDINATOR, f"bolig-advarsel-{suffix}")
     deploy_definition(
-        actor=None, bpmn_xml=_drawn(_model("Proc_warn_page"), "Proc_warn_page"), forms=FORMS, check_permission=False
+        actor=None, bpmn_xml=_drawn(_model(process_key), process_key), forms=FORMS, check_permission=False
     )
     case = services.start_case(
         actor=coordinator,
-        process_key="Proc_warn_page",
+        process_key=process_key,
         person=PERSON,
         participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
     )
     task = Task.objects.get(case=case, element_id="T_warn")
     services.complete_task(actor=recorder, task_id=task.pk, data={"trussel": WARNING})
     Case.objects.filter(pk=case.pk).update(data_recorded_at={"trussel": LONG_AGO})
+    return case
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_lapsed_warning_is_told_not_shown_and_its_recorder_confirms_it(as_user, live_server, agencies, phone):
+    case = _case_with_a_lapsed_warning(agencies, "side", "Proc_warn_page")
     visit, problems = page_checker(as_user, live_server)
     path = f"/cases/{case.pk}/"
 
@@ -97,24 +104,7 @@ def test_a_lapsed_warning_is_told_not_shown_and_its_recorder_confirms_it(as_user
 def test_the_coordinator_confirms_a_lapsed_warning_on_a_task_page(as_user, live_server, agencies, phone):
     """On NAV's task, where the coordinator follows the case: the same confirmation as on the
     case page, in place (htmx); NAV, on its own task, reads only that the warning lapsed."""
-    from bpmn.services import deploy_definition
-    from tests.api.test_safety_warnings import FORMS, LONG_AGO, PERSON, _model
-
-    recorder = _worker(agencies["prison"], Role.MEMBER, "fengsel-advarsel-oppgave")
-    _worker(agencies["nav"], Role.MEMBER, "nav-advarsel-oppgave")
-    coordinator = _worker(agencies["housing"], Role.COORDINATOR, "bolig-advarsel-oppgave")
-    deploy_definition(
-        actor=None, bpmn_xml=_drawn(_model("Proc_warn_task"), "Proc_warn_task"), forms=FORMS, check_permission=False
-    )
-    case = services.start_case(
-        actor=coordinator,
-        process_key="Proc_warn_task",
-        person=PERSON,
-        participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
-    )
-    task = Task.objects.get(case=case, element_id="T_warn")
-    services.complete_task(actor=recorder, task_id=task.pk, data={"trussel": WARNING})
-    Case.objects.filter(pk=case.pk).update(data_recorded_at={"trussel": LONG_AGO})
+    case = _case_with_a_lapsed_warning(agencies, "oppgave", "Proc_warn_task")
     visit, problems = page_checker(as_user, live_server)
     path = f"/tasks/{Task.objects.get(case=case, element_id='T_nav').public_id}/"
 
