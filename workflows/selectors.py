@@ -1888,12 +1888,14 @@ _TASK_OPENING = Prepared(_task_opening, kinds=(int, int, datetime.datetime))
 
 def _opened_task(user, task_id):
     """``task_for``, the id of the definition its instance runs and the moment the policy's
-    rows were read at (None: when asked). On PostgreSQL one statement reads them all and the
-    reader's standing, the consents and the openings are remembered for the answer
-    (``rules.remember_policy_reads``); elsewhere each is read when asked, as before."""
+    rows were read at. On PostgreSQL one statement reads them all and the reader's standing,
+    the consents and the openings are remembered for the answer
+    (``rules.remember_policy_reads``); elsewhere each is read when asked, as before, but at
+    the same moment: the read's access-log rows (the national id's and the case data's) are
+    one read, logged at one time."""
     if not (folds_rows(connection) and getattr(user, "is_authenticated", False)):
         task = task_for(user, task_id)
-        return task, _DEFINITION_OF_INSTANCE.rows(task.instance_id)[0][0], None
+        return task, _DEFINITION_OF_INSTANCE.rows(task.instance_id)[0][0], timezone.now()
     at = timezone.now()
     found = _TASK_OPENING.objects(lookup_id(task_id), user.pk, at)
     task = found[0] if found else None
