@@ -809,14 +809,6 @@ def _sees_reference(user, detail: dict) -> bool:
 ATTACHMENT_FILE_KEYS = ("content_type", "size")
 
 
-@dataclass(frozen=True)
-class _AttachmentShape:
-    """What deciding an attachment reads (its category and writing agency), from its event."""
-
-    category: str
-    agency_id: int | None
-
-
 # Events of a note or an attachment: the lists give a masked one no author or uploader.
 ITEM_EVENT_KINDS = frozenset(
     {
@@ -837,6 +829,8 @@ def event_actor_for(event, user) -> str | None:
         return None
     if event.kind in ITEM_EVENT_KINDS and not _names_item_actor(event, user):
         return None
+    if event.kind == EventKind.ATTACHMENT_ADDED and not _sees_attachment(user, event, event.detail or {}):
+        return None  # a safety file out of time: who added it is not named, as in the list
     return event.actor.get_username()
 
 
@@ -857,13 +851,24 @@ ON_BEHALF_KEY = "on_behalf_of_agency"
 
 def _sees_attachment(user, event, detail: dict) -> bool:
     """Whether ``user`` is shown the attachment of an "attachment added" event, as the list
-    decides it (``notes_policy.attachment_decision``)."""
-    return _sees_item_of(user, event, detail.get("category"))
+    decides it (``notes_policy.attachment_decision``): a safety file out of time (counted from
+    the event, written with the attachment) only by its agency and the coordinator."""
+    category = detail.get("category")
+    if not _sees_item_of(user, event, category):
+        return False
+    if rules.category_of(category) != policy.SAFETY or notes_policy.warning_window(event.created_at)[0] is None:
+        return True
+    remembered = user.__dict__.setdefault("_brobygger_warnings_kept", {})
+    key = (event.case_id, event.agency_id)
+    if key not in remembered:
+        case = _timeline_case(user, event.case_id)
+        remembered[key] = bool(rules.decide_lapsed_warning(rules.case_access(user, case), case, event.agency_id))
+    return remembered[key]
 
 
 def _sees_item_of(user, event, category) -> bool:
     """Whether ``user`` is shown a note or an attachment of ``category`` written by the
-    event's agency, as the lists decide it (``notes_policy.attachment_decision``); once per
+    event's agency, as the lists decide it (``notes_policy.item_kind_decision``); once per
     case, category and agency within a request."""
     if not isinstance(category, str):
         return False
@@ -871,9 +876,7 @@ def _sees_item_of(user, event, category) -> bool:
     key = (event.case_id, category, event.agency_id)
     if key not in remembered:
         case = _timeline_case(user, event.case_id)
-        remembered[key] = bool(
-            notes_policy.attachment_decision(user, case, _AttachmentShape(category, event.agency_id))
-        )
+        remembered[key] = bool(notes_policy.item_kind_decision(user, case, category, event.agency_id))
     return remembered[key]
 
 
