@@ -149,6 +149,22 @@ def warning_window(moment, at=None) -> tuple[datetime.date | None, datetime.date
     return policy.warning_window(moment, policy.default_warning_days(), at)
 
 
+def note_reminder_due(note, days: int, at=None) -> datetime.date | None:
+    """The date the safety note ``note`` lapses on, when its keepers are to be told now (at
+    ``at``, default now) that it lapses soon: a warning in force (not withdrawn, not erased)
+    that lapses within ``days`` Oslo days (``SAFETY_REMINDER_DAYS``) and whose keepers have not
+    been told of in this time in force (``Note.safety_reminded_for``); else None. The rule of
+    the fields' reminders (``policy.warnings_to_remind``). Pure: no queries."""
+    if days < 1 or rules.category_of(note.category) != SAFETY or note.is_withdrawn or note.is_erased:
+        return None
+    at = at or timezone.now()
+    lapsed_on, last = warning_window(note.warning_since, at)
+    if lapsed_on is not None or note.safety_reminded_for == note.warning_since:
+        return None
+    lapses = last + datetime.timedelta(days=1)
+    return lapses if policy.local_date(at) >= lapses - datetime.timedelta(days=days) else None
+
+
 def _lapsed(category: str, moment, at) -> datetime.date | None:
     """The date a text of ``category`` written or confirmed at ``moment`` lapsed on, if it is a
     safety warning out of time at ``at``."""

@@ -263,10 +263,13 @@ def _scrub_case(case: Case) -> dict[str, int]:
 
     count("note_revisions", NoteRevision.objects.filter(note__case=case).delete()[0])
     count("note_texts", Note.objects.filter(case=case).exclude(text="").update(text=""))
-    # When a safety note was confirmed again tells, as a safety field's time does, that the
-    # person was warned about and that the warning was kept (until h-safety3 it outlived the
-    # erasure, as the fields' times did until h-attack34).
-    count("note_confirmations", Note.objects.filter(case=case, confirmed_at__isnull=False).update(confirmed_at=None))
+    # When a safety note was confirmed again, or its keepers reminded, tells, as a safety
+    # field's time does, that the person was warned about and that the warning was kept (until
+    # h-safety3 it outlived the erasure, as the fields' times did until h-attack34).
+    confirmed = Note.objects.filter(case=case).filter(
+        Q(confirmed_at__isnull=False) | Q(safety_reminded_for__isnull=False)
+    )
+    count("note_confirmations", confirmed.update(confirmed_at=None, safety_reminded_for=None))
     for attachment in Attachment.objects.filter(case=case):
         if attachment.stored_as:
             discard(attachment.stored_as, at_once=True)  # a failure fails the erasure: retried
