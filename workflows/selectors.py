@@ -854,7 +854,7 @@ def _sees_attachment(user, event, detail: dict) -> bool:
     decides it (``notes_policy.attachment_decision``): a safety file out of time (counted from
     the event, written with the attachment) only by its agency and the coordinator."""
     category = detail.get("category")
-    if not _sees_item_of(user, event, category):
+    if not isinstance(category, str) or not _sees_item_of(user, event, category):
         return False
     if rules.category_of(category) != policy.SAFETY or notes_policy.warning_window(event.created_at)[0] is None:
         return True
