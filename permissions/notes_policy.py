@@ -244,9 +244,10 @@ def _attachment_warning(grounds: _Grounds, attachment, at) -> tuple[rules.Decisi
     threat, a police report), its dates: in force for ``SAFETY_WARNING_DAYS`` Oslo days from
     when it was added (``warning_window``, the rule of safety notes and fields); out of time
     only its agency and the case's coordinator keep it (``rules.decide_lapsed_warning``, read
-    on that ground). An attachment is not confirmed again: its agency adds it anew. Until
-    h-safety3 a safety attachment was listed with its name and downloaded by every participant
-    for ever, after the note or field it went with had lapsed."""
+    on that ground). An attachment has no link to a field or a note (its category is chosen
+    when it is added): it is a warning of its own, and is not confirmed again (its agency adds
+    it anew). Until h-safety3 a safety attachment was listed with its name and downloaded by
+    every participant for ever."""
     decision = grounds.decide(attachment.category, attachment.agency_id)
     if not decision or rules.category_of(attachment.category) != SAFETY or attachment.is_withdrawn:
         return decision, {}
