@@ -138,6 +138,16 @@ class AttachmentSerializer(ItemSerializer):
     size = serializers.SerializerMethodField()
     uploaded_by = serializers.SerializerMethodField()
     download = serializers.SerializerMethodField(help_text="where to download it; null when masked or withdrawn")
+    lapsed_on = serializers.DateField(
+        allow_null=True,
+        help_text="a safety attachment (a warning) out of time: the date (Europe/Oslo) it lapsed on, "
+        "SAFETY_WARNING_DAYS after it was added. It is then shown and downloaded only by its agency and the case's "
+        "coordinator; to the others it is masked (no name, type, size or download) and `reason` says it lapsed",
+    )
+    valid_until = serializers.DateField(
+        allow_null=True,
+        help_text="a safety attachment in force: the last date (Europe/Oslo) it is shown to the participants",
+    )
 
     def _shown(self, view) -> bool:
         return view.visible and not view.item.is_withdrawn

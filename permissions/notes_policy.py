@@ -149,6 +149,22 @@ def warning_window(moment, at=None) -> tuple[datetime.date | None, datetime.date
     return policy.warning_window(moment, policy.default_warning_days(), at)
 
 
+def note_reminder_due(note, days: int, at=None) -> datetime.date | None:
+    """The date the safety note ``note`` lapses on, when its keepers are to be told now (at
+    ``at``, default now) that it lapses soon: a warning in force (not withdrawn, not erased)
+    that lapses within ``days`` Oslo days (``SAFETY_REMINDER_DAYS``) and whose keepers have not
+    been told of in this time in force (``Note.safety_reminded_for``); else None. The rule of
+    the fields' reminders (``policy.warnings_to_remind``). Pure: no queries."""
+    if days < 1 or rules.category_of(note.category) != SAFETY or note.is_withdrawn or note.is_erased:
+        return None
+    at = at or timezone.now()
+    lapsed_on, last = warning_window(note.warning_since, at)
+    if lapsed_on is not None or note.safety_reminded_for == note.warning_since:
+        return None
+    lapses = last + datetime.timedelta(days=1)
+    return lapses if policy.local_date(at) >= lapses - datetime.timedelta(days=days) else None
+
+
 def _lapsed(category: str, moment, at) -> datetime.date | None:
     """The date a text of ``category`` written or confirmed at ``moment`` lapsed on, if it is a
     safety warning out of time at ``at``."""
@@ -205,18 +221,42 @@ def notes_for(user, case, notes, *, log: bool = True) -> list[ItemView]:
 
 def attachments_for(user, case, attachments, *, log: bool = True) -> list[ItemView]:
     """``attachments`` of ``case`` shown (file name, type, size) or masked for ``user``;
-    the listing of a visible one is a read of its category."""
+    the listing of a visible one is a read of its category. A safety attachment is a warning
+    and lapses as a safety note does (``_attachment_warning``): the others are told only that
+    a warning lapsed, and when (no file name, type, size, uploader or download)."""
     grounds = _Grounds(user, case)
     entries = _Log(user, case, ATTACHMENTS)
     views = []
     for attachment in attachments:
-        decision = grounds.decide(attachment.category, attachment.agency_id)
+        decision, warning = _attachment_warning(grounds, attachment, entries.at)
         if decision and not attachment.is_withdrawn:
             entries.add(decision, attachment.category)
-        views.append(ItemView(attachment, bool(decision), _reason(decision, attachment.category), decision.basis))
+        views.append(
+            ItemView(attachment, bool(decision), _reason(decision, attachment.category), decision.basis, **warning)
+        )
     if log:
         entries.write()
     return views
+
+
+def _attachment_warning(grounds: _Grounds, attachment, at) -> tuple[rules.Decision, dict]:
+    """``grounds``' decision on ``attachment`` and, for a safety one (a warning: a photo of a
+    threat, a police report), its dates: in force for ``SAFETY_WARNING_DAYS`` Oslo days from
+    when it was added (``warning_window``, the rule of safety notes and fields); out of time
+    only its agency and the case's coordinator keep it (``rules.decide_lapsed_warning``, read
+    on that ground). An attachment has no link to a field or a note (its category is chosen
+    when it is added): it is a warning of its own, and is not confirmed again (its agency adds
+    it anew). Until h-safety3 a safety attachment was listed with its name and downloaded by
+    every participant for ever."""
+    decision = grounds.decide(attachment.category, attachment.agency_id)
+    if not decision or rules.category_of(attachment.category) != SAFETY or attachment.is_withdrawn:
+        return decision, {}
+    if attachment.is_erased:
+        return decision, {}
+    lapsed_on, last = warning_window(attachment.created_at, at)
+    if lapsed_on is None:
+        return decision, {"valid_until": last}
+    return grounds.keeps(attachment.agency_id), {"lapsed_on": lapsed_on}
 
 
 def masked_note_kinds(user, case, kinds) -> list[tuple[str, int]]:
@@ -231,8 +271,15 @@ def masked_note_kinds(user, case, kinds) -> list[tuple[str, int]]:
 
 
 def attachment_decision(user, case, attachment) -> rules.Decision:
-    """Whether ``user`` may download ``attachment`` (decided afresh on every download)."""
-    return _Grounds(user, case).decide(attachment.category, attachment.agency_id)
+    """Whether ``user`` may download ``attachment`` (decided afresh on every download), as the
+    list decides it: a safety attachment out of time only by its agency and the coordinator."""
+    return _attachment_warning(_Grounds(user, case), attachment, timezone.now())[0]
+
+
+def item_kind_decision(user, case, category: str, agency_id: int | None) -> rules.Decision:
+    """Whether ``user`` is shown the notes and attachments of ``category`` by ``agency_id`` in
+    ``case`` (the timeline's question of an item event, which carries no item)."""
+    return _Grounds(user, case).decide(category, agency_id)
 
 
 def log_export(user, case, attachment, decision) -> None:

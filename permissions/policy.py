@@ -406,6 +406,9 @@ def _local_date(moment: datetime.datetime) -> datetime.date:
     return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
 
 
+local_date = _local_date
+
+
 def recorded_at(case, name: str) -> datetime.datetime | None:
     """When the safety value ``name`` of ``case`` was recorded or last confirmed
     (``Case.data_recorded_at``); a value with no time written (none should be: the migration

@@ -241,9 +241,11 @@ def _scrub_case(case: Case) -> dict[str, int]:
 
     count("case_data_fields", len(case.data or {}))
     # The times of its safety warnings go too: which field held one, and when it was recorded,
-    # tell that the person was warned about (until h-attack34 they outlived the erasure).
+    # tell that the person was warned about (until h-attack34 they outlived the erasure); so do
+    # the times their keepers were reminded of them (until h-safety3 they outlived it).
     case.data, case.data_sources, case.data_common, case.data_recorded_at = {}, {}, {}, {}
-    case.save(update_fields=["data", "data_sources", "data_common", "data_recorded_at"])
+    case.safety_reminded = {}
+    case.save(update_fields=["data", "data_sources", "data_common", "data_recorded_at", "safety_reminded"])
 
     for instance in ProcessInstance.objects.select_for_update().filter(case=case):
         instance.state = scrub_state(instance.state)
@@ -261,6 +263,13 @@ def _scrub_case(case: Case) -> dict[str, int]:
 
     count("note_revisions", NoteRevision.objects.filter(note__case=case).delete()[0])
     count("note_texts", Note.objects.filter(case=case).exclude(text="").update(text=""))
+    # When a safety note was confirmed again, or its keepers reminded, tells, as a safety
+    # field's time does, that the person was warned about and that the warning was kept (until
+    # h-safety3 it outlived the erasure, as the fields' times did until h-attack34).
+    confirmed = Note.objects.filter(case=case).filter(
+        Q(confirmed_at__isnull=False) | Q(safety_reminded_for__isnull=False)
+    )
+    count("note_confirmations", confirmed.update(confirmed_at=None, safety_reminded_for=None))
     for attachment in Attachment.objects.filter(case=case):
         if attachment.stored_as:
             discard(attachment.stored_as, at_once=True)  # a failure fails the erasure: retried

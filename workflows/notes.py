@@ -39,6 +39,9 @@ class Note(models.Model):
     # its time in force runs from the latest of this, its correction and its writing
     # (``warning_since``; ``permissions.notes_policy``).
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The time in force (``warning_since``) of a safety note whose keepers were told it lapses
+    # soon (``workflows.jobs.safety_reminders``): once per time in force.
+    safety_reminded_for = models.DateTimeField(null=True, blank=True)
     # Incremented by each correction, confirmation or withdrawal: a correction names the version it
     # corrects, so of two people correcting at once exactly one wins (409 for the other).
     version = models.PositiveIntegerField(default=1)

@@ -75,7 +75,7 @@ from workflows.models import (
     ProcessInstance,
     Task,
 )
-from workflows.notes import Note
+from workflows.notes import Attachment, Note
 
 # --- directory -------------------------------------------------------------------------
 
@@ -809,14 +809,6 @@ def _sees_reference(user, detail: dict) -> bool:
 ATTACHMENT_FILE_KEYS = ("content_type", "size")
 
 
-@dataclass(frozen=True)
-class _AttachmentShape:
-    """What deciding an attachment reads (its category and writing agency), from its event."""
-
-    category: str
-    agency_id: int | None
-
-
 # Events of a note or an attachment: the lists give a masked one no author or uploader.
 ITEM_EVENT_KINDS = frozenset(
     {
@@ -843,10 +835,60 @@ def event_actor_for(event, user) -> str | None:
 def _names_item_actor(event, user) -> bool:
     """Whether the event of a note or an attachment names to ``user`` who made it (and that a
     lead or coordinator made it on the agency's behalf): ``user`` sees an item of its
-    category by its agency, and of the category a correction moved it from."""
+    category by its agency, and of the category a correction moved it from, and the item is
+    no safety warning out of time they do not keep (``_warning_shown``)."""
     detail = event.detail or {}
     categories = [detail.get("category"), *([detail.get("from_category")] if "from_category" in detail else [])]
-    return all(_sees_item_of(user, event, category) for category in categories)
+    return all(_sees_item_of(user, event, category) for category in categories) and _warning_shown(user, event)
+
+
+def _warning_shown(user, event) -> bool:
+    """Whether the note or attachment of an item event is shown to ``user`` as far as its time
+    limit goes, as the lists decide it (``notes_policy``): an item that is no safety warning now,
+    one in force, or one out of time that ``user`` keeps (its agency, the coordinator). Until
+    h-safety3 the timeline named to every participant who wrote a lapsed warning note, and the
+    type and size of a lapsed warning file, that the lists no longer show. The case's safety
+    notes and attachments are read once per request (one statement each, and only for a case
+    whose timeline has an item event of ``safety``)."""
+    detail = event.detail or {}
+    if policy.SAFETY not in (detail.get("category"), detail.get("from_category")):
+        return True
+    notes = event.kind in NOTE_EVENT_KINDS
+    item = _safety_items(user, event.case_id, notes).get(detail.get("note" if notes else "attachment"))
+    if item is None:
+        return True  # no safety item now (corrected into another category): the category decides
+    if notes:
+        lapsed = not item.is_erased and notes_policy.warning_window(item.warning_since)[0] is not None
+    else:
+        lapsed = not (item.is_withdrawn or item.is_erased) and (
+            notes_policy.warning_window(item.created_at)[0] is not None
+        )
+    if not lapsed:
+        return True
+    remembered = user.__dict__.setdefault("_brobygger_warnings_kept", {})
+    key = (event.case_id, item.agency_id)
+    if key not in remembered:
+        case = _timeline_case(user, event.case_id)
+        remembered[key] = bool(rules.decide_lapsed_warning(rules.case_access(user, case), case, item.agency_id))
+    return remembered[key]
+
+
+def _safety_items(user, case_id: int, notes: bool) -> dict:
+    """The case's notes (or attachments) of category ``safety`` now, by id, read once per request."""
+    remembered = user.__dict__.setdefault("_brobygger_safety_items", {})
+    key = (case_id, notes)
+    if key not in remembered:
+        rows: Iterable[Note | Attachment] = (
+            Note.objects.filter(case_id=case_id, category=policy.SAFETY).only(
+                "pk", "agency_id", "text", "created_at", "corrected_at", "confirmed_at", "withdrawn_at"
+            )
+            if notes
+            else Attachment.objects.filter(case_id=case_id, category=policy.SAFETY).only(
+                "pk", "agency_id", "stored_as", "created_at", "withdrawn_at"
+            )
+        )
+        remembered[key] = {row.pk: row for row in rows}
+    return remembered[key]
 
 
 # A note or an attachment changed by its agency's lead or coordinator for a writer who can no
@@ -857,13 +899,14 @@ ON_BEHALF_KEY = "on_behalf_of_agency"
 
 def _sees_attachment(user, event, detail: dict) -> bool:
     """Whether ``user`` is shown the attachment of an "attachment added" event, as the list
-    decides it (``notes_policy.attachment_decision``)."""
-    return _sees_item_of(user, event, detail.get("category"))
+    decides it (``notes_policy.attachment_decision``): a safety file out of time only by its
+    agency and the coordinator (``_warning_shown``)."""
+    return _sees_item_of(user, event, detail.get("category")) and _warning_shown(user, event)
 
 
 def _sees_item_of(user, event, category) -> bool:
     """Whether ``user`` is shown a note or an attachment of ``category`` written by the
-    event's agency, as the lists decide it (``notes_policy.attachment_decision``); once per
+    event's agency, as the lists decide it (``notes_policy.item_kind_decision``); once per
     case, category and agency within a request."""
     if not isinstance(category, str):
         return False
@@ -871,9 +914,7 @@ def _sees_item_of(user, event, category) -> bool:
     key = (event.case_id, category, event.agency_id)
     if key not in remembered:
         case = _timeline_case(user, event.case_id)
-        remembered[key] = bool(
-            notes_policy.attachment_decision(user, case, _AttachmentShape(category, event.agency_id))
-        )
+        remembered[key] = bool(notes_policy.item_kind_decision(user, case, category, event.agency_id))
     return remembered[key]
 
 

@@ -197,3 +197,22 @@ def test_the_archive_keeps_a_lapsed_warning_note_marked_as_lapsed(people, case, 
     _shown, xml, _categories = case_file_notes.build(notes, case.reference)
     case_file_notes.validate_notes(xml)
     assert f"<advarselUtlopt>{policy.lapses_on(note.created_at, 365).isoformat()}</advarselUtlopt>" in xml.decode()
+
+
+def test_the_timeline_names_the_writer_of_a_lapsed_warning_note_only_to_its_keepers(people, case):
+    """The list shows another agency no author of a lapsed warning note; until h-safety3 the
+    API's timeline named them on the note's event all the same."""
+    note = _warning_note(people, case)
+
+    def actor_as(user):
+        answer = api(user).get(reverse("api-case-timeline", args=[case.pk]))
+        assert answer.status_code == 200, answer.content
+        (added,) = [e for e in answer.json()["results"] if e["kind"] == "note_added" and e["detail"]["note"] == note.pk]
+        return added["actor"]
+
+    assert actor_as(people["other"]) is None
+    assert actor_as(people["coordinator"]) == people["recorder"].get_username()
+    fresh = _warning_note(people, case, days_ago=3, text=CORRECTED)
+    answer = api(people["other"]).get(reverse("api-case-timeline", args=[case.pk]))
+    (added,) = [e for e in answer.json()["results"] if e["kind"] == "note_added" and e["detail"]["note"] == fresh.pk]
+    assert added["actor"] == people["recorder"].get_username()  # in force: named, as in the list

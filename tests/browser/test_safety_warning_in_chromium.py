@@ -126,3 +126,38 @@ def test_the_coordinator_confirms_a_lapsed_warning_on_a_task_page(as_user, live_
     nav = visit("nav-advarsel-oppgave", path, phone=phone)
     assert WARNING in nav.locator("#category-safety").inner_text()
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_lapsed_warning_file_is_told_not_listed_to_nav_and_kept_by_the_prison(as_user, live_server, agencies, phone):
+    """A safety attachment added long ago (h-safety3): NAV reads only «Et vedlegg: en advarsel
+    som utløp <dato>», no file name or link; the prison that added it still has the file."""
+    import datetime
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from tests.api.test_safety_attachments import CONTENT, NAME
+    from workflows.notes import Attachment
+
+    case = _case_with_a_lapsed_warning(agencies, "fil", "Proc_warn_file")
+    recorder = get_user_model().objects.get(username="fengsel-advarsel-fil")
+    attachment = services.add_attachment(
+        actor=recorder, case=case.pk, upload=SimpleUploadedFile(NAME, CONTENT), category="safety"
+    )
+    Attachment.objects.filter(pk=attachment.pk).update(created_at=timezone.now() - datetime.timedelta(days=400))
+    visit, problems = page_checker(as_user, live_server)
+    path = f"/cases/{case.pk}/"
+
+    nav = visit("nav-advarsel-fil", path, phone=phone)
+    item = nav.locator(f"#attachment-{attachment.pk}")
+    assert "Et vedlegg: en advarsel som utløp" in item.inner_text()
+    assert NAME not in nav.content() and item.get_by_role("link").count() == 0
+    assert not nav.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+    prison = visit("fengsel-advarsel-fil", path, phone=phone)
+    item = prison.locator(f"#attachment-{attachment.pk}")
+    assert item.get_by_role("link", name=NAME).count() == 1
+    assert "advarsel utløpt" in item.inner_text()
+    assert not prison.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert problems == [], "\n".join(problems)

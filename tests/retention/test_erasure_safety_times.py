@@ -12,6 +12,7 @@ from retention.models import ErasureTrigger
 from tests.api.test_safety_warnings import people, warned  # noqa: F401 (fixtures)
 from workflows import services
 from workflows.models import Case, CaseStatus, Task
+from workflows.notes import Note
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +34,30 @@ def test_an_erased_case_keeps_no_time_of_its_safety_warning(warned, people, monk
     erased = Case.objects.get(pk=warned.pk)
     assert erased.data == {}
     assert erased.data_recorded_at == {}
+
+
+def test_an_erased_case_keeps_no_time_a_safety_note_was_confirmed_or_a_warning_reminded(
+    warned,  # noqa: F811
+    people,  # noqa: F811
+    monkeypatch,
+):
+    """``Note.confirmed_at`` (h-safetynotes) said when a safety note's warning was kept again,
+    ``Case.safety_reminded`` when its keepers were told a warning lapses: both outlived the
+    erasure until h-safety3, as the fields' times did until h-attack34."""
+    note = services.add_note(actor=people["recorder"], case=warned.pk, text="Truet med kniv", category="safety")
+    services.confirm_safety_note(actor=people["recorder"], case=warned.pk, note_id=note.pk)
+    Case.objects.filter(pk=warned.pk).update(safety_reminded={"trussel": "2026-01-01T00:00:00+00:00"})
+    assert Note.objects.get(pk=note.pk).confirmed_at is not None
+    for element, worker in (("T_nav", "other"), ("T_home", "coordinator")):
+        task = Task.objects.get(case=warned, element_id=element)
+        services.complete_task(actor=people[worker], task_id=task.pk, data={"notert": True})
+    monkeypatch.setattr(erasure, "unmet_archive_duty", lambda case: ())
+
+    record = erasure.erase_case(
+        warned.pk, trigger=ErasureTrigger.REQUEST, actor=people["coordinator"], reason="Personen ba om det"
+    )
+
+    assert record is not None
+    erased = Note.objects.get(pk=note.pk)
+    assert (erased.text, erased.confirmed_at) == ("", None)
+    assert Case.objects.get(pk=warned.pk).safety_reminded == {}

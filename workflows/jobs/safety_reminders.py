@@ -17,7 +17,13 @@ case row's lock and marks each warning it told of with its time in force
 (``Case.safety_reminded``) in the same transaction: one reminder per warning and time in
 force however many sweeps and workers run. A confirmation starts a new time in force, and so
 a reminder before its own end. A mail that fails rolls the mark back: the job backs off and
-tries again (so a server that took a mail but never answered may have it twice)."""
+tries again (so a server that took a mail but never answered may have it twice).
+
+A safety note is a warning too (``permissions.notes_policy``: it lapses as a field does, from
+when it was written, corrected or confirmed): its agency and the coordinator are told of it in
+the same job and mail (the agency, the day it was written and the date it lapses on, never its
+words), marked on the note (``Note.safety_reminded_for``) under the same case lock. Until
+h-safety3 only the fields were, and a note lapsed unnoticed."""
 
 from __future__ import annotations
 
@@ -27,11 +33,12 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from bpmn import form_labels
-from permissions import policy, rules
+from permissions import notes_policy, policy, rules
 from permissions.models import CaseParticipant, Role
 from workflows import selectors
 from workflows.jobs import handlers, queue
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
+from workflows.notes import Note
 
 SWEEP_CHUNK = 500
 SUBJECT = "Sikkerhetsadvarsel utløper snart i sak {reference}"
@@ -58,24 +65,53 @@ def enqueue_safety_reminders(moment=None) -> int:
         .only("pk", "data", "data_recorded_at", "safety_reminded", "opened_at")
         .order_by("pk")
     )
-    jobs = []
+    due: set[int] = set()
     for chunk in _chunks(warned.iterator(chunk_size=SWEEP_CHUNK)):
         selectors.remember_runtimes(chunk)  # each case's process version: one query a chunk
-        jobs += [
-            Job(
-                kind=JobKind.SAFETY_REMINDER,
-                due_at=moment,
-                case_id=case.pk,
-                max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
-                payload={"case_id": case.pk},
-            )
-            for case in chunk
-            if policy.warnings_to_remind(case, selectors.case_field_rules(case), days, moment)
-        ]
+        due.update(
+            case.pk for case in chunk if policy.warnings_to_remind(case, selectors.case_field_rules(case), days, moment)
+        )
+    notes = _warning_notes().filter(case__status=CaseStatus.OPEN).exclude(case_id__in=pending | due).only(*NOTE_FIELDS)
+    due.update(
+        note.case_id
+        for note in notes.iterator(chunk_size=SWEEP_CHUNK)
+        if notes_policy.note_reminder_due(note, days, moment)
+    )
+    jobs = [
+        Job(
+            kind=JobKind.SAFETY_REMINDER,
+            due_at=moment,
+            case_id=pk,
+            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+            payload={"case_id": pk},
+        )
+        for pk in sorted(due)
+    ]
     created = Job.objects.bulk_create(jobs, ignore_conflicts=True)
     if created:
         queue.wake_workers()
     return len(created)
+
+
+# What deciding a note's reminder reads (``notes_policy.note_reminder_due``).
+NOTE_FIELDS = (
+    "pk",
+    "case_id",
+    "agency_id",
+    "category",
+    "text",
+    "created_at",
+    "corrected_at",
+    "confirmed_at",
+    "withdrawn_at",
+    "safety_reminded_for",
+)
+
+
+def _warning_notes():
+    """The safety notes in force or not (not withdrawn, not erased): the warnings a reminder
+    may be due for."""
+    return Note.objects.filter(category=policy.SAFETY, withdrawn_at__isnull=True).exclude(text="")
 
 
 def _chunks(cases):
@@ -95,13 +131,51 @@ def remind(job: Job) -> None:
     case = Case.objects.select_for_update().filter(pk=job.case_id, status=CaseStatus.OPEN).first()
     if case is None:
         return  # closed (or erased) meanwhile: its warnings are confirmed no more
-    due = policy.warnings_to_remind(case, selectors.case_field_rules(case), reminder_days(), queue.now())
-    if not due:
+    now = queue.now()
+    due = policy.warnings_to_remind(case, selectors.case_field_rules(case), reminder_days(), now)
+    # Read under the case's lock, which a confirmation, correction or withdrawal of a note holds
+    # too (``services.notes.lock_item``): of two jobs, the second finds each note marked.
+    notes = [
+        (note, lapses)
+        for note in _warning_notes().filter(case_id=case.pk).select_related("agency").order_by("created_at", "pk")
+        if (lapses := notes_policy.note_reminder_due(note, reminder_days(), now))
+    ]
+    if not due and not notes:
         return  # confirmed, removed or told of meanwhile
-    for address, names in sorted(_addresses(case, due).items()):
-        _send(case, address, {name: due[name][1] for name in names})
-    reminded = {**(case.safety_reminded or {}), **{name: period for name, (period, _lapses) in due.items()}}
-    Case.objects.filter(pk=case.pk).update(safety_reminded=reminded)
+    fields = _addresses(case, due) if due else {}
+    kept = _note_addresses(case, [note for note, _lapses in notes])
+    for address in sorted(set(fields) | set(kept)):
+        _send(
+            case,
+            address,
+            {name: due[name][1] for name in fields.get(address, [])},
+            [(note, lapses) for note, lapses in notes if note.pk in kept.get(address, ())],
+        )
+    if due:
+        reminded = {**(case.safety_reminded or {}), **{name: period for name, (period, _lapses) in due.items()}}
+        Case.objects.filter(pk=case.pk).update(safety_reminded=reminded)
+    for note, _lapses in notes:
+        Note.objects.filter(pk=note.pk).update(safety_reminded_for=note.warning_since)
+
+
+def _note_addresses(case, notes) -> dict[str, set[int]]:
+    """Notification address -> the ids of ``notes`` its agency keeps once they lapse (the
+    note's agency, a coordinator of the coordinating agency: ``rules.decide_lapsed_warning``),
+    of the agencies taking part in ``case``; no one else."""
+    if not notes:
+        return {}
+    told: dict[str, set[int]] = {}
+    for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk):
+        agency = participant.agency
+        address = (agency.notification_email or "").strip()
+        if not address:
+            continue
+        role = Role.COORDINATOR if agency.pk == case.coordinator_agency_id else Role.MEMBER
+        standing = rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
+        for note in notes:
+            if rules.decide_lapsed_warning(standing, case, note.agency_id):
+                told.setdefault(address, set()).add(note.pk)
+    return told
 
 
 def _addresses(case, due) -> dict[str, list[str]]:
@@ -129,17 +203,23 @@ def _addresses(case, due) -> dict[str, list[str]]:
     return told
 
 
-def _send(case, address: str, lapsing: dict) -> None:
-    """One mail: the case's reference, each warning's label and the date it lapses on."""
-    runtime = selectors.case_runtime(case)
+def _send(case, address: str, lapsing: dict, notes=()) -> None:
+    """One mail: the case's reference, each warning's label (a note's agency and the day it was
+    written) and the date it lapses on; never a warning's words."""
+    runtime = selectors.case_runtime(case) if lapsing else None
     titles = form_labels.field_titles(runtime.forms if runtime else {})
     with translation.override("nb"):
         lines = [
             f"- {titles.get(name) or form_labels.option_label(name)}: utløper {date_format(day, 'j. F Y')}"
             for name, day in sorted(lapsing.items())
+        ] + [
+            f"- Notat fra {note.agency.name} skrevet {date_format(policy.local_date(note.created_at), 'j. F Y')}: "
+            f"utløper {date_format(day, 'j. F Y')}"
+            for note, day in notes
         ]
     subject = SUBJECT.format(reference=case.reference)
-    link = f"{settings.BROBYGGER['SITE_URL'].rstrip('/')}/cases/{case.pk}/#category-safety"
+    anchor = "#category-safety" if lapsing else "#notes"
+    link = f"{settings.BROBYGGER['SITE_URL'].rstrip('/')}/cases/{case.pk}/{anchor}"
     body = (
         f"{subject}.\n\n"
         + "\n".join(lines)
