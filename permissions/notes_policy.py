@@ -249,13 +249,14 @@ def _attachment_warning(grounds: _Grounds, attachment, at) -> tuple[rules.Decisi
     it anew). Until h-safety3 a safety attachment was listed with its name and downloaded by
     every participant for ever."""
     decision = grounds.decide(attachment.category, attachment.agency_id)
-    if not decision or rules.category_of(attachment.category) != SAFETY or attachment.is_withdrawn:
-        return decision, {}
-    if attachment.is_erased:
+    if not decision or rules.category_of(attachment.category) != SAFETY or attachment.is_erased:
         return decision, {}
     lapsed_on, last = warning_window(attachment.created_at, at)
     if lapsed_on is None:
-        return decision, {"valid_until": last}
+        return decision, {} if attachment.is_withdrawn else {"valid_until": last}
+    # Withdrawn or not: a lapsed file withdrawn (its agency adds a new one) names its uploader
+    # to its keepers only, as a lapsed note withdrawn does (until h-attack35 the withdrawal gave
+    # the others its uploader back, and the timeline its type and size).
     return grounds.keeps(attachment.agency_id), {"lapsed_on": lapsed_on}
 
 

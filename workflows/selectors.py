@@ -829,6 +829,10 @@ def event_actor_for(event, user) -> str | None:
         return None
     if event.kind in ITEM_EVENT_KINDS and not _names_item_actor(event, user):
         return None
+    if event.kind == EventKind.SAFETY_CONFIRMED and "note" in (event.detail or {}) and not _warning_shown(user, event):
+        # Who confirmed a safety note (often its writer) as the note list names its writer: not
+        # once it lapsed again, to whom does not keep it (until h-attack35 to every participant).
+        return None
     return event.actor.get_username()
 
 
@@ -847,29 +851,38 @@ def _warning_shown(user, event) -> bool:
     limit goes, as the lists decide it (``notes_policy``): an item that is no safety warning now,
     one in force, or one out of time that ``user`` keeps (its agency, the coordinator). Until
     h-safety3 the timeline named to every participant who wrote a lapsed warning note, and the
-    type and size of a lapsed warning file, that the lists no longer show. The case's safety
-    notes and attachments are read once per request (one statement each, and only for a case
-    whose timeline has an item event of ``safety``)."""
+    type and size of a lapsed warning file, that the lists no longer show; until h-attack35 it
+    named the writer of a lapsed note written under another category and corrected into
+    ``safety`` (its ``note_added`` event), who confirmed a lapsed note (``safety_confirmed``),
+    and the uploader, type and size of a lapsed file once withdrawn. The case's safety notes and
+    attachments are read once per request (one statement each, and only for a case whose
+    timeline has an item event of ``safety``, or a note's event read by one who does not keep
+    that agency's warnings)."""
     detail = event.detail or {}
-    if policy.SAFETY not in (detail.get("category"), detail.get("from_category")):
+    notes = "note" in detail
+    # An event of another category: a note may have been corrected into ``safety`` since (an
+    # attachment keeps its category), which its agency and the coordinator keep anyway.
+    if policy.SAFETY not in (detail.get("category"), detail.get("from_category")) and (
+        not notes or _keeps_warnings(user, event.case_id, event.agency_id)
+    ):
         return True
-    notes = event.kind in NOTE_EVENT_KINDS
     item = _safety_items(user, event.case_id, notes).get(detail.get("note" if notes else "attachment"))
     if item is None:
         return True  # no safety item now (corrected into another category): the category decides
-    if notes:
-        lapsed = not item.is_erased and notes_policy.warning_window(item.warning_since)[0] is not None
-    else:
-        lapsed = not (item.is_withdrawn or item.is_erased) and (
-            notes_policy.warning_window(item.created_at)[0] is not None
-        )
-    if not lapsed:
+    since = item.warning_since if notes else item.created_at
+    if item.is_erased or notes_policy.warning_window(since)[0] is None:
         return True
+    return _keeps_warnings(user, event.case_id, item.agency_id)
+
+
+def _keeps_warnings(user, case_id: int, agency_id: int | None) -> bool:
+    """Whether ``user`` keeps the lapsed warnings ``agency_id`` recorded in the case (its own
+    agency, the coordinator: ``rules.decide_lapsed_warning``); once per request. No query."""
     remembered = user.__dict__.setdefault("_brobygger_warnings_kept", {})
-    key = (event.case_id, item.agency_id)
+    key = (case_id, agency_id)
     if key not in remembered:
-        case = _timeline_case(user, event.case_id)
-        remembered[key] = bool(rules.decide_lapsed_warning(rules.case_access(user, case), case, item.agency_id))
+        case = _timeline_case(user, case_id)
+        remembered[key] = bool(rules.decide_lapsed_warning(rules.case_access(user, case), case, agency_id))
     return remembered[key]
 
 
