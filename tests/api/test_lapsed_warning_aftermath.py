@@ -18,6 +18,8 @@ Its agency and the case's coordinator keep all of it."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,6 +103,15 @@ def test_a_note_corrected_into_safety_does_not_name_its_writer_once_lapsed(peopl
         assert kept["note_added"]["actor"] == writer.username, keeper
 
 
+def _lapsed_corrected_note(writer, case) -> Note:
+    note = services.add_note(actor=writer, case=case.pk, text=WARNING, category="safety")
+    services.correct_note(actor=writer, case=case.pk, note_id=note.pk, text=f"{WARNING}!", version=1)
+    long_ago = timezone.now() - LONG_AGO
+    Note.objects.filter(pk=note.pk).update(created_at=long_ago, corrected_at=long_ago)
+    Event.objects.filter(case=case, detail__note=note.pk).update(created_at=long_ago)
+    return note
+
+
 def _corrections_on_page(user, case) -> int:
     html = web(user).get(reverse("case-section", args=[case.pk, "events"])).content.decode()
     return html.count("Notat rettet")
@@ -138,3 +149,22 @@ def test_a_lapsed_safety_notes_corrections_are_not_in_the_others_timeline(people
     for keeper in ("recorder", "coordinator"):
         assert _note_kinds(people[keeper], case, note) == in_force, keeper
         assert _corrections_on_page(people[keeper], case) == 2, keeper
+
+
+def test_leaving_out_lapsed_corrections_reads_no_more_per_note(people, case):
+    """One statement finds the lapsed notes whatever their number: none per note or event."""
+    nav, writer = people["other"], people["recorder"]
+
+    def counted() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as timeline:
+            assert api(nav).get(reverse("api-case-timeline", args=[case.pk])).status_code == 200
+        with CaptureQueriesContext(connection) as page:
+            assert web(nav).get(reverse("case-section", args=[case.pk, "events"])).status_code == 200
+        return len(timeline), len(page)
+
+    notes = [_lapsed_corrected_note(writer, case)]
+    counted()  # the first reads fill the process's caches
+    one = counted()
+    notes += [_lapsed_corrected_note(writer, case) for _ in range(3)]
+    assert counted() == one
+    assert all(_note_kinds(nav, case, note) == ["note_added"] for note in notes)
