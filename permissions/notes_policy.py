@@ -271,6 +271,22 @@ def masked_note_kinds(user, case, kinds) -> list[tuple[str, int]]:
     return [(category, agency_id) for category, agency_id in kinds if not grounds.decide(category, agency_id)]
 
 
+def lapsed_notes_not_kept(user, case, notes, at=None) -> list[int]:
+    """Of ``notes`` ((id, category, writing agency id, time in force from, erased) of notes of
+    ``case``), the ids of the safety warnings out of time (at ``at``, default now) that ``user``
+    does not keep (``rules.decide_lapsed_warning``): shown masked, as ``notes_for`` decides
+    them, with no version and no time of correction. Pure: no queries."""
+    grounds: _Grounds | None = None
+    lapsed = []
+    for pk, category, agency_id, since, erased in notes:
+        if erased or rules.category_of(category) != SAFETY or warning_window(since, at)[0] is None:
+            continue
+        grounds = grounds or _Grounds(user, case)
+        if not grounds.keeps(agency_id):
+            lapsed.append(pk)
+    return sorted(lapsed)
+
+
 def attachment_decision(user, case, attachment) -> rules.Decision:
     """Whether ``user`` may download ``attachment`` (decided afresh on every download), as the
     list decides it: a safety attachment out of time only by its agency and the coordinator."""

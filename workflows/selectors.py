@@ -499,7 +499,7 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
     """``case_timeline_for`` read by compiled statements (the API's timeline), without the
     events ``path_view`` (the reader's ``timeline_path_view``) leaves out: those of hidden
     elements, and the handoffs into a task whose handing over tells a hidden branch; nor the
-    corrections of a note the reader is shown masked (``masked_note_kinds``). They are
+    corrections of a note the reader is shown masked (``masked_note_corrections``). They are
     left out by the statement, before the page is cut: left out of a page already read, a
     page shorter than its size would count them. ``PathView.events`` then does the rest on
     the page (the actor of such a task's creation)."""
@@ -508,12 +508,14 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
     path_view = path_view if path_view is not None else timeline_path_view(user, case)
     hidden, handed, fields = sorted(path_view.hidden), sorted(path_view.handed), sorted(path_view.fields)
     agencies = sorted(path_view.agencies) if fields else []
-    masked = [value for kind in masked_note_kinds(user, case) for value in kind]
+    kinds, lapsed = masked_note_corrections(user, case)
+    masked = [value for kind in kinds for value in kind]
     cuts = (
         len(hidden),
         len(hidden) + len(handed),
         len(hidden) + len(handed) + len(fields),
         len(hidden) + len(handed) + len(fields) + len(agencies),
+        len(hidden) + len(handed) + len(fields) + len(agencies) + len(masked),
     )
 
     def statement(case_id, *names):
@@ -523,37 +525,55 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
             names[cuts[0] : cuts[1]],
             names[cuts[1] : cuts[2]],
             names[cuts[2] : cuts[3]],
-            names[cuts[3] :],
+            names[cuts[3] : cuts[4]],
+            names[cuts[4] :],
         )
 
     return PreparedList(
         _PAGED_LISTS,
-        ("timeline", len(hidden), len(handed), len(fields), len(agencies), len(masked)),
+        ("timeline", len(hidden), len(handed), len(fields), len(agencies), len(masked), len(lapsed)),
         statement,
-        (case.pk, *hidden, *handed, *fields, *agencies, *masked),
+        (case.pk, *hidden, *handed, *fields, *agencies, *masked, *lapsed),
         model=Event,
         order=("created_at", "id"),
     )
 
 
-def masked_note_kinds(user, case) -> list[tuple[str, int]]:
-    """The (category, writing agency) of the corrected notes of ``case`` that ``user`` is shown
-    masked (``notes_policy.masked_note_kinds``). The note list gives such a note no version and
+def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str]]:
+    """Of the corrected notes of ``case``, those ``user`` is shown masked: the (category,
+    writing agency) pairs masked by category (``notes_policy.masked_note_kinds``), and the ids
+    (as text) of the safety warnings out of time that ``user`` does not keep
+    (``notes_policy.lapsed_notes_not_kept``). The note list gives such a note no version and
     no time of correction (when and how often its writer rewrote it is the writer's history),
     so the timeline leaves out its "note corrected" events (``_timeline_without``): until
-    2026-12-06 each stood there with its time, for every participant."""
-    corrected = (
+    2026-12-06 each stood there with its time, for every participant, and until h-lapsedcorr
+    those of a lapsed warning (NAV counted how often, and read when, the prison rewrote it).
+    One statement."""
+    erased = ExpressionWrapper(Q(withdrawn_at__isnull=True, text=""), output_field=BooleanField())
+    rows = list(
         Note.objects.filter(case=case.pk, corrected_at__isnull=False)
+        .annotate(erased=erased)
         .order_by()
-        .values_list("category", "agency_id")
-        .distinct()
+        .values_list("pk", "category", "agency_id", "created_at", "corrected_at", "confirmed_at", "erased")
     )
-    return sorted(notes_policy.masked_note_kinds(user, case, list(corrected)))
+    kinds = sorted(notes_policy.masked_note_kinds(user, case, sorted({(row[1], row[2]) for row in rows})))
+    shown = [row for row in rows if (row[1], row[2]) not in kinds]
+    lapsed = notes_policy.lapsed_notes_not_kept(
+        user,
+        case,
+        [
+            (pk, category, agency_id, max(moment for moment in moments if moment), erased)
+            for pk, category, agency_id, *moments, erased in shown
+        ],
+    )
+    return kinds, [str(pk) for pk in lapsed]
 
 
-def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_notes=()):
+def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_notes=(), lapsed_notes=()):
     """``masked_notes``: (category, agency id, category, agency id, ...), the notes whose
-    corrections are left out (``masked_note_kinds``), by the note's category now."""
+    corrections are left out (``masked_note_corrections``), by the note's category now;
+    ``lapsed_notes``: the ids (as text) of notes whose corrections are left out too (lapsed
+    warnings the reader does not keep)."""
     queryset = _timeline(case_id)
     if hidden:
         # The case's completion stays, named by nobody (``PathView.completion``).
@@ -581,6 +601,11 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_no
         masked = Note.objects.filter(kinds, case_id=OuterRef("case_id")).annotate(key=Cast("pk", TextField()))
         queryset = queryset.alias(corrected_note=note).exclude(
             Q(kind=EventKind.NOTE_CORRECTED), Exists(masked.filter(key=OuterRef("corrected_note")))
+        )
+    if lapsed_notes:
+        note = Cast(KeyTextTransform("note", "detail"), TextField())
+        queryset = queryset.alias(lapsed_note=note).exclude(
+            kind=EventKind.NOTE_CORRECTED, lapsed_note__in=list(lapsed_notes)
         )
     return queryset
 
@@ -660,8 +685,13 @@ def latest_case_events_for(case, user, path_view: PathView | None = None) -> tup
     (a reader who added claims of their own until the hint came read off how many there were)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    masked = [value for kind in masked_note_kinds(user, case) for value in kind]
-    if not masked and (path_view is None or not (path_view.hidden or path_view.handed or path_view.fields)):
+    kinds, lapsed = masked_note_corrections(user, case)
+    masked = [value for kind in kinds for value in kind]
+    if (
+        not masked
+        and not lapsed
+        and (path_view is None or not (path_view.hidden or path_view.handed or path_view.fields))
+    ):
         events = _LATEST_CASE_EVENTS.objects(case.pk)
     else:
         path_view = path_view or NO_PATH_HIDDEN
@@ -673,6 +703,7 @@ def latest_case_events_for(case, user, path_view: PathView | None = None) -> tup
                 sorted(path_view.fields),
                 sorted(path_view.agencies),
                 masked,
+                lapsed,
             )
             .select_related("task")
             .order_by("-created_at", "-id")[: CASE_EVENTS_SHOWN + 1]
@@ -1488,7 +1519,7 @@ def branch_fields_hidden_from_agency(case, access) -> frozenset[str]:
 def iter_case_file_events(case, view: PathView, categories: Collection[str], chunk: int = 2000) -> Iterator[Event]:
     """The case's events as the case file's reader (``view``: ``case_file_path_view``; the
     ``categories`` the case file holds) is shown them: the timeline's rule (``_timeline_without``,
-    ``PathView.events``), a note of a category left out of it as masked (``masked_note_kinds``:
+    ``PathView.events``), a note of a category left out of it as masked (``masked_note_corrections``:
     no "note corrected" events). Until 2026-12-07 the case file listed when and by which agency
     a health note was corrected, each time, though no note of health is in it. Read ``chunk``
     rows at a time: a case has no bound on its events, and the archive export reads them all

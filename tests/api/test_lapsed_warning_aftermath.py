@@ -8,13 +8,18 @@ happened to it afterwards, or before, does not tell them either (h-attack35):
 - a safety note confirmed again by its writer named the writer in the timeline's
   ``safety_confirmed`` event once it lapsed again;
 - a note written under another category and corrected into ``safety`` named its writer in
-  its ``note_added`` event once it lapsed.
+  its ``note_added`` event once it lapsed;
+- a lapsed safety note's ``note_corrected`` events stood in the timeline and on the case page
+  with their times (until h-lapsedcorr), though the note list gives the others no version
+  and no time of correction: NAV counted how often, and read when, the prison rewrote it.
 
 Its agency and the case's coordinator keep all of it."""
 
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -92,7 +97,74 @@ def test_a_note_corrected_into_safety_does_not_name_its_writer_once_lapsed(peopl
     Event.objects.filter(case=case, detail__note=note.pk).update(created_at=long_ago)
 
     events = _events_of(people["other"], case, "note", note.pk)
-    assert events["note_added"]["actor"] is None and events["note_corrected"]["actor"] is None, events
+    assert events["note_added"]["actor"] is None and "note_corrected" not in events, events
     for keeper in ("recorder", "coordinator"):
         kept = _events_of(people[keeper], case, "note", note.pk)
         assert kept["note_added"]["actor"] == writer.username, keeper
+
+
+def _lapsed_corrected_note(writer, case) -> Note:
+    note = services.add_note(actor=writer, case=case.pk, text=WARNING, category="safety")
+    services.correct_note(actor=writer, case=case.pk, note_id=note.pk, text=f"{WARNING}!", version=1)
+    long_ago = timezone.now() - LONG_AGO
+    Note.objects.filter(pk=note.pk).update(created_at=long_ago, corrected_at=long_ago)
+    Event.objects.filter(case=case, detail__note=note.pk).update(created_at=long_ago)
+    return note
+
+
+def _corrections_on_page(user, case) -> int:
+    html = web(user).get(reverse("case-section", args=[case.pk, "events"])).content.decode()
+    return html.count("Notat rettet")
+
+
+def _note_kinds(user, case, note) -> list[str]:
+    return [event["kind"] for event in _timeline(user, case) if event["detail"].get("note") == note.pk]
+
+
+def test_a_lapsed_safety_notes_corrections_are_not_in_the_others_timeline(people, case):
+    writer = people["recorder"]
+    note = services.add_note(actor=writer, case=case.pk, text=WARNING, category="safety")
+    for version in (1, 2):
+        services.correct_note(
+            actor=writer, case=case.pk, note_id=note.pk, text=f"{WARNING} ({version})", version=version
+        )
+    # In force, every participant reads the warning, and its corrections.
+    in_force = ["note_added", "note_corrected", "note_corrected"]
+    for reader in ("other", "recorder", "coordinator"):
+        assert _note_kinds(people[reader], case, note) == in_force, reader
+        assert _corrections_on_page(people[reader], case) == 2, reader
+
+    long_ago = timezone.now() - LONG_AGO
+    Note.objects.filter(pk=note.pk).update(created_at=long_ago, corrected_at=long_ago)
+    Event.objects.filter(case=case, detail__note=note.pk).update(created_at=long_ago)
+
+    nav = people["other"]
+    listed = api(nav).get(reverse("api-case-notes", args=[case.pk])).json()["results"]
+    (entry,) = [n for n in listed if n["id"] == note.pk]
+    assert (entry["visible"], entry["version"], entry["corrected_at"]) == (False, None, None)
+    assert entry["lapsed_on"] is not None
+    # Lapsed: the others are told that it was written, not how often or when it was rewritten.
+    assert _note_kinds(nav, case, note) == ["note_added"]
+    assert _corrections_on_page(nav, case) == 0
+    for keeper in ("recorder", "coordinator"):
+        assert _note_kinds(people[keeper], case, note) == in_force, keeper
+        assert _corrections_on_page(people[keeper], case) == 2, keeper
+
+
+def test_leaving_out_lapsed_corrections_reads_no_more_per_note(people, case):
+    """One statement finds the lapsed notes whatever their number: none per note or event."""
+    nav, writer = people["other"], people["recorder"]
+
+    def counted() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as timeline:
+            assert api(nav).get(reverse("api-case-timeline", args=[case.pk])).status_code == 200
+        with CaptureQueriesContext(connection) as page:
+            assert web(nav).get(reverse("case-section", args=[case.pk, "events"])).status_code == 200
+        return len(timeline), len(page)
+
+    notes = [_lapsed_corrected_note(writer, case)]
+    counted()  # the first reads fill the process's caches
+    one = counted()
+    notes += [_lapsed_corrected_note(writer, case) for _ in range(3)]
+    assert counted() == one
+    assert all(_note_kinds(nav, case, note) == ["note_added"] for note in notes)
