@@ -540,7 +540,7 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
 
 
 def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str]]:
-    """Of the corrected notes of ``case``, those ``user`` is shown masked: the (category,
+    """Of the corrected (or confirmed) notes of ``case``, those ``user`` is shown masked: the (category,
     writing agency) pairs masked by category (``notes_policy.masked_note_kinds``), and the ids
     (as text) of the safety warnings out of time that ``user`` does not keep
     (``notes_policy.lapsed_notes_not_kept``). The note list gives such a note no version and
@@ -551,7 +551,7 @@ def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str
     One statement."""
     erased = ExpressionWrapper(Q(withdrawn_at__isnull=True, text=""), output_field=BooleanField())
     rows = list(
-        Note.objects.filter(case=case.pk, corrected_at__isnull=False)
+        Note.objects.filter(Q(corrected_at__isnull=False) | Q(confirmed_at__isnull=False), case=case.pk)
         .annotate(erased=erased)
         .order_by()
         .values_list("pk", "category", "agency_id", "created_at", "corrected_at", "confirmed_at", "erased")
@@ -572,8 +572,8 @@ def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str
 def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_notes=(), lapsed_notes=()):
     """``masked_notes``: (category, agency id, category, agency id, ...), the notes whose
     corrections are left out (``masked_note_corrections``), by the note's category now;
-    ``lapsed_notes``: the ids (as text) of notes whose corrections are left out too (lapsed
-    warnings the reader does not keep)."""
+    ``lapsed_notes``: the ids (as text) of notes whose corrections and confirmations are left
+    out too (lapsed warnings the reader does not keep)."""
     queryset = _timeline(case_id)
     if hidden:
         # The case's completion stays, named by nobody (``PathView.completion``).
@@ -604,8 +604,9 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_no
         )
     if lapsed_notes:
         note = Cast(KeyTextTransform("note", "detail"), TextField())
+        # Its confirmations too: each one's time told when (and how often) its keepers kept it.
         queryset = queryset.alias(lapsed_note=note).exclude(
-            kind=EventKind.NOTE_CORRECTED, lapsed_note__in=list(lapsed_notes)
+            kind__in=(EventKind.NOTE_CORRECTED, EventKind.SAFETY_CONFIRMED), lapsed_note__in=list(lapsed_notes)
         )
     return queryset
 
