@@ -5,11 +5,11 @@ its first tasks, in one transaction. ``workflows.services.start_case`` is the en
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -241,7 +241,7 @@ class _StartReads:
     housing one; not used then). Each was a round trip of its own, and under load each
     round trip waits twice for a core (issue 12)."""
 
-    def __init__(self, actor, process_key, participants, responsible=None):
+    def __init__(self, actor, process_key, participants, responsible=None) -> None:
         self.definition: ProcessDefinition | None = None
         self.agencies: dict[int, Agency] | None = None
         self.coordinators: dict[int, Any] = {}
@@ -468,7 +468,7 @@ def _held_person_sql() -> str:
     person = Person._meta
     table = quote(person.db_table)
     pk, name, national_id, created_at = (
-        quote(person.get_field(field).column) for field in ("id", "name", "national_id", "created_at")
+        quote(cast(Field, person.get_field(field)).column) for field in ("id", "name", "national_id", "created_at")
     )
     columns = f"{pk}, {name}, {created_at}"
     return (
