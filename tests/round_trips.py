@@ -38,9 +38,10 @@ def counted_round_trips():
     sent: list[str] = []
     messages = []
     for line in lines:
-        direction, _length, *rest = line.split("\t")
-        if direction != "F":
+        direction, *rest = line.split("\t")
+        if direction != "F" or len(rest) < 2:  # the server's, or a message's text going on
             continue
+        rest = rest[1:]
         message = " ".join(rest).strip()
         sent.append(message[:80])
         if message == "Sync" or message.startswith("Query"):
