@@ -27,6 +27,14 @@ def _start(client, agencies, national_id):
     return client.post(reverse("api-cases"), body, format="json")
 
 
+def _begun_with_reads_and_committed_last(messages):
+    """BEGIN went with the transaction's first statements, and COMMIT with its last: nothing
+    of the request reached the database after the step's COMMIT (``Step.commits``)."""
+    began = [index for index, trip in enumerate(messages) if '"BEGIN"' in trip]
+    assert len(began) == 1 and "Execute" in messages[began[0]].split('"BEGIN"', 1)[1], messages
+    assert '"COMMIT"' in messages[-1] and "Execute" in messages[-1].split('"COMMIT"', 1)[0], messages
+
+
 def _starter(users, agencies):
     from permissions.models import Membership
 
@@ -46,6 +54,7 @@ def test_a_start_and_a_completion_over_http_take_few_round_trips(shipped, users,
         # The token's read; the start's reads with BEGIN; the case's insert with the person's
         # lock; the step's batch (the tasks' ids); the events with the answer's read and COMMIT.
         assert trips.count == 5, "\n".join(trips.messages)
+        _begun_with_reads_and_committed_last(trips.messages)
     case = Case.objects.get(pk=answer.json()["id"])
 
     task = Task.objects.filter(case=case, status="open").order_by("pk").first()
@@ -65,4 +74,5 @@ def test_a_start_and_a_completion_over_http_take_few_round_trips(shipped, users,
     # The token's read; the lock and completion with BEGIN; the step's batch with COMMIT (a
     # batch more when the step creates tasks, for their ids: not this one).
     assert trips.count == 3, "\n".join(trips.messages)
+    _begun_with_reads_and_committed_last(trips.messages)
     assert Case.objects.filter(person__national_id=PEOPLE[1]).count() == 1
