@@ -115,6 +115,11 @@ class Prepared:
         compiled, db = self._for(None)
         return compiled.objects(db, compiled.converted(cursor.fetchall()))
 
+    def rows_from(self, cursor) -> list[tuple]:
+        """``rows()`` of ``statement()``'s result, at ``cursor``."""
+        compiled, _db = self._for(None)
+        return [tuple(row) for row in compiled.converted(cursor.fetchall())]
+
     def objects_after(self, values: tuple, before: str, before_params: list, extra: str) -> list[tuple[Any, Any]]:
         """The statement's objects, each with a value of its own, from one statement sent as
         ``{before} SELECT found.*, {extra} FROM ({statement}) found``: ``before`` a ``WITH``

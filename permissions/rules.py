@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -275,6 +275,22 @@ def _membership_rows(user) -> list[tuple[int, str, int, str]]:
         cache = _MEMBERSHIP_ROWS.rows(user.pk)
         user._brobygger_memberships = cache
     return cache
+
+
+def membership_rows_read(user) -> tuple[str, list, Callable] | None:
+    """The statement ``_membership_rows`` would send for ``user``, to go among others in one
+    round trip (``(sql, params, on_result)``, as ``workflows.steps.rows.Batch.add`` takes
+    it: the result is remembered for the request); None when there is nothing to read."""
+    if not user or not getattr(user, "is_authenticated", False):
+        return None
+    if getattr(user, "_brobygger_memberships", None) is not None:
+        return None
+    sql, params = _MEMBERSHIP_ROWS.statement(user.pk)
+
+    def remember(cursor) -> None:
+        user._brobygger_memberships = _MEMBERSHIP_ROWS.rows_from(cursor)
+
+    return sql, params, remember
 
 
 def _memberships(user) -> list[tuple[int, str]]:
@@ -1873,12 +1889,27 @@ _FIRST_COORDINATOR = Prepared(
 )
 
 
-def first_housing_coordinator(agency: Agency | None):
-    """The first (by name) coordinator among ``agency``'s ``housing_contacts``, or None."""
+def first_housing_coordinator(agency: Agency | None, read: dict | None = None):
+    """The first (by name) coordinator among ``agency``'s ``housing_contacts``, or None.
+    ``read``: agency id -> what ``first_housing_coordinator_read`` read already."""
     if agency is None or agency.kind != AgencyKind.HOUSING:
         return None
+    if read is not None and agency.pk in read:
+        return read[agency.pk]
     found = _FIRST_COORDINATOR.objects(agency.pk)
     return found[0] if found else None
+
+
+def first_housing_coordinator_read(agency_id: int, read: dict) -> tuple[str, list, Callable]:
+    """``first_housing_coordinator``'s statement for the agency ``agency_id``, to go among
+    others in one round trip (``(sql, params, on_result)``): its answer goes in ``read``."""
+    sql, params = _FIRST_COORDINATOR.statement(agency_id)
+
+    def remember(cursor) -> None:
+        found = _FIRST_COORDINATOR.objects_from(cursor)
+        read[agency_id] = found[0] if found else None
+
+    return sql, params, remember
 
 
 def is_housing_contact(user, agency: Agency | None) -> bool:

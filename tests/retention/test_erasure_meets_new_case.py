@@ -5,7 +5,8 @@ The erasure deletes the person row once no case of theirs is left; the start had
 row and put its new case on it, not yet committed. The erasure did not see the new case and
 deleted the person, and the start failed at its commit on the foreign key: a 500, and the
 case the prison started did not exist. Forced: the start waits after it found the person
-until the erasure has committed (or waits for it)."""
+until the erasure has committed (or waits for it). The start holds the person in its case's
+insert (``services.cases._insert_numbered``, ``_held_person_sql``), so the tests wait after it."""
 
 import threading
 import time
@@ -39,11 +40,11 @@ def test_a_case_started_while_the_persons_last_case_is_erased(monkeypatch, users
     closed_long_ago(old)
     found, erasure_done = threading.Event(), threading.Event()
     eraser: dict = {}
-    held_person = case_services._held_person
+    held_person = case_services._insert_numbered
 
     def found_then_wait(*args):
         person = held_person(*args)
-        found.set()  # the person is found (or made), the new case not written yet
+        found.set()  # the person is found (or made) and held in the case's insert, not committed
         deadline = time.monotonic() + 30
         while not erasure_done.is_set() and time.monotonic() < deadline:
             if "pid" in eraser and _blocked(eraser["pid"]):
@@ -51,7 +52,7 @@ def test_a_case_started_while_the_persons_last_case_is_erased(monkeypatch, users
             time.sleep(0.02)
         return person
 
-    monkeypatch.setattr(case_services, "_held_person", found_then_wait)
+    monkeypatch.setattr(case_services, "_insert_numbered", found_then_wait)
 
     def erase():
         assert found.wait(timeout=30)
@@ -161,15 +162,15 @@ def test_a_case_start_holding_its_person_keeps_no_read_of_their_other_cases_wait
     (intake,) = open_tasks(earlier)
     complete(intake, {"has_home": False, "housing_situation": "uten_bolig"}, actor=users["kari"])
     holding, release = threading.Event(), threading.Event()
-    held_person = case_services._held_person
+    held_person = case_services._insert_numbered
 
     def hold_then_go(*args):
         person = held_person(*args)
-        holding.set()  # the person row is held; the new case is not written yet
+        holding.set()  # the person row is held by the case's insert; not committed
         assert release.wait(timeout=30)
         return person
 
-    monkeypatch.setattr(case_services, "_held_person", hold_then_go)
+    monkeypatch.setattr(case_services, "_insert_numbered", hold_then_go)
     reads_before = AccessLog.objects.filter(case=earlier).count()
     read_done = threading.Event()
 

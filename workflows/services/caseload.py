@@ -33,10 +33,11 @@ def _contact(housing: Agency | None, responsible):
     return contact
 
 
-def responsible_at_start(actor, housing: Agency | None, requested=None):
+def responsible_at_start(actor, housing: Agency | None, requested=None, coordinators: dict | None = None):
     """Who is responsible for a new case: ``requested`` (a contact of the case's housing
     agency, chosen by someone who works there), else the starter when they are a housing
-    contact of it, else its coordinator (the first); None for a case without housing."""
+    contact of it, else its coordinator (the first); None for a case without housing.
+    ``coordinators``: the first coordinators read already (``rules.first_housing_coordinator_read``)."""
     if requested is not None:
         if not rules.is_housing_contact(actor, housing):
             problem = {"code": "case.responsible_chosen_by_housing"}
@@ -46,7 +47,7 @@ def responsible_at_start(actor, housing: Agency | None, requested=None):
         return None
     if rules.is_housing_contact(actor, housing):
         return actor
-    return rules.first_housing_coordinator(housing)
+    return rules.first_housing_coordinator(housing, coordinators)
 
 
 def assign_responsible(*, actor, case, responsible) -> Case:

@@ -5,10 +5,11 @@ its first tasks, in one transaction. ``workflows.services.start_case`` is the en
 from __future__ import annotations
 
 from functools import cache
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from bpmn.engine import events as engine_events
@@ -35,6 +36,7 @@ from workflows.models import (
     ProcessInstance,
 )
 from workflows.services.caseload import responsible_at_start
+from workflows.steps import rows
 
 
 def start_case(
@@ -72,50 +74,59 @@ def start_case(
         correlation_key=correlation_key,
         **{"person.name": person.get("name") if isinstance(person, dict) else None},
     )
-    definition = _latest_definition(process_key)
-    if definition is None:
-        # The field, never its value: the caller chose the text.
-        raise InvalidInput("case.unknown_process", errors=[field_error("process_key", "case.unknown_process_field")])
-    runtime = runtime_for(definition)
-    starts_on = runtime.start_messages
-    if (start_message or starts_on) and start_message not in starts_on:
-        if starts_on:
-            problem = {"code": "case.process_starts_on_message", "name": sorted(starts_on)[0]}
-        else:
-            problem = {"code": "case.process_has_no_message_start"}
-        raise InvalidInput(**problem, errors=[field_error("process_key", **problem)])
-    errors = []
-    try:
-        name, national_id = _valid_person(person)
-    except InvalidInput as exc:
-        errors += exc.errors
-    try:
-        agencies = valid_participants(participants, definition)
-    except InvalidInput as exc:
-        errors += exc.errors
-    correlation_key = (correlation_key or "").strip()
-    errors += _correlation_key_length_errors(correlation_key)
-    if errors:  # all problems at once, not one per round trip
-        raise InvalidInput("case.invalid", errors=errors)
-    if not rules.can_start_case(actor, list(agencies.values())):
-        raise Forbidden("case.start_forbidden")
-    if start_message:
-        # The message writes the start data: from the agency kinds it names, its fields only.
-        rule = runtime.message_rules.get(start_message) or {"senders": (), "fields": ()}
-        starter_agency = rules.message_starter_agency(actor, agencies.values(), rule["senders"])
-        if starter_agency is None:
-            raise Forbidden("message.sender_not_allowed", name=start_message)
-        start_data = _valid_start_data(runtime, data, frozenset(rule["fields"]), code="message.field_not_declared")
-    else:
-        starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
-        start_data = _valid_start_data(runtime, data, runtime.start_fields, code="field.not_in_start_form")
-    responsible = responsible_at_start(actor, agencies.get(AgencyKind.HOUSING), responsible)
-
+    # The transaction from the start's first reads on: their BEGIN travels with them
+    # (``_StartReads``). A refusal below rolls back a transaction that wrote nothing.
     with transaction.atomic():
+        reads = _StartReads(actor, process_key, participants, responsible)
+        definition = reads.definition
+        if definition is None:
+            # The field, never its value: the caller chose the text.
+            raise InvalidInput(
+                "case.unknown_process", errors=[field_error("process_key", "case.unknown_process_field")]
+            )
+        runtime = runtime_for(definition)
+        starts_on = runtime.start_messages
+        if (start_message or starts_on) and start_message not in starts_on:
+            if starts_on:
+                problem = {"code": "case.process_starts_on_message", "name": sorted(starts_on)[0]}
+            else:
+                problem = {"code": "case.process_has_no_message_start"}
+            raise InvalidInput(**problem, errors=[field_error("process_key", **problem)])
+        errors = []
+        try:
+            name, national_id = _valid_person(person)
+        except InvalidInput as exc:
+            errors += exc.errors
+        try:
+            agencies = valid_participants(participants, definition, named=reads.agencies)
+        except InvalidInput as exc:
+            errors += exc.errors
+        correlation_key = (correlation_key or "").strip()
+        errors += _correlation_key_length_errors(correlation_key)
+        if errors:  # all problems at once, not one per round trip
+            raise InvalidInput("case.invalid", errors=errors)
+        if not rules.can_start_case(actor, list(agencies.values())):
+            raise Forbidden("case.start_forbidden")
+        if start_message:
+            # The message writes the start data: from the agency kinds it names, its fields only.
+            rule = runtime.message_rules.get(start_message) or {"senders": (), "fields": ()}
+            starter_agency = rules.message_starter_agency(actor, agencies.values(), rule["senders"])
+            if starter_agency is None:
+                raise Forbidden("message.sender_not_allowed", name=start_message)
+            start_data = _valid_start_data(runtime, data, frozenset(rule["fields"]), code="message.field_not_declared")
+        else:
+            starter_agency = next(a for a in agencies.values() if a.pk in rules.case_agency_ids(actor))
+            start_data = _valid_start_data(runtime, data, runtime.start_fields, code="field.not_in_start_form")
+        responsible = responsible_at_start(
+            actor, agencies.get(AgencyKind.HOUSING), responsible, coordinators=reads.coordinators
+        )
+
         # A person already on file keeps their name, and it is not shown in this case: the
         # case has the name as typed (``Case.person_name``), else a starter who typed any
         # number would learn whose it is and that the services know them.
-        person_row = _held_person(national_id, name)
+        numbered = not correlation_key and connection.vendor == "postgresql"
+        # Numbered in one statement, the person is held in it too (``_insert_numbered``).
+        person_row = None if numbered else _held_person(national_id, name)
         case = Case(
             person=person_row,
             person_name=name,
@@ -144,7 +155,7 @@ def start_case(
             correlation_key=correlation_key,
             correlation_agency=starter_agency if correlation_key else None,
         )
-        if correlation_key or connection.vendor != "postgresql":
+        if not numbered:
             case.reference = _next_reference()  # locks the year's counter: case starts queue up here
             # Whether a running case holds the key (an external system's number for the person)
             # is told only here, under the lock: to one who may start this case and whose start
@@ -159,13 +170,20 @@ def start_case(
             )
             grant_case_access(case, agencies.values())
         else:  # nothing to check under the counter's lock: numbered and written in one statement
-            _insert_numbered(case, instance, agencies)
+            assert national_id is not None  # ``_valid_person`` says so
+            _insert_numbered(case, instance, agencies, national_id, name)
         workflow = engine.new_workflow(runtime.bundle, start_data)
         caught = engine_events.deliver_start_message(workflow, start_message, start_data) if start_message else []
         instance.case = case
         # A new instance has no task rows yet: none to read (``ready_before``).
+        # Nothing reads or writes after the step: it commits in its last batch (``Step.commits``).
         step = steps.Step(
-            instance, actor=actor, acting_agency=starter_agency, participants=agencies, ready_before=set()
+            instance,
+            actor=actor,
+            acting_agency=starter_agency,
+            participants=agencies,
+            ready_before=set(),
+            commits=True,
         )
         step.event(
             EventKind.CASE_STARTED,
@@ -210,10 +228,58 @@ def _agencies_by_id(ids: set[int]) -> dict[int, Agency]:
         return {}
     if len(ids) > len(AgencyKind.values):  # no valid start names more: read as it comes
         return Agency.objects.in_bulk(ids)
-    member = _AGENCIES_BY_ID.member(
-        len(ids), lambda *standins: Agency.objects.filter(pk__in=standins), kinds=(int,) * len(ids)
-    )
-    return {agency.pk: agency for agency in member.objects(*sorted(ids))}
+    return {agency.pk: agency for agency in _agencies_member(len(ids)).objects(*sorted(ids))}
+
+
+class _StartReads:
+    """What a start reads before it writes, in one round trip with the transaction's BEGIN
+    (``rows.Batch``: one pipeline on PostgreSQL): the process's latest definition, the
+    participants' agencies named by id, the starter's memberships (``rules``), when the
+    request has not read them yet, and, when nobody is named responsible, the first
+    coordinator of the agency named as housing (``responsible_at_start``: read whether or
+    not the starter turns out to be a contact there, and whether or not the agency is a
+    housing one; not used then). Each was a round trip of its own, and under load each
+    round trip waits twice for a core (issue 12)."""
+
+    def __init__(self, actor, process_key, participants, responsible=None) -> None:
+        self.definition: ProcessDefinition | None = None
+        self.agencies: dict[int, Agency] | None = None
+        self.coordinators: dict[int, Any] = {}
+        batch = rows.Batch()
+        if isinstance(process_key, str):  # not a key any definition has (the API's is text)
+            sql, params = _LATEST_DEFINITION.statement(process_key)
+            batch.add(sql, params, self._read_definition)
+        ids = _named_agency_ids(participants)
+        if ids and len(ids) <= len(AgencyKind.values):
+            member = _agencies_member(len(ids))
+            sql, params = member.statement(*sorted(ids))
+            batch.add(sql, params, lambda cursor: self._read_agencies(member, cursor))
+        elif not ids:
+            self.agencies = {}
+        if (memberships := rules.membership_rows_read(actor)) is not None:
+            batch.add(*memberships)
+        housing = participants.get(AgencyKind.HOUSING) if isinstance(participants, dict) else None
+        if responsible is None and housing is not None and not isinstance(housing, Agency) and lookup_id(housing):
+            batch.add(*rules.first_housing_coordinator_read(lookup_id(housing), self.coordinators))
+        batch.flush()
+
+    def _read_definition(self, cursor) -> None:
+        found = _LATEST_DEFINITION.objects_from(cursor)
+        self.definition = found[0] if found else None
+
+    def _read_agencies(self, member: Prepared, cursor) -> None:
+        self.agencies = {agency.pk: agency for agency in member.objects_from(cursor)}
+
+
+def _named_agency_ids(participants) -> set[int]:
+    """The ids of the agencies ``participants`` names by id (not as Agency rows)."""
+    if not isinstance(participants, dict):
+        return set()
+    return {lookup_id(agency) for agency in participants.values() if not isinstance(agency, Agency)} - {0}
+
+
+def _agencies_member(count: int) -> Prepared:
+    return _AGENCIES_BY_ID.member(count, lambda *standins: Agency.objects.filter(pk__in=standins), kinds=(int,) * count)
 
 
 def _latest_definition(process_key) -> ProcessDefinition | None:
@@ -277,16 +343,15 @@ def _valid_person(person) -> tuple[str, str | None]:
     return str(name).strip(), national_id
 
 
-def valid_participants(participants, definition) -> dict[str, Agency]:
+def valid_participants(participants, definition, *, named: dict[int, Agency] | None = None) -> dict[str, Agency]:
     """``participants`` (agency kind -> Agency or id) as Agency rows, every lane's kind among
-    them; 400 naming each ``participants.<kind>`` that is not (also for a follow-on case)."""
+    them; 400 naming each ``participants.<kind>`` that is not (also for a follow-on case).
+    ``named``: the agencies it names by id, read already (``_StartReads``)."""
     if not isinstance(participants, dict):
         raise InvalidInput("case.invalid", errors=[field_error("participants", "field.expected_object")])
     errors, agencies = [], {}
-    # The agencies named by id, read in one statement (not one per participant).
-    named = _agencies_by_id(
-        {lookup_id(agency) for agency in participants.values() if not isinstance(agency, Agency)} - {0}
-    )
+    if named is None:  # the agencies named by id, read in one statement (not one per participant)
+        named = _agencies_by_id(_named_agency_ids(participants))
     for kind, agency in participants.items():
         if kind not in AgencyKind.values:
             errors.append(
@@ -391,19 +456,47 @@ def _values_sql(model, fields) -> str:
     return f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
 
 
+def _held_person_sql() -> str:
+    """``_held_person`` as ``WITH``s of the case's insert: ``found`` the person on file, held
+    ``FOR NO KEY UPDATE``; else ``made``, inserted, or, when another start made them and
+    committed meanwhile, held by the upsert, whose ``DO UPDATE`` writes a column no unique
+    index has (the name, as it was), so it too takes ``FOR NO KEY UPDATE``'s lock, not
+    ``FOR UPDATE``'s; ``held`` the one row of either. An erasure deleting the row is waited
+    for and the person made again, as ``_held_person`` does. Parameters: the national id,
+    the name, the national id, the moment."""
+    quote = connection.ops.quote_name
+    person = Person._meta
+    table = quote(person.db_table)
+    pk, name, national_id, created_at = (
+        quote(cast(Field, person.get_field(field)).column) for field in ("id", "name", "national_id", "created_at")
+    )
+    columns = f"{pk}, {name}, {created_at}"
+    return (
+        f"found AS (SELECT {columns} FROM {table} WHERE {national_id} = %s FOR NO KEY UPDATE), "  # noqa: S608
+        f"made AS (INSERT INTO {table} ({name}, {national_id}, {created_at}) "
+        "SELECT %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM found) "
+        f"ON CONFLICT ({national_id}) DO UPDATE SET {name} = {table}.{name} RETURNING {columns}), "
+        "held AS (SELECT * FROM found UNION ALL SELECT * FROM made)"
+    )
+
+
 @cache
 def _numbered_insert_sql() -> tuple[str, tuple, tuple, list]:
-    """PostgreSQL: the case's and its process instance's inserts with ``_next_reference``'s
-    upsert as data-modifying ``WITH``s, the reference made from the number it returns
-    (``{number:06d}``: six digits at least), and the case's participants and their groups'
-    ``view_case`` grants (``permissions.grants.grant_insert_sql``) as two more; the case's
-    id and reference and the instance's id read. Parameters: the year, the reference's
-    prefix, the case's fields' values, the instance's (its case's id the case insert's), the
-    participants' kinds, agencies and moment, the grant's own (returned last: the permission
-    named by its keys, never a kept id), the groups' ids."""
+    """PostgreSQL: the case's and its process instance's inserts with the person's lock
+    (``_held_person_sql``, first: a start holds the person, then the year's counter) and
+    ``_next_reference``'s upsert as data-modifying ``WITH``s, the reference made from the
+    number it returns (``{number:06d}``: six digits at least), and the case's participants
+    and their groups' ``view_case`` grants (``permissions.grants.grant_insert_sql``) as two
+    more; the case's id and reference, the instance's id and the person's row read.
+    Parameters: the person's (``_held_person_sql``), the year, the reference's prefix, the
+    case's fields' values (its person's id the held row's), the instance's (its case's id the
+    case insert's), the participants' kinds, agencies and moment, the grant's own (returned
+    last: the permission named by its keys, never a kept id), the groups' ids."""
     quote = connection.ops.quote_name
     meta = Case._meta
-    case_fields = tuple(field for field in meta.concrete_fields if field is not meta.pk and field.name != "reference")
+    case_fields = tuple(
+        field for field in meta.concrete_fields if field is not meta.pk and field.name not in ("reference", "person")
+    )
     instance_meta = ProcessInstance._meta
     instance_fields = tuple(
         field for field in instance_meta.concrete_fields if field is not instance_meta.pk and field.name != "case"
@@ -416,11 +509,16 @@ def _numbered_insert_sql() -> tuple[str, tuple, tuple, list]:
         CaseParticipant, tuple(participant.get_field(name) for name in ("case", "kind", "agency", "added_at"))
     )
     grant_sql, grant_params = grant_insert_sql(case_id)
-    case_values = ", ".join([reference, *["%s"] * len(case_fields)])
+    held_id = f"(SELECT {quote(Person._meta.pk.column)} FROM held)"  # noqa: S608
+    case_values = ", ".join([reference, held_id, *["%s"] * len(case_fields)])
     instance_values = ", ".join([case_id, *["%s"] * len(instance_fields)])
+    # The counter's upsert reads ``held``: PostgreSQL takes the person's lock first.
+    counted = _counted_sql().replace(" VALUES (%s, 1) ", " SELECT %s, 1 FROM held ")
     sql = (
-        f"WITH counted AS ({_counted_sql()} RETURNING {quote('last')}), "  # noqa: S608 (names from the models)
-        f"opened AS ({_values_sql(Case, (meta.get_field('reference'), *case_fields))} VALUES ({case_values}) "
+        f"WITH {_held_person_sql()}, "  # noqa: S608 (names from the models)
+        f"counted AS ({counted} RETURNING {quote('last')}), "
+        f"opened AS ({_values_sql(Case, (meta.get_field('reference'), meta.get_field('person'), *case_fields))} "
+        f"VALUES ({case_values}) "
         f"RETURNING {quote(meta.pk.column)}, {quote(meta.get_field('reference').column)}), "
         f"started AS ({_values_sql(ProcessInstance, (instance_meta.get_field('case'), *instance_fields))} "
         f"VALUES ({instance_values}) RETURNING {quote(instance_meta.pk.column)}), "
@@ -430,27 +528,33 @@ def _numbered_insert_sql() -> tuple[str, tuple, tuple, list]:
         "FROM UNNEST(%s::text[], %s::integer[]) WITH ORDINALITY AS given(kind, agency, place) ORDER BY place), "
         f"granted AS ({grant_sql}) "
         f"SELECT opened.{quote(meta.pk.column)}, opened.{quote(meta.get_field('reference').column)}, "
-        f"started.{quote(instance_meta.pk.column)} FROM opened, started"
+        f"started.{quote(instance_meta.pk.column)}, held.* FROM opened, started, held"
     )
     return sql, case_fields, instance_fields, grant_params
 
 
-def _insert_numbered(case: Case, instance: ProcessInstance, agencies: dict) -> None:
-    """``case.reference = _next_reference(); case.save(force_insert=True)``, then the
-    instance's insert, the participants' (``agencies``: kind -> Agency) and their groups'
-    grants (``grant_case_access``), in one statement (a case start sent five): the counter's
-    row is locked until the start commits all the same, so starts queue up on it, two at
-    once get two numbers and a rolled-back start gives its number back."""
+def _insert_numbered(case: Case, instance: ProcessInstance, agencies: dict, national_id: str, name: str) -> None:
+    """``case.person = _held_person(national_id, name); case.reference = _next_reference();
+    case.save(force_insert=True)``, then the instance's insert, the participants' (``agencies``:
+    kind -> Agency) and their groups' grants (``grant_case_access``), in one statement (a
+    case start sent six or more): the person's and the counter's rows are locked until the
+    start commits all the same, so starts queue up on the counter, two at once get two
+    numbers, a rolled-back start gives its number back, and two starts of one new person
+    make one row of them (``_held_person_sql``)."""
     year, prefix = _reference_parts()
     sql, case_fields, instance_fields, grant_params = _numbered_insert_sql()
     db = connection
+    now = db.ops.adapt_datetimefield_value(timezone.now())
     params = [
+        national_id,
+        name,
+        national_id,
+        now,  # the person's ``created_at``, as ``auto_now_add`` sets it
         year,
         prefix,
         *(field.get_db_prep_save(field.pre_save(case, True), db) for field in case_fields),
         *(field.get_db_prep_save(field.pre_save(instance, True), db) for field in instance_fields),
-        # ``added_at`` as ``auto_now_add`` sets it.
-        db.ops.adapt_datetimefield_value(timezone.now()),
+        now,  # ``added_at`` as ``auto_now_add`` sets it
         list(agencies),
         [agency.pk for agency in agencies.values()],
         *grant_params,
@@ -458,7 +562,9 @@ def _insert_numbered(case: Case, instance: ProcessInstance, agencies: dict) -> N
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        case.pk, case.reference, instance.pk = cursor.fetchone()
+        case.pk, case.reference, instance.pk, person_id, person_name, created_at = cursor.fetchone()
+    person = Person(pk=person_id, name=person_name, national_id=national_id, created_at=created_at)
+    case.person = person
     instance.case = case
-    for saved in (case, instance):
+    for saved in (case, instance, person):
         saved._state.adding, saved._state.db = False, connection.alias

@@ -230,7 +230,10 @@ def complete_task(*, actor, task_id, data: dict, open_tasks: selectors.OpenTasks
                 # The projection said open but the engine disagrees: the state moved on.
                 raise Conflict("task.not_open") from exc
 
-        step = steps.Step(instance, actor=actor, acting_agency=task.agency, participants=completion.participants)
+        # Nothing reads or writes after the step: it commits in its last batch (``Step.commits``).
+        step = steps.Step(
+            instance, actor=actor, acting_agency=task.agency, participants=completion.participants, commits=True
+        )
         step.merge_case_data(data, task.agency_id, (task.element_id,))
         case_outcomes.record_outcome(
             schema, data, case=instance.case, actor=actor, agency_id=task.agency_id, element_id=task.element_id

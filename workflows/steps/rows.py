@@ -62,6 +62,9 @@ class Batch:
         self._free_riders: set[int] = set()
         self._notified = False
         self._notify: str | None = None  # the channel to NOTIFY at the end of the next flush
+        # COMMIT at the end of the next flush, in its round trip (``Step.commits``): set only
+        # where ``commits_in_batch`` says the transaction may end there.
+        self.commit_at_flush = False
 
     def add(
         self,
@@ -150,6 +153,7 @@ class Batch:
         statements, self._statements = self._statements, []
         riders, self._riders = self._riders, set()
         free, self._free_riders = self._free_riders, set()
+        commit, self.commit_at_flush = self.commit_at_flush, False
         if not statements:
             return
         if riders and self.db.vendor == "postgresql":
@@ -161,7 +165,7 @@ class Batch:
                     if on_result is not None:
                         on_result(cursor)
         elif prepares_statements(self.db):
-            self._flush_pipelined(statements)
+            self._flush_pipelined(statements, commit=commit)
         else:
             self._flush_joined(statements)
 
@@ -180,7 +184,7 @@ class Batch:
                 if on_result is not None:
                     on_result(cursor)
 
-    def _flush_pipelined(self, statements) -> None:
+    def _flush_pipelined(self, statements, *, commit: bool = False) -> None:
         """Every statement sent as PostgreSQL's own prepared statement, all of them in one
         round trip (psycopg's pipeline mode): the values travel apart from the text, dumped
         by psycopg's C code instead of quoted into it in Python, and PostgreSQL parses and
@@ -189,14 +193,24 @@ class Batch:
         value, so a generic plan costs nothing (unlike the lists: ``config.database``).
 
         The batch goes through Django's execute wrappers and query log as one statement,
-        its texts joined, as one round trip did before: what counts the trips sees them."""
+        its texts joined, as one round trip did before: what counts the trips sees them.
+
+        Inside ``transaction.atomic``, a batch that is the transaction's first statement sends
+        its BEGIN in the same round trip (``send_pipelined``); ``commit``: COMMIT ends it."""
         db = self.db
         cursors: list = []
         with db.cursor() as wrapper:
             psycopg_connection = db.connection  # open now: the wrapper's cursor opened it
 
             def send(_cursor, _sql, _params) -> None:
-                cursors.extend(send_pipelined(psycopg_connection, [(sql, params) for sql, params, _ in statements]))
+                cursors.extend(
+                    send_pipelined(
+                        psycopg_connection,
+                        [(sql, params) for sql, params, _ in statements],
+                        begin=db.in_atomic_block,
+                        commit=commit,
+                    )
+                )
 
             try:
                 execute_through(
@@ -281,22 +295,95 @@ def _table_of(sql: str) -> str:
     return sql[len(prefix) :].split(" ", 1)[0]
 
 
-def send_pipelined(psycopg_connection, statements: Sequence[tuple[str, list]]) -> list:
+def send_pipelined(
+    psycopg_connection, statements: Sequence[tuple[str, list]], *, begin: bool = False, commit: bool = False
+) -> list:
     """Send ``(sql, params)`` pairs in one pipeline, each statement prepared on the server;
     a raw cursor at each one's result, in order (the caller closes them). Shared with the
-    database floor (``bench.floor``), which must send exactly as a step does."""
+    database floor (``bench.floor``), which must send exactly as a step does.
+
+    ``begin``: the caller is in a transaction of its own (Django's ``atomic``). When none is
+    open on the server yet, psycopg would send BEGIN before the first statement, in a round
+    trip of its own (it syncs the pipeline after it); BEGIN goes first in this pipeline
+    instead (``_begins_in_pipeline``). ``commit``: COMMIT goes last (``Step.commits``): the
+    transaction ends in this round trip, or, when a statement fails, stays open and failed
+    for the caller's rollback (PostgreSQL skips the rest of a pipeline after an error)."""
     cursors = []
+    controls = []
+    began = begin and _begins_in_pipeline(psycopg_connection)
     try:
         with psycopg_connection.pipeline():
+            if began:
+                controls.append(_control(psycopg_connection, "BEGIN"))
             for sql, params in statements:
                 cursor = psycopg.RawCursor(psycopg_connection)
                 cursors.append(cursor)
                 cursor.execute(_numbered(sql, len(params)), params, prepare=bool(params))
+            if commit:
+                controls.append(_control(psycopg_connection, "COMMIT"))
     except BaseException:
         for cursor in cursors:
             cursor.close()
+        if began and psycopg_connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            # BEGIN never ran (or the COMMIT ended the transaction): psycopg begins the next
+            # one itself again, so nothing that follows in the caller's block runs autocommitted.
+            psycopg_connection.autocommit = False
         raise
+    finally:
+        for cursor in controls:
+            cursor.close()
+    if commit and begin and psycopg_connection.autocommit:
+        # Ended: a statement after it in the caller's block (there should be none) runs in a
+        # transaction psycopg begins and Django's exit commits, not autocommitted.
+        psycopg_connection.autocommit = False
     return cursors
+
+
+def _begins_in_pipeline(psycopg_connection) -> bool:
+    """Whether psycopg would begin a transaction before the next statement (not autocommit,
+    none open: what its ``_start_query`` asks), which then goes in the pipeline: psycopg is
+    switched to autocommit through its public setter, which sends nothing while no
+    transaction is open, so it sends no BEGIN of its own; the server's transaction, begun by
+    the pipeline's BEGIN, goes on until Django's ``commit()`` or ``rollback()``, which psycopg
+    sends by the server's transaction status, not by its autocommit flag. Django switches
+    autocommit back on when the block ends, and off at the next block's start, so psycopg's
+    flag is Django's again from there (``tests/workflows/test_begin_in_pipeline.py`` holds
+    psycopg to this). Not when the transaction is to begin otherwise than a plain BEGIN (an
+    isolation level, read only, deferrable in the connection's options): psycopg's words."""
+    if psycopg_connection.autocommit:
+        return False
+    if psycopg_connection.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return False
+    if (
+        psycopg_connection.isolation_level is not None
+        or psycopg_connection.read_only is not None
+        or psycopg_connection.deferrable is not None
+    ):
+        return False
+    psycopg_connection.autocommit = True
+    return True
+
+
+def _control(psycopg_connection, command: str):
+    """A transaction's BEGIN or COMMIT queued in the pipeline (not prepared)."""
+    cursor = psycopg.RawCursor(psycopg_connection)
+    cursor.execute(command, prepare=False)
+    return cursor
+
+
+def commits_in_batch(db) -> bool:
+    """Whether a step may send COMMIT in its last batch (``Step.commits``): its block is the
+    connection's one ``atomic`` block (not inside another's, nor a test's transaction), which
+    commits on its exit, on PostgreSQL with pipelines; then Django's ``commit()`` at the block's
+    exit finds no transaction open and sends nothing, and its on-commit hooks run as ever."""
+    return (
+        db.vendor == "postgresql"
+        and len(db.atomic_blocks) == 1
+        and db.commit_on_exit
+        and not db.needs_rollback
+        and not db.savepoint_ids
+        and prepares_statements(db)
+    )
 
 
 @lru_cache(maxsize=512)

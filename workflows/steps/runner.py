@@ -177,6 +177,12 @@ class Step:
     reads: list[tuple[str, list, Callable]] = field(default_factory=list)
     # The case's ``selectors.case_literals_ever``, read for the step's first incident (``kept``).
     literals_ever: list[str] | None = field(default=None, repr=False)
+    # The step is the last thing its caller's ``transaction.atomic`` block does with the
+    # database: its last batch sends COMMIT too, one round trip less (``rows.commits_in_batch``
+    # says when: the block is the outermost, so not in tests' transactions nor in another
+    # caller's). Nothing in the block may read or write after ``write``; Python that raises
+    # after it would find the step committed (``rows.send_pipelined``).
+    commits: bool = False
 
     def agencies(self) -> dict[str, Agency]:
         if self.participants is None:
@@ -279,6 +285,8 @@ class Step:
         for sql, params, on_result in self.reads:
             self.batch.add(sql, params, on_result)
         self.reads = []
+        if self.commits and rows.commits_in_batch(self.batch.db):
+            self.batch.commit_at_flush = True
         self.batch.flush()
 
 
