@@ -23,7 +23,7 @@ import time
 from urllib.parse import urlsplit
 
 from bench.http import server
-from bench.scale.load import SEARCHED_NAME
+from bench.scale.searched import SEARCHED_NAME
 
 API = "/api/v1"
 # (name, reader role, path; {case} is a case of the reader's agency)
@@ -36,7 +36,7 @@ LISTS = [
     ("api open cases", "nav", API + "/cases/?status=open"),
     ("api overdue cases", "nav", API + "/cases/?overdue=true"),
     # A search: a family name the loader gives the same 300 cases at every size
-    # (``bench.scale.load.SEARCHED_NAME``), so the same request at 10,000 tasks and a million.
+    # (``bench.scale.searched``), so the same request at 10,000 tasks and a million.
     ("api case search", "nav", API + f"/cases/?q={SEARCHED_NAME}"),
     ("api a case's tasks", "housing", API + "/tasks/?case={case}"),
     ("api timeline", "housing", API + "/cases/{case}/timeline/"),

@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 
+from bench.scale.searched import SEARCHED_EVERY, SEARCHED_NAME, SEARCHED_UP_TO
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from permissions.models import Agency, AgencyKind, Membership, Role
@@ -51,15 +52,6 @@ COMPLETED_CASES = 0.7  # the oldest 70 % of cases are closed; each open case has
 # the oldest 70 % closed, the open ones opened over the last 94 days and about three in four
 # of them past their deadline (21-28 days after opening), the rest due within four weeks.
 OPENED_OVER_SECONDS = 300_000 * 90
-# The name the bench's case search looks for (``bench.scale``: "case search"), carried by the
-# same 300 cases at every size from 10,000 tasks (3,000 cases) on: every tenth of the first
-# 3,000, whose agencies are the same at every size (``_pick`` reads the case's number only).
-# So the search finds the same cases, seen by the same agencies, at 10,000 tasks and at a
-# million: the same request. (Any "Person <n>" search is not: "Person 4711" matches no name
-# among 3,000 and 111 among 300,000, and every name holds the trigrams of "Person".) Its
-# trigrams are in no other name, as a real surname's are in few of a register's names.
-SEARCHED_NAME = "Fjellheim"
-SEARCHED_EVERY, SEARCHED_UP_TO = 10, 3_000
 
 
 @dataclass(frozen=True)
@@ -218,6 +210,7 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         SELECT g, {picks},
                CASE WHEN g % {DISCHARGE_EVERY} = 0 THEN '{discharge}' ELSE '{prison}' END AS process,
                g <= {closed} AS closed,
+               -- the bench's case search finds the same cases at every size (bench.scale.searched)
                'Person ' || g || CASE WHEN g % {SEARCHED_EVERY} = 0 AND g <= {SEARCHED_UP_TO}
                                       THEN ' {SEARCHED_NAME}' ELSE '' END AS name,
                now() - ({cases} - g) * ({OPENED_OVER_SECONDS} / {cases}::float8) * interval '1 second'
