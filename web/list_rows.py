@@ -55,6 +55,10 @@ class TimeTags:
         self.day_format = formats.get_format("DATE_FORMAT")
         self.moment_format = formats.get_format("DATETIME_FORMAT")
         self._days: dict[datetime.date, str] = {}
+        # A moment is its day and the time of day ("j. F Y H:i" in bokmål): then its text is
+        # the day's, made once a day, and the hour and minute written here (Django's
+        # ``dateformat`` per row was a fifth of the inbox's Python for a page of 50 rows).
+        self._day_and_time = self.moment_format == f"{self.day_format} H:i"
 
     def _local(self, value: datetime.datetime) -> datetime.datetime:
         return value.astimezone(self.zone) if timezone.is_aware(value) else value
@@ -75,5 +79,12 @@ class TimeTags:
         if value is None:
             return mark_safe("")
         local = self._local(value)
-        text = escape(format_date(local, self.moment_format))
+        if self._day_and_time:
+            date = local.date()
+            day = self._days.get(date)
+            if day is None:
+                day = self._days[date] = escape(format_date(date, self.day_format))
+            text = f"{day} {local.hour:02d}:{local.minute:02d}"
+        else:
+            text = escape(format_date(local, self.moment_format))
         return mark_safe(f'<time datetime="{local.isoformat()}">{text}</time>')  # noqa: S308 (escaped; isoformat is digits)

@@ -23,6 +23,7 @@ import time
 from urllib.parse import urlsplit
 
 from bench.http import server
+from bench.scale.searched import SEARCHED_NAME
 
 API = "/api/v1"
 # (name, reader role, path; {case} is a case of the reader's agency)
@@ -34,8 +35,9 @@ LISTS = [
     ("api case list", "nav", API + "/cases/"),
     ("api open cases", "nav", API + "/cases/?status=open"),
     ("api overdue cases", "nav", API + "/cases/?overdue=true"),
-    # A search: part of a name (every loaded person is "Person <n>"), matching a few cases.
-    ("api case search", "nav", API + "/cases/?q=Person%204711"),
+    # A search: a family name the loader gives the same 300 cases at every size
+    # (``bench.scale.searched``), so the same request at 10,000 tasks and a million.
+    ("api case search", "nav", API + f"/cases/?q={SEARCHED_NAME}"),
     ("api a case's tasks", "housing", API + "/tasks/?case={case}"),
     ("api timeline", "housing", API + "/cases/{case}/timeline/"),
     ("api access log", "housing", API + "/cases/{case}/access-log/"),
@@ -45,7 +47,7 @@ LISTS = [
     ("page overdue", "nav", "/tasks/?tab=overdue"),
     ("page case list", "nav", "/cases/"),
     ("page open cases", "nav", "/cases/?status=open"),
-    ("page case search", "nav", "/cases/?q=Person+4711"),
+    ("page case search", "nav", f"/cases/?q={SEARCHED_NAME}"),
     ("page case", "housing", "/cases/{case}/"),
     # Issue 16: the leaders' pages, from the summary tables (target p95 < 200 ms) ...
     ("page insight", "leader", "/insight/"),

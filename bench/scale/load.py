@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 
+from bench.scale.searched import SEARCHED_EVERY, SEARCHED_NAME, SEARCHED_UP_TO
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from permissions.models import Agency, AgencyKind, Membership, Role
@@ -209,19 +210,22 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         SELECT g, {picks},
                CASE WHEN g % {DISCHARGE_EVERY} = 0 THEN '{discharge}' ELSE '{prison}' END AS process,
                g <= {closed} AS closed,
+               -- the bench's case search finds the same cases at every size (bench.scale.searched)
+               'Person ' || g || CASE WHEN g % {SEARCHED_EVERY} = 0 AND g <= {SEARCHED_UP_TO}
+                                      THEN ' {SEARCHED_NAME}' ELSE '' END AS name,
                now() - ({cases} - g) * ({OPENED_OVER_SECONDS} / {cases}::float8) * interval '1 second'
                      - interval '1 day' AS opened_at
         FROM generate_series(1, {cases}) g"""
     )
     cursor.execute(
         f"""INSERT INTO workflows_person (id, name, national_id, created_at)
-        SELECT {person_base} + g, 'Person ' || g, 'S' || lpad(({person_base} + g)::text, 10, '0'), opened_at
+        SELECT {person_base} + g, name, 'S' || lpad(({person_base} + g)::text, 10, '0'), opened_at
         FROM scale_case"""
     )
     cursor.execute(
         f"""INSERT INTO workflows_case (id, reference, person_id, person_name, process_key, status,
                                         coordinator_agency_id, data, data_sources, opened_by_id, opened_at, closed_at)
-        SELECT {case_base} + g, 'BK-S-' || lpad(({case_base} + g)::text, 8, '0'), {person_base} + g, 'Person ' || g,
+        SELECT {case_base} + g, 'BK-S-' || lpad(({case_base} + g)::text, 8, '0'), {person_base} + g, name,
                process,
                CASE WHEN closed THEN 'completed' ELSE 'open' END, ({agency["housing"]})[housing],
                '{{}}'::jsonb, '{{}}'::jsonb, NULL, opened_at,

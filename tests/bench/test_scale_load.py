@@ -7,11 +7,13 @@ there while full at a million. The cases are now spread over the same year at ev
 """
 
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
+from bench.scale import __main__ as bench_scale
 from bench.scale.load import AGENCY_COUNTS, load, username
 from permissions.models import Agency, AgencyKind
 from workflows import selectors
@@ -71,11 +73,19 @@ def _lists(user) -> dict[str, int]:
         return CaseFilter(filters, selectors.cases_for(user), request=request).qs[:50].count()
 
     return {
+        # Every case the bench's search finds for the user, not only a page of them.
+        "case search": CaseFilter({"q": _searched()}, selectors.cases_for(user), request=request).qs.count(),
         "agency inbox": tasks({"assigned": "agency", "status": "active"}),
         "overdue": tasks({"overdue": "true"}),
         "open cases": cases({"status": "open"}),
         "overdue cases": cases({"overdue": "true"}),
     }
+
+
+def _searched() -> str:
+    """What the bench's case search (``bench.scale``'s "api case search") looks for."""
+    (path,) = [path for name, _kind, path in bench_scale.LISTS if name == "api case search"]
+    return parse_qs(urlsplit(path).query)["q"][0]
 
 
 def _loaded(tasks: int, kinds: list[str]) -> tuple[dict, dict]:
@@ -122,3 +132,9 @@ def test_the_rows_have_the_same_shape_at_both_sizes_and_the_small_size_has_overd
     ]
     assert empty == []
     assert [(agency, name) for agency, lists in large_lists.items() for name, rows in lists.items() if not rows] == []
+    # The case search is the same request at both sizes: it finds the same cases for each
+    # reader (a "Person <n>" search found none at 3,000 cases and 111 at 300,000: the page read
+    # fifty cases at a million where it read one, and measured that, not the table's size).
+    searched = {agency: lists["case search"] for agency, lists in small_lists.items()}
+    assert searched == {agency: lists["case search"] for agency, lists in large_lists.items()}
+    assert searched["quiet nav"] > 0 and searched["busy nav"] > 50  # a few, and more than a page
