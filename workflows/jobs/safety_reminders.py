@@ -165,17 +165,22 @@ def _note_addresses(case, notes) -> dict[str, set[int]]:
     if not notes:
         return {}
     told: dict[str, set[int]] = {}
-    for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk):
-        agency = participant.agency
-        address = (agency.notification_email or "").strip()
-        if not address:
-            continue
-        role = Role.COORDINATOR if agency.pk == case.coordinator_agency_id else Role.MEMBER
-        standing = rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
+    for address, standing in _participant_standings(case):
         for note in notes:
             if rules.decide_lapsed_warning(standing, case, note.agency_id):
                 told.setdefault(address, set()).add(note.pk)
     return told
+
+
+def _participant_standings(case):
+    """(notification address, the agency's standing in ``case``) of each participating agency
+    that has an address: whom a reminder may go to, decided as for a member of it."""
+    for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk):
+        agency = participant.agency
+        address = (agency.notification_email or "").strip()
+        if address:
+            role = Role.COORDINATOR if agency.pk == case.coordinator_agency_id else Role.MEMBER
+            yield address, rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
 
 
 def _addresses(case, due) -> dict[str, list[str]]:
@@ -185,13 +190,7 @@ def _addresses(case, due) -> dict[str, list[str]]:
     not the other participants, whom a lapsed warning no longer concerns."""
     sources = case.data_sources or {}
     told: dict[str, list[str]] = {}
-    for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk):
-        agency = participant.agency
-        address = (agency.notification_email or "").strip()
-        if not address:
-            continue
-        role = Role.COORDINATOR if agency.pk == case.coordinator_agency_id else Role.MEMBER
-        standing = rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
+    for address, standing in _participant_standings(case):
         # A warning a step on a branch hidden from the agency wrote is not shown to it (nor may
         # it confirm it): named in a mail, it would tell that the branch ran, and so the value
         # that chose it (until review2 the coordinator was told of it).

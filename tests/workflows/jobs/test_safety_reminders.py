@@ -113,7 +113,9 @@ def test_two_sweeps_and_two_workers_at_once_send_one_reminder(warned, people, ag
 
     assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
     assert sorted(message.to[0] for message in mail.outbox) == [ADDRESSES["housing"], ADDRESSES["prison"]]
-    assert Job.objects.filter(kind=JobKind.SAFETY_REMINDER).count() == 1
+    # A sweep that read the case before the first job marked it may queue a second job, which
+    # finds the warning told and sends nothing: the mails above are what must be one each.
+    assert 1 <= Job.objects.filter(kind=JobKind.SAFETY_REMINDER).count() <= 2
 
 
 def _another_warned_case(people, agencies):
