@@ -52,3 +52,16 @@ def test_the_same_row_as_through_the_descriptors(prison_case, users, agencies, w
         assert [getattr(made, name) for name in RELATED] == [getattr(before, name) for name in RELATED]
         assert made.user is user and made.case is prison_case
     assert len(queries) == 0
+
+
+@pytest.mark.django_db
+def test_no_router_asked_for_a_row(prison_case, users, agencies, monkeypatch):
+    """The keys go in by column: no descriptor asks the routers (it asked once per object)."""
+    from django.db import router
+
+    asked = []
+    original = router.db_for_write
+    monkeypatch.setattr(router, "db_for_write", lambda *a, **k: asked.append(a) or original(*a, **k))
+    decision = Decision(True, basis="role:caseworker", agency=agencies["prison"], role="x")
+    policy._log_row(users["kari"], prison_case, decision, "health", AccessAction.READ, timezone.now())
+    assert asked == []
