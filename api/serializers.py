@@ -32,6 +32,30 @@ OPAQUE_ID = (
 @extend_schema_field(
     {"type": "integer", "format": "int64", "minimum": 0, "maximum": public_ids.LIMIT - 1, "x-opaque": True}
 )
+class DictField(serializers.DictField):
+    """DRF's ``DictField``, an object of any values: without a ``child``, each value is taken
+    as it is (DRF's ``_UnvalidatedField`` returns it unchanged both ways, ``None`` too), so
+    the keys are made text and the values kept without a field call for each (a completion's
+    form data in, an opened task's category values out). With a ``child``, DRF's own."""
+
+    def _values_as_they_are(self) -> bool:
+        child = self.child
+        return type(child) is _UNVALIDATED and not child.validators
+
+    def run_child_validation(self, data):
+        if self._values_as_they_are():
+            return {str(key): value for key, value in data.items()}
+        return super().run_child_validation(data)
+
+    def to_representation(self, value):
+        if self._values_as_they_are():
+            return {str(key): item for key, item in value.items()}
+        return super().to_representation(value)
+
+
+_UNVALIDATED = type(serializers.DictField.child)
+
+
 class PublicIdField(serializers.IntegerField):
     """A public id (``core.public_ids``: a task's, an event's, an access-log row's) in place of its key."""
 
@@ -116,11 +140,11 @@ class PersonInput(InputSerializer):
 class CaseInput(InputSerializer):
     process_key = serializers.CharField(max_length=200)
     person = PersonInput()
-    participants = serializers.DictField(
+    participants = DictField(
         child=serializers.IntegerField(min_value=1),
         help_text="agency kind -> agency id, one per lane kind of the process",
     )
-    data = serializers.DictField(required=False, help_text="initial values of form fields of the process")
+    data = DictField(required=False, help_text="initial values of form fields of the process")
     correlation_key = serializers.CharField(
         max_length=ProcessInstance._meta.get_field("correlation_key").max_length,
         required=False,
@@ -157,19 +181,19 @@ class CalledFileInput(InputSerializer):
 
 class DeployInput(InputSerializer):
     bpmn_xml = serializers.CharField(trim_whitespace=False, help_text="the BPMN 2.0 XML document")
-    forms = serializers.DictField(
-        child=serializers.DictField(),
+    forms = DictField(
+        child=DictField(),
         required=False,
         default=dict,
         help_text="form file name -> JSON schema",
     )
-    lanes = serializers.DictField(
+    lanes = DictField(
         child=serializers.ChoiceField(choices=AgencyKind.choices),
         required=False,
         allow_null=True,
         help_text="lane name -> agency kind, for lanes whose name is not a known alias",
     )
-    routing = serializers.DictField(
+    routing = DictField(
         required=False,
         allow_null=True,
         help_text=(
@@ -186,7 +210,7 @@ class DeployInput(InputSerializer):
 
 
 class IncidentDataInput(InputSerializer):
-    data = serializers.DictField(help_text="field -> value, merged into the data of the failed task")
+    data = DictField(help_text="field -> value, merged into the data of the failed task")
 
 
 class TaskReassignInput(InputSerializer):
@@ -196,7 +220,7 @@ class TaskReassignInput(InputSerializer):
 
 
 class CompleteInput(InputSerializer):
-    data = serializers.DictField(required=False, default=dict, help_text="the values of the task's form fields")
+    data = DictField(required=False, default=dict, help_text="the values of the task's form fields")
 
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -329,7 +353,7 @@ class ProcessDefinitionSerializer(serializers.Serializer):
 
 class ProcessDefinitionDetailSerializer(ProcessDefinitionSerializer):
     bpmn_xml = serializers.CharField()
-    forms = serializers.DictField(child=serializers.DictField(), help_text="form file name -> JSON schema")
+    forms = serializers.DictField(child=DictField(), help_text="form file name -> JSON schema")
     fields = serializers.SerializerMethodField(method_name="field_categories", help_text="form field -> data category")
     messages = serializers.SerializerMethodField()
 
@@ -435,17 +459,17 @@ _MOMENT = serializers.DateTimeField()  # its format (the current time zone, ISO 
 
 class CategoryViewSerializer(serializers.Serializer):
     visible = serializers.BooleanField(help_text="values of this category are shown (all, or only your own)")
-    values = serializers.DictField(help_text="field -> value; empty when masked")
+    values = DictField(help_text="field -> value; empty when masked")
     reason = serializers.CharField(allow_null=True, help_text="why values are masked")
     basis = serializers.CharField(allow_null=True, help_text="on what ground values are shown")
-    earlier = serializers.DictField(
+    earlier = DictField(
         required=False,
         help_text="field -> the value your agency recorded before a later step of the process wrote over it "
         '(in the case answer only, and only when there is one; correct it with `"of": "earlier"`, '
         "`POST /api/v1/cases/{id}/corrections/`)",
     )
 
-    lapsed = serializers.DictField(
+    lapsed = DictField(
         child=serializers.DateField(),
         required=False,
         help_text="safety only: field -> the date (Europe/Oslo) its warning lapsed on, SAFETY_WARNING_DAYS (or the "
@@ -454,7 +478,7 @@ class CategoryViewSerializer(serializers.Serializer):
         '(`POST /api/v1/cases/{id}/safety-confirmations/`) or remove it (a correction with `"value": null`); '
         "the others learn only that a warning lapsed. Present only when one has",
     )
-    valid_until = serializers.DictField(
+    valid_until = DictField(
         child=serializers.DateField(),
         required=False,
         help_text="safety only: field -> the last date (Europe/Oslo) the warning shown is in force",
@@ -649,7 +673,7 @@ class DiagramSerializer(serializers.Serializer):
 
 class TaskDetailSerializer(serializers.Serializer):
     task = TaskSerializer()
-    form_schema = serializers.DictField(allow_null=True, help_text="JSON schema of the task's form")
+    form_schema = DictField(allow_null=True, help_text="JSON schema of the task's form")
     person = PersonSerializer()
     case_data = serializers.DictField(child=CategoryViewSerializer(), help_text="the case data your agency may see")
 
@@ -1159,9 +1183,7 @@ class CamundaVariable(serializers.Serializer):
 
 class ExternalCompleteInput(InputSerializer):
     workerId = serializers.CharField(max_length=100)
-    variables = serializers.DictField(
-        child=CamundaVariable(), required=False, default=dict, help_text='{"name": {"value": ...}}'
-    )
+    variables = DictField(child=CamundaVariable(), required=False, default=dict, help_text='{"name": {"value": ...}}')
 
 
 class ExternalFailureInput(InputSerializer):
@@ -1226,7 +1248,7 @@ class CaseloadSerializer(serializers.Serializer):
 
 class FollowOnInput(InputSerializer):
     process_key = serializers.CharField(max_length=200, help_text="a process whose start form inherits fields")
-    participants = serializers.DictField(
+    participants = DictField(
         child=serializers.IntegerField(min_value=1),
         required=False,
         default=dict,
