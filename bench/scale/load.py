@@ -57,7 +57,8 @@ OPENED_OVER_SECONDS = 300_000 * 90
 # a million's holds a hundred, so "2x of 10,000" compared an empty page with a full one.
 # Each of the bench's NAV readers (the first and the last NAV office) has a desk of
 # DESK_CASES open cases waiting on it at every size, spread evenly over the open cases (so
-# as many past their deadline as the others), every other one taken (claimed) by its user;
+# as many past their deadline as the others), every other one taken (claimed) by its user
+# (a caseworker's own pile, not growing with the table: no other task is taken);
 # they are part of the 30 % open, not added to it. The process admin's unresolved incidents
 # are OPEN_INCIDENTS at every size (what is unresolved is current, not history); the others
 # resolved. Each of the bench's housing readers coordinates a long case (its oldest open
@@ -203,8 +204,9 @@ def _pick(kind: str, cast, salt: int) -> str:
     return f"1 + least({count - 1}, floor({count} * power(((key * {salt}) % 1000003) / 1000003.0, 3))::int)"
 
 
-def load(*, cases: int, tasks: int, password: str | None) -> Loaded:
-    """Add ``cases`` cases and about ``tasks`` tasks (3 or 4 per case). Minutes at a million."""
+def load(*, cases: int, tasks: int, password: str | None, readers: bool = False) -> Loaded:
+    """Add ``cases`` cases and about ``tasks`` tasks (3 or 4 per case). Minutes at a million.
+    ``readers``: with the bench's readers' work (``plan``: ``python -m bench.scale``)."""
     per_case_extra = max(0.0, min(1.0, tasks / cases - 3))  # share of cases with a fourth task
     every_fourth = max(1, round(1 / per_case_extra)) if per_case_extra else 0
     with transaction.atomic():
@@ -217,7 +219,7 @@ def load(*, cases: int, tasks: int, password: str | None) -> Loaded:
         view_case = Permission.objects.get(codename="view_case", content_type__app_label="workflows").pk
         states = _started_states(cast)
         with connection.cursor() as cursor:
-            _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states)
+            _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states, readers)
             cursor.execute("SELECT count(*) FROM workflows_task")
             total_tasks = cursor.fetchone()[0]
     with connection.cursor() as cursor:
@@ -236,7 +238,7 @@ def _array(values) -> str:
     return "ARRAY[" + ",".join(str(int(value)) for value in values) + "]::bigint[]"
 
 
-def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states) -> None:
+def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states, readers) -> None:
     agency = {kind: _array(row[0] for row in rows) for kind, rows in cast.items()}
     group = {kind: _array(row[1] for row in rows) for kind, rows in cast.items()}
     user = {kind: _array(row[2] for row in rows) for kind, rows in cast.items()}
@@ -250,7 +252,7 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
     instance_base = cursor.fetchone()[0]
     discharge, prison = "institution_discharge_to_housing", "prison_release_to_housing"
     closed = int(cases * COMPLETED_CASES)
-    given = plan(cases)
+    given = plan(cases) if readers else {"busy desk": [], "quiet desk": [], "long": [], "open incidents": []}
     navs, housings = len(cast["nav"]), len(cast["housing"])
     # The bench readers' cases (``plan``): g -> (desk: 1 busy, 2 quiet, 0 long case; its
     # place in the desk). Arrays of integers computed here.
@@ -273,7 +275,7 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
                     WHEN g % {DISCHARGE_EVERY} = 0 THEN '{discharge}' ELSE '{prison}' END AS process,
                g <= {closed} AS closed,
                coalesce(desk > 0, false) AS desk, coalesce(desk = 0, false) AS long,
-               CASE WHEN desk > 0 THEN place % 2 = 0 ELSE g % 2 = 0 END AS claim,
+               coalesce(desk > 0 AND place % 2 = 0, false) AS claim,
                -- the bench's case search finds the same cases at every size (bench.scale.searched),
                -- and the desks' cases (a full page for the quiet office)
                'Person ' || g || CASE WHEN (g % {SEARCHED_EVERY} = 0 AND g <= {SEARCHED_UP_TO}) OR desk > 0
@@ -394,12 +396,15 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
                opened_at + interval '1 hour' + r * interval '1 day'
         FROM scale_case CROSS JOIN LATERAL generate_series(0, CASE WHEN long THEN {LONG_CASE_VISITS} ELSE 0 END) r"""
     )
+    # One incident per hundred cases, half of them resolved; with the readers' plan one
+    # resolved per 200 and its unresolved ones, as many at every size.
+    incidents = f"g % 200 = 0 OR g = ANY({_array(given['open incidents'])})" if readers else "g % 100 = 0"
     cursor.execute(
         f"""INSERT INTO workflows_incident (instance_id, case_id, element_id, kind, error, attempts, job_id,
                created_at, resolved_at, resolved_by_id)
         SELECT {instance_base} + g, {case_base} + g, '', 'expression', 'generated', 1, NULL, opened_at,
                CASE WHEN g % 200 = 0 THEN opened_at + interval '1 day' END, NULL
-        FROM scale_case WHERE g % 200 = 0 OR g = ANY({_array(given["open incidents"])})"""
+        FROM scale_case WHERE {incidents}"""
     )
     for table in ("workflows_person", "workflows_case", "workflows_processinstance"):
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")

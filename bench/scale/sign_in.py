@@ -40,7 +40,7 @@ def _summaries_current() -> bool:
 
 def load_and_sign_in(cases: int, tasks: int, password: str, *, reuse: bool = False) -> dict:
     started = time.monotonic()
-    loaded = _found() if reuse else load(cases=cases, tasks=tasks, password=password)
+    loaded = _found() if reuse else load(cases=cases, tasks=tasks, password=password, readers=True)
     seconds = time.monotonic() - started
     # The insight pages read summary tables that steps keep current; rows written by SQL
     # took no step, so the summaries are rebuilt from them, as an installation's are.
