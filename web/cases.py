@@ -45,7 +45,7 @@ from web.pages import (
 from web.paging import capped_page, cursor_page_of, next_page_of, page_of
 from web.swimlanes import build_chart
 from workflows import selectors, services
-from workflows.filters import CaseFilter
+from workflows.filters import CaseFilter, search_terms
 from workflows.models import CaseStatus, EventKind
 from workflows.services.consents import expiry_days
 from workflows.services.follow_on import follow_on_processes
@@ -124,7 +124,9 @@ def case_list(request):
         "responsible": request.GET.get("responsible", ""),  # the caseload page's links
         "q": words,
     }
-    filterset = CaseFilter(data, selectors.case_list_for(user), request=request)
+    # A search's cases come from the search index, checked per case (``rules.listed_cases``).
+    searching = bool(words) and search_terms(words) is not None
+    filterset = CaseFilter(data, selectors.case_list_for(user, walk=not searching), request=request)
     # A bad filter value is ignored (``.qs`` narrows by the valid ones). No count: the page
     # and one row more ("Neste side" when it exists; README "Read paths at scale").
     page, query = next_page_of(request, filterset.qs)

@@ -90,6 +90,9 @@ class CaseListing(ShapedListing):
         reads_now = any(name in CaseFilter.READ_NOW for name, _value in filters)
         if reads_now:
             values.append(timezone.now())
+        # A search reads its cases from the search index, each checked per case found: no walk
+        # of the participations to bound (``rules.listed_cases``).
+        self.walks = self.walks and not _searches(filters)
         self._shape: tuple = (reader, len(ids), tuple(filters), reads_now, fields)
         self._values = tuple(values)
 
@@ -109,10 +112,14 @@ class CaseListing(ShapedListing):
     def _queryset(self, standins) -> QuerySet:
         reader_shape, id_count, filters, reads_now, fields = self._shape
         reader = rules.reader_for(reader_shape, standins[:id_count])
-        queryset = selectors.cases_for(reader)
+        queryset = selectors.cases_for(reader, walk=not _searches(filters))
         queryset = self._filtered(CaseFilter, queryset, reader, standins, id_count, filters, reads_now)
         return shown_only(queryset, fields) if fields else queryset
 
     def _counted(self, queryset: QuerySet) -> QuerySet:
         # The keys only: a case's per-row figures would otherwise be computed for every row counted.
         return queryset.values("pk")
+
+
+def _searches(filters) -> bool:
+    return any(name == "q" for name, _value in filters)

@@ -130,12 +130,14 @@ def process_definition_for(user, key: str, version: int | None = None) -> Proces
 CASE_LIST_ORDER = ("-id",)
 
 
-def cases_for(user):
+def cases_for(user, *, walk: bool = True):
     """The cases ``user`` may see, newest first (``CASE_LIST_ORDER``), with ``open_task_count``
     and ``next_timer_at``: what the API's case list shows. The person comes along: their name
     is identity, open to every participant (``rules.OPEN_CATEGORIES``). Narrow it with
-    ``workflows.filters.CaseFilter``."""
-    queryset = rules.listed_cases(user, Case.objects.select_related("coordinator_agency", "person", "responsible"))
+    ``workflows.filters.CaseFilter``; ``walk`` False for a search (``rules.listed_cases``)."""
+    queryset = rules.listed_cases(
+        user, Case.objects.select_related("coordinator_agency", "person", "responsible"), walk=walk
+    )
     # Per-row subqueries, not a GROUP BY over the joins: PostgreSQL computes them for the
     # rows of the page only, after reading the cases in the order of an index.
     # Timers only of instances whose timers' paths tell the reader nothing they do not see
@@ -171,10 +173,10 @@ def _next_task_due(user) -> Subquery:
     return Subquery(_open_listed_tasks(user).filter(due_at__isnull=False).order_by("due_at").values("due_at")[:1])
 
 
-def case_list_for(user):
+def case_list_for(user, *, walk: bool = True):
     """``cases_for`` as the case list page shows it: also ``next_task_due``, the earliest
     due date of an open task the user is shown (``next_deadline`` gives the column)."""
-    return cases_for(user).annotate(next_task_due=_next_task_due(user))
+    return cases_for(user, walk=walk).annotate(next_task_due=_next_task_due(user))
 
 
 def next_deadline(case) -> datetime.datetime | None:

@@ -31,7 +31,7 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from permissions.models import Agency, AgencyKind, Membership, Role
 from workflows import services
-from workflows.models import ProcessInstance
+from workflows.models import Case, CaseStatus, ProcessInstance
 
 AGENCY_COUNTS = {
     AgencyKind.NAV: 20,
@@ -52,6 +52,22 @@ COMPLETED_CASES = 0.7  # the oldest 70 % of cases are closed; each open case has
 # the oldest 70 % closed, the open ones opened over the last 94 days and about three in four
 # of them past their deadline (21-28 days after opening), the rest due within four weeks.
 OPENED_OVER_SECONDS = 300_000 * 90
+# What the bench's readers list, the same at every size (README "Read paths at scale"): a
+# quiet office's share of 3,000 cases (10,000 tasks) holds one open task in its inbox, where
+# a million's holds a hundred, so "2x of 10,000" compared an empty page with a full one.
+# Each of the bench's NAV readers (the first and the last NAV office) has a desk of
+# DESK_CASES open cases waiting on it at every size, spread evenly over the open cases (so
+# as many past their deadline as the others), every other one taken (claimed) by its user
+# (a caseworker's own pile, not growing with the table: no other task is taken);
+# they are part of the 30 % open, not added to it. The process admin's unresolved incidents
+# are OPEN_INCIDENTS at every size (what is unresolved is current, not history); the others
+# resolved. Each of the bench's housing readers coordinates a long case (its oldest open
+# one) with LONG_CASE_VISITS follow-up visits done, each read in the access log.
+DESK_CASES = 120
+OPEN_INCIDENTS = 60
+LONG_CASE_VISITS = 60
+DESK_KIND = "nav"
+DESK_KEYS = 10_000_000  # a desk's case picks its other agencies by its place, from here up
 
 
 @dataclass(frozen=True)
@@ -151,14 +167,46 @@ def _started_states(cast) -> dict[str, tuple[str, str, str]]:
     return states
 
 
+def _searched(number: int) -> bool:
+    return number % SEARCHED_EVERY == 0 and number <= SEARCHED_UP_TO
+
+
+def plan(cases: int) -> dict[str, list[int]]:
+    """The numbers (``g``, 1 = oldest) of the cases given to the bench's readers at this size:
+    "busy desk" and "quiet desk" (open, waiting on the first and the last NAV office), "long"
+    (the busy and the quiet housing office's long case) and "open incidents"."""
+    closed = int(cases * COMPLETED_CASES)
+    long = [closed + 1, closed + 2]  # the two oldest open cases
+    eligible = [g for g in range(closed + 3, cases + 1) if not _searched(g)]
+    stride = max(1, len(eligible) // (2 * DESK_CASES))
+    desk = eligible[::stride][: 2 * DESK_CASES]
+    opened = list(range(closed + 1, cases + 1))
+    stride = max(1, len(opened) // OPEN_INCIDENTS)
+    incidents = [g for g in opened[stride // 2 :: stride] if g % 200][:OPEN_INCIDENTS]
+    return {"busy desk": desk[0::2], "quiet desk": desk[1::2], "long": long, "open incidents": incidents}
+
+
+def bench_case(user):
+    """The case the bench reads as ``user`` (its tasks, timeline, access log, page): the
+    oldest open case their agency coordinates (a housing office's long case), else the newest
+    they take part in."""
+    coordinated = Case.objects.filter(coordinator_agency__memberships__user=user, status=CaseStatus.OPEN)
+    return (
+        coordinated.order_by("opened_at", "id").first()
+        or Case.objects.filter(participants__agency__memberships__user=user).order_by("-id").first()
+    )
+
+
 def _pick(kind: str, cast, salt: int) -> str:
-    """SQL: the index (1-based) of the agency of ``kind`` for case ``g``, skewed to the first."""
+    """SQL: the index (1-based) of the agency of ``kind`` for case ``g`` (for a desk's case
+    its place in the desks, ``key``: the same agencies at every size), skewed to the first."""
     count = len(cast[kind])
-    return f"1 + least({count - 1}, floor({count} * power(((g::bigint * {salt}) % 1000003) / 1000003.0, 3))::int)"
+    return f"1 + least({count - 1}, floor({count} * power(((key * {salt}) % 1000003) / 1000003.0, 3))::int)"
 
 
-def load(*, cases: int, tasks: int, password: str | None) -> Loaded:
-    """Add ``cases`` cases and about ``tasks`` tasks (3 or 4 per case). Minutes at a million."""
+def load(*, cases: int, tasks: int, password: str | None, readers: bool = False) -> Loaded:
+    """Add ``cases`` cases and about ``tasks`` tasks (3 or 4 per case). Minutes at a million.
+    ``readers``: with the bench's readers' work (``plan``: ``python -m bench.scale``)."""
     per_case_extra = max(0.0, min(1.0, tasks / cases - 3))  # share of cases with a fourth task
     every_fourth = max(1, round(1 / per_case_extra)) if per_case_extra else 0
     with transaction.atomic():
@@ -171,7 +219,7 @@ def load(*, cases: int, tasks: int, password: str | None) -> Loaded:
         view_case = Permission.objects.get(codename="view_case", content_type__app_label="workflows").pk
         states = _started_states(cast)
         with connection.cursor() as cursor:
-            _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states)
+            _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states, readers)
             cursor.execute("SELECT count(*) FROM workflows_task")
             total_tasks = cursor.fetchone()[0]
     with connection.cursor() as cursor:
@@ -190,7 +238,7 @@ def _array(values) -> str:
     return "ARRAY[" + ",".join(str(int(value)) for value in values) + "]::bigint[]"
 
 
-def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states) -> None:
+def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth, states, readers) -> None:
     agency = {kind: _array(row[0] for row in rows) for kind, rows in cast.items()}
     group = {kind: _array(row[1] for row in rows) for kind, rows in cast.items()}
     user = {kind: _array(row[2] for row in rows) for kind, rows in cast.items()}
@@ -204,18 +252,40 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
     instance_base = cursor.fetchone()[0]
     discharge, prison = "institution_discharge_to_housing", "prison_release_to_housing"
     closed = int(cases * COMPLETED_CASES)
+    given = plan(cases) if readers else {"busy desk": [], "quiet desk": [], "long": [], "open incidents": []}
+    navs, housings = len(cast["nav"]), len(cast["housing"])
+    # The bench readers' cases (``plan``): g -> (desk: 1 busy, 2 quiet, 0 long case; its
+    # place in the desk). Arrays of integers computed here.
+    marks = [(g, 1, n) for n, g in enumerate(given["busy desk"])]
+    marks += [(g, 2, n) for n, g in enumerate(given["quiet desk"])]
+    marks += [(g, 0, n) for n, g in enumerate(given["long"])]
+    marked = (
+        f"SELECT * FROM unnest({_array(m[0] for m in marks)}, {_array(m[1] for m in marks)}, "
+        f"{_array(m[2] for m in marks)}) AS m(g, desk, place)"
+    )
     # One row per case: its number, process, agencies (1-based indexes into the arrays), times.
+    # A desk's case is a prison release waiting on its NAV office; a long case a prison
+    # release its housing office coordinates. ``claim``: its open task is taken.
     cursor.execute(
         f"""CREATE TEMP TABLE scale_case ON COMMIT DROP AS
-        SELECT g, {picks},
-               CASE WHEN g % {DISCHARGE_EVERY} = 0 THEN '{discharge}' ELSE '{prison}' END AS process,
+        SELECT g, prison, health, hospital,
+               CASE desk WHEN 1 THEN 1 WHEN 2 THEN {navs} ELSE nav END AS nav,
+               CASE WHEN desk = 0 THEN CASE place WHEN 0 THEN 1 ELSE {housings} END ELSE housing END AS housing,
+               CASE WHEN desk IS NOT NULL THEN '{prison}'
+                    WHEN g % {DISCHARGE_EVERY} = 0 THEN '{discharge}' ELSE '{prison}' END AS process,
                g <= {closed} AS closed,
-               -- the bench's case search finds the same cases at every size (bench.scale.searched)
-               'Person ' || g || CASE WHEN g % {SEARCHED_EVERY} = 0 AND g <= {SEARCHED_UP_TO}
+               coalesce(desk > 0, false) AS desk, coalesce(desk = 0, false) AS long,
+               coalesce(desk > 0 AND place % 2 = 0, false) AS claim,
+               -- the bench's case search finds the same cases at every size (bench.scale.searched),
+               -- and the desks' cases (a full page for the quiet office)
+               'Person ' || g || CASE WHEN (g % {SEARCHED_EVERY} = 0 AND g <= {SEARCHED_UP_TO}) OR desk > 0
                                       THEN ' {SEARCHED_NAME}' ELSE '' END AS name,
                now() - ({cases} - g) * ({OPENED_OVER_SECONDS} / {cases}::float8) * interval '1 second'
                      - interval '1 day' AS opened_at
-        FROM generate_series(1, {cases}) g"""
+        FROM (SELECT g, m.desk, m.place, {picks}
+              FROM generate_series(1, {cases}) g LEFT JOIN ({marked}) m USING (g)
+              CROSS JOIN LATERAL (SELECT CASE WHEN m.desk > 0 THEN {DESK_KEYS} + m.desk * {DESK_CASES} + m.place
+                                              ELSE g::bigint END AS key) k) s"""
     )
     cursor.execute(
         f"""INSERT INTO workflows_person (id, name, national_id, created_at)
@@ -260,6 +330,9 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
     agency_of = " ".join(f"WHEN '{kind}' THEN ({agency[kind]})[c.{kind}]" for kind in salts)
     user_of = " ".join(f"WHEN '{kind}' THEN ({user[kind]})[c.{kind}]" for kind in salts)
     fourth = f"c.g % {every_fourth} = 0" if every_fourth else "false"
+    # A desk's case waits on NAV's task: its tasks end there (the prison release's position).
+    desk_count = 1 + min(row[1] for row in templates if row[0] == prison and row[5] == DESK_KIND)
+    (visit,) = [row for row in templates if row[0] == prison and row[2] == "Task_follow_up_visit"]
     # Tasks 0..2 of every case, task 3 of some; an open case's last task waits in an inbox.
     # The participations are in: the task-reader index (``workflows.TaskReader``) gets its
     # rows from this statement's trigger, as from a step's.
@@ -269,18 +342,35 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
                completed_by_id, path_categories)
         SELECT gen_random_uuid(), {instance_base} + c.g, {case_base} + c.g, t.element_id, t.name, t.lane,
                CASE t.kind {agency_of} END,
-               CASE WHEN done THEN CASE t.kind {user_of} END END,
-               CASE WHEN done THEN 'completed' ELSE 'open' END, t.form, NULL,
-               c.opened_at + (t.position + 1) * interval '7 days', c.opened_at + t.position * interval '1 day',
-               NULL, CASE WHEN done THEN c.opened_at + (t.position + 1) * interval '1 day' END,
+               CASE WHEN done OR c.claim THEN CASE t.kind {user_of} END END,
+               CASE WHEN done THEN 'completed' WHEN c.claim THEN 'claimed' ELSE 'open' END, t.form, NULL,
+               c.opened_at + (t.position + 1) * interval '7 days'
+                   + CASE WHEN c.desk AND NOT done THEN interval '10 days' ELSE interval '0 days' END,
+               c.opened_at + t.position * interval '1 day',
+               CASE WHEN NOT done AND c.claim THEN c.opened_at + t.position * interval '1 day' + interval '1 hour' END,
+               CASE WHEN done THEN c.opened_at + (t.position + 1) * interval '1 day' END,
                CASE WHEN done THEN CASE t.kind {user_of} END END, t.path_categories
         FROM scale_case c
         JOIN (VALUES {values}) AS t(process, position, element_id, name, lane, kind, form, path_categories)
           ON t.process = c.process
-        CROSS JOIN LATERAL (SELECT CASE WHEN {fourth} THEN 4 ELSE 3 END AS count) n
+        CROSS JOIN LATERAL (SELECT CASE WHEN c.desk THEN {desk_count} WHEN c.long THEN 3
+                                        WHEN {fourth} THEN 4 ELSE 3 END AS count) n
         CROSS JOIN LATERAL (SELECT c.closed OR t.position < n.count - 1 AS done) d
         WHERE t.position < n.count
         ORDER BY c.g, t.position"""
+    )
+    # A long case's follow-up visits, done one a day from its third day (its open task waits).
+    cursor.execute(
+        f"""INSERT INTO workflows_task (spiff_task_id, instance_id, case_id, element_id, name, lane, agency_id,
+               assignee_id, status, form, handed_over_by_id, due_at, created_at, claimed_at, completed_at,
+               completed_by_id, path_categories)
+        SELECT gen_random_uuid(), {instance_base} + c.g, {case_base} + c.g, %s, %s, %s,
+               ({agency["housing"]})[c.housing], ({user["housing"]})[c.housing], 'completed', %s, NULL,
+               c.opened_at + (v + 9) * interval '1 day', c.opened_at + (v + 2) * interval '1 day', NULL,
+               c.opened_at + (v + 2) * interval '1 day' + interval '3 hours', ({user["housing"]})[c.housing], %s
+        FROM scale_case c CROSS JOIN generate_series(1, {LONG_CASE_VISITS}) v WHERE c.long
+        ORDER BY c.g, v""",
+        [visit[2], visit[3], visit[4], visit[6], visit[7]],
     )
     # What each step keeps current (``Case.next_due_at``), written once for the rows above.
     cursor.execute(
@@ -302,15 +392,19 @@ def _write(cursor, cases, cast, templates, definitions, view_case, every_fourth,
         f"""INSERT INTO permissions_accesslog (user_id, username, role, agency_id, case_id, person_id, person_key,
                category, action, basis, consent_id, item, at)
         SELECT ({user["housing"]})[housing], 'scale', 'coordinator', ({agency["housing"]})[housing], {case_base} + g,
-               {person_base} + g, '', 'housing', 'read', 'own-service', NULL, '', opened_at + interval '1 hour'
-        FROM scale_case"""
+               {person_base} + g, '', 'housing', 'read', 'own-service', NULL, '',
+               opened_at + interval '1 hour' + r * interval '1 day'
+        FROM scale_case CROSS JOIN LATERAL generate_series(0, CASE WHEN long THEN {LONG_CASE_VISITS} ELSE 0 END) r"""
     )
+    # One incident per hundred cases, half of them resolved; with the readers' plan one
+    # resolved per 200 and its unresolved ones, as many at every size.
+    incidents = f"g % 200 = 0 OR g = ANY({_array(given['open incidents'])})" if readers else "g % 100 = 0"
     cursor.execute(
         f"""INSERT INTO workflows_incident (instance_id, case_id, element_id, kind, error, attempts, job_id,
                created_at, resolved_at, resolved_by_id)
         SELECT {instance_base} + g, {case_base} + g, '', 'expression', 'generated', 1, NULL, opened_at,
                CASE WHEN g % 200 = 0 THEN opened_at + interval '1 day' END, NULL
-        FROM scale_case WHERE g % 100 = 0"""
+        FROM scale_case WHERE {incidents}"""
     )
     for table in ("workflows_person", "workflows_case", "workflows_processinstance"):
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")

@@ -12,10 +12,10 @@ from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 
-from bench.scale.load import AGENCY_COUNTS, Loaded, add_leaders, load, username
+from bench.scale.load import AGENCY_COUNTS, Loaded, add_leaders, bench_case, load, username
 from insight import backfill
 from insight.models import WHOLE_MUNICIPALITY, TaskTime
-from workflows.models import Case, Task, TaskStatus
+from workflows.models import Task, TaskStatus
 
 
 def _found() -> Loaded:
@@ -40,7 +40,7 @@ def _summaries_current() -> bool:
 
 def load_and_sign_in(cases: int, tasks: int, password: str, *, reuse: bool = False) -> dict:
     started = time.monotonic()
-    loaded = _found() if reuse else load(cases=cases, tasks=tasks, password=password)
+    loaded = _found() if reuse else load(cases=cases, tasks=tasks, password=password, readers=True)
     seconds = time.monotonic() - started
     # The insight pages read summary tables that steps keep current; rows written by SQL
     # took no step, so the summaries are rebuilt from them, as an installation's are.
@@ -55,7 +55,7 @@ def load_and_sign_in(cases: int, tasks: int, password: str, *, reuse: bool = Fal
     for role, user in readers.items():
         client = Client()
         client.force_login(user)
-        case = Case.objects.filter(participants__agency__memberships__user=user).order_by("-id").first()
+        case = bench_case(user)
         signed_in[role] = {
             "username": user.username,
             "session": client.cookies["sessionid"].value,
