@@ -229,9 +229,13 @@ class NoteCorrect(APIView):
     def post(self, request, pk, note_pk):
         data = _input(NoteCorrectionInput, request)
         services.correct_note(actor=request.user, case=pk, note_id=note_pk, **data)
-        return Response(
-            NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)).data
-        )
+        return _changed_note(request, pk, note_pk)
+
+
+def _changed_note(request, pk, note_pk) -> Response:
+    """The note as its changer sees it now (not logged again: the change was)."""
+    note = note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)
+    return Response(NoteSerializer(note).data)
 
 
 class NoteWithdraw(APIView):
@@ -246,9 +250,7 @@ class NoteWithdraw(APIView):
     def post(self, request, pk, note_pk):
         data = _input(NoteWithdrawalInput, request)
         services.withdraw_note(actor=request.user, case=pk, note_id=note_pk, **data)
-        return Response(
-            NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)).data
-        )
+        return _changed_note(request, pk, note_pk)
 
 
 class NoteConfirm(APIView):
@@ -263,9 +265,7 @@ class NoteConfirm(APIView):
     def post(self, request, pk, note_pk):
         data = _input(NoteConfirmationInput, request)
         services.confirm_safety_note(actor=request.user, case=pk, note_id=note_pk, **data)
-        return Response(
-            NoteSerializer(note_selectors.note_for(actor=request.user, case=pk, note_id=note_pk, log=False)).data
-        )
+        return _changed_note(request, pk, note_pk)
 
 
 class CaseAttachments(_Paged):

@@ -78,21 +78,7 @@ class _Log:
 
 
 def _row(user, case, decision, category, action, item, at=None):
-    return AccessLog(
-        user=user,
-        username=user.get_username(),
-        role=decision.role or "",
-        agency=decision.agency,
-        case=case,
-        person_id=case.person_id,
-        category=rules.category_of(category),
-        action=action,
-        basis=decision.basis or "",
-        consent=decision.consent,
-        break_glass=decision.break_glass,
-        item=item,
-        at=at or timezone.now(),
-    )
+    return policy.log_row(user, case, decision, rules.category_of(category), action, at or timezone.now(), item)
 
 
 class _Consents:

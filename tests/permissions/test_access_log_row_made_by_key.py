@@ -1,4 +1,4 @@
-"""An access-log row (``policy._log_row``) made with its keys given by column is the row
+"""An access-log row (``policy.log_row``) made with its keys given by column is the row
 ``AccessLog(user=..., agency=..., case=..., consent=..., break_glass=...)`` made: the same
 columns, the same related objects kept (no query to read them back), the same database."""
 
@@ -43,7 +43,7 @@ def test_the_same_row_as_through_the_descriptors(prison_case, users, agencies, w
     user = users["kari"]
     decision = Decision(True, basis="role:caseworker", agency=agencies["prison"] if with_agency else None, role="x")
     at = timezone.now()
-    made = policy._log_row(user, prison_case, decision, "health", AccessAction.READ, at)
+    made = policy.log_row(user, prison_case, decision, "health", AccessAction.READ, at)
     before = _as_before(user, prison_case, decision, "health", AccessAction.READ, at)
     assert _columns(made) == _columns(before)
     assert made._state.db == before._state.db and made._state.adding == before._state.adding
@@ -63,5 +63,5 @@ def test_no_router_asked_for_a_row(prison_case, users, agencies, monkeypatch):
     original = router.db_for_write
     monkeypatch.setattr(router, "db_for_write", lambda *a, **k: asked.append(a) or original(*a, **k))
     decision = Decision(True, basis="role:caseworker", agency=agencies["prison"], role="x")
-    policy._log_row(users["kari"], prison_case, decision, "health", AccessAction.READ, timezone.now())
+    policy.log_row(users["kari"], prison_case, decision, "health", AccessAction.READ, timezone.now())
     assert asked == []
