@@ -29,9 +29,6 @@ OPAQUE_ID = (
 )
 
 
-@extend_schema_field(
-    {"type": "integer", "format": "int64", "minimum": 0, "maximum": public_ids.LIMIT - 1, "x-opaque": True}
-)
 class DictField(serializers.DictField):
     """DRF's ``DictField``, an object of any values: without a ``child``, each value is taken
     as it is (DRF's ``_UnvalidatedField`` returns it unchanged both ways, ``None`` too), so
@@ -56,6 +53,9 @@ class DictField(serializers.DictField):
 _UNVALIDATED = type(serializers.DictField.child)
 
 
+@extend_schema_field(
+    {"type": "integer", "format": "int64", "minimum": 0, "maximum": public_ids.LIMIT - 1, "x-opaque": True}
+)
 class PublicIdField(serializers.IntegerField):
     """A public id (``core.public_ids``: a task's, an event's, an access-log row's) in place of its key."""
 
