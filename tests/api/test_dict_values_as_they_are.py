@@ -60,3 +60,15 @@ def test_no_field_call_per_value(monkeypatch):
 def test_the_input_serializers_use_it():
     assert isinstance(s.CompleteInput().fields["data"], s.DictField)
     assert isinstance(s.CategoryViewSerializer().fields["values"], s.DictField)
+
+
+def test_the_schema_calls_them_objects():
+    """The schema describes such a field as DRF's (an object), never as another field's type:
+    a decorator once slid onto ``DictField`` and the schema called the start data an integer."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    case_input = schema["components"]["schemas"]["CaseInputRequest"]["properties"]
+    assert case_input["data"]["type"] == "object" and "x-opaque" not in case_input["data"]
+    assert case_input["participants"]["type"] == "object"
+    assert case_input["participants"]["additionalProperties"]["type"] == "integer"
