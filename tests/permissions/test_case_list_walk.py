@@ -137,7 +137,9 @@ def _visible(user, case) -> bool:
 def test_no_reader_lists_a_case_whose_page_is_closed_to_them(cases, agencies, users, walk_from, monkeypatch):
     if walk_from == "cases":  # the per-row form every reader in several agencies gets
         monkeypatch.setattr(rules, "walks_participations", lambda user: False)
-        monkeypatch.setattr(rules, "listed_cases", lambda user, queryset, walk=True: rules.visible_cases(user, queryset))
+        monkeypatch.setattr(
+            rules, "listed_cases", lambda user, queryset, walk=True: rules.visible_cases(user, queryset)
+        )
     other_nav = Agency.objects.create(
         name="NAV Halden", kind="nav", group=Group.objects.create(name="agency:NAV Halden")
     )
