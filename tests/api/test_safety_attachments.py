@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from permissions import policy
-from permissions.models import AccessLog, Role
-from tests.api.test_safety_warnings import FORMS, PERSON, _model, _worker
+from permissions.models import AccessLog
+from tests.api.test_safety_warnings import warning_case, warning_people
 from tests.clients import api, web
 from workflows import services
 from workflows.models import Event, EventKind
@@ -31,24 +31,12 @@ CONTENT = PNG + b"Slo etter saksbehandler med stol"
 
 @pytest.fixture
 def people(agencies, django_user_model):
-    return {
-        "recorder": _worker(django_user_model, agencies["prison"], Role.MEMBER, "fengsel-filvarsel"),
-        "other": _worker(django_user_model, agencies["nav"], Role.MEMBER, "nav-filvarsel"),
-        "coordinator": _worker(django_user_model, agencies["housing"], Role.COORDINATOR, "bolig-filvarsel"),
-    }
+    return warning_people(django_user_model, agencies, "filvarsel")
 
 
 @pytest.fixture
 def case(people, agencies):
-    from bpmn.services import deploy_definition
-
-    deploy_definition(actor=None, bpmn_xml=_model("Proc_file_warn"), forms=FORMS, check_permission=False)
-    return services.start_case(
-        actor=people["coordinator"],
-        process_key="Proc_file_warn",
-        person=PERSON,
-        participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
-    )
+    return warning_case(people, agencies, "Proc_file_warn")
 
 
 def _body(answer) -> bytes:

@@ -356,3 +356,27 @@ def test_the_coordinator_removes_another_agency_s_warning_but_does_not_rewrite_i
     removal = {"field": "trussel", "value": None, "reason": "Gjelder ikke lenger"}
     assert api(people["coordinator"]).post(corrections, removal, format="json").status_code == 201
     assert (Case.objects.get(pk=warned.pk).data or {}).get("trussel") is None
+
+
+def warning_people(django_user_model, agencies, suffix: str) -> dict:
+    """The prison's recorder, NAV's other participant and the housing coordinator of the
+    warning tests in other files (usernames made apart by ``suffix``)."""
+    return {
+        "recorder": _worker(django_user_model, agencies["prison"], Role.MEMBER, f"fengsel-{suffix}"),
+        "other": _worker(django_user_model, agencies["nav"], Role.MEMBER, f"nav-{suffix}"),
+        "coordinator": _worker(django_user_model, agencies["housing"], Role.COORDINATOR, f"bolig-{suffix}"),
+    }
+
+
+def warning_case(people, agencies, process_key: str):
+    """A case of ``process_key`` (a model of ``_model``) started by the coordinator, with the
+    housing office, the prison and NAV."""
+    from bpmn.services import deploy_definition
+
+    deploy_definition(actor=None, bpmn_xml=_model(process_key), forms=FORMS, check_permission=False)
+    return services.start_case(
+        actor=people["coordinator"],
+        process_key=process_key,
+        person=PERSON,
+        participants={kind: agencies[kind].pk for kind in ("housing", "prison", "nav")},
+    )
