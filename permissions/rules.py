@@ -143,6 +143,8 @@ def basis_label(basis: str):
         return format_lazy(_("legal basis: {law}"), law=rest)
     if kind == "break-glass" and rest:
         return format_lazy(_("emergency access (no. {number})"), number=rest)
+    if kind == "version-migration" and rest:
+        return format_lazy(_("a move of the process's cases to another version (no. {number})"), number=rest)
     if kind == "service-task" and rest:
         process, _sep, element = rest.partition(":")
         if not element:  # on a branch the reader may not see (``masked_basis``)

@@ -27,6 +27,7 @@ from bpmn.registry import runtime_for
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import rules
+from permissions.models import AccessAction, AccessLog, Role
 from workflows import steps
 from workflows.jobs import queue
 from workflows.models import (
@@ -327,6 +328,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
     source, target = _versions(key, from_version, to_version)
     source_bundle, target_runtime = runtime_for(source).bundle, runtime_for(target)
     record = VersionMigration(key=key, from_definition=source, to_definition=target, actor=actor)
+    told: list[tuple[ProcessInstance, int]] = []  # the cases named as refused, with their paths' categories
     with transaction.atomic():
         for candidate_id in _candidates(source, case_id).values_list("id", flat=True):
             instance = _lock_jobs_then_instance(candidate_id)
@@ -336,7 +338,8 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
             ):
                 continue  # moved or finished meanwhile
             workflow = engine.load_workflow(source_bundle, instance.state)
-            refused = _preview_one(instance, workflow, source, target_runtime).problems
+            preview = _preview_one(instance, workflow, source, target_runtime)
+            refused = preview.problems
             if not refused:
                 try:
                     mapping = engine_migration.migrate(workflow, target_runtime.bundle)
@@ -352,11 +355,49 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
                         "problems": [{"element_id": p.element_id, "reason": p.reason} for p in refused],
                     }
                 )
+                told.append((instance, _standing_mask(source, preview.waiting, refused)))
                 continue
             _write_migrated(instance, workflow, mapping, actor=actor, source=source, target_runtime=target_runtime)
             record.migrated.append(instance.pk)
         record.save()
+        _log_refusals(actor, record, told)
     return record
+
+
+def _standing_mask(source: ProcessDefinition, waiting, problems) -> int:
+    """The categories (``rules.PATH_CATEGORY_BITS``) that where the case stands tells: those
+    the gateways read on whose branches its waiting and refused elements lie."""
+    masks = runtime_for(source).path_masks
+    mask = 0
+    for element_id in {*(w.element_id for w in waiting), *(p.element_id for p in problems)}:
+        mask |= masks.get(element_id or "", 0)
+    return mask
+
+
+def _log_refusals(actor, record: VersionMigration, told: list[tuple[ProcessInstance, int]]) -> None:
+    """An access-log row for each case the answer names as refused, per category its standing
+    tells (the case's coordination when its path reads none). A moved case is on its timeline;
+    a refused one was named, with the elements it waits on, and nowhere recorded: a target
+    version crafted to refuse one branch's cases read each case's branch, and so the value its
+    gateway read (a health assessment), in one silent request (h-attack36)."""
+    rows = []
+    for instance, mask in told:
+        categories = [c for c, bit in rules.PATH_CATEGORY_BITS.items() if mask & bit] or ["coordination"]
+        rows += [
+            AccessLog(
+                user=actor,
+                username=actor.get_username(),
+                role=Role.PROCESS_ADMIN,
+                case_id=instance.case_id,
+                person_id=instance.case.person_id,
+                category=category,
+                action=AccessAction.READ,
+                basis=f"version-migration:{record.pk}",
+                item="version-migration",
+            )
+            for category in categories
+        ]
+    AccessLog.objects.bulk_create(rows)
 
 
 def _owed(instance_id: int):
