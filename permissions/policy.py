@@ -293,6 +293,26 @@ def log_break_glass_review_read(user, openings) -> None:
     AccessLog.objects.bulk_create(rows)
 
 
+def log_refused_moves(user, migration_id: int, refused) -> None:
+    """A version move's answer names each case it refused with the elements the case waits
+    on, and so where it stands: the branch its gateways chose, the value they read (a health
+    assessment). ``refused`` holds ``(instance, mask)``: the instance with its case, the
+    categories (``rules.PATH_CATEGORY_BITS``) its standing tells. One row per category (the
+    case's coordination when its path reads none), role process admin, basis
+    ``version-migration:<id>``: a target version crafted to refuse one branch's cases read
+    each case's branch in one request, and nothing recorded it (h-attack36)."""
+    decision = rules.Decision(True, basis=f"version-migration:{migration_id}", role=Role.PROCESS_ADMIN)
+    now = timezone.now()
+    rows = []
+    for instance, mask in refused:
+        categories = [c for c, bit in rules.PATH_CATEGORY_BITS.items() if mask & bit] or ["coordination"]
+        rows += [
+            log_row(user, instance.case, decision, category, AccessAction.READ, now, item="version-migration")
+            for category in categories
+        ]
+    AccessLog.objects.bulk_create(rows)
+
+
 def log_access_report(user, cases) -> None:
     """The person's access report lists their cases and who read what of each: a read of the
     person across their path, as the person page is. One row per case, ``item``

@@ -26,8 +26,7 @@ from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
 from core.ids import parse_id
-from permissions import rules
-from permissions.models import AccessAction, AccessLog, Role
+from permissions import policy, rules
 from workflows import steps
 from workflows.jobs import queue
 from workflows.models import (
@@ -360,7 +359,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
             _write_migrated(instance, workflow, mapping, actor=actor, source=source, target_runtime=target_runtime)
             record.migrated.append(instance.pk)
         record.save()
-        _log_refusals(actor, record, told)
+        policy.log_refused_moves(actor, record.pk, told)
     return record
 
 
@@ -372,32 +371,6 @@ def _standing_mask(source: ProcessDefinition, waiting, problems) -> int:
     for element_id in {*(w.element_id for w in waiting), *(p.element_id for p in problems)}:
         mask |= masks.get(element_id or "", 0)
     return mask
-
-
-def _log_refusals(actor, record: VersionMigration, told: list[tuple[ProcessInstance, int]]) -> None:
-    """An access-log row for each case the answer names as refused, per category its standing
-    tells (the case's coordination when its path reads none). A moved case is on its timeline;
-    a refused one was named, with the elements it waits on, and nowhere recorded: a target
-    version crafted to refuse one branch's cases read each case's branch, and so the value its
-    gateway read (a health assessment), in one silent request (h-attack36)."""
-    rows = []
-    for instance, mask in told:
-        categories = [c for c, bit in rules.PATH_CATEGORY_BITS.items() if mask & bit] or ["coordination"]
-        rows += [
-            AccessLog(
-                user=actor,
-                username=actor.get_username(),
-                role=Role.PROCESS_ADMIN,
-                case_id=instance.case_id,
-                person_id=instance.case.person_id,
-                category=category,
-                action=AccessAction.READ,
-                basis=f"version-migration:{record.pk}",
-                item="version-migration",
-            )
-            for category in categories
-        ]
-    AccessLog.objects.bulk_create(rows)
 
 
 def _owed(instance_id: int):
