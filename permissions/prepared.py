@@ -515,13 +515,14 @@ class ShapedListing:
             now=standins[len(self._values) - 1] if reads_now else None,
         )
         given = iter(standins[id_count:])
+        values = []
         for name, value in filters:
             if isinstance(value, type):
                 value = next(given)
             elif isinstance(value, TakesValues):
                 value = value.taking([next(given) for _ in range(value.count)])
-            queryset = filterset.filters[name].filter(queryset, value)
-        return queryset
+            values.append((name, value))
+        return filterset.narrowed(queryset, values)
 
     def read(self, shape: Hashable, page: Callable[..., Any], values: tuple = ()) -> list:
         """The rows of ``page(queryset, *values)``: the list's queryset made into one page (its

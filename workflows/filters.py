@@ -32,9 +32,10 @@ from permissions import rules
 from permissions.models import CaseParticipant
 from permissions.prepared import TakesValues
 from workflows import selectors
-from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Incident, Task, TaskStatus
+from workflows.models import ACTIVE_TASK_STATUSES, Case, CaseStatus, Incident, Task, TaskStatus, active_claimant
 
 TASK_STATUS_ACTIVE = "active"  # the task filter's status for "open or claimed"
+LIST_CLAIMANT = "list_claimant"  # "mine" among active tasks: ``models.active_claimant``
 
 # --- strict filter fields: a value that cannot be read is invalid, never read as "all" ---
 
@@ -151,6 +152,17 @@ class FilterSet(django_filters.FilterSet):
         if self._valid_values is not None:
             form.errors  # noqa: B018 (validated already: its ``cleaned_data`` as after ``is_valid``)
         return form
+
+    def filter_queryset(self, queryset):
+        return self.narrowed(queryset, self.form.cleaned_data.items())
+
+    def narrowed(self, queryset, values) -> Any:
+        """``queryset`` narrowed by each filter's value in ``values`` ((name, value) pairs, in
+        the filter set's order): ``.qs`` with the form's values, the lists read by prepared
+        statements (``permissions.prepared.ShapedListing``) with theirs."""
+        for name, value in values:
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
     @property
     def cleaned_data(self) -> dict[str, Any]:
@@ -361,9 +373,24 @@ class TaskFilter(FilterSet):
     # once per shape, ``workflows.task_lists``, never a moment frozen into it).
     READ_NOW = frozenset({"overdue"})
 
+    # The statuses of active tasks, as the status filter names them: "mine" among these is the
+    # claimant's alone (``filter_assigned``).
+    ACTIVE_CHOICES = frozenset({TASK_STATUS_ACTIVE, *ACTIVE_TASK_STATUSES})
+
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now
+        self._values: dict[str, Any] = {}
+
+    def narrowed(self, queryset, values) -> Any:
+        values = list(values)
+        self._values = dict(values)  # what the other filters ask, for ``filter_assigned``
+        return super().narrowed(queryset, values)
+
+    def _active_only(self) -> bool:
+        """Whether the other filters asked for active tasks only (a status of an active task,
+        or past its deadline)."""
+        return self._values.get("status") in self.ACTIVE_CHOICES or self._values.get("overdue") is True
 
     def filter_responsible(self, queryset, name, value):
         return queryset.filter(case__responsible_id=self.request.user.pk)
@@ -371,10 +398,23 @@ class TaskFilter(FilterSet):
     def filter_assigned(self, queryset, name, value):
         user = self.request.user
         if value == "me":
+            if self._active_only():
+                # An active task has no completer (the check ``task_active_has_no_completer``):
+                # among active tasks, "claimed or completed by me" is claimed by me, which the
+                # claimants' index holds in the list's order (``task_claimant_active``), so a
+                # page is read from it and stops there, however many tasks the user holds. The
+                # OR over two indexes made PostgreSQL read all of them and sort, or walk every
+                # active task of the table for theirs.
+                return queryset.alias(**{LIST_CLAIMANT: active_claimant()}).filter(**{LIST_CLAIMANT: user.pk})
             return queryset.filter(Q(assignee_id=user.pk) | Q(completed_by_id=user.pk))
         return queryset.filter(agency_id__in=rules.case_agency_ids(user))
 
     def filter_status(self, queryset, name, value):
+        if value == TASK_STATUS_ACTIVE and LIST_CLAIMANT in queryset.query.annotations:
+            # The user's own active tasks (``filter_assigned``): the claimant is only an
+            # active task's. Said again, PostgreSQL would count it as a second, independent
+            # condition and expect a tenth of the desk (then read all of it and sort).
+            return queryset
         if value == TASK_STATUS_ACTIVE:
             return queryset.filter(_active(queryset))
         return queryset.filter(status=value)

@@ -5,6 +5,7 @@ parameter; the schema documents every parameter."""
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.deadlines import set_due
@@ -226,3 +227,17 @@ def test_schema_documents_every_filter(client_for, db, users):
         set(incidents) == {"resolved", "cursor", "page_size"} and incidents["resolved"]["schema"]["type"] == "boolean"
     )
     assert "400" in schema["paths"]["/api/v1/cases/"]["get"]["responses"]
+
+
+def test_mine_among_active_tasks_is_what_i_took_and_no_active_task_names_a_completer(client_for, users, nav_task):
+    """ "Mine" among active tasks (the inbox's first tab) is read as the tasks the user took
+    (``workflows.filters.TaskFilter``), which holds because only a completion names a
+    completer and it ends the task: the database refuses an active task naming one."""
+    nils = client_for("nils")
+    assert nils.post(f"/api/v1/tasks/{tid(nav_task.pk)}/claim/").status_code == 200
+    for status in ("active", "claimed"):
+        assert _ids(nils.get("/api/v1/tasks/", {"assigned": "me", "status": status})) == {nav_task.pk}
+    assert _ids(nils.get("/api/v1/tasks/", {"assigned": "me", "status": "open"})) == set()
+    assert _ids(nils.get("/api/v1/tasks/", {"assigned": "me", "overdue": "false"})) == {nav_task.pk}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Task.objects.filter(pk=nav_task.pk).update(completed_by=users["nils"])
