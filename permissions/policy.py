@@ -43,7 +43,7 @@ from django.utils import timezone
 from core.national_id import is_national_id, shown_masked
 from permissions import rules
 from permissions.models import ALL_CATEGORIES, RESTRICTED, SHAREABLE_CATEGORIES, AccessAction, AccessLog, Role
-from permissions.prepared import insert_rows
+from permissions.prepared import insert_rows, quick_new
 
 NATIONAL_ID_FIELDS = frozenset({"national_id", "fodselsnummer", "fnr"})
 # The most items (strings, numbers, lists and objects, each nesting counted) or the deepest
@@ -163,9 +163,10 @@ def log_row(user, case, decision, category, action, at, item: str = "") -> Acces
     grounds of ``decision`` (its agency, role, basis, consent or opening), naming ``item``."""
     # The keys given by column (``user_id=``), the objects then kept as the relations' own
     # (what ``user=user`` does through each key's descriptor, less its router calls and
-    # checks: 146,800 -> 121,600 instructions a row, callgrind; 2-3 rows an opened task).
+    # checks: 146,800 -> 121,600 instructions a row, callgrind; 2-3 rows an opened task), the
+    # row made without ``Model.__init__`` (``quick_new``: the same object).
     agency, consent, break_glass = decision.agency, decision.consent, decision.break_glass
-    row = AccessLog(
+    row = quick_new(AccessLog)(
         user_id=user.pk,
         username=user.get_username(),
         role=decision.role or "",

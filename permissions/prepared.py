@@ -26,34 +26,45 @@ from __future__ import annotations
 import datetime
 import re
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import (
     AutoField,
     BigAutoField,
+    BigIntegerField,
+    BooleanField,
     CharField,
     DateTimeField,
     F,
     Field,
     ForeignKey,
     Func,
+    IntegerField,
     JSONField,
     Model,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
     Subquery,
     TextField,
+    UUIDField,
 )
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # (not in the stubs)
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
+from django.utils import timezone
 
 # Stand-ins: values no id, text or moment of ours takes. The integers fit a 32-bit column
 # (Django's ``AutoField``, ``auth_user.id``): a lookup on such a column with a value out of
@@ -337,9 +348,10 @@ def quick_from_db(model: type[Model]) -> Callable:
     less: ``Model.__init__`` sends two signals and sets each field through ``setattr`` (a
     foreign key through its descriptor's ``__set__``), 6-11 us an object here, the quick way
     about 2 us. Taken only when that is all ``__init__`` would do: the model's ``__init__``,
-    ``from_db`` and ``__setattr__`` are Django's, every field is a plain attribute, the row
-    has a value for each concrete field (no deferred one), and nothing listens to
-    ``pre_init`` or ``post_init`` when the object is made; else ``model.from_db`` itself."""
+    ``from_db`` and ``__setattr__`` are Django's, every field is a plain attribute, and
+    nothing listens to ``pre_init`` or ``post_init`` when the object is made; else
+    ``model.from_db`` itself. A row without every field (``only``, ``defer``) sets the
+    fields it has, as Django's does (the others deferred: read when asked for)."""
     opts = model._meta
     attnames = tuple(field.attname for field in opts.concrete_fields)
     plain = (
@@ -355,7 +367,7 @@ def quick_from_db(model: type[Model]) -> Callable:
     make = object.__new__
 
     def from_db(db: str, field_names, values):
-        if len(values) != count or pre_init.receivers or post_init.receivers:
+        if pre_init.receivers or post_init.receivers:
             return model.from_db(db, field_names, values)
         obj = make(model)
         state = ModelState()
@@ -363,10 +375,113 @@ def quick_from_db(model: type[Model]) -> Callable:
         state.db = db
         fields = obj.__dict__
         fields["_state"] = state
-        fields.update(zip(attnames, values, strict=True))
+        if len(values) == count:
+            fields.update(zip(attnames, values, strict=True))
+        else:  # some deferred: as Django's ``from_db``, the values in field order, the rest left unset
+            given = iter(values)
+            fields.update((name, next(given)) for name in attnames if name in field_names)
         return obj
 
     return from_db
+
+
+_NEW_MAKERS: dict[type, Callable] = {}
+_M = TypeVar("_M", bound=Model)
+
+
+def quick_new(model: type[_M]) -> Callable[..., _M]:
+    """``model(**values)`` for a new row, or an equal that makes the same object for less:
+    ``Model.__init__`` sends two signals, looks each field's value up by name, sets each
+    through ``setattr`` and a related object through its descriptor's ``__set__`` (type,
+    router and cache), 15-35 us an object with several keys here. The quick way sets the
+    same attributes, the related objects' keys and cache entries and the object's database
+    as the descriptors do (the router asked as they ask it when one is configured), each
+    field not given its default. Taken when that is all ``__init__`` would do (as
+    ``quick_from_db``: Django's ``__init__`` and ``__setattr__``, plain attributes, foreign
+    keys through Django's own descriptors, nothing listening to ``pre_init`` or
+    ``post_init``) and every name given is a field's name or key (``agency=`` or
+    ``agency_id=``, not both); else ``model(**values)`` itself
+    (``tests/permissions/test_quick_new_objects.py``)."""
+    maker = _NEW_MAKERS.get(model)
+    if maker is None:
+        maker = _NEW_MAKERS[model] = _new_maker(model)
+    return maker
+
+
+def _new_maker(model: type[_M]) -> Callable[..., _M]:
+    from django.db import router
+    from django.db.models.fields.related_descriptors import ForwardManyToOneDescriptor
+
+    opts = model._meta
+    fields = [field for field in opts.fields if field.column is not None and not field.generated]
+    specs: list[tuple[str, str, Callable[[], Any], type[Model] | None, str | None]] = []
+    for field in fields:
+        descriptor = model.__dict__.get(field.name)
+        if type(field) is ForeignKey:
+            related = field.remote_field
+            if (
+                type(descriptor) is not ForwardManyToOneDescriptor
+                or type(model.__dict__.get(field.attname)) is not ForeignKeyDeferredAttribute
+                or not related.multiple
+                or len(field.related_fields) != 1
+            ):
+                return model
+            target = related.model._meta.concrete_model
+            specs.append((field.name, field.attname, field.get_default, target, field.related_fields[0][1].attname))
+        elif field.is_relation or type(getattr(model, field.attname, None)) is not DeferredAttribute:
+            return model
+        else:
+            specs.append((field.name, field.attname, field.get_default, None, None))
+    if opts.abstract or model.__init__ is not Model.__init__ or model.__setattr__ is not object.__setattr__:
+        return model
+    make = object.__new__
+
+    def new(**values):
+        if pre_init.receivers or post_init.receivers:
+            return model(**values)
+        obj = make(model)
+        state = ModelState()
+        attributes = obj.__dict__
+        attributes["_state"] = state
+        cache = state.fields_cache
+        taken = 0
+        for name, attname, default, target, target_attname in specs:
+            if target is not None and name in values:
+                taken += 1
+                related = values[name]
+                if related is None:
+                    attributes[attname] = None
+                    cache[name] = None
+                    continue
+                if not isinstance(related, target):
+                    return model(**values)  # Django's refusal
+                related_state = related._state
+                if router.routers:  # as the descriptor asks them
+                    if state.db is None:
+                        state.db = router.db_for_write(model, instance=related)
+                    if related_state.db is None:
+                        related_state.db = router.db_for_write(type(related), instance=obj)
+                    allowed = router.allow_relation(related, obj)
+                else:  # what the router answers without any: the related object's database, or the default
+                    if state.db is None:
+                        state.db = related_state.db or DEFAULT_DB_ALIAS
+                    if related_state.db is None:
+                        related_state.db = state.db or DEFAULT_DB_ALIAS
+                    allowed = related_state.db == state.db
+                if not allowed:
+                    return model(**values)  # Django's refusal
+                attributes[attname] = getattr(related, target_attname)
+                cache[name] = related
+            elif attname in values:
+                taken += 1
+                attributes[attname] = values[attname]
+            else:
+                attributes[attname] = default()
+        if taken != len(values):
+            return model(**values)  # a property, a key given twice or no field: Django's way
+        return obj
+
+    return new
 
 
 class _QuickModel:
@@ -762,15 +877,118 @@ def _quick_value(field, db) -> Callable | None:
 
         return key
     if kind is DateTimeField and not (field.auto_now or field.auto_now_add):
-        adapt = db.ops.adapt_datetimefield_value
+        return _moment(db)
+    if kind in _INTEGER_FIELDS:
+        adapt_integer = type(db.ops).adapt_integerfield_value
+        if adapt_integer is BaseDatabaseOperations.adapt_integerfield_value:
+            wrap = None  # the value as it is
+        elif adapt_integer is PostgreSQLOperations.adapt_integerfield_value:
+            wrap = db.ops.integerfield_type_map[field.get_internal_type()]  # psycopg's Int2, Int4, Int8
+        else:
+            return None
 
-        def moment(value):
-            if type(value) is not datetime.datetime or value.utcoffset() is None:
-                return _SLOW  # None, a naive moment (warned and made aware), anything else
-            return adapt(value)
+        def number(value):
+            if value is None:
+                return None
+            if type(value) is not int:
+                return _SLOW
+            return value if wrap is None else wrap(value)
 
-        return moment
+        return number
+    if kind is BooleanField:
+
+        def truth(value):
+            return value if value is None or type(value) is bool else _SLOW
+
+        return truth
+    if kind is UUIDField:
+        native = db.features.has_native_uuid_field
+
+        def uuid_value(value):
+            if value is None:
+                return None
+            if type(value) is not uuid.UUID:
+                return _SLOW
+            return value if native else value.hex
+
+        return uuid_value
+    if kind is JSONField:
+        adapt_json, encoder = db.ops.adapt_json_value, field.encoder
+
+        def document(value):
+            # An object or a list of values (Django's ``get_prep_value`` leaves them as they
+            # are); ``None`` is SQL's NULL, as Django's ``get_db_prep_save`` sends it.
+            if value is None:
+                return None
+            return adapt_json(value, encoder) if type(value) is dict or type(value) is list else _SLOW
+
+        return document
     return None
+
+
+# Django's integer fields whose ``get_db_prep_save`` of an ``int`` is the ``int`` itself
+# (``IntegerField.get_prep_value`` and the backend's ``adapt_integerfield_value``).
+_INTEGER_FIELDS = frozenset(
+    (
+        IntegerField,
+        SmallIntegerField,
+        BigIntegerField,
+        PositiveIntegerField,
+        PositiveSmallIntegerField,
+        PositiveBigIntegerField,
+    )
+)
+
+
+def _moment(db) -> Callable:
+    """An aware ``datetime`` as ``DateTimeField.get_db_prep_save`` sends it (``_quick_value``)."""
+    adapt = db.ops.adapt_datetimefield_value
+
+    def moment(value):
+        if value is None:
+            return None  # the backend's ``adapt_datetimefield_value`` keeps it
+        if type(value) is not datetime.datetime or value.utcoffset() is None:
+            return _SLOW  # a naive moment (warned and made aware), anything else
+        return adapt(value)
+
+    return moment
+
+
+def _stamped(field, add: bool) -> bool:
+    """Whether ``field.pre_save(obj, add)`` stamps the moment on ``obj`` (``auto_now``, or
+    ``auto_now_add`` on an insert): Django's own ``DateTimeField`` only."""
+    return type(field) is DateTimeField and bool(field.auto_now or (field.auto_now_add and add))
+
+
+_SAVE_VALUES: dict[tuple, tuple] = {}
+
+
+def save_values(db, model: type[Model], fields, objs, add: bool, params: list) -> None:
+    """Append to ``params`` each of ``objs``' values of ``fields`` as
+    ``field.get_db_prep_save(field.pre_save(obj, add), db)`` gives it (what ``save`` and
+    ``bulk_create`` send), taking ``_quick_value``'s way where it applies: an integer, a
+    key, a text, an aware moment, a UUID, an object or list of JSON, ``None``. A moment
+    ``pre_save`` stamps (``auto_now``, ``auto_now_add`` on an insert) is stamped as Django
+    does, ``timezone.now()`` set on the object, field by field. Any other value or field
+    takes Django's calls (``tests/permissions/test_inserted_rows_quick_values.py``)."""
+    key = (db.alias, db.vendor, model, tuple(fields), add)
+    converters = _SAVE_VALUES.get(key)
+    if converters is None:
+        converters = _SAVE_VALUES[key] = tuple(
+            (field, field.attname, _moment(db) if stamp else _quick_value(field, db), stamp)
+            for field, stamp in ((field, _stamped(field, add)) for field in fields)
+        )
+    append = params.append
+    for obj in objs:
+        values = obj.__dict__
+        for field, attname, quick, stamp in converters:
+            if stamp:
+                value = values[attname] = timezone.now()  # as ``DateTimeField.pre_save`` sets it
+                converted = quick(value)
+                append(field.get_db_prep_save(value, db) if converted is _SLOW else converted)
+                continue
+            converted = _SLOW if quick is None or attname not in values else quick(values[attname])
+            append(field.get_db_prep_save(field.pre_save(obj, add), db) if converted is _SLOW else converted)
 
 
 def insert_rows(objs: list) -> None:

@@ -95,3 +95,20 @@ def test_a_row_without_every_field_or_a_model_of_its_own_making_takes_djangos_wa
 
     monkeypatch.setattr(Agency, "__init__", own_init)
     assert quick_from_db(Agency) == Agency.from_db
+
+
+def test_a_row_without_every_field_is_djangos_object_without_model_init(agencies):
+    """A read with deferred fields (``only``: the completion's participants, the inbox's
+    case and agency): the fields it has, in field order, the rest deferred, as Django's."""
+    made = quick_from_db(Agency)
+    names = [field.attname for field in Agency._meta.concrete_fields]
+    chosen = [names[0], names[2], names[3]]
+    row = Agency.objects.order_by("pk").values_list(*chosen).first()
+    with mock.patch.object(Model, "__init__", autospec=True, side_effect=Model.__init__) as init:
+        mine = made("default", chosen, row)
+    assert init.call_count == 0
+    theirs = Agency.from_db("default", chosen, row)
+    assert _fields(mine) == _fields(theirs)
+    assert list(vars(mine)) == list(vars(theirs))
+    assert mine.get_deferred_fields() == theirs.get_deferred_fields() == set(names) - set(chosen)
+    assert mine.name == Agency.objects.get(pk=mine.pk).name  # a deferred field read when asked for

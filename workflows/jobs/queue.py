@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from bpmn.engine import service_tasks as engine_services
-from permissions.prepared import execute_through, prepares_statements
+from permissions.prepared import execute_through, prepares_statements, quick_new
 from workflows import selectors
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
@@ -89,7 +89,7 @@ def sync_timer_job(instance, previous_due, batch) -> None:
         return
     rows.upsert_pending_timer(
         batch,
-        Job(
+        quick_new(Job)(
             kind=JobKind.TIMER,
             due_at=due,
             instance_id=instance.pk,
@@ -121,7 +121,7 @@ def enqueue_task_notifications(tasks, batch) -> list[Job]:
         for kind in kinds:
             for event, due_at in moments:
                 jobs.append(
-                    Job(
+                    quick_new(Job)(
                         kind=kind,
                         due_at=due_at,
                         instance_id=task.instance_id,

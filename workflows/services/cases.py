@@ -24,7 +24,7 @@ from core.national_id import InvalidNationalId, validate_national_id
 from permissions import policy, rules
 from permissions.grants import grant_case_access, grant_insert_sql
 from permissions.models import Agency, AgencyKind, CaseParticipant
-from permissions.prepared import Prepared, PreparedShapes
+from permissions.prepared import Prepared, PreparedShapes, quick_new, save_values
 from workflows import input_limits, selectors, steps
 from workflows.forms import schema_errors
 from workflows.models import (
@@ -127,7 +127,7 @@ def start_case(
         numbered = not correlation_key and connection.vendor == "postgresql"
         # Numbered in one statement, the person is held in it too (``_insert_numbered``).
         person_row = None if numbered else _held_person(national_id, name)
-        case = Case(
+        case = quick_new(Case)(
             person=person_row,
             person_name=name,
             process_key=definition.key,
@@ -144,7 +144,7 @@ def start_case(
             opened_by=actor,
             responsible=responsible,
         )
-        instance = ProcessInstance(
+        instance = quick_new(ProcessInstance)(
             definition=definition,
             state="{}",
             serializer_version=engine.SERIALIZER_VERSION,
@@ -545,6 +545,9 @@ def _insert_numbered(case: Case, instance: ProcessInstance, agencies: dict, nati
     sql, case_fields, instance_fields, grant_params = _numbered_insert_sql()
     db = connection
     now = db.ops.adapt_datetimefield_value(timezone.now())
+    values: list = []  # as ``field.get_db_prep_save(field.pre_save(obj, True), db)`` gives them
+    save_values(db, Case, case_fields, (case,), True, values)
+    save_values(db, ProcessInstance, instance_fields, (instance,), True, values)
     params = [
         national_id,
         name,
@@ -552,8 +555,7 @@ def _insert_numbered(case: Case, instance: ProcessInstance, agencies: dict, nati
         now,  # the person's ``created_at``, as ``auto_now_add`` sets it
         year,
         prefix,
-        *(field.get_db_prep_save(field.pre_save(case, True), db) for field in case_fields),
-        *(field.get_db_prep_save(field.pre_save(instance, True), db) for field in instance_fields),
+        *values,
         now,  # ``added_at`` as ``auto_now_add`` sets it
         list(agencies),
         [agency.pk for agency in agencies.values()],

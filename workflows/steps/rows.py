@@ -10,8 +10,9 @@ several statements in one query text when nothing may be prepared); one after th
 on SQLite, which has no round trips to save.
 
 The statements come from the model's own metadata (table, columns, quoting) and the
-values are prepared by the fields themselves (``pre_save`` and ``get_db_prep_save``), so
-they write what ``save(update_fields=...)`` and ``bulk_create()`` would write. Model
+values are what the fields themselves prepare (``pre_save`` and ``get_db_prep_save``, or
+their equal for the common value kinds: ``permissions.prepared.save_values``), so they
+write what ``save(update_fields=...)`` and ``bulk_create()`` would write. Model
 signals are not sent: nothing listens on these models (``tests/workflows/test_rows.py``
 keeps it so).
 """
@@ -30,7 +31,13 @@ from django.db.models import Field, Model, Subquery
 
 from permissions import rules
 from permissions.models import Agency, CaseParticipant
-from permissions.prepared import Prepared, execute_through, numbered_placeholders, prepares_statements
+from permissions.prepared import (
+    Prepared,
+    execute_through,
+    numbered_placeholders,
+    prepares_statements,
+    save_values,
+)
 from workflows.models import (
     ACTIVE_TASK_STATUSES,
     Case,
@@ -98,8 +105,10 @@ class Batch:
         read the table: it rides (``add``) without locks."""
         db = self.db
         sql, fields = _update_sql(db.vendor, type(obj), tuple(field_names))
-        params = [field.get_db_prep_save(field.pre_save(obj, False), db) for field in fields]
-        self.add(sql, [*params, obj.pk], rides=rides, locks=not rides)
+        params: list = []
+        save_values(db, type(obj), fields, (obj,), False, params)
+        params.append(obj.pk)
+        self.add(sql, params, rides=rides, locks=not rides)
 
     def insert(self, objs: Sequence[Model], *, on_conflict: str = "", rides: bool = False) -> None:
         """INSERT ``objs`` (one model) in one statement; their keys are set at ``flush``.
@@ -114,11 +123,13 @@ class Batch:
         db = self.db
         if not db.features.can_return_rows_from_bulk_insert:
             raise ImproperlyConfigured("Brobygger needs SQLite 3.35 or newer (INSERT ... RETURNING)")
-        sql, fields = _insert_sql(db.vendor, type(objs[0]), len(objs))
-        params = []
+        model = type(objs[0])
+        sql, fields = _insert_sql(db.vendor, model, len(objs))
+        relations = _relations(model)
         for obj in objs:
-            _attach_saved_parents(obj, fields)
-            params += [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
+            _attach_saved_parents(obj, relations)
+        params: list = []
+        save_values(db, model, fields, objs, True, params)
         if on_conflict:
             self.add(f"{sql} {on_conflict}", params)
             return
@@ -676,11 +687,21 @@ def _saved(objs, cursor, db) -> None:
         obj._state.adding, obj._state.db = False, db.alias
 
 
-def _attach_saved_parents(obj: Model, fields) -> None:
+@cache
+def _relations(model: type[Model]) -> tuple:
+    """The concrete fields of ``model`` that relate to another row (its foreign keys)."""
+    meta = model._meta
+    return tuple(field for field in meta.concrete_fields if field is not meta.pk and field.is_relation)
+
+
+def _attach_saved_parents(obj: Model, relations) -> None:
     """A foreign key set to an object saved after this one was built gets its id now
     (what bulk_create does); an unsaved parent is a bug, not a NULL."""
-    for field in fields:
-        if field.is_relation and field.is_cached(obj):
+    cached = obj._state.fields_cache
+    if not cached:
+        return
+    for field in relations:
+        if field.is_cached(obj):
             parent = field.get_cached_value(obj)
             if parent is None:
                 continue

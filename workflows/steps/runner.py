@@ -34,6 +34,7 @@ from core import hooks
 from core.messages import Message
 from permissions import policy, rules
 from permissions.models import Agency
+from permissions.prepared import quick_new
 from workflows import case_outcomes, selectors
 from workflows.jobs import errors as job_errors
 from workflows.jobs import queue
@@ -192,7 +193,7 @@ class Step:
     def event(self, kind: str, **fields) -> Event:
         """Queue a timeline event of this step's case and instance (by the acting user)."""
         fields.setdefault("actor", self.actor)
-        event = Event(case_id=self.instance.case_id, instance=self.instance, kind=kind, **fields)
+        event = quick_new(Event)(case_id=self.instance.case_id, instance=self.instance, kind=kind, **fields)
         self.events.append(event)
         return event
 
@@ -656,7 +657,7 @@ def sync_tasks(step: Step, runtime: DefinitionRuntime, workflow) -> tuple[list[T
             batch.update(instance, ("status",))  # after the step's own update of the row
             continue
         created.append(
-            Task(
+            quick_new(Task)(
                 spiff_task_id=ready_task.id,
                 instance=instance,
                 case_id=instance.case_id,
