@@ -204,3 +204,25 @@ def test_the_timeline_names_the_writer_of_a_lapsed_warning_note_only_to_its_keep
     answer = api(people["other"]).get(reverse("api-case-timeline", args=[case.pk]))
     (added,) = [e for e in answer.json()["results"] if e["kind"] == "note_added" and e["detail"]["note"] == fresh.pk]
     assert added["actor"] == people["recorder"].get_username()  # in force: named, as in the list
+
+
+def test_a_note_corrected_out_of_safety_into_a_masked_category_shows_no_confirmation(people, case):
+    """NAV is shown the prison's justice note masked (no version, no time of correction); a
+    note corrected out of ``safety`` kept in NAV's timeline each time it was confirmed as a
+    warning, naming it (until h-safety4): left out by the note's id, as its corrections are."""
+    note = _warning_note(people, case, days_ago=3)
+    services.confirm_safety_note(actor=people["recorder"], case=case.pk, note_id=note.pk)
+    services.correct_note(
+        actor=people["recorder"], case=case.pk, note_id=note.pk, text="Dom sonet", version=2, category="justice"
+    )
+
+    def kinds_as(user):
+        answer = api(user).get(reverse("api-case-timeline", args=[case.pk]))
+        assert answer.status_code == 200, answer.content
+        events = answer.json()["results"]
+        return [e["kind"] for e in events if e["kind"] in ("note_corrected", "safety_confirmed")]
+
+    assert kinds_as(people["other"]) == []
+    assert kinds_as(people["recorder"]) == ["safety_confirmed", "note_corrected"]
+    page = web(people["other"]).get(reverse("case-section", args=[case.pk, "events"])).content.decode()
+    assert "Advarsel bekreftet" not in page and "Notat rettet" not in page
