@@ -18,12 +18,13 @@ import pytest
 from django.utils import timezone
 from lxml import etree
 
+from permissions import policy
 from retention import archive
 from retention.case_file_timeline import EVENTS_NAMESPACE
 from retention.rules import rules_for_process
 from tests.api.test_safety_warnings import warning_case, warning_people
 from workflows import services
-from workflows.models import Case
+from workflows.models import Case, CaseStatus, Task
 from workflows.notes import Note
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +110,40 @@ def test_a_case_file_holding_safety_keeps_a_lapsed_warning_s_corrections_and_con
     assert (kinds.count("note_corrected"), kinds.count("safety_confirmed")) == (1, 1)
     (kept,) = archive.iter_case_file_notes(case, rules_for_process(case.process_key))
     assert kept.text == WORDS + "." and kept.lapsed_on is not None  # kept, marked lapsed
+
+
+def _closed_days_ago(case, days: int) -> Case:
+    Case.objects.filter(pk=case.pk).update(
+        status=CaseStatus.COMPLETED, closed_at=timezone.now() - datetime.timedelta(days=days)
+    )
+    return Case.objects.get(pk=case.pk)
+
+
+def _fields_in_case_file(case) -> dict[str, str]:
+    entries = archive.case_file_fields(case, rules_for_process(case.process_key))
+    return {title: read for _category, title, _words, read in entries}
+
+
+def test_a_closed_case_s_file_says_which_warnings_were_in_force_at_the_close(people, case, settings):
+    settings.BROBYGGER = {**settings.BROBYGGER, "RETENTION_CASE_FILE_CATEGORIES": WITH_SAFETY}
+    task = Task.objects.get(case=case, element_id="T_warn")
+    services.complete_task(actor=people["recorder"], task_id=task.pk, data={"trussel": WORDS})
+    in_force = _safety_note(people, case, days_ago=400)  # 300 days old at the close: in force then
+    lapsed = _safety_note(people, case, days_ago=500)  # 400 days old at the close: lapsed then
+    Case.objects.filter(pk=case.pk).update(
+        data_recorded_at={"trussel": (timezone.now() - datetime.timedelta(days=400)).isoformat()}
+    )
+    closed = _closed_days_ago(case, 100)
+
+    notes = {
+        n.written_at: n.lapsed_on for n in archive.iter_case_file_notes(closed, rules_for_process("Proc_file_warn"))
+    }
+    assert notes[in_force.created_at] is None  # old: marked lapsed, by today's date
+    assert notes[lapsed.created_at] == policy.lapses_on(lapsed.created_at, 365)
+    assert "advarsel utløpt" not in str(_fields_in_case_file(closed))  # old: marked lapsed
+
+    Case.objects.filter(pk=case.pk).update(
+        data_recorded_at={"trussel": (timezone.now() - datetime.timedelta(days=500)).isoformat()}
+    )
+    closed = Case.objects.get(pk=case.pk)
+    assert "advarsel utløpt" in str(_fields_in_case_file(closed))  # lapsed before the close: marked
