@@ -88,8 +88,9 @@ def case_file_fields(case: Case, rules, view: PathView = NO_PATH_HIDDEN) -> list
         categories.update(runtime.field_rules.fields)
         forms.update(runtime.forms)
         # The archive keeps the record as it was (arkivlova): a safety warning out of time stays
-        # in a case file that holds the category, marked as lapsed (``policy.warning_dates``).
-        lapsed.update(policy.lapsed_warnings(case, runtime.field_rules))
+        # in a case file that holds the category, marked as lapsed (``policy.warning_dates``),
+        # when it had lapsed by the case's close (``in_force_at``).
+        lapsed.update(policy.lapsed_warnings(case, runtime.field_rules, in_force_at(case)))
     titles, choices = form_labels.field_titles(forms), form_labels.field_choice_labels(forms)
     rows = []
     common = case.data_common or {}
@@ -175,14 +176,23 @@ def iter_case_file_notes(case: Case, rules, chunk: int = 200) -> Iterator[CaseFi
             earlier=earlier,
             # The archive keeps the record as it was (arkivlova): a safety note out of time stays,
             # marked as lapsed, as a safety field does (``case_file_fields``).
-            lapsed_on=None if note.is_withdrawn else _note_lapsed(note.category, note.warning_since),
+            lapsed_on=None if note.is_withdrawn else _note_lapsed(note.category, note.warning_since, in_force_at(case)),
         )
 
 
-def _note_lapsed(category: str, since):
+def in_force_at(case: Case) -> datetime | None:
+    """The moment the case file tells which safety warnings were in force at: the case's close
+    (None while it is open: now). A case file is made once the case is closed, and again after
+    a correction, months or years later: each says what was in force when the case closed,
+    the same whenever it is made (until h-safety4 a warning in force at the close was marked
+    lapsed in a case file made after its date)."""
+    return case.closed_at
+
+
+def _note_lapsed(category: str, since, at):
     if permission_rules.category_of(category) != policy.SAFETY:
         return None
-    return notes_policy.warning_window(since)[0]
+    return notes_policy.warning_window(since, at)[0]
 
 
 def case_file(case: Case, produced_at: datetime) -> tuple[bytes, tuple[str, ...]]:

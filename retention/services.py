@@ -883,7 +883,7 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
         return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
     data[field] = value
     case.data = data
-    case.save(update_fields=["data", "data_common"])
+    case.save(update_fields=["data", "data_common", *_warning_time_corrected(case, field, old, value)])
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected
         targets = correlations_of(runtime_for(instance.definition_id), field)
@@ -895,6 +895,26 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
     _correct_outbox(case, field, old, value)
     _correct_outcome(case, field, value)
     return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
+
+
+def _warning_time_corrected(case: Case, field: str, old, value) -> tuple[str, ...]:
+    """A safety warning removed (corrected to no value) or recorded where one was removed:
+    the time it is in force from (``Case.data_recorded_at``) and its reminder's mark
+    (``Case.safety_reminded``) go with a removal, and a warning recorded anew holds from now,
+    with a reminder of its own before it lapses. Until h-safety4 a removed warning put back by
+    its recorder revived the removed one's time: a year-old warning came back lapsed, or in
+    force only for what was left of the old time and its confirmation. A correction of a
+    warning's words (a value to another) keeps its time: it is the same warning, corrected
+    (confirming it again is what starts a new time). Answers the columns changed."""
+    fields = selectors.case_field_rules(case)
+    if rules.category_of(fields.fields.get(field, RESTRICTED)) != policy.SAFETY or None not in (old, value):
+        return ()
+    recorded = {name: moment for name, moment in (case.data_recorded_at or {}).items() if name != field}
+    if value is not None:
+        recorded.update(policy.recorded_times(fields, [field]))
+    case.data_recorded_at = recorded
+    case.safety_reminded = {name: mark for name, mark in (case.safety_reminded or {}).items() if name != field}
+    return ("data_recorded_at", "safety_reminded")
 
 
 def _correct_outcome(case: Case, field: str, value, *, rewritten: bool = False) -> None:

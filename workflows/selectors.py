@@ -573,7 +573,8 @@ def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str
 
 def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_notes=(), lapsed_notes=()):
     """``masked_notes``: (category, agency id, category, agency id, ...), the notes whose
-    corrections are left out (``masked_note_corrections``), by the note's category now;
+    corrections and confirmations are left out (``masked_note_corrections``), by the note's
+    category now;
     ``lapsed_notes``: the ids (as text) of notes whose corrections and confirmations are left
     out too (lapsed warnings the reader does not keep)."""
     queryset = _timeline(case_id)
@@ -601,8 +602,12 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_no
         # a number in SQLite's ``json_extract``.
         note = Cast(KeyTextTransform("note", "detail"), TextField())
         masked = Note.objects.filter(kinds, case_id=OuterRef("case_id")).annotate(key=Cast("pk", TextField()))
+        # Its confirmations too, as a lapsed note's (below): a note corrected out of ``safety``
+        # into a category the reader may not read kept the times it was kept as a warning
+        # (until h-safety4 they stood there, naming the note, and in the case file's timeline).
         queryset = queryset.alias(corrected_note=note).exclude(
-            Q(kind=EventKind.NOTE_CORRECTED), Exists(masked.filter(key=OuterRef("corrected_note")))
+            Q(kind__in=(EventKind.NOTE_CORRECTED, EventKind.SAFETY_CONFIRMED)),
+            Exists(masked.filter(key=OuterRef("corrected_note"))),
         )
     if lapsed_notes:
         note = Cast(KeyTextTransform("note", "detail"), TextField())
@@ -1523,12 +1528,17 @@ def iter_case_file_events(case, view: PathView, categories: Collection[str], chu
     """The case's events as the case file's reader (``view``: ``case_file_path_view``; the
     ``categories`` the case file holds) is shown them: the timeline's rule (``_timeline_without``,
     ``PathView.events``), a note of a category left out of it as masked (``masked_note_corrections``:
-    no "note corrected" events). Until 2026-12-07 the case file listed when and by which agency
-    a health note was corrected, each time, though no note of health is in it. Read ``chunk``
-    rows at a time: a case has no bound on its events, and the archive export reads them all
-    (``retention.case_file_timeline``)."""
+    no "note corrected" and no "safety confirmed" events, decided by the note's id and its
+    category now, as the timeline decides them). Until 2026-12-07 the case file listed when and
+    by which agency a health note was corrected, each time, though no note of health is in it;
+    until h-safety4 when a safety note (``safety`` is not in the default case file) was
+    confirmed again, each time, and a note corrected out of ``safety`` into a category left out
+    kept its confirmations there. A lapsed warning is not masked: the case file keeps the
+    record as it stood, its notes a lapsed warning marked (``archive.iter_case_file_notes``),
+    as its keepers (the coordinator) read it. Read ``chunk`` rows at a time: a case has no
+    bound on its events, and the archive export reads them all (``retention.case_file_timeline``)."""
     corrected = (
-        Note.objects.filter(case=case.pk, corrected_at__isnull=False)
+        Note.objects.filter(Q(corrected_at__isnull=False) | Q(confirmed_at__isnull=False), case=case.pk)
         .exclude(category__in=list(categories))
         .order_by()
         .values_list("category", "agency_id")

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from permissions import policy
-from permissions.models import AccessLog
+from permissions.models import AccessLog, Role
 from tests.api.test_safety_warnings import warning_case, warning_people
 from tests.clients import api, web
 from workflows import services
@@ -204,3 +204,73 @@ def test_the_timeline_names_the_writer_of_a_lapsed_warning_note_only_to_its_keep
     answer = api(people["other"]).get(reverse("api-case-timeline", args=[case.pk]))
     (added,) = [e for e in answer.json()["results"] if e["kind"] == "note_added" and e["detail"]["note"] == fresh.pk]
     assert added["actor"] == people["recorder"].get_username()  # in force: named, as in the list
+
+
+def test_a_note_corrected_out_of_safety_into_a_masked_category_shows_no_confirmation(people, case):
+    """NAV is shown the prison's justice note masked (no version, no time of correction); a
+    note corrected out of ``safety`` kept in NAV's timeline each time it was confirmed as a
+    warning, naming it (until h-safety4): left out by the note's id, as its corrections are."""
+    note = _warning_note(people, case, days_ago=3)
+    services.confirm_safety_note(actor=people["recorder"], case=case.pk, note_id=note.pk)
+    services.correct_note(
+        actor=people["recorder"], case=case.pk, note_id=note.pk, text="Dom sonet", version=2, category="justice"
+    )
+
+    def kinds_as(user):
+        answer = api(user).get(reverse("api-case-timeline", args=[case.pk]))
+        assert answer.status_code == 200, answer.content
+        events = answer.json()["results"]
+        return [e["kind"] for e in events if e["kind"] in ("note_corrected", "safety_confirmed")]
+
+    assert kinds_as(people["other"]) == []
+    assert kinds_as(people["recorder"]) == ["safety_confirmed", "note_corrected"]
+    page = web(people["other"]).get(reverse("case-section", args=[case.pk, "events"])).content.decode()
+    assert "Advarsel bekreftet" not in page and "Notat rettet" not in page
+
+
+def _prison_withdrawn(people, agencies, case):
+    from workflows.models import Task
+
+    task = Task.objects.get(case=case, element_id="T_warn")
+    services.complete_task(actor=people["recorder"], task_id=task.pk, data={"trussel": "Ingen"})
+    services.withdraw_agency(
+        actor=people["coordinator"], case=case.pk, agency=agencies["prison"].pk, reason="Løslatt, ferdig"
+    )
+
+
+def test_the_coordinator_confirms_and_withdraws_the_warning_note_of_an_agency_withdrawn_from_the_case(
+    people, case, agencies, django_user_model
+):
+    """The coordinator keeps every warning of the case (``rules.decide_lapsed_warning``), that of
+    an agency withdrawn from it too: they answer for it alone once its agency is gone (until
+    h-safety4 both answered 404, as to the withdrawn agency's own people). Nobody else gains it:
+    another participant, or a member of the coordinating agency who is no coordinator, 403."""
+    from tests.api.test_safety_warnings import _worker
+
+    note = _warning_note(people, case)
+    _prison_withdrawn(people, agencies, case)
+    housing_member = _worker(django_user_model, agencies["housing"], Role.MEMBER, "bolig-medlem-notatvarsel")
+    confirm = reverse("api-note-confirm", args=[case.pk, note.pk])
+    withdraw = reverse("api-note-withdraw", args=[case.pk, note.pk])
+    for user in (people["other"], housing_member):
+        for url in (confirm, withdraw):
+            refused = api(user).post(url, {"version": note.version}, format="json")
+            assert refused.status_code == 403, (user, url, refused.content)
+            assert WARNING not in refused.content.decode()
+    assert api(people["recorder"]).post(confirm, {}, format="json").status_code == 404  # withdrawn: sees no case
+
+    kept = _note_as(people["coordinator"], case, note)
+    assert (kept["text"], kept["confirmable"]) == (WARNING, True)
+    answer = api(people["coordinator"]).post(confirm, {"version": note.version}, format="json")
+    assert answer.status_code == 200, answer.content  # old: 404
+    assert _note_as(people["other"], case, note)["text"] == WARNING  # in force again
+    confirmed = Event.objects.get(case=case, kind=EventKind.SAFETY_CONFIRMED)
+    assert confirmed.agency_id == agencies["housing"].pk
+
+    answer = web(people["coordinator"]).post(
+        reverse("note-withdraw", args=[case.pk, note.pk]), {"version": note.version + 1}, follow=True
+    )
+    assert answer.status_code == 200  # old: 404
+    assert Note.objects.get(pk=note.pk).is_withdrawn
+    event = Event.objects.get(case=case, kind=EventKind.NOTE_WITHDRAWN)
+    assert (event.actor, event.detail.get("by_coordinator")) == (people["coordinator"], True)

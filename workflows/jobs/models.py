@@ -40,6 +40,9 @@ class JobKind(models.TextChoices):
     FILE_DELETION = "file_deletion", _("Deletion of a withdrawn attachment's file")
     # The reminder that a case's safety warning lapses soon (``workflows.jobs.safety_reminders``).
     SAFETY_REMINDER = "safety_reminder", _("Reminder of a safety warning about to lapse")
+    # One mail of such a reminder, to one address, sent outside the case's lock; a retry sends
+    # that mail only (``workflows.jobs.safety_reminders.send_reminder_mail``).
+    SAFETY_REMINDER_MAIL = "safety_reminder_mail", _("Mail of a reminder of a safety warning")
 
 
 class JobStatus(models.TextChoices):

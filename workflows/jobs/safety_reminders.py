@@ -27,16 +27,21 @@ h-safety3 only the fields were, and a note lapsed unnoticed."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.utils import DNS_NAME
+from django.db import transaction
 from django.utils import translation
 from django.utils.formats import date_format
 
 from bpmn import form_labels
 from permissions import notes_policy, policy, rules
-from permissions.models import CaseParticipant, Role
+from permissions.models import Agency, CaseParticipant, Role
 from workflows import selectors
 from workflows.jobs import handlers, queue
+from workflows.jobs.errors import JobError, mail_failure
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
 from workflows.notes import Note
 
@@ -126,7 +131,12 @@ def _chunks(cases):
 
 
 def remind(job: Job) -> None:
-    """Tell the keepers of each warning of the job's case due for a reminder, and mark it."""
+    """Decide, under the case row's lock, which warnings of the job's case are due for a
+    reminder and whom to tell, mark each told of, and queue one ``safety_reminder_mail`` job per
+    address (``send_reminder_mail``) in the same transaction: the mails leave after it commits,
+    each by its own job, holding no lock of the case. Until h-safety4 the mails were sent here,
+    with the case row held (every writer of the case waited on the mail server), and a mail
+    that failed after another had gone rolled both back: the retry sent the first again."""
     assert job.case_id is not None, "a safety reminder names its case"
     case = Case.objects.select_for_update().filter(pk=job.case_id, status=CaseStatus.OPEN).first()
     if case is None:
@@ -137,25 +147,108 @@ def remind(job: Job) -> None:
     # too (``services.notes.lock_item``): of two jobs, the second finds each note marked.
     notes = [
         (note, lapses)
-        for note in _warning_notes().filter(case_id=case.pk).select_related("agency").order_by("created_at", "pk")
+        for note in _warning_notes().filter(case_id=case.pk).order_by("created_at", "pk")
         if (lapses := notes_policy.note_reminder_due(note, reminder_days(), now))
     ]
     if not due and not notes:
         return  # confirmed, removed or told of meanwhile
     fields = _addresses(case, due) if due else {}
     kept = _note_addresses(case, [note for note, _lapses in notes])
-    for address in sorted(set(fields) | set(kept)):
-        _send(
-            case,
-            address,
-            {name: due[name][1] for name in fields.get(address, [])},
-            [(note, lapses) for note, lapses in notes if note.pk in kept.get(address, ())],
+    agencies = _agencies_by_address(case)
+    mails = [
+        Job(
+            kind=JobKind.SAFETY_REMINDER_MAIL,
+            due_at=now,
+            case_id=case.pk,
+            max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
+            # Ids, names and dates: never a warning's words, nor the address (read when sent).
+            payload={
+                "case_id": case.pk,
+                "agencies": agencies[address],
+                "fields": {name: due[name][1].isoformat() for name in fields.get(address, [])},
+                "notes": [[note.pk, lapses.isoformat()] for note, lapses in notes if note.pk in kept.get(address, ())],
+            },
         )
+        for address in sorted(set(fields) | set(kept))
+    ]
+    Job.objects.bulk_create(mails)
     if due:
         reminded = {**(case.safety_reminded or {}), **{name: period for name, (period, _lapses) in due.items()}}
         Case.objects.filter(pk=case.pk).update(safety_reminded=reminded)
     for note, _lapses in notes:
         Note.objects.filter(pk=note.pk).update(safety_reminded_for=note.warning_since)
+    if mails:
+        transaction.on_commit(queue.wake_workers)
+
+
+def _agencies_by_address(case) -> dict[str, list[int]]:
+    """Notification address -> the ids of the participating agencies that have it (a mail job
+    names the agencies, and reads their address when it sends)."""
+    by_address: dict[str, list[int]] = {}
+    for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk).order_by("agency_id"):
+        address = (participant.agency.notification_email or "").strip()
+        if address:
+            by_address.setdefault(address, []).append(participant.agency_id)
+    return by_address
+
+
+class ReminderMailFailed(Exception):
+    """A reminder's mail the server did not take: ``job_error`` names no address."""
+
+    def __init__(self, error: JobError):
+        self.job_error = error
+        super().__init__(error)
+
+
+def send_reminder_mail(job: Job) -> None:
+    """Send the one mail of a ``safety_reminder_mail`` job (queued by ``remind``), outside any
+    lock of its case: only the job row is held. A retry sends this mail only, never another
+    recipient's (each its own job); the job's ``delivery_key`` is the mail's ``Message-ID``, the
+    same on every attempt, so a receiver that took a mail whose answer was lost sees the second
+    as the same message. Nothing is sent for a case closed meanwhile, to an agency withdrawn from
+    it (or with no address now), nor of a warning removed or withdrawn since."""
+    payload = job.payload or {}
+    case = (
+        Case.objects.filter(pk=job.case_id or 0, status=CaseStatus.OPEN)
+        .only("pk", "reference", "data", "status", "opened_at")
+        .first()
+    )
+    if case is None:
+        return
+    taking_part = CaseParticipant.objects.filter(case_id=case.pk, agency_id__in=payload.get("agencies") or [0])
+    addresses = sorted(
+        {
+            (address or "").strip()
+            for address in Agency.objects.filter(pk__in=taking_part.values("agency_id")).values_list(
+                "notification_email", flat=True
+            )
+        }
+        - {""}
+    )
+    if not addresses:
+        return
+    data = case.data or {}
+    lapsing = {
+        name: datetime.date.fromisoformat(day)
+        for name, day in (payload.get("fields") or {}).items()
+        if data.get(name) not in (None, "")
+    }
+    days = {note_id: datetime.date.fromisoformat(day) for note_id, day in payload.get("notes") or []}
+    notes = [
+        (note, days[note.pk])
+        for note in _warning_notes()
+        .filter(case_id=case.pk, pk__in=list(days))
+        .select_related("agency")
+        .order_by("created_at", "pk")
+    ]
+    if not lapsing and not notes:
+        return
+    message = _message(case, addresses, lapsing, notes)
+    message.extra_headers["Message-ID"] = f"<{job.delivery_key}@{DNS_NAME}>"
+    try:
+        message.send()
+    except Exception as exc:  # the server's words name the addresses: its reply codes only
+        raise ReminderMailFailed(mail_failure(exc, (*addresses, settings.DEFAULT_FROM_EMAIL))) from None
 
 
 def _note_addresses(case, notes) -> dict[str, set[int]]:
@@ -202,7 +295,7 @@ def _addresses(case, due) -> dict[str, list[str]]:
     return told
 
 
-def _send(case, address: str, lapsing: dict, notes=()) -> None:
+def _message(case, addresses: list[str], lapsing: dict, notes=()) -> EmailMessage:
     """One mail: the case's reference, each warning's label (a note's agency and the day it was
     written) and the date it lapses on; never a warning's words."""
     runtime = selectors.case_runtime(case) if lapsing else None
@@ -226,7 +319,8 @@ def _send(case, address: str, lapsing: dict, notes=()) -> None:
         "Ellers ser de andre i saken bare at en advarsel er utløpt.\n\n"
         f"Åpne saken i Brobygger: {link}\n"
     )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, headers={})
 
 
 handlers.register(JobKind.SAFETY_REMINDER, remind)
+handlers.register(JobKind.SAFETY_REMINDER_MAIL, send_reminder_mail)

@@ -258,9 +258,13 @@ def lock_item(model, item):
     return steps.lock_case_then(model, item.pk, item.case_id)
 
 
-def _locked(note: Note, version) -> Note:
+def _locked(note: Note, version, *, writer_gone_ok: bool = False) -> Note:
+    """The note held, checked again: its agency still takes part (404 otherwise, as for its
+    people once it is withdrawn), unless ``writer_gone_ok`` (the coordinator's withdrawal of a
+    warning, which they keep whichever agency wrote it, that of an agency gone included)."""
     locked = lock_item(Note, note)
-    still_writes(locked)
+    if not writer_gone_ok:
+        still_writes(locked)
     if locked.is_withdrawn:
         raise Conflict("note.withdrawn")
     if locked.is_erased:
@@ -338,7 +342,10 @@ def withdraw_note(*, actor, case, note_id, version=None) -> Note:
     if not as_coordinator:
         note, on_behalf = _changeable_note(actor, case, note_id, note=note)
     with transaction.atomic():
-        locked = _locked(note, version)
+        # The coordinator withdraws the warning of an agency withdrawn from the case too: they
+        # keep every warning of the case and, its agency gone, answer for it alone (until
+        # h-safety4 they were told the case did not exist, as its people are).
+        locked = _locked(note, version, writer_gone_ok=as_coordinator)
         # The coordinator's standing decided again on the case read after the lock: one who
         # lost the role while this waited withdraws nothing.
         if as_coordinator and not removes_warning(actor, locked):
