@@ -192,6 +192,7 @@ def measure(
     clients.CaseWorkers.inbox_page_races = 0
     clients.CaseWorkers.inbox_lookups = 0
     scans_before = server.table_scans(database_url)
+    statements_before = server.statements(database_url)
     processes_before = cpu.used_by(node.processes())
     backends = server.postgres_backends(database_url)
     postmasters = cpu.parents_of(backends)
@@ -217,16 +218,21 @@ def measure(
         total - backends_before[pid] for pid, total in cpu.used_by(backends).items() if pid in backends_before
     )
     own_cpu = cpu.used(psutil.Process()) - own_before
+    backends_by_client = _backends_by_client(node, database_url, backends, backends_before)
     load = (load_before, os.getloadavg()[0])
     runner.quit()
     time.sleep(1.1)  # the backends' table counts are flushed at most once a second
     scans = server.scans_between(scans_before, server.table_scans(database_url))
+    statements = server.statements_between(statements_before, server.statements(database_url))
     rss = node.rss_mb()
     result = _report(timings, failures, runner, elapsed, users, rss, used, server_cpu, own_cpu)
     completions = max(result["task_completions"], 1)
     result["gunicorn_workers_recycled"] = len(set(processes_before) - set(processes_after))
     result["postgres_cpu_ms_per_completion_round"] = round(postgres_cpu * 1000 / completions, 2)
     result["postgres_backends_cpu_ms_per_completion_round"] = round(backends_cpu * 1000 / completions, 2)
+    result["postgres_backends_cpu_ms_per_completion_round_by_client"] = {
+        role: round(used * 1000 / completions, 2) for role, used in sorted(backends_by_client.items())
+    }
     result["load_generator_cpu_ms_per_completion_round"] = round(own_cpu * 1000 / completions, 2)
     result["analyzed_after_warmup"] = analyze
     # ANALYZE run as autovacuum would (bench.http.autoanalyze): from the node's start, and in the window.
@@ -238,7 +244,29 @@ def measure(
     # nearly empty tables and kept as they grew shows here (README, "A live database's history").
     result["sequential_scans_in_window"] = scans
     result["machine_load_average_1min"] = [round(value, 2) for value in load]
+    if statements is not None:
+        # pg_stat_statements (when the server loads it) in the window, per completion round.
+        result["statements_per_completion_round"] = server.per_round(statements, completions)
+        if os.environ.get("BENCH_STATEMENTS_FILE"):
+            with open(os.environ["BENCH_STATEMENTS_FILE"], "w") as out:
+                json.dump({"completions": completions, "statements": statements}, out)
     return result
+
+
+def _backends_by_client(node, database_url, backends, backends_before) -> dict[str, float]:
+    """The CPU of the backends there all through the window, by the process each serves
+    (a gunicorn worker, the job worker; ``bench`` for this process's own: the autoanalyze)."""
+    from .serial_cpu import backend_roles
+
+    roles = {process.pid: server._role(process, node.process.pid) for process in node.processes()}
+    roles[os.getpid()] = "bench"
+    role_of = backend_roles(database_url, roles)
+    found: dict[str, float] = {}
+    for pid, total in cpu.used_by(backends).items():
+        if pid in backends_before:
+            role = role_of.get(pid, "other")
+            found[role] = found.get(role, 0.0) + total - backends_before[pid]
+    return found
 
 
 def _percentile(values: list[float], pct: float) -> float:

@@ -238,6 +238,75 @@ def table_scans(database_url: str) -> dict[str, tuple[int, int, int]]:
     return {name: (scans, read, index) for name, scans, read, index in rows}
 
 
+def statements(database_url: str) -> dict[str, tuple] | None:
+    """The statements of ``database_url``'s (throw-away) database in ``pg_stat_statements``,
+    where the server loads it (``shared_preload_libraries``; the extension is made in the
+    throw-away database to read them); None elsewhere. "queryid:toplevel" -> (query, calls,
+    plans, plan ms, execution ms, rows, shared blocks hit)."""
+    name = urlsplit(database_url).path.lstrip("/")
+    try:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            rows = connection.execute(
+                """SELECT s.queryid::text || ':' || s.toplevel::text, s.query, s.calls, s.plans,
+                          s.total_plan_time, s.total_exec_time, s.rows, s.shared_blks_hit
+                   FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s""",
+                [name],
+            ).fetchall()
+    except psycopg.Error:
+        return None
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def statements_between(before: dict | None, after: dict | None) -> list[dict] | None:
+    """Each statement's calls, plans and times between two ``statements``, most time first;
+    ``toplevel``: sent by a client (a nested one's time is also in the statement that ran it)."""
+    if before is None or after is None:
+        return None
+    found = []
+    for key, (query, calls, plans, plan_ms, exec_ms, count, hits) in after.items():
+        was = before.get(key, (query, 0, 0, 0.0, 0.0, 0, 0))
+        if calls - was[1] > 0:
+            found.append(
+                {
+                    "query": query,
+                    "toplevel": key.endswith(":true"),
+                    "calls": calls - was[1],
+                    "plans": plans - was[2],
+                    "plan_ms": plan_ms - was[3],
+                    "ms": plan_ms + exec_ms - was[3] - was[4],
+                    "rows": count - was[5],
+                    "shared_blks_hit": hits - was[6],
+                }
+            )
+    return sorted(found, key=lambda row: -row["ms"])
+
+
+def per_round(statements: list[dict], completions: int) -> dict:
+    """``statements_between`` per completion round: wall time (planning and execution, what
+    waiting for locks and for the CPU adds included) of the top-level statements, the largest 40."""
+    top = [row for row in statements if row["toplevel"]]
+    return {
+        "ms_per_round": round(sum(row["ms"] for row in top) / completions, 3),
+        "plan_ms_per_round": round(sum(row["plan_ms"] for row in top) / completions, 3),
+        "calls_per_round": round(sum(row["calls"] for row in top) / completions, 2),
+        "plans_per_round": round(sum(row["plans"] for row in top) / completions, 2),
+        "top": [
+            {
+                "calls_per_round": round(row["calls"] / completions, 3),
+                "plans_per_round": round(row["plans"] / completions, 3),
+                "ms_per_round": round(row["ms"] / completions, 4),
+                "plan_ms_per_round": round(row["plan_ms"] / completions, 4),
+                "rows_per_call": round(row["rows"] / row["calls"], 1),
+                "blks_per_call": round(row["shared_blks_hit"] / row["calls"], 1),
+                "toplevel": row["toplevel"],
+                "query": " ".join(row["query"].split())[:300],
+            }
+            for row in statements[:40]
+        ],
+    }
+
+
 def scans_between(before: dict, after: dict, *, least_rows: int = 1000) -> dict[str, dict]:
     """The tables whose sequential scans read at least ``least_rows`` rows between two
     ``table_scans``, most rows first."""
