@@ -242,14 +242,12 @@ def _claim_due_external(worker: str, limit: int) -> list[Job]:
     # right-hand sides read the row before the update, so max_attempts is at least the new
     # attempts. The statuses, kinds and the limit are written in: prepared on the server,
     # PostgreSQL keeps one plan for it, walking the index (``_execute_prepared``); with the
-    # limit a value it found that plan dearer and planned every claim anew. The moment is
-    # hidden from the planner (``_moment_sql``) for the same reason.
-    moment_sql = _moment_sql(db)
+    # limit a value it found that plan dearer and planned every claim anew.
     sql = (
         f"UPDATE {table} SET status = {running}, locked_by = %s, attempts = attempts + 1, "  # noqa: S608 (table and column names, our constants)
         "max_attempts = CASE WHEN max_attempts > attempts THEN max_attempts ELSE attempts + 1 END, "
         f"lease_until = %s WHERE id IN (SELECT id FROM {table} WHERE kind IN ({kinds}) "
-        f"AND ((status = {pending} AND due_at <= {moment_sql}) OR (status = {running} AND lease_until < {moment_sql})) "
+        f"AND ((status = {pending} AND due_at <= %s) OR (status = {running} AND lease_until < %s)) "
         f"ORDER BY due_at, id LIMIT {int(limit)}{lock}) RETURNING {columns}"
     )
     at = db.ops.adapt_datetimefield_value
@@ -742,30 +740,15 @@ def _due_work_sql(handled_kinds: tuple[str, ...]) -> str:
         # rows only (``tests/workflows/jobs/test_worker_statements.py``).
         return f"(SELECT due_at FROM {table} WHERE status = {pending} AND {condition} ORDER BY due_at LIMIT 1)"  # noqa: S608 (our own names and constants)
 
-    moment = _moment_sql(connection)
-    lease_run_out = f"status = {running} AND lease_until < {moment} AND {kinds_in(EXTERNAL_KINDS)}"
+    lease_run_out = f"status = {running} AND lease_until < %s AND {kinds_in(EXTERNAL_KINDS)}"
     return (
-        f"SELECT {earliest(f'due_at <= {moment} AND ' + kinds_in([JobKind.TIMER]))} IS NOT NULL, "  # noqa: S608 (values travel as parameters)
-        f"{earliest(f'due_at <= {moment} AND ' + kinds_in(EXTERNAL_KINDS))} IS NOT NULL "
+        f"SELECT {earliest('due_at <= %s AND ' + kinds_in([JobKind.TIMER]))} IS NOT NULL, "  # noqa: S608 (values travel as parameters)
+        f"{earliest('due_at <= %s AND ' + kinds_in(EXTERNAL_KINDS))} IS NOT NULL "
         f"OR EXISTS(SELECT 1 FROM {table} WHERE {lease_run_out}), "
-        f"{earliest(f'due_at <= {moment} AND ' + kinds_in(handled_kinds))} IS NOT NULL, "
+        f"{earliest('due_at <= %s AND ' + kinds_in(handled_kinds))} IS NOT NULL, "
         f"{earliest('due_at IS NOT NULL AND ' + kinds_in(worked))}, "
-        f"{earliest(f'due_at > {moment} AND ' + kinds_in(worked))}"
+        f"{earliest('due_at > %s AND ' + kinds_in(worked))}"
     )
-
-
-def _moment_sql(db) -> str:
-    """The placeholder of the moment a worker's prepared statement compares due times and
-    leases with, hidden from PostgreSQL's planner in a sub-select (an init plan it runs
-    once per execution, the index still walked from its value), so that its one plan and
-    each run's own are estimated alike and it keeps the one plan after five runs. With the
-    value in sight it found the one plan dearer (a third of the pending rows due) than each
-    run's own (few due: the overdue reminders wait days) once many reminders waited, and
-    planned every look at what is due and every claim anew, 0.3-0.6 ms of its CPU each
-    (``make bench-http``: 813 plans in 1,200 looks; ``test_worker_statements``). A table
-    that grows between ANALYZEs still makes it plan anew at times: the one plan, made again
-    after each ANALYZE, is estimated on the larger table than the runs it is compared with."""
-    return "(SELECT %s::timestamptz)" if db.vendor == "postgresql" else "%s"
 
 
 def _literal(value: str) -> str:

@@ -227,46 +227,6 @@ def test_the_worker_s_statements_for_each_e_mail_are_prepared_on_the_server_and_
 
 
 @pytest.mark.postgres
-def test_what_is_due_and_the_claim_keep_one_plan_when_many_reminders_wait():
-    """As a live database holds its jobs (autovacuum's ANALYZE): many sent e-mails, and a
-    pending overdue reminder or timer for each open task, due days later. With the moment in
-    sight PostgreSQL found its one plan for any moment dearer than each run's own (a third of
-    the pending rows due, against almost none) and planned what is due and the claim anew on
-    every run, for every new task's e-mail (0.3-0.6 ms of its CPU each, ``make bench-http``)."""
-    from permissions.prepared import prepares_statements
-
-    if not prepares_statements(connection):
-        pytest.skip("DB_PREPARE_THRESHOLD=0: nothing is prepared")
-    moment = queue.now()
-    Job.objects.bulk_create(
-        [
-            Job(kind=JobKind.NOTIFICATION, status=JobStatus.DONE, due_at=moment - timedelta(minutes=n), payload={})
-            for n in range(3000)
-        ]
-        + [
-            Job(kind=kind, status=JobStatus.PENDING, due_at=moment + timedelta(days=1, minutes=n), payload={})
-            for n in range(5000)
-            for kind in (JobKind.NOTIFICATION, JobKind.TIMER)
-        ]
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE workflows_job")
-    for _ in range(10):
-        due = queue.due_work([JobKind.ERASURE])
-        assert not (due.timers or due.external or due.handled)
-        assert due.next_due_at is not None and due.next_due_at > moment
-        assert queue.claim_external("w", limit=10) == []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-            ['%"workflows_job"%'],
-        )
-        prepared = {sql.split(" ")[0]: (generic, custom) for sql, generic, custom in cursor.fetchall()}
-    # Each planned for its first five runs (PostgreSQL's rule), then the one plan kept.
-    assert prepared == {"SELECT": (5, 5), "UPDATE": (5, 5)}, prepared
-
-
-@pytest.mark.postgres
 def test_the_one_plan_kept_for_what_is_due_and_the_claim_walks_the_index():
     """The plan PostgreSQL keeps for a prepared statement is made for any value: one for a
     status sent as a value could not use ``job_due_open`` (an index of pending and running
