@@ -32,7 +32,7 @@ from django.utils import timezone as django_timezone
 from bpmn.engine.clock import moved_clock
 from bpmn.models import ProcessDefinition
 from bpmn.registry import runtime_for
-from core.national_id import validate_national_id
+from core.national_id import synthetic_national_id
 from permissions.models import Agency
 from workflows import services
 from workflows.jobs.queue import EXTERNAL_KINDS
@@ -286,25 +286,6 @@ class SeedResult:
 def _weighted(rng: random.Random, choices) -> str:
     values, weights = zip(*choices, strict=True)
     return rng.choices(values, weights=weights)[0]
-
-
-def synthetic_national_id(rng: random.Random, taken: set[str]) -> str:
-    """A synthetic fødselsnummer (Skatteetaten's test numbers: month + 80): never a real person's."""
-    while True:
-        born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 55))
-        individual = rng.randrange(0, 500) if born.year < 2000 else rng.randrange(500, 1000)
-        digits = f"{born.day:02d}{born.month + 80:02d}{born.year % 100:02d}{individual:03d}"
-        k1 = (11 - sum(int(d) * w for d, w in zip(digits, (3, 7, 6, 1, 8, 9, 4, 5, 2), strict=True)) % 11) % 11
-        if k1 == 10:
-            continue
-        digits += str(k1)
-        k2 = (11 - sum(int(d) * w for d, w in zip(digits, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2), strict=True)) % 11) % 11
-        if k2 == 10:
-            continue
-        number = validate_national_id(digits + str(k2))
-        if number not in taken:
-            taken.add(number)
-            return number
 
 
 def plan_paths(count: int, *, seed: int, now: dt.datetime) -> list[_Path]:

@@ -1,14 +1,27 @@
 """The case the clients work (shared by the locust clients and the two-node test, without locust)."""
 
+import random
 from collections.abc import Callable
+
+from core.national_id import synthetic_national_id
 
 PROCESS = "prison_release_to_housing"
 # Who works each agency's inbox (the demo cast of ``seed_demo``).
 WORKER_OF = {"prison": "kari", "nav": "nils", "health": "helga", "housing": "bjorn"}
 # Steer the gateways through the longest path: no home at release, one found later.
 OVERRIDES = {"has_home": False, "home_found": True}
-# Synthetic test numbers (month + 80): no real person.
+# Synthetic test numbers (month + 80): no real person. The serial tools (profile,
+# instructions, serial CPU) start their cases for these three.
 NATIONAL_IDS = ("17912099997", "29822099635", "05840399895")
+
+
+def people(count: int, seed: int = 4711) -> list[str]:
+    """``count`` synthetic national ids, the same ones at every run. The load's cases each
+    have a person of their own, as prison releases do: with three people for every case,
+    each start waited for the last one's lock on its person row (held until its commit), up
+    to 6 ms a start at 8 clients (h-pgcpu's pg_stat_statements), which no office meets."""
+    rng, taken = random.Random(seed), set()  # noqa: S311 (synthetic numbers, reproducible on purpose)
+    return [synthetic_national_id(rng, taken) for _ in range(count)]
 
 
 INBOX = "/api/v1/tasks/?assigned=agency&status=active"

@@ -49,3 +49,15 @@ def test_the_clients_keep_the_parallel_tasks_a_start_listed_until_they_work_them
     known = known_open(known, health, [housing, plan])  # listed again: kept once
     assert known == [housing, plan]
     assert known_open(known_open(known, housing, []), plan, []) == []  # then the clients look
+
+
+def test_the_load_starts_each_case_for_a_person_of_its_own_the_same_at_every_run():
+    """Prison releases are of different people: the load's cases each have their own (with
+    three people for all, each start waited for the last one's lock on the person row)."""
+    from bench.http.cases import people
+    from core.national_id import is_national_id
+
+    pool = people(600)
+    assert len(set(pool)) == 600
+    assert all(is_national_id(number) and int(number[2:4]) > 80 for number in pool)  # synthetic: month + 80
+    assert people(600) == pool

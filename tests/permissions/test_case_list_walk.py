@@ -19,13 +19,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from core.national_id import synthetic_national_id
 from permissions import rules
 from permissions.grants import grant_agency_access, revoke_agency_access
 from permissions.models import Agency, Membership, Role
 from tests.clients import api as _api
 from tests.clients import web as _web
 from tests.deadlines import set_due
-from workflows.demo_cases import synthetic_national_id
 from workflows.models import Case, Task
 
 from .conftest import DISCHARGE_KINDS, PRISON_KINDS, _start
