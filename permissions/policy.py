@@ -301,7 +301,8 @@ def log_refused_moves(user, migration_id: int, refused) -> None:
     categories (``rules.PATH_CATEGORY_BITS``) its standing tells. One row per category (the
     case's coordination when its path reads none), role process admin, basis
     ``version-migration:<id>``: a target version crafted to refuse one branch's cases read
-    each case's branch in one request, and nothing recorded it (h-attack36)."""
+    each case's branch in one request, and nothing recorded it (h-attack36). The cases such a
+    move moved are given too (their moving tells the other branch)."""
     decision = rules.Decision(True, basis=f"version-migration:{migration_id}", role=Role.PROCESS_ADMIN)
     now = timezone.now()
     rows = []

@@ -74,7 +74,8 @@ def test_a_case_named_as_refused_by_a_move_has_the_admins_read_in_its_access_log
     reads = _admins_reads(admin, treated)
     assert set(reads.values_list("category", flat=True)) == {"health"}  # what the gateway read
     assert {row.basis for row in reads} == {f"version-migration:{moved.json()['id']}"}
-    assert not _admins_reads(admin, untreated).exists()  # moved: on its timeline, as before
+    # Moved: that tells its branch as well (the other one), so it is the admin's read too.
+    assert set(_admins_reads(admin, untreated).values_list("category", flat=True)) == {"health"}
     # The coordinator reads it in the case's access log.
     log = api(contact).get(reverse("api-case-access-log", args=[treated.pk]))
     assert log.status_code == 200
@@ -100,3 +101,32 @@ def test_a_move_refusing_nothing_logs_nothing(people, agencies):
     moved = api(admin).post(url, {"to_version": 2}, format="json")
     assert moved.status_code == 200 and moved.json()["refused"] == []
     assert not _admins_reads(admin, case).exists()
+
+
+def _branch_refusing_target() -> str:
+    """The target version of the first test: the treated's task routed to the prison."""
+    target = model().replace(f"<bpmn:flowNodeRef>{BRANCH[0]}</bpmn:flowNodeRef>", "", 1)
+    prison_lane = f'<bpmn:lane id="Lane_4" name="Kriminalomsorgen"><bpmn:flowNodeRef>{BRANCH[0]}</bpmn:flowNodeRef>'
+    prison_lane += "</bpmn:lane>"
+    return target.replace("</bpmn:laneSet>", prison_lane + "</bpmn:laneSet>")
+
+
+def test_a_case_a_move_names_as_moved_has_the_admins_read_in_its_access_log(people, agencies):
+    # The same target, one case asked for: that it moved says it is not on the treatment
+    # branch (the health value its gateway read) as surely as a refusal says it is.
+    admin, nurse, contact = people
+    deploy_definition(actor=None, bpmn_xml=model(), forms=FORMS, check_permission=False)
+    untreated = _assessed(nurse, agencies, False)
+    deploy_definition(actor=None, bpmn_xml=_branch_refusing_target(), forms=FORMS, check_permission=False)
+
+    url = reverse("api-process-version-migration", args=["Proc_branch", 1])
+    moved = api(admin).post(url, {"to_version": 2, "case": untreated.pk}, format="json")
+
+    assert moved.status_code == 200
+    assert moved.json()["refused"] == [] and len(moved.json()["migrated"]) == 1
+    reads = _admins_reads(admin, untreated)
+    assert set(reads.values_list("category", flat=True)) == {"health"}
+    assert {row.basis for row in reads} == {f"version-migration:{moved.json()['id']}"}
+    report = web(contact).get(reverse("person-access-report", args=[untreated.pk]), HTTP_ACCEPT_LANGUAGE="nb")
+    words = f"flytting av prosessens saker til en annen versjon (nr. {moved.json()['id']})"
+    assert admin.username in report.content.decode() and words in report.content.decode()

@@ -328,6 +328,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
     source_bundle, target_runtime = runtime_for(source).bundle, runtime_for(target)
     record = VersionMigration(key=key, from_definition=source, to_definition=target, actor=actor)
     told: list[tuple[ProcessInstance, int]] = []  # the cases named as refused, with their paths' categories
+    moved: list[tuple[ProcessInstance, int]] = []  # the cases moved, likewise
     with transaction.atomic():
         for candidate_id in _candidates(source, case_id).values_list("id", flat=True):
             instance = _lock_jobs_then_instance(candidate_id)
@@ -358,7 +359,14 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
                 continue
             _write_migrated(instance, workflow, mapping, actor=actor, source=source, target_runtime=target_runtime)
             record.migrated.append(instance.pk)
+            moved.append((instance, _standing_mask(source, preview.waiting, ())))
         record.save()
+        if case_id is not None or record.refused:
+            # That a case moved tells where it stands as surely as a refusal would have (its
+            # waiting elements are in the target version: a target crafted to refuse one
+            # branch's cases moves the other's), when the move asked for it alone or refused
+            # others beside it. A move refusing none of every case tells no case's branch.
+            told += moved
         policy.log_refused_moves(actor, record.pk, told)
     return record
 
