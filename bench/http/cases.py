@@ -20,7 +20,8 @@ def people(count: int, seed: int = 4711) -> list[str]:
     have a person of their own, as prison releases do: with three people for every case,
     each start waited for the last one's lock on its person row (held until its commit), up
     to 6 ms a start at 8 clients (h-pgcpu's pg_stat_statements), which no office meets."""
-    rng, taken = random.Random(seed), set()  # noqa: S311 (synthetic numbers, reproducible on purpose)
+    rng = random.Random(seed)  # noqa: S311 (synthetic numbers, reproducible on purpose)
+    taken: set[str] = set()
     return [synthetic_national_id(rng, taken) for _ in range(count)]
 
 
