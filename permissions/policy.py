@@ -294,10 +294,10 @@ def log_break_glass_review_read(user, openings) -> None:
     AccessLog.objects.bulk_create(rows)
 
 
-def log_refused_moves(user, migration_id: int, refused) -> None:
+def log_move_outcomes_told(user, migration_id: int, told) -> None:
     """A version move's answer names each case it refused with the elements the case waits
     on, and so where it stands: the branch its gateways chose, the value they read (a health
-    assessment). ``refused`` holds ``(instance, mask)``: the instance with its case, the
+    assessment). ``told`` holds ``(instance, mask)``: the instance with its case, the
     categories (``rules.PATH_CATEGORY_BITS``) its standing tells. One row per category (the
     case's coordination when its path reads none), role process admin, basis
     ``version-migration:<id>``: a target version crafted to refuse one branch's cases read
@@ -306,7 +306,7 @@ def log_refused_moves(user, migration_id: int, refused) -> None:
     decision = rules.Decision(True, basis=f"version-migration:{migration_id}", role=Role.PROCESS_ADMIN)
     now = timezone.now()
     rows = []
-    for instance, mask in refused:
+    for instance, mask in told:
         categories = [c for c, bit in rules.PATH_CATEGORY_BITS.items() if mask & bit] or ["coordination"]
         rows += [
             log_row(user, instance.case, decision, category, AccessAction.READ, now, item="version-migration")

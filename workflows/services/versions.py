@@ -327,7 +327,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
     source, target = _versions(key, from_version, to_version)
     source_bundle, target_runtime = runtime_for(source).bundle, runtime_for(target)
     record = VersionMigration(key=key, from_definition=source, to_definition=target, actor=actor)
-    told: list[tuple[ProcessInstance, int]] = []  # the cases named as refused, with their paths' categories
+    told: list[tuple[ProcessInstance, int]] = []  # the cases whose outcome tells their branch, with its categories
     moved: list[tuple[ProcessInstance, int]] = []  # the cases moved, likewise
     with transaction.atomic():
         for candidate_id in _candidates(source, case_id).values_list("id", flat=True):
@@ -367,7 +367,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
             # branch's cases moves the other's), when the move asked for it alone or refused
             # others beside it. A move refusing none of every case tells no case's branch.
             told += moved
-        policy.log_refused_moves(actor, record.pk, told)
+        policy.log_move_outcomes_told(actor, record.pk, told)
     return record
 
 
