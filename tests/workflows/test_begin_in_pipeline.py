@@ -182,3 +182,72 @@ def test_psycopg_still_behaves_as_the_pipelines_begin_needs(db):
         assert raw.pgconn.transaction_status == IDLE
         raw.commit()
         assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def _fails_at_commit(monkeypatch):
+    """The step's last batch ends with a deferred unique check that only COMMIT runs (as a
+    deferred foreign key or a serialization failure would): every statement of the batch
+    succeeds, and the COMMIT sent with them fails."""
+    write = steps.Step.write
+
+    def failing_commit(step):
+        step.batch.add("CREATE TEMPORARY TABLE checked_at_commit (n int UNIQUE DEFERRABLE INITIALLY DEFERRED)", [])
+        step.batch.add("INSERT INTO checked_at_commit VALUES (1), (1)", [])
+        write(step)
+
+    monkeypatch.setattr(steps.Step, "write", failing_commit)
+
+
+def test_a_start_whose_commit_fails_leaves_nothing_written(monkeypatch, shipped, users, agencies, started_hooks):
+    start_prison_case(users, agencies)  # warm
+    started_hooks.clear()
+    numbered, cases = _counter(), Case.objects.count()
+    _fails_at_commit(monkeypatch)
+    with pytest.raises(Exception, match="checked_at_commit"):
+        start_prison_case(users, agencies, person=NEW_PERSON)
+    monkeypatch.undo()
+    assert started_hooks == []
+    assert Case.objects.count() == cases and _counter() == numbered
+    assert not Person.objects.filter(national_id=NEW_PERSON["national_id"]).exists()
+    assert connection.connection.pgconn.transaction_status == IDLE
+    assert not connection.in_atomic_block and connection.get_autocommit() and connection.connection.autocommit
+    with transaction.atomic():  # the next block is a transaction again, not autocommitted statements
+        Person.objects.create(name="Rulles tilbake", national_id="29822099635")
+        transaction.set_rollback(True)
+    assert not Person.objects.filter(national_id="29822099635").exists()
+    start_prison_case(users, agencies, person=NEW_PERSON)
+    assert started_hooks == [{"process": "prison_release_to_housing"}]
+
+
+def test_a_completion_whose_commit_fails_leaves_the_task_open(monkeypatch, shipped, users, agencies):
+    from core import hooks as core_hooks
+    from tests.workflows.helpers import complete, open_tasks
+    from workflows.models import Event, TaskStatus
+
+    case = start_prison_case(users, agencies)
+    complete(open_tasks(case)[0])  # warm the completion's statements
+    task = open_tasks(case)[0]
+    events, tasks = Event.objects.filter(case=case).count(), len(open_tasks(case))
+    heard = []
+
+    def heard_it(**facts):
+        heard.append(facts)
+
+    core_hooks.subscribe(core_hooks.TASK_COMPLETED, heard_it)
+    try:
+        _fails_at_commit(monkeypatch)
+        with pytest.raises(Exception, match="checked_at_commit"):
+            complete(task)
+        monkeypatch.undo()
+        assert heard == []
+        task.refresh_from_db()
+        assert task.status != TaskStatus.COMPLETED and task.completed_at is None
+        assert Event.objects.filter(case=case).count() == events and len(open_tasks(case)) == tasks
+        assert connection.connection.pgconn.transaction_status == IDLE
+        assert not connection.in_atomic_block and connection.get_autocommit() and connection.connection.autocommit
+        complete(task)  # the same completion again goes through, once
+        assert heard == [{"process": "prison_release_to_housing", "agency_kind": task.agency.kind}]
+    finally:
+        core_hooks.unsubscribe(core_hooks.TASK_COMPLETED, heard_it)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED
