@@ -236,6 +236,10 @@ MESSAGES: dict[str, str] = {
         "the new version would show the field %(element)s to more agencies (another data category, or shared "
         "with every participant): values already recorded keep the category they were recorded under"
     ),
+    "migration.reason.target-failed": gettext_noop(
+        "the new version failed on the case as it was set up on it (a timer or an expression of the new version): "
+        "the case stays on its version"
+    ),
     "migration.reason.path-opened": gettext_noop(
         "the new version would show where %(element)s led to agencies the old version hid it from (its "
         "conditions or timer read other data): a case keeps the path the old version's data chose"

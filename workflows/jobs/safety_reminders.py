@@ -38,7 +38,7 @@ from django.utils.formats import date_format
 
 from bpmn import form_labels
 from permissions import notes_policy, policy, rules
-from permissions.models import Agency, CaseParticipant, Role
+from permissions.models import CaseParticipant, Role
 from workflows import selectors
 from workflows.jobs import handlers, queue
 from workflows.jobs.errors import JobError, mail_failure
@@ -152,9 +152,7 @@ def remind(job: Job) -> None:
     ]
     if not due and not notes:
         return  # confirmed, removed or told of meanwhile
-    fields = _addresses(case, due) if due else {}
-    kept = _note_addresses(case, [note for note, _lapses in notes])
-    agencies = _agencies_by_address(case)
+    told = _told_by_address(case, list(due), [note for note, _lapses in notes])
     mails = [
         Job(
             kind=JobKind.SAFETY_REMINDER_MAIL,
@@ -162,14 +160,16 @@ def remind(job: Job) -> None:
             case_id=case.pk,
             max_attempts=queue.conf("JOB_MAX_ATTEMPTS"),
             # Ids, names and dates: never a warning's words, nor the address (read when sent).
+            # ``agencies``: those at the address that keep something the mail names (decided
+            # again when it is sent), never another agency that shares the address.
             payload={
                 "case_id": case.pk,
-                "agencies": agencies[address],
-                "fields": {name: due[name][1].isoformat() for name in fields.get(address, [])},
-                "notes": [[note.pk, lapses.isoformat()] for note, lapses in notes if note.pk in kept.get(address, ())],
+                "agencies": sorted(agencies),
+                "fields": {name: due[name][1].isoformat() for name in due if name in fields},
+                "notes": [[note.pk, lapses.isoformat()] for note, lapses in notes if note.pk in kept],
             },
         )
-        for address in sorted(set(fields) | set(kept))
+        for _address, (agencies, fields, kept) in sorted(told.items())
     ]
     Job.objects.bulk_create(mails)
     if due:
@@ -179,17 +179,6 @@ def remind(job: Job) -> None:
         Note.objects.filter(pk=note.pk).update(safety_reminded_for=note.warning_since)
     if mails:
         transaction.on_commit(queue.wake_workers)
-
-
-def _agencies_by_address(case) -> dict[str, list[int]]:
-    """Notification address -> the ids of the participating agencies that have it (a mail job
-    names the agencies, and reads their address when it sends)."""
-    by_address: dict[str, list[int]] = {}
-    for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk).order_by("agency_id"):
-        address = (participant.agency.notification_email or "").strip()
-        if address:
-            by_address.setdefault(address, []).append(participant.agency_id)
-    return by_address
 
 
 class ReminderMailFailed(Exception):
@@ -208,24 +197,8 @@ def send_reminder_mail(job: Job) -> None:
     as the same message. Nothing is sent for a case closed meanwhile, to an agency withdrawn from
     it (or with no address now), nor of a warning removed or withdrawn since."""
     payload = job.payload or {}
-    case = (
-        Case.objects.filter(pk=job.case_id or 0, status=CaseStatus.OPEN)
-        .only("pk", "reference", "data", "status", "opened_at")
-        .first()
-    )
+    case = Case.objects.filter(pk=job.case_id or 0, status=CaseStatus.OPEN).first()
     if case is None:
-        return
-    taking_part = CaseParticipant.objects.filter(case_id=case.pk, agency_id__in=payload.get("agencies") or [0])
-    addresses = sorted(
-        {
-            (address or "").strip()
-            for address in Agency.objects.filter(pk__in=taking_part.values("agency_id")).values_list(
-                "notification_email", flat=True
-            )
-        }
-        - {""}
-    )
-    if not addresses:
         return
     data = case.data or {}
     lapsing = {
@@ -243,56 +216,71 @@ def send_reminder_mail(job: Job) -> None:
     ]
     if not lapsing and not notes:
         return
-    message = _message(case, addresses, lapsing, notes)
-    message.extra_headers["Message-ID"] = f"<{job.delivery_key}@{DNS_NAME}>"
-    try:
-        message.send()
-    except Exception as exc:  # the server's words name the addresses: its reply codes only
-        raise ReminderMailFailed(mail_failure(exc, (*addresses, settings.DEFAULT_FROM_EMAIL))) from None
+    # Who is told is decided again, of the agencies the job names: those still taking part and
+    # keeping what it names, at their address now. Until h-attack37 every agency that shared
+    # the address when the job was queued was named, and only its taking part was checked: an
+    # agency that kept nothing of it (a participant sharing the recorder's address) got the
+    # mail at its new address, or at the shared one after the recorder was withdrawn.
+    told = _told_by_address(
+        case, list(lapsing), [note for note, _day in notes], agency_ids=payload.get("agencies") or []
+    )
+    for number, (address, (_agencies, fields, kept)) in enumerate(sorted(told.items())):
+        message = _message(
+            case,
+            [address],
+            {name: day for name, day in lapsing.items() if name in fields},
+            [(note, day) for note, day in notes if note.pk in kept],
+        )
+        # The same on every attempt (the job's key), one per address when agencies the job
+        # names have moved apart since (rare: their retry sends each again, with its own).
+        key = job.delivery_key if number == 0 else f"{job.delivery_key}.{number}"
+        message.extra_headers["Message-ID"] = f"<{key}@{DNS_NAME}>"
+        try:
+            message.send()
+        except Exception as exc:  # the server's words name the addresses: its reply codes only
+            raise ReminderMailFailed(mail_failure(exc, (address, settings.DEFAULT_FROM_EMAIL))) from None
 
 
-def _note_addresses(case, notes) -> dict[str, set[int]]:
-    """Notification address -> the ids of ``notes`` its agency keeps once they lapse (the
-    note's agency, a coordinator of the coordinating agency: ``rules.decide_lapsed_warning``),
-    of the agencies taking part in ``case``; no one else."""
-    if not notes:
-        return {}
-    told: dict[str, set[int]] = {}
-    for address, standing in _participant_standings(case):
-        for note in notes:
-            if rules.decide_lapsed_warning(standing, case, note.agency_id):
-                told.setdefault(address, set()).add(note.pk)
+def _told_by_address(case, fields: list[str], notes, agency_ids=None) -> dict[str, tuple[set[int], set[str], set[int]]]:
+    """Notification address -> (the agencies at it that keep something, the warnings of
+    ``fields`` and the ids of ``notes`` they keep once these lapse), of the agencies taking
+    part in ``case`` (``agency_ids``: of these only). An agency keeps a field it recorded and a
+    note its own (``rules.decide_lapsed_warning``), a coordinator of the coordinating agency
+    every one; no one else, whom a lapsed warning no longer concerns. A warning a step on a
+    branch hidden from the agency wrote is not shown to it (nor may it confirm it): named in a
+    mail, it would tell that the branch ran, and so the value that chose it (until review2 the
+    coordinator was told of it)."""
+    sources = case.data_sources or {}
+    told: dict[str, tuple[set[int], set[str], set[int]]] = {}
+    for agency_id, address, standing in _participant_standings(case, agency_ids):
+        kept = [name for name in fields if rules.decide_lapsed_warning(standing, case, sources.get(name))]
+        hidden = selectors.branch_fields_hidden_from_agency(case, standing) if kept else frozenset()
+        kept_fields = {name for name in kept if name not in hidden}
+        kept_notes = {note.pk for note in notes if rules.decide_lapsed_warning(standing, case, note.agency_id)}
+        if not kept_fields and not kept_notes:
+            continue
+        agencies, named, noted = told.setdefault(address, (set(), set(), set()))
+        agencies.add(agency_id)
+        named |= kept_fields
+        noted |= kept_notes
     return told
 
 
-def _participant_standings(case):
-    """(notification address, the agency's standing in ``case``) of each participating agency
-    that has an address: whom a reminder may go to, decided as for a member of it."""
-    for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk):
+def _participant_standings(case, agency_ids=None):
+    """(agency id, notification address, the agency's standing in ``case``) of each agency
+    taking part that has an address (``agency_ids``: of these only): whom a reminder may go
+    to, decided as for a member of it (its coordinator, for the coordinating agency)."""
+    participants = CaseParticipant.objects.select_related("agency").filter(case_id=case.pk)
+    if agency_ids is not None:
+        participants = participants.filter(agency_id__in=agency_ids)
+    seen: set[int] = set()
+    for participant in participants.order_by("agency_id"):
         agency = participant.agency
         address = (agency.notification_email or "").strip()
-        if address:
+        if address and agency.pk not in seen:
+            seen.add(agency.pk)
             role = Role.COORDINATOR if agency.pk == case.coordinator_agency_id else Role.MEMBER
-            yield address, rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
-
-
-def _addresses(case, due) -> dict[str, list[str]]:
-    """Notification address -> the warnings of ``due`` its agency keeps once they lapse (the
-    agency that recorded each, a coordinator of the coordinating agency:
-    ``rules.decide_lapsed_warning``), of the agencies taking part in ``case``. No one else:
-    not the other participants, whom a lapsed warning no longer concerns."""
-    sources = case.data_sources or {}
-    told: dict[str, list[str]] = {}
-    for address, standing in _participant_standings(case):
-        # A warning a step on a branch hidden from the agency wrote is not shown to it (nor may
-        # it confirm it): named in a mail, it would tell that the branch ran, and so the value
-        # that chose it (until review2 the coordinator was told of it).
-        kept = [name for name in due if rules.decide_lapsed_warning(standing, case, sources.get(name))]
-        hidden = selectors.branch_fields_hidden_from_agency(case, standing) if kept else frozenset()
-        for name in kept:
-            if name not in hidden and name not in told.get(address, []):
-                told.setdefault(address, []).append(name)
-    return told
+            yield agency.pk, address, rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
 
 
 def _message(case, addresses: list[str], lapsing: dict, notes=()) -> EmailMessage:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from bpmn.engine import migration as engine_migration
 from bpmn.engine import runtime as engine
@@ -27,6 +27,7 @@ from bpmn.registry import runtime_for
 from core.errors import Forbidden, InvalidInput, NotFound, field_error
 from core.ids import parse_id
 from permissions import policy, rules
+from permissions.models import RESTRICTED
 from workflows import steps
 from workflows.jobs import queue
 from workflows.models import (
@@ -55,12 +56,17 @@ FIELD_OPENED_REASON = "field-category-changed"
 # from (``_opened_paths``): no case moves, since the branch a case took (or the moment its
 # timer fires) was decided by the values the old version read; ``element_id`` names it.
 PATH_OPENED_REASON = "path-opened"
+# The new version failed on the case as it was set up on it (a timer whose moment its
+# expression computes from the case's data, and could not): the case stays where it is. Its
+# failure may say what the data holds, so it is told as a refusal is (``migrate_instances``).
+TARGET_FAILED_REASON = "target-failed"
 REASONS = (
     *engine_migration.REASONS,
     INCIDENT_REASON,
     NO_PARTICIPANT_REASON,
     FIELD_OPENED_REASON,
     PATH_OPENED_REASON,
+    TARGET_FAILED_REASON,
 )
 
 
@@ -329,6 +335,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
     record = VersionMigration(key=key, from_definition=source, to_definition=target, actor=actor)
     told: list[tuple[ProcessInstance, int]] = []  # the cases whose outcome tells their branch, with its categories
     moved: list[tuple[ProcessInstance, int]] = []  # the cases moved, likewise
+    failed_on_data = False  # the target failed on some case's data: refused (``TARGET_FAILED_REASON``) or an incident
     with transaction.atomic():
         for candidate_id in _candidates(source, case_id).values_list("id", flat=True):
             instance = _lock_jobs_then_instance(candidate_id)
@@ -340,6 +347,7 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
             workflow = engine.load_workflow(source_bundle, instance.state)
             preview = _preview_one(instance, workflow, source, target_runtime)
             refused = preview.problems
+            ran_on_data = False  # the target's expressions ran on this case's data and failed
             if not refused:
                 try:
                     mapping = engine_migration.migrate(workflow, target_runtime.bundle)
@@ -347,6 +355,16 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
                     engine.load_workflow(target_runtime.bundle, engine.dump_workflow(workflow))
                 except engine_migration.MigrationRefused as exc:
                     refused = exc.problems
+                except DatabaseError:
+                    raise
+                except Exception:
+                    # SpiffWorkflow sets the waiting branches up again on the new model, and
+                    # so computes a changed timer's moment from the case's data: a bare
+                    # Exception when it cannot. It failed the whole move (a 500, nothing
+                    # written, nothing logged), so a target whose timer failed on one value
+                    # read each case's value, asked one case at a time, silently (h-attack37).
+                    refused, ran_on_data = [engine_migration.MigrationProblem("", TARGET_FAILED_REASON)], True
+                    failed_on_data = True
             if refused:
                 record.refused.append(
                     {
@@ -355,17 +373,31 @@ def migrate_instances(*, actor, key: str, from_version, to_version=None, case_id
                         "problems": [{"element_id": p.element_id, "reason": p.reason} for p in refused],
                     }
                 )
-                told.append((instance, _standing_mask(source, preview.waiting, refused)))
+                mask = _standing_mask(source, preview.waiting, refused)
+                told.append((instance, mask | _data_mask(source, instance.case) if ran_on_data else mask))
                 continue
             _write_migrated(instance, workflow, mapping, actor=actor, source=source, target_runtime=target_runtime)
             record.migrated.append(instance.pk)
-            moved.append((instance, _standing_mask(source, preview.waiting, ())))
+            mask = _standing_mask(source, preview.waiting, ())
+            if instance.status == InstanceStatus.INCIDENT:
+                # The new version's first step on the case failed (it was not on an incident
+                # before: those are refused): the incident list names the case and the element,
+                # so a target whose script failed on one value read each case's value in one
+                # move that refused none (h-attack37). Told, with what its data holds.
+                told.append((instance, mask | _data_mask(source, instance.case)))
+                failed_on_data = True
+            else:
+                moved.append((instance, mask))
         record.save()
-        if case_id is not None or record.refused:
+        if case_id is not None or record.refused or failed_on_data:
             # That a case moved tells where it stands as surely as a refusal would have (its
             # waiting elements are in the target version: a target crafted to refuse one
             # branch's cases moves the other's), when the move asked for it alone or refused
-            # others beside it. A move refusing none of every case tells no case's branch.
+            # others beside it. A move refusing none of every case, and failing on none, tells
+            # no case's branch.
+            if failed_on_data:
+                # Moved cleanly: the target did not fail on its data where it failed on another's.
+                moved = [(instance, mask | _data_mask(source, instance.case)) for instance, mask in moved]
             told += moved
         policy.log_move_outcomes_told(actor, record.pk, told)
     return record
@@ -379,6 +411,13 @@ def _standing_mask(source: ProcessDefinition, waiting, problems) -> int:
     for element_id in {*(w.element_id for w in waiting), *(p.element_id for p in problems)}:
         mask |= masks.get(element_id or "", 0)
     return mask
+
+
+def _data_mask(source: ProcessDefinition, case) -> int:
+    """The categories (``rules.PATH_CATEGORY_BITS``) of the values ``case`` holds, by the
+    source version's fields: what a step of the target version that failed on them may tell."""
+    fields = runtime_for(source).fields
+    return rules.path_mask(fields.get(name, RESTRICTED) for name in (case.data or {}))
 
 
 def _owed(instance_id: int):
