@@ -88,8 +88,12 @@ class KeysetPagination(CursorPagination):
         self.base_url = request.build_absolute_uri()
         self.model = queryset.model
         listing = not isinstance(queryset, QuerySet)
+        # What a view logs of a page read (``before_page_read``): once the request's query is
+        # known good, so a refused one (a 400) logs nothing.
+        before_read = getattr(view, "before_page_read", None) or (lambda: None)
         if queryset.empty if listing else queryset.query.is_empty():  # a selector's none(): no rows, no links
             self.next_cursor = self.previous_cursor = None
+            before_read()
             return []
         self.ordered = queryset.in_order() if listing else queryset
         self.keys = self.keys_of(self.ordered)
@@ -98,7 +102,9 @@ class KeysetPagination(CursorPagination):
         narrow = getattr(view, "narrow_page", None)  # a bound the cursor's condition cannot give
         if not listing and narrow is not None:
             reader = read_narrowed(narrow)
-        page = read_page(queryset, self.keys, self.decode_cursor(request), self.page_size, reader)
+        cursor = self.decode_cursor(request)
+        before_read()
+        page = read_page(queryset, self.keys, cursor, self.page_size, reader)
         self.next_cursor, self.previous_cursor = page.next, page.previous
         return page.rows
 

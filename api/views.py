@@ -774,8 +774,10 @@ class PersonAccessReport(APIView):
     )
     def get(self, request, pk):
         check_parameters(request, self)  # 400 before the read is logged
-        report = self.report = selectors.person_access_report(actor=request.user, case=pk)
+        report = self.report = selectors.person_access_report(actor=request.user, case=pk, log=False)
         pages = self.pagination_class()
+        # Logged once the cursor and the page size are read (``before_page_read``): until
+        # h-lists a refused cursor (400) was logged as a report given.
         page = pages.paginate_queryset(report.entries, request, view=self)
         groups = selectors.access_groups_shown(request.user, page, report.cases)
         shown = SimpleNamespace(
@@ -794,6 +796,9 @@ class PersonAccessReport(APIView):
         # A page's lines lie within as many of the person's days as it has lines: the
         # statement groups those days' rows, not all of the person's (selectors.AccessLines).
         return self.report.lines.narrow_page(groups, keys, values, limit)
+
+    def before_page_read(self):
+        selectors.log_person_access_report(self.request.user, self.report)
 
 
 # --- tasks -----------------------------------------------------------------------------

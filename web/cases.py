@@ -768,9 +768,16 @@ def person_access_report(request, pk):
     grouped (``selectors.access_groups``), in the API's keyset pages (``cursor_page_of``,
     "Nyere"/"Eldre" links), each bounded to the days it shows (``AccessLines.narrow_page``):
     page 5 costs what page 1 does, where ``?page=5`` grouped the four pages before it again."""
-    report = selectors.person_access_report(actor=request.user, case=pk)
+    report = selectors.person_access_report(actor=request.user, case=pk, log=False)
     try:  # ``last_id``: a line's newest row, which ends the lines' order (``access_groups``)
-        page = cursor_page_of(request, report.entries, unique="last_id", narrow=report.lines.narrow_page)
+        page = cursor_page_of(
+            request,
+            report.entries,
+            unique="last_id",
+            narrow=report.lines.narrow_page,
+            # Logged once the cursor is read: until h-lists a refused one (400) was logged too.
+            before_read=lambda: selectors.log_person_access_report(request.user, report),
+        )
     except InvalidInput as exc:
         detail = "; ".join(str(error.get("message", "")) for error in field_errors(exc.errors))
         return render(request, "errors/refused.html", {"status": 400, "unreadable": True, "detail": detail}, status=400)

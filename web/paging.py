@@ -21,7 +21,7 @@ page costs what its first does; an ``OFFSET`` grouped the person's reads of ever
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -168,12 +168,22 @@ class CursorPage:
         return iter(self.object_list)
 
 
-def cursor_page_of(request, rows: QuerySet, *, unique: str | None = None, narrow=None, per_page: int = PAGE_SIZE):
+def cursor_page_of(
+    request,
+    rows: QuerySet,
+    *,
+    unique: str | None = None,
+    narrow=None,
+    per_page: int = PAGE_SIZE,
+    before_read: Callable[[], None] | None = None,
+):
     """The page ``?cursor=`` points to (the first without one) of ``rows`` in their order,
     read as the API reads its pages (``keyset.read_page``; ``narrow``: a bound on the page's
     statement, ``keyset.read_narrowed``; ``unique``: ``keyset.ordering_keys``). A cursor is
     signed for this page's path: one altered, cut short or taken from another page is
-    ``InvalidInput`` naming ``cursor`` (the view answers 400), never a page of other rows."""
+    ``InvalidInput`` naming ``cursor`` (the view answers 400), never a page of other rows.
+    ``before_read``: what the view logs of the read, called once the cursor is read (a refused
+    one logs nothing)."""
     keys = keyset.ordering_keys(rows, unique=unique)
     signer = keyset.CursorSigner(rows, keys, f"{keyset.SALT}:{request.path}", unique)
     raw = request.GET.get(CURSOR)
@@ -181,6 +191,8 @@ def cursor_page_of(request, rows: QuerySet, *, unique: str | None = None, narrow
         cursor = None if raw is None else signer.loads(raw)
     except keyset.BadCursor:
         raise InvalidInput("query.invalid", errors=[field_error(CURSOR, "query.invalid_cursor")]) from None
+    if before_read is not None:
+        before_read()
     reader = keyset.read_after if narrow is None else keyset.read_narrowed(narrow)
     page = keyset.read_page(rows, keys, cursor, per_page, reader)
     others = request.GET.copy()

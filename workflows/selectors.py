@@ -2439,10 +2439,12 @@ def case_names(cases) -> list[str]:
     return list(dict.fromkeys(case.person_name for case in latest_first))
 
 
-def person_access_report(*, actor, case) -> PersonAccessReport:
+def person_access_report(*, actor, case, log: bool = True) -> PersonAccessReport:
     """The access report of the person of ``case``: the access-log rows about them in each
     of their cases whose log ``actor`` may read (``rules.can_view_access_log``), grouped
-    (``access_groups``: the caller reads a page of them, ``access_groups_shown``).
+    (``access_groups``: the caller reads a page of them, ``access_groups_shown``). Its read
+    is logged (``log_person_access_report``) here, or with ``log=False`` by the caller once
+    it has read the request's cursor (a refused one logs nothing), before the page is read.
 
     The person's other cases are neither shown nor counted: they may be with agencies that
     the reader must not learn of (that someone is in treatment is itself confidential), and
@@ -2457,7 +2459,8 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
             "opened_at", "pk"
         )
     )
-    policy.log_access_report(actor, readable)
+    if log:
+        policy.log_access_report(actor, readable)
     # Grouped and read a page at a time (``access_groups``): the rows, one for every read,
     # are as many as a participant cares to make (1,800 a minute at the page rate limit),
     # and all of them answered at once took seconds and megabytes at 20,000.
@@ -2470,6 +2473,12 @@ def person_access_report(*, actor, case) -> PersonAccessReport:
         lines=AccessLines(entries, case.person_id, tuple(c.pk for c in readable)),
         generated_at=timezone.now(),
     )
+
+
+def log_person_access_report(actor, report: PersonAccessReport) -> None:
+    """The read of ``report`` (``person_access_report(log=False)``) in the access log of each
+    case it covers (``policy.log_access_report``)."""
+    policy.log_access_report(actor, report.cases)
 
 
 def case_whose_access_log_reads(actor, case):
