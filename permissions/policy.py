@@ -544,6 +544,43 @@ def lapsed_warnings(case, fields: FieldRules, at=None) -> dict[str, datetime.dat
     return warning_dates(case, fields, (case.data or {}).keys(), at)[0]
 
 
+WARNING_COLUMNS = ("safety_since", "safety_until")
+
+
+def warning_columns(case, fields: FieldRules) -> dict[str, datetime.datetime | None]:
+    """``Case.safety_since`` and ``Case.safety_until`` as ``case``'s data and times in force
+    stand (its process's ``fields``): the earliest time in force among its warnings holding
+    ``SAFETY_WARNING_DAYS``, the earliest moment one holding its form's ``"x-valid-days"``
+    lapses (None: none), by the rule of ``warning_dates`` (a warning removed is none). What
+    the lists across cases read to tell whether a case's warnings are all in force
+    (``rules.listed_task_rows``). Pure: no queries."""
+    since = until = None
+    own = dict(fields.valid_days)
+    for name, value in (case.data or {}).items():
+        if value in (None, "") or rules.category_of(fields.fields.get(name, RESTRICTED)) != SAFETY:
+            continue
+        moment = recorded_at(case, name)
+        if moment is None:
+            continue
+        if own.get(name):
+            ends = rules.local_midnight(lapses_on(moment, own[name]))
+            until = ends if until is None else min(until, ends)
+        else:
+            since = moment if since is None else min(since, moment)
+    return {"safety_since": since, "safety_until": until}
+
+
+def keep_warning_columns(case, fields: FieldRules) -> tuple[str, ...]:
+    """``warning_columns`` set on ``case``; answers the names of those that changed (for the
+    writer's update, sent with the data or times it wrote)."""
+    changed = []
+    for name, value in warning_columns(case, fields).items():
+        if getattr(case, name, None) != value:
+            setattr(case, name, value)
+            changed.append(name)
+    return tuple(changed)
+
+
 def _lapse_applied(access, case, view: CategoryView, decisions: list, fields: FieldRules, sources, at):
     """The safety ``view`` with the warnings out of time taken out for everyone but the agency
     that recorded each and the coordinator (``rules.decide_lapsed_warning``), who keep it (read

@@ -36,6 +36,7 @@ from collections.abc import Callable, Collection
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -58,7 +59,7 @@ from django.db.models import (
     When,
 )
 from django.db.models import Case as Cases
-from django.db.models.lookups import In
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, In, IsNull
 from django.utils import timezone, translation
 from django.utils.functional import Promise, lazy
 from django.utils.text import format_lazy
@@ -508,14 +509,15 @@ def task_reader_agency(user) -> int | None:
     return agency_id
 
 
-def reader_shape(user, *, widely: bool | None = None, reach: bool = True) -> tuple[tuple, tuple[int, ...]]:
+def reader_shape(user, *, widely: bool | None = None, reach: bool = True) -> tuple[tuple, tuple]:
     """What of ``user`` decides the text of a list's statement (its shape), and the ids the
     statement is sent with, for statements compiled once per shape (``permissions.prepared``).
 
     The shape: each membership's role and agency kind, which memberships share an agency or
     a group (by position, not id), and whether their case agencies take part in many cases
     (the form of ``_participates_with_grant``). The ids: the user's, then the agencies' and
-    the groups', each in ascending order. ``reach=False``: a list whose statement does not
+    the groups', each in ascending order, then the moments the lists' rule for safety
+    warnings compares with (``lists_clock``: now). ``reach=False``: a list whose statement does not
     depend on the agencies' reach (``listed_cases`` for one agency) leaves it out, and its
     look-up with it. ``reader_for(shape, ids)`` gives a reader that every
     rule here reads as it reads ``user``: a statement built for one with stand-in ids is
@@ -539,7 +541,8 @@ def reader_shape(user, *, widely: bool | None = None, reach: bool = True) -> tup
         (agencies.index(agency_id), str(role), groups.index(group_id), str(kind))
         for agency_id, role, group_id, kind in rows
     )
-    return (memberships, widely), (user.pk, *agencies, *groups)
+    # Last, the clock the lists' rule for safety warnings reads (``lists_clock``): values.
+    return (memberships, widely), (user.pk, *agencies, *groups, *lists_clock(timezone.now()))
 
 
 def reader_for(shape: tuple, ids: tuple) -> Any:
@@ -547,13 +550,14 @@ def reader_for(shape: tuple, ids: tuple) -> Any:
     saved, never read from the database; the rules find its memberships and its agencies'
     reach already remembered on it, as they are on a user after the first look."""
     memberships, widely = shape
-    user_id, *rest = ids
+    user_id, *rest, now, since_from = ids
     agency_count = len({agency for agency, _role, _group, _kind in memberships})
     agencies, groups = rest[:agency_count], rest[agency_count:]
     reader = get_user_model()(pk=user_id)
     reader.__dict__["_brobygger_memberships"] = [
         (agencies[agency], role, groups[group], kind) for agency, role, group, kind in memberships
     ]
+    reader.__dict__[_LISTS_CLOCK] = (now, since_from)
     mine = case_agency_ids(reader)
     if mine and widely is not None:  # (not known: a rule that asks reads the database, refused)
         reader.__dict__["_brobygger_widely"] = {frozenset(mine): widely}
@@ -965,43 +969,146 @@ def _shows_path(mask: int, column: str = "path_categories") -> Q:
     return Q(**{f"{column}__in": _submasks(mask)})
 
 
-def _listed_masks(user) -> tuple[set[int], int, int | None] | None:
+# A safety warning is open to every participant by standing only while it is in force
+# (``policy.warning_dates``): once it lapsed, only the agency that recorded it and the case's
+# coordinator see it (``decide_lapsed_warning``), and a task or timer on a branch its
+# gateway chose tells the others its value as the value would. Until h-lists the lists took
+# the safety category as open whatever the clock said: NAV's inbox listed the police visit
+# that a lapsed warning of violence had chosen. A list across cases cannot read each case's
+# data per row, so it reads when the case's warnings lapse from the case's own columns
+# (``Case.safety_since``, ``Case.safety_until``, kept by every writer: ``policy.
+# warning_columns``), and lists a path that read a safety field by standing only while every
+# warning of the case is in force. A lapse of any of them hides it (one the gateway did not
+# read too): hiding is safe, showing a lapsed value is not; the case's own lists decide
+# exactly (``workflows.selectors.path_view_for``).
+SAFETY_BIT = PATH_CATEGORY_BITS["safety"]
+_LISTS_CLOCK = "_brobygger_lists_clock"
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The moment the calendar date ``day`` starts where the users live (``TIME_ZONE``, Oslo)."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def warnings_in_force_from(now: datetime.datetime) -> datetime.datetime:
+    """The earliest time in force a warning holding ``SAFETY_WARNING_DAYS`` may have and still
+    be in force at ``now``: one recorded before the Oslo midnight ``SAFETY_WARNING_DAYS - 1``
+    days before today's has lapsed (``policy.warning_window``: it lapses at the midnight
+    starting the day ``SAFETY_WARNING_DAYS`` days after the day it was recorded on)."""
+    today = now.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+    return local_midnight(today - datetime.timedelta(days=settings.BROBYGGER["SAFETY_WARNING_DAYS"] - 1))
+
+
+def lists_clock(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """What the lists' rule for safety warnings compares a case's columns with: ``now`` and
+    ``warnings_in_force_from(now)``. Values of a list's statement, never part of its text
+    (``reader_shape`` sends them as the reader's)."""
+    return now, warnings_in_force_from(now)
+
+
+def _lists_clock(user) -> tuple[Any, Any]:
+    """``lists_clock`` of now, or the stand-ins of a reader made by ``reader_for``."""
+    given = user.__dict__.get(_LISTS_CLOCK)
+    return given if given is not None else lists_clock(timezone.now())
+
+
+def _case_column(of_case_row: bool) -> Callable[[str], Any]:
+    """A column of a task's (or an instance's) case: the list's own case row when the rows
+    are correlated with it (``OuterRef``, a subquery per case), else joined."""
+    if of_case_row:
+        return OuterRef
+    return lambda name: F(f"case__{name}")
+
+
+def _warnings_in_force(user, column: Callable[[str], Any]) -> Q:
+    """The case's safety warnings are all in force at the list's clock (NULL: none holds so)."""
+    now, since_from = _lists_clock(user)
+    since, until = column("safety_since"), column("safety_until")
+    return (Q(IsNull(since, True)) | Q(GreaterThanOrEqual(since, since_from))) & (
+        Q(IsNull(until, True)) | Q(GreaterThan(until, now))
+    )
+
+
+def case_warnings_in_force(user, case) -> bool:
+    """``_warnings_in_force`` for one case already read."""
+    now, since_from = _lists_clock(user)
+    since, until = case.safety_since, case.safety_until
+    return (since is None or since >= since_from) and (until is None or until > now)
+
+
+def _shows_path_by_standing(mask: int, in_force: Q, column: str = "path_categories", *, keeps: bool = False) -> Q:
+    """``_shows_path(mask, column)``, a path that read a safety field only while the case's
+    warnings are in force (``in_force``), unless the reader keeps lapsed ones (``keeps``)."""
+    if keeps or not mask & SAFETY_BIT:
+        return _shows_path(mask, column)
+    with_safety = [sub for sub in _submasks(mask) if sub & SAFETY_BIT]
+    return _shows_path(mask & ~SAFETY_BIT, column) | (Q(**{f"{column}__in": with_safety}) & in_force)
+
+
+def _path_shown_by_standing(user, path: int, mask: int, case, *, keeps: bool = False) -> bool:
+    """``_shows_path_by_standing`` for one row's ``path`` and its ``case``."""
+    if path & PATH_ALL_BITS & ~mask:
+        return False
+    return keeps or not path & SAFETY_BIT or case_warnings_in_force(user, case)
+
+
+@dataclass(frozen=True)
+class _ListedMasks:
+    mine: set[int]  # the user's case agencies
+    always: int  # the categories (as bits) another agency's task may have read and still be listed
+    coordinating: int | None  # those where their one agency coordinates the case (None: not counted)
+    keeps: bool  # they keep the lapsed warnings of the cases their agency coordinates
+
+
+def _listed_masks(user) -> _ListedMasks | None:
     """The user's case agencies, the categories (as bits) another agency's task may have
     read on its path and still be listed to them, and those where their one agency
-    coordinates the case (None: not counted). None: the user works no cases."""
+    coordinates the case (None: not counted), and whether they keep the lapsed safety
+    warnings there (a coordinator of that agency: ``decide_lapsed_warning``). None: the
+    user works no cases."""
     mine = case_agency_ids(user)
     if not mine:
         return None
     standing = _standing_categories(_case_agency_kinds(user))
     # With one agency, it acts in every case the user sees: in those it coordinates, its categories.
     coordinating = path_mask(standing | COORDINATOR_CATEGORIES) if len(mine) == 1 else None
-    return mine, path_mask(standing), coordinating
+    keeps = coordinating is not None and bool(agency_ids_with_role(user, Role.COORDINATOR) & mine)
+    return _ListedMasks(mine, path_mask(standing), coordinating, keeps)
 
 
-def _listed(user) -> tuple[Q, Q | None] | None:
-    """``_listed_masks`` as conditions on a task's own columns."""
+def _listed(user, column: Callable[[str], Any]) -> tuple[Q, Q | None] | None:
+    """``_listed_masks`` as conditions on a task's own columns and its case's (``column``)."""
     masks = _listed_masks(user)
     if masks is None:
         return None
-    mine, always, coordinating = masks
+    in_force = _warnings_in_force(user, column)
     return (
-        Q(agency_id__in=sorted(mine)) | _shows_path(always),  # sorted: one text for a shape
-        _shows_path(coordinating) if coordinating is not None else None,
+        # sorted: one text for a shape
+        Q(agency_id__in=sorted(masks.mine)) | _shows_path_by_standing(masks.always, in_force),
+        _shows_path_by_standing(masks.coordinating, in_force, keeps=masks.keeps)
+        if masks.coordinating is not None
+        else None,
     )
 
 
-def task_listed(user, task, coordinator_agency_id: int | None) -> bool:
-    """``listed_task_rows`` for one task already read (with its case's coordinator agency)."""
+def task_listed(user, task, case) -> bool:
+    """``listed_task_rows`` for one task already read, of ``case`` (its coordinator agency and
+    its safety warnings' columns)."""
     masks = _listed_masks(user)
     if masks is None:
         return False
-    mine, always, coordinating = masks
-    if task.agency_id in mine or not task.path_categories & PATH_ALL_BITS & ~always:
+    if task.agency_id in masks.mine:
+        return True
+    return _mask_listed(user, masks, task.path_categories, case)
+
+
+def _mask_listed(user, masks: _ListedMasks, path: int, case) -> bool:
+    if _path_shown_by_standing(user, path, masks.always, case):
         return True
     return (
-        coordinating is not None
-        and coordinator_agency_id in mine
-        and not task.path_categories & PATH_ALL_BITS & ~coordinating
+        masks.coordinating is not None
+        and case.coordinator_agency_id in masks.mine
+        and _path_shown_by_standing(user, path, masks.coordinating, case, keeps=masks.keeps)
     )
 
 
@@ -1021,56 +1128,52 @@ def handed_over_by_listed(user, task, runtime) -> bool:
     over (``DefinitionRuntime.handed_masks``): the agency named would tell the branch. The
     rule of ``timer_listed``, for the task's own mask."""
     mask = runtime.handed_masks.get(task.element_id, 0)
-    return not mask or timer_listed(user, mask, task.case.coordinator_agency_id)
+    return not mask or timer_listed(user, mask, task.case)
 
 
-def timer_listed(user, timer_path_categories: int, coordinator_agency_id: int | None) -> bool:
-    """``listed_timer_rows`` for one instance's ``timer_path_categories``."""
+def timer_listed(user, timer_path_categories: int, case) -> bool:
+    """``listed_timer_rows`` for one instance's ``timer_path_categories``, of ``case``."""
     masks = _listed_masks(user)
     if masks is None:
         return False
-    mine, always, coordinating = masks
-    if not timer_path_categories & PATH_ALL_BITS & ~always:
-        return True
-    return (
-        coordinating is not None
-        and coordinator_agency_id in mine
-        and not timer_path_categories & PATH_ALL_BITS & ~coordinating
-    )
+    return _mask_listed(user, masks, timer_path_categories, case)
 
 
-def listed_timer_rows(user, instances, *, coordinator):
-    """``instances`` (process instances of cases ``user`` sees) narrowed to those whose timers
-    a list across cases may show them (see above). ``coordinator``: the case's coordinator
-    agency id as an expression (``OuterRef("coordinator_agency_id")`` in a subquery per case)."""
+def listed_timer_rows(user, instances):
+    """``instances`` (process instances of cases ``user`` sees, correlated with the list's case
+    row: ``OuterRef``) narrowed to those whose timers a list across cases may show them (see
+    above)."""
     masks = _listed_masks(user)
     if masks is None:
         return instances.none()
-    mine, always, coordinating = masks
-    shown = _shows_path(always, "timer_path_categories")
-    if coordinating is not None:
-        shown |= Q(In(coordinator, sorted(mine))) & _shows_path(coordinating, "timer_path_categories")
+    in_force = _warnings_in_force(user, OuterRef)
+    shown = _shows_path_by_standing(masks.always, in_force, "timer_path_categories")
+    if masks.coordinating is not None:
+        coordinated = In(OuterRef("coordinator_agency_id"), sorted(masks.mine))
+        shown |= Q(coordinated) & _shows_path_by_standing(
+            masks.coordinating, in_force, "timer_path_categories", keeps=masks.keeps
+        )
     return instances.filter(shown)
 
 
-def listed_task_rows(user, queryset, *, coordinator=None):
+def listed_task_rows(user, queryset, *, of_case_row: bool = False):
     """``queryset`` of tasks (of cases ``user`` sees) narrowed to those a list across cases
     may show them: their own agencies' tasks, and other agencies' tasks whose path tells the
     reader nothing they do not see by standing (see above). A per-row condition on the
-    task's columns and its case's coordinator: no list of cases or tasks is built.
+    task's columns and its case's (its coordinator, when its safety warnings lapse): no
+    list of cases or tasks is built.
 
-    ``coordinator``: the case's coordinator agency id as an expression, when the caller has
-    it (``OuterRef("coordinator_agency_id")`` in a subquery per case); by default the task's
-    case is joined for it."""
-    listed = _listed(user)
+    ``of_case_row``: the tasks are correlated with the list's case row (``OuterRef``, a
+    subquery per case), whose columns the condition reads; by default the task's case is
+    joined for them."""
+    column = _case_column(of_case_row)
+    listed = _listed(user, column)
     if listed is None:
         return queryset.none()
     always, coordinating = listed
     if coordinating is None:
         return queryset.filter(always)
-    coordinates = In(
-        coordinator if coordinator is not None else F("case__coordinator_agency_id"), sorted(case_agency_ids(user))
-    )
+    coordinates: In = In(column("coordinator_agency_id"), sorted(case_agency_ids(user)))
     return queryset.filter(always | (Q(coordinates) & coordinating))
 
 
@@ -1087,8 +1190,9 @@ def has_listed_task(user, tasks) -> Q:
     coordinator column is tested outside the subqueries, so each stays an index lookup, run
     per case row (``_Found``): as ``EXISTS`` under an ``OR``, PostgreSQL may instead read
     every matching task of the table into a hash first (the overdue cases: 51,000 active
-    tasks past their deadline at a million, 300 ms, for a page of 50 cases)."""
-    listed = _listed(user)
+    tasks past their deadline at a million, 300 ms, for a page of 50 cases). Its safety
+    warnings' columns are read in them from the case row (a value per case, as the key)."""
+    listed = _listed(user, OuterRef)
     if listed is None:
         return Q(pk__in=[])
     always, coordinating = listed

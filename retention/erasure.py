@@ -245,7 +245,18 @@ def _scrub_case(case: Case) -> dict[str, int]:
     # the times their keepers were reminded of them (until h-safety3 they outlived it).
     case.data, case.data_sources, case.data_common, case.data_recorded_at = {}, {}, {}, {}
     case.safety_reminded = {}
-    case.save(update_fields=["data", "data_sources", "data_common", "data_recorded_at", "safety_reminded"])
+    case.safety_since = case.safety_until = None  # when they lapsed: no more than that it had any
+    case.save(
+        update_fields=[
+            "data",
+            "data_sources",
+            "data_common",
+            "data_recorded_at",
+            "safety_reminded",
+            "safety_since",
+            "safety_until",
+        ]
+    )
 
     for instance in ProcessInstance.objects.select_for_update().filter(case=case):
         instance.state = scrub_state(instance.state)

@@ -883,7 +883,10 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
         return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
     data[field] = value
     case.data = data
-    case.save(update_fields=["data", "data_common", *_warning_time_corrected(case, field, old, value)])
+    written = ["data", "data_common", *_warning_time_corrected(case, field, old, value)]
+    # When its warnings lapse, for the lists across cases (``policy.warning_columns``).
+    written += policy.keep_warning_columns(case, selectors.case_field_rules(case))
+    case.save(update_fields=written)
     for instance in ProcessInstance.objects.select_for_update().filter(case=case).order_by("pk"):
         instance.case = case  # the locked row, its data corrected
         targets = correlations_of(runtime_for(instance.definition_id), field)

@@ -54,6 +54,8 @@ INBOX_ROW_FIELDS = (
     "element_id",  # with its version's model: whether "handed over by" tells a branch
     "instance__definition",
     "case__coordinator_agency",
+    "case__safety_since",  # with the coordinator: whether "handed over by" tells a lapsed warning's branch
+    "case__safety_until",
     "assignee__username",
     "assignee__first_name",
     "assignee__last_name",

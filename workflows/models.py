@@ -55,6 +55,17 @@ class Case(models.Model):
     # keepers were reminded of (``workflows.jobs.safety_reminders``): once in each time in
     # force; a confirmation starts a new one.
     safety_reminded = models.JSONField(default=dict, db_default={}, blank=True)
+    # When the case's safety warnings stop being in force, as columns a list across cases
+    # compares with its clock (``permissions.rules.listed_task_rows``): a task or timer on a
+    # branch chosen by a safety field is listed to the participants by standing only while
+    # every warning of the case is in force, never after one lapsed (its branch would tell
+    # the lapsed value). ``safety_since``: the earliest time in force among the warnings
+    # that hold ``SAFETY_WARNING_DAYS`` (compared with the setting as it is when read);
+    # ``safety_until``: the earliest moment one holding its form's ``"x-valid-days"``
+    # lapses. NULL: no such warning. Kept with ``data`` and ``data_recorded_at`` by every
+    # writer (``policy.warning_columns``).
+    safety_since = models.DateTimeField(null=True, blank=True, editable=False)
+    safety_until = models.DateTimeField(null=True, blank=True, editable=False)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     # The housing contact who owns the case (a caseload): a member of the case's housing
     # agency, set at start and reassigned by its lead (``services.assign_responsible``).

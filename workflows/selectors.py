@@ -143,9 +143,7 @@ def cases_for(user, *, walk: bool = True):
     # Timers only of instances whose timers' paths tell the reader nothing they do not see
     # by standing (``rules.listed_timer_rows``): which timer waits tells the branch taken.
     timers = rules.listed_timer_rows(
-        user,
-        ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False),
-        coordinator=OuterRef("coordinator_agency_id"),
+        user, ProcessInstance.objects.filter(case_id=OuterRef("pk"), next_timer_at__isnull=False)
     )
     queryset = queryset.annotate(
         open_task_count=Coalesce(
@@ -165,7 +163,7 @@ def _open_listed_tasks(user):
     return rules.listed_task_rows(
         user,
         Task.objects.filter(case_id=OuterRef("pk"), status__in=ACTIVE_TASK_STATUSES),
-        coordinator=OuterRef("coordinator_agency_id"),
+        of_case_row=True,
     )
 
 
@@ -386,7 +384,7 @@ def case_next_timer_at(case, user=None, path_view: PathView | None = None):
         if (
             user is None
             or (path_view is not None and not path_view.hidden and not path_view.timers)
-            or rules.timer_listed(user, timer_path_categories, case.coordinator_agency_id)
+            or rules.timer_listed(user, timer_path_categories, case)
         ):
             return due
     return None
@@ -442,13 +440,13 @@ def case_tasks_for(user, case, read: OpenTasksRead | None = None) -> list[Task]:
     statement sent already in the step's last batch (``OpenTasksRead``), its rows used here."""
     if not (folds_rows(connection) and getattr(user, "is_authenticated", False)):
         tasks = open_case_tasks(case)
-        listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
+        listed = [task for task in tasks if rules.task_listed(user, task, case)]
         return listed if len(listed) == len(tasks) else path_view_for(user, case).tasks(tasks)
     if read is not None and read.tasks is not None and read.user is user and read.case_id == case.pk:
         tasks = read.tasks  # read in the step's last batch (``OpenTasksRead``)
     else:
         tasks = _OPEN_CASE_TASKS_READING_POLICY.objects(case.pk, user.pk, timezone.now())
-    listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
+    listed = [task for task in tasks if rules.task_listed(user, task, case)]
     if len(listed) == len(tasks):
         return listed
     with rules.read_once():
@@ -467,7 +465,7 @@ def case_tasks_shown_now(user, case_id, task_ids) -> set[int]:
     if case is None:
         return set()
     tasks = list(Task.objects.filter(case=case, pk__in=[lookup_id(pk) for pk in task_ids]))
-    listed = [task for task in tasks if rules.task_listed(user, task, case.coordinator_agency_id)]
+    listed = [task for task in tasks if rules.task_listed(user, task, case)]
     if len(listed) < len(tasks):
         listed = path_view_for(user, case).tasks(tasks)
     return {task.pk for task in listed}

@@ -191,7 +191,7 @@ def test_the_rule_for_one_task_agrees_with_the_lists(nav_branch, users):
         user = users[reader]
         listed = set(rules.listed_task_rows(user, Task.objects.all()).values_list("pk", flat=True))
         for task in Task.objects.select_related("case"):
-            assert rules.task_listed(user, task, task.case.coordinator_agency_id) == (task.pk in listed), (reader, task)
+            assert rules.task_listed(user, task, task.case) == (task.pk in listed), (reader, task)
 
 
 def test_refusing_to_withdraw_the_agency_names_no_hidden_task_and_tells_neither_branch(nav_branch, users, agencies):

@@ -133,7 +133,7 @@ def _truth(user, cases):
     reader = _fresh(user)
     tasks = set()
     for task in Task.objects.filter(case_id__in=seen).select_related("case"):
-        if rules.task_listed(reader, task, task.case.coordinator_agency_id):
+        if rules.task_listed(reader, task, task.case):
             tasks.add(task.pk)
     return seen, tasks
 

@@ -144,6 +144,8 @@ def start_case(
             opened_by=actor,
             responsible=responsible,
         )
+        # When its warnings lapse, for the lists across cases (``policy.warning_columns``).
+        policy.keep_warning_columns(case, runtime.field_rules)
         instance = quick_new(ProcessInstance)(
             definition=definition,
             state="{}",

@@ -138,11 +138,16 @@ def start_follow_on(
                     moment, policy.warning_days(source_fields, name), policy.warning_days(target_fields, target)
                 )
                 recorded[target] = start.astimezone(datetime.UTC).isoformat()
+        new_case.data_recorded_at = recorded
+        policy.keep_warning_columns(new_case, target_fields)  # from the times carried
         Case.objects.filter(pk=new_case.pk).update(
-            follows=source, data_sources=sources, data_common=common, data_recorded_at=recorded
+            follows=source,
+            data_sources=sources,
+            data_common=common,
+            data_recorded_at=recorded,
+            **{name: getattr(new_case, name) for name in policy.WARNING_COLUMNS},
         )
         new_case.follows, new_case.data_sources, new_case.data_common = source, sources, common
-        new_case.data_recorded_at = recorded
         rules.forget_case_access(new_case)
         for agency, categories in needs_consent.items():
             record_consent(

@@ -52,8 +52,13 @@ def confirm_safety_warning(*, actor, case, field) -> datetime.date:
             raise Forbidden("safety.confirm_forbidden")
         now = timezone.now()
         recorded = {**(locked.data_recorded_at or {}), **policy.recorded_times(fields, [field], now)}
-        Case.objects.filter(pk=case.pk).update(data_recorded_at=recorded)
+        locked.data_recorded_at = recorded
+        # When its warnings lapse, for the lists across cases (``policy.warning_columns``).
+        columns = policy.warning_columns(locked, fields)
+        Case.objects.filter(pk=case.pk).update(data_recorded_at=recorded, **columns)
         case.data_recorded_at = recorded
+        for name, value in columns.items():
+            setattr(case, name, value)
         Event.objects.create(
             case=case,
             kind=EventKind.SAFETY_CONFIRMED,

@@ -479,6 +479,10 @@ def _write_migrated(instance, workflow, mapping, *, actor, source, target_runtim
     instance.definition_id = target_runtime.definition_id
     step = steps.Step(instance, actor=actor)
     step.batch.update(instance, ("definition",))
+    # The new version's forms may give its safety fields other times in force: when the case's
+    # warnings lapse is counted by them (``policy.warning_columns``), written with the step.
+    moved = policy.keep_warning_columns(instance.case, target_runtime.field_rules)
+    step.case_fields = tuple(dict.fromkeys((*step.case_fields, *moved)))
     step.event(
         EventKind.VERSION_MIGRATED,
         detail={

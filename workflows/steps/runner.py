@@ -259,10 +259,13 @@ class Step:
         fields: tuple[str, ...] = ("data", "data_sources")
         # A safety warning's time in force runs from now (``policy.warning_dates``): written in
         # the same update as its source, so the step sends no statement more.
-        recorded = policy.recorded_times(runtime_for(self.instance.definition_id).field_rules, data)
+        field_rules = runtime_for(self.instance.definition_id).field_rules
+        recorded = policy.recorded_times(field_rules, data)
         if recorded:
             case.data_recorded_at = {**(case.data_recorded_at or {}), **recorded}
             fields += ("data_recorded_at",)
+            # When its warnings lapse, for the lists across cases (``policy.warning_columns``).
+            fields += policy.keep_warning_columns(case, field_rules)
         rewritten = runtime_for(self.instance.definition_id).branch_rewritten & data.keys()
         if rewritten and not set(elements) & runtime_for(self.instance.definition_id).on_branches:
             case.data_common = {**(case.data_common or {}), **{name: [data[name], agency_id] for name in rewritten}}
