@@ -21,6 +21,7 @@ from tests.bpmn.engine.bpmn_snippets import definitions, lane_set, properties
 from tests.clients import api
 from tests.clients import web as page
 from tests.deadlines import set_due
+from tests.ids import tid
 from workflows import selectors, services
 from workflows.models import Case, ProcessInstance, Task
 
@@ -165,6 +166,9 @@ def test_nav_s_lists_tell_nothing_of_the_branch_a_lapsed_warning_chose(lapsed, p
     seen = told_in_lists(people["other"], lapsed)
     assert seen["vold"] == seen["ingen"], seen
     assert seen["vold"]["api tasks"] == [] and seen["vold"]["api case row"] == (0, True), seen
+    for task in Task.objects.filter(element_id__in=BRANCH_TASKS):  # nor by id, through the API or the page
+        assert api(people["other"]).get(f"/api/v1/tasks/{tid(task.pk)}/").status_code == 404
+        assert page(people["other"]).get(f"/tasks/{tid(task.pk)}/").status_code == 404
 
 
 def test_while_the_warning_is_in_force_every_list_shows_its_branch(in_force, people):  # noqa: F811
