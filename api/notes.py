@@ -141,12 +141,16 @@ class AttachmentSerializer(ItemSerializer):
     lapsed_on = serializers.DateField(
         allow_null=True,
         help_text="a safety attachment (a warning) out of time: the date (Europe/Oslo) it lapsed on, "
-        "SAFETY_WARNING_DAYS after it was added. It is then shown and downloaded only by its agency and the case's "
-        "coordinator; to the others it is masked (no name, type, size or download) and `reason` says it lapsed",
+        "SAFETY_WARNING_DAYS after it was added or last confirmed. It is then shown and downloaded only by its agency "
+        "and the case's coordinator; to the others it is masked (no name, type, size or download) and `reason` says "
+        "it lapsed",
     )
     valid_until = serializers.DateField(
         allow_null=True,
         help_text="a safety attachment in force: the last date (Europe/Oslo) it is shown to the participants",
+    )
+    confirmable = serializers.BooleanField(
+        help_text="a safety attachment you may confirm again (its agency, the coordinator): POST .../confirm/"
     )
 
     def _shown(self, view) -> bool:
@@ -329,6 +333,27 @@ class AttachmentContent(APIView):
     def perform_content_negotiation(self, request, force=False):
         # The answer is the file whatever the client accepts (errors stay JSON).
         return super().perform_content_negotiation(request, force=True)
+
+
+class AttachmentConfirm(APIView):
+    @extend_schema(
+        parameters=[CASE_ID, ATTACHMENT_ID],
+        request=None,
+        responses={200: AttachmentSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["attachments"],
+        summary="Confirm a safety attachment (a warning) again: shown to the participants for SAFETY_WARNING_DAYS "
+        "from now (its agency and the case's coordinator; 400 naming `attachment` for a file of another category)",
+        description=(
+            "403 for the other participants, whatever the file; 404 when the case is not visible to you or the "
+            "attachment is not in it; 409 when the case is closed or the file withdrawn. A `safety_confirmed` event "
+            "naming the attachment is added to the timeline. Confirmed again on the day it was added or last "
+            "confirmed, it lapses on the same date: nothing changes, and the answer is the same."
+        ),
+    )
+    def post(self, request, pk, attachment_pk):
+        attachment = services.confirm_safety_attachment(actor=request.user, case=pk, attachment_id=attachment_pk)
+        views = note_selectors.attachments_for_case(actor=request.user, case=pk, page=[attachment], log=False)
+        return Response(AttachmentSerializer(views[0]).data)
 
 
 class AttachmentWithdraw(APIView):

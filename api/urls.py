@@ -80,6 +80,11 @@ urlpatterns = [
         notes.AttachmentWithdraw.as_view(),
         name="api-attachment-withdraw",
     ),
+    path(
+        "cases/<int:pk>/attachments/<int:attachment_pk>/confirm/",
+        notes.AttachmentConfirm.as_view(),
+        name="api-attachment-confirm",
+    ),
     path("consents/<int:pk>/revoke/", views.ConsentRevoke.as_view(), name="api-consent-revoke"),
     path("break-glass/", views.BreakGlassReviewList.as_view(), name="api-break-glass-review-list"),
     path("break-glass/<int:pk>/review/", views.BreakGlassReview.as_view(), name="api-break-glass-review"),

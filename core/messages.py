@@ -67,6 +67,10 @@ MESSAGES: dict[str, str] = {
         "only the agency that recorded the safety warning and the coordinator of the case may confirm it"
     ),
     "safety.case_closed": gettext_noop("the case is closed: its safety warnings are no longer confirmed"),
+    "retention.safety_case_closed": gettext_noop(
+        "the case is closed: no safety warning is recorded in it any more, nor a removed one put back; "
+        "its warnings' words may still be corrected, or the warnings removed"
+    ),
     "retention.no_earlier_value": gettext_noop("no earlier value of this field was recorded in the case"),
     "retention.same_value": gettext_noop("the new value is the same as the old one"),
     "retention.wrong_type": gettext_noop("the new value must be of the same type as the old one"),
@@ -1189,6 +1193,9 @@ MESSAGES: dict[str, str] = {
     "note.agency_not_yours": gettext_noop("you do not work in this agency, or it does not take part in the case"),
     "note.version_required": gettext_noop("give the version of the note you correct"),
     "note.not_a_warning": gettext_noop("the note is not a safety warning: only a safety warning is confirmed"),
+    "attachment.not_a_warning": gettext_noop(
+        "the attachment is not a safety warning: only a safety warning is confirmed"
+    ),
     "attachment.file_required": gettext_noop("choose a file"),
     "attachment.empty": gettext_noop("the file is empty"),
     "attachment.too_large": gettext_noop("the file is larger than %(megabytes)s MB"),

@@ -136,11 +136,11 @@ def warning_window(moment, at=None) -> tuple[datetime.date | None, datetime.date
 
 
 def note_reminder_due(note, days: int, at=None) -> datetime.date | None:
-    """The date the safety note ``note`` lapses on, when its keepers are to be told now (at
-    ``at``, default now) that it lapses soon: a warning in force (not withdrawn, not erased)
-    that lapses within ``days`` Oslo days (``SAFETY_REMINDER_DAYS``) and whose keepers have not
-    been told of in this time in force (``Note.safety_reminded_for``); else None. The rule of
-    the fields' reminders (``policy.warnings_to_remind``). Pure: no queries."""
+    """The date the safety note (or attachment) ``note`` lapses on, when its keepers are to be
+    told now (at ``at``, default now) that it lapses soon: a warning in force (not withdrawn,
+    not erased) that lapses within ``days`` Oslo days (``SAFETY_REMINDER_DAYS``) and whose
+    keepers have not been told of in this time in force (``safety_reminded_for``); else None.
+    The rule of the fields' reminders (``policy.warnings_to_remind``). Pure: no queries."""
     if days < 1 or rules.category_of(note.category) != SAFETY or note.is_withdrawn or note.is_erased:
         return None
     at = at or timezone.now()
@@ -230,20 +230,23 @@ def _attachment_warning(grounds: _Grounds, attachment, at) -> tuple[rules.Decisi
     threat, a police report), its dates: in force for ``SAFETY_WARNING_DAYS`` Oslo days from
     when it was added (``warning_window``, the rule of safety notes and fields); out of time
     only its agency and the case's coordinator keep it (``rules.decide_lapsed_warning``, read
-    on that ground). An attachment has no link to a field or a note (its category is chosen
-    when it is added): it is a warning of its own, and is not confirmed again (its agency adds
-    it anew). Until h-safety3 a safety attachment was listed with its name and downloaded by
-    every participant for ever."""
+    on that ground), and confirm it again (``confirmable``; its time in force then runs from the
+    confirmation, ``Attachment.warning_since``). An attachment has no link to a field or a note
+    (its category is chosen when it is added): it is a warning of its own. Until h-safety3 a
+    safety attachment was listed with its name and downloaded by every participant for ever;
+    until h-safety5 it could not be confirmed again (its agency added the file anew)."""
     decision = grounds.decide(attachment.category, attachment.agency_id)
     if not decision or rules.category_of(attachment.category) != SAFETY or attachment.is_erased:
         return decision, {}
-    lapsed_on, last = warning_window(attachment.created_at, at)
+    lapsed_on, last = warning_window(attachment.warning_since, at)
+    keeper = grounds.keeps(attachment.agency_id)
+    confirmable = bool(keeper) and not attachment.is_withdrawn
     if lapsed_on is None:
-        return decision, {} if attachment.is_withdrawn else {"valid_until": last}
+        return decision, {} if attachment.is_withdrawn else {"valid_until": last, "confirmable": confirmable}
     # Withdrawn or not: a lapsed file withdrawn (its agency adds a new one) names its uploader
     # to its keepers only, as a lapsed note withdrawn does (until h-attack35 the withdrawal gave
     # the others its uploader back, and the timeline its type and size).
-    return grounds.keeps(attachment.agency_id), {"lapsed_on": lapsed_on}
+    return keeper, {"lapsed_on": lapsed_on, "confirmable": confirmable}
 
 
 def masked_note_kinds(user, case, kinds) -> list[tuple[str, int]]:
@@ -258,10 +261,11 @@ def masked_note_kinds(user, case, kinds) -> list[tuple[str, int]]:
 
 
 def lapsed_notes_not_kept(user, case, notes, at=None) -> list[int]:
-    """Of ``notes`` ((id, category, writing agency id, time in force from, erased) of notes of
-    ``case``), the ids of the safety warnings out of time (at ``at``, default now) that ``user``
-    does not keep (``rules.decide_lapsed_warning``): shown masked, as ``notes_for`` decides
-    them, with no version and no time of correction. Pure: no queries."""
+    """Of ``notes`` ((id, category, writing agency id, time in force from, erased) of notes, or
+    of attachments, of ``case``), the ids of the safety warnings out of time (at ``at``, default
+    now) that ``user`` does not keep (``rules.decide_lapsed_warning``): shown masked, as
+    ``notes_for`` and ``attachments_for`` decide them, with no version and no time of correction
+    or confirmation. Pure: no queries."""
     grounds: _Grounds | None = None
     lapsed = []
     for pk, category, agency_id, since, erased in notes:
@@ -291,7 +295,7 @@ def log_export(user, case, attachment, decision) -> None:
 
 
 def log_confirm(user, case, decision, *, item: str) -> None:
-    """A safety note confirmed again by ``user`` on ``decision``'s ground (its agency's own
+    """A safety note or attachment confirmed again by ``user`` on ``decision``'s ground (its agency's own
     data, or the coordinator's: ``rules.decide_lapsed_warning``)."""
     _row(user, case, decision, SAFETY, AccessAction.WRITE, item).save()
 

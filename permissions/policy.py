@@ -423,6 +423,15 @@ def log_message_fields(case, *, message_name: str, item: str, grounds) -> None:
 SAFETY = "safety"
 
 
+def holds_warning(value) -> bool:
+    """Whether ``value`` of a safety field is a warning: not absent (``None``, a removal) and no
+    text without words (empty or blank), which warns of nothing and is no warning either. Every
+    read of whether a safety field holds one asks here (``warning_dates``, the confirmation, a
+    correction's time in force: ``retention.services._warning_time_corrected``): until h-safety5
+    a correction from or to an empty text kept the time of the warning it was not."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
 def warning_days(fields: FieldRules, name: str) -> int:
     """How many days a safety warning in the field ``name`` holds after it was recorded or
     last confirmed: its form's ``"x-valid-days"``, else ``SAFETY_WARNING_DAYS``."""
@@ -496,8 +505,8 @@ def warning_dates(case, fields: FieldRules, names, at=None) -> tuple[dict, dict]
     lapsed, valid = {}, {}
     data = case.data or {}
     for name in names:
-        if rules.category_of(fields.fields.get(name, RESTRICTED)) != SAFETY or data.get(name) in (None, ""):
-            continue  # no warning (or one removed: corrected to no value)
+        if rules.category_of(fields.fields.get(name, RESTRICTED)) != SAFETY or not holds_warning(data.get(name)):
+            continue  # no warning (or one removed: corrected to no value, or to no words)
         moment = recorded_at(case, name)
         if moment is None:
             continue

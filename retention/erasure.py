@@ -285,8 +285,12 @@ def _scrub_case(case: Case) -> dict[str, int]:
         if attachment.stored_as:
             discard(attachment.stored_as, at_once=True)  # a failure fails the erasure: retried
             count("attachment_files", 1)
+        if attachment.confirmed_at or attachment.safety_reminded_for:
+            # As a safety note's: when a safety file was kept, and its keepers reminded (h-safety5).
+            count("attachment_confirmations", 1)
         attachment.filename, attachment.stored_as, attachment.sha256 = "", "", ""
-        attachment.save(update_fields=["filename", "stored_as", "sha256"])
+        attachment.confirmed_at = attachment.safety_reminded_for = None
+        attachment.save(update_fields=["filename", "stored_as", "sha256", "confirmed_at", "safety_reminded_for"])
     for name in names_still_to_delete(case.pk):
         # A withdrawn file whose deletion has not passed yet (its job backs off): now, with
         # the case. Its job then finds nothing.

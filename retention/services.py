@@ -854,6 +854,8 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
         raise _invalid(field_error("value", "retention.wrong_type"))
     if value == old:
         raise _invalid(field_error("value", "retention.same_value"))
+    if case.status != CaseStatus.OPEN and _records_warning(case, field, old, value):
+        raise Conflict("retention.safety_case_closed")
     check_data({"value": value})
     # The corrected value must be one the field's form accepts (a choice among its
     # options, within its limits), as when it was first written.
@@ -900,20 +902,42 @@ def _correct_data(case: Case, field: str, value, common: dict[str, list]) -> tup
     return old, selectors.case_field_rules(case).fields.get(field, RESTRICTED)
 
 
-def _warning_time_corrected(case: Case, field: str, old, value) -> tuple[str, ...]:
-    """A safety warning removed (corrected to no value) or recorded where one was removed:
-    the time it is in force from (``Case.data_recorded_at``) and its reminder's mark
-    (``Case.safety_reminded``) go with a removal, and a warning recorded anew holds from now,
-    with a reminder of its own before it lapses. Until h-safety4 a removed warning put back by
-    its recorder revived the removed one's time: a year-old warning came back lapsed, or in
-    force only for what was left of the old time and its confirmation. A correction of a
-    warning's words (a value to another) keeps its time: it is the same warning, corrected
-    (confirming it again is what starts a new time). Answers the columns changed."""
+def _records_warning(case: Case, field: str, old, value) -> bool:
+    """Whether correcting ``field`` of ``case`` from ``old`` to ``value`` records a safety
+    warning where it held none (``policy.holds_warning``: none, or a text without words): one
+    removed put back, a blank one given words. Refused on a closed case (409
+    ``retention.safety_case_closed``), as a confirmation is: a new warning's time in force would
+    start after the close, where nobody works the case any more and where its case file, which
+    says what was in force at the close (``archive.in_force_at``), cannot place it; the removed
+    warning's own time went with its removal, and any other would be made up. Until h-safety5
+    it was recorded, in force from the correction: the case file called a warning that did not
+    stand at the close in force then, and it showed to every participant for a year more. A
+    correction of its words, and its removal, stay open to the agency after the close (GDPR
+    art. 16)."""
     fields = selectors.case_field_rules(case)
-    if rules.category_of(fields.fields.get(field, RESTRICTED)) != policy.SAFETY or None not in (old, value):
+    if rules.category_of(fields.fields.get(field, RESTRICTED)) != policy.SAFETY:
+        return False
+    return policy.holds_warning(value) and not policy.holds_warning(old)
+
+
+def _warning_time_corrected(case: Case, field: str, old, value) -> tuple[str, ...]:
+    """A safety warning removed (corrected to no value, or to a text without words) or recorded
+    where there was none: the time it is in force from (``Case.data_recorded_at``) and its
+    reminder's mark (``Case.safety_reminded``) go with a removal, and a warning recorded anew
+    holds from now, with a reminder of its own before it lapses. Until h-safety4 a removed
+    warning put back by its recorder revived the removed one's time: a year-old warning came back
+    lapsed, or in force only for what was left of the old time and its confirmation. A
+    correction of a warning's words (a value to another) keeps its time: it is the same warning,
+    corrected (confirming it again is what starts a new time). Blank or empty is no warning
+    (``policy.holds_warning``): until h-safety5 only ``None`` was, so a warning corrected to an
+    empty text kept its time and reminder mark, and words given to an empty one (which a step
+    had written, with a time) took that old time, lapsed or nearly. Answers the columns changed."""
+    fields = selectors.case_field_rules(case)
+    before, after = policy.holds_warning(old), policy.holds_warning(value)
+    if rules.category_of(fields.fields.get(field, RESTRICTED)) != policy.SAFETY or (before and after):
         return ()
     recorded = {name: moment for name, moment in (case.data_recorded_at or {}).items() if name != field}
-    if value is not None:
+    if after:
         recorded.update(policy.recorded_times(fields, [field]))
     case.data_recorded_at = recorded
     case.safety_reminded = {name: mark for name, mark in (case.safety_reminded or {}).items() if name != field}

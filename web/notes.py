@@ -214,6 +214,24 @@ def note_confirm(request, pk, note_pk):
 
 @require_POST
 @ui_view
+def attachment_confirm(request, pk, attachment_pk):
+    """A safety attachment (a warning) confirmed again by its agency or the case's coordinator
+    (``services.confirm_safety_attachment``: 403 for the others, 404 for outsiders)."""
+    try:
+        attachment = services.confirm_safety_attachment(actor=request.user, case=pk, attachment_id=attachment_pk)
+    except (InvalidInput, Conflict) as exc:
+        return _conflict(request, pk, exc)
+    until = note_selectors.warning_valid_until(attachment)
+    return _done(
+        request,
+        pk,
+        _("The warning is confirmed and shown to the participants until %(date)s.")
+        % {"date": date_format(until, "j. F Y")},
+    )
+
+
+@require_POST
+@ui_view
 def attachment_add(request, pk):
     values = {key: request.POST.get(key, "") for key in ("category", "agency")}
     try:

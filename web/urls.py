@@ -73,4 +73,9 @@ urlpatterns = [
         notes.attachment_withdraw,
         name="attachment-withdraw",
     ),
+    path(
+        "cases/<int:pk>/attachments/<int:attachment_pk>/confirm/",
+        notes.attachment_confirm,
+        name="attachment-confirm",
+    ),
 ]

@@ -55,9 +55,9 @@ def note_for(*, actor, case, note_id, log: bool = True) -> notes_policy.ItemView
     return notes_policy.notes_for(actor, case, [note], log=log)[0]
 
 
-def warning_valid_until(note: Note):
-    """The last Oslo date the safety note ``note`` is shown to the participants on."""
-    return notes_policy.warning_window(note.warning_since)[1]
+def warning_valid_until(item: Note | Attachment):
+    """The last Oslo date the safety note or attachment ``item`` is shown to the participants on."""
+    return notes_policy.warning_window(item.warning_since)[1]
 
 
 def attachments_for_case(*, actor, case, page=None, log: bool = True) -> list[notes_policy.ItemView]:

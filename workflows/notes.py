@@ -115,6 +115,14 @@ class Attachment(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A safety attachment (a warning: a photo of a threat, a police report) confirmed again by
+    # its agency or the coordinator, as a safety note is: its time in force runs from the later
+    # of this and its adding (``warning_since``; ``permissions.notes_policy``). Until h-safety5
+    # its agency had to add the file anew.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The time in force (``warning_since``) of a safety attachment whose keepers were told it
+    # lapses soon (``workflows.jobs.safety_reminders``): once per time in force.
+    safety_reminded_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -128,6 +136,11 @@ class Attachment(models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def warning_since(self):
+        """When it (a safety warning) was added or last confirmed: its time in force runs from then."""
+        return max(moment for moment in (self.created_at, self.confirmed_at) if moment)
 
     @property
     def is_erased(self) -> bool:

@@ -21,6 +21,7 @@ from django.db.models import (
     BooleanField,
     CharField,
     Count,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
@@ -508,7 +509,7 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
     path_view = path_view if path_view is not None else timeline_path_view(user, case)
     hidden, handed, fields = sorted(path_view.hidden), sorted(path_view.handed), sorted(path_view.fields)
     agencies = sorted(path_view.agencies) if fields else []
-    kinds, lapsed = masked_note_corrections(user, case)
+    kinds, lapsed, files = masked_note_corrections(user, case)
     masked = [value for kind in kinds for value in kind]
     cuts = (
         len(hidden),
@@ -516,6 +517,7 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
         len(hidden) + len(handed) + len(fields),
         len(hidden) + len(handed) + len(fields) + len(agencies),
         len(hidden) + len(handed) + len(fields) + len(agencies) + len(masked),
+        len(hidden) + len(handed) + len(fields) + len(agencies) + len(masked) + len(lapsed),
     )
 
     def statement(case_id, *names):
@@ -526,20 +528,21 @@ def case_timeline_listing(case, user, path_view: PathView | None = None) -> Prep
             names[cuts[1] : cuts[2]],
             names[cuts[2] : cuts[3]],
             names[cuts[3] : cuts[4]],
-            names[cuts[4] :],
+            names[cuts[4] : cuts[5]],
+            names[cuts[5] :],
         )
 
     return PreparedList(
         _PAGED_LISTS,
-        ("timeline", len(hidden), len(handed), len(fields), len(agencies), len(masked), len(lapsed)),
+        ("timeline", len(hidden), len(handed), len(fields), len(agencies), len(masked), len(lapsed), len(files)),
         statement,
-        (case.pk, *hidden, *handed, *fields, *agencies, *masked, *lapsed),
+        (case.pk, *hidden, *handed, *fields, *agencies, *masked, *lapsed, *files),
         model=Event,
         order=("created_at", "id"),
     )
 
 
-def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str]]:
+def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str], list[str]]:
     """Of the corrected (or confirmed) notes of ``case``, those ``user`` is shown masked: the (category,
     writing agency) pairs masked by category (``notes_policy.masked_note_kinds``), and the ids
     (as text) of the safety warnings out of time that ``user`` does not keep
@@ -548,33 +551,62 @@ def masked_note_corrections(user, case) -> tuple[list[tuple[str, int]], list[str
     so the timeline leaves out its "note corrected" events (``_timeline_without``): until
     2026-12-06 each stood there with its time, for every participant, and until h-lapsedcorr
     those of a lapsed warning (NAV counted how often, and read when, the prison rewrote it).
-    One statement."""
-    erased = ExpressionWrapper(Q(withdrawn_at__isnull=True, text=""), output_field=BooleanField())
-    rows = list(
+    Third, the ids (as text) of the confirmed safety attachments ``user`` is shown masked (by
+    category, or out of time and not kept), whose confirmations are left out as a lapsed
+    note's are (h-safety5). One statement, the notes' and the attachments' rows in one."""
+    note_erased = ExpressionWrapper(Q(withdrawn_at__isnull=True, text=""), output_field=BooleanField())
+    file_erased = ExpressionWrapper(Q(withdrawn_at__isnull=True, stored_as=""), output_field=BooleanField())
+    columns = ("pk", "category", "agency_id", "created_at", "corrected", "confirmed_at", "erased", "is_note")
+    notes = (
         Note.objects.filter(Q(corrected_at__isnull=False) | Q(confirmed_at__isnull=False), case=case.pk)
-        .annotate(erased=erased)
+        .annotate(erased=note_erased, corrected=F("corrected_at"), is_note=Value(True, output_field=BooleanField()))
         .order_by()
-        .values_list("pk", "category", "agency_id", "created_at", "corrected_at", "confirmed_at", "erased")
+        .values_list(*columns)
     )
-    kinds = sorted(notes_policy.masked_note_kinds(user, case, sorted({(row[1], row[2]) for row in rows})))
-    shown = [row for row in rows if (row[1], row[2]) not in kinds]
-    lapsed = notes_policy.lapsed_notes_not_kept(
+    files = (
+        Attachment.objects.filter(confirmed_at__isnull=False, case=case.pk)
+        .annotate(
+            erased=file_erased,
+            corrected=Value(None, output_field=DateTimeField()),
+            is_note=Value(False, output_field=BooleanField()),
+        )
+        .order_by()
+        .values_list(*columns)
+    )
+    rows = list(notes.union(files, all=True))
+    note_rows = [row[:-1] for row in rows if row[-1]]
+    kinds = sorted(notes_policy.masked_note_kinds(user, case, sorted({(row[1], row[2]) for row in note_rows})))
+    lapsed = _lapsed_not_kept(user, case, [row for row in note_rows if (row[1], row[2]) not in kinds])
+    file_rows = [row[:-1] for row in rows if not row[-1]]
+    masked_files = set(notes_policy.masked_note_kinds(user, case, sorted({(row[1], row[2]) for row in file_rows})))
+    hidden_files = {row[0] for row in file_rows if (row[1], row[2]) in masked_files}
+    hidden_files.update(_lapsed_not_kept(user, case, [row for row in file_rows if row[0] not in hidden_files]))
+    return kinds, [str(pk) for pk in lapsed], [str(pk) for pk in sorted(hidden_files)]
+
+
+def _lapsed_not_kept(user, case, rows) -> list[int]:
+    """``notes_policy.lapsed_notes_not_kept`` of rows (id, category, agency id, created,
+    corrected, confirmed, erased): in force from the latest of the three times."""
+    return notes_policy.lapsed_notes_not_kept(
         user,
         case,
         [
             (pk, category, agency_id, max(moment for moment in moments if moment), erased)
-            for pk, category, agency_id, *moments, erased in shown
+            for pk, category, agency_id, *moments, erased in rows
         ],
     )
-    return kinds, [str(pk) for pk in lapsed]
 
 
-def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_notes=(), lapsed_notes=()):
+def _timeline_without(
+    case_id, hidden, handed, fields=(), agencies=(), masked_notes=(), lapsed_notes=(), masked_files=()
+):
     """``masked_notes``: (category, agency id, category, agency id, ...), the notes whose
     corrections and confirmations are left out (``masked_note_corrections``), by the note's
     category now;
     ``lapsed_notes``: the ids (as text) of notes whose corrections and confirmations are left
-    out too (lapsed warnings the reader does not keep)."""
+    out too (lapsed warnings the reader does not keep);
+    ``masked_files``: the ids (as text) of attachments whose confirmations are left out (shown
+    masked to the reader, a lapsed warning they do not keep among them)."""
     queryset = _timeline(case_id)
     if hidden:
         # The case's completion stays, named by nobody (``PathView.completion``).
@@ -612,6 +644,13 @@ def _timeline_without(case_id, hidden, handed, fields=(), agencies=(), masked_no
         # Its confirmations too: each one's time told when (and how often) its keepers kept it.
         queryset = queryset.alias(lapsed_note=note).exclude(
             kind__in=(EventKind.NOTE_CORRECTED, EventKind.SAFETY_CONFIRMED), lapsed_note__in=list(lapsed_notes)
+        )
+    if masked_files:
+        # A safety file's confirmations, as a lapsed note's: each one's time told when its
+        # keepers kept it (until h-safety5 a file was not confirmed).
+        attachment = Cast(KeyTextTransform("attachment", "detail"), TextField())
+        queryset = queryset.alias(confirmed_file=attachment).exclude(
+            kind=EventKind.SAFETY_CONFIRMED, confirmed_file__in=list(masked_files)
         )
     return queryset
 
@@ -691,11 +730,12 @@ def latest_case_events_for(case, user, path_view: PathView | None = None) -> tup
     (a reader who added claims of their own until the hint came read off how many there were)."""
     if not rules.can_view_case(user, case):
         raise NotFound("case.not_found")
-    kinds, lapsed = masked_note_corrections(user, case)
+    kinds, lapsed, files = masked_note_corrections(user, case)
     masked = [value for kind in kinds for value in kind]
     if (
         not masked
         and not lapsed
+        and not files
         and (path_view is None or not (path_view.hidden or path_view.handed or path_view.fields))
     ):
         events = _LATEST_CASE_EVENTS.objects(case.pk)
@@ -710,6 +750,7 @@ def latest_case_events_for(case, user, path_view: PathView | None = None) -> tup
                 sorted(path_view.agencies),
                 masked,
                 lapsed,
+                files,
             )
             .select_related("task")
             .order_by("-created_at", "-id")[: CASE_EVENTS_SHOWN + 1]
@@ -866,8 +907,12 @@ def event_actor_for(event, user) -> str | None:
         return None
     if event.kind in ITEM_EVENT_KINDS and not _names_item_actor(event, user):
         return None
-    if event.kind == EventKind.SAFETY_CONFIRMED and "note" in (event.detail or {}) and not _warning_shown(user, event):
-        # Who confirmed a safety note (often its writer) as the note list names its writer: not
+    if (
+        event.kind == EventKind.SAFETY_CONFIRMED
+        and {"note", "attachment"} & set(event.detail or {})
+        and not _warning_shown(user, event)
+    ):
+        # Who confirmed a safety note or file (often its writer) as the lists name its writer: not
         # once it lapsed again, to whom does not keep it (until h-attack35 to every participant).
         return None
     return event.actor.get_username()
@@ -906,8 +951,7 @@ def _warning_shown(user, event) -> bool:
     item = _safety_items(user, event.case_id, notes).get(detail.get("note" if notes else "attachment"))
     if item is None:
         return True  # no safety item now (corrected into another category): the category decides
-    since = item.warning_since if notes else item.created_at
-    if item.is_erased or notes_policy.warning_window(since)[0] is None:
+    if item.is_erased or notes_policy.warning_window(item.warning_since)[0] is None:
         return True
     return _keeps_warnings(user, event.case_id, item.agency_id)
 
@@ -934,7 +978,7 @@ def _safety_items(user, case_id: int, notes: bool) -> dict:
             )
             if notes
             else Attachment.objects.filter(case_id=case_id, category=policy.SAFETY).only(
-                "pk", "agency_id", "stored_as", "created_at", "withdrawn_at"
+                "pk", "agency_id", "stored_as", "created_at", "confirmed_at", "withdrawn_at"
             )
         )
         remembered[key] = {row.pk: row for row in rows}
@@ -1544,6 +1588,10 @@ def iter_case_file_events(case, view: PathView, categories: Collection[str], chu
     )
     masked = [value for kind in sorted(corrected) for value in kind]
     queryset = _timeline_without(case.pk, sorted(view.hidden), sorted(view.handed), sorted(view.fields), (), masked)
+    if policy.SAFETY not in categories:
+        # A safety file's confirmations (its category is fixed when it is added, and only a
+        # safety file is confirmed), as a note's of a category left out (h-safety5).
+        queryset = queryset.exclude(kind=EventKind.SAFETY_CONFIRMED, detail__has_key="attachment")
     rows: list[Event] = []
     for event in queryset.iterator(chunk_size=chunk):
         rows.append(event)

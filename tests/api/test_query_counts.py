@@ -77,6 +77,7 @@ WRITES = {
     "api-note-withdraw",
     "api-note-confirm",
     "api-attachment-withdraw",
+    "api-attachment-confirm",  # a write: tests/api/test_safety_attachment_confirmation.py
     "api-consent-revoke",
     "api-break-glass-review",
     "api-break-glass-end",  # counted in tests/api/test_break_glass_end.py

@@ -124,6 +124,7 @@ NOT_PAGES = {
     "note-confirm": "POST only",
     "attachment-add": "POST only",
     "attachment-withdraw": "POST only",
+    "attachment-confirm": "POST only",
 }
 
 

@@ -131,7 +131,8 @@ def test_the_coordinator_confirms_a_lapsed_warning_on_a_task_page(as_user, live_
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_a_lapsed_warning_file_is_told_not_listed_to_nav_and_kept_by_the_prison(as_user, live_server, agencies, phone):
     """A safety attachment added long ago (h-safety3): NAV reads only «Et vedlegg: en advarsel
-    som utløp <dato>», no file name or link; the prison that added it still has the file."""
+    som utløp <dato>», no file name or link; the prison that added it still has the file, and
+    confirms it again (h-safety5), after which NAV has it too."""
     import datetime
 
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -160,4 +161,14 @@ def test_a_lapsed_warning_file_is_told_not_listed_to_nav_and_kept_by_the_prison(
     assert item.get_by_role("link", name=NAME).count() == 1
     assert "advarsel utløpt" in item.inner_text()
     assert not prison.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    # h-safety5: the prison confirms the file again, in place (htmx), as it confirms a note
+    item.get_by_role("button", name="Bekreft advarselen på nytt").click()
+    prison.locator("#messages").get_by_text("Advarselen er bekreftet").wait_for()
+    item = prison.locator(f"#attachment-{attachment.pk}")
+    assert "vises for de andre i saken til og med" in item.inner_text()
+    problems.extend(f"prison, file confirmed: {v}" for v in axe_violations(prison))
+    assert not prison.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+    nav = visit("nav-advarsel-fil", path, phone=phone)
+    assert nav.locator(f"#attachment-{attachment.pk}").get_by_role("link", name=NAME).count() == 1
     assert problems == [], "\n".join(problems)

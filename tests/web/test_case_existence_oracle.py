@@ -113,5 +113,43 @@ def test_a_note_or_attachment_of_another_case_answers_under_the_readers_case_as_
             unknown = getattr(client, method)(reverse(name, kwargs={a: missing[a] for a in arguments}))
             if (seen.status_code, seen.get("Location")) != (unknown.status_code, unknown.get("Location")):
                 differ.append((method, name, seen.status_code, unknown.status_code))
-    assert walked == 5  # note-correct, note-withdraw, note-confirm, attachment, attachment-withdraw
+    # note-correct, note-withdraw, note-confirm, attachment, attachment-withdraw, attachment-confirm
+    assert walked == 6
     assert differ == []
+
+
+@pytest.mark.parametrize("username", ["nils", "mona", "oscar"])
+def test_a_lapsed_safety_file_of_a_case_the_reader_does_not_see_is_confirmed_as_one_that_does_not_exist(
+    prison_case, users, agencies, username
+):
+    """Its confirmation (h-safety5), through the page and the API: under the reader's own case
+    (NAV's, ``nils``) or the file's own case, which they do not see, the same answer as an id
+    that does not exist; nothing tells that a warning about the person was kept."""
+    import datetime
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    other = start_prison_case(users, agencies, person=OTHER_PERSON)
+    upload = SimpleUploadedFile("trussel.pdf", PDF, content_type="application/pdf")
+    lapsed = services.add_attachment(actor=users["kari"], case=other, upload=upload, category="safety")
+    Attachment.objects.filter(pk=lapsed.pk).update(created_at=timezone.now() - datetime.timedelta(days=800))
+    services.withdraw_agency(actor=users["bjorn"], case=other.pk, agency=agencies["nav"].pk, reason="Ikke aktuell")
+    web_client, api_client = Client(), APIClient()
+    web_client.force_login(users[username])
+    api_client.force_authenticate(users[username])
+    differ = []
+    for case_pk in {prison_case.pk, other.pk}:
+        for name, client in (("attachment-confirm", web_client), ("api-attachment-confirm", api_client)):
+            seen = client.post(reverse(name, args=[case_pk, lapsed.pk]))
+            unknown = client.post(reverse(name, args=[case_pk, MISSING]))
+            if _told(seen) != _told(unknown):
+                differ.append((name, case_pk, _told(seen), _told(unknown)))
+    assert differ == []
+    assert Attachment.objects.get(pk=lapsed.pk).confirmed_at is None
+
+
+def _told(answer) -> tuple:
+    """What an answer tells: its status, where it sends, and the API's error code."""
+    code = answer.json().get("code") if answer.get("Content-Type", "").startswith("application/json") else None
+    return answer.status_code, answer.get("Location"), code

@@ -110,6 +110,7 @@ WRITES = {
     "note-confirm",
     "attachment-add",
     "attachment-withdraw",
+    "attachment-confirm",  # the API's service: tests/api/test_safety_attachment_confirmation.py
     "process-draft-save",
     "process-draft-discard",
     "process-validate",

@@ -23,7 +23,9 @@ A safety note is a warning too (``permissions.notes_policy``: it lapses as a fie
 when it was written, corrected or confirmed): its agency and the coordinator are told of it in
 the same job and mail (the agency, the day it was written and the date it lapses on, never its
 words), marked on the note (``Note.safety_reminded_for``) under the same case lock. Until
-h-safety3 only the fields were, and a note lapsed unnoticed."""
+h-safety3 only the fields were, and a note lapsed unnoticed. A safety attachment likewise
+(h-safety5, when it became confirmable): its agency, the day it was added and the date it
+lapses on, never its file name; marked on it (``Attachment.safety_reminded_for``)."""
 
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ from workflows import selectors
 from workflows.jobs import handlers, queue
 from workflows.jobs.errors import JobError, mail_failure
 from workflows.models import Case, CaseStatus, Job, JobKind, JobStatus
-from workflows.notes import Note
+from workflows.notes import Attachment, Note
 
 SWEEP_CHUNK = 500
 SUBJECT = "Sikkerhetsadvarsel utløper snart i sak {reference}"
@@ -82,6 +84,12 @@ def enqueue_safety_reminders(moment=None) -> int:
         for note in notes.iterator(chunk_size=SWEEP_CHUNK)
         if notes_policy.note_reminder_due(note, days, moment)
     )
+    files = _warning_files().filter(case__status=CaseStatus.OPEN).exclude(case_id__in=pending | due).only(*FILE_FIELDS)
+    due.update(
+        file.case_id
+        for file in files.iterator(chunk_size=SWEEP_CHUNK)
+        if notes_policy.note_reminder_due(file, days, moment)
+    )
     jobs = [
         Job(
             kind=JobKind.SAFETY_REMINDER,
@@ -119,6 +127,25 @@ def _warning_notes():
     return Note.objects.filter(category=policy.SAFETY, withdrawn_at__isnull=True).exclude(text="")
 
 
+# What deciding an attachment's reminder reads (``notes_policy.note_reminder_due``).
+FILE_FIELDS = (
+    "pk",
+    "case_id",
+    "agency_id",
+    "category",
+    "stored_as",
+    "created_at",
+    "confirmed_at",
+    "withdrawn_at",
+    "safety_reminded_for",
+)
+
+
+def _warning_files():
+    """The safety attachments in force or not (not withdrawn, not erased), as ``_warning_notes``."""
+    return Attachment.objects.filter(category=policy.SAFETY, withdrawn_at__isnull=True).exclude(stored_as="")
+
+
 def _chunks(cases):
     chunk = []
     for case in cases:
@@ -150,9 +177,14 @@ def remind(job: Job) -> None:
         for note in _warning_notes().filter(case_id=case.pk).order_by("created_at", "pk")
         if (lapses := notes_policy.note_reminder_due(note, reminder_days(), now))
     ]
-    if not due and not notes:
+    files = [
+        (file, lapses)
+        for file in _warning_files().filter(case_id=case.pk).order_by("created_at", "pk")
+        if (lapses := notes_policy.note_reminder_due(file, reminder_days(), now))
+    ]
+    if not due and not notes and not files:
         return  # confirmed, removed or told of meanwhile
-    told = _told_by_address(case, list(due), [note for note, _lapses in notes])
+    told = _told_by_address(case, list(due), [note for note, _lapses in notes], files=[file for file, _ in files])
     mails = [
         Job(
             kind=JobKind.SAFETY_REMINDER_MAIL,
@@ -167,9 +199,10 @@ def remind(job: Job) -> None:
                 "agencies": sorted(agencies),
                 "fields": {name: due[name][1].isoformat() for name in due if name in fields},
                 "notes": [[note.pk, lapses.isoformat()] for note, lapses in notes if note.pk in kept],
+                "attachments": [[file.pk, lapses.isoformat()] for file, lapses in files if file.pk in kept_files],
             },
         )
-        for _address, (agencies, fields, kept) in sorted(told.items())
+        for _address, (agencies, fields, kept, kept_files) in sorted(told.items())
     ]
     Job.objects.bulk_create(mails)
     if due:
@@ -177,6 +210,8 @@ def remind(job: Job) -> None:
         Case.objects.filter(pk=case.pk).update(safety_reminded=reminded)
     for note, _lapses in notes:
         Note.objects.filter(pk=note.pk).update(safety_reminded_for=note.warning_since)
+    for file, _lapses in files:
+        Attachment.objects.filter(pk=file.pk).update(safety_reminded_for=file.warning_since)
     if mails:
         transaction.on_commit(queue.wake_workers)
 
@@ -204,7 +239,7 @@ def send_reminder_mail(job: Job) -> None:
     lapsing = {
         name: datetime.date.fromisoformat(day)
         for name, day in (payload.get("fields") or {}).items()
-        if data.get(name) not in (None, "")
+        if policy.holds_warning(data.get(name))
     }
     days = {note_id: datetime.date.fromisoformat(day) for note_id, day in payload.get("notes") or []}
     notes = [
@@ -214,7 +249,19 @@ def send_reminder_mail(job: Job) -> None:
         .select_related("agency")
         .order_by("created_at", "pk")
     ]
-    if not lapsing and not notes:
+    file_days = {file_id: datetime.date.fromisoformat(day) for file_id, day in payload.get("attachments") or []}
+    files = (
+        [
+            (file, file_days[file.pk])
+            for file in _warning_files()
+            .filter(case_id=case.pk, pk__in=list(file_days))
+            .select_related("agency")
+            .order_by("created_at", "pk")
+        ]
+        if file_days
+        else []
+    )
+    if not lapsing and not notes and not files:
         return
     # Who is told is decided again, of the agencies the job names: those still taking part and
     # keeping what it names, at their address now. Until h-attack37 every agency that shared
@@ -222,14 +269,19 @@ def send_reminder_mail(job: Job) -> None:
     # agency that kept nothing of it (a participant sharing the recorder's address) got the
     # mail at its new address, or at the shared one after the recorder was withdrawn.
     told = _told_by_address(
-        case, list(lapsing), [note for note, _day in notes], agency_ids=payload.get("agencies") or []
+        case,
+        list(lapsing),
+        [note for note, _day in notes],
+        agency_ids=payload.get("agencies") or [],
+        files=[file for file, _day in files],
     )
-    for number, (address, (_agencies, fields, kept)) in enumerate(sorted(told.items())):
+    for number, (address, (_agencies, fields, kept, kept_files)) in enumerate(sorted(told.items())):
         message = _message(
             case,
             [address],
             {name: day for name, day in lapsing.items() if name in fields},
             [(note, day) for note, day in notes if note.pk in kept],
+            [(file, day) for file, day in files if file.pk in kept_files],
         )
         # The same on every attempt (the job's key), one per address when agencies the job
         # names have moved apart since (rare: their retry sends each again, with its own).
@@ -241,28 +293,33 @@ def send_reminder_mail(job: Job) -> None:
             raise ReminderMailFailed(mail_failure(exc, (address, settings.DEFAULT_FROM_EMAIL))) from None
 
 
-def _told_by_address(case, fields: list[str], notes, agency_ids=None) -> dict[str, tuple[set[int], set[str], set[int]]]:
+def _told_by_address(
+    case, fields: list[str], notes, agency_ids=None, files=()
+) -> dict[str, tuple[set[int], set[str], set[int], set[int]]]:
     """Notification address -> (the agencies at it that keep something, the warnings of
-    ``fields`` and the ids of ``notes`` they keep once these lapse), of the agencies taking
-    part in ``case`` (``agency_ids``: of these only). An agency keeps a field it recorded and a
-    note its own (``rules.decide_lapsed_warning``), a coordinator of the coordinating agency
-    every one; no one else, whom a lapsed warning no longer concerns. A warning a step on a
+    ``fields``, the ids of ``notes`` and those of the safety attachments ``files`` they keep once
+    these lapse), of the agencies taking part in ``case`` (``agency_ids``: of these only). An
+    agency keeps a field it recorded and a note or file its own (``rules.decide_lapsed_warning``),
+    a coordinator of the coordinating agency every one; no one else, whom a lapsed warning no
+    longer concerns. A warning a step on a
     branch hidden from the agency wrote is not shown to it (nor may it confirm it): named in a
     mail, it would tell that the branch ran, and so the value that chose it (until review2 the
     coordinator was told of it)."""
     sources = case.data_sources or {}
-    told: dict[str, tuple[set[int], set[str], set[int]]] = {}
+    told: dict[str, tuple[set[int], set[str], set[int], set[int]]] = {}
     for agency_id, address, standing in _participant_standings(case, agency_ids):
         kept = [name for name in fields if rules.decide_lapsed_warning(standing, case, sources.get(name))]
         hidden = selectors.branch_fields_hidden_from_agency(case, standing) if kept else frozenset()
         kept_fields = {name for name in kept if name not in hidden}
         kept_notes = {note.pk for note in notes if rules.decide_lapsed_warning(standing, case, note.agency_id)}
-        if not kept_fields and not kept_notes:
+        kept_files = {file.pk for file in files if rules.decide_lapsed_warning(standing, case, file.agency_id)}
+        if not kept_fields and not kept_notes and not kept_files:
             continue
-        agencies, named, noted = told.setdefault(address, (set(), set(), set()))
+        agencies, named, noted, filed = told.setdefault(address, (set(), set(), set(), set()))
         agencies.add(agency_id)
         named |= kept_fields
         noted |= kept_notes
+        filed |= kept_files
     return told
 
 
@@ -283,20 +340,29 @@ def _participant_standings(case, agency_ids=None):
             yield agency.pk, address, rules.CaseAccess(case=case, acting=((agency, role),), has_memberships=True)
 
 
-def _message(case, addresses: list[str], lapsing: dict, notes=()) -> EmailMessage:
+def _message(case, addresses: list[str], lapsing: dict, notes=(), files=()) -> EmailMessage:
     """One mail: the case's reference, each warning's label (a note's agency and the day it was
-    written) and the date it lapses on; never a warning's words."""
+    written, an attachment's agency and the day it was added) and the date it lapses on; never a
+    warning's words, nor a file's name."""
     runtime = selectors.case_runtime(case) if lapsing else None
     titles = form_labels.field_titles(runtime.forms if runtime else {})
     with translation.override("nb"):
-        lines = [
-            f"- {titles.get(name) or form_labels.option_label(name)}: utløper {date_format(day, 'j. F Y')}"
-            for name, day in sorted(lapsing.items())
-        ] + [
-            f"- Notat fra {note.agency.name} skrevet {date_format(policy.local_date(note.created_at), 'j. F Y')}: "
-            f"utløper {date_format(day, 'j. F Y')}"
-            for note, day in notes
-        ]
+        lines = (
+            [
+                f"- {titles.get(name) or form_labels.option_label(name)}: utløper {date_format(day, 'j. F Y')}"
+                for name, day in sorted(lapsing.items())
+            ]
+            + [
+                f"- Notat fra {note.agency.name} skrevet {_day_of(note.created_at)}: "
+                f"utløper {date_format(day, 'j. F Y')}"
+                for note, day in notes
+            ]
+            + [
+                f"- Vedlegg fra {file.agency.name} lagt til {_day_of(file.created_at)}: "
+                f"utløper {date_format(day, 'j. F Y')}"
+                for file, day in files
+            ]
+        )
     subject = SUBJECT.format(reference=case.reference)
     anchor = "#category-safety" if lapsing else "#notes"
     link = f"{settings.BROBYGGER['SITE_URL'].rstrip('/')}/cases/{case.pk}/{anchor}"
@@ -308,6 +374,11 @@ def _message(case, addresses: list[str], lapsing: dict, notes=()) -> EmailMessag
         f"Åpne saken i Brobygger: {link}\n"
     )
     return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, addresses, headers={})
+
+
+def _day_of(moment) -> str:
+    """The Oslo date of ``moment`` in bokmål words (the mail's)."""
+    return date_format(policy.local_date(moment), "j. F Y")
 
 
 handlers.register(JobKind.SAFETY_REMINDER, remind)

@@ -7,7 +7,7 @@ Errors are ``core.errors`` types: ``NotFound`` (invisible: no existence leak),
 """
 
 from workflows.jobs.timers import fire_timer
-from workflows.services.attachments import add_attachment, withdraw_attachment
+from workflows.services.attachments import add_attachment, confirm_safety_attachment, withdraw_attachment
 from workflows.services.break_glass import end_break_glass, open_break_glass, review_break_glass
 from workflows.services.caseload import assign_responsible
 from workflows.services.cases import start_case
@@ -35,6 +35,7 @@ __all__ = [
     "check_task_workable",
     "claim_task",
     "complete_task",
+    "confirm_safety_attachment",
     "confirm_safety_note",
     "confirm_safety_warning",
     "correct_note",

@@ -20,14 +20,15 @@ from django.utils import timezone
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, field_error
 from core.ids import lookup_id
-from permissions import notes_policy, rules
+from permissions import notes_policy, policy, rules
 from workflows import selectors, uploads
 from workflows.attachment_storage import discard, storage
-from workflows.models import Event, EventKind
+from workflows.models import Case, CaseStatus, Event, EventKind
 from workflows.notes import Attachment
 from workflows.services.notes import (
     FOR_AGENCY,
     NOT_THEIRS,
+    SAFETY,
     WRITER_ACTS,
     WRITER_LEFT,
     change_standing,
@@ -134,14 +135,21 @@ def _check_room(case, agency, size: int) -> None:
         )
 
 
-def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
-    """Withdraw the actor's own attachment (a wrong file): its bytes are deleted, its row
-    and timeline event stay. Twice is a Conflict. A lead or coordinator of its agency withdraws
-    it once who added it can no longer act for the agency in the case (``change_standing``)."""
+def _attachment_of(actor, case, attachment_id) -> tuple[Case, Attachment]:
+    """The case (an id, or the case) and its attachment ``attachment_id`` as ``actor`` finds
+    them: 404 for a case they do not see, or an id of no attachment in it."""
     case = selectors.case_for(actor, case)
     attachment = Attachment.objects.select_related("case").filter(case=case, pk=lookup_id(attachment_id)).first()
     if attachment is None:
         raise NotFound("attachment.not_found")
+    return case, attachment
+
+
+def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
+    """Withdraw the actor's own attachment (a wrong file): its bytes are deleted, its row
+    and timeline event stay. Twice is a Conflict. A lead or coordinator of its agency withdraws
+    it once who added it can no longer act for the agency in the case (``change_standing``)."""
+    case, attachment = _attachment_of(actor, case, attachment_id)
     own = rules.can_withdraw_attachment(actor, attachment)
     standing = change_standing(actor, attachment, attachment.uploaded_by_id, own=own)
     if standing == WRITER_ACTS:
@@ -168,6 +176,61 @@ def withdraw_attachment(*, actor, case, attachment_id) -> Attachment:
             actor, case, category=locked.category, agency_id=locked.agency_id, item=f"attachment:{locked.pk}"
         )
     return locked
+
+
+def confirm_safety_attachment(*, actor, case, attachment_id) -> Attachment:
+    """Confirm a safety attachment (a warning: a photo of a threat, a police report) again: its
+    time in force runs from now, as a safety note's does when confirmed
+    (``services.confirm_safety_note``). Those who keep the warning once it lapses confirm it: its
+    agency and the case's coordinator (``rules.decide_lapsed_warning``); 403 for the other
+    participants, whatever the file (a lapsed one is told to them only as lapsed: its category,
+    state and keepers they learn nothing more of here), 404 for anyone who does not see the case.
+    400 naming ``attachment`` for a file that is no safety warning; 409 for a closed case, or a
+    withdrawn or erased file. Decided again under the case's lock, which a withdrawal and the
+    reminder's job hold too. Idempotent within an Oslo day: a file already in force from today
+    (added or confirmed today, two confirmations at once) lapses on the same date however often
+    it is confirmed, so a second confirmation changes neither the file nor the timeline. Otherwise
+    one timeline event (the file's id, never its name). Each confirmation writes one access-log
+    row (a write of safety data on the ground the actor keeps the warning on). Until h-safety5 its
+    agency had to add the file anew."""
+    case, attachment = _attachment_of(actor, case, attachment_id)
+    if not rules.decide_lapsed_warning(rules.case_access(actor, case), case, attachment.agency_id):
+        raise Forbidden("safety.confirm_forbidden")
+    _is_warning(attachment)
+    with transaction.atomic():
+        locked = lock_item(Attachment, attachment)
+        if locked.case.status != CaseStatus.OPEN:
+            raise Conflict("safety.case_closed")
+        if locked.is_withdrawn:
+            raise Conflict("attachment.withdrawn")
+        if locked.is_erased:
+            raise Conflict("attachment.erased")
+        # Decided again on the case read after the lock: an agency withdrawn, or a coordinator
+        # who lost the role, while this waited answers for the warning no longer.
+        decision = rules.decide_lapsed_warning(rules.case_access(actor, locked.case), locked.case, locked.agency_id)
+        if not decision:
+            raise Forbidden("safety.confirm_forbidden")
+        now = timezone.now()
+        # In force from today already (added or confirmed today): it lapses on the same date
+        # whatever this does, so the file and its timeline stay as they are. The actor's word
+        # that the warning holds is theirs, and logged as theirs all the same.
+        if policy.local_date(locked.warning_since) < policy.local_date(now):
+            locked.confirmed_at = now
+            locked.save(update_fields=["confirmed_at"])
+            Event.objects.create(
+                case_id=locked.case_id,
+                kind=EventKind.SAFETY_CONFIRMED,
+                actor=actor,
+                agency=decision.agency,
+                detail={"attachment": locked.pk, "category": locked.category},
+            )
+        notes_policy.log_confirm(actor, locked.case, decision, item=f"attachment:{locked.pk}")
+    return locked
+
+
+def _is_warning(attachment: Attachment) -> None:
+    if rules.category_of(attachment.category) != SAFETY:
+        raise InvalidInput("attachment.invalid", errors=[field_error("attachment", "attachment.not_a_warning")])
 
 
 def _event(attachment: Attachment, kind, actor, **detail) -> None:

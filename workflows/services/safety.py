@@ -40,7 +40,7 @@ def confirm_safety_warning(*, actor, case, field) -> datetime.date:
         locked = Case.objects.select_for_update().get(pk=case.pk)
         if locked.status != CaseStatus.OPEN:
             raise Conflict("safety.case_closed")
-        if (locked.data or {}).get(field) in (None, ""):  # removed meanwhile
+        if not policy.holds_warning((locked.data or {}).get(field)):  # removed meanwhile
             raise InvalidInput("safety.invalid", errors=[field_error("field", "safety.no_warning")])
         # Decided again on the row held: an agency withdrawn from the case, or a coordinator
         # who lost the role, while this request waited for it no longer answers for the
