@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0071_safety_reminder_mail_jobs"),
+        ("workflows", "0072_case_safety_lapse_columns"),
     ]
 
     operations = [
