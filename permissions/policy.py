@@ -566,7 +566,7 @@ def warning_columns(case, fields: FieldRules) -> dict[str, datetime.datetime | N
     since = until = None
     own = dict(fields.valid_days)
     for name, value in (case.data or {}).items():
-        if value in (None, "") or rules.category_of(fields.fields.get(name, RESTRICTED)) != SAFETY:
+        if not holds_warning(value) or rules.category_of(fields.fields.get(name, RESTRICTED)) != SAFETY:
             continue
         moment = recorded_at(case, name)
         if moment is None:

@@ -59,6 +59,14 @@ def test_a_confirmation_moves_it_and_a_removal_empties_it(warned, people):  # no
     assert _stored(warned) == {"safety_since": None, "safety_until": None}
 
 
+def test_a_correction_to_a_blank_text_empties_it(warned, people):  # noqa: F811
+    """A blank text warns of nothing (``policy.holds_warning``): the lists count no warning."""
+    blank = {"field": "trussel", "value": "   ", "reason": "Gjelder ikke lenger"}
+    corrections = reverse("api-case-corrections", args=[warned.pk])
+    assert api(people["recorder"]).post(corrections, blank, format="json").status_code == 201
+    assert _stored(warned) == {"safety_since": None, "safety_until": None} == _computed(warned)
+
+
 def test_a_follow_on_carries_it_from_the_warning_s_own_time(warned, people):  # noqa: F811
     from bpmn.services import deploy_definition
 
