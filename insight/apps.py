@@ -9,7 +9,10 @@ class InsightConfig(AppConfig):
 
     def ready(self):
         from core import hooks
+        from workflows.jobs import handlers
+        from workflows.models import JobKind
 
-        from . import recording
+        from . import recording, rolling
 
         hooks.subscribe_writer(hooks.STEP_EVENTS, recording.record_step)
+        handlers.register(JobKind.OVERDUE_ROLL, rolling.run_roll_job)

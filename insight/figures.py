@@ -940,13 +940,18 @@ def task_figures(
     return [ball, by_task, overdue]
 
 
-# The open tasks past their deadline: the days before today from the summary that
-# PostgreSQL keeps (``OpenTasksDue``, with this transaction's changes not yet merged into
-# it), today's deadlines from the index of the active tasks by deadline (``task_active_due``),
-# in one statement, so one snapshot. A municipality's open tasks spread over a few hundred
-# deadline days: the figure reads those rows, not every open task.
+# The open tasks past their deadline, in one statement, so one snapshot: the days before the
+# roll's day folded into a row per agency (``OpenTasksBefore``), the day rows of the days from
+# it to today (``OpenTasksDue``: one day while the daily roll keeps up, and any straggler a
+# merge left before it), this transaction's changes not yet merged into them, and today's
+# deadlines from the index of the active tasks by deadline (``task_active_due``). The rows read
+# are set by the agencies and the days since the last roll, not by the days that hold open
+# tasks (insight 0012). The last part tells a roll gone past ``today`` (a clock behind the
+# roller's): the totals then hold days that are not overdue yet, so the tasks are counted.
 OVERDUE_SQL = """
 SELECT agency_id, sum(tasks) FROM (
+    SELECT agency_id, tasks FROM insight_opentasksbefore WHERE scope = %(scope)s
+    UNION ALL
     SELECT agency_id, tasks FROM insight_opentasksdue WHERE scope = %(scope)s AND due_day < %(today)s
     UNION ALL
     SELECT agency_id, tasks FROM insight_opentaskschange
@@ -957,6 +962,8 @@ SELECT agency_id, sum(tasks) FROM (
       AND (%(scope)s = 0 OR EXISTS (
           SELECT 1 FROM workflows_caseparticipant p WHERE p.case_id = t.case_id AND p.agency_id = %(scope)s
       ))
+    UNION ALL
+    SELECT NULL, 0 FROM insight_opentasksroll WHERE through > %(today)s
 ) counted GROUP BY agency_id
 """
 
@@ -970,21 +977,28 @@ def counted_overdue(scope: int, now: datetime.datetime) -> dict[int, int]:
     return dict(tasks.order_by().values_list("agency_id").annotate(n=CountOf("id")))
 
 
-def overdue_counts(scope: int, now: datetime.datetime) -> dict[int, int]:
-    """What ``counted_overdue`` counts, from the summary of the open tasks' deadlines."""
-    if connection.vendor != "postgresql":  # the SQLite demo has no triggers, and few tasks
-        return counted_overdue(scope, now)
+def overdue_params(scope: int, now: datetime.datetime) -> dict[str, Any]:
+    """``OVERDUE_SQL``'s parameters for ``scope`` at ``now``."""
     today = now.astimezone(datetime.UTC).date()
-    params: dict[str, Any] = {
+    return {
         "scope": scope,
         "today": today,
         "midnight": datetime.datetime.combine(today, datetime.time.min, tzinfo=datetime.UTC),
         "now": now,
         "active": [str(status) for status in ACTIVE_TASK_STATUSES],
     }
+
+
+def overdue_counts(scope: int, now: datetime.datetime) -> dict[int, int]:
+    """What ``counted_overdue`` counts, from the summary of the open tasks' deadlines."""
+    if connection.vendor != "postgresql":  # the SQLite demo has no triggers, and few tasks
+        return counted_overdue(scope, now)
     with connection.cursor() as cursor:
-        cursor.execute(OVERDUE_SQL, params)
-        return {agency: int(n) for agency, n in cursor.fetchall() if n}
+        cursor.execute(OVERDUE_SQL, overdue_params(scope, now))
+        rows = cursor.fetchall()
+    if any(agency is None for agency, _n in rows):  # rolled past ``today``
+        return counted_overdue(scope, now)
+    return {agency: int(n) for agency, n in rows if n}
 
 
 def overdue_now(

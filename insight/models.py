@@ -127,7 +127,9 @@ class FiguresVersion(models.Model):
 
 class OpenTasksDue(models.Model):
     """Open tasks with a deadline, per scope, UTC day of the deadline and agency holding
-    them: "overdue now" sums the days before today and counts today's deadlines live.
+    them, from the roll's day on (``OpenTasksRoll``; the days before it are folded into
+    ``OpenTasksBefore``): "overdue now" sums those and the days before today here, and counts
+    today's deadlines live.
 
     Kept by PostgreSQL itself (triggers of migration 0003 on the tasks and the case
     participants), so every write counts, the steps' and any other: each statement logs its
@@ -152,6 +154,44 @@ class OpenTasksDue(models.Model):
 
     def __str__(self):
         return f"scope {self.scope}: {self.tasks} open, due {self.due_day}"
+
+
+class OpenTasksBefore(models.Model):
+    """Open tasks with a deadline before the roll's day (``OpenTasksRoll.through``), per scope
+    and agency holding them: the days ``OpenTasksDue`` no longer holds, folded into one row.
+
+    So "overdue now" reads a scope's rows here (one per agency) and the few day rows from
+    the roll's day to today, however many days hold open tasks. The daily roll
+    (``insight.rolling``, a job) folds the days before yesterday in; a change to an earlier
+    day lands here as it commits (the merge of ``OpenTasksDue``, in the same key order).
+    ``tasks`` is never 0 (such rows are deleted)."""
+
+    scope = models.PositiveIntegerField(help_text="0: the whole municipality; else an agency id")
+    agency = models.ForeignKey(
+        "permissions.Agency", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    tasks = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "agency"], name="insight_opentasksbefore_key")]
+
+    def __str__(self):
+        return f"scope {self.scope}: {self.tasks} open, due before the roll's day"
+
+
+class OpenTasksRoll(models.Model):
+    """How far the daily roll has folded the day rows: open tasks due before ``through`` are
+    counted in ``OpenTasksBefore``, the others in ``OpenTasksDue``. One row (id 1), written by
+    the roll and the rebuild (migration 0012's functions); none until the first of them: then
+    every day is in ``OpenTasksDue``. ``through`` never goes back."""
+
+    through = models.DateField(help_text="The first UTC day not folded")
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="insight_opentasksroll_one_row")]
+
+    def __str__(self):
+        return f"open tasks folded before {self.through}"
 
 
 class OpenTasksChange(models.Model):

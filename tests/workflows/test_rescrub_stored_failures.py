@@ -180,3 +180,4 @@ def test_serve_scrubs_them_after_migrating(monkeypatch, tmp_path):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     call_command("serve", "--bind", "127.0.0.1:1", "--job-workers", "0", stdout=io.StringIO())
     assert called[:2] == ["migrate", "scrub_failure_texts"]
+    assert "insight_roll_overdue" in called  # the day's roll of the overdue summary (insight.rolling)

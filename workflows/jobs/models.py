@@ -43,6 +43,8 @@ class JobKind(models.TextChoices):
     # One mail of such a reminder, to one address, sent outside the case's lock; a retry sends
     # that mail only (``workflows.jobs.safety_reminders.send_reminder_mail``).
     SAFETY_REMINDER_MAIL = "safety_reminder_mail", _("Mail of a reminder of a safety warning")
+    # The daily roll of the open-task summary of the leaders' "overdue now" (``insight.rolling``).
+    OVERDUE_ROLL = "overdue_roll", _("Daily roll of the open tasks past their deadline")
 
 
 class JobStatus(models.TextChoices):
@@ -148,6 +150,11 @@ class Job(models.Model):
                 fields=["case"],
                 condition=Q(kind="safety_reminder", status="pending"),
                 name="one_pending_safety_reminder_job",
+            ),
+            # One pending roll of the overdue figure's summary a day (``insight.rolling``): the
+            # daily command, run on several nodes, and the roll that queues the next day's.
+            models.UniqueConstraint(
+                fields=["due_at"], condition=Q(kind="overdue_roll", status="pending"), name="one_pending_overdue_roll"
             ),
         ]
 

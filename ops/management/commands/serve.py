@@ -1,7 +1,8 @@
 """``manage.py serve``: one production node: gunicorn and the job workers, kept running.
 
 Refuses to start with DEBUG on or on anything but PostgreSQL. Then migrates, scrubs the
-stored failure texts once (``scrub_failure_texts``: at once when done), collects the static
+stored failure texts once (``scrub_failure_texts``: at once when done), queues the day's roll
+of the overdue figure's summary (``insight_roll_overdue``: each roll queues the next), collects the static
 files (served by whitenoise), and runs gunicorn (``ops/gunicorn_conf.py``, sized by
 WEB_WORKERS and WEB_THREADS) beside JOB_WORKERS job workers, restarting a worker that dies
 (``ops.supervisor``). ``--dev`` is ``make run``: runserver and one worker, no checks.
@@ -57,6 +58,8 @@ class Command(BaseCommand):
                 call_command("migrate", interactive=False, verbosity=1)
                 # Stored failure texts scrubbed again with today's scrubber, once (at once when done).
                 call_command("scrub_failure_texts")
+                # The daily roll of the overdue figure's summary, queued once: each roll queues the next.
+                call_command("insight_roll_overdue")
                 call_command("collectstatic", interactive=False, verbosity=0)
             env["WEB_BIND"] = bind
             web = GUNICORN
