@@ -168,6 +168,35 @@ def test_a_listening_worker_sends_a_new_task_s_e_mail_after_one_look_at_what_is_
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.postgres
+def test_a_listening_worker_s_loop_asks_once_what_is_due_for_a_new_task_s_e_mail(shipped, users, agencies, monkeypatch):
+    """The loop around ``run_due`` (``Worker.run``, with its listener): the round that sent
+    the e-mail found nothing more due, so the worker goes to sleep without asking again (it
+    asked twice: once in the round, once more in the loop's next turn, which found nothing).
+    The sleep is where it stops here."""
+    case = start_prison_case(users, agencies)
+    worker = Worker(name="w")
+    worker.heartbeat(force=True)
+    monkeypatch.setattr(worker, "prune", lambda: False)
+    monkeypatch.setattr(worker, "prune_sessions", lambda: False)
+    slept = []
+
+    def idle(listener):
+        assert listener is not None
+        slept.append(worker._next_due_at)
+        worker.stop()
+
+    monkeypatch.setattr(worker, "idle", idle)
+    with CaptureQueriesContext(connection) as queries:
+        assert worker.run() == 1
+    assert len(mail.outbox) == 1
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len([sql for sql in statements if sql.startswith("SELECT (SELECT due_at")]) == 1, "\n".join(statements)
+    # It sleeps until the overdue reminder, which stays pending.
+    overdue = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_overdue")
+    assert slept == [overdue.due_at]
+
+
 def test_a_listening_worker_whose_e_mail_failed_asks_again_for_the_retry(shipped, users, agencies, monkeypatch):
     """A failed e-mail's retry is due later and announced to nobody: the worker asks what is
     due again and sleeps until the retry, not until the overdue reminder."""
