@@ -100,7 +100,7 @@ class Wire:
             self._pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         if not self.enabled:
             return
         self._pgconn.untrace()
