@@ -116,8 +116,12 @@ class Wire:
             message = " ".join(rest[1:]).strip()
             kind = message.split(" ", 1)[0]
             if kind in ("Execute", "Query"):
-                self.statements += 1
-                executed += 1
+                # A simple query's text may hold several statements (``permissions.prepared.
+                # run_generic``: SET, EXECUTE, RESET): counted as the server runs them (by
+                # their separator: our own texts put none inside a value).
+                count = message.count("; ") + 1 if kind == "Query" else 1
+                self.statements += count
+                executed += count
             if kind in ("Parse", "Query"):
                 sent.append(" ".join(message.split())[:70])
             if kind in ("Sync", "Query"):
