@@ -24,6 +24,7 @@ Lowest layer with Django, shared by ``permissions`` and ``workflows``.
 from __future__ import annotations
 
 import datetime
+import itertools
 import re
 import threading
 import uuid
@@ -33,6 +34,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import psycopg
+import psycopg.sql
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgreSQLOperations
@@ -109,10 +111,16 @@ class Prepared:
         kinds: tuple[type, ...],
         every_value: bool = True,
         server_prepared: bool = True,
+        generic: bool = False,
     ):
         self._build = build
         self._kinds = kinds
         self._every_value = every_value
+        # Run with PostgreSQL's one plan made for any value, not planned anew each time
+        # (``_Compiled.fetch``): for a list whose one plan is known to walk its index for
+        # every reader (``workflows.task_lists``, proven by a test at scale), where planning
+        # was most of what the read cost PostgreSQL. Its constants are written into the text.
+        self._generic = generic
         # Prepared on the server too (``config.database``: PostgreSQL then parses and plans
         # it once per connection): a point read, whose one plan serves every value. A list
         # family is not (``PreparedShapes``): PostgreSQL may keep a generic plan for it after
@@ -201,6 +209,9 @@ class Prepared:
         fixed_again = [param for position, param in enumerate(params_again) if position not in placed]
         if again != sql or slots_again != slots or fixed != fixed_again:
             raise ValueError("the statement depends on something other than its stand-ins")
+        if self._generic and db.vendor == "postgresql" and prepares_statements(db):
+            sql, params, slots = constants_written_in(sql, tuple(params), slots)
+            return _Compiled(sql, tuple(params), slots, compiler, generic=True)
         return _Compiled(sql, tuple(params), slots, compiler)
 
     def _build_with(self, db, first_index: int):
@@ -228,9 +239,120 @@ def _adapt(db, value):
     return value
 
 
+# The constants a statement run with its one generic plan has written into its text
+# (``constants_written_in``): our own words (statuses, a permission's keys) and numbers.
+_WORD = re.compile(r"[A-Za-z0-9_]*")
+
+
+def constants_written_in(sql: str, params: tuple, slots: tuple) -> tuple[str, tuple, tuple]:
+    """``sql`` (with ``%s`` placeholders) with each parameter that is not a stand-in's slot
+    and is a word or an integer written in as a literal; the other parameters stay, their
+    slots renumbered. A plan made for any value cannot use a partial index whose condition
+    names a status sent as a value (``task_agency_active``: open and claimed tasks only);
+    with the statuses in the text, the one plan PostgreSQL keeps uses it."""
+    slot_of = dict(slots)
+    kept: list = []
+    new_slots: list[tuple[int, int]] = []
+    pieces = iter(params)
+    position = -1
+
+    def replace(match: re.Match) -> str:
+        nonlocal position
+        if match.group(1) == "%":
+            return "%%"
+        if match.group(1) != "s":
+            raise ValueError(f"only %s and %% may follow a percent sign, not {match.group(0)!r}")
+        position += 1
+        value = next(pieces)
+        if position not in slot_of:
+            if type(value) is int:
+                return str(value)
+            # A choice (``TaskStatus.OPEN``) as psycopg sends it: the text it holds.
+            text = str.__str__(value) if isinstance(value, str) else None
+            if text is not None and _WORD.fullmatch(text):
+                return f"'{text}'"
+        else:
+            new_slots.append((len(kept), slot_of[position]))
+        kept.append(value)
+        return "%s"
+
+    written = _PLACEHOLDER.sub(replace, sql)
+    if position != len(params) - 1:
+        raise ValueError("the statement's placeholders and values differ in number")
+    return written, tuple(kept), tuple(new_slots)
+
+
+# Around a statement run with its generic plan, in the same query text (one round trip, one
+# message): the setting is PostgreSQL's way to skip planning for one statement and no other.
+# The text's statements run as one transaction (or in the caller's): a failed statement's
+# rollback undoes the setting should its reset be skipped.
+_GENERIC_PLAN = "SET plan_cache_mode TO force_generic_plan"
+_PLAN_AS_BEFORE = "RESET plan_cache_mode"
+_GENERIC_NAMES = itertools.count(1)  # the names of the statements prepared for it, per process
+
+
+def run_generic(cursor, sql: str, raw_sql: str, params: list):
+    """Run ``sql`` (Django's text, for the execute wrappers and the query log; ``raw_sql`` the
+    same with ``$1``, ``$2`` ...) with the one plan PostgreSQL makes for any value
+    (``plan_cache_mode``, set for it alone): not planned on each run, as PostgreSQL keeps
+    doing for a statement whose plans for some values look cheaper than the plan for any
+    value (a quiet reader's list, the moment's due jobs), though that plan serves them all.
+    Prepared by name once per connection (``PREPARE``, in the first run's text) and run by
+    ``EXECUTE`` with the values written in (an id as its digits, anything else quoted by
+    psycopg): one query text of three statements is one message and one round trip, which
+    psycopg sends and reads with less of its Python than the statement alone with values, or
+    a pipeline. Returns a raw cursor at the statement's rows (the caller closes it).
+    PostgreSQL only, with statements prepared (``prepares_statements``)."""
+    connection = cursor.db.connection
+    names = _generic_names(connection)
+    name = names.pop(raw_sql, None)  # known again only once this run succeeds
+    prepare = ""
+    if name is None:
+        # A new name each time: a PREPARE that ran before its text failed (it outlives a
+        # rollback) keeps its name taken.
+        name = f"brobygger_generic_{next(_GENERIC_NAMES)}"
+        prepare = f"PREPARE {name} AS {raw_sql}; "
+    values = ", ".join(
+        str(value) if type(value) is int else psycopg.sql.Literal(value).as_string(connection) for value in params
+    )
+    text = f"{prepare}{_GENERIC_PLAN}; EXECUTE {name}({values}); {_PLAN_AS_BEFORE}"
+    raw = psycopg.RawCursor(connection)
+    try:
+        execute_through(cursor, sql, params, lambda _cursor, _sql, _params: raw.execute(text, prepare=False))
+        for _statement in range(2 if prepare else 1):  # to the EXECUTE's result
+            raw.nextset()
+    except BaseException:
+        raw.close()
+        raise
+    names[raw_sql] = name
+    return raw
+
+
+def _generic_names(connection) -> dict[str, str]:
+    """What each statement run by ``run_generic`` is prepared as on ``connection`` (a psycopg
+    connection: a new one after a reconnect knows none). psycopg deallocates every statement
+    of the session (``DEALLOCATE ALL``) when it forgets its own: after a rollback (also to a
+    savepoint), a ``DROP``, an ``ALTER``, a ``DISCARD ALL``. It forgets them in its prepared
+    statements' ``clear``, which here forgets these too, before that deallocation is sent
+    (``tests/permissions/test_generic_plan_statements.py`` holds psycopg 3.3 to this)."""
+    manager = connection._prepared
+    names = manager.__dict__.get("_brobygger_generic")
+    if names is None:
+        names = manager.__dict__["_brobygger_generic"] = {}
+        forget_its_own = manager.clear
+
+        def clear() -> bool:
+            names.clear()
+            return forget_its_own()
+
+        manager.clear = clear
+    return names
+
+
 class _Compiled:
-    def __init__(self, sql: str, params: tuple, slots: tuple, compiler):
+    def __init__(self, sql: str, params: tuple, slots: tuple, compiler, *, generic: bool = False):
         self.sql, self.params, self.slots, self.compiler = sql, params, slots, compiler
+        self.generic = generic
         # The fields' converters, found once: ``results_iter`` looks them up for every result
         # (each column's field and the backend asked again), which was a tenth of a prepared
         # read's Python.
@@ -251,6 +373,8 @@ class _Compiled:
     def fetch(self, db, values, server_prepared: bool = False) -> list:
         with db.cursor() as cursor:
             params = self.params_for(db, values)
+            if self.generic:
+                return self.converted(self._fetch_generic(cursor, params))
             if not prepares_statements(db):
                 cursor.execute(self.sql, params)
             elif server_prepared and not self._long:
@@ -283,6 +407,17 @@ class _Compiled:
             execute_through(
                 cursor, self.sql, params, lambda _cursor, _sql, params: raw.execute(raw_sql, params, prepare=prepare)
             )
+            return raw.fetchall()
+        finally:
+            raw.close()
+
+    def _fetch_generic(self, cursor, params) -> list:
+        """The rows of the statement run with its one plan for any value (``run_generic``)."""
+        raw_sql = self._raw_sql
+        if raw_sql is None:
+            raw_sql = self._raw_sql = numbered_placeholders(self.sql, len(self.params))
+        raw = run_generic(cursor, self.sql, raw_sql, params)
+        try:
             return raw.fetchall()
         finally:
             raw.close()
@@ -574,13 +709,17 @@ class PreparedShapes:
         self._server_prepared = server_prepared
         self._lock = threading.Lock()
 
-    def member(self, shape: Hashable, build: Callable[..., Any], kinds: tuple[type, ...]) -> Prepared:
-        key = (shape, kinds)
+    def member(
+        self, shape: Hashable, build: Callable[..., Any], kinds: tuple[type, ...], *, generic: bool = False
+    ) -> Prepared:
+        """``generic``: run with the one plan made for any value (``Prepared``); part of the
+        key, so a shape is never both."""
+        key = (shape, kinds, generic)
         with self._lock:
             member = self._members.get(key)
             if member is None:
                 member = self._members[key] = Prepared(
-                    build, kinds=kinds, every_value=False, server_prepared=self._server_prepared
+                    build, kinds=kinds, every_value=False, server_prepared=self._server_prepared, generic=generic
                 )
                 if len(self._members) > self._most:
                     self._members.popitem(last=False)
@@ -671,7 +810,13 @@ class ShapedListing:
             return page(self._queryset(standins[:count]), *standins[count:])
 
         kinds = tuple(type(value) for value in (*self._values, *values))
-        return self.statements.member((self._shape, shape), build, kinds)
+        return self.statements.member((self._shape, shape), build, kinds, generic=self._generic(shape))
+
+    def _generic(self, shape: Hashable) -> bool:
+        """Whether the page ``shape`` of this list runs with the one plan PostgreSQL makes for
+        any value (``Prepared``'s ``generic``): only where a test shows that plan walks the
+        list's index for a busy and a quiet reader alike. None by default."""
+        return False
 
 
 class PreparedList:

@@ -19,6 +19,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.http.request_profile", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=60, help="cases worked (default 60)")
     parser.add_argument("--top", type=int, default=25, help="functions listed per profile (default 25)")
+    parser.add_argument(
+        "--trips",
+        action="store_true",
+        help="count round trips and statements on the wire per route (libpq's trace; not in the profiled rounds)",
+    )
     args = parser.parse_args(argv)
     with throwaway_database(os.environ.get("DATABASE_URL", "")) as url:
         setup_django_in_process(
@@ -37,7 +42,7 @@ def main(argv=None) -> int:
         from bench.http import rounds as profiled  # after django.setup(): it imports models
 
         try:
-            report = profiled.profile(args.rounds, args.top)
+            report = profiled.profile(args.rounds, args.top, args.trips)
         finally:
             from django.db import connections
 

@@ -8,8 +8,10 @@ import json
 import os
 import pstats
 import statistics
+import tempfile
 import time
 
+import psycopg
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -77,7 +79,58 @@ class Queries:
             )
 
 
-def profile(rounds: int, top: int) -> str:
+class Wire:
+    """Round trips and statements as the wire carries them (libpq's trace, ``PQtrace``), which
+    Django's execute wrappers do not see: BEGIN and COMMIT, each statement of a pipelined
+    batch. A round trip is a run of the client's messages ended by a ``Sync`` or a simple
+    ``Query`` (after which it waits for the server); a statement is an ``Execute`` or a
+    ``Query``. ``--trips`` (off by default: tracing costs the process a little)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.trips = self.statements = 0
+        self.messages: list[str] = []
+
+    def __enter__(self):
+        if self.enabled:
+            connection.ensure_connection()
+            self._pgconn = connection.connection.pgconn
+            self._file = tempfile.TemporaryFile()
+            self._pgconn.trace(self._file.fileno())
+            self._pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self.enabled:
+            return
+        self._pgconn.untrace()
+        self._file.seek(0)
+        lines = self._file.read().decode(errors="replace").splitlines()
+        self._file.close()
+        sent: list[str] = []
+        executed = 0
+        for line in lines:
+            direction, *rest = line.split("\t")
+            if direction != "F" or len(rest) < 2:
+                continue
+            message = " ".join(rest[1:]).strip()
+            kind = message.split(" ", 1)[0]
+            if kind in ("Execute", "Query"):
+                # A simple query's text may hold several statements (``permissions.prepared.
+                # run_generic``: SET, EXECUTE, RESET): counted as the server runs them (by
+                # their separator: our own texts put none inside a value).
+                count = message.count("; ") + 1 if kind == "Query" else 1
+                self.statements += count
+                executed += count
+            if kind in ("Parse", "Query"):
+                sent.append(" ".join(message.split())[:70])
+            if kind in ("Sync", "Query"):
+                self.trips += 1
+                self.messages.append(f"{executed} statement(s); parsed: " + (" | ".join(sent) or "none (prepared)"))
+                sent, executed = [], 0
+
+
+def profile(rounds: int, top: int, trips: bool = False) -> str:
     for command, args in (
         ("migrate", ["-v0"]),
         ("deploy_bpmn", ["bpmn/processes"]),
@@ -105,11 +158,13 @@ def profile(rounds: int, top: int) -> str:
         "trivial page": cProfile.Profile(),
     }
     last_statements: dict[str, list[str]] = {}
+    wire: dict[str, list[tuple[int, int]]] = {}
+    last_trips: dict[str, list[str]] = {}
     statement_cpu: dict[str, dict[tuple[int, str], list[int]]] = {}
 
     def timed(route, call, record, profiler=None):
         queries = Queries(backend)
-        with connection.execute_wrapper(queries):
+        with connection.execute_wrapper(queries), Wire(trips and profiler is None) as on_wire:
             cpu_before, pg_before = _cpu_ns(own), _cpu_ns(backend)
             started = time.perf_counter()
             if profiler is not None:
@@ -129,6 +184,9 @@ def profile(rounds: int, top: int) -> str:
                 pg_cpu - sum(used for _text, used in queries.pg_cpu)
             )
             last_statements[route] = queries.statements
+            if on_wire.enabled:
+                wire.setdefault(route, []).append((on_wire.trips, on_wire.statements))
+                last_trips[route] = on_wire.messages
         return response.json() if response["Content-Type"].startswith("application/json") else None
 
     # Warm-up rounds (caches), timed rounds, then profiled rounds (cProfile doubles Python's time).
@@ -215,6 +273,9 @@ def profile(rounds: int, top: int) -> str:
         }
         for route, rows in figures.items()
     }
+    for route, counted in wire.items():
+        summary[route]["round_trips_mean"] = round(statistics.fmean(c[0] for c in counted), 2)
+        summary[route]["statements_on_wire_mean"] = round(statistics.fmean(c[1] for c in counted), 2)
     completions = len(figures.get("POST /api/v1/tasks/{id}/complete/", [])) or 1
     in_round = [rows for route, rows in figures.items() if route not in OVERHEAD_ROUTES]
     summary["per completion round"] = {
@@ -222,10 +283,21 @@ def profile(rounds: int, top: int) -> str:
         "cpu_ms": round(sum(r[3] for rows in in_round for r in rows) / 1e6 / completions, 2),
         "postgres_cpu_ms": round(sum(r[4] for rows in in_round for r in rows) / 1e6 / completions, 2),
     }
+    if wire:
+        in_round_wire = [counted for route, counted in wire.items() if route not in OVERHEAD_ROUTES]
+        summary["per completion round"]["round_trips"] = round(
+            sum(c[0] for counted in in_round_wire for c in counted) / completions, 2
+        )
+        summary["per completion round"]["statements_on_wire"] = round(
+            sum(c[1] for counted in in_round_wire for c in counted) / completions, 2
+        )
     out = io.StringIO()
     out.write(json.dumps(summary, indent=2) + "\n")
     for route, statements in last_statements.items():
         out.write(f"\n=== SQL of one {route} ===\n" + "\n".join(statements) + "\n")
+    for route, messages in last_trips.items():
+        out.write(f"\n=== Round trips of one {route} (statements parsed in each) ===\n")
+        out.write("\n".join(f"  {number}. {trip}" for number, trip in enumerate(messages, 1)) + "\n")
     for route, by_statement in statement_cpu.items():
         out.write(f"\n=== PostgreSQL CPU per statement (mean ms, times run): {route} ===\n")
         for (_position, text), used in sorted(by_statement.items()):

@@ -105,3 +105,23 @@ def test_a_start_writes_its_participants_and_their_grants_in_the_cases_insert(sh
     # Whom the case is for: its participants' members see it, another agency's do not.
     assert rules.can_view_case(users["nils"], case)
     assert not rules.can_view_case(users["siri"], case)
+
+
+@pytest.mark.postgres
+def test_the_cases_insert_is_prepared_on_the_server_and_keeps_one_plan(shipped, users, agencies):
+    """Its text never changes and it writes and reads by key: PostgreSQL parses it once per
+    connection and, after its first runs, keeps one plan (it planned it on every start)."""
+    from permissions.prepared import prepares_statements
+
+    if not prepares_statements(connection):
+        pytest.skip("DB_PREPARE_THRESHOLD=0: nothing is prepared")
+    people = [PERSON, OTHER_PERSON]
+    references = {start_prison_case(users, agencies, person=people[n % 2]).reference for n in range(7)}
+    assert len(references) == 7
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['WITH found AS (SELECT % FROM "workflows_person"%'],
+        )
+        ((generic, custom),) = cursor.fetchall()
+    assert generic + custom == 7 and generic >= 1

@@ -301,3 +301,69 @@ def test_a_search_reads_the_cases_it_finds_from_the_search_index(loaded, query):
         assert "Bitmap Index Scan on case_search_name" in text, (number, query, text)
         # The reader's participations are looked up per case found, never walked in order.
         assert "Backward using participant_agency_case" not in text, (number, query, text)
+
+
+def _one_plan_for_any_value(statement: str, params: list) -> str:
+    """The plan PostgreSQL keeps for ``statement`` prepared (``plan_cache_mode`` forced, as
+    ``permissions.prepared`` runs a list's generic member), for the ``params`` it was sent with."""
+    from permissions.prepared import numbered_placeholders
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE one_plan AS {numbered_placeholders(statement, len(params))}")
+        try:
+            assert all(type(value) is int for value in params), params  # the reader's and the case's ids
+            cursor.execute("EXPLAIN EXECUTE one_plan(" + ", ".join(str(value) for value in params) + ")")
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE one_plan")
+            cursor.execute("SET LOCAL plan_cache_mode = auto")
+
+
+def test_the_agency_inbox_and_a_case_s_tasks_keep_one_plan_that_walks_their_index(loaded):
+    """The API's agency inbox and its tasks of one case (``workflows.task_lists``: run with the
+    plan PostgreSQL makes once for any value, not planned on each read) walk the agency's and
+    the case's index of active tasks in the list's order, for a busy agency and a quiet one:
+    the statuses are written into the statement, or no plan for any value could use those
+    partial indexes (it walked every task by due date)."""
+    from rest_framework.test import APIClient
+
+    from permissions.prepared import prepares_statements
+
+    if not prepares_statements(connection):
+        pytest.skip("DB_PREPARE_THRESHOLD=0: nothing is prepared")
+    people = get_user_model().objects.in_bulk(
+        [username("nav", 0), username("nav", 19), username("housing", 0)], field_name="username"
+    )
+    housing = people[username("housing", 0)]
+    case = Case.objects.filter(participants__agency__memberships__user=housing).order_by("-id")[0]
+    inbox = "/api/v1/tasks/?assigned=agency&status=active"
+    reads = {
+        # In the list's order: a page is read and no more.
+        "busy agency inbox": (username("nav", 0), inbox, "task_agency_active"),
+        "quiet agency inbox": (username("nav", 19), inbox, "task_agency_active"),
+        # A case's active tasks are a handful, sorted after the read.
+        "a case's tasks": (
+            username("housing", 0),
+            f"{inbox}&case={case.pk}",
+            "task_case_active",
+        ),
+    }
+    for name, (who, url, index) in reads.items():
+        sent = []
+
+        def keep(execute, sql, params, many, context, sent=sent):
+            sent.append((sql, params))
+            return execute(sql, params, many, context)
+
+        client = APIClient()
+        client.force_authenticate(people[who])
+        with connection.execute_wrapper(keep):
+            assert client.get(url).status_code == 200
+        ((statement, params),) = [(sql, p) for sql, p in sent if sql.startswith('SELECT "workflows_task"."id"')]
+        assert "'open'" in statement and "'claimed'" in statement, statement  # written in
+        text = _one_plan_for_any_value(statement, list(params))
+        assert f"Index Scan using {index} on workflows_task" in text, (name, text)
+        assert whole_table_reads(text) == [], (name, text)
+        if index == "task_agency_active":
+            assert "Sort" not in text.split(f"using {index}")[0], (name, text)  # in the index's order

@@ -233,3 +233,54 @@ def test_the_api_overdue_list_walks_the_task_reader_index_without_the_person(loa
     assert "Seq Scan on workflows_task" not in plan, plan  # nor on workflows_taskreader
     assert "participant_agency_case" in plan and "casegroupobjectpermission" in plan  # the rules, per row
     assert "workflows_person" not in plan
+
+
+def test_an_agency_inbox_s_first_page_keeps_one_plan_and_answers_as_the_queryset(loaded):
+    """The API's first page of an agency's active tasks, and of a case's among them, for a
+    reader of one agency: sent prepared and run with the plan PostgreSQL makes once for any
+    value (planned on every read before: most of what the read cost it), with the same rows
+    as the queryset; ``plan_cache_mode`` is back as it was after each read. No other list is
+    (``tests/workflows/test_read_plans.py`` shows those plans walk their index)."""
+    from permissions.prepared import prepares_statements
+
+    if not prepares_statements(connection):
+        pytest.skip("DB_PREPARE_THRESHOLD=0: nothing is prepared")
+    inbox = {"assigned": "agency", "status": "active"}
+    for _run in range(3):
+        for user in readers():
+            listing = listing_of(fresh(user), inbox)
+            keys = ordering_keys(listing.in_order())
+            expected = read_after(queryset_of(fresh(user), inbox, own_agencies=True), keys, None, PAGE)
+            assert read_listing_after(listing, keys, None, PAGE) == expected, user.username
+            if not expected:  # a quiet office
+                continue
+            of_a_case = {**inbox, "case": expected[-1].case_id}
+            listing = listing_of(fresh(user), of_a_case)
+            in_case = read_after(queryset_of(fresh(user), of_a_case, own_agencies=True), keys, None, PAGE)
+            assert read_listing_after(listing, keys, None, PAGE) == in_case, user.username
+            assert expected[-1] in in_case
+
+    def prepared_count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            return cursor.fetchone()[0]
+
+    before = prepared_count()
+    for filters in ({"assigned": "me", "status": "active"}, {"overdue": "true"}, {}):  # planned each read, as before
+        other = listing_of(fresh(readers()[0]), filters)
+        read_listing_after(other, ordering_keys(other.in_order()), None, PAGE)
+    assert prepared_count() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone() == ("auto",)
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%SELECT %"],
+        )
+        prepared = cursor.fetchall()
+    lists = [(statement, generic, custom) for statement, generic, custom in prepared if "LIMIT 51" in statement]
+    # A statement per reader shape (an agency kind makes one), each with and without the case.
+    with_case = [statement for statement, _generic, _custom in lists if '"workflows_task"."case_id" = $' in statement]
+    assert with_case and len(with_case) < len(lists), prepared
+    assert all(custom == 0 and generic >= 3 for _statement, generic, custom in lists), prepared
+    assert all("'open'" in statement for statement, _generic, _custom in lists), prepared

@@ -8,12 +8,14 @@ outside any transaction by ``workflows.jobs.notify`` and recorded here afterward
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -22,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from bpmn.engine import service_tasks as engine_services
-from permissions.prepared import execute_through, prepares_statements, quick_new
+from permissions.prepared import execute_through, numbered_placeholders, prepares_statements, quick_new, run_generic
 from workflows import selectors
 from workflows.jobs.errors import MAX_ERROR, JobError, message_of
 from workflows.jobs.models import PRUNED
@@ -253,8 +255,7 @@ def _claim_due_external(worker: str, limit: int) -> list[Job]:
     at = db.ops.adapt_datetimefield_value
     params = [worker, at(moment + timedelta(seconds=conf("JOB_LEASE_SECONDS"))), at(moment), at(moment)]
     with connection.cursor() as cursor:
-        _execute_prepared(cursor, sql, params)
-        rows = cursor.fetchall()
+        rows = _fetched(_execute_prepared(cursor, sql, params, generic=True))
     return sorted(_jobs_from_rows(rows), key=lambda job: (job.due_at, job.pk))
 
 
@@ -713,8 +714,9 @@ def due_work(handled_kinds) -> Due:
     if sql is None:
         sql = _DUE_WORK_SQL[handled_kinds] = _due_work_sql(handled_kinds)
     with connection.cursor() as cursor:
-        _execute_prepared(cursor, sql, [now()] * sql.count("%s"))
-        timers, external, handled, next_due, next_later = cursor.fetchone()
+        ((timers, external, handled, next_due, next_later),) = _fetched(
+            _execute_prepared(cursor, sql, [now()] * sql.count("%s"), generic=True)
+        )
     return Due(bool(timers), bool(external), bool(handled), _moment(next_due), _moment(next_later))
 
 
@@ -760,18 +762,43 @@ def _literal(value: str) -> str:
     return f"'{value}'"
 
 
-def _execute_prepared(cursor, sql: str, params: list) -> None:
+def _execute_prepared(cursor, sql: str, params: list, *, generic: bool = False):
     """``cursor.execute(sql, params)``, prepared on the server where statements may be
     (``permissions.prepared.prepares_statements``): the worker sends its statements for every
     job, and PostgreSQL planned each anew (0.3-0.4 ms of its CPU for what is due, whose run
     takes 0.05 ms). Only statements whose one plan serves every value: each is a read or
-    write by key or the ``job_due_open`` walk, its statuses written in (``_literal``)."""
-    if prepares_statements(cursor.db):
-        execute_through(
-            cursor, sql, params, lambda psycopg_cursor, sql, params: psycopg_cursor.execute(sql, params, prepare=True)
-        )
-    else:
+    write by key or the ``job_due_open`` walk, its statuses written in (``_literal``).
+
+    ``generic``: run with that one plan whatever PostgreSQL would choose
+    (``permissions.prepared.run_generic``), for the ``job_due_open`` walks. Once the job
+    table had statistics (autovacuum's ``ANALYZE``, every few seconds for a table that churns
+    so), PostgreSQL found a plan for the moment's value cheaper than the one for any value and
+    planned the claim anew on about half its runs; the one plan walks the index as those do
+    (``test_the_one_plan_kept_for_what_is_due_and_the_claim_walks_the_index``). Returns the
+    cursor to read: Django's, or a raw one the caller closes after reading."""
+    if not prepares_statements(cursor.db):
         cursor.execute(sql, params)
+        return cursor
+    if generic:
+        return run_generic(cursor, sql, _numbered_once(sql, len(params)), params)
+    execute_through(
+        cursor, sql, params, lambda psycopg_cursor, sql, params: psycopg_cursor.execute(sql, params, prepare=True)
+    )
+    return cursor
+
+
+@functools.lru_cache(maxsize=64)
+def _numbered_once(sql: str, count: int) -> str:
+    return numbered_placeholders(sql, count)
+
+
+def _fetched(cursor) -> list:
+    """The rows at ``cursor`` (``_execute_prepared``'s), a raw one closed after."""
+    try:
+        return cursor.fetchall()
+    finally:
+        if isinstance(cursor, psycopg.RawCursor):
+            cursor.close()
 
 
 def _moment(value) -> datetime | None:

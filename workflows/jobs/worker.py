@@ -92,6 +92,9 @@ class Worker:
         self._started = queue.now()
         self._next_due_at: datetime | None = None
         self._listening = False  # a Listener is open (``run``): see ``run_due``
+        # The last ``run_due`` ended on a round that sent every due e-mail with nothing else
+        # due: what it would ask next is known (nothing), so ``run`` sleeps at once.
+        self._settled = False
         # time.monotonic() of the next turn of each pruning (the first round prunes), and how
         # many rows this turn deleted so far (for the log line at its end).
         self._next_prune = self._next_session_prune = 0.0
@@ -134,7 +137,11 @@ class Worker:
                     backoff.reset()
                     if once:
                         break
-                    if not done:
+                    # Idle when nothing was done, or when the round that did it already found
+                    # nothing more due (``run_due``'s settled round): asking again what is due
+                    # would find nothing, a statement for every new task's e-mail. A job made
+                    # due meanwhile was announced, and its notification ends the sleep at once.
+                    if not done or self._settled:
                         if on_ready is not None:
                             on_ready()
                             on_ready = None
@@ -182,6 +189,7 @@ class Worker:
         found it."""
         listening = self._listening if listening is None else listening
         count, rounds = 0, 0
+        self._settled = False
         skipped: set[int] = set()
         while not self.stopping:
             due = queue.due_work(handlers.kinds())
@@ -202,6 +210,7 @@ class Worker:
                 if listening and all_claimed and external and not due.timers and not due.handled:
                     count += worked
                     self._next_due_at = due.next_later_at
+                    self._settled = True
                     break
             if not self.stopping and not worked and due.handled:
                 worked += handlers.run_one(self.name)

@@ -168,6 +168,35 @@ def test_a_listening_worker_sends_a_new_task_s_e_mail_after_one_look_at_what_is_
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.postgres
+def test_a_listening_worker_s_loop_asks_once_what_is_due_for_a_new_task_s_e_mail(shipped, users, agencies, monkeypatch):
+    """The loop around ``run_due`` (``Worker.run``, with its listener): the round that sent
+    the e-mail found nothing more due, so the worker goes to sleep without asking again (it
+    asked twice: once in the round, once more in the loop's next turn, which found nothing).
+    The sleep is where it stops here."""
+    case = start_prison_case(users, agencies)
+    worker = Worker(name="w")
+    worker.heartbeat(force=True)
+    monkeypatch.setattr(worker, "prune", lambda: False)
+    monkeypatch.setattr(worker, "prune_sessions", lambda: False)
+    slept = []
+
+    def idle(listener):
+        assert listener is not None
+        slept.append(worker._next_due_at)
+        worker.stop()
+
+    monkeypatch.setattr(worker, "idle", idle)
+    with CaptureQueriesContext(connection) as queries:
+        assert worker.run() == 1
+    assert len(mail.outbox) == 1
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert len([sql for sql in statements if sql.startswith("SELECT (SELECT due_at")]) == 1, "\n".join(statements)
+    # It sleeps until the overdue reminder, which stays pending.
+    overdue = Job.objects.get(case=case, kind=JobKind.NOTIFICATION, payload__event="task_overdue")
+    assert slept == [overdue.due_at]
+
+
 def test_a_listening_worker_whose_e_mail_failed_asks_again_for_the_retry(shipped, users, agencies, monkeypatch):
     """A failed e-mail's retry is due later and announced to nobody: the worker asks what is
     due again and sleeps until the retry, not until the overdue reminder."""
@@ -210,13 +239,29 @@ def test_the_worker_s_statements_for_each_e_mail_are_prepared_on_the_server_and_
         assert (job.status, job.attempts, job.locked_by) == (JobStatus.DONE, 1, "")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT statement, generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
             ['%"workflows_%'],
         )
-        prepared = cursor.fetchall()
+        prepared = [(sql, generic) for sql, generic, _custom in cursor.fetchall()]
+        cursor.execute(
+            "SELECT statement, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['%"workflows_job"%'],
+        )
+        custom = cursor.fetchall()
+
+    def statement(sql: str) -> str:
+        # What is due and the claim run with their one plan (``queue._execute_prepared``'s
+        # ``generic``): prepared by name, in the text of their first run.
+        if sql.startswith("PREPARE brobygger_generic_"):
+            return sql.split(" AS ", 1)[1].split("; SET plan_cache_mode", 1)[0]
+        return sql
 
     def plans(start: str, *within: str) -> list[int]:
-        return [generic for sql, generic in prepared if sql.startswith(start) and all(part in sql for part in within)]
+        return [
+            generic
+            for sql, generic in prepared
+            if statement(sql).startswith(start) and all(part in statement(sql) for part in within)
+        ]
 
     due = plans('SELECT (SELECT due_at FROM "workflows_job"')
     claim = plans('UPDATE "workflows_job" SET status = ', "SKIP LOCKED")
@@ -224,6 +269,16 @@ def test_the_worker_s_statements_for_each_e_mail_are_prepared_on_the_server_and_
     task = plans('SELECT "workflows_task"."id"', '"workflows_task"."id" IN ($1)')
     assert due and claim and done and task, prepared
     assert min(due + claim + done + task) >= 1, prepared  # one plan kept and used
+    # What is due and the claim never planned for the moment's value: PostgreSQL, left to
+    # choose, planned the claim anew on about half its runs once the job table had statistics.
+    walks = [
+        plans
+        for sql, plans in custom
+        if statement(sql).startswith(
+            ('SELECT (SELECT due_at FROM "workflows_job"', 'UPDATE "workflows_job" SET status = ')
+        )
+    ]
+    assert walks and max(walks) == 0, custom
 
 
 @pytest.mark.postgres
