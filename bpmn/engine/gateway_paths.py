@@ -39,7 +39,8 @@ from typing import Any, TypeAlias
 from lxml import etree
 
 from .element_needs import data_names_loaded, names_set_by, script_sources, with_sources
-from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, _local, _q
+from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, SPIFF_NS, _local, _q
+from .message_payloads import catch_correlation_reads, payload_reads
 from .timers import looks_like_iso_literal
 from .xml import parse_bpmn_xml
 
@@ -718,7 +719,43 @@ def _conditional_reads(root: etree._Element, sources: Sources | None = None) -> 
     return found
 
 
+def _correlation_reads(root: etree._Element, sources: Sources | None = None) -> dict[str, frozenset[str]]:
+    """Message catch id -> the names of data whether it catches reads: a catch whose message's
+    correlation values are computed from data catches only a message whose values equal those
+    its process holds (``message_payloads.catch_correlation_reads``), so it fires, or never,
+    as a conditional event on that data does (h-attack38)."""
+    if root.find(f".//{_q('correlationProperty')}") is None and not any(
+        True for _ in root.iter(f"{{{SPIFF_NS}}}processVariableCorrelation")
+    ):
+        return {}
+    if sources is None:
+        sources = script_sources(root)
+    return catch_correlation_reads(root, payload_reads(root, sources), sources)
+
+
 def timer_paths(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
+) -> dict[str, GatewayPath]:
+    """``_timer_paths`` with, for a message catch whose correlation reads data, the model's
+    throws of its message: a throw its process catches leaves the case no message (no "message
+    sent" on the timeline, no message to another case, no failed delivery), one it does not
+    catch does, so whether it went out tells what the catch's correlation read (h-attack38)."""
+    root = model_root(bpmn_xml)
+    paths = _timer_paths(root, shared, sources)
+    correlated = _correlation_reads(root, sources).keys() & paths.keys()
+    if not correlated:
+        return paths
+    caught = _caught_events(root)
+    found = dict(paths)
+    for catch in correlated:
+        throws = caught[catch].throws if catch in caught else frozenset()
+        if throws:
+            path = found[catch]
+            found[catch] = GatewayPath(path.reads, _elements(path.branch_elements | throws))
+    return found
+
+
+def _timer_paths(
     bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
 ) -> dict[str, GatewayPath]:
     """Timer event id -> what its firing gives away, for every timer whose expression reads
@@ -733,8 +770,12 @@ def timer_paths(
     otherwise as well, it reaches whether the timer fired or not."""
     root = model_root(bpmn_xml)
     # A conditional event fires at the moment its condition holds: a timer whose moment is
-    # the data's (``needs_treatment == True`` made NAV's task after it, or never).
-    timed = {**_timer_reads(root, sources), **_conditional_reads(root, sources)}
+    # the data's (``needs_treatment == True`` made NAV's task after it, or never). So does a
+    # message catch whose correlation is computed from data (``_correlation_reads``).
+    timed: dict[str, frozenset[str]] = {}
+    for found in (_timer_reads(root, sources), _conditional_reads(root, sources), _correlation_reads(root, sources)):
+        for event, names in found.items():
+            timed[event] = timed.get(event, frozenset()) | names
     reads = {timer: names - set(shared) for timer, names in timed.items()}
     if not any(reads.values()):
         return {}
