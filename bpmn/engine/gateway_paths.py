@@ -1127,7 +1127,8 @@ def loop_paths(
     bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
 ) -> dict[str, GatewayPath]:
     """Activity id -> what its loop gives away, for every multi-instance or loop whose count
-    reads data other than ``shared``: how many tasks it makes (``loopCardinality``, the items
+    reads data other than ``shared`` (and every ad-hoc sub-process whose completion condition
+    does: when it ends, cancelling what still runs inside it): how many tasks it makes (``loopCardinality``, the items
     of ``loopDataInputRef``) and when it stops (``completionCondition``, ``loopCondition``)
     tell the value read, as a gateway's branch does (``2 if needs_treatment else 1`` tasks
     for NAV told the housing coordinator the health value). Its branch is the activity itself
@@ -1150,6 +1151,22 @@ def loop_paths(
         reads = with_sources(names, sources) - set(shared) if names else frozenset()
         if activity_id and reads:
             # A sub-process's or a call activity's elements are made as many times as it is.
+            found[activity_id] = GatewayPath(reads, _elements({activity_id, *inside.get(activity_id, ())}))
+    # An ad-hoc sub-process ends, cancelling what still runs inside it (unless it says not to),
+    # when its completion condition holds after any of its tasks (SpiffWorkflow's
+    # ``AdHocSubprocessSpec.path_complete``): whether the housing office's task inside it was
+    # cancelled when the health service's was done told the value the condition read, as a
+    # loop's count does (h-attack38).
+    for ad_hoc in root.iter(_q("adHocSubProcess")):
+        activity_id = ad_hoc.get("id")
+        names = set()
+        for condition in ad_hoc.findall(_q("completionCondition")):
+            names |= _expression_names((condition.text or "").strip())
+        reads = with_sources(names, sources) - set(shared) if names else frozenset()
+        if activity_id and reads:
+            earlier = found.get(activity_id)
+            if earlier is not None:
+                reads = reads | earlier.reads
             found[activity_id] = GatewayPath(reads, _elements({activity_id, *inside.get(activity_id, ())}))
     return found
 

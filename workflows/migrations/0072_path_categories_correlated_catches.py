@@ -5,7 +5,9 @@ changes only what differs): a message catch whose correlation values are compute
 those its process holds, so it and what only it leads to lie on a split of their own, with the
 model's throws of its message (one its process catches leaves no "message sent" event), as a
 conditional event's do. A health value compared with ``True`` that way opened the housing
-office's task, listed to NAV, only where the value held."""
+office's task, listed to NAV, only where the value held. And an ad-hoc sub-process whose
+completion condition reads data, with what is inside it, lies on a split of its own
+(``gateway_paths.loop_paths``): it cancelled the housing task inside it where the value held."""
 
 from importlib import import_module
 
