@@ -53,6 +53,11 @@ SIGNAL_LIKE = {
     "signalEventDefinition": ("signal", "name"),
     "escalationEventDefinition": ("escalation", "escalationCode"),
     "errorEventDefinition": ("error", "errorCode"),
+    # A transaction's cancel end event is caught by the cancel boundary event on it: it names
+    # nothing, so every cancel throw reaches every cancel catch (the safe side). Until
+    # h-attack38 none did, and a cancel end on a branch inside a transaction set off the task
+    # after its cancel boundary on no branch.
+    "cancelEventDefinition": ("cancel", "name"),
 }
 # Where what a timer's firing does stops at its moment: work a person does, a message
 # another sends (a timer reached on the way fires a known time after: it is followed).
@@ -301,10 +306,12 @@ def _caught_events(root: etree._Element) -> dict[str, _Caught]:
             found[boundary_id] = _Caught(
                 boundary.get("attachedToRef") or "",
                 throws[boundary_id],
-                # An error boundary event always interrupts (BPMN); others unless said not to.
+                # An error or cancel boundary event always interrupts (BPMN); others unless said not to.
                 _local(boundary) == "boundaryEvent"
                 and (
-                    boundary.find(_q("errorEventDefinition")) is not None or boundary.get("cancelActivity") != "false"
+                    boundary.find(_q("errorEventDefinition")) is not None
+                    or boundary.find(_q("cancelEventDefinition")) is not None
+                    or boundary.get("cancelActivity") != "false"
                 ),
             )
     return found

@@ -7,7 +7,10 @@ model's throws of its message (one its process catches leaves no "message sent" 
 conditional event's do. A health value compared with ``True`` that way opened the housing
 office's task, listed to NAV, only where the value held. And an ad-hoc sub-process whose
 completion condition reads data, with what is inside it, lies on a split of its own
-(``gateway_paths.loop_paths``): it cancelled the housing task inside it where the value held."""
+(``gateway_paths.loop_paths``): it cancelled the housing task inside it where the value held.
+And a transaction's cancel end event reaches its cancel boundary events as an error end reaches
+its catches (``gateway_paths.SIGNAL_LIKE``): the tasks after the boundary and after the
+transaction lay on no branch of the gateway that chose the cancel."""
 
 from importlib import import_module
 
