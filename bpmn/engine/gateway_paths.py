@@ -780,8 +780,8 @@ def _timer_paths(
     # the data's (``needs_treatment == True`` made NAV's task after it, or never). So does a
     # message catch whose correlation is computed from data (``_correlation_reads``).
     timed: dict[str, frozenset[str]] = {}
-    for found in (_timer_reads(root, sources), _conditional_reads(root, sources), _correlation_reads(root, sources)):
-        for event, names in found.items():
+    for kind in (_timer_reads(root, sources), _conditional_reads(root, sources), _correlation_reads(root, sources)):
+        for event, names in kind.items():
             timed[event] = timed.get(event, frozenset()) | names
     reads = {timer: names - set(shared) for timer, names in timed.items()}
     if not any(reads.values()):
