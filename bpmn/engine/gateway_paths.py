@@ -39,7 +39,8 @@ from typing import Any, TypeAlias
 from lxml import etree
 
 from .element_needs import data_names_loaded, names_set_by, script_sources, with_sources
-from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, _local, _q
+from .lint.model import FLOW_CONTAINERS, HUMAN_TASKS, SPIFF_NS, _local, _q
+from .message_payloads import catch_correlation_reads, payload_reads
 from .timers import looks_like_iso_literal
 from .xml import parse_bpmn_xml
 
@@ -52,6 +53,11 @@ SIGNAL_LIKE = {
     "signalEventDefinition": ("signal", "name"),
     "escalationEventDefinition": ("escalation", "escalationCode"),
     "errorEventDefinition": ("error", "errorCode"),
+    # A transaction's cancel end event is caught by the cancel boundary event on it: it names
+    # nothing, so every cancel throw reaches every cancel catch (the safe side). Until
+    # h-attack38 none did, and a cancel end on a branch inside a transaction set off the task
+    # after its cancel boundary on no branch.
+    "cancelEventDefinition": ("cancel", "name"),
 }
 # Where what a timer's firing does stops at its moment: work a person does, a message
 # another sends (a timer reached on the way fires a known time after: it is followed).
@@ -300,10 +306,12 @@ def _caught_events(root: etree._Element) -> dict[str, _Caught]:
             found[boundary_id] = _Caught(
                 boundary.get("attachedToRef") or "",
                 throws[boundary_id],
-                # An error boundary event always interrupts (BPMN); others unless said not to.
+                # An error or cancel boundary event always interrupts (BPMN); others unless said not to.
                 _local(boundary) == "boundaryEvent"
                 and (
-                    boundary.find(_q("errorEventDefinition")) is not None or boundary.get("cancelActivity") != "false"
+                    boundary.find(_q("errorEventDefinition")) is not None
+                    or boundary.find(_q("cancelEventDefinition")) is not None
+                    or boundary.get("cancelActivity") != "false"
                 ),
             )
     return found
@@ -718,7 +726,43 @@ def _conditional_reads(root: etree._Element, sources: Sources | None = None) -> 
     return found
 
 
+def _correlation_reads(root: etree._Element, sources: Sources | None = None) -> dict[str, frozenset[str]]:
+    """Message catch id -> the names of data whether it catches reads: a catch whose message's
+    correlation values are computed from data catches only a message whose values equal those
+    its process holds (``message_payloads.catch_correlation_reads``), so it fires, or never,
+    as a conditional event on that data does (h-attack38)."""
+    if root.find(f".//{_q('correlationProperty')}") is None and not any(
+        True for _ in root.iter(f"{{{SPIFF_NS}}}processVariableCorrelation")
+    ):
+        return {}
+    if sources is None:
+        sources = script_sources(root)
+    return catch_correlation_reads(root, payload_reads(root, sources), sources)
+
+
 def timer_paths(
+    bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
+) -> dict[str, GatewayPath]:
+    """``_timer_paths`` with, for a message catch whose correlation reads data, the model's
+    throws of its message: a throw its process catches leaves the case no message (no "message
+    sent" on the timeline, no message to another case, no failed delivery), one it does not
+    catch does, so whether it went out tells what the catch's correlation read (h-attack38)."""
+    root = model_root(bpmn_xml)
+    paths = _timer_paths(root, shared, sources)
+    correlated = _correlation_reads(root, sources).keys() & paths.keys()
+    if not correlated:
+        return paths
+    caught = _caught_events(root)
+    found = dict(paths)
+    for catch in correlated:
+        throws = caught[catch].throws if catch in caught else frozenset()
+        if throws:
+            path = found[catch]
+            found[catch] = GatewayPath(path.reads, _elements(path.branch_elements | throws))
+    return found
+
+
+def _timer_paths(
     bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
 ) -> dict[str, GatewayPath]:
     """Timer event id -> what its firing gives away, for every timer whose expression reads
@@ -733,8 +777,12 @@ def timer_paths(
     otherwise as well, it reaches whether the timer fired or not."""
     root = model_root(bpmn_xml)
     # A conditional event fires at the moment its condition holds: a timer whose moment is
-    # the data's (``needs_treatment == True`` made NAV's task after it, or never).
-    timed = {**_timer_reads(root, sources), **_conditional_reads(root, sources)}
+    # the data's (``needs_treatment == True`` made NAV's task after it, or never). So does a
+    # message catch whose correlation is computed from data (``_correlation_reads``).
+    timed: dict[str, frozenset[str]] = {}
+    for kind in (_timer_reads(root, sources), _conditional_reads(root, sources), _correlation_reads(root, sources)):
+        for event, names in kind.items():
+            timed[event] = timed.get(event, frozenset()) | names
     reads = {timer: names - set(shared) for timer, names in timed.items()}
     if not any(reads.values()):
         return {}
@@ -1086,7 +1134,8 @@ def loop_paths(
     bpmn_xml: Model, shared: Collection[str] = frozenset(), sources: Sources | None = None
 ) -> dict[str, GatewayPath]:
     """Activity id -> what its loop gives away, for every multi-instance or loop whose count
-    reads data other than ``shared``: how many tasks it makes (``loopCardinality``, the items
+    reads data other than ``shared`` (and every ad-hoc sub-process whose completion condition
+    does: when it ends, cancelling what still runs inside it): how many tasks it makes (``loopCardinality``, the items
     of ``loopDataInputRef``) and when it stops (``completionCondition``, ``loopCondition``)
     tell the value read, as a gateway's branch does (``2 if needs_treatment else 1`` tasks
     for NAV told the housing coordinator the health value). Its branch is the activity itself
@@ -1109,6 +1158,22 @@ def loop_paths(
         reads = with_sources(names, sources) - set(shared) if names else frozenset()
         if activity_id and reads:
             # A sub-process's or a call activity's elements are made as many times as it is.
+            found[activity_id] = GatewayPath(reads, _elements({activity_id, *inside.get(activity_id, ())}))
+    # An ad-hoc sub-process ends, cancelling what still runs inside it (unless it says not to),
+    # when its completion condition holds after any of its tasks (SpiffWorkflow's
+    # ``AdHocSubprocessSpec.path_complete``): whether the housing office's task inside it was
+    # cancelled when the health service's was done told the value the condition read, as a
+    # loop's count does (h-attack38).
+    for ad_hoc in root.iter(_q("adHocSubProcess")):
+        activity_id = ad_hoc.get("id")
+        names = set()
+        for condition in ad_hoc.findall(_q("completionCondition")):
+            names |= _expression_names((condition.text or "").strip())
+        reads = with_sources(names, sources) - set(shared) if names else frozenset()
+        if activity_id and reads:
+            earlier = found.get(activity_id)
+            if earlier is not None:
+                reads = reads | earlier.reads
             found[activity_id] = GatewayPath(reads, _elements({activity_id, *inside.get(activity_id, ())}))
     return found
 

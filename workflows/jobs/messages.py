@@ -183,6 +183,51 @@ def _branch_grounds(message: OutboxMessage, case) -> list | None:
     return rules.message_field_grounds(case, agencies, names, sender.field_rules, sources, consents, lapsed)
 
 
+def _correlation_grounds(message: OutboxMessage, case, receiver) -> list | None:
+    """Whether ``message`` may reach ``case`` (whose version's runtime is ``receiver``) by what
+    the correlation values compared are computed from: another case catches it only when the
+    message's values equal those that case correlated on (``engine_events.correlation_matches``),
+    so its catching (the work after it there; the sender's delivery failing or not) tells each
+    side whether the other's values are what it guesses. A property computed, on one side, from
+    case data the other side's value of it is not (``DefinitionRuntime.correlation_reads``:
+    through the payload, from script variables, and what a split's branch wrote) counts as a
+    payload field computed from it does: the message goes there only when every agency of
+    ``case`` (the sending case's agencies too, ``_reachable``) sees those values (their grounds,
+    for the access log), else counts as nothing waiting, whatever the values. A field compared
+    with the field of the same name (an applicant's id with the applicant's id) is the
+    identifier correlation is for, as ``_admitted_payload`` takes it (docs/security.md). Until
+    h-attack38 a payload ``{"applicant_id": applicant_id if needs_treatment else ""}`` reached
+    NAV's case of the person, and opened NAV's task there, only where the person needed
+    treatment. Its own case's instances decide by their readers' path views."""
+    if case.pk == message.case_id or not message.correlations:
+        return []
+    props = {prop for values in message.correlations.values() if isinstance(values, dict) for prop in values}
+    sender = runtime_for(message.instance.definition_id)
+    sides: list[tuple] = []
+    for runtime, holder, other in ((sender, message.case, receiver), (receiver, case, sender)):
+        names: set[str] = set()
+        for prop in props:
+            names |= runtime.correlation_reads.get(prop, frozenset()) - other.correlation_reads.get(prop, frozenset())
+        if names:
+            sides.append((runtime, holder, frozenset(names) | runtime.split_reads_of(frozenset(names))))
+    if not sides:
+        return []
+    agencies = [
+        participant.agency for participant in CaseParticipant.objects.select_related("agency").filter(case_id=case.pk)
+    ]
+    consents = rules.active_consents(case)
+    grounds: list = []
+    for runtime, holder, names in sides:
+        lapsed = policy.lapsed_warnings(holder, runtime.field_rules)
+        found = rules.message_field_grounds(
+            case, agencies, names, runtime.field_rules, holder.data_sources or {}, consents, lapsed
+        )
+        if found is None:
+            return None
+        grounds += found
+    return grounds
+
+
 def _withheld_names(message: OutboxMessage, admitted: dict) -> list[str]:
     """The fields of ``message``'s payload left out of the receiving case, named as the
     sender's model names them (``DefinitionRuntime.payload_names``): a key the expression
@@ -214,9 +259,12 @@ def deliver(job: Job) -> None:
         branch = _branch_grounds(message, instance.case)
         if branch is None:
             continue  # it would tell the branch it was thrown on: as if nothing waited
+        correlated = _correlation_grounds(message, instance.case, runtime)
+        if correlated is None:
+            continue  # its catching would tell what its correlation was computed from: likewise
         step = steps.Step(instance, ready_before=engine.ready_user_task_ids(workflow))
         payload, grounds = _admitted_payload(message, instance.case, workflow)
-        grounds += branch
+        grounds += branch + correlated
         try:
             element_ids = engine_events.deliver_message(workflow, message.name, payload, message.correlations)
         except NoWaitingEvent:

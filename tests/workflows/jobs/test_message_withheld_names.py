@@ -84,7 +84,10 @@ def _timeline(user, case):
 
 
 def test_a_key_computed_from_a_health_value_is_not_named_to_nav_in_the_timeline(agencies, staff):
-    waiting = _delivered(agencies, staff, '{"applicant_id": applicant_id, diagnosis: True, "ready": True}')
+    # The computed key before the applicant's id, which the receiving case correlates on: a key
+    # computed after it could write over it, and a correlation computed from the diagnosis
+    # reaches no case whose agencies may not see it (h-attack38).
+    waiting = _delivered(agencies, staff, '{diagnosis: True, "applicant_id": applicant_id, "ready": diagnosis != ""}')
     stored = Event.objects.get(case=waiting, kind=EventKind.MESSAGE_RECEIVED).detail
     # Left out of the receiving workflow (no consent there), and named only as the model names
     # it: the computed key is stored in no event of the receiving case either.
@@ -100,10 +103,10 @@ def test_a_key_computed_from_a_health_value_is_not_named_to_nav_in_the_timeline(
 def test_a_field_present_on_one_branch_only_is_not_named_to_whom_it_is_masked(agencies, staff):
     """A literal key the sender's expression gives only for some values (here: a health value
     decides) tells that value to whoever learns that the field was there."""
-    payload = (
-        '{"applicant_id": applicant_id, "psychosis_plan": True} if diagnosis[:3] == "F20" '
-        'else {"applicant_id": applicant_id}'
-    )
+    # The key chosen before the applicant's id, which the receiving case correlates on: as two
+    # dicts chosen by the diagnosis, the id compared would be the diagnosis's too (h-attack38).
+    payload = '{("psychosis_plan" if diagnosis[:3] == "F20" else "plan"): True, "applicant_id": applicant_id}'
+
     waiting = _delivered(agencies, staff, payload)
     # the field the branch gave was left out and is named in the event (the model names it)
     # Not in the event at all (the readers' filter below never had it to leave out): a field
