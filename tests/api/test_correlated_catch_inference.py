@@ -166,7 +166,7 @@ def test_a_version_deployed_before_is_read_anew_by_the_migration(users, agencies
     type(definition).objects.filter(pk=definition.pk).update(metadata=metadata)
     Task.objects.filter(pk=task.pk).update(path_categories=0)
 
-    importlib.import_module("workflows.migrations.0072_path_categories_correlated_catches").fill(apps, None)
+    importlib.import_module("workflows.migrations.0075_path_categories_correlated_catches").fill(apps, None)
 
     definition.refresh_from_db()
     assert "health" in definition.metadata["path_categories"]["Task_supported"]

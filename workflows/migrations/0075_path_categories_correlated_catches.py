@@ -22,6 +22,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0071_safety_reminder_mail_jobs")]
+    dependencies = [("workflows", "0074_overdue_roll_jobs")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
