@@ -15,13 +15,12 @@ from workflows.models import TaskStatus
 
 
 def test_constants_are_written_in_and_the_values_keep_their_slots():
-    sql = 'SELECT 1 FROM t WHERE a IN (%s) AND s IN (%s, %s) AND b = %s AND c = %s AND d LIKE \'x%%\' AND e = %s'
+    sql = "SELECT 1 FROM t WHERE a IN (%s) AND s IN (%s, %s) AND b = %s AND c = %s AND d LIKE 'x%%' AND e = %s"
     params = (-2_137_000_000, TaskStatus.OPEN, "claimed", 7, "it's", True)
     slots = ((0, 0),)
     written, kept, new_slots = constants_written_in(sql, params, slots)
     assert written == (
-        "SELECT 1 FROM t WHERE a IN (%s) AND s IN ('open', 'claimed') AND b = 7 AND c = %s "
-        "AND d LIKE 'x%%' AND e = %s"
+        "SELECT 1 FROM t WHERE a IN (%s) AND s IN ('open', 'claimed') AND b = 7 AND c = %s AND d LIKE 'x%%' AND e = %s"
     )
     # A text that is no plain word and a yes/no stay values; the stand-in keeps its slot.
     assert kept == (-2_137_000_000, "it's", True) and new_slots == ((0, 0),)
