@@ -151,7 +151,7 @@ def test_a_correlation_of_constants_splits_nothing():
 
 
 def test_a_version_deployed_before_is_read_anew_by_the_migration(users, agencies):
-    """``workflows/0072`` fills in the stored version's categories and its open task's."""
+    """``workflows/0075`` fills in the stored version's categories and its open task's."""
     definition = deploy()
     treated = assessed(users, agencies, PERSON, True)
     health = PATH_CATEGORY_BITS["health"]
